@@ -1,0 +1,123 @@
+"""Demo data: the chain's three stores, a few hundred members in real communities, three months
+of sales, through the public APIs exactly as POS systems and the service desk would send them.
+
+Deterministic (seeded), so loading twice changes nothing: the second run's registrations answer
+409 and its sales are recognised as retries.
+"""
+
+import asyncio
+import random
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+from faker import Faker
+
+from shared.auth import Role, TokenIssuer, ensure_dev_keypair
+
+STORES = [
+    ("S001", "城东大卖场", "杭州"),
+    ("S002", "翠苑社区超市", "杭州"),
+    ("S003", "九堡建材店", "杭州"),
+]
+COMMUNITIES = ["阳光花园", "翠苑一区", "金色家园", "湖畔居", "丽景湾", "明月小区", "锦绣江南", "城东新村"]
+# sku, name, category, unit price, which stores sell it
+PRODUCTS = [
+    ("6901234567890", "金龙鱼大米 5kg", "grain", "39.90", "S001 S002"),
+    ("6902083881085", "鲁花花生油 5L", "oil", "139.00", "S001 S002"),
+    ("6907992500133", "伊利纯牛奶 250ml×24", "dairy", "59.90", "S001 S002"),
+    ("6920202888883", "农夫山泉 550ml×24", "drinks", "29.80", "S001 S002"),
+    ("6901028075831", "中华香烟 条", "tobacco", "450.00", "S001"),
+    ("6903148144378", "维达抽纸 3层×24包", "household", "49.90", "S001 S002"),
+    ("6922266437816", "蓝月亮洗衣液 3kg", "household", "45.90", "S001 S002"),
+    ("2000000000011", "鲜猪肉 (kg)", "fresh", "26.80", "S001 S002"),
+    ("6970001110019", "立邦乳胶漆 18L", "paint", "899.00", "S003"),
+    ("6970001110026", "东鹏瓷砖 800×800 (片)", "tiles", "68.00", "S003"),
+    ("6970001110033", "公牛插座 五孔", "electrical", "35.00", "S003"),
+    ("6970001110040", "九牧水龙头", "plumbing", "329.00", "S003"),
+]
+
+
+def _sale(rng: random.Random, store: str, txn: str, at: datetime, member: dict | None) -> dict:
+    choices = [p for p in PRODUCTS if store in p[4]]
+    lines = []
+    for sku, name, category, price, _ in rng.sample(choices, k=min(len(choices), rng.randint(1, 4))):
+        qty = Decimal(rng.randint(1, 20 if category == "tiles" else 3))
+        amount = (Decimal(price) * qty).quantize(Decimal("0.01"))
+        lines.append({"sku": sku, "name": name, "category": category, "qty": str(qty), "unit_price": price, "amount": str(amount)})
+    body = {
+        "store_id": store, "pos_txn_id": txn, "occurred_at": at.isoformat(), "lines": lines,
+        "total": str(sum(Decimal(line["amount"]) for line in lines)), "payment": rng.choice(["wechat", "alipay", "cash", "card"]),
+    }
+    if member is not None:
+        body["member"] = member
+    return body
+
+
+async def _load(gateway: str, issuer: TokenIssuer, members: int = 200, sales: int = 1500) -> None:
+    rng, fake = random.Random(20261123), Faker("zh_CN")
+    fake.seed_instance(20261123)
+    admin = {"Authorization": f"Bearer {issuer.mint('demo-admin', Role.ADMIN)}"}
+    desk = {"Authorization": f"Bearer {issuer.mint('demo-desk', Role.SERVICE_DESK, store_id='S001')}"}
+    pos = {s: {"Authorization": f"Bearer {issuer.mint(f'pos-{s}', Role.POS, store_id=s)}"} for s, _, _ in STORES}
+    async with httpx.AsyncClient(base_url=gateway, timeout=30) as client:
+        for store_id, name, city in STORES:
+            (await client.put(f"/api/v1/stores/{store_id}", json={"name": name, "city": city}, headers=admin)).raise_for_status()
+
+        cards: list[str] = []
+        phones: list[str] = []
+        for i in range(members):
+            community = rng.choice(COMMUNITIES)
+            phone = f"1{rng.choice('3578')}{rng.randint(0, 999_999_999):09d}"
+            body = {
+                "name": fake.name(), "phone": phone, "community": community,
+                "address": f"{community}{rng.randint(1, 30)}幢{rng.randint(1, 4)}单元{rng.randint(1, 30)}0{rng.randint(1, 4)}室",
+                "channel": "partner" if i % 9 == 0 else "retail",
+                "birthday": fake.date_of_birth(minimum_age=20, maximum_age=75).isoformat(),
+                "home_store_id": rng.choice(STORES)[0], "consents": {"sms": rng.random() < 0.7},
+            }
+            r = await client.post("/api/v1/members", json=body, headers=desk)
+            if r.status_code == 201:
+                cards.append(r.json()["card_no"])
+                phones.append(phone)
+            elif r.status_code == 409:
+                found = await client.get("/api/v1/members", params={"phone": phone}, headers=desk)
+                if found.status_code == 200 and found.json()["items"]:
+                    cards.append(found.json()["items"][0]["card_no"])
+                    phones.append(phone)
+            else:
+                r.raise_for_status()
+
+        # Heavy buyers come often, most come now and then: a spread that makes VIPs and drifters.
+        weights = [rng.lognormvariate(0, 1.2) for _ in cards]
+        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        start = today - timedelta(days=90)
+        bodies = []
+        for n in range(sales):
+            store = rng.choices([s for s, _, _ in STORES], weights=[6, 3, 1])[0]
+            at = start + timedelta(seconds=rng.randint(0, 90 * 86400))
+            roll = rng.random()
+            if roll < 0.1:
+                member = None  # anonymous
+            elif roll < 0.13:
+                member = {"card_no": f"8899{rng.randint(0, 10**9 - 1):09d}"}  # a card not registered yet
+            else:
+                idx = rng.choices(range(len(cards)), weights=weights)[0]
+                member = {"phone": phones[idx]} if roll < 0.25 else {"card_no": cards[idx]}
+            bodies.append(_sale(rng, store, f"{store}-D{today:%Y%m%d}-{n:06d}", at, member))
+
+        sem = asyncio.Semaphore(16)
+
+        async def post(body: dict) -> None:
+            async with sem:
+                r = await client.post("/pos/v1/purchases", json=body, headers=pos[body["store_id"]])
+                r.raise_for_status()
+
+        await asyncio.gather(*(post(b) for b in bodies))
+    print(f"demo data: {len(STORES)} stores, {len(cards)} members, {sales} sales (points follow within seconds)")
+
+
+def load_demo(gateway: str, data_dir: Path) -> None:
+    private, _ = ensure_dev_keypair(data_dir / "keys")
+    asyncio.run(_load(gateway, TokenIssuer(private)))

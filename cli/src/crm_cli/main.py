@@ -1,0 +1,91 @@
+"""`crm` command line: run, token, migrate, demo."""
+
+import argparse
+import importlib
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from shared.auth import Role, TokenIssuer, ensure_dev_keypair
+
+SERVICE_NAMES = ("members", "points", "campaigns", "feedback", "gateway")
+
+
+def _data_dir() -> Path:
+    return Path(os.environ.get("CRM_DATA_DIR", ".crm-data")).resolve()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from crm_cli.stack import run
+
+    return run(demo=args.demo)
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    """Mint a token with the development key in the data directory (never in production)."""
+    private_pem = os.environ.get("CRM_JWT_PRIVATE_KEY") or ensure_dev_keypair(_data_dir() / "keys")[0]
+    role = Role(args.role)
+    if role == Role.POS and not args.store:
+        print("error: a pos token needs --store", file=sys.stderr)
+        return 2
+    if role == Role.MEMBER and not args.member:
+        print("error: a member token needs --member", file=sys.stderr)
+        return 2
+    token = TokenIssuer(private_pem).mint(
+        args.subject or f"{role.value}-cli", role, store_id=args.store, member_id=args.member,
+        ttl=timedelta(hours=args.ttl_hours),
+    )
+    print(token)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from shared.migrations import upgrade
+
+    module = importlib.import_module(f"{args.service}.config")
+    settings = module.Settings()
+    url = args.database_url or settings.database
+    upgrade(Path(importlib.import_module(args.service).__file__).parent / "migrations", url)
+    print(f"{args.service}: migrated to head")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from crm_cli.demo import load_demo
+
+    load_demo(args.gateway, _data_dir())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="crm", description="Supermarket CRM platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="start the broker, all services and the gateway (Ctrl-C stops them)")
+    run.add_argument("--demo", action="store_true", help="load demo stores, members and sales once running")
+    run.set_defaults(func=cmd_run)
+
+    token = sub.add_parser("token", help="mint a bearer token with the development key")
+    token.add_argument("--role", required=True, choices=[r.value for r in Role])
+    token.add_argument("--store", help="store id (required for pos)")
+    token.add_argument("--member", help="member id (required for member)")
+    token.add_argument("--subject", help="who the token is for (default: <role>-cli)")
+    token.add_argument("--ttl-hours", type=float, default=12.0)
+    token.set_defaults(func=cmd_token)
+
+    migrate = sub.add_parser("migrate", help="apply a service's database migrations (production init step)")
+    migrate.add_argument("service", choices=SERVICE_NAMES)
+    migrate.add_argument("--database-url", help="default: CRM_DATABASE_URL, else the SQLite file in CRM_DATA_DIR")
+    migrate.set_defaults(func=cmd_migrate)
+
+    demo = sub.add_parser("demo", help="load demo data into a running platform")
+    demo.add_argument("--gateway", default=f"http://127.0.0.1:{os.environ.get('CRM_BASE_PORT', '8000')}")
+    demo.set_defaults(func=cmd_demo)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

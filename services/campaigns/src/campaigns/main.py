@@ -1,0 +1,20 @@
+"""Campaigns service. Segments, campaigns, coupons, personal discount lists and notifications."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from campaigns.config import Settings, get_settings
+from shared.service import ServiceSpec, build_service_app
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    return build_service_app(
+        settings or get_settings(),
+        ServiceSpec(
+            title="CRM campaigns",
+            description="Segments, campaigns, coupons, personal discount lists and notifications.",
+            routers=[],
+            migrations=Path(__file__).parent / "migrations",
+        ),
+    )

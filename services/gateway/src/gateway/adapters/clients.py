@@ -1,0 +1,47 @@
+"""One HTTP client per downstream service, made at start-up and closed at shutdown."""
+
+from dataclasses import dataclass
+
+import httpx
+from asgi_correlation_id import correlation_id
+from fastapi import FastAPI
+
+from gateway.config import Settings
+
+
+@dataclass
+class Downstream:
+    members: httpx.AsyncClient
+    points: httpx.AsyncClient
+
+    async def aclose(self) -> None:
+        for client in (self.members, self.points):
+            await client.aclose()
+
+
+def _client(base_url: str, timeout: float) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=base_url,
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 1.0)),
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        event_hooks={"request": [_propagate_correlation_id]},
+    )
+
+
+async def _propagate_correlation_id(request: httpx.Request) -> None:
+    cid = correlation_id.get()
+    if cid:
+        request.headers["X-Correlation-ID"] = cid
+
+
+async def open_clients(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    if getattr(app.state, "downstream", None) is None:  # tests may inject their own transports
+        app.state.downstream = Downstream(
+            members=_client(settings.members_url, settings.downstream_timeout_s),
+            points=_client(settings.points_url, settings.downstream_timeout_s),
+        )
+
+
+async def close_clients(app: FastAPI) -> None:
+    await app.state.downstream.aclose()

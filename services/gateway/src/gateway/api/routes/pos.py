@@ -1,0 +1,56 @@
+"""POS entry: sales and returns, acknowledged once they are durably queued for publication."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from sqlalchemy.exc import IntegrityError
+
+from gateway.api.errors import conflict, invalid_field
+from gateway.api.schemas import PosAccepted, PosPurchaseIn, PosRefundIn
+from gateway.service_layer.pos import ConflictingRetry, InvalidField, accept_purchase, accept_refund
+from shared.auth import Principal, Role, require
+from shared.unit_of_work import UnitOfWork
+
+router = APIRouter(prefix="/pos/v1", tags=["pos"])
+PosDep = Annotated[Principal, Depends(require(Role.POS))]
+
+
+def _own_store(principal: Principal, store_id: str) -> None:
+    if principal.store_id != store_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"this POS token is bound to store {principal.store_id}, not {store_id}")
+
+
+async def _accept(request: Request, response: Response, accept, *args) -> PosAccepted:  # noqa: ANN001
+    state = request.app.state
+    # Two identical retries racing each other: the loser hits the unique constraint, and the
+    # second attempt sees the winner's row and answers as a duplicate.
+    for attempt in (1, 2):
+        try:
+            async with UnitOfWork(state.sessions, "gateway") as uow:
+                event_id, duplicate = await accept(uow, *args)
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
+        except InvalidField as exc:
+            raise invalid_field(exc.field, exc.message) from exc
+        except ConflictingRetry as exc:
+            raise conflict(str(exc)) from exc
+    if not duplicate:
+        state.relay.wake()
+    response.status_code = status.HTTP_202_ACCEPTED
+    return PosAccepted(event_id=event_id, duplicate=duplicate)
+
+
+@router.post("/purchases", status_code=status.HTTP_202_ACCEPTED, responses={409: {"description": "id reused for another sale"}})
+async def post_purchase(body: PosPurchaseIn, principal: PosDep, request: Request, response: Response) -> PosAccepted:
+    """Record a sale. Retrying the same `(store_id, pos_txn_id)` with the same content is safe."""
+    _own_store(principal, body.store_id)
+    return await _accept(request, response, accept_purchase, body, request.app.state.settings.resolved_pepper())
+
+
+@router.post("/refunds", status_code=status.HTTP_202_ACCEPTED, responses={409: {"description": "id reused for another return"}})
+async def post_refund(body: PosRefundIn, principal: PosDep, request: Request, response: Response) -> PosAccepted:
+    """Record a return against an accepted sale; never more than what is left of the sale."""
+    _own_store(principal, body.store_id)
+    return await _accept(request, response, accept_refund, body)

@@ -1,0 +1,37 @@
+"""The stores the gateway accepts POS traffic for."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+from sqlmodel import select
+
+from gateway.adapters.tables import StoreRow
+from gateway.api.schemas import StoreIn, StorePublic
+from shared.auth import Principal, Role, require
+from shared.deps import UowDep
+
+router = APIRouter(prefix="/api/v1/stores", tags=["stores"])
+AdminDep = Annotated[Principal, Depends(require(Role.ADMIN))]
+AnyStaffDep = Annotated[Principal, Depends(require(*Role))]
+StoreIdPath = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+@router.put("/{store_id}")
+async def put_store(store_id: StoreIdPath, body: StoreIn, uow: UowDep, _: AdminDep) -> StorePublic:
+    """Create or update a store (idempotent)."""
+    row = await uow.session.get(StoreRow, store_id)
+    if row is None:
+        row = StoreRow(store_id=store_id, created_at=datetime.now(UTC), **body.model_dump())
+    else:
+        for key, value in body.model_dump().items():
+            setattr(row, key, value)
+    uow.session.add(row)
+    await uow.session.flush()
+    return StorePublic.model_validate(row, from_attributes=True)
+
+
+@router.get("")
+async def list_stores(uow: UowDep, _: AnyStaffDep) -> list[StorePublic]:
+    rows = (await uow.session.exec(select(StoreRow).order_by(StoreRow.store_id))).all()
+    return [StorePublic.model_validate(r, from_attributes=True) for r in rows]

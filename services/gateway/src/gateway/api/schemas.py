@@ -1,0 +1,95 @@
+"""Bodies of the gateway API: POS entry, stores, the customer-360 view."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from shared.events.contracts import SaleLine, StoreId, TxnId, check_lines_add_up
+from shared.money import Money
+
+PHONE_PATTERN = r"^1[3-9]\d{9}$"
+
+
+class PosMember(BaseModel):
+    card_no: str | None = Field(default=None, pattern=r"^[0-9A-Za-z]{4,32}$")
+    phone: str | None = Field(default=None, pattern=PHONE_PATTERN, description="Mainland mobile number")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "PosMember":
+        if (self.card_no is None) == (self.phone is None):
+            raise ValueError("give exactly one of card_no or phone")
+        return self
+
+
+class PosPurchaseIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "store_id": "S001", "pos_txn_id": "S001-T03-000123", "occurred_at": "2026-11-23T10:15:00+08:00",
+                "member": {"card_no": "8800000012345"},
+                "lines": [{"sku": "6901234567890", "name": "金龙鱼大米 5kg", "category": "grain", "qty": 2,
+                           "unit_price": "39.90", "amount": "79.80"}],
+                "total": "79.80", "payment": "wechat",
+            }
+        }
+    )
+
+    store_id: str = StoreId
+    pos_txn_id: str = TxnId
+    occurred_at: AwareDatetime = Field(description="Time of sale with its UTC offset")
+    member: PosMember | None = Field(default=None, description="Absent for an anonymous sale")
+    lines: list[SaleLine] = Field(min_length=1, max_length=500)
+    total: Money
+    payment: str = Field(default="", max_length=32)
+
+    @model_validator(mode="after")
+    def _total_matches_lines(self) -> "PosPurchaseIn":
+        check_lines_add_up(self.lines, self.total, "total")
+        return self
+
+
+class PosRefundIn(BaseModel):
+    store_id: str = StoreId
+    refund_id: str = TxnId
+    pos_txn_id: str = TxnId  # the original sale
+    occurred_at: AwareDatetime
+    lines: list[SaleLine] = Field(min_length=1, max_length=500, description="The returned lines")
+    amount: Money
+
+    @model_validator(mode="after")
+    def _amount_matches_lines(self) -> "PosRefundIn":
+        check_lines_add_up(self.lines, self.amount, "amount")
+        return self
+
+
+class PosAccepted(BaseModel):
+    event_id: str
+    duplicate: bool = Field(description="True when this exact transaction was already accepted (a retry)")
+
+
+class StoreIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    city: str = Field(default="", max_length=50)
+    active: bool = True
+
+
+class StorePublic(StoreIn):
+    store_id: str
+    created_at: datetime
+
+
+class Unavailable(BaseModel):
+    section: str
+    reason: str
+
+
+class Customer360(BaseModel):
+    member_id: str
+    member: dict[str, Any] | None
+    lifetime_spend: Decimal | None
+    purchase_count: int | None
+    recent_purchases: list[dict[str, Any]] | None
+    points: dict[str, Any] | None
+    unavailable: list[Unavailable]

@@ -1,0 +1,24 @@
+"""Gateway: POS entry, the customer-360 view and staff access to the services behind it."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from gateway.adapters.clients import close_clients, open_clients
+from gateway.api.routes import customers, members, pos, stores
+from gateway.config import Settings, get_settings
+from shared.service import ServiceSpec, build_service_app
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    return build_service_app(
+        settings or get_settings(),
+        ServiceSpec(
+            title="CRM gateway",
+            description="POS sales and returns, member registration and look-up, and the customer-360 view.",
+            routers=[pos.router, members.router, customers.router, stores.router],
+            migrations=Path(__file__).parent / "migrations",
+            on_startup=[open_clients],
+            on_shutdown=[close_clients],
+        ),
+    )

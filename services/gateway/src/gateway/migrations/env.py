@@ -1,0 +1,4 @@
+from gateway.adapters.tables import TABLES
+from shared.migrations import run_env
+
+run_env(TABLES)

@@ -1,0 +1,70 @@
+"""The customer-360 view: one member's profile, spend, purchases and points, fetched concurrently.
+
+Each section has its own deadline; a section whose service is slow or down is reported under
+`unavailable` and the rest of the page still comes back.
+"""
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from gateway.adapters.clients import Downstream
+from gateway.api.schemas import Customer360, Unavailable
+
+
+class MemberNotFound(Exception):
+    pass
+
+
+@dataclass
+class _Section:
+    name: str
+    body: Any = None
+    missing: bool = False
+    failure: str | None = None
+
+
+async def _fetch(name: str, client: httpx.AsyncClient, path: str, headers: dict[str, str], timeout: float) -> _Section:
+    try:
+        async with asyncio.timeout(timeout):
+            response = await client.get(path, headers=headers)
+    except TimeoutError:
+        return _Section(name, failure=f"timed out after {timeout}s")
+    except httpx.HTTPError as exc:
+        return _Section(name, failure=f"unreachable: {type(exc).__name__}")
+    if response.status_code == 404:
+        return _Section(name, missing=True)
+    if response.status_code in (401, 403):
+        return _Section(name, failure=f"refused ({response.status_code}): {response.json().get('detail')}")
+    if response.status_code >= 400:
+        return _Section(name, failure=f"answered {response.status_code}")
+    return _Section(name, body=response.json())
+
+
+async def customer_360(downstream: Downstream, member_id: str, authorization: str, timeout: float) -> Customer360:
+    headers = {"Authorization": authorization}
+    async with asyncio.TaskGroup() as tg:
+        member = tg.create_task(_fetch("member", downstream.members, f"/v1/members/{member_id}", headers, timeout))
+        purchases = tg.create_task(
+            _fetch("purchases", downstream.members, f"/v1/members/{member_id}/purchases?limit=10", headers, timeout)
+        )
+        points = tg.create_task(_fetch("points", downstream.points, f"/v1/accounts/{member_id}?entries=10", headers, timeout))
+    sections = {s.name: s for s in (member.result(), purchases.result(), points.result())}
+    if sections["member"].missing:
+        raise MemberNotFound(member_id)
+
+    profile = sections["member"].body
+    points_body = sections["points"].body
+    if sections["points"].missing:  # no account yet: nothing earned, not an outage
+        points_body = {"member_id": member_id, "balance": 0, "entries": []}
+    return Customer360(
+        member_id=member_id,
+        member=profile,
+        lifetime_spend=profile["lifetime_spend"] if profile else None,
+        purchase_count=profile["purchase_count"] if profile else None,
+        recent_purchases=sections["purchases"].body,
+        points=points_body,
+        unavailable=[Unavailable(section=s.name, reason=s.failure) for s in sections.values() if s.failure],
+    )

@@ -1,0 +1,125 @@
+"""Accepting POS sales and returns: validate, record once, publish through the outbox."""
+
+from datetime import UTC, datetime
+
+from sqlmodel import select
+
+from gateway.adapters.tables import PosRefundRow, PosSaleRow, StoreRow
+from gateway.api.schemas import PosPurchaseIn, PosRefundIn
+from gateway.domain.pos import payload_digest, refundable
+from shared.events import contracts as c
+from shared.events.envelope import sale_event_id
+from shared.events.registry import PURCHASE_MADE, PURCHASE_REFUNDED
+from shared.pseudonyms import phone_hmac
+from shared.unit_of_work import UnitOfWork
+
+
+class InvalidField(Exception):
+    """A request that is well-formed but refers to something that does not exist or does not fit."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+class ConflictingRetry(Exception):
+    """The transaction id was already used for different content."""
+
+
+async def _check_store(uow: UnitOfWork, store_id: str) -> None:
+    store = await uow.session.get(StoreRow, store_id)
+    if store is None or not store.active:
+        raise InvalidField("store_id", f"unknown or inactive store {store_id}")
+
+
+async def accept_purchase(uow: UnitOfWork, body: PosPurchaseIn, pepper: str) -> tuple[str, bool]:
+    """Returns the sale's event id and whether this request was a retry of an accepted sale."""
+    await _check_store(uow, body.store_id)
+    digest = payload_digest(body)
+    existing = (
+        await uow.session.exec(
+            select(PosSaleRow).where(PosSaleRow.store_id == body.store_id, PosSaleRow.pos_txn_id == body.pos_txn_id)
+        )
+    ).first()
+    if existing is not None:
+        if existing.digest != digest:
+            raise ConflictingRetry(
+                f"transaction {body.store_id}/{body.pos_txn_id} was already accepted with different content"
+            )
+        return existing.event_id, True
+
+    customer = None
+    if body.member is not None:
+        customer = c.CustomerRef(
+            card_no=body.member.card_no,
+            phone_hmac=phone_hmac(body.member.phone, pepper) if body.member.phone else None,
+        )
+    event_id = sale_event_id(body.store_id, body.pos_txn_id)
+    uow.session.add(
+        PosSaleRow(
+            store_id=body.store_id, pos_txn_id=body.pos_txn_id, event_id=event_id, digest=digest,
+            card_no=customer.card_no if customer else None, phone_hmac=customer.phone_hmac if customer else None,
+            total=body.total, occurred_at=body.occurred_at, accepted_at=datetime.now(UTC),
+        )
+    )
+    uow.emit(
+        PURCHASE_MADE,
+        c.PurchaseMadeV1(
+            store_id=body.store_id, pos_txn_id=body.pos_txn_id, occurred_at=body.occurred_at, customer=customer,
+            lines=body.lines, total=body.total, payment=body.payment,
+        ),
+        key=customer.key if customer else f"store:{body.store_id}",
+        event_id=event_id,
+    )
+    return event_id, False
+
+
+async def accept_refund(uow: UnitOfWork, body: PosRefundIn) -> tuple[str, bool]:
+    await _check_store(uow, body.store_id)
+    digest = payload_digest(body)
+    existing = (
+        await uow.session.exec(
+            select(PosRefundRow).where(PosRefundRow.store_id == body.store_id, PosRefundRow.refund_id == body.refund_id)
+        )
+    ).first()
+    if existing is not None:
+        if existing.digest != digest:
+            raise ConflictingRetry(f"refund {body.store_id}/{body.refund_id} was already accepted with different content")
+        return existing.event_id, True
+
+    sale = (
+        await uow.session.exec(
+            select(PosSaleRow)
+            .where(PosSaleRow.store_id == body.store_id, PosSaleRow.pos_txn_id == body.pos_txn_id)
+            .with_for_update()  # two returns against one sale must not both pass the remaining check
+        )
+    ).first()
+    if sale is None:
+        raise InvalidField("pos_txn_id", f"no sale {body.store_id}/{body.pos_txn_id} is known")
+    left = refundable(sale.total, sale.refunded_total)
+    if body.amount > left:
+        raise InvalidField("amount", f"refund of {body.amount} exceeds what is left of the sale ({left})")
+    sale.refunded_total += body.amount
+    uow.session.add(sale)
+
+    customer = None
+    if sale.card_no or sale.phone_hmac:
+        customer = c.CustomerRef(card_no=sale.card_no, phone_hmac=sale.phone_hmac)
+    event_id = sale_event_id(body.store_id, body.refund_id, kind="refund")
+    uow.session.add(
+        PosRefundRow(
+            store_id=body.store_id, refund_id=body.refund_id, pos_txn_id=body.pos_txn_id, event_id=event_id,
+            digest=digest, amount=body.amount, accepted_at=datetime.now(UTC),
+        )
+    )
+    uow.emit(
+        PURCHASE_REFUNDED,
+        c.PurchaseRefundedV1(
+            store_id=body.store_id, refund_id=body.refund_id, pos_txn_id=body.pos_txn_id, occurred_at=body.occurred_at,
+            customer=customer, lines=body.lines, amount=body.amount,
+        ),
+        # Same key as the sale, so the return is never read before the sale it reverses.
+        key=customer.key if customer else f"store:{body.store_id}",
+        event_id=event_id,
+    )
+    return event_id, False

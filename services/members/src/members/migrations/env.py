@@ -1,0 +1,4 @@
+from members.adapters.tables import TABLES
+from shared.migrations import run_env
+
+run_env(TABLES)

@@ -1,0 +1,4 @@
+from points.adapters.tables import TABLES
+from shared.migrations import run_env
+
+run_env(TABLES)

@@ -1,0 +1,141 @@
+"""Identity: Ed25519-signed JWT bearer tokens carrying a role and, where it applies, a store or member.
+
+Only the token issuer holds the private key; every service verifies tokens itself with the public
+key, so a compromised service cannot mint tokens for the others.
+"""
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+
+ALGORITHM = "EdDSA"
+
+
+class Role(StrEnum):
+    POS = "pos"
+    MEMBER = "member"
+    SERVICE_DESK = "service_desk"
+    ACCOUNT_MANAGER = "account_manager"
+    STORE_MANAGER = "store_manager"
+    MARKETING = "marketing"
+    ADMIN = "admin"
+    OPERATOR = "operator"
+
+
+STAFF = frozenset({Role.SERVICE_DESK, Role.ACCOUNT_MANAGER, Role.STORE_MANAGER, Role.MARKETING, Role.ADMIN})
+# Roles whose work needs a customer's phone and address in clear (calling, delivering, visiting).
+SEES_CONTACT_DETAILS = frozenset({Role.SERVICE_DESK, Role.ACCOUNT_MANAGER, Role.STORE_MANAGER, Role.ADMIN})
+
+
+class Principal(BaseModel):
+    subject: str
+    role: Role
+    store_id: str | None = None
+    member_id: str | None = None
+    token: str = ""
+
+    def is_member(self, member_id: str) -> bool:
+        return self.role == Role.MEMBER and self.member_id == member_id
+
+    def sees_contact_details_of(self, member_id: str) -> bool:
+        return self.role in SEES_CONTACT_DETAILS or self.is_member(member_id)
+
+
+class TokenVerifier:
+    def __init__(self, public_key_pem: str, issuer: str, audience: str) -> None:
+        self._key = serialization.load_pem_public_key(public_key_pem.encode())
+        self.issuer, self.audience = issuer, audience
+
+    def verify(self, token: str) -> Principal:
+        claims = jwt.decode(
+            token, self._key, algorithms=[ALGORITHM], issuer=self.issuer, audience=self.audience,
+            options={"require": ["exp", "sub", "role"]},
+        )
+        return Principal(
+            subject=claims["sub"], role=Role(claims["role"]), store_id=claims.get("store_id"),
+            member_id=claims.get("member_id"), token=token,
+        )
+
+
+class TokenIssuer:
+    def __init__(self, private_key_pem: str, issuer: str = "crm-identity", audience: str = "crm") -> None:
+        self._key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+        self.issuer, self.audience = issuer, audience
+
+    def mint(
+        self, subject: str, role: Role, *, store_id: str | None = None, member_id: str | None = None,
+        ttl: timedelta = timedelta(hours=12),
+    ) -> str:
+        now = datetime.now(UTC)
+        claims: dict[str, Any] = {
+            "sub": subject, "role": role.value, "iss": self.issuer, "aud": self.audience,
+            "iat": now, "exp": now + ttl,
+        }
+        if store_id:
+            claims["store_id"] = store_id
+        if member_id:
+            claims["member_id"] = member_id
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM)
+
+
+def generate_keypair() -> tuple[str, str]:
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    return private, public
+
+
+def ensure_dev_keypair(keys_dir: Path) -> tuple[str, str]:
+    """The development signing key lives in the data directory, readable by its owner only."""
+    private_path, public_path = keys_dir / "jwt-private.pem", keys_dir / "jwt-public.pem"
+    if not private_path.exists():
+        keys_dir.mkdir(parents=True, exist_ok=True)
+        private, public = generate_keypair()
+        private_path.touch(mode=0o600)
+        private_path.write_text(private)
+        public_path.write_text(public)
+    return private_path.read_text(), public_path.read_text()
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def current_principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token", {"WWW-Authenticate": "Bearer"})
+    verifier: TokenVerifier = request.app.state.verifier
+    try:
+        return verifier.verify(credentials.credentials)
+    except (jwt.PyJWTError, ValueError) as exc:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, f"invalid token: {exc}", {"WWW-Authenticate": "Bearer"}
+        ) from exc
+
+
+def require(*roles: Role) -> Callable[..., Principal]:
+    allowed = frozenset(roles)
+
+    def _check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if principal.role not in allowed:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {principal.role} may not do this")
+        return principal
+
+    return _check
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]

@@ -1,0 +1,67 @@
+"""Column types that keep Decimal exact on every database.
+
+SQLite has no decimal type (SQLAlchemy would round-trip Numeric through float), so amounts are
+stored as whole units of their scale (fen for CNY, thousandths for quantities) in a BIGINT and come
+back as Decimal. SUM() over such a column stays exact; wrap it with `type_coerce(..., Money())`.
+"""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, DateTime
+from sqlalchemy.types import TypeDecorator
+
+
+class ScaledDecimal(TypeDecorator[Decimal]):
+    impl = BigInteger
+    cache_ok = True
+    scale = 2
+
+    def process_bind_param(self, value: Decimal | None, dialect) -> int | None:  # noqa: ANN001, ARG002
+        if value is None:
+            return None
+        scaled = Decimal(value).scaleb(self.scale)
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{value} has more than {self.scale} decimal places")
+        return int(scaled)
+
+    def process_result_value(self, value: int | None, dialect) -> Decimal | None:  # noqa: ANN001, ARG002
+        if value is None:
+            return None
+        return Decimal(int(value)).scaleb(-self.scale).quantize(Decimal(1).scaleb(-self.scale))
+
+
+class Money(ScaledDecimal):
+    """CNY with two decimals, stored in fen."""
+
+    cache_ok = True
+    scale = 2
+
+
+class Qty(ScaledDecimal):
+    """Quantities with three decimals (weighed goods), stored in thousandths."""
+
+    cache_ok = True
+    scale = 3
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware timestamps on every database: stored in UTC, returned aware.
+
+    PostgreSQL's timestamptz does this itself; SQLite stores text and would hand back naive values.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:  # noqa: ANN001, ARG002
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: times must carry a timezone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:  # noqa: ANN001, ARG002
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value

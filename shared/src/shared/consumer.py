@@ -1,0 +1,228 @@
+"""Idempotent event consumer.
+
+For every batch of records: parse the envelopes, then in ONE database transaction record each
+event id in `processed_events` (skipping ids already there) and apply its handler; commit; only then
+commit the Kafka offsets. A crash anywhere before the database commit leaves nothing applied and
+the offsets uncommitted, so the batch is redelivered; a crash between the two commits redelivers
+events whose ids are already recorded, so they are skipped.
+
+If the batch transaction fails, the events are retried one at a time so that one poison message
+cannot hold back the rest; an event that still fails after `consumer_max_attempts` is forwarded to
+the dead-letter topic with the error attached, and the consumer moves on.
+"""
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from asgi_correlation_id import correlation_id
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Column
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from shared.columns import UtcDateTime
+from sqlmodel import Field, SQLModel, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.events.binding import UnreadableEvent, from_kafka
+from shared.events.envelope import Envelope
+from shared.events.registry import REGISTRY, Topics
+from shared.kafka import ensure_topics, make_consumer, make_producer
+from shared.metrics import EVENTS_APPLIED, EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE, EVENTS_SKIPPED
+from shared.retry import Backoff
+from shared.settings import ServiceSettings
+from shared.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    __tablename__ = "processed_events"
+
+    event_id: str = Field(primary_key=True, max_length=200)
+    event_type: str = Field(max_length=200)
+    processed_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One parsed event and the payload model its type maps to."""
+
+    envelope: Envelope
+    payload: BaseModel
+
+
+# Failures of the infrastructure rather than of the event: never a reason to dead-letter.
+TRANSIENT = (OperationalError, InterfaceError, OSError, TimeoutError)
+
+Handler = Callable[[UnitOfWork, Delivery], Awaitable[None]]
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        sessions: async_sessionmaker[AsyncSession],
+        handlers: dict[str, Handler],
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.handlers = handlers
+        self.on_commit = on_commit
+        self.topics = sorted({settings.topic(REGISTRY[t].topic) for t in handlers})
+        self._consumer: AIOKafkaConsumer | None = None
+        self._dlq: AIOKafkaProducer | None = None
+        self.connected = False
+
+    @property
+    def assigned(self) -> bool:
+        return bool(self._consumer and self._consumer.assignment())
+
+    async def run(self) -> None:
+        backoff = Backoff()
+        while True:
+            try:
+                await self._connect()
+                batch = await self._consumer.getmany(timeout_ms=500, max_records=self.settings.consumer_batch_size)  # type: ignore[union-attr]
+                for tp, records in batch.items():
+                    await self._process(records)
+                    await self._consumer.commit({tp: records[-1].offset + 1})  # type: ignore[union-attr]
+                backoff.reset()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # broker or database away: nothing committed, redelivered later
+                delay = backoff.next()
+                log.warning("consumer failed, reconnecting in %.1fs: %s", delay, exc)
+                await self.stop()
+                await asyncio.sleep(delay)
+
+    async def stop(self) -> None:
+        consumer, dlq, self._consumer, self._dlq = self._consumer, self._dlq, None, None
+        self.connected = False
+        for client in (consumer, dlq):
+            if client is not None:
+                try:
+                    await client.stop()
+                except Exception:  # noqa: BLE001 - a broken client must not block shutdown
+                    log.debug("error while closing kafka client", exc_info=True)
+
+    async def _connect(self) -> None:
+        if self._consumer is not None:
+            return
+        await ensure_topics(self.settings, set(self.topics) | {self.settings.topic(Topics.DEAD_LETTER)})
+        # Kept on self before starting, so stop() closes them even if start-up is interrupted.
+        self._dlq = make_producer(self.settings)
+        await self._dlq.start()
+        self._consumer = make_consumer(self.settings, self.topics)
+        await self._consumer.start()
+        self.connected = True
+
+    async def _process(self, records: list[ConsumerRecord]) -> None:
+        deliveries: list[tuple[ConsumerRecord, Delivery]] = []
+        for record in records:
+            try:
+                delivery = self._parse(record)
+            except (UnreadableEvent, ValidationError) as exc:
+                await self._dead_letter(record, exc)
+                continue
+            if delivery is not None:
+                deliveries.append((record, delivery))
+        if not deliveries:
+            return
+        try:
+            await self._apply([d for _, d in deliveries])
+        except Exception:  # noqa: BLE001 - isolate the failing event below
+            log.warning("batch of %d failed, retrying events one by one", len(deliveries), exc_info=True)
+            for record, delivery in deliveries:
+                await self._apply_one_with_retries(record, delivery)
+
+    def _parse(self, record: ConsumerRecord) -> Delivery | None:
+        envelope = from_kafka(record.value, record.headers)
+        if envelope.type not in self.handlers:
+            # Types from other producers on the same topic, or from a newer version than ours.
+            EVENTS_SKIPPED.labels(self.settings.service_name).inc()
+            log.info("skipping event type %s (%s)", envelope.type, envelope.id)
+            return None
+        payload = REGISTRY[envelope.type].model.model_validate(envelope.data)
+        return Delivery(envelope, payload)
+
+    async def _apply(self, deliveries: list[Delivery]) -> None:
+        emitted = False
+        async with UnitOfWork(self.sessions, self.settings.service_name) as uow:
+            ids = [d.envelope.id for d in deliveries]
+            seen = set(
+                (await uow.session.exec(select(ProcessedEvent.event_id).where(ProcessedEvent.event_id.in_(ids)))).all()  # type: ignore[attr-defined]
+            )
+            now = datetime.now(UTC)
+            for delivery in deliveries:
+                env = delivery.envelope
+                if env.id in seen:
+                    EVENTS_DUPLICATE.labels(self.settings.service_name).inc()
+                    continue
+                seen.add(env.id)  # the same event twice inside one batch
+                uow.session.add(ProcessedEvent(event_id=env.id, event_type=env.type, processed_at=now))
+                token = correlation_id.set(env.correlationid or env.id)
+                try:
+                    uow.correlation_id = env.correlationid or env.id
+                    await self.handlers[env.type](uow, delivery)
+                finally:
+                    correlation_id.reset(token)
+            emitted = uow.emitted
+        for delivery in deliveries:
+            EVENTS_APPLIED.labels(self.settings.service_name, delivery.envelope.type).inc()
+        if emitted:
+            self.on_commit()
+
+    async def _apply_one_with_retries(self, record: ConsumerRecord, delivery: Delivery) -> None:
+        for attempt in range(1, self.settings.consumer_max_attempts + 1):
+            try:
+                await self._apply([delivery])
+                return
+            except TRANSIENT:
+                raise  # the database is away: reconnect and redeliver, this is no poison message
+            except Exception as exc:  # noqa: BLE001 - counted, then dead-lettered
+                log.warning("event %s failed (attempt %d): %s", delivery.envelope.id, attempt, exc)
+                if attempt == self.settings.consumer_max_attempts:
+                    await self._dead_letter(record, exc)
+                    return
+                await asyncio.sleep(0.05 * attempt)
+
+    async def _dead_letter(self, record: ConsumerRecord, exc: BaseException) -> None:
+        assert self._dlq is not None
+        headers = list(record.headers or ()) + [
+            ("dlq_error", f"{type(exc).__name__}: {exc}"[:2000].encode()),
+            ("dlq_trace", "".join(traceback.format_exception(exc))[-4000:].encode()),
+            ("dlq_consumer_group", self.settings.consumer_group.encode()),
+            ("dlq_original_topic", record.topic.encode()),
+            ("dlq_original_partition", str(record.partition).encode()),
+            ("dlq_original_offset", str(record.offset).encode()),
+            ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
+        ]
+        # Awaited to the broker's ack: the offset of the poison record is committed only after
+        # the dead letter is safely stored.
+        await self._dlq.send_and_wait(
+            self.settings.topic(Topics.DEAD_LETTER), value=record.value, key=record.key, headers=headers
+        )
+        EVENTS_DEAD_LETTERED.labels(self.settings.service_name).inc()
+        log.error("event at %s[%d]@%d dead-lettered: %s", record.topic, record.partition, record.offset, exc)
+
+    async def lag(self) -> dict[str, int]:
+        """Records between our position and the log end, summed per topic (for /health and metrics)."""
+        consumer = self._consumer
+        if consumer is None or not consumer.assignment():
+            return {}
+        totals: dict[str, int] = {}
+        for tp in consumer.assignment():
+            # The high watermark of the last fetch; Tansu's ListOffsets answer undercounts batches.
+            end = consumer.highwater(tp)
+            if end is None:
+                continue
+            position = await consumer.position(tp)
+            totals[tp.topic] = totals.get(tp.topic, 0) + max(0, end - position)
+        return totals
+

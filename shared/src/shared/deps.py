@@ -1,0 +1,28 @@
+"""Annotated FastAPI dependencies every service uses (full-stack-fastapi-template's deps.py)."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from shared.auth import STAFF, Principal, Role, require
+from shared.settings import ServiceSettings
+from shared.unit_of_work import UnitOfWork
+
+
+async def _uow(request: Request) -> AsyncIterator[UnitOfWork]:
+    state = request.app.state
+    async with UnitOfWork(state.sessions, state.settings.service_name) as uow:
+        yield uow
+    if uow.emitted:
+        state.relay.wake()  # publish now rather than at the next poll
+
+
+def _settings(request: Request) -> ServiceSettings:
+    return request.app.state.settings
+
+
+UowDep = Annotated[UnitOfWork, Depends(_uow)]
+SettingsDep = Annotated[ServiceSettings, Depends(_settings)]
+StaffDep = Annotated[Principal, Depends(require(*STAFF))]
+StaffOrMemberDep = Annotated[Principal, Depends(require(*STAFF, Role.MEMBER))]

@@ -1,0 +1,54 @@
+"""CloudEvents Kafka protocol binding.
+
+We publish in *binary* content mode: the envelope attributes travel as `ce_*` headers, the value is
+the JSON `data`, and the record key is the partition key (the member id, or the POS customer
+reference before a sale is matched). We accept *structured* mode too (value = whole envelope,
+`content-type: application/cloudevents+json`), which is the easier one for a POS vendor to
+produce with a stock Kafka client. docs/events.md documents both.
+"""
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from shared.events.envelope import Envelope
+
+STRUCTURED = "application/cloudevents+json"
+_ATTRS = ("specversion", "id", "source", "type", "time", "subject", "correlationid")
+
+Headers = list[tuple[str, bytes]]
+
+
+class UnreadableEvent(ValueError):
+    """A record that is not a CloudEvent we can parse: poison, goes to the dead-letter topic."""
+
+
+def to_kafka(envelope: Envelope) -> tuple[bytes, Headers]:
+    headers: Headers = [("content-type", envelope.datacontenttype.encode())]
+    for attr in _ATTRS:
+        value = getattr(envelope, attr)
+        if value is None:
+            continue
+        text = value.isoformat() if attr == "time" else str(value)
+        headers.append((f"ce_{attr}", text.encode()))
+    value = json.dumps(envelope.data, ensure_ascii=False, separators=(",", ":")).encode()
+    return value, headers
+
+
+def from_kafka(value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> Envelope:
+    hdrs = {k.lower(): v.decode("utf-8", "replace") for k, v in headers or ()}
+    try:
+        body: Any = json.loads(value) if value else None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UnreadableEvent(f"value is not JSON: {exc}") from exc
+    try:
+        if "ce_id" in hdrs:
+            attrs = {a: hdrs[f"ce_{a}"] for a in _ATTRS if f"ce_{a}" in hdrs}
+            return Envelope(**attrs, data=body, datacontenttype=hdrs.get("content-type", "application/json"))
+        if isinstance(body, dict) and "specversion" in body:
+            return Envelope.model_validate(body)
+    except ValidationError as exc:
+        raise UnreadableEvent(f"invalid CloudEvents envelope: {exc}") from exc
+    raise UnreadableEvent("neither ce_* headers nor a structured CloudEvents body")

@@ -1,0 +1,55 @@
+"""CloudEvents 1.0 envelope.
+
+`source` + `id` are unique per event (CloudEvents §3.1.1); consumers dedupe on `id`, which we make
+globally unique (UUIDs, or a UUIDv5 of the POS transaction for sales, see `sale_event_id`).
+`subject` is the member id when one is known, so log lines and dead letters name the customer
+without carrying personal data. `correlationid` is an extension attribute that follows a request
+through every hop.
+"""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+SALE_NAMESPACE = uuid.UUID("1b4e28ba-2fa1-11d2-883f-0016d3cca427")
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str = Field(min_length=1, max_length=200)
+    source: str = Field(min_length=1, max_length=200)
+    type: str = Field(min_length=1, max_length=200)
+    time: AwareDatetime
+    subject: str | None = None
+    datacontenttype: str = "application/json"
+    correlationid: str | None = None
+    data: dict[str, Any]
+
+
+def new_event(
+    type_: str,
+    data: BaseModel,
+    *,
+    source: str,
+    subject: str | None = None,
+    event_id: str | None = None,
+    correlation_id: str | None = None,
+) -> Envelope:
+    return Envelope(
+        id=event_id or str(uuid.uuid4()),
+        source=source,
+        type=type_,
+        time=datetime.now(UTC),
+        subject=subject,
+        correlationid=correlation_id,
+        data=data.model_dump(mode="json"),
+    )
+
+
+def sale_event_id(store_id: str, pos_txn_id: str, kind: str = "sale") -> str:
+    """Deterministic id of a POS transaction's event: a replayed backlog yields the same id."""
+    return str(uuid.uuid5(SALE_NAMESPACE, f"{kind}/{store_id}/{pos_txn_id}"))

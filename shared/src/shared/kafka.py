@@ -1,0 +1,58 @@
+"""aiokafka clients configured from settings, and topic provisioning."""
+
+import logging
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PARTITIONS = 6
+
+
+def make_producer(settings: ServiceSettings) -> AIOKafkaProducer:
+    # acks=all; no idempotent producer because Tansu does not implement InitProducerId. A retried
+    # batch may therefore land twice, which the consumers' dedupe-by-event-id absorbs.
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        client_id=f"{settings.service_name}-producer",
+        acks="all",
+        linger_ms=5,
+        request_timeout_ms=15_000,
+    )
+
+
+def make_consumer(settings: ServiceSettings, topics: list[str], group_id: str | None = None) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=settings.kafka_bootstrap,
+        client_id=f"{settings.service_name}-consumer",
+        group_id=group_id or settings.consumer_group,
+        enable_auto_commit=False,  # offsets are committed only after the database commit
+        auto_offset_reset="earliest",
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+        max_poll_records=settings.consumer_batch_size,
+        isolation_level="read_committed",
+    )
+
+
+async def ensure_topics(settings: ServiceSettings, topics: set[str], partitions: int = DEFAULT_PARTITIONS) -> None:
+    """Create missing topics; a no-op for ones that exist. Safe to call from every service."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=10_000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in topics if t not in existing]
+        if not missing:
+            return
+        try:
+            await admin.create_topics([NewTopic(t, num_partitions=partitions, replication_factor=1) for t in missing])
+            log.info("created topics", extra={"topics": missing})
+        except TopicAlreadyExistsError:
+            pass
+    finally:
+        await admin.close()

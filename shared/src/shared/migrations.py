@@ -1,0 +1,96 @@
+"""Alembic wiring shared by every service's `migrations/env.py`.
+
+Each service keeps its own migration history in its own database; the messaging tables (outbox,
+processed_events) are created by each service's first revision through `create_messaging_tables`.
+"""
+
+import asyncio
+from pathlib import Path
+
+from alembic import command, context, op
+from alembic.config import Config
+from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+from shared.columns import UtcDateTime
+from sqlmodel import SQLModel
+
+MESSAGING_TABLES = frozenset({"outbox", "processed_events"})
+
+
+def upgrade(script_location: Path, database_url: str, revision: str = "head") -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_location))
+    cfg.attributes["database_url"] = database_url
+    command.upgrade(cfg, revision)
+
+
+async def upgrade_async(script_location: Path, database_url: str) -> None:
+    # env.py runs its own event loop, so it goes to a worker thread when called from a running one.
+    await asyncio.to_thread(upgrade, script_location, database_url)
+
+
+def run_env(tables: frozenset[str]) -> None:
+    """Body of a service's env.py: migrate only the tables the service owns."""
+    owned = tables | MESSAGING_TABLES
+    url = context.config.attributes.get("database_url") or context.config.get_main_option("sqlalchemy.url")
+
+    def include(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001, ARG001
+        return type_ != "table" or name in owned
+
+    def run(connection: Connection) -> None:
+        context.configure(
+            connection=connection,
+            target_metadata=SQLModel.metadata,
+            include_object=include,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def main() -> None:
+        engine = create_async_engine(url)
+        async with engine.connect() as connection:
+            await connection.run_sync(run)
+            await connection.commit()
+        await engine.dispose()
+
+    asyncio.run(main())
+
+
+def create_messaging_tables() -> None:
+    op.create_table(
+        "outbox",
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("event_id", String(200), nullable=False, unique=True),
+        Column("event_type", String(200), nullable=False),
+        Column("topic", String(200), nullable=False),
+        Column("key", String(200), nullable=False),
+        Column("envelope", Text, nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("published_at", UtcDateTime(), nullable=True),
+        Column("kafka_partition", Integer, nullable=True),
+        Column("kafka_offset", BigInteger, nullable=True),
+    )
+    op.create_index("ix_outbox_pending", "outbox", ["published_at", "id"])
+    op.create_table(
+        "processed_events",
+        Column("event_id", String(200), primary_key=True),
+        Column("event_type", String(200), nullable=False),
+        Column("processed_at", UtcDateTime(), nullable=False),
+    )
+
+
+def drop_messaging_tables() -> None:
+    op.drop_table("processed_events")
+    op.drop_index("ix_outbox_pending", table_name="outbox")
+    op.drop_table("outbox")
+
+
+def service_metadata(tables: frozenset[str]) -> MetaData:
+    """The subset of the shared SQLModel metadata that one service owns (for schema checks)."""
+    metadata = MetaData()
+    for name in tables | MESSAGING_TABLES:
+        SQLModel.metadata.tables[name].to_metadata(metadata)
+    return metadata

@@ -1,0 +1,29 @@
+"""Money and quantities: Decimal with a fixed scale, never float."""
+
+from decimal import ROUND_DOWN, Decimal
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+CENT = Decimal("0.01")
+
+
+def _to_cents(value: Decimal) -> Decimal:
+    # Normalise "79.8" and "79.80" to one representation so that payload digests and
+    # comparisons do not depend on how a POS happened to print the number.
+    return value.quantize(CENT)
+
+
+# CNY amount: two decimals at most, never negative; JSON numbers and strings are both accepted.
+Money = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=14, decimal_places=2, allow_inf_nan=False),
+    AfterValidator(_to_cents),
+]
+
+# Quantity sold: weighed goods have up to three decimals (kilograms); zero is meaningless.
+Quantity = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=3, allow_inf_nan=False)]
+
+
+def whole_yuan(amount: Decimal) -> int:
+    return int(amount.to_integral_value(rounding=ROUND_DOWN))

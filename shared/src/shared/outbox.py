@@ -1,0 +1,231 @@
+"""Transactional outbox: events are rows written with the state change, published by a relay.
+
+The relay publishes rows in id order, marks each with the partition and offset the broker gave it,
+and retries with backoff while the broker is away. Rows stay for `outbox_retention_s` after
+publication so they can be published again if the broker loses its log: Tansu keeps topics in
+memory, so a broker restart forgets everything not yet consumed. We notice that when the broker
+hands out an offset at or below one it already acknowledged to us, or when our periodic heartbeat
+record gets an offset below the previous one; then every retained row of the affected partitions
+is published again, and the consumers' dedupe by event id absorbs the repeats.
+"""
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import BigInteger, Column, Index, Integer, Text, delete, func, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from shared.columns import UtcDateTime
+from sqlmodel import Field, SQLModel, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.events.binding import to_kafka
+from shared.events.envelope import Envelope
+from shared.events.registry import REGISTRY
+from shared.kafka import ensure_topics, make_producer
+from shared.metrics import OUTBOX_PUBLISHED, OUTBOX_REPUBLISHED
+from shared.retry import Backoff
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_TOPIC = "crm.relay-heartbeat"
+
+
+class OutboxRecord(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "published_at", "id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True))
+    event_id: str = Field(max_length=200, unique=True)
+    event_type: str = Field(max_length=200)
+    topic: str = Field(max_length=200)
+    key: str = Field(max_length=200)
+    envelope: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    published_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    kafka_partition: int | None = None
+    kafka_offset: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+def add_to_outbox(session: AsyncSession, envelope: Envelope, key: str) -> None:
+    session.add(
+        OutboxRecord(
+            event_id=envelope.id,
+            event_type=envelope.type,
+            topic=REGISTRY[envelope.type].topic,
+            key=key,
+            envelope=envelope.model_dump_json(),
+            created_at=datetime.now(UTC),
+        )
+    )
+
+
+class OutboxRelay:
+    LOSS_CHECK_INTERVAL_S = 5.0
+    CLEANUP_INTERVAL_S = 60.0
+
+    def __init__(self, settings: ServiceSettings, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self._woken = asyncio.Event()
+        self._producer: AIOKafkaProducer | None = None
+        self._heartbeat_offset: int | None = None
+        # Highest offset the broker acknowledged to us, per partition: the log-loss detector.
+        self._acked: dict[tuple[str, int], int] = {}
+        self.connected = False
+
+    def wake(self) -> None:
+        self._woken.set()
+
+    @property
+    def producer(self) -> AIOKafkaProducer | None:
+        return self._producer
+
+    async def run(self) -> None:
+        backoff = Backoff()
+        await self._load_acked_offsets()
+        loop = asyncio.get_running_loop()
+        next_loss_check = next_cleanup = loop.time()
+        while True:
+            try:
+                await self._connect()
+                published = await self.publish_batch()
+                backoff.reset()
+                now = loop.time()
+                if now >= next_loss_check:
+                    await self._check_for_lost_log()
+                    next_loss_check = now + self.LOSS_CHECK_INTERVAL_S
+                if now >= next_cleanup:
+                    await self._delete_expired()
+                    next_cleanup = now + self.CLEANUP_INTERVAL_S
+                if published < self.settings.outbox_batch_size:
+                    await self._wait_for_work()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # broker or database away: keep the rows, try again later
+                self.connected = False
+                delay = backoff.next()
+                log.warning("outbox relay failed, retrying in %.1fs: %s", delay, exc)
+                await self._disconnect()
+                await asyncio.sleep(delay)
+
+    async def stop(self) -> None:
+        await self._disconnect()
+
+    async def _wait_for_work(self) -> None:
+        try:
+            await asyncio.wait_for(self._woken.wait(), timeout=self.settings.outbox_poll_interval_s)
+        except TimeoutError:
+            pass
+        self._woken.clear()
+
+    async def _connect(self) -> None:
+        if self._producer is not None:
+            return
+        await ensure_topics(self.settings, {self.settings.topic(t) for t in REGISTRY.topics()})
+        await ensure_topics(self.settings, {self.settings.topic(HEARTBEAT_TOPIC)}, partitions=1)
+        # Kept on self before starting, so stop() closes it even if start-up is interrupted.
+        self._producer = make_producer(self.settings)
+        await self._producer.start()
+        self.connected = True
+
+    async def _disconnect(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                await producer.stop()
+            except Exception:  # noqa: BLE001 - closing a broken client must not mask the original error
+                log.debug("error while closing kafka producer", exc_info=True)
+
+    async def publish_batch(self) -> int:
+        assert self._producer is not None
+        async with self.sessions() as session:
+            rows = (
+                await session.exec(
+                    select(OutboxRecord)
+                    .where(OutboxRecord.published_at.is_(None))  # type: ignore[union-attr]
+                    .order_by(OutboxRecord.id)  # type: ignore[arg-type]
+                    .limit(self.settings.outbox_batch_size)
+                )
+            ).all()
+        if not rows:
+            return 0
+        futures = []
+        for row in rows:
+            value, headers = to_kafka(Envelope.model_validate_json(row.envelope))
+            futures.append(
+                await self._producer.send(self.settings.topic(row.topic), value=value, key=row.key.encode(), headers=headers)
+            )
+        results = await asyncio.gather(*futures, return_exceptions=True)
+
+        now = datetime.now(UTC)
+        marks, lost, error = [], set(), None
+        for row, result in zip(rows, results, strict=True):
+            if isinstance(result, BaseException):
+                # Stop at the first failure so a member's later event is never marked before an
+                # earlier one; whatever follows is sent again (and deduped) on the next attempt.
+                error = result
+                break
+            tp = (row.topic, result.partition)
+            if result.offset <= self._acked.get(tp, -1):
+                lost.add(tp)
+            self._acked[tp] = result.offset
+            marks.append({"id": row.id, "published_at": now, "kafka_partition": result.partition, "kafka_offset": result.offset})
+        if marks:
+            async with self.sessions() as session, session.begin():
+                await session.execute(update(OutboxRecord), marks)
+            OUTBOX_PUBLISHED.labels(self.settings.service_name).inc(len(marks))
+        for topic, partition in lost:
+            await self._republish(topic, partition)
+        if error is not None:
+            raise error
+        return len(rows)
+
+    async def _check_for_lost_log(self) -> None:
+        # An idle relay learns of a broker restart from a heartbeat record: offsets only grow in a
+        # healthy log, so a heartbeat offset at or below our previous one means the log was lost.
+        # (Tansu's ListOffsets answer is not reliable for this, its fetch high watermark is.)
+        assert self._producer is not None
+        result = await self._producer.send_and_wait(
+            self.settings.topic(HEARTBEAT_TOPIC), value=b"", key=self.settings.service_name.encode(), partition=0
+        )
+        previous, self._heartbeat_offset = self._heartbeat_offset, result.offset
+        if previous is not None and result.offset <= previous:
+            for topic, partition in list(self._acked):
+                await self._republish(topic, partition)
+
+    async def _republish(self, topic: str, partition: int) -> None:
+        log.error("broker lost the log of %s[%d]; republishing retained outbox rows", topic, partition)
+        async with self.sessions() as session, session.begin():
+            result = await session.execute(
+                update(OutboxRecord)
+                .where(OutboxRecord.topic == topic, OutboxRecord.kafka_partition == partition)
+                .where(OutboxRecord.published_at.is_not(None))  # type: ignore[union-attr]
+                .values(published_at=None, kafka_partition=None, kafka_offset=None)
+            )
+        OUTBOX_REPUBLISHED.labels(self.settings.service_name).inc(result.rowcount or 0)
+        self._acked.pop((topic, partition), None)
+        self.wake()
+
+    async def _load_acked_offsets(self) -> None:
+        async with self.sessions() as session:
+            rows = await session.execute(
+                select(OutboxRecord.topic, OutboxRecord.kafka_partition, func.max(OutboxRecord.kafka_offset))
+                .where(OutboxRecord.kafka_partition.is_not(None))  # type: ignore[union-attr]
+                .group_by(OutboxRecord.topic, OutboxRecord.kafka_partition)
+            )
+            self._acked = {(topic, partition): offset for topic, partition, offset in rows}
+
+    async def _delete_expired(self) -> None:
+        cutoff = datetime.now(UTC) - timedelta(seconds=self.settings.outbox_retention_s)
+        async with self.sessions() as session, session.begin():
+            await session.execute(delete(OutboxRecord).where(OutboxRecord.published_at < cutoff))  # type: ignore[operator]
+
+    async def pending(self) -> int:
+        async with self.sessions() as session:
+            result = await session.execute(
+                select(func.count()).select_from(OutboxRecord).where(OutboxRecord.published_at.is_(None))  # type: ignore[union-attr]
+            )
+            return int(result.scalar_one())

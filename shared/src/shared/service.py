@@ -1,0 +1,132 @@
+"""The skeleton every service shares: lifespan, health, metrics, correlation ids, messaging.
+
+A service describes itself with a `ServiceSpec` (its routers, event handlers, migrations) and gets a
+FastAPI app whose lifespan opens the database, migrates it (in development), and runs the outbox
+relay and the event consumer as background tasks that stop cleanly on shutdown. Nothing happens at
+import time: engines and Kafka clients exist only between start-up and shutdown.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from shared.auth import TokenVerifier
+from shared.consumer import EventConsumer, Handler
+from shared.db import make_engine, make_sessionmaker, ping
+from shared.logs import configure_logging
+from shared.metrics import CONSUMER_LAG, OUTBOX_PENDING, HttpMetricsMiddleware, metrics_endpoint
+from shared.migrations import upgrade_async
+from shared.outbox import OutboxRelay
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[[FastAPI], Awaitable[None]]
+
+
+@dataclass
+class ServiceSpec:
+    title: str
+    description: str
+    routers: list[APIRouter]
+    migrations: Path
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    # Extra start-up / shutdown work (e.g. the gateway's HTTP clients).
+    on_startup: list[Hook] = field(default_factory=list)
+    on_shutdown: list[Hook] = field(default_factory=list)
+    version: str = "0.1.0"
+
+
+def build_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.service_name, settings.log_level, settings.log_json)
+        engine = make_engine(settings.database)
+        if settings.auto_migrate:
+            await upgrade_async(spec.migrations, settings.database)
+        sessions = make_sessionmaker(engine)
+        relay = OutboxRelay(settings, sessions)
+        consumer = EventConsumer(settings, sessions, spec.handlers, on_commit=relay.wake) if spec.handlers else None
+        app.state.engine, app.state.sessions, app.state.relay, app.state.consumer = engine, sessions, relay, consumer
+        app.state.verifier = TokenVerifier(settings.resolved_public_key(), settings.jwt_issuer, settings.jwt_audience)
+        tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
+        if consumer is not None:
+            tasks.append(asyncio.create_task(consumer.run(), name="event-consumer"))
+        for hook in spec.on_startup:
+            await hook(app)
+        log.info("%s started", settings.service_name)
+        try:
+            yield
+        finally:
+            for hook in spec.on_shutdown:
+                await hook(app)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if consumer is not None:
+                await consumer.stop()
+            await relay.stop()
+            await engine.dispose()
+            log.info("%s stopped", settings.service_name)
+
+    app = FastAPI(title=spec.title, description=spec.description, version=spec.version, lifespan=lifespan)
+    app.state.settings = settings
+    app.add_middleware(HttpMetricsMiddleware, service=settings.service_name)
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Correlation-ID")
+    app.include_router(_health_router())
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    for router in spec.routers:
+        app.include_router(router)
+    return app
+
+
+def _health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/health/live")
+    async def live() -> dict[str, str]:
+        return {"status": "live"}
+
+    @router.get("/health/ready")
+    async def ready(request: Request) -> JSONResponse:
+        state = request.app.state
+        checks: dict[str, Any] = {}
+        checks["database"] = await _check(ping(state.engine))
+        checks["broker"] = await _check(_broker_metadata(state.relay))
+        if state.consumer is not None:
+            checks["consumer"] = "ok" if state.consumer.assigned else "waiting for partition assignment"
+        ok = all(v == "ok" for v in checks.values())
+        body: dict[str, Any] = {"status": "ready" if ok else "not ready", "checks": checks}
+        with contextlib.suppress(Exception):
+            body["outbox_pending"] = pending = await state.relay.pending()
+            OUTBOX_PENDING.labels(state.settings.service_name).set(pending)
+            if state.consumer is not None:
+                body["consumer_lag"] = lag = await state.consumer.lag()
+                for topic, value in lag.items():
+                    CONSUMER_LAG.labels(state.settings.service_name, topic).set(value)
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    return router
+
+
+async def _broker_metadata(relay: OutboxRelay) -> None:
+    if relay.producer is None:
+        raise ConnectionError("not connected to the broker")
+    await relay.producer.client.fetch_all_metadata()
+
+
+async def _check(probe: Awaitable[None], timeout: float = 2.0) -> str:
+    try:
+        async with asyncio.timeout(timeout):
+            await probe
+        return "ok"
+    except Exception as exc:  # noqa: BLE001 - reported in the health body
+        return f"failed: {type(exc).__name__}: {exc}"[:300]

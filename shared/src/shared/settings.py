@@ -1,0 +1,104 @@
+"""Typed settings shared by every service.
+
+Each process reads its own environment (``CRM_*``): in docker-compose and Kubernetes every
+service gets its own ``CRM_DATABASE_URL``; the local launcher does the same per subprocess.
+Outside development the settings refuse to start with a missing or placeholder secret, so a
+misconfigured production pod fails at boot instead of running with a guessable key.
+"""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDERS = {"", "changeme", "change-me", "changethis", "secret", "dev", "development"}
+
+Environment = Literal["development", "test", "production"]
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CRM_", extra="ignore")
+
+    service_name: str = "crm"
+    environment: Environment = "development"
+    data_dir: Path = Path(".crm-data")
+
+    database_url: str = ""
+    # Migrations run at start-up in development; production runs `crm migrate <service>` as an
+    # init step so that several replicas never race on the schema.
+    auto_migrate: bool = True
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    # Lets several stacks (or test cases) share one broker without seeing each other's events.
+    kafka_topic_prefix: str = ""
+    kafka_session_timeout_ms: int = 10_000
+    kafka_heartbeat_interval_ms: int = 3_000
+    consumer_batch_size: int = 500
+    consumer_max_attempts: int = 3
+    outbox_batch_size: int = 500
+    outbox_poll_interval_s: float = 1.0
+    outbox_retention_s: float = 3600.0
+
+    # PEM text of the Ed25519 public key that verifies bearer tokens; in development it falls
+    # back to the key file in the data directory (written by `crm token` / `crm run`).
+    jwt_public_key: str = ""
+    jwt_issuer: str = "crm-identity"
+    jwt_audience: str = "crm"
+
+    # Key of the HMAC that turns a phone number into a pseudonymous digest, so events can
+    # identify a customer by phone without carrying the number itself.
+    identity_pepper: str = ""
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment != "production"
+
+    @property
+    def database(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / f'{self.service_name}.db').resolve()}"
+
+    def topic(self, name: str) -> str:
+        return f"{self.kafka_topic_prefix}{name}"
+
+    @property
+    def consumer_group(self) -> str:
+        return f"{self.kafka_topic_prefix}{self.service_name}"
+
+    @property
+    def public_key_path(self) -> Path:
+        return self.data_dir / "keys" / "jwt-public.pem"
+
+    def resolved_public_key(self) -> str:
+        if self.jwt_public_key:
+            return self.jwt_public_key
+        if self.is_development and self.public_key_path.exists():
+            return self.public_key_path.read_text()
+        raise RuntimeError(
+            "CRM_JWT_PUBLIC_KEY is not set and no development key exists at "
+            f"{self.public_key_path}; run `crm token` once to create one"
+        )
+
+    def resolved_pepper(self) -> str:
+        return self.identity_pepper or "development-only-identity-pepper"
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> "ServiceSettings":
+        if self.environment != "production":
+            return self
+        problems = []
+        if not self.database_url:
+            problems.append("CRM_DATABASE_URL must be set in production")
+        if self.jwt_public_key.strip().lower() in PLACEHOLDERS:
+            problems.append("CRM_JWT_PUBLIC_KEY must hold the token verification key")
+        if self.identity_pepper.strip().lower() in PLACEHOLDERS or len(self.identity_pepper) < 16:
+            problems.append("CRM_IDENTITY_PEPPER must be a secret of at least 16 characters")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+

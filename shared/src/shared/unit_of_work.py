@@ -1,0 +1,56 @@
+"""Unit of work: one database transaction plus the events it causes, written to the outbox.
+
+Handlers and routes change state through `uow.session` and announce what happened with
+`uow.emit(...)`; both commit together or not at all (cosmicpython's UoW, with the outbox in place of
+an in-memory message bus).
+"""
+
+from types import TracebackType
+
+from asgi_correlation_id import correlation_id
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.events.envelope import Envelope, new_event
+from shared.outbox import add_to_outbox
+
+
+class UnitOfWork:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], source: str) -> None:
+        self._sessions = sessions
+        self.source = source
+        self.session: AsyncSession
+        self.emitted = False
+        self.correlation_id: str | None = None
+
+    async def __aenter__(self) -> "UnitOfWork":
+        self.session = self._sessions()
+        await self.session.begin()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if exc_type is None:
+                await self.session.commit()
+            else:
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    def emit(
+        self, type_: str, data: BaseModel, *, key: str, subject: str | None = None, event_id: str | None = None
+    ) -> Envelope:
+        envelope = new_event(
+            type_,
+            data,
+            source=f"crm/{self.source}",
+            subject=subject,
+            event_id=event_id,
+            correlation_id=self.correlation_id or correlation_id.get(),
+        )
+        add_to_outbox(self.session, envelope, key)
+        self.emitted = True
+        return envelope
