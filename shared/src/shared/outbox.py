@@ -175,7 +175,7 @@ class OutboxRelay:
             marks.append({"id": row.id, "published_at": now, "kafka_partition": result.partition, "kafka_offset": result.offset})
         if marks:
             async with self.sessions() as session, session.begin():
-                await session.execute(update(OutboxRecord), marks)
+                await session.exec(update(OutboxRecord), params=marks)
             OUTBOX_PUBLISHED.labels(self.settings.service_name).inc(len(marks))
         for topic, partition in lost:
             await self._republish(topic, partition)
@@ -199,7 +199,7 @@ class OutboxRelay:
     async def _republish(self, topic: str, partition: int) -> None:
         log.error("broker lost the log of %s[%d]; republishing retained outbox rows", topic, partition)
         async with self.sessions() as session, session.begin():
-            result = await session.execute(
+            result = await session.exec(
                 update(OutboxRecord)
                 .where(OutboxRecord.topic == topic, OutboxRecord.kafka_partition == partition)
                 .where(OutboxRecord.published_at.is_not(None))  # type: ignore[union-attr]
@@ -211,7 +211,7 @@ class OutboxRelay:
 
     async def _load_acked_offsets(self) -> None:
         async with self.sessions() as session:
-            rows = await session.execute(
+            rows = await session.exec(
                 select(OutboxRecord.topic, OutboxRecord.kafka_partition, func.max(OutboxRecord.kafka_offset))
                 .where(OutboxRecord.kafka_partition.is_not(None))  # type: ignore[union-attr]
                 .group_by(OutboxRecord.topic, OutboxRecord.kafka_partition)
@@ -221,11 +221,11 @@ class OutboxRelay:
     async def _delete_expired(self) -> None:
         cutoff = datetime.now(UTC) - timedelta(seconds=self.settings.outbox_retention_s)
         async with self.sessions() as session, session.begin():
-            await session.execute(delete(OutboxRecord).where(OutboxRecord.published_at < cutoff))  # type: ignore[operator]
+            await session.exec(delete(OutboxRecord).where(OutboxRecord.published_at < cutoff))  # type: ignore[operator]
 
     async def pending(self) -> int:
         async with self.sessions() as session:
-            result = await session.execute(
+            result = await session.exec(
                 select(func.count()).select_from(OutboxRecord).where(OutboxRecord.published_at.is_(None))  # type: ignore[union-attr]
             )
-            return int(result.scalar_one())
+            return int(result.one())

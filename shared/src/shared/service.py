@@ -48,7 +48,8 @@ class ServiceSpec:
 def build_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        configure_logging(settings.service_name, settings.log_level, settings.log_json)
+        if settings.environment != "test":  # under pytest, its own log capture stays in place
+            configure_logging(settings.service_name, settings.log_level, settings.log_json)
         engine = make_engine(settings.database)
         if settings.auto_migrate:
             await upgrade_async(spec.migrations, settings.database)

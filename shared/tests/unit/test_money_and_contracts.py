@@ -1,0 +1,87 @@
+"""Validation rules of sale payloads: the same model guards the POS API and direct Kafka input."""
+
+from decimal import Decimal
+
+import pytest
+from pydantic import ValidationError
+
+from shared.events.contracts import CustomerRef, PurchaseMadeV1, PurchaseRefundedV1
+from shared.money import whole_yuan
+
+
+def _sale(**overrides):
+    body = {
+        "store_id": "S001", "pos_txn_id": "S001-T03-000123", "occurred_at": "2026-11-23T10:15:00+08:00",
+        "customer": {"card_no": "8800000012345"},
+        "lines": [{"sku": "6901234567890", "name": "金龙鱼大米 5kg", "category": "grain", "qty": 2,
+                   "unit_price": "39.90", "amount": "79.80"}],
+        "total": "79.80", "payment": "wechat",
+    }
+    body.update(overrides)
+    return body
+
+
+def _error_fields(exc: ValidationError) -> list[tuple]:
+    return [tuple(e["loc"]) for e in exc.errors()]
+
+
+def test_valid_sale_normalises_amounts_to_cents() -> None:
+    sale = PurchaseMadeV1.model_validate(_sale(total="79.8", lines=[{**_sale()["lines"][0], "amount": 79.8}]))
+    assert sale.total == Decimal("79.80") and str(sale.total) == "79.80"
+    assert sale.lines[0].amount == Decimal("79.80")
+
+
+def test_total_must_equal_sum_of_line_amounts() -> None:
+    with pytest.raises(ValidationError, match="does not equal the sum of line amounts 79.80"):
+        PurchaseMadeV1.model_validate(_sale(total="80.00"))
+
+
+@pytest.mark.parametrize("amount", ["-1.00", "79.805"])
+def test_negative_or_three_decimal_amounts_are_rejected(amount: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        PurchaseMadeV1.model_validate(_sale(lines=[{**_sale()["lines"][0], "amount": amount}], total=amount))
+    assert ("lines", 0, "amount") in _error_fields(exc.value)
+
+
+def test_zero_quantity_is_rejected() -> None:
+    with pytest.raises(ValidationError) as exc:
+        PurchaseMadeV1.model_validate(_sale(lines=[{**_sale()["lines"][0], "qty": 0}]))
+    assert ("lines", 0, "qty") in _error_fields(exc.value)
+
+
+def test_time_without_timezone_is_rejected() -> None:
+    with pytest.raises(ValidationError) as exc:
+        PurchaseMadeV1.model_validate(_sale(occurred_at="2026-11-23T10:15:00"))
+    assert ("occurred_at",) in _error_fields(exc.value)
+
+
+def test_a_sale_needs_at_least_one_line() -> None:
+    with pytest.raises(ValidationError) as exc:
+        PurchaseMadeV1.model_validate(_sale(lines=[], total="0.00"))
+    assert ("lines",) in _error_fields(exc.value)
+
+
+def test_customer_is_identified_by_exactly_one_reference() -> None:
+    with pytest.raises(ValidationError, match="exactly one"):
+        CustomerRef(card_no="8800000012345", phone_hmac="a" * 64)
+    with pytest.raises(ValidationError, match="exactly one"):
+        CustomerRef()
+    assert CustomerRef(card_no="8800000012345").key == "card:8800000012345"
+
+
+def test_refund_amount_must_equal_its_lines() -> None:
+    with pytest.raises(ValidationError, match="amount 10.00 does not equal"):
+        PurchaseRefundedV1.model_validate(
+            {"store_id": "S001", "refund_id": "R1", "pos_txn_id": "T1", "occurred_at": "2026-11-23T10:15:00+08:00",
+             "lines": _sale()["lines"], "amount": "10.00"}
+        )
+
+
+def test_unknown_fields_are_ignored_for_forward_compatibility() -> None:
+    sale = PurchaseMadeV1.model_validate(_sale(loyalty_tier="gold"))
+    assert not hasattr(sale, "loyalty_tier")
+
+
+@pytest.mark.parametrize(("amount", "points"), [("79.80", 79), ("0.99", 0), ("5000.00", 5000), ("100.01", 100)])
+def test_whole_yuan_floors(amount: str, points: int) -> None:
+    assert whole_yuan(Decimal(amount)) == points
