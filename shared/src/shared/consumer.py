@@ -31,7 +31,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from shared.events.binding import UnreadableEvent, from_kafka
 from shared.events.envelope import Envelope
 from shared.events.registry import REGISTRY, Topics
-from shared.kafka import ensure_topics, make_consumer, make_producer
+from shared.kafka import CLOSE_TIMEOUT_S, ensure_topics, make_consumer, make_producer
 from shared.metrics import EVENTS_APPLIED, EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE, EVENTS_SKIPPED
 from shared.retry import Backoff
 from shared.settings import ServiceSettings
@@ -107,7 +107,8 @@ class EventConsumer:
         for client in (consumer, dlq):
             if client is not None:
                 try:
-                    await client.stop()
+                    async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                        await client.stop()
                 except Exception:  # noqa: BLE001 - a broken client must not block shutdown
                     log.debug("error while closing kafka client", exc_info=True)
 
@@ -135,14 +136,17 @@ class EventConsumer:
         if not deliveries:
             return
         try:
-            await self._apply([d for _, d in deliveries])
+            await self.apply_batch([d for _, d in deliveries])
         except Exception:  # noqa: BLE001 - isolate the failing event below
             log.warning("batch of %d failed, retrying events one by one", len(deliveries), exc_info=True)
             for record, delivery in deliveries:
                 await self._apply_one_with_retries(record, delivery)
 
     def _parse(self, record: ConsumerRecord) -> Delivery | None:
-        envelope = from_kafka(record.value, record.headers)
+        return self.delivery(from_kafka(record.value, record.headers))
+
+    def delivery(self, envelope: Envelope) -> Delivery | None:
+        """The envelope with its payload validated, or None for a type this service ignores."""
         if envelope.type not in self.handlers:
             # Types from other producers on the same topic, or from a newer version than ours.
             EVENTS_SKIPPED.labels(self.settings.service_name).inc()
@@ -151,7 +155,8 @@ class EventConsumer:
         payload = REGISTRY[envelope.type].model.model_validate(envelope.data)
         return Delivery(envelope, payload)
 
-    async def _apply(self, deliveries: list[Delivery]) -> None:
+    async def apply_batch(self, deliveries: list[Delivery]) -> None:
+        """Apply events exactly once in effect: dedupe and effects share one transaction."""
         emitted = False
         async with UnitOfWork(self.sessions, self.settings.service_name) as uow:
             ids = [d.envelope.id for d in deliveries]
@@ -181,7 +186,7 @@ class EventConsumer:
     async def _apply_one_with_retries(self, record: ConsumerRecord, delivery: Delivery) -> None:
         for attempt in range(1, self.settings.consumer_max_attempts + 1):
             try:
-                await self._apply([delivery])
+                await self.apply_batch([delivery])
                 return
             except TRANSIENT:
                 raise  # the database is away: reconnect and redeliver, this is no poison message

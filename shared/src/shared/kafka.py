@@ -11,6 +11,8 @@ from shared.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 DEFAULT_PARTITIONS = 6
+# aiokafka's stop() can wait on a group join or a dead broker; shutdown must not hang on it.
+CLOSE_TIMEOUT_S = 5.0
 
 
 def make_producer(settings: ServiceSettings) -> AIOKafkaProducer:

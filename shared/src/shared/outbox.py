@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from shared.events.binding import to_kafka
 from shared.events.envelope import Envelope
 from shared.events.registry import REGISTRY
-from shared.kafka import ensure_topics, make_producer
+from shared.kafka import CLOSE_TIMEOUT_S, ensure_topics, make_producer
 from shared.metrics import OUTBOX_PUBLISHED, OUTBOX_REPUBLISHED
 from shared.retry import Backoff
 from shared.settings import ServiceSettings
@@ -115,8 +115,11 @@ class OutboxRelay:
         await self._disconnect()
 
     async def _wait_for_work(self) -> None:
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that
+        # races with the event being set, and the relay would then never stop.
         try:
-            await asyncio.wait_for(self._woken.wait(), timeout=self.settings.outbox_poll_interval_s)
+            async with asyncio.timeout(self.settings.outbox_poll_interval_s):
+                await self._woken.wait()
         except TimeoutError:
             pass
         self._woken.clear()
@@ -135,7 +138,8 @@ class OutboxRelay:
         producer, self._producer = self._producer, None
         if producer is not None:
             try:
-                await producer.stop()
+                async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                    await producer.stop()
             except Exception:  # noqa: BLE001 - closing a broken client must not mask the original error
                 log.debug("error while closing kafka producer", exc_info=True)
 

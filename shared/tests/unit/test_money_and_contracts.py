@@ -32,8 +32,9 @@ def test_valid_sale_normalises_amounts_to_cents() -> None:
 
 
 def test_total_must_equal_sum_of_line_amounts() -> None:
-    with pytest.raises(ValidationError, match="does not equal the sum of line amounts 79.80"):
+    with pytest.raises(ValidationError, match="does not equal the sum of line amounts 79.80") as exc:
         PurchaseMadeV1.model_validate(_sale(total="80.00"))
+    assert _error_fields(exc.value) == [("total",)]
 
 
 @pytest.mark.parametrize("amount", ["-1.00", "79.805"])

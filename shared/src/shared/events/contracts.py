@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from shared.money import Money, Quantity
 
@@ -47,10 +47,15 @@ class CustomerRef(Contract):
         return f"card:{self.card_no}" if self.card_no else f"phone:{self.phone_hmac}"
 
 
-def check_lines_add_up(lines: list[SaleLine], total: Decimal, field: str) -> None:
+def lines_add_up(total: Decimal, info: ValidationInfo) -> Decimal:
+    """Field validator for a total declared after `lines`: reported on the total's own field."""
+    lines = info.data.get("lines")
+    if lines is None:  # the lines themselves were invalid and are reported on their own
+        return total
     line_sum = sum((line.amount for line in lines), Decimal("0.00"))
     if line_sum != total:
-        raise ValueError(f"{field} {total} does not equal the sum of line amounts {line_sum}")
+        raise ValueError(f"{info.field_name} {total} does not equal the sum of line amounts {line_sum}")
+    return total
 
 
 class PurchaseMadeV1(Contract):
@@ -62,10 +67,7 @@ class PurchaseMadeV1(Contract):
     total: Money
     payment: str = Field(default="", max_length=32)
 
-    @model_validator(mode="after")
-    def _total_matches_lines(self) -> "PurchaseMadeV1":
-        check_lines_add_up(self.lines, self.total, "total")
-        return self
+    _total_matches_lines = field_validator("total")(lines_add_up)
 
 
 class PurchaseRefundedV1(Contract):
@@ -77,10 +79,7 @@ class PurchaseRefundedV1(Contract):
     lines: list[SaleLine] = Field(min_length=1, max_length=500)
     amount: Money
 
-    @model_validator(mode="after")
-    def _amount_matches_lines(self) -> "PurchaseRefundedV1":
-        check_lines_add_up(self.lines, self.amount, "amount")
-        return self
+    _amount_matches_lines = field_validator("amount")(lines_add_up)
 
 
 class MemberRegisteredV1(Contract):

@@ -4,9 +4,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shared.events.contracts import SaleLine, StoreId, TxnId, check_lines_add_up
+from shared.events.contracts import SaleLine, StoreId, TxnId, lines_add_up
 from shared.money import Money
 
 PHONE_PATTERN = r"^1[3-9]\d{9}$"
@@ -44,10 +44,7 @@ class PosPurchaseIn(BaseModel):
     total: Money
     payment: str = Field(default="", max_length=32)
 
-    @model_validator(mode="after")
-    def _total_matches_lines(self) -> "PosPurchaseIn":
-        check_lines_add_up(self.lines, self.total, "total")
-        return self
+    _total_matches_lines = field_validator("total")(lines_add_up)
 
 
 class PosRefundIn(BaseModel):
@@ -58,10 +55,7 @@ class PosRefundIn(BaseModel):
     lines: list[SaleLine] = Field(min_length=1, max_length=500, description="The returned lines")
     amount: Money
 
-    @model_validator(mode="after")
-    def _amount_matches_lines(self) -> "PosRefundIn":
-        check_lines_add_up(self.lines, self.amount, "amount")
-        return self
+    _amount_matches_lines = field_validator("amount")(lines_add_up)
 
 
 class PosAccepted(BaseModel):

@@ -1,0 +1,193 @@
+"""POS entry through the gateway: idempotent retries, clear 4xx errors, returns within bounds."""
+
+import asyncio
+import json
+
+import pytest
+from sqlmodel import select
+
+from gateway.config import Settings
+from gateway.main import create_app
+from shared.auth import Role
+from shared.events.binding import to_kafka
+from shared.events.envelope import Envelope
+from shared.outbox import OutboxRecord
+from tests.support.factories import line, refund_body, sale_body
+from tests.support.platform import TestEnv, running
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def gateway(env: TestEnv, database_factory):
+    app = create_app(env.settings(Settings, await database_factory("gateway")))
+    async with running(app) as client:
+        r = await client.put("/api/v1/stores/S001", json={"name": "城东大卖场", "city": "杭州"}, headers=env.auth(Role.ADMIN))
+        assert r.status_code == 200, r.text
+        client.app = app  # type: ignore[attr-defined]
+        yield client
+
+
+def pos(env: TestEnv, store: str = "S001") -> dict[str, str]:
+    return env.auth(Role.POS, store_id=store)
+
+
+async def outbox_rows(client) -> list[OutboxRecord]:
+    async with client.app.state.sessions() as session:
+        return list((await session.exec(select(OutboxRecord).order_by(OutboxRecord.id))).all())
+
+
+async def test_sale_is_accepted_and_queued_as_purchase_made(gateway, env: TestEnv) -> None:
+    sale = sale_body(member={"card_no": "8800000012345"})
+    r = await gateway.post("/pos/v1/purchases", json=sale, headers=pos(env))
+    assert r.status_code == 202, r.text
+    rows = await outbox_rows(gateway)
+    assert [row.event_type for row in rows] == ["crm.pos.purchase_made.v1"]
+    assert rows[0].event_id == r.json()["event_id"]
+    assert rows[0].key == "card:8800000012345"
+    envelope = Envelope.model_validate_json(rows[0].envelope)
+    assert envelope.data["pos_txn_id"] == sale["pos_txn_id"] and envelope.data["total"] == "79.80"
+
+
+async def test_phone_never_leaves_the_gateway_in_clear(gateway, env: TestEnv) -> None:
+    r = await gateway.post("/pos/v1/purchases", json=sale_body(member={"phone": "13800138000"}), headers=pos(env))
+    assert r.status_code == 202, r.text
+    row = (await outbox_rows(gateway))[0]
+    value, headers = to_kafka(Envelope.model_validate_json(row.envelope))
+    assert b"13800138000" not in value and all(b"13800138000" not in v for _, v in headers)
+    assert "13800138000" not in row.key
+    assert len(json.loads(value)["customer"]["phone_hmac"]) == 64
+
+
+async def test_retry_of_the_same_sale_is_acknowledged_once(gateway, env: TestEnv) -> None:
+    sale = sale_body()
+    first = await gateway.post("/pos/v1/purchases", json=sale, headers=pos(env))
+    again = await gateway.post("/pos/v1/purchases", json=sale, headers=pos(env))
+    assert first.status_code == again.status_code == 202
+    assert again.json() == {"event_id": first.json()["event_id"], "duplicate": True}
+    assert len(await outbox_rows(gateway)) == 1
+
+
+async def test_concurrent_retries_publish_one_event(gateway, env: TestEnv) -> None:
+    sale = sale_body()
+    answers = await asyncio.gather(*(gateway.post("/pos/v1/purchases", json=sale, headers=pos(env)) for _ in range(8)))
+    assert {a.status_code for a in answers} == {202}
+    assert sum(not a.json()["duplicate"] for a in answers) == 1
+    assert len({a.json()["event_id"] for a in answers}) == 1
+    assert len(await outbox_rows(gateway)) == 1
+
+
+async def test_same_transaction_id_with_different_content_is_a_conflict(gateway, env: TestEnv) -> None:
+    sale = sale_body()
+    assert (await gateway.post("/pos/v1/purchases", json=sale, headers=pos(env))).status_code == 202
+    changed = {**sale, "payment": "cash"}
+    r = await gateway.post("/pos/v1/purchases", json=changed, headers=pos(env))
+    assert r.status_code == 409
+    assert sale["pos_txn_id"] in r.json()["detail"]
+    assert len(await outbox_rows(gateway)) == 1
+
+
+async def test_amounts_equal_in_value_are_the_same_sale(gateway, env: TestEnv) -> None:
+    sale = sale_body()
+    assert (await gateway.post("/pos/v1/purchases", json=sale, headers=pos(env))).status_code == 202
+    reprinted = {**sale, "total": "79.8", "lines": [{**sale["lines"][0], "amount": 79.8, "unit_price": "39.9"}]}
+    r = await gateway.post("/pos/v1/purchases", json=reprinted, headers=pos(env))
+    assert r.status_code == 202 and r.json()["duplicate"] is True
+
+
+async def test_pos_may_only_post_for_its_own_store(gateway, env: TestEnv) -> None:
+    r = await gateway.post("/pos/v1/purchases", json=sale_body("S001"), headers=pos(env, "S002"))
+    assert r.status_code == 403
+    assert "S002" in r.json()["detail"]
+
+
+async def test_other_roles_and_missing_tokens_cannot_post_sales(gateway, env: TestEnv) -> None:
+    assert (await gateway.post("/pos/v1/purchases", json=sale_body())).status_code == 401
+    r = await gateway.post("/pos/v1/purchases", json=sale_body(), headers=env.auth(Role.MARKETING))
+    assert r.status_code == 403
+    r = await gateway.post("/pos/v1/purchases", json=sale_body(), headers={"Authorization": "Bearer not-a-token"})
+    assert r.status_code == 401
+
+
+def _bad(**changes):
+    body = sale_body()
+    for key, value in changes.items():
+        if key == "line":
+            body["lines"] = [{**body["lines"][0], **value}]
+        else:
+            body[key] = value
+    return body
+
+
+@pytest.mark.parametrize(
+    ("body", "loc", "says"),
+    [
+        (_bad(total="80.00"), ["body", "total"], "does not equal the sum of line amounts"),
+        (_bad(line={"amount": "-79.80"}, total="-79.80"), ["body", "lines", 0, "amount"], "greater than or equal to 0"),
+        (_bad(line={"amount": "79.805"}, total="79.805"), ["body", "lines", 0, "amount"], "decimal place"),
+        (_bad(line={"qty": "0"}), ["body", "lines", 0, "qty"], "greater than 0"),
+        (_bad(occurred_at="2026-11-23T10:15:00"), ["body", "occurred_at"], "timezone"),
+        (_bad(member={"phone": "12345"}), ["body", "member", "phone"], "pattern"),
+        (_bad(lines=[]), ["body", "lines"], "at least 1"),
+    ],
+)
+async def test_bad_sales_are_422_naming_the_field(gateway, env: TestEnv, body, loc, says) -> None:
+    r = await gateway.post("/pos/v1/purchases", json=body, headers=pos(env))
+    assert r.status_code == 422, r.text
+    errors = r.json()["detail"]
+    assert any(e["loc"][: len(loc)] == loc and says in e["msg"] for e in errors), errors
+    assert await outbox_rows(gateway) == []
+
+
+async def test_unknown_store_is_422_on_store_id(gateway, env: TestEnv) -> None:
+    r = await gateway.post("/pos/v1/purchases", json=sale_body("S999"), headers=pos(env, "S999"))
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "store_id"]
+    assert "unknown" in r.json()["detail"][0]["msg"]
+
+
+async def test_malformed_json_is_422(gateway, env: TestEnv) -> None:
+    r = await gateway.post(
+        "/pos/v1/purchases", content=b'{"store_id": "S001", ', headers={**pos(env), "Content-Type": "application/json"}
+    )
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["type"] == "json_invalid"
+
+
+async def test_refunds_are_bounded_by_what_is_left_of_the_sale(gateway, env: TestEnv) -> None:
+    sale = sale_body(member={"card_no": "8800000012345"}, lines=[line(qty="2"), line(sku="6902083881085", qty="1", unit_price="139.00")])
+    assert (await gateway.post("/pos/v1/purchases", json=sale, headers=pos(env))).status_code == 202
+
+    first = refund_body(sale, lines=[line(qty="1")])  # 39.90 of 218.80
+    r = await gateway.post("/pos/v1/refunds", json=first, headers=pos(env))
+    assert r.status_code == 202, r.text
+
+    too_much = refund_body(sale)  # the whole sale again: more than the 178.90 left
+    r = await gateway.post("/pos/v1/refunds", json=too_much, headers=pos(env))
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "amount"]
+    assert "178.90" in r.json()["detail"][0]["msg"]
+
+    rest = refund_body(sale, lines=[line(qty="1"), line(sku="6902083881085", qty="1", unit_price="139.00")])
+    assert (await gateway.post("/pos/v1/refunds", json=rest, headers=pos(env))).status_code == 202
+
+    rows = await outbox_rows(gateway)
+    assert [r.event_type for r in rows] == ["crm.pos.purchase_made.v1"] + ["crm.pos.purchase_refunded.v1"] * 2
+    assert {r.key for r in rows} == {"card:8800000012345"}  # same partition as the sale: ordered after it
+
+
+async def test_refund_of_an_unknown_sale_is_422_on_pos_txn_id(gateway, env: TestEnv) -> None:
+    r = await gateway.post("/pos/v1/refunds", json=refund_body(sale_body()), headers=pos(env))
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "pos_txn_id"]
+
+
+async def test_refund_retry_is_idempotent_and_reuse_is_a_conflict(gateway, env: TestEnv) -> None:
+    sale = sale_body(lines=[line(qty="3")])
+    await gateway.post("/pos/v1/purchases", json=sale, headers=pos(env))
+    refund = refund_body(sale, lines=[line(qty="1")])
+    first = await gateway.post("/pos/v1/refunds", json=refund, headers=pos(env))
+    again = await gateway.post("/pos/v1/refunds", json=refund, headers=pos(env))
+    assert again.json() == {"event_id": first.json()["event_id"], "duplicate": True}
+    reused = {**refund, "lines": [line(qty="2")], "amount": "79.80"}
+    assert (await gateway.post("/pos/v1/refunds", json=reused, headers=pos(env))).status_code == 409

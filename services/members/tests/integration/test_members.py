@@ -1,0 +1,179 @@
+"""Members API and event handling against SQLite and PostgreSQL."""
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from sqlmodel import select
+
+from members.adapters.tables import MemberRow, PurchaseRow
+from members.config import Settings
+from members.domain.cards import is_valid_issued_card
+from members.main import create_app
+from shared.auth import Role
+from shared.events import contracts as c
+from shared.events.envelope import new_event, sale_event_id
+from shared.events.registry import PURCHASE_MADE
+from shared.outbox import OutboxRecord
+from shared.pseudonyms import phone_hmac
+from tests.support.factories import line, member_body
+from tests.support.platform import PEPPER, TestEnv, running
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def members(env: TestEnv, database_factory):
+    app = create_app(env.settings(Settings, await database_factory("members")))
+    async with running(app, wait_for_consumer=False) as client:
+        client.app = app  # type: ignore[attr-defined]
+        yield client
+
+
+def desk(env: TestEnv) -> dict[str, str]:
+    return env.auth(Role.SERVICE_DESK, store_id="S001")
+
+
+async def register(members, env: TestEnv, **fields) -> dict:
+    r = await members.post("/v1/members", json=member_body(**fields), headers=desk(env))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def deliver_sale(members, *, card_no: str | None = None, phone: str | None = None, total_qty: str = "2",
+                       store: str = "S001", txn: str | None = None, event_id: str | None = None) -> str:
+    """Hands a purchase-made event to the consumer's exactly-once path, as the broker would."""
+    txn = txn or f"T-{uuid.uuid4().hex[:8]}"
+    customer = None
+    if card_no:
+        customer = c.CustomerRef(card_no=card_no)
+    elif phone:
+        customer = c.CustomerRef(phone_hmac=phone_hmac(phone, PEPPER))
+    ln = line(qty=total_qty)
+    sale = c.PurchaseMadeV1(
+        store_id=store, pos_txn_id=txn, occurred_at=datetime(2026, 11, 23, 2, 15, tzinfo=UTC), customer=customer,
+        lines=[c.SaleLine.model_validate(ln)], total=Decimal(ln["amount"]), payment="wechat",
+    )
+    envelope = new_event(PURCHASE_MADE, sale, source="test/pos", event_id=event_id or sale_event_id(store, txn))
+    consumer = members.app.state.consumer
+    await consumer.apply_batch([consumer.delivery(envelope)])
+    return txn
+
+
+async def outbox(members, event_type: str) -> list[OutboxRecord]:
+    async with members.app.state.sessions() as s:
+        return list((await s.exec(select(OutboxRecord).where(OutboxRecord.event_type == event_type))).all())
+
+
+async def test_registration_issues_a_valid_card_and_announces_the_member_without_personal_data(members, env) -> None:
+    member = await register(members, env, name="李娜", phone="13912345678", address="翠苑一区5幢")
+    assert is_valid_issued_card(member["card_no"])
+    [row] = await outbox(members, "crm.members.member_registered.v1")
+    assert row.key == member["id"]
+    for personal in ("李娜", "13912345678", "翠苑一区5幢"):
+        assert personal not in row.envelope
+
+
+async def test_registration_keeps_a_card_given_at_the_desk(members, env) -> None:
+    member = await register(members, env, card_no="8800000012345")
+    assert member["card_no"] == "8800000012345"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [("phone", "1380013800", "pattern"), ("phone", "23800138000", "pattern"), ("name", "   ", "blank"),
+     ("birthday", "2999-01-01", "future"), ("channel", "wholesale", "retail"), ("community", "", "at least 1")],
+)
+async def test_bad_registrations_are_422_naming_the_field(members, env, field, value, says) -> None:
+    r = await members.post("/v1/members", json=member_body(**{field: value}), headers=desk(env))
+    assert r.status_code == 422
+    [error] = r.json()["detail"]
+    assert error["loc"] == ["body", field] and says in error["msg"]
+
+
+async def test_a_phone_or_card_belongs_to_one_member(members, env) -> None:
+    first = await register(members, env, phone="13700000001", card_no="8800000099999")
+    r = await members.post("/v1/members", json=member_body(phone="13700000001"), headers=desk(env))
+    assert r.status_code == 409 and "phone" in r.json()["detail"] and first["id"] in r.json()["detail"]
+    r = await members.post("/v1/members", json=member_body(card_no="8800000099999"), headers=desk(env))
+    assert r.status_code == 409 and "card_no" in r.json()["detail"]
+
+
+async def test_staff_find_members_by_card_phone_and_community(members, env) -> None:
+    a = await register(members, env, phone="13600000001", community="丽景湾")
+    await register(members, env, phone="13600000002", community="丽景湾")
+    await register(members, env, phone="13600000003", community="湖畔居")
+    by_card = (await members.get("/v1/members", params={"card_no": a["card_no"]}, headers=desk(env))).json()
+    assert [m["id"] for m in by_card["items"]] == [a["id"]]
+    by_phone = (await members.get("/v1/members", params={"phone": "13600000001"}, headers=desk(env))).json()
+    assert [m["id"] for m in by_phone["items"]] == [a["id"]]
+    page = (await members.get("/v1/members", params={"community": "丽景湾", "limit": 1}, headers=desk(env))).json()
+    assert page["total"] == 2 and len(page["items"]) == 1
+
+
+async def test_contact_details_are_masked_for_marketing_and_members_see_only_themselves(members, env) -> None:
+    a = await register(members, env, phone="13500000001")
+    b = await register(members, env, phone="13500000002")
+    seen = (await members.get(f"/v1/members/{a['id']}", headers=env.auth(Role.MARKETING))).json()
+    assert seen["phone"] == "135****0001" and seen["phone_masked"] and "****" in seen["address"]
+    own = await members.get(f"/v1/members/{a['id']}", headers=env.auth(Role.MEMBER, member_id=a["id"]))
+    assert own.status_code == 200 and own.json()["phone"] == "13500000001"
+    other = await members.get(f"/v1/members/{b['id']}", headers=env.auth(Role.MEMBER, member_id=a["id"]))
+    assert other.status_code == 403
+    assert (await members.get(f"/v1/members/{a['id']}", headers=env.auth(Role.POS, store_id="S001"))).status_code == 403
+    assert (await members.get("/v1/members", headers=env.auth(Role.MEMBER, member_id=a["id"]))).status_code == 403
+
+
+async def test_sale_with_a_known_card_updates_spend_and_is_attributed(members, env) -> None:
+    m = await register(members, env)
+    await deliver_sale(members, card_no=m["card_no"], total_qty="3")  # 119.70
+    profile = (await members.get(f"/v1/members/{m['id']}", headers=desk(env))).json()
+    assert Decimal(profile["lifetime_spend"]) == Decimal("119.70") and profile["purchase_count"] == 1
+    [row] = await outbox(members, "crm.members.purchase_attributed.v1")
+    assert '"late_match":false' in row.envelope.replace(" ", "")
+
+
+async def test_sale_with_unknown_card_is_kept_and_credited_when_the_card_is_registered(members, env) -> None:
+    txn = await deliver_sale(members, card_no="8800000077777")
+    async with members.app.state.sessions() as s:
+        kept = (await s.exec(select(PurchaseRow).where(PurchaseRow.pos_txn_id == txn))).one()
+    assert kept.member_id is None
+    assert await outbox(members, "crm.members.purchase_attributed.v1") == []
+
+    m = await register(members, env, card_no="8800000077777")
+    [row] = await outbox(members, "crm.members.purchase_attributed.v1")
+    assert m["id"] in row.envelope and '"late_match":true' in row.envelope.replace(" ", "")
+    purchases = (await members.get(f"/v1/members/{m['id']}/purchases", headers=desk(env))).json()
+    assert [p["pos_txn_id"] for p in purchases] == [txn]
+
+
+async def test_sale_by_phone_is_matched_through_the_digest_even_before_registration(members, env) -> None:
+    early = await deliver_sale(members, phone="13300000009")
+    m = await register(members, env, phone="13300000009")
+    late = await deliver_sale(members, phone="13300000009")
+    purchases = (await members.get(f"/v1/members/{m['id']}/purchases", headers=desk(env))).json()
+    assert {p["pos_txn_id"] for p in purchases} == {early, late}
+
+
+async def test_the_same_sale_under_another_event_id_counts_once(members, env) -> None:
+    m = await register(members, env)
+    await deliver_sale(members, card_no=m["card_no"], txn="T-dup")
+    await deliver_sale(members, card_no=m["card_no"], txn="T-dup", event_id=str(uuid.uuid4()))
+    async with members.app.state.sessions() as s:
+        row = (await s.exec(select(MemberRow).where(MemberRow.id == m["id"]))).one()
+    assert row.purchase_count == 1
+
+
+async def test_redelivered_event_is_applied_once(members, env) -> None:
+    m = await register(members, env)
+    await deliver_sale(members, card_no=m["card_no"], txn="T-re", event_id="evt-1")
+    await deliver_sale(members, card_no=m["card_no"], txn="T-re", event_id="evt-1")
+    assert len(await outbox(members, "crm.members.purchase_attributed.v1")) == 1
+
+
+async def test_anonymous_sale_is_recorded_without_attribution(members, env) -> None:
+    txn = await deliver_sale(members)
+    async with members.app.state.sessions() as s:
+        row = (await s.exec(select(PurchaseRow).where(PurchaseRow.pos_txn_id == txn))).one()
+    assert row.member_id is None and row.card_no is None and row.phone_hmac is None
