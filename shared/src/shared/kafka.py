@@ -52,7 +52,9 @@ async def ensure_topics(settings: ServiceSettings, topics: set[str], partitions:
         if not missing:
             return
         try:
-            await admin.create_topics([NewTopic(t, num_partitions=partitions, replication_factor=1) for t in missing])
+            await admin.create_topics(
+                [NewTopic(t, num_partitions=partitions, replication_factor=settings.kafka_replication_factor) for t in missing]
+            )
             log.info("created topics", extra={"topics": missing})
         except TopicAlreadyExistsError:
             pass

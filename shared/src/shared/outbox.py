@@ -10,7 +10,9 @@ is published again, and the consumers' dedupe by event id absorbs the repeats.
 """
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
@@ -31,6 +33,8 @@ from shared.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 HEARTBEAT_TOPIC = "crm.relay-heartbeat"
+# Arbitrary but fixed: the key of the advisory lock that elects the publishing replica.
+RELAY_LOCK_KEY = 0x0C12_0B0C
 
 
 class OutboxRecord(SQLModel, table=True):
@@ -144,8 +148,10 @@ class OutboxRelay:
                 log.debug("error while closing kafka producer", exc_info=True)
 
     async def publish_batch(self) -> int:
-        assert self._producer is not None
-        async with self.sessions() as session:
+        """Publishes the oldest pending rows; returns how many were taken."""
+        async with self._publisher_session() as session:
+            if session is None:
+                return 0  # another replica holds the publisher lock
             rows = (
                 await session.exec(
                     select(OutboxRecord)
@@ -154,8 +160,43 @@ class OutboxRelay:
                     .limit(self.settings.outbox_batch_size)
                 )
             ).all()
-        if not rows:
-            return 0
+            if not rows:
+                return 0
+            if not self._single_transaction(session):
+                await session.commit()  # SQLite: release the write lock before the Kafka round trip
+            marks, lost, error = await self._send(rows)
+            if marks:
+                await session.exec(update(OutboxRecord), params=marks)
+        if marks:
+            OUTBOX_PUBLISHED.labels(self.settings.service_name).inc(len(marks))
+        for topic, partition in lost:
+            await self._republish(topic, partition)
+        if error is not None:
+            raise error
+        return len(rows)
+
+    @contextlib.asynccontextmanager
+    async def _publisher_session(self) -> AsyncIterator[AsyncSession | None]:
+        async with self.sessions() as session:
+            if not self._single_transaction(session):
+                # SQLite: one process owns the file, and a transaction held across the Kafka
+                # round trip would block every writer, so reads and marks commit separately.
+                yield session
+                await session.commit()
+                return
+            # PostgreSQL may have several replicas on one outbox: a transaction-scoped advisory
+            # lock makes one of them the publisher at a time, which also keeps each member's
+            # events in order. The lock ends with the transaction, also if the replica dies.
+            async with session.begin():
+                taken = (await session.exec(select(func.pg_try_advisory_xact_lock(RELAY_LOCK_KEY)))).one()
+                yield session if taken else None
+
+    @staticmethod
+    def _single_transaction(session: AsyncSession) -> bool:
+        return session.bind.dialect.name == "postgresql"
+
+    async def _send(self, rows: list[OutboxRecord]) -> tuple[list[dict], set[tuple[str, int]], BaseException | None]:
+        assert self._producer is not None
         futures = []
         for row in rows:
             value, headers = to_kafka(Envelope.model_validate_json(row.envelope))
@@ -163,29 +204,20 @@ class OutboxRelay:
                 await self._producer.send(self.settings.topic(row.topic), value=value, key=row.key.encode(), headers=headers)
             )
         results = await asyncio.gather(*futures, return_exceptions=True)
-
         now = datetime.now(UTC)
-        marks, lost, error = [], set(), None
+        marks: list[dict] = []
+        lost: set[tuple[str, int]] = set()
         for row, result in zip(rows, results, strict=True):
             if isinstance(result, BaseException):
                 # Stop at the first failure so a member's later event is never marked before an
                 # earlier one; whatever follows is sent again (and deduped) on the next attempt.
-                error = result
-                break
+                return marks, lost, result
             tp = (row.topic, result.partition)
             if result.offset <= self._acked.get(tp, -1):
                 lost.add(tp)
             self._acked[tp] = result.offset
             marks.append({"id": row.id, "published_at": now, "kafka_partition": result.partition, "kafka_offset": result.offset})
-        if marks:
-            async with self.sessions() as session, session.begin():
-                await session.exec(update(OutboxRecord), params=marks)
-            OUTBOX_PUBLISHED.labels(self.settings.service_name).inc(len(marks))
-        for topic, partition in lost:
-            await self._republish(topic, partition)
-        if error is not None:
-            raise error
-        return len(rows)
+        return marks, lost, None
 
     async def _check_for_lost_log(self) -> None:
         # An idle relay learns of a broker restart from a heartbeat record: offsets only grow in a

@@ -32,6 +32,8 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:9092"
     # Lets several stacks (or test cases) share one broker without seeing each other's events.
     kafka_topic_prefix: str = ""
+    # Topics a service creates when missing; on a real cluster use 3 (or provision them ahead).
+    kafka_replication_factor: int = 1
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000
     consumer_batch_size: int = 500

@@ -1,0 +1,226 @@
+"""The messaging guarantees of the shared package, against the real broker and both databases:
+ordered outbox publication with retries, recovery when the broker loses its log, exactly-once
+application, dead letters for poison messages."""
+
+import asyncio
+import contextlib
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from sqlmodel import func, select
+
+from crm_cli.broker import free_port, start_broker
+from points.adapters.tables import LedgerRow
+from points.config import Settings
+from points.consumers import HANDLERS
+from points.main import create_app
+from shared.consumer import EventConsumer
+from shared.db import make_engine, make_sessionmaker
+from shared.events import contracts as c
+from shared.events.binding import from_kafka, to_kafka
+from shared.events.envelope import Envelope, new_event
+from shared.events.registry import PURCHASE_ATTRIBUTED, Topics
+from shared.migrations import upgrade_async
+from shared.outbox import OutboxRecord, OutboxRelay
+from shared.unit_of_work import UnitOfWork
+from tests.support.infra import Broker
+from tests.support.kafka_reader import read_topic
+from tests.support.platform import TestEnv
+from tests.support.polling import eventually
+
+pytestmark = [pytest.mark.integration, pytest.mark.kafka]
+
+MIGRATIONS = __import__("points").__path__[0] + "/migrations"
+
+
+def attributed(member_id: str, txn: str, total: str = "10.00") -> c.PurchaseAttributedV1:
+    return c.PurchaseAttributedV1(
+        member_id=member_id, sale_event_id=f"sale-{txn}", store_id="S001", pos_txn_id=txn,
+        occurred_at=datetime(2026, 11, 23, 2, 15, tzinfo=UTC), total=Decimal(total),
+        lines=[c.AttributedLine(sku="1", qty=Decimal(1), amount=Decimal(total))],
+    )
+
+
+@contextlib.asynccontextmanager
+async def database(env: TestEnv, database_factory, **overrides):
+    settings = env.settings(Settings, await database_factory("points"), **overrides)
+    await upgrade_async(MIGRATIONS, settings.database)
+    engine = make_engine(settings.database)
+    try:
+        yield settings, make_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def background(coro):
+    task = asyncio.create_task(coro)
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def emit(sessions, events: list[tuple[str, c.PurchaseAttributedV1]]) -> list[str]:
+    async with UnitOfWork(sessions, "test") as uow:
+        return [uow.emit(PURCHASE_ATTRIBUTED, data, key=key, subject=key).id for key, data in events]
+
+
+async def pending(sessions) -> int:
+    async with sessions() as s:
+        return (await s.exec(select(func.count()).select_from(OutboxRecord).where(OutboxRecord.published_at.is_(None)))).one()
+
+
+async def test_relay_publishes_every_row_in_order_per_member(env: TestEnv, database_factory) -> None:
+    async with database(env, database_factory) as (settings, sessions):
+        events = [(f"m{i % 3}", attributed(f"m{i % 3}", f"T{i}")) for i in range(30)]
+        ids = await emit(sessions, events)
+        relay = OutboxRelay(settings, sessions)
+        async with background(relay.run()):
+            await eventually(lambda: _zero(pending(sessions)), what="outbox drained")
+        await relay.stop()
+        records = await read_topic(env.broker.bootstrap, settings.topic(Topics.MEMBERS), 30)
+    assert sorted(from_kafka(r.value, r.headers).id for r in records) == sorted(ids)
+    for member in ("m0", "m1", "m2"):
+        mine = [r for r in records if r.key == member.encode()]
+        assert len({r.partition for r in mine}) == 1  # keyed by member: one partition
+        txns = [int(from_kafka(r.value, r.headers).data["pos_txn_id"][1:]) for r in sorted(mine, key=lambda r: r.offset)]
+        assert txns == sorted(txns)
+
+
+async def _zero(value) -> bool:
+    return (await value) == 0
+
+
+async def test_relay_keeps_rows_while_the_broker_is_down_and_publishes_when_it_is_back(env: TestEnv, database_factory) -> None:
+    port = free_port()  # nothing listens here yet
+    async with database(env, database_factory, kafka_bootstrap=f"127.0.0.1:{port}") as (settings, sessions):
+        ids = await emit(sessions, [("m1", attributed("m1", f"T{i}")) for i in range(5)])
+        relay = OutboxRelay(settings, sessions)
+        async with background(relay.run()):
+            await asyncio.sleep(0)  # the relay is now failing to connect, with backoff
+            assert await pending(sessions) == 5
+            broker = start_broker(port)
+            try:
+                await eventually(lambda: _zero(pending(sessions)), timeout=40, what="published after broker start")
+                records = await read_topic(f"127.0.0.1:{port}", settings.topic(Topics.MEMBERS), 5)
+            finally:
+                await relay.stop()
+                broker.kill()
+                broker.wait()
+    assert sorted(from_kafka(r.value, r.headers).id for r in records) == sorted(ids)
+
+
+async def test_relay_republishes_what_a_restarted_broker_forgot(tmp_path, env: TestEnv, database_factory) -> None:
+    port = free_port()
+    broker = Broker(port, start_broker(port))
+    try:
+        async with database(env, database_factory, kafka_bootstrap=broker.bootstrap) as (settings, sessions):
+            relay = OutboxRelay(settings, sessions)
+            relay.LOSS_CHECK_INTERVAL_S = 0.3
+            async with background(relay.run()):
+                ids = await emit(sessions, [("m1", attributed("m1", f"T{i}")) for i in range(4)])
+                relay.wake()
+                await eventually(lambda: _zero(pending(sessions)), what="first publication")
+                assert len(await read_topic(broker.bootstrap, settings.topic(Topics.MEMBERS), 4)) == 4
+                broker.restart()  # in-memory storage: the log is gone
+                records = await read_topic(broker.bootstrap, settings.topic(Topics.MEMBERS), 4, timeout=40)
+            await relay.stop()
+    finally:
+        broker.kill()
+    assert sorted({from_kafka(r.value, r.headers).id for r in records}) == sorted(ids)
+
+
+async def _produce(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes | None, list]]) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for key, value, headers in messages:
+            await producer.send_and_wait(topic, key=key, value=value, headers=headers)
+    finally:
+        await producer.stop()
+
+
+def _record(envelope: Envelope) -> tuple[bytes, bytes, list]:
+    value, headers = to_kafka(envelope)
+    return envelope.subject.encode() if envelope.subject else b"", value, headers
+
+
+async def test_poison_messages_go_to_the_dead_letter_topic_and_the_rest_is_applied_once(env: TestEnv, database_factory) -> None:
+    async with database(env, database_factory, consumer_max_attempts=2) as (settings, sessions):
+
+        async def fragile(uow, delivery) -> None:
+            if delivery.payload.pos_txn_id == "BOOM":
+                raise RuntimeError("handler failed on purpose")
+            await HANDLERS[PURCHASE_ATTRIBUTED](uow, delivery)
+
+        good = [new_event(PURCHASE_ATTRIBUTED, attributed("m1", f"G{i}"), source="t", subject="m1") for i in range(3)]
+        failing = new_event(PURCHASE_ATTRIBUTED, attributed("m1", "BOOM"), source="t", subject="m1")
+        invalid = Envelope(**{**good[0].model_dump(), "id": str(uuid.uuid4()), "data": {"member_id": "m1"}})
+        unknown = Envelope(**{**good[0].model_dump(), "id": str(uuid.uuid4()), "type": "crm.pos.something_new.v9"})
+        messages = [_record(good[0]), _record(invalid), (b"m1", b"\xff not json", [("ce_id", b"x")]), _record(failing),
+                    _record(unknown), _record(good[1]), _record(good[1]), _record(good[2])]
+        await _produce(env.broker.bootstrap, settings.topic(Topics.MEMBERS), messages)
+
+        consumer = EventConsumer(settings, sessions, {PURCHASE_ATTRIBUTED: fragile})
+        async with background(consumer.run()):
+            dead = await read_topic(env.broker.bootstrap, settings.topic(Topics.DEAD_LETTER), 3, timeout=40)
+
+            async def ledger() -> int:
+                async with sessions() as s:
+                    return (await s.exec(select(func.count()).select_from(LedgerRow))).one()
+
+            await eventually(lambda: _equals(ledger(), 3), what="good events applied")
+        await consumer.stop()
+
+    assert len(dead) == 3
+    errors = sorted(dict(r.headers)["dlq_error"].decode().split(":")[0] for r in dead)
+    assert errors == ["RuntimeError", "UnreadableEvent", "ValidationError"]
+    boom = next(r for r in dead if dict(r.headers)["dlq_error"].startswith(b"RuntimeError"))
+    headers = dict(boom.headers)
+    assert headers["dlq_original_topic"].decode() == settings.topic(Topics.MEMBERS)
+    assert headers["dlq_consumer_group"].decode() == settings.consumer_group
+    assert from_kafka(boom.value, boom.headers).id == failing.id  # the original record, untouched
+
+
+async def _equals(value, expected) -> bool:
+    return (await value) == expected
+
+
+async def test_committed_offsets_are_not_redelivered_to_the_next_consumer(env: TestEnv, database_factory) -> None:
+    async with database(env, database_factory) as (settings, sessions):
+        seen: list[str] = []
+
+        async def record(uow, delivery) -> None:
+            seen.append(delivery.envelope.id)
+
+        events = [new_event(PURCHASE_ATTRIBUTED, attributed("m1", f"T{i}"), source="t", subject="m1") for i in range(3)]
+        await _produce(env.broker.bootstrap, settings.topic(Topics.MEMBERS), [_record(e) for e in events])
+        first = EventConsumer(settings, sessions, {PURCHASE_ATTRIBUTED: record})
+        async with background(first.run()):
+            await eventually(lambda: _ready(len(seen) == 3), what="first consumer applied all")
+        await first.stop()
+
+        later = new_event(PURCHASE_ATTRIBUTED, attributed("m1", "T9"), source="t", subject="m1")
+        await _produce(env.broker.bootstrap, settings.topic(Topics.MEMBERS), [_record(later)])
+        second = EventConsumer(settings, sessions, {PURCHASE_ATTRIBUTED: record})
+        async with background(second.run()):
+            await eventually(lambda: _ready(len(seen) == 4), what="second consumer applied the new one")
+        await second.stop()
+    assert seen == [e.id for e in events] + [later.id]
+
+
+async def _ready(value: bool) -> bool:
+    return value
+
+
+def test_points_app_builds_without_touching_the_network(env: TestEnv) -> None:
+    # No work at import or construction time: engines and clients exist only inside the lifespan.
+    app = create_app(env.settings(Settings, "sqlite+aiosqlite:///:memory:"))
+    assert not hasattr(app.state, "engine")
