@@ -59,3 +59,70 @@ async def test_sale_by_card_is_credited_and_shown_in_the_360_view(env: TestEnv, 
         marketing = await _view(p, member["id"], Role.MARKETING)
         assert marketing["member"]["phone"] != member["phone"] and "****" in marketing["member"]["phone"]
         assert marketing["member"]["phone_masked"] is True
+
+
+async def _post_sale(p: Platform, sale: dict) -> str:
+    r = await p.gateway.post("/pos/v1/purchases", json=sale, headers=p.env.auth(Role.POS, store_id=sale["store_id"]))
+    assert r.status_code == 202, r.text
+    return r.json()["event_id"]
+
+
+async def _balance(p: Platform, member_id: str) -> int:
+    return (await _view(p, member_id))["points"]["balance"]
+
+
+async def _balance_is(p: Platform, member_id: str, expected: int):
+    async def probe() -> bool:
+        return await _balance(p, member_id) == expected
+
+    return await eventually(probe, timeout=40, what=f"balance {expected}")
+
+
+async def test_sale_with_unregistered_card_or_phone_is_credited_after_registration(env: TestEnv, database_factory) -> None:
+    async with platform(env, database_factory) as p:
+        await _open_store(p)
+        await _post_sale(p, sale_body(member={"card_no": "8800000055555"}, lines=[line(qty="1", unit_price="100.00")]))
+        await _post_sale(p, sale_body(member={"phone": "13711112222"}, lines=[line(qty="1", unit_price="50.50")]))
+
+        async def sales_recorded() -> bool:  # both sales have reached members, unmatched
+            r = await p.members.get("/health/ready")
+            return r.json().get("consumer_lag", {}).get(env.prefix + "crm.pos.purchases") == 0
+
+        await eventually(sales_recorded, what="sales consumed by members")
+        member = await _register(p, card_no="8800000055555", phone="13711112222")
+        await _balance_is(p, member["id"], 150)
+        view = await _view(p, member["id"])
+        assert view["purchase_count"] == 2 and Decimal(view["lifetime_spend"]) == Decimal("150.50")
+
+
+async def test_the_360_view_survives_the_points_service_being_down(env: TestEnv, database_factory) -> None:
+    from crm_cli.broker import free_port
+
+    async with platform(env, database_factory, points_url=f"http://127.0.0.1:{free_port()}") as p:
+        member = await _register(p)
+        view = await _view(p, member["id"])
+        assert view["member"]["id"] == member["id"]
+        assert view["points"] is None
+        assert [u["section"] for u in view["unavailable"]] == ["points"]
+        assert "unreachable" in view["unavailable"][0]["reason"]
+
+
+async def test_360_of_an_unknown_member_is_404(env: TestEnv, database_factory) -> None:
+    async with platform(env, database_factory) as p:
+        r = await p.gateway.get("/api/v1/customers/no-such-member/360", headers=env.auth(Role.SERVICE_DESK))
+        assert r.status_code == 404
+
+
+async def test_pos_retries_never_count_twice_end_to_end(env: TestEnv, database_factory) -> None:
+    async with platform(env, database_factory) as p:
+        await _open_store(p)
+        member = await _register(p)
+        sale = sale_body(member={"card_no": member["card_no"]}, lines=[line(qty="1", unit_price="88.80")])
+        first = await _post_sale(p, sale)
+        for _ in range(3):
+            assert await _post_sale(p, sale) == first
+        second = sale_body(member={"card_no": member["card_no"]}, lines=[line(qty="1", unit_price="11.20")])
+        await _post_sale(p, second)
+        await _balance_is(p, member["id"], 88 + 11)
+        view = await _view(p, member["id"])
+        assert view["purchase_count"] == 2
