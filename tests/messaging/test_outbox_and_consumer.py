@@ -119,9 +119,10 @@ async def test_relay_republishes_what_a_restarted_broker_forgot(tmp_path, env: T
     port = free_port()
     broker = Broker(port, start_broker(port))
     try:
-        async with database(env, database_factory, kafka_bootstrap=broker.bootstrap) as (settings, sessions):
+        async with database(
+            env, database_factory, kafka_bootstrap=broker.bootstrap, outbox_heartbeat_interval_s=0.3
+        ) as (settings, sessions):
             relay = OutboxRelay(settings, sessions)
-            relay.LOSS_CHECK_INTERVAL_S = 0.3
             async with background(relay.run()):
                 ids = await emit(sessions, [("m1", attributed("m1", f"T{i}")) for i in range(4)])
                 relay.wake()

@@ -74,7 +74,7 @@ class Stack:
                     "--host", self.config.host, "--port", str(self.config.base_port + offset), "--no-access-log",
                 ],
                 env=self.config.service_env(service),
-                stdout=open(self.logs / f"{service}.log", "ab"),  # noqa: SIM115 - owned by the child
+                stdout=open(self.logs / f"{service}.log", "ab"),
                 stderr=subprocess.STDOUT,
             )
 
@@ -129,7 +129,7 @@ def run(demo: bool) -> int:
     stack = Stack(config)
     stopping = False
 
-    def _stop(_signum, _frame) -> None:  # noqa: ANN001
+    def _stop(_signum, _frame) -> None:
         nonlocal stopping
         stopping = True
 

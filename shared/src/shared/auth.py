@@ -113,7 +113,7 @@ def ensure_dev_keypair(keys_dir: Path) -> tuple[str, str]:
 _bearer = HTTPBearer(auto_error=False)
 
 
-def current_principal(
+async def current_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
     if credentials is None:
@@ -130,7 +130,8 @@ def current_principal(
 def require(*roles: Role) -> Callable[..., Principal]:
     allowed = frozenset(roles)
 
-    def _check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    # async: FastAPI runs plain-def dependencies in a worker thread, a hand-off on every request.
+    async def _check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if principal.role not in allowed:
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {principal.role} may not do this")
         return principal

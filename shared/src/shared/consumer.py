@@ -24,10 +24,10 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Column
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from shared.columns import UtcDateTime
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.columns import UtcDateTime
 from shared.events.binding import UnreadableEvent, from_kafka
 from shared.events.envelope import Envelope
 from shared.events.registry import REGISTRY, Topics
@@ -89,6 +89,8 @@ class EventConsumer:
             try:
                 await self._connect()
                 batch = await self._consumer.getmany(timeout_ms=500, max_records=self.settings.consumer_batch_size)  # type: ignore[union-attr]
+                if not batch:
+                    await self._rewind_if_log_lost()
                 for tp, records in batch.items():
                     await self._process(records)
                     await self._consumer.commit({tp: records[-1].offset + 1})  # type: ignore[union-attr]
@@ -101,6 +103,18 @@ class EventConsumer:
                 await self.stop()
                 await asyncio.sleep(delay)
 
+    async def _rewind_if_log_lost(self) -> None:
+        """A position past the log end means the broker lost its log (Tansu keeps it in memory)
+        and may even hold our old offsets as committed: read the new log from its start; what
+        was already applied is skipped by event id."""
+        consumer = self._consumer
+        assert consumer is not None
+        for tp in consumer.assignment():
+            end = consumer.highwater(tp)
+            if end is not None and await consumer.position(tp) > end:
+                log.error("position of %s is past the log end %d: the broker lost its log; rewinding", tp, end)
+                consumer.seek(tp, 0)
+
     async def stop(self) -> None:
         consumer, dlq, self._consumer, self._dlq = self._consumer, self._dlq, None, None
         self.connected = False
@@ -109,7 +123,7 @@ class EventConsumer:
                 try:
                     async with asyncio.timeout(CLOSE_TIMEOUT_S):
                         await client.stop()
-                except Exception:  # noqa: BLE001 - a broken client must not block shutdown
+                except Exception:
                     log.debug("error while closing kafka client", exc_info=True)
 
     async def _connect(self) -> None:
@@ -137,7 +151,7 @@ class EventConsumer:
             return
         try:
             await self.apply_batch([d for _, d in deliveries])
-        except Exception:  # noqa: BLE001 - isolate the failing event below
+        except Exception:
             log.warning("batch of %d failed, retrying events one by one", len(deliveries), exc_info=True)
             for record, delivery in deliveries:
                 await self._apply_one_with_retries(record, delivery)
@@ -190,7 +204,7 @@ class EventConsumer:
                 return
             except TRANSIENT:
                 raise  # the database is away: reconnect and redeliver, this is no poison message
-            except Exception as exc:  # noqa: BLE001 - counted, then dead-lettered
+            except Exception as exc:
                 log.warning("event %s failed (attempt %d): %s", delivery.envelope.id, attempt, exc)
                 if attempt == self.settings.consumer_max_attempts:
                     await self._dead_letter(record, exc)
@@ -199,15 +213,7 @@ class EventConsumer:
 
     async def _dead_letter(self, record: ConsumerRecord, exc: BaseException) -> None:
         assert self._dlq is not None
-        headers = list(record.headers or ()) + [
-            ("dlq_error", f"{type(exc).__name__}: {exc}"[:2000].encode()),
-            ("dlq_trace", "".join(traceback.format_exception(exc))[-4000:].encode()),
-            ("dlq_consumer_group", self.settings.consumer_group.encode()),
-            ("dlq_original_topic", record.topic.encode()),
-            ("dlq_original_partition", str(record.partition).encode()),
-            ("dlq_original_offset", str(record.offset).encode()),
-            ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
-        ]
+        headers = [*list(record.headers or ()), ("dlq_error", f"{type(exc).__name__}: {exc}"[:2000].encode()), ("dlq_trace", "".join(traceback.format_exception(exc))[-4000:].encode()), ("dlq_consumer_group", self.settings.consumer_group.encode()), ("dlq_original_topic", record.topic.encode()), ("dlq_original_partition", str(record.partition).encode()), ("dlq_original_offset", str(record.offset).encode()), ("dlq_failed_at", datetime.now(UTC).isoformat().encode())]
         # Awaited to the broker's ack: the offset of the poison record is committed only after
         # the dead letter is safely stored.
         await self._dlq.send_and_wait(

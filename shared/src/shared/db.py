@@ -13,7 +13,9 @@ def make_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _tune_sqlite(engine)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # No pre-ping: with asyncpg it costs a BEGIN/ROLLBACK round trip per checkout; dead connections
+    # are invalidated on error and recycled after half an hour instead.
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
@@ -22,7 +24,7 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     # Transactions start with BEGIN IMMEDIATE: a deferred transaction that later upgrades to a
     # write lock fails at once with "database is locked" instead of waiting its turn.
     @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:  # noqa: ANN001
+    def _on_connect(dbapi_conn, _record) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
@@ -32,7 +34,7 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cur.close()
 
     @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn) -> None:  # noqa: ANN001
+    def _on_begin(conn) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 

@@ -18,7 +18,7 @@ async def _uow(request: Request) -> AsyncIterator[UnitOfWork]:
         state.relay.wake()  # publish now rather than at the next poll
 
 
-def _settings(request: Request) -> ServiceSettings:
+async def _settings(request: Request) -> ServiceSettings:
     return request.app.state.settings
 
 

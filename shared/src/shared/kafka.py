@@ -10,7 +10,10 @@ from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PARTITIONS = 6
+# Four, because that is what Tansu gives a topic it auto-creates: after an in-memory broker restart a
+# producer's retried send can re-create a topic before our provisioning runs, and consumers must
+# then still find the partitions they committed to. (Production clusters provision topics ahead.)
+DEFAULT_PARTITIONS = 4
 # aiokafka's stop() can wait on a group join or a dead broker; shutdown must not hang on it.
 CLOSE_TIMEOUT_S = 5.0
 

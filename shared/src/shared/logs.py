@@ -23,7 +23,7 @@ def configure_logging(service: str, level: str = "INFO", json_format: bool = Tru
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):  # not uvicorn.access: --no-access-log must hold
         # uvicorn configured its own plain-text handlers before the app started; route through ours.
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

@@ -40,7 +40,7 @@ class HttpMetricsMiddleware:
         status = {"code": 500}
         start = time.perf_counter()
 
-        async def _send(message) -> None:  # noqa: ANN001
+        async def _send(message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
             await send(message)

@@ -12,8 +12,9 @@ from alembic.config import Config
 from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
-from shared.columns import UtcDateTime
 from sqlmodel import SQLModel
+
+from shared.columns import UtcDateTime
 
 MESSAGING_TABLES = frozenset({"outbox", "processed_events"})
 
@@ -35,7 +36,7 @@ def run_env(tables: frozenset[str]) -> None:
     owned = tables | MESSAGING_TABLES
     url = context.config.attributes.get("database_url") or context.config.get_main_option("sqlalchemy.url")
 
-    def include(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001, ARG001
+    def include(obj, name, type_, reflected, compare_to) -> bool:
         return type_ != "table" or name in owned
 
     def run(connection: Connection) -> None:

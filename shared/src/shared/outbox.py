@@ -18,10 +18,10 @@ from datetime import UTC, datetime, timedelta
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import BigInteger, Column, Index, Integer, Text, delete, func, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from shared.columns import UtcDateTime
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.columns import UtcDateTime
 from shared.events.binding import to_kafka
 from shared.events.envelope import Envelope
 from shared.events.registry import REGISTRY
@@ -67,7 +67,6 @@ def add_to_outbox(session: AsyncSession, envelope: Envelope, key: str) -> None:
 
 
 class OutboxRelay:
-    LOSS_CHECK_INTERVAL_S = 5.0
     CLEANUP_INTERVAL_S = 60.0
 
     def __init__(self, settings: ServiceSettings, sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -100,7 +99,7 @@ class OutboxRelay:
                 now = loop.time()
                 if now >= next_loss_check:
                     await self._check_for_lost_log()
-                    next_loss_check = now + self.LOSS_CHECK_INTERVAL_S
+                    next_loss_check = now + self.settings.outbox_heartbeat_interval_s
                 if now >= next_cleanup:
                     await self._delete_expired()
                     next_cleanup = now + self.CLEANUP_INTERVAL_S
@@ -131,12 +130,15 @@ class OutboxRelay:
     async def _connect(self) -> None:
         if self._producer is not None:
             return
-        await ensure_topics(self.settings, {self.settings.topic(t) for t in REGISTRY.topics()})
-        await ensure_topics(self.settings, {self.settings.topic(HEARTBEAT_TOPIC)}, partitions=1)
+        await self._provision_topics()
         # Kept on self before starting, so stop() closes it even if start-up is interrupted.
         self._producer = make_producer(self.settings)
         await self._producer.start()
         self.connected = True
+
+    async def _provision_topics(self) -> None:
+        await ensure_topics(self.settings, {self.settings.topic(t) for t in REGISTRY.topics()})
+        await ensure_topics(self.settings, {self.settings.topic(HEARTBEAT_TOPIC)}, partitions=1)
 
     async def _disconnect(self) -> None:
         producer, self._producer = self._producer, None
@@ -144,7 +146,7 @@ class OutboxRelay:
             try:
                 async with asyncio.timeout(CLOSE_TIMEOUT_S):
                     await producer.stop()
-            except Exception:  # noqa: BLE001 - closing a broken client must not mask the original error
+            except Exception:
                 log.debug("error while closing kafka producer", exc_info=True)
 
     async def publish_batch(self) -> int:
@@ -234,6 +236,9 @@ class OutboxRelay:
 
     async def _republish(self, topic: str, partition: int) -> None:
         log.error("broker lost the log of %s[%d]; republishing retained outbox rows", topic, partition)
+        # A restarted Tansu has no topics, yet acknowledges produce requests for them without
+        # storing anything: the topics must exist again before anything is republished.
+        await self._provision_topics()
         async with self.sessions() as session, session.begin():
             result = await session.exec(
                 update(OutboxRecord)

@@ -41,6 +41,8 @@ class ServiceSettings(BaseSettings):
     outbox_batch_size: int = 500
     outbox_poll_interval_s: float = 1.0
     outbox_retention_s: float = 3600.0
+    # How often an idle relay checks, with a heartbeat record, that the broker still has its log.
+    outbox_heartbeat_interval_s: float = 5.0
 
     # PEM text of the Ed25519 public key that verifies bearer tokens; in development it falls
     # back to the key file in the data directory (written by `crm token` / `crm run`).

@@ -32,7 +32,7 @@ def test_valid_sale_normalises_amounts_to_cents() -> None:
 
 
 def test_total_must_equal_sum_of_line_amounts() -> None:
-    with pytest.raises(ValidationError, match="does not equal the sum of line amounts 79.80") as exc:
+    with pytest.raises(ValidationError, match=r"does not equal the sum of line amounts 79\.80") as exc:
         PurchaseMadeV1.model_validate(_sale(total="80.00"))
     assert _error_fields(exc.value) == [("total",)]
 
@@ -71,7 +71,7 @@ def test_customer_is_identified_by_exactly_one_reference() -> None:
 
 
 def test_refund_amount_must_equal_its_lines() -> None:
-    with pytest.raises(ValidationError, match="amount 10.00 does not equal"):
+    with pytest.raises(ValidationError, match=r"amount 10\.00 does not equal"):
         PurchaseRefundedV1.model_validate(
             {"store_id": "S001", "refund_id": "R1", "pos_txn_id": "T1", "occurred_at": "2026-11-23T10:15:00+08:00",
              "lines": _sale()["lines"], "amount": "10.00"}

@@ -34,7 +34,7 @@ class EventRegistry:
     def get(self, type_: str) -> EventSpec | None:
         return self._by_type.get(type_)
 
-    def __iter__(self):  # noqa: ANN204
+    def __iter__(self):
         return iter(self._by_type.values())
 
     def topics(self) -> set[str]:

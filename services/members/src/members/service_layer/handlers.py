@@ -108,27 +108,28 @@ async def on_purchase_made(uow: UnitOfWork, delivery: Delivery) -> None:
         payment=sale.payment,
         received_at=datetime.now(UTC),
     )
-    session.add(purchase)
-    await session.flush()
     lines = [
         PurchaseLineRow(
-            purchase_id=purchase.id, line_no=i, sku=line.sku, name=line.name, category=line.category,  # type: ignore[arg-type]
+            line_no=i, sku=line.sku, name=line.name, category=line.category,
             qty=line.qty, unit_price=line.unit_price, amount=line.amount,
         )
         for i, line in enumerate(sale.lines, start=1)
     ]
-    session.add_all(lines)
-    if customer is None:
-        return  # anonymous sale: kept for store statistics, nobody to credit
-    member = (
-        await session.exec(
-            select(MemberRow).where(
-                MemberRow.card_no == customer.card_no if customer.card_no else MemberRow.phone_hmac == customer.phone_hmac
-            )
-        )
-    ).first()
+    # The member is looked up first so the purchase row is written once, already attributed.
+    # An anonymous sale, or one whose card or phone is not registered yet, is kept unattributed.
+    member = await _member_for(uow, customer) if customer else None
     if member is not None:
         _attribute(uow, member, purchase, lines, late_match=False)
+    session.add(purchase)
+    await session.flush()
+    for line in lines:
+        line.purchase_id = purchase.id  # type: ignore[assignment]
+    session.add_all(lines)
+
+
+async def _member_for(uow: UnitOfWork, customer: c.CustomerRef) -> MemberRow | None:
+    by = MemberRow.card_no == customer.card_no if customer.card_no else MemberRow.phone_hmac == customer.phone_hmac
+    return (await uow.session.exec(select(MemberRow).where(by))).first()
 
 
 def _attribute(

@@ -12,12 +12,15 @@ from points.domain.model import EntryType, PointsAccount
 class AccountRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # Rows loaded (and locked) by get(), so save() updates them without selecting again.
+        self._rows: dict[str, AccountRow] = {}
 
     async def get(self, member_id: str, *, source_refs: list[str] | None = None) -> PointsAccount | None:
         # Row lock on PostgreSQL so two transactions cannot book on stale balances.
         row = (await self.session.exec(select(AccountRow).where(AccountRow.member_id == member_id).with_for_update())).first()
         if row is None:
             return None
+        self._rows[member_id] = row
         booked: set[tuple[EntryType, str]] = set()
         if source_refs:
             found = await self.session.exec(
@@ -33,14 +36,15 @@ class AccountRepository:
         if account is not None:
             return account
         now = datetime.now(UTC)
-        self.session.add(AccountRow(member_id=member_id, channel=channel, balance=0, opened_at=now, updated_at=now))
+        row = AccountRow(member_id=member_id, channel=channel, balance=0, opened_at=now, updated_at=now)
+        self.session.add(row)
         await self.session.flush()
+        self._rows[member_id] = row
         return PointsAccount(member_id=member_id, channel=channel)
 
     async def save(self, account: PointsAccount) -> None:
         now = datetime.now(UTC)
-        row = await self.session.get(AccountRow, account.member_id)
-        assert row is not None
+        row = self._rows[account.member_id]
         row.balance = account.balance
         row.channel = account.channel
         row.updated_at = now

@@ -20,7 +20,7 @@ def _own_store(principal: Principal, store_id: str) -> None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"this POS token is bound to store {principal.store_id}, not {store_id}")
 
 
-async def _accept(request: Request, response: Response, accept, *args) -> PosAccepted:  # noqa: ANN001
+async def _accept(request: Request, response: Response, accept, *args) -> PosAccepted:
     state = request.app.state
     # Two identical retries racing each other: the loser hits the unique constraint, and the
     # second attempt sees the winner's row and answers as a duplicate.

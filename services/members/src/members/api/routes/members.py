@@ -8,11 +8,11 @@ from sqlmodel import select
 
 from members.adapters.tables import MemberRow, PurchaseLineRow, PurchaseRow
 from members.api.deps import RegistrarDep
-from shared.deps import SettingsDep, StaffDep, StaffOrMemberDep, UowDep
 from members.api.presenters import member_public, purchase_public
 from members.api.schemas import PHONE_PATTERN, MemberCreate, MemberPage, MemberPublic, PurchasePublic
 from members.service_layer.handlers import MemberConflict, register_member
 from shared.auth import Principal
+from shared.deps import SettingsDep, StaffDep, StaffOrMemberDep, UowDep
 from shared.pseudonyms import phone_hmac
 
 router = APIRouter(prefix="/v1/members", tags=["members"])

@@ -6,8 +6,8 @@ from fastapi import APIRouter, HTTPException, Query, status
 from sqlmodel import select
 
 from points.adapters.tables import AccountRow, LedgerRow
-from shared.deps import StaffOrMemberDep, UowDep
 from points.api.schemas import AccountPublic, LedgerEntryPublic
+from shared.deps import StaffOrMemberDep, UowDep
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 
