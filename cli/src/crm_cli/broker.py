@@ -18,6 +18,7 @@ def tansu_binary() -> Path:
 
 def start_broker(port: int, log_path: Path | None = None, host: str = "127.0.0.1") -> subprocess.Popen:
     url = f"tcp://{host}:{port}"
+    # The child owns the log file; our handle closes with this process.
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL
     proc = subprocess.Popen(
         [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url],

@@ -31,7 +31,7 @@ from shared.columns import UtcDateTime
 from shared.events.binding import UnreadableEvent, from_kafka
 from shared.events.envelope import Envelope
 from shared.events.registry import REGISTRY, Topics
-from shared.kafka import CLOSE_TIMEOUT_S, ensure_topics, make_consumer, make_producer
+from shared.kafka import close_quietly, ensure_topics, make_consumer, make_producer
 from shared.metrics import EVENTS_APPLIED, EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE, EVENTS_SKIPPED
 from shared.retry import Backoff
 from shared.settings import ServiceSettings
@@ -118,13 +118,8 @@ class EventConsumer:
     async def stop(self) -> None:
         consumer, dlq, self._consumer, self._dlq = self._consumer, self._dlq, None, None
         self.connected = False
-        for client in (consumer, dlq):
-            if client is not None:
-                try:
-                    async with asyncio.timeout(CLOSE_TIMEOUT_S):
-                        await client.stop()
-                except Exception:
-                    log.debug("error while closing kafka client", exc_info=True)
+        await close_quietly(consumer)
+        await close_quietly(dlq)
 
     async def _connect(self) -> None:
         if self._consumer is not None:
@@ -151,7 +146,7 @@ class EventConsumer:
             return
         try:
             await self.apply_batch([d for _, d in deliveries])
-        except Exception:
+        except Exception:  # one bad event fails the whole batch: find it by applying them one by one
             log.warning("batch of %d failed, retrying events one by one", len(deliveries), exc_info=True)
             for record, delivery in deliveries:
                 await self._apply_one_with_retries(record, delivery)
@@ -204,7 +199,7 @@ class EventConsumer:
                 return
             except TRANSIENT:
                 raise  # the database is away: reconnect and redeliver, this is no poison message
-            except Exception as exc:
+            except Exception as exc:  # counted, then dead-lettered
                 log.warning("event %s failed (attempt %d): %s", delivery.envelope.id, attempt, exc)
                 if attempt == self.settings.consumer_max_attempts:
                     await self._dead_letter(record, exc)

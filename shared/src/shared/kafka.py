@@ -1,5 +1,6 @@
 """aiokafka clients configured from settings, and topic provisioning."""
 
+import asyncio
 import logging
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -43,6 +44,18 @@ def make_consumer(settings: ServiceSettings, topics: list[str], group_id: str | 
         max_poll_records=settings.consumer_batch_size,
         isolation_level="read_committed",
     )
+
+
+async def close_quietly(client: AIOKafkaProducer | AIOKafkaConsumer | None) -> None:
+    """Stops a client on shutdown or reconnect: a broken one must neither block nor mask the error
+    that made us close it."""
+    if client is None:
+        return
+    try:
+        async with asyncio.timeout(CLOSE_TIMEOUT_S):
+            await client.stop()
+    except Exception:
+        log.debug("error while closing a kafka client", exc_info=True)
 
 
 async def ensure_topics(settings: ServiceSettings, topics: set[str], partitions: int = DEFAULT_PARTITIONS) -> None:

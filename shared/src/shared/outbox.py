@@ -25,7 +25,7 @@ from shared.columns import UtcDateTime
 from shared.events.binding import to_kafka
 from shared.events.envelope import Envelope
 from shared.events.registry import REGISTRY
-from shared.kafka import CLOSE_TIMEOUT_S, ensure_topics, make_producer
+from shared.kafka import close_quietly, ensure_topics, make_producer
 from shared.metrics import OUTBOX_PUBLISHED, OUTBOX_REPUBLISHED
 from shared.retry import Backoff
 from shared.settings import ServiceSettings
@@ -142,12 +142,7 @@ class OutboxRelay:
 
     async def _disconnect(self) -> None:
         producer, self._producer = self._producer, None
-        if producer is not None:
-            try:
-                async with asyncio.timeout(CLOSE_TIMEOUT_S):
-                    await producer.stop()
-            except Exception:
-                log.debug("error while closing kafka producer", exc_info=True)
+        await close_quietly(producer)
 
     async def publish_batch(self) -> int:
         """Publishes the oldest pending rows; returns how many were taken."""

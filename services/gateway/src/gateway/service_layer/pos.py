@@ -32,21 +32,25 @@ async def _check_store(uow: UnitOfWork, store_id: str) -> None:
         raise InvalidField("store_id", f"unknown or inactive store {store_id}")
 
 
+async def _earlier(uow: UnitOfWork, id_column, store_id: str, txn_id: str, digest: str) -> str | None:
+    """The event id of an earlier acceptance of this POS transaction (an honest retry), None if
+    there was none; a different request under the same id is a conflict, never applied."""
+    table = id_column.class_
+    row = (await uow.session.exec(select(table).where(table.store_id == store_id, id_column == txn_id))).first()
+    if row is None:
+        return None
+    if row.digest != digest:
+        raise ConflictingRetry(f"transaction {store_id}/{txn_id} was already accepted with different content")
+    return row.event_id
+
+
 async def accept_purchase(uow: UnitOfWork, body: PosPurchaseIn, pepper: str) -> tuple[str, bool]:
     """Returns the sale's event id and whether this request was a retry of an accepted sale."""
     await _check_store(uow, body.store_id)
     digest = payload_digest(body)
-    existing = (
-        await uow.session.exec(
-            select(PosSaleRow).where(PosSaleRow.store_id == body.store_id, PosSaleRow.pos_txn_id == body.pos_txn_id)
-        )
-    ).first()
-    if existing is not None:
-        if existing.digest != digest:
-            raise ConflictingRetry(
-                f"transaction {body.store_id}/{body.pos_txn_id} was already accepted with different content"
-            )
-        return existing.event_id, True
+    earlier = await _earlier(uow, PosSaleRow.pos_txn_id, body.store_id, body.pos_txn_id, digest)
+    if earlier is not None:
+        return earlier, True
 
     customer = None
     if body.member is not None:
@@ -77,15 +81,9 @@ async def accept_purchase(uow: UnitOfWork, body: PosPurchaseIn, pepper: str) -> 
 async def accept_refund(uow: UnitOfWork, body: PosRefundIn) -> tuple[str, bool]:
     await _check_store(uow, body.store_id)
     digest = payload_digest(body)
-    existing = (
-        await uow.session.exec(
-            select(PosRefundRow).where(PosRefundRow.store_id == body.store_id, PosRefundRow.refund_id == body.refund_id)
-        )
-    ).first()
-    if existing is not None:
-        if existing.digest != digest:
-            raise ConflictingRetry(f"refund {body.store_id}/{body.refund_id} was already accepted with different content")
-        return existing.event_id, True
+    earlier = await _earlier(uow, PosRefundRow.refund_id, body.store_id, body.refund_id, digest)
+    if earlier is not None:
+        return earlier, True
 
     sale = (
         await uow.session.exec(
