@@ -76,6 +76,14 @@ async def running(app: FastAPI, *, wait_for_consumer: bool = True) -> AsyncItera
             yield client
 
 
+@asynccontextmanager
+async def service(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """One service alone, for API and handler tests: its client, with the app at `client.app`."""
+    async with running(app, wait_for_consumer=False) as client:
+        client.app = app  # type: ignore[attr-defined]
+        yield client
+
+
 async def _assigned(app: FastAPI) -> bool:
     return app.state.consumer.assigned
 

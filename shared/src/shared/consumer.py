@@ -78,6 +78,9 @@ class EventConsumer:
         self._consumer: AIOKafkaConsumer | None = None
         self._dlq: AIOKafkaProducer | None = None
         self.connected = False
+        # Checked by the loop as well as cancelling it: a cancellation can be swallowed inside a
+        # client library (asyncio.wait_for on Python 3.11), and the loop must still end.
+        self.stopping = False
 
     @property
     def assigned(self) -> bool:
@@ -85,7 +88,7 @@ class EventConsumer:
 
     async def run(self) -> None:
         backoff = Backoff()
-        while True:
+        while not self.stopping:
             try:
                 await self._connect()
                 batch = await self._consumer.getmany(timeout_ms=500, max_records=self.settings.consumer_batch_size)  # type: ignore[union-attr]

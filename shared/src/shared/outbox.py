@@ -78,6 +78,9 @@ class OutboxRelay:
         # Highest offset the broker acknowledged to us, per partition: the log-loss detector.
         self._acked: dict[tuple[str, int], int] = {}
         self.connected = False
+        # Checked by the loop as well as cancelling it: a cancellation can be swallowed inside a
+        # client library (asyncio.wait_for on Python 3.11), and the loop must still end.
+        self.stopping = False
 
     def wake(self) -> None:
         self._woken.set()
@@ -91,7 +94,7 @@ class OutboxRelay:
         await self._load_acked_offsets()
         loop = asyncio.get_running_loop()
         next_loss_check = next_cleanup = loop.time()
-        while True:
+        while not self.stopping:
             try:
                 await self._connect()
                 published = await self.publish_batch()

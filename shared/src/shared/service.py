@@ -29,6 +29,8 @@ from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
+SHUTDOWN_TIMEOUT_S = 10.0
+
 Hook = Callable[[FastAPI], Awaitable[None]]
 
 
@@ -69,9 +71,14 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
         finally:
             for hook in spec.on_shutdown:
                 await hook(app)
+            relay.stopping = True
+            if consumer is not None:
+                consumer.stopping = True
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            _, stuck = await asyncio.wait(tasks, timeout=SHUTDOWN_TIMEOUT_S)
+            for task in stuck:
+                log.error("%s did not stop within %ss; abandoning it", task.get_name(), SHUTDOWN_TIMEOUT_S)
             if consumer is not None:
                 await consumer.stop()
             await relay.stop()

@@ -13,18 +13,16 @@ from shared.events.binding import to_kafka
 from shared.events.envelope import Envelope
 from shared.outbox import OutboxRecord
 from tests.support.factories import line, refund_body, sale_body
-from tests.support.platform import TestEnv, running
+from tests.support.platform import TestEnv, service
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 async def gateway(env: TestEnv, database_factory):
-    app = create_app(env.settings(Settings, await database_factory("gateway")))
-    async with running(app) as client:
+    async with service(create_app(env.settings(Settings, await database_factory("gateway")))) as client:
         r = await client.put("/api/v1/stores/S001", json={"name": "城东大卖场", "city": "杭州"}, headers=env.auth(Role.ADMIN))
         assert r.status_code == 200, r.text
-        client.app = app  # type: ignore[attr-defined]
         yield client
 
 

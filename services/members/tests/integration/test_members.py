@@ -18,16 +18,14 @@ from shared.events.registry import PURCHASE_MADE
 from shared.outbox import OutboxRecord
 from shared.pseudonyms import phone_hmac
 from tests.support.factories import line, member_body
-from tests.support.platform import PEPPER, TestEnv, running
+from tests.support.platform import PEPPER, TestEnv, service
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 async def members(env: TestEnv, database_factory):
-    app = create_app(env.settings(Settings, await database_factory("members")))
-    async with running(app, wait_for_consumer=False) as client:
-        client.app = app  # type: ignore[attr-defined]
+    async with service(create_app(env.settings(Settings, await database_factory("members")))) as client:
         yield client
 
 

@@ -14,16 +14,14 @@ from shared.auth import Role
 from shared.events import contracts as c
 from shared.events.envelope import new_event
 from shared.events.registry import MEMBER_REGISTERED, PURCHASE_ATTRIBUTED
-from tests.support.platform import TestEnv, running
+from tests.support.platform import TestEnv, service
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 async def points(env: TestEnv, database_factory):
-    app = create_app(env.settings(Settings, await database_factory("points")))
-    async with running(app, wait_for_consumer=False) as client:
-        client.app = app  # type: ignore[attr-defined]
+    async with service(create_app(env.settings(Settings, await database_factory("points")))) as client:
         yield client
 
 

@@ -13,7 +13,7 @@ from shared.deps import UowDep
 
 router = APIRouter(prefix="/api/v1/stores", tags=["stores"])
 AdminDep = Annotated[Principal, Depends(require(Role.ADMIN))]
-AnyStaffDep = Annotated[Principal, Depends(require(*Role))]
+AuthenticatedDep = Annotated[Principal, Depends(require(*Role))]  # any valid token, e.g. a till
 StoreIdPath = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
@@ -32,6 +32,6 @@ async def put_store(store_id: StoreIdPath, body: StoreIn, uow: UowDep, _: AdminD
 
 
 @router.get("")
-async def list_stores(uow: UowDep, _: AnyStaffDep) -> list[StorePublic]:
+async def list_stores(uow: UowDep, _: AuthenticatedDep) -> list[StorePublic]:
     rows = (await uow.session.exec(select(StoreRow).order_by(StoreRow.store_id))).all()
     return [StorePublic.model_validate(r, from_attributes=True) for r in rows]
