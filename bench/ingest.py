@@ -43,6 +43,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from crm_cli.broker import free_port, start_broker
 from crm_cli.demo import PRODUCTS
+from crm_cli.stack import service_environment
 from shared.auth import Role, TokenIssuer, ensure_dev_keypair
 from shared.events.registry import PURCHASE_ATTRIBUTED, PURCHASE_MADE
 
@@ -184,18 +185,11 @@ class Stack:
             )
 
     def _env(self, service: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
-        env.update(
-            CRM_SERVICE_NAME=service,
-            CRM_ENVIRONMENT="development",
-            CRM_DATA_DIR=str(self.data_dir),
-            CRM_DATABASE_URL=self.db_url(service),
-            CRM_KAFKA_BOOTSTRAP=f"127.0.0.1:{self.broker_port}",
-            CRM_LOG_LEVEL="WARNING",
-            CRM_LOG_JSON="true",
-            CRM_MEMBERS_URL=self.url("members"),
-            CRM_POINTS_URL=self.url("points"),
+        env = service_environment(
+            service, self.data_dir, f"127.0.0.1:{self.broker_port}",
+            {"members": self.url("members"), "points": self.url("points")},
         )
+        env.update(CRM_DATABASE_URL=self.db_url(service), CRM_LOG_LEVEL="WARNING")
         return env
 
     async def wait_ready(self, limit_s: float) -> None:

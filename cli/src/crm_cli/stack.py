@@ -41,20 +41,30 @@ class StackConfig:
         return f"http://{self.host}:{self.base_port + SERVICES[service]}"
 
     def service_env(self, service: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
-        env.update(
-            CRM_SERVICE_NAME=service,
-            CRM_ENVIRONMENT="development",
-            CRM_DATA_DIR=str(self.data_dir),
-            CRM_KAFKA_BOOTSTRAP=f"{self.host}:{self.broker_port}",
-            CRM_LOG_JSON="true",
-            **{f"CRM_{name.upper()}_URL": self.url(name) for name in SERVICES if name != "gateway"},
+        env = service_environment(
+            service, self.data_dir, f"{self.host}:{self.broker_port}",
+            {name: self.url(name) for name in SERVICES if name != "gateway"},
         )
         # Pass through deliberate overrides (log level, secrets), not the launcher's own knobs.
         for key in ("CRM_LOG_LEVEL", "CRM_IDENTITY_PEPPER", "CRM_JWT_PUBLIC_KEY"):
             if key in os.environ:
                 env[key] = os.environ[key]
         return env
+
+
+def service_environment(service: str, data_dir: Path, bootstrap: str, urls: dict[str, str]) -> dict[str, str]:
+    """The environment of one service process on a bare machine: this process's environment
+    without its CRM_* knobs, plus where the data, the broker and the other services are."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
+    env.update(
+        CRM_SERVICE_NAME=service,
+        CRM_ENVIRONMENT="development",
+        CRM_DATA_DIR=str(data_dir),
+        CRM_KAFKA_BOOTSTRAP=bootstrap,
+        CRM_LOG_JSON="true",
+        **{f"CRM_{name.upper()}_URL": url for name, url in urls.items()},
+    )
+    return env
 
 
 class Stack:
