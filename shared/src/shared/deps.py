@@ -12,7 +12,7 @@ from shared.unit_of_work import UnitOfWork
 
 async def _uow(request: Request) -> AsyncIterator[UnitOfWork]:
     state = request.app.state
-    async with UnitOfWork(state.sessions, state.settings.service_name) as uow:
+    async with UnitOfWork(state.sessions, state.settings.service_name, state.settings) as uow:
         yield uow
     if uow.emitted:
         state.relay.wake()  # publish now rather than at the next poll

@@ -19,8 +19,9 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from shared.auth import TokenVerifier
-from shared.consumer import EventConsumer, Handler
+from shared.consumer import BatchHandler, EventConsumer, Handler
 from shared.db import make_engine, make_sessionmaker, ping
+from shared.jobs import JobRunner, ScheduledJob
 from shared.logs import configure_logging
 from shared.metrics import CONSUMER_LAG, OUTBOX_PENDING, HttpMetricsMiddleware, metrics_endpoint
 from shared.migrations import upgrade_async
@@ -41,9 +42,13 @@ class ServiceSpec:
     routers: list[APIRouter]
     migrations: Path
     handlers: dict[str, Handler] = field(default_factory=dict)
+    # Optional: a handler for a run of consecutive events of one type, for high-volume types
+    # (e.g. points booking sales); the per-event handler of the type is still required.
+    batch_handlers: dict[str, BatchHandler] = field(default_factory=dict)
     # Extra start-up / shutdown work (e.g. the gateway's HTTP clients).
     on_startup: list[Hook] = field(default_factory=list)
     on_shutdown: list[Hook] = field(default_factory=list)
+    jobs: list[ScheduledJob] = field(default_factory=list)
     version: str = "0.1.0"
 
 
@@ -57,12 +62,19 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
             await upgrade_async(spec.migrations, settings.database)
         sessions = make_sessionmaker(engine)
         relay = OutboxRelay(settings, sessions)
-        consumer = EventConsumer(settings, sessions, spec.handlers, on_commit=relay.wake) if spec.handlers else None
+        consumer = (
+            EventConsumer(settings, sessions, spec.handlers, on_commit=relay.wake, batch_handlers=spec.batch_handlers)
+            if spec.handlers
+            else None
+        )
         app.state.engine, app.state.sessions, app.state.relay, app.state.consumer = engine, sessions, relay, consumer
         app.state.verifier = TokenVerifier(settings.resolved_public_key(), settings.jwt_issuer, settings.jwt_audience)
+        app.state.jobs = jobs = JobRunner(app, spec.jobs)
         tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
-        if consumer is not None:
+        if consumer is not None and settings.consume_events:
             tasks.append(asyncio.create_task(consumer.run(), name="event-consumer"))
+        if settings.jobs_enabled:
+            tasks += [asyncio.create_task(jobs.run_forever(job), name=f"job-{job.name}") for job in spec.jobs]
         for hook in spec.on_startup:
             await hook(app)
         log.info("%s started", settings.service_name)
@@ -71,7 +83,7 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
         finally:
             for hook in spec.on_shutdown:
                 await hook(app)
-            relay.stopping = True
+            relay.stopping = jobs.stopping = True
             if consumer is not None:
                 consumer.stopping = True
             for task in tasks:
@@ -114,7 +126,10 @@ def _health_router() -> APIRouter:
         if state.consumer is not None:
             # Reported, not required: a replica beyond the partition count never gets an
             # assignment, and a rebalance must not take every replica out of service.
-            body["consumer"] = "assigned" if state.consumer.assigned else "no partitions assigned"
+            if not state.settings.consume_events:
+                body["consumer"] = "off (CRM_CONSUME_EVENTS=false)"
+            else:
+                body["consumer"] = "assigned" if state.consumer.assigned else "no partitions assigned"
         with contextlib.suppress(Exception):
             body["outbox_pending"] = pending = await state.relay.pending()
             OUTBOX_PENDING.labels(state.settings.service_name).set(pending)

@@ -36,6 +36,9 @@ class ServiceSettings(BaseSettings):
     kafka_replication_factor: int = 1
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000
+    # Whether this process consumes events; off for replicas that only serve the API (and for
+    # API tests, which hand events to the consumer's apply path themselves).
+    consume_events: bool = True
     consumer_batch_size: int = 500
     consumer_max_attempts: int = 3
     outbox_batch_size: int = 500
@@ -43,6 +46,10 @@ class ServiceSettings(BaseSettings):
     outbox_retention_s: float = 3600.0
     # How often an idle relay checks, with a heartbeat record, that the broker still has its log.
     outbox_heartbeat_interval_s: float = 5.0
+
+    # Scheduled jobs (expiry, escalation, analytics) run inside each replica; they are idempotent,
+    # so running them on every replica is safe. Tests switch them off and call them directly.
+    jobs_enabled: bool = True
 
     # PEM text of the Ed25519 public key that verifies bearer tokens; in development it falls
     # back to the key file in the data directory (written by `crm token` / `crm run`).

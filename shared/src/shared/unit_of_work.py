@@ -6,6 +6,7 @@ an in-memory message bus).
 """
 
 from types import TracebackType
+from typing import Any
 
 from asgi_correlation_id import correlation_id
 from pydantic import BaseModel
@@ -17,9 +18,12 @@ from shared.outbox import add_to_outbox
 
 
 class UnitOfWork:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], source: str) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], source: str, settings: Any = None) -> None:
         self._sessions = sessions
         self.source = source
+        # The service's own settings, so handlers apply the app's rules (thresholds, time zone)
+        # rather than whatever the process environment says.
+        self.settings = settings
         self.session: AsyncSession
         self.emitted = False
         self.correlation_id: str | None = None

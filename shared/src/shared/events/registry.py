@@ -14,6 +14,8 @@ from shared.events import contracts as c
 class Topics:
     POS_PURCHASES = "crm.pos.purchases"
     MEMBERS = "crm.members.events"
+    POINTS = "crm.points.events"
+    FEEDBACK = "crm.feedback.events"
     DEAD_LETTER = "crm.dead-letter"
 
 
@@ -45,6 +47,21 @@ PURCHASE_MADE = "crm.pos.purchase_made.v1"
 PURCHASE_REFUNDED = "crm.pos.purchase_refunded.v1"
 MEMBER_REGISTERED = "crm.members.member_registered.v1"
 PURCHASE_ATTRIBUTED = "crm.members.purchase_attributed.v1"
+RETURN_ATTRIBUTED = "crm.members.return_attributed.v1"
+TIER_CHANGED = "crm.members.tier_changed.v1"
+SPEND_MILESTONE_REACHED = "crm.members.spend_milestone_reached.v1"
+ACCOUNT_MANAGER_ASSIGNED = "crm.members.account_manager_assigned.v1"
+NOTIFICATION_REQUESTED = "crm.members.notification_requested.v1"
+CONSENT_CHANGED = "crm.members.consent_changed.v1"
+MEMBER_ATTRIBUTES = "crm.members.member_attributes.v1"
+MEMBER_ERASED = "crm.members.member_erased.v1"
+REWARD_REDEEMED = "crm.points.reward_redeemed.v1"
+REWARD_REDEMPTION_CANCELLED = "crm.points.reward_redemption_cancelled.v1"
+POINTS_EXPIRING = "crm.points.points_expiring.v1"
+ENTITLEMENT_GRANTED = "crm.points.entitlement_granted.v1"
+COMPLAINT_FILED = "crm.feedback.complaint_filed.v1"
+COMPLAINT_ESCALATED = "crm.feedback.complaint_escalated.v1"
+COMPLAINT_RESOLVED = "crm.feedback.complaint_resolved.v1"
 
 REGISTRY = EventRegistry(
     [
@@ -52,5 +69,20 @@ REGISTRY = EventRegistry(
         EventSpec(PURCHASE_REFUNDED, Topics.POS_PURCHASES, c.PurchaseRefundedV1),
         EventSpec(MEMBER_REGISTERED, Topics.MEMBERS, c.MemberRegisteredV1),
         EventSpec(PURCHASE_ATTRIBUTED, Topics.MEMBERS, c.PurchaseAttributedV1),
+        EventSpec(RETURN_ATTRIBUTED, Topics.MEMBERS, c.ReturnAttributedV1),
+        EventSpec(TIER_CHANGED, Topics.MEMBERS, c.TierChangedV1),
+        EventSpec(SPEND_MILESTONE_REACHED, Topics.MEMBERS, c.SpendMilestoneReachedV1),
+        EventSpec(ACCOUNT_MANAGER_ASSIGNED, Topics.MEMBERS, c.AccountManagerAssignedV1),
+        EventSpec(NOTIFICATION_REQUESTED, Topics.MEMBERS, c.NotificationRequestedV1),
+        EventSpec(CONSENT_CHANGED, Topics.MEMBERS, c.ConsentChangedV1),
+        EventSpec(MEMBER_ATTRIBUTES, Topics.MEMBERS, c.MemberAttributesV1),
+        EventSpec(MEMBER_ERASED, Topics.MEMBERS, c.MemberErasedV1),
+        EventSpec(REWARD_REDEEMED, Topics.POINTS, c.RewardRedeemedV1),
+        EventSpec(REWARD_REDEMPTION_CANCELLED, Topics.POINTS, c.RewardRedemptionCancelledV1),
+        EventSpec(POINTS_EXPIRING, Topics.POINTS, c.PointsExpiringV1),
+        EventSpec(ENTITLEMENT_GRANTED, Topics.POINTS, c.EntitlementGrantedV1),
+        EventSpec(COMPLAINT_FILED, Topics.FEEDBACK, c.ComplaintFiledV1),
+        EventSpec(COMPLAINT_ESCALATED, Topics.FEEDBACK, c.ComplaintEscalatedV1),
+        EventSpec(COMPLAINT_RESOLVED, Topics.FEEDBACK, c.ComplaintResolvedV1),
     ]
 )

@@ -1,0 +1,53 @@
+"""What the feedback service publishes about complaints. Never the free text or personal data."""
+
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
+
+from shared.events.contracts.common import Contract, Id, StoreId
+from shared.money import Money
+
+ComplaintCategory = Literal[
+    "product_quality", "service_attitude", "checkout_queues", "finding_goods",
+    "store_environment", "price", "returns_after_sales", "delivery",
+]
+Severity = Literal["low", "medium", "high"]
+ComplaintChannel = Literal["service_desk", "app", "phone", "web", "comment_book"]
+
+
+class ComplaintFiledV1(Contract):
+    complaint_id: str = Id
+    member_id: str | None = None
+    store_id: str = StoreId
+    category: ComplaintCategory
+    severity: Severity
+    channel: ComplaintChannel
+    pos_txn_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_.:/-]+$")
+    filed_at: AwareDatetime
+
+
+class ComplaintEscalatedV1(Contract):
+    complaint_id: str = Id
+    member_id: str | None = None
+    store_id: str = StoreId
+    category: ComplaintCategory
+    severity: Severity
+    overdue_step: Literal["acknowledge", "resolve"]
+    due_at: AwareDatetime
+    escalated_at: AwareDatetime
+
+
+class ComplaintResolvedV1(Contract):
+    """`compensation_points` are booked by points (once, keyed by complaint id);
+    `coupon_value` is issued by campaigns."""
+
+    complaint_id: str = Id
+    member_id: str | None = None
+    store_id: str = StoreId
+    category: ComplaintCategory
+    severity: Severity
+    resolved_at: AwareDatetime
+    compensation_points: int = Field(default=0, ge=0)
+    coupon_value: Money | None = None
+
+

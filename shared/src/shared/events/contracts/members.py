@@ -1,0 +1,145 @@
+"""What the members service publishes: registrations, attributed sales and returns, tiers,
+milestones, account managers, consents, value attributes and erasure.
+
+Members is the only service holding names, phones and addresses; none of these payloads carry them.
+"""
+
+from datetime import date
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
+
+from shared.events.contracts.common import Channel, Contract, Id
+from shared.money import Money, Quantity
+
+Tier = Literal["member", "vip"]
+ValueClass = Literal["key", "secondary", "ordinary", "none"]
+ChurnRisk = Literal["low", "medium", "high", "lost", "unknown"]
+ConsentPurpose = Literal["marketing_sms", "marketing_email", "service_tips_sms"]
+ConsentChannel = Literal["service_desk", "app", "web", "phone", "paper_form", "import"]
+
+
+class MemberRegisteredV1(Contract):
+    member_id: str
+    card_no: str
+    channel: Channel
+    home_store_id: str | None = None
+    registered_at: AwareDatetime
+    community_id: str | None = None
+
+
+class AttributedLine(Contract):
+    sku: str
+    category: str = ""
+    qty: Quantity
+    amount: Money
+
+
+class PurchaseAttributedV1(Contract):
+    """A POS sale matched to a member: what points and analytics act on."""
+
+    member_id: str
+    sale_event_id: str
+    store_id: str
+    pos_txn_id: str
+    occurred_at: AwareDatetime
+    total: Money
+    lines: list[AttributedLine]
+    # True when the sale arrived before the card or phone was registered and was matched later.
+    late_match: bool = False
+    business_date: date | None = None
+
+
+class ReturnAttributedV1(Contract):
+    """A POS return of a member's sale. Keyed by member id, so it always follows the sale's
+    `purchase_attributed` on the same partition; `sale_total` lets points reverse proportionally."""
+
+    member_id: str
+    refund_event_id: str
+    sale_event_id: str
+    store_id: str
+    refund_id: str
+    pos_txn_id: str
+    occurred_at: AwareDatetime
+    amount: Money
+    sale_total: Money
+    lines: list[AttributedLine]
+    late_match: bool = False
+
+
+class TierChangedV1(Contract):
+    member_id: str
+    old_tier: Tier
+    new_tier: Tier
+    lifetime_spend: Money
+    reason: Literal["spend_threshold", "review", "manual"]
+    changed_at: AwareDatetime
+
+
+class SpendMilestoneReachedV1(Contract):
+    """Lifetime spend crossed a configured milestone (30,000 and 50,000 by default). Published once
+    per member and milestone; the event id is derived from both so redelivery cannot repeat it."""
+
+    member_id: str
+    milestone: Money
+    lifetime_spend: Money
+    reached_at: AwareDatetime
+
+
+class AccountManagerAssignedV1(Contract):
+    member_id: str
+    manager_id: str | None = Field(description="None when no manager covers the member's community yet")
+    previous_manager_id: str | None = None
+    store_id: str | None = None
+    community_id: str | None = None
+    reason: Literal["new_vip", "reassigned", "no_manager_for_community", "manager_left"]
+    assigned_at: AwareDatetime
+
+
+class NotificationRequestedV1(Contract):
+    """Ask the notification sender to message a member. The sender looks the member's contact
+    details up in members itself (an audited read); `params` hold only business data such as the
+    account manager's name and work phone, never the customer's own details."""
+
+    notification_id: str = Id
+    member_id: str
+    template: Literal["vip_welcome", "service_tip", "points_expiry"]
+    channel: Literal["sms"] = "sms"
+    params: dict[str, str] = Field(default_factory=dict)
+    requires_consent: ConsentPurpose | None = None
+    requested_at: AwareDatetime
+
+
+class ConsentChangedV1(Contract):
+    member_id: str
+    purpose: ConsentPurpose
+    granted: bool
+    channel: ConsentChannel
+    changed_at: AwareDatetime
+
+
+class MemberAttributesV1(Contract):
+    """Segmentation attributes of one member, computed by the analytics job. No personal data."""
+
+    member_id: str
+    as_of: AwareDatetime
+    window_days: int
+    tier: Tier
+    channel: Channel
+    home_store_id: str | None = None
+    community_id: str | None = None
+    recency: int = Field(ge=0, le=5, description="RFM scores 1-5; 0 when no purchase in the window")
+    frequency: int = Field(ge=0, le=5)
+    monetary: int = Field(ge=0, le=5)
+    value_class: ValueClass
+    churn_risk: ChurnRisk
+    days_since_last_purchase: int | None = None
+    typical_interval_days: float | None = None
+    window_spend: Money
+
+
+class MemberErasedV1(Contract):
+    """The member's personal data is gone from members; every service purges what it holds."""
+
+    member_id: str
+    erased_at: AwareDatetime

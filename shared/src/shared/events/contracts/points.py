@@ -1,0 +1,45 @@
+"""What the points service publishes: redemptions, entitlements and expiry warnings."""
+
+from datetime import date
+
+from pydantic import AwareDatetime, Field
+
+from shared.events.contracts.common import Channel, Contract, Id, StoreId
+
+
+class RewardRedeemedV1(Contract):
+    member_id: str
+    redemption_id: str = Id
+    gift_id: str
+    store_id: str = StoreId
+    channel: Channel
+    points: int = Field(gt=0)
+    staff_id: str
+    redeemed_at: AwareDatetime
+
+
+class RewardRedemptionCancelledV1(Contract):
+    member_id: str
+    redemption_id: str = Id
+    gift_id: str
+    store_id: str = StoreId
+    points_returned: int = Field(gt=0)
+    staff_id: str
+    cancelled_at: AwareDatetime
+
+
+class PointsExpiringV1(Contract):
+    """Warning ahead of expiry, so the member can redeem first (sent once per member and date)."""
+
+    member_id: str
+    points: int = Field(gt=0)
+    expires_on: date
+    balance: int
+
+
+class EntitlementGrantedV1(Contract):
+    member_id: str
+    kind: str = Field(min_length=1, max_length=64, description="e.g. leftover_collection_visit")
+    granted_total: int = Field(ge=0, description="the member's total of this entitlement after the grant")
+    source_ref: str
+    granted_at: AwareDatetime

@@ -1,0 +1,56 @@
+"""Scheduled jobs inside a service process (expiry, escalation, analytics, reviews).
+
+Every job must be safe to run twice and on several replicas at once: it derives what to do from
+the database and records its effects idempotently (unique keys, derived event ids), so no
+distributed lock or external scheduler is needed. Jobs take the time as an argument, so tests
+drive them with any clock; staff can also trigger them through each service's admin routes.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI
+
+log = logging.getLogger(__name__)
+
+JobFn = Callable[[FastAPI, datetime], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    name: str
+    every_s: float
+    run: JobFn
+
+
+@dataclass
+class JobRunner:
+    app: FastAPI
+    jobs: list[ScheduledJob]
+    last_results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stopping: bool = False
+
+    async def run_forever(self, job: ScheduledJob) -> None:
+        # The first run waits one interval: a restarting replica must not stampede the database.
+        while not self.stopping:
+            await asyncio.sleep(job.every_s)
+            if self.stopping:
+                return
+            await self.run_once(job)
+
+    async def run_once(self, job: ScheduledJob, now: datetime | None = None) -> dict[str, Any]:
+        started = now or datetime.now(UTC)
+        try:
+            result = await job.run(self.app, started)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a failed run is logged and retried at the next interval
+            log.exception("job %s failed", job.name)
+            result = {"failed": True}
+        self.last_results[job.name] = {"started_at": started.isoformat(), **result}
+        log.info("job %s ran: %s", job.name, result)
+        return result

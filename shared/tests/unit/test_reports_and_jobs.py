@@ -1,0 +1,49 @@
+"""Report rendering (CSV for Excel, printable HTML) and the scheduled-job runner."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from fastapi import FastAPI
+
+from shared.jobs import JobRunner, ScheduledJob
+from shared.reports import Column, ReportFormat, render, to_csv, to_html
+
+COLUMNS = [Column("name", "姓名 Name"), Column("spend", "消费 Spend"), Column("double", "2x", lambda r: r["spend"] * 2)]
+ROWS = [{"name": "王小明", "spend": Decimal("12.30")}, {"name": "=HYPERLINK(\"x\")", "spend": Decimal("-1.00")}]
+
+
+def test_csv_opens_in_excel_with_chinese_labels_and_defuses_formulas() -> None:
+    text = to_csv(COLUMNS, ROWS)
+    assert text.startswith("\ufeff姓名 Name,消费 Spend,2x\r\n")
+    assert "王小明,12.30,24.60" in text
+    assert "'=HYPERLINK" in text and ",-1.00," in text  # negative numbers stay numbers
+
+
+def test_printable_page_escapes_what_staff_typed() -> None:
+    page = to_html("报表 Report", COLUMNS, [{"name": "<script>", "spend": Decimal("1.00")}])
+    assert "&lt;script&gt;" in page and "<script>" not in page and "@media print" in page
+
+
+def test_render_picks_the_format_and_names_the_download() -> None:
+    csv = render(ReportFormat.CSV, title="t", columns=COLUMNS, rows=ROWS, json_body={}, filename="daily-S001")
+    assert csv.media_type.startswith("text/csv") and 'filename="daily-S001.csv"' in csv.headers["content-disposition"]
+    assert render(ReportFormat.JSON, title="t", columns=COLUMNS, rows=ROWS, json_body={"a": Decimal("1.5")},
+                  filename="x").body == b'{"a":"1.5"}'
+
+
+async def test_a_failing_job_is_recorded_and_does_not_stop_the_runner() -> None:
+    calls: list[datetime] = []
+
+    async def flaky(app: FastAPI, now: datetime) -> dict:
+        calls.append(now)
+        if len(calls) == 1:
+            raise RuntimeError("database went away")
+        return {"expired": 3}
+
+    job = ScheduledJob("expiry", 3600, flaky)
+    runner = JobRunner(FastAPI(), [job])
+    at = datetime(2026, 12, 31, 23, 0, tzinfo=UTC)
+    assert await runner.run_once(job, at) == {"failed": True}
+    assert await runner.run_once(job, at) == {"expired": 3}
+    assert runner.last_results["expiry"] == {"started_at": at.isoformat(), "expired": 3}
+    assert calls == [at, at]
