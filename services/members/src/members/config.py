@@ -1,10 +1,79 @@
+from decimal import Decimal
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
+from pydantic import Field, model_validator
+
+from members.domain.churn import ChurnThresholds
+from members.domain.tiers import TierRules
+from members.domain.value_classes import ClassBoundaries
+from shared.money import CENT
 from shared.settings import ServiceSettings
+from shared.unit_of_work import UnitOfWork
 
 
 class Settings(ServiceSettings):
     service_name: str = "members"
+
+    # Tiers, account managers and tracking (see the README, "VIP tiers and account managers").
+    vip_threshold: Decimal = Decimal("5000.00")
+    spend_milestones: list[Decimal] = Field(default_factory=lambda: [Decimal("30000.00"), Decimal("50000.00")])
+    # Tier reviews are held on the first day of these months (quarterly by default); only a
+    # review demotes a VIP whose spend fell below the threshold through returns.
+    tier_review_months: list[int] = Field(default_factory=lambda: [1, 4, 7, 10])
+    tier_review_every_s: float = 3600.0
+    # Calendar days (review dates, report days, evaluation months) are the chain's local days.
+    business_timezone: str = "Asia/Shanghai"
+    # Store names for customer messages, e.g. {"S001": "西湖店"}; the store id stands in otherwise.
+    store_names: dict[str, str] = Field(default_factory=dict)
+
+    # Value analytics: RFM, 80/20 classes and churn risk (see the README, "Value analytics").
+    analytics_window_days: int = Field(default=365, ge=7, le=3650)
+    analytics_key_share: Decimal = Decimal("0.80")
+    analytics_secondary_share: Decimal = Decimal("0.95")
+    analytics_top_fraction: Decimal = Decimal("0.20")
+    # Churn: ratio of days since the last purchase to the customer's typical interval.
+    churn_medium_ratio: float = 1.5
+    churn_high_ratio: float = 2.5
+    churn_lost_ratio: float = 4.0
+    churn_min_interval_days: float = 2.0
+    # A complaint filed this recently raises the customer's churn risk by one step.
+    churn_complaint_days: int = Field(default=30, ge=0)
+    analytics_every_s: float = 86400.0
+
+    @model_validator(mode="after")
+    def _rules_consistent(self) -> "Settings":
+        self.class_boundaries, self.churn_thresholds, self.tier_rules, self.zone  # noqa: B018 - raise at boot, not at the first sale
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.business_timezone)
+
+    @property
+    def tier_rules(self) -> TierRules:
+        return TierRules(
+            vip_threshold=self.vip_threshold,
+            milestones=tuple(Decimal(m).quantize(CENT) for m in self.spend_milestones),
+            review_months=tuple(self.tier_review_months),
+        )
+
+    @property
+    def class_boundaries(self) -> ClassBoundaries:
+        return ClassBoundaries(self.analytics_key_share, self.analytics_secondary_share, self.analytics_top_fraction)
+
+    @property
+    def churn_thresholds(self) -> ChurnThresholds:
+        return ChurnThresholds(
+            self.churn_medium_ratio, self.churn_high_ratio, self.churn_lost_ratio, self.churn_min_interval_days
+        )
+
+
+def settings_of(uow: UnitOfWork) -> Settings:
+    """The members settings a unit of work was opened with (by the consumer, a route or a job)."""
+    if not isinstance(uow.settings, Settings):
+        raise RuntimeError("this unit of work was opened without the members settings")
+    return uow.settings
 
 
 @lru_cache

@@ -4,20 +4,38 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from members.api.routes import members
+from members.api.routes import (
+    analytics,
+    archive,
+    communities,
+    consents,
+    evaluations,
+    infobase,
+    members,
+    privacy,
+    staff,
+    tiers,
+    tracking,
+)
 from members.config import Settings, get_settings
 from members.consumers import HANDLERS
+from members.service_layer import analytics as value_analytics
+from members.service_layer import tiers as tier_rules
 from shared.service import ServiceSpec, build_service_app
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
     return build_service_app(
-        settings or get_settings(),
+        settings,
         ServiceSpec(
             title="CRM members",
             description="Customer profiles, points cards, purchase history and lifetime spend.",
-            routers=[members.router],
+            routers=[members.router, infobase.router, communities.router, analytics.router,
+                     staff.router, staff.assignments, tracking.router, evaluations.router, tiers.router,
+                     consents.router, privacy.router, archive.router],
             handlers=HANDLERS,
             migrations=Path(__file__).parent / "migrations",
+            jobs=[value_analytics.job(settings), tier_rules.job(settings)],
         ),
     )

@@ -1,67 +1,18 @@
 """Members API and event handling against SQLite and PostgreSQL."""
 
 import uuid
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from sqlmodel import select
 
 from members.adapters.tables import MemberRow, PurchaseRow
-from members.config import Settings
 from members.domain.cards import is_valid_issued_card
-from members.main import create_app
 from shared.auth import Role
-from shared.events import contracts as c
-from shared.events.envelope import new_event, sale_event_id
-from shared.events.registry import PURCHASE_MADE
-from shared.outbox import OutboxRecord
-from shared.pseudonyms import phone_hmac
-from tests.support.factories import line, member_body
-from tests.support.platform import PEPPER, TestEnv, service
+from tests.support.factories import member_body
+from tests.support.members import deliver_sale, desk, outbox, register
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def members(env: TestEnv, database_factory):
-    async with service(create_app(env.settings(Settings, await database_factory("members")))) as client:
-        yield client
-
-
-def desk(env: TestEnv) -> dict[str, str]:
-    return env.auth(Role.SERVICE_DESK, store_id="S001")
-
-
-async def register(members, env: TestEnv, **fields) -> dict:
-    r = await members.post("/v1/members", json=member_body(**fields), headers=desk(env))
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-async def deliver_sale(members, *, card_no: str | None = None, phone: str | None = None, total_qty: str = "2",
-                       store: str = "S001", txn: str | None = None, event_id: str | None = None) -> str:
-    """Hands a purchase-made event to the consumer's exactly-once path, as the broker would."""
-    txn = txn or f"T-{uuid.uuid4().hex[:8]}"
-    customer = None
-    if card_no:
-        customer = c.CustomerRef(card_no=card_no)
-    elif phone:
-        customer = c.CustomerRef(phone_hmac=phone_hmac(phone, PEPPER))
-    ln = line(qty=total_qty)
-    sale = c.PurchaseMadeV1(
-        store_id=store, pos_txn_id=txn, occurred_at=datetime(2026, 11, 23, 2, 15, tzinfo=UTC), customer=customer,
-        lines=[c.SaleLine.model_validate(ln)], total=Decimal(ln["amount"]), payment="wechat",
-    )
-    envelope = new_event(PURCHASE_MADE, sale, source="test/pos", event_id=event_id or sale_event_id(store, txn))
-    consumer = members.app.state.consumer
-    await consumer.apply_batch([consumer.delivery(envelope)])
-    return txn
-
-
-async def outbox(members, event_type: str) -> list[OutboxRecord]:
-    async with members.app.state.sessions() as s:
-        return list((await s.exec(select(OutboxRecord).where(OutboxRecord.event_type == event_type))).all())
 
 
 async def test_registration_issues_a_valid_card_and_announces_the_member_without_personal_data(members, env) -> None:

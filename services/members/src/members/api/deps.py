@@ -2,11 +2,20 @@
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
+from members.config import Settings
 from shared.auth import Principal, Role, require
 
 # Who may register customers: the desk, their account managers, store managers and admins.
 RegistrarDep = Annotated[
     Principal, Depends(require(Role.SERVICE_DESK, Role.ACCOUNT_MANAGER, Role.STORE_MANAGER, Role.ADMIN))
 ]
+
+
+async def _members_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+# The members service's own settings type (thresholds, time zone), not only the shared base.
+MembersSettingsDep = Annotated[Settings, Depends(_members_settings)]

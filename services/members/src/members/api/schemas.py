@@ -4,18 +4,43 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, EmailStr, Field, field_validator
 
 PHONE_PATTERN = r"^1[3-9]\d{9}$"
 
 
 class Consents(BaseModel):
-    sms: bool = Field(default=False, description="Marketing and service tips by SMS")
+    """Consents given at registration, each answered or left unanswered."""
+
+    sms: bool | None = Field(default=None, description="Marketing messages by SMS (营销短信): marketing_sms")
+    email: bool | None = Field(default=None, description="Marketing messages by e-mail: marketing_email")
+    service_tips_sms: bool | None = Field(default=None, description="Service tips by SMS (服务提示短信)")
+
+    def by_purpose(self) -> dict[str, bool]:
+        """Only what the customer actually answered is recorded; silence is not a refusal."""
+        answers = {"marketing_sms": self.sms, "marketing_email": self.email, "service_tips_sms": self.service_tips_sms}
+        return {purpose: granted for purpose, granted in answers.items() if granted is not None}
+
+
+class ConsentState(BaseModel):
+    granted: bool
+    at: datetime
+    channel: str
+
+
+class ConsentsInForce(BaseModel):
+    """The latest answer per purpose; a purpose never answered is null (no consent)."""
+
+    marketing_sms: ConsentState | None = None
+    marketing_email: ConsentState | None = None
+    service_tips_sms: ConsentState | None = None
 
 
 class MemberCreate(BaseModel):
     name: str = Field(min_length=1, max_length=50)
     phone: str = Field(pattern=PHONE_PATTERN, description="Mainland China mobile number, 11 digits")
+    email: EmailStr | None = None
+    gender: Literal["female", "male", "unspecified"] = "unspecified"
     community: str = Field(min_length=1, max_length=100, description="Residential community (小区)")
     address: str = Field(min_length=1, max_length=200)
     channel: Literal["retail", "partner"] = "retail"
@@ -40,18 +65,62 @@ class MemberCreate(BaseModel):
         return value
 
 
+class MemberUpdate(BaseModel):
+    """A profile edit: only the fields sent change. E-mail and birthday may be cleared with null."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=50)
+    phone: str | None = Field(default=None, pattern=PHONE_PATTERN, description="Mainland China mobile number")
+    email: EmailStr | None = None
+    gender: Literal["female", "male", "unspecified"] | None = None
+    birthday: date | None = None
+    community: str | None = Field(default=None, min_length=1, max_length=100)
+    address: str | None = Field(default=None, min_length=1, max_length=200)
+    channel: Literal["retail", "partner"] | None = None
+    home_store_id: str | None = Field(default=None, max_length=32)
+
+    @field_validator("name", "phone", "gender", "community", "address", "channel", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may not be null; leave the field out to keep its value")
+        return value
+
+    @field_validator("name", "community", "address")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be blank")
+        return value
+
+    @field_validator("birthday")
+    @classmethod
+    def _not_in_future(cls, value: date | None) -> date | None:
+        if value is not None and value > date.today():
+            raise ValueError("birthday is in the future")
+        return value
+
+
 class MemberPublic(BaseModel):
     id: str
     card_no: str
     name: str
-    phone: str
+    phone: str | None
+    # True when phone, address and e-mail are masked for the caller's role.
     phone_masked: bool
+    email: str | None
+    gender: str
     community: str
+    community_id: str | None
     address: str
     channel: str
     birthday: date | None
     home_store_id: str | None
-    consents: Consents
+    tier: str
+    manager_id: str | None
+    consents: ConsentsInForce
+    erased: bool
+    erased_at: datetime | None
     lifetime_spend: Decimal
     purchase_count: int
     first_purchase_at: datetime | None

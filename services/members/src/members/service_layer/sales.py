@@ -1,83 +1,28 @@
-"""Commands and event handlers of the members service, one function each."""
+"""Sales and returns from the POS: recorded, matched to members, counted in their spend.
+
+A sale or return is recorded once per POS transaction (`store_id` + `pos_txn_id` / `refund_id`),
+whatever event id it arrives under. Sales whose card or phone is not registered yet wait,
+unattributed, and are credited at registration (`late_match`). A return may arrive before its
+sale (the two travel on different partitions when the return names no customer): it waits and is
+applied when the sale arrives. Every effect on a member announces itself (`purchase_attributed`,
+`return_attributed`) and updates the read models through `projections`.
+"""
 
 import logging
-import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import or_
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from members.adapters.tables import MemberRow, PurchaseLineRow, PurchaseRow
-from members.api.schemas import MemberCreate
-from members.domain.cards import new_card_no
-from members.domain.spend import record_purchase
+from members.adapters.tables import MemberRow, PurchaseLineRow, PurchaseRow, ReturnLineRow, ReturnRow
+from members.domain.spend import ReturnTooLarge, record_purchase, record_return, returnable
+from members.service_layer import projections
 from shared.consumer import Delivery
 from shared.events import contracts as c
-from shared.events.registry import MEMBER_REGISTERED, PURCHASE_ATTRIBUTED
-from shared.pseudonyms import phone_hmac
+from shared.events.registry import PURCHASE_ATTRIBUTED, RETURN_ATTRIBUTED
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-
-class MemberConflict(Exception):
-    """The phone or card number already belongs to a member."""
-
-
-async def register_member(uow: UnitOfWork, cmd: MemberCreate, pepper: str) -> MemberRow:
-    session = uow.session
-    clash = (
-        await session.exec(
-            select(MemberRow).where(or_(MemberRow.phone == cmd.phone, MemberRow.card_no == (cmd.card_no or "")))
-        )
-    ).first()
-    if clash is not None:
-        field = "phone" if clash.phone == cmd.phone else "card_no"
-        raise MemberConflict(f"{field} is already registered to member {clash.id}")
-    now = datetime.now(UTC)
-    member = MemberRow(
-        id=str(uuid.uuid4()),
-        card_no=cmd.card_no or new_card_no(),
-        name=cmd.name,
-        phone=cmd.phone,
-        phone_hmac=phone_hmac(cmd.phone, pepper),
-        community=cmd.community,
-        address=cmd.address,
-        channel=cmd.channel,
-        birthday=cmd.birthday,
-        home_store_id=cmd.home_store_id,
-        consent_sms=cmd.consents.sms,
-        consent_sms_at=now if cmd.consents.sms else None,
-        created_at=now,
-    )
-    session.add(member)
-    try:
-        await session.flush()
-    except IntegrityError as exc:  # a concurrent registration of the same phone or card
-        raise MemberConflict("phone or card_no is already registered") from exc
-    uow.emit(
-        MEMBER_REGISTERED,
-        c.MemberRegisteredV1(
-            member_id=member.id, card_no=member.card_no, channel=member.channel,  # type: ignore[arg-type]
-            home_store_id=member.home_store_id, registered_at=now,
-        ),
-        key=member.id,
-        subject=member.id,
-    )
-    # Sales made with this card or phone before registration are credited now.
-    waiting = (
-        await session.exec(
-            select(PurchaseRow)
-            .where(PurchaseRow.member_id.is_(None))  # type: ignore[union-attr]
-            .where(or_(PurchaseRow.card_no == member.card_no, PurchaseRow.phone_hmac == member.phone_hmac))
-            .order_by(PurchaseRow.occurred_at)  # type: ignore[arg-type]
-        )
-    ).all()
-    for purchase in waiting:
-        lines = (await session.exec(select(PurchaseLineRow).where(PurchaseLineRow.purchase_id == purchase.id))).all()
-        _attribute(uow, member, purchase, list(lines), late_match=True)
-    return member
 
 
 async def on_purchase_made(uow: UnitOfWork, delivery: Delivery) -> None:
@@ -118,13 +63,94 @@ async def on_purchase_made(uow: UnitOfWork, delivery: Delivery) -> None:
     # The member is looked up first so the purchase row is written once, already attributed.
     # An anonymous sale, or one whose card or phone is not registered yet, is kept unattributed.
     member = await _member_for(uow, customer) if customer else None
-    if member is not None:
-        _attribute(uow, member, purchase, lines, late_match=False)
     session.add(purchase)
     await session.flush()
     for line in lines:
         line.purchase_id = purchase.id  # type: ignore[assignment]
     session.add_all(lines)
+    if member is not None:
+        await _attribute(uow, member, purchase, lines, late_match=False)
+    waiting = (
+        await session.exec(
+            select(ReturnRow).where(
+                ReturnRow.store_id == sale.store_id, ReturnRow.pos_txn_id == sale.pos_txn_id,
+                ReturnRow.purchase_id.is_(None),  # type: ignore[union-attr]
+            ).order_by(ReturnRow.id)  # type: ignore[arg-type]
+        )
+    ).all()
+    for ret in waiting:
+        try:
+            await _link_return(uow, purchase, ret, member)
+        except ReturnTooLarge as exc:
+            # The sale itself is fine and must count; the oversized return stays unlinked for staff.
+            log.error("return %s/%s not applied: %s", ret.store_id, ret.refund_id, exc)
+
+
+async def on_purchase_refunded(uow: UnitOfWork, delivery: Delivery) -> None:
+    refund: c.PurchaseRefundedV1 = delivery.payload  # type: ignore[assignment]
+    session = uow.session
+    existing = (
+        await session.exec(
+            select(ReturnRow).where(ReturnRow.store_id == refund.store_id, ReturnRow.refund_id == refund.refund_id)
+        )
+    ).first()
+    if existing is not None:
+        log.warning(
+            "return %s/%s already recorded from event %s; ignoring event %s",
+            refund.store_id, refund.refund_id, existing.refund_event_id, delivery.envelope.id,
+        )
+        return
+    ret = ReturnRow(
+        refund_event_id=delivery.envelope.id, store_id=refund.store_id, refund_id=refund.refund_id,
+        pos_txn_id=refund.pos_txn_id, occurred_at=refund.occurred_at, amount=refund.amount,
+        received_at=datetime.now(UTC),
+    )
+    session.add(ret)
+    await session.flush()
+    session.add_all(
+        ReturnLineRow(
+            return_id=ret.id, line_no=i, sku=line.sku, name=line.name,  # type: ignore[arg-type]
+            category=line.category, qty=line.qty, unit_price=line.unit_price, amount=line.amount,
+        )
+        for i, line in enumerate(refund.lines, start=1)
+    )
+    purchase = (
+        await session.exec(
+            select(PurchaseRow).where(PurchaseRow.store_id == refund.store_id, PurchaseRow.pos_txn_id == refund.pos_txn_id)
+        )
+    ).first()
+    if purchase is None:
+        log.info("return %s/%s waits for its sale %s", refund.store_id, refund.refund_id, refund.pos_txn_id)
+        return
+    member = await session.get(MemberRow, purchase.member_id) if purchase.member_id else None
+    await _link_return(uow, purchase, ret, member)
+
+
+async def attribute_waiting_sales(uow: UnitOfWork, member: MemberRow) -> None:
+    """Credits a newly registered member with the sales (and their returns) made before."""
+    session = uow.session
+    conditions = [PurchaseRow.card_no == member.card_no]
+    if member.phone_hmac:
+        conditions.append(PurchaseRow.phone_hmac == member.phone_hmac)
+    waiting = (
+        await session.exec(
+            select(PurchaseRow)
+            .where(PurchaseRow.member_id.is_(None))  # type: ignore[union-attr]
+            .where(or_(*conditions))
+            .order_by(PurchaseRow.occurred_at)  # type: ignore[arg-type]
+        )
+    ).all()
+    for purchase in waiting:
+        lines = (await session.exec(select(PurchaseLineRow).where(PurchaseLineRow.purchase_id == purchase.id))).all()
+        await _attribute(uow, member, purchase, list(lines), late_match=True)
+        returns = (
+            await session.exec(
+                select(ReturnRow).where(ReturnRow.purchase_id == purchase.id, ReturnRow.applied_at.is_(None))  # type: ignore[union-attr]
+                .order_by(ReturnRow.id)  # type: ignore[arg-type]
+            )
+        ).all()
+        for ret in returns:
+            await _apply_return(uow, member, purchase, ret, late_match=True)
 
 
 async def _member_for(uow: UnitOfWork, customer: c.CustomerRef) -> MemberRow | None:
@@ -132,7 +158,7 @@ async def _member_for(uow: UnitOfWork, customer: c.CustomerRef) -> MemberRow | N
     return (await uow.session.exec(select(MemberRow).where(by))).first()
 
 
-def _attribute(
+async def _attribute(
     uow: UnitOfWork, member: MemberRow, purchase: PurchaseRow, lines: list[PurchaseLineRow], *, late_match: bool
 ) -> None:
     purchase.member_id = member.id
@@ -154,3 +180,35 @@ def _attribute(
         key=member.id,
         subject=member.id,
     )
+    await projections.purchase_attributed(uow, member, purchase, lines)
+
+
+async def _link_return(uow: UnitOfWork, purchase: PurchaseRow, ret: ReturnRow, member: MemberRow | None) -> None:
+    # Refuses (and so dead-letters, for staff to look at) a return beyond what is left of the sale;
+    # the gateway already rejects those, but a POS publishing straight to Kafka is not checked there.
+    purchase.returned = purchase.total - returnable(purchase.total, purchase.returned, ret.amount)
+    ret.purchase_id = purchase.id
+    uow.session.add_all([purchase, ret])
+    if member is not None:
+        await _apply_return(uow, member, purchase, ret, late_match=False)
+
+
+async def _apply_return(uow: UnitOfWork, member: MemberRow, purchase: PurchaseRow, ret: ReturnRow, *, late_match: bool) -> None:
+    ret.member_id = member.id
+    ret.applied_at = datetime.now(UTC)
+    record_return(member, ret.amount)
+    lines = (await uow.session.exec(select(ReturnLineRow).where(ReturnLineRow.return_id == ret.id))).all()
+    uow.session.add_all([ret, member])
+    uow.emit(
+        RETURN_ATTRIBUTED,
+        c.ReturnAttributedV1(
+            member_id=member.id, refund_event_id=ret.refund_event_id, sale_event_id=purchase.sale_event_id,
+            store_id=ret.store_id, refund_id=ret.refund_id, pos_txn_id=ret.pos_txn_id, occurred_at=ret.occurred_at,
+            amount=ret.amount, sale_total=purchase.total,
+            lines=[c.AttributedLine(sku=ln.sku, category=ln.category, qty=ln.qty, amount=ln.amount) for ln in lines],
+            late_match=late_match,
+        ),
+        key=member.id,
+        subject=member.id,
+    )
+    await projections.return_attributed(uow, member, purchase, ret, list(lines))

@@ -1,4 +1,4 @@
-"""Rows of the members database."""
+"""Core rows of the members database: members, communities and households, sales and returns."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -9,30 +9,90 @@ from sqlmodel import Field, SQLModel
 from shared.columns import Money, Qty, UtcDateTime
 
 
-def _tz(nullable: bool = False, index: bool = False) -> Column:
+def tz(nullable: bool = False, index: bool = False) -> Column:
     return Column(UtcDateTime(), nullable=nullable, index=index)
 
 
+def money(nullable: bool = False) -> Column:
+    return Column(Money(), nullable=nullable)
+
+
 class MemberRow(SQLModel, table=True):
+    """One customer. After erasure the row stays (id, spend totals, community) so that analytics
+    totals remain correct, but every personal field is emptied and `erased_at` is set."""
+
     __tablename__ = "member"
 
     id: str = Field(primary_key=True, max_length=36)
     card_no: str = Field(max_length=32, unique=True)
     name: str = Field(max_length=50)
-    phone: str = Field(max_length=11, unique=True)
-    phone_hmac: str = Field(max_length=64, index=True)
-    community: str = Field(max_length=100, index=True)
+    # Nullable only so that erasure can remove them; the API requires a phone at registration.
+    phone: str | None = Field(default=None, max_length=11, unique=True)
+    phone_hmac: str | None = Field(default=None, max_length=64, index=True)
+    email: str | None = Field(default=None, max_length=254)
+    gender: str = Field(default="unspecified", max_length=16)
+    birthday: date | None = None
+    # The community as the customer said it, and the community entity it resolved to.
+    community: str = Field(max_length=100)
+    community_id: str | None = Field(default=None, max_length=36, index=True)
+    household_id: str | None = Field(default=None, max_length=36, index=True)
     address: str = Field(max_length=200)
     channel: str = Field(max_length=16)
-    birthday: date | None = None
-    home_store_id: str | None = Field(default=None, max_length=32)
-    consent_sms: bool = False
-    consent_sms_at: datetime | None = Field(default=None, sa_column=_tz(nullable=True))
-    lifetime_spend: Decimal = Field(default=Decimal("0.00"), sa_column=Column(Money(), nullable=False))
+    home_store_id: str | None = Field(default=None, max_length=32, index=True)
+    lifetime_spend: Decimal = Field(default=Decimal("0.00"), sa_column=money())
     purchase_count: int = 0
-    first_purchase_at: datetime | None = Field(default=None, sa_column=_tz(nullable=True))
-    last_purchase_at: datetime | None = Field(default=None, sa_column=_tz(nullable=True))
-    created_at: datetime = Field(sa_column=_tz())
+    first_purchase_at: datetime | None = Field(default=None, sa_column=tz(nullable=True))
+    last_purchase_at: datetime | None = Field(default=None, sa_column=tz(nullable=True))
+    tier: str = Field(default="member", max_length=16, index=True)
+    tier_since: datetime | None = Field(default=None, sa_column=tz(nullable=True))
+    manager_id: str | None = Field(default=None, max_length=64, index=True)
+    created_at: datetime = Field(sa_column=tz())
+    erased_at: datetime | None = Field(default=None, sa_column=tz(nullable=True))
+
+
+class ConsentRow(SQLModel, table=True):
+    """Append-only consent history; the latest row per member and purpose is in force."""
+
+    __tablename__ = "member_consent"
+    __table_args__ = (Index("ix_consent_member_purpose", "member_id", "purpose", "changed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: str = Field(max_length=36)
+    purpose: str = Field(max_length=32)
+    granted: bool
+    channel: str = Field(max_length=16)
+    recorded_by: str = Field(max_length=64)
+    changed_at: datetime = Field(sa_column=tz())
+
+
+class CommunityRow(SQLModel, table=True):
+    """A residential community (小区); customers name it in many ways, see `CommunityAliasRow`."""
+
+    __tablename__ = "community"
+
+    id: str = Field(primary_key=True, max_length=36)
+    name: str = Field(max_length=100)
+    created_at: datetime = Field(sa_column=tz())
+
+
+class CommunityAliasRow(SQLModel, table=True):
+    __tablename__ = "community_alias"
+
+    alias_key: str = Field(primary_key=True, max_length=100)
+    alias: str = Field(max_length=100)
+    community_id: str = Field(max_length=36, index=True)
+
+
+class HouseholdRow(SQLModel, table=True):
+    """One address inside a community; several members (family) may share it."""
+
+    __tablename__ = "household"
+    __table_args__ = (UniqueConstraint("community_id", "address_key", name="uq_household_address"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    community_id: str = Field(max_length=36)
+    address_key: str = Field(max_length=200)
+    created_at: datetime = Field(sa_column=tz())
 
 
 class PurchaseRow(SQLModel, table=True):
@@ -51,11 +111,12 @@ class PurchaseRow(SQLModel, table=True):
     member_id: str | None = Field(default=None, max_length=36)
     card_no: str | None = Field(default=None, max_length=32, index=True)
     phone_hmac: str | None = Field(default=None, max_length=64, index=True)
-    occurred_at: datetime = Field(sa_column=_tz())
-    total: Decimal = Field(sa_column=Column(Money(), nullable=False))
+    occurred_at: datetime = Field(sa_column=tz())
+    total: Decimal = Field(sa_column=money())
+    returned: Decimal = Field(default=Decimal("0.00"), sa_column=money())
     payment: str = Field(default="", max_length=32)
-    received_at: datetime = Field(sa_column=_tz())
-    attributed_at: datetime | None = Field(default=None, sa_column=_tz(nullable=True))
+    received_at: datetime = Field(sa_column=tz())
+    attributed_at: datetime | None = Field(default=None, sa_column=tz(nullable=True))
 
 
 class PurchaseLineRow(SQLModel, table=True):
@@ -68,8 +129,46 @@ class PurchaseLineRow(SQLModel, table=True):
     name: str = Field(default="", max_length=200)
     category: str = Field(default="", max_length=64)
     qty: Decimal = Field(sa_column=Column(Qty(), nullable=False))
-    unit_price: Decimal = Field(sa_column=Column(Money(), nullable=False))
-    amount: Decimal = Field(sa_column=Column(Money(), nullable=False))
+    unit_price: Decimal = Field(sa_column=money())
+    amount: Decimal = Field(sa_column=money())
 
 
-TABLES = frozenset({"member", "purchase", "purchase_line"})
+class ReturnRow(SQLModel, table=True):
+    """A POS return. It may arrive before its sale (they travel on different partitions when the
+    return names no customer); `purchase_id` is empty until the sale is known, `applied_at` is set
+    once it has counted against the member's spend."""
+
+    __tablename__ = "purchase_return"
+    __table_args__ = (UniqueConstraint("store_id", "refund_id", name="uq_return_store_refund"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    refund_event_id: str = Field(max_length=200)
+    store_id: str = Field(max_length=32)
+    refund_id: str = Field(max_length=64)
+    pos_txn_id: str = Field(max_length=64, index=True)
+    purchase_id: int | None = Field(default=None, index=True)
+    member_id: str | None = Field(default=None, max_length=36, index=True)
+    occurred_at: datetime = Field(sa_column=tz())
+    amount: Decimal = Field(sa_column=money())
+    received_at: datetime = Field(sa_column=tz())
+    applied_at: datetime | None = Field(default=None, sa_column=tz(nullable=True))
+
+
+class ReturnLineRow(SQLModel, table=True):
+    __tablename__ = "purchase_return_line"
+
+    id: int | None = Field(default=None, primary_key=True)
+    return_id: int = Field(sa_column=Column(ForeignKey("purchase_return.id", ondelete="CASCADE"), nullable=False, index=True))
+    line_no: int
+    sku: str = Field(max_length=64)
+    name: str = Field(default="", max_length=200)
+    category: str = Field(default="", max_length=64)
+    qty: Decimal = Field(sa_column=Column(Qty(), nullable=False))
+    unit_price: Decimal = Field(sa_column=money())
+    amount: Decimal = Field(sa_column=money())
+
+
+TABLES = frozenset({
+    "member", "member_consent", "community", "community_alias", "household",
+    "purchase", "purchase_line", "purchase_return", "purchase_return_line",
+})

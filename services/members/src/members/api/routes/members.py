@@ -1,30 +1,39 @@
-"""Register, find and read members."""
+"""Register, find, read and edit members."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
-from members.adapters.tables import MemberRow, PurchaseLineRow, PurchaseRow
+from members.adapters.tables import CommunityAliasRow, MemberRow, PurchaseLineRow, PurchaseRow
+from members.api.access import member_scope, visible_member
 from members.api.deps import RegistrarDep
-from members.api.presenters import member_public, purchase_public
-from members.api.schemas import PHONE_PATTERN, MemberCreate, MemberPage, MemberPublic, PurchasePublic
-from members.service_layer.handlers import MemberConflict, register_member
-from shared.auth import Principal
+from members.api.presenters import present_member, present_members, purchase_public
+from members.api.schemas import PHONE_PATTERN, MemberCreate, MemberPage, MemberPublic, MemberUpdate, PurchasePublic
+from members.domain.communities import community_key
+from members.service_layer.profile import SELF_SERVICE_FIELDS, ProfileConflict, update_profile
+from members.service_layer.registration import MemberConflict, register_member
+from shared.auth import Principal, Role, require
 from shared.deps import SettingsDep, StaffDep, StaffOrMemberDep, UowDep
 from shared.pseudonyms import phone_hmac
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 
+# Who may edit a profile: whoever may register customers, and the member themself.
+EditorDep = Annotated[
+    Principal,
+    Depends(require(Role.SERVICE_DESK, Role.ACCOUNT_MANAGER, Role.STORE_MANAGER, Role.ADMIN, Role.MEMBER)),
+]
+
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_member(body: MemberCreate, uow: UowDep, principal: RegistrarDep, settings: SettingsDep) -> MemberPublic:
     try:
-        member = await register_member(uow, body, settings.resolved_pepper())
+        member = await register_member(uow, body, settings.resolved_pepper(), principal)
     except MemberConflict as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    return member_public(member, principal)
+    return await present_member(uow, member, principal, "members.register")
 
 
 @router.get("")
@@ -34,42 +43,58 @@ async def find_members(
     settings: SettingsDep,
     card_no: Annotated[str | None, Query(max_length=32)] = None,
     phone: Annotated[str | None, Query(pattern=PHONE_PATTERN)] = None,
-    community: Annotated[str | None, Query(max_length=100)] = None,
+    community: Annotated[str | None, Query(max_length=100, description="Community name or any alias")] = None,
+    name: Annotated[str | None, Query(min_length=1, max_length=50, description="Part of the name")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> MemberPage:
-    query = select(MemberRow)
+    query = select(MemberRow).where(*member_scope(principal))
     if card_no:
         query = query.where(MemberRow.card_no == card_no)
     if phone:
         # Looked up through the digest index, the same way POS phone sales are matched.
         query = query.where(MemberRow.phone_hmac == phone_hmac(phone, settings.resolved_pepper()))
     if community:
-        query = query.where(MemberRow.community == community)
+        query = query.where(MemberRow.community_id == select(CommunityAliasRow.community_id).where(
+            CommunityAliasRow.alias_key == community_key(community)).scalar_subquery())
+    if name:
+        # An erased member's placeholder name is nobody's name: never a search hit.
+        query = query.where(
+            MemberRow.name.contains(name.strip(), autoescape=True), col(MemberRow.erased_at).is_(None)  # type: ignore[attr-defined]
+        )
     total = (await uow.session.exec(select(func.count()).select_from(query.subquery()))).one()
     rows = (await uow.session.exec(query.order_by(MemberRow.created_at.desc()).offset(offset).limit(limit))).all()  # type: ignore[attr-defined]
-    return MemberPage(items=[member_public(r, principal) for r in rows], total=total, limit=limit, offset=offset)
-
-
-async def _visible_member(uow: UowDep, member_id: str, principal: Principal) -> MemberRow:
-    if principal.role == "member" and principal.member_id != member_id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "members may only read their own data")
-    member = await uow.session.get(MemberRow, member_id)
-    if member is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no member {member_id}")
-    return member
+    items = await present_members(uow, rows, principal, "members.search")
+    return MemberPage(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/{member_id}")
 async def get_member(member_id: str, uow: UowDep, principal: StaffOrMemberDep) -> MemberPublic:
-    return member_public(await _visible_member(uow, member_id, principal), principal)
+    return await present_member(uow, await visible_member(uow, member_id, principal), principal, "members.read")
+
+
+@router.patch("/{member_id}")
+async def edit_member(
+    member_id: str, body: MemberUpdate, uow: UowDep, principal: EditorDep, settings: SettingsDep
+) -> MemberPublic:
+    member = await visible_member(uow, member_id, principal)
+    if principal.role == Role.MEMBER:
+        if refused := sorted(body.model_fields_set - SELF_SERVICE_FIELDS):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"members may not change {', '.join(refused)}; ask the service desk"
+            )
+    try:
+        member = await update_profile(uow, member, body, settings.resolved_pepper())
+    except ProfileConflict as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    return await present_member(uow, member, principal, "members.update")
 
 
 @router.get("/{member_id}/purchases")
 async def member_purchases(
     member_id: str, uow: UowDep, principal: StaffOrMemberDep, limit: Annotated[int, Query(ge=1, le=200)] = 20
 ) -> list[PurchasePublic]:
-    await _visible_member(uow, member_id, principal)
+    await visible_member(uow, member_id, principal)
     purchases = (
         await uow.session.exec(
             select(PurchaseRow)

@@ -1,0 +1,183 @@
+"""Bodies of the information base and communities API, and the report columns of each level.
+
+The JSON item of each level and its CSV / printable columns carry the same fields, so an export
+never disagrees with the screen. Level 2 carries no phone or address: it is a ranking, not a
+contact list.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, Field, field_validator
+
+from shared.reports import Column
+
+
+class ReportFilters(BaseModel):
+    store_id: str | None = Field(description="The store the figures are limited to; None for the whole chain")
+    from_day: date | None = Field(description="First business day counted (inclusive)")
+    to_day: date | None = Field(description="Last business day counted (inclusive)")
+
+
+class CommunityRankPublic(BaseModel):
+    rank: int
+    community_id: str
+    name: str
+    households: int = Field(description="Buying households: households with at least one sale in the period")
+    spend: Decimal = Field(description="Sales of the period net of their returns")
+    spend_per_household: Decimal
+    member_count: int = Field(description="Registered members living in the community (not erased), chain-wide")
+    purchases: int
+
+
+class CommunityRankPage(BaseModel):
+    items: list[CommunityRankPublic]
+    total: int
+    limit: int
+    offset: int
+    filters: ReportFilters
+
+
+class CustomerRankPublic(BaseModel):
+    rank: int
+    member_id: str
+    card_no: str
+    name: str
+    tier: str
+    manager_id: str | None
+    manager_name: str | None
+    spend: Decimal
+    purchases: int
+    last_purchase_at: datetime | None
+    erased: bool
+
+
+class CustomerRankPage(BaseModel):
+    community_id: str
+    community_name: str
+    items: list[CustomerRankPublic]
+    total: int
+    limit: int
+    offset: int
+    filters: ReportFilters
+
+
+class PurchaseListLinePublic(BaseModel):
+    kind: str = Field(description="sale, or return (quantity and amount negative)")
+    occurred_at: datetime
+    store_id: str
+    pos_txn_id: str
+    refund_id: str | None
+    line_no: int
+    sku: str
+    name: str
+    category: str
+    qty: Decimal
+    unit_price: Decimal
+    amount: Decimal
+
+
+class PurchaseListPage(BaseModel):
+    member_id: str
+    member_name: str
+    card_no: str
+    items: list[PurchaseListLinePublic]
+    total: int
+    limit: int
+    offset: int
+    filters: ReportFilters
+
+
+class CommunityPublic(BaseModel):
+    id: str
+    name: str
+    aliases: list[str]
+    member_count: int
+    household_count: int
+
+
+class CommunityPage(BaseModel):
+    items: list[CommunityPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class _Named(BaseModel):
+    @field_validator("*")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be blank")
+        return value
+
+
+class AliasCreate(_Named):
+    alias: str = Field(min_length=1, max_length=100)
+
+
+class CommunityRename(_Named):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class MergeRequest(_Named):
+    community_id: str = Field(min_length=1, max_length=36, description="The community merged into this one")
+
+
+class MergeOutcome(BaseModel):
+    community: CommunityPublic
+    merged_id: str
+    already_merged: bool = Field(description="True when the merge had been done before; nothing changed")
+    members: int
+    households_moved: int
+    households_joined: int
+    aliases: int
+    read_model_rows: int
+
+
+COMMUNITY_COLUMNS = [
+    Column("rank", "排名 Rank"),
+    Column("name", "小区 Community"),
+    Column("households", "购买户数 Buying households"),
+    Column("spend", "消费总额 Total spend (CNY)"),
+    Column("spend_per_household", "户均消费 Spend per household (CNY)"),
+    Column("member_count", "会员数 Members"),
+    Column("purchases", "购买次数 Purchases"),
+    Column("community_id", "小区编号 Community ID"),
+]
+
+CUSTOMER_COLUMNS = [
+    Column("rank", "排名 Rank"),
+    Column("name", "姓名 Name"),
+    Column("card_no", "卡号 Card no."),
+    Column("spend", "消费额 Spend (CNY)"),
+    Column("purchases", "购买次数 Purchases"),
+    Column("last_purchase_at", "最近购买 Last purchase"),
+    Column("tier", "等级 Tier"),
+    Column("manager_name", "客户经理 Account manager", lambda r: r.manager_name or r.manager_id),
+    Column("member_id", "会员编号 Member ID"),
+]
+
+_KIND = {"sale": "购买 Sale", "return": "退货 Return"}
+
+PURCHASE_LINE_COLUMNS = [
+    Column("occurred_at", "时间 Time"),
+    Column("kind", "类型 Type", lambda r: _KIND[r.kind]),
+    Column("store_id", "门店 Store"),
+    Column("pos_txn_id", "小票号 Receipt"),
+    Column("refund_id", "退货单号 Refund no."),
+    Column("sku", "商品编码 SKU"),
+    Column("name", "商品 Item"),
+    Column("category", "品类 Category"),
+    Column("qty", "数量 Qty"),
+    Column("unit_price", "单价 Unit price"),
+    Column("amount", "金额 Amount (CNY)"),
+]
+
+
+def filters_subtitle(filters: ReportFilters) -> str:
+    store = filters.store_id or "全部 All"
+    first = filters.from_day.isoformat() if filters.from_day else "…"
+    last = filters.to_day.isoformat() if filters.to_day else "…"
+    return f"门店 Store: {store} · 营业日 Business days: {first} – {last}"

@@ -1,0 +1,220 @@
+"""Value analytics for staff: one member's value and complaints, the 80/20 classes, the at-risk
+list and the RFM distribution, as JSON for screens, CSV for Excel or a printable page.
+
+Every list is limited to the customers the caller may see (`member_scope`): an account manager
+gets their own customers, a store manager their store's. The chain-wide run summary (boundaries,
+top-20% share) is the same for everyone. Lists carry names but never contact details.
+"""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.responses import Response
+from pydantic import AwareDatetime, BaseModel
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from members.adapters.tables import MemberRow
+from members.adapters.tables.analytics import MemberValueRow, ValueAnalyticsRunRow
+from members.api.access import member_scope, visible_member
+from members.service_layer import analytics
+from members.service_layer.complaints import complaint_summary
+from shared.auth import Principal, Role, require
+from shared.deps import StaffDep, UowDep
+from shared.reports import Column, ReportFormat, render
+from shared.unit_of_work import UnitOfWork
+
+router = APIRouter(tags=["analytics"])
+
+ValueClass = Literal["key", "secondary", "ordinary", "none"]
+ChurnRisk = Literal["low", "medium", "high", "lost", "unknown"]
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0)]
+Format = Annotated[ReportFormat, Query(alias="format")]
+AdminDep = Annotated[Principal, Depends(require(Role.ADMIN))]
+
+
+class MemberValue(BaseModel):
+    member_id: str
+    as_of: AwareDatetime
+    window_days: int
+    recency: int
+    frequency: int
+    monetary: int
+    value_class: ValueClass
+    churn_risk: ChurnRisk
+    rhythm_churn_risk: ChurnRisk
+    window_spend: Decimal
+    window_purchase_days: int
+    last_purchase_at: AwareDatetime | None
+    days_since_last_purchase: int | None
+    typical_interval_days: float | None
+    rhythm_source: Literal["own", "population", "none"]
+
+
+class ComplaintSummary(BaseModel):
+    member_id: str
+    filed: int
+    open: int
+    resolved: int
+    last_filed_at: AwareDatetime | None
+    by_category: dict[str, int]
+
+
+COLUMNS = [
+    Column("member_id", "会员编号 Member ID"),
+    Column("name", "姓名 Name"),
+    Column("community", "小区 Community"),
+    Column("tier", "等级 Tier"),
+    Column("value_class", "价值等级 Value class"),
+    Column("churn_risk", "流失风险 Churn risk"),
+    Column("window_spend", "期内消费 Spend in window"),
+    Column("window_purchase_days", "购物天数 Purchase days"),
+    Column("days_since_last_purchase", "距上次购物天数 Days since last purchase"),
+    Column("typical_interval_days", "常规间隔天数 Typical interval (days)"),
+    Column("rfm", "RFM", lambda r: f"{r['recency']}{r['frequency']}{r['monetary']}"),
+]
+
+
+@router.get("/v1/members/{member_id}/value")
+async def member_value(member_id: str, uow: UowDep, principal: StaffDep) -> MemberValue:
+    await visible_member(uow, member_id, principal)
+    row = await uow.session.get(MemberValueRow, member_id)
+    if row is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            f"no value analytics for member {member_id} yet: the value-analytics job has not run since they joined",
+        )
+    return MemberValue.model_validate(row, from_attributes=True)
+
+
+@router.get("/v1/members/{member_id}/complaints")
+async def member_complaints(member_id: str, uow: UowDep, principal: StaffDep) -> ComplaintSummary:
+    await visible_member(uow, member_id, principal)
+    return ComplaintSummary.model_validate(await complaint_summary(uow, member_id))
+
+
+@router.get("/v1/analytics/value-classes")
+async def value_classes(
+    uow: UowDep, principal: StaffDep,
+    value_class: Annotated[ValueClass | None, Query(description="Only this class; all classes if absent")] = None,
+    limit: Limit = 50, offset: Offset = 0, fmt: Format = ReportFormat.JSON,
+) -> Response:
+    filters = [MemberValueRow.value_class == value_class] if value_class else []
+    counts = await _counts(uow, principal, MemberValueRow.value_class)
+    total, items = await _page(uow, principal, filters, limit, offset)
+    summary = await _latest_summary(uow)
+    return render(
+        fmt, title="客户价值分级 Customer value classes (80/20)", columns=COLUMNS, rows=items,
+        subtitle=_subtitle(summary), filename="value-classes",
+        json_body={"summary": summary, "counts": counts, "total": total, "limit": limit, "offset": offset,
+                   "items": items},
+    )
+
+
+@router.get("/v1/analytics/churn")
+async def churn_list(
+    uow: UowDep, principal: StaffDep,
+    risk: Annotated[list[ChurnRisk], Query(description="Risk levels to list (repeatable)")] = ["high", "lost"],  # noqa: B006
+    value_class: Annotated[ValueClass | None, Query()] = None,
+    limit: Limit = 50, offset: Offset = 0, fmt: Format = ReportFormat.JSON,
+) -> Response:
+    """Customers at risk, most valuable first (spend in the window, then the longest absence)."""
+    filters = [col(MemberValueRow.churn_risk).in_(risk)]
+    if value_class:
+        filters.append(MemberValueRow.value_class == value_class)
+    total, items = await _page(uow, principal, filters, limit, offset)
+    summary = await _latest_summary(uow)
+    return render(
+        fmt, title="流失风险客户 Customers at risk of churning", columns=COLUMNS, rows=items,
+        subtitle=_subtitle(summary), filename="churn-risk",
+        json_body={"as_of": summary.get("as_of"), "risk": risk, "total": total, "limit": limit, "offset": offset,
+                   "items": items},
+    )
+
+
+@router.get("/v1/analytics/rfm")
+async def rfm_distribution(uow: UowDep, principal: StaffDep, fmt: Format = ReportFormat.JSON) -> Response:
+    """How many customers (and how much spend) sit in each R-F-M cell; 0 means no purchase in the window."""
+    v = MemberValueRow
+    query = (
+        select(v.recency, v.frequency, v.monetary, func.count(), func.sum(v.window_spend))
+        .join(MemberRow, col(MemberRow.id) == v.member_id)
+        .where(*member_scope(principal))
+        .group_by(v.recency, v.frequency, v.monetary)
+        .order_by(col(v.recency).desc(), col(v.frequency).desc(), col(v.monetary).desc())
+    )
+    cells = [
+        {"recency": r, "frequency": f, "monetary": m, "members": n, "window_spend": spend or Decimal("0.00")}
+        for r, f, m, n, spend in (await uow.session.exec(query)).all()
+    ]
+    dimensions = {
+        name: {str(score): sum(c["members"] for c in cells if c[name] == score) for score in range(6)}
+        for name in ("recency", "frequency", "monetary")
+    }
+    summary = await _latest_summary(uow)
+    columns = [
+        Column("recency", "最近一次 R"), Column("frequency", "频率 F"), Column("monetary", "金额 M"),
+        Column("members", "客户数 Customers"), Column("window_spend", "期内消费 Spend in window"),
+    ]
+    return render(
+        fmt, title="RFM 分布 RFM distribution", columns=columns, rows=cells, subtitle=_subtitle(summary),
+        filename="rfm", json_body={"as_of": summary.get("as_of"), **dimensions, "cells": cells},
+    )
+
+
+@router.post("/v1/analytics/jobs/value-analytics/run")
+async def run_value_analytics(request: Request, _: AdminDep) -> dict[str, Any]:
+    """Runs the job now (it also runs every `CRM_ANALYTICS_EVERY_S`) and returns its summary."""
+    now = datetime.now(UTC)
+    summary = await analytics.run(request.app, now)
+    request.app.state.jobs.last_results[analytics.JOB_NAME] = {"started_at": now.isoformat(), **summary}
+    return summary
+
+
+async def _page(
+    uow: UnitOfWork, principal: Principal, filters: list[Any], limit: int, offset: int
+) -> tuple[int, list[dict[str, Any]]]:
+    v = MemberValueRow
+    base = select(v, MemberRow.name, MemberRow.community, MemberRow.tier).join(
+        MemberRow, col(MemberRow.id) == v.member_id
+    ).where(*member_scope(principal), *filters)
+    total = (await uow.session.exec(select(func.count()).select_from(base.subquery()))).one()
+    rows = (
+        await uow.session.exec(
+            base.order_by(col(v.window_spend).desc(), col(v.days_since_last_purchase).desc(), col(v.member_id))
+            .offset(offset).limit(limit)
+        )
+    ).all()
+    items = [
+        {**MemberValue.model_validate(value, from_attributes=True).model_dump(), "name": name,
+         "community": community, "tier": tier}
+        for value, name, community, tier in rows
+    ]
+    return total, items
+
+
+async def _counts(uow: UnitOfWork, principal: Principal, column: Any) -> dict[str, int]:
+    query = (
+        select(column, func.count()).join(MemberRow, col(MemberRow.id) == MemberValueRow.member_id)
+        .where(*member_scope(principal)).group_by(column)
+    )
+    return {key: n for key, n in (await uow.session.exec(query)).all()}
+
+
+async def _latest_summary(uow: UnitOfWork) -> dict[str, Any]:
+    run = (
+        await uow.session.exec(select(ValueAnalyticsRunRow).order_by(col(ValueAnalyticsRunRow.id).desc()).limit(1))
+    ).first()
+    return run.summary if run else {}
+
+
+def _subtitle(summary: dict[str, Any]) -> str:
+    if not summary:
+        return "尚未计算 Not computed yet"
+    return (
+        f"截至 As of {summary['as_of']} · 窗口 Window {summary['window_days']} 天 days · "
+        f"前20%客户消费占比 Top 20% share {summary['top_share']}"
+    )

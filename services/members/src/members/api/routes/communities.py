@@ -1,0 +1,118 @@
+"""Communities as entities: find them, give them aliases, rename and merge them.
+
+Staff may look communities up; changing them (aliases, names, merges) is for store managers and
+admins, because it moves customers between communities in every report.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+
+from members.adapters.tables import CommunityRow
+from members.api.infobase_schemas import (
+    AliasCreate,
+    CommunityPage,
+    CommunityPublic,
+    CommunityRename,
+    MergeOutcome,
+    MergeRequest,
+)
+from members.service_layer.communities import (
+    CommunityConflict,
+    CommunityNotFound,
+    add_alias,
+    aliases_of,
+    current_community,
+    rename,
+    search_communities,
+)
+from members.service_layer.community_merge import SelfMerge, merge
+from shared.auth import Principal, Role, require
+from shared.deps import StaffDep, UowDep
+from shared.unit_of_work import UnitOfWork
+
+router = APIRouter(prefix="/v1/communities", tags=["communities"])
+
+EditorDep = Annotated[Principal, Depends(require(Role.STORE_MANAGER, Role.ADMIN))]
+
+
+async def _public(uow: UnitOfWork, community: CommunityRow) -> CommunityPublic:
+    listings, _ = await search_communities(uow.session, None, 1, 0, only=community.id)
+    [listing] = listings
+    aliases = await aliases_of(uow.session, [community.id])
+    return CommunityPublic(
+        id=community.id, name=community.name, aliases=aliases.get(community.id, []),
+        member_count=listing.member_count, household_count=listing.household_count,
+    )
+
+
+async def _current(uow: UnitOfWork, community_id: str) -> CommunityRow:
+    try:
+        return await current_community(uow.session, community_id)
+    except CommunityNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+
+
+@router.get("")
+async def find_communities(
+    uow: UowDep,
+    principal: StaffDep,
+    q: Annotated[str | None, Query(min_length=1, max_length=100, description="Part of the name or of any alias")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> CommunityPage:
+    listings, total = await search_communities(uow.session, q, limit, offset)
+    aliases = await aliases_of(uow.session, [lst.community.id for lst in listings])
+    items = [
+        CommunityPublic(
+            id=lst.community.id, name=lst.community.name, aliases=aliases.get(lst.community.id, []),
+            member_count=lst.member_count, household_count=lst.household_count,
+        )
+        for lst in listings
+    ]
+    return CommunityPage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/{community_id}", description="A merged-away community's id answers with the community it joined.")
+async def get_community(community_id: str, uow: UowDep, principal: StaffDep) -> CommunityPublic:
+    return await _public(uow, await _current(uow, community_id))
+
+
+@router.post("/{community_id}/aliases", responses={200: {"description": "The alias already named this community"}})
+async def create_alias(
+    community_id: str, body: AliasCreate, uow: UowDep, principal: EditorDep, response: Response
+) -> CommunityPublic:
+    await _current(uow, community_id)
+    try:
+        community, added = await add_alias(uow.session, community_id, body.alias)
+    except CommunityConflict as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    response.status_code = status.HTTP_201_CREATED if added else status.HTTP_200_OK
+    return await _public(uow, community)
+
+
+@router.patch("/{community_id}")
+async def rename_community(community_id: str, body: CommunityRename, uow: UowDep, principal: EditorDep) -> CommunityPublic:
+    await _current(uow, community_id)
+    try:
+        community = await rename(uow.session, community_id, body.name)
+    except CommunityConflict as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    return await _public(uow, community)
+
+
+@router.post("/{community_id}/merge", description="Merges the body's community into this one; repeating it changes nothing.")
+async def merge_community(community_id: str, body: MergeRequest, uow: UowDep, principal: EditorDep) -> MergeOutcome:
+    try:
+        result = await merge(uow.session, community_id, body.community_id, principal.subject)
+    except SelfMerge as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"community_id: {exc}") from exc
+    except CommunityNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    except CommunityConflict as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    return MergeOutcome(
+        community=await _public(uow, result.survivor), merged_id=result.merged_id,
+        already_merged=result.already_merged, members=result.members, households_moved=result.households_moved,
+        households_joined=result.households_joined, aliases=result.aliases, read_model_rows=result.read_model_rows,
+    )

@@ -1,0 +1,68 @@
+"""Marketing and service consents: what is in force, the history, and grants or withdrawals.
+
+Members answer for themselves in the app (or on the web); staff record what a customer said at the
+desk, on the phone or on a paper form. Marketing never records consents for customers.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, status
+
+from members.api.access import visible_member
+from members.api.presenters import consents_public
+from members.api.privacy_schemas import ConsentChange, ConsentChangeResult, ConsentRecord, ConsentsView
+from members.service_layer.consents import change_consent, consent_history, consents_in_force
+from shared.auth import Principal, Role, require
+from shared.deps import StaffOrMemberDep, UowDep
+from shared.events.contracts import ConsentPurpose
+
+router = APIRouter(prefix="/v1/members", tags=["consents"])
+
+ConsentRecorderDep = Annotated[
+    Principal,
+    Depends(require(Role.SERVICE_DESK, Role.ACCOUNT_MANAGER, Role.STORE_MANAGER, Role.ADMIN, Role.MEMBER)),
+]
+MEMBER_CHANNELS: frozenset[str] = frozenset({"app", "web"})
+STAFF_CHANNELS: frozenset[str] = frozenset({"service_desk", "phone", "paper_form"})
+
+
+@router.get("/{member_id}/consents")
+async def member_consents(member_id: str, uow: UowDep, principal: StaffOrMemberDep) -> ConsentsView:
+    await visible_member(uow, member_id, principal)
+    history = await consent_history(uow.session, member_id)
+    in_force = {row.purpose: row for row in history}  # oldest first: the last row per purpose wins
+    return ConsentsView(
+        member_id=member_id,
+        in_force=consents_public(in_force),
+        history=[
+            ConsentRecord(purpose=r.purpose, granted=r.granted, channel=r.channel, recorded_by=r.recorded_by, changed_at=r.changed_at)
+            for r in history
+        ],
+    )
+
+
+@router.put("/{member_id}/consents/{purpose}")
+async def set_consent(
+    member_id: str, purpose: ConsentPurpose, body: ConsentChange, uow: UowDep, principal: ConsentRecorderDep
+) -> ConsentChangeResult:
+    member = await visible_member(uow, member_id, principal)
+    if member.erased_at is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"member {member_id} is erased; consents can no longer change")
+    channel = _channel(principal, body)
+    row = await change_consent(uow, member, purpose, body.granted, channel, principal.subject)
+    in_force = (await consents_in_force(uow.session, [member_id])).get(member_id, {})
+    return ConsentChangeResult(member_id=member_id, purpose=purpose, changed=row is not None, in_force=consents_public(in_force))
+
+
+def _channel(principal: Principal, body: ConsentChange) -> str:
+    if principal.role == Role.MEMBER:
+        channel = body.channel or "app"
+        if channel not in MEMBER_CHANNELS:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"channel: members answer by app or web, not {channel}")
+        return channel
+    channel = body.channel or "service_desk"
+    if channel not in STAFF_CHANNELS:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"channel: staff record service_desk, phone or paper_form, not {channel}"
+        )
+    return channel

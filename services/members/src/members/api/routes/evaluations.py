@@ -1,0 +1,93 @@
+"""Account manager evaluation (客户经理考核): monthly ranking per store, quarterly flag of the
+lowest-ranked manager; JSON for screens, CSV and a printable page for the store manager."""
+
+import re
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+
+from members.api.deps import MembersSettingsDep
+from members.api.staff_schemas import EvaluationReport, ManagerEvaluation
+from members.config import Settings
+from members.domain.evaluation import Period, month_period, quarter_period, rank_by_store
+from members.service_layer import evaluation
+from shared.auth import Principal, Role, require
+from shared.deps import UowDep
+from shared.reports import Column, ReportFormat, render
+from shared.unit_of_work import UnitOfWork
+
+router = APIRouter(prefix="/v1/evaluations/managers", tags=["tracking"])
+
+EvaluatorDep = Annotated[Principal, Depends(require(Role.STORE_MANAGER, Role.ADMIN))]
+
+COLUMNS = [
+    Column("store_id", "门店 Store"),
+    Column("rank", "排名 Rank"),
+    Column("manager_name", "客户经理 Account manager"),
+    Column("tracked_customers", "跟踪客户数 Customers tracked"),
+    Column("purchases", "购买次数 Purchases"),
+    Column("spend", "消费额 Spend (CNY)"),
+    Column("average_purchase", "平均购买额 Average purchase (CNY)"),
+    Column("new_customers", "新增客户 New customers"),
+    Column("score", "排名分 Rank score"),
+    Column("flagged", "末位 Lowest of quarter"),
+]
+
+
+def _store_scope(principal: Principal, store_id: str | None) -> str | None:
+    if principal.role == Role.STORE_MANAGER:
+        if store_id not in (None, principal.store_id):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "store managers see their own store only")
+        return principal.store_id
+    return store_id
+
+
+async def _report(
+    uow: UnitOfWork, settings: Settings, period: Period, kind: Literal["monthly", "quarterly"], store_id: str | None,
+    fmt: ReportFormat,
+) -> Response:
+    start, end = period.bounds(settings.zone)
+    staff = await evaluation.managers(uow, store_id)
+    names = {s.id: s.name for s in staff}
+    ranked = rank_by_store(await evaluation.figures(uow, staff, start, end), flag_lowest=kind == "quarterly")
+    stores = {
+        store: [
+            ManagerEvaluation(
+                rank=r.rank, manager_id=r.figures.manager_id, manager_name=names[r.figures.manager_id], store_id=store,
+                tracked_customers=r.figures.tracked_customers, purchases=r.figures.purchases, spend=r.figures.spend,
+                average_purchase=r.figures.average_purchase, new_customers=r.figures.new_customers,
+                average_rank=r.average_rank, new_customers_rank=r.new_customers_rank, score=r.score, flagged=r.flagged,
+            )
+            for r in group
+        ]
+        for store, group in ranked.items()
+    }
+    body = EvaluationReport(period=period.label, kind=kind, stores=stores)
+    title = ("客户经理月度考核 Monthly" if kind == "monthly" else "客户经理季度考核 Quarterly") + f" manager evaluation {period.label}"
+    return render(
+        fmt, title=title, subtitle=f"store {store_id}" if store_id else "all stores", columns=COLUMNS,
+        rows=[row for group in stores.values() for row in group], json_body=body,
+        filename=f"manager-evaluation-{period.label}-{re.sub(r'[^A-Za-z0-9_-]', '_', store_id or 'all')}",
+    )
+
+
+@router.get("/monthly")
+async def monthly(
+    uow: UowDep, principal: EvaluatorDep, settings: MembersSettingsDep,
+    month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
+    store_id: Annotated[str | None, Query(max_length=32)] = None,
+    format: ReportFormat = ReportFormat.JSON,
+) -> Response:
+    year, mon = (int(part) for part in month.split("-"))
+    return await _report(uow, settings, month_period(year, mon), "monthly", _store_scope(principal, store_id), format)
+
+
+@router.get("/quarterly")
+async def quarterly(
+    uow: UowDep, principal: EvaluatorDep, settings: MembersSettingsDep,
+    quarter: Annotated[str, Query(pattern=r"^\d{4}-Q[1-4]$", description="YYYY-Qn, e.g. 2026-Q4")],
+    store_id: Annotated[str | None, Query(max_length=32)] = None,
+    format: ReportFormat = ReportFormat.JSON,
+) -> Response:
+    year, q = quarter.split("-Q")
+    return await _report(uow, settings, quarter_period(int(year), int(q)), "quarterly", _store_scope(principal, store_id), format)

@@ -1,0 +1,169 @@
+"""The customer information base (客户信息库), three levels, each as JSON, CSV or a printable page.
+
+Level 1 holds no personal data and is open to all staff; a store manager always sees their own
+store's figures. Level 2 lists only the customers the caller may see (`member_scope`), without
+contact details. Level 3 is one customer's purchase list, for whoever may see that customer.
+"""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+from fastapi.responses import Response
+
+from members.api.access import member_scope, visible_member
+from members.api.deps import MembersSettingsDep
+from members.api.infobase_schemas import (
+    COMMUNITY_COLUMNS,
+    CUSTOMER_COLUMNS,
+    PURCHASE_LINE_COLUMNS,
+    CommunityRankPage,
+    CommunityRankPublic,
+    CustomerRankPage,
+    CustomerRankPublic,
+    PurchaseListLinePublic,
+    PurchaseListPage,
+    ReportFilters,
+    filters_subtitle,
+)
+from members.config import Settings
+from members.service_layer.communities import CommunityNotFound, current_community
+from members.service_layer.infobase_queries import (
+    CommunityOrder,
+    Period,
+    community_customers,
+    purchase_list,
+    rank_communities,
+)
+from shared.auth import Principal, Role
+from shared.deps import StaffDep, StaffOrMemberDep, UowDep
+from shared.reports import ReportFormat, render
+
+router = APIRouter(prefix="/v1/infobase", tags=["information base"])
+
+FormatQuery = Annotated[ReportFormat, Query(description="json for screens, csv for Excel, html to print")]
+StoreQuery = Annotated[str | None, Query(max_length=32, description="Only sales in this store")]
+FromQuery = Annotated[date | None, Query(alias="from", description="First business day (inclusive)")]
+ToQuery = Annotated[date | None, Query(alias="to", description="Last business day (inclusive)")]
+OffsetQuery = Annotated[int, Query(ge=0)]
+
+
+def _period(
+    principal: Principal, settings: Settings, store_id: str | None, first: date | None, last: date | None
+) -> Period:
+    if first and last and last < first:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "to: must not be before from")
+    if principal.role == Role.STORE_MANAGER:
+        if not principal.store_id:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "store manager token names no store")
+        if store_id and store_id != principal.store_id:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"store_id: store managers see only their own store {principal.store_id}"
+            )
+        store_id = principal.store_id
+    return Period(settings.zone, store_id, first, last)
+
+
+def _filters(period: Period) -> ReportFilters:
+    return ReportFilters(store_id=period.store_id, from_day=period.first, to_day=period.last)
+
+
+@router.get("/communities", response_model=CommunityRankPage, summary="Level 1: communities ranked")
+async def communities_ranked(
+    uow: UowDep,
+    principal: StaffDep,
+    settings: MembersSettingsDep,
+    format: FormatQuery = ReportFormat.JSON,
+    store_id: StoreQuery = None,
+    first: FromQuery = None,
+    last: ToQuery = None,
+    sort: Annotated[CommunityOrder, Query(description="households (buying households) or spend")] = CommunityOrder.HOUSEHOLDS,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 200,
+    offset: OffsetQuery = 0,
+) -> Response:
+    period = _period(principal, settings, store_id, first, last)
+    ranks, total = await rank_communities(uow.session, period, sort, limit, offset)
+    items = [
+        CommunityRankPublic(
+            rank=offset + i, community_id=r.community_id, name=r.name, households=r.households, spend=r.spend,
+            spend_per_household=r.spend_per_household, member_count=r.member_count, purchases=r.purchases,
+        )
+        for i, r in enumerate(ranks, start=1)
+    ]
+    page = CommunityRankPage(items=items, total=total, limit=limit, offset=offset, filters=_filters(period))
+    return render(
+        format, title="小区排名 Communities ranked", columns=COMMUNITY_COLUMNS, rows=items, json_body=page,
+        filename="infobase-communities", subtitle=filters_subtitle(page.filters),
+    )
+
+
+@router.get(
+    "/communities/{community_id}/customers", response_model=CustomerRankPage,
+    summary="Level 2: a community's customers ranked by spend",
+)
+async def community_customers_ranked(
+    community_id: str,
+    uow: UowDep,
+    principal: StaffDep,
+    settings: MembersSettingsDep,
+    format: FormatQuery = ReportFormat.JSON,
+    store_id: StoreQuery = None,
+    first: FromQuery = None,
+    last: ToQuery = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 50,
+    offset: OffsetQuery = 0,
+) -> Response:
+    period = _period(principal, settings, store_id, first, last)
+    try:
+        community = await current_community(uow.session, community_id)
+    except CommunityNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    ranks, total = await community_customers(uow.session, community.id, period, member_scope(principal), limit, offset)
+    items = [
+        CustomerRankPublic(
+            rank=offset + i, member_id=r.member_id, card_no=r.card_no, name=r.name, tier=r.tier,
+            manager_id=r.manager_id, manager_name=r.manager_name, spend=r.spend, purchases=r.purchases,
+            last_purchase_at=r.last_purchase_at, erased=r.erased,
+        )
+        for i, r in enumerate(ranks, start=1)
+    ]
+    page = CustomerRankPage(
+        community_id=community.id, community_name=community.name, items=items, total=total, limit=limit,
+        offset=offset, filters=_filters(period),
+    )
+    return render(
+        format, title=f"{community.name} 客户排名 Customers by spend", columns=CUSTOMER_COLUMNS, rows=items,
+        json_body=page, filename=f"infobase-community-{community.id}", subtitle=filters_subtitle(page.filters),
+    )
+
+
+@router.get(
+    "/members/{member_id}/purchases", response_model=PurchaseListPage,
+    summary="Level 3: one customer's purchase list, line by line",
+)
+async def member_purchase_list(
+    member_id: str,
+    uow: UowDep,
+    principal: StaffOrMemberDep,
+    settings: MembersSettingsDep,
+    format: FormatQuery = ReportFormat.JSON,
+    store_id: StoreQuery = None,
+    first: FromQuery = None,
+    last: ToQuery = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 200,
+    offset: OffsetQuery = 0,
+) -> Response:
+    if first and last and last < first:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "to: must not be before from")
+    member = await visible_member(uow, member_id, principal)
+    period = Period(settings.zone, store_id, first, last)
+    lines, total = await purchase_list(uow.session, member.id, period, limit, offset)
+    items = [PurchaseListLinePublic(**vars(line)) for line in lines]
+    page = PurchaseListPage(
+        member_id=member.id, member_name=member.name, card_no=member.card_no, items=items, total=total,
+        limit=limit, offset=offset, filters=_filters(period),
+    )
+    return render(
+        format, title=f"{member.name} ({member.card_no}) 购买明细 Purchase list", columns=PURCHASE_LINE_COLUMNS,
+        rows=items, json_body=page, filename=f"infobase-member-{member.id}", subtitle=filters_subtitle(page.filters),
+    )

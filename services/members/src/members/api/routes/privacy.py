@@ -1,0 +1,58 @@
+"""Privacy: the admins' access log, and a member's data export and erasure."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from pydantic import AwareDatetime
+
+from members.api.access import visible_member
+from members.api.privacy_schemas import AccessLogPage, ErasureResult, MemberExport
+from members.service_layer.erasure import AlreadyErased, erase_member
+from members.service_layer.export import access_entry, export_member
+from members.service_layer.privacy import access_log_page
+from shared.auth import Principal, Role, require
+from shared.deps import UowDep
+
+router = APIRouter(tags=["privacy"])
+
+AdminDep = Annotated[Principal, Depends(require(Role.ADMIN))]
+# A member's own rights (export, erasure) are exercised by the member or, on their request, an admin.
+SubjectOrAdminDep = Annotated[Principal, Depends(require(Role.ADMIN, Role.MEMBER))]
+
+
+@router.get("/v1/privacy/access-log")
+async def access_log(
+    uow: UowDep,
+    principal: AdminDep,
+    member_id: Annotated[str | None, Query(max_length=36)] = None,
+    actor: Annotated[str | None, Query(max_length=64, description="Token subject of the reader")] = None,
+    since: Annotated[AwareDatetime | None, Query(description="Inclusive")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="Exclusive")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AccessLogPage:
+    if since is not None and until is not None and until <= since:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "until: must be after since")
+    rows, total = await access_log_page(
+        uow.session, member_id=member_id, actor=actor, since=since, until=until, limit=limit, offset=offset
+    )
+    return AccessLogPage(items=[access_entry(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/v1/members/{member_id}/export")
+async def export(member_id: str, uow: UowDep, principal: SubjectOrAdminDep, response: Response) -> MemberExport:
+    member = await visible_member(uow, member_id, principal)
+    body = await export_member(uow, member, principal)
+    response.headers["Content-Disposition"] = f'attachment; filename="member-{member_id}.json"'
+    return body
+
+
+@router.post("/v1/members/{member_id}/erasure")
+async def erase(member_id: str, uow: UowDep, principal: SubjectOrAdminDep) -> ErasureResult:
+    member = await visible_member(uow, member_id, principal)
+    try:
+        erasure = await erase_member(uow, member, principal)
+    except AlreadyErased as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    return ErasureResult(member_id=member_id, erased_at=erasure.erased_at, requested_by=erasure.requested_by)
+

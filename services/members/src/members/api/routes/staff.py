@@ -1,0 +1,199 @@
+"""Staff directory (员工名录): account managers per store and the communities they cover;
+manual reassignment of a customer's account manager.
+
+Admins manage every store; a store manager manages the account managers and service desk staff of
+their own store. Deactivating someone (they left) hands their customers to the other managers
+covering the same communities.
+"""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from members.adapters.tables import CommunityRow, MemberRow
+from members.adapters.tables.staff import CoverageRow, StaffRow
+from members.api.access import visible_member
+from members.api.deps import MembersSettingsDep
+from members.api.staff_schemas import (
+    CoverageChange,
+    ManagerAssignment,
+    StaffChange,
+    StaffCreate,
+    StaffPublic,
+    StaffRole,
+    StaffUpdate,
+)
+from members.service_layer import staff as staffing
+from shared.auth import Principal, Role, require
+from shared.deps import UowDep
+from shared.unit_of_work import UnitOfWork
+
+router = APIRouter(prefix="/v1/staff", tags=["staff"])
+assignments = APIRouter(prefix="/v1/members", tags=["staff"])
+
+DirectoryAdminDep = Annotated[Principal, Depends(require(Role.STORE_MANAGER, Role.ADMIN))]
+DirectoryReaderDep = Annotated[Principal, Depends(require(Role.STORE_MANAGER, Role.ADMIN, Role.ACCOUNT_MANAGER, Role.SERVICE_DESK))]
+
+
+def _own_store(principal: Principal, store_id: str) -> None:
+    if principal.role == Role.STORE_MANAGER and principal.store_id != store_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "store managers manage the staff of their own store only")
+
+
+async def _staff(uow: UnitOfWork, staff_id: str) -> StaffRow:
+    row = await uow.session.get(StaffRow, staff_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no staff member {staff_id}")
+    return row
+
+
+async def _public(uow: UnitOfWork, row: StaffRow) -> StaffPublic:
+    communities = (await uow.session.exec(
+        select(CoverageRow.community_id).where(CoverageRow.manager_id == row.id).order_by(col(CoverageRow.community_id))
+    )).all()
+    customers = (await uow.session.exec(select(func.count()).where(MemberRow.manager_id == row.id))).one()
+    return StaffPublic(**row.model_dump(), communities=list(communities), customers=customers)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_staff(body: StaffCreate, uow: UowDep, principal: DirectoryAdminDep) -> StaffPublic:
+    store_id = body.store_id or principal.store_id
+    if store_id is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "store_id: required (the caller has no store)")
+    _own_store(principal, store_id)
+    if principal.role == Role.STORE_MANAGER and body.role == "store_manager":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "role: only admins add store managers")
+    if await uow.session.get(StaffRow, body.id) is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"id: staff member {body.id} already exists")
+    now = datetime.now(UTC)
+    row = StaffRow(id=body.id, name=body.name, work_phone=body.work_phone, store_id=store_id, role=body.role,
+                   active=True, created_at=now, updated_at=now)
+    uow.session.add(row)
+    try:
+        await uow.session.flush()
+    except IntegrityError as exc:  # the same id added concurrently
+        raise HTTPException(status.HTTP_409_CONFLICT, f"id: staff member {body.id} already exists") from exc
+    return await _public(uow, row)
+
+
+@router.get("")
+async def list_staff(
+    uow: UowDep, principal: DirectoryReaderDep,
+    store_id: Annotated[str | None, Query(max_length=32)] = None,
+    role: StaffRole | None = None,
+    active: bool | None = None,
+) -> list[StaffPublic]:
+    # Everyone but admins sees their own store's directory (colleagues' names and work phones).
+    if principal.role != Role.ADMIN:
+        if principal.store_id is None:
+            return []
+        store_id = principal.store_id
+    query = select(StaffRow)
+    if store_id:
+        query = query.where(StaffRow.store_id == store_id)
+    if role:
+        query = query.where(StaffRow.role == role)
+    if active is not None:
+        query = query.where(StaffRow.active == active)
+    rows = (await uow.session.exec(query.order_by(col(StaffRow.store_id), col(StaffRow.id)))).all()
+    return [await _public(uow, r) for r in rows]
+
+
+@router.get("/{staff_id}")
+async def get_staff(staff_id: str, uow: UowDep, principal: DirectoryReaderDep) -> StaffPublic:
+    row = await _staff(uow, staff_id)
+    if principal.role != Role.ADMIN and principal.subject != staff_id and principal.store_id != row.store_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "staff of other stores are not visible to this role")
+    return await _public(uow, row)
+
+
+@router.patch("/{staff_id}")
+async def update_staff(
+    staff_id: str, body: StaffUpdate, uow: UowDep, principal: DirectoryAdminDep, settings: MembersSettingsDep
+) -> StaffChange:
+    row = await _staff(uow, staff_id)
+    _own_store(principal, row.store_id)
+    if principal.role == Role.STORE_MANAGER and row.role == "store_manager" and row.id != principal.subject:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only admins change store managers")
+    now = datetime.now(UTC)
+    was_active = row.active
+    if body.name is not None:
+        row.name = body.name
+    if body.work_phone is not None:
+        row.work_phone = body.work_phone
+    if body.active is not None:
+        row.active = body.active
+    row.updated_at = now
+    uow.session.add(row)
+    await uow.session.flush()
+    moved = {"reassigned": 0, "unassigned": 0}
+    assigned = 0
+    if was_active and not row.active:
+        moved = await staffing.reassign_customers(uow, row.id, settings, now, reason="manager_left")
+    elif row.active and not was_active and row.role == staffing.ACCOUNT_MANAGER:
+        covered = (await uow.session.exec(select(CoverageRow.community_id).where(CoverageRow.manager_id == row.id))).all()
+        assigned = await staffing.assign_waiting_vips(uow, list(covered), settings, now)
+    return StaffChange(staff=await _public(uow, row), assigned=assigned, **moved)
+
+
+@router.put("/{staff_id}/communities/{community_id}")
+async def cover_community(
+    staff_id: str, community_id: str, uow: UowDep, principal: DirectoryAdminDep, settings: MembersSettingsDep
+) -> CoverageChange:
+    """The manager covers the community (idempotent); its VIPs waiting for a manager get one now."""
+    row = await _staff(uow, staff_id)
+    _own_store(principal, row.store_id)
+    if row.role != staffing.ACCOUNT_MANAGER:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"staff_id: {staff_id} is a {row.role}; only account managers cover communities")
+    if await uow.session.get(CommunityRow, community_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"community_id: no community {community_id}")
+    existing = (await uow.session.exec(
+        select(CoverageRow).where(CoverageRow.manager_id == staff_id, CoverageRow.community_id == community_id)
+    )).first()
+    if existing is None:
+        uow.session.add(CoverageRow(manager_id=staff_id, community_id=community_id, created_at=datetime.now(UTC)))
+        await uow.session.flush()
+    assigned = 0
+    if row.active:
+        assigned = await staffing.assign_waiting_vips(uow, [community_id], settings, datetime.now(UTC))
+    return CoverageChange(manager_id=staff_id, community_id=community_id, assigned=assigned)
+
+
+@router.delete("/{staff_id}/communities/{community_id}")
+async def uncover_community(
+    staff_id: str, community_id: str, uow: UowDep, principal: DirectoryAdminDep, settings: MembersSettingsDep
+) -> CoverageChange:
+    """The manager no longer covers the community; their customers there go to its other managers."""
+    row = await _staff(uow, staff_id)
+    _own_store(principal, row.store_id)
+    existing = (await uow.session.exec(
+        select(CoverageRow).where(CoverageRow.manager_id == staff_id, CoverageRow.community_id == community_id)
+    )).first()
+    if existing is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"community_id: {staff_id} does not cover {community_id}")
+    await uow.session.delete(existing)
+    await uow.session.flush()
+    moved = await staffing.reassign_customers(
+        uow, staff_id, settings, datetime.now(UTC), reason="reassigned", community_id=community_id
+    )
+    return CoverageChange(manager_id=staff_id, community_id=community_id, **moved)
+
+
+@assignments.put("/{member_id}/account-manager")
+async def assign_manager(member_id: str, body: ManagerAssignment, uow: UowDep, principal: DirectoryAdminDep) -> StaffPublic:
+    """Manual reassignment: a store manager within their store, an admin anywhere."""
+    member = await visible_member(uow, member_id, principal)
+    manager = await uow.session.get(StaffRow, body.manager_id)
+    if manager is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"manager_id: no staff member {body.manager_id}")
+    if manager.role != staffing.ACCOUNT_MANAGER or not manager.active:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"manager_id: {body.manager_id} is not an active account manager")
+    _own_store(principal, manager.store_id)
+    if member.manager_id != manager.id:
+        staffing.reassign_to(uow, member, manager, datetime.now(UTC))
+        await uow.session.flush()
+    return await _public(uow, manager)

@@ -1,0 +1,167 @@
+"""Tracking (客户跟踪): a manager's queue of VIPs, the daily feedback form, the daily report, and
+the store manager's list of VIPs still waiting for a manager."""
+
+import re
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from pydantic import AwareDatetime
+
+from members.adapters.tables import MemberRow
+from members.adapters.tables.staff import StaffRow, TrackingRecordRow
+from members.api.deps import MembersSettingsDep
+from members.api.staff_schemas import (
+    METHOD_LABELS,
+    Method,
+    QueueItem,
+    TrackingCreate,
+    TrackingPublic,
+    TrackingQueue,
+    UnassignedVip,
+)
+from members.domain.privacy import mask_phone
+from members.service_layer import tracking
+from members.service_layer.privacy import record_personal_data_read
+from shared.auth import Principal, Role, require
+from shared.deps import UowDep
+from shared.reports import Column, ReportFormat, render
+from shared.unit_of_work import UnitOfWork
+
+router = APIRouter(prefix="/v1/tracking", tags=["tracking"])
+
+TrackingStaffDep = Annotated[Principal, Depends(require(Role.ACCOUNT_MANAGER, Role.STORE_MANAGER, Role.ADMIN))]
+ManagerDep = Annotated[Principal, Depends(require(Role.ACCOUNT_MANAGER))]
+SupervisorDep = Annotated[Principal, Depends(require(Role.STORE_MANAGER, Role.ADMIN))]
+
+
+async def _whose(uow: UnitOfWork, principal: Principal, manager_id: str | None) -> str:
+    """The manager whose work the caller asks for: managers see their own, store managers those
+    of their store, admins anyone's."""
+    if principal.role == Role.ACCOUNT_MANAGER:
+        if manager_id not in (None, principal.subject):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "account managers see their own tracking only")
+        return principal.subject
+    if manager_id is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "manager_id: required for store managers and admins")
+    manager = await uow.session.get(StaffRow, manager_id)
+    if manager is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"manager_id: no staff member {manager_id}")
+    if principal.role == Role.STORE_MANAGER and manager.store_id != principal.store_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "store managers see the managers of their own store only")
+    return manager_id
+
+
+@router.get("/queue")
+async def tracking_queue(
+    uow: UowDep, principal: TrackingStaffDep, settings: MembersSettingsDep,
+    manager_id: Annotated[str | None, Query(max_length=64, description="Defaults to the calling manager")] = None,
+    as_of: Annotated[AwareDatetime | None, Query(description="The moment days are counted to; defaults to now")] = None,
+) -> TrackingQueue:
+    """The manager's VIP customers, most recent purchase first."""
+    whose = await _whose(uow, principal, manager_id)
+    now = as_of or datetime.now(UTC)
+    entries = await tracking.queue(uow, whose, now, settings.zone)
+    items = []
+    for e in entries:
+        m = e.member
+        clear = principal.sees_contact_details_of(m.id)
+        # The phone is the only contact field the queue shows; a clear one is an audited read.
+        record_personal_data_read(uow.session, principal, m.id, ["phone"] if clear and m.phone else [], "tracking_queue")
+        items.append(QueueItem(
+            member_id=m.id, card_no=m.card_no, name=m.name, phone=(m.phone or "") if clear else mask_phone(m.phone),
+            phone_masked=not clear, community=m.community, lifetime_spend=m.lifetime_spend, vip_since=m.tier_since,
+            last_purchase_at=m.last_purchase_at, days_since_last_purchase=e.days_since_last_purchase,
+            churn_risk=e.churn_risk, last_tracked_on=e.last_tracked_on,
+        ))
+    return TrackingQueue(manager_id=whose, as_of=now, items=items)
+
+
+@router.get("/unassigned-vips")
+async def unassigned_vips(
+    uow: UowDep, principal: SupervisorDep, store_id: Annotated[str | None, Query(max_length=32)] = None
+) -> list[UnassignedVip]:
+    """VIPs whose community no active manager covers yet (they are assigned once one does)."""
+    if principal.role == Role.STORE_MANAGER:
+        if store_id not in (None, principal.store_id):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "store managers see their own store only")
+        store_id = principal.store_id
+    return [
+        UnassignedVip(
+            member_id=m.id, card_no=m.card_no, name=m.name, community=m.community, community_id=m.community_id,
+            home_store_id=m.home_store_id, lifetime_spend=m.lifetime_spend, vip_since=m.tier_since,
+        )
+        for m in await tracking.unassigned_vips(uow, store_id)
+    ]
+
+
+@router.post("/records", status_code=status.HTTP_201_CREATED)
+async def record_tracking(body: TrackingCreate, uow: UowDep, principal: ManagerDep, settings: MembersSettingsDep) -> TrackingPublic:
+    """One line of the daily tracking feedback form, by the customer's own account manager."""
+    now = datetime.now(UTC)
+    if body.tracked_on > now.astimezone(settings.zone).date():
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "tracked_on: is in the future")
+    manager = await uow.session.get(StaffRow, principal.subject)
+    if manager is None or not manager.active:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"{principal.subject} is not an active account manager in the staff directory")
+    member = await uow.session.get(MemberRow, body.member_id)
+    if member is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"member_id: no member {body.member_id}")
+    if member.manager_id != principal.subject:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "member_id: this customer is not assigned to you")
+    if member.erased_at is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "member_id: this customer's data was erased; nothing can be recorded")
+    row = TrackingRecordRow(
+        tracked_on=body.tracked_on, manager_id=manager.id, store_id=manager.store_id, member_id=member.id,
+        community_id=member.community_id, contact=body.contact, method=body.method.value, rating=body.rating,
+        notes=body.notes.strip(), recorded_at=now,
+    )
+    uow.session.add(row)
+    await uow.session.flush()
+    return TrackingPublic.model_validate(row, from_attributes=True)
+
+
+REPORT_COLUMNS = [
+    Column("tracked_on", "日期 Date", lambda r: r.record.tracked_on),
+    Column("manager", "客户经理 Account manager", lambda r: r.manager_name),
+    Column("customer", "客户 Customer", lambda r: r.customer_name),
+    Column("card_no", "卡号 Card", lambda r: r.card_no),
+    Column("community", "小区 Community", lambda r: r.community),
+    Column("contact", "联系人 Contact", lambda r: r.record.contact),
+    Column("method", "跟踪方式 Method", lambda r: METHOD_LABELS[Method(r.record.method)]),
+    Column("rating", "效果评分 Rating (1-5)", lambda r: r.record.rating),
+    Column("notes", "效果评价 Evaluation", lambda r: r.record.notes),
+]
+
+
+@router.get("/reports/daily")
+async def daily_report(
+    uow: UowDep, principal: TrackingStaffDep,
+    day: Annotated[date, Query(alias="date", description="YYYY-MM-DD")],
+    store_id: Annotated[str | None, Query(max_length=32)] = None,
+    manager_id: Annotated[str | None, Query(max_length=64)] = None,
+    format: ReportFormat = ReportFormat.JSON,
+) -> Response:
+    """The day's tracking feedback forms of a store (store manager, admin) or of one manager."""
+    if principal.role == Role.ACCOUNT_MANAGER:
+        manager_id = await _whose(uow, principal, manager_id)
+        store_id = None
+    elif principal.role == Role.STORE_MANAGER:
+        if store_id not in (None, principal.store_id):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "store managers see their own store only")
+        store_id = principal.store_id
+    lines = await tracking.daily_records(uow, day, store_id, manager_id)
+    scope = f"manager {manager_id}" if manager_id else f"store {store_id}" if store_id else "all stores"
+    body = {
+        "date": day, "store_id": store_id, "manager_id": manager_id,
+        "records": [
+            {**TrackingPublic.model_validate(ln.record, from_attributes=True).model_dump(),
+             "manager_name": ln.manager_name, "customer_name": ln.customer_name, "card_no": ln.card_no,
+             "community": ln.community}
+            for ln in lines
+        ],
+    }
+    return render(
+        format, title=f"客户跟踪日报 Daily tracking report {day}", subtitle=scope, columns=REPORT_COLUMNS,
+        rows=lines, json_body=body, filename=f"tracking-{day}-{re.sub(r'[^A-Za-z0-9_-]', '_', manager_id or store_id or 'all')}",
+    )

@@ -1,0 +1,170 @@
+"""Request and response bodies of the staff directory, tracking and evaluation APIs."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+StaffRole = Literal["account_manager", "store_manager", "service_desk"]
+WORK_PHONE_PATTERN = r"^\+?[0-9][0-9-]{4,19}$"
+
+
+def _not_blank(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+class StaffCreate(BaseModel):
+    id: str = Field(min_length=1, max_length=64, description="The subject of this person's bearer token")
+    name: str = Field(min_length=1, max_length=50)
+    work_phone: str = Field(pattern=WORK_PHONE_PATTERN, description="Work phone, given to customers")
+    store_id: str | None = Field(default=None, max_length=32, description="Defaults to the caller's store")
+    role: StaffRole = "account_manager"
+
+    @field_validator("id", "name")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return _not_blank(value)
+
+
+class StaffUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=50)
+    work_phone: str | None = Field(default=None, pattern=WORK_PHONE_PATTERN)
+    active: bool | None = Field(default=None, description="false: the person left; their customers are reassigned")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        return None if value is None else _not_blank(value)
+
+
+class StaffPublic(BaseModel):
+    id: str
+    name: str
+    work_phone: str
+    store_id: str
+    role: str
+    active: bool
+    communities: list[str]
+    customers: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class StaffChange(BaseModel):
+    staff: StaffPublic
+    reassigned: int = Field(description="Customers moved to another manager by this change")
+    unassigned: int = Field(description="Customers left without a manager (nobody else covers them)")
+    assigned: int = Field(description="Waiting VIPs who got this manager")
+
+
+class CoverageChange(BaseModel):
+    manager_id: str
+    community_id: str
+    assigned: int = 0
+    reassigned: int = 0
+    unassigned: int = 0
+
+
+class ManagerAssignment(BaseModel):
+    manager_id: str = Field(min_length=1, max_length=64)
+
+
+class Method(StrEnum):
+    PHONE = "phone"
+    SMS = "sms"
+    WECHAT = "wechat"
+    HOME_VISIT = "home_visit"
+    IN_STORE = "in_store"
+
+
+METHOD_LABELS = {
+    Method.PHONE: "电话 Phone", Method.SMS: "短信 SMS", Method.WECHAT: "微信 WeChat",
+    Method.HOME_VISIT: "上门 Home visit", Method.IN_STORE: "到店 In store",
+}
+
+
+class TrackingCreate(BaseModel):
+    tracked_on: date = Field(description="The day of the contact (the chain's local date)")
+    member_id: str = Field(min_length=1, max_length=36)
+    contact: str = Field(min_length=1, max_length=50, description="Who was reached, e.g. 本人 / 家属")
+    method: Method
+    rating: int = Field(ge=1, le=5, description="Effect evaluation, 1 (poor) to 5 (very good)")
+    notes: str = Field(default="", max_length=500)
+
+    @field_validator("contact")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return _not_blank(value)
+
+
+class TrackingPublic(BaseModel):
+    id: int
+    tracked_on: date
+    manager_id: str
+    store_id: str
+    member_id: str
+    community_id: str | None
+    contact: str
+    method: Method
+    rating: int
+    notes: str
+    recorded_at: datetime
+
+
+class QueueItem(BaseModel):
+    member_id: str
+    card_no: str
+    name: str
+    phone: str
+    phone_masked: bool
+    community: str
+    lifetime_spend: Decimal
+    vip_since: datetime | None
+    last_purchase_at: datetime | None
+    days_since_last_purchase: int | None
+    churn_risk: str = Field(description="From the latest value analytics run; unknown before the first")
+    last_tracked_on: date | None
+
+
+class TrackingQueue(BaseModel):
+    manager_id: str
+    as_of: datetime
+    items: list[QueueItem]
+
+
+class UnassignedVip(BaseModel):
+    member_id: str
+    card_no: str
+    name: str
+    community: str
+    community_id: str | None
+    home_store_id: str | None
+    lifetime_spend: Decimal
+    vip_since: datetime | None
+
+
+class ManagerEvaluation(BaseModel):
+    rank: int
+    manager_id: str
+    manager_name: str
+    store_id: str
+    tracked_customers: int
+    purchases: int
+    spend: Decimal
+    average_purchase: Decimal
+    new_customers: int
+    average_rank: int
+    new_customers_rank: int
+    score: int
+    flagged: bool
+
+
+class EvaluationReport(BaseModel):
+    period: str
+    kind: Literal["monthly", "quarterly"]
+    stores: dict[str, list[ManagerEvaluation]]

@@ -1,0 +1,72 @@
+"""Marketing and service consents: an append-only history whose latest row per purpose is in force.
+
+A withdrawal is one more row, committed with its `ConsentChangedV1`; every check reads the current
+state from the database (`has_consent`), so a withdrawal applies to the very next message.
+"""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import get_args
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
+
+from members.adapters.tables import ConsentRow, MemberRow
+from shared.events import contracts as c
+from shared.events.registry import CONSENT_CHANGED
+from shared.unit_of_work import UnitOfWork
+
+PURPOSES: tuple[str, ...] = get_args(c.ConsentPurpose)
+
+
+def _in_order(query: SelectOfScalar[ConsentRow]) -> SelectOfScalar[ConsentRow]:
+    # Rows recorded in the same instant are told apart by insertion order.
+    return query.order_by(col(ConsentRow.changed_at), col(ConsentRow.id))
+
+
+async def consents_in_force(session: AsyncSession, member_ids: Sequence[str]) -> dict[str, dict[str, ConsentRow]]:
+    """member id -> purpose -> the row in force; purposes never answered are absent."""
+    if not member_ids:
+        return {}
+    rows = (await session.exec(_in_order(select(ConsentRow).where(ConsentRow.member_id.in_(member_ids))))).all()  # type: ignore[attr-defined]
+    in_force: dict[str, dict[str, ConsentRow]] = {}
+    for row in rows:
+        in_force.setdefault(row.member_id, {})[row.purpose] = row
+    return in_force
+
+
+async def has_consent(session: AsyncSession, member_id: str, purpose: str) -> bool:
+    """Whether the member currently agrees to `purpose`; never answered means no."""
+    latest = (await session.exec(
+        select(ConsentRow).where(ConsentRow.member_id == member_id, ConsentRow.purpose == purpose)
+        .order_by(ConsentRow.changed_at.desc(), ConsentRow.id.desc()).limit(1)  # type: ignore[attr-defined,union-attr]
+    )).first()
+    return latest is not None and latest.granted
+
+
+async def consent_history(session: AsyncSession, member_id: str) -> list[ConsentRow]:
+    return list((await session.exec(_in_order(select(ConsentRow).where(ConsentRow.member_id == member_id)))).all())
+
+
+async def change_consent(
+    uow: UnitOfWork, member: MemberRow, purpose: str, granted: bool, channel: str, recorded_by: str,
+    *, now: datetime | None = None,
+) -> ConsentRow | None:
+    """Records a grant or withdrawal and announces it; None when that answer is already in force
+    (a repeated tap in the app or a retried request changes nothing and announces nothing)."""
+    current = (await consents_in_force(uow.session, [member.id])).get(member.id, {}).get(purpose)
+    if current is not None and current.granted == granted:
+        return None
+    now = now or datetime.now(UTC)
+    row = ConsentRow(
+        member_id=member.id, purpose=purpose, granted=granted, channel=channel, recorded_by=recorded_by, changed_at=now
+    )
+    uow.session.add(row)
+    uow.emit(
+        CONSENT_CHANGED,
+        c.ConsentChangedV1(member_id=member.id, purpose=purpose, granted=granted, channel=channel, changed_at=now),  # type: ignore[arg-type]
+        key=member.id,
+        subject=member.id,
+    )
+    return row

@@ -1,0 +1,83 @@
+"""Erasure (the right to be forgotten): personal data goes, the member's totals stay.
+
+The member row keeps its id, community, tier and spend, and purchases and returns keep their
+amounts, so community rankings and analytics totals do not change; everything that identifies the
+person is removed or replaced: name, phone and its digest, e-mail, birthday, address, card number,
+the household's address, the card and phone digest on their sales, and tracking notes. Consents in
+force are withdrawn, and `MemberErasedV1` tells the other services to purge what they hold.
+Access-log rows stay: they hold ids and field names only and are the record of who saw what.
+"""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from members.adapters.tables import HouseholdRow, MemberRow, PurchaseRow
+from members.adapters.tables.privacy import ErasureRow
+from members.adapters.tables.staff import TrackingRecordRow
+from members.domain.privacy import ERASED_NAME, erased_address_key, erased_card_no
+from members.service_layer.consents import change_consent, consents_in_force
+from members.service_layer.registration import consent_channel
+from shared.auth import Principal
+from shared.events import contracts as c
+from shared.events.registry import MEMBER_ERASED
+from shared.unit_of_work import UnitOfWork
+
+
+class AlreadyErased(Exception):
+    def __init__(self, member: MemberRow) -> None:
+        assert member.erased_at is not None
+        super().__init__(f"member {member.id} was already erased on {member.erased_at.isoformat()}")
+
+
+async def erase_member(uow: UnitOfWork, member: MemberRow, principal: Principal, *, now: datetime | None = None) -> ErasureRow:
+    if member.erased_at is not None:
+        raise AlreadyErased(member)
+    now = now or datetime.now(UTC)
+    session = uow.session
+    in_force = (await consents_in_force(session, [member.id])).get(member.id, {})
+    for purpose, row in in_force.items():
+        if row.granted:
+            await change_consent(uow, member, purpose, False, consent_channel(principal), principal.subject, now=now)
+    if member.household_id is not None:
+        await _forget_household(uow, member)
+    await session.exec(  # type: ignore[call-overload]
+        update(PurchaseRow).where(col(PurchaseRow.member_id) == member.id).values(card_no=None, phone_hmac=None)
+    )
+    await session.exec(  # type: ignore[call-overload]
+        update(TrackingRecordRow).where(col(TrackingRecordRow.member_id) == member.id).values(contact="", notes="")
+    )
+    member.name = ERASED_NAME
+    member.phone = member.phone_hmac = member.email = member.birthday = None
+    member.address = ""
+    member.card_no = erased_card_no(member.id)
+    member.gender = "unspecified"
+    member.erased_at = now
+    # No longer a customer anyone can call on: off the manager's books (and their load count).
+    # Other services learn it from `member_erased`, so no separate assignment event is sent.
+    member.manager_id = None
+    session.add(member)
+    erasure = ErasureRow(member_id=member.id, requested_by=principal.subject, role=principal.role.value, erased_at=now)
+    session.add(erasure)
+    await session.flush()
+    uow.emit(
+        MEMBER_ERASED, c.MemberErasedV1(member_id=member.id, erased_at=now), key=member.id, subject=member.id,
+        event_id=f"member-erased:{member.id}",
+    )
+    return erasure
+
+
+async def _forget_household(uow: UnitOfWork, member: MemberRow) -> None:
+    """A household keeps its address while someone else still lives there; otherwise it stays (the
+    community still counts it as a buying household) with its address replaced."""
+    others = (await uow.session.exec(
+        select(MemberRow.id).where(
+            MemberRow.household_id == member.household_id, MemberRow.id != member.id, col(MemberRow.erased_at).is_(None)
+        ).limit(1)
+    )).first()
+    if others is None:
+        household = await uow.session.get(HouseholdRow, member.household_id)
+        if household is not None:
+            household.address_key = erased_address_key(household.id)
+            uow.session.add(household)

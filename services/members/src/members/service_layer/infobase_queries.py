@@ -1,0 +1,280 @@
+"""The three levels of the customer information base, read from the read model and the sales.
+
+1. communities ranked by buying households or by spend (from `infobase_member_day`);
+2. one community's customers ranked by spend (same read model, so they add up to level 1);
+3. one customer's purchase list line by line, each sale followed by its returns.
+
+A "buying household" bought at least once in the period; a sale that was later returned in full
+still counts as a visit, the same rule as the members' purchase count (domain/spend.py).
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    RowMapping,
+    Select,
+    String,
+    Subquery,
+    cast,
+    func,
+    literal,
+    null,
+    nulls_last,
+    or_,
+    select,
+    union_all,
+)
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from members.adapters.tables import (
+    CommunityRow,
+    MemberRow,
+    PurchaseLineRow,
+    PurchaseRow,
+    ReturnLineRow,
+    ReturnRow,
+)
+from members.adapters.tables.infobase import ALL_STORES, HouseholdStoreSpendRow, MemberDaySpendRow
+from members.adapters.tables.staff import StaffRow
+from members.service_layer.infobase import day_bounds
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Period:
+    """Which sales count: one store or all, business days first..last (inclusive, open if None)."""
+
+    zone: ZoneInfo
+    store_id: str | None = None
+    first: date | None = None
+    last: date | None = None
+
+    def read_model_filters(self) -> list[ColumnElement[bool]]:
+        d = MemberDaySpendRow
+        found: list[ColumnElement[bool]] = []
+        if self.store_id:
+            found.append(d.store_id == self.store_id)
+        if self.first:
+            found.append(d.business_day >= self.first)
+        if self.last:
+            found.append(d.business_day <= self.last)
+        return found
+
+
+class CommunityOrder(StrEnum):
+    HOUSEHOLDS = "households"
+    SPEND = "spend"
+
+
+@dataclass(frozen=True)
+class CommunityRank:
+    community_id: str
+    name: str
+    member_count: int
+    households: int
+    spend: Decimal
+    purchases: int
+
+    @property
+    def spend_per_household(self) -> Decimal:
+        return average_per_household(self.spend, self.households)
+
+
+def average_per_household(spend: Decimal, households: int) -> Decimal:
+    """Spend per buying household, to the fen; a community nobody bought in averages 0."""
+    return (spend / households).quantize(Decimal("0.01")) if households else ZERO
+
+
+def _per_community(period: Period) -> Subquery:
+    """(community_id, households, spend, purchases) of the period's buying households."""
+    if period.first is None and period.last is None:
+        # All time: one rollup row per household (and store), so households are plain counts.
+        h = HouseholdStoreSpendRow
+        return (
+            select(h.community_id, func.count().label("households"), func.sum(h.spend).label("spend"),
+                   func.sum(h.purchases).label("purchases"))
+            .where(h.store_id == (period.store_id or ALL_STORES), h.purchases > 0)
+            .group_by(h.community_id)
+            .subquery()
+        )
+    d = MemberDaySpendRow
+    # Two steps: per household first, so counting households is a plain count over small groups
+    # (a COUNT(DISTINCT) would sort every row of the period).
+    per_household = (
+        select(d.community_id, func.sum(d.spend).label("spend"), func.sum(d.purchases).label("purchases"))
+        .where(*period.read_model_filters())
+        .group_by(d.community_id, d.household_id)
+        .subquery()
+    )
+    return (
+        select(
+            per_household.c.community_id, func.count().label("households"),
+            func.sum(per_household.c.spend).label("spend"), func.sum(per_household.c.purchases).label("purchases"),
+        )
+        .group_by(per_household.c.community_id)
+        .subquery()
+    )
+
+
+def community_ranking(period: Period, order: CommunityOrder, limit: int, offset: int) -> Select:
+    """Level 1 as one statement: (id, name, members, households, spend, purchases) per community."""
+    per_community = _per_community(period)
+    members = (
+        select(MemberRow.community_id, func.count().label("members"))
+        .where(MemberRow.erased_at.is_(None), MemberRow.community_id.is_not(None))  # type: ignore[union-attr]
+        .group_by(MemberRow.community_id)
+        .subquery()
+    )
+    households = func.coalesce(per_community.c.households, 0)
+    spend = func.coalesce(per_community.c.spend, ZERO)
+    ranking = [households.desc(), spend.desc()] if order == CommunityOrder.HOUSEHOLDS else [spend.desc(), households.desc()]
+    return (
+        select(
+            CommunityRow.id, CommunityRow.name, func.coalesce(members.c.members, 0), households, spend,
+            func.coalesce(per_community.c.purchases, 0),
+        )
+        .outerjoin(members, members.c.community_id == CommunityRow.id)
+        .outerjoin(per_community, per_community.c.community_id == CommunityRow.id)
+        .order_by(*ranking, CommunityRow.name, CommunityRow.id)
+        .limit(limit)
+        .offset(offset)
+    )
+
+
+async def rank_communities(
+    session: AsyncSession, period: Period, order: CommunityOrder, limit: int, offset: int
+) -> tuple[list[CommunityRank], int]:
+    rows = (await session.exec(community_ranking(period, order, limit, offset))).all()
+    total = (await session.exec(select(func.count()).select_from(CommunityRow))).scalar_one()
+    return [CommunityRank(r[0], r[1], int(r[2]), int(r[3]), r[4], int(r[5])) for r in rows], total
+
+
+@dataclass(frozen=True)
+class CustomerRank:
+    member_id: str
+    card_no: str
+    name: str
+    tier: str
+    manager_id: str | None
+    manager_name: str | None
+    spend: Decimal
+    purchases: int
+    last_purchase_at: datetime | None
+    erased: bool
+
+
+async def community_customers(
+    session: AsyncSession, community_id: str, period: Period, scope: list[ColumnElement[bool]], limit: int, offset: int
+) -> tuple[list[CustomerRank], int]:
+    """Customers who live in the community or bought while living there, by spend in the period;
+    residents who bought nothing in it come last with zero, so staff see whom to win over."""
+    d = MemberDaySpendRow
+    spent = (
+        select(
+            d.member_id, func.sum(d.spend).label("spend"), func.sum(d.purchases).label("purchases"),
+            func.max(d.last_purchase_at).label("last_purchase_at"),
+        )
+        .where(d.community_id == community_id, *period.read_model_filters())
+        .group_by(d.member_id)
+        .subquery()
+    )
+    spend = func.coalesce(spent.c.spend, ZERO)
+    purchases = func.coalesce(spent.c.purchases, 0)
+    base = (
+        select(MemberRow.id)
+        .outerjoin(spent, spent.c.member_id == MemberRow.id)
+        .where(or_(MemberRow.community_id == community_id, spent.c.member_id.is_not(None)), *scope)
+    )
+    query = (
+        base.with_only_columns(
+            MemberRow.id, MemberRow.card_no, MemberRow.name, MemberRow.tier, MemberRow.manager_id, StaffRow.name,
+            spend, purchases, spent.c.last_purchase_at, MemberRow.erased_at,
+        )
+        .outerjoin(StaffRow, StaffRow.id == MemberRow.manager_id)
+        .order_by(spend.desc(), purchases.desc(), nulls_last(spent.c.last_purchase_at.desc()), MemberRow.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = (await session.exec(query)).all()
+    total = (await session.exec(select(func.count()).select_from(base.subquery()))).scalar_one()
+    return [
+        CustomerRank(r[0], r[1], r[2], r[3], r[4], r[5], r[6], int(r[7]), r[8], r[9] is not None) for r in rows
+    ], total
+
+
+@dataclass(frozen=True)
+class PurchaseListLine:
+    kind: str  # "sale" or "return"
+    occurred_at: datetime
+    store_id: str
+    pos_txn_id: str
+    refund_id: str | None
+    line_no: int
+    sku: str
+    name: str
+    category: str
+    qty: Decimal
+    unit_price: Decimal
+    amount: Decimal
+
+
+async def purchase_list(
+    session: AsyncSession, member_id: str, period: Period, limit: int, offset: int
+) -> tuple[list[PurchaseListLine], int]:
+    """Newest sale first, line by line; each sale's returned lines follow it as negative rows.
+
+    The period selects sales by their business day and brings their returns along, so the lines
+    of a period add up to the spend levels 1 and 2 show for it.
+    """
+    p, pl, r, rl = PurchaseRow, PurchaseLineRow, ReturnRow, ReturnLineRow
+    start, end = day_bounds(period.first, period.last, period.zone)
+    sale_filters: list[ColumnElement[bool]] = []
+    if period.store_id:
+        sale_filters.append(p.store_id == period.store_id)
+    if start:
+        sale_filters.append(p.occurred_at >= start)
+    if end:
+        sale_filters.append(p.occurred_at < end)
+    sold = (
+        select(
+            p.occurred_at.label("sale_at"), p.id.label("purchase_id"), literal(0, Integer()).label("kind"),
+            p.occurred_at.label("at"), literal(0, Integer()).label("return_id"), cast(null(), String()).label("refund_id"),
+            p.store_id, p.pos_txn_id, pl.line_no, pl.sku, pl.name, pl.category, pl.qty, pl.unit_price, pl.amount,
+        )
+        .join(pl, pl.purchase_id == p.id)
+        .where(p.member_id == member_id, *sale_filters)
+    )
+    returned = (
+        select(
+            p.occurred_at, p.id, literal(1, Integer()), r.occurred_at, r.id, r.refund_id,
+            p.store_id, p.pos_txn_id, rl.line_no, rl.sku, rl.name, rl.category, rl.qty, rl.unit_price, rl.amount,
+        )
+        .join(r, r.purchase_id == p.id)
+        .join(rl, rl.return_id == r.id)
+        .where(r.member_id == member_id, r.applied_at.is_not(None), *sale_filters)  # type: ignore[union-attr]
+    )
+    lines = union_all(sold, returned).subquery()
+    c = lines.c
+    query = select(lines).order_by(
+        c.sale_at.desc(), c.purchase_id.desc(), c.kind, c.at, c.return_id, c.line_no
+    ).limit(limit).offset(offset)
+    rows = (await session.exec(query)).mappings().all()
+    total = (await session.exec(select(func.count()).select_from(lines))).scalar_one()
+    return [_line(row) for row in rows], total
+
+
+def _line(row: RowMapping) -> PurchaseListLine:
+    sign = -1 if row["kind"] else 1
+    return PurchaseListLine(
+        kind="return" if row["kind"] else "sale", occurred_at=row["at"], store_id=row["store_id"],
+        pos_txn_id=row["pos_txn_id"], refund_id=row["refund_id"], line_no=row["line_no"], sku=row["sku"],
+        name=row["name"], category=row["category"], qty=sign * row["qty"], unit_price=row["unit_price"],
+        amount=sign * row["amount"],
+    )

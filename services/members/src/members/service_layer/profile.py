@@ -1,0 +1,53 @@
+"""Editing a member's profile at the desk or in the app.
+
+A new phone is re-digested (POS phone sales match on the digest) and picks up sales made with it
+before; a new community or address re-resolves the community and household, so the information
+base counts the member where they live now (past spend stays where it was bought, see infobase).
+"""
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from members.adapters.tables import MemberRow
+from members.api.schemas import MemberUpdate
+from members.service_layer.communities import resolve_community, resolve_household
+from members.service_layer.sales import attribute_waiting_sales
+from shared.pseudonyms import phone_hmac
+from shared.unit_of_work import UnitOfWork
+
+# What a member may change about themself; channel (partner pricing) and home store are the chain's call.
+SELF_SERVICE_FIELDS = frozenset({"name", "phone", "email", "gender", "birthday", "community", "address"})
+
+
+class ProfileConflict(Exception):
+    """The edit cannot be applied: the phone belongs to someone else, or the member is erased."""
+
+
+async def update_profile(uow: UnitOfWork, member: MemberRow, edit: MemberUpdate, pepper: str) -> MemberRow:
+    if member.erased_at is not None:
+        raise ProfileConflict(f"member {member.id} was erased on {member.erased_at.isoformat()}; the profile is read-only")
+    changes = edit.model_dump(exclude_unset=True)
+    session = uow.session
+    new_phone = changes.pop("phone", None)
+    if new_phone is not None and new_phone != member.phone:
+        owner = (await session.exec(select(MemberRow.id).where(MemberRow.phone == new_phone))).first()
+        if owner is not None:
+            raise ProfileConflict(f"phone is already registered to member {owner}")
+        member.phone, member.phone_hmac = new_phone, phone_hmac(new_phone, pepper)
+    community, address = changes.pop("community", None), changes.pop("address", None)
+    for field, value in changes.items():
+        setattr(member, field, value)
+    if community is not None or address is not None:
+        member.community = community or member.community
+        member.address = address or member.address
+        resolved = await resolve_community(session, member.community)
+        household = await resolve_household(session, resolved.id, member.address)
+        member.community_id, member.household_id = resolved.id, household.id
+    session.add(member)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # the same phone registered or edited in at the same moment
+        raise ProfileConflict("phone is already registered to another member") from exc
+    if new_phone is not None:
+        await attribute_waiting_sales(uow, member)
+    return member

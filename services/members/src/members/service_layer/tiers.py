@@ -1,0 +1,115 @@
+"""Tiers and milestones as a member's spend changes, and the periodic tier review.
+
+`projections.purchase_attributed` calls `spend_grew` in the transaction that counted the sale.
+Promotion is state-based (a VIP is never promoted again, whatever is redelivered) and each
+milestone is recorded under a unique (member, milestone) key and announced under an event id
+derived from both, so even a replay of the whole history cannot announce it twice. Returns change
+nothing here: the tier is kept until the next review (see `domain.tiers`).
+"""
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import FastAPI
+from sqlmodel import col, select
+
+from members.adapters.tables import MemberRow
+from members.adapters.tables.staff import MilestoneRow, TierReviewRow
+from members.config import Settings, settings_of
+from members.domain.tiers import (
+    MEMBER,
+    VIP,
+    TierRules,
+    demoted_on_review,
+    latest_review_date,
+    new_milestones,
+    promoted_tier,
+)
+from members.service_layer.staff import assign_new_vip
+from shared.events import contracts as c
+from shared.events.registry import SPEND_MILESTONE_REACHED, TIER_CHANGED
+from shared.jobs import ScheduledJob
+from shared.unit_of_work import UnitOfWork
+
+EVENT_NAMESPACE = uuid.UUID("0b3c5f5e-8f7d-4f0a-a3f4-6d0f5b1e2c77")
+
+
+async def spend_grew(uow: UnitOfWork, member: MemberRow, now: datetime) -> None:
+    settings = settings_of(uow)
+    rules = settings.tier_rules
+    await _announce_milestones(uow, member, rules, now)
+    new_tier = promoted_tier(member.tier, member.lifetime_spend, rules)
+    if new_tier is None:
+        return
+    _change_tier(uow, member, new_tier, "spend_threshold", now)
+    # An erased member keeps their totals but can no longer be contacted or tracked.
+    if member.erased_at is None:
+        await assign_new_vip(uow, member, settings, now)
+
+
+async def _announce_milestones(uow: UnitOfWork, member: MemberRow, rules: TierRules, now: datetime) -> None:
+    reached = (await uow.session.exec(select(MilestoneRow.milestone).where(MilestoneRow.member_id == member.id))).all()
+    for milestone in new_milestones(member.lifetime_spend, rules, reached):
+        uow.session.add(MilestoneRow(member_id=member.id, milestone=milestone, lifetime_spend=member.lifetime_spend, reached_at=now))
+        uow.emit(
+            SPEND_MILESTONE_REACHED,
+            c.SpendMilestoneReachedV1(member_id=member.id, milestone=milestone, lifetime_spend=member.lifetime_spend, reached_at=now),
+            key=member.id,
+            subject=member.id,
+            event_id=str(uuid.uuid5(EVENT_NAMESPACE, f"milestone/{member.id}/{milestone}")),
+        )
+
+
+def _change_tier(uow: UnitOfWork, member: MemberRow, new_tier: str, reason: str, now: datetime, event_id: str | None = None) -> None:
+    old_tier = member.tier
+    member.tier, member.tier_since = new_tier, now
+    uow.session.add(member)
+    uow.emit(
+        TIER_CHANGED,
+        c.TierChangedV1(
+            member_id=member.id, old_tier=old_tier, new_tier=new_tier,  # type: ignore[arg-type]
+            lifetime_spend=max(member.lifetime_spend, Decimal("0.00")), reason=reason, changed_at=now,  # type: ignore[arg-type]
+        ),
+        key=member.id,
+        subject=member.id,
+        event_id=event_id,
+    )
+
+
+async def hold_review(uow: UnitOfWork, settings: Settings, now: datetime) -> dict[str, Any]:
+    """Holds the latest due review unless it was held: VIPs whose spend is below the threshold
+    go back to member. The account manager stays on the customer (who may well come back)."""
+    rules = settings.tier_rules
+    review_date = latest_review_date(now.astimezone(ZoneInfo(settings.business_timezone)).date(), rules.review_months)
+    if await uow.session.get(TierReviewRow, review_date) is not None:
+        return {"review_date": review_date.isoformat(), "held_now": False, "demoted": 0}
+    below = (
+        await uow.session.exec(
+            select(MemberRow)
+            .where(MemberRow.tier == VIP, col(MemberRow.lifetime_spend) < rules.vip_threshold)
+            .order_by(col(MemberRow.id))
+        )
+    ).all()
+    for member in below:
+        if demoted_on_review(member.tier, member.lifetime_spend, rules) == MEMBER:
+            event_id = str(uuid.uuid5(EVENT_NAMESPACE, f"review/{review_date}/{member.id}"))
+            _change_tier(uow, member, MEMBER, "review", now, event_id=event_id)
+    uow.session.add(TierReviewRow(review_date=review_date, held_at=now, demoted=len(below)))
+    return {"review_date": review_date.isoformat(), "held_now": True, "demoted": len(below)}
+
+
+async def run_tier_review(app: FastAPI, now: datetime) -> dict[str, Any]:
+    """The `tier-review` job: safe to run often and on every replica (one review per date; two
+    replicas racing collide on the review's primary key and one of them rolls back)."""
+    async with UnitOfWork(app.state.sessions, app.state.settings.service_name, app.state.settings) as uow:
+        result = await hold_review(uow, app.state.settings, now)
+    if uow.emitted:
+        app.state.relay.wake()
+    return result
+
+
+def job(settings: Settings) -> ScheduledJob:
+    return ScheduledJob("tier-review", settings.tier_review_every_s, run_tier_review)

@@ -1,0 +1,99 @@
+"""Account managers' tracking work: the queue of VIPs to follow, the daily feedback form, and the
+daily report to the store manager.
+
+The queue lists a manager's VIP customers most recent purchase first (the regulation's order),
+with days since the last purchase counted in the chain's calendar days and the churn risk the
+value analytics job stored for each member (`member_value.churn_risk`; "unknown" before the
+first run), so staff see the same risk everywhere.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from members.adapters.tables import CommunityRow, MemberRow
+from members.adapters.tables.analytics import MemberValueRow
+from members.adapters.tables.staff import StaffRow, TrackingRecordRow
+from members.domain.tiers import VIP
+from shared.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    member: MemberRow
+    days_since_last_purchase: int | None
+    churn_risk: str
+    last_tracked_on: date | None
+
+
+def days_between(last: datetime | None, now: datetime, zone: ZoneInfo) -> int | None:
+    """Whole local calendar days from the last purchase to now (0 = bought today)."""
+    if last is None:
+        return None
+    return max((now.astimezone(zone).date() - last.astimezone(zone).date()).days, 0)
+
+
+async def queue(uow: UnitOfWork, manager_id: str, now: datetime, zone: ZoneInfo) -> list[QueueEntry]:
+    last_tracked = (
+        select(TrackingRecordRow.member_id, func.max(TrackingRecordRow.tracked_on).label("last_tracked_on"))
+        .where(TrackingRecordRow.manager_id == manager_id)
+        .group_by(col(TrackingRecordRow.member_id))
+        .subquery()
+    )
+    rows = (
+        await uow.session.exec(
+            select(MemberRow, MemberValueRow.churn_risk, last_tracked.c.last_tracked_on)
+            .outerjoin(MemberValueRow, col(MemberValueRow.member_id) == col(MemberRow.id))
+            .outerjoin(last_tracked, last_tracked.c.member_id == col(MemberRow.id))
+            .where(MemberRow.manager_id == manager_id, MemberRow.tier == VIP, col(MemberRow.erased_at).is_(None))
+            .order_by(col(MemberRow.last_purchase_at).desc().nulls_last(), col(MemberRow.id))
+        )
+    ).all()
+    return [
+        QueueEntry(member, days_between(member.last_purchase_at, now, zone), risk or "unknown", tracked)
+        for member, risk, tracked in rows
+    ]
+
+
+async def unassigned_vips(uow: UnitOfWork, store_id: str | None) -> list[MemberRow]:
+    query = select(MemberRow).where(
+        MemberRow.tier == VIP, col(MemberRow.manager_id).is_(None), col(MemberRow.erased_at).is_(None)
+    )
+    if store_id is not None:
+        query = query.where(MemberRow.home_store_id == store_id)
+    return list((await uow.session.exec(query.order_by(col(MemberRow.tier_since), col(MemberRow.id)))).all())
+
+
+@dataclass(frozen=True)
+class ReportLine:
+    record: TrackingRecordRow
+    manager_name: str
+    customer_name: str
+    card_no: str
+    community: str
+
+
+async def daily_records(
+    uow: UnitOfWork, day: date, store_id: str | None, manager_id: str | None
+) -> list[ReportLine]:
+    query = (
+        select(TrackingRecordRow, StaffRow.name, MemberRow.name, MemberRow.card_no, CommunityRow.name, MemberRow.community)
+        .join(MemberRow, col(MemberRow.id) == col(TrackingRecordRow.member_id))
+        .outerjoin(StaffRow, col(StaffRow.id) == col(TrackingRecordRow.manager_id))
+        .outerjoin(CommunityRow, col(CommunityRow.id) == col(TrackingRecordRow.community_id))
+        .where(TrackingRecordRow.tracked_on == day)
+    )
+    if store_id is not None:
+        query = query.where(TrackingRecordRow.store_id == store_id)
+    if manager_id is not None:
+        query = query.where(TrackingRecordRow.manager_id == manager_id)
+    rows = (await uow.session.exec(
+        query.order_by(col(TrackingRecordRow.manager_id), col(TrackingRecordRow.recorded_at), col(TrackingRecordRow.id))
+    )).all()
+    return [
+        ReportLine(record, manager_name or record.manager_id, customer, card_no, community or said)
+        for record, manager_name, customer, card_no, community, said in rows
+    ]

@@ -1,0 +1,102 @@
+"""Marketing consents: recorded with time and channel, withdrawn at once, announced without personal data."""
+
+import json
+
+import pytest
+
+from members.service_layer.consents import has_consent
+from shared.auth import Role
+from tests.support.members import desk, outbox, register
+
+pytestmark = pytest.mark.integration
+
+CONSENT_CHANGED = "crm.members.consent_changed.v1"
+
+
+async def consent_now(members, member_id: str, purpose: str) -> bool:
+    async with members.app.state.sessions() as s:
+        return await has_consent(s, member_id, purpose)
+
+
+async def put(members, headers, member_id: str, purpose: str, **body):
+    return await members.put(f"/v1/members/{member_id}/consents/{purpose}", json=body, headers=headers)
+
+
+async def test_the_profile_shows_the_consents_in_force_with_time_and_channel(members, env) -> None:
+    m = await register(members, env, consents={"sms": True, "service_tips_sms": False})
+    consents = m["consents"]
+    assert consents["marketing_sms"]["granted"] is True and consents["marketing_sms"]["channel"] == "service_desk"
+    assert consents["service_tips_sms"]["granted"] is False
+    assert consents["marketing_email"] is None  # never asked is not a yes
+    assert await consent_now(members, m["id"], "marketing_sms")
+    assert not await consent_now(members, m["id"], "marketing_email")
+    # Answers given at registration are announced like any later change.
+    events = [json.loads(e.envelope) for e in await outbox(members, CONSENT_CHANGED)]
+    assert {(e["data"]["purpose"], e["data"]["granted"], e["data"]["channel"]) for e in events} == {
+        ("marketing_sms", True, "service_desk"), ("service_tips_sms", False, "service_desk")}
+
+
+async def test_a_member_withdraws_in_the_app_and_it_applies_at_once(members, env) -> None:
+    m = await register(members, env, phone="13822223333", consents={"sms": True})
+    me = env.auth(Role.MEMBER, member_id=m["id"])
+    announced = {e.id for e in await outbox(members, CONSENT_CHANGED)}
+    r = await put(members, me, m["id"], "marketing_sms", granted=False)
+    assert r.status_code == 200, r.text
+    assert r.json()["changed"] and r.json()["in_force"]["marketing_sms"]["granted"] is False
+    assert r.json()["in_force"]["marketing_sms"]["channel"] == "app"
+    assert not await consent_now(members, m["id"], "marketing_sms")
+    profile = (await members.get(f"/v1/members/{m['id']}", headers=desk(env))).json()
+    assert profile["consents"]["marketing_sms"]["granted"] is False
+    [event] = [e for e in await outbox(members, CONSENT_CHANGED) if e.id not in announced]
+    data = json.loads(event.envelope)["data"]
+    assert data == {**data, "member_id": m["id"], "purpose": "marketing_sms", "granted": False, "channel": "app"}
+    assert event.key == m["id"]
+    for personal in ("13822223333", "王小明", m["card_no"]):
+        assert personal not in event.envelope
+
+
+async def test_repeating_the_answer_in_force_records_and_announces_nothing(members, env) -> None:
+    m = await register(members, env, consents={"sms": False})
+    me = env.auth(Role.MEMBER, member_id=m["id"])
+    announced = len(await outbox(members, CONSENT_CHANGED))
+    r = await put(members, me, m["id"], "marketing_sms", granted=False)
+    assert r.status_code == 200 and r.json()["changed"] is False
+    assert len(await outbox(members, CONSENT_CHANGED)) == announced
+    history = (await members.get(f"/v1/members/{m['id']}/consents", headers=me)).json()["history"]
+    assert len(history) == 1
+
+
+async def test_staff_record_a_consent_given_by_phone_and_the_history_keeps_every_answer(members, env) -> None:
+    m = await register(members, env, consents={})
+    await put(members, desk(env), m["id"], "marketing_email", granted=True, channel="phone")
+    await put(members, env.auth(Role.MEMBER, member_id=m["id"]), m["id"], "marketing_email", granted=False, channel="web")
+    await put(members, desk(env), m["id"], "marketing_email", granted=True)
+    view = (await members.get(f"/v1/members/{m['id']}/consents", headers=desk(env))).json()
+    assert [(h["granted"], h["channel"], h["recorded_by"]) for h in view["history"]] == [
+        (True, "phone", "test-service_desk"), (False, "web", "test-member"), (True, "service_desk", "test-service_desk")]
+    assert view["in_force"]["marketing_email"]["granted"] is True
+    assert len(await outbox(members, CONSENT_CHANGED)) == 3  # nothing was answered at registration
+    assert await consent_now(members, m["id"], "marketing_email")
+
+
+async def test_channels_must_fit_who_records_the_consent(members, env) -> None:
+    m = await register(members, env)
+    r = await put(members, env.auth(Role.MEMBER, member_id=m["id"]), m["id"], "marketing_sms", granted=False, channel="service_desk")
+    assert r.status_code == 422 and r.json()["detail"].startswith("channel:")
+    r = await put(members, desk(env), m["id"], "marketing_sms", granted=False, channel="app")
+    assert r.status_code == 422 and r.json()["detail"].startswith("channel:")
+    r = await put(members, desk(env), m["id"], "marketing_sms", granted=False, channel="carrier_pigeon")
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "channel"]
+
+
+async def test_unknown_purposes_and_callers_without_the_right_are_refused(members, env) -> None:
+    a = await register(members, env)
+    b = await register(members, env)
+    r = await put(members, desk(env), a["id"], "telemarketing", granted=True)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["path", "purpose"]
+    assert (await put(members, env.auth(Role.MARKETING), a["id"], "marketing_sms", granted=True)).status_code == 403
+    other = await put(members, env.auth(Role.MEMBER, member_id=b["id"]), a["id"], "marketing_sms", granted=True)
+    assert other.status_code == 403
+    r = await members.get(f"/v1/members/{a['id']}/consents", headers=env.auth(Role.MEMBER, member_id=b["id"]))
+    assert r.status_code == 403
+    assert (await put(members, desk(env), "no-such-member", "marketing_sms", granted=True)).status_code == 404

@@ -1,0 +1,158 @@
+"""Erasure: personal data removed or anonymised, totals kept, other services told, done once."""
+
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from sqlmodel import select
+
+from members.adapters.tables import HouseholdRow, MemberRow, PurchaseRow
+from members.adapters.tables.staff import TrackingRecordRow
+from members.service_layer.consents import has_consent
+from shared.auth import Role
+from tests.support.factories import line
+from tests.support.members import deliver_refund, deliver_sale, desk, outbox, register
+
+pytestmark = pytest.mark.integration
+
+ERASED = "crm.members.member_erased.v1"
+RICE = line(sku="rice", qty="2", unit_price="50.00")  # 100.00
+OIL = line(sku="oil", qty="1", unit_price="80.00")    # 80.00
+
+
+def admin(env) -> dict[str, str]:
+    return env.auth(Role.ADMIN)
+
+
+async def erase(members, headers, member_id: str):
+    return await members.post(f"/v1/members/{member_id}/erasure", headers=headers)
+
+
+async def row_of(members, model, *where):
+    async with members.app.state.sessions() as s:
+        return (await s.exec(select(model).where(*where))).all()
+
+
+async def community_totals(members, env) -> list[dict]:
+    r = await members.get("/v1/infobase/communities", params={"sort": "spend"}, headers=desk(env))
+    assert r.status_code == 200, r.text
+    # member_count counts living (not erased) members; the spend-based figures must not move.
+    return [{k: i[k] for k in ("community_id", "households", "spend", "purchases")} for i in r.json()["items"]]
+
+
+async def test_erasure_removes_personal_data_and_keeps_spend_and_community_totals(members, env) -> None:
+    m = await register(members, env, name="李娜", phone="13612340000", email="lina@example.com",
+                       birthday="1985-03-02", address="翠苑一区5幢302", community="翠苑", gender="female")
+    txn = await deliver_sale(members, card_no=m["card_no"], lines=[RICE, OIL])
+    await deliver_refund(members, txn=txn, lines=[OIL])
+    totals = await community_totals(members, env)
+
+    r = await erase(members, admin(env), m["id"])
+    assert r.status_code == 200, r.text
+    assert r.json()["requested_by"] == "test-admin"
+
+    profile = (await members.get(f"/v1/members/{m['id']}", headers=desk(env))).json()
+    assert profile["erased"] and profile["erased_at"] == r.json()["erased_at"]
+    assert (profile["name"], profile["phone"], profile["email"], profile["birthday"], profile["address"]) == (
+        "已注销用户", None, None, None, "")
+    assert profile["gender"] == "unspecified" and profile["card_no"].startswith("erased-")
+    assert Decimal(profile["lifetime_spend"]) == Decimal("100.00") and profile["purchase_count"] == 1
+    assert await community_totals(members, env) == totals
+    [purchase] = await row_of(members, PurchaseRow, PurchaseRow.pos_txn_id == txn)
+    assert purchase.member_id == m["id"] and purchase.card_no is None and purchase.phone_hmac is None
+
+
+async def test_erasure_is_announced_once_and_events_carry_no_personal_data(members, env) -> None:
+    m = await register(members, env, name="赵敏", phone="13612340001", address="湖畔居8幢")
+    await erase(members, env.auth(Role.MEMBER, member_id=m["id"]), m["id"])
+    [event] = await outbox(members, ERASED)
+    assert event.key == m["id"] and json.loads(event.envelope)["data"]["member_id"] == m["id"]
+    again = await erase(members, admin(env), m["id"])
+    assert again.status_code == 409 and "already erased" in again.json()["detail"]
+    assert len(await outbox(members, ERASED)) == 1
+    for row in await outbox(members, ERASED) + await outbox(members, "crm.members.consent_changed.v1"):
+        for personal in ("赵敏", "13612340001", "湖畔居8幢", m["card_no"]):
+            assert personal not in row.envelope
+
+
+async def test_erased_members_are_no_search_hit_by_phone_or_name_and_the_card_is_free(members, env) -> None:
+    m = await register(members, env, name="钱多多", phone="13612340002", card_no="8800000044444")
+    await erase(members, admin(env), m["id"])
+    for params in ({"phone": "13612340002"}, {"name": "钱多多"}, {"name": "注销"}, {"card_no": "8800000044444"}):
+        assert (await members.get("/v1/members", params=params, headers=desk(env))).json()["total"] == 0, params
+    again = await register(members, env, phone="13612340002", card_no="8800000044444")
+    assert again["id"] != m["id"]
+
+
+async def test_erasure_withdraws_every_consent_in_force(members, env) -> None:
+    m = await register(members, env, consents={"sms": True, "service_tips_sms": True})
+    await erase(members, admin(env), m["id"])
+    async with members.app.state.sessions() as s:
+        assert not await has_consent(s, m["id"], "marketing_sms")
+        assert not await has_consent(s, m["id"], "service_tips_sms")
+    changes = [json.loads(e.envelope)["data"] for e in await outbox(members, "crm.members.consent_changed.v1")]
+    assert {(c["purpose"], c["granted"]) for c in changes if c["member_id"] == m["id"]} >= {
+        ("marketing_sms", False), ("service_tips_sms", False)}
+
+
+async def test_a_household_loses_its_address_only_when_nobody_else_lives_there(members, env) -> None:
+    alone = await register(members, env, community="丽景湾", address="丽景湾1幢101")
+    a = await register(members, env, community="丽景湾", address="丽景湾2幢202")
+    b = await register(members, env, community="丽景湾", address="丽景湾2幢202")
+    await erase(members, admin(env), alone["id"])
+    await erase(members, admin(env), a["id"])
+    [alone_row] = await row_of(members, MemberRow, MemberRow.id == alone["id"])
+    [a_row] = await row_of(members, MemberRow, MemberRow.id == a["id"])
+    [emptied] = await row_of(members, HouseholdRow, HouseholdRow.id == alone_row.household_id)
+    [shared] = await row_of(members, HouseholdRow, HouseholdRow.id == a_row.household_id)
+    assert emptied.address_key == f"erased:{emptied.id}" and shared.address_key == "丽景湾2幢202"
+    await erase(members, admin(env), b["id"])
+    [shared] = await row_of(members, HouseholdRow, HouseholdRow.id == a_row.household_id)
+    assert shared.address_key == f"erased:{shared.id}"
+
+
+async def test_tracking_notes_and_contact_are_cleared_but_the_contact_itself_stays(members, env) -> None:
+    m = await register(members, env)
+    async with members.app.state.sessions() as s, s.begin():
+        row = await s.get(MemberRow, m["id"])
+        row.manager_id = "am-1"  # type: ignore[union-attr]
+        s.add(TrackingRecordRow(
+            tracked_on=date(2026, 11, 20), manager_id="am-1", store_id="S001", member_id=m["id"], contact="本人 13900000000",
+            method="phone", rating=4, notes="住在3幢，女儿下月结婚", recorded_at=datetime(2026, 11, 20, 9, tzinfo=UTC),
+        ))
+    await erase(members, admin(env), m["id"])
+    [record] = await row_of(members, TrackingRecordRow, TrackingRecordRow.member_id == m["id"])
+    assert (record.contact, record.notes, record.rating, record.method) == ("", "", 4, "phone")
+    [erased] = await row_of(members, MemberRow, MemberRow.id == m["id"])
+    assert erased.manager_id is None  # off the manager's books, so no longer counted in their load
+
+
+async def test_access_log_rows_survive_erasure(members, env) -> None:
+    m = await register(members, env)
+    await members.get(f"/v1/members/{m['id']}", headers=desk(env))
+    await erase(members, admin(env), m["id"])
+    log = (await members.get("/v1/privacy/access-log", params={"member_id": m["id"]}, headers=admin(env))).json()
+    assert [e["purpose"] for e in log["items"]] == ["members.read", "members.register"]
+    await members.get(f"/v1/members/{m['id']}", headers=desk(env))  # nothing personal left to read
+    assert (await members.get("/v1/privacy/access-log", params={"member_id": m["id"]}, headers=admin(env))).json()["total"] == 2
+
+
+async def test_erased_profiles_are_read_only(members, env) -> None:
+    m = await register(members, env)
+    await erase(members, admin(env), m["id"])
+    r = await members.patch(f"/v1/members/{m['id']}", json={"name": "复活"}, headers=desk(env))
+    assert r.status_code == 409 and "erased" in r.json()["detail"]
+    r = await members.put(f"/v1/members/{m['id']}/consents/marketing_sms", json={"granted": True}, headers=desk(env))
+    assert r.status_code == 409
+
+
+async def test_only_admins_or_the_member_themself_may_erase(members, env) -> None:
+    m = await register(members, env)
+    other = await register(members, env)
+    for headers in (desk(env), env.auth(Role.STORE_MANAGER, store_id="S001"), env.auth(Role.MARKETING),
+                    env.auth(Role.MEMBER, member_id=other["id"])):
+        assert (await erase(members, headers, m["id"])).status_code == 403
+    assert (await erase(members, admin(env), "no-such-member")).status_code == 404
+    [row] = await row_of(members, MemberRow, MemberRow.id == m["id"])
+    assert row.erased_at is None

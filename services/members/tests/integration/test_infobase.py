@@ -1,0 +1,262 @@
+"""The customer information base, three levels, against SQLite and PostgreSQL.
+
+The figures are built from sales and returns handed to the consumer, so they prove the read model
+follows the event path (including late matches at registration), not a recomputation.
+"""
+
+import asyncio
+import csv
+import io
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+import members as members_package
+from members.adapters.tables import MemberRow
+from members.adapters.tables.infobase import HouseholdStoreSpendRow, MemberDaySpendRow
+from members.adapters.tables.staff import StaffRow
+from shared.auth import Role
+from shared.columns import Money, UtcDateTime
+from shared.migrations import upgrade
+from tests.support.factories import line
+from tests.support.members import deliver_refund, deliver_sale, desk, register
+from tests.support.platform import service
+
+pytestmark = pytest.mark.integration
+
+RICE = line(sku="rice", qty="2", unit_price="39.90")       # 79.80
+ONE_RICE = line(sku="rice", qty="1", unit_price="39.90")   # 39.90
+TILES = line(sku="tiles", qty="10", unit_price="25.00")    # 250.00
+PAINT = line(sku="paint", qty="1", unit_price="100.00")    # 100.00
+
+NOV_23 = datetime(2026, 11, 23, 2, 15, tzinfo=UTC)          # 10:15 in Shanghai, business day 11-23
+NOV_24_EARLY = datetime(2026, 11, 23, 16, 30, tzinfo=UTC)   # 00:30 on 11-24 in Shanghai
+NOV_10 = datetime(2026, 11, 10, 3, 0, tzinfo=UTC)
+DEC_02 = datetime(2026, 12, 2, 5, 0, tzinfo=UTC)
+
+
+async def _world(members, env) -> dict:
+    """Two communities: 阳光花园 (one family of two at one address, one more household registered
+    as "阳光花园小区") and 翠苑 (one household that spends more)."""
+    a1 = await register(members, env, name="张伟", community="阳光花园", address="3幢2单元401")
+    a2 = await register(members, env, name="李娜", community="阳光花园", address="3幢 2单元401")
+    a3 = await register(members, env, name="王芳", community="阳光花园小区", address="7幢101", home_store_id="S002")
+    b1 = await register(members, env, name="赵磊", community="翠苑", address="1幢1单元1室")
+    sale_a1 = await deliver_sale(members, card_no=a1["card_no"], lines=[RICE], occurred_at=NOV_23)
+    await deliver_sale(members, card_no=a2["card_no"], lines=[ONE_RICE], occurred_at=NOV_24_EARLY)
+    await deliver_sale(members, card_no=a3["card_no"], lines=[PAINT], store="S002", occurred_at=NOV_10)
+    await deliver_sale(members, card_no=b1["card_no"], lines=[TILES], occurred_at=NOV_23)
+    await deliver_sale(members, card_no=b1["card_no"], lines=[PAINT], occurred_at=NOV_24_EARLY)
+    await deliver_sale(members)  # anonymous: no household, counts nowhere
+    # A1 brings one bag back a week later: it lowers the spend of the sale's day (11-23).
+    await deliver_refund(members, txn=sale_a1, lines=[ONE_RICE], occurred_at=DEC_02)
+    return {"a1": a1, "a2": a2, "a3": a3, "b1": b1, "sale_a1": sale_a1}
+
+
+async def _level1(members, env, role: Role = Role.MARKETING, claims: dict | None = None, **params) -> dict:
+    r = await members.get("/v1/infobase/communities", params=params, headers=env.auth(role, **(claims or {})))
+    assert r.status_code == 200, r.text
+    return {item["name"]: item for item in r.json()["items"]} | {"_order": [i["name"] for i in r.json()["items"]]}
+
+
+async def test_communities_rank_by_buying_households_and_by_spend_net_of_returns(members, env) -> None:
+    await _world(members, env)
+    ranked = await _level1(members, env)
+    sun, cui = ranked["阳光花园"], ranked["翠苑"]
+    assert ranked["_order"] == ["阳光花园", "翠苑"]
+    assert (sun["households"], Decimal(sun["spend"]), sun["member_count"], sun["purchases"]) == (2, Decimal("179.80"), 3, 3)
+    assert Decimal(sun["spend_per_household"]) == Decimal("89.90")
+    assert (cui["households"], Decimal(cui["spend"]), cui["member_count"]) == (1, Decimal("350.00"), 1)
+    by_spend = await _level1(members, env, sort="spend")
+    assert by_spend["_order"] == ["翠苑", "阳光花园"] and by_spend["阳光花园"]["rank"] == 2
+
+
+async def test_store_and_business_day_filters_use_the_chains_local_day(members, env) -> None:
+    await _world(members, env)
+    s002 = await _level1(members, env, store_id="S002")
+    assert (s002["阳光花园"]["households"], Decimal(s002["阳光花园"]["spend"])) == (1, Decimal("100.00"))
+    assert s002["翠苑"]["households"] == 0 and Decimal(s002["翠苑"]["spend"]) == 0
+    # 16:30 UTC on the 23rd is 00:30 on the 24th in Shanghai.
+    day24 = await _level1(members, env, **{"from": "2026-11-24", "to": "2026-11-24"})
+    assert (day24["阳光花园"]["households"], Decimal(day24["阳光花园"]["spend"])) == (1, Decimal("39.90"))
+    assert Decimal(day24["翠苑"]["spend"]) == Decimal("100.00")
+    # The return of 12-02 counts against its sale's day, so November holds it and December is empty.
+    upto23 = await _level1(members, env, **{"to": "2026-11-23"})
+    assert Decimal(upto23["阳光花园"]["spend"]) == Decimal("139.90")
+    december = await _level1(members, env, **{"from": "2026-12-01"})
+    assert december["阳光花园"]["households"] == 0 and Decimal(december["阳光花园"]["spend"]) == 0
+
+
+async def test_a_sale_matched_at_registration_counts_for_the_community(members, env) -> None:
+    await deliver_sale(members, card_no="8800000055555", lines=[TILES], occurred_at=NOV_23)
+    await register(members, env, card_no="8800000055555", community="湖畔居")
+    ranked = await _level1(members, env)
+    assert (ranked["湖畔居"]["households"], Decimal(ranked["湖畔居"]["spend"])) == (1, Decimal("250.00"))
+
+
+async def test_bad_filters_are_refused_naming_the_field(members, env) -> None:
+    headers = env.auth(Role.MARKETING)
+    r = await members.get("/v1/infobase/communities", params={"from": "2026-11-30", "to": "2026-11-01"}, headers=headers)
+    assert r.status_code == 422 and "to" in r.json()["detail"]
+    r = await members.get("/v1/infobase/communities", params={"from": "yesterday"}, headers=headers)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "from"]
+    r = await members.get("/v1/infobase/communities", params={"format": "pdf"}, headers=headers)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "format"]
+
+
+async def test_store_managers_see_their_own_store_and_members_see_no_ranking(members, env) -> None:
+    w = await _world(members, env)
+    forced = await _level1(members, env, Role.STORE_MANAGER, {"store_id": "S002"})
+    assert forced["阳光花园"]["households"] == 1 and forced["翠苑"]["households"] == 0
+    other = await members.get("/v1/infobase/communities", params={"store_id": "S001"},
+                              headers=env.auth(Role.STORE_MANAGER, store_id="S002"))
+    assert other.status_code == 403 and "store_id" in other.json()["detail"]
+    member = env.auth(Role.MEMBER, member_id=w["a1"]["id"])
+    assert (await members.get("/v1/infobase/communities", headers=member)).status_code == 403
+
+
+async def _level2(members, env, community_id: str, headers: dict, **params) -> dict:
+    r = await members.get(f"/v1/infobase/communities/{community_id}/customers", params=params, headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_a_communitys_customers_rank_by_spend_and_add_up_to_the_community(members, env) -> None:
+    w = await _world(members, env)
+    async with members.app.state.sessions() as s, s.begin():
+        s.add(StaffRow(id="mgr-1", name="陈经理", work_phone="0571-8888", store_id="S001", role="account_manager",
+                       active=True, created_at=NOV_10, updated_at=NOV_10))
+        await s.exec(update(MemberRow).where(MemberRow.id == w["a3"]["id"]).values(manager_id="mgr-1"))
+    ranked = await _level1(members, env)
+    page = await _level2(members, env, ranked["阳光花园"]["community_id"], env.auth(Role.MARKETING))
+    assert [i["member_id"] for i in page["items"]] == [w["a3"]["id"], w["a2"]["id"], w["a1"]["id"]]
+    top, second, third = page["items"]
+    assert (Decimal(top["spend"]), top["purchases"], top["manager_id"], top["manager_name"]) == (
+        Decimal("100.00"), 1, "mgr-1", "陈经理")
+    assert Decimal(second["spend"]) == Decimal("39.90") and Decimal(third["spend"]) == Decimal("39.90")
+    assert third["last_purchase_at"].startswith("2026-11-23T02:15") and third["tier"] == "member"
+    assert sum(Decimal(i["spend"]) for i in page["items"]) == Decimal(ranked["阳光花园"]["spend"])
+    assert page["total"] == 3 and not {"phone", "address"} & set(top)
+    window = await _level2(members, env, ranked["阳光花园"]["community_id"], env.auth(Role.MARKETING),
+                           **{"from": "2026-11-20"})
+    assert [(i["member_id"], i["purchases"]) for i in window["items"]][-1] == (w["a3"]["id"], 0)
+
+
+async def test_level_two_shows_only_the_customers_the_caller_may_see(members, env) -> None:
+    w = await _world(members, env)
+    async with members.app.state.sessions() as s, s.begin():
+        await s.exec(update(MemberRow).where(MemberRow.id == w["a1"]["id"]).values(manager_id="test-account_manager"))
+    sun = (await _level1(members, env))["阳光花园"]["community_id"]
+    mine = await _level2(members, env, sun, env.auth(Role.ACCOUNT_MANAGER))
+    assert [i["member_id"] for i in mine["items"]] == [w["a1"]["id"]] and mine["total"] == 1
+    store = await _level2(members, env, sun, env.auth(Role.STORE_MANAGER, store_id="S002"))
+    assert [i["member_id"] for i in store["items"]] == [w["a3"]["id"]]
+    r = await members.get(f"/v1/infobase/communities/{sun}/customers", headers=env.auth(Role.MEMBER, member_id=w["a1"]["id"]))
+    assert r.status_code == 403
+    r = await members.get("/v1/infobase/communities/no-such-community/customers", headers=env.auth(Role.ADMIN))
+    assert r.status_code == 404
+
+
+async def test_purchase_list_is_line_by_line_newest_first_with_returns_beneath_their_sale(members, env) -> None:
+    w = await _world(members, env)
+    later = await deliver_sale(members, card_no=w["a1"]["card_no"], lines=[PAINT, ONE_RICE],
+                               occurred_at=datetime(2026, 11, 25, 4, 0, tzinfo=UTC))
+    r = await members.get(f"/v1/infobase/members/{w['a1']['id']}/purchases", headers=desk(env))
+    assert r.status_code == 200, r.text
+    rows = [(i["kind"], i["pos_txn_id"], i["sku"], Decimal(i["qty"]), Decimal(i["amount"])) for i in r.json()["items"]]
+    assert rows == [
+        ("sale", later, "paint", Decimal("1"), Decimal("100.00")),
+        ("sale", later, "rice", Decimal("1"), Decimal("39.90")),
+        ("sale", w["sale_a1"], "rice", Decimal("2"), Decimal("79.80")),
+        ("return", w["sale_a1"], "rice", Decimal("-1"), Decimal("-39.90")),
+    ]
+    november_23 = await members.get(f"/v1/infobase/members/{w['a1']['id']}/purchases",
+                                    params={"from": "2026-11-23", "to": "2026-11-23"}, headers=desk(env))
+    assert sum(Decimal(i["amount"]) for i in november_23.json()["items"]) == Decimal("39.90")
+    page = await members.get(f"/v1/infobase/members/{w['a1']['id']}/purchases", params={"limit": 1, "offset": 3},
+                             headers=desk(env))
+    assert page.json()["total"] == 4 and [i["kind"] for i in page.json()["items"]] == ["return"]
+    old = await members.get(f"/v1/members/{w['a1']['id']}/purchases", headers=desk(env))
+    assert old.status_code == 200 and [p["pos_txn_id"] for p in old.json()] == [later, w["sale_a1"]]
+
+
+async def test_purchase_lists_follow_who_may_see_the_customer(members, env) -> None:
+    w = await _world(members, env)
+    path = f"/v1/infobase/members/{w['a1']['id']}/purchases"
+    assert (await members.get(path, headers=env.auth(Role.MEMBER, member_id=w["a1"]["id"]))).status_code == 200
+    assert (await members.get(path, headers=env.auth(Role.MEMBER, member_id=w["b1"]["id"]))).status_code == 403
+    assert (await members.get(path, headers=env.auth(Role.ACCOUNT_MANAGER))).status_code == 403
+    assert (await members.get(path, headers=env.auth(Role.STORE_MANAGER, store_id="S002"))).status_code == 403
+
+
+async def test_each_level_exports_csv_for_excel_and_a_printable_page(members, env) -> None:
+    w = await _world(members, env)
+    headers = env.auth(Role.ADMIN)
+    r = await members.get("/v1/infobase/communities", params={"format": "csv"}, headers=headers)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert r.content.startswith("\ufeff".encode())
+    table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert table[0][:3] == ["排名 Rank", "小区 Community", "购买户数 Buying households"]
+    assert table[1][:5] == ["1", "阳光花园", "2", "179.80", "89.90"]
+    sun = table[1][-1]
+    r = await members.get(f"/v1/infobase/communities/{sun}/customers", params={"format": "csv"}, headers=headers)
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert [row[1] for row in rows[1:]] == ["王芳", "李娜", "张伟"]
+    r = await members.get(f"/v1/infobase/members/{w['a1']['id']}/purchases", params={"format": "html"}, headers=headers)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "@media print" in r.text and "张伟" in r.text and "退货 Return" in r.text and "-39.90" in r.text
+
+
+async def test_the_business_day_follows_the_configured_timezone(env, database_factory) -> None:
+    from members.config import Settings
+    from members.main import create_app
+
+    settings = env.settings(Settings, await database_factory("members"), business_timezone="UTC")
+    async with service(create_app(settings)) as utc_members:
+        m = await register(utc_members, env, community="湖畔居")
+        await deliver_sale(utc_members, card_no=m["card_no"], lines=[PAINT], occurred_at=NOV_24_EARLY)
+        day23 = await _level1(utc_members, env, **{"from": "2026-11-23", "to": "2026-11-23"})
+    assert day23["湖畔居"]["households"] == 1
+
+
+async def test_upgrading_an_existing_database_folds_its_attributed_sales_into_the_read_model(database_factory) -> None:
+    url = await database_factory("members", empty=True)
+    migrations = Path(members_package.__file__).parent / "migrations"
+    await asyncio.to_thread(upgrade, migrations, url, "0002")
+    member = sa.table("member", *(sa.column(c) for c in (
+        "id", "card_no", "name", "phone", "phone_hmac", "community", "address", "channel", "purchase_count",
+        "community_id", "household_id")), sa.column("lifetime_spend", Money()), sa.column("created_at", UtcDateTime()))
+    purchase = sa.table("purchase", *(sa.column(c) for c in (
+        "sale_event_id", "store_id", "pos_txn_id", "member_id", "payment")), sa.column("total", Money()),
+        sa.column("returned", Money()), sa.column("occurred_at", UtcDateTime()), sa.column("received_at", UtcDateTime()))
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(member.insert().values(
+            id="m1", card_no="8800000000001", name="张伟", phone="13900000001", phone_hmac="h", community="阳光花园",
+            address="1幢", channel="retail", purchase_count=2, community_id="c1", household_id="h1",
+            lifetime_spend=Decimal("150.00"), created_at=NOV_10))
+        for txn, at, total, returned in (("T1", NOV_23, "100.00", "30.00"), ("T2", NOV_24_EARLY, "80.00", "0.00")):
+            await conn.execute(purchase.insert().values(
+                sale_event_id=txn, store_id="S001", pos_txn_id=txn, member_id="m1", payment="cash", total=Decimal(total),
+                returned=Decimal(returned), occurred_at=at, received_at=at))
+        await conn.execute(purchase.insert().values(  # anonymous: not in the read model
+            sale_event_id="T3", store_id="S001", pos_txn_id="T3", member_id=None, payment="cash",
+            total=Decimal("5.00"), returned=Decimal("0.00"), occurred_at=NOV_23, received_at=NOV_23))
+    await engine.dispose()
+    await asyncio.to_thread(upgrade, migrations, url)
+    engine = create_async_engine(url)
+    async with AsyncSession(engine) as s:
+        rows = (await s.exec(select(MemberDaySpendRow).order_by(MemberDaySpendRow.business_day))).all()
+        rollups = (await s.exec(select(HouseholdStoreSpendRow).order_by(HouseholdStoreSpendRow.store_id))).all()
+    await engine.dispose()
+    assert [(r.business_day.isoformat(), r.spend, r.purchases, r.household_id) for r in rows] == [
+        ("2026-11-23", Decimal("70.00"), 1, "h1"), ("2026-11-24", Decimal("80.00"), 1, "h1")]
+    assert [(r.store_id, r.spend, r.purchases, r.community_id) for r in rollups] == [
+        ("*", Decimal("150.00"), 2, "c1"), ("S001", Decimal("150.00"), 2, "c1")]

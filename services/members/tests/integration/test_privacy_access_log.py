@@ -1,0 +1,101 @@
+"""Masking by role and the access log of every read of personal data in clear."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shared.auth import Role
+from tests.support.members import desk, register
+
+pytestmark = pytest.mark.integration
+
+
+def admin(env) -> dict[str, str]:
+    return env.auth(Role.ADMIN)
+
+
+async def log_of(members, env, **params) -> dict:
+    r = await members.get("/v1/privacy/access-log", params=params, headers=admin(env))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_a_desk_read_in_clear_is_logged_with_who_when_which_member_and_fields(members, env) -> None:
+    m = await register(members, env, email="lina@example.com")
+    before = datetime.now(UTC)
+    r = await members.get(f"/v1/members/{m['id']}", headers=desk(env))
+    assert r.status_code == 200 and r.json()["email"] == "lina@example.com"
+    log = await log_of(members, env, member_id=m["id"], since=before.isoformat())
+    [entry] = log["items"]
+    assert entry["actor"] == "test-service_desk" and entry["role"] == "service_desk"
+    assert entry["fields"] == ["phone", "address", "email"] and entry["purpose"] == "members.read"
+    assert before <= datetime.fromisoformat(entry["at"]) <= datetime.now(UTC)
+
+
+async def test_marketing_sees_masked_contact_details_and_leaves_no_log_row(members, env) -> None:
+    m = await register(members, env, phone="13511112222", email="wang@example.com", address="翠苑一区5幢302")
+    before = datetime.now(UTC)
+    seen = (await members.get(f"/v1/members/{m['id']}", headers=env.auth(Role.MARKETING))).json()
+    assert (seen["phone"], seen["email"], seen["address"]) == ("135****2222", "w***@example.com", "翠苑一区****")
+    found = (await members.get("/v1/members", params={"phone": "13511112222"}, headers=env.auth(Role.MARKETING))).json()
+    assert [i["phone"] for i in found["items"]] == ["135****2222"]
+    assert (await log_of(members, env, member_id=m["id"], since=before.isoformat()))["total"] == 0
+
+
+async def test_a_search_logs_one_row_per_member_returned_in_clear(members, env) -> None:
+    a = await register(members, env, community="丽景湾")
+    b = await register(members, env, community="丽景湾")
+    await register(members, env, community="湖畔居")
+    before = datetime.now(UTC)
+    page = (await members.get("/v1/members", params={"community": "丽景湾"}, headers=desk(env))).json()
+    assert {i["id"] for i in page["items"]} == {a["id"], b["id"]}
+    log = await log_of(members, env, actor="test-service_desk", since=before.isoformat())
+    assert sorted(e["member_id"] for e in log["items"]) == sorted([a["id"], b["id"]])
+    assert {e["purpose"] for e in log["items"]} == {"members.search"}
+
+
+async def test_a_member_reading_their_own_profile_is_logged_as_themself(members, env) -> None:
+    m = await register(members, env)
+    token = env.auth(Role.MEMBER, member_id=m["id"])
+    assert (await members.get(f"/v1/members/{m['id']}", headers=token)).status_code == 200
+    log = await log_of(members, env, member_id=m["id"], actor="test-member")
+    assert [(e["role"], e["purpose"]) for e in log["items"]] == [("member", "members.read")]
+
+
+async def test_registration_returns_the_details_in_clear_and_logs_that(members, env) -> None:
+    m = await register(members, env)
+    [entry] = (await log_of(members, env, member_id=m["id"]))["items"]
+    assert entry["purpose"] == "members.register" and entry["fields"] == ["phone", "address"]
+
+
+async def test_the_access_log_is_for_admins_only(members, env) -> None:
+    for role in (Role.SERVICE_DESK, Role.STORE_MANAGER, Role.MARKETING, Role.ACCOUNT_MANAGER):
+        r = await members.get("/v1/privacy/access-log", headers=env.auth(role, store_id="S001"))
+        assert r.status_code == 403
+    m = await register(members, env)
+    r = await members.get("/v1/privacy/access-log", headers=env.auth(Role.MEMBER, member_id=m["id"]))
+    assert r.status_code == 403
+
+
+async def test_the_access_log_filters_by_time_window_and_pages_newest_first(members, env) -> None:
+    m = await register(members, env)
+    for _ in range(3):
+        await members.get(f"/v1/members/{m['id']}", headers=desk(env))
+    everything = await log_of(members, env, member_id=m["id"])
+    assert everything["total"] == 4  # the registration and three reads
+    times = [e["at"] for e in everything["items"]]
+    assert times == sorted(times, reverse=True) and everything["items"][-1]["purpose"] == "members.register"
+    page = await log_of(members, env, member_id=m["id"], limit=2, offset=2)
+    assert [e["id"] for e in page["items"]] == [e["id"] for e in everything["items"][2:4]] and page["total"] == 4
+    later = datetime.now(UTC) + timedelta(seconds=1)
+    assert (await log_of(members, env, member_id=m["id"], since=later.isoformat()))["total"] == 0
+    assert (await log_of(members, env, member_id=m["id"], until=later.isoformat()))["total"] == 4
+
+
+async def test_bad_access_log_queries_are_422_naming_the_parameter(members, env) -> None:
+    r = await members.get("/v1/privacy/access-log", params={"since": "2026-01-01T00:00:00"}, headers=admin(env))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "since"]
+    r = await members.get(
+        "/v1/privacy/access-log", params={"since": "2026-02-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, headers=admin(env)
+    )
+    assert r.status_code == 422 and "until" in r.json()["detail"]

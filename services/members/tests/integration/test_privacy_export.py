@@ -1,0 +1,78 @@
+"""A member's data export: everything members holds about them, for them or an admin, logged."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from members.adapters.tables.analytics import MemberComplaintRow
+from members.adapters.tables.staff import TrackingRecordRow
+from shared.auth import Role
+from tests.support.factories import line
+from tests.support.members import deliver_refund, deliver_sale, desk, register
+
+pytestmark = pytest.mark.integration
+
+RICE = line(sku="rice", name="大米", qty="2", unit_price="50.00")
+OIL = line(sku="oil", name="花生油", qty="1", unit_price="80.00")
+
+
+async def export(members, headers, member_id: str):
+    return await members.get(f"/v1/members/{member_id}/export", headers=headers)
+
+
+async def test_a_member_exports_profile_consents_purchases_returns_and_who_read_their_data(members, env) -> None:
+    m = await register(members, env, phone="13911110000", email="me@example.com", consents={"sms": True})
+    me = env.auth(Role.MEMBER, member_id=m["id"])
+    await members.put(f"/v1/members/{m['id']}/consents/marketing_sms", json={"granted": False}, headers=me)
+    txn = await deliver_sale(members, card_no=m["card_no"], lines=[RICE, OIL])
+    refund = await deliver_refund(members, txn=txn, lines=[OIL])
+    await members.get(f"/v1/members/{m['id']}", headers=desk(env))
+
+    r = await export(members, me, m["id"])
+    assert r.status_code == 200, r.text
+    assert r.headers["content-disposition"] == f'attachment; filename="member-{m["id"]}.json"'
+    data = r.json()
+    assert data["profile"]["phone"] == "13911110000" and data["profile"]["email"] == "me@example.com"
+    assert [(c["purpose"], c["granted"], c["channel"]) for c in data["consents"]] == [
+        ("marketing_sms", True, "service_desk"), ("marketing_sms", False, "app")]
+    [purchase] = data["purchases"]
+    assert purchase["pos_txn_id"] == txn and [ln["name"] for ln in purchase["lines"]] == ["大米", "花生油"]
+    [ret] = data["returns"]
+    assert ret["refund_id"] == refund and Decimal(ret["amount"]) == Decimal("80.00") and ret["lines"][0]["sku"] == "oil"
+    assert [(a["actor"], a["purpose"]) for a in data["access_log"]] == [
+        ("test-service_desk", "members.register"), ("test-service_desk", "members.read")]
+
+
+async def test_the_export_includes_tracking_contacts_and_complaints(members, env) -> None:
+    m = await register(members, env)
+    async with members.app.state.sessions() as s, s.begin():
+        s.add(TrackingRecordRow(
+            tracked_on=date(2026, 11, 20), manager_id="am-1", store_id="S001", member_id=m["id"], contact="本人",
+            method="phone", rating=5, notes="满意", recorded_at=datetime(2026, 11, 20, 9, tzinfo=UTC),
+        ))
+        s.add(MemberComplaintRow(
+            complaint_id="C-1", member_id=m["id"], store_id="S001", category="product_quality", severity="high",
+            channel="service_desk", filed_at=datetime(2026, 11, 21, 9, tzinfo=UTC),
+        ))
+    data = (await export(members, env.auth(Role.ADMIN), m["id"])).json()
+    [contact] = data["tracking_contacts"]
+    assert (contact["manager_id"], contact["rating"], contact["notes"]) == ("am-1", 5, "满意")
+    [complaint] = data["complaints"]
+    assert complaint["complaint_id"] == "C-1" and complaint["resolved_at"] is None
+
+
+async def test_an_export_is_itself_logged(members, env) -> None:
+    m = await register(members, env)
+    await export(members, env.auth(Role.ADMIN), m["id"])
+    log = (await members.get("/v1/privacy/access-log", params={"member_id": m["id"]}, headers=env.auth(Role.ADMIN))).json()
+    assert (log["items"][0]["actor"], log["items"][0]["purpose"]) == ("test-admin", "members.export")
+
+
+async def test_only_the_member_themself_or_an_admin_may_export(members, env) -> None:
+    m = await register(members, env)
+    other = await register(members, env)
+    for headers in (desk(env), env.auth(Role.STORE_MANAGER, store_id="S001"), env.auth(Role.MARKETING),
+                    env.auth(Role.MEMBER, member_id=other["id"])):
+        assert (await export(members, headers, m["id"])).status_code == 403
+    assert (await export(members, env.auth(Role.ADMIN), "no-such-member")).status_code == 404

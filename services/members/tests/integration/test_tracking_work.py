@@ -1,0 +1,173 @@
+"""Account managers' tracking queue, daily feedback forms and reports, and their evaluation."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import update
+from sqlmodel import select
+
+from members.adapters.tables import MemberRow
+from members.adapters.tables.analytics import MemberValueRow
+from members.adapters.tables.privacy import AccessLogRow
+from shared.auth import Role
+from tests.support.factories import spend_line, staff_body
+from tests.support.members import deliver_sale, register
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
+
+
+def admin(env) -> dict[str, str]:
+    return env.auth(Role.ADMIN)
+
+
+def as_manager(env, manager_id: str, store: str = "S001") -> dict[str, str]:
+    return {"Authorization": f"Bearer {env.issuer.mint(manager_id, Role.ACCOUNT_MANAGER, store_id=store)}"}
+
+
+def store_manager(env, store: str = "S001") -> dict[str, str]:
+    return env.auth(Role.STORE_MANAGER, store_id=store)
+
+
+async def manager_for(members, env, community: str, **fields) -> tuple[dict, str]:
+    """An account manager covering a community; returns the manager and the community id."""
+    seed = await register(members, env, community=community)
+    r = await members.post("/v1/staff", json=staff_body(**fields), headers=admin(env))
+    assert r.status_code == 201, r.text
+    manager = r.json()
+    r = await members.put(f"/v1/staff/{manager['id']}/communities/{seed['community_id']}", headers=admin(env))
+    assert r.status_code == 200, r.text
+    return manager, seed["community_id"]
+
+
+async def vip(members, env, community: str, bought_at: datetime, amount: str = "5000.00") -> dict:
+    m = await register(members, env, community=community)
+    await deliver_sale(members, card_no=m["card_no"], lines=[spend_line(amount)], occurred_at=bought_at)
+    return m
+
+
+async def test_the_queue_lists_a_managers_vips_most_recent_purchase_first(members, env) -> None:
+    manager, _ = await manager_for(members, env, "丽景湾", id="am-queue")
+    older = await vip(members, env, "丽景湾", NOW - timedelta(days=40))
+    recent = await vip(members, env, "丽景湾", NOW - timedelta(days=2))
+    middle = await vip(members, env, "丽景湾", NOW - timedelta(days=10))
+    async with members.app.state.sessions() as s, s.begin():
+        s.add(MemberValueRow(member_id=older["id"], as_of=NOW, window_days=365, churn_risk="high"))
+    r = await members.get("/v1/tracking/queue", params={"as_of": NOW.isoformat()}, headers=as_manager(env, "am-queue"))
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    assert [i["member_id"] for i in items] == [recent["id"], middle["id"], older["id"]]
+    assert [i["days_since_last_purchase"] for i in items] == [2, 10, 40]
+    assert [i["churn_risk"] for i in items] == ["unknown", "unknown", "high"]
+    assert items[0]["phone"] == recent["phone"] and not items[0]["phone_masked"]
+    assert r.json()["manager_id"] == manager["id"]
+    async with members.app.state.sessions() as s:
+        reads = (await s.exec(select(AccessLogRow).where(AccessLogRow.actor == "am-queue"))).all()
+    assert {(a.member_id, a.fields, a.purpose) for a in reads} == {
+        (m["id"], "phone", "tracking_queue") for m in (older, recent, middle)
+    }
+
+
+async def test_who_may_see_which_queue(members, env) -> None:
+    await manager_for(members, env, "甲小区", id="am-one")
+    await manager_for(members, env, "乙小区", id="am-far", store_id="S002")
+    url = "/v1/tracking/queue"
+    assert (await members.get(url, params={"manager_id": "am-far"}, headers=as_manager(env, "am-one"))).status_code == 403
+    assert (await members.get(url, params={"manager_id": "am-one"}, headers=store_manager(env))).status_code == 200
+    assert (await members.get(url, params={"manager_id": "am-far"}, headers=store_manager(env))).status_code == 403
+    r = await members.get(url, headers=store_manager(env))
+    assert r.status_code == 422 and "manager_id" in r.json()["detail"]
+    assert (await members.get(url, params={"manager_id": "am-one"}, headers=env.auth(Role.MARKETING))).status_code == 403
+
+
+async def test_a_manager_records_tracking_for_their_own_customers_only(members, env) -> None:
+    await manager_for(members, env, "天水苑", id="am-t")
+    await manager_for(members, env, "地山苑", id="am-u")
+    mine = await vip(members, env, "天水苑", NOW)
+    theirs = await vip(members, env, "地山苑", NOW)
+    record = {"tracked_on": "2026-11-20", "member_id": mine["id"], "contact": "本人", "method": "phone", "rating": 4,
+              "notes": "满意，下月再来"}
+    r = await members.post("/v1/tracking/records", json=record, headers=as_manager(env, "am-t"))
+    assert r.status_code == 201, r.text
+    assert r.json()["store_id"] == "S001" and r.json()["community_id"] == mine["community_id"]
+    r = await members.post("/v1/tracking/records", json={**record, "member_id": theirs["id"]}, headers=as_manager(env, "am-t"))
+    assert r.status_code == 403 and "member_id" in r.json()["detail"]
+    r = await members.post("/v1/tracking/records", json=record, headers=as_manager(env, "am-not-in-directory"))
+    assert r.status_code == 403 and "staff directory" in r.json()["detail"]
+    r = await members.post("/v1/tracking/records", json={**record, "member_id": "nobody"}, headers=as_manager(env, "am-t"))
+    assert r.status_code == 404
+    future = (date.today() + timedelta(days=2)).isoformat()
+    r = await members.post("/v1/tracking/records", json={**record, "tracked_on": future}, headers=as_manager(env, "am-t"))
+    assert r.status_code == 422 and "tracked_on" in r.json()["detail"]
+    r = await members.post("/v1/tracking/records", json=record, headers=store_manager(env))
+    assert r.status_code == 403
+    queue = (await members.get("/v1/tracking/queue", headers=as_manager(env, "am-t"))).json()
+    assert queue["items"][0]["last_tracked_on"] == "2026-11-20"
+
+
+@pytest.mark.parametrize(("field", "value"), [("method", "fax"), ("rating", 6), ("rating", 0), ("contact", " ")])
+async def test_bad_tracking_records_are_422_naming_the_field(members, env, field, value) -> None:
+    record = {"tracked_on": "2026-11-20", "member_id": "m", "contact": "本人", "method": "sms", "rating": 3}
+    r = await members.post("/v1/tracking/records", json={**record, field: value}, headers=as_manager(env, "am-x"))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", field]
+
+
+async def test_the_daily_report_goes_to_the_store_manager_as_json_csv_and_a_printable_page(members, env) -> None:
+    await manager_for(members, env, "春晓苑", id="am-r1", name="王芳")
+    await manager_for(members, env, "秋实苑", id="am-r2", name="赵强")
+    a = await vip(members, env, "春晓苑", NOW)
+    b = await vip(members, env, "秋实苑", NOW)
+    for manager, member, method in (("am-r1", a, "home_visit"), ("am-r2", b, "wechat")):
+        body = {"tracked_on": "2026-11-20", "member_id": member["id"], "contact": "家属", "method": method, "rating": 5,
+                "notes": "=送货上门"}
+        assert (await members.post("/v1/tracking/records", json=body, headers=as_manager(env, manager))).status_code == 201
+    url = "/v1/tracking/reports/daily"
+    day = {"date": "2026-11-20"}
+    report = (await members.get(url, params=day, headers=store_manager(env))).json()
+    assert [(r["manager_name"], r["customer_name"], r["method"]) for r in report["records"]] == [
+        ("王芳", a["name"], "home_visit"), ("赵强", b["name"], "wechat"),
+    ]
+    own = (await members.get(url, params=day, headers=as_manager(env, "am-r2"))).json()
+    assert [r["member_id"] for r in own["records"]] == [b["id"]]
+    csv = await members.get(url, params={**day, "format": "csv"}, headers=store_manager(env))
+    assert csv.headers["content-type"].startswith("text/csv") and csv.text.startswith("\ufeff日期 Date,")
+    assert "上门 Home visit" in csv.text and "'=送货上门" in csv.text  # a formula-looking note is defused
+    page = await members.get(url, params={**day, "format": "html"}, headers=store_manager(env))
+    assert page.headers["content-type"].startswith("text/html") and "@media print" in page.text and "王芳" in page.text
+    assert (await members.get(url, params=day, headers=store_manager(env, "S002"))).json()["records"] == []
+    assert (await members.get(url, params={**day, "store_id": "S001"}, headers=store_manager(env, "S002"))).status_code == 403
+    assert (await members.get(url, params={"date": "20-11-2026"}, headers=store_manager(env))).status_code == 422
+
+
+async def test_managers_are_ranked_monthly_and_the_lowest_of_the_quarter_is_flagged(members, env) -> None:
+    october = datetime(2026, 10, 15, 2, 0, tzinfo=UTC)
+    await manager_for(members, env, "东苑", id="am-east", name="东经理")
+    await manager_for(members, env, "西苑", id="am-west", name="西经理")
+    east = await vip(members, env, "东苑", october)
+    await deliver_sale(members, card_no=east["card_no"], lines=[spend_line("1000.00")], occurred_at=october)
+    west = await vip(members, env, "西苑", october, amount="6000.00")
+    await deliver_sale(members, card_no=west["card_no"], lines=[spend_line("900.00")], occurred_at=datetime(2026, 11, 2, tzinfo=UTC))
+    await register(members, env, community="东苑")
+    async with members.app.state.sessions() as s, s.begin():
+        await s.exec(update(MemberRow).values(created_at=october))  # everyone registered in October
+    r = await members.get("/v1/evaluations/managers/monthly", params={"month": "2026-10"}, headers=store_manager(env))
+    assert r.status_code == 200, r.text
+    ranking = r.json()["stores"]["S001"]
+    # east: 2 purchases averaging 3000, 3 new customers (seed, VIP, one more); west: 6000 and 2.
+    assert [(m["manager_id"], m["average_purchase"], m["new_customers"], m["rank"]) for m in ranking] == [
+        ("am-west", "6000.00", 2, 1), ("am-east", "3000.00", 3, 2),
+    ]
+    assert not any(m["flagged"] for m in ranking)
+    quarter = (await members.get("/v1/evaluations/managers/quarterly", params={"quarter": "2026-Q4"}, headers=admin(env))).json()
+    assert [(m["manager_id"], m["flagged"]) for m in quarter["stores"]["S001"]] == [("am-west", False), ("am-east", True)]
+    assert quarter["stores"]["S001"][0]["purchases"] == 2  # November's sale counts in the quarter
+    csv = await members.get("/v1/evaluations/managers/quarterly", params={"quarter": "2026-Q4", "format": "csv"}, headers=store_manager(env))
+    assert csv.text.startswith("\ufeff门店 Store,排名 Rank") and "东经理" in csv.text
+    forbidden = await members.get("/v1/evaluations/managers/monthly", params={"month": "2026-10", "store_id": "S001"},
+                                  headers=store_manager(env, "S002"))
+    assert forbidden.status_code == 403
+    bad = await members.get("/v1/evaluations/managers/monthly", params={"month": "2026-13"}, headers=admin(env))
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "month"]
+    assert (await members.get("/v1/evaluations/managers/monthly", params={"month": "2026-10"},
+                              headers=as_manager(env, "am-east"))).status_code == 403

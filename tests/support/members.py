@@ -1,0 +1,85 @@
+"""Driving the members service in tests: register customers, hand it POS events as the broker would."""
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from sqlmodel import select
+
+from shared.auth import Role
+from shared.events import contracts as c
+from shared.events.envelope import new_event, sale_event_id
+from shared.events.registry import PURCHASE_MADE, PURCHASE_REFUNDED
+from shared.outbox import OutboxRecord
+from shared.pseudonyms import phone_hmac
+from tests.support.factories import line, member_body
+from tests.support.platform import PEPPER, TestEnv, service
+
+SALE_TIME = datetime(2026, 11, 23, 2, 15, tzinfo=UTC)
+
+
+@pytest.fixture
+async def members(env: TestEnv, database_factory):
+    """The members service alone on the test's backend; its app is at `members.app`."""
+    from members.config import Settings
+    from members.main import create_app
+
+    async with service(create_app(env.settings(Settings, await database_factory("members")))) as client:
+        yield client
+
+
+def desk(env: TestEnv) -> dict[str, str]:
+    return env.auth(Role.SERVICE_DESK, store_id="S001")
+
+
+async def register(members, env: TestEnv, **fields) -> dict:
+    r = await members.post("/v1/members", json=member_body(**fields), headers=desk(env))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def deliver_sale(members, *, card_no: str | None = None, phone: str | None = None, total_qty: str = "2",
+                       store: str = "S001", txn: str | None = None, event_id: str | None = None,
+                       lines: list[dict] | None = None, occurred_at: datetime | None = None) -> str:
+    """Hands a purchase-made event to the consumer's exactly-once path, as the broker would."""
+    txn = txn or f"T-{uuid.uuid4().hex[:8]}"
+    customer = None
+    if card_no:
+        customer = c.CustomerRef(card_no=card_no)
+    elif phone:
+        customer = c.CustomerRef(phone_hmac=phone_hmac(phone, PEPPER))
+    lines = [c.SaleLine.model_validate(ln) for ln in (lines or [line(qty=total_qty)])]
+    sale = c.PurchaseMadeV1(
+        store_id=store, pos_txn_id=txn, occurred_at=occurred_at or SALE_TIME, customer=customer,
+        lines=lines, total=sum((ln.amount for ln in lines), Decimal("0.00")), payment="wechat",
+    )
+    envelope = new_event(PURCHASE_MADE, sale, source="test/pos", event_id=event_id or sale_event_id(store, txn))
+    consumer = members.app.state.consumer
+    await consumer.apply_batch([consumer.delivery(envelope)])
+    return txn
+
+
+async def outbox(members, event_type: str) -> list[OutboxRecord]:
+    async with members.app.state.sessions() as s:
+        return list((await s.exec(select(OutboxRecord).where(OutboxRecord.event_type == event_type))).all())
+
+
+
+
+async def deliver_refund(members, *, txn: str, lines: list[dict], store: str = "S001", refund_id: str | None = None,
+                         card_no: str | None = None, event_id: str | None = None,
+                         occurred_at: datetime | None = None) -> str:
+    """Hands a purchase-refunded event to the consumer, as the broker would; returns the refund id."""
+    refund_id = refund_id or f"R-{uuid.uuid4().hex[:8]}"
+    sale_lines = [c.SaleLine.model_validate(ln) for ln in lines]
+    refund = c.PurchaseRefundedV1(
+        store_id=store, refund_id=refund_id, pos_txn_id=txn, occurred_at=occurred_at or SALE_TIME,
+        customer=c.CustomerRef(card_no=card_no) if card_no else None, lines=sale_lines,
+        amount=sum((ln.amount for ln in sale_lines), Decimal("0.00")),
+    )
+    envelope = new_event(PURCHASE_REFUNDED, refund, source="test/pos",
+                         event_id=event_id or sale_event_id(store, refund_id, "refund"))
+    consumer = members.app.state.consumer
+    await consumer.apply_batch([consumer.delivery(envelope)])
+    return refund_id
