@@ -1,10 +1,36 @@
+from decimal import Decimal
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
+from pydantic import Field
+
+from points.domain.entitlements import DEFAULT_VISITS_BY_MILESTONE
+from points.domain.expiry import ExpiryPolicy
 from shared.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
     service_name: str = "points"
+    # The chain's local time: "end of the year" and business dates are taken here.
+    business_timezone: str = "Asia/Shanghai"
+    # Points earned in year Y expire at the end of year Y + expiry_years_after.
+    expiry_years_after: int = Field(default=1, ge=0, le=10)
+    # Members are warned (crm.points.points_expiring.v1) this many days before their points expire.
+    expiry_warning_days: int = Field(default=30, ge=0, le=366)
+    expiry_job_every_s: float = 6 * 3600.0
+    bulk_bonus_job_every_s: float = 60.0
+    # Lifetime spend milestone (yuan) -> total free home visits to collect leftover materials.
+    leftover_visits_by_milestone: dict[Decimal, int] = Field(default_factory=lambda: dict(DEFAULT_VISITS_BY_MILESTONE))
+    # Largest member list one bulk bonus may carry.
+    bulk_bonus_max_members: int = 20_000
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.business_timezone)
+
+    @property
+    def expiry_policy(self) -> ExpiryPolicy:
+        return ExpiryPolicy(years_after=self.expiry_years_after, warning_days=self.expiry_warning_days)
 
 
 @lru_cache

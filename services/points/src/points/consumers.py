@@ -1,10 +1,31 @@
 """Event type -> handler map of the points service."""
 
-from points.service_layer import handlers
-from shared.consumer import Handler
-from shared.events.registry import MEMBER_REGISTERED, PURCHASE_ATTRIBUTED
+from collections.abc import Mapping
+from decimal import Decimal
 
-HANDLERS: dict[str, Handler] = {
-    MEMBER_REGISTERED: handlers.on_member_registered,
-    PURCHASE_ATTRIBUTED: handlers.on_purchase_attributed,
-}
+from points.domain.entitlements import DEFAULT_VISITS_BY_MILESTONE
+from points.service_layer import compensation, earning, entitlements
+from shared.consumer import BatchHandler, Handler
+from shared.events.registry import (
+    COMPLAINT_RESOLVED,
+    MEMBER_REGISTERED,
+    PURCHASE_ATTRIBUTED,
+    RETURN_ATTRIBUTED,
+    SPEND_MILESTONE_REACHED,
+)
+
+
+def handlers(visits_by_milestone: Mapping[Decimal, int] = DEFAULT_VISITS_BY_MILESTONE) -> dict[str, Handler]:
+    return {
+        MEMBER_REGISTERED: earning.on_member_registered,
+        PURCHASE_ATTRIBUTED: earning.on_purchase_attributed,
+        RETURN_ATTRIBUTED: earning.on_return_attributed,
+        SPEND_MILESTONE_REACHED: entitlements.milestone_handler(visits_by_milestone),
+        COMPLAINT_RESOLVED: compensation.on_complaint_resolved,
+    }
+
+
+HANDLERS = handlers()
+
+# Sales arrive by the thousand after an outage: booked a run at a time (see service_layer/earning).
+BATCH_HANDLERS: dict[str, BatchHandler] = {PURCHASE_ATTRIBUTED: earning.on_purchases_attributed}

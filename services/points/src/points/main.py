@@ -1,23 +1,34 @@
-"""Points service: the points card ledger."""
+"""Points service: the points card (积分卡) ledger, earning rules, gifts and service entitlements."""
 
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from points.api.routes import accounts
+from points.api import errors
+from points.api.routes import accounts, adjustments, catalogue, entitlements, jobs, redemptions, rules
 from points.config import Settings, get_settings
-from points.consumers import HANDLERS
+from points.consumers import BATCH_HANDLERS, handlers
+from points.jobs import scheduled_jobs
 from shared.service import ServiceSpec, build_service_app
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return build_service_app(
-        settings or get_settings(),
+    settings = settings or get_settings()
+    app = build_service_app(
+        settings,
         ServiceSpec(
             title="CRM points",
-            description="Points card (积分卡) ledger: earning from sales, balances and history.",
-            routers=[accounts.router],
-            handlers=HANDLERS,
+            description="Points card (积分卡): ledger, earning rules, returns, gift catalogue and register, "
+            "service entitlements, adjustments and expiry.",
+            routers=[
+                accounts.router, rules.router, catalogue.router, redemptions.router, entitlements.router,
+                adjustments.router, jobs.router,
+            ],
+            handlers=handlers(settings.leftover_visits_by_milestone),
+            batch_handlers=BATCH_HANDLERS,
             migrations=Path(__file__).parent / "migrations",
+            jobs=scheduled_jobs(settings),
         ),
     )
+    errors.install(app)
+    return app

@@ -1,60 +1,152 @@
-"""Loads and saves points accounts."""
+"""Loads and saves points accounts, one or many at a time.
 
+Accounts are read as plain columns (no ORM identity map) and written with multi-row statements, so
+a batch of a thousand sales costs a handful of round trips. Rows are locked (`FOR UPDATE` on
+PostgreSQL, the write lock of `BEGIN IMMEDIATE` on SQLite) in member-id order, so two transactions
+never book on a stale balance and never deadlock on each other.
+"""
+
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlmodel import select
+from sqlalchemy import any_, bindparam, insert, select, text, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from points.adapters.tables import AccountRow, LedgerRow
 from points.domain.model import EntryType, PointsAccount
+from shared.columns import ScaledDecimal, UtcDateTime
+
+ACCOUNTS = AccountRow.__table__  # type: ignore[attr-defined]
+LEDGER = LedgerRow.__table__  # type: ignore[attr-defined]
+
+
+def insert_ignoring_duplicates(session: AsyncSession, table):
+    """INSERT ... ON CONFLICT DO NOTHING in the session's dialect: concurrent openers both succeed."""
+    dialect = session.bind.dialect.name  # type: ignore[union-attr]
+    return (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)).on_conflict_do_nothing()
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.bind.dialect.name == "postgresql"  # type: ignore[union-attr]
+
+
+def one_of(session: AsyncSession, column, values: Iterable[str]):
+    """`column IN values`; on PostgreSQL as `= ANY(array)`: one parameter instead of one per value,
+    which matters when a batch looks up thousands of sales or members."""
+    values = list(values)
+    if _is_postgres(session):
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
+
+
+async def insert_rows(session: AsyncSession, table, rows: list[dict]) -> None:
+    """Many rows into one table. On PostgreSQL through COPY on the transaction's own connection:
+    no per-row statement parameters to build, which is most of the CPU a booked sale costs."""
+    if not rows:
+        return
+    if not _is_postgres(session):
+        await session.exec(insert(table), params=rows)
+        return
+    columns = list(rows[0])
+    dialect = session.bind.dialect  # type: ignore[union-attr]
+    # Column types like Money (fen) and UtcDateTime convert values on the way in; COPY bypasses
+    # SQLAlchemy, so they are applied here.
+    convert = [
+        table.c[name].type.process_bind_param if isinstance(table.c[name].type, ScaledDecimal | UtcDateTime) else None
+        for name in columns
+    ]
+    records = [
+        tuple(fn(row[name], dialect) if fn else row[name] for name, fn in zip(columns, convert, strict=True)) for row in rows
+    ]
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    await raw.driver_connection.copy_records_to_table(table.name, records=records, columns=columns)  # type: ignore[union-attr]
 
 
 class AccountRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        # Rows loaded (and locked) by get(), so save() updates them without selecting again.
-        self._rows: dict[str, AccountRow] = {}
 
-    async def get(self, member_id: str, *, source_refs: list[str] | None = None) -> PointsAccount | None:
-        # Row lock on PostgreSQL so two transactions cannot book on stale balances.
-        row = (await self.session.exec(select(AccountRow).where(AccountRow.member_id == member_id).with_for_update())).first()
-        if row is None:
-            return None
-        self._rows[member_id] = row
-        booked: set[tuple[EntryType, str]] = set()
-        if source_refs:
-            found = await self.session.exec(
-                select(LedgerRow.entry_type, LedgerRow.source_ref).where(
-                    LedgerRow.member_id == member_id, LedgerRow.source_ref.in_(source_refs)  # type: ignore[attr-defined]
+    async def open(self, member_ids: Iterable[str], *, channel: str = "retail", card_no: str | None = None) -> None:
+        now = datetime.now(UTC)
+        rows = [
+            {"member_id": m, "channel": channel, "card_no": card_no, "balance": 0, "opened_at": now, "updated_at": now}
+            for m in member_ids
+        ]
+        if rows:
+            await self.session.exec(insert_ignoring_duplicates(self.session, ACCOUNTS), params=rows)
+
+    async def lock_many(
+        self, member_ids: Iterable[str], *, open_missing: bool = True, booked: Iterable[tuple[EntryType, str]] = ()
+    ) -> dict[str, PointsAccount]:
+        """The accounts of these members, locked; missing ones are opened first (retail channel)."""
+        ids = sorted(set(member_ids))
+        if not ids:
+            return {}
+        if open_missing:
+            await self.open(ids)
+        found = await self.session.exec(
+            select(ACCOUNTS.c.member_id, ACCOUNTS.c.channel, ACCOUNTS.c.balance)
+            .where(one_of(self.session, ACCOUNTS.c.member_id, ids))
+            .order_by(ACCOUNTS.c.member_id)
+            .with_for_update()
+        )
+        accounts = {m: PointsAccount(member_id=m, channel=ch, balance=bal) for m, ch, bal in found}
+        wanted = [(kind.value, ref) for kind, ref in booked]
+        if wanted and accounts:
+            hits = await self.session.exec(
+                select(LEDGER.c.member_id, LEDGER.c.entry_type, LEDGER.c.source_ref).where(
+                    LEDGER.c.member_id.in_(list(accounts)),
+                    tuple_(LEDGER.c.entry_type, LEDGER.c.source_ref).in_(wanted),
                 )
             )
-            booked = {(EntryType(kind), ref) for kind, ref in found}
-        return PointsAccount(member_id=row.member_id, channel=row.channel, balance=row.balance, booked_sources=booked)
+            for member_id, kind, ref in hits:
+                accounts[member_id].booked_sources.add((EntryType(kind), ref))
+        return accounts
 
-    async def get_or_open(self, member_id: str, *, channel: str = "retail", source_refs: list[str] | None = None) -> PointsAccount:
-        account = await self.get(member_id, source_refs=source_refs)
-        if account is not None:
-            return account
-        now = datetime.now(UTC)
-        row = AccountRow(member_id=member_id, channel=channel, balance=0, opened_at=now, updated_at=now)
-        self.session.add(row)
-        await self.session.flush()
-        self._rows[member_id] = row
-        return PointsAccount(member_id=member_id, channel=channel)
+    async def lock(
+        self, member_id: str, *, open_missing: bool = True, booked: Iterable[tuple[EntryType, str]] = ()
+    ) -> PointsAccount | None:
+        return (await self.lock_many([member_id], open_missing=open_missing, booked=booked)).get(member_id)
 
-    async def save(self, account: PointsAccount) -> None:
+    async def save(self, *accounts: PointsAccount) -> None:
+        await self.save_many(accounts)
+
+    async def save_many(self, accounts: Iterable[PointsAccount]) -> None:
         now = datetime.now(UTC)
-        row = self._rows[account.member_id]
-        row.balance = account.balance
-        row.channel = account.channel
-        row.updated_at = now
-        self.session.add(row)
-        for entry in account.new_entries:
-            self.session.add(
-                LedgerRow(
-                    member_id=account.member_id, entry_type=entry.entry_type.value, points=entry.points,
-                    balance_after=entry.balance_after, reason=entry.reason, source_ref=entry.source_ref,
-                    source_event_id=entry.source_event_id, occurred_at=entry.occurred_at, booked_at=now,
-                )
+        changed = [a for a in accounts if a.new_entries]
+        if not changed:
+            return
+        if _is_postgres(self.session):  # one statement for the whole batch
+            await self.session.exec(
+                text(
+                    "UPDATE points_account AS a SET balance = v.balance, updated_at = :now"
+                    " FROM unnest(CAST(:ids AS varchar[]), CAST(:balances AS integer[])) AS v(member_id, balance)"
+                    " WHERE a.member_id = v.member_id"
+                ),
+                params={"ids": [a.member_id for a in changed], "balances": [a.balance for a in changed], "now": now},
             )
-        account.new_entries.clear()
+        else:
+            await self.session.exec(
+                update(ACCOUNTS)
+                .where(ACCOUNTS.c.member_id == bindparam("m"))
+                .values(balance=bindparam("b"), updated_at=bindparam("u")),
+                params=[{"m": a.member_id, "b": a.balance, "u": now} for a in changed],
+            )
+        await insert_rows(
+            self.session,
+            LEDGER,
+            [
+                {
+                    "member_id": a.member_id, "entry_type": e.entry_type.value, "points": e.points,
+                    "balance_after": e.balance_after, "reason": e.reason[:200], "source_ref": e.source_ref,
+                    "source_event_id": e.source_event_id, "staff_id": e.staff_id, "job_id": e.job_id,
+                    "occurred_at": e.occurred_at, "booked_at": now,
+                }
+                for a in changed
+                for e in a.new_entries
+            ],
+        )
+        for a in changed:
+            a.new_entries.clear()

@@ -1,16 +1,26 @@
-"""Response bodies of the points API."""
+"""Request and response bodies of the points API."""
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from shared.events.contracts import Channel, StoreId
+from shared.money import Money
+
+Reason = Field(min_length=3, max_length=200, description="Why; shown in the ledger and the audit trail")
 
 
 class LedgerEntryPublic(BaseModel):
+    id: int
     entry_type: str
     points: int
     balance_after: int
     reason: str
     source_ref: str
+    source_event_id: str | None
+    staff_id: str | None
+    job_id: str | None
     occurred_at: datetime
     booked_at: datetime
 
@@ -19,5 +29,197 @@ class AccountPublic(BaseModel):
     member_id: str
     channel: str
     balance: int
+    redemptions_blocked: bool = Field(description="True while a return has left the balance below zero")
     opened_at: datetime
     entries: list[LedgerEntryPublic]
+
+
+class LedgerPage(BaseModel):
+    member_id: str
+    entries: list[LedgerEntryPublic]
+    next_before_id: int | None = Field(description="Pass as before_id for the next (older) page")
+
+
+class EarningRuleIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "effective_from": "2027-01-01T00:00:00+08:00", "points_per_yuan": "1",
+                "channel_rates": {"partner": "1.2"}, "store_rates": {"S003": "0.5"},
+                "category_multipliers": {"fresh": "2"}, "excluded_categories": ["tobacco"],
+                "min_sale_amount": "10.00", "reason": "2027 rules approved by the board",
+            }
+        }
+    )
+
+    effective_from: AwareDatetime = Field(description="Not in the past: booked sales keep the rules they were booked with")
+    points_per_yuan: Decimal = Field(default=Decimal(1), gt=0, max_digits=8, decimal_places=4)
+    channel_rates: dict[Channel, Decimal] = Field(default_factory=dict)
+    store_rates: dict[str, Decimal] = Field(default_factory=dict)
+    category_multipliers: dict[str, Decimal] = Field(default_factory=dict)
+    excluded_categories: list[str] = Field(default_factory=list, description="Categories that earn nothing")
+    min_sale_amount: Money = Decimal("0.00")
+    reason: str = Reason
+
+    @model_validator(mode="after")
+    def _rates_are_sane(self) -> "EarningRuleIn":
+        # A multiplier of 0 excludes a category; a rate of 0 would silently switch earning off.
+        checks = (("channel_rates", self.channel_rates, False), ("store_rates", self.store_rates, False),
+                  ("category_multipliers", self.category_multipliers, True))
+        for name, rates, zero_ok in checks:
+            for key, value in rates.items():
+                if value < 0 or (value == 0 and not zero_ok) or value > 100 or value != value.quantize(Decimal("0.0001")):
+                    raise ValueError(f"{name}.{key}: {value} must be {'0 or more' if zero_ok else 'above 0'}, "
+                                     "at most 100, with at most 4 decimals")
+        return self
+
+
+class EarningRulePublic(BaseModel):
+    version: int
+    effective_from: datetime
+    points_per_yuan: Decimal
+    channel_rates: dict[str, Decimal]
+    store_rates: dict[str, Decimal]
+    category_multipliers: dict[str, Decimal]
+    min_sale_amount: Decimal
+    reason: str
+    created_by: str
+    created_at: datetime
+
+
+class PreviewLine(BaseModel):
+    sku: str = Field(default="", max_length=64)
+    category: str = Field(default="", max_length=64)
+    amount: Money
+
+
+class PreviewIn(BaseModel):
+    store_id: str = StoreId
+    occurred_at: AwareDatetime | None = Field(default=None, description="Defaults to now")
+    card_no: str | None = Field(default=None, pattern=r"^[0-9A-Za-z]{4,32}$", description="The swiped points card")
+    channel: Channel | None = Field(default=None, description="Used when no card is given; retail by default")
+    lines: list[PreviewLine] = Field(min_length=1, max_length=500)
+
+
+class PreviewOut(BaseModel):
+    points: int
+    eligible_amount: Decimal
+    rate: Decimal
+    rule_version: int
+    channel: str
+    below_minimum: bool
+    member_known: bool
+
+
+class GiftIn(BaseModel):
+    name_zh: str = Field(min_length=1, max_length=100)
+    name_en: str = Field(min_length=1, max_length=100)
+    prices: dict[Channel, int] = Field(min_length=1, description="Points per channel")
+    active_from: AwareDatetime | None = None
+    active_until: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _valid(self) -> "GiftIn":
+        for channel, points in self.prices.items():
+            if points <= 0:
+                raise ValueError(f"prices.{channel}: a gift costs a positive number of points")
+        if self.active_from and self.active_until and self.active_until <= self.active_from:
+            raise ValueError("active_until must be after active_from")
+        return self
+
+
+class GiftPublic(GiftIn):
+    gift_id: str
+
+
+class StockIn(BaseModel):
+    quantity: int = Field(ge=0, le=1_000_000, description="Units counted at the store")
+
+
+class StockPublic(BaseModel):
+    gift_id: str
+    store_id: str
+    quantity: int
+    updated_at: datetime
+
+
+class RedemptionIn(BaseModel):
+    member_id: str = Field(min_length=1, max_length=36)
+    gift_id: str = Field(min_length=1, max_length=64)
+    store_id: str = StoreId
+
+
+class CancelIn(BaseModel):
+    reason: str = Reason
+
+
+class RedemptionPublic(BaseModel):
+    redemption_id: str
+    member_id: str
+    gift_id: str
+    store_id: str
+    channel: str
+    points: int
+    status: str
+    staff_id: str
+    redeemed_at: datetime
+    handed_over_at: datetime | None
+    handed_over_by: str | None
+    cancelled_at: datetime | None
+    cancelled_by: str | None
+    cancel_reason: str | None
+
+
+class EntitlementUseIn(BaseModel):
+    used_on: date = Field(description="Date of the visit")
+    store_id: str = StoreId
+
+
+class EntitlementUsePublic(BaseModel):
+    id: int
+    kind: str
+    used_on: date
+    store_id: str
+    staff_id: str
+    booked_at: datetime
+
+
+class EntitlementPublic(BaseModel):
+    kind: str
+    granted: int
+    used: int
+    remaining: int
+    uses: list[EntitlementUsePublic]
+
+
+class AdjustmentIn(BaseModel):
+    points: int = Field(ge=-10_000_000, le=10_000_000, description="Positive to add, negative to take away; never 0")
+    reason: str = Reason
+
+    @model_validator(mode="after")
+    def _not_zero(self) -> "AdjustmentIn":
+        if self.points == 0:
+            raise ValueError("points: an adjustment of zero changes nothing")
+        return self
+
+
+class BonusIn(BaseModel):
+    points: int = Field(gt=0, le=10_000_000)
+    reason: str = Reason
+
+
+class BulkBonusIn(BonusIn):
+    member_ids: list[str] = Field(min_length=1, description="Each member once; repeats are ignored")
+
+
+class BulkBonusPublic(BaseModel):
+    job_id: str
+    status: str
+    points: int
+    reason: str
+    total: int
+    booked: int
+    skipped: int
+    created_by: str
+    created_at: datetime
+    finished_at: datetime | None

@@ -1,15 +1,21 @@
 """The points account aggregate: an append-only ledger whose balance is the sum of its entries.
 
 Pure Python, no I/O: the service layer loads an account, calls these methods, and persists the
-new entries and the events they raise in one transaction.
+new entries (and the events they cause) in one transaction, so the stored balance always equals the
+sum of the stored ledger.
+
+Invariants:
+- an entry of a kind is booked at most once per source (a sale, a return, a redemption, a job run);
+- only a return may take the balance below zero: points already spent cannot be taken back, so the
+  account goes negative and redemptions are refused until it is back at zero;
+- every manual entry carries a reason.
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from enum import StrEnum
 
-from shared.money import whole_yuan
+from points.domain.exceptions import AlreadyBooked, RedemptionRefused
 
 
 class EntryType(StrEnum):
@@ -23,6 +29,16 @@ class EntryType(StrEnum):
 
 
 @dataclass(frozen=True)
+class Source:
+    """What caused an entry: `ref` is the business key (unique per kind), plus who or what did it."""
+
+    ref: str
+    event_id: str | None = None
+    staff_id: str | None = None
+    job_id: str | None = None
+
+
+@dataclass(frozen=True)
 class LedgerEntry:
     entry_type: EntryType
     points: int
@@ -31,10 +47,8 @@ class LedgerEntry:
     source_ref: str
     source_event_id: str | None
     occurred_at: datetime
-
-
-class AlreadyBooked(Exception):
-    """The ledger already holds an entry of this type for this source."""
+    staff_id: str | None = None
+    job_id: str | None = None
 
 
 @dataclass
@@ -45,23 +59,69 @@ class PointsAccount:
     booked_sources: set[tuple[EntryType, str]] = field(default_factory=set)
     new_entries: list[LedgerEntry] = field(default_factory=list)
 
-    def earn(self, points: int, *, reason: str, source_ref: str, source_event_id: str | None, at: datetime) -> LedgerEntry:
+    @property
+    def redemptions_blocked(self) -> bool:
+        return self.balance < 0
+
+    def earn(self, points: int, *, reason: str, source: Source, at: datetime) -> LedgerEntry:
         if points < 0:
             raise ValueError("earned points cannot be negative")
-        return self._book(EntryType.EARN, points, reason, source_ref, source_event_id, at)
+        return self._book(EntryType.EARN, points, reason, source, at)
 
-    def _book(
-        self, kind: EntryType, points: int, reason: str, source_ref: str, source_event_id: str | None, at: datetime
-    ) -> LedgerEntry:
-        if (kind, source_ref) in self.booked_sources:
-            raise AlreadyBooked(f"{kind} for {source_ref} is already in the ledger")
+    def reverse(self, points: int, *, reason: str, source: Source, at: datetime) -> LedgerEntry:
+        """Takes back points a returned sale earned, even below zero (they may be spent already)."""
+        if points < 0:
+            raise ValueError("reversed points are given as a positive number")
+        return self._book(EntryType.REVERSE, -points, reason, source, at)
+
+    def check_can_redeem(self, points: int) -> None:
+        if self.balance < 0:
+            raise RedemptionRefused(
+                f"balance is negative ({self.balance}) after a return; redemptions are blocked until it is back at zero"
+            )
+        if self.balance < points:
+            raise RedemptionRefused(f"balance {self.balance} is below the price of {points} points")
+
+    def redeem(self, points: int, *, reason: str, source: Source, at: datetime) -> LedgerEntry:
+        if points <= 0:
+            raise ValueError("a redemption costs a positive number of points")
+        self.check_can_redeem(points)
+        return self._book(EntryType.REDEEM, -points, reason, source, at)
+
+    def cancel_redeem(self, points: int, *, reason: str, source: Source, at: datetime) -> LedgerEntry:
+        if points <= 0:
+            raise ValueError("a cancelled redemption returns a positive number of points")
+        return self._book(EntryType.CANCEL_REDEEM, points, reason, source, at)
+
+    def adjust(self, points: int, *, reason: str, source: Source, at: datetime) -> LedgerEntry:
+        if points == 0:
+            raise ValueError("an adjustment of zero points changes nothing")
+        if points < 0 and self.balance + points < 0:
+            raise RedemptionRefused(f"adjustment of {points} would take the balance {self.balance} below zero")
+        return self._book(EntryType.ADJUST, points, reason, source, at)
+
+    def bonus(self, points: int, *, reason: str, source: Source, at: datetime) -> LedgerEntry:
+        if points <= 0:
+            raise ValueError("a bonus is a positive number of points")
+        return self._book(EntryType.BONUS, points, reason, source, at)
+
+    def expire(self, points: int, *, reason: str, source: Source, at: datetime) -> LedgerEntry:
+        if points <= 0 or points > self.balance:
+            raise ValueError(f"cannot expire {points} points of a balance of {self.balance}")
+        return self._book(EntryType.EXPIRE, -points, reason, source, at)
+
+    def has_booked(self, kind: EntryType, source_ref: str) -> bool:
+        return (kind, source_ref) in self.booked_sources
+
+    def _book(self, kind: EntryType, points: int, reason: str, source: Source, at: datetime) -> LedgerEntry:
+        if not reason.strip():
+            raise ValueError("every ledger entry needs a reason")
+        if (kind, source.ref) in self.booked_sources:
+            raise AlreadyBooked(f"{kind} for {source.ref} is already in the ledger")
         self.balance += points
-        entry = LedgerEntry(kind, points, self.balance, reason, source_ref, source_event_id, at)
-        self.booked_sources.add((kind, source_ref))
+        entry = LedgerEntry(
+            kind, points, self.balance, reason, source.ref, source.event_id, at, source.staff_id, source.job_id
+        )
+        self.booked_sources.add((kind, source.ref))
         self.new_entries.append(entry)
         return entry
-
-
-def points_for_sale(total: Decimal) -> int:
-    """Default earning rule: one point per whole yuan of the sale (floor per sale, not per line)."""
-    return whole_yuan(total)

@@ -1,4 +1,4 @@
-"""Read a member's points account and recent ledger entries."""
+"""A member's points account and ledger."""
 
 from typing import Annotated
 
@@ -6,30 +6,47 @@ from fastapi import APIRouter, HTTPException, Query, status
 from sqlmodel import select
 
 from points.adapters.tables import AccountRow, LedgerRow
-from points.api.schemas import AccountPublic, LedgerEntryPublic
-from shared.deps import StaffOrMemberDep, UowDep
+from points.api.access import ReaderDep, check_member_access
+from points.api.schemas import AccountPublic, LedgerEntryPublic, LedgerPage
+from shared.deps import UowDep
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 
 
-@router.get("/{member_id}")
-async def get_account(
-    member_id: str, uow: UowDep, principal: StaffOrMemberDep, entries: Annotated[int, Query(ge=0, le=200)] = 20
-) -> AccountPublic:
-    if principal.role == "member" and principal.member_id != member_id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "members may only read their own account")
+async def _account(uow, member_id: str) -> AccountRow:
     account = await uow.session.get(AccountRow, member_id)
     if account is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no points account for member {member_id}")
-    rows = (
-        await uow.session.exec(
-            select(LedgerRow).where(LedgerRow.member_id == member_id).order_by(LedgerRow.id.desc()).limit(entries)  # type: ignore[union-attr]
-        )
-    ).all()
+    return account
+
+
+async def _entries(uow, member_id: str, limit: int, before_id: int | None = None) -> list[LedgerEntryPublic]:
+    query = select(LedgerRow).where(LedgerRow.member_id == member_id)
+    if before_id is not None:
+        query = query.where(LedgerRow.id < before_id)  # type: ignore[operator]
+    rows = (await uow.session.exec(query.order_by(LedgerRow.id.desc()).limit(limit))).all()  # type: ignore[union-attr]
+    return [LedgerEntryPublic.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.get("/{member_id}", summary="Balance and the latest ledger entries")
+async def get_account(
+    member_id: str, uow: UowDep, principal: ReaderDep, entries: Annotated[int, Query(ge=0, le=200)] = 20
+) -> AccountPublic:
+    check_member_access(principal, member_id)
+    account = await _account(uow, member_id)
     return AccountPublic(
-        member_id=account.member_id,
-        channel=account.channel,
-        balance=account.balance,
-        opened_at=account.opened_at,
-        entries=[LedgerEntryPublic.model_validate(r, from_attributes=True) for r in rows],
+        member_id=account.member_id, channel=account.channel, balance=account.balance,
+        redemptions_blocked=account.balance < 0, opened_at=account.opened_at,
+        entries=await _entries(uow, member_id, entries),
     )
+
+
+@router.get("/{member_id}/ledger", summary="The whole ledger, newest first, page by page")
+async def get_ledger(
+    member_id: str, uow: UowDep, principal: ReaderDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100, before_id: Annotated[int | None, Query(ge=1)] = None,
+) -> LedgerPage:
+    check_member_access(principal, member_id)
+    await _account(uow, member_id)
+    entries = await _entries(uow, member_id, limit, before_id)
+    return LedgerPage(member_id=member_id, entries=entries, next_before_id=entries[-1].id if len(entries) == limit else None)

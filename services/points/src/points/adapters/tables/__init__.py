@@ -1,0 +1,32 @@
+"""Rows of the points database."""
+
+from points.adapters.tables.gifts import GiftPriceRow, GiftRow, GiftStockRow, RedemptionRow
+from points.adapters.tables.ledger import (
+    AccountRow,
+    EarningRuleRow,
+    ExpiryWarningRow,
+    LedgerRow,
+    PendingReturnRow,
+    SaleEarningRow,
+)
+from points.adapters.tables.services import (
+    BulkBonusItemRow,
+    BulkBonusJobRow,
+    EntitlementGrantRow,
+    EntitlementRow,
+    EntitlementUseRow,
+)
+
+TABLES = frozenset(
+    {
+        "points_account", "points_ledger", "sale_earning", "pending_return", "earning_rule", "expiry_warning",
+        "gift", "gift_price", "gift_stock", "gift_redemption",
+        "entitlement", "entitlement_grant", "entitlement_use", "bulk_bonus_job", "bulk_bonus_item",
+    }
+)
+
+__all__ = [
+    "TABLES", "AccountRow", "BulkBonusItemRow", "BulkBonusJobRow", "EarningRuleRow", "EntitlementGrantRow",
+    "EntitlementRow", "EntitlementUseRow", "ExpiryWarningRow", "GiftPriceRow", "GiftRow", "GiftStockRow",
+    "LedgerRow", "PendingReturnRow", "RedemptionRow", "SaleEarningRow",
+]

@@ -1,0 +1,62 @@
+"""Gift catalogue, stock per store, and the gift register (赠品发放登记)."""
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Column, Index
+from sqlmodel import Field, SQLModel
+
+from shared.columns import UtcDateTime
+
+
+class GiftRow(SQLModel, table=True):
+    __tablename__ = "gift"
+
+    gift_id: str = Field(primary_key=True, max_length=64)
+    name_zh: str = Field(max_length=100)
+    name_en: str = Field(max_length=100)
+    active_from: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    active_until: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class GiftPriceRow(SQLModel, table=True):
+    __tablename__ = "gift_price"
+
+    gift_id: str = Field(primary_key=True, max_length=64, foreign_key="gift.gift_id")
+    channel: str = Field(primary_key=True, max_length=16)
+    points: int
+
+
+class GiftStockRow(SQLModel, table=True):
+    __tablename__ = "gift_stock"
+    # The database refuses a negative stock even if a code path forgot the guarded update.
+    __table_args__ = (CheckConstraint("quantity >= 0", name="ck_gift_stock_not_negative"),)
+
+    gift_id: str = Field(primary_key=True, max_length=64, foreign_key="gift.gift_id")
+    store_id: str = Field(primary_key=True, max_length=32)
+    quantity: int = 0
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class RedemptionRow(SQLModel, table=True):
+    """One line of the gift register: reserved at redemption, then handed over or cancelled."""
+
+    __tablename__ = "gift_redemption"
+    __table_args__ = (Index("ix_redemption_store_time", "store_id", "redeemed_at"),)
+
+    redemption_id: str = Field(primary_key=True, max_length=36)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    request_hash: str = Field(max_length=64)
+    member_id: str = Field(max_length=36, index=True)
+    gift_id: str = Field(max_length=64)
+    store_id: str = Field(max_length=32)
+    channel: str = Field(max_length=16)
+    points: int
+    status: str = Field(max_length=16)
+    staff_id: str = Field(max_length=64)
+    redeemed_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    handed_over_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    handed_over_by: str | None = Field(default=None, max_length=64)
+    cancelled_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    cancelled_by: str | None = Field(default=None, max_length=64)
+    cancel_reason: str | None = Field(default=None, max_length=200)

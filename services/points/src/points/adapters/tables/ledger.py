@@ -1,0 +1,97 @@
+"""Accounts, the ledger, what each sale earned, returns waiting for their sale, earning rules."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from shared.columns import Money, UtcDateTime
+
+
+class AccountRow(SQLModel, table=True):
+    __tablename__ = "points_account"
+
+    member_id: str = Field(primary_key=True, max_length=36)
+    channel: str = Field(default="retail", max_length=16)
+    # The points card number, so a till can preview a basket by the card it just swiped.
+    card_no: str | None = Field(default=None, max_length=32, index=True)
+    balance: int = 0
+    opened_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class LedgerRow(SQLModel, table=True):
+    __tablename__ = "points_ledger"
+    __table_args__ = (
+        # The second line of defence against double booking, after dedupe by event id: one
+        # entry of a kind per source (e.g. one earn per POS sale), whatever event carried it.
+        UniqueConstraint("member_id", "entry_type", "source_ref", name="uq_ledger_source"),
+        Index("ix_ledger_member_time", "member_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: str = Field(max_length=36)
+    entry_type: str = Field(max_length=16)
+    points: int
+    balance_after: int
+    reason: str = Field(max_length=200)
+    source_ref: str = Field(max_length=200)
+    source_event_id: str | None = Field(default=None, max_length=200)
+    staff_id: str | None = Field(default=None, max_length=64)
+    job_id: str | None = Field(default=None, max_length=64)
+    occurred_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    booked_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class SaleEarningRow(SQLModel, table=True):
+    """What one sale earned and how much of it has been returned: the base of every reversal."""
+
+    __tablename__ = "sale_earning"
+
+    sale_ref: str = Field(primary_key=True, max_length=100)  # store_id/pos_txn_id
+    member_id: str = Field(max_length=36, index=True)
+    sale_event_id: str = Field(max_length=200, unique=True)
+    rule_version: int
+    eligible_amount: Decimal = Field(sa_column=Column(Money(), nullable=False))
+    points: int
+    returned_eligible: Decimal = Field(sa_column=Column(Money(), nullable=False))
+    reversed_points: int = 0
+    occurred_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class PendingReturnRow(SQLModel, table=True):
+    """A return whose sale has not been credited yet; applied when the sale's earn is booked."""
+
+    __tablename__ = "pending_return"
+
+    refund_ref: str = Field(primary_key=True, max_length=100)  # store_id/refund_id
+    sale_event_id: str = Field(max_length=200, index=True)
+    member_id: str = Field(max_length=36)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    received_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class EarningRuleRow(SQLModel, table=True):
+    """One immutable version of the earning rules; who wrote it, when and why is its audit trail."""
+
+    __tablename__ = "earning_rule"
+
+    version: int = Field(primary_key=True)
+    effective_from: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    reason: str = Field(max_length=200)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class ExpiryWarningRow(SQLModel, table=True):
+    """One warning per member and expiry date, so a second job run does not warn again."""
+
+    __tablename__ = "expiry_warning"
+
+    member_id: str = Field(primary_key=True, max_length=36)
+    expires_on: date = Field(primary_key=True)
+    points: int
+    warned_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))

@@ -1,0 +1,106 @@
+"""Manual adjustments and bonuses (store managers, admins), one by one or in bulk."""
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, BackgroundTasks, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from sqlmodel import select
+
+from points.adapters.tables import BulkBonusItemRow
+from points.api.access import IdempotencyKey, ManagerDep, OptionalIdempotencyKey
+from points.api.schemas import AdjustmentIn, BonusIn, BulkBonusIn, BulkBonusPublic, LedgerEntryPublic
+from points.api.transactions import run_command
+from points.domain.model import EntryType
+from points.service_layer import bulk
+from points.service_layer.adjustments import book_manual
+from shared.reports import Column, ReportFormat, render
+
+router = APIRouter(prefix="/v1", tags=["adjustments and bonuses"])
+
+MANUAL = {201: {"description": "Booked"}, 200: {"description": "A retry with the same Idempotency-Key"}}
+
+
+async def _manual(
+    kind: EntryType, member_id: str, points: int, reason: str, principal, key: str | None, request: Request, response: Response
+) -> LedgerEntryPublic:
+    row, replay = await run_command(
+        request,
+        lambda uow: book_manual(
+            uow, kind=kind, member_id=member_id, points=points, reason=reason, staff_id=principal.subject,
+            idempotency_key=key, now=datetime.now(UTC),
+        ),
+    )
+    response.status_code = status.HTTP_200_OK if replay else status.HTTP_201_CREATED
+    return LedgerEntryPublic.model_validate(row, from_attributes=True)
+
+
+@router.post("/accounts/{member_id}/adjustments", status_code=status.HTTP_201_CREATED, responses=MANUAL)
+async def adjust(
+    member_id: str, body: AdjustmentIn, principal: ManagerDep, request: Request, response: Response,
+    idempotency_key: OptionalIdempotencyKey = None,
+) -> LedgerEntryPublic:
+    """Correct a balance up or down, with a reason; never below zero."""
+    return await _manual(EntryType.ADJUST, member_id, body.points, body.reason, principal, idempotency_key, request, response)
+
+
+@router.post("/accounts/{member_id}/bonuses", status_code=status.HTTP_201_CREATED, responses=MANUAL)
+async def bonus(
+    member_id: str, body: BonusIn, principal: ManagerDep, request: Request, response: Response,
+    idempotency_key: OptionalIdempotencyKey = None,
+) -> LedgerEntryPublic:
+    return await _manual(EntryType.BONUS, member_id, body.points, body.reason, principal, idempotency_key, request, response)
+
+
+def _job_public(job, counts: dict[str, int]) -> BulkBonusPublic:
+    return BulkBonusPublic(
+        job_id=job.job_id, status=job.status, points=job.points, reason=job.reason, total=job.total,
+        booked=counts["booked"], skipped=counts["skipped"], created_by=job.created_by, created_at=job.created_at,
+        finished_at=job.finished_at,
+    )
+
+
+@router.post("/bulk-bonuses", status_code=status.HTTP_202_ACCEPTED)
+async def start_bulk_bonus(
+    body: BulkBonusIn, principal: ManagerDep, idempotency_key: IdempotencyKey, request: Request,
+    response: Response, background: BackgroundTasks,
+) -> BulkBonusPublic:
+    """Book one bonus for a list of members as one job; follow it at GET /v1/bulk-bonuses/{job_id}."""
+    limit = request.app.state.settings.bulk_bonus_max_members
+    if len(body.member_ids) > limit:
+        raise RequestValidationError([{"type": "value_error", "loc": ("body", "member_ids"), "input": None,
+                                       "msg": f"at most {limit} members per job"}])
+    job, replay = await run_command(
+        request,
+        lambda uow: bulk.create_job(
+            uow, idempotency_key=idempotency_key, member_ids=body.member_ids, points=body.points, reason=body.reason,
+            staff_id=principal.subject, now=datetime.now(UTC),
+        ),
+    )
+    # Worked through after the answer; the scheduled bulk-bonus job finishes it after a crash.
+    background.add_task(bulk.run_job, request.app.state.sessions, job.job_id)
+    if replay:
+        response.status_code = status.HTTP_200_OK
+    async with request.app.state.sessions() as session:
+        job, counts = await bulk.progress(session, job.job_id)
+    return _job_public(job, counts)
+
+
+REPORT_COLUMNS = [
+    Column("member_id", "会员 Member"),
+    Column("outcome", "结果 Outcome"),
+    Column("detail", "说明 Detail"),
+    Column("processed_at", "处理时间 Processed at"),
+]
+
+
+@router.get("/bulk-bonuses/{job_id}", summary="Progress, and the result per member (JSON, CSV or HTML)")
+async def bulk_bonus_report(job_id: str, _: ManagerDep, request: Request, format: ReportFormat = ReportFormat.JSON):
+    async with request.app.state.sessions() as session:
+        job, counts = await bulk.progress(session, job_id)
+        items = (await session.exec(select(BulkBonusItemRow).where(BulkBonusItemRow.job_id == job_id).order_by(BulkBonusItemRow.member_id))).all()
+    summary = _job_public(job, counts)
+    return render(
+        format, title=f"批量奖励积分 Bulk bonus {job_id}", columns=REPORT_COLUMNS, rows=items,
+        json_body={**summary.model_dump(), "items": [i.model_dump() for i in items]}, filename=f"bulk-bonus-{job_id}",
+        subtitle=f"{job.points} points — {job.reason} — {summary.booked + summary.skipped}/{job.total}",
+    )

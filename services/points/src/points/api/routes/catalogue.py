@@ -1,0 +1,79 @@
+"""The gift catalogue: items, their point price per channel, active dates, stock per store."""
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, HTTPException, Path, status
+from sqlalchemy import delete
+from sqlmodel import select
+
+from points.adapters.tables import GiftPriceRow, GiftRow, GiftStockRow
+from points.api.access import AdminDep, ManagerDep, ReaderDep, check_store
+from points.api.schemas import GiftIn, GiftPublic, StockIn, StockPublic
+from shared.deps import StaffDep, UowDep
+
+router = APIRouter(prefix="/v1/gifts", tags=["gift catalogue"])
+
+GiftId = Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Stable slug, e.g. rice-cooker")
+
+
+async def _gifts(uow, gift_id: str | None = None) -> list[GiftPublic]:
+    query = select(GiftRow).order_by(GiftRow.gift_id)
+    if gift_id is not None:
+        query = query.where(GiftRow.gift_id == gift_id)
+    gifts = (await uow.session.exec(query)).all()
+    prices = (await uow.session.exec(select(GiftPriceRow))).all()
+    by_gift: dict[str, dict[str, int]] = {}
+    for p in prices:
+        by_gift.setdefault(p.gift_id, {})[p.channel] = p.points
+    return [
+        GiftPublic(gift_id=g.gift_id, name_zh=g.name_zh, name_en=g.name_en, prices=by_gift.get(g.gift_id, {}),
+                   active_from=g.active_from, active_until=g.active_until)
+        for g in gifts
+    ]
+
+
+@router.get("", summary="The catalogue with point prices per channel")
+async def list_gifts(uow: UowDep, _: ReaderDep) -> list[GiftPublic]:
+    return await _gifts(uow)
+
+
+@router.put("/{gift_id}", summary="Add or change a gift (admin)")
+async def put_gift(body: GiftIn, uow: UowDep, _: AdminDep, gift_id: str = GiftId) -> GiftPublic:
+    now = datetime.now(UTC)
+    row = await uow.session.get(GiftRow, gift_id)
+    if row is None:
+        row = GiftRow(gift_id=gift_id, name_zh=body.name_zh, name_en=body.name_en, updated_at=now)
+    row.name_zh, row.name_en, row.active_from, row.active_until, row.updated_at = (
+        body.name_zh, body.name_en, body.active_from, body.active_until, now
+    )
+    uow.session.add(row)
+    await uow.session.flush()
+    await uow.session.exec(delete(GiftPriceRow).where(GiftPriceRow.gift_id == gift_id))  # type: ignore[arg-type]
+    uow.session.add_all(GiftPriceRow(gift_id=gift_id, channel=ch, points=pts) for ch, pts in body.prices.items())
+    await uow.session.flush()
+    return (await _gifts(uow, gift_id))[0]
+
+
+@router.get("/{gift_id}/stock", summary="Units left per store")
+async def get_stock(uow: UowDep, _: StaffDep, gift_id: str = GiftId) -> list[StockPublic]:
+    rows = (await uow.session.exec(select(GiftStockRow).where(GiftStockRow.gift_id == gift_id).order_by(GiftStockRow.store_id))).all()
+    return [StockPublic.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.put("/{gift_id}/stock/{store_id}", summary="Set the counted stock of a store (store manager, admin)")
+async def put_stock(body: StockIn, uow: UowDep, principal: ManagerDep, store_id: str, gift_id: str = GiftId) -> StockPublic:
+    check_store(principal, store_id)
+    if await uow.session.get(GiftRow, gift_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"gift {gift_id} is not in the catalogue")
+    now = datetime.now(UTC)
+    row = (
+        await uow.session.exec(
+            select(GiftStockRow).where(GiftStockRow.gift_id == gift_id, GiftStockRow.store_id == store_id).with_for_update()
+        )
+    ).first()
+    if row is None:
+        row = GiftStockRow(gift_id=gift_id, store_id=store_id, quantity=body.quantity, updated_at=now)
+    row.quantity, row.updated_at = body.quantity, now
+    uow.session.add(row)
+    await uow.session.flush()
+    return StockPublic.model_validate(row, from_attributes=True)

@@ -1,0 +1,111 @@
+"""Gift redemption at the service desk and the gift register (赠品发放登记)."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from sqlmodel import select
+
+from points.adapters.tables import RedemptionRow
+from points.api.access import DeskDep, IdempotencyKey, ReaderDep, check_member_access, check_store
+from points.api.schemas import CancelIn, RedemptionIn, RedemptionPublic
+from points.api.transactions import run_command
+from points.service_layer import redemptions as svc
+from shared.reports import Column, ReportFormat, render
+
+router = APIRouter(prefix="/v1", tags=["gift redemption"])
+
+
+def _public(row: RedemptionRow) -> RedemptionPublic:
+    return RedemptionPublic.model_validate(row, from_attributes=True)
+
+
+@router.post(
+    "/redemptions", status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "A retry with the same Idempotency-Key: the original result"},
+               409: {"description": "Too few points, negative balance, out of stock, or the key reused for another request"}},
+)
+async def redeem(
+    body: RedemptionIn, principal: DeskDep, idempotency_key: IdempotencyKey, request: Request, response: Response
+) -> RedemptionPublic:
+    """Redeem a gift: checks balance and stock atomically, deducts the points, writes the register."""
+    check_store(principal, body.store_id)
+    req = svc.RedeemRequest(body.member_id, body.gift_id, body.store_id, principal.subject, idempotency_key)
+    row, replay = await run_command(request, lambda uow: svc.redeem(uow, req, datetime.now(UTC)))
+    if replay:
+        response.status_code = status.HTTP_200_OK
+    return _public(row)
+
+
+@router.get("/redemptions/{redemption_id}")
+async def get_redemption(redemption_id: str, principal: ReaderDep, request: Request) -> RedemptionPublic:
+    async with request.app.state.sessions() as session:
+        row = await session.get(RedemptionRow, redemption_id)
+    if row is None:
+        raise svc.NotFound(f"no gift register entry {redemption_id}")
+    check_member_access(principal, row.member_id)
+    return _public(row)
+
+
+@router.post("/redemptions/{redemption_id}/hand-over", summary="The member received the gift")
+async def hand_over(redemption_id: str, principal: DeskDep, request: Request) -> RedemptionPublic:
+    row = await run_command(request, lambda uow: svc.hand_over(uow, redemption_id, principal.subject, datetime.now(UTC)))
+    return _public(row)
+
+
+@router.post("/redemptions/{redemption_id}/cancel", summary="Cancel a reserved gift; points and stock come back")
+async def cancel(redemption_id: str, body: CancelIn, principal: DeskDep, request: Request) -> RedemptionPublic:
+    row = await run_command(
+        request, lambda uow: svc.cancel(uow, redemption_id, principal.subject, body.reason, datetime.now(UTC))
+    )
+    return _public(row)
+
+
+STATUS_LABELS = {"reserved": "已预留 reserved", "handed_over": "已发放 handed over", "cancelled": "已取消 cancelled"}
+
+
+def _register_columns(zone) -> list[Column]:
+    def local(at: datetime | None) -> str:
+        return at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else ""
+
+    return [
+        Column("redeemed_at", "日期 Date", lambda r: local(r.redeemed_at)),
+        Column("member_id", "会员 Member"),
+        Column("gift_id", "赠品 Gift"),
+        Column("points", "积分 Points"),
+        Column("staff_id", "经办人 Staff"),
+        Column("store_id", "门店 Store"),
+        Column("status", "状态 Status", lambda r: STATUS_LABELS[r.status]),
+        Column("handed_over_at", "发放时间 Handed over", lambda r: local(r.handed_over_at)),
+        Column("cancel_reason", "取消原因 Cancel reason"),
+    ]
+
+
+@router.get("/gift-register", summary="The gift register of a store for a date range (JSON, CSV or printable HTML)")
+async def gift_register(
+    principal: DeskDep, request: Request, store_id: str,
+    date_from: Annotated[date, Query(description="First business day, inclusive")],
+    date_to: Annotated[date, Query(description="Last business day, inclusive")],
+    format: ReportFormat = ReportFormat.JSON,
+):
+    check_store(principal, store_id)
+    if date_to < date_from:
+        raise RequestValidationError([{"type": "value_error", "loc": ("query", "date_to"), "input": str(date_to),
+                                       "msg": "date_to is before date_from"}])
+    zone = request.app.state.settings.zone
+    start = datetime.combine(date_from, time(), zone)
+    end = datetime.combine(date_to + timedelta(days=1), time(), zone)
+    async with request.app.state.sessions() as session:
+        rows = (
+            await session.exec(
+                select(RedemptionRow)
+                .where(RedemptionRow.store_id == store_id, RedemptionRow.redeemed_at >= start, RedemptionRow.redeemed_at < end)  # type: ignore[arg-type]
+                .order_by(RedemptionRow.redeemed_at)
+            )
+        ).all()
+    return render(
+        format, title=f"赠品发放登记 Gift register — {store_id}", columns=_register_columns(zone), rows=rows,
+        json_body=[_public(r) for r in rows], filename=f"gift-register-{store_id}-{date_from}-{date_to}",
+        subtitle=f"{date_from} – {date_to}",
+    )

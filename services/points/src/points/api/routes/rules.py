@@ -1,0 +1,81 @@
+"""Earning rules: versions (admin, audited) and the basket preview for tills."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from fastapi import APIRouter, status
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy import func
+from sqlmodel import select
+
+from points.adapters.rules import load_rules, rule_body, rule_from_row
+from points.adapters.tables import AccountRow, EarningRuleRow
+from points.api.access import AdminDep, PreviewDep, check_store
+from points.api.schemas import EarningRuleIn, EarningRulePublic, PreviewIn, PreviewOut
+from points.domain.earning import EarningRule, earn_for_sale, rule_in_force
+from shared.deps import StaffDep, UowDep
+
+router = APIRouter(prefix="/v1", tags=["earning rules"])
+
+# Clock skew between the admin's screen and the server must not make "from now" a past time.
+PAST_TOLERANCE = timedelta(minutes=5)
+
+
+def _public(row: EarningRuleRow) -> EarningRulePublic:
+    rule = rule_from_row(row)
+    return EarningRulePublic(
+        version=rule.version, effective_from=rule.effective_from, points_per_yuan=rule.points_per_yuan,
+        channel_rates=dict(rule.channel_rates), store_rates=dict(rule.store_rates),
+        category_multipliers=dict(rule.category_multipliers), min_sale_amount=rule.min_sale_amount,
+        reason=row.reason, created_by=row.created_by, created_at=row.created_at,
+    )
+
+
+@router.get("/earning-rules", summary="Every rule version, oldest first, with who wrote it and why")
+async def list_rules(uow: UowDep, _: StaffDep) -> list[EarningRulePublic]:
+    rows = (await uow.session.exec(select(EarningRuleRow).order_by(EarningRuleRow.version))).all()
+    return [_public(r) for r in rows]
+
+
+@router.post("/earning-rules", status_code=status.HTTP_201_CREATED, summary="Add a rule version (admin)")
+async def add_rule(body: EarningRuleIn, uow: UowDep, principal: AdminDep) -> EarningRulePublic:
+    now = datetime.now(UTC)
+    if body.effective_from < now - PAST_TOLERANCE:
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("body", "effective_from"), "input": None,
+              "msg": "must not be in the past: sales already booked keep the rules they were booked with"}]
+        )
+    multipliers = dict(body.category_multipliers)
+    multipliers.update({category: Decimal(0) for category in body.excluded_categories})
+    latest = (await uow.session.exec(select(func.max(EarningRuleRow.version)))).one() or 0
+    rule = EarningRule(
+        version=latest + 1, effective_from=body.effective_from, points_per_yuan=body.points_per_yuan,
+        channel_rates=body.channel_rates, store_rates=body.store_rates, category_multipliers=multipliers,
+        min_sale_amount=body.min_sale_amount,
+    )
+    row = EarningRuleRow(
+        version=rule.version, effective_from=rule.effective_from, body=rule_body(rule), reason=body.reason,
+        created_by=principal.subject, created_at=now,
+    )
+    uow.session.add(row)
+    await uow.session.flush()
+    return _public(row)
+
+
+@router.post("/earning/preview", summary="Points a basket would earn now; books nothing")
+async def preview(body: PreviewIn, uow: UowDep, principal: PreviewDep) -> PreviewOut:
+    check_store(principal, body.store_id)
+    channel, known = body.channel or "retail", False
+    if body.card_no is not None:
+        account = (await uow.session.exec(select(AccountRow).where(AccountRow.card_no == body.card_no))).first()
+        if account is not None:
+            channel, known = account.channel, True
+    at = body.occurred_at or datetime.now(UTC)
+    total = sum((ln.amount for ln in body.lines), Decimal("0.00"))
+    earning = earn_for_sale(
+        rule_in_force(await load_rules(uow.session), at), store_id=body.store_id, channel=channel, total=total, lines=body.lines
+    )
+    return PreviewOut(
+        points=earning.points, eligible_amount=earning.eligible_amount.quantize(Decimal("0.01")), rate=earning.rate,
+        rule_version=earning.rule_version, channel=channel, below_minimum=earning.below_minimum, member_known=known,
+    )

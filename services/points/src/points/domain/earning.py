@@ -1,0 +1,81 @@
+"""Earning rules: how many points a sale earns. Pure functions over a rule version.
+
+A rule version is immutable once written and applies from its `effective_from`; a sale is always
+priced by the version in force at the sale's own time, however late its event arrives, so a
+backlog replayed after an outage earns what it would have earned on the day.
+
+Points are floored once per sale (not per line): two lines of 0.60 earn one point.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import ROUND_DOWN, Decimal
+from typing import Protocol
+
+ONE = Decimal(1)
+ZERO = Decimal(0)
+
+
+class Line(Protocol):
+    @property
+    def category(self) -> str: ...
+
+    @property
+    def amount(self) -> Decimal: ...
+
+
+@dataclass(frozen=True)
+class EarningRule:
+    version: int
+    effective_from: datetime
+    points_per_yuan: Decimal = ONE
+    # A store's rate wins over its channel's, which wins over `points_per_yuan`.
+    channel_rates: Mapping[str, Decimal] = field(default_factory=dict)
+    store_rates: Mapping[str, Decimal] = field(default_factory=dict)
+    # Multiplier per line category; 0 excludes the category (e.g. tobacco earns nothing).
+    category_multipliers: Mapping[str, Decimal] = field(default_factory=dict)
+    # A sale whose total is below this earns nothing.
+    min_sale_amount: Decimal = ZERO
+
+    def rate_for(self, store_id: str, channel: str) -> Decimal:
+        if store_id in self.store_rates:
+            return self.store_rates[store_id]
+        return self.channel_rates.get(channel, self.points_per_yuan)
+
+    def multiplier(self, category: str) -> Decimal:
+        return self.category_multipliers.get(category, ONE)
+
+    def eligible_amount(self, lines: Iterable[Line]) -> Decimal:
+        """The amount that earns points: each line's amount times its category's multiplier."""
+        return sum((ln.amount * self.multiplier(ln.category) for ln in lines), ZERO)
+
+
+@dataclass(frozen=True)
+class Earning:
+    points: int
+    eligible_amount: Decimal
+    rate: Decimal
+    rule_version: int
+    below_minimum: bool = False
+
+
+DEFAULT_RULE = EarningRule(version=1, effective_from=datetime(2000, 1, 1, tzinfo=UTC))
+
+
+def earn_for_sale(rule: EarningRule, *, store_id: str, channel: str, total: Decimal, lines: Sequence[Line]) -> Earning:
+    eligible = rule.eligible_amount(lines)
+    rate = rule.rate_for(store_id, channel)
+    if total < rule.min_sale_amount:
+        return Earning(0, eligible, rate, rule.version, below_minimum=True)
+    points = int((eligible * rate).to_integral_value(rounding=ROUND_DOWN))
+    return Earning(points, eligible, rate, rule.version)
+
+
+def rule_in_force(rules: Iterable[EarningRule], at: datetime) -> EarningRule:
+    """The latest version effective at `at`; the built-in default if none is yet."""
+    best: EarningRule | None = None
+    for rule in rules:
+        if rule.effective_from <= at and (best is None or (rule.effective_from, rule.version) > (best.effective_from, best.version)):
+            best = rule
+    return best or DEFAULT_RULE

@@ -1,0 +1,26 @@
+"""Service entitlements granted by lifetime spend (e.g. free home visits to collect leftover
+materials): a milestone sets the member's total, it never adds to it, so a repeated or late
+milestone event can never grant more than the table says."""
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from points.domain.exceptions import NothingLeft
+
+LEFTOVER_COLLECTION = "leftover_collection_visit"
+# The chain's regulation: 30,000 yuan of lifetime spend gives 1 visit, 50,000 gives 2 in total.
+DEFAULT_VISITS_BY_MILESTONE: Mapping[Decimal, int] = {Decimal("30000.00"): 1, Decimal("50000.00"): 2}
+
+
+def total_for_milestone(milestone: Decimal, table: Mapping[Decimal, int]) -> int:
+    """The total a member reaching `milestone` is entitled to: the highest row at or below it."""
+    return max((total for threshold, total in table.items() if threshold <= milestone), default=0)
+
+
+def granted_after(current_total: int, milestone: Decimal, table: Mapping[Decimal, int]) -> int:
+    return max(current_total, total_for_milestone(milestone, table))
+
+
+def check_use(granted: int, used: int) -> None:
+    if used >= granted:
+        raise NothingLeft(f"no use left: {used} of {granted} already used")

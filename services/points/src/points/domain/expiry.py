@@ -1,0 +1,83 @@
+"""Points expiry: which points expire when, oldest first.
+
+Every credit (earn, bonus, positive adjustment, cancelled redemption) is a lot that expires at the
+end of the year `years_after` years after the year it was earned, in the chain's time zone. Every
+debit (redemption, reversal, negative adjustment, expiry) consumes the lots with the earliest
+expiry first; a debit larger than all open lots (a return after spending) leaves a deficit that
+the next credits pay off first. What remains of a lot on its expiry date expires.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+
+from points.domain.model import EntryType, LedgerEntry
+
+CREDITS = frozenset({EntryType.EARN, EntryType.BONUS, EntryType.ADJUST, EntryType.CANCEL_REDEEM})
+
+
+@dataclass(frozen=True)
+class ExpiryPolicy:
+    years_after: int = 1
+    warning_days: int = 30
+
+    def expires_on(self, earned_at: datetime, tz: tzinfo) -> date:
+        """The last day the points are valid."""
+        return date(earned_at.astimezone(tz).year + self.years_after, 12, 31)
+
+    def last_expiring_earned_year(self, today: date) -> int:
+        """Points earned in this year or before expire by `today + warning_days`."""
+        horizon = today + timedelta(days=self.warning_days)
+        year = horizon.year - self.years_after
+        return year if horizon.month == 12 and horizon.day == 31 else year - 1
+
+
+@dataclass
+class Lot:
+    expires_on: date
+    remaining: int
+
+
+def open_lots(entries: Iterable[LedgerEntry], policy: ExpiryPolicy, tz: tzinfo) -> list[Lot]:
+    """The points still held, by expiry date, after replaying the ledger in booking order."""
+    lots: list[Lot] = []
+    deficit = 0
+    for entry in entries:
+        if entry.points > 0 and entry.entry_type in CREDITS:
+            amount = entry.points
+            paid = min(deficit, amount)
+            deficit -= paid
+            amount -= paid
+            if amount:
+                lots.append(Lot(policy.expires_on(entry.occurred_at, tz), amount))
+                lots.sort(key=lambda lot: lot.expires_on)
+        elif entry.points < 0:
+            owed = -entry.points
+            for lot in lots:
+                taken = min(lot.remaining, owed)
+                lot.remaining -= taken
+                owed -= taken
+                if not owed:
+                    break
+            lots = [lot for lot in lots if lot.remaining]
+            deficit += owed
+    return lots
+
+
+def due(lots: Iterable[Lot], today: date) -> dict[date, int]:
+    """Points whose last valid day is before `today`, per expiry date."""
+    out: dict[date, int] = {}
+    for lot in lots:
+        if lot.expires_on < today:
+            out[lot.expires_on] = out.get(lot.expires_on, 0) + lot.remaining
+    return out
+
+
+def upcoming(lots: Iterable[Lot], today: date, policy: ExpiryPolicy) -> dict[date, int]:
+    """Points expiring within the warning window (today included), per expiry date."""
+    horizon = today + timedelta(days=policy.warning_days)
+    out: dict[date, int] = {}
+    for lot in lots:
+        if today <= lot.expires_on <= horizon:
+            out[lot.expires_on] = out.get(lot.expires_on, 0) + lot.remaining
+    return out

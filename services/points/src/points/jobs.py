@@ -1,0 +1,27 @@
+"""Scheduled jobs of the points service; each is safe to run twice and on every replica."""
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import FastAPI
+
+from points.config import Settings
+from points.service_layer.bulk import run_unfinished
+from points.service_layer.expiry import run_expiry
+from shared.jobs import ScheduledJob
+
+
+async def expire_points(app: FastAPI, now: datetime) -> dict[str, Any]:
+    settings: Settings = app.state.settings
+    return await run_expiry(app.state.sessions, settings.expiry_policy, settings.zone, now)
+
+
+async def finish_bulk_bonuses(app: FastAPI, now: datetime) -> dict[str, Any]:
+    return await run_unfinished(app.state.sessions)
+
+
+def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
+    return [
+        ScheduledJob("points-expiry", settings.expiry_job_every_s, expire_points),
+        ScheduledJob("bulk-bonus", settings.bulk_bonus_job_every_s, finish_bulk_bonuses),
+    ]

@@ -1,0 +1,112 @@
+"""Bulk bonus: one job books the same bonus for a list of members.
+
+The job is created once per Idempotency-Key and then worked through in chunks, one transaction per
+chunk. Each member's entry has the source `bulk:<job id>` (unique in the ledger) and the result
+row for the member is written in the same transaction, so a crash, a retry or a second worker
+resumes where the job stopped and never books a member twice.
+"""
+
+import hashlib
+import logging
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from points.adapters.repository import AccountRepository
+from points.adapters.tables import BulkBonusItemRow, BulkBonusJobRow
+from points.domain.model import EntryType, Source
+from points.service_layer.redemptions import IdempotencyConflict, NotFound
+from shared.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+CHUNK = 200
+
+
+def _digest(member_ids: list[str], points: int, reason: str) -> str:
+    return hashlib.sha256(f"{points}\n{reason}\n{','.join(member_ids)}".encode()).hexdigest()
+
+
+async def create_job(
+    uow: UnitOfWork, *, idempotency_key: str, member_ids: list[str], points: int, reason: str, staff_id: str, now: datetime
+) -> tuple[BulkBonusJobRow, bool]:
+    members = list(dict.fromkeys(member_ids))  # each member once, in the order given
+    digest = _digest(members, points, reason)
+    earlier = (await uow.session.exec(select(BulkBonusJobRow).where(BulkBonusJobRow.idempotency_key == idempotency_key))).first()
+    if earlier is not None:
+        if earlier.request_hash != digest:
+            raise IdempotencyConflict(f"Idempotency-Key {idempotency_key} was used for a different bulk bonus")
+        return earlier, True
+    job = BulkBonusJobRow(
+        job_id=str(uuid.uuid4()), idempotency_key=idempotency_key, request_hash=digest, points=points, reason=reason,
+        status="pending", total=len(members), created_by=staff_id, created_at=now, member_ids=members,
+    )
+    uow.session.add(job)
+    return job, False
+
+
+async def progress(session: AsyncSession, job_id: str) -> tuple[BulkBonusJobRow, dict[str, int]]:
+    job = await session.get(BulkBonusJobRow, job_id)
+    if job is None:
+        raise NotFound(f"no bulk bonus job {job_id}")
+    counts = dict(
+        (await session.exec(select(BulkBonusItemRow.outcome, func.count()).where(BulkBonusItemRow.job_id == job_id).group_by(BulkBonusItemRow.outcome))).all()  # type: ignore[arg-type]
+    )
+    return job, {"booked": counts.get("booked", 0), "skipped": counts.get("skipped", 0)}
+
+
+async def run_job(sessions: async_sessionmaker[AsyncSession], job_id: str) -> dict[str, int]:
+    """Works the job through to the end; safe to call again at any time."""
+    booked = skipped = 0
+    while True:
+        async with UnitOfWork(sessions, "points") as uow:
+            job = (await uow.session.exec(select(BulkBonusJobRow).where(BulkBonusJobRow.job_id == job_id).with_for_update())).one()
+            if job.status == "done":
+                break
+            done = set((await uow.session.exec(select(BulkBonusItemRow.member_id).where(BulkBonusItemRow.job_id == job_id))).all())
+            chunk = [m for m in job.member_ids if m not in done][:CHUNK]
+            now = datetime.now(UTC)
+            if not chunk:
+                job.status, job.finished_at = "done", now
+                uow.session.add(job)
+                break
+            job.status = "running"
+            uow.session.add(job)
+            b, s = await _book_chunk(uow, job, chunk, now)
+            booked, skipped = booked + b, skipped + s
+    return {"booked": booked, "skipped": skipped}
+
+
+async def _book_chunk(uow: UnitOfWork, job: BulkBonusJobRow, chunk: list[str], now: datetime) -> tuple[int, int]:
+    ref = f"bulk:{job.job_id}"
+    repo = AccountRepository(uow.session)
+    accounts = await repo.lock_many(chunk, open_missing=False, booked=[(EntryType.BONUS, ref)])
+    booked = skipped = 0
+    for member_id in chunk:
+        account = accounts.get(member_id)
+        if account is None:
+            outcome, detail = "skipped", "no points account for this member"
+            skipped += 1
+        else:
+            if not account.has_booked(EntryType.BONUS, ref):
+                account.bonus(job.points, reason=job.reason, source=Source(ref=ref, staff_id=job.created_by, job_id=job.job_id), at=now)
+            outcome, detail = "booked", f"{job.points} points"
+            booked += 1
+        uow.session.add(BulkBonusItemRow(job_id=job.job_id, member_id=member_id, outcome=outcome, detail=detail, processed_at=now))
+    await repo.save_many(accounts.values())
+    return booked, skipped
+
+
+async def run_unfinished(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
+    async with sessions() as session:
+        ids = (await session.exec(select(BulkBonusJobRow.job_id).where(BulkBonusJobRow.status != "done"))).all()
+    totals = {"jobs": len(ids), "booked": 0, "skipped": 0}
+    for job_id in ids:
+        result = await run_job(sessions, job_id)
+        totals["booked"] += result["booked"]
+        totals["skipped"] += result["skipped"]
+    return totals

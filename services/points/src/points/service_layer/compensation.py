@@ -1,0 +1,32 @@
+"""Complaint compensation: the points feedback promised, booked once per complaint."""
+
+import logging
+from datetime import UTC, datetime
+
+from points.adapters.repository import AccountRepository
+from points.domain.model import EntryType, Source
+from shared.consumer import Delivery
+from shared.events import contracts as c
+from shared.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+REASON = "complaint compensation"
+
+
+async def on_complaint_resolved(uow: UnitOfWork, delivery: Delivery) -> None:
+    resolved: c.ComplaintResolvedV1 = delivery.payload  # type: ignore[assignment]
+    if resolved.member_id is None or resolved.compensation_points <= 0:
+        return  # an anonymous complaint, or one settled without points
+    ref = f"complaint:{resolved.complaint_id}"
+    repo = AccountRepository(uow.session)
+    account = await repo.lock(resolved.member_id, booked=[(EntryType.BONUS, ref)])
+    assert account is not None
+    if account.has_booked(EntryType.BONUS, ref):
+        log.info("compensation for %s already booked", ref)
+        return
+    account.bonus(
+        resolved.compensation_points, reason=REASON,
+        source=Source(ref=ref, event_id=delivery.envelope.id), at=resolved.resolved_at or datetime.now(UTC),
+    )
+    await repo.save(account)

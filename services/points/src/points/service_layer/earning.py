@@ -1,0 +1,157 @@
+"""Booking what sales earn and what returns take back, from members' events.
+
+Sales are booked a batch at a time (one account look-up and multi-row inserts per batch); the
+per-event handler is the same code with a batch of one. A return whose sale has not been booked
+yet waits in `pending_return` and is applied in the transaction that books the sale.
+"""
+
+import logging
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import update
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from points.adapters.repository import ACCOUNTS, AccountRepository, insert_ignoring_duplicates, insert_rows, one_of
+from points.adapters.rules import load_rules
+from points.adapters.tables import PendingReturnRow, SaleEarningRow
+from points.domain.earning import EarningRule, earn_for_sale, rule_in_force
+from points.domain.model import EntryType, PointsAccount, Source
+from points.domain.returns import SaleEarned, points_to_reverse
+from shared.consumer import Delivery
+from shared.events import contracts as c
+from shared.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+_CENT = Decimal("0.01")
+_ZERO = Decimal("0.00")
+
+SALES = SaleEarningRow.__table__  # type: ignore[attr-defined]
+PENDING = PendingReturnRow.__table__  # type: ignore[attr-defined]
+
+
+def sale_ref(store_id: str, pos_txn_id: str) -> str:
+    return f"{store_id}/{pos_txn_id}"
+
+
+async def on_member_registered(uow: UnitOfWork, delivery: Delivery) -> None:
+    member: c.MemberRegisteredV1 = delivery.payload  # type: ignore[assignment]
+    repo = AccountRepository(uow.session)
+    await repo.open([member.member_id], channel=member.channel, card_no=member.card_no)
+    # The account may have been opened by an earlier sale with the default channel.
+    await uow.session.exec(
+        update(ACCOUNTS)
+        .where(ACCOUNTS.c.member_id == member.member_id)
+        .values(channel=member.channel, card_no=member.card_no, updated_at=datetime.now(UTC))
+    )
+
+
+async def on_purchase_attributed(uow: UnitOfWork, delivery: Delivery) -> None:
+    await on_purchases_attributed(uow, [delivery])
+
+
+async def on_purchases_attributed(uow: UnitOfWork, deliveries: list[Delivery]) -> None:
+    session = uow.session
+    sales: dict[str, c.PurchaseAttributedV1] = {}
+    for d in deliveries:
+        sale: c.PurchaseAttributedV1 = d.payload  # type: ignore[assignment]
+        # The same sale under two event ids (a POS resending it): the first one wins.
+        sales.setdefault(sale_ref(sale.store_id, sale.pos_txn_id), sale)
+    booked = set((await session.exec(select(SALES.c.sale_ref).where(one_of(session, SALES.c.sale_ref, sales)))).all())
+    todo = {ref: s for ref, s in sales.items() if ref not in booked}
+    if len(todo) < len(sales):
+        log.info("%d sale(s) already booked under other event ids", len(sales) - len(todo))
+    if not todo:
+        return
+    repo = AccountRepository(session)
+    accounts = await repo.lock_many(s.member_id for s in todo.values())
+    rules = await load_rules(session)
+    earned_rows = []
+    for ref, sale in todo.items():
+        account = accounts[sale.member_id]
+        earning = earn_for_sale(
+            rule_in_force(rules, sale.occurred_at), store_id=sale.store_id, channel=account.channel,
+            total=sale.total, lines=sale.lines,
+        )
+        reason = f"purchase {ref}"
+        if earning.below_minimum:
+            reason += " (below the minimum sale amount)"
+        account.earn(earning.points, reason=reason, source=Source(ref=f"sale:{ref}", event_id=sale.sale_event_id), at=sale.occurred_at)
+        earned_rows.append(
+            {
+                "sale_ref": ref, "member_id": sale.member_id, "sale_event_id": sale.sale_event_id,
+                "rule_version": earning.rule_version, "eligible_amount": earning.eligible_amount.quantize(_CENT),
+                "points": earning.points, "returned_eligible": _ZERO, "reversed_points": 0, "occurred_at": sale.occurred_at,
+            }
+        )
+    await insert_rows(session, SALES, earned_rows)
+    await _apply_waiting_returns(session, [s.sale_event_id for s in todo.values()], accounts, rules)
+    await repo.save_many(accounts.values())
+
+
+async def on_return_attributed(uow: UnitOfWork, delivery: Delivery) -> None:
+    ret: c.ReturnAttributedV1 = delivery.payload  # type: ignore[assignment]
+    session = uow.session
+    earned = (
+        await session.exec(select(SaleEarningRow).where(SaleEarningRow.sale_event_id == ret.sale_event_id).with_for_update())  # type: ignore[call-overload]
+    ).first()
+    if earned is None:
+        log.info("return %s arrived before its sale %s was booked; kept until it is", ret.refund_id, ret.sale_event_id)
+        await session.exec(
+            insert_ignoring_duplicates(session, PENDING),
+            params=[{"refund_ref": sale_ref(ret.store_id, ret.refund_id), "sale_event_id": ret.sale_event_id,
+              "member_id": ret.member_id, "payload": ret.model_dump(mode="json"), "received_at": datetime.now(UTC)}],
+        )
+        return
+    repo = AccountRepository(session)
+    accounts = await repo.lock_many([earned.member_id], booked=[(EntryType.REVERSE, _return_source(ret))])
+    _reverse(accounts[earned.member_id], earned, ret, await load_rules(session))
+    session.add(earned)
+    await repo.save_many(accounts.values())
+
+
+def _return_source(ret: c.ReturnAttributedV1) -> str:
+    return f"return:{sale_ref(ret.store_id, ret.refund_id)}"
+
+
+def _reverse(account: PointsAccount, earned: SaleEarningRow, ret: c.ReturnAttributedV1, rules: list[EarningRule]) -> None:
+    """Books the reversal of one return against its sale's earning (once per return)."""
+    source = Source(ref=_return_source(ret), event_id=ret.refund_event_id)
+    if account.has_booked(EntryType.REVERSE, source.ref):
+        log.info("return %s already reversed", source.ref)
+        return
+    rule = next((r for r in rules if r.version == earned.rule_version), None) or rule_in_force(rules, earned.occurred_at)
+    returned = rule.eligible_amount(ret.lines)
+    state = SaleEarned(earned.points, earned.eligible_amount, earned.returned_eligible, earned.reversed_points)
+    points = points_to_reverse(state, returned)
+    account.reverse(
+        points, reason=f"return {sale_ref(ret.store_id, ret.refund_id)} of sale {earned.sale_ref}", source=source, at=ret.occurred_at
+    )
+    earned.returned_eligible = min(earned.eligible_amount, earned.returned_eligible + returned).quantize(_CENT)
+    earned.reversed_points += points
+
+
+async def _apply_waiting_returns(
+    session: AsyncSession, sale_event_ids: list[str], accounts: dict[str, PointsAccount], rules: list[EarningRule]
+) -> None:
+    waiting = (
+        await session.exec(
+            select(PendingReturnRow).where(one_of(session, PENDING.c.sale_event_id, sale_event_ids)).order_by(PendingReturnRow.received_at)  # type: ignore[arg-type]
+        )
+    ).all()
+    if not waiting:
+        return
+    earned_by_event = {
+        row.sale_event_id: row
+        for row in (
+            await session.exec(select(SaleEarningRow).where(SaleEarningRow.sale_event_id.in_([w.sale_event_id for w in waiting])))  # type: ignore[attr-defined]
+        ).all()
+    }
+    for row in waiting:
+        ret = c.ReturnAttributedV1.model_validate(row.payload)
+        earned = earned_by_event[row.sale_event_id]
+        _reverse(accounts[earned.member_id], earned, ret, rules)
+        session.add(earned)
+        await session.delete(row)

@@ -1,0 +1,93 @@
+"""Service entitlements: granted by spend milestones, used at the service desk."""
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import update
+from sqlmodel import select
+
+from points.adapters.repository import insert_ignoring_duplicates
+from points.adapters.tables import EntitlementGrantRow, EntitlementRow, EntitlementUseRow
+from points.domain.entitlements import DEFAULT_VISITS_BY_MILESTONE, LEFTOVER_COLLECTION, check_use, granted_after
+from points.domain.exceptions import NothingLeft
+from shared.consumer import Delivery
+from shared.events import contracts as c
+from shared.events.envelope import SALE_NAMESPACE
+from shared.events.registry import ENTITLEMENT_GRANTED
+from shared.unit_of_work import UnitOfWork
+
+ENTITLEMENTS = EntitlementRow.__table__  # type: ignore[attr-defined]
+
+
+def milestone_handler(table: Mapping[Decimal, int] = DEFAULT_VISITS_BY_MILESTONE):
+    async def on_spend_milestone_reached(uow: UnitOfWork, delivery: Delivery) -> None:
+        reached: c.SpendMilestoneReachedV1 = delivery.payload  # type: ignore[assignment]
+        await grant_for_milestone(uow, reached, table)
+
+    return on_spend_milestone_reached
+
+
+async def grant_for_milestone(uow: UnitOfWork, reached: c.SpendMilestoneReachedV1, table: Mapping[Decimal, int]) -> None:
+    session, kind = uow.session, LEFTOVER_COLLECTION
+    now = datetime.now(UTC)
+    await session.exec(
+        insert_ignoring_duplicates(session, ENTITLEMENTS),
+        params=[{"member_id": reached.member_id, "kind": kind, "granted": 0, "used": 0, "updated_at": now}],
+    )
+    row = (
+        await session.exec(
+            select(EntitlementRow).where(EntitlementRow.member_id == reached.member_id, EntitlementRow.kind == kind).with_for_update()
+        )
+    ).one()
+    total = granted_after(row.granted, reached.milestone, table)
+    if total == row.granted:
+        return  # a repeated or lower milestone: never more than the table says
+    source_ref = f"milestone:{reached.milestone}"
+    row.granted, row.updated_at = total, now
+    session.add(row)
+    session.add(EntitlementGrantRow(member_id=reached.member_id, kind=kind, source_ref=source_ref, granted_total=total, granted_at=now))
+    uow.emit(
+        ENTITLEMENT_GRANTED,
+        c.EntitlementGrantedV1(member_id=reached.member_id, kind=kind, granted_total=total, source_ref=source_ref, granted_at=reached.reached_at),
+        key=reached.member_id,
+        subject=reached.member_id,
+        event_id=str(uuid.uuid5(SALE_NAMESPACE, f"entitlement/{reached.member_id}/{kind}/{total}")),
+    )
+
+
+@dataclass(frozen=True)
+class UseRequest:
+    member_id: str
+    kind: str
+    used_on: date
+    store_id: str
+    staff_id: str
+    idempotency_key: str | None
+
+
+async def book_use(uow: UnitOfWork, req: UseRequest) -> EntitlementUseRow:
+    session = uow.session
+    if req.idempotency_key:
+        earlier = (await session.exec(select(EntitlementUseRow).where(EntitlementUseRow.idempotency_key == req.idempotency_key))).first()
+        if earlier is not None:
+            return earlier
+    # One guarded update: two desks booking the last visit at once cannot both succeed.
+    result = await session.exec(
+        update(ENTITLEMENTS)
+        .where(ENTITLEMENTS.c.member_id == req.member_id, ENTITLEMENTS.c.kind == req.kind, ENTITLEMENTS.c.used < ENTITLEMENTS.c.granted)
+        .values(used=ENTITLEMENTS.c.used + 1, updated_at=datetime.now(UTC))
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        row = await session.get(EntitlementRow, (req.member_id, req.kind))
+        check_use(row.granted if row else 0, row.used if row else 0)
+        raise NothingLeft("no use left")
+    use = EntitlementUseRow(
+        member_id=req.member_id, kind=req.kind, used_on=req.used_on, store_id=req.store_id, staff_id=req.staff_id,
+        idempotency_key=req.idempotency_key, booked_at=datetime.now(UTC),
+    )
+    session.add(use)
+    await session.flush()
+    return use

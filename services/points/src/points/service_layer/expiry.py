@@ -1,0 +1,96 @@
+"""The expiry job: expires what is due and warns members ahead of time.
+
+Safe to run twice and on several replicas: an expiry entry's source is `expiry:<date>@<run day>`
+(unique in the ledger) and the replayed ledger already shows expired lots as consumed; a warning
+is recorded per member and expiry date (unique), and its event id is derived from both.
+"""
+
+import uuid
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from points.adapters.repository import AccountRepository, insert_ignoring_duplicates
+from points.adapters.tables import AccountRow, ExpiryWarningRow, LedgerRow
+from points.domain.expiry import ExpiryPolicy, due, open_lots, upcoming
+from points.domain.model import EntryType, LedgerEntry, Source
+from shared.events import contracts as c
+from shared.events.envelope import SALE_NAMESPACE
+from shared.events.registry import POINTS_EXPIRING
+from shared.unit_of_work import UnitOfWork
+
+WARNINGS = ExpiryWarningRow.__table__  # type: ignore[attr-defined]
+
+
+async def _candidates(session: AsyncSession, policy: ExpiryPolicy, zone: ZoneInfo, today: date) -> list[str]:
+    """Members with a positive balance and a credit old enough to expire within the window."""
+    boundary = datetime(policy.last_expiring_earned_year(today) + 1, 1, 1, tzinfo=zone)
+    query = (
+        select(LedgerRow.member_id)
+        .distinct()
+        .join(AccountRow, AccountRow.member_id == LedgerRow.member_id)  # type: ignore[arg-type]
+        .where(LedgerRow.points > 0, LedgerRow.occurred_at < boundary, AccountRow.balance > 0)  # type: ignore[arg-type]
+        .order_by(LedgerRow.member_id)
+    )
+    return list((await session.exec(query)).all())
+
+
+async def _entries(session: AsyncSession, member_id: str) -> list[LedgerEntry]:
+    rows = (await session.exec(select(LedgerRow).where(LedgerRow.member_id == member_id).order_by(LedgerRow.id))).all()  # type: ignore[arg-type]
+    return [
+        LedgerEntry(EntryType(r.entry_type), r.points, r.balance_after, r.reason, r.source_ref, r.source_event_id, r.occurred_at)
+        for r in rows
+    ]
+
+
+async def run_expiry(sessions: async_sessionmaker[AsyncSession], policy: ExpiryPolicy, zone: ZoneInfo, now: datetime) -> dict[str, int]:
+    today = now.astimezone(zone).date()
+    async with sessions() as session:
+        members = await _candidates(session, policy, zone, today)
+    summary = {"members_checked": len(members), "points_expired": 0, "expiry_entries": 0, "warnings": 0}
+    for member_id in members:
+        async with UnitOfWork(sessions, "points") as uow:
+            await _expire_member(uow, member_id, policy, zone, today, now, summary)
+    return summary
+
+
+async def _expire_member(
+    uow: UnitOfWork, member_id: str, policy: ExpiryPolicy, zone: ZoneInfo, today: date, now: datetime, summary: dict[str, int]
+) -> None:
+    repo = AccountRepository(uow.session)
+    account = await repo.lock(member_id, open_missing=False)
+    if account is None:
+        return
+    entries = await _entries(uow.session, member_id)
+    account.booked_sources = {(e.entry_type, e.source_ref) for e in entries}
+    lots = open_lots(entries, policy, zone)
+    job_id = f"expiry@{today.isoformat()}"
+    for expires_on, points in sorted(due(lots, today).items()):
+        ref = f"expiry:{expires_on.isoformat()}@{today.isoformat()}"
+        amount = min(points, account.balance)
+        if account.has_booked(EntryType.EXPIRE, ref) or amount <= 0:
+            continue
+        account.expire(
+            amount, reason=f"points valid until {expires_on.isoformat()} expired", source=Source(ref=ref, job_id=job_id), at=now
+        )
+        summary["points_expired"] += amount
+        summary["expiry_entries"] += 1
+    await repo.save(account)
+    for expires_on, points in sorted(upcoming(lots, today, policy).items()):
+        inserted = await uow.session.exec(
+            insert_ignoring_duplicates(uow.session, WARNINGS).values(
+                member_id=member_id, expires_on=expires_on, points=points, warned_at=now
+            )
+        )
+        if inserted.rowcount != 1:  # type: ignore[attr-defined]
+            continue  # warned before, by an earlier run
+        uow.emit(
+            POINTS_EXPIRING,
+            c.PointsExpiringV1(member_id=member_id, points=points, expires_on=expires_on, balance=account.balance),
+            key=member_id, subject=member_id,
+            event_id=str(uuid.uuid5(SALE_NAMESPACE, f"points-expiring/{member_id}/{expires_on.isoformat()}")),
+        )
+        summary["warnings"] += 1

@@ -1,0 +1,164 @@
+"""Gift redemption at the service desk and the gift register's life cycle.
+
+Redeeming checks the balance and the store's stock in one transaction: the member's account row
+is locked first, then the stock is taken with one guarded UPDATE (`quantity > 0`), so concurrent
+redemptions of the last unit cannot both succeed and no balance goes below zero. The same order
+(account, then stock) everywhere keeps two transactions from deadlocking.
+"""
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from points.adapters.repository import AccountRepository
+from points.adapters.tables import GiftPriceRow, GiftRow, GiftStockRow, RedemptionRow
+from points.domain.catalogue import Gift, RegisterStatus, check_transition
+from points.domain.exceptions import GiftUnavailable, OutOfStock, PointsError
+from points.domain.model import Source
+from shared.events import contracts as c
+from shared.events.envelope import SALE_NAMESPACE
+from shared.events.registry import REWARD_REDEEMED, REWARD_REDEMPTION_CANCELLED
+from shared.unit_of_work import UnitOfWork
+
+STOCK = GiftStockRow.__table__  # type: ignore[attr-defined]
+
+
+class IdempotencyConflict(PointsError):
+    """The Idempotency-Key was used before for a different request."""
+
+
+class NotFound(PointsError):
+    pass
+
+
+@dataclass(frozen=True)
+class RedeemRequest:
+    member_id: str
+    gift_id: str
+    store_id: str
+    staff_id: str
+    idempotency_key: str
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(f"{self.member_id}\n{self.gift_id}\n{self.store_id}".encode()).hexdigest()
+
+
+async def load_gift(session: AsyncSession, gift_id: str) -> Gift:
+    row = await session.get(GiftRow, gift_id)
+    if row is None:
+        raise GiftUnavailable(f"gift {gift_id} is not in the catalogue")
+    prices = (await session.exec(select(GiftPriceRow).where(GiftPriceRow.gift_id == gift_id))).all()
+    return Gift(gift_id, {p.channel: p.points for p in prices}, row.active_from, row.active_until)
+
+
+async def _by_key(session: AsyncSession, req: RedeemRequest) -> RedemptionRow | None:
+    earlier = (await session.exec(select(RedemptionRow).where(RedemptionRow.idempotency_key == req.idempotency_key))).first()
+    if earlier is not None and earlier.request_hash != req.digest:
+        raise IdempotencyConflict(f"Idempotency-Key {req.idempotency_key} was used for a different redemption")
+    return earlier
+
+
+async def redeem(uow: UnitOfWork, req: RedeemRequest, now: datetime) -> tuple[RedemptionRow, bool]:
+    """The register entry and whether it is a replay of an earlier request with the same key."""
+    session = uow.session
+    if (earlier := await _by_key(session, req)) is not None:
+        return earlier, True
+    repo = AccountRepository(session)
+    account = await repo.lock(req.member_id, open_missing=False)
+    if account is None:
+        raise NotFound(f"no points account for member {req.member_id}")
+    # Checked again under the account lock: a concurrent retry of the same request has committed.
+    if (earlier := await _by_key(session, req)) is not None:
+        return earlier, True
+    gift = await load_gift(session, req.gift_id)
+    gift.check_active(now)
+    price = gift.price_for(account.channel)
+    redemption_id = str(uuid.uuid4())
+    account.redeem(
+        price, reason=f"gift {req.gift_id} at {req.store_id}",
+        source=Source(ref=f"redemption:{redemption_id}", staff_id=req.staff_id), at=now,
+    )
+    taken = await session.exec(
+        update(STOCK)
+        .where(STOCK.c.gift_id == req.gift_id, STOCK.c.store_id == req.store_id, STOCK.c.quantity > 0)
+        .values(quantity=STOCK.c.quantity - 1, updated_at=now)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        raise OutOfStock(f"gift {req.gift_id} is out of stock at store {req.store_id}")
+    row = RedemptionRow(
+        redemption_id=redemption_id, idempotency_key=req.idempotency_key, request_hash=req.digest,
+        member_id=req.member_id, gift_id=req.gift_id, store_id=req.store_id, channel=account.channel, points=price,
+        status=RegisterStatus.RESERVED.value, staff_id=req.staff_id, redeemed_at=now,
+    )
+    session.add(row)
+    await repo.save(account)
+    uow.emit(
+        REWARD_REDEEMED,
+        c.RewardRedeemedV1(
+            member_id=req.member_id, redemption_id=redemption_id, gift_id=req.gift_id, store_id=req.store_id,
+            channel=account.channel, points=price, staff_id=req.staff_id, redeemed_at=now,  # type: ignore[arg-type]
+        ),
+        key=req.member_id, subject=req.member_id, event_id=str(uuid.uuid5(SALE_NAMESPACE, f"redeemed/{redemption_id}")),
+    )
+    await session.flush()
+    return row, False
+
+
+async def _locked(session: AsyncSession, redemption_id: str) -> RedemptionRow:
+    # populate_existing: the row may sit in the identity map from before we waited for the lock.
+    query = select(RedemptionRow).where(RedemptionRow.redemption_id == redemption_id).with_for_update()
+    row = (await session.exec(query.execution_options(populate_existing=True))).first()
+    if row is None:
+        raise NotFound(f"no gift register entry {redemption_id}")
+    return row
+
+
+async def hand_over(uow: UnitOfWork, redemption_id: str, staff_id: str, now: datetime) -> RedemptionRow:
+    row = await _locked(uow.session, redemption_id)
+    if row.status == RegisterStatus.HANDED_OVER:
+        return row  # a retried hand-over
+    check_transition(RegisterStatus(row.status), RegisterStatus.HANDED_OVER)
+    row.status, row.handed_over_at, row.handed_over_by = RegisterStatus.HANDED_OVER.value, now, staff_id
+    uow.session.add(row)
+    return row
+
+
+async def cancel(uow: UnitOfWork, redemption_id: str, staff_id: str, reason: str, now: datetime) -> RedemptionRow:
+    """Cancels a reserved gift: the points come back (cancel-redeem) and so does the unit of stock."""
+    session = uow.session
+    peek = await session.get(RedemptionRow, redemption_id)
+    if peek is None:
+        raise NotFound(f"no gift register entry {redemption_id}")
+    repo = AccountRepository(session)
+    account = await repo.lock(peek.member_id, open_missing=False)  # account first, as in redeem()
+    row = await _locked(session, redemption_id)
+    if row.status == RegisterStatus.CANCELLED:
+        return row  # a retried cancellation
+    check_transition(RegisterStatus(row.status), RegisterStatus.CANCELLED)
+    assert account is not None
+    account.cancel_redeem(
+        row.points, reason=f"cancelled gift {row.gift_id}: {reason}"[:200],
+        source=Source(ref=f"redemption:{redemption_id}", staff_id=staff_id), at=now,
+    )
+    await session.exec(
+        update(STOCK).where(STOCK.c.gift_id == row.gift_id, STOCK.c.store_id == row.store_id)
+        .values(quantity=STOCK.c.quantity + 1, updated_at=now)
+    )
+    row.status, row.cancelled_at, row.cancelled_by, row.cancel_reason = RegisterStatus.CANCELLED.value, now, staff_id, reason
+    session.add(row)
+    await repo.save(account)
+    uow.emit(
+        REWARD_REDEMPTION_CANCELLED,
+        c.RewardRedemptionCancelledV1(
+            member_id=row.member_id, redemption_id=redemption_id, gift_id=row.gift_id, store_id=row.store_id,
+            points_returned=row.points, staff_id=staff_id, cancelled_at=now,  # type: ignore[arg-type]
+        ),
+        key=row.member_id, subject=row.member_id, event_id=str(uuid.uuid5(SALE_NAMESPACE, f"redemption-cancelled/{redemption_id}")),
+    )
+    return row

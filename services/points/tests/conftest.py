@@ -1,0 +1,155 @@
+"""The points service on the test's backend, and a driver that hands it events as the broker would."""
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import func, select
+
+from points.adapters.tables import LedgerRow
+from points.config import Settings
+from points.main import create_app
+from shared.auth import Role
+from shared.events import contracts as c
+from shared.events.envelope import Envelope, new_event
+from shared.events.registry import (
+    COMPLAINT_RESOLVED,
+    MEMBER_REGISTERED,
+    PURCHASE_ATTRIBUTED,
+    RETURN_ATTRIBUTED,
+    SPEND_MILESTONE_REACHED,
+)
+from shared.outbox import OutboxRecord
+from tests.support.platform import TestEnv, running, service
+
+SALE_TIME = datetime(2026, 11, 23, 2, 15, tzinfo=UTC)
+
+
+def _lines(lines: list[tuple[str, str]]) -> list[c.AttributedLine]:
+    return [c.AttributedLine(sku=f"69{i:011d}", category=cat, qty=Decimal(1), amount=Decimal(amount)) for i, (cat, amount) in enumerate(lines)]
+
+
+@dataclass
+class PointsDriver:
+    client: httpx.AsyncClient
+    env: TestEnv
+
+    @property
+    def app(self):
+        return self.client.app  # type: ignore[attr-defined]
+
+    # --- events, as members and feedback publish them
+
+    def registered(self, member_id: str, channel: str = "retail", card_no: str | None = None) -> Envelope:
+        data = c.MemberRegisteredV1(member_id=member_id, card_no=card_no or f"88{uuid.uuid4().int % 10**11:011d}",
+                                    channel=channel, registered_at=SALE_TIME)  # type: ignore[arg-type]
+        return new_event(MEMBER_REGISTERED, data, source="crm/members", subject=member_id)
+
+    def sale(self, member_id: str, lines: list[tuple[str, str]] | str, *, txn: str | None = None, store: str = "S001",
+             at: datetime = SALE_TIME, event_id: str | None = None) -> Envelope:
+        """`lines` as (category, amount) pairs, or one total in the grain category."""
+        txn = txn or f"T-{uuid.uuid4().hex[:10]}"
+        items = _lines([("grain", lines)] if isinstance(lines, str) else lines)
+        data = c.PurchaseAttributedV1(
+            member_id=member_id, sale_event_id=f"sale-{store}-{txn}", store_id=store, pos_txn_id=txn, occurred_at=at,
+            total=sum((ln.amount for ln in items), Decimal("0.00")), lines=items,
+        )
+        return new_event(PURCHASE_ATTRIBUTED, data, source="crm/members", subject=member_id, event_id=event_id)
+
+    def ret(self, sale: Envelope, lines: list[tuple[str, str]] | str, *, refund: str | None = None,
+            at: datetime = SALE_TIME, event_id: str | None = None) -> Envelope:
+        s = c.PurchaseAttributedV1.model_validate(sale.data)
+        items = _lines([("grain", lines)] if isinstance(lines, str) else lines)
+        refund = refund or f"R-{uuid.uuid4().hex[:10]}"
+        data = c.ReturnAttributedV1(
+            member_id=s.member_id, refund_event_id=f"refund-{s.store_id}-{refund}", sale_event_id=s.sale_event_id,
+            store_id=s.store_id, refund_id=refund, pos_txn_id=s.pos_txn_id, occurred_at=at,
+            amount=sum((ln.amount for ln in items), Decimal("0.00")), sale_total=s.total, lines=items,
+        )
+        return new_event(RETURN_ATTRIBUTED, data, source="crm/members", subject=s.member_id, event_id=event_id)
+
+    def milestone(self, member_id: str, milestone: str, event_id: str | None = None) -> Envelope:
+        data = c.SpendMilestoneReachedV1(member_id=member_id, milestone=Decimal(milestone), lifetime_spend=Decimal(milestone),
+                                         reached_at=SALE_TIME)
+        return new_event(SPEND_MILESTONE_REACHED, data, source="crm/members", subject=member_id, event_id=event_id)
+
+    def complaint_resolved(self, member_id: str | None, points: int, complaint_id: str | None = None) -> Envelope:
+        data = c.ComplaintResolvedV1(
+            complaint_id=complaint_id or f"C-{uuid.uuid4().hex[:8]}", member_id=member_id, store_id="S001",
+            category="service_attitude", severity="medium", resolved_at=SALE_TIME, compensation_points=points,
+        )
+        return new_event(COMPLAINT_RESOLVED, data, source="crm/feedback", subject=member_id)
+
+    async def apply(self, *envelopes: Envelope) -> None:
+        """Through the consumer's exactly-once path, as one batch from the broker."""
+        consumer = self.app.state.consumer
+        await consumer.apply_batch([consumer.delivery(e) for e in envelopes])
+
+    # --- reading back
+
+    def desk(self, store_id: str | None = "S001") -> dict[str, str]:
+        return self.env.auth(Role.SERVICE_DESK, store_id=store_id) if store_id else self.env.auth(Role.SERVICE_DESK)
+
+    async def account(self, member_id: str, entries: int = 50) -> dict[str, Any]:
+        r = await self.client.get(f"/v1/accounts/{member_id}?entries={entries}", headers=self.env.auth(Role.SERVICE_DESK))
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    async def balance(self, member_id: str) -> int:
+        return (await self.account(member_id))["balance"]
+
+    async def ledger_sum(self, member_id: str) -> int:
+        async with self.app.state.sessions() as s:
+            return (await s.exec(select(func.coalesce(func.sum(LedgerRow.points), 0)).where(LedgerRow.member_id == member_id))).one()
+
+    async def outbox(self, event_type: str) -> list[dict[str, Any]]:
+        async with self.app.state.sessions() as s:
+            rows = (await s.exec(select(OutboxRecord).where(OutboxRecord.event_type == event_type).order_by(OutboxRecord.id))).all()
+        return [Envelope.model_validate_json(r.envelope).data for r in rows]
+
+    async def stock(self, gift_id: str, store_id: str, quantity: int) -> None:
+        r = await self.client.put(f"/v1/gifts/{gift_id}/stock/{store_id}", json={"quantity": quantity},
+                                  headers=self.env.auth(Role.STORE_MANAGER))
+        assert r.status_code == 200, r.text
+
+    async def redeem(self, member_id: str, gift_id: str, *, key: str | None = None, store: str = "S001") -> httpx.Response:
+        return await self.client.post(
+            "/v1/redemptions", json={"member_id": member_id, "gift_id": gift_id, "store_id": store},
+            headers={**self.desk(store), "Idempotency-Key": key or uuid.uuid4().hex},
+        )
+
+
+def points_settings(env: TestEnv, url: str, **overrides: Any) -> Settings:
+    return env.settings(Settings, url, **overrides)
+
+
+@pytest.fixture
+async def pts(env: TestEnv, database_factory):
+    async with service(create_app(points_settings(env, await database_factory("points")))) as client:
+        yield PointsDriver(client, env)
+
+
+@pytest.fixture
+async def points_url(database_factory) -> str:
+    return await database_factory("points")
+
+
+@asynccontextmanager
+async def live(env: TestEnv, url: str, **overrides: Any) -> AsyncIterator[PointsDriver]:
+    """The service with its consumer running against the broker (waits for its partitions)."""
+    app = create_app(points_settings(env, url, **overrides))
+    async with running(app) as client:
+        client.app = app  # type: ignore[attr-defined]
+        yield PointsDriver(client, env)
+
+
+@pytest.fixture
+def start_live():
+    """`async with start_live(env, url) as pts:` — the live service, startable twice on one database."""
+    return live

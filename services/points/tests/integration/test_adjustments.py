@@ -1,0 +1,92 @@
+"""Manual adjustments, bonuses, bulk bonus jobs and complaint compensation."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from points.service_layer import bulk
+from points.service_layer.bulk import run_job
+from shared.auth import Role
+from shared.unit_of_work import UnitOfWork
+from tests.support.polling import eventually
+
+pytestmark = pytest.mark.integration
+
+
+async def test_managers_adjust_with_a_reason_and_retries_book_once(pts, env) -> None:
+    await pts.apply(pts.sale("a1", "100.00"))
+    manager = {**env.auth(Role.STORE_MANAGER), "Idempotency-Key": "adjust-a1-0001"}
+    r = await pts.client.post("/v1/accounts/a1/adjustments", json={"points": -30, "reason": "duplicate till entry"}, headers=manager)
+    assert r.status_code == 201, r.text
+    assert (r.json()["entry_type"], r.json()["points"], r.json()["staff_id"]) == ("adjust", -30, "test-store_manager")
+    again = await pts.client.post("/v1/accounts/a1/adjustments", json={"points": -30, "reason": "duplicate till entry"}, headers=manager)
+    assert again.status_code == 200 and again.json()["id"] == r.json()["id"]
+    assert await pts.balance("a1") == 70
+    too_much = await pts.client.post("/v1/accounts/a1/adjustments", json={"points": -71, "reason": "correction"}, headers=env.auth(Role.ADMIN))
+    assert too_much.status_code == 409 and "below zero" in too_much.json()["detail"]
+    no_reason = await pts.client.post("/v1/accounts/a1/bonuses", json={"points": 5}, headers=env.auth(Role.ADMIN))
+    assert no_reason.status_code == 422 and no_reason.json()["detail"][0]["loc"] == ["body", "reason"]
+    zero = await pts.client.post("/v1/accounts/a1/adjustments", json={"points": 0, "reason": "nothing"}, headers=env.auth(Role.ADMIN))
+    assert zero.status_code == 422
+    desk = await pts.client.post("/v1/accounts/a1/bonuses", json={"points": 5, "reason": "goodwill"}, headers=pts.desk())
+    assert desk.status_code == 403
+    bonus = await pts.client.post("/v1/accounts/a1/bonuses", json={"points": 50, "reason": "store anniversary"}, headers=env.auth(Role.ADMIN))
+    assert bonus.status_code == 201 and bonus.json()["entry_type"] == "bonus"
+    assert await pts.balance("a1") == 120 == await pts.ledger_sum("a1")
+
+
+async def test_a_bulk_bonus_is_one_idempotent_job_with_progress_and_a_report(pts, env) -> None:
+    members = [f"k{i}" for i in range(5)]
+    await pts.apply(*(pts.registered(m) for m in members))
+    body = {"member_ids": [*members, "k0", "unknown-member"], "points": 200, "reason": "双十一 bonus"}
+    headers = {**env.auth(Role.STORE_MANAGER), "Idempotency-Key": "bulk-2026-11-11"}
+    started = await pts.client.post("/v1/bulk-bonuses", json=body, headers=headers)
+    assert started.status_code == 202, started.text
+    job_id = started.json()["job_id"]
+    assert started.json()["total"] == 6
+
+    async def finished() -> dict | None:
+        report = (await pts.client.get(f"/v1/bulk-bonuses/{job_id}", headers=headers)).json()
+        return report if report["status"] == "done" else None
+
+    report = await eventually(finished, timeout=20, what="bulk bonus finished")
+    assert (report["booked"], report["skipped"]) == (5, 1)
+    assert {i["member_id"]: i["outcome"] for i in report["items"]}["unknown-member"] == "skipped"
+    replay = await pts.client.post("/v1/bulk-bonuses", json=body, headers=headers)
+    assert replay.status_code == 200 and replay.json()["job_id"] == job_id
+    assert await run_job(pts.app.state.sessions, job_id) == {"booked": 0, "skipped": 0}  # a second run finds it done
+    for m in members:
+        assert await pts.balance(m) == 200
+    entry = (await pts.account("k1"))["entries"][0]
+    assert (entry["entry_type"], entry["job_id"], entry["reason"]) == ("bonus", job_id, "双十一 bonus")
+    conflict = await pts.client.post("/v1/bulk-bonuses", json={**body, "points": 300}, headers=headers)
+    assert conflict.status_code == 409
+    csv = await pts.client.get(f"/v1/bulk-bonuses/{job_id}?format=csv", headers=headers)
+    assert csv.text.startswith("\ufeff会员 Member") and "unknown-member" in csv.text
+
+
+async def test_an_interrupted_bulk_job_resumes_without_booking_anyone_twice(pts, env) -> None:
+    members = [f"j{i}" for i in range(7)]
+    await pts.apply(*(pts.registered(m) for m in members))
+    async with UnitOfWork(pts.app.state.sessions, "points") as uow:
+        job, _ = await bulk.create_job(uow, idempotency_key="resume-test-1", member_ids=members, points=10, reason="resume",
+                                       staff_id="mgr", now=datetime.now(UTC))
+        job_id = job.job_id
+    async with UnitOfWork(pts.app.state.sessions, "points") as uow:  # the first chunk of 3 made it before a crash
+        job = await uow.session.get(bulk.BulkBonusJobRow, job_id)
+        await bulk._book_chunk(uow, job, members[:3], datetime.now(UTC))
+    r = await pts.client.post("/v1/jobs/bulk-bonus/run", headers=env.auth(Role.ADMIN))
+    assert r.status_code == 200 and r.json() == {"jobs": 1, "booked": 4, "skipped": 0}
+    for m in members:
+        assert await pts.balance(m) == 10 == await pts.ledger_sum(m)
+
+
+async def test_complaint_compensation_is_booked_once_per_complaint(pts) -> None:
+    resolved = pts.complaint_resolved("a2", 300, complaint_id="C-0001")
+    await pts.apply(resolved, resolved)
+    await pts.apply(pts.complaint_resolved("a2", 300, complaint_id="C-0001"))  # a new event id for the same complaint
+    await pts.apply(pts.complaint_resolved(None, 500), pts.complaint_resolved("a2", 0))  # anonymous; no points promised
+    acc = await pts.account("a2")
+    assert acc["balance"] == 300
+    [entry] = acc["entries"]
+    assert (entry["entry_type"], entry["reason"], entry["source_ref"]) == ("bonus", "complaint compensation", "complaint:C-0001")

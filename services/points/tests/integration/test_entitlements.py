@@ -1,0 +1,51 @@
+"""Service entitlements from spend milestones, and their use at the service desk."""
+
+import pytest
+
+from shared.auth import Role
+
+pytestmark = pytest.mark.integration
+
+
+async def visits(pts, member_id: str, headers=None) -> dict:
+    r = await pts.client.get(f"/v1/entitlements/{member_id}", headers=headers or pts.desk())
+    assert r.status_code == 200, r.text
+    [kind] = r.json()
+    return kind
+
+
+async def test_milestones_grant_one_then_two_visits_and_never_more(pts) -> None:
+    await pts.apply(pts.milestone("e1", "30000.00"))
+    assert (await visits(pts, "e1"))["granted"] == 1
+    await pts.apply(pts.milestone("e1", "30000.00"), pts.milestone("e1", "50000.00"))  # a repeat under a new id, then 50,000
+    await pts.apply(pts.milestone("e1", "50000.00"), pts.milestone("e1", "30000.00"))
+    v = await visits(pts, "e1")
+    assert (v["kind"], v["granted"], v["used"], v["remaining"]) == ("leftover_collection_visit", 2, 0, 2)
+    granted = await pts.outbox("crm.points.entitlement_granted.v1")
+    assert [(e["granted_total"], e["source_ref"]) for e in granted] == [(1, "milestone:30000.00"), (2, "milestone:50000.00")]
+
+
+async def test_the_desk_books_uses_until_none_is_left_and_the_member_sees_what_is_left(pts, env) -> None:
+    await pts.apply(pts.milestone("e2", "50000.00"))
+    path = "/v1/entitlements/e2/leftover_collection_visit/uses"
+    first = await pts.client.post(path, json={"used_on": "2026-12-01", "store_id": "S003"},
+                                  headers={**pts.desk("S003"), "Idempotency-Key": "visit-e2-0001"})
+    assert first.status_code == 201, first.text
+    retry = await pts.client.post(path, json={"used_on": "2026-12-01", "store_id": "S003"},
+                                  headers={**pts.desk("S003"), "Idempotency-Key": "visit-e2-0001"})
+    assert retry.json()["id"] == first.json()["id"]
+    assert (await pts.client.post(path, json={"used_on": "2027-03-01", "store_id": "S003"}, headers=pts.desk("S003"))).status_code == 201
+    none_left = await pts.client.post(path, json={"used_on": "2027-06-01", "store_id": "S003"}, headers=pts.desk("S003"))
+    assert none_left.status_code == 409 and "no use left" in none_left.json()["detail"]
+    mine = await visits(pts, "e2", env.auth(Role.MEMBER, member_id="e2"))
+    assert (mine["granted"], mine["used"], mine["remaining"]) == (2, 2, 0)
+    assert [(u["used_on"], u["staff_id"], u["store_id"]) for u in mine["uses"]] == [
+        ("2026-12-01", "test-service_desk", "S003"), ("2027-03-01", "test-service_desk", "S003")]
+    assert (await pts.client.get("/v1/entitlements/e2", headers=env.auth(Role.MEMBER, member_id="e3"))).status_code == 403
+
+
+async def test_a_member_without_a_milestone_has_nothing_to_use(pts) -> None:
+    r = await pts.client.post("/v1/entitlements/e4/leftover_collection_visit/uses", json={"used_on": "2026-12-01", "store_id": "S001"},
+                              headers=pts.desk())
+    assert r.status_code == 409
+    assert (await pts.client.get("/v1/entitlements/e4", headers=pts.desk())).json() == []

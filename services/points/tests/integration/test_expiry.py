@@ -1,0 +1,60 @@
+"""The expiry job: oldest points first, safe to run twice, members warned ahead."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from points.adapters.repository import AccountRepository
+from points.domain.model import Source
+from points.jobs import expire_points
+from shared.auth import Role
+
+pytestmark = pytest.mark.integration
+
+EARNED_2024 = datetime(2024, 5, 1, 4, tzinfo=UTC)
+EARNED_2025 = datetime(2025, 5, 1, 4, tzinfo=UTC)
+
+
+async def test_members_are_warned_once_before_their_points_expire(pts) -> None:
+    await pts.apply(pts.sale("x1", "500.00", at=EARNED_2024), pts.sale("x1", "70.00", at=EARNED_2025))
+    early = await expire_points(pts.app, datetime(2025, 11, 1, tzinfo=UTC))
+    assert early["warnings"] == 0
+    first = await expire_points(pts.app, datetime(2025, 12, 5, tzinfo=UTC))
+    second = await expire_points(pts.app, datetime(2025, 12, 6, tzinfo=UTC))
+    assert (first["warnings"], second["warnings"]) == (1, 0)
+    [warning] = await pts.outbox("crm.points.points_expiring.v1")
+    assert warning == {"member_id": "x1", "points": 500, "expires_on": "2025-12-31", "balance": 570}
+
+
+async def test_expiry_takes_what_is_left_of_the_oldest_points_and_is_safe_to_run_twice(pts) -> None:
+    await pts.apply(pts.sale("x2", "500.00", at=EARNED_2024), pts.sale("x2", "70.00", at=EARNED_2025))
+    async with pts.app.state.sessions() as s:  # 120 points redeemed in 2025 came out of the 2024 points
+        repo = AccountRepository(s)
+        account = await repo.lock("x2")
+        account.redeem(120, reason="gift", source=Source(ref="redemption:test"), at=EARNED_2025)
+        await repo.save(account)
+        await s.commit()
+    new_year = datetime(2025, 12, 31, 16, 30, tzinfo=UTC)  # 2026-01-01 00:30 in China
+    result = await expire_points(pts.app, new_year)
+    assert (result["points_expired"], result["expiry_entries"]) == (380, 1)
+    again = await expire_points(pts.app, new_year)
+    later = await expire_points(pts.app, datetime(2026, 2, 1, tzinfo=UTC))
+    assert again["points_expired"] == later["points_expired"] == 0
+    acc = await pts.account("x2")
+    assert acc["balance"] == 70 == await pts.ledger_sum("x2")
+    entry = acc["entries"][0]
+    assert (entry["entry_type"], entry["points"], entry["job_id"]) == ("expire", -380, "expiry@2026-01-01")
+
+
+async def test_a_negative_balance_has_nothing_to_expire(pts) -> None:
+    sale = pts.sale("x3", "100.00", at=EARNED_2024)
+    await pts.apply(sale, pts.ret(sale, "100.00", at=EARNED_2024))
+    result = await expire_points(pts.app, datetime(2026, 1, 2, tzinfo=UTC))
+    assert result["members_checked"] == 0 and await pts.balance("x3") == 0
+
+
+async def test_admins_can_run_a_job_now_and_get_its_summary(pts, env) -> None:
+    r = await pts.client.post("/v1/jobs/points-expiry/run", headers=env.auth(Role.ADMIN))
+    assert r.status_code == 200 and set(r.json()) >= {"members_checked", "points_expired", "warnings"}
+    assert (await pts.client.post("/v1/jobs/points-expiry/run", headers=env.auth(Role.STORE_MANAGER))).status_code == 403
+    assert (await pts.client.post("/v1/jobs/nope/run", headers=env.auth(Role.ADMIN))).status_code == 404

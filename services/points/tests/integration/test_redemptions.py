@@ -1,0 +1,145 @@
+"""Gift redemption at the service desk, the gift register and its export."""
+
+import asyncio
+import csv
+import io
+import uuid
+
+import pytest
+
+from shared.auth import Role
+
+pytestmark = pytest.mark.integration
+
+
+async def funded(pts, member_id: str, yuan: str, channel: str = "retail") -> None:
+    await pts.apply(pts.registered(member_id, channel=channel), pts.sale(member_id, yuan))
+
+
+async def test_the_catalogue_is_seeded_with_the_chains_prices(pts, env) -> None:
+    gifts = (await pts.client.get("/v1/gifts", headers=env.auth(Role.MEMBER, member_id="x"))).json()
+    prices = {g["gift_id"]: (g["prices"]["retail"], g["prices"]["partner"]) for g in gifts}
+    assert prices == {"cushion": (10_000, 8_000), "electric-kettle": (18_000, 15_000), "rice-cooker": (28_000, 20_000),
+                      "induction-cooker": (45_000, 36_000), "microwave-oven": (60_000, 50_000)}
+
+
+async def test_redemption_deducts_the_channel_price_takes_stock_and_writes_the_register(pts, env) -> None:
+    await funded(pts, "g1", "21000.00", channel="partner")
+    await pts.stock("rice-cooker", "S001", 2)
+    r = await pts.redeem("g1", "rice-cooker")
+    assert r.status_code == 201, r.text
+    entry = r.json()
+    assert (entry["points"], entry["status"], entry["channel"], entry["staff_id"]) == (20_000, "reserved", "partner", "test-service_desk")
+    acc = await pts.account("g1")
+    assert acc["balance"] == 1_000 and acc["entries"][0]["entry_type"] == "redeem" and acc["entries"][0]["staff_id"] == "test-service_desk"
+    stock = (await pts.client.get("/v1/gifts/rice-cooker/stock", headers=pts.desk())).json()
+    assert stock[0]["quantity"] == 1
+    [event] = await pts.outbox("crm.points.reward_redeemed.v1")
+    assert (event["member_id"], event["redemption_id"], event["points"], event["store_id"]) == ("g1", entry["redemption_id"], 20_000, "S001")
+
+
+async def test_a_retry_with_the_same_key_returns_the_original_and_another_body_is_refused(pts) -> None:
+    await funded(pts, "g2", "30000.00")
+    await pts.stock("cushion", "S001", 5)
+    first = await pts.redeem("g2", "cushion", key="desk-key-0001")
+    again = await pts.redeem("g2", "cushion", key="desk-key-0001")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    other = await pts.redeem("g2", "electric-kettle", key="desk-key-0001")
+    assert other.status_code == 409 and "different" in other.json()["detail"]
+    assert await pts.balance("g2") == 20_000
+
+
+async def test_redemption_needs_an_idempotency_key_enough_points_and_stock(pts) -> None:
+    await funded(pts, "g3", "9999.00")
+    no_key = await pts.client.post("/v1/redemptions", json={"member_id": "g3", "gift_id": "cushion", "store_id": "S001"}, headers=pts.desk())
+    assert no_key.status_code == 422 and "Idempotency-Key" in no_key.text
+    await pts.stock("cushion", "S001", 1)
+    poor = await pts.redeem("g3", "cushion")
+    assert poor.status_code == 409 and "below the price" in poor.json()["detail"]
+    await pts.apply(pts.sale("g3", "30000.00"))
+    empty = await pts.redeem("g3", "electric-kettle")
+    assert empty.status_code == 409 and "out of stock" in empty.json()["detail"]
+    assert (await pts.redeem("g3", "nonexistent")).status_code == 409
+    assert (await pts.redeem("nobody", "cushion")).status_code == 404
+    assert await pts.balance("g3") == 9_999 + 30_000
+
+
+async def test_hand_over_and_cancel_follow_the_register_rules(pts, env) -> None:
+    await funded(pts, "g4", "40000.00")
+    await pts.stock("cushion", "S001", 2)
+    a = (await pts.redeem("g4", "cushion")).json()
+    b = (await pts.redeem("g4", "cushion")).json()
+    handed = await pts.client.post(f"/v1/redemptions/{a['redemption_id']}/hand-over", headers=pts.desk())
+    assert handed.status_code == 200 and handed.json()["status"] == "handed_over"
+    assert (await pts.client.post(f"/v1/redemptions/{a['redemption_id']}/hand-over", headers=pts.desk())).status_code == 200
+    no_swap = await pts.client.post(f"/v1/redemptions/{a['redemption_id']}/cancel", json={"reason": "changed mind"}, headers=pts.desk())
+    assert no_swap.status_code == 409
+    cancelled = await pts.client.post(f"/v1/redemptions/{b['redemption_id']}/cancel", json={"reason": "顾客放弃 member declined"}, headers=pts.desk())
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    again = await pts.client.post(f"/v1/redemptions/{b['redemption_id']}/cancel", json={"reason": "retry"}, headers=pts.desk())
+    assert again.status_code == 200
+    assert await pts.balance("g4") == 30_000 == await pts.ledger_sum("g4")
+    assert (await pts.client.get("/v1/gifts/cushion/stock", headers=pts.desk())).json()[0]["quantity"] == 1
+    [event] = await pts.outbox("crm.points.reward_redemption_cancelled.v1")
+    assert event["points_returned"] == 10_000
+    mine = await pts.client.get(f"/v1/redemptions/{a['redemption_id']}", headers=env.auth(Role.MEMBER, member_id="g4"))
+    assert mine.status_code == 200
+    theirs = await pts.client.get(f"/v1/redemptions/{a['redemption_id']}", headers=env.auth(Role.MEMBER, member_id="zz"))
+    assert theirs.status_code == 403
+
+
+async def test_the_register_exports_per_store_and_date_range_as_csv_and_printable_html(pts, env) -> None:
+    await funded(pts, "g5", "50000.00")
+    await pts.stock("cushion", "S001", 3)
+    await pts.stock("cushion", "S002", 3)
+    await pts.redeem("g5", "cushion")
+    await pts.redeem("g5", "cushion", store="S002")
+    params = "store_id=S001&date_from=2020-01-01&date_to=2099-12-31"
+    rows = (await pts.client.get(f"/v1/gift-register?{params}", headers=env.auth(Role.STORE_MANAGER))).json()
+    assert [(r["member_id"], r["store_id"]) for r in rows] == [("g5", "S001")]
+    exported = await pts.client.get(f"/v1/gift-register?{params}&format=csv", headers=env.auth(Role.STORE_MANAGER))
+    assert exported.headers["content-type"].startswith("text/csv") and exported.text.startswith("\ufeff")
+    table = list(csv.reader(io.StringIO(exported.text.lstrip("\ufeff"))))
+    assert table[0][:4] == ["日期 Date", "会员 Member", "赠品 Gift", "积分 Points"]
+    assert table[1][1:4] == ["g5", "cushion", "10000"] and "已预留" in table[1][6]
+    page = await pts.client.get(f"/v1/gift-register?{params}&format=html", headers=env.auth(Role.STORE_MANAGER))
+    assert page.headers["content-type"].startswith("text/html") and "@media print" in page.text and "赠品发放登记" in page.text
+    none = await pts.client.get("/v1/gift-register?store_id=S001&date_from=2020-01-01&date_to=2020-01-02", headers=env.auth(Role.STORE_MANAGER))
+    assert none.json() == []
+    wrong_store = await pts.client.get(f"/v1/gift-register?{params.replace('S001', 'S002')}", headers=pts.desk("S001"))
+    assert wrong_store.status_code == 403
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_concurrent_redemptions_of_the_last_unit_have_exactly_one_winner(pts) -> None:
+    members = [f"c{i}" for i in range(12)]
+    await pts.apply(*(e for m in members for e in (pts.registered(m), pts.sale(m, "20000.00"))))
+    await pts.stock("microwave-oven", "S001", 0)
+    await pts.stock("cushion", "S001", 1)
+    results = await asyncio.gather(*(pts.redeem(m, "cushion") for m in members))
+    codes = sorted(r.status_code for r in results)
+    assert codes == [201] + [409] * (len(members) - 1), [r.text for r in results]
+    assert all("out of stock" in r.json()["detail"] for r in results if r.status_code == 409)
+    assert (await pts.client.get("/v1/gifts/cushion/stock", headers=pts.desk())).json()[0]["quantity"] == 0
+    assert sorted([await pts.balance(m) for m in members]) == [10_000] + [20_000] * (len(members) - 1)
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_concurrent_redemptions_by_one_member_never_overdraw_the_balance(pts) -> None:
+    await funded(pts, "c-one", "25000.00")
+    await pts.stock("cushion", "S001", 10)
+    results = await asyncio.gather(*(pts.redeem("c-one", "cushion", key=uuid.uuid4().hex) for _ in range(8)))
+    assert sorted(r.status_code for r in results) == [201, 201] + [409] * 6
+    assert await pts.balance("c-one") == 5_000 == await pts.ledger_sum("c-one")
+    assert (await pts.client.get("/v1/gifts/cushion/stock", headers=pts.desk())).json()[0]["quantity"] == 8
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_concurrent_retries_with_one_key_redeem_once(pts) -> None:
+    await funded(pts, "c-retry", "50000.00")
+    await pts.stock("cushion", "S001", 10)
+    results = await asyncio.gather(*(pts.redeem("c-retry", "cushion", key="till-7-retry-key") for _ in range(6)))
+    assert sorted(r.status_code for r in results) == [200] * 5 + [201]
+    assert len({r.json()["redemption_id"] for r in results}) == 1
+    assert await pts.balance("c-retry") == 40_000

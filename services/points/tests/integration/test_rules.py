@@ -1,0 +1,64 @@
+"""Earning rule versions (admin, audited, effective dates) and the basket preview."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shared.auth import Role
+
+pytestmark = pytest.mark.integration
+
+
+def rule(effective_from: datetime, **fields) -> dict:
+    return {"effective_from": effective_from.isoformat(), "reason": "new season rules", **fields}
+
+
+async def test_admins_add_versions_that_are_listed_with_who_and_why(pts, env) -> None:
+    start = datetime.now(UTC) + timedelta(hours=1)
+    r = await pts.client.post("/v1/earning-rules", json=rule(start, excluded_categories=["tobacco"], channel_rates={"partner": "1.5"},
+                                                              min_sale_amount="5.00"), headers=env.auth(Role.ADMIN))
+    assert r.status_code == 201, r.text
+    assert r.json()["version"] == 2 and r.json()["category_multipliers"] == {"tobacco": "0"}
+    listed = (await pts.client.get("/v1/earning-rules", headers=env.auth(Role.STORE_MANAGER))).json()
+    assert [(v["version"], v["created_by"]) for v in listed] == [(1, "system"), (2, "test-admin")]
+    assert listed[1]["reason"] == "new season rules" and listed[1]["min_sale_amount"] == "5.00"
+
+
+async def test_only_admins_change_rules_and_never_into_the_past(pts, env) -> None:
+    future = rule(datetime.now(UTC) + timedelta(days=1))
+    assert (await pts.client.post("/v1/earning-rules", json=future, headers=env.auth(Role.STORE_MANAGER))).status_code == 403
+    past = await pts.client.post("/v1/earning-rules", json=rule(datetime.now(UTC) - timedelta(days=1)), headers=env.auth(Role.ADMIN))
+    assert past.status_code == 422 and past.json()["detail"][0]["loc"] == ["body", "effective_from"]
+    bad = await pts.client.post("/v1/earning-rules", json=rule(datetime.now(UTC) + timedelta(days=1), store_rates={"S001": "0"}),
+                                headers=env.auth(Role.ADMIN))
+    assert bad.status_code == 422 and "store_rates.S001" in bad.text
+    no_reason = {k: v for k, v in future.items() if k != "reason"}
+    assert (await pts.client.post("/v1/earning-rules", json=no_reason, headers=env.auth(Role.ADMIN))).status_code == 422
+
+
+async def test_a_late_sale_earns_by_the_rules_of_its_own_time(pts, env) -> None:
+    switch = datetime.now(UTC)
+    r = await pts.client.post("/v1/earning-rules", json=rule(switch, points_per_yuan="2"), headers=env.auth(Role.ADMIN))
+    assert r.status_code == 201, r.text
+    before = pts.sale("late1", "100.00", at=switch - timedelta(hours=2))  # made before, arrives after the switch
+    after = pts.sale("late1", "100.00", at=switch + timedelta(seconds=1))
+    await pts.apply(after, before)
+    assert await pts.balance("late1") == 100 + 200
+
+
+async def test_preview_tells_a_till_what_a_basket_earns_and_books_nothing(pts, env) -> None:
+    await pts.apply(pts.registered("p1", channel="partner", card_no="8800000099999"))
+    r = await pts.client.post("/v1/earning-rules", json=rule(datetime.now(UTC), channel_rates={"partner": "1.5"},
+                                                              excluded_categories=["tobacco"]), headers=env.auth(Role.ADMIN))
+    assert r.status_code == 201
+    basket = {"store_id": "S001", "lines": [{"category": "tobacco", "amount": "100.00"}, {"category": "grain", "amount": "20.50"}]}
+    pos = env.auth(Role.POS, store_id="S001")
+    anonymous = (await pts.client.post("/v1/earning/preview", json=basket, headers=pos)).json()
+    assert (anonymous["points"], anonymous["channel"], anonymous["member_known"]) == (20, "retail", False)
+    carded = (await pts.client.post("/v1/earning/preview", json={**basket, "card_no": "8800000099999"}, headers=pos)).json()
+    assert (carded["points"], carded["channel"], carded["member_known"], carded["rule_version"]) == (30, "partner", True, 2)
+    assert (await pts.account("p1"))["entries"] == []
+    other_store = await pts.client.post("/v1/earning/preview", json={**basket, "store_id": "S002"}, headers=pos)
+    assert other_store.status_code == 403
+    bad = await pts.client.post("/v1/earning/preview", json={"store_id": "S001", "lines": [{"amount": "-1"}]}, headers=pos)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][:2] == ["body", "lines"]

@@ -1,0 +1,74 @@
+"""Earning rules as pure functions: default, rates, categories, minimum, versions in force."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from points.domain.earning import DEFAULT_RULE, EarningRule, earn_for_sale, rule_in_force
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class L:
+    category: str
+    amount: Decimal
+
+
+def lines(*pairs: tuple[str, str]) -> list[L]:
+    return [L(c, Decimal(a)) for c, a in pairs]
+
+
+def points(rule: EarningRule, *pairs: tuple[str, str], store: str = "S001", channel: str = "retail") -> int:
+    items = lines(*pairs)
+    return earn_for_sale(rule, store_id=store, channel=channel, total=sum((i.amount for i in items), Decimal(0)), lines=items).points
+
+
+@pytest.mark.parametrize(("total", "expected"), [("79.80", 79), ("218.80", 218), ("0.50", 0), ("5000.00", 5000)])
+def test_default_is_one_point_per_whole_yuan_floored_per_sale(total: str, expected: int) -> None:
+    assert points(DEFAULT_RULE, ("grain", total)) == expected
+
+
+def test_floor_applies_to_the_sale_not_to_each_line() -> None:
+    assert points(DEFAULT_RULE, ("grain", "0.60"), ("snacks", "0.60")) == 1
+
+
+def test_an_excluded_category_earns_nothing() -> None:
+    rule = EarningRule(2, T0, category_multipliers={"tobacco": Decimal(0)})
+    assert points(rule, ("tobacco", "200.00"), ("grain", "50.50")) == 50
+
+
+def test_category_multipliers_weigh_their_lines() -> None:
+    rule = EarningRule(2, T0, category_multipliers={"fresh": Decimal(2)})
+    assert points(rule, ("fresh", "10.40"), ("grain", "5.00")) == 25  # 20.80 + 5.00 -> 25
+
+
+def test_a_store_rate_wins_over_the_channel_rate_which_wins_over_the_default() -> None:
+    rule = EarningRule(2, T0, points_per_yuan=Decimal(1), channel_rates={"partner": Decimal("1.5")}, store_rates={"S003": Decimal("0.5")})
+    assert points(rule, ("grain", "100.00"), channel="retail") == 100
+    assert points(rule, ("grain", "100.00"), channel="partner") == 150
+    assert points(rule, ("grain", "100.00"), channel="partner", store="S003") == 50
+
+
+def test_a_sale_below_the_minimum_amount_earns_nothing() -> None:
+    rule = EarningRule(2, T0, min_sale_amount=Decimal("10.00"))
+    items = lines(("grain", "9.99"))
+    earning = earn_for_sale(rule, store_id="S001", channel="retail", total=Decimal("9.99"), lines=items)
+    assert (earning.points, earning.below_minimum) == (0, True)
+    assert points(rule, ("grain", "10.00")) == 10
+
+
+def test_the_version_in_force_at_the_sale_time_applies_however_late_it_arrives() -> None:
+    v2 = EarningRule(2, T0, category_multipliers={"tobacco": Decimal(0)})
+    v3 = EarningRule(3, T0 + timedelta(days=30), points_per_yuan=Decimal(2))
+    rules = [DEFAULT_RULE, v3, v2]
+    assert rule_in_force(rules, T0 - timedelta(seconds=1)) is DEFAULT_RULE
+    assert rule_in_force(rules, T0) is v2
+    assert rule_in_force(rules, T0 + timedelta(days=29)) is v2
+    assert rule_in_force(rules, T0 + timedelta(days=31)) is v3
+
+
+def test_without_any_stored_version_the_default_applies() -> None:
+    assert rule_in_force([], T0) is DEFAULT_RULE

@@ -1,0 +1,64 @@
+"""Points expiry: lots by year earned, consumed oldest first."""
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from points.domain.expiry import ExpiryPolicy, due, open_lots, upcoming
+from points.domain.model import EntryType, LedgerEntry
+
+CN = ZoneInfo("Asia/Shanghai")
+POLICY = ExpiryPolicy(years_after=1, warning_days=30)
+
+
+def e(kind: EntryType, points: int, at: datetime) -> LedgerEntry:
+    return LedgerEntry(kind, points, 0, "r", f"{kind}:{at.isoformat()}:{points}", None, at)
+
+
+def test_points_earned_in_a_year_are_valid_until_the_end_of_the_next_year_local_time() -> None:
+    assert POLICY.expires_on(datetime(2025, 6, 1, tzinfo=UTC), CN) == date(2026, 12, 31)
+    # 2025-12-31 17:00 UTC is already 2026-01-01 in China
+    assert POLICY.expires_on(datetime(2025, 12, 31, 17, tzinfo=UTC), CN) == date(2027, 12, 31)
+
+
+def test_debits_consume_the_oldest_lots_first() -> None:
+    lots = open_lots(
+        [e(EntryType.EARN, 100, datetime(2024, 5, 1, tzinfo=UTC)), e(EntryType.EARN, 200, datetime(2025, 5, 1, tzinfo=UTC)),
+         e(EntryType.REDEEM, -150, datetime(2025, 6, 1, tzinfo=UTC))],
+        POLICY, CN,
+    )
+    assert [(lot.expires_on, lot.remaining) for lot in lots] == [(date(2026, 12, 31), 150)]
+
+
+def test_a_late_sale_from_an_earlier_year_is_consumed_first() -> None:
+    lots = open_lots(
+        [e(EntryType.EARN, 200, datetime(2025, 5, 1, tzinfo=UTC)), e(EntryType.EARN, 100, datetime(2024, 5, 1, tzinfo=UTC)),
+         e(EntryType.REDEEM, -100, datetime(2025, 6, 1, tzinfo=UTC))],
+        POLICY, CN,
+    )
+    assert [(lot.expires_on, lot.remaining) for lot in lots] == [(date(2026, 12, 31), 200)]
+
+
+def test_a_deficit_after_a_return_is_paid_off_by_the_next_credits() -> None:
+    lots = open_lots(
+        [e(EntryType.EARN, 100, datetime(2024, 5, 1, tzinfo=UTC)), e(EntryType.REDEEM, -100, datetime(2024, 6, 1, tzinfo=UTC)),
+         e(EntryType.REVERSE, -40, datetime(2024, 7, 1, tzinfo=UTC)), e(EntryType.EARN, 100, datetime(2025, 1, 10, tzinfo=UTC))],
+        POLICY, CN,
+    )
+    assert [(lot.expires_on, lot.remaining) for lot in lots] == [(date(2026, 12, 31), 60)]
+
+
+def test_due_lots_are_those_past_their_last_valid_day() -> None:
+    lots = open_lots([e(EntryType.EARN, 100, datetime(2024, 5, 1, tzinfo=UTC)), e(EntryType.BONUS, 7, datetime(2025, 5, 1, tzinfo=UTC))], POLICY, CN)
+    assert due(lots, date(2025, 12, 31)) == {}
+    assert due(lots, date(2026, 1, 1)) == {date(2025, 12, 31): 100}
+
+
+def test_upcoming_lists_what_expires_within_the_warning_window() -> None:
+    lots = open_lots([e(EntryType.EARN, 100, datetime(2024, 5, 1, tzinfo=UTC))], POLICY, CN)
+    assert upcoming(lots, date(2025, 11, 30), POLICY) == {}
+    assert upcoming(lots, date(2025, 12, 1), POLICY) == {date(2025, 12, 31): 100}
+
+
+def test_the_candidate_year_bound_covers_the_warning_window() -> None:
+    assert POLICY.last_expiring_earned_year(date(2025, 12, 1)) == 2024  # 2024 points end 2025-12-31, within 30 days
+    assert POLICY.last_expiring_earned_year(date(2025, 11, 30)) == 2023

@@ -1,0 +1,41 @@
+"""How many points a return takes back."""
+
+from decimal import Decimal
+
+from points.domain.returns import SaleEarned, points_to_reverse
+
+D = Decimal
+
+
+def test_a_full_return_reverses_everything_the_sale_earned() -> None:
+    assert points_to_reverse(SaleEarned(218, D("218.80")), D("218.80")) == 218
+
+
+def test_a_partial_return_reverses_in_proportion_to_the_returned_amount() -> None:
+    # 100.00 of 218.80 -> 218 * 100 / 218.80 = 99.6 -> 100
+    assert points_to_reverse(SaleEarned(218, D("218.80")), D("100.00")) == 100
+
+
+def test_partial_returns_add_up_to_exactly_what_the_sale_earned() -> None:
+    sale = SaleEarned(100, D("100.99"))
+    first = points_to_reverse(sale, D("33.33"))
+    sale = SaleEarned(100, D("100.99"), D("33.33"), first)
+    second = points_to_reverse(sale, D("33.33"))
+    sale = SaleEarned(100, D("100.99"), D("66.66"), first + second)
+    third = points_to_reverse(sale, D("34.33"))
+    assert first + second + third == 100
+
+
+def test_never_more_than_the_sale_earned_even_if_more_comes_back() -> None:
+    sale = SaleEarned(50, D("50.00"), D("40.00"), 40)
+    assert points_to_reverse(sale, D("30.00")) == 10
+
+
+def test_a_sale_that_earned_nothing_reverses_nothing() -> None:
+    assert points_to_reverse(SaleEarned(0, D("0.00")), D("200.00")) == 0
+    assert points_to_reverse(SaleEarned(0, D("9.00")), D("9.00")) == 0
+
+
+def test_returning_a_line_that_earned_nothing_reverses_nothing() -> None:
+    # tobacco (multiplier 0) weighs 0 in the returned eligible amount
+    assert points_to_reverse(SaleEarned(50, D("50.50")), D("0.00")) == 0
