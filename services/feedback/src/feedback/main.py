@@ -1,20 +1,45 @@
-"""Feedback service. Complaints workflow, service recovery and satisfaction surveys."""
+"""Feedback service. Complaints workflow, service recovery, satisfaction surveys, comment book."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
 
+from feedback.api.routes import comment_book, complaints, jobs, surveys
 from feedback.config import Settings, get_settings
+from feedback.consumers import handlers
+from feedback.domain.compensation import CompensationRefused
+from feedback.domain.workflow import Clock, InvalidTransition
+from feedback.service_layer.complaints import ComplaintConflict
+from feedback.service_layer.escalation import escalation_job
 from shared.service import ServiceSpec, build_service_app
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    return build_service_app(
-        settings or get_settings(),
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _conflict(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_409_CONFLICT)
+
+
+def create_app(settings: Settings | None = None, clock: Clock = _now) -> FastAPI:
+    """`clock` is the time routes, event handlers and the escalation route use; tests pass their own."""
+    settings = settings or get_settings()
+    app = build_service_app(
+        settings,
         ServiceSpec(
             title="CRM feedback",
-            description="Complaints workflow, service recovery and satisfaction surveys.",
-            routers=[],
+            description="Complaints workflow with deadlines and escalation, service recovery, satisfaction "
+                        "surveys and the comment book (意见簿).",
+            routers=[complaints.router, surveys.router, comment_book.router, jobs.router],
+            handlers=handlers(settings, lambda: app.state.clock()),
+            jobs=[escalation_job(settings.escalation_every_s)],
             migrations=Path(__file__).parent / "migrations",
         ),
     )
+    app.state.clock = clock
+    for exc in (InvalidTransition, ComplaintConflict, CompensationRefused):
+        app.add_exception_handler(exc, _conflict)
+    return app

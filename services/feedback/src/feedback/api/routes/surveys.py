@@ -1,0 +1,155 @@
+"""Satisfaction surveys: templates, invitations (links), answers through a link token, results."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from sqlalchemy import update
+from sqlmodel import select
+
+from feedback.adapters.tables import SurveyInvitationRow, SurveyResponseRow, SurveyTemplateRow
+from feedback.api.deps import FeedbackSettingsDep, NowDep
+from feedback.api.schemas import AnswerIn, InvitationPublic, SurveyForm, TemplateCreate, TemplatePublic
+from feedback.domain.surveys import DIMENSION_LABELS, DIMENSIONS
+from feedback.service_layer.invitations import InvitationUnusable, link_for, usable_invitation
+from feedback.service_layer.survey_results import results as survey_results
+from shared.auth import STAFF, Principal, Role, require
+from shared.deps import UowDep
+from shared.reports import Column, ReportFormat, render
+
+router = APIRouter(prefix="/v1/surveys", tags=["surveys"])
+
+DesignerDep = Annotated[Principal, Depends(require(Role.MARKETING, Role.ADMIN))]
+StaffDep = Annotated[Principal, Depends(require(*STAFF))]
+ReaderDep = Annotated[Principal, Depends(require(*STAFF, Role.MEMBER))]
+ResultsDep = Annotated[Principal, Depends(require(Role.STORE_MANAGER, Role.MARKETING, Role.ADMIN))]
+Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+
+
+def _template(row: SurveyTemplateRow) -> TemplatePublic:
+    return TemplatePublic(
+        id=row.id, name=row.name, dimensions=row.dimensions.split(","), ask_nps=row.ask_nps,
+        ask_comment=row.ask_comment, is_default=row.is_default, created_at=row.created_at,
+    )
+
+
+@router.post("/templates", status_code=status.HTTP_201_CREATED)
+async def create_template(body: TemplateCreate, uow: UowDep, principal: DesignerDep, now: NowDep) -> TemplatePublic:
+    """Templates cannot be edited afterwards (answers must match the questions asked); make a new
+    one and mark it default instead."""
+    if body.is_default:
+        await uow.session.exec(update(SurveyTemplateRow).values(is_default=False))  # type: ignore[call-overload]
+    dims = [d for d in DIMENSIONS if d in body.dimensions]
+    row = SurveyTemplateRow(
+        id=str(uuid.uuid4()), name=body.name, dimensions=",".join(dims), ask_nps=body.ask_nps,
+        ask_comment=body.ask_comment, is_default=body.is_default, created_by=principal.subject, created_at=now,
+    )
+    uow.session.add(row)
+    return _template(row)
+
+
+@router.get("/templates")
+async def list_templates(uow: UowDep, _: StaffDep) -> list[TemplatePublic]:
+    rows = (await uow.session.exec(select(SurveyTemplateRow).order_by(SurveyTemplateRow.created_at))).all()  # type: ignore[arg-type]
+    return [_template(r) for r in rows]
+
+
+@router.post("/templates/{template_id}/default")
+async def make_default(template_id: str, uow: UowDep, _: DesignerDep) -> TemplatePublic:
+    row = await uow.session.get(SurveyTemplateRow, template_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no survey template {template_id}")
+    await uow.session.exec(update(SurveyTemplateRow).values(is_default=False))  # type: ignore[call-overload]
+    row.is_default = True
+    uow.session.add(row)
+    return _template(row)
+
+
+@router.get("/invitations")
+async def list_invitations(
+    uow: UowDep, principal: ReaderDep, settings: FeedbackSettingsDep, now: NowDep,
+    member_id: str | None = None, open_only: bool = True,
+) -> list[InvitationPublic]:
+    """A member's survey invitations with their links (delivering them is the front end's job)."""
+    if principal.role == Role.MEMBER:
+        member_id = principal.member_id
+    elif member_id is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "member_id: required for staff")
+    query = select(SurveyInvitationRow).where(SurveyInvitationRow.member_id == member_id)
+    if open_only:
+        query = query.where(SurveyInvitationRow.answered_at.is_(None), SurveyInvitationRow.expires_at > now)  # type: ignore[union-attr,arg-type]
+    rows = (await uow.session.exec(query.order_by(SurveyInvitationRow.created_at.desc()))).all()  # type: ignore[attr-defined]
+    return [InvitationPublic(**r.model_dump(include=set(InvitationPublic.model_fields) - {"link"}), link=link_for(settings, r)) for r in rows]
+
+
+async def _usable(uow, token: str, now: datetime, *, lock: bool = False) -> SurveyInvitationRow:
+    try:
+        return await usable_invitation(uow.session, token, now, lock=lock)
+    except InvitationUnusable as exc:
+        raise HTTPException(exc.status, str(exc)) from exc
+
+
+@router.get("/answers/{token}")
+async def survey_form(token: str, uow: UowDep, now: NowDep) -> SurveyForm:
+    """The questions behind a survey link. The link token is the only credential needed."""
+    invitation = await _usable(uow, token, now)
+    template = await uow.session.get(SurveyTemplateRow, invitation.template_id)
+    return SurveyForm(template=_template(template), store_id=invitation.store_id, expires_at=invitation.expires_at)  # type: ignore[arg-type]
+
+
+@router.post("/answers/{token}", status_code=status.HTTP_201_CREATED)
+async def answer(token: str, body: AnswerIn, uow: UowDep, now: NowDep) -> dict[str, datetime]:
+    """One answer per invitation: an expired link is 410, an answered one 409."""
+    invitation = await _usable(uow, token, now, lock=True)
+    template = await uow.session.get(SurveyTemplateRow, invitation.template_id)
+    assert template is not None
+    asked = template.dimensions.split(",")
+    problems = [f"ratings.{d}: required by this survey" for d in asked if d not in body.ratings]
+    problems += [f"ratings.{d}: not asked by this survey" for d in body.ratings if d not in asked]
+    if template.ask_nps and body.nps is None:
+        problems.append("nps: required by this survey")
+    if not template.ask_nps and body.nps is not None:
+        problems.append("nps: not asked by this survey")
+    if not template.ask_comment and body.comment:
+        problems.append("comment: not asked by this survey")
+    if problems:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "; ".join(problems))
+    invitation.answered_at = now
+    uow.session.add(invitation)
+    uow.session.add(SurveyResponseRow(invitation_id=invitation.id, nps=body.nps, comment=body.comment, answered_at=now, **body.ratings))
+    return {"answered_at": now}
+
+
+RESULT_COLUMNS = [
+    Column("store_id", "门店 Store"),
+    Column("month", "月份 Month"),
+    Column("invitations", "邀请数 Invitations"),
+    Column("responses", "回复数 Responses"),
+    Column("response_rate", "回复率% Response rate"),
+    *[Column(f"csat_{d}", f"满意度% CSAT {label}", value=lambda r, d=d: r.csat[d]) for d, label in DIMENSION_LABELS.items()],
+    Column("csat_overall", "总体满意度% CSAT overall"),
+    Column("csat_change", "满意度变化 CSAT change"),
+    Column("nps", "净推荐值 NPS"),
+    Column("nps_change", "NPS变化 NPS change"),
+]
+
+
+@router.get("/results", response_model=None)
+async def results(
+    uow: UowDep, principal: ResultsDep,
+    store_id: str | None = None, from_month: Month = None, to_month: Month = None,
+    format: ReportFormat = ReportFormat.JSON,
+) -> Response:
+    """CSAT per dimension, overall CSAT, NPS and response rate per store and month (by the month
+    the invitation was sent), with the change from the store's previous month. JSON, CSV or a
+    printable page. Store managers see their own store."""
+    if principal.role == Role.STORE_MANAGER:
+        if store_id not in (None, principal.store_id) or not principal.store_id:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"store_id: you see store {principal.store_id} only")
+        store_id = principal.store_id
+    rows = await survey_results(uow.session, store_id=store_id, from_month=from_month, to_month=to_month)
+    return render(
+        format, title="满意度调查结果 Satisfaction survey results", columns=RESULT_COLUMNS, rows=rows,
+        json_body=rows, filename="survey-results", subtitle=f"{store_id or '全部门店 all stores'} {from_month or ''}–{to_month or ''}",
+    )

@@ -1,0 +1,175 @@
+"""Bodies of the feedback API."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from shared.events.contracts import ComplaintCategory, ComplaintChannel, Severity
+from shared.money import Money
+
+StoreIdField = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Dimension = Literal["product_quality", "service", "price", "store_environment", "after_sales"]
+
+
+class SaleRef(BaseModel):
+    store_id: StoreIdField | None = Field(default=None, description="Defaults to the store the complaint concerns")
+    pos_txn_id: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:/-]+$")]
+
+
+class ComplaintCreate(BaseModel):
+    member_id: Annotated[str, StringConstraints(min_length=1, max_length=36)] | None = Field(
+        default=None, description="Absent for an anonymous complaint; a member filing in the app is always themself")
+    store_id: StoreIdField | None = Field(default=None, description="Defaults to the filing staff member's store")
+    channel: ComplaintChannel | None = Field(default=None, description="Defaults to app for members, service_desk for staff")
+    category: ComplaintCategory
+    severity: Severity
+    description: Annotated[Text, StringConstraints(max_length=2000)]
+    sale: SaleRef | None = None
+
+
+class HistoryEntry(BaseModel):
+    action: str
+    from_status: str | None
+    to_status: str | None
+    actor: str
+    detail: str | None
+    at: datetime
+
+
+class EscalationPublic(BaseModel):
+    step: str
+    round: int
+    due_at: datetime
+    escalated_at: datetime
+    escalated_to: str
+
+
+class ComplaintSummary(BaseModel):
+    id: str
+    member_id: str | None
+    store_id: str
+    channel: str
+    category: str
+    severity: str
+    status: str
+    assignee: str
+    escalated_to: str | None
+    filed_at: datetime
+    next_due_at: datetime | None
+    overdue: bool
+    resolved_at: datetime | None
+    compensation_points: int
+    coupon_value: Decimal | None
+    rating: int | None
+
+
+class ComplaintPublic(ComplaintSummary):
+    description: str | None
+    sale_store_id: str | None
+    sale_pos_txn_id: str | None
+    filed_by: str
+    ack_due_at: datetime
+    resolve_due_at: datetime
+    acknowledged_at: datetime | None
+    closed_at: datetime | None
+    reopen_count: int
+    resolution_note: str | None
+    compensated_at: datetime | None
+    rating_comment: str | None
+    rated_at: datetime | None
+    history: list[HistoryEntry]
+    escalations: list[EscalationPublic]
+    survey_link: str | None = Field(default=None, description="Link of the satisfaction survey sent after resolution")
+
+
+class CompensationIn(BaseModel):
+    points: int = Field(default=0, ge=0)
+    coupon_value: Money | None = None
+
+
+class ResolveIn(BaseModel):
+    note: Annotated[Text, StringConstraints(max_length=1000)]
+    compensation: CompensationIn = Field(default_factory=CompensationIn)
+
+
+class ReopenIn(BaseModel):
+    reason: Annotated[Text, StringConstraints(max_length=200)]
+
+
+class AssignIn(BaseModel):
+    assignee: Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:@-]+$")] = Field(
+        description="A staff id, desk:<store_id> or store_manager:<store_id>")
+
+
+class RatingIn(BaseModel):
+    score: int = Field(ge=1, le=5)
+    comment: Annotated[Text, StringConstraints(max_length=500)] | None = None
+
+
+class TemplateCreate(BaseModel):
+    name: Annotated[Text, StringConstraints(max_length=100)]
+    dimensions: list[Dimension] = Field(min_length=1)
+    ask_nps: bool = True
+    ask_comment: bool = True
+    is_default: bool = False
+
+
+class TemplatePublic(BaseModel):
+    id: str
+    name: str
+    dimensions: list[str]
+    ask_nps: bool
+    ask_comment: bool
+    is_default: bool
+    created_at: datetime
+
+
+class InvitationPublic(BaseModel):
+    id: str
+    source: str
+    store_id: str
+    member_id: str | None
+    created_at: datetime
+    expires_at: datetime
+    answered_at: datetime | None
+    link: str
+
+
+class SurveyForm(BaseModel):
+    template: TemplatePublic
+    store_id: str
+    expires_at: datetime
+
+
+class AnswerIn(BaseModel):
+    ratings: dict[Dimension, Annotated[int, Field(ge=1, le=5)]] = Field(default_factory=dict)
+    nps: int | None = Field(default=None, ge=0, le=10)
+    comment: Annotated[Text, StringConstraints(max_length=1000)] | None = None
+
+
+class CommentCreate(BaseModel):
+    store_id: StoreIdField | None = Field(default=None, description="Defaults to the recording staff member's store")
+    kind: Literal["suggestion", "praise"]
+    text: Annotated[Text, StringConstraints(max_length=1000)]
+    member_id: Annotated[str, StringConstraints(min_length=1, max_length=36)] | None = None
+    complaint_id: str | None = None
+
+
+class CommentLinkIn(BaseModel):
+    complaint_id: Annotated[str, StringConstraints(min_length=1, max_length=36)]
+
+
+class CommentPublic(BaseModel):
+    id: str
+    store_id: str
+    kind: str
+    text: str | None
+    member_id: str | None
+    complaint_id: str | None
+    recorded_by: str
+    recorded_at: datetime
+    linked_by: str | None
+    linked_at: datetime | None

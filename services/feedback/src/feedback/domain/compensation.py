@@ -1,0 +1,43 @@
+"""Service recovery: what a resolution may grant, and the once-per-complaint rule.
+
+Points are booked by the points service keyed by complaint id, so a complaint can carry one
+compensation only: a complaint that is reopened and resolved again publishes its new resolution
+without compensation, and asking for more is refused rather than silently dropped.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+
+class CompensationRefused(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Compensation:
+    points: int = 0
+    coupon_value: Decimal | None = None
+
+    @property
+    def grants_anything(self) -> bool:
+        return self.points > 0 or bool(self.coupon_value)
+
+
+def check_compensation(
+    wanted: Compensation, *, member_id: str | None, already_granted_at: datetime | None,
+    max_points: int, max_coupon: Decimal,
+) -> None:
+    if not wanted.grants_anything:
+        return
+    if already_granted_at is not None:
+        raise CompensationRefused(
+            f"compensation was already granted on {already_granted_at.isoformat(timespec='minutes')}; "
+            "a complaint is compensated once"
+        )
+    if member_id is None:
+        raise CompensationRefused("compensation needs a member; this complaint is anonymous")
+    if wanted.points > max_points:
+        raise CompensationRefused(f"compensation.points {wanted.points} exceeds the limit of {max_points}")
+    if wanted.coupon_value is not None and wanted.coupon_value > max_coupon:
+        raise CompensationRefused(f"compensation.coupon_value {wanted.coupon_value} exceeds the limit of {max_coupon}")

@@ -1,0 +1,182 @@
+"""Complaint use cases: file, move through the workflow, resolve with compensation, reassign, rate.
+
+Routes check who may act; these functions check what the complaint's state allows, record every
+change in the history with its actor and time, and emit the events in the same transaction.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from feedback.adapters.tables import ComplaintHistoryRow, ComplaintRow, MemberProfileRow
+from feedback.config import Settings
+from feedback.domain.assignment import assignee_for
+from feedback.domain.compensation import Compensation, check_compensation
+from feedback.domain.workflow import Action, DeadlinePolicy, Status, next_due, next_status
+from feedback.service_layer import events
+from feedback.service_layer.invitations import Invitation, invite
+from shared.unit_of_work import UnitOfWork
+
+
+class ComplaintNotFound(Exception):
+    pass
+
+
+class ComplaintConflict(Exception):
+    """A request the complaint's state refuses (409), with the reason."""
+
+
+@dataclass(frozen=True)
+class Filing:
+    store_id: str
+    channel: str
+    category: str
+    severity: str
+    description: str
+    member_id: str | None = None
+    sale_store_id: str | None = None
+    sale_pos_txn_id: str | None = None
+
+
+def policy_of(settings: Settings) -> DeadlinePolicy:
+    return DeadlinePolicy(settings.ack_hours, settings.resolve_hours)
+
+
+def record(uow: UnitOfWork, row: ComplaintRow, action: str, actor: str, at: datetime, *,
+           from_status: str | None = None, to_status: str | None = None, detail: str | None = None) -> None:
+    uow.session.add(ComplaintHistoryRow(
+        complaint_id=row.id, action=action, from_status=from_status, to_status=to_status, actor=actor,
+        detail=detail, at=at,
+    ))
+
+
+async def load(uow: UnitOfWork, complaint_id: str, *, lock: bool = False) -> ComplaintRow:
+    query = select(ComplaintRow).where(ComplaintRow.id == complaint_id)
+    row = (await uow.session.exec(query.with_for_update() if lock else query)).first()
+    if row is None:
+        raise ComplaintNotFound(complaint_id)
+    return row
+
+
+async def file_complaint(
+    uow: UnitOfWork, settings: Settings, filing: Filing, *, actor: str, now: datetime, idempotency_key: str | None = None,
+) -> tuple[ComplaintRow, bool]:
+    """The new complaint and True, or the one filed before under the same idempotency key and False."""
+    if idempotency_key:
+        earlier = (await uow.session.exec(select(ComplaintRow).where(
+            ComplaintRow.filed_by == actor, ComplaintRow.idempotency_key == idempotency_key))).first()
+        if earlier is not None:
+            return earlier, False
+    profile = await uow.session.get(MemberProfileRow, filing.member_id) if filing.member_id else None
+    policy = policy_of(settings)
+    row = ComplaintRow(
+        id=str(uuid.uuid4()), member_id=filing.member_id, store_id=filing.store_id, channel=filing.channel,
+        category=filing.category, severity=filing.severity, description=filing.description,
+        sale_store_id=filing.sale_store_id, sale_pos_txn_id=filing.sale_pos_txn_id, status=Status.FILED.value,
+        assignee=assignee_for(filing.store_id, profile.tier if profile else None, profile.manager_id if profile else None),
+        filed_by=actor, idempotency_key=idempotency_key, filed_at=now,
+        ack_due_at=policy.ack_due(filing.severity, now), resolve_due_at=policy.resolve_due(filing.severity, now),
+        updated_at=now,
+    )
+    row.next_due_at = next_due(Status.FILED, row.ack_due_at, row.resolve_due_at)
+    uow.session.add(row)
+    try:
+        await uow.session.flush()  # the history rows refer to it
+    except IntegrityError as exc:  # the same Idempotency-Key in a concurrent request
+        raise ComplaintConflict(f"Idempotency-Key {idempotency_key} is in use by a concurrent request; retry it") from exc
+    record(uow, row, "filed", actor, now, to_status=Status.FILED.value, detail=f"channel {filing.channel}")
+    record(uow, row, "assigned", "system", now, detail=f"to {row.assignee}")
+    events.emit_filed(uow, row)
+    return row, True
+
+
+def _move(uow: UnitOfWork, row: ComplaintRow, action: Action, actor: str, now: datetime, detail: str | None = None) -> Status:
+    current = Status(row.status)
+    target = next_status(current, action)  # raises InvalidTransition with the reason
+    row.status = target.value
+    row.updated_at = now
+    record(uow, row, action.value, actor, now, from_status=current.value, to_status=target.value, detail=detail)
+    return target
+
+
+def _refresh_due(row: ComplaintRow) -> None:
+    row.next_due_at = next_due(Status(row.status), row.ack_due_at, row.resolve_due_at)
+
+
+def acknowledge(uow: UnitOfWork, row: ComplaintRow, actor: str, now: datetime) -> None:
+    _move(uow, row, Action.ACKNOWLEDGE, actor, now)
+    row.acknowledged_at = now
+    _refresh_due(row)
+
+
+def start(uow: UnitOfWork, row: ComplaintRow, actor: str, now: datetime) -> None:
+    _move(uow, row, Action.START, actor, now)
+    _refresh_due(row)
+
+
+def resolve(
+    uow: UnitOfWork, settings: Settings, row: ComplaintRow, *, actor: str, now: datetime, note: str,
+    compensation: Compensation,
+) -> None:
+    check_compensation(
+        compensation, member_id=row.member_id, already_granted_at=row.compensated_at,
+        max_points=settings.compensation_points_max, max_coupon=settings.compensation_coupon_max,
+    )
+    granted = ""
+    if compensation.grants_anything:
+        granted = f"; compensation {compensation.points} points" + (
+            f", coupon {compensation.coupon_value}" if compensation.coupon_value else "")
+    _move(uow, row, Action.RESOLVE, actor, now, detail=f"round {row.reopen_count}{granted}")
+    row.resolved_at = now
+    row.resolution_note = note
+    if compensation.grants_anything:
+        row.compensation_points = compensation.points
+        row.coupon_value = compensation.coupon_value
+        row.compensated_at = now
+    _refresh_due(row)
+    events.emit_resolved(uow, row, points=compensation.points, coupon_value=compensation.coupon_value, at=now)
+
+
+async def invite_to_survey(uow: UnitOfWork, settings: Settings, row: ComplaintRow, now: datetime) -> Invitation | None:
+    """Every resolved complaint gets one survey invitation (the first resolution makes it)."""
+    return await invite(
+        uow.session, settings, source="complaint", source_ref=f"complaint:{row.id}", member_id=row.member_id,
+        store_id=row.store_id, now=now,
+    )
+
+
+def close(uow: UnitOfWork, row: ComplaintRow, actor: str, now: datetime) -> None:
+    _move(uow, row, Action.CLOSE, actor, now)
+    row.closed_at = now
+    _refresh_due(row)
+
+
+def reopen(uow: UnitOfWork, settings: Settings, row: ComplaintRow, actor: str, now: datetime, reason: str) -> None:
+    _move(uow, row, Action.REOPEN, actor, now, detail=reason[:200])
+    row.reopen_count += 1
+    row.resolved_at = row.closed_at = None
+    row.resolve_due_at = policy_of(settings).resolve_due(row.severity, now)
+    _refresh_due(row)
+
+
+def assign(uow: UnitOfWork, row: ComplaintRow, assignee: str, actor: str, now: datetime, *, auto: bool = False) -> None:
+    if Status(row.status) not in (Status.FILED, Status.ACKNOWLEDGED, Status.IN_PROGRESS):
+        raise ComplaintConflict(f"cannot reassign a complaint that is {row.status}; reopen it first")
+    if assignee == row.assignee:
+        raise ComplaintConflict(f"the complaint is already assigned to {assignee}")
+    record(uow, row, "assigned", actor, now, detail=f"{row.assignee} -> {assignee}")
+    row.assignee = assignee
+    row.auto_assigned = auto
+    row.updated_at = now
+
+
+def rate(uow: UnitOfWork, row: ComplaintRow, score: int, comment: str | None, actor: str, now: datetime) -> None:
+    if row.status not in (Status.RESOLVED.value, Status.CLOSED.value):
+        raise ComplaintConflict(f"only a resolved complaint can be rated; this one is {row.status}")
+    if row.rated_at is not None:
+        raise ComplaintConflict(f"the handling was already rated on {row.rated_at.isoformat(timespec='minutes')}")
+    row.rating, row.rating_comment, row.rated_at, row.updated_at = score, comment, now, now
+    record(uow, row, "rated", actor, now, detail=f"{score}/5")

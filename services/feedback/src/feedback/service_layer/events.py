@@ -1,0 +1,54 @@
+"""The complaint events feedback publishes: ids, store, category and severity, never free text.
+
+Event ids are derived from the complaint and the step, so a retried request or a second job run
+cannot announce the same fact twice (the outbox refuses a duplicate event id).
+"""
+
+import uuid
+from datetime import datetime
+
+from feedback.adapters.tables import ComplaintRow
+from shared.events import contracts as c
+from shared.events.registry import COMPLAINT_ESCALATED, COMPLAINT_FILED, COMPLAINT_RESOLVED
+from shared.unit_of_work import UnitOfWork
+
+NAMESPACE = uuid.UUID("5c1f0a5e-8d2b-4f7e-9a13-6b0c1d2e3f40")
+
+
+def event_id(complaint_id: str, fact: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, f"complaint/{complaint_id}/{fact}"))
+
+
+def _key(row: ComplaintRow) -> str:
+    # Keyed by member so a customer's events stay in order; anonymous ones by complaint.
+    return row.member_id or row.id
+
+
+def emit_filed(uow: UnitOfWork, row: ComplaintRow) -> None:
+    data = c.ComplaintFiledV1(
+        complaint_id=row.id, member_id=row.member_id, store_id=row.store_id, category=row.category,  # type: ignore[arg-type]
+        severity=row.severity, channel=row.channel, pos_txn_id=row.sale_pos_txn_id, filed_at=row.filed_at,  # type: ignore[arg-type]
+    )
+    uow.emit(COMPLAINT_FILED, data, key=_key(row), subject=row.member_id, event_id=event_id(row.id, "filed"))
+
+
+def emit_resolved(uow: UnitOfWork, row: ComplaintRow, *, points: int, coupon_value, at: datetime) -> None:
+    data = c.ComplaintResolvedV1(
+        complaint_id=row.id, member_id=row.member_id, store_id=row.store_id, category=row.category,  # type: ignore[arg-type]
+        severity=row.severity, resolved_at=at, compensation_points=points, coupon_value=coupon_value,  # type: ignore[arg-type]
+    )
+    uow.emit(
+        COMPLAINT_RESOLVED, data, key=_key(row), subject=row.member_id,
+        event_id=event_id(row.id, f"resolved/{row.reopen_count}"),
+    )
+
+
+def emit_escalated(uow: UnitOfWork, row: ComplaintRow, *, step: str, due_at: datetime, at: datetime) -> None:
+    data = c.ComplaintEscalatedV1(
+        complaint_id=row.id, member_id=row.member_id, store_id=row.store_id, category=row.category,  # type: ignore[arg-type]
+        severity=row.severity, overdue_step=step, due_at=due_at, escalated_at=at,  # type: ignore[arg-type]
+    )
+    uow.emit(
+        COMPLAINT_ESCALATED, data, key=_key(row), subject=row.member_id,
+        event_id=event_id(row.id, f"escalated/{step}/{row.reopen_count}"),
+    )

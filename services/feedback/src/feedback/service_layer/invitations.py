@@ -1,0 +1,81 @@
+"""Survey invitations: one per sampled sale or resolved complaint, answered once through a link."""
+
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from feedback.adapters.tables import SurveyInvitationRow, SurveyTemplateRow
+from feedback.config import Settings
+from feedback.domain.surveys import link_token, token_hash
+
+log = logging.getLogger(__name__)
+
+
+class InvitationUnusable(Exception):
+    """Expired or already answered; `status` is the HTTP status that says which."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Invitation:
+    row: SurveyInvitationRow
+    link: str
+
+
+def month_of(at: datetime, timezone: str) -> str:
+    return at.astimezone(ZoneInfo(timezone)).strftime("%Y-%m")
+
+
+def link_for(settings: Settings, row: SurveyInvitationRow) -> str:
+    return settings.survey_link_base + link_token(settings.resolved_survey_token_key(), row.id, row.nonce)
+
+
+async def default_template(session: AsyncSession) -> SurveyTemplateRow | None:
+    return (await session.exec(select(SurveyTemplateRow).where(SurveyTemplateRow.is_default))).first()
+
+
+async def invite(
+    session: AsyncSession, settings: Settings, *, source: str, source_ref: str, member_id: str | None,
+    store_id: str, now: datetime, template_id: str | None = None,
+) -> Invitation | None:
+    """The invitation for `source_ref`, made now unless it exists; None without any template."""
+    existing = (await session.exec(select(SurveyInvitationRow).where(SurveyInvitationRow.source_ref == source_ref))).first()
+    if existing is not None:
+        return Invitation(existing, link_for(settings, existing))
+    if template_id is None:
+        template = await default_template(session)
+        if template is None:
+            log.warning("no default survey template; no invitation for %s", source_ref)
+            return None
+        template_id = template.id
+    row = SurveyInvitationRow(
+        id=str(uuid.uuid4()), template_id=template_id, source=source, source_ref=source_ref, member_id=member_id,
+        store_id=store_id, month=month_of(now, settings.business_timezone), nonce=secrets.token_urlsafe(24),
+        token_hash="", created_at=now, expires_at=now + timedelta(days=settings.survey_ttl_days),
+    )
+    token = link_token(settings.resolved_survey_token_key(), row.id, row.nonce)
+    row.token_hash = token_hash(token)
+    session.add(row)
+    await session.flush()
+    return Invitation(row, settings.survey_link_base + token)
+
+
+async def usable_invitation(session: AsyncSession, token: str, now: datetime, *, lock: bool = False) -> SurveyInvitationRow:
+    query = select(SurveyInvitationRow).where(SurveyInvitationRow.token_hash == token_hash(token))
+    row = (await session.exec(query.with_for_update() if lock else query)).first()
+    if row is None:
+        raise InvitationUnusable(404, "no survey invitation for this link")
+    if row.answered_at is not None:
+        raise InvitationUnusable(409, f"this survey was already answered on {row.answered_at.isoformat(timespec='minutes')}")
+    if now >= row.expires_at:
+        raise InvitationUnusable(410, f"this survey link expired on {row.expires_at.isoformat(timespec='minutes')}")
+    return row

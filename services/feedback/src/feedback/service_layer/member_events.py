@@ -1,0 +1,118 @@
+"""What feedback learns from members: tiers and account managers (to route complaints), sales (to
+sample for surveys) and erasure (to purge the free text it holds about the member)."""
+
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+from sqlmodel import select
+
+from feedback.adapters.tables import (
+    CommentEntryRow,
+    ComplaintHistoryRow,
+    ComplaintRow,
+    MemberProfileRow,
+    SurveyInvitationRow,
+    SurveyResponseRow,
+)
+from feedback.config import Settings
+from feedback.domain.assignment import assignee_for
+from feedback.domain.surveys import sampled
+from feedback.domain.workflow import OPEN, Clock
+from feedback.service_layer.complaints import assign
+from feedback.service_layer.invitations import invite
+from shared.consumer import Delivery, Handler
+from shared.events import contracts as c
+from shared.events.registry import (
+    ACCOUNT_MANAGER_ASSIGNED,
+    MEMBER_ERASED,
+    MEMBER_REGISTERED,
+    PURCHASE_ATTRIBUTED,
+    TIER_CHANGED,
+)
+from shared.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+async def _profile(uow: UnitOfWork, member_id: str, now: datetime) -> MemberProfileRow:
+    row = await uow.session.get(MemberProfileRow, member_id)
+    if row is None:
+        row = MemberProfileRow(member_id=member_id, updated_at=now)
+        uow.session.add(row)
+    row.updated_at = now
+    return row
+
+
+async def _reroute_open_complaints(uow: UnitOfWork, profile: MemberProfileRow, now: datetime) -> None:
+    """Open complaints still routed automatically follow the member's current VIP status and
+    manager; one that staff assigned by hand stays where they put it."""
+    rows = (await uow.session.exec(select(ComplaintRow).where(
+        ComplaintRow.member_id == profile.member_id, ComplaintRow.auto_assigned,
+        ComplaintRow.status.in_([s.value for s in OPEN]),  # type: ignore[attr-defined]
+    ).with_for_update())).all()
+    for row in rows:
+        target = assignee_for(row.store_id, profile.tier, profile.manager_id)
+        if target != row.assignee:
+            assign(uow, row, target, "system:members", now, auto=True)
+
+
+def build_handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
+    async def on_member_registered(uow: UnitOfWork, delivery: Delivery) -> None:
+        event: c.MemberRegisteredV1 = delivery.payload  # type: ignore[assignment]
+        profile = await _profile(uow, event.member_id, clock())
+        profile.home_store_id = event.home_store_id
+
+    async def on_tier_changed(uow: UnitOfWork, delivery: Delivery) -> None:
+        event: c.TierChangedV1 = delivery.payload  # type: ignore[assignment]
+        now = clock()
+        profile = await _profile(uow, event.member_id, now)
+        profile.tier = event.new_tier
+        await _reroute_open_complaints(uow, profile, now)
+
+    async def on_manager_assigned(uow: UnitOfWork, delivery: Delivery) -> None:
+        event: c.AccountManagerAssignedV1 = delivery.payload  # type: ignore[assignment]
+        now = clock()
+        profile = await _profile(uow, event.member_id, now)
+        profile.manager_id = event.manager_id
+        await _reroute_open_complaints(uow, profile, now)
+
+    async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
+        event: c.MemberErasedV1 = delivery.payload  # type: ignore[assignment]
+        await erase_member(uow, event.member_id, clock())
+
+    async def on_purchase_attributed(uow: UnitOfWork, delivery: Delivery) -> None:
+        sale: c.PurchaseAttributedV1 = delivery.payload  # type: ignore[assignment]
+        if not sampled(sale.sale_event_id, settings.survey_sample_rate):
+            return
+        await invite(
+            uow.session, settings, source="sale", source_ref=f"sale:{sale.sale_event_id}", member_id=sale.member_id,
+            store_id=sale.store_id, now=clock(),
+        )
+
+    return {
+        MEMBER_REGISTERED: on_member_registered,
+        TIER_CHANGED: on_tier_changed,
+        ACCOUNT_MANAGER_ASSIGNED: on_manager_assigned,
+        MEMBER_ERASED: on_member_erased,
+        PURCHASE_ATTRIBUTED: on_purchase_attributed,
+    }
+
+
+async def erase_member(uow: UnitOfWork, member_id: str, now: datetime | None = None) -> None:
+    """Free text that came from or about the member goes; ids, categories and scores stay, so
+    counts and survey results remain correct."""
+    now = now or datetime.now(UTC)
+    session = uow.session
+    await session.exec(update(ComplaintRow).where(ComplaintRow.member_id == member_id).values(  # type: ignore[call-overload]
+        description=None, resolution_note=None, rating_comment=None, erased_at=now))
+    theirs = select(ComplaintRow.id).where(ComplaintRow.member_id == member_id)
+    await session.exec(update(ComplaintHistoryRow).where(  # type: ignore[call-overload]
+        ComplaintHistoryRow.complaint_id.in_(theirs), ComplaintHistoryRow.action == "reopen").values(detail=None))  # type: ignore[attr-defined]
+    await session.exec(update(CommentEntryRow).where(CommentEntryRow.member_id == member_id).values(text=None))  # type: ignore[call-overload]
+    answered = select(SurveyInvitationRow.id).where(SurveyInvitationRow.member_id == member_id)
+    await session.exec(update(SurveyResponseRow).where(SurveyResponseRow.invitation_id.in_(answered)).values(comment=None))  # type: ignore[call-overload,attr-defined]
+    profile = await _profile(uow, member_id, now)
+    profile.erased_at = now
+    profile.manager_id = None
+    log.info("erased free text of member %s", member_id)

@@ -1,0 +1,72 @@
+"""The comment book (意见簿), and purging a member's free text when members erases them."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import select
+
+from feedback.adapters.tables import SurveyResponseRow
+from shared.auth import Role
+from shared.events import contracts as c
+from shared.events.envelope import new_event
+from shared.events.registry import MEMBER_ERASED
+
+pytestmark = pytest.mark.integration
+
+
+async def test_store_manager_reads_their_stores_suggestions_and_praise_newest_first(fb) -> None:
+    r = await fb.client.post("/v1/comment-book", json={"kind": "suggestion", "text": "希望增加购物车"}, headers=fb.desk())
+    assert r.status_code == 201 and r.json()["store_id"] == "S001" and r.json()["recorded_by"] == "desk-li"
+    fb.clock.advance(minutes=5)
+    await fb.client.post("/v1/comment-book", json={"kind": "praise", "text": "生鲜区员工很热情"}, headers=fb.store_manager())
+    await fb.client.post("/v1/comment-book", json={"kind": "praise", "text": "别家门店"}, headers=fb.desk("S002"))
+    entries = (await fb.client.get("/v1/comment-book", headers=fb.store_manager())).json()
+    assert [e["text"] for e in entries] == ["生鲜区员工很热情", "希望增加购物车"]
+    praise = (await fb.client.get("/v1/comment-book", params={"kind": "praise"}, headers=fb.admin())).json()
+    assert len(praise) == 2
+    assert (await fb.client.get("/v1/comment-book", params={"store_id": "S002"}, headers=fb.store_manager())).status_code == 403
+    assert (await fb.client.get("/v1/comment-book", headers=fb.as_(Role.MARKETING))).status_code == 403
+
+
+async def test_an_entry_links_to_a_complaint_of_the_same_store(fb) -> None:
+    complaint = await fb.file(channel="comment_book", category="store_environment", severity="low")
+    entry = (await fb.client.post("/v1/comment-book", json={"kind": "suggestion", "text": "卫生间需要清洁"}, headers=fb.desk())).json()
+    r = await fb.client.post(f"/v1/comment-book/{entry['id']}/complaint", json={"complaint_id": complaint["id"]}, headers=fb.store_manager())
+    assert r.status_code == 200 and r.json()["complaint_id"] == complaint["id"] and r.json()["linked_by"] == "sm-zhao"
+    elsewhere = await fb.file(headers=fb.desk("S002"))
+    r = await fb.client.post(f"/v1/comment-book/{entry['id']}/complaint", json={"complaint_id": elsewhere["id"]}, headers=fb.admin())
+    assert r.status_code == 409 and "concerns store S002" in r.json()["detail"]
+    r = await fb.client.post("/v1/comment-book", json={"kind": "praise", "text": "x", "complaint_id": "nope"}, headers=fb.desk())
+    assert r.status_code == 404 and "complaint_id" in r.text
+    r = await fb.client.post("/v1/comment-book", json={"kind": "complaint", "text": "x"}, headers=fb.desk())
+    assert r.status_code == 422 and "kind" in r.text
+
+
+async def test_erasure_purges_the_members_free_text_but_keeps_the_counts(fb) -> None:
+    complaint = await fb.file(member_id="m-gone", description="我叫张三，住在阳光花园3幢")
+    await fb.ok(complaint["id"], "acknowledge")
+    resolved = await fb.ok(complaint["id"], "resolve", note="已联系张三")
+    await fb.ok(complaint["id"], "reopen", headers=fb.member("m-gone"), reason="张三仍不满意")
+    await fb.ok(complaint["id"], "resolve", note="ok")
+    await fb.ok(complaint["id"], "rating", headers=fb.member("m-gone"), score=2, comment="张三觉得太慢")
+    token = resolved["survey_link"].rsplit("/", 1)[1]
+    ratings = {"product_quality": 1, "service": 1, "price": 1, "store_environment": 1, "after_sales": 1}
+    await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ratings, "nps": 0, "comment": "张三的意见"})
+    await fb.client.post("/v1/comment-book", json={"kind": "praise", "text": "张三表扬", "member_id": "m-gone"}, headers=fb.desk())
+    keeper = await fb.file(member_id="m-stays", description="保留")
+
+    erased = new_event(MEMBER_ERASED, c.MemberErasedV1(member_id="m-gone", erased_at=datetime.now(UTC)), source="crm/members")
+    await fb.apply(erased)
+
+    after = (await fb.client.get(f"/v1/complaints/{complaint['id']}", headers=fb.admin())).json()
+    assert "张三" not in str(after)
+    assert (after["description"], after["resolution_note"], after["rating_comment"]) == (None, None, None)
+    assert (after["rating"], after["category"], after["status"]) == (2, "product_quality", "resolved")
+    assert [e["text"] for e in (await fb.client.get("/v1/comment-book", headers=fb.admin())).json()] == [None]
+    async with fb.app.state.sessions() as s:
+        [response] = (await s.exec(select(SurveyResponseRow))).all()
+    assert response.comment is None and response.nps == 0
+    listed = (await fb.client.get("/v1/complaints", params={"member_id": "m-gone"}, headers=fb.admin())).json()
+    assert len(listed) == 1
+    kept = (await fb.client.get(f"/v1/complaints/{keeper['id']}", headers=fb.admin())).json()
+    assert kept["description"] == "保留"

@@ -1,0 +1,35 @@
+"""On the real broker: complaint events reach the topic once, keyed by member, with no free text."""
+
+import json
+
+import pytest
+
+from feedback.service_layer.escalation import escalate_overdue
+from shared.events.registry import COMPLAINT_ESCALATED, COMPLAINT_FILED, COMPLAINT_RESOLVED, Topics
+from tests.support.kafka_reader import read_topic
+from tests.support.polling import eventually
+
+pytestmark = [pytest.mark.integration, pytest.mark.kafka]
+
+
+async def _published(fb) -> bool:
+    return await fb.app.state.relay.pending() == 0
+
+
+async def test_compensation_and_escalation_are_published_once_even_when_requests_and_runs_repeat(fb, env) -> None:
+    c = await fb.file(member_id="m1", severity="high", description="冷柜温度过高")
+    fb.clock.advance(hours=5)
+    await escalate_overdue(fb.app, fb.clock())
+    await escalate_overdue(fb.app, fb.clock())
+    await fb.ok(c["id"], "acknowledge")
+    await fb.ok(c["id"], "resolve", note="退款并补偿", compensation={"points": 200})
+    repeated = await fb.act(c["id"], "resolve", note="退款并补偿", compensation={"points": 200})  # a client retry
+    assert repeated.status_code == 409
+    await eventually(lambda: _published(fb), what="outbox drained")
+
+    records = await read_topic(env.broker.bootstrap, env.prefix + Topics.FEEDBACK, expected=4, timeout=8)
+    events = [json.loads(r.value) | {"type": dict(r.headers)["ce_type"].decode(), "key": r.key.decode()} for r in records]
+    assert [e["type"] for e in events] == [COMPLAINT_FILED, COMPLAINT_ESCALATED, COMPLAINT_RESOLVED]
+    assert {e["key"] for e in events} == {"m1"}
+    assert events[2]["compensation_points"] == 200 and events[2]["complaint_id"] == c["id"]
+    assert all("冷柜" not in json.dumps(e, ensure_ascii=False) and "退款" not in json.dumps(e, ensure_ascii=False) for e in events)

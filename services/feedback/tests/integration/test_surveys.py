@@ -1,0 +1,160 @@
+"""Satisfaction surveys: invitations from sampled sales and resolved complaints, answers through
+the link token, and results per store and month."""
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from sqlmodel import func, select
+
+from feedback.adapters.tables import SurveyInvitationRow
+from feedback.domain.surveys import sampled
+from shared.auth import Role
+from shared.events import contracts as c
+from shared.events.envelope import new_event
+from shared.events.registry import PURCHASE_ATTRIBUTED
+
+pytestmark = pytest.mark.integration
+
+ALL_FIVE = {"product_quality": 5, "service": 4, "price": 3, "store_environment": 5, "after_sales": 2}
+
+
+def _sale(member_id: str, sale_event_id: str, store: str = "S001"):
+    data = c.PurchaseAttributedV1(
+        member_id=member_id, sale_event_id=sale_event_id, store_id=store, pos_txn_id=f"T-{sale_event_id[:8]}",
+        occurred_at=datetime(2026, 11, 23, 2, 0, tzinfo=UTC), total=Decimal("10.00"),
+        lines=[c.AttributedLine(sku="1", qty=Decimal(1), amount=Decimal("10.00"))],
+    )
+    return new_event(PURCHASE_ATTRIBUTED, data, source="crm/members", subject=member_id)
+
+
+def _ids(rate: float, picked: bool, n: int) -> list[str]:
+    out = []
+    while len(out) < n:
+        candidate = str(uuid.uuid4())
+        if sampled(candidate, rate) == picked:
+            out.append(candidate)
+    return out
+
+
+async def _invitations(fb) -> int:
+    async with fb.app.state.sessions() as s:
+        return (await s.exec(select(func.count()).select_from(SurveyInvitationRow))).one()
+
+
+async def _token_of(fb, member_id: str) -> str:
+    [invitation] = (await fb.client.get("/v1/surveys/invitations", headers=fb.member(member_id))).json()
+    return invitation["link"].rsplit("/", 1)[1]
+
+
+async def test_sampled_sales_get_one_invitation_however_often_redelivered(fb) -> None:
+    [picked] = _ids(0.05, True, 1)
+    skipped = _ids(0.05, False, 5)
+    event = _sale("m1", picked)
+    await fb.apply(event, *(_sale("m1", s) for s in skipped))
+    await fb.apply(event)  # same envelope again: deduped by event id
+    await fb.apply(_sale("m1", picked))  # same sale under a new envelope id: deduped by the sale
+    assert await _invitations(fb) == 1
+    [invitation] = (await fb.client.get("/v1/surveys/invitations", headers=fb.member("m1"))).json()
+    assert invitation["source"] == "sale" and invitation["store_id"] == "S001"
+    assert invitation["expires_at"].startswith("2026-12-07T02:00")
+    assert invitation["link"].startswith("http://127.0.0.1:8004/v1/surveys/answers/")
+
+
+async def test_a_resolved_complaint_invites_the_customer_and_the_link_answers_once(fb) -> None:
+    complaint = await fb.file(member_id="m2")
+    await fb.ok(complaint["id"], "acknowledge")
+    resolved = await fb.ok(complaint["id"], "resolve", note="ok")
+    token = resolved["survey_link"].rsplit("/", 1)[1]
+    assert token == await _token_of(fb, "m2")
+    form = (await fb.client.get(f"/v1/surveys/answers/{token}")).json()
+    assert form["template"]["dimensions"] == list(ALL_FIVE) and form["template"]["ask_nps"] is True
+    r = await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ALL_FIVE, "nps": 9, "comment": "满意"})
+    assert r.status_code == 201, r.text
+    again = await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ALL_FIVE, "nps": 9})
+    assert again.status_code == 409 and "already answered" in again.json()["detail"]
+    assert (await fb.client.get(f"/v1/surveys/answers/{token}")).status_code == 409
+    await fb.ok(complaint["id"], "reopen", reason="x")
+    await fb.ok(complaint["id"], "resolve", note="ok")
+    assert await _invitations(fb) == 1
+
+
+async def test_expired_and_unknown_links_are_refused_clearly(fb) -> None:
+    complaint = await fb.file(member_id="m3")
+    await fb.ok(complaint["id"], "acknowledge")
+    token = (await fb.ok(complaint["id"], "resolve", note="ok"))["survey_link"].rsplit("/", 1)[1]
+    fb.clock.advance(days=14)
+    r = await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ALL_FIVE, "nps": 9})
+    assert r.status_code == 410 and "expired on 2026-12-07" in r.json()["detail"]
+    r = await fb.client.post(f"/v1/surveys/answers/{token[:-2]}xx", json={"ratings": ALL_FIVE, "nps": 9})
+    assert r.status_code == 404
+
+
+async def test_answers_must_match_the_template(fb) -> None:
+    complaint = await fb.file(member_id="m4")
+    await fb.ok(complaint["id"], "acknowledge")
+    token = (await fb.ok(complaint["id"], "resolve", note="ok"))["survey_link"].rsplit("/", 1)[1]
+    r = await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": {"service": 4}})
+    assert r.status_code == 422
+    assert "ratings.product_quality: required" in r.text and "nps: required" in r.text
+    r = await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ALL_FIVE | {"service": 6}, "nps": 11})
+    assert r.status_code == 422 and "service" in r.text and "nps" in r.text
+    assert (await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ALL_FIVE, "nps": 0})).status_code == 201
+
+
+async def test_a_new_default_template_is_used_for_new_invitations(fb) -> None:
+    body = {"name": "快速调查 Quick survey", "dimensions": ["service", "price"], "ask_nps": False, "is_default": True}
+    assert (await fb.client.post("/v1/surveys/templates", json=body, headers=fb.desk())).status_code == 403
+    r = await fb.client.post("/v1/surveys/templates", json=body, headers=fb.as_(Role.MARKETING))
+    assert r.status_code == 201, r.text
+    templates = (await fb.client.get("/v1/surveys/templates", headers=fb.desk())).json()
+    assert [t["is_default"] for t in templates] == [False, True]
+    [picked] = _ids(0.05, True, 1)
+    await fb.apply(_sale("m5", picked))
+    form = (await fb.client.get(f"/v1/surveys/answers/{await _token_of(fb, 'm5')}")).json()
+    assert form["template"]["dimensions"] == ["service", "price"] and form["template"]["ask_nps"] is False
+    r = await fb.client.post("/v1/surveys/templates", json=body | {"dimensions": ["parking"]}, headers=fb.admin())
+    assert r.status_code == 422 and "dimensions" in r.text
+
+
+async def _answer_one(fb, member_id: str, store: str, ratings: dict, nps: int | None) -> None:
+    complaint = await fb.file(member_id=member_id, store_id=store, headers=fb.desk(store))
+    await fb.ok(complaint["id"], "acknowledge", headers=fb.desk(store))
+    token = (await fb.ok(complaint["id"], "resolve", headers=fb.desk(store), note="ok"))["survey_link"].rsplit("/", 1)[1]
+    if ratings:
+        r = await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ratings, "nps": nps})
+        assert r.status_code == 201, r.text
+
+
+async def test_results_per_store_and_month_with_csat_nps_response_rate_and_trend(fb) -> None:
+    await _answer_one(fb, "a1", "S001", ALL_FIVE, 10)  # November: 1 of 2 answered
+    await _answer_one(fb, "a2", "S001", {}, None)
+    fb.clock.now = datetime(2026, 12, 10, 2, 0, tzinfo=UTC)
+    await _answer_one(fb, "a3", "S001", dict.fromkeys(ALL_FIVE, 2), 3)  # December: 2 of 2 answered
+    await _answer_one(fb, "a4", "S001", dict.fromkeys(ALL_FIVE, 5), 9)
+    await _answer_one(fb, "a5", "S002", dict.fromkeys(ALL_FIVE, 4), 8)
+    r = await fb.client.get("/v1/surveys/results", params={"store_id": "S001"}, headers=fb.as_(Role.MARKETING))
+    assert r.status_code == 200, r.text
+    nov, dec = r.json()
+    assert (nov["month"], nov["invitations"], nov["responses"], nov["response_rate"]) == ("2026-11", 2, 1, "50.0")
+    assert nov["csat"] == {"product_quality": "100.0", "service": "100.0", "price": "0.0", "store_environment": "100.0",
+                           "after_sales": "0.0"}
+    assert (nov["csat_overall"], nov["nps"], nov["nps_change"]) == ("60.0", "100.0", None)
+    assert (dec["response_rate"], dec["csat_overall"], dec["nps"]) == ("100.0", "50.0", "0.0")
+    assert (dec["nps_change"], dec["csat_change"]) == ("-100.0", "-10.0")
+    only_dec = (await fb.client.get("/v1/surveys/results", params={"from_month": "2026-12"}, headers=fb.admin())).json()
+    assert [(x["store_id"], x["month"], x["nps_change"]) for x in only_dec] == [("S001", "2026-12", "-100.0"), ("S002", "2026-12", None)]
+    own = (await fb.client.get("/v1/surveys/results", headers=fb.store_manager("S002"))).json()
+    assert [x["store_id"] for x in own] == ["S002"]
+    assert (await fb.client.get("/v1/surveys/results", params={"store_id": "S001"}, headers=fb.store_manager("S002"))).status_code == 403
+    assert (await fb.client.get("/v1/surveys/results", params={"from_month": "2026-13"}, headers=fb.admin())).status_code == 422
+
+
+async def test_results_export_as_csv_for_excel_and_as_a_printable_page(fb) -> None:
+    await _answer_one(fb, "b1", "S001", ALL_FIVE, 10)
+    csv = await fb.client.get("/v1/surveys/results", params={"format": "csv"}, headers=fb.admin())
+    assert csv.headers["content-type"].startswith("text/csv") and csv.text.startswith("\ufeff门店 Store,月份 Month")
+    assert "S001,2026-11,1,1,100.0" in csv.text
+    page = await fb.client.get("/v1/surveys/results", params={"format": "html"}, headers=fb.admin())
+    assert page.headers["content-type"].startswith("text/html") and "@media print" in page.text and "净推荐值 NPS" in page.text

@@ -1,0 +1,64 @@
+"""Compensation rules, survey sampling, link tokens and scores."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from feedback.domain.assignment import assignee_for
+from feedback.domain.compensation import Compensation, CompensationRefused, check_compensation
+from feedback.domain.surveys import change, link_token, nps, percent, sampled, token_hash
+
+LIMITS = {"max_points": 1000, "max_coupon": Decimal("100.00")}
+
+
+def test_a_vip_with_a_manager_goes_to_the_manager_everyone_else_to_the_desk() -> None:
+    assert assignee_for("S001", "vip", "am-7") == "am-7"
+    assert assignee_for("S001", "vip", None) == "desk:S001"
+    assert assignee_for("S001", "member", "am-7") == "desk:S001"
+    assert assignee_for("S002", None, None) == "desk:S002"
+
+
+def test_compensation_is_granted_once_per_complaint() -> None:
+    check_compensation(Compensation(points=500), member_id="m1", already_granted_at=None, **LIMITS)
+    with pytest.raises(CompensationRefused, match="already granted"):
+        check_compensation(Compensation(points=1), member_id="m1", already_granted_at=datetime(2026, 11, 23, tzinfo=UTC), **LIMITS)
+
+
+def test_a_resolution_without_compensation_is_always_allowed() -> None:
+    check_compensation(Compensation(), member_id=None, already_granted_at=datetime(2026, 11, 23, tzinfo=UTC), **LIMITS)
+
+
+@pytest.mark.parametrize(
+    ("wanted", "member", "says"),
+    [(Compensation(points=10), None, "anonymous"), (Compensation(points=1001), "m1", "limit of 1000"),
+     (Compensation(coupon_value=Decimal("100.01")), "m1", "coupon_value")],
+)
+def test_compensation_needs_a_member_and_stays_within_limits(wanted: Compensation, member: str | None, says: str) -> None:
+    with pytest.raises(CompensationRefused, match=says):
+        check_compensation(wanted, member_id=member, already_granted_at=None, **LIMITS)
+
+
+def test_sampling_is_deterministic_and_close_to_the_rate() -> None:
+    ids = [f"sale-{i}" for i in range(20_000)]
+    picked = [i for i in ids if sampled(i, 0.05)]
+    assert 0.04 < len(picked) / len(ids) < 0.06
+    assert picked == [i for i in ids if sampled(i, 0.05)]
+    assert not any(sampled(i, 0.0) for i in ids[:100]) and all(sampled(i, 1.0) for i in ids[:100])
+
+
+def test_link_tokens_depend_on_key_invitation_and_nonce_and_only_their_hash_is_kept() -> None:
+    token = link_token("k1", "inv-1", "n1")
+    assert token == link_token("k1", "inv-1", "n1")
+    assert len({token, link_token("k2", "inv-1", "n1"), link_token("k1", "inv-2", "n1"), link_token("k1", "inv-1", "n2")}) == 4
+    assert token_hash(token) != token and len(token_hash(token)) == 64
+
+
+def test_scores() -> None:
+    assert percent(3, 4) == Decimal("75.0")
+    assert percent(0, 0) is None
+    assert nps(promoters=5, detractors=2, answers=10) == Decimal("30.0")
+    assert nps(0, 3, 3) == Decimal("-100.0")
+    assert nps(0, 0, 0) is None
+    assert change(Decimal("30.0"), Decimal("42.5")) == Decimal("-12.5")
+    assert change(Decimal("1"), None) is None
