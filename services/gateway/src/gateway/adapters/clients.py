@@ -13,10 +13,14 @@ from gateway.config import Settings
 class Downstream:
     members: httpx.AsyncClient
     points: httpx.AsyncClient
+    # Optional so that a gateway wired without feedback still serves the 360 view, with its
+    # complaints section reported unavailable.
+    feedback: httpx.AsyncClient | None = None
 
     async def aclose(self) -> None:
-        for client in (self.members, self.points):
-            await client.aclose()
+        for client in (self.members, self.points, self.feedback):
+            if client is not None:
+                await client.aclose()
 
 
 def _client(base_url: str, timeout: float) -> httpx.AsyncClient:
@@ -40,6 +44,7 @@ async def open_clients(app: FastAPI) -> None:
         app.state.downstream = Downstream(
             members=_client(settings.members_url, settings.downstream_timeout_s),
             points=_client(settings.points_url, settings.downstream_timeout_s),
+            feedback=_client(settings.feedback_url, settings.downstream_timeout_s),
         )
 
 

@@ -86,4 +86,5 @@ class Customer360(BaseModel):
     purchase_count: int | None
     recent_purchases: list[dict[str, Any]] | None
     points: dict[str, Any] | None
+    complaints: list[dict[str, Any]] | None = None
     unavailable: list[Unavailable]

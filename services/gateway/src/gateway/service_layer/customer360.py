@@ -1,4 +1,5 @@
-"""The customer-360 view: one member's profile, spend, purchases and points, fetched concurrently.
+"""The customer-360 view: one member's profile, spend, purchases, points and complaints, fetched
+concurrently.
 
 Each section has its own deadline; a section whose service is slow or down is reported under
 `unavailable` and the rest of the page still comes back.
@@ -43,6 +44,13 @@ async def _fetch(name: str, client: httpx.AsyncClient, path: str, headers: dict[
     return _Section(name, body=response.json())
 
 
+async def _complaints(downstream: Downstream, member_id: str, headers: dict[str, str], timeout: float) -> _Section:
+    """The member's latest complaints (summaries, no free text), open and overdue ones first."""
+    if downstream.feedback is None:
+        return _Section("complaints", failure="feedback service not configured")
+    return await _fetch("complaints", downstream.feedback, f"/v1/complaints?member_id={member_id}&limit=10", headers, timeout)
+
+
 async def customer_360(downstream: Downstream, member_id: str, authorization: str, timeout: float) -> Customer360:
     headers = {"Authorization": authorization}
     async with asyncio.TaskGroup() as tg:
@@ -51,7 +59,8 @@ async def customer_360(downstream: Downstream, member_id: str, authorization: st
             _fetch("purchases", downstream.members, f"/v1/members/{member_id}/purchases?limit=10", headers, timeout)
         )
         points = tg.create_task(_fetch("points", downstream.points, f"/v1/accounts/{member_id}?entries=10", headers, timeout))
-    sections = {s.name: s for s in (member.result(), purchases.result(), points.result())}
+        complaints = tg.create_task(_complaints(downstream, member_id, headers, timeout))
+    sections = {s.name: s for s in (member.result(), purchases.result(), points.result(), complaints.result())}
     if sections["member"].missing:
         raise MemberNotFound(member_id)
 
@@ -66,5 +75,6 @@ async def customer_360(downstream: Downstream, member_id: str, authorization: st
         purchase_count=profile["purchase_count"] if profile else None,
         recent_purchases=sections["purchases"].body,
         points=points_body,
+        complaints=sections["complaints"].body,
         unavailable=[Unavailable(section=s.name, reason=s.failure) for s in sections.values() if s.failure],
     )

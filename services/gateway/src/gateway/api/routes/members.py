@@ -4,24 +4,15 @@ The members service checks the token itself; the gateway adds one public address
 caller's correlation id.
 """
 
-import httpx
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, Request, Response
+
+from gateway.api.routes.passthrough import forward
 
 router = APIRouter(prefix="/api/v1/members", tags=["members"])
 
-_FORWARDED = ("authorization", "content-type", "accept-language")
-
 
 async def _forward(request: Request, path: str) -> Response:
-    client: httpx.AsyncClient = request.app.state.downstream.members
-    headers = {k: v for k, v in request.headers.items() if k.lower() in _FORWARDED}
-    try:
-        upstream = await client.request(
-            request.method, path, params=request.query_params, content=await request.body(), headers=headers
-        )
-    except httpx.HTTPError as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"members service unavailable: {type(exc).__name__}") from exc
-    return Response(upstream.content, upstream.status_code, media_type=upstream.headers.get("content-type"))
+    return await forward(request, "members", path)
 
 
 @router.post("", status_code=201, summary="Register a member (name, phone, community, address, channel...)")

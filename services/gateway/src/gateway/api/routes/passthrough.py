@@ -1,0 +1,46 @@
+"""Staff and member screens reach every service through the gateway's one public address.
+
+`/api/<service>/<path>` is forwarded to `<path>` on that service with the caller's own token: the
+service checks identity and permissions itself, the gateway adds no rights of its own. Reports
+(CSV, printable HTML) pass through with their content type and download name.
+"""
+
+import httpx
+from fastapi import APIRouter, HTTPException, Request, Response, status
+
+router = APIRouter(tags=["services"])
+
+FORWARDED_REQUEST = ("authorization", "content-type", "accept", "accept-language", "idempotency-key")
+FORWARDED_RESPONSE = ("content-type", "content-disposition", "retry-after")
+SERVICES = ("members", "points", "feedback")
+
+
+async def forward(request: Request, service: str, path: str) -> Response:
+    client: httpx.AsyncClient | None = getattr(request.app.state.downstream, service, None)
+    if client is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no service {service!r}; known: {', '.join(SERVICES)}")
+    headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_REQUEST}
+    try:
+        upstream = await client.request(
+            request.method, path, params=request.query_params, content=await request.body(), headers=headers
+        )
+    except httpx.HTTPError as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, f"{service} service unavailable: {type(exc).__name__}"
+        ) from exc
+    kept = {k: v for k, v in upstream.headers.items() if k.lower() in FORWARDED_RESPONSE}
+    return Response(upstream.content, upstream.status_code, headers=kept)
+
+
+async def passthrough(service: str, path: str, request: Request) -> Response:
+    if service not in SERVICES:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no service {service!r}; known: {', '.join(SERVICES)}")
+    return await forward(request, service, "/" + path)
+
+
+for _method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+    # One route per method, so each has its own operation id in the OpenAPI document.
+    router.add_api_route(
+        "/api/{service}/{path:path}", passthrough, methods=[_method], operation_id=f"passthrough_{_method.lower()}",
+        summary="Forward a request to a service (members, points, feedback) with the caller's token",
+    )

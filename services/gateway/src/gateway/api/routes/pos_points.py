@@ -1,0 +1,41 @@
+"""POS: how many points a basket would earn, asked of the points service with the till's token.
+
+The till sends its basket as it would post the sale; the gateway checks the store binding and
+passes the lines on. Points checks the token itself and books nothing.
+"""
+
+from typing import Annotated
+
+import httpx
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from pydantic import AwareDatetime, BaseModel, Field
+
+from shared.auth import Principal, Role, require
+from shared.events.contracts import SaleLine, StoreId
+
+router = APIRouter(prefix="/pos/v1/points", tags=["pos"])
+PosDep = Annotated[Principal, Depends(require(Role.POS))]
+
+
+class BasketIn(BaseModel):
+    store_id: str = StoreId
+    occurred_at: AwareDatetime | None = Field(default=None, description="Defaults to now")
+    card_no: str | None = Field(default=None, pattern=r"^[0-9A-Za-z]{4,32}$", description="The swiped points card")
+    lines: list[SaleLine] = Field(min_length=1, max_length=500)
+
+
+@router.post("/preview", summary="Points this basket would earn (nothing is booked)")
+async def preview(body: BasketIn, principal: PosDep, request: Request) -> Response:
+    if principal.store_id != body.store_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"this POS token is bound to store {principal.store_id}, not {body.store_id}")
+    payload = {
+        "store_id": body.store_id, "card_no": body.card_no,
+        "occurred_at": body.occurred_at.isoformat() if body.occurred_at else None,
+        "lines": [{"sku": ln.sku, "category": ln.category, "amount": str(ln.amount)} for ln in body.lines],
+    }
+    client: httpx.AsyncClient = request.app.state.downstream.points
+    try:
+        upstream = await client.post("/v1/earning/preview", json=payload, headers={"Authorization": f"Bearer {principal.token}"})
+    except httpx.HTTPError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"points service unavailable: {type(exc).__name__}") from exc
+    return Response(upstream.content, upstream.status_code, media_type=upstream.headers.get("content-type"))

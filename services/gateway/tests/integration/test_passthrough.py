@@ -1,0 +1,39 @@
+"""The gateway's pass-through to the services: clear errors when a service is unknown or down.
+(Forwarding itself, with tokens, bodies and report downloads, is exercised end to end in
+tests/e2e/test_vip_tracking_flow.py.)"""
+
+import socket
+
+import pytest
+
+from gateway.config import Settings
+from gateway.main import create_app
+from shared.auth import Role
+from tests.support.platform import TestEnv, service
+
+pytestmark = pytest.mark.integration
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+async def gateway(env: TestEnv, database_factory):
+    down = f"http://127.0.0.1:{closed_port()}"
+    settings = env.settings(Settings, await database_factory("gateway"), members_url=down, points_url=down, feedback_url=down)
+    async with service(create_app(settings)) as client:
+        yield client
+
+
+async def test_an_unknown_service_is_404_naming_the_known_ones(gateway, env: TestEnv) -> None:
+    r = await gateway.get("/api/billing/v1/invoices", headers=env.auth(Role.ADMIN))
+    assert r.status_code == 404 and "members, points, feedback" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("service_name", ["members", "points", "feedback"])
+async def test_a_service_that_is_down_is_503_naming_it(gateway, env: TestEnv, service_name: str) -> None:
+    r = await gateway.post(f"/api/{service_name}/v1/anything", json={}, headers=env.auth(Role.ADMIN))
+    assert r.status_code == 503 and r.json()["detail"].startswith(f"{service_name} service unavailable")

@@ -1,0 +1,46 @@
+"""The complaints section of the customer-360 view: shown when feedback answers, reported
+unavailable (with the rest of the page intact) when it does not."""
+
+import httpx
+
+from gateway.adapters.clients import Downstream
+from gateway.service_layer.customer360 import customer_360
+
+PROFILE = {"id": "m1", "lifetime_spend": "10.00", "purchase_count": 1}
+COMPLAINTS = [{"id": "c1", "status": "resolved", "compensation_points": 300}]
+
+
+def _client(routes: dict[str, tuple[int, object]]) -> httpx.AsyncClient:
+    def handle(request: httpx.Request) -> httpx.Response:
+        status, body = routes[request.url.path]
+        return httpx.Response(status, json=body)
+
+    return httpx.AsyncClient(transport=httpx.MockTransport(handle), base_url="http://downstream")
+
+
+def _downstream(feedback: httpx.AsyncClient | None) -> Downstream:
+    members = _client({"/v1/members/m1": (200, PROFILE), "/v1/members/m1/purchases": (200, [])})
+    points = _client({"/v1/accounts/m1": (200, {"member_id": "m1", "balance": 300, "entries": []})})
+    return Downstream(members=members, points=points, feedback=feedback)
+
+
+async def test_the_members_complaints_are_a_section_of_the_view() -> None:
+    seen: list[httpx.URL] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url)
+        return httpx.Response(200, json=COMPLAINTS)
+
+    feedback = httpx.AsyncClient(transport=httpx.MockTransport(handle), base_url="http://feedback")
+    view = await customer_360(_downstream(feedback), "m1", "Bearer t", timeout=1.0)
+    assert view.complaints == COMPLAINTS and view.unavailable == []
+    assert seen[0].path == "/v1/complaints" and seen[0].params["member_id"] == "m1"
+
+
+async def test_feedback_failing_or_missing_costs_only_the_complaints_section() -> None:
+    failing = _client({"/v1/complaints": (500, {"detail": "boom"})})
+    for feedback, reason in ((failing, "answered 500"), (None, "not configured")):
+        view = await customer_360(_downstream(feedback), "m1", "Bearer t", timeout=1.0)
+        assert view.complaints is None and view.points["balance"] == 300 and view.member == PROFILE
+        [gap] = view.unavailable
+        assert gap.section == "complaints" and reason in gap.reason
