@@ -45,7 +45,10 @@ SECRET_NAME = "crm-secrets"
 # Variables that are not settings but that the image itself reads (the Dockerfile CMD).
 IMAGE_ENV = {"SERVICE"}
 # Settings that hold secrets: their values must never be written into a manifest or compose file.
-SECRET_SETTINGS = {"CRM_JWT_PUBLIC_KEY", "CRM_IDENTITY_PEPPER"}
+SECRET_SETTINGS = {"CRM_JWT_PUBLIC_KEY", "CRM_IDENTITY_PEPPER", "CRM_SURVEY_TOKEN_KEY"}
+# Which of them each service needs (beyond those every service needs).
+SERVICE_SECRETS = {"feedback": {"CRM_SURVEY_TOKEN_KEY"}}
+COMMON_SECRETS = {"CRM_JWT_PUBLIC_KEY", "CRM_IDENTITY_PEPPER"}
 
 
 # --- shared helpers --------------------------------------------------------------------------------
@@ -245,7 +248,10 @@ def effective_env(container: dict[str, Any], secrets: dict[str, str]) -> dict[st
 
 
 def fake_k8s_secrets() -> dict[str, str]:
-    values = {"jwt-public-key": fake_public_key(), "identity-pepper": "pepper-for-manifest-tests-0123456789"}
+    values = {
+        "jwt-public-key": fake_public_key(), "identity-pepper": "pepper-for-manifest-tests-0123456789",
+        "survey-token-key": "survey-key-for-manifest-tests-0123",
+    }
     values.update({f"{s}-database-password": f"pw{s}0123" for s in SERVICES})
     return values
 
@@ -464,7 +470,8 @@ def test_secrets_come_from_the_operator_secret(service: str) -> None:
                 undocumented = f"Secret key {ref['key']!r} is not documented in deploy/k8s/README.md"
                 assert f"`{ref['key']}`" in readme, undocumented
                 from_secret.add(item["name"])
-        assert SECRET_SETTINGS <= from_secret, f"{service}/{container['name']}: secret settings must use secretKeyRef"
+        needed = COMMON_SECRETS | SERVICE_SECRETS.get(service, set())
+        assert needed <= from_secret, f"{service}/{container['name']}: secret settings must use secretKeyRef"
         url = next(e["value"] for e in container["env"] if e["name"] == "CRM_DATABASE_URL")
         password = re.fullmatch(r"[\w+]+://[^:@/]+:([^@]+)@.+", url)
         assert password, f"{service}: CRM_DATABASE_URL must carry a password reference"
@@ -598,6 +605,7 @@ def fake_compose_vars() -> dict[str, str]:
         "POSTGRES_PASSWORD": "composepw0123",
         "CRM_JWT_PUBLIC_KEY": fake_public_key(),
         "CRM_IDENTITY_PEPPER": "pepper-for-compose-tests-0123456789",
+        "CRM_SURVEY_TOKEN_KEY": "survey-key-for-compose-tests-0123",
     }
 
 
