@@ -59,3 +59,17 @@ def refund_body(sale: dict[str, Any], *, lines: list | None = None, **overrides:
     }
     body.update(overrides)
     return body
+
+
+def staff_body(**overrides: Any) -> dict[str, Any]:
+    """A member of the members service's staff directory (an account manager unless told)."""
+    n = next(_seq)
+    body = {"id": f"am-{n:05d}", "name": f"经理{n}", "work_phone": f"0571-8{n:07d}", "store_id": "S001",
+            "role": "account_manager"}
+    body.update(overrides)
+    return body
+
+
+def spend_line(amount: str, sku: str = "sofa-3p") -> dict[str, Any]:
+    """One sale line worth exactly `amount` yuan (e.g. to push a member past the VIP threshold)."""
+    return line(sku=sku, qty="1", unit_price=amount, name="三人沙发", category="furniture")

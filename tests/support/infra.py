@@ -1,7 +1,10 @@
 """Real infrastructure for tests: the Tansu broker and an embedded PostgreSQL, one each per session,
 started on free ports / private sockets and stopped by their own process ids."""
 
+import asyncio
+import importlib
 import os
+import shutil
 import signal
 import subprocess
 import uuid
@@ -13,6 +16,7 @@ import asyncpg
 import pytest
 
 from crm_cli.broker import free_port, start_broker
+from shared.migrations import upgrade
 
 
 @dataclass
@@ -52,11 +56,11 @@ class Postgres:
     def url(self, database: str) -> str:
         return f"postgresql+asyncpg://postgres@/{database}?host={self.socket_dir}"
 
-    async def create_database(self) -> str:
+    async def create_database(self, template: str | None = None) -> str:
         name = f"t_{uuid.uuid4().hex[:12]}"
         conn = await asyncpg.connect(host=self.socket_dir, user="postgres", database="postgres")
         try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
+            await conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         finally:
             await conn.close()
         return self.url(name)
@@ -85,15 +89,46 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], str]:
+    """Per backend and service, a database migrated to head once per session: tests get copies,
+    so a test costs a file copy or a CREATE DATABASE ... TEMPLATE instead of a full migration."""
+    return {}
+
+
 @pytest.fixture
-def database_factory(backend: str, request: pytest.FixtureRequest, tmp_path: Path):
-    """Makes a fresh empty database of the test's backend for each service that asks."""
+def database_factory(backend: str, request: pytest.FixtureRequest, tmp_path: Path, migrated_templates):
+    """Makes a fresh database of the test's backend for each service that asks: already migrated to
+    head (a copy of the session's template; the service's start-up finds nothing to do), or
+    `empty=True` for tests of the migrations themselves."""
 
     pg: Postgres | None = request.getfixturevalue("postgres") if backend == "postgres" else None
+    templates_dir = request.getfixturevalue("tmp_path_factory").getbasetemp() / "db-templates"
 
-    async def make(service: str) -> str:
+    async def template(service: str) -> str:
+        key = (backend, service)
+        if key not in migrated_templates:
+            if pg is None:
+                templates_dir.mkdir(exist_ok=True)
+                path = templates_dir / f"{service}.db"
+                await asyncio.to_thread(upgrade, _migrations(service), f"sqlite+aiosqlite:///{path}")
+                migrated_templates[key] = str(path)
+            else:
+                url = await pg.create_database()
+                await asyncio.to_thread(upgrade, _migrations(service), url)
+                migrated_templates[key] = url.split("@/", 1)[1].split("?", 1)[0]
+        return migrated_templates[key]
+
+    async def make(service: str, *, empty: bool = False) -> str:
         if pg is None:
-            return f"sqlite+aiosqlite:///{tmp_path / f'{service}.db'}"
-        return await pg.create_database()
+            path = tmp_path / f"{service}.db"
+            if not empty:
+                shutil.copyfile(await template(service), path)
+            return f"sqlite+aiosqlite:///{path}"
+        return await pg.create_database(None if empty else await template(service))
 
     return make
+
+
+def _migrations(service: str) -> Path:
+    return Path(importlib.import_module(service).__file__).parent / "migrations"  # type: ignore[arg-type]

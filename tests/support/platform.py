@@ -49,6 +49,7 @@ class TestEnv:
             identity_pepper=PEPPER,
             log_json=False,
             outbox_poll_interval_s=0.2,
+            jobs_enabled=False,  # tests run jobs explicitly, with their own clock
         )
         values.update(self.overrides)
         values.update(overrides)
@@ -78,7 +79,10 @@ async def running(app: FastAPI, *, wait_for_consumer: bool = True) -> AsyncItera
 
 @asynccontextmanager
 async def service(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """One service alone, for API and handler tests: its client, with the app at `client.app`."""
+    """One service alone, for API and handler tests: its client, with the app at `client.app`.
+    Its consumer does not join the broker (a group join takes seconds on Tansu): tests hand events
+    to `app.state.consumer.apply_batch`, the same exactly-once path the broker's records take."""
+    app.state.settings.consume_events = False
     async with running(app, wait_for_consumer=False) as client:
         client.app = app  # type: ignore[attr-defined]
         yield client
@@ -95,12 +99,15 @@ class Platform:
     points: httpx.AsyncClient
     apps: dict[str, FastAPI]
     env: TestEnv
+    feedback: httpx.AsyncClient | None = None
 
 
 @asynccontextmanager
 async def platform(env: TestEnv, database_factory, *, points_url: str | None = None) -> AsyncIterator[Platform]:
-    """Members, points and the gateway wired together. `points_url` points the gateway at a
+    """Members, points, feedback and the gateway wired together. `points_url` points the gateway at a
     real address instead (e.g. a closed port, to see the 360 view with points down)."""
+    from feedback.config import Settings as FeedbackSettings
+    from feedback.main import create_app as feedback_app
     from gateway.adapters.clients import Downstream
     from gateway.config import Settings as GatewaySettings
     from gateway.main import create_app as gateway_app
@@ -112,6 +119,7 @@ async def platform(env: TestEnv, database_factory, *, points_url: str | None = N
     apps = {
         "members": members_app(env.settings(MembersSettings, await database_factory("members"))),
         "points": points_app(env.settings(PointsSettings, await database_factory("points"))),
+        "feedback": feedback_app(env.settings(FeedbackSettings, await database_factory("feedback"))),
         "gateway": gateway_app(env.settings(GatewaySettings, await database_factory("gateway"), downstream_timeout_s=3.0)),
     }
     # Injected before start-up, so the gateway uses these instead of opening its own; it closes
@@ -121,7 +129,8 @@ async def platform(env: TestEnv, database_factory, *, points_url: str | None = N
         points=httpx.AsyncClient(base_url=points_url, timeout=1.0)
         if points_url
         else httpx.AsyncClient(transport=httpx.ASGITransport(app=apps["points"]), base_url="http://points"),
+        feedback=httpx.AsyncClient(transport=httpx.ASGITransport(app=apps["feedback"]), base_url="http://feedback"),
     )
     async with AsyncExitStack() as stack:
         clients = {name: await stack.enter_async_context(running(app)) for name, app in apps.items()}
-        yield Platform(clients["gateway"], clients["members"], clients["points"], apps, env)
+        yield Platform(clients["gateway"], clients["members"], clients["points"], apps, env, feedback=clients["feedback"])
