@@ -1,5 +1,6 @@
-"""Demo data: the chain's three stores, a few hundred members in real communities, three months
-of sales, through the public APIs exactly as POS systems and the service desk would send them.
+"""Demo data: the chain's three stores, their account managers, a few hundred members in real
+communities, three months of sales and some returns, tracking contacts, complaints and a value
+analytics run, through the public APIs exactly as POS systems and staff would send them.
 
 Deterministic (seeded), so loading twice changes nothing: the second run's registrations answer
 409 and its sales are recognised as retries.
@@ -22,6 +23,15 @@ STORES = [
     ("S003", "九堡建材店", "杭州"),
 ]
 COMMUNITIES = ["阳光花园", "翠苑一区", "金色家园", "湖畔居", "丽景湾", "明月小区", "锦绣江南", "城东新村"]
+# How customers also write some of them: resolved to the same community (the 小区 suffix is ignored).
+SPELLINGS = {"阳光花园": "阳光花园小区", "丽景湾": "丽景湾小区"}
+# id (the token subject), name, work phone, store
+MANAGERS = [
+    ("am-s001-chen", "陈晓燕", "0571-86001001", "S001"),
+    ("am-s001-liu", "刘建国", "0571-86001002", "S001"),
+    ("am-s002-zhou", "周丽", "0571-86002001", "S002"),
+    ("am-s003-wu", "吴强", "0571-86003001", "S003"),
+]
 # sku, name, category, unit price, which stores sell it
 PRODUCTS = [
     ("6901234567890", "金龙鱼大米 5kg", "grain", "39.90", "S001 S002"),
@@ -64,14 +74,20 @@ async def _load(gateway: str, issuer: TokenIssuer, members: int = 200, sales: in
     async with httpx.AsyncClient(base_url=gateway, timeout=30) as client:
         for store_id, name, city in STORES:
             (await client.put(f"/api/v1/stores/{store_id}", json={"name": name, "city": city}, headers=admin)).raise_for_status()
+        for staff_id, name, phone, store_id in MANAGERS:
+            r = await client.post("/api/members/v1/staff", headers=admin, json={
+                "id": staff_id, "name": name, "work_phone": phone, "store_id": store_id, "role": "account_manager"})
+            if r.status_code != 409:  # 409: loaded before
+                r.raise_for_status()
 
         cards: list[str] = []
         phones: list[str] = []
         for i in range(members):
             community = rng.choice(COMMUNITIES)
+            written = SPELLINGS.get(community, community) if rng.random() < 0.3 else community
             phone = f"1{rng.choice('3578')}{rng.randint(0, 999_999_999):09d}"
             body = {
-                "name": fake.name(), "phone": phone, "community": community,
+                "name": fake.name(), "phone": phone, "community": written,
                 "address": f"{community}{rng.randint(1, 30)}幢{rng.randint(1, 4)}单元{rng.randint(1, 30)}0{rng.randint(1, 4)}室",
                 "channel": "partner" if i % 9 == 0 else "retail",
                 "birthday": fake.date_of_birth(minimum_age=20, maximum_age=75).isoformat(),
@@ -88,6 +104,12 @@ async def _load(gateway: str, issuer: TokenIssuer, members: int = 200, sales: in
                     phones.append(phone)
             else:
                 r.raise_for_status()
+
+        # Every community is covered by an account manager before the sales make VIPs of anyone.
+        found = (await client.get("/api/members/v1/communities", params={"limit": 500}, headers=admin)).json()
+        for i, community in enumerate(sorted(found["items"], key=lambda c: c["name"])):
+            staff_id = MANAGERS[i % len(MANAGERS)][0]
+            (await client.put(f"/api/members/v1/staff/{staff_id}/communities/{community['id']}", headers=admin)).raise_for_status()
 
         # Heavy buyers come often, most come now and then: a spread that makes VIPs and drifters.
         weights = [rng.lognormvariate(0, 1.2) for _ in cards]
@@ -115,7 +137,66 @@ async def _load(gateway: str, issuer: TokenIssuer, members: int = 200, sales: in
                 r.raise_for_status()
 
         await asyncio.gather(*(post(b) for b in bodies))
-    print(f"demo data: {len(STORES)} stores, {len(cards)} members, {sales} sales (points follow within seconds)")
+
+        # Some goods come back: the last line of every 40th sale.
+        returns = 0
+        for sale in bodies[::40]:
+            returned = sale["lines"][-1:]
+            refund = {"store_id": sale["store_id"], "refund_id": f"{sale['pos_txn_id']}-R", "pos_txn_id": sale["pos_txn_id"],
+                      "occurred_at": (datetime.fromisoformat(sale["occurred_at"]) + timedelta(days=2)).isoformat(),
+                      "lines": returned, "amount": returned[0]["amount"]}
+            if "member" in sale:
+                refund["member"] = sale["member"]
+            r = await client.post("/pos/v1/refunds", json=refund, headers=pos[sale["store_id"]])
+            r.raise_for_status()
+            returns += 1
+        tracked = await _track_vips(client, issuer, rng)
+        complaints = await _complaints(client, desk, rng, phones)
+        r = await client.post("/api/members/v1/analytics/jobs/value-analytics/run", headers=admin)
+        analysed = f"{r.json()['members_total']} members scored" if r.status_code == 200 else f"not run ({r.status_code})"
+    print(
+        f"demo data: {len(STORES)} stores, {len(MANAGERS)} account managers, {len(cards)} members, {sales} sales, "
+        f"{returns} returns, {tracked} tracking contacts, {complaints} complaints; value analytics: {analysed} "
+        "(points, tiers and the information base follow the sales within seconds)"
+    )
+
+
+async def _track_vips(client: httpx.AsyncClient, issuer: TokenIssuer, rng: random.Random) -> int:
+    """Each manager calls a few of their VIPs. Sales reach members through the broker, so the
+    queues fill within seconds; waits a bounded time for them, then records what is there."""
+    deadline = asyncio.get_running_loop().time() + 30
+    recorded = 0
+    for staff_id, _, _, store_id in MANAGERS:
+        headers = {"Authorization": f"Bearer {issuer.mint(staff_id, Role.ACCOUNT_MANAGER, store_id=store_id)}"}
+        while True:
+            queue = (await client.get("/api/members/v1/tracking/queue", headers=headers)).json()
+            if queue.get("items") or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(1)
+        for item in queue.get("items", [])[:3]:
+            r = await client.post("/api/members/v1/tracking/records", headers=headers, json={
+                "tracked_on": datetime.now(UTC).date().isoformat(), "member_id": item["member_id"],
+                "contact": rng.choice(["本人", "家属"]), "method": rng.choice(["phone", "wechat", "home_visit"]),
+                "rating": rng.randint(3, 5), "notes": rng.choice(["回访满意", "询问上门回收余料", "推荐新品"]),
+            })
+            if r.status_code == 201:
+                recorded += 1
+    return recorded
+
+
+async def _complaints(client: httpx.AsyncClient, desk: dict, rng: random.Random, phones: list[str]) -> int:
+    filed = 0
+    for category, severity, text in [
+        ("checkout_queues", "medium", "周末收银排队太久"), ("product_quality", "high", "买的牛奶已过期"),
+        ("service_attitude", "low", "导购态度冷淡"), ("delivery", "medium", "瓷砖送货晚了一天"),
+    ]:
+        found = (await client.get("/api/v1/members", params={"phone": rng.choice(phones)}, headers=desk)).json()
+        member_id = found["items"][0]["id"] if found.get("items") else None
+        r = await client.post("/api/feedback/v1/complaints", headers=desk, json={
+            "member_id": member_id, "store_id": "S001", "category": category, "severity": severity, "description": text})
+        if r.status_code == 201:
+            filed += 1
+    return filed
 
 
 def load_demo(gateway: str, data_dir: Path) -> None:

@@ -131,6 +131,9 @@ def dev_tokens(data_dir: Path) -> dict[str, str]:
         "service_desk": issuer.mint("dev-desk", Role.SERVICE_DESK, store_id="S001"),
         "marketing": issuer.mint("dev-marketing", Role.MARKETING),
         "pos_S001": issuer.mint("pos-S001", Role.POS, store_id="S001"),
+        "store_manager_S001": issuer.mint("dev-store-manager-S001", Role.STORE_MANAGER, store_id="S001"),
+        # One of the demo's account managers (see crm_cli.demo.MANAGERS): their queue is not empty.
+        "account_manager": issuer.mint("am-s001-chen", Role.ACCOUNT_MANAGER, store_id="S001"),
     }
 
 
@@ -182,6 +185,8 @@ def _print_banner(config: StackConfig, tokens: dict[str, str]) -> None:
         "",
         f"Development tokens are in {token_file} (source it, then e.g.):",
         f'  curl -H "Authorization: Bearer $CRM_TOKEN_ADMIN" {config.url("gateway")}/api/v1/stores',
+        f'  curl -H "Authorization: Bearer $CRM_TOKEN_ACCOUNT_MANAGER" {config.url("gateway")}/api/members/v1/tracking/queue',
+        "Every service answers under the gateway at /api/<members|points|feedback>/...",
         "More tokens: crm token --role service_desk --store S001",
         "Press Ctrl-C to stop everything.",
     ]
