@@ -1,11 +1,13 @@
 """Staff directory, community coverage and who gets which VIP customer."""
 
+import asyncio
 import json
 
 import pytest
 from sqlmodel import select
 
 from members.adapters.tables import MemberRow
+from members.adapters.tables.staff import CoverageRow
 from shared.auth import Role
 from shared.events import contracts as c
 from tests.support.factories import spend_line, staff_body
@@ -168,3 +170,15 @@ async def test_store_managers_reassign_customers_within_their_store(members, env
     assert await manager_of(members, customer["id"]) == "am-new"
     [manual] = [e for e in await assignments(members) if e.reason == "reassigned"]
     assert manual.manager_id == "am-new" and manual.member_id == customer["id"]
+
+
+async def test_the_same_coverage_requested_concurrently_is_added_once(members, env) -> None:
+    m = await register(members, env, community="翠苑一区")
+    await add_staff(members, env, id="am-race")
+    answers = await asyncio.gather(*(
+        members.put(f"/v1/staff/am-race/communities/{m['community_id']}", headers=admin(env)) for _ in range(6)
+    ))
+    assert [r.status_code for r in answers] == [200] * 6, [r.text for r in answers]
+    async with members.app.state.sessions() as s:
+        rows = (await s.exec(select(CoverageRow).where(CoverageRow.manager_id == "am-race"))).all()
+    assert [r.community_id for r in rows] == [m["community_id"]]

@@ -6,6 +6,7 @@ their own store. Deactivating someone (they left) hands their customers to the o
 covering the same communities.
 """
 
+import contextlib
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -155,8 +156,11 @@ async def cover_community(
         select(CoverageRow).where(CoverageRow.manager_id == staff_id, CoverageRow.community_id == community_id)
     )).first()
     if existing is None:
-        uow.session.add(CoverageRow(manager_id=staff_id, community_id=community_id, created_at=datetime.now(UTC)))
-        await uow.session.flush()
+        # A savepoint, so that the same coverage added by a concurrent request only makes this
+        # insert a no-op (the request stays idempotent) instead of failing the whole request.
+        with contextlib.suppress(IntegrityError):
+            async with uow.session.begin_nested():
+                uow.session.add(CoverageRow(manager_id=staff_id, community_id=community_id, created_at=datetime.now(UTC)))
     assigned = 0
     if row.active:
         assigned = await staffing.assign_waiting_vips(uow, [community_id], settings, datetime.now(UTC))
