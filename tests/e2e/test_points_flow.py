@@ -72,11 +72,11 @@ async def test_sale_and_return_at_the_till_then_a_gift_at_the_service_desk(env: 
         assert handed.status_code == 200 and handed.json()["status"] == "handed_over"
         today = datetime.now(UTC).date()
         register = await p.gateway.get(
-            f"/api/points/v1/gift-register?store_id=S001&date_from={today.replace(day=1)}&date_to=2099-12-31", headers=desk
+            f"/api/points/v1/gift-register?store_id=S001&from={today.replace(day=1)}&to=2099-12-31", headers=desk
         )
         [entry] = register.json()
         assert (entry["member_id"], entry["gift_id"], entry["points"], entry["status"]) == (member["id"], "cushion", 10_000, "handed_over")
         printable = await p.gateway.get(
-            f"/api/points/v1/gift-register?store_id=S001&date_from={today.replace(day=1)}&date_to=2099-12-31&format=csv", headers=desk
+            f"/api/points/v1/gift-register?store_id=S001&from={today.replace(day=1)}&to=2099-12-31&format=csv", headers=desk
         )
         assert printable.headers["content-type"].startswith("text/csv") and member["id"] in printable.text

@@ -74,6 +74,13 @@ async def _load(gateway: str, issuer: TokenIssuer, members: int = 200, sales: in
     async with httpx.AsyncClient(base_url=gateway, timeout=30) as client:
         for store_id, name, city in STORES:
             (await client.put(f"/api/v1/stores/{store_id}", json={"name": name, "city": city}, headers=admin)).raise_for_status()
+        # Gifts counted at every store; the catalogue itself comes with the points service.
+        gifts = (await client.get("/api/points/v1/gifts", headers=admin)).json()
+        for gift in gifts:
+            units = max(2, 300_000 // gift["prices"]["retail"])
+            for store_id, _, _ in STORES:
+                (await client.put(f"/api/points/v1/gifts/{gift['gift_id']}/stock/{store_id}",
+                                  json={"quantity": units}, headers=admin)).raise_for_status()
         for staff_id, name, phone, store_id in MANAGERS:
             r = await client.post("/api/members/v1/staff", headers=admin, json={
                 "id": staff_id, "name": name, "work_phone": phone, "store_id": store_id, "role": "account_manager"})
@@ -150,22 +157,24 @@ async def _load(gateway: str, issuer: TokenIssuer, members: int = 200, sales: in
             r = await client.post("/pos/v1/refunds", json=refund, headers=pos[sale["store_id"]])
             r.raise_for_status()
             returns += 1
-        tracked = await _track_vips(client, issuer, rng)
+        tracked, vips = await _track_vips(client, issuer, rng)
+        handed_over = await _gift_desk(client, desk, vips)
         complaints = await _complaints(client, desk, rng, phones)
         r = await client.post("/api/members/v1/analytics/jobs/value-analytics/run", headers=admin)
         analysed = f"{r.json()['members_total']} members scored" if r.status_code == 200 else f"not run ({r.status_code})"
     print(
         f"demo data: {len(STORES)} stores, {len(MANAGERS)} account managers, {len(cards)} members, {sales} sales, "
-        f"{returns} returns, {tracked} tracking contacts, {complaints} complaints; value analytics: {analysed} "
+        f"{returns} returns, {tracked} tracking contacts, {handed_over} gifts handed over, {complaints} complaints; "
+        f"value analytics: {analysed} "
         "(points, tiers and the information base follow the sales within seconds)"
     )
 
 
-async def _track_vips(client: httpx.AsyncClient, issuer: TokenIssuer, rng: random.Random) -> int:
+async def _track_vips(client: httpx.AsyncClient, issuer: TokenIssuer, rng: random.Random) -> tuple[int, list[str]]:
     """Each manager calls a few of their VIPs. Sales reach members through the broker, so the
     queues fill within seconds; waits a bounded time for them, then records what is there."""
     deadline = asyncio.get_running_loop().time() + 30
-    recorded = 0
+    recorded, vips = 0, []
     for staff_id, _, _, store_id in MANAGERS:
         headers = {"Authorization": f"Bearer {issuer.mint(staff_id, Role.ACCOUNT_MANAGER, store_id=store_id)}"}
         while True:
@@ -173,6 +182,7 @@ async def _track_vips(client: httpx.AsyncClient, issuer: TokenIssuer, rng: rando
             if queue.get("items") or asyncio.get_running_loop().time() > deadline:
                 break
             await asyncio.sleep(1)
+        vips += [item["member_id"] for item in queue.get("items", [])]
         for item in queue.get("items", [])[:3]:
             r = await client.post("/api/members/v1/tracking/records", headers=headers, json={
                 "tracked_on": datetime.now(UTC).date().isoformat(), "member_id": item["member_id"],
@@ -181,7 +191,23 @@ async def _track_vips(client: httpx.AsyncClient, issuer: TokenIssuer, rng: rando
             })
             if r.status_code == 201:
                 recorded += 1
-    return recorded
+    return recorded, vips
+
+
+async def _gift_desk(client: httpx.AsyncClient, desk: dict, vips: list[str]) -> int:
+    """A cushion for each of the first VIPs whose points allow it, handed over at the S001 desk."""
+    handed = 0
+    for member_id in vips[:3]:
+        account = await client.get(f"/api/points/v1/accounts/{member_id}", headers=desk)
+        if account.status_code != 200 or account.json()["balance"] < 10_000:
+            continue
+        r = await client.post("/api/points/v1/redemptions", headers={**desk, "Idempotency-Key": f"demo-{member_id}"},
+                              json={"member_id": member_id, "gift_id": "cushion", "store_id": "S001"})
+        if r.status_code in (200, 201) and r.json()["status"] == "reserved":
+            r = await client.post(f"/api/points/v1/redemptions/{r.json()['redemption_id']}/hand-over", headers=desk)
+        if r.status_code == 200 and r.json()["status"] == "handed_over":
+            handed += 1
+    return handed
 
 
 async def _complaints(client: httpx.AsyncClient, desk: dict, rng: random.Random, phones: list[str]) -> int:

@@ -95,7 +95,7 @@ async def test_the_register_exports_per_store_and_date_range_as_csv_and_printabl
     await pts.stock("cushion", "S002", 3)
     await pts.redeem("g5", "cushion")
     await pts.redeem("g5", "cushion", store="S002")
-    params = "store_id=S001&date_from=2020-01-01&date_to=2099-12-31"
+    params = "store_id=S001&from=2020-01-01&to=2099-12-31"
     rows = (await pts.client.get(f"/v1/gift-register?{params}", headers=env.auth(Role.STORE_MANAGER))).json()
     assert [(r["member_id"], r["store_id"]) for r in rows] == [("g5", "S001")]
     exported = await pts.client.get(f"/v1/gift-register?{params}&format=csv", headers=env.auth(Role.STORE_MANAGER))
@@ -105,10 +105,12 @@ async def test_the_register_exports_per_store_and_date_range_as_csv_and_printabl
     assert table[1][1:4] == ["g5", "cushion", "10000"] and "已预留" in table[1][6]
     page = await pts.client.get(f"/v1/gift-register?{params}&format=html", headers=env.auth(Role.STORE_MANAGER))
     assert page.headers["content-type"].startswith("text/html") and "@media print" in page.text and "赠品发放登记" in page.text
-    none = await pts.client.get("/v1/gift-register?store_id=S001&date_from=2020-01-01&date_to=2020-01-02", headers=env.auth(Role.STORE_MANAGER))
+    none = await pts.client.get("/v1/gift-register?store_id=S001&from=2020-01-01&to=2020-01-02", headers=env.auth(Role.STORE_MANAGER))
     assert none.json() == []
     wrong_store = await pts.client.get(f"/v1/gift-register?{params.replace('S001', 'S002')}", headers=pts.desk("S001"))
     assert wrong_store.status_code == 403
+    backwards = await pts.client.get("/v1/gift-register?store_id=S001&from=2026-11-30&to=2026-11-01", headers=env.auth(Role.STORE_MANAGER))
+    assert backwards.status_code == 422 and backwards.json()["detail"][0]["loc"] == ["query", "to"]
 
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)

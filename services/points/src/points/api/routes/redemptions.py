@@ -85,14 +85,14 @@ def _register_columns(zone) -> list[Column]:
 @router.get("/gift-register", summary="The gift register of a store for a date range (JSON, CSV or printable HTML)")
 async def gift_register(
     principal: DeskDep, request: Request, store_id: str,
-    date_from: Annotated[date, Query(description="First business day, inclusive")],
-    date_to: Annotated[date, Query(description="Last business day, inclusive")],
+    date_from: Annotated[date, Query(alias="from", description="First business day, inclusive")],
+    date_to: Annotated[date, Query(alias="to", description="Last business day, inclusive")],
     format: ReportFormat = ReportFormat.JSON,
 ):
     check_store(principal, store_id)
     if date_to < date_from:
-        raise RequestValidationError([{"type": "value_error", "loc": ("query", "date_to"), "input": str(date_to),
-                                       "msg": "date_to is before date_from"}])
+        raise RequestValidationError([{"type": "value_error", "loc": ("query", "to"), "input": str(date_to),
+                                       "msg": "to is before from"}])
     zone = request.app.state.settings.zone
     start = datetime.combine(date_from, time(), zone)
     end = datetime.combine(date_to + timedelta(days=1), time(), zone)
