@@ -160,7 +160,7 @@ async def _load(gateway: str, issuer: TokenIssuer, members: int = 200, sales: in
         tracked, vips = await _track_vips(client, issuer, rng)
         handed_over = await _gift_desk(client, desk, vips)
         complaints = await _complaints(client, desk, rng, phones)
-        r = await client.post("/api/members/v1/analytics/jobs/value-analytics/run", headers=admin)
+        r = await client.post("/api/members/v1/jobs/value-analytics/run", headers=admin)
         analysed = f"{r.json()['members_total']} members scored" if r.status_code == 200 else f"not run ({r.status_code})"
     print(
         f"demo data: {len(STORES)} stores, {len(MANAGERS)} account managers, {len(cards)} members, {sales} sales, "

@@ -18,6 +18,7 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from shared import jobs_api
 from shared.auth import TokenVerifier
 from shared.consumer import BatchHandler, EventConsumer, Handler
 from shared.db import make_engine, make_sessionmaker, ping
@@ -105,6 +106,8 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     for router in spec.routers:
         app.include_router(router)
+    if spec.jobs:
+        app.include_router(jobs_api.router)
     return app
 
 

@@ -1,10 +1,13 @@
-"""Report rendering (CSV for Excel, printable HTML) and the scheduled-job runner."""
+"""Report rendering (CSV for Excel, printable HTML), the scheduled-job runner and its admin route."""
 
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import httpx
 from fastapi import FastAPI
 
+from shared import jobs_api
+from shared.auth import Role, TokenIssuer, TokenVerifier, generate_keypair
 from shared.jobs import JobRunner, ScheduledJob
 from shared.reports import Column, ReportFormat, render, to_csv, to_html
 
@@ -47,3 +50,28 @@ async def test_a_failing_job_is_recorded_and_does_not_stop_the_runner() -> None:
     assert await runner.run_once(job, at) == {"expired": 3}
     assert runner.last_results["expiry"] == {"started_at": at.isoformat(), "expired": 3}
     assert calls == [at, at]
+
+
+async def test_admins_run_a_job_now_and_a_failure_is_a_500_not_a_summary() -> None:
+    private, public = generate_keypair()
+    issuer = TokenIssuer(private)
+
+    async def nightly(app: FastAPI, now: datetime) -> dict:
+        if now.year < 2026:
+            raise RuntimeError("no data before 2026")
+        return {"as_of": now.isoformat()}
+
+    app = FastAPI()
+    app.include_router(jobs_api.router)
+    app.state.verifier = TokenVerifier(public, issuer.issuer, issuer.audience)
+    app.state.jobs = JobRunner(app, [ScheduledJob("nightly", 86400, nightly)])
+    admin = {"Authorization": f"Bearer {issuer.mint('a', Role.ADMIN)}"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        ok = await client.post("/v1/jobs/nightly/run", params={"as_of": "2026-12-31T23:00:00+08:00"}, headers=admin)
+        assert ok.status_code == 200 and ok.json() == {"as_of": "2026-12-31T23:00:00+08:00"}
+        failed = await client.post("/v1/jobs/nightly/run", params={"as_of": "2025-01-01T00:00:00Z"}, headers=admin)
+        assert failed.status_code == 500 and "nightly failed" in failed.json()["detail"]
+        unknown = await client.post("/v1/jobs/weekly/run", headers=admin)
+        assert unknown.status_code == 404 and "jobs: nightly" in unknown.json()["detail"]
+        desk = {"Authorization": f"Bearer {issuer.mint('d', Role.SERVICE_DESK, store_id='S001')}"}
+        assert (await client.post("/v1/jobs/nightly/run", headers=desk)).status_code == 403

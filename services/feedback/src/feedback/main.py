@@ -6,7 +6,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
-from feedback.api.routes import comment_book, complaints, jobs, surveys
+from feedback.api.routes import comment_book, complaints, surveys
 from feedback.config import Settings, get_settings
 from feedback.consumers import handlers
 from feedback.domain.compensation import CompensationRefused
@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None, clock: Clock = _now) -> FastAPI
             title="CRM feedback",
             description="Complaints workflow with deadlines and escalation, service recovery, satisfaction "
                         "surveys and the comment book (意见簿).",
-            routers=[complaints.router, surveys.router, comment_book.router, jobs.router],
+            routers=[complaints.router, surveys.router, comment_book.router],
             handlers=handlers(settings, lambda: app.state.clock()),
             jobs=[escalation_job(settings.escalation_every_s)],
             migrations=Path(__file__).parent / "migrations",

@@ -14,7 +14,6 @@ from members.api.routes import (
     members,
     privacy,
     staff,
-    tiers,
     tracking,
 )
 from members.config import Settings, get_settings
@@ -32,7 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             title="CRM members",
             description="Customer profiles, points cards, purchase history and lifetime spend.",
             routers=[members.router, infobase.router, communities.router, analytics.router,
-                     staff.router, staff.assignments, tracking.router, evaluations.router, tiers.router,
+                     staff.router, staff.assignments, tracking.router, evaluations.router,
                      consents.router, privacy.router, archive.router],
             handlers=HANDLERS,
             migrations=Path(__file__).parent / "migrations",

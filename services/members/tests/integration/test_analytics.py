@@ -243,9 +243,9 @@ async def test_rfm_distribution_counts_customers_per_score(members, env) -> None
 async def test_staff_trigger_the_job_as_admin_only(members, env) -> None:
     m = await register(members, env)
     await buy(members, m, 1, "10.00")
-    r = await members.post("/v1/analytics/jobs/value-analytics/run", headers=env.auth(Role.MARKETING))
+    r = await members.post("/v1/jobs/value-analytics/run", headers=env.auth(Role.MARKETING))
     assert r.status_code == 403
-    r = await members.post("/v1/analytics/jobs/value-analytics/run", headers=env.auth(Role.ADMIN))
+    r = await members.post("/v1/jobs/value-analytics/run", headers=env.auth(Role.ADMIN))
     assert r.status_code == 200 and r.json()["job"] == "value-analytics" and r.json()["buyers"] == 1
 
 

@@ -150,9 +150,9 @@ async def test_a_return_keeps_the_tier_until_the_review_which_demotes_once(membe
 
 async def test_the_review_job_can_be_run_by_an_admin_only(members, env) -> None:
     as_of = {"as_of": "2026-10-01T09:00:00+08:00"}
-    r = await members.post("/v1/tiers/jobs/tier-review/run", params=as_of, headers=env.auth(Role.STORE_MANAGER, store_id="S001"))
+    r = await members.post("/v1/jobs/tier-review/run", params=as_of, headers=env.auth(Role.STORE_MANAGER, store_id="S001"))
     assert r.status_code == 403
-    r = await members.post("/v1/tiers/jobs/tier-review/run", params=as_of, headers=admin(env))
+    r = await members.post("/v1/jobs/tier-review/run", params=as_of, headers=admin(env))
     assert r.status_code == 200 and r.json() == {"review_date": "2026-10-01", "held_now": True, "demoted": 0}
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from points.api import errors
-from points.api.routes import accounts, adjustments, catalogue, entitlements, jobs, redemptions, rules
+from points.api.routes import accounts, adjustments, catalogue, entitlements, redemptions, rules
 from points.config import Settings, get_settings
 from points.consumers import BATCH_HANDLERS, handlers
 from points.jobs import scheduled_jobs
@@ -22,7 +22,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "service entitlements, adjustments and expiry.",
             routers=[
                 accounts.router, rules.router, catalogue.router, redemptions.router, entitlements.router,
-                adjustments.router, jobs.router,
+                adjustments.router,
             ],
             handlers=handlers(settings.leftover_visits_by_milestone),
             batch_handlers=BATCH_HANDLERS,

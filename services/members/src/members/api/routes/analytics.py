@@ -6,11 +6,10 @@ gets their own customers, a store manager their store's. The chain-wide run summ
 top-20% share) is the same for everyone. Lists carry names but never contact details.
 """
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import func
@@ -19,7 +18,6 @@ from sqlmodel import col, select
 from members.adapters.tables import MemberRow
 from members.adapters.tables.analytics import MemberValueRow, ValueAnalyticsRunRow
 from members.api.access import member_scope, visible_member
-from members.service_layer import analytics
 from members.service_layer.complaints import complaint_summary
 from shared.auth import Principal, Role, require
 from shared.deps import StaffDep, UowDep
@@ -163,15 +161,6 @@ async def rfm_distribution(uow: UowDep, principal: StaffDep, fmt: Format = Repor
         fmt, title="RFM 分布 RFM distribution", columns=columns, rows=cells, subtitle=_subtitle(summary),
         filename="rfm", json_body={"as_of": summary.get("as_of"), **dimensions, "cells": cells},
     )
-
-
-@router.post("/v1/analytics/jobs/value-analytics/run")
-async def run_value_analytics(request: Request, _: AdminDep) -> dict[str, Any]:
-    """Runs the job now (it also runs every `CRM_ANALYTICS_EVERY_S`) and returns its summary."""
-    now = datetime.now(UTC)
-    summary = await analytics.run(request.app, now)
-    request.app.state.jobs.last_results[analytics.JOB_NAME] = {"started_at": now.isoformat(), **summary}
-    return summary
 
 
 async def _page(
