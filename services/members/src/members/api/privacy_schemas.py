@@ -5,8 +5,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from members.api.routes.analytics import ComplaintSummary, MemberValue
-from members.api.schemas import ConsentsInForce, MemberPublic, PurchasePublic
+from members.api.analytics_schemas import ComplaintSummary, MemberValue
+from members.api.schemas import ConsentsInForce, MemberPublic, PurchaseLinePublic, PurchasePublic
 from shared.events.contracts import ConsentChannel
 
 
@@ -62,22 +62,13 @@ class ErasureResult(BaseModel):
     requested_by: str
 
 
-class ReturnLinePublic(BaseModel):
-    sku: str
-    name: str
-    category: str
-    qty: Decimal
-    unit_price: Decimal
-    amount: Decimal
-
-
 class ReturnPublic(BaseModel):
     store_id: str
     refund_id: str
     pos_txn_id: str
     occurred_at: datetime
     amount: Decimal
-    lines: list[ReturnLinePublic]
+    lines: list[PurchaseLinePublic]
 
 
 class TrackingContact(BaseModel):

@@ -14,10 +14,10 @@ from members.api.privacy_schemas import (
     ComplaintRecord,
     ConsentRecord,
     MemberExport,
-    ReturnLinePublic,
     ReturnPublic,
     TrackingContact,
 )
+from members.api.schemas import PurchaseLinePublic
 from members.service_layer.consents import consent_history
 from shared.auth import Principal
 from shared.unit_of_work import UnitOfWork
@@ -80,7 +80,7 @@ async def export_member(uow: UnitOfWork, member: MemberRow, principal: Principal
             ReturnPublic(
                 store_id=r.store_id, refund_id=r.refund_id, pos_txn_id=r.pos_txn_id, occurred_at=r.occurred_at, amount=r.amount,
                 lines=[
-                    ReturnLinePublic(sku=ln.sku, name=ln.name, category=ln.category, qty=ln.qty, unit_price=ln.unit_price, amount=ln.amount)
+                    PurchaseLinePublic(sku=ln.sku, name=ln.name, category=ln.category, qty=ln.qty, unit_price=ln.unit_price, amount=ln.amount)
                     for ln in sorted((ln for ln in return_lines if ln.return_id == r.id), key=lambda ln: ln.line_no)
                 ],
             )

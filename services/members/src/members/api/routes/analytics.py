@@ -7,58 +7,29 @@ top-20% share) is the same for everyone. Lists carry names but never contact det
 """
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import Response
-from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import func
 from sqlmodel import col, select
 
 from members.adapters.tables import MemberRow
 from members.adapters.tables.analytics import MemberValueRow, ValueAnalyticsRunRow
 from members.api.access import member_scope, visible_member
+from members.api.analytics_schemas import ComplaintSummary, MemberValue
 from members.service_layer.complaints import complaint_summary
-from shared.auth import Principal, Role, require
+from shared.auth import Principal
 from shared.deps import StaffDep, UowDep
+from shared.events.contracts import ChurnRisk, ValueClass
 from shared.reports import Column, ReportFormat, render
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(tags=["analytics"])
 
-ValueClass = Literal["key", "secondary", "ordinary", "none"]
-ChurnRisk = Literal["low", "medium", "high", "lost", "unknown"]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0)]
 Format = Annotated[ReportFormat, Query(alias="format")]
-AdminDep = Annotated[Principal, Depends(require(Role.ADMIN))]
-
-
-class MemberValue(BaseModel):
-    member_id: str
-    as_of: AwareDatetime
-    window_days: int
-    recency: int
-    frequency: int
-    monetary: int
-    value_class: ValueClass
-    churn_risk: ChurnRisk
-    rhythm_churn_risk: ChurnRisk
-    window_spend: Decimal
-    window_purchase_days: int
-    last_purchase_at: AwareDatetime | None
-    days_since_last_purchase: int | None
-    typical_interval_days: float | None
-    rhythm_source: Literal["own", "population", "none"]
-
-
-class ComplaintSummary(BaseModel):
-    member_id: str
-    filed: int
-    open: int
-    resolved: int
-    last_filed_at: AwareDatetime | None
-    by_category: dict[str, int]
 
 
 COLUMNS = [
