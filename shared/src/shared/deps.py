@@ -22,7 +22,9 @@ async def _settings(request: Request) -> ServiceSettings:
     return request.app.state.settings
 
 
-UowDep = Annotated[UnitOfWork, Depends(_uow)]
+# scope="function": the transaction commits before the response is sent, so an answer never
+# reports (or shows personal data under) a change or an access-log row that then fails to commit.
+UowDep = Annotated[UnitOfWork, Depends(_uow, scope="function")]
 SettingsDep = Annotated[ServiceSettings, Depends(_settings)]
 StaffDep = Annotated[Principal, Depends(require(*STAFF))]
 StaffOrMemberDep = Annotated[Principal, Depends(require(*STAFF, Role.MEMBER))]

@@ -4,10 +4,10 @@ code the schedule runs, and get its summary back (e.g. the escalation check afte
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import AwareDatetime
 
-from shared.auth import Principal, Role, require
+from shared.authorize import Allowed
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 async def run_job(
     name: str,
     request: Request,
-    _: Annotated[Principal, Depends(require(Role.ADMIN))],
+    _: Allowed("jobs.run"),
     as_of: Annotated[AwareDatetime | None, Query(description="The moment the run is for; defaults to now")] = None,
 ) -> dict[str, Any]:
     runner = request.app.state.jobs

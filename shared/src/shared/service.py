@@ -15,11 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared import jobs_api
 from shared.auth import TokenVerifier
+from shared.authorize import access_error_handlers, public
 from shared.consumer import BatchHandler, EventConsumer, Handler
 from shared.db import make_engine, make_sessionmaker, ping
 from shared.jobs import JobRunner, ScheduledJob
@@ -27,6 +30,7 @@ from shared.logs import configure_logging
 from shared.metrics import CONSUMER_LAG, OUTBOX_PENDING, HttpMetricsMiddleware, metrics_endpoint
 from shared.migrations import upgrade_async
 from shared.outbox import OutboxRelay
+from shared.policy import MemberFacts
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -34,6 +38,8 @@ log = logging.getLogger(__name__)
 SHUTDOWN_TIMEOUT_S = 10.0
 
 Hook = Callable[[FastAPI], Awaitable[None]]
+# How a service finds what the access policy needs to know about a customer (home store, manager).
+MemberFactsQuery = Callable[[AsyncSession, str], Awaitable[MemberFacts | None]]
 
 
 @dataclass
@@ -50,6 +56,9 @@ class ServiceSpec:
     on_startup: list[Hook] = field(default_factory=list)
     on_shutdown: list[Hook] = field(default_factory=list)
     jobs: list[ScheduledJob] = field(default_factory=list)
+    # Services holding customer data say how to look a customer up, so that `shared.authorize`
+    # checks every `{member_id}` route against the caller's scope.
+    member_facts: MemberFactsQuery | None = None
     version: str = "0.1.0"
 
 
@@ -69,6 +78,8 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
             else None
         )
         app.state.engine, app.state.sessions, app.state.relay, app.state.consumer = engine, sessions, relay, consumer
+        if spec.member_facts is not None:
+            app.state.member_facts = _facts_lookup(sessions, spec.member_facts)
         app.state.verifier = TokenVerifier(settings.resolved_public_key(), settings.jwt_issuer, settings.jwt_audience)
         app.state.jobs = jobs = JobRunner(app, spec.jobs)
         tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
@@ -98,7 +109,10 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
             await engine.dispose()
             log.info("%s stopped", settings.service_name)
 
-    app = FastAPI(title=spec.title, description=spec.description, version=spec.version, lifespan=lifespan)
+    app = FastAPI(
+        title=spec.title, description=spec.description, version=spec.version, lifespan=lifespan,
+        exception_handlers=access_error_handlers(),
+    )
     app.state.settings = settings
     app.add_middleware(HttpMetricsMiddleware, service=settings.service_name)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Correlation-ID")
@@ -111,8 +125,18 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
     return app
 
 
+def _facts_lookup(
+    sessions: async_sessionmaker[AsyncSession], query: MemberFactsQuery
+) -> Callable[[str], Awaitable[MemberFacts | None]]:
+    async def lookup(member_id: str) -> MemberFacts | None:
+        async with sessions() as session:
+            return await query(session, member_id)
+
+    return lookup
+
+
 def _health_router() -> APIRouter:
-    router = APIRouter(tags=["health"])
+    router = APIRouter(tags=["health"], dependencies=[Depends(public)])
 
     @router.get("/health/live")
     async def live() -> dict[str, str]:

@@ -1,0 +1,76 @@
+"""The one dependency through which every route enforces the access policy (`shared.policy`).
+
+`Depends(Authorize("points.account.read"))` checks the caller's role against the policy table and,
+for a route with a `{member_id}` path parameter, whether that customer lies within the caller's
+scope, using the facts the service keeps about its customers (`ServiceSpec.member_facts`). Routes
+that find the customer elsewhere (in the body, or through a complaint or a redemption) call
+`grant.ensure_member(...)` themselves. A member token whose member was erased is refused outright.
+
+Routes open to anyone (health, a survey answered by its link token) use `Depends(public)`, so that a
+test can tell, for every route of every service, which rule guards it.
+"""
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.responses import JSONResponse
+
+from shared.auth import Principal, Role, current_principal
+from shared.policy import POLICY, AccessDenied, Grant, MemberFacts, NotCustomer
+
+FactsLookup = Callable[[str], Awaitable[MemberFacts | None]]
+
+
+class Authorize:
+    def __init__(self, action: str) -> None:
+        if action not in POLICY:  # a typo fails when the route is declared, not when it is called
+            raise KeyError(f"no action {action!r} in shared.policy.POLICY")
+        self.action = action
+
+    async def __call__(self, request: Request, principal: Annotated[Principal, Depends(current_principal)]) -> Grant:
+        try:
+            return await self._grant(request, principal)
+        except AccessDenied as exc:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from exc
+        except NotCustomer as exc:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+
+    async def _grant(self, request: Request, principal: Principal) -> Grant:
+        grant = Grant.of(principal, self.action)
+        facts_of: FactsLookup | None = getattr(request.app.state, "member_facts", None)
+        if facts_of is None:
+            return grant  # a service without customer data (the gateway) leaves rows to the services
+        member_id = request.path_params.get("member_id")
+        if principal.role == Role.MEMBER and principal.member_id:
+            own = await facts_of(principal.member_id)
+            if own is not None and own.erased_at is not None:
+                raise HTTPException(status.HTTP_401_UNAUTHORIZED, "this member's account was erased")
+            if member_id == principal.member_id:
+                grant.ensure_member(own, member_id)
+                return grant
+        if member_id is not None:
+            grant.ensure_member(await facts_of(member_id), member_id)
+        return grant
+
+    def __repr__(self) -> str:
+        return f"Authorize({self.action!r})"
+
+
+async def public() -> None:
+    """Marks a route that needs no token (it checks something else, e.g. a link token, or nothing)."""
+
+
+def access_error_handlers() -> dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]]:
+    async def denied(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_403_FORBIDDEN)
+
+    async def unknown(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_404_NOT_FOUND)
+
+    return {AccessDenied: denied, NotCustomer: unknown}
+
+
+def Allowed(action: str) -> object:  # noqa: N802 - used as a type: `grant: Allowed("points.account.read")`
+    """The grant of the route's action, as a parameter annotation."""
+    return Annotated[Grant, Depends(Authorize(action))]

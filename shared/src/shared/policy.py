@@ -1,0 +1,220 @@
+"""The access policy of the whole platform: who may do what, to which customers, seeing which fields.
+
+One table, `POLICY`, says for every action which roles may take it and over which customers:
+`ALL` of them, their `STORE`'s (the customer's home store is the caller's store), the customers
+`ASSIGNED` to them (an account manager's own), or only `SELF` (a member's own data). A role that is
+not listed for an action may not take it at all. Actions are named `<service>.<what>.<verb>`; every
+route of every service names exactly one (see `shared.authorize`), and a test walks every route
+against this table.
+
+Store binding is a second, universal rule: a token bound to a store (desk, store manager, till)
+acts only for that store, whatever the customer scope.
+
+Fields: contact details (phone, address, e-mail) are shown in clear only to the roles whose work
+needs them, and to the member themself; everyone else gets them masked.
+
+This module is pure: no I/O, no web framework (SQLAlchemy only builds WHERE conditions). Services learn each customer's home store and
+manager from members' events (`MemberFacts`), and `Grant` decides against those facts.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from sqlalchemy import ColumnElement, false
+
+from shared.auth import Principal, Role
+
+
+class Scope(StrEnum):
+    ALL = "all"
+    STORE = "store"
+    ASSIGNED = "assigned"
+    SELF = "self"
+
+
+class AccessDenied(Exception):
+    """The caller may not take this action on this customer or store (HTTP 403)."""
+
+
+class NotCustomer(Exception):
+    """The customer does not exist, as far as this service knows (HTTP 404)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MemberFacts:
+    """What the policy needs to know about a customer; members owns it, others learn it by events."""
+
+    member_id: str
+    home_store_id: str | None
+    manager_id: str | None
+    erased_at: datetime | None = None
+
+
+A, S, M, SELF = Scope.ALL, Scope.STORE, Scope.ASSIGNED, Scope.SELF
+R = Role
+
+# Who works with customers' data at all, by how far their work reaches.
+_CUSTOMER_WORK = {R.SERVICE_DESK: A, R.ACCOUNT_MANAGER: M, R.STORE_MANAGER: S, R.ADMIN: A}
+_CUSTOMER_READ = {**_CUSTOMER_WORK, R.MARKETING: A}
+_CUSTOMER_SELF = {**_CUSTOMER_WORK, R.MEMBER: SELF}
+_STAFF = {R.SERVICE_DESK: A, R.ACCOUNT_MANAGER: A, R.STORE_MANAGER: A, R.MARKETING: A, R.ADMIN: A}
+_ADMIN = {R.ADMIN: A}
+_MANAGEMENT = {R.STORE_MANAGER: S, R.ADMIN: A}
+_DESK = {R.SERVICE_DESK: S, R.STORE_MANAGER: S, R.ADMIN: A}
+
+POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
+    # members: profiles, search, archive, consents, privacy
+    "members.member.register": {R.SERVICE_DESK: A, R.ACCOUNT_MANAGER: A, R.STORE_MANAGER: S, R.ADMIN: A},
+    "members.member.search": _CUSTOMER_READ,
+    # Searching by a phone number reveals whose it is: only roles that see contact details.
+    "members.member.search_by_phone": _CUSTOMER_WORK,
+    "members.member.read": {**_CUSTOMER_READ, R.MEMBER: SELF},
+    "members.member.update": _CUSTOMER_SELF,
+    "members.archive.read": _CUSTOMER_WORK,
+    "members.consent.read": {**_CUSTOMER_READ, R.MEMBER: SELF},
+    "members.consent.change": _CUSTOMER_SELF,
+    "members.privacy.export": {R.ADMIN: A, R.MEMBER: SELF},
+    "members.privacy.erase": {R.ADMIN: A, R.MEMBER: SELF},
+    "members.access_log.read": _ADMIN,
+    # members: the customer information base and value analytics (lists limited to the scope)
+    "members.infobase.read": _CUSTOMER_READ,
+    "members.infobase.purchases": {**_CUSTOMER_READ, R.MEMBER: SELF},
+    "members.analytics.read": _CUSTOMER_READ,
+    "members.community.read": _STAFF,
+    "members.community.edit": _MANAGEMENT,
+    # members: staff directory, account managers and tracking
+    "members.staff.read": {R.SERVICE_DESK: S, R.ACCOUNT_MANAGER: S, R.STORE_MANAGER: S, R.ADMIN: A},
+    "members.staff.manage": _MANAGEMENT,
+    "members.manager.assign": _MANAGEMENT,
+    "members.tracking.read": {R.ACCOUNT_MANAGER: M, R.STORE_MANAGER: S, R.ADMIN: A},
+    "members.tracking.record": {R.ACCOUNT_MANAGER: M},
+    "members.evaluation.read": _MANAGEMENT,
+    # points: accounts, rules, gifts, entitlements, manual changes
+    "points.account.read": _CUSTOMER_SELF,
+    "points.rule.read": _STAFF,
+    "points.rule.write": _ADMIN,
+    "points.preview": {**_STAFF, R.POS: S},
+    "points.gift.read": {**_STAFF, R.MEMBER: A},
+    "points.gift.write": _ADMIN,
+    "points.stock.read": _STAFF,
+    "points.stock.write": _MANAGEMENT,
+    "points.redemption.read": _CUSTOMER_SELF,
+    "points.redemption.handle": _DESK,
+    "points.gift_register.read": _DESK,
+    "points.entitlement.use": _DESK,
+    # Store managers within a per-entry and per-day cap (points settings); beyond it, admins.
+    "points.manual.book": _MANAGEMENT,
+    "points.bulk_bonus.run": _ADMIN,
+    # feedback: complaints, surveys, comment book
+    "feedback.complaint.file": {**_CUSTOMER_WORK, R.MEMBER: SELF},
+    "feedback.complaint.read": {**_CUSTOMER_WORK, R.MEMBER: SELF},
+    "feedback.complaint.handle": {R.SERVICE_DESK: S, R.ACCOUNT_MANAGER: M, R.STORE_MANAGER: S, R.ADMIN: A},
+    "feedback.complaint.comment": {R.SERVICE_DESK: S, R.ACCOUNT_MANAGER: M, R.STORE_MANAGER: S, R.ADMIN: A, R.MEMBER: SELF},
+    "feedback.survey.design": {R.MARKETING: A, R.ADMIN: A},
+    "feedback.survey.read": _STAFF,
+    # A survey link is the member's own: nobody else sees it (staff see that one was sent).
+    "feedback.survey.invitations": {R.MEMBER: SELF},
+    "feedback.survey.answer": {R.MEMBER: SELF},
+    "feedback.survey.results": {R.STORE_MANAGER: S, R.MARKETING: A, R.ADMIN: A},
+    "feedback.comment_book.use": _DESK,
+    # gateway
+    "gateway.customer360.read": {**_CUSTOMER_WORK, R.MEMBER: SELF},
+    "gateway.pos.post": {R.POS: S},
+    "gateway.store.read": {**_STAFF, R.POS: S},
+    "gateway.store.write": _ADMIN,
+    # every service
+    "jobs.run": _ADMIN,
+})
+
+# Roles that see a customer's contact details in clear (calling, delivering, visiting).
+SEES_CONTACT_DETAILS = frozenset({R.SERVICE_DESK, R.ACCOUNT_MANAGER, R.STORE_MANAGER, R.ADMIN})
+
+
+def scope_of(principal: Principal, action: str) -> Scope:
+    """The caller's scope for the action; AccessDenied if their role may not take it at all."""
+    scope = POLICY[action].get(principal.role)
+    if scope is None:
+        raise AccessDenied(f"role {principal.role} may not {action}")
+    return scope
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """The caller's right to one action: consulted for every customer or store it touches."""
+
+    principal: Principal
+    action: str
+    scope: Scope
+
+    @classmethod
+    def of(cls, principal: Principal, action: str) -> "Grant":
+        return cls(principal, action, scope_of(principal, action))
+
+    def covers(self, member: MemberFacts) -> bool:
+        p = self.principal
+        match self.scope:
+            case Scope.ALL:
+                return True
+            case Scope.STORE:
+                return p.store_id is not None and member.home_store_id == p.store_id
+            case Scope.ASSIGNED:
+                return member.manager_id is not None and member.manager_id == p.subject
+            case Scope.SELF:
+                return p.member_id is not None and member.member_id == p.member_id
+
+    def covers_id(self, member_id: str) -> bool:
+        """For callers who may act on a customer without facts about them (ALL, or SELF by id)."""
+        return self.scope is Scope.ALL or (self.scope is Scope.SELF and member_id == self.principal.member_id)
+
+    def ensure_member(self, member: MemberFacts | None, member_id: str) -> None:
+        """AccessDenied unless the caller may act on this customer; NotCustomer for one this service
+        does not know, when the caller's scope would need facts to decide."""
+        if member is None:
+            if self.covers_id(member_id):
+                return
+            if self.scope is Scope.SELF:
+                raise AccessDenied(self._refusal())
+            raise NotCustomer(f"no member {member_id}")
+        if not self.covers(member):
+            raise AccessDenied(self._refusal())
+
+    def ensure_store(self, store_id: str | None) -> None:
+        """A store-bound token acts only for its store; a STORE scope needs that binding."""
+        bound = self.principal.store_id
+        if bound is not None and store_id != bound:
+            raise AccessDenied(f"this token is bound to store {bound}, not {store_id}")
+        if bound is None and self.scope is Scope.STORE:
+            raise AccessDenied(f"a {self.principal.role} token must name its store")
+
+    def sees_contact_details(self, member_id: str) -> bool:
+        p = self.principal
+        return p.role in SEES_CONTACT_DETAILS or (p.role == Role.MEMBER and p.member_id == member_id)
+
+    def _refusal(self) -> str:
+        match self.scope:
+            case Scope.ASSIGNED:
+                return f"{self.principal.role} may only {self.action} for the customers assigned to them"
+            case Scope.STORE:
+                return f"{self.principal.role} may only {self.action} for the customers of their own store"
+            case Scope.SELF:
+                return f"members may only {self.action} for themselves"
+            case _:
+                return f"role {self.principal.role} may not {self.action}"
+
+    def where(self, member_id: Any, home_store_id: Any, manager_id: Any) -> list[ColumnElement[bool]]:
+        """SQL conditions limiting a customer query to the caller's scope, given the columns that
+        hold the customer's id, home store and account manager."""
+        p = self.principal
+        match self.scope:
+            case Scope.ALL:
+                return []
+            case Scope.STORE:
+                return [home_store_id == p.store_id] if p.store_id else [false()]
+            case Scope.ASSIGNED:
+                return [manager_id == p.subject]
+            case Scope.SELF:
+                return [member_id == p.member_id] if p.member_id else [false()]
