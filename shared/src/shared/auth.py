@@ -32,8 +32,6 @@ class Role(StrEnum):
 
 
 STAFF = frozenset({Role.SERVICE_DESK, Role.ACCOUNT_MANAGER, Role.STORE_MANAGER, Role.MARKETING, Role.ADMIN})
-# Roles whose work needs a customer's phone and address in clear (calling, delivering, visiting).
-SEES_CONTACT_DETAILS = frozenset({Role.SERVICE_DESK, Role.ACCOUNT_MANAGER, Role.STORE_MANAGER, Role.ADMIN})
 
 
 class Principal(BaseModel):
@@ -43,11 +41,10 @@ class Principal(BaseModel):
     member_id: str | None = None
     token: str = ""
 
-    def is_member(self, member_id: str) -> bool:
-        return self.role == Role.MEMBER and self.member_id == member_id
-
-    def sees_contact_details_of(self, member_id: str) -> bool:
-        return self.role in SEES_CONTACT_DETAILS or self.is_member(member_id)
+    @property
+    def is_customer(self) -> bool:
+        """A member acting for themself (in the app or on the web), not staff acting for them."""
+        return self.role == Role.MEMBER
 
 
 class TokenVerifier:

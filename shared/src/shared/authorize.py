@@ -6,8 +6,9 @@ scope, using the facts the service keeps about its customers (`ServiceSpec.membe
 that find the customer elsewhere (in the body, or through a complaint or a redemption) call
 `grant.ensure_member(...)` themselves. A member token whose member was erased is refused outright.
 
-Routes open to anyone (health, a survey answered by its link token) use `Depends(public)`, so that a
-test can tell, for every route of every service, which rule guards it.
+Routes open to anyone (health) use `Depends(public)`, and the gateway's pass-through routes, which
+forward the caller's token to the service that decides, use `Depends(forwarded)`: so a test can
+tell, for every route of every service, which rule guards it.
 """
 
 from collections.abc import Awaitable, Callable
@@ -17,7 +18,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 
 from shared.auth import Principal, Role, current_principal
-from shared.policy import POLICY, AccessDenied, Grant, MemberFacts, NotCustomer
+from shared.policy import POLICY, AccessDenied, Grant, MemberFacts, NotCustomer, Scope
 
 FactsLookup = Callable[[str], Awaitable[MemberFacts | None]]
 
@@ -39,9 +40,13 @@ class Authorize:
     async def _grant(self, request: Request, principal: Principal) -> Grant:
         grant = Grant.of(principal, self.action)
         facts_of: FactsLookup | None = getattr(request.app.state, "member_facts", None)
-        if facts_of is None:
-            return grant  # a service without customer data (the gateway) leaves rows to the services
         member_id = request.path_params.get("member_id")
+        if facts_of is None:
+            # A service without customer data (the gateway) checks what the token alone tells and
+            # leaves the rest to the services that hold the facts.
+            if member_id is not None and grant.scope is Scope.SELF:
+                grant.ensure_member(None, member_id)
+            return grant
         if principal.role == Role.MEMBER and principal.member_id:
             own = await facts_of(principal.member_id)
             if own is not None and own.erased_at is not None:
@@ -61,6 +66,12 @@ async def public() -> None:
     """Marks a route that needs no token (it checks something else, e.g. a link token, or nothing)."""
 
 
+async def forwarded(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    """Marks a gateway route that forwards the caller's own token to the service that decides: the
+    gateway refuses a request without a valid token before reading or forwarding its body."""
+    return principal
+
+
 def access_error_handlers() -> dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]]:
     async def denied(_: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_403_FORBIDDEN)
@@ -71,6 +82,6 @@ def access_error_handlers() -> dict[type[Exception], Callable[[Request, Exceptio
     return {AccessDenied: denied, NotCustomer: unknown}
 
 
-def Allowed(action: str) -> object:  # noqa: N802 - used as a type: `grant: Allowed("points.account.read")`
+def Allowed(action: str) -> object:
     """The grant of the route's action, as a parameter annotation."""
     return Annotated[Grant, Depends(Authorize(action))]

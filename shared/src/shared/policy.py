@@ -92,6 +92,7 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     "members.manager.assign": _MANAGEMENT,
     "members.tracking.read": {R.ACCOUNT_MANAGER: M, R.STORE_MANAGER: S, R.ADMIN: A},
     "members.tracking.record": {R.ACCOUNT_MANAGER: M},
+    "members.tracking.unassigned": _MANAGEMENT,
     "members.evaluation.read": _MANAGEMENT,
     # points: accounts, rules, gifts, entitlements, manual changes
     "points.account.read": _CUSTOMER_SELF,
@@ -124,6 +125,7 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     # gateway
     "gateway.customer360.read": {**_CUSTOMER_WORK, R.MEMBER: SELF},
     "gateway.pos.post": {R.POS: S},
+    "gateway.pos.preview": {R.POS: S},
     "gateway.store.read": {**_STAFF, R.POS: S},
     "gateway.store.write": _ADMIN,
     # every service
@@ -190,6 +192,18 @@ class Grant:
         if bound is None and self.scope is Scope.STORE:
             raise AccessDenied(f"a {self.principal.role} token must name its store")
 
+    def store_filter(self, requested: str | None) -> str | None:
+        """The store a report or list covers: a caller whose scope is their store gets their own
+        store (asking for another is refused); others get what they asked for (None: every store)."""
+        bound = self.principal.store_id
+        if self.scope is Scope.STORE:
+            if bound is None:
+                raise AccessDenied(f"a {self.principal.role} token must name its store")
+            if requested not in (None, bound):
+                raise AccessDenied(f"store_id: {self.principal.role} may only see their own store {bound} ({self.action})")
+            return bound
+        return requested
+
     def sees_contact_details(self, member_id: str) -> bool:
         p = self.principal
         return p.role in SEES_CONTACT_DETAILS or (p.role == Role.MEMBER and p.member_id == member_id)
@@ -197,11 +211,11 @@ class Grant:
     def _refusal(self) -> str:
         match self.scope:
             case Scope.ASSIGNED:
-                return f"{self.principal.role} may only {self.action} for the customers assigned to them"
+                return f"account managers may only act on the customers assigned to them ({self.action})"
             case Scope.STORE:
-                return f"{self.principal.role} may only {self.action} for the customers of their own store"
+                return f"store managers and desks may only act on the customers of their own store ({self.action})"
             case Scope.SELF:
-                return f"members may only {self.action} for themselves"
+                return f"members may only act on their own data ({self.action})"
             case _:
                 return f"role {self.principal.role} may not {self.action}"
 

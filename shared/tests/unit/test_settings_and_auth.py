@@ -59,11 +59,3 @@ def test_expired_token_is_rejected() -> None:
     with pytest.raises(jwt.ExpiredSignatureError):
         TokenVerifier(public, "crm-identity", "crm").verify(token)
 
-
-def test_contact_details_are_for_roles_that_need_them_and_the_member_themself() -> None:
-    from shared.auth import Principal
-
-    assert Principal(subject="d", role=Role.SERVICE_DESK).sees_contact_details_of("m1")
-    assert not Principal(subject="k", role=Role.MARKETING).sees_contact_details_of("m1")
-    assert Principal(subject="m", role=Role.MEMBER, member_id="m1").sees_contact_details_of("m1")
-    assert not Principal(subject="m", role=Role.MEMBER, member_id="m2").sees_contact_details_of("m1")

@@ -1,3 +1,4 @@
+from datetime import timedelta
 from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -27,6 +28,11 @@ class Settings(ServiceSettings):
     # Store names for customer messages, e.g. {"S001": "西湖店"}; the store id stands in otherwise.
     store_names: dict[str, str] = Field(default_factory=dict)
 
+    # Searches by phone number per caller and window: enough for a desk's day, far too few to find
+    # the number behind a masked one by trying the hidden digits.
+    phone_search_limit: int = Field(default=30, ge=1)
+    phone_search_window_s: int = Field(default=3600, ge=60)
+
     # Value analytics: RFM, 80/20 classes and churn risk (see the README, "Value analytics").
     analytics_window_days: int = Field(default=365, ge=7, le=3650)
     analytics_key_share: Decimal = Decimal("0.80")
@@ -45,6 +51,10 @@ class Settings(ServiceSettings):
     def _rules_consistent(self) -> "Settings":
         self.class_boundaries, self.churn_thresholds, self.tier_rules, self.zone  # noqa: B018 - raise at boot, not at the first sale
         return self
+
+    @property
+    def phone_search_window(self) -> timedelta:
+        return timedelta(seconds=self.phone_search_window_s)
 
     @property
     def zone(self) -> ZoneInfo:

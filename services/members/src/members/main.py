@@ -4,6 +4,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from members.api.access import member_facts
 from members.api.routes import (
     analytics,
     archive,
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                      staff.router, staff.assignments, tracking.router, evaluations.router,
                      consents.router, privacy.router, archive.router],
             handlers=HANDLERS,
+            member_facts=member_facts,
             migrations=Path(__file__).parent / "migrations",
             jobs=[value_analytics.job(settings), tier_rules.job(settings)],
         ),

@@ -37,8 +37,9 @@ async def test_marketing_sees_masked_contact_details_and_leaves_no_log_row(membe
     before = datetime.now(UTC)
     seen = (await members.get(f"/v1/members/{m['id']}", headers=env.auth(Role.MARKETING))).json()
     assert (seen["phone"], seen["email"], seen["address"]) == ("135****2222", "w***@example.com", "翠苑一区****")
-    found = (await members.get("/v1/members", params={"phone": "13511112222"}, headers=env.auth(Role.MARKETING))).json()
-    assert [i["phone"] for i in found["items"]] == ["135****2222"]
+    # Finding the customer behind a phone number would unmask it: marketing may not search by phone.
+    found = await members.get("/v1/members", params={"phone": "13511112222"}, headers=env.auth(Role.MARKETING))
+    assert found.status_code == 403 and "search_by_phone" in found.json()["detail"]
     assert (await log_of(members, env, member_id=m["id"], since=before.isoformat()))["total"] == 0
 
 
@@ -99,3 +100,26 @@ async def test_bad_access_log_queries_are_422_naming_the_parameter(members, env)
         "/v1/privacy/access-log", params={"since": "2026-02-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, headers=admin(env)
     )
     assert r.status_code == 422 and "until" in r.json()["detail"]
+
+
+async def test_every_search_by_phone_is_logged_even_a_miss(members, env) -> None:
+    m = await register(members, env, phone="13511113333")
+    before = datetime.now(UTC)
+    hit = await members.get("/v1/members", params={"phone": "13511113333"}, headers=desk(env))
+    miss = await members.get("/v1/members", params={"phone": "13599999999"}, headers=desk(env))
+    assert hit.json()["total"] == 1 and miss.json()["total"] == 0
+    log = await log_of(members, env, actor="test-service_desk", since=before.isoformat())
+    searches = [e for e in log["items"] if e["purpose"] == "members.search_by_phone"]
+    assert sorted(e["member_id"] for e in searches) == sorted([m["id"], ""])
+
+
+async def test_searches_by_phone_are_throttled_per_caller(members, env) -> None:
+    members.app.state.settings.phone_search_limit = 3
+    searches = [
+        await members.get("/v1/members", params={"phone": f"1350000000{i}"}, headers=desk(env)) for i in range(4)
+    ]
+    assert [r.status_code for r in searches] == [200, 200, 200, 429]
+    assert "phone" in searches[-1].json()["detail"]
+    # Another clerk has their own allowance.
+    colleague = {"Authorization": f"Bearer {env.issuer.mint('desk-2', Role.SERVICE_DESK, store_id='S001')}"}
+    assert (await members.get("/v1/members", params={"phone": "13500000009"}, headers=colleague)).status_code == 200

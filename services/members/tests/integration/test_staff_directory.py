@@ -64,7 +64,9 @@ async def test_admins_and_store_managers_keep_the_directory_of_their_stores(memb
     as_manager = await members.post("/v1/staff", json=staff_body(), headers=env.auth(Role.ACCOUNT_MANAGER, store_id="S001"))
     assert as_manager.status_code == 403
     await add_staff(members, env, store_id="S002")
-    listed = (await members.get("/v1/staff", params={"store_id": "S002"}, headers=store_manager(env))).json()
+    other = await members.get("/v1/staff", params={"store_id": "S002"}, headers=store_manager(env))
+    assert other.status_code == 403 and "store_id" in other.json()["detail"]
+    listed = (await members.get("/v1/staff", headers=store_manager(env))).json()
     assert {s["store_id"] for s in listed} == {"S001"}  # a store manager's list is their own store's
     assert len((await members.get("/v1/staff", headers=admin(env))).json()) == 2
 

@@ -171,3 +171,22 @@ async def test_managers_are_ranked_monthly_and_the_lowest_of_the_quarter_is_flag
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "month"]
     assert (await members.get("/v1/evaluations/managers/monthly", params={"month": "2026-10"},
                               headers=as_manager(env, "am-east"))).status_code == 403
+
+
+async def test_a_store_manager_sees_only_their_stores_customers_in_a_managers_queue(members, env) -> None:
+    # am-1 works at S001, but the community they cover has customers of S002 too.
+    await manager_for(members, env, "丽景湾", id="am-mixed")
+    ours = await register(members, env, community="丽景湾", home_store_id="S001")
+    theirs = await register(members, env, community="丽景湾", home_store_id="S002")
+    for m in (ours, theirs):
+        await deliver_sale(members, card_no=m["card_no"], lines=[spend_line("5000.00")], occurred_at=NOW - timedelta(days=3))
+    own = await members.get("/v1/tracking/queue", params={"as_of": NOW.isoformat()}, headers=as_manager(env, "am-mixed"))
+    assert {i["member_id"] for i in own.json()["items"]} >= {ours["id"], theirs["id"]}
+    r = await members.get(
+        "/v1/tracking/queue", params={"manager_id": "am-mixed", "as_of": NOW.isoformat()}, headers=store_manager(env)
+    )
+    assert r.status_code == 200, r.text
+    listed = {i["member_id"] for i in r.json()["items"]}
+    assert ours["id"] in listed and theirs["id"] not in listed
+    other = await members.get("/v1/tracking/queue", params={"manager_id": "am-mixed"}, headers=store_manager(env, "S002"))
+    assert other.status_code == 403

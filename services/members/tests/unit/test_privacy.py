@@ -12,6 +12,11 @@ from members.api.schemas import Consents, ConsentsInForce, MemberUpdate
 from members.domain.privacy import erased_address_key, erased_card_no, mask_address, mask_email, mask_phone
 from shared.auth import Principal, Role
 from shared.events.contracts import CustomerRef
+from shared.policy import Grant
+
+
+def reading(**claims) -> Grant:
+    return Grant.of(Principal(**claims), "members.member.read")
 
 
 def member(**overrides) -> MemberRow:
@@ -37,7 +42,7 @@ def test_erased_fields_mask_to_nothing_rather_than_to_asterisks() -> None:
 @pytest.mark.parametrize("role", [Role.SERVICE_DESK, Role.ACCOUNT_MANAGER, Role.STORE_MANAGER, Role.ADMIN])
 def test_roles_that_contact_customers_read_contact_details_in_clear_and_that_read_is_reported(role) -> None:
     row = member()
-    reader = Principal(subject="s-1", role=role)
+    reader = reading(subject="s-1", role=role)
     body = member_public(row, reader, ConsentsInForce())
     assert (body.phone, body.email, body.address) == ("13912345678", "lina@example.com", "阳光花园3栋2单元501")
     assert clear_fields(row, reader) == ["phone", "address", "email"]
@@ -45,7 +50,7 @@ def test_roles_that_contact_customers_read_contact_details_in_clear_and_that_rea
 
 def test_marketing_gets_masked_contact_details_and_no_read_is_reported() -> None:
     row = member()
-    marketing = Principal(subject="mk-1", role=Role.MARKETING)
+    marketing = reading(subject="mk-1", role=Role.MARKETING)
     body = member_public(row, marketing, ConsentsInForce())
     assert (body.phone, body.email, body.address) == ("139****5678", "l***@example.com", "阳光花园****")
     assert body.phone_masked and clear_fields(row, marketing) == []
@@ -53,13 +58,13 @@ def test_marketing_gets_masked_contact_details_and_no_read_is_reported() -> None
 
 def test_a_member_reads_their_own_details_in_clear_but_not_another_members() -> None:
     row = member()
-    assert clear_fields(row, Principal(subject="app-1", role=Role.MEMBER, member_id="m-1")) == ["phone", "address", "email"]
-    other = member_public(row, Principal(subject="app-2", role=Role.MEMBER, member_id="m-2"), ConsentsInForce())
+    assert clear_fields(row, reading(subject="app-1", role=Role.MEMBER, member_id="m-1")) == ["phone", "address", "email"]
+    other = member_public(row, reading(subject="app-2", role=Role.MEMBER, member_id="m-2"), ConsentsInForce())
     assert other.phone == "139****5678"
 
 
 def test_a_read_reports_only_the_fields_that_hold_something() -> None:
-    reader = Principal(subject="s-1", role=Role.SERVICE_DESK)
+    reader = reading(subject="s-1", role=Role.SERVICE_DESK)
     assert clear_fields(member(email=None), reader) == ["phone", "address"]
     assert clear_fields(member(phone=None, email=None, address=""), reader) == []
 
@@ -103,3 +108,10 @@ def test_a_profile_edit_refuses_a_future_birthday_and_a_bad_phone() -> None:
         MemberUpdate.model_validate({"birthday": "2999-01-01"})
     with pytest.raises(ValidationError, match="pattern"):
         MemberUpdate.model_validate({"phone": "12345"})
+
+
+@pytest.mark.parametrize("address", ["翠苑三栋2单元501", "12幢302室", "解放路8号3-501", "ＡＢ１２栋", "中山花园#5"])
+def test_masked_addresses_reveal_no_building_or_room_number(address) -> None:
+    masked = mask_address(address)
+    assert masked.endswith("****")
+    assert not re.search(r"[0-9０-９零一二三四五六七八九十百栋幢号室#]", masked.removesuffix("****")), masked

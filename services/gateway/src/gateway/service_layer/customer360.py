@@ -19,12 +19,17 @@ class MemberNotFound(Exception):
     pass
 
 
+class Refused(Exception):
+    """A service refused the caller this customer's data: the whole view is refused."""
+
+
 @dataclass
 class _Section:
     name: str
     body: Any = None
     missing: bool = False
     failure: str | None = None
+    refused: str | None = None
 
 
 async def _fetch(name: str, client: httpx.AsyncClient, path: str, headers: dict[str, str], timeout: float) -> _Section:
@@ -38,7 +43,7 @@ async def _fetch(name: str, client: httpx.AsyncClient, path: str, headers: dict[
     if response.status_code == 404:
         return _Section(name, missing=True)
     if response.status_code in (401, 403):
-        return _Section(name, failure=f"refused ({response.status_code}): {response.json().get('detail')}")
+        return _Section(name, refused=f"{name}: {response.json().get('detail')}")
     if response.status_code >= 400:
         return _Section(name, failure=f"answered {response.status_code}")
     return _Section(name, body=response.json())
@@ -61,6 +66,8 @@ async def customer_360(downstream: Downstream, member_id: str, authorization: st
         points = tg.create_task(_fetch("points", downstream.points, f"/v1/accounts/{member_id}?entries=10", headers, timeout))
         complaints = tg.create_task(_complaints(downstream, member_id, headers, timeout))
     sections = {s.name: s for s in (member.result(), purchases.result(), points.result(), complaints.result())}
+    if refusals := [s.refused for s in sections.values() if s.refused]:
+        raise Refused("; ".join(refusals))
     if sections["member"].missing:
         raise MemberNotFound(member_id)
 

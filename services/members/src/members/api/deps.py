@@ -5,12 +5,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from members.config import Settings
-from shared.auth import Principal, Role, require
-
-# Who may register customers: the desk, their account managers, store managers and admins.
-RegistrarDep = Annotated[
-    Principal, Depends(require(Role.SERVICE_DESK, Role.ACCOUNT_MANAGER, Role.STORE_MANAGER, Role.ADMIN))
-]
 
 
 async def _members_settings(request: Request) -> Settings:

@@ -12,7 +12,7 @@ from members.api.schemas import ConsentsInForce, ConsentState, MemberPublic, Pur
 from members.domain.privacy import mask_address, mask_email, mask_phone, present_contact_fields
 from members.service_layer.consents import consents_in_force
 from members.service_layer.privacy import record_personal_data_read
-from shared.auth import Principal
+from shared.policy import Grant
 from shared.unit_of_work import UnitOfWork
 
 
@@ -23,16 +23,16 @@ def consents_public(in_force: dict[str, ConsentRow]) -> ConsentsInForce:
     })
 
 
-def clear_fields(row: MemberRow, principal: Principal) -> list[str]:
+def clear_fields(row: MemberRow, grant: Grant) -> list[str]:
     """The contact fields this caller gets in clear (what the access log must record)."""
-    if not principal.sees_contact_details_of(row.id):
+    if not grant.sees_contact_details(row.id):
         return []
     return present_contact_fields(row.phone, row.address, row.email)
 
 
-def member_public(row: MemberRow, principal: Principal, consents: ConsentsInForce) -> MemberPublic:
+def member_public(row: MemberRow, grant: Grant, consents: ConsentsInForce) -> MemberPublic:
     """The body alone; callers that return it use `present_member(s)`, which also logs the read."""
-    clear = principal.sees_contact_details_of(row.id)
+    clear = grant.sees_contact_details(row.id)
     return MemberPublic(
         id=row.id,
         card_no=row.card_no,
@@ -61,19 +61,19 @@ def member_public(row: MemberRow, principal: Principal, consents: ConsentsInForc
 
 
 async def present_members(
-    uow: UnitOfWork, rows: Sequence[MemberRow], principal: Principal, purpose: str
+    uow: UnitOfWork, rows: Sequence[MemberRow], grant: Grant, purpose: str
 ) -> list[MemberPublic]:
     """Bodies for `rows` with the consents in force; logs every member shown with clear contact data."""
     in_force = await consents_in_force(uow.session, [r.id for r in rows])
     bodies = []
     for row in rows:
-        bodies.append(member_public(row, principal, consents_public(in_force.get(row.id, {}))))
-        record_personal_data_read(uow.session, principal, row.id, clear_fields(row, principal), purpose)
+        bodies.append(member_public(row, grant, consents_public(in_force.get(row.id, {}))))
+        record_personal_data_read(uow.session, grant.principal, row.id, clear_fields(row, grant), purpose)
     return bodies
 
 
-async def present_member(uow: UnitOfWork, row: MemberRow, principal: Principal, purpose: str) -> MemberPublic:
-    [body] = await present_members(uow, [row], principal, purpose)
+async def present_member(uow: UnitOfWork, row: MemberRow, grant: Grant, purpose: str) -> MemberPublic:
+    [body] = await present_members(uow, [row], grant, purpose)
     return body
 
 

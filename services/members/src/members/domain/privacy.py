@@ -1,6 +1,7 @@
 """How personal data is shown to callers who do not need it in clear, and what erasure leaves."""
 
 import hashlib
+import re
 
 # The contact details masked for roles that do not need them; a read of any of them in clear is
 # written to the access log.
@@ -20,10 +21,13 @@ def mask_phone(phone: str | None) -> str | None:
 
 
 def mask_address(address: str) -> str:
-    # Keep the first few characters (district / road) so staff can still tell customers apart.
+    # Keep at most the first few characters (district / road) so staff can still tell customers
+    # apart, but never a digit: building, unit and room numbers are what lead to the door.
     if not address:
         return ""
-    return address[:4] + "****" if len(address) > 4 else "****"
+    lead = re.split(r"[0-9０-９#＃栋幢楼号单元室-]", address, maxsplit=1)[0][:4]
+    lead = re.sub(r"[零一二三四五六七八九十百]+$", "", lead)  # "翠苑三" of 翠苑三栋 names the building
+    return lead + "****" if lead and len(address) > len(lead) else "****"
 
 
 def mask_email(email: str | None) -> str | None:

@@ -26,16 +26,16 @@ from members.api.privacy_schemas import (
 from members.api.schemas import PurchasePublic
 from members.service_layer.complaints import complaint_summary
 from members.service_layer.export import tracking_contact
-from shared.auth import Principal
 from shared.columns import Money as MoneyColumn
+from shared.policy import Grant
 from shared.unit_of_work import UnitOfWork
 
 CENT = Decimal("0.01")
 
 
-async def build_archive(uow: UnitOfWork, member: MemberRow, principal: Principal, purchases_limit: int) -> MemberArchive:
+async def build_archive(uow: UnitOfWork, member: MemberRow, grant: Grant, purchases_limit: int) -> MemberArchive:
     session = uow.session
-    profile = await present_member(uow, member, principal, "members.archive")
+    profile = await present_member(uow, member, grant, "members.archive")
     community = await session.get(CommunityRow, member.community_id) if member.community_id else None
     value = await session.get(MemberValueRow, member.id)
     tracking = (await session.exec(

@@ -19,7 +19,7 @@ from members.api.privacy_schemas import (
 )
 from members.api.schemas import PurchaseLinePublic
 from members.service_layer.consents import consent_history
-from shared.auth import Principal
+from shared.policy import Grant
 from shared.unit_of_work import UnitOfWork
 
 
@@ -44,13 +44,13 @@ def complaint_record(row: MemberComplaintRow) -> ComplaintRecord:
     )
 
 
-async def export_member(uow: UnitOfWork, member: MemberRow, principal: Principal) -> MemberExport:
+async def export_member(uow: UnitOfWork, member: MemberRow, grant: Grant) -> MemberExport:
     session = uow.session
     # Read before this export's own log row is added, so the export lists the reads before it.
     access = (await session.exec(
         select(AccessLogRow).where(AccessLogRow.member_id == member.id).order_by(col(AccessLogRow.at), col(AccessLogRow.id))
     )).all()
-    profile = await present_member(uow, member, principal, "members.export")
+    profile = await present_member(uow, member, grant, "members.export")
     purchases = (await session.exec(
         select(PurchaseRow).where(PurchaseRow.member_id == member.id).order_by(col(PurchaseRow.occurred_at), col(PurchaseRow.id))
     )).all()

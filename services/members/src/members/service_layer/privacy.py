@@ -8,7 +8,7 @@ shows it.
 """
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import select
@@ -30,6 +30,36 @@ def record_personal_data_read(
         actor=reader.subject, role=reader.role.value, member_id=member_id, fields=",".join(fields),
         purpose=purpose, at=at or datetime.now(UTC),
     ))
+
+
+PHONE_SEARCH = "members.search_by_phone"
+
+
+class TooManySearches(Exception):
+    """The caller searched by phone more often than the policy allows (HTTP 429)."""
+
+
+async def phone_search_allowed(session: AsyncSession, reader: Principal, limit: int, window: timedelta) -> None:
+    """Refuses a phone search beyond `limit` per `window` for this caller. Counted from the access
+    log itself, so the limit holds across replicas and restarts and needs no store of its own."""
+    since = datetime.now(UTC) - window
+    done = (await session.exec(select(func.count()).select_from(AccessLogRow).where(
+        AccessLogRow.actor == reader.subject, AccessLogRow.purpose == PHONE_SEARCH, AccessLogRow.at >= since,
+    ))).one()
+    if done >= limit:
+        raise TooManySearches(
+            f"phone: at most {limit} searches by phone per {int(window.total_seconds() // 60)} minutes; try again later"
+        )
+
+
+def record_phone_search(session: AsyncSession, reader: Principal, found: Sequence[str]) -> None:
+    """Every search by phone is logged, a miss too (as member ""): a search tells the caller whose
+    number it is, or that it is nobody's."""
+    for member_id in found or [""]:
+        session.add(AccessLogRow(
+            actor=reader.subject, role=reader.role.value, member_id=member_id, fields="phone", purpose=PHONE_SEARCH,
+            at=datetime.now(UTC),
+        ))
 
 
 async def access_log_page(

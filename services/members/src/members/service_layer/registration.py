@@ -13,7 +13,7 @@ from members.domain.cards import new_card_no
 from members.service_layer.communities import resolve_community, resolve_household
 from members.service_layer.consents import change_consent
 from members.service_layer.sales import attribute_waiting_sales
-from shared.auth import Principal, Role
+from shared.auth import Principal
 from shared.events import contracts as c
 from shared.events.registry import MEMBER_REGISTERED
 from shared.pseudonyms import phone_hmac
@@ -26,7 +26,7 @@ class MemberConflict(Exception):
 
 def consent_channel(principal: Principal) -> str:
     """Where a consent was given: members act in the app, staff at the service desk."""
-    return "app" if principal.role == Role.MEMBER else "service_desk"
+    return "app" if principal.is_customer else "service_desk"
 
 
 async def register_member(uow: UnitOfWork, cmd: MemberCreate, pepper: str, principal: Principal) -> MemberRow:
@@ -57,7 +57,7 @@ async def register_member(uow: UnitOfWork, cmd: MemberCreate, pepper: str, princ
         channel=cmd.channel,
         birthday=cmd.birthday,
         # Staff registering at a desk make that store the customer's home store unless told otherwise.
-        home_store_id=cmd.home_store_id or (principal.store_id if principal.role != Role.MEMBER else None),
+        home_store_id=cmd.home_store_id or (None if principal.is_customer else principal.store_id),
         created_at=now,
     )
     session.add(member)

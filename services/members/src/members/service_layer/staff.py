@@ -24,6 +24,7 @@ from shared.events.registry import ACCOUNT_MANAGER_ASSIGNED, NOTIFICATION_REQUES
 from shared.unit_of_work import UnitOfWork
 
 ACCOUNT_MANAGER = "account_manager"
+STORE_MANAGER = "store_manager"
 STAFF_ROLES = ("account_manager", "store_manager", "service_desk")
 # Derived event ids: the welcome of one promotion has one id, whoever computes it.
 EVENT_NAMESPACE = uuid.UUID("6f0d7c1e-5a3b-4c57-9e7a-2b8f41d0c9a3")

@@ -7,11 +7,12 @@ value analytics job stored for each member (`member_value.churn_risk`; "unknown"
 first run), so staff see the same risk everywhere.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select
 
 from members.adapters.tables import CommunityRow, MemberRow
@@ -36,7 +37,10 @@ def days_between(last: datetime | None, now: datetime, zone: ZoneInfo) -> int | 
     return max((now.astimezone(zone).date() - last.astimezone(zone).date()).days, 0)
 
 
-async def queue(uow: UnitOfWork, manager_id: str, now: datetime, zone: ZoneInfo) -> list[QueueEntry]:
+async def queue(
+    uow: UnitOfWork, manager_id: str, now: datetime, zone: ZoneInfo, scope: Sequence[ColumnElement[bool]] = ()
+) -> list[QueueEntry]:
+    """The manager's VIPs, most recent purchase first, among the customers `scope` admits."""
     last_tracked = (
         select(TrackingRecordRow.member_id, func.max(TrackingRecordRow.tracked_on).label("last_tracked_on"))
         .where(TrackingRecordRow.manager_id == manager_id)
@@ -48,7 +52,7 @@ async def queue(uow: UnitOfWork, manager_id: str, now: datetime, zone: ZoneInfo)
             select(MemberRow, MemberValueRow.churn_risk, last_tracked.c.last_tracked_on)
             .outerjoin(MemberValueRow, col(MemberValueRow.member_id) == col(MemberRow.id))
             .outerjoin(last_tracked, last_tracked.c.member_id == col(MemberRow.id))
-            .where(MemberRow.manager_id == manager_id, MemberRow.tier == VIP, col(MemberRow.erased_at).is_(None))
+            .where(MemberRow.manager_id == manager_id, MemberRow.tier == VIP, col(MemberRow.erased_at).is_(None), *scope)
             .order_by(col(MemberRow.last_purchase_at).desc().nulls_last(), col(MemberRow.id))
         )
     ).all()

@@ -4,11 +4,12 @@ The members service checks the token itself; the gateway adds one public address
 caller's correlation id.
 """
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from gateway.api.routes.passthrough import forward
+from shared.authorize import forwarded
 
-router = APIRouter(prefix="/api/v1/members", tags=["members"])
+router = APIRouter(prefix="/api/v1/members", tags=["members"], dependencies=[Depends(forwarded)])
 
 
 async def _forward(request: Request, path: str) -> Response:

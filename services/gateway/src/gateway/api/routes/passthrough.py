@@ -6,9 +6,11 @@ service checks identity and permissions itself, the gateway adds no rights of it
 """
 
 import httpx
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
-router = APIRouter(tags=["services"])
+from shared.authorize import forwarded
+
+router = APIRouter(tags=["services"], dependencies=[Depends(forwarded)])
 
 FORWARDED_REQUEST = ("authorization", "content-type", "accept", "accept-language", "idempotency-key")
 FORWARDED_RESPONSE = ("content-type", "content-disposition", "retry-after")

@@ -1,23 +1,17 @@
 """POS entry: sales and returns, acknowledged once they are durably queued for publication."""
 
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 from sqlalchemy.exc import IntegrityError
 
 from gateway.api.errors import conflict, invalid_field
 from gateway.api.schemas import PosAccepted, PosPurchaseIn, PosRefundIn
 from gateway.service_layer.pos import ConflictingRetry, InvalidField, accept_purchase, accept_refund
-from shared.auth import Principal, Role, require
+from shared.authorize import Allowed
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/pos/v1", tags=["pos"])
-PosDep = Annotated[Principal, Depends(require(Role.POS))]
-
-
-def _own_store(principal: Principal, store_id: str) -> None:
-    if principal.store_id != store_id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"this POS token is bound to store {principal.store_id}, not {store_id}")
+PosDep = Allowed("gateway.pos.post")
 
 
 async def _accept(request: Request, response: Response, accept, *args) -> PosAccepted:
@@ -43,14 +37,14 @@ async def _accept(request: Request, response: Response, accept, *args) -> PosAcc
 
 
 @router.post("/purchases", status_code=status.HTTP_202_ACCEPTED, responses={409: {"description": "id reused for another sale"}})
-async def post_purchase(body: PosPurchaseIn, principal: PosDep, request: Request, response: Response) -> PosAccepted:
+async def post_purchase(body: PosPurchaseIn, grant: PosDep, request: Request, response: Response) -> PosAccepted:
     """Record a sale. Retrying the same `(store_id, pos_txn_id)` with the same content is safe."""
-    _own_store(principal, body.store_id)
+    grant.ensure_store(body.store_id)
     return await _accept(request, response, accept_purchase, body, request.app.state.settings.resolved_pepper())
 
 
 @router.post("/refunds", status_code=status.HTTP_202_ACCEPTED, responses={409: {"description": "id reused for another return"}})
-async def post_refund(body: PosRefundIn, principal: PosDep, request: Request, response: Response) -> PosAccepted:
+async def post_refund(body: PosRefundIn, grant: PosDep, request: Request, response: Response) -> PosAccepted:
     """Record a return against an accepted sale; never more than what is left of the sale."""
-    _own_store(principal, body.store_id)
+    grant.ensure_store(body.store_id)
     return await _accept(request, response, accept_refund, body)

@@ -4,17 +4,16 @@ The till sends its basket as it would post the sale; the gateway checks the stor
 passes the lines on. Points checks the token itself and books nothing.
 """
 
-from typing import Annotated
 
 import httpx
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import AwareDatetime, BaseModel, Field
 
-from shared.auth import Principal, Role, require
+from shared.authorize import Allowed
 from shared.events.contracts import SaleLine, StoreId
 
 router = APIRouter(prefix="/pos/v1/points", tags=["pos"])
-PosDep = Annotated[Principal, Depends(require(Role.POS))]
+PosDep = Allowed("gateway.pos.preview")
 
 
 class BasketIn(BaseModel):
@@ -25,9 +24,8 @@ class BasketIn(BaseModel):
 
 
 @router.post("/preview", summary="Points this basket would earn (nothing is booked)")
-async def preview(body: BasketIn, principal: PosDep, request: Request) -> Response:
-    if principal.store_id != body.store_id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"this POS token is bound to store {principal.store_id}, not {body.store_id}")
+async def preview(body: BasketIn, grant: PosDep, request: Request) -> Response:
+    grant.ensure_store(body.store_id)
     payload = {
         "store_id": body.store_id, "card_no": body.card_no,
         "occurred_at": body.occurred_at.isoformat() if body.occurred_at else None,
@@ -35,7 +33,7 @@ async def preview(body: BasketIn, principal: PosDep, request: Request) -> Respon
     }
     client: httpx.AsyncClient = request.app.state.downstream.points
     try:
-        upstream = await client.post("/v1/earning/preview", json=payload, headers={"Authorization": f"Bearer {principal.token}"})
+        upstream = await client.post("/v1/earning/preview", json=payload, headers={"Authorization": f"Bearer {grant.principal.token}"})
     except httpx.HTTPError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"points service unavailable: {type(exc).__name__}") from exc
     return Response(upstream.content, upstream.status_code, media_type=upstream.headers.get("content-type"))

@@ -3,17 +3,17 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 from sqlmodel import select
 
 from gateway.adapters.tables import StoreRow
 from gateway.api.schemas import StoreIn, StorePublic
-from shared.auth import Principal, Role, require
+from shared.authorize import Allowed
 from shared.deps import UowDep
 
 router = APIRouter(prefix="/api/v1/stores", tags=["stores"])
-AdminDep = Annotated[Principal, Depends(require(Role.ADMIN))]
-AuthenticatedDep = Annotated[Principal, Depends(require(*Role))]  # any valid token, e.g. a till
+AdminDep = Allowed("gateway.store.write")
+ReaderDep = Allowed("gateway.store.read")
 StoreIdPath = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
@@ -32,6 +32,6 @@ async def put_store(store_id: StoreIdPath, body: StoreIn, uow: UowDep, _: AdminD
 
 
 @router.get("")
-async def list_stores(uow: UowDep, _: AuthenticatedDep) -> list[StorePublic]:
+async def list_stores(uow: UowDep, _: ReaderDep) -> list[StorePublic]:
     rows = (await uow.session.exec(select(StoreRow).order_by(StoreRow.store_id))).all()
     return [StorePublic.model_validate(r, from_attributes=True) for r in rows]

@@ -19,9 +19,10 @@ from members.adapters.tables.analytics import MemberValueRow, ValueAnalyticsRunR
 from members.api.access import member_scope, visible_member
 from members.api.analytics_schemas import ComplaintSummary, MemberValue
 from members.service_layer.complaints import complaint_summary
-from shared.auth import Principal
-from shared.deps import StaffDep, UowDep
+from shared.authorize import Allowed
+from shared.deps import UowDep
 from shared.events.contracts import ChurnRisk, ValueClass
+from shared.policy import Grant
 from shared.reports import Column, ReportFormat, render
 from shared.unit_of_work import UnitOfWork
 
@@ -48,8 +49,8 @@ COLUMNS = [
 
 
 @router.get("/v1/members/{member_id}/value")
-async def member_value(member_id: str, uow: UowDep, principal: StaffDep) -> MemberValue:
-    await visible_member(uow, member_id, principal)
+async def member_value(member_id: str, uow: UowDep, grant: Allowed("members.analytics.read")) -> MemberValue:
+    await visible_member(uow, member_id, grant)
     row = await uow.session.get(MemberValueRow, member_id)
     if row is None:
         raise HTTPException(
@@ -60,20 +61,20 @@ async def member_value(member_id: str, uow: UowDep, principal: StaffDep) -> Memb
 
 
 @router.get("/v1/members/{member_id}/complaints")
-async def member_complaints(member_id: str, uow: UowDep, principal: StaffDep) -> ComplaintSummary:
-    await visible_member(uow, member_id, principal)
+async def member_complaints(member_id: str, uow: UowDep, grant: Allowed("members.analytics.read")) -> ComplaintSummary:
+    await visible_member(uow, member_id, grant)
     return ComplaintSummary.model_validate(await complaint_summary(uow, member_id))
 
 
 @router.get("/v1/analytics/value-classes")
 async def value_classes(
-    uow: UowDep, principal: StaffDep,
+    uow: UowDep, grant: Allowed("members.analytics.read"),
     value_class: Annotated[ValueClass | None, Query(description="Only this class; all classes if absent")] = None,
     limit: Limit = 50, offset: Offset = 0, fmt: Format = ReportFormat.JSON,
 ) -> Response:
     filters = [MemberValueRow.value_class == value_class] if value_class else []
-    counts = await _counts(uow, principal, MemberValueRow.value_class)
-    total, items = await _page(uow, principal, filters, limit, offset)
+    counts = await _counts(uow, grant, MemberValueRow.value_class)
+    total, items = await _page(uow, grant, filters, limit, offset)
     summary = await _latest_summary(uow)
     return render(
         fmt, title="客户价值分级 Customer value classes (80/20)", columns=COLUMNS, rows=items,
@@ -85,7 +86,7 @@ async def value_classes(
 
 @router.get("/v1/analytics/churn")
 async def churn_list(
-    uow: UowDep, principal: StaffDep,
+    uow: UowDep, grant: Allowed("members.analytics.read"),
     risk: Annotated[list[ChurnRisk], Query(description="Risk levels to list (repeatable)")] = ["high", "lost"],  # noqa: B006
     value_class: Annotated[ValueClass | None, Query()] = None,
     limit: Limit = 50, offset: Offset = 0, fmt: Format = ReportFormat.JSON,
@@ -94,7 +95,7 @@ async def churn_list(
     filters = [col(MemberValueRow.churn_risk).in_(risk)]
     if value_class:
         filters.append(MemberValueRow.value_class == value_class)
-    total, items = await _page(uow, principal, filters, limit, offset)
+    total, items = await _page(uow, grant, filters, limit, offset)
     summary = await _latest_summary(uow)
     return render(
         fmt, title="流失风险客户 Customers at risk of churning", columns=COLUMNS, rows=items,
@@ -105,13 +106,13 @@ async def churn_list(
 
 
 @router.get("/v1/analytics/rfm")
-async def rfm_distribution(uow: UowDep, principal: StaffDep, fmt: Format = ReportFormat.JSON) -> Response:
+async def rfm_distribution(uow: UowDep, grant: Allowed("members.analytics.read"), fmt: Format = ReportFormat.JSON) -> Response:
     """How many customers (and how much spend) sit in each R-F-M cell; 0 means no purchase in the window."""
     v = MemberValueRow
     query = (
         select(v.recency, v.frequency, v.monetary, func.count(), func.sum(v.window_spend))
         .join(MemberRow, col(MemberRow.id) == v.member_id)
-        .where(*member_scope(principal))
+        .where(*member_scope(grant))
         .group_by(v.recency, v.frequency, v.monetary)
         .order_by(col(v.recency).desc(), col(v.frequency).desc(), col(v.monetary).desc())
     )
@@ -135,12 +136,12 @@ async def rfm_distribution(uow: UowDep, principal: StaffDep, fmt: Format = Repor
 
 
 async def _page(
-    uow: UnitOfWork, principal: Principal, filters: list[Any], limit: int, offset: int
+    uow: UnitOfWork, grant: Grant, filters: list[Any], limit: int, offset: int
 ) -> tuple[int, list[dict[str, Any]]]:
     v = MemberValueRow
     base = select(v, MemberRow.name, MemberRow.community, MemberRow.tier).join(
         MemberRow, col(MemberRow.id) == v.member_id
-    ).where(*member_scope(principal), *filters)
+    ).where(*member_scope(grant), *filters)
     total = (await uow.session.exec(select(func.count()).select_from(base.subquery()))).one()
     rows = (
         await uow.session.exec(
@@ -156,10 +157,10 @@ async def _page(
     return total, items
 
 
-async def _counts(uow: UnitOfWork, principal: Principal, column: Any) -> dict[str, int]:
+async def _counts(uow: UnitOfWork, grant: Grant, column: Any) -> dict[str, int]:
     query = (
         select(column, func.count()).join(MemberRow, col(MemberRow.id) == MemberValueRow.member_id)
-        .where(*member_scope(principal)).group_by(column)
+        .where(*member_scope(grant)).group_by(column)
     )
     return {key: n for key, n in (await uow.session.exec(query)).all()}
 

@@ -2,28 +2,24 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from members.api.access import visible_member
 from members.api.privacy_schemas import MemberArchive
 from members.service_layer.archive import build_archive
-from shared.auth import Principal, Role, require
+from shared.authorize import Allowed
 from shared.deps import UowDep
 
 router = APIRouter(prefix="/v1/members", tags=["archive"])
 
-# Roles that handle customers' contact details; marketing works with segments, not archives.
-ArchiveReaderDep = Annotated[
-    Principal, Depends(require(Role.SERVICE_DESK, Role.ACCOUNT_MANAGER, Role.STORE_MANAGER, Role.ADMIN))
-]
 
 
 @router.get("/{member_id}/archive")
 async def member_archive(
     member_id: str,
     uow: UowDep,
-    principal: ArchiveReaderDep,
+    grant: Allowed("members.archive.read"),
     purchases: Annotated[int, Query(ge=0, le=200, description="How many recent purchases to include")] = 20,
 ) -> MemberArchive:
-    member = await visible_member(uow, member_id, principal)
-    return await build_archive(uow, member, principal, purchases)
+    member = await visible_member(uow, member_id, grant)
+    return await build_archive(uow, member, grant, purchases)

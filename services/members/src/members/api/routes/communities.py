@@ -6,7 +6,7 @@ admins, because it moves customers between communities in every report.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 
 from members.adapters.tables import CommunityRow
 from members.api.infobase_schemas import (
@@ -27,13 +27,14 @@ from members.service_layer.communities import (
     search_communities,
 )
 from members.service_layer.community_merge import SelfMerge, merge
-from shared.auth import Principal, Role, require
-from shared.deps import StaffDep, UowDep
+from shared.authorize import Allowed
+from shared.deps import UowDep
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/communities", tags=["communities"])
 
-EditorDep = Annotated[Principal, Depends(require(Role.STORE_MANAGER, Role.ADMIN))]
+EditorDep = Allowed("members.community.edit")
+ReaderDep = Allowed("members.community.read")
 
 
 async def _public(uow: UnitOfWork, community: CommunityRow) -> CommunityPublic:
@@ -56,7 +57,7 @@ async def _current(uow: UnitOfWork, community_id: str) -> CommunityRow:
 @router.get("")
 async def find_communities(
     uow: UowDep,
-    principal: StaffDep,
+    _: ReaderDep,
     q: Annotated[str | None, Query(min_length=1, max_length=100, description="Part of the name or of any alias")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -74,13 +75,13 @@ async def find_communities(
 
 
 @router.get("/{community_id}", description="A merged-away community's id answers with the community it joined.")
-async def get_community(community_id: str, uow: UowDep, principal: StaffDep) -> CommunityPublic:
+async def get_community(community_id: str, uow: UowDep, _: ReaderDep) -> CommunityPublic:
     return await _public(uow, await _current(uow, community_id))
 
 
 @router.post("/{community_id}/aliases", responses={200: {"description": "The alias already named this community"}})
 async def create_alias(
-    community_id: str, body: AliasCreate, uow: UowDep, principal: EditorDep, response: Response
+    community_id: str, body: AliasCreate, uow: UowDep, grant: EditorDep, response: Response
 ) -> CommunityPublic:
     await _current(uow, community_id)
     try:
@@ -92,7 +93,7 @@ async def create_alias(
 
 
 @router.patch("/{community_id}")
-async def rename_community(community_id: str, body: CommunityRename, uow: UowDep, principal: EditorDep) -> CommunityPublic:
+async def rename_community(community_id: str, body: CommunityRename, uow: UowDep, grant: EditorDep) -> CommunityPublic:
     await _current(uow, community_id)
     try:
         community = await rename(uow.session, community_id, body.name)
@@ -102,9 +103,9 @@ async def rename_community(community_id: str, body: CommunityRename, uow: UowDep
 
 
 @router.post("/{community_id}/merge", description="Merges the body's community into this one; repeating it changes nothing.")
-async def merge_community(community_id: str, body: MergeRequest, uow: UowDep, principal: EditorDep) -> MergeOutcome:
+async def merge_community(community_id: str, body: MergeRequest, uow: UowDep, grant: EditorDep) -> MergeOutcome:
     try:
-        result = await merge(uow.session, community_id, body.community_id, principal.subject)
+        result = await merge(uow.session, community_id, body.community_id, grant.principal.subject)
     except SelfMerge as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"community_id: {exc}") from exc
     except CommunityNotFound as exc:

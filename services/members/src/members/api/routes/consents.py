@@ -4,31 +4,26 @@ Members answer for themselves in the app (or on the web); staff record what a cu
 desk, on the phone or on a paper form. Marketing never records consents for customers.
 """
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, HTTPException, status
 
 from members.api.access import visible_member
 from members.api.presenters import consents_public
 from members.api.privacy_schemas import ConsentChange, ConsentChangeResult, ConsentRecord, ConsentsView
 from members.service_layer.consents import change_consent, consent_history, consents_in_force
-from shared.auth import Principal, Role, require
-from shared.deps import StaffOrMemberDep, UowDep
+from shared.authorize import Allowed
+from shared.deps import UowDep
 from shared.events.contracts import ConsentPurpose
+from shared.policy import Grant, Scope
 
 router = APIRouter(prefix="/v1/members", tags=["consents"])
 
-ConsentRecorderDep = Annotated[
-    Principal,
-    Depends(require(Role.SERVICE_DESK, Role.ACCOUNT_MANAGER, Role.STORE_MANAGER, Role.ADMIN, Role.MEMBER)),
-]
 MEMBER_CHANNELS: frozenset[str] = frozenset({"app", "web"})
 STAFF_CHANNELS: frozenset[str] = frozenset({"service_desk", "phone", "paper_form"})
 
 
 @router.get("/{member_id}/consents")
-async def member_consents(member_id: str, uow: UowDep, principal: StaffOrMemberDep) -> ConsentsView:
-    await visible_member(uow, member_id, principal)
+async def member_consents(member_id: str, uow: UowDep, grant: Allowed("members.consent.read")) -> ConsentsView:
+    await visible_member(uow, member_id, grant)
     history = await consent_history(uow.session, member_id)
     in_force = {row.purpose: row for row in history}  # oldest first: the last row per purpose wins
     return ConsentsView(
@@ -43,19 +38,19 @@ async def member_consents(member_id: str, uow: UowDep, principal: StaffOrMemberD
 
 @router.put("/{member_id}/consents/{purpose}")
 async def set_consent(
-    member_id: str, purpose: ConsentPurpose, body: ConsentChange, uow: UowDep, principal: ConsentRecorderDep
+    member_id: str, purpose: ConsentPurpose, body: ConsentChange, uow: UowDep, grant: Allowed("members.consent.change")
 ) -> ConsentChangeResult:
-    member = await visible_member(uow, member_id, principal)
+    member = await visible_member(uow, member_id, grant)
     if member.erased_at is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, f"member {member_id} is erased; consents can no longer change")
-    channel = _channel(principal, body)
-    row = await change_consent(uow, member, purpose, body.granted, channel, principal.subject)
+    channel = _channel(grant, body)
+    row = await change_consent(uow, member, purpose, body.granted, channel, grant.principal.subject)
     in_force = (await consents_in_force(uow.session, [member_id])).get(member_id, {})
     return ConsentChangeResult(member_id=member_id, purpose=purpose, changed=row is not None, in_force=consents_public(in_force))
 
 
-def _channel(principal: Principal, body: ConsentChange) -> str:
-    if principal.role == Role.MEMBER:
+def _channel(grant: Grant, body: ConsentChange) -> str:
+    if grant.scope is Scope.SELF:
         channel = body.channel or "app"
         if channel not in MEMBER_CHANNELS:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"channel: members answer by app or web, not {channel}")

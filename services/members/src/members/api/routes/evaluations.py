@@ -4,21 +4,20 @@ lowest-ranked manager; JSON for screens, CSV and a printable page for the store 
 import re
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, Query, Response
 
 from members.api.deps import MembersSettingsDep
 from members.api.staff_schemas import EvaluationReport, ManagerEvaluation
 from members.config import Settings
 from members.domain.evaluation import Period, month_period, quarter_period, rank_by_store
 from members.service_layer import evaluation
-from shared.auth import Principal, Role, require
+from shared.authorize import Allowed
 from shared.deps import UowDep
 from shared.reports import Column, ReportFormat, render
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/evaluations/managers", tags=["tracking"])
 
-EvaluatorDep = Annotated[Principal, Depends(require(Role.STORE_MANAGER, Role.ADMIN))]
 
 COLUMNS = [
     Column("store_id", "门店 Store"),
@@ -32,14 +31,6 @@ COLUMNS = [
     Column("score", "排名分 Rank score"),
     Column("flagged", "末位 Lowest of quarter"),
 ]
-
-
-def _store_scope(principal: Principal, store_id: str | None) -> str | None:
-    if principal.role == Role.STORE_MANAGER:
-        if store_id not in (None, principal.store_id):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "store managers see their own store only")
-        return principal.store_id
-    return store_id
 
 
 async def _report(
@@ -73,21 +64,21 @@ async def _report(
 
 @router.get("/monthly")
 async def monthly(
-    uow: UowDep, principal: EvaluatorDep, settings: MembersSettingsDep,
+    uow: UowDep, grant: Allowed("members.evaluation.read"), settings: MembersSettingsDep,
     month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
     store_id: Annotated[str | None, Query(max_length=32)] = None,
     format: ReportFormat = ReportFormat.JSON,
 ) -> Response:
     year, mon = (int(part) for part in month.split("-"))
-    return await _report(uow, settings, month_period(year, mon), "monthly", _store_scope(principal, store_id), format)
+    return await _report(uow, settings, month_period(year, mon), "monthly", grant.store_filter(store_id), format)
 
 
 @router.get("/quarterly")
 async def quarterly(
-    uow: UowDep, principal: EvaluatorDep, settings: MembersSettingsDep,
+    uow: UowDep, grant: Allowed("members.evaluation.read"), settings: MembersSettingsDep,
     quarter: Annotated[str, Query(pattern=r"^\d{4}-Q[1-4]$", description="YYYY-Qn, e.g. 2026-Q4")],
     store_id: Annotated[str | None, Query(max_length=32)] = None,
     format: ReportFormat = ReportFormat.JSON,
 ) -> Response:
     year, q = quarter.split("-Q")
-    return await _report(uow, settings, quarter_period(int(year), int(q)), "quarterly", _store_scope(principal, store_id), format)
+    return await _report(uow, settings, quarter_period(int(year), int(q)), "quarterly", grant.store_filter(store_id), format)

@@ -35,8 +35,9 @@ from members.service_layer.infobase_queries import (
     purchase_list,
     rank_communities,
 )
-from shared.auth import Principal, Role
-from shared.deps import StaffDep, StaffOrMemberDep, UowDep
+from shared.authorize import Allowed
+from shared.deps import UowDep
+from shared.policy import Grant
 from shared.reports import ReportFormat, render
 
 router = APIRouter(prefix="/v1/infobase", tags=["information base"])
@@ -48,20 +49,10 @@ ToQuery = Annotated[date | None, Query(alias="to", description="Last business da
 OffsetQuery = Annotated[int, Query(ge=0)]
 
 
-def _period(
-    principal: Principal, settings: Settings, store_id: str | None, first: date | None, last: date | None
-) -> Period:
+def _period(grant: Grant, settings: Settings, store_id: str | None, first: date | None, last: date | None) -> Period:
     if first and last and last < first:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "to: must not be before from")
-    if principal.role == Role.STORE_MANAGER:
-        if not principal.store_id:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "store manager token names no store")
-        if store_id and store_id != principal.store_id:
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, f"store_id: store managers see only their own store {principal.store_id}"
-            )
-        store_id = principal.store_id
-    return Period(settings.zone, store_id, first, last)
+    return Period(settings.zone, grant.store_filter(store_id), first, last)
 
 
 def _filters(period: Period) -> ReportFilters:
@@ -71,7 +62,7 @@ def _filters(period: Period) -> ReportFilters:
 @router.get("/communities", response_model=CommunityRankPage, summary="Level 1: communities ranked")
 async def communities_ranked(
     uow: UowDep,
-    principal: StaffDep,
+    grant: Allowed("members.infobase.read"),
     settings: MembersSettingsDep,
     format: FormatQuery = ReportFormat.JSON,
     store_id: StoreQuery = None,
@@ -81,7 +72,7 @@ async def communities_ranked(
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
     offset: OffsetQuery = 0,
 ) -> Response:
-    period = _period(principal, settings, store_id, first, last)
+    period = _period(grant, settings, store_id, first, last)
     ranks, total = await rank_communities(uow.session, period, sort, limit, offset)
     items = [
         CommunityRankPublic(
@@ -104,7 +95,7 @@ async def communities_ranked(
 async def community_customers_ranked(
     community_id: str,
     uow: UowDep,
-    principal: StaffDep,
+    grant: Allowed("members.infobase.read"),
     settings: MembersSettingsDep,
     format: FormatQuery = ReportFormat.JSON,
     store_id: StoreQuery = None,
@@ -113,12 +104,12 @@ async def community_customers_ranked(
     limit: Annotated[int, Query(ge=1, le=5000)] = 50,
     offset: OffsetQuery = 0,
 ) -> Response:
-    period = _period(principal, settings, store_id, first, last)
+    period = _period(grant, settings, store_id, first, last)
     try:
         community = await current_community(uow.session, community_id)
     except CommunityNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    ranks, total = await community_customers(uow.session, community.id, period, member_scope(principal), limit, offset)
+    ranks, total = await community_customers(uow.session, community.id, period, member_scope(grant), limit, offset)
     items = [
         CustomerRankPublic(
             rank=offset + i, member_id=r.member_id, card_no=r.card_no, name=r.name, tier=r.tier,
@@ -144,7 +135,7 @@ async def community_customers_ranked(
 async def member_purchase_list(
     member_id: str,
     uow: UowDep,
-    principal: StaffOrMemberDep,
+    grant: Allowed("members.infobase.purchases"),
     settings: MembersSettingsDep,
     format: FormatQuery = ReportFormat.JSON,
     store_id: StoreQuery = None,
@@ -155,7 +146,7 @@ async def member_purchase_list(
 ) -> Response:
     if first and last and last < first:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "to: must not be before from")
-    member = await visible_member(uow, member_id, principal)
+    member = await visible_member(uow, member_id, grant)
     period = Period(settings.zone, store_id, first, last)
     lines, total = await purchase_list(uow.session, member.id, period, limit, offset)
     items = [PurchaseListLinePublic(**vars(line)) for line in lines]

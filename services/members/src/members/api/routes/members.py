@@ -2,45 +2,44 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import func
 from sqlmodel import col, select
 
 from members.adapters.tables import CommunityAliasRow, MemberRow, PurchaseLineRow, PurchaseRow
 from members.api.access import member_scope, visible_member
-from members.api.deps import RegistrarDep
+from members.api.deps import MembersSettingsDep
 from members.api.presenters import present_member, present_members, purchase_public
 from members.api.schemas import PHONE_PATTERN, MemberCreate, MemberPage, MemberPublic, MemberUpdate, PurchasePublic
 from members.domain.communities import community_key
+from members.service_layer.privacy import TooManySearches, phone_search_allowed, record_phone_search
 from members.service_layer.profile import SELF_SERVICE_FIELDS, ProfileConflict, update_profile
 from members.service_layer.registration import MemberConflict, register_member
-from shared.auth import Principal, Role, require
-from shared.deps import SettingsDep, StaffDep, StaffOrMemberDep, UowDep
+from shared.authorize import Allowed
+from shared.deps import SettingsDep, UowDep
+from shared.policy import Grant, Scope
 from shared.pseudonyms import phone_hmac
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 
-# Who may edit a profile: whoever may register customers, and the member themself.
-EditorDep = Annotated[
-    Principal,
-    Depends(require(Role.SERVICE_DESK, Role.ACCOUNT_MANAGER, Role.STORE_MANAGER, Role.ADMIN, Role.MEMBER)),
-]
-
-
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create_member(body: MemberCreate, uow: UowDep, principal: RegistrarDep, settings: SettingsDep) -> MemberPublic:
+async def create_member(
+    body: MemberCreate, uow: UowDep, grant: Allowed("members.member.register"), settings: SettingsDep
+) -> MemberPublic:
+    if grant.scope is Scope.STORE and body.home_store_id is not None:
+        grant.ensure_store(body.home_store_id)  # a store manager registers customers of their store
     try:
-        member = await register_member(uow, body, settings.resolved_pepper(), principal)
+        member = await register_member(uow, body, settings.resolved_pepper(), grant.principal)
     except MemberConflict as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    return await present_member(uow, member, principal, "members.register")
+    return await present_member(uow, member, grant, "members.register")
 
 
 @router.get("")
 async def find_members(
     uow: UowDep,
-    principal: StaffDep,
-    settings: SettingsDep,
+    grant: Allowed("members.member.search"),
+    settings: MembersSettingsDep,
     card_no: Annotated[str | None, Query(max_length=32)] = None,
     phone: Annotated[str | None, Query(pattern=PHONE_PATTERN)] = None,
     community: Annotated[str | None, Query(max_length=100, description="Community name or any alias")] = None,
@@ -48,10 +47,17 @@ async def find_members(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> MemberPage:
-    query = select(MemberRow).where(*member_scope(principal))
+    query = select(MemberRow).where(*member_scope(grant))
     if card_no:
         query = query.where(MemberRow.card_no == card_no)
     if phone:
+        # Whoever finds a customer by phone learns whose number it is: only roles that see contact
+        # details, within a rate that makes guessing the digits behind a masked number hopeless.
+        Grant.of(grant.principal, "members.member.search_by_phone")
+        try:
+            await phone_search_allowed(uow.session, grant.principal, settings.phone_search_limit, settings.phone_search_window)
+        except TooManySearches as exc:
+            raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(exc)) from exc
         # Looked up through the digest index, the same way POS phone sales are matched.
         query = query.where(MemberRow.phone_hmac == phone_hmac(phone, settings.resolved_pepper()))
     if community:
@@ -64,21 +70,23 @@ async def find_members(
         )
     total = (await uow.session.exec(select(func.count()).select_from(query.subquery()))).one()
     rows = (await uow.session.exec(query.order_by(MemberRow.created_at.desc()).offset(offset).limit(limit))).all()  # type: ignore[attr-defined]
-    items = await present_members(uow, rows, principal, "members.search")
+    items = await present_members(uow, rows, grant, "members.search")
+    if phone:
+        record_phone_search(uow.session, grant.principal, [row.id for row in rows])
     return MemberPage(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/{member_id}")
-async def get_member(member_id: str, uow: UowDep, principal: StaffOrMemberDep) -> MemberPublic:
-    return await present_member(uow, await visible_member(uow, member_id, principal), principal, "members.read")
+async def get_member(member_id: str, uow: UowDep, grant: Allowed("members.member.read")) -> MemberPublic:
+    return await present_member(uow, await visible_member(uow, member_id, grant), grant, "members.read")
 
 
 @router.patch("/{member_id}")
 async def edit_member(
-    member_id: str, body: MemberUpdate, uow: UowDep, principal: EditorDep, settings: SettingsDep
+    member_id: str, body: MemberUpdate, uow: UowDep, grant: Allowed("members.member.update"), settings: SettingsDep
 ) -> MemberPublic:
-    member = await visible_member(uow, member_id, principal)
-    if principal.role == Role.MEMBER:
+    member = await visible_member(uow, member_id, grant)
+    if grant.scope is Scope.SELF:
         if refused := sorted(body.model_fields_set - SELF_SERVICE_FIELDS):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, f"members may not change {', '.join(refused)}; ask the service desk"
@@ -87,14 +95,14 @@ async def edit_member(
         member = await update_profile(uow, member, body, settings.resolved_pepper())
     except ProfileConflict as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    return await present_member(uow, member, principal, "members.update")
+    return await present_member(uow, member, grant, "members.update")
 
 
 @router.get("/{member_id}/purchases")
 async def member_purchases(
-    member_id: str, uow: UowDep, principal: StaffOrMemberDep, limit: Annotated[int, Query(ge=1, le=200)] = 20
+    member_id: str, uow: UowDep, grant: Allowed("members.member.read"), limit: Annotated[int, Query(ge=1, le=200)] = 20
 ) -> list[PurchasePublic]:
-    await visible_member(uow, member_id, principal)
+    await visible_member(uow, member_id, grant)
     purchases = (
         await uow.session.exec(
             select(PurchaseRow)

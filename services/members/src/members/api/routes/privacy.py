@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import AwareDatetime
 
 from members.api.access import visible_member
@@ -10,20 +10,17 @@ from members.api.privacy_schemas import AccessLogPage, ErasureResult, MemberExpo
 from members.service_layer.erasure import AlreadyErased, erase_member
 from members.service_layer.export import access_entry, export_member
 from members.service_layer.privacy import access_log_page
-from shared.auth import Principal, Role, require
+from shared.authorize import Allowed
 from shared.deps import UowDep
 
 router = APIRouter(tags=["privacy"])
 
-AdminDep = Annotated[Principal, Depends(require(Role.ADMIN))]
-# A member's own rights (export, erasure) are exercised by the member or, on their request, an admin.
-SubjectOrAdminDep = Annotated[Principal, Depends(require(Role.ADMIN, Role.MEMBER))]
 
 
 @router.get("/v1/privacy/access-log")
 async def access_log(
     uow: UowDep,
-    principal: AdminDep,
+    _: Allowed("members.access_log.read"),
     member_id: Annotated[str | None, Query(max_length=36)] = None,
     actor: Annotated[str | None, Query(max_length=64, description="Token subject of the reader")] = None,
     since: Annotated[AwareDatetime | None, Query(description="Inclusive")] = None,
@@ -40,18 +37,18 @@ async def access_log(
 
 
 @router.get("/v1/members/{member_id}/export")
-async def export(member_id: str, uow: UowDep, principal: SubjectOrAdminDep, response: Response) -> MemberExport:
-    member = await visible_member(uow, member_id, principal)
-    body = await export_member(uow, member, principal)
+async def export(member_id: str, uow: UowDep, grant: Allowed("members.privacy.export"), response: Response) -> MemberExport:
+    member = await visible_member(uow, member_id, grant)
+    body = await export_member(uow, member, grant)
     response.headers["Content-Disposition"] = f'attachment; filename="member-{member_id}.json"'
     return body
 
 
 @router.post("/v1/members/{member_id}/erasure")
-async def erase(member_id: str, uow: UowDep, principal: SubjectOrAdminDep) -> ErasureResult:
-    member = await visible_member(uow, member_id, principal)
+async def erase(member_id: str, uow: UowDep, grant: Allowed("members.privacy.erase")) -> ErasureResult:
+    member = await visible_member(uow, member_id, grant)
     try:
-        erasure = await erase_member(uow, member, principal)
+        erasure = await erase_member(uow, member, grant.principal)
     except AlreadyErased as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     return ErasureResult(member_id=member_id, erased_at=erasure.erased_at, requested_by=erasure.requested_by)

@@ -10,7 +10,7 @@ import contextlib
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -29,20 +29,17 @@ from members.api.staff_schemas import (
     StaffUpdate,
 )
 from members.service_layer import staff as staffing
-from shared.auth import Principal, Role, require
+from shared.authorize import Allowed
 from shared.deps import UowDep
+from shared.policy import Scope
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/staff", tags=["staff"])
 assignments = APIRouter(prefix="/v1/members", tags=["staff"])
 
-DirectoryAdminDep = Annotated[Principal, Depends(require(Role.STORE_MANAGER, Role.ADMIN))]
-DirectoryReaderDep = Annotated[Principal, Depends(require(Role.STORE_MANAGER, Role.ADMIN, Role.ACCOUNT_MANAGER, Role.SERVICE_DESK))]
-
-
-def _own_store(principal: Principal, store_id: str) -> None:
-    if principal.role == Role.STORE_MANAGER and principal.store_id != store_id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "store managers manage the staff of their own store only")
+DirectoryAdminDep = Allowed("members.staff.manage")
+DirectoryReaderDep = Allowed("members.staff.read")
+AssignerDep = Allowed("members.manager.assign")
 
 
 async def _staff(uow: UnitOfWork, staff_id: str) -> StaffRow:
@@ -61,12 +58,12 @@ async def _public(uow: UnitOfWork, row: StaffRow) -> StaffPublic:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create_staff(body: StaffCreate, uow: UowDep, principal: DirectoryAdminDep) -> StaffPublic:
-    store_id = body.store_id or principal.store_id
+async def create_staff(body: StaffCreate, uow: UowDep, grant: DirectoryAdminDep) -> StaffPublic:
+    store_id = body.store_id or grant.principal.store_id
     if store_id is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "store_id: required (the caller has no store)")
-    _own_store(principal, store_id)
-    if principal.role == Role.STORE_MANAGER and body.role == "store_manager":
+    grant.store_filter(store_id)
+    if grant.scope is Scope.STORE and body.role == staffing.STORE_MANAGER:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "role: only admins add store managers")
     if await uow.session.get(StaffRow, body.id) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, f"id: staff member {body.id} already exists")
@@ -83,16 +80,13 @@ async def create_staff(body: StaffCreate, uow: UowDep, principal: DirectoryAdmin
 
 @router.get("")
 async def list_staff(
-    uow: UowDep, principal: DirectoryReaderDep,
+    uow: UowDep, grant: DirectoryReaderDep,
     store_id: Annotated[str | None, Query(max_length=32)] = None,
     role: StaffRole | None = None,
     active: bool | None = None,
 ) -> list[StaffPublic]:
     # Everyone but admins sees their own store's directory (colleagues' names and work phones).
-    if principal.role != Role.ADMIN:
-        if principal.store_id is None:
-            return []
-        store_id = principal.store_id
+    store_id = grant.store_filter(store_id)
     query = select(StaffRow)
     if store_id:
         query = query.where(StaffRow.store_id == store_id)
@@ -105,20 +99,20 @@ async def list_staff(
 
 
 @router.get("/{staff_id}")
-async def get_staff(staff_id: str, uow: UowDep, principal: DirectoryReaderDep) -> StaffPublic:
+async def get_staff(staff_id: str, uow: UowDep, grant: DirectoryReaderDep) -> StaffPublic:
     row = await _staff(uow, staff_id)
-    if principal.role != Role.ADMIN and principal.subject != staff_id and principal.store_id != row.store_id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "staff of other stores are not visible to this role")
+    if grant.principal.subject != staff_id:
+        grant.store_filter(row.store_id)
     return await _public(uow, row)
 
 
 @router.patch("/{staff_id}")
 async def update_staff(
-    staff_id: str, body: StaffUpdate, uow: UowDep, principal: DirectoryAdminDep, settings: MembersSettingsDep
+    staff_id: str, body: StaffUpdate, uow: UowDep, grant: DirectoryAdminDep, settings: MembersSettingsDep
 ) -> StaffChange:
     row = await _staff(uow, staff_id)
-    _own_store(principal, row.store_id)
-    if principal.role == Role.STORE_MANAGER and row.role == "store_manager" and row.id != principal.subject:
+    grant.store_filter(row.store_id)
+    if grant.scope is Scope.STORE and row.role == staffing.STORE_MANAGER and row.id != grant.principal.subject:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only admins change store managers")
     now = datetime.now(UTC)
     was_active = row.active
@@ -143,11 +137,11 @@ async def update_staff(
 
 @router.put("/{staff_id}/communities/{community_id}")
 async def cover_community(
-    staff_id: str, community_id: str, uow: UowDep, principal: DirectoryAdminDep, settings: MembersSettingsDep
+    staff_id: str, community_id: str, uow: UowDep, grant: DirectoryAdminDep, settings: MembersSettingsDep
 ) -> CoverageChange:
     """The manager covers the community (idempotent); its VIPs waiting for a manager get one now."""
     row = await _staff(uow, staff_id)
-    _own_store(principal, row.store_id)
+    grant.store_filter(row.store_id)
     if row.role != staffing.ACCOUNT_MANAGER:
         raise HTTPException(status.HTTP_409_CONFLICT, f"staff_id: {staff_id} is a {row.role}; only account managers cover communities")
     if await uow.session.get(CommunityRow, community_id) is None:
@@ -169,11 +163,11 @@ async def cover_community(
 
 @router.delete("/{staff_id}/communities/{community_id}")
 async def uncover_community(
-    staff_id: str, community_id: str, uow: UowDep, principal: DirectoryAdminDep, settings: MembersSettingsDep
+    staff_id: str, community_id: str, uow: UowDep, grant: DirectoryAdminDep, settings: MembersSettingsDep
 ) -> CoverageChange:
     """The manager no longer covers the community; their customers there go to its other managers."""
     row = await _staff(uow, staff_id)
-    _own_store(principal, row.store_id)
+    grant.store_filter(row.store_id)
     existing = (await uow.session.exec(
         select(CoverageRow).where(CoverageRow.manager_id == staff_id, CoverageRow.community_id == community_id)
     )).first()
@@ -188,15 +182,15 @@ async def uncover_community(
 
 
 @assignments.put("/{member_id}/account-manager")
-async def assign_manager(member_id: str, body: ManagerAssignment, uow: UowDep, principal: DirectoryAdminDep) -> StaffPublic:
+async def assign_manager(member_id: str, body: ManagerAssignment, uow: UowDep, grant: AssignerDep) -> StaffPublic:
     """Manual reassignment: a store manager within their store, an admin anywhere."""
-    member = await visible_member(uow, member_id, principal)
+    member = await visible_member(uow, member_id, grant)
     manager = await uow.session.get(StaffRow, body.manager_id)
     if manager is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"manager_id: no staff member {body.manager_id}")
     if manager.role != staffing.ACCOUNT_MANAGER or not manager.active:
         raise HTTPException(status.HTTP_409_CONFLICT, f"manager_id: {body.manager_id} is not an active account manager")
-    _own_store(principal, manager.store_id)
+    grant.store_filter(manager.store_id)
     if member.manager_id != manager.id:
         staffing.reassign_to(uow, member, manager, datetime.now(UTC))
         await uow.session.flush()

@@ -5,11 +5,12 @@ import re
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import AwareDatetime
 
 from members.adapters.tables import MemberRow
 from members.adapters.tables.staff import StaffRow, TrackingRecordRow
+from members.api.access import facts, member_scope
 from members.api.deps import MembersSettingsDep
 from members.api.staff_schemas import (
     METHOD_LABELS,
@@ -23,51 +24,53 @@ from members.api.staff_schemas import (
 from members.domain.privacy import mask_phone
 from members.service_layer import tracking
 from members.service_layer.privacy import record_personal_data_read
-from shared.auth import Principal, Role, require
+from shared.authorize import Allowed
 from shared.deps import UowDep
+from shared.policy import AccessDenied, Grant, Scope
 from shared.reports import Column, ReportFormat, render
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/tracking", tags=["tracking"])
 
-TrackingStaffDep = Annotated[Principal, Depends(require(Role.ACCOUNT_MANAGER, Role.STORE_MANAGER, Role.ADMIN))]
-ManagerDep = Annotated[Principal, Depends(require(Role.ACCOUNT_MANAGER))]
-SupervisorDep = Annotated[Principal, Depends(require(Role.STORE_MANAGER, Role.ADMIN))]
+TrackingReaderDep = Allowed("members.tracking.read")
+ManagerDep = Allowed("members.tracking.record")
+SupervisorDep = Allowed("members.tracking.unassigned")
 
 
-async def _whose(uow: UnitOfWork, principal: Principal, manager_id: str | None) -> str:
+async def _whose(uow: UnitOfWork, grant: Grant, manager_id: str | None) -> str:
     """The manager whose work the caller asks for: managers see their own, store managers those
     of their store, admins anyone's."""
-    if principal.role == Role.ACCOUNT_MANAGER:
-        if manager_id not in (None, principal.subject):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "account managers see their own tracking only")
-        return principal.subject
+    me = grant.principal.subject
+    if grant.scope is Scope.ASSIGNED:
+        if manager_id not in (None, me):
+            raise AccessDenied("account managers see their own tracking only")
+        return me
     if manager_id is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "manager_id: required for store managers and admins")
     manager = await uow.session.get(StaffRow, manager_id)
     if manager is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"manager_id: no staff member {manager_id}")
-    if principal.role == Role.STORE_MANAGER and manager.store_id != principal.store_id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "store managers see the managers of their own store only")
+    grant.store_filter(manager.store_id)
     return manager_id
 
 
 @router.get("/queue")
 async def tracking_queue(
-    uow: UowDep, principal: TrackingStaffDep, settings: MembersSettingsDep,
+    uow: UowDep, grant: TrackingReaderDep, settings: MembersSettingsDep,
     manager_id: Annotated[str | None, Query(max_length=64, description="Defaults to the calling manager")] = None,
     as_of: Annotated[AwareDatetime | None, Query(description="The moment days are counted to; defaults to now")] = None,
 ) -> TrackingQueue:
     """The manager's VIP customers, most recent purchase first."""
-    whose = await _whose(uow, principal, manager_id)
+    whose = await _whose(uow, grant, manager_id)
     now = as_of or datetime.now(UTC)
-    entries = await tracking.queue(uow, whose, now, settings.zone)
+    # A manager's VIPs may live in any store: a store manager sees those of their own store only.
+    entries = await tracking.queue(uow, whose, now, settings.zone, member_scope(grant))
     items = []
     for e in entries:
         m = e.member
-        clear = principal.sees_contact_details_of(m.id)
+        clear = grant.sees_contact_details(m.id)
         # The phone is the only contact field the queue shows; a clear one is an audited read.
-        record_personal_data_read(uow.session, principal, m.id, ["phone"] if clear and m.phone else [], "tracking_queue")
+        record_personal_data_read(uow.session, grant.principal, m.id, ["phone"] if clear and m.phone else [], "tracking_queue")
         items.append(QueueItem(
             member_id=m.id, card_no=m.card_no, name=m.name, phone=(m.phone or "") if clear else mask_phone(m.phone),
             phone_masked=not clear, community=m.community, lifetime_spend=m.lifetime_spend, vip_since=m.tier_since,
@@ -79,13 +82,10 @@ async def tracking_queue(
 
 @router.get("/unassigned-vips")
 async def unassigned_vips(
-    uow: UowDep, principal: SupervisorDep, store_id: Annotated[str | None, Query(max_length=32)] = None
+    uow: UowDep, grant: SupervisorDep, store_id: Annotated[str | None, Query(max_length=32)] = None
 ) -> list[UnassignedVip]:
     """VIPs whose community no active manager covers yet (they are assigned once one does)."""
-    if principal.role == Role.STORE_MANAGER:
-        if store_id not in (None, principal.store_id):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "store managers see their own store only")
-        store_id = principal.store_id
+    store_id = grant.store_filter(store_id)
     return [
         UnassignedVip(
             member_id=m.id, card_no=m.card_no, name=m.name, community=m.community, community_id=m.community_id,
@@ -96,18 +96,18 @@ async def unassigned_vips(
 
 
 @router.post("/records", status_code=status.HTTP_201_CREATED)
-async def record_tracking(body: TrackingCreate, uow: UowDep, principal: ManagerDep, settings: MembersSettingsDep) -> TrackingPublic:
+async def record_tracking(body: TrackingCreate, uow: UowDep, grant: ManagerDep, settings: MembersSettingsDep) -> TrackingPublic:
     """One line of the daily tracking feedback form, by the customer's own account manager."""
     now = datetime.now(UTC)
     if body.tracked_on > now.astimezone(settings.zone).date():
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "tracked_on: is in the future")
-    manager = await uow.session.get(StaffRow, principal.subject)
+    manager = await uow.session.get(StaffRow, grant.principal.subject)
     if manager is None or not manager.active:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"{principal.subject} is not an active account manager in the staff directory")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"{grant.principal.subject} is not an active account manager in the staff directory")
     member = await uow.session.get(MemberRow, body.member_id)
     if member is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"member_id: no member {body.member_id}")
-    if member.manager_id != principal.subject:
+    if not grant.covers(facts(member)):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "member_id: this customer is not assigned to you")
     if member.erased_at is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, "member_id: this customer's data was erased; nothing can be recorded")
@@ -136,20 +136,18 @@ REPORT_COLUMNS = [
 
 @router.get("/reports/daily")
 async def daily_report(
-    uow: UowDep, principal: TrackingStaffDep,
+    uow: UowDep, grant: TrackingReaderDep,
     day: Annotated[date, Query(alias="date", description="YYYY-MM-DD")],
     store_id: Annotated[str | None, Query(max_length=32)] = None,
     manager_id: Annotated[str | None, Query(max_length=64)] = None,
     format: ReportFormat = ReportFormat.JSON,
 ) -> Response:
     """The day's tracking feedback forms of a store (store manager, admin) or of one manager."""
-    if principal.role == Role.ACCOUNT_MANAGER:
-        manager_id = await _whose(uow, principal, manager_id)
+    if grant.scope is Scope.ASSIGNED:
+        manager_id = await _whose(uow, grant, manager_id)
         store_id = None
-    elif principal.role == Role.STORE_MANAGER:
-        if store_id not in (None, principal.store_id):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "store managers see their own store only")
-        store_id = principal.store_id
+    else:
+        store_id = grant.store_filter(store_id)
     lines = await tracking.daily_records(uow, day, store_id, manager_id)
     scope = f"manager {manager_id}" if manager_id else f"store {store_id}" if store_id else "all stores"
     body = {

@@ -1,0 +1,85 @@
+"""The access policy's decisions, on their own: scopes, store binding, fields."""
+
+import pytest
+
+from shared.auth import Principal, Role
+from shared.authorize import Authorize
+from shared.policy import POLICY, AccessDenied, Grant, MemberFacts, NotCustomer, Scope
+
+MINE = MemberFacts("m1", home_store_id="S001", manager_id="am-1")
+THEIRS = MemberFacts("m2", home_store_id="S002", manager_id="am-2")
+
+
+def grant(role: Role, action: str = "points.account.read", **claims: str) -> Grant:
+    return Grant.of(Principal(subject=claims.pop("subject", f"test-{role}"), role=role, **claims), action)
+
+
+def test_each_scope_covers_exactly_its_customers() -> None:
+    assert grant(Role.ADMIN).covers(THEIRS)
+    store = grant(Role.STORE_MANAGER, store_id="S001")
+    assert store.covers(MINE) and not store.covers(THEIRS)
+    manager = grant(Role.ACCOUNT_MANAGER, subject="am-1")
+    assert manager.covers(MINE) and not manager.covers(THEIRS)
+    member = grant(Role.MEMBER, member_id="m1")
+    assert member.covers(MINE) and not member.covers(THEIRS)
+
+
+def test_a_store_scope_without_a_store_and_a_self_scope_without_a_member_cover_nobody() -> None:
+    assert not grant(Role.STORE_MANAGER).covers(MINE)
+    assert not grant(Role.MEMBER).covers(MINE)
+    with pytest.raises(AccessDenied):
+        grant(Role.MEMBER).ensure_member(None, "m1")
+
+
+def test_a_role_the_table_does_not_list_may_not_take_the_action() -> None:
+    with pytest.raises(AccessDenied, match=r"marketing may not points\.account\.read"):
+        grant(Role.MARKETING)
+    with pytest.raises(AccessDenied):
+        grant(Role.POS)
+
+
+def test_an_unknown_customer_is_not_found_for_scoped_callers_and_left_to_the_route_for_others() -> None:
+    grant(Role.ADMIN).ensure_member(None, "m9")  # the route answers 404 itself
+    grant(Role.MEMBER, member_id="m9").ensure_member(None, "m9")  # their own, not yet known here
+    with pytest.raises(NotCustomer):
+        grant(Role.STORE_MANAGER, store_id="S001").ensure_member(None, "m9")
+    with pytest.raises(AccessDenied):
+        grant(Role.STORE_MANAGER, store_id="S001").ensure_member(THEIRS, "m2")
+
+
+def test_a_store_bound_token_acts_only_for_its_store() -> None:
+    desk = grant(Role.SERVICE_DESK, "points.redemption.handle", store_id="S001")
+    desk.ensure_store("S001")
+    with pytest.raises(AccessDenied, match="bound to store S001"):
+        desk.ensure_store("S002")
+    with pytest.raises(AccessDenied, match="must name its store"):
+        grant(Role.STORE_MANAGER, "points.redemption.handle").ensure_store("S001")
+    grant(Role.ADMIN, "points.redemption.handle").ensure_store("S002")
+
+
+def test_reports_of_a_store_scoped_caller_cover_their_store_only() -> None:
+    manager = grant(Role.STORE_MANAGER, "members.infobase.read", store_id="S001")
+    assert manager.store_filter(None) == "S001"
+    with pytest.raises(AccessDenied):
+        manager.store_filter("S002")
+    assert grant(Role.ADMIN, "members.infobase.read").store_filter("S002") == "S002"
+    assert grant(Role.ADMIN, "members.infobase.read").store_filter(None) is None
+
+
+def test_contact_details_are_for_roles_that_need_them_and_the_member_themself() -> None:
+    action = "members.member.read"
+    assert grant(Role.SERVICE_DESK, action).sees_contact_details("m1")
+    assert not grant(Role.MARKETING, action).sees_contact_details("m1")
+    assert grant(Role.MEMBER, action, member_id="m1").sees_contact_details("m1")
+    assert not grant(Role.MEMBER, action, member_id="m2").sees_contact_details("m1")
+
+
+def test_every_action_is_named_for_its_service_and_grants_a_real_scope() -> None:
+    for action, roles in POLICY.items():
+        assert action.split(".")[0] in {"members", "points", "feedback", "gateway", "jobs"}, action
+        assert roles and all(isinstance(scope, Scope) for scope in roles.values()), action
+
+
+def test_a_route_naming_an_action_the_table_lacks_fails_when_it_is_declared() -> None:
+    with pytest.raises(KeyError, match=r"points\.acount\.read"):
+        Authorize("points.acount.read")
