@@ -83,3 +83,12 @@ def test_every_action_is_named_for_its_service_and_grants_a_real_scope() -> None
 def test_a_route_naming_an_action_the_table_lacks_fails_when_it_is_declared() -> None:
     with pytest.raises(KeyError, match=r"points\.acount\.read"):
         Authorize("points.acount.read")
+
+
+def test_the_table_in_docs_access_md_is_the_policy_in_force() -> None:
+    from pathlib import Path
+
+    from shared.policy_doc import render_table
+
+    doc = Path(__file__).parents[3] / "docs" / "access.md"
+    assert render_table() in doc.read_text(), "run: python -m shared.policy_doc"
