@@ -2,7 +2,10 @@
 
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Role
 from tests.support.members import desk, register
@@ -123,3 +126,22 @@ async def test_searches_by_phone_are_throttled_per_caller(members, env) -> None:
     # Another clerk has their own allowance.
     colleague = {"Authorization": f"Bearer {env.issuer.mint('desk-2', Role.SERVICE_DESK, store_id='S001')}"}
     assert (await members.get("/v1/members", params={"phone": "13500000009"}, headers=colleague)).status_code == 200
+
+
+async def test_personal_data_never_leaves_when_its_access_log_row_cannot_be_committed(members, env, monkeypatch) -> None:
+    m = await register(members, env, phone="13511114444")
+    failing = False
+    commit = AsyncSession.commit
+
+    async def commit_or_fail(self) -> None:
+        if failing:
+            raise OperationalError("COMMIT", {}, ConnectionError("database went away"))
+        await commit(self)
+
+    monkeypatch.setattr(AsyncSession, "commit", commit_or_fail)
+    failing = True
+    transport = httpx.ASGITransport(app=members.app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        r = await client.get(f"/v1/members/{m['id']}", headers=desk(env))
+    failing = False
+    assert r.status_code == 500 and "13511114444" not in r.text
