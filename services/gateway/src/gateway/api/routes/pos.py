@@ -46,11 +46,11 @@ async def _accept(request: Request, response: Response, accept, *args) -> PosAcc
 async def post_purchase(body: PosPurchaseIn, principal: PosDep, request: Request, response: Response) -> PosAccepted:
     """Record a sale. Retrying the same `(store_id, pos_txn_id)` with the same content is safe."""
     _own_store(principal, body.store_id)
-    return await _accept(request, response, accept_purchase, body, request.app.state.settings.resolved_pepper())
+    return await _accept(request, response, accept_purchase, body, request.app.state.settings.resolved_pepper(), principal.token)
 
 
 @router.post("/refunds", status_code=status.HTTP_202_ACCEPTED, responses={409: {"description": "id reused for another return"}})
 async def post_refund(body: PosRefundIn, principal: PosDep, request: Request, response: Response) -> PosAccepted:
     """Record a return against an accepted sale; never more than what is left of the sale."""
     _own_store(principal, body.store_id)
-    return await _accept(request, response, accept_refund, body)
+    return await _accept(request, response, accept_refund, body, principal.token)
