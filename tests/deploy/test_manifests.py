@@ -253,6 +253,7 @@ def fake_k8s_secrets() -> dict[str, str]:
         "survey-token-key": "survey-key-for-manifest-tests-0123",
     }
     values.update({f"{s}-database-password": f"pw{s}0123" for s in SERVICES})
+    values["password"] = "scram-password-of-the-kafka-user"  # key of every Strimzi KafkaUser Secret
     return values
 
 
@@ -466,11 +467,19 @@ def test_secrets_come_from_the_operator_secret(service: str) -> None:
         for item in container.get("env", []):
             if "valueFrom" in item:
                 ref = item["valueFrom"]["secretKeyRef"]
+                if item["name"] == "CRM_KAFKA_SASL_PASSWORD":
+                    # The Secret Strimzi's User Operator creates for the service's own KafkaUser.
+                    assert ref == {"name": service, "key": "password"}, f"{service}: Kafka password from {ref}"
+                    assert container["env"][container["env"].index(item) - 1] == {
+                        "name": "CRM_KAFKA_SASL_USERNAME", "value": service,
+                    }
+                    from_secret.add(item["name"])
+                    continue
                 assert ref["name"] == SECRET_NAME and not ref.get("optional")
                 undocumented = f"Secret key {ref['key']!r} is not documented in deploy/k8s/README.md"
                 assert f"`{ref['key']}`" in readme, undocumented
                 from_secret.add(item["name"])
-        needed = COMMON_SECRETS | SERVICE_SECRETS.get(service, set())
+        needed = COMMON_SECRETS | SERVICE_SECRETS.get(service, set()) | {"CRM_KAFKA_SASL_PASSWORD"}
         assert needed <= from_secret, f"{service}/{container['name']}: secret settings must use secretKeyRef"
         url = next(e["value"] for e in container["env"] if e["name"] == "CRM_DATABASE_URL")
         password = re.fullmatch(r"[\w+]+://[^:@/]+:([^@]+)@.+", url)
@@ -553,7 +562,10 @@ COMPOSE_RAW = COMPOSE_FILE.read_text()
 COMPOSE = yaml.safe_load(COMPOSE_RAW)
 COMPOSE_SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>[^}]*))?\}")
-COMPOSE_SECRET_VARS = {"POSTGRES_PASSWORD", *SECRET_SETTINGS}
+# Kafka's SCRAM users: one per service, one for a POS vendor, the admin (broker and kafka-init).
+KAFKA_USERS = (*SERVICES, "pos-vendor")
+KAFKA_PASSWORD_VARS = {f"KAFKA_{u.upper().replace('-', '_')}_PASSWORD" for u in (*KAFKA_USERS, "admin")}
+COMPOSE_SECRET_VARS = {"POSTGRES_PASSWORD", *SECRET_SETTINGS, *KAFKA_PASSWORD_VARS, "CRM_KAFKA_SASL_PASSWORD"}
 
 
 class MissingVariable(Exception):
@@ -606,6 +618,7 @@ def fake_compose_vars() -> dict[str, str]:
         "CRM_JWT_PUBLIC_KEY": fake_public_key(),
         "CRM_IDENTITY_PEPPER": "pepper-for-compose-tests-0123456789",
         "CRM_SURVEY_TOKEN_KEY": "survey-key-for-compose-tests-0123",
+        **{name: f"scram-{name.lower()}" for name in KAFKA_PASSWORD_VARS},
     }
 
 
@@ -617,7 +630,7 @@ def depends_on(name: str) -> dict[str, dict[str, Any]]:
 
 
 def test_compose_has_infrastructure_migrations_and_services() -> None:
-    expected = {"postgres", "kafka", *SERVICES, *(f"migrate-{s}" for s in SERVICES)}
+    expected = {"postgres", "kafka", "kafka-init", *SERVICES, *(f"migrate-{s}" for s in SERVICES)}
     assert set(COMPOSE_SERVICES) == expected
 
 
@@ -650,7 +663,8 @@ def test_compose_depends_on_targets_exist() -> None:
 def test_compose_service_starts_after_its_migration(service: str) -> None:
     deps = depends_on(service)
     assert deps[f"migrate-{service}"]["condition"] == "service_completed_successfully"
-    assert deps["kafka"]["condition"] == "service_healthy"
+    # kafka-init waits for the broker's health; its users and ACLs must exist before a service logs in.
+    assert deps["kafka-init"]["condition"] == "service_completed_successfully"
     migrate = COMPOSE_SERVICES[f"migrate-{service}"]
     assert migrate["command"] == ["crm", "migrate", service]
     assert migrate.get("restart", "no") == "no"
@@ -661,7 +675,7 @@ def test_compose_service_starts_after_its_migration(service: str) -> None:
 
 def test_compose_long_running_services_have_healthchecks() -> None:
     for name, spec in COMPOSE_SERVICES.items():
-        if name.startswith("migrate-"):
+        if name.startswith("migrate-") or spec.get("restart") == "no":  # one-shot jobs
             continue
         check = spec.get("healthcheck", {})
         assert check.get("test") and not check.get("disable"), f"{name}: no healthcheck"
@@ -694,7 +708,10 @@ def test_compose_secrets_are_required_interpolations() -> None:
         for key, value in compose_env(name).items():
             if key in COMPOSE_SECRET_VARS:
                 match = INTERPOLATION.fullmatch(value)
-                assert match and match["name"] == key and match["op"] == ":?" and match["arg"], (
+                # A service's Kafka password comes from the variable of its own user.
+                service = name.removeprefix("migrate-")
+                var = f"KAFKA_{service.upper()}_PASSWORD" if key == "CRM_KAFKA_SASL_PASSWORD" else key
+                assert match and match["name"] == var and match["op"] == ":?" and match["arg"], (
                     f"{name}: {key} must be ${{{key}:?message}}, never a literal or a default"
                 )
             elif re.search(r"PASSWORD|SECRET|PEPPER|TOKEN|PRIVATE", key):
@@ -714,7 +731,7 @@ def test_compose_secrets_are_required_interpolations() -> None:
 
 def test_compose_refuses_to_start_without_secrets() -> None:
     complete = fake_compose_vars()
-    for missing in COMPOSE_SECRET_VARS:
+    for missing in COMPOSE_SECRET_VARS - {"CRM_KAFKA_SASL_PASSWORD"}:  # not a compose variable itself
         with pytest.raises(MissingVariable, match=missing):
             interpolate_tree(COMPOSE, {k: v for k, v in complete.items() if k != missing})
         with pytest.raises(MissingVariable, match=missing):
@@ -733,9 +750,104 @@ def test_compose_env_satisfies_production_settings(service: str, monkeypatch: py
     kafka_env = compose_env("kafka")
     advertised = {listener.split("://", 1)[1] for listener in kafka_env["KAFKA_ADVERTISED_LISTENERS"].split(",")}
     assert settings.kafka_bootstrap in advertised
+    assert (settings.kafka_security_protocol, settings.kafka_sasl_mechanism) == ("SASL_PLAINTEXT", "SCRAM-SHA-512")
+    assert settings.kafka_sasl_username == service
+    assert settings.kafka_sasl_password.get_secret_value() == variables[f"KAFKA_{service.upper()}_PASSWORD"]
     if service == "gateway":
         for backend in (s for s in SERVICES if s != "gateway"):
             assert getattr(settings, f"{backend}_url") == f"http://{backend}:{PORT}"
+
+
+def test_compose_kafka_authenticates_every_client_and_authorizes_by_acl() -> None:
+    env = compose_env("kafka")
+    protocols = dict(item.split(":") for item in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+    listeners = dict(item.split("://") for item in env["KAFKA_LISTENERS"].split(","))
+    for name, address in listeners.items():
+        if protocols[name] == "PLAINTEXT":  # only KRaft's own listener, unreachable from outside
+            assert name == env["KAFKA_CONTROLLER_LISTENER_NAMES"] and address.startswith("127.0.0.1:"), name
+        else:
+            assert protocols[name] in {"SASL_PLAINTEXT", "SASL_SSL"}, name
+    for advertised in env["KAFKA_ADVERTISED_LISTENERS"].split(","):
+        assert protocols[advertised.split("://")[0]] in {"SASL_PLAINTEXT", "SASL_SSL"}
+    assert env["KAFKA_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512"
+    assert env["KAFKA_AUTHORIZER_CLASS_NAME"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    assert env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    assert set(env["KAFKA_SUPER_USERS"].split(";")) == {"User:admin", "User:ANONYMOUS"}
+    script = compose_script("kafka")
+    assert "--add-scram" in script and "SCRAM-SHA-512=[name=admin" in script
+
+
+def compose_script(name: str) -> str:
+    """The script a container runs from the bind-mounted deploy/compose/kafka directory."""
+    command = COMPOSE_SERVICES[name]["command"]
+    mounts = dict(str(v).split(":")[:2] for v in COMPOSE_SERVICES[name]["volumes"] if str(v).startswith("./"))
+    for source, target in mounts.items():
+        if command[-1].startswith(target + "/"):
+            return (ROOT / source / command[-1].removeprefix(target + "/")).read_text()
+    raise AssertionError(f"{name}: command {command} runs no mounted script")
+
+
+def kafka_grants() -> dict[str, set[tuple[str, str, str]]]:
+    """(operation, resource type, name) granted to each user by kafka-init's script."""
+    script = compose_script("kafka-init")
+    grants: dict[str, set[tuple[str, str, str]]] = {}
+    for line in script.splitlines():
+        match = re.fullmatch(r"\s*allow (\S+) (\w+) (topic|group) (\S+)", line)
+        if match:
+            users = SERVICES if match[1] == '"$service"' else (match[1],)
+            for user in users:
+                grants.setdefault(user, set()).add((match[2], match[3], match[4]))
+    return grants
+
+
+def test_compose_kafka_init_creates_a_user_per_service_and_the_pos_vendor() -> None:
+    script = compose_script("kafka-init")
+    created = dict(re.findall(r"^user (\S+) \"\$\{(\w+):\?\}\"$", script, flags=re.MULTILINE))
+    assert created == {u: f"KAFKA_{u.upper().replace('-', '_')}_PASSWORD" for u in KAFKA_USERS}
+    assert set(compose_env("kafka-init")) == KAFKA_PASSWORD_VARS
+    for topic in ("crm.pos.purchases", "crm.members.events", "crm.points.events", "crm.feedback.events",
+                  "crm.dead-letter", "crm.relay-heartbeat"):
+        assert re.search(rf"^topic {re.escape(topic)} \d+$", script, flags=re.MULTILINE), topic
+
+
+# Who owns (writes) which topic: docs/architecture.md.
+TOPIC_OWNERS = {"gateway": "crm.pos.purchases", "members": "crm.members.events", "points": "crm.points.events",
+                "feedback": "crm.feedback.events"}
+
+
+def consumed_types(service: str) -> set[str]:
+    """The event types the service's consumer handles, from its own code."""
+    try:
+        module = importlib.import_module(f"{service}.consumers")
+    except ModuleNotFoundError:
+        return set()
+    if hasattr(module, "HANDLERS"):
+        return set(module.HANDLERS)
+    return set(module.handlers(settings_class(service)(), lambda: None))
+
+
+def test_compose_acls_let_each_principal_write_only_its_own_topic() -> None:
+    from shared.events.registry import REGISTRY
+
+    grants = kafka_grants()
+    for user in KAFKA_USERS:
+        writes = {name for op, kind, name in grants[user] if op == "Write"}
+        reads = {name for op, kind, name in grants[user] if op == "Read" and kind == "topic"}
+        groups = {name for op, kind, name in grants[user] if op == "Read" and kind == "group"}
+        if user == "pos-vendor":
+            assert writes == {"crm.pos.purchases"} and not reads and not groups
+            continue
+        expected_writes = {"crm.dead-letter", "crm.relay-heartbeat"} | ({TOPIC_OWNERS[user]} if user in TOPIC_OWNERS else set())
+        assert writes == expected_writes, user
+        # Reads follow the code: the topics of the types the service's consumer handles.
+        handlers = consumed_types(user)
+        assert reads == {REGISTRY[t].topic for t in handlers}, user
+        assert groups == ({user} if handlers else set()), user
+    # Nobody but the owner writes an owner's topic.
+    for owner, topic in TOPIC_OWNERS.items():
+        assert [u for u in KAFKA_USERS if ("Write", "topic", topic) in grants[u]] == (
+            [owner, "pos-vendor"] if topic == "crm.pos.purchases" else [owner]
+        )
 
 
 def test_compose_postgres_user_matches_database_urls() -> None:
@@ -780,7 +892,7 @@ def test_compose_crm_containers_are_hardened() -> None:
 def test_compose_env_example_documents_every_required_variable() -> None:
     example = (ROOT / "deploy" / "compose" / "crm.env.example").read_text()
     assigned = dict(re.findall(r"^([A-Z_][A-Z0-9_]*)=(.*)$", example, flags=re.MULTILINE))
-    for name in COMPOSE_SECRET_VARS:
+    for name in COMPOSE_SECRET_VARS - {"CRM_KAFKA_SASL_PASSWORD"}:  # set per service from KAFKA_<USER>_PASSWORD
         assert name in assigned, f"{name} missing from crm.env.example"
         assert assigned[name] == "", f"crm.env.example must not carry a value for {name}"
 

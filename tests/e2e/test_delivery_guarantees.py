@@ -20,6 +20,7 @@ from crm_cli.broker import free_port, start_broker
 from shared.auth import Role
 from tests.support.factories import line, member_body, sale_body
 from tests.support.infra import Broker
+from tests.support.kafka_reader import read_topic
 from tests.support.platform import PEPPER, TestEnv, platform
 from tests.support.polling import eventually
 
@@ -65,9 +66,12 @@ async def test_a_pos_vendor_can_publish_sales_with_its_own_kafka_client(env: Tes
                        "unit_price": "39.90", "amount": "79.80"}],
             "total": "79.80", "payment": "wechat",
         }
+        # The till's bearer token, as `crm token --role pos --store S001` prints it.
+        till = env.issuer.mint("vendor-a-S001-T07", Role.POS, store_id="S001")
         structured = {
             "specversion": "1.0", "id": str(uuid.uuid4()), "source": "pos/vendor-a/S001",
-            "type": "crm.pos.purchase_made.v1", "time": "2026-11-23T10:15:01+08:00", "data": data,
+            "type": "crm.pos.purchase_made.v1", "time": "2026-11-23T10:15:01+08:00", "crmcredential": till,
+            "data": data,
         }
         binary_data = {**data, "pos_txn_id": "S001-T07-000002", "total": "20.00",
                        "lines": [{**data["lines"][0], "qty": 1, "unit_price": "20.00", "amount": "20.00"}]}
@@ -84,8 +88,20 @@ async def test_a_pos_vendor_can_publish_sales_with_its_own_kafka_client(env: Tes
                 topic, json.dumps(binary_data).encode(), key=key,
                 headers=[("content-type", b"application/json"), ("ce_specversion", b"1.0"),
                          ("ce_id", str(uuid.uuid4()).encode()), ("ce_source", b"pos/vendor-b/S001"),
-                         ("ce_type", b"crm.pos.purchase_made.v1"), ("ce_time", b"2026-11-23T02:20:00Z")],
+                         ("ce_type", b"crm.pos.purchase_made.v1"), ("ce_time", b"2026-11-23T02:20:00Z"),
+                         ("ce_crmcredential", till.encode())],
             )
+            # Without a credential, or with another store's till, a sale is dead-lettered, not credited.
+            for txn, credential in (("S001-T07-000003", None), ("S001-T07-000004", p.env.issuer.mint(
+                    "vendor-a-S002-T01", Role.POS, store_id="S002"))):
+                forged = {**structured, "id": str(uuid.uuid4()), "data": {**data, "pos_txn_id": txn}}
+                if credential is None:
+                    del forged["crmcredential"]
+                else:
+                    forged["crmcredential"] = credential
+                await producer.send_and_wait(
+                    topic, json.dumps(forged).encode(), key=key, headers=[("content-type", b"application/cloudevents+json")],
+                )
         finally:
             await producer.stop()
         await _wait_balance(p, member["id"], 79 + 20)
@@ -97,7 +113,10 @@ async def test_a_pos_vendor_can_publish_sales_with_its_own_kafka_client(env: Tes
         assert r.status_code == 202
         extra = sale_body(member={"card_no": member["card_no"]}, lines=[line(qty="1", unit_price="1.00")])
         await p.gateway.post("/pos/v1/purchases", json=extra, headers=env.auth(Role.POS, store_id="S001"))
-        await _wait_balance(p, member["id"], 79 + 20 + 1)  # the marker sale came through after the repeat
+        # The marker sale came through after the repeat and the two refused sales on the same key.
+        await _wait_balance(p, member["id"], 79 + 20 + 1)
+        dead = await read_topic(env.broker.bootstrap, env.prefix + "crm.dead-letter", 2)
+        assert sorted(dict(r.headers)["dlq_error"].split(b":")[0] for r in dead) == [b"InvalidCredential"] * 2
 
 
 async def test_sales_survive_a_broker_restart_that_empties_the_log(env: TestEnv, database_factory) -> None:

@@ -164,14 +164,16 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_rest_is_appli
         good = [new_event(PURCHASE_ATTRIBUTED, attributed("m1", f"G{i}"), source="t", subject="m1") for i in range(3)]
         failing = new_event(PURCHASE_ATTRIBUTED, attributed("m1", "BOOM"), source="t", subject="m1")
         invalid = Envelope(**{**good[0].model_dump(), "id": str(uuid.uuid4()), "data": {"member_id": "m1"}})
-        unknown = Envelope(**{**good[0].model_dump(), "id": str(uuid.uuid4()), "type": "crm.pos.something_new.v9"})
+        # A newer type of the topic's owner is skipped; a type owned by another service is forged.
+        newer = Envelope(**{**good[0].model_dump(), "id": str(uuid.uuid4()), "type": "crm.members.something_new.v9"})
+        forged = Envelope(**{**good[0].model_dump(), "id": str(uuid.uuid4()), "type": "crm.points.something_new.v9"})
         messages = [_record(good[0]), _record(invalid), (b"m1", b"\xff not json", [("ce_id", b"x")]), _record(failing),
-                    _record(unknown), _record(good[1]), _record(good[1]), _record(good[2])]
+                    _record(newer), _record(forged), _record(good[1]), _record(good[1]), _record(good[2])]
         await _produce(env.broker.bootstrap, settings.topic(Topics.MEMBERS), messages)
 
         consumer = EventConsumer(settings, sessions, {PURCHASE_ATTRIBUTED: fragile})
         async with background(consumer.run()):
-            dead = await read_topic(env.broker.bootstrap, settings.topic(Topics.DEAD_LETTER), 3, timeout=40)
+            dead = await read_topic(env.broker.bootstrap, settings.topic(Topics.DEAD_LETTER), 4, timeout=40)
 
             async def ledger() -> int:
                 async with sessions() as s:
@@ -180,11 +182,14 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_rest_is_appli
             await eventually(lambda: _equals(ledger(), 3), what="good events applied")
         await consumer.stop()
 
-    assert len(dead) == 3
+    assert len(dead) == 4
     errors = sorted(dict(r.headers)["dlq_error"].decode().split(":")[0] for r in dead)
-    assert errors == ["RuntimeError", "UnreadableEvent", "ValidationError"]
+    assert errors == ["RuntimeError", "UnknownEventType", "UnreadableEvent", "ValidationError"]
     boom = next(r for r in dead if dict(r.headers)["dlq_error"].startswith(b"RuntimeError"))
     headers = dict(boom.headers)
+    # The error's class and message only: no traceback, so no server paths or code leave the service.
+    assert headers["dlq_error"] == b"RuntimeError: handler failed on purpose"
+    assert not any(name == "dlq_trace" or b"Traceback" in value for name, value in boom.headers)
     assert headers["dlq_original_topic"].decode() == settings.topic(Topics.MEMBERS)
     assert headers["dlq_consumer_group"].decode() == settings.consumer_group
     assert from_kafka(boom.value, boom.headers).id == failing.id  # the original record, untouched

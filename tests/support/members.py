@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
-from shared.auth import Role
+from shared.auth import Role, TokenIssuer, ensure_dev_keypair
 from shared.events import contracts as c
 from shared.events.envelope import new_event, sale_event_id
 from shared.events.registry import PURCHASE_MADE, PURCHASE_REFUNDED
@@ -27,6 +27,13 @@ async def members(env: TestEnv, database_factory):
 
     async with service(create_app(env.settings(Settings, await database_factory("members")))) as client:
         yield client
+
+
+def till_credential(members, store: str) -> str:
+    """The bearer token of a till of `store`, which POS events carry (shared.events.credentials);
+    minted with the test's development key, the one the service verifies with."""
+    private, _ = ensure_dev_keypair(members.app.state.settings.data_dir / "keys")
+    return TokenIssuer(private).mint(f"till-{store}", Role.POS, store_id=store)
 
 
 def desk(env: TestEnv) -> dict[str, str]:
@@ -54,7 +61,8 @@ async def deliver_sale(members, *, card_no: str | None = None, phone: str | None
         store_id=store, pos_txn_id=txn, occurred_at=occurred_at or SALE_TIME, customer=customer,
         lines=lines, total=sum((ln.amount for ln in lines), Decimal("0.00")), payment="wechat",
     )
-    envelope = new_event(PURCHASE_MADE, sale, source="test/pos", event_id=event_id or sale_event_id(store, txn))
+    envelope = new_event(PURCHASE_MADE, sale, source="test/pos", event_id=event_id or sale_event_id(store, txn),
+                         credential=till_credential(members, store))
     consumer = members.app.state.consumer
     await consumer.apply_batch([consumer.delivery(envelope)])
     return txn
@@ -79,7 +87,8 @@ async def deliver_refund(members, *, txn: str, lines: list[dict], store: str = "
         amount=sum((ln.amount for ln in sale_lines), Decimal("0.00")),
     )
     envelope = new_event(PURCHASE_REFUNDED, refund, source="test/pos",
-                         event_id=event_id or sale_event_id(store, refund_id, "refund"))
+                         event_id=event_id or sale_event_id(store, refund_id, "refund"),
+                         credential=till_credential(members, store))
     consumer = members.app.state.consumer
     await consumer.apply_batch([consumer.delivery(envelope)])
     return refund_id

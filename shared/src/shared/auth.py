@@ -62,6 +62,23 @@ class TokenVerifier:
             member_id=claims.get("member_id"), token=token,
         )
 
+    def verify_at(self, token: str, when: datetime, leeway: timedelta = timedelta(0)) -> Principal:
+        """Like `verify`, but judges the validity window at `when` rather than now: an event
+        carries the token it was published with, and a backlog read hours later must still pass."""
+        claims = jwt.decode(
+            token, self._key, algorithms=[ALGORITHM], issuer=self.issuer, audience=self.audience,
+            options={"require": ["exp", "iat", "sub", "role"], "verify_exp": False, "verify_iat": False, "verify_nbf": False},
+        )
+        at, slack = when.timestamp(), leeway.total_seconds()
+        if claims["exp"] <= at - slack:
+            raise jwt.ExpiredSignatureError("token had expired at that time")
+        if claims.get("nbf", claims["iat"]) > at + slack:
+            raise jwt.ImmatureSignatureError("token was not yet valid at that time")
+        return Principal(
+            subject=claims["sub"], role=Role(claims["role"]), store_id=claims.get("store_id"),
+            member_id=claims.get("member_id"), token=token,
+        )
+
 
 class TokenIssuer:
     def __init__(self, private_key_pem: str, issuer: str = "crm-identity", audience: str = "crm") -> None:

@@ -9,11 +9,28 @@ events whose ids are already recorded, so they are skipped.
 If the batch transaction fails, the events are retried one at a time so that one poison message
 cannot hold back the rest; an event that still fails after `consumer_max_attempts` is forwarded to
 the dead-letter topic with the error attached, and the consumer moves on.
+
+Which events are accepted (`EventConsumer.delivery`), on a record read from topic T:
+
+- a type registered for T that this service handles: its payload is validated, its credential
+  checked (`EventSpec.credential`, POS sales and returns), then applied;
+- a type registered for T that this service does not handle: skipped (other consumers' types);
+- a type registered for another topic: dead-lettered. Only the owner's principal may write the
+  owner's topic (broker ACLs), so this is a forgery or a misrouted event, e.g. a
+  `complaint_resolved` with compensation points written to the POS topic by a till;
+- a type the registry does not know, on a topic written from outside (`EXTERNAL_TOPICS`, the POS
+  topic): dead-lettered, because a mistyped sale would otherwise be lost;
+- a type the registry does not know on an internal topic: skipped when it is in the namespace of
+  the topic's owner (`crm.members.*` on the members topic), because that is a newer version of the
+  owner (a `.v2`, or a new type) ahead of this consumer, and owners publish a new version next to
+  the old one until every consumer reads it; dead-lettered when it is outside that namespace.
+
+Dead letters carry the error's class and message, never a traceback (server paths and code do not
+leave the service); the traceback goes to the local log.
 """
 
 import asyncio
 import logging
-import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,10 +45,12 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.auth import TokenVerifier
 from shared.columns import UtcDateTime
 from shared.events.binding import UnreadableEvent, from_kafka
+from shared.events.credentials import InvalidCredential
 from shared.events.envelope import Envelope
-from shared.events.registry import REGISTRY, Topics
+from shared.events.registry import EXTERNAL_TOPICS, REGISTRY, Topics, namespace
 from shared.kafka import close_quietly, ensure_topics, make_consumer, make_producer
 from shared.metrics import EVENTS_APPLIED, EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE, EVENTS_SKIPPED
 from shared.retry import Backoff
@@ -57,8 +76,21 @@ class Delivery:
     payload: BaseModel
 
 
+class ForeignEvent(ValueError):
+    """An event type on a topic its owner does not publish to: forged or misrouted."""
+
+
+class UnknownEventType(ValueError):
+    """A type the registry does not know, where it cannot be a newer version of the topic's owner."""
+
+
 # Failures of the infrastructure rather than of the event: never a reason to dead-letter.
 TRANSIENT = (OperationalError, InterfaceError, OSError, TimeoutError)
+# Failures of the event itself, known before any handler runs: dead-lettered at once, no retries.
+REJECTED = (UnreadableEvent, ValidationError, ForeignEvent, UnknownEventType, InvalidCredential)
+# A dead letter's error header: enough to triage, bounded so a huge validation message cannot
+# bloat the record.
+DLQ_ERROR_MAX = 1000
 
 Handler = Callable[[UnitOfWork, Delivery], Awaitable[None]]
 # Applies a run of consecutive events of one type in one go (one account look-up, multi-row
@@ -92,6 +124,7 @@ class EventConsumer:
         self.topics = sorted({settings.topic(REGISTRY[t].topic) for t in handlers})
         self._consumer: AIOKafkaConsumer | None = None
         self._dlq: AIOKafkaProducer | None = None
+        self._verifier: TokenVerifier | None = None
         self.connected = False
         # Checked by the loop as well as cancelling it: a cancellation can be swallowed inside a
         # client library (asyncio.wait_for on Python 3.11), and the loop must still end.
@@ -155,7 +188,7 @@ class EventConsumer:
         for record in records:
             try:
                 delivery = self._parse(record)
-            except (UnreadableEvent, ValidationError) as exc:
+            except REJECTED as exc:
                 await self._dead_letter(record, exc)
                 continue
             if delivery is not None:
@@ -170,17 +203,46 @@ class EventConsumer:
                 await self._apply_one_with_retries(record, delivery)
 
     def _parse(self, record: ConsumerRecord) -> Delivery | None:
-        return self.delivery(from_kafka(record.value, record.headers))
+        # The record timestamp: when the event was written (CreateTime, which the relay sets to the
+        # event's time), the moment its credential is judged at.
+        published_at = datetime.fromtimestamp(record.timestamp / 1000, UTC) if record.timestamp and record.timestamp > 0 else None
+        return self.delivery(from_kafka(record.value, record.headers), topic=record.topic, published_at=published_at)
 
-    def delivery(self, envelope: Envelope) -> Delivery | None:
-        """The envelope with its payload validated, or None for a type this service ignores."""
+    def delivery(self, envelope: Envelope, *, topic: str | None = None, published_at: datetime | None = None) -> Delivery | None:
+        """The envelope with its payload validated and its credential checked, or None for a type
+        this service skips; raises one of REJECTED for an event to dead-letter (rules in the module
+        docstring). `topic` is the record's (prefixed) topic; without it, as when tests hand events
+        to the consumer directly, the type's own topic is assumed. `published_at` defaults to now."""
+        spec = REGISTRY.get(envelope.type)
+        if topic is None:
+            if spec is None:
+                raise UnknownEventType(f"unknown event type {envelope.type}")
+            topic = self.settings.topic(spec.topic)
+        if spec is None:
+            home = topic.removeprefix(self.settings.kafka_topic_prefix)
+            if home in EXTERNAL_TOPICS or namespace(envelope.type) not in REGISTRY.namespaces(home):
+                raise UnknownEventType(f"unknown event type {envelope.type} on {home}")
+            return self._skip(envelope, "newer than this consumer")
+        if self.settings.topic(spec.topic) != topic:
+            raise ForeignEvent(f"{envelope.type} is published on {spec.topic} only, not on {topic}")
         if envelope.type not in self.handlers:
-            # Types from other producers on the same topic, or from a newer version than ours.
-            EVENTS_SKIPPED.labels(self.settings.service_name).inc()
-            log.info("skipping event type %s (%s)", envelope.type, envelope.id)
-            return None
-        payload = REGISTRY[envelope.type].model.model_validate(envelope.data)
+            return self._skip(envelope, "handled by other consumers")
+        payload = spec.model.model_validate(envelope.data)
+        if spec.credential is not None:
+            spec.credential(self.verifier(), envelope, payload, published_at or datetime.now(UTC))
         return Delivery(envelope, payload)
+
+    def _skip(self, envelope: Envelope, why: str) -> None:
+        EVENTS_SKIPPED.labels(self.settings.service_name).inc()
+        log.info("skipping event type %s (%s): %s", envelope.type, envelope.id, why)
+        return None
+
+    def verifier(self) -> TokenVerifier:
+        """Built on first use: only consumers of credentialed types need the public key."""
+        if self._verifier is None:
+            s = self.settings
+            self._verifier = TokenVerifier(s.resolved_public_key(), s.jwt_issuer, s.jwt_audience)
+        return self._verifier
 
     async def apply_batch(self, deliveries: list[Delivery]) -> None:
         """Apply events exactly once in effect: dedupe and effects share one transaction."""
@@ -248,14 +310,15 @@ class EventConsumer:
 
     async def _dead_letter(self, record: ConsumerRecord, exc: BaseException) -> None:
         assert self._dlq is not None
-        headers = [*list(record.headers or ()), ("dlq_error", f"{type(exc).__name__}: {exc}"[:2000].encode()), ("dlq_trace", "".join(traceback.format_exception(exc))[-4000:].encode()), ("dlq_consumer_group", self.settings.consumer_group.encode()), ("dlq_original_topic", record.topic.encode()), ("dlq_original_partition", str(record.partition).encode()), ("dlq_original_offset", str(record.offset).encode()), ("dlq_failed_at", datetime.now(UTC).isoformat().encode())]
+        headers = [*list(record.headers or ()), ("dlq_error", f"{type(exc).__name__}: {exc}"[:DLQ_ERROR_MAX].encode()), ("dlq_consumer_group", self.settings.consumer_group.encode()), ("dlq_original_topic", record.topic.encode()), ("dlq_original_partition", str(record.partition).encode()), ("dlq_original_offset", str(record.offset).encode()), ("dlq_failed_at", datetime.now(UTC).isoformat().encode())]
         # Awaited to the broker's ack: the offset of the poison record is committed only after
         # the dead letter is safely stored.
         await self._dlq.send_and_wait(
             self.settings.topic(Topics.DEAD_LETTER), value=record.value, key=record.key, headers=headers
         )
         EVENTS_DEAD_LETTERED.labels(self.settings.service_name).inc()
-        log.error("event at %s[%d]@%d dead-lettered: %s", record.topic, record.partition, record.offset, exc)
+        # The traceback stays here, in the service's own log, never in the dead letter.
+        log.error("event at %s[%d]@%d dead-lettered: %s", record.topic, record.partition, record.offset, exc, exc_info=exc)
 
     async def lag(self) -> dict[str, int]:
         """Records between our position and the log end, summed per topic (for /health and metrics)."""

@@ -2,10 +2,12 @@
 
 import asyncio
 import logging
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
 
 from shared.settings import ServiceSettings
 
@@ -19,11 +21,29 @@ DEFAULT_PARTITIONS = 4
 CLOSE_TIMEOUT_S = 5.0
 
 
+def client_kwargs(settings: ServiceSettings) -> dict[str, Any]:
+    """Connection and authentication arguments common to every aiokafka client (producer,
+    consumer, admin): the one place the broker's address, TLS and SASL settings are applied."""
+    kwargs: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap,
+        "security_protocol": settings.kafka_security_protocol,
+    }
+    if settings.kafka_security_protocol in {"SSL", "SASL_SSL"}:
+        kwargs["ssl_context"] = create_ssl_context(
+            cafile=settings.kafka_ssl_cafile, certfile=settings.kafka_ssl_certfile, keyfile=settings.kafka_ssl_keyfile
+        )
+    if settings.kafka_security_protocol.startswith("SASL_"):
+        kwargs["sasl_mechanism"] = settings.kafka_sasl_mechanism
+        kwargs["sasl_plain_username"] = settings.kafka_sasl_username
+        kwargs["sasl_plain_password"] = settings.kafka_sasl_password.get_secret_value()
+    return kwargs
+
+
 def make_producer(settings: ServiceSettings) -> AIOKafkaProducer:
     # acks=all; no idempotent producer because Tansu does not implement InitProducerId. A retried
     # batch may therefore land twice, which the consumers' dedupe-by-event-id absorbs.
     return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap,
+        **client_kwargs(settings),
         client_id=f"{settings.service_name}-producer",
         acks="all",
         linger_ms=5,
@@ -34,7 +54,7 @@ def make_producer(settings: ServiceSettings) -> AIOKafkaProducer:
 def make_consumer(settings: ServiceSettings, topics: list[str], group_id: str | None = None) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
         *topics,
-        bootstrap_servers=settings.kafka_bootstrap,
+        **client_kwargs(settings),
         client_id=f"{settings.service_name}-consumer",
         group_id=group_id or settings.consumer_group,
         enable_auto_commit=False,  # offsets are committed only after the database commit
@@ -60,7 +80,7 @@ async def close_quietly(client: AIOKafkaProducer | AIOKafkaConsumer | None) -> N
 
 async def ensure_topics(settings: ServiceSettings, topics: set[str], partitions: int = DEFAULT_PARTITIONS) -> None:
     """Create missing topics; a no-op for ones that exist. Safe to call from every service."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=10_000)
+    admin = AIOKafkaAdminClient(**client_kwargs(settings), request_timeout_ms=10_000)
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -199,9 +199,15 @@ class OutboxRelay:
         assert self._producer is not None
         futures = []
         for row in rows:
-            value, headers = to_kafka(Envelope.model_validate_json(row.envelope))
+            envelope = Envelope.model_validate_json(row.envelope)
+            value, headers = to_kafka(envelope)
+            # The record's timestamp is the event's time, not the (possibly much later) moment the
+            # relay got it out: consumers judge a till's credential at this time.
             futures.append(
-                await self._producer.send(self.settings.topic(row.topic), value=value, key=row.key.encode(), headers=headers)
+                await self._producer.send(
+                    self.settings.topic(row.topic), value=value, key=row.key.encode(), headers=headers,
+                    timestamp_ms=int(envelope.time.timestamp() * 1000),
+                )
             )
         results = await asyncio.gather(*futures, return_exceptions=True)
         now = datetime.now(UTC)

@@ -9,12 +9,14 @@ misconfigured production pod fails at boot instead of running with a guessable k
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDERS = {"", "changeme", "change-me", "changethis", "secret", "dev", "development"}
 
 Environment = Literal["development", "test", "production"]
+KafkaSecurityProtocol = Literal["PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL"]
+KafkaSaslMechanism = Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
 
 
 class ServiceSettings(BaseSettings):
@@ -36,6 +38,18 @@ class ServiceSettings(BaseSettings):
     kafka_replication_factor: int = 1
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000
+    # How the clients authenticate to the broker; shared.kafka.client_kwargs applies these to every
+    # producer, consumer and admin client. Broker ACLs are granted per SASL user, so production
+    # refuses PLAINTEXT (an anonymous client the ACLs cannot tell apart from any other).
+    kafka_security_protocol: KafkaSecurityProtocol = "PLAINTEXT"
+    kafka_sasl_mechanism: KafkaSaslMechanism = "SCRAM-SHA-512"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr = SecretStr("")
+    # CA bundle that signed the brokers' certificates (SSL, SASL_SSL); the system store if unset.
+    kafka_ssl_cafile: Path | None = None
+    # A client certificate and its key, for brokers that authenticate clients by mTLS.
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
     # Whether this process consumes events; off for replicas that only serve the API (and for
     # API tests, which hand events to the consumer's apply path themselves).
     consume_events: bool = True
@@ -99,6 +113,21 @@ class ServiceSettings(BaseSettings):
         return self.identity_pepper or "development-only-identity-pepper"
 
     @model_validator(mode="after")
+    def _kafka_credentials_complete(self) -> "ServiceSettings":
+        # In every environment: a SASL client without credentials fails only at its first connect,
+        # deep in a reconnect loop; say so at start-up instead.
+        problems = []
+        if self.kafka_security_protocol.startswith("SASL_") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password.get_secret_value()
+        ):
+            problems.append(f"CRM_KAFKA_SASL_USERNAME and CRM_KAFKA_SASL_PASSWORD are required with {self.kafka_security_protocol}")
+        if (self.kafka_ssl_certfile is None) != (self.kafka_ssl_keyfile is None):
+            problems.append("CRM_KAFKA_SSL_CERTFILE and CRM_KAFKA_SSL_KEYFILE go together")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> "ServiceSettings":
         if self.environment != "production":
             return self
@@ -109,6 +138,10 @@ class ServiceSettings(BaseSettings):
             problems.append("CRM_JWT_PUBLIC_KEY must hold the token verification key")
         if self.identity_pepper.strip().lower() in PLACEHOLDERS or len(self.identity_pepper) < 16:
             problems.append("CRM_IDENTITY_PEPPER must be a secret of at least 16 characters")
+        if self.kafka_security_protocol == "PLAINTEXT":
+            problems.append("CRM_KAFKA_SECURITY_PROTOCOL must authenticate (SASL_SSL, SASL_PLAINTEXT or SSL), not PLAINTEXT")
+        if self.kafka_sasl_password.get_secret_value().strip().lower() in PLACEHOLDERS - {""}:
+            problems.append("CRM_KAFKA_SASL_PASSWORD must not be a placeholder")
         if problems:
             raise ValueError("; ".join(problems))
         return self

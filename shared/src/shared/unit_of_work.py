@@ -45,7 +45,8 @@ class UnitOfWork:
             await self.session.close()
 
     def emit(
-        self, type_: str, data: BaseModel, *, key: str, subject: str | None = None, event_id: str | None = None
+        self, type_: str, data: BaseModel, *, key: str, subject: str | None = None, event_id: str | None = None,
+        credential: str | None = None,
     ) -> Envelope:
         envelope = new_event(
             type_,
@@ -54,6 +55,7 @@ class UnitOfWork:
             subject=subject,
             event_id=event_id,
             correlation_id=self.correlation_id or correlation_id.get(),
+            credential=credential,
         )
         add_to_outbox(self.session, envelope, key)
         self.emitted = True

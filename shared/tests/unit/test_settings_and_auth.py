@@ -22,6 +22,7 @@ def test_production_accepts_real_secrets() -> None:
     settings = ServiceSettings(
         environment="production", database_url="postgresql+asyncpg://crm@db/points",
         jwt_public_key=public, identity_pepper="a-long-random-pepper-value",
+        kafka_security_protocol="SASL_SSL", kafka_sasl_username="points", kafka_sasl_password="a-scram-password",
     )
     assert not settings.is_development
 

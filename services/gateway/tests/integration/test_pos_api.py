@@ -189,3 +189,17 @@ async def test_refund_retry_is_idempotent_and_reuse_is_a_conflict(gateway, env: 
     assert again.json() == {"event_id": first.json()["event_id"], "duplicate": True}
     reused = {**refund, "lines": [line(qty="2")], "amount": "79.80"}
     assert (await gateway.post("/pos/v1/refunds", json=reused, headers=pos(env))).status_code == 409
+
+
+async def test_sales_and_returns_carry_the_tills_credential_to_members(gateway, env: TestEnv) -> None:
+    """Members checks the till behind every POS event (shared.events.credentials): the gateway
+    forwards the token the till authenticated with."""
+    headers = pos(env)
+    token = headers["Authorization"].removeprefix("Bearer ")
+    sale = sale_body(lines=[line(qty="2")])
+    assert (await gateway.post("/pos/v1/purchases", json=sale, headers=headers)).status_code == 202
+    refund = refund_body(sale, lines=[line(qty="1")])
+    assert (await gateway.post("/pos/v1/refunds", json=refund, headers=headers)).status_code == 202
+    for row in await outbox_rows(gateway):
+        _, kafka_headers = to_kafka(Envelope.model_validate_json(row.envelope))
+        assert dict(kafka_headers)["ce_crmcredential"] == token.encode(), row.event_type

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from shared.events.envelope import Envelope
 
 STRUCTURED = "application/cloudevents+json"
-_ATTRS = ("specversion", "id", "source", "type", "time", "subject", "correlationid")
+_ATTRS = ("specversion", "id", "source", "type", "time", "subject", "correlationid", "crmcredential")
 
 Headers = list[tuple[str, bytes]]
 

@@ -4,7 +4,8 @@
 globally unique (UUIDs, or a UUIDv5 of the POS transaction for sales, see `sale_event_id`).
 `subject` is the member id when one is known, so log lines and dead letters name the customer
 without carrying personal data. `correlationid` is an extension attribute that follows a request
-through every hop.
+through every hop. `crmcredential` is an extension attribute holding the bearer token of the till
+that made a sale or return (see `shared.events.credentials`); other events leave it out.
 """
 
 import uuid
@@ -27,6 +28,8 @@ class Envelope(BaseModel):
     subject: str | None = None
     datacontenttype: str = "application/json"
     correlationid: str | None = None
+    # A bearer token: kept out of reprs so it never lands in a log line or an error message.
+    crmcredential: str | None = Field(default=None, max_length=4096, repr=False)
     data: dict[str, Any]
 
 
@@ -38,6 +41,7 @@ def new_event(
     subject: str | None = None,
     event_id: str | None = None,
     correlation_id: str | None = None,
+    credential: str | None = None,
 ) -> Envelope:
     return Envelope(
         id=event_id or str(uuid.uuid4()),
@@ -46,6 +50,7 @@ def new_event(
         time=datetime.now(UTC),
         subject=subject,
         correlationid=correlation_id,
+        crmcredential=credential,
         data=data.model_dump(mode="json"),
     )
 

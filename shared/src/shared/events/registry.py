@@ -1,7 +1,10 @@
 """The explicit map from versioned event type to topic and payload model.
 
-Consumers route on `type` strings found here, never on class names; a type that is not here is
-logged and skipped (a newer producer may be ahead of this consumer).
+Consumers route on `type` strings found here, never on class names. The registry also says who may
+publish a type: only its owner, on its owner's topic (`EventSpec.topic`, which broker ACLs reserve
+to the owner's principal), and for POS sales and returns only with a till's credential
+(`EventSpec.credential`). What consumers do with a type that is not here is described in
+`shared.consumer`.
 """
 
 from dataclasses import dataclass
@@ -9,6 +12,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from shared.events import contracts as c
+from shared.events.credentials import CredentialCheck, till_of_the_store
 
 
 class Topics:
@@ -19,11 +23,23 @@ class Topics:
     DEAD_LETTER = "crm.dead-letter"
 
 
+# Topics written by systems outside the platform (POS vendors' tills). A type the registry does not
+# know there is a mistake that would lose a sale, never a newer version of one of our services.
+EXTERNAL_TOPICS = frozenset({Topics.POS_PURCHASES})
+
+
+def namespace(type_: str) -> str:
+    """The owner part of a type string: `crm.members` for `crm.members.tier_changed.v1`."""
+    return ".".join(type_.split(".")[:2])
+
+
 @dataclass(frozen=True)
 class EventSpec:
     type: str
     topic: str
     model: type[BaseModel]
+    # Checked by the consumer before any handler sees the event; None: the topic ACL suffices.
+    credential: CredentialCheck | None = None
 
 
 class EventRegistry:
@@ -41,6 +57,10 @@ class EventRegistry:
 
     def topics(self) -> set[str]:
         return {spec.topic for spec in self._by_type.values()}
+
+    def namespaces(self, topic: str) -> set[str]:
+        """The owners whose types travel on `topic`."""
+        return {namespace(spec.type) for spec in self._by_type.values() if spec.topic == topic}
 
 
 PURCHASE_MADE = "crm.pos.purchase_made.v1"
@@ -65,8 +85,8 @@ COMPLAINT_RESOLVED = "crm.feedback.complaint_resolved.v1"
 
 REGISTRY = EventRegistry(
     [
-        EventSpec(PURCHASE_MADE, Topics.POS_PURCHASES, c.PurchaseMadeV1),
-        EventSpec(PURCHASE_REFUNDED, Topics.POS_PURCHASES, c.PurchaseRefundedV1),
+        EventSpec(PURCHASE_MADE, Topics.POS_PURCHASES, c.PurchaseMadeV1, credential=till_of_the_store),
+        EventSpec(PURCHASE_REFUNDED, Topics.POS_PURCHASES, c.PurchaseRefundedV1, credential=till_of_the_store),
         EventSpec(MEMBER_REGISTERED, Topics.MEMBERS, c.MemberRegisteredV1),
         EventSpec(PURCHASE_ATTRIBUTED, Topics.MEMBERS, c.PurchaseAttributedV1),
         EventSpec(RETURN_ATTRIBUTED, Topics.MEMBERS, c.ReturnAttributedV1),

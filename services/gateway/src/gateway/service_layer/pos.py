@@ -44,8 +44,10 @@ async def _earlier(uow: UnitOfWork, id_column, store_id: str, txn_id: str, diges
     return row.event_id
 
 
-async def accept_purchase(uow: UnitOfWork, body: PosPurchaseIn, pepper: str) -> tuple[str, bool]:
-    """Returns the sale's event id and whether this request was a retry of an accepted sale."""
+async def accept_purchase(uow: UnitOfWork, body: PosPurchaseIn, pepper: str, credential: str) -> tuple[str, bool]:
+    """Returns the sale's event id and whether this request was a retry of an accepted sale.
+    `credential` is the till's bearer token: it travels with the event, so that members can check
+    that a till of this store made the sale (shared.events.credentials)."""
     await _check_store(uow, body.store_id)
     digest = payload_digest(body)
     earlier = await _earlier(uow, PosSaleRow.pos_txn_id, body.store_id, body.pos_txn_id, digest)
@@ -74,11 +76,12 @@ async def accept_purchase(uow: UnitOfWork, body: PosPurchaseIn, pepper: str) -> 
         ),
         key=customer.key if customer else f"store:{body.store_id}",
         event_id=event_id,
+        credential=credential,
     )
     return event_id, False
 
 
-async def accept_refund(uow: UnitOfWork, body: PosRefundIn) -> tuple[str, bool]:
+async def accept_refund(uow: UnitOfWork, body: PosRefundIn, credential: str) -> tuple[str, bool]:
     await _check_store(uow, body.store_id)
     digest = payload_digest(body)
     earlier = await _earlier(uow, PosRefundRow.refund_id, body.store_id, body.refund_id, digest)
@@ -119,5 +122,6 @@ async def accept_refund(uow: UnitOfWork, body: PosRefundIn) -> tuple[str, bool]:
         # Same key as the sale, so the return is never read before the sale it reverses.
         key=customer.key if customer else f"store:{body.store_id}",
         event_id=event_id,
+        credential=credential,
     )
     return event_id, False

@@ -40,11 +40,12 @@ async def _accept(request: Request, response: Response, accept, *args) -> PosAcc
 async def post_purchase(body: PosPurchaseIn, grant: PosDep, request: Request, response: Response) -> PosAccepted:
     """Record a sale. Retrying the same `(store_id, pos_txn_id)` with the same content is safe."""
     grant.ensure_store(body.store_id)
-    return await _accept(request, response, accept_purchase, body, request.app.state.settings.resolved_pepper())
+    settings = request.app.state.settings
+    return await _accept(request, response, accept_purchase, body, settings.resolved_pepper(), grant.principal.token)
 
 
 @router.post("/refunds", status_code=status.HTTP_202_ACCEPTED, responses={409: {"description": "id reused for another return"}})
 async def post_refund(body: PosRefundIn, grant: PosDep, request: Request, response: Response) -> PosAccepted:
     """Record a return against an accepted sale; never more than what is left of the sale."""
     grant.ensure_store(body.store_id)
-    return await _accept(request, response, accept_refund, body)
+    return await _accept(request, response, accept_refund, body, grant.principal.token)

@@ -1,0 +1,69 @@
+#!/bin/bash
+# One-shot set-up of the compose broker, run by `kafka-init` as the admin: topics, one SCRAM user
+# per service and one for a POS vendor, and the ACLs that let each write only its own topic.
+# Idempotent: users are (re)set, topics and ACLs that exist are left as they are.
+# tests/deploy/test_manifests.py reads the `user`, `topic` and `allow` lines below.
+set -euo pipefail
+BOOTSTRAP=kafka:9092
+CONFIG=/tmp/admin.properties
+cat > "$CONFIG" <<PROPS
+security.protocol=SASL_PLAINTEXT
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="${KAFKA_ADMIN_PASSWORD:?}";
+PROPS
+
+user() {  # user <name> <password>
+  /opt/kafka/bin/kafka-configs.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CONFIG" --alter \
+    --entity-type users --entity-name "$1" --add-config "SCRAM-SHA-512=[iterations=8192,password=$2]"
+}
+
+topic() {  # topic <name> <partitions>
+  /opt/kafka/bin/kafka-topics.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CONFIG" --create \
+    --if-not-exists --topic "$1" --partitions "$2" --replication-factor 1
+}
+
+allow() {  # allow <user> <operation> topic|group <name>
+  /opt/kafka/bin/kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CONFIG" --add \
+    --allow-principal "User:$1" --operation "$2" "--$3" "$4"
+}
+
+# Created here, so no service needs the right to create topics (4 partitions, shared.kafka).
+topic crm.pos.purchases 4
+topic crm.members.events 4
+topic crm.points.events 4
+topic crm.feedback.events 4
+topic crm.dead-letter 4
+topic crm.relay-heartbeat 1
+
+user gateway "${KAFKA_GATEWAY_PASSWORD:?}"
+user members "${KAFKA_MEMBERS_PASSWORD:?}"
+user points "${KAFKA_POINTS_PASSWORD:?}"
+user feedback "${KAFKA_FEEDBACK_PASSWORD:?}"
+user campaigns "${KAFKA_CAMPAIGNS_PASSWORD:?}"
+user pos-vendor "${KAFKA_POS_VENDOR_PASSWORD:?}"
+
+# Every service: see the topics (provisioning lists them), write dead letters and relay heartbeats.
+for service in gateway members points feedback campaigns; do
+  /opt/kafka/bin/kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CONFIG" --add \
+    --allow-principal "User:$service" --operation Describe --topic crm. --resource-pattern-type prefixed
+  allow "$service" Write topic crm.dead-letter
+  allow "$service" Write topic crm.relay-heartbeat
+done
+
+# Each service writes only the topic it owns and reads what it consumes (docs/architecture.md).
+allow gateway Write topic crm.pos.purchases
+allow members Write topic crm.members.events
+allow members Read topic crm.pos.purchases
+allow members Read topic crm.feedback.events
+allow members Read group members
+allow points Write topic crm.points.events
+allow points Read topic crm.members.events
+allow points Read topic crm.feedback.events
+allow points Read group points
+allow feedback Write topic crm.feedback.events
+allow feedback Read topic crm.members.events
+allow feedback Read group feedback
+
+# A POS vendor publishing sales directly: the POS topic, nothing else (docs/events.md).
+allow pos-vendor Describe topic crm.pos.purchases
+allow pos-vendor Write topic crm.pos.purchases

@@ -1,0 +1,196 @@
+"""Which events a consumer accepts: a type only from its owner's topic, unknown types by the
+topic's rules, POS sales and returns only with a valid credential of a till of their store."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import jwt
+import pytest
+
+from shared.auth import Role, TokenIssuer, TokenVerifier, generate_keypair
+from shared.consumer import EventConsumer, ForeignEvent, UnknownEventType
+from shared.events import contracts as c
+from shared.events.binding import from_kafka, to_kafka
+from shared.events.credentials import InvalidCredential
+from shared.events.envelope import Envelope, new_event
+from shared.events.registry import (
+    COMPLAINT_RESOLVED,
+    MEMBER_ERASED,
+    MEMBER_REGISTERED,
+    PURCHASE_MADE,
+    PURCHASE_REFUNDED,
+    Topics,
+)
+from shared.settings import ServiceSettings
+
+PRIVATE, PUBLIC = generate_keypair()
+ISSUER = TokenIssuer(PRIVATE)
+PREFIX = "t1."
+NOW = datetime.now(UTC)
+
+
+async def _noop(uow, delivery) -> None:
+    raise AssertionError("never applied here")
+
+
+def consumer(*types: str) -> EventConsumer:
+    settings = ServiceSettings(service_name="test", kafka_topic_prefix=PREFIX, jwt_public_key=PUBLIC)
+    return EventConsumer(settings, sessions=None, handlers={t: _noop for t in types})  # type: ignore[arg-type]
+
+
+def sale(store: str = "S001") -> c.PurchaseMadeV1:
+    return c.PurchaseMadeV1(
+        store_id=store, pos_txn_id="T1", occurred_at=datetime(2026, 11, 23, 2, 15, tzinfo=UTC), customer=None,
+        lines=[c.SaleLine(sku="1", qty=Decimal(1), unit_price=Decimal("9.90"), amount=Decimal("9.90"))],
+        total=Decimal("9.90"), payment="cash",
+    )
+
+
+def resolved() -> c.ComplaintResolvedV1:
+    return c.ComplaintResolvedV1.model_validate(
+        {"complaint_id": "C1", "member_id": "m1", "store_id": "S001", "category": "price", "severity": "high",
+         "resolved_at": NOW.isoformat(), "compensation_points": 5000}
+    )
+
+
+def till(store: str = "S001", *, role: Role = Role.POS, issued: datetime | None = None, ttl: timedelta = timedelta(hours=12)) -> str:
+    claims = {"store_id": store} if store else {}
+    token = ISSUER.mint("till-1", role, ttl=ttl, **claims)
+    if issued is None:
+        return token
+    # Re-signed with a chosen issue time, as a token minted back then would be.
+    payload = jwt.decode(token, options={"verify_signature": False})
+    payload.update(iat=int(issued.timestamp()), exp=int((issued + ttl).timestamp()))
+    return jwt.encode(payload, ISSUER._key, algorithm="EdDSA")
+
+
+# --- finding: a type only from the topic its owner publishes to ---------------------------------
+
+@pytest.mark.parametrize(
+    ("type_", "payload", "topic"),
+    [
+        (COMPLAINT_RESOLVED, resolved(), Topics.POS_PURCHASES),  # a till forging compensation points
+        (COMPLAINT_RESOLVED, resolved(), Topics.MEMBERS),
+        (MEMBER_ERASED, c.MemberErasedV1.model_validate({"member_id": "m1", "erased_at": NOW.isoformat()}), Topics.FEEDBACK),
+    ],
+)
+def test_an_event_type_read_from_another_topic_than_its_owners_is_rejected(type_, payload, topic) -> None:
+    points = consumer(COMPLAINT_RESOLVED, MEMBER_ERASED, PURCHASE_MADE)
+    with pytest.raises(ForeignEvent, match="published on"):
+        points.delivery(new_event(type_, payload, source="forger"), topic=PREFIX + topic)
+
+
+def test_a_type_on_its_owners_topic_is_accepted_with_the_prefix() -> None:
+    points = consumer(COMPLAINT_RESOLVED)
+    delivery = points.delivery(new_event(COMPLAINT_RESOLVED, resolved(), source="crm/feedback"), topic=PREFIX + Topics.FEEDBACK)
+    assert delivery is not None and delivery.payload.compensation_points == 5000
+    # Unprefixed, the same topic name belongs to another deployment sharing the broker.
+    with pytest.raises(ForeignEvent):
+        points.delivery(new_event(COMPLAINT_RESOLVED, resolved(), source="x"), topic=Topics.FEEDBACK)
+
+
+def test_a_foreign_type_is_rejected_even_when_this_consumer_does_not_handle_it() -> None:
+    # Points reads the feedback topic; a member_erased there is a forgery whoever handles it.
+    erased = c.MemberErasedV1.model_validate({"member_id": "m1", "erased_at": NOW.isoformat()})
+    with pytest.raises(ForeignEvent):
+        consumer(COMPLAINT_RESOLVED).delivery(new_event(MEMBER_ERASED, erased, source="x"), topic=PREFIX + Topics.FEEDBACK)
+
+
+# --- finding: unknown types --------------------------------------------------------------------
+
+def _typed(type_: str) -> Envelope:
+    return new_event(MEMBER_REGISTERED, c.MemberRegisteredV1.model_validate(
+        {"member_id": "m1", "card_no": "8800000000001", "channel": "retail", "registered_at": NOW.isoformat()}
+    ), source="x").model_copy(update={"type": type_})
+
+
+def test_an_unknown_type_on_the_pos_topic_is_rejected_not_skipped() -> None:
+    members = consumer(PURCHASE_MADE, PURCHASE_REFUNDED)
+    with pytest.raises(UnknownEventType, match=r"crm\.pos\.purchase_mde\.v1"):
+        members.delivery(_typed("crm.pos.purchase_mde.v1"), topic=PREFIX + Topics.POS_PURCHASES)
+    with pytest.raises(UnknownEventType):  # a newer version from outside is no exception there
+        members.delivery(_typed("crm.pos.purchase_made.v2"), topic=PREFIX + Topics.POS_PURCHASES)
+
+
+def test_a_newer_type_of_the_topics_owner_is_skipped_and_a_stranger_rejected() -> None:
+    points = consumer(MEMBER_REGISTERED)
+    assert points.delivery(_typed("crm.members.member_registered.v2"), topic=PREFIX + Topics.MEMBERS) is None
+    with pytest.raises(UnknownEventType):
+        points.delivery(_typed("crm.feedback.member_registered.v1"), topic=PREFIX + Topics.MEMBERS)
+
+
+def test_a_known_type_of_the_topic_that_this_service_does_not_handle_is_skipped() -> None:
+    assert consumer(MEMBER_ERASED).delivery(_typed(MEMBER_REGISTERED), topic=PREFIX + Topics.MEMBERS) is None
+
+
+# --- finding: POS events carry a till's credential ---------------------------------------------
+
+def _pos(credential: str | None, store: str = "S001") -> Envelope:
+    return new_event(PURCHASE_MADE, sale(store), source="pos/vendor-a/S001", credential=credential)
+
+
+def _deliver(envelope: Envelope, published_at: datetime = NOW):
+    # Through the Kafka binding, as a record would come in.
+    value, headers = to_kafka(envelope)
+    return consumer(PURCHASE_MADE).delivery(from_kafka(value, headers), topic=PREFIX + Topics.POS_PURCHASES, published_at=published_at)
+
+
+def test_a_sale_with_its_stores_till_credential_is_accepted() -> None:
+    assert _deliver(_pos(till("S001"))).payload.store_id == "S001"
+
+
+@pytest.mark.parametrize(
+    ("credential", "message"),
+    [
+        (None, "no till credential"),
+        (till("S002"), "store S002 cannot publish for store S001"),
+        (till(""), "store None cannot publish"),
+        (till(role=Role.ADMIN), "role admin, not of a till"),
+        (TokenIssuer(generate_keypair()[0]).mint("till-1", Role.POS, store_id="S001"), "Signature verification failed"),
+        ("not-a-jwt", "till credential rejected"),
+    ],
+)
+def test_a_sale_without_a_valid_credential_of_its_store_is_rejected(credential, message) -> None:
+    with pytest.raises(InvalidCredential, match=message):
+        _deliver(_pos(credential))
+
+
+def test_a_return_needs_the_credential_too() -> None:
+    refund = c.PurchaseRefundedV1(
+        store_id="S001", refund_id="R1", pos_txn_id="T1", occurred_at=NOW, customer=None,
+        lines=sale().lines, amount=Decimal("9.90"),
+    )
+    with pytest.raises(InvalidCredential):
+        consumer(PURCHASE_REFUNDED).delivery(new_event(PURCHASE_REFUNDED, refund, source="x"), topic=PREFIX + Topics.POS_PURCHASES)
+
+
+def test_the_credential_is_judged_at_the_time_the_record_was_published() -> None:
+    issued = NOW - timedelta(hours=15)
+    token = till("S001", issued=issued, ttl=timedelta(hours=12))  # expired three hours ago
+    # A backlog read now: published while the token was valid, accepted.
+    assert _deliver(_pos(token), published_at=issued + timedelta(hours=11)) is not None
+    with pytest.raises(InvalidCredential, match="expired"):
+        _deliver(_pos(token), published_at=issued + timedelta(hours=13))
+    with pytest.raises(InvalidCredential, match="not yet valid"):
+        _deliver(_pos(token), published_at=issued - timedelta(hours=1))
+
+
+def test_small_clock_skew_is_tolerated() -> None:
+    token = till("S001", issued=NOW, ttl=timedelta(hours=1))
+    assert _deliver(_pos(token), published_at=NOW - timedelta(seconds=30)) is not None
+
+
+def test_verify_at_keeps_the_signature_audience_and_issued_at_checks() -> None:
+    verifier = TokenVerifier(PUBLIC, "crm-identity", "crm")
+    other = TokenIssuer(PRIVATE, audience="elsewhere").mint("till-1", Role.POS, store_id="S001")
+    with pytest.raises(jwt.InvalidAudienceError):
+        verifier.verify_at(other, NOW)
+    no_iat = jwt.encode({"sub": "x", "role": "pos", "iss": "crm-identity", "aud": "crm", "exp": NOW + timedelta(hours=1)},
+                        ISSUER._key, algorithm="EdDSA")
+    with pytest.raises(jwt.MissingRequiredClaimError):
+        verifier.verify_at(no_iat, NOW)
+
+
+def test_the_credential_never_shows_in_the_envelopes_repr() -> None:
+    token = till("S001")
+    assert token not in repr(_pos(token))
