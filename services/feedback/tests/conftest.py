@@ -14,7 +14,13 @@ from feedback.main import create_app
 from shared.auth import Role
 from shared.events import contracts as c
 from shared.events.envelope import Envelope, new_event
-from shared.events.registry import ACCOUNT_MANAGER_ASSIGNED, TIER_CHANGED
+from shared.events.registry import (
+    ACCOUNT_MANAGER_ASSIGNED,
+    MEMBER_ATTRIBUTES,
+    MEMBER_ERASED,
+    MEMBER_REGISTERED,
+    TIER_CHANGED,
+)
 from shared.outbox import OutboxRecord
 from tests.support.platform import TestEnv, service
 
@@ -88,6 +94,26 @@ class Feedback:
                 member_id=member_id, manager_id=manager_id, store_id="S001", reason="new_vip", assigned_at=now),
                 source="crm/members", subject=member_id),
         )
+
+    async def register(self, member_id: str, home_store_id: str | None, manager_id: str | None = None) -> None:
+        """Makes a member known to feedback as members' events do: registered at a home store and,
+        given a manager, a VIP assigned to them."""
+        await self.apply(new_event(MEMBER_REGISTERED, c.MemberRegisteredV1(
+            member_id=member_id, card_no=f"card-{member_id}", channel="retail", home_store_id=home_store_id,
+            registered_at=self.clock()), source="crm/members", subject=member_id))
+        if manager_id:
+            await self.make_vip(member_id, manager_id)
+
+    async def attributes(self, member_id: str, home_store_id: str | None) -> None:
+        """The daily analytics' view of a member, as members publishes it."""
+        await self.apply(new_event(MEMBER_ATTRIBUTES, c.MemberAttributesV1(
+            member_id=member_id, as_of=self.clock(), window_days=365, tier="member", channel="retail",
+            home_store_id=home_store_id, recency=3, frequency=3, monetary=3, value_class="ordinary",
+            churn_risk="low", window_spend="100.00"), source="crm/members", subject=member_id))
+
+    async def erase(self, member_id: str) -> None:
+        await self.apply(new_event(MEMBER_ERASED, c.MemberErasedV1(member_id=member_id, erased_at=self.clock()),
+                                   source="crm/members", subject=member_id))
 
     async def outbox(self, event_type: str) -> list[dict]:
         async with self.app.state.sessions() as s:

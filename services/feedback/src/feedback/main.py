@@ -6,6 +6,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
+from feedback.adapters.profiles import member_facts
 from feedback.api.routes import comment_book, complaints, surveys
 from feedback.config import Settings, get_settings
 from feedback.consumers import handlers
@@ -37,6 +38,8 @@ def create_app(settings: Settings | None = None, clock: Clock = _now) -> FastAPI
             handlers=handlers(settings, lambda: app.state.clock()),
             jobs=[escalation_job(settings.escalation_every_s)],
             migrations=Path(__file__).parent / "migrations",
+            # Every `{member_id}` route, and a member token's own erasure, are checked against these.
+            member_facts=member_facts,
         ),
     )
     app.state.clock = clock

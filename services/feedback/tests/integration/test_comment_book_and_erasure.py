@@ -43,15 +43,18 @@ async def test_an_entry_links_to_a_complaint_of_the_same_store(fb) -> None:
 
 
 async def test_erasure_purges_the_members_free_text_but_keeps_the_counts(fb) -> None:
+    await fb.register("m-gone", "S001")  # the desk names them in its store's comment book
     complaint = await fb.file(member_id="m-gone", description="我叫张三，住在阳光花园3幢")
     await fb.ok(complaint["id"], "acknowledge")
-    resolved = await fb.ok(complaint["id"], "resolve", note="已联系张三")
+    await fb.ok(complaint["id"], "resolve", note="已联系张三")
+    [invitation] = (await fb.client.get("/v1/surveys/invitations", headers=fb.member("m-gone"))).json()
     await fb.ok(complaint["id"], "reopen", headers=fb.member("m-gone"), reason="张三仍不满意")
     await fb.ok(complaint["id"], "resolve", note="ok")
     await fb.ok(complaint["id"], "rating", headers=fb.member("m-gone"), score=2, comment="张三觉得太慢")
-    token = resolved["survey_link"].rsplit("/", 1)[1]
+    token = invitation["link"].rsplit("/", 1)[1]
     ratings = {"product_quality": 1, "service": 1, "price": 1, "store_environment": 1, "after_sales": 1}
-    await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ratings, "nps": 0, "comment": "张三的意见"})
+    await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ratings, "nps": 0, "comment": "张三的意见"},
+                         headers=fb.member("m-gone"))
     await fb.client.post("/v1/comment-book", json={"kind": "praise", "text": "张三表扬", "member_id": "m-gone"}, headers=fb.desk())
     keeper = await fb.file(member_id="m-stays", description="保留")
 

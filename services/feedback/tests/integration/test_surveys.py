@@ -1,5 +1,5 @@
 """Satisfaction surveys: invitations from sampled sales and resolved complaints, answers through
-the link token, and results per store and month."""
+the link token by the invitation's member, and results per store and month."""
 
 import uuid
 from datetime import UTC, datetime
@@ -66,15 +66,18 @@ async def test_a_resolved_complaint_invites_the_customer_and_the_link_answers_on
     complaint = await fb.file(member_id="m2")
     await fb.ok(complaint["id"], "acknowledge")
     resolved = await fb.ok(complaint["id"], "resolve", note="ok")
-    token = resolved["survey_link"].rsplit("/", 1)[1]
+    assert resolved["survey_link"] is None and resolved["survey"]["answered_at"] is None  # staff: sent, no link
+    own_view = (await fb.client.get(f"/v1/complaints/{complaint['id']}", headers=fb.member("m2"))).json()
+    token = own_view["survey_link"].rsplit("/", 1)[1]
     assert token == await _token_of(fb, "m2")
-    form = (await fb.client.get(f"/v1/surveys/answers/{token}")).json()
+    form = (await fb.client.get(f"/v1/surveys/answers/{token}", headers=fb.member("m2"))).json()
     assert form["template"]["dimensions"] == list(ALL_FIVE) and form["template"]["ask_nps"] is True
-    r = await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ALL_FIVE, "nps": 9, "comment": "满意"})
+    r = await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ALL_FIVE, "nps": 9, "comment": "满意"},
+                             headers=fb.member("m2"))
     assert r.status_code == 201, r.text
-    again = await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ALL_FIVE, "nps": 9})
+    again = await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ALL_FIVE, "nps": 9}, headers=fb.member("m2"))
     assert again.status_code == 409 and "already answered" in again.json()["detail"]
-    assert (await fb.client.get(f"/v1/surveys/answers/{token}")).status_code == 409
+    assert (await fb.client.get(f"/v1/surveys/answers/{token}", headers=fb.member("m2"))).status_code == 409
     await fb.ok(complaint["id"], "reopen", reason="x")
     await fb.ok(complaint["id"], "resolve", note="ok")
     assert await _invitations(fb) == 1
@@ -83,24 +86,26 @@ async def test_a_resolved_complaint_invites_the_customer_and_the_link_answers_on
 async def test_expired_and_unknown_links_are_refused_clearly(fb) -> None:
     complaint = await fb.file(member_id="m3")
     await fb.ok(complaint["id"], "acknowledge")
-    token = (await fb.ok(complaint["id"], "resolve", note="ok"))["survey_link"].rsplit("/", 1)[1]
+    await fb.ok(complaint["id"], "resolve", note="ok")
+    token = await _token_of(fb, "m3")
     fb.clock.advance(days=14)
-    r = await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ALL_FIVE, "nps": 9})
+    r = await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ALL_FIVE, "nps": 9}, headers=fb.member("m3"))
     assert r.status_code == 410 and "expired on 2026-12-07" in r.json()["detail"]
-    r = await fb.client.post(f"/v1/surveys/answers/{token[:-2]}xx", json={"ratings": ALL_FIVE, "nps": 9})
+    r = await fb.client.post(f"/v1/surveys/answers/{token[:-2]}xx", json={"ratings": ALL_FIVE, "nps": 9}, headers=fb.member("m3"))
     assert r.status_code == 404
 
 
 async def test_answers_must_match_the_template(fb) -> None:
     complaint = await fb.file(member_id="m4")
     await fb.ok(complaint["id"], "acknowledge")
-    token = (await fb.ok(complaint["id"], "resolve", note="ok"))["survey_link"].rsplit("/", 1)[1]
-    r = await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": {"service": 4}})
+    await fb.ok(complaint["id"], "resolve", note="ok")
+    token, me = await _token_of(fb, "m4"), fb.member("m4")
+    r = await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": {"service": 4}}, headers=me)
     assert r.status_code == 422
     assert "ratings.product_quality: required" in r.text and "nps: required" in r.text
-    r = await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ALL_FIVE | {"service": 6}, "nps": 11})
+    r = await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ALL_FIVE | {"service": 6}, "nps": 11}, headers=me)
     assert r.status_code == 422 and "service" in r.text and "nps" in r.text
-    assert (await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ALL_FIVE, "nps": 0})).status_code == 201
+    assert (await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ALL_FIVE, "nps": 0}, headers=me)).status_code == 201
 
 
 async def test_a_new_default_template_is_used_for_new_invitations(fb) -> None:
@@ -112,7 +117,7 @@ async def test_a_new_default_template_is_used_for_new_invitations(fb) -> None:
     assert [t["is_default"] for t in templates] == [False, True]
     [picked] = _ids(0.05, True, 1)
     await fb.apply(_sale("m5", picked))
-    form = (await fb.client.get(f"/v1/surveys/answers/{await _token_of(fb, 'm5')}")).json()
+    form = (await fb.client.get(f"/v1/surveys/answers/{await _token_of(fb, 'm5')}", headers=fb.member("m5"))).json()
     assert form["template"]["dimensions"] == ["service", "price"] and form["template"]["ask_nps"] is False
     r = await fb.client.post("/v1/surveys/templates", json=body | {"dimensions": ["parking"]}, headers=fb.admin())
     assert r.status_code == 422 and "dimensions" in r.text
@@ -121,9 +126,10 @@ async def test_a_new_default_template_is_used_for_new_invitations(fb) -> None:
 async def _answer_one(fb, member_id: str, store: str, ratings: dict, nps: int | None) -> None:
     complaint = await fb.file(member_id=member_id, store_id=store, headers=fb.desk(store))
     await fb.ok(complaint["id"], "acknowledge", headers=fb.desk(store))
-    token = (await fb.ok(complaint["id"], "resolve", headers=fb.desk(store), note="ok"))["survey_link"].rsplit("/", 1)[1]
+    await fb.ok(complaint["id"], "resolve", headers=fb.desk(store), note="ok")
     if ratings:
-        r = await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ratings, "nps": nps})
+        token = await _token_of(fb, member_id)
+        r = await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ratings, "nps": nps}, headers=fb.member(member_id))
         assert r.status_code == 201, r.text
 
 

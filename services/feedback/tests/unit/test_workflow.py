@@ -47,10 +47,20 @@ def test_every_other_transition_is_refused_with_a_reason(current: Status, action
     assert len(message.split(": ", 1)[1]) > 5
 
 
+def _refused_by_the_workflow(current: Status, action: Action) -> bool:
+    try:
+        next_status(current, action)
+    except InvalidTransition:
+        return True
+    return False
+
+
 def test_the_table_covers_exactly_the_allowed_transitions() -> None:
     table = {(s, a): target for a, (sources, target) in TRANSITIONS.items() for s in sources}
     assert table == ALLOWED
-    assert len(REFUSED) == len(Status) * len(Action) - len(ALLOWED)
+    # Asked of next_status itself: REFUSED is built as "not ALLOWED", so counting it proves nothing.
+    refused = {(s, a) for s in Status for a in Action if _refused_by_the_workflow(s, a)}
+    assert refused == set(REFUSED)
 
 
 @pytest.mark.parametrize(

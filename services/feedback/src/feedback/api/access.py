@@ -1,43 +1,119 @@
-"""Who sees and handles which complaints.
+"""Which customers and complaints a caller reaches, decided by the grant of their action.
 
-A member: their own. Service desk and store manager: their store (principal.store_id). An account
-manager: complaints assigned to them. Admin: everything. Reading a customer's complaints as part of
-their archive (a list filtered by member) is open to every staff role, without the free text.
+Who may take which action, over which customers, is `shared.policy.POLICY`; this module only says
+how its scopes apply to feedback's rows, so that no route compares roles.
+
+- A request that names a customer (a filing's member, `?member_id=` for the archive and the
+  360 view, a comment book entry's member) is checked against the customer's facts:
+  `grant.ensure_member`. A member's own requests name themself when they name nobody.
+- A complaint is also about a store and a handler, and a desk serves whoever complains at its
+  counter, whatever their home store. So a complaint is within reach by its own fields: ALL and
+  STORE by the store it was lodged at, within the token's store binding (admins, unbound, reach
+  all); ASSIGNED if it is assigned to the account manager (and, to read, if it is about one of
+  their customers); SELF if it is the member's own.
+- Survey links are the member's own: only a SELF grant covering the member ever sees one.
+
+Refusals raise `AccessDenied` / `NotCustomer`, which every service maps to 403 / 404.
 """
 
-from fastapi import HTTPException, status
+from sqlalchemy import ColumnElement, or_
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from feedback.adapters.tables import ComplaintRow
-from shared.auth import Principal, Role
-
-HANDLING_ROLES = (Role.SERVICE_DESK, Role.STORE_MANAGER, Role.ACCOUNT_MANAGER, Role.ADMIN)
-
-
-def can_handle(p: Principal, row: ComplaintRow) -> bool:
-    if p.role == Role.ADMIN:
-        return True
-    if p.role in (Role.SERVICE_DESK, Role.STORE_MANAGER):
-        return p.store_id is not None and p.store_id == row.store_id
-    if p.role == Role.ACCOUNT_MANAGER:
-        return row.assignee == p.subject
-    return False
+from feedback.adapters.profiles import member_facts
+from feedback.adapters.tables import ComplaintRow, MemberProfileRow, SurveyInvitationRow
+from feedback.domain.assignment import desk_queue, store_manager_queue
+from shared.policy import AccessDenied, Grant, MemberFacts, Scope
 
 
-def can_read(p: Principal, row: ComplaintRow) -> bool:
-    return row.member_id is not None and p.is_member(row.member_id) if p.role == Role.MEMBER else can_handle(p, row)
+def customer_named(grant: Grant, member_id: str | None) -> str | None:
+    """The customer a request is about: the one it names, or, for a member, themself. A member
+    token that names no member covers nobody, so it is refused rather than read as 'no filter'."""
+    if grant.scope is not Scope.SELF:
+        return member_id
+    own = grant.principal.member_id
+    if own is None:
+        raise AccessDenied("this member token names no member")
+    return member_id or own
 
 
-def ensure_readable(p: Principal, row: ComplaintRow) -> None:
-    if not can_read(p, row):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"complaint {row.id} is not yours to see")
+async def ensure_customer(session: AsyncSession, grant: Grant, member_id: str) -> MemberFacts | None:
+    facts = await member_facts(session, member_id)
+    grant.ensure_member(facts, member_id)
+    return facts
 
 
-def ensure_handler(p: Principal, row: ComplaintRow) -> None:
-    if not can_handle(p, row):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"complaint {row.id} is not in your queue or store")
+def _own(grant: Grant, member_id: str | None) -> bool:
+    # `covers_id` alone would match an anonymous row (None) to a token without a member.
+    return member_id is not None and grant.scope is Scope.SELF and grant.covers_id(member_id)
 
 
-def own_store(p: Principal) -> str:
-    if not p.store_id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"a {p.role} token must name its store")
-    return p.store_id
+def ensure_handles(grant: Grant, row: ComplaintRow) -> None:
+    """The complaint is the caller's to work on: their store's, assigned to them, or their own."""
+    match grant.scope:
+        case Scope.SELF:
+            if not _own(grant, row.member_id):
+                raise AccessDenied(f"complaint {row.id} is not yours")
+        case Scope.ASSIGNED:
+            if row.assignee != grant.principal.subject:
+                raise AccessDenied(f"complaint {row.id} is not assigned to you")
+        case Scope.ALL | Scope.STORE:
+            grant.ensure_store(row.store_id)
+
+
+async def ensure_reads(session: AsyncSession, grant: Grant, row: ComplaintRow) -> None:
+    """As `ensure_handles`, and an account manager also reads the complaints of their customers."""
+    if grant.scope is Scope.ASSIGNED and row.member_id is not None and row.assignee != grant.principal.subject:
+        facts = await member_facts(session, row.member_id)
+        if facts is not None and grant.covers(facts):
+            return
+    ensure_handles(grant, row)
+
+
+def complaints_in_reach(grant: Grant, store_id: str | None, assignee: str | None) -> list[ColumnElement[bool]]:
+    """Conditions of a complaint list that names no customer; the query must outer-join
+    `MemberProfileRow` on the complaint's member. `store_id` / `assignee` are the filters asked for."""
+    p = grant.principal
+    match grant.scope:
+        case Scope.ALL | Scope.STORE:
+            store = store_id or p.store_id
+            try:
+                grant.ensure_store(store)
+            except AccessDenied as exc:
+                raise AccessDenied(f"store_id: {exc}") from exc
+            return [ComplaintRow.store_id == store] if store else []
+        case Scope.ASSIGNED:
+            if assignee not in (None, p.subject):
+                raise AccessDenied("assignee: account managers list their own complaints")
+            customers = grant.where(ComplaintRow.member_id, MemberProfileRow.home_store_id, MemberProfileRow.manager_id)
+            return [or_(ComplaintRow.assignee == p.subject, *customers)]
+        case Scope.SELF:
+            return grant.where(ComplaintRow.member_id, MemberProfileRow.home_store_id, MemberProfileRow.manager_id)
+
+
+def queue_of(grant: Grant) -> ColumnElement[bool]:
+    """The caller's queue. A store's desk and its manager share the store's queue (both handle
+    the store's complaints): what waits at the desk, what was handed to the store manager and
+    what was escalated to them. An account manager's queue is what is assigned to them."""
+    p = grant.principal
+    match grant.scope:
+        case Scope.STORE:
+            grant.ensure_store(p.store_id)  # refuses a store-scoped token that names no store
+            store = p.store_id
+            return or_(
+                ComplaintRow.assignee.in_([desk_queue(store), store_manager_queue(store), p.subject]),  # type: ignore[attr-defined]
+                ComplaintRow.escalated_to == store_manager_queue(store),
+            )
+        case Scope.ASSIGNED:
+            return ComplaintRow.assignee == p.subject
+        case _:
+            raise AccessDenied(f"a {p.role} has no queue of their own; list complaints instead")
+
+
+def sees_survey_link(grant: Grant, member_id: str | None) -> bool:
+    """A survey link answers for its member; staff see that one was sent, never the link."""
+    return _own(grant, member_id)
+
+
+def ensure_own_invitation(grant: Grant, row: SurveyInvitationRow) -> None:
+    if not _own(grant, row.member_id):
+        raise AccessDenied("this survey invitation belongs to another member")

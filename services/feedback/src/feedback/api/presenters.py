@@ -6,9 +6,11 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from feedback.adapters.tables import ComplaintHistoryRow, ComplaintRow, EscalationRow, SurveyInvitationRow
-from feedback.api.schemas import ComplaintPublic, ComplaintSummary, EscalationPublic, HistoryEntry
+from feedback.api.access import sees_survey_link
+from feedback.api.schemas import ComplaintPublic, ComplaintSummary, EscalationPublic, HistoryEntry, InvitationStatus
 from feedback.config import Settings
 from feedback.service_layer.invitations import link_for
+from shared.policy import Grant
 
 
 def summary(row: ComplaintRow, now: datetime) -> ComplaintSummary:
@@ -18,7 +20,12 @@ def summary(row: ComplaintRow, now: datetime) -> ComplaintSummary:
     )
 
 
-async def detail(session: AsyncSession, settings: Settings, row: ComplaintRow, now: datetime) -> ComplaintPublic:
+def invitation_status(row: SurveyInvitationRow) -> InvitationStatus:
+    return InvitationStatus.model_validate(row, from_attributes=True)
+
+
+async def detail(session: AsyncSession, settings: Settings, grant: Grant, row: ComplaintRow, now: datetime) -> ComplaintPublic:
+    """The complaint as `grant`'s caller may see it: the survey link only for the member themself."""
     history = (await session.exec(
         select(ComplaintHistoryRow).where(ComplaintHistoryRow.complaint_id == row.id).order_by(ComplaintHistoryRow.id)  # type: ignore[arg-type]
     )).all()
@@ -29,10 +36,12 @@ async def detail(session: AsyncSession, settings: Settings, row: ComplaintRow, n
         select(SurveyInvitationRow).where(SurveyInvitationRow.source_ref == f"complaint:{row.id}")
     )).first()
     base = summary(row, now).model_dump()
-    extra = row.model_dump(include=set(ComplaintPublic.model_fields) - set(base) - {"history", "escalations", "survey_link"})
+    extra = row.model_dump(include=set(ComplaintPublic.model_fields) - set(base) - {"history", "escalations", "survey", "survey_link"})
     return ComplaintPublic(
         **base, **extra,
         history=[HistoryEntry.model_validate(h, from_attributes=True) for h in history],
         escalations=[EscalationPublic.model_validate(e, from_attributes=True) for e in escalations],
-        survey_link=link_for(settings, invitation) if invitation and invitation.answered_at is None else None,
+        survey=invitation_status(invitation) if invitation else None,
+        survey_link=link_for(settings, invitation)
+        if invitation and invitation.answered_at is None and sees_survey_link(grant, row.member_id) else None,
     )

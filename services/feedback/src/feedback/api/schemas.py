@@ -66,6 +66,18 @@ class ComplaintSummary(BaseModel):
     rating: int | None
 
 
+class InvitationStatus(BaseModel):
+    """That a survey was sent, and what became of it: what staff may see."""
+
+    id: str
+    source: str
+    store_id: str
+    member_id: str | None
+    created_at: datetime
+    expires_at: datetime
+    answered_at: datetime | None
+
+
 class ComplaintPublic(ComplaintSummary):
     description: str | None
     sale_store_id: str | None
@@ -82,7 +94,9 @@ class ComplaintPublic(ComplaintSummary):
     rated_at: datetime | None
     history: list[HistoryEntry]
     escalations: list[EscalationPublic]
-    survey_link: str | None = Field(default=None, description="Link of the satisfaction survey sent after resolution")
+    survey: InvitationStatus | None = Field(default=None, description="The satisfaction survey sent after resolution")
+    survey_link: str | None = Field(
+        default=None, description="Link of that survey while it can be answered; shown to the member themself only")
 
 
 class CompensationIn(BaseModel):
@@ -127,14 +141,9 @@ class TemplatePublic(BaseModel):
     created_at: datetime
 
 
-class InvitationPublic(BaseModel):
-    id: str
-    source: str
-    store_id: str
-    member_id: str | None
-    created_at: datetime
-    expires_at: datetime
-    answered_at: datetime | None
+class InvitationPublic(InvitationStatus):
+    """The member's own view: with the link that answers it."""
+
     link: str
 
 

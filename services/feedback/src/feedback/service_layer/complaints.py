@@ -141,7 +141,11 @@ def resolve(
 
 
 async def invite_to_survey(uow: UnitOfWork, settings: Settings, row: ComplaintRow, now: datetime) -> Invitation | None:
-    """Every resolved complaint gets one survey invitation (the first resolution makes it)."""
+    """Every resolved complaint of a member gets one survey invitation (the first resolution makes
+    it). An anonymous complaint gets none: only the invitation's member may answer it, and an
+    invitation nobody can answer would only lower the store's response rate."""
+    if row.member_id is None:
+        return None
     return await invite(
         uow.session, settings, source="complaint", source_ref=f"complaint:{row.id}", member_id=row.member_id,
         store_id=row.store_id, now=now,

@@ -69,13 +69,18 @@ async def invite(
     return Invitation(row, settings.survey_link_base + token)
 
 
-async def usable_invitation(session: AsyncSession, token: str, now: datetime, *, lock: bool = False) -> SurveyInvitationRow:
+async def find_invitation(session: AsyncSession, token: str, *, lock: bool = False) -> SurveyInvitationRow:
     query = select(SurveyInvitationRow).where(SurveyInvitationRow.token_hash == token_hash(token))
     row = (await session.exec(query.with_for_update() if lock else query)).first()
     if row is None:
         raise InvitationUnusable(404, "no survey invitation for this link")
+    return row
+
+
+def ensure_usable(row: SurveyInvitationRow, now: datetime) -> None:
+    """Separate from finding it, so that whose invitation it is can be checked before its state is
+    told to anyone."""
     if row.answered_at is not None:
         raise InvitationUnusable(409, f"this survey was already answered on {row.answered_at.isoformat(timespec='minutes')}")
     if now >= row.expires_at:
         raise InvitationUnusable(410, f"this survey link expired on {row.expires_at.isoformat(timespec='minutes')}")
-    return row

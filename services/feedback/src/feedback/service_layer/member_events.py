@@ -1,5 +1,6 @@
-"""What feedback learns from members: tiers and account managers (to route complaints), sales (to
-sample for surveys) and erasure (to purge the free text it holds about the member)."""
+"""What feedback learns from members: tiers and account managers (to route complaints), home stores
+and managers (the facts the access policy decides on), sales (to sample for surveys) and erasure
+(to purge the free text it holds about the member, and to refuse their token from then on)."""
 
 import logging
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from shared.consumer import Delivery, Handler
 from shared.events import contracts as c
 from shared.events.registry import (
     ACCOUNT_MANAGER_ASSIGNED,
+    MEMBER_ATTRIBUTES,
     MEMBER_ERASED,
     MEMBER_REGISTERED,
     PURCHASE_ATTRIBUTED,
@@ -63,6 +65,15 @@ def build_handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
         profile = await _profile(uow, event.member_id, clock())
         profile.home_store_id = event.home_store_id
 
+    async def on_member_attributes(uow: UnitOfWork, delivery: Delivery) -> None:
+        # The daily analytics carry the member's current home store; registration only the first
+        # one. An event without one says nothing about it, so it leaves the known store alone.
+        event: c.MemberAttributesV1 = delivery.payload  # type: ignore[assignment]
+        if event.home_store_id is None:
+            return
+        profile = await _profile(uow, event.member_id, clock())
+        profile.home_store_id = event.home_store_id
+
     async def on_tier_changed(uow: UnitOfWork, delivery: Delivery) -> None:
         event: c.TierChangedV1 = delivery.payload  # type: ignore[assignment]
         now = clock()
@@ -92,6 +103,7 @@ def build_handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
 
     return {
         MEMBER_REGISTERED: on_member_registered,
+        MEMBER_ATTRIBUTES: on_member_attributes,
         TIER_CHANGED: on_tier_changed,
         ACCOUNT_MANAGER_ASSIGNED: on_manager_assigned,
         MEMBER_ERASED: on_member_erased,

@@ -4,27 +4,20 @@ linkable to a complaint."""
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, status
 from sqlmodel import select
 
 from feedback.adapters.tables import CommentEntryRow, ComplaintRow
-from feedback.api.access import own_store
+from feedback.api.access import ensure_customer
 from feedback.api.deps import NowDep
 from feedback.api.schemas import CommentCreate, CommentLinkIn, CommentPublic
-from shared.auth import Principal, Role, require
+from shared.authorize import Allowed
 from shared.deps import UowDep
 
 router = APIRouter(prefix="/v1/comment-book", tags=["comment book"])
 
-StoreStaffDep = Annotated[Principal, Depends(require(Role.SERVICE_DESK, Role.STORE_MANAGER, Role.ADMIN))]
-
-
-def _store_scope(principal: Principal, store_id: str | None) -> str | None:
-    if principal.role == Role.ADMIN:
-        return store_id
-    if store_id not in (None, principal.store_id):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"store_id: you see store {principal.store_id} only")
-    return own_store(principal)
+# The desk and the store manager of a store keep its book; admins any (shared.policy.POLICY).
+Using = Allowed("feedback.comment_book.use")
 
 
 async def _linkable(uow, complaint_id: str, store_id: str) -> None:
@@ -37,16 +30,21 @@ async def _linkable(uow, complaint_id: str, store_id: str) -> None:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def record_entry(body: CommentCreate, uow: UowDep, principal: StoreStaffDep, now: NowDep) -> CommentPublic:
-    store_id = body.store_id if principal.role == Role.ADMIN else _store_scope(principal, body.store_id)
+async def record_entry(body: CommentCreate, uow: UowDep, grant: Using, now: NowDep) -> CommentPublic:
+    """An entry names its customer only if the caller may act for them (their store's, for a desk)."""
+    store_id = body.store_id or grant.principal.store_id
+    grant.ensure_store(store_id)
     if not store_id:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "store_id: required")
+    if body.member_id:
+        await ensure_customer(uow.session, grant, body.member_id)
     if body.complaint_id:
         await _linkable(uow, body.complaint_id, store_id)
+    subject = grant.principal.subject
     row = CommentEntryRow(
         id=str(uuid.uuid4()), store_id=store_id, kind=body.kind, text=body.text, member_id=body.member_id,
-        complaint_id=body.complaint_id, recorded_by=principal.subject, recorded_at=now,
-        linked_by=principal.subject if body.complaint_id else None, linked_at=now if body.complaint_id else None,
+        complaint_id=body.complaint_id, recorded_by=subject, recorded_at=now,
+        linked_by=subject if body.complaint_id else None, linked_at=now if body.complaint_id else None,
     )
     uow.session.add(row)
     return CommentPublic.model_validate(row, from_attributes=True)
@@ -54,12 +52,13 @@ async def record_entry(body: CommentCreate, uow: UowDep, principal: StoreStaffDe
 
 @router.get("")
 async def list_entries(
-    uow: UowDep, principal: StoreStaffDep, store_id: str | None = None,
+    uow: UowDep, grant: Using, store_id: str | None = None,
     kind: Annotated[str | None, Query(pattern="^(suggestion|praise)$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[CommentPublic]:
     """Newest first; store managers and the desk see their own store."""
-    store_id = _store_scope(principal, store_id)
+    store_id = store_id or grant.principal.store_id
+    grant.ensure_store(store_id)
     query = select(CommentEntryRow)
     if store_id:
         query = query.where(CommentEntryRow.store_id == store_id)
@@ -70,12 +69,12 @@ async def list_entries(
 
 
 @router.post("/{entry_id}/complaint")
-async def link_complaint(entry_id: str, body: CommentLinkIn, uow: UowDep, principal: StoreStaffDep, now: NowDep) -> CommentPublic:
+async def link_complaint(entry_id: str, body: CommentLinkIn, uow: UowDep, grant: Using, now: NowDep) -> CommentPublic:
     row = await uow.session.get(CommentEntryRow, entry_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no comment book entry {entry_id}")
-    _store_scope(principal, row.store_id)
+    grant.ensure_store(row.store_id)
     await _linkable(uow, body.complaint_id, row.store_id)
-    row.complaint_id, row.linked_by, row.linked_at = body.complaint_id, principal.subject, now
+    row.complaint_id, row.linked_by, row.linked_at = body.complaint_id, grant.principal.subject, now
     uow.session.add(row)
     return CommentPublic.model_validate(row, from_attributes=True)

@@ -2,12 +2,18 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
-from sqlalchemy import or_
+from fastapi import APIRouter, Header, HTTPException, Query, Response, status
 from sqlmodel import select
 
-from feedback.adapters.tables import ComplaintRow
-from feedback.api.access import HANDLING_ROLES, ensure_handler, ensure_readable, own_store
+from feedback.adapters.tables import ComplaintRow, MemberProfileRow
+from feedback.api.access import (
+    complaints_in_reach,
+    customer_named,
+    ensure_customer,
+    ensure_handles,
+    ensure_reads,
+    queue_of,
+)
 from feedback.api.deps import FeedbackSettingsDep, NowDep
 from feedback.api.presenters import detail, summary
 from feedback.api.schemas import (
@@ -19,33 +25,35 @@ from feedback.api.schemas import (
     ReopenIn,
     ResolveIn,
 )
-from feedback.domain.assignment import desk_queue, store_manager_queue
 from feedback.domain.compensation import Compensation
 from feedback.domain.workflow import OPEN, Status
 from feedback.service_layer import complaints as uc
-from shared.auth import STAFF, Principal, Role, require
+from shared.authorize import Allowed
 from shared.deps import UowDep
+from shared.policy import Grant, Scope
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
 
-FilerDep = Annotated[Principal, Depends(require(*HANDLING_ROLES, Role.MEMBER))]
-HandlerDep = Annotated[Principal, Depends(require(*HANDLING_ROLES))]
-ReaderDep = Annotated[Principal, Depends(require(*STAFF, Role.MEMBER))]
+# Who may take each action, and over which customers: shared.policy.POLICY.
+Filing = Allowed("feedback.complaint.file")
+Reading = Allowed("feedback.complaint.read")
+Handling = Allowed("feedback.complaint.handle")
+# Reopening and rating: the handlers, and the member whose complaint it is.
+Commenting = Allowed("feedback.complaint.comment")
 STAFF_CHANNELS = ("service_desk", "phone", "comment_book", "web")
 MEMBER_CHANNELS = ("app", "web")
 
 
-def _filing(body: ComplaintCreate, p: Principal) -> uc.Filing:
-    if p.role == Role.MEMBER:
-        if body.member_id not in (None, p.member_id):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "members file complaints only for themselves")
-        member_id, channel = p.member_id, body.channel or "app"
-        allowed = MEMBER_CHANNELS
-    else:
-        member_id, channel, allowed = body.member_id, body.channel or "service_desk", STAFF_CHANNELS
+def _filing(body: ComplaintCreate, grant: Grant, member_id: str | None) -> uc.Filing:
+    # A member files for themself, in the app or on the web; staff file at the desk, by phone...
+    by_customer = grant.scope is Scope.SELF
+    channel = body.channel or ("app" if by_customer else "service_desk")
+    allowed = MEMBER_CHANNELS if by_customer else STAFF_CHANNELS
     if channel not in allowed:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"channel: a {p.role} files through {', '.join(allowed)}")
-    store_id = body.store_id or (p.store_id if p.role != Role.MEMBER else None)
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"channel: a {grant.principal.role} files through {', '.join(allowed)}")
+    store_id = body.store_id or grant.principal.store_id
+    grant.ensure_store(store_id)  # a store-bound token files for its own store only
     if not store_id:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "store_id: required: the store the complaint concerns")
     return uc.Filing(
@@ -58,19 +66,24 @@ def _filing(body: ComplaintCreate, p: Principal) -> uc.Filing:
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def file_complaint(
-    body: ComplaintCreate, uow: UowDep, principal: FilerDep, settings: FeedbackSettingsDep, now: NowDep,
+    body: ComplaintCreate, uow: UowDep, grant: Filing, settings: FeedbackSettingsDep, now: NowDep,
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> ComplaintPublic:
-    """File a complaint (service desk, phone line, or a member in the app). A VIP's complaint goes
-    to their account manager, others to the store's service desk queue. Repeating a request with
-    the same `Idempotency-Key` returns the first complaint (200) instead of filing it again."""
+    """File a complaint (service desk, phone line, or a member in the app, for themself only). A
+    VIP's complaint goes to their account manager, others to the store's service desk queue.
+    Repeating a request with the same `Idempotency-Key` returns the first complaint (200) instead
+    of filing it again."""
+    member_id = customer_named(grant, body.member_id)
+    if member_id is not None:
+        await ensure_customer(uow.session, grant, member_id)
     row, created = await uc.file_complaint(
-        uow, settings, _filing(body, principal), actor=principal.subject, now=now, idempotency_key=idempotency_key,
+        uow, settings, _filing(body, grant, member_id), actor=grant.principal.subject, now=now,
+        idempotency_key=idempotency_key,
     )
     if not created:
         response.status_code = status.HTTP_200_OK
-    return await detail(uow.session, settings, row, now)
+    return await detail(uow.session, settings, grant, row, now)
 
 
 def _order(query):
@@ -81,31 +94,23 @@ def _order(query):
 
 @router.get("")
 async def list_complaints(
-    uow: UowDep, principal: ReaderDep, now: NowDep,
+    uow: UowDep, grant: Reading, now: NowDep,
     member_id: str | None = None, store_id: str | None = None, assignee: str | None = None,
     status_: Annotated[Status | None, Query(alias="status")] = None,
     open_only: bool = False, overdue_only: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[ComplaintSummary]:
-    """Complaints, overdue first. Members see their own; staff see one customer's complaints
-    (`member_id`, as in the archive), or else their store's (desk, store manager) or those assigned
-    to them (account manager)."""
-    query = select(ComplaintRow)
-    if principal.role == Role.MEMBER:
-        member_id = principal.member_id
-    elif principal.role != Role.ADMIN and member_id is None:
-        if principal.role in (Role.SERVICE_DESK, Role.STORE_MANAGER):
-            if store_id not in (None, principal.store_id):
-                raise HTTPException(status.HTTP_403_FORBIDDEN, f"store_id: you handle store {principal.store_id} only")
-            store_id = own_store(principal)
-        elif principal.role == Role.ACCOUNT_MANAGER:
-            if assignee not in (None, principal.subject):
-                raise HTTPException(status.HTTP_403_FORBIDDEN, "assignee: account managers see their own complaints")
-            assignee = principal.subject
-        else:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "member_id: required for your role")
-    if member_id is not None:
-        query = query.where(ComplaintRow.member_id == member_id)
+    """Complaints, overdue first. One customer's (`member_id`, as in the archive and the 360 view)
+    for those whose scope covers the customer; a member's own; otherwise those within the caller's
+    reach: their store's (desk, store manager), those assigned to them or about their customers
+    (account manager), all (admin)."""
+    query = select(ComplaintRow).outerjoin(MemberProfileRow, MemberProfileRow.member_id == ComplaintRow.member_id)  # type: ignore[arg-type]
+    customer = customer_named(grant, member_id)
+    if customer is not None:
+        await ensure_customer(uow.session, grant, customer)
+        query = query.where(ComplaintRow.member_id == customer)
+    else:
+        query = query.where(*complaints_in_reach(grant, store_id, assignee))
     if store_id is not None:
         query = query.where(ComplaintRow.store_id == store_id)
     if assignee is not None:
@@ -121,19 +126,10 @@ async def list_complaints(
 
 
 @router.get("/queue")
-async def my_queue(uow: UowDep, principal: HandlerDep, now: NowDep) -> list[ComplaintSummary]:
-    """The caller's open complaints, overdue first: a desk's store queue, an account manager's
-    own, and for a store manager everything escalated to them or assigned to them."""
-    if principal.role == Role.SERVICE_DESK:
-        where = ComplaintRow.assignee == desk_queue(own_store(principal))
-    elif principal.role == Role.STORE_MANAGER:
-        target = store_manager_queue(own_store(principal))
-        where = or_(ComplaintRow.escalated_to == target, ComplaintRow.assignee == target)
-    elif principal.role == Role.ACCOUNT_MANAGER:
-        where = ComplaintRow.assignee == principal.subject
-    else:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "admins have no queue of their own; list complaints instead")
-    query = select(ComplaintRow).where(where, ComplaintRow.status.in_([s.value for s in OPEN]))  # type: ignore[attr-defined]
+async def my_queue(uow: UowDep, grant: Handling, now: NowDep) -> list[ComplaintSummary]:
+    """The caller's open complaints, overdue first: their store's queue for the desk and the store
+    manager (including what was escalated to the store manager), an account manager's own."""
+    query = select(ComplaintRow).where(queue_of(grant), ComplaintRow.status.in_([s.value for s in OPEN]))  # type: ignore[attr-defined]
     return [summary(r, now) for r in (await uow.session.exec(_order(query).limit(500))).all()]
 
 
@@ -145,87 +141,79 @@ async def _load(uow, complaint_id: str, *, lock: bool = False) -> ComplaintRow:
 
 
 @router.get("/{complaint_id}")
-async def get_complaint(complaint_id: str, uow: UowDep, principal: ReaderDep, settings: FeedbackSettingsDep, now: NowDep) -> ComplaintPublic:
+async def get_complaint(complaint_id: str, uow: UowDep, grant: Reading, settings: FeedbackSettingsDep, now: NowDep) -> ComplaintPublic:
     row = await _load(uow, complaint_id)
-    ensure_readable(principal, row)
-    return await detail(uow.session, settings, row, now)
+    await ensure_reads(uow.session, grant, row)
+    return await detail(uow.session, settings, grant, row, now)
 
 
-async def _handled(uow, complaint_id: str, principal: Principal) -> ComplaintRow:
+async def _handled(uow, complaint_id: str, grant: Grant) -> ComplaintRow:
     row = await _load(uow, complaint_id, lock=True)
-    ensure_handler(principal, row)
+    ensure_handles(grant, row)
     return row
 
 
 @router.post("/{complaint_id}/acknowledge")
-async def acknowledge(complaint_id: str, uow: UowDep, principal: HandlerDep, settings: FeedbackSettingsDep, now: NowDep) -> ComplaintPublic:
-    row = await _handled(uow, complaint_id, principal)
-    uc.acknowledge(uow, row, principal.subject, now)
-    return await detail(uow.session, settings, row, now)
+async def acknowledge(complaint_id: str, uow: UowDep, grant: Handling, settings: FeedbackSettingsDep, now: NowDep) -> ComplaintPublic:
+    row = await _handled(uow, complaint_id, grant)
+    uc.acknowledge(uow, row, grant.principal.subject, now)
+    return await detail(uow.session, settings, grant, row, now)
 
 
 @router.post("/{complaint_id}/start")
-async def start(complaint_id: str, uow: UowDep, principal: HandlerDep, settings: FeedbackSettingsDep, now: NowDep) -> ComplaintPublic:
-    row = await _handled(uow, complaint_id, principal)
-    uc.start(uow, row, principal.subject, now)
-    return await detail(uow.session, settings, row, now)
+async def start(complaint_id: str, uow: UowDep, grant: Handling, settings: FeedbackSettingsDep, now: NowDep) -> ComplaintPublic:
+    row = await _handled(uow, complaint_id, grant)
+    uc.start(uow, row, grant.principal.subject, now)
+    return await detail(uow.session, settings, grant, row, now)
 
 
 @router.post("/{complaint_id}/resolve")
 async def resolve(
-    complaint_id: str, body: ResolveIn, uow: UowDep, principal: HandlerDep, settings: FeedbackSettingsDep, now: NowDep,
+    complaint_id: str, body: ResolveIn, uow: UowDep, grant: Handling, settings: FeedbackSettingsDep, now: NowDep,
 ) -> ComplaintPublic:
     """Resolve with a note and, optionally, compensation in points (booked by the points service)
-    or a coupon (issued by campaigns). A complaint is compensated once; the response carries the
-    satisfaction survey link for the customer."""
-    row = await _handled(uow, complaint_id, principal)
-    uc.resolve(uow, settings, row, actor=principal.subject, now=now, note=body.note,
+    or a coupon (issued by campaigns). A complaint is compensated once; the customer is invited to
+    a satisfaction survey, whose link only they see."""
+    row = await _handled(uow, complaint_id, grant)
+    uc.resolve(uow, settings, row, actor=grant.principal.subject, now=now, note=body.note,
                compensation=Compensation(body.compensation.points, body.compensation.coupon_value))
     await uc.invite_to_survey(uow, settings, row, now)
-    return await detail(uow.session, settings, row, now)
+    return await detail(uow.session, settings, grant, row, now)
 
 
 @router.post("/{complaint_id}/close")
-async def close(complaint_id: str, uow: UowDep, principal: HandlerDep, settings: FeedbackSettingsDep, now: NowDep) -> ComplaintPublic:
-    row = await _handled(uow, complaint_id, principal)
-    uc.close(uow, row, principal.subject, now)
-    return await detail(uow.session, settings, row, now)
+async def close(complaint_id: str, uow: UowDep, grant: Handling, settings: FeedbackSettingsDep, now: NowDep) -> ComplaintPublic:
+    row = await _handled(uow, complaint_id, grant)
+    uc.close(uow, row, grant.principal.subject, now)
+    return await detail(uow.session, settings, grant, row, now)
 
 
 @router.post("/{complaint_id}/reopen")
 async def reopen(
-    complaint_id: str, body: ReopenIn, uow: UowDep, principal: FilerDep, settings: FeedbackSettingsDep, now: NowDep,
+    complaint_id: str, body: ReopenIn, uow: UowDep, grant: Commenting, settings: FeedbackSettingsDep, now: NowDep,
 ) -> ComplaintPublic:
     """Staff, or the member who filed it, reopen a resolved or closed complaint; it gets a new
     resolution deadline from now."""
-    row = await _load(uow, complaint_id, lock=True)
-    if principal.role == Role.MEMBER:
-        ensure_readable(principal, row)
-    else:
-        ensure_handler(principal, row)
-    uc.reopen(uow, settings, row, principal.subject, now, body.reason)
-    return await detail(uow.session, settings, row, now)
+    row = await _handled(uow, complaint_id, grant)
+    uc.reopen(uow, settings, row, grant.principal.subject, now, body.reason)
+    return await detail(uow.session, settings, grant, row, now)
 
 
 @router.post("/{complaint_id}/assign")
 async def reassign(
-    complaint_id: str, body: AssignIn, uow: UowDep, principal: HandlerDep, settings: FeedbackSettingsDep, now: NowDep,
+    complaint_id: str, body: AssignIn, uow: UowDep, grant: Handling, settings: FeedbackSettingsDep, now: NowDep,
 ) -> ComplaintPublic:
-    row = await _handled(uow, complaint_id, principal)
-    uc.assign(uow, row, body.assignee, principal.subject, now)
-    return await detail(uow.session, settings, row, now)
+    row = await _handled(uow, complaint_id, grant)
+    uc.assign(uow, row, body.assignee, grant.principal.subject, now)
+    return await detail(uow.session, settings, grant, row, now)
 
 
 @router.post("/{complaint_id}/rating")
 async def rate(
-    complaint_id: str, body: RatingIn, uow: UowDep, principal: FilerDep, settings: FeedbackSettingsDep, now: NowDep,
+    complaint_id: str, body: RatingIn, uow: UowDep, grant: Commenting, settings: FeedbackSettingsDep, now: NowDep,
 ) -> ComplaintPublic:
     """The customer rates how the complaint was handled (1–5), once: in the app, or through the
     service desk on their behalf."""
-    row = await _load(uow, complaint_id, lock=True)
-    if principal.role == Role.MEMBER:
-        ensure_readable(principal, row)
-    else:
-        ensure_handler(principal, row)
-    uc.rate(uow, row, body.score, body.comment, principal.subject, now)
-    return await detail(uow.session, settings, row, now)
+    row = await _handled(uow, complaint_id, grant)
+    uc.rate(uow, row, body.score, body.comment, grant.principal.subject, now)
+    return await detail(uow.session, settings, grant, row, now)

@@ -1,29 +1,45 @@
-"""Satisfaction surveys: templates, invitations (links), answers through a link token, results."""
+"""Satisfaction surveys: templates, invitations (links), answers through a link token, results.
+
+A survey link is its member's own: only they list it, and answering takes both the link token
+(which invitation) and the member's own bearer token (who answers), so a forwarded or leaked link
+answers nothing. Staff see that an invitation was sent and what became of it, never its link."""
 
 import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 from sqlalchemy import update
 from sqlmodel import select
 
 from feedback.adapters.tables import SurveyInvitationRow, SurveyResponseRow, SurveyTemplateRow
+from feedback.api.access import customer_named, ensure_customer, ensure_own_invitation
 from feedback.api.deps import FeedbackSettingsDep, NowDep
-from feedback.api.schemas import AnswerIn, InvitationPublic, SurveyForm, TemplateCreate, TemplatePublic
+from feedback.api.presenters import invitation_status
+from feedback.api.schemas import (
+    AnswerIn,
+    InvitationPublic,
+    InvitationStatus,
+    SurveyForm,
+    TemplateCreate,
+    TemplatePublic,
+)
 from feedback.domain.surveys import DIMENSION_LABELS, DIMENSIONS
-from feedback.service_layer.invitations import InvitationUnusable, link_for, usable_invitation
+from feedback.service_layer.invitations import InvitationUnusable, ensure_usable, find_invitation, link_for
 from feedback.service_layer.survey_results import results as survey_results
-from shared.auth import STAFF, Principal, Role, require
+from shared.authorize import Allowed
 from shared.deps import UowDep
+from shared.policy import Grant
 from shared.reports import Column, ReportFormat, render
 
 router = APIRouter(prefix="/v1/surveys", tags=["surveys"])
 
-DesignerDep = Annotated[Principal, Depends(require(Role.MARKETING, Role.ADMIN))]
-StaffDep = Annotated[Principal, Depends(require(*STAFF))]
-ReaderDep = Annotated[Principal, Depends(require(*STAFF, Role.MEMBER))]
-ResultsDep = Annotated[Principal, Depends(require(Role.STORE_MANAGER, Role.MARKETING, Role.ADMIN))]
+# Who may take each action, and over which customers and stores: shared.policy.POLICY.
+Designing = Allowed("feedback.survey.design")
+Reading = Allowed("feedback.survey.read")
+OwnInvitations = Allowed("feedback.survey.invitations")
+Answering = Allowed("feedback.survey.answer")
+Results = Allowed("feedback.survey.results")
 Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 
 
@@ -35,7 +51,7 @@ def _template(row: SurveyTemplateRow) -> TemplatePublic:
 
 
 @router.post("/templates", status_code=status.HTTP_201_CREATED)
-async def create_template(body: TemplateCreate, uow: UowDep, principal: DesignerDep, now: NowDep) -> TemplatePublic:
+async def create_template(body: TemplateCreate, uow: UowDep, grant: Designing, now: NowDep) -> TemplatePublic:
     """Templates cannot be edited afterwards (answers must match the questions asked); make a new
     one and mark it default instead."""
     if body.is_default:
@@ -43,20 +59,20 @@ async def create_template(body: TemplateCreate, uow: UowDep, principal: Designer
     dims = [d for d in DIMENSIONS if d in body.dimensions]
     row = SurveyTemplateRow(
         id=str(uuid.uuid4()), name=body.name, dimensions=",".join(dims), ask_nps=body.ask_nps,
-        ask_comment=body.ask_comment, is_default=body.is_default, created_by=principal.subject, created_at=now,
+        ask_comment=body.ask_comment, is_default=body.is_default, created_by=grant.principal.subject, created_at=now,
     )
     uow.session.add(row)
     return _template(row)
 
 
 @router.get("/templates")
-async def list_templates(uow: UowDep, _: StaffDep) -> list[TemplatePublic]:
+async def list_templates(uow: UowDep, _: Reading) -> list[TemplatePublic]:
     rows = (await uow.session.exec(select(SurveyTemplateRow).order_by(SurveyTemplateRow.created_at))).all()  # type: ignore[arg-type]
     return [_template(r) for r in rows]
 
 
 @router.post("/templates/{template_id}/default")
-async def make_default(template_id: str, uow: UowDep, _: DesignerDep) -> TemplatePublic:
+async def make_default(template_id: str, uow: UowDep, _: Designing) -> TemplatePublic:
     row = await uow.session.get(SurveyTemplateRow, template_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no survey template {template_id}")
@@ -66,42 +82,61 @@ async def make_default(template_id: str, uow: UowDep, _: DesignerDep) -> Templat
     return _template(row)
 
 
-@router.get("/invitations")
-async def list_invitations(
-    uow: UowDep, principal: ReaderDep, settings: FeedbackSettingsDep, now: NowDep,
-    member_id: str | None = None, open_only: bool = True,
-) -> list[InvitationPublic]:
-    """A member's survey invitations with their links (delivering them is the front end's job)."""
-    if principal.role == Role.MEMBER:
-        member_id = principal.member_id
-    elif member_id is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "member_id: required for staff")
+def _invitations_of(member_id: str, now: datetime, open_only: bool):
     query = select(SurveyInvitationRow).where(SurveyInvitationRow.member_id == member_id)
     if open_only:
         query = query.where(SurveyInvitationRow.answered_at.is_(None), SurveyInvitationRow.expires_at > now)  # type: ignore[union-attr,arg-type]
-    rows = (await uow.session.exec(query.order_by(SurveyInvitationRow.created_at.desc()))).all()  # type: ignore[attr-defined]
-    return [InvitationPublic(**r.model_dump(include=set(InvitationPublic.model_fields) - {"link"}), link=link_for(settings, r)) for r in rows]
+    return query.order_by(SurveyInvitationRow.created_at.desc())  # type: ignore[attr-defined]
 
 
-async def _usable(uow, token: str, now: datetime, *, lock: bool = False) -> SurveyInvitationRow:
+@router.get("/invitations")
+async def list_invitations(
+    uow: UowDep, grant: OwnInvitations, settings: FeedbackSettingsDep, now: NowDep,
+    member_id: str | None = None, open_only: bool = True,
+) -> list[InvitationPublic]:
+    """The member's own survey invitations with their links (delivering them is the app's job)."""
+    member_id = customer_named(grant, member_id)
+    if member_id is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "member_id: required")
+    await ensure_customer(uow.session, grant, member_id)
+    rows = (await uow.session.exec(_invitations_of(member_id, now, open_only))).all()
+    return [InvitationPublic(**invitation_status(r).model_dump(), link=link_for(settings, r)) for r in rows]
+
+
+@router.get("/sent")
+async def list_sent(
+    uow: UowDep, grant: Reading, now: NowDep, member_id: str, open_only: bool = False,
+) -> list[InvitationStatus]:
+    """The survey invitations sent to one customer and what became of them, for staff: without the
+    links, which answer for the customer."""
+    await ensure_customer(uow.session, grant, member_id)
+    rows = (await uow.session.exec(_invitations_of(member_id, now, open_only))).all()
+    return [invitation_status(r) for r in rows]
+
+
+async def _invitation(uow, token: str, grant: Grant, now: datetime, *, lock: bool = False) -> SurveyInvitationRow:
     try:
-        return await usable_invitation(uow.session, token, now, lock=lock)
+        row = await find_invitation(uow.session, token, lock=lock)
+        ensure_own_invitation(grant, row)  # before telling anyone whether it is answered or expired
+        ensure_usable(row, now)
     except InvitationUnusable as exc:
         raise HTTPException(exc.status, str(exc)) from exc
+    return row
 
 
 @router.get("/answers/{token}")
-async def survey_form(token: str, uow: UowDep, now: NowDep) -> SurveyForm:
-    """The questions behind a survey link. The link token is the only credential needed."""
-    invitation = await _usable(uow, token, now)
+async def survey_form(token: str, uow: UowDep, grant: Answering, now: NowDep) -> SurveyForm:
+    """The questions behind a survey link, for the member it was sent to."""
+    invitation = await _invitation(uow, token, grant, now)
     template = await uow.session.get(SurveyTemplateRow, invitation.template_id)
     return SurveyForm(template=_template(template), store_id=invitation.store_id, expires_at=invitation.expires_at)  # type: ignore[arg-type]
 
 
 @router.post("/answers/{token}", status_code=status.HTTP_201_CREATED)
-async def answer(token: str, body: AnswerIn, uow: UowDep, now: NowDep) -> dict[str, datetime]:
-    """One answer per invitation: an expired link is 410, an answered one 409."""
-    invitation = await _usable(uow, token, now, lock=True)
+async def answer(token: str, body: AnswerIn, uow: UowDep, grant: Answering, now: NowDep) -> dict[str, datetime]:
+    """One answer per invitation, by its member: another caller is 403, an expired link 410, an
+    answered one 409."""
+    invitation = await _invitation(uow, token, grant, now, lock=True)
     template = await uow.session.get(SurveyTemplateRow, invitation.template_id)
     assert template is not None
     asked = template.dimensions.split(",")
@@ -137,17 +172,15 @@ RESULT_COLUMNS = [
 
 @router.get("/results", response_model=None)
 async def results(
-    uow: UowDep, principal: ResultsDep,
+    uow: UowDep, grant: Results,
     store_id: str | None = None, from_month: Month = None, to_month: Month = None,
     format: ReportFormat = ReportFormat.JSON,
 ) -> Response:
     """CSAT per dimension, overall CSAT, NPS and response rate per store and month (by the month
     the invitation was sent), with the change from the store's previous month. JSON, CSV or a
     printable page. Store managers see their own store."""
-    if principal.role == Role.STORE_MANAGER:
-        if store_id not in (None, principal.store_id) or not principal.store_id:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"store_id: you see store {principal.store_id} only")
-        store_id = principal.store_id
+    store_id = store_id or grant.principal.store_id
+    grant.ensure_store(store_id)  # a store manager sees their own store; marketing and admins any
     rows = await survey_results(uow.session, store_id=store_id, from_month=from_month, to_month=to_month)
     return render(
         format, title="满意度调查结果 Satisfaction survey results", columns=RESULT_COLUMNS, rows=rows,
