@@ -63,7 +63,7 @@ class Authorize:
 
 
 async def public() -> None:
-    """Marks a route that needs no token (it checks something else, e.g. a link token, or nothing)."""
+    """Marks a route that needs no token (health checks)."""
 
 
 async def forwarded(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
