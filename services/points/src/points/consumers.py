@@ -1,4 +1,5 @@
-"""Event type -> handler map of the points service."""
+"""Event type -> handler map of the points service, with the member directory's handlers merged in
+(home store, account manager and erasure of each customer, for the access policy)."""
 
 from collections.abc import Mapping
 from decimal import Decimal
@@ -13,16 +14,17 @@ from shared.events.registry import (
     RETURN_ATTRIBUTED,
     SPEND_MILESTONE_REACHED,
 )
+from shared.member_directory import with_directory
 
 
 def handlers(visits_by_milestone: Mapping[Decimal, int] = DEFAULT_VISITS_BY_MILESTONE) -> dict[str, Handler]:
-    return {
+    return with_directory({
         MEMBER_REGISTERED: earning.on_member_registered,
         PURCHASE_ATTRIBUTED: earning.on_purchase_attributed,
         RETURN_ATTRIBUTED: earning.on_return_attributed,
         SPEND_MILESTONE_REACHED: entitlements.milestone_handler(visits_by_milestone),
         COMPLAINT_RESOLVED: compensation.on_complaint_resolved,
-    }
+    })
 
 
 HANDLERS = handlers()
