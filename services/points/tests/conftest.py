@@ -135,7 +135,7 @@ class PointsDriver:
 
     async def stock(self, gift_id: str, store_id: str, quantity: int) -> None:
         r = await self.client.put(f"/v1/gifts/{gift_id}/stock/{store_id}", json={"quantity": quantity},
-                                  headers=self.env.auth(Role.STORE_MANAGER))
+                                  headers=self.env.auth(Role.STORE_MANAGER, store_id=store_id))
         assert r.status_code == 200, r.text
 
     async def redeem(self, member_id: str, gift_id: str, *, key: str | None = None, store: str = "S001") -> httpx.Response:
