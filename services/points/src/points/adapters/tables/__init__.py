@@ -9,6 +9,7 @@ from points.adapters.tables.ledger import (
     PendingReturnRow,
     SaleEarningRow,
 )
+from points.adapters.tables.manual import StaffBookingLockRow
 from points.adapters.tables.services import (
     BulkBonusItemRow,
     BulkBonusJobRow,
@@ -24,12 +25,12 @@ TABLES = frozenset(
         "points_account", "points_ledger", "sale_earning", "pending_return", "earning_rule", "expiry_warning",
         "gift", "gift_price", "gift_stock", "gift_redemption",
         "entitlement", "entitlement_grant", "entitlement_use", "bulk_bonus_job", "bulk_bonus_item",
-        MEMBER_DIRECTORY,
+        "staff_booking_lock", MEMBER_DIRECTORY,
     }
 )
 
 __all__ = [
     "TABLES", "AccountRow", "BulkBonusItemRow", "BulkBonusJobRow", "EarningRuleRow", "EntitlementGrantRow",
     "EntitlementRow", "EntitlementUseRow", "ExpiryWarningRow", "GiftPriceRow", "GiftRow", "GiftStockRow",
-    "LedgerRow", "MemberDirectoryRow", "PendingReturnRow", "RedemptionRow", "SaleEarningRow",
+    "LedgerRow", "MemberDirectoryRow", "PendingReturnRow", "RedemptionRow", "SaleEarningRow", "StaffBookingLockRow",
 ]

@@ -32,6 +32,8 @@ async def _manual(
         lambda uow: book_manual(
             uow, kind=kind, member_id=member_id, points=points, reason=reason, staff_id=grant.principal.subject,
             idempotency_key=key, now=datetime.now(UTC),
+            # Whoever reaches less than the whole chain (a store manager) books within the caps.
+            caps=None if grant.scope is Scope.ALL else request.app.state.settings.manual_caps,
         ),
     )
     response.status_code = status.HTTP_200_OK if replay else status.HTTP_201_CREATED
