@@ -5,10 +5,11 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from points.domain.entitlements import DEFAULT_VISITS_BY_MILESTONE
-from points.service_layer import compensation, earning, entitlements
+from points.service_layer import compensation, earning, entitlements, erasure
 from shared.consumer import BatchHandler, Handler
 from shared.events.registry import (
     COMPLAINT_RESOLVED,
+    MEMBER_ERASED,
     MEMBER_REGISTERED,
     PURCHASE_ATTRIBUTED,
     RETURN_ATTRIBUTED,
@@ -24,6 +25,7 @@ def handlers(visits_by_milestone: Mapping[Decimal, int] = DEFAULT_VISITS_BY_MILE
         RETURN_ATTRIBUTED: earning.on_return_attributed,
         SPEND_MILESTONE_REACHED: entitlements.milestone_handler(visits_by_milestone),
         COMPLAINT_RESOLVED: compensation.on_complaint_resolved,
+        MEMBER_ERASED: erasure.on_member_erased,
     })
 
 
