@@ -55,7 +55,7 @@ async def test_sale_and_return_at_the_till_then_a_gift_at_the_service_desk(env: 
         assert (reverse["entry_type"], reverse["points"]) == ("reverse", -500)
 
         stock = await p.gateway.put("/api/points/v1/gifts/cushion/stock/S001", json={"quantity": 1},
-                                    headers=env.auth(Role.STORE_MANAGER))
+                                    headers=env.auth(Role.STORE_MANAGER, store_id="S001"))
         assert stock.status_code == 200, stock.text
         redeem = {"member_id": member["id"], "gift_id": "cushion", "store_id": "S001"}
         keyed = {**desk, "Idempotency-Key": f"desk-{member['id']}-cushion"}

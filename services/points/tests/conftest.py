@@ -19,7 +19,10 @@ from shared.auth import Role
 from shared.events import contracts as c
 from shared.events.envelope import Envelope, new_event
 from shared.events.registry import (
+    ACCOUNT_MANAGER_ASSIGNED,
     COMPLAINT_RESOLVED,
+    MEMBER_ATTRIBUTES,
+    MEMBER_ERASED,
     MEMBER_REGISTERED,
     PURCHASE_ATTRIBUTED,
     RETURN_ATTRIBUTED,
@@ -46,10 +49,27 @@ class PointsDriver:
 
     # --- events, as members and feedback publish them
 
-    def registered(self, member_id: str, channel: str = "retail", card_no: str | None = None) -> Envelope:
+    def registered(self, member_id: str, channel: str = "retail", card_no: str | None = None,
+                   home_store_id: str | None = "S001") -> Envelope:
         data = c.MemberRegisteredV1(member_id=member_id, card_no=card_no or f"88{uuid.uuid4().int % 10**11:011d}",
-                                    channel=channel, registered_at=SALE_TIME)  # type: ignore[arg-type]
+                                    channel=channel, home_store_id=home_store_id, registered_at=SALE_TIME)  # type: ignore[arg-type]
         return new_event(MEMBER_REGISTERED, data, source="crm/members", subject=member_id)
+
+    def assigned(self, member_id: str, manager_id: str | None) -> Envelope:
+        data = c.AccountManagerAssignedV1(member_id=member_id, manager_id=manager_id, reason="new_vip", assigned_at=SALE_TIME)
+        return new_event(ACCOUNT_MANAGER_ASSIGNED, data, source="crm/members", subject=member_id)
+
+    def attributes(self, member_id: str, home_store_id: str | None) -> Envelope:
+        data = c.MemberAttributesV1(
+            member_id=member_id, as_of=SALE_TIME, window_days=365, tier="member", channel="retail",
+            home_store_id=home_store_id, recency=0, frequency=0, monetary=0, value_class="none", churn_risk="unknown",
+            window_spend=Decimal("0.00"),
+        )  # type: ignore[arg-type]
+        return new_event(MEMBER_ATTRIBUTES, data, source="crm/members", subject=member_id)
+
+    def erased(self, member_id: str, at: datetime = SALE_TIME) -> Envelope:
+        data = c.MemberErasedV1(member_id=member_id, erased_at=at)
+        return new_event(MEMBER_ERASED, data, source="crm/members", subject=member_id)
 
     def sale(self, member_id: str, lines: list[tuple[str, str]] | str, *, txn: str | None = None, store: str = "S001",
              at: datetime = SALE_TIME, event_id: str | None = None) -> Envelope:
@@ -115,7 +135,7 @@ class PointsDriver:
 
     async def stock(self, gift_id: str, store_id: str, quantity: int) -> None:
         r = await self.client.put(f"/v1/gifts/{gift_id}/stock/{store_id}", json={"quantity": quantity},
-                                  headers=self.env.auth(Role.STORE_MANAGER))
+                                  headers=self.env.auth(Role.STORE_MANAGER, store_id=store_id))
         assert r.status_code == 200, r.text
 
     async def redeem(self, member_id: str, gift_id: str, *, key: str | None = None, store: str = "S001") -> httpx.Response:

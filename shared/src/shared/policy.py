@@ -64,7 +64,8 @@ _CUSTOMER_SELF = {**_CUSTOMER_WORK, R.MEMBER: SELF}
 _STAFF = {R.SERVICE_DESK: A, R.ACCOUNT_MANAGER: A, R.STORE_MANAGER: A, R.MARKETING: A, R.ADMIN: A}
 _ADMIN = {R.ADMIN: A}
 _MANAGEMENT = {R.STORE_MANAGER: S, R.ADMIN: A}
-_DESK = {R.SERVICE_DESK: S, R.STORE_MANAGER: S, R.ADMIN: A}
+# The desk serves walk-in customers of every store, at its own store (the token's store binding).
+_DESK = {R.SERVICE_DESK: A, R.STORE_MANAGER: S, R.ADMIN: A}
 
 POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     # members: profiles, search, archive, consents, privacy

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from points.domain.entitlements import DEFAULT_VISITS_BY_MILESTONE
 from points.domain.expiry import ExpiryPolicy
+from points.domain.manual import ManualCaps
 from shared.settings import ServiceSettings
 
 
@@ -23,10 +24,18 @@ class Settings(ServiceSettings):
     leftover_visits_by_milestone: dict[Decimal, int] = Field(default_factory=lambda: dict(DEFAULT_VISITS_BY_MILESTONE))
     # Largest member list one bulk bonus may carry.
     bulk_bonus_max_members: int = 20_000
+    # Manual adjustments and bonuses by store managers: the most points (absolute) one entry and
+    # one staff member's business day may move; beyond them only admins book (domain/manual.py).
+    manual_entry_cap: int = Field(default=2_000, ge=1)
+    manual_daily_cap: int = Field(default=10_000, ge=1)
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.business_timezone)
+
+    @property
+    def manual_caps(self) -> ManualCaps:
+        return ManualCaps(per_entry=self.manual_entry_cap, per_day=self.manual_daily_cap, zone=self.zone)
 
     @property
     def expiry_policy(self) -> ExpiryPolicy:

@@ -1,28 +1,32 @@
-"""Event type -> handler map of the points service."""
+"""Event type -> handler map of the points service, with the member directory's handlers merged in
+(home store, account manager and erasure of each customer, for the access policy)."""
 
 from collections.abc import Mapping
 from decimal import Decimal
 
 from points.domain.entitlements import DEFAULT_VISITS_BY_MILESTONE
-from points.service_layer import compensation, earning, entitlements
+from points.service_layer import compensation, earning, entitlements, erasure
 from shared.consumer import BatchHandler, Handler
 from shared.events.registry import (
     COMPLAINT_RESOLVED,
+    MEMBER_ERASED,
     MEMBER_REGISTERED,
     PURCHASE_ATTRIBUTED,
     RETURN_ATTRIBUTED,
     SPEND_MILESTONE_REACHED,
 )
+from shared.member_directory import with_directory
 
 
 def handlers(visits_by_milestone: Mapping[Decimal, int] = DEFAULT_VISITS_BY_MILESTONE) -> dict[str, Handler]:
-    return {
+    return with_directory({
         MEMBER_REGISTERED: earning.on_member_registered,
         PURCHASE_ATTRIBUTED: earning.on_purchase_attributed,
         RETURN_ATTRIBUTED: earning.on_return_attributed,
         SPEND_MILESTONE_REACHED: entitlements.milestone_handler(visits_by_milestone),
         COMPLAINT_RESOLVED: compensation.on_complaint_resolved,
-    }
+        MEMBER_ERASED: erasure.on_member_erased,
+    })
 
 
 HANDLERS = handlers()

@@ -9,6 +9,7 @@ from points.api.routes import accounts, adjustments, catalogue, entitlements, re
 from points.config import Settings, get_settings
 from points.consumers import BATCH_HANDLERS, handlers
 from points.jobs import scheduled_jobs
+from shared.member_directory import member_facts
 from shared.service import ServiceSpec, build_service_app
 
 
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             batch_handlers=BATCH_HANDLERS,
             migrations=Path(__file__).parent / "migrations",
             jobs=scheduled_jobs(settings),
+            member_facts=member_facts,
         ),
     )
     errors.install(app)

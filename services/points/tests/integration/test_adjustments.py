@@ -14,8 +14,8 @@ pytestmark = pytest.mark.integration
 
 
 async def test_managers_adjust_with_a_reason_and_retries_book_once(pts, env) -> None:
-    await pts.apply(pts.sale("a1", "100.00"))
-    manager = {**env.auth(Role.STORE_MANAGER), "Idempotency-Key": "adjust-a1-0001"}
+    await pts.apply(pts.registered("a1", home_store_id="S001"), pts.sale("a1", "100.00"))
+    manager = {**env.auth(Role.STORE_MANAGER, store_id="S001"), "Idempotency-Key": "adjust-a1-0001"}
     r = await pts.client.post("/v1/accounts/a1/adjustments", json={"points": -30, "reason": "duplicate till entry"}, headers=manager)
     assert r.status_code == 201, r.text
     assert (r.json()["entry_type"], r.json()["points"], r.json()["staff_id"]) == ("adjust", -30, "test-store_manager")
@@ -39,7 +39,7 @@ async def test_a_bulk_bonus_is_one_idempotent_job_with_progress_and_a_report(pts
     members = [f"k{i}" for i in range(5)]
     await pts.apply(*(pts.registered(m) for m in members))
     body = {"member_ids": [*members, "k0", "unknown-member"], "points": 200, "reason": "双十一 bonus"}
-    headers = {**env.auth(Role.STORE_MANAGER), "Idempotency-Key": "bulk-2026-11-11"}
+    headers = {**env.auth(Role.ADMIN), "Idempotency-Key": "bulk-2026-11-11"}
     started = await pts.client.post("/v1/bulk-bonuses", json=body, headers=headers)
     assert started.status_code == 202, started.text
     job_id = started.json()["job_id"]

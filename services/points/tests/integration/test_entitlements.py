@@ -26,7 +26,7 @@ async def test_milestones_grant_one_then_two_visits_and_never_more(pts) -> None:
 
 
 async def test_the_desk_books_uses_until_none_is_left_and_the_member_sees_what_is_left(pts, env) -> None:
-    await pts.apply(pts.milestone("e2", "50000.00"))
+    await pts.apply(pts.registered("e2", home_store_id="S003"), pts.milestone("e2", "50000.00"))
     path = "/v1/entitlements/e2/leftover_collection_visit/uses"
     first = await pts.client.post(path, json={"used_on": "2026-12-01", "store_id": "S003"},
                                   headers={**pts.desk("S003"), "Idempotency-Key": "visit-e2-0001"})
@@ -45,6 +45,7 @@ async def test_the_desk_books_uses_until_none_is_left_and_the_member_sees_what_i
 
 
 async def test_a_member_without_a_milestone_has_nothing_to_use(pts) -> None:
+    await pts.apply(pts.registered("e4", home_store_id="S001"))
     r = await pts.client.post("/v1/entitlements/e4/leftover_collection_visit/uses", json={"used_on": "2026-12-01", "store_id": "S001"},
                               headers=pts.desk())
     assert r.status_code == 409

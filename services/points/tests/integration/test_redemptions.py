@@ -94,22 +94,26 @@ async def test_the_register_exports_per_store_and_date_range_as_csv_and_printabl
     await pts.stock("cushion", "S001", 3)
     await pts.stock("cushion", "S002", 3)
     await pts.redeem("g5", "cushion")
-    await pts.redeem("g5", "cushion", store="S002")
+    # A desk redeems for its own store's customers; an admin books the one at the other store.
+    elsewhere = await pts.client.post("/v1/redemptions", json={"member_id": "g5", "gift_id": "cushion", "store_id": "S002"},
+                                      headers={**env.auth(Role.ADMIN), "Idempotency-Key": uuid.uuid4().hex})
+    assert elsewhere.status_code == 201, elsewhere.text
+    manager = env.auth(Role.STORE_MANAGER, store_id="S001")
     params = "store_id=S001&from=2020-01-01&to=2099-12-31"
-    rows = (await pts.client.get(f"/v1/gift-register?{params}", headers=env.auth(Role.STORE_MANAGER))).json()
+    rows = (await pts.client.get(f"/v1/gift-register?{params}", headers=manager)).json()
     assert [(r["member_id"], r["store_id"]) for r in rows] == [("g5", "S001")]
-    exported = await pts.client.get(f"/v1/gift-register?{params}&format=csv", headers=env.auth(Role.STORE_MANAGER))
+    exported = await pts.client.get(f"/v1/gift-register?{params}&format=csv", headers=manager)
     assert exported.headers["content-type"].startswith("text/csv") and exported.text.startswith("\ufeff")
     table = list(csv.reader(io.StringIO(exported.text.lstrip("\ufeff"))))
     assert table[0][:4] == ["日期 Date", "会员 Member", "赠品 Gift", "积分 Points"]
     assert table[1][1:4] == ["g5", "cushion", "10000"] and "已预留" in table[1][6]
-    page = await pts.client.get(f"/v1/gift-register?{params}&format=html", headers=env.auth(Role.STORE_MANAGER))
+    page = await pts.client.get(f"/v1/gift-register?{params}&format=html", headers=manager)
     assert page.headers["content-type"].startswith("text/html") and "@media print" in page.text and "赠品发放登记" in page.text
-    none = await pts.client.get("/v1/gift-register?store_id=S001&from=2020-01-01&to=2020-01-02", headers=env.auth(Role.STORE_MANAGER))
+    none = await pts.client.get("/v1/gift-register?store_id=S001&from=2020-01-01&to=2020-01-02", headers=manager)
     assert none.json() == []
     wrong_store = await pts.client.get(f"/v1/gift-register?{params.replace('S001', 'S002')}", headers=pts.desk("S001"))
     assert wrong_store.status_code == 403
-    backwards = await pts.client.get("/v1/gift-register?store_id=S001&from=2026-11-30&to=2026-11-01", headers=env.auth(Role.STORE_MANAGER))
+    backwards = await pts.client.get("/v1/gift-register?store_id=S001&from=2026-11-30&to=2026-11-01", headers=manager)
     assert backwards.status_code == 422 and backwards.json()["detail"][0]["loc"] == ["query", "to"]
 
 

@@ -5,6 +5,7 @@ from fastapi.responses import JSONResponse
 
 from points.domain.exceptions import (
     AlreadyBooked,
+    CapExceeded,
     GiftUnavailable,
     InvalidTransition,
     NothingLeft,
@@ -18,6 +19,7 @@ STATUS: dict[type[PointsError], int] = {
     NotFound: status.HTTP_404_NOT_FOUND,
     IdempotencyConflict: status.HTTP_409_CONFLICT,
     AlreadyBooked: status.HTTP_409_CONFLICT,
+    CapExceeded: status.HTTP_403_FORBIDDEN,
     RedemptionRefused: status.HTTP_409_CONFLICT,
     OutOfStock: status.HTTP_409_CONFLICT,
     GiftUnavailable: status.HTTP_409_CONFLICT,

@@ -27,3 +27,7 @@ class InvalidTransition(PointsError):
 
 class NothingLeft(PointsError):
     """A service entitlement has no use left."""
+
+
+class CapExceeded(PointsError):
+    """A manual entry beyond what the caller may book on their own (per entry or per day)."""

@@ -1,12 +1,20 @@
-"""Manual adjustments and bonuses by staff: always with a reason, once per Idempotency-Key."""
+"""Manual adjustments and bonuses by staff: always with a reason, once per Idempotency-Key, and
+within the caps (domain/manual.py) for staff whose reach is one store.
+
+A capped booking first takes its staff member's lock row, then the account (always in this order),
+then counts what they booked today: two parallel requests by one store manager are serialised, so
+the second counts the first and they cannot both pass the daily cap.
+"""
 
 import uuid
 from datetime import datetime
 
 from sqlmodel import select
 
+from points.adapters.manual_bookings import lock_staff, points_booked_by
 from points.adapters.repository import AccountRepository
 from points.adapters.tables import LedgerRow
+from points.domain.manual import ManualCaps
 from points.domain.model import EntryType, Source
 from points.service_layer.redemptions import NotFound
 from shared.unit_of_work import UnitOfWork
@@ -14,15 +22,20 @@ from shared.unit_of_work import UnitOfWork
 
 async def book_manual(
     uow: UnitOfWork, *, kind: EntryType, member_id: str, points: int, reason: str, staff_id: str,
-    idempotency_key: str | None, now: datetime,
+    idempotency_key: str | None, now: datetime, caps: ManualCaps | None,
 ) -> tuple[LedgerRow, bool]:
-    """The ledger row and whether it was booked before under the same key (a retry)."""
+    """The ledger row and whether it was booked before under the same key (a retry). `caps` is None
+    for a caller who may book any amount (an admin)."""
     ref = f"{kind.value}:{idempotency_key or uuid.uuid4()}"
+    if caps is not None:
+        await lock_staff(uow.session, staff_id)
     repo = AccountRepository(uow.session)
     account = await repo.lock(member_id, open_missing=False, booked=[(kind, ref)])
     if account is None:
         raise NotFound(f"no points account for member {member_id}")
-    if not account.has_booked(kind, ref):
+    if not account.has_booked(kind, ref):  # a retry of a booked entry is answered whatever today's count
+        if caps is not None:
+            caps.check(points, await points_booked_by(uow.session, staff_id, *caps.day_of(now)))
         source = Source(ref=ref, staff_id=staff_id)
         if kind == EntryType.BONUS:
             account.bonus(points, reason=reason, source=source, at=now)

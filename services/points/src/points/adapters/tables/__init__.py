@@ -9,6 +9,7 @@ from points.adapters.tables.ledger import (
     PendingReturnRow,
     SaleEarningRow,
 )
+from points.adapters.tables.manual import StaffBookingLockRow
 from points.adapters.tables.services import (
     BulkBonusItemRow,
     BulkBonusJobRow,
@@ -16,17 +17,20 @@ from points.adapters.tables.services import (
     EntitlementRow,
     EntitlementUseRow,
 )
+from shared.member_directory import TABLE as MEMBER_DIRECTORY
+from shared.member_directory import MemberDirectoryRow
 
 TABLES = frozenset(
     {
         "points_account", "points_ledger", "sale_earning", "pending_return", "earning_rule", "expiry_warning",
         "gift", "gift_price", "gift_stock", "gift_redemption",
         "entitlement", "entitlement_grant", "entitlement_use", "bulk_bonus_job", "bulk_bonus_item",
+        "staff_booking_lock", MEMBER_DIRECTORY,
     }
 )
 
 __all__ = [
     "TABLES", "AccountRow", "BulkBonusItemRow", "BulkBonusJobRow", "EarningRuleRow", "EntitlementGrantRow",
     "EntitlementRow", "EntitlementUseRow", "ExpiryWarningRow", "GiftPriceRow", "GiftRow", "GiftStockRow",
-    "LedgerRow", "PendingReturnRow", "RedemptionRow", "SaleEarningRow",
+    "LedgerRow", "MemberDirectoryRow", "PendingReturnRow", "RedemptionRow", "SaleEarningRow", "StaffBookingLockRow",
 ]

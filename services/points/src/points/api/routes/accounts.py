@@ -6,8 +6,8 @@ from fastapi import APIRouter, HTTPException, Query, status
 from sqlmodel import select
 
 from points.adapters.tables import AccountRow, LedgerRow
-from points.api.access import ReaderDep, check_member_access
 from points.api.schemas import AccountPublic, LedgerEntryPublic, LedgerPage
+from shared.authorize import Allowed
 from shared.deps import UowDep
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
@@ -30,9 +30,8 @@ async def _entries(uow, member_id: str, limit: int, before_id: int | None = None
 
 @router.get("/{member_id}", summary="Balance and the latest ledger entries")
 async def get_account(
-    member_id: str, uow: UowDep, principal: ReaderDep, entries: Annotated[int, Query(ge=0, le=200)] = 20
+    member_id: str, uow: UowDep, _: Allowed("points.account.read"), entries: Annotated[int, Query(ge=0, le=200)] = 20
 ) -> AccountPublic:
-    check_member_access(principal, member_id)
     account = await _account(uow, member_id)
     return AccountPublic(
         member_id=account.member_id, channel=account.channel, balance=account.balance,
@@ -43,10 +42,9 @@ async def get_account(
 
 @router.get("/{member_id}/ledger", summary="The whole ledger, newest first, page by page")
 async def get_ledger(
-    member_id: str, uow: UowDep, principal: ReaderDep,
+    member_id: str, uow: UowDep, _: Allowed("points.account.read"),
     limit: Annotated[int, Query(ge=1, le=500)] = 100, before_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> LedgerPage:
-    check_member_access(principal, member_id)
     await _account(uow, member_id)
     entries = await _entries(uow, member_id, limit, before_id)
     return LedgerPage(member_id=member_id, entries=entries, next_before_id=entries[-1].id if len(entries) == limit else None)

@@ -7,9 +7,9 @@ from sqlalchemy import delete
 from sqlmodel import select
 
 from points.adapters.tables import GiftPriceRow, GiftRow, GiftStockRow
-from points.api.access import AdminDep, ManagerDep, ReaderDep, check_store
 from points.api.schemas import GiftIn, GiftPublic, StockIn, StockPublic
-from shared.deps import StaffDep, UowDep
+from shared.authorize import Allowed
+from shared.deps import UowDep
 
 router = APIRouter(prefix="/v1/gifts", tags=["gift catalogue"])
 
@@ -33,12 +33,12 @@ async def _gifts(uow, gift_id: str | None = None) -> list[GiftPublic]:
 
 
 @router.get("", summary="The catalogue with point prices per channel")
-async def list_gifts(uow: UowDep, _: ReaderDep) -> list[GiftPublic]:
+async def list_gifts(uow: UowDep, _: Allowed("points.gift.read")) -> list[GiftPublic]:
     return await _gifts(uow)
 
 
 @router.put("/{gift_id}", summary="Add or change a gift (admin)")
-async def put_gift(body: GiftIn, uow: UowDep, _: AdminDep, gift_id: str = GiftId) -> GiftPublic:
+async def put_gift(body: GiftIn, uow: UowDep, _: Allowed("points.gift.write"), gift_id: str = GiftId) -> GiftPublic:
     now = datetime.now(UTC)
     row = await uow.session.get(GiftRow, gift_id)
     if row is None:
@@ -55,14 +55,16 @@ async def put_gift(body: GiftIn, uow: UowDep, _: AdminDep, gift_id: str = GiftId
 
 
 @router.get("/{gift_id}/stock", summary="Units left per store")
-async def get_stock(uow: UowDep, _: StaffDep, gift_id: str = GiftId) -> list[StockPublic]:
+async def get_stock(uow: UowDep, _: Allowed("points.stock.read"), gift_id: str = GiftId) -> list[StockPublic]:
     rows = (await uow.session.exec(select(GiftStockRow).where(GiftStockRow.gift_id == gift_id).order_by(GiftStockRow.store_id))).all()
     return [StockPublic.model_validate(r, from_attributes=True) for r in rows]
 
 
 @router.put("/{gift_id}/stock/{store_id}", summary="Set the counted stock of a store (store manager, admin)")
-async def put_stock(body: StockIn, uow: UowDep, principal: ManagerDep, store_id: str, gift_id: str = GiftId) -> StockPublic:
-    check_store(principal, store_id)
+async def put_stock(
+    body: StockIn, uow: UowDep, grant: Allowed("points.stock.write"), store_id: str, gift_id: str = GiftId
+) -> StockPublic:
+    grant.ensure_store(store_id)
     if await uow.session.get(GiftRow, gift_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"gift {gift_id} is not in the catalogue")
     now = datetime.now(UTC)

@@ -4,17 +4,17 @@ from fastapi import APIRouter, Request, status
 from sqlmodel import select
 
 from points.adapters.tables import EntitlementRow, EntitlementUseRow
-from points.api.access import DeskDep, OptionalIdempotencyKey, ReaderDep, check_member_access, check_store
+from points.api.idempotency import OptionalIdempotencyKey
 from points.api.schemas import EntitlementPublic, EntitlementUseIn, EntitlementUsePublic
 from points.api.transactions import run_command
 from points.service_layer.entitlements import UseRequest, book_use
+from shared.authorize import Allowed
 
 router = APIRouter(prefix="/v1/entitlements", tags=["service entitlements"])
 
 
 @router.get("/{member_id}", summary="Granted, used and remaining, with every use")
-async def get_entitlements(member_id: str, principal: ReaderDep, request: Request) -> list[EntitlementPublic]:
-    check_member_access(principal, member_id)
+async def get_entitlements(member_id: str, _: Allowed("points.account.read"), request: Request) -> list[EntitlementPublic]:
     async with request.app.state.sessions() as session:
         rows = (await session.exec(select(EntitlementRow).where(EntitlementRow.member_id == member_id).order_by(EntitlementRow.kind))).all()
         uses = (await session.exec(select(EntitlementUseRow).where(EntitlementUseRow.member_id == member_id).order_by(EntitlementUseRow.id))).all()  # type: ignore[arg-type]
@@ -30,11 +30,11 @@ async def get_entitlements(member_id: str, principal: ReaderDep, request: Reques
 @router.post("/{member_id}/{kind}/uses", status_code=status.HTTP_201_CREATED,
              responses={409: {"description": "No use left"}})
 async def use_entitlement(
-    member_id: str, kind: str, body: EntitlementUseIn, principal: DeskDep, request: Request,
+    member_id: str, kind: str, body: EntitlementUseIn, grant: Allowed("points.entitlement.use"), request: Request,
     idempotency_key: OptionalIdempotencyKey = None,
 ) -> EntitlementUsePublic:
     """Book one use at the service desk (date of the visit, the booking staff member)."""
-    check_store(principal, body.store_id)
-    req = UseRequest(member_id, kind, body.used_on, body.store_id, principal.subject, idempotency_key)
+    grant.ensure_store(body.store_id)
+    req = UseRequest(member_id, kind, body.used_on, body.store_id, grant.principal.subject, idempotency_key)
     use = await run_command(request, lambda uow: book_use(uow, req))
     return EntitlementUsePublic.model_validate(use, from_attributes=True)

@@ -8,11 +8,15 @@ from fastapi.exceptions import RequestValidationError
 from sqlmodel import select
 
 from points.adapters.tables import RedemptionRow
-from points.api.access import DeskDep, IdempotencyKey, ReaderDep, check_member_access, check_store
+from points.api.idempotency import IdempotencyKey
 from points.api.schemas import CancelIn, RedemptionIn, RedemptionPublic
 from points.api.transactions import run_command
 from points.service_layer import redemptions as svc
+from shared.authorize import Allowed
+from shared.member_directory import member_facts
+from shared.policy import Grant
 from shared.reports import Column, ReportFormat, render
+from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["gift redemption"])
 
@@ -21,45 +25,66 @@ def _public(row: RedemptionRow) -> RedemptionPublic:
     return RedemptionPublic.model_validate(row, from_attributes=True)
 
 
+async def _entry_in_reach(uow: UnitOfWork, grant: Grant, redemption_id: str) -> None:
+    """The register entry's customer must be within the caller's scope, and its gift at their store."""
+    row = await uow.session.get(RedemptionRow, redemption_id)
+    if row is None:
+        raise svc.NotFound(f"no gift register entry {redemption_id}")
+    grant.ensure_member(await member_facts(uow.session, row.member_id), row.member_id)
+    grant.ensure_store(row.store_id)
+
+
 @router.post(
     "/redemptions", status_code=status.HTTP_201_CREATED,
     responses={200: {"description": "A retry with the same Idempotency-Key: the original result"},
                409: {"description": "Too few points, negative balance, out of stock, or the key reused for another request"}},
 )
 async def redeem(
-    body: RedemptionIn, principal: DeskDep, idempotency_key: IdempotencyKey, request: Request, response: Response
+    body: RedemptionIn, grant: Allowed("points.redemption.handle"), idempotency_key: IdempotencyKey, request: Request,
+    response: Response,
 ) -> RedemptionPublic:
     """Redeem a gift: checks balance and stock atomically, deducts the points, writes the register."""
-    check_store(principal, body.store_id)
-    req = svc.RedeemRequest(body.member_id, body.gift_id, body.store_id, principal.subject, idempotency_key)
-    row, replay = await run_command(request, lambda uow: svc.redeem(uow, req, datetime.now(UTC)))
+    grant.ensure_store(body.store_id)
+    req = svc.RedeemRequest(body.member_id, body.gift_id, body.store_id, grant.principal.subject, idempotency_key)
+
+    async def command(uow: UnitOfWork) -> tuple[RedemptionRow, bool]:
+        grant.ensure_member(await member_facts(uow.session, body.member_id), body.member_id)
+        return await svc.redeem(uow, req, datetime.now(UTC))
+
+    row, replay = await run_command(request, command)
     if replay:
         response.status_code = status.HTTP_200_OK
     return _public(row)
 
 
 @router.get("/redemptions/{redemption_id}")
-async def get_redemption(redemption_id: str, principal: ReaderDep, request: Request) -> RedemptionPublic:
+async def get_redemption(redemption_id: str, grant: Allowed("points.redemption.read"), request: Request) -> RedemptionPublic:
     async with request.app.state.sessions() as session:
         row = await session.get(RedemptionRow, redemption_id)
-    if row is None:
-        raise svc.NotFound(f"no gift register entry {redemption_id}")
-    check_member_access(principal, row.member_id)
+        if row is None:
+            raise svc.NotFound(f"no gift register entry {redemption_id}")
+        grant.ensure_member(await member_facts(session, row.member_id), row.member_id)
     return _public(row)
 
 
 @router.post("/redemptions/{redemption_id}/hand-over", summary="The member received the gift")
-async def hand_over(redemption_id: str, principal: DeskDep, request: Request) -> RedemptionPublic:
-    row = await run_command(request, lambda uow: svc.hand_over(uow, redemption_id, principal.subject, datetime.now(UTC)))
-    return _public(row)
+async def hand_over(redemption_id: str, grant: Allowed("points.redemption.handle"), request: Request) -> RedemptionPublic:
+    async def command(uow: UnitOfWork) -> RedemptionRow:
+        await _entry_in_reach(uow, grant, redemption_id)
+        return await svc.hand_over(uow, redemption_id, grant.principal.subject, datetime.now(UTC))
+
+    return _public(await run_command(request, command))
 
 
 @router.post("/redemptions/{redemption_id}/cancel", summary="Cancel a reserved gift; points and stock come back")
-async def cancel(redemption_id: str, body: CancelIn, principal: DeskDep, request: Request) -> RedemptionPublic:
-    row = await run_command(
-        request, lambda uow: svc.cancel(uow, redemption_id, principal.subject, body.reason, datetime.now(UTC))
-    )
-    return _public(row)
+async def cancel(
+    redemption_id: str, body: CancelIn, grant: Allowed("points.redemption.handle"), request: Request
+) -> RedemptionPublic:
+    async def command(uow: UnitOfWork) -> RedemptionRow:
+        await _entry_in_reach(uow, grant, redemption_id)
+        return await svc.cancel(uow, redemption_id, grant.principal.subject, body.reason, datetime.now(UTC))
+
+    return _public(await run_command(request, command))
 
 
 STATUS_LABELS = {"reserved": "已预留 reserved", "handed_over": "已发放 handed over", "cancelled": "已取消 cancelled"}
@@ -84,12 +109,12 @@ def _register_columns(zone) -> list[Column]:
 
 @router.get("/gift-register", summary="The gift register of a store for a date range (JSON, CSV or printable HTML)")
 async def gift_register(
-    principal: DeskDep, request: Request, store_id: str,
+    grant: Allowed("points.gift_register.read"), request: Request, store_id: str,
     date_from: Annotated[date, Query(alias="from", description="First business day, inclusive")],
     date_to: Annotated[date, Query(alias="to", description="Last business day, inclusive")],
     format: ReportFormat = ReportFormat.JSON,
 ):
-    check_store(principal, store_id)
+    grant.ensure_store(store_id)
     if date_to < date_from:
         raise RequestValidationError([{"type": "value_error", "loc": ("query", "to"), "input": str(date_to),
                                        "msg": "to is before from"}])

@@ -1,0 +1,32 @@
+"""What a staff member booked by hand, and the lock that keeps their daily cap under concurrency."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from points.adapters.repository import LEDGER, insert_ignoring_duplicates
+from points.adapters.tables import StaffBookingLockRow
+from points.domain.model import EntryType
+
+LOCKS = StaffBookingLockRow.__table__  # type: ignore[attr-defined]
+MANUAL = (EntryType.ADJUST.value, EntryType.BONUS.value)
+
+
+async def lock_staff(session: AsyncSession, staff_id: str) -> None:
+    """Holds the staff member's lock row until the transaction ends: their next booking waits, then
+    counts this one. (SQLite serialises every writer anyway: BEGIN IMMEDIATE.)"""
+    await session.exec(insert_ignoring_duplicates(session, LOCKS), params=[{"staff_id": staff_id, "created_at": datetime.now(UTC)}])
+    await session.exec(select(LOCKS.c.staff_id).where(LOCKS.c.staff_id == staff_id).with_for_update())
+
+
+async def points_booked_by(session: AsyncSession, staff_id: str, since: datetime, until: datetime) -> int:
+    """Absolute points of the adjustments and bonuses the staff member booked one by one in [since, until).
+    Bulk bonus entries (with a job id) are not manual entries of the day."""
+    total = await session.exec(
+        select(func.coalesce(func.sum(func.abs(LEDGER.c.points)), 0)).where(
+            LEDGER.c.staff_id == staff_id, LEDGER.c.entry_type.in_(MANUAL), LEDGER.c.job_id.is_(None),
+            LEDGER.c.booked_at >= since, LEDGER.c.booked_at < until,
+        )
+    )
+    return int(total.one()[0])

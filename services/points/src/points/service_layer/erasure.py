@@ -1,0 +1,39 @@
+"""Erasure: members erased a customer's personal data; points removes what it holds of it.
+
+The ledger stays (an accounting record: amounts, balances, sources), but text a person wrote about
+the customer does not: the reasons of entries a staff member caused (an adjustment's "called Mr
+Wang at 138...", a cancellation's note) and the gift register's cancellation notes become a fixed
+placeholder. The points card number goes too, so a till swiping the card is answered as for an
+unknown card. Entries booked by the system (sales, returns, expiry) carry no personal text.
+"""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+
+from points.adapters.repository import ACCOUNTS, LEDGER
+from points.adapters.tables import RedemptionRow
+from shared.consumer import Delivery
+from shared.events import contracts as c
+from shared.unit_of_work import UnitOfWork
+
+REDACTED = "（已注销）"
+
+REDEMPTIONS = RedemptionRow.__table__  # type: ignore[attr-defined]
+
+
+async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
+    erased: c.MemberErasedV1 = delivery.payload  # type: ignore[assignment]
+    member_id, session = erased.member_id, uow.session
+    # Idempotent: a redelivered erasure writes the same placeholder again.
+    await session.exec(
+        update(LEDGER).where(LEDGER.c.member_id == member_id, LEDGER.c.staff_id.is_not(None)).values(reason=REDACTED)
+    )
+    await session.exec(
+        update(REDEMPTIONS)
+        .where(REDEMPTIONS.c.member_id == member_id, REDEMPTIONS.c.cancel_reason.is_not(None))
+        .values(cancel_reason=REDACTED)
+    )
+    await session.exec(
+        update(ACCOUNTS).where(ACCOUNTS.c.member_id == member_id).values(card_no=None, updated_at=datetime.now(UTC))
+    )

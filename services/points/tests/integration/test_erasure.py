@@ -1,0 +1,49 @@
+"""An erased member leaves no personal text behind in points, and their card is no longer known."""
+
+import uuid
+
+import pytest
+from sqlmodel import select
+
+from points.adapters.tables import RedemptionRow
+from points.service_layer.erasure import REDACTED
+from shared.auth import Role
+
+pytestmark = pytest.mark.integration
+
+CARD = "8800000012345"
+PERSONAL = "王建国先生 13812345678"
+BASKET = {"store_id": "S001", "lines": [{"category": "grain", "amount": "20.00"}]}
+
+
+async def test_erasure_replaces_staff_written_text_and_forgets_the_card(pts, env) -> None:
+    await pts.apply(pts.registered("er1", channel="partner", card_no=CARD, home_store_id="S001"), pts.sale("er1", "30000.00"))
+    manager = {**env.auth(Role.STORE_MANAGER, store_id="S001"), "Idempotency-Key": uuid.uuid4().hex}
+    bonus = await pts.client.post("/v1/accounts/er1/bonuses", json={"points": 500, "reason": f"电话回访 {PERSONAL}"}, headers=manager)
+    assert bonus.status_code == 201, bonus.text
+    await pts.stock("cushion", "S001", 1)
+    redeemed = (await pts.redeem("er1", "cushion")).json()
+    cancel = await pts.client.post(f"/v1/redemptions/{redeemed['redemption_id']}/cancel", json={"reason": f"{PERSONAL} 不要了"},
+                                   headers=pts.desk())
+    assert cancel.status_code == 200, cancel.text
+    pos = env.auth(Role.POS, store_id="S001")
+    known = (await pts.client.post("/v1/earning/preview", json={**BASKET, "card_no": CARD}, headers=pos)).json()
+    assert (known["member_known"], known["channel"]) == (True, "partner")
+
+    erasure = pts.erased("er1")
+    await pts.apply(erasure)
+    await pts.apply(erasure)  # redelivered: nothing changes twice
+
+    ledger = (await pts.client.get("/v1/accounts/er1/ledger", headers=env.auth(Role.ADMIN))).json()["entries"]
+    assert all("13812345678" not in e["reason"] and "王建国" not in e["reason"] for e in ledger)
+    reasons = {e["entry_type"]: e["reason"] for e in ledger}
+    assert reasons == {"bonus": REDACTED, "redeem": REDACTED, "cancel_redeem": REDACTED, "earn": reasons["earn"]}
+    assert reasons["earn"].startswith("purchase S001/")  # the system's own text stays: no personal data in it
+    assert sum(e["points"] for e in ledger) == 30_500  # the accounting record is untouched
+    async with pts.app.state.sessions() as session:
+        entry = (await session.exec(select(RedemptionRow).where(RedemptionRow.member_id == "er1"))).one()
+    assert entry.cancel_reason == REDACTED
+    unknown = (await pts.client.post("/v1/earning/preview", json={**BASKET, "card_no": CARD}, headers=pos)).json()
+    assert (unknown["member_known"], unknown["channel"]) == (False, "retail")
+    own = await pts.client.get("/v1/accounts/er1", headers=env.auth(Role.MEMBER, member_id="er1"))
+    assert own.status_code == 401

@@ -1,0 +1,115 @@
+"""What a service needs to know about each customer to apply the access policy, learnt from events.
+
+Members owns customers; the other services keep a small `member_directory` table (home store,
+account manager, erasure) fed by members' events, and answer `ServiceSpec.member_facts` from it.
+A service lists `TABLE` among the tables it migrates and merges `handlers()` into its event map.
+
+Every upsert is idempotent and tolerates any order of arrival: a manager assignment may arrive
+before the registration, so each event writes only its own columns and never blanks another's.
+- registration fills the home store only where none is known yet (a later attributes event may
+  already have moved the customer);
+- attributes set the home store when they carry one;
+- an assignment sets the manager, also to none (the manager left, or the community has none);
+- erasure records when; nothing clears it, so a late event cannot revive an erased customer.
+"""
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import Column, func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Field, SQLModel, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.columns import UtcDateTime
+from shared.consumer import Delivery, Handler
+from shared.events import contracts as c
+from shared.events.registry import ACCOUNT_MANAGER_ASSIGNED, MEMBER_ATTRIBUTES, MEMBER_ERASED, MEMBER_REGISTERED
+from shared.policy import MemberFacts
+from shared.unit_of_work import UnitOfWork
+
+TABLE = "member_directory"
+
+
+class MemberDirectoryRow(SQLModel, table=True):
+    __tablename__ = TABLE
+
+    member_id: str = Field(primary_key=True, max_length=36)
+    home_store_id: str | None = Field(default=None, max_length=32)
+    manager_id: str | None = Field(default=None, max_length=64)
+    erased_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+
+
+DIRECTORY = MemberDirectoryRow.__table__  # type: ignore[attr-defined]
+
+
+async def _upsert(session: AsyncSession, member_id: str, values: dict, on_conflict: dict) -> None:
+    """INSERT the member with `values`; if the row exists, SET `on_conflict` (built from `excluded`)."""
+    dialect = session.bind.dialect.name  # type: ignore[union-attr]
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(DIRECTORY)
+    statement = insert.values(member_id=member_id, **values)
+    await session.exec(statement.on_conflict_do_update(index_elements=[DIRECTORY.c.member_id], set_=on_conflict))
+
+
+async def on_member_registered(uow: UnitOfWork, delivery: Delivery) -> None:
+    member: c.MemberRegisteredV1 = delivery.payload  # type: ignore[assignment]
+    await _upsert(
+        uow.session, member.member_id, {"home_store_id": member.home_store_id},
+        {"home_store_id": func.coalesce(DIRECTORY.c.home_store_id, member.home_store_id)},
+    )
+
+
+async def on_account_manager_assigned(uow: UnitOfWork, delivery: Delivery) -> None:
+    assigned: c.AccountManagerAssignedV1 = delivery.payload  # type: ignore[assignment]
+    await _upsert(uow.session, assigned.member_id, {"manager_id": assigned.manager_id}, {"manager_id": assigned.manager_id})
+
+
+async def on_member_attributes(uow: UnitOfWork, delivery: Delivery) -> None:
+    attributes: c.MemberAttributesV1 = delivery.payload  # type: ignore[assignment]
+    if attributes.home_store_id is None:
+        return
+    store = attributes.home_store_id
+    await _upsert(uow.session, attributes.member_id, {"home_store_id": store}, {"home_store_id": store})
+
+
+async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
+    erased: c.MemberErasedV1 = delivery.payload  # type: ignore[assignment]
+    await _upsert(
+        uow.session, erased.member_id, {"erased_at": erased.erased_at},
+        {"erased_at": func.coalesce(DIRECTORY.c.erased_at, erased.erased_at)},
+    )
+
+
+HANDLERS: Mapping[str, Handler] = {
+    MEMBER_REGISTERED: on_member_registered,
+    ACCOUNT_MANAGER_ASSIGNED: on_account_manager_assigned,
+    MEMBER_ATTRIBUTES: on_member_attributes,
+    MEMBER_ERASED: on_member_erased,
+}
+
+
+def _then(first: Handler, second: Handler) -> Handler:
+    async def both(uow: UnitOfWork, delivery: Delivery) -> None:
+        await first(uow, delivery)
+        await second(uow, delivery)
+
+    return both
+
+
+def with_directory(own: Mapping[str, Handler]) -> dict[str, Handler]:
+    """The service's event map plus the directory's. A type both handle runs the directory's handler
+    first, then the service's, in the same transaction: the service's handler sees the facts as
+    updated by this event (e.g. an erasure is recorded before the service purges its own data)."""
+    merged = dict(own)
+    for event_type, directory_handler in HANDLERS.items():
+        service_handler = merged.get(event_type)
+        merged[event_type] = directory_handler if service_handler is None else _then(directory_handler, service_handler)
+    return merged
+
+
+async def member_facts(session: AsyncSession, member_id: str) -> MemberFacts | None:
+    """The facts about one customer, or None for a customer no event has told this service about."""
+    row = (await session.exec(select(MemberDirectoryRow).where(MemberDirectoryRow.member_id == member_id))).first()
+    if row is None:
+        return None
+    return MemberFacts(member_id=row.member_id, home_store_id=row.home_store_id, manager_id=row.manager_id, erased_at=row.erased_at)
