@@ -4,7 +4,6 @@ Only the token issuer holds the private key; every service verifies tokens itsel
 key, so a compromised service cannot mint tokens for the others.
 """
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -31,7 +30,6 @@ class Role(StrEnum):
     OPERATOR = "operator"
 
 
-STAFF = frozenset({Role.SERVICE_DESK, Role.ACCOUNT_MANAGER, Role.STORE_MANAGER, Role.MARKETING, Role.ADMIN})
 
 
 class Principal(BaseModel):
@@ -141,16 +139,3 @@ async def current_principal(
         ) from exc
 
 
-def require(*roles: Role) -> Callable[..., Principal]:
-    allowed = frozenset(roles)
-
-    # async: FastAPI runs plain-def dependencies in a worker thread, a hand-off on every request.
-    async def _check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
-        if principal.role not in allowed:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {principal.role} may not do this")
-        return principal
-
-    return _check
-
-
-PrincipalDep = Annotated[Principal, Depends(current_principal)]

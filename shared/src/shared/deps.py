@@ -5,7 +5,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from shared.auth import STAFF, Principal, Role, require
 from shared.settings import ServiceSettings
 from shared.unit_of_work import UnitOfWork
 
@@ -26,5 +25,3 @@ async def _settings(request: Request) -> ServiceSettings:
 # reports (or shows personal data under) a change or an access-log row that then fails to commit.
 UowDep = Annotated[UnitOfWork, Depends(_uow, scope="function")]
 SettingsDep = Annotated[ServiceSettings, Depends(_settings)]
-StaffDep = Annotated[Principal, Depends(require(*STAFF))]
-StaffOrMemberDep = Annotated[Principal, Depends(require(*STAFF, Role.MEMBER))]
