@@ -137,5 +137,3 @@ async def current_principal(
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, f"invalid token: {exc}", {"WWW-Authenticate": "Bearer"}
         ) from exc
-
-
