@@ -70,7 +70,9 @@ async def deliver_sale(members, *, card_no: str | None = None, phone: str | None
 
 async def outbox(members, event_type: str) -> list[OutboxRecord]:
     async with members.app.state.sessions() as s:
-        return list((await s.exec(select(OutboxRecord).where(OutboxRecord.event_type == event_type))).all())
+        # In the order they were written: tests read the latest as events[-1].
+        query = select(OutboxRecord).where(OutboxRecord.event_type == event_type).order_by(OutboxRecord.id)
+        return list((await s.exec(query)).all())
 
 
 
