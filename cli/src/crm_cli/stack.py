@@ -1,8 +1,9 @@
 """`crm run`: the broker, every service and the gateway on one machine, on SQLite files.
 
 Each service is its own process with its own environment, exactly as in docker-compose; the
-launcher only picks ports, points every process at the same broker and data directory, waits until
-all report ready, and stops them all (gateway first, broker last) on Ctrl-C.
+launcher only checks and picks ports, points every process at the same broker and data directory,
+waits until all report ready, and stops them all (gateway first, broker last) on Ctrl-C. The
+benchmarks start the platform with the same `Stack`, on PostgreSQL databases of their own.
 """
 
 import os
@@ -10,46 +11,95 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from crm_cli.broker import start_broker
+from crm_cli.broker import BROKER, start_broker
+from crm_cli.ports import PortsUnavailable, PortUse, check_ports
+from crm_cli.startup import ProcessLog, StartupFailed, exit_reason
 from shared.auth import Role, TokenIssuer, ensure_dev_keypair
 
-# Port offsets from CRM_BASE_PORT; the gateway takes the base port itself.
+# Port offsets from CRM_BASE_PORT; the gateway takes the base port itself. Also the start order:
+# the gateway last, once the services it forwards to are starting.
 SERVICES = {"members": 1, "points": 2, "campaigns": 3, "feedback": 4, "gateway": 0}
 
 
 @dataclass
 class StackConfig:
     data_dir: Path
-    base_port: int
-    broker_port: int
+    base_port: int = 8000
+    broker_port: int = 9092
     host: str = "127.0.0.1"
+    # Which services to start (started in the order of SERVICES whatever the order here).
+    services: tuple[str, ...] = tuple(SERVICES)
+    # Ports chosen by the caller instead of base_port + offset (the benchmarks take free ones).
+    ports: dict[str, int] = field(default_factory=dict)
+    # CRM_DATABASE_URL per service; a service without one uses its SQLite file in data_dir.
+    database_urls: dict[str, str] = field(default_factory=dict)
+    # More environment for every service, applied last (e.g. CRM_LOG_LEVEL for a benchmark).
+    env: dict[str, str] = field(default_factory=dict)
+    # Each child in its own session, so a Ctrl-C in the terminal reaches only this process, which
+    # then stops them in order. Off for `crm run`: a closed terminal must take the services with it.
+    own_session: bool = False
 
     @classmethod
     def from_env(cls) -> "StackConfig":
+        """From CRM_DATA_DIR, CRM_BASE_PORT and CRM_BROKER_PORT; ValueError names a bad setting."""
         return cls(
             data_dir=Path(os.environ.get("CRM_DATA_DIR", ".crm-data")).resolve(),
-            base_port=int(os.environ.get("CRM_BASE_PORT", "8000")),
-            broker_port=int(os.environ.get("CRM_BROKER_PORT", "9092")),
+            base_port=_int_setting("CRM_BASE_PORT", 8000),
+            broker_port=_int_setting("CRM_BROKER_PORT", 9092),
         )
 
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    def port(self, service: str) -> int:
+        return self.ports.get(service, self.base_port + SERVICES[service])
+
     def url(self, service: str) -> str:
-        return f"http://{self.host}:{self.base_port + SERVICES[service]}"
+        return f"http://{self.host}:{self.port(service)}"
+
+    def start_order(self) -> list[str]:
+        unknown = set(self.services) - set(SERVICES)
+        if unknown:
+            raise ValueError(f"unknown services: {', '.join(sorted(unknown))}")
+        return [name for name in SERVICES if name in self.services]
+
+    def port_uses(self) -> list[PortUse]:
+        """Every port the stack will bind, with what it is for and the setting that moves it."""
+        return [
+            *(PortUse(self.port(name), name, "CRM_BASE_PORT") for name in self.start_order()),
+            PortUse(self.broker_port, "the broker", "CRM_BROKER_PORT"),
+        ]
 
     def service_env(self, service: str) -> dict[str, str]:
+        # The gateway learns only the services this stack starts; the others keep its defaults.
         env = service_environment(
             service, self.data_dir, f"{self.host}:{self.broker_port}",
-            {name: self.url(name) for name in SERVICES if name != "gateway"},
+            {name: self.url(name) for name in self.start_order() if name != "gateway"},
         )
         # Pass through deliberate overrides (log level, secrets), not the launcher's own knobs.
         for key in ("CRM_LOG_LEVEL", "CRM_IDENTITY_PEPPER", "CRM_JWT_PUBLIC_KEY"):
             if key in os.environ:
                 env[key] = os.environ[key]
+        if service in self.database_urls:
+            env["CRM_DATABASE_URL"] = self.database_urls[service]
+        env.update(self.env)
         return env
+
+
+def _int_setting(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not a port number") from None
 
 
 def service_environment(service: str, data_dir: Path, bootstrap: str, urls: dict[str, str]) -> dict[str, str]:
@@ -68,59 +118,105 @@ def service_environment(service: str, data_dir: Path, bootstrap: str, urls: dict
 
 
 class Stack:
+    """Every process of one platform: `start()` checks the ports and starts the broker and the
+    services, `wait_ready()` polls them with a deadline, `stop()` ends them by pid, in order."""
+
     def __init__(self, config: StackConfig) -> None:
         self.config = config
         self.procs: dict[str, subprocess.Popen] = {}
-        self.logs = config.data_dir / "logs"
+        self.logs = config.log_dir
+        self._process_logs: dict[str, ProcessLog] = {}
+
+    def check_ports(self) -> None:
+        """PortsUnavailable naming each port that is taken; called before anything is started."""
+        check_ports(self.config.port_uses(), self.config.host)
 
     def start(self) -> None:
+        """Starts the broker (waiting until it accepts connections) and then every service.
+        Nothing is started if a port is taken; on StartupFailed the caller still calls stop()."""
+        self.check_ports()
         self.logs.mkdir(parents=True, exist_ok=True)
-        ensure_dev_keypair(self.config.data_dir / "keys")
+        ensure_dev_keypair(self.config.data_dir / "keys")  # the services read the public half from here
+        self._process_logs["broker"] = ProcessLog(self.logs / "broker.log")
         self.procs["broker"] = start_broker(self.config.broker_port, self.logs / "broker.log", self.config.host)
-        for service, offset in SERVICES.items():
-            self.procs[service] = subprocess.Popen(
-                [
-                    sys.executable, "-m", "uvicorn", f"{service}.main:create_app", "--factory",
-                    "--host", self.config.host, "--port", str(self.config.base_port + offset), "--no-access-log",
-                ],
-                env=self.config.service_env(service),
-                stdout=open(self.logs / f"{service}.log", "ab"),
-                stderr=subprocess.STDOUT,
-            )
+        for service in self.config.start_order():
+            log = self._process_logs[service] = ProcessLog(self.logs / f"{service}.log")
+            with log.open() as out:  # the child keeps its own handle
+                self.procs[service] = subprocess.Popen(
+                    [
+                        sys.executable, "-m", "uvicorn", f"{service}.main:create_app", "--factory",
+                        "--host", self.config.host, "--port", str(self.config.port(service)), "--no-access-log",
+                    ],
+                    env=self.config.service_env(service),
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=self.config.own_session,
+                )
 
     def wait_ready(self, timeout: float = 90.0) -> None:
+        """Polls each service's /health/ready until all answer 200; StartupFailed names a process
+        that exits meanwhile, or the services still not ready at the deadline."""
         deadline = time.monotonic() + timeout
-        pending = set(SERVICES)
+        pending = [name for name in self.procs if name != "broker"]
         with httpx.Client(timeout=2.0) as client:
-            while pending and time.monotonic() < deadline:
-                self.check_alive()
-                for service in sorted(pending):
+            while pending:
+                self._check_started()
+                for service in list(pending):
                     try:
                         if client.get(f"{self.config.url(service)}/health/ready").status_code == 200:
-                            pending.discard(service)
+                            pending.remove(service)
                     except httpx.HTTPError:
                         pass
+                if not pending:
+                    return
+                if time.monotonic() > deadline:
+                    names = ", ".join(pending)
+                    where = self.log_path(pending[0]) if len(pending) == 1 else self.logs
+                    plural = "service" if len(pending) == 1 else "services"
+                    raise StartupFailed(f"the {names} {plural}", f"not ready after {timeout:g}s", where)
                 time.sleep(0.3)
-        if pending:
-            raise TimeoutError(f"not ready after {timeout}s: {', '.join(sorted(pending))} (see {self.logs})")
 
-    def check_alive(self) -> None:
+    def _check_started(self) -> None:
         for name, proc in self.procs.items():
             if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with code {proc.returncode}; see {self.logs / (name + '.log')}")
+                what = BROKER if name == "broker" else f"the {name} service"
+                raise StartupFailed(what, exit_reason(proc.returncode, self._process_logs.get(name)),
+                                    self.log_path(name))
+
+    def check_alive(self) -> None:
+        """RuntimeError naming a process that has exited since start-up, and its log."""
+        for name, proc in self.procs.items():
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with code {proc.returncode}; see {self.log_path(name)}")
+
+    def log_path(self, name: str) -> Path:
+        return self.logs / f"{name}.log"
+
+    def pids(self) -> dict[str, int]:
+        """Process ids of the processes still running, by name ("broker" for Tansu)."""
+        return {name: proc.pid for name, proc in self.procs.items() if proc.poll() is None}
 
     def stop(self) -> None:
-        # Gateway first so no new work arrives, the broker last so the services can flush.
-        for name in ["gateway", *[s for s in SERVICES if s != "gateway"], "broker"]:
-            proc = self.procs.get(name)
-            if proc is not None and proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+        # The gateway first so no new work arrives, then the services behind it together, the
+        # broker last so the services can flush.
+        _terminate([self.procs[n] for n in ("gateway",) if n in self.procs])
+        _terminate([proc for name, proc in self.procs.items() if name not in ("gateway", "broker")])
+        _terminate([self.procs[n] for n in ("broker",) if n in self.procs])
         self.procs.clear()
+
+
+def _terminate(procs: list[subprocess.Popen], timeout: float = 15.0) -> None:
+    """SIGTERM to all, then waits for each until a shared deadline; what is left is killed."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def dev_tokens(data_dir: Path) -> dict[str, str]:
@@ -138,8 +234,15 @@ def dev_tokens(data_dir: Path) -> dict[str, str]:
 
 
 def run(demo: bool) -> int:
-    config = StackConfig.from_env()
-    stack = Stack(config)
+    try:
+        config = StackConfig.from_env()
+        stack = Stack(config)
+        stack.check_ports()
+    except (ValueError, PortsUnavailable) as exc:
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        print("nothing was started", file=sys.stderr)
+        return 1
     stopping = False
 
     def _stop(_signum, _frame) -> None:
@@ -163,6 +266,10 @@ def run(demo: bool) -> int:
             time.sleep(0.5)
         print("\nstopping...", flush=True)
         return 0
+    except PortsUnavailable as exc:  # taken between the check above and the start
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        return 1
     except (RuntimeError, TimeoutError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -1,0 +1,106 @@
+"""`crm run` on a busy port, and a broker or service that dies at start-up: exit code, message,
+and nothing left running. Real processes (the `crm` command, Tansu, uvicorn) with deadlines."""
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crm_cli import broker as broker_module
+from crm_cli.broker import free_port, start_broker
+from crm_cli.ports import bind_error
+from crm_cli.stack import Stack, StackConfig
+from crm_cli.startup import ProcessLog, StartupFailed
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+def crm_run(data_dir: Path, base_port: int, broker_port: int) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
+    env.update(CRM_DATA_DIR=str(data_dir), CRM_BASE_PORT=str(base_port), CRM_BROKER_PORT=str(broker_port))
+    return subprocess.run([sys.executable, "-m", "crm_cli.main", "run"], env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_crm_run_on_a_taken_service_port_names_it_and_starts_nothing(tmp_path: Path, taken_port: int) -> None:
+    # The taken port is the base port + 2, i.e. the points service's.
+    result = crm_run(tmp_path / "data", taken_port - 2, free_port())
+    assert result.returncode == 1
+    assert (f"error: port {taken_port} (points) is already in use; set CRM_BASE_PORT to move the services"
+            in result.stderr.splitlines())
+    assert "nothing was started" in result.stderr
+    assert not (tmp_path / "data").exists()  # not even the log directory
+
+
+def test_crm_run_on_a_taken_broker_port_names_it_and_starts_nothing(tmp_path: Path, taken_port: int) -> None:
+    base = free_port()
+    result = crm_run(tmp_path / "data", base, taken_port)
+    assert result.returncode == 1
+    assert (f"error: port {taken_port} (the broker) is already in use; set CRM_BROKER_PORT to move it"
+            in result.stderr.splitlines())
+    assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.kafka
+def test_a_broker_that_exits_on_a_port_taken_after_the_check_is_reported_with_its_log(
+    tmp_path: Path, taken_port: int, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Someone takes the port between the check and Tansu's bind: Tansu panics and exits 0 while the
+    # other program answers the connect check. That must not pass for a running broker.
+    monkeypatch.setattr(broker_module, "bind_error", lambda port, host: None)
+    log_path = tmp_path / "logs" / "broker.log"
+    with pytest.raises(StartupFailed) as caught:
+        start_broker(taken_port, log_path, timeout=15)
+    message = str(caught.value)
+    assert message.startswith("the broker (Tansu) failed to start: exited with code ")
+    assert "AddrInUse" in message  # the panic's own reason, read from this run's part of the log
+    assert message.endswith(f"; see {log_path}")
+
+
+def test_a_broker_on_a_taken_port_is_refused_before_it_is_started(tmp_path: Path, taken_port: int) -> None:
+    with pytest.raises(StartupFailed, match=rf"the broker \(Tansu\) failed to start: port {taken_port} "
+                                            "is already in use"):
+        start_broker(taken_port, tmp_path / "broker.log")
+    assert not (tmp_path / "broker.log").exists()
+
+
+@pytest.mark.kafka
+def test_a_service_that_dies_at_start_up_is_named_with_its_log_and_the_rest_is_stopped(tmp_path: Path) -> None:
+    # A database in a directory that does not exist: the points service fails in its start-up.
+    config = StackConfig(
+        tmp_path / "data", broker_port=free_port(), services=("points",), ports={"points": free_port()},
+        database_urls={"points": f"sqlite+aiosqlite:///{tmp_path}/missing/points.db"},
+    )
+    stack = Stack(config)
+    try:
+        stack.start()
+        with pytest.raises(StartupFailed) as caught:
+            stack.wait_ready(timeout=60)
+    finally:
+        procs = list(stack.procs.values())
+        stack.stop()
+    message = str(caught.value)
+    assert message.startswith("the points service failed to start: exited with code ")
+    assert message.endswith(f"; see {config.data_dir / 'logs' / 'points.log'}")
+    assert all(proc.poll() is not None for proc in procs)
+    assert bind_error(config.broker_port) is None  # the broker it started is gone as well
+
+
+def test_only_this_runs_part_of_a_log_is_searched_for_the_error(tmp_path: Path) -> None:
+    path = tmp_path / "broker.log"
+    path.write_text("ERROR an old failure from yesterday\n")
+    log = ProcessLog(path)
+    assert log.last_error() is None
+    with log.open() as out:
+        out.write(b"\x1b[31mERROR\x1b[0m bind failed\nnote: run with RUST_BACKTRACE=1\n")
+    assert log.last_error() == "ERROR bind failed"
