@@ -1,11 +1,12 @@
 """POS ingest benchmark: how many sales per second the platform accepts and credits end to end.
 
-Starts a private stack (embedded PostgreSQL with one database per service, Tansu, and the members,
-points and gateway services as separate uvicorn processes), seeds stores and members through the
-public API, measures the raw limits of this machine in the same run (Kafka produce rate, a trivial
-GET through the gateway), then lets concurrent POS clients post sales and waits until every
-member sale has been credited in the points ledger. Prints the figures, their ratios against the
-raw limits and PASS/MISS against the platform's goals; it reports, it never fails a build.
+Starts a private stack with the launcher's own code (crm_cli.stack: Tansu and the members, points
+and gateway services as separate uvicorn processes, on an embedded PostgreSQL with one database per
+service), seeds stores and members through the public API, measures the raw limits of this
+machine in the same run (Kafka produce rate, a trivial GET through the gateway), then lets
+concurrent POS clients post sales and waits until every member sale has been credited in the
+points ledger. Prints the figures, their ratios against the raw limits and PASS/MISS against the
+platform's goals; it reports, it never fails a build.
 
     .venv/bin/python bench/ingest.py [--clients 32] [--sales 20000] [--members 2000]
 
@@ -41,9 +42,10 @@ import psutil
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from crm_cli.broker import free_port, start_broker
+from crm_cli.broker import free_port
 from crm_cli.demo import PRODUCTS
-from crm_cli.stack import service_environment
+from crm_cli.stack import Stack as PlatformStack
+from crm_cli.stack import StackConfig
 from shared.auth import Role, TokenIssuer, ensure_dev_keypair
 from shared.events.registry import PURCHASE_ATTRIBUTED, PURCHASE_MADE
 
@@ -83,22 +85,35 @@ def pct(sorted_values: list[float], q: float) -> float:
 
 
 class Stack:
-    """Owns every process the benchmark starts; `stop()` ends them by pid, in dependency order."""
+    """The platform started by the launcher's own code (crm_cli.stack) on free ports, each service
+    on its own database of an embedded PostgreSQL; `stop()` ends every process by pid, in
+    dependency order (the launcher's services and broker first, PostgreSQL last)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.logs = root / "logs"
         self.data_dir = root / "data"
         self.pg_socket_dir = ""
         self.pg_pid: int | None = None
-        self.broker: subprocess.Popen | None = None
-        self.broker_port = 0
-        self.services: dict[str, subprocess.Popen] = {}
-        self.ports: dict[str, int] = {}
         self._pg_server = None
+        self.platform = PlatformStack(StackConfig(
+            self.data_dir, broker_port=free_port(), services=SERVICES,
+            ports={service: free_port() for service in SERVICES},
+            env={"CRM_LOG_LEVEL": "WARNING"}, passthrough=(),
+            # Own sessions: a Ctrl-C reaches only this script, which then stops the services in
+            # order (gateway first) instead of all of them dying at once mid-request.
+            own_session=True,
+        ))
+
+    @property
+    def logs(self) -> Path:
+        return self.platform.logs
+
+    @property
+    def broker_port(self) -> int:
+        return self.platform.config.broker_port
 
     def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.ports[service]}"
+        return self.platform.config.url(service)
 
     def db_url(self, name: str) -> str:
         return f"postgresql+asyncpg://postgres@/{name}?host={self.pg_socket_dir}"
@@ -115,6 +130,7 @@ class Stack:
         self.pg_socket_dir = server.get_uri().split("host=", 1)[1]
         self.pg_pid = server.get_pid()
         self._pg_server = server
+        self.platform.config.database_urls = {service: self.db_url(service) for service in SERVICES}
 
     async def enable_statement_stats(self) -> None:
         """Loads pg_stat_statements, which needs a restart (pg_ctl keeps the socket options)."""
@@ -162,94 +178,26 @@ class Stack:
         finally:
             await conn.close()
 
-    def start_broker(self) -> None:
-        self.broker_port = free_port()
-        self.broker = start_broker(self.broker_port, self.logs / "broker.log")
-
-    def start_services(self) -> None:
-        ensure_dev_keypair(self.data_dir / "keys")  # the services read the public half from here
-        for service in SERVICES:
-            self.ports[service] = free_port()
-        for service in SERVICES:
-            self.services[service] = subprocess.Popen(
-                [
-                    sys.executable, "-m", "uvicorn", f"{service}.main:create_app", "--factory",
-                    "--host", "127.0.0.1", "--port", str(self.ports[service]), "--no-access-log",
-                ],
-                env=self._env(service),
-                stdout=open(self.logs / f"{service}.log", "ab"),  # owned by the child from here on
-                stderr=subprocess.STDOUT,
-                # Own session: a Ctrl-C reaches only this script, which then stops the services in
-                # order (gateway first) instead of all of them dying at once mid-request.
-                start_new_session=True,
-            )
-
-    def _env(self, service: str) -> dict[str, str]:
-        env = service_environment(
-            service, self.data_dir, f"127.0.0.1:{self.broker_port}",
-            {"members": self.url("members"), "points": self.url("points")},
-        )
-        env.update(CRM_DATABASE_URL=self.db_url(service), CRM_LOG_LEVEL="WARNING")
-        return env
+    def start_platform(self) -> None:
+        """Tansu and the services, by the launcher (ports checked first, the broker awaited)."""
+        self.platform.start()
 
     async def wait_ready(self, limit_s: float) -> None:
-        deadline = time.monotonic() + limit_s
-        pending = set(self.services)
-        async with httpx.AsyncClient(timeout=2.0) as client:
-            while pending:
-                self.check_alive()
-                for service in sorted(pending):
-                    with contextlib.suppress(httpx.HTTPError):
-                        if (await client.get(f"{self.url(service)}/health/ready")).status_code == 200:
-                            pending.discard(service)
-                if not pending:
-                    break
-                if time.monotonic() > deadline:
-                    raise TimeoutError(
-                        f"not ready after {limit_s:.0f}s: {', '.join(sorted(pending))}; logs in {self.logs}"
-                    )
-                await asyncio.sleep(0.2)
+        await asyncio.to_thread(self.platform.wait_ready, limit_s)
 
     def check_alive(self) -> None:
-        for name, proc in self.services.items():
-            if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with code {proc.returncode}:\n{self.tail(name)}")
-        if self.broker is not None and self.broker.poll() is not None:
-            raise RuntimeError(f"broker exited with code {self.broker.returncode}:\n{self.tail('broker')}")
-
-    def tail(self, name: str, lines: int = 30) -> str:
-        path = self.logs / f"{name}.log"
-        if not path.exists():
-            return "(no log)"
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        self.platform.check_alive()
 
     def pids(self) -> dict[str, int]:
-        found = {name: proc.pid for name, proc in self.services.items() if proc.poll() is None}
-        if self.broker is not None and self.broker.poll() is None:
-            found["tansu"] = self.broker.pid
+        found = {("tansu" if name == "broker" else name): pid for name, pid in self.platform.pids().items()}
         if self.pg_pid is not None:
             found["postgres"] = self.pg_pid
         return found
 
     def stop(self) -> None:
-        # Gateway first so no new work arrives, then the services behind it, the broker and the
+        # The launcher stops the gateway first, the services behind it, then the broker; the
         # database last so the services can close their connections cleanly.
-        for name in ("gateway", "members", "points"):
-            proc = self.services.get(name)
-            if proc is not None and proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for name in ("gateway", "members", "points"):
-            proc = self.services.get(name)
-            if proc is None:
-                continue
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if self.broker is not None and self.broker.poll() is None:
-            self.broker.kill()
-            self.broker.wait()
+        self.platform.stop()
         if self.pg_pid is not None:
             _stop_postgres(self.pg_pid)
             self.pg_pid = None
@@ -612,13 +560,11 @@ async def stage_figures(stack: Stack, t0_wall: datetime, tag: str) -> dict:
 async def run(args: argparse.Namespace, stack: Stack, results: dict) -> None:
     rng = random.Random(args.seed)
     log(f"working directory {stack.root}")
-    stack.logs.mkdir(parents=True, exist_ok=True)
     stack.start_postgres()
     if args.sql_stats:
         await stack.enable_statement_stats()
     await stack.create_databases()
-    stack.start_broker()
-    stack.start_services()
+    stack.start_platform()
     t = time.monotonic()
     await stack.wait_ready(args.ready_timeout)
     log(f"postgres, tansu and {', '.join(SERVICES)} ready in {time.monotonic() - t:.1f}s (pids: "

@@ -43,6 +43,9 @@ class StackConfig:
     # Each child in its own session, so a Ctrl-C in the terminal reaches only this process, which
     # then stops them in order. Off for `crm run`: a closed terminal must take the services with it.
     own_session: bool = False
+    # Deliberate overrides (log level, secrets) taken from this process's environment; a benchmark
+    # that mints its own tokens clears it, so a key exported in the shell cannot make them invalid.
+    passthrough: tuple[str, ...] = ("CRM_LOG_LEVEL", "CRM_IDENTITY_PEPPER", "CRM_JWT_PUBLIC_KEY")
 
     @classmethod
     def from_env(cls) -> "StackConfig":
@@ -82,8 +85,8 @@ class StackConfig:
             service, self.data_dir, f"{self.host}:{self.broker_port}",
             {name: self.url(name) for name in self.start_order() if name != "gateway"},
         )
-        # Pass through deliberate overrides (log level, secrets), not the launcher's own knobs.
-        for key in ("CRM_LOG_LEVEL", "CRM_IDENTITY_PEPPER", "CRM_JWT_PUBLIC_KEY"):
+        # Pass through deliberate overrides, not the launcher's own knobs.
+        for key in self.passthrough:
             if key in os.environ:
                 env[key] = os.environ[key]
         if service in self.database_urls:
