@@ -1,13 +1,13 @@
 """Offline checks of the deployment files: Dockerfile, docker-compose.yml and deploy/k8s.
 
-Neither a Docker engine nor a cluster is needed. Kubernetes resources are validated against the
-schemas that kubernetes-validate ships; everything else ties the files to the code they deploy:
-package directories, settings fields, health endpoints, service names, the migrate command. A
-renamed setting or a new service therefore fails here, not at the first production rollout.
+Neither a Docker engine nor a cluster is needed. `kubectl kustomize` (tests/deploy/tools.py) renders
+deploy/k8s. Kubernetes resources are validated against the schemas that kubernetes-validate ships;
+everything else ties the files to the code they deploy: package directories, settings fields, health
+endpoints, service names, the migrate command. A renamed setting or a new service therefore fails
+here, not at the first production rollout.
 """
 
 import asyncio
-import copy
 import importlib
 import json
 import os
@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonpatch
+import jsonpointer
 import kubernetes_validate
 import pytest
 import yaml
@@ -26,9 +28,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from crm_cli.main import SERVICE_NAMES
 from shared.settings import ServiceSettings
+from tests.deploy.tools import K8S, KUSTOMIZATION_DIRS, kustomize_build
 
 ROOT = Path(__file__).resolve().parents[2]
-K8S = ROOT / "deploy" / "k8s"
 BASE = K8S / "base"
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
@@ -107,7 +109,7 @@ def is_strimzi(doc: dict[str, Any]) -> bool:
     return str(doc.get("apiVersion", "")).startswith(f"{STRIMZI_GROUP}/")
 
 
-# --- Kubernetes: loading and a small renderer for the kustomize features in use --------------------
+# --- Kubernetes: the raw files and what `kubectl kustomize` renders from them ----------------------
 
 
 def is_kustomization(path: Path) -> bool:
@@ -115,10 +117,7 @@ def is_kustomization(path: Path) -> bool:
 
 
 K8S_FILES = sorted(p for p in K8S.rglob("*") if p.suffix in {".yaml", ".yml"} and not is_kustomization(p))
-KUSTOMIZATION_DIRS = sorted(p.parent for p in K8S.rglob("kustomization.yaml"))
 RAW_RESOURCES = [(path, doc) for path in K8S_FILES for doc in load_docs(path)]
-
-SUPPORTED_KUSTOMIZE_FIELDS = {"apiVersion", "kind", "namespace", "resources", "images", "replicas", "patches"}
 
 
 def kustomization(directory: Path) -> dict[str, Any]:
@@ -139,78 +138,8 @@ def split_image(image: str) -> tuple[str, str | None]:
     return name, tag
 
 
-def json_pointer_apply(doc: dict[str, Any], op: dict[str, Any]) -> None:
-    parts = [p.replace("~1", "/").replace("~0", "~") for p in op["path"].lstrip("/").split("/")]
-    parent: Any = doc
-    for part in parts[:-1]:
-        parent = parent[int(part)] if isinstance(parent, list) else parent[part]
-    last = parts[-1]
-    if op["op"] == "replace":
-        assert (int(last) < len(parent)) if isinstance(parent, list) else (last in parent), (
-            f"patch replaces {op['path']}, which does not exist"
-        )
-        parent[int(last) if isinstance(parent, list) else last] = op["value"]
-    elif op["op"] == "add":
-        if isinstance(parent, list):
-            parent.insert(len(parent) if last == "-" else int(last), op["value"])
-        else:
-            parent[last] = op["value"]
-    elif op["op"] == "remove":
-        del parent[int(last) if isinstance(parent, list) else last]
-    else:
-        raise AssertionError(f"unsupported patch op {op['op']!r}")
-
-
-def render(directory: Path) -> list[dict[str, Any]]:
-    """What `kustomize build` makes of the subset of features these kustomizations use.
-
-    Any other kustomize field fails the test: extend this function before relying on it, so that
-    the schema and policy checks below keep seeing what the cluster will actually get.
-    """
-    spec = kustomization(directory)
-    unsupported = set(spec) - SUPPORTED_KUSTOMIZE_FIELDS
-    assert not unsupported, f"{directory}: kustomize fields not understood by the tests: {unsupported}"
-    docs: list[dict[str, Any]] = []
-    for entry in spec.get("resources", []):
-        target = directory / entry
-        docs += render(target) if target.is_dir() else copy.deepcopy(load_docs(target))
-
-    for image in spec.get("images", []):
-        hits = 0
-        for doc in docs:
-            if doc["kind"] != "Deployment":
-                continue
-            for container in pod_containers(doc):
-                name, tag = split_image(container["image"])
-                if name == image["name"]:
-                    hits += 1
-                    container["image"] = f"{image.get('newName', name)}:{image.get('newTag', tag)}"
-        assert hits, f"{directory}: images entry {image['name']!r} matches no container"
-
-    for replicas in spec.get("replicas", []):
-        targets = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == replicas["name"]]
-        assert len(targets) == 1, f"{directory}: replicas entry {replicas['name']!r} matches no Deployment"
-        targets[0]["spec"]["replicas"] = replicas["count"]
-
-    for patch in spec.get("patches", []):
-        target = patch["target"]
-        matches = [d for d in docs if d["kind"] == target["kind"] and d["metadata"]["name"] == target["name"]]
-        assert len(matches) == 1, f"{directory}: patch target {target} matches {len(matches)} resources"
-        ops = yaml.safe_load(patch["patch"])
-        assert isinstance(ops, list), f"{directory}: only JSON 6902 patches are supported here"
-        for op in ops:
-            json_pointer_apply(matches[0], op)
-
-    if "namespace" in spec:
-        for doc in docs:
-            if doc["kind"] != "Namespace":
-                doc["metadata"]["namespace"] = spec["namespace"]
-    return docs
-
-
-@cache
 def base() -> tuple[dict[str, Any], ...]:
-    return tuple(render(BASE))
+    return kustomize_build(BASE)
 
 
 def base_of_kind(kind: str) -> dict[str, dict[str, Any]]:
@@ -297,18 +226,6 @@ def test_resource_matches_kubernetes_schema(path: Path, doc: dict[str, Any]) -> 
     kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
 
 
-@pytest.mark.parametrize("directory", KUSTOMIZATION_DIRS, ids=[str(d.relative_to(K8S)) for d in KUSTOMIZATION_DIRS])
-def test_kustomization_resources_exist(directory: Path) -> None:
-    entries = kustomization(directory).get("resources", [])
-    assert entries, f"{directory}: no resources"
-    assert len(entries) == len(set(entries)), f"{directory}: a resource is listed twice"
-    for entry in entries:
-        target = directory / entry
-        assert target.exists(), f"{directory / 'kustomization.yaml'} lists {entry}, which does not exist"
-        if target.is_dir():
-            assert (target / "kustomization.yaml").is_file(), f"{target} is not a kustomization"
-
-
 def test_every_base_manifest_is_listed_in_the_kustomization() -> None:
     listed = {(BASE / e).resolve() for e in kustomization(BASE)["resources"]}
     present = {p.resolve() for p in BASE.iterdir() if p.suffix in {".yaml", ".yml"} and not is_kustomization(p)}
@@ -316,8 +233,12 @@ def test_every_base_manifest_is_listed_in_the_kustomization() -> None:
 
 
 @pytest.mark.parametrize("directory", KUSTOMIZATION_DIRS, ids=[str(d.relative_to(K8S)) for d in KUSTOMIZATION_DIRS])
-def test_rendered_kustomization_matches_kubernetes_schema(directory: Path) -> None:
-    docs = render(directory)
+def test_rendered_kustomization_matches_kubernetes_schema(
+    directory: Path, kustomize_builds: dict[Path, tuple[dict[str, Any], ...]]
+) -> None:
+    # A missing, duplicate or non-kustomization entry under `resources` already fails the build.
+    docs = kustomize_builds[directory]
+    assert docs, f"{directory}: renders no resources"
     ids = [(d["kind"], d["metadata"]["name"]) for d in docs]
     assert len(ids) == len(set(ids)), f"{directory}: duplicate resources {ids}"
     for doc in docs:
@@ -329,6 +250,41 @@ def test_rendered_kustomization_matches_kubernetes_schema(directory: Path) -> No
                 name, tag = split_image(container["image"])
                 unpinned = f"{directory}: unpinned image {container['image']}"
                 assert name.endswith(IMAGE) and tag and tag != "latest", unpinned
+
+
+@pytest.mark.parametrize("directory", KUSTOMIZATION_DIRS, ids=[str(d.relative_to(K8S)) for d in KUSTOMIZATION_DIRS])
+def test_kustomization_transformers_all_take_effect(
+    directory: Path, kustomize_builds: dict[Path, tuple[dict[str, Any], ...]]
+) -> None:
+    """kustomize silently skips an images entry or a patch that matches nothing, and lets a JSON
+    patch `replace` a path that does not exist: a renamed resource or field would go unnoticed."""
+    spec = kustomization(directory)
+    docs = kustomize_builds[directory]
+    images = [c["image"] for d in docs if d["kind"] == "Deployment" for c in pod_containers(d)]
+    for image in spec.get("images", []):
+        expected = f"{image.get('newName', image['name'])}:{image['newTag']}"
+        assert expected in images, f"{directory}: images entry {image['name']!r} matches no container"
+    deployments = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Deployment"}
+    for replicas in spec.get("replicas", []):
+        assert deployments[replicas["name"]]["spec"]["replicas"] == replicas["count"], replicas
+    # What the patches apply to: the resources of this kustomization, before its own transformers.
+    before = [d for entry in spec.get("resources", []) for d in (
+        kustomize_build((directory / entry).resolve()) if (directory / entry).is_dir() else load_docs(directory / entry)
+    )]
+    for patch in spec.get("patches", []):
+        target = patch["target"]
+        matches = [d for d in before if d["kind"] == target["kind"] and d["metadata"]["name"] == target["name"]]
+        assert len(matches) == 1, f"{directory}: patch target {target} matches {len(matches)} resources"
+        ops = yaml.safe_load(patch["patch"])
+        assert isinstance(ops, list), f"{directory}: patches must be RFC 6902 JSON patches"
+        try:  # strict RFC 6902: replacing or removing a missing path is an error
+            jsonpatch.apply_patch(matches[0], ops)
+        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as error:
+            raise AssertionError(f"{directory}: patch on {target} does not apply: {error}") from error
+        [rendered] = [d for d in docs if d["kind"] == target["kind"] and d["metadata"]["name"] == target["name"]]
+        for op in ops:
+            if op["op"] in {"add", "replace"} and not op["path"].endswith("/-"):
+                assert jsonpointer.resolve_pointer(rendered, op["path"]) == op["value"], f"{directory}: {op}"
 
 
 def test_base_namespace_is_declared() -> None:
