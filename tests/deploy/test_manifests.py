@@ -1,10 +1,11 @@
 """Offline checks of the deployment files: Dockerfile, docker-compose.yml and deploy/k8s.
 
-Neither a Docker engine nor a cluster is needed. `kubectl kustomize` (tests/deploy/tools.py) renders
-deploy/k8s. Kubernetes resources are validated against the schemas that kubernetes-validate ships;
-everything else ties the files to the code they deploy: package directories, settings fields, health
-endpoints, service names, the migrate command. A renamed setting or a new service therefore fails
-here, not at the first production rollout.
+Neither a Docker engine nor a cluster is needed. The real tools render the files (tests/deploy/
+tools.py): `kubectl kustomize` builds deploy/k8s; `docker compose config` validates docker-compose.yml
+against the Compose Specification and interpolates it. Kubernetes resources are validated against
+the schemas that kubernetes-validate ships; everything else ties the files to the code they deploy:
+package directories, settings fields, health endpoints, service names, the migrate command. A renamed
+setting or a new service therefore fails here, not at the first production rollout.
 """
 
 import asyncio
@@ -28,11 +29,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from crm_cli.main import SERVICE_NAMES
 from shared.settings import ServiceSettings
-from tests.deploy.tools import K8S, KUSTOMIZATION_DIRS, kustomize_build
+from tests.deploy.tools import K8S, KUSTOMIZATION_DIRS, compose_config, compose_model, compose_render, kustomize_build
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = K8S / "base"
-COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 
@@ -527,45 +527,22 @@ def test_gateway_is_autoscaled_and_protected_from_disruption() -> None:
 
 
 # --- docker-compose.yml ---------------------------------------------------------------------------------
+# `docker compose config` (tools.py) validates the file against the Compose Specification and
+# normalizes it: anchors and merge keys resolved, long syntax for ports, volumes and depends_on,
+# absolute paths. The checks read that model with every `${VAR...}` as written, or as compose
+# itself interpolates it from fake variables.
 
-COMPOSE_RAW = COMPOSE_FILE.read_text()
-COMPOSE = yaml.safe_load(COMPOSE_RAW)
-COMPOSE_SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
+# How the file writes a variable: only to check that secrets are required, never defaulted.
 INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>[^}]*))?\}")
 # Kafka's SCRAM users: one per service, one for a POS vendor, the admin (broker and kafka-init).
 KAFKA_USERS = (*SERVICES, "pos-vendor")
 KAFKA_PASSWORD_VARS = {f"KAFKA_{u.upper().replace('-', '_')}_PASSWORD" for u in (*KAFKA_USERS, "admin")}
 COMPOSE_SECRET_VARS = {"POSTGRES_PASSWORD", *SECRET_SETTINGS, *KAFKA_PASSWORD_VARS, "CRM_KAFKA_SASL_PASSWORD"}
+CRM_CONTAINERS = (*SERVICES, *(f"migrate-{s}" for s in SERVICES))
 
 
-class MissingVariable(Exception):
-    pass
-
-
-def interpolate(value: str, env: dict[str, str]) -> str:
-    """Compose's ${VAR}, ${VAR:-default}, ${VAR:?error} and $$ escapes."""
-
-    def one(match: re.Match[str]) -> str:
-        name, op, arg = match["name"], match["op"], match["arg"]
-        current = env.get(name)
-        unset = current is None or (op is not None and op.startswith(":") and current == "")
-        if op in {":?", "?"} and unset:
-            raise MissingVariable(f"{name}: {arg}")
-        if op in {":-", "-"} and unset:
-            return arg
-        return current or ""
-
-    sentinel = "\0"
-    return INTERPOLATION.sub(one, value.replace("$$", sentinel)).replace(sentinel, "$")
-
-
-def interpolate_tree(node: Any, env: dict[str, str]) -> Any:
-    """Compose interpolates the parsed values (comments are not part of the model)."""
-    if isinstance(node, dict):
-        return {k: interpolate_tree(v, env) for k, v in node.items()}
-    if isinstance(node, list):
-        return [interpolate_tree(v, env) for v in node]
-    return interpolate(node, env) if isinstance(node, str) else node
+def compose_services() -> dict[str, dict[str, Any]]:
+    return compose_model()["services"]
 
 
 def tree_strings(node: Any) -> list[str]:
@@ -576,10 +553,11 @@ def tree_strings(node: Any) -> list[str]:
     return [node] if isinstance(node, str) else []
 
 
-def compose_env(name: str) -> dict[str, str]:
-    env = COMPOSE_SERVICES[name].get("environment", {})
-    assert isinstance(env, dict), f"{name}: write environment as a mapping"
-    return {k: str(v) for k, v in env.items()}
+def compose_env(name: str, model: dict[str, Any] | None = None) -> dict[str, str]:
+    env = (model or compose_model())["services"][name].get("environment", {})
+    inherited = sorted(k for k, v in env.items() if v is None)
+    assert not inherited, f"{name}: {inherited} would be taken from the Docker host's environment"
+    return env
 
 
 def fake_compose_vars() -> dict[str, str]:
@@ -592,41 +570,42 @@ def fake_compose_vars() -> dict[str, str]:
     }
 
 
+@cache
+def compose_with_fake_secrets() -> tuple[dict[str, str], dict[str, Any]]:
+    """Fake values of every variable, and the model compose interpolates from them."""
+    variables = fake_compose_vars()
+    return variables, compose_render(variables)
+
+
 def depends_on(name: str) -> dict[str, dict[str, Any]]:
-    deps = COMPOSE_SERVICES[name].get("depends_on", {})
-    if isinstance(deps, list):
-        deps = {d: {"condition": "service_started"} for d in deps}
-    return deps
+    return compose_services()[name].get("depends_on", {})
 
 
 def test_compose_has_infrastructure_migrations_and_services() -> None:
-    expected = {"postgres", "kafka", "kafka-init", *SERVICES, *(f"migrate-{s}" for s in SERVICES)}
-    assert set(COMPOSE_SERVICES) == expected
+    expected = {"postgres", "kafka", "kafka-init", *CRM_CONTAINERS}
+    assert set(compose_services()) == expected
 
 
 def test_compose_every_service_has_an_image() -> None:
-    for name, spec in COMPOSE_SERVICES.items():
+    services = compose_services()
+    for name, spec in services.items():
         assert spec.get("image") or spec.get("build"), f"{name}: neither image nor build"
-    assert COMPOSE_SERVICES["kafka"]["image"].startswith("apache/kafka:")
-    assert COMPOSE_SERVICES["postgres"]["image"].split(":")[1].startswith("16")
-    crm = [COMPOSE_SERVICES[n] for n in (*SERVICES, *(f"migrate-{s}" for s in SERVICES))]
+    assert services["kafka"]["image"].startswith("apache/kafka:")
+    assert services["postgres"]["image"].split(":")[1].startswith("16")
+    crm = [services[n] for n in CRM_CONTAINERS]
     assert len({spec["image"] for spec in crm}) == 1, "all CRM containers must share one image"
     for spec in crm:
         build = spec["build"]
-        context = ROOT / (build if isinstance(build, str) else build.get("context", "."))
-        dockerfile = "Dockerfile" if isinstance(build, str) else build.get("dockerfile", "Dockerfile")
-        assert (context / dockerfile).resolve() == DOCKERFILE.resolve()
+        assert (Path(build["context"]) / build.get("dockerfile", "Dockerfile")).resolve() == DOCKERFILE.resolve()
 
 
-def test_compose_depends_on_targets_exist() -> None:
-    allowed = {"service_started", "service_healthy", "service_completed_successfully"}
-    for name in COMPOSE_SERVICES:
+def test_compose_waits_only_for_health_that_is_checked() -> None:
+    # compose itself rejects an unknown depends_on target or condition; not a target without a check.
+    services = compose_services()
+    for name in services:
         for target, spec in depends_on(name).items():
-            assert target in COMPOSE_SERVICES, f"{name} depends on unknown service {target}"
-            assert spec.get("condition", "service_started") in allowed
-            if spec.get("condition") == "service_healthy":
-                unchecked = f"{name} waits for {target}'s health, which has no check"
-                assert "healthcheck" in COMPOSE_SERVICES[target], unchecked
+            if spec["condition"] == "service_healthy":
+                assert "healthcheck" in services[target], f"{name} waits for {target}'s health, which has no check"
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -635,7 +614,7 @@ def test_compose_service_starts_after_its_migration(service: str) -> None:
     assert deps[f"migrate-{service}"]["condition"] == "service_completed_successfully"
     # kafka-init waits for the broker's health; its users and ACLs must exist before a service logs in.
     assert deps["kafka-init"]["condition"] == "service_completed_successfully"
-    migrate = COMPOSE_SERVICES[f"migrate-{service}"]
+    migrate = compose_services()[f"migrate-{service}"]
     assert migrate["command"] == ["crm", "migrate", service]
     assert migrate.get("restart", "no") == "no"
     assert depends_on(f"migrate-{service}")["postgres"]["condition"] == "service_healthy"
@@ -644,7 +623,7 @@ def test_compose_service_starts_after_its_migration(service: str) -> None:
 
 
 def test_compose_long_running_services_have_healthchecks() -> None:
-    for name, spec in COMPOSE_SERVICES.items():
+    for name, spec in compose_services().items():
         if name.startswith("migrate-") or spec.get("restart") == "no":  # one-shot jobs
             continue
         check = spec.get("healthcheck", {})
@@ -655,11 +634,11 @@ def test_compose_long_running_services_have_healthchecks() -> None:
 
 
 def test_compose_publishes_only_the_gateway() -> None:
-    for name, spec in COMPOSE_SERVICES.items():
+    for name, spec in compose_services().items():
         if name != "gateway":
             assert not spec.get("ports"), f"{name} must not be reachable from outside the compose network"
-    ports = [str(p) for p in COMPOSE_SERVICES["gateway"]["ports"]]
-    assert ports == [f"{PORT}:{PORT}"]
+    ports = [(p.get("host_ip"), p["published"], p["target"], p["protocol"]) for p in compose_services()["gateway"]["ports"]]
+    assert ports == [(None, str(PORT), PORT, "tcp")]
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -674,7 +653,7 @@ def test_compose_env_names_are_settings_fields(service: str) -> None:
 
 
 def test_compose_secrets_are_required_interpolations() -> None:
-    for name in COMPOSE_SERVICES:
+    for name in compose_services():
         for key, value in compose_env(name).items():
             if key in COMPOSE_SECRET_VARS:
                 match = INTERPOLATION.fullmatch(value)
@@ -692,7 +671,7 @@ def test_compose_secrets_are_required_interpolations() -> None:
             assert password, f"{name}: the database password must be interpolated"
             assert INTERPOLATION.fullmatch(password[1])["op"] == ":?"
     # Every mention of a secret variable anywhere in the file must be the required form.
-    for value in tree_strings(COMPOSE):
+    for value in tree_strings(compose_model()):
         for match in INTERPOLATION.finditer(value):
             if match["name"] in COMPOSE_SECRET_VARS:
                 assert match["op"] == ":?", f"{match[0]} would fall back to an empty or default secret"
@@ -700,24 +679,23 @@ def test_compose_secrets_are_required_interpolations() -> None:
 
 
 def test_compose_refuses_to_start_without_secrets() -> None:
-    complete = fake_compose_vars()
+    complete, rendered = compose_with_fake_secrets()
     for missing in COMPOSE_SECRET_VARS - {"CRM_KAFKA_SASL_PASSWORD"}:  # not a compose variable itself
-        with pytest.raises(MissingVariable, match=missing):
-            interpolate_tree(COMPOSE, {k: v for k, v in complete.items() if k != missing})
-        with pytest.raises(MissingVariable, match=missing):
-            interpolate_tree(COMPOSE, {**complete, missing: ""})
-    rendered = interpolate_tree(COMPOSE, complete)
+        for variables in ({k: v for k, v in complete.items() if k != missing}, {**complete, missing: ""}):
+            result = compose_config(variables)
+            assert result.returncode != 0, f"docker compose accepts an unset or empty {missing}"
+            # compose names the variable and prints the file's message for it
+            assert re.search(rf"required variable {missing} is missing a value: \S", result.stderr), result.stderr
     assert not [s for s in tree_strings(rendered) if INTERPOLATION.search(s)]
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_compose_env_satisfies_production_settings(service: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    variables = fake_compose_vars()
-    env = {k: interpolate(v, variables) for k, v in compose_env(service).items()}
-    settings = build_settings(service, env, monkeypatch)
+    variables, rendered = compose_with_fake_secrets()
+    settings = build_settings(service, compose_env(service, rendered), monkeypatch)
     assert settings.environment == "production" and settings.auto_migrate is False
     assert settings.database == f"postgresql+asyncpg://crm:{variables['POSTGRES_PASSWORD']}@postgres:5432/{service}"
-    kafka_env = compose_env("kafka")
+    kafka_env = compose_env("kafka", rendered)
     advertised = {listener.split("://", 1)[1] for listener in kafka_env["KAFKA_ADVERTISED_LISTENERS"].split(",")}
     assert settings.kafka_bootstrap in advertised
     assert (settings.kafka_security_protocol, settings.kafka_sasl_mechanism) == ("SASL_PLAINTEXT", "SCRAM-SHA-512")
@@ -748,12 +726,13 @@ def test_compose_kafka_authenticates_every_client_and_authorizes_by_acl() -> Non
 
 
 def compose_script(name: str) -> str:
-    """The script a container runs from the bind-mounted deploy/compose/kafka directory."""
-    command = COMPOSE_SERVICES[name]["command"]
-    mounts = dict(str(v).split(":")[:2] for v in COMPOSE_SERVICES[name]["volumes"] if str(v).startswith("./"))
-    for source, target in mounts.items():
-        if command[-1].startswith(target + "/"):
-            return (ROOT / source / command[-1].removeprefix(target + "/")).read_text()
+    """The script a container runs from a bind-mounted directory of this repository."""
+    spec = compose_services()[name]
+    command = spec["command"]
+    for mount in spec.get("volumes", []):
+        source = Path(mount["source"])
+        if mount["type"] == "bind" and source.is_relative_to(ROOT) and command[-1].startswith(mount["target"] + "/"):
+            return (source / command[-1].removeprefix(mount["target"] + "/")).read_text()
     raise AssertionError(f"{name}: command {command} runs no mounted script")
 
 
@@ -827,10 +806,10 @@ def test_compose_postgres_user_matches_database_urls() -> None:
 
 
 def test_compose_postgres_init_creates_one_database_per_service() -> None:
-    mounts = [str(v) for v in COMPOSE_SERVICES["postgres"]["volumes"]]
-    init = [m for m in mounts if ":/docker-entrypoint-initdb.d" in m]
-    assert len(init) == 1
-    source = ROOT / init[0].split(":")[0]
+    mounts = compose_services()["postgres"]["volumes"]
+    init = [m for m in mounts if m["target"].startswith("/docker-entrypoint-initdb.d")]
+    assert len(init) == 1 and init[0]["type"] == "bind"
+    source = Path(init[0]["source"])
     assert source.is_dir() and source.resolve().is_relative_to((ROOT / "deploy" / "compose").resolve())
     sql = " ".join(p.read_text() for p in sorted(source.glob("*.sql")))
     created = set(re.findall(r"CREATE\s+DATABASE\s+\"?([a-z_]+)\"?", sql, flags=re.IGNORECASE))
@@ -839,20 +818,18 @@ def test_compose_postgres_init_creates_one_database_per_service() -> None:
         assert compose_env(service)["CRM_DATABASE_URL"].rsplit("/", 1)[1] == service
 
 
-def test_compose_named_volumes_are_declared() -> None:
-    declared = set(COMPOSE.get("volumes") or {})
-    for name, spec in COMPOSE_SERVICES.items():
+def test_compose_bind_mounts_exist() -> None:
+    # compose itself rejects a named volume that is not declared; a missing host path it would create.
+    for name, spec in compose_services().items():
         for volume in spec.get("volumes", []):
-            source = str(volume).split(":")[0]
-            if not source.startswith((".", "/")):
-                assert source in declared, f"{name}: volume {source} is not declared"
-            else:
-                assert (ROOT / source).exists(), f"{name}: bind mount {source} does not exist"
+            assert volume["type"] in {"volume", "bind"}, f"{name}: unexpected {volume['type']} volume"
+            if volume["type"] == "bind":
+                assert Path(volume["source"]).exists(), f"{name}: bind mount {volume['source']} does not exist"
 
 
 def test_compose_crm_containers_are_hardened() -> None:
-    for name in (*SERVICES, *(f"migrate-{s}" for s in SERVICES)):
-        spec = COMPOSE_SERVICES[name]
+    for name in CRM_CONTAINERS:
+        spec = compose_services()[name]
         assert spec.get("read_only") is True, name
         assert "/tmp" in spec.get("tmpfs", []), name
         assert "ALL" in spec.get("cap_drop", []), name
