@@ -1,13 +1,14 @@
 """Offline checks of the deployment files: Dockerfile, docker-compose.yml and deploy/k8s.
 
-Neither a Docker engine nor a cluster is needed. Kubernetes resources are validated against the
-schemas that kubernetes-validate ships; everything else ties the files to the code they deploy:
-package directories, settings fields, health endpoints, service names, the migrate command. A
-renamed setting or a new service therefore fails here, not at the first production rollout.
+Neither a Docker engine nor a cluster is needed. The real tools render the files (tests/deploy/
+tools.py): `kubectl kustomize` builds deploy/k8s; `docker compose config` validates docker-compose.yml
+against the Compose Specification and interpolates it. Kubernetes resources are validated against
+the schemas that kubernetes-validate ships; everything else ties the files to the code they deploy:
+package directories, settings fields, health endpoints, service names, the migrate command. A renamed
+setting or a new service therefore fails here, not at the first production rollout.
 """
 
 import asyncio
-import copy
 import importlib
 import json
 import os
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonpatch
+import jsonpointer
 import kubernetes_validate
 import pytest
 import yaml
@@ -26,11 +29,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from crm_cli.main import SERVICE_NAMES
 from shared.settings import ServiceSettings
+from tests.deploy.tools import K8S, KUSTOMIZATION_DIRS, compose_config, compose_model, compose_render, kustomize_build
 
 ROOT = Path(__file__).resolve().parents[2]
-K8S = ROOT / "deploy" / "k8s"
 BASE = K8S / "base"
-COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 
@@ -107,7 +109,7 @@ def is_strimzi(doc: dict[str, Any]) -> bool:
     return str(doc.get("apiVersion", "")).startswith(f"{STRIMZI_GROUP}/")
 
 
-# --- Kubernetes: loading and a small renderer for the kustomize features in use --------------------
+# --- Kubernetes: the raw files and what `kubectl kustomize` renders from them ----------------------
 
 
 def is_kustomization(path: Path) -> bool:
@@ -115,10 +117,7 @@ def is_kustomization(path: Path) -> bool:
 
 
 K8S_FILES = sorted(p for p in K8S.rglob("*") if p.suffix in {".yaml", ".yml"} and not is_kustomization(p))
-KUSTOMIZATION_DIRS = sorted(p.parent for p in K8S.rglob("kustomization.yaml"))
 RAW_RESOURCES = [(path, doc) for path in K8S_FILES for doc in load_docs(path)]
-
-SUPPORTED_KUSTOMIZE_FIELDS = {"apiVersion", "kind", "namespace", "resources", "images", "replicas", "patches"}
 
 
 def kustomization(directory: Path) -> dict[str, Any]:
@@ -139,78 +138,8 @@ def split_image(image: str) -> tuple[str, str | None]:
     return name, tag
 
 
-def json_pointer_apply(doc: dict[str, Any], op: dict[str, Any]) -> None:
-    parts = [p.replace("~1", "/").replace("~0", "~") for p in op["path"].lstrip("/").split("/")]
-    parent: Any = doc
-    for part in parts[:-1]:
-        parent = parent[int(part)] if isinstance(parent, list) else parent[part]
-    last = parts[-1]
-    if op["op"] == "replace":
-        assert (int(last) < len(parent)) if isinstance(parent, list) else (last in parent), (
-            f"patch replaces {op['path']}, which does not exist"
-        )
-        parent[int(last) if isinstance(parent, list) else last] = op["value"]
-    elif op["op"] == "add":
-        if isinstance(parent, list):
-            parent.insert(len(parent) if last == "-" else int(last), op["value"])
-        else:
-            parent[last] = op["value"]
-    elif op["op"] == "remove":
-        del parent[int(last) if isinstance(parent, list) else last]
-    else:
-        raise AssertionError(f"unsupported patch op {op['op']!r}")
-
-
-def render(directory: Path) -> list[dict[str, Any]]:
-    """What `kustomize build` makes of the subset of features these kustomizations use.
-
-    Any other kustomize field fails the test: extend this function before relying on it, so that
-    the schema and policy checks below keep seeing what the cluster will actually get.
-    """
-    spec = kustomization(directory)
-    unsupported = set(spec) - SUPPORTED_KUSTOMIZE_FIELDS
-    assert not unsupported, f"{directory}: kustomize fields not understood by the tests: {unsupported}"
-    docs: list[dict[str, Any]] = []
-    for entry in spec.get("resources", []):
-        target = directory / entry
-        docs += render(target) if target.is_dir() else copy.deepcopy(load_docs(target))
-
-    for image in spec.get("images", []):
-        hits = 0
-        for doc in docs:
-            if doc["kind"] != "Deployment":
-                continue
-            for container in pod_containers(doc):
-                name, tag = split_image(container["image"])
-                if name == image["name"]:
-                    hits += 1
-                    container["image"] = f"{image.get('newName', name)}:{image.get('newTag', tag)}"
-        assert hits, f"{directory}: images entry {image['name']!r} matches no container"
-
-    for replicas in spec.get("replicas", []):
-        targets = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == replicas["name"]]
-        assert len(targets) == 1, f"{directory}: replicas entry {replicas['name']!r} matches no Deployment"
-        targets[0]["spec"]["replicas"] = replicas["count"]
-
-    for patch in spec.get("patches", []):
-        target = patch["target"]
-        matches = [d for d in docs if d["kind"] == target["kind"] and d["metadata"]["name"] == target["name"]]
-        assert len(matches) == 1, f"{directory}: patch target {target} matches {len(matches)} resources"
-        ops = yaml.safe_load(patch["patch"])
-        assert isinstance(ops, list), f"{directory}: only JSON 6902 patches are supported here"
-        for op in ops:
-            json_pointer_apply(matches[0], op)
-
-    if "namespace" in spec:
-        for doc in docs:
-            if doc["kind"] != "Namespace":
-                doc["metadata"]["namespace"] = spec["namespace"]
-    return docs
-
-
-@cache
 def base() -> tuple[dict[str, Any], ...]:
-    return tuple(render(BASE))
+    return kustomize_build(BASE)
 
 
 def base_of_kind(kind: str) -> dict[str, dict[str, Any]]:
@@ -297,18 +226,6 @@ def test_resource_matches_kubernetes_schema(path: Path, doc: dict[str, Any]) -> 
     kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
 
 
-@pytest.mark.parametrize("directory", KUSTOMIZATION_DIRS, ids=[str(d.relative_to(K8S)) for d in KUSTOMIZATION_DIRS])
-def test_kustomization_resources_exist(directory: Path) -> None:
-    entries = kustomization(directory).get("resources", [])
-    assert entries, f"{directory}: no resources"
-    assert len(entries) == len(set(entries)), f"{directory}: a resource is listed twice"
-    for entry in entries:
-        target = directory / entry
-        assert target.exists(), f"{directory / 'kustomization.yaml'} lists {entry}, which does not exist"
-        if target.is_dir():
-            assert (target / "kustomization.yaml").is_file(), f"{target} is not a kustomization"
-
-
 def test_every_base_manifest_is_listed_in_the_kustomization() -> None:
     listed = {(BASE / e).resolve() for e in kustomization(BASE)["resources"]}
     present = {p.resolve() for p in BASE.iterdir() if p.suffix in {".yaml", ".yml"} and not is_kustomization(p)}
@@ -316,8 +233,12 @@ def test_every_base_manifest_is_listed_in_the_kustomization() -> None:
 
 
 @pytest.mark.parametrize("directory", KUSTOMIZATION_DIRS, ids=[str(d.relative_to(K8S)) for d in KUSTOMIZATION_DIRS])
-def test_rendered_kustomization_matches_kubernetes_schema(directory: Path) -> None:
-    docs = render(directory)
+def test_rendered_kustomization_matches_kubernetes_schema(
+    directory: Path, kustomize_builds: dict[Path, tuple[dict[str, Any], ...]]
+) -> None:
+    # A missing, duplicate or non-kustomization entry under `resources` already fails the build.
+    docs = kustomize_builds[directory]
+    assert docs, f"{directory}: renders no resources"
     ids = [(d["kind"], d["metadata"]["name"]) for d in docs]
     assert len(ids) == len(set(ids)), f"{directory}: duplicate resources {ids}"
     for doc in docs:
@@ -329,6 +250,41 @@ def test_rendered_kustomization_matches_kubernetes_schema(directory: Path) -> No
                 name, tag = split_image(container["image"])
                 unpinned = f"{directory}: unpinned image {container['image']}"
                 assert name.endswith(IMAGE) and tag and tag != "latest", unpinned
+
+
+@pytest.mark.parametrize("directory", KUSTOMIZATION_DIRS, ids=[str(d.relative_to(K8S)) for d in KUSTOMIZATION_DIRS])
+def test_kustomization_transformers_all_take_effect(
+    directory: Path, kustomize_builds: dict[Path, tuple[dict[str, Any], ...]]
+) -> None:
+    """kustomize silently skips an images entry or a patch that matches nothing, and lets a JSON
+    patch `replace` a path that does not exist: a renamed resource or field would go unnoticed."""
+    spec = kustomization(directory)
+    docs = kustomize_builds[directory]
+    images = [c["image"] for d in docs if d["kind"] == "Deployment" for c in pod_containers(d)]
+    for image in spec.get("images", []):
+        expected = f"{image.get('newName', image['name'])}:{image['newTag']}"
+        assert expected in images, f"{directory}: images entry {image['name']!r} matches no container"
+    deployments = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Deployment"}
+    for replicas in spec.get("replicas", []):
+        assert deployments[replicas["name"]]["spec"]["replicas"] == replicas["count"], replicas
+    # What the patches apply to: the resources of this kustomization, before its own transformers.
+    before = [d for entry in spec.get("resources", []) for d in (
+        kustomize_build((directory / entry).resolve()) if (directory / entry).is_dir() else load_docs(directory / entry)
+    )]
+    for patch in spec.get("patches", []):
+        target = patch["target"]
+        matches = [d for d in before if d["kind"] == target["kind"] and d["metadata"]["name"] == target["name"]]
+        assert len(matches) == 1, f"{directory}: patch target {target} matches {len(matches)} resources"
+        ops = yaml.safe_load(patch["patch"])
+        assert isinstance(ops, list), f"{directory}: patches must be RFC 6902 JSON patches"
+        try:  # strict RFC 6902: replacing or removing a missing path is an error
+            jsonpatch.apply_patch(matches[0], ops)
+        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as error:
+            raise AssertionError(f"{directory}: patch on {target} does not apply: {error}") from error
+        [rendered] = [d for d in docs if d["kind"] == target["kind"] and d["metadata"]["name"] == target["name"]]
+        for op in ops:
+            if op["op"] in {"add", "replace"} and not op["path"].endswith("/-"):
+                assert jsonpointer.resolve_pointer(rendered, op["path"]) == op["value"], f"{directory}: {op}"
 
 
 def test_base_namespace_is_declared() -> None:
@@ -571,45 +527,22 @@ def test_gateway_is_autoscaled_and_protected_from_disruption() -> None:
 
 
 # --- docker-compose.yml ---------------------------------------------------------------------------------
+# `docker compose config` (tools.py) validates the file against the Compose Specification and
+# normalizes it: anchors and merge keys resolved, long syntax for ports, volumes and depends_on,
+# absolute paths. The checks read that model with every `${VAR...}` as written, or as compose
+# itself interpolates it from fake variables.
 
-COMPOSE_RAW = COMPOSE_FILE.read_text()
-COMPOSE = yaml.safe_load(COMPOSE_RAW)
-COMPOSE_SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
+# How the file writes a variable: only to check that secrets are required, never defaulted.
 INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>[^}]*))?\}")
 # Kafka's SCRAM users: one per service, one for a POS vendor, the admin (broker and kafka-init).
 KAFKA_USERS = (*SERVICES, "pos-vendor")
 KAFKA_PASSWORD_VARS = {f"KAFKA_{u.upper().replace('-', '_')}_PASSWORD" for u in (*KAFKA_USERS, "admin")}
 COMPOSE_SECRET_VARS = {"POSTGRES_PASSWORD", *SECRET_SETTINGS, *KAFKA_PASSWORD_VARS, "CRM_KAFKA_SASL_PASSWORD"}
+CRM_CONTAINERS = (*SERVICES, *(f"migrate-{s}" for s in SERVICES))
 
 
-class MissingVariable(Exception):
-    pass
-
-
-def interpolate(value: str, env: dict[str, str]) -> str:
-    """Compose's ${VAR}, ${VAR:-default}, ${VAR:?error} and $$ escapes."""
-
-    def one(match: re.Match[str]) -> str:
-        name, op, arg = match["name"], match["op"], match["arg"]
-        current = env.get(name)
-        unset = current is None or (op is not None and op.startswith(":") and current == "")
-        if op in {":?", "?"} and unset:
-            raise MissingVariable(f"{name}: {arg}")
-        if op in {":-", "-"} and unset:
-            return arg
-        return current or ""
-
-    sentinel = "\0"
-    return INTERPOLATION.sub(one, value.replace("$$", sentinel)).replace(sentinel, "$")
-
-
-def interpolate_tree(node: Any, env: dict[str, str]) -> Any:
-    """Compose interpolates the parsed values (comments are not part of the model)."""
-    if isinstance(node, dict):
-        return {k: interpolate_tree(v, env) for k, v in node.items()}
-    if isinstance(node, list):
-        return [interpolate_tree(v, env) for v in node]
-    return interpolate(node, env) if isinstance(node, str) else node
+def compose_services() -> dict[str, dict[str, Any]]:
+    return compose_model()["services"]
 
 
 def tree_strings(node: Any) -> list[str]:
@@ -620,10 +553,11 @@ def tree_strings(node: Any) -> list[str]:
     return [node] if isinstance(node, str) else []
 
 
-def compose_env(name: str) -> dict[str, str]:
-    env = COMPOSE_SERVICES[name].get("environment", {})
-    assert isinstance(env, dict), f"{name}: write environment as a mapping"
-    return {k: str(v) for k, v in env.items()}
+def compose_env(name: str, model: dict[str, Any] | None = None) -> dict[str, str]:
+    env = (model or compose_model())["services"][name].get("environment", {})
+    inherited = sorted(k for k, v in env.items() if v is None)
+    assert not inherited, f"{name}: {inherited} would be taken from the Docker host's environment"
+    return env
 
 
 def fake_compose_vars() -> dict[str, str]:
@@ -636,41 +570,42 @@ def fake_compose_vars() -> dict[str, str]:
     }
 
 
+@cache
+def compose_with_fake_secrets() -> tuple[dict[str, str], dict[str, Any]]:
+    """Fake values of every variable, and the model compose interpolates from them."""
+    variables = fake_compose_vars()
+    return variables, compose_render(variables)
+
+
 def depends_on(name: str) -> dict[str, dict[str, Any]]:
-    deps = COMPOSE_SERVICES[name].get("depends_on", {})
-    if isinstance(deps, list):
-        deps = {d: {"condition": "service_started"} for d in deps}
-    return deps
+    return compose_services()[name].get("depends_on", {})
 
 
 def test_compose_has_infrastructure_migrations_and_services() -> None:
-    expected = {"postgres", "kafka", "kafka-init", *SERVICES, *(f"migrate-{s}" for s in SERVICES)}
-    assert set(COMPOSE_SERVICES) == expected
+    expected = {"postgres", "kafka", "kafka-init", *CRM_CONTAINERS}
+    assert set(compose_services()) == expected
 
 
 def test_compose_every_service_has_an_image() -> None:
-    for name, spec in COMPOSE_SERVICES.items():
+    services = compose_services()
+    for name, spec in services.items():
         assert spec.get("image") or spec.get("build"), f"{name}: neither image nor build"
-    assert COMPOSE_SERVICES["kafka"]["image"].startswith("apache/kafka:")
-    assert COMPOSE_SERVICES["postgres"]["image"].split(":")[1].startswith("16")
-    crm = [COMPOSE_SERVICES[n] for n in (*SERVICES, *(f"migrate-{s}" for s in SERVICES))]
+    assert services["kafka"]["image"].startswith("apache/kafka:")
+    assert services["postgres"]["image"].split(":")[1].startswith("16")
+    crm = [services[n] for n in CRM_CONTAINERS]
     assert len({spec["image"] for spec in crm}) == 1, "all CRM containers must share one image"
     for spec in crm:
         build = spec["build"]
-        context = ROOT / (build if isinstance(build, str) else build.get("context", "."))
-        dockerfile = "Dockerfile" if isinstance(build, str) else build.get("dockerfile", "Dockerfile")
-        assert (context / dockerfile).resolve() == DOCKERFILE.resolve()
+        assert (Path(build["context"]) / build.get("dockerfile", "Dockerfile")).resolve() == DOCKERFILE.resolve()
 
 
-def test_compose_depends_on_targets_exist() -> None:
-    allowed = {"service_started", "service_healthy", "service_completed_successfully"}
-    for name in COMPOSE_SERVICES:
+def test_compose_waits_only_for_health_that_is_checked() -> None:
+    # compose itself rejects an unknown depends_on target or condition; not a target without a check.
+    services = compose_services()
+    for name in services:
         for target, spec in depends_on(name).items():
-            assert target in COMPOSE_SERVICES, f"{name} depends on unknown service {target}"
-            assert spec.get("condition", "service_started") in allowed
-            if spec.get("condition") == "service_healthy":
-                unchecked = f"{name} waits for {target}'s health, which has no check"
-                assert "healthcheck" in COMPOSE_SERVICES[target], unchecked
+            if spec["condition"] == "service_healthy":
+                assert "healthcheck" in services[target], f"{name} waits for {target}'s health, which has no check"
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -679,7 +614,7 @@ def test_compose_service_starts_after_its_migration(service: str) -> None:
     assert deps[f"migrate-{service}"]["condition"] == "service_completed_successfully"
     # kafka-init waits for the broker's health; its users and ACLs must exist before a service logs in.
     assert deps["kafka-init"]["condition"] == "service_completed_successfully"
-    migrate = COMPOSE_SERVICES[f"migrate-{service}"]
+    migrate = compose_services()[f"migrate-{service}"]
     assert migrate["command"] == ["crm", "migrate", service]
     assert migrate.get("restart", "no") == "no"
     assert depends_on(f"migrate-{service}")["postgres"]["condition"] == "service_healthy"
@@ -688,7 +623,7 @@ def test_compose_service_starts_after_its_migration(service: str) -> None:
 
 
 def test_compose_long_running_services_have_healthchecks() -> None:
-    for name, spec in COMPOSE_SERVICES.items():
+    for name, spec in compose_services().items():
         if name.startswith("migrate-") or spec.get("restart") == "no":  # one-shot jobs
             continue
         check = spec.get("healthcheck", {})
@@ -699,11 +634,11 @@ def test_compose_long_running_services_have_healthchecks() -> None:
 
 
 def test_compose_publishes_only_the_gateway() -> None:
-    for name, spec in COMPOSE_SERVICES.items():
+    for name, spec in compose_services().items():
         if name != "gateway":
             assert not spec.get("ports"), f"{name} must not be reachable from outside the compose network"
-    ports = [str(p) for p in COMPOSE_SERVICES["gateway"]["ports"]]
-    assert ports == [f"{PORT}:{PORT}"]
+    ports = [(p.get("host_ip"), p["published"], p["target"], p["protocol"]) for p in compose_services()["gateway"]["ports"]]
+    assert ports == [(None, str(PORT), PORT, "tcp")]
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -718,7 +653,7 @@ def test_compose_env_names_are_settings_fields(service: str) -> None:
 
 
 def test_compose_secrets_are_required_interpolations() -> None:
-    for name in COMPOSE_SERVICES:
+    for name in compose_services():
         for key, value in compose_env(name).items():
             if key in COMPOSE_SECRET_VARS:
                 match = INTERPOLATION.fullmatch(value)
@@ -736,7 +671,7 @@ def test_compose_secrets_are_required_interpolations() -> None:
             assert password, f"{name}: the database password must be interpolated"
             assert INTERPOLATION.fullmatch(password[1])["op"] == ":?"
     # Every mention of a secret variable anywhere in the file must be the required form.
-    for value in tree_strings(COMPOSE):
+    for value in tree_strings(compose_model()):
         for match in INTERPOLATION.finditer(value):
             if match["name"] in COMPOSE_SECRET_VARS:
                 assert match["op"] == ":?", f"{match[0]} would fall back to an empty or default secret"
@@ -744,24 +679,23 @@ def test_compose_secrets_are_required_interpolations() -> None:
 
 
 def test_compose_refuses_to_start_without_secrets() -> None:
-    complete = fake_compose_vars()
+    complete, rendered = compose_with_fake_secrets()
     for missing in COMPOSE_SECRET_VARS - {"CRM_KAFKA_SASL_PASSWORD"}:  # not a compose variable itself
-        with pytest.raises(MissingVariable, match=missing):
-            interpolate_tree(COMPOSE, {k: v for k, v in complete.items() if k != missing})
-        with pytest.raises(MissingVariable, match=missing):
-            interpolate_tree(COMPOSE, {**complete, missing: ""})
-    rendered = interpolate_tree(COMPOSE, complete)
+        for variables in ({k: v for k, v in complete.items() if k != missing}, {**complete, missing: ""}):
+            result = compose_config(variables)
+            assert result.returncode != 0, f"docker compose accepts an unset or empty {missing}"
+            # compose names the variable and prints the file's message for it
+            assert re.search(rf"required variable {missing} is missing a value: \S", result.stderr), result.stderr
     assert not [s for s in tree_strings(rendered) if INTERPOLATION.search(s)]
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_compose_env_satisfies_production_settings(service: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    variables = fake_compose_vars()
-    env = {k: interpolate(v, variables) for k, v in compose_env(service).items()}
-    settings = build_settings(service, env, monkeypatch)
+    variables, rendered = compose_with_fake_secrets()
+    settings = build_settings(service, compose_env(service, rendered), monkeypatch)
     assert settings.environment == "production" and settings.auto_migrate is False
     assert settings.database == f"postgresql+asyncpg://crm:{variables['POSTGRES_PASSWORD']}@postgres:5432/{service}"
-    kafka_env = compose_env("kafka")
+    kafka_env = compose_env("kafka", rendered)
     advertised = {listener.split("://", 1)[1] for listener in kafka_env["KAFKA_ADVERTISED_LISTENERS"].split(",")}
     assert settings.kafka_bootstrap in advertised
     assert (settings.kafka_security_protocol, settings.kafka_sasl_mechanism) == ("SASL_PLAINTEXT", "SCRAM-SHA-512")
@@ -792,12 +726,13 @@ def test_compose_kafka_authenticates_every_client_and_authorizes_by_acl() -> Non
 
 
 def compose_script(name: str) -> str:
-    """The script a container runs from the bind-mounted deploy/compose/kafka directory."""
-    command = COMPOSE_SERVICES[name]["command"]
-    mounts = dict(str(v).split(":")[:2] for v in COMPOSE_SERVICES[name]["volumes"] if str(v).startswith("./"))
-    for source, target in mounts.items():
-        if command[-1].startswith(target + "/"):
-            return (ROOT / source / command[-1].removeprefix(target + "/")).read_text()
+    """The script a container runs from a bind-mounted directory of this repository."""
+    spec = compose_services()[name]
+    command = spec["command"]
+    for mount in spec.get("volumes", []):
+        source = Path(mount["source"])
+        if mount["type"] == "bind" and source.is_relative_to(ROOT) and command[-1].startswith(mount["target"] + "/"):
+            return (source / command[-1].removeprefix(mount["target"] + "/")).read_text()
     raise AssertionError(f"{name}: command {command} runs no mounted script")
 
 
@@ -871,10 +806,10 @@ def test_compose_postgres_user_matches_database_urls() -> None:
 
 
 def test_compose_postgres_init_creates_one_database_per_service() -> None:
-    mounts = [str(v) for v in COMPOSE_SERVICES["postgres"]["volumes"]]
-    init = [m for m in mounts if ":/docker-entrypoint-initdb.d" in m]
-    assert len(init) == 1
-    source = ROOT / init[0].split(":")[0]
+    mounts = compose_services()["postgres"]["volumes"]
+    init = [m for m in mounts if m["target"].startswith("/docker-entrypoint-initdb.d")]
+    assert len(init) == 1 and init[0]["type"] == "bind"
+    source = Path(init[0]["source"])
     assert source.is_dir() and source.resolve().is_relative_to((ROOT / "deploy" / "compose").resolve())
     sql = " ".join(p.read_text() for p in sorted(source.glob("*.sql")))
     created = set(re.findall(r"CREATE\s+DATABASE\s+\"?([a-z_]+)\"?", sql, flags=re.IGNORECASE))
@@ -883,20 +818,18 @@ def test_compose_postgres_init_creates_one_database_per_service() -> None:
         assert compose_env(service)["CRM_DATABASE_URL"].rsplit("/", 1)[1] == service
 
 
-def test_compose_named_volumes_are_declared() -> None:
-    declared = set(COMPOSE.get("volumes") or {})
-    for name, spec in COMPOSE_SERVICES.items():
+def test_compose_bind_mounts_exist() -> None:
+    # compose itself rejects a named volume that is not declared; a missing host path it would create.
+    for name, spec in compose_services().items():
         for volume in spec.get("volumes", []):
-            source = str(volume).split(":")[0]
-            if not source.startswith((".", "/")):
-                assert source in declared, f"{name}: volume {source} is not declared"
-            else:
-                assert (ROOT / source).exists(), f"{name}: bind mount {source} does not exist"
+            assert volume["type"] in {"volume", "bind"}, f"{name}: unexpected {volume['type']} volume"
+            if volume["type"] == "bind":
+                assert Path(volume["source"]).exists(), f"{name}: bind mount {volume['source']} does not exist"
 
 
 def test_compose_crm_containers_are_hardened() -> None:
-    for name in (*SERVICES, *(f"migrate-{s}" for s in SERVICES)):
-        spec = COMPOSE_SERVICES[name]
+    for name in CRM_CONTAINERS:
+        spec = compose_services()[name]
         assert spec.get("read_only") is True, name
         assert "/tmp" in spec.get("tmpfs", []), name
         assert "ALL" in spec.get("cap_drop", []), name
