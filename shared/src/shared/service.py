@@ -16,10 +16,12 @@ from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from shared import jobs_api
 from shared.auth import TokenVerifier
+from shared.body_limit import BodySizeLimitMiddleware
 from shared.consumer import BatchHandler, EventConsumer, Handler
 from shared.db import make_engine, make_sessionmaker, ping
 from shared.jobs import JobRunner, ScheduledJob
@@ -28,6 +30,7 @@ from shared.metrics import CONSUMER_LAG, OUTBOX_PENDING, HttpMetricsMiddleware, 
 from shared.migrations import upgrade_async
 from shared.outbox import OutboxRelay
 from shared.settings import ServiceSettings
+from shared.validation_errors import validation_error_handler
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +103,9 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
 
     app = FastAPI(title=spec.title, description=spec.description, version=spec.version, lifespan=lifespan)
     app.state.settings = settings
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    # Innermost of the three, so that a 413 is still measured and carries the correlation id.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(HttpMetricsMiddleware, service=settings.service_name)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Correlation-ID")
     app.include_router(_health_router())
