@@ -6,7 +6,7 @@ caller's correlation id.
 
 from fastapi import APIRouter, Request, Response
 
-from gateway.api.routes.passthrough import forward
+from gateway.api.routes.passthrough import forward, segment
 
 router = APIRouter(prefix="/api/v1/members", tags=["members"])
 
@@ -27,4 +27,4 @@ async def find_members(request: Request) -> Response:
 
 @router.get("/{member_id}", summary="One member's profile")
 async def get_member(member_id: str, request: Request) -> Response:
-    return await _forward(request, f"/v1/members/{member_id}")
+    return await _forward(request, f"/v1/members/{segment(member_id)}")
