@@ -1,5 +1,6 @@
 """POS entry: sales and returns, acknowledged once they are durably queued for publication."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
@@ -7,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway.api.errors import conflict, invalid_field
 from gateway.api.schemas import PosAccepted, PosPurchaseIn, PosRefundIn
+from gateway.domain.pos import future_time_problem
 from gateway.service_layer.pos import ConflictingRetry, InvalidField, accept_purchase, accept_refund
 from shared.auth import Principal, Role, require
 from shared.unit_of_work import UnitOfWork
@@ -18,6 +20,12 @@ PosDep = Annotated[Principal, Depends(require(Role.POS))]
 def _own_store(principal: Principal, store_id: str) -> None:
     if principal.store_id != store_id:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"this POS token is bound to store {principal.store_id}, not {store_id}")
+
+
+def _not_in_future(request: Request, occurred_at: datetime) -> None:
+    skew = timedelta(seconds=request.app.state.settings.clock_skew_s)
+    if problem := future_time_problem(occurred_at, datetime.now(UTC), skew):
+        raise invalid_field("occurred_at", problem)
 
 
 async def _accept(request: Request, response: Response, accept, *args) -> PosAccepted:
@@ -46,6 +54,7 @@ async def _accept(request: Request, response: Response, accept, *args) -> PosAcc
 async def post_purchase(body: PosPurchaseIn, principal: PosDep, request: Request, response: Response) -> PosAccepted:
     """Record a sale. Retrying the same `(store_id, pos_txn_id)` with the same content is safe."""
     _own_store(principal, body.store_id)
+    _not_in_future(request, body.occurred_at)
     return await _accept(request, response, accept_purchase, body, request.app.state.settings.resolved_pepper())
 
 
@@ -53,4 +62,5 @@ async def post_purchase(body: PosPurchaseIn, principal: PosDep, request: Request
 async def post_refund(body: PosRefundIn, principal: PosDep, request: Request, response: Response) -> PosAccepted:
     """Record a return against an accepted sale; never more than what is left of the sale."""
     _own_store(principal, body.store_id)
+    _not_in_future(request, body.occurred_at)
     return await _accept(request, response, accept_refund, body)
