@@ -7,10 +7,12 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from shared.events.contracts import ComplaintCategory, ComplaintChannel, Severity
+from shared.integers import Int64
 from shared.money import Money
+from shared.text import Text as CleanText
 
 StoreIdField = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Text = Annotated[CleanText, StringConstraints(strip_whitespace=True, min_length=1)]
 Dimension = Literal["product_quality", "service", "price", "store_environment", "after_sales"]
 
 
@@ -86,7 +88,7 @@ class ComplaintPublic(ComplaintSummary):
 
 
 class CompensationIn(BaseModel):
-    points: int = Field(default=0, ge=0)
+    points: Int64 = Field(default=0, ge=0)
     coupon_value: Money | None = None
 
 

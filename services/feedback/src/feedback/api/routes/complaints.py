@@ -25,6 +25,7 @@ from feedback.domain.workflow import OPEN, Status
 from feedback.service_layer import complaints as uc
 from shared.auth import STAFF, Principal, Role, require
 from shared.deps import UowDep
+from shared.integers import Int64
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
 
@@ -85,7 +86,7 @@ async def list_complaints(
     member_id: str | None = None, store_id: str | None = None, assignee: str | None = None,
     status_: Annotated[Status | None, Query(alias="status")] = None,
     open_only: bool = False, overdue_only: bool = False,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Annotated[Int64, Query(ge=1, le=500)] = 100,
 ) -> list[ComplaintSummary]:
     """Complaints, overdue first. Members see their own; staff see one customer's complaints
     (`member_id`, as in the archive), or else their store's (desk, store manager) or those assigned

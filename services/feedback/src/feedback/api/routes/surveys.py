@@ -16,6 +16,7 @@ from feedback.service_layer.invitations import InvitationUnusable, link_for, usa
 from feedback.service_layer.survey_results import results as survey_results
 from shared.auth import STAFF, Principal, Role, require
 from shared.deps import UowDep
+from shared.periods import MONTH_PATTERN
 from shared.reports import Column, ReportFormat, render
 
 router = APIRouter(prefix="/v1/surveys", tags=["surveys"])
@@ -24,7 +25,7 @@ DesignerDep = Annotated[Principal, Depends(require(Role.MARKETING, Role.ADMIN))]
 StaffDep = Annotated[Principal, Depends(require(*STAFF))]
 ReaderDep = Annotated[Principal, Depends(require(*STAFF, Role.MEMBER))]
 ResultsDep = Annotated[Principal, Depends(require(Role.STORE_MANAGER, Role.MARKETING, Role.ADMIN))]
-Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+Month = Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM")]
 
 
 def _template(row: SurveyTemplateRow) -> TemplatePublic:

@@ -9,6 +9,7 @@ from members.api.privacy_schemas import MemberArchive
 from members.service_layer.archive import build_archive
 from shared.auth import Principal, Role, require
 from shared.deps import UowDep
+from shared.integers import Int64
 
 router = APIRouter(prefix="/v1/members", tags=["archive"])
 
@@ -23,7 +24,7 @@ async def member_archive(
     member_id: str,
     uow: UowDep,
     principal: ArchiveReaderDep,
-    purchases: Annotated[int, Query(ge=0, le=200, description="How many recent purchases to include")] = 20,
+    purchases: Annotated[Int64, Query(ge=0, le=200, description="How many recent purchases to include")] = 20,
 ) -> MemberArchive:
     member = await visible_member(uow, member_id, principal)
     return await build_archive(uow, member, principal, purchases)

@@ -37,6 +37,7 @@ from members.service_layer.infobase_queries import (
 )
 from shared.auth import Principal, Role
 from shared.deps import StaffDep, StaffOrMemberDep, UowDep
+from shared.integers import Int64
 from shared.reports import ReportFormat, render
 
 router = APIRouter(prefix="/v1/infobase", tags=["information base"])
@@ -45,7 +46,7 @@ FormatQuery = Annotated[ReportFormat, Query(description="json for screens, csv f
 StoreQuery = Annotated[str | None, Query(max_length=32, description="Only sales in this store")]
 FromQuery = Annotated[date | None, Query(alias="from", description="First business day (inclusive)")]
 ToQuery = Annotated[date | None, Query(alias="to", description="Last business day (inclusive)")]
-OffsetQuery = Annotated[int, Query(ge=0)]
+OffsetQuery = Annotated[Int64, Query(ge=0)]
 
 
 def _period(
@@ -78,7 +79,7 @@ async def communities_ranked(
     first: FromQuery = None,
     last: ToQuery = None,
     sort: Annotated[CommunityOrder, Query(description="households (buying households) or spend")] = CommunityOrder.HOUSEHOLDS,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 200,
+    limit: Annotated[Int64, Query(ge=1, le=5000)] = 200,
     offset: OffsetQuery = 0,
 ) -> Response:
     period = _period(principal, settings, store_id, first, last)
@@ -110,7 +111,7 @@ async def community_customers_ranked(
     store_id: StoreQuery = None,
     first: FromQuery = None,
     last: ToQuery = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 50,
+    limit: Annotated[Int64, Query(ge=1, le=5000)] = 50,
     offset: OffsetQuery = 0,
 ) -> Response:
     period = _period(principal, settings, store_id, first, last)
@@ -150,7 +151,7 @@ async def member_purchase_list(
     store_id: StoreQuery = None,
     first: FromQuery = None,
     last: ToQuery = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 200,
+    limit: Annotated[Int64, Query(ge=1, le=5000)] = 200,
     offset: OffsetQuery = 0,
 ) -> Response:
     if first and last and last < first:

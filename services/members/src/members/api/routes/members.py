@@ -16,6 +16,7 @@ from members.service_layer.profile import SELF_SERVICE_FIELDS, ProfileConflict, 
 from members.service_layer.registration import MemberConflict, register_member
 from shared.auth import Principal, Role, require
 from shared.deps import SettingsDep, StaffDep, StaffOrMemberDep, UowDep
+from shared.integers import Int64
 from shared.pseudonyms import phone_hmac
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
@@ -45,8 +46,8 @@ async def find_members(
     phone: Annotated[str | None, Query(pattern=PHONE_PATTERN)] = None,
     community: Annotated[str | None, Query(max_length=100, description="Community name or any alias")] = None,
     name: Annotated[str | None, Query(min_length=1, max_length=50, description="Part of the name")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[Int64, Query(ge=1, le=200)] = 50,
+    offset: Annotated[Int64, Query(ge=0)] = 0,
 ) -> MemberPage:
     query = select(MemberRow).where(*member_scope(principal))
     if card_no:
@@ -92,7 +93,7 @@ async def edit_member(
 
 @router.get("/{member_id}/purchases")
 async def member_purchases(
-    member_id: str, uow: UowDep, principal: StaffOrMemberDep, limit: Annotated[int, Query(ge=1, le=200)] = 20
+    member_id: str, uow: UowDep, principal: StaffOrMemberDep, limit: Annotated[Int64, Query(ge=1, le=200)] = 20
 ) -> list[PurchasePublic]:
     await visible_member(uow, member_id, principal)
     purchases = (
