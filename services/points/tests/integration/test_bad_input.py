@@ -9,8 +9,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.mark.parametrize("raw", ["NaN", "Infinity", "1e309", '"1e309"'])
 async def test_a_non_finite_or_huge_rate_is_422(pts, raw: str) -> None:
-    body = ('{"effective_from": "2030-01-01T00:00:00+08:00", "channel_rates": {"retail": %s}, '
-            '"reason": "fuzzed rates"}' % raw)
+    body = ('{"effective_from": "2030-01-01T00:00:00+08:00", "channel_rates": {"retail": RAW}, '
+            '"reason": "fuzzed rates"}').replace("RAW", raw)
     r = await pts.client.post("/v1/earning-rules", content=body, headers={**pts.env.auth(Role.ADMIN), "Content-Type": "application/json"})
     assert r.status_code == 422, r.text
     assert r.json()["detail"][0]["loc"][:3] == ["body", "channel_rates", "retail"]
@@ -18,7 +18,7 @@ async def test_a_non_finite_or_huge_rate_is_422(pts, raw: str) -> None:
 
 @pytest.mark.parametrize("raw", ["NaN", "Infinity", "1e309"])
 async def test_a_non_finite_amount_in_a_basket_is_422(pts, raw: str) -> None:
-    body = '{"store_id": "S001", "lines": [{"sku": "1", "category": "grain", "amount": %s}]}' % raw
+    body = '{"store_id": "S001", "lines": [{"sku": "1", "category": "grain", "amount": RAW}]}'.replace("RAW", raw)
     r = await pts.client.post("/v1/earning/preview", content=body,
                               headers={**pts.env.auth(Role.POS, store_id="S001"), "Content-Type": "application/json"})
     assert r.status_code == 422, r.text
