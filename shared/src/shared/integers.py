@@ -7,9 +7,18 @@ narrower limits (`Query(ge=0)`, `le=500`) on top.
 
 from typing import Annotated
 
-import annotated_types as at
+from pydantic import AfterValidator
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
-# Any integer a client sends: offsets, limits, row ids, points, quantities.
-Int64 = Annotated[int, at.Interval(ge=INT64_MIN, le=INT64_MAX)]
+
+def _within_64_bits(value: int) -> int:
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise ValueError("must fit in 64 bits (between -2**63 and 2**63-1)")
+    return value
+
+
+# Any integer a client sends: offsets, limits, row ids, points, quantities. A validator rather
+# than ge/le constraints, which would collide with a field's own `Field(ge=0)` and silently
+# replace it.
+Int64 = Annotated[int, AfterValidator(_within_64_bits)]

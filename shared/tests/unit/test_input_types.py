@@ -53,3 +53,13 @@ def test_amounts_quantities_and_rates_refuse_non_finite_and_huge_json_numbers(fi
 def test_a_rate_needs_at_most_4_integer_digits_and_4_decimals(raw: str) -> None:
     with pytest.raises(ValidationError, match="rate"):
         Body.model_validate_json(f'{{"rate": {raw}}}')
+
+
+def test_a_fields_own_bounds_still_apply_on_top_of_int64() -> None:
+    from pydantic import Field
+
+    class Compensation(BaseModel):
+        points: Int64 = Field(default=0, ge=0)
+
+    with pytest.raises(ValidationError, match="greater than or equal to 0"):
+        Compensation(points=-1)
