@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
 from sqlalchemy import func
 from sqlmodel import col, select
 
@@ -13,7 +13,7 @@ from members.api.presenters import present_member, present_members, purchase_pub
 from members.api.schemas import PHONE_PATTERN, MemberCreate, MemberPage, MemberPublic, MemberUpdate, PurchasePublic
 from members.domain.communities import community_key
 from members.service_layer.profile import SELF_SERVICE_FIELDS, ProfileConflict, update_profile
-from members.service_layer.registration import MemberConflict, register_member
+from members.service_layer.registration import IdempotencyConflict, MemberConflict, register_member, register_once
 from shared.auth import Principal, Role, require
 from shared.deps import SettingsDep, StaffDep, StaffOrMemberDep, UowDep
 from shared.integers import Int64
@@ -28,11 +28,30 @@ EditorDep = Annotated[
 ]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
-async def create_member(body: MemberCreate, uow: UowDep, principal: RegistrarDep, settings: SettingsDep) -> MemberPublic:
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=8, max_length=200,
+           description="Unique per intended registration; a retry with the same key and body returns the same member"),
+]
+
+
+@router.post(
+    "", status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "A retry with the same Idempotency-Key: the member it registered"},
+               409: {"description": "Phone or card already registered, or the key was used for another request"}},
+)
+async def create_member(
+    body: MemberCreate, uow: UowDep, principal: RegistrarDep, settings: SettingsDep, response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> MemberPublic:
     try:
-        member = await register_member(uow, body, settings.resolved_pepper(), principal)
-    except MemberConflict as exc:
+        if idempotency_key is None:
+            member = await register_member(uow, body, settings.resolved_pepper(), principal)
+        else:
+            member, retry = await register_once(uow, body, settings.resolved_pepper(), principal, idempotency_key)
+            if retry:
+                response.status_code = status.HTTP_200_OK
+    except (MemberConflict, IdempotencyConflict) as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     return await present_member(uow, member, principal, "members.register")
 
