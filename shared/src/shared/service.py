@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from shared import jobs_api
 from shared.auth import TokenVerifier
 from shared.body_limit import BodySizeLimitMiddleware
+from shared.clean_urls import CleanUrlMiddleware
 from shared.consumer import BatchHandler, EventConsumer, Handler
 from shared.db import make_engine, make_sessionmaker, ping
 from shared.jobs import JobRunner, ScheduledJob
@@ -104,8 +105,10 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
     app = FastAPI(title=spec.title, description=spec.description, version=spec.version, lifespan=lifespan)
     app.state.settings = settings
     app.add_exception_handler(RequestValidationError, validation_error_handler)
-    # Innermost of the three, so that a 413 is still measured and carries the correlation id.
+    # Inside metrics and correlation ids, so that a 413 or a refused URL is still measured and
+    # carries the correlation id.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(CleanUrlMiddleware)
     app.add_middleware(HttpMetricsMiddleware, service=settings.service_name)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Correlation-ID")
     app.include_router(_health_router())

@@ -31,6 +31,11 @@ def make_app(limit: int = LIMIT) -> tuple[FastAPI, list[str]]:
         reached.append(note.title)
         return note
 
+    @router.get("/items/{item_id}")
+    async def get_item(item_id: str, q: str = "") -> dict[str, str]:
+        reached.append(item_id)
+        return {"item_id": item_id, "q": q}
+
     @router.post("/guarded")
     async def post_guarded(note: Note, principal: PrincipalDep) -> Note:
         reached.append(note.title)
@@ -152,3 +157,25 @@ async def test_a_422_whose_input_holds_a_lone_surrogate_is_still_answered(text: 
     assert r.status_code == 422
     [error] = r.json()["detail"]
     assert error["loc"] == ["body", "title"] and error["type"] == "string_unicode"
+
+
+@pytest.mark.parametrize(("url", "loc"), [
+    ("/items/a%00b", ["path"]),
+    ("/items/a?q=%00", ["query", "q"]),
+    ("/items/a?q=ok&x%1Fy=1", ["query", "x\\x1fy"]),
+])
+async def test_nul_or_control_characters_in_the_url_are_422_naming_where(url: str, loc: list) -> None:
+    app, reached = make_app()
+    async with client(app) as c:
+        r = await c.get(url)
+    assert r.status_code == 422, r.text
+    [error] = r.json()["detail"]
+    assert error["loc"] == loc and "must not contain control character" in error["msg"]
+    assert reached == []
+
+
+async def test_ordinary_unicode_in_the_url_goes_through() -> None:
+    app, _ = make_app()
+    async with client(app) as c:
+        r = await c.get("/items/阳光花园", params={"q": "王 小明\t"})
+    assert r.status_code == 200 and r.json() == {"item_id": "阳光花园", "q": "王 小明\t"}

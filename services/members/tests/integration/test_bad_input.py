@@ -35,6 +35,12 @@ async def test_year_zero_in_a_report_period_is_422(members, env: TestEnv, query:
     assert r.status_code == 422, r.text
 
 
+@pytest.mark.parametrize("url", ["/v1/members?name=%E7%8E%8B%00", "/v1/members?community=a%00", "/v1/members/m%001"])
+async def test_nul_in_a_search_term_or_an_id_is_422_not_a_database_error(members, env: TestEnv, url: str) -> None:
+    r = await members.get(url, headers=desk(env))
+    assert r.status_code == 422, r.text
+
+
 def _ascii_json(body: dict) -> bytes:
     import json
 
