@@ -1,5 +1,6 @@
-"""Non-finite and huge JSON numbers in a sale are a 422 naming the field (they used to be a 500:
-the 422 answer echoed NaN, which JSON cannot carry)."""
+"""Non-finite and huge JSON numbers, and NUL in a line's text, make a sale a 422 naming the field.
+(NaN used to be a 500: the 422 answer echoed it, and JSON cannot carry it; a NUL was accepted and
+later refused by PostgreSQL in the consumers that store the line.)"""
 
 import json
 
@@ -30,3 +31,13 @@ async def test_a_non_finite_number_in_a_sale_line_is_422_naming_it(gateway, env:
                            headers={**env.auth(Role.POS, store_id="S001"), "Content-Type": "application/json"})
     assert r.status_code == 422, r.text
     assert ["body", "lines", 0, field] in [e["loc"] for e in r.json()["detail"]]
+
+
+@pytest.mark.parametrize("field", ["sku", "name", "category"])
+async def test_nul_in_a_sale_line_is_422_naming_it(gateway, env: TestEnv, field: str) -> None:
+    body = sale_body()
+    body["lines"][0][field] = "米\u0000"
+    r = await gateway.post("/pos/v1/purchases", content=json.dumps(body),
+                           headers={**env.auth(Role.POS, store_id="S001"), "Content-Type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["body", "lines", 0, field]
