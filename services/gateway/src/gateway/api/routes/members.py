@@ -4,7 +4,9 @@ The members service checks the token itself; the gateway adds one public address
 caller's correlation id.
 """
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, Response
 
 from gateway.api.routes.passthrough import forward, segment
 
@@ -15,8 +17,15 @@ async def _forward(request: Request, path: str) -> Response:
     return await forward(request, "members", path)
 
 
-@router.post("", status_code=201, summary="Register a member (name, phone, community, address, channel...)")
-async def register_member(request: Request) -> Response:
+@router.post(
+    "", status_code=201, summary="Register a member (name, phone, community, address, channel...)",
+    responses={200: {"description": "A retry with the same Idempotency-Key: the member it registered"}},
+)
+async def register_member(
+    request: Request,
+    # Declared for the API documentation; the header itself is forwarded with the others.
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", min_length=8, max_length=200)] = None,
+) -> Response:
     return await _forward(request, "/v1/members")
 
 
