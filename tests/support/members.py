@@ -62,7 +62,9 @@ async def deliver_sale(members, *, card_no: str | None = None, phone: str | None
 
 async def outbox(members, event_type: str) -> list[OutboxRecord]:
     async with members.app.state.sessions() as s:
-        return list((await s.exec(select(OutboxRecord).where(OutboxRecord.event_type == event_type))).all())
+        # In the order written: PostgreSQL returns rows the relay has updated in any order.
+        query = select(OutboxRecord).where(OutboxRecord.event_type == event_type).order_by(OutboxRecord.id)  # type: ignore[arg-type]
+        return list((await s.exec(query)).all())
 
 
 
