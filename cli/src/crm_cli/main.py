@@ -7,9 +7,12 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from shared.auth import Role, TokenIssuer, ensure_dev_keypair
+from shared.auth import MAX_TOKEN_LIFETIME, Role, TokenIssuer, ensure_dev_keypair
 
 SERVICE_NAMES = ("members", "points", "campaigns", "feedback", "gateway")
+# Within every role's maximum lifetime (shared.auth.MAX_TOKEN_LIFETIME), so a default token is
+# never one the services refuse.
+DEFAULT_TTL_HOURS = 12.0
 
 
 def _data_dir() -> Path:
@@ -24,8 +27,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_token(args: argparse.Namespace) -> int:
     """Mint a token with the development key in the data directory (never in production)."""
-    private_pem = os.environ.get("CRM_JWT_PRIVATE_KEY") or ensure_dev_keypair(_data_dir() / "keys")[0]
     role = Role(args.role)
+    ttl = timedelta(hours=args.ttl_hours)
+    if ttl > MAX_TOKEN_LIFETIME[role]:
+        print(f"error: a {role} token may live at most {MAX_TOKEN_LIFETIME[role]}", file=sys.stderr)
+        return 2
+    private_pem = os.environ.get("CRM_JWT_PRIVATE_KEY") or ensure_dev_keypair(_data_dir() / "keys")[0]
     if role == Role.POS and not args.store:
         print("error: a pos token needs --store", file=sys.stderr)
         return 2
@@ -34,7 +41,7 @@ def cmd_token(args: argparse.Namespace) -> int:
         return 2
     token = TokenIssuer(private_pem).mint(
         args.subject or f"{role.value}-cli", role, store_id=args.store, member_id=args.member,
-        ttl=timedelta(hours=args.ttl_hours),
+        ttl=ttl,
     )
     print(token)
     return 0
@@ -71,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--store", help="store id (required for pos)")
     token.add_argument("--member", help="member id (required for member)")
     token.add_argument("--subject", help="who the token is for (default: <role>-cli)")
-    token.add_argument("--ttl-hours", type=float, default=12.0)
+    token.add_argument("--ttl-hours", type=float, default=DEFAULT_TTL_HOURS)
     token.set_defaults(func=cmd_token)
 
     migrate = sub.add_parser("migrate", help="apply a service's database migrations (production init step)")

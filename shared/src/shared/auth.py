@@ -32,6 +32,29 @@ class Role(StrEnum):
 
 
 
+# Longest token accepted, checked before any decoding: ours are a few hundred bytes, and a
+# megabyte-sized one would otherwise be base64-decoded and parsed on every request.
+MAX_TOKEN_CHARS = 4096
+
+# Longest lifetime (exp - iat) a token of each role may have. A stolen token is worth its
+# remaining life: staff and back-office tokens last a shift, a till's a day (it re-authenticates
+# each morning), a member's app session a month.
+MAX_TOKEN_LIFETIME: dict[Role, timedelta] = {
+    Role.POS: timedelta(hours=24),
+    Role.MEMBER: timedelta(days=30),
+    Role.SERVICE_DESK: timedelta(hours=12),
+    Role.ACCOUNT_MANAGER: timedelta(hours=12),
+    Role.STORE_MANAGER: timedelta(hours=12),
+    Role.MARKETING: timedelta(hours=12),
+    Role.ADMIN: timedelta(hours=12),
+    Role.OPERATOR: timedelta(hours=12),
+}
+
+# The claim a role cannot work without: routes scope a till to its store and a member to their
+# own records by these, so a token lacking one must not get as far as a route.
+REQUIRED_CLAIM: dict[Role, str] = {Role.POS: "store_id", Role.MEMBER: "member_id"}
+
+
 class Principal(BaseModel):
     subject: str
     role: Role
@@ -51,12 +74,22 @@ class TokenVerifier:
         self.issuer, self.audience = issuer, audience
 
     def verify(self, token: str) -> Principal:
+        if len(token) > MAX_TOKEN_CHARS:
+            raise jwt.InvalidTokenError(f"token is longer than {MAX_TOKEN_CHARS} characters")
         claims = jwt.decode(
             token, self._key, algorithms=[ALGORITHM], issuer=self.issuer, audience=self.audience,
-            options={"require": ["exp", "sub", "role"]},
+            options={"require": ["exp", "iat", "sub", "role"]},
         )
+        role = Role(claims["role"])
+        lifetime = timedelta(seconds=claims["exp"] - claims["iat"])
+        if lifetime > MAX_TOKEN_LIFETIME[role]:
+            raise jwt.InvalidTokenError(
+                f"token lifetime {lifetime} exceeds the {MAX_TOKEN_LIFETIME[role]} allowed for role {role}"
+            )
+        if (claim := REQUIRED_CLAIM.get(role)) and not claims.get(claim):
+            raise jwt.InvalidTokenError(f"token for role {role} must carry claim {claim}")
         return Principal(
-            subject=claims["sub"], role=Role(claims["role"]), store_id=claims.get("store_id"),
+            subject=claims["sub"], role=role, store_id=claims.get("store_id"),
             member_id=claims.get("member_id"), token=token,
         )
 

@@ -25,5 +25,11 @@ Money = Annotated[
 Quantity = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=3, allow_inf_nan=False)]
 
 
+# A rate or multiplier (points per yuan, a channel's or category's factor): finite, never
+# negative, at most 4 decimals and 4 integer digits, so that "1e309" is a 422 rather than an
+# overflow in the arithmetic behind it.
+Rate = Annotated[Decimal, Field(ge=0, max_digits=8, decimal_places=4, allow_inf_nan=False)]
+
+
 def whole_yuan(amount: Decimal) -> int:
     return int(amount.to_integral_value(rounding=ROUND_DOWN))

@@ -16,6 +16,7 @@ from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,6 +24,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from shared import jobs_api
 from shared.auth import TokenVerifier
 from shared.authorize import access_error_handlers, public
+from shared.body_limit import BodySizeLimitMiddleware
+from shared.clean_urls import CleanUrlMiddleware
 from shared.consumer import BatchHandler, EventConsumer, Handler
 from shared.db import make_engine, make_sessionmaker, ping
 from shared.jobs import JobRunner, ScheduledJob
@@ -32,6 +35,7 @@ from shared.migrations import upgrade_async
 from shared.outbox import OutboxRelay
 from shared.policy import MemberFacts
 from shared.settings import ServiceSettings
+from shared.validation_errors import validation_error_handler
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +118,11 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
         exception_handlers=access_error_handlers(),
     )
     app.state.settings = settings
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    # Inside metrics and correlation ids, so that a 413 or a refused URL is still measured and
+    # carries the correlation id.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(CleanUrlMiddleware)
     app.add_middleware(HttpMetricsMiddleware, service=settings.service_name)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Correlation-ID")
     app.include_router(_health_router())

@@ -9,7 +9,7 @@ misconfigured production pod fails at boot instead of running with a guessable k
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDERS = {"", "changeme", "change-me", "changethis", "secret", "dev", "development"}
@@ -74,6 +74,13 @@ class ServiceSettings(BaseSettings):
     # Key of the HMAC that turns a phone number into a pseudonymous digest, so events can
     # identify a customer by phone without carrying the number itself.
     identity_pepper: str = ""
+
+    # Largest request body accepted (413 beyond it, before the body is read): registrations, sales
+    # of up to 500 lines and bulk jobs all fit well inside 1 MB.
+    max_body_bytes: int = Field(default=1_048_576, ge=1)
+    # How far ahead of this server's clock a client's timestamp (a sale's time) may be: tills'
+    # clocks drift a little; a sale dated beyond that is a client error, not a future sale.
+    clock_skew_s: float = Field(default=300.0, ge=0)
 
     log_level: str = "INFO"
     log_json: bool = True

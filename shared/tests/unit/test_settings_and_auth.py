@@ -1,5 +1,6 @@
 """Settings refuse unsafe production configuration; tokens carry role and scope and are verified."""
 
+import time
 from datetime import timedelta
 
 import jwt
@@ -60,3 +61,67 @@ def test_expired_token_is_rejected() -> None:
     with pytest.raises(jwt.ExpiredSignatureError):
         TokenVerifier(public, "crm-identity", "crm").verify(token)
 
+
+def _signed(private: str, **claims) -> str:
+    """A token with exactly these claims (and the usual issuer and audience), bypassing TokenIssuer."""
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(private.encode(), password=None)
+    return jwt.encode({"iss": "crm-identity", "aud": "crm", **claims}, key, algorithm="EdDSA")
+
+
+def test_a_token_longer_than_4_kb_is_rejected_before_decoding() -> None:
+    private, public = generate_keypair()
+    token = _signed(private, sub="x", role="admin", iat=int(time.time()), exp=int(time.time()) + 60,
+                    padding="p" * 1_300_000)
+    with pytest.raises(jwt.InvalidTokenError, match="longer than 4096 characters"):
+        TokenVerifier(public, "crm-identity", "crm").verify(token)
+
+
+def test_a_token_valid_for_a_hundred_years_is_rejected_naming_the_limit() -> None:
+    private, public = generate_keypair()
+    token = TokenIssuer(private).mint("x", Role.ADMIN, ttl=timedelta(days=36500))
+    with pytest.raises(jwt.InvalidTokenError, match="exceeds the 12:00:00 allowed for role admin"):
+        TokenVerifier(public, "crm-identity", "crm").verify(token)
+
+
+def test_a_token_without_issued_at_is_rejected() -> None:
+    private, public = generate_keypair()
+    token = _signed(private, sub="x", role="admin", exp=int(time.time()) + 60)
+    with pytest.raises(jwt.MissingRequiredClaimError, match="iat"):
+        TokenVerifier(public, "crm-identity", "crm").verify(token)
+
+
+@pytest.mark.parametrize(("role", "ttl"), [
+    (Role.ADMIN, timedelta(hours=12)), (Role.POS, timedelta(hours=24)), (Role.MEMBER, timedelta(days=30)),
+])
+def test_each_role_gets_its_own_maximum_lifetime(role: Role, ttl: timedelta) -> None:
+    private, public = generate_keypair()
+    claims = {"store_id": "S001"} if role == Role.POS else {"member_id": "m1"} if role == Role.MEMBER else {}
+    verifier = TokenVerifier(public, "crm-identity", "crm")
+    assert verifier.verify(TokenIssuer(private).mint("x", role, ttl=ttl, **claims)).role == role
+    with pytest.raises(jwt.InvalidTokenError, match="lifetime"):
+        verifier.verify(TokenIssuer(private).mint("x", role, ttl=ttl + timedelta(minutes=1), **claims))
+
+
+@pytest.mark.parametrize(("role", "claim"), [(Role.MEMBER, "member_id"), (Role.POS, "store_id")])
+def test_a_token_without_the_claim_its_role_needs_is_rejected(role: Role, claim: str) -> None:
+    private, public = generate_keypair()
+    token = TokenIssuer(private).mint("x", role)
+    with pytest.raises(jwt.InvalidTokenError, match=f"token for role {role.value} must carry claim {claim}"):
+        TokenVerifier(public, "crm-identity", "crm").verify(token)
+
+
+def test_every_role_has_a_maximum_lifetime_and_the_cli_default_fits_each() -> None:
+    from crm_cli.main import DEFAULT_TTL_HOURS
+    from shared.auth import MAX_TOKEN_LIFETIME
+
+    assert set(MAX_TOKEN_LIFETIME) == set(Role)
+    assert all(timedelta(hours=DEFAULT_TTL_HOURS) <= limit for limit in MAX_TOKEN_LIFETIME.values())
+
+
+def test_the_cli_refuses_to_mint_a_token_the_services_would_refuse(capsys: pytest.CaptureFixture[str]) -> None:
+    from crm_cli.main import main
+
+    assert main(["token", "--role", "admin", "--ttl-hours", "48"]) == 2
+    assert "may live at most 12:00:00" in capsys.readouterr().err

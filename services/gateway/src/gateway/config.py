@@ -12,6 +12,10 @@ class Settings(ServiceSettings):
     # Budget of each downstream call of an aggregated view: a slow service costs its section,
     # never the whole page.
     downstream_timeout_s: float = 2.0
+    # Budget of a forwarded request (registrations, edits, reports, pass-through): a write that
+    # is cut short may still commit downstream, so the caller would see 503 for something that
+    # happened. Long enough for a busy SQLite writer; reads of the 360 view keep the short budget.
+    forward_timeout_s: float = 30.0
 
 
 @lru_cache

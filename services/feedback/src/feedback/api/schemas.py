@@ -4,13 +4,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from shared.events.contracts import ComplaintCategory, ComplaintChannel, Severity
+from shared.integers import Int64
 from shared.money import Money
+from shared.text import clean_text
 
 StoreIdField = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# Clean text (shared rule) after stripping: StringConstraints must come first to strip at all.
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(clean_text)]
 Dimension = Literal["product_quality", "service", "price", "store_environment", "after_sales"]
 
 
@@ -100,7 +103,7 @@ class ComplaintPublic(ComplaintSummary):
 
 
 class CompensationIn(BaseModel):
-    points: int = Field(default=0, ge=0)
+    points: Int64 = Field(default=0, ge=0)
     coupon_value: Money | None = None
 
 

@@ -8,6 +8,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from shared.events.contracts import SaleLine, StoreId, TxnId, lines_add_up
 from shared.money import Money
+from shared.text import Text
 
 PHONE_PATTERN = r"^1[3-9]\d{9}$"
 
@@ -42,7 +43,7 @@ class PosPurchaseIn(BaseModel):
     member: PosMember | None = Field(default=None, description="Absent for an anonymous sale")
     lines: list[SaleLine] = Field(min_length=1, max_length=500)
     total: Money
-    payment: str = Field(default="", max_length=32)
+    payment: Text = Field(default="", max_length=32)
 
     _total_matches_lines = field_validator("total")(lines_add_up)
 
@@ -64,8 +65,8 @@ class PosAccepted(BaseModel):
 
 
 class StoreIn(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
-    city: str = Field(default="", max_length=50)
+    name: Text = Field(min_length=1, max_length=100)
+    city: Text = Field(default="", max_length=50)
     active: bool = True
 
 

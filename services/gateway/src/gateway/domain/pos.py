@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel
@@ -15,3 +16,12 @@ def payload_digest(body: BaseModel) -> str:
 
 def refundable(total: Decimal, refunded: Decimal) -> Decimal:
     return total - refunded
+
+
+def future_time_problem(occurred_at: datetime, now: datetime, skew: timedelta) -> str | None:
+    """Why a sale or return time cannot be accepted, or None. A till's clock may run a little
+    ahead (the allowed skew); a time beyond that is a wrong clock or a wrong field, and accepting
+    it would put the purchase ahead of every later one and skew spend windows and expiry."""
+    if occurred_at > now + skew:
+        return f"is {occurred_at.isoformat()}, in the future beyond the allowed clock skew of {skew}"
+    return None

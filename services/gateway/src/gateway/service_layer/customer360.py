@@ -8,6 +8,7 @@ Each section has its own deadline; a section whose service is slow or down is re
 import asyncio
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -53,17 +54,21 @@ async def _complaints(downstream: Downstream, member_id: str, headers: dict[str,
     """The member's latest complaints (summaries, no free text), open and overdue ones first."""
     if downstream.feedback is None:
         return _Section("complaints", failure="feedback service not configured")
-    return await _fetch("complaints", downstream.feedback, f"/v1/complaints?member_id={member_id}&limit=10", headers, timeout)
+    path = "/v1/complaints?" + urlencode({"member_id": member_id, "limit": 10})
+    return await _fetch("complaints", downstream.feedback, path, headers, timeout)
 
 
 async def customer_360(downstream: Downstream, member_id: str, authorization: str, timeout: float) -> Customer360:
     headers = {"Authorization": authorization}
+    # The id is pasted into downstream paths: quoted, so that "x?y" or "../z" is a member id
+    # (one that does not exist), never a different path or query.
+    quoted = quote(member_id, safe="")
     async with asyncio.TaskGroup() as tg:
-        member = tg.create_task(_fetch("member", downstream.members, f"/v1/members/{member_id}", headers, timeout))
+        member = tg.create_task(_fetch("member", downstream.members, f"/v1/members/{quoted}", headers, timeout))
         purchases = tg.create_task(
-            _fetch("purchases", downstream.members, f"/v1/members/{member_id}/purchases?limit=10", headers, timeout)
+            _fetch("purchases", downstream.members, f"/v1/members/{quoted}/purchases?limit=10", headers, timeout)
         )
-        points = tg.create_task(_fetch("points", downstream.points, f"/v1/accounts/{member_id}?entries=10", headers, timeout))
+        points = tg.create_task(_fetch("points", downstream.points, f"/v1/accounts/{quoted}?entries=10", headers, timeout))
         complaints = tg.create_task(_complaints(downstream, member_id, headers, timeout))
     sections = {s.name: s for s in (member.result(), purchases.result(), points.result(), complaints.result())}
     if refusals := [s.refused for s in sections.values() if s.refused]:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pydantic import BaseModel, Field, field_validator
 
 from shared.reports import Column
+from shared.text import Text
 
 
 class ReportFilters(BaseModel):
@@ -114,15 +115,15 @@ class _Named(BaseModel):
 
 
 class AliasCreate(_Named):
-    alias: str = Field(min_length=1, max_length=100)
+    alias: Text = Field(min_length=1, max_length=100)
 
 
 class CommunityRename(_Named):
-    name: str = Field(min_length=1, max_length=100)
+    name: Text = Field(min_length=1, max_length=100)
 
 
 class MergeRequest(_Named):
-    community_id: str = Field(min_length=1, max_length=36, description="The community merged into this one")
+    community_id: Text = Field(min_length=1, max_length=36, description="The community merged into this one")
 
 
 class MergeOutcome(BaseModel):

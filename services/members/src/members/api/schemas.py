@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
+from shared.text import Text
+
 PHONE_PATTERN = r"^1[3-9]\d{9}$"
 
 
@@ -37,16 +39,16 @@ class ConsentsInForce(BaseModel):
 
 
 class MemberCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=50)
+    name: Text = Field(min_length=1, max_length=50)
     phone: str = Field(pattern=PHONE_PATTERN, description="Mainland China mobile number, 11 digits")
     email: EmailStr | None = None
     gender: Literal["female", "male", "unspecified"] = "unspecified"
-    community: str = Field(min_length=1, max_length=100, description="Residential community (小区)")
-    address: str = Field(min_length=1, max_length=200)
+    community: Text = Field(min_length=1, max_length=100, description="Residential community (小区)")
+    address: Text = Field(min_length=1, max_length=200)
     channel: Literal["retail", "partner"] = "retail"
     birthday: date | None = None
     card_no: str | None = Field(default=None, pattern=r"^[0-9A-Za-z]{4,32}$")
-    home_store_id: str | None = Field(default=None, max_length=32)
+    home_store_id: Text | None = Field(default=None, max_length=32)
     consents: Consents = Consents()
 
     @field_validator("name", "community", "address")
@@ -68,15 +70,15 @@ class MemberCreate(BaseModel):
 class MemberUpdate(BaseModel):
     """A profile edit: only the fields sent change. E-mail and birthday may be cleared with null."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=50)
+    name: Text | None = Field(default=None, min_length=1, max_length=50)
     phone: str | None = Field(default=None, pattern=PHONE_PATTERN, description="Mainland China mobile number")
     email: EmailStr | None = None
     gender: Literal["female", "male", "unspecified"] | None = None
     birthday: date | None = None
-    community: str | None = Field(default=None, min_length=1, max_length=100)
-    address: str | None = Field(default=None, min_length=1, max_length=200)
+    community: Text | None = Field(default=None, min_length=1, max_length=100)
+    address: Text | None = Field(default=None, min_length=1, max_length=200)
     channel: Literal["retail", "partner"] | None = None
-    home_store_id: str | None = Field(default=None, max_length=32)
+    home_store_id: Text | None = Field(default=None, max_length=32)
 
     @field_validator("name", "phone", "gender", "community", "address", "channel", mode="before")
     @classmethod

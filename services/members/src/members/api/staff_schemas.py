@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from shared.text import Text
+
 StaffRole = Literal["account_manager", "store_manager", "service_desk"]
 WORK_PHONE_PATTERN = r"^\+?[0-9][0-9-]{4,19}$"
 
@@ -19,10 +21,10 @@ def _not_blank(value: str) -> str:
 
 
 class StaffCreate(BaseModel):
-    id: str = Field(min_length=1, max_length=64, description="The subject of this person's bearer token")
-    name: str = Field(min_length=1, max_length=50)
+    id: Text = Field(min_length=1, max_length=64, description="The subject of this person's bearer token")
+    name: Text = Field(min_length=1, max_length=50)
     work_phone: str = Field(pattern=WORK_PHONE_PATTERN, description="Work phone, given to customers")
-    store_id: str | None = Field(default=None, max_length=32, description="Defaults to the caller's store")
+    store_id: Text | None = Field(default=None, max_length=32, description="Defaults to the caller's store")
     role: StaffRole = "account_manager"
 
     @field_validator("id", "name")
@@ -32,7 +34,7 @@ class StaffCreate(BaseModel):
 
 
 class StaffUpdate(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=50)
+    name: Text | None = Field(default=None, min_length=1, max_length=50)
     work_phone: str | None = Field(default=None, pattern=WORK_PHONE_PATTERN)
     active: bool | None = Field(default=None, description="false: the person left; their customers are reassigned")
 
@@ -71,7 +73,7 @@ class CoverageChange(BaseModel):
 
 
 class ManagerAssignment(BaseModel):
-    manager_id: str = Field(min_length=1, max_length=64)
+    manager_id: Text = Field(min_length=1, max_length=64)
 
 
 class Method(StrEnum):
@@ -90,11 +92,11 @@ METHOD_LABELS = {
 
 class TrackingCreate(BaseModel):
     tracked_on: date = Field(description="The day of the contact (the chain's local date)")
-    member_id: str = Field(min_length=1, max_length=36)
-    contact: str = Field(min_length=1, max_length=50, description="Who was reached, e.g. 本人 / 家属")
+    member_id: Text = Field(min_length=1, max_length=36)
+    contact: Text = Field(min_length=1, max_length=50, description="Who was reached, e.g. 本人 / 家属")
     method: Method
     rating: int = Field(ge=1, le=5, description="Effect evaluation, 1 (poor) to 5 (very good)")
-    notes: str = Field(default="", max_length=500)
+    notes: Text = Field(default="", max_length=500)
 
     @field_validator("contact")
     @classmethod

@@ -1,5 +1,6 @@
 """Registering a customer: card, community and household, consents, and sales made before."""
 
+import hashlib
 import uuid
 from datetime import UTC, datetime
 
@@ -7,7 +8,7 @@ from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from members.adapters.tables import MemberRow
+from members.adapters.tables import MemberRow, RegistrationRequestRow
 from members.api.schemas import MemberCreate
 from members.domain.cards import new_card_no
 from members.service_layer.communities import resolve_community, resolve_household
@@ -22,6 +23,34 @@ from shared.unit_of_work import UnitOfWork
 
 class MemberConflict(Exception):
     """The phone or card number already belongs to a member."""
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was already used for a different registration."""
+
+
+def request_digest(cmd: MemberCreate) -> str:
+    """Fingerprint of a registration, to tell an honest retry from another request under one key."""
+    return hashlib.sha256(cmd.model_dump_json().encode()).hexdigest()
+
+
+async def register_once(
+    uow: UnitOfWork, cmd: MemberCreate, pepper: str, principal: Principal, idempotency_key: str
+) -> tuple[MemberRow, bool]:
+    """Registers under an Idempotency-Key; returns the member and whether this was a retry."""
+    digest = request_digest(cmd)
+    earlier = await uow.session.get(RegistrationRequestRow, idempotency_key)
+    if earlier is not None:
+        if earlier.digest != digest:
+            raise IdempotencyConflict(f"Idempotency-Key {idempotency_key!r} was already used for another registration")
+        member = await uow.session.get(MemberRow, earlier.member_id)
+        if member is not None:
+            return member, True
+    member = await register_member(uow, cmd, pepper, principal)
+    uow.session.add(RegistrationRequestRow(
+        idempotency_key=idempotency_key, digest=digest, member_id=member.id, created_at=member.created_at,
+    ))
+    return member, False
 
 
 def consent_channel(principal: Principal) -> str:

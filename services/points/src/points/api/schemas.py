@@ -2,11 +2,14 @@
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from shared.events.contracts import Channel, StoreId
-from shared.money import Money
+from shared.integers import Int64
+from shared.money import Money, Rate
+from shared.text import Text
 
 Reason = Field(min_length=3, max_length=200, description="Why; shown in the ledger and the audit trail")
 
@@ -53,13 +56,13 @@ class EarningRuleIn(BaseModel):
     )
 
     effective_from: AwareDatetime = Field(description="Not in the past: booked sales keep the rules they were booked with")
-    points_per_yuan: Decimal = Field(default=Decimal(1), gt=0, max_digits=8, decimal_places=4)
-    channel_rates: dict[Channel, Decimal] = Field(default_factory=dict)
-    store_rates: dict[str, Decimal] = Field(default_factory=dict)
-    category_multipliers: dict[str, Decimal] = Field(default_factory=dict)
+    points_per_yuan: Rate = Field(default=Decimal(1), gt=0)
+    channel_rates: dict[Channel, Rate] = Field(default_factory=dict)
+    store_rates: dict[str, Rate] = Field(default_factory=dict)
+    category_multipliers: dict[str, Rate] = Field(default_factory=dict)
     excluded_categories: list[str] = Field(default_factory=list, description="Categories that earn nothing")
     min_sale_amount: Money = Decimal("0.00")
-    reason: str = Reason
+    reason: Text = Reason
 
     @model_validator(mode="after")
     def _rates_are_sane(self) -> "EarningRuleIn":
@@ -88,8 +91,8 @@ class EarningRulePublic(BaseModel):
 
 
 class PreviewLine(BaseModel):
-    sku: str = Field(default="", max_length=64)
-    category: str = Field(default="", max_length=64)
+    sku: Text = Field(default="", max_length=64)
+    category: Text = Field(default="", max_length=64)
     amount: Money
 
 
@@ -112,9 +115,9 @@ class PreviewOut(BaseModel):
 
 
 class GiftIn(BaseModel):
-    name_zh: str = Field(min_length=1, max_length=100)
-    name_en: str = Field(min_length=1, max_length=100)
-    prices: dict[Channel, int] = Field(min_length=1, description="Points per channel")
+    name_zh: Text = Field(min_length=1, max_length=100)
+    name_en: Text = Field(min_length=1, max_length=100)
+    prices: dict[Channel, Annotated[Int64, Field(ge=0)]] = Field(min_length=1, description="Points per channel")
     active_from: AwareDatetime | None = None
     active_until: AwareDatetime | None = None
 
@@ -144,13 +147,13 @@ class StockPublic(BaseModel):
 
 
 class RedemptionIn(BaseModel):
-    member_id: str = Field(min_length=1, max_length=36)
-    gift_id: str = Field(min_length=1, max_length=64)
+    member_id: Text = Field(min_length=1, max_length=36)
+    gift_id: Text = Field(min_length=1, max_length=64)
     store_id: str = StoreId
 
 
 class CancelIn(BaseModel):
-    reason: str = Reason
+    reason: Text = Reason
 
 
 class RedemptionPublic(BaseModel):
@@ -194,7 +197,7 @@ class EntitlementPublic(BaseModel):
 
 class AdjustmentIn(BaseModel):
     points: int = Field(ge=-10_000_000, le=10_000_000, description="Positive to add, negative to take away; never 0")
-    reason: str = Reason
+    reason: Text = Reason
 
     @model_validator(mode="after")
     def _not_zero(self) -> "AdjustmentIn":
@@ -205,7 +208,7 @@ class AdjustmentIn(BaseModel):
 
 class BonusIn(BaseModel):
     points: int = Field(gt=0, le=10_000_000)
-    reason: str = Reason
+    reason: Text = Reason
 
 
 class BulkBonusIn(BonusIn):

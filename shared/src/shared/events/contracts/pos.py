@@ -4,12 +4,15 @@ from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from shared.events.contracts.common import Contract, StoreId, TxnId, lines_add_up
 from shared.money import Money, Quantity
+from shared.text import Text
 
 
 class SaleLine(Contract):
-    sku: str = Field(min_length=1, max_length=64)
-    name: str = Field(default="", max_length=200)
-    category: str = Field(default="", max_length=64)
+    # Clean text: a NUL in a line's name would be refused by PostgreSQL in every consumer that
+    # stores the line, turning one bad sale into a dead letter downstream.
+    sku: Text = Field(min_length=1, max_length=64)
+    name: Text = Field(default="", max_length=200)
+    category: Text = Field(default="", max_length=64)
     qty: Quantity
     unit_price: Money
     amount: Money

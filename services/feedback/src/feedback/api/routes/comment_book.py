@@ -13,6 +13,7 @@ from feedback.api.deps import NowDep
 from feedback.api.schemas import CommentCreate, CommentLinkIn, CommentPublic
 from shared.authorize import Allowed
 from shared.deps import UowDep
+from shared.integers import Int64
 
 router = APIRouter(prefix="/v1/comment-book", tags=["comment book"])
 
@@ -54,7 +55,7 @@ async def record_entry(body: CommentCreate, uow: UowDep, grant: Using, now: NowD
 async def list_entries(
     uow: UowDep, grant: Using, store_id: str | None = None,
     kind: Annotated[str | None, Query(pattern="^(suggestion|praise)$")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Annotated[Int64, Query(ge=1, le=500)] = 100,
 ) -> list[CommentPublic]:
     """Newest first; store managers and the desk see their own store."""
     store_id = store_id or grant.principal.store_id

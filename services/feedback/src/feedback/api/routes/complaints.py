@@ -30,6 +30,7 @@ from feedback.domain.workflow import OPEN, Status
 from feedback.service_layer import complaints as uc
 from shared.authorize import Allowed
 from shared.deps import UowDep
+from shared.integers import Int64
 from shared.policy import Grant, Scope
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
@@ -98,7 +99,7 @@ async def list_complaints(
     member_id: str | None = None, store_id: str | None = None, assignee: str | None = None,
     status_: Annotated[Status | None, Query(alias="status")] = None,
     open_only: bool = False, overdue_only: bool = False,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Annotated[Int64, Query(ge=1, le=500)] = 100,
 ) -> list[ComplaintSummary]:
     """Complaints, overdue first. One customer's (`member_id`, as in the archive and the 360 view)
     for those whose scope covers the customer; a member's own; otherwise those within the caller's

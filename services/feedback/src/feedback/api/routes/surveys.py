@@ -29,6 +29,7 @@ from feedback.service_layer.invitations import InvitationUnusable, ensure_usable
 from feedback.service_layer.survey_results import results as survey_results
 from shared.authorize import Allowed
 from shared.deps import UowDep
+from shared.periods import MONTH_PATTERN
 from shared.policy import Grant
 from shared.reports import Column, ReportFormat, render
 
@@ -40,7 +41,7 @@ Reading = Allowed("feedback.survey.read")
 OwnInvitations = Allowed("feedback.survey.invitations")
 Answering = Allowed("feedback.survey.answer")
 Results = Allowed("feedback.survey.results")
-Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+Month = Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM")]
 
 
 def _template(row: SurveyTemplateRow) -> TemplatePublic:

@@ -4,9 +4,11 @@ The members service checks the token itself; the gateway adds one public address
 caller's correlation id.
 """
 
-from fastapi import APIRouter, Depends, Request, Response
+from typing import Annotated
 
-from gateway.api.routes.passthrough import forward
+from fastapi import APIRouter, Depends, Header, Request, Response
+
+from gateway.api.routes.passthrough import forward, segment
 from shared.authorize import forwarded
 
 router = APIRouter(prefix="/api/v1/members", tags=["members"], dependencies=[Depends(forwarded)])
@@ -16,8 +18,15 @@ async def _forward(request: Request, path: str) -> Response:
     return await forward(request, "members", path)
 
 
-@router.post("", status_code=201, summary="Register a member (name, phone, community, address, channel...)")
-async def register_member(request: Request) -> Response:
+@router.post(
+    "", status_code=201, summary="Register a member (name, phone, community, address, channel...)",
+    responses={200: {"description": "A retry with the same Idempotency-Key: the member it registered"}},
+)
+async def register_member(
+    request: Request,
+    # Declared for the API documentation; the header itself is forwarded with the others.
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", min_length=8, max_length=200)] = None,
+) -> Response:
     return await _forward(request, "/v1/members")
 
 
@@ -28,4 +37,4 @@ async def find_members(request: Request) -> Response:
 
 @router.get("/{member_id}", summary="One member's profile")
 async def get_member(member_id: str, request: Request) -> Response:
-    return await _forward(request, f"/v1/members/{member_id}")
+    return await _forward(request, f"/v1/members/{segment(member_id)}")

@@ -5,6 +5,8 @@ service checks identity and permissions itself, the gateway adds no rights of it
 (CSV, printable HTML) pass through with their content type and download name.
 """
 
+from urllib.parse import quote
+
 import httpx
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
@@ -22,9 +24,13 @@ async def forward(request: Request, service: str, path: str) -> Response:
     if client is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no service {service!r}; known: {', '.join(SERVICES)}")
     headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_REQUEST}
+    timeout = request.app.state.settings.forward_timeout_s
     try:
         upstream = await client.request(
-            request.method, path, params=request.query_params, content=await request.body(), headers=headers
+            request.method, path, content=await request.body(), headers=headers,
+            # Every value of a repeated parameter (?risk=high&risk=lost), not just the last.
+            params=request.query_params.multi_items(),
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 1.0)),
         )
     except httpx.HTTPError as exc:
         raise HTTPException(
@@ -37,7 +43,12 @@ async def forward(request: Request, service: str, path: str) -> Response:
 async def passthrough(service: str, path: str, request: Request) -> Response:
     if service not in SERVICES:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no service {service!r}; known: {', '.join(SERVICES)}")
-    return await forward(request, service, "/" + path)
+    return await forward(request, service, "/" + "/".join(segment(part) for part in path.split("/")))
+
+
+def segment(value: str) -> str:
+    """One path segment for a downstream URL: `?`, `#`, `/` and the like stay data, never syntax."""
+    return quote(value, safe="")
 
 
 for _method in ("GET", "POST", "PUT", "PATCH", "DELETE"):

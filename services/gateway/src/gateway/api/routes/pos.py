@@ -1,17 +1,25 @@
 """POS entry: sales and returns, acknowledged once they are durably queued for publication."""
 
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Request, Response, status
 from sqlalchemy.exc import IntegrityError
 
 from gateway.api.errors import conflict, invalid_field
 from gateway.api.schemas import PosAccepted, PosPurchaseIn, PosRefundIn
+from gateway.domain.pos import future_time_problem
 from gateway.service_layer.pos import ConflictingRetry, InvalidField, accept_purchase, accept_refund
 from shared.authorize import Allowed
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/pos/v1", tags=["pos"])
 PosDep = Allowed("gateway.pos.post")
+
+
+def _not_in_future(request: Request, occurred_at: datetime) -> None:
+    skew = timedelta(seconds=request.app.state.settings.clock_skew_s)
+    if problem := future_time_problem(occurred_at, datetime.now(UTC), skew):
+        raise invalid_field("occurred_at", problem)
 
 
 async def _accept(request: Request, response: Response, accept, *args) -> PosAccepted:
@@ -40,6 +48,7 @@ async def _accept(request: Request, response: Response, accept, *args) -> PosAcc
 async def post_purchase(body: PosPurchaseIn, grant: PosDep, request: Request, response: Response) -> PosAccepted:
     """Record a sale. Retrying the same `(store_id, pos_txn_id)` with the same content is safe."""
     grant.ensure_store(body.store_id)
+    _not_in_future(request, body.occurred_at)
     settings = request.app.state.settings
     return await _accept(request, response, accept_purchase, body, settings.resolved_pepper(), grant.principal.token)
 
@@ -48,4 +57,5 @@ async def post_purchase(body: PosPurchaseIn, grant: PosDep, request: Request, re
 async def post_refund(body: PosRefundIn, grant: PosDep, request: Request, response: Response) -> PosAccepted:
     """Record a return against an accepted sale; never more than what is left of the sale."""
     grant.ensure_store(body.store_id)
+    _not_in_future(request, body.occurred_at)
     return await _accept(request, response, accept_refund, body, grant.principal.token)

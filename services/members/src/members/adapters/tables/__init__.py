@@ -9,6 +9,7 @@ from members.adapters.tables.core import (
     MemberRow,
     PurchaseLineRow,
     PurchaseRow,
+    RegistrationRequestRow,
     ReturnLineRow,
     ReturnRow,
 )
@@ -17,5 +18,5 @@ TABLES = core.TABLES | infobase.TABLES | staff.TABLES | analytics.TABLES | priva
 
 __all__ = [
     "TABLES", "CommunityAliasRow", "CommunityRow", "ConsentRow", "HouseholdRow", "MemberRow",
-    "PurchaseLineRow", "PurchaseRow", "ReturnLineRow", "ReturnRow",
+    "PurchaseLineRow", "PurchaseRow", "RegistrationRequestRow", "ReturnLineRow", "ReturnRow",
 ]

@@ -168,7 +168,20 @@ class ReturnLineRow(SQLModel, table=True):
     amount: Decimal = Field(sa_column=money())
 
 
+class RegistrationRequestRow(SQLModel, table=True):
+    """A registration sent with an Idempotency-Key: a retry of the same request (e.g. after the
+    gateway gave up waiting) returns the member it created, the key reused for another request
+    is a conflict. Written in the registration's own transaction."""
+
+    __tablename__ = "registration_request"
+
+    idempotency_key: str = Field(primary_key=True, max_length=200)
+    digest: str = Field(max_length=64)
+    member_id: str = Field(max_length=36)
+    created_at: datetime = Field(sa_column=tz())
+
+
 TABLES = frozenset({
     "member", "member_consent", "community", "community_alias", "household",
-    "purchase", "purchase_line", "purchase_return", "purchase_return_line",
+    "purchase", "purchase_line", "purchase_return", "purchase_return_line", "registration_request",
 })

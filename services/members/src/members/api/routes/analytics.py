@@ -22,14 +22,15 @@ from members.service_layer.complaints import complaint_summary
 from shared.authorize import Allowed
 from shared.deps import UowDep
 from shared.events.contracts import ChurnRisk, ValueClass
+from shared.integers import Int64
 from shared.policy import Grant
 from shared.reports import Column, ReportFormat, render
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(tags=["analytics"])
 
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Limit = Annotated[Int64, Query(ge=1, le=500)]
+Offset = Annotated[Int64, Query(ge=0)]
 Format = Annotated[ReportFormat, Query(alias="format")]
 
 

@@ -29,6 +29,7 @@ from members.service_layer.communities import (
 from members.service_layer.community_merge import SelfMerge, merge
 from shared.authorize import Allowed
 from shared.deps import UowDep
+from shared.integers import Int64
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/communities", tags=["communities"])
@@ -59,8 +60,8 @@ async def find_communities(
     uow: UowDep,
     _: ReaderDep,
     q: Annotated[str | None, Query(min_length=1, max_length=100, description="Part of the name or of any alias")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[Int64, Query(ge=1, le=500)] = 50,
+    offset: Annotated[Int64, Query(ge=0)] = 0,
 ) -> CommunityPage:
     listings, total = await search_communities(uow.session, q, limit, offset)
     aliases = await aliases_of(uow.session, [lst.community.id for lst in listings])

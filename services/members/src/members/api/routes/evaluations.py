@@ -13,6 +13,7 @@ from members.domain.evaluation import Period, month_period, quarter_period, rank
 from members.service_layer import evaluation
 from shared.authorize import Allowed
 from shared.deps import UowDep
+from shared.periods import MONTH_PATTERN, QUARTER_PATTERN
 from shared.reports import Column, ReportFormat, render
 from shared.unit_of_work import UnitOfWork
 
@@ -65,7 +66,7 @@ async def _report(
 @router.get("/monthly")
 async def monthly(
     uow: UowDep, grant: Allowed("members.evaluation.read"), settings: MembersSettingsDep,
-    month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
+    month: Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM")],
     store_id: Annotated[str | None, Query(max_length=32)] = None,
     format: ReportFormat = ReportFormat.JSON,
 ) -> Response:
@@ -76,7 +77,7 @@ async def monthly(
 @router.get("/quarterly")
 async def quarterly(
     uow: UowDep, grant: Allowed("members.evaluation.read"), settings: MembersSettingsDep,
-    quarter: Annotated[str, Query(pattern=r"^\d{4}-Q[1-4]$", description="YYYY-Qn, e.g. 2026-Q4")],
+    quarter: Annotated[str, Query(pattern=QUARTER_PATTERN, description="YYYY-Qn, e.g. 2026-Q4")],
     store_id: Annotated[str | None, Query(max_length=32)] = None,
     format: ReportFormat = ReportFormat.JSON,
 ) -> Response:

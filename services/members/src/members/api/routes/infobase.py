@@ -37,6 +37,7 @@ from members.service_layer.infobase_queries import (
 )
 from shared.authorize import Allowed
 from shared.deps import UowDep
+from shared.integers import Int64
 from shared.policy import Grant
 from shared.reports import ReportFormat, render
 
@@ -46,7 +47,7 @@ FormatQuery = Annotated[ReportFormat, Query(description="json for screens, csv f
 StoreQuery = Annotated[str | None, Query(max_length=32, description="Only sales in this store")]
 FromQuery = Annotated[date | None, Query(alias="from", description="First business day (inclusive)")]
 ToQuery = Annotated[date | None, Query(alias="to", description="Last business day (inclusive)")]
-OffsetQuery = Annotated[int, Query(ge=0)]
+OffsetQuery = Annotated[Int64, Query(ge=0)]
 
 
 def _period(grant: Grant, settings: Settings, store_id: str | None, first: date | None, last: date | None) -> Period:
@@ -69,7 +70,7 @@ async def communities_ranked(
     first: FromQuery = None,
     last: ToQuery = None,
     sort: Annotated[CommunityOrder, Query(description="households (buying households) or spend")] = CommunityOrder.HOUSEHOLDS,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 200,
+    limit: Annotated[Int64, Query(ge=1, le=5000)] = 200,
     offset: OffsetQuery = 0,
 ) -> Response:
     period = _period(grant, settings, store_id, first, last)
@@ -101,7 +102,7 @@ async def community_customers_ranked(
     store_id: StoreQuery = None,
     first: FromQuery = None,
     last: ToQuery = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 50,
+    limit: Annotated[Int64, Query(ge=1, le=5000)] = 50,
     offset: OffsetQuery = 0,
 ) -> Response:
     period = _period(grant, settings, store_id, first, last)
@@ -141,7 +142,7 @@ async def member_purchase_list(
     store_id: StoreQuery = None,
     first: FromQuery = None,
     last: ToQuery = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 200,
+    limit: Annotated[Int64, Query(ge=1, le=5000)] = 200,
     offset: OffsetQuery = 0,
 ) -> Response:
     if first and last and last < first:

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Header, HTTPException, Query, Response, status
 from sqlalchemy import func
 from sqlmodel import col, select
 
@@ -14,23 +14,42 @@ from members.api.schemas import PHONE_PATTERN, MemberCreate, MemberPage, MemberP
 from members.domain.communities import community_key
 from members.service_layer.privacy import TooManySearches, phone_search_allowed, record_phone_search
 from members.service_layer.profile import SELF_SERVICE_FIELDS, ProfileConflict, update_profile
-from members.service_layer.registration import MemberConflict, register_member
+from members.service_layer.registration import IdempotencyConflict, MemberConflict, register_member, register_once
 from shared.authorize import Allowed
 from shared.deps import SettingsDep, UowDep
+from shared.integers import Int64
 from shared.policy import Grant, Scope
 from shared.pseudonyms import phone_hmac
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=8, max_length=200,
+           description="Unique per intended registration; a retry with the same key and body returns the same member"),
+]
+
+
+@router.post(
+    "", status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "A retry with the same Idempotency-Key: the member it registered"},
+               409: {"description": "Phone or card already registered, or the key was used for another request"}},
+)
 async def create_member(
-    body: MemberCreate, uow: UowDep, grant: Allowed("members.member.register"), settings: SettingsDep
+    body: MemberCreate, uow: UowDep, grant: Allowed("members.member.register"), settings: SettingsDep,
+    response: Response, idempotency_key: IdempotencyKey = None,
 ) -> MemberPublic:
     if grant.scope is Scope.STORE and body.home_store_id is not None:
         grant.ensure_store(body.home_store_id)  # a store manager registers customers of their store
+    principal = grant.principal
     try:
-        member = await register_member(uow, body, settings.resolved_pepper(), grant.principal)
-    except MemberConflict as exc:
+        if idempotency_key is None:
+            member = await register_member(uow, body, settings.resolved_pepper(), principal)
+        else:
+            member, retry = await register_once(uow, body, settings.resolved_pepper(), principal, idempotency_key)
+            if retry:
+                response.status_code = status.HTTP_200_OK
+    except (MemberConflict, IdempotencyConflict) as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     return await present_member(uow, member, grant, "members.register")
 
@@ -44,8 +63,8 @@ async def find_members(
     phone: Annotated[str | None, Query(pattern=PHONE_PATTERN)] = None,
     community: Annotated[str | None, Query(max_length=100, description="Community name or any alias")] = None,
     name: Annotated[str | None, Query(min_length=1, max_length=50, description="Part of the name")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[Int64, Query(ge=1, le=200)] = 50,
+    offset: Annotated[Int64, Query(ge=0)] = 0,
 ) -> MemberPage:
     query = select(MemberRow).where(*member_scope(grant))
     if card_no:
@@ -100,7 +119,7 @@ async def edit_member(
 
 @router.get("/{member_id}/purchases")
 async def member_purchases(
-    member_id: str, uow: UowDep, grant: Allowed("members.member.read"), limit: Annotated[int, Query(ge=1, le=200)] = 20
+    member_id: str, uow: UowDep, grant: Allowed("members.member.read"), limit: Annotated[Int64, Query(ge=1, le=200)] = 20
 ) -> list[PurchasePublic]:
     await visible_member(uow, member_id, grant)
     purchases = (

@@ -12,6 +12,7 @@ from members.service_layer.export import access_entry, export_member
 from members.service_layer.privacy import access_log_page
 from shared.authorize import Allowed
 from shared.deps import UowDep
+from shared.integers import Int64
 
 router = APIRouter(tags=["privacy"])
 
@@ -25,8 +26,8 @@ async def access_log(
     actor: Annotated[str | None, Query(max_length=64, description="Token subject of the reader")] = None,
     since: Annotated[AwareDatetime | None, Query(description="Inclusive")] = None,
     until: Annotated[AwareDatetime | None, Query(description="Exclusive")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[Int64, Query(ge=1, le=500)] = 100,
+    offset: Annotated[Int64, Query(ge=0)] = 0,
 ) -> AccessLogPage:
     if since is not None and until is not None and until <= since:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "until: must be after since")

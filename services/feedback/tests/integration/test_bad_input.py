@@ -1,0 +1,22 @@
+"""Hostile values are a 422 naming the field, never a server error."""
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+async def test_compensation_points_beyond_64_bits_are_422(fb) -> None:
+    complaint = await fb.file()
+    r = await fb.act(complaint["id"], "resolve", note="已退款", compensation={"points": 99999999999999999999999})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"][:3] == ["body", "compensation", "points"]
+
+
+@pytest.mark.parametrize("bad", ["牛奶\u0000过期", "牛奶\ud800"])
+async def test_nul_or_a_lone_surrogate_in_a_description_is_422(fb, bad: str) -> None:
+    body = json.dumps({"category": "product_quality", "severity": "high", "description": bad})
+    r = await fb.client.post("/v1/complaints", content=body, headers={**fb.desk(), "Content-Type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["body", "description"]

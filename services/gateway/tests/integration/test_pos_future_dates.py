@@ -1,0 +1,49 @@
+"""A sale or return dated in the future, beyond the tills' allowed clock skew, is refused."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from gateway.config import Settings
+from gateway.main import create_app
+from shared.auth import Role
+from tests.support.factories import refund_body, sale_body
+from tests.support.platform import TestEnv, service
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def gateway(env: TestEnv, database_factory):
+    settings = env.settings(Settings, await database_factory("gateway"), clock_skew_s=300)
+    async with service(create_app(settings)) as client:
+        r = await client.put("/api/v1/stores/S001", json={"name": "城东大卖场"}, headers=env.auth(Role.ADMIN))
+        assert r.status_code == 200, r.text
+        yield client
+
+
+def at(delta: timedelta) -> str:
+    return (datetime.now(UTC) + delta).isoformat()
+
+
+async def test_a_sale_dated_beyond_the_clock_skew_is_422_on_occurred_at(gateway, env: TestEnv) -> None:
+    r = await gateway.post("/pos/v1/purchases", json=sale_body(occurred_at=at(timedelta(minutes=10))),
+                           headers=env.auth(Role.POS, store_id="S001"))
+    assert r.status_code == 422, r.text
+    [error] = r.json()["detail"]
+    assert error["loc"] == ["body", "occurred_at"] and "in the future beyond the allowed clock skew" in error["msg"]
+
+
+async def test_a_sale_from_a_till_a_little_ahead_is_accepted(gateway, env: TestEnv) -> None:
+    r = await gateway.post("/pos/v1/purchases", json=sale_body(occurred_at=at(timedelta(minutes=4))),
+                           headers=env.auth(Role.POS, store_id="S001"))
+    assert r.status_code == 202, r.text
+
+
+async def test_a_return_dated_beyond_the_clock_skew_is_422_on_occurred_at(gateway, env: TestEnv) -> None:
+    pos = env.auth(Role.POS, store_id="S001")
+    sale = sale_body()
+    assert (await gateway.post("/pos/v1/purchases", json=sale, headers=pos)).status_code == 202
+    r = await gateway.post("/pos/v1/refunds", json=refund_body(sale, occurred_at=at(timedelta(days=365))), headers=pos)
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["body", "occurred_at"]

@@ -1,0 +1,82 @@
+"""What the gateway sends downstream: ids stay path data, repeated parameters all arrive, and
+forwarded writes get the long budget while the 360 view keeps its short one. The downstream
+services are httpx mock transports that record the requests they receive."""
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gateway.adapters.clients import Downstream
+from gateway.config import Settings
+from gateway.main import create_app
+from shared.auth import Role, TokenIssuer, TokenVerifier, generate_keypair
+
+
+class Recorder:
+    def __init__(self, status: int = 200, body: object = None) -> None:
+        self.requests: list[httpx.Request] = []
+        self.status, self.body = status, body
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return httpx.Response(self.status, json=self.body if self.body is not None else {})
+
+
+@pytest.fixture
+def gateway(tmp_path: Path):
+    private, public = generate_keypair()
+    settings = Settings(environment="test", data_dir=tmp_path, jwt_public_key=public, downstream_timeout_s=2.0,
+                        forward_timeout_s=30.0)  # distinct from the mock clients' default of 5 s
+    app = create_app(settings)
+    app.state.verifier = TokenVerifier(public, settings.jwt_issuer, settings.jwt_audience)
+    recorders = {"members": Recorder(404, {"detail": "no such member"}), "points": Recorder(404), "feedback": Recorder(200, [])}
+    app.state.downstream = Downstream(**{
+        name: httpx.AsyncClient(transport=httpx.MockTransport(rec), base_url=f"http://{name}") for name, rec in recorders.items()
+    })
+    issuer = TokenIssuer(private)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
+    return client, recorders, {"Authorization": f"Bearer {issuer.mint('desk', Role.SERVICE_DESK, store_id='S001')}"}
+
+
+async def test_a_member_id_with_a_question_mark_reaches_every_service_as_one_quoted_segment(gateway) -> None:
+    client, recorders, desk = gateway
+    r = await client.get("/api/v1/customers/abc%3Foffset%3D1%26x/360", headers=desk)
+    assert r.status_code == 404 and r.json()["detail"] == "no member abc?offset=1&x"
+    [member, purchases] = sorted(recorders["members"].requests, key=lambda q: len(q.url.path))
+    assert member.url.raw_path == b"/v1/members/abc%3Foffset%3D1%26x"
+    assert purchases.url.raw_path == b"/v1/members/abc%3Foffset%3D1%26x/purchases?limit=10"
+    assert recorders["points"].requests[0].url.raw_path == b"/v1/accounts/abc%3Foffset%3D1%26x?entries=10"
+    complaints = recorders["feedback"].requests[0].url
+    assert complaints.params.get_list("member_id") == ["abc?offset=1&x"] and complaints.params["limit"] == "10"
+
+
+async def test_the_member_route_and_the_pass_through_quote_path_segments(gateway) -> None:
+    client, recorders, desk = gateway
+    await client.get("/api/v1/members/a%3Fb%23c", headers=desk)
+    await client.get("/api/members/v1/members/a%3Fb/purchases", headers=desk)
+    paths = [q.url.raw_path for q in recorders["members"].requests]
+    assert paths == [b"/v1/members/a%3Fb%23c", b"/v1/members/a%3Fb/purchases"]
+
+
+async def test_repeated_query_parameters_are_all_forwarded(gateway) -> None:
+    client, recorders, desk = gateway
+    await client.get("/api/members/v1/analytics/churn?risk=high&risk=lost&limit=5", headers=desk)
+    [forwarded] = recorders["members"].requests
+    assert forwarded.url.params.get_list("risk") == ["high", "lost"]
+    assert forwarded.url.params["limit"] == "5"
+
+
+async def test_forwarded_requests_get_the_long_budget_not_the_one_of_aggregated_reads(gateway) -> None:
+    client, recorders, desk = gateway
+    await client.post("/api/v1/members", json={"name": "x"}, headers=desk)
+    await client.post("/api/points/v1/redemptions", json={}, headers=desk)
+    [register] = recorders["members"].requests
+    assert register.extensions["timeout"]["read"] == 30.0
+    assert recorders["points"].requests[0].extensions["timeout"]["read"] == 30.0
+
+
+async def test_the_idempotency_key_of_a_registration_is_forwarded(gateway) -> None:
+    client, recorders, desk = gateway
+    await client.post("/api/v1/members", json={"name": "x"}, headers={**desk, "Idempotency-Key": "reg-0001-abcdef"})
+    assert recorders["members"].requests[0].headers["idempotency-key"] == "reg-0001-abcdef"

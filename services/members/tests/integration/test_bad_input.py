@@ -1,0 +1,47 @@
+"""Hostile values are a 422 naming the field, never a server error (NUL is refused by PostgreSQL
+text columns; integers beyond 64 bits by both drivers; year 0000 by Python's dates)."""
+
+import pytest
+
+from tests.support.factories import member_body
+from tests.support.members import desk
+from tests.support.platform import TestEnv
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.parametrize("field", ["name", "community", "address"])
+@pytest.mark.parametrize("bad", ["王\u0000小明", "王\ud800"])
+async def test_nul_or_a_lone_surrogate_in_free_text_is_422_naming_the_field(members, env: TestEnv, field: str, bad: str) -> None:
+    body = member_body(**{field: bad})
+    r = await members.post("/v1/members", content=_ascii_json(body), headers={**desk(env), "Content-Type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["body", field]
+
+
+@pytest.mark.parametrize("query", ["offset=99999999999999999999999", "limit=99999999999999999999999"])
+async def test_integers_beyond_64_bits_in_a_query_are_422(members, env: TestEnv, query: str) -> None:
+    for path in ("/v1/members", "/v1/infobase/communities"):
+        r = await members.get(f"{path}?{query}", headers=desk(env))
+        assert r.status_code == 422, (path, r.text)
+        assert r.json()["detail"][0]["loc"] == ["query", query.split("=")[0]]
+
+
+@pytest.mark.parametrize("query", ["managers/monthly?month=0000-01", "managers/quarterly?quarter=0000-Q1"])
+async def test_year_zero_in_a_report_period_is_422(members, env: TestEnv, query: str) -> None:
+    from shared.auth import Role
+
+    r = await members.get(f"/v1/evaluations/{query}", headers=env.auth(Role.ADMIN))
+    assert r.status_code == 422, r.text
+
+
+@pytest.mark.parametrize("url", ["/v1/members?name=%E7%8E%8B%00", "/v1/members?community=a%00", "/v1/members/m%001"])
+async def test_nul_in_a_search_term_or_an_id_is_422_not_a_database_error(members, env: TestEnv, url: str) -> None:
+    r = await members.get(url, headers=desk(env))
+    assert r.status_code == 422, r.text
+
+
+def _ascii_json(body: dict) -> bytes:
+    import json
+
+    return json.dumps(body).encode()  # \u escapes, as a client would send them

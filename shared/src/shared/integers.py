@@ -1,0 +1,24 @@
+"""Integers from clients: bounded to what the databases store (BIGINT, SQLite's INTEGER).
+
+An unbounded `int` lets `?offset=99999999999999999999999` or a 30-digit id reach the driver, which
+fails with a server error; bounded here, it is a 422 naming the parameter. Routes add their own
+narrower limits (`Query(ge=0)`, `le=500`) on top.
+"""
+
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _within_64_bits(value: int) -> int:
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise ValueError("must fit in 64 bits (between -2**63 and 2**63-1)")
+    return value
+
+
+# Any integer a client sends: offsets, limits, row ids, points, quantities. A validator rather
+# than ge/le constraints, which would collide with a field's own `Field(ge=0)` and silently
+# replace it.
+Int64 = Annotated[int, AfterValidator(_within_64_bits)]

@@ -1,0 +1,25 @@
+"""Free text from clients (names, addresses, descriptions, notes): clean Unicode only.
+
+A NUL character is refused by PostgreSQL text columns (a server error there, silently kept on
+SQLite), and a lone surrogate cannot be encoded as UTF-8 at all; both are refused here with a
+422 naming the field, so no service stores or echoes them. Other control characters except tab
+and line breaks are refused too: they have no place in a name or a note and break CSV exports.
+"""
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def clean_text(value: str) -> str:
+    if match := _FORBIDDEN.search(value):
+        char = match.group()
+        what = "a lone surrogate" if "\ud800" <= char <= "\udfff" else f"control character U+{ord(char):04X}"
+        raise ValueError(f"must not contain {what}")
+    return value
+
+
+Text = Annotated[str, AfterValidator(clean_text)]

@@ -1,0 +1,66 @@
+"""The 422 answer every service gives: FastAPI's usual shape, without echoing the input back.
+
+FastAPI's default handler returns each error's whole `input`, so a 50 MB body that fails
+validation comes back as a still larger answer, and an input the JSON encoder cannot write (a lone
+surrogate) turns the 422 into a 500. Here each error keeps `loc`, `msg` and `type` (which field,
+and why) plus a short, always encodable excerpt of the input and of the `ctx` values.
+"""
+
+import json
+import math
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+EXCERPT_CHARS = 100
+MESSAGE_CHARS = 300
+
+
+def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str | int | float | bool | None:
+    """A short, JSON-safe rendering: small scalars as they are, anything else as truncated text."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if -(2**63) <= value < 2**63:
+            return value
+        # str() of a huge integer is slow and refused past 4,300 digits: describe it instead.
+        return f"an integer of {value.bit_length()} bits"
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    elif not isinstance(value, str):
+        try:
+            value = json.dumps(value, default=str, ensure_ascii=False)
+        except ValueError:  # e.g. an integer too long to print inside it
+            value = f"a {type(value).__name__}"
+    return _clip(value, limit)
+
+
+def _clip(text: str, limit: int) -> str:
+    # Lone surrogates cannot be encoded as UTF-8: show them escaped instead of failing the answer.
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def summarise(errors: Any) -> list[dict[str, Any]]:
+    summary = []
+    for error in errors:
+        item: dict[str, Any] = {
+            "loc": [excerpt(part) for part in error.get("loc", ())],
+            "msg": _clip(str(error.get("msg", "")), MESSAGE_CHARS),
+            "type": error.get("type", "value_error"),
+        }
+        if "input" in error:
+            item["input"] = excerpt(error["input"])
+        if ctx := error.get("ctx"):
+            item["ctx"] = {key: excerpt(value) for key, value in ctx.items()}
+        summary.append(item)
+    return summary
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": summarise(exc.errors())}, status_code=422)

@@ -1,0 +1,65 @@
+"""The shared input types: one home for each rule about what a client may send."""
+
+from decimal import Decimal
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from shared.integers import INT64_MAX, Int64
+from shared.money import Money, Quantity, Rate
+from shared.text import Text
+
+
+class Body(BaseModel):
+    name: Text = ""
+    count: Int64 = 0
+    amount: Money = Decimal("0")
+    qty: Quantity = Decimal("1")
+    rate: Rate = Decimal("1")
+
+
+@pytest.mark.parametrize("name", ["王\x00小明", "\x00", "a\x1bb", "x\ud800", "\udfff"])
+def test_text_refuses_nul_control_characters_and_lone_surrogates(name: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        Body(name=name)
+    [error] = exc.value.errors()
+    assert error["loc"] == ("name",) and "must not contain" in error["msg"]
+
+
+@pytest.mark.parametrize("name", ["王小明", "line one\nline two\ttab", "emoji 😀 ok", "金龙鱼大米 5kg"])
+def test_text_keeps_ordinary_unicode(name: str) -> None:
+    assert Body(name=name).name == name
+
+
+@pytest.mark.parametrize("count", [INT64_MAX + 1, -(2**63) - 1, 99999999999999999999999])
+def test_integers_beyond_64_bits_are_refused(count: int) -> None:
+    with pytest.raises(ValidationError, match="count"):
+        Body(count=count)
+
+
+def test_integers_at_the_64_bit_bounds_are_accepted() -> None:
+    assert Body(count=INT64_MAX).count == INT64_MAX
+
+
+@pytest.mark.parametrize("field", ["amount", "qty", "rate"])
+@pytest.mark.parametrize("raw", ["NaN", "Infinity", "-Infinity", "1e309"])
+def test_amounts_quantities_and_rates_refuse_non_finite_and_huge_json_numbers(field: str, raw: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        Body.model_validate_json(f'{{"{field}": {raw}}}')
+    assert exc.value.errors()[0]["loc"] == (field,)
+
+
+@pytest.mark.parametrize("raw", ['"1e309"', '"123456789.5"', '"0.00001"'])
+def test_a_rate_needs_at_most_4_integer_digits_and_4_decimals(raw: str) -> None:
+    with pytest.raises(ValidationError, match="rate"):
+        Body.model_validate_json(f'{{"rate": {raw}}}')
+
+
+def test_a_fields_own_bounds_still_apply_on_top_of_int64() -> None:
+    from pydantic import Field
+
+    class Compensation(BaseModel):
+        points: Int64 = Field(default=0, ge=0)
+
+    with pytest.raises(ValidationError, match="greater than or equal to 0"):
+        Compensation(points=-1)
