@@ -10,7 +10,7 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
 
-from shared.auth import PrincipalDep
+from shared.authorize import Allowed
 from shared.service import ServiceSpec, build_service_app
 from shared.settings import ServiceSettings
 
@@ -37,7 +37,7 @@ def make_app(limit: int = LIMIT) -> tuple[FastAPI, list[str]]:
         return {"item_id": item_id, "q": q}
 
     @router.post("/guarded")
-    async def post_guarded(note: Note, principal: PrincipalDep) -> Note:
+    async def post_guarded(note: Note, _: Allowed("jobs.run")) -> Note:
         reached.append(note.title)
         return note
 
