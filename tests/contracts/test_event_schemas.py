@@ -35,8 +35,21 @@ def _published_versions(name: str) -> list[dict]:
     return versions
 
 
+# An upper bound may be added to a number inside a version, and only where there was none: it states
+# the cap the producer's API already enforced, so no event a producer ever published breaks it,
+# while a forged or corrupted one is refused (docs/events.md).
+ADDABLE_BOUNDS = ("maximum", "exclusiveMaximum")
+
+
+def _without_added_bounds(before: dict, after: dict) -> dict:
+    if before.get("type") not in ("integer", "number"):
+        return after
+    return {k: v for k, v in after.items() if not (k in ADDABLE_BOUNDS and k not in before)}
+
+
 def test_schema_changes_within_a_version_are_additive() -> None:
-    """Against every committed version: no field removed, no new required field, no type changed."""
+    """Against every committed version: no field removed, no new required field, no type changed;
+    the one tightening allowed is an upper bound on a number that had none."""
     for path in SCHEMA_DIR.glob("*.json"):
         after = json.loads(path.read_text())
         for before in _published_versions(path.name):
@@ -45,4 +58,13 @@ def test_schema_changes_within_a_version_are_additive() -> None:
             added_required = set(after.get("required", [])) - set(before.get("required", []))
             assert not added_required, f"{path.name}: new required fields {added_required}"
             for field, spec in before.get("properties", {}).items():
-                assert after["properties"][field] == spec, f"{path.name}: field {field} changed"
+                now = _without_added_bounds(spec, after["properties"][field])
+                assert now == spec, f"{path.name}: field {field} changed"
+
+
+def test_only_a_missing_upper_bound_may_be_added_within_a_version() -> None:
+    points = {"type": "integer", "minimum": 0}
+    assert _without_added_bounds(points, {**points, "maximum": 10}) == points
+    assert _without_added_bounds({**points, "maximum": 10}, {**points, "maximum": 5}) != {**points, "maximum": 10}
+    text = {"type": "string"}
+    assert _without_added_bounds(text, {**text, "maxLength": 5}) != text

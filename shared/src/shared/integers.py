@@ -7,7 +7,7 @@ narrower limits (`Query(ge=0)`, `le=500`) on top.
 
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
@@ -22,3 +22,10 @@ def _within_64_bits(value: int) -> int:
 # than ge/le constraints, which would collide with a field's own `Field(ge=0)` and silently
 # replace it.
 Int64 = Annotated[int, AfterValidator(_within_64_bits)]
+
+# The most points one entry, gift price or compensation may move: far beyond any real sale,
+# gift or apology, small enough that a mistyped or forged figure is refused where it enters — by
+# the API and by the event contracts alike.
+POINTS_MAX = 10_000_000
+
+Points = Annotated[int, Field(ge=0, le=POINTS_MAX)]

@@ -86,3 +86,20 @@ def test_unknown_fields_are_ignored_for_forward_compatibility() -> None:
 @pytest.mark.parametrize(("amount", "points"), [("79.80", 79), ("0.99", 0), ("5000.00", 5000), ("100.01", 100)])
 def test_whole_yuan_floors(amount: str, points: int) -> None:
     assert whole_yuan(Decimal(amount)) == points
+
+
+def test_points_in_events_have_the_caps_of_the_api() -> None:
+    from datetime import UTC, datetime
+
+    from pydantic import ValidationError
+
+    from shared.events.contracts import ComplaintResolvedV1
+    from shared.integers import POINTS_MAX
+
+    resolved = dict(
+        complaint_id="c1", member_id="m1", store_id="S001", category="product_quality", severity="medium",
+        resolved_at=datetime(2026, 12, 1, tzinfo=UTC),
+    )
+    assert ComplaintResolvedV1(**resolved, compensation_points=POINTS_MAX).compensation_points == POINTS_MAX
+    with pytest.raises(ValidationError, match="compensation_points"):
+        ComplaintResolvedV1(**resolved, compensation_points=POINTS_MAX + 1)

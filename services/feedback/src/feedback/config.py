@@ -3,6 +3,7 @@ from functools import lru_cache
 
 from pydantic import Field, model_validator
 
+from shared.integers import POINTS_MAX
 from shared.settings import PLACEHOLDERS, ServiceSettings
 
 
@@ -23,7 +24,7 @@ class Settings(ServiceSettings):
     survey_token_key: str = ""
     survey_link_base: str = "http://127.0.0.1:8004/v1/surveys/answers/"
 
-    compensation_points_max: int = Field(default=10_000, ge=0)
+    compensation_points_max: int = Field(default=10_000, ge=0, le=POINTS_MAX)
     compensation_coupon_max: Decimal = Field(default=Decimal("500.00"), ge=0)
 
     # Survey results are reported per calendar month of the stores' time zone.

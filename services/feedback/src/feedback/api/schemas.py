@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from shared.events.contracts import ComplaintCategory, ComplaintChannel, Severity
-from shared.integers import Int64
+from shared.integers import Points
 from shared.money import Money
 from shared.text import clean_text
 
@@ -103,7 +103,7 @@ class ComplaintPublic(ComplaintSummary):
 
 
 class CompensationIn(BaseModel):
-    points: Int64 = Field(default=0, ge=0)
+    points: Points = 0
     coupon_value: Money | None = None
 
 

@@ -2,12 +2,11 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from shared.events.contracts import Channel, StoreId
-from shared.integers import Int64
+from shared.integers import POINTS_MAX, Points
 from shared.money import Money, Rate
 from shared.text import Text
 
@@ -117,7 +116,7 @@ class PreviewOut(BaseModel):
 class GiftIn(BaseModel):
     name_zh: Text = Field(min_length=1, max_length=100)
     name_en: Text = Field(min_length=1, max_length=100)
-    prices: dict[Channel, Annotated[Int64, Field(ge=0)]] = Field(min_length=1, description="Points per channel")
+    prices: dict[Channel, Points] = Field(min_length=1, description="Points per channel")
     active_from: AwareDatetime | None = None
     active_until: AwareDatetime | None = None
 
@@ -196,7 +195,7 @@ class EntitlementPublic(BaseModel):
 
 
 class AdjustmentIn(BaseModel):
-    points: int = Field(ge=-10_000_000, le=10_000_000, description="Positive to add, negative to take away; never 0")
+    points: int = Field(ge=-POINTS_MAX, le=POINTS_MAX, description="Positive to add, negative to take away; never 0")
     reason: Text = Reason
 
     @model_validator(mode="after")
@@ -207,7 +206,7 @@ class AdjustmentIn(BaseModel):
 
 
 class BonusIn(BaseModel):
-    points: int = Field(gt=0, le=10_000_000)
+    points: int = Field(gt=0, le=POINTS_MAX)
     reason: Text = Reason
 
 

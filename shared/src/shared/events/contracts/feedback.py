@@ -5,6 +5,7 @@ from typing import Literal
 from pydantic import AwareDatetime, Field
 
 from shared.events.contracts.common import Contract, Id, StoreId
+from shared.integers import POINTS_MAX
 from shared.money import Money
 
 ComplaintCategory = Literal[
@@ -47,7 +48,7 @@ class ComplaintResolvedV1(Contract):
     category: ComplaintCategory
     severity: Severity
     resolved_at: AwareDatetime
-    compensation_points: int = Field(default=0, ge=0)
+    compensation_points: int = Field(default=0, ge=0, le=POINTS_MAX)
     coupon_value: Money | None = None
 
 

@@ -5,6 +5,7 @@ from datetime import date
 from pydantic import AwareDatetime, Field
 
 from shared.events.contracts.common import Channel, Contract, Id, StoreId
+from shared.integers import POINTS_MAX
 
 
 class RewardRedeemedV1(Contract):
@@ -13,7 +14,7 @@ class RewardRedeemedV1(Contract):
     gift_id: str
     store_id: str = StoreId
     channel: Channel
-    points: int = Field(gt=0)
+    points: int = Field(gt=0, le=POINTS_MAX)
     staff_id: str
     redeemed_at: AwareDatetime
 
@@ -23,7 +24,7 @@ class RewardRedemptionCancelledV1(Contract):
     redemption_id: str = Id
     gift_id: str
     store_id: str = StoreId
-    points_returned: int = Field(gt=0)
+    points_returned: int = Field(gt=0, le=POINTS_MAX)
     staff_id: str
     cancelled_at: AwareDatetime
 
@@ -32,7 +33,7 @@ class PointsExpiringV1(Contract):
     """Warning ahead of expiry, so the member can redeem first (sent once per member and date)."""
 
     member_id: str
-    points: int = Field(gt=0)
+    points: int = Field(gt=0, le=POINTS_MAX)
     expires_on: date
     balance: int
 
