@@ -28,6 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from members.adapters.tables import MemberRow, PurchaseRow, ReturnRow
 from members.adapters.tables.infobase import ALL_STORES, HouseholdStoreSpendRow, MemberDaySpendRow
 from shared.columns import Money, UtcDateTime
+from shared.db import is_postgresql
 
 
 def business_day(at: datetime, zone: ZoneInfo) -> date:
@@ -87,7 +88,7 @@ async def _upsert(
     **special: Callable[[ColumnCollection], ColumnElement],
 ) -> None:
     """INSERT the row `source` selects, or add its spend and purchases to the existing one."""
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if is_postgresql(session) else sqlite
     stmt = dialect.insert(table).from_select([*key, *rest], source)
     added = {
         "spend": table.c.spend + stmt.excluded.spend,
