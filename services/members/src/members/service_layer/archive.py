@@ -26,7 +26,7 @@ from members.api.privacy_schemas import (
 from members.api.schemas import PurchasePublic
 from members.service_layer.complaints import complaint_summary
 from members.service_layer.export import tracking_contact
-from shared.columns import Money as MoneyColumn
+from shared.columns import MoneyColumn
 from shared.policy import Grant
 from shared.unit_of_work import UnitOfWork
 

@@ -46,7 +46,7 @@ async def insert_rows(session: AsyncSession, table, rows: list[dict]) -> None:
         return
     columns = list(rows[0])
     dialect = session.bind.dialect  # type: ignore[union-attr]
-    # Column types like Money (fen) and UtcDateTime convert values on the way in; COPY bypasses
+    # Column types like MoneyColumn (fen) and UtcDateTime convert values on the way in; COPY bypasses
     # SQLAlchemy, so they are applied here.
     convert = [
         table.c[name].type.process_bind_param if isinstance(table.c[name].type, ScaledDecimal | UtcDateTime) else None
