@@ -11,7 +11,7 @@ class RewardRedeemedV1(Contract):
     member_id: str
     redemption_id: str = Id
     gift_id: str
-    store_id: str = StoreId
+    store_id: StoreId
     channel: Channel
     points: int = Field(gt=0)
     staff_id: str
@@ -22,7 +22,7 @@ class RewardRedemptionCancelledV1(Contract):
     member_id: str
     redemption_id: str = Id
     gift_id: str
-    store_id: str = StoreId
+    store_id: StoreId
     points_returned: int = Field(gt=0)
     staff_id: str
     cancelled_at: AwareDatetime
