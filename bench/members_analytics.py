@@ -38,7 +38,7 @@ import asyncpg
 from _support import PrivateStack, cpu_seconds, log, members_app, migrate_members
 
 from shared.auth import generate_keypair
-from shared.columns import Money
+from shared.columns import MoneyColumn
 from shared.events.registry import MEMBER_ATTRIBUTES
 
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
@@ -220,7 +220,7 @@ async def checks(conn: asyncpg.Connection, args: argparse.Namespace, results: di
         ("first run: events published (one per member)", first["published"], args.members),
         ("first run: members in a value class", sum(first["classes"].values()), args.members),
         ("first run: buyers in the window", first["buyers"], len(window)),
-        ("first run: window spend", Decimal(first["window_spend_total"]), Decimal(sum(window)).scaleb(-Money.scale)),
+        ("first run: window spend", Decimal(first["window_spend_total"]), Decimal(sum(window)).scaleb(-MoneyColumn.scale)),
         ("outbox: attributes events", outbox["n"], args.members),
         ("outbox: members with an attributes event", outbox["members"], args.members),
         ("snapshots (member_value rows)", await conn.fetchval("SELECT count(*) FROM member_value"), args.members),

@@ -2,7 +2,8 @@
 
 SQLite has no decimal type (SQLAlchemy would round-trip Numeric through float), so amounts are
 stored as whole units of their scale (fen for CNY, thousandths for quantities) in a BIGINT and come
-back as Decimal. SUM() over such a column stays exact; wrap it with `type_coerce(..., Money())`.
+back as Decimal. SUM() over such a column stays exact; wrap it with `type_coerce(..., MoneyColumn())`.
+The pydantic type of amounts in requests and events is `shared.money.Money`.
 """
 
 from datetime import UTC, datetime
@@ -31,7 +32,7 @@ class ScaledDecimal(TypeDecorator[Decimal]):
         return Decimal(int(value)).scaleb(-self.scale).quantize(Decimal(1).scaleb(-self.scale))
 
 
-class Money(ScaledDecimal):
+class MoneyColumn(ScaledDecimal):
     """CNY with two decimals, stored in fen."""
 
     cache_ok = True

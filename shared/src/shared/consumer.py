@@ -47,6 +47,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.auth import TokenVerifier
 from shared.columns import UtcDateTime
+from shared.db import is_postgresql
 from shared.events.binding import UnreadableEvent, from_kafka
 from shared.events.credentials import InvalidCredential
 from shared.events.envelope import Envelope
@@ -102,7 +103,7 @@ def _among(uow: UnitOfWork, ids: list[str]) -> ColumnElement[bool]:
     """`event_id IN ids`. On PostgreSQL as `= ANY(:array)`: one parameter and one cached statement
     whatever the batch size, where IN would send (and plan) one parameter per event."""
     column = ProcessedEvent.__table__.c.event_id  # type: ignore[attr-defined]
-    if uow.session.bind.dialect.name == "postgresql":
+    if is_postgresql(uow.session):
         return column == any_(bindparam("event_ids", ids, type_=ARRAY(String)))
     return column.in_(ids)
 

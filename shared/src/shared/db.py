@@ -1,10 +1,8 @@
 """Async database access chosen by URL: PostgreSQL (asyncpg) in production, SQLite files by default."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession as _AsyncSession
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
@@ -42,16 +40,14 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
-@asynccontextmanager
-async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    async with sessions() as session, session.begin():
-        yield session
-
-
 async def ping(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         await conn.execute(text("SELECT 1"))
 
 
-def is_postgres(engine: AsyncEngine) -> bool:
-    return engine.dialect.name == "postgresql"
+def is_postgresql(target: _AsyncSession | AsyncEngine | AsyncConnection | Engine | Connection) -> bool:
+    """Whether a session, engine or connection talks to PostgreSQL (else SQLite): the one place
+    that decides between PostgreSQL-only statements (ANY(array), COPY, advisory locks, its own
+    upsert) and their portable fallbacks."""
+    bind = target.bind if isinstance(target, _AsyncSession) else target
+    return bind.dialect.name == "postgresql"  # type: ignore[union-attr]

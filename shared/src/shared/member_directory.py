@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.columns import UtcDateTime
 from shared.consumer import Delivery, Handler
+from shared.db import is_postgresql
 from shared.events import contracts as c
 from shared.events.registry import ACCOUNT_MANAGER_ASSIGNED, MEMBER_ATTRIBUTES, MEMBER_ERASED, MEMBER_REGISTERED
 from shared.policy import MemberFacts
@@ -45,8 +46,7 @@ DIRECTORY = MemberDirectoryRow.__table__  # type: ignore[attr-defined]
 
 async def _upsert(session: AsyncSession, member_id: str, values: dict, on_conflict: dict) -> None:
     """INSERT the member with `values`; if the row exists, SET `on_conflict` (built from `excluded`)."""
-    dialect = session.bind.dialect.name  # type: ignore[union-attr]
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(DIRECTORY)
+    insert = (postgresql.insert if is_postgresql(session) else sqlite.insert)(DIRECTORY)
     statement = insert.values(member_id=member_id, **values)
     await session.exec(statement.on_conflict_do_update(index_elements=[DIRECTORY.c.member_id], set_=on_conflict))
 

@@ -22,6 +22,7 @@ from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.columns import UtcDateTime
+from shared.db import is_postgresql
 from shared.events.binding import to_kafka
 from shared.events.envelope import Envelope
 from shared.events.registry import REGISTRY
@@ -193,7 +194,7 @@ class OutboxRelay:
 
     @staticmethod
     def _single_transaction(session: AsyncSession) -> bool:
-        return session.bind.dialect.name == "postgresql"
+        return is_postgresql(session)
 
     async def _send(self, rows: list[OutboxRecord]) -> tuple[list[dict], set[tuple[str, int]], BaseException | None]:
         assert self._producer is not None

@@ -5,11 +5,11 @@ from decimal import Decimal
 
 import pytest
 
-from shared.columns import Money, Qty, UtcDateTime
+from shared.columns import MoneyColumn, Qty, UtcDateTime
 
 
 def test_money_is_stored_in_fen_and_read_back_exactly() -> None:
-    col = Money()
+    col = MoneyColumn()
     assert col.process_bind_param(Decimal("79.80"), None) == 7980
     assert col.process_result_value(7980, None) == Decimal("79.80")
     assert str(col.process_result_value(5, None)) == "0.05"
@@ -17,7 +17,7 @@ def test_money_is_stored_in_fen_and_read_back_exactly() -> None:
 
 def test_money_refuses_sub_fen_amounts_instead_of_rounding() -> None:
     with pytest.raises(ValueError, match="more than 2 decimal places"):
-        Money().process_bind_param(Decimal("0.001"), None)
+        MoneyColumn().process_bind_param(Decimal("0.001"), None)
 
 
 def test_quantity_keeps_three_decimals() -> None:

@@ -23,7 +23,7 @@ from members.adapters.tables import MemberRow
 from members.adapters.tables.infobase import HouseholdStoreSpendRow, MemberDaySpendRow
 from members.adapters.tables.staff import StaffRow
 from shared.auth import Role
-from shared.columns import Money, UtcDateTime
+from shared.columns import MoneyColumn, UtcDateTime
 from shared.migrations import upgrade
 from tests.support.factories import line
 from tests.support.members import deliver_refund, deliver_sale, desk, register
@@ -232,10 +232,10 @@ async def test_upgrading_an_existing_database_folds_its_attributed_sales_into_th
     await asyncio.to_thread(upgrade, migrations, url, "0002")
     member = sa.table("member", *(sa.column(c) for c in (
         "id", "card_no", "name", "phone", "phone_hmac", "community", "address", "channel", "purchase_count",
-        "community_id", "household_id")), sa.column("lifetime_spend", Money()), sa.column("created_at", UtcDateTime()))
+        "community_id", "household_id")), sa.column("lifetime_spend", MoneyColumn()), sa.column("created_at", UtcDateTime()))
     purchase = sa.table("purchase", *(sa.column(c) for c in (
-        "sale_event_id", "store_id", "pos_txn_id", "member_id", "payment")), sa.column("total", Money()),
-        sa.column("returned", Money()), sa.column("occurred_at", UtcDateTime()), sa.column("received_at", UtcDateTime()))
+        "sale_event_id", "store_id", "pos_txn_id", "member_id", "payment")), sa.column("total", MoneyColumn()),
+        sa.column("returned", MoneyColumn()), sa.column("occurred_at", UtcDateTime()), sa.column("received_at", UtcDateTime()))
     engine = create_async_engine(url)
     async with engine.begin() as conn:
         await conn.execute(member.insert().values(

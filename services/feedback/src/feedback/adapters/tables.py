@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import Column, ForeignKey, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from shared.columns import Money, UtcDateTime
+from shared.columns import MoneyColumn, UtcDateTime
 
 
 def tz(nullable: bool = False, index: bool = False) -> Column:
@@ -50,7 +50,7 @@ class ComplaintRow(SQLModel, table=True):
     reopen_count: int = 0
     resolution_note: str | None = Field(default=None, max_length=1000)
     compensation_points: int = 0
-    coupon_value: Decimal | None = Field(default=None, sa_column=Column(Money(), nullable=True))
+    coupon_value: Decimal | None = Field(default=None, sa_column=Column(MoneyColumn(), nullable=True))
     compensated_at: datetime | None = Field(default=None, sa_column=tz(nullable=True))
     rating: int | None = None
     rating_comment: str | None = Field(default=None, max_length=500)

@@ -7,25 +7,25 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from shared.events.contracts import ComplaintCategory, ComplaintChannel, Severity
+from shared.identifiers import StoreId, TxnId
 from shared.integers import Points
 from shared.money import Money
 from shared.text import clean_text
 
-StoreIdField = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 # Clean text (shared rule) after stripping: StringConstraints must come first to strip at all.
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(clean_text)]
 Dimension = Literal["product_quality", "service", "price", "store_environment", "after_sales"]
 
 
 class SaleRef(BaseModel):
-    store_id: StoreIdField | None = Field(default=None, description="Defaults to the store the complaint concerns")
-    pos_txn_id: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:/-]+$")]
+    store_id: StoreId | None = Field(default=None, description="Defaults to the store the complaint concerns")
+    pos_txn_id: TxnId
 
 
 class ComplaintCreate(BaseModel):
     member_id: Annotated[str, StringConstraints(min_length=1, max_length=36)] | None = Field(
         default=None, description="Absent for an anonymous complaint; a member filing in the app is always themself")
-    store_id: StoreIdField | None = Field(default=None, description="Defaults to the filing staff member's store")
+    store_id: StoreId | None = Field(default=None, description="Defaults to the filing staff member's store")
     channel: ComplaintChannel | None = Field(default=None, description="Defaults to app for members, service_desk for staff")
     category: ComplaintCategory
     severity: Severity
@@ -163,7 +163,7 @@ class AnswerIn(BaseModel):
 
 
 class CommentCreate(BaseModel):
-    store_id: StoreIdField | None = Field(default=None, description="Defaults to the recording staff member's store")
+    store_id: StoreId | None = Field(default=None, description="Defaults to the recording staff member's store")
     kind: Literal["suggestion", "praise"]
     text: Annotated[Text, StringConstraints(max_length=1000)]
     member_id: Annotated[str, StringConstraints(min_length=1, max_length=36)] | None = None

@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from shared.columns import Money, UtcDateTime
+from shared.columns import MoneyColumn, UtcDateTime
 
 
 class StoreRow(SQLModel, table=True):
@@ -31,8 +31,8 @@ class PosSaleRow(SQLModel, table=True):
     digest: str = Field(max_length=64)
     card_no: str | None = Field(default=None, max_length=32)
     phone_hmac: str | None = Field(default=None, max_length=64)
-    total: Decimal = Field(sa_column=Column(Money(), nullable=False))
-    refunded_total: Decimal = Field(default=Decimal("0.00"), sa_column=Column(Money(), nullable=False))
+    total: Decimal = Field(sa_column=Column(MoneyColumn(), nullable=False))
+    refunded_total: Decimal = Field(default=Decimal("0.00"), sa_column=Column(MoneyColumn(), nullable=False))
     occurred_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     accepted_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
@@ -47,7 +47,7 @@ class PosRefundRow(SQLModel, table=True):
     pos_txn_id: str = Field(max_length=64)
     event_id: str = Field(max_length=200)
     digest: str = Field(max_length=64)
-    amount: Decimal = Field(sa_column=Column(Money(), nullable=False))
+    amount: Decimal = Field(sa_column=Column(MoneyColumn(), nullable=False))
     accepted_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 

@@ -6,16 +6,17 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shared.events.contracts import SaleLine, StoreId, TxnId, lines_add_up
+from shared.cards import CardNumber
+from shared.events.contracts import SaleLine, lines_add_up
+from shared.identifiers import StoreId, TxnId
 from shared.money import Money
+from shared.phones import Phone
 from shared.text import Text
-
-PHONE_PATTERN = r"^1[3-9]\d{9}$"
 
 
 class PosMember(BaseModel):
-    card_no: str | None = Field(default=None, pattern=r"^[0-9A-Za-z]{4,32}$")
-    phone: str | None = Field(default=None, pattern=PHONE_PATTERN, description="Mainland mobile number")
+    card_no: CardNumber | None = None
+    phone: Phone | None = Field(default=None, description="Mainland mobile number")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "PosMember":
@@ -37,8 +38,8 @@ class PosPurchaseIn(BaseModel):
         }
     )
 
-    store_id: str = StoreId
-    pos_txn_id: str = TxnId
+    store_id: StoreId
+    pos_txn_id: TxnId
     occurred_at: AwareDatetime = Field(description="Time of sale with its UTC offset")
     member: PosMember | None = Field(default=None, description="Absent for an anonymous sale")
     lines: list[SaleLine] = Field(min_length=1, max_length=500)
@@ -49,9 +50,9 @@ class PosPurchaseIn(BaseModel):
 
 
 class PosRefundIn(BaseModel):
-    store_id: str = StoreId
-    refund_id: str = TxnId
-    pos_txn_id: str = TxnId  # the original sale
+    store_id: StoreId
+    refund_id: TxnId
+    pos_txn_id: TxnId  # the original sale
     occurred_at: AwareDatetime
     lines: list[SaleLine] = Field(min_length=1, max_length=500, description="The returned lines")
     amount: Money

@@ -6,9 +6,23 @@ from typing import Literal
 
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
+from shared.cards import CardNumber
+from shared.phones import Phone
 from shared.text import Text
 
-PHONE_PATTERN = r"^1[3-9]\d{9}$"
+
+# The profile rules of a registration and of an edit, written once for both models.
+def stripped_not_blank(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+def not_in_future(value: date | None) -> date | None:
+    if value is not None and value > date.today():
+        raise ValueError("birthday is in the future")
+    return value
 
 
 class Consents(BaseModel):
@@ -40,38 +54,26 @@ class ConsentsInForce(BaseModel):
 
 class MemberCreate(BaseModel):
     name: Text = Field(min_length=1, max_length=50)
-    phone: str = Field(pattern=PHONE_PATTERN, description="Mainland China mobile number, 11 digits")
+    phone: Phone = Field(description="Mainland China mobile number, 11 digits")
     email: EmailStr | None = None
     gender: Literal["female", "male", "unspecified"] = "unspecified"
     community: Text = Field(min_length=1, max_length=100, description="Residential community (小区)")
     address: Text = Field(min_length=1, max_length=200)
     channel: Literal["retail", "partner"] = "retail"
     birthday: date | None = None
-    card_no: str | None = Field(default=None, pattern=r"^[0-9A-Za-z]{4,32}$")
+    card_no: CardNumber | None = None
     home_store_id: Text | None = Field(default=None, max_length=32)
     consents: Consents = Consents()
 
-    @field_validator("name", "community", "address")
-    @classmethod
-    def _strip(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("must not be blank")
-        return value
-
-    @field_validator("birthday")
-    @classmethod
-    def _not_in_future(cls, value: date | None) -> date | None:
-        if value is not None and value > date.today():
-            raise ValueError("birthday is in the future")
-        return value
+    _strip = field_validator("name", "community", "address")(stripped_not_blank)
+    _not_in_future = field_validator("birthday")(not_in_future)
 
 
 class MemberUpdate(BaseModel):
     """A profile edit: only the fields sent change. E-mail and birthday may be cleared with null."""
 
     name: Text | None = Field(default=None, min_length=1, max_length=50)
-    phone: str | None = Field(default=None, pattern=PHONE_PATTERN, description="Mainland China mobile number")
+    phone: Phone | None = Field(default=None, description="Mainland China mobile number")
     email: EmailStr | None = None
     gender: Literal["female", "male", "unspecified"] | None = None
     birthday: date | None = None
@@ -87,20 +89,8 @@ class MemberUpdate(BaseModel):
             raise ValueError("may not be null; leave the field out to keep its value")
         return value
 
-    @field_validator("name", "community", "address")
-    @classmethod
-    def _strip(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("must not be blank")
-        return value
-
-    @field_validator("birthday")
-    @classmethod
-    def _not_in_future(cls, value: date | None) -> date | None:
-        if value is not None and value > date.today():
-            raise ValueError("birthday is in the future")
-        return value
+    _strip = field_validator("name", "community", "address")(stripped_not_blank)
+    _not_in_future = field_validator("birthday")(not_in_future)
 
 
 class MemberPublic(BaseModel):

@@ -26,11 +26,10 @@ from members.api.privacy_schemas import (
 from members.api.schemas import PurchasePublic
 from members.service_layer.complaints import complaint_summary
 from members.service_layer.export import tracking_contact
-from shared.columns import Money as MoneyColumn
+from shared.columns import MoneyColumn
+from shared.money import CENT
 from shared.policy import Grant
 from shared.unit_of_work import UnitOfWork
-
-CENT = Decimal("0.01")
 
 
 async def build_archive(uow: UnitOfWork, member: MemberRow, grant: Grant, purchases_limit: int) -> MemberArchive:

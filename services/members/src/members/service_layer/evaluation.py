@@ -17,7 +17,7 @@ from members.adapters.tables import MemberRow, PurchaseRow
 from members.adapters.tables.staff import CoverageRow, StaffRow
 from members.domain.evaluation import ManagerFigures
 from members.service_layer.staff import ACCOUNT_MANAGER
-from shared.columns import Money
+from shared.columns import MoneyColumn
 from shared.unit_of_work import UnitOfWork
 
 
@@ -36,7 +36,7 @@ async def figures(uow: UnitOfWork, staff: list[StaffRow], start: datetime, end: 
     tracked = dict((await session.exec(
         select(MemberRow.manager_id, func.count()).where(col(MemberRow.manager_id).in_(ids)).group_by(col(MemberRow.manager_id))
     )).all())
-    net = type_coerce(func.sum(col(PurchaseRow.total) - col(PurchaseRow.returned)), Money())
+    net = type_coerce(func.sum(col(PurchaseRow.total) - col(PurchaseRow.returned)), MoneyColumn())
     bought = {
         manager_id: (spend, n)
         for manager_id, spend, n in (await session.exec(

@@ -27,7 +27,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from members.adapters.tables import MemberRow, PurchaseRow, ReturnRow
 from members.adapters.tables.infobase import ALL_STORES, HouseholdStoreSpendRow, MemberDaySpendRow
-from shared.columns import Money, UtcDateTime
+from shared.columns import MoneyColumn, UtcDateTime
+from shared.db import is_postgresql
 
 
 def business_day(at: datetime, zone: ZoneInfo) -> date:
@@ -62,7 +63,7 @@ async def _add(
     resident = (m.id == member.id, m.community_id.is_not(None), m.household_id.is_not(None))
     day = business_day(purchase.occurred_at, zone)
     at = literal(purchase.occurred_at, UtcDateTime())
-    amount, count = literal(spend, Money()), literal(purchases, Integer())
+    amount, count = literal(spend, MoneyColumn()), literal(purchases, Integer())
     day_table = MemberDaySpendRow.__table__  # type: ignore[attr-defined]
     await _upsert(
         session, day_table, ("member_id", "store_id", "business_day"),
@@ -87,7 +88,7 @@ async def _upsert(
     **special: Callable[[ColumnCollection], ColumnElement],
 ) -> None:
     """INSERT the row `source` selects, or add its spend and purchases to the existing one."""
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if is_postgresql(session) else sqlite
     stmt = dialect.insert(table).from_select([*key, *rest], source)
     added = {
         "spend": table.c.spend + stmt.excluded.spend,

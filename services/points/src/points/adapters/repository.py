@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from points.adapters.tables import AccountRow, LedgerRow
 from points.domain.model import EntryType, PointsAccount
 from shared.columns import ScaledDecimal, UtcDateTime
+from shared.db import is_postgresql
 
 ACCOUNTS = AccountRow.__table__  # type: ignore[attr-defined]
 LEDGER = LedgerRow.__table__  # type: ignore[attr-defined]
@@ -23,19 +24,14 @@ LEDGER = LedgerRow.__table__  # type: ignore[attr-defined]
 
 def insert_ignoring_duplicates(session: AsyncSession, table):
     """INSERT ... ON CONFLICT DO NOTHING in the session's dialect: concurrent openers both succeed."""
-    dialect = session.bind.dialect.name  # type: ignore[union-attr]
-    return (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)).on_conflict_do_nothing()
-
-
-def _is_postgres(session: AsyncSession) -> bool:
-    return session.bind.dialect.name == "postgresql"  # type: ignore[union-attr]
+    return (postgresql.insert(table) if is_postgresql(session) else sqlite.insert(table)).on_conflict_do_nothing()
 
 
 def one_of(session: AsyncSession, column, values: Iterable[str]):
     """`column IN values`; on PostgreSQL as `= ANY(array)`: one parameter instead of one per value,
     which matters when a batch looks up thousands of sales or members."""
     values = list(values)
-    if _is_postgres(session):
+    if is_postgresql(session):
         return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
     return column.in_(values)
 
@@ -45,12 +41,12 @@ async def insert_rows(session: AsyncSession, table, rows: list[dict]) -> None:
     no per-row statement parameters to build, which is most of the CPU a booked sale costs."""
     if not rows:
         return
-    if not _is_postgres(session):
+    if not is_postgresql(session):
         await session.exec(insert(table), params=rows)
         return
     columns = list(rows[0])
     dialect = session.bind.dialect  # type: ignore[union-attr]
-    # Column types like Money (fen) and UtcDateTime convert values on the way in; COPY bypasses
+    # Column types like MoneyColumn (fen) and UtcDateTime convert values on the way in; COPY bypasses
     # SQLAlchemy, so they are applied here.
     convert = [
         table.c[name].type.process_bind_param if isinstance(table.c[name].type, ScaledDecimal | UtcDateTime) else None
@@ -118,7 +114,7 @@ class AccountRepository:
         changed = [a for a in accounts if a.new_entries]
         if not changed:
             return
-        if _is_postgres(self.session):  # one statement for the whole batch
+        if is_postgresql(self.session):  # one statement for the whole batch
             await self.session.exec(
                 text(
                     "UPDATE points_account AS a SET balance = v.balance, updated_at = :now"

@@ -5,7 +5,9 @@ from decimal import Decimal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from shared.events.contracts import Channel, StoreId
+from shared.cards import CardNumber
+from shared.events.contracts import Channel
+from shared.identifiers import StoreId
 from shared.integers import POINTS_MAX, Points
 from shared.money import Money, Rate
 from shared.text import Text
@@ -96,9 +98,9 @@ class PreviewLine(BaseModel):
 
 
 class PreviewIn(BaseModel):
-    store_id: str = StoreId
+    store_id: StoreId
     occurred_at: AwareDatetime | None = Field(default=None, description="Defaults to now")
-    card_no: str | None = Field(default=None, pattern=r"^[0-9A-Za-z]{4,32}$", description="The swiped points card")
+    card_no: CardNumber | None = Field(default=None, description="The swiped points card")
     channel: Channel | None = Field(default=None, description="Used when no card is given; retail by default")
     lines: list[PreviewLine] = Field(min_length=1, max_length=500)
 
@@ -148,7 +150,7 @@ class StockPublic(BaseModel):
 class RedemptionIn(BaseModel):
     member_id: Text = Field(min_length=1, max_length=36)
     gift_id: Text = Field(min_length=1, max_length=64)
-    store_id: str = StoreId
+    store_id: StoreId
 
 
 class CancelIn(BaseModel):
@@ -174,7 +176,7 @@ class RedemptionPublic(BaseModel):
 
 class EntitlementUseIn(BaseModel):
     used_on: date = Field(description="Date of the visit")
-    store_id: str = StoreId
+    store_id: StoreId
 
 
 class EntitlementUsePublic(BaseModel):

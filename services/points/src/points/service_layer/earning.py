@@ -21,11 +21,11 @@ from points.domain.model import EntryType, PointsAccount, Source
 from points.domain.returns import SaleEarned, points_to_reverse
 from shared.consumer import Delivery
 from shared.events import contracts as c
+from shared.money import CENT
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-_CENT = Decimal("0.01")
 _ZERO = Decimal("0.00")
 
 SALES = SaleEarningRow.__table__  # type: ignore[attr-defined]
@@ -82,7 +82,7 @@ async def on_purchases_attributed(uow: UnitOfWork, deliveries: list[Delivery]) -
         earned_rows.append(
             {
                 "sale_ref": ref, "member_id": sale.member_id, "sale_event_id": sale.sale_event_id,
-                "rule_version": earning.rule_version, "eligible_amount": earning.eligible_amount.quantize(_CENT),
+                "rule_version": earning.rule_version, "eligible_amount": earning.eligible_amount.quantize(CENT),
                 "points": earning.points, "returned_eligible": _ZERO, "reversed_points": 0, "occurred_at": sale.occurred_at,
             }
         )
@@ -129,7 +129,7 @@ def _reverse(account: PointsAccount, earned: SaleEarningRow, ret: c.ReturnAttrib
     account.reverse(
         points, reason=f"return {sale_ref(ret.store_id, ret.refund_id)} of sale {earned.sale_ref}", source=source, at=ret.occurred_at
     )
-    earned.returned_eligible = min(earned.eligible_amount, earned.returned_eligible + returned).quantize(_CENT)
+    earned.returned_eligible = min(earned.eligible_amount, earned.returned_eligible + returned).quantize(CENT)
     earned.reversed_points += points
 
 

@@ -5,8 +5,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo
 
-StoreId = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
-TxnId = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:/-]+$")
+from shared.identifiers import StoreId, TxnId
+
+__all__ = ["Channel", "Contract", "Id", "StoreId", "TxnId", "lines_add_up"]
+
 Channel = Literal["retail", "partner"]
 # Opaque ids minted by the services (UUIDs); bounded so a bad producer cannot bloat rows.
 Id = Field(min_length=1, max_length=64)

@@ -1,10 +1,11 @@
 """What the feedback service publishes about complaints. Never the free text or personal data."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, StringConstraints
 
 from shared.events.contracts.common import Contract, Id, StoreId
+from shared.identifiers import TXN_ID_PATTERN
 from shared.integers import POINTS_MAX
 from shared.money import Money
 
@@ -19,18 +20,19 @@ ComplaintChannel = Literal["service_desk", "app", "phone", "web", "comment_book"
 class ComplaintFiledV1(Contract):
     complaint_id: str = Id
     member_id: str | None = None
-    store_id: str = StoreId
+    store_id: StoreId
     category: ComplaintCategory
     severity: Severity
     channel: ComplaintChannel
-    pos_txn_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_.:/-]+$")
+    # A TxnId; published without its minLength (the pattern needs a character all the same).
+    pos_txn_id: Annotated[str, StringConstraints(max_length=64, pattern=TXN_ID_PATTERN)] | None = None
     filed_at: AwareDatetime
 
 
 class ComplaintEscalatedV1(Contract):
     complaint_id: str = Id
     member_id: str | None = None
-    store_id: str = StoreId
+    store_id: StoreId
     category: ComplaintCategory
     severity: Severity
     overdue_step: Literal["acknowledge", "resolve"]
@@ -44,7 +46,7 @@ class ComplaintResolvedV1(Contract):
 
     complaint_id: str = Id
     member_id: str | None = None
-    store_id: str = StoreId
+    store_id: StoreId
     category: ComplaintCategory
     severity: Severity
     resolved_at: AwareDatetime

@@ -12,7 +12,7 @@ class RewardRedeemedV1(Contract):
     member_id: str
     redemption_id: str = Id
     gift_id: str
-    store_id: str = StoreId
+    store_id: StoreId
     channel: Channel
     points: int = Field(gt=0, le=POINTS_MAX)
     staff_id: str
@@ -23,7 +23,7 @@ class RewardRedemptionCancelledV1(Contract):
     member_id: str
     redemption_id: str = Id
     gift_id: str
-    store_id: str = StoreId
+    store_id: StoreId
     points_returned: int = Field(gt=0, le=POINTS_MAX)
     staff_id: str
     cancelled_at: AwareDatetime

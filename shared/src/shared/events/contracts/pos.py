@@ -2,6 +2,7 @@
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
+from shared.cards import CardNumber
 from shared.events.contracts.common import Contract, StoreId, TxnId, lines_add_up
 from shared.money import Money, Quantity
 from shared.text import Text
@@ -21,7 +22,7 @@ class SaleLine(Contract):
 class CustomerRef(Contract):
     """How the POS identified the customer. `phone_hmac` is HMAC-SHA256(phone, pepper) in hex."""
 
-    card_no: str | None = Field(default=None, min_length=4, max_length=32, pattern=r"^[0-9A-Za-z]+$")
+    card_no: CardNumber | None = None
     phone_hmac: str | None = Field(default=None, min_length=64, max_length=64, pattern=r"^[0-9a-f]+$")
 
     @model_validator(mode="after")
@@ -36,8 +37,8 @@ class CustomerRef(Contract):
 
 
 class PurchaseMadeV1(Contract):
-    store_id: str = StoreId
-    pos_txn_id: str = TxnId
+    store_id: StoreId
+    pos_txn_id: TxnId
     occurred_at: AwareDatetime
     customer: CustomerRef | None = None
     lines: list[SaleLine] = Field(min_length=1, max_length=500)
@@ -48,9 +49,9 @@ class PurchaseMadeV1(Contract):
 
 
 class PurchaseRefundedV1(Contract):
-    store_id: str = StoreId
-    refund_id: str = TxnId
-    pos_txn_id: str = TxnId
+    store_id: StoreId
+    refund_id: TxnId
+    pos_txn_id: TxnId
     occurred_at: AwareDatetime
     customer: CustomerRef | None = None
     lines: list[SaleLine] = Field(min_length=1, max_length=500)

@@ -50,7 +50,7 @@ def upgrade() -> None:
     sa.Column('reopen_count', sa.Integer(), nullable=False),
     sa.Column('resolution_note', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
     sa.Column('compensation_points', sa.Integer(), nullable=False),
-    sa.Column('coupon_value', shared.columns.Money(), nullable=True),
+    sa.Column('coupon_value', shared.columns.MoneyColumn(), nullable=True),
     sa.Column('compensated_at', shared.columns.UtcDateTime(timezone=True), nullable=True),
     sa.Column('rating', sa.Integer(), nullable=True),
     sa.Column('rating_comment', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),

@@ -10,16 +10,18 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import AwareDatetime, BaseModel, Field
 
 from shared.authorize import Allowed
-from shared.events.contracts import SaleLine, StoreId
+from shared.cards import CardNumber
+from shared.events.contracts import SaleLine
+from shared.identifiers import StoreId
 
 router = APIRouter(prefix="/pos/v1/points", tags=["pos"])
 PosDep = Allowed("gateway.pos.preview")
 
 
 class BasketIn(BaseModel):
-    store_id: str = StoreId
+    store_id: StoreId
     occurred_at: AwareDatetime | None = Field(default=None, description="Defaults to now")
-    card_no: str | None = Field(default=None, pattern=r"^[0-9A-Za-z]{4,32}$", description="The swiped points card")
+    card_no: CardNumber | None = Field(default=None, description="The swiped points card")
     lines: list[SaleLine] = Field(min_length=1, max_length=500)
 
 

@@ -10,11 +10,12 @@ from gateway.adapters.tables import StoreRow
 from gateway.api.schemas import StoreIn, StorePublic
 from shared.authorize import Allowed
 from shared.deps import UowDep
+from shared.identifiers import StoreId
 
 router = APIRouter(prefix="/api/v1/stores", tags=["stores"])
 AdminDep = Allowed("gateway.store.write")
 ReaderDep = Allowed("gateway.store.read")
-StoreIdPath = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+StoreIdPath = Annotated[StoreId, Path()]
 
 
 @router.put("/{store_id}")

@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import Column, ForeignKey, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from shared.columns import Money, Qty, UtcDateTime
+from shared.columns import MoneyColumn, Qty, UtcDateTime
 
 
 def tz(nullable: bool = False, index: bool = False) -> Column:
@@ -14,7 +14,7 @@ def tz(nullable: bool = False, index: bool = False) -> Column:
 
 
 def money(nullable: bool = False) -> Column:
-    return Column(Money(), nullable=nullable)
+    return Column(MoneyColumn(), nullable=nullable)
 
 
 class MemberRow(SQLModel, table=True):

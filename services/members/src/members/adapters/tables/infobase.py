@@ -7,7 +7,7 @@ from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
 from members.adapters.tables.core import MemberRow
-from shared.columns import Money, UtcDateTime
+from shared.columns import MoneyColumn, UtcDateTime
 
 
 class MemberDaySpendRow(SQLModel, table=True):
@@ -33,7 +33,7 @@ class MemberDaySpendRow(SQLModel, table=True):
     business_day: date = Field(primary_key=True)
     community_id: str = Field(max_length=36)
     household_id: str = Field(max_length=36)
-    spend: Decimal = Field(default=Decimal("0.00"), sa_column=Column(Money(), nullable=False))
+    spend: Decimal = Field(default=Decimal("0.00"), sa_column=Column(MoneyColumn(), nullable=False))
     purchases: int = 0
     last_purchase_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
@@ -54,7 +54,7 @@ class HouseholdStoreSpendRow(SQLModel, table=True):
     household_id: str = Field(primary_key=True, max_length=36)
     store_id: str = Field(primary_key=True, max_length=32)
     community_id: str = Field(max_length=36)
-    spend: Decimal = Field(default=Decimal("0.00"), sa_column=Column(Money(), nullable=False))
+    spend: Decimal = Field(default=Decimal("0.00"), sa_column=Column(MoneyColumn(), nullable=False))
     purchases: int = 0
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from shared.columns import Money, UtcDateTime
+from shared.columns import MoneyColumn, UtcDateTime
 
 
 class StaffRow(SQLModel, table=True):
@@ -46,8 +46,8 @@ class MilestoneRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     member_id: str = Field(max_length=36, index=True)
-    milestone: Decimal = Field(sa_column=Column(Money(), nullable=False))
-    lifetime_spend: Decimal = Field(sa_column=Column(Money(), nullable=False))
+    milestone: Decimal = Field(sa_column=Column(MoneyColumn(), nullable=False))
+    lifetime_spend: Decimal = Field(sa_column=Column(MoneyColumn(), nullable=False))
     reached_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 

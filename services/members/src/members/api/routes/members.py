@@ -10,14 +10,16 @@ from members.adapters.tables import CommunityAliasRow, MemberRow, PurchaseLineRo
 from members.api.access import member_scope, visible_member
 from members.api.deps import MembersSettingsDep
 from members.api.presenters import present_member, present_members, purchase_public
-from members.api.schemas import PHONE_PATTERN, MemberCreate, MemberPage, MemberPublic, MemberUpdate, PurchasePublic
+from members.api.schemas import MemberCreate, MemberPage, MemberPublic, MemberUpdate, PurchasePublic
 from members.domain.communities import community_key
 from members.service_layer.privacy import TooManySearches, phone_search_allowed, record_phone_search
 from members.service_layer.profile import SELF_SERVICE_FIELDS, ProfileConflict, update_profile
 from members.service_layer.registration import IdempotencyConflict, MemberConflict, register_member, register_once
 from shared.authorize import Allowed
+from shared.cards import CardNumber
 from shared.deps import SettingsDep, UowDep
 from shared.integers import Int64
+from shared.phones import Phone
 from shared.policy import Grant, Scope
 from shared.pseudonyms import phone_hmac
 
@@ -59,8 +61,8 @@ async def find_members(
     uow: UowDep,
     grant: Allowed("members.member.search"),
     settings: MembersSettingsDep,
-    card_no: Annotated[str | None, Query(max_length=32)] = None,
-    phone: Annotated[str | None, Query(pattern=PHONE_PATTERN)] = None,
+    card_no: Annotated[CardNumber | None, Query()] = None,
+    phone: Annotated[Phone | None, Query()] = None,
     community: Annotated[str | None, Query(max_length=100, description="Community name or any alias")] = None,
     name: Annotated[str | None, Query(min_length=1, max_length=50, description="Part of the name")] = None,
     limit: Annotated[Int64, Query(ge=1, le=200)] = 50,

@@ -35,7 +35,7 @@ def upgrade() -> None:
     sa.Column('home_store_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('consent_sms', sa.Boolean(), nullable=False),
     sa.Column('consent_sms_at', shared.columns.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('lifetime_spend', shared.columns.Money(), nullable=False),
+    sa.Column('lifetime_spend', shared.columns.MoneyColumn(), nullable=False),
     sa.Column('purchase_count', sa.Integer(), nullable=False),
     sa.Column('first_purchase_at', shared.columns.UtcDateTime(timezone=True), nullable=True),
     sa.Column('last_purchase_at', shared.columns.UtcDateTime(timezone=True), nullable=True),
@@ -57,7 +57,7 @@ def upgrade() -> None:
     sa.Column('card_no', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('phone_hmac', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('occurred_at', shared.columns.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('total', shared.columns.Money(), nullable=False),
+    sa.Column('total', shared.columns.MoneyColumn(), nullable=False),
     sa.Column('payment', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('received_at', shared.columns.UtcDateTime(timezone=True), nullable=False),
     sa.Column('attributed_at', shared.columns.UtcDateTime(timezone=True), nullable=True),
@@ -77,8 +77,8 @@ def upgrade() -> None:
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('qty', shared.columns.Qty(), nullable=False),
-    sa.Column('unit_price', shared.columns.Money(), nullable=False),
-    sa.Column('amount', shared.columns.Money(), nullable=False),
+    sa.Column('unit_price', shared.columns.MoneyColumn(), nullable=False),
+    sa.Column('amount', shared.columns.MoneyColumn(), nullable=False),
     sa.ForeignKeyConstraint(['purchase_id'], ['purchase.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )

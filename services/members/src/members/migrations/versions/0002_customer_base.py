@@ -111,7 +111,7 @@ def upgrade() -> None:
     sa.Column('purchase_id', sa.Integer(), nullable=True),
     sa.Column('member_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
     sa.Column('occurred_at', shared.columns.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('amount', shared.columns.Money(), nullable=False),
+    sa.Column('amount', shared.columns.MoneyColumn(), nullable=False),
     sa.Column('received_at', shared.columns.UtcDateTime(timezone=True), nullable=False),
     sa.Column('applied_at', shared.columns.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
@@ -130,8 +130,8 @@ def upgrade() -> None:
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('qty', shared.columns.Qty(), nullable=False),
-    sa.Column('unit_price', shared.columns.Money(), nullable=False),
-    sa.Column('amount', shared.columns.Money(), nullable=False),
+    sa.Column('unit_price', shared.columns.MoneyColumn(), nullable=False),
+    sa.Column('amount', shared.columns.MoneyColumn(), nullable=False),
     sa.ForeignKeyConstraint(['return_id'], ['purchase_return.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
@@ -166,7 +166,7 @@ def upgrade() -> None:
         batch_op.drop_column('consent_sms')
 
     with op.batch_alter_table('purchase', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('returned', shared.columns.Money(), nullable=False, server_default='0'))
+        batch_op.add_column(sa.Column('returned', shared.columns.MoneyColumn(), nullable=False, server_default='0'))
 
 
 

@@ -27,7 +27,7 @@ depends_on: str | Sequence[str] | None = None
 _member = sa.table("member", sa.column("id"), sa.column("community_id"), sa.column("household_id"))
 _purchase = sa.table(
     "purchase", sa.column("member_id"), sa.column("store_id"), sa.column("occurred_at", shared.columns.UtcDateTime()),
-    sa.column("total", shared.columns.Money()), sa.column("returned", shared.columns.Money()),
+    sa.column("total", shared.columns.MoneyColumn()), sa.column("returned", shared.columns.MoneyColumn()),
 )
 
 
@@ -71,7 +71,7 @@ def upgrade() -> None:
     sa.Column('business_day', sa.Date(), nullable=False),
     sa.Column('community_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('household_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-    sa.Column('spend', shared.columns.Money(), nullable=False),
+    sa.Column('spend', shared.columns.MoneyColumn(), nullable=False),
     sa.Column('purchases', sa.Integer(), nullable=False),
     sa.Column('last_purchase_at', shared.columns.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('member_id', 'store_id', 'business_day')
@@ -98,7 +98,7 @@ def upgrade() -> None:
     sa.Column('household_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('store_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('community_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-    sa.Column('spend', shared.columns.Money(), nullable=False),
+    sa.Column('spend', shared.columns.MoneyColumn(), nullable=False),
     sa.Column('purchases', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('household_id', 'store_id')
     )

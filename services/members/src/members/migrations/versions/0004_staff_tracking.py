@@ -48,8 +48,8 @@ def upgrade() -> None:
     op.create_table('spend_milestone',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('member_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-    sa.Column('milestone', shared.columns.Money(), nullable=False),
-    sa.Column('lifetime_spend', shared.columns.Money(), nullable=False),
+    sa.Column('milestone', shared.columns.MoneyColumn(), nullable=False),
+    sa.Column('lifetime_spend', shared.columns.MoneyColumn(), nullable=False),
     sa.Column('reached_at', shared.columns.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('member_id', 'milestone', name='uq_milestone_member')

@@ -38,7 +38,7 @@ def upgrade() -> None:
         sa.Column('value_class', _text(16), nullable=False),
         sa.Column('rhythm_churn_risk', _text(16), nullable=False),
         sa.Column('churn_risk', _text(16), nullable=False),
-        sa.Column('window_spend', shared.columns.Money(), nullable=False),
+        sa.Column('window_spend', shared.columns.MoneyColumn(), nullable=False),
         sa.Column('window_purchase_days', sa.Integer(), nullable=False),
         sa.Column('last_purchase_at', _time(), nullable=True),
         sa.Column('last_purchase_day', sa.Integer(), nullable=True),

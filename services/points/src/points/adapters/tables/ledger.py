@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from shared.columns import Money, UtcDateTime
+from shared.columns import MoneyColumn, UtcDateTime
 
 
 class AccountRow(SQLModel, table=True):
@@ -60,9 +60,9 @@ class SaleEarningRow(SQLModel, table=True):
     member_id: str = Field(max_length=36, index=True)
     sale_event_id: str = Field(max_length=200, unique=True)
     rule_version: int
-    eligible_amount: Decimal = Field(sa_column=Column(Money(), nullable=False))
+    eligible_amount: Decimal = Field(sa_column=Column(MoneyColumn(), nullable=False))
     points: int
-    returned_eligible: Decimal = Field(sa_column=Column(Money(), nullable=False))
+    returned_eligible: Decimal = Field(sa_column=Column(MoneyColumn(), nullable=False))
     reversed_points: int = 0
     occurred_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 

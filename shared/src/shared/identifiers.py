@@ -1,0 +1,16 @@
+"""Ids that come from the stores' own systems: store codes and POS transaction ids.
+
+The same types validate the POS entry points, the services' APIs, query and path parameters and
+the event contracts, so a store id accepted at the gateway is one every consumer accepts too.
+"""
+
+from typing import Annotated
+
+from pydantic import StringConstraints
+
+STORE_ID_PATTERN = r"^[A-Za-z0-9_-]+$"
+# Till and refund numbers as POS systems print them, e.g. "S001-T03-000123" or "S001/2026:17".
+TXN_ID_PATTERN = r"^[A-Za-z0-9_.:/-]+$"
+
+StoreId = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=STORE_ID_PATTERN)]
+TxnId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=TXN_ID_PATTERN)]
