@@ -26,7 +26,10 @@ class PosMember(BaseModel):
 
 
 class PosPurchaseIn(BaseModel):
+    # A till's misspelled field (e.g. `customer` for `member`) would otherwise pass as an anonymous
+    # sale and the customer would silently lose the points: unknown fields are a 422.
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "example": {
                 "store_id": "S001", "pos_txn_id": "S001-T03-000123", "occurred_at": "2026-11-23T10:15:00+08:00",
@@ -50,6 +53,8 @@ class PosPurchaseIn(BaseModel):
 
 
 class PosRefundIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     store_id: StoreId
     refund_id: TxnId
     pos_txn_id: TxnId  # the original sale
