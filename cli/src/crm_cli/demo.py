@@ -65,104 +65,106 @@ def _sale(rng: random.Random, store: str, txn: str, at: datetime, member: dict |
     return body
 
 
-async def _load(gateway: str, issuer: TokenIssuer, members: int = 200, sales: int = 1500) -> None:
+async def _load(gateway: str, issuer: TokenIssuer) -> None:
+    async with httpx.AsyncClient(base_url=gateway, timeout=30) as client:
+        print(await load(client, issuer))
+
+
+async def load(
+    client: httpx.AsyncClient, issuer: TokenIssuer, members: int = 200, sales: int = 1500, queue_wait_s: float = 30
+) -> str:
+    """Loads the demo through the gateway's public API, as staff and tills would; returns a summary."""
     rng, fake = random.Random(20261123), Faker("zh_CN")
     fake.seed_instance(20261123)
     admin = {"Authorization": f"Bearer {issuer.mint('demo-admin', Role.ADMIN)}"}
     desk = {"Authorization": f"Bearer {issuer.mint('demo-desk', Role.SERVICE_DESK, store_id='S001')}"}
     pos = {s: {"Authorization": f"Bearer {issuer.mint(f'pos-{s}', Role.POS, store_id=s)}"} for s, _, _ in STORES}
-    async with httpx.AsyncClient(base_url=gateway, timeout=30) as client:
-        for store_id, name, city in STORES:
-            (await client.put(f"/api/v1/stores/{store_id}", json={"name": name, "city": city}, headers=admin)).raise_for_status()
-        # Gifts counted at every store; the catalogue itself comes with the points service.
-        gifts = (await client.get("/api/points/v1/gifts", headers=admin)).json()
-        for gift in gifts:
-            units = max(2, 300_000 // gift["prices"]["retail"])
-            for store_id, _, _ in STORES:
-                (await client.put(f"/api/points/v1/gifts/{gift['gift_id']}/stock/{store_id}",
-                                  json={"quantity": units}, headers=admin)).raise_for_status()
-        for staff_id, name, phone, store_id in MANAGERS:
-            r = await client.post("/api/members/v1/staff", headers=admin, json={
-                "id": staff_id, "name": name, "work_phone": phone, "store_id": store_id, "role": "account_manager"})
-            if r.status_code != 409:  # 409: loaded before
-                r.raise_for_status()
-
-        cards: list[str] = []
-        phones: list[str] = []
-        for i in range(members):
-            community = rng.choice(COMMUNITIES)
-            written = SPELLINGS.get(community, community) if rng.random() < 0.3 else community
-            phone = f"1{rng.choice('3578')}{rng.randint(0, 999_999_999):09d}"
-            body = {
-                "name": fake.name(), "phone": phone, "community": written,
-                "address": f"{community}{rng.randint(1, 30)}幢{rng.randint(1, 4)}单元{rng.randint(1, 30)}0{rng.randint(1, 4)}室",
-                "channel": "partner" if i % 9 == 0 else "retail",
-                "birthday": fake.date_of_birth(minimum_age=20, maximum_age=75).isoformat(),
-                "home_store_id": rng.choice(STORES)[0], "consents": {"sms": rng.random() < 0.7},
-            }
-            r = await client.post("/api/v1/members", json=body, headers=desk)
-            if r.status_code == 201:
-                cards.append(r.json()["card_no"])
-                phones.append(phone)
-            elif r.status_code == 409:
-                found = await client.get("/api/v1/members", params={"phone": phone}, headers=desk)
-                if found.status_code == 200 and found.json()["items"]:
-                    cards.append(found.json()["items"][0]["card_no"])
-                    phones.append(phone)
-            else:
-                r.raise_for_status()
-
-        # Every community is covered by an account manager before the sales make VIPs of anyone.
-        found = (await client.get("/api/members/v1/communities", params={"limit": 500}, headers=admin)).json()
-        for i, community in enumerate(sorted(found["items"], key=lambda c: c["name"])):
-            staff_id = MANAGERS[i % len(MANAGERS)][0]
-            (await client.put(f"/api/members/v1/staff/{staff_id}/communities/{community['id']}", headers=admin)).raise_for_status()
-
-        # Heavy buyers come often, most come now and then: a spread that makes VIPs and drifters.
-        weights = [rng.lognormvariate(0, 1.2) for _ in cards]
-        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        start = today - timedelta(days=90)
-        bodies = []
-        for n in range(sales):
-            store = rng.choices([s for s, _, _ in STORES], weights=[6, 3, 1])[0]
-            at = start + timedelta(seconds=rng.randint(0, 90 * 86400))
-            roll = rng.random()
-            if roll < 0.1:
-                member = None  # anonymous
-            elif roll < 0.13:
-                member = {"card_no": f"8899{rng.randint(0, 10**9 - 1):09d}"}  # a card not registered yet
-            else:
-                idx = rng.choices(range(len(cards)), weights=weights)[0]
-                member = {"phone": phones[idx]} if roll < 0.25 else {"card_no": cards[idx]}
-            bodies.append(_sale(rng, store, f"{store}-D{today:%Y%m%d}-{n:06d}", at, member))
-
-        sem = asyncio.Semaphore(16)
-
-        async def post(body: dict) -> None:
-            async with sem:
-                r = await client.post("/pos/v1/purchases", json=body, headers=pos[body["store_id"]])
-                r.raise_for_status()
-
-        await asyncio.gather(*(post(b) for b in bodies))
-
-        # Some goods come back: the last line of every 40th sale.
-        returns = 0
-        for sale in bodies[::40]:
-            returned = sale["lines"][-1:]
-            refund = {"store_id": sale["store_id"], "refund_id": f"{sale['pos_txn_id']}-R", "pos_txn_id": sale["pos_txn_id"],
-                      "occurred_at": (datetime.fromisoformat(sale["occurred_at"]) + timedelta(days=2)).isoformat(),
-                      "lines": returned, "amount": returned[0]["amount"]}
-            if "member" in sale:
-                refund["member"] = sale["member"]
-            r = await client.post("/pos/v1/refunds", json=refund, headers=pos[sale["store_id"]])
+    for store_id, name, city in STORES:
+        (await client.put(f"/api/v1/stores/{store_id}", json={"name": name, "city": city}, headers=admin)).raise_for_status()
+    # Gifts counted at every store; the catalogue itself comes with the points service.
+    gifts = (await client.get("/api/points/v1/gifts", headers=admin)).json()
+    for gift in gifts:
+        units = max(2, 300_000 // gift["prices"]["retail"])
+        for store_id, _, _ in STORES:
+            (await client.put(f"/api/points/v1/gifts/{gift['gift_id']}/stock/{store_id}",
+                              json={"quantity": units}, headers=admin)).raise_for_status()
+    for staff_id, name, phone, store_id in MANAGERS:
+        r = await client.post("/api/members/v1/staff", headers=admin, json={
+            "id": staff_id, "name": name, "work_phone": phone, "store_id": store_id, "role": "account_manager"})
+        if r.status_code != 409:  # 409: loaded before
             r.raise_for_status()
-            returns += 1
-        tracked, vips = await _track_vips(client, issuer, rng)
-        handed_over = await _gift_desk(client, desk, vips)
-        complaints = await _complaints(client, desk, rng, phones)
-        r = await client.post("/api/members/v1/jobs/value-analytics/run", headers=admin)
-        analysed = f"{r.json()['members_total']} members scored" if r.status_code == 200 else f"not run ({r.status_code})"
-    print(
+
+    cards: list[str] = []
+    phones: list[str] = []
+    for i in range(members):
+        community = rng.choice(COMMUNITIES)
+        written = SPELLINGS.get(community, community) if rng.random() < 0.3 else community
+        phone = f"1{rng.choice('3578')}{rng.randint(0, 999_999_999):09d}"
+        body = {
+            "name": fake.name(), "phone": phone, "community": written,
+            "address": f"{community}{rng.randint(1, 30)}幢{rng.randint(1, 4)}单元{rng.randint(1, 30)}0{rng.randint(1, 4)}室",
+            "channel": "partner" if i % 9 == 0 else "retail",
+            "birthday": fake.date_of_birth(minimum_age=20, maximum_age=75).isoformat(),
+            "home_store_id": rng.choice(STORES)[0], "consents": {"sms": rng.random() < 0.7},
+        }
+        # The key makes a second load find the member it registered the first time.
+        r = await client.post("/api/v1/members", json=body, headers={**desk, "Idempotency-Key": f"demo-member-{i:05d}"})
+        if r.status_code == 409:  # the same phone drawn twice by the generator
+            continue
+        r.raise_for_status()
+        cards.append(r.json()["card_no"])
+        phones.append(phone)
+
+    # Every community is covered by an account manager before the sales make VIPs of anyone.
+    found = (await client.get("/api/members/v1/communities", params={"limit": 500}, headers=admin)).json()
+    for i, community in enumerate(sorted(found["items"], key=lambda c: c["name"])):
+        staff_id = MANAGERS[i % len(MANAGERS)][0]
+        (await client.put(f"/api/members/v1/staff/{staff_id}/communities/{community['id']}", headers=admin)).raise_for_status()
+
+    # Heavy buyers come often, most come now and then: a spread that makes VIPs and drifters.
+    weights = [rng.lognormvariate(0, 1.2) for _ in cards]
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = today - timedelta(days=90)
+    bodies = []
+    for n in range(sales):
+        store = rng.choices([s for s, _, _ in STORES], weights=[6, 3, 1])[0]
+        at = start + timedelta(seconds=rng.randint(0, 90 * 86400))
+        roll = rng.random()
+        if roll < 0.1:
+            member = None  # anonymous
+        elif roll < 0.13:
+            member = {"card_no": f"8899{rng.randint(0, 10**9 - 1):09d}"}  # a card not registered yet
+        else:
+            idx = rng.choices(range(len(cards)), weights=weights)[0]
+            member = {"phone": phones[idx]} if roll < 0.25 else {"card_no": cards[idx]}
+        bodies.append(_sale(rng, store, f"{store}-D{today:%Y%m%d}-{n:06d}", at, member))
+
+    sem = asyncio.Semaphore(16)
+
+    async def post(body: dict) -> None:
+        async with sem:
+            r = await client.post("/pos/v1/purchases", json=body, headers=pos[body["store_id"]])
+            r.raise_for_status()
+
+    await asyncio.gather(*(post(b) for b in bodies))
+
+    # Some goods come back: the last line of every 40th sale.
+    returns = 0
+    for sale in bodies[::40]:
+        returned = sale["lines"][-1:]
+        # Two days later, or now for the most recent sales: a till never dates a return ahead.
+        back_at = min(datetime.fromisoformat(sale["occurred_at"]) + timedelta(days=2), datetime.now(UTC))
+        refund = {"store_id": sale["store_id"], "refund_id": f"{sale['pos_txn_id']}-R", "pos_txn_id": sale["pos_txn_id"],
+                  "occurred_at": back_at.isoformat(), "lines": returned, "amount": returned[0]["amount"]}
+        r = await client.post("/pos/v1/refunds", json=refund, headers=pos[sale["store_id"]])
+        r.raise_for_status()
+        returns += 1
+    tracked, vips = await _track_vips(client, issuer, rng, queue_wait_s)
+    handed_over = await _gift_desk(client, desk, vips)
+    complaints = await _complaints(client, desk, rng, phones)
+    r = await client.post("/api/members/v1/jobs/value-analytics/run", headers=admin)
+    analysed = f"{r.json()['members_total']} members scored" if r.status_code == 200 else f"not run ({r.status_code})"
+    return (
         f"demo data: {len(STORES)} stores, {len(MANAGERS)} account managers, {len(cards)} members, {sales} sales, "
         f"{returns} returns, {tracked} tracking contacts, {handed_over} gifts handed over, {complaints} complaints; "
         f"value analytics: {analysed} "
@@ -170,10 +172,12 @@ async def _load(gateway: str, issuer: TokenIssuer, members: int = 200, sales: in
     )
 
 
-async def _track_vips(client: httpx.AsyncClient, issuer: TokenIssuer, rng: random.Random) -> tuple[int, list[str]]:
+async def _track_vips(
+    client: httpx.AsyncClient, issuer: TokenIssuer, rng: random.Random, wait_s: float
+) -> tuple[int, list[str]]:
     """Each manager calls a few of their VIPs. Sales reach members through the broker, so the
     queues fill within seconds; waits a bounded time for them, then records what is there."""
-    deadline = asyncio.get_running_loop().time() + 30
+    deadline = asyncio.get_running_loop().time() + wait_s
     recorded, vips = 0, []
     for staff_id, _, _, store_id in MANAGERS:
         headers = {"Authorization": f"Bearer {issuer.mint(staff_id, Role.ACCOUNT_MANAGER, store_id=store_id)}"}

@@ -1,0 +1,22 @@
+"""The demo of `crm run --demo` loads through the public API under the access policy, and a second
+load registers nobody twice."""
+
+import pytest
+
+from crm_cli.demo import load
+from shared.auth import Role
+from tests.support.platform import TestEnv, platform
+
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
+
+
+async def test_the_demo_loads_through_the_gateway_and_a_second_load_changes_no_member(
+    env: TestEnv, database_factory
+) -> None:
+    async with platform(env, database_factory) as p:
+        first = await load(p.gateway, env.issuer, members=30, sales=150, queue_wait_s=5)
+        assert "30 members, 150 sales, 4 returns" in first, first
+        again = await load(p.gateway, env.issuer, members=30, sales=150, queue_wait_s=5)
+        assert "30 members" in again, again
+        found = await p.gateway.get("/api/v1/members", params={"limit": 1}, headers=env.auth(Role.ADMIN))
+        assert found.json()["total"] == 30
