@@ -12,8 +12,8 @@ from feedback.config import Settings, get_settings
 from feedback.consumers import handlers
 from feedback.domain.compensation import CompensationRefused
 from feedback.domain.workflow import Clock, InvalidTransition
+from feedback.jobs import scheduled_jobs
 from feedback.service_layer.complaints import ComplaintConflict
-from feedback.service_layer.escalation import escalation_job
 from shared.service import ServiceSpec, build_service_app
 
 
@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None, clock: Clock = _now) -> FastAPI
                         "surveys and the comment book (意见簿).",
             routers=[complaints.router, surveys.router, comment_book.router],
             handlers=handlers(settings, lambda: app.state.clock()),
-            jobs=[escalation_job(settings.escalation_every_s)],
+            jobs=scheduled_jobs(settings),
             migrations=Path(__file__).parent / "migrations",
             # Every `{member_id}` route, and a member token's own erasure, are checked against these.
             member_facts=member_facts,

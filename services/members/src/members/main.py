@@ -19,8 +19,7 @@ from members.api.routes import (
 )
 from members.config import Settings, get_settings
 from members.consumers import HANDLERS
-from members.service_layer import analytics as value_analytics
-from members.service_layer import tiers as tier_rules
+from members.jobs import scheduled_jobs
 from shared.service import ServiceSpec, build_service_app
 
 
@@ -37,6 +36,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             handlers=HANDLERS,
             member_facts=member_facts,
             migrations=Path(__file__).parent / "migrations",
-            jobs=[value_analytics.job(settings), tier_rules.job(settings)],
+            jobs=scheduled_jobs(settings),
         ),
     )

@@ -1,6 +1,5 @@
 """Service entitlements: granted by spend milestones, used at the service desk."""
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -13,9 +12,9 @@ from points.adapters.repository import insert_ignoring_duplicates
 from points.adapters.tables import EntitlementGrantRow, EntitlementRow, EntitlementUseRow
 from points.domain.entitlements import DEFAULT_VISITS_BY_MILESTONE, LEFTOVER_COLLECTION, check_use, granted_after
 from points.domain.exceptions import NothingLeft
+from shared.commands import derived_event_id
 from shared.consumer import Delivery
 from shared.events import contracts as c
-from shared.events.envelope import SALE_NAMESPACE
 from shared.events.registry import ENTITLEMENT_GRANTED
 from shared.unit_of_work import UnitOfWork
 
@@ -54,7 +53,7 @@ async def grant_for_milestone(uow: UnitOfWork, reached: c.SpendMilestoneReachedV
         c.EntitlementGrantedV1(member_id=reached.member_id, kind=kind, granted_total=total, source_ref=source_ref, granted_at=reached.reached_at),
         key=reached.member_id,
         subject=reached.member_id,
-        event_id=str(uuid.uuid5(SALE_NAMESPACE, f"entitlement/{reached.member_id}/{kind}/{total}")),
+        event_id=derived_event_id("points", "entitlement", reached.member_id, kind, total),
     )
 
 

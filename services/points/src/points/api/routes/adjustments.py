@@ -87,7 +87,7 @@ async def start_bulk_bonus(
         ),
     )
     # Worked through after the answer; the scheduled bulk-bonus job finishes it after a crash.
-    background.add_task(bulk.run_job, request.app.state.sessions, job.job_id)
+    background.add_task(bulk.run_job, request.app.state.commands, job.job_id)
     if replay:
         response.status_code = status.HTTP_200_OK
     async with request.app.state.sessions() as session:
