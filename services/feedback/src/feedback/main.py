@@ -1,6 +1,5 @@
 """Feedback service. Complaints workflow, service recovery, satisfaction surveys, comment book."""
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI, Request, status
@@ -11,21 +10,18 @@ from feedback.api.routes import comment_book, complaints, surveys
 from feedback.config import Settings, get_settings
 from feedback.consumers import handlers
 from feedback.domain.compensation import CompensationRefused
-from feedback.domain.workflow import Clock, InvalidTransition
+from feedback.domain.workflow import InvalidTransition
 from feedback.jobs import scheduled_jobs
 from feedback.service_layer.complaints import ComplaintConflict
+from shared.clock import Clock, utc_now
 from shared.service import ServiceSpec, build_service_app
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def _conflict(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_409_CONFLICT)
 
 
-def create_app(settings: Settings | None = None, clock: Clock = _now) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> FastAPI:
     """`clock` is the time routes, event handlers and the escalation route use; tests pass their own."""
     settings = settings or get_settings()
     app = build_service_app(
@@ -35,14 +31,14 @@ def create_app(settings: Settings | None = None, clock: Clock = _now) -> FastAPI
             description="Complaints workflow with deadlines and escalation, service recovery, satisfaction "
                         "surveys and the comment book (意见簿).",
             routers=[complaints.router, surveys.router, comment_book.router],
-            handlers=handlers(settings, lambda: app.state.clock()),
+            handlers=handlers(settings, clock),
             jobs=scheduled_jobs(settings),
             migrations=Path(__file__).parent / "migrations",
             # Every `{member_id}` route, and a member token's own erasure, are checked against these.
             member_facts=member_facts,
         ),
+        clock=clock,
     )
-    app.state.clock = clock
     for exc in (InvalidTransition, ComplaintConflict, CompensationRefused):
         app.add_exception_handler(exc, _conflict)
     return app

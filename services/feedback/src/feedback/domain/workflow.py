@@ -5,12 +5,10 @@ in_progress. Pure functions of the status and a given time: routes, the escalati
 all pass the clock in.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-
-Clock = Callable[[], datetime]
 
 
 class Status(StrEnum):

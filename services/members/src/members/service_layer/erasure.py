@@ -8,7 +8,7 @@ force are withdrawn, and `MemberErasedV1` tells the other services to purge what
 Access-log rows stay: they hold ids and field names only and are the record of who saw what.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -34,7 +34,7 @@ class AlreadyErased(Exception):
 async def erase_member(uow: UnitOfWork, member: MemberRow, principal: Principal, *, now: datetime | None = None) -> ErasureRow:
     if member.erased_at is not None:
         raise AlreadyErased(member)
-    now = now or datetime.now(UTC)
+    now = now or uow.now()
     session = uow.session
     in_force = (await consents_in_force(session, [member.id])).get(member.id, {})
     for purpose, row in in_force.items():

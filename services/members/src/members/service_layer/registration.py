@@ -2,7 +2,6 @@
 
 import hashlib
 import uuid
-from datetime import UTC, datetime
 
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
@@ -68,7 +67,7 @@ async def register_member(uow: UnitOfWork, cmd: MemberCreate, pepper: str, princ
     if clash is not None:
         field = "phone" if clash.phone == cmd.phone else "card_no"
         raise MemberConflict(f"{field} is already registered to member {clash.id}")
-    now = datetime.now(UTC)
+    now = uow.now()
     community = await resolve_community(session, cmd.community)
     household = await resolve_household(session, community.id, cmd.address)
     member = MemberRow(

@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import update
@@ -31,7 +31,7 @@ def milestone_handler(table: Mapping[Decimal, int] = DEFAULT_VISITS_BY_MILESTONE
 
 async def grant_for_milestone(uow: UnitOfWork, reached: c.SpendMilestoneReachedV1, table: Mapping[Decimal, int]) -> None:
     session, kind = uow.session, LEFTOVER_COLLECTION
-    now = datetime.now(UTC)
+    now = uow.now()
     await session.exec(
         insert_ignoring_duplicates(session, ENTITLEMENTS),
         params=[{"member_id": reached.member_id, "kind": kind, "granted": 0, "used": 0, "updated_at": now}],
@@ -77,7 +77,7 @@ async def book_use(uow: UnitOfWork, req: UseRequest) -> EntitlementUseRow:
     result = await session.exec(
         update(ENTITLEMENTS)
         .where(ENTITLEMENTS.c.member_id == req.member_id, ENTITLEMENTS.c.kind == req.kind, ENTITLEMENTS.c.used < ENTITLEMENTS.c.granted)
-        .values(used=ENTITLEMENTS.c.used + 1, updated_at=datetime.now(UTC))
+        .values(used=ENTITLEMENTS.c.used + 1, updated_at=uow.now())
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         row = await session.get(EntitlementRow, (req.member_id, req.kind))
@@ -85,7 +85,7 @@ async def book_use(uow: UnitOfWork, req: UseRequest) -> EntitlementUseRow:
         raise NothingLeft("no use left")
     use = EntitlementUseRow(
         member_id=req.member_id, kind=req.kind, used_on=req.used_on, store_id=req.store_id, staff_id=req.staff_id,
-        idempotency_key=req.idempotency_key, booked_at=datetime.now(UTC),
+        idempotency_key=req.idempotency_key, booked_at=uow.now(),
     )
     session.add(use)
     await session.flush()

@@ -1,6 +1,6 @@
 """POS entry: sales and returns, acknowledged once they are durably queued for publication."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Request, Response, status
 
@@ -16,7 +16,7 @@ PosDep = Allowed("gateway.pos.post")
 
 def _not_in_future(request: Request, occurred_at: datetime) -> None:
     skew = timedelta(seconds=request.app.state.settings.clock_skew_s)
-    if problem := future_time_problem(occurred_at, datetime.now(UTC), skew):
+    if problem := future_time_problem(occurred_at, request.app.state.clock(), skew):
         raise invalid_field("occurred_at", problem)
 
 
