@@ -30,6 +30,7 @@ from shared.clock import Clock, utc_now
 from shared.commands import Commands
 from shared.consumer import BatchHandler, EventConsumer, Handler
 from shared.db import make_engine, make_sessionmaker, ping
+from shared.errors import ServiceError
 from shared.jobs import JobRunner, ScheduledJob
 from shared.logs import configure_logging
 from shared.metrics import CONSUMER_LAG, OUTBOX_PENDING, HttpMetricsMiddleware, metrics_endpoint
@@ -128,6 +129,7 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec, clock: Clock
     app.state.settings = settings
     app.state.clock = clock
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(ServiceError, service_error_handler)
     # Inside metrics and correlation ids, so that a 413 or a refused URL is still measured and
     # carries the correlation id.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -141,6 +143,11 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec, clock: Clock
     if spec.jobs:
         app.include_router(jobs_api.router)
     return app
+
+
+async def service_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
+    return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
 
 
 def _facts_lookup(

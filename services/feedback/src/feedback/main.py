@@ -2,29 +2,21 @@
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request, status
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from feedback.adapters.profiles import member_facts
 from feedback.api.routes import comment_book, complaints, surveys
 from feedback.config import Settings, get_settings
 from feedback.consumers import handlers
-from feedback.domain.compensation import CompensationRefused
-from feedback.domain.workflow import InvalidTransition
 from feedback.jobs import scheduled_jobs
-from feedback.service_layer.complaints import ComplaintConflict
 from shared.clock import Clock, utc_now
 from shared.service import ServiceSpec, build_service_app
-
-
-async def _conflict(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_409_CONFLICT)
 
 
 def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> FastAPI:
     """`clock` is the time routes, event handlers and the escalation route use; tests pass their own."""
     settings = settings or get_settings()
-    app = build_service_app(
+    return build_service_app(
         settings,
         ServiceSpec(
             title="CRM feedback",
@@ -39,6 +31,3 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
         ),
         clock=clock,
     )
-    for exc in (InvalidTransition, ComplaintConflict, CompensationRefused):
-        app.add_exception_handler(exc, _conflict)
-    return app

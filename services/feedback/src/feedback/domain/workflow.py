@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from shared.errors import Conflict
+
 
 class Status(StrEnum):
     FILED = "filed"
@@ -39,7 +41,7 @@ TRANSITIONS: dict[Action, tuple[frozenset[Status], Status]] = {
 }
 
 
-class InvalidTransition(Exception):
+class InvalidTransition(Conflict):
     """An action the complaint's status does not allow; the message says why."""
 
 

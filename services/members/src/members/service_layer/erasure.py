@@ -20,12 +20,13 @@ from members.domain.privacy import ERASED_NAME, erased_address_key, erased_card_
 from members.service_layer.consents import change_consent, consents_in_force
 from members.service_layer.registration import consent_channel
 from shared.auth import Principal
+from shared.errors import Conflict
 from shared.events import contracts as c
 from shared.events.registry import MEMBER_ERASED
 from shared.unit_of_work import UnitOfWork
 
 
-class AlreadyErased(Exception):
+class AlreadyErased(Conflict):
     def __init__(self, member: MemberRow) -> None:
         assert member.erased_at is not None
         super().__init__(f"member {member.id} was already erased on {member.erased_at.isoformat()}")

@@ -14,17 +14,18 @@ from members.service_layer.communities import resolve_community, resolve_househo
 from members.service_layer.consents import change_consent
 from members.service_layer.sales import attribute_waiting_sales
 from shared.auth import Principal
+from shared.errors import Conflict
 from shared.events import contracts as c
 from shared.events.registry import MEMBER_REGISTERED
 from shared.pseudonyms import phone_hmac
 from shared.unit_of_work import UnitOfWork
 
 
-class MemberConflict(Exception):
+class MemberConflict(Conflict):
     """The phone or card number already belongs to a member."""
 
 
-class IdempotencyConflict(Exception):
+class IdempotencyConflict(Conflict):
     """The Idempotency-Key was already used for a different registration."""
 
 
