@@ -160,7 +160,7 @@ async def timed_job(app, stack: PrivateStack, label: str) -> dict:
     log(f"{label}")
     app_cpu, pg_cpu = cpu_seconds(os.getpid()), cpu_seconds(stack.pg_pid, children=True)
     t = time.perf_counter()
-    summary = await analytics.run(app, NOW)
+    summary = await analytics.run(app.state.commands, app.state.settings, NOW)
     seconds = time.perf_counter() - t
     log(f"  {seconds:.1f} s, {summary['published']:,} published, {summary['snapshots_changed']:,} snapshots changed")
     return {"seconds": seconds, "summary": summary, "cpu_app_s": cpu_seconds(os.getpid()) - app_cpu,

@@ -770,8 +770,6 @@ def consumed_types(service: str) -> set[str]:
         module = importlib.import_module(f"{service}.consumers")
     except ModuleNotFoundError:
         return set()
-    if hasattr(module, "HANDLERS"):
-        return set(module.HANDLERS)
     return set(module.handlers(settings_class(service)(), lambda: None))
 
 

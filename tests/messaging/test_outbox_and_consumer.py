@@ -14,8 +14,9 @@ from sqlmodel import func, select
 from crm_cli.broker import free_port, start_broker
 from points.adapters.tables import LedgerRow
 from points.config import Settings
-from points.consumers import HANDLERS
+from points.consumers import handlers as points_handlers
 from points.main import create_app
+from shared.clock import utc_now
 from shared.consumer import EventConsumer
 from shared.db import make_engine, make_sessionmaker
 from shared.events import contracts as c
@@ -159,7 +160,7 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_rest_is_appli
         async def fragile(uow, delivery) -> None:
             if delivery.payload.pos_txn_id == "BOOM":
                 raise RuntimeError("handler failed on purpose")
-            await HANDLERS[PURCHASE_ATTRIBUTED](uow, delivery)
+            await points_handlers(settings, utc_now)[PURCHASE_ATTRIBUTED](uow, delivery)
 
         good = [new_event(PURCHASE_ATTRIBUTED, attributed("m1", f"G{i}"), source="t", subject="m1") for i in range(3)]
         failing = new_event(PURCHASE_ATTRIBUTED, attributed("m1", "BOOM"), source="t", subject="m1")

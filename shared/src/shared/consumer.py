@@ -46,6 +46,7 @@ from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.auth import TokenVerifier
+from shared.clock import Clock, utc_now
 from shared.columns import UtcDateTime
 from shared.db import is_postgresql
 from shared.events.binding import UnreadableEvent, from_kafka
@@ -116,8 +117,10 @@ class EventConsumer:
         handlers: dict[str, Handler],
         on_commit: Callable[[], None] = lambda: None,
         batch_handlers: dict[str, BatchHandler] | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         self.settings = settings
+        self.clock = clock
         self.sessions = sessions
         self.handlers = handlers
         self.batch_handlers = batch_handlers or {}
@@ -248,10 +251,10 @@ class EventConsumer:
     async def apply_batch(self, deliveries: list[Delivery]) -> None:
         """Apply events exactly once in effect: dedupe and effects share one transaction."""
         emitted = False
-        async with UnitOfWork(self.sessions, self.settings.service_name, self.settings) as uow:
+        async with UnitOfWork(self.sessions, self.settings.service_name, self.settings, clock=self.clock) as uow:
             ids = [d.envelope.id for d in deliveries]
             seen = set((await uow.session.exec(select(ProcessedEvent.event_id).where(_among(uow, ids)))).all())
-            now = datetime.now(UTC)
+            now = datetime.now(UTC)  # bookkeeping on the wall clock, not the service's clock
             fresh: list[Delivery] = []
             for delivery in deliveries:
                 env = delivery.envelope

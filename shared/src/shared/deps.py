@@ -1,27 +1,38 @@
 """Annotated FastAPI dependencies every service uses (full-stack-fastapi-template's deps.py)."""
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from shared.commands import Commands
 from shared.settings import ServiceSettings
 from shared.unit_of_work import UnitOfWork
 
 
 async def _uow(request: Request) -> AsyncIterator[UnitOfWork]:
-    state = request.app.state
-    async with UnitOfWork(state.sessions, state.settings.service_name, state.settings) as uow:
+    async with request.app.state.commands() as uow:
         yield uow
-    if uow.emitted:
-        state.relay.wake()  # publish now rather than at the next poll
+
+
+async def _commands(request: Request) -> Commands:
+    return request.app.state.commands
 
 
 async def _settings(request: Request) -> ServiceSettings:
     return request.app.state.settings
 
 
+async def _now(request: Request) -> datetime:
+    # One clock for routes, handlers and jobs; tests replace it to move time.
+    return request.app.state.clock()
+
+
 # scope="function": the transaction commits before the response is sent, so an answer never
 # reports (or shows personal data under) a change or an access-log row that then fails to commit.
 UowDep = Annotated[UnitOfWork, Depends(_uow, scope="function")]
+# For routes that must answer with the committed result, or retry a command that lost a race.
+CommandsDep = Annotated[Commands, Depends(_commands)]
 SettingsDep = Annotated[ServiceSettings, Depends(_settings)]
+NowDep = Annotated[datetime, Depends(_now)]

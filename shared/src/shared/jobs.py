@@ -2,22 +2,28 @@
 
 Every job must be safe to run twice and on several replicas at once: it derives what to do from
 the database and records its effects idempotently (unique keys, derived event ids), so no
-distributed lock or external scheduler is needed. Jobs take the time as an argument, so tests
-drive them with any clock; staff can also trigger them through each service's admin routes.
+distributed lock or external scheduler is needed.
+
+A job is `async def run(commands, settings, now) -> dict` (the summary of the run), declared in
+the service's `jobs.py` and listed in `ServiceSpec.jobs`. It opens its transactions with
+`commands()` (which wakes the relay when they emitted) and takes the time as an argument, so tests
+drive it with any clock; it never sees the FastAPI app. Staff can also trigger a job through the
+shared `POST /v1/jobs/{name}/run` route (`shared.jobs_api`).
 """
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from fastapi import FastAPI
+from shared.clock import Clock, utc_now
+from shared.commands import Commands
 
 log = logging.getLogger(__name__)
 
-JobFn = Callable[[FastAPI, datetime], Awaitable[dict[str, Any]]]
+JobFn = Callable[[Commands, Any, datetime], Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -29,8 +35,9 @@ class ScheduledJob:
 
 @dataclass
 class JobRunner:
-    app: FastAPI
+    commands: Commands
     jobs: list[ScheduledJob]
+    clock: Clock = utc_now
     last_results: dict[str, dict[str, Any]] = field(default_factory=dict)
     stopping: bool = False
 
@@ -43,9 +50,9 @@ class JobRunner:
             await self.run_once(job)
 
     async def run_once(self, job: ScheduledJob, now: datetime | None = None) -> dict[str, Any]:
-        started = now or datetime.now(UTC)
+        started = now or self.clock()
         try:
-            result = await job.run(self.app, started)
+            result = await job.run(self.commands, self.commands.settings, started)
         except asyncio.CancelledError:
             raise
         except Exception:  # a failed run is logged and retried at the next interval

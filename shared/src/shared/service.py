@@ -26,8 +26,11 @@ from shared.auth import TokenVerifier
 from shared.authorize import access_error_handlers, public
 from shared.body_limit import BodySizeLimitMiddleware
 from shared.clean_urls import CleanUrlMiddleware
+from shared.clock import Clock, utc_now
+from shared.commands import Commands
 from shared.consumer import BatchHandler, EventConsumer, Handler
 from shared.db import make_engine, make_sessionmaker, ping
+from shared.errors import ServiceError
 from shared.jobs import JobRunner, ScheduledJob
 from shared.logs import configure_logging
 from shared.metrics import CONSUMER_LAG, OUTBOX_PENDING, HttpMetricsMiddleware, metrics_endpoint
@@ -66,7 +69,9 @@ class ServiceSpec:
     version: str = "0.1.0"
 
 
-def build_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
+def build_service_app(settings: ServiceSettings, spec: ServiceSpec, clock: Clock = utc_now) -> FastAPI:
+    """`clock` is the time of routes (`NowDep`), handlers and commands (`uow.now()`) and jobs;
+    tests pass their own to move time."""
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.environment != "test":  # under pytest, its own log capture stays in place
@@ -76,8 +81,12 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
             await upgrade_async(spec.migrations, settings.database)
         sessions = make_sessionmaker(engine)
         relay = OutboxRelay(settings, sessions)
+        app.state.commands = Commands(sessions, settings, wake=relay.wake, clock=app.state.clock)
         consumer = (
-            EventConsumer(settings, sessions, spec.handlers, on_commit=relay.wake, batch_handlers=spec.batch_handlers)
+            EventConsumer(
+                settings, sessions, spec.handlers, on_commit=relay.wake, batch_handlers=spec.batch_handlers,
+                clock=app.state.clock,
+            )
             if spec.handlers
             else None
         )
@@ -85,7 +94,7 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
         if spec.member_facts is not None:
             app.state.member_facts = _facts_lookup(sessions, spec.member_facts)
         app.state.verifier = TokenVerifier(settings.resolved_public_key(), settings.jwt_issuer, settings.jwt_audience)
-        app.state.jobs = jobs = JobRunner(app, spec.jobs)
+        app.state.jobs = jobs = JobRunner(app.state.commands, spec.jobs, clock=app.state.clock)
         tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
         if consumer is not None and settings.consume_events:
             tasks.append(asyncio.create_task(consumer.run(), name="event-consumer"))
@@ -118,7 +127,9 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
         exception_handlers=access_error_handlers(),
     )
     app.state.settings = settings
+    app.state.clock = clock
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(ServiceError, service_error_handler)
     # Inside metrics and correlation ids, so that a 413 or a refused URL is still measured and
     # carries the correlation id.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -132,6 +143,11 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
     if spec.jobs:
         app.include_router(jobs_api.router)
     return app
+
+
+async def service_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
+    return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
 
 
 def _facts_lookup(

@@ -1,10 +1,12 @@
 """Unit of work: one database transaction plus the events it causes, written to the outbox.
 
+Open one through `shared.commands.Commands` (routes, jobs) or let the consumer open it (handlers).
 Handlers and routes change state through `uow.session` and announce what happened with
 `uow.emit(...)`; both commit together or not at all (cosmicpython's UoW, with the outbox in place of
 an in-memory message bus).
 """
 
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
@@ -13,17 +15,22 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.clock import Clock, utc_now
 from shared.events.envelope import Envelope, new_event
 from shared.outbox import add_to_outbox
 
 
 class UnitOfWork:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], source: str, settings: Any = None) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], source: str, settings: Any = None, *, clock: Clock = utc_now
+    ) -> None:
         self._sessions = sessions
         self.source = source
         # The service's own settings, so handlers apply the app's rules (thresholds, time zone)
         # rather than whatever the process environment says.
         self.settings = settings
+        # The service's clock: handlers and commands take the time from `uow.now()`.
+        self.clock = clock
         self.session: AsyncSession
         self.emitted = False
         self.correlation_id: str | None = None
@@ -43,6 +50,9 @@ class UnitOfWork:
                 await self.session.rollback()
         finally:
             await self.session.close()
+
+    def now(self) -> datetime:
+        return self.clock()
 
     def emit(
         self, type_: str, data: BaseModel, *, key: str, subject: str | None = None, event_id: str | None = None,

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from shared import jobs_api
 from shared.auth import Role, TokenIssuer, TokenVerifier, generate_keypair
+from shared.commands import Commands
 from shared.jobs import JobRunner, ScheduledJob
 from shared.reports import Column, ReportFormat, render, to_csv, to_html
 
@@ -37,14 +38,14 @@ def test_render_picks_the_format_and_names_the_download() -> None:
 async def test_a_failing_job_is_recorded_and_does_not_stop_the_runner() -> None:
     calls: list[datetime] = []
 
-    async def flaky(app: FastAPI, now: datetime) -> dict:
+    async def flaky(commands: Commands, settings: object, now: datetime) -> dict:
         calls.append(now)
         if len(calls) == 1:
             raise RuntimeError("database went away")
         return {"expired": 3}
 
     job = ScheduledJob("expiry", 3600, flaky)
-    runner = JobRunner(FastAPI(), [job])
+    runner = JobRunner(Commands(None, None), [job])  # type: ignore[arg-type]
     at = datetime(2026, 12, 31, 23, 0, tzinfo=UTC)
     assert await runner.run_once(job, at) == {"failed": True}
     assert await runner.run_once(job, at) == {"expired": 3}
@@ -56,7 +57,7 @@ async def test_admins_run_a_job_now_and_a_failure_is_a_500_not_a_summary() -> No
     private, public = generate_keypair()
     issuer = TokenIssuer(private)
 
-    async def nightly(app: FastAPI, now: datetime) -> dict:
+    async def nightly(commands: Commands, settings: object, now: datetime) -> dict:
         if now.year < 2026:
             raise RuntimeError("no data before 2026")
         return {"as_of": now.isoformat()}
@@ -64,7 +65,7 @@ async def test_admins_run_a_job_now_and_a_failure_is_a_500_not_a_summary() -> No
     app = FastAPI()
     app.include_router(jobs_api.router)
     app.state.verifier = TokenVerifier(public, issuer.issuer, issuer.audience)
-    app.state.jobs = JobRunner(app, [ScheduledJob("nightly", 86400, nightly)])
+    app.state.jobs = JobRunner(Commands(None, None), [ScheduledJob("nightly", 86400, nightly)])  # type: ignore[arg-type]
     admin = {"Authorization": f"Bearer {issuer.mint('a', Role.ADMIN)}"}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         ok = await client.post("/v1/jobs/nightly/run", params={"as_of": "2026-12-31T23:00:00+08:00"}, headers=admin)

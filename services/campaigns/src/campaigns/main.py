@@ -5,10 +5,11 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from campaigns.config import Settings, get_settings
+from shared.clock import Clock, utc_now
 from shared.service import ServiceSpec, build_service_app
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> FastAPI:
     return build_service_app(
         settings or get_settings(),
         ServiceSpec(
@@ -17,4 +18,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             routers=[],
             migrations=Path(__file__).parent / "migrations",
         ),
+        clock=clock,
     )

@@ -1,10 +1,25 @@
 """Event type -> handler map of the feedback service (members' events; see member_events)."""
 
 from feedback.config import Settings
-from feedback.domain.workflow import Clock
-from feedback.service_layer.member_events import build_handlers
+from feedback.service_layer import member_events as m
+from shared.clock import Clock
 from shared.consumer import Handler
+from shared.events.registry import (
+    ACCOUNT_MANAGER_ASSIGNED,
+    MEMBER_ATTRIBUTES,
+    MEMBER_ERASED,
+    MEMBER_REGISTERED,
+    PURCHASE_ATTRIBUTED,
+    TIER_CHANGED,
+)
 
 
 def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
-    return build_handlers(settings, clock)
+    return {
+        MEMBER_REGISTERED: m.on_member_registered,
+        MEMBER_ATTRIBUTES: m.on_member_attributes,
+        TIER_CHANGED: m.on_tier_changed,
+        ACCOUNT_MANAGER_ASSIGNED: m.on_manager_assigned,
+        MEMBER_ERASED: m.on_member_erased,
+        PURCHASE_ATTRIBUTED: m.on_purchase_attributed,
+    }

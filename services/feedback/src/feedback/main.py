@@ -1,48 +1,33 @@
 """Feedback service. Complaints workflow, service recovery, satisfaction surveys, comment book."""
 
-from datetime import UTC, datetime
 from pathlib import Path
 
-from fastapi import FastAPI, Request, status
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from feedback.adapters.profiles import member_facts
 from feedback.api.routes import comment_book, complaints, surveys
 from feedback.config import Settings, get_settings
 from feedback.consumers import handlers
-from feedback.domain.compensation import CompensationRefused
-from feedback.domain.workflow import Clock, InvalidTransition
-from feedback.service_layer.complaints import ComplaintConflict
-from feedback.service_layer.escalation import escalation_job
+from feedback.jobs import scheduled_jobs
+from shared.clock import Clock, utc_now
 from shared.service import ServiceSpec, build_service_app
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-async def _conflict(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_409_CONFLICT)
-
-
-def create_app(settings: Settings | None = None, clock: Clock = _now) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> FastAPI:
     """`clock` is the time routes, event handlers and the escalation route use; tests pass their own."""
     settings = settings or get_settings()
-    app = build_service_app(
+    return build_service_app(
         settings,
         ServiceSpec(
             title="CRM feedback",
             description="Complaints workflow with deadlines and escalation, service recovery, satisfaction "
                         "surveys and the comment book (意见簿).",
             routers=[complaints.router, surveys.router, comment_book.router],
-            handlers=handlers(settings, lambda: app.state.clock()),
-            jobs=[escalation_job(settings.escalation_every_s)],
+            handlers=handlers(settings, clock),
+            jobs=scheduled_jobs(settings),
             migrations=Path(__file__).parent / "migrations",
             # Every `{member_id}` route, and a member token's own erasure, are checked against these.
             member_facts=member_facts,
         ),
+        clock=clock,
     )
-    app.state.clock = clock
-    for exc in (InvalidTransition, ComplaintConflict, CompensationRefused):
-        app.add_exception_handler(exc, _conflict)
-    return app

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.integration
 
 
 async def _escalate(fb) -> dict:
-    return await escalate_overdue(fb.app, fb.clock())
+    return await escalate_overdue(fb.app.state.commands, fb.app.state.settings, fb.clock())
 
 
 async def test_nothing_is_escalated_before_its_deadline(fb) -> None:

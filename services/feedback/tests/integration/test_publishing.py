@@ -19,8 +19,8 @@ async def _published(fb) -> bool:
 async def test_compensation_and_escalation_are_published_once_even_when_requests_and_runs_repeat(fb, env) -> None:
     c = await fb.file(member_id="m1", severity="high", description="冷柜温度过高")
     fb.clock.advance(hours=5)
-    await escalate_overdue(fb.app, fb.clock())
-    await escalate_overdue(fb.app, fb.clock())
+    await escalate_overdue(fb.app.state.commands, fb.app.state.settings, fb.clock())
+    await escalate_overdue(fb.app.state.commands, fb.app.state.settings, fb.clock())
     await fb.ok(c["id"], "acknowledge")
     await fb.ok(c["id"], "resolve", note="退款并补偿", compensation={"points": 200})
     repeated = await fb.act(c["id"], "resolve", note="退款并补偿", compensation={"points": 200})  # a client retry

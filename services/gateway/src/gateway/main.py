@@ -7,10 +7,11 @@ from fastapi import FastAPI
 from gateway.adapters.clients import close_clients, open_clients
 from gateway.api.routes import customers, members, passthrough, pos, pos_points, stores
 from gateway.config import Settings, get_settings
+from shared.clock import Clock, utc_now
 from shared.service import ServiceSpec, build_service_app
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> FastAPI:
     return build_service_app(
         settings or get_settings(),
         ServiceSpec(
@@ -22,4 +23,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             on_startup=[open_clients],
             on_shutdown=[close_clients],
         ),
+        clock=clock,
     )

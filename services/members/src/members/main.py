@@ -18,13 +18,13 @@ from members.api.routes import (
     tracking,
 )
 from members.config import Settings, get_settings
-from members.consumers import HANDLERS
-from members.service_layer import analytics as value_analytics
-from members.service_layer import tiers as tier_rules
+from members.consumers import handlers
+from members.jobs import scheduled_jobs
+from shared.clock import Clock, utc_now
 from shared.service import ServiceSpec, build_service_app
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> FastAPI:
     settings = settings or get_settings()
     return build_service_app(
         settings,
@@ -34,9 +34,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             routers=[members.router, infobase.router, communities.router, analytics.router,
                      staff.router, staff.assignments, tracking.router, evaluations.router,
                      consents.router, privacy.router, archive.router],
-            handlers=HANDLERS,
+            handlers=handlers(settings, clock),
             member_facts=member_facts,
             migrations=Path(__file__).parent / "migrations",
-            jobs=[value_analytics.job(settings), tier_rules.job(settings)],
+            jobs=scheduled_jobs(settings),
         ),
+        clock=clock,
     )

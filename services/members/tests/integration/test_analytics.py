@@ -29,7 +29,7 @@ async def buy(members, member: dict, days_ago: float, amount: str, **kw) -> str:
 
 
 async def run(members, now: datetime = NOW) -> dict:
-    return await analytics.run(members.app, now)
+    return await analytics.run(members.app.state.commands, members.app.state.settings, now)
 
 
 async def value(members, env, member: dict) -> dict:

@@ -93,7 +93,7 @@ async def test_only_staff_who_may_see_the_member_read_their_complaints(members, 
 async def test_a_filed_complaint_raises_the_stored_churn_risk_at_once_and_announces_it(members, env) -> None:
     now = datetime.now(UTC)
     m = await weekly_buyer(members, env, now)
-    await analytics.run(members.app, now)
+    await analytics.run(members.app.state.commands, members.app.state.settings, now)
     assert (await value(members, env, m))["churn_risk"] == "low"
     assert len(await outbox(members, ATTRIBUTES)) == 1
 
@@ -104,14 +104,14 @@ async def test_a_filed_complaint_raises_the_stored_churn_risk_at_once_and_announ
     assert len(events) == 2 and events[-1]["data"]["churn_risk"] == "medium"
 
     # The next run reads the same complaint: the risk stays raised and nothing new is announced.
-    rerun = await analytics.run(members.app, now + timedelta(minutes=1))
+    rerun = await analytics.run(members.app.state.commands, members.app.state.settings, now + timedelta(minutes=1))
     assert (await value(members, env, m))["churn_risk"] == "medium" and rerun["published"] == 0
 
 
 async def test_a_complaint_weighs_only_within_the_complaint_window(members, env) -> None:
     now = datetime.now(UTC)
     m = await weekly_buyer(members, env, now)
-    await analytics.run(members.app, now)
+    await analytics.run(members.app.state.commands, members.app.state.settings, now)
     await deliver(members, COMPLAINT_FILED, filed(m["id"], "C-old", now - timedelta(days=31)))
     assert (await value(members, env, m))["churn_risk"] == "low"
     assert (await summary(members, env, m))["filed"] == 1
@@ -121,7 +121,7 @@ async def test_a_complaint_before_the_first_run_is_taken_in_by_the_run(members, 
     now = datetime.now(UTC)
     m = await weekly_buyer(members, env, now)
     await deliver(members, COMPLAINT_FILED, filed(m["id"], "C-early", now - timedelta(days=2)))
-    await analytics.run(members.app, now)
+    await analytics.run(members.app.state.commands, members.app.state.settings, now)
     v = await value(members, env, m)
     assert (v["rhythm_churn_risk"], v["churn_risk"]) == ("low", "medium")
     # Thirty days on, the complaint no longer counts (the customer kept to their rhythm meanwhile).
@@ -129,6 +129,6 @@ async def test_a_complaint_before_the_first_run_is_taken_in_by_the_run(members, 
     for i in range(5):
         await deliver_sale(members, card_no=m["card_no"], occurred_at=later - timedelta(days=7 * i),
                            lines=[line(qty="1", unit_price="50.00")])
-    await analytics.run(members.app, later)
+    await analytics.run(members.app.state.commands, members.app.state.settings, later)
     v = await value(members, env, m)
     assert (v["rhythm_churn_risk"], v["churn_risk"]) == ("low", "low")

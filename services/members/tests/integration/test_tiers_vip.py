@@ -1,7 +1,6 @@
 """VIP promotion, spend milestones and the tier review, driven through sales as the POS sends them."""
 
 import json
-import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -10,8 +9,9 @@ from sqlmodel import select
 
 from members.adapters.tables import MemberRow
 from members.adapters.tables.staff import MilestoneRow
-from members.service_layer.tiers import EVENT_NAMESPACE, run_tier_review
+from members.service_layer.tiers import run_tier_review
 from shared.auth import Role
+from shared.commands import derived_event_id
 from shared.events import contracts as c
 from tests.support.factories import spend_line, staff_body
 from tests.support.members import deliver_refund, deliver_sale, outbox, register
@@ -103,7 +103,7 @@ async def test_milestones_are_announced_once_each_under_a_derived_event_id(membe
         (Decimal("30000.00"), Decimal("30000.00")), (Decimal("50000.00"), Decimal("50000.00")),
     ]
     assert [r.event_id for r in rows] == [
-        str(uuid.uuid5(EVENT_NAMESPACE, f"milestone/{m['id']}/{ms}")) for ms in ("30000.00", "50000.00")
+        derived_event_id("members", "milestone", m["id"], ms) for ms in ("30000.00", "50000.00")
     ]
 
 
@@ -138,9 +138,9 @@ async def test_a_return_keeps_the_tier_until_the_review_which_demotes_once(membe
 
     # 2027-01-01 08:30 in Shanghai is the first review day of 2027 (00:30 UTC).
     review_day = datetime(2027, 1, 1, 0, 30, tzinfo=UTC)
-    summary = await run_tier_review(members.app, review_day)
+    summary = await run_tier_review(members.app.state.commands, members.app.state.settings, review_day)
     assert summary == {"review_date": "2027-01-01", "held_now": True, "demoted": 1}
-    assert await run_tier_review(members.app, review_day) == {"review_date": "2027-01-01", "held_now": False, "demoted": 0}
+    assert await run_tier_review(members.app.state.commands, members.app.state.settings, review_day) == {"review_date": "2027-01-01", "held_now": False, "demoted": 0}
     assert (await member_row(members, dropping["id"])).tier == "member"
     assert (await member_row(members, steady["id"])).tier == "vip"
     changes = payloads(await outbox(members, "crm.members.tier_changed.v1"), c.TierChangedV1)

@@ -1,11 +1,9 @@
 """Event type -> handler map of the points service, with the member directory's handlers merged in
 (home store, account manager and erasure of each customer, for the access policy)."""
 
-from collections.abc import Mapping
-from decimal import Decimal
-
-from points.domain.entitlements import DEFAULT_VISITS_BY_MILESTONE
+from points.config import Settings
 from points.service_layer import compensation, earning, entitlements, erasure
+from shared.clock import Clock
 from shared.consumer import BatchHandler, Handler
 from shared.events.registry import (
     COMPLAINT_RESOLVED,
@@ -18,18 +16,17 @@ from shared.events.registry import (
 from shared.member_directory import with_directory
 
 
-def handlers(visits_by_milestone: Mapping[Decimal, int] = DEFAULT_VISITS_BY_MILESTONE) -> dict[str, Handler]:
+def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
     return with_directory({
         MEMBER_REGISTERED: earning.on_member_registered,
         PURCHASE_ATTRIBUTED: earning.on_purchase_attributed,
         RETURN_ATTRIBUTED: earning.on_return_attributed,
-        SPEND_MILESTONE_REACHED: entitlements.milestone_handler(visits_by_milestone),
+        SPEND_MILESTONE_REACHED: entitlements.milestone_handler(settings.leftover_visits_by_milestone),
         COMPLAINT_RESOLVED: compensation.on_complaint_resolved,
         MEMBER_ERASED: erasure.on_member_erased,
     })
 
 
-HANDLERS = handlers()
-
-# Sales arrive by the thousand after an outage: booked a run at a time (see service_layer/earning).
-BATCH_HANDLERS: dict[str, BatchHandler] = {PURCHASE_ATTRIBUTED: earning.on_purchases_attributed}
+def batch_handlers(settings: Settings, clock: Clock) -> dict[str, BatchHandler]:
+    # Sales arrive by the thousand after an outage: booked a run at a time (see service_layer/earning).
+    return {PURCHASE_ATTRIBUTED: earning.on_purchases_attributed}

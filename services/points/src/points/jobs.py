@@ -3,21 +3,19 @@
 from datetime import datetime
 from typing import Any
 
-from fastapi import FastAPI
-
 from points.config import Settings
 from points.service_layer.bulk import run_unfinished
 from points.service_layer.expiry import run_expiry
+from shared.commands import Commands
 from shared.jobs import ScheduledJob
 
 
-async def expire_points(app: FastAPI, now: datetime) -> dict[str, Any]:
-    settings: Settings = app.state.settings
-    return await run_expiry(app.state.sessions, settings.expiry_policy, settings.zone, now)
+async def expire_points(commands: Commands, settings: Settings, now: datetime) -> dict[str, Any]:
+    return await run_expiry(commands, settings.expiry_policy, settings.zone, now)
 
 
-async def finish_bulk_bonuses(app: FastAPI, now: datetime) -> dict[str, Any]:
-    return await run_unfinished(app.state.sessions)
+async def finish_bulk_bonuses(commands: Commands, settings: Settings, now: datetime) -> dict[str, Any]:
+    return await run_unfinished(commands)
 
 
 def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:

@@ -7,13 +7,14 @@ from fastapi import FastAPI
 from points.api import errors
 from points.api.routes import accounts, adjustments, catalogue, entitlements, redemptions, rules
 from points.config import Settings, get_settings
-from points.consumers import BATCH_HANDLERS, handlers
+from points.consumers import batch_handlers, handlers
 from points.jobs import scheduled_jobs
+from shared.clock import Clock, utc_now
 from shared.member_directory import member_facts
 from shared.service import ServiceSpec, build_service_app
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> FastAPI:
     settings = settings or get_settings()
     app = build_service_app(
         settings,
@@ -25,12 +26,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 accounts.router, rules.router, catalogue.router, redemptions.router, entitlements.router,
                 adjustments.router,
             ],
-            handlers=handlers(settings.leftover_visits_by_milestone),
-            batch_handlers=BATCH_HANDLERS,
+            handlers=handlers(settings, clock),
+            batch_handlers=batch_handlers(settings, clock),
             migrations=Path(__file__).parent / "migrations",
             jobs=scheduled_jobs(settings),
             member_facts=member_facts,
         ),
+        clock=clock,
     )
     errors.install(app)
     return app

@@ -54,7 +54,7 @@ async def test_a_bulk_bonus_is_one_idempotent_job_with_progress_and_a_report(pts
     assert {i["member_id"]: i["outcome"] for i in report["items"]}["unknown-member"] == "skipped"
     replay = await pts.client.post("/v1/bulk-bonuses", json=body, headers=headers)
     assert replay.status_code == 200 and replay.json()["job_id"] == job_id
-    assert await run_job(pts.app.state.sessions, job_id) == {"booked": 0, "skipped": 0}  # a second run finds it done
+    assert await run_job(pts.app.state.commands, job_id) == {"booked": 0, "skipped": 0}  # a second run finds it done
     for m in members:
         assert await pts.balance(m) == 200
     entry = (await pts.account("k1"))["entries"][0]

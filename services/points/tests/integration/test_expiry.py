@@ -17,10 +17,10 @@ EARNED_2025 = datetime(2025, 5, 1, 4, tzinfo=UTC)
 
 async def test_members_are_warned_once_before_their_points_expire(pts) -> None:
     await pts.apply(pts.sale("x1", "500.00", at=EARNED_2024), pts.sale("x1", "70.00", at=EARNED_2025))
-    early = await expire_points(pts.app, datetime(2025, 11, 1, tzinfo=UTC))
+    early = await expire_points(pts.app.state.commands, pts.app.state.settings, datetime(2025, 11, 1, tzinfo=UTC))
     assert early["warnings"] == 0
-    first = await expire_points(pts.app, datetime(2025, 12, 5, tzinfo=UTC))
-    second = await expire_points(pts.app, datetime(2025, 12, 6, tzinfo=UTC))
+    first = await expire_points(pts.app.state.commands, pts.app.state.settings, datetime(2025, 12, 5, tzinfo=UTC))
+    second = await expire_points(pts.app.state.commands, pts.app.state.settings, datetime(2025, 12, 6, tzinfo=UTC))
     assert (first["warnings"], second["warnings"]) == (1, 0)
     [warning] = await pts.outbox("crm.points.points_expiring.v1")
     assert warning == {"member_id": "x1", "points": 500, "expires_on": "2025-12-31", "balance": 570}
@@ -35,10 +35,10 @@ async def test_expiry_takes_what_is_left_of_the_oldest_points_and_is_safe_to_run
         await repo.save(account)
         await s.commit()
     new_year = datetime(2025, 12, 31, 16, 30, tzinfo=UTC)  # 2026-01-01 00:30 in China
-    result = await expire_points(pts.app, new_year)
+    result = await expire_points(pts.app.state.commands, pts.app.state.settings, new_year)
     assert (result["points_expired"], result["expiry_entries"]) == (380, 1)
-    again = await expire_points(pts.app, new_year)
-    later = await expire_points(pts.app, datetime(2026, 2, 1, tzinfo=UTC))
+    again = await expire_points(pts.app.state.commands, pts.app.state.settings, new_year)
+    later = await expire_points(pts.app.state.commands, pts.app.state.settings, datetime(2026, 2, 1, tzinfo=UTC))
     assert again["points_expired"] == later["points_expired"] == 0
     acc = await pts.account("x2")
     assert acc["balance"] == 70 == await pts.ledger_sum("x2")
@@ -49,7 +49,7 @@ async def test_expiry_takes_what_is_left_of_the_oldest_points_and_is_safe_to_run
 async def test_a_negative_balance_has_nothing_to_expire(pts) -> None:
     sale = pts.sale("x3", "100.00", at=EARNED_2024)
     await pts.apply(sale, pts.ret(sale, "100.00", at=EARNED_2024))
-    result = await expire_points(pts.app, datetime(2026, 1, 2, tzinfo=UTC))
+    result = await expire_points(pts.app.state.commands, pts.app.state.settings, datetime(2026, 1, 2, tzinfo=UTC))
     assert result["members_checked"] == 0 and await pts.balance("x3") == 0
 
 

@@ -1,6 +1,5 @@
-"""Annotated dependencies of the feedback API: its settings and the injectable clock."""
+"""Annotated dependencies of the feedback API beyond the shared ones (`shared.deps`: NowDep, UowDep)."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,10 +11,4 @@ async def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-async def _now(request: Request) -> datetime:
-    # One clock for routes, handlers and jobs; tests replace it to move time.
-    return request.app.state.clock()
-
-
 FeedbackSettingsDep = Annotated[Settings, Depends(_settings)]
-NowDep = Annotated[datetime, Depends(_now)]

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from shared.errors import Conflict
 
-class CompensationRefused(Exception):
+
+class CompensationRefused(Conflict):
     pass
 
 

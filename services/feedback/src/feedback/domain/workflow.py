@@ -5,12 +5,12 @@ in_progress. Pure functions of the status and a given time: routes, the escalati
 all pass the clock in.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-Clock = Callable[[], datetime]
+from shared.errors import Conflict
 
 
 class Status(StrEnum):
@@ -41,7 +41,7 @@ TRANSITIONS: dict[Action, tuple[frozenset[Status], Status]] = {
 }
 
 
-class InvalidTransition(Exception):
+class InvalidTransition(Conflict):
     """An action the complaint's status does not allow; the message says why."""
 
 

@@ -18,6 +18,7 @@ from feedback.domain.compensation import Compensation, check_compensation
 from feedback.domain.workflow import Action, DeadlinePolicy, Status, next_due, next_status
 from feedback.service_layer import events
 from feedback.service_layer.invitations import Invitation, invite
+from shared.errors import Conflict
 from shared.unit_of_work import UnitOfWork
 
 
@@ -25,7 +26,7 @@ class ComplaintNotFound(Exception):
     pass
 
 
-class ComplaintConflict(Exception):
+class ComplaintConflict(Conflict):
     """A request the complaint's state refuses (409), with the reason."""
 
 

@@ -4,19 +4,17 @@ Event ids are derived from the complaint and the step, so a retried request or a
 cannot announce the same fact twice (the outbox refuses a duplicate event id).
 """
 
-import uuid
 from datetime import datetime
 
 from feedback.adapters.tables import ComplaintRow
+from shared.commands import derived_event_id
 from shared.events import contracts as c
 from shared.events.registry import COMPLAINT_ESCALATED, COMPLAINT_FILED, COMPLAINT_RESOLVED
 from shared.unit_of_work import UnitOfWork
 
-NAMESPACE = uuid.UUID("5c1f0a5e-8d2b-4f7e-9a13-6b0c1d2e3f40")
-
 
 def event_id(complaint_id: str, fact: str) -> str:
-    return str(uuid.uuid5(NAMESPACE, f"complaint/{complaint_id}/{fact}"))
+    return derived_event_id("feedback", "complaint", complaint_id, fact)
 
 
 def _key(row: ComplaintRow) -> str:

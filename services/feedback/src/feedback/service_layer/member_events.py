@@ -3,7 +3,7 @@ and managers (the facts the access policy decides on), sales (to sample for surv
 (to purge the free text it holds about the member, and to refuse their token from then on)."""
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlmodel import select
@@ -19,19 +19,11 @@ from feedback.adapters.tables import (
 from feedback.config import Settings
 from feedback.domain.assignment import assignee_for
 from feedback.domain.surveys import sampled
-from feedback.domain.workflow import OPEN, Clock
+from feedback.domain.workflow import OPEN
 from feedback.service_layer.complaints import assign
 from feedback.service_layer.invitations import invite
-from shared.consumer import Delivery, Handler
+from shared.consumer import Delivery
 from shared.events import contracts as c
-from shared.events.registry import (
-    ACCOUNT_MANAGER_ASSIGNED,
-    MEMBER_ATTRIBUTES,
-    MEMBER_ERASED,
-    MEMBER_REGISTERED,
-    PURCHASE_ATTRIBUTED,
-    TIER_CHANGED,
-)
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -59,62 +51,68 @@ async def _reroute_open_complaints(uow: UnitOfWork, profile: MemberProfileRow, n
             assign(uow, row, target, "system:members", now, auto=True)
 
 
-def build_handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
-    async def on_member_registered(uow: UnitOfWork, delivery: Delivery) -> None:
-        event: c.MemberRegisteredV1 = delivery.payload  # type: ignore[assignment]
-        profile = await _profile(uow, event.member_id, clock())
-        profile.home_store_id = event.home_store_id
+# The event handlers; `consumers.py` maps event types to them. Time comes from the service's clock
+# on the unit of work, the rules from the service's settings on it.
 
-    async def on_member_attributes(uow: UnitOfWork, delivery: Delivery) -> None:
-        # The daily analytics carry the member's current home store; registration only the first
-        # one. An event without one says nothing about it, so it leaves the known store alone.
-        event: c.MemberAttributesV1 = delivery.payload  # type: ignore[assignment]
-        if event.home_store_id is None:
-            return
-        profile = await _profile(uow, event.member_id, clock())
-        profile.home_store_id = event.home_store_id
 
-    async def on_tier_changed(uow: UnitOfWork, delivery: Delivery) -> None:
-        event: c.TierChangedV1 = delivery.payload  # type: ignore[assignment]
-        now = clock()
-        profile = await _profile(uow, event.member_id, now)
-        profile.tier = event.new_tier
-        await _reroute_open_complaints(uow, profile, now)
+async def on_member_registered(uow: UnitOfWork, delivery: Delivery) -> None:
+    event: c.MemberRegisteredV1 = delivery.payload  # type: ignore[assignment]
+    profile = await _profile(uow, event.member_id, uow.now())
+    profile.home_store_id = event.home_store_id
 
-    async def on_manager_assigned(uow: UnitOfWork, delivery: Delivery) -> None:
-        event: c.AccountManagerAssignedV1 = delivery.payload  # type: ignore[assignment]
-        now = clock()
-        profile = await _profile(uow, event.member_id, now)
-        profile.manager_id = event.manager_id
-        await _reroute_open_complaints(uow, profile, now)
 
-    async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
-        event: c.MemberErasedV1 = delivery.payload  # type: ignore[assignment]
-        await erase_member(uow, event.member_id, clock())
+async def on_member_attributes(uow: UnitOfWork, delivery: Delivery) -> None:
+    # The daily analytics carry the member's current home store; registration only the first
+    # one. An event without one says nothing about it, so it leaves the known store alone.
+    event: c.MemberAttributesV1 = delivery.payload  # type: ignore[assignment]
+    if event.home_store_id is None:
+        return
+    profile = await _profile(uow, event.member_id, uow.now())
+    profile.home_store_id = event.home_store_id
 
-    async def on_purchase_attributed(uow: UnitOfWork, delivery: Delivery) -> None:
-        sale: c.PurchaseAttributedV1 = delivery.payload  # type: ignore[assignment]
-        if not sampled(sale.sale_event_id, settings.survey_sample_rate):
-            return
-        await invite(
-            uow.session, settings, source="sale", source_ref=f"sale:{sale.sale_event_id}", member_id=sale.member_id,
-            store_id=sale.store_id, now=clock(),
-        )
 
-    return {
-        MEMBER_REGISTERED: on_member_registered,
-        MEMBER_ATTRIBUTES: on_member_attributes,
-        TIER_CHANGED: on_tier_changed,
-        ACCOUNT_MANAGER_ASSIGNED: on_manager_assigned,
-        MEMBER_ERASED: on_member_erased,
-        PURCHASE_ATTRIBUTED: on_purchase_attributed,
-    }
+async def on_tier_changed(uow: UnitOfWork, delivery: Delivery) -> None:
+    event: c.TierChangedV1 = delivery.payload  # type: ignore[assignment]
+    now = uow.now()
+    profile = await _profile(uow, event.member_id, now)
+    profile.tier = event.new_tier
+    await _reroute_open_complaints(uow, profile, now)
+
+
+async def on_manager_assigned(uow: UnitOfWork, delivery: Delivery) -> None:
+    event: c.AccountManagerAssignedV1 = delivery.payload  # type: ignore[assignment]
+    now = uow.now()
+    profile = await _profile(uow, event.member_id, now)
+    profile.manager_id = event.manager_id
+    await _reroute_open_complaints(uow, profile, now)
+
+
+async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
+    event: c.MemberErasedV1 = delivery.payload  # type: ignore[assignment]
+    await erase_member(uow, event.member_id, uow.now())
+
+
+async def on_purchase_attributed(uow: UnitOfWork, delivery: Delivery) -> None:
+    sale: c.PurchaseAttributedV1 = delivery.payload  # type: ignore[assignment]
+    settings = settings_of(uow)
+    if not sampled(sale.sale_event_id, settings.survey_sample_rate):
+        return
+    await invite(
+        uow.session, settings, source="sale", source_ref=f"sale:{sale.sale_event_id}", member_id=sale.member_id,
+        store_id=sale.store_id, now=uow.now(),
+    )
+
+
+def settings_of(uow: UnitOfWork) -> Settings:
+    if not isinstance(uow.settings, Settings):
+        raise RuntimeError("this unit of work was opened without the feedback settings")
+    return uow.settings
 
 
 async def erase_member(uow: UnitOfWork, member_id: str, now: datetime | None = None) -> None:
     """Free text that came from or about the member goes; ids, categories and scores stay, so
     counts and survey results remain correct."""
-    now = now or datetime.now(UTC)
+    now = now or uow.now()
     session = uow.session
     await session.exec(update(ComplaintRow).where(ComplaintRow.member_id == member_id).values(  # type: ignore[call-overload]
         description=None, resolution_note=None, rating_comment=None, erased_at=now))

@@ -1,6 +1,5 @@
 """Accepting POS sales and returns: validate, record once, publish through the outbox."""
 
-from datetime import UTC, datetime
 
 from sqlmodel import select
 
@@ -65,7 +64,7 @@ async def accept_purchase(uow: UnitOfWork, body: PosPurchaseIn, pepper: str, cre
         PosSaleRow(
             store_id=body.store_id, pos_txn_id=body.pos_txn_id, event_id=event_id, digest=digest,
             card_no=customer.card_no if customer else None, phone_hmac=customer.phone_hmac if customer else None,
-            total=body.total, occurred_at=body.occurred_at, accepted_at=datetime.now(UTC),
+            total=body.total, occurred_at=body.occurred_at, accepted_at=uow.now(),
         )
     )
     uow.emit(
@@ -110,7 +109,7 @@ async def accept_refund(uow: UnitOfWork, body: PosRefundIn, credential: str) -> 
     uow.session.add(
         PosRefundRow(
             store_id=body.store_id, refund_id=body.refund_id, pos_txn_id=body.pos_txn_id, event_id=event_id,
-            digest=digest, amount=body.amount, accepted_at=datetime.now(UTC),
+            digest=digest, amount=body.amount, accepted_at=uow.now(),
         )
     )
     uow.emit(

@@ -21,7 +21,6 @@ other services have purged them and must not learn of them again.
 
 import hashlib
 import json
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -29,7 +28,6 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import FastAPI
 from sqlalchemy import bindparam, delete, insert, literal, update
 from sqlmodel import col, select
 
@@ -37,9 +35,9 @@ from members.adapters.tables import MemberRow, PurchaseRow
 from members.adapters.tables.analytics import MemberComplaintRow, MemberValueRow, ValueAnalyticsRunRow
 from members.config import Settings
 from members.domain import churn, rfm, value_classes
+from shared.commands import Commands, derived_event_id
 from shared.events import contracts as c
 from shared.events.registry import MEMBER_ATTRIBUTES
-from shared.jobs import ScheduledJob
 from shared.unit_of_work import UnitOfWork
 
 JOB_NAME = "value-analytics"
@@ -67,16 +65,10 @@ class _History:
     window_spend: Decimal = Decimal("0.00")
 
 
-async def run(app: FastAPI, now: datetime) -> dict[str, Any]:
-    async with UnitOfWork(app.state.sessions, app.state.settings.service_name, app.state.settings) as uow:
-        summary = await compute(uow, app.state.settings, now)
-    if uow.emitted:
-        app.state.relay.wake()
-    return summary
-
-
-def job(settings: Settings) -> ScheduledJob:
-    return ScheduledJob(JOB_NAME, settings.analytics_every_s, run)
+async def run(commands: Commands, settings: Settings, now: datetime) -> dict[str, Any]:
+    """The `value-analytics` job."""
+    async with commands() as uow:
+        return await compute(uow, settings, now)
 
 
 async def compute(uow: UnitOfWork, settings: Settings, now: datetime) -> dict[str, Any]:
@@ -232,7 +224,7 @@ def publish_if_changed(uow: UnitOfWork, member: Any, row: dict[str, Any], now: d
         ),
         key=member.id,
         subject=member.id,
-        event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"crm/members/{member.id}/attributes/{version}/{digest}")),
+        event_id=derived_event_id("members", "attributes", member.id, version, digest),
     )
     row.update(attributes_digest=digest, attributes_version=version, published_at=now)
     return True

@@ -5,7 +5,6 @@ The profile is masked and logged like every other read (`present_member`); track
 staff's notes, which is why only roles that handle customers' contact details open an archive.
 """
 
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, type_coerce
@@ -42,7 +41,7 @@ async def build_archive(uow: UnitOfWork, member: MemberRow, grant: Grant, purcha
         .order_by(col(TrackingRecordRow.tracked_on).desc(), col(TrackingRecordRow.id).desc())
     )).all()
     return MemberArchive(
-        generated_at=datetime.now(UTC),
+        generated_at=uow.now(),
         profile=profile,
         community_name=community.name if community else None,
         tier=member.tier,

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from members.adapters.tables import CommunityAliasRow, CommunityRow, HouseholdRow, MemberRow
 from members.adapters.tables.infobase import CommunityMergeRow
 from members.domain.communities import address_key, community_key
+from shared.errors import Conflict, NotFound
 
 
 async def resolve_community(session: AsyncSession, name: str) -> CommunityRow:
@@ -64,11 +65,11 @@ async def resolve_household(session: AsyncSession, community_id: str, address: s
     return household
 
 
-class CommunityNotFound(LookupError):
+class CommunityNotFound(NotFound):
     pass
 
 
-class CommunityConflict(Exception):
+class CommunityConflict(Conflict):
     """The change would give an alias or a merge two owners; the message names the other one."""
 
 

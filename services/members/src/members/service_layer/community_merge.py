@@ -19,10 +19,12 @@ from members.adapters.tables.infobase import CommunityMergeRow, HouseholdStoreSp
 from members.adapters.tables.staff import CoverageRow, TrackingRecordRow
 from members.domain.communities import household_moves
 from members.service_layer.communities import CommunityConflict, CommunityNotFound, current_community
+from shared.errors import Invalid
 
 
-class SelfMerge(ValueError):
-    pass
+class SelfMerge(Invalid):
+    def __init__(self, message: str) -> None:
+        super().__init__("community_id", message)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ rows, so both paths agree.
 """
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import select
@@ -66,7 +66,7 @@ async def _raise_churn_risk(uow: UnitOfWork, member_id: str, filed_at: datetime)
     member = await session.get(MemberRow, member_id)
     if value is None or member is None:
         return  # no snapshot yet: the next analytics run takes the complaint into account
-    now = datetime.now(UTC)
+    now = uow.now()
     if filed_at <= now - timedelta(days=settings_of(uow).churn_complaint_days):
         return  # an old complaint replayed late no longer weighs on the risk
     raised = churn.effective_risk(value.rhythm_churn_risk, recent_complaint=True)  # type: ignore[arg-type]

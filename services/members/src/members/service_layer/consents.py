@@ -5,7 +5,7 @@ state from the database (`has_consent`), so a withdrawal applies to the very nex
 """
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import get_args
 
 from sqlmodel import col, select
@@ -58,7 +58,7 @@ async def change_consent(
     current = (await consents_in_force(uow.session, [member.id])).get(member.id, {}).get(purpose)
     if current is not None and current.granted == granted:
         return None
-    now = now or datetime.now(UTC)
+    now = now or uow.now()
     row = ConsentRow(
         member_id=member.id, purpose=purpose, granted=granted, channel=channel, recorded_by=recorded_by, changed_at=now
     )

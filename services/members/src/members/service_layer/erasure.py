@@ -8,7 +8,7 @@ force are withdrawn, and `MemberErasedV1` tells the other services to purge what
 Access-log rows stay: they hold ids and field names only and are the record of who saw what.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -20,12 +20,13 @@ from members.domain.privacy import ERASED_NAME, erased_address_key, erased_card_
 from members.service_layer.consents import change_consent, consents_in_force
 from members.service_layer.registration import consent_channel
 from shared.auth import Principal
+from shared.errors import Conflict
 from shared.events import contracts as c
 from shared.events.registry import MEMBER_ERASED
 from shared.unit_of_work import UnitOfWork
 
 
-class AlreadyErased(Exception):
+class AlreadyErased(Conflict):
     def __init__(self, member: MemberRow) -> None:
         assert member.erased_at is not None
         super().__init__(f"member {member.id} was already erased on {member.erased_at.isoformat()}")
@@ -34,7 +35,7 @@ class AlreadyErased(Exception):
 async def erase_member(uow: UnitOfWork, member: MemberRow, principal: Principal, *, now: datetime | None = None) -> ErasureRow:
     if member.erased_at is not None:
         raise AlreadyErased(member)
-    now = now or datetime.now(UTC)
+    now = now or uow.now()
     session = uow.session
     in_force = (await consents_in_force(session, [member.id])).get(member.id, {})
     for purpose, row in in_force.items():

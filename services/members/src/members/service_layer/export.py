@@ -1,6 +1,5 @@
 """A member's data export: everything the members service holds about them, as one JSON document."""
 
-from datetime import UTC, datetime
 
 from sqlmodel import col, select
 
@@ -69,7 +68,7 @@ async def export_member(uow: UnitOfWork, member: MemberRow, grant: Grant) -> Mem
         select(MemberComplaintRow).where(MemberComplaintRow.member_id == member.id).order_by(col(MemberComplaintRow.complaint_id))
     )).all()
     return MemberExport(
-        exported_at=datetime.now(UTC),
+        exported_at=uow.now(),
         profile=profile,
         consents=[
             ConsentRecord(purpose=r.purpose, granted=r.granted, channel=r.channel, recorded_by=r.recorded_by, changed_at=r.changed_at)

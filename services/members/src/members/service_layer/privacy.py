@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from members.adapters.tables.privacy import AccessLogRow
 from shared.auth import Principal
+from shared.errors import TooManyRequests
 
 
 def record_personal_data_read(
@@ -35,7 +36,7 @@ def record_personal_data_read(
 PHONE_SEARCH = "members.search_by_phone"
 
 
-class TooManySearches(Exception):
+class TooManySearches(TooManyRequests):
     """The caller searched by phone more often than the policy allows (HTTP 429)."""
 
 

@@ -12,6 +12,7 @@ from members.adapters.tables import MemberRow
 from members.api.schemas import MemberUpdate
 from members.service_layer.communities import resolve_community, resolve_household
 from members.service_layer.sales import attribute_waiting_sales
+from shared.errors import Conflict
 from shared.pseudonyms import phone_hmac
 from shared.unit_of_work import UnitOfWork
 
@@ -19,7 +20,7 @@ from shared.unit_of_work import UnitOfWork
 SELF_SERVICE_FIELDS = frozenset({"name", "phone", "email", "gender", "birthday", "community", "address"})
 
 
-class ProfileConflict(Exception):
+class ProfileConflict(Conflict):
     """The edit cannot be applied: the phone belongs to someone else, or the member is erased."""
 
 

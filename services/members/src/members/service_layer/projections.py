@@ -4,7 +4,6 @@
 transaction, so the information base, tiers and milestones are never out of step with the spend.
 """
 
-from datetime import UTC, datetime
 
 from members.adapters.tables import MemberRow, PurchaseLineRow, PurchaseRow, ReturnLineRow, ReturnRow
 from members.config import settings_of
@@ -14,7 +13,7 @@ from shared.unit_of_work import UnitOfWork
 
 async def purchase_attributed(uow: UnitOfWork, member: MemberRow, purchase: PurchaseRow, lines: list[PurchaseLineRow]) -> None:
     await infobase.record_sale(uow.session, member, purchase, settings_of(uow).zone)
-    await tiers.spend_grew(uow, member, datetime.now(UTC))
+    await tiers.spend_grew(uow, member, uow.now())
 
 
 async def return_attributed(

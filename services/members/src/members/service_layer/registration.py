@@ -2,7 +2,6 @@
 
 import hashlib
 import uuid
-from datetime import UTC, datetime
 
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
@@ -15,17 +14,18 @@ from members.service_layer.communities import resolve_community, resolve_househo
 from members.service_layer.consents import change_consent
 from members.service_layer.sales import attribute_waiting_sales
 from shared.auth import Principal
+from shared.errors import Conflict
 from shared.events import contracts as c
 from shared.events.registry import MEMBER_REGISTERED
 from shared.pseudonyms import phone_hmac
 from shared.unit_of_work import UnitOfWork
 
 
-class MemberConflict(Exception):
+class MemberConflict(Conflict):
     """The phone or card number already belongs to a member."""
 
 
-class IdempotencyConflict(Exception):
+class IdempotencyConflict(Conflict):
     """The Idempotency-Key was already used for a different registration."""
 
 
@@ -68,7 +68,7 @@ async def register_member(uow: UnitOfWork, cmd: MemberCreate, pepper: str, princ
     if clash is not None:
         field = "phone" if clash.phone == cmd.phone else "card_no"
         raise MemberConflict(f"{field} is already registered to member {clash.id}")
-    now = datetime.now(UTC)
+    now = uow.now()
     community = await resolve_community(session, cmd.community)
     household = await resolve_household(session, community.id, cmd.address)
     member = MemberRow(

@@ -9,7 +9,6 @@ applied when the sale arrives. Every effect on a member announces itself (`purch
 """
 
 import logging
-from datetime import UTC, datetime
 
 from sqlalchemy import or_
 from sqlmodel import select
@@ -51,7 +50,7 @@ async def on_purchase_made(uow: UnitOfWork, delivery: Delivery) -> None:
         occurred_at=sale.occurred_at,
         total=sale.total,
         payment=sale.payment,
-        received_at=datetime.now(UTC),
+        received_at=uow.now(),
     )
     lines = [
         PurchaseLineRow(
@@ -103,7 +102,7 @@ async def on_purchase_refunded(uow: UnitOfWork, delivery: Delivery) -> None:
     ret = ReturnRow(
         refund_event_id=delivery.envelope.id, store_id=refund.store_id, refund_id=refund.refund_id,
         pos_txn_id=refund.pos_txn_id, occurred_at=refund.occurred_at, amount=refund.amount,
-        received_at=datetime.now(UTC),
+        received_at=uow.now(),
     )
     session.add(ret)
     await session.flush()
@@ -162,7 +161,7 @@ async def _attribute(
     uow: UnitOfWork, member: MemberRow, purchase: PurchaseRow, lines: list[PurchaseLineRow], *, late_match: bool
 ) -> None:
     purchase.member_id = member.id
-    purchase.attributed_at = datetime.now(UTC)
+    purchase.attributed_at = uow.now()
     record_purchase(member, purchase.total, purchase.occurred_at)
     uow.session.add_all([purchase, member])
     uow.emit(
@@ -195,7 +194,7 @@ async def _link_return(uow: UnitOfWork, purchase: PurchaseRow, ret: ReturnRow, m
 
 async def _apply_return(uow: UnitOfWork, member: MemberRow, purchase: PurchaseRow, ret: ReturnRow, *, late_match: bool) -> None:
     ret.member_id = member.id
-    ret.applied_at = datetime.now(UTC)
+    ret.applied_at = uow.now()
     record_return(member, ret.amount)
     lines = (await uow.session.exec(select(ReturnLineRow).where(ReturnLineRow.return_id == ret.id))).all()
     uow.session.add_all([ret, member])

@@ -7,7 +7,6 @@ A VIP nobody covers stays unassigned (reason `no_manager_for_community`) and sho
 manager's list of unassigned VIPs until a manager covers the community or is reactivated.
 """
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -19,6 +18,7 @@ from members.adapters.tables.staff import CoverageRow, StaffRow, VipWelcomeRow
 from members.config import Settings
 from members.domain.assignment import Candidate, choose_manager
 from members.domain.tiers import VIP
+from shared.commands import derived_event_id
 from shared.events import contracts as c
 from shared.events.registry import ACCOUNT_MANAGER_ASSIGNED, NOTIFICATION_REQUESTED
 from shared.unit_of_work import UnitOfWork
@@ -27,7 +27,6 @@ ACCOUNT_MANAGER = "account_manager"
 STORE_MANAGER = "store_manager"
 STAFF_ROLES = ("account_manager", "store_manager", "service_desk")
 # Derived event ids: the welcome of one promotion has one id, whoever computes it.
-EVENT_NAMESPACE = uuid.UUID("6f0d7c1e-5a3b-4c57-9e7a-2b8f41d0c9a3")
 
 
 async def candidates(uow: UnitOfWork, community_id: str | None) -> list[Candidate]:
@@ -188,7 +187,7 @@ async def _welcome(uow: UnitOfWork, member: MemberRow, manager: StaffRow, settin
         return
     promoted_at = member.tier_since or now
     uow.session.add(VipWelcomeRow(member_id=member.id, promoted_at=promoted_at, manager_id=manager.id, requested_at=now))
-    event_id = str(uuid.uuid5(EVENT_NAMESPACE, f"vip_welcome/{member.id}/{promoted_at.isoformat()}"))
+    event_id = derived_event_id("members", "vip_welcome", member.id, promoted_at.isoformat())
     uow.emit(
         NOTIFICATION_REQUESTED,
         c.NotificationRequestedV1(

@@ -7,13 +7,11 @@ derived from both, so even a replay of the whole history cannot announce it twic
 nothing here: the tier is kept until the next review (see `domain.tiers`).
 """
 
-import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import FastAPI
 from sqlmodel import col, select
 
 from members.adapters.tables import MemberRow
@@ -29,12 +27,10 @@ from members.domain.tiers import (
     promoted_tier,
 )
 from members.service_layer.staff import assign_new_vip
+from shared.commands import Commands, derived_event_id
 from shared.events import contracts as c
 from shared.events.registry import SPEND_MILESTONE_REACHED, TIER_CHANGED
-from shared.jobs import ScheduledJob
 from shared.unit_of_work import UnitOfWork
-
-EVENT_NAMESPACE = uuid.UUID("0b3c5f5e-8f7d-4f0a-a3f4-6d0f5b1e2c77")
 
 
 async def spend_grew(uow: UnitOfWork, member: MemberRow, now: datetime) -> None:
@@ -59,7 +55,7 @@ async def _announce_milestones(uow: UnitOfWork, member: MemberRow, rules: TierRu
             c.SpendMilestoneReachedV1(member_id=member.id, milestone=milestone, lifetime_spend=member.lifetime_spend, reached_at=now),
             key=member.id,
             subject=member.id,
-            event_id=str(uuid.uuid5(EVENT_NAMESPACE, f"milestone/{member.id}/{milestone}")),
+            event_id=derived_event_id("members", "milestone", member.id, milestone),
         )
 
 
@@ -95,21 +91,14 @@ async def hold_review(uow: UnitOfWork, settings: Settings, now: datetime) -> dic
     ).all()
     for member in below:
         if demoted_on_review(member.tier, member.lifetime_spend, rules) == MEMBER:
-            event_id = str(uuid.uuid5(EVENT_NAMESPACE, f"review/{review_date}/{member.id}"))
+            event_id = derived_event_id("members", "review", review_date, member.id)
             _change_tier(uow, member, MEMBER, "review", now, event_id=event_id)
     uow.session.add(TierReviewRow(review_date=review_date, held_at=now, demoted=len(below)))
     return {"review_date": review_date.isoformat(), "held_now": True, "demoted": len(below)}
 
 
-async def run_tier_review(app: FastAPI, now: datetime) -> dict[str, Any]:
+async def run_tier_review(commands: Commands, settings: Settings, now: datetime) -> dict[str, Any]:
     """The `tier-review` job: safe to run often and on every replica (one review per date; two
     replicas racing collide on the review's primary key and one of them rolls back)."""
-    async with UnitOfWork(app.state.sessions, app.state.settings.service_name, app.state.settings) as uow:
-        result = await hold_review(uow, app.state.settings, now)
-    if uow.emitted:
-        app.state.relay.wake()
-    return result
-
-
-def job(settings: Settings) -> ScheduledJob:
-    return ScheduledJob("tier-review", settings.tier_review_every_s, run_tier_review)
+    async with commands() as uow:
+        return await hold_review(uow, settings, now)

@@ -9,7 +9,6 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from fastapi import Request
-from sqlalchemy.exc import IntegrityError
 
 from shared.unit_of_work import UnitOfWork
 
@@ -17,15 +16,4 @@ T = TypeVar("T")
 
 
 async def run_command(request: Request, command: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-    state = request.app.state
-    for attempt in (1, 2):
-        try:
-            async with UnitOfWork(state.sessions, state.settings.service_name) as uow:
-                result = await command(uow)
-            break
-        except IntegrityError:
-            if attempt == 2:
-                raise
-    if uow.emitted:
-        state.relay.wake()
-    return result
+    return await request.app.state.commands.run(command, retry_on_conflict=True)

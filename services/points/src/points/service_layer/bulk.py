@@ -9,10 +9,9 @@ resumes where the job stopped and never books a member twice.
 import hashlib
 import logging
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,6 +19,7 @@ from points.adapters.repository import AccountRepository
 from points.adapters.tables import BulkBonusItemRow, BulkBonusJobRow
 from points.domain.model import EntryType, Source
 from points.service_layer.redemptions import IdempotencyConflict, NotFound
+from shared.commands import Commands
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -59,17 +59,17 @@ async def progress(session: AsyncSession, job_id: str) -> tuple[BulkBonusJobRow,
     return job, {"booked": counts.get("booked", 0), "skipped": counts.get("skipped", 0)}
 
 
-async def run_job(sessions: async_sessionmaker[AsyncSession], job_id: str) -> dict[str, int]:
+async def run_job(commands: Commands, job_id: str) -> dict[str, int]:
     """Works the job through to the end; safe to call again at any time."""
     booked = skipped = 0
     while True:
-        async with UnitOfWork(sessions, "points") as uow:
+        async with commands() as uow:
             job = (await uow.session.exec(select(BulkBonusJobRow).where(BulkBonusJobRow.job_id == job_id).with_for_update())).one()
             if job.status == "done":
                 break
             done = set((await uow.session.exec(select(BulkBonusItemRow.member_id).where(BulkBonusItemRow.job_id == job_id))).all())
             chunk = [m for m in job.member_ids if m not in done][:CHUNK]
-            now = datetime.now(UTC)
+            now = uow.now()
             if not chunk:
                 job.status, job.finished_at = "done", now
                 uow.session.add(job)
@@ -101,12 +101,12 @@ async def _book_chunk(uow: UnitOfWork, job: BulkBonusJobRow, chunk: list[str], n
     return booked, skipped
 
 
-async def run_unfinished(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
-    async with sessions() as session:
-        ids = (await session.exec(select(BulkBonusJobRow.job_id).where(BulkBonusJobRow.status != "done"))).all()
+async def run_unfinished(commands: Commands) -> dict[str, int]:
+    async with commands() as uow:
+        ids = (await uow.session.exec(select(BulkBonusJobRow.job_id).where(BulkBonusJobRow.status != "done"))).all()
     totals = {"jobs": len(ids), "booked": 0, "skipped": 0}
     for job_id in ids:
-        result = await run_job(sessions, job_id)
+        result = await run_job(commands, job_id)
         totals["booked"] += result["booked"]
         totals["skipped"] += result["skipped"]
     return totals

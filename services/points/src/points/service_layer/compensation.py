@@ -1,7 +1,6 @@
 """Complaint compensation: the points feedback promised, booked once per complaint."""
 
 import logging
-from datetime import UTC, datetime
 
 from points.adapters.repository import AccountRepository
 from points.domain.model import EntryType, Source
@@ -27,6 +26,6 @@ async def on_complaint_resolved(uow: UnitOfWork, delivery: Delivery) -> None:
         return
     account.bonus(
         resolved.compensation_points, reason=REASON,
-        source=Source(ref=ref, event_id=delivery.envelope.id), at=resolved.resolved_at or datetime.now(UTC),
+        source=Source(ref=ref, event_id=delivery.envelope.id), at=resolved.resolved_at or uow.now(),
     )
     await repo.save(account)

@@ -6,7 +6,6 @@ yet waits in `pending_return` and is applied in the transaction that books the s
 """
 
 import logging
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import update
@@ -44,7 +43,7 @@ async def on_member_registered(uow: UnitOfWork, delivery: Delivery) -> None:
     await uow.session.exec(
         update(ACCOUNTS)
         .where(ACCOUNTS.c.member_id == member.member_id)
-        .values(channel=member.channel, card_no=member.card_no, updated_at=datetime.now(UTC))
+        .values(channel=member.channel, card_no=member.card_no, updated_at=uow.now())
     )
 
 
@@ -102,7 +101,7 @@ async def on_return_attributed(uow: UnitOfWork, delivery: Delivery) -> None:
         await session.exec(
             insert_ignoring_duplicates(session, PENDING),
             params=[{"refund_ref": sale_ref(ret.store_id, ret.refund_id), "sale_event_id": ret.sale_event_id,
-              "member_id": ret.member_id, "payload": ret.model_dump(mode="json"), "received_at": datetime.now(UTC)}],
+              "member_id": ret.member_id, "payload": ret.model_dump(mode="json"), "received_at": uow.now()}],
         )
         return
     repo = AccountRepository(session)

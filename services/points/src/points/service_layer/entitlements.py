@@ -1,9 +1,8 @@
 """Service entitlements: granted by spend milestones, used at the service desk."""
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import update
@@ -13,9 +12,9 @@ from points.adapters.repository import insert_ignoring_duplicates
 from points.adapters.tables import EntitlementGrantRow, EntitlementRow, EntitlementUseRow
 from points.domain.entitlements import DEFAULT_VISITS_BY_MILESTONE, LEFTOVER_COLLECTION, check_use, granted_after
 from points.domain.exceptions import NothingLeft
+from shared.commands import derived_event_id
 from shared.consumer import Delivery
 from shared.events import contracts as c
-from shared.events.envelope import SALE_NAMESPACE
 from shared.events.registry import ENTITLEMENT_GRANTED
 from shared.unit_of_work import UnitOfWork
 
@@ -32,7 +31,7 @@ def milestone_handler(table: Mapping[Decimal, int] = DEFAULT_VISITS_BY_MILESTONE
 
 async def grant_for_milestone(uow: UnitOfWork, reached: c.SpendMilestoneReachedV1, table: Mapping[Decimal, int]) -> None:
     session, kind = uow.session, LEFTOVER_COLLECTION
-    now = datetime.now(UTC)
+    now = uow.now()
     await session.exec(
         insert_ignoring_duplicates(session, ENTITLEMENTS),
         params=[{"member_id": reached.member_id, "kind": kind, "granted": 0, "used": 0, "updated_at": now}],
@@ -54,7 +53,7 @@ async def grant_for_milestone(uow: UnitOfWork, reached: c.SpendMilestoneReachedV
         c.EntitlementGrantedV1(member_id=reached.member_id, kind=kind, granted_total=total, source_ref=source_ref, granted_at=reached.reached_at),
         key=reached.member_id,
         subject=reached.member_id,
-        event_id=str(uuid.uuid5(SALE_NAMESPACE, f"entitlement/{reached.member_id}/{kind}/{total}")),
+        event_id=derived_event_id("points", "entitlement", reached.member_id, kind, total),
     )
 
 
@@ -78,7 +77,7 @@ async def book_use(uow: UnitOfWork, req: UseRequest) -> EntitlementUseRow:
     result = await session.exec(
         update(ENTITLEMENTS)
         .where(ENTITLEMENTS.c.member_id == req.member_id, ENTITLEMENTS.c.kind == req.kind, ENTITLEMENTS.c.used < ENTITLEMENTS.c.granted)
-        .values(used=ENTITLEMENTS.c.used + 1, updated_at=datetime.now(UTC))
+        .values(used=ENTITLEMENTS.c.used + 1, updated_at=uow.now())
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         row = await session.get(EntitlementRow, (req.member_id, req.kind))
@@ -86,7 +85,7 @@ async def book_use(uow: UnitOfWork, req: UseRequest) -> EntitlementUseRow:
         raise NothingLeft("no use left")
     use = EntitlementUseRow(
         member_id=req.member_id, kind=req.kind, used_on=req.used_on, store_id=req.store_id, staff_id=req.staff_id,
-        idempotency_key=req.idempotency_key, booked_at=datetime.now(UTC),
+        idempotency_key=req.idempotency_key, booked_at=uow.now(),
     )
     session.add(use)
     await session.flush()

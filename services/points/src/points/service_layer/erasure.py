@@ -7,7 +7,6 @@ placeholder. The points card number goes too, so a till swiping the card is answ
 unknown card. Entries booked by the system (sales, returns, expiry) carry no personal text.
 """
 
-from datetime import UTC, datetime
 
 from sqlalchemy import update
 
@@ -35,5 +34,5 @@ async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
         .values(cancel_reason=REDACTED)
     )
     await session.exec(
-        update(ACCOUNTS).where(ACCOUNTS.c.member_id == member_id).values(card_no=None, updated_at=datetime.now(UTC))
+        update(ACCOUNTS).where(ACCOUNTS.c.member_id == member_id).values(card_no=None, updated_at=uow.now())
     )

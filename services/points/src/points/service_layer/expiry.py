@@ -5,11 +5,9 @@ Safe to run twice and on several replicas: an expiry entry's source is `expiry:<
 is recorded per member and expiry date (unique), and its event id is derived from both.
 """
 
-import uuid
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,8 +15,8 @@ from points.adapters.repository import AccountRepository, insert_ignoring_duplic
 from points.adapters.tables import AccountRow, ExpiryWarningRow, LedgerRow
 from points.domain.expiry import ExpiryPolicy, due, open_lots, upcoming
 from points.domain.model import EntryType, LedgerEntry, Source
+from shared.commands import Commands, derived_event_id
 from shared.events import contracts as c
-from shared.events.envelope import SALE_NAMESPACE
 from shared.events.registry import POINTS_EXPIRING
 from shared.unit_of_work import UnitOfWork
 
@@ -46,13 +44,13 @@ async def _entries(session: AsyncSession, member_id: str) -> list[LedgerEntry]:
     ]
 
 
-async def run_expiry(sessions: async_sessionmaker[AsyncSession], policy: ExpiryPolicy, zone: ZoneInfo, now: datetime) -> dict[str, int]:
+async def run_expiry(commands: Commands, policy: ExpiryPolicy, zone: ZoneInfo, now: datetime) -> dict[str, int]:
     today = now.astimezone(zone).date()
-    async with sessions() as session:
-        members = await _candidates(session, policy, zone, today)
+    async with commands() as uow:
+        members = await _candidates(uow.session, policy, zone, today)
     summary = {"members_checked": len(members), "points_expired": 0, "expiry_entries": 0, "warnings": 0}
     for member_id in members:
-        async with UnitOfWork(sessions, "points") as uow:
+        async with commands() as uow:
             await _expire_member(uow, member_id, policy, zone, today, now, summary)
     return summary
 
@@ -91,6 +89,6 @@ async def _expire_member(
             POINTS_EXPIRING,
             c.PointsExpiringV1(member_id=member_id, points=points, expires_on=expires_on, balance=account.balance),
             key=member_id, subject=member_id,
-            event_id=str(uuid.uuid5(SALE_NAMESPACE, f"points-expiring/{member_id}/{expires_on.isoformat()}")),
+            event_id=derived_event_id("points", "points-expiring", member_id, expires_on.isoformat()),
         )
         summary["warnings"] += 1

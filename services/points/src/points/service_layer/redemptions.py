@@ -20,8 +20,8 @@ from points.adapters.tables import GiftPriceRow, GiftRow, GiftStockRow, Redempti
 from points.domain.catalogue import Gift, RegisterStatus, check_transition
 from points.domain.exceptions import GiftUnavailable, OutOfStock, PointsError
 from points.domain.model import Source
+from shared.commands import derived_event_id
 from shared.events import contracts as c
-from shared.events.envelope import SALE_NAMESPACE
 from shared.events.registry import REWARD_REDEEMED, REWARD_REDEMPTION_CANCELLED
 from shared.unit_of_work import UnitOfWork
 
@@ -104,7 +104,7 @@ async def redeem(uow: UnitOfWork, req: RedeemRequest, now: datetime) -> tuple[Re
             member_id=req.member_id, redemption_id=redemption_id, gift_id=req.gift_id, store_id=req.store_id,
             channel=account.channel, points=price, staff_id=req.staff_id, redeemed_at=now,  # type: ignore[arg-type]
         ),
-        key=req.member_id, subject=req.member_id, event_id=str(uuid.uuid5(SALE_NAMESPACE, f"redeemed/{redemption_id}")),
+        key=req.member_id, subject=req.member_id, event_id=derived_event_id("points", "redeemed", redemption_id),
     )
     await session.flush()
     return row, False
@@ -159,6 +159,6 @@ async def cancel(uow: UnitOfWork, redemption_id: str, staff_id: str, reason: str
             member_id=row.member_id, redemption_id=redemption_id, gift_id=row.gift_id, store_id=row.store_id,
             points_returned=row.points, staff_id=staff_id, cancelled_at=now,  # type: ignore[arg-type]
         ),
-        key=row.member_id, subject=row.member_id, event_id=str(uuid.uuid5(SALE_NAMESPACE, f"redemption-cancelled/{redemption_id}")),
+        key=row.member_id, subject=row.member_id, event_id=derived_event_id("points", "redemption-cancelled", redemption_id),
     )
     return row

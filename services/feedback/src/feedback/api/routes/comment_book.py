@@ -9,10 +9,9 @@ from sqlmodel import select
 
 from feedback.adapters.tables import CommentEntryRow, ComplaintRow
 from feedback.api.access import ensure_customer
-from feedback.api.deps import NowDep
 from feedback.api.schemas import CommentCreate, CommentLinkIn, CommentPublic
 from shared.authorize import Allowed
-from shared.deps import UowDep
+from shared.deps import NowDep, UowDep
 from shared.integers import Int64
 
 router = APIRouter(prefix="/v1/comment-book", tags=["comment book"])

@@ -14,7 +14,7 @@ from feedback.api.access import (
     ensure_reads,
     queue_of,
 )
-from feedback.api.deps import FeedbackSettingsDep, NowDep
+from feedback.api.deps import FeedbackSettingsDep
 from feedback.api.presenters import detail, summary
 from feedback.api.schemas import (
     AssignIn,
@@ -29,7 +29,7 @@ from feedback.domain.compensation import Compensation
 from feedback.domain.workflow import OPEN, Status
 from feedback.service_layer import complaints as uc
 from shared.authorize import Allowed
-from shared.deps import UowDep
+from shared.deps import NowDep, UowDep
 from shared.integers import Int64
 from shared.policy import Grant, Scope
 

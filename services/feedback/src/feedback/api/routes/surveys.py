@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from feedback.adapters.tables import SurveyInvitationRow, SurveyResponseRow, SurveyTemplateRow
 from feedback.api.access import customer_named, ensure_customer, ensure_own_invitation
-from feedback.api.deps import FeedbackSettingsDep, NowDep
+from feedback.api.deps import FeedbackSettingsDep
 from feedback.api.presenters import invitation_status
 from feedback.api.schemas import (
     AnswerIn,
@@ -28,7 +28,7 @@ from feedback.domain.surveys import DIMENSION_LABELS, DIMENSIONS
 from feedback.service_layer.invitations import InvitationUnusable, ensure_usable, find_invitation, link_for
 from feedback.service_layer.survey_results import results as survey_results
 from shared.authorize import Allowed
-from shared.deps import UowDep
+from shared.deps import NowDep, UowDep
 from shared.periods import MONTH_PATTERN
 from shared.policy import Grant
 from shared.reports import Column, ReportFormat, render

@@ -1,16 +1,14 @@
 """POS entry: sales and returns, acknowledged once they are durably queued for publication."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Request, Response, status
-from sqlalchemy.exc import IntegrityError
 
 from gateway.api.errors import conflict, invalid_field
 from gateway.api.schemas import PosAccepted, PosPurchaseIn, PosRefundIn
 from gateway.domain.pos import future_time_problem
 from gateway.service_layer.pos import ConflictingRetry, InvalidField, accept_purchase, accept_refund
 from shared.authorize import Allowed
-from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/pos/v1", tags=["pos"])
 PosDep = Allowed("gateway.pos.post")
@@ -18,28 +16,19 @@ PosDep = Allowed("gateway.pos.post")
 
 def _not_in_future(request: Request, occurred_at: datetime) -> None:
     skew = timedelta(seconds=request.app.state.settings.clock_skew_s)
-    if problem := future_time_problem(occurred_at, datetime.now(UTC), skew):
+    if problem := future_time_problem(occurred_at, request.app.state.clock(), skew):
         raise invalid_field("occurred_at", problem)
 
 
 async def _accept(request: Request, response: Response, accept, *args) -> PosAccepted:
-    state = request.app.state
     # Two identical retries racing each other: the loser hits the unique constraint, and the
     # second attempt sees the winner's row and answers as a duplicate.
-    for attempt in (1, 2):
-        try:
-            async with UnitOfWork(state.sessions, "gateway") as uow:
-                event_id, duplicate = await accept(uow, *args)
-            break
-        except IntegrityError:
-            if attempt == 2:
-                raise
-        except InvalidField as exc:
-            raise invalid_field(exc.field, exc.message) from exc
-        except ConflictingRetry as exc:
-            raise conflict(str(exc)) from exc
-    if not duplicate:
-        state.relay.wake()
+    try:
+        event_id, duplicate = await request.app.state.commands.run(lambda uow: accept(uow, *args), retry_on_conflict=True)
+    except InvalidField as exc:
+        raise invalid_field(exc.field, exc.message) from exc
+    except ConflictingRetry as exc:
+        raise conflict(str(exc)) from exc
     response.status_code = status.HTTP_202_ACCEPTED
     return PosAccepted(event_id=event_id, duplicate=duplicate)
 

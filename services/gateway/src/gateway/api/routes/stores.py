@@ -1,6 +1,5 @@
 """The stores the gateway accepts POS traffic for."""
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -23,7 +22,7 @@ async def put_store(store_id: StoreIdPath, body: StoreIn, uow: UowDep, _: AdminD
     """Create or update a store (idempotent)."""
     row = await uow.session.get(StoreRow, store_id)
     if row is None:
-        row = StoreRow(store_id=store_id, created_at=datetime.now(UTC), **body.model_dump())
+        row = StoreRow(store_id=store_id, created_at=uow.now(), **body.model_dump())
     else:
         for key, value in body.model_dump().items():
             setattr(row, key, value)

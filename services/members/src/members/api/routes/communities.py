@@ -6,7 +6,7 @@ admins, because it moves customers between communities in every report.
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from members.adapters.tables import CommunityRow
 from members.api.infobase_schemas import (
@@ -18,15 +18,13 @@ from members.api.infobase_schemas import (
     MergeRequest,
 )
 from members.service_layer.communities import (
-    CommunityConflict,
-    CommunityNotFound,
     add_alias,
     aliases_of,
     current_community,
     rename,
     search_communities,
 )
-from members.service_layer.community_merge import SelfMerge, merge
+from members.service_layer.community_merge import merge
 from shared.authorize import Allowed
 from shared.deps import UowDep
 from shared.integers import Int64
@@ -49,10 +47,7 @@ async def _public(uow: UnitOfWork, community: CommunityRow) -> CommunityPublic:
 
 
 async def _current(uow: UnitOfWork, community_id: str) -> CommunityRow:
-    try:
-        return await current_community(uow.session, community_id)
-    except CommunityNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    return await current_community(uow.session, community_id)
 
 
 @router.get("")
@@ -85,10 +80,7 @@ async def create_alias(
     community_id: str, body: AliasCreate, uow: UowDep, grant: EditorDep, response: Response
 ) -> CommunityPublic:
     await _current(uow, community_id)
-    try:
-        community, added = await add_alias(uow.session, community_id, body.alias)
-    except CommunityConflict as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    community, added = await add_alias(uow.session, community_id, body.alias)
     response.status_code = status.HTTP_201_CREATED if added else status.HTTP_200_OK
     return await _public(uow, community)
 
@@ -96,23 +88,13 @@ async def create_alias(
 @router.patch("/{community_id}")
 async def rename_community(community_id: str, body: CommunityRename, uow: UowDep, grant: EditorDep) -> CommunityPublic:
     await _current(uow, community_id)
-    try:
-        community = await rename(uow.session, community_id, body.name)
-    except CommunityConflict as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    community = await rename(uow.session, community_id, body.name)
     return await _public(uow, community)
 
 
 @router.post("/{community_id}/merge", description="Merges the body's community into this one; repeating it changes nothing.")
 async def merge_community(community_id: str, body: MergeRequest, uow: UowDep, grant: EditorDep) -> MergeOutcome:
-    try:
-        result = await merge(uow.session, community_id, body.community_id, grant.principal.subject)
-    except SelfMerge as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"community_id: {exc}") from exc
-    except CommunityNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    except CommunityConflict as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    result = await merge(uow.session, community_id, body.community_id, grant.principal.subject)
     return MergeOutcome(
         community=await _public(uow, result.survivor), merged_id=result.merged_id,
         already_merged=result.already_merged, members=result.members, households_moved=result.households_moved,

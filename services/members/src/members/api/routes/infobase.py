@@ -27,7 +27,7 @@ from members.api.infobase_schemas import (
     filters_subtitle,
 )
 from members.config import Settings
-from members.service_layer.communities import CommunityNotFound, current_community
+from members.service_layer.communities import current_community
 from members.service_layer.infobase_queries import (
     CommunityOrder,
     Period,
@@ -106,10 +106,7 @@ async def community_customers_ranked(
     offset: OffsetQuery = 0,
 ) -> Response:
     period = _period(grant, settings, store_id, first, last)
-    try:
-        community = await current_community(uow.session, community_id)
-    except CommunityNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    community = await current_community(uow.session, community_id)
     ranks, total = await community_customers(uow.session, community.id, period, member_scope(grant), limit, offset)
     items = [
         CustomerRankPublic(

@@ -12,9 +12,9 @@ from members.api.deps import MembersSettingsDep
 from members.api.presenters import present_member, present_members, purchase_public
 from members.api.schemas import MemberCreate, MemberPage, MemberPublic, MemberUpdate, PurchasePublic
 from members.domain.communities import community_key
-from members.service_layer.privacy import TooManySearches, phone_search_allowed, record_phone_search
-from members.service_layer.profile import SELF_SERVICE_FIELDS, ProfileConflict, update_profile
-from members.service_layer.registration import IdempotencyConflict, MemberConflict, register_member, register_once
+from members.service_layer.privacy import phone_search_allowed, record_phone_search
+from members.service_layer.profile import SELF_SERVICE_FIELDS, update_profile
+from members.service_layer.registration import register_member, register_once
 from shared.authorize import Allowed
 from shared.cards import CardNumber
 from shared.deps import SettingsDep, UowDep
@@ -44,15 +44,12 @@ async def create_member(
     if grant.scope is Scope.STORE and body.home_store_id is not None:
         grant.ensure_store(body.home_store_id)  # a store manager registers customers of their store
     principal = grant.principal
-    try:
-        if idempotency_key is None:
-            member = await register_member(uow, body, settings.resolved_pepper(), principal)
-        else:
-            member, retry = await register_once(uow, body, settings.resolved_pepper(), principal, idempotency_key)
-            if retry:
-                response.status_code = status.HTTP_200_OK
-    except (MemberConflict, IdempotencyConflict) as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    if idempotency_key is None:
+        member = await register_member(uow, body, settings.resolved_pepper(), principal)
+    else:
+        member, retry = await register_once(uow, body, settings.resolved_pepper(), principal, idempotency_key)
+        if retry:
+            response.status_code = status.HTTP_200_OK
     return await present_member(uow, member, grant, "members.register")
 
 
@@ -75,10 +72,7 @@ async def find_members(
         # Whoever finds a customer by phone learns whose number it is: only roles that see contact
         # details, within a rate that makes guessing the digits behind a masked number hopeless.
         Grant.of(grant.principal, "members.member.search_by_phone")
-        try:
-            await phone_search_allowed(uow.session, grant.principal, settings.phone_search_limit, settings.phone_search_window)
-        except TooManySearches as exc:
-            raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(exc)) from exc
+        await phone_search_allowed(uow.session, grant.principal, settings.phone_search_limit, settings.phone_search_window)
         # Looked up through the digest index, the same way POS phone sales are matched.
         query = query.where(MemberRow.phone_hmac == phone_hmac(phone, settings.resolved_pepper()))
     if community:
@@ -112,10 +106,7 @@ async def edit_member(
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, f"members may not change {', '.join(refused)}; ask the service desk"
             )
-    try:
-        member = await update_profile(uow, member, body, settings.resolved_pepper())
-    except ProfileConflict as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    member = await update_profile(uow, member, body, settings.resolved_pepper())
     return await present_member(uow, member, grant, "members.update")
 
 

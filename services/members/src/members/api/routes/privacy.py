@@ -7,7 +7,7 @@ from pydantic import AwareDatetime
 
 from members.api.access import visible_member
 from members.api.privacy_schemas import AccessLogPage, ErasureResult, MemberExport
-from members.service_layer.erasure import AlreadyErased, erase_member
+from members.service_layer.erasure import erase_member
 from members.service_layer.export import access_entry, export_member
 from members.service_layer.privacy import access_log_page
 from shared.authorize import Allowed
@@ -48,9 +48,6 @@ async def export(member_id: str, uow: UowDep, grant: Allowed("members.privacy.ex
 @router.post("/v1/members/{member_id}/erasure")
 async def erase(member_id: str, uow: UowDep, grant: Allowed("members.privacy.erase")) -> ErasureResult:
     member = await visible_member(uow, member_id, grant)
-    try:
-        erasure = await erase_member(uow, member, grant.principal)
-    except AlreadyErased as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    erasure = await erase_member(uow, member, grant.principal)
     return ErasureResult(member_id=member_id, erased_at=erasure.erased_at, requested_by=erasure.requested_by)
 

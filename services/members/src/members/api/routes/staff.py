@@ -7,7 +7,6 @@ covering the same communities.
 """
 
 import contextlib
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -67,7 +66,7 @@ async def create_staff(body: StaffCreate, uow: UowDep, grant: DirectoryAdminDep)
         raise HTTPException(status.HTTP_403_FORBIDDEN, "role: only admins add store managers")
     if await uow.session.get(StaffRow, body.id) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, f"id: staff member {body.id} already exists")
-    now = datetime.now(UTC)
+    now = uow.now()
     row = StaffRow(id=body.id, name=body.name, work_phone=body.work_phone, store_id=store_id, role=body.role,
                    active=True, created_at=now, updated_at=now)
     uow.session.add(row)
@@ -114,7 +113,7 @@ async def update_staff(
     grant.store_filter(row.store_id)
     if grant.scope is Scope.STORE and row.role == staffing.STORE_MANAGER and row.id != grant.principal.subject:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only admins change store managers")
-    now = datetime.now(UTC)
+    now = uow.now()
     was_active = row.active
     if body.name is not None:
         row.name = body.name
@@ -154,10 +153,10 @@ async def cover_community(
         # insert a no-op (the request stays idempotent) instead of failing the whole request.
         with contextlib.suppress(IntegrityError):
             async with uow.session.begin_nested():
-                uow.session.add(CoverageRow(manager_id=staff_id, community_id=community_id, created_at=datetime.now(UTC)))
+                uow.session.add(CoverageRow(manager_id=staff_id, community_id=community_id, created_at=uow.now()))
     assigned = 0
     if row.active:
-        assigned = await staffing.assign_waiting_vips(uow, [community_id], settings, datetime.now(UTC))
+        assigned = await staffing.assign_waiting_vips(uow, [community_id], settings, uow.now())
     return CoverageChange(manager_id=staff_id, community_id=community_id, assigned=assigned)
 
 
@@ -176,7 +175,7 @@ async def uncover_community(
     await uow.session.delete(existing)
     await uow.session.flush()
     moved = await staffing.reassign_customers(
-        uow, staff_id, settings, datetime.now(UTC), reason="reassigned", community_id=community_id
+        uow, staff_id, settings, uow.now(), reason="reassigned", community_id=community_id
     )
     return CoverageChange(manager_id=staff_id, community_id=community_id, **moved)
 
@@ -192,6 +191,6 @@ async def assign_manager(member_id: str, body: ManagerAssignment, uow: UowDep, g
         raise HTTPException(status.HTTP_409_CONFLICT, f"manager_id: {body.manager_id} is not an active account manager")
     grant.store_filter(manager.store_id)
     if member.manager_id != manager.id:
-        staffing.reassign_to(uow, member, manager, datetime.now(UTC))
+        staffing.reassign_to(uow, member, manager, uow.now())
         await uow.session.flush()
     return await _public(uow, manager)

@@ -2,7 +2,7 @@
 the store manager's list of VIPs still waiting for a manager."""
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
@@ -62,7 +62,7 @@ async def tracking_queue(
 ) -> TrackingQueue:
     """The manager's VIP customers, most recent purchase first."""
     whose = await _whose(uow, grant, manager_id)
-    now = as_of or datetime.now(UTC)
+    now = as_of or uow.now()
     # A manager's VIPs may live in any store: a store manager sees those of their own store only.
     entries = await tracking.queue(uow, whose, now, settings.zone, member_scope(grant))
     items = []
@@ -98,7 +98,7 @@ async def unassigned_vips(
 @router.post("/records", status_code=status.HTTP_201_CREATED)
 async def record_tracking(body: TrackingCreate, uow: UowDep, grant: ManagerDep, settings: MembersSettingsDep) -> TrackingPublic:
     """One line of the daily tracking feedback form, by the customer's own account manager."""
-    now = datetime.now(UTC)
+    now = uow.now()
     if body.tracked_on > now.astimezone(settings.zone).date():
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "tracked_on: is in the future")
     manager = await uow.session.get(StaffRow, grant.principal.subject)

@@ -1,6 +1,5 @@
 """Manual adjustments and bonuses (store managers for their store's customers, admins), one by one or in bulk."""
 
-from datetime import UTC, datetime
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response, status
 from fastapi.exceptions import RequestValidationError
@@ -31,7 +30,7 @@ async def _manual(
         request,
         lambda uow: book_manual(
             uow, kind=kind, member_id=member_id, points=points, reason=reason, staff_id=grant.principal.subject,
-            idempotency_key=key, now=datetime.now(UTC),
+            idempotency_key=key, now=uow.now(),
             # Whoever reaches less than the whole chain (a store manager) books within the caps.
             caps=None if grant.scope is Scope.ALL else request.app.state.settings.manual_caps,
         ),
@@ -83,11 +82,11 @@ async def start_bulk_bonus(
         request,
         lambda uow: bulk.create_job(
             uow, idempotency_key=idempotency_key, member_ids=body.member_ids, points=body.points, reason=body.reason,
-            staff_id=grant.principal.subject, now=datetime.now(UTC),
+            staff_id=grant.principal.subject, now=uow.now(),
         ),
     )
     # Worked through after the answer; the scheduled bulk-bonus job finishes it after a crash.
-    background.add_task(bulk.run_job, request.app.state.sessions, job.job_id)
+    background.add_task(bulk.run_job, request.app.state.commands, job.job_id)
     if replay:
         response.status_code = status.HTTP_200_OK
     async with request.app.state.sessions() as session:

@@ -1,6 +1,5 @@
 """The gift catalogue: items, their point price per channel, active dates, stock per store."""
 
-from datetime import UTC, datetime
 
 from fastapi import APIRouter, HTTPException, Path, status
 from sqlalchemy import delete
@@ -39,7 +38,7 @@ async def list_gifts(uow: UowDep, _: Allowed("points.gift.read")) -> list[GiftPu
 
 @router.put("/{gift_id}", summary="Add or change a gift (admin)")
 async def put_gift(body: GiftIn, uow: UowDep, _: Allowed("points.gift.write"), gift_id: str = GiftId) -> GiftPublic:
-    now = datetime.now(UTC)
+    now = uow.now()
     row = await uow.session.get(GiftRow, gift_id)
     if row is None:
         row = GiftRow(gift_id=gift_id, name_zh=body.name_zh, name_en=body.name_en, updated_at=now)
@@ -67,7 +66,7 @@ async def put_stock(
     grant.ensure_store(store_id)
     if await uow.session.get(GiftRow, gift_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"gift {gift_id} is not in the catalogue")
-    now = datetime.now(UTC)
+    now = uow.now()
     row = (
         await uow.session.exec(
             select(GiftStockRow).where(GiftStockRow.gift_id == gift_id, GiftStockRow.store_id == store_id).with_for_update()

@@ -1,6 +1,6 @@
 """Gift redemption at the service desk and the gift register (赠品发放登记)."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -49,7 +49,7 @@ async def redeem(
 
     async def command(uow: UnitOfWork) -> tuple[RedemptionRow, bool]:
         grant.ensure_member(await member_facts(uow.session, body.member_id), body.member_id)
-        return await svc.redeem(uow, req, datetime.now(UTC))
+        return await svc.redeem(uow, req, uow.now())
 
     row, replay = await run_command(request, command)
     if replay:
@@ -71,7 +71,7 @@ async def get_redemption(redemption_id: str, grant: Allowed("points.redemption.r
 async def hand_over(redemption_id: str, grant: Allowed("points.redemption.handle"), request: Request) -> RedemptionPublic:
     async def command(uow: UnitOfWork) -> RedemptionRow:
         await _entry_in_reach(uow, grant, redemption_id)
-        return await svc.hand_over(uow, redemption_id, grant.principal.subject, datetime.now(UTC))
+        return await svc.hand_over(uow, redemption_id, grant.principal.subject, uow.now())
 
     return _public(await run_command(request, command))
 
@@ -82,7 +82,7 @@ async def cancel(
 ) -> RedemptionPublic:
     async def command(uow: UnitOfWork) -> RedemptionRow:
         await _entry_in_reach(uow, grant, redemption_id)
-        return await svc.cancel(uow, redemption_id, grant.principal.subject, body.reason, datetime.now(UTC))
+        return await svc.cancel(uow, redemption_id, grant.principal.subject, body.reason, uow.now())
 
     return _public(await run_command(request, command))
 

@@ -1,6 +1,6 @@
 """Earning rules: versions (admin, audited) and the basket preview for tills."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from fastapi import APIRouter, status
@@ -39,7 +39,7 @@ async def list_rules(uow: UowDep, _: Allowed("points.rule.read")) -> list[Earnin
 
 @router.post("/earning-rules", status_code=status.HTTP_201_CREATED, summary="Add a rule version (admin)")
 async def add_rule(body: EarningRuleIn, uow: UowDep, grant: Allowed("points.rule.write")) -> EarningRulePublic:
-    now = datetime.now(UTC)
+    now = uow.now()
     if body.effective_from < now - PAST_TOLERANCE:
         raise RequestValidationError(
             [{"type": "value_error", "loc": ("body", "effective_from"), "input": None,
@@ -73,7 +73,7 @@ async def preview(body: PreviewIn, uow: UowDep, grant: Allowed("points.preview")
         account = (await uow.session.exec(select(AccountRow).where(AccountRow.card_no == body.card_no))).first()
         if account is not None:
             channel, known = account.channel, True
-    at = body.occurred_at or datetime.now(UTC)
+    at = body.occurred_at or uow.now()
     total = sum((ln.amount for ln in body.lines), Decimal("0.00"))
     earning = earn_for_sale(
         rule_in_force(await load_rules(uow.session), at), store_id=body.store_id, channel=channel, total=total, lines=body.lines
