@@ -16,7 +16,7 @@ from shared.unit_of_work import UnitOfWork
 class Settings(ServiceSettings):
     service_name: str = "members"
 
-    # Tiers, account managers and tracking (see the README, "VIP tiers and account managers").
+    # Tiers, account managers and tracking (see docs/members.md, "VIP tiers, account managers and tracking").
     vip_threshold: Decimal = Decimal("5000.00")
     spend_milestones: list[Decimal] = Field(default_factory=lambda: [Decimal("30000.00"), Decimal("50000.00")])
     # Tier reviews are held on the first day of these months (quarterly by default); only a
@@ -33,7 +33,7 @@ class Settings(ServiceSettings):
     phone_search_limit: int = Field(default=30, ge=1)
     phone_search_window_s: int = Field(default=3600, ge=60)
 
-    # Value analytics: RFM, 80/20 classes and churn risk (see the README, "Value analytics").
+    # Value analytics: RFM, 80/20 classes and churn risk (see docs/members.md, "Value analytics").
     analytics_window_days: int = Field(default=365, ge=7, le=3650)
     analytics_key_share: Decimal = Decimal("0.80")
     analytics_secondary_share: Decimal = Decimal("0.95")

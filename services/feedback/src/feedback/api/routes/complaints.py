@@ -173,7 +173,7 @@ async def resolve(
     complaint_id: str, body: ResolveIn, uow: UowDep, grant: Handling, settings: FeedbackSettingsDep, now: NowDep,
 ) -> ComplaintPublic:
     """Resolve with a note and, optionally, compensation in points (booked by the points service)
-    or a coupon (issued by campaigns). A complaint is compensated once; the customer is invited to
+    or a coupon value (recorded and published; nothing issues coupons until the campaigns service does). A complaint is compensated once; the customer is invited to
     a satisfaction survey, whose link only they see."""
     row = await _handled(uow, complaint_id, grant)
     uc.resolve(uow, settings, row, actor=grant.principal.subject, now=now, note=body.note,
