@@ -173,8 +173,9 @@ async def resolve(
     complaint_id: str, body: ResolveIn, uow: UowDep, grant: Handling, settings: FeedbackSettingsDep, now: NowDep,
 ) -> ComplaintPublic:
     """Resolve with a note and, optionally, compensation in points (booked by the points service)
-    or a coupon value (recorded and published; nothing issues coupons until the campaigns service does). A complaint is compensated once; the customer is invited to
-    a satisfaction survey, whose link only they see."""
+    or a coupon value (recorded and published; nothing issues the coupon until the campaigns
+    service does). A complaint is compensated once; the customer is invited to a satisfaction
+    survey, whose link only they see."""
     row = await _handled(uow, complaint_id, grant)
     uc.resolve(uow, settings, row, actor=grant.principal.subject, now=now, note=body.note,
                compensation=Compensation(body.compensation.points, body.compensation.coupon_value))
