@@ -1,7 +1,10 @@
-"""Services of the platform run in-process against real databases and the real broker.
+"""Services of the platform run in-process against real databases and, for tests marked `kafka`,
+the real broker.
 
 Each test gets its own topic prefix (and so its own consumer groups) on the session's broker, its
-own databases, and a fresh signing key.
+own databases, and a fresh signing key. Only tests marked `kafka` start the broker: the others get
+services whose Kafka address is a closed port (`NO_BROKER`), where the outbox relay keeps its rows
+and retries with backoff, as it does whenever the broker is away, and the API works as usual.
 """
 
 import uuid
@@ -23,6 +26,9 @@ from tests.support.polling import eventually
 S = TypeVar("S", bound=ServiceSettings)
 
 PEPPER = "test-identity-pepper-0123456789"
+# A closed port: the services' address for the broker in tests not marked `kafka`. Connecting is
+# refused at once, so the relay's retries cost nothing and nothing ever reaches a broker.
+NO_BROKER = "127.0.0.1:1"
 
 
 @dataclass
@@ -30,7 +36,7 @@ class TestEnv:
     __test__ = False  # a fixture value, not a test class
 
     data_dir: Path
-    broker: Broker
+    broker: Broker | None  # None unless the test is marked `kafka`
     prefix: str
     public_key: str
     issuer: TokenIssuer
@@ -41,7 +47,7 @@ class TestEnv:
             environment="test",
             data_dir=self.data_dir,
             database_url=database_url,
-            kafka_bootstrap=self.broker.bootstrap,
+            kafka_bootstrap=self.broker.bootstrap if self.broker is not None else NO_BROKER,
             kafka_topic_prefix=self.prefix,
             kafka_session_timeout_ms=6000,
             kafka_heartbeat_interval_ms=500,
@@ -60,7 +66,9 @@ class TestEnv:
 
 
 @pytest.fixture
-def env(tmp_path: Path, broker: Broker) -> TestEnv:
+def env(tmp_path: Path, request: pytest.FixtureRequest) -> TestEnv:
+    """The test's environment; the session's broker is started (once) only for tests marked `kafka`."""
+    broker: Broker | None = request.getfixturevalue("broker") if request.node.get_closest_marker("kafka") else None
     private, public = ensure_dev_keypair(tmp_path / "keys")
     return TestEnv(
         data_dir=tmp_path, broker=broker, prefix=f"t{uuid.uuid4().hex[:10]}.", public_key=public, issuer=TokenIssuer(private)
@@ -70,6 +78,8 @@ def env(tmp_path: Path, broker: Broker) -> TestEnv:
 @asynccontextmanager
 async def running(app: FastAPI, *, wait_for_consumer: bool = True) -> AsyncIterator[httpx.AsyncClient]:
     """Runs the app's lifespan (migrations, relay, consumer) and yields an in-process client."""
+    if wait_for_consumer and app.state.settings.consume_events and app.state.settings.kafka_bootstrap == NO_BROKER:
+        raise RuntimeError("a running consumer needs the broker: mark the test @pytest.mark.kafka")
     async with app.router.lifespan_context(app):
         if wait_for_consumer and app.state.consumer is not None:
             await eventually(lambda: _assigned(app), timeout=30, what="consumer partition assignment")
