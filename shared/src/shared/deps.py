@@ -1,7 +1,7 @@
 """Annotated FastAPI dependencies every service uses (full-stack-fastapi-template's deps.py)."""
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
@@ -18,7 +18,7 @@ async def _uow(request: Request) -> AsyncIterator[UnitOfWork]:
 
 
 async def _settings(request: Request) -> ServiceSettings:
-    return request.app.state.settings
+    return cast(ServiceSettings, request.app.state.settings)
 
 
 # scope="function": the transaction commits before the response is sent, so an answer never

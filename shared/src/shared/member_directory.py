@@ -15,9 +15,11 @@ before the registration, so each event writes only its own columns and never bla
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import Column, func
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -43,16 +45,16 @@ class MemberDirectoryRow(SQLModel, table=True):
 DIRECTORY = MemberDirectoryRow.__table__  # type: ignore[attr-defined]
 
 
-async def _upsert(session: AsyncSession, member_id: str, values: dict, on_conflict: dict) -> None:
+async def _upsert(session: AsyncSession, member_id: str, values: dict[str, Any], on_conflict: dict[str, Any]) -> None:
     """INSERT the member with `values`; if the row exists, SET `on_conflict` (built from `excluded`)."""
-    dialect = session.bind.dialect.name  # type: ignore[union-attr]
+    dialect = cast(AsyncEngine, session.bind).dialect.name
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(DIRECTORY)
     statement = insert.values(member_id=member_id, **values)
     await session.exec(statement.on_conflict_do_update(index_elements=[DIRECTORY.c.member_id], set_=on_conflict))
 
 
 async def on_member_registered(uow: UnitOfWork, delivery: Delivery) -> None:
-    member: c.MemberRegisteredV1 = delivery.payload  # type: ignore[assignment]
+    member = cast(c.MemberRegisteredV1, delivery.payload)
     await _upsert(
         uow.session, member.member_id, {"home_store_id": member.home_store_id},
         {"home_store_id": func.coalesce(DIRECTORY.c.home_store_id, member.home_store_id)},
@@ -60,12 +62,12 @@ async def on_member_registered(uow: UnitOfWork, delivery: Delivery) -> None:
 
 
 async def on_account_manager_assigned(uow: UnitOfWork, delivery: Delivery) -> None:
-    assigned: c.AccountManagerAssignedV1 = delivery.payload  # type: ignore[assignment]
+    assigned = cast(c.AccountManagerAssignedV1, delivery.payload)
     await _upsert(uow.session, assigned.member_id, {"manager_id": assigned.manager_id}, {"manager_id": assigned.manager_id})
 
 
 async def on_member_attributes(uow: UnitOfWork, delivery: Delivery) -> None:
-    attributes: c.MemberAttributesV1 = delivery.payload  # type: ignore[assignment]
+    attributes = cast(c.MemberAttributesV1, delivery.payload)
     if attributes.home_store_id is None:
         return
     store = attributes.home_store_id
@@ -73,7 +75,7 @@ async def on_member_attributes(uow: UnitOfWork, delivery: Delivery) -> None:
 
 
 async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
-    erased: c.MemberErasedV1 = delivery.payload  # type: ignore[assignment]
+    erased = cast(c.MemberErasedV1, delivery.payload)
     await _upsert(
         uow.session, erased.member_id, {"erased_at": erased.erased_at},
         {"erased_at": func.coalesce(DIRECTORY.c.erased_at, erased.erased_at)},
