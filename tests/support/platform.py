@@ -7,6 +7,7 @@ services whose Kafka address is a closed port (`NO_BROKER`), where the outbox re
 and retries with backoff, as it does whenever the broker is away, and the API works as usual.
 """
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -142,5 +143,13 @@ async def platform(env: TestEnv, database_factory, *, points_url: str | None = N
         feedback=httpx.AsyncClient(transport=httpx.ASGITransport(app=apps["feedback"]), base_url="http://feedback"),
     )
     async with AsyncExitStack() as stack:
-        clients = {name: await stack.enter_async_context(running(app)) for name, app in apps.items()}
+        clients = {name: await stack.enter_async_context(running(app, wait_for_consumer=False)) for name, app in apps.items()}
+        # Each consumer's group join takes seconds on Tansu: wait for all of them at once rather than
+        # one service after another (what running() would do), then go on as before.
+        if env.broker is None:
+            raise RuntimeError("the platform's consumers need the broker: mark the test @pytest.mark.kafka")
+        await asyncio.gather(*(
+            eventually(lambda app=app: _assigned(app), timeout=30, what=f"{name} consumer partition assignment")
+            for name, app in apps.items() if app.state.consumer is not None
+        ))
         yield Platform(clients["gateway"], clients["members"], clients["points"], apps, env, feedback=clients["feedback"])
