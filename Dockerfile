@@ -16,16 +16,25 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /src
+# Third-party packages first, exactly as pinned and hashed in the lock (`./crm lock` writes it; the
+# same pins as requirements.lock, without the cli's `local` extra), in a layer of their own that a
+# change of the platform's code does not invalidate. The cache mount keeps downloaded wheels
+# between builds without baking them into a layer.
+COPY requirements-image.lock ./
+RUN --mount=type=cache,target=/root/.cache/pip \
+    pip install --require-hashes -r requirements-image.lock
+
 # Only the package sources reach the build context (.dockerignore is an allowlist).
 COPY shared ./shared
 COPY services ./services
 COPY cli ./cli
 
 # Non-editable installs: the runtime stage carries no source tree, only site-packages, and the
-# migrations travel as package data of each service. The cache mount keeps downloaded wheels
-# between builds without baking them into a layer.
+# migrations travel as package data of each service. Their dependencies are already installed from
+# the lock; `pip check` fails the build if a pyproject.toml asks for something the lock lacks.
 RUN --mount=type=cache,target=/root/.cache/pip \
-    pip install ./shared ./services/members ./services/points ./services/campaigns ./services/feedback ./services/gateway ./cli
+    pip install --no-deps ./shared ./services/members ./services/points ./services/campaigns ./services/feedback ./services/gateway ./cli \
+ && pip check
 
 # --- runtime -------------------------------------------------------------------------------------
 FROM python:3.11-slim

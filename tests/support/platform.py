@@ -1,9 +1,13 @@
-"""Services of the platform run in-process against real databases and the real broker.
+"""Services of the platform run in-process against real databases and, for tests marked `kafka`,
+the real broker.
 
 Each test gets its own topic prefix (and so its own consumer groups) on the session's broker, its
-own databases, and a fresh signing key.
+own databases, and a fresh signing key. Only tests marked `kafka` start the broker: the others get
+services whose Kafka address is a closed port (`NO_BROKER`), where the outbox relay keeps its rows
+and retries with backoff, as it does whenever the broker is away, and the API works as usual.
 """
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -23,6 +27,9 @@ from tests.support.polling import eventually
 S = TypeVar("S", bound=ServiceSettings)
 
 PEPPER = "test-identity-pepper-0123456789"
+# A closed port: the services' address for the broker in tests not marked `kafka`. Connecting is
+# refused at once, so the relay's retries cost nothing and nothing ever reaches a broker.
+NO_BROKER = "127.0.0.1:1"
 
 
 @dataclass
@@ -30,7 +37,7 @@ class TestEnv:
     __test__ = False  # a fixture value, not a test class
 
     data_dir: Path
-    broker: Broker
+    broker: Broker | None  # None unless the test is marked `kafka`
     prefix: str
     public_key: str
     issuer: TokenIssuer
@@ -41,7 +48,7 @@ class TestEnv:
             environment="test",
             data_dir=self.data_dir,
             database_url=database_url,
-            kafka_bootstrap=self.broker.bootstrap,
+            kafka_bootstrap=self.broker.bootstrap if self.broker is not None else NO_BROKER,
             kafka_topic_prefix=self.prefix,
             kafka_session_timeout_ms=6000,
             kafka_heartbeat_interval_ms=500,
@@ -60,7 +67,9 @@ class TestEnv:
 
 
 @pytest.fixture
-def env(tmp_path: Path, broker: Broker) -> TestEnv:
+def env(tmp_path: Path, request: pytest.FixtureRequest) -> TestEnv:
+    """The test's environment; the session's broker is started (once) only for tests marked `kafka`."""
+    broker: Broker | None = request.getfixturevalue("broker") if request.node.get_closest_marker("kafka") else None
     private, public = ensure_dev_keypair(tmp_path / "keys")
     return TestEnv(
         data_dir=tmp_path, broker=broker, prefix=f"t{uuid.uuid4().hex[:10]}.", public_key=public, issuer=TokenIssuer(private)
@@ -70,6 +79,8 @@ def env(tmp_path: Path, broker: Broker) -> TestEnv:
 @asynccontextmanager
 async def running(app: FastAPI, *, wait_for_consumer: bool = True) -> AsyncIterator[httpx.AsyncClient]:
     """Runs the app's lifespan (migrations, relay, consumer) and yields an in-process client."""
+    if wait_for_consumer and app.state.settings.consume_events and app.state.settings.kafka_bootstrap == NO_BROKER:
+        raise RuntimeError("a running consumer needs the broker: mark the test @pytest.mark.kafka")
     async with app.router.lifespan_context(app):
         if wait_for_consumer and app.state.consumer is not None:
             await eventually(lambda: _assigned(app), timeout=30, what="consumer partition assignment")
@@ -132,5 +143,13 @@ async def platform(env: TestEnv, database_factory, *, points_url: str | None = N
         feedback=httpx.AsyncClient(transport=httpx.ASGITransport(app=apps["feedback"]), base_url="http://feedback"),
     )
     async with AsyncExitStack() as stack:
-        clients = {name: await stack.enter_async_context(running(app)) for name, app in apps.items()}
+        clients = {name: await stack.enter_async_context(running(app, wait_for_consumer=False)) for name, app in apps.items()}
+        # Each consumer's group join takes seconds on Tansu: wait for all of them at once rather than
+        # one service after another (what running() would do), then go on as before.
+        if env.broker is None:
+            raise RuntimeError("the platform's consumers need the broker: mark the test @pytest.mark.kafka")
+        await asyncio.gather(*(
+            eventually(lambda app=app: _assigned(app), timeout=30, what=f"{name} consumer partition assignment")
+            for name, app in apps.items() if app.state.consumer is not None
+        ))
         yield Platform(clients["gateway"], clients["members"], clients["points"], apps, env, feedback=clients["feedback"])

@@ -7,13 +7,14 @@ key, so a compromised service cannot mint tokens for the others.
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from jwt.algorithms import AllowedPrivateKeys, AllowedPublicKeys
 from pydantic import BaseModel
 
 ALGORITHM = "EdDSA"
@@ -70,7 +71,8 @@ class Principal(BaseModel):
 
 class TokenVerifier:
     def __init__(self, public_key_pem: str, issuer: str, audience: str) -> None:
-        self._key = serialization.load_pem_public_key(public_key_pem.encode())
+        # An Ed25519 key (EdDSA); jwt.decode rejects a key of a kind it cannot verify with.
+        self._key = cast(AllowedPublicKeys, serialization.load_pem_public_key(public_key_pem.encode()))
         self.issuer, self.audience = issuer, audience
 
     def verify(self, token: str) -> Principal:
@@ -113,7 +115,7 @@ class TokenVerifier:
 
 class TokenIssuer:
     def __init__(self, private_key_pem: str, issuer: str = "crm-identity", audience: str = "crm") -> None:
-        self._key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+        self._key = cast(AllowedPrivateKeys, serialization.load_pem_private_key(private_key_pem.encode(), password=None))
         self.issuer, self.audience = issuer, audience
 
     def mint(

@@ -11,11 +11,11 @@ forward the caller's token to the service that decides, use `Depends(forwarded)`
 tell, for every route of every service, which rule guards it.
 """
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from shared.auth import Principal, Role, current_principal
 from shared.policy import POLICY, AccessDenied, Grant, MemberFacts, NotCustomer, Scope
@@ -72,7 +72,7 @@ async def forwarded(principal: Annotated[Principal, Depends(current_principal)])
     return principal
 
 
-def access_error_handlers() -> dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]]:
+def access_error_handlers() -> dict[int | type[Exception], Callable[[Request, Any], Coroutine[Any, Any, Response]]]:
     async def denied(_: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_403_FORBIDDEN)
 

@@ -4,6 +4,7 @@ every service; a `%00` there is a server error on PostgreSQL. One check in front
 answers 422 naming where the character was, in the shape of any other validation error.
 """
 
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.responses import JSONResponse
@@ -23,7 +24,7 @@ class CleanUrlMiddleware:
         await self.app(scope, receive, send)
 
 
-def _url_error(scope: Scope) -> dict | None:
+def _url_error(scope: Scope) -> dict[str, Any] | None:
     try:
         clean_text(scope["path"])
     except ValueError as exc:

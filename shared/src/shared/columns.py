@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, DateTime
+from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 
@@ -18,7 +19,7 @@ class ScaledDecimal(TypeDecorator[Decimal]):
     cache_ok = True
     scale = 2
 
-    def process_bind_param(self, value: Decimal | None, dialect) -> int | None:
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
         if value is None:
             return None
         scaled = Decimal(value).scaleb(self.scale)
@@ -26,7 +27,7 @@ class ScaledDecimal(TypeDecorator[Decimal]):
             raise ValueError(f"{value} has more than {self.scale} decimal places")
         return int(scaled)
 
-    def process_result_value(self, value: int | None, dialect) -> Decimal | None:
+    def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
         return Decimal(int(value)).scaleb(-self.scale).quantize(Decimal(1).scaleb(-self.scale))
@@ -55,14 +56,14 @@ class UtcDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: times must carry a timezone")
         return value.astimezone(UTC)
 
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value

@@ -103,7 +103,7 @@ BatchHandler = Callable[[UnitOfWork, list[Delivery]], Awaitable[None]]
 def _among(uow: UnitOfWork, ids: list[str]) -> ColumnElement[bool]:
     """`event_id IN ids`. On PostgreSQL as `= ANY(:array)`: one parameter and one cached statement
     whatever the batch size, where IN would send (and plan) one parameter per event."""
-    column = ProcessedEvent.__table__.c.event_id  # type: ignore[attr-defined]
+    column: Column[str] = ProcessedEvent.__table__.c.event_id  # type: ignore[attr-defined]
     if is_postgresql(uow.session):
         return column == any_(bindparam("event_ids", ids, type_=ARRAY(String)))
     return column.in_(ids)
@@ -226,11 +226,13 @@ class EventConsumer:
             home = topic.removeprefix(self.settings.kafka_topic_prefix)
             if home in EXTERNAL_TOPICS or namespace(envelope.type) not in REGISTRY.namespaces(home):
                 raise UnknownEventType(f"unknown event type {envelope.type} on {home}")
-            return self._skip(envelope, "newer than this consumer")
+            self._skip(envelope, "newer than this consumer")
+            return None
         if self.settings.topic(spec.topic) != topic:
             raise ForeignEvent(f"{envelope.type} is published on {spec.topic} only, not on {topic}")
         if envelope.type not in self.handlers:
-            return self._skip(envelope, "handled by other consumers")
+            self._skip(envelope, "handled by other consumers")
+            return None
         payload = spec.model.model_validate(envelope.data)
         if spec.credential is not None:
             spec.credential(self.verifier(), envelope, payload, published_at or datetime.now(UTC))

@@ -1,5 +1,7 @@
 """Async database access chosen by URL: PostgreSQL (asyncpg) in production, SQLite files by default."""
 
+from typing import Any
+
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as _AsyncSession
@@ -22,7 +24,7 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     # Transactions start with BEGIN IMMEDIATE: a deferred transaction that later upgrades to a
     # write lock fails at once with "database is locked" instead of waiting its turn.
     @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:  # a DB-API connection
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
@@ -32,7 +34,7 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cur.close()
 
     @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn) -> None:
+    def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 

@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
@@ -21,7 +21,7 @@ async def _commands(request: Request) -> Commands:
 
 
 async def _settings(request: Request) -> ServiceSettings:
-    return request.app.state.settings
+    return cast(ServiceSettings, request.app.state.settings)
 
 
 async def _now(request: Request) -> datetime:

@@ -15,6 +15,7 @@ before the registration, so each event writes only its own columns and never bla
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import Column, func
 from sqlalchemy.dialects import postgresql, sqlite
@@ -44,7 +45,7 @@ class MemberDirectoryRow(SQLModel, table=True):
 DIRECTORY = MemberDirectoryRow.__table__  # type: ignore[attr-defined]
 
 
-async def _upsert(session: AsyncSession, member_id: str, values: dict, on_conflict: dict) -> None:
+async def _upsert(session: AsyncSession, member_id: str, values: dict[str, Any], on_conflict: dict[str, Any]) -> None:
     """INSERT the member with `values`; if the row exists, SET `on_conflict` (built from `excluded`)."""
     insert = (postgresql.insert if is_postgresql(session) else sqlite.insert)(DIRECTORY)
     statement = insert.values(member_id=member_id, **values)
@@ -52,7 +53,7 @@ async def _upsert(session: AsyncSession, member_id: str, values: dict, on_confli
 
 
 async def on_member_registered(uow: UnitOfWork, delivery: Delivery) -> None:
-    member: c.MemberRegisteredV1 = delivery.payload  # type: ignore[assignment]
+    member = cast(c.MemberRegisteredV1, delivery.payload)
     await _upsert(
         uow.session, member.member_id, {"home_store_id": member.home_store_id},
         {"home_store_id": func.coalesce(DIRECTORY.c.home_store_id, member.home_store_id)},
@@ -60,12 +61,12 @@ async def on_member_registered(uow: UnitOfWork, delivery: Delivery) -> None:
 
 
 async def on_account_manager_assigned(uow: UnitOfWork, delivery: Delivery) -> None:
-    assigned: c.AccountManagerAssignedV1 = delivery.payload  # type: ignore[assignment]
+    assigned = cast(c.AccountManagerAssignedV1, delivery.payload)
     await _upsert(uow.session, assigned.member_id, {"manager_id": assigned.manager_id}, {"manager_id": assigned.manager_id})
 
 
 async def on_member_attributes(uow: UnitOfWork, delivery: Delivery) -> None:
-    attributes: c.MemberAttributesV1 = delivery.payload  # type: ignore[assignment]
+    attributes = cast(c.MemberAttributesV1, delivery.payload)
     if attributes.home_store_id is None:
         return
     store = attributes.home_store_id
@@ -73,7 +74,7 @@ async def on_member_attributes(uow: UnitOfWork, delivery: Delivery) -> None:
 
 
 async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
-    erased: c.MemberErasedV1 = delivery.payload  # type: ignore[assignment]
+    erased = cast(c.MemberErasedV1, delivery.payload)
     await _upsert(
         uow.session, erased.member_id, {"erased_at": erased.erased_at},
         {"erased_at": func.coalesce(DIRECTORY.c.erased_at, erased.erased_at)},

@@ -9,7 +9,7 @@ import time
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 OUTBOX_PUBLISHED = Counter("crm_outbox_published_total", "Outbox rows published to the broker", ["service"])
 OUTBOX_REPUBLISHED = Counter(
@@ -40,7 +40,7 @@ class HttpMetricsMiddleware:
         status = {"code": 500}
         start = time.perf_counter()
 
-        async def _send(message) -> None:
+        async def _send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
             await send(message)

@@ -6,6 +6,7 @@ processed_events) are created by each service's first revision through `create_m
 
 import asyncio
 from pathlib import Path
+from typing import Any, cast
 
 from alembic import command, context, op
 from alembic.config import Config
@@ -34,9 +35,9 @@ async def upgrade_async(script_location: Path, database_url: str) -> None:
 def run_env(tables: frozenset[str]) -> None:
     """Body of a service's env.py: migrate only the tables the service owns."""
     owned = tables | MESSAGING_TABLES
-    url = context.config.attributes.get("database_url") or context.config.get_main_option("sqlalchemy.url")
+    url = cast(str, context.config.attributes.get("database_url") or context.config.get_main_option("sqlalchemy.url"))
 
-    def include(obj, name, type_, reflected, compare_to) -> bool:
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
         return type_ != "table" or name in owned
 
     def run(connection: Connection) -> None:

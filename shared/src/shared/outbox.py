@@ -12,13 +12,14 @@ is published again, and the consumers' dedupe by event id absorbs the repeats.
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import BigInteger, Column, Index, Integer, Text, delete, func, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import Field, SQLModel, select
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.columns import UtcDateTime
@@ -156,8 +157,8 @@ class OutboxRelay:
             rows = (
                 await session.exec(
                     select(OutboxRecord)
-                    .where(OutboxRecord.published_at.is_(None))  # type: ignore[union-attr]
-                    .order_by(OutboxRecord.id)  # type: ignore[arg-type]
+                    .where(col(OutboxRecord.published_at).is_(None))
+                    .order_by(col(OutboxRecord.id))
                     .limit(self.settings.outbox_batch_size)
                 )
             ).all()
@@ -196,7 +197,9 @@ class OutboxRelay:
     def _single_transaction(session: AsyncSession) -> bool:
         return is_postgresql(session)
 
-    async def _send(self, rows: list[OutboxRecord]) -> tuple[list[dict], set[tuple[str, int]], BaseException | None]:
+    async def _send(
+        self, rows: Sequence[OutboxRecord]
+    ) -> tuple[list[dict[str, Any]], set[tuple[str, int]], BaseException | None]:
         assert self._producer is not None
         futures = []
         for row in rows:
@@ -212,7 +215,7 @@ class OutboxRelay:
             )
         results = await asyncio.gather(*futures, return_exceptions=True)
         now = datetime.now(UTC)
-        marks: list[dict] = []
+        marks: list[dict[str, Any]] = []
         lost: set[tuple[str, int]] = set()
         for row, result in zip(rows, results, strict=True):
             if isinstance(result, BaseException):
@@ -247,8 +250,8 @@ class OutboxRelay:
         async with self.sessions() as session, session.begin():
             result = await session.exec(
                 update(OutboxRecord)
-                .where(OutboxRecord.topic == topic, OutboxRecord.kafka_partition == partition)
-                .where(OutboxRecord.published_at.is_not(None))  # type: ignore[union-attr]
+                .where(col(OutboxRecord.topic) == topic, col(OutboxRecord.kafka_partition) == partition)
+                .where(col(OutboxRecord.published_at).is_not(None))
                 .values(published_at=None, kafka_partition=None, kafka_offset=None)
             )
         OUTBOX_REPUBLISHED.labels(self.settings.service_name).inc(result.rowcount or 0)
@@ -259,19 +262,20 @@ class OutboxRelay:
         async with self.sessions() as session:
             rows = await session.exec(
                 select(OutboxRecord.topic, OutboxRecord.kafka_partition, func.max(OutboxRecord.kafka_offset))
-                .where(OutboxRecord.kafka_partition.is_not(None))  # type: ignore[union-attr]
-                .group_by(OutboxRecord.topic, OutboxRecord.kafka_partition)
+                .where(col(OutboxRecord.kafka_partition).is_not(None))
+                .group_by(col(OutboxRecord.topic), col(OutboxRecord.kafka_partition))
             )
-            self._acked = {(topic, partition): offset for topic, partition, offset in rows}
+            # Neither is None: only published rows, which carry both.
+            self._acked = {(topic, cast(int, partition)): cast(int, offset) for topic, partition, offset in rows}
 
     async def _delete_expired(self) -> None:
         cutoff = datetime.now(UTC) - timedelta(seconds=self.settings.outbox_retention_s)
         async with self.sessions() as session, session.begin():
-            await session.exec(delete(OutboxRecord).where(OutboxRecord.published_at < cutoff))  # type: ignore[operator]
+            await session.exec(delete(OutboxRecord).where(col(OutboxRecord.published_at) < cutoff))
 
     async def pending(self) -> int:
         async with self.sessions() as session:
             result = await session.exec(
-                select(func.count()).select_from(OutboxRecord).where(OutboxRecord.published_at.is_(None))  # type: ignore[union-attr]
+                select(func.count()).select_from(OutboxRecord).where(col(OutboxRecord.published_at).is_(None))
             )
             return int(result.one())

@@ -45,7 +45,7 @@ def from_kafka(value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> Env
         raise UnreadableEvent(f"value is not JSON: {exc}") from exc
     try:
         if "ce_id" in hdrs:
-            attrs = {a: hdrs[f"ce_{a}"] for a in _ATTRS if f"ce_{a}" in hdrs}
+            attrs: dict[str, Any] = {a: hdrs[f"ce_{a}"] for a in _ATTRS if f"ce_{a}" in hdrs}
             return Envelope(**attrs, data=body, datacontenttype=hdrs.get("content-type", "application/json"))
         if isinstance(body, dict) and "specversion" in body:
             return Envelope.model_validate(body)

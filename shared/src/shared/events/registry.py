@@ -7,6 +7,8 @@ to the owner's principal), and for POS sales and returns only with a till's cred
 `shared.consumer`.
 """
 
+import builtins
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pydantic import BaseModel
@@ -37,7 +39,7 @@ def namespace(type_: str) -> str:
 class EventSpec:
     type: str
     topic: str
-    model: type[BaseModel]
+    model: builtins.type[BaseModel]  # builtins: the field `type` shadows the name here
     # Checked by the consumer before any handler sees the event; None: the topic ACL suffices.
     credential: CredentialCheck | None = None
 
@@ -52,7 +54,7 @@ class EventRegistry:
     def get(self, type_: str) -> EventSpec | None:
         return self._by_type.get(type_)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[EventSpec]:
         return iter(self._by_type.values())
 
     def topics(self) -> set[str]:
