@@ -17,7 +17,7 @@ async def _uow(request: Request) -> AsyncIterator[UnitOfWork]:
 
 
 async def _commands(request: Request) -> Commands:
-    return request.app.state.commands
+    return cast(Commands, request.app.state.commands)
 
 
 async def _settings(request: Request) -> ServiceSettings:
@@ -26,7 +26,7 @@ async def _settings(request: Request) -> ServiceSettings:
 
 async def _now(request: Request) -> datetime:
     # One clock for routes, handlers and jobs; tests replace it to move time.
-    return request.app.state.clock()
+    return cast(datetime, request.app.state.clock())
 
 
 # scope="function": the transaction commits before the response is sent, so an answer never
