@@ -12,6 +12,7 @@ from members.api.schemas import MemberCreate
 from members.domain.cards import new_card_no
 from members.service_layer.communities import resolve_community, resolve_household
 from members.service_layer.consents import change_consent
+from members.service_layer.identity_lock import serialise_identity_matching
 from members.service_layer.sales import attribute_waiting_sales
 from shared.auth import Principal
 from shared.errors import Conflict
@@ -60,6 +61,8 @@ def consent_channel(principal: Principal) -> str:
 
 async def register_member(uow: UnitOfWork, cmd: MemberCreate, pepper: str, principal: Principal) -> MemberRow:
     session = uow.session
+    # Before the member exists for the consumer: no sale of theirs can slip between (identity_lock).
+    await serialise_identity_matching(session)
     clash = (
         await session.exec(
             select(MemberRow).where(or_(MemberRow.phone == cmd.phone, MemberRow.card_no == (cmd.card_no or "")))

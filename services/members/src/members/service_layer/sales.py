@@ -16,6 +16,7 @@ from sqlmodel import select
 from members.adapters.tables import MemberRow, PurchaseLineRow, PurchaseRow, ReturnLineRow, ReturnRow
 from members.domain.spend import ReturnTooLarge, record_purchase, record_return, returnable
 from members.service_layer import projections
+from members.service_layer.identity_lock import serialise_identity_matching
 from shared.consumer import Delivery
 from shared.events import contracts as c
 from shared.events.registry import PURCHASE_ATTRIBUTED, RETURN_ATTRIBUTED
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 async def on_purchase_made(uow: UnitOfWork, delivery: Delivery) -> None:
     sale: c.PurchaseMadeV1 = delivery.payload  # type: ignore[assignment]
     session = uow.session
+    if sale.customer is not None:
+        await serialise_identity_matching(session)
     existing = (
         await session.exec(
             select(PurchaseRow).where(PurchaseRow.store_id == sale.store_id, PurchaseRow.pos_txn_id == sale.pos_txn_id)
@@ -88,6 +91,8 @@ async def on_purchase_made(uow: UnitOfWork, delivery: Delivery) -> None:
 async def on_purchase_refunded(uow: UnitOfWork, delivery: Delivery) -> None:
     refund: c.PurchaseRefundedV1 = delivery.payload  # type: ignore[assignment]
     session = uow.session
+    # A return follows its sale's attribution, which a registration may be changing right now.
+    await serialise_identity_matching(session)
     existing = (
         await session.exec(
             select(ReturnRow).where(ReturnRow.store_id == refund.store_id, ReturnRow.refund_id == refund.refund_id)
