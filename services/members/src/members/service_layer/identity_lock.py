@@ -18,4 +18,4 @@ IDENTITY_MATCHING = 0x63726D5F6964
 
 async def serialise_identity_matching(session: AsyncSession) -> None:
     if is_postgresql(session):
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IDENTITY_MATCHING})
+        await session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=IDENTITY_MATCHING))
