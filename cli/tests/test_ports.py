@@ -1,7 +1,6 @@
 """The launcher's port check: which ports `crm run` binds, and how a taken one is reported."""
 
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,15 +8,6 @@ import pytest
 from crm_cli.broker import free_port
 from crm_cli.ports import PortsUnavailable, PortUse, bind_error, check_ports
 from crm_cli.stack import StackConfig
-
-
-@pytest.fixture
-def taken_port() -> Iterator[int]:
-    """A port some other program listens on, for as long as the test runs."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen()
-        yield sock.getsockname()[1]
 
 
 def test_a_free_port_passes() -> None:

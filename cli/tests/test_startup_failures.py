@@ -2,10 +2,8 @@
 and nothing left running. Real processes (the `crm` command, Tansu, uvicorn) with deadlines."""
 
 import os
-import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,14 +13,6 @@ from crm_cli.broker import free_port, start_broker
 from crm_cli.ports import bind_error
 from crm_cli.stack import Stack, StackConfig
 from crm_cli.startup import ProcessLog, StartupFailed
-
-
-@pytest.fixture
-def taken_port() -> Iterator[int]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen()
-        yield sock.getsockname()[1]
 
 
 def crm_run(data_dir: Path, base_port: int, broker_port: int) -> subprocess.CompletedProcess:
