@@ -1,68 +1,19 @@
-"""Bodies of the gateway API: POS entry, stores, the customer-360 view."""
+"""Bodies of the gateway API: POS entry, stores, the customer-360 view.
+
+What a till sends and the 360 view are shapes the service layer works with too, so they live in
+domain/ and are named here for the routes."""
 
 from datetime import datetime
-from decimal import Decimal
-from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field
 
-from shared.cards import CardNumber
-from shared.events.contracts import SaleLine, lines_add_up
-from shared.identifiers import StoreId, TxnId
-from shared.money import Money
-from shared.phones import Phone
+from gateway.domain.customer360 import Customer360, Unavailable
+from gateway.domain.sales import PosMember, PosPurchaseIn, PosRefundIn
 from shared.text import Text
 
-
-class PosMember(BaseModel):
-    card_no: CardNumber | None = None
-    phone: Phone | None = Field(default=None, description="Mainland mobile number")
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> "PosMember":
-        if (self.card_no is None) == (self.phone is None):
-            raise ValueError("give exactly one of card_no or phone")
-        return self
-
-
-class PosPurchaseIn(BaseModel):
-    # A till's misspelled field (e.g. `customer` for `member`) would otherwise pass as an anonymous
-    # sale and the customer would silently lose the points: unknown fields are a 422.
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "example": {
-                "store_id": "S001", "pos_txn_id": "S001-T03-000123", "occurred_at": "2026-11-23T10:15:00+08:00",
-                "member": {"card_no": "8800000012345"},
-                "lines": [{"sku": "6901234567890", "name": "金龙鱼大米 5kg", "category": "grain", "qty": 2,
-                           "unit_price": "39.90", "amount": "79.80"}],
-                "total": "79.80", "payment": "wechat",
-            }
-        }
-    )
-
-    store_id: StoreId
-    pos_txn_id: TxnId
-    occurred_at: AwareDatetime = Field(description="Time of sale with its UTC offset")
-    member: PosMember | None = Field(default=None, description="Absent for an anonymous sale")
-    lines: list[SaleLine] = Field(min_length=1, max_length=500)
-    total: Money
-    payment: Text = Field(default="", max_length=32)
-
-    _total_matches_lines = field_validator("total")(lines_add_up)
-
-
-class PosRefundIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    store_id: StoreId
-    refund_id: TxnId
-    pos_txn_id: TxnId  # the original sale
-    occurred_at: AwareDatetime
-    lines: list[SaleLine] = Field(min_length=1, max_length=500, description="The returned lines")
-    amount: Money
-
-    _amount_matches_lines = field_validator("amount")(lines_add_up)
+__all__ = [
+    "Customer360", "PosAccepted", "PosMember", "PosPurchaseIn", "PosRefundIn", "StoreIn", "StorePublic", "Unavailable",
+]
 
 
 class PosAccepted(BaseModel):
@@ -79,19 +30,3 @@ class StoreIn(BaseModel):
 class StorePublic(StoreIn):
     store_id: str
     created_at: datetime
-
-
-class Unavailable(BaseModel):
-    section: str
-    reason: str
-
-
-class Customer360(BaseModel):
-    member_id: str
-    member: dict[str, Any] | None
-    lifetime_spend: Decimal | None
-    purchase_count: int | None
-    recent_purchases: list[dict[str, Any]] | None
-    points: dict[str, Any] | None
-    complaints: list[dict[str, Any]] | None = None
-    unavailable: list[Unavailable]

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 import httpx
 
 from gateway.adapters.clients import Downstream
-from gateway.api.schemas import Customer360, Unavailable
+from gateway.domain.customer360 import Customer360, Unavailable
 
 
 class MemberNotFound(Exception):

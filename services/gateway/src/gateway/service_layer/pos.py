@@ -4,8 +4,8 @@
 from sqlmodel import select
 
 from gateway.adapters.tables import PosRefundRow, PosSaleRow, StoreRow
-from gateway.api.schemas import PosPurchaseIn, PosRefundIn
 from gateway.domain.pos import payload_digest, refundable
+from gateway.domain.sales import PosPurchaseIn, PosRefundIn
 from shared.events import contracts as c
 from shared.events.envelope import sale_event_id
 from shared.events.registry import PURCHASE_MADE, PURCHASE_REFUNDED

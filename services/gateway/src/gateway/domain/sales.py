@@ -1,0 +1,61 @@
+"""What a till sends: a sale or a return, read exactly as sent (unknown fields are refused)."""
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shared.cards import CardNumber
+from shared.events.contracts import SaleLine, lines_add_up
+from shared.identifiers import StoreId, TxnId
+from shared.money import Money
+from shared.phones import Phone
+from shared.text import Text
+
+
+class PosMember(BaseModel):
+    card_no: CardNumber | None = None
+    phone: Phone | None = Field(default=None, description="Mainland mobile number")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "PosMember":
+        if (self.card_no is None) == (self.phone is None):
+            raise ValueError("give exactly one of card_no or phone")
+        return self
+
+
+class PosPurchaseIn(BaseModel):
+    # A till's misspelled field (e.g. `customer` for `member`) would otherwise pass as an anonymous
+    # sale and the customer would silently lose the points: unknown fields are a 422.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "store_id": "S001", "pos_txn_id": "S001-T03-000123", "occurred_at": "2026-11-23T10:15:00+08:00",
+                "member": {"card_no": "8800000012345"},
+                "lines": [{"sku": "6901234567890", "name": "金龙鱼大米 5kg", "category": "grain", "qty": 2,
+                           "unit_price": "39.90", "amount": "79.80"}],
+                "total": "79.80", "payment": "wechat",
+            }
+        }
+    )
+
+    store_id: StoreId
+    pos_txn_id: TxnId
+    occurred_at: AwareDatetime = Field(description="Time of sale with its UTC offset")
+    member: PosMember | None = Field(default=None, description="Absent for an anonymous sale")
+    lines: list[SaleLine] = Field(min_length=1, max_length=500)
+    total: Money
+    payment: Text = Field(default="", max_length=32)
+
+    _total_matches_lines = field_validator("total")(lines_add_up)
+
+
+class PosRefundIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    store_id: StoreId
+    refund_id: TxnId
+    pos_txn_id: TxnId  # the original sale
+    occurred_at: AwareDatetime
+    lines: list[SaleLine] = Field(min_length=1, max_length=500, description="The returned lines")
+    amount: Money
+
+    _amount_matches_lines = field_validator("amount")(lines_add_up)
