@@ -1,6 +1,6 @@
 """The one dependency through which every route enforces the access policy (`shared.policy`).
 
-`Depends(Authorize("points.account.read"))` checks the caller's role against the policy table and,
+`Annotated[Grant, Allowed("points.account.read")]` checks the caller's role against the policy table and,
 for a route with a `{member_id}` path parameter, whether that customer lies within the caller's
 scope, using the facts the service keeps about its customers (`ServiceSpec.member_facts`). Routes
 that find the customer elsewhere (in the body, or through a complaint or a redemption) call
@@ -82,6 +82,9 @@ def access_error_handlers() -> dict[int | type[Exception], Callable[[Request, An
     return {AccessDenied: denied, NotCustomer: unknown}
 
 
-def Allowed(action: str) -> object:
-    """The grant of the route's action, as a parameter annotation."""
-    return Annotated[Grant, Depends(Authorize(action))]
+def Allowed(action: str) -> Any:
+    """The dependency that grants the route's action: `grant: Annotated[Grant, Allowed("...")]`.
+
+    Written inside `Annotated` (rather than returning the whole annotation) so that type checkers see
+    an ordinary `Grant` parameter."""
+    return Depends(Authorize(action))

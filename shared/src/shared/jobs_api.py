@@ -3,10 +3,10 @@ code the schedule runs, and get its summary back (e.g. the escalation check afte
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import AwareDatetime
 
-from shared.authorize import Authorize
+from shared.authorize import Allowed
 from shared.policy import Grant
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 async def run_job(
     name: str,
     request: Request,
-    _: Annotated[Grant, Depends(Authorize("jobs.run"))],  # what Allowed("jobs.run") spells, in a form mypy reads
+    _: Annotated[Grant, Allowed("jobs.run")],
     as_of: Annotated[AwareDatetime | None, Query(description="The moment the run is for; defaults to now")] = None,
 ) -> dict[str, Any]:
     runner = request.app.state.jobs

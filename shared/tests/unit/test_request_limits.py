@@ -4,6 +4,7 @@ the app is the one `build_service_app` makes, driven in-process without its life
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Annotated
 
 import httpx
 import pytest
@@ -11,6 +12,7 @@ from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
 
 from shared.authorize import Allowed
+from shared.policy import Grant
 from shared.service import ServiceSpec, build_service_app
 from shared.settings import ServiceSettings
 
@@ -37,7 +39,7 @@ def make_app(limit: int = LIMIT) -> tuple[FastAPI, list[str]]:
         return {"item_id": item_id, "q": q}
 
     @router.post("/guarded")
-    async def post_guarded(note: Note, _: Allowed("jobs.run")) -> Note:
+    async def post_guarded(note: Note, _: Annotated[Grant, Allowed("jobs.run")]) -> Note:
         reached.append(note.title)
         return note
 

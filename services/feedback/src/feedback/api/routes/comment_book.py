@@ -13,11 +13,12 @@ from feedback.api.schemas import CommentCreate, CommentLinkIn, CommentPublic
 from shared.authorize import Allowed
 from shared.deps import NowDep, UowDep
 from shared.integers import Int64
+from shared.policy import Grant
 
 router = APIRouter(prefix="/v1/comment-book", tags=["comment book"])
 
 # The desk and the store manager of a store keep its book; admins any (shared.policy.POLICY).
-Using = Allowed("feedback.comment_book.use")
+Using = Annotated[Grant, Allowed("feedback.comment_book.use")]
 
 
 async def _linkable(uow, complaint_id: str, store_id: str) -> None:

@@ -36,11 +36,11 @@ from shared.policy import Grant, Scope
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
 
 # Who may take each action, and over which customers: shared.policy.POLICY.
-Filing = Allowed("feedback.complaint.file")
-Reading = Allowed("feedback.complaint.read")
-Handling = Allowed("feedback.complaint.handle")
+Filing = Annotated[Grant, Allowed("feedback.complaint.file")]
+Reading = Annotated[Grant, Allowed("feedback.complaint.read")]
+Handling = Annotated[Grant, Allowed("feedback.complaint.handle")]
 # Reopening and rating: the handlers, and the member whose complaint it is.
-Commenting = Allowed("feedback.complaint.comment")
+Commenting = Annotated[Grant, Allowed("feedback.complaint.comment")]
 STAFF_CHANNELS = ("service_desk", "phone", "comment_book", "web")
 MEMBER_CHANNELS = ("app", "web")
 

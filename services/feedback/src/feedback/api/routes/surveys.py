@@ -36,11 +36,11 @@ from shared.reports import Column, ReportFormat, render
 router = APIRouter(prefix="/v1/surveys", tags=["surveys"])
 
 # Who may take each action, and over which customers and stores: shared.policy.POLICY.
-Designing = Allowed("feedback.survey.design")
-Reading = Allowed("feedback.survey.read")
-OwnInvitations = Allowed("feedback.survey.invitations")
-Answering = Allowed("feedback.survey.answer")
-Results = Allowed("feedback.survey.results")
+Designing = Annotated[Grant, Allowed("feedback.survey.design")]
+Reading = Annotated[Grant, Allowed("feedback.survey.read")]
+OwnInvitations = Annotated[Grant, Allowed("feedback.survey.invitations")]
+Answering = Annotated[Grant, Allowed("feedback.survey.answer")]
+Results = Annotated[Grant, Allowed("feedback.survey.results")]
 Month = Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM")]
 
 

@@ -1,17 +1,20 @@
 """The customer-360 view."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, HTTPException, Request, status
 
 from gateway.api.schemas import Customer360
 from gateway.service_layer.customer360 import MemberNotFound, Refused, customer_360
 from shared.authorize import Allowed
+from shared.policy import Grant
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
 
 
 @router.get("/{member_id}/360")
 async def get_customer_360(
-    member_id: str, grant: Allowed("gateway.customer360.read"), request: Request
+    member_id: str, grant: Annotated[Grant, Allowed("gateway.customer360.read")], request: Request
 ) -> Customer360:
     """Profile (contact details masked unless the caller's role needs them), spend, recent purchases
     and points; sections whose service is down are listed under `unavailable`. Refused whole (403)

@@ -1,6 +1,7 @@
 """POS entry: sales and returns, acknowledged once they are durably queued for publication."""
 
 from datetime import datetime, timedelta
+from typing import Annotated
 
 from fastapi import APIRouter, Request, Response, status
 
@@ -9,9 +10,10 @@ from gateway.api.schemas import PosAccepted, PosPurchaseIn, PosRefundIn
 from gateway.domain.pos import future_time_problem
 from gateway.service_layer.pos import ConflictingRetry, InvalidField, accept_purchase, accept_refund
 from shared.authorize import Allowed
+from shared.policy import Grant
 
 router = APIRouter(prefix="/pos/v1", tags=["pos"])
-PosDep = Allowed("gateway.pos.post")
+PosDep = Annotated[Grant, Allowed("gateway.pos.post")]
 
 
 def _not_in_future(request: Request, occurred_at: datetime) -> None:

@@ -4,6 +4,7 @@ The till sends its basket as it would post the sale; the gateway checks the stor
 passes the lines on. Points checks the token itself and books nothing.
 """
 
+from typing import Annotated
 
 import httpx
 from fastapi import APIRouter, HTTPException, Request, Response, status
@@ -13,9 +14,10 @@ from shared.authorize import Allowed
 from shared.cards import CardNumber
 from shared.events.contracts import SaleLine
 from shared.identifiers import StoreId
+from shared.policy import Grant
 
 router = APIRouter(prefix="/pos/v1/points", tags=["pos"])
-PosDep = Allowed("gateway.pos.preview")
+PosDep = Annotated[Grant, Allowed("gateway.pos.preview")]
 
 
 class BasketIn(BaseModel):

@@ -10,10 +10,11 @@ from gateway.api.schemas import StoreIn, StorePublic
 from shared.authorize import Allowed
 from shared.deps import UowDep
 from shared.identifiers import StoreId
+from shared.policy import Grant
 
 router = APIRouter(prefix="/api/v1/stores", tags=["stores"])
-AdminDep = Allowed("gateway.store.write")
-ReaderDep = Allowed("gateway.store.read")
+AdminDep = Annotated[Grant, Allowed("gateway.store.write")]
+ReaderDep = Annotated[Grant, Allowed("gateway.store.read")]
 StoreIdPath = Annotated[StoreId, Path()]
 
 

@@ -50,7 +50,7 @@ COLUMNS = [
 
 
 @router.get("/v1/members/{member_id}/value")
-async def member_value(member_id: str, uow: UowDep, grant: Allowed("members.analytics.read")) -> MemberValue:
+async def member_value(member_id: str, uow: UowDep, grant: Annotated[Grant, Allowed("members.analytics.read")]) -> MemberValue:
     await visible_member(uow, member_id, grant)
     row = await uow.session.get(MemberValueRow, member_id)
     if row is None:
@@ -62,14 +62,14 @@ async def member_value(member_id: str, uow: UowDep, grant: Allowed("members.anal
 
 
 @router.get("/v1/members/{member_id}/complaints")
-async def member_complaints(member_id: str, uow: UowDep, grant: Allowed("members.analytics.read")) -> ComplaintSummary:
+async def member_complaints(member_id: str, uow: UowDep, grant: Annotated[Grant, Allowed("members.analytics.read")]) -> ComplaintSummary:
     await visible_member(uow, member_id, grant)
     return ComplaintSummary.model_validate(await complaint_summary(uow, member_id))
 
 
 @router.get("/v1/analytics/value-classes")
 async def value_classes(
-    uow: UowDep, grant: Allowed("members.analytics.read"),
+    uow: UowDep, grant: Annotated[Grant, Allowed("members.analytics.read")],
     value_class: Annotated[ValueClass | None, Query(description="Only this class; all classes if absent")] = None,
     limit: Limit = 50, offset: Offset = 0, fmt: Format = ReportFormat.JSON,
 ) -> Response:
@@ -87,7 +87,7 @@ async def value_classes(
 
 @router.get("/v1/analytics/churn")
 async def churn_list(
-    uow: UowDep, grant: Allowed("members.analytics.read"),
+    uow: UowDep, grant: Annotated[Grant, Allowed("members.analytics.read")],
     risk: Annotated[list[ChurnRisk], Query(description="Risk levels to list (repeatable)")] = ["high", "lost"],  # noqa: B006
     value_class: Annotated[ValueClass | None, Query()] = None,
     limit: Limit = 50, offset: Offset = 0, fmt: Format = ReportFormat.JSON,
@@ -107,7 +107,7 @@ async def churn_list(
 
 
 @router.get("/v1/analytics/rfm")
-async def rfm_distribution(uow: UowDep, grant: Allowed("members.analytics.read"), fmt: Format = ReportFormat.JSON) -> Response:
+async def rfm_distribution(uow: UowDep, grant: Annotated[Grant, Allowed("members.analytics.read")], fmt: Format = ReportFormat.JSON) -> Response:
     """How many customers (and how much spend) sit in each R-F-M cell; 0 means no purchase in the window."""
     v = MemberValueRow
     query = (

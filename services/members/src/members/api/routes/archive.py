@@ -10,6 +10,7 @@ from members.service_layer.archive import build_archive
 from shared.authorize import Allowed
 from shared.deps import UowDep
 from shared.integers import Int64
+from shared.policy import Grant
 
 router = APIRouter(prefix="/v1/members", tags=["archive"])
 
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/v1/members", tags=["archive"])
 async def member_archive(
     member_id: str,
     uow: UowDep,
-    grant: Allowed("members.archive.read"),
+    grant: Annotated[Grant, Allowed("members.archive.read")],
     purchases: Annotated[Int64, Query(ge=0, le=200, description="How many recent purchases to include")] = 20,
 ) -> MemberArchive:
     member = await visible_member(uow, member_id, grant)

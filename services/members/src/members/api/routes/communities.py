@@ -28,12 +28,13 @@ from members.service_layer.community_merge import merge
 from shared.authorize import Allowed
 from shared.deps import UowDep
 from shared.integers import Int64
+from shared.policy import Grant
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/communities", tags=["communities"])
 
-EditorDep = Allowed("members.community.edit")
-ReaderDep = Allowed("members.community.read")
+EditorDep = Annotated[Grant, Allowed("members.community.edit")]
+ReaderDep = Annotated[Grant, Allowed("members.community.read")]
 
 
 async def _public(uow: UnitOfWork, community: CommunityRow) -> CommunityPublic:

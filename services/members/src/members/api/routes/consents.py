@@ -4,6 +4,8 @@ Members answer for themselves in the app (or on the web); staff record what a cu
 desk, on the phone or on a paper form. Marketing never records consents for customers.
 """
 
+from typing import Annotated
+
 from fastapi import APIRouter, HTTPException, status
 
 from members.api.access import visible_member
@@ -22,7 +24,7 @@ STAFF_CHANNELS: frozenset[str] = frozenset({"service_desk", "phone", "paper_form
 
 
 @router.get("/{member_id}/consents")
-async def member_consents(member_id: str, uow: UowDep, grant: Allowed("members.consent.read")) -> ConsentsView:
+async def member_consents(member_id: str, uow: UowDep, grant: Annotated[Grant, Allowed("members.consent.read")]) -> ConsentsView:
     await visible_member(uow, member_id, grant)
     history = await consent_history(uow.session, member_id)
     in_force = {row.purpose: row for row in history}  # oldest first: the last row per purpose wins
@@ -38,7 +40,7 @@ async def member_consents(member_id: str, uow: UowDep, grant: Allowed("members.c
 
 @router.put("/{member_id}/consents/{purpose}")
 async def set_consent(
-    member_id: str, purpose: ConsentPurpose, body: ConsentChange, uow: UowDep, grant: Allowed("members.consent.change")
+    member_id: str, purpose: ConsentPurpose, body: ConsentChange, uow: UowDep, grant: Annotated[Grant, Allowed("members.consent.change")]
 ) -> ConsentChangeResult:
     member = await visible_member(uow, member_id, grant)
     if member.erased_at is not None:

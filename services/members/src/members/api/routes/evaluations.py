@@ -14,6 +14,7 @@ from members.service_layer import evaluation
 from shared.authorize import Allowed
 from shared.deps import UowDep
 from shared.periods import MONTH_PATTERN, QUARTER_PATTERN
+from shared.policy import Grant
 from shared.reports import Column, ReportFormat, render
 from shared.unit_of_work import UnitOfWork
 
@@ -65,7 +66,7 @@ async def _report(
 
 @router.get("/monthly")
 async def monthly(
-    uow: UowDep, grant: Allowed("members.evaluation.read"), settings: MembersSettingsDep,
+    uow: UowDep, grant: Annotated[Grant, Allowed("members.evaluation.read")], settings: MembersSettingsDep,
     month: Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM")],
     store_id: Annotated[str | None, Query(max_length=32)] = None,
     format: ReportFormat = ReportFormat.JSON,
@@ -76,7 +77,7 @@ async def monthly(
 
 @router.get("/quarterly")
 async def quarterly(
-    uow: UowDep, grant: Allowed("members.evaluation.read"), settings: MembersSettingsDep,
+    uow: UowDep, grant: Annotated[Grant, Allowed("members.evaluation.read")], settings: MembersSettingsDep,
     quarter: Annotated[str, Query(pattern=QUARTER_PATTERN, description="YYYY-Qn, e.g. 2026-Q4")],
     store_id: Annotated[str | None, Query(max_length=32)] = None,
     format: ReportFormat = ReportFormat.JSON,

@@ -63,7 +63,7 @@ def _filters(period: Period) -> ReportFilters:
 @router.get("/communities", response_model=CommunityRankPage, summary="Level 1: communities ranked")
 async def communities_ranked(
     uow: UowDep,
-    grant: Allowed("members.infobase.read"),
+    grant: Annotated[Grant, Allowed("members.infobase.read")],
     settings: MembersSettingsDep,
     format: FormatQuery = ReportFormat.JSON,
     store_id: StoreQuery = None,
@@ -96,7 +96,7 @@ async def communities_ranked(
 async def community_customers_ranked(
     community_id: str,
     uow: UowDep,
-    grant: Allowed("members.infobase.read"),
+    grant: Annotated[Grant, Allowed("members.infobase.read")],
     settings: MembersSettingsDep,
     format: FormatQuery = ReportFormat.JSON,
     store_id: StoreQuery = None,
@@ -133,7 +133,7 @@ async def community_customers_ranked(
 async def member_purchase_list(
     member_id: str,
     uow: UowDep,
-    grant: Allowed("members.infobase.purchases"),
+    grant: Annotated[Grant, Allowed("members.infobase.purchases")],
     settings: MembersSettingsDep,
     format: FormatQuery = ReportFormat.JSON,
     store_id: StoreQuery = None,

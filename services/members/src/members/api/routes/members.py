@@ -38,7 +38,7 @@ IdempotencyKey = Annotated[
                409: {"description": "Phone or card already registered, or the key was used for another request"}},
 )
 async def create_member(
-    body: MemberCreate, uow: UowDep, grant: Allowed("members.member.register"), settings: SettingsDep,
+    body: MemberCreate, uow: UowDep, grant: Annotated[Grant, Allowed("members.member.register")], settings: SettingsDep,
     response: Response, idempotency_key: IdempotencyKey = None,
 ) -> MemberPublic:
     if grant.scope is Scope.STORE and body.home_store_id is not None:
@@ -56,7 +56,7 @@ async def create_member(
 @router.get("")
 async def find_members(
     uow: UowDep,
-    grant: Allowed("members.member.search"),
+    grant: Annotated[Grant, Allowed("members.member.search")],
     settings: MembersSettingsDep,
     card_no: Annotated[CardNumber | None, Query()] = None,
     phone: Annotated[Phone | None, Query()] = None,
@@ -92,13 +92,13 @@ async def find_members(
 
 
 @router.get("/{member_id}")
-async def get_member(member_id: str, uow: UowDep, grant: Allowed("members.member.read")) -> MemberPublic:
+async def get_member(member_id: str, uow: UowDep, grant: Annotated[Grant, Allowed("members.member.read")]) -> MemberPublic:
     return await present_member(uow, await visible_member(uow, member_id, grant), grant, "members.read")
 
 
 @router.patch("/{member_id}")
 async def edit_member(
-    member_id: str, body: MemberUpdate, uow: UowDep, grant: Allowed("members.member.update"), settings: SettingsDep
+    member_id: str, body: MemberUpdate, uow: UowDep, grant: Annotated[Grant, Allowed("members.member.update")], settings: SettingsDep
 ) -> MemberPublic:
     member = await visible_member(uow, member_id, grant)
     if grant.scope is Scope.SELF:
@@ -112,7 +112,7 @@ async def edit_member(
 
 @router.get("/{member_id}/purchases")
 async def member_purchases(
-    member_id: str, uow: UowDep, grant: Allowed("members.member.read"), limit: Annotated[Int64, Query(ge=1, le=200)] = 20
+    member_id: str, uow: UowDep, grant: Annotated[Grant, Allowed("members.member.read")], limit: Annotated[Int64, Query(ge=1, le=200)] = 20
 ) -> list[PurchasePublic]:
     await visible_member(uow, member_id, grant)
     purchases = (

@@ -13,6 +13,7 @@ from members.service_layer.privacy import access_log_page
 from shared.authorize import Allowed
 from shared.deps import UowDep
 from shared.integers import Int64
+from shared.policy import Grant
 
 router = APIRouter(tags=["privacy"])
 
@@ -21,7 +22,7 @@ router = APIRouter(tags=["privacy"])
 @router.get("/v1/privacy/access-log")
 async def access_log(
     uow: UowDep,
-    _: Allowed("members.access_log.read"),
+    _: Annotated[Grant, Allowed("members.access_log.read")],
     member_id: Annotated[str | None, Query(max_length=36)] = None,
     actor: Annotated[str | None, Query(max_length=64, description="Token subject of the reader")] = None,
     since: Annotated[AwareDatetime | None, Query(description="Inclusive")] = None,
@@ -38,7 +39,7 @@ async def access_log(
 
 
 @router.get("/v1/members/{member_id}/export")
-async def export(member_id: str, uow: UowDep, grant: Allowed("members.privacy.export"), response: Response) -> MemberExport:
+async def export(member_id: str, uow: UowDep, grant: Annotated[Grant, Allowed("members.privacy.export")], response: Response) -> MemberExport:
     member = await visible_member(uow, member_id, grant)
     body = await export_member(uow, member, grant)
     response.headers["Content-Disposition"] = f'attachment; filename="member-{member_id}.json"'
@@ -46,7 +47,7 @@ async def export(member_id: str, uow: UowDep, grant: Allowed("members.privacy.ex
 
 
 @router.post("/v1/members/{member_id}/erasure")
-async def erase(member_id: str, uow: UowDep, grant: Allowed("members.privacy.erase")) -> ErasureResult:
+async def erase(member_id: str, uow: UowDep, grant: Annotated[Grant, Allowed("members.privacy.erase")]) -> ErasureResult:
     member = await visible_member(uow, member_id, grant)
     erasure = await erase_member(uow, member, grant.principal)
     return ErasureResult(member_id=member_id, erased_at=erasure.erased_at, requested_by=erasure.requested_by)

@@ -30,15 +30,15 @@ from members.api.staff_schemas import (
 from members.service_layer import staff as staffing
 from shared.authorize import Allowed
 from shared.deps import UowDep
-from shared.policy import Scope
+from shared.policy import Grant, Scope
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/staff", tags=["staff"])
 assignments = APIRouter(prefix="/v1/members", tags=["staff"])
 
-DirectoryAdminDep = Allowed("members.staff.manage")
-DirectoryReaderDep = Allowed("members.staff.read")
-AssignerDep = Allowed("members.manager.assign")
+DirectoryAdminDep = Annotated[Grant, Allowed("members.staff.manage")]
+DirectoryReaderDep = Annotated[Grant, Allowed("members.staff.read")]
+AssignerDep = Annotated[Grant, Allowed("members.manager.assign")]
 
 
 async def _staff(uow: UnitOfWork, staff_id: str) -> StaffRow:

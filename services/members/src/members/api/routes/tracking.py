@@ -32,9 +32,9 @@ from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/tracking", tags=["tracking"])
 
-TrackingReaderDep = Allowed("members.tracking.read")
-ManagerDep = Allowed("members.tracking.record")
-SupervisorDep = Allowed("members.tracking.unassigned")
+TrackingReaderDep = Annotated[Grant, Allowed("members.tracking.read")]
+ManagerDep = Annotated[Grant, Allowed("members.tracking.record")]
+SupervisorDep = Annotated[Grant, Allowed("members.tracking.unassigned")]
 
 
 async def _whose(uow: UnitOfWork, grant: Grant, manager_id: str | None) -> str:

@@ -10,6 +10,7 @@ from points.api.schemas import AccountPublic, LedgerEntryPublic, LedgerPage
 from shared.authorize import Allowed
 from shared.deps import UowDep
 from shared.integers import Int64
+from shared.policy import Grant
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 
@@ -31,7 +32,7 @@ async def _entries(uow, member_id: str, limit: int, before_id: int | None = None
 
 @router.get("/{member_id}", summary="Balance and the latest ledger entries")
 async def get_account(
-    member_id: str, uow: UowDep, _: Allowed("points.account.read"), entries: Annotated[Int64, Query(ge=0, le=200)] = 20
+    member_id: str, uow: UowDep, _: Annotated[Grant, Allowed("points.account.read")], entries: Annotated[Int64, Query(ge=0, le=200)] = 20
 ) -> AccountPublic:
     account = await _account(uow, member_id)
     return AccountPublic(
@@ -43,7 +44,7 @@ async def get_account(
 
 @router.get("/{member_id}/ledger", summary="The whole ledger, newest first, page by page")
 async def get_ledger(
-    member_id: str, uow: UowDep, _: Allowed("points.account.read"),
+    member_id: str, uow: UowDep, _: Annotated[Grant, Allowed("points.account.read")],
     limit: Annotated[Int64, Query(ge=1, le=500)] = 100, before_id: Annotated[Int64 | None, Query(ge=1)] = None,
 ) -> LedgerPage:
     await _account(uow, member_id)

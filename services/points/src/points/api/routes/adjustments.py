@@ -1,5 +1,6 @@
 """Manual adjustments and bonuses (store managers for their store's customers, admins), one by one or in bulk."""
 
+from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response, status
 from fastapi.exceptions import RequestValidationError
@@ -41,7 +42,7 @@ async def _manual(
 
 @router.post("/accounts/{member_id}/adjustments", status_code=status.HTTP_201_CREATED, responses=MANUAL)
 async def adjust(
-    member_id: str, body: AdjustmentIn, grant: Allowed("points.manual.book"), request: Request, response: Response,
+    member_id: str, body: AdjustmentIn, grant: Annotated[Grant, Allowed("points.manual.book")], request: Request, response: Response,
     idempotency_key: OptionalIdempotencyKey = None,
 ) -> LedgerEntryPublic:
     """Correct a balance up or down, with a reason; never below zero."""
@@ -50,7 +51,7 @@ async def adjust(
 
 @router.post("/accounts/{member_id}/bonuses", status_code=status.HTTP_201_CREATED, responses=MANUAL)
 async def bonus(
-    member_id: str, body: BonusIn, grant: Allowed("points.manual.book"), request: Request, response: Response,
+    member_id: str, body: BonusIn, grant: Annotated[Grant, Allowed("points.manual.book")], request: Request, response: Response,
     idempotency_key: OptionalIdempotencyKey = None,
 ) -> LedgerEntryPublic:
     return await _manual(EntryType.BONUS, member_id, body.points, body.reason, grant, idempotency_key, request, response)
@@ -66,7 +67,7 @@ def _job_public(job, counts: dict[str, int]) -> BulkBonusPublic:
 
 @router.post("/bulk-bonuses", status_code=status.HTTP_202_ACCEPTED)
 async def start_bulk_bonus(
-    body: BulkBonusIn, grant: Allowed("points.bulk_bonus.run"), idempotency_key: IdempotencyKey, request: Request,
+    body: BulkBonusIn, grant: Annotated[Grant, Allowed("points.bulk_bonus.run")], idempotency_key: IdempotencyKey, request: Request,
     response: Response, background: BackgroundTasks,
 ) -> BulkBonusPublic:
     """Book one bonus for a list of members as one job; follow it at GET /v1/bulk-bonuses/{job_id}."""
@@ -103,7 +104,7 @@ REPORT_COLUMNS = [
 
 
 @router.get("/bulk-bonuses/{job_id}", summary="Progress, and the result per member (JSON, CSV or HTML)")
-async def bulk_bonus_report(job_id: str, _: Allowed("points.bulk_bonus.run"), request: Request, format: ReportFormat = ReportFormat.JSON):
+async def bulk_bonus_report(job_id: str, _: Annotated[Grant, Allowed("points.bulk_bonus.run")], request: Request, format: ReportFormat = ReportFormat.JSON):
     async with request.app.state.sessions() as session:
         job, counts = await bulk.progress(session, job_id)
         items = (await session.exec(select(BulkBonusItemRow).where(BulkBonusItemRow.job_id == job_id).order_by(BulkBonusItemRow.member_id))).all()

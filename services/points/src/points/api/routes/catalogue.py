@@ -1,5 +1,6 @@
 """The gift catalogue: items, their point price per channel, active dates, stock per store."""
 
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, status
 from sqlalchemy import delete
@@ -9,6 +10,7 @@ from points.adapters.tables import GiftPriceRow, GiftRow, GiftStockRow
 from points.api.schemas import GiftIn, GiftPublic, StockIn, StockPublic
 from shared.authorize import Allowed
 from shared.deps import UowDep
+from shared.policy import Grant
 
 router = APIRouter(prefix="/v1/gifts", tags=["gift catalogue"])
 
@@ -32,12 +34,12 @@ async def _gifts(uow, gift_id: str | None = None) -> list[GiftPublic]:
 
 
 @router.get("", summary="The catalogue with point prices per channel")
-async def list_gifts(uow: UowDep, _: Allowed("points.gift.read")) -> list[GiftPublic]:
+async def list_gifts(uow: UowDep, _: Annotated[Grant, Allowed("points.gift.read")]) -> list[GiftPublic]:
     return await _gifts(uow)
 
 
 @router.put("/{gift_id}", summary="Add or change a gift (admin)")
-async def put_gift(body: GiftIn, uow: UowDep, _: Allowed("points.gift.write"), gift_id: str = GiftId) -> GiftPublic:
+async def put_gift(body: GiftIn, uow: UowDep, _: Annotated[Grant, Allowed("points.gift.write")], gift_id: str = GiftId) -> GiftPublic:
     now = uow.now()
     row = await uow.session.get(GiftRow, gift_id)
     if row is None:
@@ -54,14 +56,14 @@ async def put_gift(body: GiftIn, uow: UowDep, _: Allowed("points.gift.write"), g
 
 
 @router.get("/{gift_id}/stock", summary="Units left per store")
-async def get_stock(uow: UowDep, _: Allowed("points.stock.read"), gift_id: str = GiftId) -> list[StockPublic]:
+async def get_stock(uow: UowDep, _: Annotated[Grant, Allowed("points.stock.read")], gift_id: str = GiftId) -> list[StockPublic]:
     rows = (await uow.session.exec(select(GiftStockRow).where(GiftStockRow.gift_id == gift_id).order_by(GiftStockRow.store_id))).all()
     return [StockPublic.model_validate(r, from_attributes=True) for r in rows]
 
 
 @router.put("/{gift_id}/stock/{store_id}", summary="Set the counted stock of a store (store manager, admin)")
 async def put_stock(
-    body: StockIn, uow: UowDep, grant: Allowed("points.stock.write"), store_id: str, gift_id: str = GiftId
+    body: StockIn, uow: UowDep, grant: Annotated[Grant, Allowed("points.stock.write")], store_id: str, gift_id: str = GiftId
 ) -> StockPublic:
     grant.ensure_store(store_id)
     if await uow.session.get(GiftRow, gift_id) is None:

@@ -1,5 +1,7 @@
 """Service entitlements (free home visits to collect leftover materials): what is left, and uses."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request, status
 from sqlmodel import select
 
@@ -9,12 +11,13 @@ from points.api.schemas import EntitlementPublic, EntitlementUseIn, EntitlementU
 from points.api.transactions import run_command
 from points.service_layer.entitlements import UseRequest, book_use
 from shared.authorize import Allowed
+from shared.policy import Grant
 
 router = APIRouter(prefix="/v1/entitlements", tags=["service entitlements"])
 
 
 @router.get("/{member_id}", summary="Granted, used and remaining, with every use")
-async def get_entitlements(member_id: str, _: Allowed("points.account.read"), request: Request) -> list[EntitlementPublic]:
+async def get_entitlements(member_id: str, _: Annotated[Grant, Allowed("points.account.read")], request: Request) -> list[EntitlementPublic]:
     async with request.app.state.sessions() as session:
         rows = (await session.exec(select(EntitlementRow).where(EntitlementRow.member_id == member_id).order_by(EntitlementRow.kind))).all()
         uses = (await session.exec(select(EntitlementUseRow).where(EntitlementUseRow.member_id == member_id).order_by(EntitlementUseRow.id))).all()  # type: ignore[arg-type]
@@ -30,7 +33,7 @@ async def get_entitlements(member_id: str, _: Allowed("points.account.read"), re
 @router.post("/{member_id}/{kind}/uses", status_code=status.HTTP_201_CREATED,
              responses={409: {"description": "No use left"}})
 async def use_entitlement(
-    member_id: str, kind: str, body: EntitlementUseIn, grant: Allowed("points.entitlement.use"), request: Request,
+    member_id: str, kind: str, body: EntitlementUseIn, grant: Annotated[Grant, Allowed("points.entitlement.use")], request: Request,
     idempotency_key: OptionalIdempotencyKey = None,
 ) -> EntitlementUsePublic:
     """Book one use at the service desk (date of the visit, the booking staff member)."""

@@ -40,7 +40,7 @@ async def _entry_in_reach(uow: UnitOfWork, grant: Grant, redemption_id: str) -> 
                409: {"description": "Too few points, negative balance, out of stock, or the key reused for another request"}},
 )
 async def redeem(
-    body: RedemptionIn, grant: Allowed("points.redemption.handle"), idempotency_key: IdempotencyKey, request: Request,
+    body: RedemptionIn, grant: Annotated[Grant, Allowed("points.redemption.handle")], idempotency_key: IdempotencyKey, request: Request,
     response: Response,
 ) -> RedemptionPublic:
     """Redeem a gift: checks balance and stock atomically, deducts the points, writes the register."""
@@ -58,7 +58,7 @@ async def redeem(
 
 
 @router.get("/redemptions/{redemption_id}")
-async def get_redemption(redemption_id: str, grant: Allowed("points.redemption.read"), request: Request) -> RedemptionPublic:
+async def get_redemption(redemption_id: str, grant: Annotated[Grant, Allowed("points.redemption.read")], request: Request) -> RedemptionPublic:
     async with request.app.state.sessions() as session:
         row = await session.get(RedemptionRow, redemption_id)
         if row is None:
@@ -68,7 +68,7 @@ async def get_redemption(redemption_id: str, grant: Allowed("points.redemption.r
 
 
 @router.post("/redemptions/{redemption_id}/hand-over", summary="The member received the gift")
-async def hand_over(redemption_id: str, grant: Allowed("points.redemption.handle"), request: Request) -> RedemptionPublic:
+async def hand_over(redemption_id: str, grant: Annotated[Grant, Allowed("points.redemption.handle")], request: Request) -> RedemptionPublic:
     async def command(uow: UnitOfWork) -> RedemptionRow:
         await _entry_in_reach(uow, grant, redemption_id)
         return await svc.hand_over(uow, redemption_id, grant.principal.subject, uow.now())
@@ -78,7 +78,7 @@ async def hand_over(redemption_id: str, grant: Allowed("points.redemption.handle
 
 @router.post("/redemptions/{redemption_id}/cancel", summary="Cancel a reserved gift; points and stock come back")
 async def cancel(
-    redemption_id: str, body: CancelIn, grant: Allowed("points.redemption.handle"), request: Request
+    redemption_id: str, body: CancelIn, grant: Annotated[Grant, Allowed("points.redemption.handle")], request: Request
 ) -> RedemptionPublic:
     async def command(uow: UnitOfWork) -> RedemptionRow:
         await _entry_in_reach(uow, grant, redemption_id)
@@ -109,7 +109,7 @@ def _register_columns(zone) -> list[Column]:
 
 @router.get("/gift-register", summary="The gift register of a store for a date range (JSON, CSV or printable HTML)")
 async def gift_register(
-    grant: Allowed("points.gift_register.read"), request: Request, store_id: str,
+    grant: Annotated[Grant, Allowed("points.gift_register.read")], request: Request, store_id: str,
     date_from: Annotated[date, Query(alias="from", description="First business day, inclusive")],
     date_to: Annotated[date, Query(alias="to", description="Last business day, inclusive")],
     format: ReportFormat = ReportFormat.JSON,

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Annotated
 
 from fastapi import APIRouter, status
 from fastapi.exceptions import RequestValidationError
@@ -14,6 +15,7 @@ from points.api.schemas import EarningRuleIn, EarningRulePublic, PreviewIn, Prev
 from points.domain.earning import EarningRule, earn_for_sale, rule_in_force
 from shared.authorize import Allowed
 from shared.deps import UowDep
+from shared.policy import Grant
 
 router = APIRouter(prefix="/v1", tags=["earning rules"])
 
@@ -32,13 +34,13 @@ def _public(row: EarningRuleRow) -> EarningRulePublic:
 
 
 @router.get("/earning-rules", summary="Every rule version, oldest first, with who wrote it and why")
-async def list_rules(uow: UowDep, _: Allowed("points.rule.read")) -> list[EarningRulePublic]:
+async def list_rules(uow: UowDep, _: Annotated[Grant, Allowed("points.rule.read")]) -> list[EarningRulePublic]:
     rows = (await uow.session.exec(select(EarningRuleRow).order_by(EarningRuleRow.version))).all()
     return [_public(r) for r in rows]
 
 
 @router.post("/earning-rules", status_code=status.HTTP_201_CREATED, summary="Add a rule version (admin)")
-async def add_rule(body: EarningRuleIn, uow: UowDep, grant: Allowed("points.rule.write")) -> EarningRulePublic:
+async def add_rule(body: EarningRuleIn, uow: UowDep, grant: Annotated[Grant, Allowed("points.rule.write")]) -> EarningRulePublic:
     now = uow.now()
     if body.effective_from < now - PAST_TOLERANCE:
         raise RequestValidationError(
@@ -63,7 +65,7 @@ async def add_rule(body: EarningRuleIn, uow: UowDep, grant: Allowed("points.rule
 
 
 @router.post("/earning/preview", summary="Points a basket would earn now; books nothing")
-async def preview(body: PreviewIn, uow: UowDep, grant: Allowed("points.preview")) -> PreviewOut:
+async def preview(body: PreviewIn, uow: UowDep, grant: Annotated[Grant, Allowed("points.preview")]) -> PreviewOut:
     # A till previews for its own store. The customer is not checked against the till's store:
     # customers shop in every store, and the answer says only whether the card is known and its
     # channel (no balance, no ledger).
