@@ -5,6 +5,7 @@ Members is the only service holding names, phones and addresses; none of these p
 """
 
 from datetime import date
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import AwareDatetime, Field
@@ -45,6 +46,8 @@ class PurchaseAttributedV1(Contract):
     occurred_at: AwareDatetime
     total: Money
     lines: list[AttributedLine]
+    # Taken off `total` by coupons and promotions; the customer paid total - discount.
+    discount: Money = Decimal("0.00")
     # True when the sale arrived before the card or phone was registered and was matched later.
     late_match: bool = False
     business_date: date | None = None

@@ -1,8 +1,11 @@
 """What point-of-sale systems publish: sales and returns."""
 
+from decimal import Decimal
+
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from shared.cards import CardNumber
+from shared.coupon_codes import CouponCode
 from shared.events.contracts.common import Contract, StoreId, TxnId, lines_add_up
 from shared.money import Money, Quantity
 from shared.text import Text
@@ -36,16 +39,50 @@ class CustomerRef(Contract):
         return f"card:{self.card_no}" if self.card_no else f"phone:{self.phone_hmac}"
 
 
+class Discount(Contract):
+    """Money taken off the sale's total: by a coupon (`code`) or by the till's own promotion."""
+
+    code: CouponCode | None = None
+    amount: Money = Field(gt=0)
+    label: Text = Field(default="", max_length=64)
+
+
+def discounts_fit(purchase: "PurchaseMadeV1") -> "PurchaseMadeV1":
+    """The rules a sale's coupons and discounts obey, in the till's body and in the event alike."""
+    if len(set(purchase.coupons)) != len(purchase.coupons):
+        raise ValueError("coupons: a code is listed twice")
+    unknown = {d.code for d in purchase.discounts if d.code is not None} - set(purchase.coupons)
+    if unknown:
+        raise ValueError(f"discounts: code {sorted(unknown)[0]} is not among the sale's coupons")
+    if purchase.discount_total > purchase.total:
+        raise ValueError(f"discounts: {purchase.discount_total} exceed the total {purchase.total}")
+    return purchase
+
+
 class PurchaseMadeV1(Contract):
     store_id: StoreId
     pos_txn_id: TxnId
     occurred_at: AwareDatetime
     customer: CustomerRef | None = None
     lines: list[SaleLine] = Field(min_length=1, max_length=500)
+    # Before discounts: the sum of the lines.
     total: Money
     payment: str = Field(default="", max_length=32)
+    # Coupons redeemed by this sale (campaigns marks them used) and what was taken off the total.
+    coupons: list[CouponCode] = Field(default_factory=list, max_length=20)
+    discounts: list[Discount] = Field(default_factory=list, max_length=50)
 
     _total_matches_lines = field_validator("total")(lines_add_up)
+    _discounts_fit = model_validator(mode="after")(discounts_fit)
+
+    @property
+    def discount_total(self) -> Decimal:
+        return sum((d.amount for d in self.discounts), Decimal("0.00"))
+
+    @property
+    def paid(self) -> Decimal:
+        """What the customer paid: points are earned on this."""
+        return self.total - self.discount_total
 
 
 class PurchaseRefundedV1(Contract):
