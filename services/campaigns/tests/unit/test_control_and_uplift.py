@@ -1,0 +1,70 @@
+"""The control group split and the uplift arithmetic: pure functions, checked against known values."""
+
+from decimal import Decimal
+
+import pytest
+
+from campaigns.domain.control import draw, in_control
+from campaigns.domain.uplift import t_quantile, uplift
+
+
+def test_the_split_is_deterministic_and_per_campaign() -> None:
+    assert draw("c1", "m1") == draw("c1", "m1")
+    assert draw("c1", "m1") != draw("c2", "m1")
+    assert 0 <= draw("c1", "m1") < 1
+
+
+def test_the_control_share_is_what_was_asked_for() -> None:
+    members = [f"m{i}" for i in range(20_000)]
+    held = sum(in_control("spring", m, Decimal("0.10")) for m in members)
+    # Binomial(20000, 0.1): sd 42, so ±200 is nearly five standard deviations.
+    assert 1_800 < held < 2_200
+    assert not any(in_control("spring", m, Decimal("0")) for m in members[:500])
+    assert all(in_control("spring", m, Decimal("1")) for m in members[:500])
+
+
+def test_a_larger_share_holds_out_everyone_a_smaller_one_did() -> None:
+    members = [f"m{i}" for i in range(2_000)]
+    small = {m for m in members if in_control("x", m, Decimal("0.05"))}
+    large = {m for m in members if in_control("x", m, Decimal("0.20"))}
+    assert small < large
+
+
+@pytest.mark.parametrize(
+    ("p", "df", "expected"),
+    [(0.975, 1, 12.7062), (0.975, 2, 4.3027), (0.975, 3, 3.1824), (0.975, 10, 2.2281),
+     (0.975, 30, 2.0423), (0.95, 4, 2.1318), (0.995, 7, 3.4995), (0.975, 1000, 1.9623), (0.025, 10, -2.2281)],
+)
+def test_t_quantiles_match_the_tables(p: float, df: float, expected: float) -> None:
+    assert t_quantile(p, df) == pytest.approx(expected, abs=5e-4)
+
+
+def test_uplift_matches_a_welch_interval_worked_by_hand() -> None:
+    treatment = [Decimal(v) for v in ("120", "80", "100", "140", "60")]  # mean 100, variance 1000
+    control = [Decimal(v) for v in ("90", "70", "80", "60", "100")]  # mean 80, variance 250
+    result = uplift(treatment, control)
+    # se = sqrt(1000/5 + 250/5) = 15.8114; df = 250**2 / (200**2/4 + 50**2/4) = 5.882;
+    # t(0.975, 5.882) = 2.4592 (between 2.5706 at 5 and 2.4469 at 6), so the half-width is 38.88
+    assert result.treatment_mean == Decimal("100.00")
+    assert result.control_mean == Decimal("80.00")
+    assert result.difference == Decimal("20.00")
+    assert result.low == pytest.approx(Decimal("-18.88"), abs=Decimal("0.02"))
+    assert result.high == pytest.approx(Decimal("58.88"), abs=Decimal("0.02"))
+    assert result.relative == Decimal("0.2500")
+    assert not result.significant
+
+
+def test_a_clear_effect_is_significant() -> None:
+    treatment = [Decimal(100 + i % 7) for i in range(400)]
+    control = [Decimal(90 + i % 7) for i in range(100)]
+    result = uplift(treatment, control)
+    assert abs(result.difference - Decimal("10")) < Decimal("0.5")
+    assert result.significant and result.low is not None and result.low > 0
+
+
+def test_small_groups_get_no_interval_and_a_zero_control_no_ratio() -> None:
+    result = uplift([Decimal("10")], [Decimal("0"), Decimal("0")])
+    assert result.low is None and result.high is None and not result.significant
+    assert result.relative is None
+    with pytest.raises(ValueError):
+        uplift([], [Decimal("1")])
