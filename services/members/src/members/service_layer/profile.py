@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from members.adapters.tables import MemberRow
-from members.api.schemas import MemberUpdate
+from members.domain.profile import MemberUpdate
 from members.service_layer.communities import resolve_community, resolve_household
 from members.service_layer.identity_lock import serialise_identity_matching
 from members.service_layer.sales import attribute_waiting_sales

@@ -8,8 +8,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from members.adapters.tables import MemberRow, RegistrationRequestRow
-from members.api.schemas import MemberCreate
 from members.domain.cards import new_card_no
+from members.domain.profile import MemberCreate
 from members.service_layer.communities import resolve_community, resolve_household
 from members.service_layer.consents import change_consent
 from members.service_layer.identity_lock import serialise_identity_matching

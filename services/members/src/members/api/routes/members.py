@@ -1,8 +1,10 @@
 """Register, find, read and edit members."""
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Response, status
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import func
 from sqlmodel import col, select
 
@@ -11,17 +13,20 @@ from members.api.access import member_scope, visible_member
 from members.api.deps import MembersSettingsDep
 from members.api.presenters import present_member, present_members, purchase_public
 from members.api.schemas import MemberCreate, MemberPage, MemberPublic, MemberUpdate, PurchasePublic
+from members.config import Settings
 from members.domain.communities import community_key
+from members.domain.profile import FUTURE_BIRTHDAY, birthday_in_future
 from members.service_layer.privacy import phone_search_allowed, record_phone_search
 from members.service_layer.profile import SELF_SERVICE_FIELDS, update_profile
 from members.service_layer.registration import register_member, register_once
 from shared.authorize import Allowed
 from shared.cards import CardNumber
-from shared.deps import SettingsDep, UowDep
+from shared.deps import UowDep
 from shared.integers import Int64
 from shared.phones import Phone
 from shared.policy import Grant, Scope
 from shared.pseudonyms import phone_hmac
+from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 
@@ -32,15 +37,26 @@ IdempotencyKey = Annotated[
 ]
 
 
+def _refuse_future_birthday(birthday: date | None, uow: UnitOfWork, settings: Settings) -> None:
+    # The body's model cannot see the service's clock, so this rule is checked here, answered in the
+    # shape and wording body validation gives (the field, and why).
+    if birthday is not None and birthday_in_future(birthday, uow.now().astimezone(settings.zone).date()):
+        raise RequestValidationError([{
+            "type": "value_error", "loc": ("body", "birthday"), "msg": f"Value error, {FUTURE_BIRTHDAY}",
+            "input": birthday.isoformat(), "ctx": {"error": FUTURE_BIRTHDAY},
+        }])
+
+
 @router.post(
     "", status_code=status.HTTP_201_CREATED,
     responses={200: {"description": "A retry with the same Idempotency-Key: the member it registered"},
                409: {"description": "Phone or card already registered, or the key was used for another request"}},
 )
 async def create_member(
-    body: MemberCreate, uow: UowDep, grant: Annotated[Grant, Allowed("members.member.register")], settings: SettingsDep,
+    body: MemberCreate, uow: UowDep, grant: Annotated[Grant, Allowed("members.member.register")], settings: MembersSettingsDep,
     response: Response, idempotency_key: IdempotencyKey = None,
 ) -> MemberPublic:
+    _refuse_future_birthday(body.birthday, uow, settings)
     if grant.scope is Scope.STORE and body.home_store_id is not None:
         grant.ensure_store(body.home_store_id)  # a store manager registers customers of their store
     principal = grant.principal
@@ -98,8 +114,10 @@ async def get_member(member_id: str, uow: UowDep, grant: Annotated[Grant, Allowe
 
 @router.patch("/{member_id}")
 async def edit_member(
-    member_id: str, body: MemberUpdate, uow: UowDep, grant: Annotated[Grant, Allowed("members.member.update")], settings: SettingsDep
+    member_id: str, body: MemberUpdate, uow: UowDep, grant: Annotated[Grant, Allowed("members.member.update")],
+    settings: MembersSettingsDep,
 ) -> MemberPublic:
+    _refuse_future_birthday(body.birthday, uow, settings)
     member = await visible_member(uow, member_id, grant)
     if grant.scope is Scope.SELF:
         if refused := sorted(body.model_fields_set - SELF_SERVICE_FIELDS):
