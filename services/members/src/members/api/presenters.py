@@ -87,7 +87,9 @@ async def present_members(
     bodies = []
     for row in rows:
         bodies.append(member_public(row, grant, consents_public(in_force.get(row.id, {}))))
-        record_personal_data_read(uow.session, grant.principal, row.id, clear_fields(row, grant), purpose)
+        record_personal_data_read(
+            uow.session, grant.principal, row.id, clear_fields(row, grant), purpose, now=uow.now()
+        )
     return bodies
 
 

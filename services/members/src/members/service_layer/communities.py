@@ -3,7 +3,7 @@ upkeep of communities (search, aliases, renames; merges are in `community_merge`
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, exists, func, or_
 from sqlalchemy import select as sa_select
@@ -17,13 +17,13 @@ from members.domain.communities import address_key, community_key
 from shared.errors import Conflict, NotFound
 
 
-async def resolve_community(session: AsyncSession, name: str) -> CommunityRow:
+async def resolve_community(session: AsyncSession, name: str, *, now: datetime) -> CommunityRow:
     """The community this name (or an alias of it) stands for; a name never seen starts a new one."""
     key = community_key(name)
     found = await _by_alias(session, key)
     if found is not None:
         return found
-    community = CommunityRow(id=str(uuid.uuid4()), name=name.strip(), created_at=datetime.now(UTC))
+    community = CommunityRow(id=str(uuid.uuid4()), name=name.strip(), created_at=now)
     try:
         # A savepoint, so a concurrent registration creating the same community loses only this
         # insert and then finds the winner's row, instead of failing the whole registration.
@@ -47,13 +47,13 @@ async def _by_alias(session: AsyncSession, key: str) -> CommunityRow | None:
     ).first()
 
 
-async def resolve_household(session: AsyncSession, community_id: str, address: str) -> HouseholdRow:
+async def resolve_household(session: AsyncSession, community_id: str, address: str, *, now: datetime) -> HouseholdRow:
     key = address_key(address)
     query = select(HouseholdRow).where(HouseholdRow.community_id == community_id, HouseholdRow.address_key == key)
     found = (await session.exec(query)).first()
     if found is not None:
         return found
-    household = HouseholdRow(id=str(uuid.uuid4()), community_id=community_id, address_key=key, created_at=datetime.now(UTC))
+    household = HouseholdRow(id=str(uuid.uuid4()), community_id=community_id, address_key=key, created_at=now)
     try:
         async with session.begin_nested():
             session.add(household)

@@ -8,7 +8,7 @@ survivor and merging it again is a no-op.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, update
 from sqlmodel import select
@@ -39,7 +39,7 @@ class MergeResult:
     read_model_rows: int = 0
 
 
-async def merge(session: AsyncSession, into_id: str, merged_id: str, actor: str) -> MergeResult:
+async def merge(session: AsyncSession, into_id: str, merged_id: str, actor: str, *, now: datetime) -> MergeResult:
     if into_id == merged_id:
         raise SelfMerge("a community cannot be merged into itself")
     survivor = await current_community(session, into_id)
@@ -69,7 +69,7 @@ async def merge(session: AsyncSession, into_id: str, merged_id: str, actor: str)
     await _update(session, CommunityMergeRow, CommunityMergeRow.into_community_id == merged.id, into_community_id=survivor.id)
     session.add(CommunityMergeRow(
         from_community_id=merged.id, into_community_id=survivor.id, from_name=merged.name, merged_by=actor,
-        merged_at=datetime.now(UTC),
+        merged_at=now,
     ))
     await session.delete(merged)
     await session.flush()

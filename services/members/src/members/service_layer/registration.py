@@ -72,8 +72,8 @@ async def register_member(uow: UnitOfWork, cmd: MemberCreate, pepper: str, princ
         field = "phone" if clash.phone == cmd.phone else "card_no"
         raise MemberConflict(f"{field} is already registered to member {clash.id}")
     now = uow.now()
-    community = await resolve_community(session, cmd.community)
-    household = await resolve_household(session, community.id, cmd.address)
+    community = await resolve_community(session, cmd.community, now=now)
+    household = await resolve_household(session, community.id, cmd.address, now=now)
     member = MemberRow(
         id=str(uuid.uuid4()),
         card_no=cmd.card_no or new_card_no(),

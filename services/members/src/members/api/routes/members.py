@@ -88,7 +88,9 @@ async def find_members(
         # Whoever finds a customer by phone learns whose number it is: only roles that see contact
         # details, within a rate that makes guessing the digits behind a masked number hopeless.
         Grant.of(grant.principal, "members.member.search_by_phone")
-        await phone_search_allowed(uow.session, grant.principal, settings.phone_search_limit, settings.phone_search_window)
+        await phone_search_allowed(
+            uow.session, grant.principal, settings.phone_search_limit, settings.phone_search_window, now=uow.now()
+        )
         # Looked up through the digest index, the same way POS phone sales are matched.
         query = query.where(MemberRow.phone_hmac == phone_hmac(phone, settings.resolved_pepper()))
     if community:
@@ -103,7 +105,7 @@ async def find_members(
     rows = (await uow.session.exec(query.order_by(MemberRow.created_at.desc()).offset(offset).limit(limit))).all()  # type: ignore[attr-defined]
     items = await present_members(uow, rows, grant, "members.search")
     if phone:
-        record_phone_search(uow.session, grant.principal, [row.id for row in rows])
+        record_phone_search(uow.session, grant.principal, [row.id for row in rows], now=uow.now())
     return MemberPage(items=items, total=total, limit=limit, offset=offset)
 
 
