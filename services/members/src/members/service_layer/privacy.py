@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from members.adapters.tables.privacy import AccessLogRow
@@ -81,6 +81,6 @@ async def access_log_page(
         query = query.where(AccessLogRow.at < until)
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
     rows = (await session.exec(
-        query.order_by(AccessLogRow.at.desc(), AccessLogRow.id.desc()).offset(offset).limit(limit)  # type: ignore[attr-defined,union-attr]
+        query.order_by(col(AccessLogRow.at).desc(), col(AccessLogRow.id).desc()).offset(offset).limit(limit)
     )).all()
     return list(rows), total

@@ -5,7 +5,7 @@ import uuid
 
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from members.adapters.tables import MemberRow, RegistrationRequestRow
 from members.domain.cards import new_card_no
@@ -65,7 +65,7 @@ async def register_member(uow: UnitOfWork, cmd: MemberCreate, pepper: str, princ
     await serialise_identity_matching(session)
     clash = (
         await session.exec(
-            select(MemberRow).where(or_(MemberRow.phone == cmd.phone, MemberRow.card_no == (cmd.card_no or "")))
+            select(MemberRow).where(or_(col(MemberRow.phone) == cmd.phone, col(MemberRow.card_no) == (cmd.card_no or "")))
         )
     ).first()
     if clash is not None:

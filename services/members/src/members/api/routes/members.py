@@ -99,10 +99,10 @@ async def find_members(
     if name:
         # An erased member's placeholder name is nobody's name: never a search hit.
         query = query.where(
-            MemberRow.name.contains(name.strip(), autoescape=True), col(MemberRow.erased_at).is_(None)  # type: ignore[attr-defined]
+            col(MemberRow.name).contains(name.strip(), autoescape=True), col(MemberRow.erased_at).is_(None)
         )
     total = (await uow.session.exec(select(func.count()).select_from(query.subquery()))).one()
-    rows = (await uow.session.exec(query.order_by(MemberRow.created_at.desc()).offset(offset).limit(limit))).all()  # type: ignore[attr-defined]
+    rows = (await uow.session.exec(query.order_by(col(MemberRow.created_at).desc()).offset(offset).limit(limit))).all()
     items = await present_members(uow, rows, grant, "members.search")
     if phone:
         record_phone_search(uow.session, grant.principal, [row.id for row in rows], now=uow.now())
@@ -139,12 +139,12 @@ async def member_purchases(
         await uow.session.exec(
             select(PurchaseRow)
             .where(PurchaseRow.member_id == member_id)
-            .order_by(PurchaseRow.occurred_at.desc())  # type: ignore[attr-defined]
+            .order_by(col(PurchaseRow.occurred_at).desc())
             .limit(limit)
         )
     ).all()
     ids = [p.id for p in purchases]
-    lines = (await uow.session.exec(select(PurchaseLineRow).where(PurchaseLineRow.purchase_id.in_(ids)))).all() if ids else []  # type: ignore[attr-defined]
+    lines = (await uow.session.exec(select(PurchaseLineRow).where(col(PurchaseLineRow.purchase_id).in_(ids)))).all() if ids else []
     by_purchase: dict[int, list[PurchaseLineRow]] = {}
     for line in lines:
         by_purchase.setdefault(line.purchase_id, []).append(line)
