@@ -8,13 +8,6 @@ import pytest
 
 SERVICES = Path(__file__).resolve().parents[2] / "services"
 FORBIDDEN_ROOTS = {"fastapi", "starlette"}
-# Upward imports still to be moved down (issue #10); the list only ever shrinks.
-KNOWN = {
-    "members/src/members/service_layer/archive.py",
-    "members/src/members/service_layer/export.py",
-    "members/src/members/service_layer/profile.py",
-    "members/src/members/service_layer/registration.py",
-}
 
 
 def _lower_modules() -> list[tuple[str, Path]]:
@@ -44,9 +37,6 @@ def _upward_imports(service: str, path: Path) -> list[str]:
 def test_lower_layers_do_not_import_the_web_layer(service: str, path: Path) -> None:
     relative = str(path.relative_to(SERVICES))
     bad = _upward_imports(service, path)
-    if relative in KNOWN:
-        assert bad, f"{relative} no longer imports upward: remove it from KNOWN"
-        return
     assert not bad, f"{relative} imports {', '.join(bad)}"
 
 

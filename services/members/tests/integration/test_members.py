@@ -2,6 +2,7 @@
 
 import re
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,7 @@ from shared.auth import Role
 from shared.cards import has_valid_check_digit
 from tests.support.factories import member_body
 from tests.support.members import deliver_sale, desk, outbox, register
+from tests.support.platform import service
 
 pytestmark = pytest.mark.integration
 
@@ -40,6 +42,25 @@ async def test_bad_registrations_are_422_naming_the_field(members, env, field, v
     assert r.status_code == 422
     [error] = r.json()["detail"]
     assert error["loc"] == ["body", field] and says in error["msg"]
+
+
+async def test_a_birthday_is_judged_by_the_service_clock_on_the_chain_business_date(env, database_factory) -> None:
+    from members.config import Settings
+    from members.main import create_app
+
+    # 16:30 UTC on the 22nd is already the 23rd in Shanghai (the chain's timezone).
+    now = datetime(2026, 11, 22, 16, 30, tzinfo=UTC)
+    app = create_app(env.settings(Settings, await database_factory("members")), clock=lambda: now)
+    async with service(app) as members:
+        born_today = await members.post("/v1/members", json=member_body(birthday="2026-11-23"), headers=desk(env))
+        assert born_today.status_code == 201, born_today.text
+        for r in (
+            await members.post("/v1/members", json=member_body(birthday="2026-11-24"), headers=desk(env)),
+            await members.patch(f"/v1/members/{born_today.json()['id']}", json={"birthday": "2026-11-24"}, headers=desk(env)),
+        ):
+            assert r.status_code == 422
+            [error] = r.json()["detail"]
+            assert error["loc"] == ["body", "birthday"] and "future" in error["msg"]
 
 
 async def test_a_phone_or_card_belongs_to_one_member(members, env) -> None:

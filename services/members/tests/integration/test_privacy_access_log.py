@@ -145,3 +145,21 @@ async def test_personal_data_never_leaves_when_its_access_log_row_cannot_be_comm
         r = await client.get(f"/v1/members/{m['id']}", headers=desk(env))
     failing = False
     assert r.status_code == 500 and "13511114444" not in r.text
+
+
+async def test_reads_and_phone_searches_are_logged_at_the_service_clock(env, database_factory) -> None:
+    from members.config import Settings
+    from members.main import create_app
+    from tests.support.platform import service
+
+    now = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    app = create_app(env.settings(Settings, await database_factory("members")), clock=lambda: now)
+    async with service(app) as members:
+        m = await register(members, env, phone="13522223333")
+        assert (await members.get(f"/v1/members/{m['id']}", headers=desk(env))).status_code == 200
+        assert (await members.get("/v1/members", params={"phone": "13522223333"}, headers=desk(env))).status_code == 200
+        log = await log_of(members, env, member_id=m["id"])
+    assert {(e["purpose"], e["at"]) for e in log["items"]} >= {
+        ("members.read", "2026-11-23T02:00:00Z"), ("members.search_by_phone", "2026-11-23T02:00:00Z"),
+    }
+    assert {e["at"] for e in log["items"]} == {"2026-11-23T02:00:00Z"}

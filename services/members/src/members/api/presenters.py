@@ -6,11 +6,30 @@ request's transaction, for each member whose contact details leave in clear.
 """
 
 from collections.abc import Sequence
+from dataclasses import asdict
 
-from members.adapters.tables import ConsentRow, MemberRow, PurchaseLineRow, PurchaseRow
+from members.adapters.tables import ConsentRow, MemberRow, PurchaseLineRow, PurchaseRow, ReturnLineRow
+from members.adapters.tables.analytics import MemberComplaintRow
+from members.adapters.tables.privacy import AccessLogRow
+from members.adapters.tables.staff import TrackingRecordRow
+from members.api.analytics_schemas import ComplaintSummary, MemberValue
+from members.api.privacy_schemas import (
+    AccessLogEntry,
+    ComplaintRecord,
+    ConsentRecord,
+    EvaluationSummary,
+    ManagerRef,
+    MemberArchive,
+    MemberExport,
+    ReturnPublic,
+    SpendSummary,
+    TrackingContact,
+)
 from members.api.schemas import ConsentsInForce, ConsentState, MemberPublic, PurchaseLinePublic, PurchasePublic
 from members.domain.privacy import mask_address, mask_email, mask_phone, present_contact_fields
+from members.service_layer.archive import Archive
 from members.service_layer.consents import consents_in_force
+from members.service_layer.export import MemberData
 from members.service_layer.privacy import record_personal_data_read
 from shared.policy import Grant
 from shared.unit_of_work import UnitOfWork
@@ -68,13 +87,19 @@ async def present_members(
     bodies = []
     for row in rows:
         bodies.append(member_public(row, grant, consents_public(in_force.get(row.id, {}))))
-        record_personal_data_read(uow.session, grant.principal, row.id, clear_fields(row, grant), purpose)
+        record_personal_data_read(
+            uow.session, grant.principal, row.id, clear_fields(row, grant), purpose, now=uow.now()
+        )
     return bodies
 
 
 async def present_member(uow: UnitOfWork, row: MemberRow, grant: Grant, purpose: str) -> MemberPublic:
     [body] = await present_members(uow, [row], grant, purpose)
     return body
+
+
+def line_public(ln: PurchaseLineRow | ReturnLineRow) -> PurchaseLinePublic:
+    return PurchaseLinePublic(sku=ln.sku, name=ln.name, category=ln.category, qty=ln.qty, unit_price=ln.unit_price, amount=ln.amount)
 
 
 def purchase_public(row: PurchaseRow, lines: list[PurchaseLineRow]) -> PurchasePublic:
@@ -84,10 +109,71 @@ def purchase_public(row: PurchaseRow, lines: list[PurchaseLineRow]) -> PurchaseP
         occurred_at=row.occurred_at,
         total=row.total,
         payment=row.payment,
-        lines=[
-            PurchaseLinePublic(
-                sku=ln.sku, name=ln.name, category=ln.category, qty=ln.qty, unit_price=ln.unit_price, amount=ln.amount
+        lines=[line_public(ln) for ln in sorted(lines, key=lambda ln: ln.line_no)],
+    )
+
+
+def access_entry(row: AccessLogRow) -> AccessLogEntry:
+    assert row.id is not None, "access log rows are read back after they were written"
+    return AccessLogEntry(
+        id=row.id, actor=row.actor, role=row.role, member_id=row.member_id,
+        fields=row.fields.split(",") if row.fields else [], purpose=row.purpose, at=row.at,
+    )
+
+
+def tracking_contact(row: TrackingRecordRow) -> TrackingContact:
+    return TrackingContact(
+        tracked_on=row.tracked_on, manager_id=row.manager_id, store_id=row.store_id, contact=row.contact,
+        method=row.method, rating=row.rating, notes=row.notes, recorded_at=row.recorded_at,
+    )
+
+
+def complaint_record(row: MemberComplaintRow) -> ComplaintRecord:
+    return ComplaintRecord(
+        complaint_id=row.complaint_id, store_id=row.store_id, category=row.category, severity=row.severity,
+        channel=row.channel, filed_at=row.filed_at, resolved_at=row.resolved_at,
+    )
+
+
+def consent_record(row: ConsentRow) -> ConsentRecord:
+    return ConsentRecord(
+        purpose=row.purpose, granted=row.granted, channel=row.channel, recorded_by=row.recorded_by, changed_at=row.changed_at
+    )
+
+
+async def present_export(uow: UnitOfWork, data: MemberData, grant: Grant) -> MemberExport:
+    """The export document; its profile is a read like any other, logged under members.export."""
+    return MemberExport(
+        exported_at=data.exported_at,
+        profile=await present_member(uow, data.member, grant, "members.export"),
+        consents=[consent_record(r) for r in data.consents],
+        purchases=[purchase_public(p, lines) for p, lines in data.purchases],
+        returns=[
+            ReturnPublic(
+                store_id=r.store_id, refund_id=r.refund_id, pos_txn_id=r.pos_txn_id, occurred_at=r.occurred_at, amount=r.amount,
+                lines=[line_public(ln) for ln in lines],
             )
-            for ln in sorted(lines, key=lambda ln: ln.line_no)
+            for r, lines in data.returns
         ],
+        tracking_contacts=[tracking_contact(t) for t in data.tracking],
+        complaints=[complaint_record(c) for c in data.complaints],
+        access_log=[access_entry(a) for a in data.access],
+    )
+
+
+async def present_archive(uow: UnitOfWork, archive: Archive, grant: Grant) -> MemberArchive:
+    member = archive.member
+    return MemberArchive(
+        generated_at=archive.generated_at,
+        profile=await present_member(uow, member, grant, "members.archive"),
+        community_name=archive.community_name,
+        tier=member.tier,
+        tier_since=member.tier_since,
+        manager=ManagerRef(**asdict(archive.manager)) if archive.manager else None,
+        spend=SpendSummary(**asdict(archive.spend)),
+        value=MemberValue.model_validate(archive.value, from_attributes=True) if archive.value else None,
+        complaints=ComplaintSummary.model_validate(archive.complaints),
+        evaluation=EvaluationSummary(**asdict(archive.evaluation)),
+        tracking_contacts=[tracking_contact(t) for t in archive.tracking],
+        recent_purchases=[purchase_public(p, lines) for p, lines in archive.recent_purchases],
     )

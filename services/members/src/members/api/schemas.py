@@ -1,41 +1,26 @@
-"""Request and response bodies of the members API (SQLModel-style Create / Public families)."""
+"""Request and response bodies of the members API (SQLModel-style Create / Public families).
+
+What a registration or an edit says is a shape the service layer works with too, so it lives in
+domain/profile.py and is named here for the routes."""
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
 
-from pydantic import BaseModel, EmailStr, Field, field_validator
+from pydantic import BaseModel
 
-from shared.cards import CardNumber
-from shared.phones import Phone
-from shared.text import Text
+from members.domain.profile import Consents, MemberCreate, MemberUpdate
 
-
-# The profile rules of a registration and of an edit, written once for both models.
-def stripped_not_blank(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise ValueError("must not be blank")
-    return value
-
-
-def not_in_future(value: date | None) -> date | None:
-    if value is not None and value > date.today():
-        raise ValueError("birthday is in the future")
-    return value
-
-
-class Consents(BaseModel):
-    """Consents given at registration, each answered or left unanswered."""
-
-    sms: bool | None = Field(default=None, description="Marketing messages by SMS (营销短信): marketing_sms")
-    email: bool | None = Field(default=None, description="Marketing messages by e-mail: marketing_email")
-    service_tips_sms: bool | None = Field(default=None, description="Service tips by SMS (服务提示短信)")
-
-    def by_purpose(self) -> dict[str, bool]:
-        """Only what the customer actually answered is recorded; silence is not a refusal."""
-        answers = {"marketing_sms": self.sms, "marketing_email": self.email, "service_tips_sms": self.service_tips_sms}
-        return {purpose: granted for purpose, granted in answers.items() if granted is not None}
+__all__ = [
+    "ConsentState",
+    "Consents",
+    "ConsentsInForce",
+    "MemberCreate",
+    "MemberPage",
+    "MemberPublic",
+    "MemberUpdate",
+    "PurchaseLinePublic",
+    "PurchasePublic",
+]
 
 
 class ConsentState(BaseModel):
@@ -50,47 +35,6 @@ class ConsentsInForce(BaseModel):
     marketing_sms: ConsentState | None = None
     marketing_email: ConsentState | None = None
     service_tips_sms: ConsentState | None = None
-
-
-class MemberCreate(BaseModel):
-    name: Text = Field(min_length=1, max_length=50)
-    phone: Phone = Field(description="Mainland China mobile number, 11 digits")
-    email: EmailStr | None = None
-    gender: Literal["female", "male", "unspecified"] = "unspecified"
-    community: Text = Field(min_length=1, max_length=100, description="Residential community (小区)")
-    address: Text = Field(min_length=1, max_length=200)
-    channel: Literal["retail", "partner"] = "retail"
-    birthday: date | None = None
-    card_no: CardNumber | None = None
-    home_store_id: Text | None = Field(default=None, max_length=32)
-    consents: Consents = Consents()
-
-    _strip = field_validator("name", "community", "address")(stripped_not_blank)
-    _not_in_future = field_validator("birthday")(not_in_future)
-
-
-class MemberUpdate(BaseModel):
-    """A profile edit: only the fields sent change. E-mail and birthday may be cleared with null."""
-
-    name: Text | None = Field(default=None, min_length=1, max_length=50)
-    phone: Phone | None = Field(default=None, description="Mainland China mobile number")
-    email: EmailStr | None = None
-    gender: Literal["female", "male", "unspecified"] | None = None
-    birthday: date | None = None
-    community: Text | None = Field(default=None, min_length=1, max_length=100)
-    address: Text | None = Field(default=None, min_length=1, max_length=200)
-    channel: Literal["retail", "partner"] | None = None
-    home_store_id: Text | None = Field(default=None, max_length=32)
-
-    @field_validator("name", "phone", "gender", "community", "address", "channel", mode="before")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("may not be null; leave the field out to keep its value")
-        return value
-
-    _strip = field_validator("name", "community", "address")(stripped_not_blank)
-    _not_in_future = field_validator("birthday")(not_in_future)
 
 
 class MemberPublic(BaseModel):

@@ -21,7 +21,7 @@ other services have purged them and must not learn of them again.
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -77,9 +77,9 @@ async def compute(uow: UnitOfWork, settings: Settings, now: datetime) -> dict[st
     window_start = now - timedelta(days=settings.analytics_window_days)
     session = uow.session
 
-    members = (
+    members: Sequence[Any] = (
         await session.exec(
-            select(MemberRow.id, MemberRow.tier, MemberRow.channel, MemberRow.home_store_id,
+            select(MemberRow.id, MemberRow.tier, MemberRow.channel, MemberRow.home_store_id,  # type: ignore[call-overload]  # sqlmodel's select is typed for at most four columns
                    MemberRow.community_id, MemberRow.erased_at)
         )
     ).all()
@@ -149,9 +149,10 @@ async def _write(
 ) -> None:
     """Refreshes the time-dependent columns of every snapshot in one statement, then writes only
     the snapshots that changed: a daily run touches a small share of 100,000 rows."""
-    table = MemberValueRow.__table__  # Core statements: executemany without ORM bookkeeping
+    # Core statements: executemany without ORM bookkeeping (SQLModel does not declare __table__).
+    table = MemberValueRow.__table__  # type: ignore[attr-defined]
     session = uow.session
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(table).values(as_of=now, days_since_last_purchase=literal(today.toordinal()) - table.c.last_purchase_day)
     )
     if updates:
@@ -159,23 +160,24 @@ async def _write(
         columns = (*STORED, "as_of", "days_since_last_purchase")
         params = [{"b_member_id": r["member_id"], **{f: r[f] for f in columns}} for r in updates]
         for start in range(0, len(params), BATCH):
-            await session.exec(by_id, params=params[start:start + BATCH])  # type: ignore[call-overload]
+            await session.exec(by_id, params=params[start:start + BATCH])
     for start in range(0, len(inserts), BATCH):
-        await session.exec(insert(table), params=inserts[start:start + BATCH])  # type: ignore[call-overload]
+        await session.exec(insert(table), params=inserts[start:start + BATCH])
     gone_ids = sorted(gone)  # members never disappear today; a snapshot must not outlive one that did
     for start in range(0, len(gone_ids), BATCH):
-        await session.exec(delete(table).where(table.c.member_id.in_(gone_ids[start:start + BATCH])))  # type: ignore[call-overload]
+        await session.exec(delete(table).where(table.c.member_id.in_(gone_ids[start:start + BATCH])))
 
 
 async def _histories(uow: UnitOfWork, zone: ZoneInfo, window_start: datetime, now: datetime) -> dict[str, _History]:
     purchases = await uow.session.exec(
-        select(PurchaseRow.member_id, PurchaseRow.occurred_at, PurchaseRow.total, PurchaseRow.returned)
+        select(col(PurchaseRow.member_id), col(PurchaseRow.occurred_at), col(PurchaseRow.total), col(PurchaseRow.returned))
         .where(col(PurchaseRow.member_id).is_not(None), col(PurchaseRow.total) > col(PurchaseRow.returned))
         .where(col(PurchaseRow.occurred_at) <= now)
         .order_by(col(PurchaseRow.member_id), col(PurchaseRow.occurred_at))
     )
     histories: dict[str, _History] = {}
     for member_id, occurred_at, total, returned in purchases:
+        assert member_id is not None, "the query leaves out unattributed sales"
         h = histories.get(member_id)
         if h is None:
             h = histories[member_id] = _History()

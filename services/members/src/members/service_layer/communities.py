@@ -3,12 +3,11 @@ upkeep of communities (search, aliases, renames; merges are in `community_merge`
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, exists, func, or_
-from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from members.adapters.tables import CommunityAliasRow, CommunityRow, HouseholdRow, MemberRow
@@ -17,13 +16,13 @@ from members.domain.communities import address_key, community_key
 from shared.errors import Conflict, NotFound
 
 
-async def resolve_community(session: AsyncSession, name: str) -> CommunityRow:
+async def resolve_community(session: AsyncSession, name: str, *, now: datetime) -> CommunityRow:
     """The community this name (or an alias of it) stands for; a name never seen starts a new one."""
     key = community_key(name)
     found = await _by_alias(session, key)
     if found is not None:
         return found
-    community = CommunityRow(id=str(uuid.uuid4()), name=name.strip(), created_at=datetime.now(UTC))
+    community = CommunityRow(id=str(uuid.uuid4()), name=name.strip(), created_at=now)
     try:
         # A savepoint, so a concurrent registration creating the same community loses only this
         # insert and then finds the winner's row, instead of failing the whole registration.
@@ -41,19 +40,19 @@ async def resolve_community(session: AsyncSession, name: str) -> CommunityRow:
 async def _by_alias(session: AsyncSession, key: str) -> CommunityRow | None:
     return (
         await session.exec(
-            select(CommunityRow).join(CommunityAliasRow, CommunityAliasRow.community_id == CommunityRow.id)  # type: ignore[arg-type]
+            select(CommunityRow).join(CommunityAliasRow, col(CommunityAliasRow.community_id) == col(CommunityRow.id))
             .where(CommunityAliasRow.alias_key == key)
         )
     ).first()
 
 
-async def resolve_household(session: AsyncSession, community_id: str, address: str) -> HouseholdRow:
+async def resolve_household(session: AsyncSession, community_id: str, address: str, *, now: datetime) -> HouseholdRow:
     key = address_key(address)
     query = select(HouseholdRow).where(HouseholdRow.community_id == community_id, HouseholdRow.address_key == key)
     found = (await session.exec(query)).first()
     if found is not None:
         return found
-    household = HouseholdRow(id=str(uuid.uuid4()), community_id=community_id, address_key=key, created_at=datetime.now(UTC))
+    household = HouseholdRow(id=str(uuid.uuid4()), community_id=community_id, address_key=key, created_at=now)
     try:
         async with session.begin_nested():
             session.add(household)
@@ -117,8 +116,8 @@ async def rename(session: AsyncSession, community_id: str, name: str) -> Communi
 
 async def aliases_of(session: AsyncSession, community_ids: list[str]) -> dict[str, list[str]]:
     rows = (await session.exec(
-        select(CommunityAliasRow).where(CommunityAliasRow.community_id.in_(community_ids))  # type: ignore[attr-defined]
-        .order_by(CommunityAliasRow.alias)  # type: ignore[arg-type]
+        select(CommunityAliasRow).where(col(CommunityAliasRow.community_id).in_(community_ids))
+        .order_by(col(CommunityAliasRow.alias))
     )).all()
     found: dict[str, list[str]] = {}
     for row in rows:
@@ -139,27 +138,29 @@ async def search_communities(
     """Communities whose name or any alias contains `text` (compared as keys), most members first."""
     conditions: list[ColumnElement[bool]] = []
     if only:
-        conditions.append(CommunityRow.id == only)
+        conditions.append(col(CommunityRow.id) == only)
     if text:
         conditions.append(or_(
-            CommunityRow.name.contains(text.strip(), autoescape=True),  # type: ignore[attr-defined]
+            col(CommunityRow.name).contains(text.strip(), autoescape=True),
             exists().where(
-                CommunityAliasRow.community_id == CommunityRow.id,
-                CommunityAliasRow.alias_key.contains(community_key(text), autoescape=True),  # type: ignore[attr-defined]
+                col(CommunityAliasRow.community_id) == col(CommunityRow.id),
+                col(CommunityAliasRow.alias_key).contains(community_key(text), autoescape=True),
             ),
         ))
     members = (
-        sa_select(MemberRow.community_id, func.count().label("n"))
-        .where(MemberRow.erased_at.is_(None)).group_by(MemberRow.community_id).subquery()  # type: ignore[union-attr]
+        select(col(MemberRow.community_id), func.count().label("n"))
+        .where(col(MemberRow.erased_at).is_(None)).group_by(col(MemberRow.community_id)).subquery()
     )
-    households = sa_select(HouseholdRow.community_id, func.count().label("n")).group_by(HouseholdRow.community_id).subquery()
+    households = (
+        select(col(HouseholdRow.community_id), func.count().label("n")).group_by(col(HouseholdRow.community_id)).subquery()
+    )
     member_count = func.coalesce(members.c.n, 0)
     listed = (
-        sa_select(CommunityRow, member_count, func.coalesce(households.c.n, 0))
+        select(CommunityRow, member_count, func.coalesce(households.c.n, 0))
         .where(*conditions)
         .outerjoin(members, members.c.community_id == CommunityRow.id)
         .outerjoin(households, households.c.community_id == CommunityRow.id)
-        .order_by(member_count.desc(), CommunityRow.name, CommunityRow.id)
+        .order_by(member_count.desc(), col(CommunityRow.name), col(CommunityRow.id))
         .limit(limit).offset(offset)
     )
     rows = (await session.exec(listed)).all()

@@ -8,10 +8,10 @@ survivor and merging it again is a no-op.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, update
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from members.adapters.tables import CommunityAliasRow, CommunityRow, HouseholdRow, MemberRow
@@ -39,7 +39,7 @@ class MergeResult:
     read_model_rows: int = 0
 
 
-async def merge(session: AsyncSession, into_id: str, merged_id: str, actor: str) -> MergeResult:
+async def merge(session: AsyncSession, into_id: str, merged_id: str, actor: str, *, now: datetime) -> MergeResult:
     if into_id == merged_id:
         raise SelfMerge("a community cannot be merged into itself")
     survivor = await current_community(session, into_id)
@@ -56,20 +56,20 @@ async def merge(session: AsyncSession, into_id: str, merged_id: str, actor: str)
     # Both rows locked in id order (PostgreSQL), so two merges or alias changes touching the same
     # communities run one after the other instead of interleaving.
     await session.exec(
-        select(CommunityRow).where(CommunityRow.id.in_(sorted([survivor.id, merged.id])))  # type: ignore[attr-defined]
-        .order_by(CommunityRow.id).with_for_update()  # type: ignore[arg-type]
+        select(CommunityRow).where(col(CommunityRow.id).in_(sorted([survivor.id, merged.id])))
+        .order_by(col(CommunityRow.id)).with_for_update()
     )
     # Members first: a sale being recorded for one of them holds or waits for the member row, and
     # reads the community only after that (service_layer/infobase.py), so none is left behind.
-    members = await _update(session, MemberRow, MemberRow.community_id == merged.id, community_id=survivor.id)
+    members = await _update(session, MemberRow, col(MemberRow.community_id) == merged.id, community_id=survivor.id)
     joined, moved = await _move_households(session, merged.id, survivor.id)
-    rows = await _update(session, MemberDaySpendRow, MemberDaySpendRow.community_id == merged.id, community_id=survivor.id)
-    aliases = await _update(session, CommunityAliasRow, CommunityAliasRow.community_id == merged.id, community_id=survivor.id)
+    rows = await _update(session, MemberDaySpendRow, col(MemberDaySpendRow.community_id) == merged.id, community_id=survivor.id)
+    aliases = await _update(session, CommunityAliasRow, col(CommunityAliasRow.community_id) == merged.id, community_id=survivor.id)
     await _move_staff_records(session, merged.id, survivor.id)
-    await _update(session, CommunityMergeRow, CommunityMergeRow.into_community_id == merged.id, into_community_id=survivor.id)
+    await _update(session, CommunityMergeRow, col(CommunityMergeRow.into_community_id) == merged.id, into_community_id=survivor.id)
     session.add(CommunityMergeRow(
         from_community_id=merged.id, into_community_id=survivor.id, from_name=merged.name, merged_by=actor,
-        merged_at=datetime.now(UTC),
+        merged_at=now,
     ))
     await session.delete(merged)
     await session.flush()
@@ -91,15 +91,15 @@ async def _move_households(session: AsyncSession, merged_id: str, survivor_id: s
 
     joins, moves = household_moves(await households(merged_id), await households(survivor_id))
     for old, new in joins.items():
-        await _update(session, MemberRow, MemberRow.household_id == old, household_id=new)
-        await _update(session, MemberDaySpendRow, MemberDaySpendRow.household_id == old, household_id=new)
+        await _update(session, MemberRow, col(MemberRow.household_id) == old, household_id=new)
+        await _update(session, MemberDaySpendRow, col(MemberDaySpendRow.household_id) == old, household_id=new)
         await _join_rollups(session, old, new)
     if joins:
-        await session.exec(delete(HouseholdRow).where(HouseholdRow.id.in_(list(joins))))  # type: ignore[attr-defined]
+        await session.exec(delete(HouseholdRow).where(col(HouseholdRow.id).in_(list(joins))))
     if moves:
-        await _update(session, HouseholdRow, HouseholdRow.id.in_(moves), community_id=survivor_id)  # type: ignore[attr-defined]
+        await _update(session, HouseholdRow, col(HouseholdRow.id).in_(moves), community_id=survivor_id)
     await _update(
-        session, HouseholdStoreSpendRow, HouseholdStoreSpendRow.community_id == merged_id, community_id=survivor_id
+        session, HouseholdStoreSpendRow, col(HouseholdStoreSpendRow.community_id) == merged_id, community_id=survivor_id
     )
     return len(joins), len(moves)
 
@@ -122,7 +122,7 @@ async def _move_staff_records(session: AsyncSession, merged_id: str, survivor_id
     # A manager covering both keeps one coverage row; tracking records follow their community.
     covering = select(CoverageRow.manager_id).where(CoverageRow.community_id == survivor_id)
     await session.exec(delete(CoverageRow).where(
-        CoverageRow.community_id == merged_id, CoverageRow.manager_id.in_(covering)  # type: ignore[attr-defined]
+        col(CoverageRow.community_id) == merged_id, col(CoverageRow.manager_id).in_(covering)
     ))
-    await _update(session, CoverageRow, CoverageRow.community_id == merged_id, community_id=survivor_id)
-    await _update(session, TrackingRecordRow, TrackingRecordRow.community_id == merged_id, community_id=survivor_id)
+    await _update(session, CoverageRow, col(CoverageRow.community_id) == merged_id, community_id=survivor_id)
+    await _update(session, TrackingRecordRow, col(TrackingRecordRow.community_id) == merged_id, community_id=survivor_id)

@@ -29,7 +29,7 @@ async def consents_in_force(session: AsyncSession, member_ids: Sequence[str]) ->
     """member id -> purpose -> the row in force; purposes never answered are absent."""
     if not member_ids:
         return {}
-    rows = (await session.exec(_in_order(select(ConsentRow).where(ConsentRow.member_id.in_(member_ids))))).all()  # type: ignore[attr-defined]
+    rows = (await session.exec(_in_order(select(ConsentRow).where(col(ConsentRow.member_id).in_(member_ids))))).all()
     in_force: dict[str, dict[str, ConsentRow]] = {}
     for row in rows:
         in_force.setdefault(row.member_id, {})[row.purpose] = row
@@ -40,7 +40,7 @@ async def has_consent(session: AsyncSession, member_id: str, purpose: str) -> bo
     """Whether the member currently agrees to `purpose`; never answered means no."""
     latest = (await session.exec(
         select(ConsentRow).where(ConsentRow.member_id == member_id, ConsentRow.purpose == purpose)
-        .order_by(ConsentRow.changed_at.desc(), ConsentRow.id.desc()).limit(1)  # type: ignore[attr-defined,union-attr]
+        .order_by(col(ConsentRow.changed_at).desc(), col(ConsentRow.id).desc()).limit(1)
     )).first()
     return latest is not None and latest.granted
 

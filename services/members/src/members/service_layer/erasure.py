@@ -43,10 +43,10 @@ async def erase_member(uow: UnitOfWork, member: MemberRow, principal: Principal,
             await change_consent(uow, member, purpose, False, consent_channel(principal), principal.subject, now=now)
     if member.household_id is not None:
         await _forget_household(uow, member)
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(PurchaseRow).where(col(PurchaseRow.member_id) == member.id).values(card_no=None, phone_hmac=None)
     )
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(TrackingRecordRow).where(col(TrackingRecordRow.member_id) == member.id).values(contact="", notes="")
     )
     member.name = ERASED_NAME

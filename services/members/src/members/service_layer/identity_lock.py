@@ -7,7 +7,8 @@ one transaction-scoped advisory lock first, so one of them always sees the other
 needs nothing: its writers are serialised already (every transaction begins IMMEDIATE).
 """
 
-from sqlalchemy import text
+from sqlalchemy import func
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.db import is_postgresql
@@ -18,4 +19,4 @@ IDENTITY_MATCHING = 0x63726D5F6964
 
 async def serialise_identity_matching(session: AsyncSession) -> None:
     if is_postgresql(session):
-        await session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=IDENTITY_MATCHING))
+        await session.exec(select(func.pg_advisory_xact_lock(IDENTITY_MATCHING)))

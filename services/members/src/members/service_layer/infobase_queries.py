@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
+    Executable,
     Integer,
+    Result,
     RowMapping,
     Select,
     String,
@@ -30,6 +33,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from members.adapters.tables import (
@@ -60,11 +64,11 @@ class Period:
         d = MemberDaySpendRow
         found: list[ColumnElement[bool]] = []
         if self.store_id:
-            found.append(d.store_id == self.store_id)
+            found.append(col(d.store_id) == self.store_id)
         if self.first:
-            found.append(d.business_day >= self.first)
+            found.append(col(d.business_day) >= self.first)
         if self.last:
-            found.append(d.business_day <= self.last)
+            found.append(col(d.business_day) <= self.last)
         return found
 
 
@@ -98,9 +102,9 @@ def _per_community(period: Period) -> Subquery:
         # All time: one rollup row per household (and store), so households are plain counts.
         h = HouseholdStoreSpendRow
         return (
-            select(h.community_id, func.count().label("households"), func.sum(h.spend).label("spend"),
+            select(col(h.community_id), func.count().label("households"), func.sum(h.spend).label("spend"),
                    func.sum(h.purchases).label("purchases"))
-            .where(h.store_id == (period.store_id or ALL_STORES), h.purchases > 0)
+            .where(col(h.store_id) == (period.store_id or ALL_STORES), col(h.purchases) > 0)
             .group_by(h.community_id)
             .subquery()
         )
@@ -108,7 +112,7 @@ def _per_community(period: Period) -> Subquery:
     # Two steps: per household first, so counting households is a plain count over small groups
     # (a COUNT(DISTINCT) would sort every row of the period).
     per_household = (
-        select(d.community_id, func.sum(d.spend).label("spend"), func.sum(d.purchases).label("purchases"))
+        select(col(d.community_id), func.sum(d.spend).label("spend"), func.sum(d.purchases).label("purchases"))
         .where(*period.read_model_filters())
         .group_by(d.community_id, d.household_id)
         .subquery()
@@ -123,12 +127,18 @@ def _per_community(period: Period) -> Subquery:
     )
 
 
+async def _run(session: AsyncSession, statement: Executable) -> Result[*tuple[Any, ...]]:
+    # The information base is written in SQLAlchemy Core (subqueries, unions, wide rows), which
+    # SQLModel's exec() is not typed for: it accepts its own select() only.
+    return await session.exec(statement)  # type: ignore[call-overload]
+
+
 def community_ranking(period: Period, order: CommunityOrder, limit: int, offset: int) -> Select:
     """Level 1 as one statement: (id, name, members, households, spend, purchases) per community."""
     per_community = _per_community(period)
     members = (
-        select(MemberRow.community_id, func.count().label("members"))
-        .where(MemberRow.erased_at.is_(None), MemberRow.community_id.is_not(None))  # type: ignore[union-attr]
+        select(col(MemberRow.community_id), func.count().label("members"))
+        .where(col(MemberRow.erased_at).is_(None), col(MemberRow.community_id).is_not(None))
         .group_by(MemberRow.community_id)
         .subquery()
     )
@@ -137,7 +147,7 @@ def community_ranking(period: Period, order: CommunityOrder, limit: int, offset:
     ranking = [households.desc(), spend.desc()] if order == CommunityOrder.HOUSEHOLDS else [spend.desc(), households.desc()]
     return (
         select(
-            CommunityRow.id, CommunityRow.name, func.coalesce(members.c.members, 0), households, spend,
+            col(CommunityRow.id), col(CommunityRow.name), func.coalesce(members.c.members, 0), households, spend,
             func.coalesce(per_community.c.purchases, 0),
         )
         .outerjoin(members, members.c.community_id == CommunityRow.id)
@@ -151,8 +161,8 @@ def community_ranking(period: Period, order: CommunityOrder, limit: int, offset:
 async def rank_communities(
     session: AsyncSession, period: Period, order: CommunityOrder, limit: int, offset: int
 ) -> tuple[list[CommunityRank], int]:
-    rows = (await session.exec(community_ranking(period, order, limit, offset))).all()
-    total = (await session.exec(select(func.count()).select_from(CommunityRow))).scalar_one()
+    rows = (await _run(session, community_ranking(period, order, limit, offset))).all()
+    total = (await _run(session, select(func.count()).select_from(CommunityRow))).scalar_one()
     return [CommunityRank(r[0], r[1], int(r[2]), int(r[3]), r[4], int(r[5])) for r in rows], total
 
 
@@ -178,32 +188,32 @@ async def community_customers(
     d = MemberDaySpendRow
     spent = (
         select(
-            d.member_id, func.sum(d.spend).label("spend"), func.sum(d.purchases).label("purchases"),
+            col(d.member_id), func.sum(d.spend).label("spend"), func.sum(d.purchases).label("purchases"),
             func.max(d.last_purchase_at).label("last_purchase_at"),
         )
-        .where(d.community_id == community_id, *period.read_model_filters())
+        .where(col(d.community_id) == community_id, *period.read_model_filters())
         .group_by(d.member_id)
         .subquery()
     )
     spend = func.coalesce(spent.c.spend, ZERO)
     purchases = func.coalesce(spent.c.purchases, 0)
     base = (
-        select(MemberRow.id)
-        .outerjoin(spent, spent.c.member_id == MemberRow.id)
-        .where(or_(MemberRow.community_id == community_id, spent.c.member_id.is_not(None)), *scope)
+        select(col(MemberRow.id))
+        .outerjoin(spent, spent.c.member_id == col(MemberRow.id))
+        .where(or_(col(MemberRow.community_id) == community_id, spent.c.member_id.is_not(None)), *scope)
     )
     query = (
         base.with_only_columns(
-            MemberRow.id, MemberRow.card_no, MemberRow.name, MemberRow.tier, MemberRow.manager_id, StaffRow.name,
-            spend, purchases, spent.c.last_purchase_at, MemberRow.erased_at,
+            col(MemberRow.id), col(MemberRow.card_no), col(MemberRow.name), col(MemberRow.tier), col(MemberRow.manager_id), col(StaffRow.name),
+            spend, purchases, spent.c.last_purchase_at, col(MemberRow.erased_at),
         )
-        .outerjoin(StaffRow, StaffRow.id == MemberRow.manager_id)
+        .outerjoin(StaffRow, col(StaffRow.id) == col(MemberRow.manager_id))
         .order_by(spend.desc(), purchases.desc(), nulls_last(spent.c.last_purchase_at.desc()), MemberRow.id)
         .limit(limit)
         .offset(offset)
     )
-    rows = (await session.exec(query)).all()
-    total = (await session.exec(select(func.count()).select_from(base.subquery()))).scalar_one()
+    rows = (await _run(session, query)).all()
+    total = (await _run(session, select(func.count()).select_from(base.subquery()))).scalar_one()
     return [
         CustomerRank(r[0], r[1], r[2], r[3], r[4], r[5], r[6], int(r[7]), r[8], r[9] is not None) for r in rows
     ], total
@@ -237,36 +247,36 @@ async def purchase_list(
     start, end = day_bounds(period.first, period.last, period.zone)
     sale_filters: list[ColumnElement[bool]] = []
     if period.store_id:
-        sale_filters.append(p.store_id == period.store_id)
+        sale_filters.append(col(p.store_id) == period.store_id)
     if start:
-        sale_filters.append(p.occurred_at >= start)
+        sale_filters.append(col(p.occurred_at) >= start)
     if end:
-        sale_filters.append(p.occurred_at < end)
-    sold = (
+        sale_filters.append(col(p.occurred_at) < end)
+    sold: Select[*tuple[Any, ...]] = (
         select(
-            p.occurred_at.label("sale_at"), p.id.label("purchase_id"), literal(0, Integer()).label("kind"),
-            p.occurred_at.label("at"), literal(0, Integer()).label("return_id"), cast(null(), String()).label("refund_id"),
-            p.store_id, p.pos_txn_id, pl.line_no, pl.sku, pl.name, pl.category, pl.qty, pl.unit_price, pl.amount,
+            col(p.occurred_at).label("sale_at"), col(p.id).label("purchase_id"), literal(0, Integer()).label("kind"),
+            col(p.occurred_at).label("at"), literal(0, Integer()).label("return_id"), cast(null(), String()).label("refund_id"),
+            col(p.store_id), col(p.pos_txn_id), col(pl.line_no), col(pl.sku), col(pl.name), col(pl.category), col(pl.qty), col(pl.unit_price), col(pl.amount),
         )
-        .join(pl, pl.purchase_id == p.id)
-        .where(p.member_id == member_id, *sale_filters)
+        .join(pl, col(pl.purchase_id) == col(p.id))
+        .where(col(p.member_id) == member_id, *sale_filters)
     )
     returned = (
         select(
-            p.occurred_at, p.id, literal(1, Integer()), r.occurred_at, r.id, r.refund_id,
-            p.store_id, p.pos_txn_id, rl.line_no, rl.sku, rl.name, rl.category, rl.qty, rl.unit_price, rl.amount,
+            col(p.occurred_at), col(p.id), literal(1, Integer()), col(r.occurred_at), col(r.id), col(r.refund_id),
+            col(p.store_id), col(p.pos_txn_id), col(rl.line_no), col(rl.sku), col(rl.name), col(rl.category), col(rl.qty), col(rl.unit_price), col(rl.amount),
         )
-        .join(r, r.purchase_id == p.id)
-        .join(rl, rl.return_id == r.id)
-        .where(r.member_id == member_id, r.applied_at.is_not(None), *sale_filters)  # type: ignore[union-attr]
+        .join(r, col(r.purchase_id) == col(p.id))
+        .join(rl, col(rl.return_id) == col(r.id))
+        .where(col(r.member_id) == member_id, col(r.applied_at).is_not(None), *sale_filters)
     )
     lines = union_all(sold, returned).subquery()
     c = lines.c
     query = select(lines).order_by(
         c.sale_at.desc(), c.purchase_id.desc(), c.kind, c.at, c.return_id, c.line_no
     ).limit(limit).offset(offset)
-    rows = (await session.exec(query)).mappings().all()
-    total = (await session.exec(select(func.count()).select_from(lines))).scalar_one()
+    rows = (await _run(session, query)).mappings().all()
+    total = (await _run(session, select(func.count()).select_from(lines))).scalar_one()
     return [_line(row) for row in rows], total
 
 

@@ -8,10 +8,10 @@ shows it.
 """
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from members.adapters.tables.privacy import AccessLogRow
@@ -21,7 +21,7 @@ from shared.errors import TooManyRequests
 
 def record_personal_data_read(
     session: AsyncSession, reader: Principal, member_id: str, fields: Sequence[str], purpose: str,
-    *, at: datetime | None = None,
+    *, now: datetime,
 ) -> None:
     """Logs that `reader` saw `fields` of `member_id` in clear, for `purpose` (a route or job name).
     Jobs that read contact details (e.g. an SMS sender) pass a principal naming the job."""
@@ -29,7 +29,7 @@ def record_personal_data_read(
         return
     session.add(AccessLogRow(
         actor=reader.subject, role=reader.role.value, member_id=member_id, fields=",".join(fields),
-        purpose=purpose, at=at or datetime.now(UTC),
+        purpose=purpose, at=now,
     ))
 
 
@@ -40,10 +40,12 @@ class TooManySearches(TooManyRequests):
     """The caller searched by phone more often than the policy allows (HTTP 429)."""
 
 
-async def phone_search_allowed(session: AsyncSession, reader: Principal, limit: int, window: timedelta) -> None:
+async def phone_search_allowed(
+    session: AsyncSession, reader: Principal, limit: int, window: timedelta, *, now: datetime
+) -> None:
     """Refuses a phone search beyond `limit` per `window` for this caller. Counted from the access
     log itself, so the limit holds across replicas and restarts and needs no store of its own."""
-    since = datetime.now(UTC) - window
+    since = now - window
     done = (await session.exec(select(func.count()).select_from(AccessLogRow).where(
         AccessLogRow.actor == reader.subject, AccessLogRow.purpose == PHONE_SEARCH, AccessLogRow.at >= since,
     ))).one()
@@ -53,13 +55,13 @@ async def phone_search_allowed(session: AsyncSession, reader: Principal, limit: 
         )
 
 
-def record_phone_search(session: AsyncSession, reader: Principal, found: Sequence[str]) -> None:
+def record_phone_search(session: AsyncSession, reader: Principal, found: Sequence[str], *, now: datetime) -> None:
     """Every search by phone is logged, a miss too (as member ""): a search tells the caller whose
     number it is, or that it is nobody's."""
     for member_id in found or [""]:
         session.add(AccessLogRow(
             actor=reader.subject, role=reader.role.value, member_id=member_id, fields="phone", purpose=PHONE_SEARCH,
-            at=datetime.now(UTC),
+            at=now,
         ))
 
 
@@ -79,6 +81,6 @@ async def access_log_page(
         query = query.where(AccessLogRow.at < until)
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
     rows = (await session.exec(
-        query.order_by(AccessLogRow.at.desc(), AccessLogRow.id.desc()).offset(offset).limit(limit)  # type: ignore[attr-defined,union-attr]
+        query.order_by(col(AccessLogRow.at).desc(), col(AccessLogRow.id).desc()).offset(offset).limit(limit)
     )).all()
     return list(rows), total

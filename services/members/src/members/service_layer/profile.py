@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from members.adapters.tables import MemberRow
-from members.api.schemas import MemberUpdate
+from members.domain.profile import MemberUpdate
 from members.service_layer.communities import resolve_community, resolve_household
 from members.service_layer.identity_lock import serialise_identity_matching
 from members.service_layer.sales import attribute_waiting_sales
@@ -42,8 +42,8 @@ async def update_profile(uow: UnitOfWork, member: MemberRow, edit: MemberUpdate,
     if community is not None or address is not None:
         member.community = community or member.community
         member.address = address or member.address
-        resolved = await resolve_community(session, member.community)
-        household = await resolve_household(session, resolved.id, member.address)
+        resolved = await resolve_community(session, member.community, now=uow.now())
+        household = await resolve_household(session, resolved.id, member.address, now=uow.now())
         member.community_id, member.household_id = resolved.id, household.id
     if new_phone is not None:
         await serialise_identity_matching(session)  # its waiting sales are attributed below

@@ -5,11 +5,11 @@ import uuid
 
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from members.adapters.tables import MemberRow, RegistrationRequestRow
-from members.api.schemas import MemberCreate
 from members.domain.cards import new_card_no
+from members.domain.profile import MemberCreate
 from members.service_layer.communities import resolve_community, resolve_household
 from members.service_layer.consents import change_consent
 from members.service_layer.identity_lock import serialise_identity_matching
@@ -65,15 +65,15 @@ async def register_member(uow: UnitOfWork, cmd: MemberCreate, pepper: str, princ
     await serialise_identity_matching(session)
     clash = (
         await session.exec(
-            select(MemberRow).where(or_(MemberRow.phone == cmd.phone, MemberRow.card_no == (cmd.card_no or "")))
+            select(MemberRow).where(or_(col(MemberRow.phone) == cmd.phone, col(MemberRow.card_no) == (cmd.card_no or "")))
         )
     ).first()
     if clash is not None:
         field = "phone" if clash.phone == cmd.phone else "card_no"
         raise MemberConflict(f"{field} is already registered to member {clash.id}")
     now = uow.now()
-    community = await resolve_community(session, cmd.community)
-    household = await resolve_household(session, community.id, cmd.address)
+    community = await resolve_community(session, cmd.community, now=now)
+    household = await resolve_household(session, community.id, cmd.address, now=now)
     member = MemberRow(
         id=str(uuid.uuid4()),
         card_no=cmd.card_no or new_card_no(),

@@ -11,7 +11,7 @@ applied when the sale arrives. Every effect on a member announces itself (`purch
 import logging
 
 from sqlalchemy import or_
-from sqlmodel import select
+from sqlmodel import col, select
 
 from members.adapters.tables import MemberRow, PurchaseLineRow, PurchaseRow, ReturnLineRow, ReturnRow
 from members.domain.spend import ReturnTooLarge, record_purchase, record_return, returnable
@@ -55,20 +55,19 @@ async def on_purchase_made(uow: UnitOfWork, delivery: Delivery) -> None:
         payment=sale.payment,
         received_at=uow.now(),
     )
-    lines = [
-        PurchaseLineRow(
-            line_no=i, sku=line.sku, name=line.name, category=line.category,
-            qty=line.qty, unit_price=line.unit_price, amount=line.amount,
-        )
-        for i, line in enumerate(sale.lines, start=1)
-    ]
     # The member is looked up first so the purchase row is written once, already attributed.
     # An anonymous sale, or one whose card or phone is not registered yet, is kept unattributed.
     member = await _member_for(uow, customer) if customer else None
     session.add(purchase)
     await session.flush()
-    for line in lines:
-        line.purchase_id = purchase.id  # type: ignore[assignment]
+    assert purchase.id is not None, "the flush assigns the purchase its id"
+    lines = [
+        PurchaseLineRow(
+            purchase_id=purchase.id, line_no=i, sku=line.sku, name=line.name, category=line.category,
+            qty=line.qty, unit_price=line.unit_price, amount=line.amount,
+        )
+        for i, line in enumerate(sale.lines, start=1)
+    ]
     session.add_all(lines)
     if member is not None:
         await _attribute(uow, member, purchase, lines, late_match=False)
@@ -76,8 +75,8 @@ async def on_purchase_made(uow: UnitOfWork, delivery: Delivery) -> None:
         await session.exec(
             select(ReturnRow).where(
                 ReturnRow.store_id == sale.store_id, ReturnRow.pos_txn_id == sale.pos_txn_id,
-                ReturnRow.purchase_id.is_(None),  # type: ignore[union-attr]
-            ).order_by(ReturnRow.id)  # type: ignore[arg-type]
+                col(ReturnRow.purchase_id).is_(None),
+            ).order_by(col(ReturnRow.id))
         )
     ).all()
     for ret in waiting:
@@ -111,9 +110,10 @@ async def on_purchase_refunded(uow: UnitOfWork, delivery: Delivery) -> None:
     )
     session.add(ret)
     await session.flush()
+    assert ret.id is not None, "the flush assigns the return its id"
     session.add_all(
         ReturnLineRow(
-            return_id=ret.id, line_no=i, sku=line.sku, name=line.name,  # type: ignore[arg-type]
+            return_id=ret.id, line_no=i, sku=line.sku, name=line.name,
             category=line.category, qty=line.qty, unit_price=line.unit_price, amount=line.amount,
         )
         for i, line in enumerate(refund.lines, start=1)
@@ -133,15 +133,15 @@ async def on_purchase_refunded(uow: UnitOfWork, delivery: Delivery) -> None:
 async def attribute_waiting_sales(uow: UnitOfWork, member: MemberRow) -> None:
     """Credits a newly registered member with the sales (and their returns) made before."""
     session = uow.session
-    conditions = [PurchaseRow.card_no == member.card_no]
+    conditions = [col(PurchaseRow.card_no) == member.card_no]
     if member.phone_hmac:
-        conditions.append(PurchaseRow.phone_hmac == member.phone_hmac)
+        conditions.append(col(PurchaseRow.phone_hmac) == member.phone_hmac)
     waiting = (
         await session.exec(
             select(PurchaseRow)
-            .where(PurchaseRow.member_id.is_(None))  # type: ignore[union-attr]
+            .where(col(PurchaseRow.member_id).is_(None))
             .where(or_(*conditions))
-            .order_by(PurchaseRow.occurred_at)  # type: ignore[arg-type]
+            .order_by(col(PurchaseRow.occurred_at))
         )
     ).all()
     for purchase in waiting:
@@ -149,8 +149,8 @@ async def attribute_waiting_sales(uow: UnitOfWork, member: MemberRow) -> None:
         await _attribute(uow, member, purchase, list(lines), late_match=True)
         returns = (
             await session.exec(
-                select(ReturnRow).where(ReturnRow.purchase_id == purchase.id, ReturnRow.applied_at.is_(None))  # type: ignore[union-attr]
-                .order_by(ReturnRow.id)  # type: ignore[arg-type]
+                select(ReturnRow).where(ReturnRow.purchase_id == purchase.id, col(ReturnRow.applied_at).is_(None))
+                .order_by(col(ReturnRow.id))
             )
         ).all()
         for ret in returns:

@@ -47,7 +47,7 @@ async def spend_grew(uow: UnitOfWork, member: MemberRow, now: datetime) -> None:
 
 
 async def _announce_milestones(uow: UnitOfWork, member: MemberRow, rules: TierRules, now: datetime) -> None:
-    reached = (await uow.session.exec(select(MilestoneRow.milestone).where(MilestoneRow.member_id == member.id))).all()
+    reached = (await uow.session.exec(select(col(MilestoneRow.milestone)).where(MilestoneRow.member_id == member.id))).all()
     for milestone in new_milestones(member.lifetime_spend, rules, reached):
         uow.session.add(MilestoneRow(member_id=member.id, milestone=milestone, lifetime_spend=member.lifetime_spend, reached_at=now))
         uow.emit(

@@ -84,7 +84,7 @@ async def daily_records(
     uow: UnitOfWork, day: date, store_id: str | None, manager_id: str | None
 ) -> list[ReportLine]:
     query = (
-        select(TrackingRecordRow, StaffRow.name, MemberRow.name, MemberRow.card_no, CommunityRow.name, MemberRow.community)
+        select(TrackingRecordRow, StaffRow.name, MemberRow.name, MemberRow.card_no, CommunityRow.name, MemberRow.community)  # type: ignore[call-overload]  # sqlmodel's select is typed for at most four columns
         .join(MemberRow, col(MemberRow.id) == col(TrackingRecordRow.member_id))
         .outerjoin(StaffRow, col(StaffRow.id) == col(TrackingRecordRow.manager_id))
         .outerjoin(CommunityRow, col(CommunityRow.id) == col(TrackingRecordRow.community_id))

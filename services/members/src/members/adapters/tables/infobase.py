@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Column, Index
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from members.adapters.tables.core import MemberRow
 from shared.columns import MoneyColumn, UtcDateTime
@@ -75,7 +75,7 @@ class CommunityMergeRow(SQLModel, table=True):
 
 # Members per community for level 1, counted from the index alone; lives with the read models
 # because only the information base needs it (migration 0003 creates it).
-Index("ix_member_live_community", MemberRow.community_id,
-      postgresql_where=MemberRow.erased_at.is_(None), sqlite_where=MemberRow.erased_at.is_(None))
+Index("ix_member_live_community", col(MemberRow.community_id),
+      postgresql_where=col(MemberRow.erased_at).is_(None), sqlite_where=col(MemberRow.erased_at).is_(None))
 
 TABLES = frozenset({"infobase_member_day", "infobase_household_store", "community_merge"})

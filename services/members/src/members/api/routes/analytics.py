@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import Response
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select
 
 from members.adapters.tables import MemberRow
@@ -93,9 +93,9 @@ async def churn_list(
     limit: Limit = 50, offset: Offset = 0, fmt: Format = ReportFormat.JSON,
 ) -> Response:
     """Customers at risk, most valuable first (spend in the window, then the longest absence)."""
-    filters = [col(MemberValueRow.churn_risk).in_(risk)]
+    filters: list[ColumnElement[bool]] = [col(MemberValueRow.churn_risk).in_(risk)]
     if value_class:
-        filters.append(MemberValueRow.value_class == value_class)
+        filters.append(col(MemberValueRow.value_class) == value_class)
     total, items = await _page(uow, grant, filters, limit, offset)
     summary = await _latest_summary(uow)
     return render(
@@ -111,8 +111,8 @@ async def rfm_distribution(uow: UowDep, grant: Annotated[Grant, Allowed("members
     """How many customers (and how much spend) sit in each R-F-M cell; 0 means no purchase in the window."""
     v = MemberValueRow
     query = (
-        select(v.recency, v.frequency, v.monetary, func.count(), func.sum(v.window_spend))
-        .join(MemberRow, col(MemberRow.id) == v.member_id)
+        select(col(v.recency), col(v.frequency), col(v.monetary), func.count(), func.sum(v.window_spend))  # type: ignore[call-overload]  # sqlmodel's select is typed for at most four columns
+        .join(MemberRow, col(MemberRow.id) == col(v.member_id))
         .where(*member_scope(grant))
         .group_by(v.recency, v.frequency, v.monetary)
         .order_by(col(v.recency).desc(), col(v.frequency).desc(), col(v.monetary).desc())

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from members.api.access import visible_member
+from members.api.presenters import present_archive
 from members.api.privacy_schemas import MemberArchive
 from members.service_layer.archive import build_archive
 from shared.authorize import Allowed
@@ -15,7 +16,6 @@ from shared.policy import Grant
 router = APIRouter(prefix="/v1/members", tags=["archive"])
 
 
-
 @router.get("/{member_id}/archive")
 async def member_archive(
     member_id: str,
@@ -24,4 +24,4 @@ async def member_archive(
     purchases: Annotated[Int64, Query(ge=0, le=200, description="How many recent purchases to include")] = 20,
 ) -> MemberArchive:
     member = await visible_member(uow, member_id, grant)
-    return await build_archive(uow, member, grant, purchases)
+    return await present_archive(uow, await build_archive(uow, member, purchases), grant)

@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, status
 
 from members.api.access import visible_member
-from members.api.presenters import consents_public
-from members.api.privacy_schemas import ConsentChange, ConsentChangeResult, ConsentRecord, ConsentsView
+from members.api.presenters import consent_record, consents_public
+from members.api.privacy_schemas import ConsentChange, ConsentChangeResult, ConsentsView
 from members.service_layer.consents import change_consent, consent_history, consents_in_force
 from shared.authorize import Allowed
 from shared.deps import UowDep
@@ -31,10 +31,7 @@ async def member_consents(member_id: str, uow: UowDep, grant: Annotated[Grant, A
     return ConsentsView(
         member_id=member_id,
         in_force=consents_public(in_force),
-        history=[
-            ConsentRecord(purpose=r.purpose, granted=r.granted, channel=r.channel, recorded_by=r.recorded_by, changed_at=r.changed_at)
-            for r in history
-        ],
+        history=[consent_record(r) for r in history],
     )
 
 

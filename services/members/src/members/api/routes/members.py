@@ -1,8 +1,10 @@
 """Register, find, read and edit members."""
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Response, status
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import func
 from sqlmodel import col, select
 
@@ -11,17 +13,20 @@ from members.api.access import member_scope, visible_member
 from members.api.deps import MembersSettingsDep
 from members.api.presenters import present_member, present_members, purchase_public
 from members.api.schemas import MemberCreate, MemberPage, MemberPublic, MemberUpdate, PurchasePublic
+from members.config import Settings
 from members.domain.communities import community_key
+from members.domain.profile import FUTURE_BIRTHDAY, birthday_in_future
 from members.service_layer.privacy import phone_search_allowed, record_phone_search
 from members.service_layer.profile import SELF_SERVICE_FIELDS, update_profile
 from members.service_layer.registration import register_member, register_once
 from shared.authorize import Allowed
 from shared.cards import CardNumber
-from shared.deps import SettingsDep, UowDep
+from shared.deps import UowDep
 from shared.integers import Int64
 from shared.phones import Phone
 from shared.policy import Grant, Scope
 from shared.pseudonyms import phone_hmac
+from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 
@@ -32,15 +37,26 @@ IdempotencyKey = Annotated[
 ]
 
 
+def _refuse_future_birthday(birthday: date | None, uow: UnitOfWork, settings: Settings) -> None:
+    # The body's model cannot see the service's clock, so this rule is checked here, answered in the
+    # shape and wording body validation gives (the field, and why).
+    if birthday is not None and birthday_in_future(birthday, uow.now().astimezone(settings.zone).date()):
+        raise RequestValidationError([{
+            "type": "value_error", "loc": ("body", "birthday"), "msg": f"Value error, {FUTURE_BIRTHDAY}",
+            "input": birthday.isoformat(), "ctx": {"error": FUTURE_BIRTHDAY},
+        }])
+
+
 @router.post(
     "", status_code=status.HTTP_201_CREATED,
     responses={200: {"description": "A retry with the same Idempotency-Key: the member it registered"},
                409: {"description": "Phone or card already registered, or the key was used for another request"}},
 )
 async def create_member(
-    body: MemberCreate, uow: UowDep, grant: Annotated[Grant, Allowed("members.member.register")], settings: SettingsDep,
+    body: MemberCreate, uow: UowDep, grant: Annotated[Grant, Allowed("members.member.register")], settings: MembersSettingsDep,
     response: Response, idempotency_key: IdempotencyKey = None,
 ) -> MemberPublic:
+    _refuse_future_birthday(body.birthday, uow, settings)
     if grant.scope is Scope.STORE and body.home_store_id is not None:
         grant.ensure_store(body.home_store_id)  # a store manager registers customers of their store
     principal = grant.principal
@@ -72,7 +88,9 @@ async def find_members(
         # Whoever finds a customer by phone learns whose number it is: only roles that see contact
         # details, within a rate that makes guessing the digits behind a masked number hopeless.
         Grant.of(grant.principal, "members.member.search_by_phone")
-        await phone_search_allowed(uow.session, grant.principal, settings.phone_search_limit, settings.phone_search_window)
+        await phone_search_allowed(
+            uow.session, grant.principal, settings.phone_search_limit, settings.phone_search_window, now=uow.now()
+        )
         # Looked up through the digest index, the same way POS phone sales are matched.
         query = query.where(MemberRow.phone_hmac == phone_hmac(phone, settings.resolved_pepper()))
     if community:
@@ -81,13 +99,13 @@ async def find_members(
     if name:
         # An erased member's placeholder name is nobody's name: never a search hit.
         query = query.where(
-            MemberRow.name.contains(name.strip(), autoescape=True), col(MemberRow.erased_at).is_(None)  # type: ignore[attr-defined]
+            col(MemberRow.name).contains(name.strip(), autoescape=True), col(MemberRow.erased_at).is_(None)
         )
     total = (await uow.session.exec(select(func.count()).select_from(query.subquery()))).one()
-    rows = (await uow.session.exec(query.order_by(MemberRow.created_at.desc()).offset(offset).limit(limit))).all()  # type: ignore[attr-defined]
+    rows = (await uow.session.exec(query.order_by(col(MemberRow.created_at).desc()).offset(offset).limit(limit))).all()
     items = await present_members(uow, rows, grant, "members.search")
     if phone:
-        record_phone_search(uow.session, grant.principal, [row.id for row in rows])
+        record_phone_search(uow.session, grant.principal, [row.id for row in rows], now=uow.now())
     return MemberPage(items=items, total=total, limit=limit, offset=offset)
 
 
@@ -98,8 +116,10 @@ async def get_member(member_id: str, uow: UowDep, grant: Annotated[Grant, Allowe
 
 @router.patch("/{member_id}")
 async def edit_member(
-    member_id: str, body: MemberUpdate, uow: UowDep, grant: Annotated[Grant, Allowed("members.member.update")], settings: SettingsDep
+    member_id: str, body: MemberUpdate, uow: UowDep, grant: Annotated[Grant, Allowed("members.member.update")],
+    settings: MembersSettingsDep,
 ) -> MemberPublic:
+    _refuse_future_birthday(body.birthday, uow, settings)
     member = await visible_member(uow, member_id, grant)
     if grant.scope is Scope.SELF:
         if refused := sorted(body.model_fields_set - SELF_SERVICE_FIELDS):
@@ -119,12 +139,12 @@ async def member_purchases(
         await uow.session.exec(
             select(PurchaseRow)
             .where(PurchaseRow.member_id == member_id)
-            .order_by(PurchaseRow.occurred_at.desc())  # type: ignore[attr-defined]
+            .order_by(col(PurchaseRow.occurred_at).desc())
             .limit(limit)
         )
     ).all()
     ids = [p.id for p in purchases]
-    lines = (await uow.session.exec(select(PurchaseLineRow).where(PurchaseLineRow.purchase_id.in_(ids)))).all() if ids else []  # type: ignore[attr-defined]
+    lines = (await uow.session.exec(select(PurchaseLineRow).where(col(PurchaseLineRow.purchase_id).in_(ids)))).all() if ids else []
     by_purchase: dict[int, list[PurchaseLineRow]] = {}
     for line in lines:
         by_purchase.setdefault(line.purchase_id, []).append(line)

@@ -6,9 +6,10 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import AwareDatetime
 
 from members.api.access import visible_member
+from members.api.presenters import access_entry, present_export
 from members.api.privacy_schemas import AccessLogPage, ErasureResult, MemberExport
 from members.service_layer.erasure import erase_member
-from members.service_layer.export import access_entry, export_member
+from members.service_layer.export import export_member
 from members.service_layer.privacy import access_log_page
 from shared.authorize import Allowed
 from shared.deps import UowDep
@@ -16,7 +17,6 @@ from shared.integers import Int64
 from shared.policy import Grant
 
 router = APIRouter(tags=["privacy"])
-
 
 
 @router.get("/v1/privacy/access-log")
@@ -41,7 +41,7 @@ async def access_log(
 @router.get("/v1/members/{member_id}/export")
 async def export(member_id: str, uow: UowDep, grant: Annotated[Grant, Allowed("members.privacy.export")], response: Response) -> MemberExport:
     member = await visible_member(uow, member_id, grant)
-    body = await export_member(uow, member, grant)
+    body = await present_export(uow, await export_member(uow, member), grant)
     response.headers["Content-Disposition"] = f'attachment; filename="member-{member_id}.json"'
     return body
 

@@ -70,9 +70,11 @@ async def tracking_queue(
         m = e.member
         clear = grant.sees_contact_details(m.id)
         # The phone is the only contact field the queue shows; a clear one is an audited read.
-        record_personal_data_read(uow.session, grant.principal, m.id, ["phone"] if clear and m.phone else [], "tracking_queue")
+        record_personal_data_read(
+            uow.session, grant.principal, m.id, ["phone"] if clear and m.phone else [], "tracking_queue", now=uow.now()
+        )
         items.append(QueueItem(
-            member_id=m.id, card_no=m.card_no, name=m.name, phone=(m.phone or "") if clear else mask_phone(m.phone),
+            member_id=m.id, card_no=m.card_no, name=m.name, phone=(m.phone or "") if clear else (mask_phone(m.phone) or ""),
             phone_masked=not clear, community=m.community, lifetime_spend=m.lifetime_spend, vip_since=m.tier_since,
             last_purchase_at=m.last_purchase_at, days_since_last_purchase=e.days_since_last_purchase,
             churn_risk=e.churn_risk, last_tracked_on=e.last_tracked_on,
