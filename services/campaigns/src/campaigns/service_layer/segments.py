@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any, Literal, cast
 
 from sqlalchemy import delete, func, type_coerce, update
+from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
 from campaigns.adapters.tables import (
@@ -116,9 +117,9 @@ async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
         setattr(row, column, None)
     row.lifetime_spend = ZERO
     session = uow.session
-    await session.exec(delete(CATEGORIES).where(CATEGORIES.c.member_id == erased.member_id))  # type: ignore[call-overload]
+    await session.exec(delete(CATEGORIES).where(CATEGORIES.c.member_id == erased.member_id))
     returns = CustomerReturnRow.__table__  # type: ignore[attr-defined]
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(returns).where(returns.c.member_id == erased.member_id).values(by_category={})
     )
 
@@ -205,7 +206,7 @@ async def _refresh_purchases(uow: UnitOfWork, row: CustomerRow) -> None:
     await uow.session.flush()
     spent, last = (
         await uow.session.exec(  # type: ignore[call-overload]
-            select(type_coerce(func.coalesce(func.sum(net), 0), MoneyColumn()), func.max(p.c.occurred_at).filter(net > 0))
+            core_select(type_coerce(func.coalesce(func.sum(net), 0), MoneyColumn()), func.max(p.c.occurred_at).filter(net > 0))
             .where(p.c.member_id == row.member_id)
         )
     ).one()
@@ -316,11 +317,11 @@ def _matching(rule: SegmentRule, now: datetime, consent: Literal["sms", "email"]
 async def preview(uow: UnitOfWork, rule: SegmentRule, now: datetime, *, sample_size: int = SAMPLE_SIZE) -> Preview:
     conditions = _matching(rule, now)
     session = uow.session
-    size = (await session.exec(select(func.count()).select_from(CUSTOMERS).where(*conditions))).one()  # type: ignore[call-overload]
+    size = (await session.exec(core_select(func.count()).select_from(CUSTOMERS).where(*conditions))).one()  # type: ignore[call-overload]
     c_ = CUSTOMERS.c
     rows = (
         await session.exec(  # type: ignore[call-overload]
-            select(c_.member_id, c_.tier, c_.value_class, c_.churn_risk, c_.community_id, c_.home_store_id)
+            core_select(c_.member_id, c_.tier, c_.value_class, c_.churn_risk, c_.community_id, c_.home_store_id)
             .where(*conditions).order_by(c_.member_id).limit(sample_size)
         )
     ).all()
@@ -333,6 +334,6 @@ async def audience(
     """The member ids a rule selects now (erased customers never; with `consent`, only those who
     agreed to marketing on that channel), ordered by id: one query, for a campaign to freeze."""
     rows = await uow.session.exec(  # type: ignore[call-overload]
-        select(CUSTOMERS.c.member_id).where(*_matching(rule, now, consent)).order_by(CUSTOMERS.c.member_id)
+        core_select(CUSTOMERS.c.member_id).where(*_matching(rule, now, consent)).order_by(CUSTOMERS.c.member_id)
     )
     return [r[0] for r in rows.all()]

@@ -15,7 +15,7 @@ from shared.text import Text
 
 router = APIRouter(prefix="/v1", tags=["segments"])
 
-EXAMPLE_RULE = {
+EXAMPLE_RULE: dict[str, Any] = {
     "and": [
         {"field": "value_class", "op": "in", "value": ["key"]},
         {"field": "churn_risk", "op": "in", "value": ["high", "lost"]},

@@ -9,8 +9,8 @@ Create Date: 2026-12-08 09:00:00.000000
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+from sqlmodel.sql.sqltypes import AutoString
 
 import shared.columns
 
@@ -25,7 +25,7 @@ def _time(name: str, nullable: bool = True) -> sa.Column:
 
 
 def _text(name: str, length: int, nullable: bool = True) -> sa.Column:
-    return sa.Column(name, sqlmodel.sql.sqltypes.AutoString(length=length), nullable=nullable)
+    return sa.Column(name, AutoString(length=length), nullable=nullable)
 
 
 def _money(name: str) -> sa.Column:
