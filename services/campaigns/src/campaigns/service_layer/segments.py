@@ -317,7 +317,7 @@ def _matching(rule: SegmentRule, now: datetime, consent: Literal["sms", "email"]
 async def preview(uow: UnitOfWork, rule: SegmentRule, now: datetime, *, sample_size: int = SAMPLE_SIZE) -> Preview:
     conditions = _matching(rule, now)
     session = uow.session
-    size = (await session.exec(core_select(func.count()).select_from(CUSTOMERS).where(*conditions))).one()  # type: ignore[call-overload]
+    size = (await session.exec(core_select(func.count()).select_from(CUSTOMERS).where(*conditions))).scalar_one()  # type: ignore[call-overload]
     c_ = CUSTOMERS.c
     rows = (
         await session.exec(  # type: ignore[call-overload]
