@@ -123,6 +123,9 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     "feedback.survey.answer": {R.MEMBER: SELF},
     "feedback.survey.results": {R.STORE_MANAGER: S, R.MARKETING: A, R.ADMIN: A},
     "feedback.comment_book.use": _DESK,
+    # campaigns: segments (the audience)
+    "campaigns.segment.read": {R.MARKETING: A, R.ADMIN: A},
+    "campaigns.segment.write": {R.MARKETING: A, R.ADMIN: A},
     # gateway
     "gateway.customer360.read": {**_CUSTOMER_WORK, R.MEMBER: SELF},
     "gateway.pos.post": {R.POS: S},

@@ -103,6 +103,20 @@ async def test_a_rerun_publishes_nothing_and_a_change_publishes_only_that_member
     assert len({e["id"] for e in events}) == 3
 
 
+async def test_attributes_carry_the_birth_month_only_and_a_birthday_change_republishes(members, env) -> None:
+    born = await register(members, env, birthday="1988-03-14")
+    unknown = await register(members, env)
+    await run(members)
+    by_member = {e["subject"]: e["data"] for e in await published(members)}
+    assert by_member[born["id"]]["birth_month"] == 3 and by_member[unknown["id"]]["birth_month"] is None
+    assert "1988" not in json.dumps(by_member)  # the month only: no year, no day
+
+    await set_member(members, unknown, birthday=datetime(1990, 11, 2).date())
+    changed = await run(members, NOW + timedelta(hours=1))
+    events = await published(members)
+    assert changed["published"] == 1 and events[-1]["subject"] == unknown["id"] and events[-1]["data"]["birth_month"] == 11
+
+
 async def test_returns_count_at_the_sale_and_a_sale_returned_in_full_is_no_purchase(members, env) -> None:
     m = await register(members, env)
     kept = await buy(members, m, 2, "300.00")

@@ -80,7 +80,7 @@ async def compute(uow: UnitOfWork, settings: Settings, now: datetime) -> dict[st
     members: Sequence[Any] = (
         await session.exec(
             select(MemberRow.id, MemberRow.tier, MemberRow.channel, MemberRow.home_store_id,  # type: ignore[call-overload]  # sqlmodel's select is typed for at most four columns
-                   MemberRow.community_id, MemberRow.erased_at)
+                   MemberRow.community_id, MemberRow.birthday, MemberRow.erased_at)
         )
     ).all()
     histories = await _histories(uow, zone, window_start, now)
@@ -206,9 +206,10 @@ async def recent_complainers(uow: UnitOfWork, now: datetime, days: int) -> set[s
 def publish_if_changed(uow: UnitOfWork, member: Any, row: dict[str, Any], now: datetime) -> bool:
     """Announces the member's attributes if a segment attribute changed since the last time;
     updates the digest, counter and time of publication in `row`."""
+    birth_month = member.birthday.month if member.birthday is not None else None
     segment = {
         "tier": member.tier, "channel": member.channel, "home_store_id": member.home_store_id,
-        "community_id": member.community_id, **{k: row[k] for k in SEGMENT_FIELDS[4:]},
+        "community_id": member.community_id, "birth_month": birth_month, **{k: row[k] for k in SEGMENT_FIELDS[4:]},
     }
     digest = hashlib.sha256(json.dumps(segment, sort_keys=True).encode()).hexdigest()
     if digest == row["attributes_digest"]:
@@ -223,6 +224,7 @@ def publish_if_changed(uow: UnitOfWork, member: Any, row: dict[str, Any], now: d
             value_class=row["value_class"], churn_risk=row["churn_risk"],
             days_since_last_purchase=row["days_since_last_purchase"],
             typical_interval_days=row["typical_interval_days"], window_spend=row["window_spend"],
+            birth_month=birth_month,
         ),
         key=member.id,
         subject=member.id,

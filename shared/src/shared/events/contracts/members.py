@@ -139,6 +139,8 @@ class MemberAttributesV1(Contract):
     days_since_last_purchase: int | None = None
     typical_interval_days: float | None = None
     window_spend: Money
+    # Month of the birthday only (no day, no year): enough for birthday campaigns, not an identifier.
+    birth_month: int | None = Field(default=None, ge=1, le=12)
 
 
 class MemberErasedV1(Contract):

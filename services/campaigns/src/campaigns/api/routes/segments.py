@@ -1,0 +1,144 @@
+"""Saved segments and previews (marketing). The rule language is in campaigns.domain.segments."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from campaigns.domain.segments import Rule, SegmentRule, check_size
+from campaigns.service_layer import segments
+from shared.authorize import Allowed
+from shared.deps import NowDep, UowDep
+from shared.policy import Grant
+from shared.text import Text
+
+router = APIRouter(prefix="/v1", tags=["segments"])
+
+EXAMPLE_RULE: dict[str, Any] = {
+    "and": [
+        {"field": "value_class", "op": "in", "value": ["key"]},
+        {"field": "churn_risk", "op": "in", "value": ["high", "lost"]},
+        {"field": "community", "op": "in", "value": ["C-SUNSHINE"]},
+    ]
+}
+
+
+class _WithRule(BaseModel):
+    rule: Rule = Field(description="A tree of and / or / not over conditions; see the README")
+
+    @field_validator("rule", mode="before")
+    @classmethod
+    def _bounded(cls, value: Any) -> Any:
+        # Depth and size first, so a pathological tree is refused before it is parsed.
+        return check_size(value)
+
+    def segment_rule(self) -> SegmentRule:
+        return SegmentRule(rule=self.rule)
+
+
+class SegmentIn(_WithRule):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"example": {"name": "Key customers at risk, Sunshine Garden", "description": "",
+                                       "rule": EXAMPLE_RULE}},
+    )
+
+    name: Text = Field(min_length=1, max_length=100)
+    description: Text = Field(default="", max_length=1000)
+
+
+class PreviewIn(_WithRule):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"rule": EXAMPLE_RULE}})
+
+
+class SegmentPublic(BaseModel):
+    id: str
+    name: str
+    description: str
+    rule: dict[str, Any]
+    status: str
+    version: int
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+
+
+class SampleCustomerPublic(BaseModel):
+    member_id: str
+    tier: str | None
+    value_class: str | None
+    churn_risk: str | None
+    community_id: str | None
+    home_store_id: str | None
+
+
+class PreviewOut(BaseModel):
+    size: int = Field(description="Customers the rule selects now (erased customers never)")
+    sample: list[SampleCustomerPublic] = Field(description="The first of them by member id; ids and classes only")
+
+
+def _public(row: Any) -> SegmentPublic:
+    return SegmentPublic.model_validate(row, from_attributes=True)
+
+
+def _preview(result: segments.Preview) -> PreviewOut:
+    return PreviewOut(size=result.size, sample=[SampleCustomerPublic.model_validate(s, from_attributes=True) for s in result.sample])
+
+
+@router.post("/segments", status_code=status.HTTP_201_CREATED, summary="Save a segment")
+async def create_segment(
+    body: SegmentIn, uow: UowDep, now: NowDep, grant: Annotated[Grant, Allowed("campaigns.segment.write")]
+) -> SegmentPublic:
+    row = await segments.create_segment(
+        uow, name=body.name, description=body.description, rule=body.segment_rule(), by=grant.principal.subject, now=now
+    )
+    return _public(row)
+
+
+@router.get("/segments", summary="Saved segments by name")
+async def list_segments(
+    uow: UowDep, _: Annotated[Grant, Allowed("campaigns.segment.read")],
+    include_archived: Annotated[bool, Query(description="Archived segments too")] = False,
+) -> list[SegmentPublic]:
+    return [_public(r) for r in await segments.list_segments(uow, include_archived=include_archived)]
+
+
+@router.post("/segments/preview", summary="Size and a sample of a rule's audience now; saves nothing")
+async def preview_rule(
+    body: PreviewIn, uow: UowDep, now: NowDep, _: Annotated[Grant, Allowed("campaigns.segment.read")]
+) -> PreviewOut:
+    return _preview(await segments.preview(uow, body.segment_rule(), now))
+
+
+@router.get("/segments/{segment_id}", summary="One saved segment")
+async def get_segment(segment_id: str, uow: UowDep, _: Annotated[Grant, Allowed("campaigns.segment.read")]) -> SegmentPublic:
+    return _public(await segments.get_segment(uow, segment_id))
+
+
+@router.get("/segments/{segment_id}/preview", summary="Size and a sample of a saved segment's audience now")
+async def preview_segment(
+    segment_id: str, uow: UowDep, now: NowDep, _: Annotated[Grant, Allowed("campaigns.segment.read")]
+) -> PreviewOut:
+    row = await segments.get_segment(uow, segment_id)
+    return _preview(await segments.preview(uow, segments.rule_of(row), now))
+
+
+@router.put("/segments/{segment_id}", summary="Change a segment's name, description or rule")
+async def update_segment(
+    segment_id: str, body: SegmentIn, uow: UowDep, now: NowDep,
+    grant: Annotated[Grant, Allowed("campaigns.segment.write")],
+) -> SegmentPublic:
+    row = await segments.update_segment(
+        uow, segment_id, name=body.name, description=body.description, rule=body.segment_rule(),
+        by=grant.principal.subject, now=now,
+    )
+    return _public(row)
+
+
+@router.delete("/segments/{segment_id}", summary="Archive a segment (kept for the campaigns that used it)")
+async def archive_segment(
+    segment_id: str, uow: UowDep, now: NowDep, grant: Annotated[Grant, Allowed("campaigns.segment.write")]
+) -> SegmentPublic:
+    return _public(await segments.archive_segment(uow, segment_id, by=grant.principal.subject, now=now))

@@ -1,0 +1,106 @@
+"""Campaigns' read model of customers, fed by members' events in any order and more than once,
+and erasure. Against SQLite and PostgreSQL."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlmodel import select
+
+from campaigns.adapters.tables import CustomerPurchaseCategoryRow, CustomerPurchaseRow, CustomerReturnRow, CustomerRow
+from tests.support.audience import T0, attributes, consent, erased, registered, ret, sale, tier_changed
+
+pytestmark = pytest.mark.integration
+
+
+async def customer(cmp, member_id: str) -> CustomerRow:
+    async with cmp.app.state.sessions() as s:
+        row = await s.get(CustomerRow, member_id)
+    assert row is not None
+    return row
+
+
+async def rows(cmp, table, member_id: str) -> list:
+    async with cmp.app.state.sessions() as s:
+        return list((await s.exec(select(table).where(table.member_id == member_id))).all())
+
+
+async def test_registration_attributes_tier_and_consent_build_the_customer(cmp) -> None:
+    await cmp.apply(registered("m1", home_store_id="S001", community_id="C1"))
+    await cmp.apply(attributes("m1", as_of=T0 + timedelta(days=1), home_store_id="S002", community_id="C2",
+                               value_class="key", churn_risk="high", recency=2, frequency=5, monetary=5,
+                               days_since_last_purchase=40, birth_month=3))
+    await cmp.apply(tier_changed("m1", "vip", at=T0 + timedelta(days=2)), consent("m1", "marketing_sms", True))
+    await cmp.apply(consent("m1", "service_tips_sms", True))  # not marketing: no column learns it
+    row = await customer(cmp, "m1")
+    assert (row.home_store_id, row.community_id, row.channel) == ("S002", "C2", "retail")
+    assert (row.tier, row.value_class, row.churn_risk, row.birth_month) == ("vip", "key", "high", 3)
+    assert (row.recency, row.frequency, row.monetary, row.days_since_last_purchase) == (2, 5, 5, 40)
+    assert row.consent_sms is True and row.consent_email is None
+    # No purchase seen, but the attributes say 40 days ago.
+    assert row.last_purchase_at == T0 + timedelta(days=1) - timedelta(days=40)
+
+
+async def test_events_in_any_order_end_with_the_latest_facts(cmp) -> None:
+    newer, older = T0 + timedelta(days=10), T0 + timedelta(days=5)
+    # The newest facts first, then stale ones, then the registration last of all.
+    await cmp.apply(attributes("m2", as_of=newer, tier="vip", churn_risk="lost", community_id="C9"))
+    await cmp.apply(attributes("m2", as_of=older, tier="member", churn_risk="low", community_id="C1"))
+    await cmp.apply(tier_changed("m2", "member", at=older))
+    await cmp.apply(consent("m2", "marketing_email", False, at=newer), consent("m2", "marketing_email", True, at=older))
+    await cmp.apply(registered("m2", at=T0, community_id="C0"))
+    row = await customer(cmp, "m2")
+    assert (row.tier, row.churn_risk, row.community_id) == ("vip", "lost", "C9")
+    assert row.consent_email is False and row.registered_at == T0
+    # A later tier change does win over the attributes.
+    await cmp.apply(tier_changed("m2", "member", at=newer + timedelta(hours=1)))
+    assert (await customer(cmp, "m2")).tier == "member"
+
+
+async def test_sales_and_returns_in_any_order_and_redelivered_count_once(cmp) -> None:
+    await cmp.apply(registered("m3"))
+    first = sale("m3", [("fresh", "80.00"), ("grain", "40.00")], at=T0 + timedelta(days=1), discount="20.00")
+    second = sale("m3", [("grain", "30.00")], at=T0 + timedelta(days=3))
+    refund = ret(second, [("grain", "30.00")], at=T0 + timedelta(days=4))
+    # The return of the second sale arrives before the sale itself.
+    await cmp.apply(first, refund)
+    await cmp.apply(second)
+    # Redelivered under the same ids: skipped by the consumer; a re-announced sale (new event id,
+    # same sale) is skipped by its sale id.
+    await cmp.apply(first, refund)
+    again = first.model_copy(update={"id": "another-event-id"})
+    await cmp.apply(again)
+
+    row = await customer(cmp, "m3")
+    assert row.lifetime_spend == Decimal("100.00")  # 120 - 20 discount; the second sale returned in full
+    assert row.last_purchase_at == T0 + timedelta(days=1)  # a sale returned in full is no purchase
+    purchases = {p.sale_event_id: p for p in await rows(cmp, CustomerPurchaseRow, "m3")}
+    assert len(purchases) == 2
+    assert purchases[second.data["sale_event_id"]].returned == Decimal("30.00")
+    categories = {(c.sale_event_id, c.category): c for c in await rows(cmp, CustomerPurchaseCategoryRow, "m3")}
+    assert categories[(second.data["sale_event_id"], "grain")].returned == Decimal("30.00")
+    assert categories[(first.data["sale_event_id"], "fresh")].amount == Decimal("80.00")
+
+    # A partial return of the first sale after it: spend goes down, the purchase still counts.
+    await cmp.apply(ret(first, [("fresh", "30.00")], at=T0 + timedelta(days=5)))
+    row = await customer(cmp, "m3")
+    assert row.lifetime_spend == Decimal("70.00") and row.last_purchase_at == T0 + timedelta(days=1)
+
+
+async def test_erasure_removes_the_customer_for_good_and_keeps_only_amounts(cmp) -> None:
+    await cmp.apply(registered("m4"), attributes("m4", birth_month=7, value_class="key"), consent("m4", "marketing_sms", True))
+    s = sale("m4", [("fresh", "50.00")])
+    await cmp.apply(s, ret(s, [("fresh", "10.00")]))
+    await cmp.apply(erased("m4", at=T0 + timedelta(days=1)))
+    # Late facts about the customer change nothing.
+    await cmp.apply(attributes("m4", as_of=T0 + timedelta(days=2), value_class="key", birth_month=7),
+                    consent("m4", "marketing_sms", True, at=T0 + timedelta(days=2)), registered("m4"))
+    row = await customer(cmp, "m4")
+    assert row.erased_at == T0 + timedelta(days=1)
+    assert (row.birth_month, row.value_class, row.community_id, row.home_store_id, row.consent_sms) == (None,) * 5
+    assert await rows(cmp, CustomerPurchaseCategoryRow, "m4") == []
+    assert [r.by_category for r in await rows(cmp, CustomerReturnRow, "m4")] == [{}]
+    # Spend and visits stay for campaign results that counted the customer.
+    [purchase] = await rows(cmp, CustomerPurchaseRow, "m4")
+    assert (purchase.total, purchase.returned) == (Decimal("50.00"), Decimal("10.00"))
+    assert (await cmp.preview({"field": "value_class", "op": "in", "value": ["key"]}))["size"] == 0

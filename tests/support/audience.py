@@ -1,0 +1,133 @@
+"""Members' events as campaigns receives them, and a driver for the campaigns service's audience API
+(segments, previews) that hands it those events as the broker would."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from shared.auth import Role
+from shared.events import contracts as c
+from shared.events.envelope import Envelope, new_event
+from shared.events.registry import (
+    CONSENT_CHANGED,
+    MEMBER_ATTRIBUTES,
+    MEMBER_ERASED,
+    MEMBER_REGISTERED,
+    PURCHASE_ATTRIBUTED,
+    RETURN_ATTRIBUTED,
+    TIER_CHANGED,
+)
+from tests.support.platform import TestEnv
+
+T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+
+class Clock:
+    """The app's clock, movable by the test."""
+
+    def __init__(self, now: datetime = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _lines(lines: list[tuple[str, str]]) -> list[c.AttributedLine]:
+    return [c.AttributedLine(sku=f"69{i:011d}", category=cat, qty=Decimal(1), amount=Decimal(amount))
+            for i, (cat, amount) in enumerate(lines)]
+
+
+def _event(type_: str, data: Any, member_id: str, event_id: str | None = None) -> Envelope:
+    return new_event(type_, data, source="crm/members", subject=member_id, event_id=event_id)
+
+
+# --- members' events, as members publishes them
+
+
+def registered(member_id: str, *, at: datetime = T0, channel: str = "retail", home_store_id: str | None = "S001",
+               community_id: str | None = "C1") -> Envelope:
+    data = c.MemberRegisteredV1(member_id=member_id, card_no=f"88{uuid.uuid4().int % 10**11:011d}", channel=channel,  # type: ignore[arg-type]
+                                home_store_id=home_store_id, registered_at=at, community_id=community_id)
+    return _event(MEMBER_REGISTERED, data, member_id)
+
+
+def attributes(member_id: str, *, as_of: datetime = T0, **fields: Any) -> Envelope:
+    values: dict[str, Any] = dict(
+        member_id=member_id, as_of=as_of, window_days=365, tier="member", channel="retail", home_store_id="S001",
+        community_id="C1", recency=3, frequency=3, monetary=3, value_class="ordinary", churn_risk="low",
+        days_since_last_purchase=None, window_spend=Decimal("0.00"),
+    )
+    values.update(fields)
+    return _event(MEMBER_ATTRIBUTES, c.MemberAttributesV1(**values), member_id)
+
+
+def tier_changed(member_id: str, new_tier: str, *, at: datetime = T0) -> Envelope:
+    old = "member" if new_tier == "vip" else "vip"
+    data = c.TierChangedV1(member_id=member_id, old_tier=old, new_tier=new_tier, lifetime_spend=Decimal("0.00"),  # type: ignore[arg-type]
+                           reason="manual", changed_at=at)
+    return _event(TIER_CHANGED, data, member_id)
+
+
+def consent(member_id: str, purpose: str, granted: bool, *, at: datetime = T0) -> Envelope:
+    data = c.ConsentChangedV1(member_id=member_id, purpose=purpose, granted=granted, channel="app", changed_at=at)  # type: ignore[arg-type]
+    return _event(CONSENT_CHANGED, data, member_id)
+
+
+def erased(member_id: str, *, at: datetime = T0) -> Envelope:
+    return _event(MEMBER_ERASED, c.MemberErasedV1(member_id=member_id, erased_at=at), member_id)
+
+
+def sale(member_id: str, lines: list[tuple[str, str]], *, at: datetime = T0, discount: str = "0.00",
+         store: str = "S001", txn: str | None = None, event_id: str | None = None) -> Envelope:
+    txn = txn or f"T-{uuid.uuid4().hex[:10]}"
+    items = _lines(lines)
+    data = c.PurchaseAttributedV1(
+        member_id=member_id, sale_event_id=f"sale-{store}-{txn}", store_id=store, pos_txn_id=txn, occurred_at=at,
+        total=sum((ln.amount for ln in items), Decimal("0.00")), lines=items, discount=Decimal(discount),
+    )
+    return _event(PURCHASE_ATTRIBUTED, data, member_id, event_id)
+
+
+def ret(sale_envelope: Envelope, lines: list[tuple[str, str]], *, at: datetime = T0, refund: str | None = None) -> Envelope:
+    s = c.PurchaseAttributedV1.model_validate(sale_envelope.data)
+    items = _lines(lines)
+    refund = refund or f"R-{uuid.uuid4().hex[:10]}"
+    data = c.ReturnAttributedV1(
+        member_id=s.member_id, refund_event_id=f"refund-{s.store_id}-{refund}", sale_event_id=s.sale_event_id,
+        store_id=s.store_id, refund_id=refund, pos_txn_id=s.pos_txn_id, occurred_at=at,
+        amount=sum((ln.amount for ln in items), Decimal("0.00")), sale_total=s.total, lines=items,
+    )
+    return _event(RETURN_ATTRIBUTED, data, s.member_id)
+
+
+@dataclass
+class CampaignsDriver:
+    client: httpx.AsyncClient
+    env: TestEnv
+    clock: Clock
+
+    @property
+    def app(self):
+        return self.client.app  # type: ignore[attr-defined]
+
+    async def apply(self, *envelopes: Envelope) -> None:
+        """Through the consumer's exactly-once path, as one batch from the broker."""
+        consumer = self.app.state.consumer
+        await consumer.apply_batch([consumer.delivery(e) for e in envelopes])
+
+    def marketing(self) -> dict[str, str]:
+        return self.env.auth(Role.MARKETING)
+
+    async def preview(self, rule: dict[str, Any]) -> dict[str, Any]:
+        r = await self.client.post("/v1/segments/preview", json={"rule": rule}, headers=self.marketing())
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    async def members_of(self, rule: dict[str, Any]) -> list[str]:
+        body = await self.preview(rule)
+        assert body["size"] <= 20, "a sample is not the whole audience"
+        return [s["member_id"] for s in body["sample"]]
