@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, literal, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -51,6 +51,7 @@ from campaigns.domain.coupons import (
     evaluate,
     messages,
 )
+from shared.columns import MoneyColumn
 from shared.commands import derived_event_id
 from shared.consumer import Delivery
 from shared.db import is_postgresql
@@ -145,7 +146,8 @@ async def _take(session: AsyncSession, take: Take, count: int, amount: Decimal) 
     if take.count_cap is not None:
         statement = statement.where(COUNTER.c.used_count + count <= take.count_cap)
     if take.amount_cap is not None:
-        statement = statement.where(COUNTER.c.used_amount + amount <= take.amount_cap)
+        # The cap bound as money too (fen), like the column: a bare Decimal would be bound as yuan.
+        statement = statement.where(COUNTER.c.used_amount + amount <= literal(take.amount_cap, MoneyColumn()))
     result = await session.exec(
         statement.values(used_count=COUNTER.c.used_count + count, used_amount=COUNTER.c.used_amount + amount)
     )
