@@ -98,7 +98,7 @@ class CampaignsDriver:
 
     def till_body(self, codes: list[str], *, txn: str = "T-1", store: str = "S001", lines: list[dict] | None = None,
                   card: str | None = None, **extra: Any) -> dict[str, Any]:
-        body: dict[str, Any] = {"store_id": store, "pos_txn_id": txn, "lines": lines or [sale_line()], "codes": codes, **extra}
+        body: dict[str, Any] = {"store_id": store, "pos_txn_id": txn, "lines": [sale_line()] if lines is None else lines, "codes": codes, **extra}
         if card:
             body["member"] = {"card_no": card}
         return body
