@@ -755,13 +755,13 @@ def test_compose_kafka_init_creates_a_user_per_service_and_the_pos_vendor() -> N
     assert created == {u: f"KAFKA_{u.upper().replace('-', '_')}_PASSWORD" for u in KAFKA_USERS}
     assert set(compose_env("kafka-init")) == KAFKA_PASSWORD_VARS
     for topic in ("crm.pos.purchases", "crm.members.events", "crm.points.events", "crm.feedback.events",
-                  "crm.dead-letter", "crm.relay-heartbeat"):
+                  "crm.campaigns.events", "crm.dead-letter", "crm.relay-heartbeat"):
         assert re.search(rf"^topic {re.escape(topic)} \d+$", script, flags=re.MULTILINE), topic
 
 
 # Who owns (writes) which topic: docs/architecture.md.
 TOPIC_OWNERS = {"gateway": "crm.pos.purchases", "members": "crm.members.events", "points": "crm.points.events",
-                "feedback": "crm.feedback.events"}
+                "feedback": "crm.feedback.events", "campaigns": "crm.campaigns.events"}
 
 
 def consumed_types(service: str) -> set[str]:

@@ -2,14 +2,10 @@
 (segments, previews) that hands it those events as the broker would."""
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import httpx
-
-from shared.auth import Role
 from shared.events import contracts as c
 from shared.events.envelope import Envelope, new_event
 from shared.events.registry import (
@@ -21,19 +17,10 @@ from shared.events.registry import (
     RETURN_ATTRIBUTED,
     TIER_CHANGED,
 )
-from tests.support.platform import TestEnv
 
-T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+T0 = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)
 
 
-class Clock:
-    """The app's clock, movable by the test."""
-
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def _lines(lines: list[tuple[str, str]]) -> list[c.AttributedLine]:
@@ -102,32 +89,3 @@ def ret(sale_envelope: Envelope, lines: list[tuple[str, str]], *, at: datetime =
         amount=sum((ln.amount for ln in items), Decimal("0.00")), sale_total=s.total, lines=items,
     )
     return _event(RETURN_ATTRIBUTED, data, s.member_id)
-
-
-@dataclass
-class CampaignsDriver:
-    client: httpx.AsyncClient
-    env: TestEnv
-    clock: Clock
-
-    @property
-    def app(self):
-        return self.client.app  # type: ignore[attr-defined]
-
-    async def apply(self, *envelopes: Envelope) -> None:
-        """Through the consumer's exactly-once path, as one batch from the broker."""
-        consumer = self.app.state.consumer
-        await consumer.apply_batch([consumer.delivery(e) for e in envelopes])
-
-    def marketing(self) -> dict[str, str]:
-        return self.env.auth(Role.MARKETING)
-
-    async def preview(self, rule: dict[str, Any]) -> dict[str, Any]:
-        r = await self.client.post("/v1/segments/preview", json={"rule": rule}, headers=self.marketing())
-        assert r.status_code == 200, r.text
-        return r.json()
-
-    async def members_of(self, rule: dict[str, Any]) -> list[str]:
-        body = await self.preview(rule)
-        assert body["size"] <= 20, "a sample is not the whole audience"
-        return [s["member_id"] for s in body["sample"]]

@@ -32,6 +32,7 @@ topic crm.pos.purchases 4
 topic crm.members.events 4
 topic crm.points.events 4
 topic crm.feedback.events 4
+topic crm.campaigns.events 4
 topic crm.dead-letter 4
 topic crm.relay-heartbeat 1
 
@@ -63,6 +64,10 @@ allow points Read group points
 allow feedback Write topic crm.feedback.events
 allow feedback Read topic crm.members.events
 allow feedback Read group feedback
+allow campaigns Write topic crm.campaigns.events
+allow campaigns Read topic crm.pos.purchases
+allow campaigns Read topic crm.members.events
+allow campaigns Read group campaigns
 
 # A POS vendor publishing sales directly: the POS topic, nothing else (docs/events.md).
 allow pos-vendor Describe topic crm.pos.purchases

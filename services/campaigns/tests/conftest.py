@@ -1,4 +1,4 @@
-"""The campaigns service on the test's backend (members' events and the driver: tests/support/audience.py)."""
+"""The campaigns service on the test's backend (the driver: tests/support/campaigns.py)."""
 
 from typing import Any
 
@@ -6,7 +6,7 @@ import pytest
 
 from campaigns.config import Settings
 from campaigns.main import create_app
-from tests.support.audience import CampaignsDriver, Clock
+from tests.support.campaigns import CampaignsDriver, Clock
 from tests.support.platform import TestEnv, service
 
 

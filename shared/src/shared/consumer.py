@@ -95,6 +95,18 @@ REJECTED = (UnreadableEvent, ValidationError, ForeignEvent, UnknownEventType, In
 DLQ_ERROR_MAX = 1000
 
 Handler = Callable[[UnitOfWork, Delivery], Awaitable[None]]
+
+
+def in_turn(*steps: Handler) -> Handler:
+    """One handler that runs `steps` one after the other in the same transaction: for an event
+    type two parts of a service act on (each step sees what the earlier ones wrote)."""
+
+    async def handler(uow: UnitOfWork, delivery: Delivery) -> None:
+        for step in steps:
+            await step(uow, delivery)
+
+    return handler
+
 # Applies a run of consecutive events of one type in one go (one account look-up, multi-row
 # inserts): same transaction and dedupe as per-event handlers, far fewer round trips.
 BatchHandler = Callable[[UnitOfWork, list[Delivery]], Awaitable[None]]

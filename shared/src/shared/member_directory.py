@@ -23,7 +23,7 @@ from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.columns import UtcDateTime
-from shared.consumer import Delivery, Handler
+from shared.consumer import Delivery, Handler, in_turn
 from shared.db import is_postgresql
 from shared.events import contracts as c
 from shared.events.registry import ACCOUNT_MANAGER_ASSIGNED, MEMBER_ATTRIBUTES, MEMBER_ERASED, MEMBER_REGISTERED
@@ -89,14 +89,6 @@ HANDLERS: Mapping[str, Handler] = {
 }
 
 
-def _then(first: Handler, second: Handler) -> Handler:
-    async def both(uow: UnitOfWork, delivery: Delivery) -> None:
-        await first(uow, delivery)
-        await second(uow, delivery)
-
-    return both
-
-
 def with_directory(own: Mapping[str, Handler]) -> dict[str, Handler]:
     """The service's event map plus the directory's. A type both handle runs the directory's handler
     first, then the service's, in the same transaction: the service's handler sees the facts as
@@ -104,7 +96,7 @@ def with_directory(own: Mapping[str, Handler]) -> dict[str, Handler]:
     merged = dict(own)
     for event_type, directory_handler in HANDLERS.items():
         service_handler = merged.get(event_type)
-        merged[event_type] = directory_handler if service_handler is None else _then(directory_handler, service_handler)
+        merged[event_type] = directory_handler if service_handler is None else in_turn(directory_handler, service_handler)
     return merged
 
 

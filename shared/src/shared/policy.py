@@ -126,6 +126,14 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     # campaigns: segments (the audience)
     "campaigns.segment.read": {R.MARKETING: A, R.ADMIN: A},
     "campaigns.segment.write": {R.MARKETING: A, R.ADMIN: A},
+    # campaigns: coupon templates, issuing, members' wallets, the till's validate / reserve / release
+    "campaigns.coupon_template.write": {R.MARKETING: A, R.ADMIN: A},
+    "campaigns.coupon_template.read": _STAFF,
+    "campaigns.coupon.issue": {R.MARKETING: A, R.ADMIN: A},
+    "campaigns.coupon.read": {**_CUSTOMER_READ, R.MEMBER: SELF},
+    "campaigns.coupon.validate": {R.POS: S},
+    "campaigns.coupon.reserve": {R.POS: S},
+    "campaigns.coupon.release": {R.POS: S},
     # gateway
     "gateway.customer360.read": {**_CUSTOMER_WORK, R.MEMBER: SELF},
     "gateway.pos.post": {R.POS: S},

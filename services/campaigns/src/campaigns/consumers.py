@@ -1,31 +1,36 @@
-"""Event type -> handler map of the campaigns service."""
+"""Event type -> handler map of the campaigns service, with the member directory's handlers merged
+in (home store, account manager and erasure of each customer, for the access policy)."""
 
 from campaigns.config import Settings
-from campaigns.service_layer import segments
+from campaigns.service_layer import coupons, segments
 from shared.clock import Clock
-from shared.consumer import Handler
+from shared.consumer import Handler, in_turn
 from shared.events.registry import (
     CONSENT_CHANGED,
     MEMBER_ATTRIBUTES,
     MEMBER_ERASED,
     MEMBER_REGISTERED,
     PURCHASE_ATTRIBUTED,
+    PURCHASE_MADE,
+    PURCHASE_REFUNDED,
     RETURN_ATTRIBUTED,
     TIER_CHANGED,
 )
+from shared.member_directory import with_directory
 
 
 def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
-    handlers: dict[str, Handler] = {}
-    # --- audience: the customers read model (service_layer/segments.py)
-    handlers.update({
-        MEMBER_REGISTERED: segments.on_member_registered,
+    return with_directory({
+        # the audience's read model of customers (service_layer/segments.py), and members' cards
+        # for generic codes (service_layer/coupons.py)
+        MEMBER_REGISTERED: in_turn(segments.on_member_registered, coupons.on_member_registered),
         MEMBER_ATTRIBUTES: segments.on_member_attributes,
         TIER_CHANGED: segments.on_tier_changed,
         CONSENT_CHANGED: segments.on_consent_changed,
-        MEMBER_ERASED: segments.on_member_erased,
+        MEMBER_ERASED: in_turn(segments.on_member_erased, coupons.on_member_erased),
         PURCHASE_ATTRIBUTED: segments.on_purchase_attributed,
         RETURN_ATTRIBUTED: segments.on_return_attributed,
+        # coupons: redemption and reversal from the tills' sales
+        PURCHASE_MADE: coupons.on_purchase_made,
+        PURCHASE_REFUNDED: coupons.on_purchase_refunded,
     })
-    # --- end of audience
-    return handlers

@@ -4,10 +4,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from campaigns.api.routes import segments
+from campaigns.api.routes import coupons, segments
 from campaigns.config import Settings, get_settings
 from campaigns.consumers import handlers
+from campaigns.jobs import scheduled_jobs
 from shared.clock import Clock, utc_now
+from shared.member_directory import member_facts
 from shared.service import ServiceSpec, build_service_app
 
 
@@ -20,9 +22,12 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
             description="Segments, campaigns, coupons, personal discount lists and notifications.",
             routers=[
                 segments.router,
+                coupons.router,
             ],
             handlers=handlers(settings, clock),
             migrations=Path(__file__).parent / "migrations",
+            jobs=scheduled_jobs(settings),
+            member_facts=member_facts,
         ),
         clock=clock,
     )

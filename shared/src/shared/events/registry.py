@@ -22,6 +22,7 @@ class Topics:
     MEMBERS = "crm.members.events"
     POINTS = "crm.points.events"
     FEEDBACK = "crm.feedback.events"
+    CAMPAIGNS = "crm.campaigns.events"
     DEAD_LETTER = "crm.dead-letter"
 
 
@@ -84,6 +85,11 @@ ENTITLEMENT_GRANTED = "crm.points.entitlement_granted.v1"
 COMPLAINT_FILED = "crm.feedback.complaint_filed.v1"
 COMPLAINT_ESCALATED = "crm.feedback.complaint_escalated.v1"
 COMPLAINT_RESOLVED = "crm.feedback.complaint_resolved.v1"
+# campaigns: coupons
+COUPON_ISSUED = "crm.campaigns.coupon_issued.v1"
+COUPON_REDEEMED = "crm.campaigns.coupon_redeemed.v1"
+COUPON_RELEASED = "crm.campaigns.coupon_released.v1"
+COUPON_REVERSED = "crm.campaigns.coupon_reversed.v1"
 
 REGISTRY = EventRegistry(
     [
@@ -106,5 +112,10 @@ REGISTRY = EventRegistry(
         EventSpec(COMPLAINT_FILED, Topics.FEEDBACK, c.ComplaintFiledV1),
         EventSpec(COMPLAINT_ESCALATED, Topics.FEEDBACK, c.ComplaintEscalatedV1),
         EventSpec(COMPLAINT_RESOLVED, Topics.FEEDBACK, c.ComplaintResolvedV1),
+        # campaigns: coupons
+        EventSpec(COUPON_ISSUED, Topics.CAMPAIGNS, c.CouponIssuedV1),
+        EventSpec(COUPON_REDEEMED, Topics.CAMPAIGNS, c.CouponRedeemedV1),
+        EventSpec(COUPON_RELEASED, Topics.CAMPAIGNS, c.CouponReleasedV1),
+        EventSpec(COUPON_REVERSED, Topics.CAMPAIGNS, c.CouponReversedV1),
     ]
 )

@@ -5,6 +5,12 @@ Rules: payloads carry ids and amounts, never names, phones or addresses; inside 
 fields are only ever added (optional ones), so consumers ignore what they do not know.
 """
 
+from shared.events.contracts.campaigns import (
+    CouponIssuedV1,
+    CouponRedeemedV1,
+    CouponReleasedV1,
+    CouponReversedV1,
+)
 from shared.events.contracts.common import Channel, Contract, StoreId, TxnId, lines_add_up
 from shared.events.contracts.feedback import (
     ComplaintCategory,
@@ -61,6 +67,10 @@ __all__ = [
     "ConsentChannel",
     "ConsentPurpose",
     "Contract",
+    "CouponIssuedV1",
+    "CouponRedeemedV1",
+    "CouponReleasedV1",
+    "CouponReversedV1",
     "CustomerRef",
     "Discount",
     "EntitlementGrantedV1",

@@ -1,0 +1,93 @@
+"""Request and response bodies of the coupon API (templates, issuing, wallet, till)."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from campaigns.domain.coupons import TemplateSpec
+from shared.cards import CardNumber
+from shared.coupon_codes import CouponCode
+from shared.events.contracts import Channel, SaleLine
+from shared.identifiers import StoreId, TxnId
+from shared.text import Text
+
+
+class TemplatePublic(BaseModel):
+    id: str
+    name: str
+    kind: str
+    spec: TemplateSpec
+    created_by: str
+    created_at: datetime
+
+
+class IssueIn(BaseModel):
+    member_ids: list[Text] = Field(min_length=1, max_length=10_000)
+    campaign_id: Text | None = Field(default=None, min_length=1, max_length=64)
+
+
+class IssuePublic(BaseModel):
+    requested: int
+    issued: int
+    already_held: int = Field(description="members who hold a coupon of this template (and campaign) already")
+    over_budget: int = Field(description="members not issued one: the template's `issued` cap was reached")
+
+
+class WalletCoupon(BaseModel):
+    coupon_id: str
+    code: str
+    template_id: str
+    name: str
+    kind: str
+    campaign_id: str | None
+    state: str
+    valid_from: datetime
+    valid_until: datetime
+    issued_at: datetime
+    redeemed_at: datetime | None
+    discount: Decimal | None
+    terms: dict[str, Any] = Field(description="what the coupon gives and where (the template's rules)")
+
+
+class TillMember(BaseModel):
+    card_no: CardNumber
+
+
+class TillIn(BaseModel):
+    """The basket as the till has it, and the codes the customer handed over."""
+
+    store_id: StoreId
+    pos_txn_id: TxnId
+    occurred_at: AwareDatetime | None = Field(default=None, description="the till's time; the service's time if absent")
+    member: TillMember | None = None
+    channel: Channel = "retail"
+    lines: list[SaleLine] = Field(min_length=1, max_length=500)
+    codes: list[CouponCode] = Field(min_length=1, max_length=20)
+
+
+class ReleaseIn(BaseModel):
+    store_id: StoreId
+    pos_txn_id: TxnId
+
+
+class CodeAnswer(BaseModel):
+    code: str
+    ok: bool
+    discount: Decimal
+    reason: str | None
+    message_zh: str
+    message_en: str
+
+
+class TillAnswer(BaseModel):
+    store_id: str
+    pos_txn_id: str
+    total_discount: Decimal
+    reserved_until: datetime | None = None
+    codes: list[CodeAnswer]
+
+
+class ReleasePublic(BaseModel):
+    released: int

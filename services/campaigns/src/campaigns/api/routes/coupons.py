@@ -1,0 +1,134 @@
+"""Coupons: templates and issuing (marketing), members' wallets, and the till's validate, reserve and
+release (role pos, bound to its store; the gateway forwards /pos/v1/coupons/... here)."""
+
+from datetime import datetime, timedelta
+from typing import Annotated, cast
+
+from fastapi import APIRouter, Query, Request, status
+
+from campaigns.api.coupon_schemas import (
+    CodeAnswer,
+    IssueIn,
+    IssuePublic,
+    ReleaseIn,
+    ReleasePublic,
+    TemplatePublic,
+    TillAnswer,
+    TillIn,
+    WalletCoupon,
+)
+from campaigns.config import Settings
+from campaigns.domain.coupons import ZERO, TemplateSpec, Verdict
+from campaigns.service_layer import coupons
+from shared.authorize import Allowed
+from shared.deps import NowDep, UowDep
+from shared.errors import Invalid
+from shared.integers import Int64
+from shared.policy import Grant
+
+router = APIRouter(tags=["coupons"])
+
+# A till's clock may run a little ahead of ours; beyond this its time is refused (as for sales).
+CLOCK_SKEW = timedelta(minutes=5)
+# A basket is judged at the till's time, which may not lie further back than this.
+OLDEST_BASKET = timedelta(hours=24)
+
+
+def _settings(request: Request) -> Settings:
+    return cast(Settings, request.app.state.settings)
+
+
+def _template(row: coupons.CouponTemplateRow) -> TemplatePublic:
+    return TemplatePublic(id=row.id, name=row.name, kind=row.kind, spec=coupons.spec_of(row), created_by=row.created_by,
+                          created_at=row.created_at)
+
+
+@router.post("/v1/coupon-templates", status_code=status.HTTP_201_CREATED, summary="Create a coupon template")
+async def create_template(body: TemplateSpec, uow: UowDep, now: NowDep,
+                          grant: Annotated[Grant, Allowed("campaigns.coupon_template.write")]) -> TemplatePublic:
+    return _template(await coupons.create_template(uow, body, grant.principal.subject, now))
+
+
+@router.get("/v1/coupon-templates", summary="Coupon templates, newest first")
+async def list_templates(uow: UowDep, _: Annotated[Grant, Allowed("campaigns.coupon_template.read")],
+                         limit: Annotated[Int64, Query(ge=1, le=500)] = 100,
+                         offset: Annotated[Int64, Query(ge=0, le=1_000_000)] = 0) -> list[TemplatePublic]:
+    return [_template(row) for row in await coupons.list_templates(uow.session, limit, offset)]
+
+
+@router.get("/v1/coupon-templates/{template_id}", summary="One coupon template")
+async def get_template(template_id: str, uow: UowDep,
+                       _: Annotated[Grant, Allowed("campaigns.coupon_template.read")]) -> TemplatePublic:
+    return _template(await coupons.get_template(uow.session, template_id))
+
+
+@router.post("/v1/coupon-templates/{template_id}/issue", summary="Issue the template's coupons to members")
+async def issue(template_id: str, body: IssueIn, uow: UowDep, request: Request,
+                _: Annotated[Grant, Allowed("campaigns.coupon.issue")]) -> IssuePublic:
+    limit = _settings(request).coupon_issue_max_members
+    if len(body.member_ids) > limit:
+        raise Invalid("member_ids", f"at most {limit} members per request")
+    result = await coupons.issue(uow, template_id, list(body.member_ids), body.campaign_id)
+    return IssuePublic(requested=result.requested, issued=result.issued, already_held=result.already_held,
+                       over_budget=result.over_budget)
+
+
+@router.get("/v1/members/{member_id}/coupons", summary="A member's coupons (their wallet)")
+async def wallet(member_id: str, uow: UowDep, _: Annotated[Grant, Allowed("campaigns.coupon.read")]) -> list[WalletCoupon]:
+    out = []
+    for row, template in await coupons.wallet(uow.session, member_id):
+        spec = coupons.spec_of(template)
+        assert row.code is not None
+        out.append(WalletCoupon(
+            coupon_id=row.id, code=row.code, template_id=row.template_id, name=template.name, kind=template.kind,
+            campaign_id=row.campaign_id, state=row.state, valid_from=row.valid_from, valid_until=row.valid_until,
+            issued_at=row.issued_at, redeemed_at=row.redeemed_at, discount=row.discount,
+            terms=spec.model_dump(mode="json", include={"amount", "percent", "max_discount", "threshold", "repeat",
+                                                        "gift_sku", "limits", "min_basket", "stacking"}),
+        ))
+    return out
+
+
+def _till_request(body: TillIn, now: datetime) -> coupons.TillRequest:
+    at = body.occurred_at or now
+    if at > now + CLOCK_SKEW:
+        raise Invalid("occurred_at", f"{at.isoformat()} is ahead of the service's clock by more than {CLOCK_SKEW}")
+    if at < now - OLDEST_BASKET:
+        raise Invalid("occurred_at", f"{at.isoformat()} is more than {OLDEST_BASKET} ago")
+    return coupons.TillRequest(
+        store_id=body.store_id, pos_txn_id=body.pos_txn_id, at=at, now=now,
+        card_no=body.member.card_no if body.member else None, channel=body.channel,
+        lines=coupons.basket_lines(body.lines), codes=list(dict.fromkeys(body.codes)),
+    )
+
+
+def _answer(body: TillIn, verdicts: list[Verdict], reserved_until: datetime | None = None) -> TillAnswer:
+    return TillAnswer(
+        store_id=body.store_id, pos_txn_id=body.pos_txn_id, reserved_until=reserved_until,
+        total_discount=sum((v.discount for v in verdicts), ZERO),
+        codes=[CodeAnswer(code=v.code, ok=v.ok, discount=v.discount, reason=v.reason.value if v.reason else None,
+                          message_zh=v.message_zh, message_en=v.message_en) for v in verdicts],
+    )
+
+
+@router.post("/v1/coupons/validate", summary="What each code takes off the basket (changes nothing)")
+async def validate(body: TillIn, uow: UowDep, now: NowDep,
+                   grant: Annotated[Grant, Allowed("campaigns.coupon.validate")]) -> TillAnswer:
+    grant.ensure_store(body.store_id)
+    return _answer(body, await coupons.validate(uow, _till_request(body, now)))
+
+
+@router.post("/v1/coupons/reserve", summary="Hold the codes that apply for this sale")
+async def reserve(body: TillIn, uow: UowDep, now: NowDep, request: Request,
+                  grant: Annotated[Grant, Allowed("campaigns.coupon.reserve")]) -> TillAnswer:
+    grant.ensure_store(body.store_id)
+    ttl = timedelta(seconds=_settings(request).coupon_reservation_ttl_s)
+    verdicts = await coupons.reserve(uow, _till_request(body, now), ttl)
+    return _answer(body, verdicts, now + ttl if any(v.ok for v in verdicts) else None)
+
+
+@router.post("/v1/coupons/release", summary="The sale was voided: give its coupons back")
+async def release(body: ReleaseIn, uow: UowDep,
+                  grant: Annotated[Grant, Allowed("campaigns.coupon.release")]) -> ReleasePublic:
+    grant.ensure_store(body.store_id)
+    return ReleasePublic(released=await coupons.release(uow, body.store_id, body.pos_txn_id))

@@ -1,0 +1,415 @@
+"""Coupon templates, the coupon state machine, and what a set of codes takes off one basket.
+
+Everything here is pure: the service layer loads the coupons, works out which caps a code would
+break (that needs the counters), and asks `evaluate` for the answer the till shows.
+
+Kinds of template:
+- `amount_off`: `amount` off the eligible lines;
+- `percent_off`: `percent` of the eligible lines, at most `max_discount`;
+- `threshold` (满100减20): `amount` off once the eligible lines reach `threshold`; with `repeat`
+  (每满100减20) once per full `threshold`;
+- `free_gift`: one unit of `gift_sku` at zero, when the basket holds it.
+The discount of a code is never more than its eligible amount, nor more than is left of the
+basket after the codes before it.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from campaigns.domain.codes import generic_code_problem
+from shared.coupon_codes import CouponCode
+from shared.errors import Conflict
+from shared.events.contracts.common import Channel
+from shared.identifiers import StoreId
+from shared.integers import Int64
+from shared.money import Money
+from shared.text import Text
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+class Kind(StrEnum):
+    AMOUNT_OFF = "amount_off"
+    PERCENT_OFF = "percent_off"
+    THRESHOLD = "threshold"
+    FREE_GIFT = "free_gift"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Limits(Strict):
+    """Where the coupon applies; an empty list means no limit of that kind."""
+
+    categories: list[Text] = Field(default_factory=list, max_length=200)
+    skus: list[Text] = Field(default_factory=list, max_length=1000)
+    stores: list[StoreId] = Field(default_factory=list, max_length=1000)
+    channel: Channel | None = None
+
+
+class Validity(Strict):
+    """Fixed dates (`valid_from` .. `valid_until`), or `days` from the day of issue."""
+
+    valid_from: AwareDatetime | None = None
+    valid_until: AwareDatetime | None = None
+    days: int | None = Field(default=None, ge=1, le=3660)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Validity":
+        fixed = self.valid_from is not None or self.valid_until is not None
+        if fixed == (self.days is not None):
+            raise ValueError("give either valid_from and valid_until, or days")
+        if fixed and (self.valid_from is None or self.valid_until is None):
+            raise ValueError("give both valid_from and valid_until")
+        if self.valid_from is not None and self.valid_until is not None and self.valid_until <= self.valid_from:
+            raise ValueError("valid_until must be after valid_from")
+        return self
+
+    def window(self, issued_at: datetime) -> tuple[datetime, datetime]:
+        if self.days is not None:
+            return issued_at, issued_at + timedelta(days=self.days)
+        assert self.valid_from is not None and self.valid_until is not None
+        return self.valid_from, self.valid_until
+
+
+class Stacking(Strict):
+    """`exclusive`: alone in a sale. `joint`: with other joint coupons, at most `max_per_sale` in all."""
+
+    mode: Literal["exclusive", "joint"] = "exclusive"
+    max_per_sale: int = Field(default=1, ge=1, le=20)
+
+    @model_validator(mode="after")
+    def _exclusive_is_one(self) -> "Stacking":
+        if self.mode == "exclusive" and self.max_per_sale != 1:
+            raise ValueError("max_per_sale applies to joint coupons only")
+        return self
+
+
+class Caps(Strict):
+    """Budgets and caps of a template within one campaign (or of the template alone, issued outside
+    any campaign). Counted when a coupon is reserved or redeemed, given back when it is released,
+    or returned on a refund. `issued` limits how many coupons are issued at all."""
+
+    issued: Int64 | None = Field(default=None, ge=1)
+    redemptions: Int64 | None = Field(default=None, ge=1)
+    amount: Money | None = Field(default=None, gt=0)
+    per_member: Int64 | None = Field(default=None, ge=1)
+    per_member_per_period: Int64 | None = Field(default=None, ge=1)
+    period_days: int | None = Field(default=None, ge=1, le=366)
+    per_store: Int64 | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _period(self) -> "Caps":
+        if (self.per_member_per_period is None) != (self.period_days is None):
+            raise ValueError("per_member_per_period and period_days go together")
+        return self
+
+    @property
+    def needs_member(self) -> bool:
+        return self.per_member is not None or self.per_member_per_period is not None
+
+
+class TemplateSpec(Strict):
+    """A coupon template as marketing writes it; each rule is refused with the field it concerns."""
+
+    name: Text = Field(min_length=1, max_length=100)
+    kind: Kind
+    amount: Money | None = Field(default=None, gt=0, description="amount_off and threshold: money off")
+    percent: Decimal | None = Field(default=None, gt=0, lt=100, max_digits=5, decimal_places=2)
+    max_discount: Money | None = Field(default=None, gt=0, description="percent_off: the cap")
+    threshold: Money | None = Field(default=None, gt=0, description="threshold: spend at least this")
+    repeat: bool = Field(default=False, description="threshold: once per full threshold (每满)")
+    gift_sku: Text | None = Field(default=None, min_length=1, max_length=64)
+    limits: Limits = Field(default_factory=Limits)
+    validity: Validity
+    min_basket: Money = ZERO
+    stacking: Stacking = Field(default_factory=Stacking)
+    returns_on_refund: bool = False
+    generic_code: CouponCode | None = None
+    caps: Caps = Field(default_factory=Caps)
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> "TemplateSpec":
+        needed: dict[Kind, set[str]] = {
+            Kind.AMOUNT_OFF: {"amount"},
+            Kind.PERCENT_OFF: {"percent", "max_discount"},
+            Kind.THRESHOLD: {"amount", "threshold"},
+            Kind.FREE_GIFT: {"gift_sku"},
+        }
+        given = {name for name in ("amount", "percent", "max_discount", "threshold", "gift_sku") if getattr(self, name) is not None}
+        if missing := needed[self.kind] - given:
+            raise ValueError(f"{sorted(missing)[0]} is required for a {self.kind} coupon")
+        if extra := given - needed[self.kind]:
+            raise ValueError(f"{sorted(extra)[0]} does not apply to a {self.kind} coupon")
+        if self.repeat and self.kind is not Kind.THRESHOLD:
+            raise ValueError("repeat applies to threshold coupons only")
+        if self.kind is Kind.THRESHOLD:
+            assert self.amount is not None and self.threshold is not None
+            if self.amount > self.threshold:
+                raise ValueError("amount: more off than the threshold to reach")
+        if self.generic_code is not None:
+            if problem := generic_code_problem(self.generic_code):
+                raise ValueError(f"generic_code: {problem}")
+            if self.validity.days is not None:  # nobody is issued a generic code: there is no day of issue
+                raise ValueError("generic_code: a generic code needs fixed dates (valid_from, valid_until)")
+        return self
+
+
+# --- the state machine
+
+
+class State(StrEnum):
+    ISSUED = "issued"
+    RESERVED = "reserved"
+    REDEEMED = "redeemed"
+    # A generic code's use that ended without a sale (a member coupon goes back to `issued`).
+    RELEASED = "released"
+    REVERSED = "reversed"
+
+
+# From -> the states it may move to. A released member coupon is `issued` again; a returned sale
+# gives the coupon back (`issued`) when the template says so, or marks it `reversed`.
+TRANSITIONS: dict[State, frozenset[State]] = {
+    State.ISSUED: frozenset({State.RESERVED, State.REDEEMED}),
+    State.RESERVED: frozenset({State.REDEEMED, State.ISSUED, State.RELEASED}),
+    State.REDEEMED: frozenset({State.ISSUED, State.REVERSED}),
+    State.RELEASED: frozenset(),
+    State.REVERSED: frozenset(),
+}
+
+
+class IllegalTransition(Conflict):
+    pass
+
+
+def check_transition(current: State, new: State) -> None:
+    if new not in TRANSITIONS[current]:
+        raise IllegalTransition(f"a coupon cannot go from {current} to {new}")
+
+
+# --- reasons a code gives nothing
+
+
+class Reason(StrEnum):
+    UNKNOWN_CODE = "unknown_code"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+    ALREADY_USED = "already_used"
+    RESERVED_ELSEWHERE = "reserved_elsewhere"
+    BASKET_TOO_SMALL = "basket_too_small"
+    NOT_FOR_THIS_STORE = "not_for_this_store"
+    NOT_FOR_THESE_ITEMS = "not_for_these_items"
+    CAP_REACHED = "cap_reached"
+    CANNOT_COMBINE = "cannot_combine"
+    # A generic code whose caps count per member, at a sale without the member's card.
+    MEMBER_REQUIRED = "member_required"
+
+
+_MESSAGES: dict[Reason, tuple[str, str]] = {
+    Reason.UNKNOWN_CODE: ("券码无效，请核对后重新输入", "Unknown coupon code; please check it"),
+    Reason.EXPIRED: ("优惠券已于{until}过期", "This coupon expired on {until}"),
+    Reason.NOT_YET_VALID: ("优惠券自{since}起可用", "This coupon is valid from {since}"),
+    Reason.ALREADY_USED: ("优惠券已使用", "This coupon has already been used"),
+    Reason.RESERVED_ELSEWHERE: ("优惠券正在另一笔交易中使用", "This coupon is held by another sale"),
+    Reason.BASKET_TOO_SMALL: ("还差{short}元可用此券（需满{needed}元）", "Spend {short} more to use this coupon (minimum {needed})"),
+    Reason.NOT_FOR_THIS_STORE: ("此券不适用于本门店或本渠道", "This coupon is not valid in this store or channel"),
+    Reason.NOT_FOR_THESE_ITEMS: ("购物篮中没有适用此券的商品", "No item in the basket qualifies for this coupon"),
+    Reason.CAP_REACHED: ("此券的使用次数或预算已达上限", "This coupon's usage limit or budget has been reached"),
+    Reason.CANNOT_COMBINE: ("此券不能与{other}同时使用", "This coupon cannot be combined with {other}"),
+    Reason.MEMBER_REQUIRED: ("请先出示会员卡再使用此券", "Present the member card to use this coupon"),
+}
+
+
+def messages(reason: Reason, **params: object) -> tuple[str, str]:
+    zh, en = _MESSAGES[reason]
+    return zh.format(**params), en.format(**params)
+
+
+# --- evaluating a basket
+
+
+@dataclass(frozen=True)
+class BasketLine:
+    sku: str
+    category: str
+    amount: Decimal
+    unit_price: Decimal
+
+
+@dataclass(frozen=True)
+class Basket:
+    store_id: str
+    channel: str
+    at: datetime
+    lines: tuple[BasketLine, ...]
+    # The till's transaction (store_id, pos_txn_id): a coupon it holds itself is not "elsewhere".
+    txn: tuple[str, str]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.amount for line in self.lines), ZERO)
+
+
+@dataclass(frozen=True)
+class CouponState:
+    """What evaluation needs to know about one coupon (a member coupon or a generic code)."""
+
+    code: str
+    spec: TemplateSpec
+    state: State
+    valid_from: datetime
+    valid_until: datetime
+    reserved_for: tuple[str, str] | None = None
+    reserved_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    code: str
+    discount: Decimal = ZERO
+    reason: Reason | None = None
+    message_zh: str = ""
+    message_en: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+
+def _refuse(code: str, reason: Reason, **params: object) -> Verdict:
+    zh, en = messages(reason, **params)
+    return Verdict(code, ZERO, reason, zh, en)
+
+
+def _money(value: Decimal) -> str:
+    return f"{value.quantize(CENT)}"
+
+
+def eligible_amount(spec: TemplateSpec, basket: Basket) -> Decimal:
+    limits = spec.limits
+    if not limits.categories and not limits.skus:
+        return basket.total
+    return sum(
+        (ln.amount for ln in basket.lines if ln.category in limits.categories or ln.sku in limits.skus), ZERO
+    )
+
+
+def discount_of(spec: TemplateSpec, eligible: Decimal, basket: Basket) -> Decimal:
+    """The discount the template gives on `eligible`, before checks of state, time and caps."""
+    match spec.kind:
+        case Kind.AMOUNT_OFF:
+            assert spec.amount is not None
+            off = spec.amount
+        case Kind.PERCENT_OFF:
+            assert spec.percent is not None and spec.max_discount is not None
+            off = min((eligible * spec.percent / 100).quantize(CENT, rounding=ROUND_DOWN), spec.max_discount)
+        case Kind.THRESHOLD:
+            assert spec.amount is not None and spec.threshold is not None
+            times = int(eligible // spec.threshold) if spec.repeat else int(eligible >= spec.threshold)
+            off = spec.amount * times
+        case Kind.FREE_GIFT:
+            gifts = [ln for ln in basket.lines if ln.sku == spec.gift_sku]
+            off = min(gifts[0].unit_price, gifts[0].amount) if gifts else ZERO
+    return min(off, eligible).quantize(CENT)
+
+
+def judge_one(coupon: CouponState | None, code: str, basket: Basket, *, capped: bool = False,
+              member_missing: bool = False) -> Verdict:
+    """One code on its own: its state, its time, where it applies and what it gives."""
+    if coupon is None:
+        return _refuse(code, Reason.UNKNOWN_CODE)
+    spec = coupon.spec
+    if coupon.state in (State.REDEEMED, State.REVERSED, State.RELEASED):
+        return _refuse(code, Reason.ALREADY_USED)
+    if (
+        coupon.state is State.RESERVED
+        and coupon.reserved_for != basket.txn
+        and coupon.reserved_until is not None
+        and coupon.reserved_until > basket.at
+    ):
+        return _refuse(code, Reason.RESERVED_ELSEWHERE)
+    if basket.at < coupon.valid_from:
+        return _refuse(code, Reason.NOT_YET_VALID, since=coupon.valid_from.isoformat())
+    if basket.at >= coupon.valid_until:
+        return _refuse(code, Reason.EXPIRED, until=coupon.valid_until.isoformat())
+    limits = spec.limits
+    if (limits.stores and basket.store_id not in limits.stores) or (limits.channel and basket.channel != limits.channel):
+        return _refuse(code, Reason.NOT_FOR_THIS_STORE)
+    if basket.total < spec.min_basket:
+        return _refuse(code, Reason.BASKET_TOO_SMALL, short=_money(spec.min_basket - basket.total), needed=_money(spec.min_basket))
+    eligible = eligible_amount(spec, basket)
+    if eligible <= 0:
+        return _refuse(code, Reason.NOT_FOR_THESE_ITEMS)
+    if spec.kind is Kind.THRESHOLD and spec.threshold is not None and eligible < spec.threshold:
+        return _refuse(code, Reason.BASKET_TOO_SMALL, short=_money(spec.threshold - eligible), needed=_money(spec.threshold))
+    discount = discount_of(spec, eligible, basket)
+    if discount <= 0:  # a free gift whose item is not in the basket
+        return _refuse(code, Reason.NOT_FOR_THESE_ITEMS)
+    if member_missing:
+        return _refuse(code, Reason.MEMBER_REQUIRED)
+    if capped:
+        return _refuse(code, Reason.CAP_REACHED)
+    return Verdict(code, discount)
+
+
+@dataclass
+class Evaluation:
+    verdicts: list[Verdict] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((v.discount for v in self.verdicts), ZERO)
+
+    def of(self, code: str) -> Verdict:
+        return next(v for v in self.verdicts if v.code == code)
+
+
+def evaluate(basket: Basket, codes: list[str], coupons: dict[str, CouponState], *,
+             capped: frozenset[str] = frozenset(), member_missing: frozenset[str] = frozenset()) -> Evaluation:
+    """Every code against the basket, in the order the till gave them: the first codes keep their
+    place when stacking rules let only some of them through. `capped`: codes whose caps this sale
+    would break; `member_missing`: codes that need the member's card and the sale has none."""
+    result = Evaluation()
+    accepted: list[tuple[str, Stacking]] = []
+    left = basket.total
+    for code in codes:
+        coupon = coupons.get(code)
+        verdict = judge_one(coupon, code, basket, capped=code in capped, member_missing=code in member_missing)
+        if verdict.ok and coupon is not None:
+            stacking = coupon.spec.stacking
+            clash = _clash(stacking, accepted)
+            if clash is not None:
+                verdict = _refuse(code, Reason.CANNOT_COMBINE, other=clash)
+            elif left <= 0:
+                verdict = _refuse(code, Reason.BASKET_TOO_SMALL, short=_money(CENT), needed=_money(basket.total + CENT))
+            else:
+                verdict = Verdict(code, min(verdict.discount, left))
+                left -= verdict.discount
+                accepted.append((code, stacking))
+        result.verdicts.append(verdict)
+    return result
+
+
+def _clash(stacking: Stacking, accepted: list[tuple[str, Stacking]]) -> str | None:
+    """The accepted code this one cannot join, if any."""
+    if not accepted:
+        return None
+    if stacking.mode == "exclusive":
+        return accepted[0][0]
+    for code, other in accepted:
+        if other.mode == "exclusive":
+            return code
+    count = len(accepted) + 1
+    if count > stacking.max_per_sale:
+        return accepted[-1][0]
+    for code, other in accepted:
+        if count > other.max_per_sale:
+            return code
+    return None

@@ -1,0 +1,141 @@
+"""Budgets and caps: counted when a coupon is held or used, given back when it is released or a
+return gives it back, and never passed, whatever the order of tills and sales."""
+
+from decimal import Decimal
+
+import pytest
+
+from campaigns.service_layer.coupons import counter
+
+pytestmark = pytest.mark.integration
+
+
+async def members_with_coupons(cmp, n: int, *, campaign_id: str | None = None, **template: object) -> tuple[str, list[str]]:
+    members = [f"m-{i}" for i in range(n)]
+    await cmp.apply(*(cmp.registered(m) for m in members))
+    template_id = await cmp.template(**template)
+    await cmp.issue(template_id, members, campaign_id)
+    return template_id, [await cmp.code_of(m) for m in members]
+
+
+async def used(cmp, key: str) -> tuple[int, Decimal]:
+    async with cmp.app.state.sessions() as s:
+        row = await counter(s, key)
+    return (row.used_count, row.used_amount) if row else (0, Decimal("0.00"))
+
+
+async def test_the_redemption_cap_counts_holds_and_gives_back_releases(cmp) -> None:
+    template_id, codes = await members_with_coupons(cmp, 3, campaign_id="C-1", caps={"redemptions": 2})
+    assert (await cmp.reserve([codes[0]], txn="T-0")).json()["codes"][0]["ok"]
+    assert (await cmp.reserve([codes[1]], txn="T-1")).json()["codes"][0]["ok"]
+    full = (await cmp.reserve([codes[2]], txn="T-2")).json()["codes"][0]
+    assert full["reason"] == "cap_reached" and full["discount"] == "0.00"
+    assert (await cmp.validate([codes[2]], txn="T-2")).json()["codes"][0]["reason"] == "cap_reached"
+    assert await used(cmp, f"{template_id}|C-1|redemptions") == (2, Decimal("40.00"))
+    await cmp.release("T-0")
+    assert (await cmp.reserve([codes[2]], txn="T-2")).json()["codes"][0]["ok"]
+    assert (await cmp.wallet("m-2"))[0]["state"] == "reserved"
+
+
+async def test_reserving_the_same_sale_again_counts_once(cmp) -> None:
+    template_id, codes = await members_with_coupons(cmp, 1, caps={"redemptions": 1})
+    for _ in range(3):
+        assert (await cmp.reserve([codes[0]])).json()["codes"][0]["ok"]
+    assert await used(cmp, f"{template_id}|-|redemptions") == (1, Decimal("20.00"))
+
+
+async def test_the_money_budget_stops_a_use_that_would_pass_it(cmp) -> None:
+    template_id, codes = await members_with_coupons(cmp, 3, caps={"amount": "50"})
+    results = [(await cmp.reserve([code], txn=f"T-{i}")).json()["codes"][0] for i, code in enumerate(codes)]
+    assert [r["ok"] for r in results] == [True, True, False] and results[2]["reason"] == "cap_reached"
+    assert await used(cmp, f"{template_id}|-|redemptions") == (2, Decimal("40.00"))
+
+
+async def test_the_budget_counts_the_discount_the_sale_actually_gave(cmp) -> None:
+    template_id, codes = await members_with_coupons(cmp, 1)
+    await cmp.reserve([codes[0]])
+    await cmp.apply(cmp.sale([codes[0]], discounts={codes[0]: "15.00"}))
+    assert await used(cmp, f"{template_id}|-|redemptions") == (1, Decimal("15.00"))
+
+
+async def test_the_per_store_cap_is_per_store(cmp) -> None:
+    _, codes = await members_with_coupons(cmp, 3, caps={"per_store": 1})
+    assert (await cmp.reserve([codes[0]], txn="T-0")).json()["codes"][0]["ok"]
+    assert (await cmp.reserve([codes[1]], txn="T-1")).json()["codes"][0]["reason"] == "cap_reached"
+    assert (await cmp.reserve([codes[1]], txn="T-1", store="S002")).json()["codes"][0]["ok"]
+
+
+async def test_the_issued_cap_issues_up_to_it_and_counts_the_rest(cmp) -> None:
+    await cmp.apply(*(cmp.registered(f"m-{i}") for i in range(5)))
+    template_id = await cmp.template(caps={"issued": 3})
+    assert await cmp.issue(template_id, ["m-0", "m-1"]) == {"requested": 2, "issued": 2, "already_held": 0, "over_budget": 0}
+    assert await cmp.issue(template_id, ["m-2", "m-3", "m-4"]) == {"requested": 3, "issued": 1, "already_held": 0, "over_budget": 2}
+    assert await cmp.wallet("m-4") == []
+
+
+async def test_a_returned_coupon_gives_its_use_back_only_when_it_comes_back(cmp) -> None:
+    back, (code_back,) = await members_with_coupons(cmp, 1, returns_on_refund=True, caps={"redemptions": 5})
+    await cmp.apply(cmp.sale([code_back], txn="T-b"))
+    await cmp.apply(cmp.refund("T-b", refund_id="R-b"))
+    assert await used(cmp, f"{back}|-|redemptions") == (0, Decimal("0.00"))
+    await cmp.apply(cmp.registered("m-k"))
+    kept = await cmp.template(caps={"redemptions": 5})
+    await cmp.issue(kept, ["m-k"])
+    code_kept = await cmp.code_of("m-k")
+    await cmp.apply(cmp.sale([code_kept], txn="T-k"))
+    await cmp.apply(cmp.refund("T-k", refund_id="R-k"))
+    assert await used(cmp, f"{kept}|-|redemptions") == (1, Decimal("20.00"))
+
+
+async def test_a_sale_past_a_cap_is_recorded_as_refused(cmp) -> None:
+    from sqlmodel import select
+
+    from campaigns.adapters.tables import CouponRejectionRow
+
+    _, codes = await members_with_coupons(cmp, 2, caps={"redemptions": 1})
+    await cmp.apply(cmp.sale([codes[0]], txn="T-0"), cmp.sale([codes[1]], txn="T-1"))
+    async with cmp.app.state.sessions() as s:
+        (rejection,) = (await s.exec(select(CouponRejectionRow))).all()
+    assert (rejection.code, rejection.reason, rejection.pos_txn_id) == (codes[1], "cap_reached", "T-1")
+    assert (await cmp.wallet("m-1"))[0]["state"] == "issued"
+
+
+# --- generic codes
+
+
+async def generic(cmp, **template: object) -> str:
+    await cmp.template(generic_code="WINTER20", **template)
+    return "WINTER20"
+
+
+async def test_a_generic_code_is_for_everybody_and_counted_per_member_through_the_card(cmp) -> None:
+    code = await generic(cmp, caps={"per_member": 1})
+    await cmp.apply(cmp.registered("m-a"), cmp.registered("m-b"))
+    no_card = (await cmp.validate([code])).json()["codes"][0]
+    assert no_card["reason"] == "member_required" and no_card["message_en"]
+    assert (await cmp.reserve([code], txn="T-a1", card=cmp.cards["m-a"])).json()["codes"][0]["ok"]
+    await cmp.apply(cmp.sale([code], txn="T-a1", card=cmp.cards["m-a"]))
+    again = (await cmp.reserve([code], txn="T-a2", card=cmp.cards["m-a"])).json()["codes"][0]
+    assert again["reason"] == "cap_reached"
+    assert (await cmp.reserve([code], txn="T-b1", card=cmp.cards["m-b"])).json()["codes"][0]["ok"]
+    assert await cmp.wallet("m-a") == []  # a generic code's uses are not coupons in the wallet
+
+
+async def test_the_per_member_period_cap_starts_again_in_the_next_period(cmp) -> None:
+    code = await generic(cmp, caps={"per_member_per_period": 1, "period_days": 7},
+                         validity={"valid_from": "2026-12-01T00:00:00Z", "valid_until": "2027-03-01T00:00:00Z"})
+    await cmp.apply(cmp.registered("m-a"))
+    card = cmp.cards["m-a"]
+    await cmp.apply(cmp.sale([code], txn="T-1", card=card))
+    assert (await cmp.validate([code], txn="T-2", card=card)).json()["codes"][0]["reason"] == "cap_reached"
+    cmp.clock.advance(days=7)
+    assert (await cmp.validate([code], txn="T-2", card=card)).json()["codes"][0]["ok"]
+
+
+async def test_an_erased_members_card_no_longer_resolves(cmp) -> None:
+    code = await generic(cmp, caps={"per_member": 1})
+    await cmp.apply(cmp.registered("m-a"))
+    card = cmp.cards["m-a"]
+    assert (await cmp.validate([code], card=card)).json()["codes"][0]["ok"]
+    await cmp.apply(cmp.erased("m-a"))
+    assert (await cmp.validate([code], card=card)).json()["codes"][0]["reason"] == "member_required"

@@ -1,0 +1,150 @@
+"""A coupon's life through the API and the sales: issued, validated and reserved at the till,
+redeemed by the sale, released when the hold lapses or the sale is voided, reversed by a return."""
+
+from decimal import Decimal
+
+import pytest
+
+from shared.events.registry import COUPON_ISSUED, COUPON_REDEEMED, COUPON_RELEASED, COUPON_REVERSED
+
+pytestmark = pytest.mark.integration
+
+
+async def issued_code(cmp, member: str = "m-1", **template: object) -> tuple[str, str]:
+    await cmp.apply(cmp.registered(member))
+    template_id = await cmp.template(**template)
+    result = await cmp.issue(template_id, [member])
+    assert result == {"requested": 1, "issued": 1, "already_held": 0, "over_budget": 0}
+    return template_id, await cmp.code_of(member)
+
+
+async def test_issue_puts_one_coupon_per_member_in_the_wallet_and_announces_it(cmp) -> None:
+    template_id, code = await issued_code(cmp)
+    again = await cmp.issue(template_id, ["m-1", "m-2", "m-2"])
+    assert again == {"requested": 2, "issued": 1, "already_held": 1, "over_budget": 0}
+    (coupon,) = await cmp.wallet("m-1")
+    assert coupon["code"] == code and coupon["state"] == "issued" and coupon["terms"]["threshold"] == "100.00"
+    events = await cmp.outbox(COUPON_ISSUED)
+    assert len(events) == 2 and {e["member_id"] for e in events} == {"m-1", "m-2"}
+    assert all("code" not in e for e in events)  # a code is a bearer credential: never on the bus
+
+
+async def test_validate_answers_the_discount_and_changes_nothing(cmp) -> None:
+    _, code = await issued_code(cmp)
+    r = await cmp.validate([code, "NOPE1234"])
+    assert r.status_code == 200, r.text
+    first, unknown = r.json()["codes"]
+    assert first == {"code": code, "ok": True, "discount": "20.00", "reason": None, "message_zh": "", "message_en": ""}
+    assert unknown["reason"] == "unknown_code" and unknown["message_zh"] and unknown["message_en"]
+    other_till = await cmp.validate([code], txn="T-2")
+    assert other_till.json()["codes"][0]["ok"]  # validating holds nothing
+
+
+async def test_a_reserved_coupon_is_held_for_its_sale_and_redeemed_by_it_once(cmp) -> None:
+    _, code = await issued_code(cmp)
+    r = await cmp.reserve([code])
+    assert r.status_code == 200 and r.json()["codes"][0]["ok"] and r.json()["reserved_until"], r.text
+    assert (await cmp.reserve([code])).json()["codes"][0]["ok"]  # the same sale again: idempotent
+    elsewhere = (await cmp.reserve([code], txn="T-2")).json()["codes"][0]
+    assert elsewhere["reason"] == "reserved_elsewhere"
+    assert (await cmp.wallet("m-1"))[0]["state"] == "reserved"
+    sale = cmp.sale([code], discounts={code: "20.00"})
+    await cmp.apply(sale)
+    await cmp.apply(sale)  # redelivered
+    (coupon,) = await cmp.wallet("m-1")
+    assert coupon["state"] == "redeemed" and Decimal(coupon["discount"]) == Decimal("20.00")
+    (redeemed,) = await cmp.outbox(COUPON_REDEEMED)
+    assert redeemed["reserved"] is True and redeemed["discount"] == "20.00" and redeemed["pos_txn_id"] == "T-1"
+    used = (await cmp.validate([code], txn="T-3")).json()["codes"][0]
+    assert used["reason"] == "already_used"
+
+
+async def test_a_sale_with_a_code_it_never_reserved_still_redeems_it_if_valid(cmp) -> None:
+    _, code = await issued_code(cmp)
+    await cmp.apply(cmp.sale([code], txn="T-direct"))
+    (redeemed,) = await cmp.outbox(COUPON_REDEEMED)
+    assert redeemed["reserved"] is False and redeemed["discount"] == "20.00"
+    assert (await cmp.wallet("m-1"))[0]["state"] == "redeemed"
+
+
+async def test_an_invalid_code_on_a_sale_is_recorded_not_lost(cmp) -> None:
+    from sqlmodel import select
+
+    from campaigns.adapters.tables import CouponRejectionRow
+
+    _, code = await issued_code(cmp)
+    await cmp.apply(cmp.sale([code], txn="T-small", lines=[{"sku": "X1", "name": "x", "category": "grain", "qty": "1",
+                                                             "unit_price": "50.00", "amount": "50.00"}], discounts={code: "20.00"}))
+    async with cmp.app.state.sessions() as s:
+        (rejection,) = (await s.exec(select(CouponRejectionRow))).all()
+    assert (rejection.code, rejection.reason, rejection.discount_claimed) == (code, "basket_too_small", Decimal("20.00"))
+    assert (await cmp.wallet("m-1"))[0]["state"] == "issued"
+
+
+async def test_a_voided_sale_releases_its_coupons(cmp) -> None:
+    _, code = await issued_code(cmp)
+    await cmp.reserve([code])
+    r = await cmp.release("T-1")
+    assert r.status_code == 200 and r.json() == {"released": 1}
+    assert (await cmp.release("T-1")).json() == {"released": 0}
+    assert (await cmp.wallet("m-1"))[0]["state"] == "issued"
+    (released,) = await cmp.outbox(COUPON_RELEASED)
+    assert released["reason"] == "voided"
+    assert (await cmp.reserve([code], txn="T-2")).json()["codes"][0]["ok"]
+
+
+async def test_reservations_that_lapse_are_released_by_the_job_once(cmp) -> None:
+    _, code = await issued_code(cmp)
+    await cmp.reserve([code])
+    assert await cmp.run_job("coupon-reservations") == {"released": 0}
+    cmp.clock.advance(seconds=cmp.app.state.settings.coupon_reservation_ttl_s)
+    assert await cmp.run_job("coupon-reservations") == {"released": 1}
+    assert await cmp.run_job("coupon-reservations") == {"released": 0}
+    (released,) = await cmp.outbox(COUPON_RELEASED)
+    assert released["reason"] == "expired"
+    assert (await cmp.wallet("m-1"))[0]["state"] == "issued"
+
+
+async def test_another_till_takes_over_a_lapsed_reservation(cmp) -> None:
+    _, code = await issued_code(cmp)
+    await cmp.reserve([code])
+    cmp.clock.advance(seconds=cmp.app.state.settings.coupon_reservation_ttl_s + 1)
+    assert (await cmp.reserve([code], txn="T-2")).json()["codes"][0]["ok"]
+    (released,) = await cmp.outbox(COUPON_RELEASED)
+    assert released["pos_txn_id"] == "T-1" and released["reason"] == "expired"
+
+
+async def test_a_return_reverses_the_coupon_once_and_keeps_it_used(cmp) -> None:
+    _, code = await issued_code(cmp)
+    await cmp.reserve([code])
+    await cmp.apply(cmp.sale([code], discounts={code: "20.00"}))
+    refund = cmp.refund()
+    await cmp.apply(refund)
+    await cmp.apply(refund, cmp.refund(refund_id="R-2"))  # redelivered, and a second return of the same sale
+    (reversed_,) = await cmp.outbox(COUPON_REVERSED)
+    assert reversed_["returned"] is False and reversed_["discount"] == "20.00" and reversed_["refund_id"] == "R-1"
+    assert (await cmp.wallet("m-1"))[0]["state"] == "reversed"
+    assert (await cmp.validate([code], txn="T-9")).json()["codes"][0]["reason"] == "already_used"
+
+
+async def test_a_return_gives_the_coupon_back_when_the_template_says_so(cmp) -> None:
+    _, code = await issued_code(cmp, returns_on_refund=True)
+    await cmp.apply(cmp.sale([code], discounts={code: "20.00"}))
+    await cmp.apply(cmp.refund())
+    (reversed_,) = await cmp.outbox(COUPON_REVERSED)
+    assert reversed_["returned"] is True
+    assert (await cmp.wallet("m-1"))[0]["state"] == "issued"
+    assert (await cmp.validate([code], txn="T-9")).json()["codes"][0]["ok"]
+
+
+async def test_a_sale_without_a_reserved_code_releases_that_reservation(cmp) -> None:
+    _, code = await issued_code(cmp)
+    await cmp.reserve([code])
+    await cmp.apply(cmp.sale([]))
+    assert (await cmp.wallet("m-1"))[0]["state"] == "issued"
+
+
+async def test_a_mistyped_member_code_is_unknown(cmp) -> None:
+    _, code = await issued_code(cmp)
+    typo = code[:-1] + ("3" if code[-1] != "3" else "4")
+    assert (await cmp.validate([typo])).json()["codes"][0]["reason"] == "unknown_code"

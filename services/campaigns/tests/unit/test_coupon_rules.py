@@ -1,0 +1,248 @@
+"""Coupon templates and what a set of codes takes off one basket."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from campaigns.domain.coupons import (
+    Basket,
+    BasketLine,
+    CouponState,
+    IllegalTransition,
+    Reason,
+    State,
+    TemplateSpec,
+    check_transition,
+    evaluate,
+    judge_one,
+    messages,
+)
+
+NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
+TXN = ("S001", "T-1")
+D = Decimal
+
+
+def spec(**overrides: Any) -> TemplateSpec:
+    values: dict[str, Any] = {
+        "name": "满100减20", "kind": "threshold", "amount": "20", "threshold": "100",
+        "validity": {"valid_from": "2026-12-01T00:00:00+08:00", "valid_until": "2027-01-01T00:00:00+08:00"},
+    }
+    values.update(overrides)
+    return TemplateSpec.model_validate(values)
+
+
+def line(amount: str, *, sku: str = "6900000000001", category: str = "grain", unit_price: str | None = None) -> BasketLine:
+    return BasketLine(sku=sku, category=category, amount=D(amount), unit_price=D(unit_price or amount))
+
+
+def basket(*lines: BasketLine, store: str = "S001", channel: str = "retail", at: datetime = NOW, txn: tuple[str, str] = TXN) -> Basket:
+    return Basket(store_id=store, channel=channel, at=at, lines=tuple(lines), txn=txn)
+
+
+def coupon(code: str = "CODE1", template: TemplateSpec | None = None, *, state: State = State.ISSUED,
+           valid_from: datetime = NOW - timedelta(days=1), valid_until: datetime = NOW + timedelta(days=1),
+           reserved_for: tuple[str, str] | None = None, reserved_until: datetime | None = None) -> CouponState:
+    return CouponState(code, template or spec(), state, valid_from, valid_until, reserved_for, reserved_until)
+
+
+def one(c: CouponState | None, b: Basket, code: str = "CODE1", **kw: Any):
+    return judge_one(c, code, b, **kw)
+
+
+# --- templates
+
+
+def reject(**overrides: Any) -> str:
+    with pytest.raises(ValidationError) as info:
+        spec(**overrides)
+    return str(info.value)
+
+
+def test_each_kind_needs_its_own_fields_and_no_others() -> None:
+    assert "percent is required" in reject(kind="percent_off", amount=None, threshold=None, max_discount="30")
+    assert "max_discount is required" in reject(kind="percent_off", amount=None, threshold=None, percent="10")
+    assert "threshold does not apply" in reject(kind="amount_off")
+    assert "gift_sku is required" in reject(kind="free_gift", amount=None, threshold=None)
+    assert "repeat applies to threshold" in reject(kind="amount_off", threshold=None, repeat=True)
+    assert "amount: more off than the threshold" in reject(amount="150")
+    spec(kind="percent_off", amount=None, threshold=None, percent="15", max_discount="30")
+    spec(kind="free_gift", amount=None, threshold=None, gift_sku="6900000000099")
+
+
+def test_validity_is_fixed_dates_or_days_from_issue() -> None:
+    assert "either valid_from" in reject(validity={})
+    assert "either valid_from" in reject(validity={"days": 7, "valid_from": "2026-12-01T00:00:00+08:00"})
+    assert "both valid_from and valid_until" in reject(validity={"valid_from": "2026-12-01T00:00:00+08:00", "valid_until": None})
+    assert "valid_until must be after" in reject(validity={"valid_from": "2026-12-02T00:00:00Z", "valid_until": "2026-12-01T00:00:00Z"})
+    assert "timezone" in reject(validity={"valid_from": "2026-12-01T00:00:00", "valid_until": "2026-12-02T00:00:00"})
+    s = spec(validity={"days": 30})
+    assert s.validity.window(NOW) == (NOW, NOW + timedelta(days=30))
+
+
+def test_bad_values_are_refused_with_their_field() -> None:
+    assert "amount" in reject(amount="-1")
+    assert "percent" in reject(kind="percent_off", amount=None, threshold=None, percent="100", max_discount="1")
+    assert "max_per_sale applies to joint" in reject(stacking={"mode": "exclusive", "max_per_sale": 2})
+    assert "per_member_per_period and period_days" in reject(caps={"per_member_per_period": 1})
+    assert "generic_code: a generic code may not have 12" in reject(generic_code="SPRINGSALE20")
+    assert "Extra inputs are not permitted" in reject(caps={"bogus": 1})
+
+
+def test_generic_codes_are_normalised() -> None:
+    assert spec(generic_code=" SPRING20 ").generic_code == "SPRING20"
+
+
+# --- the state machine
+
+
+def test_transitions_follow_the_state_machine() -> None:
+    check_transition(State.ISSUED, State.RESERVED)
+    check_transition(State.ISSUED, State.REDEEMED)  # a till publishing straight to Kafka
+    check_transition(State.RESERVED, State.REDEEMED)
+    check_transition(State.RESERVED, State.ISSUED)
+    check_transition(State.REDEEMED, State.REVERSED)
+    check_transition(State.REDEEMED, State.ISSUED)
+    for current, new in [(State.REDEEMED, State.RESERVED), (State.REVERSED, State.ISSUED), (State.RELEASED, State.RESERVED),
+                         (State.ISSUED, State.REVERSED)]:
+        with pytest.raises(IllegalTransition):
+            check_transition(current, new)
+
+
+# --- discounts
+
+
+def test_threshold_gives_its_amount_once_the_threshold_is_reached() -> None:
+    assert one(coupon(), basket(line("100.00"))).discount == D("20.00")
+    assert one(coupon(), basket(line("299.00"))).discount == D("20.00")
+    short = one(coupon(), basket(line("99.50")))
+    assert short.reason is Reason.BASKET_TOO_SMALL and "0.50" in short.message_en and "100.00" in short.message_zh
+
+
+def test_repeating_threshold_gives_its_amount_per_full_threshold() -> None:
+    repeat = coupon(template=spec(repeat=True))
+    assert one(repeat, basket(line("299.00"))).discount == D("40.00")
+    assert one(repeat, basket(line("300.00"))).discount == D("60.00")
+
+
+def test_amount_off_is_never_more_than_the_eligible_amount() -> None:
+    c = coupon(template=spec(kind="amount_off", threshold=None, amount="50", limits={"categories": ["dairy"]}))
+    assert one(c, basket(line("30.00", category="dairy"), line("100.00"))).discount == D("30.00")
+    assert one(c, basket(line("80.00", category="dairy"))).discount == D("50.00")
+
+
+def test_percent_off_rounds_down_to_the_fen_and_stops_at_its_cap() -> None:
+    c = coupon(template=spec(kind="percent_off", amount=None, threshold=None, percent="15", max_discount="30"))
+    assert one(c, basket(line("33.33"))).discount == D("4.99")  # 4.9995 -> 4.99
+    assert one(c, basket(line("1000.00"))).discount == D("30.00")
+
+
+def test_free_gift_takes_one_unit_of_the_gift_off() -> None:
+    c = coupon(template=spec(kind="free_gift", amount=None, threshold=None, gift_sku="GIFT1"))
+    assert one(c, basket(line("20.00", sku="GIFT1", unit_price="10.00"), line("50.00"))).discount == D("10.00")
+    missing = one(c, basket(line("50.00")))
+    assert missing.reason is Reason.NOT_FOR_THESE_ITEMS
+
+
+def test_limits_to_categories_and_skus_count_only_those_lines() -> None:
+    c = coupon(template=spec(limits={"categories": ["grain"], "skus": ["OIL5L"]}))
+    assert one(c, basket(line("60.00"), line("40.00", sku="OIL5L", category="oil"), line("500.00", category="tv"))).discount == D("20.00")
+    assert one(c, basket(line("60.00"), line("500.00", category="tv"))).reason is Reason.BASKET_TOO_SMALL
+    assert one(c, basket(line("500.00", category="tv"))).reason is Reason.NOT_FOR_THESE_ITEMS
+
+
+def test_minimum_basket_counts_the_whole_basket() -> None:
+    c = coupon(template=spec(kind="amount_off", threshold=None, amount="5", min_basket="50", limits={"categories": ["dairy"]}))
+    assert one(c, basket(line("10.00", category="dairy"), line("45.00"))).discount == D("5.00")
+    small = one(c, basket(line("10.00", category="dairy")))
+    assert small.reason is Reason.BASKET_TOO_SMALL and "40.00" in small.message_en
+
+
+def test_stores_and_channel_limit_where_it_applies() -> None:
+    c = coupon(template=spec(limits={"stores": ["S002"], "channel": "retail"}))
+    assert one(c, basket(line("100.00"), store="S001")).reason is Reason.NOT_FOR_THIS_STORE
+    assert one(c, basket(line("100.00"), store="S002", channel="partner")).reason is Reason.NOT_FOR_THIS_STORE
+    assert one(c, basket(line("100.00"), store="S002")).ok
+
+
+# --- reasons
+
+
+def test_time_window_is_from_inclusive_until_exclusive() -> None:
+    c = coupon(valid_from=NOW, valid_until=NOW + timedelta(hours=1))
+    assert one(c, basket(line("100"))).ok
+    assert one(c, basket(line("100"), at=NOW - timedelta(seconds=1))).reason is Reason.NOT_YET_VALID
+    expired = one(c, basket(line("100"), at=NOW + timedelta(hours=1)))
+    assert expired.reason is Reason.EXPIRED and "2026-12-05T11:00:00+00:00" in expired.message_en
+
+
+def test_a_used_or_unknown_code_gives_nothing() -> None:
+    assert one(None, basket(line("100"))).reason is Reason.UNKNOWN_CODE
+    for state in (State.REDEEMED, State.REVERSED, State.RELEASED):
+        verdict = one(coupon(state=state), basket(line("100")))
+        assert verdict.reason is Reason.ALREADY_USED and verdict.discount == 0
+
+
+def test_a_reservation_blocks_other_sales_until_it_expires() -> None:
+    held = coupon(state=State.RESERVED, reserved_for=("S001", "T-other"), reserved_until=NOW + timedelta(minutes=5))
+    assert one(held, basket(line("100"))).reason is Reason.RESERVED_ELSEWHERE
+    mine = coupon(state=State.RESERVED, reserved_for=TXN, reserved_until=NOW + timedelta(minutes=5))
+    assert one(mine, basket(line("100"))).ok
+    lapsed = coupon(state=State.RESERVED, reserved_for=("S001", "T-other"), reserved_until=NOW)
+    assert one(lapsed, basket(line("100"))).ok
+
+
+def test_caps_and_a_missing_member_are_reported_after_the_basket_rules() -> None:
+    assert one(coupon(), basket(line("100")), capped=True).reason is Reason.CAP_REACHED
+    assert one(coupon(), basket(line("100")), member_missing=True).reason is Reason.MEMBER_REQUIRED
+    assert one(coupon(), basket(line("10")), capped=True).reason is Reason.BASKET_TOO_SMALL
+
+
+def test_every_reason_has_a_message_in_both_languages() -> None:
+    params = {"until": "x", "since": "x", "short": "1", "needed": "2", "other": "ABC"}
+    for reason in Reason:
+        zh, en = messages(reason, **params)
+        assert zh and en and zh != en
+
+
+# --- several codes in one sale
+
+
+def joint(n: int, **overrides: Any) -> TemplateSpec:
+    return spec(kind="amount_off", threshold=None, amount="10", stacking={"mode": "joint", "max_per_sale": n}, **overrides)
+
+
+def test_an_exclusive_coupon_stands_alone_and_names_the_other_code() -> None:
+    coupons = {"AAAA": coupon("AAAA"), "BBBB": coupon("BBBB", joint(3))}
+    result = evaluate(basket(line("200")), ["AAAA", "BBBB"], coupons)
+    assert result.of("AAAA").discount == D("20.00")
+    second = result.of("BBBB")
+    assert second.reason is Reason.CANNOT_COMBINE and "AAAA" in second.message_en and "AAAA" in second.message_zh
+    result = evaluate(basket(line("200")), ["BBBB", "AAAA"], coupons)
+    assert result.of("BBBB").ok and result.of("AAAA").reason is Reason.CANNOT_COMBINE
+
+
+def test_joint_coupons_combine_up_to_the_smallest_maximum() -> None:
+    coupons = {"AAAA": coupon("AAAA", joint(2)), "BBBB": coupon("BBBB", joint(3)), "CCCC": coupon("CCCC", joint(3))}
+    result = evaluate(basket(line("200")), ["AAAA", "BBBB", "CCCC"], coupons)
+    assert [v.ok for v in result.verdicts] == [True, True, False]
+    assert result.total == D("20.00") and "AAAA" in result.of("CCCC").message_en
+    result = evaluate(basket(line("200")), ["BBBB", "CCCC"], coupons)
+    assert result.total == D("20.00")
+
+
+def test_refused_codes_do_not_take_a_place_in_the_stack() -> None:
+    coupons = {"AAAA": coupon("AAAA", state=State.REDEEMED), "BBBB": coupon("BBBB")}
+    result = evaluate(basket(line("200")), ["AAAA", "BBBB", "ZZZZ"], coupons)
+    assert [v.reason for v in result.verdicts] == [Reason.ALREADY_USED, None, Reason.UNKNOWN_CODE]
+
+
+def test_the_discounts_of_a_sale_never_exceed_the_basket() -> None:
+    coupons = {c: coupon(c, joint(3)) for c in ("AAAA", "BBBB", "CCCC")}
+    result = evaluate(basket(line("15.00")), ["AAAA", "BBBB", "CCCC"], coupons)
+    assert [v.discount for v in result.verdicts] == [D("10.00"), D("5.00"), D("0.00")]
+    assert result.of("CCCC").reason is Reason.BASKET_TOO_SMALL
+    assert result.total == D("15.00")
