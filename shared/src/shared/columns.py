@@ -47,6 +47,13 @@ class Qty(ScaledDecimal):
     scale = 3
 
 
+class Fraction(ScaledDecimal):
+    """Shares between 0 and 1 with three decimals (a campaign's control share), stored in thousandths."""
+
+    cache_ok = True
+    scale = 3
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """Timezone-aware timestamps on every database: stored in UTC, returned aware.
 

@@ -134,6 +134,10 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     "campaigns.coupon.validate": {R.POS: S},
     "campaigns.coupon.reserve": {R.POS: S},
     "campaigns.coupon.release": {R.POS: S},
+    # campaigns: the campaigns themselves and their results
+    "campaigns.campaign.read": {R.MARKETING: A, R.ADMIN: A},
+    "campaigns.campaign.write": {R.MARKETING: A, R.ADMIN: A},
+    "campaigns.campaign.launch": {R.MARKETING: A, R.ADMIN: A},
     # gateway
     "gateway.customer360.read": {**_CUSTOMER_WORK, R.MEMBER: SELF},
     "gateway.pos.post": {R.POS: S},

@@ -17,6 +17,8 @@ class Settings(ServiceSettings):
     # Largest member list one issue request may carry (a launch issues more, a page at a time).
     coupon_issue_max_members: int = Field(default=10_000, ge=1)
     # --- end of coupons
+    # How often scheduled campaigns are started and ended campaigns closed.
+    campaign_schedule_every_s: float = 60.0
 
 
 @lru_cache

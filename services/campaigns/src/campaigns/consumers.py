@@ -2,14 +2,17 @@
 in (home store, account manager and erasure of each customer, for the access policy)."""
 
 from campaigns.config import Settings
-from campaigns.service_layer import coupons, segments
+from campaigns.service_layer import campaigns, coupons, segments
 from shared.clock import Clock
 from shared.consumer import Handler, in_turn
 from shared.events.registry import (
+    COMPLAINT_RESOLVED,
     CONSENT_CHANGED,
     MEMBER_ATTRIBUTES,
     MEMBER_ERASED,
     MEMBER_REGISTERED,
+    NOTIFICATION_REQUESTED,
+    POINTS_EXPIRING,
     PURCHASE_ATTRIBUTED,
     PURCHASE_MADE,
     PURCHASE_REFUNDED,
@@ -24,7 +27,8 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
         # the audience's read model of customers (service_layer/segments.py), and members' cards
         # for generic codes (service_layer/coupons.py)
         MEMBER_REGISTERED: in_turn(segments.on_member_registered, coupons.on_member_registered),
-        MEMBER_ATTRIBUTES: segments.on_member_attributes,
+        # win-back looks at the churn risk the new attributes replace, so it goes first
+        MEMBER_ATTRIBUTES: in_turn(campaigns.on_member_attributes, segments.on_member_attributes),
         TIER_CHANGED: segments.on_tier_changed,
         CONSENT_CHANGED: segments.on_consent_changed,
         MEMBER_ERASED: in_turn(segments.on_member_erased, coupons.on_member_erased),
@@ -33,4 +37,8 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
         # coupons: redemption and reversal from the tills' sales
         PURCHASE_MADE: coupons.on_purchase_made,
         PURCHASE_REFUNDED: coupons.on_purchase_refunded,
+        # triggered campaigns (service_layer/campaigns.py)
+        POINTS_EXPIRING: campaigns.on_points_expiring,
+        NOTIFICATION_REQUESTED: campaigns.on_notification_requested,
+        COMPLAINT_RESOLVED: campaigns.on_complaint_resolved,
     })

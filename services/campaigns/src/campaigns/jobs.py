@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from campaigns.config import Settings
-from campaigns.service_layer import coupons
+from campaigns.service_layer import campaigns, coupons
 from shared.commands import Commands
 from shared.jobs import ScheduledJob
 
@@ -21,5 +21,15 @@ async def release_expired_reservations(commands: Commands, settings: Settings, n
             return {"released": released}
 
 
+async def campaign_schedule(commands: Commands, settings: Settings, now: datetime) -> dict[str, Any]:
+    """Starts scheduled campaigns whose start came (a one-off reaches its audience then) and ends
+    those past their end. The campaign rows are locked, so two replicas start each once."""
+    async with commands() as uow:
+        return await campaigns.run_schedule(uow, now)
+
+
 def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
-    return [ScheduledJob("coupon-reservations", settings.coupon_release_every_s, release_expired_reservations)]
+    return [
+        ScheduledJob("coupon-reservations", settings.coupon_release_every_s, release_expired_reservations),
+        ScheduledJob("campaign-schedule", settings.campaign_schedule_every_s, campaign_schedule),
+    ]

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from campaigns.api.routes import coupons, segments
+from campaigns.api.routes import campaigns, coupons, segments
 from campaigns.config import Settings, get_settings
 from campaigns.consumers import handlers
 from campaigns.jobs import scheduled_jobs
@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
             description="Segments, campaigns, coupons, personal discount lists and notifications.",
             routers=[
                 segments.router,
+                campaigns.router,
                 coupons.router,
             ],
             handlers=handlers(settings, clock),

@@ -90,6 +90,10 @@ COUPON_ISSUED = "crm.campaigns.coupon_issued.v1"
 COUPON_REDEEMED = "crm.campaigns.coupon_redeemed.v1"
 COUPON_RELEASED = "crm.campaigns.coupon_released.v1"
 COUPON_REVERSED = "crm.campaigns.coupon_reversed.v1"
+# campaigns: campaigns and the messages they ask for
+CAMPAIGN_LAUNCHED = "crm.campaigns.campaign_launched.v1"
+CAMPAIGN_ENDED = "crm.campaigns.campaign_ended.v1"
+CAMPAIGN_NOTIFICATION_REQUESTED = "crm.campaigns.notification_requested.v1"
 
 REGISTRY = EventRegistry(
     [
@@ -117,5 +121,8 @@ REGISTRY = EventRegistry(
         EventSpec(COUPON_REDEEMED, Topics.CAMPAIGNS, c.CouponRedeemedV1),
         EventSpec(COUPON_RELEASED, Topics.CAMPAIGNS, c.CouponReleasedV1),
         EventSpec(COUPON_REVERSED, Topics.CAMPAIGNS, c.CouponReversedV1),
+        EventSpec(CAMPAIGN_LAUNCHED, Topics.CAMPAIGNS, c.CampaignLaunchedV1),
+        EventSpec(CAMPAIGN_ENDED, Topics.CAMPAIGNS, c.CampaignEndedV1),
+        EventSpec(CAMPAIGN_NOTIFICATION_REQUESTED, Topics.CAMPAIGNS, c.CampaignNotificationRequestedV1),
     ]
 )

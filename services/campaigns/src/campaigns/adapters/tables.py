@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from shared.columns import MoneyColumn, UtcDateTime
+from shared.columns import Fraction, MoneyColumn, UtcDateTime
 from shared.member_directory import TABLE as MEMBER_DIRECTORY
 from shared.member_directory import MemberDirectoryRow  # noqa: F401  (registers the table)
 
@@ -221,4 +221,52 @@ COUPON_TABLES = frozenset({
 
 # --- end of coupons
 
-TABLES: frozenset[str] = AUDIENCE_TABLES | COUPON_TABLES
+# --- campaigns: what each campaign gives to whom, and everyone it reached or held out
+
+
+class CampaignRow(SQLModel, table=True):
+    __tablename__ = "campaign"
+
+    id: str = Field(primary_key=True, max_length=36)
+    name: str = Field(max_length=120)
+    description: str = Field(default="", max_length=2000)
+    kind: str = Field(max_length=16)  # one_off, triggered
+    trigger: str | None = Field(default=None, max_length=32)
+    segment_id: str | None = Field(default=None, max_length=36)
+    # The segment's rule as it stood at launch: the audience is frozen with the rule that chose it.
+    segment_rule: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    coupon_template_id: str | None = Field(default=None, max_length=36)
+    message: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    control_share: Decimal = Field(sa_column=Column(Fraction(), nullable=False))
+    marketing: bool = True
+    channel: str = Field(default="sms", max_length=8)
+    starts_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    ends_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    state: str = Field(default="draft", max_length=16, index=True)
+    treatment_size: int = 0
+    control_size: int = 0
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    launched_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    started_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    ended_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+
+
+class CampaignMemberRow(SQLModel, table=True):
+    """One member reached by (or held out of) a campaign on one occasion: the key makes every
+    occasion count once, whatever the redelivery ("once" for one-off campaigns)."""
+
+    __tablename__ = "campaign_member"
+
+    campaign_id: str = Field(primary_key=True, max_length=36)
+    member_id: str = Field(primary_key=True, max_length=36)
+    occasion: str = Field(primary_key=True, max_length=100)
+    control: bool
+    reached_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+CAMPAIGN_TABLES = frozenset({"campaign", "campaign_member"})
+
+# --- end of campaigns
+
+TABLES: frozenset[str] = AUDIENCE_TABLES | COUPON_TABLES | CAMPAIGN_TABLES

@@ -219,9 +219,11 @@ async def _room(session: AsyncSession, take: Take, wanted: int) -> int:
 
 
 async def issue(uow: UnitOfWork, template_id: str, member_ids: list[str], campaign_id: str | None,
-                draw: Draw = secrets.randbelow) -> Issued:
+                draw: Draw = secrets.randbelow, *, once_per_member: bool = True) -> Issued:
     """One coupon of the template per member (per campaign): members who hold one already are
-    counted, not issued again; beyond the `issued` cap the rest are counted as over budget."""
+    counted, not issued again; beyond the `issued` cap the rest are counted as over budget.
+    A triggered campaign, which reaches a member once per occasion (and keeps that record itself),
+    issues with `once_per_member=False`: a second complaint earns a second coupon."""
     template = await get_template(uow.session, template_id)
     spec = spec_of(template)
     if spec.generic_code is not None:
@@ -229,7 +231,7 @@ async def issue(uow: UnitOfWork, template_id: str, member_ids: list[str], campai
     now = uow.now()
     key = campaign_key(template_id, campaign_id)
     wanted = list(dict.fromkeys(member_ids))
-    held = await _holders(uow.session, template_id, key, wanted)
+    held = await _holders(uow.session, template_id, key, wanted) if once_per_member else set()
     new = [m for m in wanted if m not in held]
     granted = await _room(uow.session, Take(f"{key}|issued", spec.caps.issued), len(new))
     result = Issued(requested=len(wanted), already_held=len(held), over_budget=len(new) - granted)

@@ -329,11 +329,18 @@ async def preview(uow: UnitOfWork, rule: SegmentRule, now: datetime, *, sample_s
 
 
 async def audience(
-    uow: UnitOfWork, rule: SegmentRule, now: datetime, *, consent: Literal["sms", "email"] | None = None
+    uow: UnitOfWork, rule: SegmentRule | None, now: datetime, *, consent: Literal["sms", "email"] | None = None,
+    among: list[str] | None = None,
 ) -> list[str]:
     """The member ids a rule selects now (erased customers never; with `consent`, only those who
-    agreed to marketing on that channel), ordered by id: one query, for a campaign to freeze."""
+    agreed to marketing on that channel), ordered by id: one query, for a campaign to freeze.
+    `among` narrows it to given members (a trigger asking about one); no rule selects everyone."""
+    conditions = _matching(rule, now, consent) if rule is not None else [CUSTOMERS.c.erased_at.is_(None)]
+    if rule is None and consent is not None:
+        conditions.append(CUSTOMERS.c[f"consent_{consent}"].is_(True))
+    if among is not None:
+        conditions.append(CUSTOMERS.c.member_id.in_(among))
     rows = await uow.session.exec(  # type: ignore[call-overload]
-        core_select(CUSTOMERS.c.member_id).where(*_matching(rule, now, consent)).order_by(CUSTOMERS.c.member_id)
+        core_select(CUSTOMERS.c.member_id).where(*conditions).order_by(CUSTOMERS.c.member_id)
     )
     return [r[0] for r in rows.all()]

@@ -6,6 +6,9 @@ fields are only ever added (optional ones), so consumers ignore what they do not
 """
 
 from shared.events.contracts.campaigns import (
+    CampaignEndedV1,
+    CampaignLaunchedV1,
+    CampaignNotificationRequestedV1,
     CouponIssuedV1,
     CouponRedeemedV1,
     CouponReleasedV1,
@@ -56,6 +59,9 @@ from shared.events.contracts.pos import (
 __all__ = [
     "AccountManagerAssignedV1",
     "AttributedLine",
+    "CampaignEndedV1",
+    "CampaignLaunchedV1",
+    "CampaignNotificationRequestedV1",
     "Channel",
     "ChurnRisk",
     "ComplaintCategory",

@@ -1,4 +1,4 @@
-"""What the campaigns service publishes about coupons.
+"""What the campaigns service publishes: coupons, campaigns, and the messages its campaigns ask for.
 
 Ids, amounts and times only: a coupon's code is a bearer credential (whoever types it at a till
 uses it) and never travels on the bus; the member is named by id.
@@ -63,3 +63,40 @@ class CouponReversedV1(Contract):
     discount: Money
     returned: bool
     reversed_at: AwareDatetime
+
+
+class CampaignLaunchedV1(Contract):
+    """A campaign started reaching members. A one-off campaign's audience is frozen at this moment:
+    `treatment` members were reached, `control` held out; a triggered one reaches members as their
+    occasions come (both counts 0 here)."""
+
+    campaign_id: str = Id
+    kind: Literal["one_off", "triggered"]
+    trigger: str | None = Field(default=None, max_length=32)
+    treatment: int = Field(ge=0)
+    control: int = Field(ge=0)
+    launched_at: AwareDatetime
+
+
+class CampaignEndedV1(Contract):
+    campaign_id: str = Id
+    reason: Literal["ended", "ends_at_passed"]
+    ended_at: AwareDatetime
+
+
+class CampaignNotificationRequestedV1(Contract):
+    """Ask the sender to message a member a campaign reached. Like members' requests, no contact
+    details: the sender looks them up itself. `occasion` with the campaign makes it unique (a sender
+    that sees it twice sends once)."""
+
+    notification_id: str = Id
+    member_id: str = Id
+    campaign_id: str = Id
+    occasion: str = Field(min_length=1, max_length=100)
+    template: str = Field(min_length=1, max_length=64)
+    channel: Literal["sms", "email"] = "sms"
+    params: dict[str, str] = Field(default_factory=dict)
+    coupon_id: str | None = Field(default=None, max_length=64)
+    # A marketing message needs the member's marketing consent on the channel at send time too.
+    requires_consent: Literal["marketing_sms", "marketing_email"] | None = None
+    requested_at: AwareDatetime

@@ -1,0 +1,78 @@
+"""Campaigns: marketing creates, launches, pauses, resumes and ends them, and reads their results
+(JSON, or CSV for a spreadsheet)."""
+
+import csv
+import io
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, status
+from fastapi.responses import Response
+
+from campaigns.api.campaign_schemas import CampaignPublic, ResultsPublic
+from campaigns.domain.campaigns import CampaignIn, State
+from campaigns.service_layer import campaigns
+from shared.authorize import Allowed
+from shared.deps import UowDep
+from shared.integers import Int64
+from shared.policy import Grant
+
+router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a campaign (a draft until launched)")
+async def create(body: CampaignIn, uow: UowDep, grant: Annotated[Grant, Allowed("campaigns.campaign.write")]) -> CampaignPublic:
+    return CampaignPublic.model_validate(await campaigns.create(uow, body, grant.principal.subject))
+
+
+@router.get("", summary="Campaigns, newest first")
+async def listing(
+    uow: UowDep, _: Annotated[Grant, Allowed("campaigns.campaign.read")], state: State | None = None,
+    limit: Annotated[Int64, Query(ge=1, le=500)] = 100, offset: Annotated[Int64, Query(ge=0, le=1_000_000)] = 0,
+) -> list[CampaignPublic]:
+    return [CampaignPublic.model_validate(r) for r in await campaigns.listing(uow, state, limit, offset)]
+
+
+@router.get("/{campaign_id}", summary="One campaign")
+async def one(campaign_id: str, uow: UowDep, _: Annotated[Grant, Allowed("campaigns.campaign.read")]) -> CampaignPublic:
+    return CampaignPublic.model_validate(await campaigns.get(uow, campaign_id))
+
+
+@router.post("/{campaign_id}/launch", summary="Launch: a one-off campaign reaches its audience now (or at its start)")
+async def launch(campaign_id: str, uow: UowDep, _: Annotated[Grant, Allowed("campaigns.campaign.launch")]) -> CampaignPublic:
+    return CampaignPublic.model_validate(await campaigns.launch(uow, campaign_id))
+
+
+@router.post("/{campaign_id}/{action}", summary="Pause, resume or end")
+async def change(
+    campaign_id: str, action: Literal["pause", "resume", "end"], uow: UowDep,
+    _: Annotated[Grant, Allowed("campaigns.campaign.launch")],
+) -> CampaignPublic:
+    return CampaignPublic.model_validate(await campaigns.change(uow, campaign_id, action))
+
+
+@router.get("/{campaign_id}/results", summary="Redemption, spend and visits against the control group")
+async def results(campaign_id: str, uow: UowDep, _: Annotated[Grant, Allowed("campaigns.campaign.read")]) -> ResultsPublic:
+    found = await campaigns.results(uow, campaign_id)
+    body = ResultsPublic.model_validate(found)
+    return body
+
+
+@router.get("/{campaign_id}/results.csv", summary="The results as CSV: one row per measure",
+            response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+async def results_csv(campaign_id: str, uow: UowDep, _: Annotated[Grant, Allowed("campaigns.campaign.read")]) -> Response:
+    r = ResultsPublic.model_validate(await campaigns.results(uow, campaign_id))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["measure", "treatment", "control", "difference", "ci_low", "ci_high", "relative"])
+    writer.writerow(["members", r.treatment.members, r.control.members, "", "", "", ""])
+    writer.writerow(["buyers", r.treatment.buyers, r.control.buyers, "", "", "", ""])
+    for name, u in (("spend_per_member", r.spend_uplift), ("visits_per_member", r.visits_uplift)):
+        group = "spend_per_member" if name.startswith("spend") else "visits_per_member"
+        writer.writerow([name, getattr(r.treatment, group), getattr(r.control, group),
+                         *((u.difference, u.low or "", u.high or "", u.relative or "") if u else ("", "", "", ""))])
+    writer.writerow(["coupons_issued", r.issued, "", "", "", "", ""])
+    writer.writerow(["coupons_redeemed", r.redeemed, "", "", "", "", ""])
+    writer.writerow(["redemption_rate", r.redemption_rate or "", "", "", "", "", ""])
+    writer.writerow(["discount_cost", r.discount_cost, "", "", "", "", ""])
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="campaign-{campaign_id}-results.csv"'})

@@ -1,0 +1,115 @@
+"""What a campaign is and the states it moves through.
+
+A campaign gives a coupon, a message or both to members. A one-off campaign reaches a saved segment
+once, when it launches (its audience is frozen then: members who join the segment later are not
+added). A triggered campaign reaches each member once per occasion of its trigger (a birthday per
+year, a complaint, a drop into churn risk), for as long as it runs. Either way, a share of the
+members it would reach is held out as the control group (`domain.control`), so its effect can be
+measured against doing nothing.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from shared.errors import Conflict
+from shared.money import Money
+from shared.text import Text
+
+
+class State(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"  # launched, waiting for its start
+    RUNNING = "running"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
+class Trigger(StrEnum):
+    WIN_BACK = "win_back"  # churn risk rose to high or lost
+    VIP_WELCOME = "vip_welcome"  # members asked for the welcome of a new VIP
+    POINTS_EXPIRING = "points_expiring"
+    COMPLAINT_COMPENSATION = "complaint_compensation"  # a resolution with a coupon value
+
+
+class Message(BaseModel):
+    """What the sender is asked to send to each member reached (the messages issue delivers it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    template: Text = Field(min_length=1, max_length=64, description="The sender's template name")
+    params: dict[str, Text] = Field(default_factory=dict, max_length=20)
+
+
+class Budget(BaseModel):
+    """Limits checked at launch and enforced at every issue and redemption."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_coupons: int | None = Field(default=None, ge=1, le=10_000_000)
+    max_discount: Money | None = Field(default=None, gt=0, description="Total discount the campaign may give")
+    per_member: int = Field(default=1, ge=1, le=100, description="Coupons one member may receive")
+
+
+class CampaignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text = Field(min_length=1, max_length=120)
+    description: Text = Field(default="", max_length=2000)
+    kind: Literal["one_off", "triggered"]
+    trigger: Trigger | None = None
+    segment_id: str | None = Field(default=None, max_length=64, description="Who: required for a one-off campaign")
+    coupon_template_id: str | None = Field(default=None, max_length=64)
+    message: Message | None = None
+    control_share: Decimal = Field(default=Decimal("0.10"), ge=0, le=Decimal("0.5"), decimal_places=3)
+    # Marketing campaigns reach only members who consented to marketing on `channel`.
+    marketing: bool = True
+    channel: Literal["sms", "email"] = "sms"
+    starts_at: AwareDatetime | None = Field(default=None, description="Defaults to the launch")
+    ends_at: AwareDatetime | None = None
+    budget: Budget = Field(default_factory=Budget)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "CampaignIn":
+        if self.kind == "one_off":
+            if self.segment_id is None:
+                raise ValueError("segment_id: a one-off campaign needs a segment")
+            if self.trigger is not None:
+                raise ValueError("trigger: only a triggered campaign has one")
+        elif self.trigger is None:
+            raise ValueError("trigger: a triggered campaign needs one")
+        if self.trigger is Trigger.COMPLAINT_COMPENSATION and self.coupon_template_id is None:
+            raise ValueError("coupon_template_id: complaint compensation gives a coupon")
+        if self.coupon_template_id is None and self.message is None:
+            raise ValueError("coupon_template_id: a campaign gives a coupon, a message or both")
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValueError("ends_at: must be after starts_at")
+        return self
+
+
+_MOVES: dict[str, tuple[frozenset[State], State | None]] = {
+    "launch": (frozenset({State.DRAFT}), None),  # running or scheduled, by the start time
+    "pause": (frozenset({State.RUNNING, State.SCHEDULED}), State.PAUSED),
+    "resume": (frozenset({State.PAUSED}), None),
+    "end": (frozenset({State.DRAFT, State.SCHEDULED, State.RUNNING, State.PAUSED}), State.ENDED),
+}
+
+
+def move(state: State, action: str, *, now: datetime, starts_at: datetime | None) -> State:
+    """The state after `action`, or a Conflict naming why not."""
+    allowed, target = _MOVES[action]
+    if state not in allowed:
+        raise Conflict(f"a {state.value} campaign cannot {action}")
+    if target is not None:
+        return target
+    return State.SCHEDULED if starts_at is not None and starts_at > now else State.RUNNING
+
+
+def reaches(state: State, now: datetime, starts_at: datetime | None, ends_at: datetime | None) -> bool:
+    """Whether a campaign in this state gives anything at `now` (a trigger arriving, a redemption)."""
+    if state not in (State.RUNNING, State.SCHEDULED):
+        return False
+    return (starts_at is None or starts_at <= now) and (ends_at is None or now < ends_at)

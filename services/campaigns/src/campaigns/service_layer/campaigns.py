@@ -1,0 +1,377 @@
+"""Campaigns: create, launch (freezing a one-off audience and holding out its control group), pause,
+resume and end; triggers that reach a member once per occasion; and the results that compare the
+members reached with those held out.
+
+Reaching a member means: a `campaign_member` row (the key (campaign, member, occasion) makes each
+occasion count once whatever the redelivery), a coupon of the campaign's template for the treatment
+group (issued by `service_layer.coupons`, which enforces the template's budgets and caps within the
+campaign) and a notification request for the sender. Control members get the row only: they are
+who the results compare against.
+"""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from sqlalchemy import func, type_coerce
+from sqlalchemy import select as core_select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+
+from campaigns.adapters.tables import (
+    CampaignMemberRow,
+    CampaignRow,
+    CouponRow,
+    CustomerPurchaseRow,
+    CustomerRow,
+)
+from campaigns.domain.campaigns import CampaignIn, State, Trigger, move, reaches
+from campaigns.domain.control import in_control
+from campaigns.domain.coupons import Kind
+from campaigns.domain.coupons import State as CouponState
+from campaigns.domain.segments import SegmentRule
+from campaigns.domain.uplift import Uplift, uplift
+from campaigns.service_layer import coupons, segments
+from shared.columns import MoneyColumn
+from shared.commands import derived_event_id
+from shared.consumer import Delivery
+from shared.db import is_postgresql
+from shared.errors import Conflict, NotFound
+from shared.events import contracts as c
+from shared.events.registry import CAMPAIGN_ENDED, CAMPAIGN_LAUNCHED, CAMPAIGN_NOTIFICATION_REQUESTED
+from shared.unit_of_work import UnitOfWork
+
+SERVICE = "campaigns"
+CAMPAIGNS = CampaignRow.__table__  # type: ignore[attr-defined]
+MEMBERS = CampaignMemberRow.__table__  # type: ignore[attr-defined]
+COUPONS = CouponRow.__table__  # type: ignore[attr-defined]
+PURCHASES = CustomerPurchaseRow.__table__  # type: ignore[attr-defined]
+ONCE = "once"  # the occasion of a one-off campaign
+CHUNK = 500  # rows per multi-row INSERT (SQLite's bound-parameter limit)
+
+
+# --- create, read, move
+
+
+async def create(uow: UnitOfWork, spec: CampaignIn, by: str) -> CampaignRow:
+    if spec.segment_id is not None:
+        await segments.get_segment(uow, spec.segment_id)  # 404 naming it if there is none
+    if spec.coupon_template_id is not None:
+        template = await coupons.get_template(uow.session, spec.coupon_template_id)
+        if coupons.spec_of(template).generic_code is not None:
+            raise Conflict(f"template {template.id} has a generic code: a campaign issues member codes")
+    row = CampaignRow(
+        id=str(uuid.uuid4()), name=spec.name, description=spec.description, kind=spec.kind,
+        trigger=spec.trigger.value if spec.trigger else None, segment_id=spec.segment_id,
+        coupon_template_id=spec.coupon_template_id, message=spec.message.model_dump() if spec.message else None,
+        control_share=spec.control_share, marketing=spec.marketing, channel=spec.channel,
+        starts_at=spec.starts_at, ends_at=spec.ends_at, state=State.DRAFT.value, created_by=by, created_at=uow.now(),
+    )
+    uow.session.add(row)
+    return row
+
+
+async def get(uow: UnitOfWork, campaign_id: str) -> CampaignRow:
+    row = await uow.session.get(CampaignRow, campaign_id)
+    if row is None:
+        raise NotFound(f"no campaign {campaign_id}")
+    return row
+
+
+async def listing(uow: UnitOfWork, state: State | None, limit: int, offset: int) -> Sequence[CampaignRow]:
+    query = select(CampaignRow).order_by(col(CampaignRow.created_at).desc(), col(CampaignRow.id))
+    if state is not None:
+        query = query.where(CampaignRow.state == state.value)
+    return (await uow.session.exec(query.offset(offset).limit(limit))).all()
+
+
+async def _locked(uow: UnitOfWork, campaign_id: str) -> CampaignRow:
+    """The campaign, locked on PostgreSQL: two launches of one campaign run one after the other."""
+    row = (await uow.session.exec(select(CampaignRow).where(CampaignRow.id == campaign_id).with_for_update())).first()
+    if row is None:
+        raise NotFound(f"no campaign {campaign_id}")
+    return row
+
+
+async def launch(uow: UnitOfWork, campaign_id: str) -> CampaignRow:
+    """Starts the campaign, or schedules it for its `starts_at`. A one-off campaign reaches its whole
+    audience when it starts."""
+    row = await _locked(uow, campaign_id)
+    now = uow.now()
+    row.state = move(State(row.state), "launch", now=now, starts_at=row.starts_at).value
+    row.launched_at = now
+    if row.segment_id is not None:
+        row.segment_rule = (await segments.get_segment(uow, row.segment_id)).rule
+    if row.state == State.RUNNING:
+        await _start(uow, row, now)
+    uow.session.add(row)
+    return row
+
+
+async def _start(uow: UnitOfWork, row: CampaignRow, now: datetime) -> None:
+    row.started_at = now
+    if row.kind == "one_off":
+        rule = SegmentRule.from_json(row.segment_rule) if row.segment_rule is not None else None
+        consent: Literal["sms", "email"] | None = row.channel if row.marketing else None  # type: ignore[assignment]
+        members = await segments.audience(uow, rule, now, consent=consent)
+        held_out = [m for m in members if in_control(row.id, m, row.control_share)]
+        treated = [m for m in members if not in_control(row.id, m, row.control_share)]
+        await _check_budget(uow, row, len(treated))
+        await _reach(uow, row, treated, held_out, ONCE, {})
+        row.treatment_size, row.control_size = len(treated), len(held_out)
+    uow.emit(
+        CAMPAIGN_LAUNCHED,
+        c.CampaignLaunchedV1(campaign_id=row.id, kind=row.kind, trigger=row.trigger,  # type: ignore[arg-type]
+                             treatment=row.treatment_size, control=row.control_size, launched_at=now),
+        key=row.id, event_id=derived_event_id(SERVICE, "campaign_launched", row.id),
+    )
+
+
+async def _check_budget(uow: UnitOfWork, row: CampaignRow, treated: int) -> None:
+    """Refuses a launch the template's issue cap cannot cover: marketing narrows the segment or
+    raises the cap, rather than the coupons running out in member-id order."""
+    if row.coupon_template_id is None:
+        return
+    caps = coupons.spec_of(await coupons.get_template(uow.session, row.coupon_template_id)).caps
+    if caps.issued is not None and caps.issued < treated:
+        raise Conflict(f"budget: the template allows {caps.issued} coupons, the campaign would issue {treated}")
+
+
+async def change(uow: UnitOfWork, campaign_id: str, action: Literal["pause", "resume", "end"]) -> CampaignRow:
+    row = await _locked(uow, campaign_id)
+    now = uow.now()
+    row.state = move(State(row.state), action, now=now, starts_at=row.starts_at).value
+    if row.state == State.RUNNING and row.started_at is None:  # resumed past a start it missed
+        await _start(uow, row, now)
+    if row.state == State.ENDED:
+        _ended(uow, row, "ended", now)
+    uow.session.add(row)
+    return row
+
+
+def _ended(uow: UnitOfWork, row: CampaignRow, reason: Literal["ended", "ends_at_passed"], now: datetime) -> None:
+    row.ended_at = now
+    uow.emit(CAMPAIGN_ENDED, c.CampaignEndedV1(campaign_id=row.id, reason=reason, ended_at=now), key=row.id,
+             event_id=derived_event_id(SERVICE, "campaign_ended", row.id))
+
+
+async def run_schedule(uow: UnitOfWork, now: datetime) -> dict[str, int]:
+    """The schedule job: starts campaigns whose start came, ends those whose end passed."""
+    started = ended = 0
+    due = (await uow.session.exec(select(CampaignRow).where(
+        col(CampaignRow.state).in_([State.SCHEDULED.value, State.RUNNING.value, State.PAUSED.value])).with_for_update())).all()
+    for row in due:
+        if row.state == State.SCHEDULED and row.starts_at is not None and row.starts_at <= now:
+            row.state = State.RUNNING.value
+            await _start(uow, row, now)
+            started += 1
+        if row.ends_at is not None and row.ends_at <= now:
+            row.state = State.ENDED.value
+            _ended(uow, row, "ends_at_passed", now)
+            ended += 1
+        uow.session.add(row)
+    return {"started": started, "ended": ended}
+
+
+# --- reaching members
+
+
+async def _reach(
+    uow: UnitOfWork, row: CampaignRow, treated: list[str], held_out: list[str], occasion: str, params: dict[str, str]
+) -> list[str]:
+    """Records who was reached and held out on `occasion`, gives the treated their coupon and asks
+    for their message; answers the treated members reached for the first time on this occasion."""
+    now = uow.now()
+    fresh = await _record(uow, row.id, [(m, False) for m in treated] + [(m, True) for m in held_out], occasion, now)
+    treated = [m for m in treated if m in fresh]
+    coupon_of: dict[str, str] = {}
+    if row.coupon_template_id is not None and treated:
+        issued = await coupons.issue(uow, row.coupon_template_id, treated, row.id, once_per_member=row.kind == "one_off")
+        found = await uow.session.exec(select(CouponRow.member_id, CouponRow.id).where(col(CouponRow.id).in_(issued.coupon_ids)))
+        coupon_of = {m: cid for m, cid in found.all() if m is not None}
+    if row.message is not None:
+        purpose: Literal["marketing_sms", "marketing_email"] | None = (
+            "marketing_sms" if row.channel == "sms" else "marketing_email") if row.marketing else None
+        for member_id in treated:
+            notification_id = derived_event_id(SERVICE, "campaign_message", row.id, member_id, occasion)
+            uow.emit(CAMPAIGN_NOTIFICATION_REQUESTED, c.CampaignNotificationRequestedV1(
+                notification_id=notification_id, member_id=member_id, campaign_id=row.id, occasion=occasion,
+                template=row.message["template"], channel=row.channel,  # type: ignore[arg-type]
+                params={**row.message.get("params", {}), **params}, coupon_id=coupon_of.get(member_id),
+                requires_consent=purpose, requested_at=now,
+            ), key=member_id, event_id=notification_id)
+    return treated
+
+
+async def _record(uow: UnitOfWork, campaign_id: str, members: list[tuple[str, bool]], occasion: str, now: datetime) -> set[str]:
+    """Inserts the (campaign, member, occasion) rows not there yet; answers the members inserted."""
+    if not members:
+        return set()
+    ids = [m for m, _ in members]
+    before: set[str] = set()
+    for start in range(0, len(ids), CHUNK):
+        found = await uow.session.exec(core_select(MEMBERS.c.member_id).where(  # type: ignore[call-overload]
+            MEMBERS.c.campaign_id == campaign_id, MEMBERS.c.occasion == occasion,
+            MEMBERS.c.member_id.in_(ids[start:start + CHUNK])))
+        before.update(r[0] for r in found.all())
+    insert_ = postgresql.insert if is_postgresql(uow.session) else sqlite.insert
+    rows = [{"campaign_id": campaign_id, "member_id": m, "occasion": occasion, "control": control, "reached_at": now} for m, control in members if m not in before]
+    for start in range(0, len(rows), CHUNK):
+        # ON CONFLICT: a concurrent delivery of the same occasion already recorded it; it wins.
+        await uow.session.exec(insert_(MEMBERS).values(rows[start:start + CHUNK]).on_conflict_do_nothing())
+    return {str(r["member_id"]) for r in rows}
+
+
+async def _running(uow: UnitOfWork, trigger: Trigger) -> Sequence[CampaignRow]:
+    now = uow.now()
+    rows = (await uow.session.exec(select(CampaignRow).where(
+        CampaignRow.trigger == trigger.value, col(CampaignRow.state).in_([State.RUNNING.value])))).all()
+    return [r for r in rows if reaches(State(r.state), now, r.starts_at, r.ends_at)]
+
+
+async def _trigger(
+    uow: UnitOfWork, trigger: Trigger, member_id: str, occasion: str, params: dict[str, str] | None = None,
+    *, only: list[CampaignRow] | None = None,
+) -> None:
+    """Reaches `member_id` on `occasion` in every running campaign of the trigger whose segment (if
+    any) and consent rule take them in."""
+    for row in only if only is not None else await _running(uow, trigger):
+        rule = SegmentRule.from_json(row.segment_rule) if row.segment_rule is not None else None
+        consent: Literal["sms", "email"] | None = row.channel if row.marketing else None  # type: ignore[assignment]
+        if not await segments.audience(uow, rule, uow.now(), consent=consent, among=[member_id]):
+            continue
+        control = in_control(row.id, member_id, row.control_share)
+        reached = await _reach(uow, row, [] if control else [member_id], [member_id] if control else [], occasion,
+                               params or {})
+        if reached or control:  # counted in SQL: two partitions' consumers may reach members at once
+            await uow.session.exec(CAMPAIGNS.update().where(CAMPAIGNS.c.id == row.id).values(
+                treatment_size=CAMPAIGNS.c.treatment_size + len(reached), control_size=CAMPAIGNS.c.control_size + int(control)))
+
+
+async def on_member_attributes(uow: UnitOfWork, delivery: Delivery) -> None:
+    """Win-back: churn risk rose to high or lost. Runs before the read model takes the new
+    attributes in, so it sees the risk they replace."""
+    data = c.MemberAttributesV1.model_validate(delivery.envelope.data)
+    if data.churn_risk not in ("high", "lost"):
+        return
+    before = await uow.session.get(CustomerRow, data.member_id)
+    if before is not None and before.attributes_as_of is not None and before.attributes_as_of >= data.as_of:
+        return  # an older or repeated reading
+    if before is not None and before.churn_risk in ("high", "lost"):
+        return  # no rise: already at risk
+    await _trigger(uow, Trigger.WIN_BACK, data.member_id, f"churn:{data.as_of.date().isoformat()}")
+
+
+async def on_points_expiring(uow: UnitOfWork, delivery: Delivery) -> None:
+    data = c.PointsExpiringV1.model_validate(delivery.envelope.data)
+    await _trigger(uow, Trigger.POINTS_EXPIRING, data.member_id, f"expiry:{data.expires_on.isoformat()}",
+                   {"points": str(data.points), "expires_on": data.expires_on.isoformat()})
+
+
+async def on_notification_requested(uow: UnitOfWork, delivery: Delivery) -> None:
+    """Members asks for the welcome of a new VIP; welcome campaigns add their coupon and message,
+    with the account manager members named."""
+    data = c.NotificationRequestedV1.model_validate(delivery.envelope.data)
+    if data.template != "vip_welcome":
+        return
+    await _trigger(uow, Trigger.VIP_WELCOME, data.member_id, "vip_welcome", dict(data.params))
+
+
+async def on_complaint_resolved(uow: UnitOfWork, delivery: Delivery) -> None:
+    """A resolution that names a coupon value is paid by the running compensation campaign whose
+    template gives exactly that amount off; with none, the value is not silently rounded to
+    another coupon (the campaign is set up per value, e.g. 10 and 20 yuan)."""
+    data = c.ComplaintResolvedV1.model_validate(delivery.envelope.data)
+    if data.member_id is None or data.coupon_value is None:
+        return
+    matching = []
+    for row in await _running(uow, Trigger.COMPLAINT_COMPENSATION):
+        assert row.coupon_template_id is not None  # CampaignIn requires it for this trigger
+        spec = coupons.spec_of(await coupons.get_template(uow.session, row.coupon_template_id))
+        if spec.kind is Kind.AMOUNT_OFF and spec.amount == data.coupon_value:
+            matching.append(row)
+    await _trigger(uow, Trigger.COMPLAINT_COMPENSATION, data.member_id, f"complaint:{data.complaint_id}",
+                   {"complaint_id": data.complaint_id}, only=matching[:1])
+
+
+# --- results
+
+
+@dataclass(frozen=True)
+class GroupFigures:
+    members: int
+    buyers: int
+    spend_per_member: Decimal
+    visits_per_member: Decimal
+
+
+@dataclass(frozen=True)
+class Results:
+    campaign_id: str
+    state: str
+    window_start: datetime | None
+    window_end: datetime
+    treatment: GroupFigures
+    control: GroupFigures
+    issued: int
+    redeemed: int
+    redemption_rate: Decimal | None
+    discount_cost: Decimal
+    spend_uplift: Uplift | None
+    visits_uplift: Uplift | None
+
+
+async def results(uow: UnitOfWork, campaign_id: str) -> Results:
+    """Treatment against control over the campaign's window (its start to its end, or now): spend
+    (paid, net of returns) and visits per member, every member of each group counted."""
+    row = await get(uow, campaign_id)
+    now = uow.now()
+    end = row.ended_at or now
+    start = row.started_at
+    groups: dict[bool, dict[str, tuple[Decimal, int]]] = {False: {}, True: {}}
+    members = await uow.session.exec(core_select(MEMBERS.c.member_id, MEMBERS.c.control).where(  # type: ignore[call-overload]
+        MEMBERS.c.campaign_id == campaign_id))
+    for member_id, control in members.all():
+        groups[bool(control)][member_id] = (Decimal("0.00"), 0)
+    if start is not None:
+        spent = await uow.session.exec(  # type: ignore[call-overload]
+            core_select(MEMBERS.c.member_id, MEMBERS.c.control,
+                        type_coerce(func.coalesce(func.sum(PURCHASES.c.total - PURCHASES.c.discount - PURCHASES.c.returned), 0), MoneyColumn()),
+                        func.count(PURCHASES.c.sale_event_id))
+            .select_from(MEMBERS.join(PURCHASES, PURCHASES.c.member_id == MEMBERS.c.member_id))
+            .where(MEMBERS.c.campaign_id == campaign_id, PURCHASES.c.occurred_at >= start, PURCHASES.c.occurred_at <= end)
+            .group_by(MEMBERS.c.member_id, MEMBERS.c.control)
+        )
+        for member_id, control, spend, visits in spent.all():
+            groups[bool(control)][member_id] = (spend, int(visits))
+    coupon_counts = dict((await uow.session.exec(  # type: ignore[call-overload]
+        core_select(COUPONS.c.state, func.count()).where(COUPONS.c.campaign_id == campaign_id).group_by(COUPONS.c.state))).all())
+    discount_cost = (await uow.session.exec(core_select(type_coerce(func.coalesce(func.sum(COUPONS.c.discount), 0), MoneyColumn())).where(  # type: ignore[call-overload]
+        COUPONS.c.campaign_id == campaign_id, COUPONS.c.state == CouponState.REDEEMED.value))).scalar_one()
+    issued = sum(int(n) for n in coupon_counts.values())
+    redeemed = int(coupon_counts.get(CouponState.REDEEMED.value, 0))
+    treated, held = groups[False], groups[True]
+    return Results(
+        campaign_id=campaign_id, state=row.state, window_start=start, window_end=end,
+        treatment=_figures(treated), control=_figures(held), issued=issued, redeemed=redeemed,
+        redemption_rate=(Decimal(redeemed) / Decimal(issued)).quantize(Decimal("0.0001")) if issued else None,
+        discount_cost=discount_cost,
+        spend_uplift=uplift([s for s, _ in treated.values()], [s for s, _ in held.values()]) if treated and held else None,
+        visits_uplift=uplift([Decimal(v) for _, v in treated.values()], [Decimal(v) for _, v in held.values()])
+        if treated and held else None,
+    )
+
+
+def _figures(group: dict[str, tuple[Decimal, int]]) -> GroupFigures:
+    n = len(group)
+    spend = sum((s for s, _ in group.values()), Decimal("0.00"))
+    visits = sum(v for _, v in group.values())
+    return GroupFigures(
+        members=n, buyers=sum(1 for _, v in group.values() if v > 0),
+        spend_per_member=(spend / n).quantize(Decimal("0.01")) if n else Decimal("0.00"),
+        visits_per_member=(Decimal(visits) / n).quantize(Decimal("0.01")) if n else Decimal("0.00"),
+    )
+
