@@ -14,9 +14,9 @@ from sqlmodel import select
 from points.adapters.manual_bookings import lock_staff, points_booked_by
 from points.adapters.repository import AccountRepository
 from points.adapters.tables import LedgerRow
+from points.domain.exceptions import NotFound
 from points.domain.manual import ManualCaps
 from points.domain.model import EntryType, Source
-from points.service_layer.redemptions import NotFound
 from shared.unit_of_work import UnitOfWork
 
 

@@ -17,8 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from points.adapters.repository import AccountRepository
 from points.adapters.tables import BulkBonusItemRow, BulkBonusJobRow
+from points.domain.exceptions import IdempotencyConflict, NotFound
 from points.domain.model import EntryType, Source
-from points.service_layer.redemptions import IdempotencyConflict, NotFound
 from shared.commands import Commands
 from shared.unit_of_work import UnitOfWork
 

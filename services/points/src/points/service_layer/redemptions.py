@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from points.adapters.repository import AccountRepository
 from points.adapters.tables import GiftPriceRow, GiftRow, GiftStockRow, RedemptionRow
 from points.domain.catalogue import Gift, RegisterStatus, check_transition
-from points.domain.exceptions import GiftUnavailable, OutOfStock, PointsError
+from points.domain.exceptions import GiftUnavailable, IdempotencyConflict, NotFound, OutOfStock
 from points.domain.model import Source
 from shared.commands import derived_event_id
 from shared.events import contracts as c
@@ -26,14 +26,6 @@ from shared.events.registry import REWARD_REDEEMED, REWARD_REDEMPTION_CANCELLED
 from shared.unit_of_work import UnitOfWork
 
 STOCK = GiftStockRow.__table__  # type: ignore[attr-defined]
-
-
-class IdempotencyConflict(PointsError):
-    """The Idempotency-Key was used before for a different request."""
-
-
-class NotFound(PointsError):
-    pass
 
 
 @dataclass(frozen=True)

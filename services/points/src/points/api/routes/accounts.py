@@ -2,13 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query
 from sqlmodel import select
 
 from points.adapters.tables import AccountRow, LedgerRow
 from points.api.schemas import AccountPublic, LedgerEntryPublic, LedgerPage
 from shared.authorize import Allowed
 from shared.deps import UowDep
+from shared.errors import NotFound
 from shared.integers import Int64
 from shared.policy import Grant
 
@@ -18,7 +19,7 @@ router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 async def _account(uow, member_id: str) -> AccountRow:
     account = await uow.session.get(AccountRow, member_id)
     if account is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no points account for member {member_id}")
+        raise NotFound(f"no points account for member {member_id}")
     return account
 
 

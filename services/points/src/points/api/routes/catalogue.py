@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, status
+from fastapi import APIRouter, Path
 from sqlalchemy import delete
 from sqlmodel import select
 
@@ -10,6 +10,7 @@ from points.adapters.tables import GiftPriceRow, GiftRow, GiftStockRow
 from points.api.schemas import GiftIn, GiftPublic, StockIn, StockPublic
 from shared.authorize import Allowed
 from shared.deps import UowDep
+from shared.errors import NotFound
 from shared.policy import Grant
 
 router = APIRouter(prefix="/v1/gifts", tags=["gift catalogue"])
@@ -67,7 +68,7 @@ async def put_stock(
 ) -> StockPublic:
     grant.ensure_store(store_id)
     if await uow.session.get(GiftRow, gift_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"gift {gift_id} is not in the catalogue")
+        raise NotFound(f"gift {gift_id} is not in the catalogue")
     now = uow.now()
     row = (
         await uow.session.exec(
