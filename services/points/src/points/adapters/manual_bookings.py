@@ -1,6 +1,6 @@
 """What a staff member booked by hand, and the lock that keeps their daily cap under concurrency."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -13,10 +13,10 @@ LOCKS = StaffBookingLockRow.__table__  # type: ignore[attr-defined]
 MANUAL = (EntryType.ADJUST.value, EntryType.BONUS.value)
 
 
-async def lock_staff(session: AsyncSession, staff_id: str) -> None:
+async def lock_staff(session: AsyncSession, staff_id: str, now: datetime) -> None:
     """Holds the staff member's lock row until the transaction ends: their next booking waits, then
     counts this one. (SQLite serialises every writer anyway: BEGIN IMMEDIATE.)"""
-    await session.exec(insert_ignoring_duplicates(session, LOCKS), params=[{"staff_id": staff_id, "created_at": datetime.now(UTC)}])
+    await session.exec(insert_ignoring_duplicates(session, LOCKS), params=[{"staff_id": staff_id, "created_at": now}])
     await session.exec(select(LOCKS.c.staff_id).where(LOCKS.c.staff_id == staff_id).with_for_update())
 
 

@@ -7,7 +7,7 @@ never book on a stale balance and never deadlock on each other.
 """
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import any_, bindparam, insert, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -61,11 +61,15 @@ async def insert_rows(session: AsyncSession, table, rows: list[dict]) -> None:
 
 
 class AccountRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    """`now` is the unit of work's time (its clock, or a job's `now`): when accounts are opened and
+    entries booked. Manual caps count bookings by it, so it must be the same clock the caps read."""
+
+    def __init__(self, session: AsyncSession, now: datetime) -> None:
         self.session = session
+        self.now = now
 
     async def open(self, member_ids: Iterable[str], *, channel: str = "retail", card_no: str | None = None) -> None:
-        now = datetime.now(UTC)
+        now = self.now
         rows = [
             {"member_id": m, "channel": channel, "card_no": card_no, "balance": 0, "opened_at": now, "updated_at": now}
             for m in member_ids
@@ -110,7 +114,7 @@ class AccountRepository:
         await self.save_many(accounts)
 
     async def save_many(self, accounts: Iterable[PointsAccount]) -> None:
-        now = datetime.now(UTC)
+        now = self.now
         changed = [a for a in accounts if a.new_entries]
         if not changed:
             return

@@ -83,7 +83,7 @@ async def run_job(commands: Commands, job_id: str) -> dict[str, int]:
 
 async def _book_chunk(uow: UnitOfWork, job: BulkBonusJobRow, chunk: list[str], now: datetime) -> tuple[int, int]:
     ref = f"bulk:{job.job_id}"
-    repo = AccountRepository(uow.session)
+    repo = AccountRepository(uow.session, now)
     accounts = await repo.lock_many(chunk, open_missing=False, booked=[(EntryType.BONUS, ref)])
     booked = skipped = 0
     for member_id in chunk:

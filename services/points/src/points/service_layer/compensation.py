@@ -18,7 +18,7 @@ async def on_complaint_resolved(uow: UnitOfWork, delivery: Delivery) -> None:
     if resolved.member_id is None or resolved.compensation_points <= 0:
         return  # an anonymous complaint, or one settled without points
     ref = f"complaint:{resolved.complaint_id}"
-    repo = AccountRepository(uow.session)
+    repo = AccountRepository(uow.session, uow.now())
     account = await repo.lock(resolved.member_id, booked=[(EntryType.BONUS, ref)])
     assert account is not None
     if account.has_booked(EntryType.BONUS, ref):

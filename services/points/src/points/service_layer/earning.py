@@ -37,7 +37,7 @@ def sale_ref(store_id: str, pos_txn_id: str) -> str:
 
 async def on_member_registered(uow: UnitOfWork, delivery: Delivery) -> None:
     member: c.MemberRegisteredV1 = delivery.payload  # type: ignore[assignment]
-    repo = AccountRepository(uow.session)
+    repo = AccountRepository(uow.session, uow.now())
     await repo.open([member.member_id], channel=member.channel, card_no=member.card_no)
     # The account may have been opened by an earlier sale with the default channel.
     await uow.session.exec(
@@ -64,7 +64,7 @@ async def on_purchases_attributed(uow: UnitOfWork, deliveries: list[Delivery]) -
         log.info("%d sale(s) already booked under other event ids", len(sales) - len(todo))
     if not todo:
         return
-    repo = AccountRepository(session)
+    repo = AccountRepository(session, uow.now())
     accounts = await repo.lock_many(s.member_id for s in todo.values())
     rules = await load_rules(session)
     earned_rows = []
@@ -104,7 +104,7 @@ async def on_return_attributed(uow: UnitOfWork, delivery: Delivery) -> None:
               "member_id": ret.member_id, "payload": ret.model_dump(mode="json"), "received_at": uow.now()}],
         )
         return
-    repo = AccountRepository(session)
+    repo = AccountRepository(session, uow.now())
     accounts = await repo.lock_many([earned.member_id], booked=[(EntryType.REVERSE, _return_source(ret))])
     _reverse(accounts[earned.member_id], earned, ret, await load_rules(session))
     session.add(earned)

@@ -58,7 +58,7 @@ async def run_expiry(commands: Commands, policy: ExpiryPolicy, zone: ZoneInfo, n
 async def _expire_member(
     uow: UnitOfWork, member_id: str, policy: ExpiryPolicy, zone: ZoneInfo, today: date, now: datetime, summary: dict[str, int]
 ) -> None:
-    repo = AccountRepository(uow.session)
+    repo = AccountRepository(uow.session, now)
     account = await repo.lock(member_id, open_missing=False)
     if account is None:
         return

@@ -61,7 +61,7 @@ async def redeem(uow: UnitOfWork, req: RedeemRequest, now: datetime) -> tuple[Re
     session = uow.session
     if (earlier := await _by_key(session, req)) is not None:
         return earlier, True
-    repo = AccountRepository(session)
+    repo = AccountRepository(session, now)
     account = await repo.lock(req.member_id, open_missing=False)
     if account is None:
         raise NotFound(f"no points account for member {req.member_id}")
@@ -127,7 +127,7 @@ async def cancel(uow: UnitOfWork, redemption_id: str, staff_id: str, reason: str
     peek = await session.get(RedemptionRow, redemption_id)
     if peek is None:
         raise NotFound(f"no gift register entry {redemption_id}")
-    repo = AccountRepository(session)
+    repo = AccountRepository(session, now)
     account = await repo.lock(peek.member_id, open_missing=False)  # account first, as in redeem()
     row = await _locked(session, redemption_id)
     if row.status == RegisterStatus.CANCELLED:
