@@ -2,14 +2,15 @@
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from points.adapters.repository import LEDGER, insert_ignoring_duplicates
-from points.adapters.tables import StaffBookingLockRow
+from points.adapters.tables import StaffBookingLockRow, table_of
 from points.domain.model import EntryType
 
-LOCKS = StaffBookingLockRow.__table__  # type: ignore[attr-defined]
+LOCKS = table_of(StaffBookingLockRow)
 MANUAL = (EntryType.ADJUST.value, EntryType.BONUS.value)
 
 
@@ -29,4 +30,4 @@ async def points_booked_by(session: AsyncSession, staff_id: str, since: datetime
             LEDGER.c.booked_at >= since, LEDGER.c.booked_at < until,
         )
     )
-    return int(total.one()[0])
+    return int(total.one())

@@ -54,7 +54,7 @@ async def progress(session: AsyncSession, job_id: str) -> tuple[BulkBonusJobRow,
     if job is None:
         raise NotFound(f"no bulk bonus job {job_id}")
     counts = dict(
-        (await session.exec(select(BulkBonusItemRow.outcome, func.count()).where(BulkBonusItemRow.job_id == job_id).group_by(BulkBonusItemRow.outcome))).all()  # type: ignore[arg-type]
+        (await session.exec(select(BulkBonusItemRow.outcome, func.count()).where(BulkBonusItemRow.job_id == job_id).group_by(BulkBonusItemRow.outcome))).all()
     )
     return job, {"booked": counts.get("booked", 0), "skipped": counts.get("skipped", 0)}
 

@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from points.adapters.repository import ACCOUNTS, AccountRepository, insert_ignoring_duplicates, insert_rows, one_of
 from points.adapters.rules import load_rules
-from points.adapters.tables import PendingReturnRow, SaleEarningRow
+from points.adapters.tables import PendingReturnRow, SaleEarningRow, table_of
 from points.domain.earning import EarningRule, earn_for_sale, rule_in_force
 from points.domain.model import EntryType, PointsAccount, Source
 from points.domain.returns import SaleEarned, points_to_reverse
@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 
 _ZERO = Decimal("0.00")
 
-SALES = SaleEarningRow.__table__  # type: ignore[attr-defined]
-PENDING = PendingReturnRow.__table__  # type: ignore[attr-defined]
+SALES = table_of(SaleEarningRow)
+PENDING = table_of(PendingReturnRow)
 
 
 def sale_ref(store_id: str, pos_txn_id: str) -> str:
@@ -94,7 +94,7 @@ async def on_return_attributed(uow: UnitOfWork, delivery: Delivery) -> None:
     ret: c.ReturnAttributedV1 = delivery.payload  # type: ignore[assignment]
     session = uow.session
     earned = (
-        await session.exec(select(SaleEarningRow).where(SaleEarningRow.sale_event_id == ret.sale_event_id).with_for_update())  # type: ignore[call-overload]
+        await session.exec(select(SaleEarningRow).where(SaleEarningRow.sale_event_id == ret.sale_event_id).with_for_update())
     ).first()
     if earned is None:
         log.info("return %s arrived before its sale %s was booked; kept until it is", ret.refund_id, ret.sale_event_id)

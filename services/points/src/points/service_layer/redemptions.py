@@ -16,7 +16,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from points.adapters.repository import AccountRepository
-from points.adapters.tables import GiftPriceRow, GiftRow, GiftStockRow, RedemptionRow
+from points.adapters.tables import GiftPriceRow, GiftRow, GiftStockRow, RedemptionRow, table_of
 from points.domain.catalogue import Gift, RegisterStatus, check_transition
 from points.domain.exceptions import GiftUnavailable, IdempotencyConflict, NotFound, OutOfStock
 from points.domain.model import Source
@@ -25,7 +25,7 @@ from shared.events import contracts as c
 from shared.events.registry import REWARD_REDEEMED, REWARD_REDEMPTION_CANCELLED
 from shared.unit_of_work import UnitOfWork
 
-STOCK = GiftStockRow.__table__  # type: ignore[attr-defined]
+STOCK = table_of(GiftStockRow)
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ async def redeem(uow: UnitOfWork, req: RedeemRequest, now: datetime) -> tuple[Re
         .where(STOCK.c.gift_id == req.gift_id, STOCK.c.store_id == req.store_id, STOCK.c.quantity > 0)
         .values(quantity=STOCK.c.quantity - 1, updated_at=now)
     )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+    if taken.rowcount != 1:
         raise OutOfStock(f"gift {req.gift_id} is out of stock at store {req.store_id}")
     row = RedemptionRow(
         redemption_id=redemption_id, idempotency_key=req.idempotency_key, request_hash=req.digest,
@@ -149,7 +149,7 @@ async def cancel(uow: UnitOfWork, redemption_id: str, staff_id: str, reason: str
         REWARD_REDEMPTION_CANCELLED,
         c.RewardRedemptionCancelledV1(
             member_id=row.member_id, redemption_id=redemption_id, gift_id=row.gift_id, store_id=row.store_id,
-            points_returned=row.points, staff_id=staff_id, cancelled_at=now,  # type: ignore[arg-type]
+            points_returned=row.points, staff_id=staff_id, cancelled_at=now,
         ),
         key=row.member_id, subject=row.member_id, event_id=derived_event_id("points", "redemption-cancelled", redemption_id),
     )

@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlmodel import select
+from sqlmodel import col, select
 
 from points.adapters.tables import AccountRow, LedgerRow
 from points.api.schemas import AccountPublic, LedgerEntryPublic, LedgerPage
@@ -26,8 +26,8 @@ async def _account(uow, member_id: str) -> AccountRow:
 async def _entries(uow, member_id: str, limit: int, before_id: int | None = None) -> list[LedgerEntryPublic]:
     query = select(LedgerRow).where(LedgerRow.member_id == member_id)
     if before_id is not None:
-        query = query.where(LedgerRow.id < before_id)  # type: ignore[operator]
-    rows = (await uow.session.exec(query.order_by(LedgerRow.id.desc()).limit(limit))).all()  # type: ignore[union-attr]
+        query = query.where(col(LedgerRow.id) < before_id)
+    rows = (await uow.session.exec(query.order_by(col(LedgerRow.id).desc()).limit(limit))).all()
     return [LedgerEntryPublic.model_validate(r, from_attributes=True) for r in rows]
 
 

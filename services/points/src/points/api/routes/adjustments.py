@@ -1,6 +1,6 @@
 """Manual adjustments and bonuses (store managers for their store's customers, admins), one by one or in bulk."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response, status
 from fastapi.exceptions import RequestValidationError
@@ -22,7 +22,7 @@ from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["adjustments and bonuses"])
 
-MANUAL = {201: {"description": "Booked"}, 200: {"description": "A retry with the same Idempotency-Key"}}
+MANUAL: dict[int | str, dict[str, Any]] = {201: {"description": "Booked"}, 200: {"description": "A retry with the same Idempotency-Key"}}
 
 
 async def _manual(
