@@ -155,6 +155,24 @@ async def pts(env: TestEnv, database_factory):
         yield PointsDriver(client, env)
 
 
+class MovableClock:
+    """The service's clock in a test: it says what `now` says until the test moves it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+async def clocked(env: TestEnv, database_factory) -> AsyncIterator[tuple[PointsDriver, MovableClock]]:
+    """The service on a clock of the test's own, starting at SALE_TIME."""
+    clock = MovableClock(SALE_TIME)
+    async with service(create_app(points_settings(env, await database_factory("points")), clock=clock)) as client:
+        yield PointsDriver(client, env), clock
+
+
 @pytest.fixture
 async def points_url(database_factory) -> str:
     return await database_factory("points")

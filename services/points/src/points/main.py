@@ -4,7 +4,6 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from points.api import errors
 from points.api.routes import accounts, adjustments, catalogue, entitlements, redemptions, rules
 from points.config import Settings, get_settings
 from points.consumers import batch_handlers, handlers
@@ -16,7 +15,7 @@ from shared.service import ServiceSpec, build_service_app
 
 def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> FastAPI:
     settings = settings or get_settings()
-    app = build_service_app(
+    return build_service_app(
         settings,
         ServiceSpec(
             title="CRM points",
@@ -34,5 +33,3 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
         ),
         clock=clock,
     )
-    errors.install(app)
-    return app

@@ -29,7 +29,7 @@ async def test_members_are_warned_once_before_their_points_expire(pts) -> None:
 async def test_expiry_takes_what_is_left_of_the_oldest_points_and_is_safe_to_run_twice(pts) -> None:
     await pts.apply(pts.sale("x2", "500.00", at=EARNED_2024), pts.sale("x2", "70.00", at=EARNED_2025))
     async with pts.app.state.sessions() as s:  # 120 points redeemed in 2025 came out of the 2024 points
-        repo = AccountRepository(s)
+        repo = AccountRepository(s, EARNED_2025)
         account = await repo.lock("x2")
         account.redeem(120, reason="gift", source=Source(ref="redemption:test"), at=EARNED_2025)
         await repo.save(account)

@@ -70,3 +70,20 @@ async def test_parallel_bookings_by_one_store_manager_cannot_both_pass_the_daily
     results = await asyncio.gather(*(book(pts, manager(env), m, 2_000) for m in members))
     assert sorted(r.status_code for r in results) == [201] * 5 + [403] * 3, [r.text for r in results]
     assert sum([await pts.balance(m) for m in members]) == 10_000
+
+
+async def test_the_day_of_a_booking_is_the_services_clock_not_the_machines(clocked, env) -> None:
+    """Accounts and entries carry the service's time, the time the daily cap counts by: a service
+    whose clock says 2026-03-02 caps the bookings of that day, and a new day (by its clock) opens."""
+    pts, clock = clocked
+    clock.now = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)  # 11:00 in the stores' time zone
+    await customers(pts)
+    for _ in range(5):
+        assert (await book(pts, manager(env), "m-s1", 2_000)).status_code == 201
+    assert (await book(pts, manager(env), "m-s1", 1)).status_code == 403
+    account = await pts.account("m-s1")
+    assert datetime.fromisoformat(account["opened_at"]) == clock.now
+    assert {datetime.fromisoformat(e["booked_at"]) for e in account["entries"]} == {clock.now}
+    clock.now = datetime(2026, 3, 2, 16, 30, tzinfo=UTC)  # 00:30 on 3 March in the stores' time zone
+    assert (await book(pts, manager(env), "m-s1", 2_000)).status_code == 201
+    assert datetime.fromisoformat((await pts.account("m-s1"))["entries"][0]["booked_at"]) == clock.now

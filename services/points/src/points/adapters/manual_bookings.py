@@ -1,22 +1,23 @@
 """What a staff member booked by hand, and the lock that keeps their daily cap under concurrency."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from points.adapters.repository import LEDGER, insert_ignoring_duplicates
-from points.adapters.tables import StaffBookingLockRow
+from points.adapters.tables import StaffBookingLockRow, table_of
 from points.domain.model import EntryType
 
-LOCKS = StaffBookingLockRow.__table__  # type: ignore[attr-defined]
+LOCKS = table_of(StaffBookingLockRow)
 MANUAL = (EntryType.ADJUST.value, EntryType.BONUS.value)
 
 
-async def lock_staff(session: AsyncSession, staff_id: str) -> None:
+async def lock_staff(session: AsyncSession, staff_id: str, now: datetime) -> None:
     """Holds the staff member's lock row until the transaction ends: their next booking waits, then
     counts this one. (SQLite serialises every writer anyway: BEGIN IMMEDIATE.)"""
-    await session.exec(insert_ignoring_duplicates(session, LOCKS), params=[{"staff_id": staff_id, "created_at": datetime.now(UTC)}])
+    await session.exec(insert_ignoring_duplicates(session, LOCKS), params=[{"staff_id": staff_id, "created_at": now}])
     await session.exec(select(LOCKS.c.staff_id).where(LOCKS.c.staff_id == staff_id).with_for_update())
 
 
@@ -29,4 +30,4 @@ async def points_booked_by(session: AsyncSession, staff_id: str, since: datetime
             LEDGER.c.booked_at >= since, LEDGER.c.booked_at < until,
         )
     )
-    return int(total.one()[0])
+    return int(total.one())

@@ -7,19 +7,20 @@ never book on a stale balance and never deadlock on each other.
 """
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import any_, bindparam, insert, select, text, tuple_, update
+from sqlalchemy import any_, bindparam, insert, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from points.adapters.tables import AccountRow, LedgerRow
+from points.adapters.tables import AccountRow, LedgerRow, table_of
 from points.domain.model import EntryType, PointsAccount
 from shared.columns import ScaledDecimal, UtcDateTime
 from shared.db import is_postgresql
 
-ACCOUNTS = AccountRow.__table__  # type: ignore[attr-defined]
-LEDGER = LedgerRow.__table__  # type: ignore[attr-defined]
+ACCOUNTS = table_of(AccountRow)
+LEDGER = table_of(LedgerRow)
 
 
 def insert_ignoring_duplicates(session: AsyncSession, table):
@@ -61,11 +62,15 @@ async def insert_rows(session: AsyncSession, table, rows: list[dict]) -> None:
 
 
 class AccountRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    """`now` is the unit of work's time (its clock, or a job's `now`): when accounts are opened and
+    entries booked. Manual caps count bookings by it, so it must be the same clock the caps read."""
+
+    def __init__(self, session: AsyncSession, now: datetime) -> None:
         self.session = session
+        self.now = now
 
     async def open(self, member_ids: Iterable[str], *, channel: str = "retail", card_no: str | None = None) -> None:
-        now = datetime.now(UTC)
+        now = self.now
         rows = [
             {"member_id": m, "channel": channel, "card_no": card_no, "balance": 0, "opened_at": now, "updated_at": now}
             for m in member_ids
@@ -110,18 +115,20 @@ class AccountRepository:
         await self.save_many(accounts)
 
     async def save_many(self, accounts: Iterable[PointsAccount]) -> None:
-        now = datetime.now(UTC)
+        now = self.now
         changed = [a for a in accounts if a.new_entries]
         if not changed:
             return
         if is_postgresql(self.session):  # one statement for the whole batch
-            await self.session.exec(
+            # Plain SQL, which sqlmodel's exec() does not take: run on the transaction's connection.
+            connection = await self.session.connection()
+            await connection.execute(
                 text(
                     "UPDATE points_account AS a SET balance = v.balance, updated_at = :now"
                     " FROM unnest(CAST(:ids AS varchar[]), CAST(:balances AS integer[])) AS v(member_id, balance)"
                     " WHERE a.member_id = v.member_id"
                 ),
-                params={"ids": [a.member_id for a in changed], "balances": [a.balance for a in changed], "now": now},
+                {"ids": [a.member_id for a in changed], "balances": [a.balance for a in changed], "now": now},
             )
         else:
             await self.session.exec(

@@ -3,7 +3,7 @@
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from points.adapters.tables import EarningRuleRow
@@ -38,5 +38,5 @@ def rule_from_row(row: EarningRuleRow) -> EarningRule:
 
 
 async def load_rules(session: AsyncSession) -> list[EarningRule]:
-    rows = (await session.exec(select(EarningRuleRow).order_by(EarningRuleRow.version))).all()
+    rows = (await session.exec(select(EarningRuleRow).order_by(col(EarningRuleRow.version)))).all()
     return [rule_from_row(r) for r in rows]

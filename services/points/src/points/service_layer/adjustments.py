@@ -14,9 +14,9 @@ from sqlmodel import select
 from points.adapters.manual_bookings import lock_staff, points_booked_by
 from points.adapters.repository import AccountRepository
 from points.adapters.tables import LedgerRow
+from points.domain.exceptions import NotFound
 from points.domain.manual import ManualCaps
 from points.domain.model import EntryType, Source
-from points.service_layer.redemptions import NotFound
 from shared.unit_of_work import UnitOfWork
 
 
@@ -28,8 +28,8 @@ async def book_manual(
     for a caller who may book any amount (an admin)."""
     ref = f"{kind.value}:{idempotency_key or uuid.uuid4()}"
     if caps is not None:
-        await lock_staff(uow.session, staff_id)
-    repo = AccountRepository(uow.session)
+        await lock_staff(uow.session, staff_id, now)
+    repo = AccountRepository(uow.session, now)
     account = await repo.lock(member_id, open_missing=False, booked=[(kind, ref)])
     if account is None:
         raise NotFound(f"no points account for member {member_id}")

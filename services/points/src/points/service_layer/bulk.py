@@ -17,8 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from points.adapters.repository import AccountRepository
 from points.adapters.tables import BulkBonusItemRow, BulkBonusJobRow
+from points.domain.exceptions import IdempotencyConflict, NotFound
 from points.domain.model import EntryType, Source
-from points.service_layer.redemptions import IdempotencyConflict, NotFound
 from shared.commands import Commands
 from shared.unit_of_work import UnitOfWork
 
@@ -54,7 +54,7 @@ async def progress(session: AsyncSession, job_id: str) -> tuple[BulkBonusJobRow,
     if job is None:
         raise NotFound(f"no bulk bonus job {job_id}")
     counts = dict(
-        (await session.exec(select(BulkBonusItemRow.outcome, func.count()).where(BulkBonusItemRow.job_id == job_id).group_by(BulkBonusItemRow.outcome))).all()  # type: ignore[arg-type]
+        (await session.exec(select(BulkBonusItemRow.outcome, func.count()).where(BulkBonusItemRow.job_id == job_id).group_by(BulkBonusItemRow.outcome))).all()
     )
     return job, {"booked": counts.get("booked", 0), "skipped": counts.get("skipped", 0)}
 
@@ -83,7 +83,7 @@ async def run_job(commands: Commands, job_id: str) -> dict[str, int]:
 
 async def _book_chunk(uow: UnitOfWork, job: BulkBonusJobRow, chunk: list[str], now: datetime) -> tuple[int, int]:
     ref = f"bulk:{job.job_id}"
-    repo = AccountRepository(uow.session)
+    repo = AccountRepository(uow.session, now)
     accounts = await repo.lock_many(chunk, open_missing=False, booked=[(EntryType.BONUS, ref)])
     booked = skipped = 0
     for member_id in chunk:

@@ -1,6 +1,7 @@
 """Complaint compensation: the points feedback promised, booked once per complaint."""
 
 import logging
+from typing import cast
 
 from points.adapters.repository import AccountRepository
 from points.domain.model import EntryType, Source
@@ -14,11 +15,11 @@ REASON = "complaint compensation"
 
 
 async def on_complaint_resolved(uow: UnitOfWork, delivery: Delivery) -> None:
-    resolved: c.ComplaintResolvedV1 = delivery.payload  # type: ignore[assignment]
+    resolved = cast(c.ComplaintResolvedV1, delivery.payload)  # the registry maps the event type to this model
     if resolved.member_id is None or resolved.compensation_points <= 0:
         return  # an anonymous complaint, or one settled without points
     ref = f"complaint:{resolved.complaint_id}"
-    repo = AccountRepository(uow.session)
+    repo = AccountRepository(uow.session, uow.now())
     account = await repo.lock(resolved.member_id, booked=[(EntryType.BONUS, ref)])
     assert account is not None
     if account.has_booked(EntryType.BONUS, ref):

@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from points.adapters.repository import ACCOUNTS, AccountRepository, insert_ignoring_duplicates, insert_rows, one_of
 from points.adapters.rules import load_rules
-from points.adapters.tables import PendingReturnRow, SaleEarningRow
+from points.adapters.tables import PendingReturnRow, SaleEarningRow, table_of
 from points.domain.earning import EarningRule, earn_for_sale, rule_in_force
 from points.domain.model import EntryType, PointsAccount, Source
 from points.domain.returns import SaleEarned, points_to_reverse
@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 
 _ZERO = Decimal("0.00")
 
-SALES = SaleEarningRow.__table__  # type: ignore[attr-defined]
-PENDING = PendingReturnRow.__table__  # type: ignore[attr-defined]
+SALES = table_of(SaleEarningRow)
+PENDING = table_of(PendingReturnRow)
 
 
 def sale_ref(store_id: str, pos_txn_id: str) -> str:
@@ -37,7 +37,7 @@ def sale_ref(store_id: str, pos_txn_id: str) -> str:
 
 async def on_member_registered(uow: UnitOfWork, delivery: Delivery) -> None:
     member: c.MemberRegisteredV1 = delivery.payload  # type: ignore[assignment]
-    repo = AccountRepository(uow.session)
+    repo = AccountRepository(uow.session, uow.now())
     await repo.open([member.member_id], channel=member.channel, card_no=member.card_no)
     # The account may have been opened by an earlier sale with the default channel.
     await uow.session.exec(
@@ -64,7 +64,7 @@ async def on_purchases_attributed(uow: UnitOfWork, deliveries: list[Delivery]) -
         log.info("%d sale(s) already booked under other event ids", len(sales) - len(todo))
     if not todo:
         return
-    repo = AccountRepository(session)
+    repo = AccountRepository(session, uow.now())
     accounts = await repo.lock_many(s.member_id for s in todo.values())
     rules = await load_rules(session)
     earned_rows = []
@@ -94,7 +94,7 @@ async def on_return_attributed(uow: UnitOfWork, delivery: Delivery) -> None:
     ret: c.ReturnAttributedV1 = delivery.payload  # type: ignore[assignment]
     session = uow.session
     earned = (
-        await session.exec(select(SaleEarningRow).where(SaleEarningRow.sale_event_id == ret.sale_event_id).with_for_update())  # type: ignore[call-overload]
+        await session.exec(select(SaleEarningRow).where(SaleEarningRow.sale_event_id == ret.sale_event_id).with_for_update())
     ).first()
     if earned is None:
         log.info("return %s arrived before its sale %s was booked; kept until it is", ret.refund_id, ret.sale_event_id)
@@ -104,7 +104,7 @@ async def on_return_attributed(uow: UnitOfWork, delivery: Delivery) -> None:
               "member_id": ret.member_id, "payload": ret.model_dump(mode="json"), "received_at": uow.now()}],
         )
         return
-    repo = AccountRepository(session)
+    repo = AccountRepository(session, uow.now())
     accounts = await repo.lock_many([earned.member_id], booked=[(EntryType.REVERSE, _return_source(ret))])
     _reverse(accounts[earned.member_id], earned, ret, await load_rules(session))
     session.add(earned)

@@ -4,12 +4,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import cast
 
 from sqlalchemy import update
 from sqlmodel import select
 
 from points.adapters.repository import insert_ignoring_duplicates
-from points.adapters.tables import EntitlementGrantRow, EntitlementRow, EntitlementUseRow
+from points.adapters.tables import EntitlementGrantRow, EntitlementRow, EntitlementUseRow, table_of
 from points.domain.entitlements import DEFAULT_VISITS_BY_MILESTONE, LEFTOVER_COLLECTION, check_use, granted_after
 from points.domain.exceptions import NothingLeft
 from shared.commands import derived_event_id
@@ -18,12 +19,12 @@ from shared.events import contracts as c
 from shared.events.registry import ENTITLEMENT_GRANTED
 from shared.unit_of_work import UnitOfWork
 
-ENTITLEMENTS = EntitlementRow.__table__  # type: ignore[attr-defined]
+ENTITLEMENTS = table_of(EntitlementRow)
 
 
 def milestone_handler(table: Mapping[Decimal, int] = DEFAULT_VISITS_BY_MILESTONE):
     async def on_spend_milestone_reached(uow: UnitOfWork, delivery: Delivery) -> None:
-        reached: c.SpendMilestoneReachedV1 = delivery.payload  # type: ignore[assignment]
+        reached = cast(c.SpendMilestoneReachedV1, delivery.payload)  # the registry maps the event type to this model
         await grant_for_milestone(uow, reached, table)
 
     return on_spend_milestone_reached
@@ -79,7 +80,7 @@ async def book_use(uow: UnitOfWork, req: UseRequest) -> EntitlementUseRow:
         .where(ENTITLEMENTS.c.member_id == req.member_id, ENTITLEMENTS.c.kind == req.kind, ENTITLEMENTS.c.used < ENTITLEMENTS.c.granted)
         .values(used=ENTITLEMENTS.c.used + 1, updated_at=uow.now())
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         row = await session.get(EntitlementRow, (req.member_id, req.kind))
         check_use(row.granted if row else 0, row.used if row else 0)
         raise NothingLeft("no use left")

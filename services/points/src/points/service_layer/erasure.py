@@ -8,21 +8,23 @@ unknown card. Entries booked by the system (sales, returns, expiry) carry no per
 """
 
 
+from typing import cast
+
 from sqlalchemy import update
 
 from points.adapters.repository import ACCOUNTS, LEDGER
-from points.adapters.tables import RedemptionRow
+from points.adapters.tables import RedemptionRow, table_of
 from shared.consumer import Delivery
 from shared.events import contracts as c
 from shared.unit_of_work import UnitOfWork
 
 REDACTED = "（已注销）"
 
-REDEMPTIONS = RedemptionRow.__table__  # type: ignore[attr-defined]
+REDEMPTIONS = table_of(RedemptionRow)
 
 
 async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
-    erased: c.MemberErasedV1 = delivery.payload  # type: ignore[assignment]
+    erased = cast(c.MemberErasedV1, delivery.payload)  # the registry maps the event type to this model
     member_id, session = erased.member_id, uow.session
     # Idempotent: a redelivered erasure writes the same placeholder again.
     await session.exec(

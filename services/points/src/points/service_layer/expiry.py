@@ -8,11 +8,11 @@ is recorded per member and expiry date (unique), and its event id is derived fro
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from points.adapters.repository import AccountRepository, insert_ignoring_duplicates
-from points.adapters.tables import AccountRow, ExpiryWarningRow, LedgerRow
+from points.adapters.tables import AccountRow, ExpiryWarningRow, LedgerRow, table_of
 from points.domain.expiry import ExpiryPolicy, due, open_lots, upcoming
 from points.domain.model import EntryType, LedgerEntry, Source
 from shared.commands import Commands, derived_event_id
@@ -20,7 +20,7 @@ from shared.events import contracts as c
 from shared.events.registry import POINTS_EXPIRING
 from shared.unit_of_work import UnitOfWork
 
-WARNINGS = ExpiryWarningRow.__table__  # type: ignore[attr-defined]
+WARNINGS = table_of(ExpiryWarningRow)
 
 
 async def _candidates(session: AsyncSession, policy: ExpiryPolicy, zone: ZoneInfo, today: date) -> list[str]:
@@ -29,15 +29,15 @@ async def _candidates(session: AsyncSession, policy: ExpiryPolicy, zone: ZoneInf
     query = (
         select(LedgerRow.member_id)
         .distinct()
-        .join(AccountRow, AccountRow.member_id == LedgerRow.member_id)  # type: ignore[arg-type]
-        .where(LedgerRow.points > 0, LedgerRow.occurred_at < boundary, AccountRow.balance > 0)  # type: ignore[arg-type]
+        .join(AccountRow, col(AccountRow.member_id) == col(LedgerRow.member_id))
+        .where(LedgerRow.points > 0, LedgerRow.occurred_at < boundary, AccountRow.balance > 0)
         .order_by(LedgerRow.member_id)
     )
     return list((await session.exec(query)).all())
 
 
 async def _entries(session: AsyncSession, member_id: str) -> list[LedgerEntry]:
-    rows = (await session.exec(select(LedgerRow).where(LedgerRow.member_id == member_id).order_by(LedgerRow.id))).all()  # type: ignore[arg-type]
+    rows = (await session.exec(select(LedgerRow).where(LedgerRow.member_id == member_id).order_by(col(LedgerRow.id)))).all()
     return [
         LedgerEntry(EntryType(r.entry_type), r.points, r.balance_after, r.reason, r.source_ref, r.source_event_id, r.occurred_at)
         for r in rows
@@ -58,7 +58,7 @@ async def run_expiry(commands: Commands, policy: ExpiryPolicy, zone: ZoneInfo, n
 async def _expire_member(
     uow: UnitOfWork, member_id: str, policy: ExpiryPolicy, zone: ZoneInfo, today: date, now: datetime, summary: dict[str, int]
 ) -> None:
-    repo = AccountRepository(uow.session)
+    repo = AccountRepository(uow.session, now)
     account = await repo.lock(member_id, open_missing=False)
     if account is None:
         return
@@ -83,7 +83,7 @@ async def _expire_member(
                 member_id=member_id, expires_on=expires_on, points=points, warned_at=now
             )
         )
-        if inserted.rowcount != 1:  # type: ignore[attr-defined]
+        if inserted.rowcount != 1:
             continue  # warned before, by an earlier run
         uow.emit(
             POINTS_EXPIRING,

@@ -16,24 +16,16 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from points.adapters.repository import AccountRepository
-from points.adapters.tables import GiftPriceRow, GiftRow, GiftStockRow, RedemptionRow
+from points.adapters.tables import GiftPriceRow, GiftRow, GiftStockRow, RedemptionRow, table_of
 from points.domain.catalogue import Gift, RegisterStatus, check_transition
-from points.domain.exceptions import GiftUnavailable, OutOfStock, PointsError
+from points.domain.exceptions import GiftUnavailable, IdempotencyConflict, NotFound, OutOfStock
 from points.domain.model import Source
 from shared.commands import derived_event_id
 from shared.events import contracts as c
 from shared.events.registry import REWARD_REDEEMED, REWARD_REDEMPTION_CANCELLED
 from shared.unit_of_work import UnitOfWork
 
-STOCK = GiftStockRow.__table__  # type: ignore[attr-defined]
-
-
-class IdempotencyConflict(PointsError):
-    """The Idempotency-Key was used before for a different request."""
-
-
-class NotFound(PointsError):
-    pass
+STOCK = table_of(GiftStockRow)
 
 
 @dataclass(frozen=True)
@@ -69,7 +61,7 @@ async def redeem(uow: UnitOfWork, req: RedeemRequest, now: datetime) -> tuple[Re
     session = uow.session
     if (earlier := await _by_key(session, req)) is not None:
         return earlier, True
-    repo = AccountRepository(session)
+    repo = AccountRepository(session, now)
     account = await repo.lock(req.member_id, open_missing=False)
     if account is None:
         raise NotFound(f"no points account for member {req.member_id}")
@@ -89,7 +81,7 @@ async def redeem(uow: UnitOfWork, req: RedeemRequest, now: datetime) -> tuple[Re
         .where(STOCK.c.gift_id == req.gift_id, STOCK.c.store_id == req.store_id, STOCK.c.quantity > 0)
         .values(quantity=STOCK.c.quantity - 1, updated_at=now)
     )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+    if taken.rowcount != 1:
         raise OutOfStock(f"gift {req.gift_id} is out of stock at store {req.store_id}")
     row = RedemptionRow(
         redemption_id=redemption_id, idempotency_key=req.idempotency_key, request_hash=req.digest,
@@ -135,7 +127,7 @@ async def cancel(uow: UnitOfWork, redemption_id: str, staff_id: str, reason: str
     peek = await session.get(RedemptionRow, redemption_id)
     if peek is None:
         raise NotFound(f"no gift register entry {redemption_id}")
-    repo = AccountRepository(session)
+    repo = AccountRepository(session, now)
     account = await repo.lock(peek.member_id, open_missing=False)  # account first, as in redeem()
     row = await _locked(session, redemption_id)
     if row.status == RegisterStatus.CANCELLED:
@@ -157,7 +149,7 @@ async def cancel(uow: UnitOfWork, redemption_id: str, staff_id: str, reason: str
         REWARD_REDEMPTION_CANCELLED,
         c.RewardRedemptionCancelledV1(
             member_id=row.member_id, redemption_id=redemption_id, gift_id=row.gift_id, store_id=row.store_id,
-            points_returned=row.points, staff_id=staff_id, cancelled_at=now,  # type: ignore[arg-type]
+            points_returned=row.points, staff_id=staff_id, cancelled_at=now,
         ),
         key=row.member_id, subject=row.member_id, event_id=derived_event_id("points", "redemption-cancelled", redemption_id),
     )

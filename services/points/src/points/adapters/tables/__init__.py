@@ -1,5 +1,8 @@
 """Rows of the points database."""
 
+from sqlalchemy import Table, inspect
+from sqlmodel import SQLModel
+
 from points.adapters.tables.gifts import GiftPriceRow, GiftRow, GiftStockRow, RedemptionRow
 from points.adapters.tables.ledger import (
     AccountRow,
@@ -29,8 +32,19 @@ TABLES = frozenset(
     }
 )
 
+
+
+def table_of(row: type[SQLModel]) -> Table:
+    """The Core table behind a row class, for multi-row statements (SQLModel's `__table__` is
+    invisible to type checkers)."""
+    table = inspect(row).local_table
+    assert isinstance(table, Table)
+    return table
+
+
 __all__ = [
     "TABLES", "AccountRow", "BulkBonusItemRow", "BulkBonusJobRow", "EarningRuleRow", "EntitlementGrantRow",
     "EntitlementRow", "EntitlementUseRow", "ExpiryWarningRow", "GiftPriceRow", "GiftRow", "GiftStockRow",
     "LedgerRow", "MemberDirectoryRow", "PendingReturnRow", "RedemptionRow", "SaleEarningRow", "StaffBookingLockRow",
+    "table_of",
 ]

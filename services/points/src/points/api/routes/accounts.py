@@ -2,13 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
-from sqlmodel import select
+from fastapi import APIRouter, Query
+from sqlmodel import col, select
 
 from points.adapters.tables import AccountRow, LedgerRow
 from points.api.schemas import AccountPublic, LedgerEntryPublic, LedgerPage
 from shared.authorize import Allowed
 from shared.deps import UowDep
+from shared.errors import NotFound
 from shared.integers import Int64
 from shared.policy import Grant
 
@@ -18,15 +19,15 @@ router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 async def _account(uow, member_id: str) -> AccountRow:
     account = await uow.session.get(AccountRow, member_id)
     if account is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no points account for member {member_id}")
+        raise NotFound(f"no points account for member {member_id}")
     return account
 
 
 async def _entries(uow, member_id: str, limit: int, before_id: int | None = None) -> list[LedgerEntryPublic]:
     query = select(LedgerRow).where(LedgerRow.member_id == member_id)
     if before_id is not None:
-        query = query.where(LedgerRow.id < before_id)  # type: ignore[operator]
-    rows = (await uow.session.exec(query.order_by(LedgerRow.id.desc()).limit(limit))).all()  # type: ignore[union-attr]
+        query = query.where(col(LedgerRow.id) < before_id)
+    rows = (await uow.session.exec(query.order_by(col(LedgerRow.id).desc()).limit(limit))).all()
     return [LedgerEntryPublic.model_validate(r, from_attributes=True) for r in rows]
 
 

@@ -1,12 +1,12 @@
 """Manual adjustments and bonuses (store managers for their store's customers, admins), one by one or in bulk."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from sqlmodel import select
 
-from points.adapters.tables import BulkBonusItemRow
+from points.adapters.tables import BulkBonusItemRow, BulkBonusJobRow
 from points.api.idempotency import IdempotencyKey, OptionalIdempotencyKey
 from points.api.schemas import AdjustmentIn, BonusIn, BulkBonusIn, BulkBonusPublic, LedgerEntryPublic
 from points.api.transactions import run_command
@@ -14,13 +14,15 @@ from points.domain.model import EntryType
 from points.service_layer import bulk
 from points.service_layer.adjustments import book_manual
 from shared.authorize import Allowed
+from shared.deps import UowDep
 from shared.member_directory import member_facts
 from shared.policy import Grant, Scope
 from shared.reports import Column, ReportFormat, render
+from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["adjustments and bonuses"])
 
-MANUAL = {201: {"description": "Booked"}, 200: {"description": "A retry with the same Idempotency-Key"}}
+MANUAL: dict[int | str, dict[str, Any]] = {201: {"description": "Booked"}, 200: {"description": "A retry with the same Idempotency-Key"}}
 
 
 async def _manual(
@@ -75,23 +77,23 @@ async def start_bulk_bonus(
     if len(body.member_ids) > limit:
         raise RequestValidationError([{"type": "value_error", "loc": ("body", "member_ids"), "input": None,
                                        "msg": f"at most {limit} members per job"}])
-    if grant.scope is not Scope.ALL:  # today only admins, who reach everyone; a narrower role checks each member
-        async with request.app.state.sessions() as session:
+
+    async def command(uow: UnitOfWork) -> tuple[BulkBonusJobRow, dict[str, int], bool]:
+        if grant.scope is not Scope.ALL:  # today only admins, who reach everyone; a narrower role checks each member
             for member_id in body.member_ids:
-                grant.ensure_member(await member_facts(session, member_id), member_id)
-    job, replay = await run_command(
-        request,
-        lambda uow: bulk.create_job(
+                grant.ensure_member(await member_facts(uow.session, member_id), member_id)
+        job, replay = await bulk.create_job(
             uow, idempotency_key=idempotency_key, member_ids=body.member_ids, points=body.points, reason=body.reason,
             staff_id=grant.principal.subject, now=uow.now(),
-        ),
-    )
+        )
+        # A replay answers how far the job has come; a new job has booked nothing yet.
+        return *await bulk.progress(uow.session, job.job_id), replay
+
+    job, counts, replay = await run_command(request, command)
     # Worked through after the answer; the scheduled bulk-bonus job finishes it after a crash.
     background.add_task(bulk.run_job, request.app.state.commands, job.job_id)
     if replay:
         response.status_code = status.HTTP_200_OK
-    async with request.app.state.sessions() as session:
-        job, counts = await bulk.progress(session, job.job_id)
     return _job_public(job, counts)
 
 
@@ -104,10 +106,13 @@ REPORT_COLUMNS = [
 
 
 @router.get("/bulk-bonuses/{job_id}", summary="Progress, and the result per member (JSON, CSV or HTML)")
-async def bulk_bonus_report(job_id: str, _: Annotated[Grant, Allowed("points.bulk_bonus.run")], request: Request, format: ReportFormat = ReportFormat.JSON):
-    async with request.app.state.sessions() as session:
-        job, counts = await bulk.progress(session, job_id)
-        items = (await session.exec(select(BulkBonusItemRow).where(BulkBonusItemRow.job_id == job_id).order_by(BulkBonusItemRow.member_id))).all()
+async def bulk_bonus_report(
+    job_id: str, uow: UowDep, _: Annotated[Grant, Allowed("points.bulk_bonus.run")], format: ReportFormat = ReportFormat.JSON
+) -> Response:
+    job, counts = await bulk.progress(uow.session, job_id)
+    items = (
+        await uow.session.exec(select(BulkBonusItemRow).where(BulkBonusItemRow.job_id == job_id).order_by(BulkBonusItemRow.member_id))
+    ).all()
     summary = _job_public(job, counts)
     return render(
         format, title=f"批量奖励积分 Bulk bonus {job_id}", columns=REPORT_COLUMNS, rows=items,

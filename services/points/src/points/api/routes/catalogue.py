@@ -1,15 +1,17 @@
 """The gift catalogue: items, their point price per channel, active dates, stock per store."""
 
-from typing import Annotated
+from typing import Annotated, cast
 
-from fastapi import APIRouter, HTTPException, Path, status
+from fastapi import APIRouter, Path
 from sqlalchemy import delete
-from sqlmodel import select
+from sqlmodel import col, select
 
 from points.adapters.tables import GiftPriceRow, GiftRow, GiftStockRow
 from points.api.schemas import GiftIn, GiftPublic, StockIn, StockPublic
 from shared.authorize import Allowed
 from shared.deps import UowDep
+from shared.errors import NotFound
+from shared.events.contracts import Channel
 from shared.policy import Grant
 
 router = APIRouter(prefix="/v1/gifts", tags=["gift catalogue"])
@@ -23,9 +25,10 @@ async def _gifts(uow, gift_id: str | None = None) -> list[GiftPublic]:
         query = query.where(GiftRow.gift_id == gift_id)
     gifts = (await uow.session.exec(query)).all()
     prices = (await uow.session.exec(select(GiftPriceRow))).all()
-    by_gift: dict[str, dict[str, int]] = {}
+    by_gift: dict[str, dict[Channel, int]] = {}
     for p in prices:
-        by_gift.setdefault(p.gift_id, {})[p.channel] = p.points
+        # Stored from a validated GiftIn, so the column holds only channels.
+        by_gift.setdefault(p.gift_id, {})[cast(Channel, p.channel)] = p.points
     return [
         GiftPublic(gift_id=g.gift_id, name_zh=g.name_zh, name_en=g.name_en, prices=by_gift.get(g.gift_id, {}),
                    active_from=g.active_from, active_until=g.active_until)
@@ -49,7 +52,7 @@ async def put_gift(body: GiftIn, uow: UowDep, _: Annotated[Grant, Allowed("point
     )
     uow.session.add(row)
     await uow.session.flush()
-    await uow.session.exec(delete(GiftPriceRow).where(GiftPriceRow.gift_id == gift_id))  # type: ignore[arg-type]
+    await uow.session.exec(delete(GiftPriceRow).where(col(GiftPriceRow.gift_id) == gift_id))
     uow.session.add_all(GiftPriceRow(gift_id=gift_id, channel=ch, points=pts) for ch, pts in body.prices.items())
     await uow.session.flush()
     return (await _gifts(uow, gift_id))[0]
@@ -67,7 +70,7 @@ async def put_stock(
 ) -> StockPublic:
     grant.ensure_store(store_id)
     if await uow.session.get(GiftRow, gift_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"gift {gift_id} is not in the catalogue")
+        raise NotFound(f"gift {gift_id} is not in the catalogue")
     now = uow.now()
     row = (
         await uow.session.exec(

@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Request, status
-from sqlmodel import select
+from sqlmodel import col, select
 
 from points.adapters.tables import EntitlementRow, EntitlementUseRow
 from points.api.idempotency import OptionalIdempotencyKey
@@ -11,16 +11,18 @@ from points.api.schemas import EntitlementPublic, EntitlementUseIn, EntitlementU
 from points.api.transactions import run_command
 from points.service_layer.entitlements import UseRequest, book_use
 from shared.authorize import Allowed
+from shared.deps import UowDep
 from shared.policy import Grant
 
 router = APIRouter(prefix="/v1/entitlements", tags=["service entitlements"])
 
 
 @router.get("/{member_id}", summary="Granted, used and remaining, with every use")
-async def get_entitlements(member_id: str, _: Annotated[Grant, Allowed("points.account.read")], request: Request) -> list[EntitlementPublic]:
-    async with request.app.state.sessions() as session:
-        rows = (await session.exec(select(EntitlementRow).where(EntitlementRow.member_id == member_id).order_by(EntitlementRow.kind))).all()
-        uses = (await session.exec(select(EntitlementUseRow).where(EntitlementUseRow.member_id == member_id).order_by(EntitlementUseRow.id))).all()  # type: ignore[arg-type]
+async def get_entitlements(member_id: str, uow: UowDep, _: Annotated[Grant, Allowed("points.account.read")]) -> list[EntitlementPublic]:
+    rows = (await uow.session.exec(select(EntitlementRow).where(EntitlementRow.member_id == member_id).order_by(EntitlementRow.kind))).all()
+    uses = (
+        await uow.session.exec(select(EntitlementUseRow).where(EntitlementUseRow.member_id == member_id).order_by(col(EntitlementUseRow.id)))
+    ).all()
     return [
         EntitlementPublic(
             kind=r.kind, granted=r.granted, used=r.used, remaining=max(0, r.granted - r.used),

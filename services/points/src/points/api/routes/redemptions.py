@@ -5,14 +5,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from points.adapters.tables import RedemptionRow
 from points.api.idempotency import IdempotencyKey
 from points.api.schemas import CancelIn, RedemptionIn, RedemptionPublic
 from points.api.transactions import run_command
+from points.domain.exceptions import NotFound
 from points.service_layer import redemptions as svc
 from shared.authorize import Allowed
+from shared.deps import UowDep
 from shared.member_directory import member_facts
 from shared.policy import Grant
 from shared.reports import Column, ReportFormat, render
@@ -29,7 +31,7 @@ async def _entry_in_reach(uow: UnitOfWork, grant: Grant, redemption_id: str) -> 
     """The register entry's customer must be within the caller's scope, and its gift at their store."""
     row = await uow.session.get(RedemptionRow, redemption_id)
     if row is None:
-        raise svc.NotFound(f"no gift register entry {redemption_id}")
+        raise NotFound(f"no gift register entry {redemption_id}")
     grant.ensure_member(await member_facts(uow.session, row.member_id), row.member_id)
     grant.ensure_store(row.store_id)
 
@@ -58,12 +60,11 @@ async def redeem(
 
 
 @router.get("/redemptions/{redemption_id}")
-async def get_redemption(redemption_id: str, grant: Annotated[Grant, Allowed("points.redemption.read")], request: Request) -> RedemptionPublic:
-    async with request.app.state.sessions() as session:
-        row = await session.get(RedemptionRow, redemption_id)
-        if row is None:
-            raise svc.NotFound(f"no gift register entry {redemption_id}")
-        grant.ensure_member(await member_facts(session, row.member_id), row.member_id)
+async def get_redemption(redemption_id: str, uow: UowDep, grant: Annotated[Grant, Allowed("points.redemption.read")]) -> RedemptionPublic:
+    row = await uow.session.get(RedemptionRow, redemption_id)
+    if row is None:
+        raise NotFound(f"no gift register entry {redemption_id}")
+    grant.ensure_member(await member_facts(uow.session, row.member_id), row.member_id)
     return _public(row)
 
 
@@ -109,7 +110,7 @@ def _register_columns(zone) -> list[Column]:
 
 @router.get("/gift-register", summary="The gift register of a store for a date range (JSON, CSV or printable HTML)")
 async def gift_register(
-    grant: Annotated[Grant, Allowed("points.gift_register.read")], request: Request, store_id: str,
+    grant: Annotated[Grant, Allowed("points.gift_register.read")], uow: UowDep, store_id: str,
     date_from: Annotated[date, Query(alias="from", description="First business day, inclusive")],
     date_to: Annotated[date, Query(alias="to", description="Last business day, inclusive")],
     format: ReportFormat = ReportFormat.JSON,
@@ -118,17 +119,17 @@ async def gift_register(
     if date_to < date_from:
         raise RequestValidationError([{"type": "value_error", "loc": ("query", "to"), "input": str(date_to),
                                        "msg": "to is before from"}])
-    zone = request.app.state.settings.zone
+    zone = uow.settings.zone
     start = datetime.combine(date_from, time(), zone)
     end = datetime.combine(date_to + timedelta(days=1), time(), zone)
-    async with request.app.state.sessions() as session:
-        rows = (
-            await session.exec(
-                select(RedemptionRow)
-                .where(RedemptionRow.store_id == store_id, RedemptionRow.redeemed_at >= start, RedemptionRow.redeemed_at < end)  # type: ignore[arg-type]
-                .order_by(RedemptionRow.redeemed_at)
-            )
-        ).all()
+    redeemed_at = col(RedemptionRow.redeemed_at)
+    rows = (
+        await uow.session.exec(
+            select(RedemptionRow)
+            .where(RedemptionRow.store_id == store_id, redeemed_at >= start, redeemed_at < end)
+            .order_by(redeemed_at)
+        )
+    ).all()
     return render(
         format, title=f"赠品发放登记 Gift register — {store_id}", columns=_register_columns(zone), rows=rows,
         json_body=[_public(r) for r in rows], filename=f"gift-register-{store_id}-{date_from}-{date_to}",

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, status
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from points.adapters.rules import load_rules, rule_body, rule_from_row
 from points.adapters.tables import AccountRow, EarningRuleRow
@@ -35,7 +35,7 @@ def _public(row: EarningRuleRow) -> EarningRulePublic:
 
 @router.get("/earning-rules", summary="Every rule version, oldest first, with who wrote it and why")
 async def list_rules(uow: UowDep, _: Annotated[Grant, Allowed("points.rule.read")]) -> list[EarningRulePublic]:
-    rows = (await uow.session.exec(select(EarningRuleRow).order_by(EarningRuleRow.version))).all()
+    rows = (await uow.session.exec(select(EarningRuleRow).order_by(col(EarningRuleRow.version)))).all()
     return [_public(r) for r in rows]
 
 
@@ -52,7 +52,7 @@ async def add_rule(body: EarningRuleIn, uow: UowDep, grant: Annotated[Grant, All
     latest = (await uow.session.exec(select(func.max(EarningRuleRow.version)))).one() or 0
     rule = EarningRule(
         version=latest + 1, effective_from=body.effective_from, points_per_yuan=body.points_per_yuan,
-        channel_rates=body.channel_rates, store_rates=body.store_rates, category_multipliers=multipliers,
+        channel_rates=dict(body.channel_rates.items()), store_rates=body.store_rates, category_multipliers=multipliers,
         min_sale_amount=body.min_sale_amount,
     )
     row = EarningRuleRow(
@@ -70,7 +70,8 @@ async def preview(body: PreviewIn, uow: UowDep, grant: Annotated[Grant, Allowed(
     # customers shop in every store, and the answer says only whether the card is known and its
     # channel (no balance, no ledger).
     grant.ensure_store(body.store_id)
-    channel, known = body.channel or "retail", False
+    channel: str = body.channel or "retail"
+    known = False
     if body.card_no is not None:
         account = (await uow.session.exec(select(AccountRow).where(AccountRow.card_no == body.card_no))).first()
         if account is not None:

@@ -1,0 +1,64 @@
+"""The one mapping of service refusals to HTTP answers, in the app `build_service_app` makes."""
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, FastAPI
+
+from shared.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, TooManyRequests
+from shared.service import ServiceSpec, build_service_app
+from shared.settings import ServiceSettings
+
+
+class NamedConflict(Conflict):
+    """A refusal that names its kind beside the detail, and tries (in vain) to replace the detail."""
+
+    def extra(self) -> dict[str, Any]:
+        return {"error": type(self).__name__, "detail": "not this"}
+
+
+REFUSALS: dict[str, ServiceError] = {
+    "not-found": NotFound("no such thing"),
+    "conflict": Conflict("already there"),
+    "forbidden": Forbidden("not yours"),
+    "too-many": TooManyRequests("slow down"),
+    "invalid": Invalid("quantity", "must be positive"),
+    "named": NamedConflict("taken by someone else"),
+}
+
+
+def make_app() -> FastAPI:
+    router = APIRouter()
+
+    @router.get("/refuse/{kind}")
+    async def refuse(kind: str) -> None:
+        raise REFUSALS[kind]
+
+    settings = ServiceSettings(environment="test")
+    return build_service_app(settings, ServiceSpec("t", "t", [router], migrations=Path(".")))
+
+
+async def answer(kind: str) -> httpx.Response:
+    transport = httpx.ASGITransport(app=make_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        return await client.get(f"/refuse/{kind}")
+
+
+async def test_each_refusal_is_its_status_with_the_message_as_detail() -> None:
+    expected = {
+        "not-found": (404, "no such thing"),
+        "conflict": (409, "already there"),
+        "forbidden": (403, "not yours"),
+        "too-many": (429, "slow down"),
+        "invalid": (422, "quantity: must be positive"),
+    }
+    for kind, (status, detail) in expected.items():
+        r = await answer(kind)
+        assert (r.status_code, r.json()) == (status, {"detail": detail}), kind
+
+
+async def test_a_refusal_may_answer_extra_fields_beside_its_detail_but_not_replace_it() -> None:
+    r = await answer("named")
+    assert r.status_code == 409
+    assert r.json() == {"detail": "taken by someone else", "error": "NamedConflict"}
