@@ -67,6 +67,8 @@ allow feedback Read group feedback
 allow campaigns Write topic crm.campaigns.events
 allow campaigns Read topic crm.pos.purchases
 allow campaigns Read topic crm.members.events
+allow campaigns Read topic crm.points.events
+allow campaigns Read topic crm.feedback.events
 allow campaigns Read group campaigns
 
 # A POS vendor publishing sales directly: the POS topic, nothing else (docs/events.md).
