@@ -147,7 +147,7 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec, clock: Clock
 
 async def service_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
-    return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
+    return JSONResponse({"detail": exc.detail()}, status_code=exc.status_code)
 
 
 def _facts_lookup(
