@@ -4,7 +4,7 @@ linkable to a complaint."""
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query, status
 from sqlmodel import select
 
 from feedback.adapters.tables import CommentEntryRow, ComplaintRow
@@ -12,6 +12,7 @@ from feedback.api.access import ensure_customer
 from feedback.api.schemas import CommentCreate, CommentLinkIn, CommentPublic
 from shared.authorize import Allowed
 from shared.deps import NowDep, UowDep
+from shared.errors import Conflict, Invalid, NotFound
 from shared.integers import Int64
 from shared.policy import Grant
 
@@ -24,10 +25,9 @@ Using = Annotated[Grant, Allowed("feedback.comment_book.use")]
 async def _linkable(uow, complaint_id: str, store_id: str) -> None:
     complaint = await uow.session.get(ComplaintRow, complaint_id)
     if complaint is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"complaint_id: no complaint {complaint_id}")
+        raise NotFound(f"complaint_id: no complaint {complaint_id}")
     if complaint.store_id != store_id:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, f"complaint_id: complaint {complaint_id} concerns store {complaint.store_id}, not {store_id}")
+        raise Conflict(f"complaint_id: complaint {complaint_id} concerns store {complaint.store_id}, not {store_id}")
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -36,7 +36,7 @@ async def record_entry(body: CommentCreate, uow: UowDep, grant: Using, now: NowD
     store_id = body.store_id or grant.principal.store_id
     grant.ensure_store(store_id)
     if not store_id:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "store_id: required")
+        raise Invalid("store_id", "required")
     if body.member_id:
         await ensure_customer(uow.session, grant, body.member_id)
     if body.complaint_id:
@@ -73,7 +73,7 @@ async def list_entries(
 async def link_complaint(entry_id: str, body: CommentLinkIn, uow: UowDep, grant: Using, now: NowDep) -> CommentPublic:
     row = await uow.session.get(CommentEntryRow, entry_id)
     if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no comment book entry {entry_id}")
+        raise NotFound(f"no comment book entry {entry_id}")
     grant.ensure_store(row.store_id)
     await _linkable(uow, body.complaint_id, row.store_id)
     row.complaint_id, row.linked_by, row.linked_at = body.complaint_id, grant.principal.subject, now

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 from sqlmodel import select
 
 from feedback.adapters.tables import ComplaintRow, MemberProfileRow
@@ -30,6 +30,7 @@ from feedback.domain.workflow import OPEN, Status
 from feedback.service_layer import complaints as uc
 from shared.authorize import Allowed
 from shared.deps import NowDep, UowDep
+from shared.errors import Invalid
 from shared.integers import Int64
 from shared.policy import Grant, Scope
 
@@ -51,12 +52,11 @@ def _filing(body: ComplaintCreate, grant: Grant, member_id: str | None) -> uc.Fi
     channel = body.channel or ("app" if by_customer else "service_desk")
     allowed = MEMBER_CHANNELS if by_customer else STAFF_CHANNELS
     if channel not in allowed:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"channel: a {grant.principal.role} files through {', '.join(allowed)}")
+        raise Invalid("channel", f"a {grant.principal.role} files through {', '.join(allowed)}")
     store_id = body.store_id or grant.principal.store_id
     grant.ensure_store(store_id)  # a store-bound token files for its own store only
     if not store_id:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "store_id: required: the store the complaint concerns")
+        raise Invalid("store_id", "required: the store the complaint concerns")
     return uc.Filing(
         store_id=store_id, channel=channel, category=body.category, severity=body.severity,
         description=body.description, member_id=member_id,
@@ -134,22 +134,15 @@ async def my_queue(uow: UowDep, grant: Handling, now: NowDep) -> list[ComplaintS
     return [summary(r, now) for r in (await uow.session.exec(_order(query).limit(500))).all()]
 
 
-async def _load(uow, complaint_id: str, *, lock: bool = False) -> ComplaintRow:
-    try:
-        return await uc.load(uow, complaint_id, lock=lock)
-    except uc.ComplaintNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {complaint_id}") from exc
-
-
 @router.get("/{complaint_id}")
 async def get_complaint(complaint_id: str, uow: UowDep, grant: Reading, settings: FeedbackSettingsDep, now: NowDep) -> ComplaintPublic:
-    row = await _load(uow, complaint_id)
+    row = await uc.load(uow, complaint_id)
     await ensure_reads(uow.session, grant, row)
     return await detail(uow.session, settings, grant, row, now)
 
 
 async def _handled(uow, complaint_id: str, grant: Grant) -> ComplaintRow:
-    row = await _load(uow, complaint_id, lock=True)
+    row = await uc.load(uow, complaint_id, lock=True)
     ensure_handles(grant, row)
     return row
 

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import update
 from sqlmodel import select
 
@@ -24,11 +24,12 @@ from feedback.api.schemas import (
     TemplateCreate,
     TemplatePublic,
 )
-from feedback.domain.surveys import DIMENSION_LABELS, DIMENSIONS
-from feedback.service_layer.invitations import InvitationUnusable, ensure_usable, find_invitation, link_for
+from feedback.domain.surveys import DIMENSION_LABELS, DIMENSIONS, check_answer
+from feedback.service_layer.invitations import ensure_usable, find_invitation, link_for
 from feedback.service_layer.survey_results import results as survey_results
 from shared.authorize import Allowed
 from shared.deps import NowDep, UowDep
+from shared.errors import Invalid, NotFound
 from shared.periods import MONTH_PATTERN
 from shared.policy import Grant
 from shared.reports import Column, ReportFormat, render
@@ -76,7 +77,7 @@ async def list_templates(uow: UowDep, _: Reading) -> list[TemplatePublic]:
 async def make_default(template_id: str, uow: UowDep, _: Designing) -> TemplatePublic:
     row = await uow.session.get(SurveyTemplateRow, template_id)
     if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no survey template {template_id}")
+        raise NotFound(f"no survey template {template_id}")
     await uow.session.exec(update(SurveyTemplateRow).values(is_default=False))  # type: ignore[call-overload]
     row.is_default = True
     uow.session.add(row)
@@ -98,7 +99,7 @@ async def list_invitations(
     """The member's own survey invitations with their links (delivering them is the app's job)."""
     member_id = customer_named(grant, member_id)
     if member_id is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "member_id: required")
+        raise Invalid("member_id", "required")
     await ensure_customer(uow.session, grant, member_id)
     rows = (await uow.session.exec(_invitations_of(member_id, now, open_only))).all()
     return [InvitationPublic(**invitation_status(r).model_dump(), link=link_for(settings, r)) for r in rows]
@@ -116,12 +117,9 @@ async def list_sent(
 
 
 async def _invitation(uow, token: str, grant: Grant, now: datetime, *, lock: bool = False) -> SurveyInvitationRow:
-    try:
-        row = await find_invitation(uow.session, token, lock=lock)
-        ensure_own_invitation(grant, row)  # before telling anyone whether it is answered or expired
-        ensure_usable(row, now)
-    except InvitationUnusable as exc:
-        raise HTTPException(exc.status, str(exc)) from exc
+    row = await find_invitation(uow.session, token, lock=lock)
+    ensure_own_invitation(grant, row)  # before telling anyone whether it is answered or expired
+    ensure_usable(row, now)
     return row
 
 
@@ -140,17 +138,8 @@ async def answer(token: str, body: AnswerIn, uow: UowDep, grant: Answering, now:
     invitation = await _invitation(uow, token, grant, now, lock=True)
     template = await uow.session.get(SurveyTemplateRow, invitation.template_id)
     assert template is not None
-    asked = template.dimensions.split(",")
-    problems = [f"ratings.{d}: required by this survey" for d in asked if d not in body.ratings]
-    problems += [f"ratings.{d}: not asked by this survey" for d in body.ratings if d not in asked]
-    if template.ask_nps and body.nps is None:
-        problems.append("nps: required by this survey")
-    if not template.ask_nps and body.nps is not None:
-        problems.append("nps: not asked by this survey")
-    if not template.ask_comment and body.comment:
-        problems.append("comment: not asked by this survey")
-    if problems:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "; ".join(problems))
+    check_answer(template.dimensions.split(","), template.ask_nps, template.ask_comment,
+                 ratings=body.ratings, nps=body.nps, comment=body.comment)
     invitation.answered_at = now
     uow.session.add(invitation)
     uow.session.add(SurveyResponseRow(invitation_id=invitation.id, nps=body.nps, comment=body.comment, answered_at=now, **body.ratings))
