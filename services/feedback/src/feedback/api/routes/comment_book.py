@@ -5,7 +5,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from sqlmodel import select
+from sqlmodel import col, select
 
 from feedback.adapters.tables import CommentEntryRow, ComplaintRow
 from feedback.api.access import ensure_customer
@@ -15,6 +15,7 @@ from shared.deps import NowDep, UowDep
 from shared.errors import Conflict, Invalid, NotFound
 from shared.integers import Int64
 from shared.policy import Grant
+from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/comment-book", tags=["comment book"])
 
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/v1/comment-book", tags=["comment book"])
 Using = Annotated[Grant, Allowed("feedback.comment_book.use")]
 
 
-async def _linkable(uow, complaint_id: str, store_id: str) -> None:
+async def _linkable(uow: UnitOfWork, complaint_id: str, store_id: str) -> None:
     complaint = await uow.session.get(ComplaintRow, complaint_id)
     if complaint is None:
         raise NotFound(f"complaint_id: no complaint {complaint_id}")
@@ -65,7 +66,7 @@ async def list_entries(
         query = query.where(CommentEntryRow.store_id == store_id)
     if kind:
         query = query.where(CommentEntryRow.kind == kind)
-    rows = (await uow.session.exec(query.order_by(CommentEntryRow.recorded_at.desc()).limit(limit))).all()  # type: ignore[attr-defined]
+    rows = (await uow.session.exec(query.order_by(col(CommentEntryRow.recorded_at).desc()).limit(limit))).all()
     return [CommentPublic.model_validate(r, from_attributes=True) for r in rows]
 
 

@@ -3,7 +3,8 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
-from sqlmodel import select
+from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from feedback.adapters.tables import ComplaintRow, MemberProfileRow
 from feedback.api.access import (
@@ -87,10 +88,11 @@ async def file_complaint(
     return await detail(uow.session, settings, grant, row, now)
 
 
-def _order(query):
+def _order(query: SelectOfScalar[ComplaintRow]) -> SelectOfScalar[ComplaintRow]:
     # Overdue ones first: they have the earliest due times; resolved and closed ones (no due
     # time) last, newest first.
-    return query.order_by(ComplaintRow.next_due_at.is_(None), ComplaintRow.next_due_at, ComplaintRow.filed_at.desc())  # type: ignore[union-attr,attr-defined]
+    due = col(ComplaintRow.next_due_at)
+    return query.order_by(due.is_(None), due, col(ComplaintRow.filed_at).desc())
 
 
 @router.get("")
@@ -105,7 +107,7 @@ async def list_complaints(
     for those whose scope covers the customer; a member's own; otherwise those within the caller's
     reach: their store's (desk, store manager), those assigned to them or about their customers
     (account manager), all (admin)."""
-    query = select(ComplaintRow).outerjoin(MemberProfileRow, MemberProfileRow.member_id == ComplaintRow.member_id)  # type: ignore[arg-type]
+    query = select(ComplaintRow).outerjoin(MemberProfileRow, col(MemberProfileRow.member_id) == col(ComplaintRow.member_id))
     customer = customer_named(grant, member_id)
     if customer is not None:
         await ensure_customer(uow.session, grant, customer)
@@ -119,9 +121,9 @@ async def list_complaints(
     if status_ is not None:
         query = query.where(ComplaintRow.status == status_.value)
     if open_only or overdue_only:
-        query = query.where(ComplaintRow.status.in_([s.value for s in OPEN]))  # type: ignore[attr-defined]
+        query = query.where(col(ComplaintRow.status).in_([s.value for s in OPEN]))
     if overdue_only:
-        query = query.where(ComplaintRow.next_due_at < now)  # type: ignore[operator]
+        query = query.where(col(ComplaintRow.next_due_at) < now)
     rows = (await uow.session.exec(_order(query).limit(limit))).all()
     return [summary(r, now) for r in rows]
 
@@ -130,7 +132,7 @@ async def list_complaints(
 async def my_queue(uow: UowDep, grant: Handling, now: NowDep) -> list[ComplaintSummary]:
     """The caller's open complaints, overdue first: their store's queue for the desk and the store
     manager (including what was escalated to the store manager), an account manager's own."""
-    query = select(ComplaintRow).where(queue_of(grant), ComplaintRow.status.in_([s.value for s in OPEN]))  # type: ignore[attr-defined]
+    query = select(ComplaintRow).where(queue_of(grant), col(ComplaintRow.status).in_([s.value for s in OPEN]))
     return [summary(r, now) for r in (await uow.session.exec(_order(query).limit(500))).all()]
 
 
