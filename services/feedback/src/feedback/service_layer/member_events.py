@@ -38,7 +38,7 @@ def payload_of(delivery: Delivery, contract: type[Payload]) -> Payload:
     type to its handler, so another payload here is a wiring mistake: the event is dead-lettered
     with the reason instead of being half-applied."""
     if not isinstance(delivery.payload, contract):
-        raise TypeError(f"expected a {contract.__name__}, got a {type(delivery.payload).__name__}")
+        raise TypeError(f"{delivery.envelope.type} carries a {type(delivery.payload).__name__}, not a {contract.__name__}")
     return delivery.payload
 
 
