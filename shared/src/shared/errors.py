@@ -1,9 +1,10 @@
 """The refusals a service layer raises, and the one place they become HTTP answers.
 
 Service-layer and domain code raise these (or subclasses named for the case) and never import
-FastAPI (this module does not either); `build_service_app` maps them to a status with `{"detail": str(exc)}`
-and whatever `extra()` adds beside it. The access policy's own refusals (`shared.policy.AccessDenied`,
-`NotCustomer`) are mapped beside them by `shared.authorize.access_error_handlers`.
+FastAPI (this module does not either); `build_service_app` maps them to a status with
+`{"detail": exc.detail()}` (`str(exc)` unless the refusal says otherwise) and whatever `extra()`
+adds beside it. The access policy's own refusals (`shared.policy.AccessDenied`, `NotCustomer`) are
+mapped beside them by `shared.authorize.access_error_handlers`.
 """
 
 from typing import Any
@@ -12,9 +13,13 @@ from typing import Any
 class ServiceError(Exception):
     status_code = 409
 
+    def detail(self) -> Any:
+        """The `detail` of the answer: the message, unless a refusal's clients expect another shape."""
+        return str(self)
+
     def extra(self) -> dict[str, Any]:
         """Fields answered beside `detail`, for a service whose clients tell refusals apart by more
-        than the status (points names the kind of refusal in `error`). `detail` itself stays str(exc)."""
+        than the status (points names the kind of refusal in `error`). `detail` is never replaced."""
         return {}
 
 
@@ -30,6 +35,12 @@ class Forbidden(ServiceError):
     status_code = 403
 
 
+class Gone(ServiceError):
+    """Something that existed and can no longer be used (an expired link)."""
+
+    status_code = 410
+
+
 class TooManyRequests(ServiceError):
     status_code = 429
 
@@ -42,3 +53,12 @@ class Invalid(ServiceError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field, self.message = field, message
+
+
+class InvalidBodyField(Invalid):
+    """`Invalid`, answered in the shape request validation gives (`[{"loc": ["body", field], "msg",
+    "type", "input"}]`), for APIs whose clients read every bad field from that one shape (the POS
+    API): what only the service can check looks the same to them as what the schema checks."""
+
+    def detail(self) -> Any:
+        return [{"loc": ["body", self.field], "msg": self.message, "type": "value_error", "input": None}]

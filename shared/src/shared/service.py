@@ -147,7 +147,7 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec, clock: Clock
 
 async def service_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
-    body: dict[str, Any] = {"detail": str(exc)}
+    body: dict[str, Any] = {"detail": exc.detail()}
     body.update((key, value) for key, value in exc.extra().items() if key != "detail")
     return JSONResponse(body, status_code=exc.status_code)
 

@@ -12,8 +12,8 @@ class Settings(ServiceSettings):
 
     # Hours from filing (or reopening, for resolution) before a complaint is overdue, per severity.
     # Set as JSON, e.g. CRM_ACK_HOURS='{"high": 2, "medium": 24, "low": 48}'.
-    ack_hours: dict[str, float] = Field(default_factory=lambda: {"high": 4, "medium": 24, "low": 48})
-    resolve_hours: dict[str, float] = Field(default_factory=lambda: {"high": 24, "medium": 72, "low": 168})
+    ack_hours: dict[str, float] = Field(default_factory=lambda: {"high": 4.0, "medium": 24.0, "low": 48.0})
+    resolve_hours: dict[str, float] = Field(default_factory=lambda: {"high": 24.0, "medium": 72.0, "low": 168.0})
     escalation_every_s: float = 300.0
 
     # Share of members' sales that get a satisfaction survey invitation (0.05 = 5%).

@@ -7,7 +7,17 @@ import pytest
 
 from feedback.domain.assignment import assignee_for
 from feedback.domain.compensation import Compensation, CompensationRefused, check_compensation
-from feedback.domain.surveys import change, link_token, nps, percent, sampled, token_hash
+from feedback.domain.surveys import (
+    AnswerDoesNotFit,
+    change,
+    check_answer,
+    link_token,
+    nps,
+    percent,
+    sampled,
+    token_hash,
+)
+from shared.errors import Invalid
 
 LIMITS = {"max_points": 1000, "max_coupon": Decimal("100.00")}
 
@@ -62,3 +72,29 @@ def test_scores() -> None:
     assert nps(0, 0, 0) is None
     assert change(Decimal("30.0"), Decimal("42.5")) == Decimal("-12.5")
     assert change(Decimal("1"), None) is None
+
+
+def test_an_answer_that_fits_the_survey_passes() -> None:
+    check_answer(["service", "price"], True, True, ratings={"service": 5, "price": 4}, nps=9, comment="fine")
+    check_answer(["service"], False, False, ratings={"service": 3}, nps=None, comment=None)
+
+
+def test_an_answer_that_does_not_fit_names_every_field_in_one_refusal() -> None:
+    with pytest.raises(AnswerDoesNotFit) as refused:
+        check_answer(["service", "price"], False, False, ratings={"service": 5, "after_sales": 2}, nps=7, comment="hm")
+    assert isinstance(refused.value, Invalid)
+    assert refused.value.problems == [
+        ("ratings.price", "required by this survey"),
+        ("ratings.after_sales", "not asked by this survey"),
+        ("nps", "not asked by this survey"),
+        ("comment", "not asked by this survey"),
+    ]
+    assert str(refused.value) == (
+        "ratings.price: required by this survey; ratings.after_sales: not asked by this survey; "
+        "nps: not asked by this survey; comment: not asked by this survey"
+    )
+
+
+def test_a_survey_that_asks_for_nps_needs_it() -> None:
+    with pytest.raises(AnswerDoesNotFit, match=r"^nps: required by this survey$"):
+        check_answer([], True, False, ratings={}, nps=None, comment=None)

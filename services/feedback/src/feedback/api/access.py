@@ -17,6 +17,7 @@ Refusals raise `AccessDenied` / `NotCustomer`, which every service maps to 403 /
 """
 
 from sqlalchemy import ColumnElement, or_
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from feedback.adapters.profiles import member_facts
@@ -80,12 +81,12 @@ def complaints_in_reach(grant: Grant, store_id: str | None, assignee: str | None
                 grant.ensure_store(store)
             except AccessDenied as exc:
                 raise AccessDenied(f"store_id: {exc}") from exc
-            return [ComplaintRow.store_id == store] if store else []
+            return [col(ComplaintRow.store_id) == store] if store else []
         case Scope.ASSIGNED:
             if assignee not in (None, p.subject):
                 raise AccessDenied("assignee: account managers list their own complaints")
             customers = grant.where(ComplaintRow.member_id, MemberProfileRow.home_store_id, MemberProfileRow.manager_id)
-            return [or_(ComplaintRow.assignee == p.subject, *customers)]
+            return [or_(col(ComplaintRow.assignee) == p.subject, *customers)]
         case Scope.SELF:
             return grant.where(ComplaintRow.member_id, MemberProfileRow.home_store_id, MemberProfileRow.manager_id)
 
@@ -97,14 +98,15 @@ def queue_of(grant: Grant) -> ColumnElement[bool]:
     p = grant.principal
     match grant.scope:
         case Scope.STORE:
-            grant.ensure_store(p.store_id)  # refuses a store-scoped token that names no store
             store = p.store_id
+            grant.ensure_store(store)  # refuses a store-scoped token that names no store
+            assert store is not None  # (ensure_store refused it otherwise)
             return or_(
-                ComplaintRow.assignee.in_([desk_queue(store), store_manager_queue(store), p.subject]),  # type: ignore[attr-defined]
-                ComplaintRow.escalated_to == store_manager_queue(store),
+                col(ComplaintRow.assignee).in_([desk_queue(store), store_manager_queue(store), p.subject]),
+                col(ComplaintRow.escalated_to) == store_manager_queue(store),
             )
         case Scope.ASSIGNED:
-            return ComplaintRow.assignee == p.subject
+            return col(ComplaintRow.assignee) == p.subject
         case _:
             raise AccessDenied(f"a {p.role} has no queue of their own; list complaints instead")
 

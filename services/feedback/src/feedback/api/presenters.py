@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from feedback.adapters.tables import ComplaintHistoryRow, ComplaintRow, EscalationRow, SurveyInvitationRow
@@ -27,10 +27,10 @@ def invitation_status(row: SurveyInvitationRow) -> InvitationStatus:
 async def detail(session: AsyncSession, settings: Settings, grant: Grant, row: ComplaintRow, now: datetime) -> ComplaintPublic:
     """The complaint as `grant`'s caller may see it: the survey link only for the member themself."""
     history = (await session.exec(
-        select(ComplaintHistoryRow).where(ComplaintHistoryRow.complaint_id == row.id).order_by(ComplaintHistoryRow.id)  # type: ignore[arg-type]
+        select(ComplaintHistoryRow).where(ComplaintHistoryRow.complaint_id == row.id).order_by(col(ComplaintHistoryRow.id))
     )).all()
     escalations = (await session.exec(
-        select(EscalationRow).where(EscalationRow.complaint_id == row.id).order_by(EscalationRow.id)  # type: ignore[arg-type]
+        select(EscalationRow).where(EscalationRow.complaint_id == row.id).order_by(col(EscalationRow.id))
     )).all()
     invitation = (await session.exec(
         select(SurveyInvitationRow).where(SurveyInvitationRow.source_ref == f"complaint:{row.id}")

@@ -7,7 +7,10 @@ CSAT is the share of ratings of 4 or 5 (in percent); NPS is promoters (9–10) m
 import base64
 import hashlib
 import hmac
+from collections.abc import Collection
 from decimal import ROUND_HALF_UP, Decimal
+
+from shared.errors import Invalid
 
 DIMENSIONS = ("product_quality", "service", "price", "store_environment", "after_sales")
 DIMENSION_LABELS = {
@@ -17,6 +20,33 @@ DIMENSION_LABELS = {
     "store_environment": "购物环境 Store environment",
     "after_sales": "售后 After-sales",
 }
+
+
+class AnswerDoesNotFit(Invalid):
+    """Answers that do not fit the questions the survey asked (422), every misfit named by its field
+    in one answer, so the app can mark them all at once."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__(", ".join(field for field, _ in problems), "; ".join(message for _, message in problems))
+        self.args = ("; ".join(f"{field}: {message}" for field, message in problems),)
+        self.problems = problems
+
+
+def check_answer(
+    asked: Collection[str], ask_nps: bool, ask_comment: bool, *,
+    ratings: Collection[str], nps: int | None, comment: str | None,
+) -> None:
+    """`asked` are the template's dimensions and `ratings` the rated ones; raises AnswerDoesNotFit."""
+    problems = [(f"ratings.{d}", "required by this survey") for d in asked if d not in ratings]
+    problems += [(f"ratings.{d}", "not asked by this survey") for d in ratings if d not in asked]
+    if ask_nps and nps is None:
+        problems.append(("nps", "required by this survey"))
+    if not ask_nps and nps is not None:
+        problems.append(("nps", "not asked by this survey"))
+    if not ask_comment and comment:
+        problems.append(("comment", "not asked by this survey"))
+    if problems:
+        raise AnswerDoesNotFit(problems)
 
 
 def sampled(sale_event_id: str, rate: float) -> bool:

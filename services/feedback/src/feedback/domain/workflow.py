@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Literal
 
 from shared.errors import Conflict
 
@@ -92,9 +93,12 @@ def next_due(status: Status, ack_due_at: datetime, resolve_due_at: datetime) -> 
     return None
 
 
-def overdue_steps(status: Status, ack_due_at: datetime, resolve_due_at: datetime, now: datetime) -> list[tuple[str, datetime]]:
+Step = Literal["acknowledge", "resolve"]
+
+
+def overdue_steps(status: Status, ack_due_at: datetime, resolve_due_at: datetime, now: datetime) -> list[tuple[Step, datetime]]:
     """The steps (acknowledge, resolve) that are past due at `now`, with their due times."""
-    steps: list[tuple[str, datetime]] = []
+    steps: list[tuple[Step, datetime]] = []
     if status == Status.FILED and now > ack_due_at:
         steps.append(("acknowledge", ack_due_at))
     if status in OPEN and now > resolve_due_at:

@@ -18,11 +18,11 @@ from feedback.domain.compensation import Compensation, check_compensation
 from feedback.domain.workflow import Action, DeadlinePolicy, Status, next_due, next_status
 from feedback.service_layer import events
 from feedback.service_layer.invitations import Invitation, invite
-from shared.errors import Conflict
+from shared.errors import Conflict, NotFound
 from shared.unit_of_work import UnitOfWork
 
 
-class ComplaintNotFound(Exception):
+class ComplaintNotFound(NotFound):
     pass
 
 
@@ -58,7 +58,7 @@ async def load(uow: UnitOfWork, complaint_id: str, *, lock: bool = False) -> Com
     query = select(ComplaintRow).where(ComplaintRow.id == complaint_id)
     row = (await uow.session.exec(query.with_for_update() if lock else query)).first()
     if row is None:
-        raise ComplaintNotFound(complaint_id)
+        raise ComplaintNotFound(f"no complaint {complaint_id}")
     return row
 
 

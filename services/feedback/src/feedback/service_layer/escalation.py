@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from feedback.adapters.tables import ComplaintRow, EscalationRow
 from feedback.config import Settings
@@ -28,10 +28,10 @@ log = logging.getLogger(__name__)
 async def escalate_overdue(commands: Commands, settings: Settings, now: datetime) -> dict[str, Any]:
     async with commands() as uow:
         candidates = (await uow.session.exec(select(ComplaintRow.id).where(
-            ComplaintRow.status.in_([s.value for s in OPEN]),  # type: ignore[attr-defined]
+            col(ComplaintRow.status).in_([s.value for s in OPEN]),
             or_(
-                and_(ComplaintRow.status == Status.FILED.value, ComplaintRow.ack_due_at < now),  # type: ignore[arg-type]
-                ComplaintRow.resolve_due_at < now,  # type: ignore[arg-type]
+                and_(col(ComplaintRow.status) == Status.FILED.value, col(ComplaintRow.ack_due_at) < now),
+                col(ComplaintRow.resolve_due_at) < now,
             ),
         ))).all()
     escalated = 0

@@ -5,10 +5,14 @@ cannot announce the same fact twice (the outbox refuses a duplicate event id).
 """
 
 from datetime import datetime
+from decimal import Decimal
+from typing import cast
 
 from feedback.adapters.tables import ComplaintRow
+from feedback.domain.workflow import Step
 from shared.commands import derived_event_id
 from shared.events import contracts as c
+from shared.events.contracts import ComplaintCategory, ComplaintChannel, Severity
 from shared.events.registry import COMPLAINT_ESCALATED, COMPLAINT_FILED, COMPLAINT_RESOLVED
 from shared.unit_of_work import UnitOfWork
 
@@ -22,18 +26,29 @@ def _key(row: ComplaintRow) -> str:
     return row.member_id or row.id
 
 
+# The row keeps category, severity and channel as text; the API admitted only the contract's values
+# (api/schemas.py uses the same literals), and the contract validates them again when it is built.
+def _category(row: ComplaintRow) -> ComplaintCategory:
+    return cast(ComplaintCategory, row.category)
+
+
+def _severity(row: ComplaintRow) -> Severity:
+    return cast(Severity, row.severity)
+
+
 def emit_filed(uow: UnitOfWork, row: ComplaintRow) -> None:
     data = c.ComplaintFiledV1(
-        complaint_id=row.id, member_id=row.member_id, store_id=row.store_id, category=row.category,  # type: ignore[arg-type]
-        severity=row.severity, channel=row.channel, pos_txn_id=row.sale_pos_txn_id, filed_at=row.filed_at,  # type: ignore[arg-type]
+        complaint_id=row.id, member_id=row.member_id, store_id=row.store_id, category=_category(row),
+        severity=_severity(row), channel=cast(ComplaintChannel, row.channel), pos_txn_id=row.sale_pos_txn_id,
+        filed_at=row.filed_at,
     )
     uow.emit(COMPLAINT_FILED, data, key=_key(row), subject=row.member_id, event_id=event_id(row.id, "filed"))
 
 
-def emit_resolved(uow: UnitOfWork, row: ComplaintRow, *, points: int, coupon_value, at: datetime) -> None:
+def emit_resolved(uow: UnitOfWork, row: ComplaintRow, *, points: int, coupon_value: Decimal | None, at: datetime) -> None:
     data = c.ComplaintResolvedV1(
-        complaint_id=row.id, member_id=row.member_id, store_id=row.store_id, category=row.category,  # type: ignore[arg-type]
-        severity=row.severity, resolved_at=at, compensation_points=points, coupon_value=coupon_value,  # type: ignore[arg-type]
+        complaint_id=row.id, member_id=row.member_id, store_id=row.store_id, category=_category(row),
+        severity=_severity(row), resolved_at=at, compensation_points=points, coupon_value=coupon_value,
     )
     uow.emit(
         COMPLAINT_RESOLVED, data, key=_key(row), subject=row.member_id,
@@ -41,10 +56,10 @@ def emit_resolved(uow: UnitOfWork, row: ComplaintRow, *, points: int, coupon_val
     )
 
 
-def emit_escalated(uow: UnitOfWork, row: ComplaintRow, *, step: str, due_at: datetime, at: datetime) -> None:
+def emit_escalated(uow: UnitOfWork, row: ComplaintRow, *, step: Step, due_at: datetime, at: datetime) -> None:
     data = c.ComplaintEscalatedV1(
-        complaint_id=row.id, member_id=row.member_id, store_id=row.store_id, category=row.category,  # type: ignore[arg-type]
-        severity=row.severity, overdue_step=step, due_at=due_at, escalated_at=at,  # type: ignore[arg-type]
+        complaint_id=row.id, member_id=row.member_id, store_id=row.store_id, category=_category(row),
+        severity=_severity(row), overdue_step=step, due_at=due_at, escalated_at=at,
     )
     uow.emit(
         COMPLAINT_ESCALATED, data, key=_key(row), subject=row.member_id,

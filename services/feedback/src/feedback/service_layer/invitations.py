@@ -13,16 +13,21 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from feedback.adapters.tables import SurveyInvitationRow, SurveyTemplateRow
 from feedback.config import Settings
 from feedback.domain.surveys import link_token, token_hash
+from shared.errors import Conflict, Gone, NotFound
 
 log = logging.getLogger(__name__)
 
 
-class InvitationUnusable(Exception):
-    """Expired or already answered; `status` is the HTTP status that says which."""
+class InvitationNotFound(NotFound):
+    """No invitation behind this link."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
+
+class InvitationAnswered(Conflict):
+    """The invitation was answered already; it is answered once."""
+
+
+class InvitationExpired(Gone):
+    """The link is past its expiry: it was valid, and is no more."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,7 @@ async def find_invitation(session: AsyncSession, token: str, *, lock: bool = Fal
     query = select(SurveyInvitationRow).where(SurveyInvitationRow.token_hash == token_hash(token))
     row = (await session.exec(query.with_for_update() if lock else query)).first()
     if row is None:
-        raise InvitationUnusable(404, "no survey invitation for this link")
+        raise InvitationNotFound("no survey invitation for this link")
     return row
 
 
@@ -81,6 +86,6 @@ def ensure_usable(row: SurveyInvitationRow, now: datetime) -> None:
     """Separate from finding it, so that whose invitation it is can be checked before its state is
     told to anyone."""
     if row.answered_at is not None:
-        raise InvitationUnusable(409, f"this survey was already answered on {row.answered_at.isoformat(timespec='minutes')}")
+        raise InvitationAnswered(f"this survey was already answered on {row.answered_at.isoformat(timespec='minutes')}")
     if now >= row.expires_at:
-        raise InvitationUnusable(410, f"this survey link expired on {row.expires_at.isoformat(timespec='minutes')}")
+        raise InvitationExpired(f"this survey link expired on {row.expires_at.isoformat(timespec='minutes')}")

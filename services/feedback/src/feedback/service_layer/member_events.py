@@ -4,9 +4,11 @@ and managers (the facts the access policy decides on), sales (to sample for surv
 
 import logging
 from datetime import datetime
+from typing import TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import update
-from sqlmodel import select
+from sqlmodel import col, select
 
 from feedback.adapters.tables import (
     CommentEntryRow,
@@ -28,6 +30,17 @@ from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
+Payload = TypeVar("Payload", bound=BaseModel)
+
+
+def payload_of(delivery: Delivery, contract: type[Payload]) -> Payload:
+    """The delivery's payload as the contract of the handler's event type. consumers.py maps each
+    type to its handler, so another payload here is a wiring mistake: the event is dead-lettered
+    with the reason instead of being half-applied."""
+    if not isinstance(delivery.payload, contract):
+        raise TypeError(f"{delivery.envelope.type} carries a {type(delivery.payload).__name__}, not a {contract.__name__}")
+    return delivery.payload
+
 
 async def _profile(uow: UnitOfWork, member_id: str, now: datetime) -> MemberProfileRow:
     row = await uow.session.get(MemberProfileRow, member_id)
@@ -42,8 +55,8 @@ async def _reroute_open_complaints(uow: UnitOfWork, profile: MemberProfileRow, n
     """Open complaints still routed automatically follow the member's current VIP status and
     manager; one that staff assigned by hand stays where they put it."""
     rows = (await uow.session.exec(select(ComplaintRow).where(
-        ComplaintRow.member_id == profile.member_id, ComplaintRow.auto_assigned,
-        ComplaintRow.status.in_([s.value for s in OPEN]),  # type: ignore[attr-defined]
+        col(ComplaintRow.member_id) == profile.member_id, col(ComplaintRow.auto_assigned),
+        col(ComplaintRow.status).in_([s.value for s in OPEN]),
     ).with_for_update())).all()
     for row in rows:
         target = assignee_for(row.store_id, profile.tier, profile.manager_id)
@@ -56,7 +69,7 @@ async def _reroute_open_complaints(uow: UnitOfWork, profile: MemberProfileRow, n
 
 
 async def on_member_registered(uow: UnitOfWork, delivery: Delivery) -> None:
-    event: c.MemberRegisteredV1 = delivery.payload  # type: ignore[assignment]
+    event = payload_of(delivery, c.MemberRegisteredV1)
     profile = await _profile(uow, event.member_id, uow.now())
     profile.home_store_id = event.home_store_id
 
@@ -64,7 +77,7 @@ async def on_member_registered(uow: UnitOfWork, delivery: Delivery) -> None:
 async def on_member_attributes(uow: UnitOfWork, delivery: Delivery) -> None:
     # The daily analytics carry the member's current home store; registration only the first
     # one. An event without one says nothing about it, so it leaves the known store alone.
-    event: c.MemberAttributesV1 = delivery.payload  # type: ignore[assignment]
+    event = payload_of(delivery, c.MemberAttributesV1)
     if event.home_store_id is None:
         return
     profile = await _profile(uow, event.member_id, uow.now())
@@ -72,7 +85,7 @@ async def on_member_attributes(uow: UnitOfWork, delivery: Delivery) -> None:
 
 
 async def on_tier_changed(uow: UnitOfWork, delivery: Delivery) -> None:
-    event: c.TierChangedV1 = delivery.payload  # type: ignore[assignment]
+    event = payload_of(delivery, c.TierChangedV1)
     now = uow.now()
     profile = await _profile(uow, event.member_id, now)
     profile.tier = event.new_tier
@@ -80,7 +93,7 @@ async def on_tier_changed(uow: UnitOfWork, delivery: Delivery) -> None:
 
 
 async def on_manager_assigned(uow: UnitOfWork, delivery: Delivery) -> None:
-    event: c.AccountManagerAssignedV1 = delivery.payload  # type: ignore[assignment]
+    event = payload_of(delivery, c.AccountManagerAssignedV1)
     now = uow.now()
     profile = await _profile(uow, event.member_id, now)
     profile.manager_id = event.manager_id
@@ -88,12 +101,12 @@ async def on_manager_assigned(uow: UnitOfWork, delivery: Delivery) -> None:
 
 
 async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
-    event: c.MemberErasedV1 = delivery.payload  # type: ignore[assignment]
+    event = payload_of(delivery, c.MemberErasedV1)
     await erase_member(uow, event.member_id, uow.now())
 
 
 async def on_purchase_attributed(uow: UnitOfWork, delivery: Delivery) -> None:
-    sale: c.PurchaseAttributedV1 = delivery.payload  # type: ignore[assignment]
+    sale = payload_of(delivery, c.PurchaseAttributedV1)
     settings = settings_of(uow)
     if not sampled(sale.sale_event_id, settings.survey_sample_rate):
         return
@@ -114,14 +127,14 @@ async def erase_member(uow: UnitOfWork, member_id: str, now: datetime | None = N
     counts and survey results remain correct."""
     now = now or uow.now()
     session = uow.session
-    await session.exec(update(ComplaintRow).where(ComplaintRow.member_id == member_id).values(  # type: ignore[call-overload]
+    await session.exec(update(ComplaintRow).where(col(ComplaintRow.member_id) == member_id).values(
         description=None, resolution_note=None, rating_comment=None, erased_at=now))
-    theirs = select(ComplaintRow.id).where(ComplaintRow.member_id == member_id)
-    await session.exec(update(ComplaintHistoryRow).where(  # type: ignore[call-overload]
-        ComplaintHistoryRow.complaint_id.in_(theirs), ComplaintHistoryRow.action == "reopen").values(detail=None))  # type: ignore[attr-defined]
-    await session.exec(update(CommentEntryRow).where(CommentEntryRow.member_id == member_id).values(text=None))  # type: ignore[call-overload]
-    answered = select(SurveyInvitationRow.id).where(SurveyInvitationRow.member_id == member_id)
-    await session.exec(update(SurveyResponseRow).where(SurveyResponseRow.invitation_id.in_(answered)).values(comment=None))  # type: ignore[call-overload,attr-defined]
+    theirs = select(ComplaintRow.id).where(col(ComplaintRow.member_id) == member_id)
+    await session.exec(update(ComplaintHistoryRow).where(
+        col(ComplaintHistoryRow.complaint_id).in_(theirs), col(ComplaintHistoryRow.action) == "reopen").values(detail=None))
+    await session.exec(update(CommentEntryRow).where(col(CommentEntryRow.member_id) == member_id).values(text=None))
+    answered = select(SurveyInvitationRow.id).where(col(SurveyInvitationRow.member_id) == member_id)
+    await session.exec(update(SurveyResponseRow).where(col(SurveyResponseRow.invitation_id).in_(answered)).values(comment=None))
     profile = await _profile(uow, member_id, now)
     profile.erased_at = now
     profile.manager_id = None

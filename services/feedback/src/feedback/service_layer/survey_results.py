@@ -3,10 +3,13 @@ the store's previous month. Counted in the database, so a year of answers is one
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Integer, case, func
-from sqlmodel import select
+from sqlalchemy import ColumnElement, Integer, case, func
+from sqlalchemy.sql.elements import SQLCoreOperations
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from feedback.adapters.tables import SurveyInvitationRow, SurveyResponseRow
 from feedback.domain.surveys import DIMENSIONS, change, nps, percent
@@ -27,7 +30,7 @@ class MonthResult:
     ratings: dict[str, int] = field(default_factory=dict)
 
 
-def _count(condition) -> object:
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.sum(case((condition, 1), else_=0), type_=Integer)
 
 
@@ -35,20 +38,23 @@ async def results(
     session: AsyncSession, *, store_id: str | None, from_month: str | None, to_month: str | None,
 ) -> list[MonthResult]:
     inv, resp = SurveyInvitationRow, SurveyResponseRow
-    columns = [inv.store_id, inv.month, func.count(inv.id), func.count(resp.id)]
+    columns: list[SQLCoreOperations[Any]] = [col(inv.store_id), col(inv.month), func.count(col(inv.id)), func.count(col(resp.id))]
     for dim in DIMENSIONS:
-        col = getattr(resp, dim)
-        columns += [_count(col >= 4), func.count(col)]
-    columns += [_count(resp.nps >= 9), _count(resp.nps <= 6), func.count(resp.nps)]
-    query = select(*columns).select_from(inv).outerjoin(resp, resp.invitation_id == inv.id)  # type: ignore[arg-type]
+        rating = col(getattr(resp, dim))
+        columns += [_count(rating >= 4), func.count(rating)]
+    columns += [_count(col(resp.nps) >= 9), _count(col(resp.nps) <= 6), func.count(col(resp.nps))]
+    # More columns than `select`'s typed overloads take: the statement is built from the list.
+    query: Select[*tuple[Any, ...]] = Select(*columns)
+    query = query.select_from(inv).outerjoin(resp, col(resp.invitation_id) == col(inv.id))
     if store_id:
-        query = query.where(inv.store_id == store_id)
+        query = query.where(col(inv.store_id) == store_id)
     # The month before the range too, so the first month of the range shows its change.
     if from_month:
-        query = query.where(inv.month >= _previous(from_month))
+        query = query.where(col(inv.month) >= _previous(from_month))
     if to_month:
-        query = query.where(inv.month <= to_month)
-    rows = (await session.exec(query.group_by(inv.store_id, inv.month).order_by(inv.store_id, inv.month))).all()
+        query = query.where(col(inv.month) <= to_month)
+    grouped = query.group_by(col(inv.store_id), col(inv.month)).order_by(col(inv.store_id), col(inv.month))
+    rows = (await session.exec(grouped)).all()
     out: list[MonthResult] = []
     previous: dict[str, MonthResult] = {}
     for row in rows:

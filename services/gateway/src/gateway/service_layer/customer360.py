@@ -14,14 +14,15 @@ import httpx
 
 from gateway.adapters.clients import Downstream
 from gateway.domain.customer360 import Customer360, Unavailable
+from shared.errors import Forbidden, NotFound
 
 
-class MemberNotFound(Exception):
+class MemberNotFound(NotFound):
     pass
 
 
-class Refused(Exception):
-    """A service refused the caller this customer's data: the whole view is refused."""
+class Refused(Forbidden):
+    """A service refused the caller this customer's data: the whole view is refused (403)."""
 
 
 @dataclass
@@ -74,7 +75,7 @@ async def customer_360(downstream: Downstream, member_id: str, authorization: st
     if refusals := [s.refused for s in sections.values() if s.refused]:
         raise Refused("; ".join(refusals))
     if sections["member"].missing:
-        raise MemberNotFound(member_id)
+        raise MemberNotFound(f"no member {member_id}")
 
     profile = sections["member"].body
     points_body = sections["points"].body

@@ -6,6 +6,7 @@ from sqlmodel import select
 from gateway.adapters.tables import PosRefundRow, PosSaleRow, StoreRow
 from gateway.domain.pos import payload_digest, refundable
 from gateway.domain.sales import PosPurchaseIn, PosRefundIn
+from shared.errors import Conflict, InvalidBodyField
 from shared.events import contracts as c
 from shared.events.envelope import sale_event_id
 from shared.events.registry import PURCHASE_MADE, PURCHASE_REFUNDED
@@ -13,16 +14,13 @@ from shared.pseudonyms import phone_hmac
 from shared.unit_of_work import UnitOfWork
 
 
-class InvalidField(Exception):
-    """A request that is well-formed but refers to something that does not exist or does not fit."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field, self.message = field, message
+class InvalidField(InvalidBodyField):
+    """A request that is well-formed but refers to something that does not exist or does not fit
+    (422). Tills read it in the shape of the schema's own 422s: one format for every bad field."""
 
 
-class ConflictingRetry(Exception):
-    """The transaction id was already used for different content."""
+class ConflictingRetry(Conflict):
+    """The transaction id was already used for different content (409)."""
 
 
 async def _check_store(uow: UnitOfWork, store_id: str) -> None:

@@ -4,16 +4,18 @@ linkable to a complaint."""
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
-from sqlmodel import select
+from fastapi import APIRouter, Query, status
+from sqlmodel import col, select
 
 from feedback.adapters.tables import CommentEntryRow, ComplaintRow
 from feedback.api.access import ensure_customer
 from feedback.api.schemas import CommentCreate, CommentLinkIn, CommentPublic
 from shared.authorize import Allowed
 from shared.deps import NowDep, UowDep
+from shared.errors import Conflict, Invalid, NotFound
 from shared.integers import Int64
 from shared.policy import Grant
+from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/comment-book", tags=["comment book"])
 
@@ -21,13 +23,12 @@ router = APIRouter(prefix="/v1/comment-book", tags=["comment book"])
 Using = Annotated[Grant, Allowed("feedback.comment_book.use")]
 
 
-async def _linkable(uow, complaint_id: str, store_id: str) -> None:
+async def _linkable(uow: UnitOfWork, complaint_id: str, store_id: str) -> None:
     complaint = await uow.session.get(ComplaintRow, complaint_id)
     if complaint is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"complaint_id: no complaint {complaint_id}")
+        raise NotFound(f"complaint_id: no complaint {complaint_id}")
     if complaint.store_id != store_id:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, f"complaint_id: complaint {complaint_id} concerns store {complaint.store_id}, not {store_id}")
+        raise Conflict(f"complaint_id: complaint {complaint_id} concerns store {complaint.store_id}, not {store_id}")
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -36,7 +37,7 @@ async def record_entry(body: CommentCreate, uow: UowDep, grant: Using, now: NowD
     store_id = body.store_id or grant.principal.store_id
     grant.ensure_store(store_id)
     if not store_id:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "store_id: required")
+        raise Invalid("store_id", "required")
     if body.member_id:
         await ensure_customer(uow.session, grant, body.member_id)
     if body.complaint_id:
@@ -65,7 +66,7 @@ async def list_entries(
         query = query.where(CommentEntryRow.store_id == store_id)
     if kind:
         query = query.where(CommentEntryRow.kind == kind)
-    rows = (await uow.session.exec(query.order_by(CommentEntryRow.recorded_at.desc()).limit(limit))).all()  # type: ignore[attr-defined]
+    rows = (await uow.session.exec(query.order_by(col(CommentEntryRow.recorded_at).desc()).limit(limit))).all()
     return [CommentPublic.model_validate(r, from_attributes=True) for r in rows]
 
 
@@ -73,7 +74,7 @@ async def list_entries(
 async def link_complaint(entry_id: str, body: CommentLinkIn, uow: UowDep, grant: Using, now: NowDep) -> CommentPublic:
     row = await uow.session.get(CommentEntryRow, entry_id)
     if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no comment book entry {entry_id}")
+        raise NotFound(f"no comment book entry {entry_id}")
     grant.ensure_store(row.store_id)
     await _linkable(uow, body.complaint_id, row.store_id)
     row.complaint_id, row.linked_by, row.linked_at = body.complaint_id, grant.principal.subject, now

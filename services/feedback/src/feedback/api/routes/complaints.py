@@ -2,8 +2,9 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, Response, status
-from sqlmodel import select
+from fastapi import APIRouter, Header, Query, Response, status
+from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from feedback.adapters.tables import ComplaintRow, MemberProfileRow
 from feedback.api.access import (
@@ -30,6 +31,7 @@ from feedback.domain.workflow import OPEN, Status
 from feedback.service_layer import complaints as uc
 from shared.authorize import Allowed
 from shared.deps import NowDep, UowDep
+from shared.errors import Invalid
 from shared.integers import Int64
 from shared.policy import Grant, Scope
 
@@ -51,12 +53,11 @@ def _filing(body: ComplaintCreate, grant: Grant, member_id: str | None) -> uc.Fi
     channel = body.channel or ("app" if by_customer else "service_desk")
     allowed = MEMBER_CHANNELS if by_customer else STAFF_CHANNELS
     if channel not in allowed:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"channel: a {grant.principal.role} files through {', '.join(allowed)}")
+        raise Invalid("channel", f"a {grant.principal.role} files through {', '.join(allowed)}")
     store_id = body.store_id or grant.principal.store_id
     grant.ensure_store(store_id)  # a store-bound token files for its own store only
     if not store_id:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "store_id: required: the store the complaint concerns")
+        raise Invalid("store_id", "required: the store the complaint concerns")
     return uc.Filing(
         store_id=store_id, channel=channel, category=body.category, severity=body.severity,
         description=body.description, member_id=member_id,
@@ -87,10 +88,11 @@ async def file_complaint(
     return await detail(uow.session, settings, grant, row, now)
 
 
-def _order(query):
+def _order(query: SelectOfScalar[ComplaintRow]) -> SelectOfScalar[ComplaintRow]:
     # Overdue ones first: they have the earliest due times; resolved and closed ones (no due
     # time) last, newest first.
-    return query.order_by(ComplaintRow.next_due_at.is_(None), ComplaintRow.next_due_at, ComplaintRow.filed_at.desc())  # type: ignore[union-attr,attr-defined]
+    due = col(ComplaintRow.next_due_at)
+    return query.order_by(due.is_(None), due, col(ComplaintRow.filed_at).desc())
 
 
 @router.get("")
@@ -105,7 +107,7 @@ async def list_complaints(
     for those whose scope covers the customer; a member's own; otherwise those within the caller's
     reach: their store's (desk, store manager), those assigned to them or about their customers
     (account manager), all (admin)."""
-    query = select(ComplaintRow).outerjoin(MemberProfileRow, MemberProfileRow.member_id == ComplaintRow.member_id)  # type: ignore[arg-type]
+    query = select(ComplaintRow).outerjoin(MemberProfileRow, col(MemberProfileRow.member_id) == col(ComplaintRow.member_id))
     customer = customer_named(grant, member_id)
     if customer is not None:
         await ensure_customer(uow.session, grant, customer)
@@ -119,9 +121,9 @@ async def list_complaints(
     if status_ is not None:
         query = query.where(ComplaintRow.status == status_.value)
     if open_only or overdue_only:
-        query = query.where(ComplaintRow.status.in_([s.value for s in OPEN]))  # type: ignore[attr-defined]
+        query = query.where(col(ComplaintRow.status).in_([s.value for s in OPEN]))
     if overdue_only:
-        query = query.where(ComplaintRow.next_due_at < now)  # type: ignore[operator]
+        query = query.where(col(ComplaintRow.next_due_at) < now)
     rows = (await uow.session.exec(_order(query).limit(limit))).all()
     return [summary(r, now) for r in rows]
 
@@ -130,26 +132,19 @@ async def list_complaints(
 async def my_queue(uow: UowDep, grant: Handling, now: NowDep) -> list[ComplaintSummary]:
     """The caller's open complaints, overdue first: their store's queue for the desk and the store
     manager (including what was escalated to the store manager), an account manager's own."""
-    query = select(ComplaintRow).where(queue_of(grant), ComplaintRow.status.in_([s.value for s in OPEN]))  # type: ignore[attr-defined]
+    query = select(ComplaintRow).where(queue_of(grant), col(ComplaintRow.status).in_([s.value for s in OPEN]))
     return [summary(r, now) for r in (await uow.session.exec(_order(query).limit(500))).all()]
-
-
-async def _load(uow, complaint_id: str, *, lock: bool = False) -> ComplaintRow:
-    try:
-        return await uc.load(uow, complaint_id, lock=lock)
-    except uc.ComplaintNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {complaint_id}") from exc
 
 
 @router.get("/{complaint_id}")
 async def get_complaint(complaint_id: str, uow: UowDep, grant: Reading, settings: FeedbackSettingsDep, now: NowDep) -> ComplaintPublic:
-    row = await _load(uow, complaint_id)
+    row = await uc.load(uow, complaint_id)
     await ensure_reads(uow.session, grant, row)
     return await detail(uow.session, settings, grant, row, now)
 
 
 async def _handled(uow, complaint_id: str, grant: Grant) -> ComplaintRow:
-    row = await _load(uow, complaint_id, lock=True)
+    row = await uc.load(uow, complaint_id, lock=True)
     ensure_handles(grant, row)
     return row
 

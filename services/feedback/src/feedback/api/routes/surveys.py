@@ -6,11 +6,14 @@ answers nothing. Staff see that an invitation was sent and what became of it, ne
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
+from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import update
-from sqlmodel import select
+from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from feedback.adapters.tables import SurveyInvitationRow, SurveyResponseRow, SurveyTemplateRow
 from feedback.api.access import customer_named, ensure_customer, ensure_own_invitation
@@ -24,14 +27,17 @@ from feedback.api.schemas import (
     TemplateCreate,
     TemplatePublic,
 )
-from feedback.domain.surveys import DIMENSION_LABELS, DIMENSIONS
-from feedback.service_layer.invitations import InvitationUnusable, ensure_usable, find_invitation, link_for
+from feedback.domain.surveys import DIMENSION_LABELS, DIMENSIONS, check_answer
+from feedback.service_layer.invitations import ensure_usable, find_invitation, link_for
+from feedback.service_layer.survey_results import MonthResult
 from feedback.service_layer.survey_results import results as survey_results
 from shared.authorize import Allowed
 from shared.deps import NowDep, UowDep
+from shared.errors import Invalid, NotFound
 from shared.periods import MONTH_PATTERN
 from shared.policy import Grant
 from shared.reports import Column, ReportFormat, render
+from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/surveys", tags=["surveys"])
 
@@ -56,7 +62,7 @@ async def create_template(body: TemplateCreate, uow: UowDep, grant: Designing, n
     """Templates cannot be edited afterwards (answers must match the questions asked); make a new
     one and mark it default instead."""
     if body.is_default:
-        await uow.session.exec(update(SurveyTemplateRow).values(is_default=False))  # type: ignore[call-overload]
+        await uow.session.exec(update(SurveyTemplateRow).values(is_default=False))
     dims = [d for d in DIMENSIONS if d in body.dimensions]
     row = SurveyTemplateRow(
         id=str(uuid.uuid4()), name=body.name, dimensions=",".join(dims), ask_nps=body.ask_nps,
@@ -68,7 +74,7 @@ async def create_template(body: TemplateCreate, uow: UowDep, grant: Designing, n
 
 @router.get("/templates")
 async def list_templates(uow: UowDep, _: Reading) -> list[TemplatePublic]:
-    rows = (await uow.session.exec(select(SurveyTemplateRow).order_by(SurveyTemplateRow.created_at))).all()  # type: ignore[arg-type]
+    rows = (await uow.session.exec(select(SurveyTemplateRow).order_by(col(SurveyTemplateRow.created_at)))).all()
     return [_template(r) for r in rows]
 
 
@@ -76,18 +82,18 @@ async def list_templates(uow: UowDep, _: Reading) -> list[TemplatePublic]:
 async def make_default(template_id: str, uow: UowDep, _: Designing) -> TemplatePublic:
     row = await uow.session.get(SurveyTemplateRow, template_id)
     if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no survey template {template_id}")
-    await uow.session.exec(update(SurveyTemplateRow).values(is_default=False))  # type: ignore[call-overload]
+        raise NotFound(f"no survey template {template_id}")
+    await uow.session.exec(update(SurveyTemplateRow).values(is_default=False))
     row.is_default = True
     uow.session.add(row)
     return _template(row)
 
 
-def _invitations_of(member_id: str, now: datetime, open_only: bool):
+def _invitations_of(member_id: str, now: datetime, open_only: bool) -> SelectOfScalar[SurveyInvitationRow]:
     query = select(SurveyInvitationRow).where(SurveyInvitationRow.member_id == member_id)
     if open_only:
-        query = query.where(SurveyInvitationRow.answered_at.is_(None), SurveyInvitationRow.expires_at > now)  # type: ignore[union-attr,arg-type]
-    return query.order_by(SurveyInvitationRow.created_at.desc())  # type: ignore[attr-defined]
+        query = query.where(col(SurveyInvitationRow.answered_at).is_(None), col(SurveyInvitationRow.expires_at) > now)
+    return query.order_by(col(SurveyInvitationRow.created_at).desc())
 
 
 @router.get("/invitations")
@@ -98,7 +104,7 @@ async def list_invitations(
     """The member's own survey invitations with their links (delivering them is the app's job)."""
     member_id = customer_named(grant, member_id)
     if member_id is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "member_id: required")
+        raise Invalid("member_id", "required")
     await ensure_customer(uow.session, grant, member_id)
     rows = (await uow.session.exec(_invitations_of(member_id, now, open_only))).all()
     return [InvitationPublic(**invitation_status(r).model_dump(), link=link_for(settings, r)) for r in rows]
@@ -115,22 +121,26 @@ async def list_sent(
     return [invitation_status(r) for r in rows]
 
 
-async def _invitation(uow, token: str, grant: Grant, now: datetime, *, lock: bool = False) -> SurveyInvitationRow:
-    try:
-        row = await find_invitation(uow.session, token, lock=lock)
-        ensure_own_invitation(grant, row)  # before telling anyone whether it is answered or expired
-        ensure_usable(row, now)
-    except InvitationUnusable as exc:
-        raise HTTPException(exc.status, str(exc)) from exc
+async def _invitation(uow: UnitOfWork, token: str, grant: Grant, now: datetime, *, lock: bool = False) -> SurveyInvitationRow:
+    row = await find_invitation(uow.session, token, lock=lock)
+    ensure_own_invitation(grant, row)  # before telling anyone whether it is answered or expired
+    ensure_usable(row, now)
     return row
+
+
+async def _template_of(uow: UnitOfWork, invitation: SurveyInvitationRow) -> SurveyTemplateRow:
+    template = await uow.session.get(SurveyTemplateRow, invitation.template_id)
+    if template is None:  # the foreign key keeps it; templates are never deleted
+        raise RuntimeError(f"survey invitation {invitation.id} names no template {invitation.template_id}")
+    return template
 
 
 @router.get("/answers/{token}")
 async def survey_form(token: str, uow: UowDep, grant: Answering, now: NowDep) -> SurveyForm:
     """The questions behind a survey link, for the member it was sent to."""
     invitation = await _invitation(uow, token, grant, now)
-    template = await uow.session.get(SurveyTemplateRow, invitation.template_id)
-    return SurveyForm(template=_template(template), store_id=invitation.store_id, expires_at=invitation.expires_at)  # type: ignore[arg-type]
+    template = await _template_of(uow, invitation)
+    return SurveyForm(template=_template(template), store_id=invitation.store_id, expires_at=invitation.expires_at)
 
 
 @router.post("/answers/{token}", status_code=status.HTTP_201_CREATED)
@@ -138,23 +148,17 @@ async def answer(token: str, body: AnswerIn, uow: UowDep, grant: Answering, now:
     """One answer per invitation, by its member: another caller is 403, an expired link 410, an
     answered one 409."""
     invitation = await _invitation(uow, token, grant, now, lock=True)
-    template = await uow.session.get(SurveyTemplateRow, invitation.template_id)
-    assert template is not None
-    asked = template.dimensions.split(",")
-    problems = [f"ratings.{d}: required by this survey" for d in asked if d not in body.ratings]
-    problems += [f"ratings.{d}: not asked by this survey" for d in body.ratings if d not in asked]
-    if template.ask_nps and body.nps is None:
-        problems.append("nps: required by this survey")
-    if not template.ask_nps and body.nps is not None:
-        problems.append("nps: not asked by this survey")
-    if not template.ask_comment and body.comment:
-        problems.append("comment: not asked by this survey")
-    if problems:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "; ".join(problems))
+    template = await _template_of(uow, invitation)
+    check_answer(template.dimensions.split(","), template.ask_nps, template.ask_comment,
+                 ratings=body.ratings, nps=body.nps, comment=body.comment)
     invitation.answered_at = now
     uow.session.add(invitation)
     uow.session.add(SurveyResponseRow(invitation_id=invitation.id, nps=body.nps, comment=body.comment, answered_at=now, **body.ratings))
     return {"answered_at": now}
+
+
+def _csat(result: MonthResult, dimension: str) -> Decimal | None:
+    return result.csat[dimension]
 
 
 RESULT_COLUMNS = [
@@ -163,7 +167,7 @@ RESULT_COLUMNS = [
     Column("invitations", "邀请数 Invitations"),
     Column("responses", "回复数 Responses"),
     Column("response_rate", "回复率% Response rate"),
-    *[Column(f"csat_{d}", f"满意度% CSAT {label}", value=lambda r, d=d: r.csat[d]) for d, label in DIMENSION_LABELS.items()],
+    *[Column(f"csat_{d}", f"满意度% CSAT {label}", value=partial(_csat, dimension=d)) for d, label in DIMENSION_LABELS.items()],
     Column("csat_overall", "总体满意度% CSAT overall"),
     Column("csat_change", "满意度变化 CSAT change"),
     Column("nps", "净推荐值 NPS"),

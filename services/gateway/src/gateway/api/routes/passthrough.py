@@ -29,7 +29,7 @@ async def forward(request: Request, service: str, path: str) -> Response:
         upstream = await client.request(
             request.method, path, content=await request.body(), headers=headers,
             # Every value of a repeated parameter (?risk=high&risk=lost), not just the last.
-            params=request.query_params.multi_items(),
+            params=tuple(request.query_params.multi_items()),
             timeout=httpx.Timeout(timeout, connect=min(timeout, 1.0)),
         )
     except httpx.HTTPError as exc:
