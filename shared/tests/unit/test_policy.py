@@ -76,7 +76,7 @@ def test_contact_details_are_for_roles_that_need_them_and_the_member_themself() 
 
 def test_every_action_is_named_for_its_service_and_grants_a_real_scope() -> None:
     for action, roles in POLICY.items():
-        assert action.split(".")[0] in {"members", "points", "feedback", "gateway", "jobs"}, action
+        assert action.split(".")[0] in {"members", "points", "feedback", "campaigns", "gateway", "jobs"}, action
         assert roles and all(isinstance(scope, Scope) for scope in roles.values()), action
 
 
