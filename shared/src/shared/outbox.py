@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import BigInteger, Column, Index, Integer, Text, delete, func, update
+from sqlalchemy import BigInteger, Column, Index, Integer, Text, delete, func, insert, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -55,17 +55,29 @@ class OutboxRecord(SQLModel, table=True):
     kafka_offset: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
+OUTBOX = OutboxRecord.__table__  # type: ignore[attr-defined]
+
+
+def _row(envelope: Envelope, key: str, now: datetime) -> dict[str, Any]:
+    return {"event_id": envelope.id, "event_type": envelope.type, "topic": REGISTRY[envelope.type].topic, "key": key,
+            "envelope": envelope.model_dump_json(), "created_at": now}
+
+
 def add_to_outbox(session: AsyncSession, envelope: Envelope, key: str) -> None:
-    session.add(
-        OutboxRecord(
-            event_id=envelope.id,
-            event_type=envelope.type,
-            topic=REGISTRY[envelope.type].topic,
-            key=key,
-            envelope=envelope.model_dump_json(),
-            created_at=datetime.now(UTC),
-        )
-    )
+    session.add(OutboxRecord(**_row(envelope, key, datetime.now(UTC))))
+
+
+# Rows per INSERT of a bulk emission: SQLite binds at most 32,766 parameters (six per row).
+BULK_CHUNK = 2_000
+
+
+async def add_many_to_outbox(session: AsyncSession, items: Sequence[tuple[Envelope, str]]) -> None:
+    """Many events in a few multi-row INSERTs rather than one ORM object each (a campaign launch
+    announces 100,000 coupons). Pending ORM rows are flushed first, so ids keep the emission order."""
+    now = datetime.now(UTC)
+    rows = [_row(envelope, key, now) for envelope, key in items]
+    for start in range(0, len(rows), BULK_CHUNK):
+        await session.execute(insert(OUTBOX), rows[start:start + BULK_CHUNK])
 
 
 class OutboxRelay:

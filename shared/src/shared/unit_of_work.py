@@ -6,6 +6,7 @@ Handlers and routes change state through `uow.session` and announce what happene
 an in-memory message bus).
 """
 
+from collections.abc import Iterable
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -17,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.clock import Clock, utc_now
 from shared.events.envelope import Envelope, new_event
-from shared.outbox import add_to_outbox
+from shared.outbox import add_many_to_outbox, add_to_outbox
 
 
 class UnitOfWork:
@@ -70,3 +71,15 @@ class UnitOfWork:
         add_to_outbox(self.session, envelope, key)
         self.emitted = True
         return envelope
+
+    async def emit_many(self, type_: str, items: Iterable[tuple[BaseModel, str, str | None]]) -> int:
+        """Emits one event of `type_` per (data, key, event id or None), in a few multi-row INSERTs:
+        for the tens of thousands of events of one command (a campaign launch). Answers how many."""
+        envelopes = [
+            (new_event(type_, data, source=f"crm/{self.source}", event_id=event_id,
+                       correlation_id=self.correlation_id or correlation_id.get()), key)
+            for data, key, event_id in items
+        ]
+        await add_many_to_outbox(self.session, envelopes)
+        self.emitted = self.emitted or bool(envelopes)
+        return len(envelopes)

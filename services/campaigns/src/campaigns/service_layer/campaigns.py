@@ -195,14 +195,17 @@ async def _reach(
     if row.message is not None:
         purpose: Literal["marketing_sms", "marketing_email"] | None = (
             "marketing_sms" if row.channel == "sms" else "marketing_email") if row.marketing else None
-        for member_id in treated:
+        def request(member_id: str) -> tuple[c.CampaignNotificationRequestedV1, str, str]:
             notification_id = derived_event_id(SERVICE, "campaign_message", row.id, member_id, occasion)
-            uow.emit(CAMPAIGN_NOTIFICATION_REQUESTED, c.CampaignNotificationRequestedV1(
+            assert row.message is not None
+            return c.CampaignNotificationRequestedV1(
                 notification_id=notification_id, member_id=member_id, campaign_id=row.id, occasion=occasion,
                 template=row.message["template"], channel=row.channel,  # type: ignore[arg-type]
                 params={**row.message.get("params", {}), **params}, coupon_id=coupon_of.get(member_id),
                 requires_consent=purpose, requested_at=now,
-            ), key=member_id, event_id=notification_id)
+            ), member_id, notification_id
+
+        await uow.emit_many(CAMPAIGN_NOTIFICATION_REQUESTED, (request(m) for m in treated))
     return treated
 
 

@@ -240,12 +240,12 @@ async def issue(uow: UnitOfWork, template_id: str, member_ids: list[str], campai
                 "member_id": m, "state": State.ISSUED.value, "issued_at": now, "valid_from": valid_from,
                 "valid_until": valid_until} for m in new[:granted]}
     await _insert_with_codes(uow.session, list(rows.values()), draw)
-    for row in rows.values():
-        data = c.CouponIssuedV1(
-            coupon_id=row["id"], template_id=template_id, campaign_id=campaign_id, member_id=row["member_id"],
-            valid_from=valid_from, valid_until=valid_until, issued_at=now,
-        )
-        uow.emit(COUPON_ISSUED, data, key=row["id"], event_id=derived_event_id(SERVICE, "coupon_issued", row["id"]))
+    await uow.emit_many(COUPON_ISSUED, (
+        (c.CouponIssuedV1(coupon_id=row["id"], template_id=template_id, campaign_id=campaign_id, member_id=row["member_id"],
+                          valid_from=valid_from, valid_until=valid_until, issued_at=now),
+         row["id"], derived_event_id(SERVICE, "coupon_issued", row["id"]))
+        for row in rows.values()
+    ))
     result.issued = len(rows)
     result.coupon_ids = [r["id"] for r in rows.values()]
     return result
