@@ -45,6 +45,7 @@ from shared.events.contracts.pos import (
     PurchaseRefundedV1,
     SaleLine,
     discounts_fit,
+    sum_of_discounts,
 )
 
 __all__ = [
@@ -85,4 +86,5 @@ __all__ = [
     "ValueClass",
     "discounts_fit",
     "lines_add_up",
+    "sum_of_discounts",
 ]
