@@ -133,7 +133,8 @@ class PurchasePublic(BaseModel):
     store_id: str
     pos_txn_id: str
     occurred_at: datetime
-    total: Decimal
+    total: Decimal = Field(description="Before discounts: the sum of the lines")
+    discount: Decimal = Field(description="Taken off the total by coupons and promotions; paid = total - discount")
     payment: str
     lines: list[PurchaseLinePublic]
 
