@@ -82,7 +82,8 @@ async def _start(env: TestEnv, data_dir) -> Stack:
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=apps[name]), base_url=f"http://{name}")
 
     apps["gateway"].state.downstream = Downstream(
-        members=inprocess("members"), points=inprocess("points"), feedback=inprocess("feedback")
+        members=inprocess("members"), points=inprocess("points"), feedback=inprocess("feedback"),
+        campaigns=inprocess("campaigns"),
     )
     stack = AsyncExitStack()
     for app in apps.values():

@@ -48,7 +48,8 @@ async def register(members, env: TestEnv, **fields) -> dict:
 
 async def deliver_sale(members, *, card_no: str | None = None, phone: str | None = None, total_qty: str = "2",
                        store: str = "S001", txn: str | None = None, event_id: str | None = None,
-                       lines: list[dict] | None = None, occurred_at: datetime | None = None) -> str:
+                       lines: list[dict] | None = None, occurred_at: datetime | None = None,
+                       coupons: list[str] | None = None, discounts: list[dict] | None = None) -> str:
     """Hands a purchase-made event to the consumer's exactly-once path, as the broker would."""
     txn = txn or f"T-{uuid.uuid4().hex[:8]}"
     customer = None
@@ -60,6 +61,7 @@ async def deliver_sale(members, *, card_no: str | None = None, phone: str | None
     sale = c.PurchaseMadeV1(
         store_id=store, pos_txn_id=txn, occurred_at=occurred_at or SALE_TIME, customer=customer,
         lines=lines, total=sum((ln.amount for ln in lines), Decimal("0.00")), payment="wechat",
+        coupons=coupons or [], discounts=[c.Discount.model_validate(d) for d in discounts or []],
     )
     envelope = new_event(PURCHASE_MADE, sale, source="test/pos", event_id=event_id or sale_event_id(store, txn),
                          credential=till_credential(members, store))

@@ -72,13 +72,14 @@ class PointsDriver:
         return new_event(MEMBER_ERASED, data, source="crm/members", subject=member_id)
 
     def sale(self, member_id: str, lines: list[tuple[str, str]] | str, *, txn: str | None = None, store: str = "S001",
-             at: datetime = SALE_TIME, event_id: str | None = None) -> Envelope:
-        """`lines` as (category, amount) pairs, or one total in the grain category."""
+             at: datetime = SALE_TIME, event_id: str | None = None, discount: str = "0.00") -> Envelope:
+        """`lines` as (category, amount) pairs, or one total in the grain category; `discount` is
+        what coupons took off the total."""
         txn = txn or f"T-{uuid.uuid4().hex[:10]}"
         items = _lines([("grain", lines)] if isinstance(lines, str) else lines)
         data = c.PurchaseAttributedV1(
             member_id=member_id, sale_event_id=f"sale-{store}-{txn}", store_id=store, pos_txn_id=txn, occurred_at=at,
-            total=sum((ln.amount for ln in items), Decimal("0.00")), lines=items,
+            total=sum((ln.amount for ln in items), Decimal("0.00")), lines=items, discount=Decimal(discount),
         )
         return new_event(PURCHASE_ATTRIBUTED, data, source="crm/members", subject=member_id, event_id=event_id)
 

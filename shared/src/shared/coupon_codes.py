@@ -6,10 +6,19 @@ code chosen by marketing (e.g. "SPRING20") only has to have this shape. Tills ma
 surrounding spaces; the type normalises both so the same code is the same string everywhere.
 """
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import StringConstraints
+from pydantic import BeforeValidator, StringConstraints
+
+
+def _normalise(value: Any) -> Any:
+    # Before the constraints, not with StringConstraints(to_upper=True): pydantic checks `pattern`
+    # before it upper-cases, so "spring20" would be refused instead of read as "SPRING20".
+    return value.strip().upper() if isinstance(value, str) else value
+
 
 CouponCode = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=4, max_length=32, pattern=r"^[0-9A-Z]+$")
+    str,
+    StringConstraints(min_length=4, max_length=32, pattern=r"^[0-9A-Z]+$"),
+    BeforeValidator(_normalise),  # last, so that it wraps the constrained string and runs first
 ]

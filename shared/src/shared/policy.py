@@ -142,6 +142,8 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     "gateway.customer360.read": {**_CUSTOMER_WORK, R.MEMBER: SELF},
     "gateway.pos.post": {R.POS: S},
     "gateway.pos.preview": {R.POS: S},
+    # The till's coupon calls (validate, reserve, release), forwarded to campaigns with its token.
+    "gateway.pos.coupons": {R.POS: S},
     "gateway.store.read": {**_STAFF, R.POS: S},
     "gateway.store.write": _ADMIN,
     # every service

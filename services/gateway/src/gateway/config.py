@@ -16,6 +16,10 @@ class Settings(ServiceSettings):
     # is cut short may still commit downstream, so the caller would see 503 for something that
     # happened. Long enough for a busy SQLite writer; reads of the 360 view keep the short budget.
     forward_timeout_s: float = 30.0
+    # Budget of the till's coupon calls (validate, reserve, release): a customer is waiting at the
+    # checkout, and reserve and release are keyed by the till's transaction, so the till can simply
+    # retry or go on without the coupon rather than hang for the long forwarding budget.
+    pos_coupon_timeout_s: float = 5.0
 
 
 @lru_cache

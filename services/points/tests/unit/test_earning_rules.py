@@ -72,3 +72,35 @@ def test_the_version_in_force_at_the_sale_time_applies_however_late_it_arrives()
 
 def test_without_any_stored_version_the_default_applies() -> None:
     assert rule_in_force([], T0) is DEFAULT_RULE
+
+
+def earn_paid(rule: EarningRule, pairs: list[tuple[str, str]], discount: str):
+    items = lines(*pairs)
+    total = sum((i.amount for i in items), Decimal(0))
+    return earn_for_sale(rule, store_id="S001", channel="retail", total=total, lines=items, discount=Decimal(discount))
+
+
+@pytest.mark.parametrize(("pairs", "discount", "expected"), [
+    ([("grain", "120.00")], "20.00", 100),  # 满100减20 on a basket of 120: 100 paid, 100 points
+    ([("grain", "79.80")], "10.00", 69),
+    ([("grain", "50.00"), ("dairy", "50.00")], "100.00", 0),  # wholly paid by coupons
+    ([("grain", "100.00")], "0.00", 100),
+])
+def test_points_follow_what_was_paid_after_discounts(pairs, discount: str, expected: int) -> None:
+    assert earn_paid(DEFAULT_RULE, pairs, discount).points == expected
+
+
+def test_a_discount_is_spread_over_the_lines_so_an_excluded_category_stays_excluded() -> None:
+    rule = EarningRule(version=2, effective_from=T0, category_multipliers={"tobacco": Decimal(0), "fresh": Decimal(2)})
+    # Eligible before the discount: 0 + 2 x 50 = 100; a quarter of the sale was discounted.
+    earning = earn_paid(rule, [("tobacco", "50.00"), ("fresh", "50.00")], "25.00")
+    assert earning.points == 75
+    # Returns weigh their lines against the undiscounted eligible amount (see test_returns_rule).
+    assert earning.eligible_amount == Decimal("100.00")
+
+
+def test_the_minimum_sale_amount_is_checked_against_what_was_paid() -> None:
+    rule = EarningRule(version=2, effective_from=T0, min_sale_amount=Decimal("50.00"))
+    assert earn_paid(rule, [("grain", "60.00")], "10.00").points == 50
+    below = earn_paid(rule, [("grain", "60.00")], "10.01")
+    assert below.points == 0 and below.below_minimum

@@ -16,9 +16,11 @@ class Downstream:
     # Optional so that a gateway wired without feedback still serves the 360 view, with its
     # complaints section reported unavailable.
     feedback: httpx.AsyncClient | None = None
+    # Optional for the same reason: without it the till's coupon routes answer 503, nothing else.
+    campaigns: httpx.AsyncClient | None = None
 
     async def aclose(self) -> None:
-        for client in (self.members, self.points, self.feedback):
+        for client in (self.members, self.points, self.feedback, self.campaigns):
             if client is not None:
                 await client.aclose()
 
@@ -45,6 +47,7 @@ async def open_clients(app: FastAPI) -> None:
             members=_client(settings.members_url, settings.downstream_timeout_s),
             points=_client(settings.points_url, settings.downstream_timeout_s),
             feedback=_client(settings.feedback_url, settings.downstream_timeout_s),
+            campaigns=_client(settings.campaigns_url, settings.downstream_timeout_s),
         )
 
 

@@ -1,9 +1,12 @@
 """What a till sends: a sale or a return, read exactly as sent (unknown fields are refused)."""
 
+from decimal import Decimal
+
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.cards import CardNumber
-from shared.events.contracts import SaleLine, lines_add_up
+from shared.coupon_codes import CouponCode
+from shared.events.contracts import Discount, SaleLine, discounts_fit, lines_add_up, sum_of_discounts
 from shared.identifiers import StoreId, TxnId
 from shared.money import Money
 from shared.phones import Phone
@@ -33,6 +36,8 @@ class PosPurchaseIn(BaseModel):
                 "lines": [{"sku": "6901234567890", "name": "金龙鱼大米 5kg", "category": "grain", "qty": 2,
                            "unit_price": "39.90", "amount": "79.80"}],
                 "total": "79.80", "payment": "wechat",
+                "coupons": ["K7QM2XWD9P"],
+                "discounts": [{"code": "K7QM2XWD9P", "amount": "10.00", "label": "满50减10"}],
             }
         }
     )
@@ -42,10 +47,25 @@ class PosPurchaseIn(BaseModel):
     occurred_at: AwareDatetime = Field(description="Time of sale with its UTC offset")
     member: PosMember | None = Field(default=None, description="Absent for an anonymous sale")
     lines: list[SaleLine] = Field(min_length=1, max_length=500)
-    total: Money
+    total: Money = Field(description="Before discounts: the sum of the lines")
     payment: Text = Field(default="", max_length=32)
+    coupons: list[CouponCode] = Field(
+        default_factory=list, max_length=20,
+        description="Codes this sale redeems, as validated and reserved with /pos/v1/coupons/*",
+    )
+    discounts: list[Discount] = Field(
+        default_factory=list, max_length=50,
+        description="What was taken off `total`: per coupon (`code`) or the till's own promotions (no code)",
+    )
 
     _total_matches_lines = field_validator("total")(lines_add_up)
+    # The event's own rule (shared.events.contracts.pos), so the till hears a 422 for a sale the
+    # event would refuse, instead of a 202 for a sale that could never be published.
+    _discounts_fit = model_validator(mode="after")(discounts_fit)
+
+    @property
+    def discount_total(self) -> Decimal:
+        return sum_of_discounts(self.discounts)
 
 
 class PosRefundIn(BaseModel):

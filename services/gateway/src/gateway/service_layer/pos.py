@@ -69,7 +69,7 @@ async def accept_purchase(uow: UnitOfWork, body: PosPurchaseIn, pepper: str, cre
         PURCHASE_MADE,
         c.PurchaseMadeV1(
             store_id=body.store_id, pos_txn_id=body.pos_txn_id, occurred_at=body.occurred_at, customer=customer,
-            lines=body.lines, total=body.total, payment=body.payment,
+            lines=body.lines, total=body.total, payment=body.payment, coupons=body.coupons, discounts=body.discounts,
         ),
         key=customer.key if customer else f"store:{body.store_id}",
         event_id=event_id,

@@ -108,6 +108,7 @@ def purchase_public(row: PurchaseRow, lines: list[PurchaseLineRow]) -> PurchaseP
         pos_txn_id=row.pos_txn_id,
         occurred_at=row.occurred_at,
         total=row.total,
+        discount=row.discount,
         payment=row.payment,
         lines=[line_public(ln) for ln in sorted(lines, key=lambda ln: ln.line_no)],
     )

@@ -6,7 +6,7 @@ domain/profile.py and is named here for the routes."""
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from members.domain.profile import Consents, MemberCreate, MemberUpdate
 
@@ -77,7 +77,8 @@ class PurchasePublic(BaseModel):
     store_id: str
     pos_txn_id: str
     occurred_at: datetime
-    total: Decimal
+    total: Decimal = Field(description="Before discounts: the sum of the lines")
+    discount: Decimal = Field(description="Taken off the total by coupons and promotions; paid = total - discount")
     payment: str
     lines: list[PurchaseLinePublic]
 

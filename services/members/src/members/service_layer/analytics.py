@@ -7,8 +7,8 @@ snapshots are written in one transaction (readers see either the old run or the 
 day-dependent columns of all of them in one statement, the rest only where something changed.
 The run's summary is stored beside.
 
-Returns count at the time of their sale: a sale's worth is its total minus what was returned of
-it, so a return never makes window spend negative and a sale returned in full is no purchase at
+Returns count at the time of their sale: a sale's worth is what was paid for it (total less
+discounts) minus what its returns gave back, so a return never makes window spend negative and a sale returned in full is no purchase at
 all (no purchase day, no frequency) - consistent with lifetime spend, which is net of returns too.
 
 Campaigns get `crm.members.member_attributes.v1` only for members whose segment attributes
@@ -28,13 +28,14 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, insert, literal, update
+from sqlalchemy import bindparam, delete, insert, literal, type_coerce, update
 from sqlmodel import col, select
 
 from members.adapters.tables import MemberRow, PurchaseRow
 from members.adapters.tables.analytics import MemberComplaintRow, MemberValueRow, ValueAnalyticsRunRow
 from members.config import Settings
 from members.domain import churn, rfm, value_classes
+from shared.columns import MoneyColumn
 from shared.commands import Commands, derived_event_id
 from shared.events import contracts as c
 from shared.events.registry import MEMBER_ATTRIBUTES
@@ -170,13 +171,16 @@ async def _write(
 
 async def _histories(uow: UnitOfWork, zone: ZoneInfo, window_start: datetime, now: datetime) -> dict[str, _History]:
     purchases = await uow.session.exec(
-        select(col(PurchaseRow.member_id), col(PurchaseRow.occurred_at), col(PurchaseRow.total), col(PurchaseRow.returned))
+        select(
+            col(PurchaseRow.member_id), col(PurchaseRow.occurred_at),
+            type_coerce(col(PurchaseRow.total) - col(PurchaseRow.discount) - col(PurchaseRow.returned_paid), MoneyColumn()),
+        )
         .where(col(PurchaseRow.member_id).is_not(None), col(PurchaseRow.total) > col(PurchaseRow.returned))
         .where(col(PurchaseRow.occurred_at) <= now)
         .order_by(col(PurchaseRow.member_id), col(PurchaseRow.occurred_at))
     )
     histories: dict[str, _History] = {}
-    for member_id, occurred_at, total, returned in purchases:
+    for member_id, occurred_at, net_paid in purchases:
         assert member_id is not None, "the query leaves out unattributed sales"
         h = histories.get(member_id)
         if h is None:
@@ -187,7 +191,7 @@ async def _histories(uow: UnitOfWork, zone: ZoneInfo, window_start: datetime, no
             h.days.append(day)
         h.last_at = occurred_at
         if occurred_at > window_start:
-            h.window_spend += total - returned
+            h.window_spend += net_paid
             # A day is counted once, and the first purchase of it inside the window counts it.
             if new_day or h.window_days == 0:
                 h.window_days += 1

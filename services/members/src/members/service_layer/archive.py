@@ -107,7 +107,8 @@ async def _manager(uow: UnitOfWork, manager_id: str | None) -> Manager | None:
 
 async def _spend(uow: UnitOfWork, member: MemberRow) -> Spend:
     returned = (await uow.session.exec(
-        select(type_coerce(func.coalesce(func.sum(ReturnRow.amount), 0), MoneyColumn())).where(
+        # What returns gave back of what was paid, the same measure as lifetime_spend beside it.
+        select(type_coerce(func.coalesce(func.sum(ReturnRow.paid), 0), MoneyColumn())).where(
             ReturnRow.member_id == member.id, col(ReturnRow.applied_at).is_not(None)
         )
     )).one()

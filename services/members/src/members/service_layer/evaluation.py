@@ -36,7 +36,9 @@ async def figures(uow: UnitOfWork, staff: list[StaffRow], start: datetime, end: 
     tracked = dict((await session.exec(
         select(MemberRow.manager_id, func.count()).where(col(MemberRow.manager_id).in_(ids)).group_by(col(MemberRow.manager_id))
     )).all())
-    net = type_coerce(func.sum(col(PurchaseRow.total) - col(PurchaseRow.returned)), MoneyColumn())
+    net = type_coerce(
+        func.sum(col(PurchaseRow.total) - col(PurchaseRow.discount) - col(PurchaseRow.returned_paid)), MoneyColumn()
+    )
     bought = {
         manager_id: (spend, n)
         for manager_id, spend, n in (await session.exec(

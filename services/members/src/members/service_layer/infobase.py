@@ -43,11 +43,11 @@ def day_bounds(first: date | None, last: date | None, zone: ZoneInfo) -> tuple[d
 
 
 async def record_sale(session: AsyncSession, member: MemberRow, purchase: PurchaseRow, zone: ZoneInfo) -> None:
-    await _add(session, member, purchase, zone, spend=purchase.total, purchases=1)
+    await _add(session, member, purchase, zone, spend=purchase.total - purchase.discount, purchases=1)
 
 
 async def record_return(session: AsyncSession, member: MemberRow, purchase: PurchaseRow, ret: ReturnRow, zone: ZoneInfo) -> None:
-    await _add(session, member, purchase, zone, spend=-ret.amount, purchases=0)
+    await _add(session, member, purchase, zone, spend=-ret.paid, purchases=0)
 
 
 async def _add(

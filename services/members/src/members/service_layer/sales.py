@@ -14,7 +14,7 @@ from sqlalchemy import or_
 from sqlmodel import col, select
 
 from members.adapters.tables import MemberRow, PurchaseLineRow, PurchaseRow, ReturnLineRow, ReturnRow
-from members.domain.spend import ReturnTooLarge, record_purchase, record_return, returnable
+from members.domain.spend import ReturnTooLarge, paid_returned, record_purchase, record_return, returnable
 from members.service_layer import projections
 from members.service_layer.identity_lock import serialise_identity_matching
 from shared.consumer import Delivery
@@ -52,6 +52,7 @@ async def on_purchase_made(uow: UnitOfWork, delivery: Delivery) -> None:
         phone_hmac=customer.phone_hmac if customer else None,
         occurred_at=sale.occurred_at,
         total=sale.total,
+        discount=sale.discount_total,
         payment=sale.payment,
         received_at=uow.now(),
     )
@@ -167,7 +168,8 @@ async def _attribute(
 ) -> None:
     purchase.member_id = member.id
     purchase.attributed_at = uow.now()
-    record_purchase(member, purchase.total, purchase.occurred_at)
+    # Spend, tiers and milestones follow what the customer paid (docs/members.md).
+    record_purchase(member, purchase.total - purchase.discount, purchase.occurred_at)
     uow.session.add_all([purchase, member])
     uow.emit(
         PURCHASE_ATTRIBUTED,
@@ -178,6 +180,7 @@ async def _attribute(
             pos_txn_id=purchase.pos_txn_id,
             occurred_at=purchase.occurred_at,
             total=purchase.total,
+            discount=purchase.discount,
             lines=[c.AttributedLine(sku=ln.sku, category=ln.category, qty=ln.qty, amount=ln.amount) for ln in lines],
             late_match=late_match,
         ),
@@ -190,7 +193,12 @@ async def _attribute(
 async def _link_return(uow: UnitOfWork, purchase: PurchaseRow, ret: ReturnRow, member: MemberRow | None) -> None:
     # Refuses (and so dead-letters, for staff to look at) a return beyond what is left of the sale;
     # the gateway already rejects those, but a POS publishing straight to Kafka is not checked there.
-    purchase.returned = purchase.total - returnable(purchase.total, purchase.returned, ret.amount)
+    left = returnable(purchase.total, purchase.returned, ret.amount)
+    # Worked out here, in the order returns are linked, so that however late the member is known
+    # the returns of a sale give back exactly what was paid for it.
+    ret.paid = paid_returned(purchase.total, purchase.discount, purchase.returned, ret.amount)
+    purchase.returned = purchase.total - left
+    purchase.returned_paid += ret.paid
     ret.purchase_id = purchase.id
     uow.session.add_all([purchase, ret])
     if member is not None:
@@ -200,7 +208,7 @@ async def _link_return(uow: UnitOfWork, purchase: PurchaseRow, ret: ReturnRow, m
 async def _apply_return(uow: UnitOfWork, member: MemberRow, purchase: PurchaseRow, ret: ReturnRow, *, late_match: bool) -> None:
     ret.member_id = member.id
     ret.applied_at = uow.now()
-    record_return(member, ret.amount)
+    record_return(member, ret.paid)
     lines = (await uow.session.exec(select(ReturnLineRow).where(ReturnLineRow.return_id == ret.id))).all()
     uow.session.add_all([ret, member])
     uow.emit(

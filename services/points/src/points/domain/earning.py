@@ -5,6 +5,15 @@ priced by the version in force at the sale's own time, however late its event ar
 backlog replayed after an outage earns what it would have earned on the day.
 
 Points are floored once per sale (not per line): two lines of 0.60 earn one point.
+
+Points follow what the customer paid. A sale's discounts (coupons, promotions) are taken off its
+whole total, not off particular lines (the event does not say which lines a coupon applied to), so
+the eligible amount is scaled by the paid share `(total - discount) / total`: a 20% discount
+earns 20% fewer points on every category alike, and a category that earns nothing stays at
+nothing. The minimum sale amount is checked against what was paid. `Earning.eligible_amount`
+stays the lines' undiscounted eligible amount, the base returns are weighed against (a return
+names its lines at their undiscounted amounts), so a return takes back its share of the points
+actually earned (`domain.returns`).
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -63,12 +72,17 @@ class Earning:
 DEFAULT_RULE = EarningRule(version=1, effective_from=datetime(2000, 1, 1, tzinfo=UTC))
 
 
-def earn_for_sale(rule: EarningRule, *, store_id: str, channel: str, total: Decimal, lines: Sequence[Line]) -> Earning:
+def earn_for_sale(
+    rule: EarningRule, *, store_id: str, channel: str, total: Decimal, lines: Sequence[Line], discount: Decimal = ZERO
+) -> Earning:
+    """`total` is the sale before discounts (the sum of its lines), `discount` what was taken off it."""
     eligible = rule.eligible_amount(lines)
     rate = rule.rate_for(store_id, channel)
-    if total < rule.min_sale_amount:
+    paid = total - discount
+    if paid < rule.min_sale_amount:
         return Earning(0, eligible, rate, rule.version, below_minimum=True)
-    points = int((eligible * rate).to_integral_value(rounding=ROUND_DOWN))
+    earning_base = eligible * paid / total if discount and total > 0 else eligible
+    points = int((earning_base * rate).to_integral_value(rounding=ROUND_DOWN))
     return Earning(points, eligible, rate, rule.version)
 
 

@@ -72,7 +72,7 @@ async def on_purchases_attributed(uow: UnitOfWork, deliveries: list[Delivery]) -
         account = accounts[sale.member_id]
         earning = earn_for_sale(
             rule_in_force(rules, sale.occurred_at), store_id=sale.store_id, channel=account.channel,
-            total=sale.total, lines=sale.lines,
+            total=sale.total, discount=sale.discount, lines=sale.lines,
         )
         reason = f"purchase {ref}"
         if earning.below_minimum:

@@ -54,6 +54,7 @@ from shared.events.contracts.pos import (
     PurchaseRefundedV1,
     SaleLine,
     discounts_fit,
+    sum_of_discounts,
 )
 
 __all__ = [
@@ -101,4 +102,5 @@ __all__ = [
     "ValueClass",
     "discounts_fit",
     "lines_add_up",
+    "sum_of_discounts",
 ]

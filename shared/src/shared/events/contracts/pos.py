@@ -1,6 +1,8 @@
 """What point-of-sale systems publish: sales and returns."""
 
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import Protocol, TypeVar
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
@@ -47,7 +49,30 @@ class Discount(Contract):
     label: Text = Field(default="", max_length=64)
 
 
-def discounts_fit(purchase: "PurchaseMadeV1") -> "PurchaseMadeV1":
+class DiscountedSale(Protocol):
+    """What `discounts_fit` reads: the event and the gateway's till body both have it."""
+
+    @property
+    def total(self) -> Decimal: ...
+
+    @property
+    def coupons(self) -> Sequence[str]: ...
+
+    @property
+    def discounts(self) -> Sequence[Discount]: ...
+
+    @property
+    def discount_total(self) -> Decimal: ...
+
+
+_Sale = TypeVar("_Sale", bound=DiscountedSale)
+
+
+def sum_of_discounts(discounts: Sequence[Discount]) -> Decimal:
+    return sum((d.amount for d in discounts), Decimal("0.00"))
+
+
+def discounts_fit(purchase: _Sale) -> _Sale:
     """The rules a sale's coupons and discounts obey, in the till's body and in the event alike."""
     if len(set(purchase.coupons)) != len(purchase.coupons):
         raise ValueError("coupons: a code is listed twice")
@@ -77,7 +102,7 @@ class PurchaseMadeV1(Contract):
 
     @property
     def discount_total(self) -> Decimal:
-        return sum((d.amount for d in self.discounts), Decimal("0.00"))
+        return sum_of_discounts(self.discounts)
 
     @property
     def paid(self) -> Decimal:

@@ -16,15 +16,21 @@ router = APIRouter(tags=["services"], dependencies=[Depends(forwarded)])
 
 FORWARDED_REQUEST = ("authorization", "content-type", "accept", "accept-language", "idempotency-key")
 FORWARDED_RESPONSE = ("content-type", "content-disposition", "retry-after")
-SERVICES = ("members", "points", "feedback")
+SERVICES = ("members", "points", "feedback", "campaigns")
 
 
-async def forward(request: Request, service: str, path: str) -> Response:
+async def forward(request: Request, service: str, path: str, timeout: float | None = None) -> Response:
+    """`timeout` defaults to the forwarding budget (`forward_timeout_s`). A service that cannot be
+    reached is 503; one that was reached but did not answer in time is 504, since the request may
+    still take effect there (the caller should check or retry an idempotent request)."""
+    if service not in SERVICES:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no service {service!r}; known: {', '.join(SERVICES)}")
     client: httpx.AsyncClient | None = getattr(request.app.state.downstream, service, None)
     if client is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no service {service!r}; known: {', '.join(SERVICES)}")
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"{service} service unavailable: not configured")
     headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_REQUEST}
-    timeout = request.app.state.settings.forward_timeout_s
+    if timeout is None:
+        timeout = request.app.state.settings.forward_timeout_s
     try:
         upstream = await client.request(
             request.method, path, content=await request.body(), headers=headers,
@@ -32,6 +38,10 @@ async def forward(request: Request, service: str, path: str) -> Response:
             params=tuple(request.query_params.multi_items()),
             timeout=httpx.Timeout(timeout, connect=min(timeout, 1.0)),
         )
+    except (httpx.ReadTimeout, httpx.WriteTimeout) as exc:
+        raise HTTPException(
+            status.HTTP_504_GATEWAY_TIMEOUT, f"{service} service did not answer within {timeout}s"
+        ) from exc
     except httpx.HTTPError as exc:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, f"{service} service unavailable: {type(exc).__name__}"
@@ -41,8 +51,6 @@ async def forward(request: Request, service: str, path: str) -> Response:
 
 
 async def passthrough(service: str, path: str, request: Request) -> Response:
-    if service not in SERVICES:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no service {service!r}; known: {', '.join(SERVICES)}")
     return await forward(request, service, "/" + "/".join(segment(part) for part in path.split("/")))
 
 
@@ -55,5 +63,5 @@ for _method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
     # One route per method, so each has its own operation id in the OpenAPI document.
     router.add_api_route(
         "/api/{service}/{path:path}", passthrough, methods=[_method], operation_id=f"passthrough_{_method.lower()}",
-        summary="Forward a request to a service (members, points, feedback) with the caller's token",
+        summary="Forward a request to a service (members, points, feedback, campaigns) with the caller's token",
     )

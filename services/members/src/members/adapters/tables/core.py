@@ -112,8 +112,12 @@ class PurchaseRow(SQLModel, table=True):
     card_no: str | None = Field(default=None, max_length=32, index=True)
     phone_hmac: str | None = Field(default=None, max_length=64, index=True)
     occurred_at: datetime = Field(sa_column=tz())
-    total: Decimal = Field(sa_column=money())
-    returned: Decimal = Field(default=Decimal("0.00"), sa_column=money())
+    total: Decimal = Field(sa_column=money())  # before discounts: the sum of the lines
+    # Taken off `total` by coupons and promotions: the customer paid total - discount.
+    discount: Decimal = Field(default=Decimal("0.00"), sa_column=money())
+    returned: Decimal = Field(default=Decimal("0.00"), sa_column=money())  # of `total`, line amounts
+    # What of the paid amount the returns so far gave back (domain.spend.paid_part).
+    returned_paid: Decimal = Field(default=Decimal("0.00"), sa_column=money())
     payment: str = Field(default="", max_length=32)
     received_at: datetime = Field(sa_column=tz())
     attributed_at: datetime | None = Field(default=None, sa_column=tz(nullable=True))
@@ -149,7 +153,10 @@ class ReturnRow(SQLModel, table=True):
     purchase_id: int | None = Field(default=None, index=True)
     member_id: str | None = Field(default=None, max_length=36, index=True)
     occurred_at: datetime = Field(sa_column=tz())
-    amount: Decimal = Field(sa_column=money())
+    amount: Decimal = Field(sa_column=money())  # the returned lines' amounts, before the sale's discount
+    # What the customer gets back and spend loses: the return's share of what was paid for the
+    # sale. Known once the sale is (set when the return is linked to it).
+    paid: Decimal = Field(default=Decimal("0.00"), sa_column=money())
     received_at: datetime = Field(sa_column=tz())
     applied_at: datetime | None = Field(default=None, sa_column=tz(nullable=True))
 
