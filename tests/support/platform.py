@@ -111,12 +111,15 @@ class Platform:
     apps: dict[str, FastAPI]
     env: TestEnv
     feedback: httpx.AsyncClient | None = None
+    campaigns: httpx.AsyncClient | None = None
 
 
 @asynccontextmanager
 async def platform(env: TestEnv, database_factory, *, points_url: str | None = None) -> AsyncIterator[Platform]:
-    """Members, points, feedback and the gateway wired together. `points_url` points the gateway at a
+    """Members, points, feedback, campaigns and the gateway wired together. `points_url` points the gateway at a
     real address instead (e.g. a closed port, to see the 360 view with points down)."""
+    from campaigns.config import Settings as CampaignsSettings
+    from campaigns.main import create_app as campaigns_app
     from feedback.config import Settings as FeedbackSettings
     from feedback.main import create_app as feedback_app
     from gateway.adapters.clients import Downstream
@@ -131,6 +134,7 @@ async def platform(env: TestEnv, database_factory, *, points_url: str | None = N
         "members": members_app(env.settings(MembersSettings, await database_factory("members"))),
         "points": points_app(env.settings(PointsSettings, await database_factory("points"))),
         "feedback": feedback_app(env.settings(FeedbackSettings, await database_factory("feedback"))),
+        "campaigns": campaigns_app(env.settings(CampaignsSettings, await database_factory("campaigns"))),
         "gateway": gateway_app(env.settings(GatewaySettings, await database_factory("gateway"), downstream_timeout_s=3.0)),
     }
     # Injected before start-up, so the gateway uses these instead of opening its own; it closes
@@ -141,6 +145,7 @@ async def platform(env: TestEnv, database_factory, *, points_url: str | None = N
         if points_url
         else httpx.AsyncClient(transport=httpx.ASGITransport(app=apps["points"]), base_url="http://points"),
         feedback=httpx.AsyncClient(transport=httpx.ASGITransport(app=apps["feedback"]), base_url="http://feedback"),
+        campaigns=httpx.AsyncClient(transport=httpx.ASGITransport(app=apps["campaigns"]), base_url="http://campaigns"),
     )
     async with AsyncExitStack() as stack:
         clients = {name: await stack.enter_async_context(running(app, wait_for_consumer=False)) for name, app in apps.items()}
@@ -152,4 +157,5 @@ async def platform(env: TestEnv, database_factory, *, points_url: str | None = N
             eventually(lambda app=app: _assigned(app), timeout=30, what=f"{name} consumer partition assignment")
             for name, app in apps.items() if app.state.consumer is not None
         ))
-        yield Platform(clients["gateway"], clients["members"], clients["points"], apps, env, feedback=clients["feedback"])
+        yield Platform(clients["gateway"], clients["members"], clients["points"], apps, env, feedback=clients["feedback"],
+                       campaigns=clients["campaigns"])

@@ -19,7 +19,7 @@ def _client(routes: dict[str, tuple[int, object]]) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.MockTransport(handle), base_url="http://downstream")
 
 
-def _downstream(*, members: int = 200, points: int = 200, feedback: int = 200) -> Downstream:
+def _downstream(*, members: int = 200, points: int = 200, feedback: int = 200, campaigns: int = 200) -> Downstream:
     return Downstream(
         members=_client({
             "/v1/members/m1": (members, PROFILE if members == 200 else NOT_YOURS),
@@ -27,10 +27,11 @@ def _downstream(*, members: int = 200, points: int = 200, feedback: int = 200) -
         }),
         points=_client({"/v1/accounts/m1": (points, {"member_id": "m1", "balance": 3, "entries": []} if points == 200 else NOT_YOURS)}),
         feedback=_client({"/v1/complaints": (feedback, [] if feedback == 200 else NOT_YOURS)}),
+        campaigns=_client({"/v1/members/m1/coupons": (campaigns, [] if campaigns == 200 else NOT_YOURS)}),
     )
 
 
-@pytest.mark.parametrize(("refusing", "section"), [("members", "member"), ("points", "points"), ("feedback", "complaints")])
+@pytest.mark.parametrize(("refusing", "section"), [("members", "member"), ("points", "points"), ("feedback", "complaints"), ("campaigns", "coupons")])
 async def test_one_service_refusing_the_customer_refuses_the_whole_view(refusing, section) -> None:
     with pytest.raises(Refused, match=f"{section}: .*assigned to them"):
         await customer_360(_downstream(**{refusing: 403}), "m1", "Bearer t", timeout=1.0)

@@ -19,4 +19,6 @@ class Customer360(BaseModel):
     recent_purchases: list[dict[str, Any]] | None
     points: dict[str, Any] | None
     complaints: list[dict[str, Any]] | None = None
+    # The member's coupons (their wallet) with their state; None when campaigns did not answer.
+    coupons: list[dict[str, Any]] | None = None
     unavailable: list[Unavailable]

@@ -1,5 +1,5 @@
-"""The customer-360 view: one member's profile, spend, purchases, points and complaints, fetched
-concurrently.
+"""The customer-360 view: one member's profile, spend, purchases, points, coupons and complaints,
+fetched concurrently.
 
 Each section has its own deadline; a section whose service is slow or down is reported under
 `unavailable` and the rest of the page still comes back.
@@ -51,12 +51,13 @@ async def _fetch(name: str, client: httpx.AsyncClient, path: str, headers: dict[
     return _Section(name, body=response.json())
 
 
-async def _complaints(downstream: Downstream, member_id: str, headers: dict[str, str], timeout: float) -> _Section:
-    """The member's latest complaints (summaries, no free text), open and overdue ones first."""
-    if downstream.feedback is None:
-        return _Section("complaints", failure="feedback service not configured")
-    path = "/v1/complaints?" + urlencode({"member_id": member_id, "limit": 10})
-    return await _fetch("complaints", downstream.feedback, path, headers, timeout)
+async def _optional(
+    name: str, client: httpx.AsyncClient | None, service: str, path: str, headers: dict[str, str], timeout: float
+) -> _Section:
+    """A section from a service the gateway may run without (feedback, campaigns)."""
+    if client is None:
+        return _Section(name, failure=f"{service} service not configured")
+    return await _fetch(name, client, path, headers, timeout)
 
 
 async def customer_360(downstream: Downstream, member_id: str, authorization: str, timeout: float) -> Customer360:
@@ -70,8 +71,14 @@ async def customer_360(downstream: Downstream, member_id: str, authorization: st
             _fetch("purchases", downstream.members, f"/v1/members/{quoted}/purchases?limit=10", headers, timeout)
         )
         points = tg.create_task(_fetch("points", downstream.points, f"/v1/accounts/{quoted}?entries=10", headers, timeout))
-        complaints = tg.create_task(_complaints(downstream, member_id, headers, timeout))
-    sections = {s.name: s for s in (member.result(), purchases.result(), points.result(), complaints.result())}
+        # The member's latest complaints (summaries, no free text), open and overdue ones first.
+        complaints = tg.create_task(_optional(
+            "complaints", downstream.feedback, "feedback", "/v1/complaints?" + urlencode({"member_id": member_id, "limit": 10}),
+            headers, timeout))
+        coupons = tg.create_task(_optional(
+            "coupons", downstream.campaigns, "campaigns", f"/v1/members/{quoted}/coupons", headers, timeout))
+    sections = {s.name: s for s in (member.result(), purchases.result(), points.result(), complaints.result(),
+                                     coupons.result())}
     if refusals := [s.refused for s in sections.values() if s.refused]:
         raise Refused("; ".join(refusals))
     if sections["member"].missing:
@@ -81,6 +88,7 @@ async def customer_360(downstream: Downstream, member_id: str, authorization: st
     points_body = sections["points"].body
     if sections["points"].missing:  # no account yet: nothing earned, not an outage
         points_body = {"member_id": member_id, "balance": 0, "entries": []}
+    coupons_body = [] if sections["coupons"].missing else sections["coupons"].body  # unknown to campaigns: none
     return Customer360(
         member_id=member_id,
         member=profile,
@@ -89,5 +97,6 @@ async def customer_360(downstream: Downstream, member_id: str, authorization: st
         recent_purchases=sections["purchases"].body,
         points=points_body,
         complaints=sections["complaints"].body,
+        coupons=coupons_body,
         unavailable=[Unavailable(section=s.name, reason=s.failure) for s in sections.values() if s.failure],
     )

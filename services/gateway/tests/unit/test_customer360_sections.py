@@ -1,5 +1,5 @@
-"""The complaints section of the customer-360 view: shown when feedback answers, reported
-unavailable (with the rest of the page intact) when it does not."""
+"""The complaints and coupons sections of the customer-360 view: shown when feedback and campaigns
+answer, reported unavailable (with the rest of the page intact) when they do not."""
 
 import httpx
 
@@ -8,6 +8,7 @@ from gateway.service_layer.customer360 import customer_360
 
 PROFILE = {"id": "m1", "lifetime_spend": "10.00", "purchase_count": 1}
 COMPLAINTS = [{"id": "c1", "status": "resolved", "compensation_points": 300}]
+COUPONS = [{"coupon_id": "k1", "code": "ABCDEFGHJKLM", "name": "满100减20", "state": "issued"}]
 
 
 def _client(routes: dict[str, tuple[int, object]]) -> httpx.AsyncClient:
@@ -18,10 +19,12 @@ def _client(routes: dict[str, tuple[int, object]]) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.MockTransport(handle), base_url="http://downstream")
 
 
-def _downstream(feedback: httpx.AsyncClient | None) -> Downstream:
+def _downstream(feedback: httpx.AsyncClient | None, campaigns: httpx.AsyncClient | None = None) -> Downstream:
     members = _client({"/v1/members/m1": (200, PROFILE), "/v1/members/m1/purchases": (200, [])})
     points = _client({"/v1/accounts/m1": (200, {"member_id": "m1", "balance": 300, "entries": []})})
-    return Downstream(members=members, points=points, feedback=feedback)
+    if campaigns is None:
+        campaigns = _client({"/v1/members/m1/coupons": (200, COUPONS)})
+    return Downstream(members=members, points=points, feedback=feedback, campaigns=campaigns)
 
 
 async def test_the_members_complaints_are_a_section_of_the_view() -> None:
@@ -44,3 +47,21 @@ async def test_feedback_failing_or_missing_costs_only_the_complaints_section() -
         assert view.complaints is None and view.points["balance"] == 300 and view.member == PROFILE
         [gap] = view.unavailable
         assert gap.section == "complaints" and reason in gap.reason
+
+
+async def test_the_members_coupons_are_a_section_and_a_customer_campaigns_never_saw_has_none() -> None:
+    feedback = _client({"/v1/complaints": (200, [])})
+    view = await customer_360(_downstream(feedback), "m1", "Bearer t", timeout=1.0)
+    assert view.coupons == COUPONS and view.unavailable == []
+    unknown = _client({"/v1/members/m1/coupons": (404, {"detail": "no customer m1"})})
+    view = await customer_360(_downstream(feedback, unknown), "m1", "Bearer t", timeout=1.0)
+    assert view.coupons == [] and view.unavailable == []
+
+
+async def test_campaigns_failing_costs_only_the_coupons_section() -> None:
+    feedback = _client({"/v1/complaints": (200, COMPLAINTS)})
+    down = _client({"/v1/members/m1/coupons": (503, {"detail": "starting"})})
+    view = await customer_360(_downstream(feedback, down), "m1", "Bearer t", timeout=1.0)
+    assert view.coupons is None and view.complaints == COMPLAINTS and view.points["balance"] == 300
+    [gap] = view.unavailable
+    assert gap.section == "coupons" and "answered 503" in gap.reason
