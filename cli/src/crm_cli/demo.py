@@ -1,6 +1,7 @@
 """Demo data: the chain's three stores, their account managers, a few hundred members in real
-communities, three months of sales and some returns, tracking contacts, complaints and a value
-analytics run, through the public APIs exactly as POS systems and staff would send them.
+communities, three months of sales and some returns, tracking contacts, complaints, a value
+analytics run and a win-back coupon campaign with its results, through the public APIs exactly as
+POS systems, staff and marketing would send them.
 
 Deterministic (seeded), so loading twice changes nothing: the second run's registrations answer
 409 and its sales are recognised as retries.
@@ -96,6 +97,7 @@ async def load(
 
     cards: list[str] = []
     phones: list[str] = []
+    member_cards: dict[str, str] = {}
     for i in range(members):
         community = rng.choice(COMMUNITIES)
         written = SPELLINGS.get(community, community) if rng.random() < 0.3 else community
@@ -114,6 +116,7 @@ async def load(
         r.raise_for_status()
         cards.append(r.json()["card_no"])
         phones.append(phone)
+        member_cards[r.json()["id"]] = r.json()["card_no"]
 
     # Every community is covered by an account manager before the sales make VIPs of anyone.
     found = (await client.get("/api/members/v1/communities", params={"limit": 500}, headers=admin)).json()
@@ -164,10 +167,11 @@ async def load(
     complaints = await _complaints(client, desk, rng, phones)
     r = await client.post("/api/members/v1/jobs/value-analytics/run", headers=admin)
     analysed = f"{r.json()['members_total']} members scored" if r.status_code == 200 else f"not run ({r.status_code})"
+    campaign = await _campaign(client, issuer, rng, member_cards, pos, queue_wait_s)
     return (
         f"demo data: {len(STORES)} stores, {len(MANAGERS)} account managers, {len(cards)} members, {sales} sales, "
         f"{returns} returns, {tracked} tracking contacts, {handed_over} gifts handed over, {complaints} complaints; "
-        f"value analytics: {analysed} "
+        f"value analytics: {analysed}; {campaign} "
         "(points, tiers and the information base follow the sales within seconds)"
     )
 
@@ -227,6 +231,89 @@ async def _complaints(client: httpx.AsyncClient, desk: dict, rng: random.Random,
         if r.status_code == 201:
             filed += 1
     return filed
+
+
+CAMPAIGN = "回馈老客户：满100减20"
+
+
+async def _campaign(
+    client: httpx.AsyncClient, issuer: TokenIssuer, rng: random.Random, member_cards: dict[str, str],
+    pos: dict[str, dict[str, str]], wait_s: float,
+) -> str:
+    """Marketing wins back key customers at risk in the community that has most of them: a 满100减20
+    coupon with a 10% control group, reaching those who agreed to marketing SMS. About half of those
+    reached come back and use it at the till (the first returns the sale, which gives the coupon
+    back), so the results page shows redemptions and spend against the control group."""
+    mkt = {"Authorization": f"Bearer {issuer.mint('demo-marketing', Role.MARKETING)}"}
+    found = (await client.get("/api/campaigns/v1/campaigns", headers=mkt)).json()
+    if any(c["name"] == CAMPAIGN for c in found):
+        return "campaign: loaded before"
+    communities = (await client.get("/api/members/v1/communities", params={"limit": 500}, headers=mkt)).json()["items"]
+
+    def at_risk(community_id: str) -> dict:
+        return {"and": [{"field": "value_class", "op": "in", "value": ["key", "secondary"]},
+                        {"field": "churn_risk", "op": "in", "value": ["medium", "high", "lost"]},
+                        {"field": "community", "op": "in", "value": [community_id]}]}
+
+    # The attributes reach campaigns through the broker after the analytics run: wait for them.
+    deadline = asyncio.get_running_loop().time() + wait_s
+    best: tuple[int, dict, str] = (0, {}, "")
+    while not best[0] and asyncio.get_running_loop().time() < deadline:
+        for community in communities:
+            rule = at_risk(community["id"])
+            size = (await client.post("/api/campaigns/v1/segments/preview", json={"rule": rule}, headers=mkt)).json()["size"]
+            best = max(best, (size, rule, community["name"]), key=lambda b: b[0])
+        if not best[0]:
+            await asyncio.sleep(1)
+    if not best[0]:
+        return "campaign: not run (no customer at risk yet)"
+    size, rule, community_name = best
+    r = await client.post("/api/campaigns/v1/segments", headers=mkt, json={
+        "name": f"{community_name} 流失风险的重点客户", "rule": rule})
+    segment_id = r.json()["id"] if r.status_code == 201 else None
+    if segment_id is None:
+        return f"campaign: segment refused ({r.status_code})"
+    r = await client.post("/api/campaigns/v1/coupon-templates", headers=mkt, json={
+        "name": "满100减20", "kind": "threshold", "threshold": "100", "amount": "20", "validity": {"days": 30},
+        "returns_on_refund": True})
+    r.raise_for_status()
+    r = await client.post("/api/campaigns/v1/campaigns", headers=mkt, json={
+        "name": CAMPAIGN, "kind": "one_off", "segment_id": segment_id, "coupon_template_id": r.json()["id"],
+        "message": {"template": "coupon_offer", "params": {"offer": "满100减20"}}, "control_share": "0.1"})
+    r.raise_for_status()
+    campaign = (await client.post(f"/api/campaigns/v1/campaigns/{r.json()['id']}/launch", headers=mkt)).json()
+
+    # About half of the treated come back with the coupon.
+    now = datetime.now(UTC)
+    redeemed = returned = 0
+    for n, member_id in enumerate(sorted(member_cards)):
+        me = {"Authorization": f"Bearer {issuer.mint(member_id, Role.MEMBER, member_id=member_id)}"}
+        wallet = (await client.get(f"/api/campaigns/v1/members/{member_id}/coupons", headers=me)).json()
+        coupon = next((c for c in wallet if c.get("campaign_id") == campaign["id"]), None)
+        if coupon is None or rng.random() < 0.5:
+            continue
+        store = "S001"
+        lines = [{"sku": "6902083881085", "name": "鲁花花生油 5L", "category": "oil", "qty": "1", "unit_price": "139.00",
+                  "amount": "139.00"}]
+        txn = f"{store}-CPN-{n:05d}"
+        basket = {"store_id": store, "pos_txn_id": txn, "occurred_at": now.isoformat(),
+                  "member": {"card_no": member_cards[member_id]}, "lines": lines, "codes": [coupon["code"]]}
+        held = (await client.post("/pos/v1/coupons/reserve", json=basket, headers=pos[store])).json()
+        if not held.get("codes") or not held["codes"][0]["ok"]:
+            continue
+        sale = {"store_id": store, "pos_txn_id": txn, "occurred_at": now.isoformat(), "lines": lines, "total": "139.00",
+                "payment": "wechat", "member": {"card_no": member_cards[member_id]}, "coupons": [coupon["code"]],
+                "discounts": [{"code": coupon["code"], "amount": held["codes"][0]["discount"]}]}
+        (await client.post("/pos/v1/purchases", json=sale, headers=pos[store])).raise_for_status()
+        redeemed += 1
+        if redeemed == 1:  # the first changes their mind: the return gives the coupon back
+            refund = {"store_id": store, "refund_id": f"{txn}-R", "pos_txn_id": txn,
+                      "occurred_at": (now + timedelta(seconds=1)).isoformat(), "lines": lines, "amount": "139.00"}
+            (await client.post("/pos/v1/refunds", json=refund, headers=pos[store])).raise_for_status()
+            returned += 1
+    return (f"campaign '{CAMPAIGN}' to {size} key customers at risk in {community_name}: "
+            f"{campaign['treatment_size']} reached, {campaign['control_size']} held out, {redeemed} redeemed at the till, "
+            f"{returned} returned")
 
 
 def load_demo(gateway: str, data_dir: Path) -> None:
