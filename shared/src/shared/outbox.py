@@ -77,7 +77,7 @@ async def add_many_to_outbox(session: AsyncSession, items: Sequence[tuple[Envelo
     now = datetime.now(UTC)
     rows = [_row(envelope, key, now) for envelope, key in items]
     for start in range(0, len(rows), BULK_CHUNK):
-        await session.execute(insert(OUTBOX), rows[start:start + BULK_CHUNK])
+        await session.exec(insert(OUTBOX), params=rows[start:start + BULK_CHUNK])
 
 
 class OutboxRelay:

@@ -130,6 +130,10 @@ async def test_a_launch_the_budget_cannot_cover_is_refused(cmp) -> None:
     template_id = await cmp.template(caps={"issued": 3})
     made = await campaign(cmp, kind="one_off", segment_id=await segment(cmp), coupon_template_id=template_id,
                           control_share="0")
+    r = await cmp.client.get(f"/v1/campaigns/{made['id']}/preview", headers=cmp.marketing())
+    assert r.status_code == 200, r.text
+    assert r.json() == {"audience": 10, "treatment": 10, "control": 0, "coupons_needed": 10, "issue_cap": 3,
+                        "fits_budget": False}
     r = await cmp.client.post(f"/v1/campaigns/{made['id']}/launch", headers=cmp.marketing())
     assert r.status_code == 409 and "budget" in r.json()["detail"]
     assert (await cmp.client.get(f"/v1/campaigns/{made['id']}", headers=cmp.marketing())).json()["state"] == "draft"
@@ -184,6 +188,8 @@ async def test_complaint_compensation_issues_the_coupon_of_that_value_once_per_c
 async def test_win_back_reaches_a_member_when_churn_risk_rises_not_while_it_stays(cmp) -> None:
     await cmp.apply(registered("m-1"), attributes("m-1", churn_risk="low"), consent("m-1", "marketing_sms", True))
     made = await campaign(cmp, kind="triggered", trigger="win_back", message={"template": "we_miss_you"}, control_share="0")
+    r = await cmp.client.get(f"/v1/campaigns/{made['id']}/preview", headers=cmp.marketing())
+    assert r.status_code == 409 and "triggered" in r.json()["detail"]
     await act(cmp, made["id"], "launch")
     await cmp.apply(attributes("m-1", churn_risk="high", as_of=T0 + timedelta(days=7)))
     await cmp.apply(attributes("m-1", churn_risk="lost", as_of=T0 + timedelta(days=14)))  # still at risk: no rise

@@ -35,6 +35,15 @@ class CampaignPublic(BaseModel):
     ended_at: datetime | None
 
 
+class LaunchPreviewPublic(BaseModel):
+    audience: int
+    treatment: int
+    control: int
+    coupons_needed: int
+    issue_cap: int | None
+    fits_budget: bool
+
+
 class GroupPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -111,14 +111,45 @@ async def launch(uow: UnitOfWork, campaign_id: str) -> CampaignRow:
     return row
 
 
+async def _split(uow: UnitOfWork, row: CampaignRow, rule: SegmentRule | None, now: datetime) -> tuple[list[str], list[str]]:
+    """The one-off audience now, as (treated, held out)."""
+    consent: Literal["sms", "email"] | None = row.channel if row.marketing else None  # type: ignore[assignment]
+    members = await segments.audience(uow, rule, now, consent=consent)
+    held_out = [m for m in members if in_control(row.id, m, row.control_share)]
+    return [m for m in members if not in_control(row.id, m, row.control_share)], held_out
+
+
+@dataclass(frozen=True)
+class LaunchPreview:
+    audience: int
+    treatment: int
+    control: int
+    coupons_needed: int
+    issue_cap: int | None
+    fits_budget: bool
+
+
+async def preview(uow: UnitOfWork, campaign_id: str) -> LaunchPreview:
+    """What launching a one-off campaign now would do, without doing it: marketing checks the
+    audience after consent, the split and the budget before pressing launch."""
+    row = await get(uow, campaign_id)
+    if row.kind != "one_off" or row.segment_id is None:
+        raise Conflict("only a one-off campaign has an audience to preview; a triggered one reaches members as their occasions come")
+    rule = SegmentRule.from_json(row.segment_rule or (await segments.get_segment(uow, row.segment_id)).rule)
+    treated, held_out = await _split(uow, row, rule, uow.now())
+    cap = None
+    if row.coupon_template_id is not None:
+        cap = coupons.spec_of(await coupons.get_template(uow.session, row.coupon_template_id)).caps.issued
+    needed = len(treated) if row.coupon_template_id is not None else 0
+    return LaunchPreview(audience=len(treated) + len(held_out), treatment=len(treated), control=len(held_out),
+                         coupons_needed=needed, issue_cap=cap, fits_budget=cap is None or needed <= cap)
+
+
 async def _start(uow: UnitOfWork, row: CampaignRow, now: datetime) -> None:
     row.started_at = now
     if row.kind == "one_off":
         rule = SegmentRule.from_json(row.segment_rule) if row.segment_rule is not None else None
-        consent: Literal["sms", "email"] | None = row.channel if row.marketing else None  # type: ignore[assignment]
-        members = await segments.audience(uow, rule, now, consent=consent)
-        held_out = [m for m in members if in_control(row.id, m, row.control_share)]
-        treated = [m for m in members if not in_control(row.id, m, row.control_share)]
+        treated, held_out = await _split(uow, row, rule, now)
         await _check_budget(uow, row, len(treated))
         await _reach(uow, row, treated, held_out, ONCE, {})
         row.treatment_size, row.control_size = len(treated), len(held_out)

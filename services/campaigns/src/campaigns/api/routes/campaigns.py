@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
-from campaigns.api.campaign_schemas import CampaignPublic, ResultsPublic
+from campaigns.api.campaign_schemas import CampaignPublic, LaunchPreviewPublic, ResultsPublic
 from campaigns.domain.campaigns import CampaignIn, State
 from campaigns.service_layer import campaigns
 from shared.authorize import Allowed
@@ -35,6 +35,11 @@ async def listing(
 @router.get("/{campaign_id}", summary="One campaign")
 async def one(campaign_id: str, uow: UowDep, _: Annotated[Grant, Allowed("campaigns.campaign.read")]) -> CampaignPublic:
     return CampaignPublic.model_validate(await campaigns.get(uow, campaign_id))
+
+
+@router.get("/{campaign_id}/preview", summary="What a launch now would reach: audience after consent, split, budget")
+async def preview(campaign_id: str, uow: UowDep, _: Annotated[Grant, Allowed("campaigns.campaign.read")]) -> LaunchPreviewPublic:
+    return LaunchPreviewPublic.model_validate(await campaigns.preview(uow, campaign_id), from_attributes=True)
 
 
 @router.post("/{campaign_id}/launch", summary="Launch: a one-off campaign reaches its audience now (or at its start)")
