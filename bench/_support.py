@@ -1,6 +1,6 @@
 """What the benchmarks share: a private embedded PostgreSQL and Tansu, both stopped by process id,
-a timestamped log line, the CPU time of a process, and the members app on a database migrated
-with the service's own chain.
+a timestamped log line, the CPU time of a process, the members app on a database migrated with the
+service's own chain, and `run_bench`, the one way a script runs its measurement and cleans up.
 
 Imported by the scripts in this directory (Python puts a script's directory on `sys.path`).
 """
@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import signal
 import subprocess
 import time
+import traceback
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import asyncpg
+import httpx
 import psutil
 
 from crm_cli.broker import free_port, start_broker
@@ -27,6 +31,42 @@ if TYPE_CHECKING:
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+class Stoppable(Protocol):
+    root: Path
+
+    def stop(self) -> None: ...
+
+
+def run_bench(stack: Stoppable, measure: Callable[[], Coroutine[Any, Any, None]], *, keep: bool) -> int:
+    """Runs `measure()` and stops the stack whatever happens; keeps its directory (data, logs) when
+    asked or after a failure. Answers the exit code: 0, 1 (an error, said in one line; a bug gets
+    its traceback) or 130 (interrupted, by Ctrl-C or SIGTERM)."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    code = 0
+    try:
+        asyncio.run(measure())
+    except KeyboardInterrupt:
+        log("interrupted")
+        code = 130
+    except (RuntimeError, TimeoutError, OSError, asyncpg.PostgresError, httpx.HTTPError) as exc:
+        log(f"error: {exc}")
+        code = 1
+    except Exception:  # a bug in the script or in the code it measures
+        traceback.print_exc()
+        code = 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        log("stopping what the benchmark started")
+        stack.stop()
+        if keep or code not in (0, 130):
+            log(f"working directory kept: {stack.root}")
+        else:
+            shutil.rmtree(stack.root, ignore_errors=True)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    return code
 
 
 class PrivateStack:

@@ -20,13 +20,10 @@ import argparse
 import asyncio
 import os
 import random
-import shutil
-import signal
 import statistics
 import sys
 import tempfile
 import time
-import traceback
 import uuid
 import warnings
 from collections.abc import Awaitable, Callable
@@ -35,7 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
-from _support import PrivateStack, cpu_seconds, log, members_app, migrate_members
+from _support import PrivateStack, cpu_seconds, log, members_app, migrate_members, run_bench
 
 from shared.auth import generate_keypair
 from shared.columns import MoneyColumn
@@ -299,30 +296,9 @@ def main() -> int:
     args = parser.parse_args()
     args.raw_rows = args.raw_rows or args.members
 
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     stack = PrivateStack(Path(tempfile.mkdtemp(prefix="crm-bench-analytics-")), "members")
     results: dict = {}
-    code = 0
-    try:
-        asyncio.run(run(args, stack, results))
-    except KeyboardInterrupt:
-        log("interrupted")
-        code = 130
-    except (RuntimeError, TimeoutError, OSError, asyncpg.PostgresError) as exc:
-        log(f"error: {exc}")
-        code = 1
-    except Exception:  # a bug in this script or in the job
-        traceback.print_exc()
-        code = 1
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        log("stopping broker and database")
-        stack.stop()
-        if args.keep or code not in (0, 130):
-            log(f"working directory kept: {stack.root}")
-        else:
-            shutil.rmtree(stack.root, ignore_errors=True)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    code = run_bench(stack, lambda: run(args, stack, results), keep=args.keep)
     if not report(args, results) and code == 0:
         code = 2
     return code

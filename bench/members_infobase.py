@@ -15,14 +15,10 @@ Everything it starts is stopped by process id when it ends, on Ctrl-C too.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import random
-import shutil
-import signal
 import sys
 import tempfile
 import time
-import traceback
 import uuid
 import warnings
 from collections.abc import Awaitable, Callable
@@ -33,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
-from _support import PrivateStack, log, members_app, migrate_members
+from _support import PrivateStack, log, members_app, migrate_members, run_bench
 
 from shared.auth import Role, TokenIssuer, generate_keypair
 
@@ -291,31 +287,11 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the working directory (database files, logs)")
     args = parser.parse_args()
 
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     stack = PrivateStack(Path(tempfile.mkdtemp(prefix="crm-bench-infobase-")), "members")
     results: dict = {}
-    code = 0
-    try:
-        asyncio.run(run(args, stack, results))
+    code = run_bench(stack, lambda: run(args, stack, results), keep=args.keep)
+    if code == 0:
         report(results)
-    except KeyboardInterrupt:
-        log("interrupted")
-        code = 130
-    except (RuntimeError, OSError, asyncpg.PostgresError, httpx.HTTPError) as exc:
-        log(f"error: {exc}")
-        code = 1
-    except Exception:
-        traceback.print_exc()
-        code = 1
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        log("stopping broker and database")
-        stack.stop()
-        if args.keep or code not in (0, 130):
-            log(f"working directory kept: {stack.root}")
-        else:
-            shutil.rmtree(stack.root, ignore_errors=True)
     return code
 
 

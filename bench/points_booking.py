@@ -21,13 +21,11 @@ import asyncio
 import contextlib
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-import traceback
 import uuid
 import warnings
 from datetime import UTC, datetime, timedelta
@@ -36,7 +34,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from _support import PrivateStack, cpu_seconds, log
+from _support import PrivateStack, cpu_seconds, log, run_bench
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
@@ -354,30 +352,9 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the working directory (logs, database)")
     args = parser.parse_args()
 
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     stack = Stack(Path(tempfile.mkdtemp(prefix="crm-points-bench-")))
     results: dict = {}
-    code = 0
-    try:
-        asyncio.run(run(args, stack, results))
-    except KeyboardInterrupt:
-        log("interrupted")
-        code = 130
-    except (RuntimeError, TimeoutError, OSError) as exc:
-        log(f"error: {exc}")
-        code = 1
-    except Exception:  # a bug in this script
-        traceback.print_exc()
-        code = 1
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        log("stopping points, broker and database")
-        stack.stop()
-        if args.keep or code not in (0, 130):
-            log(f"logs and data kept in {stack.root}")
-        else:
-            shutil.rmtree(stack.root, ignore_errors=True)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    code = run_bench(stack, lambda: run(args, stack, results), keep=args.keep)
     report(args, results)
     return code
 

@@ -18,13 +18,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import shutil
-import signal
 import statistics
 import sys
 import tempfile
 import time
-import traceback
 import warnings
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -32,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from _support import PrivateStack, log
+from _support import PrivateStack, log, run_bench
 
 from shared.migrations import upgrade
 
@@ -188,30 +185,9 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the working directory (database files)")
     args = parser.parse_args()
 
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     stack = PrivateStack(Path(tempfile.mkdtemp(prefix="crm-bench-segments-")), "campaigns")
     results: dict = {}
-    code = 0
-    try:
-        asyncio.run(run(args, stack, results))
-    except KeyboardInterrupt:
-        log("interrupted")
-        code = 130
-    except (RuntimeError, TimeoutError, OSError, asyncpg.PostgresError) as exc:
-        log(f"error: {exc}")
-        code = 1
-    except Exception:  # a bug in this script or in the service
-        traceback.print_exc()
-        code = 1
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        log("stopping database")
-        stack.stop()
-        if args.keep or code not in (0, 130):
-            log(f"working directory kept: {stack.root}")
-        else:
-            shutil.rmtree(stack.root, ignore_errors=True)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    code = run_bench(stack, lambda: run(args, stack, results), keep=args.keep)
     if not report(args, results) and code == 0:
         code = 2
     return code
