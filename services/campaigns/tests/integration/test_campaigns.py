@@ -185,6 +185,21 @@ async def test_complaint_compensation_issues_the_coupon_of_that_value_once_per_c
     assert (body["treatment_size"], body["control_size"]) == (2, 0)
 
 
+async def test_a_triggered_campaign_counts_each_occasion_once_in_its_group(cmp) -> None:
+    members = [f"m-{i}" for i in range(12)]
+    await cmp.apply(*(registered(m) for m in members))
+    twenty = await cmp.template(kind="amount_off", amount="20", threshold=None, validity={"days": 30}, name="赔付券 20元")
+    made = await campaign(cmp, kind="triggered", trigger="complaint_compensation", coupon_template_id=twenty,
+                          control_share="0.5", marketing=False)
+    await act(cmp, made["id"], "launch")
+    for _ in range(2):  # every resolution published twice, with different event ids
+        await cmp.apply(*(resolved(f"cp-{m}", m, "20") for m in members))
+    held = {m for m in members if in_control(made["id"], m, Decimal("0.5"))}
+    body = (await cmp.client.get(f"/v1/campaigns/{made['id']}", headers=cmp.marketing())).json()
+    assert (body["treatment_size"], body["control_size"]) == (len(members) - len(held), len(held))
+    assert len(await cmp.outbox(COUPON_ISSUED)) == len(members) - len(held)
+
+
 async def test_win_back_reaches_a_member_when_churn_risk_rises_not_while_it_stays(cmp) -> None:
     await cmp.apply(registered("m-1"), attributes("m-1", churn_risk="low"), consent("m-1", "marketing_sms", True))
     made = await campaign(cmp, kind="triggered", trigger="win_back", message={"template": "we_miss_you"}, control_share="0")

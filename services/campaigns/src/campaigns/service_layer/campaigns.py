@@ -212,9 +212,10 @@ async def run_schedule(uow: UnitOfWork, now: datetime) -> dict[str, int]:
 
 async def _reach(
     uow: UnitOfWork, row: CampaignRow, treated: list[str], held_out: list[str], occasion: str, params: dict[str, str]
-) -> list[str]:
+) -> set[str]:
     """Records who was reached and held out on `occasion`, gives the treated their coupon and asks
-    for their message; answers the treated members reached for the first time on this occasion."""
+    for their message; answers the members (treated and held out) recorded for the first time on
+    this occasion: a redelivered occasion records, issues and counts nobody again."""
     now = uow.now()
     fresh = await _record(uow, row.id, [(m, False) for m in treated] + [(m, True) for m in held_out], occasion, now)
     treated = [m for m in treated if m in fresh]
@@ -237,7 +238,7 @@ async def _reach(
             ), member_id, notification_id
 
         await uow.emit_many(CAMPAIGN_NOTIFICATION_REQUESTED, (request(m) for m in treated))
-    return treated
+    return fresh
 
 
 async def _record(uow: UnitOfWork, campaign_id: str, members: list[tuple[str, bool]], occasion: str, now: datetime) -> set[str]:
@@ -278,11 +279,12 @@ async def _trigger(
         if not await segments.audience(uow, rule, uow.now(), consent=consent, among=[member_id]):
             continue
         control = in_control(row.id, member_id, row.control_share)
-        reached = await _reach(uow, row, [] if control else [member_id], [member_id] if control else [], occasion,
-                               params or {})
-        if reached or control:  # counted in SQL: two partitions' consumers may reach members at once
+        fresh = await _reach(uow, row, [] if control else [member_id], [member_id] if control else [], occasion,
+                             params or {})
+        if fresh:  # counted in SQL: two partitions' consumers may reach members at once
             await uow.session.exec(CAMPAIGNS.update().where(CAMPAIGNS.c.id == row.id).values(
-                treatment_size=CAMPAIGNS.c.treatment_size + len(reached), control_size=CAMPAIGNS.c.control_size + int(control)))
+                treatment_size=CAMPAIGNS.c.treatment_size + int(not control),
+                control_size=CAMPAIGNS.c.control_size + int(control)))
 
 
 async def on_member_attributes(uow: UnitOfWork, delivery: Delivery) -> None:
