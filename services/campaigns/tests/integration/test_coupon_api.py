@@ -127,3 +127,14 @@ async def test_a_hundred_thousand_coupons_are_issued_without_collisions(cmp) -> 
     async with cmp.app.state.sessions() as s:
         count, distinct = (await s.exec(select(func.count(CouponRow.id), func.count(func.distinct(CouponRow.code))))).one()
     assert count == distinct == 100_000
+
+
+async def test_issuing_answers_the_coupon_of_each_member(cmp) -> None:
+    """A launch names each member's coupon in their notification request from this answer, not by
+    reading the coupons back by id (one bound parameter per coupon)."""
+    template_id = await cmp.template()
+    async with cmp.app.state.commands() as uow:
+        issued = await coupons.issue(uow, template_id, ["a-1", "a-2", "a-1"], None)
+    async with cmp.app.state.sessions() as s:
+        stored = dict((await s.exec(select(CouponRow.member_id, CouponRow.id))).all())
+    assert issued.coupon_of == stored and set(stored) == {"a-1", "a-2"}

@@ -50,7 +50,7 @@ MEMBERS = CampaignMemberRow.__table__  # type: ignore[attr-defined]
 COUPONS = CouponRow.__table__  # type: ignore[attr-defined]
 PURCHASES = CustomerPurchaseRow.__table__  # type: ignore[attr-defined]
 ONCE = "once"  # the occasion of a one-off campaign
-CHUNK = 500  # rows per multi-row INSERT (SQLite's bound-parameter limit)
+CHUNK = 500  # members per look-up (SQLite's bound-parameter limit)
 
 
 # --- create, read, move
@@ -221,9 +221,10 @@ async def _reach(
     treated = [m for m in treated if m in fresh]
     coupon_of: dict[str, str] = {}
     if row.coupon_template_id is not None and treated:
-        issued = await coupons.issue(uow, row.coupon_template_id, treated, row.id, once_per_member=row.kind == "one_off")
-        found = await uow.session.exec(select(CouponRow.member_id, CouponRow.id).where(col(CouponRow.id).in_(issued.coupon_ids)))
-        coupon_of = {m: cid for m, cid in found.all() if m is not None}
+        # The mapping comes from the issue itself: reading it back by id would bind one parameter
+        # per coupon, past asyncpg's 32,767 for a launch to a large segment.
+        coupon_of = (await coupons.issue(uow, row.coupon_template_id, treated, row.id,
+                                         once_per_member=row.kind == "one_off")).coupon_of
     if row.message is not None:
         purpose: Literal["marketing_sms", "marketing_email"] | None = (
             "marketing_sms" if row.channel == "sms" else "marketing_email") if row.marketing else None
@@ -254,9 +255,10 @@ async def _record(uow: UnitOfWork, campaign_id: str, members: list[tuple[str, bo
         before.update(r[0] for r in found.all())
     insert_ = postgresql.insert if is_postgresql(uow.session) else sqlite.insert
     rows = [{"campaign_id": campaign_id, "member_id": m, "occasion": occasion, "control": control, "reached_at": now} for m, control in members if m not in before]
-    for start in range(0, len(rows), CHUNK):
+    if rows:
         # ON CONFLICT: a concurrent delivery of the same occasion already recorded it; it wins.
-        await uow.session.exec(insert_(MEMBERS).values(rows[start:start + CHUNK]).on_conflict_do_nothing())
+        # Executemany parameters: multi-row INSERTs of one cached statement (see coupons' issue).
+        await uow.session.execute(insert_(MEMBERS).on_conflict_do_nothing(), rows)
     return {str(r["member_id"]) for r in rows}
 
 
