@@ -26,12 +26,9 @@ import argparse
 import asyncio
 import json
 import random
-import shutil
-import signal
 import sys
 import tempfile
 import time
-import traceback
 import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -41,7 +38,7 @@ from typing import Any
 
 import asyncpg
 import httpx
-from _support import PrivateStack, cpu_seconds, log
+from _support import PrivateStack, cpu_seconds, log, run_bench
 
 from crm_cli.broker import free_port
 from crm_cli.demo import PRODUCTS
@@ -522,30 +519,9 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the working directory (logs, database files)")
     args = parser.parse_args()
 
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     bench = Bench(Path(tempfile.mkdtemp(prefix="crm-bench-campaigns-")))
     results: dict[str, Any] = {}
-    code = 0
-    try:
-        asyncio.run(run(args, bench, results))
-    except KeyboardInterrupt:
-        log("interrupted")
-        code = 130
-    except (RuntimeError, TimeoutError, OSError, asyncpg.PostgresError, httpx.HTTPError) as exc:
-        log(f"error: {exc}")
-        code = 1
-    except Exception:  # a bug in this script or in the service
-        traceback.print_exc()
-        code = 1
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        log("stopping services and database")
-        bench.stop()
-        if args.keep or code not in (0, 130):
-            log(f"working directory kept: {bench.root}")
-        else:
-            shutil.rmtree(bench.root, ignore_errors=True)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    code = run_bench(bench, lambda: run(args, bench, results), keep=args.keep)
     report(args, results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
