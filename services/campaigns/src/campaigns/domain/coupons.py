@@ -42,7 +42,8 @@ class Kind(StrEnum):
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Frozen: a template's rules are shared by every till's request once parsed.
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Limits(Strict):

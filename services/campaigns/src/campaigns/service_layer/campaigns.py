@@ -258,7 +258,7 @@ async def _record(uow: UnitOfWork, campaign_id: str, members: list[tuple[str, bo
     if rows:
         # ON CONFLICT: a concurrent delivery of the same occasion already recorded it; it wins.
         # Executemany parameters: multi-row INSERTs of one cached statement (see coupons' issue).
-        await uow.session.execute(insert_(MEMBERS).on_conflict_do_nothing(), rows)
+        await uow.session.exec(insert_(MEMBERS).on_conflict_do_nothing(), params=rows)
     return {str(r["member_id"]) for r in rows}
 
 

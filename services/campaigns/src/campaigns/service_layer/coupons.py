@@ -18,6 +18,7 @@ tills racing for one coupon see each other's reservation; every transition is gu
 it leaves, and the sale and refund handlers are deduplicated by event id, so each happens once.
 """
 
+import functools
 import secrets
 import uuid
 from collections.abc import Iterable, Sequence
@@ -84,7 +85,14 @@ async def create_template(uow: UnitOfWork, spec: TemplateSpec, created_by: str, 
 
 
 def spec_of(row: CouponTemplateRow) -> TemplateSpec:
-    return TemplateSpec.model_validate_json(row.spec)
+    return _parsed_spec(row.spec)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_spec(text: str) -> TemplateSpec:
+    """Templates are never changed once written, so a till's every validate need not parse the same
+    JSON again: cached by the text itself (a changed text would simply be parsed anew)."""
+    return TemplateSpec.model_validate_json(text)
 
 
 async def get_template(session: AsyncSession, template_id: str) -> CouponTemplateRow:
@@ -263,7 +271,7 @@ async def _insert_with_codes(session: AsyncSession, rows: list[dict[str, Any]], 
         # parameter limit) instead of compiling a statement with a bind parameter per value, which
         # cost most of a 100,000-member launch.
         statement = insert_(COUPON).on_conflict_do_nothing(index_elements=["code"]).returning(COUPON.c.id)
-        inserted = set((await session.execute(statement, pending)).scalars().all())
+        inserted = set((await session.exec(statement, params=pending)).scalars().all())
         pending = [row for row in pending if row["id"] not in inserted]
 
 
@@ -387,6 +395,8 @@ async def _would_break_caps(session: AsyncSession, loaded: Loaded, verdicts: lis
         member = _member_for_caps(row, loaded)
         period = period_of(request.at, spec.caps.period_days) if spec.caps.period_days else None
         for take in counters(spec, row.campaign_key, member, request.store_id, period):
+            if take.count_cap is None and take.amount_cap is None:
+                continue  # counted for the results, capping nothing
             current = await counter(session, take.key)
             used, amount = (current.used_count, current.used_amount) if current else (0, ZERO)
             if (take.count_cap is not None and used + 1 > take.count_cap) or (
