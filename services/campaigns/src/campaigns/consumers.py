@@ -2,7 +2,7 @@
 in (home store, account manager and erasure of each customer, for the access policy)."""
 
 from campaigns.config import Settings
-from campaigns.service_layer import campaigns, coupons, segments
+from campaigns.service_layer import campaigns, coupons, points_coupons, segments
 from shared.clock import Clock
 from shared.consumer import Handler, in_turn
 from shared.events.registry import (
@@ -17,6 +17,7 @@ from shared.events.registry import (
     PURCHASE_MADE,
     PURCHASE_REFUNDED,
     RETURN_ATTRIBUTED,
+    REWARD_REDEEMED,
     TIER_CHANGED,
 )
 from shared.member_directory import with_directory
@@ -37,6 +38,8 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
         # coupons: redemption and reversal from the tills' sales
         PURCHASE_MADE: coupons.on_purchase_made,
         PURCHASE_REFUNDED: coupons.on_purchase_refunded,
+        # coupons bought with points (service_layer/points_coupons.py)
+        REWARD_REDEEMED: points_coupons.on_reward_redeemed,
         # triggered campaigns (service_layer/campaigns.py)
         POINTS_EXPIRING: campaigns.on_points_expiring,
         NOTIFICATION_REQUESTED: campaigns.on_notification_requested,

@@ -3,8 +3,9 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from points.domain.catalogue import GiftKind
 from shared.cards import CardNumber
 from shared.events.contracts import Channel
 from shared.identifiers import StoreId
@@ -121,6 +122,24 @@ class GiftIn(BaseModel):
     prices: dict[Channel, Points] = Field(min_length=1, description="Points per channel")
     active_from: AwareDatetime | None = None
     active_until: AwareDatetime | None = None
+    kind: GiftKind = Field(
+        default=GiftKind.GIFT, description="gift: stock per store, handed over at the desk; coupon: campaigns issues a coupon"
+    )
+    # validate_default: the check below must also run when the field is left out.
+    coupon_template_id: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", validate_default=True,
+        description="The campaigns coupon template a coupon item sells; required for kind coupon, refused otherwise",
+    )
+
+    @field_validator("coupon_template_id")
+    @classmethod
+    def _template_for_coupons_only(cls, value: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("kind")
+        if kind is GiftKind.COUPON and value is None:
+            raise ValueError("a coupon item names the campaigns coupon template it sells")
+        if kind is GiftKind.GIFT and value is not None:
+            raise ValueError("only a coupon item names a coupon template")
+        return value
 
     @model_validator(mode="after")
     def _valid(self) -> "GiftIn":
@@ -161,6 +180,8 @@ class RedemptionPublic(BaseModel):
     redemption_id: str
     member_id: str
     gift_id: str
+    kind: GiftKind
+    coupon_template_id: str | None
     store_id: str
     channel: str
     points: int

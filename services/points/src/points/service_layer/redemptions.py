@@ -4,6 +4,10 @@ Redeeming checks the balance and the store's stock in one transaction: the membe
 is locked first, then the stock is taken with one guarded UPDATE (`quantity > 0`), so concurrent
 redemptions of the last unit cannot both succeed and no balance goes below zero. The same order
 (account, then stock) everywhere keeps two transactions from deadlocking.
+
+A coupon item has no stock and nothing to hand over: its entry is complete when it is written, and
+campaigns issues the coupon from `reward_redeemed` (which names the template). It cannot be
+cancelled, since points cannot tell whether the coupon has been used.
 """
 
 import hashlib
@@ -17,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from points.adapters.repository import AccountRepository
 from points.adapters.tables import GiftPriceRow, GiftRow, GiftStockRow, RedemptionRow, table_of
-from points.domain.catalogue import Gift, RegisterStatus, check_transition
+from points.domain.catalogue import Gift, GiftKind, RegisterStatus, check_transition, initial_status
 from points.domain.exceptions import GiftUnavailable, IdempotencyConflict, NotFound, OutOfStock
 from points.domain.model import Source
 from shared.commands import derived_event_id
@@ -46,7 +50,8 @@ async def load_gift(session: AsyncSession, gift_id: str) -> Gift:
     if row is None:
         raise GiftUnavailable(f"gift {gift_id} is not in the catalogue")
     prices = (await session.exec(select(GiftPriceRow).where(GiftPriceRow.gift_id == gift_id))).all()
-    return Gift(gift_id, {p.channel: p.points for p in prices}, row.active_from, row.active_until)
+    return Gift(gift_id, {p.channel: p.points for p in prices}, row.active_from, row.active_until, GiftKind(row.kind),
+                row.coupon_template_id)
 
 
 async def _by_key(session: AsyncSession, req: RedeemRequest) -> RedemptionRow | None:
@@ -76,17 +81,19 @@ async def redeem(uow: UnitOfWork, req: RedeemRequest, now: datetime) -> tuple[Re
         price, reason=f"gift {req.gift_id} at {req.store_id}",
         source=Source(ref=f"redemption:{redemption_id}", staff_id=req.staff_id), at=now,
     )
-    taken = await session.exec(
-        update(STOCK)
-        .where(STOCK.c.gift_id == req.gift_id, STOCK.c.store_id == req.store_id, STOCK.c.quantity > 0)
-        .values(quantity=STOCK.c.quantity - 1, updated_at=now)
-    )
-    if taken.rowcount != 1:
-        raise OutOfStock(f"gift {req.gift_id} is out of stock at store {req.store_id}")
+    if gift.has_stock:
+        taken = await session.exec(
+            update(STOCK)
+            .where(STOCK.c.gift_id == req.gift_id, STOCK.c.store_id == req.store_id, STOCK.c.quantity > 0)
+            .values(quantity=STOCK.c.quantity - 1, updated_at=now)
+        )
+        if taken.rowcount != 1:
+            raise OutOfStock(f"gift {req.gift_id} is out of stock at store {req.store_id}")
     row = RedemptionRow(
         redemption_id=redemption_id, idempotency_key=req.idempotency_key, request_hash=req.digest,
-        member_id=req.member_id, gift_id=req.gift_id, store_id=req.store_id, channel=account.channel, points=price,
-        status=RegisterStatus.RESERVED.value, staff_id=req.staff_id, redeemed_at=now,
+        member_id=req.member_id, gift_id=req.gift_id, kind=gift.kind.value, coupon_template_id=gift.coupon_template_id,
+        store_id=req.store_id, channel=account.channel, points=price,
+        status=initial_status(gift.kind).value, staff_id=req.staff_id, redeemed_at=now,
     )
     session.add(row)
     await repo.save(account)
@@ -95,6 +102,7 @@ async def redeem(uow: UnitOfWork, req: RedeemRequest, now: datetime) -> tuple[Re
         c.RewardRedeemedV1(
             member_id=req.member_id, redemption_id=redemption_id, gift_id=req.gift_id, store_id=req.store_id,
             channel=account.channel, points=price, staff_id=req.staff_id, redeemed_at=now,  # type: ignore[arg-type]
+            kind=gift.kind.value, coupon_template_id=gift.coupon_template_id,
         ),
         key=req.member_id, subject=req.member_id, event_id=derived_event_id("points", "redeemed", redemption_id),
     )

@@ -1,8 +1,9 @@
 """What the points service publishes: redemptions, entitlements and expiry warnings."""
 
 from datetime import date
+from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, model_validator
 
 from shared.events.contracts.common import Channel, Contract, Id, StoreId
 from shared.integers import POINTS_MAX
@@ -17,6 +18,17 @@ class RewardRedeemedV1(Contract):
     points: int = Field(gt=0, le=POINTS_MAX)
     staff_id: str
     redeemed_at: AwareDatetime
+    # Added within v1: absent in earlier events, which were all gifts.
+    kind: Literal["gift", "coupon"] = Field(
+        default="gift", description="gift: picked up at the desk; coupon: campaigns issues one coupon of coupon_template_id"
+    )
+    coupon_template_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _coupon_names_its_template(self) -> "RewardRedeemedV1":
+        if (self.kind == "coupon") != (self.coupon_template_id is not None):
+            raise ValueError("coupon_template_id: set for a coupon, and only for a coupon")
+        return self
 
 
 class RewardRedemptionCancelledV1(Contract):

@@ -14,6 +14,9 @@ class GiftRow(SQLModel, table=True):
     gift_id: str = Field(primary_key=True, max_length=64)
     name_zh: str = Field(max_length=100)
     name_en: str = Field(max_length=100)
+    # "gift" (stock per store, handed over at the desk) or "coupon" (a campaigns coupon template).
+    kind: str = Field(default="gift", max_length=16, sa_column_kwargs={"server_default": "gift"})
+    coupon_template_id: str | None = Field(default=None, max_length=64)
     active_from: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     active_until: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
@@ -39,7 +42,8 @@ class GiftStockRow(SQLModel, table=True):
 
 
 class RedemptionRow(SQLModel, table=True):
-    """One line of the gift register: reserved at redemption, then handed over or cancelled."""
+    """One line of the gift register: reserved at redemption, then handed over or cancelled; a
+    coupon's line is completed at once."""
 
     __tablename__ = "gift_redemption"
     __table_args__ = (Index("ix_redemption_store_time", "store_id", "redeemed_at"),)
@@ -49,6 +53,9 @@ class RedemptionRow(SQLModel, table=True):
     request_hash: str = Field(max_length=64)
     member_id: str = Field(max_length=36, index=True)
     gift_id: str = Field(max_length=64)
+    # Copied from the catalogue at redemption: the entry keeps what was bought if the item changes.
+    kind: str = Field(default="gift", max_length=16, sa_column_kwargs={"server_default": "gift"})
+    coupon_template_id: str | None = Field(default=None, max_length=64)
     store_id: str = Field(max_length=32)
     channel: str = Field(max_length=16)
     points: int

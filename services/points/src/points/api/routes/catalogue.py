@@ -1,4 +1,5 @@
-"""The gift catalogue: items, their point price per channel, active dates, stock per store."""
+"""The gift catalogue: items (gifts, or coupons sold for points), their point price per channel,
+active dates, stock per store (gifts only)."""
 
 from typing import Annotated, cast
 
@@ -8,9 +9,10 @@ from sqlmodel import col, select
 
 from points.adapters.tables import GiftPriceRow, GiftRow, GiftStockRow
 from points.api.schemas import GiftIn, GiftPublic, StockIn, StockPublic
+from points.domain.catalogue import GiftKind
 from shared.authorize import Allowed
 from shared.deps import UowDep
-from shared.errors import NotFound
+from shared.errors import Conflict, NotFound
 from shared.events.contracts import Channel
 from shared.policy import Grant
 
@@ -31,7 +33,8 @@ async def _gifts(uow, gift_id: str | None = None) -> list[GiftPublic]:
         by_gift.setdefault(p.gift_id, {})[cast(Channel, p.channel)] = p.points
     return [
         GiftPublic(gift_id=g.gift_id, name_zh=g.name_zh, name_en=g.name_en, prices=by_gift.get(g.gift_id, {}),
-                   active_from=g.active_from, active_until=g.active_until)
+                   active_from=g.active_from, active_until=g.active_until, kind=GiftKind(g.kind),
+                   coupon_template_id=g.coupon_template_id)
         for g in gifts
     ]
 
@@ -50,6 +53,7 @@ async def put_gift(body: GiftIn, uow: UowDep, _: Annotated[Grant, Allowed("point
     row.name_zh, row.name_en, row.active_from, row.active_until, row.updated_at = (
         body.name_zh, body.name_en, body.active_from, body.active_until, now
     )
+    row.kind, row.coupon_template_id = body.kind.value, body.coupon_template_id
     uow.session.add(row)
     await uow.session.flush()
     await uow.session.exec(delete(GiftPriceRow).where(col(GiftPriceRow.gift_id) == gift_id))
@@ -69,8 +73,11 @@ async def put_stock(
     body: StockIn, uow: UowDep, grant: Annotated[Grant, Allowed("points.stock.write")], store_id: str, gift_id: str = GiftId
 ) -> StockPublic:
     grant.ensure_store(store_id)
-    if await uow.session.get(GiftRow, gift_id) is None:
+    gift = await uow.session.get(GiftRow, gift_id)
+    if gift is None:
         raise NotFound(f"gift {gift_id} is not in the catalogue")
+    if gift.kind != GiftKind.GIFT:
+        raise Conflict(f"gift {gift_id} is a coupon: it is issued, not kept in stock")
     now = uow.now()
     row = (
         await uow.session.exec(

@@ -77,7 +77,7 @@ async def hand_over(redemption_id: str, grant: Annotated[Grant, Allowed("points.
     return _public(await run_command(request, command))
 
 
-@router.post("/redemptions/{redemption_id}/cancel", summary="Cancel a reserved gift; points and stock come back")
+@router.post("/redemptions/{redemption_id}/cancel", summary="Cancel a reserved gift; points and stock come back (never a coupon)")
 async def cancel(
     redemption_id: str, body: CancelIn, grant: Annotated[Grant, Allowed("points.redemption.handle")], request: Request
 ) -> RedemptionPublic:
@@ -88,7 +88,8 @@ async def cancel(
     return _public(await run_command(request, command))
 
 
-STATUS_LABELS = {"reserved": "已预留 reserved", "handed_over": "已发放 handed over", "cancelled": "已取消 cancelled"}
+STATUS_LABELS = {"reserved": "已预留 reserved", "handed_over": "已发放 handed over", "cancelled": "已取消 cancelled",
+                 "completed": "已完成 completed"}
 
 
 def _register_columns(zone) -> list[Column]:
