@@ -9,12 +9,12 @@ from sqlmodel import select
 from points.adapters.tables import BulkBonusItemRow, BulkBonusJobRow
 from points.api.idempotency import IdempotencyKey, OptionalIdempotencyKey
 from points.api.schemas import AdjustmentIn, BonusIn, BulkBonusIn, BulkBonusPublic, LedgerEntryPublic
-from points.api.transactions import run_command
 from points.domain.model import EntryType
 from points.service_layer import bulk
 from points.service_layer.adjustments import book_manual
 from shared.authorize import Allowed
-from shared.deps import UowDep
+from shared.commands import Commands
+from shared.deps import CommandsDep, UowDep
 from shared.member_directory import member_facts
 from shared.policy import Grant, Scope
 from shared.reports import Column, ReportFormat, render
@@ -27,16 +27,16 @@ MANUAL: dict[int | str, dict[str, Any]] = {201: {"description": "Booked"}, 200: 
 
 async def _manual(
     kind: EntryType, member_id: str, points: int, reason: str, grant: Grant, key: str | None, request: Request,
-    response: Response,
+    response: Response, commands: Commands,
 ) -> LedgerEntryPublic:
-    row, replay = await run_command(
-        request,
+    row, replay = await commands.run(
         lambda uow: book_manual(
             uow, kind=kind, member_id=member_id, points=points, reason=reason, staff_id=grant.principal.subject,
             idempotency_key=key, now=uow.now(),
             # Whoever reaches less than the whole chain (a store manager) books within the caps.
             caps=None if grant.scope is Scope.ALL else request.app.state.settings.manual_caps,
         ),
+        retry_on_conflict=True,
     )
     response.status_code = status.HTTP_200_OK if replay else status.HTTP_201_CREATED
     return LedgerEntryPublic.model_validate(row, from_attributes=True)
@@ -45,18 +45,20 @@ async def _manual(
 @router.post("/accounts/{member_id}/adjustments", status_code=status.HTTP_201_CREATED, responses=MANUAL)
 async def adjust(
     member_id: str, body: AdjustmentIn, grant: Annotated[Grant, Allowed("points.manual.book")], request: Request, response: Response,
-    idempotency_key: OptionalIdempotencyKey = None,
+    commands: CommandsDep, idempotency_key: OptionalIdempotencyKey = None,
 ) -> LedgerEntryPublic:
     """Correct a balance up or down, with a reason; never below zero."""
-    return await _manual(EntryType.ADJUST, member_id, body.points, body.reason, grant, idempotency_key, request, response)
+    return await _manual(EntryType.ADJUST, member_id, body.points, body.reason, grant, idempotency_key, request, response,
+                         commands)
 
 
 @router.post("/accounts/{member_id}/bonuses", status_code=status.HTTP_201_CREATED, responses=MANUAL)
 async def bonus(
     member_id: str, body: BonusIn, grant: Annotated[Grant, Allowed("points.manual.book")], request: Request, response: Response,
-    idempotency_key: OptionalIdempotencyKey = None,
+    commands: CommandsDep, idempotency_key: OptionalIdempotencyKey = None,
 ) -> LedgerEntryPublic:
-    return await _manual(EntryType.BONUS, member_id, body.points, body.reason, grant, idempotency_key, request, response)
+    return await _manual(EntryType.BONUS, member_id, body.points, body.reason, grant, idempotency_key, request, response,
+                         commands)
 
 
 def _job_public(job, counts: dict[str, int]) -> BulkBonusPublic:
@@ -70,6 +72,7 @@ def _job_public(job, counts: dict[str, int]) -> BulkBonusPublic:
 @router.post("/bulk-bonuses", status_code=status.HTTP_202_ACCEPTED)
 async def start_bulk_bonus(
     body: BulkBonusIn, grant: Annotated[Grant, Allowed("points.bulk_bonus.run")], idempotency_key: IdempotencyKey, request: Request,
+    commands: CommandsDep,
     response: Response, background: BackgroundTasks,
 ) -> BulkBonusPublic:
     """Book one bonus for a list of members as one job; follow it at GET /v1/bulk-bonuses/{job_id}."""
@@ -89,7 +92,7 @@ async def start_bulk_bonus(
         # A replay answers how far the job has come; a new job has booked nothing yet.
         return *await bulk.progress(uow.session, job.job_id), replay
 
-    job, counts, replay = await run_command(request, command)
+    job, counts, replay = await commands.run(command, retry_on_conflict=True)
     # Worked through after the answer; the scheduled bulk-bonus job finishes it after a crash.
     background.add_task(bulk.run_job, request.app.state.commands, job.job_id)
     if replay:

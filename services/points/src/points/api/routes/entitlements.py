@@ -2,16 +2,15 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 from sqlmodel import col, select
 
 from points.adapters.tables import EntitlementRow, EntitlementUseRow
 from points.api.idempotency import OptionalIdempotencyKey
 from points.api.schemas import EntitlementPublic, EntitlementUseIn, EntitlementUsePublic
-from points.api.transactions import run_command
 from points.service_layer.entitlements import UseRequest, book_use
 from shared.authorize import Allowed
-from shared.deps import UowDep
+from shared.deps import CommandsDep, UowDep
 from shared.policy import Grant
 
 router = APIRouter(prefix="/v1/entitlements", tags=["service entitlements"])
@@ -35,11 +34,11 @@ async def get_entitlements(member_id: str, uow: UowDep, _: Annotated[Grant, Allo
 @router.post("/{member_id}/{kind}/uses", status_code=status.HTTP_201_CREATED,
              responses={409: {"description": "No use left"}})
 async def use_entitlement(
-    member_id: str, kind: str, body: EntitlementUseIn, grant: Annotated[Grant, Allowed("points.entitlement.use")], request: Request,
+    member_id: str, kind: str, body: EntitlementUseIn, grant: Annotated[Grant, Allowed("points.entitlement.use")], commands: CommandsDep,
     idempotency_key: OptionalIdempotencyKey = None,
 ) -> EntitlementUsePublic:
     """Book one use at the service desk (date of the visit, the booking staff member)."""
     grant.ensure_store(body.store_id)
     req = UseRequest(member_id, kind, body.used_on, body.store_id, grant.principal.subject, idempotency_key)
-    use = await run_command(request, lambda uow: book_use(uow, req))
+    use = await commands.run(lambda uow: book_use(uow, req), retry_on_conflict=True)
     return EntitlementUsePublic.model_validate(use, from_attributes=True)

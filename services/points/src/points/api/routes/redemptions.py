@@ -3,18 +3,17 @@
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from sqlmodel import col, select
 
 from points.adapters.tables import RedemptionRow
 from points.api.idempotency import IdempotencyKey
 from points.api.schemas import CancelIn, RedemptionIn, RedemptionPublic
-from points.api.transactions import run_command
 from points.domain.exceptions import NotFound
 from points.service_layer import redemptions as svc
 from shared.authorize import Allowed
-from shared.deps import UowDep
+from shared.deps import CommandsDep, UowDep
 from shared.member_directory import member_facts
 from shared.policy import Grant
 from shared.reports import Column, ReportFormat, render
@@ -42,8 +41,8 @@ async def _entry_in_reach(uow: UnitOfWork, grant: Grant, redemption_id: str) -> 
                409: {"description": "Too few points, negative balance, out of stock, or the key reused for another request"}},
 )
 async def redeem(
-    body: RedemptionIn, grant: Annotated[Grant, Allowed("points.redemption.handle")], idempotency_key: IdempotencyKey, request: Request,
-    response: Response,
+    body: RedemptionIn, grant: Annotated[Grant, Allowed("points.redemption.handle")], idempotency_key: IdempotencyKey,
+    response: Response, commands: CommandsDep,
 ) -> RedemptionPublic:
     """Redeem a gift: checks balance and stock atomically, deducts the points, writes the register."""
     grant.ensure_store(body.store_id)
@@ -53,7 +52,7 @@ async def redeem(
         grant.ensure_member(await member_facts(uow.session, body.member_id), body.member_id)
         return await svc.redeem(uow, req, uow.now())
 
-    row, replay = await run_command(request, command)
+    row, replay = await commands.run(command, retry_on_conflict=True)
     if replay:
         response.status_code = status.HTTP_200_OK
     return _public(row)
@@ -69,23 +68,23 @@ async def get_redemption(redemption_id: str, uow: UowDep, grant: Annotated[Grant
 
 
 @router.post("/redemptions/{redemption_id}/hand-over", summary="The member received the gift")
-async def hand_over(redemption_id: str, grant: Annotated[Grant, Allowed("points.redemption.handle")], request: Request) -> RedemptionPublic:
+async def hand_over(redemption_id: str, grant: Annotated[Grant, Allowed("points.redemption.handle")], commands: CommandsDep) -> RedemptionPublic:
     async def command(uow: UnitOfWork) -> RedemptionRow:
         await _entry_in_reach(uow, grant, redemption_id)
         return await svc.hand_over(uow, redemption_id, grant.principal.subject, uow.now())
 
-    return _public(await run_command(request, command))
+    return _public(await commands.run(command, retry_on_conflict=True))
 
 
 @router.post("/redemptions/{redemption_id}/cancel", summary="Cancel a reserved gift; points and stock come back (never a coupon)")
 async def cancel(
-    redemption_id: str, body: CancelIn, grant: Annotated[Grant, Allowed("points.redemption.handle")], request: Request
+    redemption_id: str, body: CancelIn, grant: Annotated[Grant, Allowed("points.redemption.handle")], commands: CommandsDep
 ) -> RedemptionPublic:
     async def command(uow: UnitOfWork) -> RedemptionRow:
         await _entry_in_reach(uow, grant, redemption_id)
         return await svc.cancel(uow, redemption_id, grant.principal.subject, body.reason, uow.now())
 
-    return _public(await run_command(request, command))
+    return _public(await commands.run(command, retry_on_conflict=True))
 
 
 STATUS_LABELS = {"reserved": "已预留 reserved", "handed_over": "已发放 handed over", "cancelled": "已取消 cancelled",
