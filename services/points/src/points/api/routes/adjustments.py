@@ -72,8 +72,7 @@ def _job_public(job, counts: dict[str, int]) -> BulkBonusPublic:
 @router.post("/bulk-bonuses", status_code=status.HTTP_202_ACCEPTED)
 async def start_bulk_bonus(
     body: BulkBonusIn, grant: Annotated[Grant, Allowed("points.bulk_bonus.run")], idempotency_key: IdempotencyKey, request: Request,
-    commands: CommandsDep,
-    response: Response, background: BackgroundTasks,
+    commands: CommandsDep, response: Response, background: BackgroundTasks,
 ) -> BulkBonusPublic:
     """Book one bonus for a list of members as one job; follow it at GET /v1/bulk-bonuses/{job_id}."""
     limit = request.app.state.settings.bulk_bonus_max_members
@@ -94,7 +93,7 @@ async def start_bulk_bonus(
 
     job, counts, replay = await commands.run(command, retry_on_conflict=True)
     # Worked through after the answer; the scheduled bulk-bonus job finishes it after a crash.
-    background.add_task(bulk.run_job, request.app.state.commands, job.job_id)
+    background.add_task(bulk.run_job, commands, job.job_id)
     if replay:
         response.status_code = status.HTTP_200_OK
     return _job_public(job, counts)
