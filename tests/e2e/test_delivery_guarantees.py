@@ -115,8 +115,15 @@ async def test_a_pos_vendor_can_publish_sales_with_its_own_kafka_client(env: Tes
         await p.gateway.post("/pos/v1/purchases", json=extra, headers=env.auth(Role.POS, store_id="S001"))
         # The marker sale came through after the repeat and the two refused sales on the same key.
         await _wait_balance(p, member["id"], 79 + 20 + 1)
-        dead = await read_topic(env.broker.bootstrap, env.prefix + "crm.dead-letter", 2)
-        assert sorted(dict(r.headers)["dlq_error"].split(b":")[0] for r in dead) == [b"InvalidCredential"] * 2
+        # Every service reading the tills' topic refuses the two forged sales on its own: members
+        # (which would have credited them) and campaigns (which would have redeemed their coupons).
+        dead = await read_topic(env.broker.bootstrap, env.prefix + "crm.dead-letter", 4, then_wait=1.0)
+        refused: dict[str, list[bytes]] = {}
+        for r in dead:
+            headers = dict(r.headers)
+            group = headers["dlq_consumer_group"].decode().removeprefix(env.prefix)
+            refused.setdefault(group, []).append(headers["dlq_error"].split(b":")[0])
+        assert refused == {"members": [b"InvalidCredential"] * 2, "campaigns": [b"InvalidCredential"] * 2}
 
 
 async def test_sales_survive_a_broker_restart_that_empties_the_log(env: TestEnv, database_factory) -> None:
