@@ -65,6 +65,8 @@ allow feedback Write topic crm.feedback.events
 allow feedback Read topic crm.members.events
 allow feedback Read group feedback
 allow campaigns Write topic crm.campaigns.events
+# The sender reads the campaigns' own message requests back from its topic.
+allow campaigns Read topic crm.campaigns.events
 allow campaigns Read topic crm.pos.purchases
 allow campaigns Read topic crm.members.events
 allow campaigns Read topic crm.points.events

@@ -138,6 +138,11 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     "campaigns.campaign.read": {R.MARKETING: A, R.ADMIN: A},
     "campaigns.campaign.write": {R.MARKETING: A, R.ADMIN: A},
     "campaigns.campaign.launch": {R.MARKETING: A, R.ADMIN: A},
+    # campaigns: messages. Staff who work with a customer see their messages and what became of
+    # them; the member reads their own inbox; operators see what the local transport sent.
+    "campaigns.message.read": {**_CUSTOMER_READ, R.MEMBER: SELF},
+    "campaigns.message.mark_read": {R.MEMBER: SELF},
+    "campaigns.outbox.read": {R.OPERATOR: A, R.ADMIN: A},
     # gateway
     "gateway.customer360.read": {**_CUSTOMER_WORK, R.MEMBER: SELF},
     "gateway.pos.post": {R.POS: S},

@@ -1,4 +1,6 @@
 from functools import lru_cache
+from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
@@ -19,6 +21,33 @@ class Settings(ServiceSettings):
     # --- end of coupons
     # How often scheduled campaigns are started and ended campaigns closed.
     campaign_schedule_every_s: float = 60.0
+
+    # --- messages: the sender (service_layer/messages.py)
+    # The chain's local time, as members and points read it: quiet hours are local hours.
+    business_timezone: str = "Asia/Shanghai"
+    # Quiet hours [start, end) in local hours: a message due then waits until `end`, never dropped.
+    message_quiet_start_hour: int = Field(default=21, ge=0, le=23)
+    message_quiet_end_hour: int = Field(default=8, ge=0, le=23)
+    # Marketing messages one member may get in any 7 days; the next ones are cancelled with a reason.
+    message_weekly_cap: int = Field(default=2, ge=0, le=100)
+    # The chain's sign name, which Chinese carriers require at the start of every SMS.
+    sms_sign: str = Field(default="【邻里生活超市】", min_length=3, max_length=20, pattern=r"^【[^【】]+】$")
+    # Language of messages when nothing says otherwise (templates exist in zh-CN and en).
+    message_language: Literal["zh-CN", "en"] = "zh-CN"
+    # How messages leave: `local` records them in the local outbox table (GET /v1/outbox).
+    message_transport: Literal["local"] = "local"
+    message_dispatch_every_s: float = 10.0
+    # Messages handed to the transport per transaction of the dispatch job.
+    message_dispatch_batch: int = Field(default=500, ge=1, le=10_000)
+    # Attempts before a message is `failed`; the wait after the n-th failure is base * 2^(n-1), capped.
+    message_max_attempts: int = Field(default=5, ge=1, le=50)
+    message_retry_base_s: float = Field(default=60.0, gt=0)
+    message_retry_max_s: float = Field(default=3_600.0, gt=0)
+    # --- end of messages
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.business_timezone)
 
 
 @lru_cache

@@ -2,10 +2,11 @@
 in (home store, account manager and erasure of each customer, for the access policy)."""
 
 from campaigns.config import Settings
-from campaigns.service_layer import campaigns, coupons, points_coupons, segments
+from campaigns.service_layer import campaigns, coupons, messages, points_coupons, segments
 from shared.clock import Clock
 from shared.consumer import Handler, in_turn
 from shared.events.registry import (
+    CAMPAIGN_NOTIFICATION_REQUESTED,
     COMPLAINT_RESOLVED,
     CONSENT_CHANGED,
     MEMBER_ATTRIBUTES,
@@ -32,7 +33,7 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
         MEMBER_ATTRIBUTES: in_turn(campaigns.on_member_attributes, segments.on_member_attributes),
         TIER_CHANGED: segments.on_tier_changed,
         CONSENT_CHANGED: segments.on_consent_changed,
-        MEMBER_ERASED: in_turn(segments.on_member_erased, coupons.on_member_erased),
+        MEMBER_ERASED: in_turn(segments.on_member_erased, coupons.on_member_erased, messages.on_member_erased),
         PURCHASE_ATTRIBUTED: segments.on_purchase_attributed,
         RETURN_ATTRIBUTED: segments.on_return_attributed,
         # coupons: redemption and reversal from the tills' sales
@@ -42,6 +43,9 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
         REWARD_REDEEMED: points_coupons.on_reward_redeemed,
         # triggered campaigns (service_layer/campaigns.py)
         POINTS_EXPIRING: campaigns.on_points_expiring,
-        NOTIFICATION_REQUESTED: campaigns.on_notification_requested,
         COMPLAINT_RESOLVED: campaigns.on_complaint_resolved,
+        # the sender (service_layer/messages.py): members' requests after the welcome campaigns
+        # added theirs, and campaigns' own requests from its topic
+        NOTIFICATION_REQUESTED: in_turn(campaigns.on_notification_requested, messages.on_member_notification_requested),
+        CAMPAIGN_NOTIFICATION_REQUESTED: messages.on_campaign_notification_requested,
     })

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from campaigns.api.routes import campaigns, coupons, segments
+from campaigns.api.routes import campaigns, coupons, messages, segments
 from campaigns.config import Settings, get_settings
 from campaigns.consumers import handlers
 from campaigns.jobs import scheduled_jobs
@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
                 segments.router,
                 campaigns.router,
                 coupons.router,
+                messages.router,
             ],
             handlers=handlers(settings, clock),
             migrations=Path(__file__).parent / "migrations",

@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shared.columns import Fraction, MoneyColumn, UtcDateTime
@@ -54,6 +54,10 @@ class CustomerRow(SQLModel, table=True):
     consent_sms_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     consent_email: bool | None = None
     consent_email_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    # Service tips by SMS: not marketing (no segment asks for it), but the sender checks it for the
+    # service messages whose request requires it.
+    consent_service_tips_sms: bool | None = None
+    consent_service_tips_sms_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     # Set once; nothing clears it, so a late event cannot bring an erased customer back.
     erased_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
 
@@ -269,4 +273,66 @@ CAMPAIGN_TABLES = frozenset({"campaign", "campaign_member"})
 
 # --- end of campaigns
 
-TABLES: frozenset[str] = AUDIENCE_TABLES | COUPON_TABLES | CAMPAIGN_TABLES
+# --- messages: what the sender was asked to send, and what the local transport "sent"
+
+
+class MessageRow(SQLModel, table=True):
+    """One message to one member for one (source, occasion): the unique key makes a redelivered or
+    republished request the same message. `source` is the campaign id, or `members:<template>` for
+    members' own requests. `params` hold business data only (never the member's contact details)."""
+
+    __tablename__ = "message"
+    __table_args__ = (
+        UniqueConstraint("member_id", "source", "occasion", name="uq_message_once"),
+        Index("ix_message_due", "status", "not_before"),
+        Index("ix_message_member", "member_id", "created_at"),
+        Index("ix_message_campaign", "campaign_id", "status"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    member_id: str = Field(max_length=36)
+    source: str = Field(max_length=80)
+    occasion: str = Field(max_length=100)
+    campaign_id: str | None = Field(default=None, max_length=36)
+    notification_id: str = Field(max_length=64)
+    channel: str = Field(max_length=8)  # sms, email, inbox
+    template: str = Field(max_length=64)
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    language: str = Field(max_length=8)
+    marketing: bool
+    requires_consent: str | None = Field(default=None, max_length=32)
+    status: str = Field(max_length=16)
+    # Why it was deferred, cancelled or failed, or the last transport error before a retry.
+    reason: str | None = Field(default=None, max_length=500)
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    attempts: int = 0
+    not_before: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    delivered_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    failed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    cancelled_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    read_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    # The transport's id of the hand-over (a provider's message id; the local outbox row's id).
+    transport_ref: str | None = Field(default=None, max_length=100)
+
+
+class LocalOutboxRow(SQLModel, table=True):
+    """What the local transport "sent": the rendered text, for operators (GET /v1/outbox) and the
+    demo. One row per message, so a second hand-over of the same message is not a second row."""
+
+    __tablename__ = "local_outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(max_length=36, unique=True)
+    member_id: str = Field(max_length=36, index=True)
+    channel: str = Field(max_length=8)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    sent_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False, index=True))
+
+
+MESSAGE_TABLES = frozenset({"message", "local_outbox"})
+
+# --- end of messages
+
+TABLES: frozenset[str] = AUDIENCE_TABLES | COUPON_TABLES | CAMPAIGN_TABLES | MESSAGE_TABLES

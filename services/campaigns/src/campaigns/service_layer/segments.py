@@ -93,9 +93,8 @@ async def on_tier_changed(uow: UnitOfWork, delivery: Delivery) -> None:
 
 async def on_consent_changed(uow: UnitOfWork, delivery: Delivery) -> None:
     consent = cast(c.ConsentChangedV1, delivery.payload)
-    channel = {"marketing_sms": "sms", "marketing_email": "email"}.get(consent.purpose)
-    if channel is None:
-        return  # service tips are not marketing: no segment asks for them
+    # Service tips are not marketing (no segment asks for them); the sender checks them.
+    channel = {"marketing_sms": "sms", "marketing_email": "email", "service_tips_sms": "service_tips_sms"}[consent.purpose]
     row = await _customer(uow, consent.member_id)
     if row.erased_at is not None or not _newer(consent.changed_at, getattr(row, f"consent_{channel}_at")):
         return
@@ -113,6 +112,7 @@ async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
         "registered_at", "channel", "home_store_id", "community_id", "tier", "tier_at", "attributes_as_of",
         "value_class", "recency", "frequency", "monetary", "churn_risk", "days_since_last_purchase", "birth_month",
         "last_purchase_at", "consent_sms", "consent_sms_at", "consent_email", "consent_email_at",
+        "consent_service_tips_sms", "consent_service_tips_sms_at",
     ):
         setattr(row, column, None)
     row.lifetime_spend = ZERO

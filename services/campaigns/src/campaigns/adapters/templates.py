@@ -1,0 +1,23 @@
+"""Message templates, stored as package files `campaigns/templates/<name>.<language>.txt` (zh-CN
+first, en): a template is reviewed and shipped with the code, like the rules that use it."""
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+NAME = re.compile(r"^[a-z0-9_]{1,64}$")
+FALLBACK = "zh-CN"
+
+
+@lru_cache(maxsize=256)
+def source(name: str, language: str) -> str | None:
+    """The template's text in `language`, else in zh-CN; None when there is no such template (a
+    name that is not a plain file name never reaches the file system)."""
+    if not NAME.match(name):
+        return None
+    folder = resources.files("campaigns") / "templates"
+    for lang in dict.fromkeys((language, FALLBACK)):
+        path = folder / f"{name}.{lang}.txt"
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    return None

@@ -1,0 +1,49 @@
+"""Messages: a member's inbox (their own token) and the staff's view of a member's messages, read
+receipts, a campaign's messages counted per status, and what the local transport "sent"."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from campaigns.api.message_schemas import CampaignMessagesPublic, MessagePublic, OutboxEntryPublic
+from campaigns.service_layer import messages
+from shared.auth import Role
+from shared.authorize import Allowed
+from shared.deps import NowDep, UowDep
+from shared.integers import Int64
+from shared.policy import Grant
+
+router = APIRouter(tags=["messages"])
+
+
+@router.get("/v1/members/{member_id}/messages", summary="A member's messages, newest first")
+async def of_member(
+    member_id: str, uow: UowDep, grant: Annotated[Grant, Allowed("campaigns.message.read")],
+    limit: Annotated[Int64, Query(ge=1, le=500)] = 100, offset: Annotated[Int64, Query(ge=0, le=1_000_000)] = 0,
+) -> list[MessagePublic]:
+    # The member sees their inbox (what reached them); staff see every message with its status,
+    # the queued, deferred, cancelled and failed ones and why.
+    inbox = grant.principal.role == Role.MEMBER
+    rows = await messages.of_member(uow, member_id, inbox=inbox, limit=limit, offset=offset)
+    return [MessagePublic.model_validate(r) for r in rows]
+
+
+@router.post("/v1/members/{member_id}/messages/{message_id}/read", summary="The member read a message of their inbox")
+async def mark_read(member_id: str, message_id: str, uow: UowDep, now: NowDep,
+                    _: Annotated[Grant, Allowed("campaigns.message.mark_read")]) -> MessagePublic:
+    return MessagePublic.model_validate(await messages.mark_read(uow, member_id, message_id, now))
+
+
+@router.get("/v1/campaigns/{campaign_id}/messages", summary="A campaign's messages, counted per status")
+async def of_campaign(campaign_id: str, uow: UowDep,
+                      _: Annotated[Grant, Allowed("campaigns.campaign.read")]) -> CampaignMessagesPublic:
+    counts = await messages.campaign_counts(uow, campaign_id)
+    return CampaignMessagesPublic(campaign_id=campaign_id, total=sum(counts.values()), counts=counts)  # type: ignore[arg-type]
+
+
+@router.get("/v1/outbox", summary="What the local transport sent, newest first")
+async def outbox(
+    uow: UowDep, _: Annotated[Grant, Allowed("campaigns.outbox.read")],
+    limit: Annotated[Int64, Query(ge=1, le=500)] = 100, offset: Annotated[Int64, Query(ge=0, le=1_000_000)] = 0,
+) -> list[OutboxEntryPublic]:
+    return [OutboxEntryPublic.model_validate(r) for r in await messages.outbox(uow, limit, offset)]

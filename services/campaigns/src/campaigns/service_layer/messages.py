@@ -1,0 +1,258 @@
+"""The sender: notification requests become messages (one per member, source and occasion), the
+rules of `domain.messages` decide what becomes of each, and the dispatch job hands due messages to
+the transport. The member's inbox is every message they received.
+
+Intake (the consumer handlers) checks consent, renders the text, counts the weekly cap and defers
+a request arriving in quiet hours; dispatch checks consent and quiet hours again at the time of
+sending (a consent withdrawn overnight stops a deferred message), hands the message over, and
+retries a failed hand-over with backoff until it is `failed`.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import delete, func, update
+from sqlalchemy import select as core_select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+
+from campaigns.adapters import templates
+from campaigns.adapters.tables import CampaignRow, CustomerRow, LocalOutboxRow, MessageRow
+from campaigns.adapters.transports import Outgoing, Transport, TransportError
+from campaigns.config import Settings
+from campaigns.domain import messages as rules
+from campaigns.domain.messages import Channel, Purpose, Status
+from shared.commands import derived_event_id
+from shared.consumer import Delivery
+from shared.db import is_postgresql
+from shared.errors import NotFound
+from shared.events import contracts as c
+from shared.unit_of_work import UnitOfWork
+
+SERVICE = "campaigns"
+MESSAGES = MessageRow.__table__  # type: ignore[attr-defined]
+OUTBOX = LocalOutboxRow.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Request:
+    member_id: str
+    source: str  # the campaign id, or `members:<template>`
+    occasion: str
+    notification_id: str
+    channel: Channel
+    template: str
+    params: dict[str, str]
+    marketing: bool
+    requires_consent: Purpose | None
+    campaign_id: str | None = None
+
+
+def message_id(member_id: str, source: str, occasion: str) -> str:
+    return derived_event_id(SERVICE, "message", member_id, source, occasion)
+
+
+def _settings(uow: UnitOfWork) -> Settings:
+    return cast(Settings, uow.settings)
+
+
+def _quiet(settings: Settings) -> rules.QuietHours:
+    return rules.QuietHours(settings.message_quiet_start_hour, settings.message_quiet_end_hour, settings.zone)
+
+
+async def _consents(uow: UnitOfWork, member_id: str) -> rules.Consents:
+    row = await uow.session.get(CustomerRow, member_id)
+    if row is None:  # nothing heard of the member yet: no consent given
+        return rules.Consents()
+    return rules.Consents(marketing_sms=row.consent_sms, marketing_email=row.consent_email,
+                          service_tips_sms=row.consent_service_tips_sms, erased=row.erased_at is not None)
+
+
+async def _sent_this_week(uow: UnitOfWork, member_id: str, now: datetime) -> int:
+    found = await uow.session.exec(core_select(func.count()).where(  # type: ignore[call-overload]
+        MESSAGES.c.member_id == member_id, MESSAGES.c.marketing.is_(True),
+        MESSAGES.c.status.in_([s.value for s in rules.COUNTED]), MESSAGES.c.created_at > now - rules.WEEK))
+    return int(found.scalar_one())
+
+
+async def request(uow: UnitOfWork, req: Request) -> MessageRow | None:
+    """Records the message a request asks for, with what the rules make of it now; None when the
+    (member, source, occasion) already has its message (a redelivery, a republished request)."""
+    mid = message_id(req.member_id, req.source, req.occasion)
+    if await uow.session.get(MessageRow, mid) is not None:
+        return None
+    settings, now = _settings(uow), uow.now()
+    row = MessageRow(
+        id=mid, member_id=req.member_id, source=req.source, occasion=req.occasion, campaign_id=req.campaign_id,
+        notification_id=req.notification_id, channel=req.channel, template=req.template, params=dict(req.params),
+        language=settings.message_language, marketing=req.marketing, requires_consent=req.requires_consent,
+        status=Status.QUEUED.value, not_before=now, created_at=now,
+    )
+    _decide(row, rules.refusal(req.channel, req.requires_consent, await _consents(uow, req.member_id)), settings, now)
+    if row.status == Status.QUEUED and req.marketing:
+        if (reason := rules.over_cap(await _sent_this_week(uow, req.member_id, now), settings.message_weekly_cap)):
+            _finish(row, Status.CANCELLED, reason, now)
+    if row.status == Status.QUEUED and (release := _quiet(settings).release(now)) is not None:
+        row.status, row.not_before, row.reason = Status.DEFERRED.value, release, "quiet hours"
+    insert_ = postgresql.insert if is_postgresql(uow.session) else sqlite.insert
+    values = {column.name: getattr(row, column.name) for column in MESSAGES.columns}
+    # ON CONFLICT: another consumer recorded the same message meanwhile; theirs stands.
+    done = await uow.session.exec(insert_(MESSAGES).values(values).on_conflict_do_nothing())
+    return row if done.rowcount == 1 else None
+
+
+def _decide(row: MessageRow, refused: str | None, settings: Settings, now: datetime) -> None:
+    """Cancels a message without consent, fails one that cannot be rendered, else renders it."""
+    if refused is not None:
+        _finish(row, Status.CANCELLED, refused, now)
+        return
+    source = templates.source(row.template, row.language)
+    if source is None:
+        _finish(row, Status.FAILED, f"template: no template {row.template!r}", now)
+        return
+    try:
+        body = rules.render(source, row.params)
+    except rules.RenderError as exc:
+        _finish(row, Status.FAILED, str(exc)[:500], now)
+        return
+    row.text = rules.compose(body, channel=row.channel, marketing=row.marketing,  # type: ignore[arg-type]
+                             sign=settings.sms_sign, language=row.language)
+
+
+def _finish(row: MessageRow, status: Status, reason: str | None, now: datetime) -> None:
+    row.status, row.reason = status.value, reason
+    if status is Status.CANCELLED:
+        row.cancelled_at = now
+    elif status is Status.FAILED:
+        row.failed_at = now
+
+
+# --- the consumer's handlers
+
+
+async def on_member_notification_requested(uow: UnitOfWork, delivery: Delivery) -> None:
+    """Members' service messages (VIP welcome, service tips, points expiry). The notification id is
+    derived by members from the occasion, so it is the occasion here."""
+    data = cast(c.NotificationRequestedV1, delivery.payload)
+    await request(uow, Request(
+        member_id=data.member_id, source=f"members:{data.template}", occasion=data.notification_id,
+        notification_id=data.notification_id, channel=data.channel, template=data.template, params=dict(data.params),
+        marketing=data.requires_consent in ("marketing_sms", "marketing_email"), requires_consent=data.requires_consent,
+    ))
+
+
+async def on_campaign_notification_requested(uow: UnitOfWork, delivery: Delivery) -> None:
+    """Campaigns' own requests (service_layer/campaigns.py `_reach`): marketing when they require
+    marketing consent, service messages (a compensation, `marketing: false`) when not."""
+    data = cast(c.CampaignNotificationRequestedV1, delivery.payload)
+    await request(uow, Request(
+        member_id=data.member_id, source=data.campaign_id, occasion=data.occasion, campaign_id=data.campaign_id,
+        notification_id=data.notification_id, channel=data.channel, template=data.template, params=dict(data.params),
+        marketing=data.requires_consent is not None, requires_consent=data.requires_consent,
+    ))
+
+
+async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
+    """Nothing more goes to an erased member: what is still to be sent is cancelled; the texts and
+    parameters of what was sent go (the inbox and the local outbox), the counts stay."""
+    erased = cast(c.MemberErasedV1, delivery.payload)
+    now = uow.now()
+    session = uow.session
+    await session.exec(update(MESSAGES).where(
+        MESSAGES.c.member_id == erased.member_id, MESSAGES.c.status.in_([s.value for s in rules.PENDING]),
+    ).values(status=Status.CANCELLED.value, reason="the member was erased", cancelled_at=now))
+    await session.exec(update(MESSAGES).where(MESSAGES.c.member_id == erased.member_id).values(text=None, params={}))
+    await session.exec(delete(OUTBOX).where(OUTBOX.c.member_id == erased.member_id))
+
+
+# --- dispatch
+
+
+async def dispatch(uow: UnitOfWork, transport: Transport, now: datetime, limit: int) -> dict[str, int]:
+    """Hands up to `limit` due messages to the transport, oldest due first. Rows are locked and
+    skipped by other replicas (PostgreSQL), so each message is handed over by one of them."""
+    settings = _settings(uow)
+    quiet = _quiet(settings)
+    due = (await uow.session.exec(
+        select(MessageRow)
+        .where(col(MessageRow.status).in_([s.value for s in rules.PENDING]), MessageRow.not_before <= now)
+        .order_by(col(MessageRow.not_before), col(MessageRow.id)).limit(limit)
+        .with_for_update(skip_locked=True)
+    )).all()
+    counts = {"due": len(due), "sent": 0, "delivered": 0, "deferred": 0, "retrying": 0, "failed": 0, "cancelled": 0}
+    for row in due:
+        outcome = await _send(row, transport, settings, quiet, await _consents(uow, row.member_id), now)
+        counts[outcome] += 1
+        uow.session.add(row)
+    return counts
+
+
+async def _send(row: MessageRow, transport: Transport, settings: Settings, quiet: rules.QuietHours,
+                consents: rules.Consents, now: datetime) -> str:
+    if (refused := rules.refusal(row.channel, row.requires_consent, consents)) is not None:  # type: ignore[arg-type]
+        _finish(row, Status.CANCELLED, refused, now)
+        return "cancelled"
+    if (release := quiet.release(now)) is not None:  # a retry or a late run fell into quiet hours
+        row.status, row.not_before, row.reason = Status.DEFERRED.value, release, "quiet hours"
+        return "deferred"
+    assert row.text is not None  # rendered at intake; only a rendered message is ever queued
+    if row.channel == "inbox":  # the inbox is ours: it is delivered by being recorded
+        row.status, row.sent_at, row.delivered_at, row.reason = Status.DELIVERED.value, now, now, None
+        return "delivered"
+    row.attempts += 1
+    try:
+        receipt = await transport.send(Outgoing(message_id=row.id, member_id=row.member_id, channel=row.channel,  # type: ignore[arg-type]
+                                                text=row.text, marketing=row.marketing, at=now))
+    except TransportError as exc:
+        if not exc.retryable or row.attempts >= settings.message_max_attempts:
+            _finish(row, Status.FAILED, f"attempt {row.attempts}: {exc}"[:500], now)
+            return "failed"
+        row.status, row.reason = Status.QUEUED.value, f"attempt {row.attempts}: {exc}"[:500]
+        row.not_before = now + rules.retry_after(row.attempts, settings.message_retry_base_s, settings.message_retry_max_s)
+        return "retrying"
+    row.status, row.sent_at, row.transport_ref, row.reason = receipt.status, now, receipt.ref, None
+    if receipt.status == "delivered":
+        row.delivered_at = now
+    return receipt.status
+
+
+# --- reading
+
+
+async def of_member(uow: UnitOfWork, member_id: str, *, inbox: bool, limit: int, offset: int) -> Sequence[MessageRow]:
+    """A member's messages, newest first: what they received (their inbox), or every one with its
+    status (staff: the archive)."""
+    query = select(MessageRow).where(MessageRow.member_id == member_id)
+    if inbox:
+        query = query.where(col(MessageRow.status).in_([s.value for s in rules.RECEIVED]))
+    query = query.order_by(col(MessageRow.created_at).desc(), col(MessageRow.id)).offset(offset).limit(limit)
+    return (await uow.session.exec(query)).all()
+
+
+async def mark_read(uow: UnitOfWork, member_id: str, message_id: str, now: datetime) -> MessageRow:
+    row = await uow.session.get(MessageRow, message_id)
+    # Another member's message, or one not received yet, is not in this inbox: the same 404.
+    if row is None or row.member_id != member_id or row.status not in rules.RECEIVED:
+        raise NotFound(f"no message {message_id} in the inbox of {member_id}")
+    if row.read_at is None:
+        row.read_at = now
+        uow.session.add(row)
+    return row
+
+
+async def campaign_counts(uow: UnitOfWork, campaign_id: str) -> dict[str, int]:
+    if await uow.session.get(CampaignRow, campaign_id) is None:
+        raise NotFound(f"no campaign {campaign_id}")
+    found = await uow.session.exec(core_select(MESSAGES.c.status, func.count()).where(  # type: ignore[call-overload]
+        MESSAGES.c.campaign_id == campaign_id).group_by(MESSAGES.c.status))
+    counts = {s.value: 0 for s in Status}
+    counts.update({status: int(n) for status, n in found.all()})
+    return counts
+
+
+async def outbox(uow: UnitOfWork, limit: int, offset: int) -> Sequence[LocalOutboxRow]:
+    query = select(LocalOutboxRow).order_by(col(LocalOutboxRow.id).desc()).offset(offset).limit(limit)
+    return (await uow.session.exec(query)).all()
+

@@ -1,0 +1,337 @@
+"""The sender through the app, on SQLite and PostgreSQL: requests from members and from campaigns
+become one message each whatever the redelivery, consent and the weekly cap are applied, quiet
+hours defer, the dispatch job hands messages to the local outbox with retries and backoff, erasure
+cancels what is queued, and the inbox, campaign counts and outbox answer per the access policy."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import col, select
+
+from campaigns.adapters.tables import MessageRow
+from campaigns.adapters.transports import Outgoing, Receipt, TransportError
+from campaigns.service_layer import messages
+from shared.auth import Role
+from shared.events import contracts as c
+from shared.events.envelope import Envelope, new_event
+from shared.events.registry import CAMPAIGN_NOTIFICATION_REQUESTED, NOTIFICATION_REQUESTED
+from tests.support.audience import T0, consent, erased, registered
+
+pytestmark = pytest.mark.integration
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+SIGN = "【邻里生活超市】"
+MANAGER = {"manager_name": "王芳", "manager_phone": "021-5555-0101", "store_id": "S001", "store_name": "城东店"}
+
+
+def welcome(member_id: str, *, event_id: str | None = None, notification_id: str = "n-welcome-1", **fields: Any) -> Envelope:
+    """Members asks for a new VIP's welcome (a service message: no consent needed)."""
+    data = c.NotificationRequestedV1(notification_id=notification_id, member_id=member_id,
+                                     template=fields.pop("template", "vip_welcome"), params=fields.pop("params", MANAGER),
+                                     requested_at=T0, **fields)
+    return new_event(NOTIFICATION_REQUESTED, data, source="crm/members", subject=member_id,
+                     event_id=event_id or str(uuid.uuid4()))
+
+
+def offer(member_id: str, campaign_id: str = "camp-1", occasion: str = "once", *, marketing: bool = True,
+          template: str = "coupon_offer", params: dict[str, str] | None = None, channel: str = "sms") -> Envelope:
+    """A campaign's message request, as service_layer/campaigns.py `_reach` emits it."""
+    data = c.CampaignNotificationRequestedV1(
+        notification_id=str(uuid.uuid4()), member_id=member_id, campaign_id=campaign_id, occasion=occasion,
+        template=template, channel=channel, params={"offer": "满100减20"} if params is None else params,  # type: ignore[arg-type]
+        requires_consent=f"marketing_{channel}" if marketing else None, requested_at=T0,  # type: ignore[arg-type]
+    )
+    return new_event(CAMPAIGN_NOTIFICATION_REQUESTED, data, source="crm/campaigns", subject=member_id)
+
+
+async def rows(cmp, member_id: str) -> list[MessageRow]:
+    async with cmp.app.state.sessions() as s:
+        return list((await s.exec(select(MessageRow).where(MessageRow.member_id == member_id).order_by(col(MessageRow.created_at)))).all())
+
+
+async def inbox(cmp, member_id: str, status: int = 200, headers: dict[str, str] | None = None) -> Any:
+    r = await cmp.client.get(f"/v1/members/{member_id}/messages", headers=headers or cmp.member(member_id))
+    assert r.status_code == status, r.text
+    return r.json()
+
+
+async def outbox(cmp) -> list[dict[str, Any]]:
+    r = await cmp.client.get("/v1/outbox", headers=cmp.env.auth(Role.OPERATOR))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def at(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+async def segment(cmp, rule: dict[str, Any]) -> str:
+    r = await cmp.client.post("/v1/segments", json={"name": "with SMS consent", "rule": rule}, headers=cmp.marketing())
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+async def campaign(cmp, **body: Any) -> dict[str, Any]:
+    r = await cmp.client.post("/v1/campaigns", json={"name": "Coupon offer", **body}, headers=cmp.marketing())
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def act(cmp, campaign_id: str, action: str) -> dict[str, Any]:
+    r = await cmp.client.post(f"/v1/campaigns/{campaign_id}/{action}", headers=cmp.marketing())
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def local(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 12, day, hour, minute, tzinfo=SHANGHAI).astimezone(UTC)
+
+
+async def test_a_vip_welcome_is_sent_once_to_the_local_outbox_and_the_inbox(cmp) -> None:
+    await cmp.apply(registered("m-1"))
+    request = welcome("m-1", event_id="e-1")
+    await cmp.apply(request)
+    # Redelivered (same event id) and republished under another id: still one message.
+    await cmp.apply(request)
+    await cmp.apply(welcome("m-1", event_id="e-2"))
+    (queued,) = await rows(cmp, "m-1")
+    assert (queued.status, queued.channel, queued.marketing, queued.language) == ("queued", "sms", False, "zh-CN")
+    assert queued.params == MANAGER
+    assert await inbox(cmp, "m-1") == []  # not sent yet: not in the inbox
+
+    summary = await cmp.run_job("message-dispatch")
+    assert (summary["due"], summary["sent"]) == (1, 1)
+    assert (await cmp.run_job("message-dispatch"))["due"] == 0
+
+    (sent,) = await outbox(cmp)
+    text = "【邻里生活超市】尊敬的会员，恭喜您成为VIP会员！您的专属客户经理是王芳（城东店），工作电话021-5555-0101，有需要随时联系。"
+    assert (sent["member_id"], sent["channel"], sent["text"]) == ("m-1", "sms", text)
+    (message,) = await inbox(cmp, "m-1")
+    assert (message["status"], message["text"], message["attempts"], message["read_at"]) == ("sent", text, 1, None)
+    assert at(message["sent_at"]) == cmp.clock.now
+
+    cmp.clock.advance(minutes=5)
+    r = await cmp.client.post(f"/v1/members/m-1/messages/{message['id']}/read", headers=cmp.member("m-1"))
+    assert r.status_code == 200, r.text
+    read_at = r.json()["read_at"]
+    assert read_at is not None
+    cmp.clock.advance(minutes=5)  # reading again keeps the first time
+    r = await cmp.client.post(f"/v1/members/m-1/messages/{message['id']}/read", headers=cmp.member("m-1"))
+    assert r.json()["read_at"] == read_at
+
+
+async def test_marketing_needs_consent_on_its_channel_service_messages_their_own(cmp) -> None:
+    await cmp.apply(registered("m-yes"), consent("m-yes", "marketing_sms", True),
+                    registered("m-no"), consent("m-no", "marketing_email", True),
+                    registered("m-tips"), registered("m-tips-yes"), consent("m-tips-yes", "service_tips_sms", True))
+    await cmp.apply(offer("m-yes"), offer("m-no"),
+                    welcome("m-tips", template="service_tip", params={"tip": "本周六延长营业至22点"},
+                            requires_consent="service_tips_sms"),
+                    welcome("m-tips-yes", template="service_tip", params={"tip": "本周六延长营业至22点"},
+                            requires_consent="service_tips_sms"))
+    (yes,), (no,) = await rows(cmp, "m-yes"), await rows(cmp, "m-no")
+    assert yes.status == "queued" and yes.text == f"{SIGN}您有一张满100减20优惠券已放入会员卡包，结账时出示会员卡即可使用。回T退订"
+    assert (no.status, no.reason) == ("cancelled", "no marketing_sms consent") and no.cancelled_at == T0
+    (tips,), (tips_yes,) = await rows(cmp, "m-tips"), await rows(cmp, "m-tips-yes")
+    assert (tips.status, tips.reason) == ("cancelled", "no service_tips_sms consent")
+    assert tips_yes.status == "queued" and tips_yes.text == f"{SIGN}温馨提示：本周六延长营业至22点"  # a service message: no opt-out line
+
+    # Consent withdrawn before the dispatch: the message is stopped at send time too.
+    await cmp.apply(consent("m-yes", "marketing_sms", False, at=T0 + timedelta(minutes=1)))
+    summary = await cmp.run_job("message-dispatch")
+    assert (summary["cancelled"], summary["sent"]) == (1, 1)
+    (yes,) = await rows(cmp, "m-yes")
+    assert (yes.status, yes.reason) == ("cancelled", "no marketing_sms consent")
+    assert [e["member_id"] for e in await outbox(cmp)] == ["m-tips-yes"]
+
+
+async def test_the_weekly_cap_cancels_marketing_beyond_it_and_service_messages_are_not_counted(cmp) -> None:
+    await cmp.apply(registered("m-1"), consent("m-1", "marketing_sms", True))
+    await cmp.apply(offer("m-1", "camp-a"), offer("m-1", "camp-b"), welcome("m-1"), offer("m-1", "camp-c"))
+    by_source = {r.source: r for r in await rows(cmp, "m-1")}
+    assert by_source["camp-a"].status == by_source["camp-b"].status == by_source["members:vip_welcome"].status == "queued"
+    assert by_source["camp-c"].status == "cancelled"
+    assert by_source["camp-c"].reason == "weekly cap: 2 marketing messages in the last 7 days (cap 2)"
+
+    cmp.clock.advance(days=7)  # the first two leave the 7-day window
+    await cmp.apply(offer("m-1", "camp-d"))
+    by_source = {r.source: r for r in await rows(cmp, "m-1")}
+    assert by_source["camp-d"].status == "queued"
+
+
+async def test_a_message_requested_in_quiet_hours_goes_out_at_eight(cmp) -> None:
+    await cmp.apply(registered("m-1"))
+    cmp.clock.now = local(5, 22, 30)
+    await cmp.apply(welcome("m-1"))
+    (row,) = await rows(cmp, "m-1")
+    assert (row.status, row.not_before, row.reason) == ("deferred", local(6, 8), "quiet hours")
+
+    cmp.clock.now = local(6, 7, 59)
+    assert (await cmp.run_job("message-dispatch"))["due"] == 0
+    assert await outbox(cmp) == []
+    cmp.clock.now = local(6, 8, 0)
+    assert (await cmp.run_job("message-dispatch"))["sent"] == 1
+    (sent,) = await outbox(cmp)
+    assert at(sent["sent_at"]) == local(6, 8)
+
+
+async def test_a_missing_template_or_parameter_is_a_failed_message_not_a_failed_consumer(cmp) -> None:
+    await cmp.apply(registered("m-1"), consent("m-1", "marketing_sms", True))
+    await cmp.apply(offer("m-1", "camp-a", template="no_such_template"), offer("m-1", "camp-b", params={}),
+                    offer("m-1", "camp-c"))
+    by_source = {r.source: r for r in await rows(cmp, "m-1")}
+    assert (by_source["camp-a"].status, by_source["camp-a"].reason) == ("failed", "template: no template 'no_such_template'")
+    assert by_source["camp-b"].status == "failed" and by_source["camp-b"].reason == "template: 'offer' is undefined"
+    assert by_source["camp-a"].failed_at == T0 and by_source["camp-b"].text is None
+    # Failed ones do not count against the cap: the third still goes.
+    assert by_source["camp-c"].status == "queued"
+
+
+class Refusing:
+    """A transport whose provider is down: every hand-over fails."""
+
+    def __init__(self, retryable: bool = True) -> None:
+        self.calls: list[Outgoing] = []
+        self.retryable = retryable
+
+    async def send(self, message: Outgoing) -> Receipt:
+        self.calls.append(message)
+        raise TransportError("provider answered 503", retryable=self.retryable)
+
+
+async def dispatch(cmp, transport: Any) -> dict[str, int]:
+    async with cmp.app.state.commands() as uow:
+        return await messages.dispatch(uow, transport, cmp.clock.now, 100)
+
+
+async def test_failed_hand_overs_are_retried_with_backoff_then_failed(cmp) -> None:
+    await cmp.apply(registered("m-1"))
+    await cmp.apply(welcome("m-1"))
+    down = Refusing()
+    waits = []
+    for attempt in range(1, 5):  # CRM_MESSAGE_MAX_ATTEMPTS is 5 by default
+        assert (await dispatch(cmp, down))["retrying"] == 1
+        (row,) = await rows(cmp, "m-1")
+        assert (row.status, row.attempts, row.reason) == ("queued", attempt, f"attempt {attempt}: provider answered 503")
+        waits.append(row.not_before - cmp.clock.now)
+        assert (await dispatch(cmp, down))["due"] == 0  # not before its backoff
+        cmp.clock.now = row.not_before
+    assert waits == [timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4), timedelta(minutes=8)]
+    assert (await dispatch(cmp, down))["failed"] == 1
+    (row,) = await rows(cmp, "m-1")
+    assert (row.status, row.attempts, row.reason) == ("failed", 5, "attempt 5: provider answered 503")
+    assert row.failed_at == cmp.clock.now and len(down.calls) == 5
+    assert await inbox(cmp, "m-1") == []
+
+
+async def test_a_retry_falling_into_quiet_hours_is_deferred_and_a_permanent_refusal_fails_at_once(cmp) -> None:
+    await cmp.apply(registered("m-1"), registered("m-2"))
+    cmp.clock.now = local(5, 20, 59)
+    await cmp.apply(welcome("m-1"))
+    await dispatch(cmp, Refusing())  # the retry is due at 21:00, in quiet hours
+    cmp.clock.now = local(5, 21, 0)
+    assert (await cmp.run_job("message-dispatch"))["deferred"] == 1
+    (row,) = await rows(cmp, "m-1")
+    assert (row.status, row.not_before) == ("deferred", local(6, 8))
+
+    cmp.clock.now = local(6, 9)
+    await cmp.apply(welcome("m-2"))
+    assert (await dispatch(cmp, Refusing(retryable=False)))["failed"] == 2
+    assert {r.status for r in await rows(cmp, "m-1") + await rows(cmp, "m-2")} == {"failed"}
+
+
+async def test_erasure_cancels_what_is_queued_and_empties_the_inbox(cmp) -> None:
+    await cmp.apply(registered("m-1"), consent("m-1", "marketing_sms", True))
+    await cmp.apply(welcome("m-1"))
+    await cmp.run_job("message-dispatch")
+    cmp.clock.now = local(5, 23)
+    await cmp.apply(offer("m-1"))  # deferred to the morning
+    cmp.clock.advance(minutes=10)
+    await cmp.apply(erased("m-1", at=cmp.clock.now))
+    by_status = {r.status: r for r in await rows(cmp, "m-1")}
+    assert set(by_status) == {"sent", "cancelled"}
+    assert by_status["cancelled"].reason == "the member was erased" and by_status["cancelled"].cancelled_at == cmp.clock.now
+    assert by_status["sent"].text is None and by_status["sent"].params == {}
+    assert await outbox(cmp) == []
+    cmp.clock.now = local(6, 8)
+    assert (await cmp.run_job("message-dispatch"))["due"] == 0
+    # A request arriving after the erasure makes a cancelled message, nothing to send.
+    await cmp.apply(welcome("m-1", notification_id="n-welcome-2"))
+    assert {r.status for r in await rows(cmp, "m-1")} == {"sent", "cancelled"}
+    assert len(await rows(cmp, "m-1")) == 3
+
+
+async def test_a_launched_campaign_reaches_members_through_the_sender_and_counts_per_status(cmp) -> None:
+    members = [f"m-{i}" for i in range(4)]
+    for m in members:
+        await cmp.apply(registered(m), consent(m, "marketing_sms", True))
+    seg = await segment(cmp, {"field": "marketing_consent", "channel": "sms"})
+    made = await campaign(cmp, kind="one_off", segment_id=seg, message={"template": "coupon_offer", "params": {"offer": "满100减20"}},
+                          control_share="0")
+    await act(cmp, made["id"], "launch")
+    requests = await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED)
+    assert len(requests) == 4
+    envelopes = [new_event(CAMPAIGN_NOTIFICATION_REQUESTED, c.CampaignNotificationRequestedV1.model_validate(d),
+                           source="crm/campaigns", subject=d["member_id"], event_id=d["notification_id"]) for d in requests]
+    await cmp.apply(*envelopes)
+    await cmp.apply(consent("m-3", "marketing_sms", False, at=T0 + timedelta(minutes=1)))
+    await cmp.apply(*envelopes)  # redelivered: nothing new
+    await cmp.run_job("message-dispatch")
+
+    r = await cmp.client.get(f"/v1/campaigns/{made['id']}/messages", headers=cmp.marketing())
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["total"] == 4
+    assert body["counts"] == {"queued": 0, "deferred": 0, "sent": 3, "delivered": 0, "failed": 0, "cancelled": 1}
+    texts = {e["member_id"]: e["text"] for e in await outbox(cmp)}
+    assert set(texts) == {"m-0", "m-1", "m-2"} and all(t.startswith(SIGN) and t.endswith("回T退订") for t in texts.values())
+    r = await cmp.client.get("/v1/campaigns/no-such-campaign/messages", headers=cmp.marketing())
+    assert r.status_code == 404
+
+
+async def test_who_may_read_messages_and_the_outbox(cmp) -> None:
+    await cmp.apply(registered("m-1", home_store_id="S001"), registered("m-2", home_store_id="S002"))
+    await cmp.apply(welcome("m-1"))
+    await cmp.run_job("message-dispatch")
+    cmp.clock.advance(minutes=1)
+    await cmp.apply(welcome("m-2", notification_id="n-2"))
+    await cmp.run_job("message-dispatch")
+    (mine,) = await inbox(cmp, "m-1")
+    (theirs,) = await inbox(cmp, "m-2")
+
+    # A member reads only their own inbox and marks only their own messages.
+    await inbox(cmp, "m-2", 403, cmp.member("m-1"))
+    r = await cmp.client.post(f"/v1/members/m-1/messages/{theirs['id']}/read", headers=cmp.member("m-1"))
+    assert r.status_code == 404
+    r = await cmp.client.post(f"/v1/members/m-2/messages/{theirs['id']}/read", headers=cmp.member("m-1"))
+    assert r.status_code == 403
+    # Staff see a customer's messages within their scope; marking read is the member's alone.
+    assert [m["id"] for m in await inbox(cmp, "m-1", headers=cmp.env.auth(Role.SERVICE_DESK, store_id="S001"))] == [mine["id"]]
+    await inbox(cmp, "m-2", 403, cmp.env.auth(Role.STORE_MANAGER, store_id="S001"))
+    assert len(await inbox(cmp, "m-1", headers=cmp.marketing())) == 1
+    r = await cmp.client.post(f"/v1/members/m-1/messages/{mine['id']}/read", headers=cmp.env.auth(Role.ADMIN))
+    assert r.status_code == 403
+    await inbox(cmp, "m-1", 403, cmp.till())
+    # The outbox: operators and admins only, newest first, a page at a time.
+    for role in (Role.MARKETING, Role.SERVICE_DESK):
+        r = await cmp.client.get("/v1/outbox", headers=cmp.env.auth(role, store_id="S001") if role == Role.SERVICE_DESK else cmp.env.auth(role))
+        assert r.status_code == 403, role
+    everything = await outbox(cmp)
+    assert [e["member_id"] for e in everything] == ["m-2", "m-1"]
+    r = await cmp.client.get("/v1/outbox?limit=1&offset=1", headers=cmp.env.auth(Role.ADMIN))
+    assert [e["member_id"] for e in r.json()] == ["m-1"]
+    r = await cmp.client.get("/v1/outbox?limit=0", headers=cmp.env.auth(Role.ADMIN))
+    assert r.status_code == 422 and "limit" in str(r.json()["detail"][0]["loc"])
+
+
+async def test_staff_see_every_status_the_member_only_what_reached_them(cmp) -> None:
+    await cmp.apply(registered("m-1"))
+    await cmp.apply(offer("m-1"))  # no consent: cancelled
+    await cmp.apply(welcome("m-1"))
+    await cmp.run_job("message-dispatch")
+    staff = await inbox(cmp, "m-1", headers=cmp.env.auth(Role.ADMIN))
+    assert sorted(m["status"] for m in staff) == ["cancelled", "sent"]
+    assert [m["status"] for m in await inbox(cmp, "m-1")] == ["sent"]
