@@ -212,12 +212,14 @@ async def run_schedule(uow: UnitOfWork, now: datetime) -> dict[str, int]:
 
 async def _reach(
     uow: UnitOfWork, row: CampaignRow, treated: list[str], held_out: list[str], occasion: str, params: dict[str, str]
-) -> list[str]:
+) -> tuple[list[str], list[str]]:
     """Records who was reached and held out on `occasion`, gives the treated their coupon and asks
-    for their message; answers the treated members reached for the first time on this occasion."""
+    for their message; answers the treated and the held-out members recorded for the first time
+    on this occasion (a repeated occasion counts in neither group again)."""
     now = uow.now()
     fresh = await _record(uow, row.id, [(m, False) for m in treated] + [(m, True) for m in held_out], occasion, now)
     treated = [m for m in treated if m in fresh]
+    held_out = [m for m in held_out if m in fresh]
     coupon_of: dict[str, str] = {}
     if row.coupon_template_id is not None and treated:
         issued = await coupons.issue(uow, row.coupon_template_id, treated, row.id, once_per_member=row.kind == "one_off")
@@ -237,7 +239,7 @@ async def _reach(
             ), member_id, notification_id
 
         await uow.emit_many(CAMPAIGN_NOTIFICATION_REQUESTED, (request(m) for m in treated))
-    return treated
+    return treated, held_out
 
 
 async def _record(uow: UnitOfWork, campaign_id: str, members: list[tuple[str, bool]], occasion: str, now: datetime) -> set[str]:
@@ -278,11 +280,11 @@ async def _trigger(
         if not await segments.audience(uow, rule, uow.now(), consent=consent, among=[member_id]):
             continue
         control = in_control(row.id, member_id, row.control_share)
-        reached = await _reach(uow, row, [] if control else [member_id], [member_id] if control else [], occasion,
-                               params or {})
-        if reached or control:  # counted in SQL: two partitions' consumers may reach members at once
+        reached, held = await _reach(uow, row, [] if control else [member_id], [member_id] if control else [], occasion,
+                                     params or {})
+        if reached or held:  # counted in SQL: two partitions' consumers may reach members at once
             await uow.session.exec(CAMPAIGNS.update().where(CAMPAIGNS.c.id == row.id).values(
-                treatment_size=CAMPAIGNS.c.treatment_size + len(reached), control_size=CAMPAIGNS.c.control_size + int(control)))
+                treatment_size=CAMPAIGNS.c.treatment_size + len(reached), control_size=CAMPAIGNS.c.control_size + len(held)))
 
 
 async def on_member_attributes(uow: UnitOfWork, delivery: Delivery) -> None:
