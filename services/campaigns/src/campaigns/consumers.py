@@ -6,6 +6,7 @@ from campaigns.service_layer import campaigns, coupons, segments
 from shared.clock import Clock
 from shared.consumer import Handler, in_turn
 from shared.events.registry import (
+    BIRTHDAY_UPCOMING,
     COMPLAINT_RESOLVED,
     CONSENT_CHANGED,
     MEMBER_ATTRIBUTES,
@@ -41,4 +42,5 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
         POINTS_EXPIRING: campaigns.on_points_expiring,
         NOTIFICATION_REQUESTED: campaigns.on_notification_requested,
         COMPLAINT_RESOLVED: campaigns.on_complaint_resolved,
+        BIRTHDAY_UPCOMING: campaigns.on_birthday_upcoming,
     })
