@@ -46,7 +46,7 @@ async def announce(uow: UnitOfWork, settings: Settings, now: datetime) -> dict[s
     ))
     due = list((await uow.session.exec(
         select(MemberRow.id).where(col(MemberRow.erased_at).is_(None), col(MemberRow.birthday).is_not(None), born_on)
-        .order_by(col(MemberRow.id))
+        .order_by(col(MemberRow.id))  # racing replicas take the keys in one order: no deadlock
     )).all())
     fresh = await _take(uow, due, day.year, now)
     await uow.emit_many(BIRTHDAY_UPCOMING, (
