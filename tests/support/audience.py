@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from shared.commands import derived_event_id
 from shared.events import contracts as c
 from shared.events.envelope import Envelope, new_event
 from shared.events.registry import (
+    BIRTHDAY_UPCOMING,
     CONSENT_CHANGED,
     MEMBER_ATTRIBUTES,
     MEMBER_ERASED,
@@ -62,6 +64,12 @@ def tier_changed(member_id: str, new_tier: str, *, at: datetime = T0) -> Envelop
 def consent(member_id: str, purpose: str, granted: bool, *, at: datetime = T0) -> Envelope:
     data = c.ConsentChangedV1(member_id=member_id, purpose=purpose, granted=granted, channel="app", changed_at=at)  # type: ignore[arg-type]
     return _event(CONSENT_CHANGED, data, member_id)
+
+
+def birthday(member_id: str, year: int, *, days_until: int = 7, event_id: str | None = None) -> Envelope:
+    """As members' `birthday-notices` job announces it: under the id derived from member and year."""
+    data = c.BirthdayUpcomingV1(member_id=member_id, days_until=days_until, occasion_year=year)
+    return _event(BIRTHDAY_UPCOMING, data, member_id, event_id or derived_event_id("members", "birthday", member_id, year))
 
 
 def erased(member_id: str, *, at: datetime = T0) -> Envelope:

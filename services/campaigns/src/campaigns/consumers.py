@@ -6,6 +6,7 @@ from campaigns.service_layer import campaigns, coupons, messages, points_coupons
 from shared.clock import Clock
 from shared.consumer import Handler, in_turn
 from shared.events.registry import (
+    BIRTHDAY_UPCOMING,
     CAMPAIGN_NOTIFICATION_REQUESTED,
     COMPLAINT_RESOLVED,
     CONSENT_CHANGED,
@@ -44,6 +45,7 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
         # triggered campaigns (service_layer/campaigns.py)
         POINTS_EXPIRING: campaigns.on_points_expiring,
         COMPLAINT_RESOLVED: campaigns.on_complaint_resolved,
+        BIRTHDAY_UPCOMING: campaigns.on_birthday_upcoming,
         # the sender (service_layer/messages.py): members' requests after the welcome campaigns
         # added theirs, and campaigns' own requests from its topic
         NOTIFICATION_REQUESTED: in_turn(campaigns.on_notification_requested, messages.on_member_notification_requested),

@@ -2,7 +2,8 @@
 holds out its control group at launch, a till redeems its coupon, and the results compare the two
 groups; budgets refuse a launch; triggers reach a member once per occasion; the access policy."""
 
-from datetime import timedelta
+import uuid
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,7 @@ from shared.events.registry import (
     CAMPAIGN_NOTIFICATION_REQUESTED,
     COMPLAINT_RESOLVED,
     COUPON_ISSUED,
+    POINTS_EXPIRING,
 )
 from tests.support.audience import T0, attributes, consent, registered, sale
 
@@ -211,6 +213,26 @@ async def test_win_back_reaches_a_member_when_churn_risk_rises_not_while_it_stay
     await cmp.apply(attributes("m-1", churn_risk="high", as_of=T0 + timedelta(days=3)))  # older reading: ignored
     (message,) = await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED)
     assert message["occasion"] == f"churn:{(T0 + timedelta(days=7)).date().isoformat()}"
+
+
+def expiring(member_id: str) -> Envelope:
+    data = c.PointsExpiringV1(member_id=member_id, points=300, expires_on=date(2026, 12, 31), balance=500)
+    return new_event(POINTS_EXPIRING, data, source="crm/points", subject=member_id, event_id=str(uuid.uuid4()))
+
+
+async def test_an_occasion_announced_again_counts_neither_group_twice(cmp) -> None:
+    candidates = [f"m-{i:02d}" for i in range(20)]
+    await cmp.apply(*(e for m in candidates for e in (registered(m), consent(m, "marketing_sms", True))))
+    made = await campaign(cmp, kind="triggered", trigger="points_expiring", message={"template": "use_your_points"},
+                          control_share="0.5")
+    await act(cmp, made["id"], "launch")
+    held = next(m for m in candidates if in_control(made["id"], m, Decimal("0.5")))
+    treated = next(m for m in candidates if not in_control(made["id"], m, Decimal("0.5")))
+    for _ in range(2):  # the same warning published twice, under two ids
+        await cmp.apply(expiring(held), expiring(treated))
+    body = (await cmp.client.get(f"/v1/campaigns/{made['id']}", headers=cmp.marketing())).json()
+    assert (body["treatment_size"], body["control_size"]) == (1, 1)
+    assert [m["member_id"] for m in await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED)] == [treated]
 
 
 async def test_marketing_consent_decides_who_a_marketing_campaign_reaches(cmp) -> None:

@@ -47,6 +47,12 @@ class Settings(ServiceSettings):
     churn_complaint_days: int = Field(default=30, ge=0)
     analytics_every_s: float = 86400.0
 
+    # Birthdays are announced (`birthday_upcoming`) this many local days ahead, once per member and
+    # year. The job checks hourly: a day is announced by whichever run sees it first, and a restart
+    # (the first run waits one interval) cannot skip a whole day as a daily interval could.
+    birthday_notice_days: int = Field(default=7, ge=0, le=60)
+    birthday_notices_every_s: float = 3600.0
+
     @model_validator(mode="after")
     def _rules_consistent(self) -> "Settings":
         self.class_boundaries, self.churn_thresholds, self.tier_rules, self.zone  # noqa: B018 - raise at boot, not at the first sale

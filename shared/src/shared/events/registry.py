@@ -78,6 +78,7 @@ NOTIFICATION_REQUESTED = "crm.members.notification_requested.v1"
 CONSENT_CHANGED = "crm.members.consent_changed.v1"
 MEMBER_ATTRIBUTES = "crm.members.member_attributes.v1"
 MEMBER_ERASED = "crm.members.member_erased.v1"
+BIRTHDAY_UPCOMING = "crm.members.birthday_upcoming.v1"
 REWARD_REDEEMED = "crm.points.reward_redeemed.v1"
 REWARD_REDEMPTION_CANCELLED = "crm.points.reward_redemption_cancelled.v1"
 POINTS_EXPIRING = "crm.points.points_expiring.v1"
@@ -109,6 +110,7 @@ REGISTRY = EventRegistry(
         EventSpec(CONSENT_CHANGED, Topics.MEMBERS, c.ConsentChangedV1),
         EventSpec(MEMBER_ATTRIBUTES, Topics.MEMBERS, c.MemberAttributesV1),
         EventSpec(MEMBER_ERASED, Topics.MEMBERS, c.MemberErasedV1),
+        EventSpec(BIRTHDAY_UPCOMING, Topics.MEMBERS, c.BirthdayUpcomingV1),
         EventSpec(REWARD_REDEEMED, Topics.POINTS, c.RewardRedeemedV1),
         EventSpec(REWARD_REDEMPTION_CANCELLED, Topics.POINTS, c.RewardRedemptionCancelledV1),
         EventSpec(POINTS_EXPIRING, Topics.POINTS, c.PointsExpiringV1),

@@ -33,6 +33,7 @@ class Trigger(StrEnum):
     VIP_WELCOME = "vip_welcome"  # members asked for the welcome of a new VIP
     POINTS_EXPIRING = "points_expiring"
     COMPLAINT_COMPENSATION = "complaint_compensation"  # a resolution with a coupon value
+    BIRTHDAY = "birthday"  # members announced a birthday N days ahead (once a year)
 
 
 class Message(BaseModel):

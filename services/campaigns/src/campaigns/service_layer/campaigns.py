@@ -318,6 +318,15 @@ async def on_notification_requested(uow: UnitOfWork, delivery: Delivery) -> None
     await _trigger(uow, Trigger.VIP_WELCOME, data.member_id, "vip_welcome", dict(data.params))
 
 
+async def on_birthday_upcoming(uow: UnitOfWork, delivery: Delivery) -> None:
+    """Birthday campaigns: the occasion is the birthday's year, so a member is reached once a year
+    per campaign whatever the redelivery (members announces once a year under a derived id, and a
+    republication under another id still meets the (campaign, member, occasion) key)."""
+    data = c.BirthdayUpcomingV1.model_validate(delivery.envelope.data)
+    await _trigger(uow, Trigger.BIRTHDAY, data.member_id, f"birthday:{data.occasion_year}",
+                   {"days_until": str(data.days_until)})
+
+
 async def on_complaint_resolved(uow: UnitOfWork, delivery: Delivery) -> None:
     """A resolution that names a coupon value is paid by the running compensation campaign whose
     template gives exactly that amount off; with none, the value is not silently rounded to

@@ -26,6 +26,7 @@ from shared.events.contracts.feedback import (
 from shared.events.contracts.members import (
     AccountManagerAssignedV1,
     AttributedLine,
+    BirthdayUpcomingV1,
     ChurnRisk,
     ConsentChangedV1,
     ConsentChannel,
@@ -60,6 +61,7 @@ from shared.events.contracts.pos import (
 __all__ = [
     "AccountManagerAssignedV1",
     "AttributedLine",
+    "BirthdayUpcomingV1",
     "CampaignEndedV1",
     "CampaignLaunchedV1",
     "CampaignNotificationRequestedV1",

@@ -1,5 +1,5 @@
 """What the members service publishes: registrations, attributed sales and returns, tiers,
-milestones, account managers, consents, value attributes and erasure.
+milestones, account managers, consents, value attributes, upcoming birthdays and erasure.
 
 Members is the only service holding names, phones and addresses; none of these payloads carry them.
 """
@@ -141,6 +141,17 @@ class MemberAttributesV1(Contract):
     window_spend: Money
     # Month of the birthday only (no day, no year): enough for birthday campaigns, not an identifier.
     birth_month: int | None = Field(default=None, ge=1, le=12)
+
+
+class BirthdayUpcomingV1(Contract):
+    """The member's birthday is `days_until` days ahead (in the chain's calendar days). Published
+    once per member and birthday year, under an event id derived from both. It carries no date
+    (birthdays stay in members, like names and phones): consumers act on it when it arrives and
+    record the occasion (`birthday:<year>`), not a birthday of the member."""
+
+    member_id: str
+    days_until: int = Field(ge=0, le=366)
+    occasion_year: int = Field(ge=1900, le=9999, description="The year of the birthday announced")
 
 
 class MemberErasedV1(Contract):

@@ -188,7 +188,20 @@ class RegistrationRequestRow(SQLModel, table=True):
     created_at: datetime = Field(sa_column=tz())
 
 
+class BirthdayNoticeRow(SQLModel, table=True):
+    """A birthday announced (`birthday_upcoming`): the key makes it once per member and birthday
+    year however often the job runs, on however many replicas; outbox rows are purged after a
+    while, so they cannot be what remembers it."""
+
+    __tablename__ = "birthday_notice"
+
+    member_id: str = Field(primary_key=True, max_length=36)
+    occasion_year: int = Field(primary_key=True)
+    published_at: datetime = Field(sa_column=tz())
+
+
 TABLES = frozenset({
     "member", "member_consent", "community", "community_alias", "household",
     "purchase", "purchase_line", "purchase_return", "purchase_return_line", "registration_request",
+    "birthday_notice",
 })

@@ -1,0 +1,135 @@
+"""The `birthday-notices` job on SQLite and PostgreSQL: birthdays announced exactly N local days
+ahead, once per member and year (reruns and racing replicas), 29 February in common years, never
+for erased members, and the chain's calendar day deciding at midnight in Shanghai."""
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from members.config import Settings
+from members.main import create_app
+from members.service_layer import birthdays
+from shared.auth import Role
+from shared.commands import derived_event_id
+from shared.events import contracts as c
+from tests.support.members import outbox, register
+from tests.support.platform import service
+
+pytestmark = pytest.mark.integration
+
+UPCOMING = "crm.members.birthday_upcoming.v1"
+# 2026-12-05 10:00 in Shanghai: seven days before 12 December.
+MORNING = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)
+
+
+async def run(members, now: datetime) -> dict[str, Any]:
+    return await birthdays.run(members.app.state.commands, members.app.state.settings, now)
+
+
+async def announced(members) -> list[tuple[c.BirthdayUpcomingV1, str]]:
+    return [(c.BirthdayUpcomingV1.model_validate(json.loads(r.envelope)["data"]), r.event_id)
+            for r in await outbox(members, UPCOMING)]
+
+
+async def test_a_birthday_is_announced_seven_local_days_ahead_once_however_often_the_job_runs(members, env) -> None:
+    due = await register(members, env, birthday="1990-12-12")
+    await register(members, env, birthday="1990-12-13")  # eight days ahead: tomorrow's run
+    await register(members, env, birthday="1990-12-11")  # six days ahead: was yesterday's
+    await register(members, env)  # no birthday given
+    summary = await run(members, MORNING)
+    assert summary == {"job": "birthday-notices", "today": "2026-12-05", "birthday": "2026-12-12", "due": 1, "announced": 1}
+    [(event, event_id)] = await announced(members)
+    assert event == c.BirthdayUpcomingV1(member_id=due["id"], days_until=7, occasion_year=2026)
+    assert event_id == derived_event_id("members", "birthday", due["id"], 2026)
+
+    # Later the same day, and the next hourly checks: nothing twice.
+    assert (await run(members, MORNING.replace(hour=9)))["announced"] == 0
+    assert (await run(members, MORNING.replace(hour=15)))["announced"] == 0  # 23:00 local, same day
+    assert len(await announced(members)) == 1
+
+
+async def test_the_payload_carries_no_date(members, env) -> None:
+    await register(members, env, birthday="1990-12-12")
+    await run(members, MORNING)
+    [record] = await outbox(members, UPCOMING)
+    assert set(json.loads(record.envelope)["data"]) == {"member_id", "days_until", "occasion_year"}
+
+
+async def test_the_occasion_is_the_year_of_the_birthday_across_new_year(members, env) -> None:
+    m = await register(members, env, birthday="1988-01-03")
+    assert (await run(members, datetime(2026, 12, 27, 2, 0, tzinfo=UTC)))["birthday"] == "2027-01-03"
+    [(event, event_id)] = await announced(members)
+    assert (event.member_id, event.occasion_year) == (m["id"], 2027)
+    assert event_id == derived_event_id("members", "birthday", m["id"], 2027)
+
+
+async def test_the_next_year_is_announced_again(members, env) -> None:
+    m = await register(members, env, birthday="1990-12-12")
+    await run(members, MORNING)
+    await run(members, MORNING.replace(year=2027))
+    assert [(e.member_id, e.occasion_year) for e, _ in await announced(members)] == [(m["id"], 2026), (m["id"], 2027)]
+
+
+async def test_a_leap_day_birthday_falls_on_28_february_in_common_years(members, env) -> None:
+    leap = await register(members, env, birthday="2000-02-29")
+    eve = await register(members, env, birthday="1995-02-28")
+    # 2027 is a common year: 28 February is both birthdays.
+    await run(members, datetime(2027, 2, 21, 2, 0, tzinfo=UTC))
+    assert sorted(e.member_id for e, _ in await announced(members)) == sorted([leap["id"], eve["id"]])
+    # 2028 is a leap year: each on their own day.
+    await run(members, datetime(2028, 2, 21, 2, 0, tzinfo=UTC))
+    assert [e.member_id for e, _ in await announced(members) if e.occasion_year == 2028] == [eve["id"]]
+    await run(members, datetime(2028, 2, 22, 2, 0, tzinfo=UTC))
+    assert sorted(e.member_id for e, _ in await announced(members) if e.occasion_year == 2028) == sorted([leap["id"], eve["id"]])
+
+
+async def test_erased_members_are_never_announced(members, env) -> None:
+    kept = await register(members, env, birthday="1990-12-12")
+    gone = await register(members, env, birthday="1990-12-12")
+    r = await members.post(f"/v1/members/{gone['id']}/erasure", headers=env.auth(Role.ADMIN))
+    assert r.status_code == 200, r.text
+    assert (await run(members, MORNING))["announced"] == 1
+    assert [e.member_id for e, _ in await announced(members)] == [kept["id"]]
+
+
+async def test_the_local_day_decides_at_midnight_in_shanghai(members, env) -> None:
+    twelfth = await register(members, env, birthday="1990-12-12")
+    eleventh = await register(members, env, birthday="1990-12-11")
+    # 15:59 UTC is 23:59 on 4 December in Shanghai: seven days ahead is the 11th, not yet the 12th.
+    summary = await run(members, datetime(2026, 12, 4, 15, 59, tzinfo=UTC))
+    assert (summary["today"], summary["birthday"]) == ("2026-12-04", "2026-12-11")
+    assert [e.member_id for e, _ in await announced(members)] == [eleventh["id"]]
+    # One minute later it is 5 December there (still the 4th in UTC).
+    summary = await run(members, datetime(2026, 12, 4, 16, 0, tzinfo=UTC))
+    assert (summary["today"], summary["birthday"]) == ("2026-12-05", "2026-12-12")
+    assert [e.member_id for e, _ in await announced(members)] == [eleventh["id"], twelfth["id"]]
+
+
+async def test_two_replicas_running_at_once_announce_once(members, env) -> None:
+    ids = {(await register(members, env, birthday="1990-12-12"))["id"] for _ in range(3)}
+    summaries = await asyncio.gather(run(members, MORNING), run(members, MORNING))
+    assert sorted(s["announced"] for s in summaries) == [0, 3]
+    assert sorted(e.member_id for e, _ in await announced(members)) == sorted(ids)
+
+
+async def test_the_notice_period_is_a_setting_and_admins_run_the_job(env, database_factory) -> None:
+    settings = env.settings(Settings, await database_factory("members"), birthday_notice_days=3)
+    async with service(create_app(settings)) as members:
+        m = await register(members, env, birthday="1990-12-08")
+        as_of = {"as_of": "2026-12-05T09:00:00+08:00"}
+        r = await members.post("/v1/jobs/birthday-notices/run", params=as_of,
+                               headers=env.auth(Role.STORE_MANAGER, store_id="S001"))
+        assert r.status_code == 403
+        r = await members.post("/v1/jobs/birthday-notices/run", params=as_of, headers=env.auth(Role.ADMIN))
+        assert r.status_code == 200, r.text
+        assert r.json() == {"job": "birthday-notices", "today": "2026-12-05", "birthday": "2026-12-08", "due": 1, "announced": 1}
+        [(event, _)] = await announced(members)
+        assert (event.member_id, event.days_until) == (m["id"], 3)
+
+
+def test_the_notice_period_is_bounded() -> None:
+    with pytest.raises(ValueError, match="birthday_notice_days"):
+        Settings(birthday_notice_days=-1)
