@@ -15,6 +15,7 @@ from shared.events.registry import (
     MEMBER_ATTRIBUTES,
     MEMBER_ERASED,
     MEMBER_REGISTERED,
+    PERSONALISATION_CHANGED,
     PURCHASE_ATTRIBUTED,
     RETURN_ATTRIBUTED,
     TIER_CHANGED,
@@ -64,6 +65,11 @@ def tier_changed(member_id: str, new_tier: str, *, at: datetime = T0) -> Envelop
 def consent(member_id: str, purpose: str, granted: bool, *, at: datetime = T0) -> Envelope:
     data = c.ConsentChangedV1(member_id=member_id, purpose=purpose, granted=granted, channel="app", changed_at=at)  # type: ignore[arg-type]
     return _event(CONSENT_CHANGED, data, member_id)
+
+
+def personalisation(member_id: str, personalised: bool, *, at: datetime = T0) -> Envelope:
+    data = c.PersonalisationChangedV1(member_id=member_id, personalised=personalised, channel="app", changed_at=at)
+    return _event(PERSONALISATION_CHANGED, data, member_id)
 
 
 def birthday(member_id: str, year: int, *, days_until: int = 7, event_id: str | None = None) -> Envelope:

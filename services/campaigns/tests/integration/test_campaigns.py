@@ -21,7 +21,7 @@ from shared.events.registry import (
     COUPON_ISSUED,
     POINTS_EXPIRING,
 )
-from tests.support.audience import T0, attributes, consent, registered, sale
+from tests.support.audience import T0, attributes, consent, personalisation, registered, sale
 
 pytestmark = pytest.mark.integration
 
@@ -244,6 +244,46 @@ async def test_marketing_consent_decides_who_a_marketing_campaign_reaches(cmp) -
                              marketing=False)
     assert (await act(cmp, marketing["id"], "launch"))["treatment_size"] == 4  # m-quiet gave no consent
     assert (await act(cmp, service["id"], "launch"))["treatment_size"] == 5
+
+
+async def test_a_personalised_one_off_campaign_leaves_out_who_opted_out_and_a_store_wide_one_does_not(cmp) -> None:
+    audience = await seed(cmp, 4)
+    opted_out, came_back = audience[0], audience[1]
+    await cmp.apply(personalisation(opted_out, False), personalisation(came_back, False),
+                    personalisation(came_back, True, at=T0 + timedelta(hours=1)))
+    seg = await segment(cmp, {"field": "community", "op": "in", "value": ["C1"]})
+    # Personalised by default: built from a segment of behaviour.
+    chosen = await campaign(cmp, kind="one_off", segment_id=seg, message={"template": "offer"}, control_share="0")
+    store_wide = await campaign(cmp, kind="one_off", segment_id=seg, message={"template": "store_offer"},
+                                control_share="0", personalised=False)
+    # Marketing consent still applies to both: m-quiet never gave it, m-low did.
+    r = await cmp.client.get(f"/v1/campaigns/{chosen['id']}/preview", headers=cmp.marketing())
+    assert r.status_code == 200 and r.json()["audience"] == 4, r.text
+    r = await cmp.client.get(f"/v1/campaigns/{store_wide['id']}/preview", headers=cmp.marketing())
+    assert r.status_code == 200 and r.json()["audience"] == 5, r.text
+    assert (await act(cmp, chosen["id"], "launch"))["treatment_size"] == 4
+    assert (await act(cmp, store_wide["id"], "launch"))["treatment_size"] == 5
+    reached = [(m["campaign_id"], m["member_id"]) for m in await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED)]
+    assert (chosen["id"], opted_out) not in reached and (store_wide["id"], opted_out) in reached
+    assert (chosen["id"], came_back) in reached
+
+
+async def test_a_personalised_trigger_skips_who_opted_out_and_a_plain_one_does_not(cmp) -> None:
+    await cmp.apply(*(e for m in ("m-in", "m-out") for e in (registered(m), consent(m, "marketing_sms", True))))
+    await cmp.apply(personalisation("m-out", False))
+    personal = await campaign(cmp, kind="triggered", trigger="points_expiring", message={"template": "use_your_points"},
+                              control_share="0")
+    plain = await campaign(cmp, kind="triggered", trigger="points_expiring", message={"template": "points_reminder"},
+                           control_share="0", personalised=False)
+    await act(cmp, personal["id"], "launch")
+    await act(cmp, plain["id"], "launch")
+    await cmp.apply(expiring("m-in"), expiring("m-out"))
+    reached = {(m["campaign_id"], m["member_id"]) for m in await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED)}
+    assert reached == {(personal["id"], "m-in"), (plain["id"], "m-in"), (plain["id"], "m-out")}
+    # Opting back in applies to the next occasion.
+    await cmp.apply(personalisation("m-out", True, at=T0 + timedelta(days=1)), expiring("m-out"))
+    reached = {(m["campaign_id"], m["member_id"]) for m in await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED)}
+    assert (personal["id"], "m-out") in reached
 
 
 async def test_campaign_bodies_are_checked_and_only_marketing_runs_campaigns(cmp) -> None:

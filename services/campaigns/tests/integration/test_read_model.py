@@ -8,7 +8,17 @@ import pytest
 from sqlmodel import select
 
 from campaigns.adapters.tables import CustomerPurchaseCategoryRow, CustomerPurchaseRow, CustomerReturnRow, CustomerRow
-from tests.support.audience import T0, attributes, consent, erased, registered, ret, sale, tier_changed
+from tests.support.audience import (
+    T0,
+    attributes,
+    consent,
+    erased,
+    personalisation,
+    registered,
+    ret,
+    sale,
+    tier_changed,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -55,6 +65,25 @@ async def test_events_in_any_order_end_with_the_latest_facts(cmp) -> None:
     # A later tier change does win over the attributes.
     await cmp.apply(tier_changed("m2", "member", at=newer + timedelta(hours=1)))
     assert (await customer(cmp, "m2")).tier == "member"
+
+
+async def test_the_opt_out_of_personalised_offers_is_kept_newest_first_apart_from_consent(cmp) -> None:
+    await cmp.apply(registered("m-p"), consent("m-p", "marketing_sms", True))
+    assert (await customer(cmp, "m-p")).personalised is None  # never answered
+    opted_out, back_in = T0 + timedelta(days=3), T0 + timedelta(days=1)
+    # The opt-out arrives first; the older opt-in, delivered late, does not undo it.
+    await cmp.apply(personalisation("m-p", False, at=opted_out))
+    await cmp.apply(personalisation("m-p", True, at=back_in))
+    row = await customer(cmp, "m-p")
+    assert (row.personalised, row.personalised_at) == (False, opted_out)
+    assert row.consent_sms is True  # marketing consent untouched
+    await cmp.apply(personalisation("m-p", True, at=opted_out + timedelta(hours=1)))
+    assert (await customer(cmp, "m-p")).personalised is True
+    # Erasure forgets it, and a late opt-in cannot bring the customer back.
+    await cmp.apply(erased("m-p", at=T0 + timedelta(days=5)))
+    await cmp.apply(personalisation("m-p", True, at=T0 + timedelta(days=6)))
+    row = await customer(cmp, "m-p")
+    assert (row.personalised, row.personalised_at) == (None, None)
 
 
 async def test_sales_and_returns_in_any_order_and_redelivered_count_once(cmp) -> None:

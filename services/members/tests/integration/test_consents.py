@@ -100,3 +100,55 @@ async def test_unknown_purposes_and_callers_without_the_right_are_refused(member
     r = await members.get(f"/v1/members/{a['id']}/consents", headers=env.auth(Role.MEMBER, member_id=b["id"]))
     assert r.status_code == 403
     assert (await put(members, desk(env), "no-such-member", "marketing_sms", granted=True)).status_code == 404
+
+
+PERSONALISATION_CHANGED = "crm.members.personalisation_changed.v1"
+
+
+async def test_members_are_personalised_until_they_opt_out_and_may_opt_back_in(members, env) -> None:
+    m = await register(members, env, phone="13822224444", consents={"sms": True})
+    me = env.auth(Role.MEMBER, member_id=m["id"])
+    assert m["consents"]["personalised_offers"] is None  # never answered
+    assert await consent_now(members, m["id"], "personalised_offers")  # ... which is not an opt-out
+    r = await put(members, me, m["id"], "personalised_offers", granted=False, channel="web")
+    assert r.status_code == 200, r.text
+    assert r.json()["changed"] is True
+    assert r.json()["in_force"]["personalised_offers"]["granted"] is False
+    assert r.json()["in_force"]["personalised_offers"]["channel"] == "web"
+    assert r.json()["in_force"]["marketing_sms"]["granted"] is True  # marketing consent is apart
+    assert not await consent_now(members, m["id"], "personalised_offers")
+    assert await consent_now(members, m["id"], "marketing_sms")
+    r = await put(members, desk(env), m["id"], "personalised_offers", granted=True, channel="phone")
+    assert r.status_code == 200 and r.json()["changed"] is True
+    assert await consent_now(members, m["id"], "personalised_offers")
+    view = (await members.get(f"/v1/members/{m['id']}/consents", headers=desk(env))).json()
+    assert [(h["purpose"], h["granted"], h["channel"]) for h in view["history"]
+            if h["purpose"] == "personalised_offers"] == [("personalised_offers", False, "web"), ("personalised_offers", True, "phone")]
+    assert view["in_force"]["personalised_offers"]["granted"] is True
+
+
+async def test_personalisation_is_announced_by_its_own_event_not_as_a_consent(members, env) -> None:
+    m = await register(members, env, phone="13822225555", consents={})
+    me = env.auth(Role.MEMBER, member_id=m["id"])
+    consents_before = len(await outbox(members, CONSENT_CHANGED))
+    await put(members, me, m["id"], "personalised_offers", granted=False)
+    await put(members, me, m["id"], "personalised_offers", granted=False)  # repeated: nothing new
+    await put(members, me, m["id"], "personalised_offers", granted=True)
+    assert len(await outbox(members, CONSENT_CHANGED)) == consents_before
+    events = await outbox(members, PERSONALISATION_CHANGED)
+    datas = [json.loads(e.envelope)["data"] for e in events]
+    assert [(d["member_id"], d["personalised"], d["channel"]) for d in datas] == [
+        (m["id"], False, "app"), (m["id"], True, "app")]
+    assert all(d["changed_at"] for d in datas) and {e.key for e in events} == {m["id"]}
+    for event in events:
+        for personal in ("13822225555", "王小明", m["card_no"]):
+            assert personal not in event.envelope
+
+
+async def test_staff_record_an_opt_out_on_a_paper_form_but_marketing_may_not(members, env) -> None:
+    m = await register(members, env, consents={})
+    r = await put(members, desk(env), m["id"], "personalised_offers", granted=False, channel="paper_form")
+    assert r.status_code == 200 and r.json()["in_force"]["personalised_offers"]["channel"] == "paper_form"
+    r = await put(members, env.auth(Role.MARKETING), m["id"], "personalised_offers", granted=True)
+    assert r.status_code == 403
+    assert not await consent_now(members, m["id"], "personalised_offers")

@@ -58,6 +58,10 @@ class CustomerRow(SQLModel, table=True):
     # service messages whose request requires it.
     consent_service_tips_sms: bool | None = None
     consent_service_tips_sms_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    # Personalised offers; None: never answered, which counts as yes (a member is personalised
+    # until they opt out). Only personalised campaigns ask for it.
+    personalised: bool | None = None
+    personalised_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     # Set once; nothing clears it, so a late event cannot bring an erased customer back.
     erased_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
 
@@ -244,6 +248,8 @@ class CampaignRow(SQLModel, table=True):
     control_share: Decimal = Field(sa_column=Column(Fraction(), nullable=False))
     marketing: bool = True
     channel: str = Field(default="sms", max_length=8)
+    # Chosen from behaviour or an occasion: reaches only members who did not opt out of personalised offers.
+    personalised: bool = True
     starts_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     ends_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     state: str = Field(default="draft", max_length=16, index=True)

@@ -69,6 +69,10 @@ class CampaignIn(BaseModel):
     # Marketing campaigns reach only members who consented to marketing on `channel`.
     marketing: bool = True
     channel: Literal["sms", "email"] = "sms"
+    # Personalised campaigns (chosen from behaviour, or triggered by a member's occasion) skip
+    # members who opted out of personalised offers; an offer made alike to everyone in a group
+    # (a store-wide or community offer) is not personalised and still reaches them.
+    personalised: bool = True
     starts_at: AwareDatetime | None = Field(default=None, description="Defaults to the launch")
     ends_at: AwareDatetime | None = None
     budget: Budget = Field(default_factory=Budget)

@@ -67,7 +67,7 @@ async def create(uow: UnitOfWork, spec: CampaignIn, by: str) -> CampaignRow:
         id=str(uuid.uuid4()), name=spec.name, description=spec.description, kind=spec.kind,
         trigger=spec.trigger.value if spec.trigger else None, segment_id=spec.segment_id,
         coupon_template_id=spec.coupon_template_id, message=spec.message.model_dump() if spec.message else None,
-        control_share=spec.control_share, marketing=spec.marketing, channel=spec.channel,
+        control_share=spec.control_share, marketing=spec.marketing, channel=spec.channel, personalised=spec.personalised,
         starts_at=spec.starts_at, ends_at=spec.ends_at, state=State.DRAFT.value, created_by=by, created_at=uow.now(),
     )
     uow.session.add(row)
@@ -114,7 +114,7 @@ async def launch(uow: UnitOfWork, campaign_id: str) -> CampaignRow:
 async def _split(uow: UnitOfWork, row: CampaignRow, rule: SegmentRule | None, now: datetime) -> tuple[list[str], list[str]]:
     """The one-off audience now, as (treated, held out)."""
     consent: Literal["sms", "email"] | None = row.channel if row.marketing else None  # type: ignore[assignment]
-    members = await segments.audience(uow, rule, now, consent=consent)
+    members = await segments.audience(uow, rule, now, consent=consent, personalised=row.personalised)
     held_out = [m for m in members if in_control(row.id, m, row.control_share)]
     return [m for m in members if not in_control(row.id, m, row.control_share)], held_out
 
@@ -274,11 +274,12 @@ async def _trigger(
     *, only: list[CampaignRow] | None = None,
 ) -> None:
     """Reaches `member_id` on `occasion` in every running campaign of the trigger whose segment (if
-    any) and consent rule take them in."""
+    any), consent rule and personalisation take them in."""
     for row in only if only is not None else await _running(uow, trigger):
         rule = SegmentRule.from_json(row.segment_rule) if row.segment_rule is not None else None
         consent: Literal["sms", "email"] | None = row.channel if row.marketing else None  # type: ignore[assignment]
-        if not await segments.audience(uow, rule, uow.now(), consent=consent, among=[member_id]):
+        if not await segments.audience(uow, rule, uow.now(), consent=consent, among=[member_id],
+                                       personalised=row.personalised):
             continue
         control = in_control(row.id, member_id, row.control_share)
         fresh = await _reach(uow, row, [] if control else [member_id], [member_id] if control else [], occasion,

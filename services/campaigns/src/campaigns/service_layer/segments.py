@@ -2,7 +2,7 @@
 segments evaluated over it.
 
 Campaigns never asks members about a customer: registration, attributes, tier changes, consents,
-erasure and attributed sales and returns arrive on `crm.members.events` and are folded in here.
+the opt-out of personalised offers, erasure and attributed sales and returns arrive on `crm.members.events` and are folded in here.
 Events of one member may arrive in any order and more than once, so every fact carries the time it
 was true at and a handler changes a fact only with a newer one; sales and returns are keyed by
 their event ids, and the figures derived from them (lifetime spend, last purchase) are recomputed
@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal, cast
 
-from sqlalchemy import delete, func, type_coerce, update
+from sqlalchemy import delete, func, or_, type_coerce, update
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
@@ -102,6 +102,14 @@ async def on_consent_changed(uow: UnitOfWork, delivery: Delivery) -> None:
     setattr(row, f"consent_{channel}_at", consent.changed_at)
 
 
+async def on_personalisation_changed(uow: UnitOfWork, delivery: Delivery) -> None:
+    choice = cast(c.PersonalisationChangedV1, delivery.payload)
+    row = await _customer(uow, choice.member_id)
+    if row.erased_at is not None or not _newer(choice.changed_at, row.personalised_at):
+        return
+    row.personalised, row.personalised_at = choice.personalised, choice.changed_at
+
+
 async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
     """Out of every audience for good. Kept: the id, when, and the sales' amounts and times, which
     campaign results already reported count (spend and visits of a treatment or control group)."""
@@ -112,7 +120,7 @@ async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
         "registered_at", "channel", "home_store_id", "community_id", "tier", "tier_at", "attributes_as_of",
         "value_class", "recency", "frequency", "monetary", "churn_risk", "days_since_last_purchase", "birth_month",
         "last_purchase_at", "consent_sms", "consent_sms_at", "consent_email", "consent_email_at",
-        "consent_service_tips_sms", "consent_service_tips_sms_at",
+        "consent_service_tips_sms", "consent_service_tips_sms_at", "personalised", "personalised_at",
     ):
         setattr(row, column, None)
     row.lifetime_spend = ZERO
@@ -330,14 +338,18 @@ async def preview(uow: UnitOfWork, rule: SegmentRule, now: datetime, *, sample_s
 
 async def audience(
     uow: UnitOfWork, rule: SegmentRule | None, now: datetime, *, consent: Literal["sms", "email"] | None = None,
-    among: list[str] | None = None,
+    among: list[str] | None = None, personalised: bool = False,
 ) -> list[str]:
     """The member ids a rule selects now (erased customers never; with `consent`, only those who
-    agreed to marketing on that channel), ordered by id: one query, for a campaign to freeze.
+    agreed to marketing on that channel; when `personalised`, not those who opted out of
+    personalised offers), ordered by id: one query, for a campaign to freeze.
     `among` narrows it to given members (a trigger asking about one); no rule selects everyone."""
     conditions = _matching(rule, now, consent) if rule is not None else [CUSTOMERS.c.erased_at.is_(None)]
     if rule is None and consent is not None:
         conditions.append(CUSTOMERS.c[f"consent_{consent}"].is_(True))
+    if personalised:
+        # Never answered (NULL) is not an opt-out.
+        conditions.append(or_(CUSTOMERS.c.personalised.is_(None), CUSTOMERS.c.personalised.is_(True)))
     if among is not None:
         conditions.append(CUSTOMERS.c.member_id.in_(among))
     rows = await uow.session.exec(  # type: ignore[call-overload]

@@ -11,7 +11,9 @@ from shared.events.contracts import ConsentChannel
 
 
 class ConsentChange(BaseModel):
-    granted: bool = Field(description="true grants the purpose, false withdraws it (at once)")
+    granted: bool = Field(
+        description="true grants the purpose, false withdraws it (at once); for personalised_offers false opts out"
+    )
     channel: ConsentChannel | None = Field(
         default=None,
         description="Where the customer answered. Members: app (default) or web. Staff: default service_desk.",

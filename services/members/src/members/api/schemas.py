@@ -30,11 +30,13 @@ class ConsentState(BaseModel):
 
 
 class ConsentsInForce(BaseModel):
-    """The latest answer per purpose; a purpose never answered is null (no consent)."""
+    """The latest answer per purpose; a purpose never answered is null: no consent, except for
+    personalised offers, where null means personalised (the member never opted out)."""
 
     marketing_sms: ConsentState | None = None
     marketing_email: ConsentState | None = None
     service_tips_sms: ConsentState | None = None
+    personalised_offers: ConsentState | None = None
 
 
 class MemberPublic(BaseModel):

@@ -1,23 +1,23 @@
-"""Marketing and service consents: an append-only history whose latest row per purpose is in force.
+"""Marketing and service consents and the opt-out of personalised offers: an append-only history
+whose latest row per purpose is in force.
 
-A withdrawal is one more row, committed with its `ConsentChangedV1`; every check reads the current
-state from the database (`has_consent`), so a withdrawal applies to the very next message.
+A withdrawal is one more row, committed with its `ConsentChangedV1` (`PersonalisationChangedV1`
+for personalised offers); every check reads the current state from the database (`has_consent`),
+so a withdrawal applies to the very next message.
 """
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import get_args
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from members.adapters.tables import ConsentRow, MemberRow
+from members.domain.consents import PERSONALISED_OFFERS, granted_when_unanswered
 from shared.events import contracts as c
-from shared.events.registry import CONSENT_CHANGED
+from shared.events.registry import CONSENT_CHANGED, PERSONALISATION_CHANGED
 from shared.unit_of_work import UnitOfWork
-
-PURPOSES: tuple[str, ...] = get_args(c.ConsentPurpose)
 
 
 def _in_order(query: SelectOfScalar[ConsentRow]) -> SelectOfScalar[ConsentRow]:
@@ -37,12 +37,13 @@ async def consents_in_force(session: AsyncSession, member_ids: Sequence[str]) ->
 
 
 async def has_consent(session: AsyncSession, member_id: str, purpose: str) -> bool:
-    """Whether the member currently agrees to `purpose`; never answered means no."""
+    """Whether the member currently agrees to `purpose`; never answered means no, except for
+    personalised offers, which a member gets until they opt out."""
     latest = (await session.exec(
         select(ConsentRow).where(ConsentRow.member_id == member_id, ConsentRow.purpose == purpose)
         .order_by(col(ConsentRow.changed_at).desc(), col(ConsentRow.id).desc()).limit(1)
     )).first()
-    return latest is not None and latest.granted
+    return latest.granted if latest is not None else granted_when_unanswered(purpose)
 
 
 async def consent_history(session: AsyncSession, member_id: str) -> list[ConsentRow]:
@@ -63,10 +64,18 @@ async def change_consent(
         member_id=member.id, purpose=purpose, granted=granted, channel=channel, recorded_by=recorded_by, changed_at=now
     )
     uow.session.add(row)
-    uow.emit(
-        CONSENT_CHANGED,
-        c.ConsentChangedV1(member_id=member.id, purpose=purpose, granted=granted, channel=channel, changed_at=now),  # type: ignore[arg-type]
-        key=member.id,
-        subject=member.id,
-    )
+    if purpose == PERSONALISED_OFFERS:
+        uow.emit(
+            PERSONALISATION_CHANGED,
+            c.PersonalisationChangedV1(member_id=member.id, personalised=granted, channel=channel, changed_at=now),  # type: ignore[arg-type]
+            key=member.id,
+            subject=member.id,
+        )
+    else:
+        uow.emit(
+            CONSENT_CHANGED,
+            c.ConsentChangedV1(member_id=member.id, purpose=purpose, granted=granted, channel=channel, changed_at=now),  # type: ignore[arg-type]
+            key=member.id,
+            subject=member.id,
+        )
     return row

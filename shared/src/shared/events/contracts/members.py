@@ -1,5 +1,5 @@
 """What the members service publishes: registrations, attributed sales and returns, tiers,
-milestones, account managers, consents, value attributes, upcoming birthdays and erasure.
+milestones, account managers, consents, personalisation, value attributes, upcoming birthdays and erasure.
 
 Members is the only service holding names, phones and addresses; none of these payloads carry them.
 """
@@ -117,6 +117,17 @@ class ConsentChangedV1(Contract):
     member_id: str
     purpose: ConsentPurpose
     granted: bool
+    channel: ConsentChannel
+    changed_at: AwareDatetime
+
+
+class PersonalisationChangedV1(Contract):
+    """The member opted out of personalised offers (`personalised: false`) or back in. Never
+    answered means personalised: offers chosen from behaviour or an occasion may reach them.
+    Offers made alike to everyone in a group (a store-wide or community offer) still do."""
+
+    member_id: str
+    personalised: bool
     channel: ConsentChannel
     changed_at: AwareDatetime
 

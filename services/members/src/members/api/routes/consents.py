@@ -1,4 +1,5 @@
-"""Marketing and service consents: what is in force, the history, and grants or withdrawals.
+"""Marketing and service consents and the opt-out of personalised offers: what is in force, the
+history, and grants or withdrawals.
 
 Members answer for themselves in the app (or on the web); staff record what a customer said at the
 desk, on the phone or on a paper form. Marketing never records consents for customers.
@@ -11,10 +12,10 @@ from fastapi import APIRouter, HTTPException, status
 from members.api.access import visible_member
 from members.api.presenters import consent_record, consents_public
 from members.api.privacy_schemas import ConsentChange, ConsentChangeResult, ConsentsView
+from members.domain.consents import Purpose
 from members.service_layer.consents import change_consent, consent_history, consents_in_force
 from shared.authorize import Allowed
 from shared.deps import UowDep
-from shared.events.contracts import ConsentPurpose
 from shared.policy import Grant, Scope
 
 router = APIRouter(prefix="/v1/members", tags=["consents"])
@@ -37,7 +38,7 @@ async def member_consents(member_id: str, uow: UowDep, grant: Annotated[Grant, A
 
 @router.put("/{member_id}/consents/{purpose}")
 async def set_consent(
-    member_id: str, purpose: ConsentPurpose, body: ConsentChange, uow: UowDep, grant: Annotated[Grant, Allowed("members.consent.change")]
+    member_id: str, purpose: Purpose, body: ConsentChange, uow: UowDep, grant: Annotated[Grant, Allowed("members.consent.change")]
 ) -> ConsentChangeResult:
     member = await visible_member(uow, member_id, grant)
     if member.erased_at is not None:
