@@ -70,7 +70,7 @@ async def test_a_one_off_campaign_reaches_its_audience_once_and_measures_against
     made = await campaign(cmp, kind="one_off", segment_id=await segment(cmp), coupon_template_id=template_id,
                           message={"template": "winback_coupon", "params": {"store": "城东大卖场"}},
                           control_share="0.25")
-    assert made["state"] == "draft"
+    assert made["state"] == "draft" and made["personalised"] is True
     launched = await act(cmp, made["id"], "launch")
 
     # Frozen: consent-less m-quiet and not-at-risk m-low are out; the split is the campaign's own.

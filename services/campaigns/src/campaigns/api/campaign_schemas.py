@@ -22,6 +22,7 @@ class CampaignPublic(BaseModel):
     message: dict[str, Any] | None
     control_share: Decimal
     marketing: bool
+    personalised: bool
     channel: str
     starts_at: datetime | None
     ends_at: datetime | None
