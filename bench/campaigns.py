@@ -215,6 +215,16 @@ async def wait_published(bench: Bench, limit_s: float, campaign_id: str, treated
             if time.monotonic() - start > limit_s:
                 return None
             await asyncio.sleep(0.5)
+        # The consumer still reads the launch's own events back (the sender's requests among them):
+        # wait until campaigns has gone quiet, under a tenth of a core over two seconds.
+        pid = bench.pid("campaigns")
+        while time.monotonic() - start <= limit_s:
+            before = cpu_seconds(pid)
+            await asyncio.sleep(2.0)
+            if cpu_seconds(pid) - before < 0.2:
+                break
+        else:
+            return None
     finally:
         await conn.close()
     return time.monotonic() - start
