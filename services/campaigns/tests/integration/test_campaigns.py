@@ -21,7 +21,7 @@ from shared.events.registry import (
     COUPON_ISSUED,
     POINTS_EXPIRING,
 )
-from tests.support.audience import T0, attributes, consent, personalisation, registered, sale
+from tests.support.audience import T0, attributes, consent, personalisation, registered, ret, sale
 
 pytestmark = pytest.mark.integration
 
@@ -125,6 +125,24 @@ async def test_a_one_off_campaign_reaches_its_audience_once_and_measures_against
     assert ended["state"] == "ended" and ended["ended_at"]
     assert len(await cmp.outbox(CAMPAIGN_ENDED)) == 1
     await act(cmp, made["id"], "resume", 409)
+
+
+async def test_results_count_what_was_paid_and_kept_after_discounts_and_returns(cmp) -> None:
+    await seed(cmp, 2)
+    made = await campaign(cmp, kind="one_off", segment_id=await segment(cmp), message={"template": "hello"},
+                          control_share="0")
+    await act(cmp, made["id"], "launch")
+    cmp.clock.advance(minutes=1)
+    whole = sale("m-000", [("grain", "150.00")], discount="20.00", at=cmp.clock.now)
+    half = sale("m-001", [("grain", "75.00"), ("oil", "75.00")], discount="20.00", at=cmp.clock.now)
+    # Returns carry the gross of their lines: a sale returned whole nets to nothing, not to -20.00;
+    # half of one keeps half of what was paid (130.00 / 2).
+    await cmp.apply(whole, half, ret(whole, [("grain", "150.00")], at=cmp.clock.now), ret(half, [("oil", "75.00")], at=cmp.clock.now))
+    res = (await cmp.client.get(f"/v1/campaigns/{made['id']}/results", headers=cmp.marketing())).json()
+    assert res["treatment"]["spend_per_member"] == "32.50"  # (0.00 + 65.00) / 2
+    # The read model's lifetime spend follows the same rule: only m-001 has 65.00 to show.
+    assert (await cmp.preview({"field": "lifetime_spend", "op": "gte", "value": "65.00"}))["size"] == 1
+    assert (await cmp.preview({"field": "lifetime_spend", "op": "gt", "value": "65.00"}))["size"] == 0
 
 
 async def test_a_launch_the_budget_cannot_cover_is_refused(cmp) -> None:

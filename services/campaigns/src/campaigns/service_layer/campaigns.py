@@ -387,7 +387,7 @@ async def results(uow: UnitOfWork, campaign_id: str) -> Results:
     if start is not None:
         spent = await uow.session.exec(  # type: ignore[call-overload]
             core_select(MEMBERS.c.member_id, MEMBERS.c.control,
-                        type_coerce(func.coalesce(func.sum(PURCHASES.c.total - PURCHASES.c.discount - PURCHASES.c.returned), 0), MoneyColumn()),
+                        type_coerce(func.coalesce(func.sum(segments.net_paid(PURCHASES)), 0), MoneyColumn()),
                         func.count(PURCHASES.c.sale_event_id))
             .select_from(MEMBERS.join(PURCHASES, PURCHASES.c.member_id == MEMBERS.c.member_id))
             .where(MEMBERS.c.campaign_id == campaign_id, PURCHASES.c.occurred_at >= start, PURCHASES.c.occurred_at <= end)

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal, cast
 
-from sqlalchemy import delete, func, or_, type_coerce, update
+from sqlalchemy import case, delete, func, or_, type_coerce, update
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
@@ -203,6 +203,16 @@ async def _settle(uow: UnitOfWork, sale_event_id: str) -> None:
         line.returned = per_category.get(line.category, ZERO)
 
 
+def net_paid(purchases: Any) -> Any:
+    """What a sale's customer paid and kept, in fen: the paid amount (total - discount) less the
+    returned share of it. Returns carry the gross of the lines they bring back, so a discounted
+    sale returned whole nets to zero, not to minus its discount. One expression for the lifetime
+    spend here and the campaign results."""
+    paid = purchases.c.total - purchases.c.discount
+    kept = purchases.c.total - purchases.c.returned
+    return case((purchases.c.total == 0, 0), else_=paid * kept // purchases.c.total)
+
+
 async def _refresh_purchases(uow: UnitOfWork, row: CustomerRow) -> None:
     """Lifetime spend (paid, net of returns) and the last purchase not returned in full, from the
     customer's stored sales; the attributes' days since the last purchase count too, for
@@ -210,7 +220,7 @@ async def _refresh_purchases(uow: UnitOfWork, row: CustomerRow) -> None:
     if row.erased_at is not None:
         return
     p = CustomerPurchaseRow.__table__  # type: ignore[attr-defined]
-    net = p.c.total - p.c.discount - p.c.returned
+    net = net_paid(p)
     await uow.session.flush()
     spent, last = (
         await uow.session.exec(  # type: ignore[call-overload]
