@@ -7,11 +7,10 @@ from fastapi import APIRouter, Query
 
 from campaigns.api.message_schemas import CampaignMessagesPublic, MessagePublic, OutboxEntryPublic
 from campaigns.service_layer import messages
-from shared.auth import Role
 from shared.authorize import Allowed
 from shared.deps import NowDep, UowDep
 from shared.integers import Int64
-from shared.policy import Grant
+from shared.policy import Grant, Scope
 
 router = APIRouter(tags=["messages"])
 
@@ -21,9 +20,9 @@ async def of_member(
     member_id: str, uow: UowDep, grant: Annotated[Grant, Allowed("campaigns.message.read")],
     limit: Annotated[Int64, Query(ge=1, le=500)] = 100, offset: Annotated[Int64, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[MessagePublic]:
-    # The member sees their inbox (what reached them); staff see every message with its status,
-    # the queued, deferred, cancelled and failed ones and why.
-    inbox = grant.principal.role == Role.MEMBER
+    # Whoever may read only their own messages (the member: scope `self` in the policy) sees their
+    # inbox, what reached them; staff see every message with its status and why.
+    inbox = grant.scope is Scope.SELF
     rows = await messages.of_member(uow, member_id, inbox=inbox, limit=limit, offset=offset)
     return [MessagePublic.model_validate(r) for r in rows]
 
