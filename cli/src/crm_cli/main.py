@@ -10,8 +10,8 @@ from pathlib import Path
 from shared.auth import MAX_TOKEN_LIFETIME, Role, TokenIssuer, ensure_dev_keypair
 
 SERVICE_NAMES = ("members", "points", "campaigns", "feedback", "gateway")
-# Within every role's maximum lifetime (shared.auth.MAX_TOKEN_LIFETIME), so a default token is
-# never one the services refuse.
+# A shift: the lifetime of a token minted without --ttl-hours, cut to the role's maximum
+# (shared.auth.MAX_TOKEN_LIFETIME) where that is shorter, so it is never one the services refuse.
 DEFAULT_TTL_HOURS = 12.0
 
 
@@ -28,7 +28,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_token(args: argparse.Namespace) -> int:
     """Mint a token with the development key in the data directory (never in production)."""
     role = Role(args.role)
-    ttl = timedelta(hours=args.ttl_hours)
+    # Without --ttl-hours: a shift's length, or the role's whole lifetime where that is shorter.
+    ttl = min(timedelta(hours=DEFAULT_TTL_HOURS), MAX_TOKEN_LIFETIME[role]) if args.ttl_hours is None \
+        else timedelta(hours=args.ttl_hours)
     if ttl > MAX_TOKEN_LIFETIME[role]:
         print(f"error: a {role} token may live at most {MAX_TOKEN_LIFETIME[role]}", file=sys.stderr)
         return 2
@@ -78,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--store", help="store id (required for pos)")
     token.add_argument("--member", help="member id (required for member)")
     token.add_argument("--subject", help="who the token is for (default: <role>-cli)")
-    token.add_argument("--ttl-hours", type=float, default=DEFAULT_TTL_HOURS)
+    token.add_argument("--ttl-hours", type=float, help=f"default: {DEFAULT_TTL_HOURS:g}, or the role's maximum if shorter")
     token.set_defaults(func=cmd_token)
 
     migrate = sub.add_parser("migrate", help="apply a service's database migrations (production init step)")

@@ -2,6 +2,7 @@
 
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import jwt
 import pytest
@@ -112,12 +113,25 @@ def test_a_token_without_the_claim_its_role_needs_is_rejected(role: Role, claim:
         TokenVerifier(public, "crm-identity", "crm").verify(token)
 
 
-def test_every_role_has_a_maximum_lifetime_and_the_cli_default_fits_each() -> None:
-    from crm_cli.main import DEFAULT_TTL_HOURS
+def test_every_role_has_a_maximum_lifetime() -> None:
     from shared.auth import MAX_TOKEN_LIFETIME
 
     assert set(MAX_TOKEN_LIFETIME) == set(Role)
-    assert all(timedelta(hours=DEFAULT_TTL_HOURS) <= limit for limit in MAX_TOKEN_LIFETIME.values())
+
+
+@pytest.mark.parametrize("role", [Role.SERVICE, Role.MARKETING])
+def test_the_cli_default_lifetime_fits_the_role(role: Role, capsys: pytest.CaptureFixture[str],
+                                                 tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crm_cli.main import DEFAULT_TTL_HOURS, main
+    from shared.auth import MAX_TOKEN_LIFETIME, ensure_dev_keypair
+
+    monkeypatch.setenv("CRM_DATA_DIR", str(tmp_path))
+    _, public = ensure_dev_keypair(tmp_path / "keys")
+    assert main(["token", "--role", role.value]) == 0
+    principal = TokenVerifier(public, "crm-identity", "crm").verify(capsys.readouterr().out.strip())
+    claims = jwt.decode(principal.token, options={"verify_signature": False})
+    lifetime = timedelta(seconds=claims["exp"] - claims["iat"])
+    assert lifetime == min(timedelta(hours=DEFAULT_TTL_HOURS), MAX_TOKEN_LIFETIME[role])
 
 
 def test_the_cli_refuses_to_mint_a_token_the_services_would_refuse(capsys: pytest.CaptureFixture[str]) -> None:
