@@ -122,7 +122,7 @@ def test_every_role_has_a_maximum_lifetime() -> None:
 @pytest.mark.parametrize("role", [Role.SERVICE, Role.MARKETING])
 def test_the_cli_default_lifetime_fits_the_role(role: Role, capsys: pytest.CaptureFixture[str],
                                                  tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from crm_cli.main import DEFAULT_TTL_HOURS, main
+    from crm_cli.main import main
     from shared.auth import MAX_TOKEN_LIFETIME, ensure_dev_keypair
 
     monkeypatch.setenv("CRM_DATA_DIR", str(tmp_path))
@@ -131,7 +131,7 @@ def test_the_cli_default_lifetime_fits_the_role(role: Role, capsys: pytest.Captu
     principal = TokenVerifier(public, "crm-identity", "crm").verify(capsys.readouterr().out.strip())
     claims = jwt.decode(principal.token, options={"verify_signature": False})
     lifetime = timedelta(seconds=claims["exp"] - claims["iat"])
-    assert lifetime == min(timedelta(hours=DEFAULT_TTL_HOURS), MAX_TOKEN_LIFETIME[role])
+    assert lifetime == min(timedelta(hours=12), MAX_TOKEN_LIFETIME[role])
 
 
 def test_the_cli_refuses_to_mint_a_token_the_services_would_refuse(capsys: pytest.CaptureFixture[str]) -> None:

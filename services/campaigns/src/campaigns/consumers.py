@@ -4,7 +4,7 @@ in (home store, account manager and erasure of each customer, for the access pol
 from campaigns.config import Settings
 from campaigns.service_layer import campaigns, coupons, messages, points_coupons, segments
 from shared.clock import Clock
-from shared.consumer import Handler, in_turn
+from shared.consumer import BatchHandler, Handler, in_turn
 from shared.events.registry import (
     BIRTHDAY_UPCOMING,
     CAMPAIGN_NOTIFICATION_REQUESTED,
@@ -51,5 +51,9 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
         # the sender (service_layer/messages.py): members' requests after the welcome campaigns
         # added theirs, and campaigns' own requests from its topic
         NOTIFICATION_REQUESTED: in_turn(campaigns.on_notification_requested, messages.on_member_notification_requested),
-        CAMPAIGN_NOTIFICATION_REQUESTED: messages.on_campaign_notification_requested,
     })
+
+
+def batch_handlers(settings: Settings, clock: Clock) -> dict[str, BatchHandler]:
+    # A launch asks for a message per treated member: the sender takes them in a batch at a time.
+    return {CAMPAIGN_NOTIFICATION_REQUESTED: messages.on_campaign_notifications_requested}

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from campaigns.api.routes import campaigns, coupons, messages, segments
 from campaigns.config import Settings, get_settings
-from campaigns.consumers import handlers
+from campaigns.consumers import batch_handlers, handlers
 from campaigns.jobs import scheduled_jobs
 from shared.clock import Clock, utc_now
 from shared.member_directory import member_facts
@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
                 messages.router,
             ],
             handlers=handlers(settings, clock),
+            batch_handlers=batch_handlers(settings, clock),
             migrations=Path(__file__).parent / "migrations",
             jobs=scheduled_jobs(settings),
             member_facts=member_facts,
