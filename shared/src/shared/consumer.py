@@ -212,10 +212,26 @@ class EventConsumer:
                 await self._apply_one_with_retries(record, delivery)
 
     def _parse(self, record: ConsumerRecord) -> Delivery | None:
+        if self._handled_elsewhere(record):
+            return None
         # The record timestamp: when the event was written (CreateTime, which the relay sets to the
         # event's time), the moment its credential is judged at.
         published_at = datetime.fromtimestamp(record.timestamp / 1000, UTC) if record.timestamp and record.timestamp > 0 else None
         return self.delivery(from_kafka(record.value, record.headers), topic=record.topic, published_at=published_at)
+
+    def _handled_elsewhere(self, record: ConsumerRecord) -> bool:
+        """Whether the record's `ce_type` header names a type of its topic that this service does
+        not handle: skipped before its value is parsed. A service reading a topic for one type (the
+        sender, campaigns' own topic for its requests) would otherwise decode every coupon a launch
+        issued only to drop it."""
+        kind = next((v for k, v in record.headers or () if k == "ce_type"), None)
+        spec = REGISTRY.get(kind.decode("utf-8", "replace")) if kind is not None else None
+        if spec is None or spec.type in self.handlers or spec.type in self.batch_handlers:
+            return False
+        if self.settings.topic(spec.topic) != record.topic:
+            return False  # the wrong topic: dead-lettered by `delivery`, as a parsed one would be
+        EVENTS_SKIPPED.labels(self.settings.service_name).inc()
+        return True
 
     def delivery(self, envelope: Envelope, *, topic: str | None = None, published_at: datetime | None = None) -> Delivery | None:
         """The envelope with its payload validated and its credential checked, or None for a type
