@@ -10,6 +10,7 @@ from shared.events.registry import (
     CAMPAIGN_NOTIFICATION_REQUESTED,
     COMPLAINT_RESOLVED,
     CONSENT_CHANGED,
+    FEEDBACK_NOTIFICATION_REQUESTED,
     MEMBER_ATTRIBUTES,
     MEMBER_ERASED,
     MEMBER_REGISTERED,
@@ -52,4 +53,7 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
         # added theirs, and campaigns' own requests from its topic
         NOTIFICATION_REQUESTED: in_turn(campaigns.on_notification_requested, messages.on_member_notification_requested),
         CAMPAIGN_NOTIFICATION_REQUESTED: messages.on_campaign_notification_requested,
+        # feedback's survey invitations: survey-invitation campaigns, then the sender sends the invitation
+        FEEDBACK_NOTIFICATION_REQUESTED: in_turn(campaigns.on_survey_invitation_requested,
+                                                 messages.on_feedback_notification_requested),
     })

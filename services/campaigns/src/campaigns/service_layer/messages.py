@@ -256,3 +256,14 @@ async def outbox(uow: UnitOfWork, limit: int, offset: int) -> Sequence[LocalOutb
     query = select(LocalOutboxRow).order_by(col(LocalOutboxRow.id).desc()).offset(offset).limit(limit)
     return (await uow.session.exec(query)).all()
 
+
+async def on_feedback_notification_requested(uow: UnitOfWork, delivery: Delivery) -> None:
+    """Feedback's survey invitations: service messages under the consent the request names
+    (`service_tips_sms`), one per invitation (feedback derives the notification id from it, so it
+    is the occasion here)."""
+    data = cast(c.FeedbackNotificationRequestedV1, delivery.payload)
+    await request(uow, Request(
+        member_id=data.member_id, source=f"feedback:{data.template}", occasion=data.notification_id,
+        notification_id=data.notification_id, channel=data.channel, template=data.template, params=dict(data.params),
+        marketing=False, requires_consent=data.requires_consent,
+    ))
