@@ -10,6 +10,7 @@ from shared.events.registry import (
     CAMPAIGN_NOTIFICATION_REQUESTED,
     COMPLAINT_RESOLVED,
     CONSENT_CHANGED,
+    FEEDBACK_NOTIFICATION_REQUESTED,
     MEMBER_ATTRIBUTES,
     MEMBER_ERASED,
     MEMBER_REGISTERED,
@@ -49,8 +50,11 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
         COMPLAINT_RESOLVED: campaigns.on_complaint_resolved,
         BIRTHDAY_UPCOMING: campaigns.on_birthday_upcoming,
         # the sender (service_layer/messages.py): members' requests after the welcome campaigns
-        # added theirs, and campaigns' own requests from its topic
+        # added theirs (campaigns' own requests from its topic: `batch_handlers`)
         NOTIFICATION_REQUESTED: in_turn(campaigns.on_notification_requested, messages.on_member_notification_requested),
+        # feedback's survey invitations: survey-invitation campaigns, then the sender sends the invitation
+        FEEDBACK_NOTIFICATION_REQUESTED: in_turn(campaigns.on_survey_invitation_requested,
+                                                 messages.on_feedback_notification_requested),
     })
 
 

@@ -326,6 +326,16 @@ async def on_birthday_upcoming(uow: UnitOfWork, delivery: Delivery) -> None:
                    {"days_until": str(data.days_until)})
 
 
+async def on_survey_invitation_requested(uow: UnitOfWork, delivery: Delivery) -> None:
+    """Feedback asks for a member's survey invitation; survey-invitation campaigns (a thank-you
+    coupon for answering, say) reach the member once per invitation, with the link and the store's
+    name for their own message. The sender delivers the invitation itself whether or not such a
+    campaign runs."""
+    data = c.FeedbackNotificationRequestedV1.model_validate(delivery.envelope.data)
+    await _trigger(uow, Trigger.SURVEY_INVITATION, data.member_id, f"survey:{data.invitation_id}",
+                   {**data.params, "survey_source": data.source})
+
+
 async def on_complaint_resolved(uow: UnitOfWork, delivery: Delivery) -> None:
     """A resolution that names a coupon value is paid by the running compensation campaign whose
     template gives exactly that amount off; with none, the value is not silently rounded to

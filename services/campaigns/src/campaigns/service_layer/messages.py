@@ -167,6 +167,18 @@ async def on_member_notification_requested(uow: UnitOfWork, delivery: Delivery) 
     )])
 
 
+async def on_feedback_notification_requested(uow: UnitOfWork, delivery: Delivery) -> None:
+    """Feedback's survey invitations: service messages under the consent the request names
+    (`service_tips_sms`), one per invitation (feedback derives the notification id from it, so it
+    is the occasion here)."""
+    data = cast(c.FeedbackNotificationRequestedV1, delivery.payload)
+    await request(uow, [Request(
+        member_id=data.member_id, source=f"feedback:{data.template}", occasion=data.notification_id,
+        notification_id=data.notification_id, channel=data.channel, template=data.template, params=dict(data.params),
+        marketing=False, requires_consent=data.requires_consent,
+    )])
+
+
 async def on_campaign_notifications_requested(uow: UnitOfWork, deliveries: list[Delivery]) -> None:
     """Campaigns' own requests (service_layer/campaigns.py `_reach`), taken in a batch at a time
     (a launch asks for one per treated member): marketing when they require marketing consent,
@@ -284,4 +296,3 @@ async def campaign_counts(uow: UnitOfWork, campaign_id: str) -> dict[str, int]:
 async def outbox(uow: UnitOfWork, limit: int, offset: int) -> Sequence[LocalOutboxRow]:
     query = select(LocalOutboxRow).order_by(col(LocalOutboxRow.id).desc()).offset(offset).limit(limit)
     return (await uow.session.exec(query)).all()
-
