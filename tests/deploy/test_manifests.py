@@ -766,12 +766,14 @@ TOPIC_OWNERS = {"gateway": "crm.pos.purchases", "members": "crm.members.events",
 
 
 def consumed_types(service: str) -> set[str]:
-    """The event types the service's consumer handles, from its own code."""
+    """The event types the service's consumer handles, one at a time or in batches, from its own code."""
     try:
         module = importlib.import_module(f"{service}.consumers")
     except ModuleNotFoundError:
         return set()
-    return set(module.handlers(settings_class(service)(), lambda: None))
+    settings = settings_class(service)()
+    batched = module.batch_handlers(settings, lambda: None) if hasattr(module, "batch_handlers") else {}
+    return set(module.handlers(settings, lambda: None)) | set(batched)
 
 
 def test_compose_acls_let_each_principal_write_only_its_own_topic() -> None:
