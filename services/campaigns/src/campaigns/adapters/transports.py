@@ -16,6 +16,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from campaigns.adapters.tables import LocalOutboxRow
 from campaigns.config import Settings
+from shared.db import insert_into
+
+OUTBOX = LocalOutboxRow.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -55,15 +58,15 @@ class LocalOutboxTransport:
         self.session = session
 
     async def send(self, message: Outgoing) -> Receipt:
-        found = await self.session.exec(select(LocalOutboxRow.id).where(LocalOutboxRow.message_id == message.message_id))  # type: ignore[call-overload]
-        existing = found.scalar_one_or_none()
-        if existing is None:
-            row = LocalOutboxRow(message_id=message.message_id, member_id=message.member_id, channel=message.channel,
-                                 text=message.text, sent_at=message.at)
-            self.session.add(row)
-            await self.session.flush()
-            existing = row.id
-        return Receipt(ref=f"local:{existing}", status="sent")
+        # ON CONFLICT: the message's row is there from an earlier hand-over; it keeps its id.
+        inserted = await self.session.exec(insert_into(self.session, OUTBOX).values(
+            message_id=message.message_id, member_id=message.member_id, channel=message.channel, text=message.text,
+            sent_at=message.at).on_conflict_do_nothing(index_elements=["message_id"]).returning(OUTBOX.c.id))
+        ref = inserted.scalar_one_or_none()
+        if ref is None:
+            found = await self.session.exec(select(OUTBOX.c.id).where(OUTBOX.c.message_id == message.message_id))  # type: ignore[call-overload]
+            ref = found.scalar_one()
+        return Receipt(ref=f"local:{ref}", status="sent")
 
 
 def transport_for(settings: Settings, session: AsyncSession) -> Transport:

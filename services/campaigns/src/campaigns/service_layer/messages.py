@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import bindparam, delete, func, update
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
@@ -210,23 +210,34 @@ async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
 # --- dispatch
 
 
+# What a hand-over changes on a message row, written back for the whole batch at once.
+_HANDOVER = ("status", "reason", "not_before", "attempts", "sent_at", "delivered_at", "failed_at", "cancelled_at",
+             "transport_ref")
+
+
 async def dispatch(uow: UnitOfWork, transport: Transport, now: datetime, limit: int) -> dict[str, int]:
     """Hands up to `limit` due messages to the transport, oldest due first. Rows are locked and
-    skipped by other replicas (PostgreSQL), so each message is handed over by one of them."""
+    skipped by other replicas (PostgreSQL), so each message is handed over by one of them.
+
+    The rows are read as plain columns and written back in one executemany at the end: tracked ORM
+    objects would each be flushed by the transport's own writes, an UPDATE per message."""
     settings = _settings(uow)
     quiet = _quiet(settings)
-    due = (await uow.session.exec(
-        select(MessageRow)
-        .where(col(MessageRow.status).in_([s.value for s in rules.PENDING]), MessageRow.not_before <= now)
-        .order_by(col(MessageRow.not_before), col(MessageRow.id)).limit(limit)
-        .with_for_update(skip_locked=True)
-    )).all()
+    found = await uow.session.exec(core_select(MESSAGES).where(  # type: ignore[call-overload]
+        MESSAGES.c.status.in_([s.value for s in rules.PENDING]), MESSAGES.c.not_before <= now,
+    ).order_by(MESSAGES.c.not_before, MESSAGES.c.id).limit(limit).with_for_update(skip_locked=True))
+    due = [MessageRow(**row._mapping) for row in found.all()]  # detached: never flushed on their own
     counts = {"due": len(due), "sent": 0, "delivered": 0, "deferred": 0, "retrying": 0, "failed": 0, "cancelled": 0}
     consents = await _consents(uow, (row.member_id for row in due))
     for row in due:
         outcome = await _send(row, transport, settings, quiet, consents.get(row.member_id, rules.Consents()), now)
         counts[outcome] += 1
-        uow.session.add(row)
+    if due:
+        await uow.session.exec(
+            update(MESSAGES).where(MESSAGES.c.id == bindparam("message_id")).values(
+                {name: bindparam(name) for name in _HANDOVER}),
+            params=[{"message_id": row.id, **{name: getattr(row, name) for name in _HANDOVER}} for row in due],
+        )
     return counts
 
 
