@@ -125,9 +125,10 @@ class TokenIssuer:
 
     def mint(
         self, subject: str, role: Role, *, store_id: str | None = None, member_id: str | None = None,
-        ttl: timedelta = timedelta(hours=12),
+        ttl: timedelta = timedelta(hours=12), now: datetime | None = None,
     ) -> str:
-        now = datetime.now(UTC)
+        # `now`: the issuing service's clock, so its tests judge lifetimes by their own time.
+        now = now or datetime.now(UTC)
         claims: dict[str, Any] = {
             "sub": subject, "role": role.value, "iss": self.issuer, "aud": self.audience,
             "iat": now, "exp": now + ttl,
