@@ -1,26 +1,45 @@
-"""Gateway: POS entry, the customer-360 view and staff access to the services behind it."""
+"""Gateway: POS entry, the customer-360 view, staff access to the services behind it, and identity
+(client credentials of tills and services exchanged for tokens)."""
 
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from gateway.adapters.clients import close_clients, open_clients
-from gateway.api.routes import customers, members, passthrough, pos, pos_coupons, pos_points, stores
+from gateway.adapters.signing import open_identity
+from gateway.api.routes import (
+    customers,
+    identity_clients,
+    identity_token,
+    members,
+    passthrough,
+    pos,
+    pos_coupons,
+    pos_points,
+    stores,
+)
 from gateway.config import Settings, get_settings
 from shared.clock import Clock, utc_now
 from shared.service import ServiceSpec, build_service_app
 
 
 def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> FastAPI:
+    settings = settings or get_settings()
+    # With identity off (another issuer mints tokens) its routes are not there at all.
+    identity = [identity_token.router, identity_clients.router] if settings.identity_enabled else []
     return build_service_app(
-        settings or get_settings(),
+        settings,
         ServiceSpec(
             title="CRM gateway",
-            description="POS sales, returns and coupons, member registration and look-up, and the customer-360 view.",
+            description="POS sales, returns and coupons, member registration and look-up, the customer-360 view, "
+            "and client credentials of tills and services exchanged for tokens.",
             # The pass-through comes last: the explicit routes above take precedence.
-            routers=[pos.router, pos_points.router, pos_coupons.router, members.router, customers.router, stores.router, passthrough.router],
+            routers=[
+                pos.router, pos_points.router, pos_coupons.router, members.router, customers.router, stores.router,
+                *identity, passthrough.router,
+            ],
             migrations=Path(__file__).parent / "migrations",
-            on_startup=[open_clients],
+            on_startup=[open_clients, open_identity],
             on_shutdown=[close_clients],
         ),
         clock=clock,
