@@ -133,17 +133,24 @@ async def exchange(
     now = uow.now()
     if wait := guard.retry_after(client_id, address, now):
         raise TooManyRequests("too many failed attempts; retry later", retry_after_s=wait)
-    row = None
-    if CLIENT_ID.match(client_id) and len(secret) <= MAX_SECRET_CHARS:
-        row = await uow.session.get(IdentityClientRow, client_id)
-    matches = secret_matches(secret[:MAX_SECRET_CHARS], row.secret_hash if row is not None else _NO_DIGEST)
-    if row is None or row.revoked_at is not None or not matches:
+    row = await authenticated(uow, client_id, secret)
+    if row is None:
         guard.failed(client_id, address, now)
         raise InvalidClient()
     guard.succeeded(client_id)
     grant = grant_for(row.client_id, ClientKind(row.kind), row.store_id, row.service)
     token = issuer.mint(grant.subject, grant.role, store_id=grant.store_id, ttl=ttl, now=now)
     return IssuedToken(access_token=token, expires_in=int(ttl.total_seconds()))
+
+
+async def authenticated(uow: UnitOfWork, client_id: str, secret: str) -> IdentityClientRow | None:
+    """The client, if it exists, is not revoked and this is its current secret; else None, with
+    the same work done whichever of those failed."""
+    row = None
+    if CLIENT_ID.match(client_id) and len(secret) <= MAX_SECRET_CHARS:
+        row = await uow.session.get(IdentityClientRow, client_id)
+    matches = secret_matches(secret[:MAX_SECRET_CHARS], row.secret_hash if row is not None else _NO_DIGEST)
+    return row if row is not None and row.revoked_at is None and matches else None
 
 
 def _new_secret() -> str:
