@@ -40,6 +40,9 @@ class Settings(ServiceSettings):
     # Lifetime of an issued token: short, because a revoked client keeps a token it already has
     # until it expires (see the README, Revocation).
     identity_token_ttl_s: int = Field(default=900, ge=60, le=_LONGEST_ISSUED_S)
+    # How often each replica reloads the revoked tills whose tokens it refuses (a revocation made
+    # through a replica takes effect there at once, at the others within this).
+    identity_revocation_refresh_s: float = Field(default=30.0, gt=0)
     # Failed exchanges tolerated within the window, per client id and per caller address, before
     # the exchange answers 429: secrets are 256-bit, so this bounds load and noise, not guessing.
     identity_failure_window_s: float = Field(default=300.0, gt=0)

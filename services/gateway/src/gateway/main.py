@@ -6,6 +6,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from gateway.adapters.clients import close_clients, open_clients
+from gateway.adapters.revocations import RevokedTills
 from gateway.adapters.signing import open_identity
 from gateway.api.routes import (
     customers,
@@ -19,6 +20,7 @@ from gateway.api.routes import (
     stores,
 )
 from gateway.config import Settings, get_settings
+from gateway.jobs import refresh_revocations, scheduled_jobs
 from shared.clock import Clock, utc_now
 from shared.service import ServiceSpec, build_service_app
 
@@ -27,6 +29,13 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
     settings = settings or get_settings()
     # With identity off (another issuer mints tokens) its routes are not there at all.
     identity = [identity_token.router, identity_clients.router] if settings.identity_enabled else []
+    revoked = RevokedTills()
+
+    async def start_identity(app: FastAPI) -> None:
+        open_identity(app, revoked)
+        if settings.identity_enabled:  # the job's first run is an interval away: load them now
+            await refresh_revocations(revoked)(app.state.commands, settings, app.state.clock())
+
     return build_service_app(
         settings,
         ServiceSpec(
@@ -39,7 +48,8 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
                 *identity, passthrough.router,
             ],
             migrations=Path(__file__).parent / "migrations",
-            on_startup=[open_clients, open_identity],
+            on_startup=[open_clients, start_identity],
+            jobs=scheduled_jobs(settings, revoked),
             on_shutdown=[close_clients],
         ),
         clock=clock,

@@ -254,3 +254,42 @@ async def test_without_a_signing_key_the_exchange_is_503_and_with_identity_off_i
     async with service(create_app(off)) as gateway:
         assert (await gateway.post("/identity/v1/token", content="grant_type=client_credentials", headers=FORM)).status_code == 404
         assert (await gateway.get("/identity/v1/clients", headers=admin(env))).status_code == 404
+
+
+async def test_a_revoked_tills_token_is_refused_by_the_gateway_at_once(gateway, env) -> None:
+    till = await enroll(gateway, env, kind="till", store_id="S001")
+    bearer = {"Authorization": f"Bearer {(await exchange(gateway, till['client_id'], till['client_secret'])).json()['access_token']}"}
+    assert (await gateway.post("/pos/v1/purchases", json=sale_body(), headers=bearer)).status_code == 202
+    assert (await gateway.post(f"/identity/v1/clients/{till['client_id']}/revoke", headers=admin(env))).status_code == 200
+    r = await gateway.post("/pos/v1/purchases", json=sale_body(), headers=bearer)
+    assert r.status_code == 401 and "revoked" in r.json()["detail"]
+    # Tokens of other tills, and those `crm token` mints, are untouched.
+    assert (await gateway.post("/pos/v1/purchases", json=sale_body(), headers=env.auth(Role.POS, store_id="S001"))).status_code == 202
+
+
+async def test_other_replicas_refuse_it_after_their_next_refresh_and_forget_it_once_no_token_can_be_left(
+    env, database_factory, clock,
+) -> None:
+    url = await database_factory("gateway")
+    settings = env.settings(Settings, url, identity_token_ttl_s=900)
+    async with service(create_app(settings, clock=clock)) as one, service(create_app(settings, clock=clock)) as two:
+        await one.put("/api/v1/stores/S001", json={"name": "store"}, headers=admin(env))
+        till = await enroll(one, env, kind="till", store_id="S001")
+        bearer = {"Authorization": f"Bearer {(await exchange(one, till['client_id'], till['client_secret'])).json()['access_token']}"}
+        await one.post(f"/identity/v1/clients/{till['client_id']}/revoke", headers=admin(env))
+        assert (await two.post("/pos/v1/purchases", json=sale_body(), headers=bearer)).status_code == 202  # not yet known
+
+        job = next(j for j in two.app.state.jobs.jobs if j.name == "identity-revocations")
+        assert await two.app.state.jobs.run_once(job) == {"revoked_tills": 1}
+        r = await two.post("/pos/v1/purchases", json=sale_body(), headers=bearer)
+        assert r.status_code == 401 and "revoked" in r.json()["detail"]
+
+        clock.now += timedelta(seconds=901)
+        assert await two.app.state.jobs.run_once(job, now=clock.now) == {"revoked_tills": 0}
+    # A replica starting later loads the revocation at start-up while a token may still be alive,
+    # and not once none can be.
+    async with service(create_app(settings, clock=clock)) as later:
+        assert later.app.state.revoked_tills.client_ids == frozenset()
+    clock.now -= timedelta(seconds=901)
+    async with service(create_app(settings, clock=clock)) as later:
+        assert later.app.state.revoked_tills.client_ids == {till["client_id"]}

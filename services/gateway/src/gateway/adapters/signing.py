@@ -7,6 +7,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from fastapi import FastAPI
 
+from gateway.adapters.revocations import RevocationAwareVerifier, RevokedTills
 from gateway.config import Settings
 from gateway.domain.throttle import ExchangeGuard
 from shared.auth import TokenIssuer
@@ -35,7 +36,9 @@ def issuer_from(settings: Settings) -> TokenIssuer | None:
     return TokenIssuer(private_pem, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
 
 
-async def open_identity(app: FastAPI) -> None:
+def open_identity(app: FastAPI, revoked: RevokedTills) -> None:
+    """The issuer, the exchange's throttles, and the verifier that also refuses tokens of revoked
+    tills (the identity-revocations job keeps `revoked` current)."""
     settings: Settings = app.state.settings
     app.state.token_issuer = issuer_from(settings) if settings.identity_enabled else None
     if settings.identity_enabled and app.state.token_issuer is None:
@@ -44,3 +47,6 @@ async def open_identity(app: FastAPI) -> None:
         timedelta(seconds=settings.identity_failure_window_s),
         settings.identity_max_failures_per_client, settings.identity_max_failures_per_address,
     )
+    if settings.identity_enabled:
+        app.state.revoked_tills = revoked
+        app.state.verifier = RevocationAwareVerifier(app.state.verifier, revoked)

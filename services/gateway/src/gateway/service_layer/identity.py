@@ -4,7 +4,7 @@ one for a token (OAuth2 client credentials, RFC 6749 §4.4)."""
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
@@ -112,6 +112,14 @@ async def listing(
     if not include_revoked:
         query = query.where(col(IdentityClientRow.revoked_at).is_(None))
     return list((await uow.session.exec(query)).all())
+
+
+async def revoked_tills_since(uow: UnitOfWork, since: datetime) -> set[str]:
+    """Tills revoked after `since`: those that may still hold a token issued before the revocation."""
+    query = select(IdentityClientRow.client_id).where(
+        IdentityClientRow.kind == ClientKind.TILL.value, col(IdentityClientRow.revoked_at) > since,
+    )
+    return set((await uow.session.exec(query)).all())
 
 
 async def audit_trail(uow: UnitOfWork, client_id: str) -> list[IdentityAuditRow]:

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Request, status
 
 from gateway.adapters.tables import IdentityClientRow
 from gateway.api.schemas import AuditEntry, ClientIn, ClientPublic, ClientWithSecret
@@ -59,9 +59,14 @@ async def rotate(client_id: ClientIdPath, uow: UowDep, grant: WriterDep) -> Clie
 
 
 @router.post("/{client_id}/revoke")
-async def revoke(client_id: ClientIdPath, uow: UowDep, grant: WriterDep) -> ClientPublic:
-    """No new token for this client, ever; a token it already holds lives out its few minutes."""
-    return ClientPublic.model_validate(await identity.revoke(uow, _actor(grant), client_id), from_attributes=True)
+async def revoke(client_id: ClientIdPath, request: Request, uow: UowDep, grant: WriterDep) -> ClientPublic:
+    """No new token for this client, ever. A till's tokens are refused by the gateway at once here
+    and within CRM_IDENTITY_REVOCATION_REFRESH_S at its other replicas; a service's token lives out
+    its few minutes."""
+    row = await identity.revoke(uow, _actor(grant), client_id)
+    if row.kind == ClientKind.TILL.value:
+        request.app.state.revoked_tills.add(client_id)
+    return ClientPublic.model_validate(row, from_attributes=True)
 
 
 @router.get("/{client_id}/audit")
