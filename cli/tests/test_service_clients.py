@@ -86,3 +86,13 @@ def test_the_demo_enrolls_one_till_per_store_once(tmp_path) -> None:
             principal = TokenVerifier(public, "crm-identity", "crm").verify(r.json()["access_token"])
             assert (principal.role, principal.store_id) == (Role.POS, store_id)
         assert len(gateway.get("/identity/v1/clients?kind=till", headers=admin(data_dir)).json()) == len(STORES)
+
+
+def test_a_signing_key_exported_in_the_shell_reaches_the_gateway_alone(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("CRM_JWT_PRIVATE_KEY", "private-pem")
+    monkeypatch.setenv("CRM_JWT_PUBLIC_KEY", "public-pem")
+    config = StackConfig(tmp_path / "data")
+    assert config.service_env("gateway")["CRM_JWT_PRIVATE_KEY"] == "private-pem"
+    assert all("CRM_JWT_PRIVATE_KEY" not in config.service_env(s) for s in ("members", "points", "campaigns", "feedback"))
+    # A benchmark that passes nothing through keeps the development pair for both halves.
+    assert "CRM_JWT_PRIVATE_KEY" not in StackConfig(tmp_path / "data", passthrough=()).service_env("gateway")

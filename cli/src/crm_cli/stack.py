@@ -96,6 +96,9 @@ class StackConfig:
         for key in self.passthrough:
             if key in os.environ:
                 env[key] = os.environ[key]
+        # The signing key goes with its public half, and to the gateway (the issuer) alone.
+        if service == "gateway" and "CRM_JWT_PUBLIC_KEY" in self.passthrough and "CRM_JWT_PRIVATE_KEY" in os.environ:
+            env["CRM_JWT_PRIVATE_KEY"] = os.environ["CRM_JWT_PRIVATE_KEY"]
         if service in self.database_urls:
             env["CRM_DATABASE_URL"] = self.database_urls[service]
         if (credential := self.service_credentials.get(service)) is not None:
