@@ -47,9 +47,9 @@ SECRET_NAME = "crm-secrets"
 # Variables that are not settings but that the image itself reads (the Dockerfile CMD).
 IMAGE_ENV = {"SERVICE"}
 # Settings that hold secrets: their values must never be written into a manifest or compose file.
-SECRET_SETTINGS = {"CRM_JWT_PUBLIC_KEY", "CRM_IDENTITY_PEPPER", "CRM_SURVEY_TOKEN_KEY"}
+SECRET_SETTINGS = {"CRM_JWT_PUBLIC_KEY", "CRM_JWT_PRIVATE_KEY", "CRM_IDENTITY_PEPPER", "CRM_SURVEY_TOKEN_KEY"}
 # Which of them each service needs (beyond those every service needs).
-SERVICE_SECRETS = {"feedback": {"CRM_SURVEY_TOKEN_KEY"}}
+SERVICE_SECRETS = {"feedback": {"CRM_SURVEY_TOKEN_KEY"}, "gateway": {"CRM_JWT_PRIVATE_KEY"}}
 COMMON_SECRETS = {"CRM_JWT_PUBLIC_KEY", "CRM_IDENTITY_PEPPER"}
 
 
@@ -68,6 +68,12 @@ def setting_env_names(cls: type[ServiceSettings]) -> set[str]:
 
 def load_docs(path: Path) -> list[dict[str, Any]]:
     return [doc for doc in yaml.safe_load_all(path.read_text()) if doc is not None]
+
+
+def fake_private_key() -> str:
+    return Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 def fake_public_key() -> str:
@@ -187,7 +193,8 @@ def effective_env(container: dict[str, Any], secrets: dict[str, str]) -> dict[st
 
 def fake_k8s_secrets() -> dict[str, str]:
     values = {
-        "jwt-public-key": fake_public_key(), "identity-pepper": "pepper-for-manifest-tests-0123456789",
+        "jwt-public-key": fake_public_key(), "jwt-private-key": fake_private_key(),
+        "identity-pepper": "pepper-for-manifest-tests-0123456789",
         "survey-token-key": "survey-key-for-manifest-tests-0123",
     }
     values.update({f"{s}-database-password": f"pw{s}0123" for s in SERVICES})
@@ -564,6 +571,7 @@ def fake_compose_vars() -> dict[str, str]:
     return {
         "POSTGRES_PASSWORD": "composepw0123",
         "CRM_JWT_PUBLIC_KEY": fake_public_key(),
+        "CRM_JWT_PRIVATE_KEY": fake_private_key(),
         "CRM_IDENTITY_PEPPER": "pepper-for-compose-tests-0123456789",
         "CRM_SURVEY_TOKEN_KEY": "survey-key-for-compose-tests-0123",
         "CRM_PUBLIC_URL": "https://crm.example.cn",
@@ -956,3 +964,12 @@ def test_image_entrypoint_serves_the_probed_paths(service: str, monkeypatch: pyt
     assert asyncio.run(get("/health/live")).status_code == 200
     metrics = asyncio.run(get("/metrics"))
     assert metrics.status_code == 200 and "crm_http_request_seconds" in metrics.text
+
+
+def test_only_the_gateway_holds_the_token_signing_key() -> None:
+    """A compromised service must not be able to mint tokens for the others."""
+    for service in SERVICES:
+        k8s_names = {item["name"] for c in pod_containers(deployment(service)) for item in c.get("env", [])}
+        compose_names = set(compose_env(service)) | set(compose_env(f"migrate-{service}"))
+        holds = "CRM_JWT_PRIVATE_KEY" in k8s_names, "CRM_JWT_PRIVATE_KEY" in compose_names
+        assert holds == ((True, True) if service == "gateway" else (False, False)), f"{service}: {holds}"

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -27,7 +28,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 
-from shared.auth import Role, TokenIssuer, generate_keypair
+from shared.auth import Role, TokenIssuer, ensure_dev_keypair
 from tests.support.infra import Broker
 from tests.support.platform import TestEnv, running
 
@@ -105,7 +106,8 @@ async def _start(env: TestEnv, data_dir) -> Stack:
 @pytest.fixture(scope="module")
 def fuzz_stack(broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir = tmp_path_factory.mktemp("fuzz")
-    private, public = generate_keypair()
+    # In the data directory, where the gateway finds the private half to issue tokens with.
+    private, public = ensure_dev_keypair(data_dir / "keys")
     env = TestEnv(data_dir=data_dir, broker=broker, prefix=f"f{uuid.uuid4().hex[:10]}.", public_key=public,
                   issuer=TokenIssuer(private))
     loop = asyncio.new_event_loop()
@@ -125,6 +127,9 @@ def _request_kwargs(case: Any, token: str) -> dict[str, Any]:
     }
     if "json" in kwargs:
         request["json"] = kwargs["json"]
+    elif isinstance(kwargs.get("data"), dict):
+        # A form body (the gateway's token endpoint): encoded as the client would, whatever the values.
+        request["content"] = urlencode(kwargs["data"], doseq=True)
     elif kwargs.get("data") is not None:
         request["content"] = kwargs["data"]
     return request

@@ -18,12 +18,16 @@ import httpx
 
 from crm_cli.broker import BROKER, start_broker
 from crm_cli.ports import PortsUnavailable, PortUse, check_ports
+from crm_cli.service_clients import ServiceCredential, ensure_service_client
 from crm_cli.startup import ProcessLog, StartupFailed, exit_reason
 from shared.auth import Role, TokenIssuer, ensure_dev_keypair
 
 # Port offsets from CRM_BASE_PORT; the gateway takes the base port itself. Also the start order:
 # the gateway last, once the services it forwards to are starting.
 SERVICES = {"members": 1, "points": 2, "campaigns": 3, "feedback": 4, "gateway": 0}
+# Services that call others as themselves (campaigns' message sender reading a contact from
+# members): each gets a client credential of its own, enrolled at the gateway before start-up.
+SERVICE_CLIENTS = ("campaigns",)
 
 
 @dataclass
@@ -47,6 +51,9 @@ class StackConfig:
     # that mints its own tokens clears it, so a key exported in the shell cannot make them invalid.
     # CRM_PUBLIC_URL too: a gateway reached through a tunnel or proxy gives links another address.
     passthrough: tuple[str, ...] = ("CRM_LOG_LEVEL", "CRM_IDENTITY_PEPPER", "CRM_JWT_PUBLIC_KEY", "CRM_PUBLIC_URL")
+    # Client credentials by service, passed to it as CRM_SERVICE_CLIENT_ID / _SECRET with the
+    # gateway as CRM_IDENTITY_URL (`crm run` enrolls them: enroll_service_clients).
+    service_credentials: dict[str, ServiceCredential] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> "StackConfig":
@@ -92,8 +99,17 @@ class StackConfig:
         for key in self.passthrough:
             if key in os.environ:
                 env[key] = os.environ[key]
+        # The signing key goes with its public half, and to the gateway (the issuer) alone.
+        if service == "gateway" and "CRM_JWT_PUBLIC_KEY" in self.passthrough and "CRM_JWT_PRIVATE_KEY" in os.environ:
+            env["CRM_JWT_PRIVATE_KEY"] = os.environ["CRM_JWT_PRIVATE_KEY"]
         if service in self.database_urls:
             env["CRM_DATABASE_URL"] = self.database_urls[service]
+        if (credential := self.service_credentials.get(service)) is not None:
+            env.update(
+                CRM_IDENTITY_URL=self.url("gateway"),
+                CRM_SERVICE_CLIENT_ID=credential.client_id,
+                CRM_SERVICE_CLIENT_SECRET=credential.client_secret,
+            )
         env.update(self.env)
         return env
 
@@ -121,6 +137,18 @@ def service_environment(service: str, data_dir: Path, bootstrap: str, urls: dict
         **{f"CRM_{name.upper()}_URL": url for name, url in urls.items()},
     )
     return env
+
+
+def enroll_service_clients(config: StackConfig) -> None:
+    """Gives each service of SERVICE_CLIENTS that this stack starts, beside the gateway, its client
+    credential: the one kept from an earlier run while it still works, else a new one."""
+    if "gateway" not in config.services:
+        return
+    for service in SERVICE_CLIENTS:
+        if service in config.services:
+            config.service_credentials[service] = ensure_service_client(
+                config.data_dir, service, config.database_urls.get("gateway", ""),
+            )
 
 
 class Stack:
@@ -259,14 +287,18 @@ def run(demo: bool) -> int:
     signal.signal(signal.SIGINT, _stop)
     try:
         print(f"starting broker and services (data in {config.data_dir}, logs in {stack.logs})", flush=True)
+        enroll_service_clients(config)
         stack.start()
         stack.wait_ready()
         tokens = dev_tokens(config.data_dir)
+        tills: dict[str, ServiceCredential] = {}
         if demo:
             from crm_cli.demo import load_demo
+            from crm_cli.demo_tills import enroll_demo_tills
 
             load_demo(config.url("gateway"), config.data_dir)
-        _print_banner(config, tokens)
+            tills = enroll_demo_tills(config.url("gateway"), config.data_dir)
+        _print_banner(config, tokens, tills)
         while not stopping:
             stack.check_alive()
             time.sleep(0.5)
@@ -284,7 +316,7 @@ def run(demo: bool) -> int:
         print("stopped", flush=True)
 
 
-def _print_banner(config: StackConfig, tokens: dict[str, str]) -> None:
+def _print_banner(config: StackConfig, tokens: dict[str, str], tills: dict[str, ServiceCredential]) -> None:
     token_file = config.data_dir / "dev-tokens.env"
     token_file.write_text("".join(f"CRM_TOKEN_{k.upper()}={v}\n" for k, v in tokens.items()))
     token_file.chmod(0o600)
@@ -301,6 +333,14 @@ def _print_banner(config: StackConfig, tokens: dict[str, str]) -> None:
         f'  curl -H "Authorization: Bearer $CRM_TOKEN_ACCOUNT_MANAGER" {config.url("gateway")}/api/members/v1/tracking/queue',
         "Every service answers under the gateway at /api/<members|points|feedback>/...",
         "More tokens: crm token --role service_desk --store S001",
-        "Press Ctrl-C to stop everything.",
     ]
+    if tills:
+        gateway = config.url("gateway")
+        lines += [
+            "",
+            "Demo tills (client id, secret), each exchanges its credential for a pos token of its store:",
+            *(f"  {store}  {c.client_id}  {c.client_secret}" for store, c in tills.items()),
+            f'  curl -u {next(iter(tills.values())).client_id}:<secret> -d grant_type=client_credentials {gateway}/identity/v1/token',
+        ]
+    lines.append("Press Ctrl-C to stop everything.")
     print("\n".join(lines), flush=True)

@@ -125,12 +125,13 @@ class TokenIssuer:
 
     def mint(
         self, subject: str, role: Role, *, store_id: str | None = None, member_id: str | None = None,
-        ttl: timedelta | None = None,
+        ttl: timedelta | None = None, now: datetime | None = None,
     ) -> str:
         """A token for `role`, living `ttl`: by default a shift (12 hours), or the role's whole
-        lifetime where that is shorter, so a default token is never one the services refuse."""
+        lifetime where that is shorter, so a default token is never one the services refuse.
+        `now`: the issuing service's clock, so its tests judge lifetimes by their own time."""
         ttl = ttl or min(timedelta(hours=12), MAX_TOKEN_LIFETIME[role])
-        now = datetime.now(UTC)
+        now = now or datetime.now(UTC)
         claims: dict[str, Any] = {
             "sub": subject, "role": role.value, "iss": self.issuer, "aud": self.audience,
             "iat": now, "exp": now + ttl,

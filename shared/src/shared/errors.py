@@ -22,6 +22,10 @@ class ServiceError(Exception):
         than the status (points names the kind of refusal in `error`). `detail` is never replaced."""
         return {}
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers of the answer (`Retry-After` of a throttled request, `WWW-Authenticate`)."""
+        return {}
+
 
 class NotFound(ServiceError):
     status_code = 404
@@ -43,6 +47,14 @@ class Gone(ServiceError):
 
 class TooManyRequests(ServiceError):
     status_code = 429
+
+    def __init__(self, message: str, retry_after_s: int | None = None) -> None:
+        super().__init__(message)
+        # Whole seconds until a retry may succeed, answered as `Retry-After` (RFC 9110 §10.2.3).
+        self.retry_after_s = retry_after_s
+
+    def headers(self) -> dict[str, str]:
+        return {} if self.retry_after_s is None else {"Retry-After": str(max(1, self.retry_after_s))}
 
 
 class Invalid(ServiceError):

@@ -151,6 +151,10 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     "gateway.pos.coupons": {R.POS: S},
     "gateway.store.read": {**_STAFF, R.POS: S},
     "gateway.store.write": _ADMIN,
+    # Client credentials of tills and services: enrolling, rotating, revoking and their audit
+    # trail. The exchange itself (POST /identity/v1/token) is public: the credential is the proof.
+    "gateway.identity_client.read": _ADMIN,
+    "gateway.identity_client.write": _ADMIN,
     # every service
     "jobs.run": _ADMIN,
 })

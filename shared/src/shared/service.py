@@ -149,7 +149,7 @@ async def service_error_handler(request: Request, exc: Exception) -> JSONRespons
     assert isinstance(exc, ServiceError)
     body: dict[str, Any] = {"detail": exc.detail()}
     body.update((key, value) for key, value in exc.extra().items() if key != "detail")
-    return JSONResponse(body, status_code=exc.status_code)
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers() or None)
 
 
 def _facts_lookup(

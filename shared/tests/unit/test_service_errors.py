@@ -23,6 +23,7 @@ REFUSALS: dict[str, ServiceError] = {
     "conflict": Conflict("already there"),
     "forbidden": Forbidden("not yours"),
     "too-many": TooManyRequests("slow down"),
+    "too-many-for-a-while": TooManyRequests("slow down", retry_after_s=42),
     "invalid": Invalid("quantity", "must be positive"),
     "named": NamedConflict("taken by someone else"),
 }
@@ -62,3 +63,9 @@ async def test_a_refusal_may_answer_extra_fields_beside_its_detail_but_not_repla
     r = await answer("named")
     assert r.status_code == 409
     assert r.json() == {"detail": "taken by someone else", "error": "NamedConflict"}
+
+
+async def test_a_throttled_request_is_told_when_to_come_back() -> None:
+    r = await answer("too-many-for-a-while")
+    assert (r.status_code, r.json(), r.headers["retry-after"]) == (429, {"detail": "slow down"}, "42")
+    assert "retry-after" not in (await answer("too-many")).headers

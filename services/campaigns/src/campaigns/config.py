@@ -2,7 +2,7 @@ from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from shared.settings import ServiceSettings
 
@@ -44,6 +44,13 @@ class Settings(ServiceSettings):
     message_retry_base_s: float = Field(default=60.0, gt=0)
     message_retry_max_s: float = Field(default=3_600.0, gt=0)
     # --- end of messages
+
+    # --- calling other services as campaigns itself (role `service`): the client credential the
+    # gateway's identity endpoint exchanges for a token (shared.service_token). Empty: not enrolled.
+    identity_url: str = ""
+    service_client_id: str = ""
+    service_client_secret: SecretStr = SecretStr("")
+    # --- end of calling other services
 
     @property
     def zone(self) -> ZoneInfo:

@@ -1,6 +1,14 @@
 from functools import lru_cache
+from pathlib import Path
 
-from shared.settings import ServiceSettings
+from pydantic import Field, SecretStr, model_validator
+
+from shared.auth import MAX_TOKEN_LIFETIME, Role
+from shared.settings import PLACEHOLDERS, ServiceSettings
+
+# The longest token the identity endpoint may hand out: the shorter of the lifetimes the services
+# accept for the roles it issues (a till's pos token, a service's token).
+_LONGEST_ISSUED_S = int(min(MAX_TOKEN_LIFETIME[Role.POS], MAX_TOKEN_LIFETIME[Role.SERVICE]).total_seconds())
 
 
 class Settings(ServiceSettings):
@@ -20,6 +28,56 @@ class Settings(ServiceSettings):
     # checkout, and reserve and release are keyed by the till's transaction, so the till can simply
     # retry or go on without the coupon rather than hang for the long forwarding budget.
     pos_coupon_timeout_s: float = 5.0
+
+    # Identity: tills and the platform's services exchange a client credential for a short-lived
+    # token at POST /identity/v1/token. Off, the gateway neither issues tokens nor needs the
+    # private key (another issuer, or `crm token`, mints them).
+    identity_enabled: bool = True
+    # PEM text of the Ed25519 signing key, or a file holding it (a mounted secret). In development
+    # it falls back to the key `crm run` / `crm token` keep in the data directory.
+    jwt_private_key: SecretStr = SecretStr("")
+    jwt_private_key_file: Path | None = None
+    # Lifetime of an issued token: short, because a revoked client keeps a token it already has
+    # until it expires (see the README, Revocation).
+    identity_token_ttl_s: int = Field(default=900, ge=60, le=_LONGEST_ISSUED_S)
+    # How often each replica reloads the revoked tills whose tokens it refuses (a revocation made
+    # through a replica takes effect there at once, at the others within this).
+    identity_revocation_refresh_s: float = Field(default=30.0, gt=0)
+    # Failed exchanges tolerated within the window, per client id and per caller address, before
+    # the exchange answers 429: secrets are 256-bit, so this bounds load and noise, not guessing.
+    identity_failure_window_s: float = Field(default=300.0, gt=0)
+    identity_max_failures_per_client: int = Field(default=10, ge=1)
+    identity_max_failures_per_address: int = Field(default=50, ge=1)
+
+    @property
+    def private_key_path(self) -> Path:
+        return self.data_dir / "keys" / "jwt-private.pem"
+
+    def resolved_private_key(self) -> str | None:
+        """The signing key, or None when none is configured (only possible outside production)."""
+        if self.jwt_private_key.get_secret_value().strip():
+            return self.jwt_private_key.get_secret_value()
+        if self.jwt_private_key_file is not None:
+            return self.jwt_private_key_file.read_text()
+        if self.is_development and self.private_key_path.exists():
+            return self.private_key_path.read_text()
+        return None
+
+    @model_validator(mode="after")
+    def _production_identity_has_its_key(self) -> "Settings":
+        # Only where the gateway issues tokens: with identity off it never signs anything.
+        if self.environment != "production" or not self.identity_enabled:
+            return self
+        key = self.jwt_private_key.get_secret_value().strip()
+        if self.jwt_private_key_file is not None:
+            if not self.jwt_private_key_file.is_file():
+                raise ValueError(f"CRM_JWT_PRIVATE_KEY_FILE {self.jwt_private_key_file} is not a readable file")
+        elif key.lower() in PLACEHOLDERS:
+            raise ValueError(
+                "CRM_JWT_PRIVATE_KEY or CRM_JWT_PRIVATE_KEY_FILE must hold the token signing key "
+                "while CRM_IDENTITY_ENABLED is true"
+            )
+        return self
 
 
 @lru_cache

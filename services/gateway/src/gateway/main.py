@@ -1,27 +1,56 @@
-"""Gateway: POS entry, the customer-360 view and staff access to the services behind it."""
+"""Gateway: POS entry, the customer-360 view, staff access to the services behind it, and identity
+(client credentials of tills and services exchanged for tokens)."""
 
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from gateway.adapters.clients import close_clients, open_clients
-from gateway.api.routes import customers, members, passthrough, pos, pos_coupons, pos_points, stores, surveys
+from gateway.adapters.revocations import RevokedTills
+from gateway.adapters.signing import open_identity
+from gateway.api.routes import (
+    customers,
+    identity_clients,
+    identity_token,
+    members,
+    passthrough,
+    pos,
+    pos_coupons,
+    pos_points,
+    stores,
+    surveys,
+)
 from gateway.config import Settings, get_settings
+from gateway.jobs import refresh_revocations, scheduled_jobs
 from shared.clock import Clock, utc_now
 from shared.service import ServiceSpec, build_service_app
 
 
 def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> FastAPI:
+    settings = settings or get_settings()
+    # With identity off (another issuer mints tokens) its routes are not there at all.
+    identity = [identity_token.router, identity_clients.router] if settings.identity_enabled else []
+    revoked = RevokedTills()
+
+    async def start_identity(app: FastAPI) -> None:
+        open_identity(app, revoked)
+        if settings.identity_enabled:  # the job's first run is an interval away: load them now
+            await refresh_revocations(revoked)(app.state.commands, settings, app.state.clock())
+
     return build_service_app(
-        settings or get_settings(),
+        settings,
         ServiceSpec(
             title="CRM gateway",
-            description="POS sales, returns and coupons, member registration and look-up, the customer-360 view and survey links.",
+            description="POS sales, returns and coupons, member registration and look-up, the customer-360 view, "
+            "survey links, and client credentials of tills and services exchanged for tokens.",
             # The pass-through comes last: the explicit routes above take precedence.
-            routers=[pos.router, pos_points.router, pos_coupons.router, members.router, customers.router, stores.router, surveys.router,
-                     passthrough.router],
+            routers=[
+                pos.router, pos_points.router, pos_coupons.router, members.router, customers.router, stores.router,
+                surveys.router, *identity, passthrough.router,
+            ],
             migrations=Path(__file__).parent / "migrations",
-            on_startup=[open_clients],
+            on_startup=[open_clients, start_identity],
+            jobs=scheduled_jobs(settings, revoked),
             on_shutdown=[close_clients],
         ),
         clock=clock,

@@ -1,10 +1,11 @@
-"""Rows of the gateway database: the stores it accepts POS traffic for, and the POS transactions
-it has acknowledged (the idempotency record of every sale and return)."""
+"""Rows of the gateway database: the stores it accepts POS traffic for, the POS transactions
+it has acknowledged (the idempotency record of every sale and return), and the client credentials
+of tills and services with the audit trail of their changes."""
 
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shared.columns import MoneyColumn, UtcDateTime
@@ -51,4 +52,37 @@ class PosRefundRow(SQLModel, table=True):
     accepted_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
-TABLES = frozenset({"store", "pos_sale", "pos_refund"})
+class IdentityClientRow(SQLModel, table=True):
+    """A till or a service that may exchange its secret for tokens; revoked rows stay, so an id
+    is never handed out twice and the audit trail keeps pointing at something."""
+
+    __tablename__ = "identity_client"
+
+    client_id: str = Field(primary_key=True, max_length=40)
+    kind: str = Field(max_length=16)
+    store_id: str | None = Field(default=None, max_length=32, index=True)
+    service: str | None = Field(default=None, max_length=32)
+    label: str = Field(default="", max_length=100)
+    # SHA-256 of the current secret (gateway.domain.identity); the secret itself is never stored.
+    secret_hash: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    rotated_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+
+
+class IdentityAuditRow(SQLModel, table=True):
+    """Who changed which client credential, when, and how."""
+
+    __tablename__ = "identity_audit"
+    __table_args__ = (Index("ix_identity_audit_client_at", "client_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    actor: str = Field(max_length=200)
+    actor_role: str = Field(max_length=32)
+    action: str = Field(max_length=16)
+    client_id: str = Field(max_length=40)
+    detail: str = Field(default="", max_length=200)
+
+
+TABLES = frozenset({"store", "pos_sale", "pos_refund", "identity_client", "identity_audit"})

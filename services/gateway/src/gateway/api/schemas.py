@@ -1,4 +1,4 @@
-"""Bodies of the gateway API: POS entry, stores, the customer-360 view.
+"""Bodies of the gateway API: POS entry, stores, the customer-360 view, client credentials.
 
 What a till sends and the 360 view are shapes the service layer works with too, so they live in
 domain/ and are named here for the routes."""
@@ -8,11 +8,14 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from gateway.domain.customer360 import Customer360, Unavailable
+from gateway.domain.identity import ClientKind
 from gateway.domain.sales import PosMember, PosPurchaseIn, PosRefundIn
+from shared.identifiers import StoreId
 from shared.text import Text
 
 __all__ = [
-    "Customer360", "PosAccepted", "PosMember", "PosPurchaseIn", "PosRefundIn", "StoreIn", "StorePublic", "Unavailable",
+    "AuditEntry", "ClientIn", "ClientPublic", "ClientWithSecret", "Customer360", "PosAccepted", "PosMember",
+    "PosPurchaseIn", "PosRefundIn", "StoreIn", "StorePublic", "TokenOut", "Unavailable",
 ]
 
 
@@ -30,3 +33,42 @@ class StoreIn(BaseModel):
 class StorePublic(StoreIn):
     store_id: str
     created_at: datetime
+
+
+class ClientIn(BaseModel):
+    kind: ClientKind = Field(description="`till` (bound to one store) or `service` (names one of the platform's services)")
+    store_id: StoreId | None = Field(default=None, description="the till's store; only for `till`")
+    service: Text | None = Field(default=None, max_length=32, description="the service's name, e.g. `campaigns`; only for `service`")
+    label: Text = Field(default="", max_length=100, description="free text for people, e.g. `till 3 by the entrance`")
+
+
+class ClientPublic(BaseModel):
+    client_id: str
+    kind: ClientKind
+    store_id: str | None
+    service: str | None
+    label: str
+    created_at: datetime
+    rotated_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ClientWithSecret(ClientPublic):
+    client_secret: str = Field(description="shown this once; only its hash is kept")
+
+
+class AuditEntry(BaseModel):
+    at: datetime
+    actor: str
+    actor_role: str
+    action: str
+    client_id: str
+    detail: str
+
+
+class TokenOut(BaseModel):
+    """RFC 6749 §5.1."""
+
+    access_token: str
+    token_type: str = "Bearer"
+    expires_in: int = Field(description="seconds the token is valid for")

@@ -1,0 +1,73 @@
+"""Counting failed attempts per key (a client id, an address) within a sliding window."""
+
+import math
+from collections import deque
+from datetime import datetime, timedelta
+
+
+class FailureThrottle:
+    """Remembers the times of recent failures per key; a key with `limit` failures within `window`
+    is blocked until the oldest of them leaves the window.
+
+    Kept in memory by each replica: with n replicas a key gets up to n times the limit, which is
+    still nothing against a 256-bit secret; what it stops is one caller hammering the endpoint."""
+
+    def __init__(self, window: timedelta, limit: int, max_keys: int = 100_000) -> None:
+        self.window, self.limit, self.max_keys = window, limit, max_keys
+        self._failures: dict[str, deque[datetime]] = {}
+
+    def retry_after(self, key: str, now: datetime) -> int | None:
+        """Seconds until `key` may try again, or None when it may try now."""
+        times = self._recent(key, now)
+        if times is None or len(times) < self.limit:
+            return None
+        return max(1, math.ceil((times[0] + self.window - now).total_seconds()))
+
+    def fail(self, key: str, now: datetime) -> None:
+        if key not in self._failures and len(self._failures) >= self.max_keys:
+            self._forget_expired(now)
+            if len(self._failures) >= self.max_keys:
+                # Flooded with made-up keys: dropping the oldest key's count is the lesser harm
+                # than growing without bound.
+                self._failures.pop(next(iter(self._failures)))
+        times = self._recent(key, now)
+        if times is None:
+            times = self._failures[key] = deque()
+        times.append(now)
+
+    def clear(self, key: str) -> None:
+        self._failures.pop(key, None)
+
+    def _recent(self, key: str, now: datetime) -> deque[datetime] | None:
+        """The key's failures still within the window; None for a key with none on record (a
+        look-up must not make an entry, or checking made-up keys would fill the memory)."""
+        times = self._failures.get(key)
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        return times
+
+    def _forget_expired(self, now: datetime) -> None:
+        for key in [k for k, times in self._failures.items() if not times or times[-1] <= now - self.window]:
+            del self._failures[key]
+
+
+class ExchangeGuard:
+    """The token exchange's two throttles: one per client id (someone guessing one till's secret)
+    and one per caller address (someone trying many client ids). Only failures count; a success
+    clears its client's count but not its address's, so one valid credential cannot be used to
+    reset the budget for guessing others from the same address."""
+
+    def __init__(self, window: timedelta, per_client: int, per_address: int) -> None:
+        self.clients = FailureThrottle(window, per_client)
+        self.addresses = FailureThrottle(window, per_address)
+
+    def retry_after(self, client_id: str, address: str, now: datetime) -> int | None:
+        waits = [w for w in (self.clients.retry_after(client_id, now), self.addresses.retry_after(address, now)) if w]
+        return max(waits) if waits else None
+
+    def failed(self, client_id: str, address: str, now: datetime) -> None:
+        self.clients.fail(client_id, now)
+        self.addresses.fail(address, now)
+
+    def succeeded(self, client_id: str) -> None:
+        self.clients.clear(client_id)
