@@ -138,7 +138,7 @@ def production(**values) -> Settings:
     base = dict(
         environment="production", database_url="postgresql+asyncpg://db/gateway", jwt_public_key=public,
         identity_pepper="a-real-pepper-of-some-length", kafka_security_protocol="SASL_SSL",
-        kafka_sasl_username="gateway", kafka_sasl_password="a-real-password",
+        kafka_sasl_username="gateway", kafka_sasl_password="a-real-password", public_url="https://crm.example.cn",
     )
     return Settings(**{**base, **values})
 
