@@ -4,7 +4,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from campaigns.api.routes import campaigns, coupons, messages, segments
+from campaigns.adapters.members_api import TokenSource
+from campaigns.adapters.transports import providers_for
+from campaigns.api.routes import campaigns, coupons, messages, provider_callbacks, segments
 from campaigns.config import Settings, get_settings
 from campaigns.consumers import handlers
 from campaigns.jobs import scheduled_jobs
@@ -13,9 +15,18 @@ from shared.member_directory import member_facts
 from shared.service import ServiceSpec, build_service_app
 
 
-def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock = utc_now, tokens: TokenSource | None = None) -> FastAPI:
+    """`tokens` gives the service's own bearer token for its calls to members (contacts, SMS
+    replies); without it every channel must use the local outbox."""
     settings = settings or get_settings()
-    return build_service_app(
+
+    async def open_providers(app: FastAPI) -> None:
+        app.state.providers = providers_for(settings, tokens)
+
+    async def close_providers(app: FastAPI) -> None:
+        await app.state.providers.aclose()
+
+    app = build_service_app(
         settings,
         ServiceSpec(
             title="CRM campaigns",
@@ -25,11 +36,16 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
                 campaigns.router,
                 coupons.router,
                 messages.router,
+                provider_callbacks.router,
             ],
             handlers=handlers(settings, clock),
             migrations=Path(__file__).parent / "migrations",
-            jobs=scheduled_jobs(settings),
+            # The dispatch job reads the providers made at start-up (late: the app exists by then).
+            jobs=scheduled_jobs(settings, lambda: app.state.providers),
+            on_startup=[open_providers],
+            on_shutdown=[close_providers],
             member_facts=member_facts,
         ),
         clock=clock,
     )
+    return app
