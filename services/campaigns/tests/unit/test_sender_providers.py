@@ -6,7 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from campaigns.adapters import templates
-from campaigns.adapters.aliyun_sms import percent_encode, sign_name, signature, string_to_sign
+from campaigns.adapters.aliyun_sms import AliyunSmsTransport, percent_encode, sign_name, signature, string_to_sign
+from campaigns.adapters.transports import providers_for
 from campaigns.config import Settings
 from campaigns.domain.delivery_reports import after_report
 from campaigns.domain.messages import Status
@@ -91,3 +92,19 @@ def test_an_e_mail_subject_is_a_template_of_its_own() -> None:
     assert templates.subject("vip_welcome", "zh-CN") is not None
     assert templates.subject("service_tip", "zh-CN") is None
     assert templates.subject("../coupon_offer", "zh-CN") is None
+
+
+class _Tokens:
+    async def token(self) -> str:
+        return "not-used-here"
+
+
+async def test_start_up_makes_the_configured_transports_and_refuses_a_provider_without_a_token_source() -> None:
+    sms_only = Settings(message_sms_transport="aliyun", aliyun_access_key_id="id", aliyun_access_key_secret="secret")
+    with pytest.raises(RuntimeError, match="token source"):
+        providers_for(sms_only, None)
+    made = providers_for(sms_only, _Tokens())
+    assert isinstance(made.sms, AliyunSmsTransport) and made.email is None and made.replies is not None
+    await made.aclose()
+    local = providers_for(Settings(), None)  # `crm run`: everything to the local outbox, nothing to close
+    assert (local.sms, local.email, local.replies, local.clients) == (None, None, None, [])
