@@ -87,3 +87,11 @@ def test_a_port_setting_that_is_not_a_number_is_named(monkeypatch: pytest.Monkey
     monkeypatch.setenv("CRM_BASE_PORT", "80OO")
     with pytest.raises(ValueError, match="CRM_BASE_PORT='80OO' is not a port number"):
         StackConfig.from_env()
+
+
+def test_links_point_at_the_gateway_of_the_stack_wherever_the_base_port_puts_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CRM_PUBLIC_URL", raising=False)
+    config = StackConfig(Path("/tmp/unused"), base_port=18000)
+    assert {config.service_env(s)["CRM_PUBLIC_URL"] for s in ("feedback", "campaigns", "gateway")} == {"http://127.0.0.1:18000"}
+    monkeypatch.setenv("CRM_PUBLIC_URL", "https://crm-demo.example.cn")
+    assert config.service_env("feedback")["CRM_PUBLIC_URL"] == "https://crm-demo.example.cn"

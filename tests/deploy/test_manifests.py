@@ -566,6 +566,7 @@ def fake_compose_vars() -> dict[str, str]:
         "CRM_JWT_PUBLIC_KEY": fake_public_key(),
         "CRM_IDENTITY_PEPPER": "pepper-for-compose-tests-0123456789",
         "CRM_SURVEY_TOKEN_KEY": "survey-key-for-compose-tests-0123",
+        "CRM_PUBLIC_URL": "https://crm.example.cn",
         **{name: f"scram-{name.lower()}" for name in KAFKA_PASSWORD_VARS},
     }
 

@@ -12,6 +12,7 @@ from shared.events.envelope import Envelope, new_event
 from shared.events.registry import (
     BIRTHDAY_UPCOMING,
     CONSENT_CHANGED,
+    FEEDBACK_NOTIFICATION_REQUESTED,
     MEMBER_ATTRIBUTES,
     MEMBER_ERASED,
     MEMBER_REGISTERED,
@@ -103,3 +104,20 @@ def ret(sale_envelope: Envelope, lines: list[tuple[str, str]], *, at: datetime =
         amount=sum((ln.amount for ln in items), Decimal("0.00")), sale_total=s.total, lines=items,
     )
     return _event(RETURN_ATTRIBUTED, data, s.member_id)
+
+
+# --- feedback's events, as feedback publishes them
+
+
+def survey_invitation(member_id: str, invitation_id: str, *, source: str = "complaint", store: str = "S001",
+                      event_id: str | None = None) -> Envelope:
+    """Feedback asks for a member's survey invitation, under the id derived from the invitation."""
+    notification_id = derived_event_id("feedback", "survey_invitation", invitation_id)
+    data = c.FeedbackNotificationRequestedV1(
+        notification_id=notification_id, member_id=member_id, invitation_id=invitation_id, source=source,  # type: ignore[arg-type]
+        store_id=store, params={"link": f"https://crm.example.cn/surveys/tok-{invitation_id}", "store_id": store,
+                                "store_name": "城东店", "expires_on": "2026-12-19"},
+        expires_at=datetime(2026, 12, 19, 2, 0, tzinfo=UTC), requested_at=T0,
+    )
+    return new_event(FEEDBACK_NOTIFICATION_REQUESTED, data, source="crm/feedback", subject=member_id,
+                     event_id=event_id or notification_id)

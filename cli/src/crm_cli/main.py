@@ -10,9 +10,6 @@ from pathlib import Path
 from shared.auth import MAX_TOKEN_LIFETIME, Role, TokenIssuer, ensure_dev_keypair
 
 SERVICE_NAMES = ("members", "points", "campaigns", "feedback", "gateway")
-# A shift: the lifetime of a token minted without --ttl-hours, cut to the role's maximum
-# (shared.auth.MAX_TOKEN_LIFETIME) where that is shorter, so it is never one the services refuse.
-DEFAULT_TTL_HOURS = 12.0
 
 
 def _data_dir() -> Path:
@@ -28,10 +25,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_token(args: argparse.Namespace) -> int:
     """Mint a token with the development key in the data directory (never in production)."""
     role = Role(args.role)
-    # Without --ttl-hours: a shift's length, or the role's whole lifetime where that is shorter.
-    ttl = min(timedelta(hours=DEFAULT_TTL_HOURS), MAX_TOKEN_LIFETIME[role]) if args.ttl_hours is None \
-        else timedelta(hours=args.ttl_hours)
-    if ttl > MAX_TOKEN_LIFETIME[role]:
+    ttl = None if args.ttl_hours is None else timedelta(hours=args.ttl_hours)  # None: TokenIssuer's default
+    if ttl is not None and ttl > MAX_TOKEN_LIFETIME[role]:
         print(f"error: a {role} token may live at most {MAX_TOKEN_LIFETIME[role]}", file=sys.stderr)
         return 2
     private_pem = os.environ.get("CRM_JWT_PRIVATE_KEY") or ensure_dev_keypair(_data_dir() / "keys")[0]
@@ -80,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--store", help="store id (required for pos)")
     token.add_argument("--member", help="member id (required for member)")
     token.add_argument("--subject", help="who the token is for (default: <role>-cli)")
-    token.add_argument("--ttl-hours", type=float, help=f"default: {DEFAULT_TTL_HOURS:g}, or the role's maximum if shorter")
+    token.add_argument("--ttl-hours", type=float, help="default: 12, or the role's maximum if shorter")
     token.set_defaults(func=cmd_token)
 
     migrate = sub.add_parser("migrate", help="apply a service's database migrations (production init step)")

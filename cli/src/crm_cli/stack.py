@@ -45,7 +45,8 @@ class StackConfig:
     own_session: bool = False
     # Deliberate overrides (log level, secrets) taken from this process's environment; a benchmark
     # that mints its own tokens clears it, so a key exported in the shell cannot make them invalid.
-    passthrough: tuple[str, ...] = ("CRM_LOG_LEVEL", "CRM_IDENTITY_PEPPER", "CRM_JWT_PUBLIC_KEY")
+    # CRM_PUBLIC_URL too: a gateway reached through a tunnel or proxy gives links another address.
+    passthrough: tuple[str, ...] = ("CRM_LOG_LEVEL", "CRM_IDENTITY_PEPPER", "CRM_JWT_PUBLIC_KEY", "CRM_PUBLIC_URL")
 
     @classmethod
     def from_env(cls) -> "StackConfig":
@@ -85,6 +86,8 @@ class StackConfig:
             service, self.data_dir, f"{self.host}:{self.broker_port}",
             {name: self.url(name) for name in self.start_order() if name != "gateway"},
         )
+        # Links sent to customers point at this stack's gateway, wherever CRM_BASE_PORT put it.
+        env["CRM_PUBLIC_URL"] = self.url("gateway")
         # Pass through deliberate overrides, not the launcher's own knobs.
         for key in self.passthrough:
             if key in os.environ:

@@ -70,6 +70,7 @@ allow campaigns Read topic crm.campaigns.events
 allow campaigns Read topic crm.pos.purchases
 allow campaigns Read topic crm.members.events
 allow campaigns Read topic crm.points.events
+# Resolved complaints (compensation) and survey invitations (the sender, survey campaigns).
 allow campaigns Read topic crm.feedback.events
 allow campaigns Read group campaigns
 

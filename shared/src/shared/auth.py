@@ -125,8 +125,11 @@ class TokenIssuer:
 
     def mint(
         self, subject: str, role: Role, *, store_id: str | None = None, member_id: str | None = None,
-        ttl: timedelta = timedelta(hours=12),
+        ttl: timedelta | None = None,
     ) -> str:
+        """A token for `role`, living `ttl`: by default a shift (12 hours), or the role's whole
+        lifetime where that is shorter, so a default token is never one the services refuse."""
+        ttl = ttl or min(timedelta(hours=12), MAX_TOKEN_LIFETIME[role])
         now = datetime.now(UTC)
         claims: dict[str, Any] = {
             "sub": subject, "role": role.value, "iss": self.issuer, "aud": self.audience,

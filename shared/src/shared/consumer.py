@@ -38,8 +38,7 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from asgi_correlation_id import correlation_id
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Column, ColumnElement, String, any_, bindparam, insert
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Column, insert
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import Field, SQLModel, select
@@ -48,7 +47,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from shared.auth import TokenVerifier
 from shared.clock import Clock, utc_now
 from shared.columns import UtcDateTime
-from shared.db import is_postgresql
+from shared.db import one_of
 from shared.events.binding import UnreadableEvent, from_kafka
 from shared.events.credentials import InvalidCredential
 from shared.events.envelope import Envelope
@@ -68,6 +67,9 @@ class ProcessedEvent(SQLModel, table=True):
     event_id: str = Field(primary_key=True, max_length=200)
     event_type: str = Field(max_length=200)
     processed_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+PROCESSED = ProcessedEvent.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -110,15 +112,6 @@ def in_turn(*steps: Handler) -> Handler:
 # Applies a run of consecutive events of one type in one go (one account look-up, multi-row
 # inserts): same transaction and dedupe as per-event handlers, far fewer round trips.
 BatchHandler = Callable[[UnitOfWork, list[Delivery]], Awaitable[None]]
-
-
-def _among(uow: UnitOfWork, ids: list[str]) -> ColumnElement[bool]:
-    """`event_id IN ids`. On PostgreSQL as `= ANY(:array)`: one parameter and one cached statement
-    whatever the batch size, where IN would send (and plan) one parameter per event."""
-    column: Column[str] = ProcessedEvent.__table__.c.event_id  # type: ignore[attr-defined]
-    if is_postgresql(uow.session):
-        return column == any_(bindparam("event_ids", ids, type_=ARRAY(String)))
-    return column.in_(ids)
 
 
 class EventConsumer:
@@ -219,10 +212,26 @@ class EventConsumer:
                 await self._apply_one_with_retries(record, delivery)
 
     def _parse(self, record: ConsumerRecord) -> Delivery | None:
+        if self._handled_elsewhere(record):
+            return None
         # The record timestamp: when the event was written (CreateTime, which the relay sets to the
         # event's time), the moment its credential is judged at.
         published_at = datetime.fromtimestamp(record.timestamp / 1000, UTC) if record.timestamp and record.timestamp > 0 else None
         return self.delivery(from_kafka(record.value, record.headers), topic=record.topic, published_at=published_at)
+
+    def _handled_elsewhere(self, record: ConsumerRecord) -> bool:
+        """Whether the record's `ce_type` header names a type of its topic that this service does
+        not handle: skipped before its value is parsed. A service reading a topic for one type (the
+        sender, campaigns' own topic for its requests) would otherwise decode every coupon a launch
+        issued only to drop it."""
+        kind = next((v for k, v in record.headers or () if k == "ce_type"), None)
+        spec = REGISTRY.get(kind.decode("utf-8", "replace")) if kind is not None else None
+        if spec is None or spec.type in self.handlers or spec.type in self.batch_handlers:
+            return False
+        if self.settings.topic(spec.topic) != record.topic:
+            return False  # the wrong topic: dead-lettered by `delivery`, as a parsed one would be
+        EVENTS_SKIPPED.labels(self.settings.service_name).inc()
+        return True
 
     def delivery(self, envelope: Envelope, *, topic: str | None = None, published_at: datetime | None = None) -> Delivery | None:
         """The envelope with its payload validated and its credential checked, or None for a type
@@ -242,7 +251,7 @@ class EventConsumer:
             return None
         if self.settings.topic(spec.topic) != topic:
             raise ForeignEvent(f"{envelope.type} is published on {spec.topic} only, not on {topic}")
-        if envelope.type not in self.handlers:
+        if envelope.type not in self.handlers and envelope.type not in self.batch_handlers:
             self._skip(envelope, "handled by other consumers")
             return None
         payload = spec.model.model_validate(envelope.data)
@@ -267,7 +276,7 @@ class EventConsumer:
         emitted = False
         async with UnitOfWork(self.sessions, self.settings.service_name, self.settings, clock=self.clock) as uow:
             ids = [d.envelope.id for d in deliveries]
-            seen = set((await uow.session.exec(select(ProcessedEvent.event_id).where(_among(uow, ids)))).all())
+            seen = set((await uow.session.exec(select(ProcessedEvent.event_id).where(one_of(uow.session, PROCESSED.c.event_id, ids)))).all())
             now = datetime.now(UTC)  # bookkeeping on the wall clock, not the service's clock
             fresh: list[Delivery] = []
             for delivery in deliveries:
@@ -281,7 +290,7 @@ class EventConsumer:
                 # One multi-row INSERT rather than an ORM object per event: at thousands of events
                 # per second the objects cost more CPU than the effects themselves.
                 await uow.session.exec(
-                    insert(ProcessedEvent.__table__),  # type: ignore[attr-defined]
+                    insert(PROCESSED),
                     params=[{"event_id": d.envelope.id, "event_type": d.envelope.type, "processed_at": now} for d in fresh],
                 )
             start = 0

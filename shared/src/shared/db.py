@@ -1,8 +1,10 @@
 """Async database access chosen by URL: PostgreSQL (asyncpg) in production, SQLite files by default."""
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import ColumnElement, Connection, Engine, Table, any_, bindparam, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as _AsyncSession
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -53,3 +55,19 @@ def is_postgresql(target: _AsyncSession | AsyncEngine | AsyncConnection | Engine
     upsert) and their portable fallbacks."""
     bind = target.bind if isinstance(target, _AsyncSession) else target
     return bind.dialect.name == "postgresql"  # type: ignore[union-attr]
+
+
+def insert_into(session: _AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """INSERT in the session's dialect, for its ON CONFLICT clauses (DO NOTHING: a concurrent
+    writer or a redelivery got there first; DO UPDATE: an upsert), which both dialects spell alike."""
+    return postgresql.insert(table) if is_postgresql(session) else sqlite.insert(table)
+
+
+def one_of(session: _AsyncSession, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL as `= ANY(:array)`: one parameter and one cached statement
+    whatever the number of values, where IN sends (and plans) one parameter per value, which
+    matters when a batch looks up thousands of events, sales or members."""
+    values = list(values)
+    if is_postgresql(session):
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))  # type: ignore[no-any-return]
+    return column.in_(values)  # type: ignore[no-any-return]

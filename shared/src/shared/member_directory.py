@@ -18,13 +18,12 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Column, func
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.columns import UtcDateTime
 from shared.consumer import Delivery, Handler, in_turn
-from shared.db import is_postgresql
+from shared.db import insert_into
 from shared.events import contracts as c
 from shared.events.registry import ACCOUNT_MANAGER_ASSIGNED, MEMBER_ATTRIBUTES, MEMBER_ERASED, MEMBER_REGISTERED
 from shared.policy import MemberFacts
@@ -47,7 +46,7 @@ DIRECTORY = MemberDirectoryRow.__table__  # type: ignore[attr-defined]
 
 async def _upsert(session: AsyncSession, member_id: str, values: dict[str, Any], on_conflict: dict[str, Any]) -> None:
     """INSERT the member with `values`; if the row exists, SET `on_conflict` (built from `excluded`)."""
-    insert = (postgresql.insert if is_postgresql(session) else sqlite.insert)(DIRECTORY)
+    insert = insert_into(session, DIRECTORY)
     statement = insert.values(member_id=member_id, **values)
     await session.exec(statement.on_conflict_do_update(index_elements=[DIRECTORY.c.member_id], set_=on_conflict))
 

@@ -6,14 +6,19 @@ Outside development the settings refuse to start with a missing or placeholder s
 misconfigured production pod fails at boot instead of running with a guessable key.
 """
 
+import re
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Where `crm run` serves the gateway with the default CRM_BASE_PORT.
+DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:8000"
 PLACEHOLDERS = {"", "changeme", "change-me", "changethis", "secret", "dev", "development"}
 
+# A scheme, a host and an optional port and path; no query or fragment, since paths are appended.
+PUBLIC_URL = re.compile(r"https?://[^\s/?#]+(/[^\s?#]*)?")
 Environment = Literal["development", "test", "production"]
 KafkaSecurityProtocol = Literal["PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL"]
 KafkaSaslMechanism = Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
@@ -82,6 +87,14 @@ class ServiceSettings(BaseSettings):
     # clocks drift a little; a sale dated beyond that is a client error, not a future sale.
     clock_skew_s: float = Field(default=300.0, ge=0)
 
+    # The address customers and their apps reach the platform at (the gateway, behind whatever
+    # proxy or ingress serves it): links in messages (survey invitations) are built on it, never on
+    # a service's own port. Empty means the local gateway in development; production refuses it.
+    public_url: str = ""
+    # Store names for customer messages, JSON, e.g. {"S001": "西湖店"}; a store not named here is
+    # called by its id.
+    store_names: dict[str, str] = Field(default_factory=dict)
+
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -94,6 +107,14 @@ class ServiceSettings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / f'{self.service_name}.db').resolve()}"
+
+    @property
+    def public_base(self) -> str:
+        """The public address without a trailing slash, for appending paths to."""
+        return (self.public_url or DEVELOPMENT_PUBLIC_URL).rstrip("/")
+
+    def store_name(self, store_id: str) -> str:
+        return self.store_names.get(store_id, store_id)
 
     def topic(self, name: str) -> str:
         return f"{self.kafka_topic_prefix}{name}"
@@ -135,6 +156,12 @@ class ServiceSettings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _public_url_well_formed(self) -> "ServiceSettings":
+        if self.public_url and not PUBLIC_URL.fullmatch(self.public_url):
+            raise ValueError(f"CRM_PUBLIC_URL must be an http(s) address such as https://crm.example.cn, not {self.public_url[:100]!r}")
+        return self
+
+    @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> "ServiceSettings":
         if self.environment != "production":
             return self
@@ -145,6 +172,9 @@ class ServiceSettings(BaseSettings):
             problems.append("CRM_JWT_PUBLIC_KEY must hold the token verification key")
         if self.identity_pepper.strip().lower() in PLACEHOLDERS or len(self.identity_pepper) < 16:
             problems.append("CRM_IDENTITY_PEPPER must be a secret of at least 16 characters")
+        if not self.public_url:
+            # Links sent to customers would otherwise point at the development gateway.
+            problems.append("CRM_PUBLIC_URL must be set in production to the address customers reach the gateway at")
         if self.kafka_security_protocol == "PLAINTEXT":
             problems.append("CRM_KAFKA_SECURITY_PROTOCOL must authenticate (SASL_SSL, SASL_PLAINTEXT or SSL), not PLAINTEXT")
         if self.kafka_sasl_password.get_secret_value().strip().lower() in PLACEHOLDERS - {""}:

@@ -6,11 +6,12 @@ from decimal import Decimal
 
 import jwt
 import pytest
+from aiokafka import ConsumerRecord
 
 from shared.auth import Role, TokenIssuer, TokenVerifier, generate_keypair
 from shared.consumer import EventConsumer, ForeignEvent, UnknownEventType
 from shared.events import contracts as c
-from shared.events.binding import from_kafka, to_kafka
+from shared.events.binding import UnreadableEvent, from_kafka, to_kafka
 from shared.events.credentials import InvalidCredential
 from shared.events.envelope import Envelope, new_event
 from shared.events.registry import (
@@ -121,6 +122,25 @@ def test_a_newer_type_of_the_topics_owner_is_skipped_and_a_stranger_rejected() -
 
 def test_a_known_type_of_the_topic_that_this_service_does_not_handle_is_skipped() -> None:
     assert consumer(MEMBER_ERASED).delivery(_typed(MEMBER_REGISTERED), topic=PREFIX + Topics.MEMBERS) is None
+
+
+def _record(envelope: Envelope, topic: str, value: bytes | None = None) -> ConsumerRecord:
+    encoded, headers = to_kafka(envelope)
+    return ConsumerRecord(topic=topic, partition=0, offset=0, timestamp=0, timestamp_type=0, key=None,
+                          value=encoded if value is None else value, checksum=None, serialized_key_size=0,
+                          serialized_value_size=0, headers=headers)
+
+
+def test_a_record_of_a_type_handled_elsewhere_is_skipped_by_its_header_alone() -> None:
+    # Its value is never parsed: a launch's 100,000 coupons cost the sender no JSON decoding.
+    unreadable = _record(_typed(MEMBER_REGISTERED), PREFIX + Topics.MEMBERS, value=b"not json")
+    assert consumer(MEMBER_ERASED)._parse(unreadable) is None
+    # A handled type is parsed (and an unreadable one refused), a type on the wrong topic is
+    # still a forgery, whatever this consumer handles.
+    with pytest.raises(UnreadableEvent):
+        consumer(MEMBER_REGISTERED)._parse(unreadable)
+    with pytest.raises(ForeignEvent):
+        consumer(MEMBER_ERASED)._parse(_record(_typed(MEMBER_REGISTERED), PREFIX + Topics.FEEDBACK))
 
 
 # --- finding: POS events carry a till's credential ---------------------------------------------

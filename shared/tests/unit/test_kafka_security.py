@@ -90,7 +90,8 @@ def test_a_client_certificate_needs_its_key(tmp_path: Path) -> None:
 def _production(**kafka_settings) -> ServiceSettings:
     return ServiceSettings(
         environment="production", database_url="postgresql+asyncpg://crm@db/points",
-        jwt_public_key=generate_keypair()[1], identity_pepper="a-long-random-pepper-value", **kafka_settings,
+        jwt_public_key=generate_keypair()[1], identity_pepper="a-long-random-pepper-value",
+        public_url="https://crm.example.cn", **kafka_settings,
     )
 
 

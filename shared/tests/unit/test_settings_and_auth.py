@@ -17,6 +17,7 @@ def test_production_refuses_missing_and_placeholder_secrets() -> None:
         ServiceSettings(environment="production", jwt_public_key="changeme", identity_pepper="secret")
     text = str(exc.value)
     assert "CRM_DATABASE_URL" in text and "CRM_JWT_PUBLIC_KEY" in text and "CRM_IDENTITY_PEPPER" in text
+    assert "CRM_PUBLIC_URL must be set in production" in text
 
 
 def test_production_accepts_real_secrets() -> None:
@@ -25,8 +26,23 @@ def test_production_accepts_real_secrets() -> None:
         environment="production", database_url="postgresql+asyncpg://crm@db/points",
         jwt_public_key=public, identity_pepper="a-long-random-pepper-value",
         kafka_security_protocol="SASL_SSL", kafka_sasl_username="points", kafka_sasl_password="a-scram-password",
+        public_url="https://crm.example.cn",
     )
     assert not settings.is_development
+    assert settings.public_base == "https://crm.example.cn"
+
+
+def test_the_public_address_defaults_to_the_local_gateway_and_must_be_an_http_address() -> None:
+    assert ServiceSettings().public_base == "http://127.0.0.1:8000"
+    assert ServiceSettings(public_url="https://crm.example.cn/shop/").public_base == "https://crm.example.cn/shop"
+    for bad in ("crm.example.cn", "ftp://crm.example.cn", "https://crm.example.cn/?x=1", "https://"):
+        with pytest.raises(ValidationError, match="CRM_PUBLIC_URL must be an http\\(s\\) address"):
+            ServiceSettings(public_url=bad)
+
+
+def test_stores_are_named_from_the_setting_or_by_their_id() -> None:
+    settings = ServiceSettings(store_names={"S001": "西湖店"})
+    assert (settings.store_name("S001"), settings.store_name("S002")) == ("西湖店", "S002")
 
 
 def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -122,7 +138,7 @@ def test_every_role_has_a_maximum_lifetime() -> None:
 @pytest.mark.parametrize("role", [Role.SERVICE, Role.MARKETING])
 def test_the_cli_default_lifetime_fits_the_role(role: Role, capsys: pytest.CaptureFixture[str],
                                                  tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from crm_cli.main import DEFAULT_TTL_HOURS, main
+    from crm_cli.main import main
     from shared.auth import MAX_TOKEN_LIFETIME, ensure_dev_keypair
 
     monkeypatch.setenv("CRM_DATA_DIR", str(tmp_path))
@@ -131,7 +147,7 @@ def test_the_cli_default_lifetime_fits_the_role(role: Role, capsys: pytest.Captu
     principal = TokenVerifier(public, "crm-identity", "crm").verify(capsys.readouterr().out.strip())
     claims = jwt.decode(principal.token, options={"verify_signature": False})
     lifetime = timedelta(seconds=claims["exp"] - claims["iat"])
-    assert lifetime == min(timedelta(hours=DEFAULT_TTL_HOURS), MAX_TOKEN_LIFETIME[role])
+    assert lifetime == min(timedelta(hours=12), MAX_TOKEN_LIFETIME[role])
 
 
 def test_the_cli_refuses_to_mint_a_token_the_services_would_refuse(capsys: pytest.CaptureFixture[str]) -> None:

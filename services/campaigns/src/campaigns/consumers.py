@@ -4,13 +4,14 @@ in (home store, account manager and erasure of each customer, for the access pol
 from campaigns.config import Settings
 from campaigns.service_layer import campaigns, coupons, messages, points_coupons, segments
 from shared.clock import Clock
-from shared.consumer import Handler, in_turn
+from shared.consumer import BatchHandler, Handler, in_turn
 from shared.events.registry import (
     BIRTHDAY_UPCOMING,
     CAMPAIGN_NOTIFICATION_REQUESTED,
     COMPLAINT_RESOLVED,
     CONSENT_CHANGED,
     CONSENT_CHANGED_V2,
+    FEEDBACK_NOTIFICATION_REQUESTED,
     MEMBER_ATTRIBUTES,
     MEMBER_ERASED,
     MEMBER_REGISTERED,
@@ -52,7 +53,14 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
         COMPLAINT_RESOLVED: campaigns.on_complaint_resolved,
         BIRTHDAY_UPCOMING: campaigns.on_birthday_upcoming,
         # the sender (service_layer/messages.py): members' requests after the welcome campaigns
-        # added theirs, and campaigns' own requests from its topic
+        # added theirs (campaigns' own requests from its topic: `batch_handlers`)
         NOTIFICATION_REQUESTED: in_turn(campaigns.on_notification_requested, messages.on_member_notification_requested),
-        CAMPAIGN_NOTIFICATION_REQUESTED: messages.on_campaign_notification_requested,
+        # feedback's survey invitations: survey-invitation campaigns, then the sender sends the invitation
+        FEEDBACK_NOTIFICATION_REQUESTED: in_turn(campaigns.on_survey_invitation_requested,
+                                                 messages.on_feedback_notification_requested),
     })
+
+
+def batch_handlers(settings: Settings, clock: Clock) -> dict[str, BatchHandler]:
+    # A launch asks for a message per treated member: the sender takes them in a batch at a time.
+    return {CAMPAIGN_NOTIFICATION_REQUESTED: messages.on_campaign_notifications_requested}

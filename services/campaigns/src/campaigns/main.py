@@ -8,7 +8,7 @@ from campaigns.adapters.members_api import TokenSource
 from campaigns.adapters.transports import providers_for
 from campaigns.api.routes import campaigns, coupons, messages, provider_callbacks, segments
 from campaigns.config import Settings, get_settings
-from campaigns.consumers import handlers
+from campaigns.consumers import batch_handlers, handlers
 from campaigns.jobs import scheduled_jobs
 from shared.clock import Clock, utc_now
 from shared.member_directory import member_facts
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now, tokens:
                 provider_callbacks.router,
             ],
             handlers=handlers(settings, clock),
+            batch_handlers=batch_handlers(settings, clock),
             migrations=Path(__file__).parent / "migrations",
             # The dispatch job reads the providers made at start-up (late: the app exists by then).
             jobs=scheduled_jobs(settings, lambda: app.state.providers),

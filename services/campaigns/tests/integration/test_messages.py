@@ -162,6 +162,26 @@ async def test_the_weekly_cap_cancels_marketing_beyond_it_and_service_messages_a
     assert by_source["camp-d"].status == "queued"
 
 
+async def test_a_batch_of_requests_counts_the_cap_and_duplicates_within_itself(cmp) -> None:
+    """A launch's requests arrive a batch at a time: the cap counts the batch's own earlier
+    messages, the same (member, campaign, occasion) twice in one batch is one message, and a batch
+    requested again (republished under new event ids) adds nothing."""
+    await cmp.apply(registered("m-1"), consent("m-1", "marketing_sms", True), registered("m-2"),
+                    consent("m-2", "marketing_sms", True))
+    batch = [offer("m-1", "camp-a"), offer("m-2", "camp-a"), offer("m-1", "camp-b"), offer("m-1", "camp-b"),
+             offer("m-1", "camp-c")]
+    await cmp.apply(*batch)
+    by_source = {r.source: r for r in await rows(cmp, "m-1")}
+    assert len(await rows(cmp, "m-1")) == 3
+    assert by_source["camp-a"].status == by_source["camp-b"].status == "queued"
+    assert (by_source["camp-c"].status, by_source["camp-c"].reason) == (
+        "cancelled", "weekly cap: 2 marketing messages in the last 7 days (cap 2)")
+    assert [r.status for r in await rows(cmp, "m-2")] == ["queued"]
+
+    await cmp.apply(*[offer("m-1", campaign) for campaign in ("camp-a", "camp-b", "camp-c")])
+    assert len(await rows(cmp, "m-1")) == 3
+
+
 async def test_a_message_requested_in_quiet_hours_goes_out_at_eight(cmp) -> None:
     await cmp.apply(registered("m-1"))
     cmp.clock.now = local(5, 22, 30)

@@ -22,7 +22,6 @@ class Settings(ServiceSettings):
     # Key of the HMAC that turns an invitation's random nonce into its link token; the database
     # keeps only the nonce and the token's hash, so a copy of the database cannot answer surveys.
     survey_token_key: str = ""
-    survey_link_base: str = "http://127.0.0.1:8004/v1/surveys/answers/"
 
     compensation_points_max: int = Field(default=10_000, ge=0, le=POINTS_MAX)
     compensation_coupon_max: Decimal = Field(default=Decimal("500.00"), ge=0)

@@ -1,6 +1,7 @@
 """Satisfaction surveys: invitations from sampled sales and resolved complaints, answers through
 the link token by the invitation's member, and results per store and month."""
 
+import json
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -10,10 +11,11 @@ from sqlmodel import func, select
 
 from feedback.adapters.tables import SurveyInvitationRow
 from feedback.domain.surveys import sampled
+from feedback.service_layer.events import invitation_notification_id
 from shared.auth import Role
 from shared.events import contracts as c
 from shared.events.envelope import new_event
-from shared.events.registry import PURCHASE_ATTRIBUTED
+from shared.events.registry import FEEDBACK_NOTIFICATION_REQUESTED, PURCHASE_ATTRIBUTED
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +61,8 @@ async def test_sampled_sales_get_one_invitation_however_often_redelivered(fb) ->
     [invitation] = (await fb.client.get("/v1/surveys/invitations", headers=fb.member("m1"))).json()
     assert invitation["source"] == "sale" and invitation["store_id"] == "S001"
     assert invitation["expires_at"].startswith("2026-12-07T02:00")
-    assert invitation["link"].startswith("http://127.0.0.1:8004/v1/surveys/answers/")
+    # On the public gateway address (the development default), never feedback's own port.
+    assert invitation["link"].startswith("http://127.0.0.1:8000/surveys/")
 
 
 async def test_a_resolved_complaint_invites_the_customer_and_the_link_answers_once(fb) -> None:
@@ -164,3 +167,46 @@ async def test_results_export_as_csv_for_excel_and_as_a_printable_page(fb) -> No
     assert "S001,2026-11,1,1,100.0" in csv.text
     page = await fb.client.get("/v1/surveys/results", params={"format": "html"}, headers=fb.admin())
     assert page.headers["content-type"].startswith("text/html") and "@media print" in page.text and "净推荐值 NPS" in page.text
+
+
+# --- the invitation reaches the customer: feedback asks the sender for the message
+
+
+async def _requests(fb) -> list[dict]:
+    return await fb.outbox(FEEDBACK_NOTIFICATION_REQUESTED)
+
+
+async def test_a_members_invitation_is_asked_to_be_sent_once_with_its_public_link_and_the_stores_name(fb) -> None:
+    fb.app.state.settings.store_names = {"S001": "西湖店"}
+    complaint = await fb.file(member_id="m6")
+    await fb.ok(complaint["id"], "acknowledge")
+    await fb.ok(complaint["id"], "resolve", note="ok")
+    await fb.ok(complaint["id"], "reopen", reason="x")
+    await fb.ok(complaint["id"], "resolve", note="ok")  # the one invitation stands: nothing asked again
+    [request] = await _requests(fb)
+    [invitation] = (await fb.client.get("/v1/surveys/invitations", headers=fb.member("m6"))).json()
+    data = request["data"]
+    assert request["kafka_key"] == "m6" and request["subject"] == "m6"
+    assert data["notification_id"] == request["id"] == invitation_notification_id(invitation["id"])
+    assert (data["member_id"], data["invitation_id"], data["source"], data["store_id"]) == ("m6", invitation["id"], "complaint", "S001")
+    assert (data["template"], data["channel"], data["requires_consent"]) == ("survey_invitation", "sms", "service_tips_sms")
+    assert data["params"] == {"link": invitation["link"], "store_id": "S001", "store_name": "西湖店", "expires_on": "2026-12-07"}
+    assert data["params"]["link"].startswith("http://127.0.0.1:8000/surveys/")
+    # Ids and the link only: nothing the member or staff wrote, no contact details.
+    assert "买到的牛奶" not in json.dumps(request, ensure_ascii=False) and "phone" not in json.dumps(data)
+
+
+async def test_a_sampled_sale_asks_once_however_often_redelivered_and_names_an_unnamed_store_by_its_id(fb) -> None:
+    [picked] = _ids(0.05, True, 1)
+    await fb.apply(_sale("m7", picked, store="S009"))
+    await fb.apply(_sale("m7", picked, store="S009"))  # the same sale under a new envelope id
+    [request] = await _requests(fb)
+    assert request["data"]["source"] == "sale" and request["data"]["member_id"] == "m7"
+    assert request["data"]["params"]["store_name"] == "S009"
+
+
+async def test_an_anonymous_complaint_asks_for_no_message(fb) -> None:
+    complaint = await fb.file()  # no member: no invitation, nobody to send one to
+    await fb.ok(complaint["id"], "acknowledge")
+    await fb.ok(complaint["id"], "resolve", note="ok")
+    assert await _requests(fb) == []

@@ -25,8 +25,6 @@ class Settings(ServiceSettings):
     tier_review_every_s: float = 3600.0
     # Calendar days (review dates, report days, evaluation months) are the chain's local days.
     business_timezone: str = "Asia/Shanghai"
-    # Store names for customer messages, e.g. {"S001": "西湖店"}; the store id stands in otherwise.
-    store_names: dict[str, str] = Field(default_factory=dict)
 
     # Searches by phone number per caller and window: enough for a desk's day, far too few to find
     # the number behind a masked one by trying the hidden digits.

@@ -88,6 +88,8 @@ ENTITLEMENT_GRANTED = "crm.points.entitlement_granted.v1"
 COMPLAINT_FILED = "crm.feedback.complaint_filed.v1"
 COMPLAINT_ESCALATED = "crm.feedback.complaint_escalated.v1"
 COMPLAINT_RESOLVED = "crm.feedback.complaint_resolved.v1"
+# feedback: the survey invitations it asks the sender to deliver
+FEEDBACK_NOTIFICATION_REQUESTED = "crm.feedback.notification_requested.v1"
 # campaigns: coupons
 COUPON_ISSUED = "crm.campaigns.coupon_issued.v1"
 COUPON_REDEEMED = "crm.campaigns.coupon_redeemed.v1"
@@ -122,6 +124,7 @@ REGISTRY = EventRegistry(
         EventSpec(COMPLAINT_FILED, Topics.FEEDBACK, c.ComplaintFiledV1),
         EventSpec(COMPLAINT_ESCALATED, Topics.FEEDBACK, c.ComplaintEscalatedV1),
         EventSpec(COMPLAINT_RESOLVED, Topics.FEEDBACK, c.ComplaintResolvedV1),
+        EventSpec(FEEDBACK_NOTIFICATION_REQUESTED, Topics.FEEDBACK, c.FeedbackNotificationRequestedV1),
         # campaigns: coupons
         EventSpec(COUPON_ISSUED, Topics.CAMPAIGNS, c.CouponIssuedV1),
         EventSpec(COUPON_REDEEMED, Topics.CAMPAIGNS, c.CouponRedeemedV1),

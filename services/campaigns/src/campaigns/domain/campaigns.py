@@ -3,7 +3,7 @@
 A campaign gives a coupon, a message or both to members. A one-off campaign reaches a saved segment
 once, when it launches (its audience is frozen then: members who join the segment later are not
 added). A triggered campaign reaches each member once per occasion of its trigger (a birthday per
-year, a complaint, a drop into churn risk), for as long as it runs. Either way, a share of the
+year, a complaint, a drop into churn risk, a survey invitation), for as long as it runs. Either way, a share of the
 members it would reach is held out as the control group (`domain.control`), so its effect can be
 measured against doing nothing.
 """
@@ -34,6 +34,7 @@ class Trigger(StrEnum):
     POINTS_EXPIRING = "points_expiring"
     COMPLAINT_COMPENSATION = "complaint_compensation"  # a resolution with a coupon value
     BIRTHDAY = "birthday"  # members announced a birthday N days ahead (once a year)
+    SURVEY_INVITATION = "survey_invitation"  # feedback asked to send a member a survey invitation
 
 
 class Message(BaseModel):

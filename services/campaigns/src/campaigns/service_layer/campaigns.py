@@ -18,7 +18,6 @@ from typing import Literal
 
 from sqlalchemy import func, type_coerce
 from sqlalchemy import select as core_select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
 from campaigns.adapters.tables import (
@@ -38,7 +37,7 @@ from campaigns.service_layer import coupons, segments
 from shared.columns import MoneyColumn
 from shared.commands import derived_event_id
 from shared.consumer import Delivery
-from shared.db import is_postgresql
+from shared.db import insert_into
 from shared.errors import Conflict, NotFound
 from shared.events import contracts as c
 from shared.events.registry import CAMPAIGN_ENDED, CAMPAIGN_LAUNCHED, CAMPAIGN_NOTIFICATION_REQUESTED
@@ -253,12 +252,11 @@ async def _record(uow: UnitOfWork, campaign_id: str, members: list[tuple[str, bo
             MEMBERS.c.campaign_id == campaign_id, MEMBERS.c.occasion == occasion,
             MEMBERS.c.member_id.in_(ids[start:start + CHUNK])))
         before.update(r[0] for r in found.all())
-    insert_ = postgresql.insert if is_postgresql(uow.session) else sqlite.insert
     rows = [{"campaign_id": campaign_id, "member_id": m, "occasion": occasion, "control": control, "reached_at": now} for m, control in members if m not in before]
     if rows:
         # ON CONFLICT: a concurrent delivery of the same occasion already recorded it; it wins.
         # Executemany parameters: multi-row INSERTs of one cached statement (see coupons' issue).
-        await uow.session.exec(insert_(MEMBERS).on_conflict_do_nothing(), params=rows)
+        await uow.session.exec(insert_into(uow.session, MEMBERS).on_conflict_do_nothing(), params=rows)
     return {str(r["member_id"]) for r in rows}
 
 
@@ -326,6 +324,16 @@ async def on_birthday_upcoming(uow: UnitOfWork, delivery: Delivery) -> None:
     data = c.BirthdayUpcomingV1.model_validate(delivery.envelope.data)
     await _trigger(uow, Trigger.BIRTHDAY, data.member_id, f"birthday:{data.occasion_year}",
                    {"days_until": str(data.days_until)})
+
+
+async def on_survey_invitation_requested(uow: UnitOfWork, delivery: Delivery) -> None:
+    """Feedback asks for a member's survey invitation; survey-invitation campaigns (a thank-you
+    coupon for answering, say) reach the member once per invitation, with the link and the store's
+    name for their own message. The sender delivers the invitation itself whether or not such a
+    campaign runs."""
+    data = c.FeedbackNotificationRequestedV1.model_validate(delivery.envelope.data)
+    await _trigger(uow, Trigger.SURVEY_INVITATION, data.member_id, f"survey:{data.invitation_id}",
+                   {**data.params, "survey_source": data.source})
 
 
 async def on_complaint_resolved(uow: UnitOfWork, delivery: Delivery) -> None:

@@ -28,7 +28,6 @@ from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import delete, literal, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -55,7 +54,7 @@ from campaigns.domain.coupons import (
 from shared.columns import MoneyColumn
 from shared.commands import derived_event_id
 from shared.consumer import Delivery
-from shared.db import is_postgresql
+from shared.db import insert_into
 from shared.errors import Conflict, NotFound
 from shared.events import contracts as c
 from shared.events.registry import COUPON_ISSUED, COUPON_REDEEMED, COUPON_RELEASED, COUPON_REVERSED
@@ -139,8 +138,7 @@ def counters(spec: TemplateSpec, key: str, member_id: str | None, store_id: str,
 
 
 async def _ensure_counter(session: AsyncSession, key: str) -> None:
-    insert_ = (postgresql.insert if is_postgresql(session) else sqlite.insert)(COUNTER)
-    await session.exec(insert_.values(key=key, used_count=0, used_amount=ZERO).on_conflict_do_nothing(index_elements=["key"]))
+    await session.exec(insert_into(session, COUNTER).values(key=key, used_count=0, used_amount=ZERO).on_conflict_do_nothing(index_elements=["key"]))
 
 
 async def _take(session: AsyncSession, take: Take, count: int, amount: Decimal) -> bool:
@@ -262,7 +260,6 @@ async def _insert_with_codes(session: AsyncSession, rows: list[dict[str, Any]], 
     """Gives each row a fresh code and inserts them a chunk at a time; the unique index on `code`
     refuses the rare code already issued (ON CONFLICT DO NOTHING), and those rows get a new code."""
     pending = rows
-    insert_ = postgresql.insert if is_postgresql(session) else sqlite.insert
     while pending:
         for row, code in zip(pending, new_member_codes(len(pending), draw), strict=True):
             row["code"] = code
@@ -270,7 +267,7 @@ async def _insert_with_codes(session: AsyncSession, rows: list[dict[str, Any]], 
         # INSERTs of one cached statement ("insertmanyvalues", pages sized for each database's
         # parameter limit) instead of compiling a statement with a bind parameter per value, which
         # cost most of a 100,000-member launch.
-        statement = insert_(COUPON).on_conflict_do_nothing(index_elements=["code"]).returning(COUPON.c.id)
+        statement = insert_into(session, COUPON).on_conflict_do_nothing(index_elements=["code"]).returning(COUPON.c.id)
         inserted = set((await session.exec(statement, params=pending)).scalars().all())
         pending = [row for row in pending if row["id"] not in inserted]
 
@@ -287,7 +284,7 @@ async def member_of_card(session: AsyncSession, card_no: str | None) -> str | No
 
 async def on_member_registered(uow: UnitOfWork, delivery: Delivery) -> None:
     member = cast(c.MemberRegisteredV1, delivery.payload)
-    insert_ = (postgresql.insert if is_postgresql(uow.session) else sqlite.insert)(MemberCardRow.__table__)  # type: ignore[attr-defined]
+    insert_ = insert_into(uow.session, MemberCardRow.__table__)  # type: ignore[attr-defined]
     await uow.session.exec(insert_.values(card_no=member.card_no, member_id=member.member_id).on_conflict_do_update(
         index_elements=["card_no"], set_={"member_id": member.member_id}))
 

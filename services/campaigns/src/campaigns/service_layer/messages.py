@@ -8,14 +8,13 @@ sending (a consent withdrawn overnight stops a deferred message), hands the mess
 retries a failed hand-over with backoff until it is `failed`.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
 from sqlalchemy import delete, func, update
 from sqlalchemy import select as core_select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
 from campaigns.adapters import templates
@@ -26,7 +25,7 @@ from campaigns.domain import messages as rules
 from campaigns.domain.messages import Channel, Purpose, Status
 from shared.commands import derived_event_id
 from shared.consumer import Delivery
-from shared.db import is_postgresql
+from shared.db import insert_into, one_of
 from shared.errors import NotFound
 from shared.events import contracts as c
 from shared.unit_of_work import UnitOfWork
@@ -34,6 +33,7 @@ from shared.unit_of_work import UnitOfWork
 SERVICE = "campaigns"
 MESSAGES = MessageRow.__table__  # type: ignore[attr-defined]
 OUTBOX = LocalOutboxRow.__table__  # type: ignore[attr-defined]
+CUSTOMERS = CustomerRow.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -62,45 +62,69 @@ def _quiet(settings: Settings) -> rules.QuietHours:
     return rules.QuietHours(settings.message_quiet_start_hour, settings.message_quiet_end_hour, settings.zone)
 
 
-async def _consents(uow: UnitOfWork, member_id: str) -> rules.Consents:
-    row = await uow.session.get(CustomerRow, member_id)
-    if row is None:  # nothing heard of the member yet: no consent given
-        return rules.Consents()
-    return rules.Consents(marketing_sms=row.consent_sms, marketing_email=row.consent_email,
-                          service_tips_sms=row.consent_service_tips_sms, erased=row.erased_at is not None)
+async def _consents(uow: UnitOfWork, member_ids: Iterable[str]) -> dict[str, rules.Consents]:
+    """What the read model knows of each member's consents, in one query; a member not heard of yet
+    is absent (and `rules.Consents()`, no consent given, applies)."""
+    found = await uow.session.exec(core_select(  # type: ignore[call-overload]
+        CUSTOMERS.c.member_id, CUSTOMERS.c.consent_sms, CUSTOMERS.c.consent_email,
+        CUSTOMERS.c.consent_service_tips_sms, CUSTOMERS.c.erased_at,
+    ).where(one_of(uow.session, CUSTOMERS.c.member_id, set(member_ids))))
+    return {member_id: rules.Consents(marketing_sms=sms, marketing_email=email, service_tips_sms=tips,
+                                      erased=erased_at is not None)
+            for member_id, sms, email, tips, erased_at in found.all()}
 
 
-async def _sent_this_week(uow: UnitOfWork, member_id: str, now: datetime) -> int:
-    found = await uow.session.exec(core_select(func.count()).where(  # type: ignore[call-overload]
-        MESSAGES.c.member_id == member_id, MESSAGES.c.marketing.is_(True),
-        MESSAGES.c.status.in_([s.value for s in rules.COUNTED]), MESSAGES.c.created_at > now - rules.WEEK))
-    return int(found.scalar_one())
+async def _sent_this_week(uow: UnitOfWork, member_ids: Iterable[str], now: datetime) -> dict[str, int]:
+    """Marketing messages counted against each member's weekly cap, in one query."""
+    found = await uow.session.exec(core_select(MESSAGES.c.member_id, func.count()).where(  # type: ignore[call-overload]
+        one_of(uow.session, MESSAGES.c.member_id, set(member_ids)), MESSAGES.c.marketing.is_(True),
+        MESSAGES.c.status.in_([s.value for s in rules.COUNTED]), MESSAGES.c.created_at > now - rules.WEEK,
+    ).group_by(MESSAGES.c.member_id))
+    return {member_id: int(n) for member_id, n in found.all()}
 
 
-async def request(uow: UnitOfWork, req: Request) -> MessageRow | None:
-    """Records the message a request asks for, with what the rules make of it now; None when the
-    (member, source, occasion) already has its message (a redelivery, a republished request)."""
-    mid = message_id(req.member_id, req.source, req.occasion)
-    if await uow.session.get(MessageRow, mid) is not None:
-        return None
+async def request(uow: UnitOfWork, reqs: Sequence[Request]) -> list[MessageRow]:
+    """Records the messages the requests ask for, with what the rules make of each now, a handful
+    of statements for the whole batch (a launch asks for 100,000). A (member, source, occasion)
+    that already has its message (a redelivery, a republished request) is left alone; the rows
+    recorded are answered."""
+    by_id = {message_id(r.member_id, r.source, r.occasion): r for r in reversed(reqs)}  # the first wins
+    if not by_id:
+        return []
+    known = set((await uow.session.exec(core_select(MESSAGES.c.id).where(  # type: ignore[call-overload]
+        one_of(uow.session, MESSAGES.c.id, by_id)))).scalars().all())
+    fresh = [(mid, req) for mid, req in reversed(by_id.items()) if mid not in known]
+    if not fresh:
+        return []
     settings, now = _settings(uow), uow.now()
-    row = MessageRow(
-        id=mid, member_id=req.member_id, source=req.source, occasion=req.occasion, campaign_id=req.campaign_id,
-        notification_id=req.notification_id, channel=req.channel, template=req.template, params=dict(req.params),
-        language=settings.message_language, marketing=req.marketing, requires_consent=req.requires_consent,
-        status=Status.QUEUED.value, not_before=now, created_at=now,
-    )
-    _decide(row, rules.refusal(req.channel, req.requires_consent, await _consents(uow, req.member_id)), settings, now)
-    if row.status == Status.QUEUED and req.marketing:
-        if (reason := rules.over_cap(await _sent_this_week(uow, req.member_id, now), settings.message_weekly_cap)):
-            _finish(row, Status.CANCELLED, reason, now)
-    if row.status == Status.QUEUED and (release := _quiet(settings).release(now)) is not None:
-        row.status, row.not_before, row.reason = Status.DEFERRED.value, release, "quiet hours"
-    insert_ = postgresql.insert if is_postgresql(uow.session) else sqlite.insert
-    values = {column.name: getattr(row, column.name) for column in MESSAGES.columns}
-    # ON CONFLICT: another consumer recorded the same message meanwhile; theirs stands.
-    done = await uow.session.exec(insert_(MESSAGES).values(values).on_conflict_do_nothing())
-    return row if done.rowcount == 1 else None
+    consents = await _consents(uow, (req.member_id for _, req in fresh))
+    counted = await _sent_this_week(uow, {req.member_id for _, req in fresh if req.marketing}, now)
+    release = _quiet(settings).release(now)
+    rows: list[MessageRow] = []
+    for mid, req in fresh:
+        row = MessageRow(
+            id=mid, member_id=req.member_id, source=req.source, occasion=req.occasion, campaign_id=req.campaign_id,
+            notification_id=req.notification_id, channel=req.channel, template=req.template, params=dict(req.params),
+            language=settings.message_language, marketing=req.marketing, requires_consent=req.requires_consent,
+            status=Status.QUEUED.value, not_before=now, created_at=now,
+        )
+        refused = rules.refusal(req.channel, req.requires_consent, consents.get(req.member_id, rules.Consents()))
+        _decide(row, refused, settings, now)
+        if row.status == Status.QUEUED and req.marketing:
+            if (reason := rules.over_cap(counted.get(req.member_id, 0), settings.message_weekly_cap)):
+                _finish(row, Status.CANCELLED, reason, now)
+            else:  # the next message of the member in this batch counts this one
+                counted[req.member_id] = counted.get(req.member_id, 0) + 1
+        if row.status == Status.QUEUED and release is not None:
+            row.status, row.not_before, row.reason = Status.DEFERRED.value, release, "quiet hours"
+        rows.append(row)
+    # ON CONFLICT: another consumer recorded the same message meanwhile; theirs stands. Executemany
+    # parameters: multi-row INSERTs of one cached statement (see coupons' `_insert_with_codes`).
+    inserted = set((await uow.session.exec(
+        insert_into(uow.session, MESSAGES).on_conflict_do_nothing().returning(MESSAGES.c.id),
+        params=[{column.name: getattr(row, column.name) for column in MESSAGES.columns} for row in rows],
+    )).scalars().all())
+    return [row for row in rows if row.id in inserted]
 
 
 def _decide(row: MessageRow, refused: str | None, settings: Settings, now: datetime) -> None:
@@ -136,22 +160,38 @@ async def on_member_notification_requested(uow: UnitOfWork, delivery: Delivery) 
     """Members' service messages (VIP welcome, service tips, points expiry). The notification id is
     derived by members from the occasion, so it is the occasion here."""
     data = cast(c.NotificationRequestedV1, delivery.payload)
-    await request(uow, Request(
+    await request(uow, [Request(
         member_id=data.member_id, source=f"members:{data.template}", occasion=data.notification_id,
         notification_id=data.notification_id, channel=data.channel, template=data.template, params=dict(data.params),
         marketing=data.requires_consent in ("marketing_sms", "marketing_email"), requires_consent=data.requires_consent,
-    ))
+    )])
 
 
-async def on_campaign_notification_requested(uow: UnitOfWork, delivery: Delivery) -> None:
-    """Campaigns' own requests (service_layer/campaigns.py `_reach`): marketing when they require
-    marketing consent, service messages (a compensation, `marketing: false`) when not."""
-    data = cast(c.CampaignNotificationRequestedV1, delivery.payload)
-    await request(uow, Request(
+async def on_feedback_notification_requested(uow: UnitOfWork, delivery: Delivery) -> None:
+    """Feedback's survey invitations: service messages under the consent the request names
+    (`service_tips_sms`), one per invitation (feedback derives the notification id from it, so it
+    is the occasion here)."""
+    data = cast(c.FeedbackNotificationRequestedV1, delivery.payload)
+    await request(uow, [Request(
+        member_id=data.member_id, source=f"feedback:{data.template}", occasion=data.notification_id,
+        notification_id=data.notification_id, channel=data.channel, template=data.template, params=dict(data.params),
+        marketing=False, requires_consent=data.requires_consent,
+    )])
+
+
+async def on_campaign_notifications_requested(uow: UnitOfWork, deliveries: list[Delivery]) -> None:
+    """Campaigns' own requests (service_layer/campaigns.py `_reach`), taken in a batch at a time
+    (a launch asks for one per treated member): marketing when they require marketing consent,
+    service messages (a compensation, `marketing: false`) when not."""
+    await request(uow, [_campaign_request(cast(c.CampaignNotificationRequestedV1, d.payload)) for d in deliveries])
+
+
+def _campaign_request(data: c.CampaignNotificationRequestedV1) -> Request:
+    return Request(
         member_id=data.member_id, source=data.campaign_id, occasion=data.occasion, campaign_id=data.campaign_id,
         notification_id=data.notification_id, channel=data.channel, template=data.template, params=dict(data.params),
         marketing=data.requires_consent is not None, requires_consent=data.requires_consent,
-    ))
+    )
 
 
 async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
@@ -182,8 +222,9 @@ async def dispatch(uow: UnitOfWork, transport: Transport, now: datetime, limit: 
         .with_for_update(skip_locked=True)
     )).all()
     counts = {"due": len(due), "sent": 0, "delivered": 0, "deferred": 0, "retrying": 0, "failed": 0, "cancelled": 0}
+    consents = await _consents(uow, (row.member_id for row in due))
     for row in due:
-        outcome = await _send(row, transport, settings, quiet, await _consents(uow, row.member_id), now)
+        outcome = await _send(row, transport, settings, quiet, consents.get(row.member_id, rules.Consents()), now)
         counts[outcome] += 1
         uow.session.add(row)
     return counts
@@ -256,4 +297,3 @@ async def campaign_counts(uow: UnitOfWork, campaign_id: str) -> dict[str, int]:
 async def outbox(uow: UnitOfWork, limit: int, offset: int) -> Sequence[LocalOutboxRow]:
     query = select(LocalOutboxRow).order_by(col(LocalOutboxRow.id).desc()).offset(offset).limit(limit)
     return (await uow.session.exec(query)).all()
-

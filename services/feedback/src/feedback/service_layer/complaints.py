@@ -148,7 +148,7 @@ async def invite_to_survey(uow: UnitOfWork, settings: Settings, row: ComplaintRo
     if row.member_id is None:
         return None
     return await invite(
-        uow.session, settings, source="complaint", source_ref=f"complaint:{row.id}", member_id=row.member_id,
+        uow, settings, source="complaint", source_ref=f"complaint:{row.id}", member_id=row.member_id,
         store_id=row.store_id, now=now,
     )
 

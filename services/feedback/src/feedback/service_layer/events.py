@@ -1,4 +1,5 @@
-"""The complaint events feedback publishes: ids, store, category and severity, never free text.
+"""The events feedback publishes: complaints (ids, store, category and severity, never free text)
+and the survey invitations it asks the sender to deliver (ids and the link, never contact details).
 
 Event ids are derived from the complaint and the step, so a retried request or a second job run
 cannot announce the same fact twice (the outbox refuses a duplicate event id).
@@ -6,14 +7,21 @@ cannot announce the same fact twice (the outbox refuses a duplicate event id).
 
 from datetime import datetime
 from decimal import Decimal
-from typing import cast
+from typing import Literal, cast
+from zoneinfo import ZoneInfo
 
-from feedback.adapters.tables import ComplaintRow
+from feedback.adapters.tables import ComplaintRow, SurveyInvitationRow
+from feedback.config import Settings
 from feedback.domain.workflow import Step
 from shared.commands import derived_event_id
 from shared.events import contracts as c
 from shared.events.contracts import ComplaintCategory, ComplaintChannel, Severity
-from shared.events.registry import COMPLAINT_ESCALATED, COMPLAINT_FILED, COMPLAINT_RESOLVED
+from shared.events.registry import (
+    COMPLAINT_ESCALATED,
+    COMPLAINT_FILED,
+    COMPLAINT_RESOLVED,
+    FEEDBACK_NOTIFICATION_REQUESTED,
+)
 from shared.unit_of_work import UnitOfWork
 
 
@@ -65,3 +73,23 @@ def emit_escalated(uow: UnitOfWork, row: ComplaintRow, *, step: Step, due_at: da
         COMPLAINT_ESCALATED, data, key=_key(row), subject=row.member_id,
         event_id=event_id(row.id, f"escalated/{step}/{row.reopen_count}"),
     )
+
+
+def invitation_notification_id(invitation_id: str) -> str:
+    return derived_event_id("feedback", "survey_invitation", invitation_id)
+
+
+def emit_survey_invitation(uow: UnitOfWork, settings: Settings, row: SurveyInvitationRow, link: str) -> None:
+    """Asks the sender to send a member's invitation. The id is derived from the invitation, so
+    a retried resolve or a redelivered sale cannot ask twice (and the sender's occasion is it)."""
+    assert row.member_id is not None, "an anonymous invitation has nobody to send it to"
+    notification_id = invitation_notification_id(row.id)
+    local_expiry = row.expires_at.astimezone(ZoneInfo(settings.business_timezone))
+    data = c.FeedbackNotificationRequestedV1(
+        notification_id=notification_id, member_id=row.member_id, invitation_id=row.id,
+        source=cast(Literal["sale", "complaint"], row.source), store_id=row.store_id,
+        params={"link": link, "store_id": row.store_id, "store_name": settings.store_name(row.store_id),
+                "expires_on": local_expiry.date().isoformat()},
+        expires_at=row.expires_at, requested_at=row.created_at,
+    )
+    uow.emit(FEEDBACK_NOTIFICATION_REQUESTED, data, key=row.member_id, subject=row.member_id, event_id=notification_id)

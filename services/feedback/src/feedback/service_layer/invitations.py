@@ -1,4 +1,6 @@
-"""Survey invitations: one per sampled sale or resolved complaint, answered once through a link."""
+"""Survey invitations: one per sampled sale or resolved complaint, answered once through a link.
+A member's invitation is sent to them: feedback asks the campaigns sender for the message through
+its outbox, in the transaction that makes the invitation."""
 
 import logging
 import secrets
@@ -13,7 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from feedback.adapters.tables import SurveyInvitationRow, SurveyTemplateRow
 from feedback.config import Settings
 from feedback.domain.surveys import link_token, token_hash
+from feedback.service_layer.events import emit_survey_invitation
 from shared.errors import Conflict, Gone, NotFound
+from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +44,17 @@ def month_of(at: datetime, timezone: str) -> str:
     return at.astimezone(ZoneInfo(timezone)).strftime("%Y-%m")
 
 
+# The gateway's public path for a survey link (gateway/api/routes/surveys.py forwards it here, to
+# /v1/surveys/answers/<token>): short enough for an SMS, and on the address customers can reach.
+SURVEY_PATH = "/surveys/"
+
+
+def link_of(settings: Settings, token: str) -> str:
+    return settings.public_base + SURVEY_PATH + token
+
+
 def link_for(settings: Settings, row: SurveyInvitationRow) -> str:
-    return settings.survey_link_base + link_token(settings.resolved_survey_token_key(), row.id, row.nonce)
+    return link_of(settings, link_token(settings.resolved_survey_token_key(), row.id, row.nonce))
 
 
 async def default_template(session: AsyncSession) -> SurveyTemplateRow | None:
@@ -49,10 +62,12 @@ async def default_template(session: AsyncSession) -> SurveyTemplateRow | None:
 
 
 async def invite(
-    session: AsyncSession, settings: Settings, *, source: str, source_ref: str, member_id: str | None,
+    uow: UnitOfWork, settings: Settings, *, source: str, source_ref: str, member_id: str | None,
     store_id: str, now: datetime, template_id: str | None = None,
 ) -> Invitation | None:
-    """The invitation for `source_ref`, made now unless it exists; None without any template."""
+    """The invitation for `source_ref`, made now (and, for a member, asked to be sent) unless it
+    exists; None without any template."""
+    session = uow.session
     existing = (await session.exec(select(SurveyInvitationRow).where(SurveyInvitationRow.source_ref == source_ref))).first()
     if existing is not None:
         return Invitation(existing, link_for(settings, existing))
@@ -71,7 +86,10 @@ async def invite(
     row.token_hash = token_hash(token)
     session.add(row)
     await session.flush()
-    return Invitation(row, settings.survey_link_base + token)
+    invitation = Invitation(row, link_of(settings, token))
+    if member_id is not None:
+        emit_survey_invitation(uow, settings, row, invitation.link)
+    return invitation
 
 
 async def find_invitation(session: AsyncSession, token: str, *, lock: bool = False) -> SurveyInvitationRow:

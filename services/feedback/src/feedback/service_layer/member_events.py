@@ -111,7 +111,7 @@ async def on_purchase_attributed(uow: UnitOfWork, delivery: Delivery) -> None:
     if not sampled(sale.sale_event_id, settings.survey_sample_rate):
         return
     await invite(
-        uow.session, settings, source="sale", source_ref=f"sale:{sale.sale_event_id}", member_id=sale.member_id,
+        uow, settings, source="sale", source_ref=f"sale:{sale.sale_event_id}", member_id=sale.member_id,
         store_id=sale.store_id, now=uow.now(),
     )
 

@@ -12,14 +12,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, extract, or_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
 from members.adapters.tables.core import BirthdayNoticeRow, MemberRow
 from members.config import Settings
 from members.domain.birthdays import birthdays_on
 from shared.commands import Commands, derived_event_id
-from shared.db import is_postgresql
+from shared.db import insert_into
 from shared.events import contracts as c
 from shared.events.registry import BIRTHDAY_UPCOMING
 from shared.unit_of_work import UnitOfWork
@@ -62,7 +61,6 @@ async def _take(uow: UnitOfWork, member_ids: list[str], year: int, now: datetime
     """Records the notices of `year` not taken yet; answers the members whose notice this
     transaction took. ON CONFLICT DO NOTHING: a replica running the job at the same moment waits
     for the other's commit (PostgreSQL) and then finds the rows taken, so only one announces."""
-    insert_ = postgresql.insert if is_postgresql(uow.session) else sqlite.insert
     taken: list[str] = []
     for start in range(0, len(member_ids), CHUNK):
         chunk = member_ids[start:start + CHUNK]
@@ -71,6 +69,6 @@ async def _take(uow: UnitOfWork, member_ids: list[str], year: int, now: datetime
         rows = [{"member_id": m, "occasion_year": year, "published_at": now} for m in chunk if m not in known]
         if rows:
             result = await uow.session.exec(
-                insert_(NOTICES).values(rows).on_conflict_do_nothing().returning(NOTICES.c.member_id))
+                insert_into(uow.session, NOTICES).values(rows).on_conflict_do_nothing().returning(NOTICES.c.member_id))
             taken += sorted(r[0] for r in result.all())
     return taken

@@ -196,7 +196,7 @@ async def _welcome(uow: UnitOfWork, member: MemberRow, manager: StaffRow, settin
                 "manager_name": manager.name,
                 "manager_phone": manager.work_phone,
                 "store_id": manager.store_id,
-                "store_name": settings.store_names.get(manager.store_id, manager.store_id),
+                "store_name": settings.store_name(manager.store_id),
             },
             requires_consent=None, requested_at=now,
         ),

@@ -6,9 +6,10 @@ from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from points.adapters.repository import LEDGER, insert_ignoring_duplicates
+from points.adapters.repository import LEDGER
 from points.adapters.tables import StaffBookingLockRow, table_of
 from points.domain.model import EntryType
+from shared.db import insert_into
 
 LOCKS = table_of(StaffBookingLockRow)
 MANUAL = (EntryType.ADJUST.value, EntryType.BONUS.value)
@@ -17,7 +18,7 @@ MANUAL = (EntryType.ADJUST.value, EntryType.BONUS.value)
 async def lock_staff(session: AsyncSession, staff_id: str, now: datetime) -> None:
     """Holds the staff member's lock row until the transaction ends: their next booking waits, then
     counts this one. (SQLite serialises every writer anyway: BEGIN IMMEDIATE.)"""
-    await session.exec(insert_ignoring_duplicates(session, LOCKS), params=[{"staff_id": staff_id, "created_at": now}])
+    await session.exec(insert_into(session, LOCKS).on_conflict_do_nothing(), params=[{"staff_id": staff_id, "created_at": now}])
     await session.exec(select(LOCKS.c.staff_id).where(LOCKS.c.staff_id == staff_id).with_for_update())
 
 

@@ -9,32 +9,17 @@ never book on a stale balance and never deadlock on each other.
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import any_, bindparam, insert, text, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, insert, text, tuple_, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from points.adapters.tables import AccountRow, LedgerRow, table_of
 from points.domain.model import EntryType, PointsAccount
 from shared.columns import ScaledDecimal, UtcDateTime
-from shared.db import is_postgresql
+from shared.db import insert_into, is_postgresql, one_of
 
 ACCOUNTS = table_of(AccountRow)
 LEDGER = table_of(LedgerRow)
-
-
-def insert_ignoring_duplicates(session: AsyncSession, table):
-    """INSERT ... ON CONFLICT DO NOTHING in the session's dialect: concurrent openers both succeed."""
-    return (postgresql.insert(table) if is_postgresql(session) else sqlite.insert(table)).on_conflict_do_nothing()
-
-
-def one_of(session: AsyncSession, column, values: Iterable[str]):
-    """`column IN values`; on PostgreSQL as `= ANY(array)`: one parameter instead of one per value,
-    which matters when a batch looks up thousands of sales or members."""
-    values = list(values)
-    if is_postgresql(session):
-        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
-    return column.in_(values)
 
 
 async def insert_rows(session: AsyncSession, table, rows: list[dict]) -> None:
@@ -76,7 +61,7 @@ class AccountRepository:
             for m in member_ids
         ]
         if rows:
-            await self.session.exec(insert_ignoring_duplicates(self.session, ACCOUNTS), params=rows)
+            await self.session.exec(insert_into(self.session, ACCOUNTS).on_conflict_do_nothing(), params=rows)
 
     async def lock_many(
         self, member_ids: Iterable[str], *, open_missing: bool = True, booked: Iterable[tuple[EntryType, str]] = ()

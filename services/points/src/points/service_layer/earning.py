@@ -12,13 +12,14 @@ from sqlalchemy import update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from points.adapters.repository import ACCOUNTS, AccountRepository, insert_ignoring_duplicates, insert_rows, one_of
+from points.adapters.repository import ACCOUNTS, AccountRepository, insert_rows
 from points.adapters.rules import load_rules
 from points.adapters.tables import PendingReturnRow, SaleEarningRow, table_of
 from points.domain.earning import EarningRule, earn_for_sale, rule_in_force
 from points.domain.model import EntryType, PointsAccount, Source
 from points.domain.returns import SaleEarned, points_to_reverse
 from shared.consumer import Delivery
+from shared.db import insert_into, one_of
 from shared.events import contracts as c
 from shared.money import CENT
 from shared.unit_of_work import UnitOfWork
@@ -99,7 +100,7 @@ async def on_return_attributed(uow: UnitOfWork, delivery: Delivery) -> None:
     if earned is None:
         log.info("return %s arrived before its sale %s was booked; kept until it is", ret.refund_id, ret.sale_event_id)
         await session.exec(
-            insert_ignoring_duplicates(session, PENDING),
+            insert_into(session, PENDING).on_conflict_do_nothing(),
             params=[{"refund_ref": sale_ref(ret.store_id, ret.refund_id), "sale_event_id": ret.sale_event_id,
               "member_id": ret.member_id, "payload": ret.model_dump(mode="json"), "received_at": uow.now()}],
         )

@@ -9,12 +9,12 @@ from typing import cast
 from sqlalchemy import update
 from sqlmodel import select
 
-from points.adapters.repository import insert_ignoring_duplicates
 from points.adapters.tables import EntitlementGrantRow, EntitlementRow, EntitlementUseRow, table_of
 from points.domain.entitlements import DEFAULT_VISITS_BY_MILESTONE, LEFTOVER_COLLECTION, check_use, granted_after
 from points.domain.exceptions import NothingLeft
 from shared.commands import derived_event_id
 from shared.consumer import Delivery
+from shared.db import insert_into
 from shared.events import contracts as c
 from shared.events.registry import ENTITLEMENT_GRANTED
 from shared.unit_of_work import UnitOfWork
@@ -34,7 +34,7 @@ async def grant_for_milestone(uow: UnitOfWork, reached: c.SpendMilestoneReachedV
     session, kind = uow.session, LEFTOVER_COLLECTION
     now = uow.now()
     await session.exec(
-        insert_ignoring_duplicates(session, ENTITLEMENTS),
+        insert_into(session, ENTITLEMENTS).on_conflict_do_nothing(),
         params=[{"member_id": reached.member_id, "kind": kind, "granted": 0, "used": 0, "updated_at": now}],
     )
     row = (

@@ -11,11 +11,12 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from points.adapters.repository import AccountRepository, insert_ignoring_duplicates
+from points.adapters.repository import AccountRepository
 from points.adapters.tables import AccountRow, ExpiryWarningRow, LedgerRow, table_of
 from points.domain.expiry import ExpiryPolicy, due, open_lots, upcoming
 from points.domain.model import EntryType, LedgerEntry, Source
 from shared.commands import Commands, derived_event_id
+from shared.db import insert_into
 from shared.events import contracts as c
 from shared.events.registry import POINTS_EXPIRING
 from shared.unit_of_work import UnitOfWork
@@ -79,7 +80,7 @@ async def _expire_member(
     await repo.save(account)
     for expires_on, points in sorted(upcoming(lots, today, policy).items()):
         inserted = await uow.session.exec(
-            insert_ignoring_duplicates(uow.session, WARNINGS).values(
+            insert_into(uow.session, WARNINGS).on_conflict_do_nothing().values(
                 member_id=member_id, expires_on=expires_on, points=points, warned_at=now
             )
         )

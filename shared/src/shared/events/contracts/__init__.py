@@ -21,6 +21,7 @@ from shared.events.contracts.feedback import (
     ComplaintEscalatedV1,
     ComplaintFiledV1,
     ComplaintResolvedV1,
+    FeedbackNotificationRequestedV1,
     Severity,
 )
 from shared.events.contracts.members import (
@@ -88,6 +89,7 @@ __all__ = [
     "CustomerRef",
     "Discount",
     "EntitlementGrantedV1",
+    "FeedbackNotificationRequestedV1",
     "MemberAttributesV1",
     "MemberErasedV1",
     "MemberRegisteredV1",

@@ -1,4 +1,5 @@
-"""What the feedback service publishes about complaints. Never the free text or personal data."""
+"""What the feedback service publishes about complaints and the survey invitations it asks to be
+sent. Never the free text or personal data."""
 
 from typing import Annotated, Literal
 
@@ -54,3 +55,26 @@ class ComplaintResolvedV1(Contract):
     coupon_value: Money | None = None
 
 
+
+
+class FeedbackNotificationRequestedV1(Contract):
+    """Ask the sender to message a member their survey invitation. Like members' requests, no
+    contact details: the sender looks them up itself. `params` hold the link (on the public
+    address; answering it takes the member's own token too), the store's id and name, and the last
+    day to answer. The notification id is derived from the invitation, so it is the occasion: one
+    message per invitation whatever the redelivery."""
+
+    notification_id: str = Id
+    member_id: str = Id
+    invitation_id: str = Id
+    # What was asked about: a sampled sale, or a resolved complaint.
+    source: Literal["sale", "complaint"]
+    store_id: StoreId
+    template: Literal["survey_invitation"] = "survey_invitation"
+    channel: Literal["sms"] = "sms"
+    params: dict[str, str] = Field(default_factory=dict)
+    # A survey is a service message: it offers nothing, so it follows the member's consent to
+    # service messages, not marketing consent.
+    requires_consent: Literal["service_tips_sms"] | None = "service_tips_sms"
+    expires_at: AwareDatetime
+    requested_at: AwareDatetime
