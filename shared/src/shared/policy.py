@@ -81,6 +81,10 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     "members.privacy.export": {R.ADMIN: A, R.MEMBER: SELF},
     "members.privacy.erase": {R.ADMIN: A, R.MEMBER: SELF},
     "members.access_log.read": _ADMIN,
+    # The platform's own services: the sender reads the phone or e-mail it sends to at the moment
+    # of sending (campaigns keeps none), and forwards an opt-out replied to an SMS.
+    "members.contact.read": {R.SERVICE: A},
+    "members.consent.reply": {R.SERVICE: A},
     # members: the customer information base and value analytics (lists limited to the scope)
     "members.infobase.read": _CUSTOMER_READ,
     "members.infobase.purchases": {**_CUSTOMER_READ, R.MEMBER: SELF},

@@ -76,3 +76,22 @@ async def test_admins_run_a_job_now_and_a_failure_is_a_500_not_a_summary() -> No
         assert unknown.status_code == 404 and "jobs: nightly" in unknown.json()["detail"]
         desk = {"Authorization": f"Bearer {issuer.mint('d', Role.SERVICE_DESK, store_id='S001')}"}
         assert (await client.post("/v1/jobs/nightly/run", headers=desk)).status_code == 403
+
+
+async def test_a_summary_counting_failed_items_is_a_successful_run() -> None:
+    """The message dispatch counts messages it gave up on as `failed`: a number in the summary,
+    not the runner's mark of a run that raised."""
+    private, public = generate_keypair()
+    issuer = TokenIssuer(private)
+
+    async def dispatch(commands: Commands, settings: object, now: datetime) -> dict:
+        return {"due": 2, "sent": 1, "failed": 1}
+
+    app = FastAPI()
+    app.include_router(jobs_api.router)
+    app.state.verifier = TokenVerifier(public, issuer.issuer, issuer.audience)
+    app.state.jobs = JobRunner(Commands(None, None), [ScheduledJob("dispatch", 10, dispatch)])  # type: ignore[arg-type]
+    admin = {"Authorization": f"Bearer {issuer.mint('a', Role.ADMIN)}"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        r = await client.post("/v1/jobs/dispatch/run", headers=admin)
+    assert r.status_code == 200 and r.json() == {"due": 2, "sent": 1, "failed": 1}

@@ -1,8 +1,9 @@
+from email.utils import parseaddr
 from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 
 from shared.settings import ServiceSettings
 
@@ -34,8 +35,12 @@ class Settings(ServiceSettings):
     sms_sign: str = Field(default="【邻里生活超市】", min_length=3, max_length=20, pattern=r"^【[^【】]+】$")
     # Language of messages when nothing says otherwise (templates exist in zh-CN and en).
     message_language: Literal["zh-CN", "en"] = "zh-CN"
-    # How messages leave: `local` records them in the local outbox table (GET /v1/outbox).
-    message_transport: Literal["local"] = "local"
+    # How messages leave: `local` records them in the local outbox table (GET /v1/outbox);
+    # `provider` sends SMS through Alibaba Cloud SMS and e-mail through SMTP. A channel's own
+    # setting, when set, overrides it for that channel (adapters/transports.py).
+    message_transport: Literal["local", "provider"] = "local"
+    message_sms_transport: Literal["local", "aliyun"] | None = None
+    message_email_transport: Literal["local", "smtp"] | None = None
     message_dispatch_every_s: float = 10.0
     # Messages handed to the transport per transaction of the dispatch job.
     message_dispatch_batch: int = Field(default=500, ge=1, le=10_000)
@@ -43,6 +48,34 @@ class Settings(ServiceSettings):
     message_max_attempts: int = Field(default=5, ge=1, le=50)
     message_retry_base_s: float = Field(default=60.0, gt=0)
     message_retry_max_s: float = Field(default=3_600.0, gt=0)
+    # Members, for contacts at sending time and SMS replies (with the service's own token).
+    members_url: str = "http://127.0.0.1:8001"
+    members_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    # SMTP (adapters/smtp.py): security `starttls` (port 587), `tls` (implicit, port 465) or `none`.
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=587, ge=1, le=65_535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_timeout_s: float = Field(default=30.0, gt=0, le=300)
+    # The From of every e-mail, e.g. `邻里生活超市 <members@example.com>`; required for SMTP.
+    email_from: str = ""
+    # The subject of an e-mail whose template has no subject file.
+    email_default_subject: str = Field(default="邻里生活超市会员通知", min_length=1, max_length=200)
+    # Where marketing mail's List-Unsubscribe points (a mailto: or https: address); empty: a mail
+    # to the From address with the subject "unsubscribe".
+    email_list_unsubscribe: str = ""
+    # Alibaba Cloud SMS (adapters/aliyun_sms.py); the sign name is CRM_SMS_SIGN without 【】.
+    aliyun_sms_endpoint: str = "https://dysmsapi.aliyuncs.com"
+    aliyun_access_key_id: str = ""
+    aliyun_access_key_secret: SecretStr = SecretStr("")
+    aliyun_region: str = "cn-hangzhou"
+    # Our template name -> the provider's approved template code, e.g. {"vip_welcome": "SMS_1234"}.
+    aliyun_sms_templates: dict[str, str] = Field(default_factory=dict)
+    aliyun_sms_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    # The shared secret the provider's pushes (delivery reports, replies) carry as `?token=`; empty:
+    # the callbacks refuse everything.
+    aliyun_callback_token: SecretStr = SecretStr("")
     # --- end of messages
 
     # --- calling other services as campaigns itself (role `service`): the client credential the
@@ -51,6 +84,31 @@ class Settings(ServiceSettings):
     service_client_id: str = ""
     service_client_secret: SecretStr = SecretStr("")
     # --- end of calling other services
+
+    @property
+    def sms_transport(self) -> Literal["local", "aliyun"]:
+        return self.message_sms_transport or ("aliyun" if self.message_transport == "provider" else "local")
+
+    @property
+    def email_transport(self) -> Literal["local", "smtp"]:
+        return self.message_email_transport or ("smtp" if self.message_transport == "provider" else "local")
+
+    @property
+    def list_unsubscribe(self) -> str:
+        if self.email_list_unsubscribe:
+            return f"<{self.email_list_unsubscribe}>"
+        return f"<mailto:{parseaddr(self.email_from)[1]}?subject=unsubscribe>"
+
+    @model_validator(mode="after")
+    def _providers_configured(self) -> "Settings":
+        """A provider chosen without what it needs fails at start-up, naming the setting."""
+        if self.email_transport == "smtp" and not parseaddr(self.email_from)[1]:
+            raise ValueError("email_from: an SMTP transport needs the From address (CRM_EMAIL_FROM)")
+        if self.sms_transport == "aliyun":
+            if not self.aliyun_access_key_id or not self.aliyun_access_key_secret.get_secret_value():
+                raise ValueError("aliyun_access_key_id: the Aliyun SMS transport needs CRM_ALIYUN_ACCESS_KEY_ID "
+                                 "and CRM_ALIYUN_ACCESS_KEY_SECRET")
+        return self
 
     @property
     def zone(self) -> ZoneInfo:

@@ -10,6 +10,7 @@ from shared.events.registry import (
     CAMPAIGN_NOTIFICATION_REQUESTED,
     COMPLAINT_RESOLVED,
     CONSENT_CHANGED,
+    CONSENT_CHANGED_V2,
     FEEDBACK_NOTIFICATION_REQUESTED,
     MEMBER_ATTRIBUTES,
     MEMBER_ERASED,
@@ -36,6 +37,8 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
         MEMBER_ATTRIBUTES: in_turn(campaigns.on_member_attributes, segments.on_member_attributes),
         TIER_CHANGED: segments.on_tier_changed,
         CONSENT_CHANGED: segments.on_consent_changed,
+        # v2: the same change, from a channel v1 cannot name (a reply to an SMS)
+        CONSENT_CHANGED_V2: segments.on_consent_changed,
         PERSONALISATION_CHANGED: segments.on_personalisation_changed,
         MEMBER_ERASED: in_turn(segments.on_member_erased, coupons.on_member_erased, messages.on_member_erased),
         PURCHASE_ATTRIBUTED: segments.on_purchase_attributed,

@@ -1,9 +1,10 @@
 """Scheduled jobs of the campaigns service; each is safe to run twice and on every replica."""
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from campaigns.adapters.transports import transport_for
+from campaigns.adapters.transports import Providers, transport_for
 from campaigns.config import Settings
 from campaigns.service_layer import campaigns, coupons, messages
 from shared.commands import Commands
@@ -29,22 +30,29 @@ async def campaign_schedule(commands: Commands, settings: Settings, now: datetim
         return await campaigns.run_schedule(uow, now)
 
 
-async def message_dispatch(commands: Commands, settings: Settings, now: datetime) -> dict[str, Any]:
+async def message_dispatch(commands: Commands, settings: Settings, now: datetime,
+                           providers: Providers | None = None) -> dict[str, Any]:
     """Hands due messages to the transport, a batch per transaction, until none is due. Each
     batch's rows are locked and skipped by other replicas, so no message goes out twice."""
     totals: dict[str, int] = {}
     while True:
         async with commands() as uow:
-            batch = await messages.dispatch(uow, transport_for(settings, uow.session), now, settings.message_dispatch_batch)
+            transport = transport_for(settings, uow.session, providers)
+            batch = await messages.dispatch(uow, transport, now, settings.message_dispatch_batch)
         for outcome, n in batch.items():
             totals[outcome] = totals.get(outcome, 0) + n
         if batch["due"] < settings.message_dispatch_batch:
             return totals
 
 
-def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
+def scheduled_jobs(settings: Settings, providers: Callable[[], Providers | None] = lambda: None) -> list[ScheduledJob]:
+    """`providers` gives the real transports made at start-up (None: the local outbox)."""
+
+    async def dispatch(commands: Commands, settings: Settings, now: datetime) -> dict[str, Any]:
+        return await message_dispatch(commands, settings, now, providers())
+
     return [
         ScheduledJob("coupon-reservations", settings.coupon_release_every_s, release_expired_reservations),
         ScheduledJob("campaign-schedule", settings.campaign_schedule_every_s, campaign_schedule),
-        ScheduledJob("message-dispatch", settings.message_dispatch_every_s, message_dispatch),
+        ScheduledJob("message-dispatch", settings.message_dispatch_every_s, dispatch),
     ]

@@ -4,18 +4,36 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from campaigns.api.routes import campaigns, coupons, messages, segments
+from campaigns.adapters.members_api import TokenSource
+from campaigns.adapters.transports import providers_for
+from campaigns.api.routes import campaigns, coupons, messages, provider_callbacks, segments
 from campaigns.config import Settings, get_settings
 from campaigns.consumers import batch_handlers, handlers
 from campaigns.jobs import scheduled_jobs
 from shared.clock import Clock, utc_now
 from shared.member_directory import member_facts
 from shared.service import ServiceSpec, build_service_app
+from shared.service_token import ServiceTokenSource
 
 
-def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock = utc_now, tokens: TokenSource | None = None) -> FastAPI:
+    """`tokens` gives the service's own bearer token for its calls to members (contacts, SMS
+    replies): by default the client credential of its settings exchanged at the gateway's identity
+    endpoint; without either every channel must use the local outbox."""
     settings = settings or get_settings()
-    return build_service_app(
+    if tokens is None and settings.service_client_id:
+        tokens = ServiceTokenSource(settings.identity_url, settings.service_client_id,
+                                    settings.service_client_secret.get_secret_value())
+
+    async def open_providers(app: FastAPI) -> None:
+        app.state.providers = providers_for(settings, tokens)
+
+    async def close_providers(app: FastAPI) -> None:
+        await app.state.providers.aclose()
+        if isinstance(tokens, ServiceTokenSource):
+            await tokens.aclose()
+
+    app = build_service_app(
         settings,
         ServiceSpec(
             title="CRM campaigns",
@@ -25,12 +43,17 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
                 campaigns.router,
                 coupons.router,
                 messages.router,
+                provider_callbacks.router,
             ],
             handlers=handlers(settings, clock),
             batch_handlers=batch_handlers(settings, clock),
             migrations=Path(__file__).parent / "migrations",
-            jobs=scheduled_jobs(settings),
+            # The dispatch job reads the providers made at start-up (late: the app exists by then).
+            jobs=scheduled_jobs(settings, lambda: app.state.providers),
+            on_startup=[open_providers],
+            on_shutdown=[close_providers],
             member_facts=member_facts,
         ),
         clock=clock,
     )
+    return app

@@ -14,6 +14,7 @@ from members.api.routes import (
     infobase,
     members,
     privacy,
+    sender,
     staff,
     tracking,
 )
@@ -33,7 +34,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
             description="Customer profiles, points cards, purchase history and lifetime spend.",
             routers=[members.router, infobase.router, communities.router, analytics.router,
                      staff.router, staff.assignments, tracking.router, evaluations.router,
-                     consents.router, privacy.router, archive.router],
+                     consents.router, privacy.router, archive.router, sender.router],
             handlers=handlers(settings, clock),
             member_facts=member_facts,
             migrations=Path(__file__).parent / "migrations",

@@ -76,6 +76,7 @@ SPEND_MILESTONE_REACHED = "crm.members.spend_milestone_reached.v1"
 ACCOUNT_MANAGER_ASSIGNED = "crm.members.account_manager_assigned.v1"
 NOTIFICATION_REQUESTED = "crm.members.notification_requested.v1"
 CONSENT_CHANGED = "crm.members.consent_changed.v1"
+CONSENT_CHANGED_V2 = "crm.members.consent_changed.v2"
 PERSONALISATION_CHANGED = "crm.members.personalisation_changed.v1"
 MEMBER_ATTRIBUTES = "crm.members.member_attributes.v1"
 MEMBER_ERASED = "crm.members.member_erased.v1"
@@ -111,6 +112,7 @@ REGISTRY = EventRegistry(
         EventSpec(ACCOUNT_MANAGER_ASSIGNED, Topics.MEMBERS, c.AccountManagerAssignedV1),
         EventSpec(NOTIFICATION_REQUESTED, Topics.MEMBERS, c.NotificationRequestedV1),
         EventSpec(CONSENT_CHANGED, Topics.MEMBERS, c.ConsentChangedV1),
+        EventSpec(CONSENT_CHANGED_V2, Topics.MEMBERS, c.ConsentChangedV2),
         EventSpec(PERSONALISATION_CHANGED, Topics.MEMBERS, c.PersonalisationChangedV1),
         EventSpec(MEMBER_ATTRIBUTES, Topics.MEMBERS, c.MemberAttributesV1),
         EventSpec(MEMBER_ERASED, Topics.MEMBERS, c.MemberErasedV1),

@@ -1,5 +1,7 @@
 """Message templates, stored as package files `campaigns/templates/<name>.<language>.txt` (zh-CN
-first, en): a template is reviewed and shipped with the code, like the rules that use it."""
+first, en): a template is reviewed and shipped with the code, like the rules that use it. An
+e-mail's subject is a template of its own, `<name>.subject.<language>.txt`, so the body stays
+one text for every channel."""
 
 import re
 from functools import lru_cache
@@ -13,11 +15,20 @@ FALLBACK = "zh-CN"
 def source(name: str, language: str) -> str | None:
     """The template's text in `language`, else in zh-CN; None when there is no such template (a
     name that is not a plain file name never reaches the file system)."""
-    if not NAME.match(name):
-        return None
+    return _read(name, "", language) if NAME.match(name) else None
+
+
+@lru_cache(maxsize=256)
+def subject(name: str, language: str) -> str | None:
+    """The template's e-mail subject in `language`, else in zh-CN; None when it has none (the
+    e-mail transport then uses its default subject)."""
+    return _read(name, ".subject", language) if NAME.match(name) else None
+
+
+def _read(name: str, part: str, language: str) -> str | None:
     folder = resources.files("campaigns") / "templates"
     for lang in dict.fromkeys((language, FALLBACK)):
-        path = folder / f"{name}.{lang}.txt"
+        path = folder / f"{name}{part}.{lang}.txt"
         if path.is_file():
             return path.read_text(encoding="utf-8")
     return None

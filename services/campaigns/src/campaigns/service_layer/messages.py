@@ -256,7 +256,8 @@ async def _send(row: MessageRow, transport: Transport, settings: Settings, quiet
     row.attempts += 1
     try:
         receipt = await transport.send(Outgoing(message_id=row.id, member_id=row.member_id, channel=row.channel,  # type: ignore[arg-type]
-                                                text=row.text, marketing=row.marketing, at=now))
+                                                text=row.text, marketing=row.marketing, at=now,
+                                                template=row.template, params=dict(row.params), language=row.language))
     except TransportError as exc:
         if not exc.retryable or row.attempts >= settings.message_max_attempts:
             _finish(row, Status.FAILED, f"attempt {row.attempts}: {exc}"[:500], now)

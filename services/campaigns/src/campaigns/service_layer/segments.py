@@ -92,7 +92,7 @@ async def on_tier_changed(uow: UnitOfWork, delivery: Delivery) -> None:
 
 
 async def on_consent_changed(uow: UnitOfWork, delivery: Delivery) -> None:
-    consent = cast(c.ConsentChangedV1, delivery.payload)
+    consent = cast(c.ConsentChangedV1 | c.ConsentChangedV2, delivery.payload)
     # Service tips are not marketing (no segment asks for them); the sender checks them.
     channel = {"marketing_sms": "sms", "marketing_email": "email", "service_tips_sms": "service_tips_sms"}[consent.purpose]
     row = await _customer(uow, consent.member_id)

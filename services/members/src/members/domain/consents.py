@@ -5,6 +5,7 @@ round: a member is offered what fits their purchases and occasions until they op
 answered is yes.
 """
 
+import unicodedata
 from typing import Literal, get_args
 
 PERSONALISED_OFFERS = "personalised_offers"
@@ -20,3 +21,14 @@ _GRANTED_UNTIL_WITHDRAWN = frozenset({PERSONALISED_OFFERS})
 
 def granted_when_unanswered(purpose: str) -> bool:
     return purpose in _GRANTED_UNTIL_WITHDRAWN
+
+
+# What a customer replies to an SMS to stop marketing SMS: the keywords of the opt-out line every
+# marketing SMS ends with (回T退订, 拒收请回复R) and those carriers accept (TD, 退订). Compared
+# after NFKC, so full-width letters (Ｔ, ｔｄ) count, and case-insensitively with spaces trimmed.
+REPLY_OPT_OUTS = frozenset({"t", "td", "r", "退订"})
+
+
+def withdraws_by_reply(text: str) -> bool:
+    """Whether an SMS reply withdraws the member's marketing SMS consent."""
+    return unicodedata.normalize("NFKC", text).strip().casefold() in REPLY_OPT_OUTS

@@ -8,6 +8,7 @@ so a withdrawal applies to the very next message.
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import get_args
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,7 +17,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from members.adapters.tables import ConsentRow, MemberRow
 from members.domain.consents import PERSONALISED_OFFERS, granted_when_unanswered
 from shared.events import contracts as c
-from shared.events.registry import CONSENT_CHANGED, PERSONALISATION_CHANGED
+from shared.events.registry import CONSENT_CHANGED, CONSENT_CHANGED_V2, PERSONALISATION_CHANGED
 from shared.unit_of_work import UnitOfWork
 
 
@@ -71,10 +72,17 @@ async def change_consent(
             key=member.id,
             subject=member.id,
         )
-    else:
+    elif channel in get_args(c.ConsentChannel):
         uow.emit(
             CONSENT_CHANGED,
             c.ConsentChangedV1(member_id=member.id, purpose=purpose, granted=granted, channel=channel, changed_at=now),  # type: ignore[arg-type]
+            key=member.id,
+            subject=member.id,
+        )
+    else:  # a channel v1 cannot name (an SMS reply): the same change as v2
+        uow.emit(
+            CONSENT_CHANGED_V2,
+            c.ConsentChangedV2(member_id=member.id, purpose=purpose, granted=granted, channel=channel, changed_at=now),  # type: ignore[arg-type]
             key=member.id,
             subject=member.id,
         )

@@ -1,0 +1,106 @@
+"""Campaigns' calls to members, with the service's own bearer token (role `service`): the phone or
+e-mail a message goes to, looked up at the moment of sending (campaigns stores neither and never
+sees them on the bus), and customers' replies to an SMS, which members judges and records.
+
+The token comes from a `TokenSource`: in production the client-credentials client of
+`shared.service_token`, which fetches and renews the token from the identity endpoint.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol
+from urllib.parse import quote
+
+import httpx
+
+from campaigns.adapters.outgoing import TransportError
+
+
+class TokenSource(Protocol):
+    async def token(self) -> str: ...
+
+
+class MembersUnavailable(Exception):
+    """Members could not answer now (unreachable, too slow, 5xx): worth trying again later."""
+
+
+class ReplyRefused(Exception):
+    """Members refused the reply as malformed: pushing it again cannot help."""
+
+
+class MembersClient:
+    """One HTTP client to members for the service's lifetime; closed at shutdown."""
+
+    def __init__(self, base_url: str, tokens: TokenSource, *, timeout_s: float,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.tokens = tokens
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=timeout_s, transport=transport)
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {await self.tokens.token()}"}
+        try:
+            response = await self.http.request(method, path, headers=headers, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise MembersUnavailable(f"members did not answer in time ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            raise MembersUnavailable(f"members unreachable ({type(exc).__name__}: {exc})") from exc
+        if response.status_code >= 500 or response.status_code == 429:
+            raise MembersUnavailable(f"members answered {response.status_code}")
+        return response
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+class ContactDirectory:
+    """Where to send a member's message on a channel. A transport error either way: retryable when
+    members could not answer, not retryable when it answered that there is nowhere to send to."""
+
+    def __init__(self, members: MembersClient) -> None:
+        self.members = members
+
+    async def address(self, member_id: str, channel: Literal["sms", "email"]) -> str:
+        try:
+            response = await self.members.request("GET", f"/v1/members/{quote(member_id, safe='')}/contact")
+        except MembersUnavailable as exc:
+            raise TransportError(f"contact look-up: {exc}") from exc
+        if response.status_code == 404:
+            raise TransportError(f"contact look-up: members knows no member {member_id}", retryable=False)
+        if response.status_code in (401, 403):
+            # The service's credential is refused: an operator must fix it; the message may wait.
+            raise TransportError(f"contact look-up: members refused the service token ({response.status_code})")
+        if response.status_code != 200:
+            raise TransportError(f"contact look-up: members answered {response.status_code}", retryable=False)
+        field = "phone" if channel == "sms" else "email"
+        value = response.json().get(field)
+        if not value:
+            raise TransportError(f"contact look-up: member {member_id} has no {field}", retryable=False)
+        return str(value)
+
+
+@dataclass(frozen=True)
+class ReplyAnswer:
+    found: bool
+    member_id: str | None
+    opt_out: bool
+    changed: bool
+
+
+class ReplyForwarder:
+    """Hands a customer's SMS reply to members, which decides whether it withdraws consent."""
+
+    def __init__(self, members: MembersClient) -> None:
+        self.members = members
+
+    async def forward(self, phone: str, text: str, received_at: datetime) -> ReplyAnswer:
+        """MembersUnavailable when members cannot take it now (the provider pushes again later),
+        ReplyRefused when it never will."""
+        body = {"phone": phone, "text": text, "received_at": received_at.isoformat()}
+        response = await self.members.request("POST", "/v1/consents/replies", json=body)
+        if response.status_code in (401, 403):  # the service's credential: an operator fixes it
+            raise MembersUnavailable(f"members refused the service token ({response.status_code})")
+        if response.status_code != 200:
+            raise ReplyRefused(f"members answered {response.status_code}: {response.text[:200]}")
+        data = response.json()
+        return ReplyAnswer(found=bool(data["found"]), member_id=data.get("member_id"), opt_out=bool(data["opt_out"]),
+                           changed=bool(data["changed"]))

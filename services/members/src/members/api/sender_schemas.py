@@ -1,0 +1,25 @@
+"""Bodies of the routes the platform's message sender calls (api/routes/sender.py)."""
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from shared.phones import Phone
+from shared.text import Text
+
+
+class ContactPublic(BaseModel):
+    member_id: str
+    phone: str | None = Field(description="In clear; null once the member is erased")
+    email: str | None
+
+
+class SmsReply(BaseModel):
+    phone: Phone = Field(description="The number the reply came from: mainland mobile, 11 digits")
+    text: Text = Field(min_length=1, max_length=500, description="What the customer wrote")
+    received_at: AwareDatetime = Field(description="When the provider received the reply")
+
+
+class SmsReplyResult(BaseModel):
+    found: bool = Field(description="The phone is a member's")
+    member_id: str | None
+    opt_out: bool = Field(description="The text withdraws marketing SMS (T, TD, R, 退订)")
+    changed: bool = Field(description="A withdrawal was recorded now; false when none was in force")
