@@ -69,6 +69,21 @@ def test_the_launcher_hands_campaigns_its_credential_and_the_gateway_as_identity
     assert alone.service_credentials == {} and "CRM_IDENTITY_URL" not in alone.service_env("campaigns")
 
 
+def test_campaigns_gets_the_sms_callback_secret_kept_across_runs_and_nobody_else_does(tmp_path, monkeypatch) -> None:
+    from campaigns.config import Settings as CampaignsSettings
+    from crm_cli.stack import sms_callback_token
+
+    config = StackConfig(tmp_path / "data", base_port=18000)
+    secret = config.service_env("campaigns")["CRM_ALIYUN_CALLBACK_TOKEN"]
+    assert len(secret) >= 32 and secret == sms_callback_token(tmp_path / "data")
+    assert StackConfig(tmp_path / "data", base_port=19000).service_env("campaigns")["CRM_ALIYUN_CALLBACK_TOKEN"] == secret
+    assert stat.S_IMODE((tmp_path / "data" / "keys" / "sms-callback-token").stat().st_mode) == 0o600
+    assert all("CRM_ALIYUN_CALLBACK_TOKEN" not in config.service_env(s) for s in ("members", "points", "feedback", "gateway"))
+    # The variable is the one campaigns reads its setting from.
+    monkeypatch.setenv("CRM_ALIYUN_CALLBACK_TOKEN", secret)
+    assert CampaignsSettings().aliyun_callback_token.get_secret_value() == secret
+
+
 def test_the_demo_enrolls_one_till_per_store_once(tmp_path) -> None:
     data_dir = tmp_path / "data"
     ensure_service_client(data_dir, "campaigns")  # migrates the gateway's database, as crm run does first

@@ -97,10 +97,12 @@ async def test_a_coupon_campaign_reaches_the_till_and_its_results(env: TestEnv, 
         async def points() -> dict | None:
             r = await p.gateway.get(f"/api/v1/customers/{buyer['id']}/360", headers=env.auth(Role.SERVICE_DESK, store_id="S001"))
             view = r.json()
-            return view if view["points"]["balance"] == 99 else None
+            return view if view["points"]["balance"] == 99 and view["messages"] else None
 
-        view = await eventually(points, what="points credited on the paid amount")
+        view = await eventually(points, what="points credited on the paid amount and the campaign's message recorded")
         assert view["coupons"][0]["state"] == "redeemed" and view["unavailable"] == []
+        # The desk sees the campaign's message to the member, with its status.
+        assert [m["campaign_id"] for m in view["messages"]] == [campaign["id"]]
 
         async def results(redeemed: int) -> dict | None:
             r = await p.gateway.get(f"/api/campaigns/v1/campaigns/{campaign['id']}/results", headers=mkt)

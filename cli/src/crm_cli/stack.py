@@ -7,6 +7,7 @@ benchmarks start the platform with the same `Stack`, on PostgreSQL databases of 
 """
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -104,6 +105,8 @@ class StackConfig:
             env["CRM_JWT_PRIVATE_KEY"] = os.environ["CRM_JWT_PRIVATE_KEY"]
         if service in self.database_urls:
             env["CRM_DATABASE_URL"] = self.database_urls[service]
+        if service == "campaigns":  # the SMS provider's pushes (replies, reports) carry this secret
+            env["CRM_ALIYUN_CALLBACK_TOKEN"] = sms_callback_token(self.data_dir)
         if (credential := self.service_credentials.get(service)) is not None:
             env.update(
                 CRM_IDENTITY_URL=self.url("gateway"),
@@ -137,6 +140,17 @@ def service_environment(service: str, data_dir: Path, bootstrap: str, urls: dict
         **{f"CRM_{name.upper()}_URL": url for name, url in urls.items()},
     )
     return env
+
+
+def sms_callback_token(data_dir: Path) -> str:
+    """The shared secret of the SMS provider's pushes to campaigns, kept in the data directory (owner
+    only) so it outlives a restart: with it a developer plays the provider and sends a reply."""
+    path = data_dir / "keys" / "sms-callback-token"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(24))
+    return path.read_text().strip()
 
 
 def enroll_service_clients(config: StackConfig) -> None:
@@ -318,7 +332,8 @@ def run(demo: bool) -> int:
 
 def _print_banner(config: StackConfig, tokens: dict[str, str], tills: dict[str, ServiceCredential]) -> None:
     token_file = config.data_dir / "dev-tokens.env"
-    token_file.write_text("".join(f"CRM_TOKEN_{k.upper()}={v}\n" for k, v in tokens.items()))
+    token_file.write_text("".join(f"CRM_TOKEN_{k.upper()}={v}\n" for k, v in tokens.items())
+                          + f"CRM_SMS_CALLBACK_TOKEN={sms_callback_token(config.data_dir)}\n")
     token_file.chmod(0o600)
     lines = [
         "",
@@ -333,6 +348,11 @@ def _print_banner(config: StackConfig, tokens: dict[str, str], tills: dict[str, 
         f'  curl -H "Authorization: Bearer $CRM_TOKEN_ACCOUNT_MANAGER" {config.url("gateway")}/api/members/v1/tracking/queue',
         "Every service answers under the gateway at /api/<members|points|feedback>/...",
         "More tokens: crm token --role service_desk --store S001",
+        "Messages go to the local outbox (GET /api/campaigns/v1/outbox with $CRM_TOKEN_ADMIN); a customer's SMS",
+        "reply, as the provider would push it (T, TD, R or 退订 withdraws their marketing SMS consent):",
+        f"  curl -H 'Content-Type: application/json' '{config.url('campaigns')}/v1/providers/aliyun/sms-replies"
+        "?token='$CRM_SMS_CALLBACK_TOKEN -d '[{\"phone_number\": \"13912345678\", \"content\": \"T\", "
+        "\"send_time\": \"2026-12-01 20:00:00\", \"sign_name\": \"邻里生活超市\"}]'",
     ]
     if tills:
         gateway = config.url("gateway")

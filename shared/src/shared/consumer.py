@@ -129,8 +129,11 @@ class EventConsumer:
         self.sessions = sessions
         self.handlers = handlers
         self.batch_handlers = batch_handlers or {}
+        # Every type this consumer applies, one at a time or a run at a time: what it subscribes
+        # to, and what it does not skip.
+        self.handled = frozenset(handlers) | frozenset(self.batch_handlers)
         self.on_commit = on_commit
-        self.topics = sorted({settings.topic(REGISTRY[t].topic) for t in handlers})
+        self.topics = sorted({settings.topic(REGISTRY[t].topic) for t in self.handled})
         self._consumer: AIOKafkaConsumer | None = None
         self._dlq: AIOKafkaProducer | None = None
         self._verifier: TokenVerifier | None = None
@@ -226,7 +229,7 @@ class EventConsumer:
         issued only to drop it."""
         kind = next((v for k, v in record.headers or () if k == "ce_type"), None)
         spec = REGISTRY.get(kind.decode("utf-8", "replace")) if kind is not None else None
-        if spec is None or spec.type in self.handlers or spec.type in self.batch_handlers:
+        if spec is None or spec.type in self.handled:
             return False
         if self.settings.topic(spec.topic) != record.topic:
             return False  # the wrong topic: dead-lettered by `delivery`, as a parsed one would be
@@ -251,7 +254,7 @@ class EventConsumer:
             return None
         if self.settings.topic(spec.topic) != topic:
             raise ForeignEvent(f"{envelope.type} is published on {spec.topic} only, not on {topic}")
-        if envelope.type not in self.handlers and envelope.type not in self.batch_handlers:
+        if envelope.type not in self.handled:
             self._skip(envelope, "handled by other consumers")
             return None
         payload = spec.model.model_validate(envelope.data)

@@ -131,6 +131,14 @@ def _record(envelope: Envelope, topic: str, value: bytes | None = None) -> Consu
                           serialized_value_size=0, headers=headers)
 
 
+def test_a_type_handled_only_in_batches_is_subscribed_to_and_delivered() -> None:
+    settings = ServiceSettings(service_name="test", kafka_topic_prefix=PREFIX, jwt_public_key=PUBLIC)
+    batched = EventConsumer(settings, sessions=None, handlers={MEMBER_ERASED: _noop},  # type: ignore[arg-type]
+                            batch_handlers={COMPLAINT_RESOLVED: _noop})
+    assert batched.topics == sorted({PREFIX + Topics.MEMBERS, PREFIX + Topics.FEEDBACK})
+    assert batched.delivery(new_event(COMPLAINT_RESOLVED, resolved(), source="x")) is not None
+
+
 def test_a_record_of_a_type_handled_elsewhere_is_skipped_by_its_header_alone() -> None:
     # Its value is never parsed: a launch's 100,000 coupons cost the sender no JSON decoding.
     unreadable = _record(_typed(MEMBER_REGISTERED), PREFIX + Topics.MEMBERS, value=b"not json")

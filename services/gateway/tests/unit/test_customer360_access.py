@@ -27,7 +27,8 @@ def _downstream(*, members: int = 200, points: int = 200, feedback: int = 200, c
         }),
         points=_client({"/v1/accounts/m1": (points, {"member_id": "m1", "balance": 3, "entries": []} if points == 200 else NOT_YOURS)}),
         feedback=_client({"/v1/complaints": (feedback, [] if feedback == 200 else NOT_YOURS)}),
-        campaigns=_client({"/v1/members/m1/coupons": (campaigns, [] if campaigns == 200 else NOT_YOURS)}),
+        campaigns=_client({"/v1/members/m1/coupons": (campaigns, [] if campaigns == 200 else NOT_YOURS),
+                           "/v1/members/m1/messages": (campaigns, [] if campaigns == 200 else NOT_YOURS)}),
     )
 
 

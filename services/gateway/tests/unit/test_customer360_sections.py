@@ -1,5 +1,5 @@
-"""The complaints and coupons sections of the customer-360 view: shown when feedback and campaigns
-answer, reported unavailable (with the rest of the page intact) when they do not."""
+"""The complaints, coupons and messages sections of the customer-360 view: shown when feedback and
+campaigns answer, reported unavailable (with the rest of the page intact) when they do not."""
 
 import httpx
 
@@ -9,6 +9,7 @@ from gateway.service_layer.customer360 import customer_360
 PROFILE = {"id": "m1", "lifetime_spend": "10.00", "purchase_count": 1}
 COMPLAINTS = [{"id": "c1", "status": "resolved", "compensation_points": 300}]
 COUPONS = [{"coupon_id": "k1", "code": "ABCDEFGHJKLM", "name": "满100减20", "state": "issued"}]
+MESSAGES = [{"id": "msg1", "channel": "sms", "status": "cancelled", "reason": "no marketing_sms consent"}]
 
 
 def _client(routes: dict[str, tuple[int, object]]) -> httpx.AsyncClient:
@@ -23,7 +24,7 @@ def _downstream(feedback: httpx.AsyncClient | None, campaigns: httpx.AsyncClient
     members = _client({"/v1/members/m1": (200, PROFILE), "/v1/members/m1/purchases": (200, [])})
     points = _client({"/v1/accounts/m1": (200, {"member_id": "m1", "balance": 300, "entries": []})})
     if campaigns is None:
-        campaigns = _client({"/v1/members/m1/coupons": (200, COUPONS)})
+        campaigns = _client({"/v1/members/m1/coupons": (200, COUPONS), "/v1/members/m1/messages": (200, MESSAGES)})
     return Downstream(members=members, points=points, feedback=feedback, campaigns=campaigns)
 
 
@@ -52,16 +53,19 @@ async def test_feedback_failing_or_missing_costs_only_the_complaints_section() -
 async def test_the_members_coupons_are_a_section_and_a_customer_campaigns_never_saw_has_none() -> None:
     feedback = _client({"/v1/complaints": (200, [])})
     view = await customer_360(_downstream(feedback), "m1", "Bearer t", timeout=1.0)
-    assert view.coupons == COUPONS and view.unavailable == []
-    unknown = _client({"/v1/members/m1/coupons": (404, {"detail": "no customer m1"})})
+    assert view.coupons == COUPONS and view.messages == MESSAGES and view.unavailable == []
+    unknown = _client({"/v1/members/m1/coupons": (404, {"detail": "no customer m1"}),
+                       "/v1/members/m1/messages": (404, {"detail": "no customer m1"})})
     view = await customer_360(_downstream(feedback, unknown), "m1", "Bearer t", timeout=1.0)
-    assert view.coupons == [] and view.unavailable == []
+    assert view.coupons == [] and view.messages == [] and view.unavailable == []
 
 
-async def test_campaigns_failing_costs_only_the_coupons_section() -> None:
+async def test_campaigns_failing_costs_only_the_coupons_and_messages_sections() -> None:
     feedback = _client({"/v1/complaints": (200, COMPLAINTS)})
-    down = _client({"/v1/members/m1/coupons": (503, {"detail": "starting"})})
+    down = _client({"/v1/members/m1/coupons": (503, {"detail": "starting"}),
+                    "/v1/members/m1/messages": (503, {"detail": "starting"})})
     view = await customer_360(_downstream(feedback, down), "m1", "Bearer t", timeout=1.0)
-    assert view.coupons is None and view.complaints == COMPLAINTS and view.points["balance"] == 300
-    [gap] = view.unavailable
-    assert gap.section == "coupons" and "answered 503" in gap.reason
+    assert view.coupons is None and view.messages is None
+    assert view.complaints == COMPLAINTS and view.points["balance"] == 300
+    assert {(gap.section, gap.reason) for gap in view.unavailable} == {
+        ("coupons", "answered 503"), ("messages", "answered 503")}

@@ -21,4 +21,7 @@ class Customer360(BaseModel):
     complaints: list[dict[str, Any]] | None = None
     # The member's coupons (their wallet) with their state; None when campaigns did not answer.
     coupons: list[dict[str, Any]] | None = None
+    # The latest messages sent or meant for the member, with their status (sent, delivered,
+    # deferred, cancelled with the reason...); None when campaigns did not answer.
+    messages: list[dict[str, Any]] | None = None
     unavailable: list[Unavailable]

@@ -1,5 +1,5 @@
-"""The customer-360 view: one member's profile, spend, purchases, points, coupons and complaints,
-fetched concurrently.
+"""The customer-360 view: one member's profile, spend, purchases, points, coupons, messages and
+complaints, fetched concurrently.
 
 Each section has its own deadline; a section whose service is slow or down is reported under
 `unavailable` and the rest of the page still comes back.
@@ -77,8 +77,11 @@ async def customer_360(downstream: Downstream, member_id: str, authorization: st
             headers, timeout))
         coupons = tg.create_task(_optional(
             "coupons", downstream.campaigns, "campaigns", f"/v1/members/{quoted}/coupons", headers, timeout))
+        # Staff see every status (a cancelled one says why); a member sees what reached them.
+        messages = tg.create_task(_optional(
+            "messages", downstream.campaigns, "campaigns", f"/v1/members/{quoted}/messages?limit=10", headers, timeout))
     sections = {s.name: s for s in (member.result(), purchases.result(), points.result(), complaints.result(),
-                                     coupons.result())}
+                                     coupons.result(), messages.result())}
     if refusals := [s.refused for s in sections.values() if s.refused]:
         raise Refused("; ".join(refusals))
     if sections["member"].missing:
@@ -89,6 +92,7 @@ async def customer_360(downstream: Downstream, member_id: str, authorization: st
     if sections["points"].missing:  # no account yet: nothing earned, not an outage
         points_body = {"member_id": member_id, "balance": 0, "entries": []}
     coupons_body = [] if sections["coupons"].missing else sections["coupons"].body  # unknown to campaigns: none
+    messages_body = [] if sections["messages"].missing else sections["messages"].body
     return Customer360(
         member_id=member_id,
         member=profile,
@@ -98,5 +102,6 @@ async def customer_360(downstream: Downstream, member_id: str, authorization: st
         points=points_body,
         complaints=sections["complaints"].body,
         coupons=coupons_body,
+        messages=messages_body,
         unavailable=[Unavailable(section=s.name, reason=s.failure) for s in sections.values() if s.failure],
     )
