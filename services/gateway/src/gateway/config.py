@@ -55,6 +55,10 @@ class Settings(ServiceSettings):
     staff_access_token_ttl_s: int = Field(default=60, ge=10, le=int(MAX_ACCESS_TTL.total_seconds()))
     # How long one login's refresh tokens last, however often they are swapped: a shift.
     staff_session_ttl_s: int = Field(default=12 * 3600, ge=300, le=30 * 24 * 3600)
+    # Ended staff sessions (and their refresh tokens) are deleted this long after they end, by the
+    # `staff-sessions-cleanup` job running this often.
+    staff_session_retention_s: int = Field(default=7 * 24 * 3600, ge=0)
+    staff_session_cleanup_every_s: float = Field(default=3600.0, gt=0)
     # Failed logins tolerated within the window per login name and per caller address before 429:
     # passwords are guessable, so these are what bounds guessing (per replica, see the README).
     staff_login_failure_window_s: float = Field(default=900.0, gt=0)

@@ -10,7 +10,7 @@ import pyotp
 import pytest
 from sqlmodel import select
 
-from gateway.adapters.tables import StaffAccountRow, StaffSessionRow
+from gateway.adapters.tables import StaffAccountRow, StaffRefreshTokenRow, StaffSessionRow
 from gateway.config import Settings
 from gateway.main import create_app
 from shared.auth import Role, TokenVerifier
@@ -282,7 +282,11 @@ async def test_a_second_factor_makes_the_login_ask_for_a_code(gateway, env, cloc
     # A wrong password with any code is the plain failure: the code is only looked at after it.
     r = await gateway.post("/identity/v1/login", json={"login": "wang.li", "password": "nope nope nope", "totp_code": "123456"})
     assert (r.status_code, r.json()) == (401, LOGIN_FAILED)
-    await log_in(gateway, "wang.li", created["password"], totp_code=totp.at(clock.now))
+    code = totp.at(clock.now)
+    await log_in(gateway, "wang.li", created["password"], totp_code=code)
+    # The same code a second time (seen over a shoulder, or replayed): spent.
+    replayed = await gateway.post("/identity/v1/login", json={"login": "wang.li", "password": created["password"], "totp_code": code})
+    assert (replayed.status_code, replayed.json()["error"]) == (401, "totp_invalid")
 
     # Only admins and store managers have one.
     desk = await create(gateway, env, login="desk.one", name="Desk", role="service_desk", store_id="S001")
@@ -292,3 +296,21 @@ async def test_a_second_factor_makes_the_login_ask_for_a_code(gateway, env, cloc
     assert (await gateway.delete(f"/identity/v1/staff/{created['staff_id']}/totp", headers=admin(env))).json()[
         "totp_enabled"] is False
     await log_in(gateway, "wang.li", created["password"])
+
+
+async def test_ended_sessions_are_forgotten_after_the_retention(gateway, env, clock) -> None:
+    created = await manager(gateway, env)
+    ended = await log_in(gateway, "wang.li", created["password"])
+    await log_in(gateway, "wang.li", created["password"])
+    assert (await gateway.post("/identity/v1/logout", json={"refresh_token": ended["refresh_token"]})).status_code == 204
+
+    r = await gateway.post("/v1/jobs/staff-sessions-cleanup/run", headers=admin(env))
+    assert (r.status_code, r.json()["sessions_deleted"]) == (200, 0), r.text
+    clock.now += timedelta(days=7, seconds=1)
+    r = await gateway.post("/v1/jobs/staff-sessions-cleanup/run", headers=admin(env))
+    assert (r.status_code, r.json()["sessions_deleted"]) == (200, 1), r.text
+    async with gateway.app.state.sessions() as session:
+        left = (await session.exec(select(StaffSessionRow))).all()
+        tokens = (await session.exec(select(StaffRefreshTokenRow))).all()
+    assert [s.revoked_at for s in left] == [None]
+    assert {t.family_id for t in tokens} == {left[0].family_id}

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from gateway.adapters.passwords import hash_password, needs_rehash, verify_password
 from gateway.config import Settings
-from gateway.domain.second_factor import code_matches, new_seed, provisioning_uri
+from gateway.domain.second_factor import code_matches, matching_step, new_seed, provisioning_uri
 from gateway.domain.sessions import RefreshOutcome, judge_refresh, new_refresh_token
 from gateway.domain.staff import assignment, check_login, check_password, token_subject
 from gateway.domain.throttle import ExchangeGuard
@@ -136,3 +136,15 @@ def test_staff_access_tokens_live_at_most_a_minute() -> None:
     assert Settings(staff_access_token_ttl_s=60).staff_access_token_ttl_s == 60
     with pytest.raises(ValidationError, match="staff_access_token_ttl_s"):
         Settings(staff_access_token_ttl_s=61)
+
+
+def test_a_one_time_code_is_good_once() -> None:
+    seed = new_seed()
+    code = pyotp.TOTP(seed).at(T0)
+    step = matching_step(seed, code, T0)
+    assert step == int(T0.timestamp()) // 30
+    # The same code again, even within its step: spent.
+    assert matching_step(seed, code, T0 + timedelta(seconds=10), after_step=step) is None
+    # The next step's code still works after it.
+    later = T0 + timedelta(seconds=30)
+    assert matching_step(seed, pyotp.TOTP(seed).at(later), later, after_step=step) == step + 1

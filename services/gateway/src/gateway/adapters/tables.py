@@ -6,7 +6,7 @@ staff members' sessions (refresh token families)."""
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shared.columns import MoneyColumn, UtcDateTime
@@ -103,6 +103,8 @@ class StaffAccountRow(SQLModel, table=True):
     # The TOTP seed is needed in clear to check codes; it is only ever shown at enrolment.
     totp_secret: str | None = Field(default=None, max_length=64)
     totp_enabled: bool = False
+    # The time step of the last code accepted: a code is good once (gateway.domain.second_factor).
+    totp_last_step: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     changed_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     deactivated_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))

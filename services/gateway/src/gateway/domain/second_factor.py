@@ -1,6 +1,7 @@
 """The optional second factor of admins and store managers: a TOTP code (RFC 6238, 6 digits, 30 s)
 from an authenticator app enrolled with an otpauth:// URI."""
 
+import hmac
 import re
 from datetime import datetime
 
@@ -21,7 +22,19 @@ def provisioning_uri(seed: str, login: str) -> str:
     return pyotp.TOTP(seed).provisioning_uri(name=login, issuer_name=ISSUER_NAME)
 
 
-def code_matches(seed: str, code: str, now: datetime) -> bool:
+def matching_step(seed: str, code: str, now: datetime, after_step: int | None = None) -> int | None:
+    """The time step (30-second counter) whose code this is, within the drift allowed around `now`;
+    None when none matches. A step at or before `after_step` (the last one used) does not count: a
+    code seen over someone's shoulder, or replayed from a captured request, is already spent."""
     if not CODE.match(code):
-        return False
-    return pyotp.TOTP(seed).verify(code, for_time=now, valid_window=DRIFT_STEPS)
+        return None
+    totp = pyotp.TOTP(seed)
+    current = totp.timecode(now)
+    for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
+        if (after_step is None or step > after_step) and hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def code_matches(seed: str, code: str, now: datetime) -> bool:
+    return matching_step(seed, code, now) is not None

@@ -18,7 +18,7 @@ async def enroll(uow: UnitOfWork, actor: Actor, staff_id: str) -> str:
     if row.deactivated_at is not None:
         raise Conflict(f"staff account {staff_id} is deactivated")
     seed = new_seed()
-    row.totp_secret, row.totp_enabled, row.changed_at = seed, True, uow.now()
+    row.totp_secret, row.totp_enabled, row.totp_last_step, row.changed_at = seed, True, None, uow.now()
     uow.session.add(row)
     staff.audit(uow, actor, StaffAction.SECOND_FACTOR_ENROLLED, staff_id)
     await uow.session.flush()
@@ -28,7 +28,7 @@ async def enroll(uow: UnitOfWork, actor: Actor, staff_id: str) -> str:
 async def remove(uow: UnitOfWork, actor: Actor, staff_id: str) -> StaffAccountRow:
     row = await staff.get(uow, staff_id)
     if row.totp_secret is not None:
-        row.totp_secret, row.totp_enabled, row.changed_at = None, False, uow.now()
+        row.totp_secret, row.totp_enabled, row.totp_last_step, row.changed_at = None, False, None, uow.now()
         uow.session.add(row)
         staff.audit(uow, actor, StaffAction.SECOND_FACTOR_REMOVED, staff_id)
         await uow.session.flush()

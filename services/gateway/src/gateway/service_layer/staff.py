@@ -82,7 +82,7 @@ async def change(uow: UnitOfWork, actor: Actor, staff_id: str, what: StaffChange
     row.role, row.store_id, row.account_manager_id = bound.role.value, bound.store_id, bound.account_manager_id
     if Role(row.role) not in SECOND_FACTOR_ROLES and row.totp_secret is not None:
         # The second factor belongs to the roles that have one; a role without it drops the seed.
-        row.totp_secret, row.totp_enabled = None, False
+        row.totp_secret, row.totp_enabled, row.totp_last_step = None, False, None
     after = _describe(row)
     if after != before:
         row.changed_at = uow.now()

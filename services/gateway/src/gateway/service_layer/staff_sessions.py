@@ -5,13 +5,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import delete, or_, update
 from sqlmodel import col, select
 
 from gateway.adapters.passwords import hash_password, needs_rehash, verify_password
 from gateway.adapters.tables import StaffAccountRow, StaffRefreshTokenRow, StaffSessionRow
 from gateway.domain.identity import hash_secret
-from gateway.domain.second_factor import code_matches
+from gateway.domain.second_factor import matching_step
 from gateway.domain.sessions import (
     MAX_REFRESH_TOKEN_CHARS,
     RefreshFailed,
@@ -76,9 +76,12 @@ async def login(
         if not totp_code:
             # Not a failure: the password was right and the person is about to type the code.
             raise SecondFactorNeeded()
-        if not code_matches(row.totp_secret, totp_code, now):
+        step = matching_step(row.totp_secret, totp_code, now, after_step=row.totp_last_step)
+        if step is None:
             guard.failed(key, address, now)
             raise SecondFactorWrong()
+        row.totp_last_step = step
+        uow.session.add(row)
     guard.succeeded(key)
     if needs_rehash(row.password_hash):
         row.password_hash = await hash_password(password)
@@ -107,6 +110,18 @@ async def logout(commands: Commands, token: str) -> None:
         found = await _token(uow, token)
         if found is not None:
             await _revoke(uow, found.family_id, RevokedBecause.LOGOUT)
+
+
+async def forget_ended(uow: UnitOfWork, before: datetime) -> int:
+    """Deletes the sessions that ended (expired or revoked) before `before`, with their refresh
+    tokens: a token of a session that ended can only ever be refused, and a refresh a minute per
+    person would otherwise grow the table without bound. The number of sessions deleted."""
+    ended = select(StaffSessionRow.family_id).where(or_(
+        col(StaffSessionRow.expires_at) < before, col(StaffSessionRow.revoked_at) < before,
+    ))
+    await uow.session.exec(delete(StaffRefreshTokenRow).where(col(StaffRefreshTokenRow.family_id).in_(ended)))
+    result = await uow.session.exec(delete(StaffSessionRow).where(col(StaffSessionRow.family_id).in_(ended)))
+    return int(result.rowcount or 0)
 
 
 async def _refresh(

@@ -30,6 +30,7 @@ def upgrade() -> None:
     sa.Column('password_hash', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('totp_secret', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('totp_enabled', sa.Boolean(), nullable=False),
+    sa.Column('totp_last_step', sa.BigInteger(), nullable=True),
     sa.Column('created_at', shared.columns.UtcDateTime(timezone=True), nullable=False),
     sa.Column('changed_at', shared.columns.UtcDateTime(timezone=True), nullable=False),
     sa.Column('deactivated_at', shared.columns.UtcDateTime(timezone=True), nullable=True),
