@@ -1,5 +1,6 @@
 """`crm run` gives campaigns a working client credential, keeps it across runs while it works and
-enrolls a new one when it does not; `crm run --demo` does the same for one till per demo store."""
+enrolls a new one when it does not; `crm run --demo` does the same for one till per demo store, and
+creates the demo staff accounts with passwords that keep working across runs."""
 
 import stat
 from datetime import timedelta
@@ -7,6 +8,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 from crm_cli.demo import STORES
+from crm_cli.demo_staff import DEMO_STAFF, create_demo_staff, staff_file
 from crm_cli.demo_tills import enroll_demo_tills, tills_file
 from crm_cli.service_clients import credentials_file, ensure_service_client
 from crm_cli.stack import StackConfig, enroll_service_clients
@@ -111,3 +113,28 @@ def test_a_signing_key_exported_in_the_shell_reaches_the_gateway_alone(tmp_path,
     assert all("CRM_JWT_PRIVATE_KEY" not in config.service_env(s) for s in ("members", "points", "campaigns", "feedback"))
     # A benchmark that passes nothing through keeps the development pair for both halves.
     assert "CRM_JWT_PRIVATE_KEY" not in StackConfig(tmp_path / "data", passthrough=()).service_env("gateway")
+
+
+def test_the_demo_creates_its_staff_accounts_once_and_renews_a_password_that_stopped_working(tmp_path) -> None:
+    data_dir = tmp_path / "data"
+    ensure_service_client(data_dir, "campaigns")  # migrates the gateway's database, as crm run does first
+    app, public = gateway_app(data_dir)
+    with TestClient(app) as gateway:
+        for store_id, name, city in STORES:
+            assert gateway.put(f"/api/v1/stores/{store_id}", json={"name": name, "city": city}, headers=admin(data_dir)).status_code == 200
+        staff = create_demo_staff("http://unused", data_dir, client=gateway)
+        assert [(d.login, d.role, d.store_id) for d in staff] == [(login, role, store) for login, _, role, store in DEMO_STAFF]
+        assert stat.S_IMODE(staff_file(data_dir).stat().st_mode) == 0o600
+        assert create_demo_staff("http://unused", data_dir, client=gateway) == staff
+        manager = next(d for d in staff if d.role == "store_manager")
+        r = gateway.post("/identity/v1/login", json={"login": manager.login, "password": manager.password})
+        principal = TokenVerifier(public, "crm-identity", "crm").verify(r.json()["access_token"])
+        assert (principal.role, principal.store_id) == (Role.STORE_MANAGER, "S001")
+        # An admin deactivated the manager: the next demo run brings the account back with a new password.
+        account = next(s for s in gateway.get("/identity/v1/staff", headers=admin(data_dir)).json() if s["login"] == manager.login)
+        assert gateway.post(f"/identity/v1/staff/{account['staff_id']}/deactivate", headers=admin(data_dir)).status_code == 200
+        again = create_demo_staff("http://unused", data_dir, client=gateway)
+        renewed = next(d for d in again if d.login == manager.login)
+        assert renewed.password != manager.password
+        assert gateway.post("/identity/v1/login", json={"login": manager.login, "password": renewed.password}).status_code == 200
+        assert len(gateway.get("/identity/v1/staff", headers=admin(data_dir)).json()) == len(DEMO_STAFF)

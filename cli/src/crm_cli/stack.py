@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from crm_cli.broker import BROKER, start_broker
+from crm_cli.demo_staff import DemoLogin, create_demo_staff
 from crm_cli.ports import PortsUnavailable, PortUse, check_ports
 from crm_cli.service_clients import ServiceCredential, ensure_service_client
 from crm_cli.startup import ProcessLog, StartupFailed, exit_reason
@@ -306,13 +307,15 @@ def run(demo: bool) -> int:
         stack.wait_ready()
         tokens = dev_tokens(config.data_dir)
         tills: dict[str, ServiceCredential] = {}
+        staff: list[DemoLogin] = []
         if demo:
             from crm_cli.demo import load_demo
             from crm_cli.demo_tills import enroll_demo_tills
 
             load_demo(config.url("gateway"), config.data_dir)
             tills = enroll_demo_tills(config.url("gateway"), config.data_dir)
-        _print_banner(config, tokens, tills)
+            staff = create_demo_staff(config.url("gateway"), config.data_dir)
+        _print_banner(config, tokens, tills, staff)
         while not stopping:
             stack.check_alive()
             time.sleep(0.5)
@@ -330,7 +333,9 @@ def run(demo: bool) -> int:
         print("stopped", flush=True)
 
 
-def _print_banner(config: StackConfig, tokens: dict[str, str], tills: dict[str, ServiceCredential]) -> None:
+def _print_banner(
+    config: StackConfig, tokens: dict[str, str], tills: dict[str, ServiceCredential], staff: list[DemoLogin] | None = None,
+) -> None:
     token_file = config.data_dir / "dev-tokens.env"
     token_file.write_text("".join(f"CRM_TOKEN_{k.upper()}={v}\n" for k, v in tokens.items())
                           + f"CRM_SMS_CALLBACK_TOKEN={sms_callback_token(config.data_dir)}\n")
@@ -361,6 +366,15 @@ def _print_banner(config: StackConfig, tokens: dict[str, str], tills: dict[str, 
             "Demo tills (client id, secret), each exchanges its credential for a pos token of its store:",
             *(f"  {store}  {c.client_id}  {c.client_secret}" for store, c in tills.items()),
             f'  curl -u {next(iter(tills.values())).client_id}:<secret> -d grant_type=client_credentials {gateway}/identity/v1/token',
+        ]
+    if staff:
+        gateway = config.url("gateway")
+        lines += [
+            "",
+            f"Demo staff (login, password, role, store), kept in {config.data_dir / 'keys' / 'demo-staff.json'}:",
+            *(f"  {d.login:<15} {d.password}  {d.role}{'  ' + d.store_id if d.store_id else ''}" for d in staff),
+            f"  curl -H 'Content-Type: application/json' -d '{{\"login\": \"{staff[0].login}\", \"password\": \"<password>\"}}' "
+            f"{gateway}/identity/v1/login",
         ]
     lines.append("Press Ctrl-C to stop everything.")
     print("\n".join(lines), flush=True)

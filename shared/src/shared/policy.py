@@ -159,6 +159,10 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     # trail. The exchange itself (POST /identity/v1/token) is public: the credential is the proof.
     "gateway.identity_client.read": _ADMIN,
     "gateway.identity_client.write": _ADMIN,
+    # Staff accounts: creating, changing, deactivating, passwords, second factor, audit trail.
+    # Logging in (POST /identity/v1/login, /refresh, /logout) is public: the password is the proof.
+    "gateway.staff.read": _ADMIN,
+    "gateway.staff.write": _ADMIN,
     # every service
     "jobs.run": _ADMIN,
 })

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
 
+from gateway.domain.sessions import MAX_ACCESS_TTL
 from shared.auth import MAX_TOKEN_LIFETIME, Role
 from shared.settings import PLACEHOLDERS, ServiceSettings
 
@@ -48,6 +49,21 @@ class Settings(ServiceSettings):
     identity_failure_window_s: float = Field(default=300.0, gt=0)
     identity_max_failures_per_client: int = Field(default=10, ge=1)
     identity_max_failures_per_address: int = Field(default=50, ge=1)
+    # Staff sessions (POST /identity/v1/login): the access token's lifetime is also the longest a
+    # logout, a deactivation or a detected refresh-token theft takes to reach every service, which
+    # check nothing but the token: hence at most a minute (see the README, Staff sessions).
+    staff_access_token_ttl_s: int = Field(default=60, ge=10, le=int(MAX_ACCESS_TTL.total_seconds()))
+    # How long one login's refresh tokens last, however often they are swapped: a shift.
+    staff_session_ttl_s: int = Field(default=12 * 3600, ge=300, le=30 * 24 * 3600)
+    # Ended staff sessions (and their refresh tokens) are deleted this long after they end, by the
+    # `staff-sessions-cleanup` job running this often.
+    staff_session_retention_s: int = Field(default=7 * 24 * 3600, ge=0)
+    staff_session_cleanup_every_s: float = Field(default=3600.0, gt=0)
+    # Failed logins tolerated within the window per login name and per caller address before 429:
+    # passwords are guessable, so these are what bounds guessing (per replica, see the README).
+    staff_login_failure_window_s: float = Field(default=900.0, gt=0)
+    staff_max_failures_per_login: int = Field(default=5, ge=1)
+    staff_max_failures_per_address: int = Field(default=30, ge=1)
 
     @property
     def private_key_path(self) -> Path:

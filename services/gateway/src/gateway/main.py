@@ -1,5 +1,5 @@
 """Gateway: POS entry, the customer-360 view, staff access to the services behind it, and identity
-(client credentials of tills and services exchanged for tokens)."""
+(client credentials of tills and services exchanged for tokens; staff accounts and their logins)."""
 
 from pathlib import Path
 
@@ -12,11 +12,13 @@ from gateway.api.routes import (
     customers,
     identity_clients,
     identity_token,
+    login,
     members,
     passthrough,
     pos,
     pos_coupons,
     pos_points,
+    staff,
     stores,
     surveys,
 )
@@ -29,7 +31,9 @@ from shared.service import ServiceSpec, build_service_app
 def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> FastAPI:
     settings = settings or get_settings()
     # With identity off (another issuer mints tokens) its routes are not there at all.
-    identity = [identity_token.router, identity_clients.router] if settings.identity_enabled else []
+    identity = (
+        [identity_token.router, identity_clients.router, login.router, staff.router] if settings.identity_enabled else []
+    )
     revoked = RevokedTills()
 
     async def start_identity(app: FastAPI) -> None:
@@ -42,7 +46,8 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
         ServiceSpec(
             title="CRM gateway",
             description="POS sales, returns and coupons, member registration and look-up, the customer-360 view, "
-            "survey links, and client credentials of tills and services exchanged for tokens.",
+            "survey links, client credentials of tills and services exchanged for tokens, and staff accounts "
+            "with password login.",
             # The pass-through comes last: the explicit routes above take precedence.
             routers=[
                 pos.router, pos_points.router, pos_coupons.router, members.router, customers.router, stores.router,

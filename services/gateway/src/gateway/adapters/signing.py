@@ -1,4 +1,5 @@
-"""The gateway's token issuer: the signing key loaded at start-up, and the exchange's throttles."""
+"""The gateway's token issuer: the signing key loaded at start-up, and the throttles of the token
+exchange and of staff logins."""
 
 import logging
 from datetime import timedelta
@@ -46,6 +47,11 @@ def open_identity(app: FastAPI, revoked: RevokedTills) -> None:
     app.state.exchange_guard = ExchangeGuard(
         timedelta(seconds=settings.identity_failure_window_s),
         settings.identity_max_failures_per_client, settings.identity_max_failures_per_address,
+    )
+    # Staff logins count failures the same way, per login name instead of per client id.
+    app.state.login_guard = ExchangeGuard(
+        timedelta(seconds=settings.staff_login_failure_window_s),
+        settings.staff_max_failures_per_login, settings.staff_max_failures_per_address,
     )
     if settings.identity_enabled:
         app.state.revoked_tills = revoked

@@ -1,11 +1,12 @@
 """Rows of the gateway database: the stores it accepts POS traffic for, the POS transactions
 it has acknowledged (the idempotency record of every sale and return), and the client credentials
-of tills and services with the audit trail of their changes."""
+of tills and services and the accounts of staff, each with the audit trail of their changes, and
+staff members' sessions (refresh token families)."""
 
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shared.columns import MoneyColumn, UtcDateTime
@@ -85,4 +86,71 @@ class IdentityAuditRow(SQLModel, table=True):
     detail: str = Field(default="", max_length=200)
 
 
-TABLES = frozenset({"store", "pos_sale", "pos_refund", "identity_client", "identity_audit"})
+class StaffAccountRow(SQLModel, table=True):
+    """A person who logs in with a password. Deactivated rows stay: the audit trail keeps pointing
+    at them, and a login name is not handed to someone else by accident."""
+
+    __tablename__ = "staff_account"
+
+    staff_id: str = Field(primary_key=True, max_length=20)
+    login: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=100)
+    role: str = Field(max_length=24)
+    store_id: str | None = Field(default=None, max_length=32, index=True)
+    account_manager_id: str | None = Field(default=None, max_length=64)
+    # argon2id in PHC form (gateway.adapters.passwords); the password itself is never stored.
+    password_hash: str = Field(max_length=200)
+    # The TOTP seed is needed in clear to check codes; it is only ever shown at enrolment.
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_enabled: bool = False
+    # The time step of the last code accepted: a code is good once (gateway.domain.second_factor).
+    totp_last_step: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    changed_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    deactivated_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+
+
+class StaffAuditRow(SQLModel, table=True):
+    """Who changed which staff account, when, and what (never a password or a seed)."""
+
+    __tablename__ = "staff_audit"
+    __table_args__ = (Index("ix_staff_audit_staff_at", "staff_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    actor: str = Field(max_length=200)
+    actor_role: str = Field(max_length=32)
+    action: str = Field(max_length=24)
+    staff_id: str = Field(max_length=20)
+    detail: str = Field(default="", max_length=300)
+
+
+class StaffSessionRow(SQLModel, table=True):
+    """One login: the family its refresh tokens belong to; revoking it ends them all."""
+
+    __tablename__ = "staff_session"
+
+    family_id: str = Field(primary_key=True, max_length=32)
+    staff_id: str = Field(max_length=20, index=True)
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    revoked_because: str | None = Field(default=None, max_length=16)
+
+
+class StaffRefreshTokenRow(SQLModel, table=True):
+    """A refresh token of a family, by the SHA-256 of its value; `rotated_at` marks one swapped for
+    its successor, whose reappearance is reuse."""
+
+    __tablename__ = "staff_refresh_token"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    family_id: str = Field(max_length=32, index=True)
+    issued_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    rotated_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+
+
+TABLES = frozenset({
+    "store", "pos_sale", "pos_refund", "identity_client", "identity_audit", "staff_account", "staff_audit",
+    "staff_session", "staff_refresh_token",
+})

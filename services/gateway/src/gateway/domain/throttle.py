@@ -52,10 +52,11 @@ class FailureThrottle:
 
 
 class ExchangeGuard:
-    """The token exchange's two throttles: one per client id (someone guessing one till's secret)
-    and one per caller address (someone trying many client ids). Only failures count; a success
-    clears its client's count but not its address's, so one valid credential cannot be used to
-    reset the budget for guessing others from the same address."""
+    """Two throttles of one way in: one per client id or login name (someone guessing one till's
+    secret or one person's password) and one per caller address (someone trying many of them).
+    Used by the token exchange and by staff logins, each with its own limits. Only failures count;
+    a success clears its client's count but not its address's, so one valid credential cannot be
+    used to reset the budget for guessing others from the same address."""
 
     def __init__(self, window: timedelta, per_client: int, per_address: int) -> None:
         self.clients = FailureThrottle(window, per_client)

@@ -1,0 +1,101 @@
+"""Bodies of the staff account and staff session APIs."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from gateway.domain.staff import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
+from shared.identifiers import StoreId
+from shared.text import Text
+
+StaffRole = Literal["service_desk", "account_manager", "store_manager", "marketing", "admin", "operator"]
+
+_PASSWORD = f"{MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"
+
+
+class StaffIn(BaseModel):
+    login: Text = Field(min_length=2, max_length=64, description="what the person types to log in; stored in lowercase")
+    name: Text = Field(min_length=1, max_length=100)
+    role: StaffRole
+    store_id: StoreId | None = Field(default=None, description="required for service_desk and store_manager")
+    account_manager_id: Text | None = Field(
+        default=None, max_length=64,
+        description="the person's id in members' staff directory; required for account_manager, and the subject "
+        "of their tokens wherever set",
+    )
+    password: Text | None = Field(
+        default=None, max_length=MAX_PASSWORD_CHARS,
+        description=f"the first password ({_PASSWORD}); left out, one is generated and answered once",
+    )
+
+
+class StaffUpdate(BaseModel):
+    """Only the fields sent change; `store_id` or `account_manager_id` sent as null clear them."""
+
+    name: Text | None = Field(default=None, min_length=1, max_length=100)
+    role: StaffRole | None = None
+    store_id: StoreId | None = None
+    account_manager_id: Text | None = Field(default=None, max_length=64)
+
+
+class StaffPublic(BaseModel):
+    staff_id: str
+    login: str
+    name: str
+    role: str
+    store_id: str | None
+    account_manager_id: str | None
+    totp_enabled: bool = Field(description="whether logging in also needs a one-time code")
+    created_at: datetime
+    changed_at: datetime
+    deactivated_at: datetime | None
+
+
+class StaffWithPassword(StaffPublic):
+    password: str | None = Field(description="the generated password, shown this once; null when the admin set one")
+
+
+class PasswordIn(BaseModel):
+    password: Text | None = Field(
+        default=None, max_length=MAX_PASSWORD_CHARS, description=f"{_PASSWORD}; left out, one is generated",
+    )
+
+
+class PasswordOut(BaseModel):
+    password: str | None = Field(description="the generated password, shown this once; null when one was given")
+
+
+class SecondFactorOut(BaseModel):
+    otpauth_uri: str = Field(description="for the authenticator app (as a QR code); shown this once")
+
+
+class StaffAuditEntry(BaseModel):
+    at: datetime
+    actor: str
+    actor_role: str
+    action: str
+    staff_id: str
+    detail: str
+
+
+class LoginIn(BaseModel):
+    login: Text = Field(min_length=1, max_length=200)
+    # Longer than any valid password, so that an overlong one is a wrong password (401), not a hint.
+    password: str = Field(min_length=1, max_length=1024)
+    totp_code: Text | None = Field(default=None, max_length=10, description="6 digits, for accounts with a second factor")
+
+
+class RefreshIn(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class SessionOut(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"
+    expires_in: int = Field(description="seconds the access token is valid for (at most 60)")
+    refresh_token: str = Field(description="swap it at POST /identity/v1/refresh before the access token runs out")
+    refresh_expires_in: int = Field(description="seconds until the session ends and a new login is needed")
+    staff_id: str
+    role: str
+    store_id: str | None

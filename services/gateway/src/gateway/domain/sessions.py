@@ -1,0 +1,61 @@
+"""Staff sessions: a login opens a family of refresh tokens; each refresh swaps the presented token
+for the next one of its family. A token presented again after it was swapped means two parties hold
+it (one of them stole it): the whole family is revoked, so the thief and the owner both have to log
+in again, and only the owner can.
+
+Access tokens are not tracked: they live at most `MAX_ACCESS_TTL` (a minute), so whatever ends a
+family (logout, reuse, deactivation, a new password) ends its access at every service within a
+minute, with no service needing to know."""
+
+import secrets
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from shared.errors import ServiceError
+
+MAX_ACCESS_TTL = timedelta(seconds=60)
+REFRESH_TOKEN_BYTES = 32  # 256 bits: stored as a SHA-256 digest, like client secrets
+# Refresh tokens look like `rt_<43 characters>`; anything much longer is not one of ours.
+MAX_REFRESH_TOKEN_CHARS = 100
+
+
+class RevokedBecause(StrEnum):
+    LOGOUT = "logout"
+    REUSE = "reuse"
+    DEACTIVATED = "deactivated"
+    PASSWORD_SET = "password_set"
+
+
+class RefreshOutcome(StrEnum):
+    ROTATE = "rotate"  # the current token of a live family: swap it
+    REUSED = "reused"  # a token already swapped: revoke the family
+    DEAD = "dead"  # revoked or expired family, or a deactivated account: refuse, change nothing
+
+
+def judge_refresh(
+    *, rotated_at: datetime | None, family_revoked_at: datetime | None, family_expires_at: datetime,
+    account_active: bool, now: datetime,
+) -> RefreshOutcome:
+    """What a presented refresh token earns. A dead family stays dead whatever is presented: reuse
+    detection only matters while there is something left to protect."""
+    if family_revoked_at is not None or not account_active or now >= family_expires_at:
+        return RefreshOutcome.DEAD
+    if rotated_at is not None:
+        return RefreshOutcome.REUSED
+    return RefreshOutcome.ROTATE
+
+
+def new_refresh_token() -> str:
+    return "rt_" + secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
+
+
+class RefreshFailed(ServiceError):
+    """Unknown, swapped, revoked or expired refresh token: one answer; the client logs in again."""
+
+    status_code = 401
+
+    def __init__(self) -> None:
+        super().__init__("refresh token is not valid; log in again")
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Bearer realm="crm-identity"'}

@@ -1,0 +1,198 @@
+"""Staff accounts: admins create, change, deactivate and reactivate them and set their passwords;
+every change is written to `staff_audit` (who, when, what; never a password)."""
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from gateway.adapters.passwords import hash_password
+from gateway.adapters.tables import StaffAccountRow, StaffAuditRow, StaffSessionRow, StoreRow
+from gateway.domain.sessions import RevokedBecause
+from gateway.domain.staff import (
+    SECOND_FACTOR_ROLES,
+    STAFF_ID,
+    Assignment,
+    StaffAction,
+    assignment,
+    check_login,
+    check_password,
+)
+from gateway.service_layer.identity import Actor
+from shared.auth import Role
+from shared.errors import Conflict, Invalid, NotFound
+from shared.unit_of_work import UnitOfWork
+
+# A generated first password: 96 random bits in 16 characters, typed once and then changed.
+GENERATED_PASSWORD_BYTES = 12
+
+
+@dataclass(frozen=True, slots=True)
+class StaffChange:
+    """An admin's change of an account; None leaves a field as it is, `clear_*` empties it."""
+
+    name: str | None = None
+    role: Role | None = None
+    store_id: str | None = None
+    clear_store: bool = False
+    account_manager_id: str | None = None
+    clear_account_manager: bool = False
+
+
+async def create(
+    uow: UnitOfWork, actor: Actor, *, login: str, name: str, role: Role, store_id: str | None = None,
+    account_manager_id: str | None = None, password: str | None = None,
+) -> tuple[StaffAccountRow, str | None]:
+    """A new account, and its generated password when none was given (the only time it is seen)."""
+    normal = check_login(login)
+    bound = assignment(role, store_id, account_manager_id)
+    await _check_store(uow, bound)
+    generated = None
+    if password is None:
+        password = generated = secrets.token_urlsafe(GENERATED_PASSWORD_BYTES)
+    check_password(password)
+    if (await uow.session.exec(select(StaffAccountRow).where(StaffAccountRow.login == normal))).first():
+        raise Conflict(f"login {normal} is taken")
+    now = uow.now()
+    row = StaffAccountRow(
+        staff_id=f"stf_{secrets.token_hex(8)}", login=normal, name=name, role=bound.role.value,
+        store_id=bound.store_id, account_manager_id=bound.account_manager_id,
+        password_hash=await hash_password(password), created_at=now, changed_at=now,
+    )
+    uow.session.add(row)
+    audit(uow, actor, StaffAction.CREATED, row.staff_id, _describe(row))
+    await uow.session.flush()
+    return row, generated
+
+
+async def change(uow: UnitOfWork, actor: Actor, staff_id: str, what: StaffChange) -> StaffAccountRow:
+    """Name, role, store or directory id; the result must make sense as a whole (a store manager
+    moved to marketing loses their store in the same change). Effective at the next refresh, within
+    a minute: the access tokens already out carry the old role until they expire."""
+    row = await get(uow, staff_id)
+    role = what.role or Role(row.role)
+    store_id = None if what.clear_store else (what.store_id or row.store_id)
+    manager_id = None if what.clear_account_manager else (what.account_manager_id or row.account_manager_id)
+    bound = assignment(role, store_id, manager_id)
+    if what.store_id is not None:
+        await _check_store(uow, bound)
+    before = _describe(row)
+    row.name = what.name or row.name
+    row.role, row.store_id, row.account_manager_id = bound.role.value, bound.store_id, bound.account_manager_id
+    if Role(row.role) not in SECOND_FACTOR_ROLES and row.totp_secret is not None:
+        # The second factor belongs to the roles that have one; a role without it drops the seed.
+        row.totp_secret, row.totp_enabled, row.totp_last_step = None, False, None
+    after = _describe(row)
+    if after != before:
+        row.changed_at = uow.now()
+        uow.session.add(row)
+        audit(uow, actor, StaffAction.CHANGED, staff_id, f"{before} -> {after}")
+        await uow.session.flush()
+    return row
+
+
+async def set_password(uow: UnitOfWork, actor: Actor, staff_id: str, password: str | None) -> str | None:
+    """A new password (the given one, or a generated one returned once); every session of the
+    account ends, as a reset after a suspected leak must."""
+    row = await get(uow, staff_id)
+    generated = None
+    if password is None:
+        password = generated = secrets.token_urlsafe(GENERATED_PASSWORD_BYTES)
+    check_password(password)
+    row.password_hash, row.changed_at = await hash_password(password), uow.now()
+    uow.session.add(row)
+    ended = await end_sessions(uow, staff_id, RevokedBecause.PASSWORD_SET)
+    audit(uow, actor, StaffAction.PASSWORD_SET, staff_id, f"{'generated' if generated else 'given'}; {ended} sessions ended")
+    await uow.session.flush()
+    return generated
+
+
+async def deactivate(uow: UnitOfWork, actor: Actor, staff_id: str) -> StaffAccountRow:
+    """No more logins or refreshes; every session ends. Deactivating twice changes nothing."""
+    row = await get(uow, staff_id)
+    if row.deactivated_at is None:
+        row.deactivated_at = row.changed_at = uow.now()
+        uow.session.add(row)
+        ended = await end_sessions(uow, staff_id, RevokedBecause.DEACTIVATED)
+        audit(uow, actor, StaffAction.DEACTIVATED, staff_id, f"{ended} sessions ended")
+        await uow.session.flush()
+    return row
+
+
+async def reactivate(uow: UnitOfWork, actor: Actor, staff_id: str) -> StaffAccountRow:
+    row = await get(uow, staff_id)
+    if row.deactivated_at is not None:
+        if row.store_id is not None:
+            await _check_store(uow, Assignment(Role(row.role), row.store_id, row.account_manager_id))
+        row.deactivated_at, row.changed_at = None, uow.now()
+        uow.session.add(row)
+        audit(uow, actor, StaffAction.REACTIVATED, staff_id)
+        await uow.session.flush()
+    return row
+
+
+async def end_sessions(uow: UnitOfWork, staff_id: str, because: RevokedBecause) -> int:
+    """Revokes every live session of the account; the number revoked."""
+    result = await uow.session.exec(
+        update(StaffSessionRow)
+        .where(col(StaffSessionRow.staff_id) == staff_id, col(StaffSessionRow.revoked_at).is_(None))
+        .values(revoked_at=uow.now(), revoked_because=because.value)
+    )
+    return int(result.rowcount or 0)
+
+
+async def get(uow: UnitOfWork, staff_id: str) -> StaffAccountRow:
+    row = await uow.session.get(StaffAccountRow, staff_id) if STAFF_ID.match(staff_id) else None
+    if row is None:
+        raise NotFound(f"no staff account {staff_id}")
+    return row
+
+
+async def listing(
+    uow: UnitOfWork, *, role: Role | None = None, store_id: str | None = None, include_deactivated: bool = False,
+) -> list[StaffAccountRow]:
+    query = select(StaffAccountRow).order_by(col(StaffAccountRow.login))
+    if role is not None:
+        query = query.where(StaffAccountRow.role == role.value)
+    if store_id is not None:
+        query = query.where(StaffAccountRow.store_id == store_id)
+    if not include_deactivated:
+        query = query.where(col(StaffAccountRow.deactivated_at).is_(None))
+    return list((await uow.session.exec(query)).all())
+
+
+async def audit_trail(uow: UnitOfWork, staff_id: str) -> list[StaffAuditRow]:
+    await get(uow, staff_id)
+    query = (
+        select(StaffAuditRow).where(StaffAuditRow.staff_id == staff_id)
+        .order_by(col(StaffAuditRow.at), col(StaffAuditRow.id))
+    )
+    return list((await uow.session.exec(query)).all())
+
+
+async def _check_store(uow: UnitOfWork, bound: Assignment) -> None:
+    if bound.store_id is None:
+        return
+    store = await uow.session.get(StoreRow, bound.store_id)
+    if store is None:
+        raise Invalid("store_id", f"no store {bound.store_id}; add it with PUT /api/v1/stores/{bound.store_id} first")
+    if not store.active:
+        raise Invalid("store_id", f"store {bound.store_id} is not active")
+
+
+def _describe(row: StaffAccountRow) -> str:
+    parts = [f"login={row.login}", f"name={row.name}", f"role={row.role}"]
+    if row.store_id:
+        parts.append(f"store={row.store_id}")
+    if row.account_manager_id:
+        parts.append(f"directory_id={row.account_manager_id}")
+    return " ".join(parts)
+
+
+def audit(uow: UnitOfWork, actor: Actor, action: StaffAction, staff_id: str, detail: str = "") -> None:
+    """Writes down a change of an account: the one way every change of a staff account is recorded."""
+    uow.session.add(StaffAuditRow(
+        at=uow.now(), actor=actor.name[:200], actor_role=actor.role[:32], action=action.value, staff_id=staff_id,
+        detail=detail[:300],
+    ))

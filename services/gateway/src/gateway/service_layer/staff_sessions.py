@@ -1,0 +1,190 @@
+"""Staff log in with a password (and a one-time code where enrolled), get a short access token and
+a refresh token, swap the refresh token for the next one, and log out (gateway.domain.sessions)."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, or_, update
+from sqlmodel import col, select
+
+from gateway.adapters.passwords import hash_password, needs_rehash, verify_password
+from gateway.adapters.tables import StaffAccountRow, StaffRefreshTokenRow, StaffSessionRow
+from gateway.domain.identity import hash_secret
+from gateway.domain.second_factor import matching_step
+from gateway.domain.sessions import (
+    MAX_REFRESH_TOKEN_CHARS,
+    RefreshFailed,
+    RefreshOutcome,
+    RevokedBecause,
+    judge_refresh,
+    new_refresh_token,
+)
+from gateway.domain.staff import (
+    LOGIN,
+    MAX_PASSWORD_CHARS,
+    LoginFailed,
+    SecondFactorNeeded,
+    SecondFactorWrong,
+    normalized_login,
+    token_subject,
+)
+from gateway.domain.throttle import ExchangeGuard
+from shared.auth import Role, TokenIssuer
+from shared.commands import Commands
+from shared.errors import TooManyRequests
+from shared.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class SessionLifetimes:
+    access: timedelta  # of each access token: the longest a revocation takes to reach the services
+    session: timedelta  # of a login's refresh tokens, however often they are swapped
+
+
+@dataclass(frozen=True, slots=True)
+class SessionTokens:
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
+    staff_id: str
+    role: Role
+    store_id: str | None
+
+
+async def login(
+    uow: UnitOfWork, issuer: TokenIssuer, guard: ExchangeGuard, lifetimes: SessionLifetimes, *, login: str,
+    password: str, totp_code: str | None, address: str,
+) -> SessionTokens:
+    """A new session for the right password (and code). Unknown login, wrong password and a
+    deactivated account are the same LoginFailed after the same argon2 work; too many failures for
+    the login name or from the address within the window are TooManyRequests, even with the right
+    password. The login name is counted whether or not it exists, so the 429 tells nothing either."""
+    now = uow.now()
+    key = normalized_login(login)[:64]
+    if wait := guard.retry_after(key, address, now):
+        raise TooManyRequests("too many failed logins; retry later", retry_after_s=wait)
+    row = None
+    if LOGIN.match(key) and len(password) <= MAX_PASSWORD_CHARS:
+        row = (await uow.session.exec(select(StaffAccountRow).where(StaffAccountRow.login == key))).first()
+    matches = await verify_password(password[:MAX_PASSWORD_CHARS], row.password_hash if row is not None else None)
+    if row is None or not matches or row.deactivated_at is not None:
+        guard.failed(key, address, now)
+        raise LoginFailed()
+    if row.totp_enabled and row.totp_secret:
+        if not totp_code:
+            # Not a failure: the password was right and the person is about to type the code.
+            raise SecondFactorNeeded()
+        step = matching_step(row.totp_secret, totp_code, now, after_step=row.totp_last_step)
+        if step is None:
+            guard.failed(key, address, now)
+            raise SecondFactorWrong()
+        row.totp_last_step = step
+        uow.session.add(row)
+    guard.succeeded(key)
+    if needs_rehash(row.password_hash):
+        row.password_hash = await hash_password(password)
+        uow.session.add(row)
+    family = StaffSessionRow(
+        family_id=secrets.token_hex(16), staff_id=row.staff_id, created_at=now, expires_at=now + lifetimes.session,
+    )
+    uow.session.add(family)
+    return await _issue(uow, issuer, lifetimes, row, family, now)
+
+
+async def refresh(commands: Commands, issuer: TokenIssuer, lifetimes: SessionLifetimes, token: str) -> SessionTokens:
+    """The next refresh token of the family and a fresh access token (with the account's current
+    role and store). A token already swapped revokes its family, committed before the refusal."""
+    async with commands() as uow:
+        issued = await _refresh(uow, issuer, lifetimes, token)
+    if issued is None:
+        raise RefreshFailed()
+    return issued
+
+
+async def logout(commands: Commands, token: str) -> None:
+    """Ends the session the refresh token belongs to. The answer is the same whatever the token was,
+    so logging out cannot be used to test tokens."""
+    async with commands() as uow:
+        found = await _token(uow, token)
+        if found is not None:
+            await _revoke(uow, found.family_id, RevokedBecause.LOGOUT)
+
+
+async def forget_ended(uow: UnitOfWork, before: datetime) -> int:
+    """Deletes the sessions that ended (expired or revoked) before `before`, with their refresh
+    tokens: a token of a session that ended can only ever be refused, and a refresh a minute per
+    person would otherwise grow the table without bound. The number of sessions deleted."""
+    ended = select(StaffSessionRow.family_id).where(or_(
+        col(StaffSessionRow.expires_at) < before, col(StaffSessionRow.revoked_at) < before,
+    ))
+    await uow.session.exec(delete(StaffRefreshTokenRow).where(col(StaffRefreshTokenRow.family_id).in_(ended)))
+    result = await uow.session.exec(delete(StaffSessionRow).where(col(StaffSessionRow.family_id).in_(ended)))
+    return int(result.rowcount or 0)
+
+
+async def _refresh(
+    uow: UnitOfWork, issuer: TokenIssuer, lifetimes: SessionLifetimes, token: str,
+) -> SessionTokens | None:
+    now = uow.now()
+    found = await _token(uow, token)
+    family = await uow.session.get(StaffSessionRow, found.family_id) if found is not None else None
+    account = await uow.session.get(StaffAccountRow, family.staff_id) if family is not None else None
+    if found is None or family is None or account is None:
+        return None
+    outcome = judge_refresh(
+        rotated_at=found.rotated_at, family_revoked_at=family.revoked_at, family_expires_at=family.expires_at,
+        account_active=account.deactivated_at is None, now=now,
+    )
+    if outcome is RefreshOutcome.ROTATE and not await _swap(uow, found.token_hash, now):
+        outcome = RefreshOutcome.REUSED  # swapped by a concurrent request with the same token
+    if outcome is RefreshOutcome.REUSED:
+        await _revoke(uow, family.family_id, RevokedBecause.REUSE)
+    if outcome is not RefreshOutcome.ROTATE:
+        return None
+    return await _issue(uow, issuer, lifetimes, account, family, now)
+
+
+async def _swap(uow: UnitOfWork, token_hash: str, now: datetime) -> bool:
+    """Marks the token swapped, unless another request just did: the conditional update is what
+    decides between two concurrent refreshes with one token (only one of them gets a successor)."""
+    result = await uow.session.exec(
+        update(StaffRefreshTokenRow)
+        .where(col(StaffRefreshTokenRow.token_hash) == token_hash, col(StaffRefreshTokenRow.rotated_at).is_(None))
+        .values(rotated_at=now)
+    )
+    return bool(result.rowcount)
+
+
+async def _revoke(uow: UnitOfWork, family_id: str, because: RevokedBecause) -> None:
+    await uow.session.exec(
+        update(StaffSessionRow)
+        .where(col(StaffSessionRow.family_id) == family_id, col(StaffSessionRow.revoked_at).is_(None))
+        .values(revoked_at=uow.now(), revoked_because=because.value)
+    )
+
+
+async def _token(uow: UnitOfWork, token: str) -> StaffRefreshTokenRow | None:
+    if not token.startswith("rt_") or len(token) > MAX_REFRESH_TOKEN_CHARS:
+        return None
+    return await uow.session.get(StaffRefreshTokenRow, hash_secret(token))
+
+
+async def _issue(
+    uow: UnitOfWork, issuer: TokenIssuer, lifetimes: SessionLifetimes, account: StaffAccountRow,
+    family: StaffSessionRow, now: datetime,
+) -> SessionTokens:
+    refresh_token = new_refresh_token()
+    uow.session.add(StaffRefreshTokenRow(token_hash=hash_secret(refresh_token), family_id=family.family_id, issued_at=now))
+    await uow.session.flush()
+    role = Role(account.role)
+    access = issuer.mint(
+        token_subject(account.staff_id, account.account_manager_id), role, store_id=account.store_id,
+        ttl=lifetimes.access, now=now,
+    )
+    return SessionTokens(
+        access_token=access, expires_in=int(lifetimes.access.total_seconds()), refresh_token=refresh_token,
+        refresh_expires_in=max(0, int((family.expires_at - now).total_seconds())), staff_id=account.staff_id,
+        role=role, store_id=account.store_id,
+    )

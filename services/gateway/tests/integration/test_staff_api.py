@@ -1,0 +1,316 @@
+"""Staff accounts and logins through the gateway: admins create, change and deactivate accounts
+(audited); a person logs in with a password (and a one-time code where enrolled), swaps refresh
+tokens, logs out; every failed login looks the same; guessing is locked out; a stolen refresh token
+used after its owner's ends the whole session."""
+
+from datetime import timedelta
+
+import jwt
+import pyotp
+import pytest
+from sqlmodel import select
+
+from gateway.adapters.tables import StaffAccountRow, StaffRefreshTokenRow, StaffSessionRow
+from gateway.config import Settings
+from gateway.main import create_app
+from shared.auth import Role, TokenVerifier
+from tests.support.platform import TestEnv, service
+
+from .test_identity_api import MovableClock, admin
+
+pytestmark = pytest.mark.integration
+
+LOGIN_FAILED = {"detail": "login or password is wrong"}
+REFRESH_FAILED = {"detail": "refresh token is not valid; log in again"}
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture
+async def gateway(env: TestEnv, database_factory, clock: MovableClock):
+    settings = env.settings(
+        Settings, await database_factory("gateway"), staff_max_failures_per_login=3,
+        staff_max_failures_per_address=8, staff_login_failure_window_s=600,
+    )
+    async with service(create_app(settings, clock=clock)) as client:
+        for store in ("S001", "S002"):
+            r = await client.put(f"/api/v1/stores/{store}", json={"name": f"store {store}"}, headers=env.auth(Role.ADMIN))
+            assert r.status_code == 200, r.text
+        yield client
+
+
+async def create(gateway, env: TestEnv, **body) -> dict:
+    r = await gateway.post("/identity/v1/staff", json=body, headers=admin(env))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def manager(gateway, env: TestEnv, login: str = "wang.li", store_id: str = "S001") -> dict:
+    return await create(gateway, env, login=login, name="Wang Li", role="store_manager", store_id=store_id)
+
+
+async def log_in(gateway, login: str, password: str, **extra) -> dict:
+    r = await gateway.post("/identity/v1/login", json={"login": login, "password": password, **extra})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def verify(env: TestEnv, token: str):
+    return TokenVerifier(env.public_key, "crm-identity", "crm").verify(token)
+
+
+async def test_an_admin_creates_a_store_manager_who_logs_in_with_the_password_shown_once(gateway, env) -> None:
+    created = await manager(gateway, env, login="Wang.Li")
+    assert created["login"] == "wang.li" and created["role"] == "store_manager" and created["store_id"] == "S001"
+    assert len(created["password"]) >= 16
+
+    listed = (await gateway.get("/identity/v1/staff", headers=admin(env))).json()
+    one = (await gateway.get(f"/identity/v1/staff/{created['staff_id']}", headers=admin(env))).json()
+    assert [s["staff_id"] for s in listed] == [created["staff_id"]]
+    assert "password" not in listed[0] and "password" not in one and "password_hash" not in one
+    async with gateway.app.state.sessions() as session:
+        row = (await session.exec(select(StaffAccountRow))).one()
+    assert row.password_hash.startswith("$argon2id$") and created["password"] not in row.password_hash
+
+    r = await gateway.post("/identity/v1/login", json={"login": "WANG.LI", "password": created["password"]})
+    assert r.status_code == 200, r.text
+    assert r.headers["cache-control"] == "no-store"
+    body = r.json()
+    assert body["expires_in"] == 60 and body["token_type"] == "Bearer" and body["refresh_token"].startswith("rt_")
+    assert (body["staff_id"], body["role"], body["store_id"]) == (created["staff_id"], "store_manager", "S001")
+    principal = verify(env, body["access_token"])
+    assert (principal.subject, principal.role, principal.store_id) == (created["staff_id"], Role.STORE_MANAGER, "S001")
+    claims = jwt.decode(body["access_token"], options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 60
+    # The gateway accepts the token like any other.
+    stores = await gateway.get("/api/v1/stores", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert stores.status_code == 200, stores.text
+
+
+async def test_a_password_set_by_the_admin_is_never_answered_back(gateway, env) -> None:
+    created = await create(gateway, env, login="zhao.min", name="Zhao Min", role="marketing", password="a long passphrase 1")
+    assert created["password"] is None
+    assert (await log_in(gateway, "zhao.min", "a long passphrase 1"))["role"] == "marketing"
+
+
+async def test_an_account_manager_token_names_their_staff_directory_id(gateway, env) -> None:
+    await create(gateway, env, login="am.chen", name="Chen", role="account_manager", account_manager_id="am-chen",
+                 store_id="S002", password="a long passphrase 2")
+    principal = verify(env, (await log_in(gateway, "am.chen", "a long passphrase 2"))["access_token"])
+    assert (principal.subject, principal.role, principal.store_id) == ("am-chen", Role.ACCOUNT_MANAGER, "S002")
+
+
+@pytest.mark.parametrize("case", ["unknown login", "wrong password", "deactivated", "malformed login", "overlong password"])
+async def test_every_failed_login_is_the_same_401(gateway, env, case) -> None:
+    created = await manager(gateway, env)
+    login, password = "wang.li", created["password"]
+    if case == "unknown login":
+        login = "nobody.here"
+    elif case == "wrong password":
+        password += "x"
+    elif case == "deactivated":
+        r = await gateway.post(f"/identity/v1/staff/{created['staff_id']}/deactivate", headers=admin(env))
+        assert r.status_code == 200 and r.json()["deactivated_at"] is not None
+    elif case == "malformed login":
+        login = "wang li; drop"
+    elif case == "overlong password":
+        password = "p" * 1000
+    r = await gateway.post("/identity/v1/login", json={"login": login, "password": password})
+    assert r.status_code == 401
+    assert r.json() == LOGIN_FAILED
+    assert r.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_repeated_failures_lock_the_login_even_for_the_right_password_and_for_unknown_logins_alike(
+    gateway, env, clock,
+) -> None:
+    created = await manager(gateway, env)
+    for login in ("wang.li", "nobody.here"):
+        for _ in range(3):
+            r = await gateway.post("/identity/v1/login", json={"login": login, "password": "wrong password!"})
+            assert r.status_code == 401
+        locked = await gateway.post("/identity/v1/login", json={"login": login, "password": created["password"]})
+        assert locked.status_code == 429
+        assert locked.json() == {"detail": "too many failed logins; retry later"}
+        assert int(locked.headers["retry-after"]) == 600
+    # Another person's login from the same address still works (the address has 6 of its 8).
+    other = await manager(gateway, env, login="li.na", store_id="S002")
+    await log_in(gateway, "li.na", other["password"])
+    # When the failures leave the window, the right password works again.
+    clock.now += timedelta(seconds=601)
+    await log_in(gateway, "wang.li", created["password"])
+
+
+async def test_a_refresh_swaps_the_token_and_a_swapped_token_sent_again_ends_the_session(gateway, env) -> None:
+    created = await manager(gateway, env)
+    first = await log_in(gateway, "wang.li", created["password"])
+    other_device = await log_in(gateway, "wang.li", created["password"])
+
+    r = await gateway.post("/identity/v1/refresh", json={"refresh_token": first["refresh_token"]})
+    assert r.status_code == 200, r.text
+    second = r.json()
+    assert second["refresh_token"] != first["refresh_token"]
+    assert verify(env, second["access_token"]).subject == created["staff_id"]
+
+    # The first token again: someone holds a copy. Refused, and the whole family with it.
+    reused = await gateway.post("/identity/v1/refresh", json={"refresh_token": first["refresh_token"]})
+    assert (reused.status_code, reused.json()) == (401, REFRESH_FAILED)
+    after = await gateway.post("/identity/v1/refresh", json={"refresh_token": second["refresh_token"]})
+    assert (after.status_code, after.json()) == (401, REFRESH_FAILED)
+    async with gateway.app.state.sessions() as session:
+        reasons = {s.revoked_because for s in (await session.exec(select(StaffSessionRow))).all()}
+    assert reasons == {"reuse", None}
+    # The other login is a family of its own and goes on.
+    r = await gateway.post("/identity/v1/refresh", json={"refresh_token": other_device["refresh_token"]})
+    assert r.status_code == 200, r.text
+
+
+async def test_logout_ends_the_session_and_answers_the_same_for_any_token(gateway, env) -> None:
+    created = await manager(gateway, env)
+    session = await log_in(gateway, "wang.li", created["password"])
+    assert (await gateway.post("/identity/v1/logout", json={"refresh_token": session["refresh_token"]})).status_code == 204
+    r = await gateway.post("/identity/v1/refresh", json={"refresh_token": session["refresh_token"]})
+    assert (r.status_code, r.json()) == (401, REFRESH_FAILED)
+    for token in ("rt_madeup", "not even a token", session["refresh_token"]):
+        assert (await gateway.post("/identity/v1/logout", json={"refresh_token": token})).status_code == 204
+
+
+async def test_deactivation_ends_every_session_and_reactivation_allows_logins_again(gateway, env) -> None:
+    created = await manager(gateway, env)
+    session = await log_in(gateway, "wang.li", created["password"])
+    staff_id = created["staff_id"]
+    assert (await gateway.post(f"/identity/v1/staff/{staff_id}/deactivate", headers=admin(env))).status_code == 200
+    r = await gateway.post("/identity/v1/refresh", json={"refresh_token": session["refresh_token"]})
+    assert r.status_code == 401
+    assert (await gateway.post(f"/identity/v1/staff/{staff_id}/reactivate", headers=admin(env))).status_code == 200
+    # Reactivating does not bring the ended session back: the person logs in again.
+    assert (await gateway.post("/identity/v1/refresh", json={"refresh_token": session["refresh_token"]})).status_code == 401
+    await log_in(gateway, "wang.li", created["password"])
+
+    trail = (await gateway.get(f"/identity/v1/staff/{staff_id}/audit", headers=admin(env))).json()
+    assert [e["action"] for e in trail] == ["created", "deactivated", "reactivated"]
+    assert all(e["actor"] == "admin-li" and e["actor_role"] == "admin" for e in trail)
+    assert trail[1]["detail"] == "1 sessions ended"
+    assert created["password"] not in str(trail)
+
+
+async def test_a_new_password_ends_every_session_and_the_old_one_stops_working(gateway, env) -> None:
+    created = await manager(gateway, env)
+    session = await log_in(gateway, "wang.li", created["password"])
+    r = await gateway.post(f"/identity/v1/staff/{created['staff_id']}/password", json={}, headers=admin(env))
+    assert r.status_code == 200, r.text
+    new_password = r.json()["password"]
+    assert new_password and new_password != created["password"]
+    assert (await gateway.post("/identity/v1/refresh", json={"refresh_token": session["refresh_token"]})).status_code == 401
+    old = await gateway.post("/identity/v1/login", json={"login": "wang.li", "password": created["password"]})
+    assert old.status_code == 401
+    await log_in(gateway, "wang.li", new_password)
+
+
+async def test_a_change_of_store_reaches_the_next_refresh_and_is_audited(gateway, env) -> None:
+    created = await manager(gateway, env)
+    session = await log_in(gateway, "wang.li", created["password"])
+    r = await gateway.patch(f"/identity/v1/staff/{created['staff_id']}", json={"store_id": "S002"}, headers=admin(env))
+    assert r.status_code == 200 and r.json()["store_id"] == "S002"
+    refreshed = await gateway.post("/identity/v1/refresh", json={"refresh_token": session["refresh_token"]})
+    assert verify(env, refreshed.json()["access_token"]).store_id == "S002"
+    # To marketing, the store must go in the same change.
+    r = await gateway.patch(f"/identity/v1/staff/{created['staff_id']}", json={"role": "marketing"}, headers=admin(env))
+    assert r.status_code == 422 and r.json()["detail"].startswith("store_id:")
+    r = await gateway.patch(
+        f"/identity/v1/staff/{created['staff_id']}", json={"role": "marketing", "store_id": None}, headers=admin(env),
+    )
+    assert r.status_code == 200 and (r.json()["role"], r.json()["store_id"]) == ("marketing", None)
+    trail = (await gateway.get(f"/identity/v1/staff/{created['staff_id']}/audit", headers=admin(env))).json()
+    assert [e["action"] for e in trail] == ["created", "changed", "changed"]
+    assert trail[1]["detail"].endswith("role=store_manager store=S002")
+
+
+@pytest.mark.parametrize(("body", "status", "field"), [
+    ({"login": "a.b", "name": "A", "role": "store_manager"}, 422, "store_id"),
+    ({"login": "a.b", "name": "A", "role": "marketing", "store_id": "S001"}, 422, "store_id"),
+    ({"login": "a.b", "name": "A", "role": "service_desk", "store_id": "S404"}, 422, "store_id"),
+    ({"login": "a.b", "name": "A", "role": "account_manager"}, 422, "account_manager_id"),
+    ({"login": "a.b", "name": "A", "role": "marketing", "password": "short"}, 422, "password"),
+    ({"login": "a b", "name": "A", "role": "marketing"}, 422, "login"),
+    ({"login": "a.b", "name": "A", "role": "pos"}, 422, "role"),
+    ({"login": "wang.li", "name": "A", "role": "marketing"}, 409, None),
+])
+async def test_bad_accounts_are_refused_naming_the_field(gateway, env, body, status, field) -> None:
+    await manager(gateway, env)
+    r = await gateway.post("/identity/v1/staff", json=body, headers=admin(env))
+    assert r.status_code == status, r.text
+    detail = r.json()["detail"]
+    if field is None:
+        assert detail == "login wang.li is taken"
+    elif isinstance(detail, list):
+        assert detail[0]["loc"][-1] == field
+    else:
+        assert detail.startswith(f"{field}:")
+
+
+async def test_only_admins_manage_staff_accounts(gateway, env) -> None:
+    created = await manager(gateway, env)
+    own = await log_in(gateway, "wang.li", created["password"])
+    as_manager = {"Authorization": f"Bearer {own['access_token']}"}
+    body = {"login": "x.y", "name": "X", "role": "store_manager", "store_id": "S001"}
+    assert (await gateway.post("/identity/v1/staff", json=body, headers=as_manager)).status_code == 403
+    assert (await gateway.get("/identity/v1/staff", headers=as_manager)).status_code == 403
+    assert (await gateway.post(f"/identity/v1/staff/{created['staff_id']}/deactivate")).status_code == 401
+
+
+async def test_a_second_factor_makes_the_login_ask_for_a_code(gateway, env, clock) -> None:
+    created = await manager(gateway, env)
+    r = await gateway.post(f"/identity/v1/staff/{created['staff_id']}/totp", headers=admin(env))
+    assert r.status_code == 200, r.text
+    uri = r.json()["otpauth_uri"]
+    assert uri.startswith("otpauth://totp/CRM:wang.li?")
+    totp = pyotp.parse_uri(uri)
+    assert "totp" not in str((await gateway.get(f"/identity/v1/staff/{created['staff_id']}", headers=admin(env))).json()
+                             ).replace("totp_enabled", "")
+
+    r = await gateway.post("/identity/v1/login", json={"login": "wang.li", "password": created["password"]})
+    assert (r.status_code, r.json()) == (401, {"detail": "a one-time code (totp_code) is required for this account",
+                                               "error": "totp_required"})
+    wrong = await gateway.post("/identity/v1/login", json={
+        "login": "wang.li", "password": created["password"], "totp_code": totp.at(clock.now - timedelta(minutes=5)),
+    })
+    assert (wrong.status_code, wrong.json()["error"]) == (401, "totp_invalid")
+    # A wrong password with any code is the plain failure: the code is only looked at after it.
+    r = await gateway.post("/identity/v1/login", json={"login": "wang.li", "password": "nope nope nope", "totp_code": "123456"})
+    assert (r.status_code, r.json()) == (401, LOGIN_FAILED)
+    code = totp.at(clock.now)
+    await log_in(gateway, "wang.li", created["password"], totp_code=code)
+    # The same code a second time (seen over a shoulder, or replayed): spent.
+    replayed = await gateway.post("/identity/v1/login", json={"login": "wang.li", "password": created["password"], "totp_code": code})
+    assert (replayed.status_code, replayed.json()["error"]) == (401, "totp_invalid")
+
+    # Only admins and store managers have one.
+    desk = await create(gateway, env, login="desk.one", name="Desk", role="service_desk", store_id="S001")
+    r = await gateway.post(f"/identity/v1/staff/{desk['staff_id']}/totp", headers=admin(env))
+    assert r.status_code == 409
+    # Removed (a lost phone), the password is enough again.
+    assert (await gateway.delete(f"/identity/v1/staff/{created['staff_id']}/totp", headers=admin(env))).json()[
+        "totp_enabled"] is False
+    await log_in(gateway, "wang.li", created["password"])
+
+
+async def test_ended_sessions_are_forgotten_after_the_retention(gateway, env, clock) -> None:
+    created = await manager(gateway, env)
+    ended = await log_in(gateway, "wang.li", created["password"])
+    await log_in(gateway, "wang.li", created["password"])
+    assert (await gateway.post("/identity/v1/logout", json={"refresh_token": ended["refresh_token"]})).status_code == 204
+
+    r = await gateway.post("/v1/jobs/staff-sessions-cleanup/run", headers=admin(env))
+    assert (r.status_code, r.json()["sessions_deleted"]) == (200, 0), r.text
+    clock.now += timedelta(days=7, seconds=1)
+    r = await gateway.post("/v1/jobs/staff-sessions-cleanup/run", headers=admin(env))
+    assert (r.status_code, r.json()["sessions_deleted"]) == (200, 1), r.text
+    async with gateway.app.state.sessions() as session:
+        left = (await session.exec(select(StaffSessionRow))).all()
+        tokens = (await session.exec(select(StaffRefreshTokenRow))).all()
+    assert [s.revoked_at for s in left] == [None]
+    assert {t.family_id for t in tokens} == {left[0].family_id}
