@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from shared.columns import Fraction, MoneyColumn, UtcDateTime
+from shared.columns import Fraction, MoneyColumn, Qty, UtcDateTime
 from shared.member_directory import TABLE as MEMBER_DIRECTORY
 from shared.member_directory import MemberDirectoryRow  # noqa: F401  (registers the table)
 
@@ -341,4 +341,32 @@ MESSAGE_TABLES = frozenset({"message", "local_outbox"})
 
 # --- end of messages
 
-TABLES: frozenset[str] = AUDIENCE_TABLES | COUPON_TABLES | CAMPAIGN_TABLES | MESSAGE_TABLES
+# --- offers: each member's item history, the promotion list, and the fortnight's personal lists
+
+
+class CustomerItemRow(SQLModel, table=True):
+    """One item line of an attributed sale (`qty` and `amount` positive) or of a return (negative),
+    keyed by its event and SKU so a redelivery adds nothing. A sale's net is the sum of its rows
+    (returns may come first); the offer lists predict from it (service_layer/item_history.py)."""
+
+    __tablename__ = "customer_item"
+    __table_args__ = (
+        Index("ix_customer_item_member_time", "member_id", "occurred_at"),
+        Index("ix_customer_item_time", "occurred_at"),
+    )
+
+    event_id: str = Field(primary_key=True, max_length=200)
+    sku: str = Field(primary_key=True, max_length=64)
+    sale_event_id: str = Field(max_length=200)
+    member_id: str = Field(max_length=36)
+    category: str = Field(default="", max_length=64)
+    occurred_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    qty: Decimal = Field(sa_column=Column(Qty(), nullable=False))
+    amount: Decimal = Field(sa_column=Column(MoneyColumn(), nullable=False))
+
+
+OFFER_TABLES = frozenset({"customer_item"})
+
+# --- end of offers
+
+TABLES: frozenset[str] = AUDIENCE_TABLES | COUPON_TABLES | CAMPAIGN_TABLES | MESSAGE_TABLES | OFFER_TABLES
