@@ -35,7 +35,7 @@ def _return(member_id: str, txn: str, lines: list[tuple[str, str, str, str]], at
 
 async def lines(cmp, member_id: str, until=None) -> dict[str, tuple[Decimal, Decimal]]:
     async with cmp.app.state.commands() as uow:
-        found = await item_history.lines_of(uow, [member_id], T0 - timedelta(days=400), until or T0 + timedelta(days=30))
+        found = await item_history.lines_of(uow.session, T0 - timedelta(days=400), until or T0 + timedelta(days=30), [member_id])
     return {f"{ln.sku}@{ln.occurred_at:%m-%d}": (ln.qty, ln.amount) for ln in found}
 
 
@@ -75,4 +75,4 @@ async def test_erasure_removes_the_history_and_later_sales_are_not_kept(cmp) -> 
     assert await lines(cmp, "m1") == {}
     assert len(await lines(cmp, "m2")) == 1
     async with cmp.app.state.commands() as uow:
-        assert await item_history.members_with_history(uow, T0 - timedelta(days=1), T0 + timedelta(days=5)) == ["m2"]
+        assert await item_history.members_with_history(uow.session, T0 - timedelta(days=1), T0 + timedelta(days=5)) == ["m2"]

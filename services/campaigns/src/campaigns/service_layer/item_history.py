@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from sqlalchemy import delete, func, type_coerce
 from sqlalchemy import select as core_select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from campaigns.adapters.tables import CustomerItemRow, CustomerRow
 from shared.columns import MoneyColumn, Qty, UtcDateTime
@@ -113,13 +114,19 @@ def _line(row: Any) -> Line:
     return Line(member_id, sku, category or "", at, qty, amount)
 
 
-async def lines_of(uow: UnitOfWork, member_ids: Sequence[str], since: datetime, until: datetime) -> list[Line]:
-    """The members' kept lines of sales in [since, until), in one query."""
-    query = _net(since, until).where(one_of(uow.session, ITEMS.c.member_id, member_ids))
-    return [_line(r) for r in (await uow.session.exec(query)).all()]  # type: ignore[call-overload]
+async def lines_of(session: AsyncSession, since: datetime, until: datetime, member_ids: Sequence[str] | None = None) -> list[Line]:
+    """The kept lines of sales in [since, until), of the given members or everyone, in one query."""
+    query = _net(since, until)
+    if member_ids is not None:
+        query = query.where(one_of(session, ITEMS.c.member_id, member_ids))
+    return [_line(r) for r in (await session.exec(query)).all()]
 
 
-async def members_with_history(uow: UnitOfWork, since: datetime, until: datetime) -> list[str]:
-    found = await uow.session.exec(core_select(ITEMS.c.member_id).where(  # type: ignore[call-overload]
+async def latest(session: AsyncSession) -> datetime | None:
+    return (await session.exec(core_select(type_coerce(func.max(ITEMS.c.occurred_at), UtcDateTime())))).scalar_one()  # type: ignore[call-overload]
+
+
+async def members_with_history(session: AsyncSession, since: datetime, until: datetime) -> list[str]:
+    found = await session.exec(core_select(ITEMS.c.member_id).where(  # type: ignore[call-overload]
         ITEMS.c.occurred_at >= since, ITEMS.c.occurred_at < until).distinct().order_by(ITEMS.c.member_id))
     return list(found.scalars().all())
