@@ -68,7 +68,8 @@ def test_new_items_come_from_what_buyers_of_the_members_items_start_buying() -> 
     parent = {"sku:nappies": [AS_OF - 20, AS_OF - 6]}
     scored = {s.item: s for s in offers.predict(parent, [AS_OF - 20, AS_OF - 6], model, 5, "sku:")}
     assert scored["sku:wipes"].repeat is False and scored["sku:wipes"].score > 0.05
-    assert "sku:beer" not in scored
+    # Beer is only as likely as anyone's first beer (nothing ties it to nappies).
+    assert scored["sku:beer"].score < scored["sku:wipes"].score / 10
     assert scored["sku:wipes"].score <= offers.NEW_ITEM_CAP
 
 

@@ -95,12 +95,11 @@ class Population:
         neighbours: dict[str, list[tuple[str, float]]] = {}
         for item, others in self.together.items():
             buyers = self.buyers[item]
-            # P(other | item) / P(other): how much more often this item's buyers buy the other,
-            # times the other's rate of first purchases: the chance a buyer of this item starts on it.
-            suggested = [(other, rates.get(other, 0.0) * min(MAX_LIFT, (both / buyers) / (self.buyers[other] / members)))
-                         for other, both in others.items()]
-            suggested.sort(key=lambda pair: (-pair[1], pair[0]))
-            neighbours[item] = suggested[:NEIGHBOURS]
+            # P(other | item) / P(other): how much more often this item's buyers buy the other.
+            lifts = [(other, min(MAX_LIFT, (both / buyers) / (self.buyers[other] / members))) for other, both in others.items()]
+            # Kept: those most likely started on (the lift times the other's rate of first purchases).
+            lifts.sort(key=lambda pair: (-pair[1] * rates.get(pair[0], 0.0), pair[0]))
+            neighbours[item] = lifts[:NEIGHBOURS]
         return Model(self.as_of, self.horizon, members, dict(self.buyers), typical, rates, neighbours, dict(self.recent))
 
 
@@ -201,20 +200,20 @@ def repeat_score(days: Sequence[int], as_of: int, model: Model, item: str, since
 
 
 def new_scores(history: History, model: Model, prefix: str) -> dict[str, float]:
-    """Items the member never bought, from what buyers of the member's items start buying, each of
-    the member's items weighing by its recency-weighted frequency."""
+    """Items the member never bought: the item's rate of first purchases, times how much more often
+    buyers of the member's items buy it (1 where they do not differ), each of the member's items
+    weighing by its recency-weighted frequency. Candidates: those items' neighbours and the most
+    popular items."""
     own = [i for i in history if i.startswith(prefix)]
-    if not own:
-        return {i: min(NEW_ITEM_CAP, model.new_rate.get(i, 0.0)) for i in model.popular(50, prefix)}
     weight = {i: recency_weighted(history[i], model.as_of) + 0.1 for i in own}
-    total = sum(weight.values())
-    lifted: dict[str, float] = defaultdict(float)
+    total = sum(weight.values()) or 1.0
+    lift: dict[str, float] = defaultdict(float)
     for item in own:
         share = weight[item] / total
-        for other, chance in model.neighbours.get(item, ()):
-            if other not in history:
-                lifted[other] += share * chance
-    return {i: min(NEW_ITEM_CAP, v) for i, v in lifted.items()}
+        for other, times in model.neighbours.get(item, ()):
+            lift[other] += share * (times - 1.0)
+    candidates = (lift.keys() | set(model.popular(NEIGHBOURS, prefix))) - history.keys()
+    return {i: min(NEW_ITEM_CAP, model.new_rate.get(i, 0.0) * max(0.0, 1.0 + lift[i])) for i in candidates}
 
 
 def predict(history: History, visits: Sequence[int], model: Model, k: int, prefix: str = "") -> list[Scored]:
