@@ -4,7 +4,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from campaigns.api.routes import campaigns, coupons, messages, segments
+from campaigns.api.routes import campaigns, coupons, messages, offers, segments
 from campaigns.config import Settings, get_settings
 from campaigns.consumers import batch_handlers, handlers
 from campaigns.jobs import scheduled_jobs
@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
                 campaigns.router,
                 coupons.router,
                 messages.router,
+                offers.router,
             ],
             handlers=handlers(settings, clock),
             batch_handlers=batch_handlers(settings, clock),
