@@ -58,7 +58,7 @@ class Settings(ServiceSettings):
     offer_control_share: Decimal = Field(default=Decimal("0.1"), ge=0, le=Decimal("0.5"))
     # History the prediction reads, and how many members' histories it learns items from.
     offer_history_days: int = Field(default=365, ge=28, le=1_100)
-    offer_sample_members: int = Field(default=20_000, ge=100)
+    offer_sample_members: int = Field(default=5_000, ge=100)
     # Members per transaction while building.
     offer_build_chunk: int = Field(default=2_000, ge=10, le=20_000)
     # The public address of the gateway, for the link in the list's SMS.

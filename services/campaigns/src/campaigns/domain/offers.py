@@ -19,7 +19,7 @@ categories are predicted alike, and a promotion on either is matched to its own 
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from itertools import pairwise
 from statistics import median
@@ -199,7 +199,7 @@ def repeat_score(days: Sequence[int], as_of: int, model: Model, item: str, since
     return steadiness * (regular * timed + (1.0 - regular) * at_random)
 
 
-def new_scores(history: History, model: Model, prefix: str) -> dict[str, float]:
+def new_scores(history: History, model: Model, prefix: str, only: Set[str] | None = None) -> dict[str, float]:
     """Items the member never bought: the item's rate of first purchases, times how much more often
     buyers of the member's items buy it (1 where they do not differ), each of the member's items
     weighing by its recency-weighted frequency. Candidates: those items' neighbours and the most
@@ -213,17 +213,22 @@ def new_scores(history: History, model: Model, prefix: str) -> dict[str, float]:
         for other, times in model.neighbours.get(item, ()):
             lift[other] += share * (times - 1.0)
     candidates = (lift.keys() | set(model.popular(NEIGHBOURS, prefix))) - history.keys()
+    if only is not None:
+        candidates &= only
     return {i: min(NEW_ITEM_CAP, model.new_rate.get(i, 0.0) * max(0.0, 1.0 + lift[i])) for i in candidates}
 
 
-def predict(history: History, visits: Sequence[int], model: Model, k: int, prefix: str = "") -> list[Scored]:
-    """The member's `k` items (keys starting with `prefix`) most likely bought in the horizon after
-    `model.as_of`, best first. `visits`: the distinct days the member shopped at all."""
+def predict(history: History, visits: Sequence[int], model: Model, k: int, prefix: str = "",
+            only: Set[str] | None = None) -> list[Scored]:
+    """The member's `k` items (keys starting with `prefix`, and among `only` when given: the items
+    on promotion) most likely bought in the horizon after `model.as_of`, best first. `visits`: the
+    distinct days the member shopped at all. Each item's score is its own, so `only` changes which
+    items are scored, never their order."""
     alive = active(visits, model.as_of, model.horizon)
     since = visits[0] if visits else model.as_of
     scored = [Scored(item, alive * repeat_score(days, model.as_of, model, item, since), True)
-              for item, days in history.items() if days and item.startswith(prefix)]
-    scored += [Scored(item, alive * s, False) for item, s in new_scores(history, model, prefix).items()]
+              for item, days in history.items() if days and item.startswith(prefix) and (only is None or item in only)]
+    scored += [Scored(item, alive * s, False) for item, s in new_scores(history, model, prefix, only).items()]
     scored.sort(key=lambda s: (-s.score, s.item))
     return scored[:k]
 

@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import func, or_, update
@@ -58,7 +58,6 @@ CUSTOMERS = CustomerRow.__table__  # type: ignore[attr-defined]
 MEMBERS = CampaignMemberRow.__table__  # type: ignore[attr-defined]
 ROUNDS = OfferRoundRow.__table__  # type: ignore[attr-defined]
 OFFERS = OfferRow.__table__  # type: ignore[attr-defined]
-CENT = Decimal("0.01")
 
 
 def period_key(now: datetime, days: int) -> str:
@@ -75,27 +74,29 @@ class Shopper:
     paid_last: dict[str, Decimal]  # sku -> what the member last paid per unit
 
 
-def shoppers(lines: Sequence[item_history.Line], settings: Settings) -> dict[str, Shopper]:
+def shoppers(found: Sequence[item_history.ItemDays]) -> dict[str, Shopper]:
     """Each member's items (SKU and category) as the local days they bought them."""
-    days: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
-    latest: dict[str, dict[str, tuple[datetime, Decimal]]] = defaultdict(dict)
-    zone = settings.zone
-    for ln in lines:
-        day = ln.occurred_at.astimezone(zone).date().toordinal()
-        items = days[ln.member_id]
-        items[f"sku:{ln.sku}"].add(day)
-        if ln.category:
-            items[f"category:{ln.category}"].add(day)
-        items["visit:"].add(day)
-        seen = latest[ln.member_id].get(ln.sku)
-        if seen is None or ln.occurred_at > seen[0]:
-            latest[ln.member_id][ln.sku] = (ln.occurred_at, (ln.amount / ln.qty).quantize(CENT, ROUND_HALF_UP))
-    found = {}
-    for member_id, items in days.items():
-        visits = sorted(items.pop("visit:"))
-        found[member_id] = Shopper({k: sorted(v) for k, v in items.items()}, visits,
-                                   {sku: price for sku, (_, price) in latest[member_id].items()})
-    return found
+    by_member: dict[str, Shopper] = {}
+    categories: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+    visits: dict[str, set[int]] = defaultdict(set)
+    for row in found:
+        shopper = by_member.get(row.member_id)
+        if shopper is None:
+            shopper = by_member[row.member_id] = Shopper({}, [], {})
+        shopper.history[f"sku:{row.sku}"] = row.days
+        shopper.paid_last[row.sku] = row.paid_last
+        if row.category:
+            categories[row.member_id][f"category:{row.category}"].update(row.days)
+        visits[row.member_id].update(row.days)
+    for member_id, shopper in by_member.items():
+        shopper.history.update({k: sorted(v) for k, v in categories[member_id].items()})
+        shopper.visits = sorted(visits[member_id])
+    return by_member
+
+
+async def _shoppers(session: AsyncSession, settings: Settings, since: datetime, until: datetime,
+                    member_ids: Sequence[str]) -> dict[str, Shopper]:
+    return shoppers(await item_history.item_days(session, since, until, member_ids, settings.zone))
 
 
 async def learn(session: AsyncSession, settings: Settings, now: datetime) -> offers.Model:
@@ -106,8 +107,7 @@ async def learn(session: AsyncSession, settings: Settings, now: datetime) -> off
     sample = everyone[::step]
     population = offers.Population(as_of=_day(now, settings))
     for start in range(0, len(sample), settings.offer_build_chunk):
-        lines = await item_history.lines_of(session, since, now, sample[start:start + settings.offer_build_chunk])
-        for shopper in shoppers(lines, settings).values():
+        for shopper in (await _shoppers(session, settings, since, now, sample[start:start + settings.offer_build_chunk])).values():
             population.learn(shopper.history)
     return population.finish()
 
@@ -133,7 +133,8 @@ def personal_list(shopper: Shopper | None, model: offers.Model, on_offer: list[t
     """The member's predicted items that are on promotion, most likely first, with their price."""
     if shopper is None:
         shopper = Shopper({}, [], {})
-    scores = {s.item: s.score for s in offers.predict(shopper.history, shopper.visits, model, 100_000)}
+    scores = {s.item: s.score for s in offers.predict(shopper.history, shopper.visits, model, len(on_offer),
+                                                      only={spec.item for _, spec in on_offer})}
     ranked = sorted(((scores.get(spec.item, 0.0), row.id, row, spec) for row, spec in on_offer), key=lambda t: (-t[0], t[1]))
     return [Offer(row, spec, True, round(score, 6), own_price(spec, shopper.paid_last.get(spec.sku or "")))
             for score, _, row, spec in ranked[:settings.offer_list_size] if score >= settings.offer_min_score]
@@ -222,7 +223,7 @@ async def _reach(uow: UnitOfWork, row: OfferRoundRow, model: offers.Model,
     treated = [(m, personalised) for m, personalised in fresh if m not in held]
     since = row.as_of - timedelta(days=settings.offer_history_days)
     personal_ids = [m for m, personalised in treated if personalised]
-    found = shoppers(await item_history.lines_of(session, since, row.as_of, personal_ids), settings) if personal_ids else {}
+    found = await _shoppers(session, settings, since, row.as_of, personal_ids) if personal_ids else {}
     lists = {m: personal_list(found.get(m), model, on_offer, settings) if personalised else general_list(on_offer, settings)
              for m, personalised in treated}
     lists = {m: offered for m, offered in lists.items() if offered}
