@@ -243,10 +243,11 @@ async def load(
     r = await client.post("/api/members/v1/jobs/value-analytics/run", headers=admin)
     analysed = f"{r.json()['members_total']} members scored" if r.status_code == 200 else f"not run ({r.status_code})"
     campaign = await _campaign(client, issuer, rng, member_cards, pos, queue_wait_s)
+    lists = await _offer_lists(client, issuer)
     return (
         f"demo data: {len(STORES)} stores, {len(MANAGERS)} account managers, {len(cards)} members, {sales} sales, "
         f"{returns} returns, {tracked} tracking contacts, {handed_over} gifts handed over, {complaints} complaints; "
-        f"value analytics: {analysed}; {campaign} "
+        f"value analytics: {analysed}; {campaign}; {lists} "
         "(points, tiers and the information base follow the sales within seconds)"
     )
 
@@ -389,6 +390,43 @@ async def _campaign(
     return (f"campaign '{CAMPAIGN}' to {size} key customers at risk in {community_name}: "
             f"{campaign['treatment_size']} reached, {campaign['control_size']} held out, {redeemed} redeemed at the till, "
             f"{returned} returned")
+
+
+# The fortnight's promotion list: (title, what it is on, discount).
+PROMOTIONS = [
+    ("伊利纯牛奶 特价49.90", {"sku": "6907992500133", "price": "49.90", "regular_price": "59.90"}),
+    ("金龙鱼大米 立减5元", {"sku": "6901234567890", "amount_off": "5.00"}),
+    ("鲁花花生油 立减20元", {"sku": "6902083881085", "amount_off": "20.00"}),
+    ("光明鲜牛奶 特价12.80", {"sku": "6907992500157", "price": "12.80", "regular_price": "15.80"}),
+    ("土鸡蛋 立减3元", {"sku": "6921234500024", "amount_off": "3.00"}),
+    ("农夫山泉 特价25.80", {"sku": "6920202888883", "price": "25.80", "regular_price": "29.80"}),
+    ("维达抽纸 立减8元", {"sku": "6903148144378", "amount_off": "8.00"}),
+    ("海天酱油 立减3元", {"sku": "6924187800017", "amount_off": "3.00"}),
+    ("新鲜水果 9折", {"category": "fruit", "percent_off": "10", "max_discount": "10.00"}),
+    ("新鲜蔬菜 9折", {"category": "vegetables", "percent_off": "10", "max_discount": "5.00"}),
+    ("休闲零食 满额9折", {"category": "snacks", "percent_off": "10", "max_discount": "8.00"}),
+    ("帮宝适纸尿裤 立减20元", {"sku": "6926027700024", "amount_off": "20.00"}),
+]
+
+
+async def _offer_lists(client: httpx.AsyncClient, issuer: TokenIssuer) -> str:
+    """Marketing puts the fortnight's promotions on the list and builds everyone's personal offer
+    lists now (the `offer-lists` job would at the start of the next period)."""
+    mkt = {"Authorization": f"Bearer {issuer.mint('demo-marketing', Role.MARKETING)}"}
+    known = (await client.get("/api/campaigns/v1/promotions", params={"limit": 500}, headers=mkt)).json()
+    if any(p["spec"]["title"] == PROMOTIONS[0][0] for p in known):
+        return "offer lists: loaded before"
+    now = datetime.now(UTC)
+    for priority, (title, item) in enumerate(PROMOTIONS):
+        r = await client.post("/api/campaigns/v1/promotions", headers=mkt, json={
+            "title": title, **item, "priority": priority, "valid_from": (now - timedelta(hours=1)).isoformat(),
+            "valid_until": (now + timedelta(days=14)).isoformat()})
+        r.raise_for_status()
+    r = await client.post("/api/campaigns/v1/offer-lists", headers=mkt)
+    r.raise_for_status()
+    built = r.json()
+    return (f"offer lists: {built['members']} members ({built['personal']} personal, {built['general']} general), "
+            f"{built['held_out']} held out")
 
 
 def load_demo(gateway: str, data_dir: Path) -> None:
