@@ -149,7 +149,8 @@ async def run(args: argparse.Namespace, stack: PrivateStack, results: dict) -> N
     results["rows"] = rows
     engine = create_async_engine(stack.db_url)
     sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-    settings = Settings(database_url=stack.db_url, environment="test", auto_migrate=False, jobs_enabled=False)
+    settings = Settings(database_url=stack.db_url, environment="test", auto_migrate=False, jobs_enabled=False,
+                        **({"offer_build_chunk": args.chunk} if args.chunk else {}))
     commands = Commands(sessions, settings, clock=lambda: NOW)
     try:
         async with commands() as uow:
@@ -204,6 +205,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--members", type=int, default=100_000, help="members seeded (default 100000)")
     parser.add_argument("--seed", type=int, default=20261201, help="random seed of the data")
+    parser.add_argument("--chunk", type=int, help="members per transaction (default: the setting's)")
     parser.add_argument("--keep", action="store_true", help="keep the working directory (database files)")
     args = parser.parse_args()
 
