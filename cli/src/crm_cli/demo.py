@@ -1,6 +1,6 @@
 """Demo data: the chain's three stores, their account managers, a few hundred members in real
-communities, three months of sales and some returns, tracking contacts, complaints, a value
-analytics run and a win-back coupon campaign with its results, through the public APIs exactly as
+communities, three months of sales (each member shopping on their own habits) and some returns,
+tracking contacts, complaints, a value analytics run and a win-back coupon campaign with its results, through the public APIs exactly as
 POS systems, staff and marketing would send them.
 
 Deterministic (seeded), so loading twice changes nothing: the second run's registrations answer
@@ -47,13 +47,87 @@ PRODUCTS = [
     ("6970001110026", "东鹏瓷砖 800×800 (片)", "tiles", "68.00", "S003"),
     ("6970001110033", "公牛插座 五孔", "electrical", "35.00", "S003"),
     ("6970001110040", "九牧水龙头", "plumbing", "329.00", "S003"),
+    # The neighbourhood's weekly shop: enough of an assortment for each member's own habits.
+    ("6901234567906", "五常大米 10kg", "grain", "89.00", "S001 S002"),
+    ("6901234567913", "陈克明挂面 1kg", "noodles", "12.90", "S001 S002"),
+    ("6902083881092", "金龙鱼调和油 5L", "oil", "69.90", "S001 S002"),
+    ("6907992500140", "蒙牛纯牛奶 250ml×16", "dairy", "42.00", "S001 S002"),
+    ("6907992500157", "光明鲜牛奶 950ml", "dairy", "15.80", "S001 S002"),
+    ("6907992500164", "安慕希酸奶 205g×12", "dairy", "65.00", "S001 S002"),
+    ("6920202888890", "可口可乐 330ml×24", "drinks", "49.00", "S001 S002"),
+    ("6920202888906", "康师傅冰红茶 500ml×15", "drinks", "39.00", "S001 S002"),
+    ("6921234500017", "桃李面包 吐司", "bread", "9.90", "S001 S002"),
+    ("6921234500024", "土鸡蛋 30枚", "eggs", "29.90", "S001 S002"),
+    ("2000000000028", "上海青 (kg)", "vegetables", "6.80", "S001 S002"),
+    ("2000000000035", "西红柿 (kg)", "vegetables", "8.60", "S001 S002"),
+    ("2000000000042", "土豆 (kg)", "vegetables", "4.20", "S001 S002"),
+    ("2000000000059", "红富士苹果 (kg)", "fruit", "12.80", "S001 S002"),
+    ("2000000000066", "香蕉 (kg)", "fruit", "7.90", "S001 S002"),
+    ("2000000000073", "鲜鸡胸肉 (kg)", "fresh", "22.00", "S001 S002"),
+    ("2000000000080", "草鱼 (kg)", "fresh", "18.80", "S001 S002"),
+    ("6922266437823", "舒肤佳香皂 3块", "personal_care", "19.90", "S001 S002"),
+    ("6922266437830", "高露洁牙膏 180g", "personal_care", "16.90", "S001 S002"),
+    ("6903148144385", "清风卷纸 10卷", "household", "32.90", "S001 S002"),
+    ("6924187800017", "海天酱油 1.9L", "condiments", "23.50", "S001 S002"),
+    ("6924187800024", "恒顺香醋 500ml", "condiments", "8.90", "S001 S002"),
+    ("6923450600017", "三全水饺 1kg", "frozen", "26.90", "S001 S002"),
+    ("6923450600024", "思念汤圆 500g", "frozen", "15.90", "S001 S002"),
+    ("6925303700017", "洽洽瓜子 500g", "snacks", "18.90", "S001 S002"),
+    ("6925303700024", "旺旺雪饼 520g", "snacks", "22.90", "S001 S002"),
+    ("6925303700031", "奥利奥饼干 388g", "snacks", "19.90", "S001 S002"),
+    ("6926027700017", "皇家狗粮 2kg", "pet", "128.00", "S001 S002"),
+    ("6926027700024", "帮宝适纸尿裤 L52", "baby", "139.00", "S001 S002"),
+    ("6901028075848", "利群香烟 条", "tobacco", "230.00", "S001 S002"),
+    ("6902952880017", "青岛啤酒 500ml×12", "liquor", "59.00", "S001 S002"),
 ]
 
 
-def _sale(rng: random.Random, store: str, txn: str, at: datetime, member: dict | None) -> dict:
+def _store(rng: random.Random) -> str:
+    return rng.choices([s for s, _, _ in STORES], weights=[6, 3, 1])[0]
+
+
+def _members_shopping(rng: random.Random, members: int, sales: int) -> list[tuple[int, int, str, list[tuple]]]:
+    """`sales` of the members' own sales as their habits make them, in random order: (member index,
+    day of the 89 before today, store, products). Each member shops at one store on their own rhythm
+    (heavy buyers every few days, most every week or two; one in seven stops coming), buying their
+    staples when they run out (every 7-10 days, household goods every few weeks) and now and then
+    something else: what the personal offer lists predict. Rhythms are scaled so that the members
+    make about `sales` visits in all, and the few past it are dropped at random."""
+    grocery_days, household_days = (7.0, 10.0), (18.0, 35.0)
+    household = {"oil", "grain", "household", "pet", "baby", "personal_care", "tobacco", "paint", "tiles", "electrical",
+                 "plumbing"}
+    profiles = []
+    for _ in range(members):
+        store = _store(rng)
+        choices = [p for p in PRODUCTS if store in p[4]]
+        staples = [(p, rng.uniform(*(household_days if p[2] in household else grocery_days)))
+                   for p in rng.sample(choices, k=min(len(choices), rng.randint(6, 12)))]
+        stop = 89.0 if rng.random() > 1 / 7 else rng.uniform(20, 80)
+        profiles.append((store, choices, staples, 7.0 / rng.lognormvariate(0, 0.6), stop))
+    expected = sum(stop / max(2.0, rhythm) for _, _, _, rhythm, stop in profiles)
+    scale = expected / max(sales, 1) * 1.05  # a little over, so nobody is short
+    found: list[tuple[int, int, str, list[tuple]]] = []
+    for idx, (store, choices, staples, rhythm, stop) in enumerate(profiles):
+        rhythm = min(45.0, max(2.0, rhythm * scale))
+        last = {p[0]: rng.uniform(-period, 0) for p, period in staples}
+        day = rng.uniform(0, rhythm)
+        while day < stop:
+            basket = [p for p, period in staples if day - last[p[0]] >= period - min(rhythm, period) / 2]
+            if rng.random() < 0.5 or not basket:
+                basket.append(rng.choice(choices))
+            for p in basket:
+                last[p[0]] = day
+            found.append((idx, int(day), store, list(dict.fromkeys(basket))[:8]))
+            day += max(1.0, rng.gauss(rhythm, rhythm / 5))
+    rng.shuffle(found)
+    return found[:sales]
+
+
+def _sale(rng: random.Random, store: str, txn: str, at: datetime, member: dict | None,
+          products: list[tuple] | None = None) -> dict:
     choices = [p for p in PRODUCTS if store in p[4]]
     lines = []
-    for sku, name, category, price, _ in rng.sample(choices, k=min(len(choices), rng.randint(1, 4))):
+    for sku, name, category, price, _ in products or rng.sample(choices, k=min(len(choices), rng.randint(1, 4))):
         qty = Decimal(rng.randint(1, 20 if category == "tiles" else 3))
         amount = (Decimal(price) * qty).quantize(Decimal("0.01"))
         lines.append({"sku": sku, "name": name, "category": category, "qty": str(qty), "unit_price": price, "amount": str(amount)})
@@ -72,7 +146,7 @@ async def _load(gateway: str, issuer: TokenIssuer) -> None:
 
 
 async def load(
-    client: httpx.AsyncClient, issuer: TokenIssuer, members: int = 200, sales: int = 1500, queue_wait_s: float = 30
+    client: httpx.AsyncClient, issuer: TokenIssuer, members: int = 200, sales: int = 3000, queue_wait_s: float = 30
 ) -> str:
     """Loads the demo through the gateway's public API, as staff and tills would; returns a summary."""
     rng, fake = random.Random(20261123), Faker("zh_CN")
@@ -124,23 +198,24 @@ async def load(
         staff_id = MANAGERS[i % len(MANAGERS)][0]
         (await client.put(f"/api/members/v1/staff/{staff_id}/communities/{community['id']}", headers=admin)).raise_for_status()
 
-    # Heavy buyers come often, most come now and then: a spread that makes VIPs and drifters.
-    weights = [rng.lognormvariate(0, 1.2) for _ in cards]
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     start = today - timedelta(days=90)
     bodies = []
+    shopped = _members_shopping(rng, len(cards), sales)
     for n in range(sales):
-        store = rng.choices([s for s, _, _ in STORES], weights=[6, 3, 1])[0]
-        at = start + timedelta(seconds=rng.randint(0, 90 * 86400))
         roll = rng.random()
-        if roll < 0.1:
-            member = None  # anonymous
-        elif roll < 0.13:
-            member = {"card_no": f"8899{rng.randint(0, 10**9 - 1):09d}"}  # a card not registered yet
+        if roll < 0.1 or not cards:
+            member, store, at, lines = None, _store(rng), start + timedelta(seconds=rng.randint(0, 90 * 86400)), None  # anonymous
+        elif roll < 0.13:  # a card not registered yet
+            member, store = {"card_no": f"8899{rng.randint(0, 10**9 - 1):09d}"}, _store(rng)
+            at, lines = start + timedelta(seconds=rng.randint(0, 90 * 86400)), None
         else:
-            idx = rng.choices(range(len(cards)), weights=weights)[0]
+            if not shopped:  # the habits made fewer visits than this many sales: one more visit
+                shopped = _members_shopping(rng, len(cards), 1)
+            idx, day, store, lines = shopped.pop()
+            at = start + timedelta(days=day, seconds=rng.randint(8 * 3600, 21 * 3600))
             member = {"phone": phones[idx]} if roll < 0.25 else {"card_no": cards[idx]}
-        bodies.append(_sale(rng, store, f"{store}-D{today:%Y%m%d}-{n:06d}", at, member))
+        bodies.append(_sale(rng, store, f"{store}-D{today:%Y%m%d}-{n:06d}", at, member, lines))
 
     sem = asyncio.Semaphore(16)
 
@@ -168,10 +243,11 @@ async def load(
     r = await client.post("/api/members/v1/jobs/value-analytics/run", headers=admin)
     analysed = f"{r.json()['members_total']} members scored" if r.status_code == 200 else f"not run ({r.status_code})"
     campaign = await _campaign(client, issuer, rng, member_cards, pos, queue_wait_s)
+    lists = await _offer_lists(client, issuer)
     return (
         f"demo data: {len(STORES)} stores, {len(MANAGERS)} account managers, {len(cards)} members, {sales} sales, "
         f"{returns} returns, {tracked} tracking contacts, {handed_over} gifts handed over, {complaints} complaints; "
-        f"value analytics: {analysed}; {campaign} "
+        f"value analytics: {analysed}; {campaign}; {lists} "
         "(points, tiers and the information base follow the sales within seconds)"
     )
 
@@ -314,6 +390,43 @@ async def _campaign(
     return (f"campaign '{CAMPAIGN}' to {size} key customers at risk in {community_name}: "
             f"{campaign['treatment_size']} reached, {campaign['control_size']} held out, {redeemed} redeemed at the till, "
             f"{returned} returned")
+
+
+# The fortnight's promotion list: (title, what it is on, discount).
+PROMOTIONS = [
+    ("伊利纯牛奶 特价49.90", {"sku": "6907992500133", "price": "49.90", "regular_price": "59.90"}),
+    ("金龙鱼大米 立减5元", {"sku": "6901234567890", "amount_off": "5.00"}),
+    ("鲁花花生油 立减20元", {"sku": "6902083881085", "amount_off": "20.00"}),
+    ("光明鲜牛奶 特价12.80", {"sku": "6907992500157", "price": "12.80", "regular_price": "15.80"}),
+    ("土鸡蛋 立减3元", {"sku": "6921234500024", "amount_off": "3.00"}),
+    ("农夫山泉 特价25.80", {"sku": "6920202888883", "price": "25.80", "regular_price": "29.80"}),
+    ("维达抽纸 立减8元", {"sku": "6903148144378", "amount_off": "8.00"}),
+    ("海天酱油 立减3元", {"sku": "6924187800017", "amount_off": "3.00"}),
+    ("新鲜水果 9折", {"category": "fruit", "percent_off": "10", "max_discount": "10.00"}),
+    ("新鲜蔬菜 9折", {"category": "vegetables", "percent_off": "10", "max_discount": "5.00"}),
+    ("休闲零食 满额9折", {"category": "snacks", "percent_off": "10", "max_discount": "8.00"}),
+    ("帮宝适纸尿裤 立减20元", {"sku": "6926027700024", "amount_off": "20.00"}),
+]
+
+
+async def _offer_lists(client: httpx.AsyncClient, issuer: TokenIssuer) -> str:
+    """Marketing puts the fortnight's promotions on the list and builds everyone's personal offer
+    lists now (the `offer-lists` job would at the start of the next period)."""
+    mkt = {"Authorization": f"Bearer {issuer.mint('demo-marketing', Role.MARKETING)}"}
+    known = (await client.get("/api/campaigns/v1/promotions", params={"limit": 500}, headers=mkt)).json()
+    if any(p["spec"]["title"] == PROMOTIONS[0][0] for p in known):
+        return "offer lists: loaded before"
+    now = datetime.now(UTC)
+    for priority, (title, item) in enumerate(PROMOTIONS):
+        r = await client.post("/api/campaigns/v1/promotions", headers=mkt, json={
+            "title": title, **item, "priority": priority, "valid_from": (now - timedelta(hours=1)).isoformat(),
+            "valid_until": (now + timedelta(days=14)).isoformat()})
+        r.raise_for_status()
+    r = await client.post("/api/campaigns/v1/offer-lists", headers=mkt)
+    r.raise_for_status()
+    built = r.json()
+    return (f"offer lists: {built['members']} members ({built['personal']} personal, {built['general']} general), "
+            f"{built['held_out']} held out")
 
 
 def load_demo(gateway: str, data_dir: Path) -> None:

@@ -147,6 +147,13 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     "campaigns.message.read": {**_CUSTOMER_READ, R.MEMBER: SELF},
     "campaigns.message.mark_read": {R.MEMBER: SELF},
     "campaigns.outbox.read": {R.OPERATOR: A, R.ADMIN: A},
+    # campaigns: the promotion list and the personal offer lists built from it. A member reads
+    # their own list; staff who work with the customer see it as the member does.
+    "campaigns.promotion.read": {R.MARKETING: A, R.ADMIN: A},
+    "campaigns.promotion.write": {R.MARKETING: A, R.ADMIN: A},
+    "campaigns.offer_list.build": {R.MARKETING: A, R.ADMIN: A},
+    "campaigns.offer_list.read": {R.MARKETING: A, R.ADMIN: A},
+    "campaigns.offer.read": {**_CUSTOMER_READ, R.MEMBER: SELF},
     # gateway
     "gateway.customer360.read": {**_CUSTOMER_WORK, R.MEMBER: SELF},
     "gateway.pos.post": {R.POS: S},

@@ -1,3 +1,4 @@
+from decimal import Decimal
 from email.utils import parseaddr
 from functools import lru_cache
 from typing import Literal
@@ -77,6 +78,23 @@ class Settings(ServiceSettings):
     # the callbacks refuse everything.
     aliyun_callback_token: SecretStr = SecretStr("")
     # --- end of messages
+
+    # --- offers: the personal offer lists (service_layer/offer_lists.py)
+    # A round of lists every this many days (periods counted from 1970-01-01 UTC); the job checks hourly.
+    offer_list_period_days: int = Field(default=14, ge=1, le=90)
+    offer_list_every_s: float = 3_600.0
+    # Offers on one member's list at most.
+    offer_list_size: int = Field(default=8, ge=1, le=50)
+    # Below this predicted chance of buying in the horizon an item is not "predicted".
+    offer_min_score: float = Field(default=0.05, ge=0, le=1)
+    # Members held out of each round (they get no list), so uplift is measured like any campaign's.
+    offer_control_share: Decimal = Field(default=Decimal("0.1"), ge=0, le=Decimal("0.5"))
+    # History the prediction reads, and how many members' histories it learns items from.
+    offer_history_days: int = Field(default=365, ge=28, le=1_100)
+    offer_sample_members: int = Field(default=5_000, ge=100)
+    # Members per transaction while building.
+    offer_build_chunk: int = Field(default=2_000, ge=10, le=20_000)
+    # --- end of offers
 
     # --- calling other services as campaigns itself (role `service`): the client credential the
     # gateway's identity endpoint exchanges for a token (shared.service_token). Empty: not enrolled.

@@ -2,9 +2,9 @@
 in (home store, account manager and erasure of each customer, for the access policy)."""
 
 from campaigns.config import Settings
-from campaigns.service_layer import campaigns, coupons, messages, points_coupons, segments
+from campaigns.service_layer import campaigns, coupons, item_history, messages, points_coupons, segments
 from shared.clock import Clock
-from shared.consumer import BatchHandler, Handler, in_turn
+from shared.consumer import BatchHandler, Delivery, Handler, in_turn
 from shared.events.registry import (
     BIRTHDAY_UPCOMING,
     CAMPAIGN_NOTIFICATION_REQUESTED,
@@ -26,6 +26,7 @@ from shared.events.registry import (
     TIER_CHANGED,
 )
 from shared.member_directory import with_directory
+from shared.unit_of_work import UnitOfWork
 
 
 def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
@@ -40,7 +41,8 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
         # v2: the same change, from a channel v1 cannot name (a reply to an SMS)
         CONSENT_CHANGED_V2: segments.on_consent_changed,
         PERSONALISATION_CHANGED: segments.on_personalisation_changed,
-        MEMBER_ERASED: in_turn(segments.on_member_erased, coupons.on_member_erased, messages.on_member_erased),
+        MEMBER_ERASED: in_turn(segments.on_member_erased, coupons.on_member_erased, messages.on_member_erased,
+                               item_history.on_member_erased),
         PURCHASE_ATTRIBUTED: segments.on_purchase_attributed,
         RETURN_ATTRIBUTED: segments.on_return_attributed,
         # coupons: redemption and reversal from the tills' sales
@@ -63,4 +65,19 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
 
 def batch_handlers(settings: Settings, clock: Clock) -> dict[str, BatchHandler]:
     # A launch asks for a message per treated member: the sender takes them in a batch at a time.
-    return {CAMPAIGN_NOTIFICATION_REQUESTED: messages.on_campaign_notifications_requested}
+    return {
+        CAMPAIGN_NOTIFICATION_REQUESTED: messages.on_campaign_notifications_requested,
+        # offers: the read model takes each sale or return in as before, the item history a batch
+        # at a time (these replace the single handlers above for these types)
+        PURCHASE_ATTRIBUTED: _each_then(segments.on_purchase_attributed, item_history.on_purchases_attributed),
+        RETURN_ATTRIBUTED: _each_then(segments.on_return_attributed, item_history.on_returns_attributed),
+    }
+
+
+def _each_then(each: Handler, batch: BatchHandler) -> BatchHandler:
+    async def handler(uow: UnitOfWork, deliveries: list[Delivery]) -> None:
+        for delivery in deliveries:
+            await each(uow, delivery)
+        await batch(uow, deliveries)
+
+    return handler

@@ -6,8 +6,9 @@ from typing import Any
 
 from campaigns.adapters.transports import Providers, transport_for
 from campaigns.config import Settings
-from campaigns.service_layer import campaigns, coupons, messages
+from campaigns.service_layer import campaigns, coupons, messages, offer_lists
 from shared.commands import Commands
+from shared.errors import Conflict
 from shared.jobs import ScheduledJob
 
 
@@ -45,6 +46,16 @@ async def message_dispatch(commands: Commands, settings: Settings, now: datetime
             return totals
 
 
+async def build_offer_lists(commands: Commands, settings: Settings, now: datetime) -> dict[str, Any]:
+    """The period's round of personal offer lists, once per period (keyed by it): a run finds it
+    built, or finishes a build that was cut short. With nothing on the promotion list it waits."""
+    try:
+        row = await offer_lists.build(commands, settings, now, offer_lists.period_key(now, settings.offer_list_period_days))
+    except Conflict as exc:
+        return {"built": False, "reason": str(exc)}
+    return {"built": True, **offer_lists.summary(row)}
+
+
 def scheduled_jobs(settings: Settings, providers: Callable[[], Providers | None] = lambda: None) -> list[ScheduledJob]:
     """`providers` gives the real transports made at start-up (None: the local outbox)."""
 
@@ -55,4 +66,5 @@ def scheduled_jobs(settings: Settings, providers: Callable[[], Providers | None]
         ScheduledJob("coupon-reservations", settings.coupon_release_every_s, release_expired_reservations),
         ScheduledJob("campaign-schedule", settings.campaign_schedule_every_s, campaign_schedule),
         ScheduledJob("message-dispatch", settings.message_dispatch_every_s, dispatch),
+        ScheduledJob("offer-lists", settings.offer_list_every_s, build_offer_lists),
     ]

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from shared.columns import Fraction, MoneyColumn, UtcDateTime
+from shared.columns import Fraction, MoneyColumn, Qty, UtcDateTime
 from shared.member_directory import TABLE as MEMBER_DIRECTORY
 from shared.member_directory import MemberDirectoryRow  # noqa: F401  (registers the table)
 
@@ -341,4 +341,86 @@ MESSAGE_TABLES = frozenset({"message", "local_outbox"})
 
 # --- end of messages
 
-TABLES: frozenset[str] = AUDIENCE_TABLES | COUPON_TABLES | CAMPAIGN_TABLES | MESSAGE_TABLES
+# --- offers: each member's item history, the promotion list, and the fortnight's personal lists
+
+
+class CustomerItemRow(SQLModel, table=True):
+    """One item line of an attributed sale (`qty` and `amount` positive) or of a return (negative),
+    keyed by its event and SKU so a redelivery adds nothing. A sale's net is the sum of its rows
+    (returns may come first); the offer lists predict from it (service_layer/item_history.py)."""
+
+    __tablename__ = "customer_item"
+    __table_args__ = (
+        Index("ix_customer_item_member_time", "member_id", "occurred_at"),
+        Index("ix_customer_item_time", "occurred_at"),
+    )
+
+    event_id: str = Field(primary_key=True, max_length=200)
+    sku: str = Field(primary_key=True, max_length=64)
+    sale_event_id: str = Field(max_length=200)
+    member_id: str = Field(max_length=36)
+    category: str = Field(default="", max_length=64)
+    occurred_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    qty: Decimal = Field(sa_column=Column(Qty(), nullable=False))
+    amount: Decimal = Field(sa_column=Column(MoneyColumn(), nullable=False))
+
+
+class PromotionRow(SQLModel, table=True):
+    """One item of the promotion list marketing maintains (domain/promotions.py): the whole
+    PromotionIn as JSON (amounts as strings), with the window and the item as columns to query."""
+
+    __tablename__ = "promotion"
+    __table_args__ = (Index("ix_promotion_window", "valid_until", "valid_from"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    item: str = Field(max_length=80)  # sku:<sku> or category:<name>
+    spec: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    valid_from: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    valid_until: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    withdrawn_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+
+
+class OfferRoundRow(SQLModel, table=True):
+    """One build of everyone's lists: the fortnight's (key `period:<n>`, by the job) or one marketing
+    asked for. Its campaign holds the control group and counts the offers' coupons; `templates`
+    maps each promotion on it to its coupon template."""
+
+    __tablename__ = "offer_round"
+
+    id: str = Field(primary_key=True, max_length=36)
+    key: str = Field(max_length=64, unique=True)
+    campaign_id: str = Field(max_length=36)
+    as_of: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    ends_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    templates: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="building", max_length=16)  # building, built
+    members: int = 0
+    personal: int = 0
+    general: int = 0
+    held_out: int = 0
+    built_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+
+
+class OfferRow(SQLModel, table=True):
+    """One offer on one member's list of one round, at its rank."""
+
+    __tablename__ = "offer"
+    __table_args__ = (Index("ix_offer_member", "member_id", "round_id"),)
+
+    round_id: str = Field(primary_key=True, max_length=36)
+    member_id: str = Field(primary_key=True, max_length=36)
+    rank: int = Field(primary_key=True)
+    promotion_id: str = Field(max_length=36)
+    personal: bool
+    score: float | None = None
+    own_price: Decimal | None = Field(default=None, sa_column=Column(MoneyColumn(), nullable=True))
+    coupon_id: str | None = Field(default=None, max_length=36)
+
+
+OFFER_TABLES = frozenset({"customer_item", "promotion", "offer_round", "offer"})
+
+# --- end of offers
+
+TABLES: frozenset[str] = AUDIENCE_TABLES | COUPON_TABLES | CAMPAIGN_TABLES | MESSAGE_TABLES | OFFER_TABLES

@@ -1,0 +1,56 @@
+"""The promotion list marketing maintains: add, read, withdraw, and what is on it at a time."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import col, select
+
+from campaigns.adapters.tables import PromotionRow
+from campaigns.domain.promotions import PromotionIn
+from shared.errors import NotFound
+from shared.unit_of_work import UnitOfWork
+
+
+async def create(uow: UnitOfWork, spec: PromotionIn, by: str) -> PromotionRow:
+    row = PromotionRow(id=str(uuid.uuid4()), item=spec.item, spec=spec.model_dump(mode="json"),
+                       valid_from=spec.valid_from, valid_until=spec.valid_until, created_by=by, created_at=uow.now())
+    uow.session.add(row)
+    return row
+
+
+async def get(uow: UnitOfWork, promotion_id: str) -> PromotionRow:
+    row = await uow.session.get(PromotionRow, promotion_id)
+    if row is None:
+        raise NotFound(f"no promotion {promotion_id}")
+    return row
+
+
+async def withdraw(uow: UnitOfWork, promotion_id: str) -> PromotionRow:
+    """Off the list for the next rounds; coupons already on members' lists stay valid. Twice is once."""
+    row = await get(uow, promotion_id)
+    if row.withdrawn_at is None:
+        row.withdrawn_at = uow.now()
+        uow.session.add(row)
+    return row
+
+
+async def listing(uow: UnitOfWork, at: datetime | None, limit: int, offset: int) -> Sequence[PromotionRow]:
+    """Every promotion, newest first; with `at`, those in force then (not withdrawn)."""
+    query = select(PromotionRow).order_by(col(PromotionRow.created_at).desc(), col(PromotionRow.id))
+    if at is not None:
+        query = query.where(col(PromotionRow.valid_from) <= at, col(PromotionRow.valid_until) > at,
+                            col(PromotionRow.withdrawn_at).is_(None))
+    return (await uow.session.exec(query.offset(offset).limit(limit))).all()
+
+
+async def in_force(uow: UnitOfWork, at: datetime) -> list[tuple[PromotionRow, PromotionIn]]:
+    """The current promotion list by marketing's priority (the general list's order)."""
+    query = select(PromotionRow).where(col(PromotionRow.valid_from) <= at, col(PromotionRow.valid_until) > at,
+                                       col(PromotionRow.withdrawn_at).is_(None))
+    return ordered((await uow.session.exec(query)).all())
+
+
+def ordered(rows: Sequence[PromotionRow]) -> list[tuple[PromotionRow, PromotionIn]]:
+    specs = [(r, PromotionIn.model_validate(r.spec)) for r in rows]
+    return sorted(specs, key=lambda pair: (pair[1].priority, pair[0].created_at, pair[0].id))
