@@ -312,6 +312,11 @@ async def _complaints(client: httpx.AsyncClient, desk: dict, rng: random.Random,
 CAMPAIGN = "回馈老客户：满100减20"
 
 
+# The smallest audience the demo campaign takes from one community: with a 10 % control group, a
+# smaller one is too often held out whole, and the results would show nothing to compare.
+MIN_AUDIENCE = 5
+
+
 async def _campaign(
     client: httpx.AsyncClient, issuer: TokenIssuer, rng: random.Random, member_cards: dict[str, str],
     pos: dict[str, dict[str, str]], wait_s: float,
@@ -344,6 +349,10 @@ async def _campaign(
     if not best[0]:
         return "campaign: not run (no customer at risk yet)"
     size, rule, community_name = best
+    if size < MIN_AUDIENCE:  # a handful could all fall in the control group: every community instead
+        rule = {"and": at_risk(communities[0]["id"])["and"][:2]}
+        size = (await client.post("/api/campaigns/v1/segments/preview", json={"rule": rule}, headers=mkt)).json()["size"]
+        community_name = "全部社区"
     r = await client.post("/api/campaigns/v1/segments", headers=mkt, json={
         "name": f"{community_name} 流失风险的重点客户", "rule": rule})
     segment_id = r.json()["id"] if r.status_code == 201 else None
