@@ -1,11 +1,14 @@
-"""The gateway's scheduled work: reloading the revoked tills whose tokens it refuses."""
+"""The gateway's scheduled work: reloading the revoked tills and erased members whose tokens it
+refuses, and forgetting expired sign-in codes."""
 
 from datetime import datetime, timedelta
 from typing import Any
 
+from gateway.adapters.member_revocations import RevokedMembers
 from gateway.adapters.revocations import RevokedTills
 from gateway.config import Settings
-from gateway.service_layer import identity
+from gateway.service_layer import identity, member_sign_in
+from shared.auth import MAX_TOKEN_LIFETIME, Role
 from shared.commands import Commands
 from shared.jobs import JobFn, ScheduledJob
 
@@ -21,7 +24,32 @@ def refresh_revocations(revoked: RevokedTills) -> JobFn:
     return run
 
 
-def scheduled_jobs(settings: Settings, revoked: RevokedTills) -> list[ScheduledJob]:
+def refresh_member_revocations(revoked: RevokedMembers) -> JobFn:
+    async def run(commands: Commands, settings: Settings, now: datetime) -> dict[str, Any]:
+        # Not only the tokens the gateway issues: `crm token` mints member tokens of up to the
+        # longest lifetime the services accept.
+        since = now - MAX_TOKEN_LIFETIME[Role.MEMBER]
+        async with commands() as uow:
+            revoked.replace(await member_sign_in.revoked_members_since(uow, since))
+        return {"revoked_members": len(revoked.member_ids)}
+
+    return run
+
+
+async def forget_expired_codes(commands: Commands, settings: Settings, now: datetime) -> dict[str, Any]:
+    # A day's grace: nothing needs them, but a support question about a code of this morning can
+    # still be answered from the table.
+    async with commands() as uow:
+        return {"deleted": await member_sign_in.forget_expired_codes(uow, now - timedelta(days=1))}
+
+
+def scheduled_jobs(settings: Settings, revoked: RevokedTills, members: RevokedMembers | None = None) -> list[ScheduledJob]:
     if not settings.identity_enabled:
         return []
-    return [ScheduledJob("identity-revocations", settings.identity_revocation_refresh_s, refresh_revocations(revoked))]
+    jobs = [ScheduledJob("identity-revocations", settings.identity_revocation_refresh_s, refresh_revocations(revoked))]
+    if members is not None:
+        jobs += [
+            ScheduledJob("member-revocations", settings.identity_revocation_refresh_s, refresh_member_revocations(members)),
+            ScheduledJob("member-sign-in-codes", 3600.0, forget_expired_codes),
+        ]
+    return jobs

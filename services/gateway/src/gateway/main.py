@@ -1,16 +1,18 @@
 """Gateway: POS entry, the customer-360 view, staff access to the services behind it, and identity
-(client credentials of tills and services exchanged for tokens)."""
+(client credentials of tills and services exchanged for tokens, members' sign-in by SMS code)."""
 
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from gateway.adapters.clients import close_clients, open_clients
+from gateway.adapters.member_revocations import RevokedMembers
 from gateway.adapters.revocations import RevokedTills
 from gateway.adapters.signing import open_identity
 from gateway.api.routes import (
     customers,
     identity_clients,
+    identity_members,
     identity_token,
     members,
     passthrough,
@@ -21,7 +23,8 @@ from gateway.api.routes import (
     surveys,
 )
 from gateway.config import Settings, get_settings
-from gateway.jobs import refresh_revocations, scheduled_jobs
+from gateway.consumers import handlers
+from gateway.jobs import refresh_member_revocations, refresh_revocations, scheduled_jobs
 from shared.clock import Clock, utc_now
 from shared.service import ServiceSpec, build_service_app
 
@@ -29,13 +32,16 @@ from shared.service import ServiceSpec, build_service_app
 def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> FastAPI:
     settings = settings or get_settings()
     # With identity off (another issuer mints tokens) its routes are not there at all.
-    identity = [identity_token.router, identity_clients.router] if settings.identity_enabled else []
-    revoked = RevokedTills()
+    identity = (
+        [identity_token.router, identity_clients.router, identity_members.router] if settings.identity_enabled else []
+    )
+    revoked, revoked_members = RevokedTills(), RevokedMembers()
 
     async def start_identity(app: FastAPI) -> None:
-        open_identity(app, revoked)
-        if settings.identity_enabled:  # the job's first run is an interval away: load them now
+        open_identity(app, revoked, revoked_members)
+        if settings.identity_enabled:  # the jobs' first run is an interval away: load them now
             await refresh_revocations(revoked)(app.state.commands, settings, app.state.clock())
+            await refresh_member_revocations(revoked_members)(app.state.commands, settings, app.state.clock())
 
     return build_service_app(
         settings,
@@ -50,7 +56,8 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
             ],
             migrations=Path(__file__).parent / "migrations",
             on_startup=[open_clients, start_identity],
-            jobs=scheduled_jobs(settings, revoked),
+            handlers=handlers(settings, clock, revoked_members),
+            jobs=scheduled_jobs(settings, revoked, revoked_members),
             on_shutdown=[close_clients],
         ),
         clock=clock,

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from gateway.adapters.member_tables import MEMBER_SIGN_IN_TABLES
 from shared.columns import MoneyColumn, UtcDateTime
 
 
@@ -85,4 +86,4 @@ class IdentityAuditRow(SQLModel, table=True):
     detail: str = Field(default="", max_length=200)
 
 
-TABLES = frozenset({"store", "pos_sale", "pos_refund", "identity_client", "identity_audit"})
+TABLES = frozenset({"store", "pos_sale", "pos_refund", "identity_client", "identity_audit"}) | MEMBER_SIGN_IN_TABLES

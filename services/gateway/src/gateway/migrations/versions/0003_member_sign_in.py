@@ -1,0 +1,47 @@
+"""Members' sign-in by SMS code: the current code per phone digest, and the erased members whose
+tokens are refused.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-01 09:30:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel.sql.sqltypes
+from alembic import op
+
+import shared.columns
+
+revision: str = '0003'
+down_revision: str | None = '0002'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table('member_sign_in_code',
+    sa.Column('phone_digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('code_digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', shared.columns.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', shared.columns.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('tries_left', sa.Integer(), nullable=False),
+    sa.Column('used_at', shared.columns.UtcDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('phone_digest')
+    )
+    op.create_index(op.f('ix_member_sign_in_code_expires_at'), 'member_sign_in_code', ['expires_at'], unique=False)
+    op.create_table('revoked_member',
+    sa.Column('member_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('erased_at', shared.columns.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', shared.columns.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('member_id')
+    )
+    op.create_index(op.f('ix_revoked_member_erased_at'), 'revoked_member', ['erased_at'], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index(op.f('ix_revoked_member_erased_at'), table_name='revoked_member')
+    op.drop_table('revoked_member')
+    op.drop_index(op.f('ix_member_sign_in_code_expires_at'), table_name='member_sign_in_code')
+    op.drop_table('member_sign_in_code')
