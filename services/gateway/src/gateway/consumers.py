@@ -12,12 +12,14 @@ from shared.events.registry import MEMBER_ERASED
 from shared.unit_of_work import UnitOfWork
 
 
-def handlers(settings: Settings, clock: Clock, revoked: RevokedMembers) -> dict[str, Handler]:
+def handlers(settings: Settings, clock: Clock, revoked: RevokedMembers | None = None) -> dict[str, Handler]:
+    """`revoked`: the app's in-memory list the verifier consults (without it, only the table)."""
     if not settings.identity_enabled:  # another issuer mints the tokens, and refuses them
         return {}
+    members = revoked if revoked is not None else RevokedMembers()
 
     async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
         erased = cast(c.MemberErasedV1, delivery.payload)
-        await member_sign_in.on_member_erased(uow, erased.member_id, erased.erased_at, revoked)
+        await member_sign_in.on_member_erased(uow, erased.member_id, erased.erased_at, members)
 
     return {MEMBER_ERASED: on_member_erased}
