@@ -1,5 +1,5 @@
 """The gateway's scheduled work: reloading the revoked tills and erased members whose tokens it
-refuses, and forgetting expired sign-in codes."""
+refuses, and forgetting expired sign-in codes and refresh tokens."""
 
 from datetime import datetime, timedelta
 from typing import Any
@@ -7,7 +7,7 @@ from typing import Any
 from gateway.adapters.member_revocations import RevokedMembers
 from gateway.adapters.revocations import RevokedTills
 from gateway.config import Settings
-from gateway.service_layer import identity, member_sign_in
+from gateway.service_layer import identity, member_sign_in, member_tokens
 from shared.auth import MAX_TOKEN_LIFETIME, Role
 from shared.commands import Commands
 from shared.jobs import JobFn, ScheduledJob
@@ -36,11 +36,13 @@ def refresh_member_revocations(revoked: RevokedMembers) -> JobFn:
     return run
 
 
-async def forget_expired_codes(commands: Commands, settings: Settings, now: datetime) -> dict[str, Any]:
-    # A day's grace: nothing needs them, but a support question about a code of this morning can
-    # still be answered from the table.
+async def forget_expired_sign_ins(commands: Commands, settings: Settings, now: datetime) -> dict[str, Any]:
+    # A day's grace: nothing needs them, but a support question about a sign-in of this morning can
+    # still be answered from the tables.
     async with commands() as uow:
-        return {"deleted": await member_sign_in.forget_expired_codes(uow, now - timedelta(days=1))}
+        before = now - timedelta(days=1)
+        return {"codes": await member_sign_in.forget_expired_codes(uow, before),
+                "refresh_tokens": await member_tokens.forget_expired(uow, before)}
 
 
 def scheduled_jobs(settings: Settings, revoked: RevokedTills, members: RevokedMembers | None = None) -> list[ScheduledJob]:
@@ -50,6 +52,6 @@ def scheduled_jobs(settings: Settings, revoked: RevokedTills, members: RevokedMe
     if members is not None:
         jobs += [
             ScheduledJob("member-revocations", settings.identity_revocation_refresh_s, refresh_member_revocations(members)),
-            ScheduledJob("member-sign-in-codes", 3600.0, forget_expired_codes),
+            ScheduledJob("member-sign-in-cleanup", 3600.0, forget_expired_sign_ins),
         ]
     return jobs

@@ -1,7 +1,8 @@
 """Members sign in to the app with a code sent by SMS (through campaigns' sender, read here from its
 local outbox), or sign up with it, through the gateway wired to members and campaigns on the test's
 backend. Nothing tells a member's phone from a stranger's; every bad code is the same 401; codes
-and wrong guesses are throttled; an erased member's tokens are refused and none is issued."""
+and wrong guesses are throttled; refresh tokens rotate, and a reused one ends its sign-in; an
+erased member's tokens are refused and none is issued."""
 
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
@@ -100,6 +101,7 @@ async def test_a_member_signs_in_with_the_code_from_the_sms(sign_in, env) -> Non
     assert r.status_code == 200, r.text
     body = r.json()
     assert (body["token_type"], body["expires_in"], body["member_id"]) == ("Bearer", 3600, m["id"])
+    assert body["refresh_expires_in"] == 30 * 86400 and len(body["refresh_token"]) >= 43
     assert r.headers["cache-control"] == "no-store"
     principal = claims(env, body["access_token"])
     assert (principal.role, principal.member_id) == (Role.MEMBER, m["id"])
@@ -175,7 +177,7 @@ async def test_signing_up_with_a_members_phone_answers_like_a_sign_in(sign_in) -
     await sign_in.ask(m["phone"])
     r = await sign_in.register(m["phone"], await sign_in.code_sent_to(m["phone"]), name="冒名")
     assert r.status_code == 200, r.text
-    assert set(r.json()) == {"access_token", "token_type", "expires_in", "member_id"}
+    assert set(r.json()) == {"access_token", "token_type", "expires_in", "refresh_token", "refresh_expires_in", "member_id"}
     assert r.json()["member_id"] == m["id"]
 
 
@@ -258,3 +260,90 @@ async def test_the_sender_failing_is_a_503_and_no_code_is_stored(sign_in) -> Non
     assert "13700008888" not in r.text
     async with sign_in.gateway.app.state.sessions() as session:  # type: ignore[attr-defined]
         assert (await session.exec(select(MemberSignInCodeRow))).all() == []
+
+
+async def signed_in(sign_in) -> tuple[dict, dict]:
+    m = await sign_in.member()
+    await sign_in.ask(m["phone"])
+    r = await sign_in.token(m["phone"], await sign_in.code_sent_to(m["phone"]))
+    assert r.status_code == 200, r.text
+    return m, r.json()
+
+
+async def refresh(sign_in, token: str) -> httpx.Response:
+    return await sign_in.gateway.post("/identity/v1/members/refresh", json={"refresh_token": token})
+
+
+REFUSED = {"detail": "the refresh token is not valid; sign in with a new code"}
+
+
+async def test_a_refresh_token_works_once_and_gives_the_next_pair(sign_in, env) -> None:
+    m, first = await signed_in(sign_in)
+    r = await refresh(sign_in, first["refresh_token"])
+    assert r.status_code == 200, r.text
+    second = r.json()
+    assert r.headers["cache-control"] == "no-store"
+    assert second["member_id"] == m["id"] and second["refresh_token"] != first["refresh_token"]
+    assert claims(env, second["access_token"]).member_id == m["id"]
+    r = await refresh(sign_in, second["refresh_token"])
+    assert r.status_code == 200, r.text
+
+
+async def test_a_reused_refresh_token_ends_the_whole_sign_in(sign_in) -> None:
+    _, first = await signed_in(sign_in)
+    second = (await refresh(sign_in, first["refresh_token"])).json()
+    # The first token again: a copy is in someone else's hands. Both holders are cut off.
+    r = await refresh(sign_in, first["refresh_token"])
+    assert (r.status_code, r.json()) == (401, REFUSED)
+    r = await refresh(sign_in, second["refresh_token"])
+    assert (r.status_code, r.json()) == (401, REFUSED)
+
+
+async def test_another_sign_in_of_the_member_is_not_touched_by_a_reuse(sign_in) -> None:
+    m, phone_a = await signed_in(sign_in)
+    await sign_in.ask(m["phone"])
+    phone_b = (await sign_in.token(m["phone"], await sign_in.code_sent_to(m["phone"]))).json()
+    await refresh(sign_in, phone_a["refresh_token"])
+    assert (await refresh(sign_in, phone_a["refresh_token"])).status_code == 401
+    assert (await refresh(sign_in, phone_b["refresh_token"])).status_code == 200
+
+
+@pytest.mark.parametrize("case", ["unknown", "expired", "logged out"])
+async def test_unknown_expired_and_logged_out_refresh_tokens_are_the_same_401(sign_in, case) -> None:
+    _, pair = await signed_in(sign_in)
+    token = pair["refresh_token"]
+    if case == "unknown":
+        token = "x" * 43
+    elif case == "expired":
+        sign_in.clock.now += timedelta(days=30)
+    else:
+        r = await sign_in.gateway.post("/identity/v1/members/logout", json={"refresh_token": token})
+        assert r.status_code == 204
+    r = await refresh(sign_in, token)
+    assert (r.status_code, r.json()) == (401, REFUSED)
+
+
+async def test_logout_answers_alike_for_any_token(sign_in) -> None:
+    r = await sign_in.gateway.post("/identity/v1/members/logout", json={"refresh_token": "not-a-token"})
+    assert r.status_code == 204
+    r = await sign_in.gateway.post("/identity/v1/members/logout", json={"refresh_token": ""})
+    assert r.status_code == 422 and "refresh_token" in r.text
+
+
+async def test_erasure_ends_the_members_refresh_tokens(sign_in) -> None:
+    m, pair = await signed_in(sign_in)
+    consumer = sign_in.gateway.app.state.consumer  # type: ignore[attr-defined]
+    erased = new_event(MEMBER_ERASED, c.MemberErasedV1(member_id=m["id"], erased_at=sign_in.clock.now),
+                       source="crm/members", subject=m["id"])
+    await consumer.apply_batch([consumer.delivery(erased)])
+    r = await refresh(sign_in, pair["refresh_token"])
+    assert (r.status_code, r.json()) == (401, REFUSED)
+
+
+async def test_the_cleanup_job_forgets_expired_codes_and_refresh_tokens(sign_in, env) -> None:
+    await signed_in(sign_in)
+    await sign_in.ask("13700009999")  # a code never used
+    sign_in.clock.now += timedelta(days=32)
+    r = await sign_in.gateway.post("/v1/jobs/member-sign-in-cleanup/run", headers=env.auth(Role.ADMIN))
+    assert r.status_code == 200, r.text
+    assert (r.json()["codes"], r.json()["refresh_tokens"]) == (2, 1)

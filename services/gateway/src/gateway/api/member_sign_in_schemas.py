@@ -55,8 +55,14 @@ class SignUpRequest(BaseModel):
         return self.model_dump(mode="json", exclude={"code"}, exclude_none=True)
 
 
+class RefreshRequest(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
 class MemberTokenOut(BaseModel):
     access_token: str
     token_type: str = "Bearer"
-    expires_in: int = Field(description="seconds the token is valid for; then sign in again with a new code")
+    expires_in: int = Field(description="seconds the token is valid for; then trade the refresh token for a new one")
+    refresh_token: str = Field(description="works once, at POST /identity/v1/members/refresh; keep it secret")
+    refresh_expires_in: int = Field(description="seconds the refresh token is valid for; then sign in with a new code")
     member_id: str

@@ -10,7 +10,7 @@ that is no member's keeps its code for signing up, and a members outage costs th
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
@@ -20,7 +20,8 @@ from gateway.adapters.member_revocations import RevokedMembers
 from gateway.adapters.member_tables import MemberSignInCodeRow, RevokedMemberRow
 from gateway.domain import member_codes as rules
 from gateway.domain.throttle import SignInGuard
-from shared.auth import Role, TokenIssuer
+from gateway.service_layer import member_tokens
+from gateway.service_layer.member_tokens import MemberToken, Tokens
 from shared.commands import Commands
 from shared.db import insert_into
 from shared.errors import TooManyRequests
@@ -32,23 +33,15 @@ REVOKED = RevokedMemberRow.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
-class MemberToken:
-    access_token: str
-    expires_in: int
-    member_id: str
-
-
-@dataclass(frozen=True, slots=True)
 class SignIn:
-    """What every sign-in step needs: the services, the key, the throttles, the phone pepper."""
+    """What every sign-in step needs: the services, the throttles, the phone pepper, and what
+    issues the tokens."""
 
     commands: Commands
     accounts: MemberAccounts
-    issuer: TokenIssuer
     guard: SignInGuard
-    revoked: RevokedMembers
     pepper: str
-    token_ttl: timedelta
+    tokens: Tokens
 
 
 async def ask_code(s: SignIn, *, phone: str, address: str, now: datetime, language: str | None = None) -> int:
@@ -74,7 +67,7 @@ async def sign_in(s: SignIn, *, phone: str, code: str, address: str, now: dateti
     if member_id is None:
         raise rules.NotAMember()
     await _use(s, phone_key, digest, now)
-    return _token(s, member_id, now)
+    return await member_tokens.issue(s.tokens, member_id, now)
 
 
 async def sign_up(s: SignIn, *, registration: dict[str, Any], code: str, address: str, now: datetime) -> MemberToken:
@@ -85,7 +78,7 @@ async def sign_up(s: SignIn, *, registration: dict[str, Any], code: str, address
     phone_key, digest = await _accepted(s, phone, code, address, now)
     member_id = await s.accounts.sign_up(registration)
     await _use(s, phone_key, digest, now)
-    return _token(s, member_id, now)
+    return await member_tokens.issue(s.tokens, member_id, now)
 
 
 async def on_member_erased(uow: UnitOfWork, member_id: str, erased_at: datetime, revoked: RevokedMembers) -> None:
@@ -93,6 +86,7 @@ async def on_member_erased(uow: UnitOfWork, member_id: str, erased_at: datetime,
     await uow.session.exec(insert_into(uow.session, REVOKED).values(
         member_id=member_id, erased_at=erased_at, recorded_at=uow.now(),
     ).on_conflict_do_nothing(index_elements=["member_id"]))
+    await member_tokens.revoke_member(uow, member_id, uow.now())
     # At once on this replica (a redelivery adds it again, which changes nothing); the others
     # reload the table with the member-revocations job.
     revoked.add(member_id)
@@ -153,9 +147,3 @@ async def _use(s: SignIn, phone_key: str, digest: str, now: datetime) -> None:
     if not used:
         raise rules.InvalidCode()
 
-
-def _token(s: SignIn, member_id: str, now: datetime) -> MemberToken:
-    if member_id in s.revoked:  # an erased member's id is never signed in again
-        raise rules.InvalidCode()
-    token = s.issuer.mint(member_id, Role.MEMBER, member_id=member_id, ttl=s.token_ttl, now=now)
-    return MemberToken(access_token=token, expires_in=int(s.token_ttl.total_seconds()), member_id=member_id)

@@ -1,5 +1,5 @@
-"""Members' sign-in by SMS code: the current code per phone digest, and the erased members whose
-tokens are refused.
+"""Members' sign-in by SMS code: the current code per phone digest, the refresh tokens issued, and
+the erased members whose tokens are refused.
 
 Revision ID: 0003
 Revises: 0002
@@ -31,6 +31,19 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('phone_digest')
     )
     op.create_index(op.f('ix_member_sign_in_code_expires_at'), 'member_sign_in_code', ['expires_at'], unique=False)
+    op.create_table('member_refresh_token',
+    sa.Column('token_digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('family_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('member_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('issued_at', shared.columns.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', shared.columns.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', shared.columns.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', shared.columns.UtcDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('token_digest')
+    )
+    op.create_index('ix_member_refresh_token_family', 'member_refresh_token', ['family_id'], unique=False)
+    op.create_index('ix_member_refresh_token_member', 'member_refresh_token', ['member_id'], unique=False)
+    op.create_index(op.f('ix_member_refresh_token_expires_at'), 'member_refresh_token', ['expires_at'], unique=False)
     op.create_table('revoked_member',
     sa.Column('member_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('erased_at', shared.columns.UtcDateTime(timezone=True), nullable=False),
@@ -43,5 +56,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f('ix_revoked_member_erased_at'), table_name='revoked_member')
     op.drop_table('revoked_member')
+    op.drop_index(op.f('ix_member_refresh_token_expires_at'), table_name='member_refresh_token')
+    op.drop_index('ix_member_refresh_token_member', table_name='member_refresh_token')
+    op.drop_index('ix_member_refresh_token_family', table_name='member_refresh_token')
+    op.drop_table('member_refresh_token')
     op.drop_index(op.f('ix_member_sign_in_code_expires_at'), table_name='member_sign_in_code')
     op.drop_table('member_sign_in_code')
