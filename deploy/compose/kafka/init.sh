@@ -53,6 +53,9 @@ done
 
 # Each service writes only the topic it owns and reads what it consumes (docs/architecture.md).
 allow gateway Write topic crm.pos.purchases
+# Members' erasures: the gateway refuses an erased member's tokens.
+allow gateway Read topic crm.members.events
+allow gateway Read group gateway
 allow members Write topic crm.members.events
 allow members Read topic crm.pos.purchases
 allow members Read topic crm.feedback.events

@@ -85,6 +85,10 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     # of sending (campaigns keeps none), and forwards an opt-out replied to an SMS.
     "members.contact.read": {R.SERVICE: A},
     "members.consent.reply": {R.SERVICE: A},
+    # The gateway signing a member in to the app (the phone proved by an SMS code): who owns this
+    # phone, and registering a customer who signs up in the app.
+    "members.member.identify": {R.SERVICE: A},
+    "members.member.self_register": {R.SERVICE: A},
     # members: the customer information base and value analytics (lists limited to the scope)
     "members.infobase.read": _CUSTOMER_READ,
     "members.infobase.purchases": {**_CUSTOMER_READ, R.MEMBER: SELF},
@@ -154,6 +158,8 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     "campaigns.offer_list.build": {R.MARKETING: A, R.ADMIN: A},
     "campaigns.offer_list.read": {R.MARKETING: A, R.ADMIN: A},
     "campaigns.offer.read": {**_CUSTOMER_READ, R.MEMBER: SELF},
+    # The gateway's sign-in codes: a service message to a phone number, not to a member.
+    "campaigns.message.one_time": {R.SERVICE: A},
     # gateway
     "gateway.customer360.read": {**_CUSTOMER_WORK, R.MEMBER: SELF},
     "gateway.pos.post": {R.POS: S},
@@ -170,6 +176,8 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     # Logging in (POST /identity/v1/login, /refresh, /logout) is public: the password is the proof.
     "gateway.staff.read": _ADMIN,
     "gateway.staff.write": _ADMIN,
+    # Members' sign-in and sign-up by SMS code (POST /identity/v1/members/...) are public too: the
+    # code is the proof.
     # every service
     "jobs.run": _ADMIN,
 })

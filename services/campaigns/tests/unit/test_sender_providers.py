@@ -1,12 +1,23 @@
 """The sender's provider rules: Alibaba Cloud's request signature (the examples of its own
 documentation), what a delivery report may change, replies' phone numbers, and which transport
-each channel takes by configuration."""
+each channel takes by configuration, and a one-time message going to the number it names."""
 
+from datetime import UTC, datetime
+
+import httpx
 import pytest
 from pydantic import ValidationError
 
 from campaigns.adapters import templates
-from campaigns.adapters.aliyun_sms import AliyunSmsTransport, percent_encode, sign_name, signature, string_to_sign
+from campaigns.adapters.aliyun_sms import (
+    AliyunConfig,
+    AliyunSmsTransport,
+    percent_encode,
+    sign_name,
+    signature,
+    string_to_sign,
+)
+from campaigns.adapters.outgoing import Outgoing
 from campaigns.adapters.transports import providers_for
 from campaigns.config import Settings
 from campaigns.domain.delivery_reports import after_report
@@ -108,3 +119,28 @@ async def test_start_up_makes_the_configured_transports_and_refuses_a_provider_w
     await made.aclose()
     local = providers_for(Settings(), None)  # `crm run`: everything to the local outbox, nothing to close
     assert (local.sms, local.email, local.replies, local.clients) == (None, None, None, [])
+
+
+class _NoContacts:
+    async def address(self, member_id: str, channel: str) -> str:
+        raise AssertionError("a one-time message names its number: no contact is looked up")
+
+
+async def test_a_one_time_message_goes_to_the_number_it_names_without_a_contact_look_up() -> None:
+    seen: list[dict[str, str]] = []
+
+    def provider(request: httpx.Request) -> httpx.Response:
+        seen.append(dict(httpx.QueryParams(request.content.decode())))
+        return httpx.Response(200, json={"Code": "OK", "BizId": "biz-1"})
+
+    config = AliyunConfig(endpoint="https://sms.test/", access_key_id="id", access_key_secret="secret",
+                          region="cn-hangzhou", sign="【邻里生活超市】", templates={"signin_code": "SMS_100"})
+    async with httpx.AsyncClient(transport=httpx.MockTransport(provider)) as http:
+        transport = AliyunSmsTransport(config, _NoContacts(), http)  # type: ignore[arg-type]
+        receipt = await transport.send(Outgoing(
+            message_id="otm-1", member_id="", channel="sms", text="【邻里生活超市】code 123456", marketing=False,
+            at=datetime.now(UTC), template="signin_code", params={"code": "123456", "minutes": "5"}, address="13812345678",
+        ))
+    assert receipt.ref == "aliyun:biz-1"
+    (sent,) = seen
+    assert (sent["PhoneNumbers"], sent["TemplateCode"], sent["OutId"]) == ("13812345678", "SMS_100", "otm-1")

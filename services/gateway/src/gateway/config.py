@@ -1,5 +1,6 @@
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 
@@ -64,6 +65,20 @@ class Settings(ServiceSettings):
     staff_login_failure_window_s: float = Field(default=900.0, gt=0)
     staff_max_failures_per_login: int = Field(default=5, ge=1)
     staff_max_failures_per_address: int = Field(default=30, ge=1)
+
+    # Members' sign-in by SMS code (POST /identity/v1/members/...): the member token's lifetime
+    # (short: the gateway alone refuses an erased member's token at once), the refresh token's
+    # (how long the app stays signed in without a new code), and the throttles, counted within one
+    # window: codes asked per phone (each is an SMS to someone's phone) and per caller address,
+    # wrong codes per caller address (one phone's guesses are bounded by its code's 5 tries).
+    member_token_ttl_s: int = Field(default=3600, ge=300, le=int(MAX_TOKEN_LIFETIME[Role.MEMBER].total_seconds()))
+    member_refresh_token_ttl_s: int = Field(default=30 * 86400, ge=3600, le=365 * 86400)
+    member_sign_in_window_s: float = Field(default=3600.0, gt=0)
+    member_codes_per_phone: int = Field(default=5, ge=1)
+    member_codes_per_address: int = Field(default=30, ge=1)
+    member_wrong_codes_per_address: int = Field(default=30, ge=1)
+    # The language of the code's SMS; empty: the sender's default (CRM_MESSAGE_LANGUAGE of campaigns).
+    member_code_language: Literal["", "zh-CN", "en"] = ""
 
     @property
     def private_key_path(self) -> Path:

@@ -1,12 +1,14 @@
-"""The gateway's scheduled work: reloading the revoked tills whose tokens it refuses, and forgetting
-staff sessions that ended."""
+"""The gateway's scheduled work: reloading the revoked tills and erased members whose tokens it
+refuses, forgetting staff sessions that ended, and expired sign-in codes and refresh tokens."""
 
 from datetime import datetime, timedelta
 from typing import Any
 
+from gateway.adapters.member_revocations import RevokedMembers
 from gateway.adapters.revocations import RevokedTills
 from gateway.config import Settings
-from gateway.service_layer import identity, staff_sessions
+from gateway.service_layer import identity, member_sign_in, member_tokens, staff_sessions
+from shared.auth import MAX_TOKEN_LIFETIME, Role
 from shared.commands import Commands
 from shared.jobs import JobFn, ScheduledJob
 
@@ -29,10 +31,37 @@ async def forget_ended_sessions(commands: Commands, settings: Settings, now: dat
         return {"sessions_deleted": await staff_sessions.forget_ended(uow, before)}
 
 
-def scheduled_jobs(settings: Settings, revoked: RevokedTills) -> list[ScheduledJob]:
+def refresh_member_revocations(revoked: RevokedMembers) -> JobFn:
+    async def run(commands: Commands, settings: Settings, now: datetime) -> dict[str, Any]:
+        # Not only the tokens the gateway issues: `crm token` mints member tokens of up to the
+        # longest lifetime the services accept.
+        since = now - MAX_TOKEN_LIFETIME[Role.MEMBER]
+        async with commands() as uow:
+            revoked.replace(await member_sign_in.revoked_members_since(uow, since))
+        return {"revoked_members": len(revoked.member_ids)}
+
+    return run
+
+
+async def forget_expired_sign_ins(commands: Commands, settings: Settings, now: datetime) -> dict[str, Any]:
+    # A day's grace: nothing needs them, but a support question about a sign-in of this morning can
+    # still be answered from the tables.
+    async with commands() as uow:
+        before = now - timedelta(days=1)
+        return {"codes": await member_sign_in.forget_expired_codes(uow, before),
+                "refresh_tokens": await member_tokens.forget_expired(uow, before)}
+
+
+def scheduled_jobs(settings: Settings, revoked: RevokedTills, members: RevokedMembers | None = None) -> list[ScheduledJob]:
     if not settings.identity_enabled:
         return []
-    return [
+    jobs = [
         ScheduledJob("identity-revocations", settings.identity_revocation_refresh_s, refresh_revocations(revoked)),
         ScheduledJob("staff-sessions-cleanup", settings.staff_session_cleanup_every_s, forget_ended_sessions),
     ]
+    if members is not None:
+        jobs += [
+            ScheduledJob("member-revocations", settings.identity_revocation_refresh_s, refresh_member_revocations(members)),
+            ScheduledJob("member-sign-in-cleanup", 3600.0, forget_expired_sign_ins),
+        ]
+    return jobs

@@ -1,16 +1,19 @@
 """Gateway: POS entry, the customer-360 view, staff access to the services behind it, and identity
-(client credentials of tills and services exchanged for tokens; staff accounts and their logins)."""
+(client credentials of tills and services exchanged for tokens; staff accounts and their logins;
+members' sign-in by SMS code)."""
 
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from gateway.adapters.clients import close_clients, open_clients
+from gateway.adapters.member_revocations import RevokedMembers
 from gateway.adapters.revocations import RevokedTills
 from gateway.adapters.signing import open_identity
 from gateway.api.routes import (
     customers,
     identity_clients,
+    identity_members,
     identity_token,
     login,
     members,
@@ -23,7 +26,8 @@ from gateway.api.routes import (
     surveys,
 )
 from gateway.config import Settings, get_settings
-from gateway.jobs import refresh_revocations, scheduled_jobs
+from gateway.consumers import handlers
+from gateway.jobs import refresh_member_revocations, refresh_revocations, scheduled_jobs
 from shared.clock import Clock, utc_now
 from shared.service import ServiceSpec, build_service_app
 
@@ -32,14 +36,16 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
     settings = settings or get_settings()
     # With identity off (another issuer mints tokens) its routes are not there at all.
     identity = (
-        [identity_token.router, identity_clients.router, login.router, staff.router] if settings.identity_enabled else []
+        [identity_token.router, identity_clients.router, login.router, staff.router, identity_members.router]
+        if settings.identity_enabled else []
     )
-    revoked = RevokedTills()
+    revoked, revoked_members = RevokedTills(), RevokedMembers()
 
     async def start_identity(app: FastAPI) -> None:
-        open_identity(app, revoked)
-        if settings.identity_enabled:  # the job's first run is an interval away: load them now
+        open_identity(app, revoked, revoked_members)
+        if settings.identity_enabled:  # the jobs' first run is an interval away: load them now
             await refresh_revocations(revoked)(app.state.commands, settings, app.state.clock())
+            await refresh_member_revocations(revoked_members)(app.state.commands, settings, app.state.clock())
 
     return build_service_app(
         settings,
@@ -55,7 +61,8 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
             ],
             migrations=Path(__file__).parent / "migrations",
             on_startup=[open_clients, start_identity],
-            jobs=scheduled_jobs(settings, revoked),
+            handlers=handlers(settings, clock, revoked_members),
+            jobs=scheduled_jobs(settings, revoked, revoked_members),
             on_shutdown=[close_clients],
         ),
         clock=clock,

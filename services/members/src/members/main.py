@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from members.api.access import member_facts
 from members.api.routes import (
     analytics,
+    app_accounts,
     archive,
     communities,
     consents,
@@ -34,7 +35,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
             description="Customer profiles, points cards, purchase history and lifetime spend.",
             routers=[members.router, infobase.router, communities.router, analytics.router,
                      staff.router, staff.assignments, tracking.router, evaluations.router,
-                     consents.router, privacy.router, archive.router, sender.router],
+                     consents.router, privacy.router, archive.router, sender.router, app_accounts.router],
             handlers=handlers(settings, clock),
             member_facts=member_facts,
             migrations=Path(__file__).parent / "migrations",

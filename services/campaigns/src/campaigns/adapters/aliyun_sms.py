@@ -86,7 +86,7 @@ class AliyunSmsTransport:
         code = self.config.templates.get(message.template)
         if code is None:  # checked before the look-up: no contact is read for a message that cannot go
             raise TransportError(f"aliyun: no provider template code for {message.template!r}", retryable=False)
-        phone = await self.contacts.address(message.member_id, "sms")
+        phone = message.address or await self.contacts.address(message.member_id, "sms")
         params = self.request_params(message, phone, code)
         try:
             response = await self.http.post(self.config.endpoint, data=params)

@@ -26,6 +26,10 @@ class Outgoing:
     template: str = ""
     params: dict[str, str] = field(default_factory=dict)
     language: str = "zh-CN"
+    # The phone number of a one-time message (a sign-in code), which goes to whoever asked for it,
+    # not to a member: transports send there instead of looking the member's contact up. Held in
+    # memory for the hand-over only; it is never stored.
+    address: str | None = None
 
 
 @dataclass(frozen=True)

@@ -334,10 +334,33 @@ class LocalOutboxRow(SQLModel, table=True):
     member_id: str = Field(max_length=36, index=True)
     channel: str = Field(max_length=8)
     text: str = Field(sa_column=Column(Text, nullable=False))
+    # A one-time message's number, masked (138****5678); its member_id is empty.
+    recipient: str | None = Field(default=None, max_length=16)
     sent_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False, index=True))
 
 
-MESSAGE_TABLES = frozenset({"message", "local_outbox"})
+class OneTimeMessageRow(SQLModel, table=True):
+    """A one-time message sent to a phone number for a platform service (the gateway's sign-in
+    codes): what, when, to which masked number, and what became of it. Neither the number in clear
+    nor the parameters (the code) are kept: the number lives only for the hand-over."""
+
+    __tablename__ = "one_time_message"
+    __table_args__ = (Index("ix_one_time_message_created", "created_at"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    requested_by: str = Field(max_length=64)  # the calling service's name
+    channel: str = Field(max_length=8)
+    template: str = Field(max_length=64)
+    language: str = Field(max_length=8)
+    recipient: str = Field(max_length=16)  # masked
+    status: str = Field(max_length=16)  # sent, delivered or failed
+    reason: str | None = Field(default=None, max_length=500)
+    transport_ref: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+
+
+MESSAGE_TABLES = frozenset({"message", "local_outbox", "one_time_message"})
 
 # --- end of messages
 

@@ -21,6 +21,7 @@ from campaigns.adapters.outgoing import Outgoing, Receipt, Transport, TransportE
 from campaigns.adapters.smtp import SmtpConfig, SmtpTransport
 from campaigns.adapters.tables import LocalOutboxRow
 from campaigns.config import Settings
+from campaigns.domain.messages import masked_phone
 from shared.db import insert_into
 
 OUTBOX = LocalOutboxRow.__table__  # type: ignore[attr-defined]
@@ -31,7 +32,7 @@ __all__ = ["LocalOutboxTransport", "Outgoing", "Providers", "Receipt", "Transpor
 class LocalOutboxTransport:
     """Records the rendered text in `local_outbox` and counts it sent: what `crm run` and the demo
     use, and what operators read at GET /v1/outbox. A message handed over twice (a retry after a
-    crash) keeps its one row."""
+    crash) keeps its one row. A one-time message has no member: its row names the masked number."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -40,7 +41,7 @@ class LocalOutboxTransport:
         # ON CONFLICT: the message's row is there from an earlier hand-over; it keeps its id.
         inserted = await self.session.exec(insert_into(self.session, OUTBOX).values(
             message_id=message.message_id, member_id=message.member_id, channel=message.channel, text=message.text,
-            sent_at=message.at).on_conflict_do_nothing(index_elements=["message_id"]).returning(OUTBOX.c.id))
+            recipient=masked_phone(message.address) if message.address else None, sent_at=message.at).on_conflict_do_nothing(index_elements=["message_id"]).returning(OUTBOX.c.id))
         ref = inserted.scalar_one_or_none()
         if ref is None:
             found = await self.session.exec(select(OUTBOX.c.id).where(OUTBOX.c.message_id == message.message_id))  # type: ignore[call-overload]

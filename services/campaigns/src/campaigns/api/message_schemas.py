@@ -43,7 +43,8 @@ class OutboxEntryPublic(BaseModel):
 
     id: int
     message_id: str
-    member_id: str
+    member_id: str  # empty for a one-time message, which goes to a number, not a member
     channel: str
     text: str
+    recipient: str | None = None  # a one-time message's number, masked
     sent_at: datetime

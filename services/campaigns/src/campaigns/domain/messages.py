@@ -15,6 +15,13 @@ any clock:
   SMS and the opt-out line last in every marketing SMS (carriers require both);
 - retries: a failed hand-over waits base * 2^(n-1) (capped) before the next attempt, and after the
   last one the message is `failed`.
+
+One-time messages (`ONE_TIME_TEMPLATES`: the gateway's sign-in code) are the exception to all but
+rendering: they go to a phone number, not to a member, so there is no consent to ask (the person
+asked for the code themself) and no cap; they are never deferred for quiet hours, because the
+code expires minutes after it is asked for and a code arriving at 08:00 would be useless; and they
+carry no opt-out line (they are not marketing). They are sent at once, one attempt, while the
+caller waits: a retry later would be a code nobody is waiting for any more.
 """
 
 from dataclasses import dataclass
@@ -31,6 +38,16 @@ Purpose = Literal["marketing_sms", "marketing_email", "service_tips_sms"]
 LANGUAGES = ("zh-CN", "en")
 OPT_OUT = "回T退订"
 WEEK = timedelta(days=7)
+
+
+# Templates a platform service may send to a phone number through POST /v1/messages/one-time.
+ONE_TIME_TEMPLATES = frozenset({"signin_code"})
+
+
+def masked_phone(phone: str) -> str:
+    """What operators see of the number a one-time message went to: enough to tell two apart in a
+    support call (138****5678), not enough to reach the person."""
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 8 else "****"
 
 
 class Status(StrEnum):

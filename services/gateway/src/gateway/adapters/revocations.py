@@ -11,6 +11,7 @@ client of that service, and they are sent from service to service, not through t
 
 import jwt
 
+from gateway.adapters.member_revocations import RevokedMembers
 from shared.auth import Principal, Role, TokenVerifier
 
 
@@ -28,14 +29,17 @@ class RevokedTills:
 
 
 class RevocationAwareVerifier(TokenVerifier):
-    """The shared verifier, plus the gateway's list of revoked tills."""
+    """The shared verifier, plus the gateway's lists of revoked tills and erased members."""
 
-    def __init__(self, inner: TokenVerifier, revoked: RevokedTills) -> None:
+    def __init__(self, inner: TokenVerifier, revoked: RevokedTills, members: RevokedMembers | None = None) -> None:
         self.__dict__.update(inner.__dict__)  # the same key, issuer and audience
         self.revoked = revoked
+        self.members = members or RevokedMembers()
 
     def verify(self, token: str) -> Principal:
         principal = super().verify(token)
         if principal.role == Role.POS and principal.subject in self.revoked.client_ids:
             raise jwt.InvalidTokenError("the till this token was issued to has been revoked")
+        if principal.role == Role.MEMBER and principal.member_id in self.members:
+            raise jwt.InvalidTokenError("the member this token was issued to has been erased")
         return principal

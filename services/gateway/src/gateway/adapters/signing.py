@@ -8,9 +8,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from fastapi import FastAPI
 
+from gateway.adapters.member_revocations import RevokedMembers
 from gateway.adapters.revocations import RevocationAwareVerifier, RevokedTills
 from gateway.config import Settings
-from gateway.domain.throttle import ExchangeGuard
+from gateway.domain.throttle import ExchangeGuard, SignInGuard
 from shared.auth import TokenIssuer
 
 log = logging.getLogger(__name__)
@@ -37,9 +38,10 @@ def issuer_from(settings: Settings) -> TokenIssuer | None:
     return TokenIssuer(private_pem, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
 
 
-def open_identity(app: FastAPI, revoked: RevokedTills) -> None:
-    """The issuer, the exchange's throttles, and the verifier that also refuses tokens of revoked
-    tills (the identity-revocations job keeps `revoked` current)."""
+def open_identity(app: FastAPI, revoked: RevokedTills, members: RevokedMembers | None = None) -> None:
+    """The issuer, the exchange's and members' sign-in throttles, and the verifier that also
+    refuses tokens of revoked tills and erased members (the identity-revocations and
+    member-revocations jobs keep `revoked` and `members` current)."""
     settings: Settings = app.state.settings
     app.state.token_issuer = issuer_from(settings) if settings.identity_enabled else None
     if settings.identity_enabled and app.state.token_issuer is None:
@@ -53,6 +55,12 @@ def open_identity(app: FastAPI, revoked: RevokedTills) -> None:
         timedelta(seconds=settings.staff_login_failure_window_s),
         settings.staff_max_failures_per_login, settings.staff_max_failures_per_address,
     )
+    app.state.sign_in_guard = SignInGuard(
+        timedelta(seconds=settings.member_sign_in_window_s), codes_per_phone=settings.member_codes_per_phone,
+        codes_per_address=settings.member_codes_per_address,
+        wrong_codes_per_address=settings.member_wrong_codes_per_address,
+    )
     if settings.identity_enabled:
         app.state.revoked_tills = revoked
-        app.state.verifier = RevocationAwareVerifier(app.state.verifier, revoked)
+        app.state.revoked_members = members = members or RevokedMembers()
+        app.state.verifier = RevocationAwareVerifier(app.state.verifier, revoked, members)

@@ -72,3 +72,32 @@ class ExchangeGuard:
 
     def succeeded(self, client_id: str) -> None:
         self.clients.clear(client_id)
+
+
+class SignInGuard:
+    """Members' SMS-code sign-in: code requests per phone (each one costs an SMS to someone's
+    phone) and per address (someone sending codes to many numbers), and wrong codes per address
+    (someone guessing codes of many phones; one phone's guesses are bounded by its code's tries).
+    Every request counts, not only failures: a request that sends an SMS is the cost."""
+
+    def __init__(
+        self, window: timedelta, *, codes_per_phone: int, codes_per_address: int, wrong_codes_per_address: int,
+    ) -> None:
+        self.phones = FailureThrottle(window, codes_per_phone)
+        self.addresses = FailureThrottle(window, codes_per_address)
+        self.guesses = FailureThrottle(window, wrong_codes_per_address)
+
+    def code_wait(self, phone_key: str, address: str, now: datetime) -> int | None:
+        """Seconds until another code may be asked for this phone from this address, or None."""
+        waits = [w for w in (self.phones.retry_after(phone_key, now), self.addresses.retry_after(address, now)) if w]
+        return max(waits) if waits else None
+
+    def code_requested(self, phone_key: str, address: str, now: datetime) -> None:
+        self.phones.fail(phone_key, now)
+        self.addresses.fail(address, now)
+
+    def guess_wait(self, address: str, now: datetime) -> int | None:
+        return self.guesses.retry_after(address, now)
+
+    def wrong_code(self, address: str, now: datetime) -> None:
+        self.guesses.fail(address, now)

@@ -59,7 +59,11 @@ def consent_channel(principal: Principal) -> str:
     return "app" if principal.is_customer else "service_desk"
 
 
-async def register_member(uow: UnitOfWork, cmd: MemberCreate, pepper: str, principal: Principal) -> MemberRow:
+async def register_member(
+    uow: UnitOfWork, cmd: MemberCreate, pepper: str, principal: Principal, *, consents_via: str | None = None,
+) -> MemberRow:
+    """`consents_via` names the consent channel when the caller is not the customer themself nor
+    staff at a desk: the gateway registering a customer who signed up in the app."""
     session = uow.session
     # Before the member exists for the consumer: no sale of theirs can slip between (identity_lock).
     await serialise_identity_matching(session)
@@ -109,6 +113,7 @@ async def register_member(uow: UnitOfWork, cmd: MemberCreate, pepper: str, princ
     # Answers given at registration go through the same path as later changes, so other
     # services (campaigns sending SMS) learn of them from `consent_changed`.
     for purpose, granted in cmd.consents.by_purpose().items():
-        await change_consent(uow, member, purpose, granted, consent_channel(principal), principal.subject, now=now)
+        await change_consent(uow, member, purpose, granted, consents_via or consent_channel(principal), principal.subject,
+                             now=now)
     await attribute_waiting_sales(uow, member)
     return member

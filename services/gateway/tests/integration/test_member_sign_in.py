@@ -1,0 +1,349 @@
+"""Members sign in to the app with a code sent by SMS (through campaigns' sender, read here from its
+local outbox), or sign up with it, through the gateway wired to members and campaigns on the test's
+backend. Nothing tells a member's phone from a stranger's; every bad code is the same 401; codes
+and wrong guesses are throttled; refresh tokens rotate, and a reused one ends its sign-in; an
+erased member's tokens are refused and none is issued."""
+
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlmodel import select
+
+from gateway.adapters.clients import Downstream
+from gateway.adapters.member_tables import MemberSignInCodeRow
+from gateway.config import Settings as GatewaySettings
+from gateway.main import create_app as gateway_app
+from shared.auth import Role, TokenVerifier
+from shared.events import contracts as c
+from shared.events.envelope import new_event
+from shared.events.registry import MEMBER_ERASED
+from tests.support.factories import member_body
+from tests.support.platform import TestEnv, service
+
+pytestmark = pytest.mark.integration
+
+
+class MovableClock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class SignIn:
+    def __init__(self, gateway: httpx.AsyncClient, members: httpx.AsyncClient, campaigns: httpx.AsyncClient,
+                 env: TestEnv, clock: MovableClock) -> None:
+        self.gateway, self.members, self.campaigns, self.env, self.clock = gateway, members, campaigns, env, clock
+
+    async def ask(self, phone: str) -> httpx.Response:
+        return await self.gateway.post("/identity/v1/members/code", json={"phone": phone})
+
+    async def code_sent_to(self, phone: str) -> str:
+        """The newest code the local outbox shows for the (masked) number, as an operator reads it."""
+        r = await self.campaigns.get("/v1/outbox", headers=self.env.auth(Role.OPERATOR))
+        masked = f"{phone[:3]}****{phone[-4:]}"
+        text = next(e["text"] for e in r.json() if e["recipient"] == masked)
+        return next(word for word in text.replace("，", " ").replace("：", " ").split() if word.isdigit() and len(word) == 6)
+
+    async def token(self, phone: str, code: str) -> httpx.Response:
+        return await self.gateway.post("/identity/v1/members/token", json={"phone": phone, "code": code})
+
+    async def register(self, phone: str, code: str, **fields) -> httpx.Response:
+        body = {**member_body(phone=phone, consents={"sms": True}), "code": code, **fields}
+        del body["channel"]
+        return await self.gateway.post("/identity/v1/members/register", json=body)
+
+    async def member(self, **fields) -> dict:
+        r = await self.members.post("/v1/members", json=member_body(**fields),
+                                    headers=self.env.auth(Role.SERVICE_DESK, store_id="S001"))
+        assert r.status_code == 201, r.text
+        return r.json()
+
+
+@pytest.fixture
+async def sign_in(env: TestEnv, database_factory):
+    from campaigns.config import Settings as CampaignsSettings
+    from campaigns.main import create_app as campaigns_app
+    from members.config import Settings as MembersSettings
+    from members.main import create_app as members_app
+
+    clock = MovableClock()
+    async with AsyncExitStack() as stack:
+        members = await stack.enter_async_context(service(members_app(env.settings(MembersSettings, await database_factory("members")))))
+        campaigns = await stack.enter_async_context(service(campaigns_app(env.settings(CampaignsSettings, await database_factory("campaigns")))))
+        app = gateway_app(env.settings(
+            GatewaySettings, await database_factory("gateway"), member_codes_per_phone=3, member_codes_per_address=6,
+            member_wrong_codes_per_address=12,
+        ), clock=clock)
+        app.state.downstream = Downstream(
+            members=httpx.AsyncClient(transport=httpx.ASGITransport(app=members.app), base_url="http://members"),  # type: ignore[attr-defined]
+            points=httpx.AsyncClient(base_url="http://127.0.0.1:1"),
+            campaigns=httpx.AsyncClient(transport=httpx.ASGITransport(app=campaigns.app), base_url="http://campaigns"),  # type: ignore[attr-defined]
+        )
+        gateway = await stack.enter_async_context(service(app))
+        yield SignIn(gateway, members, campaigns, env, clock)
+
+
+def claims(env: TestEnv, token: str):
+    return TokenVerifier(env.public_key, "crm-identity", "crm").verify(token)
+
+
+async def test_a_member_signs_in_with_the_code_from_the_sms(sign_in, env) -> None:
+    m = await sign_in.member()
+    r = await sign_in.ask(m["phone"])
+    assert r.status_code == 202, r.text
+    assert r.json() == {"detail": "a code is on its way to this phone by SMS", "expires_in": 300}
+
+    r = await sign_in.token(m["phone"], await sign_in.code_sent_to(m["phone"]))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["token_type"], body["expires_in"], body["member_id"]) == ("Bearer", 3600, m["id"])
+    assert body["refresh_expires_in"] == 30 * 86400 and len(body["refresh_token"]) >= 43
+    assert r.headers["cache-control"] == "no-store"
+    principal = claims(env, body["access_token"])
+    assert (principal.role, principal.member_id) == (Role.MEMBER, m["id"])
+    # The token reads the member's own profile through the gateway, and nobody else's.
+    mine = await sign_in.gateway.get(f"/api/v1/members/{m['id']}", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert mine.status_code == 200, mine.text
+    other = await sign_in.member()
+    theirs = await sign_in.gateway.get(f"/api/v1/members/{other['id']}", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert theirs.status_code == 403
+
+
+async def test_the_code_request_answers_alike_for_a_member_and_a_stranger_and_keeps_no_number(sign_in) -> None:
+    m = await sign_in.member()
+    known, unknown = await sign_in.ask(m["phone"]), await sign_in.ask("13700007777")
+    assert (known.status_code, known.json()) == (unknown.status_code, unknown.json())
+    # A stranger gets a code too: signing up needs it.
+    assert await sign_in.code_sent_to("13700007777")
+    async with sign_in.gateway.app.state.sessions() as session:  # type: ignore[attr-defined]
+        rows = (await session.exec(select(MemberSignInCodeRow))).all()
+    assert len(rows) == 2
+    stored = " ".join(str(v) for row in rows for v in row.model_dump().values())
+    assert m["phone"] not in stored and "13700007777" not in stored
+
+
+@pytest.mark.parametrize("case", ["wrong", "used", "expired", "exhausted", "replaced", "never asked"])
+async def test_every_bad_code_is_the_same_401(sign_in, case) -> None:
+    m = await sign_in.member()
+    await sign_in.ask(m["phone"])
+    code = await sign_in.code_sent_to(m["phone"])
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    phone = m["phone"]
+    if case == "wrong":
+        code = wrong
+    elif case == "used":
+        assert (await sign_in.token(phone, code)).status_code == 200
+    elif case == "expired":
+        sign_in.clock.now += timedelta(minutes=5)
+    elif case == "exhausted":
+        for _ in range(5):
+            assert (await sign_in.token(phone, wrong)).status_code == 401
+    elif case == "replaced":
+        await sign_in.ask(phone)
+        fresh = await sign_in.code_sent_to(phone)
+        if fresh == code:  # one in a million: the new code happens to be the old one
+            pytest.skip("the replacement code equals the old one")
+    elif case == "never asked":
+        phone = "13700000009"
+    r = await sign_in.token(phone, code)
+    assert (r.status_code, r.json()) == (401, {"detail": "the code is not valid; ask for a new one if it has expired"})
+
+
+async def test_a_right_code_for_a_stranger_is_404_and_still_signs_them_up(sign_in, env) -> None:
+    phone = "13700001234"
+    await sign_in.ask(phone)
+    code = await sign_in.code_sent_to(phone)
+    r = await sign_in.token(phone, code)
+    assert r.status_code == 404 and "sign up" in r.json()["detail"]
+
+    r = await sign_in.register(phone, code, name="赵六")
+    assert r.status_code == 200, r.text
+    member_id = r.json()["member_id"]
+    assert claims(env, r.json()["access_token"]).member_id == member_id
+    profile = (await sign_in.members.get(f"/v1/members/{member_id}", headers=env.auth(Role.ADMIN))).json()
+    assert (profile["phone"], profile["name"]) == (phone, "赵六")
+    assert profile["consents"]["marketing_sms"]["channel"] == "app"
+    # The code is used now: neither a sign-in nor another sign-up takes it again.
+    assert (await sign_in.token(phone, code)).status_code == 401
+    assert (await sign_in.register(phone, code)).status_code == 401
+
+
+async def test_signing_up_with_a_members_phone_answers_like_a_sign_in(sign_in) -> None:
+    m = await sign_in.member()
+    await sign_in.ask(m["phone"])
+    r = await sign_in.register(m["phone"], await sign_in.code_sent_to(m["phone"]), name="冒名")
+    assert r.status_code == 200, r.text
+    assert set(r.json()) == {"access_token", "token_type", "expires_in", "refresh_token", "refresh_expires_in", "member_id"}
+    assert r.json()["member_id"] == m["id"]
+
+
+async def test_a_sign_up_with_a_bad_code_registers_nobody_and_bad_fields_are_422(sign_in, env) -> None:
+    phone = "13700004321"
+    await sign_in.ask(phone)
+    code = await sign_in.code_sent_to(phone)
+    assert (await sign_in.register(phone, "000000" if code != "000000" else "111111")).status_code == 401
+    r = await sign_in.members.get("/v1/members", params={"phone": phone}, headers=env.auth(Role.ADMIN))
+    assert r.json()["total"] == 0
+    r = await sign_in.register(phone, code, address=" ")
+    assert r.status_code == 422 and "address" in r.text
+    r = await sign_in.register(phone, code, email="not-an-address")
+    assert r.status_code == 422 and "email" in r.text
+    r = await sign_in.gateway.post("/identity/v1/members/token", json={"phone": phone, "code": "12345"})
+    assert r.status_code == 422 and "code" in r.text
+
+
+async def test_codes_are_throttled_per_phone_with_retry_after(sign_in) -> None:
+    for _ in range(3):
+        assert (await sign_in.ask("13700005555")).status_code == 202
+    r = await sign_in.ask("13700005555")
+    assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+    assert (await sign_in.ask("13700005556")).status_code == 202
+
+
+async def test_codes_are_throttled_per_address(sign_in) -> None:
+    for n in range(6):
+        assert (await sign_in.ask(f"1370000600{n}")).status_code == 202
+    r = await sign_in.ask("13700006009")
+    assert r.status_code == 429 and "retry-after" in r.headers
+
+
+async def test_wrong_codes_are_throttled_per_address_even_across_phones(sign_in) -> None:
+    phones = [f"1370000700{n}" for n in range(3)]
+    for phone in phones:
+        await sign_in.ask(phone)
+        code = await sign_in.code_sent_to(phone)
+        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+        for _ in range(4):
+            assert (await sign_in.token(phone, wrong)).status_code == 401
+    r = await sign_in.token(phones[0], "123456")
+    assert r.status_code == 429 and "retry-after" in r.headers
+
+
+async def test_an_erased_member_is_refused_at_the_gateway_and_signed_in_no_more(sign_in, env) -> None:
+    m = await sign_in.member()
+    await sign_in.ask(m["phone"])
+    token = (await sign_in.token(m["phone"], await sign_in.code_sent_to(m["phone"]))).json()["access_token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert (await sign_in.gateway.get(f"/api/v1/members/{m['id']}", headers=bearer)).status_code == 200
+
+    consumer = sign_in.gateway.app.state.consumer  # type: ignore[attr-defined]
+    erased = new_event(MEMBER_ERASED, c.MemberErasedV1(member_id=m["id"], erased_at=sign_in.clock.now),
+                       source="crm/members", subject=m["id"])
+    await consumer.apply_batch([consumer.delivery(erased)])
+    r = await sign_in.gateway.get(f"/api/v1/members/{m['id']}", headers=bearer)
+    assert r.status_code == 401 and "erased" in r.text
+    # A token minted elsewhere (`crm token`) for the member is refused too.
+    assert (await sign_in.gateway.get(f"/api/v1/members/{m['id']}",
+                                      headers=env.auth(Role.MEMBER, member_id=m["id"]))).status_code == 401
+
+    # Another replica learns it from the table at its next reload: the job, run by hand.
+    sign_in.gateway.app.state.revoked_members.replace(set())  # type: ignore[attr-defined]
+    assert (await sign_in.gateway.get(f"/api/v1/members/{m['id']}", headers=bearer)).status_code == 200
+    r = await sign_in.gateway.post("/v1/jobs/member-revocations/run", headers=env.auth(Role.ADMIN))
+    assert r.status_code == 200 and r.json()["revoked_members"] == 1, r.text
+    assert (await sign_in.gateway.get(f"/api/v1/members/{m['id']}", headers=bearer)).status_code == 401
+
+
+async def test_the_sender_failing_is_a_503_and_no_code_is_stored(sign_in) -> None:
+    class Refusing:
+        async def send(self, message):
+            from campaigns.adapters.outgoing import TransportError
+            raise TransportError("aliyun: isv.BUSINESS_LIMIT_CONTROL")
+
+    sign_in.campaigns.app.state.providers.sms = Refusing()  # type: ignore[attr-defined]
+    r = await sign_in.ask("13700008888")
+    assert r.status_code == 503, r.text
+    assert "13700008888" not in r.text
+    async with sign_in.gateway.app.state.sessions() as session:  # type: ignore[attr-defined]
+        assert (await session.exec(select(MemberSignInCodeRow))).all() == []
+
+
+async def signed_in(sign_in) -> tuple[dict, dict]:
+    m = await sign_in.member()
+    await sign_in.ask(m["phone"])
+    r = await sign_in.token(m["phone"], await sign_in.code_sent_to(m["phone"]))
+    assert r.status_code == 200, r.text
+    return m, r.json()
+
+
+async def refresh(sign_in, token: str) -> httpx.Response:
+    return await sign_in.gateway.post("/identity/v1/members/refresh", json={"refresh_token": token})
+
+
+REFUSED = {"detail": "the refresh token is not valid; sign in with a new code"}
+
+
+async def test_a_refresh_token_works_once_and_gives_the_next_pair(sign_in, env) -> None:
+    m, first = await signed_in(sign_in)
+    r = await refresh(sign_in, first["refresh_token"])
+    assert r.status_code == 200, r.text
+    second = r.json()
+    assert r.headers["cache-control"] == "no-store"
+    assert second["member_id"] == m["id"] and second["refresh_token"] != first["refresh_token"]
+    assert claims(env, second["access_token"]).member_id == m["id"]
+    r = await refresh(sign_in, second["refresh_token"])
+    assert r.status_code == 200, r.text
+
+
+async def test_a_reused_refresh_token_ends_the_whole_sign_in(sign_in) -> None:
+    _, first = await signed_in(sign_in)
+    second = (await refresh(sign_in, first["refresh_token"])).json()
+    # The first token again: a copy is in someone else's hands. Both holders are cut off.
+    r = await refresh(sign_in, first["refresh_token"])
+    assert (r.status_code, r.json()) == (401, REFUSED)
+    r = await refresh(sign_in, second["refresh_token"])
+    assert (r.status_code, r.json()) == (401, REFUSED)
+
+
+async def test_another_sign_in_of_the_member_is_not_touched_by_a_reuse(sign_in) -> None:
+    m, phone_a = await signed_in(sign_in)
+    await sign_in.ask(m["phone"])
+    phone_b = (await sign_in.token(m["phone"], await sign_in.code_sent_to(m["phone"]))).json()
+    await refresh(sign_in, phone_a["refresh_token"])
+    assert (await refresh(sign_in, phone_a["refresh_token"])).status_code == 401
+    assert (await refresh(sign_in, phone_b["refresh_token"])).status_code == 200
+
+
+@pytest.mark.parametrize("case", ["unknown", "expired", "logged out"])
+async def test_unknown_expired_and_logged_out_refresh_tokens_are_the_same_401(sign_in, case) -> None:
+    _, pair = await signed_in(sign_in)
+    token = pair["refresh_token"]
+    if case == "unknown":
+        token = "x" * 43
+    elif case == "expired":
+        sign_in.clock.now += timedelta(days=30)
+    else:
+        r = await sign_in.gateway.post("/identity/v1/members/logout", json={"refresh_token": token})
+        assert r.status_code == 204
+    r = await refresh(sign_in, token)
+    assert (r.status_code, r.json()) == (401, REFUSED)
+
+
+async def test_logout_answers_alike_for_any_token(sign_in) -> None:
+    r = await sign_in.gateway.post("/identity/v1/members/logout", json={"refresh_token": "not-a-token"})
+    assert r.status_code == 204
+    r = await sign_in.gateway.post("/identity/v1/members/logout", json={"refresh_token": ""})
+    assert r.status_code == 422 and "refresh_token" in r.text
+
+
+async def test_erasure_ends_the_members_refresh_tokens(sign_in) -> None:
+    m, pair = await signed_in(sign_in)
+    consumer = sign_in.gateway.app.state.consumer  # type: ignore[attr-defined]
+    erased = new_event(MEMBER_ERASED, c.MemberErasedV1(member_id=m["id"], erased_at=sign_in.clock.now),
+                       source="crm/members", subject=m["id"])
+    await consumer.apply_batch([consumer.delivery(erased)])
+    r = await refresh(sign_in, pair["refresh_token"])
+    assert (r.status_code, r.json()) == (401, REFUSED)
+
+
+async def test_the_cleanup_job_forgets_expired_codes_and_refresh_tokens(sign_in, env) -> None:
+    await signed_in(sign_in)
+    await sign_in.ask("13700009999")  # a code never used
+    sign_in.clock.now += timedelta(days=32)
+    r = await sign_in.gateway.post("/v1/jobs/member-sign-in-cleanup/run", headers=env.auth(Role.ADMIN))
+    assert r.status_code == 200, r.text
+    assert (r.json()["codes"], r.json()["refresh_tokens"]) == (2, 1)

@@ -1,0 +1,39 @@
+"""Bodies of the routes the gateway calls when a customer signs in to the app or signs up in it."""
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, EmailStr, Field, field_validator
+
+from members.domain.profile import Consents, MemberCreate, stripped_not_blank
+from shared.phones import Phone
+from shared.text import Text
+
+
+class PhoneIn(BaseModel):
+    phone: Phone = Field(description="Mainland China mobile number, 11 digits, proved by an SMS code")
+
+
+class AppAccount(BaseModel):
+    member_id: str
+    created: bool = Field(description="True when the customer was registered by this request")
+
+
+class AppSignUp(BaseModel):
+    """What a customer gives when signing up in the app: the desk's registration without what only
+    staff decide (the membership channel, a physical card handed over)."""
+
+    name: Text = Field(min_length=1, max_length=50)
+    phone: Phone = Field(description="Mainland China mobile number, 11 digits, proved by an SMS code")
+    email: EmailStr | None = None
+    gender: Literal["female", "male", "unspecified"] = "unspecified"
+    community: Text = Field(min_length=1, max_length=100, description="Residential community (小区)")
+    address: Text = Field(min_length=1, max_length=200)
+    birthday: date | None = Field(default=None, description="Not after today's date in the chain's timezone")
+    home_store_id: Text | None = Field(default=None, max_length=32)
+    consents: Consents = Consents()
+
+    _strip = field_validator("name", "community", "address")(stripped_not_blank)
+
+    def registration(self) -> MemberCreate:
+        return MemberCreate(**self.model_dump(), channel="retail")
