@@ -132,14 +132,17 @@ async def edit_member(
 
 @router.get("/{member_id}/purchases")
 async def member_purchases(
-    member_id: str, uow: UowDep, grant: Annotated[Grant, Allowed("members.member.read")], limit: Annotated[Int64, Query(ge=1, le=200)] = 20
+    member_id: str, uow: UowDep, grant: Annotated[Grant, Allowed("members.member.read")], limit: Annotated[Int64, Query(ge=1, le=200)] = 20,
+    # Paging for the member app's e-receipts (newest first).
+    offset: Annotated[Int64, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[PurchasePublic]:
     await visible_member(uow, member_id, grant)
     purchases = (
         await uow.session.exec(
             select(PurchaseRow)
             .where(PurchaseRow.member_id == member_id)
-            .order_by(col(PurchaseRow.occurred_at).desc())
+            .order_by(col(PurchaseRow.occurred_at).desc(), col(PurchaseRow.id).desc())
+            .offset(offset)
             .limit(limit)
         )
     ).all()
