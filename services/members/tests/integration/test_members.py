@@ -148,3 +148,17 @@ async def test_anonymous_sale_is_recorded_without_attribution(members, env) -> N
     async with members.app.state.sessions() as s:
         row = (await s.exec(select(PurchaseRow).where(PurchaseRow.pos_txn_id == txn))).one()
     assert row.member_id is None and row.card_no is None and row.phone_hmac is None
+
+
+async def test_a_members_purchases_are_paged_newest_first_with_limit_and_offset(members, env) -> None:
+    m = await register(members, env)
+    txns = [await deliver_sale(members, card_no=m["card_no"], occurred_at=datetime(2026, 11, day, 10, tzinfo=UTC))
+            for day in (20, 21, 22)]
+    pages = []
+    for offset in (0, 2):
+        r = await members.get(f"/v1/members/{m['id']}/purchases?limit=2&offset={offset}", headers=env.auth(Role.MEMBER, member_id=m["id"]))
+        assert r.status_code == 200, r.text
+        pages.append([p["pos_txn_id"] for p in r.json()])
+    assert pages == [[txns[2], txns[1]], [txns[0]]]
+    bad = await members.get(f"/v1/members/{m['id']}/purchases?offset=-1", headers=desk(env))
+    assert bad.status_code == 422 and "offset" in bad.text
