@@ -12,6 +12,7 @@ import pytest
 from gateway.adapters.clients import Downstream
 from gateway.config import Settings
 from gateway.main import create_app
+from gateway.service_layer.app import receipt
 from shared.auth import Role, TokenIssuer, TokenVerifier, generate_keypair
 
 pytestmark = pytest.mark.unit
@@ -167,3 +168,12 @@ async def test_a_service_that_cannot_be_reached_is_503(app_api) -> None:
     r = await client.get("/app/v1/offers", headers={**member, "Accept-Language": "en"})
     assert r.status_code == 503 and r.json()["detail"].startswith("campaigns service unavailable")
     assert r.json()["message"] == r.json()["message_en"]
+
+
+def test_an_e_receipt_shows_what_was_paid_and_each_stores_name_returns_included() -> None:
+    purchase = {"store_id": "S001", "pos_txn_id": "T1", "total": "120.00", "discount": "20.00", "lines": [],
+                "returns": [{"store_id": "S002", "refund_id": "R1", "amount": "30.00", "refunded": "25.00", "lines": []}]}
+    shown = receipt(purchase, {"S001": "城东大卖场", "S002": "城西店"})
+    assert (shown["paid"], shown["store_name"]) == ("100.00", "城东大卖场")
+    assert shown["returns"][0]["store_name"] == "城西店" and shown["returns"][0]["refunded"] == "25.00"
+    assert receipt({**purchase, "store_id": "S404"}, {})["store_name"] is None

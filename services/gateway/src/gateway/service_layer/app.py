@@ -75,19 +75,22 @@ async def store_names(session: AsyncSession, store_ids: set[str]) -> dict[str, s
 
 
 def receipt(purchase: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
-    """A purchase as the app shows it: the paid amount worked out once, here, and the store's name."""
+    """A purchase as the app shows it, its returns beneath it: the paid amount worked out once,
+    here, and each store's name."""
     total, discount = Decimal(str(purchase["total"])), Decimal(str(purchase["discount"]))
+    returns = [{**r, "store_name": names.get(r["store_id"])} for r in purchase.get("returns", [])]
     return {
         **purchase,
         "store_name": names.get(purchase["store_id"]),
         "paid": str(total - discount),
+        "returns": returns,
     }
 
 
 async def purchases(calls: MemberCalls, session: AsyncSession, member_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
     offset = offset_of(cursor)
     body = await calls.get("members", f"/v1/members/{own(member_id)}/purchases", {"limit": limit + 1, "offset": offset})
-    names = await store_names(session, {p["store_id"] for p in body})
+    names = await store_names(session, {p["store_id"] for p in body} | {r["store_id"] for p in body for r in p.get("returns", [])})
     return page([receipt(p, names) for p in body], limit, offset)
 
 
