@@ -177,3 +177,14 @@ def test_an_e_receipt_shows_what_was_paid_and_each_stores_name_returns_included(
     assert (shown["paid"], shown["store_name"]) == ("100.00", "城东大卖场")
     assert shown["returns"][0]["store_name"] == "城西店" and shown["returns"][0]["refunded"] == "25.00"
     assert receipt({**purchase, "store_id": "S404"}, {})["store_name"] is None
+
+
+async def test_a_card_before_points_opened_the_account_shows_no_points_and_a_refusal_comes_through_as_itself(app_api) -> None:
+    client, services, member, _ = app_api
+    services["points"].answers.pop(f"/v1/members/{ME}/expiring")
+    r = await client.get("/app/v1/card", headers=member)
+    assert r.status_code == 200, r.text
+    assert r.json()["points"] == {"balance": 0, "next_expiry": None, "expiring": []}
+    services["members"].answers[f"/v1/members/{ME}"] = (401, {"detail": "this member's account was erased"})
+    refused = await client.get("/app/v1/card", headers=member)
+    assert refused.status_code == 401 and refused.json()["detail"] == "this member's account was erased"

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.adapters.tables import StoreRow
-from gateway.service_layer.app_calls import MemberCalls, own
+from gateway.service_layer.app_calls import MemberCalls, Relayed, own
 from shared.errors import Invalid
 
 COMPLAINTS_READ_MAX = 500  # the most feedback lists in one read
@@ -37,11 +37,21 @@ def barcode_payload(card_no: str) -> str:
     return card_no
 
 
+async def _points_or_none(calls: MemberCalls, member_id: str) -> dict[str, Any]:
+    """The balance and expiry; a member whose account points has not opened yet has nothing yet."""
+    try:
+        return await calls.get("points", f"/v1/members/{own(member_id)}/expiring")
+    except Relayed as refusal:
+        if refusal.status_code != 404:
+            raise
+        return {"balance": 0, "expiring": []}
+
+
 async def card(calls: MemberCalls, member_id: str) -> dict[str, Any]:
-    async with asyncio.TaskGroup() as tg:
-        profile = tg.create_task(calls.get("members", f"/v1/members/{own(member_id)}"))
-        points = tg.create_task(calls.get("points", f"/v1/members/{own(member_id)}/expiring"))
-    member, balance = profile.result(), points.result()
+    # gather, not a TaskGroup: a refusal must reach the app as itself, not inside an ExceptionGroup.
+    member, balance = await asyncio.gather(
+        calls.get("members", f"/v1/members/{own(member_id)}"), _points_or_none(calls, member_id),
+    )
     expiring = balance["expiring"]
     return {
         "member_id": member_id,
