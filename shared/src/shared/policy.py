@@ -114,6 +114,10 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     "points.stock.write": _MANAGEMENT,
     "points.redemption.read": _CUSTOMER_SELF,
     "points.redemption.handle": _DESK,
+    # A member reserving a gift for pick-up at their home store in the app, and cancelling it
+    # while it is still reserved; handing it over stays at the desk.
+    "points.redemption.reserve": {R.MEMBER: SELF},
+    "points.redemption.cancel_own": {R.MEMBER: SELF},
     "points.gift_register.read": _DESK,
     "points.entitlement.use": _DESK,
     # Store managers within a per-entry and per-day cap (points settings); beyond it, admins.
@@ -162,6 +166,8 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     "campaigns.message.one_time": {R.SERVICE: A},
     # gateway
     "gateway.customer360.read": {**_CUSTOMER_WORK, R.MEMBER: SELF},
+    # The member app API (/app/v1): the member's own data only, the member id taken from the token.
+    "gateway.app.use": {R.MEMBER: SELF},
     "gateway.pos.post": {R.POS: S},
     "gateway.pos.preview": {R.POS: S},
     # The till's coupon calls (validate, reserve, release), forwarded to campaigns with its token.

@@ -10,7 +10,12 @@ from gateway.adapters.clients import close_clients, open_clients
 from gateway.adapters.member_revocations import RevokedMembers
 from gateway.adapters.revocations import RevokedTills
 from gateway.adapters.signing import open_identity
+from gateway.api.app_http import AppHttpMiddleware
 from gateway.api.routes import (
+    app_card,
+    app_feedback,
+    app_me,
+    app_shopping,
     customers,
     identity_clients,
     identity_members,
@@ -47,17 +52,18 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
             await refresh_revocations(revoked)(app.state.commands, settings, app.state.clock())
             await refresh_member_revocations(revoked_members)(app.state.commands, settings, app.state.clock())
 
-    return build_service_app(
+    app = build_service_app(
         settings,
         ServiceSpec(
             title="CRM gateway",
             description="POS sales, returns and coupons, member registration and look-up, the customer-360 view, "
             "survey links, client credentials of tills and services exchanged for tokens, and staff accounts "
-            "with password login.",
+            "with password login, and the member app API (/app/v1).",
             # The pass-through comes last: the explicit routes above take precedence.
             routers=[
                 pos.router, pos_points.router, pos_coupons.router, members.router, customers.router, stores.router,
-                surveys.router, *identity, passthrough.router,
+                surveys.router, app_me.router, app_card.router, app_shopping.router, app_feedback.router, *identity,
+                passthrough.router,
             ],
             migrations=Path(__file__).parent / "migrations",
             on_startup=[open_clients, start_identity],
@@ -67,3 +73,5 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
         ),
         clock=clock,
     )
+    app.add_middleware(AppHttpMiddleware)
+    return app

@@ -11,8 +11,8 @@ from sqlmodel import select
 from members.adapters.tables import MemberRow, PurchaseRow
 from shared.auth import Role
 from shared.cards import has_valid_check_digit
-from tests.support.factories import member_body
-from tests.support.members import deliver_sale, desk, outbox, register
+from tests.support.factories import line, member_body
+from tests.support.members import deliver_refund, deliver_sale, desk, outbox, register
 from tests.support.platform import service
 
 pytestmark = pytest.mark.integration
@@ -148,3 +148,30 @@ async def test_anonymous_sale_is_recorded_without_attribution(members, env) -> N
     async with members.app.state.sessions() as s:
         row = (await s.exec(select(PurchaseRow).where(PurchaseRow.pos_txn_id == txn))).one()
     assert row.member_id is None and row.card_no is None and row.phone_hmac is None
+
+
+async def test_a_members_purchases_are_paged_newest_first_with_limit_and_offset(members, env) -> None:
+    m = await register(members, env)
+    txns = [await deliver_sale(members, card_no=m["card_no"], occurred_at=datetime(2026, 11, day, 10, tzinfo=UTC))
+            for day in (20, 21, 22)]
+    pages = []
+    for offset in (0, 2):
+        r = await members.get(f"/v1/members/{m['id']}/purchases?limit=2&offset={offset}", headers=env.auth(Role.MEMBER, member_id=m["id"]))
+        assert r.status_code == 200, r.text
+        pages.append([p["pos_txn_id"] for p in r.json()])
+    assert pages == [[txns[2], txns[1]], [txns[0]]]
+    bad = await members.get(f"/v1/members/{m['id']}/purchases?offset=-1", headers=desk(env))
+    assert bad.status_code == 422 and "offset" in bad.text
+
+
+async def test_a_members_purchases_carry_their_returns_with_what_was_refunded(members, env) -> None:
+    m = await register(members, env)
+    rice, oil = line(sku="rice", qty="2", unit_price="50.00"), line(sku="oil", qty="1", unit_price="80.00")
+    txn = await deliver_sale(members, card_no=m["card_no"], lines=[rice, oil])
+    refund = await deliver_refund(members, txn=txn, lines=[oil])
+    r = await members.get(f"/v1/members/{m['id']}/purchases", headers=env.auth(Role.MEMBER, member_id=m["id"]))
+    assert r.status_code == 200, r.text
+    [purchase] = r.json()
+    [ret] = purchase["returns"]
+    assert (ret["refund_id"], Decimal(ret["amount"]), Decimal(ret["refunded"])) == (refund, Decimal("80.00"), Decimal("80.00"))
+    assert [ln["sku"] for ln in ret["lines"]] == ["oil"]

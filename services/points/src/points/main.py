@@ -4,7 +4,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from points.api.routes import accounts, adjustments, catalogue, entitlements, redemptions, rules
+from points.api.routes import accounts, adjustments, catalogue, entitlements, member_gifts, redemptions, rules
 from points.config import Settings, get_settings
 from points.consumers import batch_handlers, handlers
 from points.jobs import scheduled_jobs
@@ -23,7 +23,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
             "service entitlements, adjustments and expiry.",
             routers=[
                 accounts.router, rules.router, catalogue.router, redemptions.router, entitlements.router,
-                adjustments.router,
+                adjustments.router, member_gifts.router,
             ],
             handlers=handlers(settings, clock),
             batch_handlers=batch_handlers(settings, clock),

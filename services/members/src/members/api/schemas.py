@@ -20,6 +20,8 @@ __all__ = [
     "MemberUpdate",
     "PurchaseLinePublic",
     "PurchasePublic",
+    "PurchaseWithReturns",
+    "ReturnReceipt",
 ]
 
 
@@ -83,6 +85,21 @@ class PurchasePublic(BaseModel):
     discount: Decimal = Field(description="Taken off the total by coupons and promotions; paid = total - discount")
     payment: str
     lines: list[PurchaseLinePublic]
+
+
+class ReturnReceipt(BaseModel):
+    """A return of the purchase it sits under, as the customer's e-receipt shows it."""
+
+    store_id: str
+    refund_id: str
+    occurred_at: datetime
+    amount: Decimal = Field(description="The returned lines' amounts, before the sale's discount")
+    refunded: Decimal = Field(description="What the customer got back: the return's share of what was paid")
+    lines: list[PurchaseLinePublic]
+
+
+class PurchaseWithReturns(PurchasePublic):
+    returns: list[ReturnReceipt] = Field(description="Returns of this purchase, oldest first")
 
 
 class MemberPage(BaseModel):

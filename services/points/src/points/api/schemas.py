@@ -248,3 +248,38 @@ class BulkBonusPublic(BaseModel):
     created_by: str
     created_at: datetime
     finished_at: datetime | None
+
+
+# A member's own gifts in the app (api/routes/member_gifts.py).
+class MemberGiftPublic(BaseModel):
+    gift_id: str
+    name_zh: str
+    name_en: str
+    kind: GiftKind
+    points: int = Field(description="The price at the member's own channel")
+    stock_at_home_store: int | None = Field(
+        description="Units left at the member's home store; null for a coupon item or while no home store is known")
+    active_from: datetime | None
+    active_until: datetime | None
+
+
+class MemberCatalogue(BaseModel):
+    member_id: str
+    channel: str
+    home_store_id: str | None
+    gifts: list[MemberGiftPublic]
+
+
+class ReserveIn(BaseModel):
+    gift_id: Text = Field(min_length=1, max_length=64)
+
+
+class ExpiringLot(BaseModel):
+    expires_on: date = Field(description="The last day these points are valid (the chain's local date)")
+    points: int
+
+
+class ExpiringPublic(BaseModel):
+    member_id: str
+    balance: int
+    expiring: list[ExpiringLot] = Field(description="The member's points by the day they expire, soonest first")

@@ -37,7 +37,7 @@ async def _candidates(session: AsyncSession, policy: ExpiryPolicy, zone: ZoneInf
     return list((await session.exec(query)).all())
 
 
-async def _entries(session: AsyncSession, member_id: str) -> list[LedgerEntry]:
+async def member_entries(session: AsyncSession, member_id: str) -> list[LedgerEntry]:
     rows = (await session.exec(select(LedgerRow).where(LedgerRow.member_id == member_id).order_by(col(LedgerRow.id)))).all()
     return [
         LedgerEntry(EntryType(r.entry_type), r.points, r.balance_after, r.reason, r.source_ref, r.source_event_id, r.occurred_at)
@@ -63,7 +63,7 @@ async def _expire_member(
     account = await repo.lock(member_id, open_missing=False)
     if account is None:
         return
-    entries = await _entries(uow.session, member_id)
+    entries = await member_entries(uow.session, member_id)
     account.booked_sources = {(e.entry_type, e.source_ref) for e in entries}
     lots = open_lots(entries, policy, zone)
     job_id = f"expiry@{today.isoformat()}"

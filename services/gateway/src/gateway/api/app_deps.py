@@ -1,0 +1,37 @@
+"""What every `/app/v1` route shares: the member's grant, their calls to the services with their
+own token, and the paging parameters (the same `limit` and `cursor` on every list)."""
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from gateway.service_layer.app_calls import MemberCalls
+from shared.authorize import Allowed
+from shared.errors import Forbidden
+from shared.policy import Grant
+
+AppGrant = Annotated[Grant, Allowed("gateway.app.use")]
+
+Limit = Annotated[int, Query(ge=1, le=100, description="Items per page")]
+Cursor = Annotated[
+    str | None,
+    Query(pattern=r"^[0-9]{1,12}$", description="`next_cursor` of the previous page; absent for the first page"),
+]
+
+
+def mine(grant: Grant) -> str:
+    """The member the token was issued to: the only member an app route ever acts for."""
+    if grant.principal.member_id is None:  # verification refuses such a member token already
+        raise Forbidden("this token names no member")
+    return grant.principal.member_id
+
+
+def member_calls(request: Request) -> MemberCalls:
+    """The route's grant has already checked the token; the same token goes to the services."""
+    return MemberCalls(
+        request.app.state.downstream, request.headers.get("authorization", ""), request.app.state.settings.forward_timeout_s,
+        request.headers.get("accept-language"),
+    )
+
+
+Calls = Annotated[MemberCalls, Depends(member_calls)]

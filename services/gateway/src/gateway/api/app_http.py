@@ -1,0 +1,92 @@
+"""HTTP conventions of the member app API, kept in one place for every `/app/v1` route:
+
+- a GET answered 200 carries a strong ETag (a digest of the exact body bytes); a request whose
+  `If-None-Match` names it is answered 304 with no body, so the app re-downloads only what changed.
+  Answers are per member, so they are marked `Cache-Control: private, no-cache` (a shared cache must
+  not keep them; the app revalidates each time) and vary by `Authorization` and `Accept-Language`.
+- every refusal (4xx, 5xx with a JSON body), whether the gateway's own (token, access policy,
+  validation) or a service's relayed one, gets the customer's messages of `domain.app_messages`.
+
+A pure ASGI middleware rather than per-route code: refusals are produced by the shared exception
+handlers after a route has given up, and only the finished answer shows them.
+"""
+
+import hashlib
+import json
+from typing import Any
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.domain.app_messages import localised, preferred_language
+
+PREFIX = "/app/v1"
+
+
+def strong_etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110 If-None-Match for GET: `*` or any listed tag, compared weakly (W/ ignored)."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    return any(tag.strip().removeprefix("W/") == etag for tag in if_none_match.split(","))
+
+
+class AppHttpMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
+            await self.app(scope, receive, send)
+            return
+        request_headers = Headers(scope=scope)
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def buffer(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    assert start is not None
+                    await self._finish(scope["method"], request_headers, start, b"".join(chunks), send)
+            else:
+                await send(message)
+
+        await self.app(scope, receive, buffer)
+
+    async def _finish(self, method: str, request: Headers, start: Message, body: bytes, send: Send) -> None:
+        status: int = start["status"]
+        headers = MutableHeaders(raw=list(start.get("headers", [])))
+        headers["Vary"] = "Authorization, Accept-Language"
+        if status >= 400 and headers.get("content-type", "").startswith("application/json"):
+            body = self._localise(status, body, request.get("accept-language"))
+            headers["Content-Language"] = preferred_language(request.get("accept-language"))
+        elif method == "GET" and status == 200:
+            etag = strong_etag(body)
+            headers["ETag"] = etag
+            headers["Cache-Control"] = "private, no-cache"
+            if etag_matches(request.get("if-none-match"), etag):
+                status, body = 304, b""
+                for name in ("content-type", "content-length"):
+                    if name in headers:
+                        del headers[name]
+        if status != 304:
+            headers["Content-Length"] = str(len(body))
+        await send({"type": "http.response.start", "status": status, "headers": headers.raw})
+        await send({"type": "http.response.body", "body": body})
+
+    @staticmethod
+    def _localise(status: int, body: bytes, accept_language: str | None) -> bytes:
+        try:
+            parsed: Any = json.loads(body)
+        except ValueError:
+            parsed = body.decode("utf-8", "replace")
+        return json.dumps(localised(status, parsed, accept_language), ensure_ascii=False).encode()

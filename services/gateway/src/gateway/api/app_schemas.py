@@ -1,0 +1,127 @@
+"""Bodies and answers of the member app API, with the examples its OpenAPI document shows.
+
+Only what the app may send is declared here (unknown fields are refused, 422 naming them); the
+values themselves are checked by the owning service, which answers the same 422 for them."""
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Purpose = Literal["marketing_sms", "marketing_email", "service_tips_sms", "personalised_offers"]
+
+
+def _examples(*examples: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": list(examples)})
+
+
+class ProfileEdit(BaseModel):
+    """What a member changes in the app: contact details, community and birthday. The phone is the
+    sign-in identity and is changed at the service desk."""
+
+    model_config = _examples({"email": "li.na@example.com", "address": "幸福小区 3-2-501", "community": "幸福小区",
+                              "birthday": "1990-05-17"})
+    email: str | None = None
+    address: str | None = None
+    community: str | None = None
+    birthday: date | None = None
+
+
+class ConsentsEdit(BaseModel):
+    model_config = _examples({"purposes": {"marketing_sms": True, "personalised_offers": False}})
+    purposes: dict[Purpose, bool] = Field(
+        min_length=1,
+        description="true grants, false withdraws (at once); personalised_offers false is \"no personalised offers\". "
+        "Recorded as answered in the app.",
+    )
+
+
+class GiftReservation(BaseModel):
+    model_config = _examples({"gift_id": "rice-cooker"})
+    gift_id: str = Field(min_length=1, max_length=64)
+
+
+class ComplaintFiling(BaseModel):
+    """The complaint is always the caller's own and filed from the app; the rest is as feedback takes it."""
+
+    model_config = _examples({"category": "product_quality", "severity": "medium", "store_id": "S001",
+                              "description": "买的牛奶过期了 The milk I bought was past its date"})
+    category: str
+    severity: str
+    description: str
+    store_id: str | None = None
+    sale: dict[str, Any] | None = Field(default=None, description="The sale it is about: {store_id, pos_txn_id}")
+
+
+class Rating(BaseModel):
+    model_config = _examples({"score": 4, "comment": "处理很及时 Handled quickly"})
+    score: int
+    comment: str | None = None
+
+
+class SurveyAnswer(BaseModel):
+    model_config = _examples({"ratings": {"service": 5, "freshness": 4}, "nps": 9, "comment": "很好 Good"})
+    ratings: dict[str, int] = Field(default_factory=dict)
+    nps: int | None = None
+    comment: str | None = None
+
+
+class Barcode(BaseModel):
+    format: Literal["CODE128"] = "CODE128"
+    payload: str = Field(description="The card number itself: what the till scans, as it takes a typed card number")
+
+
+class Qr(BaseModel):
+    payload: str
+
+
+class ExpiringLot(BaseModel):
+    expires_on: date
+    points: int
+
+
+class CardPoints(BaseModel):
+    balance: int
+    next_expiry: ExpiringLot | None = Field(description="The soonest date some points expire, and how many")
+    expiring: list[ExpiringLot]
+
+
+class Card(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "member_id": "5f0c1c3e-8f7a-4d7e-9a39-1f5a1c1b2d3e", "card_no": "8800000012345678",
+        "barcode": {"format": "CODE128", "payload": "8800000012345678"}, "qr": {"payload": "8800000012345678"},
+        "tier": "silver",
+        "points": {"balance": 1250, "next_expiry": {"expires_on": "2026-12-31", "points": 300},
+                   "expiring": [{"expires_on": "2026-12-31", "points": 300}, {"expires_on": "2027-12-31", "points": 950}]},
+    }]})
+    member_id: str
+    card_no: str
+    barcode: Barcode
+    qr: Qr
+    tier: str
+    points: CardPoints
+
+
+class Page(BaseModel):
+    """One page of a list: pass `next_cursor` as `cursor` for the next one (null: the last page)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [{"...": "..."}], "next_cursor": "20"}]})
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+class LedgerEntry(BaseModel):
+    id: int
+    entry_type: str
+    points: int
+    balance_after: int
+    reason: str
+    occurred_at: str
+
+
+class LedgerPage(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [
+        {"id": 42, "entry_type": "earn", "points": 120, "balance_after": 1250, "reason": "purchase S001/T1001",
+         "occurred_at": "2026-11-30T10:15:00+08:00"}], "next_cursor": "42"}]})
+    items: list[LedgerEntry]
+    next_cursor: str | None

@@ -1,0 +1,51 @@
+"""The member app: my complaints (file, follow, rate how it was handled) and my surveys."""
+
+from typing import Any
+
+from fastapi import APIRouter, status
+from fastapi.responses import JSONResponse
+
+from gateway.api.app_deps import AppGrant, Calls, Cursor, Limit, mine
+from gateway.api.app_schemas import ComplaintFiling, Page, Rating, SurveyAnswer
+from gateway.service_layer import app as views
+from gateway.service_layer.app_calls import own
+
+router = APIRouter(prefix="/app/v1", tags=["member app"])
+
+
+@router.post("/complaints", status_code=status.HTTP_201_CREATED, summary="File a complaint (always my own, from the app)")
+async def file_complaint(body: ComplaintFiling, grant: AppGrant, calls: Calls) -> JSONResponse:
+    filing = {**body.model_dump(exclude_none=True), "member_id": mine(grant), "channel": "app"}
+    answer = await calls.send("POST", "feedback", "/v1/complaints", json=filing)
+    return JSONResponse(answer.body, status_code=answer.status)
+
+
+@router.get("/complaints", summary="My complaints, open and overdue ones first")
+async def complaints(grant: AppGrant, calls: Calls, limit: Limit = 20, cursor: Cursor = None) -> Page:
+    return Page.model_validate(await views.complaints(calls, mine(grant), limit, cursor))
+
+
+@router.get("/complaints/{complaint_id}", summary="One of my complaints with its history")
+async def complaint(complaint_id: str, grant: AppGrant, calls: Calls) -> dict[str, Any]:
+    return await calls.get("feedback", f"/v1/complaints/{own(complaint_id)}")
+
+
+@router.post("/complaints/{complaint_id}/rating", summary="Rate how my complaint was handled (1-5)")
+async def rate(complaint_id: str, body: Rating, grant: AppGrant, calls: Calls) -> dict[str, Any]:
+    return (await calls.send("POST", "feedback", f"/v1/complaints/{own(complaint_id)}/rating", json=body.model_dump(exclude_none=True))).body
+
+
+@router.get("/surveys", summary="My open survey invitations")
+async def surveys(grant: AppGrant, calls: Calls) -> list[dict[str, Any]]:
+    return await calls.get("feedback", "/v1/surveys/invitations", {"member_id": mine(grant)})
+
+
+@router.get("/surveys/{token}", summary="The questions of one of my surveys")
+async def survey(token: str, grant: AppGrant, calls: Calls) -> dict[str, Any]:
+    return await calls.get("feedback", f"/v1/surveys/answers/{own(token)}")
+
+
+@router.post("/surveys/{token}", status_code=status.HTTP_201_CREATED, summary="Answer one of my surveys")
+async def answer(token: str, body: SurveyAnswer, grant: AppGrant, calls: Calls) -> JSONResponse:
+    result = await calls.send("POST", "feedback", f"/v1/surveys/answers/{own(token)}", json=body.model_dump(exclude_none=True))
+    return JSONResponse(result.body, status_code=result.status)

@@ -1,0 +1,138 @@
+"""The member app's views, composed from the services' answers to the member's own token.
+
+The member id always comes from the token (`member_id` here is the caller's own, never a value the
+app sent), so another member's data cannot be named. Lists are paged with `limit` and an opaque
+`cursor` (next_cursor of the previous page): an offset for lists the services page by offset, the
+ledger's `before_id` for the ledger; a list a service answers whole (coupons) or only by `limit`
+(complaints, up to 500) is paged here from one read.
+"""
+
+import asyncio
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from gateway.adapters.tables import StoreRow
+from gateway.service_layer.app_calls import MemberCalls, Relayed, own
+from shared.errors import Invalid
+
+COMPLAINTS_READ_MAX = 500  # the most feedback lists in one read
+
+
+def offset_of(cursor: str | None) -> int:
+    return int(cursor) if cursor else 0
+
+
+def page(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
+    """One page from a read of up to `limit + 1` items starting at `offset` (the extra one tells
+    whether another page follows)."""
+    return {"items": items[:limit], "next_cursor": str(offset + limit) if len(items) > limit else None}
+
+
+def barcode_payload(card_no: str) -> str:
+    """What the app's barcode and QR code encode: the card number itself, which every till already
+    takes (a sale's `card_no`, the points preview), so nothing new has to be taught to the tills."""
+    return card_no
+
+
+async def _points_or_none(calls: MemberCalls, member_id: str) -> dict[str, Any]:
+    """The balance and expiry; a member whose account points has not opened yet has nothing yet."""
+    try:
+        return await calls.get("points", f"/v1/members/{own(member_id)}/expiring")
+    except Relayed as refusal:
+        if refusal.status_code != 404:
+            raise
+        return {"balance": 0, "expiring": []}
+
+
+async def card(calls: MemberCalls, member_id: str) -> dict[str, Any]:
+    # gather, not a TaskGroup: a refusal must reach the app as itself, not inside an ExceptionGroup.
+    member, balance = await asyncio.gather(
+        calls.get("members", f"/v1/members/{own(member_id)}"), _points_or_none(calls, member_id),
+    )
+    expiring = balance["expiring"]
+    return {
+        "member_id": member_id,
+        "card_no": member["card_no"],
+        "barcode": {"format": "CODE128", "payload": barcode_payload(member["card_no"])},
+        "qr": {"payload": barcode_payload(member["card_no"])},
+        "tier": member["tier"],
+        "points": {
+            "balance": balance["balance"],
+            "next_expiry": expiring[0] if expiring else None,
+            "expiring": expiring,
+        },
+    }
+
+
+async def ledger(calls: MemberCalls, member_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    params: dict[str, Any] = {"limit": limit}
+    if cursor:
+        params["before_id"] = int(cursor)
+    body = await calls.get("points", f"/v1/accounts/{own(member_id)}/ledger", params)
+    items = [{k: e[k] for k in ("id", "entry_type", "points", "balance_after", "reason", "occurred_at")} for e in body["entries"]]
+    nxt = body.get("next_before_id")
+    return {"items": items, "next_cursor": str(nxt) if nxt is not None else None}
+
+
+async def store_names(session: AsyncSession, store_ids: set[str]) -> dict[str, str]:
+    if not store_ids:
+        return {}
+    rows = (await session.exec(select(StoreRow).where(col(StoreRow.store_id).in_(store_ids)))).all()
+    return {r.store_id: r.name for r in rows}
+
+
+def receipt(purchase: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """A purchase as the app shows it, its returns beneath it: the paid amount worked out once,
+    here, and each store's name."""
+    total, discount = Decimal(str(purchase["total"])), Decimal(str(purchase["discount"]))
+    returns = [{**r, "store_name": names.get(r["store_id"])} for r in purchase.get("returns", [])]
+    return {
+        **purchase,
+        "store_name": names.get(purchase["store_id"]),
+        "paid": str(total - discount),
+        "returns": returns,
+    }
+
+
+async def purchases(calls: MemberCalls, session: AsyncSession, member_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    offset = offset_of(cursor)
+    body = await calls.get("members", f"/v1/members/{own(member_id)}/purchases", {"limit": limit + 1, "offset": offset})
+    names = await store_names(session, {p["store_id"] for p in body} | {r["store_id"] for p in body for r in p.get("returns", [])})
+    return page([receipt(p, names) for p in body], limit, offset)
+
+
+async def coupons(calls: MemberCalls, member_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    offset = offset_of(cursor)
+    body = await calls.get("campaigns", f"/v1/members/{own(member_id)}/coupons")
+    return page(body[offset:offset + limit + 1], limit, offset)
+
+
+async def messages(calls: MemberCalls, member_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    offset = offset_of(cursor)
+    body = await calls.get("campaigns", f"/v1/members/{own(member_id)}/messages", {"limit": limit + 1, "offset": offset})
+    return page(body, limit, offset)
+
+
+async def reservations(calls: MemberCalls, member_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    offset = offset_of(cursor)
+    body = await calls.get("points", f"/v1/members/{own(member_id)}/redemptions", {"limit": limit + 1, "offset": offset})
+    return page(body, limit, offset)
+
+
+async def complaints(calls: MemberCalls, member_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    offset = offset_of(cursor)
+    if offset + limit + 1 > COMPLAINTS_READ_MAX + 1:
+        raise Invalid("cursor", f"complaints are listed up to the newest {COMPLAINTS_READ_MAX}")
+    body = await calls.get("feedback", "/v1/complaints", {"member_id": member_id, "limit": min(offset + limit + 1, COMPLAINTS_READ_MAX)})
+    return page(body[offset:], limit, offset)
+
+
+async def set_consents(calls: MemberCalls, member_id: str, purposes: dict[str, bool]) -> dict[str, Any]:
+    """One answer per purpose, each recorded as given in the app; then the consents in force."""
+    for purpose, granted in purposes.items():
+        await calls.send("PUT", "members", f"/v1/members/{own(member_id)}/consents/{own(purpose)}",
+                         json={"granted": granted, "channel": "app"})
+    return await calls.get("members", f"/v1/members/{own(member_id)}/consents")

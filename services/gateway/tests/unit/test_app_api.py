@@ -1,0 +1,190 @@
+"""The member app API against recorded downstream services: the member id always comes from the
+token, answers are shaped for the app and paged with one cursor, GETs carry a strong ETag, and
+refusals (the gateway's own and the services') come in Chinese and English."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.adapters.clients import Downstream
+from gateway.config import Settings
+from gateway.main import create_app
+from gateway.service_layer.app import receipt
+from shared.auth import Role, TokenIssuer, TokenVerifier, generate_keypair
+
+pytestmark = pytest.mark.unit
+
+ME = "member-0001"
+PROFILE = {"id": ME, "card_no": "8800000012345678", "tier": "silver", "name": "李娜"}
+EXPIRING = {"member_id": ME, "balance": 1250, "expiring": [{"expires_on": "2026-12-31", "points": 300},
+                                                            {"expires_on": "2027-12-31", "points": 950}]}
+
+
+class Service:
+    """A downstream service answering by path; records every request."""
+
+    def __init__(self, answers: dict[str, tuple[int, Any]]) -> None:
+        self.answers, self.requests = answers, []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        status, body = self.answers.get(request.url.path, (404, {"detail": f"nothing at {request.url.path}"}))
+        return httpx.Response(status, json=body)
+
+
+@pytest.fixture
+def app_api(tmp_path: Path):
+    private, public = generate_keypair()
+    settings = Settings(environment="test", data_dir=tmp_path, jwt_public_key=public)
+    app = create_app(settings)
+    app.state.verifier = TokenVerifier(public, settings.jwt_issuer, settings.jwt_audience)
+    services = {
+        "members": Service({f"/v1/members/{ME}": (200, PROFILE)}),
+        "points": Service({
+            f"/v1/members/{ME}/expiring": (200, EXPIRING),
+            f"/v1/members/{ME}/redemptions": (409, {"detail": "balance 10 is below the price 10000", "error": "insufficient"}),
+            f"/v1/accounts/{ME}/ledger": (200, {"member_id": ME, "next_before_id": 7, "entries": [
+                {"id": 8, "entry_type": "earn", "points": 120, "balance_after": 1250, "reason": "purchase", "source_ref": "s",
+                 "source_event_id": None, "staff_id": None, "job_id": None, "occurred_at": "2026-11-30T02:15:00Z",
+                 "booked_at": "2026-11-30T02:15:01Z"}]}),
+        }),
+        "feedback": Service({"/v1/complaints": (201, {"complaint_id": "c1", "status": "new"})}),
+        "campaigns": Service({
+            f"/v1/members/{ME}/coupons": (200, [{"code": f"C{i}"} for i in range(5)]),
+            f"/v1/members/{ME}/messages": (200, [{"id": i} for i in range(3)]),
+        }),
+    }
+    app.state.downstream = Downstream(**{
+        name: httpx.AsyncClient(transport=httpx.MockTransport(s), base_url=f"http://{name}") for name, s in services.items()
+    })
+    issuer = TokenIssuer(private)
+    member = {"Authorization": f"Bearer {issuer.mint(ME, Role.MEMBER, member_id=ME)}"}
+    desk = {"Authorization": f"Bearer {issuer.mint('desk', Role.SERVICE_DESK, store_id='S001')}"}
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
+    return client, services, member, desk
+
+
+async def test_the_card_carries_the_card_number_as_the_barcode_payload_and_the_points_expiry(app_api) -> None:
+    client, services, member, _ = app_api
+    r = await client.get("/app/v1/card", headers=member)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["card_no"] == body["barcode"]["payload"] == body["qr"]["payload"] == "8800000012345678"
+    assert body["points"]["balance"] == 1250
+    assert body["points"]["next_expiry"] == {"expires_on": "2026-12-31", "points": 300}
+    # Every downstream call carried the member's own token and named the token's member.
+    for service in ("members", "points"):
+        [call] = services[service].requests
+        assert call.headers["authorization"] == member["Authorization"] and ME in call.url.path
+
+
+async def test_a_get_has_a_strong_etag_of_its_body_and_if_none_match_is_304(app_api) -> None:
+    client, _, member, _ = app_api
+    first = await client.get("/app/v1/card", headers=member)
+    etag = first.headers["etag"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    assert first.headers["cache-control"] == "private, no-cache"
+    again = await client.get("/app/v1/card", headers={**member, "If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+    other = await client.get("/app/v1/card", headers={**member, "If-None-Match": '"something-else"'})
+    assert other.status_code == 200 and other.json() == first.json()
+
+
+async def test_lists_are_paged_with_limit_and_an_opaque_cursor(app_api) -> None:
+    client, services, member, _ = app_api
+    page1 = (await client.get("/app/v1/coupons?limit=2", headers=member)).json()
+    assert [c["code"] for c in page1["items"]] == ["C0", "C1"] and page1["next_cursor"] == "2"
+    last = (await client.get("/app/v1/coupons?limit=2&cursor=4", headers=member)).json()
+    assert [c["code"] for c in last["items"]] == ["C4"] and last["next_cursor"] is None
+    await client.get("/app/v1/messages?limit=2&cursor=6", headers=member)
+    [call] = services["campaigns"].requests[-1:]
+    assert (call.url.params["limit"], call.url.params["offset"]) == ("3", "6")  # one more: is there a next page?
+    ledger = (await client.get("/app/v1/points/ledger?limit=1&cursor=9", headers=member)).json()
+    assert ledger["next_cursor"] == "7" and ledger["items"][0]["reason"] == "purchase"
+    assert services["points"].requests[-1].url.params["before_id"] == "9"
+
+
+async def test_a_bad_cursor_is_422_naming_it_in_both_languages(app_api) -> None:
+    client, _, member, _ = app_api
+    r = await client.get("/app/v1/coupons?cursor=abc", headers={**member, "Accept-Language": "en"})
+    assert r.status_code == 422
+    body = r.json()
+    assert "cursor" in body["message_en"] and "cursor" in body["message_zh"] and body["message"] == body["message_en"]
+    assert r.headers["content-language"] == "en"
+
+
+async def test_a_services_refusal_is_relayed_with_its_detail_and_the_customers_messages(app_api) -> None:
+    client, services, member, _ = app_api
+    r = await client.post("/app/v1/gifts/reservations", json={"gift_id": "rice-cooker"},
+                          headers={**member, "Idempotency-Key": "app-key-0001", "Accept-Language": "zh-CN"})
+    assert r.status_code == 409
+    body = r.json()
+    assert body["detail"] == "balance 10 is below the price 10000" and body["error"] == "insufficient"
+    assert body["message"] == body["message_zh"] and "积分不足" in body["message_zh"]
+    [call] = services["points"].requests
+    assert call.headers["idempotency-key"] == "app-key-0001"
+    assert json.loads(call.content) == {"gift_id": "rice-cooker"}
+
+
+async def test_a_reservation_needs_an_idempotency_key(app_api) -> None:
+    client, services, member, _ = app_api
+    r = await client.post("/app/v1/gifts/reservations", json={"gift_id": "rice-cooker"}, headers=member)
+    assert r.status_code == 422 and "Idempotency-Key" in r.text
+    assert services["points"].requests == []
+
+
+async def test_a_complaint_is_always_the_members_own_and_from_the_app(app_api) -> None:
+    client, services, member, _ = app_api
+    r = await client.post("/app/v1/complaints", json={"category": "product_quality", "severity": "low", "description": "x"},
+                          headers=member)
+    assert r.status_code == 201, r.text
+    sent = json.loads(services["feedback"].requests[0].content)
+    assert (sent["member_id"], sent["channel"]) == (ME, "app")
+    smuggled = await client.post("/app/v1/complaints", headers=member,
+                                 json={"category": "product_quality", "severity": "low", "description": "x", "member_id": "other"})
+    assert smuggled.status_code == 422 and "member_id" in smuggled.json()["message_en"]
+
+
+async def test_staff_and_anonymous_callers_are_refused_in_both_languages(app_api) -> None:
+    client, services, _, desk = app_api
+    staff = await client.get("/app/v1/card", headers=desk)
+    assert staff.status_code == 403 and staff.json()["message_zh"] and staff.json()["message_en"]
+    anonymous = await client.get("/app/v1/card")
+    assert anonymous.status_code == 401 and anonymous.json()["message"] == anonymous.json()["message_zh"]
+    assert all(s.requests == [] for s in services.values())
+
+
+async def test_a_service_that_cannot_be_reached_is_503(app_api) -> None:
+    client, _, member, _ = app_api
+
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused")
+
+    client_app = client._transport.app  # type: ignore[attr-defined]
+    client_app.state.downstream.campaigns = httpx.AsyncClient(transport=httpx.MockTransport(down), base_url="http://c")
+    r = await client.get("/app/v1/offers", headers={**member, "Accept-Language": "en"})
+    assert r.status_code == 503 and r.json()["detail"].startswith("campaigns service unavailable")
+    assert r.json()["message"] == r.json()["message_en"]
+
+
+def test_an_e_receipt_shows_what_was_paid_and_each_stores_name_returns_included() -> None:
+    purchase = {"store_id": "S001", "pos_txn_id": "T1", "total": "120.00", "discount": "20.00", "lines": [],
+                "returns": [{"store_id": "S002", "refund_id": "R1", "amount": "30.00", "refunded": "25.00", "lines": []}]}
+    shown = receipt(purchase, {"S001": "城东大卖场", "S002": "城西店"})
+    assert (shown["paid"], shown["store_name"]) == ("100.00", "城东大卖场")
+    assert shown["returns"][0]["store_name"] == "城西店" and shown["returns"][0]["refunded"] == "25.00"
+    assert receipt({**purchase, "store_id": "S404"}, {})["store_name"] is None
+
+
+async def test_a_card_before_points_opened_the_account_shows_no_points_and_a_refusal_comes_through_as_itself(app_api) -> None:
+    client, services, member, _ = app_api
+    services["points"].answers.pop(f"/v1/members/{ME}/expiring")
+    r = await client.get("/app/v1/card", headers=member)
+    assert r.status_code == 200, r.text
+    assert r.json()["points"] == {"balance": 0, "next_expiry": None, "expiring": []}
+    services["members"].answers[f"/v1/members/{ME}"] = (401, {"detail": "this member's account was erased"})
+    refused = await client.get("/app/v1/card", headers=member)
+    assert refused.status_code == 401 and refused.json()["detail"] == "this member's account was erased"

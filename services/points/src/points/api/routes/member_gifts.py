@@ -1,0 +1,86 @@
+"""A member's own gifts and expiring points, for the member app (reached through the gateway's
+`/app/v1`): the catalogue at their channel's prices with their home store's stock, their gift
+reservations (reserve with an Idempotency-Key, list, cancel while reserved) and when their points
+expire. Every route names the member in its path, so the access policy checks it is the caller."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from points.adapters.tables import RedemptionRow
+from points.api.idempotency import IdempotencyKey
+from points.api.schemas import (
+    ExpiringLot,
+    ExpiringPublic,
+    MemberCatalogue,
+    MemberGiftPublic,
+    RedemptionPublic,
+    ReserveIn,
+)
+from points.service_layer import member_gifts as svc
+from shared.authorize import Allowed
+from shared.deps import CommandsDep, UowDep
+from shared.integers import Int64
+from shared.policy import Grant
+from shared.unit_of_work import UnitOfWork
+
+router = APIRouter(prefix="/v1/members/{member_id}", tags=["member's gifts"])
+
+
+def _public(row: RedemptionRow) -> RedemptionPublic:
+    return RedemptionPublic.model_validate(row, from_attributes=True)
+
+
+@router.get("/gifts", summary="The catalogue at the member's channel's prices, with stock at their home store")
+async def catalogue(member_id: str, uow: UowDep, _: Annotated[Grant, Allowed("points.account.read")]) -> MemberCatalogue:
+    account, store, gifts = await svc.catalogue_for(uow.session, member_id, uow.now())
+    return MemberCatalogue(
+        member_id=member_id, channel=account.channel, home_store_id=store,
+        gifts=[MemberGiftPublic.model_validate(g, from_attributes=True) for g in gifts],
+    )
+
+
+@router.get("/expiring", summary="The member's balance and their points by the day they expire")
+async def expiring(member_id: str, uow: UowDep, _: Annotated[Grant, Allowed("points.account.read")]) -> ExpiringPublic:
+    settings = uow.settings
+    account, lots = await svc.expiring(uow.session, member_id, settings.expiry_policy, settings.zone)
+    return ExpiringPublic(member_id=member_id, balance=account.balance,
+                          expiring=[ExpiringLot(expires_on=d, points=p) for d, p in lots])
+
+
+@router.get("/redemptions", summary="The member's gift reservations and redemptions, newest first")
+async def reservations(
+    member_id: str, uow: UowDep, _: Annotated[Grant, Allowed("points.redemption.read")],
+    limit: Annotated[Int64, Query(ge=1, le=200)] = 50, offset: Annotated[Int64, Query(ge=0, le=1_000_000)] = 0,
+) -> list[RedemptionPublic]:
+    return [_public(r) for r in await svc.reservations(uow.session, member_id, limit, offset)]
+
+
+@router.post(
+    "/redemptions", status_code=status.HTTP_201_CREATED,
+    summary="Reserve a gift for pick-up at the member's home store",
+    responses={200: {"description": "A retry with the same Idempotency-Key: the original reservation"},
+               409: {"description": "Too few points, out of stock at the home store, no home store known, "
+                                    "or the key reused for another request"}},
+)
+async def reserve(
+    member_id: str, body: ReserveIn, idempotency_key: IdempotencyKey, response: Response, commands: CommandsDep,
+    _: Annotated[Grant, Allowed("points.redemption.reserve")],
+) -> RedemptionPublic:
+    async def command(uow: UnitOfWork) -> tuple[RedemptionRow, bool]:
+        return await svc.reserve(uow, member_id, body.gift_id, idempotency_key, uow.now())
+
+    row, replay = await commands.run(command, retry_on_conflict=True)
+    if replay:
+        response.status_code = status.HTTP_200_OK
+    return _public(row)
+
+
+@router.post("/redemptions/{redemption_id}/cancel", summary="Cancel the member's own reserved gift; points and stock come back")
+async def cancel(
+    member_id: str, redemption_id: str, commands: CommandsDep, _: Annotated[Grant, Allowed("points.redemption.cancel_own")],
+) -> RedemptionPublic:
+    async def command(uow: UnitOfWork) -> RedemptionRow:
+        return await svc.cancel_own(uow, member_id, redemption_id, uow.now())
+
+    return _public(await commands.run(command, retry_on_conflict=True))

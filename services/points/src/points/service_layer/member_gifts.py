@@ -1,0 +1,107 @@
+"""What a member does with gifts themself in the app: the catalogue at their own channel's prices
+with the stock of their home store, reserving a gift for pick-up there, cancelling a reservation
+of their own, and which of their points expire when.
+
+Reserving goes through the desk's `redemptions.redeem`, so balance, stock and idempotency rules
+have one home; only the store (the member's home store, never one they name) and the recorded
+staff id (`APP_STAFF_ID`) differ.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from points.adapters.tables import AccountRow, GiftPriceRow, GiftRow, GiftStockRow, RedemptionRow
+from points.domain.catalogue import GiftKind
+from points.domain.expiry import ExpiryPolicy, open_lots
+from points.service_layer import redemptions
+from points.service_layer.expiry import member_entries
+from shared.errors import Conflict, NotFound
+from shared.member_directory import MemberDirectoryRow
+from shared.unit_of_work import UnitOfWork
+
+# Who the register names for a reservation or cancellation made in the app (not a person).
+APP_STAFF_ID = "member-app"
+
+
+@dataclass(frozen=True)
+class MemberGift:
+    gift_id: str
+    name_zh: str
+    name_en: str
+    kind: GiftKind
+    points: int
+    # None for a coupon item (nothing kept in stock) or while the home store is unknown.
+    stock_at_home_store: int | None
+    active_from: datetime | None
+    active_until: datetime | None
+
+
+async def home_store(session: AsyncSession, member_id: str) -> str | None:
+    row = await session.get(MemberDirectoryRow, member_id)
+    return row.home_store_id if row else None
+
+
+async def _account(session: AsyncSession, member_id: str) -> AccountRow:
+    account = await session.get(AccountRow, member_id)
+    if account is None:
+        raise NotFound(f"no points account for member {member_id}")
+    return account
+
+
+async def catalogue_for(session: AsyncSession, member_id: str, now: datetime) -> tuple[AccountRow, str | None, list[MemberGift]]:
+    """The account, the home store and the gifts on offer now with a price for the member's channel."""
+    account = await _account(session, member_id)
+    store = await home_store(session, member_id)
+    prices = {p.gift_id: p.points for p in (await session.exec(
+        select(GiftPriceRow).where(GiftPriceRow.channel == account.channel))).all()}
+    stock: dict[str, int] = {}
+    if store is not None:
+        stock = {s.gift_id: s.quantity for s in (await session.exec(
+            select(GiftStockRow).where(GiftStockRow.store_id == store))).all()}
+    gifts = (await session.exec(select(GiftRow).order_by(GiftRow.gift_id))).all()
+    out = []
+    for g in gifts:
+        offered = (g.active_from is None or g.active_from <= now) and (g.active_until is None or now < g.active_until)
+        if g.gift_id not in prices or not offered:
+            continue
+        kind = GiftKind(g.kind)
+        units = None if kind is not GiftKind.GIFT or store is None else stock.get(g.gift_id, 0)
+        out.append(MemberGift(g.gift_id, g.name_zh, g.name_en, kind, prices[g.gift_id], units, g.active_from, g.active_until))
+    return account, store, out
+
+
+async def reserve(uow: UnitOfWork, member_id: str, gift_id: str, idempotency_key: str, now: datetime) -> tuple[RedemptionRow, bool]:
+    store = await home_store(uow.session, member_id)
+    if store is None:
+        raise Conflict("no home store is known for this member yet: gifts are picked up at the home store")
+    request = redemptions.RedeemRequest(member_id, gift_id, store, APP_STAFF_ID, idempotency_key)
+    return await redemptions.redeem(uow, request, now)
+
+
+async def cancel_own(uow: UnitOfWork, member_id: str, redemption_id: str, now: datetime) -> RedemptionRow:
+    row = await uow.session.get(RedemptionRow, redemption_id)
+    # Another member's entry is answered as missing: its existence is not theirs to learn.
+    if row is None or row.member_id != member_id:
+        raise NotFound(f"no gift reservation {redemption_id}")
+    return await redemptions.cancel(uow, redemption_id, APP_STAFF_ID, "cancelled by the member in the app", now)
+
+
+async def reservations(session: AsyncSession, member_id: str, limit: int, offset: int) -> list[RedemptionRow]:
+    query = (select(RedemptionRow).where(RedemptionRow.member_id == member_id)
+             .order_by(col(RedemptionRow.redeemed_at).desc(), col(RedemptionRow.redemption_id)).offset(offset).limit(limit))
+    return list((await session.exec(query)).all())
+
+
+async def expiring(
+    session: AsyncSession, member_id: str, policy: ExpiryPolicy, zone: ZoneInfo
+) -> tuple[AccountRow, list[tuple[date, int]]]:
+    """The account and its open lots by the last day they are valid, soonest first."""
+    account = await _account(session, member_id)
+    by_date: dict[date, int] = {}
+    for lot in open_lots(await member_entries(session, member_id), policy, zone):
+        by_date[lot.expires_on] = by_date.get(lot.expires_on, 0) + lot.remaining
+    return account, sorted(by_date.items())

@@ -1,0 +1,82 @@
+"""A member's own gifts in the app: the catalogue at their channel with their home store's stock,
+reserving and cancelling their own gifts, and when their points expire; nobody else's."""
+
+import pytest
+
+from shared.auth import Role
+
+pytestmark = pytest.mark.integration
+
+
+def member(env, member_id: str, key: str | None = None) -> dict[str, str]:
+    headers = env.auth(Role.MEMBER, member_id=member_id)
+    return {**headers, "Idempotency-Key": key} if key else headers
+
+
+async def test_the_catalogue_shows_the_members_channel_price_and_home_store_stock(pts, env) -> None:
+    await pts.apply(pts.registered("m1", channel="partner", home_store_id="S002"), pts.sale("m1", "100.00"))
+    await pts.stock("rice-cooker", "S002", 3)
+    await pts.stock("rice-cooker", "S001", 9)
+    r = await pts.client.get("/v1/members/m1/gifts", headers=member(env, "m1"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["channel"], body["home_store_id"]) == ("partner", "S002")
+    gifts = {g["gift_id"]: g for g in body["gifts"]}
+    assert (gifts["rice-cooker"]["points"], gifts["rice-cooker"]["stock_at_home_store"]) == (20_000, 3)
+    assert gifts["cushion"]["stock_at_home_store"] == 0
+    other = await pts.client.get("/v1/members/m1/gifts", headers=member(env, "m2"))
+    assert other.status_code == 403
+
+
+async def test_a_member_reserves_at_their_home_store_retries_safely_and_cancels_their_own(pts, env) -> None:
+    await pts.apply(pts.registered("m3"), pts.sale("m3", "30000.00"))
+    await pts.stock("cushion", "S001", 2)
+    first = await pts.client.post("/v1/members/m3/redemptions", json={"gift_id": "cushion"}, headers=member(env, "m3", "app-key-0001"))
+    again = await pts.client.post("/v1/members/m3/redemptions", json={"gift_id": "cushion"}, headers=member(env, "m3", "app-key-0001"))
+    assert (first.status_code, again.status_code) == (201, 200), first.text
+    entry = first.json()
+    assert again.json() == entry
+    assert (entry["store_id"], entry["status"], entry["points"], entry["staff_id"]) == ("S001", "reserved", 10_000, "member-app")
+    assert await pts.balance("m3") == 20_000
+
+    listed = await pts.client.get("/v1/members/m3/redemptions", headers=member(env, "m3"))
+    assert [e["redemption_id"] for e in listed.json()] == [entry["redemption_id"]]
+
+    # Another member can neither list nor cancel it; even naming it in their own path finds nothing.
+    await pts.apply(pts.registered("m4"))
+    assert (await pts.client.get("/v1/members/m3/redemptions", headers=member(env, "m4"))).status_code == 403
+    foreign = await pts.client.post(f"/v1/members/m4/redemptions/{entry['redemption_id']}/cancel", headers=member(env, "m4"))
+    assert foreign.status_code == 404
+    # Staff hand gifts over at the desk; a member token may not reserve for them either.
+    desk = await pts.client.post("/v1/members/m3/redemptions", json={"gift_id": "cushion"},
+                                 headers={**pts.desk(), "Idempotency-Key": "desk-key-0009"})
+    assert desk.status_code == 403
+
+    cancelled = await pts.client.post(f"/v1/members/m3/redemptions/{entry['redemption_id']}/cancel", headers=member(env, "m3"))
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert await pts.balance("m3") == 30_000
+    stock = (await pts.client.get("/v1/gifts/cushion/stock", headers=pts.desk())).json()
+    assert stock[0]["quantity"] == 2
+
+
+async def test_reserving_needs_a_key_enough_points_and_a_known_home_store(pts, env) -> None:
+    await pts.apply(pts.registered("m5"), pts.sale("m5", "50.00"))
+    await pts.stock("cushion", "S001", 1)
+    no_key = await pts.client.post("/v1/members/m5/redemptions", json={"gift_id": "cushion"}, headers=member(env, "m5"))
+    assert no_key.status_code == 422 and "Idempotency-Key" in no_key.text
+    poor = await pts.client.post("/v1/members/m5/redemptions", json={"gift_id": "cushion"}, headers=member(env, "m5", "app-key-0002"))
+    assert poor.status_code == 409 and "below the price" in poor.json()["detail"]
+    await pts.apply(pts.registered("m6", home_store_id=None), pts.sale("m6", "20000.00"))
+    homeless = await pts.client.post("/v1/members/m6/redemptions", json={"gift_id": "cushion"}, headers=member(env, "m6", "app-key-0003"))
+    assert homeless.status_code == 409 and "home store" in homeless.json()["detail"]
+
+
+async def test_expiring_points_are_grouped_by_their_last_valid_day(pts, env) -> None:
+    await pts.apply(pts.registered("m7"), pts.sale("m7", "120.00"))
+    r = await pts.client.get("/v1/members/m7/expiring", headers=member(env, "m7"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["balance"] == 120
+    [lot] = body["expiring"]
+    assert lot["points"] == 120 and lot["expires_on"].endswith("-12-31")
+    assert (await pts.client.get("/v1/members/nobody/expiring", headers=member(env, "nobody"))).status_code == 404
