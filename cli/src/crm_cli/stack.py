@@ -351,7 +351,7 @@ def _print_banner(
         f"Development tokens are in {token_file} (source it, then e.g.):",
         f'  curl -H "Authorization: Bearer $CRM_TOKEN_ADMIN" {config.url("gateway")}/api/v1/stores',
         f'  curl -H "Authorization: Bearer $CRM_TOKEN_ACCOUNT_MANAGER" {config.url("gateway")}/api/members/v1/tracking/queue',
-        "Every service answers under the gateway at /api/<members|points|feedback>/...",
+        "Every service answers under the gateway at /api/<members|points|feedback|campaigns>/...",
         "More tokens: crm token --role service_desk --store S001",
         "Messages go to the local outbox (GET /api/campaigns/v1/outbox with $CRM_TOKEN_ADMIN); a customer's SMS",
         "reply, as the provider would push it (T, TD, R or 退订 withdraws their marketing SMS consent):",

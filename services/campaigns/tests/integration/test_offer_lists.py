@@ -142,7 +142,7 @@ async def test_the_list_is_announced_by_sms_and_in_the_inbox_with_the_public_lin
     r = await cmp.client.get("/v1/members/m1/messages", headers=cmp.env.auth(Role.ADMIN))
     found = {m["channel"]: m for m in r.json()}
     assert set(found) == {"sms", "inbox"}
-    link = "https://crm.example.cn/api/campaigns/v1/members/m1/offers"
+    link = "https://crm.example.cn/app/v1/offers"
     # The link stands alone (a space after it), so the opt-out line at the end cannot run into it.
     assert f" {link} " in found["sms"]["text"] and "2项优惠" in found["sms"]["text"]
     assert found["sms"]["text"].endswith("回T退订")

@@ -261,7 +261,8 @@ def _requests(row: OfferRoundRow, member_id: str, offered: list[Offer], settings
     """An SMS (marketing: consent, quiet hours and the weekly cap apply) and the same in the inbox,
     which is the member's own app and so is not counted against the cap."""
     params = {"count": str(len(offered)), "first": offered[0].spec.title, "personal": "yes" if offered[0].personal else "no",
-              "link": f"{settings.public_base}/api/campaigns/v1/members/{member_id}/offers"}
+              # The app's own page of the list: the member is the one signed in, so no id is in the SMS.
+              "link": f"{settings.public_base}/app/v1/offers"}
     return [messages.Request(
         member_id=member_id, source=row.campaign_id, occasion=f"offer_list:{channel}", campaign_id=row.campaign_id,
         notification_id=derived_event_id(SERVICE, "offer_list", row.id, member_id, channel), channel=channel,
