@@ -91,6 +91,21 @@ class CampaignsDriver:
         (coupon,) = await self.wallet(member_id)
         return coupon["code"]
 
+    # --- campaigns
+
+    async def launched(self, **spec: Any) -> dict[str, Any]:
+        """A campaign created and launched by marketing; its state after the launch."""
+        r = await self.client.post("/v1/campaigns", json=spec, headers=self.marketing())
+        assert r.status_code == 201, r.text
+        r = await self.client.post(f"/v1/campaigns/{r.json()['id']}/launch", headers=self.marketing())
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    async def sizes(self, campaign_id: str) -> tuple[int, int]:
+        """The members a campaign reached so far: (treatment, control)."""
+        body = (await self.client.get(f"/v1/campaigns/{campaign_id}", headers=self.marketing())).json()
+        return body["treatment_size"], body["control_size"]
+
     # --- segments
 
     async def preview(self, rule: dict[str, Any]) -> dict[str, Any]:

@@ -18,17 +18,7 @@ GREETING = {"template": "birthday_greeting", "params": {"wish": "生日快乐"}}
 
 
 async def birthday_campaign(cmp, **body: Any) -> dict[str, Any]:
-    spec = {"name": "生日礼券", "kind": "triggered", "trigger": "birthday", "message": GREETING, **body}
-    r = await cmp.client.post("/v1/campaigns", json=spec, headers=cmp.marketing())
-    assert r.status_code == 201, r.text
-    r = await cmp.client.post(f"/v1/campaigns/{r.json()['id']}/launch", headers=cmp.marketing())
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-async def sizes(cmp, campaign_id: str) -> tuple[int, int]:
-    body = (await cmp.client.get(f"/v1/campaigns/{campaign_id}", headers=cmp.marketing())).json()
-    return body["treatment_size"], body["control_size"]
+    return await cmp.launched(**{"name": "生日礼券", "kind": "triggered", "trigger": "birthday", "message": GREETING, **body})
 
 
 async def test_a_member_is_reached_once_a_year_whatever_the_redelivery(cmp) -> None:
@@ -49,7 +39,7 @@ async def test_a_member_is_reached_once_a_year_whatever_the_redelivery(cmp) -> N
     assert all(m["params"] == {"wish": "生日快乐", "days_until": "7"} and m["coupon_id"]
                and m["requires_consent"] == "marketing_sms" for m in messages)
     assert [e["member_id"] for e in await cmp.outbox(COUPON_ISSUED)] == ["m-1", "m-1"]
-    assert await sizes(cmp, made["id"]) == (2, 0)
+    assert await cmp.sizes(made["id"]) == (2, 0)
 
 
 async def test_a_birthday_before_the_launch_or_while_paused_reaches_nobody(cmp) -> None:
@@ -61,7 +51,7 @@ async def test_a_birthday_before_the_launch_or_while_paused_reaches_nobody(cmp) 
     assert r.status_code == 200, r.text
     await cmp.apply(birthday("m-2", 2026))
     assert await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED) == []
-    assert await sizes(cmp, made["id"]) == (0, 0)
+    assert await cmp.sizes(made["id"]) == (0, 0)
 
 
 async def test_the_control_group_is_held_out_of_birthday_campaigns_and_recorded(cmp) -> None:
@@ -78,7 +68,7 @@ async def test_the_control_group_is_held_out_of_birthday_campaigns_and_recorded(
     assert {e["member_id"] for e in await cmp.outbox(COUPON_ISSUED)} == treated
     assert len(await cmp.outbox(COUPON_ISSUED)) == len(treated)
     assert {m["member_id"] for m in await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED)} == treated
-    assert await sizes(cmp, made["id"]) == (len(treated), len(control))
+    assert await cmp.sizes(made["id"]) == (len(treated), len(control))
     r = await cmp.client.get(f"/v1/campaigns/{made['id']}/results", headers=cmp.marketing())
     assert r.status_code == 200, r.text
     assert (r.json()["treatment"]["members"], r.json()["control"]["members"]) == (len(treated), len(control))
@@ -96,7 +86,7 @@ async def test_a_segment_limits_a_birthday_campaign_to_vips_with_consent(cmp) ->
     made = await birthday_campaign(cmp, segment_id=r.json()["id"], control_share="0")
     await cmp.apply(birthday("m-vip", 2026), birthday("m-plain", 2026), birthday("m-quiet-vip", 2026))
     assert [m["member_id"] for m in await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED)] == ["m-vip"]
-    assert await sizes(cmp, made["id"]) == (1, 0)
+    assert await cmp.sizes(made["id"]) == (1, 0)
 
 
 async def test_erased_customers_are_not_reached(cmp) -> None:

@@ -29,17 +29,7 @@ async def messages_of(cmp, member_id: str) -> list[MessageRow]:
 
 
 async def survey_campaign(cmp, **body: Any) -> dict[str, Any]:
-    spec = {"name": "答卷有礼", "kind": "triggered", "trigger": "survey_invitation", "message": THANKS, **body}
-    r = await cmp.client.post("/v1/campaigns", json=spec, headers=cmp.marketing())
-    assert r.status_code == 201, r.text
-    r = await cmp.client.post(f"/v1/campaigns/{r.json()['id']}/launch", headers=cmp.marketing())
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-async def sizes(cmp, campaign_id: str) -> tuple[int, int]:
-    body = (await cmp.client.get(f"/v1/campaigns/{campaign_id}", headers=cmp.marketing())).json()
-    return body["treatment_size"], body["control_size"]
+    return await cmp.launched(**{"name": "答卷有礼", "kind": "triggered", "trigger": "survey_invitation", "message": THANKS, **body})
 
 
 async def test_the_invitation_is_sent_once_with_its_link_and_the_stores_name(cmp) -> None:
@@ -101,7 +91,7 @@ async def test_a_thank_you_campaign_reaches_a_member_once_per_invitation(cmp) ->
     assert requests[0]["params"] == {
         "gift": "10元券", "link": "https://crm.example.cn/surveys/tok-inv-1", "store_id": "S001", "store_name": "城东店",
         "expires_on": "2026-12-19", "survey_source": "complaint"}
-    assert await sizes(cmp, made["id"]) == (2, 0)
+    assert await cmp.sizes(made["id"]) == (2, 0)
     # The invitations themselves went to the sender too, whatever the campaign.
     assert [m.source for m in await messages_of(cmp, "m-1")].count("feedback:survey_invitation") == 2
 
@@ -119,7 +109,7 @@ async def test_the_control_group_is_held_out_and_marketing_consent_decides_who_i
     assert 0 < len(control) < len(members)
     assert {e["member_id"] for e in await cmp.outbox(COUPON_ISSUED)} == treated
     assert {m["member_id"] for m in await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED)} == treated
-    assert await sizes(cmp, made["id"]) == (len(treated), len(control))
+    assert await cmp.sizes(made["id"]) == (len(treated), len(control))
 
 
 async def test_a_paused_campaign_reaches_nobody_and_the_budget_caps_the_coupons(cmp) -> None:
@@ -130,7 +120,7 @@ async def test_a_paused_campaign_reaches_nobody_and_the_budget_caps_the_coupons(
     r = await cmp.client.post(f"/v1/campaigns/{made['id']}/pause", headers=cmp.marketing())
     assert r.status_code == 200, r.text
     await cmp.apply(survey_invitation("m-1", "inv-1"))
-    assert await cmp.outbox(COUPON_ISSUED) == [] and await sizes(cmp, made["id"]) == (0, 0)
+    assert await cmp.outbox(COUPON_ISSUED) == [] and await cmp.sizes(made["id"]) == (0, 0)
     r = await cmp.client.post(f"/v1/campaigns/{made['id']}/resume", headers=cmp.marketing())
     assert r.status_code == 200, r.text
     await cmp.apply(survey_invitation("m-2", "inv-2"), survey_invitation("m-3", "inv-3"))

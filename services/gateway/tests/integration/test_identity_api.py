@@ -3,7 +3,7 @@
 failed authentication looks the same; brute force is throttled."""
 
 import base64
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -14,19 +14,12 @@ from gateway.config import Settings
 from gateway.main import create_app
 from shared.auth import Role, TokenVerifier
 from tests.support.factories import sale_body
+from tests.support.identity import MovableClock, admin, gateway_with_stores
 from tests.support.platform import TestEnv, service
 
 pytestmark = pytest.mark.integration
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-class MovableClock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -36,19 +29,9 @@ def clock() -> MovableClock:
 
 @pytest.fixture
 async def gateway(env: TestEnv, database_factory, clock: MovableClock):
-    settings = env.settings(
-        Settings, await database_factory("gateway"), identity_max_failures_per_client=3,
-        identity_max_failures_per_address=5, identity_failure_window_s=60,
-    )
-    async with service(create_app(settings, clock=clock)) as client:
-        for store in ("S001", "S002"):
-            r = await client.put(f"/api/v1/stores/{store}", json={"name": f"store {store}"}, headers=env.auth(Role.ADMIN))
-            assert r.status_code == 200, r.text
+    async with gateway_with_stores(env, await database_factory("gateway"), clock, identity_max_failures_per_client=3,
+                                   identity_max_failures_per_address=5, identity_failure_window_s=60) as client:
         yield client
-
-
-def admin(env: TestEnv) -> dict[str, str]:
-    return {"Authorization": f"Bearer {env.issuer.mint('admin-li', Role.ADMIN)}"}
 
 
 def basic(client_id: str, secret: str) -> dict[str, str]:

@@ -5,7 +5,7 @@ and wrong guesses are throttled; refresh tokens rotate, and a reused one ends it
 erased member's tokens are refused and none is issued."""
 
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -20,17 +20,10 @@ from shared.events import contracts as c
 from shared.events.envelope import new_event
 from shared.events.registry import MEMBER_ERASED
 from tests.support.factories import member_body
+from tests.support.identity import MovableClock
 from tests.support.platform import TestEnv, service
 
 pytestmark = pytest.mark.integration
-
-
-class MovableClock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class SignIn:

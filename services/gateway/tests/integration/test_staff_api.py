@@ -11,12 +11,9 @@ import pytest
 from sqlmodel import select
 
 from gateway.adapters.tables import StaffAccountRow, StaffRefreshTokenRow, StaffSessionRow
-from gateway.config import Settings
-from gateway.main import create_app
 from shared.auth import Role, TokenVerifier
-from tests.support.platform import TestEnv, service
-
-from .test_identity_api import MovableClock, admin
+from tests.support.identity import MovableClock, admin, gateway_with_stores
+from tests.support.platform import TestEnv
 
 pytestmark = pytest.mark.integration
 
@@ -31,14 +28,8 @@ def clock() -> MovableClock:
 
 @pytest.fixture
 async def gateway(env: TestEnv, database_factory, clock: MovableClock):
-    settings = env.settings(
-        Settings, await database_factory("gateway"), staff_max_failures_per_login=3,
-        staff_max_failures_per_address=8, staff_login_failure_window_s=600,
-    )
-    async with service(create_app(settings, clock=clock)) as client:
-        for store in ("S001", "S002"):
-            r = await client.put(f"/api/v1/stores/{store}", json={"name": f"store {store}"}, headers=env.auth(Role.ADMIN))
-            assert r.status_code == 200, r.text
+    async with gateway_with_stores(env, await database_factory("gateway"), clock, staff_max_failures_per_login=3,
+                                   staff_max_failures_per_address=8, staff_login_failure_window_s=600) as client:
         yield client
 
 

@@ -1,0 +1,37 @@
+"""The gateway as its identity tests drive it: on a clock the test moves, with two active stores
+(tills and desks are bound to one), and an admin who enrolls clients and manages staff."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from gateway.config import Settings
+from gateway.main import create_app
+from shared.auth import Role
+from tests.support.platform import TestEnv, service
+
+
+class MovableClock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def admin(env: TestEnv) -> dict[str, str]:
+    return {"Authorization": f"Bearer {env.issuer.mint('admin-li', Role.ADMIN)}"}
+
+
+@asynccontextmanager
+async def gateway_with_stores(env: TestEnv, database_url: str, clock: MovableClock,
+                              **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """The gateway app with stores S001 and S002, its settings changed by `overrides`."""
+    async with service(create_app(env.settings(Settings, database_url, **overrides), clock=clock)) as client:
+        for store in ("S001", "S002"):
+            r = await client.put(f"/api/v1/stores/{store}", json={"name": f"store {store}"}, headers=env.auth(Role.ADMIN))
+            assert r.status_code == 200, r.text
+        yield client
