@@ -81,6 +81,18 @@ def test_a_hundred_thousand_codes_are_distinct() -> None:
     assert all(is_valid_member_code(c) for c in codes[:1000])
 
 
+def test_codes_drawn_in_bulk_use_every_character_in_every_position() -> None:
+    # Bulk codes are random bytes in base32 translated to the alphabet: a wrong translation table
+    # would leave characters out or favour some.
+    codes = new_member_codes(20_000)
+    for position in range(MEMBER_CODE_LENGTH - 1):
+        counts = {ch: 0 for ch in ALPHABET}
+        for code in codes:
+            counts[code[position]] += 1
+        # Each character is expected 625 times; 450..800 is beyond 7 standard deviations.
+        assert all(450 < n < 800 for n in counts.values()), (position, counts)
+
+
 def test_codes_already_taken_or_drawn_twice_are_drawn_again() -> None:
     # A draw that repeats itself every three codes: the repeats must be drawn again, not kept.
     sequence = itertools.cycle([0] * 11 + [1] * 11 + [0] * 11 + [2] * 11)

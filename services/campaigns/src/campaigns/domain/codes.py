@@ -11,6 +11,7 @@ it may not be as long as a member code, so that the length alone tells which kin
 Every code fits `CouponCode` (upper-case letters and digits).
 """
 
+import base64
 import secrets
 from collections.abc import Callable, Iterable
 
@@ -21,6 +22,10 @@ _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 
 # Draws a random index below its argument; tests pass a deterministic one to force clashes.
 Draw = Callable[[int], int]
+# Base32 text of random bytes is 5 random bits a character over an alphabet of 32, as is ours:
+# translated character for character, it is a code body drawn uniformly, at a fraction of the cost
+# of drawing each character on its own (a launch mints a code per member).
+_FROM_BASE32 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", ALPHABET)
 
 
 def check_character(body: str) -> str:
@@ -53,20 +58,29 @@ def could_exist(code: str) -> bool:
     return not is_member_code_shape(code) or is_valid_member_code(code)
 
 
-def new_member_code(draw: Draw = secrets.randbelow) -> str:
-    body = "".join(ALPHABET[draw(_N)] for _ in range(MEMBER_CODE_LENGTH - 1))
-    return body + check_character(body)
+def new_member_code(draw: Draw | None = None) -> str:
+    """A fresh code: from the system's CSPRNG, or from `draw`."""
+    return new_member_codes(1, draw)[0]
 
 
-def new_member_codes(count: int, draw: Draw = secrets.randbelow, *, avoid: Iterable[str] = ()) -> list[str]:
+def _bodies(count: int, draw: Draw | None) -> list[str]:
+    size = MEMBER_CODE_LENGTH - 1
+    if draw is not None:
+        return ["".join(ALPHABET[draw(_N)] for _ in range(size)) for _ in range(count)]
+    text = base64.b32encode(secrets.token_bytes(5 * -(-size * count // 8))).decode().translate(_FROM_BASE32)
+    return [text[i:i + size] for i in range(0, size * count, size)]
+
+
+def new_member_codes(count: int, draw: Draw | None = None, *, avoid: Iterable[str] = ()) -> list[str]:
     """`count` distinct codes, none of them in `avoid` (codes already taken)."""
     taken = set(avoid)
     codes: list[str] = []
     while len(codes) < count:
-        code = new_member_code(draw)
-        if code not in taken:
-            taken.add(code)
-            codes.append(code)
+        for body in _bodies(count - len(codes), draw):
+            code = body + check_character(body)
+            if code not in taken:
+                taken.add(code)
+                codes.append(code)
     return codes
 
 
