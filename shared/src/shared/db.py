@@ -1,13 +1,16 @@
 """Async database access chosen by URL: PostgreSQL (asyncpg) in production, SQLite files by default."""
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Table, any_, bindparam, event, text
+from sqlalchemy import JSON, ColumnElement, Connection, Engine, Table, any_, bindparam, event, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as _AsyncSession
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.columns import ScaledDecimal, UtcDateTime
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -71,3 +74,68 @@ def one_of(session: _AsyncSession, column: Any, values: Iterable[Any]) -> Column
     if is_postgresql(session):
         return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))  # type: ignore[no-any-return]
     return column.in_(values)  # type: ignore[no-any-return]
+
+
+async def insert_rows(session: _AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Many rows into one table. On PostgreSQL through COPY on the transaction's own connection:
+    no per-row statement parameters to build, which is most of the CPU a booked sale or a bulk
+    emission of events costs. Nothing may conflict (COPY has no ON CONFLICT)."""
+    if not rows:
+        return
+    if not is_postgresql(session):
+        await session.execute(insert(table), rows)
+        return
+    # COPY bypasses the session: what it holds pending goes first, so ids keep the order of writing.
+    await session.flush()
+    columns = list(rows[0])
+    dialect = session.bind.dialect  # type: ignore[union-attr]
+    # Column types like MoneyColumn (fen) and UtcDateTime convert values on the way in; COPY bypasses
+    # SQLAlchemy, so they are applied here.
+    types = [table.c[name].type for name in columns]
+    convert = [t.process_bind_param if isinstance(t, ScaledDecimal | UtcDateTime) else None for t in types]
+    records = [
+        tuple(fn(row[name], dialect) if fn else row[name] for name, fn in zip(columns, convert, strict=True)) for row in rows
+    ]
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    await raw.driver_connection.copy_records_to_table(table.name, records=records, columns=columns)  # type: ignore[union-attr]
+
+
+async def insert_or_skip(session: _AsyncSession, table: Table, rows: list[dict[str, Any]], *,
+                         conflict_on: Sequence[str] | None = None, returning: str | None = None) -> list[Any]:
+    """INSERT ... ON CONFLICT DO NOTHING of many rows (all with the same keys): a concurrent writer
+    or a redelivery got some of them there first. Answers the `returning` column of the rows
+    inserted. On PostgreSQL one statement with one array parameter per column (`unnest`): no
+    parameters per row for SQLAlchemy to build and bind, which is most of the CPU of writing tens
+    of thousands of rows (a launch's coupons, a round of offer lists)."""
+    if not rows:
+        return []
+    if not is_postgresql(session):
+        statement = insert_into(session, table).on_conflict_do_nothing(index_elements=conflict_on)
+        if returning is None:
+            await session.execute(statement, rows)
+            return []
+        return list((await session.execute(statement.returning(table.c[returning]), rows)).scalars().all())
+    await session.flush()  # the statement bypasses the session: what it holds pending goes first
+    columns = list(rows[0])
+    dialect = session.bind.dialect  # type: ignore[union-attr]
+    arrays, casts = [], []
+    for name in columns:
+        column_type = table.c[name].type
+        values = [row[name] for row in rows]
+        if isinstance(column_type, ScaledDecimal | UtcDateTime):
+            values = [column_type.process_bind_param(v, dialect) for v in values]
+        elif isinstance(column_type, JSON):
+            values = [None if v is None else json.dumps(v) for v in values]
+        arrays.append(values)
+        casts.append(f"${len(arrays)}::{column_type.compile(dialect=dialect)}[]")
+    quote = dialect.identifier_preparer.quote
+    target = f" ({', '.join(map(quote, conflict_on))})" if conflict_on else ""
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) SELECT * FROM unnest({', '.join(casts)}) "
+           f"ON CONFLICT{target} DO NOTHING" + (f" RETURNING {quote(returning)}" if returning else ""))
+    connection = await session.connection()
+    raw = (await connection.get_raw_connection()).driver_connection
+    if returning is None:
+        await raw.execute(sql, *arrays)  # type: ignore[union-attr]
+        return []
+    return [r[0] for r in await raw.fetch(sql, *arrays)]  # type: ignore[union-attr]

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.clock import Clock, utc_now
-from shared.events.envelope import Envelope, new_event
+from shared.events.envelope import Envelope, envelope_texts, new_event
 from shared.outbox import add_many_to_outbox, add_to_outbox
 
 
@@ -75,11 +75,10 @@ class UnitOfWork:
     async def emit_many(self, type_: str, items: Iterable[tuple[BaseModel, str, str | None]]) -> int:
         """Emits one event of `type_` per (data, key, event id or None), in a few multi-row INSERTs:
         for the tens of thousands of events of one command (a campaign launch). Answers how many."""
-        envelopes = [
-            (new_event(type_, data, source=f"crm/{self.source}", event_id=event_id,
-                       correlation_id=self.correlation_id or correlation_id.get()), key)
-            for data, key, event_id in items
-        ]
-        await add_many_to_outbox(self.session, envelopes)
-        self.emitted = self.emitted or bool(envelopes)
-        return len(envelopes)
+        items = list(items)
+        texts = envelope_texts(type_, ((data, event_id) for data, _, event_id in items),
+                               source=f"crm/{self.source}", correlation_id=self.correlation_id or correlation_id.get())
+        rows = [(event_id, key, text) for (event_id, text), (_, key, _) in zip(texts, items, strict=True)]
+        await add_many_to_outbox(self.session, type_, rows)
+        self.emitted = self.emitted or bool(rows)
+        return len(rows)
