@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import random
 import sys
 import tempfile
@@ -33,7 +34,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import psutil
-from _support import PrivateStack, log, run_bench
+from _support import PrivateStack, cpu_seconds, log, run_bench
 
 from shared.migrations import upgrade
 
@@ -162,10 +163,19 @@ async def run(args: argparse.Namespace, stack: PrivateStack, results: dict) -> N
         results["raw_s"] = await raw_read(stack)
         log(f"raw read of the item history: {results['raw_s']:.1f}s")
         before = psutil.Process().memory_info().rss
+        cpu0 = (cpu_seconds(psutil.Process().pid), cpu_seconds(stack.pg_pid, children=True))
+        profiler = cProfile.Profile() if args.profile else None
         with PeakRss() as rss:
             t = time.perf_counter()
+            if profiler is not None:
+                profiler.enable()
             built = await offer_lists.build(commands, settings, NOW, "bench")
             results["build_s"] = time.perf_counter() - t
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(args.profile)
+        cpu1 = (cpu_seconds(psutil.Process().pid), cpu_seconds(stack.pg_pid, children=True))
+        results["cpu_build_s"], results["cpu_pg_s"] = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
         results["rss_before"], results["rss_peak"] = before, rss.peak
         results["round"] = offer_lists.summary(built)
         log(f"built {built.members} lists in {results['build_s']:.1f}s, peak RSS {rss.peak / 2**20:.0f} MB")
@@ -192,6 +202,8 @@ def report(args: argparse.Namespace, results: dict) -> bool:
         f"  build {results['build_s']:.1f} s; raw read of the history {results['raw_s']:.1f} s "
         f"(ratio {results['build_s'] / max(results['raw_s'], 1e-9):.1f}x); goal < {GOAL_S:.0f} s: "
         f"{'MET' if results['build_s'] < GOAL_S else 'MISS'}",
+        f"  CPU: the build's process {results['cpu_build_s']:.1f} s, PostgreSQL {results['cpu_pg_s']:.1f} s "
+        f"(a 2-core machine given to the build alone needs at least {max(results['cpu_build_s'], (results['cpu_build_s'] + results['cpu_pg_s']) / 2):.1f} s)",
         f"  peak RSS {results['rss_peak'] / 2**20:.0f} MB (before the build {results['rss_before'] / 2**20:.0f} MB); "
         f"goal < {GOAL_RSS_BYTES / 2**20:.0f} MB: {'MET' if results['rss_peak'] < GOAL_RSS_BYTES else 'MISS'}",
     ]
@@ -206,6 +218,7 @@ def main() -> int:
     parser.add_argument("--members", type=int, default=100_000, help="members seeded (default 100000)")
     parser.add_argument("--seed", type=int, default=20261201, help="random seed of the data")
     parser.add_argument("--chunk", type=int, help="members per transaction (default: the setting's)")
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the build into FILE (pstats); slows it down")
     parser.add_argument("--keep", action="store_true", help="keep the working directory (database files)")
     args = parser.parse_args()
 

@@ -76,3 +76,27 @@ async def test_erasure_removes_the_history_and_later_sales_are_not_kept(cmp) -> 
     assert len(await lines(cmp, "m2")) == 1
     async with cmp.app.state.commands() as uow:
         assert await item_history.members_with_history(uow.session, T0 - timedelta(days=1), T0 + timedelta(days=5)) == ["m2"]
+
+
+async def test_histories_give_the_days_of_each_sku_category_and_visit_and_the_last_unit_price(cmp) -> None:
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("Asia/Shanghai")
+    yogurt = "6900000000011"
+    await cmp.apply(registered("m1"), registered("m2"))
+    await cmp.apply(
+        _sale("m1", "T1", [(MILK, "dairy", "1", "59.90"), (MILK, "dairy", "2", "119.80"), (RICE, "grain", "1.5", "39.90")]),
+        _sale("m1", "T2", [(MILK, "dairy", "1", "61.00")], at=T0 + timedelta(days=8)),
+        _sale("m1", "T3", [(yogurt, "dairy", "1", "5.50")], at=T0 + timedelta(days=3)),
+        _return("m1", "T3", [(yogurt, "dairy", "1", "5.50")], at=T0 + timedelta(days=4)),  # in full: not a purchase
+        _sale("m2", "T4", [(RICE, "grain", "1", "30.00")], at=T0 + timedelta(days=1)),
+    )
+    async with cmp.app.state.commands() as uow:
+        found = await item_history.histories(uow.session, T0 - timedelta(days=400), T0 + timedelta(days=30), ["m1", "m3"], zone)
+    day = T0.astimezone(zone).date().toordinal()
+    assert set(found) == {"m1"}  # m2 was not asked for, m3 has no history
+    m1 = found["m1"]
+    assert m1.history == {f"sku:{MILK}": [day, day + 8], f"sku:{RICE}": [day], "category:dairy": [day, day + 8],
+                          "category:grain": [day]}
+    assert m1.visits == [day, day + 8]
+    assert m1.paid_last == {MILK: Decimal("61.00"), RICE: Decimal("26.60")}

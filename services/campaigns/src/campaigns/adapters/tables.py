@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from shared.columns import Fraction, MoneyColumn, Qty, UtcDateTime
@@ -376,6 +376,8 @@ class CustomerItemRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_customer_item_member_time", "member_id", "occurred_at"),
         Index("ix_customer_item_time", "occurred_at"),
+        # Returns are few: the offer lists find a member's by this, not among all their lines.
+        Index("ix_customer_item_returns", "member_id", postgresql_where=text("qty < 0"), sqlite_where=text("qty < 0")),
     )
 
     event_id: str = Field(primary_key=True, max_length=200)

@@ -211,7 +211,8 @@ def new_scores(history: History, model: Model, prefix: str, only: Set[str] | Non
     for item in own:
         share = weight[item] / total
         for other, times in model.neighbours.get(item, ()):
-            lift[other] += share * (times - 1.0)
+            if only is None or other in only:  # the others are no candidates: no need to weigh them
+                lift[other] += share * (times - 1.0)
     candidates = (lift.keys() | set(model.popular(NEIGHBOURS, prefix))) - history.keys()
     if only is not None:
         candidates &= only

@@ -19,7 +19,6 @@ it leaves, and the sale and refund handlers are deduplicated by event id, so eac
 """
 
 import functools
-import secrets
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -54,7 +53,7 @@ from campaigns.domain.coupons import (
 from shared.columns import MoneyColumn
 from shared.commands import derived_event_id
 from shared.consumer import Delivery
-from shared.db import insert_into
+from shared.db import insert_into, insert_or_skip, one_of
 from shared.errors import Conflict, NotFound
 from shared.events import contracts as c
 from shared.events.registry import COUPON_ISSUED, COUPON_REDEEMED, COUPON_RELEASED, COUPON_REVERSED
@@ -203,7 +202,7 @@ async def _holders(session: AsyncSession, template_id: str, key: str, member_ids
     for start in range(0, len(member_ids), LOOKUP_CHUNK):
         chunk = member_ids[start:start + LOOKUP_CHUNK]
         query = select(CouponRow.member_id).where(
-            CouponRow.template_id == template_id, CouponRow.campaign_key == key, col(CouponRow.member_id).in_(chunk),
+            CouponRow.template_id == template_id, CouponRow.campaign_key == key, one_of(session, COUPON.c.member_id, chunk),
             col(CouponRow.code).is_not(None),
         )
         held.update(m for m in (await session.exec(query)).all() if m is not None)
@@ -223,7 +222,7 @@ async def _room(session: AsyncSession, take: Take, wanted: int) -> int:
 
 
 async def issue(uow: UnitOfWork, template_id: str, member_ids: list[str], campaign_id: str | None,
-                draw: Draw = secrets.randbelow, *, once_per_member: bool = True) -> Issued:
+                draw: Draw | None = None, *, once_per_member: bool = True) -> Issued:
     """One coupon of the template per member (per campaign): members who hold one already are
     counted, not issued again; beyond the `issued` cap the rest are counted as over budget.
     A triggered campaign, which reaches a member once per occasion (and keeps that record itself),
@@ -256,19 +255,14 @@ async def issue(uow: UnitOfWork, template_id: str, member_ids: list[str], campai
     return result
 
 
-async def _insert_with_codes(session: AsyncSession, rows: list[dict[str, Any]], draw: Draw) -> None:
+async def _insert_with_codes(session: AsyncSession, rows: list[dict[str, Any]], draw: Draw | None) -> None:
     """Gives each row a fresh code and inserts them a chunk at a time; the unique index on `code`
     refuses the rare code already issued (ON CONFLICT DO NOTHING), and those rows get a new code."""
     pending = rows
     while pending:
         for row, code in zip(pending, new_member_codes(len(pending), draw), strict=True):
             row["code"] = code
-        # The rows as executemany parameters, not `.values(rows)`: SQLAlchemy then sends multi-row
-        # INSERTs of one cached statement ("insertmanyvalues", pages sized for each database's
-        # parameter limit) instead of compiling a statement with a bind parameter per value, which
-        # cost most of a 100,000-member launch.
-        statement = insert_into(session, COUPON).on_conflict_do_nothing(index_elements=["code"]).returning(COUPON.c.id)
-        inserted = set((await session.exec(statement, params=pending)).scalars().all())
+        inserted = set(await insert_or_skip(session, COUPON, pending, conflict_on=["code"], returning="id"))
         pending = [row for row in pending if row["id"] not in inserted]
 
 

@@ -9,7 +9,7 @@ of its sale, so it counts whether it comes before or after the sale.
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, cast
@@ -126,44 +126,47 @@ async def lines_of(session: AsyncSession, since: datetime, until: datetime, memb
     return [_line(r) for r in (await session.exec(query)).all()]
 
 
-@dataclass(frozen=True, slots=True)
-class ItemDays:
-    """The local days a member bought one SKU (net of returns), and what they last paid per unit."""
+@dataclass
+class Shopper:
+    """A member's history as the prediction reads it: the local days (date ordinals, ascending,
+    distinct) they bought each item (`sku:<sku>`, `category:<name>`) and shopped at all, net of
+    returns, and what they last paid per unit of each SKU."""
 
-    member_id: str
-    sku: str
-    category: str
-    days: list[int]  # date ordinals, ascending, distinct
-    paid_last: Decimal
+    history: dict[str, list[int]] = field(default_factory=dict)
+    visits: list[int] = field(default_factory=list)
+    paid_last: dict[str, Decimal] = field(default_factory=dict)
 
 
-# On PostgreSQL the days are grouped by the database: a member's year of lines comes back as a row
-# per SKU, not a row per line, which is most of the cost of building 100,000 lists.
-_ITEM_DAYS = text("""
-SELECT member_id, sku, max(category),
-       array_agg(DISTINCT ((at AT TIME ZONE :zone)::date - DATE '0001-01-01' + 1)),
-       (array_agg(amount ORDER BY at DESC))[1], (array_agg(qty ORDER BY at DESC))[1]
-FROM (
-  SELECT member_id, sku, max(category) FILTER (WHERE qty > 0) AS category,
-         min(occurred_at) FILTER (WHERE qty > 0) AS at, sum(qty) AS qty, sum(amount) AS amount
-  FROM customer_item
-  WHERE member_id = ANY(:members) AND occurred_at >= :since AND occurred_at < :until
-  GROUP BY member_id, sale_event_id, sku
-  HAVING count(*) FILTER (WHERE qty > 0) > 0 AND sum(qty) > 0
-) AS kept
-GROUP BY member_id, sku
+# On PostgreSQL the lines are grouped by the database: a member's year of lines comes back as a row
+# per SKU (the local days it was bought, what was paid per unit the last time), not a row per line,
+# which is most of the cost of building 100,000 lists. A sale's SKU is one line (see `_lines`);
+# its returns, rare, are netted by a join rather than by grouping every line by sale.
+_BY_SKU = text("""
+WITH back AS (
+  SELECT sale_event_id, sku, sum(qty) AS qty, sum(amount) AS amount FROM customer_item
+  WHERE member_id = ANY(:members) AND qty < 0 AND occurred_at >= :since AND occurred_at < :until
+  GROUP BY sale_event_id, sku
+)
+SELECT i.member_id, i.sku, max(i.category), array_agg((i.occurred_at AT TIME ZONE :zone)::date - DATE '0001-01-01' + 1),
+       (array_agg(round((i.amount + coalesce(b.amount, 0)) / 100.0 / ((i.qty + coalesce(b.qty, 0)) / 1000.0), 2)
+                  ORDER BY i.occurred_at DESC))[1]
+FROM customer_item i LEFT JOIN back b ON b.sale_event_id = i.sale_event_id AND b.sku = i.sku
+WHERE i.member_id = ANY(:members) AND i.qty > 0 AND i.occurred_at >= :since AND i.occurred_at < :until
+  AND i.qty + coalesce(b.qty, 0) > 0
+GROUP BY i.member_id, i.sku
 """).bindparams(bindparam("members", type_=ARRAY(String())), bindparam("since", type_=UtcDateTime()),
                 bindparam("until", type_=UtcDateTime()))
 
 
-async def item_days(session: AsyncSession, since: datetime, until: datetime, member_ids: Sequence[str],
-                    zone: ZoneInfo) -> list[ItemDays]:
-    """Per member and SKU, the local days of the kept lines of sales in [since, until)."""
+async def histories(session: AsyncSession, since: datetime, until: datetime, member_ids: Sequence[str],
+                    zone: ZoneInfo) -> dict[str, Shopper]:
+    """Each member's history from the kept lines of sales in [since, until); members without one
+    are left out."""
     if is_postgresql(session):
-        found = await session.exec(_ITEM_DAYS, params={  # type: ignore[call-overload]
+        await session.exec(text("SET LOCAL work_mem = '64MB'"))  # type: ignore[call-overload]  # the sort by member and SKU, in memory
+        rows = await session.exec(_BY_SKU, params={  # type: ignore[call-overload]
             "zone": zone.key, "members": list(member_ids), "since": since, "until": until})
-        return [ItemDays(m, sku, category or "", sorted(days), _unit(Decimal(amount).scaleb(-2), Decimal(qty).scaleb(-3)))
-                for m, sku, category, days, amount, qty in found.all()]
+        return _shoppers((m, sku, category or "", set(days), paid) for m, sku, category, days, paid in rows.all())
     days: dict[tuple[str, str], set[int]] = defaultdict(set)
     last: dict[tuple[str, str], Line] = {}
     for ln in await lines_of(session, since, until, member_ids):
@@ -171,8 +174,30 @@ async def item_days(session: AsyncSession, since: datetime, until: datetime, mem
         days[key].add(ln.occurred_at.astimezone(zone).date().toordinal())
         if key not in last or ln.occurred_at > last[key].occurred_at:
             last[key] = ln
-    return [ItemDays(m, sku, last[(m, sku)].category, sorted(d), _unit(last[(m, sku)].amount, last[(m, sku)].qty))
-            for (m, sku), d in days.items()]
+    return _shoppers((m, sku, last[(m, sku)].category, bought, _unit(last[(m, sku)].amount, last[(m, sku)].qty))
+                     for (m, sku), bought in days.items())
+
+
+def _shoppers(by_sku: Iterable[tuple[str, str, str, set[int], Decimal]]) -> dict[str, Shopper]:
+    """Members' histories from (member, SKU, category, days bought, last unit price): a category's
+    days and the visits are the union of its SKUs' and of all."""
+    found: dict[str, Shopper] = {}
+    categories: dict[tuple[str, str], set[int]] = defaultdict(set)
+    visits: dict[str, set[int]] = defaultdict(set)
+    for member_id, sku, category, bought, paid in by_sku:
+        shopper = found.get(member_id)
+        if shopper is None:
+            shopper = found[member_id] = Shopper()
+        shopper.history[f"sku:{sku}"] = sorted(bought)
+        shopper.paid_last[sku] = paid
+        if category:
+            categories[(member_id, category)].update(bought)
+        visits[member_id].update(bought)
+    for (member_id, category), bought in categories.items():
+        found[member_id].history[f"category:{category}"] = sorted(bought)
+    for member_id, shopped in visits.items():
+        found[member_id].visits = sorted(shopped)
+    return found
 
 
 def _unit(amount: Decimal, qty: Decimal) -> Decimal:

@@ -11,7 +11,8 @@ retries a failed hand-over with backoff until it is `failed`.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from types import SimpleNamespace
+from typing import Any, cast
 
 from sqlalchemy import bindparam, delete, func, update
 from sqlalchemy import select as core_select
@@ -25,7 +26,7 @@ from campaigns.domain import messages as rules
 from campaigns.domain.messages import Channel, Purpose, Status
 from shared.commands import derived_event_id
 from shared.consumer import Delivery
-from shared.db import insert_into, one_of
+from shared.db import insert_or_skip, one_of
 from shared.errors import NotFound
 from shared.events import contracts as c
 from shared.unit_of_work import UnitOfWork
@@ -34,6 +35,10 @@ SERVICE = "campaigns"
 MESSAGES = MessageRow.__table__  # type: ignore[attr-defined]
 OUTBOX = LocalOutboxRow.__table__  # type: ignore[attr-defined]
 CUSTOMERS = CustomerRow.__table__  # type: ignore[attr-defined]
+# A message being recorded: its columns as attributes, every one of them (so `vars()` of it is the
+# row to insert). An ORM object per message would cost more than deciding and rendering it.
+Draft = SimpleNamespace
+_UNSET: dict[str, Any] = {column.name: None for column in MESSAGES.columns} | {"attempts": 0}
 
 
 @dataclass(frozen=True)
@@ -83,7 +88,7 @@ async def _sent_this_week(uow: UnitOfWork, member_ids: Iterable[str], now: datet
     return {member_id: int(n) for member_id, n in found.all()}
 
 
-async def request(uow: UnitOfWork, reqs: Sequence[Request]) -> list[MessageRow]:
+async def request(uow: UnitOfWork, reqs: Sequence[Request]) -> list[Draft]:
     """Records the messages the requests ask for, with what the rules make of each now, a handful
     of statements for the whole batch (a launch asks for 100,000). A (member, source, occasion)
     that already has its message (a redelivery, a republished request) is left alone; the rows
@@ -100,14 +105,15 @@ async def request(uow: UnitOfWork, reqs: Sequence[Request]) -> list[MessageRow]:
     consents = await _consents(uow, (req.member_id for _, req in fresh))
     counted = await _sent_this_week(uow, {req.member_id for _, req in fresh if req.marketing}, now)
     release = _quiet(settings).release(now)
-    rows: list[MessageRow] = []
+    rows: list[Draft] = []
     for mid, req in fresh:
-        row = MessageRow(
-            id=mid, member_id=req.member_id, source=req.source, occasion=req.occasion, campaign_id=req.campaign_id,
-            notification_id=req.notification_id, channel=req.channel, template=req.template, params=dict(req.params),
-            language=settings.message_language, marketing=req.marketing, requires_consent=req.requires_consent,
-            status=Status.QUEUED.value, not_before=now, created_at=now,
-        )
+        row = Draft(**_UNSET | {
+            "id": mid, "member_id": req.member_id, "source": req.source, "occasion": req.occasion,
+            "campaign_id": req.campaign_id, "notification_id": req.notification_id, "channel": req.channel,
+            "template": req.template, "params": dict(req.params), "language": settings.message_language,
+            "marketing": req.marketing, "requires_consent": req.requires_consent, "status": Status.QUEUED.value,
+            "not_before": now, "created_at": now,
+        })
         refused = rules.refusal(req.channel, req.requires_consent, consents.get(req.member_id, rules.Consents()))
         _decide(row, refused, settings, now)
         if row.status == Status.QUEUED and req.marketing:
@@ -120,14 +126,11 @@ async def request(uow: UnitOfWork, reqs: Sequence[Request]) -> list[MessageRow]:
         rows.append(row)
     # ON CONFLICT: another consumer recorded the same message meanwhile; theirs stands. Executemany
     # parameters: multi-row INSERTs of one cached statement (see coupons' `_insert_with_codes`).
-    inserted = set((await uow.session.exec(
-        insert_into(uow.session, MESSAGES).on_conflict_do_nothing().returning(MESSAGES.c.id),
-        params=[{column.name: getattr(row, column.name) for column in MESSAGES.columns} for row in rows],
-    )).scalars().all())
+    inserted = set(await insert_or_skip(uow.session, MESSAGES, [vars(row) for row in rows], returning="id"))
     return [row for row in rows if row.id in inserted]
 
 
-def _decide(row: MessageRow, refused: str | None, settings: Settings, now: datetime) -> None:
+def _decide(row: Draft, refused: str | None, settings: Settings, now: datetime) -> None:
     """Cancels a message without consent, fails one that cannot be rendered, else renders it."""
     if refused is not None:
         _finish(row, Status.CANCELLED, refused, now)
@@ -141,11 +144,11 @@ def _decide(row: MessageRow, refused: str | None, settings: Settings, now: datet
     except rules.RenderError as exc:
         _finish(row, Status.FAILED, str(exc)[:500], now)
         return
-    row.text = rules.compose(body, channel=row.channel, marketing=row.marketing,  # type: ignore[arg-type]
+    row.text = rules.compose(body, channel=row.channel, marketing=row.marketing,
                              sign=settings.sms_sign, language=row.language)
 
 
-def _finish(row: MessageRow, status: Status, reason: str | None, now: datetime) -> None:
+def _finish(row: MessageRow | Draft, status: Status, reason: str | None, now: datetime) -> None:
     row.status, row.reason = status.value, reason
     if status is Status.CANCELLED:
         row.cancelled_at = now

@@ -15,6 +15,7 @@ one per period), its campaign members by (campaign, member, occasion) and its me
 derived ids, so a build interrupted half-way, rerun, or run on two replicas reaches nobody twice.
 """
 
+import asyncio
 import math
 import uuid
 from collections import defaultdict
@@ -45,7 +46,7 @@ from campaigns.domain.control import in_control
 from campaigns.domain.promotions import PromotionIn, coupon_spec, own_price
 from campaigns.service_layer import coupons, item_history, messages, promotions
 from shared.commands import Commands, derived_event_id
-from shared.db import insert_into, one_of
+from shared.db import insert_or_skip, one_of
 from shared.errors import Conflict
 from shared.events import contracts as c
 from shared.events.registry import CAMPAIGN_LAUNCHED
@@ -67,36 +68,12 @@ def period_key(now: datetime, days: int) -> str:
 # --- the members' histories as the prediction reads them
 
 
-@dataclass
-class Shopper:
-    history: dict[str, list[int]]
-    visits: list[int]
-    paid_last: dict[str, Decimal]  # sku -> what the member last paid per unit
-
-
-def shoppers(found: Sequence[item_history.ItemDays]) -> dict[str, Shopper]:
-    """Each member's items (SKU and category) as the local days they bought them."""
-    by_member: dict[str, Shopper] = {}
-    categories: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
-    visits: dict[str, set[int]] = defaultdict(set)
-    for row in found:
-        shopper = by_member.get(row.member_id)
-        if shopper is None:
-            shopper = by_member[row.member_id] = Shopper({}, [], {})
-        shopper.history[f"sku:{row.sku}"] = row.days
-        shopper.paid_last[row.sku] = row.paid_last
-        if row.category:
-            categories[row.member_id][f"category:{row.category}"].update(row.days)
-        visits[row.member_id].update(row.days)
-    for member_id, shopper in by_member.items():
-        shopper.history.update({k: sorted(v) for k, v in categories[member_id].items()})
-        shopper.visits = sorted(visits[member_id])
-    return by_member
+Shopper = item_history.Shopper
 
 
 async def _shoppers(session: AsyncSession, settings: Settings, since: datetime, until: datetime,
                     member_ids: Sequence[str]) -> dict[str, Shopper]:
-    return shoppers(await item_history.item_days(session, since, until, member_ids, settings.zone))
+    return await item_history.histories(session, since, until, member_ids, settings.zone)
 
 
 async def learn(session: AsyncSession, settings: Settings, now: datetime) -> offers.Model:
@@ -132,7 +109,7 @@ def personal_list(shopper: Shopper | None, model: offers.Model, on_offer: list[t
                   settings: Settings) -> list[Offer]:
     """The member's predicted items that are on promotion, most likely first, with their price."""
     if shopper is None:
-        shopper = Shopper({}, [], {})
+        shopper = Shopper()
     scores = {s.item: s.score for s in offers.predict(shopper.history, shopper.visits, model, len(on_offer),
                                                       only={spec.item for _, spec in on_offer})}
     ranked = sorted(((scores.get(spec.item, 0.0), row.id, row, spec) for row, spec in on_offer), key=lambda t: (-t[0], t[1]))
@@ -159,11 +136,53 @@ async def build(commands: Commands, settings: Settings, now: datetime, key: str)
         on_offer = await _on_offer(uow, row)
         audience = await _audience(uow)
         model = await learn(uow.session, settings, now)
-    for start in range(0, len(audience), settings.offer_build_chunk):
-        async with commands() as uow:
-            await _reach(uow, row, model, on_offer, audience[start:start + settings.offer_build_chunk], settings)
+        share = (await uow.session.get(CampaignRow, row.campaign_id)).control_share  # type: ignore[union-attr]
+    chunks = [audience[start:start + settings.offer_build_chunk] for start in range(0, len(audience), settings.offer_build_chunk)]
+    # The next chunk is worked out (its histories read on a connection of their own, its lists
+    # predicted) while this one is written: Python predicts while the database inserts.
+    planning: asyncio.Task[Plan] | None = None
+    try:
+        for n, chunk in enumerate(chunks):
+            plan = await planning if planning is not None else await _plan(commands, settings, row, model, on_offer, share, chunk)
+            planning = (asyncio.create_task(_plan(commands, settings, row, model, on_offer, share, chunks[n + 1]))
+                        if n + 1 < len(chunks) else None)
+            async with commands() as uow:
+                await _reach(uow, row, plan, settings)
+    finally:
+        if planning is not None:
+            planning.cancel()
     async with commands() as uow:
         return await _finish(uow, row.id)
+
+
+@dataclass
+class Plan:
+    """A chunk of the audience worked out: who is held out, and each treated member's list (none:
+    nothing predicted, so no list). Members reached by an earlier run are dropped when written."""
+
+    members: list[str]
+    held: set[str]
+    lists: dict[str, list[Offer]]
+
+
+async def _plan(commands: Commands, settings: Settings, row: OfferRoundRow, model: offers.Model,
+                on_offer: list[tuple[PromotionRow, PromotionIn]], share: Decimal, chunk: list[tuple[str, bool]]) -> Plan:
+    held = {m for m, _ in chunk if in_control(row.campaign_id, m, share)}
+    treated = [(m, personalised) for m, personalised in chunk if m not in held]
+    wanted = [m for m, personalised in treated if personalised]
+    found: dict[str, Shopper] = {}
+    if wanted:
+        async with commands() as uow:
+            since = row.as_of - timedelta(days=settings.offer_history_days)
+            found = await _shoppers(uow.session, settings, since, row.as_of, wanted)
+    lists: dict[str, list[Offer]] = {}
+    for n, (m, personalised) in enumerate(treated):
+        offered = personal_list(found.get(m), model, on_offer, settings) if personalised else general_list(on_offer, settings)
+        if offered:
+            lists[m] = offered
+        if n % 200 == 199:
+            await asyncio.sleep(0)  # lets the chunk being written send its next statement
+    return Plan([m for m, _ in chunk], held, lists)
 
 
 async def _open(uow: UnitOfWork, settings: Settings, key: str, now: datetime) -> OfferRoundRow:
@@ -208,35 +227,25 @@ async def _audience(uow: UnitOfWork) -> list[tuple[str, bool]]:
     return [(m, bool(p)) for m, p in rows.all()]
 
 
-async def _reach(uow: UnitOfWork, row: OfferRoundRow, model: offers.Model,
-                 on_offer: list[tuple[PromotionRow, PromotionIn]], chunk: list[tuple[str, bool]], settings: Settings) -> None:
+async def _reach(uow: UnitOfWork, row: OfferRoundRow, plan: Plan, settings: Settings) -> None:
     session, now = uow.session, uow.now()
-    ids = [m for m, _ in chunk]
     before = set((await session.exec(core_select(MEMBERS.c.member_id).where(  # type: ignore[call-overload]
         MEMBERS.c.campaign_id == row.campaign_id, MEMBERS.c.occasion == OCCASION,
-        one_of(session, MEMBERS.c.member_id, ids)))).scalars().all())
-    fresh = [(m, personalised) for m, personalised in chunk if m not in before]
+        one_of(session, MEMBERS.c.member_id, plan.members)))).scalars().all())
+    fresh = [m for m in plan.members if m not in before]
     if not fresh:
         return
-    share = (await session.get(CampaignRow, row.campaign_id)).control_share  # type: ignore[union-attr]
-    held = {m for m, _ in fresh if in_control(row.campaign_id, m, share)}
-    treated = [(m, personalised) for m, personalised in fresh if m not in held]
-    since = row.as_of - timedelta(days=settings.offer_history_days)
-    personal_ids = [m for m, personalised in treated if personalised]
-    found = await _shoppers(session, settings, since, row.as_of, personal_ids) if personal_ids else {}
-    lists = {m: personal_list(found.get(m), model, on_offer, settings) if personalised else general_list(on_offer, settings)
-             for m, personalised in treated}
-    lists = {m: offered for m, offered in lists.items() if offered}
+    held = plan.held - before
+    lists = {m: offered for m, offered in plan.lists.items() if m not in before}
     # Recorded: everyone held out, and everyone treated who has a list (nothing predicted is no list).
-    await session.exec(insert_into(session, MEMBERS).on_conflict_do_nothing(), params=[
+    await insert_or_skip(session, MEMBERS, [
         {"campaign_id": row.campaign_id, "member_id": m, "occasion": OCCASION, "control": m in held, "reached_at": now}
-        for m, _ in fresh if m in held or m in lists])
+        for m in fresh if m in held or m in lists])
     coupon_of = await _issue(uow, row, lists)
     offer_rows = [{"round_id": row.id, "member_id": m, "rank": rank, "promotion_id": o.promotion.id, "personal": o.personal,
                    "score": o.score, "own_price": o.own_price, "coupon_id": coupon_of.get((o.promotion.id, m))}
                   for m, offered in lists.items() for rank, o in enumerate(offered, start=1)]
-    if offer_rows:
-        await session.exec(insert_into(session, OFFERS).on_conflict_do_nothing(), params=offer_rows)
+    await insert_or_skip(session, OFFERS, offer_rows)
     await messages.request(uow, [r for m, offered in lists.items() for r in _requests(row, m, offered, settings)])
     personal = sum(1 for offered in lists.values() if offered[0].personal)
     await session.exec(update(ROUNDS).where(ROUNDS.c.id == row.id).values(
