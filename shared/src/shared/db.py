@@ -76,6 +76,15 @@ def one_of(session: _AsyncSession, column: Any, values: Iterable[Any]) -> Column
     return column.in_(values)  # type: ignore[no-any-return]
 
 
+async def driver_connection(session: _AsyncSession) -> Any:
+    """The asyncpg connection of the session's transaction, for what SQLAlchemy has no cheap path
+    to (COPY, array parameters of thousands of values); PostgreSQL only. Flushes the session first:
+    statements sent this way bypass it, and what it holds pending must go first."""
+    await session.flush()
+    connection = await session.connection()
+    return (await connection.get_raw_connection()).driver_connection
+
+
 async def insert_rows(session: _AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
     """Many rows into one table. On PostgreSQL through COPY on the transaction's own connection:
     no per-row statement parameters to build, which is most of the CPU a booked sale or a bulk
@@ -85,8 +94,6 @@ async def insert_rows(session: _AsyncSession, table: Table, rows: list[dict[str,
     if not is_postgresql(session):
         await session.execute(insert(table), rows)
         return
-    # COPY bypasses the session: what it holds pending goes first, so ids keep the order of writing.
-    await session.flush()
     columns = list(rows[0])
     dialect = session.bind.dialect  # type: ignore[union-attr]
     # Column types like MoneyColumn (fen) and UtcDateTime convert values on the way in; COPY bypasses
@@ -96,9 +103,7 @@ async def insert_rows(session: _AsyncSession, table: Table, rows: list[dict[str,
     records = [
         tuple(fn(row[name], dialect) if fn else row[name] for name, fn in zip(columns, convert, strict=True)) for row in rows
     ]
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    await raw.driver_connection.copy_records_to_table(table.name, records=records, columns=columns)  # type: ignore[union-attr]
+    await (await driver_connection(session)).copy_records_to_table(table.name, records=records, columns=columns)
 
 
 async def insert_or_skip(session: _AsyncSession, table: Table, rows: list[dict[str, Any]], *,
@@ -116,7 +121,6 @@ async def insert_or_skip(session: _AsyncSession, table: Table, rows: list[dict[s
             await session.execute(statement, rows)
             return []
         return list((await session.execute(statement.returning(table.c[returning]), rows)).scalars().all())
-    await session.flush()  # the statement bypasses the session: what it holds pending goes first
     columns = list(rows[0])
     dialect = session.bind.dialect  # type: ignore[union-attr]
     arrays, casts = [], []
@@ -133,9 +137,8 @@ async def insert_or_skip(session: _AsyncSession, table: Table, rows: list[dict[s
     target = f" ({', '.join(map(quote, conflict_on))})" if conflict_on else ""
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) SELECT * FROM unnest({', '.join(casts)}) "
            f"ON CONFLICT{target} DO NOTHING" + (f" RETURNING {quote(returning)}" if returning else ""))
-    connection = await session.connection()
-    raw = (await connection.get_raw_connection()).driver_connection
+    raw = await driver_connection(session)
     if returning is None:
-        await raw.execute(sql, *arrays)  # type: ignore[union-attr]
+        await raw.execute(sql, *arrays)
         return []
-    return [r[0] for r in await raw.fetch(sql, *arrays)]  # type: ignore[union-attr]
+    return [r[0] for r in await raw.fetch(sql, *arrays)]
