@@ -23,10 +23,15 @@ class ConflictingRetry(Conflict):
     """The transaction id was already used for different content (409)."""
 
 
+def unknown_store(store_id: str) -> InvalidField:
+    """The refusal of a sale or return for a store the gateway does not accept traffic for."""
+    return InvalidField("store_id", f"unknown or inactive store {store_id}")
+
+
 async def _check_store(uow: UnitOfWork, store_id: str) -> None:
     store = await uow.session.get(StoreRow, store_id)
     if store is None or not store.active:
-        raise InvalidField("store_id", f"unknown or inactive store {store_id}")
+        raise unknown_store(store_id)
 
 
 async def _earlier(uow: UnitOfWork, id_column, store_id: str, txn_id: str, digest: str) -> str | None:

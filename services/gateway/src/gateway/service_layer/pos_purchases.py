@@ -16,7 +16,7 @@ from sqlmodel import select
 from gateway.adapters.tables import PosSaleRow, StoreRow
 from gateway.domain.pos import payload_digest
 from gateway.domain.sales import PosPurchaseIn
-from gateway.service_layer.pos import ConflictingRetry, InvalidField
+from gateway.service_layer.pos import ConflictingRetry, unknown_store
 from shared.db import insert_into
 from shared.events import contracts as c
 from shared.events.envelope import new_event, sale_event_id
@@ -127,7 +127,7 @@ async def accept_purchases(uow: UnitOfWork, sales: Sequence[PendingSale]) -> lis
     outcomes: list[Accepted | Exception] = []
     for sale in sales:
         if sale.store_id not in open_stores:
-            outcomes.append(InvalidField("store_id", f"unknown or inactive store {sale.store_id}"))
+            outcomes.append(unknown_store(sale.store_id))
         elif sale.txn not in earlier:
             # Neither written nor found: the racing transaction that held the id rolled back after
             # ours gave way. Not applied; the till's retry is accepted.
