@@ -79,6 +79,33 @@ def test_expired_token_is_rejected() -> None:
         TokenVerifier(public, "crm-identity", "crm").verify(token)
 
 
+def test_a_verified_token_is_remembered_until_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    private, public = generate_keypair()
+    verifier = TokenVerifier(public, "crm-identity", "crm")
+    token = TokenIssuer(private).mint("pos-1", Role.POS, store_id="S001", ttl=timedelta(seconds=2))
+    first = verifier.verify(token)
+    exp = jwt.decode(token, options={"verify_signature": False})["exp"]
+    with monkeypatch.context() as patched:
+        patched.setattr(jwt, "decode", lambda *a, **k: pytest.fail("a remembered token was decoded again"))
+        assert verifier.verify(token) is first
+
+    # Past its exp the remembered answer is dropped and the token decoded again, which refuses it.
+    time.sleep(max(0.0, exp - time.time()) + 0.05)
+    with pytest.raises(jwt.ExpiredSignatureError):
+        verifier.verify(token)
+
+
+def test_a_remembered_token_changed_by_one_character_is_verified_afresh() -> None:
+    private, public = generate_keypair()
+    verifier = TokenVerifier(public, "crm-identity", "crm")
+    token = TokenIssuer(private).mint("x", Role.ADMIN)
+    verifier.verify(token)
+    head, payload, signature = token.split(".")
+    tampered = ".".join((head, payload, ("A" if signature[0] != "A" else "B") + signature[1:]))
+    with pytest.raises(jwt.InvalidSignatureError):
+        verifier.verify(tampered)
+
+
 def _signed(private: str, **claims) -> str:
     """A token with exactly these claims (and the usual issuer and audience), bypassing TokenIssuer."""
     from cryptography.hazmat.primitives import serialization

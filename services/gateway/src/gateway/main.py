@@ -33,6 +33,8 @@ from gateway.api.routes import (
 from gateway.config import Settings, get_settings
 from gateway.consumers import handlers
 from gateway.jobs import refresh_member_revocations, refresh_revocations, scheduled_jobs
+from gateway.service_layer.group_commit import GroupCommit
+from gateway.service_layer.pos_purchases import accept_purchases
 from shared.clock import Clock, utc_now
 from shared.service import ServiceSpec, build_service_app
 
@@ -52,6 +54,10 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
             await refresh_revocations(revoked)(app.state.commands, settings, app.state.clock())
             await refresh_member_revocations(revoked_members)(app.state.commands, settings, app.state.clock())
 
+    async def start_pos_writer(app: FastAPI) -> None:
+        # Concurrent tills' sales share a transaction and its commit (service_layer.group_commit).
+        app.state.pos_purchases = GroupCommit(app.state.commands, accept_purchases)
+
     app = build_service_app(
         settings,
         ServiceSpec(
@@ -66,7 +72,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
                 passthrough.router,
             ],
             migrations=Path(__file__).parent / "migrations",
-            on_startup=[open_clients, start_identity],
+            on_startup=[open_clients, start_identity, start_pos_writer],
             handlers=handlers(settings, clock, revoked_members),
             jobs=scheduled_jobs(settings, revoked, revoked_members),
             on_shutdown=[close_clients],

@@ -1,10 +1,18 @@
-"""One HTTP client per downstream service, made at start-up and closed at shutdown."""
+"""One HTTP client per downstream service, made at start-up and closed at shutdown.
+
+httpx's API (tests hand the gateway in-process services through httpx's ASGI transport), over
+aiohttp's connections: httpx's own transport cost 1.2-3.6 ms of CPU per call on the 2-core
+development machine, rising with concurrent calls on one pool, against 0.4 ms with aiohttp's
+(bench/customer360.py); the 360 view makes six calls. Connections are all kept alive: at 32 staff
+screens the view has 64 calls in flight to members alone, and a pool that keeps fewer opens new
+connections all the time."""
 
 from dataclasses import dataclass
 
 import httpx
 from asgi_correlation_id import correlation_id
 from fastapi import FastAPI
+from httpx_aiohttp import AiohttpTransport
 
 from gateway.config import Settings
 
@@ -25,11 +33,15 @@ class Downstream:
                 await client.aclose()
 
 
+CONNECTIONS_PER_SERVICE = 100
+
+
 def _client(base_url: str, timeout: float) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=CONNECTIONS_PER_SERVICE, max_keepalive_connections=CONNECTIONS_PER_SERVICE)
     return httpx.AsyncClient(
         base_url=base_url,
         timeout=httpx.Timeout(timeout, connect=min(timeout, 1.0)),
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        transport=AiohttpTransport(limits=limits),
         event_hooks={"request": [_propagate_correlation_id]},
     )
 

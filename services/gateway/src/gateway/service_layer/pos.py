@@ -1,16 +1,16 @@
-"""Accepting POS sales and returns: validate, record once, publish through the outbox."""
+"""Accepting POS returns: validate, record once, publish through the outbox; and the refusals POS
+entry shares with sales (`pos_purchases`)."""
 
 
 from sqlmodel import select
 
 from gateway.adapters.tables import PosRefundRow, PosSaleRow, StoreRow
 from gateway.domain.pos import payload_digest, refundable
-from gateway.domain.sales import PosPurchaseIn, PosRefundIn
+from gateway.domain.sales import PosRefundIn
 from shared.errors import Conflict, InvalidBodyField
 from shared.events import contracts as c
 from shared.events.envelope import sale_event_id
-from shared.events.registry import PURCHASE_MADE, PURCHASE_REFUNDED
-from shared.pseudonyms import phone_hmac
+from shared.events.registry import PURCHASE_REFUNDED
 from shared.unit_of_work import UnitOfWork
 
 
@@ -23,10 +23,15 @@ class ConflictingRetry(Conflict):
     """The transaction id was already used for different content (409)."""
 
 
+def unknown_store(store_id: str) -> InvalidField:
+    """The refusal of a sale or return for a store the gateway does not accept traffic for."""
+    return InvalidField("store_id", f"unknown or inactive store {store_id}")
+
+
 async def _check_store(uow: UnitOfWork, store_id: str) -> None:
     store = await uow.session.get(StoreRow, store_id)
     if store is None or not store.active:
-        raise InvalidField("store_id", f"unknown or inactive store {store_id}")
+        raise unknown_store(store_id)
 
 
 async def _earlier(uow: UnitOfWork, id_column, store_id: str, txn_id: str, digest: str) -> str | None:
@@ -39,43 +44,6 @@ async def _earlier(uow: UnitOfWork, id_column, store_id: str, txn_id: str, diges
     if row.digest != digest:
         raise ConflictingRetry(f"transaction {store_id}/{txn_id} was already accepted with different content")
     return row.event_id
-
-
-async def accept_purchase(uow: UnitOfWork, body: PosPurchaseIn, pepper: str, credential: str) -> tuple[str, bool]:
-    """Returns the sale's event id and whether this request was a retry of an accepted sale.
-    `credential` is the till's bearer token: it travels with the event, so that members can check
-    that a till of this store made the sale (shared.events.credentials)."""
-    await _check_store(uow, body.store_id)
-    digest = payload_digest(body)
-    earlier = await _earlier(uow, PosSaleRow.pos_txn_id, body.store_id, body.pos_txn_id, digest)
-    if earlier is not None:
-        return earlier, True
-
-    customer = None
-    if body.member is not None:
-        customer = c.CustomerRef(
-            card_no=body.member.card_no,
-            phone_hmac=phone_hmac(body.member.phone, pepper) if body.member.phone else None,
-        )
-    event_id = sale_event_id(body.store_id, body.pos_txn_id)
-    uow.session.add(
-        PosSaleRow(
-            store_id=body.store_id, pos_txn_id=body.pos_txn_id, event_id=event_id, digest=digest,
-            card_no=customer.card_no if customer else None, phone_hmac=customer.phone_hmac if customer else None,
-            total=body.total, occurred_at=body.occurred_at, accepted_at=uow.now(),
-        )
-    )
-    uow.emit(
-        PURCHASE_MADE,
-        c.PurchaseMadeV1(
-            store_id=body.store_id, pos_txn_id=body.pos_txn_id, occurred_at=body.occurred_at, customer=customer,
-            lines=body.lines, total=body.total, payment=body.payment, coupons=body.coupons, discounts=body.discounts,
-        ),
-        key=customer.key if customer else f"store:{body.store_id}",
-        event_id=event_id,
-        credential=credential,
-    )
-    return event_id, False
 
 
 async def accept_refund(uow: UnitOfWork, body: PosRefundIn, credential: str) -> tuple[str, bool]:

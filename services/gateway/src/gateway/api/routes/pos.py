@@ -7,9 +7,9 @@ from fastapi import APIRouter, Request, Response, status
 
 from gateway.api.schemas import PosAccepted, PosPurchaseIn, PosRefundIn
 from gateway.domain.pos import future_time_problem
-from gateway.service_layer.pos import InvalidField, accept_purchase, accept_refund
+from gateway.service_layer.pos import InvalidField, accept_refund
+from gateway.service_layer.pos_purchases import pending_sale
 from shared.authorize import Allowed
-from shared.commands import Commands
 from shared.deps import CommandsDep, NowDep
 from shared.policy import Grant
 
@@ -23,23 +23,17 @@ def _not_in_future(request: Request, occurred_at: datetime, now: datetime) -> No
         raise InvalidField("occurred_at", problem)
 
 
-async def _accept(commands: Commands, response: Response, accept, *args) -> PosAccepted:
-    # Two identical retries racing each other: the loser hits the unique constraint, and the
-    # second attempt sees the winner's row and answers as a duplicate.
-    event_id, duplicate = await commands.run(lambda uow: accept(uow, *args), retry_on_conflict=True)
-    response.status_code = status.HTTP_202_ACCEPTED
-    return PosAccepted(event_id=event_id, duplicate=duplicate)
-
-
 @router.post("/purchases", status_code=status.HTTP_202_ACCEPTED, responses={409: {"description": "id reused for another sale"}})
-async def post_purchase(
-    body: PosPurchaseIn, grant: PosDep, request: Request, response: Response, now: NowDep, commands: CommandsDep
-) -> PosAccepted:
+async def post_purchase(body: PosPurchaseIn, grant: PosDep, request: Request, now: NowDep) -> PosAccepted:
     """Record a sale. Retrying the same `(store_id, pos_txn_id)` with the same content is safe."""
     grant.ensure_store(body.store_id)
     _not_in_future(request, body.occurred_at, now)
-    settings = request.app.state.settings
-    return await _accept(commands, response, accept_purchase, body, settings.resolved_pepper(), grant.principal.token)
+    state = request.app.state
+    # Written with the other tills' concurrent sales in one transaction (service_layer.group_commit),
+    # answered once that transaction committed.
+    sale = pending_sale(body, state.settings.resolved_pepper(), grant.principal.token)
+    event_id, duplicate = await state.pos_purchases.submit(sale)
+    return PosAccepted(event_id=event_id, duplicate=duplicate)
 
 
 @router.post("/refunds", status_code=status.HTTP_202_ACCEPTED, responses={409: {"description": "id reused for another return"}})
@@ -49,4 +43,8 @@ async def post_refund(
     """Record a return against an accepted sale; never more than what is left of the sale."""
     grant.ensure_store(body.store_id)
     _not_in_future(request, body.occurred_at, now)
-    return await _accept(commands, response, accept_refund, body, grant.principal.token)
+    # Two identical retries racing each other: the loser hits the unique constraint, and the
+    # second attempt sees the winner's row and answers as a duplicate.
+    event_id, duplicate = await commands.run(lambda uow: accept_refund(uow, body, grant.principal.token), retry_on_conflict=True)
+    response.status_code = status.HTTP_202_ACCEPTED
+    return PosAccepted(event_id=event_id, duplicate=duplicate)

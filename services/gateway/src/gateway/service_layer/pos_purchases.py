@@ -1,0 +1,140 @@
+"""Accepting POS sales: checked once, recorded once per `(store_id, pos_txn_id)`, published
+through the outbox; many sales per transaction (`group_commit`).
+
+The sale's rows are written with a few multi-row statements on plain columns (no ORM objects):
+the ORM's per-row bookkeeping was most of what accepting a sale cost the gateway."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from asgi_correlation_id import correlation_id
+from sqlalchemy import tuple_
+from sqlmodel import select
+
+from gateway.adapters.tables import PosSaleRow, StoreRow
+from gateway.domain.pos import payload_digest
+from gateway.domain.sales import PosPurchaseIn
+from gateway.service_layer.pos import ConflictingRetry, unknown_store
+from shared.db import insert_into
+from shared.events import contracts as c
+from shared.events.envelope import new_event, sale_event_id
+from shared.events.registry import PURCHASE_MADE
+from shared.outbox import add_many_to_outbox
+from shared.pseudonyms import phone_hmac
+from shared.unit_of_work import UnitOfWork
+
+SALES = PosSaleRow.__table__  # type: ignore[attr-defined]
+STORES = StoreRow.__table__  # type: ignore[attr-defined]
+
+Accepted = tuple[str, bool]  # the sale's event id, and whether this request was a retry
+
+
+@dataclass(frozen=True)
+class PendingSale:
+    """A sale as the request hands it to the writer: everything that needs no database."""
+
+    store_id: str
+    pos_txn_id: str
+    event_id: str
+    digest: str
+    total: Decimal
+    occurred_at: datetime
+    event: c.PurchaseMadeV1
+    key: str
+    credential: str
+    correlation_id: str | None
+
+    @property
+    def txn(self) -> tuple[str, str]:
+        return self.store_id, self.pos_txn_id
+
+
+def pending_sale(body: PosPurchaseIn, pepper: str, credential: str) -> PendingSale:
+    """`credential` is the till's bearer token: it travels with the event, so that members can
+    check that a till of this store made the sale (shared.events.credentials). Built in the
+    request, so the event keeps the request's correlation id."""
+    customer = None
+    if body.member is not None:
+        customer = c.CustomerRef(
+            card_no=body.member.card_no,
+            phone_hmac=phone_hmac(body.member.phone, pepper) if body.member.phone else None,
+        )
+    # The body passed the same rules as the event (shared.events.contracts.pos) when it was read:
+    # model_construct takes its already validated values instead of validating them again.
+    event = c.PurchaseMadeV1.model_construct(
+        store_id=body.store_id, pos_txn_id=body.pos_txn_id, occurred_at=body.occurred_at, customer=customer,
+        lines=body.lines, total=body.total, payment=body.payment, coupons=body.coupons, discounts=body.discounts,
+    )
+    return PendingSale(
+        store_id=body.store_id, pos_txn_id=body.pos_txn_id, event_id=sale_event_id(body.store_id, body.pos_txn_id),
+        digest=payload_digest(body), total=body.total, occurred_at=body.occurred_at, event=event,
+        key=customer.key if customer else f"store:{body.store_id}", credential=credential,
+        correlation_id=correlation_id.get(),
+    )
+
+
+async def accept_purchases(uow: UnitOfWork, sales: Sequence[PendingSale]) -> list[Accepted | Exception]:
+    """Records the sales not recorded yet and queues their events; answers, per sale in order, its
+    event id and whether it was a retry, or its refusal (which does not stop the others): an
+    unknown or inactive store, or a transaction id already accepted with different content."""
+    session = uow.session
+    store_ids = {sale.store_id for sale in sales}
+    open_stores = set(
+        (await session.exec(select(STORES.c.store_id).where(STORES.c.store_id.in_(store_ids), STORES.c.active))).all()
+    )
+    # The first sale of each transaction id is the one written; a copy in the same group (two
+    # identical retries racing) is answered from its outcome like any later retry.
+    first: dict[tuple[str, str], PendingSale] = {}
+    for sale in sales:
+        if sale.store_id in open_stores:
+            first.setdefault(sale.txn, sale)
+    inserted: set[tuple[str, str]] = set()
+    if first:
+        now = uow.now()
+        rows = [
+            {"store_id": s.store_id, "pos_txn_id": s.pos_txn_id, "event_id": s.event_id, "digest": s.digest,
+             "card_no": s.event.customer.card_no if s.event.customer else None,
+             "phone_hmac": s.event.customer.phone_hmac if s.event.customer else None,
+             "total": s.total, "refunded_total": Decimal("0.00"), "occurred_at": s.occurred_at, "accepted_at": now}
+            for s in first.values()
+        ]
+        # ON CONFLICT DO NOTHING: a sale accepted before (or by another replica just now) is kept
+        # as it is; on PostgreSQL the statement waits for a racing transaction to end first.
+        stmt = insert_into(session, SALES).on_conflict_do_nothing().returning(SALES.c.store_id, SALES.c.pos_txn_id)
+        inserted = {(row[0], row[1]) for row in (await session.exec(stmt, params=rows)).all()}
+    earlier: dict[tuple[str, str], tuple[str, str]] = {}  # txn -> (digest, event id) of an earlier acceptance
+    if missing := [txn for txn in first if txn not in inserted]:
+        found = await session.exec(
+            select(SALES.c.store_id, SALES.c.pos_txn_id, SALES.c.digest, SALES.c.event_id)
+            .where(tuple_(SALES.c.store_id, SALES.c.pos_txn_id).in_(missing))
+        )
+        earlier = {(row[0], row[1]): (row[2], row[3]) for row in found.all()}
+    for txn in inserted:
+        earlier[txn] = (first[txn].digest, first[txn].event_id)
+
+    written = [first[txn] for txn in first if txn in inserted]
+    if written:
+        envelopes = [
+            (new_event(PURCHASE_MADE, s.event, source=f"crm/{uow.source}", event_id=s.event_id,
+                       correlation_id=s.correlation_id, credential=s.credential), s.key)
+            for s in written
+        ]
+        await add_many_to_outbox(session, envelopes)
+        uow.emitted = True
+
+    outcomes: list[Accepted | Exception] = []
+    for sale in sales:
+        if sale.store_id not in open_stores:
+            outcomes.append(unknown_store(sale.store_id))
+        elif sale.txn not in earlier:
+            # Neither written nor found: the racing transaction that held the id rolled back after
+            # ours gave way. Not applied; the till's retry is accepted.
+            outcomes.append(ConflictingRetry(f"transaction {sale.store_id}/{sale.pos_txn_id} is being accepted by another request; retry"))
+        elif earlier[sale.txn][0] != sale.digest:
+            outcomes.append(ConflictingRetry(
+                f"transaction {sale.store_id}/{sale.pos_txn_id} was already accepted with different content"))
+        else:
+            outcomes.append((earlier[sale.txn][1], not (sale.txn in inserted and first[sale.txn] is sale)))
+    return outcomes

@@ -1,0 +1,77 @@
+"""Group commit's rules, on a recording stand-in for the database: each request is answered only
+after the transaction holding its item committed, a failed group is written again item by item,
+and a request that goes away does not take its group's write with it."""
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from gateway.service_layer.group_commit import GroupCommit
+
+pytestmark = pytest.mark.unit
+
+
+class Database:
+    """Commits a transaction's items only if writing them raised nothing, as a real one would."""
+
+    def __init__(self, poison: set[str] = frozenset(), slow_s: float = 0.0) -> None:
+        self.committed: list[list[str]] = []
+        self.poison, self.slow_s = poison, slow_s
+
+    async def run(self, command):
+        pending: list[str] = []
+        result = await command(pending)
+        await asyncio.sleep(self.slow_s)
+        self.committed.append(pending)
+        return result
+
+
+async def write(pending: list[str], items: Sequence[str]) -> list[object]:
+    outcomes: list[object] = []
+    for item in items:
+        if item.startswith("poison"):
+            raise RuntimeError(f"cannot write {item}")
+        if item.startswith("refused"):
+            outcomes.append(ValueError(f"{item} refused"))
+            continue
+        pending.append(item)
+        outcomes.append(item.upper())
+    return outcomes
+
+
+async def test_requests_arriving_together_share_a_commit_and_hear_their_own_answers() -> None:
+    db = Database(slow_s=0.01)
+    writer = GroupCommit(db, write)  # type: ignore[arg-type]
+    answers = await asyncio.gather(*(writer.submit(f"sale{i}") for i in range(20)))
+    assert answers == [f"SALE{i}" for i in range(20)]
+    assert sorted(item for group in db.committed for item in group) == sorted(f"sale{i}" for i in range(20))
+    assert len(db.committed) < 20 and writer.groups_written == len(db.committed)
+
+
+async def test_a_refusal_fails_its_request_only() -> None:
+    writer = GroupCommit(Database(), write)  # type: ignore[arg-type]
+    answers = await asyncio.gather(writer.submit("a"), writer.submit("refused-b"), writer.submit("c"), return_exceptions=True)
+    assert answers[0] == "A" and answers[2] == "C"
+    assert isinstance(answers[1], ValueError)
+
+
+async def test_a_failed_group_is_written_again_item_by_item() -> None:
+    db = Database()
+    writer = GroupCommit(db, write)  # type: ignore[arg-type]
+    answers = await asyncio.gather(*(writer.submit(item) for item in ("a", "b", "poison", "c")), return_exceptions=True)
+    assert answers[:2] == ["A", "B"] and answers[3] == "C"
+    assert isinstance(answers[2], RuntimeError)
+    # The failed group committed nothing; its good items were then committed one per transaction.
+    assert db.committed == [["a"], ["b"], ["c"]]
+
+
+async def test_a_request_that_goes_away_does_not_cancel_its_groups_write() -> None:
+    db = Database(slow_s=0.05)
+    writer = GroupCommit(db, write)  # type: ignore[arg-type]
+    gone = asyncio.create_task(writer.submit("gone"))
+    stays = asyncio.create_task(writer.submit("stays"))
+    await asyncio.sleep(0.01)
+    gone.cancel()
+    assert await stays == "STAYS"
+    assert [item for group in db.committed for item in group] == ["gone", "stays"]
