@@ -184,8 +184,9 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     "gateway.staff.write": _ADMIN,
     # Members' sign-in and sign-up by SMS code (POST /identity/v1/members/...) are public too: the
     # code is the proof.
-    # every service
-    "jobs.run": _ADMIN,
+    # every service: the scheduled jobs, their latest runs, and running one now
+    "jobs.read": {R.OPERATOR: A, R.ADMIN: A},
+    "jobs.run": {R.OPERATOR: A, R.ADMIN: A},
 })
 
 # Roles that see a customer's contact details in clear (calling, delivering, visiting).
