@@ -184,6 +184,9 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     "gateway.staff.write": _ADMIN,
     # Members' sign-in and sign-up by SMS code (POST /identity/v1/members/...) are public too: the
     # code is the proof.
+    # The console (served by the gateway): any staff member's own pages (the start page, the
+    # language switch, logging out).
+    "gateway.console.use": {**_STAFF, R.OPERATOR: A},
     # every service: the scheduled jobs, their latest runs, and running one now
     "jobs.read": {R.OPERATOR: A, R.ADMIN: A},
     "jobs.run": {R.OPERATOR: A, R.ADMIN: A},
