@@ -185,8 +185,10 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     # Members' sign-in and sign-up by SMS code (POST /identity/v1/members/...) are public too: the
     # code is the proof.
     # The console (served by the gateway): any staff member's own pages (the start page, the
-    # language switch, logging out).
+    # language switch, logging out); operators watch the platform's health and event flow, and
+    # browse, replay and discard dead letters (each replay and discard audited).
     "gateway.console.use": {**_STAFF, R.OPERATOR: A},
+    "gateway.console.operate": {R.OPERATOR: A, R.ADMIN: A},
     # every service: the scheduled jobs, their latest runs, and running one now
     "jobs.read": {R.OPERATOR: A, R.ADMIN: A},
     "jobs.run": {R.OPERATOR: A, R.ADMIN: A},

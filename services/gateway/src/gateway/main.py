@@ -19,6 +19,7 @@ from gateway.api.routes import (
     app_me,
     app_shopping,
     console_login,
+    console_ops,
     customers,
     identity_clients,
     identity_members,
@@ -48,7 +49,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
     # The console logs staff in itself, so it is there only with identity.
     identity = (
         [identity_token.router, identity_clients.router, login.router, staff.router, identity_members.router,
-         console_login.router]
+         console_login.router, console_ops.router]
         if settings.identity_enabled else []
     )
     revoked, revoked_members = RevokedTills(), RevokedMembers()

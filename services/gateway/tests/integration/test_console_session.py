@@ -61,6 +61,7 @@ async def test_logging_in_keeps_the_tokens_in_a_strict_http_only_cookie(gateway,
 
     home = await gateway.get("/console")
     assert home.status_code == 200 and "运维人员" in home.text
+    assert 'href="/console/ops/health"' in home.text
 
 
 
@@ -90,9 +91,10 @@ async def test_an_expired_access_token_is_refreshed_once_for_concurrent_pages(ga
     assert (await log_in(gateway, "op.zhang", password)).status_code == 303
     clock.now += timedelta(minutes=5)
     old = gateway.cookies.get("crm_console")
+    gateway.cookies.delete("crm_console")
     # A page and its fragments arrive together with the same expired token: all are served, and
     # the swapped refresh token is not mistaken for a stolen one.
-    pages = await asyncio.gather(*(gateway.get("/console", cookies={"crm_console": old}) for _ in range(3)))
+    pages = await asyncio.gather(*(gateway.get("/console", headers={"Cookie": f"crm_console={old}"}) for _ in range(3)))
     assert [p.status_code for p in pages] == [200, 200, 200]
     renewed = {p.cookies.get("crm_console") for p in pages}
     assert len(renewed) == 1 and None not in renewed and old not in renewed
@@ -125,6 +127,16 @@ async def test_the_language_switch_shows_english_and_back(gateway, env) -> None:
     assert r.headers["location"] == "/console"  # never sent off the console
     assert "退出登录" in (await gateway.get("/console")).text
 
+
+
+async def test_a_store_manager_is_told_the_operators_pages_are_not_theirs(gateway, env) -> None:
+    password = await account(gateway, env, "wang.li", "store_manager", store_id="S001")
+    await log_in(gateway, "wang.li", password)
+    home = await gateway.get("/console")
+    assert home.status_code == 200 and "/console/ops/health" not in home.text
+    for path in ("/console/ops/health", "/console/ops/jobs"):
+        r = await gateway.get(path)
+        assert r.status_code == 403 and "您的角色无权打开此页面。" in r.text, path
 
 
 async def test_the_static_files_are_served_from_the_package(gateway) -> None:

@@ -15,8 +15,11 @@ from gateway.api.console.i18n import LANG_COOKIE, LANGUAGES, language_of, transl
 from gateway.api.console.session import CSRF_COOKIE, PATH, SESSION_COOKIE, ConsoleUser, csrf_token
 from gateway.console import TEMPLATES
 from gateway.domain.staff import LoginFailed, SecondFactorNeeded, SecondFactorWrong
+from shared.auth import Role
 from shared.errors import ServiceError, TooManyRequests
 from shared.policy import AccessDenied
+
+OPERATORS = frozenset({Role.OPERATOR, Role.ADMIN})
 
 
 def N_(message: str) -> str:
@@ -24,9 +27,11 @@ def N_(message: str) -> str:
     return message
 
 
-# Words that reach the templates as data and are translated there: roles.
+# Words that reach the templates as data and are translated there: roles, job triggers, the
+# states of dead letters and of replays.
 SHOWN_AS_DATA = (
     N_("service_desk"), N_("account_manager"), N_("store_manager"), N_("marketing"), N_("admin"), N_("operator"),
+    N_("schedule"), N_("by hand"),
 )
 # Times on the console are shown in the chain's local time (the stores are all in one zone).
 LOCAL_TIME = ZoneInfo("Asia/Shanghai")
@@ -60,6 +65,8 @@ def menu(user: ConsoleUser | None) -> list[tuple[str, str]]:
     if user is None:
         return []
     items = [("/console", N_("Home"))]
+    if user.principal.role in OPERATORS:
+        items += [("/console/ops/health", N_("Health")), ("/console/ops/jobs", N_("Jobs"))]
     return items
 
 
