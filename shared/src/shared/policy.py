@@ -189,6 +189,8 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     # browse, replay and discard dead letters (each replay and discard audited).
     "gateway.console.use": {**_STAFF, R.OPERATOR: A},
     "gateway.console.operate": {R.OPERATOR: A, R.ADMIN: A},
+    "gateway.dead_letter.read": {R.OPERATOR: A, R.ADMIN: A},
+    "gateway.dead_letter.handle": {R.OPERATOR: A, R.ADMIN: A},
     # every service: the scheduled jobs, their latest runs, and running one now
     "jobs.read": {R.OPERATOR: A, R.ADMIN: A},
     "jobs.run": {R.OPERATOR: A, R.ADMIN: A},

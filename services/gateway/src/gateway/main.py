@@ -18,6 +18,7 @@ from gateway.api.routes import (
     app_feedback,
     app_me,
     app_shopping,
+    console_dead_letters,
     console_login,
     console_ops,
     customers,
@@ -49,7 +50,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
     # The console logs staff in itself, so it is there only with identity.
     identity = (
         [identity_token.router, identity_clients.router, login.router, staff.router, identity_members.router,
-         console_login.router, console_ops.router]
+         console_login.router, console_ops.router, console_dead_letters.router]
         if settings.identity_enabled else []
     )
     revoked, revoked_members = RevokedTills(), RevokedMembers()
@@ -77,7 +78,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
             on_startup=[open_clients, start_identity],
             handlers=handlers(settings, clock, revoked_members),
             jobs=scheduled_jobs(settings, revoked, revoked_members),
-            on_shutdown=[close_clients],
+            on_shutdown=[close_clients, console_dead_letters.close_dead_letter_topic],
         ),
         clock=clock,
     )

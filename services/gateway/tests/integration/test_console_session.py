@@ -134,7 +134,7 @@ async def test_a_store_manager_is_told_the_operators_pages_are_not_theirs(gatewa
     await log_in(gateway, "wang.li", password)
     home = await gateway.get("/console")
     assert home.status_code == 200 and "/console/ops/health" not in home.text
-    for path in ("/console/ops/health", "/console/ops/jobs"):
+    for path in ("/console/ops/health", "/console/ops/dead-letters", "/console/ops/jobs"):
         r = await gateway.get(path)
         assert r.status_code == 403 and "您的角色无权打开此页面。" in r.text, path
 

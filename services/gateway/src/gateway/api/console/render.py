@@ -31,7 +31,7 @@ def N_(message: str) -> str:
 # states of dead letters and of replays.
 SHOWN_AS_DATA = (
     N_("service_desk"), N_("account_manager"), N_("store_manager"), N_("marketing"), N_("admin"), N_("operator"),
-    N_("schedule"), N_("by hand"),
+    N_("schedule"), N_("by hand"), N_("replayed"), N_("discarded"), N_("running"), N_("finished"), N_("interrupted"),
 )
 # Times on the console are shown in the chain's local time (the stores are all in one zone).
 LOCAL_TIME = ZoneInfo("Asia/Shanghai")
@@ -66,7 +66,8 @@ def menu(user: ConsoleUser | None) -> list[tuple[str, str]]:
         return []
     items = [("/console", N_("Home"))]
     if user.principal.role in OPERATORS:
-        items += [("/console/ops/health", N_("Health")), ("/console/ops/jobs", N_("Jobs"))]
+        items += [("/console/ops/health", N_("Health")), ("/console/ops/dead-letters", N_("Dead letters")),
+                  ("/console/ops/jobs", N_("Jobs"))]
     return items
 
 
