@@ -195,6 +195,8 @@ def _health_router(version: str) -> APIRouter:
         with contextlib.suppress(Exception):
             body["outbox_pending"] = pending = await state.relay.pending()
             OUTBOX_PENDING.labels(state.settings.service_name).set(pending)
+            oldest = await state.relay.oldest_pending()
+            body["outbox_oldest_pending_at"] = oldest.isoformat() if oldest is not None else None
             if state.consumer is not None:
                 body["consumer_lag"] = lag = await state.consumer.lag()
                 for topic, value in lag.items():

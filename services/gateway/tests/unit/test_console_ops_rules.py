@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from gateway.domain.dead_letters import REPLAY_HEADER, DeadLetter, Filter, Mark, check_reason, parse_filter, parse_id
+from gateway.domain.event_flow import PartitionLag, chart, group_totals
 from gateway.domain.platform_health import judge, uptime_text
 from shared.errors import Invalid
 
@@ -70,3 +71,24 @@ def test_filter_times_without_a_zone_are_the_chain_s_local_time_and_bad_fields_a
         assert refused.value.field == field
     with pytest.raises(Invalid, match=r"^reason:"):
         check_reason("   ")
+
+
+def test_lag_sums_a_group_s_partitions_and_waits_as_long_as_its_oldest_record() -> None:
+    now = FAILED_AT
+    lags = [PartitionLag("p.points", "p.crm.members.events", 0, 2, 3, False, now - timedelta(seconds=90)),
+            PartitionLag("p.points", "p.crm.members.events", 1, None, 0, False, None),
+            PartitionLag("p.points", "p.crm.pos.purchases", 0, 10, 5000, True, now - timedelta(seconds=30))]
+    assert group_totals(lags, now) == {"p.points": (5003, 90)}
+    assert lags[1].seconds(now) == 0  # nothing behind: no wait, whatever the last record's age
+
+
+def test_the_chart_spans_24_hours_scaled_to_the_largest_value_with_local_hours() -> None:
+    end = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
+    drawn = chart({"p.points": [(end - timedelta(hours=24), 0.0), (end - timedelta(hours=12), 50.0), (end, 100.0)],
+                   "p.members": [(end - timedelta(hours=30), 7.0)]}, end, SHANGHAI, width=240, height=100)
+    assert drawn.top == 100.0
+    members, points = drawn.lines
+    assert (members.name, members.points, members.last) == ("p.members", "", 0.0)  # older than 24 hours
+    assert points.points == "0.0,100.0 120.0,50.0 240.0,0.0" and points.last == 100.0
+    assert [label for _, label in drawn.hours] == ["13", "16", "19", "22", "01", "04", "07", "10"]
+    assert chart({}, end, SHANGHAI).top == 1.0

@@ -47,4 +47,19 @@ class DeadLetterReplayRow(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
 
 
-CONSOLE_TABLES = frozenset({"dead_letter_mark", "dead_letter_replay"})
+class EventFlowSampleRow(SQLModel, table=True):
+    """One figure of the event flow at one moment, sampled by the `event-flow-sample` job for the
+    24-hour history: a consumer group's lag (`kind` "lag", `subject` the group) or a service's
+    outbox (`kind` "outbox", `subject` the service)."""
+
+    __tablename__ = "event_flow_sample"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sampled_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False, index=True))
+    kind: str = Field(max_length=16)
+    subject: str = Field(max_length=200)
+    messages: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    seconds: int = Field(sa_column=Column(BigInteger(), nullable=False))
+
+
+CONSOLE_TABLES = frozenset({"dead_letter_mark", "dead_letter_replay", "event_flow_sample"})

@@ -66,8 +66,8 @@ def menu(user: ConsoleUser | None) -> list[tuple[str, str]]:
         return []
     items = [("/console", N_("Home"))]
     if user.principal.role in OPERATORS:
-        items += [("/console/ops/health", N_("Health")), ("/console/ops/dead-letters", N_("Dead letters")),
-                  ("/console/ops/jobs", N_("Jobs"))]
+        items += [("/console/ops/health", N_("Health")), ("/console/ops/event-flow", N_("Event flow")),
+                  ("/console/ops/dead-letters", N_("Dead letters")), ("/console/ops/jobs", N_("Jobs"))]
     return items
 
 
