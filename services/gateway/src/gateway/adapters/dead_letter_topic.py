@@ -34,10 +34,6 @@ class DeadLetterTopic:
         )
         try:
             await consumer.start()
-        except KafkaError as exc:
-            await close_quietly(consumer)
-            raise BrokerAway(f"the broker cannot be reached to read the dead letters: {type(exc).__name__}") from exc
-        try:
             partitions = (await consumer.topics()) and consumer.partitions_for_topic(self.topic)
             if not partitions:
                 return []
@@ -51,10 +47,12 @@ class DeadLetterTopic:
                     break
                 for records in batch.values():
                     found += [_letter(r) for r in records]
-            found.sort(key=lambda d: (d.partition, d.offset))
-            return found[:limit]
+        except KafkaError as exc:  # away, or (on a cluster with ACLs) not allowed to read the topic
+            raise BrokerAway(f"the dead letters cannot be read: {type(exc).__name__}: {exc}"[:300]) from exc
         finally:
             await close_quietly(consumer)
+        found.sort(key=lambda d: (d.partition, d.offset))
+        return found[:limit]
 
     async def republish(self, letter: DeadLetter) -> tuple[int, int]:
         """Sends the record back to its original topic and waits for the broker's acknowledgement
