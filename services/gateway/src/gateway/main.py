@@ -21,6 +21,7 @@ from gateway.api.routes import (
     console_dead_letters,
     console_login,
     console_ops,
+    console_staff,
     customers,
     identity_clients,
     identity_members,
@@ -50,7 +51,8 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
     # The console logs staff in itself, so it is there only with identity.
     identity = (
         [identity_token.router, identity_clients.router, login.router, staff.router, identity_members.router,
-         console_login.router, console_ops.router, console_dead_letters.router]
+         console_login.router, console_ops.router, console_dead_letters.router,
+         console_staff.router]
         if settings.identity_enabled else []
     )
     revoked, revoked_members = RevokedTills(), RevokedMembers()

@@ -17,7 +17,7 @@ from gateway.console import TEMPLATES
 from gateway.domain.staff import LoginFailed, SecondFactorNeeded, SecondFactorWrong
 from shared.auth import Role
 from shared.errors import ServiceError, TooManyRequests
-from shared.policy import AccessDenied
+from shared.policy import POLICY, AccessDenied
 
 OPERATORS = frozenset({Role.OPERATOR, Role.ADMIN})
 
@@ -31,7 +31,8 @@ def N_(message: str) -> str:
 # states of dead letters and of replays.
 SHOWN_AS_DATA = (
     N_("service_desk"), N_("account_manager"), N_("store_manager"), N_("marketing"), N_("admin"), N_("operator"),
-    N_("schedule"), N_("by hand"), N_("replayed"), N_("discarded"), N_("running"), N_("finished"), N_("interrupted"),
+    N_("schedule"), N_("by hand"), N_("phone"), N_("sms"), N_("wechat"), N_("home_visit"), N_("in_store"),
+    N_("low"), N_("medium"), N_("high"), N_("lost"), N_("unknown"), N_("replayed"), N_("discarded"), N_("running"), N_("finished"), N_("interrupted"),
 )
 # Times on the console are shown in the chain's local time (the stores are all in one zone).
 LOCAL_TIME = ZoneInfo("Asia/Shanghai")
@@ -65,7 +66,12 @@ def menu(user: ConsoleUser | None) -> list[tuple[str, str]]:
     if user is None:
         return []
     items = [("/console", N_("Home"))]
-    if user.principal.role in OPERATORS:
+    role = user.principal.role
+    if role in POLICY["members.infobase.read"]:
+        items.append(("/console/infobase", N_("Information base")))
+    if role in POLICY["members.tracking.record"]:
+        items.append(("/console/tracking", N_("Tracking")))
+    if role in OPERATORS:
         items += [("/console/ops/health", N_("Health")), ("/console/ops/event-flow", N_("Event flow")),
                   ("/console/ops/dead-letters", N_("Dead letters")), ("/console/ops/jobs", N_("Jobs"))]
     return items
