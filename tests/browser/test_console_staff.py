@@ -1,6 +1,7 @@
 """An account manager's day on the console, in a real browser against the real stack: drill the
-information base from level 1 to level 3, find the VIP in the tracking queue, fill in and submit
-the daily tracking form, open the day's report to print. Screenshots under screenshots/."""
+information base from level 1 to level 3, find the customer and open their 360 page, find the VIP
+in the tracking queue, fill in and submit the daily tracking form, open the day's report to print.
+Screenshots under screenshots/."""
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -70,13 +71,23 @@ async def test_an_account_manager_drills_the_information_base_and_records_a_visi
             assert (await download.value).suggested_filename.endswith(".csv")
             await page.screenshot(path=screenshots / "13-level3.png", full_page=True)
 
+            await page.get_by_role("link", name="客户查询").first.click()
+            await page.get_by_label("姓名").fill("赵敏")
+            await page.get_by_role("button", name="查询").click()
+            await page.locator("#results").get_by_role("link", name="赵敏").click()
+            await page.wait_for_url(f"{base}/console/customers/{member['id']}")
+            assert await page.locator("#purchases tbody tr").count() == 2
+            assert "阳光花园小区" in await page.locator("#profile").inner_text()
+            assert member["phone"] in await page.locator("#profile").inner_text()  # account managers call their customers
+            await page.screenshot(path=screenshots / "14-customer-360.png", full_page=True)
+
             await page.get_by_role("link", name="客户跟踪").first.click()
             assert "赵敏" in await page.locator("#queue tbody").inner_text()
             await page.get_by_label("客户", exact=True).select_option(member["id"])
             await page.get_by_label("联系对象").fill("本人")
             await page.get_by_label("方式").select_option("home_visit")
             await page.get_by_label("备注").fill("介绍了上门回收余料服务")
-            await page.screenshot(path=screenshots / "14-tracking-form.png", full_page=True)
+            await page.screenshot(path=screenshots / "15-tracking-form.png", full_page=True)
             await page.get_by_role("button", name="保存").click()
             await page.wait_for_url("**/console/tracking?recorded=1")
             assert "跟踪记录已保存。" in await page.content()
@@ -87,4 +98,4 @@ async def test_an_account_manager_drills_the_information_base_and_records_a_visi
             today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
             assert today in report
             await page.emulate_media(media="print")
-            await page.screenshot(path=screenshots / "15-daily-report-print.png", full_page=True)
+            await page.screenshot(path=screenshots / "16-daily-report-print.png", full_page=True)

@@ -67,6 +67,8 @@ def menu(user: ConsoleUser | None) -> list[tuple[str, str]]:
         return []
     items = [("/console", N_("Home"))]
     role = user.principal.role
+    if role in POLICY["gateway.customer360.read"]:
+        items.append(("/console/customers", N_("Customers")))
     if role in POLICY["members.infobase.read"]:
         items.append(("/console/infobase", N_("Information base")))
     if role in POLICY["members.tracking.record"]:
