@@ -1,7 +1,7 @@
 """An account manager's day on the console, in a real browser against the real stack: drill the
 information base from level 1 to level 3, find the customer and open their 360 page, find the VIP
-in the tracking queue, fill in and submit the daily tracking form, open the day's report to print.
-Screenshots under screenshots/."""
+in the tracking queue, fill in and submit the daily tracking form, open the day's report to print,
+then resolve the customer's complaint with compensation points. Screenshots under screenshots/."""
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -99,3 +99,25 @@ async def test_an_account_manager_drills_the_information_base_and_records_a_visi
             assert today in report
             await page.emulate_media(media="print")
             await page.screenshot(path=screenshots / "16-daily-report-print.png", full_page=True)
+
+            # The customer complains in the app; the complaint reaches the manager's queue.
+            r = await p.feedback.post("/v1/complaints", headers=env.auth(Role.MEMBER, member_id=member["id"]), json={
+                "store_id": "S001", "category": "product_quality", "severity": "high", "description": "电饭锅不通电"})
+            assert r.status_code == 201 and r.json()["assignee"] == MANAGER, r.text
+            await page.emulate_media(media="screen")
+            await page.goto(f"{base}/console/complaints")
+            row = page.locator(f'tr[data-complaint="{r.json()["id"]}"]')
+            assert await row.get_attribute("data-urgency") in ("soon", "later")
+            await page.screenshot(path=screenshots / "17-complaints.png", full_page=True)
+            await row.get_by_role("link").click()
+            await page.get_by_role("button", name="确认受理").click()
+            await page.get_by_label("处理说明").fill("上门更换并致歉")
+            await page.get_by_label("补偿积分").fill("300")
+            await page.get_by_role("button", name="处理完成").click()
+            await page.wait_for_url("**?done=1")
+            assert (await page.locator("#status").inner_text()).strip() == "resolved"
+
+            async def compensated() -> bool:
+                account = (await p.points.get(f"/v1/accounts/{member['id']}", headers=admin)).json()
+                return bool(account.get("balance") == 5500)
+            await eventually(compensated, timeout=30, what="the compensation points booked")

@@ -18,6 +18,7 @@ from gateway.api.routes import (
     app_feedback,
     app_me,
     app_shopping,
+    console_complaints,
     console_customers,
     console_dead_letters,
     console_login,
@@ -53,7 +54,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
     identity = (
         [identity_token.router, identity_clients.router, login.router, staff.router, identity_members.router,
          console_login.router, console_ops.router, console_dead_letters.router,
-         console_staff.router, console_customers.router]
+         console_staff.router, console_customers.router, console_complaints.router]
         if settings.identity_enabled else []
     )
     revoked, revoked_members = RevokedTills(), RevokedMembers()

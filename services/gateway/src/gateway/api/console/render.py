@@ -32,7 +32,8 @@ def N_(message: str) -> str:
 SHOWN_AS_DATA = (
     N_("service_desk"), N_("account_manager"), N_("store_manager"), N_("marketing"), N_("admin"), N_("operator"),
     N_("schedule"), N_("by hand"), N_("phone"), N_("sms"), N_("wechat"), N_("home_visit"), N_("in_store"),
-    N_("low"), N_("medium"), N_("high"), N_("lost"), N_("unknown"), N_("replayed"), N_("discarded"), N_("running"), N_("finished"), N_("interrupted"),
+    N_("low"), N_("medium"), N_("high"), N_("lost"), N_("unknown"),
+    N_("overdue"), N_("soon"), N_("later"), N_("none"), N_("replayed"), N_("discarded"), N_("running"), N_("finished"), N_("interrupted"),
 )
 # Times on the console are shown in the chain's local time (the stores are all in one zone).
 LOCAL_TIME = ZoneInfo("Asia/Shanghai")
@@ -69,6 +70,8 @@ def menu(user: ConsoleUser | None) -> list[tuple[str, str]]:
     role = user.principal.role
     if role in POLICY["gateway.customer360.read"]:
         items.append(("/console/customers", N_("Customers")))
+    if role in POLICY["feedback.complaint.handle"]:
+        items.append(("/console/complaints", N_("Complaints")))
     if role in POLICY["members.infobase.read"]:
         items.append(("/console/infobase", N_("Information base")))
     if role in POLICY["members.tracking.record"]:
