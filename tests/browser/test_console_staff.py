@@ -1,7 +1,9 @@
 """An account manager's day on the console, in a real browser against the real stack: drill the
 information base from level 1 to level 3, find the customer and open their 360 page, find the VIP
 in the tracking queue, fill in and submit the daily tracking form, open the day's report to print,
-then resolve the customer's complaint with compensation points. Screenshots under screenshots/."""
+then resolve the customer's complaint with compensation points. Their store manager then prints
+level 2 of the community, and reads the value analytics and the managers' evaluation. Screenshots
+under screenshots/."""
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -42,6 +44,10 @@ async def test_an_account_manager_drills_the_information_base_and_records_a_visi
             profile = (await gw.get(f"/api/v1/members/{member['id']}", headers=admin)).json()
             return bool(profile["tier"] == "vip" and profile["manager_id"] == MANAGER)
         await eventually(promoted, timeout=60, what="a VIP with the community's account manager")
+        r = await gw.post("/identity/v1/staff", headers=admin, json={
+            "login": "wang.dianzhang", "name": "王店长", "role": "store_manager", "store_id": "S001"})
+        assert r.status_code == 201, r.text
+        manager_password = r.json()["password"]
         r = await gw.post("/identity/v1/staff", headers=admin, json={
             "login": "li.jingli", "name": "李经理", "role": "account_manager", "store_id": "S001", "account_manager_id": MANAGER})
         assert r.status_code == 201, r.text
@@ -121,3 +127,25 @@ async def test_an_account_manager_drills_the_information_base_and_records_a_visi
                 account = (await p.points.get(f"/v1/accounts/{member['id']}", headers=admin)).json()
                 return bool(account.get("balance") == 5500)
             await eventually(compensated, timeout=30, what="the compensation points booked")
+
+            # The store manager: level 2 on paper, the value analytics, the managers' evaluation.
+            r = await gw.post("/api/members/v1/jobs/value-analytics/run", headers=admin)
+            assert r.status_code == 200, r.text
+            await page.get_by_role("button", name="退出登录").click()
+            await page.wait_for_url(f"{base}/console/login")
+            await page.get_by_label("登录名").fill("wang.dianzhang")
+            await page.get_by_label("密码", exact=True).fill(manager_password)
+            await page.get_by_role("button", name="登录").click()
+            await page.wait_for_url(f"{base}/console")
+            await page.goto(f"{base}/console/infobase/communities/{member['community_id']}")
+            assert "赵敏" in await page.locator("#level2 tbody").inner_text()
+            await page.emulate_media(media="print")
+            await page.screenshot(path=screenshots / "18-level2-print.png", full_page=True)
+            await page.emulate_media(media="screen")
+            await page.get_by_role("link", name="价值分析").first.click()
+            assert await page.locator("#pareto polyline").count() == 1
+            assert "1" in await page.locator("#rfm tbody").inner_text()
+            await page.screenshot(path=screenshots / "19-analytics.png", full_page=True)
+            await page.get_by_role("link", name="考核").first.click()
+            assert "李经理" in await page.locator('section[data-store="S001"]').inner_text()
+            await page.screenshot(path=screenshots / "20-evaluation.png", full_page=True)

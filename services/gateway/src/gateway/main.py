@@ -18,6 +18,7 @@ from gateway.api.routes import (
     app_feedback,
     app_me,
     app_shopping,
+    console_analytics,
     console_complaints,
     console_customers,
     console_dead_letters,
@@ -54,7 +55,8 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
     identity = (
         [identity_token.router, identity_clients.router, login.router, staff.router, identity_members.router,
          console_login.router, console_ops.router, console_dead_letters.router,
-         console_staff.router, console_customers.router, console_complaints.router]
+         console_staff.router, console_customers.router, console_complaints.router,
+         console_analytics.router]
         if settings.identity_enabled else []
     )
     revoked, revoked_members = RevokedTills(), RevokedMembers()

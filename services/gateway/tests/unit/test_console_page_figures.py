@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from gateway.domain.page_figures import bars, totals
+from gateway.domain.page_figures import bars, pareto, totals
 
 
 def test_totals_add_decimal_strings_exactly_and_missing_values_as_zero() -> None:
@@ -16,3 +16,11 @@ def test_bars_are_scaled_to_the_largest_value_and_limited() -> None:
     drawn = bars(items, "name", "households", limit=3)
     assert [(b.label, b.value, b.width) for b in drawn] == [("c0", 40, 100.0), ("c1", 10, 25.0), ("c2", 0, 0.0)]
     assert [b.width for b in bars([{"name": "x", "spend": "0.00"}], "name", "spend")] == [0.0]
+
+
+def test_the_80_20_curve_ranks_customers_by_spend_and_reads_the_top_fifth_share() -> None:
+    spends = [Decimal(v) for v in ("10", "80", "0", "5", "5")]  # a customer who spent nothing is left out
+    curve = pareto(spends)
+    assert curve.points == [(0.0, 0.0), (25.0, 80.0), (50.0, 90.0), (75.0, 95.0), (100.0, 100.0)]
+    assert curve.top_fifth_share == 80.0  # the top one of four customers
+    assert pareto([]).points == [(0.0, 0.0), (100.0, 0.0)] and pareto([]).top_fifth_share == 0.0

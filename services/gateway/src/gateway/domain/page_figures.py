@@ -23,3 +23,25 @@ def bars(items: list[dict[str, Any]], label: str, value: str, limit: int = 20) -
     values = [Decimal(str(item.get(value) or 0)) for item in shown]
     top = max([Decimal(0), *values])
     return [Bar(str(item.get(label, "")), v, float(v / top * 100) if top > 0 else 0.0) for item, v in zip(shown, values, strict=True)]
+
+
+@dataclass(frozen=True, slots=True)
+class Pareto:
+    """The 80/20 curve: cumulative share of spend (y, %) against the share of customers ranked by
+    spend (x, %), and where the top fifth of the customers reaches."""
+
+    points: list[tuple[float, float]]
+    top_fifth_share: float
+
+
+def pareto(spends: list[Decimal]) -> Pareto:
+    ranked = sorted((s for s in spends if s > 0), reverse=True)
+    whole = sum(ranked, Decimal(0))
+    if not ranked or whole <= 0:
+        return Pareto([(0.0, 0.0), (100.0, 0.0)], 0.0)
+    points, running = [(0.0, 0.0)], Decimal(0)
+    for i, spend in enumerate(ranked, start=1):
+        running += spend
+        points.append((i / len(ranked) * 100, float(running / whole * 100)))
+    fifth = max(1, round(len(ranked) / 5))
+    return Pareto(points, float(sum(ranked[:fifth], Decimal(0)) / whole * 100))

@@ -28,12 +28,12 @@ def N_(message: str) -> str:
 
 
 # Words that reach the templates as data and are translated there: roles, job triggers, the
-# states of dead letters and of replays.
+# states of dead letters and of replays, contact methods, churn risks, urgencies, value classes.
 SHOWN_AS_DATA = (
     N_("service_desk"), N_("account_manager"), N_("store_manager"), N_("marketing"), N_("admin"), N_("operator"),
     N_("schedule"), N_("by hand"), N_("phone"), N_("sms"), N_("wechat"), N_("home_visit"), N_("in_store"),
     N_("low"), N_("medium"), N_("high"), N_("lost"), N_("unknown"),
-    N_("overdue"), N_("soon"), N_("later"), N_("none"), N_("replayed"), N_("discarded"), N_("running"), N_("finished"), N_("interrupted"),
+    N_("overdue"), N_("soon"), N_("later"), N_("none"), N_("key"), N_("secondary"), N_("ordinary"), N_("replayed"), N_("discarded"), N_("running"), N_("finished"), N_("interrupted"),
 )
 # Times on the console are shown in the chain's local time (the stores are all in one zone).
 LOCAL_TIME = ZoneInfo("Asia/Shanghai")
@@ -69,13 +69,17 @@ def menu(user: ConsoleUser | None) -> list[tuple[str, str]]:
     items = [("/console", N_("Home"))]
     role = user.principal.role
     if role in POLICY["gateway.customer360.read"]:
-        items.append(("/console/customers", N_("Customers")))
+        items.append(("/console/customers", N_("Customer search")))
     if role in POLICY["feedback.complaint.handle"]:
         items.append(("/console/complaints", N_("Complaints")))
     if role in POLICY["members.infobase.read"]:
         items.append(("/console/infobase", N_("Information base")))
     if role in POLICY["members.tracking.record"]:
         items.append(("/console/tracking", N_("Tracking")))
+    if role in POLICY["members.evaluation.read"]:
+        items.append(("/console/evaluations", N_("Evaluation")))
+    if role in POLICY["members.analytics.read"]:
+        items.append(("/console/analytics", N_("Analytics")))
     if role in OPERATORS:
         items += [("/console/ops/health", N_("Health")), ("/console/ops/event-flow", N_("Event flow")),
                   ("/console/ops/dead-letters", N_("Dead letters")), ("/console/ops/jobs", N_("Jobs"))]
