@@ -45,3 +45,25 @@ def pareto(spends: list[Decimal]) -> Pareto:
         points.append((i / len(ranked) * 100, float(running / whole * 100)))
     fifth = max(1, round(len(ranked) / 5))
     return Pareto(points, float(sum(ranked[:fifth], Decimal(0)) / whole * 100))
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """An uplift and its confidence interval on a scale from `low` to `high` that includes zero:
+    x positions (0..100) of the zero line, the estimate and the interval's ends."""
+
+    zero: float
+    estimate: float
+    low: float | None
+    high: float | None
+
+
+def interval(difference: Decimal, low: Decimal | None, high: Decimal | None) -> Interval:
+    values = [difference, Decimal(0), *(v for v in (low, high) if v is not None)]
+    lo, hi = min(values), max(values)
+    span = hi - lo or Decimal(1)
+
+    def x(value: Decimal | None) -> float | None:
+        return None if value is None else float((value - lo) / span * 100)
+
+    return Interval(x(Decimal(0)) or 0.0, x(difference) or 0.0, x(low), x(high))

@@ -33,7 +33,8 @@ SHOWN_AS_DATA = (
     N_("service_desk"), N_("account_manager"), N_("store_manager"), N_("marketing"), N_("admin"), N_("operator"),
     N_("schedule"), N_("by hand"), N_("phone"), N_("sms"), N_("wechat"), N_("home_visit"), N_("in_store"),
     N_("low"), N_("medium"), N_("high"), N_("lost"), N_("unknown"),
-    N_("overdue"), N_("soon"), N_("later"), N_("none"), N_("key"), N_("secondary"), N_("ordinary"), N_("replayed"), N_("discarded"), N_("running"), N_("finished"), N_("interrupted"),
+    N_("overdue"), N_("soon"), N_("later"), N_("none"), N_("key"), N_("secondary"), N_("ordinary"),
+    N_("treatment"), N_("control"), N_("replayed"), N_("discarded"), N_("running"), N_("finished"), N_("interrupted"),
 )
 # Times on the console are shown in the chain's local time (the stores are all in one zone).
 LOCAL_TIME = ZoneInfo("Asia/Shanghai")
@@ -80,6 +81,8 @@ def menu(user: ConsoleUser | None) -> list[tuple[str, str]]:
         items.append(("/console/evaluations", N_("Evaluation")))
     if role in POLICY["members.analytics.read"]:
         items.append(("/console/analytics", N_("Analytics")))
+    if role in POLICY["campaigns.campaign.read"]:
+        items += [("/console/segments", N_("Segments")), ("/console/campaigns", N_("Campaigns"))]
     if role in OPERATORS:
         items += [("/console/ops/health", N_("Health")), ("/console/ops/event-flow", N_("Event flow")),
                   ("/console/ops/dead-letters", N_("Dead letters")), ("/console/ops/jobs", N_("Jobs"))]
