@@ -22,6 +22,7 @@ from gateway.api.routes import (
     console_complaints,
     console_customers,
     console_dead_letters,
+    console_desk,
     console_login,
     console_marketing,
     console_ops,
@@ -57,7 +58,8 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
         [identity_token.router, identity_clients.router, login.router, staff.router, identity_members.router,
          console_login.router, console_ops.router, console_dead_letters.router,
          console_staff.router, console_customers.router, console_complaints.router,
-         console_analytics.router, console_marketing.router]
+         console_analytics.router, console_marketing.router,
+         console_desk.router]
         if settings.identity_enabled else []
     )
     revoked, revoked_members = RevokedTills(), RevokedMembers()

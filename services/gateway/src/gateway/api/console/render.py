@@ -71,6 +71,8 @@ def menu(user: ConsoleUser | None) -> list[tuple[str, str]]:
     role = user.principal.role
     if role in POLICY["gateway.customer360.read"]:
         items.append(("/console/customers", N_("Customer search")))
+    if role in POLICY["points.redemption.handle"]:
+        items.append(("/console/desk", N_("Service desk")))
     if role in POLICY["feedback.complaint.handle"]:
         items.append(("/console/complaints", N_("Complaints")))
     if role in POLICY["members.infobase.read"]:
