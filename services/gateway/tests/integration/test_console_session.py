@@ -60,7 +60,7 @@ async def test_logging_in_keeps_the_tokens_in_a_strict_http_only_cookie(gateway,
     assert "Secure" not in session  # served over http here; over https the cookie is Secure
 
     home = await gateway.get("/console")
-    assert home.status_code == 200 and "运维人员" in home.text
+    assert home.status_code == 200 and "运维人员" in home.text and "op.zhang · 运维人员" in home.text
     assert 'href="/console/ops/health"' in home.text
 
 

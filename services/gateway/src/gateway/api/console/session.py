@@ -25,7 +25,7 @@ from fastapi import Depends, Request
 
 from gateway.config import Settings
 from gateway.domain.sessions import RefreshFailed
-from gateway.service_layer import staff_sessions
+from gateway.service_layer import console_people, staff_sessions
 from gateway.service_layer.staff_sessions import SessionLifetimes, SessionTokens
 from shared.auth import Principal
 from shared.authorize import Authorize
@@ -62,6 +62,9 @@ class FormExpired(Forbidden):
 class ConsoleUser:
     grant: Grant
     access_token: str
+    # The staff account's name, for the header; the token's subject when there is no account
+    # (a token minted with `crm token`).
+    name: str = ""
 
     @property
     def principal(self) -> Principal:
@@ -146,7 +149,9 @@ class ConsoleAuthorize(Authorize):
     async def __call__(self, request: Request) -> ConsoleUser:  # type: ignore[override]
         principal, access = await console_principal(request)
         grant = Grant.of(principal, self.action)  # AccessDenied: a page saying so (render.py)
-        return ConsoleUser(grant, access)
+        async with request.app.state.commands() as uow:
+            name = await console_people.display_name(uow, principal.subject)
+        return ConsoleUser(grant, access, name or principal.subject)
 
 
 def Console(action: str) -> ConsoleUser:
