@@ -1,5 +1,5 @@
-"""Demo staff accounts, for trying the people's way in: log in at `POST /identity/v1/login` with a
-printed login and password.
+"""Demo staff accounts, for trying the people's way in: log in to the console (`/console`) or at
+`POST /identity/v1/login` with a printed login and password.
 
 Created through the gateway's API with the development admin token, as an admin would, with
 passwords the gateway generates. They are kept in the data directory (owner only): a later
@@ -21,6 +21,7 @@ DEMO_STAFF = [
     ("demo.manager", "王店长", "store_manager", "S001"),
     ("demo.desk", "李服务台", "service_desk", "S001"),
     ("demo.marketing", "赵市场", "marketing", None),
+    ("demo.operator", "孙运维", "operator", None),
 ]
 
 

@@ -310,11 +310,13 @@ def run(demo: bool) -> int:
         staff: list[DemoLogin] = []
         if demo:
             from crm_cli.demo import load_demo
+            from crm_cli.demo_dead_letter import plant_demo_dead_letter
             from crm_cli.demo_tills import enroll_demo_tills
 
             load_demo(config.url("gateway"), config.data_dir)
             tills = enroll_demo_tills(config.url("gateway"), config.data_dir)
             staff = create_demo_staff(config.url("gateway"), config.data_dir)
+            plant_demo_dead_letter(f"{config.host}:{config.broker_port}")
         _print_banner(config, tokens, tills, staff)
         while not stopping:
             stack.check_alive()
@@ -371,7 +373,8 @@ def _print_banner(
         gateway = config.url("gateway")
         lines += [
             "",
-            f"Demo staff (login, password, role, store), kept in {config.data_dir / 'keys' / 'demo-staff.json'}:",
+            f"Demo staff (login, password, role, store), kept in {config.data_dir / 'keys' / 'demo-staff.json'}; "
+            f"log in to the console at {gateway}/console, or:",
             *(f"  {d.login:<15} {d.password}  {d.role}{'  ' + d.store_id if d.store_id else ''}" for d in staff),
             f"  curl -H 'Content-Type: application/json' -d '{{\"login\": \"{staff[0].login}\", \"password\": \"<password>\"}}' "
             f"{gateway}/identity/v1/login",

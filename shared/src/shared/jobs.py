@@ -13,6 +13,7 @@ shared `POST /v1/jobs/{name}/run` route (`shared.jobs_api`).
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +25,9 @@ from shared.commands import Commands
 log = logging.getLogger(__name__)
 
 JobFn = Callable[[Commands, Any, datetime], Awaitable[dict[str, Any]]]
+# Runs of each job remembered for `GET /v1/jobs` (the operators' console): enough to see a job
+# failing repeatedly or its counts drifting, kept in memory, so per replica and since its start.
+KEPT_RUNS = 10
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,8 @@ class JobRunner:
     jobs: list[ScheduledJob]
     clock: Clock = utc_now
     last_results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The latest runs of each job, newest first: when, for which moment, how long, the summary.
+    history: dict[str, deque[dict[str, Any]]] = field(default_factory=dict)
     stopping: bool = False
 
     async def run_forever(self, job: ScheduledJob) -> None:
@@ -49,8 +55,9 @@ class JobRunner:
                 return
             await self.run_once(job)
 
-    async def run_once(self, job: ScheduledJob, now: datetime | None = None) -> dict[str, Any]:
+    async def run_once(self, job: ScheduledJob, now: datetime | None = None, trigger: str = "schedule") -> dict[str, Any]:
         started = now or self.clock()
+        began = asyncio.get_running_loop().time()
         try:
             result = await job.run(self.commands, self.commands.settings, started)
         except asyncio.CancelledError:
@@ -59,5 +66,10 @@ class JobRunner:
             log.exception("job %s failed", job.name)
             result = {"failed": True}
         self.last_results[job.name] = {"started_at": started.isoformat(), **result}
+        self.history.setdefault(job.name, deque(maxlen=KEPT_RUNS)).appendleft({
+            "as_of": started.isoformat(), "ran_at": datetime.now(started.tzinfo).isoformat(), "trigger": trigger,
+            "duration_s": round(asyncio.get_running_loop().time() - began, 3),
+            "failed": result.get("failed") is True, "summary": result,
+        })
         log.info("job %s ran: %s", job.name, result)
         return result

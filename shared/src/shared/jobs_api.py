@@ -1,5 +1,6 @@
-"""`POST /v1/jobs/{name}/run` in every service with scheduled jobs: admins run a job now, the same
-code the schedule runs, and get its summary back (e.g. the escalation check after deadlines change)."""
+"""`POST /v1/jobs/{name}/run` in every service with scheduled jobs: admins and operators run a job
+now, the same code the schedule runs, and get its summary back (e.g. the escalation check after
+deadlines change). `GET /v1/jobs` lists the jobs with their interval and latest runs."""
 
 from typing import Annotated, Any
 
@@ -10,6 +11,17 @@ from shared.authorize import Allowed
 from shared.policy import Grant
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+
+@router.get("")
+async def list_jobs(request: Request, _: Annotated[Grant, Allowed("jobs.read")]) -> dict[str, Any]:
+    """Each scheduled job of this service, its interval, and the latest runs this replica made
+    (newest first; kept in memory, so since the replica started)."""
+    runner = request.app.state.jobs
+    return {"items": [
+        {"name": job.name, "every_s": job.every_s, "runs": list(runner.history.get(job.name, ()))}
+        for job in runner.jobs
+    ]}
 
 
 @router.post("/{name}/run")
@@ -24,7 +36,7 @@ async def run_job(
     if job is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {name}; jobs: {', '.join(j.name for j in runner.jobs)}")
     # Without `as_of`, the runner uses the service's clock (feedback's deadlines in tests, for one).
-    result: dict[str, Any] = await runner.run_once(job, as_of)
+    result: dict[str, Any] = await runner.run_once(job, as_of, trigger="by hand")
     # `failed: True` is the runner's mark of a run that raised; a count named `failed` (messages
     # the dispatch job gave up on) is part of a successful run's summary.
     if result.get("failed") is True:

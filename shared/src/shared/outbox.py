@@ -286,6 +286,13 @@ class OutboxRelay:
         async with self.sessions() as session, session.begin():
             await session.exec(delete(OutboxRecord).where(col(OutboxRecord.published_at) < cutoff))
 
+    async def oldest_pending(self) -> datetime | None:
+        """When the oldest row still waiting to be published was written (None: nothing waits)."""
+        async with self.sessions() as session:
+            result = await session.exec(select(func.min(OutboxRecord.created_at)).where(col(OutboxRecord.published_at).is_(None)))
+            oldest: datetime | None = result.one()
+            return oldest
+
     async def pending(self) -> int:
         async with self.sessions() as session:
             result = await session.exec(

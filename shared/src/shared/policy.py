@@ -184,8 +184,16 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     "gateway.staff.write": _ADMIN,
     # Members' sign-in and sign-up by SMS code (POST /identity/v1/members/...) are public too: the
     # code is the proof.
-    # every service
-    "jobs.run": _ADMIN,
+    # The console (served by the gateway): any staff member's own pages (the start page, the
+    # language switch, logging out); operators watch the platform's health and event flow, and
+    # browse, replay and discard dead letters (each replay and discard audited).
+    "gateway.console.use": {**_STAFF, R.OPERATOR: A},
+    "gateway.console.operate": {R.OPERATOR: A, R.ADMIN: A},
+    "gateway.dead_letter.read": {R.OPERATOR: A, R.ADMIN: A},
+    "gateway.dead_letter.handle": {R.OPERATOR: A, R.ADMIN: A},
+    # every service: the scheduled jobs, their latest runs, and running one now
+    "jobs.read": {R.OPERATOR: A, R.ADMIN: A},
+    "jobs.run": {R.OPERATOR: A, R.ADMIN: A},
 })
 
 # Roles that see a customer's contact details in clear (calling, delivering, visiting).

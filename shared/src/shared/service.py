@@ -11,6 +11,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +137,7 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec, clock: Clock
     app.add_middleware(CleanUrlMiddleware)
     app.add_middleware(HttpMetricsMiddleware, service=settings.service_name)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Correlation-ID")
-    app.include_router(_health_router())
+    app.include_router(_health_router(spec.version))
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     for router in spec.routers:
         app.include_router(router)
@@ -162,12 +163,19 @@ def _facts_lookup(
     return lookup
 
 
-def _health_router() -> APIRouter:
+def _health_router(version: str) -> APIRouter:
     router = APIRouter(tags=["health"], dependencies=[Depends(public)])
+    # When this process started serving, for the uptime the operators' console shows (a restart
+    # loop shows as an uptime that never grows).
+    started = datetime.now(UTC)
 
     @router.get("/health/live")
-    async def live() -> dict[str, str]:
-        return {"status": "live"}
+    async def live(request: Request) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        return {
+            "status": "live", "service": request.app.state.settings.service_name, "version": version,
+            "started_at": started.isoformat(), "uptime_s": int((now - started).total_seconds()),
+        }
 
     @router.get("/health/ready")
     async def ready(request: Request) -> JSONResponse:
@@ -187,6 +195,8 @@ def _health_router() -> APIRouter:
         with contextlib.suppress(Exception):
             body["outbox_pending"] = pending = await state.relay.pending()
             OUTBOX_PENDING.labels(state.settings.service_name).set(pending)
+            oldest = await state.relay.oldest_pending()
+            body["outbox_oldest_pending_at"] = oldest.isoformat() if oldest is not None else None
             if state.consumer is not None:
                 body["consumer_lag"] = lag = await state.consumer.lag()
                 for topic, value in lag.items():

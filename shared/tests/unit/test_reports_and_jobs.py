@@ -95,3 +95,36 @@ async def test_a_summary_counting_failed_items_is_a_successful_run() -> None:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         r = await client.post("/v1/jobs/dispatch/run", headers=admin)
     assert r.status_code == 200 and r.json() == {"due": 2, "sent": 1, "failed": 1}
+
+
+async def test_operators_list_the_jobs_with_their_latest_runs_newest_first() -> None:
+    private, public = generate_keypair()
+    issuer = TokenIssuer(private)
+    runs = iter([RuntimeError("database went away"), {"expired": 2}, {"expired": 0}])
+
+    async def expiry(commands: Commands, settings: object, now: datetime) -> dict:
+        outcome = next(runs)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    app = FastAPI()
+    app.include_router(jobs_api.router)
+    app.state.verifier = TokenVerifier(public, issuer.issuer, issuer.audience)
+    app.state.jobs = runner = JobRunner(Commands(None, None), [ScheduledJob("expiry", 3600, expiry)])  # type: ignore[arg-type]
+    at = datetime(2026, 12, 31, 23, 0, tzinfo=UTC)
+    await runner.run_once(runner.jobs[0], at)
+    operator = {"Authorization": f"Bearer {issuer.mint('o', Role.OPERATOR)}"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        r = await client.post("/v1/jobs/expiry/run", params={"as_of": "2027-01-01T00:00:00+00:00"}, headers=operator)
+        assert r.status_code == 200 and r.json() == {"expired": 2}
+        listed = await client.get("/v1/jobs", headers=operator)
+        desk = await client.get("/v1/jobs", headers={"Authorization": f"Bearer {issuer.mint('d', Role.SERVICE_DESK, store_id='S001')}"})
+    assert desk.status_code == 403
+    assert listed.status_code == 200
+    [job] = listed.json()["items"]
+    assert job["name"] == "expiry" and job["every_s"] == 3600
+    assert [(run["as_of"], run["trigger"], run["failed"], run["summary"]) for run in job["runs"]] == [
+        ("2027-01-01T00:00:00+00:00", "by hand", False, {"expired": 2}),
+        (at.isoformat(), "schedule", True, {"failed": True}),
+    ]

@@ -30,6 +30,7 @@ ROUTE_ACTIONS = {
     ("POST", "/v1/comment-book"): "feedback.comment_book.use",
     ("GET", "/v1/comment-book"): "feedback.comment_book.use",
     ("POST", "/v1/comment-book/{entry_id}/complaint"): "feedback.comment_book.use",
+    ("GET", "/v1/jobs"): "jobs.read",
     ("POST", "/v1/jobs/{name}/run"): "jobs.run",
 }
 
@@ -74,4 +75,4 @@ def test_every_route_is_guarded_by_exactly_its_policy_action() -> None:
 
 def test_every_feedback_action_of_the_policy_is_used_by_some_route() -> None:
     feedback_actions = {a for a in POLICY if a.startswith("feedback.")}
-    assert feedback_actions == set(ROUTE_ACTIONS.values()) - {"jobs.run"}
+    assert feedback_actions == set(ROUTE_ACTIONS.values()) - {"jobs.read", "jobs.run"}

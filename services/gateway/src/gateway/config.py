@@ -80,6 +80,16 @@ class Settings(ServiceSettings):
     # The language of the code's SMS; empty: the sender's default (CRM_MESSAGE_LANGUAGE of campaigns).
     member_code_language: Literal["", "zh-CN", "en"] = ""
 
+    # The console's dead-letter replays: records sent per second, and per request (a replay with
+    # more stays interrupted and is resumed from the page), and the most dead letters read at once.
+    console_replay_per_s: float = Field(default=20.0, gt=0, le=1000)
+    console_replay_batch: int = Field(default=500, ge=1, le=10_000)
+    console_dead_letters_read: int = Field(default=5000, ge=10, le=100_000)
+    # The event flow: how often its figures are sampled for the 24-hour history, and how many
+    # records behind a partition are counted at most (by fetching them) before saying "at least".
+    console_event_flow_sample_s: float = Field(default=300.0, gt=0)
+    console_lag_fetch_cap: int = Field(default=5000, ge=1, le=1_000_000)
+
     @property
     def private_key_path(self) -> Path:
         return self.data_dir / "keys" / "jwt-private.pem"

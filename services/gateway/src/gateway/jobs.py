@@ -1,13 +1,18 @@
 """The gateway's scheduled work: reloading the revoked tills and erased members whose tokens it
-refuses, forgetting staff sessions that ended, and expired sign-in codes and refresh tokens."""
+refuses, forgetting staff sessions that ended, and expired sign-in codes and refresh tokens, and
+sampling the event flow for the console's history."""
 
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
+
+from gateway.adapters.consumer_lag import group_lags
 from gateway.adapters.member_revocations import RevokedMembers
 from gateway.adapters.revocations import RevokedTills
 from gateway.config import Settings
-from gateway.service_layer import identity, member_sign_in, member_tokens, staff_sessions
+from gateway.domain.event_flow import groups as consumer_groups
+from gateway.service_layer import event_flow, identity, member_sign_in, member_tokens, staff_sessions
 from shared.auth import MAX_TOKEN_LIFETIME, Role
 from shared.commands import Commands
 from shared.jobs import JobFn, ScheduledJob
@@ -52,12 +57,29 @@ async def forget_expired_sign_ins(commands: Commands, settings: Settings, now: d
                 "refresh_tokens": await member_tokens.forget_expired(uow, before)}
 
 
+async def sample_event_flow(commands: Commands, settings: Settings, now: datetime) -> dict[str, Any]:
+    """Measures the consumer groups' lag and the services' outbox backlogs for the console's
+    24-hour history (a sample every `console_event_flow_sample_s`)."""
+    groups = consumer_groups(settings.kafka_topic_prefix)
+    timeout = httpx.Timeout(event_flow.DEADLINE_S)
+    async with httpx.AsyncClient(base_url=settings.members_url, timeout=timeout) as members, \
+            httpx.AsyncClient(base_url=settings.points_url, timeout=timeout) as points, \
+            httpx.AsyncClient(base_url=settings.feedback_url, timeout=timeout) as feedback, \
+            httpx.AsyncClient(base_url=settings.campaigns_url, timeout=timeout) as campaigns:
+        clients: dict[str, httpx.AsyncClient | None] = {"members": members, "points": points, "feedback": feedback, "campaigns": campaigns}
+        snapshot = await event_flow.measure(clients, lambda: group_lags(settings, groups, settings.console_lag_fetch_cap), now)
+    async with commands() as uow:
+        snapshot.outboxes.insert(0, await event_flow.own_backlog(uow, settings.service_name))
+        return {"samples": await event_flow.record(uow, snapshot)}
+
+
 def scheduled_jobs(settings: Settings, revoked: RevokedTills, members: RevokedMembers | None = None) -> list[ScheduledJob]:
     if not settings.identity_enabled:
         return []
     jobs = [
         ScheduledJob("identity-revocations", settings.identity_revocation_refresh_s, refresh_revocations(revoked)),
         ScheduledJob("staff-sessions-cleanup", settings.staff_session_cleanup_every_s, forget_ended_sessions),
+        ScheduledJob("event-flow-sample", settings.console_event_flow_sample_s, sample_event_flow),
     ]
     if members is not None:
         jobs += [

@@ -11,11 +11,22 @@ from gateway.adapters.member_revocations import RevokedMembers
 from gateway.adapters.revocations import RevokedTills
 from gateway.adapters.signing import open_identity
 from gateway.api.app_http import AppHttpMiddleware
+from gateway.api.console.render import forbidden_handler, login_needed, refusal_handler
+from gateway.api.console.session import LoginNeeded, Successors
 from gateway.api.routes import (
     app_card,
     app_feedback,
     app_me,
     app_shopping,
+    console_analytics,
+    console_complaints,
+    console_customers,
+    console_dead_letters,
+    console_desk,
+    console_login,
+    console_marketing,
+    console_ops,
+    console_staff,
     customers,
     identity_clients,
     identity_members,
@@ -36,14 +47,21 @@ from gateway.jobs import refresh_member_revocations, refresh_revocations, schedu
 from gateway.service_layer.group_commit import GroupCommit
 from gateway.service_layer.pos_purchases import accept_purchases
 from shared.clock import Clock, utc_now
-from shared.service import ServiceSpec, build_service_app
+from shared.errors import ServiceError
+from shared.policy import AccessDenied
+from shared.service import ServiceSpec, build_service_app, service_error_handler
 
 
 def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> FastAPI:
     settings = settings or get_settings()
     # With identity off (another issuer mints tokens) its routes are not there at all.
+    # The console logs staff in itself, so it is there only with identity.
     identity = (
-        [identity_token.router, identity_clients.router, login.router, staff.router, identity_members.router]
+        [identity_token.router, identity_clients.router, login.router, staff.router, identity_members.router,
+         console_login.router, console_ops.router, console_dead_letters.router,
+         console_staff.router, console_customers.router, console_complaints.router,
+         console_analytics.router, console_marketing.router,
+         console_desk.router]
         if settings.identity_enabled else []
     )
     revoked, revoked_members = RevokedTills(), RevokedMembers()
@@ -64,7 +82,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
             title="CRM gateway",
             description="POS sales, returns and coupons, member registration and look-up, the customer-360 view, "
             "survey links, client credentials of tills and services exchanged for tokens, and staff accounts "
-            "with password login, and the member app API (/app/v1).",
+            "with password login, the member app API (/app/v1), and the staff web console (/console).",
             # The pass-through comes last: the explicit routes above take precedence.
             routers=[
                 pos.router, pos_points.router, pos_coupons.router, members.router, customers.router, stores.router,
@@ -75,9 +93,14 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
             on_startup=[open_clients, start_identity, start_pos_writer],
             handlers=handlers(settings, clock, revoked_members),
             jobs=scheduled_jobs(settings, revoked, revoked_members),
-            on_shutdown=[close_clients],
+            on_shutdown=[close_clients, console_dead_letters.close_dead_letter_topic],
         ),
         clock=clock,
     )
     app.add_middleware(AppHttpMiddleware)
+    # The console's pages answer refusals, a missing session and a forbidden page with pages.
+    app.state.console_successors = Successors()
+    app.add_exception_handler(ServiceError, refusal_handler(service_error_handler))
+    app.add_exception_handler(AccessDenied, forbidden_handler)
+    app.add_exception_handler(LoginNeeded, login_needed)
     return app

@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from gateway.adapters.console_tables import CONSOLE_TABLES
 from gateway.adapters.member_tables import MEMBER_SIGN_IN_TABLES
 from shared.columns import MoneyColumn, UtcDateTime
 
@@ -154,4 +155,4 @@ class StaffRefreshTokenRow(SQLModel, table=True):
 TABLES = frozenset({
     "store", "pos_sale", "pos_refund", "identity_client", "identity_audit", "staff_account", "staff_audit",
     "staff_session", "staff_refresh_token",
-}) | MEMBER_SIGN_IN_TABLES
+}) | MEMBER_SIGN_IN_TABLES | CONSOLE_TABLES

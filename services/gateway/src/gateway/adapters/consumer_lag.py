@@ -1,0 +1,73 @@
+"""How far behind each consumer group is, counted by fetching.
+
+The broker's reported high watermark can be wrong (Tansu's undercounts after batched produces), so
+the records after a group's committed offset are fetched and counted, up to a cap per partition;
+the first of them tells how long it has been waiting. Read with a consumer of no group, so the
+groups measured are never disturbed."""
+
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+
+from gateway.domain.dead_letters import BrokerAway
+from gateway.domain.event_flow import PartitionLag
+from shared.events.registry import REGISTRY
+from shared.kafka import client_kwargs, close_quietly
+from shared.settings import ServiceSettings
+
+QUIET_MS = 300
+
+
+async def group_lags(settings: ServiceSettings, groups: list[str], cap: int) -> list[PartitionLag]:
+    """Each group's lag on every partition of the topics it has committed on (a partition of such a
+    topic without a commit yet is counted from its start)."""
+    topics = sorted(settings.topic(name) for name in REGISTRY.topics())
+    reader = AIOKafkaConsumer(**client_kwargs(settings), client_id=f"{settings.service_name}-console", group_id=None,
+                              enable_auto_commit=False, auto_offset_reset="earliest")
+    try:
+        await reader.start()
+        known = await reader.topics()  # metadata of every topic, for their partitions
+        found: list[PartitionLag] = []
+        for group in groups:
+            committed = await _committed(settings, group, [
+                TopicPartition(topic, p) for topic in topics if topic in known for p in sorted(reader.partitions_for_topic(topic) or ())
+            ])
+            for topic in sorted({tp.topic for tp, offset in committed.items() if offset is not None}):
+                for tp in sorted((tp for tp in committed if tp.topic == topic), key=lambda tp: tp.partition):
+                    found.append(await _behind(reader, group, tp, committed[tp], cap))
+        return found
+    except KafkaError as exc:
+        raise BrokerAway(f"the broker cannot be reached to measure the lag: {type(exc).__name__}") from exc
+    finally:
+        await close_quietly(reader)
+
+
+async def _committed(settings: ServiceSettings, group: str, partitions: list[TopicPartition]) -> dict[TopicPartition, int | None]:
+    """The group's committed offsets, asked as a member of no generation: the consumer never
+    subscribes, so it never joins the group nor commits anything."""
+    asking = AIOKafkaConsumer(**client_kwargs(settings), client_id=f"{settings.service_name}-console", group_id=group,
+                              enable_auto_commit=False)
+    try:
+        await asking.start()
+        return {tp: await asking.committed(tp) for tp in partitions}
+    finally:
+        await close_quietly(asking)
+
+
+async def _behind(reader: AIOKafkaConsumer, group: str, tp: TopicPartition, committed: int | None, cap: int) -> PartitionLag:
+    reader.assign([tp])
+    if committed is None:
+        await reader.seek_to_beginning(tp)
+    else:
+        reader.seek(tp, committed)
+    count, oldest = 0, None
+    while count < cap:
+        batch = await reader.getmany(tp, timeout_ms=QUIET_MS, max_records=min(500, cap - count))
+        records = batch.get(tp, [])
+        if not records:
+            break
+        if oldest is None and records[0].timestamp and records[0].timestamp > 0:
+            oldest = datetime.fromtimestamp(records[0].timestamp / 1000, UTC)
+        count += len(records)
+    return PartitionLag(group, tp.topic, tp.partition, committed, count, count >= cap, oldest)

@@ -1,0 +1,173 @@
+"""Rendering the console's pages: one Jinja2 environment per language, the context every page
+gets (the user, the language, the CSRF token, the menu), the cookies a page sends back, and the
+pages shown for a refusal, a missing session or a forbidden page."""
+
+from datetime import datetime
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from gateway.api.console.i18n import LANG_COOKIE, LANGUAGES, language_of, translations
+from gateway.api.console.session import CSRF_COOKIE, PATH, SESSION_COOKIE, ConsoleUser, csrf_token
+from gateway.console import TEMPLATES
+from gateway.domain.staff import LoginFailed, SecondFactorNeeded, SecondFactorWrong
+from shared.auth import Role
+from shared.errors import ServiceError, TooManyRequests
+from shared.policy import POLICY, AccessDenied
+
+OPERATORS = frozenset({Role.OPERATOR, Role.ADMIN})
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue that is translated later, where it is shown."""
+    return message
+
+
+# Words that reach the templates as data and are translated there: roles, job triggers, the
+# states of dead letters and of replays, contact methods, churn risks, urgencies, value classes.
+SHOWN_AS_DATA = (
+    N_("service_desk"), N_("account_manager"), N_("store_manager"), N_("marketing"), N_("admin"), N_("operator"),
+    N_("schedule"), N_("by hand"), N_("phone"), N_("sms"), N_("wechat"), N_("home_visit"), N_("in_store"),
+    N_("low"), N_("medium"), N_("high"), N_("lost"), N_("unknown"),
+    N_("overdue"), N_("soon"), N_("later"), N_("none"), N_("key"), N_("secondary"), N_("ordinary"),
+    N_("treatment"), N_("control"), N_("replayed"), N_("discarded"), N_("running"), N_("finished"), N_("interrupted"),
+)
+# Times on the console are shown in the chain's local time (the stores are all in one zone).
+LOCAL_TIME = ZoneInfo("Asia/Shanghai")
+
+
+@cache
+def environment(language: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
+        extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["local_time"] = local_time
+    return env
+
+
+def local_time(value: datetime | str | None) -> str:
+    if value is None or value == "":
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def gettext_of(request: Request) -> Any:
+    return translations(language_of(request.cookies.get(LANG_COOKIE))).gettext
+
+
+def menu(user: ConsoleUser | None) -> list[tuple[str, str]]:
+    """(path, English label) of the pages the user's role may open; labels are translated in the
+    template."""
+    if user is None:
+        return []
+    items = [("/console", N_("Home"))]
+    role = user.principal.role
+    if role in POLICY["gateway.customer360.read"]:
+        items.append(("/console/customers", N_("Customer search")))
+    if role in POLICY["points.redemption.handle"]:
+        items.append(("/console/desk", N_("Service desk")))
+    if role in POLICY["feedback.complaint.handle"]:
+        items.append(("/console/complaints", N_("Complaints")))
+    if role in POLICY["members.infobase.read"]:
+        items.append(("/console/infobase", N_("Information base")))
+    if role in POLICY["members.tracking.record"]:
+        items.append(("/console/tracking", N_("Tracking")))
+    if role in POLICY["members.evaluation.read"]:
+        items.append(("/console/evaluations", N_("Evaluation")))
+    if role in POLICY["members.analytics.read"]:
+        items.append(("/console/analytics", N_("Analytics")))
+    if role in POLICY["campaigns.campaign.read"]:
+        items += [("/console/segments", N_("Segments")), ("/console/campaigns", N_("Campaigns"))]
+    if role in OPERATORS:
+        items += [("/console/ops/health", N_("Health")), ("/console/ops/event-flow", N_("Event flow")),
+                  ("/console/ops/dead-letters", N_("Dead letters")), ("/console/ops/jobs", N_("Jobs"))]
+    return items
+
+
+def page(request: Request, template: str, user: ConsoleUser | None = None, status_code: int = 200, **context: Any) -> HTMLResponse:
+    language = language_of(request.cookies.get(LANG_COOKIE))
+    csrf = csrf_token(request)
+    html = environment(language).get_template(template).render(
+        request=request, user=user, lang=language, languages=LANGUAGES, csrf=csrf, menu=menu(user),
+        path=request.url.path, **context,
+    )
+    response = HTMLResponse(html, status_code=status_code)
+    keep_cookies(request, response)
+    return response
+
+
+def keep_cookies(request: Request, response: Response) -> None:
+    """Sends back what this request changed: a new CSRF token, refreshed session tokens."""
+    secure = request.url.scheme == "https"
+    if (csrf := getattr(request.state, "console_csrf", None)) is not None:
+        response.set_cookie(CSRF_COOKIE, csrf, path=PATH, httponly=True, secure=secure, samesite="strict")
+    if (session := getattr(request.state, "console_session", None)) is not None:
+        value, max_age = session
+        response.set_cookie(SESSION_COOKIE, value, max_age=max_age, path=PATH, httponly=True, secure=secure, samesite="strict")
+
+
+def go(request: Request, location: str) -> Response:
+    """A redirect after a form post: htmx follows `HX-Redirect`, a plain form the 303."""
+    response: Response
+    if request.headers.get("HX-Request"):
+        response = Response(status_code=204, headers={"HX-Redirect": location})
+    else:
+        response = RedirectResponse(location, status_code=303)
+    keep_cookies(request, response)
+    return response
+
+
+def on_console(request: Request) -> bool:
+    return request.url.path == PATH or request.url.path.startswith(PATH + "/")
+
+
+async def login_needed(request: Request, exc: Exception) -> Response:
+    response = go(request, "/console/login")
+    response.delete_cookie(SESSION_COOKIE, path=PATH)
+    return response
+
+
+def refusal_message(request: Request, exc: ServiceError) -> str:
+    """What the person is told, in their language where the refusal is one the console expects."""
+    _ = gettext_of(request)
+    if isinstance(exc, LoginFailed):
+        return str(_("Wrong login or password."))
+    if isinstance(exc, SecondFactorNeeded):
+        return str(_("Enter the one-time code of your authenticator app as well."))
+    if isinstance(exc, SecondFactorWrong):
+        return str(_("The one-time code is wrong."))
+    if isinstance(exc, TooManyRequests):
+        return str(_("Too many attempts; wait a few minutes and try again."))
+    refused = _("The request was refused")
+    return f"{refused}: {exc.detail()}"
+
+
+def refusal_handler(json_handler: Any) -> Any:
+    """Refusals on console pages become a page (or, for htmx, the fragment put in the form's
+    message area); everywhere else the services' JSON answer stays."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        if not on_console(request) or not isinstance(exc, ServiceError):
+            return await json_handler(request, exc)
+        message = refusal_message(request, exc)
+        template = "fragments/refusal.html" if request.headers.get("HX-Request") else "refusal.html"
+        response = page(request, template, status_code=exc.status_code, message=message)
+        response.headers.update(exc.headers())
+        return response
+
+    return handle
+
+
+async def forbidden_handler(request: Request, exc: Exception) -> Response:
+    if not on_console(request):
+        return JSONResponse({"detail": str(exc)}, status_code=403)
+    _ = gettext_of(request)
+    assert isinstance(exc, AccessDenied)
+    return page(request, "refusal.html", status_code=403, message=str(_("Your role may not open this page.")))

@@ -1,0 +1,191 @@
+"""The console's browser session: the staff tokens in a cookie, refreshed by the server, and the
+CSRF check of every form.
+
+The access token (a minute) and the refresh token of the staff login live in one cookie that
+scripts cannot read (HttpOnly), sent only to /console, only from the console's own pages
+(SameSite=Strict) and only over https when the console is served over https. A page whose access
+token has expired (or is about to) swaps the refresh token for new ones, exactly as a client of
+`POST /identity/v1/refresh` would, and sends the new cookie back.
+
+Forms carry a token that must equal the value of a second cookie (double submit): with
+SameSite=Strict, a cross-site form post already arrives without cookies, and the token refuses one
+from a same-site page that is not the console's (another application on a sibling host)."""
+
+import asyncio
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+from urllib.parse import parse_qsl
+
+import jwt
+from fastapi import Depends, Request
+
+from gateway.config import Settings
+from gateway.domain.sessions import RefreshFailed
+from gateway.service_layer import console_people, staff_sessions
+from gateway.service_layer.staff_sessions import SessionLifetimes, SessionTokens
+from shared.auth import Principal
+from shared.authorize import Authorize
+from shared.errors import Forbidden, Invalid
+from shared.policy import Grant
+
+SESSION_COOKIE = "crm_console"
+CSRF_COOKIE = "crm_console_csrf"
+CSRF_FIELD = "csrf"
+PATH = "/console"
+# An access token this close to its end is swapped before the page calls the services with it, so
+# that a page's calls never start with a token that lapses half-way.
+REFRESH_AHEAD_S = 10
+# A form of the console has a few fields; a selection of dead letters has at most a page of them.
+MAX_FORM_FIELDS = 500
+# How long a swapped refresh token's successor is handed to concurrent requests that came with the
+# old one (a page and its htmx fragments): presenting a swapped token again would otherwise count
+# as theft and end the session.
+SUCCESSOR_GRACE_S = 30.0
+
+
+class LoginNeeded(Exception):
+    """No session, or one that ended: the browser is sent to the login page."""
+
+
+class FormExpired(Forbidden):
+    """The form's CSRF token is missing or is not this browser's."""
+
+    def __init__(self) -> None:
+        super().__init__("the form has expired or did not come from the console: reload the page and try again")
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleUser:
+    grant: Grant
+    access_token: str
+    # The staff account's name, for the header; the token's subject when there is no account
+    # (a token minted with `crm token`).
+    name: str = ""
+
+    @property
+    def principal(self) -> Principal:
+        return self.grant.principal
+
+    def bearer(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+def lifetimes(settings: Settings) -> SessionLifetimes:
+    return SessionLifetimes(
+        access=timedelta(seconds=settings.staff_access_token_ttl_s),
+        session=timedelta(seconds=settings.staff_session_ttl_s),
+    )
+
+
+def cookie_value(tokens: SessionTokens) -> str:
+    return f"{tokens.access_token}|{tokens.refresh_token}"
+
+
+def remember_session(request: Request, tokens: SessionTokens) -> None:
+    """The new tokens go back to the browser with the page being rendered (`render.page`)."""
+    request.state.console_session = (cookie_value(tokens), tokens.refresh_expires_in)
+
+
+class Successors:
+    """The successor of each refresh token this replica swapped lately (see SUCCESSOR_GRACE_S)."""
+
+    def __init__(self) -> None:
+        self._issued: dict[str, tuple[float, SessionTokens]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def swap(self, request: Request, refresh_token: str) -> SessionTokens:
+        lock = self._locks.setdefault(refresh_token, asyncio.Lock())
+        async with lock:
+            now = time.monotonic()
+            self._issued = {k: v for k, v in self._issued.items() if now - v[0] < SUCCESSOR_GRACE_S}
+            if refresh_token in self._issued:
+                return self._issued[refresh_token][1]
+            issuer = request.app.state.token_issuer
+            if issuer is None:
+                raise LoginNeeded()
+            try:
+                tokens = await staff_sessions.refresh(
+                    request.app.state.commands, issuer, lifetimes(request.app.state.settings), refresh_token,
+                )
+            except RefreshFailed:
+                raise LoginNeeded() from None
+            finally:
+                self._locks.pop(refresh_token, None)
+            self._issued[refresh_token] = (now, tokens)
+            return tokens
+
+
+async def console_principal(request: Request) -> tuple[Principal, str]:
+    """The logged-in staff member and a live access token, refreshing it when it has (nearly)
+    expired; LoginNeeded without a session."""
+    access, _, refresh = (request.cookies.get(SESSION_COOKIE) or "").partition("|")
+    if not access or not refresh:
+        raise LoginNeeded()
+    verifier = request.app.state.verifier
+    try:
+        principal: Principal = verifier.verify(access)
+        expires = jwt.decode(access, options={"verify_signature": False})["exp"]
+        if expires - time.time() > REFRESH_AHEAD_S:
+            return principal, access
+    except (jwt.PyJWTError, ValueError):
+        pass  # expired (or otherwise unusable): the refresh token decides
+    successors: Successors = request.app.state.console_successors
+    tokens = await successors.swap(request, refresh)
+    remember_session(request, tokens)
+    try:
+        return verifier.verify(tokens.access_token), tokens.access_token
+    except (jwt.PyJWTError, ValueError):
+        raise LoginNeeded() from None
+
+
+class ConsoleAuthorize(Authorize):
+    """`Authorize` for the console's pages: the caller is the staff member of the browser session
+    (the cookie) rather than of a bearer token, held to the same policy table."""
+
+    async def __call__(self, request: Request) -> ConsoleUser:  # type: ignore[override]
+        principal, access = await console_principal(request)
+        grant = Grant.of(principal, self.action)  # AccessDenied: a page saying so (render.py)
+        async with request.app.state.commands() as uow:
+            name = await console_people.display_name(uow, principal.subject)
+        return ConsoleUser(grant, access, name or principal.subject)
+
+
+def Console(action: str) -> ConsoleUser:
+    """The dependency of a console page: `user: Annotated[ConsoleUser, Console("...")]`."""
+    return Depends(ConsoleAuthorize(action))
+
+
+def csrf_token(request: Request) -> str:
+    """This browser's CSRF token, made (and sent back with the page) on its first visit."""
+    token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "console_csrf", None)
+    if not token or len(token) != 64:
+        token = secrets.token_hex(32)
+        request.state.console_csrf = token
+    return token
+
+
+async def console_form(request: Request) -> dict[str, list[str]]:
+    """The posted form, once its CSRF token matched the cookie's (FormExpired otherwise)."""
+    body = (await request.body()).decode("utf-8", "replace")
+    try:
+        pairs = parse_qsl(body, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+    except ValueError:
+        raise Invalid("body", f"not a form, or more than {MAX_FORM_FIELDS} fields") from None
+    form: dict[str, list[str]] = {}
+    for name, value in pairs:
+        form.setdefault(name, []).append(value)
+    sent, kept = (form.get(CSRF_FIELD) or [""])[0], request.cookies.get(CSRF_COOKIE) or ""
+    if not kept or not hmac.compare_digest(sent.encode(), kept.encode()):
+        raise FormExpired()
+    return form
+
+
+Form = Annotated[dict[str, list[str]], Depends(console_form)]
+
+
+def one(form: dict[str, list[str]], name: str, default: str = "") -> str:
+    return (form.get(name) or [default])[0]

@@ -1,0 +1,72 @@
+"""Staff pages of the console: the complaints queue with deadlines coloured by urgency, and a
+complaint's page where it is acknowledged, started and resolved (with compensation in points or a
+coupon value). Feedback's own API decides, with the person's token."""
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from gateway.api.console.render import go, page
+from gateway.api.console.session import Console, ConsoleUser, Form, one
+from gateway.domain.complaint_urgency import urgency
+from gateway.service_layer.console_reads import call, read
+from shared.deps import NowDep
+from shared.errors import Invalid
+
+router = APIRouter(prefix="/console/complaints", tags=["console"], include_in_schema=False)
+STEPS = ("acknowledge", "start")
+
+
+def _feedback(request: Request) -> Any:
+    return request.app.state.downstream.feedback
+
+
+def _due(item: dict[str, Any]) -> datetime | None:
+    return datetime.fromisoformat(item["next_due_at"]) if item.get("next_due_at") else None
+
+
+@router.get("")
+async def queue(request: Request, now: NowDep, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
+    """The person's open complaints (their store's, or an account manager's own), overdue first."""
+    items = await read(_feedback(request), "feedback", "/v1/complaints/queue", user.bearer())
+    rows = [(item, urgency(_due(item), now)) for item in items]
+    return page(request, "staff/complaints_queue.html", user, rows=rows)
+
+
+@router.get("/{complaint_id}")
+async def complaint(complaint_id: str, request: Request, now: NowDep,
+                    user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
+    item = await read(_feedback(request), "feedback", f"/v1/complaints/{quote(complaint_id, safe='')}", user.bearer())
+    return page(request, "staff/complaint.html", user, item=item, urgency=urgency(_due(item), now),
+                resolved=request.query_params.get("done") == "1")
+
+
+@router.post("/{complaint_id}/step")
+async def step(complaint_id: str, request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
+    """Acknowledge or start work on the complaint."""
+    action = one(form, "action")
+    if action not in STEPS:
+        raise Invalid("action", f"one of {', '.join(STEPS)}")
+    await call(_feedback(request), "feedback", "POST", f"/v1/complaints/{quote(complaint_id, safe='')}/{action}", user.bearer())
+    return go(request, f"/console/complaints/{quote(complaint_id, safe='')}")
+
+
+@router.post("/{complaint_id}/resolve")
+async def resolve(complaint_id: str, request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
+    """Resolves with a note and the compensation feedback allows (its caps apply there)."""
+    points_text, coupon_text = one(form, "points").strip() or "0", one(form, "coupon_value").strip()
+    try:
+        points = int(points_text)
+    except ValueError:
+        raise Invalid("points", "a whole number of points") from None
+    try:
+        coupon = str(Decimal(coupon_text)) if coupon_text else None
+    except InvalidOperation:
+        raise Invalid("coupon_value", "an amount such as 20.00") from None
+    body = {"note": one(form, "note"), "compensation": {"points": points, "coupon_value": coupon}}
+    await call(_feedback(request), "feedback", "POST", f"/v1/complaints/{quote(complaint_id, safe='')}/resolve", user.bearer(), json=body)
+    return go(request, f"/console/complaints/{quote(complaint_id, safe='')}?done=1")

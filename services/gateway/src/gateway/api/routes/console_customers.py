@@ -1,0 +1,47 @@
+"""Staff pages of the console: customer search, and the customer-360 page (profile as the
+person's role may see it, points ledger, purchases, coupons, complaints, messages).
+
+The search reads members' `GET /v1/members` and the page the gateway's own
+`GET /api/v1/customers/{id}/360`, both with the person's token: the services decide what the
+person may see, the policy unchanged."""
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from gateway.api.console.render import page
+from gateway.api.console.services import service_clients
+from gateway.api.console.session import Console, ConsoleUser
+from gateway.service_layer.console_reads import read
+
+router = APIRouter(prefix="/console/customers", tags=["console"], include_in_schema=False)
+# What a search may ask members: the card number, the name, the community, or (for the roles that
+# may, and rate-limited by members) the phone.
+SEARCH_FIELDS = ("card_no", "name", "community", "phone")
+
+
+@router.get("")
+async def search(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
+    asked = {k: v.strip() for k, v in request.query_params.items() if k in SEARCH_FIELDS and v.strip()}
+    found = None
+    if asked:
+        found = await read(request.app.state.downstream.members, "members", "/v1/members", user.bearer(), {**asked, "limit": "50"})
+    return page(request, "staff/customer_search.html", user, asked=asked, found=found)
+
+
+@router.get("/{member_id}")
+async def customer(member_id: str, request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
+    async with service_clients(request) as clients:
+        view = await read(clients["gateway"], "gateway", f"/api/v1/customers/{quote(member_id, safe='')}/360", user.bearer())
+    return page(request, "staff/customer_360.html", user, view=view, profile=view.get("member") or {},
+                recent_purchases=_rows(view.get("recent_purchases")), complaints=_rows(view.get("complaints")),
+                coupons=_rows(view.get("coupons")), messages=_rows(view.get("messages")))
+
+
+def _rows(section: Any) -> list[Any]:
+    """A section's rows, whether the service answered a list or a page of `items`."""
+    if isinstance(section, dict):
+        return list(section.get("items") or [])
+    return list(section or [])

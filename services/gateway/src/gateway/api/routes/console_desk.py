@@ -1,0 +1,129 @@
+"""The service desk's pages of the console: register a member, a customer's gifts (redeem one,
+hand over a reserved one) and leftover-material visits, and the store's gift register to print.
+
+Every write carries an idempotency key made when the form was shown, so a form sent twice (a
+double tap on the tablet, a retry after a timeout) registers or redeems once. Members and points
+decide, with the person's token."""
+
+import asyncio
+import secrets
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from gateway.api.console.i18n import LANG_COOKIE, language_of
+from gateway.api.console.render import LOCAL_TIME, go, page
+from gateway.api.console.session import Console, ConsoleUser, Form, one
+from gateway.domain.page_figures import totals
+from gateway.service_layer.console_reads import call, read
+from shared.errors import Invalid
+
+router = APIRouter(prefix="/console/desk", tags=["console"], include_in_schema=False)
+# Customers named on one register page at most (one look-up each); beyond, their ids are shown.
+NAMED_AT_MOST = 200
+REGISTRATION = ("name", "phone", "community", "address", "card_no", "email", "birthday", "gender")
+
+
+def _keyed(user: ConsoleUser, form: dict[str, list[str]]) -> dict[str, str]:
+    key = one(form, "idempotency_key")
+    if not key or len(key) > 64:
+        raise Invalid("idempotency_key", "missing: reload the form")
+    return {**user.bearer(), "Idempotency-Key": key}
+
+
+def _store(user: ConsoleUser, form: dict[str, list[str]]) -> str:
+    """The desk's own store (its token is bound to it); others say which store they serve."""
+    store = user.principal.store_id or one(form, "store_id").strip()
+    if not store:
+        raise Invalid("store_id", "say which store the customer is served at")
+    return store
+
+
+def _today() -> str:
+    return datetime.now(LOCAL_TIME).date().isoformat()
+
+
+@router.get("")
+async def desk(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
+    """Find the customer by card (or phone) and register a new one."""
+    card, phone = request.query_params.get("card_no", "").strip(), request.query_params.get("phone", "").strip()
+    found = None
+    if card or phone:
+        params = {"card_no": card} if card else {"phone": phone}
+        found = await read(request.app.state.downstream.members, "members", "/v1/members", user.bearer(), {**params, "limit": "10"})
+    return page(request, "staff/desk.html", user, found=found, card=card, phone=phone, key=secrets.token_hex(16),
+                registered=request.query_params.get("registered", ""))
+
+
+@router.post("/register")
+async def register(request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
+    body: dict[str, Any] = {k: one(form, k).strip() for k in REGISTRATION if one(form, k).strip()}
+    body["consents"] = {"sms": one(form, "consent_sms") == "yes"}
+    if user.principal.store_id:
+        body["home_store_id"] = user.principal.store_id
+    answer = await call(request.app.state.downstream.members, "members", "POST", "/v1/members", _keyed(user, form), json=body)
+    member = answer.json()
+    return go(request, f"/console/desk/members/{quote(member['id'], safe='')}?registered=1")
+
+
+@router.get("/members/{member_id}")
+async def customer(member_id: str, request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
+    quoted, headers, points = quote(member_id, safe=""), user.bearer(), request.app.state.downstream.points
+    profile = await read(request.app.state.downstream.members, "members", f"/v1/members/{quoted}", headers)
+    catalogue = await read(points, "points", f"/v1/members/{quoted}/gifts", headers)
+    entries = await read(points, "points", f"/v1/members/{quoted}/redemptions", headers, {"limit": "20"})
+    entitlements = await read(points, "points", f"/v1/entitlements/{quoted}", headers)
+    balance = (await read(points, "points", f"/v1/accounts/{quoted}", headers, {"entries": "0"}))["balance"]
+    names = {g["gift_id"]: g["name_en"] if language_of(request.cookies.get(LANG_COOKIE)) == "en" else g["name_zh"]
+             for g in catalogue["gifts"]}
+    return page(request, "staff/desk_customer.html", user, profile=profile, catalogue=catalogue, entries=entries, names=names,
+                entitlements=entitlements, balance=balance, key=secrets.token_hex(16), today=_today(),
+                notice=request.query_params.get("notice", ""))
+
+
+@router.post("/members/{member_id}/redeem")
+async def redeem(member_id: str, request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
+    body = {"member_id": member_id, "gift_id": one(form, "gift_id"), "store_id": _store(user, form)}
+    await call(request.app.state.downstream.points, "points", "POST", "/v1/redemptions", _keyed(user, form), json=body)
+    return go(request, f"/console/desk/members/{quote(member_id, safe='')}?notice=redeemed")
+
+
+@router.post("/members/{member_id}/hand-over")
+async def hand_over(member_id: str, request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
+    redemption = quote(one(form, "redemption_id"), safe="")
+    await call(request.app.state.downstream.points, "points", "POST", f"/v1/redemptions/{redemption}/hand-over", user.bearer())
+    return go(request, f"/console/desk/members/{quote(member_id, safe='')}?notice=handed_over")
+
+
+@router.post("/members/{member_id}/visit")
+async def visit(member_id: str, request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
+    """One use of a service entitlement (a leftover-material visit)."""
+    kind = quote(one(form, "kind"), safe="")
+    body = {"used_on": one(form, "used_on") or _today(), "store_id": _store(user, form)}
+    await call(request.app.state.downstream.points, "points", "POST", f"/v1/entitlements/{quote(member_id, safe='')}/{kind}/uses",
+               _keyed(user, form), json=body)
+    return go(request, f"/console/desk/members/{quote(member_id, safe='')}?notice=visited")
+
+
+@router.get("/gift-register")
+async def gift_register(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
+    """The store's gift register for a day or a period, to print."""
+    store = user.principal.store_id or request.query_params.get("store_id", "").strip()
+    first = request.query_params.get("from", "").strip() or _today()
+    last = request.query_params.get("to", "").strip() or first
+    rows: list[dict[str, Any]] = []
+    gifts: dict[str, tuple[str, str]] = {}
+    people: dict[str, str] = {}
+    if store:
+        points, members = request.app.state.downstream.points, request.app.state.downstream.members
+        rows = await read(points, "points", "/v1/gift-register", user.bearer(), {"store_id": store, "from": first, "to": last})
+        # Names, not ids, on paper: the gifts from the catalogue, the customers from members.
+        gifts = {g["gift_id"]: (g["name_zh"], g["name_en"]) for g in await read(points, "points", "/v1/gifts", user.bearer())}
+        ids = sorted({r["member_id"] for r in rows})[:NAMED_AT_MOST]
+        found = await asyncio.gather(*(read(members, "members", f"/v1/members/{quote(i, safe='')}", user.bearer()) for i in ids))
+        people = {m["id"]: f"{m['name']} ({m['card_no']})" for m in found}
+    return page(request, "staff/gift_register.html", user, rows=rows, store=store, first=first, last=last,
+                totals=totals(rows, ("points",)), gifts=gifts, people=people)

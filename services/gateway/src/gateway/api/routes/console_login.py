@@ -1,0 +1,94 @@
+"""The console's way in and out: the login form (posting to the same staff login as
+`POST /identity/v1/login`), logging out, the start page, the language switch and the static files."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from gateway.api.console.i18n import LANG_COOKIE, LANGUAGES
+from gateway.api.console.render import go, page
+from gateway.api.console.session import (
+    PATH,
+    SESSION_COOKIE,
+    Console,
+    ConsoleUser,
+    Form,
+    lifetimes,
+    one,
+    remember_session,
+)
+from gateway.console import STATIC
+from gateway.domain.identity import NoSigningKey
+from gateway.service_layer import staff_sessions
+from shared.authorize import public
+from shared.deps import UowDep
+from shared.errors import NotFound
+
+router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
+STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
+YEAR_S = 365 * 24 * 3600
+
+
+@router.get("/login", dependencies=[Depends(public)])
+async def login_form(request: Request) -> HTMLResponse:
+    return page(request, "login.html")
+
+
+@router.post("/login", dependencies=[Depends(public)])
+async def login(request: Request, form: Form, uow: UowDep) -> Response:
+    """The staff login itself (`staff_sessions.login`, throttles and second factor included); its
+    tokens go into the session cookie instead of a JSON answer."""
+    issuer = request.app.state.token_issuer
+    if issuer is None:
+        raise NoSigningKey()
+    code = one(form, "totp_code").strip()
+    issued = await staff_sessions.login(
+        uow, issuer, request.app.state.login_guard, lifetimes(request.app.state.settings), login=one(form, "login"),
+        password=one(form, "password"), totp_code=code or None,
+        address=request.client.host if request.client else "unknown",
+    )
+    remember_session(request, issued)
+    return go(request, PATH)
+
+
+@router.post("/logout")
+async def logout(request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
+    """Ends the session at the gateway (its access tokens lapse within their minute) and forgets
+    the cookie."""
+    _, _, refresh = (request.cookies.get(SESSION_COOKIE) or "").partition("|")
+    if session := getattr(request.state, "console_session", None):  # refreshed by this very request
+        refresh = session[0].partition("|")[2]
+        request.state.console_session = None
+    await staff_sessions.logout(request.app.state.commands, refresh)
+    response = go(request, "/console/login")
+    response.delete_cookie(SESSION_COOKIE, path=PATH)
+    return response
+
+
+@router.get("")
+async def home(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
+    return page(request, "home.html", user)
+
+
+@router.post("/language", dependencies=[Depends(public)])
+async def language(request: Request, form: Form) -> Response:
+    """Switches the console's language; a preference, kept a year in this browser."""
+    chosen = one(form, "lang")
+    back = one(form, "next", PATH)
+    if not back.startswith(PATH):  # never a redirect off the console
+        back = PATH
+    response = go(request, back)
+    if chosen in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, chosen, max_age=YEAR_S, path=PATH, samesite="strict",
+                            secure=request.url.scheme == "https", httponly=True)
+    return response
+
+
+@router.get("/static/{name}", dependencies=[Depends(public)])
+async def static(name: str) -> Response:
+    files = {p.name: p for p in STATIC.iterdir() if p.suffix in STATIC_TYPES}
+    if name not in files:
+        raise NotFound(f"no static file {name}")
+    found = files[name]
+    return Response(found.read_bytes(), media_type=STATIC_TYPES[found.suffix], headers={"Cache-Control": "max-age=3600"})

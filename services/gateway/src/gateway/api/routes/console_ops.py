@@ -1,0 +1,78 @@
+"""The operators' pages of the console: every service's health, the event flow (consumer lag and
+outbox backlogs, now and over 24 hours), and the scheduled jobs (latest runs, run now). Each reads
+the services' own endpoints, the jobs with the operator's token."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from gateway.adapters.consumer_lag import group_lags
+from gateway.api.console.render import LOCAL_TIME, gettext_of, page
+from gateway.api.console.services import service_clients
+from gateway.api.console.session import Console, ConsoleUser, Form, one
+from gateway.config import Settings
+from gateway.domain.event_flow import chart, group_totals, groups
+from gateway.domain.platform_health import uptime_text
+from gateway.service_layer import event_flow
+from gateway.service_layer.platform_health import platform_health
+from gateway.service_layer.service_jobs import job_lists, run_job
+from shared.deps import NowDep, UowDep
+from shared.errors import Invalid
+
+router = APIRouter(prefix="/console/ops", tags=["console"], include_in_schema=False)
+
+
+@router.get("/health")
+async def health(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.operate")]) -> HTMLResponse:
+    async with service_clients(request) as clients:
+        services = await platform_health(clients)
+    return page(request, "ops/health.html", user, services=services, uptime_text=uptime_text,
+                all_healthy=all(s.healthy for s in services))
+
+
+@router.get("/event-flow")
+async def event_flow_page(request: Request, uow: UowDep, now: NowDep,
+                          user: Annotated[ConsoleUser, Console("gateway.console.operate")]) -> HTMLResponse:
+    """Lag per consumer group and partition and each outbox's backlog now, and their 24 hours."""
+    settings: Settings = request.app.state.settings
+    async with service_clients(request) as clients:
+        snapshot = await event_flow.measure(
+            clients, lambda: group_lags(settings, groups(settings.kafka_topic_prefix), settings.console_lag_fetch_cap), now,
+        )
+    lag_history = await event_flow.history(uow, "lag", now)
+    outbox_history = await event_flow.history(uow, "outbox", now)
+    return page(
+        request, "ops/event_flow.html", user, snapshot=snapshot, now=now, totals=group_totals(snapshot.lags, now),
+        lag_chart=chart({k: [(at, m) for at, m, _ in v] for k, v in lag_history.items()}, now, LOCAL_TIME),
+        lag_seconds_chart=chart({k: [(at, s) for at, _, s in v] for k, v in lag_history.items()}, now, LOCAL_TIME),
+        outbox_chart=chart({k: [(at, m) for at, m, _ in v] for k, v in outbox_history.items()}, now, LOCAL_TIME),
+        sample_every_s=int(settings.console_event_flow_sample_s),
+    )
+
+
+@router.get("/jobs")
+async def jobs(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.operate")]) -> HTMLResponse:
+    async with service_clients(request) as clients:
+        listed = await job_lists(clients, user.bearer())
+    return page(request, "ops/jobs.html", user, listed=listed)
+
+
+@router.post("/jobs/run")
+async def run(request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.operate")]) -> Response:
+    """Runs a job now at its service (the service checks `jobs.run` against the operator's token),
+    optionally for another moment (`as_of`, a local date and time of the form)."""
+    service, name, as_of_text = one(form, "service"), one(form, "job"), one(form, "as_of").strip()
+    as_of: datetime | None = None
+    if as_of_text:
+        try:
+            as_of = datetime.fromisoformat(as_of_text)
+        except ValueError:
+            raise Invalid("as_of", "not a date and time (YYYY-MM-DDTHH:MM)") from None
+        if as_of.tzinfo is None:  # the form's time is the chain's local time
+            as_of = as_of.replace(tzinfo=LOCAL_TIME)
+    async with service_clients(request) as clients:
+        outcome: dict[str, Any] = await run_job(clients, user.bearer(), service, name, as_of)
+    _ = gettext_of(request)
+    return page(request, "ops/job_result.html", user, service=service, job=name, outcome=outcome, title=_("Job run"))

@@ -1,0 +1,114 @@
+"""Staff pages of the console: the customer information base (level 1 communities ranked, level 2
+a community's customers, level 3 a customer's purchases; each printable and as CSV) and the
+account manager's tracking queue, daily tracking form and daily report.
+
+Every page reads members' own API with the person's token: members decides what they may see
+(a role that may not is told so on the page)."""
+
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from gateway.api.console.render import LOCAL_TIME, go, page
+from gateway.api.console.session import Console, ConsoleUser, Form, one
+from gateway.domain.page_figures import bars, totals
+from gateway.service_layer.console_reads import call, read
+from shared.errors import Invalid
+
+router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
+FILTERS = ("store_id", "from", "to", "sort")
+LEVELS = {"communities": "/v1/infobase/communities", "customers": "/v1/infobase/communities/{id}/customers",
+          "purchases": "/v1/infobase/members/{id}/purchases"}
+METHODS = ("phone", "sms", "wechat", "home_visit", "in_store")
+
+
+def _filters(request: Request) -> dict[str, str]:
+    return {k: v.strip() for k, v in request.query_params.items() if k in FILTERS and v.strip()}
+
+
+def _members(request: Request) -> Any:
+    return request.app.state.downstream.members
+
+
+@router.get("/infobase")
+async def communities(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
+    """Level 1: communities ranked by buying households (or spend), with a bar chart."""
+    filters = _filters(request)
+    body = await read(_members(request), "members", LEVELS["communities"], user.bearer(), {**filters, "limit": "500"})
+    ranked = "spend" if filters.get("sort") == "spend" else "households"
+    return page(request, "staff/infobase_communities.html", user, body=body, filters=filters,
+                totals=totals(body["items"], ("households", "spend", "purchases", "member_count")),
+                bars=bars(body["items"], "name", ranked), ranked=ranked)
+
+
+@router.get("/infobase/communities/{community_id}")
+async def customers(community_id: str, request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
+    """Level 2: one community's customers by spend."""
+    filters = _filters(request)
+    path = LEVELS["customers"].format(id=quote(community_id, safe=""))
+    body = await read(_members(request), "members", path, user.bearer(), {**filters, "limit": "1000"})
+    return page(request, "staff/infobase_customers.html", user, body=body, filters=filters,
+                totals=totals(body["items"], ("spend", "purchases")))
+
+
+@router.get("/infobase/members/{member_id}")
+async def purchases(member_id: str, request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
+    """Level 3: one customer's purchases line by line, returns beneath their sale."""
+    filters = _filters(request)
+    path = LEVELS["purchases"].format(id=quote(member_id, safe=""))
+    body = await read(_members(request), "members", path, user.bearer(), {**filters, "limit": "2000"})
+    return page(request, "staff/infobase_purchases.html", user, body=body, filters=filters,
+                totals=totals(body["items"], ("amount",)))
+
+
+@router.get("/infobase/export")
+async def export(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
+    """Any level as CSV, as members writes it (totals, local times, names), for Excel."""
+    level = request.query_params.get("level", "")
+    if level not in LEVELS:
+        raise Invalid("level", f"one of {', '.join(LEVELS)}")
+    ident = request.query_params.get("id", "")
+    if level != "communities" and not ident:
+        raise Invalid("id", "required for this level")
+    path = LEVELS[level].format(id=quote(ident, safe=""))
+    answer = await call(_members(request), "members", "GET", path, user.bearer(),
+                        params={**_filters(request), "format": "csv", "limit": "5000"})
+    headers = {k: v for k, v in answer.headers.items() if k.lower() == "content-disposition"}
+    return Response(answer.content, media_type=answer.headers.get("content-type", "text/csv"), headers=headers)
+
+
+@router.get("/tracking")
+async def tracking_queue(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
+    """The account manager's queue (most recent purchase first, churn risk) and the day's form."""
+    queue = await read(_members(request), "members", "/v1/tracking/queue", user.bearer())
+    today = datetime.now(LOCAL_TIME).date().isoformat()
+    return page(request, "staff/tracking_queue.html", user, queue=queue, today=today, methods=METHODS,
+                chosen=request.query_params.get("member_id", ""), recorded=request.query_params.get("recorded") == "1")
+
+
+@router.post("/tracking")
+async def record_tracking(request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
+    """One line of the daily tracking form, recorded by members (the customer must be the
+    manager's own; members says so otherwise)."""
+    try:
+        rating = int(one(form, "rating"))
+    except ValueError:
+        raise Invalid("rating", "choose 1 to 5") from None
+    body = {"tracked_on": one(form, "tracked_on"), "member_id": one(form, "member_id"), "contact": one(form, "contact"),
+            "method": one(form, "method"), "rating": rating, "notes": one(form, "notes")}
+    await call(_members(request), "members", "POST", "/v1/tracking/records", user.bearer(), json=body)
+    return go(request, "/console/tracking?recorded=1")
+
+
+@router.get("/tracking/report")
+async def tracking_report(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
+    """The day's tracking records, to print."""
+    day = request.query_params.get("date") or datetime.now(LOCAL_TIME).date().isoformat()
+    params = {"date": day, **{k: v for k, v in request.query_params.items() if k in ("store_id", "manager_id") and v}}
+    report = await read(_members(request), "members", "/v1/tracking/reports/daily", user.bearer(), params)
+    ratings = [r["rating"] for r in report["records"]]
+    average = round(sum(ratings) / len(ratings), 1) if ratings else None
+    return page(request, "staff/tracking_report.html", user, report=report, day=day, average=average)

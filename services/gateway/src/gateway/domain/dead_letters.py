@@ -1,0 +1,176 @@
+"""Dead letters as operators see them, the filters they browse by, and what a replayed record
+carries.
+
+A dead letter is the failed record as it was (key, value, headers) plus the headers the consumer
+that gave up on it added (`shared.consumer`): `dlq_error` ("Class: message"), `dlq_consumer_group`,
+`dlq_original_topic`, `dlq_original_partition`, `dlq_original_offset` and `dlq_failed_at`. It is
+identified by its own place in the dead-letter topic, `<partition>-<offset>`."""
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from shared.errors import Invalid, ServiceError
+
+DLQ_PREFIX = "dlq_"
+# Added to a replayed record: which dead letter it replays. Consumers ignore it (they dedupe by
+# event id); it tells a reader of the topic, and a dead letter of a replay, where it came from.
+REPLAY_HEADER = "crm_replay_of"
+DEAD_LETTER_ID = re.compile(r"^(\d{1,9})-(\d{1,18})$")
+MAX_FILTER_CHARS = 200
+
+
+class BrokerAway(ServiceError):
+    """The dead-letter topic cannot be read or written now (503): nothing was done."""
+
+    status_code = 503
+
+
+class Mark(StrEnum):
+    REPLAYED = "replayed"
+    DISCARDED = "discarded"
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    partition: int
+    offset: int
+    key: str | None
+    headers: tuple[tuple[str, str], ...]
+    value: bytes
+    written_at: datetime | None  # the dead-letter record's own timestamp
+
+    @property
+    def id(self) -> str:
+        return f"{self.partition}-{self.offset}"
+
+    def header(self, name: str) -> str:
+        return next((v for k, v in self.headers if k == name), "")
+
+    @property
+    def error(self) -> str:
+        return self.header("dlq_error")
+
+    @property
+    def error_class(self) -> str:
+        return self.error.partition(":")[0].strip()
+
+    @property
+    def event_type(self) -> str:
+        return self.header("ce_type")
+
+    @property
+    def event_id(self) -> str:
+        return self.header("ce_id")
+
+    @property
+    def original_topic(self) -> str:
+        return self.header("dlq_original_topic")
+
+    @property
+    def consumer_group(self) -> str:
+        return self.header("dlq_consumer_group")
+
+    @property
+    def failed_at(self) -> datetime | None:
+        text = self.header("dlq_failed_at")
+        try:
+            moment = datetime.fromisoformat(text) if text else self.written_at
+        except ValueError:
+            moment = self.written_at
+        return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    def payload_text(self) -> str:
+        """The value for reading: indented JSON where it is JSON, else the text as it decodes."""
+        text = self.value.decode("utf-8", "replace")
+        try:
+            return json.dumps(json.loads(text), ensure_ascii=False, indent=2)
+        except ValueError:
+            return text
+
+    def replay_headers(self) -> list[tuple[str, bytes]]:
+        """The original record's headers (its CloudEvent attributes, its credential) without what
+        the dead-lettering added, and the mark of this replay."""
+        kept = [(k, v.encode()) for k, v in self.headers if not k.startswith(DLQ_PREFIX) and k != REPLAY_HEADER]
+        return [*kept, (REPLAY_HEADER, self.id.encode())]
+
+
+def parse_id(value: str) -> tuple[int, int]:
+    found = DEAD_LETTER_ID.match(value)
+    if found is None:
+        raise Invalid("id", "a dead letter is named <partition>-<offset>")
+    return int(found.group(1)), int(found.group(2))
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """Every field optional; text fields match as a case-insensitive part, times bound `failed_at`."""
+
+    error_class: str = ""
+    event_type: str = ""
+    topic: str = ""
+    key: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+    # "open" (neither replayed nor discarded), "replayed", "discarded", or "" for all.
+    state: str = "open"
+
+    def matches(self, letter: DeadLetter, mark: Mark | None) -> bool:
+        if self.state == "open" and mark is not None:
+            return False
+        if self.state in (Mark.REPLAYED, Mark.DISCARDED) and mark != self.state:
+            return False
+        for wanted, have in ((self.error_class, letter.error_class), (self.event_type, letter.event_type),
+                             (self.topic, letter.original_topic), (self.key, letter.key or "")):
+            if wanted and wanted.lower() not in have.lower():
+                return False
+        failed = letter.failed_at
+        if self.since is not None and (failed is None or failed < self.since):
+            return False
+        return not (self.until is not None and (failed is None or failed >= self.until))
+
+    def as_params(self) -> dict[str, str]:
+        params = {"error_class": self.error_class, "event_type": self.event_type, "topic": self.topic,
+                  "key": self.key, "state": self.state,
+                  "since": self.since.isoformat() if self.since else "", "until": self.until.isoformat() if self.until else ""}
+        return {k: v for k, v in params.items() if v}
+
+
+STATES = ("open", "replayed", "discarded", "")
+
+
+def parse_filter(params: dict[str, str], zone: "object") -> Filter:
+    """A filter from query or form fields; Invalid naming the field for a bad one. Times without a
+    zone are in `zone` (the chain's local time, as the form shows them)."""
+    texts = {}
+    for name in ("error_class", "event_type", "topic", "key"):
+        value = params.get(name, "").strip()
+        if len(value) > MAX_FILTER_CHARS:
+            raise Invalid(name, f"at most {MAX_FILTER_CHARS} characters")
+        texts[name] = value
+    state = params.get("state", "open")
+    if state not in STATES:
+        raise Invalid("state", "one of open, replayed, discarded or empty")
+    times: dict[str, datetime | None] = {}
+    for name in ("since", "until"):
+        value = params.get(name, "").strip()
+        if not value:
+            times[name] = None
+            continue
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise Invalid(name, "not a date and time (YYYY-MM-DDTHH:MM)") from None
+        times[name] = moment if moment.tzinfo else moment.replace(tzinfo=zone)  # type: ignore[arg-type]
+    return Filter(state=state, since=times["since"], until=times["until"], **texts)
+
+
+def check_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise Invalid("reason", "say why the dead letter is discarded")
+    if len(reason) > 500:
+        raise Invalid("reason", "at most 500 characters")
+    return reason

@@ -1,0 +1,53 @@
+"""Reading and writing the services' APIs for a console page, with the logged-in person's token:
+the service's answer, or its refusal as the same refusal here (its status and its detail), so the
+page says what the service said."""
+
+from typing import Any
+
+import httpx
+
+from shared.errors import ServiceError
+
+DEADLINE_S = 10.0
+
+
+class ServiceRefused(ServiceError):
+    """The service refused the request (4xx): answered with its status and detail."""
+
+    def __init__(self, service: str, status_code: int, detail: str) -> None:
+        super().__init__(f"{service}: {detail}")
+        self.status_code = status_code
+
+
+class ServiceUnavailable(ServiceError):
+    status_code = 503
+
+
+async def call(client: httpx.AsyncClient | None, service: str, method: str, path: str, headers: dict[str, str], *,
+               params: dict[str, str] | None = None, json: Any = None) -> httpx.Response:
+    if client is None:
+        raise ServiceUnavailable(f"{service} is not configured")
+    try:
+        response = await client.request(method, path, headers=headers, params=params, json=json, timeout=DEADLINE_S)
+    except httpx.HTTPError as exc:
+        raise ServiceUnavailable(f"{service} cannot be reached ({type(exc).__name__})") from exc
+    if response.status_code >= 500:
+        raise ServiceUnavailable(f"{service} answered {response.status_code}")
+    if response.status_code >= 400:
+        raise ServiceRefused(service, response.status_code, _detail(response))
+    return response
+
+
+async def read(client: httpx.AsyncClient | None, service: str, path: str, headers: dict[str, str],
+               params: dict[str, str] | None = None) -> Any:
+    return (await call(client, service, "GET", path, headers, params=params)).json()
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        return response.text[:300]
+    if isinstance(detail, list):  # validation errors: each field and why
+        return "; ".join(f"{'.'.join(str(p) for p in d.get('loc', [])[1:])}: {d.get('msg')}" for d in detail if isinstance(d, dict))
+    return str(detail)[:300]

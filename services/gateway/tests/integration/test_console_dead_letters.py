@@ -1,0 +1,132 @@
+"""Dead letters on the operators' console, against the real broker and databases: browsed and
+filtered, replayed to their original topic only after a dry run of the same count, each replayed
+once however often it is asked (marked only once the broker acknowledged it), an interrupted
+replay resumed, a discard needing a reason; every action audited."""
+
+import re
+
+import httpx
+import pytest
+from sqlmodel import select
+
+from gateway.adapters.console_tables import DeadLetterMarkRow, DeadLetterReplayRow
+from shared.events.registry import Topics
+from tests.support.dead_letters import member_registered, plant_dead_letter
+from tests.support.identity import MovableClock, admin, gateway_with_stores
+from tests.support.kafka_reader import read_topic
+from tests.support.platform import TestEnv
+
+pytestmark = [pytest.mark.integration, pytest.mark.kafka]
+
+
+@pytest.fixture
+async def console(env: TestEnv, database_factory):
+    async with gateway_with_stores(env, await database_factory("gateway"), MovableClock(), console_replay_per_s=200.0,
+                                   console_replay_batch=2) as client:
+        r = await client.post("/identity/v1/staff", headers=admin(env), json={"login": "op.zhang", "name": "Zhang", "role": "operator"})
+        assert r.status_code == 201, r.text
+        form = await client.get("/console/login")
+        r = await client.post("/console/login", data={"csrf": csrf_of(form.text), "login": "op.zhang", "password": r.json()["password"]})
+        assert r.status_code == 303, r.text
+        yield client
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', html)
+    assert found
+    return found.group(1)
+
+
+def listed_ids(html: str) -> list[str]:
+    return re.findall(r'data-dead-letter="(\d+-\d+)"', html)
+
+
+async def marks(console: httpx.AsyncClient) -> list[DeadLetterMarkRow]:
+    async with console.app.state.commands() as uow:  # type: ignore[attr-defined]
+        return list((await uow.session.exec(select(DeadLetterMarkRow))).all())
+
+
+async def test_a_dead_letter_is_replayed_once_after_a_dry_run_and_the_replay_is_audited(console, env) -> None:
+    assert env.broker is not None
+    events = [member_registered() for _ in range(3)]
+    for event in events[:2]:
+        await plant_dead_letter(env.broker.bootstrap, env.prefix, event)
+    await plant_dead_letter(env.broker.bootstrap, env.prefix, events[2], error="ValidationError: card_no too long")
+
+    page = await console.get("/console/ops/dead-letters")
+    assert page.status_code == 200 and len(listed_ids(page.text)) == 3
+    assert "crm.members.member_registered.v1" in page.text
+    only_locked = await console.get("/console/ops/dead-letters", params={"error_class": "operationalerror"})
+    assert len(listed_ids(only_locked.text)) == 2
+    bad_time = await console.get("/console/ops/dead-letters", params={"since": "yesterday"})
+    assert bad_time.status_code == 422 and "since" in bad_time.text
+
+    csrf = csrf_of(page.text)
+    dry = await console.post("/console/ops/dead-letters/dry-run", data={"csrf": csrf, "error_class": "OperationalError", "state": "open", "scope": "all"})
+    assert dry.status_code == 200 and 'name="expected" value="2"' in dry.text
+    # A confirmation whose count is not what matches now is refused: nothing is sent.
+    stale = await console.post("/console/ops/dead-letters/replay", data={"csrf": csrf, "error_class": "OperationalError", "state": "open", "expected": "3"})
+    assert stale.status_code == 409 and "dry run" in stale.text
+    assert await marks(console) == []
+
+    r = await console.post("/console/ops/dead-letters/replay", data={"csrf": csrf, "error_class": "OperationalError", "state": "open", "expected": "2"})
+    assert r.status_code == 303, r.text
+    replay_page = await console.get(r.headers["location"])
+    assert 'id="replayed">2<' in replay_page.text and "已完成" in replay_page.text
+
+    members_topic = f"{env.prefix}{Topics.MEMBERS}"
+    replayed = await read_topic(env.broker.bootstrap, members_topic, expected=2, then_wait=1.0)
+    assert sorted(dict(rec.headers)["ce_id"].decode() for rec in replayed) == sorted(e.id for e in events[:2])
+    for rec in replayed:
+        headers = dict(rec.headers)
+        assert "crm_replay_of" in headers and not any(k.startswith("dlq_") for k in headers)
+    recorded = await marks(console)
+    assert sorted(m.event_id for m in recorded) == sorted(e.id for e in events[:2])
+    assert all(m.action == "replayed" and m.actor.startswith("stf_") and m.result.startswith(members_topic) for m in recorded)
+
+    # Asked again, nothing is left to replay: the marks hold.
+    again = await console.post("/console/ops/dead-letters/dry-run", data={"csrf": csrf, "error_class": "OperationalError", "state": "open", "scope": "all"})
+    assert 'name="expected"' not in again.text
+    assert len(await read_topic(env.broker.bootstrap, members_topic, expected=3, timeout=2.0)) == 2
+
+
+async def test_a_replay_larger_than_a_batch_is_interrupted_and_resumed(console, env) -> None:
+    assert env.broker is not None
+    for event in [member_registered() for _ in range(3)]:
+        await plant_dead_letter(env.broker.bootstrap, env.prefix, event)
+    page = await console.get("/console/ops/dead-letters")
+    csrf = csrf_of(page.text)
+    r = await console.post("/console/ops/dead-letters/replay", data={"csrf": csrf, "state": "open", "expected": "3"})
+    assert r.status_code == 303
+    interrupted = await console.get(r.headers["location"])
+    assert 'id="replayed">2<' in interrupted.text and "已中断" in interrupted.text
+    replay_id = r.headers["location"].rsplit("/", 1)[1]
+    r = await console.post(f"/console/ops/dead-letters/replays/{replay_id}/resume", data={"csrf": csrf})
+    finished = await console.get(r.headers["location"])
+    assert 'id="replayed">3<' in finished.text and "已完成" in finished.text
+    async with console.app.state.commands() as uow:  # type: ignore[attr-defined]
+        [replay] = (await uow.session.exec(select(DeadLetterReplayRow))).all()
+    assert (replay.dry_run_count, replay.replayed, replay.state) == (3, 3, "finished")
+    assert replay.requested_by.startswith("stf_") and replay.finished_at is not None
+
+
+async def test_a_selected_dead_letter_is_discarded_only_with_a_reason(console, env) -> None:
+    assert env.broker is not None
+    await plant_dead_letter(env.broker.bootstrap, env.prefix, member_registered())
+    page = await console.get("/console/ops/dead-letters")
+    [letter_id] = listed_ids(page.text)
+    one = await console.get(f"/console/ops/dead-letters/{letter_id}")
+    assert one.status_code == 200 and "OperationalError: database is locked" in one.text and "&#34;channel&#34;: &#34;retail&#34;" in one.text
+    csrf = csrf_of(one.text)
+    r = await console.post(f"/console/ops/dead-letters/{letter_id}/discard", data={"csrf": csrf, "reason": "  "})
+    assert r.status_code == 422 and "reason" in r.text
+    r = await console.post(f"/console/ops/dead-letters/{letter_id}/discard", data={"csrf": csrf, "reason": "test data from the pilot"})
+    assert r.status_code == 303
+    assert "test data from the pilot" in (await console.get(f"/console/ops/dead-letters/{letter_id}")).text
+    assert listed_ids((await console.get("/console/ops/dead-letters")).text) == []
+    assert listed_ids((await console.get("/console/ops/dead-letters", params={"state": "discarded"})).text) == [letter_id]
+    # A discarded letter is not replayed, even when selected.
+    dry = await console.post("/console/ops/dead-letters/dry-run", data={"csrf": csrf, "state": "", "scope": "selection", "selected": letter_id})
+    assert 'name="expected"' not in dry.text
+    assert (await console.get("/console/ops/dead-letters/9-99999")).status_code == 404
+    assert (await console.get("/console/ops/dead-letters/not-an-id")).status_code == 422

@@ -1,0 +1,76 @@
+"""The event-flow page against the real broker: a consumer group's lag per partition counted by
+fetching what lies after its committed offset, in records and in seconds; the outbox backlog of
+each service that answers; and the 24-hour history drawn from the samples the job keeps."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
+from sqlmodel import select
+
+from gateway.adapters.console_tables import EventFlowSampleRow
+from shared.events.registry import Topics
+from tests.support.identity import MovableClock, admin, gateway_with_stores
+from tests.support.platform import TestEnv
+
+pytestmark = [pytest.mark.integration, pytest.mark.kafka]
+
+
+@pytest.fixture
+async def console(env: TestEnv, database_factory):
+    closed = {f"{name}_url": "http://127.0.0.1:9" for name in ("members", "points", "feedback", "campaigns")}
+    async with gateway_with_stores(env, await database_factory("gateway"), MovableClock(), **closed) as client:
+        r = await client.post("/identity/v1/staff", headers=admin(env), json={"login": "op.zhang", "name": "Zhang", "role": "operator"})
+        form = await client.get("/console/login")
+        csrf = re.search(r'name="csrf" value="([0-9a-f]{64})"', form.text)
+        assert csrf
+        r = await client.post("/console/login", data={"csrf": csrf.group(1), "login": "op.zhang", "password": r.json()["password"]})
+        assert r.status_code == 303, r.text
+        yield client
+
+
+async def test_lag_is_counted_per_group_and_partition_and_sampled_into_the_history(console, env) -> None:
+    assert env.broker is not None
+    topic = f"{env.prefix}{Topics.MEMBERS}"
+    producer = AIOKafkaProducer(bootstrap_servers=env.broker.bootstrap, acks="all")
+    await producer.start()
+    try:
+        for n in range(5):
+            await producer.send_and_wait(topic, value=b"{}", key=b"k", partition=0, headers=[("ce_id", f"e{n}".encode())])
+    finally:
+        await producer.stop()
+    # points' group has consumed two of the five records of partition 0.
+    group = AIOKafkaConsumer(bootstrap_servers=env.broker.bootstrap, group_id=f"{env.prefix}points", enable_auto_commit=False)
+    await group.start()
+    try:
+        group.assign([TopicPartition(topic, 0)])
+        await group.commit({TopicPartition(topic, 0): OffsetAndMetadata(2, "")})
+    finally:
+        await group.stop()
+
+    page = await console.get("/console/ops/event-flow")
+    assert page.status_code == 200, page.text
+    rows = re.findall(rf'<tr data-group="{re.escape(env.prefix)}points"><td>[^<]*</td><td>{re.escape(topic)}</td><td class="num">(\d+)</td>\s*'
+                      r'<td class="num">([^<]*)</td>\s*<td class="num[^"]*">(\d+)</td><td class="num">(\d+)</td>', page.text)
+    by_partition = {int(p): (committed, int(behind)) for p, committed, behind, _ in rows}
+    assert by_partition[0] == ("2", 3)
+    assert all(behind == 0 for p, (_, behind) in by_partition.items() if p != 0)
+    # The gateway's own outbox answers; the services that are not running are said to not answer.
+    assert re.search(r'<tr data-service="gateway"><th scope="row">gateway</th>\s*<td class="num">0</td>', page.text)
+    assert re.search(r'<tr data-service="members">.*?无应答', page.text, re.S)
+
+    app = console.app  # type: ignore[attr-defined]
+    job = next(j for j in app.state.jobs.jobs if j.name == "event-flow-sample")
+    now = app.state.clock()
+    for minutes_ago in (60, 0):
+        summary = await app.state.jobs.run_once(job, now - timedelta(minutes=minutes_ago))
+        assert summary["samples"] >= 2, summary  # points' lag and the gateway's outbox at least
+    async with app.state.commands() as uow:
+        samples = (await uow.session.exec(select(EventFlowSampleRow).where(EventFlowSampleRow.subject == f"{env.prefix}points"))).all()
+    assert [(s.kind, s.messages) for s in samples] == [("lag", 3), ("lag", 3)]
+    assert all(s.seconds >= 0 for s in samples)
+
+    page = await console.get("/console/ops/event-flow")
+    assert page.text.count("<polyline") >= 2 and f"{env.prefix}points (3)" in page.text

@@ -1,0 +1,86 @@
+"""Marketing's pages on the console against real campaigns and gateway apps: the segments, the
+campaigns, and a campaign's results against its control group drawn as charts; a role that may
+not read campaigns is told so by campaigns."""
+
+import re
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from campaigns.config import Settings as CampaignsSettings
+from campaigns.main import create_app as campaigns_app
+from gateway.adapters.clients import Downstream
+from gateway.config import Settings as GatewaySettings
+from gateway.main import create_app as gateway_app
+from tests.support.audience import attributes, consent, registered, sale
+from tests.support.campaigns import CampaignsDriver, Clock
+from tests.support.identity import admin
+from tests.support.platform import TestEnv, service
+
+pytestmark = pytest.mark.integration
+AUDIENCE = {"and": [{"field": "community", "op": "in", "value": ["C1"]}]}
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', html)
+    assert found
+    return found.group(1)
+
+
+@pytest.fixture
+async def stack(env: TestEnv, database_factory):
+    clock = Clock()
+    async with service(campaigns_app(env.settings(CampaignsSettings, await database_factory("campaigns")), clock=clock)) as cmp:
+        gateway = gateway_app(env.settings(GatewaySettings, await database_factory("gateway")))
+        closed = "http://127.0.0.1:9"
+        gateway.state.downstream = Downstream(
+            members=httpx.AsyncClient(base_url=closed), points=httpx.AsyncClient(base_url=closed),
+            campaigns=httpx.AsyncClient(transport=httpx.ASGITransport(app=cmp.app), base_url="http://campaigns"),  # type: ignore[attr-defined]
+        )
+        async with service(gateway) as gw:
+            yield gw, CampaignsDriver(cmp, env, clock)
+
+
+async def log_in(gw: httpx.AsyncClient, env: TestEnv, login: str, role: str) -> None:
+    r = await gw.post("/identity/v1/staff", headers=admin(env), json={"login": login, "name": login, "role": role})
+    assert r.status_code == 201, r.text
+    form = await gw.get("/console/login")
+    r = await gw.post("/console/login", data={"csrf": csrf_of(form.text), "login": login, "password": r.json()["password"]})
+    assert r.status_code == 303, r.text
+
+
+async def test_marketing_sees_a_campaign_s_redemption_and_uplift_against_control(stack, env) -> None:
+    gw, cmp = stack
+    members = [f"m-{i:02d}" for i in range(24)]
+    await cmp.apply(*(e for m in members for e in (registered(m), attributes(m, value_class="key", churn_risk="high", community_id="C1"),
+                                                   consent(m, "marketing_sms", True))))
+    r = await cmp.client.post("/v1/segments", json={"name": "C1 key customers", "rule": AUDIENCE}, headers=cmp.marketing())
+    assert r.status_code == 201, r.text
+    launched = await cmp.launched(name="Win them back", kind="one_off", segment_id=r.json()["id"], coupon_template_id=await cmp.template(),
+                                  message={"template": "winback_coupon", "params": {"store": "城东大卖场"}}, control_share="0.25")
+    treated, held_out = launched["treatment_size"], launched["control_size"]
+    assert treated and held_out
+    cmp.clock.advance(minutes=5)
+    reached = {e["member_id"] for e in await cmp.outbox("crm.campaigns.coupon_issued.v1")}
+    await cmp.apply(*(sale(m, [("grain", "150.00")], at=cmp.clock.now) for m in sorted(reached)))
+
+    await log_in(gw, env, "zhao.shichang", "marketing")
+    listed = await gw.get("/console/campaigns")
+    assert listed.status_code == 200 and "Win them back" in listed.text
+    assert "C1 key customers" in (await gw.get("/console/segments")).text
+    page = await gw.get(f"/console/campaigns/{launched['id']}")
+    assert page.status_code == 200, page.text
+    assert f"{treated} / {held_out}" in page.text
+    assert page.text.count("<svg") >= 3 and 'data-uplift="spend_uplift"' in page.text
+    uplift = re.search(r'data-uplift="spend_uplift".*?<figcaption>\s*([^<]*)</figcaption>', page.text, re.S)
+    assert uplift and "显著" in uplift.group(1) and "不显著" not in uplift.group(1)
+    assert str(Decimal("150.00")) in page.text  # treated spend per member
+
+
+async def test_an_operator_is_told_campaigns_are_not_theirs(stack, env) -> None:
+    gw, _ = stack
+    await log_in(gw, env, "sun.yunwei", "operator")
+    assert "/console/campaigns" not in (await gw.get("/console")).text
+    r = await gw.get("/console/campaigns")
+    assert r.status_code == 403 and "campaigns" in r.text

@@ -1,0 +1,63 @@
+"""The operators' health and jobs pages against the real gateway: each service's answers shown as
+they came (here the four services behind the gateway are not running, and the gateway has no
+broker), and a job run from the page with the operator's own token at the service."""
+
+import re
+
+import pytest
+
+from tests.support.identity import MovableClock, admin, gateway_with_stores
+from tests.support.platform import TestEnv
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def console(env: TestEnv, database_factory):
+    # Addresses where nothing listens: those services are reported down, not waited for.
+    closed = {f"{name}_url": "http://127.0.0.1:9" for name in ("members", "points", "feedback", "campaigns")}
+    async with gateway_with_stores(env, await database_factory("gateway"), MovableClock(), **closed) as client:
+        r = await client.post("/identity/v1/staff", headers=admin(env), json={"login": "op.zhang", "name": "Zhang", "role": "operator"})
+        form = await client.get("/console/login")
+        r = await client.post("/console/login", data={"csrf": csrf_of(form.text), "login": "op.zhang", "password": r.json()["password"]})
+        assert r.status_code == 303, r.text
+        yield client
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', html)
+    assert found
+    return found.group(1)
+
+
+def row(html: str, service: str) -> str:
+    found = re.search(rf'<tr data-service="{service}">(.*?)</tr>', html, re.S)
+    assert found, service
+    return found.group(1)
+
+
+async def test_the_health_page_shows_each_service_as_it_answered(console) -> None:
+    page = await console.get("/console/ops/health")
+    assert page.status_code == 200 and "部分服务需要处理。" in page.text
+    gateway = row(page.text, "gateway")
+    assert "存活，未就绪" in gateway and "0.1.0" in gateway  # live, its database ok, the broker away
+    assert gateway.count("status-ok") == 1 and "not connected to the broker" in gateway
+    for service in ("members", "points", "feedback", "campaigns"):
+        assert "宕机" in row(page.text, service) and "unreachable" in row(page.text, service)
+
+
+async def test_an_operator_runs_a_job_now_and_sees_its_summary_and_its_run(console) -> None:
+    jobs = await console.get("/console/ops/jobs")
+    assert jobs.status_code == 200 and "staff-sessions-cleanup" in jobs.text
+    assert "unreachable" in jobs.text  # the services that did not answer say so
+    r = await console.post("/console/ops/jobs/run", data={
+        "csrf": csrf_of(jobs.text), "service": "gateway", "job": "staff-sessions-cleanup", "as_of": "2026-12-01T08:30",
+    })
+    assert r.status_code == 200 and "任务已运行。" in r.text and "sessions_deleted" in r.text
+    listed = await console.get("/console/ops/jobs")
+    assert "2026-12-01 08:30:00" in listed.text and "手动" in listed.text  # the run, in local time, by hand
+
+    bad = await console.post("/console/ops/jobs/run", data={"csrf": csrf_of(jobs.text), "service": "gateway", "job": "x", "as_of": "soon"})
+    assert bad.status_code == 422 and "as_of" in bad.text
+    unknown = await console.post("/console/ops/jobs/run", data={"csrf": csrf_of(jobs.text), "service": "gateway", "job": "nothing"})
+    assert unknown.status_code == 200 and "404" in unknown.text

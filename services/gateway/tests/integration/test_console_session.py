@@ -1,0 +1,151 @@
+"""The console's browser session against the real gateway (SQLite and PostgreSQL): the login form
+posts to the staff login, the tokens live in an HttpOnly SameSite=Strict cookie and are refreshed
+by the server, every form needs the CSRF token, logging out ends the session; pages are zh-CN
+until the language is switched; a role without the right gets a page saying so."""
+
+import asyncio
+import re
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from shared.auth import Role
+from tests.support.identity import MovableClock, admin, gateway_with_stores
+from tests.support.platform import TestEnv
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture
+async def gateway(env: TestEnv, database_factory, clock: MovableClock):
+    async with gateway_with_stores(env, await database_factory("gateway"), clock) as client:
+        yield client
+
+
+async def account(gateway: httpx.AsyncClient, env: TestEnv, login: str, role: str, **extra: str) -> str:
+    r = await gateway.post("/identity/v1/staff", headers=admin(env), json={"login": login, "name": login, "role": role, **extra})
+    assert r.status_code == 201, r.text
+    return str(r.json()["password"])
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', html)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
+
+
+async def log_in(gateway: httpx.AsyncClient, login: str, password: str) -> httpx.Response:
+    form = await gateway.get("/console/login")
+    assert form.status_code == 200
+    return await gateway.post("/console/login", data={"csrf": csrf_of(form.text), "login": login, "password": password})
+
+
+async def test_logging_in_keeps_the_tokens_in_a_strict_http_only_cookie(gateway, env) -> None:
+    password = await account(gateway, env, "op.zhang", "operator")
+    page = await gateway.get("/console/login")
+    assert page.status_code == 200 and '<html lang="zh-CN">' in page.text and "登录名" in page.text
+    csrf_cookie = page.headers["set-cookie"]
+    assert "crm_console_csrf=" in csrf_cookie and "HttpOnly" in csrf_cookie and "SameSite=strict" in csrf_cookie
+
+    r = await gateway.post("/console/login", data={"csrf": csrf_of(page.text), "login": "op.zhang", "password": password})
+    assert r.status_code == 303 and r.headers["location"] == "/console"
+    session = next(v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith("crm_console="))
+    assert "HttpOnly" in session and "SameSite=strict" in session and "Path=/console" in session
+    assert "Secure" not in session  # served over http here; over https the cookie is Secure
+
+    home = await gateway.get("/console")
+    assert home.status_code == 200 and "运维人员" in home.text and "op.zhang · 运维人员" in home.text
+    assert 'href="/console/ops/health"' in home.text
+
+
+
+async def test_a_wrong_password_is_refused_on_the_page_in_the_person_s_language(gateway, env) -> None:
+    await account(gateway, env, "op.zhang", "operator")
+    r = await log_in(gateway, "op.zhang", "not the password at all")
+    assert r.status_code == 401 and "登录名或密码错误。" in r.text
+    assert "crm_console=" not in r.headers.get("set-cookie", "")
+    assert (await gateway.get("/console")).status_code == 303
+
+
+async def test_a_form_without_the_browser_s_csrf_token_is_refused(gateway, env) -> None:
+    password = await account(gateway, env, "op.zhang", "operator")
+    await gateway.get("/console/login")
+    r = await gateway.post("/console/login", data={"csrf": "0" * 64, "login": "op.zhang", "password": password})
+    assert r.status_code == 403 and "reload the page" in r.text
+    assert "crm_console=" not in r.headers.get("set-cookie", "")
+    # Logged in, a post without the token does not log out either.
+    assert (await log_in(gateway, "op.zhang", password)).status_code == 303
+    assert (await gateway.post("/console/logout", data={})).status_code == 403
+    assert (await gateway.get("/console")).status_code == 200
+
+
+async def test_an_expired_access_token_is_refreshed_once_for_concurrent_pages(gateway, env, clock) -> None:
+    password = await account(gateway, env, "op.zhang", "operator")
+    clock.now -= timedelta(minutes=5)  # the tokens are issued five minutes ago: expired now
+    assert (await log_in(gateway, "op.zhang", password)).status_code == 303
+    clock.now += timedelta(minutes=5)
+    old = gateway.cookies.get("crm_console")
+    gateway.cookies.delete("crm_console")
+    # A page and its fragments arrive together with the same expired token: all are served, and
+    # the swapped refresh token is not mistaken for a stolen one.
+    pages = await asyncio.gather(*(gateway.get("/console", headers={"Cookie": f"crm_console={old}"}) for _ in range(3)))
+    assert [p.status_code for p in pages] == [200, 200, 200]
+    renewed = {p.cookies.get("crm_console") for p in pages}
+    assert len(renewed) == 1 and None not in renewed and old not in renewed
+    gateway.cookies.set("crm_console", renewed.pop(), path="/console")
+    assert (await gateway.get("/console")).status_code == 200
+
+
+async def test_logging_out_ends_the_session(gateway, env) -> None:
+    password = await account(gateway, env, "op.zhang", "operator")
+    await log_in(gateway, "op.zhang", password)
+    home = await gateway.get("/console")
+    kept = gateway.cookies.get("crm_console")
+    r = await gateway.post("/console/logout", data={"csrf": csrf_of(home.text)})
+    assert r.status_code == 303 and r.headers["location"] == "/console/login"
+    assert (await gateway.get("/console")).status_code == 303
+    # The refresh token in a copy of the cookie is dead too.
+    refresh = kept.strip('"').partition("|")[2]
+    assert (await gateway.post("/identity/v1/refresh", json={"refresh_token": refresh})).status_code == 401
+
+
+async def test_the_language_switch_shows_english_and_back(gateway, env) -> None:
+    password = await account(gateway, env, "op.zhang", "operator")
+    await log_in(gateway, "op.zhang", password)
+    home = await gateway.get("/console")
+    r = await gateway.post("/console/language", data={"csrf": csrf_of(home.text), "lang": "en", "next": "/console"})
+    assert r.status_code == 303 and r.headers["location"] == "/console"
+    english = await gateway.get("/console")
+    assert '<html lang="en">' in english.text and "Log out" in english.text and "退出登录" not in english.text
+    r = await gateway.post("/console/language", data={"csrf": csrf_of(english.text), "lang": "zh-CN", "next": "https://elsewhere"})
+    assert r.headers["location"] == "/console"  # never sent off the console
+    assert "退出登录" in (await gateway.get("/console")).text
+
+
+
+async def test_a_store_manager_is_told_the_operators_pages_are_not_theirs(gateway, env) -> None:
+    password = await account(gateway, env, "wang.li", "store_manager", store_id="S001")
+    await log_in(gateway, "wang.li", password)
+    home = await gateway.get("/console")
+    assert home.status_code == 200 and "/console/ops/health" not in home.text
+    for path in ("/console/ops/health", "/console/ops/dead-letters", "/console/ops/jobs"):
+        r = await gateway.get(path)
+        assert r.status_code == 403 and "您的角色无权打开此页面。" in r.text, path
+
+
+async def test_the_static_files_are_served_from_the_package(gateway) -> None:
+    r = await gateway.get("/console/static/htmx.min.js")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript")
+    assert "0BSD" in r.text[:400]
+    assert (await gateway.get("/console/static/..%2Fmain.py")).status_code == 404
+
+
+async def test_bearer_tokens_do_not_open_console_pages(gateway, env) -> None:
+    r = await gateway.get("/console", headers=env.auth(Role.OPERATOR))
+    assert r.status_code == 303 and r.headers["location"] == "/console/login"

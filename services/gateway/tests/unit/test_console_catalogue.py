@@ -1,0 +1,15 @@
+"""The console speaks zh-CN: every message of its templates and code is in the catalogue and
+translated there, and the catalogue compiles (it is compiled in memory at start-up)."""
+
+from gateway.api.console import catalogue
+from gateway.api.console.i18n import translations
+
+
+def test_every_console_message_is_translated_into_chinese() -> None:
+    assert catalogue.problems() == [], "run python -m gateway.api.console.catalogue and translate what it lists"
+
+
+def test_the_catalogue_compiles_and_english_is_the_messages_themselves() -> None:
+    assert translations("zh-CN").gettext("Log in") == "登录"
+    assert translations("zh-CN").gettext("You are logged in as %(subject)s, role: %(role)s.") % {"subject": "s", "role": "r"} == "您已登录为 s，角色：r。"
+    assert translations("en").gettext("Log in") == "Log in"

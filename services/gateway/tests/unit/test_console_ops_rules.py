@@ -1,0 +1,94 @@
+"""How the console judges a service's health answers, and how dead letters are read, filtered and
+prepared for replay."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from gateway.domain.dead_letters import REPLAY_HEADER, DeadLetter, Filter, Mark, check_reason, parse_filter, parse_id
+from gateway.domain.event_flow import PartitionLag, chart, group_totals
+from gateway.domain.platform_health import judge, uptime_text
+from shared.errors import Invalid
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+FAILED_AT = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+
+
+def letter(**headers: str) -> DeadLetter:
+    base = {"ce_type": "crm.members.member_registered.v1", "ce_id": "e-1", "dlq_error": "OperationalError: database is locked",
+            "dlq_original_topic": "p.crm.members.events", "dlq_consumer_group": "p.points", "dlq_failed_at": FAILED_AT.isoformat()}
+    return DeadLetter(partition=1, offset=42, key="m-1", headers=tuple({**base, **headers}.items()), value=b'{"a":1}', written_at=None)
+
+
+def test_a_ready_service_is_healthy_and_each_check_is_reported() -> None:
+    live = {"status": "live", "version": "0.1.0", "started_at": "2026-12-01T00:00:00+00:00", "uptime_s": 3700}
+    ready = {"status": "ready", "checks": {"database": "ok", "broker": "ok"}, "consumer": "assigned", "outbox_pending": 1200,
+             "consumer_lag": {"p.crm.members.events": 3}}
+    health = judge("points", live, ready)
+    assert health.healthy and health.version == "0.1.0" and health.consumer_lag == {"p.crm.members.events": 3}
+    assert health.outbox_warning and uptime_text(health.uptime_s) == "1h 1m"
+
+
+def test_a_service_without_its_broker_is_live_but_not_ready_and_one_not_answering_is_down() -> None:
+    broken = judge("members", {"status": "live"}, {"status": "not ready", "checks": {"database": "ok", "broker": "failed: KafkaConnectionError"}})
+    assert broken.live and not broken.ready and not broken.healthy and broken.broker.startswith("failed")
+    down = judge("feedback", None, None, "unreachable (ConnectError)")
+    assert not down.live and not down.healthy and down.problem == "unreachable (ConnectError)"
+
+
+def test_a_dead_letter_names_its_error_class_origin_and_failure_time() -> None:
+    d = letter()
+    assert (d.id, d.error_class, d.event_type, d.original_topic, d.failed_at) == (
+        "1-42", "OperationalError", "crm.members.member_registered.v1", "p.crm.members.events", FAILED_AT)
+    assert parse_id("1-42") == (1, 42)
+    with pytest.raises(Invalid, match=r"^id:"):
+        parse_id("1-42; drop")
+
+
+def test_a_replayed_record_carries_the_original_headers_without_the_dead_letter_ones_and_its_mark() -> None:
+    headers = letter(crm_replay_of="0-1").replay_headers()
+    assert dict(headers) == {"ce_type": b"crm.members.member_registered.v1", "ce_id": b"e-1", REPLAY_HEADER: b"1-42"}
+
+
+def test_filters_match_parts_of_texts_case_blind_times_and_the_state() -> None:
+    d = letter()
+    assert Filter(error_class="operational", topic="members", key="M-1").matches(d, None)
+    assert not Filter(event_type="points").matches(d, None)
+    assert not Filter().matches(d, Mark.REPLAYED)  # open by default
+    assert Filter(state="replayed").matches(d, Mark.REPLAYED) and not Filter(state="discarded").matches(d, Mark.REPLAYED)
+    assert Filter(state="").matches(d, Mark.DISCARDED)
+    assert Filter(since=FAILED_AT, until=FAILED_AT + timedelta(seconds=1)).matches(d, None)
+    assert not Filter(until=FAILED_AT).matches(d, None)
+
+
+def test_filter_times_without_a_zone_are_the_chain_s_local_time_and_bad_fields_are_named() -> None:
+    wanted = parse_filter({"since": "2026-12-01T10:00", "state": "open"}, SHANGHAI)
+    assert wanted.since == FAILED_AT  # 10:00 in Shanghai is 02:00 UTC
+    for params, field in (({"since": "yesterday"}, "since"), ({"state": "gone"}, "state"), ({"key": "k" * 201}, "key")):
+        with pytest.raises(Invalid) as refused:
+            parse_filter(params, SHANGHAI)
+        assert refused.value.field == field
+    with pytest.raises(Invalid, match=r"^reason:"):
+        check_reason("   ")
+
+
+def test_lag_sums_a_group_s_partitions_and_waits_as_long_as_its_oldest_record() -> None:
+    now = FAILED_AT
+    lags = [PartitionLag("p.points", "p.crm.members.events", 0, 2, 3, False, now - timedelta(seconds=90)),
+            PartitionLag("p.points", "p.crm.members.events", 1, None, 0, False, None),
+            PartitionLag("p.points", "p.crm.pos.purchases", 0, 10, 5000, True, now - timedelta(seconds=30))]
+    assert group_totals(lags, now) == {"p.points": (5003, 90)}
+    assert lags[1].seconds(now) == 0  # nothing behind: no wait, whatever the last record's age
+
+
+def test_the_chart_spans_24_hours_scaled_to_the_largest_value_with_local_hours() -> None:
+    end = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
+    drawn = chart({"p.points": [(end - timedelta(hours=24), 0.0), (end - timedelta(hours=12), 50.0), (end, 100.0)],
+                   "p.members": [(end - timedelta(hours=30), 7.0)]}, end, SHANGHAI, width=240, height=100)
+    assert drawn.top == 100.0
+    members, points = drawn.lines
+    assert (members.name, members.points, members.last) == ("p.members", "", 0.0)  # older than 24 hours
+    assert points.points == "0.0,100.0 120.0,50.0 240.0,0.0" and points.last == 100.0
+    assert [label for _, label in drawn.hours] == ["13", "16", "19", "22", "01", "04", "07", "10"]
+    assert chart({}, end, SHANGHAI).top == 1.0

@@ -1,0 +1,95 @@
+"""The service desk on the console, through the gateway's pages against the real stack: a member
+registered with the form (twice sent, registered once), a gift redeemed with the points of a sale
+(a double-sent form redeems once) and handed over, and the day's gift register naming the
+customer and the gift."""
+
+import re
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from shared.auth import Role
+from tests.support.factories import line, sale_body
+from tests.support.platform import TestEnv, platform
+from tests.support.polling import eventually
+
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.integration]
+
+
+@pytest.fixture
+def backend() -> str:
+    return "sqlite"
+
+
+def field(html: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]+)"', html)
+    assert found, name
+    return found.group(1)
+
+
+async def test_the_desk_registers_a_member_then_redeems_and_hands_over_a_gift(env: TestEnv, database_factory) -> None:
+    async with platform(env, database_factory) as p:
+        gw, admin = p.gateway, env.auth(Role.ADMIN)
+        assert (await gw.put("/api/v1/stores/S001", json={"name": "城东大卖场"}, headers=admin)).status_code == 200
+        assert (await gw.put("/api/points/v1/gifts/cushion/stock/S001", json={"quantity": 3}, headers=admin)).status_code == 200
+        r = await gw.post("/identity/v1/staff", headers=admin, json={"login": "li.fuwutai", "name": "李服务台", "role": "service_desk",
+                                                                     "store_id": "S001"})
+        assert r.status_code == 201, r.text
+        form = await gw.get("/console/login")
+        r = await gw.post("/console/login", data={"csrf": field(form.text, "csrf"), "login": "li.fuwutai", "password": r.json()["password"]})
+        assert r.status_code == 303
+
+        desk = await gw.get("/console/desk")
+        assert desk.status_code == 200 and "会员注册" in desk.text
+        registration = {"csrf": field(desk.text, "csrf"), "idempotency_key": field(desk.text, "idempotency_key"), "name": "钱芳",
+                        "phone": "13912340001", "community": "阳光花园", "address": "阳光花园3幢2单元201室", "consent_sms": "yes"}
+        first, again = [await gw.post("/console/desk/register", data=registration) for _ in range(2)]
+        assert first.status_code == 303 and again.headers["location"] == first.headers["location"]  # one member, not two
+        found = (await gw.get("/api/v1/members", params={"phone": "13912340001"}, headers=admin)).json()
+        assert found["total"] == 1
+        member = found["items"][0]
+        assert member["home_store_id"] == "S001"
+        bad = await gw.post("/console/desk/register", data={**registration, "idempotency_key": "another", "phone": "123"})
+        assert bad.status_code == 422 and "phone" in bad.text
+
+        sale = sale_body(member={"card_no": member["card_no"]}, lines=[line(qty="2", unit_price="6000.00")],
+                         occurred_at=datetime.now(UTC).isoformat())
+        assert (await gw.post("/pos/v1/purchases", json=sale, headers=env.auth(Role.POS, store_id="S001"))).status_code == 202
+
+        async def credited() -> bool:
+            account = await p.points.get(f"/v1/accounts/{member['id']}", headers=admin)
+            return account.status_code == 200 and account.json()["balance"] == 12_000
+        await eventually(credited, timeout=40, what="the sale's points")
+
+        page = await gw.get(first.headers["location"])
+        assert page.status_code == 200 and 'id="balance">12000<' in page.text
+        redeem = {"csrf": field(page.text, "csrf"), "idempotency_key": field(page.text, "idempotency_key"), "gift_id": "cushion"}
+        for _ in range(2):  # a double tap: redeemed once
+            r = await gw.post(f"/console/desk/members/{member['id']}/redeem", data=redeem)
+            assert r.status_code == 303, r.text
+        page = await gw.get(f"/console/desk/members/{member['id']}")
+        entries = re.findall(r'data-redemption="([^"]+)"', page.text)
+        assert len(entries) == 1 and 'id="balance">2000<' in page.text
+        r = await gw.post(f"/console/desk/members/{member['id']}/hand-over", data={"csrf": redeem["csrf"], "redemption_id": entries[0]})
+        assert r.status_code == 303
+        assert "handed_over" in (await gw.get(f"/console/desk/members/{member['id']}")).text
+
+        register = await gw.get("/console/desk/gift-register")
+        assert register.status_code == 200
+        row = re.search(r'<tbody>\s*<tr>(.*?)</tr>', register.text, re.S)
+        assert row and f"钱芳 ({member['card_no']})" in row.group(1) and "cushion" not in row.group(1)
+        assert "合计：1 条" in register.text
+
+
+async def test_the_desk_pages_are_not_for_marketing(env: TestEnv, database_factory) -> None:
+    async with platform(env, database_factory) as p:
+        gw = p.gateway
+        r = await gw.post("/identity/v1/staff", headers=env.auth(Role.ADMIN), json={"login": "zhao.sc", "name": "赵", "role": "marketing"})
+        form = await gw.get("/console/login")
+        await gw.post("/console/login", data={"csrf": field(form.text, "csrf"), "login": "zhao.sc", "password": r.json()["password"]})
+        home = await gw.get("/console")
+        assert "/console/desk" not in home.text
+        refused: httpx.Response = await gw.post("/console/desk/register", data={
+            "csrf": field(home.text, "csrf"), "idempotency_key": "k1", "name": "x", "phone": "13912340002", "community": "c", "address": "a"})
+        assert refused.status_code == 403 and "members" in refused.text
