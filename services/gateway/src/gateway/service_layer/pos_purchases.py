@@ -116,12 +116,13 @@ async def accept_purchases(uow: UnitOfWork, sales: Sequence[PendingSale]) -> lis
 
     written = [first[txn] for txn in first if txn in inserted]
     if written:
+        # Each sale's envelope carries its own till's credential and correlation id.
         envelopes = [
-            (new_event(PURCHASE_MADE, s.event, source=f"crm/{uow.source}", event_id=s.event_id,
-                       correlation_id=s.correlation_id, credential=s.credential), s.key)
+            (s.event_id, s.key, new_event(PURCHASE_MADE, s.event, source=f"crm/{uow.source}", event_id=s.event_id,
+                                          correlation_id=s.correlation_id, credential=s.credential).model_dump_json())
             for s in written
         ]
-        await add_many_to_outbox(session, envelopes)
+        await add_many_to_outbox(session, PURCHASE_MADE, envelopes)
         uow.emitted = True
 
     outcomes: list[Accepted | Exception] = []
