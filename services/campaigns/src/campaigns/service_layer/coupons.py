@@ -243,12 +243,17 @@ async def issue(uow: UnitOfWork, template_id: str, member_ids: list[str], campai
                 "member_id": m, "state": State.ISSUED.value, "issued_at": now, "valid_from": valid_from,
                 "valid_until": valid_until} for m in new[:granted]}
     await _insert_with_codes(uow.session, list(rows.values()), draw)
-    await uow.emit_many(COUPON_ISSUED, (
-        (c.CouponIssuedV1(coupon_id=row["id"], template_id=template_id, campaign_id=campaign_id, member_id=row["member_id"],
-                          valid_from=valid_from, valid_until=valid_until, issued_at=now),
-         row["id"], derived_event_id(SERVICE, "coupon_issued", row["id"]))
-        for row in rows.values()
-    ))
+    if rows:
+        # The events differ only in the coupon's and the member's ids: the first is validated, the
+        # rest are copies of it with their own ids (validating each cost a tenth of a launch).
+        first = next(iter(rows.values()))
+        model = c.CouponIssuedV1(coupon_id=first["id"], template_id=template_id, campaign_id=campaign_id,
+                                 member_id=first["member_id"], valid_from=valid_from, valid_until=valid_until, issued_at=now)
+        await uow.emit_many(COUPON_ISSUED, (
+            (model.model_copy(update={"coupon_id": row["id"], "member_id": row["member_id"]}), row["id"],
+             derived_event_id(SERVICE, "coupon_issued", row["id"]))
+            for row in rows.values()
+        ))
     result.issued = len(rows)
     result.coupon_ids = [r["id"] for r in rows.values()]
     result.coupon_of = {m: r["id"] for m, r in rows.items()}
