@@ -37,7 +37,7 @@ from campaigns.service_layer import coupons, segments
 from shared.columns import MoneyColumn
 from shared.commands import derived_event_id
 from shared.consumer import Delivery
-from shared.db import insert_into
+from shared.db import insert_or_skip, one_of
 from shared.errors import Conflict, NotFound
 from shared.events import contracts as c
 from shared.events.registry import CAMPAIGN_ENDED, CAMPAIGN_LAUNCHED, CAMPAIGN_NOTIFICATION_REQUESTED
@@ -250,13 +250,11 @@ async def _record(uow: UnitOfWork, campaign_id: str, members: list[tuple[str, bo
     for start in range(0, len(ids), CHUNK):
         found = await uow.session.exec(core_select(MEMBERS.c.member_id).where(  # type: ignore[call-overload]
             MEMBERS.c.campaign_id == campaign_id, MEMBERS.c.occasion == occasion,
-            MEMBERS.c.member_id.in_(ids[start:start + CHUNK])))
+            one_of(uow.session, MEMBERS.c.member_id, ids[start:start + CHUNK])))
         before.update(r[0] for r in found.all())
     rows = [{"campaign_id": campaign_id, "member_id": m, "occasion": occasion, "control": control, "reached_at": now} for m, control in members if m not in before]
-    if rows:
-        # ON CONFLICT: a concurrent delivery of the same occasion already recorded it; it wins.
-        # Executemany parameters: multi-row INSERTs of one cached statement (see coupons' issue).
-        await uow.session.exec(insert_into(uow.session, MEMBERS).on_conflict_do_nothing(), params=rows)
+    # ON CONFLICT: a concurrent delivery of the same occasion already recorded it; it wins.
+    await insert_or_skip(uow.session, MEMBERS, rows)
     return {str(r["member_id"]) for r in rows}
 
 

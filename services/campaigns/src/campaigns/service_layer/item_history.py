@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from campaigns.adapters.tables import CustomerItemRow, CustomerRow
 from shared.columns import MoneyColumn, Qty, UtcDateTime
 from shared.consumer import Delivery
-from shared.db import driver_connection, insert_into, is_postgresql, one_of
+from shared.db import driver_connection, insert_or_skip, is_postgresql, one_of
 from shared.events import contracts as c
 from shared.unit_of_work import UnitOfWork
 
@@ -49,9 +49,7 @@ async def _erased(uow: UnitOfWork, member_ids: set[str]) -> set[str]:
 
 
 async def _store(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        # Executemany parameters: multi-row INSERTs of one cached statement (see coupons' issue).
-        await uow.session.exec(insert_into(uow.session, ITEMS).on_conflict_do_nothing(), params=rows)
+    await insert_or_skip(uow.session, ITEMS, rows)
 
 
 async def on_purchases_attributed(uow: UnitOfWork, deliveries: list[Delivery]) -> None:
