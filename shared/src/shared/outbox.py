@@ -17,13 +17,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import BigInteger, Column, Index, Integer, Text, delete, func, insert, update
+from sqlalchemy import BigInteger, Column, Index, Integer, Text, delete, func, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.columns import UtcDateTime
-from shared.db import is_postgresql
+from shared.db import insert_rows, is_postgresql
 from shared.events.binding import to_kafka
 from shared.events.envelope import Envelope
 from shared.events.registry import REGISTRY
@@ -58,26 +58,22 @@ class OutboxRecord(SQLModel, table=True):
 OUTBOX = OutboxRecord.__table__  # type: ignore[attr-defined]
 
 
-def _row(envelope: Envelope, key: str, now: datetime) -> dict[str, Any]:
+def outbox_row(envelope: Envelope, key: str) -> dict[str, Any]:
+    """The outbox row of one event, for `add_many_to_outbox`."""
     return {"event_id": envelope.id, "event_type": envelope.type, "topic": REGISTRY[envelope.type].topic, "key": key,
-            "envelope": envelope.model_dump_json(), "created_at": now}
-
-
-def add_to_outbox(session: AsyncSession, envelope: Envelope, key: str) -> None:
-    session.add(OutboxRecord(**_row(envelope, key, datetime.now(UTC))))
+            "envelope": envelope.model_dump_json(), "created_at": datetime.now(UTC)}
 
 
 # Rows per INSERT of a bulk emission: SQLite binds at most 32,766 parameters (six per row).
 BULK_CHUNK = 2_000
 
 
-async def add_many_to_outbox(session: AsyncSession, items: Sequence[tuple[Envelope, str]]) -> None:
-    """Many events in a few multi-row INSERTs rather than one ORM object each (a campaign launch
-    announces 100,000 coupons). Pending ORM rows are flushed first, so ids keep the emission order."""
-    now = datetime.now(UTC)
-    rows = [_row(envelope, key, now) for envelope, key in items]
+async def add_many_to_outbox(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Many events in a few multi-row INSERTs (COPY on PostgreSQL) rather than one ORM object each
+    (a campaign launch announces 100,000 coupons, a batch of sales thousands); ids follow the
+    order of `rows`."""
     for start in range(0, len(rows), BULK_CHUNK):
-        await session.exec(insert(OUTBOX), params=rows[start:start + BULK_CHUNK])
+        await insert_rows(session, OUTBOX, list(rows[start:start + BULK_CHUNK]))
 
 
 class OutboxRelay:

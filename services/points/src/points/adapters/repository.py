@@ -9,41 +9,16 @@ never book on a stale balance and never deadlock on each other.
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, text, tuple_, update
+from sqlalchemy import bindparam, text, tuple_, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from points.adapters.tables import AccountRow, LedgerRow, table_of
 from points.domain.model import EntryType, PointsAccount
-from shared.columns import ScaledDecimal, UtcDateTime
-from shared.db import insert_into, is_postgresql, one_of
+from shared.db import insert_into, insert_rows, is_postgresql, one_of
 
 ACCOUNTS = table_of(AccountRow)
 LEDGER = table_of(LedgerRow)
-
-
-async def insert_rows(session: AsyncSession, table, rows: list[dict]) -> None:
-    """Many rows into one table. On PostgreSQL through COPY on the transaction's own connection:
-    no per-row statement parameters to build, which is most of the CPU a booked sale costs."""
-    if not rows:
-        return
-    if not is_postgresql(session):
-        await session.exec(insert(table), params=rows)
-        return
-    columns = list(rows[0])
-    dialect = session.bind.dialect  # type: ignore[union-attr]
-    # Column types like MoneyColumn (fen) and UtcDateTime convert values on the way in; COPY bypasses
-    # SQLAlchemy, so they are applied here.
-    convert = [
-        table.c[name].type.process_bind_param if isinstance(table.c[name].type, ScaledDecimal | UtcDateTime) else None
-        for name in columns
-    ]
-    records = [
-        tuple(fn(row[name], dialect) if fn else row[name] for name, fn in zip(columns, convert, strict=True)) for row in rows
-    ]
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    await raw.driver_connection.copy_records_to_table(table.name, records=records, columns=columns)  # type: ignore[union-attr]
 
 
 class AccountRepository:

@@ -12,14 +12,14 @@ from sqlalchemy import update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from points.adapters.repository import ACCOUNTS, AccountRepository, insert_rows
+from points.adapters.repository import ACCOUNTS, AccountRepository
 from points.adapters.rules import load_rules
 from points.adapters.tables import PendingReturnRow, SaleEarningRow, table_of
 from points.domain.earning import EarningRule, earn_for_sale, rule_in_force
 from points.domain.model import EntryType, PointsAccount, Source
 from points.domain.returns import SaleEarned, points_to_reverse
 from shared.consumer import Delivery
-from shared.db import insert_into, one_of
+from shared.db import insert_into, insert_rows, one_of
 from shared.events import contracts as c
 from shared.money import CENT
 from shared.unit_of_work import UnitOfWork
