@@ -4,7 +4,21 @@ from collections.abc import Iterable
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import ColumnElement, Connection, Engine, Table, any_, bindparam, event, insert, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Table,
+    TableValuedAlias,
+    any_,
+    bindparam,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
@@ -65,6 +79,34 @@ def insert_into(session: _AsyncSession, table: Table) -> postgresql.Insert | sql
     """INSERT in the session's dialect, for its ON CONFLICT clauses (DO NOTHING: a concurrent
     writer or a redelivery got there first; DO UPDATE: an upsert), which both dialects spell alike."""
     return postgresql.insert(table) if is_postgresql(session) else sqlite.insert(table)
+
+
+def unnest_rows(table: Table, rows: list[dict[str, Any]]) -> TableValuedAlias:
+    """PostgreSQL: `rows` as one FROM item, `unnest()` of one array parameter per column (named
+    as the keys of the rows, all the same). A multi-row INSERT ... SELECT, upsert or UPDATE ... FROM
+    over it is one statement with a parameter per column however many rows: the server plans and
+    runs it once, where an executemany runs one statement per row and SQLAlchemy builds the
+    parameters of each. The values are converted by the columns' own types (money in fen)."""
+    columns = list(rows[0])
+    arrays = [
+        bindparam(f"unnest_{name}", [row[name] for row in rows], type_=postgresql.ARRAY(table.c[name].type))
+        for name in columns
+    ]
+    return func.unnest(*arrays).table_valued(*columns).render_derived()
+
+
+def insert_many(session: _AsyncSession, table: Table, rows: list[dict[str, Any]]) -> tuple[postgresql.Insert | sqlite.Insert, list[dict[str, Any]] | None]:
+    """A multi-row INSERT of `rows` (all with the same keys) and the parameters to run it with,
+    for `session.exec(stmt, params=params)`; add ON CONFLICT and RETURNING clauses to `stmt` as to
+    `insert_into`'s. On PostgreSQL one INSERT ... SELECT from `unnest_rows` (no parameters),
+    elsewhere an executemany of one INSERT."""
+    stmt = insert_into(session, table)
+    if not is_postgresql(session):
+        return stmt, rows
+    columns = list(rows[0])
+    source = unnest_rows(table, rows)
+    # WHERE true: without it PostgreSQL could read the ON of a following ON CONFLICT as a join's.
+    return stmt.from_select(columns, select(*(source.c[name] for name in columns)).where(true())), None
 
 
 def one_of(session: _AsyncSession, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:

@@ -230,7 +230,7 @@ def test_a_verifier_that_remembers_a_signature_still_judges_each_time_and_each_t
     with pytest.raises(jwt.ExpiredSignatureError):
         verifier.verify_at(token, issued + timedelta(hours=13))
     # Another store written into the same token keeps the old signature: refused, however often.
-    header, payload, signature = token.split(".")
+    header, _, signature = token.split(".")
     claims = jwt.decode(token, options={"verify_signature": False}) | {"store_id": "S002"}
     forged_payload = jwt.encode(claims, ISSUER._key, algorithm="EdDSA").split(".")[1]
     forged = ".".join((header, forged_payload, signature))

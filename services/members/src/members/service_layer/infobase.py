@@ -28,7 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from members.adapters.tables import MemberRow, PurchaseRow, ReturnRow
 from members.adapters.tables.infobase import ALL_STORES, HouseholdStoreSpendRow, MemberDaySpendRow
-from shared.db import insert_into
+from shared.db import insert_many
 
 MEMBERS = MemberRow.__table__  # type: ignore[attr-defined]
 DAYS = MemberDaySpendRow.__table__  # type: ignore[attr-defined]
@@ -135,10 +135,10 @@ async def _upsert(
 ) -> None:
     """INSERT the rows, or add their spend and purchases to the existing ones (the community and
     household of an existing row stay those of its first sale)."""
-    stmt = insert_into(session, table)
+    stmt, params = insert_many(session, table, rows)
     added: dict[str, ColumnElement] = {
         "spend": table.c.spend + stmt.excluded.spend,
         "purchases": table.c.purchases + stmt.excluded.purchases,
     }
     added.update({name: make(stmt.excluded) for name, make in special.items()})
-    await session.exec(stmt.on_conflict_do_update(index_elements=list(key), set_=added), params=rows)
+    await session.exec(stmt.on_conflict_do_update(index_elements=list(key), set_=added), params=params)

@@ -39,7 +39,7 @@ from members.service_layer import sales
 from members.service_layer.identity_lock import serialise_identity_matching
 from members.service_layer.infobase import SpendChange, add_spend, business_day
 from shared.consumer import Delivery
-from shared.db import insert_into, insert_rows, one_of
+from shared.db import insert_many, insert_rows, is_postgresql, one_of, unnest_rows
 from shared.events import contracts as c
 from shared.events.registry import PURCHASE_ATTRIBUTED
 from shared.unit_of_work import UnitOfWork
@@ -253,10 +253,11 @@ async def _write(uow: UnitOfWork, sales_: list[tuple[Sale, MemberState | None]])
     # DO NOTHING keeps the transaction's natural key unique without aborting the transaction; a
     # sale recorded by a concurrent consumer since the look-up above fails the batch instead of
     # counting twice (the consumer then applies its events one by one, and finds it recorded).
+    stmt, params = insert_many(session, PURCHASES, rows)
     written = (await session.exec(
-        insert_into(session, PURCHASES).on_conflict_do_nothing(index_elements=["store_id", "pos_txn_id"])
+        stmt.on_conflict_do_nothing(index_elements=["store_id", "pos_txn_id"])
         .returning(PURCHASES.c.id, PURCHASES.c.store_id, PURCHASES.c.pos_txn_id),
-        params=rows,
+        params=params,
     )).all()
     if len(written) != len(rows):
         raise RuntimeError(f"{len(rows) - len(written)} sale(s) of the batch were recorded concurrently")
@@ -297,17 +298,26 @@ async def _write(uow: UnitOfWork, sales_: list[tuple[Sale, MemberState | None]])
 async def _save_spend(uow: UnitOfWork, members: Any) -> None:
     session = uow.session
     m = MEMBERS.c
-    await session.exec(
-        update(MEMBERS).where(m.id == bindparam("member_id")).values(
-            lifetime_spend=bindparam("spend"), purchase_count=bindparam("count"),
-            first_purchase_at=bindparam("first"), last_purchase_at=bindparam("last"),
-        ),
-        params=[
-            {"member_id": mb.id, "spend": mb.lifetime_spend, "count": mb.purchase_count,
-             "first": mb.first_purchase_at, "last": mb.last_purchase_at}
-            for mb in sorted(members, key=lambda mb: mb.id)
-        ],
-    )
+    rows = [
+        {"id": mb.id, "lifetime_spend": mb.lifetime_spend, "purchase_count": mb.purchase_count,
+         "first_purchase_at": mb.first_purchase_at, "last_purchase_at": mb.last_purchase_at}
+        for mb in sorted(members, key=lambda mb: mb.id)
+    ]
+    if is_postgresql(session):  # one UPDATE ... FROM unnest(...) for the batch
+        v = unnest_rows(MEMBERS, rows)
+        await session.exec(update(MEMBERS).where(m.id == v.c.id).values(
+            lifetime_spend=v.c.lifetime_spend, purchase_count=v.c.purchase_count,
+            first_purchase_at=v.c.first_purchase_at, last_purchase_at=v.c.last_purchase_at,
+        ))
+    else:
+        await session.exec(
+            update(MEMBERS).where(m.id == bindparam("member_id")).values(
+                lifetime_spend=bindparam("spend"), purchase_count=bindparam("count"),
+                first_purchase_at=bindparam("first"), last_purchase_at=bindparam("last"),
+            ),
+            params=[{"member_id": r["id"], "spend": r["lifetime_spend"], "count": r["purchase_count"],
+                     "first": r["first_purchase_at"], "last": r["last_purchase_at"]} for r in rows],
+        )
     # Member objects an earlier handler of this transaction loaded are now stale: reloaded on use.
     session.expire_all()
 
