@@ -80,12 +80,15 @@ class Sale:
     delivery: Delivery
     sale: c.PurchaseMadeV1
     key: Key
-    paid: Decimal  # what the customer paid (the event works it out from the discounts each time)
+    # Taken off the total, and what the customer paid: the event works them out from its
+    # discounts on every read, which showed in the profile of a batch.
+    discount: Decimal
+    paid: Decimal
 
     @classmethod
     def of(cls, delivery: Delivery) -> "Sale":
         sale: c.PurchaseMadeV1 = delivery.payload  # type: ignore[assignment]
-        return cls(delivery, sale, (sale.store_id, sale.pos_txn_id), sale.paid)
+        return cls(delivery, sale, (sale.store_id, sale.pos_txn_id), sale.discount_total, sale.paid)
 
 
 async def on_purchases_made(uow: UnitOfWork, deliveries: list[Delivery]) -> None:
@@ -244,7 +247,7 @@ async def _write(uow: UnitOfWork, sales_: list[tuple[Sale, MemberState | None]])
             "member_id": member.id if member else None,
             "card_no": s.sale.customer.card_no if s.sale.customer else None,
             "phone_hmac": s.sale.customer.phone_hmac if s.sale.customer else None,
-            "occurred_at": s.sale.occurred_at, "total": s.sale.total, "discount": s.sale.discount_total,
+            "occurred_at": s.sale.occurred_at, "total": s.sale.total, "discount": s.discount,
             "returned": _ZERO, "returned_paid": _ZERO, "payment": s.sale.payment, "received_at": now,
             "attributed_at": now if member else None,
         }
@@ -287,7 +290,7 @@ async def _write(uow: UnitOfWork, sales_: list[tuple[Sale, MemberState | None]])
             PURCHASE_ATTRIBUTED,
             c.PurchaseAttributedV1(
                 member_id=member.id, sale_event_id=env.id, store_id=s.sale.store_id, pos_txn_id=s.sale.pos_txn_id,
-                occurred_at=s.sale.occurred_at, total=s.sale.total, discount=s.sale.discount_total,
+                occurred_at=s.sale.occurred_at, total=s.sale.total, discount=s.discount,
                 lines=[c.AttributedLine(sku=ln.sku, category=ln.category, qty=ln.qty, amount=ln.amount) for ln in s.sale.lines],
                 late_match=False,
             ),
