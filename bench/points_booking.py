@@ -32,17 +32,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
-import asyncpg
 import httpx
-from _support import PrivateStack, cpu_seconds, log, run_bench
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from _support import PrivateStack, cpu_seconds, ensure_topic, log, produce, raw_consume_rate, run_bench, wait_for
 
 from crm_cli.broker import free_port
 from crm_cli.stack import service_environment
 from shared.auth import ensure_dev_keypair
 from shared.events import contracts as c
-from shared.events.binding import to_kafka
 from shared.events.envelope import new_event
 from shared.events.registry import MEMBER_REGISTERED, PURCHASE_ATTRIBUTED, Topics
 
@@ -137,52 +133,6 @@ def make_sales(rng: random.Random, members: list[str], n: int) -> tuple[list, in
     return envelopes, expected
 
 
-async def ensure_topic(bootstrap: str, topic: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
-    await admin.start()
-    try:
-        if topic not in await admin.list_topics():
-            await admin.create_topics([NewTopic(topic, num_partitions=4, replication_factor=1)])
-    finally:
-        await admin.close()
-
-
-async def produce(bootstrap: str, topic: str, envelopes: list) -> float:
-    """Sends the envelopes (binary mode, keyed by member) and returns the messages per second."""
-    records = []
-    for e in envelopes:
-        value, headers = to_kafka(e)
-        records.append(((e.subject or "").encode(), value, headers))
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, request_timeout_ms=30_000,
-                                max_batch_size=256 * 1024)
-    await producer.start()
-    try:
-        t = time.perf_counter()
-        futures = [await producer.send(topic, key=k, value=v, headers=h) for k, v, h in records]
-        await asyncio.gather(*futures)
-        return len(records) / (time.perf_counter() - t)
-    finally:
-        await producer.stop()
-
-
-async def raw_consume_rate(bootstrap: str, topic: str, expected: int, batch: int) -> float:
-    """Messages/s a plain consumer reads the backlog at (parsing nothing), with the service's fetch settings."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"bench-raw-{uuid.uuid4().hex[:6]}",
-                                auto_offset_reset="earliest", enable_auto_commit=False, max_poll_records=batch)
-    await consumer.start()
-    try:
-        seen, t = 0, None
-        deadline = time.monotonic() + 120
-        while seen < expected and time.monotonic() < deadline:
-            batch_read = await consumer.getmany(timeout_ms=500, max_records=batch)
-            if t is None and batch_read:
-                t = time.perf_counter()
-            seen += sum(len(r) for r in batch_read.values())
-        return seen / (time.perf_counter() - t) if t else float("nan")
-    finally:
-        await consumer.stop()
-
-
 async def raw_insert_rate(stack: Stack, rows: int, batch: int) -> float:
     """Rows/s of plain multi-row inserts into a ledger-shaped table, one transaction per batch."""
     conn = await stack.connect("rawbench")
@@ -205,21 +155,6 @@ async def raw_insert_rate(stack: Stack, rows: int, batch: int) -> float:
         return rows / (time.perf_counter() - t)
     finally:
         await conn.close()
-
-
-async def wait_for(conn: asyncpg.Connection, query: str, expected: int, timeout: float, label: str) -> None:
-    deadline = time.monotonic() + timeout
-    next_note = time.monotonic() + 5
-    while True:
-        n = await conn.fetchval(query)
-        if n >= expected:
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{label}: {n}/{expected} after {timeout:.0f}s")
-        if time.monotonic() >= next_note:
-            log(f"  {label}: {n}/{expected}")
-            next_note = time.monotonic() + 5
-        await asyncio.sleep(0.1)
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from shared.auth import Role, TokenIssuer, ensure_dev_keypair
 from shared.events import contracts as c
-from shared.events.envelope import new_event, sale_event_id
+from shared.events.envelope import Envelope, new_event, sale_event_id
 from shared.events.registry import PURCHASE_MADE, PURCHASE_REFUNDED
 from shared.outbox import OutboxRecord
 from shared.pseudonyms import phone_hmac
@@ -46,11 +46,11 @@ async def register(members, env: TestEnv, **fields) -> dict:
     return r.json()
 
 
-async def deliver_sale(members, *, card_no: str | None = None, phone: str | None = None, total_qty: str = "2",
-                       store: str = "S001", txn: str | None = None, event_id: str | None = None,
-                       lines: list[dict] | None = None, occurred_at: datetime | None = None,
-                       coupons: list[str] | None = None, discounts: list[dict] | None = None) -> str:
-    """Hands a purchase-made event to the consumer's exactly-once path, as the broker would."""
+def sale_event(members, *, card_no: str | None = None, phone: str | None = None, total_qty: str = "2",
+               store: str = "S001", txn: str | None = None, event_id: str | None = None,
+               lines: list[dict] | None = None, occurred_at: datetime | None = None,
+               coupons: list[str] | None = None, discounts: list[dict] | None = None) -> Envelope:
+    """A purchase-made event as a till of `store` publishes it (`deliver_sale`, `deliver_batch`)."""
     txn = txn or f"T-{uuid.uuid4().hex[:8]}"
     customer = None
     if card_no:
@@ -63,11 +63,23 @@ async def deliver_sale(members, *, card_no: str | None = None, phone: str | None
         lines=lines, total=sum((ln.amount for ln in lines), Decimal("0.00")), payment="wechat",
         coupons=coupons or [], discounts=[c.Discount.model_validate(d) for d in discounts or []],
     )
-    envelope = new_event(PURCHASE_MADE, sale, source="test/pos", event_id=event_id or sale_event_id(store, txn),
-                         credential=till_credential(members, store))
+    return new_event(PURCHASE_MADE, sale, source="test/pos", event_id=event_id or sale_event_id(store, txn),
+                     credential=till_credential(members, store))
+
+
+async def deliver_sale(members, **sale) -> str:
+    """Hands a purchase-made event to the consumer's exactly-once path, as the broker would;
+    answers the sale's POS transaction id. Takes `sale_event`'s arguments."""
+    envelope = sale_event(members, **sale)
+    await deliver_batch(members, [envelope])
+    return envelope.data["pos_txn_id"]
+
+
+async def deliver_batch(members, envelopes: list[Envelope]) -> None:
+    """Hands several events to the consumer as one batch of records, in this order (one
+    transaction; runs of one type go to its batch handler together)."""
     consumer = members.app.state.consumer
-    await consumer.apply_batch([consumer.delivery(envelope)])
-    return txn
+    await consumer.apply_batch([consumer.delivery(e) for e in envelopes])
 
 
 async def outbox(members, event_type: str) -> list[OutboxRecord]:
@@ -79,10 +91,10 @@ async def outbox(members, event_type: str) -> list[OutboxRecord]:
 
 
 
-async def deliver_refund(members, *, txn: str, lines: list[dict], store: str = "S001", refund_id: str | None = None,
-                         card_no: str | None = None, event_id: str | None = None,
-                         occurred_at: datetime | None = None) -> str:
-    """Hands a purchase-refunded event to the consumer, as the broker would; returns the refund id."""
+def refund_event(members, *, txn: str, lines: list[dict], store: str = "S001", refund_id: str | None = None,
+                 card_no: str | None = None, event_id: str | None = None,
+                 occurred_at: datetime | None = None) -> Envelope:
+    """A purchase-refunded event as a till of `store` publishes it."""
     refund_id = refund_id or f"R-{uuid.uuid4().hex[:8]}"
     sale_lines = [c.SaleLine.model_validate(ln) for ln in lines]
     refund = c.PurchaseRefundedV1(
@@ -90,9 +102,14 @@ async def deliver_refund(members, *, txn: str, lines: list[dict], store: str = "
         customer=c.CustomerRef(card_no=card_no) if card_no else None, lines=sale_lines,
         amount=sum((ln.amount for ln in sale_lines), Decimal("0.00")),
     )
-    envelope = new_event(PURCHASE_REFUNDED, refund, source="test/pos",
-                         event_id=event_id or sale_event_id(store, refund_id, "refund"),
-                         credential=till_credential(members, store))
-    consumer = members.app.state.consumer
-    await consumer.apply_batch([consumer.delivery(envelope)])
-    return refund_id
+    return new_event(PURCHASE_REFUNDED, refund, source="test/pos",
+                     event_id=event_id or sale_event_id(store, refund_id, "refund"),
+                     credential=till_credential(members, store))
+
+
+async def deliver_refund(members, **refund) -> str:
+    """Hands a purchase-refunded event to the consumer, as the broker would; returns the refund id.
+    Takes `refund_event`'s arguments."""
+    envelope = refund_event(members, **refund)
+    await deliver_batch(members, [envelope])
+    return envelope.data["refund_id"]

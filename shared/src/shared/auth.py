@@ -4,7 +4,7 @@ Only the token issuer holds the private key; every service verifies tokens itsel
 key, so a compromised service cannot mint tokens for the others.
 """
 
-import time
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -78,9 +78,9 @@ class Principal(BaseModel):
         return self.role == Role.MEMBER
 
 
-# Tokens whose verification is remembered, per verifier. A till or a staff screen sends the same
-# token for its whole life; more distinct live tokens than this only cost their verification again.
-VERIFIED_CACHE_SIZE = 4096
+# Tokens whose checked signature a verifier remembers (the most recently used): more than the tills
+# and staff screens of a large chain use within a token's lifetime.
+SIGNED_TOKENS_KEPT = 8192
 
 
 class TokenVerifier:
@@ -88,60 +88,57 @@ class TokenVerifier:
         # An Ed25519 key (EdDSA); jwt.decode rejects a key of a kind it cannot verify with.
         self._key = cast(AllowedPublicKeys, serialization.load_pem_public_key(public_key_pem.encode()))
         self.issuer, self.audience = issuer, audience
-        # token -> (its principal, its exp): checking a signature and parsing the claims cost
-        # ~140 µs, a large share of a small request, and gave the same answer on every request
-        # until the token expires. Keyed by the whole token, so any change to it is a new token.
-        self._verified: dict[str, tuple[Principal, float]] = {}
+        # token -> its claims and principal, once its signature, issuer and audience were checked:
+        # a till sends hundreds of sales with one token, and the check (~140 µs) cost more than
+        # the rest of a small request or of consuming a sale. Only what depends on the token alone
+        # is kept (keyed by the whole token); its time window is judged at every call.
+        self._signed: OrderedDict[str, tuple[dict[str, Any], Principal]] = OrderedDict()
 
-    def verify(self, token: str) -> Principal:
-        if (known := self._verified.get(token)) is not None:
-            principal, exp = known
-            if time.time() < exp:  # the exp rule jwt.decode applies (no leeway)
-                return principal
-            del self._verified[token]  # expired: decoded again below, which refuses it
-        principal, exp = self._decode(token)
-        if len(self._verified) >= VERIFIED_CACHE_SIZE:
-            del self._verified[next(iter(self._verified))]  # the oldest entry
-        self._verified[token] = (principal, exp)
-        return principal
-
-    def _decode(self, token: str) -> tuple[Principal, float]:
+    def _checked(self, token: str) -> tuple[dict[str, Any], Principal]:
+        known = self._signed.get(token)
+        if known is not None:
+            self._signed.move_to_end(token)
+            return known
         if len(token) > MAX_TOKEN_CHARS:
             raise jwt.InvalidTokenError(f"token is longer than {MAX_TOKEN_CHARS} characters")
         claims = jwt.decode(
             token, self._key, algorithms=[ALGORITHM], issuer=self.issuer, audience=self.audience,
-            options={"require": ["exp", "iat", "sub", "role"]},
+            options={"require": ["exp", "iat", "sub", "role"], "verify_exp": False, "verify_iat": False, "verify_nbf": False},
         )
-        role = Role(claims["role"])
-        lifetime = timedelta(seconds=claims["exp"] - claims["iat"])
-        if lifetime > MAX_TOKEN_LIFETIME[role]:
-            raise jwt.InvalidTokenError(
-                f"token lifetime {lifetime} exceeds the {MAX_TOKEN_LIFETIME[role]} allowed for role {role}"
-            )
-        if (claim := REQUIRED_CLAIM.get(role)) and not claims.get(claim):
-            raise jwt.InvalidTokenError(f"token for role {role} must carry claim {claim}")
         principal = Principal(
-            subject=claims["sub"], role=role, store_id=claims.get("store_id"),
+            subject=claims["sub"], role=Role(claims["role"]), store_id=claims.get("store_id"),
             member_id=claims.get("member_id"), token=token,
         )
-        return principal, float(claims["exp"])
+        self._signed[token] = (claims, principal)
+        if len(self._signed) > SIGNED_TOKENS_KEPT:
+            self._signed.popitem(last=False)
+        return claims, principal
+
+    def verify(self, token: str) -> Principal:
+        """The principal of a token valid now, within its role's lifetime and with its role's claims."""
+        claims, principal = self._window(token, datetime.now(UTC))
+        lifetime = timedelta(seconds=claims["exp"] - claims["iat"])
+        if lifetime > MAX_TOKEN_LIFETIME[principal.role]:
+            raise jwt.InvalidTokenError(
+                f"token lifetime {lifetime} exceeds the {MAX_TOKEN_LIFETIME[principal.role]} allowed for role {principal.role}"
+            )
+        if (claim := REQUIRED_CLAIM.get(principal.role)) and not claims.get(claim):
+            raise jwt.InvalidTokenError(f"token for role {principal.role} must carry claim {claim}")
+        return principal
 
     def verify_at(self, token: str, when: datetime, leeway: timedelta = timedelta(0)) -> Principal:
         """Like `verify`, but judges the validity window at `when` rather than now: an event
         carries the token it was published with, and a backlog read hours later must still pass."""
-        claims = jwt.decode(
-            token, self._key, algorithms=[ALGORITHM], issuer=self.issuer, audience=self.audience,
-            options={"require": ["exp", "iat", "sub", "role"], "verify_exp": False, "verify_iat": False, "verify_nbf": False},
-        )
+        return self._window(token, when, leeway)[1]
+
+    def _window(self, token: str, when: datetime, leeway: timedelta = timedelta(0)) -> tuple[dict[str, Any], Principal]:
+        claims, principal = self._checked(token)
         at, slack = when.timestamp(), leeway.total_seconds()
         if claims["exp"] <= at - slack:
             raise jwt.ExpiredSignatureError("token had expired at that time")
         if claims.get("nbf", claims["iat"]) > at + slack:
             raise jwt.ImmatureSignatureError("token was not yet valid at that time")
-        return Principal(
-            subject=claims["sub"], role=Role(claims["role"]), store_id=claims.get("store_id"),
-            member_id=claims.get("member_id"), token=token,
-        )
+        return claims, principal
 
 
 class TokenIssuer:

@@ -1,11 +1,26 @@
 """Async database access chosen by URL: PostgreSQL (asyncpg) in production, SQLite files by default."""
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Connection, Engine, Table, any_, bindparam, event, insert, text
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Table,
+    TableValuedAlias,
+    any_,
+    bindparam,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as _AsyncSession
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -66,6 +81,34 @@ def insert_into(session: _AsyncSession, table: Table) -> postgresql.Insert | sql
     return postgresql.insert(table) if is_postgresql(session) else sqlite.insert(table)
 
 
+def unnest_rows(table: Table, rows: list[dict[str, Any]]) -> TableValuedAlias:
+    """PostgreSQL: `rows` as one FROM item, `unnest()` of one array parameter per column (named
+    as the keys of the rows, all the same). A multi-row INSERT ... SELECT, upsert or UPDATE ... FROM
+    over it is one statement with a parameter per column however many rows: the server plans and
+    runs it once, where an executemany runs one statement per row and SQLAlchemy builds the
+    parameters of each. The values are converted by the columns' own types (money in fen)."""
+    columns = list(rows[0])
+    arrays = [
+        bindparam(f"unnest_{name}", [row[name] for row in rows], type_=postgresql.ARRAY(table.c[name].type))
+        for name in columns
+    ]
+    return func.unnest(*arrays).table_valued(*columns).render_derived()
+
+
+def insert_many(session: _AsyncSession, table: Table, rows: list[dict[str, Any]]) -> tuple[postgresql.Insert | sqlite.Insert, list[dict[str, Any]] | None]:
+    """A multi-row INSERT of `rows` (all with the same keys) and the parameters to run it with,
+    for `session.exec(stmt, params=params)`; add ON CONFLICT and RETURNING clauses to `stmt` as to
+    `insert_into`'s. On PostgreSQL one INSERT ... SELECT from `unnest_rows` (no parameters),
+    elsewhere an executemany of one INSERT."""
+    stmt = insert_into(session, table)
+    if not is_postgresql(session):
+        return stmt, rows
+    columns = list(rows[0])
+    source = unnest_rows(table, rows)
+    # WHERE true: without it PostgreSQL could read the ON of a following ON CONFLICT as a join's.
+    return stmt.from_select(columns, select(*(source.c[name] for name in columns)).where(true())), None
+
+
 def one_of(session: _AsyncSession, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
     """`column IN values`; on PostgreSQL as `= ANY(:array)`: one parameter and one cached statement
     whatever the number of values, where IN sends (and plans) one parameter per value, which
@@ -78,67 +121,48 @@ def one_of(session: _AsyncSession, column: Any, values: Iterable[Any]) -> Column
 
 async def driver_connection(session: _AsyncSession) -> Any:
     """The asyncpg connection of the session's transaction, for what SQLAlchemy has no cheap path
-    to (COPY, array parameters of thousands of values); PostgreSQL only. Flushes the session first:
-    statements sent this way bypass it, and what it holds pending must go first."""
+    to (COPY, tens of thousands of rows of arrays read back); PostgreSQL only. Flushes the session
+    first: statements sent this way bypass it, and what it holds pending must go first."""
     await session.flush()
     connection = await session.connection()
     return (await connection.get_raw_connection()).driver_connection
 
 
-async def insert_rows(session: _AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Many rows into one table. On PostgreSQL through COPY on the transaction's own connection:
-    no per-row statement parameters to build, which is most of the CPU a booked sale or a bulk
-    emission of events costs. Nothing may conflict (COPY has no ON CONFLICT)."""
+async def insert_or_skip(session: _AsyncSession, table: Table, rows: list[dict[str, Any]], *,
+                         conflict_on: Sequence[str] | None = None, returning: str | None = None) -> list[Any]:
+    """`insert_many` with ON CONFLICT DO NOTHING (a concurrent writer or a redelivery got some of
+    the rows there first); answers the `returning` column of the rows inserted."""
+    if not rows:
+        return []
+    stmt, params = insert_many(session, table, rows)
+    stmt = stmt.on_conflict_do_nothing(index_elements=conflict_on)
+    result = await session.execute(stmt if returning is None else stmt.returning(table.c[returning]), params)
+    return list(result.scalars().all()) if returning is not None else []
+
+
+async def insert_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Many new rows into one table, all with the same keys. On PostgreSQL through COPY on the
+    transaction's own connection: no per-row statement parameters to build, which is most of the
+    CPU a multi-row INSERT of thousands of rows costs. Nothing may conflict (COPY has no ON
+    CONFLICT): a unique key violated fails the transaction."""
     if not rows:
         return
     if not is_postgresql(session):
-        await session.execute(insert(table), rows)
+        await session.exec(insert(table), params=rows)
         return
     columns = list(rows[0])
     dialect = session.bind.dialect  # type: ignore[union-attr]
-    # Column types like MoneyColumn (fen) and UtcDateTime convert values on the way in; COPY bypasses
-    # SQLAlchemy, so they are applied here.
-    types = [table.c[name].type for name in columns]
-    convert = [t.process_bind_param if isinstance(t, ScaledDecimal | UtcDateTime) else None for t in types]
+    # Column types like MoneyColumn (fen) and UtcDateTime convert values on the way in; COPY
+    # bypasses SQLAlchemy, so they are applied here.
+    convert = [
+        table.c[name].type.process_bind_param if isinstance(table.c[name].type, ScaledDecimal | UtcDateTime) else None  # type: ignore[attr-defined]
+        for name in columns
+    ]
     records = [
         tuple(fn(row[name], dialect) if fn else row[name] for name, fn in zip(columns, convert, strict=True)) for row in rows
     ]
-    await (await driver_connection(session)).copy_records_to_table(table.name, records=records, columns=columns)
-
-
-async def insert_or_skip(session: _AsyncSession, table: Table, rows: list[dict[str, Any]], *,
-                         conflict_on: Sequence[str] | None = None, returning: str | None = None) -> list[Any]:
-    """INSERT ... ON CONFLICT DO NOTHING of many rows (all with the same keys): a concurrent writer
-    or a redelivery got some of them there first. Answers the `returning` column of the rows
-    inserted. On PostgreSQL one statement with one array parameter per column (`unnest`): no
-    parameters per row for SQLAlchemy to build and bind, which is most of the CPU of writing tens
-    of thousands of rows (a launch's coupons, a round of offer lists)."""
-    if not rows:
-        return []
-    if not is_postgresql(session):
-        statement = insert_into(session, table).on_conflict_do_nothing(index_elements=conflict_on)
-        if returning is None:
-            await session.execute(statement, rows)
-            return []
-        return list((await session.execute(statement.returning(table.c[returning]), rows)).scalars().all())
-    columns = list(rows[0])
-    dialect = session.bind.dialect  # type: ignore[union-attr]
-    arrays, casts = [], []
-    for name in columns:
-        column_type = table.c[name].type
-        values = [row[name] for row in rows]
-        if isinstance(column_type, ScaledDecimal | UtcDateTime):
-            values = [column_type.process_bind_param(v, dialect) for v in values]
-        elif isinstance(column_type, JSON):
-            values = [None if v is None else json.dumps(v) for v in values]
-        arrays.append(values)
-        casts.append(f"${len(arrays)}::{column_type.compile(dialect=dialect)}[]")
-    quote = dialect.identifier_preparer.quote
-    target = f" ({', '.join(map(quote, conflict_on))})" if conflict_on else ""
-    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) SELECT * FROM unnest({', '.join(casts)}) "
-           f"ON CONFLICT{target} DO NOTHING" + (f" RETURNING {quote(returning)}" if returning else ""))
-    raw = await driver_connection(session)
-    if returning is None:
-        await raw.execute(sql, *arrays)
-        return []
-    return [r[0] for r in await raw.fetch(sql, *arrays)]
+    try:
+        await (await driver_connection(session)).copy_records_to_table(table.name, records=records, columns=columns)
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        # As SQLAlchemy reports it for an INSERT, so callers handle a duplicate key one way.
+        raise IntegrityError(f"COPY {table.name}", None, exc) from exc

@@ -58,27 +58,27 @@ class OutboxRecord(SQLModel, table=True):
 OUTBOX = OutboxRecord.__table__  # type: ignore[attr-defined]
 
 
-def _row(envelope: Envelope, key: str, now: datetime) -> dict[str, Any]:
-    return {"event_id": envelope.id, "event_type": envelope.type, "topic": REGISTRY[envelope.type].topic, "key": key,
-            "envelope": envelope.model_dump_json(), "created_at": now}
+def outbox_row(envelope: Envelope, key: str) -> dict[str, Any]:
+    """The outbox row of one event, for `add_many_to_outbox`."""
+    return text_row(envelope.id, envelope.type, key, envelope.model_dump_json())
 
 
-def add_to_outbox(session: AsyncSession, envelope: Envelope, key: str) -> None:
-    session.add(OutboxRecord(**_row(envelope, key, datetime.now(UTC))))
+def text_row(event_id: str, type_: str, key: str, text: str) -> dict[str, Any]:
+    """The outbox row of an event whose envelope is serialised already (`envelope_texts`)."""
+    return {"event_id": event_id, "event_type": type_, "topic": REGISTRY[type_].topic, "key": key,
+            "envelope": text, "created_at": datetime.now(UTC)}
 
 
 # Rows per INSERT of a bulk emission: SQLite binds at most 32,766 parameters (six per row).
 BULK_CHUNK = 2_000
 
 
-async def add_many_to_outbox(session: AsyncSession, type_: str, items: Sequence[tuple[str, str, str]]) -> None:
-    """Many events of one type, as (event id, key, envelope JSON), in a few multi-row INSERTs
-    rather than one ORM object each (a campaign launch announces 100,000 coupons)."""
-    now, topic = datetime.now(UTC), REGISTRY[type_].topic
-    rows = [{"event_id": event_id, "event_type": type_, "topic": topic, "key": key, "envelope": text, "created_at": now}
-            for event_id, key, text in items]
+async def add_many_to_outbox(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Many events in a few multi-row INSERTs (COPY on PostgreSQL) rather than one ORM object each
+    (a campaign launch announces 100,000 coupons, a batch of sales thousands); ids follow the
+    order of `rows`."""
     for start in range(0, len(rows), BULK_CHUNK):
-        await insert_rows(session, OUTBOX, rows[start:start + BULK_CHUNK])
+        await insert_rows(session, OUTBOX, list(rows[start:start + BULK_CHUNK]))
 
 
 class OutboxRelay:

@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.clock import Clock, utc_now
 from shared.events.envelope import Envelope, envelope_texts, new_event
-from shared.outbox import add_many_to_outbox, add_to_outbox
+from shared.outbox import add_many_to_outbox, outbox_row, text_row
 
 
 class UnitOfWork:
@@ -35,6 +35,9 @@ class UnitOfWork:
         self.session: AsyncSession
         self.emitted = False
         self.correlation_id: str | None = None
+        # Outbox rows of `emit`, in emission order, written in a few multi-row INSERTs before the
+        # commit (or by `flush_outbox`): an ORM object per event cost more than building the event.
+        self._outbox: list[dict[str, Any]] = []
 
     async def __aenter__(self) -> "UnitOfWork":
         self.session = self._sessions()
@@ -46,6 +49,7 @@ class UnitOfWork:
     ) -> None:
         try:
             if exc_type is None:
+                await self.flush_outbox()
                 await self.session.commit()
             else:
                 await self.session.rollback()
@@ -57,20 +61,29 @@ class UnitOfWork:
 
     def emit(
         self, type_: str, data: BaseModel, *, key: str, subject: str | None = None, event_id: str | None = None,
-        credential: str | None = None,
+        credential: str | None = None, correlation: str | None = None,
     ) -> Envelope:
+        """Announces `data` with the state change: its outbox row is queued and written, in order
+        with the unit's other events, when the unit commits. `correlation` names the request or
+        event this one follows when a batch handler emits for many (else the unit's own)."""
         envelope = new_event(
             type_,
             data,
             source=f"crm/{self.source}",
             subject=subject,
             event_id=event_id,
-            correlation_id=self.correlation_id or correlation_id.get(),
+            correlation_id=correlation or self.correlation_id or correlation_id.get(),
             credential=credential,
         )
-        add_to_outbox(self.session, envelope, key)
+        self._outbox.append(outbox_row(envelope, key))
         self.emitted = True
         return envelope
+
+    async def flush_outbox(self) -> None:
+        """Writes the queued events now (the commit does it anyway); a duplicate derived event id
+        fails here, as an IntegrityError, like any unique key."""
+        rows, self._outbox = self._outbox, []
+        await add_many_to_outbox(self.session, rows)
 
     async def emit_many(self, type_: str, items: Iterable[tuple[BaseModel, str, str | None]]) -> int:
         """Emits one event of `type_` per (data, key, event id or None), in a few multi-row INSERTs:
@@ -78,7 +91,9 @@ class UnitOfWork:
         items = list(items)
         texts = envelope_texts(type_, ((data, event_id) for data, _, event_id in items),
                                source=f"crm/{self.source}", correlation_id=self.correlation_id or correlation_id.get())
-        rows = [(event_id, key, text) for (event_id, text), (_, key, _) in zip(texts, items, strict=True)]
-        await add_many_to_outbox(self.session, type_, rows)
+        rows = [text_row(event_id, type_, key, text) for (event_id, text), (_, key, _) in zip(texts, items, strict=True)]
+        # Written at once, after what was emitted before, so the outbox keeps the emission order.
+        self._outbox.extend(rows)
+        await self.flush_outbox()
         self.emitted = self.emitted or bool(rows)
         return len(rows)

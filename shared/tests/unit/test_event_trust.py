@@ -221,6 +221,24 @@ def test_verify_at_keeps_the_signature_audience_and_issued_at_checks() -> None:
         verifier.verify_at(no_iat, NOW)
 
 
+def test_a_verifier_that_remembers_a_signature_still_judges_each_time_and_each_token() -> None:
+    verifier = TokenVerifier(PUBLIC, "crm-identity", "crm")
+    issued = NOW - timedelta(hours=15)
+    token = till("S001", issued=issued, ttl=timedelta(hours=12))
+    assert verifier.verify_at(token, issued + timedelta(hours=1)).store_id == "S001"
+    # The same token again, now judged at a time it had expired.
+    with pytest.raises(jwt.ExpiredSignatureError):
+        verifier.verify_at(token, issued + timedelta(hours=13))
+    # Another store written into the same token keeps the old signature: refused, however often.
+    header, _, signature = token.split(".")
+    claims = jwt.decode(token, options={"verify_signature": False}) | {"store_id": "S002"}
+    forged_payload = jwt.encode(claims, ISSUER._key, algorithm="EdDSA").split(".")[1]
+    forged = ".".join((header, forged_payload, signature))
+    for _ in range(2):
+        with pytest.raises(jwt.InvalidSignatureError):
+            verifier.verify_at(forged, issued + timedelta(hours=1))
+
+
 def test_the_credential_never_shows_in_the_envelopes_repr() -> None:
     token = till("S001")
     assert token not in repr(_pos(token))

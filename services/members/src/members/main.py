@@ -20,7 +20,7 @@ from members.api.routes import (
     tracking,
 )
 from members.config import Settings, get_settings
-from members.consumers import handlers
+from members.consumers import batch_handlers, handlers
 from members.jobs import scheduled_jobs
 from shared.clock import Clock, utc_now
 from shared.service import ServiceSpec, build_service_app
@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
                      staff.router, staff.assignments, tracking.router, evaluations.router,
                      consents.router, privacy.router, archive.router, sender.router, app_accounts.router],
             handlers=handlers(settings, clock),
+            batch_handlers=batch_handlers(settings, clock),
             member_facts=member_facts,
             migrations=Path(__file__).parent / "migrations",
             jobs=scheduled_jobs(settings),

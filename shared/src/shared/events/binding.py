@@ -7,10 +7,10 @@ reference before a sale is matched). We accept *structured* mode too (value = wh
 produce with a stock Kafka client. docs/events.md documents both.
 """
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from shared.events.envelope import Envelope
@@ -33,14 +33,17 @@ def to_kafka(envelope: Envelope) -> tuple[bytes, Headers]:
             continue
         text = value.isoformat() if attr == "time" else str(value)
         headers.append((f"ce_{attr}", text.encode()))
-    value = json.dumps(envelope.data, ensure_ascii=False, separators=(",", ":")).encode()
+    # orjson: compact UTF-8 like json.dumps(ensure_ascii=False, separators=(",", ":")), at a
+    # twentieth of its CPU (a relay publishes thousands of events a second).
+    value = orjson.dumps(envelope.data)
     return value, headers
 
 
 def from_kafka(value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> Envelope:
     hdrs = {k.lower(): v.decode("utf-8", "replace") for k, v in headers or ()}
     try:
-        body: Any = json.loads(value) if value else None
+        # orjson: a third of json.loads' CPU, and strict JSON (no NaN, integers within 64 bits).
+        body: Any = orjson.loads(value) if value else None
     except (ValueError, UnicodeDecodeError) as exc:
         raise UnreadableEvent(f"value is not JSON: {exc}") from exc
     try:

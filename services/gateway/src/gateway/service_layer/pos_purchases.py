@@ -19,9 +19,8 @@ from gateway.domain.sales import PosPurchaseIn
 from gateway.service_layer.pos import ConflictingRetry, unknown_store
 from shared.db import insert_into
 from shared.events import contracts as c
-from shared.events.envelope import new_event, sale_event_id
+from shared.events.envelope import sale_event_id
 from shared.events.registry import PURCHASE_MADE
-from shared.outbox import add_many_to_outbox
 from shared.pseudonyms import phone_hmac
 from shared.unit_of_work import UnitOfWork
 
@@ -115,15 +114,9 @@ async def accept_purchases(uow: UnitOfWork, sales: Sequence[PendingSale]) -> lis
         earlier[txn] = (first[txn].digest, first[txn].event_id)
 
     written = [first[txn] for txn in first if txn in inserted]
-    if written:
-        # Each sale's envelope carries its own till's credential and correlation id.
-        envelopes = [
-            (s.event_id, s.key, new_event(PURCHASE_MADE, s.event, source=f"crm/{uow.source}", event_id=s.event_id,
-                                          correlation_id=s.correlation_id, credential=s.credential).model_dump_json())
-            for s in written
-        ]
-        await add_many_to_outbox(session, PURCHASE_MADE, envelopes)
-        uow.emitted = True
+    for s in written:  # each sale's event carries its own till's credential and request's correlation id
+        uow.emit(PURCHASE_MADE, s.event, key=s.key, event_id=s.event_id, credential=s.credential,
+                 correlation=s.correlation_id)
 
     outcomes: list[Accepted | Exception] = []
     for sale in sales:

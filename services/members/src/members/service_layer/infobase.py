@@ -16,19 +16,38 @@ period's figure never turns negative because goods bought earlier were returned 
 that a closed period's figure can still go down when a later return arrives.
 """
 
-from collections.abc import Callable
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnCollection, ColumnElement, Date, Integer, Select, String, Table, case, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, Table, case, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from members.adapters.tables import MemberRow, PurchaseRow, ReturnRow
 from members.adapters.tables.infobase import ALL_STORES, HouseholdStoreSpendRow, MemberDaySpendRow
-from shared.columns import MoneyColumn, UtcDateTime
-from shared.db import is_postgresql
+from shared.db import insert_many
+
+MEMBERS = MemberRow.__table__  # type: ignore[attr-defined]
+DAYS = MemberDaySpendRow.__table__  # type: ignore[attr-defined]
+HOUSEHOLDS = HouseholdStoreSpendRow.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class SpendChange:
+    """What one sale (purchases 1) or return (purchases 0, spend negative) adds to the read model,
+    for a member living in `community_id` / `household_id` when it is counted."""
+
+    member_id: str
+    community_id: str
+    household_id: str
+    store_id: str
+    day: date
+    spend: Decimal
+    purchases: int
+    at: datetime  # when the sale was made
 
 
 def business_day(at: datetime, zone: ZoneInfo) -> date:
@@ -57,42 +76,69 @@ async def _add(
     # community is read below: a concurrent community merge (which updates members first) is then
     # either already visible or waits for this transaction, so no row keeps a merged-away community.
     await session.flush()
-    m = MemberRow.__table__.c  # type: ignore[attr-defined]
     # The community and household come from the member row as committed now, not from the object
     # the sale loaded earlier, for the same reason.
-    resident = (m.id == member.id, m.community_id.is_not(None), m.household_id.is_not(None))
-    day = business_day(purchase.occurred_at, zone)
-    at = literal(purchase.occurred_at, UtcDateTime())
-    amount, count = literal(spend, MoneyColumn()), literal(purchases, Integer())
-    day_table = MemberDaySpendRow.__table__  # type: ignore[attr-defined]
+    home = (await session.exec(
+        select(MEMBERS.c.community_id, MEMBERS.c.household_id).where(MEMBERS.c.id == member.id)  # type: ignore[call-overload]
+    )).one()
+    community_id, household_id = home
+    if community_id is None or household_id is None:
+        return
+    await add_spend(session, [SpendChange(
+        member.id, community_id, household_id, purchase.store_id, business_day(purchase.occurred_at, zone), spend,
+        purchases, purchase.occurred_at,
+    )])
+
+
+async def add_spend(session: AsyncSession, changes: Iterable[SpendChange]) -> None:
+    """Adds sales and returns to the day rows and the household rollups: one multi-row upsert per
+    table, however many changes. Changes of the same row are summed first (an upsert may touch a
+    row once), and rows are written in key order so two writers never wait on each other in turn."""
+    days: dict[tuple[str, str, date], dict[str, Any]] = {}
+    households: dict[tuple[str, str], dict[str, Any]] = {}
+    for ch in changes:
+        day = days.get((ch.member_id, ch.store_id, ch.day))
+        if day is None:
+            days[(ch.member_id, ch.store_id, ch.day)] = {
+                "member_id": ch.member_id, "store_id": ch.store_id, "business_day": ch.day,
+                "community_id": ch.community_id, "household_id": ch.household_id,
+                "spend": ch.spend, "purchases": ch.purchases, "last_purchase_at": ch.at,
+            }
+        else:
+            day["spend"] += ch.spend
+            day["purchases"] += ch.purchases
+            day["last_purchase_at"] = max(day["last_purchase_at"], ch.at)
+        for store in (ch.store_id, ALL_STORES):
+            rollup = households.get((ch.household_id, store))
+            if rollup is None:
+                households[(ch.household_id, store)] = {
+                    "household_id": ch.household_id, "store_id": store, "community_id": ch.community_id,
+                    "spend": ch.spend, "purchases": ch.purchases,
+                }
+            else:
+                rollup["spend"] += ch.spend
+                rollup["purchases"] += ch.purchases
+    if not days:
+        return
     await _upsert(
-        session, day_table, ("member_id", "store_id", "business_day"),
-        select(m.id, literal(purchase.store_id, String()), literal(day, Date()), m.community_id, m.household_id,
-               amount, count, at).where(*resident),
-        ("community_id", "household_id", "spend", "purchases", "last_purchase_at"),
+        session, DAYS, ("member_id", "store_id", "business_day"), [days[k] for k in sorted(days)],
         last_purchase_at=lambda excluded: case(
-            (excluded.last_purchase_at > day_table.c.last_purchase_at, excluded.last_purchase_at),
-            else_=day_table.c.last_purchase_at,
+            (excluded.last_purchase_at > DAYS.c.last_purchase_at, excluded.last_purchase_at), else_=DAYS.c.last_purchase_at,
         ),
     )
-    for store in (purchase.store_id, ALL_STORES):
-        await _upsert(
-            session, HouseholdStoreSpendRow.__table__, ("household_id", "store_id"),  # type: ignore[attr-defined]
-            select(m.household_id, literal(store, String()), m.community_id, amount, count).where(*resident),
-            ("community_id", "spend", "purchases"),
-        )
+    await _upsert(session, HOUSEHOLDS, ("household_id", "store_id"), [households[k] for k in sorted(households)])
 
 
 async def _upsert(
-    session: AsyncSession, table: Table, key: tuple[str, ...], source: Select, rest: tuple[str, ...],
-    **special: Callable[[ColumnCollection], ColumnElement],
+    session: AsyncSession, table: Table, key: tuple[str, ...], rows: list[dict[str, Any]],
+    **special: Any,
 ) -> None:
-    """INSERT the row `source` selects, or add its spend and purchases to the existing one."""
-    dialect = postgresql if is_postgresql(session) else sqlite
-    stmt = dialect.insert(table).from_select([*key, *rest], source)
-    added = {
+    """INSERT the rows, or add their spend and purchases to the existing ones (the community and
+    household of an existing row stay those of its first sale)."""
+    stmt, params = insert_many(session, table, rows)
+    added: dict[str, ColumnElement] = {
         "spend": table.c.spend + stmt.excluded.spend,
         "purchases": table.c.purchases + stmt.excluded.purchases,
     }
     added.update({name: make(stmt.excluded) for name, make in special.items()})
-    await session.exec(stmt.on_conflict_do_update(index_elements=list(key), set_=added))
+    await session.exec(stmt.on_conflict_do_update(index_elements=list(key), set_=added), params=params)

@@ -6,6 +6,9 @@ unattributed, and are credited at registration (`late_match`). A return may arri
 sale (the two travel on different partitions when the return names no customer): it waits and is
 applied when the sale arrives. Every effect on a member announces itself (`purchase_attributed`,
 `return_attributed`) and updates the read models through `projections`.
+
+Sales arrive through `sales_batch`, which records most of a batch itself and hands the sales that
+do more (a promotion, a milestone, a waiting return) to `on_purchase_made`, one at a time.
 """
 
 import logging

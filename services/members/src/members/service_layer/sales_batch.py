@@ -1,0 +1,335 @@
+"""POS sales recorded a batch at a time: `sales.on_purchase_made` for thousands of sales, with one
+query per table for the whole batch.
+
+The consumer hands a run of consecutive `purchase_made` events to `on_purchases_made`, in one
+transaction. Almost every sale only adds up: it is written with its lines, matched to a member by
+card or phone, counted in the member's spend and in the information base, and announced
+(`purchase_attributed`). Those are done for the batch with one look-up of the sales already
+recorded, one locked read of the members concerned, multi-row INSERTs and upserts (SQLAlchemy
+Core, no ORM objects) and the announcements queued in order on the unit of work.
+
+A sale that does more - takes its member over a spend milestone or the VIP threshold, or has a
+return waiting for it - is handed to `sales.on_purchase_made` at its place in the batch, once
+everything before it is written. The rules for those stay in one place, and each sees the state
+a consumer applying the sales one by one would have seen; such sales are rare (a member is
+promoted once, reaches a milestone once).
+
+What is the same as one by one: the first event of a POS transaction counts and later ones are
+logged and ignored, whatever their event id and whether they are in this batch or an earlier one;
+a card or phone not registered yet leaves the sale unattributed; two sales of one member in a
+batch both count, in batch order (spend, purchase dates, the day row); events of one member keep
+the order the sales came in.
+"""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import bindparam, or_, select, update
+
+from members.adapters.tables import MemberRow, PurchaseLineRow, PurchaseRow, ReturnRow
+from members.adapters.tables.staff import MilestoneRow
+from members.config import settings_of
+from members.domain.spend import record_purchase
+from members.domain.tiers import TierRules, new_milestones, promoted_tier
+from members.service_layer import sales
+from members.service_layer.identity_lock import serialise_identity_matching
+from members.service_layer.infobase import SpendChange, add_spend, business_day
+from shared.consumer import Delivery
+from shared.db import insert_many, insert_rows, is_postgresql, one_of, unnest_rows
+from shared.events import contracts as c
+from shared.events.registry import PURCHASE_ATTRIBUTED
+from shared.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+MEMBERS = MemberRow.__table__  # type: ignore[attr-defined]
+PURCHASES = PurchaseRow.__table__  # type: ignore[attr-defined]
+LINES = PurchaseLineRow.__table__  # type: ignore[attr-defined]
+RETURNS = ReturnRow.__table__  # type: ignore[attr-defined]
+MILESTONES = MilestoneRow.__table__  # type: ignore[attr-defined]
+
+_ZERO = Decimal("0.00")
+
+Key = tuple[str, str]  # (store_id, pos_txn_id): one POS transaction
+
+
+@dataclass
+class MemberState:
+    """The columns of a member a sale reads and changes (domain.spend.HasSpend), as locked."""
+
+    id: str
+    community_id: str | None
+    household_id: str | None
+    tier: str
+    lifetime_spend: Decimal
+    purchase_count: int
+    first_purchase_at: datetime | None
+    last_purchase_at: datetime | None
+    reached: set[Decimal]  # spend milestones already announced
+
+
+Members = tuple[dict[str, "MemberState"], dict[str, "MemberState"]]  # by card number, by phone digest
+
+
+@dataclass(frozen=True)
+class Sale:
+    delivery: Delivery
+    sale: c.PurchaseMadeV1
+    key: Key
+    # Taken off the total, and what the customer paid: the event works them out from its
+    # discounts on every read, which showed in the profile of a batch.
+    discount: Decimal
+    paid: Decimal
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> "Sale":
+        sale: c.PurchaseMadeV1 = delivery.payload  # type: ignore[assignment]
+        return cls(delivery, sale, (sale.store_id, sale.pos_txn_id), sale.discount_total, sale.paid)
+
+
+async def on_purchases_made(uow: UnitOfWork, deliveries: list[Delivery]) -> None:
+    session = uow.session
+    # What earlier handlers of this transaction changed through the ORM is written before the
+    # reads below, which bypass it.
+    await session.flush()
+    batch = [Sale.of(d) for d in deliveries]
+    if any(s.sale.customer is not None for s in batch):
+        await serialise_identity_matching(session)
+    pending = await _first_of_each_transaction(uow, batch)
+    waiting = await _with_waiting_returns(uow, [s.key for s in pending])
+    rules = settings_of(uow).tier_rules
+    while pending:
+        members = await _lock_members(uow, pending, rules)
+        simple: list[tuple[Sale, MemberState | None]] = []
+        rest: list[Sale] = []
+        for i, s in enumerate(pending):
+            member = _member_of(members, s.sale.customer)
+            if s.key in waiting or (member is not None and _crosses_a_threshold(member, s.paid, rules)):
+                rest = pending[i:]
+                break
+            if member is not None:
+                record_purchase(member, s.paid, s.sale.occurred_at)
+            simple.append((s, member))
+        await _write(uow, simple)
+        if not rest:
+            return
+        # Written by the one-by-one path, which owns the tier, milestone and return rules; the
+        # members are read again afterwards, since it may have changed them.
+        await _one_by_one(uow, rest[0].delivery)
+        pending = rest[1:]
+
+
+async def _first_of_each_transaction(uow: UnitOfWork, batch: list[Sale]) -> list[Sale]:
+    """The sales not recorded yet, each POS transaction once: the first event of it counts."""
+    session = uow.session
+    stores = {s.sale.store_id for s in batch}
+    txns = {s.sale.pos_txn_id for s in batch}
+    found = await session.exec(
+        select(PURCHASES.c.store_id, PURCHASES.c.pos_txn_id, PURCHASES.c.sale_event_id).where(  # type: ignore[call-overload]
+            one_of(session, PURCHASES.c.store_id, stores), one_of(session, PURCHASES.c.pos_txn_id, txns)
+        )
+    )
+    first: dict[Key, str] = {(store, txn): event_id for store, txn, event_id in found}
+    fresh = []
+    for s in batch:
+        if s.key in first:
+            # The same POS transaction under another event id (e.g. a vendor re-sending it
+            # directly): the first one counts; a differing one is logged for staff, never applied twice.
+            log.warning(
+                "sale %s/%s already recorded from event %s; ignoring event %s",
+                *s.key, first[s.key], s.delivery.envelope.id,
+            )
+            continue
+        first[s.key] = s.delivery.envelope.id
+        fresh.append(s)
+    return fresh
+
+
+async def _with_waiting_returns(uow: UnitOfWork, keys: Sequence[Key]) -> set[Key]:
+    """The transactions among `keys` whose return arrived before the sale (and waits for it)."""
+    if not keys:
+        return set()
+    session = uow.session
+    found = await session.exec(
+        select(RETURNS.c.store_id, RETURNS.c.pos_txn_id).where(  # type: ignore[call-overload]
+            one_of(session, RETURNS.c.pos_txn_id, {txn for _, txn in keys}), RETURNS.c.purchase_id.is_(None)
+        )
+    )
+    wanted = set(keys)
+    return {key for key in found if tuple(key) in wanted}
+
+
+async def _lock_members(uow: UnitOfWork, pending: list[Sale], rules: TierRules) -> Members:
+    """The members the sales name, locked in id order (the lock `sales` takes by writing the
+    member, taken up front): their spend cannot change under the batch, and a community merge
+    either shows in the community read here or waits for this transaction."""
+    session = uow.session
+    cards = {s.sale.customer.card_no for s in pending if s.sale.customer and s.sale.customer.card_no}
+    phones = {s.sale.customer.phone_hmac for s in pending if s.sale.customer and not s.sale.customer.card_no}
+    if not cards and not phones:
+        return {}, {}
+    m = MEMBERS.c
+    conditions = []
+    if cards:
+        conditions.append(one_of(session, m.card_no, cards))
+    if phones:
+        conditions.append(one_of(session, m.phone_hmac, phones))
+    rows = await session.exec(
+        select(  # type: ignore[call-overload]
+            m.id, m.card_no, m.phone_hmac, m.community_id, m.household_id, m.tier, m.lifetime_spend, m.purchase_count,
+            m.first_purchase_at, m.last_purchase_at,
+        ).where(or_(*conditions)).order_by(m.id).with_for_update()
+    )
+    by_card: dict[str, MemberState] = {}
+    by_phone: dict[str, MemberState] = {}
+    for row in rows:
+        state = MemberState(
+            row.id, row.community_id, row.household_id, row.tier, row.lifetime_spend or _ZERO, row.purchase_count,
+            row.first_purchase_at, row.last_purchase_at, set(),
+        )
+        by_card[row.card_no] = state
+        if row.phone_hmac:
+            by_phone.setdefault(row.phone_hmac, state)
+    members = by_card, by_phone
+    await _load_milestones(uow, members, pending, rules)
+    return members
+
+
+async def _load_milestones(uow: UnitOfWork, members: Members, pending: list[Sale], rules: TierRules) -> None:
+    """The milestones already reached, of the members this batch could take to one: most are far
+    below any milestone, and then nothing is read."""
+    if not rules.milestones:
+        return
+    bound: dict[str, Decimal] = {}  # the most each member's spend can reach during the batch
+    for s in pending:
+        member = _member_of(members, s.sale.customer)
+        if member is not None:
+            bound[member.id] = bound.get(member.id, member.lifetime_spend) + max(s.paid, _ZERO)
+    lowest = min(rules.milestones)
+    near = sorted(member_id for member_id, most in bound.items() if most >= lowest)
+    if not near:
+        return
+    session = uow.session
+    found = await session.exec(
+        select(MILESTONES.c.member_id, MILESTONES.c.milestone).where(one_of(session, MILESTONES.c.member_id, near))  # type: ignore[call-overload]
+    )
+    by_id = {m.id: m for m in members[0].values()}
+    for member_id, milestone in found:
+        by_id[member_id].reached.add(Decimal(milestone))
+
+
+def _member_of(members: Members, customer: c.CustomerRef | None) -> MemberState | None:
+    if customer is None:
+        return None
+    by_card, by_phone = members
+    # As `sales`: the card when the till gave one, else the phone.
+    return by_card.get(customer.card_no) if customer.card_no else by_phone.get(customer.phone_hmac or "")
+
+
+def _crosses_a_threshold(member: MemberState, paid: Decimal, rules: TierRules) -> bool:
+    """Whether counting this sale promotes the member or reaches a milestone (tiers.spend_grew)."""
+    spend = member.lifetime_spend + paid
+    return promoted_tier(member.tier, spend, rules) is not None or bool(new_milestones(spend, rules, member.reached))
+
+
+async def _write(uow: UnitOfWork, sales_: list[tuple[Sale, MemberState | None]]) -> None:
+    if not sales_:
+        return
+    session = uow.session
+    now = uow.now()
+    rows = [
+        {
+            "sale_event_id": s.delivery.envelope.id, "store_id": s.sale.store_id, "pos_txn_id": s.sale.pos_txn_id,
+            "member_id": member.id if member else None,
+            "card_no": s.sale.customer.card_no if s.sale.customer else None,
+            "phone_hmac": s.sale.customer.phone_hmac if s.sale.customer else None,
+            "occurred_at": s.sale.occurred_at, "total": s.sale.total, "discount": s.discount,
+            "returned": _ZERO, "returned_paid": _ZERO, "payment": s.sale.payment, "received_at": now,
+            "attributed_at": now if member else None,
+        }
+        for s, member in sales_
+    ]
+    # DO NOTHING keeps the transaction's natural key unique without aborting the transaction; a
+    # sale recorded by a concurrent consumer since the look-up above fails the batch instead of
+    # counting twice (the consumer then applies its events one by one, and finds it recorded).
+    stmt, params = insert_many(session, PURCHASES, rows)
+    written = (await session.exec(
+        stmt.on_conflict_do_nothing(index_elements=["store_id", "pos_txn_id"])
+        .returning(PURCHASES.c.id, PURCHASES.c.store_id, PURCHASES.c.pos_txn_id),
+        params=params,
+    )).all()
+    if len(written) != len(rows):
+        raise RuntimeError(f"{len(rows) - len(written)} sale(s) of the batch were recorded concurrently")
+    ids = {(store, txn): purchase_id for purchase_id, store, txn in written}
+    await insert_rows(session, LINES, [
+        {
+            "purchase_id": ids[s.key], "line_no": i, "sku": line.sku, "name": line.name, "category": line.category,
+            "qty": line.qty, "unit_price": line.unit_price, "amount": line.amount,
+        }
+        for s, _ in sales_
+        for i, line in enumerate(s.sale.lines, start=1)
+    ])
+    attributed = [(s, member) for s, member in sales_ if member is not None]
+    if not attributed:
+        return
+    await _save_spend(uow, {member.id: member for _, member in attributed}.values())
+    zone = settings_of(uow).zone
+    await add_spend(session, [
+        SpendChange(member.id, member.community_id, member.household_id, s.sale.store_id,
+                    business_day(s.sale.occurred_at, zone), s.paid, 1, s.sale.occurred_at)
+        for s, member in attributed
+        if member.community_id is not None and member.household_id is not None
+    ])
+    for s, member in attributed:
+        env = s.delivery.envelope
+        uow.emit(
+            PURCHASE_ATTRIBUTED,
+            c.PurchaseAttributedV1(
+                member_id=member.id, sale_event_id=env.id, store_id=s.sale.store_id, pos_txn_id=s.sale.pos_txn_id,
+                occurred_at=s.sale.occurred_at, total=s.sale.total, discount=s.discount,
+                lines=[c.AttributedLine(sku=ln.sku, category=ln.category, qty=ln.qty, amount=ln.amount) for ln in s.sale.lines],
+                late_match=False,
+            ),
+            key=member.id, subject=member.id, correlation=env.correlationid or env.id,
+        )
+
+
+async def _save_spend(uow: UnitOfWork, members: Any) -> None:
+    session = uow.session
+    m = MEMBERS.c
+    rows = [
+        {"id": mb.id, "lifetime_spend": mb.lifetime_spend, "purchase_count": mb.purchase_count,
+         "first_purchase_at": mb.first_purchase_at, "last_purchase_at": mb.last_purchase_at}
+        for mb in sorted(members, key=lambda mb: mb.id)
+    ]
+    if is_postgresql(session):  # one UPDATE ... FROM unnest(...) for the batch
+        v = unnest_rows(MEMBERS, rows)
+        await session.exec(update(MEMBERS).where(m.id == v.c.id).values(
+            lifetime_spend=v.c.lifetime_spend, purchase_count=v.c.purchase_count,
+            first_purchase_at=v.c.first_purchase_at, last_purchase_at=v.c.last_purchase_at,
+        ))
+    else:
+        await session.exec(
+            update(MEMBERS).where(m.id == bindparam("member_id")).values(
+                lifetime_spend=bindparam("spend"), purchase_count=bindparam("count"),
+                first_purchase_at=bindparam("first"), last_purchase_at=bindparam("last"),
+            ),
+            params=[{"member_id": r["id"], "spend": r["lifetime_spend"], "count": r["purchase_count"],
+                     "first": r["first_purchase_at"], "last": r["last_purchase_at"]} for r in rows],
+        )
+    # Member objects an earlier handler of this transaction loaded are now stale: reloaded on use.
+    session.expire_all()
+
+
+async def _one_by_one(uow: UnitOfWork, delivery: Delivery) -> None:
+    env = delivery.envelope
+    uow.correlation_id = env.correlationid or env.id
+    try:
+        await sales.on_purchase_made(uow, delivery)
+        await uow.session.flush()
+    finally:
+        uow.correlation_id = None

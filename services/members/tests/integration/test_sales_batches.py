@@ -1,0 +1,148 @@
+"""Sales consumed a batch at a time count exactly as they would one by one, on SQLite and PostgreSQL.
+
+Each test hands the consumer several records as one batch (one transaction, the batch handler of
+`purchase_made`), the way a backlog arrives after an outage.
+"""
+
+import json
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from sqlmodel import col, select
+
+from members.adapters.tables import MemberRow, PurchaseLineRow, PurchaseRow
+from members.adapters.tables.infobase import HouseholdStoreSpendRow, MemberDaySpendRow
+from shared.events import contracts as c
+from shared.outbox import OutboxRecord
+from tests.support.factories import line, spend_line
+from tests.support.members import deliver_batch, outbox, refund_event, register, sale_event
+
+pytestmark = pytest.mark.integration
+
+RICE = line(sku="rice", qty="2", unit_price="50.00")      # 100.00
+OIL = line(sku="oil", qty="1", unit_price="80.00")        # 80.00
+MORNING = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)         # 09:00 in Shanghai, business day 11-23
+EVENING = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)        # 19:00, the same business day
+
+
+async def member_row(members, member_id: str) -> MemberRow:
+    async with members.app.state.sessions() as s:
+        return (await s.exec(select(MemberRow).where(MemberRow.id == member_id))).one()
+
+
+async def rows(members, model, *where) -> list:
+    async with members.app.state.sessions() as s:
+        return list((await s.exec(select(model).where(*where))).all())
+
+
+def data(records: list[OutboxRecord]) -> list[dict]:
+    return [json.loads(r.envelope)["data"] for r in records]
+
+
+async def test_two_sales_of_one_member_in_a_batch_both_count_in_spend_and_read_model(members, env) -> None:
+    m = await register(members, env)
+    await deliver_batch(members, [
+        sale_event(members, card_no=m["card_no"], lines=[RICE], occurred_at=EVENING, txn="T-1"),
+        sale_event(members, card_no=m["card_no"], lines=[OIL], occurred_at=MORNING, txn="T-2"),
+    ])
+    row = await member_row(members, m["id"])
+    assert (row.lifetime_spend, row.purchase_count) == (Decimal("180.00"), 2)
+    assert (row.first_purchase_at, row.last_purchase_at) == (MORNING, EVENING)
+    [day] = await rows(members, MemberDaySpendRow, MemberDaySpendRow.member_id == m["id"])
+    assert (day.spend, day.purchases, day.last_purchase_at) == (Decimal("180.00"), 2, EVENING)
+    rollups = {r.store_id: (r.spend, r.purchases) for r in await rows(members, HouseholdStoreSpendRow)}
+    assert rollups == {"S001": (Decimal("180.00"), 2), "*": (Decimal("180.00"), 2)}
+    announced = data(await outbox(members, "crm.members.purchase_attributed.v1"))
+    assert [(a["pos_txn_id"], a["member_id"], a["late_match"]) for a in announced] == [
+        ("T-1", m["id"], False), ("T-2", m["id"], False)]
+    assert [ln["sku"] for ln in announced[0]["lines"]] == ["rice"]
+
+
+async def test_a_transaction_twice_in_a_batch_counts_once_whatever_its_event_ids(members, env) -> None:
+    m = await register(members, env)
+    first = sale_event(members, card_no=m["card_no"], lines=[RICE], txn="T-dup")
+    resent = sale_event(members, card_no=m["card_no"], lines=[RICE], txn="T-dup", event_id=str(uuid.uuid4()))
+    await deliver_batch(members, [first, resent, first])
+    # And again in a later batch, under yet another id.
+    await deliver_batch(members, [sale_event(members, card_no=m["card_no"], lines=[RICE], txn="T-dup",
+                                             event_id=str(uuid.uuid4()))])
+    row = await member_row(members, m["id"])
+    assert (row.lifetime_spend, row.purchase_count) == (Decimal("100.00"), 1)
+    [purchase] = await rows(members, PurchaseRow, PurchaseRow.pos_txn_id == "T-dup")
+    assert purchase.sale_event_id == first.id
+    assert len(await outbox(members, "crm.members.purchase_attributed.v1")) == 1
+
+
+async def test_a_batch_mixing_members_unknown_cards_phones_and_anonymous_sales(members, env) -> None:
+    by_card = await register(members, env)
+    by_phone = await register(members, env, phone="13300000042")
+    await deliver_batch(members, [
+        sale_event(members, card_no=by_card["card_no"], lines=[RICE], txn="T-card"),
+        sale_event(members, lines=[OIL], txn="T-anon"),
+        sale_event(members, card_no="8800000099999", lines=[OIL], txn="T-unknown"),
+        sale_event(members, phone="13300000042", lines=[OIL, RICE], txn="T-phone"),
+    ])
+    purchases = {p.pos_txn_id: p for p in await rows(members, PurchaseRow)}
+    assert {t: p.member_id for t, p in purchases.items()} == {
+        "T-card": by_card["id"], "T-anon": None, "T-unknown": None, "T-phone": by_phone["id"]}
+    assert purchases["T-unknown"].card_no == "8800000099999" and purchases["T-unknown"].attributed_at is None
+    lines = await rows(members, PurchaseLineRow, PurchaseLineRow.purchase_id == purchases["T-phone"].id)
+    assert sorted((ln.line_no, ln.sku) for ln in lines) == [(1, "oil"), (2, "rice")]
+    assert (await member_row(members, by_phone["id"])).lifetime_spend == Decimal("180.00")
+    assert sorted(a["pos_txn_id"] for a in data(await outbox(members, "crm.members.purchase_attributed.v1"))) == [
+        "T-card", "T-phone"]
+    # The unknown card's sale waits, unattributed, and counts when the card is registered.
+    late = await register(members, env, card_no="8800000099999")
+    assert (await member_row(members, late["id"])).lifetime_spend == Decimal("80.00")
+    [matched] = [a for a in data(await outbox(members, "crm.members.purchase_attributed.v1")) if a["late_match"]]
+    assert matched["pos_txn_id"] == "T-unknown"
+
+
+async def test_a_return_in_the_batch_of_its_sale_counts_in_either_order(members, env) -> None:
+    m = await register(members, env)
+    await deliver_batch(members, [
+        sale_event(members, card_no=m["card_no"], lines=[RICE, OIL], txn="T-then"),
+        refund_event(members, txn="T-then", lines=[OIL]),
+        # The return of this one overtook its sale: it waits, and the sale applies it.
+        refund_event(members, txn="T-first", lines=[OIL]),
+        sale_event(members, card_no=m["card_no"], lines=[RICE, OIL], txn="T-first"),
+        sale_event(members, card_no=m["card_no"], lines=[RICE], txn="T-after"),
+    ])
+    row = await member_row(members, m["id"])
+    assert (row.lifetime_spend, row.purchase_count) == (Decimal("300.00"), 3)
+    returns = data(await outbox(members, "crm.members.return_attributed.v1"))
+    assert sorted(r["pos_txn_id"] for r in returns) == ["T-first", "T-then"]
+    [day] = await rows(members, MemberDaySpendRow, MemberDaySpendRow.member_id == m["id"])
+    assert (day.spend, day.purchases) == (Decimal("300.00"), 3)
+    # The member's events keep the order of the records: the waiting return follows its sale.
+    sales_and_returns = ("crm.members.purchase_attributed.v1", "crm.members.return_attributed.v1")
+    mine = [r for r in await outbox_of(members, m["id"]) if r.event_type in sales_and_returns]
+    assert [(r.event_type.split(".")[2], json.loads(r.envelope)["data"].get("pos_txn_id")) for r in mine] == [
+        ("purchase_attributed", "T-then"), ("return_attributed", "T-then"),
+        ("purchase_attributed", "T-first"), ("return_attributed", "T-first"),
+        ("purchase_attributed", "T-after"),
+    ]
+
+
+async def test_a_sale_crossing_the_vip_threshold_mid_batch_promotes_once_in_order(members, env) -> None:
+    m = await register(members, env)
+    await deliver_batch(members, [
+        sale_event(members, card_no=m["card_no"], lines=[spend_line("3000.00")], txn="T-a"),
+        sale_event(members, card_no=m["card_no"], lines=[spend_line("2500.00")], txn="T-b"),
+        sale_event(members, card_no=m["card_no"], lines=[spend_line("100.00")], txn="T-c"),
+    ])
+    row = await member_row(members, m["id"])
+    assert (row.tier, row.lifetime_spend, row.purchase_count) == ("vip", Decimal("5600.00"), 3)
+    [change] = [c.TierChangedV1.model_validate(d) for d in data(await outbox(members, "crm.members.tier_changed.v1"))]
+    assert (change.old_tier, change.new_tier, change.lifetime_spend) == ("member", "vip", Decimal("5500.00"))
+    kinds = [r.event_type.split(".")[2] for r in await outbox_of(members, m["id"])]
+    assert kinds[kinds.index("purchase_attributed"):] == [
+        "purchase_attributed", "purchase_attributed", "tier_changed", "account_manager_assigned", "purchase_attributed"]
+
+
+async def outbox_of(members, member_id: str) -> list[OutboxRecord]:
+    async with members.app.state.sessions() as s:
+        query = select(OutboxRecord).where(OutboxRecord.key == member_id).order_by(col(OutboxRecord.id))
+        return list((await s.exec(query)).all())
