@@ -9,10 +9,10 @@ from sqlmodel import func, select
 from gateway.adapters.tables import PosSaleRow
 from gateway.config import Settings
 from gateway.main import create_app
-from gateway.service_layer import pos_purchases
 from shared.auth import Role
 from shared.events.envelope import Envelope
 from shared.outbox import OutboxRecord
+from shared.unit_of_work import UnitOfWork
 from tests.support.factories import sale_body
 from tests.support.platform import TestEnv, service
 
@@ -82,14 +82,14 @@ async def test_a_sale_that_fails_to_write_fails_alone_and_leaves_nothing_behind(
 ) -> None:
     bodies = [sale_body("S001") for _ in range(8)]
     poisoned = bodies[3]["pos_txn_id"]
-    real_new_event = pos_purchases.new_event
+    real_emit = UnitOfWork.emit
 
-    def new_event(type_, data, **kwargs):
+    def emit(self, type_, data, **kwargs):
         if data.pos_txn_id == poisoned:  # e.g. an event the outbox cannot take
             raise RuntimeError("cannot write this event")
-        return real_new_event(type_, data, **kwargs)
+        return real_emit(self, type_, data, **kwargs)
 
-    monkeypatch.setattr(pos_purchases, "new_event", new_event)
+    monkeypatch.setattr(UnitOfWork, "emit", emit)
     pos = env.auth(Role.POS, store_id="S001")
     answers = await asyncio.gather(
         *(gateway.post("/pos/v1/purchases", json=b, headers=pos) for b in bodies), return_exceptions=True
