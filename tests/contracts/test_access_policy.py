@@ -71,4 +71,4 @@ def test_every_action_in_the_table_guards_some_route(tmp_path) -> None:
 
 
 # Actions checked inside a route rather than as its dependency (a second right some requests need).
-INSIDE_ROUTES = {"members.member.search_by_phone"}
+INSIDE_ROUTES = {"members.member.search_by_phone", "members.member.register_backdated"}

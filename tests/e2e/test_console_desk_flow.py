@@ -1,7 +1,7 @@
 """The service desk on the console, through the gateway's pages against the real stack: a member
 registered with the form (twice sent, registered once), a gift redeemed with the points of a sale
-(a double-sent form redeems once) and handed over, and the day's gift register naming the
-customer and the gift."""
+(a double-sent form redeems once) and handed over, the day's gift register naming the
+customer and the gift, and a leftover-material visit recorded once the customer's spend earned one."""
 
 import re
 from datetime import UTC, datetime
@@ -80,6 +80,34 @@ async def test_the_desk_registers_a_member_then_redeems_and_hands_over_a_gift(en
         row = re.search(r'<tbody>\s*<tr>(.*?)</tr>', register.text, re.S)
         assert row and f"钱芳 ({member['card_no']})" in row.group(1) and "cushion" not in row.group(1)
         assert "合计：1 条" in register.text
+
+        # Lifetime spend reaching 30,000 yuan earns one free leftover-material visit (members'
+        # spend milestone, points' CRM_LEFTOVER_VISITS_BY_MILESTONE default).
+        big = sale_body(member={"card_no": member["card_no"]}, lines=[line(qty="3", unit_price="6000.00")],
+                        occurred_at=datetime.now(UTC).isoformat())
+        assert (await gw.post("/pos/v1/purchases", json=big, headers=env.auth(Role.POS, store_id="S001"))).status_code == 202
+
+        async def visit_granted() -> bool:
+            granted = await p.points.get(f"/v1/entitlements/{member['id']}", headers=admin)
+            return granted.status_code == 200 and any(e["remaining"] == 1 for e in granted.json())
+        await eventually(visit_granted, timeout=40, what="the leftover-material visit")
+
+        page = await gw.get(f"/console/desk/members/{member['id']}")
+        visit_url = f"/console/desk/members/{member['id']}/visit"
+        assert visit_url in page.text
+        visit = {"csrf": field(page.text, "csrf"), "idempotency_key": field(page.text, "idempotency_key") + "-leftover_collection_visit",
+                 "kind": "leftover_collection_visit", "used_on": datetime.now(UTC).date().isoformat()}
+        assert f'value="{visit["idempotency_key"]}"' in page.text  # the key the page's visit form carries
+        for _ in range(2):  # a double tap: one visit
+            r = await gw.post(visit_url, data=visit)
+            assert r.status_code == 303 and r.headers["location"].endswith("?notice=visited"), r.text
+        [entitlement] = (await p.points.get(f"/v1/entitlements/{member['id']}", headers=admin)).json()
+        assert (entitlement["kind"], entitlement["granted"], entitlement["used"], entitlement["remaining"]) == (
+            "leftover_collection_visit", 1, 1, 0)
+        assert entitlement["uses"][0]["store_id"] == "S001"
+        after = await gw.get(r.headers["location"])
+        assert after.status_code == 200 and 'class="notice" role="status"' in after.text
+        assert visit_url not in after.text  # nothing left to record
 
 
 async def test_the_desk_pages_are_not_for_marketing(env: TestEnv, database_factory) -> None:

@@ -23,3 +23,7 @@ async def test_the_demo_loads_through_the_gateway_and_a_second_load_changes_no_m
         assert "30 members" in again and "campaign: loaded before" in again, again
         found = await p.gateway.get("/api/v1/members", params={"limit": 1}, headers=env.auth(Role.ADMIN))
         assert found.json()["total"] == 30
+        # Registered over months, each member before their first sale (when the sales reached them).
+        everyone = (await p.gateway.get("/api/v1/members", params={"limit": 30}, headers=env.auth(Role.ADMIN))).json()["items"]
+        assert len({m["created_at"][:7] for m in everyone}) >= 3
+        assert all(m["created_at"] < m["first_purchase_at"] for m in everyone if m["first_purchase_at"])

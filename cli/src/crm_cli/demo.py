@@ -9,6 +9,7 @@ Deterministic (seeded), so loading twice changes nothing: the second run's regis
 
 import asyncio
 import random
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -86,9 +87,26 @@ def _store(rng: random.Random) -> str:
     return rng.choices([s for s, _, _ in STORES], weights=[6, 3, 1])[0]
 
 
-def _members_shopping(rng: random.Random, members: int, sales: int) -> list[tuple[int, int, str, list[tuple]]]:
+HISTORY_DAYS = 90
+
+
+def _joining_days(rng: random.Random, members: int) -> list[int]:
+    """The day each member registered, counted from the first day of the sales history (negative:
+    before it). Two in five were customers before the history starts (over the nine months before),
+    the others join over its first 80 days, so every month of the history has its new customers."""
+    return [rng.randint(-270, -1) if rng.random() < 0.4 else rng.randint(0, HISTORY_DAYS - 10) for _ in range(members)]
+
+
+def _registered_at(rng: random.Random, start: datetime, day: int) -> datetime:
+    """During the stores' opening hours (9:00-15:00 in Shanghai, 1:00-7:00 UTC) of that day: before
+    any sale of the member, which comes on a later day, from 8:00 UTC."""
+    return start + timedelta(days=day, seconds=rng.randint(1 * 3600, 7 * 3600))
+
+
+def _members_shopping(rng: random.Random, joined: list[int], sales: int) -> list[tuple[int, int, str, list[tuple]]]:
     """`sales` of the members' own sales as their habits make them, in random order: (member index,
-    day of the 89 before today, store, products). Each member shops at one store on their own rhythm
+    day of the 89 before today, store, products). A member's first visit comes after the day they
+    registered (`joined`, as `_joining_days` gives). Each member shops at one store on their own rhythm
     (heavy buyers every few days, most every week or two; one in seven stops coming), buying their
     staples when they run out (every 7-10 days, household goods every few weeks) and now and then
     something else: what the personal offer lists predict. Rhythms are scaled so that the members
@@ -97,20 +115,21 @@ def _members_shopping(rng: random.Random, members: int, sales: int) -> list[tupl
     household = {"oil", "grain", "household", "pet", "baby", "personal_care", "tobacco", "paint", "tiles", "electrical",
                  "plumbing"}
     profiles = []
-    for _ in range(members):
+    for joined_day in joined:
         store = _store(rng)
         choices = [p for p in PRODUCTS if store in p[4]]
         staples = [(p, rng.uniform(*(household_days if p[2] in household else grocery_days)))
                    for p in rng.sample(choices, k=min(len(choices), rng.randint(6, 12)))]
-        stop = 89.0 if rng.random() > 1 / 7 else rng.uniform(20, 80)
-        profiles.append((store, choices, staples, 7.0 / rng.lognormvariate(0, 0.6), stop))
-    expected = sum(stop / max(2.0, rhythm) for _, _, _, rhythm, stop in profiles)
+        first = max(0, joined_day + 1)  # the day after registering at the earliest
+        stop = 89.0 if rng.random() > 1 / 7 else rng.uniform(max(20, first + 10), 89)
+        profiles.append((store, choices, staples, 7.0 / rng.lognormvariate(0, 0.6), stop, first))
+    expected = sum((stop - first) / max(2.0, rhythm) for _, _, _, rhythm, stop, first in profiles)
     scale = expected / max(sales, 1) * 1.05  # a little over, so nobody is short
     found: list[tuple[int, int, str, list[tuple]]] = []
-    for idx, (store, choices, staples, rhythm, stop) in enumerate(profiles):
+    for idx, (store, choices, staples, rhythm, stop, first) in enumerate(profiles):
         rhythm = min(45.0, max(2.0, rhythm * scale))
-        last = {p[0]: rng.uniform(-period, 0) for p, period in staples}
-        day = rng.uniform(0, rhythm)
+        last = {p[0]: first + rng.uniform(-period, 0) for p, period in staples}
+        day = first + rng.uniform(0, rhythm)
         while day < stop:
             basket = [p for p, period in staples if day - last[p[0]] >= period - min(rhythm, period) / 2]
             if rng.random() < 0.5 or not basket:
@@ -169,10 +188,13 @@ async def load(
         if r.status_code != 409:  # 409: loaded before
             r.raise_for_status()
 
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = today - timedelta(days=HISTORY_DAYS)
     cards: list[str] = []
     phones: list[str] = []
+    joined: list[int] = []
     member_cards: dict[str, str] = {}
-    for i in range(members):
+    for i, joined_day in enumerate(_joining_days(rng, members)):
         community = rng.choice(COMMUNITIES)
         written = SPELLINGS.get(community, community) if rng.random() < 0.3 else community
         phone = f"1{rng.choice('3578')}{rng.randint(0, 999_999_999):09d}"
@@ -182,14 +204,24 @@ async def load(
             "channel": "partner" if i % 9 == 0 else "retail",
             "birthday": fake.date_of_birth(minimum_age=20, maximum_age=75).isoformat(),
             "home_store_id": rng.choice(STORES)[0], "consents": {"sms": rng.random() < 0.7},
+            # Signed up before their first sale, months apart from each other: monthly reports
+            # (new customers, a manager's new customers) look like a chain's, not one month's.
+            # Only an admin may date a registration back (the back office importing paper forms).
+            "registered_at": _registered_at(rng, start, joined_day).isoformat(),
         }
-        # The key makes a second load find the member it registered the first time.
-        r = await client.post("/api/v1/members", json=body, headers={**desk, "Idempotency-Key": f"demo-member-{i:05d}"})
-        if r.status_code == 409:  # the same phone drawn twice by the generator
-            continue
+        # The key makes a second load on the same day find the member it registered the first time.
+        key = f"demo-member-{i:05d}-{start:%Y%m%d}"
+        r = await client.post("/api/v1/members", json=body, headers={**admin, "Idempotency-Key": key})
+        if r.status_code == 409:
+            # Loaded on an earlier day (the dates moved with today), or the same phone drawn twice.
+            earlier = re.search(r"phone is already registered to member (\S+)", r.json().get("detail", ""))
+            if earlier is None or earlier[1] in member_cards:
+                continue
+            r = await client.get(f"/api/v1/members/{earlier[1]}", headers=admin)
         r.raise_for_status()
         cards.append(r.json()["card_no"])
         phones.append(phone)
+        joined.append(joined_day)
         member_cards[r.json()["id"]] = r.json()["card_no"]
 
     # Every community is covered by an account manager before the sales make VIPs of anyone.
@@ -198,10 +230,8 @@ async def load(
         staff_id = MANAGERS[i % len(MANAGERS)][0]
         (await client.put(f"/api/members/v1/staff/{staff_id}/communities/{community['id']}", headers=admin)).raise_for_status()
 
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    start = today - timedelta(days=90)
     bodies = []
-    shopped = _members_shopping(rng, len(cards), sales)
+    shopped = _members_shopping(rng, joined, sales)
     for n in range(sales):
         roll = rng.random()
         if roll < 0.1 or not cards:
@@ -211,7 +241,7 @@ async def load(
             at, lines = start + timedelta(seconds=rng.randint(0, 90 * 86400)), None
         else:
             if not shopped:  # the habits made fewer visits than this many sales: one more visit
-                shopped = _members_shopping(rng, len(cards), 1)
+                shopped = _members_shopping(rng, joined, 1)
             idx, day, store, lines = shopped.pop()
             at = start + timedelta(days=day, seconds=rng.randint(8 * 3600, 21 * 3600))
             member = {"phone": phones[idx]} if roll < 0.25 else {"card_no": cards[idx]}

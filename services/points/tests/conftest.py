@@ -12,6 +12,7 @@ import httpx
 import pytest
 from sqlmodel import func, select
 
+from points.adapters.member_names import MemberNames
 from points.adapters.tables import LedgerRow
 from points.config import Settings
 from points.main import create_app
@@ -38,10 +39,35 @@ def _lines(lines: list[tuple[str, str]]) -> list[c.AttributedLine]:
     return [c.AttributedLine(sku=f"69{i:011d}", category=cat, qty=Decimal(1), amount=Decimal(amount)) for i, (cat, amount) in enumerate(lines)]
 
 
+class MembersStandIn(httpx.MockTransport):
+    """Members' `GET /v1/members/{id}` as the printed gift register calls it: the customers it is
+    given (404 for others), 403 for a token not in `allowed` when that is set, 503 when `down`.
+    It records the token of every call."""
+
+    def __init__(self) -> None:
+        self.people: dict[str, dict[str, str]] = {}
+        self.allowed: set[str] | None = None
+        self.down = False
+        self.tokens: list[str] = []
+        super().__init__(self._answer)
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        self.tokens.append(token)
+        if self.down:
+            return httpx.Response(503, json={"detail": "database unavailable"})
+        if self.allowed is not None and token not in self.allowed:
+            return httpx.Response(403, json={"detail": "not yours to see"})
+        member_id = request.url.path.removeprefix("/v1/members/")
+        person = self.people.get(member_id)
+        return httpx.Response(404, json={"detail": "no member"}) if person is None else httpx.Response(200, json={"id": member_id, **person})
+
+
 @dataclass
 class PointsDriver:
     client: httpx.AsyncClient
     env: TestEnv
+    members: MembersStandIn | None = None
 
     @property
     def app(self):
@@ -152,8 +178,10 @@ def points_settings(env: TestEnv, url: str, **overrides: Any) -> Settings:
 
 @pytest.fixture
 async def pts(env: TestEnv, database_factory):
-    async with service(create_app(points_settings(env, await database_factory("points")))) as client:
-        yield PointsDriver(client, env)
+    members = MembersStandIn()
+    names = MemberNames("http://members.test", timeout_s=2, transport=members)
+    async with service(create_app(points_settings(env, await database_factory("points")), member_names=names)) as client:
+        yield PointsDriver(client, env, members)
 
 
 class MovableClock:

@@ -70,6 +70,9 @@ _DESK = {R.SERVICE_DESK: A, R.STORE_MANAGER: S, R.ADMIN: A}
 POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     # members: profiles, search, archive, consents, privacy
     "members.member.register": {R.SERVICE_DESK: A, R.ACCOUNT_MANAGER: A, R.STORE_MANAGER: S, R.ADMIN: A},
+    # A registration dated in the past (`registered_at`: paper forms imported by the back office)
+    # moves the customer into earlier months' reports: admins only, never a desk.
+    "members.member.register_backdated": _ADMIN,
     "members.member.search": _CUSTOMER_READ,
     # Searching by a phone number reveals whose it is: only roles that see contact details.
     "members.member.search_by_phone": _CUSTOMER_WORK,

@@ -1,6 +1,8 @@
 """Tabular reports as staff use them: JSON for screens, CSV for Excel, HTML for printing.
 
 One column list drives all three, so an export can never disagree with what the screen shows.
+A report a clerk reconciles ends with a totals row (the number of lines and the sums of the columns
+the report names), and prints times in the stores' local time (`local_time`), not UTC.
 CSV starts with a UTF-8 byte-order mark because Excel on Chinese Windows otherwise garbles
 Chinese text; the printable page is plain HTML with print CSS, no scripts or external assets.
 """
@@ -14,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException, status
 from fastapi.encoders import jsonable_encoder
@@ -38,6 +41,38 @@ class Column:
         return row[self.key] if isinstance(row, dict) else getattr(row, self.key)
 
 
+TOTAL_LABEL = "合计 Total"
+
+
+def local_time(at: datetime | None, zone: ZoneInfo) -> str:
+    """A stored (UTC) time as the store's clock showed it, to the minute: what a clerk compares
+    with a receipt or a signature on paper."""
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else ""
+
+
+def totals_row(columns: Sequence[Column], rows: Sequence[Any], summed: Sequence[str]) -> list[str]:
+    """The last line of a report: the number of lines under the first column, and the sum of each
+    column named in `summed` (empty values count as nothing); other cells stay empty."""
+    unknown = set(summed) - {c.key for c in columns}
+    if unknown or (columns and columns[0].key in summed):
+        raise ValueError(f"cannot total {sorted(unknown) or columns[0].key}")
+    cells = []
+    for i, column in enumerate(columns):
+        if i == 0:
+            cells.append(f"{TOTAL_LABEL} ({len(rows)})")
+        elif column.key in summed:
+            cells.append(_text(sum((_number(column.of(row)) for row in rows), Decimal(0))))
+        else:
+            cells.append("")
+    return cells
+
+
+def _number(value: Any) -> Decimal:
+    if value is None or value == "":
+        return Decimal(0)
+    return Decimal(str(value))
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -50,12 +85,16 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def to_csv(columns: Sequence[Column], rows: Iterable[Any]) -> str:
+def to_csv(columns: Sequence[Column], rows: Iterable[Any], totals: Sequence[str] | None = None) -> str:
+    """`totals`: the keys of the columns summed in a last totals row; None for no totals row."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([c.label for c in columns])
+    rows = list(rows)
     for row in rows:
         writer.writerow([_csv_safe(_text(c.of(row))) for c in columns])
+    if totals is not None:
+        writer.writerow(totals_row(columns, rows, totals))
     return "\ufeff" + out.getvalue()
 
 
@@ -73,11 +112,17 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def to_html(title: str, columns: Sequence[Column], rows: Iterable[Any], subtitle: str = "") -> str:
+def to_html(
+    title: str, columns: Sequence[Column], rows: Iterable[Any], subtitle: str = "", totals: Sequence[str] | None = None
+) -> str:
     esc = html.escape
+    rows = list(rows)
     head = "".join(f"<th>{esc(c.label)}</th>" for c in columns)
     body = "".join(
         "<tr>" + "".join(f"<td>{esc(_text(c.of(row)))}</td>" for c in columns) + "</tr>" for row in rows
+    )
+    foot = "" if totals is None else (
+        "<tfoot><tr>" + "".join(f"<th>{esc(cell)}</th>" for cell in totals_row(columns, rows, totals)) + "</tr></tfoot>"
     )
     return (
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
@@ -87,23 +132,24 @@ def to_html(title: str, columns: Sequence[Column], rows: Iterable[Any], subtitle
         "th{background:#eee}@media print{body{margin:0}thead{display:table-header-group}"
         "tr{page-break-inside:avoid}}</style></head><body>"
         f"<h1>{esc(title)}</h1>" + (f"<p>{esc(subtitle)}</p>" if subtitle else "")
-        + f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></body></html>"
+        + f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>{foot}</table></body></html>"
     )
 
 
 def render(
     fmt: ReportFormat, *, title: str, columns: Sequence[Column], rows: Sequence[Any], json_body: Any,
-    filename: str, subtitle: str = "",
+    filename: str, subtitle: str = "", totals: Sequence[str] | None = None,
 ) -> Response:
-    """The response for one report in the requested format; `json_body` is what screens get."""
+    """The response for one report in the requested format; `json_body` is what screens get.
+    `totals` names the columns the CSV and the printable page sum in their last row."""
     if fmt == ReportFormat.JSON:
         # Amounts as strings, like every pydantic response in the platform: JSON floats lose cents.
         return JSONResponse(jsonable_encoder(json_body, custom_encoder={Decimal: str}))
     if fmt == ReportFormat.CSV:
         return Response(
-            to_csv(columns, rows), media_type="text/csv; charset=utf-8",
+            to_csv(columns, rows, totals), media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
         )
     if fmt == ReportFormat.HTML:
-        return HTMLResponse(to_html(title, columns, rows, subtitle))
+        return HTMLResponse(to_html(title, columns, rows, subtitle, totals))
     raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"format: unknown report format {fmt}")

@@ -2,15 +2,17 @@
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from shared import jobs_api
 from shared.auth import Role, TokenIssuer, TokenVerifier, generate_keypair
 from shared.commands import Commands
 from shared.jobs import JobRunner, ScheduledJob
-from shared.reports import Column, ReportFormat, render, to_csv, to_html
+from shared.reports import Column, ReportFormat, local_time, render, to_csv, to_html, totals_row
 
 COLUMNS = [Column("name", "姓名 Name"), Column("spend", "消费 Spend"), Column("double", "2x", lambda r: r["spend"] * 2)]
 ROWS = [{"name": "王小明", "spend": Decimal("12.30")}, {"name": "=HYPERLINK(\"x\")", "spend": Decimal("-1.00")}]
@@ -26,6 +28,28 @@ def test_csv_opens_in_excel_with_chinese_labels_and_defuses_formulas() -> None:
 def test_printable_page_escapes_what_staff_typed() -> None:
     page = to_html("报表 Report", COLUMNS, [{"name": "<script>", "spend": Decimal("1.00")}])
     assert "&lt;script&gt;" in page and "<script>" not in page and "@media print" in page
+
+
+def test_the_totals_row_counts_the_lines_and_sums_the_named_columns() -> None:
+    text = to_csv(COLUMNS, ROWS, totals=("spend", "double"))
+    assert text.endswith("合计 Total (2),11.30,22.60\r\n")
+    assert to_csv(COLUMNS, [], totals=("spend",)).endswith("合计 Total (0),0,\r\n")
+    page = to_html("报表 Report", COLUMNS, ROWS, totals=("spend",))
+    assert "<tfoot><tr><th>合计 Total (2)</th><th>11.30</th><th></th></tr></tfoot>" in page
+    assert "<tfoot>" not in to_html("报表 Report", COLUMNS, ROWS) and "合计" not in to_csv(COLUMNS, ROWS)
+
+
+def test_a_totals_row_refuses_a_column_it_cannot_sum() -> None:
+    with pytest.raises(ValueError, match="nope"):
+        totals_row(COLUMNS, ROWS, ("nope",))
+    with pytest.raises(ValueError, match="name"):  # the first cell carries the label
+        totals_row(COLUMNS, ROWS, ("name",))
+
+
+def test_times_print_in_the_stores_zone_to_the_minute() -> None:
+    at = datetime(2026, 11, 30, 17, 5, 59, tzinfo=UTC)
+    assert local_time(at, ZoneInfo("Asia/Shanghai")) == "2026-12-01 01:05"
+    assert local_time(None, ZoneInfo("Asia/Shanghai")) == ""
 
 
 def test_render_picks_the_format_and_names_the_download() -> None:

@@ -208,10 +208,31 @@ async def test_each_level_exports_csv_for_excel_and_a_printable_page(members, en
     sun = table[1][-1]
     r = await members.get(f"/v1/infobase/communities/{sun}/customers", params={"format": "csv"}, headers=headers)
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert [row[1] for row in rows[1:]] == ["王芳", "李娜", "张伟"]
+    assert [row[1] for row in rows[1:-1]] == ["王芳", "李娜", "张伟"]
     r = await members.get(f"/v1/infobase/members/{w['a1']['id']}/purchases", params={"format": "html"}, headers=headers)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert "@media print" in r.text and "张伟" in r.text and "退货 Return" in r.text and "-39.90" in r.text
+
+
+async def test_printed_and_exported_levels_show_local_times_and_end_with_totals(members, env) -> None:
+    w = await _world(members, env)
+    headers = env.auth(Role.ADMIN)
+    r = await members.get("/v1/infobase/communities", params={"format": "csv"}, headers=headers)
+    table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert table[-1][:7] == ["合计 Total (2)", "", "3", "529.80", "", "4", "5"]
+    sun = table[1][-1]
+    r = await members.get(f"/v1/infobase/communities/{sun}/customers", params={"format": "csv"}, headers=headers)
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    # Shanghai's clock: the sale at 16:30 UTC on 11-23 was made at half past midnight on 11-24.
+    assert {row[1]: row[5] for row in rows[1:-1]} == {
+        "王芳": "2026-11-10 11:00", "李娜": "2026-11-24 00:30", "张伟": "2026-11-23 10:15"}
+    assert rows[-1][:5] == ["合计 Total (3)", "", "", "179.80", "3"]
+    r = await members.get(f"/v1/infobase/members/{w['a1']['id']}/purchases", params={"format": "csv"}, headers=headers)
+    lines = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert [(row[0], row[-1]) for row in lines[1:]] == [
+        ("2026-11-23 10:15", "79.80"), ("2026-12-02 13:00", "-39.90"), ("合计 Total (2)", "39.90")]
+    page = await members.get(f"/v1/infobase/members/{w['a1']['id']}/purchases", params={"format": "html"}, headers=headers)
+    assert "2026-12-02 13:00" in page.text and "<tfoot>" in page.text and "Asia/Shanghai" in page.text
 
 
 async def test_the_business_day_follows_the_configured_timezone(env, database_factory) -> None:

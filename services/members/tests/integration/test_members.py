@@ -1,5 +1,6 @@
 """Members API and event handling against SQLite and PostgreSQL."""
 
+import json
 import re
 import uuid
 from datetime import UTC, datetime
@@ -61,6 +62,38 @@ async def test_a_birthday_is_judged_by_the_service_clock_on_the_chain_business_d
             assert r.status_code == 422
             [error] = r.json()["detail"]
             assert error["loc"] == ["body", "birthday"] and "future" in error["msg"]
+
+
+async def test_an_admin_imports_a_paper_form_under_the_day_it_was_signed(env, database_factory) -> None:
+    from members.config import Settings
+    from members.main import create_app
+
+    now = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    app = create_app(env.settings(Settings, await database_factory("members")), clock=lambda: now)
+    signed = "2026-08-14T10:30:00+08:00"
+    async with service(app) as members:
+        r = await members.post("/v1/members", json=member_body(registered_at=signed), headers=env.auth(Role.ADMIN))
+        assert r.status_code == 201, r.text
+        assert datetime.fromisoformat(r.json()["created_at"]) == datetime(2026, 8, 14, 2, 30, tzinfo=UTC)
+        [row] = await outbox(members, "crm.members.member_registered.v1")
+        assert json.loads(row.envelope)["data"]["registered_at"] == "2026-08-14T02:30:00Z"
+        # Without it the registration is dated by the service's clock, as before.
+        plain = await members.post("/v1/members", json=member_body(), headers=env.auth(Role.ADMIN))
+        assert datetime.fromisoformat(plain.json()["created_at"]) == now
+
+
+async def test_only_admins_backdate_a_registration_and_never_into_the_future(members, env) -> None:
+    past = member_body(registered_at="2026-08-14T10:30:00+08:00")
+    for role, claims in ((Role.SERVICE_DESK, {"store_id": "S001"}), (Role.STORE_MANAGER, {"store_id": "S001"})):
+        refused = await members.post("/v1/members", json=past, headers=env.auth(role, **claims))
+        assert refused.status_code == 403 and "register_backdated" in refused.json()["detail"]
+    future = await members.post("/v1/members", json=member_body(registered_at="2999-01-01T00:00:00+08:00"),
+                                headers=env.auth(Role.ADMIN))
+    naive = await members.post("/v1/members", json=member_body(registered_at="2026-08-14T10:30:00"), headers=env.auth(Role.ADMIN))
+    for r, says in ((future, "future"), (naive, "timezone")):
+        assert r.status_code == 422, r.text
+        [error] = r.json()["detail"]
+        assert error["loc"] == ["body", "registered_at"] and says in error["msg"]
 
 
 async def test_a_phone_or_card_belongs_to_one_member(members, env) -> None:

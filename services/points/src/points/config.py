@@ -28,6 +28,10 @@ class Settings(ServiceSettings):
     # one staff member's business day may move; beyond them only admins book (domain/manual.py).
     manual_entry_cap: int = Field(default=2_000, ge=1)
     manual_daily_cap: int = Field(default=10_000, ge=1)
+    # Members, asked for customers' names when the gift register is printed or exported, with the
+    # caller's own token (adapters/member_names.py).
+    members_url: str = "http://127.0.0.1:8001"
+    members_timeout_s: float = Field(default=5.0, gt=0, le=60)
 
     @property
     def zone(self) -> ZoneInfo:

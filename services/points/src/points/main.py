@@ -4,6 +4,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from points.adapters.member_names import MemberNames
 from points.api.routes import accounts, adjustments, catalogue, entitlements, member_gifts, redemptions, rules
 from points.config import Settings, get_settings
 from points.consumers import batch_handlers, handlers
@@ -13,8 +14,18 @@ from shared.member_directory import member_facts
 from shared.service import ServiceSpec, build_service_app
 
 
-def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock = utc_now, member_names: MemberNames | None = None) -> FastAPI:
+    """`member_names`: where the printed gift register gets customers' names; by default members at
+    `settings.members_url`."""
     settings = settings or get_settings()
+    names = member_names or MemberNames(settings.members_url, timeout_s=settings.members_timeout_s)
+
+    async def open_names(app: FastAPI) -> None:
+        app.state.member_names = names
+
+    async def close_names(app: FastAPI) -> None:
+        await names.aclose()
+
     return build_service_app(
         settings,
         ServiceSpec(
@@ -30,6 +41,8 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
             migrations=Path(__file__).parent / "migrations",
             jobs=scheduled_jobs(settings),
             member_facts=member_facts,
+            on_startup=[open_names],
+            on_shutdown=[close_names],
         ),
         clock=clock,
     )

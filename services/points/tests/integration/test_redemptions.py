@@ -4,6 +4,8 @@ import asyncio
 import csv
 import io
 import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -106,7 +108,7 @@ async def test_the_register_exports_per_store_and_date_range_as_csv_and_printabl
     assert exported.headers["content-type"].startswith("text/csv") and exported.text.startswith("\ufeff")
     table = list(csv.reader(io.StringIO(exported.text.lstrip("\ufeff"))))
     assert table[0][:4] == ["日期 Date", "会员 Member", "赠品 Gift", "积分 Points"]
-    assert table[1][1:4] == ["g5", "cushion", "10000"] and "已预留" in table[1][6]
+    assert table[1][1:4] == ["g5", "靠枕 Cushion", "10000"] and "已预留" in table[1][6]
     page = await pts.client.get(f"/v1/gift-register?{params}&format=html", headers=manager)
     assert page.headers["content-type"].startswith("text/html") and "@media print" in page.text and "赠品发放登记" in page.text
     none = await pts.client.get("/v1/gift-register?store_id=S001&from=2020-01-01&to=2020-01-02", headers=manager)
@@ -115,6 +117,47 @@ async def test_the_register_exports_per_store_and_date_range_as_csv_and_printabl
     assert wrong_store.status_code == 403
     backwards = await pts.client.get("/v1/gift-register?store_id=S001&from=2026-11-30&to=2026-11-01", headers=manager)
     assert backwards.status_code == 422 and backwards.json()["detail"][0]["loc"] == ["query", "to"]
+
+
+async def test_the_printed_register_names_customers_and_gifts_in_local_time_with_totals(pts, env) -> None:
+    await funded(pts, "g6", "60000.00")
+    await funded(pts, "g7", "60000.00")
+    await pts.stock("cushion", "S001", 5)
+    await pts.stock("rice-cooker", "S001", 5)
+    pts.members.people["g6"] = {"name": "王芳", "card_no": "8800000000066"}
+    kept = (await pts.redeem("g6", "rice-cooker")).json()
+    await pts.redeem("g7", "cushion")
+    dropped = (await pts.redeem("g6", "cushion")).json()
+    await pts.client.post(f"/v1/redemptions/{dropped['redemption_id']}/cancel", json={"reason": "顾客放弃"}, headers=pts.desk())
+    manager = env.auth(Role.STORE_MANAGER, store_id="S001")
+    params = "store_id=S001&from=2020-01-01&to=2099-12-31&format=csv"
+    table = list(csv.reader(io.StringIO((await pts.client.get(f"/v1/gift-register?{params}", headers=manager)).text.lstrip("\ufeff"))))
+    header, lines, total = table[0], table[1:-1], table[-1]
+    by = {h: i for i, h in enumerate(header)}
+    # g7 is unknown to members (or not the caller's to see): printed by id, never left blank.
+    assert [(r[by["会员 Member"]], r[by["赠品 Gift"]], r[by["会员编号 Member ID"]]) for r in lines] == [
+        ("王芳 (8800000000066)", "电饭锅 Rice cooker", "g6"), ("g7", "靠枕 Cushion", "g7"), ("王芳 (8800000000066)", "靠枕 Cushion", "g6")]
+    # Members was asked with the manager's own token, so its access policy decides whose name shows.
+    assert set(pts.members.tokens) == {manager["Authorization"].removeprefix("Bearer ")}
+    redeemed = datetime.fromisoformat(kept["redeemed_at"]).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    assert lines[0][by["日期 Date"]] == redeemed
+    # The cancelled cushion gave its points back: the total is of the points kept.
+    assert total[0] == "合计 Total (3)" and total[by["实扣积分 Points kept"]] == str(28_000 + 10_000)
+    page = await pts.client.get(f"/v1/gift-register?{params.replace('csv', 'html')}", headers=manager)
+    assert "王芳 (8800000000066)" in page.text and "<tfoot>" in page.text and "Asia/Shanghai" in page.text
+    assert (await pts.client.get(f"/v1/gift-register?{params.removesuffix('&format=csv')}", headers=manager)).json()[0]["member_id"] == "g6"
+
+
+async def test_a_register_is_not_printed_without_names_when_members_cannot_answer(pts, env) -> None:
+    await funded(pts, "g8", "60000.00")
+    await pts.stock("cushion", "S001", 1)
+    await pts.redeem("g8", "cushion")
+    pts.members.down = True
+    manager = env.auth(Role.STORE_MANAGER, store_id="S001")
+    printed = await pts.client.get("/v1/gift-register?store_id=S001&from=2020-01-01&to=2099-12-31&format=html", headers=manager)
+    assert printed.status_code == 503 and "members answered 503" in printed.json()["detail"]
+    screen = await pts.client.get("/v1/gift-register?store_id=S001&from=2020-01-01&to=2099-12-31", headers=manager)
+    assert screen.status_code == 200 and [r["member_id"] for r in screen.json()] == ["g8"]
 
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)

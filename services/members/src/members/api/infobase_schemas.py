@@ -2,15 +2,17 @@
 
 The JSON item of each level and its CSV / printable columns carry the same fields, so an export
 never disagrees with the screen. Level 2 carries no phone or address: it is a ranking, not a
-contact list.
+contact list. On paper and in CSV times are the stores' local time (JSON keeps UTC instants) and
+each level ends with a totals row of its countable columns (`*_TOTALS`).
 """
 
 from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, field_validator
 
-from shared.reports import Column
+from shared.reports import Column, local_time
 from shared.text import Text
 
 
@@ -148,37 +150,51 @@ COMMUNITY_COLUMNS = [
     Column("community_id", "小区编号 Community ID"),
 ]
 
-CUSTOMER_COLUMNS = [
-    Column("rank", "排名 Rank"),
-    Column("name", "姓名 Name"),
-    Column("card_no", "卡号 Card no."),
-    Column("spend", "消费额 Spend (CNY)"),
-    Column("purchases", "购买次数 Purchases"),
-    Column("last_purchase_at", "最近购买 Last purchase"),
-    Column("tier", "等级 Tier"),
-    Column("manager_name", "客户经理 Account manager", lambda r: r.manager_name or r.manager_id),
-    Column("member_id", "会员编号 Member ID"),
-]
+COMMUNITY_TOTALS = ("households", "spend", "member_count", "purchases")
+
+
+def customer_columns(zone: ZoneInfo) -> list[Column]:
+    return [
+        Column("rank", "排名 Rank"),
+        Column("name", "姓名 Name"),
+        Column("card_no", "卡号 Card no."),
+        Column("spend", "消费额 Spend (CNY)"),
+        Column("purchases", "购买次数 Purchases"),
+        Column("last_purchase_at", "最近购买 Last purchase", lambda r: local_time(r.last_purchase_at, zone)),
+        Column("tier", "等级 Tier"),
+        Column("manager_name", "客户经理 Account manager", lambda r: r.manager_name or r.manager_id),
+        Column("member_id", "会员编号 Member ID"),
+    ]
+
+
+CUSTOMER_TOTALS = ("spend", "purchases")
 
 _KIND = {"sale": "购买 Sale", "return": "退货 Return"}
 
-PURCHASE_LINE_COLUMNS = [
-    Column("occurred_at", "时间 Time"),
-    Column("kind", "类型 Type", lambda r: _KIND[r.kind]),
-    Column("store_id", "门店 Store"),
-    Column("pos_txn_id", "小票号 Receipt"),
-    Column("refund_id", "退货单号 Refund no."),
-    Column("sku", "商品编码 SKU"),
-    Column("name", "商品 Item"),
-    Column("category", "品类 Category"),
-    Column("qty", "数量 Qty"),
-    Column("unit_price", "单价 Unit price"),
-    Column("amount", "金额 Amount (CNY)"),
-]
+
+def purchase_line_columns(zone: ZoneInfo) -> list[Column]:
+    return [
+        Column("occurred_at", "时间 Time", lambda r: local_time(r.occurred_at, zone)),
+        Column("kind", "类型 Type", lambda r: _KIND[r.kind]),
+        Column("store_id", "门店 Store"),
+        Column("pos_txn_id", "小票号 Receipt"),
+        Column("refund_id", "退货单号 Refund no."),
+        Column("sku", "商品编码 SKU"),
+        Column("name", "商品 Item"),
+        Column("category", "品类 Category"),
+        Column("qty", "数量 Qty"),
+        Column("unit_price", "单价 Unit price"),
+        Column("amount", "金额 Amount (CNY)"),
+    ]
 
 
-def filters_subtitle(filters: ReportFilters) -> str:
+# Quantities of different items do not add up to anything a clerk checks; the amount, net of
+# returns, is what the receipts add up to.
+PURCHASE_LINE_TOTALS = ("amount",)
+
+
+def filters_subtitle(filters: ReportFilters, zone: ZoneInfo) -> str:
     store = filters.store_id or "全部 All"
     first = filters.from_day.isoformat() if filters.from_day else "…"
     last = filters.to_day.isoformat() if filters.to_day else "…"
-    return f"门店 Store: {store} · 营业日 Business days: {first} – {last}"
+    return f"门店 Store: {store} · 营业日 Business days: {first} – {last} · 时间 Times: {zone.key}"

@@ -5,16 +5,17 @@ so they live here and the api names them. Whether a birthday lies in the future 
 clock, which a model validator cannot see; `birthday_in_future` is asked with the injected one.
 """
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, EmailStr, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, EmailStr, Field, field_validator
 
 from shared.cards import CardNumber
 from shared.phones import Phone
 from shared.text import Text
 
 FUTURE_BIRTHDAY = "birthday is in the future"
+FUTURE_REGISTRATION = "registered_at is in the future"
 
 
 # The profile rules of a registration and of an edit, written once for both models.
@@ -28,6 +29,10 @@ def stripped_not_blank(value: str) -> str:
 def birthday_in_future(birthday: date | None, today: date) -> bool:
     """`today` is the chain's business date: a customer born today where the stores are is no error."""
     return birthday is not None and birthday > today
+
+
+def registered_in_future(registered_at: datetime | None, now: datetime) -> bool:
+    return registered_at is not None and registered_at > now
 
 
 class Consents(BaseModel):
@@ -55,6 +60,11 @@ class MemberCreate(BaseModel):
     card_no: CardNumber | None = None
     home_store_id: Text | None = Field(default=None, max_length=32)
     consents: Consents = Consents()
+    registered_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the customer signed up, for the back office importing paper forms (admins only, "
+        "`members.member.register_backdated`); not in the future. Left out: now",
+    )
 
     _strip = field_validator("name", "community", "address")(stripped_not_blank)
 

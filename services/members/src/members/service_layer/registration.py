@@ -2,6 +2,7 @@
 
 import hashlib
 import uuid
+from datetime import UTC
 
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
@@ -76,6 +77,9 @@ async def register_member(
         field = "phone" if clash.phone == cmd.phone else "card_no"
         raise MemberConflict(f"{field} is already registered to member {clash.id}")
     now = uow.now()
+    # A paper form imported later keeps the day the customer signed it: reports by month of
+    # registration (new customers, a manager's new customers) count it there.
+    registered = cmd.registered_at.astimezone(UTC) if cmd.registered_at else now
     community = await resolve_community(session, cmd.community, now=now)
     household = await resolve_household(session, community.id, cmd.address, now=now)
     member = MemberRow(
@@ -94,7 +98,7 @@ async def register_member(
         birthday=cmd.birthday,
         # Staff registering at a desk make that store the customer's home store unless told otherwise.
         home_store_id=cmd.home_store_id or (None if principal.is_customer else principal.store_id),
-        created_at=now,
+        created_at=registered,
     )
     session.add(member)
     try:
@@ -105,7 +109,7 @@ async def register_member(
         MEMBER_REGISTERED,
         c.MemberRegisteredV1(
             member_id=member.id, card_no=member.card_no, channel=member.channel,  # type: ignore[arg-type]
-            home_store_id=member.home_store_id, registered_at=now, community_id=community.id,
+            home_store_id=member.home_store_id, registered_at=registered, community_id=community.id,
         ),
         key=member.id,
         subject=member.id,
@@ -114,6 +118,6 @@ async def register_member(
     # services (campaigns sending SMS) learn of them from `consent_changed`.
     for purpose, granted in cmd.consents.by_purpose().items():
         await change_consent(uow, member, purpose, granted, consents_via or consent_channel(principal), principal.subject,
-                             now=now)
+                             now=registered)
     await attribute_waiting_sales(uow, member)
     return member

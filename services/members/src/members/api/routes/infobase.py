@@ -15,8 +15,9 @@ from members.api.access import member_scope, visible_member
 from members.api.deps import MembersSettingsDep
 from members.api.infobase_schemas import (
     COMMUNITY_COLUMNS,
-    CUSTOMER_COLUMNS,
-    PURCHASE_LINE_COLUMNS,
+    COMMUNITY_TOTALS,
+    CUSTOMER_TOTALS,
+    PURCHASE_LINE_TOTALS,
     CommunityRankPage,
     CommunityRankPublic,
     CustomerRankPage,
@@ -24,7 +25,9 @@ from members.api.infobase_schemas import (
     PurchaseListLinePublic,
     PurchaseListPage,
     ReportFilters,
+    customer_columns,
     filters_subtitle,
+    purchase_line_columns,
 )
 from members.config import Settings
 from members.service_layer.communities import current_community
@@ -85,7 +88,7 @@ async def communities_ranked(
     page = CommunityRankPage(items=items, total=total, limit=limit, offset=offset, filters=_filters(period))
     return render(
         format, title="小区排名 Communities ranked", columns=COMMUNITY_COLUMNS, rows=items, json_body=page,
-        filename="infobase-communities", subtitle=filters_subtitle(page.filters),
+        filename="infobase-communities", subtitle=filters_subtitle(page.filters, settings.zone), totals=COMMUNITY_TOTALS,
     )
 
 
@@ -121,8 +124,9 @@ async def community_customers_ranked(
         offset=offset, filters=_filters(period),
     )
     return render(
-        format, title=f"{community.name} 客户排名 Customers by spend", columns=CUSTOMER_COLUMNS, rows=items,
-        json_body=page, filename=f"infobase-community-{community.id}", subtitle=filters_subtitle(page.filters),
+        format, title=f"{community.name} 客户排名 Customers by spend", columns=customer_columns(settings.zone),
+        rows=items, json_body=page, filename=f"infobase-community-{community.id}",
+        subtitle=filters_subtitle(page.filters, settings.zone), totals=CUSTOMER_TOTALS,
     )
 
 
@@ -153,6 +157,7 @@ async def member_purchase_list(
         limit=limit, offset=offset, filters=_filters(period),
     )
     return render(
-        format, title=f"{member.name} ({member.card_no}) 购买明细 Purchase list", columns=PURCHASE_LINE_COLUMNS,
-        rows=items, json_body=page, filename=f"infobase-member-{member.id}", subtitle=filters_subtitle(page.filters),
+        format, title=f"{member.name} ({member.card_no}) 购买明细 Purchase list",
+        columns=purchase_line_columns(settings.zone), rows=items, json_body=page, filename=f"infobase-member-{member.id}",
+        subtitle=filters_subtitle(page.filters, settings.zone), totals=PURCHASE_LINE_TOTALS,
     )

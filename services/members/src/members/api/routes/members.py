@@ -22,7 +22,7 @@ from members.api.schemas import (
 )
 from members.config import Settings
 from members.domain.communities import community_key
-from members.domain.profile import FUTURE_BIRTHDAY, birthday_in_future
+from members.domain.profile import FUTURE_BIRTHDAY, FUTURE_REGISTRATION, birthday_in_future, registered_in_future
 from members.service_layer.privacy import phone_search_allowed, record_phone_search
 from members.service_layer.profile import SELF_SERVICE_FIELDS, update_profile
 from members.service_layer.registration import register_member, register_once
@@ -54,6 +54,14 @@ def _refuse_future_birthday(birthday: date | None, uow: UnitOfWork, settings: Se
         }])
 
 
+def _refuse_future_registration(body: MemberCreate, uow: UnitOfWork) -> None:
+    if registered_in_future(body.registered_at, uow.now()):
+        raise RequestValidationError([{
+            "type": "value_error", "loc": ("body", "registered_at"), "msg": f"Value error, {FUTURE_REGISTRATION}",
+            "input": body.registered_at.isoformat() if body.registered_at else None, "ctx": {"error": FUTURE_REGISTRATION},
+        }])
+
+
 @router.post(
     "", status_code=status.HTTP_201_CREATED,
     responses={200: {"description": "A retry with the same Idempotency-Key: the member it registered"},
@@ -64,6 +72,9 @@ async def create_member(
     response: Response, idempotency_key: IdempotencyKey = None,
 ) -> MemberPublic:
     _refuse_future_birthday(body.birthday, uow, settings)
+    if body.registered_at is not None:
+        Grant.of(grant.principal, "members.member.register_backdated")
+        _refuse_future_registration(body, uow)
     if grant.scope is Scope.STORE and body.home_store_id is not None:
         grant.ensure_store(body.home_store_id)  # a store manager registers customers of their store
     principal = grant.principal

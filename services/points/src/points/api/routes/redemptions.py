@@ -2,12 +2,13 @@
 
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from sqlmodel import col, select
 
-from points.adapters.tables import RedemptionRow
+from points.adapters.tables import GiftRow, RedemptionRow
 from points.api.idempotency import IdempotencyKey
 from points.api.schemas import CancelIn, RedemptionIn, RedemptionPublic
 from points.domain.exceptions import NotFound
@@ -16,7 +17,7 @@ from shared.authorize import Allowed
 from shared.deps import CommandsDep, UowDep
 from shared.member_directory import member_facts
 from shared.policy import Grant
-from shared.reports import Column, ReportFormat, render
+from shared.reports import Column, ReportFormat, local_time, render
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["gift redemption"])
@@ -91,26 +92,31 @@ STATUS_LABELS = {"reserved": "已预留 reserved", "handed_over": "已发放 han
                  "completed": "已完成 completed"}
 
 
-def _register_columns(zone) -> list[Column]:
-    def local(at: datetime | None) -> str:
-        return at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else ""
-
+def _register_columns(zone: ZoneInfo, people: dict[str, str], gifts: dict[str, str]) -> list[Column]:
+    """Names on paper, ids kept in the last column for matching against the screen."""
     return [
-        Column("redeemed_at", "日期 Date", lambda r: local(r.redeemed_at)),
-        Column("member_id", "会员 Member"),
-        Column("gift_id", "赠品 Gift"),
+        Column("redeemed_at", "日期 Date", lambda r: local_time(r.redeemed_at, zone)),
+        Column("member", "会员 Member", lambda r: people.get(r.member_id, r.member_id)),
+        Column("gift", "赠品 Gift", lambda r: gifts.get(r.gift_id, r.gift_id)),
         Column("points", "积分 Points"),
         Column("staff_id", "经办人 Staff"),
         Column("store_id", "门店 Store"),
         Column("status", "状态 Status", lambda r: STATUS_LABELS[r.status]),
-        Column("handed_over_at", "发放时间 Handed over", lambda r: local(r.handed_over_at)),
+        # A cancelled entry gave its points back: the total a clerk checks is of the points kept.
+        Column("points_kept", "实扣积分 Points kept", lambda r: 0 if r.status == "cancelled" else r.points),
+        Column("handed_over_at", "发放时间 Handed over", lambda r: local_time(r.handed_over_at, zone)),
         Column("cancel_reason", "取消原因 Cancel reason"),
+        Column("member_id", "会员编号 Member ID"),
     ]
+
+
+async def _gift_names(uow: UnitOfWork) -> dict[str, str]:
+    return {g.gift_id: f"{g.name_zh} {g.name_en}" for g in (await uow.session.exec(select(GiftRow))).all()}
 
 
 @router.get("/gift-register", summary="The gift register of a store for a date range (JSON, CSV or printable HTML)")
 async def gift_register(
-    grant: Annotated[Grant, Allowed("points.gift_register.read")], uow: UowDep, store_id: str,
+    request: Request, grant: Annotated[Grant, Allowed("points.gift_register.read")], uow: UowDep, store_id: str,
     date_from: Annotated[date, Query(alias="from", description="First business day, inclusive")],
     date_to: Annotated[date, Query(alias="to", description="Last business day, inclusive")],
     format: ReportFormat = ReportFormat.JSON,
@@ -130,8 +136,13 @@ async def gift_register(
             .order_by(redeemed_at)
         )
     ).all()
+    people: dict[str, str] = {}
+    gifts: dict[str, str] = {}
+    if format != ReportFormat.JSON:  # screens name them themselves; only paper and Excel need members asked
+        people = await request.app.state.member_names.names((r.member_id for r in rows), grant.principal.token)
+        gifts = await _gift_names(uow)
     return render(
-        format, title=f"赠品发放登记 Gift register — {store_id}", columns=_register_columns(zone), rows=rows,
-        json_body=[_public(r) for r in rows], filename=f"gift-register-{store_id}-{date_from}-{date_to}",
-        subtitle=f"{date_from} – {date_to}",
+        format, title=f"赠品发放登记 Gift register — {store_id}", columns=_register_columns(zone, people, gifts),
+        rows=rows, json_body=[_public(r) for r in rows], filename=f"gift-register-{store_id}-{date_from}-{date_to}",
+        subtitle=f"{date_from} – {date_to} · 时间 Times: {zone.key}", totals=("points_kept",),
     )
