@@ -52,7 +52,9 @@ async def log_in(gw: httpx.AsyncClient, env: TestEnv, login: str, role: str) -> 
 
 async def test_marketing_sees_a_campaign_s_redemption_and_uplift_against_control(stack, env) -> None:
     gw, cmp = stack
-    members = [f"m-{i:02d}" for i in range(24)]
+    # Enough members that the quarter held out is never fewer than the two an interval needs
+    # (the split follows the campaign's random id).
+    members = [f"m-{i:02d}" for i in range(60)]
     await cmp.apply(*(e for m in members for e in (registered(m), attributes(m, value_class="key", churn_risk="high", community_id="C1"),
                                                    consent(m, "marketing_sms", True))))
     r = await cmp.client.post("/v1/segments", json={"name": "C1 key customers", "rule": AUDIENCE}, headers=cmp.marketing())
