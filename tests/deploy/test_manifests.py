@@ -436,6 +436,11 @@ def test_env_references_are_defined_before_use(service: str) -> None:
             defined.add(item["name"])
 
 
+# Kafka passwords (from KafkaUser Secrets) and the username variable each goes with.
+KAFKA_LOGINS = {"CRM_KAFKA_SASL_PASSWORD": "CRM_KAFKA_SASL_USERNAME",
+                "CRM_OPERATOR_KAFKA_SASL_PASSWORD": "CRM_OPERATOR_KAFKA_SASL_USERNAME"}
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_secrets_come_from_the_operator_secret(service: str) -> None:
     readme = (K8S / "README.md").read_text()
@@ -444,11 +449,14 @@ def test_secrets_come_from_the_operator_secret(service: str) -> None:
         for item in container.get("env", []):
             if "valueFrom" in item:
                 ref = item["valueFrom"]["secretKeyRef"]
-                if item["name"] == "CRM_KAFKA_SASL_PASSWORD":
-                    # The Secret Strimzi's User Operator creates for the service's own KafkaUser.
-                    assert ref == {"name": service, "key": "password"}, f"{service}: Kafka password from {ref}"
+                if item["name"] in KAFKA_LOGINS:
+                    # The Secret Strimzi's User Operator creates for the KafkaUser of the login: the
+                    # service's own, or the console's operator (the gateway only).
+                    user = service if item["name"] == "CRM_KAFKA_SASL_PASSWORD" else "crm-operator"
+                    assert service == "gateway" or user == service, f"{service}: {item['name']} is the gateway's"
+                    assert ref == {"name": user, "key": "password"}, f"{service}: Kafka password from {ref}"
                     assert container["env"][container["env"].index(item) - 1] == {
-                        "name": "CRM_KAFKA_SASL_USERNAME", "value": service,
+                        "name": KAFKA_LOGINS[item["name"]], "value": user,
                     }
                     from_secret.add(item["name"])
                     continue
@@ -456,7 +464,8 @@ def test_secrets_come_from_the_operator_secret(service: str) -> None:
                 undocumented = f"Secret key {ref['key']!r} is not documented in deploy/k8s/README.md"
                 assert f"`{ref['key']}`" in readme, undocumented
                 from_secret.add(item["name"])
-        needed = COMMON_SECRETS | SERVICE_SECRETS.get(service, set()) | {"CRM_KAFKA_SASL_PASSWORD"}
+        needed = COMMON_SECRETS | SERVICE_SECRETS.get(service, set()) | {"CRM_KAFKA_SASL_PASSWORD"} | (
+            {"CRM_OPERATOR_KAFKA_SASL_PASSWORD"} if service == "gateway" else set())
         assert needed <= from_secret, f"{service}/{container['name']}: secret settings must use secretKeyRef"
         url = next(e["value"] for e in container["env"] if e["name"] == "CRM_DATABASE_URL")
         password = re.fullmatch(r"[\w+]+://[^:@/]+:([^@]+)@.+", url)

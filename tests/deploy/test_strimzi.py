@@ -14,6 +14,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from gateway.domain.event_flow import groups as event_flow_groups
 from shared.events.registry import REGISTRY, Topics
 from shared.kafka import DEFAULT_PARTITIONS
 from shared.outbox import HEARTBEAT_TOPIC
@@ -45,6 +46,9 @@ PLATFORM_TOPICS = {value for name, value in vars(Topics).items() if name.isupper
 # (shared.outbox writes every heartbeat to partition 0 and compares offsets across them).
 CODE_PARTITIONS = {**dict.fromkeys(PLATFORM_TOPICS, DEFAULT_PARTITIONS), HEARTBEAT_TOPIC: 1}
 PRODUCTION_REPLICAS = 3
+# The console's operator actions (gateway.adapters.operator_kafka): a user of the cluster only. The
+# compose broker has none, so there the console runs with the gateway's own login.
+OPERATOR = "crm-operator"
 
 
 def strimzi(kind: str) -> dict[str, dict[str, Any]]:
@@ -251,8 +255,8 @@ def user_grants(doc: dict[str, Any]) -> set[Grant]:
     return grants
 
 
-def test_a_kafka_user_for_every_service_and_the_pos_vendor() -> None:
-    assert set(strimzi("KafkaUser")) == set(KAFKA_USERS)
+def test_a_kafka_user_for_every_service_the_pos_vendor_and_the_operator() -> None:
+    assert set(strimzi("KafkaUser")) == {*KAFKA_USERS, OPERATOR}
     for name, doc in strimzi("KafkaUser").items():
         assert doc["spec"]["authentication"] == {"type": "scram-sha-512"}, name
         assert doc["spec"]["authorization"]["type"] == "simple", name
@@ -295,7 +299,26 @@ def test_only_the_owner_writes_an_owned_topic() -> None:
     users = strimzi("KafkaUser")
     for owner, topic in TOPIC_OWNERS.items():
         writers = sorted(u for u in users if ("Write", "topic", topic, "literal") in user_grants(users[u]))
-        assert writers == sorted([owner, "pos-vendor"] if topic == Topics.POS_PURCHASES else [owner]), topic
+        # Besides the owner, only the operator's dead-letter replays (and a POS vendor's sales).
+        assert writers == sorted([owner, OPERATOR, "pos-vendor"] if topic == Topics.POS_PURCHASES else [owner, OPERATOR]), topic
+
+
+def test_the_operator_user_has_exactly_what_the_console_needs() -> None:
+    """Read the dead letters; read every event topic and describe every service's group (the
+    event flow's lag, gateway.adapters.consumer_lag); write the topics a dead letter can come from,
+    those the services consume (the replay). Nothing else: no cluster rights, no group Read (it
+    never joins a group), no relay heartbeats or dead letters of its own."""
+    grants = user_grants(strimzi("KafkaUser")[OPERATOR])
+    replayable = {REGISTRY[t].topic for service in SERVICES for t in consumed_types(service)}
+    groups = event_flow_groups(settings_class("gateway")().kafka_topic_prefix)
+    assert grants == (
+        {("Read", "topic", Topics.DEAD_LETTER, "literal")}
+        | {("Read", "topic", topic, "literal") for topic in REGISTRY.topics()}
+        | {("Write", "topic", topic, "literal") for topic in replayable}
+        | {("Describe", "group", group, "literal") for group in groups}
+    )
+    # The groups measured are the services' own consumer groups.
+    assert set(groups) == {settings_class(service)().consumer_group for service in SERVICES}
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -304,3 +327,10 @@ def test_deployment_logs_in_as_its_kafka_user(service: str) -> None:
         env = {e["name"]: e for e in container["env"]}
         assert env["CRM_KAFKA_SASL_USERNAME"]["value"] in strimzi("KafkaUser")
         assert env["CRM_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == service
+        # Only the gateway (its console) gets the operator's login, and not as its own.
+        if service == "gateway":
+            assert env["CRM_OPERATOR_KAFKA_SASL_USERNAME"]["value"] == OPERATOR
+            assert env["CRM_OPERATOR_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": OPERATOR, "key": "password"}
+        else:
+            assert not {"CRM_OPERATOR_KAFKA_SASL_USERNAME", "CRM_OPERATOR_KAFKA_SASL_PASSWORD"} & set(env), service
+        assert env["CRM_KAFKA_SASL_USERNAME"]["value"] != OPERATOR, service
