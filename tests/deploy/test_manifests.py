@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from crm_cli.main import SERVICE_NAMES
+from gateway.config import Settings as GatewaySettings
 from shared.settings import ServiceSettings
 from tests.deploy.tools import K8S, KUSTOMIZATION_DIRS, compose_config, compose_model, compose_render, kustomize_build
 
@@ -51,6 +52,8 @@ SECRET_SETTINGS = {"CRM_JWT_PUBLIC_KEY", "CRM_JWT_PRIVATE_KEY", "CRM_IDENTITY_PE
 # Which of them each service needs (beyond those every service needs).
 SERVICE_SECRETS = {"feedback": {"CRM_SURVEY_TOKEN_KEY"}, "gateway": {"CRM_JWT_PRIVATE_KEY"}}
 COMMON_SECRETS = {"CRM_JWT_PUBLIC_KEY", "CRM_IDENTITY_PEPPER"}
+# The Kafka user of the console's operator actions, which the gateway logs in with for those only.
+OPERATOR = "crm-operator"
 
 
 # --- shared helpers --------------------------------------------------------------------------------
@@ -436,6 +439,11 @@ def test_env_references_are_defined_before_use(service: str) -> None:
             defined.add(item["name"])
 
 
+# Kafka passwords (from KafkaUser Secrets) and the username variable each goes with.
+KAFKA_LOGINS = {"CRM_KAFKA_SASL_PASSWORD": "CRM_KAFKA_SASL_USERNAME",
+                "CRM_OPERATOR_KAFKA_SASL_PASSWORD": "CRM_OPERATOR_KAFKA_SASL_USERNAME"}
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_secrets_come_from_the_operator_secret(service: str) -> None:
     readme = (K8S / "README.md").read_text()
@@ -444,11 +452,14 @@ def test_secrets_come_from_the_operator_secret(service: str) -> None:
         for item in container.get("env", []):
             if "valueFrom" in item:
                 ref = item["valueFrom"]["secretKeyRef"]
-                if item["name"] == "CRM_KAFKA_SASL_PASSWORD":
-                    # The Secret Strimzi's User Operator creates for the service's own KafkaUser.
-                    assert ref == {"name": service, "key": "password"}, f"{service}: Kafka password from {ref}"
+                if item["name"] in KAFKA_LOGINS:
+                    # The Secret Strimzi's User Operator creates for the KafkaUser of the login: the
+                    # service's own, or the console's operator (the gateway only).
+                    user = service if item["name"] == "CRM_KAFKA_SASL_PASSWORD" else OPERATOR
+                    assert service == "gateway" or user == service, f"{service}: {item['name']} is the gateway's"
+                    assert ref == {"name": user, "key": "password"}, f"{service}: Kafka password from {ref}"
                     assert container["env"][container["env"].index(item) - 1] == {
-                        "name": "CRM_KAFKA_SASL_USERNAME", "value": service,
+                        "name": KAFKA_LOGINS[item["name"]], "value": user,
                     }
                     from_secret.add(item["name"])
                     continue
@@ -456,7 +467,8 @@ def test_secrets_come_from_the_operator_secret(service: str) -> None:
                 undocumented = f"Secret key {ref['key']!r} is not documented in deploy/k8s/README.md"
                 assert f"`{ref['key']}`" in readme, undocumented
                 from_secret.add(item["name"])
-        needed = COMMON_SECRETS | SERVICE_SECRETS.get(service, set()) | {"CRM_KAFKA_SASL_PASSWORD"}
+        needed = COMMON_SECRETS | SERVICE_SECRETS.get(service, set()) | {"CRM_KAFKA_SASL_PASSWORD"} | (
+            {"CRM_OPERATOR_KAFKA_SASL_PASSWORD"} if service == "gateway" else set())
         assert needed <= from_secret, f"{service}/{container['name']}: secret settings must use secretKeyRef"
         url = next(e["value"] for e in container["env"] if e["name"] == "CRM_DATABASE_URL")
         password = re.fullmatch(r"[\w+]+://[^:@/]+:([^@]+)@.+", url)
@@ -479,6 +491,19 @@ def test_manifest_env_satisfies_production_settings(service: str, monkeypatch: p
         f"postgresql+asyncpg://{service}:pw{service}0123@{config['DATABASE_HOST']}:{config['DATABASE_PORT']}/{service}"
     )
     assert settings.kafka_bootstrap == config["CRM_KAFKA_BOOTSTRAP"]
+    assert_operator_login(service, settings, fake_k8s_secrets()["password"])
+
+
+def assert_operator_login(service: str, settings: ServiceSettings, password: str) -> None:
+    """The console's operator actions log in as the operator's Kafka user; only the gateway has a
+    console, and the operator's login is never a service's own."""
+    assert settings.kafka_sasl_username != OPERATOR
+    if service == "gateway":
+        assert isinstance(settings, GatewaySettings)
+        assert settings.operator_kafka_sasl_username == OPERATOR
+        assert settings.operator_kafka_sasl_password.get_secret_value() == password
+    else:
+        assert "operator_kafka_sasl_username" not in type(settings).model_fields
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -541,10 +566,13 @@ def test_gateway_is_autoscaled_and_protected_from_disruption() -> None:
 
 # How the file writes a variable: only to check that secrets are required, never defaulted.
 INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>[^}]*))?\}")
-# Kafka's SCRAM users: one per service, one for a POS vendor, the admin (broker and kafka-init).
-KAFKA_USERS = (*SERVICES, "pos-vendor")
+# Kafka's SCRAM users: one per service, one for a POS vendor, one for the console's operator
+# actions (OPERATOR), the admin (broker and kafka-init).
+KAFKA_USERS = (*SERVICES, "pos-vendor", OPERATOR)
 KAFKA_PASSWORD_VARS = {f"KAFKA_{u.upper().replace('-', '_')}_PASSWORD" for u in (*KAFKA_USERS, "admin")}
-COMPOSE_SECRET_VARS = {"POSTGRES_PASSWORD", *SECRET_SETTINGS, *KAFKA_PASSWORD_VARS, "CRM_KAFKA_SASL_PASSWORD"}
+# The settings a Kafka password is given to, each from the variable of its user's password.
+KAFKA_PASSWORD_SETTINGS = {"CRM_KAFKA_SASL_PASSWORD", "CRM_OPERATOR_KAFKA_SASL_PASSWORD"}
+COMPOSE_SECRET_VARS = {"POSTGRES_PASSWORD", *SECRET_SETTINGS, *KAFKA_PASSWORD_VARS, *KAFKA_PASSWORD_SETTINGS}
 CRM_CONTAINERS = (*SERVICES, *(f"migrate-{s}" for s in SERVICES))
 
 
@@ -666,9 +694,12 @@ def test_compose_secrets_are_required_interpolations() -> None:
         for key, value in compose_env(name).items():
             if key in COMPOSE_SECRET_VARS:
                 match = INTERPOLATION.fullmatch(value)
-                # A service's Kafka password comes from the variable of its own user.
+                # A service's Kafka password comes from the variable of its own user, the console's
+                # operator login (the gateway's) from the operator's.
                 service = name.removeprefix("migrate-")
-                var = f"KAFKA_{service.upper()}_PASSWORD" if key == "CRM_KAFKA_SASL_PASSWORD" else key
+                var = {"CRM_KAFKA_SASL_PASSWORD": f"KAFKA_{service.upper()}_PASSWORD",
+                       "CRM_OPERATOR_KAFKA_SASL_PASSWORD": "KAFKA_CRM_OPERATOR_PASSWORD"}.get(key, key)
+                assert key != "CRM_OPERATOR_KAFKA_SASL_PASSWORD" or service == "gateway", f"{name}: the operator login is the gateway's"
                 assert match and match["name"] == var and match["op"] == ":?" and match["arg"], (
                     f"{name}: {key} must be ${{{key}:?message}}, never a literal or a default"
                 )
@@ -689,7 +720,7 @@ def test_compose_secrets_are_required_interpolations() -> None:
 
 def test_compose_refuses_to_start_without_secrets() -> None:
     complete, rendered = compose_with_fake_secrets()
-    for missing in COMPOSE_SECRET_VARS - {"CRM_KAFKA_SASL_PASSWORD"}:  # not a compose variable itself
+    for missing in COMPOSE_SECRET_VARS - KAFKA_PASSWORD_SETTINGS:  # not compose variables themselves
         for variables in ({k: v for k, v in complete.items() if k != missing}, {**complete, missing: ""}):
             result = compose_config(variables)
             assert result.returncode != 0, f"docker compose accepts an unset or empty {missing}"
@@ -710,6 +741,7 @@ def test_compose_env_satisfies_production_settings(service: str, monkeypatch: py
     assert (settings.kafka_security_protocol, settings.kafka_sasl_mechanism) == ("SASL_PLAINTEXT", "SCRAM-SHA-512")
     assert settings.kafka_sasl_username == service
     assert settings.kafka_sasl_password.get_secret_value() == variables[f"KAFKA_{service.upper()}_PASSWORD"]
+    assert_operator_login(service, settings, variables["KAFKA_CRM_OPERATOR_PASSWORD"])
     if service == "gateway":
         for backend in (s for s in SERVICES if s != "gateway"):
             assert getattr(settings, f"{backend}_url") == f"http://{backend}:{PORT}"
@@ -795,16 +827,18 @@ def test_compose_acls_let_each_principal_write_only_its_own_topic() -> None:
         if user == "pos-vendor":
             assert writes == {"crm.pos.purchases"} and not reads and not groups
             continue
+        if user == OPERATOR:  # tests/deploy/test_strimzi.py checks its grants against the console's code
+            continue
         expected_writes = {"crm.dead-letter", "crm.relay-heartbeat"} | ({TOPIC_OWNERS[user]} if user in TOPIC_OWNERS else set())
         assert writes == expected_writes, user
         # Reads follow the code: the topics of the types the service's consumer handles.
         handlers = consumed_types(user)
         assert reads == {REGISTRY[t].topic for t in handlers}, user
         assert groups == ({user} if handlers else set()), user
-    # Nobody but the owner writes an owner's topic.
+    # Nobody but the owner writes an owner's topic, and the operator's dead-letter replays.
     for owner, topic in TOPIC_OWNERS.items():
         assert [u for u in KAFKA_USERS if ("Write", "topic", topic) in grants[u]] == (
-            [owner, "pos-vendor"] if topic == "crm.pos.purchases" else [owner]
+            [owner, "pos-vendor", OPERATOR] if topic == "crm.pos.purchases" else [owner, OPERATOR]
         )
 
 
@@ -848,7 +882,7 @@ def test_compose_crm_containers_are_hardened() -> None:
 def test_compose_env_example_documents_every_required_variable() -> None:
     example = (ROOT / "deploy" / "compose" / "crm.env.example").read_text()
     assigned = dict(re.findall(r"^([A-Z_][A-Z0-9_]*)=(.*)$", example, flags=re.MULTILINE))
-    for name in COMPOSE_SECRET_VARS - {"CRM_KAFKA_SASL_PASSWORD"}:  # set per service from KAFKA_<USER>_PASSWORD
+    for name in COMPOSE_SECRET_VARS - KAFKA_PASSWORD_SETTINGS:  # set per service from KAFKA_<USER>_PASSWORD
         assert name in assigned, f"{name} missing from crm.env.example"
         assert assigned[name] == "", f"crm.env.example must not carry a value for {name}"
 

@@ -14,6 +14,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from gateway.domain.event_flow import groups as event_flow_groups
 from shared.events.registry import REGISTRY, Topics
 from shared.kafka import DEFAULT_PARTITIONS
 from shared.outbox import HEARTBEAT_TOPIC
@@ -23,6 +24,7 @@ from tests.deploy.test_manifests import (
     K8S,
     KAFKA_USERS,
     KUSTOMIZATION_DIRS,
+    OPERATOR,
     RAW_RESOURCES,
     SERVICES,
     TOPIC_OWNERS,
@@ -251,7 +253,7 @@ def user_grants(doc: dict[str, Any]) -> set[Grant]:
     return grants
 
 
-def test_a_kafka_user_for_every_service_and_the_pos_vendor() -> None:
+def test_a_kafka_user_for_every_service_the_pos_vendor_and_the_operator() -> None:
     assert set(strimzi("KafkaUser")) == set(KAFKA_USERS)
     for name, doc in strimzi("KafkaUser").items():
         assert doc["spec"]["authentication"] == {"type": "scram-sha-512"}, name
@@ -280,6 +282,8 @@ def test_kafka_user_acls_follow_the_code(user: str) -> None:
         assert grants == {("Describe", "topic", Topics.POS_PURCHASES, "literal"),
                           ("Write", "topic", Topics.POS_PURCHASES, "literal")}
         return
+    if user == OPERATOR:  # test_the_operator_user_has_exactly_what_the_console_needs
+        return
     own = {TOPIC_OWNERS[user]} if user in TOPIC_OWNERS else set()
     assert writes == {Topics.DEAD_LETTER, HEARTBEAT_TOPIC} | own
     handlers = consumed_types(user)
@@ -295,7 +299,26 @@ def test_only_the_owner_writes_an_owned_topic() -> None:
     users = strimzi("KafkaUser")
     for owner, topic in TOPIC_OWNERS.items():
         writers = sorted(u for u in users if ("Write", "topic", topic, "literal") in user_grants(users[u]))
-        assert writers == sorted([owner, "pos-vendor"] if topic == Topics.POS_PURCHASES else [owner]), topic
+        # Besides the owner, only the operator's dead-letter replays (and a POS vendor's sales).
+        assert writers == sorted([owner, OPERATOR, "pos-vendor"] if topic == Topics.POS_PURCHASES else [owner, OPERATOR]), topic
+
+
+def test_the_operator_user_has_exactly_what_the_console_needs() -> None:
+    """Read the dead letters; read every event topic and describe every service's group (the
+    event flow's lag, gateway.adapters.consumer_lag); write the topics a dead letter can come from,
+    those the services consume (the replay). Nothing else: no cluster rights, no group Read (it
+    never joins a group), no relay heartbeats or dead letters of its own."""
+    grants = user_grants(strimzi("KafkaUser")[OPERATOR])
+    replayable = {REGISTRY[t].topic for service in SERVICES for t in consumed_types(service)}
+    groups = event_flow_groups(settings_class("gateway")().kafka_topic_prefix)
+    assert grants == (
+        {("Read", "topic", Topics.DEAD_LETTER, "literal")}
+        | {("Read", "topic", topic, "literal") for topic in REGISTRY.topics()}
+        | {("Write", "topic", topic, "literal") for topic in replayable}
+        | {("Describe", "group", group, "literal") for group in groups}
+    )
+    # The groups measured are the services' own consumer groups.
+    assert set(groups) == {settings_class(service)().consumer_group for service in SERVICES}
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -304,3 +327,10 @@ def test_deployment_logs_in_as_its_kafka_user(service: str) -> None:
         env = {e["name"]: e for e in container["env"]}
         assert env["CRM_KAFKA_SASL_USERNAME"]["value"] in strimzi("KafkaUser")
         assert env["CRM_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == service
+        # Only the gateway (its console) gets the operator's login, and not as its own.
+        if service == "gateway":
+            assert env["CRM_OPERATOR_KAFKA_SASL_USERNAME"]["value"] == OPERATOR
+            assert env["CRM_OPERATOR_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": OPERATOR, "key": "password"}
+        else:
+            assert not {"CRM_OPERATOR_KAFKA_SASL_USERNAME", "CRM_OPERATOR_KAFKA_SASL_PASSWORD"} & set(env), service
+        assert env["CRM_KAFKA_SASL_USERNAME"]["value"] != OPERATOR, service

@@ -1,6 +1,7 @@
 #!/bin/bash
 # One-shot set-up of the compose broker, run by `kafka-init` as the admin: topics, one SCRAM user
-# per service and one for a POS vendor, and the ACLs that let each write only its own topic.
+# per service, one for a POS vendor and one for the console's operator actions, and the ACLs that
+# let each service write only its own topic.
 # Idempotent: users are (re)set, topics and ACLs that exist are left as they are.
 # tests/deploy/test_manifests.py reads the `user`, `topic` and `allow` lines below.
 set -euo pipefail
@@ -42,6 +43,7 @@ user points "${KAFKA_POINTS_PASSWORD:?}"
 user feedback "${KAFKA_FEEDBACK_PASSWORD:?}"
 user campaigns "${KAFKA_CAMPAIGNS_PASSWORD:?}"
 user pos-vendor "${KAFKA_POS_VENDOR_PASSWORD:?}"
+user crm-operator "${KAFKA_CRM_OPERATOR_PASSWORD:?}"
 
 # Every service: see the topics (provisioning lists them), write dead letters and relay heartbeats.
 for service in gateway members points feedback campaigns; do
@@ -80,3 +82,24 @@ allow campaigns Read group campaigns
 # A POS vendor publishing sales directly: the POS topic, nothing else (docs/events.md).
 allow pos-vendor Describe topic crm.pos.purchases
 allow pos-vendor Write topic crm.pos.purchases
+
+# The console's operator actions, which the gateway runs with this login and nothing else
+# (CRM_OPERATOR_KAFKA_SASL_USERNAME): read the dead letters; read every event topic and describe
+# every service's group to count the lag; write the event topics to replay a dead letter onto the
+# topic it came from. The same as the KafkaUser crm-operator of deploy/k8s.
+allow crm-operator Read topic crm.dead-letter
+allow crm-operator Read topic crm.pos.purchases
+allow crm-operator Write topic crm.pos.purchases
+allow crm-operator Read topic crm.members.events
+allow crm-operator Write topic crm.members.events
+allow crm-operator Read topic crm.points.events
+allow crm-operator Write topic crm.points.events
+allow crm-operator Read topic crm.feedback.events
+allow crm-operator Write topic crm.feedback.events
+allow crm-operator Read topic crm.campaigns.events
+allow crm-operator Write topic crm.campaigns.events
+allow crm-operator Describe group gateway
+allow crm-operator Describe group members
+allow crm-operator Describe group points
+allow crm-operator Describe group feedback
+allow crm-operator Describe group campaigns

@@ -24,6 +24,19 @@ KafkaSecurityProtocol = Literal["PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL"
 KafkaSaslMechanism = Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
 
 
+def sasl_login_problems(variables: str, protocol: KafkaSecurityProtocol, username: str, password: SecretStr,
+                        *, production: bool) -> list[str]:
+    """What is wrong with a SASL login read from `<variables>_USERNAME` and `<variables>_PASSWORD`:
+    the one home of the rule, for the service's own login and for any other a service logs in with
+    (the gateway's operator login). A SASL protocol needs both; production refuses a placeholder."""
+    problems = []
+    if protocol.startswith("SASL_") and not (username and password.get_secret_value()):
+        problems.append(f"{variables}_USERNAME and {variables}_PASSWORD are required with {protocol}")
+    if production and password.get_secret_value().strip().lower() in PLACEHOLDERS - {""}:
+        problems.append(f"{variables}_PASSWORD must not be a placeholder")
+    return problems
+
+
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CRM_", extra="ignore")
 
@@ -143,12 +156,9 @@ class ServiceSettings(BaseSettings):
     @model_validator(mode="after")
     def _kafka_credentials_complete(self) -> "ServiceSettings":
         # In every environment: a SASL client without credentials fails only at its first connect,
-        # deep in a reconnect loop; say so at start-up instead.
-        problems = []
-        if self.kafka_security_protocol.startswith("SASL_") and not (
-            self.kafka_sasl_username and self.kafka_sasl_password.get_secret_value()
-        ):
-            problems.append(f"CRM_KAFKA_SASL_USERNAME and CRM_KAFKA_SASL_PASSWORD are required with {self.kafka_security_protocol}")
+        # deep in a reconnect loop; say so at start-up instead (and, in production, a placeholder).
+        problems = sasl_login_problems("CRM_KAFKA_SASL", self.kafka_security_protocol, self.kafka_sasl_username,
+                                       self.kafka_sasl_password, production=self.environment == "production")
         if (self.kafka_ssl_certfile is None) != (self.kafka_ssl_keyfile is None):
             problems.append("CRM_KAFKA_SSL_CERTFILE and CRM_KAFKA_SSL_KEYFILE go together")
         if problems:
@@ -177,8 +187,6 @@ class ServiceSettings(BaseSettings):
             problems.append("CRM_PUBLIC_URL must be set in production to the address customers reach the gateway at")
         if self.kafka_security_protocol == "PLAINTEXT":
             problems.append("CRM_KAFKA_SECURITY_PROTOCOL must authenticate (SASL_SSL, SASL_PLAINTEXT or SSL), not PLAINTEXT")
-        if self.kafka_sasl_password.get_secret_value().strip().lower() in PLACEHOLDERS - {""}:
-            problems.append("CRM_KAFKA_SASL_PASSWORD must not be a placeholder")
         if problems:
             raise ValueError("; ".join(problems))
         return self

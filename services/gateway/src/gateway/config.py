@@ -6,7 +6,7 @@ from pydantic import Field, SecretStr, model_validator
 
 from gateway.domain.sessions import MAX_ACCESS_TTL
 from shared.auth import MAX_TOKEN_LIFETIME, Role
-from shared.settings import PLACEHOLDERS, ServiceSettings
+from shared.settings import PLACEHOLDERS, ServiceSettings, sasl_login_problems
 
 # The longest token the identity endpoint may hand out: the shorter of the lifetimes the services
 # accept for the roles it issues (a till's pos token, a service's token).
@@ -89,6 +89,13 @@ class Settings(ServiceSettings):
     # records behind a partition are counted at most (by fetching them) before saying "at least".
     console_event_flow_sample_s: float = Field(default=300.0, gt=0)
     console_lag_fetch_cap: int = Field(default=5000, ge=1, le=1_000_000)
+    # The Kafka login of the console's operator actions (the event flow's offsets and lag, reading
+    # and replaying dead letters): they read every topic and every group's offsets and write onto
+    # other services' topics, rights the gateway's own user must not hold where the broker enforces
+    # one writer per topic (deploy/k8s). Unset, they use the gateway's own login, which is enough
+    # on a broker without ACLs (`crm run`). `adapters.operator_kafka` is the one place that picks.
+    operator_kafka_sasl_username: str = ""
+    operator_kafka_sasl_password: SecretStr = SecretStr("")
 
     @property
     def private_key_path(self) -> Path:
@@ -103,6 +110,20 @@ class Settings(ServiceSettings):
         if self.is_development and self.private_key_path.exists():
             return self.private_key_path.read_text()
         return None
+
+    @model_validator(mode="after")
+    def _operator_kafka_login_complete(self) -> "Settings":
+        if not (self.operator_kafka_sasl_username or self.operator_kafka_sasl_password.get_secret_value()):
+            return self
+        if not self.kafka_security_protocol.startswith("SASL_"):
+            # The login would be silently ignored and the console would run as the gateway.
+            raise ValueError(f"CRM_OPERATOR_KAFKA_SASL_USERNAME and _PASSWORD need a SASL CRM_KAFKA_SECURITY_PROTOCOL, "
+                             f"not {self.kafka_security_protocol}")
+        problems = sasl_login_problems("CRM_OPERATOR_KAFKA_SASL", self.kafka_security_protocol, self.operator_kafka_sasl_username,
+                                       self.operator_kafka_sasl_password, production=self.environment == "production")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _production_identity_has_its_key(self) -> "Settings":

@@ -3,25 +3,28 @@
 The broker's reported high watermark can be wrong (Tansu's undercounts after batched produces), so
 the records after a group's committed offset are fetched and counted, up to a cap per partition;
 the first of them tells how long it has been waiting. Read with a consumer of no group, so the
-groups measured are never disturbed."""
+groups measured are never disturbed. Every client logs in as the operator (`adapters.operator_kafka`):
+reading other services' topics and groups is not the gateway's own right."""
 
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from gateway.adapters.operator_kafka import operator_settings
+from gateway.config import Settings
 from gateway.domain.dead_letters import BrokerAway
 from gateway.domain.event_flow import PartitionLag
 from shared.events.registry import REGISTRY
 from shared.kafka import client_kwargs, close_quietly
-from shared.settings import ServiceSettings
 
 QUIET_MS = 300
 
 
-async def group_lags(settings: ServiceSettings, groups: list[str], cap: int) -> list[PartitionLag]:
+async def group_lags(gateway: Settings, groups: list[str], cap: int) -> list[PartitionLag]:
     """Each group's lag on every partition of the topics it has committed on (a partition of such a
     topic without a commit yet is counted from its start)."""
+    settings = operator_settings(gateway)
     topics = sorted(settings.topic(name) for name in REGISTRY.topics())
     reader = AIOKafkaConsumer(**client_kwargs(settings), client_id=f"{settings.service_name}-console", group_id=None,
                               enable_auto_commit=False, auto_offset_reset="earliest")
@@ -43,7 +46,7 @@ async def group_lags(settings: ServiceSettings, groups: list[str], cap: int) -> 
         await close_quietly(reader)
 
 
-async def _committed(settings: ServiceSettings, group: str, partitions: list[TopicPartition]) -> dict[TopicPartition, int | None]:
+async def _committed(settings: Settings, group: str, partitions: list[TopicPartition]) -> dict[TopicPartition, int | None]:
     """The group's committed offsets, asked as a member of no generation: the consumer never
     subscribes, so it never joins the group nor commits anything."""
     asking = AIOKafkaConsumer(**client_kwargs(settings), client_id=f"{settings.service_name}-console", group_id=group,

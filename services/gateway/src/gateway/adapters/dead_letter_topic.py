@@ -2,7 +2,9 @@
 
 Reading takes every partition from its start until a fetch comes back empty, rather than up to the
 high watermark the broker reports (Tansu's can be wrong after batched produces). The topic is
-small in a healthy platform; `limit` bounds the cost of reading one that is not."""
+small in a healthy platform; `limit` bounds the cost of reading one that is not. Reading and
+replaying log in as the operator (`adapters.operator_kafka`): the topic and the replays' targets
+belong to other services."""
 
 import asyncio
 from datetime import UTC, datetime
@@ -10,18 +12,19 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
+from gateway.adapters.operator_kafka import operator_settings
+from gateway.config import Settings
 from gateway.domain.dead_letters import BrokerAway, DeadLetter
 from shared.events.registry import Topics
 from shared.kafka import client_kwargs, close_quietly, make_producer
-from shared.settings import ServiceSettings
 
 # An empty fetch of this long ends the reading: the log end has been reached.
 QUIET_MS = 400
 
 
 class DeadLetterTopic:
-    def __init__(self, settings: ServiceSettings) -> None:
-        self.settings = settings
+    def __init__(self, settings: Settings) -> None:
+        self.settings = operator_settings(settings)
         self.topic = settings.topic(Topics.DEAD_LETTER)
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
