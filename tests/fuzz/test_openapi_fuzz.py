@@ -151,6 +151,8 @@ def _fuzz_operation(stack: Stack, client: httpx.AsyncClient, operation: Any, tok
         if operation.path.startswith("/pos/"):
             _pin_store(case)
         response = stack.loop.run_until_complete(client.request(**_request_kwargs(case, token)))
+        if operation.path == "/health/ready" and response.status_code == 503 and response.json().get("status") == "not ready":
+            return  # readiness answers 503 whenever a dependency is away (the relay reconnecting): its job, not a fault
         try:
             case.validate_response(response, checks=[not_a_server_error])
         except FailureGroup:
