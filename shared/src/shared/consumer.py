@@ -35,7 +35,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError
 from asgi_correlation_id import correlation_id
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Column
@@ -154,9 +155,7 @@ class EventConsumer:
                 batch = await self._consumer.getmany(timeout_ms=500, max_records=self.settings.consumer_batch_size)  # type: ignore[union-attr]
                 if not batch:
                     await self._rewind_if_log_lost()
-                for tp, records in batch.items():
-                    await self._process(records)
-                    await self._consumer.commit({tp: records[-1].offset + 1})  # type: ignore[union-attr]
+                await self._apply_and_commit(batch)
                 backoff.reset()
             except asyncio.CancelledError:
                 raise
@@ -165,6 +164,26 @@ class EventConsumer:
                 log.warning("consumer failed, reconnecting in %.1fs: %s", delay, exc)
                 await self.stop()
                 await asyncio.sleep(delay)
+
+    async def _apply_and_commit(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        """Applies a fetched batch partition by partition, committing each partition's offset after
+        its records. Replicas share the partitions, and a rebalance (a replica joining, leaving or
+        dying) can take a partition away at any moment: records of a partition no longer ours are
+        left to its new owner, which reads from the last committed offset; an offset the group no
+        longer accepts from us is dropped, and the new owner skips what we applied by event id.
+        Neither is a failure: reconnecting would only leave the group and start another rebalance,
+        failing the other replicas' commits in turn."""
+        consumer = self._consumer
+        assert consumer is not None
+        for tp, records in batch.items():
+            if tp not in consumer.assignment():
+                log.info("%d records of %s left to its new owner: the partition was revoked", len(records), tp)
+                continue
+            await self._process(records)
+            try:
+                await consumer.commit({tp: records[-1].offset + 1})
+            except (CommitFailedError, IllegalStateError) as exc:
+                log.info("offset %d of %s not committed, the group rebalanced: %s", records[-1].offset + 1, tp, exc)
 
     async def _rewind_if_log_lost(self) -> None:
         """A position past the log end means the broker lost its log (Tansu keeps it in memory)
