@@ -123,13 +123,18 @@ def test_the_demo_creates_its_staff_accounts_once_and_renews_a_password_that_sto
         for store_id, name, city in STORES:
             assert gateway.put(f"/api/v1/stores/{store_id}", json={"name": name, "city": city}, headers=admin(data_dir)).status_code == 200
         staff = create_demo_staff("http://unused", data_dir, client=gateway)
-        assert [(d.login, d.role, d.store_id) for d in staff] == [(login, role, store) for login, _, role, store in DEMO_STAFF]
+        assert [(d.login, d.role, d.store_id) for d in staff] == [(login, role, store) for login, _, role, store, _ in DEMO_STAFF]
         assert stat.S_IMODE(staff_file(data_dir).stat().st_mode) == 0o600
         assert create_demo_staff("http://unused", data_dir, client=gateway) == staff
         manager = next(d for d in staff if d.role == "store_manager")
         r = gateway.post("/identity/v1/login", json={"login": manager.login, "password": manager.password})
         principal = TokenVerifier(public, "crm-identity", "crm").verify(r.json()["access_token"])
         assert (principal.role, principal.store_id) == (Role.STORE_MANAGER, "S001")
+        # The account manager logs in as one of the demo's managers, whose customers they follow.
+        am = next(d for d in staff if d.role == "account_manager")
+        r = gateway.post("/identity/v1/login", json={"login": am.login, "password": am.password})
+        principal = TokenVerifier(public, "crm-identity", "crm").verify(r.json()["access_token"])
+        assert (principal.role, principal.subject, principal.store_id) == (Role.ACCOUNT_MANAGER, "am-s001-chen", "S001")
         # An admin deactivated the manager: the next demo run brings the account back with a new password.
         account = next(s for s in gateway.get("/identity/v1/staff", headers=admin(data_dir)).json() if s["login"] == manager.login)
         assert gateway.post(f"/identity/v1/staff/{account['staff_id']}/deactivate", headers=admin(data_dir)).status_code == 200

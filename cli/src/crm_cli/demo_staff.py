@@ -15,13 +15,14 @@ import httpx
 
 from shared.auth import Role, TokenIssuer, ensure_dev_keypair
 
-# login, name, role, store
+# login, name, role, store, the account manager they are (an id of the demo's MANAGERS)
 DEMO_STAFF = [
-    ("demo.admin", "演示管理员", "admin", None),
-    ("demo.manager", "王店长", "store_manager", "S001"),
-    ("demo.desk", "李服务台", "service_desk", "S001"),
-    ("demo.marketing", "赵市场", "marketing", None),
-    ("demo.operator", "孙运维", "operator", None),
+    ("demo.admin", "演示管理员", "admin", None, None),
+    ("demo.manager", "王店长", "store_manager", "S001", None),
+    ("demo.am", "陈晓燕", "account_manager", "S001", "am-s001-chen"),
+    ("demo.desk", "李服务台", "service_desk", "S001", None),
+    ("demo.marketing", "赵市场", "marketing", None, None),
+    ("demo.operator", "孙运维", "operator", None, None),
 ]
 
 
@@ -47,7 +48,7 @@ def create_demo_staff(gateway: str, data_dir: Path, client: httpx.Client | None 
         existing = {s["login"]: s for s in _ok(client.get(
             "/identity/v1/staff", params={"include_deactivated": "true"}, headers=admin,
         )).json()}
-        for login, name, role, store_id in DEMO_STAFF:
+        for login, name, role, store_id, manager_id in DEMO_STAFF:
             known = kept.get(login)
             if known is not None and _works(client, known):
                 logins.append(known)
@@ -56,6 +57,7 @@ def create_demo_staff(gateway: str, data_dir: Path, client: httpx.Client | None 
             if account is None:
                 created = _ok(client.post("/identity/v1/staff", headers=admin, json={
                     "login": login, "name": name, "role": role, "store_id": store_id,
+                    **({"account_manager_id": manager_id} if manager_id else {}),
                 })).json()
                 password = created["password"]
             else:
