@@ -31,11 +31,13 @@ async def group_lags(gateway: Settings, groups: list[str], cap: int) -> list[Par
     try:
         await reader.start()
         known = await reader.topics()  # metadata of every topic, for their partitions
+        # Listed once, before measuring: once the reader is assigned a partition, its metadata
+        # covers only the assigned topics, and the next group would see the others as absent.
+        partitions = [TopicPartition(topic, p) for topic in topics if topic in known
+                      for p in sorted(reader.partitions_for_topic(topic) or ())]
         found: list[PartitionLag] = []
         for group in groups:
-            committed = await _committed(settings, group, [
-                TopicPartition(topic, p) for topic in topics if topic in known for p in sorted(reader.partitions_for_topic(topic) or ())
-            ])
+            committed = await _committed(settings, group, partitions)
             for topic in sorted({tp.topic for tp, offset in committed.items() if offset is not None}):
                 for tp in sorted((tp for tp in committed if tp.topic == topic), key=lambda tp: tp.partition):
                     found.append(await _behind(reader, group, tp, committed[tp], cap))
