@@ -11,8 +11,9 @@ from sqlmodel import select
 
 from gateway.adapters.console_tables import DeadLetterMarkRow, DeadLetterReplayRow
 from shared.events.registry import Topics
+from tests.support.console import csrf_of, logged_in
 from tests.support.dead_letters import member_registered, plant_dead_letter
-from tests.support.identity import MovableClock, admin, gateway_with_stores
+from tests.support.identity import MovableClock, gateway_with_stores
 from tests.support.kafka_reader import read_topic
 from tests.support.platform import TestEnv
 
@@ -23,18 +24,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 async def console(env: TestEnv, database_factory):
     async with gateway_with_stores(env, await database_factory("gateway"), MovableClock(), console_replay_per_s=200.0,
                                    console_replay_batch=2) as client:
-        r = await client.post("/identity/v1/staff", headers=admin(env), json={"login": "op.zhang", "name": "Zhang", "role": "operator"})
-        assert r.status_code == 201, r.text
-        form = await client.get("/console/login")
-        r = await client.post("/console/login", data={"csrf": csrf_of(form.text), "login": "op.zhang", "password": r.json()["password"]})
-        assert r.status_code == 303, r.text
+        await logged_in(client, env, "op.zhang", "operator")
         yield client
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', html)
-    assert found
-    return found.group(1)
 
 
 def listed_ids(html: str) -> list[str]:

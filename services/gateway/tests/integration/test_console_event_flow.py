@@ -12,7 +12,8 @@ from sqlmodel import select
 
 from gateway.adapters.console_tables import EventFlowSampleRow
 from shared.events.registry import Topics
-from tests.support.identity import MovableClock, admin, gateway_with_stores
+from tests.support.console import logged_in
+from tests.support.identity import MovableClock, gateway_with_stores
 from tests.support.platform import TestEnv
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]
@@ -22,12 +23,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 async def console(env: TestEnv, database_factory):
     closed = {f"{name}_url": "http://127.0.0.1:9" for name in ("members", "points", "feedback", "campaigns")}
     async with gateway_with_stores(env, await database_factory("gateway"), MovableClock(), **closed) as client:
-        r = await client.post("/identity/v1/staff", headers=admin(env), json={"login": "op.zhang", "name": "Zhang", "role": "operator"})
-        form = await client.get("/console/login")
-        csrf = re.search(r'name="csrf" value="([0-9a-f]{64})"', form.text)
-        assert csrf
-        r = await client.post("/console/login", data={"csrf": csrf.group(1), "login": "op.zhang", "password": r.json()["password"]})
-        assert r.status_code == 303, r.text
+        await logged_in(client, env, "op.zhang", "operator")
         yield client
 
 

@@ -15,17 +15,13 @@ from gateway.config import Settings as GatewaySettings
 from gateway.main import create_app as gateway_app
 from tests.support.audience import attributes, consent, registered, sale
 from tests.support.campaigns import CampaignsDriver, Clock
-from tests.support.identity import admin
+from tests.support.console import logged_in
 from tests.support.platform import TestEnv, service
 
 pytestmark = pytest.mark.integration
 AUDIENCE = {"and": [{"field": "community", "op": "in", "value": ["C1"]}]}
 
 
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', html)
-    assert found
-    return found.group(1)
 
 
 @pytest.fixture
@@ -40,14 +36,6 @@ async def stack(env: TestEnv, database_factory):
         )
         async with service(gateway) as gw:
             yield gw, CampaignsDriver(cmp, env, clock)
-
-
-async def log_in(gw: httpx.AsyncClient, env: TestEnv, login: str, role: str) -> None:
-    r = await gw.post("/identity/v1/staff", headers=admin(env), json={"login": login, "name": login, "role": role})
-    assert r.status_code == 201, r.text
-    form = await gw.get("/console/login")
-    r = await gw.post("/console/login", data={"csrf": csrf_of(form.text), "login": login, "password": r.json()["password"]})
-    assert r.status_code == 303, r.text
 
 
 async def test_marketing_sees_a_campaign_s_redemption_and_uplift_against_control(stack, env) -> None:
@@ -67,7 +55,7 @@ async def test_marketing_sees_a_campaign_s_redemption_and_uplift_against_control
     reached = {e["member_id"] for e in await cmp.outbox("crm.campaigns.coupon_issued.v1")}
     await cmp.apply(*(sale(m, [("grain", "150.00")], at=cmp.clock.now) for m in sorted(reached)))
 
-    await log_in(gw, env, "zhao.shichang", "marketing")
+    await logged_in(gw, env, "zhao.shichang", "marketing")
     listed = await gw.get("/console/campaigns")
     assert listed.status_code == 200 and "Win them back" in listed.text
     assert "C1 key customers" in (await gw.get("/console/segments")).text
@@ -82,7 +70,7 @@ async def test_marketing_sees_a_campaign_s_redemption_and_uplift_against_control
 
 async def test_an_operator_is_told_campaigns_are_not_theirs(stack, env) -> None:
     gw, _ = stack
-    await log_in(gw, env, "sun.yunwei", "operator")
+    await logged_in(gw, env, "sun.yunwei", "operator")
     assert "/console/campaigns" not in (await gw.get("/console")).text
     r = await gw.get("/console/campaigns")
     assert r.status_code == 403 and "campaigns" in r.text

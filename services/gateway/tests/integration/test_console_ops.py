@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from tests.support.identity import MovableClock, admin, gateway_with_stores
+from tests.support.console import csrf_of, logged_in
+from tests.support.identity import MovableClock, gateway_with_stores
 from tests.support.platform import TestEnv
 
 pytestmark = pytest.mark.integration
@@ -17,17 +18,8 @@ async def console(env: TestEnv, database_factory):
     # Addresses where nothing listens: those services are reported down, not waited for.
     closed = {f"{name}_url": "http://127.0.0.1:9" for name in ("members", "points", "feedback", "campaigns")}
     async with gateway_with_stores(env, await database_factory("gateway"), MovableClock(), **closed) as client:
-        r = await client.post("/identity/v1/staff", headers=admin(env), json={"login": "op.zhang", "name": "Zhang", "role": "operator"})
-        form = await client.get("/console/login")
-        r = await client.post("/console/login", data={"csrf": csrf_of(form.text), "login": "op.zhang", "password": r.json()["password"]})
-        assert r.status_code == 303, r.text
+        await logged_in(client, env, "op.zhang", "operator")
         yield client
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', html)
-    assert found
-    return found.group(1)
 
 
 def row(html: str, service: str) -> str:

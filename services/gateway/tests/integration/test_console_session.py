@@ -4,14 +4,13 @@ by the server, every form needs the CSRF token, logging out ends the session; pa
 until the language is switched; a role without the right gets a page saying so."""
 
 import asyncio
-import re
 from datetime import timedelta
 
-import httpx
 import pytest
 
 from shared.auth import Role
-from tests.support.identity import MovableClock, admin, gateway_with_stores
+from tests.support.console import account, csrf_of, log_in
+from tests.support.identity import MovableClock, gateway_with_stores
 from tests.support.platform import TestEnv
 
 pytestmark = pytest.mark.integration
@@ -26,24 +25,6 @@ def clock() -> MovableClock:
 async def gateway(env: TestEnv, database_factory, clock: MovableClock):
     async with gateway_with_stores(env, await database_factory("gateway"), clock) as client:
         yield client
-
-
-async def account(gateway: httpx.AsyncClient, env: TestEnv, login: str, role: str, **extra: str) -> str:
-    r = await gateway.post("/identity/v1/staff", headers=admin(env), json={"login": login, "name": login, "role": role, **extra})
-    assert r.status_code == 201, r.text
-    return str(r.json()["password"])
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', html)
-    assert found, "the page has no CSRF field"
-    return found.group(1)
-
-
-async def log_in(gateway: httpx.AsyncClient, login: str, password: str) -> httpx.Response:
-    form = await gateway.get("/console/login")
-    assert form.status_code == 200
-    return await gateway.post("/console/login", data={"csrf": csrf_of(form.text), "login": login, "password": password})
 
 
 async def test_logging_in_keeps_the_tokens_in_a_strict_http_only_cookie(gateway, env) -> None:
