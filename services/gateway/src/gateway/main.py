@@ -44,10 +44,10 @@ from gateway.api.routes import (
 from gateway.config import Settings, get_settings
 from gateway.consumers import handlers
 from gateway.jobs import refresh_member_revocations, refresh_revocations, scheduled_jobs
-from gateway.service_layer.group_commit import GroupCommit
 from gateway.service_layer.pos_purchases import accept_purchases
 from shared.clock import Clock, utc_now
 from shared.errors import ServiceError
+from shared.group_commit import GroupCommit
 from shared.policy import AccessDenied
 from shared.service import ServiceSpec, build_service_app, service_error_handler
 
@@ -73,8 +73,8 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
             await refresh_member_revocations(revoked_members)(app.state.commands, settings, app.state.clock())
 
     async def start_pos_writer(app: FastAPI) -> None:
-        # Concurrent tills' sales share a transaction and its commit (service_layer.group_commit).
-        app.state.pos_purchases = GroupCommit(app.state.commands, accept_purchases)
+        # Concurrent tills' sales share a transaction and its commit (shared.group_commit).
+        app.state.pos_purchases = GroupCommit(app.state.commands, accept_purchases, name="pos-group-commit")
 
     app = build_service_app(
         settings,

@@ -1,4 +1,4 @@
-"""Concurrent sales share transactions (service_layer.group_commit): each is answered once its own
+"""Concurrent sales share transactions (shared.group_commit): each is answered once its own
 row is durable, none is lost or applied twice, and one that fails takes no other down with it."""
 
 import asyncio

@@ -29,7 +29,7 @@ async def post_purchase(body: PosPurchaseIn, grant: PosDep, request: Request, no
     grant.ensure_store(body.store_id)
     _not_in_future(request, body.occurred_at, now)
     state = request.app.state
-    # Written with the other tills' concurrent sales in one transaction (service_layer.group_commit),
+    # Written with the other tills' concurrent sales in one transaction (shared.group_commit),
     # answered once that transaction committed.
     sale = pending_sale(body, state.settings.resolved_pepper(), grant.principal.token)
     event_id, duplicate = await state.pos_purchases.submit(sale)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from gateway.service_layer.group_commit import GroupCommit
+from shared.group_commit import GroupCommit
 
 pytestmark = pytest.mark.unit
 

@@ -1,7 +1,8 @@
 """Group commit: concurrent requests share one transaction and one commit.
 
 At 32 tills the gateway spent most of a sale's CPU and latency on its own transaction (BEGIN, a
-few statements, COMMIT and its fsync), not on the sale. Here each request hands its item over and
+few statements, COMMIT and its fsync), not on the sale; members' access log, a row per profile
+shown, cost a profile read its own write transaction. Here each request hands its item over and
 waits; one writer at a time takes everything queued so far and writes it as one group, so the
 more requests arrive together, the fewer transactions they need. Nobody waits on a timer: the
 first request of a quiet moment is written at once, and requests arriving meanwhile form the next
@@ -31,8 +32,9 @@ WriteGroup = Callable[[UnitOfWork, Sequence[Item]], Awaitable[list[Any]]]
 
 
 class GroupCommit(Generic[Item, Result]):
-    def __init__(self, commands: Commands, write: WriteGroup, *, max_group: int = 200) -> None:
+    def __init__(self, commands: Commands, write: WriteGroup[Item], *, max_group: int = 200, name: str = "group-commit") -> None:
         self._commands = commands
+        self._name = name
         self._write = write
         # Bounds one transaction's statement size (SQLite binds at most 32,766 parameters).
         self._max_group = max_group
@@ -47,7 +49,7 @@ class GroupCommit(Generic[Item, Result]):
         if self._writer is None or self._writer.done():
             # Its own task: a request that goes away (client disconnected) must not cancel the
             # write of a group that holds other requests' items.
-            self._writer = asyncio.create_task(self._write_queued(), name="pos-group-commit")
+            self._writer = asyncio.create_task(self._write_queued(), name=self._name)
         return await future
 
     async def _write_queued(self) -> None:
@@ -74,7 +76,7 @@ class GroupCommit(Generic[Item, Result]):
             _answer(future, outcome)
 
 
-def _answer(future: asyncio.Future, outcome: object) -> None:
+def _answer(future: asyncio.Future[Any], outcome: object) -> None:
     if future.done():  # its request was cancelled; what it asked for is written all the same
         return
     if isinstance(outcome, BaseException):
