@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.clock import Clock, utc_now
+from shared.db import read_only_sessions
 from shared.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
@@ -54,9 +55,17 @@ class Commands:
         self.wake = wake
         self.clock = clock
 
+    @functools.cached_property
+    def read_sessions(self) -> async_sessionmaker[AsyncSession]:
+        return read_only_sessions(self.sessions)
+
     @contextlib.asynccontextmanager
-    async def __call__(self) -> AsyncIterator[UnitOfWork]:
-        async with UnitOfWork(self.sessions, self.settings.service_name, self.settings, clock=self.clock) as uow:
+    async def __call__(self, *, read_only: bool = False) -> AsyncIterator[UnitOfWork]:
+        """`read_only=True`: a unit that only reads (see `UnitOfWork`), for GET routes."""
+        async with UnitOfWork(
+            self.read_sessions if read_only else self.sessions, self.settings.service_name, self.settings,
+            clock=self.clock, read_only=read_only,
+        ) as uow:
             yield uow
         if uow.emitted:
             self.wake()  # publish now rather than at the next poll

@@ -27,6 +27,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.columns import ScaledDecimal, UtcDateTime
 
+# Execution option of a connection whose transaction only reads (`read_only_sessions`).
+READ_ONLY: dict[str, Any] = {"crm_read_only": True}
+
 
 def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
@@ -42,7 +45,9 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     # WAL lets readers proceed while one writer works; busy_timeout turns lock contention
     # between the request path, the relay and the consumer into waiting instead of errors.
     # Transactions start with BEGIN IMMEDIATE: a deferred transaction that later upgrades to a
-    # write lock fails at once with "database is locked" instead of waiting its turn.
+    # write lock fails at once with "database is locked" instead of waiting its turn. A transaction
+    # marked READ_ONLY never upgrades, so it begins deferred: it reads its snapshot alongside the
+    # writer and other readers instead of queueing for the one write lock.
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:  # a DB-API connection
         dbapi_conn.isolation_level = None
@@ -55,11 +60,18 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("crm_read_only") else "BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def read_only_sessions(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    """Sessions like `sessions` (same engine and pool) whose transactions only read: on SQLite they
+    begin deferred (see `_tune_sqlite`); PostgreSQL begins them as ever. Their sessions must not write."""
+    bind = sessions.kw["bind"].execution_options(**READ_ONLY)
+    return async_sessionmaker(class_=sessions.class_, **{**sessions.kw, "bind": bind})
 
 
 async def ping(engine: AsyncEngine) -> None:

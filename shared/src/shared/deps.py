@@ -16,6 +16,11 @@ async def _uow(request: Request) -> AsyncIterator[UnitOfWork]:
         yield uow
 
 
+async def _read_uow(request: Request) -> AsyncIterator[UnitOfWork]:
+    async with request.app.state.commands(read_only=True) as uow:
+        yield uow
+
+
 async def _commands(request: Request) -> Commands:
     return cast(Commands, request.app.state.commands)
 
@@ -32,6 +37,8 @@ async def _now(request: Request) -> datetime:
 # scope="function": the transaction commits before the response is sent, so an answer never
 # reports (or shows personal data under) a change or an access-log row that then fails to commit.
 UowDep = Annotated[UnitOfWork, Depends(_uow, scope="function")]
+# For routes that only read: on SQLite their transaction does not queue for the write lock.
+ReadUowDep = Annotated[UnitOfWork, Depends(_read_uow, scope="function")]
 # For routes that must answer with the committed result, or retry a command that lost a race.
 CommandsDep = Annotated[Commands, Depends(_commands)]
 SettingsDep = Annotated[ServiceSettings, Depends(_settings)]

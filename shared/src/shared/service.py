@@ -30,7 +30,7 @@ from shared.clean_urls import CleanUrlMiddleware
 from shared.clock import Clock, utc_now
 from shared.commands import Commands
 from shared.consumer import BatchHandler, EventConsumer, Handler
-from shared.db import make_engine, make_sessionmaker, ping
+from shared.db import make_engine, make_sessionmaker, ping, read_only_sessions
 from shared.errors import ServiceError
 from shared.jobs import JobRunner, ScheduledJob
 from shared.logs import configure_logging
@@ -156,8 +156,10 @@ async def service_error_handler(request: Request, exc: Exception) -> JSONRespons
 def _facts_lookup(
     sessions: async_sessionmaker[AsyncSession], query: MemberFactsQuery
 ) -> Callable[[str], Awaitable[MemberFacts | None]]:
+    reads = read_only_sessions(sessions)  # a read: no turn at SQLite's write lock
+
     async def lookup(member_id: str) -> MemberFacts | None:
-        async with sessions() as session:
+        async with reads() as session:
             return await query(session, member_id)
 
     return lookup

@@ -21,11 +21,20 @@ from shared.events.envelope import Envelope, envelope_texts, new_event
 from shared.outbox import add_many_to_outbox, outbox_row, text_row
 
 
+class ReadOnlyViolation(RuntimeError):
+    """A read-only unit of work asked to write: a programming error, never a client's."""
+
+
 class UnitOfWork:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], source: str, settings: Any = None, *, clock: Clock = utc_now
+        self, sessions: async_sessionmaker[AsyncSession], source: str, settings: Any = None, *, clock: Clock = utc_now,
+        read_only: bool = False,
     ) -> None:
+        # A unit that only reads (GET routes), on `shared.db.read_only_sessions`: on SQLite its
+        # transaction does not take the write lock, so reads run beside each other and beside the
+        # writers. It may not write or emit.
         self._sessions = sessions
+        self.read_only = read_only
         self.source = source
         # The service's own settings, so handlers apply the app's rules (thresholds, time zone)
         # rather than whatever the process environment says.
@@ -49,12 +58,25 @@ class UnitOfWork:
     ) -> None:
         try:
             if exc_type is None:
+                if self.read_only and (self.session.new or self.session.dirty or self.session.deleted):
+                    # A deferred SQLite transaction that writes may fail on a busy database
+                    # rather than wait: a route that writes must use a writing unit.
+                    raise ReadOnlyViolation("a read-only unit of work changed rows; use a writing unit")
                 await self.flush_outbox()
                 await self.session.commit()
             else:
                 await self.session.rollback()
         finally:
             await self.session.close()
+
+    async def end_read(self) -> None:
+        """Ends a read-only unit's transaction now and gives its connection back to the pool, for a
+        route that has read everything and then waits on something that needs a connection itself
+        (a shared writer: 32 readers holding the pool's connections while waiting for it would
+        leave it none)."""
+        if not self.read_only:
+            raise ReadOnlyViolation("only a read-only unit can end early; a writing unit commits at its end")
+        await self.session.close()
 
     def now(self) -> datetime:
         return self.clock()
@@ -66,6 +88,8 @@ class UnitOfWork:
         """Announces `data` with the state change: its outbox row is queued and written, in order
         with the unit's other events, when the unit commits. `correlation` names the request or
         event this one follows when a batch handler emits for many (else the unit's own)."""
+        if self.read_only:
+            raise ReadOnlyViolation(f"a read-only unit of work cannot emit {type_}")
         envelope = new_event(
             type_,
             data,

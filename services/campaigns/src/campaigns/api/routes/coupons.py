@@ -21,7 +21,7 @@ from campaigns.config import Settings
 from campaigns.domain.coupons import ZERO, TemplateSpec, Verdict
 from campaigns.service_layer import coupons
 from shared.authorize import Allowed
-from shared.deps import NowDep, UowDep
+from shared.deps import NowDep, ReadUowDep, UowDep
 from shared.errors import Invalid
 from shared.integers import Int64
 from shared.policy import Grant
@@ -74,7 +74,7 @@ async def issue(template_id: str, body: IssueIn, uow: UowDep, request: Request,
 
 
 @router.get("/v1/members/{member_id}/coupons", summary="A member's coupons (their wallet)")
-async def wallet(member_id: str, uow: UowDep, _: Annotated[Grant, Allowed("campaigns.coupon.read")]) -> list[WalletCoupon]:
+async def wallet(member_id: str, uow: ReadUowDep, _: Annotated[Grant, Allowed("campaigns.coupon.read")]) -> list[WalletCoupon]:
     out = []
     for row, template in await coupons.wallet(uow.session, member_id):
         spec = coupons.spec_of(template)

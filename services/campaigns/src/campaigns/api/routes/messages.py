@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from campaigns.api.message_schemas import CampaignMessagesPublic, MessagePublic, OutboxEntryPublic
 from campaigns.service_layer import messages
 from shared.authorize import Allowed
-from shared.deps import NowDep, UowDep
+from shared.deps import NowDep, ReadUowDep, UowDep
 from shared.integers import Int64
 from shared.policy import Grant, Scope
 
@@ -17,7 +17,7 @@ router = APIRouter(tags=["messages"])
 
 @router.get("/v1/members/{member_id}/messages", summary="A member's messages, newest first")
 async def of_member(
-    member_id: str, uow: UowDep, grant: Annotated[Grant, Allowed("campaigns.message.read")],
+    member_id: str, uow: ReadUowDep, grant: Annotated[Grant, Allowed("campaigns.message.read")],
     limit: Annotated[Int64, Query(ge=1, le=500)] = 100, offset: Annotated[Int64, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[MessagePublic]:
     # Whoever may read only their own messages (the member: scope `self` in the policy) sees their

@@ -30,7 +30,7 @@ from feedback.domain.compensation import Compensation
 from feedback.domain.workflow import OPEN, Status
 from feedback.service_layer import complaints as uc
 from shared.authorize import Allowed
-from shared.deps import NowDep, UowDep
+from shared.deps import NowDep, ReadUowDep, UowDep
 from shared.errors import Invalid
 from shared.integers import Int64
 from shared.policy import Grant, Scope
@@ -97,7 +97,7 @@ def _order(query: SelectOfScalar[ComplaintRow]) -> SelectOfScalar[ComplaintRow]:
 
 @router.get("")
 async def list_complaints(
-    uow: UowDep, grant: Reading, now: NowDep,
+    uow: ReadUowDep, grant: Reading, now: NowDep,
     member_id: str | None = None, store_id: str | None = None, assignee: str | None = None,
     status_: Annotated[Status | None, Query(alias="status")] = None,
     open_only: bool = False, overdue_only: bool = False,

@@ -8,7 +8,7 @@ from sqlmodel import col, select
 from points.adapters.tables import AccountRow, LedgerRow
 from points.api.schemas import AccountPublic, LedgerEntryPublic, LedgerPage
 from shared.authorize import Allowed
-from shared.deps import UowDep
+from shared.deps import ReadUowDep
 from shared.errors import NotFound
 from shared.integers import Int64
 from shared.policy import Grant
@@ -33,7 +33,7 @@ async def _entries(uow, member_id: str, limit: int, before_id: int | None = None
 
 @router.get("/{member_id}", summary="Balance and the latest ledger entries")
 async def get_account(
-    member_id: str, uow: UowDep, _: Annotated[Grant, Allowed("points.account.read")], entries: Annotated[Int64, Query(ge=0, le=200)] = 20
+    member_id: str, uow: ReadUowDep, _: Annotated[Grant, Allowed("points.account.read")], entries: Annotated[Int64, Query(ge=0, le=200)] = 20
 ) -> AccountPublic:
     account = await _account(uow, member_id)
     return AccountPublic(
@@ -45,7 +45,7 @@ async def get_account(
 
 @router.get("/{member_id}/ledger", summary="The whole ledger, newest first, page by page")
 async def get_ledger(
-    member_id: str, uow: UowDep, _: Annotated[Grant, Allowed("points.account.read")],
+    member_id: str, uow: ReadUowDep, _: Annotated[Grant, Allowed("points.account.read")],
     limit: Annotated[Int64, Query(ge=1, le=500)] = 100, before_id: Annotated[Int64 | None, Query(ge=1)] = None,
 ) -> LedgerPage:
     await _account(uow, member_id)
