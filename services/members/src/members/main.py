@@ -22,12 +22,17 @@ from members.api.routes import (
 from members.config import Settings, get_settings
 from members.consumers import batch_handlers, handlers
 from members.jobs import scheduled_jobs
+from members.service_layer.privacy import AccessLogWriter
 from shared.clock import Clock, utc_now
 from shared.service import ServiceSpec, build_service_app
 
 
 def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> FastAPI:
     settings = settings or get_settings()
+
+    async def start_access_log(app: FastAPI) -> None:
+        # Profile reads log who saw contact data in shared transactions (service_layer.privacy).
+        app.state.access_log = AccessLogWriter(app.state.commands)
     return build_service_app(
         settings,
         ServiceSpec(
@@ -41,6 +46,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
             member_facts=member_facts,
             migrations=Path(__file__).parent / "migrations",
             jobs=scheduled_jobs(settings),
+            on_startup=[start_access_log],
         ),
         clock=clock,
     )

@@ -1,5 +1,6 @@
 """Masking by role and the access log of every read of personal data in clear."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -33,6 +34,19 @@ async def test_a_desk_read_in_clear_is_logged_with_who_when_which_member_and_fie
     assert entry["actor"] == "test-service_desk" and entry["role"] == "service_desk"
     assert entry["fields"] == ["phone", "address", "email"] and entry["purpose"] == "members.read"
     assert before <= datetime.fromisoformat(entry["at"]) <= datetime.now(UTC)
+
+
+async def test_concurrent_profile_reads_are_each_logged_in_shared_transactions(members, env) -> None:
+    registered = [await register(members, env) for _ in range(3)]
+    writer = members.app.state.access_log
+    before, transactions = datetime.now(UTC), writer.transactions
+    reads = await asyncio.gather(*(members.get(f"/v1/members/{registered[i % 3]['id']}", headers=desk(env)) for i in range(24)))
+    assert [r.status_code for r in reads] == [200] * 24
+    # Each answer left after its row was committed: every one is in the log now.
+    log = await log_of(members, env, actor="test-service_desk", since=before.isoformat(), limit=100)
+    assert log["total"] == 24 and {e["purpose"] for e in log["items"]} == {"members.read"}
+    assert sorted({e["member_id"] for e in log["items"]}) == sorted(m["id"] for m in registered)
+    assert writer.transactions - transactions < 24  # reads arriving together shared a commit
 
 
 async def test_marketing_sees_masked_contact_details_and_leaves_no_log_row(members, env) -> None:

@@ -1,8 +1,9 @@
 """Rows to API bodies, applying the caller's right to see contact details.
 
 Every route returning members goes through `present_member(s)`: it masks phone, address and e-mail
-for roles that do not need them (marketing never sees them) and writes an access-log row, in the
-request's transaction, for each member whose contact details leave in clear.
+for roles that do not need them (marketing never sees them) and writes an access-log row for each
+member whose contact details leave in clear: in the request's transaction, or through the shared
+access-log writer for read-only requests (`service_layer.privacy`), before the body is returned.
 """
 
 from collections.abc import Sequence
@@ -30,9 +31,9 @@ from members.domain.privacy import mask_address, mask_email, mask_phone, present
 from members.service_layer.archive import Archive
 from members.service_layer.consents import consents_in_force
 from members.service_layer.export import MemberData
-from members.service_layer.privacy import record_personal_data_read
+from members.service_layer.privacy import AccessLogWriter, access_row
 from shared.policy import Grant
-from shared.unit_of_work import UnitOfWork
+from shared.unit_of_work import ReadOnlyViolation, UnitOfWork
 
 
 def consents_public(in_force: dict[str, ConsentRow]) -> ConsentsInForce:
@@ -80,21 +81,32 @@ def member_public(row: MemberRow, grant: Grant, consents: ConsentsInForce) -> Me
 
 
 async def present_members(
-    uow: UnitOfWork, rows: Sequence[MemberRow], grant: Grant, purpose: str
+    uow: UnitOfWork, rows: Sequence[MemberRow], grant: Grant, purpose: str, *, access_log: AccessLogWriter | None = None,
 ) -> list[MemberPublic]:
-    """Bodies for `rows` with the consents in force; logs every member shown with clear contact data."""
+    """Bodies for `rows` with the consents in force; logs every member shown with clear contact
+    data: in the unit's transaction, or, for a read-only unit, through `access_log`, returning
+    only once the rows are committed."""
     in_force = await consents_in_force(uow.session, [r.id for r in rows])
-    bodies = []
+    bodies, logged = [], []
     for row in rows:
         bodies.append(member_public(row, grant, consents_public(in_force.get(row.id, {}))))
-        record_personal_data_read(
-            uow.session, grant.principal, row.id, clear_fields(row, grant), purpose, now=uow.now()
-        )
+        if fields := clear_fields(row, grant):
+            logged.append(access_row(grant.principal, row.id, fields, purpose, now=uow.now()))
+    if not uow.read_only:
+        for entry in logged:
+            uow.session.add(AccessLogRow(**entry))
+    elif logged:
+        if access_log is None:
+            raise ReadOnlyViolation("a read-only unit logs contact data read in clear through the access-log writer")
+        await uow.end_read()  # the writer needs a connection of the pool this read holds
+        await access_log.record(logged)
     return bodies
 
 
-async def present_member(uow: UnitOfWork, row: MemberRow, grant: Grant, purpose: str) -> MemberPublic:
-    [body] = await present_members(uow, [row], grant, purpose)
+async def present_member(
+    uow: UnitOfWork, row: MemberRow, grant: Grant, purpose: str, *, access_log: AccessLogWriter | None = None,
+) -> MemberPublic:
+    [body] = await present_members(uow, [row], grant, purpose, access_log=access_log)
     return body
 
 

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from members.adapters.tables import CommunityAliasRow, MemberRow, PurchaseLineRow, PurchaseRow, ReturnLineRow, ReturnRow
 from members.api.access import member_scope, visible_member
-from members.api.deps import MembersSettingsDep
+from members.api.deps import AccessLogDep, MembersSettingsDep
 from members.api.presenters import line_public, present_member, present_members, purchase_public
 from members.api.schemas import (
     MemberCreate,
@@ -28,7 +28,7 @@ from members.service_layer.profile import SELF_SERVICE_FIELDS, update_profile
 from members.service_layer.registration import register_member, register_once
 from shared.authorize import Allowed
 from shared.cards import CardNumber
-from shared.deps import UowDep
+from shared.deps import ReadUowDep, UowDep
 from shared.integers import Int64
 from shared.phones import Phone
 from shared.policy import Grant, Scope
@@ -128,8 +128,11 @@ async def find_members(
 
 
 @router.get("/{member_id}")
-async def get_member(member_id: str, uow: UowDep, grant: Annotated[Grant, Allowed("members.member.read")]) -> MemberPublic:
-    return await present_member(uow, await visible_member(uow, member_id, grant), grant, "members.read")
+async def get_member(
+    member_id: str, uow: ReadUowDep, grant: Annotated[Grant, Allowed("members.member.read")], access_log: AccessLogDep,
+) -> MemberPublic:
+    member = await visible_member(uow, member_id, grant)
+    return await present_member(uow, member, grant, "members.read", access_log=access_log)
 
 
 @router.patch("/{member_id}")
@@ -150,7 +153,7 @@ async def edit_member(
 
 @router.get("/{member_id}/purchases")
 async def member_purchases(
-    member_id: str, uow: UowDep, grant: Annotated[Grant, Allowed("members.member.read")], limit: Annotated[Int64, Query(ge=1, le=200)] = 20,
+    member_id: str, uow: ReadUowDep, grant: Annotated[Grant, Allowed("members.member.read")], limit: Annotated[Int64, Query(ge=1, le=200)] = 20,
     # Paging for the member app's e-receipts (newest first).
     offset: Annotated[Int64, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[PurchaseWithReturns]:
