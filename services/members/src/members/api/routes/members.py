@@ -1,30 +1,30 @@
 """Register, find, read and edit members."""
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from members.adapters.tables import CommunityAliasRow, MemberRow, PurchaseLineRow, PurchaseRow, ReturnLineRow, ReturnRow
+from members.adapters.tables import CommunityAliasRow, MemberRow
 from members.api.access import member_scope, visible_member
 from members.api.deps import AccessLogDep, MembersSettingsDep
-from members.api.presenters import line_public, present_member, present_members, purchase_public
+from members.api.presenters import present_member, present_members
 from members.api.schemas import (
     MemberCreate,
     MemberPage,
     MemberPublic,
     MemberUpdate,
     PurchaseWithReturns,
-    ReturnReceipt,
 )
 from members.config import Settings
 from members.domain.communities import community_key
 from members.domain.profile import FUTURE_BIRTHDAY, FUTURE_REGISTRATION, birthday_in_future, registered_in_future
 from members.service_layer.privacy import phone_search_allowed, record_phone_search
 from members.service_layer.profile import SELF_SERVICE_FIELDS, update_profile
+from members.service_layer.receipts import receipts
 from members.service_layer.registration import register_member, register_once
 from shared.authorize import Allowed
 from shared.cards import CardNumber
@@ -151,52 +151,12 @@ async def edit_member(
     return await present_member(uow, member, grant, "members.update")
 
 
-@router.get("/{member_id}/purchases")
+# Built as plain dicts (service_layer.receipts) and validated once, on the way out.
+@router.get("/{member_id}/purchases", response_model=list[PurchaseWithReturns])
 async def member_purchases(
     member_id: str, uow: ReadUowDep, grant: Annotated[Grant, Allowed("members.member.read")], limit: Annotated[Int64, Query(ge=1, le=200)] = 20,
     # Paging for the member app's e-receipts (newest first).
     offset: Annotated[Int64, Query(ge=0, le=1_000_000)] = 0,
-) -> list[PurchaseWithReturns]:
+) -> list[dict[str, Any]]:
     await visible_member(uow, member_id, grant)
-    purchases = (
-        await uow.session.exec(
-            select(PurchaseRow)
-            .where(PurchaseRow.member_id == member_id)
-            .order_by(col(PurchaseRow.occurred_at).desc(), col(PurchaseRow.id).desc())
-            .offset(offset)
-            .limit(limit)
-        )
-    ).all()
-    ids = [p.id for p in purchases]
-    lines = (await uow.session.exec(select(PurchaseLineRow).where(col(PurchaseLineRow.purchase_id).in_(ids)))).all() if ids else []
-    by_purchase: dict[int, list[PurchaseLineRow]] = {}
-    for line in lines:
-        by_purchase.setdefault(line.purchase_id, []).append(line)
-    returns = await _returns_of(uow, ids)
-    return [
-        PurchaseWithReturns(**purchase_public(p, by_purchase.get(p.id, [])).model_dump(),  # type: ignore[arg-type]
-                            returns=returns.get(p.id, []))  # type: ignore[arg-type]
-        for p in purchases
-    ]
-
-
-async def _returns_of(uow: UnitOfWork, purchase_ids: list[int | None]) -> dict[int, list[ReturnReceipt]]:
-    """The returns linked to these purchases, oldest first, for the customer's e-receipts."""
-    if not purchase_ids:
-        return {}
-    rows = (await uow.session.exec(
-        select(ReturnRow).where(col(ReturnRow.purchase_id).in_(purchase_ids)).order_by(col(ReturnRow.occurred_at), col(ReturnRow.id))
-    )).all()
-    ids = [r.id for r in rows]
-    lines = (await uow.session.exec(select(ReturnLineRow).where(col(ReturnLineRow.return_id).in_(ids)))).all() if ids else []
-    by_return: dict[int, list[ReturnLineRow]] = {}
-    for line in lines:
-        by_return.setdefault(line.return_id, []).append(line)
-    out: dict[int, list[ReturnReceipt]] = {}
-    for r in rows:
-        assert r.purchase_id is not None and r.id is not None  # selected by purchase id; read back from the table
-        out.setdefault(r.purchase_id, []).append(ReturnReceipt(
-            store_id=r.store_id, refund_id=r.refund_id, occurred_at=r.occurred_at, amount=r.amount, refunded=r.paid,
-            lines=[line_public(ln) for ln in sorted(by_return.get(r.id, []), key=lambda ln: ln.line_no)],
-        ))
-    return out
+    return await receipts(uow.session, member_id, limit=limit, offset=offset)
