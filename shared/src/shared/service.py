@@ -126,6 +126,9 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec, clock: Clock
     app = FastAPI(
         title=spec.title, description=spec.description, version=spec.version, lifespan=lifespan,
         exception_handlers=access_error_handlers(),
+        # The platform measures itself (/metrics) and has no OpenTelemetry provider; FastAPI's
+        # own telemetry still looked for one on every request (about 20 us each, 7 calls a 360 view).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.clock = clock
