@@ -60,7 +60,14 @@ async def change_consent(
     current = (await consents_in_force(uow.session, [member.id])).get(member.id, {}).get(purpose)
     if current is not None and current.granted == granted:
         return None
-    now = now or uow.now()
+    return record_first_answer(uow, member, purpose, granted, channel, recorded_by, now=now or uow.now())
+
+
+def record_first_answer(
+    uow: UnitOfWork, member: MemberRow, purpose: str, granted: bool, channel: str, recorded_by: str, *, now: datetime,
+) -> ConsentRow:
+    """Records and announces an answer where none is in force yet (a member being registered), so
+    there is nothing to read first; otherwise use `change_consent`."""
     row = ConsentRow(
         member_id=member.id, purpose=purpose, granted=granted, channel=channel, recorded_by=recorded_by, changed_at=now
     )

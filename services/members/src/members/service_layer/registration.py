@@ -12,7 +12,7 @@ from members.adapters.tables import MemberRow, RegistrationRequestRow
 from members.domain.cards import new_card_no
 from members.domain.profile import MemberCreate
 from members.service_layer.communities import resolve_community, resolve_household
-from members.service_layer.consents import change_consent
+from members.service_layer.consents import record_first_answer
 from members.service_layer.identity_lock import serialise_identity_matching
 from members.service_layer.sales import attribute_waiting_sales
 from shared.auth import Principal
@@ -116,8 +116,9 @@ async def register_member(
     )
     # Answers given at registration go through the same path as later changes, so other
     # services (campaigns sending SMS) learn of them from `consent_changed`.
+    # The member is new: no answer is in force yet, so none is read back first.
     for purpose, granted in cmd.consents.by_purpose().items():
-        await change_consent(uow, member, purpose, granted, consents_via or consent_channel(principal), principal.subject,
-                             now=registered)
+        record_first_answer(uow, member, purpose, granted, consents_via or consent_channel(principal), principal.subject,
+                            now=registered)
     await attribute_waiting_sales(uow, member)
     return member
