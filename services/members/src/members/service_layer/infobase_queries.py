@@ -130,7 +130,7 @@ def _per_community(period: Period) -> Subquery:
     # household if the household bought nothing between the period's first day and that month
     # (`prev_day` before it), and so does the household of a day after the months.
     m = HouseholdMonthSpendRow
-    first_in_period = _bought_before(col(m.prev_day), period.first)
+    first_in_period = _first_buy_in_period(col(m.prev_day), period.first)
     first_month, last_month = split.months
     in_months = [col(m.store_id) == (period.store_id or ALL_STORES)]
     if first_month:
@@ -152,7 +152,7 @@ def _per_community(period: Period) -> Subquery:
         month = aliased(HouseholdMonthSpendRow)
         parts.append(
             select(
-                tail.c.community_id, func.count(case((_bought_before(col(month.prev_day), period.first), 1))),
+                tail.c.community_id, func.count(case((_first_buy_in_period(col(month.prev_day), period.first), 1))),
                 func.sum(tail.c.spend), func.sum(tail.c.purchases),
             )
             .join(month, and_(
@@ -195,8 +195,9 @@ def _count_households(per_household: Subquery) -> Select[*tuple[Any, ...]]:
     )
 
 
-def _bought_before(prev_day: Any, first: date | None) -> ColumnElement[bool]:
-    """The household's last purchase before a month (`prev_day`) lies outside a period from `first`."""
+def _first_buy_in_period(prev_day: Any, first: date | None) -> ColumnElement[bool]:
+    """Whether a month row holds its household's first purchase of a period starting on `first`:
+    the household's last purchase day before that month (`prev_day`) lies before `first`."""
     return prev_day.is_(None) if first is None else or_(prev_day.is_(None), prev_day < first)
 
 
