@@ -1,8 +1,8 @@
 """The record of scheduled-job runs (shared.job_runs), read by GET /v1/jobs across replicas and
 restarts.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-01 15:00:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from shared.migrations import create_job_runs_table, drop_job_runs_table
 
-revision: str = '0010'
-down_revision: str | None = '0009'
+revision: str = '0012'
+down_revision: str | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
