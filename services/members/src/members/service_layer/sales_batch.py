@@ -19,6 +19,8 @@ logged and ignored, whatever their event id and whether they are in this batch o
 a card or phone not registered yet leaves the sale unattributed; two sales of one member in a
 batch both count, in batch order (spend, purchase dates, the day row); events of one member keep
 the order the sales came in.
+
+`sales_import` records a chain's past sales through `record` too, as sales of an import (`Origin`).
 """
 
 import logging
@@ -38,6 +40,7 @@ from members.domain.tiers import TierRules, new_milestones, promoted_tier
 from members.service_layer import sales
 from members.service_layer.identity_lock import serialise_identity_matching
 from members.service_layer.infobase import SpendChange, add_spend, business_day
+from members.service_layer.sales import LIVE, Origin
 from shared.consumer import Delivery
 from shared.db import insert_many, insert_rows, is_postgresql, one_of, unnest_rows
 from shared.events import contracts as c
@@ -84,22 +87,29 @@ class Sale:
     # discounts on every read, which showed in the profile of a batch.
     discount: Decimal
     paid: Decimal
+    origin: Origin = LIVE
 
     @classmethod
-    def of(cls, delivery: Delivery) -> "Sale":
+    def of(cls, delivery: Delivery, origin: Origin = LIVE) -> "Sale":
         sale: c.PurchaseMadeV1 = delivery.payload  # type: ignore[assignment]
-        return cls(delivery, sale, (sale.store_id, sale.pos_txn_id), sale.discount_total, sale.paid)
+        return cls(delivery, sale, (sale.store_id, sale.pos_txn_id), sale.discount_total, sale.paid, origin)
 
 
 async def on_purchases_made(uow: UnitOfWork, deliveries: list[Delivery]) -> None:
+    await record(uow, [Sale.of(d) for d in deliveries])
+
+
+async def record(uow: UnitOfWork, batch: list[Sale]) -> set[Key]:
+    """Records the sales of `batch` not recorded yet; answers the transactions it recorded (the
+    others were recorded already, by an earlier batch or earlier in this one)."""
     session = uow.session
     # What earlier handlers of this transaction changed through the ORM is written before the
     # reads below, which bypass it.
     await session.flush()
-    batch = [Sale.of(d) for d in deliveries]
     if any(s.sale.customer is not None for s in batch):
         await serialise_identity_matching(session)
     pending = await _first_of_each_transaction(uow, batch)
+    recorded = {s.key for s in pending}
     waiting = await _with_waiting_returns(uow, [s.key for s in pending])
     rules = settings_of(uow).tier_rules
     while pending:
@@ -116,11 +126,12 @@ async def on_purchases_made(uow: UnitOfWork, deliveries: list[Delivery]) -> None
             simple.append((s, member))
         await _write(uow, simple)
         if not rest:
-            return
+            break
         # Written by the one-by-one path, which owns the tier, milestone and return rules; the
         # members are read again afterwards, since it may have changed them.
-        await _one_by_one(uow, rest[0].delivery)
+        await _one_by_one(uow, rest[0])
         pending = rest[1:]
+    return recorded
 
 
 async def _first_of_each_transaction(uow: UnitOfWork, batch: list[Sale]) -> list[Sale]:
@@ -292,7 +303,7 @@ async def _write(uow: UnitOfWork, sales_: list[tuple[Sale, MemberState | None]])
                 member_id=member.id, sale_event_id=env.id, store_id=s.sale.store_id, pos_txn_id=s.sale.pos_txn_id,
                 occurred_at=s.sale.occurred_at, total=s.sale.total, discount=s.discount,
                 lines=[c.AttributedLine(sku=ln.sku, category=ln.category, qty=ln.qty, amount=ln.amount) for ln in s.sale.lines],
-                late_match=False,
+                late_match=False, imported=s.origin.imported, earns_points=s.origin.earns_points,
             ),
             key=member.id, subject=member.id, correlation=env.correlationid or env.id,
         )
@@ -325,11 +336,11 @@ async def _save_spend(uow: UnitOfWork, members: Any) -> None:
     session.expire_all()
 
 
-async def _one_by_one(uow: UnitOfWork, delivery: Delivery) -> None:
-    env = delivery.envelope
+async def _one_by_one(uow: UnitOfWork, s: Sale) -> None:
+    env = s.delivery.envelope
     uow.correlation_id = env.correlationid or env.id
     try:
-        await sales.on_purchase_made(uow, delivery)
+        await sales.on_purchase_made(uow, s.delivery, s.origin)
         await uow.session.flush()
     finally:
         uow.correlation_id = None
