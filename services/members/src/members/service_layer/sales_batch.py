@@ -149,7 +149,10 @@ async def _first_of_each_transaction(uow: UnitOfWork, batch: list[Sale]) -> list
     for s in batch:
         if s.key in first:
             # The same POS transaction under another event id (e.g. a vendor re-sending it
-            # directly): the first one counts; a differing one is logged for staff, never applied twice.
+            # directly): the first one counts; a differing one is logged for staff, never applied
+            # twice. An import run again finds all its sales there, and answers them present.
+            if s.origin.imported:
+                continue
             log.warning(
                 "sale %s/%s already recorded from event %s; ignoring event %s",
                 *s.key, first[s.key], s.delivery.envelope.id,

@@ -14,6 +14,7 @@ nothing: running an import again, or resuming an interrupted one, counts nothing
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -33,6 +34,7 @@ from shared.unit_of_work import UnitOfWork
 
 MEMBERS = MemberRow.__table__  # type: ignore[attr-defined]
 SOURCE = "members/import"
+ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -113,4 +115,5 @@ def _sale(sale: ImportedSale, customer: c.CustomerRef | None, now: datetime, ori
         specversion="1.0", id=event_id, source=SOURCE, type=PURCHASE_MADE, time=now, subject=None,
         datacontenttype="application/json", correlationid=None, crmcredential=None, data={},
     )
-    return Sale.of(Delivery(envelope, event), origin)
+    # An imported sale has no discounts: the customer paid its total.
+    return Sale(Delivery(envelope, event), event, (sale.store_id, sale.pos_txn_id), ZERO, sale.amount, origin)
