@@ -134,17 +134,24 @@ async def record(uow: UnitOfWork, batch: list[Sale]) -> set[Key]:
     return recorded
 
 
-async def _first_of_each_transaction(uow: UnitOfWork, batch: list[Sale]) -> list[Sale]:
-    """The sales not recorded yet, each POS transaction once: the first event of it counts."""
+async def recorded_already(uow: UnitOfWork, keys: Sequence[Key]) -> dict[Key, str]:
+    """The POS transactions among `keys` recorded already, with the event id that recorded each."""
+    if not keys:
+        return {}
     session = uow.session
-    stores = {s.sale.store_id for s in batch}
-    txns = {s.sale.pos_txn_id for s in batch}
     found = await session.exec(
         select(PURCHASES.c.store_id, PURCHASES.c.pos_txn_id, PURCHASES.c.sale_event_id).where(  # type: ignore[call-overload]
-            one_of(session, PURCHASES.c.store_id, stores), one_of(session, PURCHASES.c.pos_txn_id, txns)
+            one_of(session, PURCHASES.c.store_id, {store for store, _ in keys}),
+            one_of(session, PURCHASES.c.pos_txn_id, {txn for _, txn in keys}),
         )
     )
-    first: dict[Key, str] = {(store, txn): event_id for store, txn, event_id in found}
+    wanted = set(keys)
+    return {(store, txn): event_id for store, txn, event_id in found if (store, txn) in wanted}
+
+
+async def _first_of_each_transaction(uow: UnitOfWork, batch: list[Sale]) -> list[Sale]:
+    """The sales not recorded yet, each POS transaction once: the first event of it counts."""
+    first = await recorded_already(uow, [s.key for s in batch])
     fresh = []
     for s in batch:
         if s.key in first:

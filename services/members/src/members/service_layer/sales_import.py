@@ -23,7 +23,7 @@ from members.adapters.tables import MemberRow
 from members.config import settings_of
 from members.domain.sales_import import ImportedSale, PointsMode, RowStatus, parse_sale, unknown_customer
 from members.service_layer.sales import Origin
-from members.service_layer.sales_batch import Key, Sale, record
+from members.service_layer.sales_batch import Key, Sale, record, recorded_already
 from shared.consumer import Delivery
 from shared.db import one_of
 from shared.events import contracts as c
@@ -51,6 +51,12 @@ async def import_sales(uow: UnitOfWork, raw_sales: Sequence[Any], points: Points
         i: RowResult(RowStatus.REJECTED, p) for i, p in enumerate(parsed) if isinstance(p, str)
     }
     valid = {i: p for i, p in enumerate(parsed) if isinstance(p, ImportedSale)}
+    # Looked up first, so that a run again or resumed spends nothing more on what it did before.
+    present = await recorded_already(uow, [(p.store_id, p.pos_txn_id) for p in valid.values()])
+    for i, sale in list(valid.items()):
+        if (sale.store_id, sale.pos_txn_id) in present:
+            results[i] = RowResult(RowStatus.PRESENT)
+            del valid[i]
     pepper = settings_of(uow).resolved_pepper()
     customers = {i: _customer(sale, pepper) for i, sale in valid.items()}
     known = await _known(uow, [ref for ref in customers.values() if ref is not None])
