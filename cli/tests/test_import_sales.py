@@ -1,6 +1,7 @@
 """`crm import-sales` on a small file against the members service: the summary, the reject file
 line by line, and a second run that changes nothing."""
 
+import asyncio
 import csv
 from decimal import Decimal
 from pathlib import Path
@@ -89,3 +90,36 @@ async def test_a_file_without_rejects_leaves_no_reject_file(members, env, tmp_pa
         summary = await import_sales(path, client, Options(points="none", rejects=rejects, progress=False))
     assert (summary.read, summary.imported, summary.rejected) == (1, 1, 0)
     assert not rejects.exists()
+
+
+class StopsAtRequest(httpx.AsyncBaseTransport):
+    """The members app, until request number `stop_at`: that one is cancelled as a Ctrl-C cancels
+    the command's requests in flight."""
+
+    def __init__(self, app, stop_at: int) -> None:
+        self.inner, self.stop_at, self.sent = httpx.ASGITransport(app=app), stop_at, 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent += 1
+        if self.sent >= self.stop_at:
+            raise asyncio.CancelledError
+        return await self.inner.handle_async_request(request)
+
+
+async def test_an_interrupted_import_run_again_imports_the_rest_once(members, env, tmp_path: Path) -> None:
+    path = tmp_path / "sales.jsonl"
+    path.write_text("".join(
+        f'{{"store_id": "S001", "pos_txn_id": "I-{i}", "occurred_at": "2019-01-0{1 + i}T08:00:00+08:00", "total": "5.00"}}\n'
+        for i in range(6)))
+    options = Options(points="none", rejects=tmp_path / "rejects.csv", batch_size=1, progress=False)
+    admin = env.auth(Role.ADMIN)
+    async with httpx.AsyncClient(transport=StopsAtRequest(members.app, stop_at=3), base_url="http://members",
+                                 headers=admin) as client:
+        stopped = await import_sales(path, client, options)
+    assert stopped.interrupted and 0 < stopped.imported < 6
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=members.app), base_url="http://members",
+                                 headers=admin) as client:
+        resumed = await import_sales(path, client, options)
+    assert not resumed.interrupted
+    assert (resumed.read, resumed.present, resumed.imported) == (6, stopped.imported, 6 - stopped.imported)
+    assert await count(members, PurchaseRow) == 6
