@@ -32,6 +32,7 @@ def test_a_sale_of_only_a_total_has_no_lines() -> None:
     (sale(occurred_at="2019-03-01T10:15:00"), "occurred_at: a time needs its UTC offset, e.g. 2019-03-01T10:15:00+08:00"),
     (sale(occurred_at="yesterday"), "occurred_at: Input should be a valid datetime or date, input is too short"),
     (sale(occurred_at="2026-12-01T20:00:01+08:00"), "occurred_at: later than now; an import brings past sales"),
+    (sale(occurred_at="0001-01-01T00:00:00+08:00"), "occurred_at: before 1970, not a sale of a till"),
     (sale(store_id="S 001"), "store_id: String should match pattern '^[A-Za-z0-9_-]+$'"),
     (sale(pos_txn_id=""), "pos_txn_id: String should have at least 1 character"),
     ({k: v for k, v in sale().items() if k != "store_id"}, "store_id: Field required"),

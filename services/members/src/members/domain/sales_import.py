@@ -5,7 +5,7 @@ import accepts is one a till could have sent; what differs is that the customer 
 phone given flat, and that a sale the old system kept only the total of may come without lines.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -19,6 +19,7 @@ from shared.money import Money
 from shared.phones import Phone
 from shared.text import Text
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 # Per request: about the most a body of CRM_MAX_BODY_BYTES carries of sales of a few lines.
 MAX_SALES_PER_BATCH = 5000
 
@@ -75,6 +76,9 @@ def parse_sale(raw: Any, now: datetime) -> ImportedSale | str:
         return reason_of(exc)
     if sale.occurred_at > now:
         return "occurred_at: later than now; an import brings past sales"
+    if sale.occurred_at < EARLIEST:
+        # A misread date rather than a sale; and a year-1 time cannot even be turned into UTC.
+        return "occurred_at: before 1970, not a sale of a till"
     return sale
 
 
