@@ -84,3 +84,11 @@ def test_the_command_stops_before_sending_anything_when_the_file_cannot_be_read(
     bad.write_text("store,txn\n")
     assert main(["import-sales", str(bad), *target]) == 2
     assert "the CSV header lacks store_id, pos_txn_id, occurred_at" in capsys.readouterr().err
+
+
+def test_a_members_service_that_cannot_be_reached_ends_the_command_with_an_error(tmp_path: Path, capsys) -> None:
+    sales = tmp_path / "sales.jsonl"
+    sales.write_text('{"store_id": "S001", "pos_txn_id": "T-1", "occurred_at": "2019-01-01T08:00:00+08:00", "total": "1.00"}\n')
+    code = main(["import-sales", str(sales), "--points", "none", "--members-url", "http://127.0.0.1:1", "--token", "x"])
+    assert code == 1
+    assert "(http://127.0.0.1:1); what was imported before it is kept" in capsys.readouterr().err

@@ -91,7 +91,8 @@ async def import_sales(path: Path, client: httpx.AsyncClient, options: Options) 
                     bar.update(task, completed=lines.read, description=_status(summary))
             except (KeyboardInterrupt, asyncio.CancelledError):
                 summary.interrupted = True
-                for p in pending:
+            finally:
+                for p in pending:  # interrupted, or a batch refused: nothing more is sent
                     p.cancel()
     summary.seconds = time.perf_counter() - started
     if summary.rejected == 0:

@@ -1,6 +1,7 @@
 """`crm` command line: run, token, migrate, demo, import-sales."""
 
 import argparse
+import csv
 import importlib
 import os
 import sys
@@ -63,6 +64,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import_sales(args: argparse.Namespace) -> int:
+    import httpx
+
     from crm_cli.import_sales import ImportFailed, run
     from crm_cli.sales_file import FileProblem
 
@@ -75,9 +78,13 @@ def cmd_import_sales(args: argparse.Namespace) -> int:
         token = TokenIssuer(private_pem).mint("import-sales-cli", Role.ADMIN)
     try:
         return run(args, base_url, token, sys.stdout)
-    except (FileProblem, ImportFailed, OSError) as exc:
+    except (FileProblem, OSError, UnicodeDecodeError, csv.Error) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except (ImportFailed, httpx.TransportError) as exc:
+        print(f"error: {exc!s} ({base_url}); what was imported before it is kept (present when run again)",
+              file=sys.stderr)
+        return 1
 
 
 def main(argv: list[str] | None = None) -> int:
