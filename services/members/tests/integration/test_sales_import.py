@@ -14,7 +14,7 @@ from members.adapters.tables import MemberRow, PurchaseLineRow, PurchaseRow
 from members.adapters.tables.infobase import MemberDaySpendRow
 from shared.auth import Role
 from shared.outbox import OutboxRecord
-from tests.support.factories import line
+from tests.support.factories import line, spend_line
 from tests.support.members import deliver_sale, register
 
 pytestmark = pytest.mark.integration
@@ -123,6 +123,23 @@ async def test_a_sale_received_live_is_already_present_and_a_transaction_twice_c
     assert [r["status"] for r in answer["results"]] == ["present", "imported", "present"]
     after = await counts(members)
     assert (after["PurchaseRow"], after["OutboxRecord"]) == (live["PurchaseRow"] + 1, live["OutboxRecord"] + 1)
+
+
+async def test_a_past_sale_that_makes_a_vip_goes_the_one_by_one_way_and_is_still_announced_as_imported(members, env) -> None:
+    m = await register(members, env)
+    answer = await send(members, env, [
+        past_sale("V-1", card_no=m["card_no"], lines=[spend_line("3000.00")]),
+        past_sale("V-2", card_no=m["card_no"], lines=[spend_line("2500.00")], at="2019-04-01T10:00:00+08:00"),
+        past_sale("V-3", card_no=m["card_no"], lines=[spend_line("100.00")], at="2019-05-01T10:00:00+08:00"),
+    ], points="none")
+    assert answer["imported"] == 3
+    row = await member_row(members, m["id"])
+    assert (row.tier, row.lifetime_spend, row.purchase_count) == ("vip", Decimal("5600.00"), 3)
+    assert [(e["pos_txn_id"], e["imported"], e["earns_points"]) for e in await announced(members)] == [
+        ("V-1", True, False), ("V-2", True, False), ("V-3", True, False)]
+    async with members.app.state.sessions() as s:
+        changes = (await s.exec(select(OutboxRecord).where(OutboxRecord.event_type == "crm.members.tier_changed.v1"))).all()
+    assert len(changes) == 1
 
 
 async def test_points_none_is_announced_as_earning_nothing(members, env) -> None:
