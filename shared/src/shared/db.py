@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession as _AsyncSession
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.columns import ScaledDecimal, UtcDateTime
+from shared.sqlite_driver import OneCallAiosqlite
 from shared.sqlite_writers import WriterQueue
 
 # Seconds a SQLite transaction waits for the write lock before failing as "database is locked".
@@ -34,7 +35,8 @@ SQLITE_BUSY_TIMEOUT_S = 30
 
 def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        # aiosqlite, a statement one call to its thread (sqlite_driver).
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, module=OneCallAiosqlite())
         _tune_sqlite(engine)
         return engine
     # No pre-ping: with asyncpg it costs a BEGIN/ROLLBACK round trip per checkout; dead connections
