@@ -2,11 +2,13 @@
 
 Starts an embedded PostgreSQL and Tansu, migrates a members database with the service's own
 migrations, bulk-inserts 100,000 members and 200,000 purchases through the app's sessions, then
-runs the job (`members.service_layer.analytics.run`) twice with the same clock: the first run
-scores every member and publishes each one's attributes, the rerun must find nothing to change.
-It times both next to the raw limits of this machine measured in the same run (multi-row INSERTs
-of outbox-shaped rows, an aggregate and a plain read over the purchase table), checks the results
-and prints MET/MISS against the goal. Time is reported, never asserted.
+runs the job (`members.service_layer.analytics.run`) with the same clock three times: the first
+run scores every member and publishes each one's attributes, the rerun must find nothing to
+change (it reuses the first run's results: nothing it reads changed), and after one new sale the
+job must score again. It times them next to the raw limits of this machine measured in the same
+run (multi-row INSERTs of outbox-shaped rows, a count, an aggregate and a plain read over the
+purchase table), checks the results and prints PASS/MISS against the goals. Time is reported,
+never asserted; on a shared machine the CPU seconds of the job's process are the steadier figure.
 
     .venv/bin/python bench/members_analytics.py [--members 100000] [--purchases 200000]
 
@@ -40,7 +42,8 @@ from shared.events.registry import MEMBER_ATTRIBUTES
 
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
-GOAL_FIRST_RUN_S = 60.0
+GOAL_FIRST_RUN_S = 10.0
+GOAL_RERUN_S = 3.0
 NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)  # noon in Shanghai
 BUYERS = 0.7  # share of members with purchases; the rest bought nothing
 HISTORY_DAYS = 730
@@ -187,10 +190,22 @@ async def run(args: argparse.Namespace, stack: PrivateStack, results: dict) -> N
             left, seconds = await wait_published(conn, args.drain_timeout)
             results["relay"] = {"left": left, "seconds": seconds}
             results["rerun"] = await timed_job(app, stack, "rerun, same clock")
+            # One more sale, as a till would add it between two runs: the stored results are stale.
+            await conn.execute(
+                "INSERT INTO purchase (sale_event_id, store_id, pos_txn_id, member_id, occurred_at, total, discount,"
+                " returned, returned_paid, payment, received_at, attributed_at)"
+                " VALUES ('bench-new', 'S001', 'T-new', 'm0000000', $1, 50000, 0, 0, 0, 'cash', $1, $1)",
+                NOW - timedelta(hours=1))
+            results["after_sale"] = await timed_job(app, stack, "after one new sale, same clock")
 
             log("raw limits")
             window_start = NOW - timedelta(days=app.state.settings.analytics_window_days)
             per_member: list = []
+
+            async def count() -> None:
+                await conn.fetchval("SELECT count(*) FROM purchase")
+
+            results["raw_count_s"] = await timed(count, args.runs)
 
             async def aggregate() -> None:
                 per_member[:] = await conn.fetch(PER_MEMBER, window_start, NOW)
@@ -208,7 +223,7 @@ async def run(args: argparse.Namespace, stack: PrivateStack, results: dict) -> N
 
 async def checks(conn: asyncpg.Connection, args: argparse.Namespace, results: dict, per_member: list) -> list:
     """(label, measured, expected): the job's figures against counts taken straight from the tables."""
-    first, rerun = results["first"]["summary"], results["rerun"]["summary"]
+    first, rerun, after = (results[k]["summary"] for k in ("first", "rerun", "after_sale"))
     window = [r[2] for r in per_member if r[2] is not None and r[2] > 0]  # amounts as stored: fen
     outbox = await conn.fetchrow("SELECT count(*) AS n, count(DISTINCT key) AS members FROM outbox WHERE event_type = $1",
                                  MEMBER_ATTRIBUTES)
@@ -216,15 +231,21 @@ async def checks(conn: asyncpg.Connection, args: argparse.Namespace, results: di
         ("first run: members scored", first["members_total"], args.members),
         ("first run: events published (one per member)", first["published"], args.members),
         ("first run: members in a value class", sum(first["classes"].values()), args.members),
-        ("first run: buyers in the window", first["buyers"], len(window)),
-        ("first run: window spend", Decimal(first["window_spend_total"]), Decimal(sum(window)).scaleb(-MoneyColumn.scale)),
-        ("outbox: attributes events", outbox["n"], args.members),
+        # The aggregate is taken at the end, with the new sale.
+        ("after a new sale: buyers in the window", after["buyers"], len(window)),
+        ("after a new sale: window spend", Decimal(after["window_spend_total"]), Decimal(sum(window)).scaleb(-MoneyColumn.scale)),
+        ("outbox: attributes events", outbox["n"], args.members + after["published"]),
         ("outbox: members with an attributes event", outbox["members"], args.members),
         ("snapshots (member_value rows)", await conn.fetchval("SELECT count(*) FROM member_value"), args.members),
-        ("runs recorded", await conn.fetchval("SELECT count(*) FROM value_analytics_run"), 2),
+        ("runs recorded", await conn.fetchval("SELECT count(*) FROM value_analytics_run"), 3),
         ("rerun: members scored", rerun["members_total"], args.members),
         ("rerun: events published", rerun["published"], 0),
         ("rerun: snapshots changed", rerun["snapshots_changed"], 0),
+        ("rerun: the first run's results reused", rerun["reused"], True),
+        ("after a new sale: scored again", after["reused"], False),
+        ("after a new sale: its member's snapshot changed", after["snapshots_changed"] >= 1, True),
+        ("after a new sale: window spend grew by it", Decimal(after["window_spend_total"]) - Decimal(first["window_spend_total"]),
+         Decimal("500.00")),
     ]
 
 
@@ -245,9 +266,10 @@ def report(args: argparse.Namespace, results: dict) -> bool:
     if raw:
         heading("Raw limits (same machine, same run)")
         row(f"PostgreSQL multi-row INSERT, outbox rows (~{results['envelope_bytes']} B envelopes)", f"{raw:9,.0f} rows/s")
+        row(f"SELECT count(*) FROM purchase (median of {args.runs})", f"{results['raw_count_s']:9.3f} s")
         row(f"aggregate over purchase, GROUP BY member (median of {args.runs})", f"{results['raw_aggregate_s']:9.3f} s")
         row("read of the purchase rows the job reads, in its order", f"{results['raw_read_s']:9.3f} s")
-    for key, title in (("first", "First run"), ("rerun", "Rerun (same clock)")):
+    for key, title in (("first", "First run"), ("rerun", "Rerun (same clock)"), ("after_sale", "After one new sale (same clock)")):
         job = results.get(key)
         if not job:
             continue
@@ -268,6 +290,7 @@ def report(args: argparse.Namespace, results: dict) -> bool:
         row(f"first run / raw INSERT of its {published:,} outbox rows ({published / raw:.2f} s)",
             f"{first['seconds'] / (published / raw):9.1f} x")
         row("events published per s / raw outbox rows per s", f"{published / first['seconds'] / raw:9.1%}")
+        row("rerun / raw count over purchase", f"{rerun['seconds'] / results['raw_count_s']:9.1f} x")
         row("rerun / raw aggregate over purchase", f"{rerun['seconds'] / results['raw_aggregate_s']:9.1f} x")
         row("rerun / raw read of the rows it reads", f"{rerun['seconds'] / results['raw_read_s']:9.1f} x")
     held = True
@@ -276,9 +299,10 @@ def report(args: argparse.Namespace, results: dict) -> bool:
         for label, got, want in results["checks"]:
             held = held and got == want
             row(label, f"{got!s:>14} / {want!s:<14} {'OK' if got == want else 'WRONG'}")
-    heading("Goal")
-    verdict = f"{first['seconds']:9.1f} s   {'MET' if first['seconds'] < GOAL_FIRST_RUN_S else 'MISS'}" if first else "incomplete"
-    row(f"first run < {GOAL_FIRST_RUN_S:.0f} s", verdict)
+    heading("Goals")
+    for job, label, goal in ((first, "first run", GOAL_FIRST_RUN_S), (rerun, "rerun", GOAL_RERUN_S)):
+        verdict = f"{job['seconds']:9.1f} s   {'PASS' if job['seconds'] < goal else 'MISS'}" if job else "incomplete"
+        row(f"{label} < {goal:.0f} s", verdict)
     print("\n".join(lines), flush=True)
     return held
 

@@ -86,6 +86,7 @@ async def load(conn: asyncpg.Connection, members: int, lines: int, rng: random.R
     sales: dict[str, list] = {}  # member id -> [spend fen, count, first, last]
     days: dict[tuple[str, str, date], list] = {}
     rollups: dict[tuple[str, str], list] = {}  # (household, store or "*") -> [community, spend, count]
+    months: dict[tuple[str, date, str, str], list] = {}  # (store or "*", month, community, household) -> [spend, count]
     purchase_rows, line_rows = [], []
     purchase_id, written = 0, 0
     while written < lines:
@@ -118,6 +119,11 @@ async def load(conn: asyncpg.Connection, members: int, lines: int, rng: random.R
             rollup = rollups.setdefault(key, [member[2], 0, 0])
             rollup[1] += total - returned
             rollup[2] += 1
+        for month_store in (store, "*"):
+            month = months.setdefault((month_store, day.replace(day=1), member[2], member[1]), [0, 0, day])
+            month[0] += total - returned
+            month[1] += 1
+            month[2] = max(month[2], day)
 
     member_rows = []
     for member_id, household_id, community_id, home in member_home:
@@ -142,16 +148,26 @@ async def load(conn: asyncpg.Connection, members: int, lines: int, rng: random.R
     await conn.copy_records_to_table("infobase_household_store", columns=[
         "household_id", "store_id", "community_id", "spend", "purchases",
     ], records=[(h, s, *values) for (h, s), values in rollups.items()])
+    previous: dict[tuple[str, str, str], date] = {}  # each month row points at the last day of the one before
+    month_rows = []
+    for key in sorted(months):
+        month_store, _, community_id, household_id = key
+        month_rows.append((*key, *months[key], previous.get((month_store, community_id, household_id))))
+        previous[(month_store, community_id, household_id)] = months[key][2]
+    await conn.copy_records_to_table("infobase_household_month", columns=[
+        "store_id", "month", "community_id", "household_id", "spend", "purchases", "last_day", "prev_day",
+    ], records=month_rows)
     await conn.execute("VACUUM ANALYZE")
     return {"communities": communities, "households": len(households), "members": members,
             "purchases": purchase_id, "lines": len(line_rows), "read_model_rows": len(days),
-            "rollup_rows": len(rollups)}
+            "rollup_rows": len(rollups), "month_rows": len(months)}
 
 
 async def check_read_model(conn: asyncpg.Connection) -> None:
     """The loaded read model agrees with the sales it summarises, as the event path would keep it."""
     expected = await conn.fetchval("SELECT sum(total - returned) FROM purchase WHERE member_id IS NOT NULL")
-    for table, where in (("infobase_member_day", ""), ("infobase_household_store", " WHERE store_id = '*'")):
+    for table, where in (("infobase_member_day", ""), ("infobase_household_store", " WHERE store_id = '*'"),
+                         ("infobase_household_month", " WHERE store_id = '*'")):
         loaded = await conn.fetchval(f"SELECT sum(spend) FROM {table}{where}")
         if expected != loaded:
             raise RuntimeError(f"{table} spend {loaded} differs from the purchases' {expected}")
@@ -189,11 +205,13 @@ async def run(args: argparse.Namespace, stack: PrivateStack, results: dict) -> N
     results["load_s"] = time.perf_counter() - t0
     await check_read_model(conn)
     sizes["read_model_bytes"] = await conn.fetchval(
-        "SELECT pg_total_relation_size('infobase_member_day') + pg_total_relation_size('infobase_household_store')")
+        "SELECT pg_total_relation_size('infobase_member_day') + pg_total_relation_size('infobase_household_store')"
+        " + pg_total_relation_size('infobase_household_month')")
     results["sizes"] = sizes
     log(f"loaded in {results['load_s']:.1f}s: {sizes}")
     if args.explain:
-        for name, period in (("no filter", Period(ZONE)), ("last 30 days", Period(ZONE, None, LAST_DAY - timedelta(days=29), LAST_DAY))):
+        for name, period in (("no filter", Period(ZONE)), ("last 30 days", Period(ZONE, None, LAST_DAY - timedelta(days=29), LAST_DAY)),
+                             ("whole year as dates", Period(ZONE, None, LAST_DAY - timedelta(days=DAYS - 1), LAST_DAY))):
             sql = community_ranking(period, CommunityOrder.HOUSEHOLDS, 200, 0).compile(
                 dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
             plan = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
@@ -251,6 +269,32 @@ async def run(args: argparse.Namespace, stack: PrivateStack, results: dict) -> N
                 results["http"][name] = await timed(http, args.runs)
                 results["query"][name] = await timed(query, args.runs)
                 log(f"{name}: HTTP p50 {pct(results['http'][name], 0.5) * 1000:.1f} ms")
+            results["check"] = await check_months_answer_as_days(sessions, conn, cases["whole year as dates"])
+
+
+DAYS_ALONE = """
+SELECT community_id, count(*), sum(spend), sum(purchases) FROM (
+  SELECT community_id, household_id, sum(spend) AS spend, sum(purchases) AS purchases FROM infobase_member_day
+  WHERE business_day BETWEEN $1 AND $2 GROUP BY community_id, household_id) AS h
+GROUP BY community_id"""
+
+
+async def check_months_answer_as_days(sessions, conn: asyncpg.Connection, params: dict) -> str:
+    """Level 1 over the range as the service answers it (month rows and the days around them)
+    against the day rows alone, every community."""
+    from decimal import Decimal
+
+    from members.service_layer.infobase_queries import CommunityOrder, Period, rank_communities
+
+    first, last = date.fromisoformat(params["from"]), date.fromisoformat(params["to"])
+    async with sessions() as s:
+        ranked, _ = await rank_communities(s, Period(ZONE, None, first, last), CommunityOrder.HOUSEHOLDS, 100_000, 0)
+    answered = {r.community_id: (r.households, r.spend, r.purchases) for r in ranked if r.households}
+    alone = {r[0]: (r[1], Decimal(r[2]).scaleb(-2), r[3]) for r in await conn.fetch(DAYS_ALONE, first, last)}
+    if answered != alone:
+        raise RuntimeError(f"level 1 over {first}..{last} differs from the day rows alone in "
+                           f"{len(set(answered.items()) ^ set(alone.items()))} communities")
+    return f"level 1 over {first}..{last} equals the day rows alone in all {len(alone):,} communities"
 
 
 def report(results: dict) -> None:
@@ -260,8 +304,9 @@ def report(results: dict) -> None:
     sizes = results["sizes"]
     print()
     print(f"Data: {sizes['members']:,} members, {sizes['households']:,} households, {sizes['communities']:,} communities, "
-          f"{sizes['purchases']:,} sales, {sizes['lines']:,} purchase lines; read model {sizes['read_model_rows']:,} day rows "
-          f"and {sizes['rollup_rows']:,} household rows ({sizes['read_model_bytes'] / 1e6:.1f} MB with indexes); loaded in {results['load_s']:.1f} s")
+          f"{sizes['purchases']:,} sales, {sizes['lines']:,} purchase lines; read model {sizes['read_model_rows']:,} day rows, "
+          f"{sizes['month_rows']:,} household month rows and {sizes['rollup_rows']:,} household rows ({sizes['read_model_bytes'] / 1e6:.1f} MB with indexes); loaded in {results['load_s']:.1f} s")
+    print(f"Check: {results['check']}")
     scan = pct(results["raw"]["seq scan of the read model"], 0.5)
     print(f"\n{'raw limits of this machine':46} {'p50 ms':>8} {'p95 ms':>8}")
     for name, values in results["raw"].items():

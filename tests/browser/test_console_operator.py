@@ -62,6 +62,30 @@ async def test_an_operator_checks_health_and_replays_a_dead_letter_then_switches
             assert await page.locator("#replayed").inner_text() == "1"
             assert "已完成" in await page.locator("#replay-state").inner_text()
             await page.screenshot(path=screenshots / "05-replayed.png", full_page=True)
+            # The audit names the operator, not their staff id.
+            assert await page.locator("table.card tr").first.locator("td").inner_text() == "张运维"
+            replay_url = page.url
+
+            # No sample yet: each chart says when the first comes instead of showing an empty box.
+            await page.get_by_role("link", name="事件流").first.click()
+            await page.wait_for_url(f"{base}/console/ops/event-flow")
+            charts = page.locator("figure.chart")
+            assert await charts.count() == 3
+            assert "网关启动 15 秒后采集第一个样本" in await charts.first.locator(".chart-note").inner_text()
+            # A sample taken by hand (the jobs page's "run now") is a dot, with a note until the line starts.
+            await page.get_by_role("link", name="定时任务").first.click()
+            sample = page.locator('section[data-service="gateway"] form:has(input[name="job"][value="event-flow-sample"])')
+            await sample.get_by_role("button", name="立即运行").click()
+            assert "任务已运行。" in await page.content()
+            await page.get_by_role("link", name="定时任务").first.click()
+            gateway_jobs = await page.locator('section[data-service="gateway"]').inner_text()
+            assert "副本" in gateway_jobs and "手动" in gateway_jobs and "samples" in gateway_jobs
+            await page.screenshot(path=screenshots / "07-jobs.png", full_page=True)
+            await page.get_by_role("link", name="事件流").first.click()
+            assert await page.locator('figure.chart[data-samples="1"] circle').count() >= 1
+            assert "目前只有一个样本" in await page.locator("figure.chart .chart-note").first.inner_text()
+            await page.screenshot(path=screenshots / "08-event-flow-one-sample.png", full_page=True)
+            await page.goto(replay_url)
 
             # Applied: points opened the account the lost registration asked for.
             async def account_opened() -> bool:

@@ -1,7 +1,7 @@
 """The service desk on the console, through the gateway's pages against the real stack: a member
 registered with the form (twice sent, registered once), a gift redeemed with the points of a sale
-(a double-sent form redeems once) and handed over, the day's gift register naming the
-customer and the gift, and a leftover-material visit recorded once the customer's spend earned one."""
+(a double-sent form redeems once) and handed over, the day's gift register (and its CSV) naming
+the customer, the gift and the staff, and a leftover-material visit recorded once the customer's spend earned one."""
 
 import re
 from datetime import UTC, datetime
@@ -80,6 +80,9 @@ async def test_the_desk_registers_a_member_then_redeems_and_hands_over_a_gift(en
         row = re.search(r'<tbody>\s*<tr>(.*?)</tr>', register.text, re.S)
         assert row and f"钱芳 ({member['card_no']})" in row.group(1) and "cushion" not in row.group(1)
         assert "合计：1 条" in register.text
+        assert "李服务台" in row.group(1) and "stf_" not in row.group(1)  # who redeemed and handed over, by name
+        exported = await gw.get("/console/desk/gift-register/export")
+        assert exported.status_code == 200 and "钱芳" in exported.text and exported.text.count("李服务台") == 2
 
         # Lifetime spend reaching 30,000 yuan earns one free leftover-material visit (members'
         # spend milestone, points' CRM_LEFTOVER_VISITS_BY_MILESTONE default).

@@ -1,6 +1,7 @@
-"""`crm` command line: run, token, migrate, demo."""
+"""`crm` command line: run, token, migrate, demo, import-sales."""
 
 import argparse
+import csv
 import importlib
 import os
 import sys
@@ -62,6 +63,30 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_sales(args: argparse.Namespace) -> int:
+    import httpx
+
+    from crm_cli.import_sales import ImportFailed, run
+    from crm_cli.sales_file import FileProblem
+
+    base_url = args.members_url or f"{args.gateway.rstrip('/')}/api/members"
+    token = args.token or os.environ.get("CRM_TOKEN")
+    if not token:
+        # An admin's token of the signing key in use (CRM_JWT_PRIVATE_KEY, or the development
+        # key of the data directory, as `crm token`): a staff login's token lasts a minute.
+        private_pem = os.environ.get("CRM_JWT_PRIVATE_KEY") or ensure_dev_keypair(_data_dir() / "keys")[0]
+        token = TokenIssuer(private_pem).mint("import-sales-cli", Role.ADMIN)
+    try:
+        return run(args, base_url, token, sys.stdout)
+    except (FileProblem, OSError, UnicodeDecodeError, csv.Error) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (ImportFailed, httpx.TransportError) as exc:
+        print(f"error: {exc!s} ({base_url}); what was imported before it is kept (present when run again)",
+              file=sys.stderr)
+        return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="crm", description="Supermarket CRM platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -86,6 +111,22 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="load demo data into a running platform")
     demo.add_argument("--gateway", default=f"http://127.0.0.1:{os.environ.get('CRM_BASE_PORT', '8000')}")
     demo.set_defaults(func=cmd_demo)
+
+    imp = sub.add_parser(
+        "import-sales", help="import a chain's past sales from a CSV or JSON-lines file (admin)",
+        description="Loads past sales into the same records as live sales; safe to run again or to resume. "
+                    "File format: services/members/README.md#importing-past-sales",
+    )
+    imp.add_argument("file", help="the sales: .csv, or .jsonl / .ndjson (one JSON object a line)")
+    imp.add_argument("--points", required=True, choices=["none", "rule-at-time"],
+                     help="none: the sales earn nothing; rule-at-time: the earning rule in force at each sale's time")
+    imp.add_argument("--format", choices=["csv", "jsonl"], help="default: from the file's extension")
+    imp.add_argument("--rejects", help="where refused rows go, with line and reason (default: FILE.rejects.csv)")
+    imp.add_argument("--batch-size", type=int, default=2000, help="sales a request (at most 5000)")
+    imp.add_argument("--gateway", default=f"http://127.0.0.1:{os.environ.get('CRM_BASE_PORT', '8000')}")
+    imp.add_argument("--members-url", help="call the members service directly at this address instead of the gateway")
+    imp.add_argument("--token", help="an admin's bearer token (default: CRM_TOKEN, else one minted with the signing key)")
+    imp.set_defaults(func=cmd_import_sales)
 
     args = parser.parse_args(argv)
     return args.func(args)

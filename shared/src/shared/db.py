@@ -26,6 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncSession as _AsyncSession
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.columns import ScaledDecimal, UtcDateTime
+from shared.sqlite_driver import OneCallAiosqlite
+from shared.sqlite_writers import WriterQueue
+
+# Seconds a SQLite transaction waits for the write lock before failing as "database is locked".
+SQLITE_BUSY_TIMEOUT_S = 30
 
 # Execution option of a connection whose transaction only reads (`read_only_sessions`).
 READ_ONLY: dict[str, Any] = {"crm_read_only": True}
@@ -33,7 +38,8 @@ READ_ONLY: dict[str, Any] = {"crm_read_only": True}
 
 def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # aiosqlite, a statement one call to its thread (sqlite_driver).
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, module=OneCallAiosqlite())
         _tune_sqlite(engine)
         return engine
     # No pre-ping: with asyncpg it costs a BEGIN/ROLLBACK round trip per checkout; dead connections
@@ -45,22 +51,29 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     # WAL lets readers proceed while one writer works; busy_timeout turns lock contention
     # between the request path, the relay and the consumer into waiting instead of errors.
     # Transactions start with BEGIN IMMEDIATE: a deferred transaction that later upgrades to a
-    # write lock fails at once with "database is locked" instead of waiting its turn. A transaction
-    # marked READ_ONLY never upgrades, so it begins deferred: it reads its snapshot alongside the
-    # writer and other readers instead of queueing for the one write lock.
+    # write lock fails at once with "database is locked" instead of waiting its turn. The
+    # transactions of this process wait for that turn in a queue of their own (sqlite_writers).
+    # A transaction marked READ_ONLY never upgrades, so it begins deferred, without a turn: it
+    # reads its snapshot alongside the writer and other readers instead of queueing for the lock.
+    writers = WriterQueue(engine, SQLITE_BUSY_TIMEOUT_S)
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:  # a DB-API connection
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("crm_read_only") else "BEGIN IMMEDIATE")
+        if conn.get_execution_options().get("crm_read_only"):
+            conn.exec_driver_sql("BEGIN")
+            return
+        writers.take_turn(conn)
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -8,25 +8,26 @@ A job is `async def run(commands, settings, now) -> dict` (the summary of the ru
 the service's `jobs.py` and listed in `ServiceSpec.jobs`. It opens its transactions with
 `commands()` (which wakes the relay when they emitted) and takes the time as an argument, so tests
 drive it with any clock; it never sees the FastAPI app. Staff can also trigger a job through the
-shared `POST /v1/jobs/{name}/run` route (`shared.jobs_api`).
+shared `POST /v1/jobs/{name}/run` route (`shared.jobs_api`). Every run, scheduled or by hand, is
+recorded in the service's own database (`shared.job_runs`), where `GET /v1/jobs` reads it.
 """
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from shared import job_runs
 from shared.clock import Clock, utc_now
 from shared.commands import Commands
 
 log = logging.getLogger(__name__)
 
 JobFn = Callable[[Commands, Any, datetime], Awaitable[dict[str, Any]]]
-# Runs of each job remembered for `GET /v1/jobs` (the operators' console): enough to see a job
-# failing repeatedly or its counts drifting, kept in memory, so per replica and since its start.
+# Runs of each job `GET /v1/jobs` lists (the operators' console): the database keeps more
+# (`job_runs.KEPT_IN_DATABASE`), of every replica.
 KEPT_RUNS = 10
 
 
@@ -35,6 +36,8 @@ class ScheduledJob:
     name: str
     every_s: float
     run: JobFn
+    # The wait before the first scheduled run after start; None waits one interval (see run_forever).
+    first_after_s: float | None = None
 
 
 @dataclass
@@ -43,33 +46,52 @@ class JobRunner:
     jobs: list[ScheduledJob]
     clock: Clock = utc_now
     last_results: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # The latest runs of each job, newest first: when, for which moment, how long, the summary.
-    history: dict[str, deque[dict[str, Any]]] = field(default_factory=dict)
+    replica: str = field(default_factory=job_runs.this_replica)
     stopping: bool = False
 
     async def run_forever(self, job: ScheduledJob) -> None:
         # The first run waits one interval: a restarting replica must not stampede the database.
+        # A job cheap enough to run at once (the console's sampling) says so with `first_after_s`.
+        wait = job.every_s if job.first_after_s is None else job.first_after_s
         while not self.stopping:
-            await asyncio.sleep(job.every_s)
+            await asyncio.sleep(wait)
             if self.stopping:
                 return
             await self.run_once(job)
+            wait = job.every_s
 
     async def run_once(self, job: ScheduledJob, now: datetime | None = None, trigger: str = "schedule") -> dict[str, Any]:
-        started = now or self.clock()
+        as_of = now or self.clock()
+        started_at = utc_now()
         began = asyncio.get_running_loop().time()
+        error: str | None = None
         try:
-            result = await job.run(self.commands, self.commands.settings, started)
+            result = await job.run(self.commands, self.commands.settings, as_of)
         except asyncio.CancelledError:
             raise
-        except Exception:  # a failed run is logged and retried at the next interval
+        except Exception as exc:  # a failed run is logged and retried at the next interval
             log.exception("job %s failed", job.name)
-            result = {"failed": True}
-        self.last_results[job.name] = {"started_at": started.isoformat(), **result}
-        self.history.setdefault(job.name, deque(maxlen=KEPT_RUNS)).appendleft({
-            "as_of": started.isoformat(), "ran_at": datetime.now(started.tzinfo).isoformat(), "trigger": trigger,
-            "duration_s": round(asyncio.get_running_loop().time() - began, 3),
-            "failed": result.get("failed") is True, "summary": result,
-        })
+            result, error = {"failed": True}, job_runs.error_text(exc)
+        self.last_results[job.name] = {"started_at": as_of.isoformat(), **result}
+        run = job_runs.JobRun(
+            job=job.name, trigger=trigger, as_of=as_of, started_at=started_at, finished_at=utc_now(),
+            duration_s=asyncio.get_running_loop().time() - began, ok=error is None, summary=result, error=error,
+        )
+        await self._keep(run)
         log.info("job %s ran: %s", job.name, result)
         return result
+
+    async def _keep(self, run: job_runs.JobRun) -> None:
+        try:
+            async with self.commands.sessions() as session:
+                await job_runs.record(session, run, self.replica)
+                await session.commit()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the run itself happened; only its record is lost (the log has it)
+            log.exception("could not record the run of job %s", run.job)
+
+    async def latest_runs(self, limit: int = KEPT_RUNS) -> dict[str, list[dict[str, Any]]]:
+        """Each job's latest runs on every replica of the service, newest first."""
+        async with self.commands.sessions() as session:
+            return {job.name: await job_runs.latest(session, job.name, limit) for job in self.jobs}

@@ -1,6 +1,7 @@
 """`POST /v1/jobs/{name}/run` in every service with scheduled jobs: admins and operators run a job
 now, the same code the schedule runs, and get its summary back (e.g. the escalation check after
-deadlines change). `GET /v1/jobs` lists the jobs with their interval and latest runs."""
+deadlines change). `GET /v1/jobs` lists the jobs with their interval and latest runs (of every
+replica, from the service's database)."""
 
 from typing import Annotated, Any
 
@@ -15,13 +16,11 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 @router.get("")
 async def list_jobs(request: Request, _: Annotated[Grant, Allowed("jobs.read")]) -> dict[str, Any]:
-    """Each scheduled job of this service, its interval, and the latest runs this replica made
-    (newest first; kept in memory, so since the replica started)."""
+    """Each scheduled job of this service, its interval, and its latest runs on every replica
+    (newest first), as recorded in the service's database."""
     runner = request.app.state.jobs
-    return {"items": [
-        {"name": job.name, "every_s": job.every_s, "runs": list(runner.history.get(job.name, ()))}
-        for job in runner.jobs
-    ]}
+    runs = await runner.latest_runs()
+    return {"items": [{"name": job.name, "every_s": job.every_s, "runs": runs[job.name]} for job in runner.jobs]}
 
 
 @router.post("/{name}/run")

@@ -1,7 +1,8 @@
 """Alembic wiring shared by every service's `migrations/env.py`.
 
 Each service keeps its own migration history in its own database; the messaging tables (outbox,
-processed_events) are created by each service's first revision through `create_messaging_tables`.
+processed_events) are created by each service's first revision through `create_messaging_tables`,
+the record of job runs (job_run) by a later revision of each through `create_job_runs_table`.
 """
 
 import asyncio
@@ -10,14 +11,17 @@ from typing import Any, cast
 
 from alembic import command, context, op
 from alembic.config import Config
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Float, Integer, MetaData, String, Text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
+from shared import job_runs
 from shared.columns import UtcDateTime
 
 MESSAGING_TABLES = frozenset({"outbox", "processed_events"})
+# Tables of the shared runtime every service has besides its own (`service_metadata`, `run_env`).
+SHARED_TABLES = MESSAGING_TABLES | {job_runs.TABLE}
 
 
 def upgrade(script_location: Path, database_url: str, revision: str = "head") -> None:
@@ -34,7 +38,7 @@ async def upgrade_async(script_location: Path, database_url: str) -> None:
 
 def run_env(tables: frozenset[str]) -> None:
     """Body of a service's env.py: migrate only the tables the service owns."""
-    owned = tables | MESSAGING_TABLES
+    owned = tables | SHARED_TABLES
     url = cast(str, context.config.attributes.get("database_url") or context.config.get_main_option("sqlalchemy.url"))
 
     def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
@@ -90,9 +94,32 @@ def drop_messaging_tables() -> None:
     op.drop_table("outbox")
 
 
+def create_job_runs_table() -> None:
+    op.create_table(
+        job_runs.TABLE,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("job", String(100), nullable=False),
+        Column("trigger", String(16), nullable=False),
+        Column("as_of", UtcDateTime(), nullable=False),
+        Column("started_at", UtcDateTime(), nullable=False),
+        Column("finished_at", UtcDateTime(), nullable=False),
+        Column("duration_s", Float, nullable=False),
+        Column("ok", Boolean, nullable=False),
+        Column("summary", JSON, nullable=False),
+        Column("error", Text, nullable=True),
+        Column("replica", String(200), nullable=False),
+    )
+    op.create_index("ix_job_run_job_id", job_runs.TABLE, ["job", "id"])
+
+
+def drop_job_runs_table() -> None:
+    op.drop_index("ix_job_run_job_id", table_name=job_runs.TABLE)
+    op.drop_table(job_runs.TABLE)
+
+
 def service_metadata(tables: frozenset[str]) -> MetaData:
     """The subset of the shared SQLModel metadata that one service owns (for schema checks)."""
     metadata = MetaData()
-    for name in tables | MESSAGING_TABLES:
+    for name in tables | SHARED_TABLES:
         SQLModel.metadata.tables[name].to_metadata(metadata)
     return metadata

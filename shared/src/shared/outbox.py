@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.columns import UtcDateTime
 from shared.db import insert_rows, is_postgresql
-from shared.events.binding import to_kafka
+from shared.events.binding import stored_to_kafka
 from shared.events.envelope import Envelope
 from shared.events.registry import REGISTRY
 from shared.kafka import close_quietly, ensure_topics, make_producer
@@ -167,11 +167,12 @@ class OutboxRelay:
         async with self._publisher_session() as session:
             if session is None:
                 return 0  # another replica holds the publisher lock
+            # The four columns publishing needs, as plain rows: no ORM object per event.
             rows = (
                 await session.exec(
-                    select(OutboxRecord)
-                    .where(col(OutboxRecord.published_at).is_(None))
-                    .order_by(col(OutboxRecord.id))
+                    select(OUTBOX.c.id, OUTBOX.c.topic, OUTBOX.c.key, OUTBOX.c.envelope)
+                    .where(OUTBOX.c.published_at.is_(None))
+                    .order_by(OUTBOX.c.id)
                     .limit(self.settings.outbox_batch_size)
                 )
             ).all()
@@ -211,19 +212,18 @@ class OutboxRelay:
         return is_postgresql(session)
 
     async def _send(
-        self, rows: Sequence[OutboxRecord]
+        self, rows: Sequence[Any]  # rows of id, topic, key, envelope
     ) -> tuple[list[dict[str, Any]], set[tuple[str, int]], BaseException | None]:
         assert self._producer is not None
         futures = []
         for row in rows:
-            envelope = Envelope.model_validate_json(row.envelope)
-            value, headers = to_kafka(envelope)
             # The record's timestamp is the event's time, not the (possibly much later) moment the
             # relay got it out: consumers judge a till's credential at this time.
+            value, headers, event_ms = stored_to_kafka(row.envelope)
             futures.append(
                 await self._producer.send(
                     self.settings.topic(row.topic), value=value, key=row.key.encode(), headers=headers,
-                    timestamp_ms=int(envelope.time.timestamp() * 1000),
+                    timestamp_ms=event_ms,
                 )
             )
         results = await asyncio.gather(*futures, return_exceptions=True)

@@ -84,6 +84,8 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     "members.privacy.export": {R.ADMIN: A, R.MEMBER: SELF},
     "members.privacy.erase": {R.ADMIN: A, R.MEMBER: SELF},
     "members.access_log.read": _ADMIN,
+    # Loading a chain's past sales (`crm import-sales`): writes purchases and spend of any member.
+    "members.sale.import": _ADMIN,
     # The platform's own services: the sender reads the phone or e-mail it sends to at the moment
     # of sending (campaigns keeps none), and forwards an opt-out replied to an SMS.
     "members.contact.read": {R.SERVICE: A},

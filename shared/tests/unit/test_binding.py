@@ -75,3 +75,12 @@ def test_envelope_texts_refuse_an_event_id_the_envelope_would_refuse() -> None:
     coupon = c.CouponIssuedV1(coupon_id="c", template_id="t", member_id="m", valid_from=at, valid_until=at, issued_at=at)
     with pytest.raises(ValueError, match="longer than 200"):
         list(envelope_texts("crm.campaigns.coupon_issued.v1", [(coupon, "x" * 201)], source="crm/campaigns"))
+
+
+@pytest.mark.parametrize("at", [datetime(2026, 11, 23, 2, 15, tzinfo=UTC), datetime(2026, 11, 23, 2, 15, 0, 123456, tzinfo=UTC)])
+def test_the_relay_publishes_a_stored_envelope_exactly_as_the_envelope_itself(at: datetime) -> None:
+    from shared.events.binding import stored_to_kafka
+
+    envelope = _envelope().model_copy(update={"time": at, "subject": None, "crmcredential": "eyJ.till.token"})
+    value, headers = to_kafka(envelope)
+    assert stored_to_kafka(envelope.model_dump_json()) == (value, headers, int(at.timestamp() * 1000))

@@ -1,7 +1,10 @@
 """Report rendering (CSV for Excel, printable HTML), the scheduled-job runner and its admin route."""
 
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -11,6 +14,8 @@ from fastapi import FastAPI
 from shared import jobs_api
 from shared.auth import Role, TokenIssuer, TokenVerifier, generate_keypair
 from shared.commands import Commands
+from shared.db import make_engine, make_sessionmaker
+from shared.job_runs import JobRunRow
 from shared.jobs import JobRunner, ScheduledJob
 from shared.reports import Column, ReportFormat, local_time, render, to_csv, to_html, totals_row
 
@@ -59,7 +64,17 @@ def test_render_picks_the_format_and_names_the_download() -> None:
                   filename="x").body == b'{"a":"1.5"}'
 
 
-async def test_a_failing_job_is_recorded_and_does_not_stop_the_runner() -> None:
+@pytest.fixture
+async def commands(tmp_path: Path) -> AsyncIterator[Commands]:
+    """Commands on a SQLite file holding only the runs' table: where the runner records its runs."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'jobs.db'}")
+    async with engine.begin() as conn:
+        await conn.run_sync(lambda sync: JobRunRow.__table__.create(sync))  # type: ignore[attr-defined]
+    yield Commands(make_sessionmaker(engine), None)
+    await engine.dispose()
+
+
+async def test_a_failing_job_is_recorded_and_does_not_stop_the_runner(commands: Commands) -> None:
     calls: list[datetime] = []
 
     async def flaky(commands: Commands, settings: object, now: datetime) -> dict:
@@ -69,7 +84,7 @@ async def test_a_failing_job_is_recorded_and_does_not_stop_the_runner() -> None:
         return {"expired": 3}
 
     job = ScheduledJob("expiry", 3600, flaky)
-    runner = JobRunner(Commands(None, None), [job])  # type: ignore[arg-type]
+    runner = JobRunner(commands, [job])
     at = datetime(2026, 12, 31, 23, 0, tzinfo=UTC)
     assert await runner.run_once(job, at) == {"failed": True}
     assert await runner.run_once(job, at) == {"expired": 3}
@@ -77,7 +92,7 @@ async def test_a_failing_job_is_recorded_and_does_not_stop_the_runner() -> None:
     assert calls == [at, at]
 
 
-async def test_admins_run_a_job_now_and_a_failure_is_a_500_not_a_summary() -> None:
+async def test_admins_run_a_job_now_and_a_failure_is_a_500_not_a_summary(commands: Commands) -> None:
     private, public = generate_keypair()
     issuer = TokenIssuer(private)
 
@@ -89,7 +104,7 @@ async def test_admins_run_a_job_now_and_a_failure_is_a_500_not_a_summary() -> No
     app = FastAPI()
     app.include_router(jobs_api.router)
     app.state.verifier = TokenVerifier(public, issuer.issuer, issuer.audience)
-    app.state.jobs = JobRunner(Commands(None, None), [ScheduledJob("nightly", 86400, nightly)])  # type: ignore[arg-type]
+    app.state.jobs = JobRunner(commands, [ScheduledJob("nightly", 86400, nightly)])
     admin = {"Authorization": f"Bearer {issuer.mint('a', Role.ADMIN)}"}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         ok = await client.post("/v1/jobs/nightly/run", params={"as_of": "2026-12-31T23:00:00+08:00"}, headers=admin)
@@ -102,7 +117,7 @@ async def test_admins_run_a_job_now_and_a_failure_is_a_500_not_a_summary() -> No
         assert (await client.post("/v1/jobs/nightly/run", headers=desk)).status_code == 403
 
 
-async def test_a_summary_counting_failed_items_is_a_successful_run() -> None:
+async def test_a_summary_counting_failed_items_is_a_successful_run(commands: Commands) -> None:
     """The message dispatch counts messages it gave up on as `failed`: a number in the summary,
     not the runner's mark of a run that raised."""
     private, public = generate_keypair()
@@ -114,14 +129,14 @@ async def test_a_summary_counting_failed_items_is_a_successful_run() -> None:
     app = FastAPI()
     app.include_router(jobs_api.router)
     app.state.verifier = TokenVerifier(public, issuer.issuer, issuer.audience)
-    app.state.jobs = JobRunner(Commands(None, None), [ScheduledJob("dispatch", 10, dispatch)])  # type: ignore[arg-type]
+    app.state.jobs = JobRunner(commands, [ScheduledJob("dispatch", 10, dispatch)])
     admin = {"Authorization": f"Bearer {issuer.mint('a', Role.ADMIN)}"}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         r = await client.post("/v1/jobs/dispatch/run", headers=admin)
     assert r.status_code == 200 and r.json() == {"due": 2, "sent": 1, "failed": 1}
 
 
-async def test_operators_list_the_jobs_with_their_latest_runs_newest_first() -> None:
+async def test_operators_list_the_jobs_with_their_latest_runs_newest_first(commands: Commands) -> None:
     private, public = generate_keypair()
     issuer = TokenIssuer(private)
     runs = iter([RuntimeError("database went away"), {"expired": 2}, {"expired": 0}])
@@ -135,7 +150,7 @@ async def test_operators_list_the_jobs_with_their_latest_runs_newest_first() -> 
     app = FastAPI()
     app.include_router(jobs_api.router)
     app.state.verifier = TokenVerifier(public, issuer.issuer, issuer.audience)
-    app.state.jobs = runner = JobRunner(Commands(None, None), [ScheduledJob("expiry", 3600, expiry)])  # type: ignore[arg-type]
+    app.state.jobs = runner = JobRunner(commands, [ScheduledJob("expiry", 3600, expiry)])
     at = datetime(2026, 12, 31, 23, 0, tzinfo=UTC)
     await runner.run_once(runner.jobs[0], at)
     operator = {"Authorization": f"Bearer {issuer.mint('o', Role.OPERATOR)}"}
@@ -152,3 +167,32 @@ async def test_operators_list_the_jobs_with_their_latest_runs_newest_first() -> 
         ("2027-01-01T00:00:00+00:00", "by hand", False, {"expired": 2}),
         (at.isoformat(), "schedule", True, {"failed": True}),
     ]
+
+
+async def test_a_job_may_run_soon_after_start_then_keeps_its_interval(commands: Commands) -> None:
+    """The first run waits one interval unless the job asks for less (the console's sampling)."""
+    ran: list[str] = []
+    first_run = asyncio.Event()
+
+    def job(name: str):
+        async def run(commands: Commands, settings: object, now: datetime) -> dict:
+            ran.append(name)
+            first_run.set()
+            return {"samples": 1}
+        return run
+
+    soon, later = ScheduledJob("sample", 3600, job("sample"), first_after_s=0.05), ScheduledJob("expiry", 3600, job("expiry"))
+    runner = JobRunner(commands, [soon, later])
+    tasks = [asyncio.create_task(runner.run_forever(j)) for j in runner.jobs]
+    try:
+        async with asyncio.timeout(5):
+            await first_run.wait()
+        await asyncio.sleep(0.3)  # long past the first delay: the next run waits the hour
+    finally:
+        runner.stopping = True
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    assert ran == ["sample"]
+    runs = await runner.latest_runs()
+    assert [(r["trigger"], r["summary"]) for r in runs["sample"]] == [("schedule", {"samples": 1})] and runs["expiry"] == []

@@ -65,6 +65,14 @@ async def test_sampled_sales_get_one_invitation_however_often_redelivered(fb) ->
     assert invitation["link"].startswith("http://127.0.0.1:8000/surveys/")
 
 
+async def test_an_imported_sale_of_years_ago_invites_nobody_even_when_sampled(fb) -> None:
+    [picked] = _ids(0.05, True, 1)
+    event = _sale("m9", picked)
+    event.data["imported"] = True
+    await fb.apply(event)
+    assert await _invitations(fb) == 0
+
+
 async def test_a_resolved_complaint_invites_the_customer_and_the_link_answers_once(fb) -> None:
     complaint = await fb.file(member_id="m2")
     await fb.ok(complaint["id"], "acknowledge")

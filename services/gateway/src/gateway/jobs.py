@@ -11,6 +11,7 @@ from gateway.adapters.consumer_lag import group_lags
 from gateway.adapters.member_revocations import RevokedMembers
 from gateway.adapters.revocations import RevokedTills
 from gateway.config import Settings
+from gateway.domain.event_flow import first_sample_after_s
 from gateway.domain.event_flow import groups as consumer_groups
 from gateway.service_layer import event_flow, identity, member_sign_in, member_tokens, staff_sessions
 from shared.auth import MAX_TOKEN_LIFETIME, Role
@@ -79,7 +80,8 @@ def scheduled_jobs(settings: Settings, revoked: RevokedTills, members: RevokedMe
     jobs = [
         ScheduledJob("identity-revocations", settings.identity_revocation_refresh_s, refresh_revocations(revoked)),
         ScheduledJob("staff-sessions-cleanup", settings.staff_session_cleanup_every_s, forget_ended_sessions),
-        ScheduledJob("event-flow-sample", settings.console_event_flow_sample_s, sample_event_flow),
+        ScheduledJob("event-flow-sample", settings.console_event_flow_sample_s, sample_event_flow,
+                     first_after_s=first_sample_after_s(settings.console_event_flow_sample_s)),
     ]
     if members is not None:
         jobs += [

@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 async def console(env: TestEnv, database_factory):
     async with gateway_with_stores(env, await database_factory("gateway"), MovableClock(), console_replay_per_s=200.0,
                                    console_replay_batch=2) as client:
-        await logged_in(client, env, "op.zhang", "operator")
+        await logged_in(client, env, "op.zhang", "operator", name="张运维")
         yield client
 
 
@@ -64,6 +64,8 @@ async def test_a_dead_letter_is_replayed_once_after_a_dry_run_and_the_replay_is_
     assert r.status_code == 303, r.text
     replay_page = await console.get(r.headers["location"])
     assert 'id="replayed">2<' in replay_page.text and "已完成" in replay_page.text
+    # The audit names the operator, not their staff id.
+    assert "张运维" in replay_page.text and "stf_" not in replay_page.text
 
     members_topic = f"{env.prefix}{Topics.MEMBERS}"
     replayed = await read_topic(env.broker.bootstrap, members_topic, expected=2, then_wait=1.0)
@@ -74,6 +76,12 @@ async def test_a_dead_letter_is_replayed_once_after_a_dry_run_and_the_replay_is_
     recorded = await marks(console)
     assert sorted(m.event_id for m in recorded) == sorted(e.id for e in events[:2])
     assert all(m.action == "replayed" and m.actor.startswith("stf_") and m.result.startswith(members_topic) for m in recorded)
+    listing = await console.get("/console/ops/dead-letters", params={"state": ""})
+    latest_replays = listing.text.split("最近的重放", 1)[1]
+    assert "张运维" in latest_replays and "stf_" not in latest_replays
+    inspected = await console.get(f"/console/ops/dead-letters/{recorded[0].partition}-{recorded[0].offset}")
+    state = re.search(r'<td id="state">(.*?)</td>', inspected.text, re.S)
+    assert state and "张运维" in state.group(1) and "stf_" not in state.group(1)
 
     # Asked again, nothing is left to replay: the marks hold.
     again = await console.post("/console/ops/dead-letters/dry-run", data={"csrf": csrf, "error_class": "OperationalError", "state": "open", "scope": "all"})

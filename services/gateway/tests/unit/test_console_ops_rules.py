@@ -6,9 +6,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from gateway.adapters.revocations import RevokedTills
+from gateway.config import Settings
 from gateway.domain.dead_letters import REPLAY_HEADER, DeadLetter, Filter, Mark, check_reason, parse_filter, parse_id
-from gateway.domain.event_flow import PartitionLag, chart, group_totals
+from gateway.domain.event_flow import PartitionLag, chart, first_sample_after_s, group_totals
 from gateway.domain.platform_health import judge, uptime_text
+from gateway.jobs import scheduled_jobs
 from shared.errors import Invalid
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -92,3 +95,21 @@ def test_the_chart_spans_24_hours_scaled_to_the_largest_value_with_local_hours()
     assert points.points == "0.0,100.0 120.0,50.0 240.0,0.0" and points.last == 100.0
     assert [label for _, label in drawn.hours] == ["13", "16", "19", "22", "01", "04", "07", "10"]
     assert chart({}, end, SHANGHAI).top == 1.0
+
+
+def test_a_lone_sample_is_a_dot_and_the_chart_counts_its_samples() -> None:
+    end = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)
+    drawn = chart({"p.points": [(end - timedelta(seconds=15), 4.0)], "p.members": []}, end, SHANGHAI, width=240, height=100)
+    members, points = drawn.lines
+    assert drawn.samples == 1 and members.coords == () and points.coords == ((240.0, 0.0),)
+    assert chart({"p.points": [(end - timedelta(hours=1), 1.0), (end, 2.0)]}, end, SHANGHAI).samples == 2
+    assert chart({}, end, SHANGHAI).samples == 0
+
+
+def test_only_the_event_flow_sample_runs_soon_after_start() -> None:
+    """A restarting replica waits an interval before its jobs (no stampede on the database); the
+    cheap sampling runs after 15 s so the console's charts fill at once."""
+    jobs = {j.name: j for j in scheduled_jobs(Settings(), RevokedTills())}
+    assert jobs["event-flow-sample"].first_after_s == 15
+    assert all(j.first_after_s is None for name, j in jobs.items() if name != "event-flow-sample")
+    assert first_sample_after_s(5.0) == 5  # never later than the interval itself

@@ -12,6 +12,7 @@ from sqlalchemy import update
 from members.adapters.tables import MemberRow
 from members.service_layer import analytics
 from shared.auth import Role
+from shared.db import is_postgresql
 from tests.support.factories import line
 from tests.support.members import deliver_refund, deliver_sale, desk, outbox, register
 
@@ -276,3 +277,36 @@ async def test_a_later_run_refreshes_days_since_and_rewrites_only_what_changed(m
     again = await run(members, NOW + timedelta(days=2))
     assert again["snapshots_changed"] == 1
     assert (await value(members, env, steady))["days_since_last_purchase"] == 1
+
+
+async def test_a_rerun_over_unchanged_data_reuses_the_results_and_any_change_is_scored_again(members, env) -> None:
+    async with members.app.state.sessions() as s:
+        reusable = is_postgresql(s)  # SQLite has no hash to digest the tables with: it scores again
+    a = await register(members, env)
+    b = await register(members, env)
+    sale_a = await buy(members, a, 2, "100.00")
+    await buy(members, b, 30, "100.00")
+    first = await run(members)
+    assert first["reused"] is False and first["published"] == 2
+
+    again = await run(members)
+    assert (again["reused"], again["published"], again["snapshots_changed"]) == (reusable, 0, 0)
+    assert {k: v for k, v in again.items() if k not in ("reused", "published", "snapshots_changed")} == {
+        k: v for k, v in first.items() if k not in ("reused", "published", "snapshots_changed")}
+
+    # A new sale: scored again, with the same clock.
+    await buy(members, b, 1, "500.00")
+    after_sale = await run(members)
+    assert after_sale["reused"] is False and Decimal(after_sale["window_spend_total"]) == Decimal("700.00")
+    assert (await value(members, env, b))["window_spend"] == "600.00"
+    assert (await run(members))["reused"] is reusable
+
+    # A return, a profile edit and another clock each make the stored results stale too.
+    await deliver_refund(members, txn=sale_a, lines=[line(qty="1", unit_price="100.00")])
+    after_return = await run(members)
+    assert after_return["reused"] is False and after_return["snapshots_changed"] >= 1
+    assert (await value(members, env, a))["window_spend"] == "0.00"
+    await set_member(members, a, home_store_id="S002")
+    after_edit = await run(members)
+    assert after_edit["reused"] is False and after_edit["published"] == 1
+    assert (await run(members, NOW + timedelta(hours=1)))["reused"] is False

@@ -7,7 +7,7 @@ follows the event path (including late matches at registration), not a recomputa
 import asyncio
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import members as members_package
 from members.adapters.tables import MemberRow
-from members.adapters.tables.infobase import HouseholdStoreSpendRow, MemberDaySpendRow
+from members.adapters.tables.infobase import HouseholdMonthSpendRow, HouseholdStoreSpendRow, MemberDaySpendRow
 from members.adapters.tables.staff import StaffRow
 from shared.auth import Role
 from shared.columns import MoneyColumn, UtcDateTime
@@ -276,8 +276,12 @@ async def test_upgrading_an_existing_database_folds_its_attributed_sales_into_th
     async with AsyncSession(engine) as s:
         rows = (await s.exec(select(MemberDaySpendRow).order_by(MemberDaySpendRow.business_day))).all()
         rollups = (await s.exec(select(HouseholdStoreSpendRow).order_by(HouseholdStoreSpendRow.store_id))).all()
+        months = (await s.exec(select(HouseholdMonthSpendRow).order_by(HouseholdMonthSpendRow.store_id))).all()
     await engine.dispose()
     assert [(r.business_day.isoformat(), r.spend, r.purchases, r.household_id) for r in rows] == [
         ("2026-11-23", Decimal("70.00"), 1, "h1"), ("2026-11-24", Decimal("80.00"), 1, "h1")]
     assert [(r.store_id, r.spend, r.purchases, r.community_id) for r in rollups] == [
         ("*", Decimal("150.00"), 2, "c1"), ("S001", Decimal("150.00"), 2, "c1")]
+    assert [(m.store_id, m.month, m.spend, m.purchases, m.last_day, m.prev_day, m.household_id) for m in months] == [
+        ("*", date(2026, 11, 1), Decimal("150.00"), 2, date(2026, 11, 24), None, "h1"),
+        ("S001", date(2026, 11, 1), Decimal("150.00"), 2, date(2026, 11, 24), None, "h1")]

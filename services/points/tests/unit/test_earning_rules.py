@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from points.domain.earning import DEFAULT_RULE, EarningRule, earn_for_sale, rule_in_force
+from points.domain.earning import DEFAULT_RULE, EarningRule, earn_for_sale, rule_in_force, without_points
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -104,3 +104,17 @@ def test_the_minimum_sale_amount_is_checked_against_what_was_paid() -> None:
     assert earn_paid(rule, [("grain", "60.00")], "10.00").points == 50
     below = earn_paid(rule, [("grain", "60.00")], "10.01")
     assert below.points == 0 and below.below_minimum
+
+
+def test_a_sale_without_lines_earns_on_its_total_at_the_store_s_rate() -> None:
+    rule = EarningRule(version=3, effective_from=T0, store_rates={"S002": Decimal("1.5")},
+                       category_multipliers={"tobacco": Decimal(0)})
+    earning = earn_for_sale(rule, store_id="S002", channel="retail", total=Decimal("41.00"), lines=[])
+    assert (earning.points, earning.eligible_amount) == (61, Decimal("41.00"))
+
+
+def test_a_sale_imported_without_points_keeps_its_eligible_amount_and_earns_nothing() -> None:
+    rule = EarningRule(version=3, effective_from=T0, category_multipliers={"tobacco": Decimal(0)})
+    earning = without_points(rule, total=Decimal("30.00"), lines=lines(("tobacco", "10.00"), ("grain", "20.00")))
+    assert (earning.points, earning.eligible_amount, earning.rule_version) == (0, Decimal("20.00"), 3)
+    assert without_points(rule, total=Decimal("12.00"), lines=[]).eligible_amount == Decimal("12.00")

@@ -8,6 +8,7 @@ produce with a stock Kafka client. docs/events.md documents both.
 """
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -37,6 +38,21 @@ def to_kafka(envelope: Envelope) -> tuple[bytes, Headers]:
     # twentieth of its CPU (a relay publishes thousands of events a second).
     value = orjson.dumps(envelope.data)
     return value, headers
+
+
+def stored_to_kafka(text: str) -> tuple[bytes, Headers, int]:
+    """`to_kafka` of an envelope stored by the outbox (its JSON, validated when it was emitted),
+    plus the event's time in epoch milliseconds: the same value and headers without building the
+    model again, which was most of what a relay spent per event."""
+    fields = orjson.loads(text)
+    headers: Headers = [("content-type", fields.get("datacontenttype", "application/json").encode())]
+    at = datetime.fromisoformat(fields["time"])
+    for attr in _ATTRS:
+        value = fields.get(attr)
+        if value is None:
+            continue
+        headers.append((f"ce_{attr}", (at.isoformat() if attr == "time" else str(value)).encode()))
+    return orjson.dumps(fields["data"]), headers, int(at.timestamp() * 1000)
 
 
 def from_kafka(value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> Envelope:

@@ -108,6 +108,8 @@ async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
 async def on_purchase_attributed(uow: UnitOfWork, delivery: Delivery) -> None:
     sale = payload_of(delivery, c.PurchaseAttributedV1)
     settings = settings_of(uow)
+    if sale.imported:
+        return  # a sale of years ago, loaded by an import: not a visit to ask the customer about
     if not sampled(sale.sale_event_id, settings.survey_sample_rate):
         return
     await invite(

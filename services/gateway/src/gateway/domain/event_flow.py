@@ -6,8 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 HISTORY = timedelta(hours=24)
+# The first sample after a start comes soon, so that the charts are not empty for an interval: a
+# sample is a few HTTP calls and a broker read, nothing that would stampede the database.
+FIRST_SAMPLE_AFTER_S = 15.0
 # The services whose consumer groups the event flow follows (each group is named after its service).
 SERVICES = ("gateway", "members", "points", "feedback", "campaigns")
+
+
+def first_sample_after_s(every_s: float) -> int:
+    """The wait before the first sample: short, and never longer than the sampling interval."""
+    return int(min(FIRST_SAMPLE_AFTER_S, every_s))
 
 
 def groups(topic_prefix: str) -> list[str]:
@@ -52,6 +60,7 @@ class Line:
     name: str
     points: str  # "x,y x,y ..." for an SVG polyline
     last: float
+    coords: tuple[tuple[float, float], ...] = ()  # the same points; a lone one is drawn as a dot
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +70,11 @@ class Chart:
     top: float  # the value at the top of the chart
     lines: list[Line]
     hours: list[tuple[float, str]]  # (x, label) of the hour ticks
+
+    @property
+    def samples(self) -> int:
+        """The most samples any line has: under 2, the page says why there is no line yet."""
+        return max((len(line.coords) for line in self.lines), default=0)
 
 
 def chart(series: dict[str, list[tuple[datetime, float]]], end: datetime, zone: tzinfo, *, width: int = 720,
@@ -74,10 +88,11 @@ def chart(series: dict[str, list[tuple[datetime, float]]], end: datetime, zone: 
     lines = []
     for name, points in sorted(series.items()):
         inside = sorted((at, value) for at, value in points if start <= at <= end)
-        coords = " ".join(
-            f"{(at - start).total_seconds() / span * width:.1f},{height - value / top * height:.1f}" for at, value in inside
+        coords = tuple(
+            (round((at - start).total_seconds() / span * width, 1), round(height - value / top * height, 1)) for at, value in inside
         )
-        lines.append(Line(name, coords, inside[-1][1] if inside else 0.0))
+        polyline = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+        lines.append(Line(name, polyline, inside[-1][1] if inside else 0.0, coords))
     first_hour = start.astimezone(zone).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     hours = [
         ((first_hour + timedelta(hours=h) - start).total_seconds() / span * width, f"{(first_hour + timedelta(hours=h)).hour:02d}")

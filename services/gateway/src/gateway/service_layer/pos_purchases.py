@@ -17,7 +17,7 @@ from gateway.adapters.tables import PosSaleRow, StoreRow
 from gateway.domain.pos import payload_digest
 from gateway.domain.sales import PosPurchaseIn
 from gateway.service_layer.pos import ConflictingRetry, unknown_store
-from shared.db import insert_into
+from shared.db import insert_many
 from shared.events import contracts as c
 from shared.events.envelope import sale_event_id
 from shared.events.registry import PURCHASE_MADE
@@ -100,9 +100,12 @@ async def accept_purchases(uow: UnitOfWork, sales: Sequence[PendingSale]) -> lis
             for s in first.values()
         ]
         # ON CONFLICT DO NOTHING: a sale accepted before (or by another replica just now) is kept
-        # as it is; on PostgreSQL the statement waits for a racing transaction to end first.
-        stmt = insert_into(session, SALES).on_conflict_do_nothing().returning(SALES.c.store_id, SALES.c.pos_txn_id)
-        inserted = {(row[0], row[1]) for row in (await session.exec(stmt, params=rows)).all()}
+        # as it is; on PostgreSQL the statement waits for a racing transaction to end first. One
+        # statement text whatever the group's size (insert_many), so PostgreSQL prepares it once
+        # instead of once per size.
+        insert, params = insert_many(session, SALES, rows)
+        stmt = insert.on_conflict_do_nothing().returning(SALES.c.store_id, SALES.c.pos_txn_id)
+        inserted = {(row[0], row[1]) for row in (await session.exec(stmt, params=params)).all()}
     earlier: dict[tuple[str, str], tuple[str, str]] = {}  # txn -> (digest, event id) of an earlier acceptance
     if missing := [txn for txn in first if txn not in inserted]:
         found = await session.exec(

@@ -11,6 +11,9 @@ Returns count at the time of their sale: a sale's worth is what was paid for it 
 discounts) minus what its returns gave back, so a return never makes window spend negative and a sale returned in full is no purchase at
 all (no purchase day, no frequency) - consistent with lifetime spend, which is net of returns too.
 
+A run over data that did not change since the last run, with the same clock and settings, would
+change nothing: it records the last run's results as its own (`analytics_inputs`) instead.
+
 Campaigns get `crm.members.member_attributes.v1` only for members whose segment attributes
 (tier, channel, store, community, R, F, M, class, churn risk, window length) changed since the
 last publication, so a rerun publishes nothing new. Event ids derive from the member, a
@@ -21,22 +24,24 @@ other services have purged them and must not learn of them again.
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, insert, literal, type_coerce, update
+from sqlalchemy import bindparam, delete, literal, type_coerce, update
 from sqlmodel import col, select
 
 from members.adapters.tables import MemberRow, PurchaseRow
 from members.adapters.tables.analytics import MemberComplaintRow, MemberValueRow, ValueAnalyticsRunRow
 from members.config import Settings
 from members.domain import churn, rfm, value_classes
+from members.service_layer import analytics_inputs
 from shared.columns import MoneyColumn
 from shared.commands import Commands, derived_event_id
+from shared.db import driver_connection, insert_rows, is_postgresql, unnest_rows
 from shared.events import contracts as c
 from shared.events.registry import MEMBER_ATTRIBUTES
 from shared.unit_of_work import UnitOfWork
@@ -78,13 +83,16 @@ async def compute(uow: UnitOfWork, settings: Settings, now: datetime) -> dict[st
     window_start = now - timedelta(days=settings.analytics_window_days)
     session = uow.session
 
-    members: Sequence[Any] = (
-        await session.exec(
-            select(MemberRow.id, MemberRow.tier, MemberRow.channel, MemberRow.home_store_id,  # type: ignore[call-overload]  # sqlmodel's select is typed for at most four columns
-                   MemberRow.community_id, MemberRow.birthday, MemberRow.erased_at)
-        )
-    ).all()
-    histories = await _histories(uow, zone, window_start, now)
+    # Before reading anything: a change committed while the job reads then makes the stored
+    # key differ from what the next run finds, so that run scores again rather than reuse.
+    read = await analytics_inputs.table_digests(session, analytics_inputs.READ)
+    if read is not None:
+        reused = await _reuse_last_run(uow, settings, now, read)
+        if reused is not None:
+            return reused
+
+    members = await _members(uow)
+    histories = _fold(await _purchases(uow, now), zone, window_start)
     complained = await recent_complainers(uow, now, settings.churn_complaint_days)
     previous = {
         row[0]: row[1:]
@@ -114,7 +122,7 @@ async def compute(uow: UnitOfWork, settings: Settings, now: datetime) -> dict[st
         days_since = (today - h.days[-1]).days if h.days else None
         rhythm_risk = churn.churn_risk(days_since, rhythm.typical_interval_days, settings.churn_thresholds)
         score = scores.get(m.id, rfm.NO_PURCHASE)
-        row = {
+        row: dict[str, Any] = {
             "member_id": m.id, "as_of": now, "window_days": settings.analytics_window_days,
             "recency": score.recency, "frequency": score.frequency, "monetary": score.monetary,
             "value_class": classes.classes[m.id], "rhythm_churn_risk": rhythm_risk,
@@ -137,10 +145,33 @@ async def compute(uow: UnitOfWork, settings: Settings, now: datetime) -> dict[st
     await _write(uow, now, today, inserts, updates, previous.keys() - {m.id for m in members})
     summary = _summary(settings, now, len(members), classes, risks, published, population)
     summary["snapshots_changed"] = len(inserts) + len(updates)
+    summary["reused"] = False
+    written = await analytics_inputs.table_digests(session, (analytics_inputs.WRITTEN,))
     session.add(
         ValueAnalyticsRunRow(as_of=now, window_days=settings.analytics_window_days,
-                             members_total=len(members), published=published, summary=summary)
+                             members_total=len(members), published=published, summary=summary,
+                             inputs_key=None if read is None or written is None
+                             else analytics_inputs.run_key(now, settings, read | written))
     )
+    return summary
+
+
+async def _reuse_last_run(
+    uow: UnitOfWork, settings: Settings, now: datetime, read: dict[str, str]
+) -> dict[str, Any] | None:
+    """The last run's results as this run's, if nothing the job reads changed since it and the
+    clock and settings are the same: scoring again would change no snapshot and publish nothing."""
+    session = uow.session
+    last = (await session.exec(select(ValueAnalyticsRunRow).order_by(col(ValueAnalyticsRunRow.id).desc()).limit(1))).first()
+    if last is None or last.inputs_key is None:
+        return None
+    written = await analytics_inputs.table_digests(session, (analytics_inputs.WRITTEN,))
+    key = analytics_inputs.run_key(now, settings, read | (written or {}))
+    if key != last.inputs_key:
+        return None
+    summary = {**last.summary, "published": 0, "snapshots_changed": 0, "reused": True}
+    session.add(ValueAnalyticsRunRow(as_of=now, window_days=last.window_days, members_total=last.members_total,
+                                     published=0, summary=summary, inputs_key=key))
     return summary
 
 
@@ -156,21 +187,62 @@ async def _write(
     await session.exec(
         update(table).values(as_of=now, days_since_last_purchase=literal(today.toordinal()) - table.c.last_purchase_day)
     )
-    if updates:
+    columns = (*STORED, "as_of", "days_since_last_purchase")
+    if updates and is_postgresql(session):  # one UPDATE ... FROM unnest(...) for all of them
+        changed = unnest_rows(table, [{"member_id": r["member_id"], **{f: r[f] for f in columns}} for r in updates])
+        await session.exec(
+            update(table).where(table.c.member_id == changed.c.member_id).values(**{f: changed.c[f] for f in columns})
+        )
+    elif updates:
         by_id = update(table).where(table.c.member_id == bindparam("b_member_id"))
-        columns = (*STORED, "as_of", "days_since_last_purchase")
         params = [{"b_member_id": r["member_id"], **{f: r[f] for f in columns}} for r in updates]
         for start in range(0, len(params), BATCH):
             await session.exec(by_id, params=params[start:start + BATCH])
-    for start in range(0, len(inserts), BATCH):
-        await session.exec(insert(table), params=inserts[start:start + BATCH])
+    await insert_rows(session, table, inserts)  # COPY on PostgreSQL
     gone_ids = sorted(gone)  # members never disappear today; a snapshot must not outlive one that did
     for start in range(0, len(gone_ids), BATCH):
         await session.exec(delete(table).where(table.c.member_id.in_(gone_ids[start:start + BATCH])))
 
 
-async def _histories(uow: UnitOfWork, zone: ZoneInfo, window_start: datetime, now: datetime) -> dict[str, _History]:
-    purchases = await uow.session.exec(
+class _Member(NamedTuple):
+    id: str
+    tier: str
+    channel: str
+    home_store_id: str | None
+    community_id: str | None
+    birthday: date | None
+    erased_at: datetime | None
+
+
+# On PostgreSQL the job reads its 100,000s of rows straight through the driver, without
+# SQLAlchemy's processing of each value (money, times); the same selections as the portable
+# queries below them.
+_MEMBERS_SQL = "SELECT id, tier, channel, home_store_id, community_id, birthday, erased_at FROM member"
+_PURCHASES_SQL = """
+SELECT member_id, occurred_at, total - discount - returned_paid FROM purchase
+WHERE member_id IS NOT NULL AND total > returned AND occurred_at <= $1
+ORDER BY member_id, occurred_at"""
+
+
+async def _members(uow: UnitOfWork) -> list[_Member]:
+    session = uow.session
+    if is_postgresql(session):
+        return [_Member(*r) for r in await (await driver_connection(session)).fetch(_MEMBERS_SQL)]
+    rows = await session.exec(
+        select(MemberRow.id, MemberRow.tier, MemberRow.channel, MemberRow.home_store_id,  # type: ignore[call-overload]  # sqlmodel's select is typed for at most four columns
+               MemberRow.community_id, MemberRow.birthday, MemberRow.erased_at)
+    )
+    return [_Member(*r) for r in rows]
+
+
+async def _purchases(uow: UnitOfWork, now: datetime) -> Iterable[tuple[str | None, datetime, Decimal]]:
+    """(member, time, worth) of every attributed purchase up to `now` not returned in full,
+    member by member in time order; worth is what was paid less what returns gave back."""
+    session = uow.session
+    if is_postgresql(session):
+        rows = await (await driver_connection(session)).fetch(_PURCHASES_SQL, now)
+        return ((member_id, at, Decimal(fen).scaleb(-MoneyColumn.scale)) for member_id, at, fen in rows)
+    return await session.exec(
         select(
             col(PurchaseRow.member_id), col(PurchaseRow.occurred_at),
             type_coerce(col(PurchaseRow.total) - col(PurchaseRow.discount) - col(PurchaseRow.returned_paid), MoneyColumn()),
@@ -179,6 +251,9 @@ async def _histories(uow: UnitOfWork, zone: ZoneInfo, window_start: datetime, no
         .where(col(PurchaseRow.occurred_at) <= now)
         .order_by(col(PurchaseRow.member_id), col(PurchaseRow.occurred_at))
     )
+
+
+def _fold(purchases: Iterable[tuple[str | None, datetime, Decimal]], zone: ZoneInfo, window_start: datetime) -> dict[str, _History]:
     histories: dict[str, _History] = {}
     for member_id, occurred_at, net_paid in purchases:
         assert member_id is not None, "the query leaves out unattributed sales"

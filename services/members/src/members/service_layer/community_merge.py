@@ -19,6 +19,7 @@ from members.adapters.tables.infobase import CommunityMergeRow, HouseholdStoreSp
 from members.adapters.tables.staff import CoverageRow, TrackingRecordRow
 from members.domain.communities import household_moves
 from members.service_layer.communities import CommunityConflict, CommunityNotFound, current_community
+from members.service_layer.infobase import rebuild_months
 from shared.errors import Invalid
 
 
@@ -64,6 +65,8 @@ async def merge(session: AsyncSession, into_id: str, merged_id: str, actor: str,
     members = await _update(session, MemberRow, col(MemberRow.community_id) == merged.id, community_id=survivor.id)
     joined, moved = await _move_households(session, merged.id, survivor.id)
     rows = await _update(session, MemberDaySpendRow, col(MemberDaySpendRow.community_id) == merged.id, community_id=survivor.id)
+    # Day rows changed community and household above; their month sums are written again.
+    await rebuild_months(session, [merged.id, survivor.id])
     aliases = await _update(session, CommunityAliasRow, col(CommunityAliasRow.community_id) == merged.id, community_id=survivor.id)
     await _move_staff_records(session, merged.id, survivor.id)
     await _update(session, CommunityMergeRow, col(CommunityMergeRow.into_community_id) == merged.id, into_community_id=survivor.id)

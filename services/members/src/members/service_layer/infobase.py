@@ -3,8 +3,11 @@
 One row per (member, store, business day) holds the net spend and the number of sales; the
 community ranking (level 1) over dates and a community's customers (level 2) aggregate it instead
 of the purchase lines. One row per (household, store) and per household over all stores holds the
-same all-time totals, so the ranking without dates counts households without grouping day rows. It is written in the same transaction as the sale or return (`projections`), so
-it never drifts from the members' spend, and late matches at registration count like any sale.
+same all-time totals, so the ranking without dates counts households without grouping day rows.
+One row per (household, store or all stores, month) holds the day rows summed per month, so a long
+range of dates reads months instead of days. It is all written in the same transaction as the sale
+or return (`projections`, `sales_batch`, both through `add_spend`), so it never drifts from the
+members' spend, and late matches at registration count like any sale.
 
 Business day: the local date in the chain's timezone (`CRM_BUSINESS_TIMEZONE`, Asia/Shanghai by
 default), so a sale at 00:30 Beijing time belongs to that day, not to the previous UTC day.
@@ -23,16 +26,23 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Table, case, select
+from sqlalchemy import ColumnElement, Date, Table, case, cast, delete, func, insert, literal, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from members.adapters.tables import MemberRow, PurchaseRow, ReturnRow
-from members.adapters.tables.infobase import ALL_STORES, HouseholdStoreSpendRow, MemberDaySpendRow
-from shared.db import insert_many
+from members.adapters.tables.infobase import (
+    ALL_STORES,
+    HouseholdMonthSpendRow,
+    HouseholdStoreSpendRow,
+    MemberDaySpendRow,
+)
+from members.domain.month_ranges import month_start
+from shared.db import insert_many, is_postgresql, one_of
 
 MEMBERS = MemberRow.__table__  # type: ignore[attr-defined]
 DAYS = MemberDaySpendRow.__table__  # type: ignore[attr-defined]
 HOUSEHOLDS = HouseholdStoreSpendRow.__table__  # type: ignore[attr-defined]
+MONTHS = HouseholdMonthSpendRow.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -120,25 +130,105 @@ async def add_spend(session: AsyncSession, changes: Iterable[SpendChange]) -> No
                 rollup["purchases"] += ch.purchases
     if not days:
         return
-    await _upsert(
+    stored = await _upsert(
         session, DAYS, ("member_id", "store_id", "business_day"), [days[k] for k in sorted(days)],
         last_purchase_at=lambda excluded: case(
             (excluded.last_purchase_at > DAYS.c.last_purchase_at, excluded.last_purchase_at), else_=DAYS.c.last_purchase_at,
         ),
+        returning=(DAYS.c.member_id, DAYS.c.store_id, DAYS.c.business_day, DAYS.c.community_id, DAYS.c.household_id),
     )
     await _upsert(session, HOUSEHOLDS, ("household_id", "store_id"), [households[k] for k in sorted(households)])
+    months = _month_changes(days, stored)
+    await _upsert(
+        session, MONTHS, MONTH_KEY, months,
+        last_day=lambda excluded: case((excluded.last_day > MONTHS.c.last_day, excluded.last_day), else_=MONTHS.c.last_day),
+    )
+    await _chain_months(session, one_of(session, MONTHS.c.household_id, sorted({m["household_id"] for m in months})))
+
+
+MONTH_KEY = ("store_id", "month", "community_id", "household_id")
+
+
+def _month_changes(days: dict[tuple[str, str, date], dict[str, Any]], stored: list[Any]) -> list[dict[str, Any]]:
+    """The day rows' changes summed per month, under the community and household the day row
+    keeps (that of its first sale, which a later change of the same day does not move): the month
+    rows then stay exactly the sum of their day rows."""
+    home = {(r.member_id, r.store_id, r.business_day): (r.community_id, r.household_id) for r in stored}
+    months: dict[tuple[str, date, str, str], dict[str, Any]] = {}
+    for key, day in days.items():
+        community_id, household_id = home[key]
+        for store in (day["store_id"], ALL_STORES):
+            month_key = (store, month_start(day["business_day"]), community_id, household_id)
+            row = months.get(month_key)
+            if row is None:
+                months[month_key] = dict(
+                    zip(MONTH_KEY, month_key, strict=True), spend=day["spend"], purchases=day["purchases"], last_day=day["business_day"],
+                )
+            else:
+                row["spend"] += day["spend"]
+                row["purchases"] += day["purchases"]
+                row["last_day"] = max(row["last_day"], day["business_day"])
+    return [months[k] for k in sorted(months)]
+
+
+async def _chain_months(session: AsyncSession, which: ColumnElement[bool]) -> None:
+    """Sets `prev_day` of the month rows of the households `which` selects to the `last_day` of
+    each one's previous month row: a new month row, or a later day in a month, moves the
+    pointer of the month after it (a past sale arriving late, or imported, lands before others)."""
+    # Two transactions recording sales of one household do not chain at the same time: the upsert
+    # of the household's all-stores row in `add_spend` makes the second wait for the first to
+    # commit, and this statement then sees the first one's months.
+    m = MONTHS.c
+    chained = (
+        select(m.store_id, m.month, m.community_id, m.household_id,
+               func.lag(m.last_day).over(partition_by=(m.store_id, m.community_id, m.household_id), order_by=m.month)
+               .label("prev_day"))
+        .where(which)
+        .subquery()
+    )
+    await session.exec(
+        update(MONTHS)
+        .where(*(m[k] == chained.c[k] for k in MONTH_KEY), m.prev_day.is_distinct_from(chained.c.prev_day))
+        .values(prev_day=chained.c.prev_day)
+    )
+
+
+async def rebuild_months(session: AsyncSession, community_ids: list[str]) -> None:
+    """Writes the month rows of the communities again from their day rows: after a merge moved day
+    rows between communities and households, which an upsert of changes cannot follow."""
+    await session.exec(delete(MONTHS).where(MONTHS.c.community_id.in_(community_ids)))
+    d = DAYS.c
+    # The first of the month in each dialect (SQLite keeps dates as ISO text).
+    month = (cast(func.date_trunc("month", d.business_day), Date) if is_postgresql(session)
+             else func.date(d.business_day, "start of month"))
+    for store, per_store in ((d.store_id, [d.store_id]), (literal(ALL_STORES), [])):
+        per_month = (
+            select(store, month, d.community_id, d.household_id, func.sum(d.spend), func.sum(d.purchases),
+                   func.max(d.business_day))
+            .where(d.community_id.in_(community_ids))
+            .group_by(*per_store, month, d.community_id, d.household_id)
+        )
+        await session.exec(
+            insert(MONTHS).from_select([*MONTH_KEY, "spend", "purchases", "last_day"], per_month)
+        )
+    await _chain_months(session, MONTHS.c.community_id.in_(community_ids))
 
 
 async def _upsert(
     session: AsyncSession, table: Table, key: tuple[str, ...], rows: list[dict[str, Any]],
-    **special: Any,
-) -> None:
+    returning: tuple[ColumnElement, ...] = (), **special: Any,
+) -> list[Any]:
     """INSERT the rows, or add their spend and purchases to the existing ones (the community and
-    household of an existing row stay those of its first sale)."""
+    household of an existing row stay those of its first sale); answers the `returning` columns
+    of every row written, as stored."""
     stmt, params = insert_many(session, table, rows)
     added: dict[str, ColumnElement] = {
         "spend": table.c.spend + stmt.excluded.spend,
         "purchases": table.c.purchases + stmt.excluded.purchases,
     }
     added.update({name: make(stmt.excluded) for name, make in special.items()})
-    await session.exec(stmt.on_conflict_do_update(index_elements=list(key), set_=added), params=params)
+    upsert = stmt.on_conflict_do_update(index_elements=list(key), set_=added)
+    if not returning:
+        await session.exec(upsert, params=params)
+        return []
+    return list((await session.exec(upsert.returning(*returning), params=params)).all())

@@ -1,6 +1,7 @@
 """The three levels of the customer information base, read from the read model and the sales.
 
-1. communities ranked by buying households or by spend (from `infobase_member_day`);
+1. communities ranked by buying households or by spend (from `infobase_household_month` for the
+   whole months of the period and `infobase_member_day` for the days at its ends);
 2. one community's customers ranked by spend (same read model, so they add up to level 1);
 3. one customer's purchase list line by line, each sale followed by its returns.
 
@@ -24,6 +25,8 @@ from sqlalchemy import (
     Select,
     String,
     Subquery,
+    and_,
+    case,
     cast,
     func,
     literal,
@@ -33,6 +36,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -44,8 +48,14 @@ from members.adapters.tables import (
     ReturnLineRow,
     ReturnRow,
 )
-from members.adapters.tables.infobase import ALL_STORES, HouseholdStoreSpendRow, MemberDaySpendRow
+from members.adapters.tables.infobase import (
+    ALL_STORES,
+    HouseholdMonthSpendRow,
+    HouseholdStoreSpendRow,
+    MemberDaySpendRow,
+)
 from members.adapters.tables.staff import StaffRow
+from members.domain.month_ranges import Days, split_months
 from members.service_layer.infobase import day_bounds
 
 ZERO = Decimal("0.00")
@@ -61,15 +71,19 @@ class Period:
     last: date | None = None
 
     def read_model_filters(self) -> list[ColumnElement[bool]]:
-        d = MemberDaySpendRow
-        found: list[ColumnElement[bool]] = []
-        if self.store_id:
-            found.append(col(d.store_id) == self.store_id)
-        if self.first:
-            found.append(col(d.business_day) >= self.first)
-        if self.last:
-            found.append(col(d.business_day) <= self.last)
-        return found
+        return _day_filters(self.store_id, self.first, self.last)
+
+
+def _day_filters(store_id: str | None, first: date | None, last: date | None) -> list[ColumnElement[bool]]:
+    d = MemberDaySpendRow
+    found: list[ColumnElement[bool]] = []
+    if store_id:
+        found.append(col(d.store_id) == store_id)
+    if first:
+        found.append(col(d.business_day) >= first)
+    if last:
+        found.append(col(d.business_day) <= last)
+    return found
 
 
 class CommunityOrder(StrEnum):
@@ -108,23 +122,83 @@ def _per_community(period: Period) -> Subquery:
             .group_by(h.community_id)
             .subquery()
         )
+    split = split_months(period.first, period.last)
+    if split.months is None:
+        return _count_households(_households_in(period, (period.first, period.last))).subquery()
+    # Whole months from the month rows, the days before and after them from the day rows. Each
+    # buying household is counted once, by the first part it bought in: a month row counts its
+    # household if the household bought nothing between the period's first day and that month
+    # (`prev_day` before it), and so does the household of a day after the months.
+    m = HouseholdMonthSpendRow
+    first_in_period = _first_buy_in_period(col(m.prev_day), period.first)
+    first_month, last_month = split.months
+    in_months = [col(m.store_id) == (period.store_id or ALL_STORES)]
+    if first_month:
+        in_months.append(col(m.month) >= first_month)
+    if last_month:
+        in_months.append(col(m.month) <= last_month)
+    parts: list[Select[*tuple[Any, ...]]] = [
+        select(
+            col(m.community_id), func.count(case((first_in_period, 1))).label("households"),
+            func.sum(m.spend).label("spend"), func.sum(m.purchases).label("purchases"),
+        )
+        .where(*in_months)
+        .group_by(m.community_id)
+    ]
+    if split.head:
+        parts.append(_count_households(_households_in(period, split.head)))
+    if split.tail:
+        tail = _households_in(period, split.tail)
+        month = aliased(HouseholdMonthSpendRow)
+        parts.append(
+            select(
+                tail.c.community_id, func.count(case((_first_buy_in_period(col(month.prev_day), period.first), 1))),
+                func.sum(tail.c.spend), func.sum(tail.c.purchases),
+            )
+            .join(month, and_(
+                col(month.store_id) == (period.store_id or ALL_STORES), col(month.month) == split.tail[0],
+                col(month.community_id) == tail.c.community_id, col(month.household_id) == tail.c.household_id,
+            ))
+            .group_by(tail.c.community_id)
+        )
+    rows = union_all(*parts).subquery()
+    return (
+        select(
+            rows.c.community_id, func.sum(rows.c.households).label("households"), func.sum(rows.c.spend).label("spend"),
+            func.sum(rows.c.purchases).label("purchases"),
+        )
+        .group_by(rows.c.community_id)
+        .subquery()
+    )
+
+
+def _households_in(period: Period, days: Days) -> Subquery:
+    """(community_id, household_id, spend, purchases) of each household that bought on `days`."""
     d = MemberDaySpendRow
-    # Two steps: per household first, so counting households is a plain count over small groups
-    # (a COUNT(DISTINCT) would sort every row of the period).
-    per_household = (
-        select(col(d.community_id), func.sum(d.spend).label("spend"), func.sum(d.purchases).label("purchases"))
-        .where(*period.read_model_filters())
+    return (
+        select(col(d.community_id), col(d.household_id), func.sum(d.spend).label("spend"),
+               func.sum(d.purchases).label("purchases"))
+        .where(*_day_filters(period.store_id, *days))
         .group_by(d.community_id, d.household_id)
         .subquery()
     )
+
+
+def _count_households(per_household: Subquery) -> Select[*tuple[Any, ...]]:
+    # Per household first, so counting households is a plain count over small groups (a
+    # COUNT(DISTINCT) would sort every row of the period).
+    h = per_household.c
     return (
-        select(
-            per_household.c.community_id, func.count().label("households"),
-            func.sum(per_household.c.spend).label("spend"), func.sum(per_household.c.purchases).label("purchases"),
-        )
-        .group_by(per_household.c.community_id)
-        .subquery()
+        select(h.community_id, func.count().label("households"), func.sum(h.spend).label("spend"),
+               func.sum(h.purchases).label("purchases"))
+        .group_by(h.community_id)
     )
+
+
+def _first_buy_in_period(prev_day: Any, first: date | None) -> ColumnElement[bool]:
+    """Whether a month row holds its household's first purchase of a period starting on `first`:
+    the household's last purchase day before that month (`prev_day`) lies before `first`."""
+    return prev_day.is_(None) if first is None else or_(prev_day.is_(None), prev_day < first)
 
 
 async def _run(session: AsyncSession, statement: Executable) -> Result[*tuple[Any, ...]]:

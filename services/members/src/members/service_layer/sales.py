@@ -12,6 +12,7 @@ do more (a promotion, a milestone, a waiting return) to `on_purchase_made`, one 
 """
 
 import logging
+from dataclasses import dataclass
 
 from sqlalchemy import or_
 from sqlmodel import col, select
@@ -28,7 +29,19 @@ from shared.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 
-async def on_purchase_made(uow: UnitOfWork, delivery: Delivery) -> None:
+@dataclass(frozen=True)
+class Origin:
+    """Where a sale comes from, as its `purchase_attributed` tells the other services: a till (live),
+    or an import of the chain's past sales (`sales_import`), which may earn no points."""
+
+    imported: bool = False
+    earns_points: bool = True
+
+
+LIVE = Origin()
+
+
+async def on_purchase_made(uow: UnitOfWork, delivery: Delivery, origin: Origin = LIVE) -> None:
     sale: c.PurchaseMadeV1 = delivery.payload  # type: ignore[assignment]
     session = uow.session
     if sale.customer is not None:
@@ -74,7 +87,7 @@ async def on_purchase_made(uow: UnitOfWork, delivery: Delivery) -> None:
     ]
     session.add_all(lines)
     if member is not None:
-        await _attribute(uow, member, purchase, lines, late_match=False)
+        await _attribute(uow, member, purchase, lines, late_match=False, origin=origin)
     waiting = (
         await session.exec(
             select(ReturnRow).where(
@@ -167,7 +180,8 @@ async def _member_for(uow: UnitOfWork, customer: c.CustomerRef) -> MemberRow | N
 
 
 async def _attribute(
-    uow: UnitOfWork, member: MemberRow, purchase: PurchaseRow, lines: list[PurchaseLineRow], *, late_match: bool
+    uow: UnitOfWork, member: MemberRow, purchase: PurchaseRow, lines: list[PurchaseLineRow], *, late_match: bool,
+    origin: Origin = LIVE,
 ) -> None:
     purchase.member_id = member.id
     purchase.attributed_at = uow.now()
@@ -186,6 +200,8 @@ async def _attribute(
             discount=purchase.discount,
             lines=[c.AttributedLine(sku=ln.sku, category=ln.category, qty=ln.qty, amount=ln.amount) for ln in lines],
             late_match=late_match,
+            imported=origin.imported,
+            earns_points=origin.earns_points,
         ),
         key=member.id,
         subject=member.id,

@@ -19,6 +19,8 @@ logged and ignored, whatever their event id and whether they are in this batch o
 a card or phone not registered yet leaves the sale unattributed; two sales of one member in a
 batch both count, in batch order (spend, purchase dates, the day row); events of one member keep
 the order the sales came in.
+
+`sales_import` records a chain's past sales through `record` too, as sales of an import (`Origin`).
 """
 
 import logging
@@ -38,6 +40,7 @@ from members.domain.tiers import TierRules, new_milestones, promoted_tier
 from members.service_layer import sales
 from members.service_layer.identity_lock import serialise_identity_matching
 from members.service_layer.infobase import SpendChange, add_spend, business_day
+from members.service_layer.sales import LIVE, Origin
 from shared.consumer import Delivery
 from shared.db import insert_many, insert_rows, is_postgresql, one_of, unnest_rows
 from shared.events import contracts as c
@@ -84,22 +87,29 @@ class Sale:
     # discounts on every read, which showed in the profile of a batch.
     discount: Decimal
     paid: Decimal
+    origin: Origin = LIVE
 
     @classmethod
-    def of(cls, delivery: Delivery) -> "Sale":
+    def of(cls, delivery: Delivery, origin: Origin = LIVE) -> "Sale":
         sale: c.PurchaseMadeV1 = delivery.payload  # type: ignore[assignment]
-        return cls(delivery, sale, (sale.store_id, sale.pos_txn_id), sale.discount_total, sale.paid)
+        return cls(delivery, sale, (sale.store_id, sale.pos_txn_id), sale.discount_total, sale.paid, origin)
 
 
 async def on_purchases_made(uow: UnitOfWork, deliveries: list[Delivery]) -> None:
+    await record(uow, [Sale.of(d) for d in deliveries])
+
+
+async def record(uow: UnitOfWork, batch: list[Sale]) -> set[Key]:
+    """Records the sales of `batch` not recorded yet; answers the transactions it recorded (the
+    others were recorded already, by an earlier batch or earlier in this one)."""
     session = uow.session
     # What earlier handlers of this transaction changed through the ORM is written before the
     # reads below, which bypass it.
     await session.flush()
-    batch = [Sale.of(d) for d in deliveries]
     if any(s.sale.customer is not None for s in batch):
         await serialise_identity_matching(session)
     pending = await _first_of_each_transaction(uow, batch)
+    recorded = {s.key for s in pending}
     waiting = await _with_waiting_returns(uow, [s.key for s in pending])
     rules = settings_of(uow).tier_rules
     while pending:
@@ -116,29 +126,40 @@ async def on_purchases_made(uow: UnitOfWork, deliveries: list[Delivery]) -> None
             simple.append((s, member))
         await _write(uow, simple)
         if not rest:
-            return
+            break
         # Written by the one-by-one path, which owns the tier, milestone and return rules; the
         # members are read again afterwards, since it may have changed them.
-        await _one_by_one(uow, rest[0].delivery)
+        await _one_by_one(uow, rest[0])
         pending = rest[1:]
+    return recorded
+
+
+async def recorded_already(uow: UnitOfWork, keys: Sequence[Key]) -> dict[Key, str]:
+    """The POS transactions among `keys` recorded already, with the event id that recorded each."""
+    if not keys:
+        return {}
+    session = uow.session
+    found = await session.exec(
+        select(PURCHASES.c.store_id, PURCHASES.c.pos_txn_id, PURCHASES.c.sale_event_id).where(  # type: ignore[call-overload]
+            one_of(session, PURCHASES.c.store_id, {store for store, _ in keys}),
+            one_of(session, PURCHASES.c.pos_txn_id, {txn for _, txn in keys}),
+        )
+    )
+    wanted = set(keys)
+    return {(store, txn): event_id for store, txn, event_id in found if (store, txn) in wanted}
 
 
 async def _first_of_each_transaction(uow: UnitOfWork, batch: list[Sale]) -> list[Sale]:
     """The sales not recorded yet, each POS transaction once: the first event of it counts."""
-    session = uow.session
-    stores = {s.sale.store_id for s in batch}
-    txns = {s.sale.pos_txn_id for s in batch}
-    found = await session.exec(
-        select(PURCHASES.c.store_id, PURCHASES.c.pos_txn_id, PURCHASES.c.sale_event_id).where(  # type: ignore[call-overload]
-            one_of(session, PURCHASES.c.store_id, stores), one_of(session, PURCHASES.c.pos_txn_id, txns)
-        )
-    )
-    first: dict[Key, str] = {(store, txn): event_id for store, txn, event_id in found}
+    first = await recorded_already(uow, [s.key for s in batch])
     fresh = []
     for s in batch:
         if s.key in first:
             # The same POS transaction under another event id (e.g. a vendor re-sending it
-            # directly): the first one counts; a differing one is logged for staff, never applied twice.
+            # directly): the first one counts; a differing one is logged for staff, never applied
+            # twice. An import run again finds all its sales there, and answers them present.
+            if s.origin.imported:
+                continue
             log.warning(
                 "sale %s/%s already recorded from event %s; ignoring event %s",
                 *s.key, first[s.key], s.delivery.envelope.id,
@@ -292,7 +313,7 @@ async def _write(uow: UnitOfWork, sales_: list[tuple[Sale, MemberState | None]])
                 member_id=member.id, sale_event_id=env.id, store_id=s.sale.store_id, pos_txn_id=s.sale.pos_txn_id,
                 occurred_at=s.sale.occurred_at, total=s.sale.total, discount=s.discount,
                 lines=[c.AttributedLine(sku=ln.sku, category=ln.category, qty=ln.qty, amount=ln.amount) for ln in s.sale.lines],
-                late_match=False,
+                late_match=False, imported=s.origin.imported, earns_points=s.origin.earns_points,
             ),
             key=member.id, subject=member.id, correlation=env.correlationid or env.id,
         )
@@ -325,11 +346,11 @@ async def _save_spend(uow: UnitOfWork, members: Any) -> None:
     session.expire_all()
 
 
-async def _one_by_one(uow: UnitOfWork, delivery: Delivery) -> None:
-    env = delivery.envelope
+async def _one_by_one(uow: UnitOfWork, s: Sale) -> None:
+    env = s.delivery.envelope
     uow.correlation_id = env.correlationid or env.id
     try:
-        await sales.on_purchase_made(uow, delivery)
+        await sales.on_purchase_made(uow, s.delivery, s.origin)
         await uow.session.flush()
     finally:
         uow.correlation_id = None

@@ -75,8 +75,10 @@ DEFAULT_RULE = EarningRule(version=1, effective_from=datetime(2000, 1, 1, tzinfo
 def earn_for_sale(
     rule: EarningRule, *, store_id: str, channel: str, total: Decimal, lines: Sequence[Line], discount: Decimal = ZERO
 ) -> Earning:
-    """`total` is the sale before discounts (the sum of its lines), `discount` what was taken off it."""
-    eligible = rule.eligible_amount(lines)
+    """`total` is the sale before discounts (the sum of its lines), `discount` what was taken off it.
+    A sale without lines (imported from a system that kept only totals) earns on its total, at the
+    rate of a category without a multiplier."""
+    eligible = rule.eligible_amount(lines) if lines else total
     rate = rule.rate_for(store_id, channel)
     paid = total - discount
     if paid < rule.min_sale_amount:
@@ -84,6 +86,12 @@ def earn_for_sale(
     earning_base = eligible * paid / total if discount and total > 0 else eligible
     points = int((earning_base * rate).to_integral_value(rounding=ROUND_DOWN))
     return Earning(points, eligible, rate, rule.version)
+
+
+def without_points(rule: EarningRule, *, total: Decimal, lines: Sequence[Line]) -> Earning:
+    """An imported sale the import said earns nothing: booked at zero, with the eligible amount it
+    would have had, so a later return of it is weighed the same way and takes nothing back."""
+    return Earning(0, rule.eligible_amount(lines) if lines else total, ZERO, rule.version)
 
 
 def rule_in_force(rules: Iterable[EarningRule], at: datetime) -> EarningRule:

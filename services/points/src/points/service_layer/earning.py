@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from points.adapters.repository import ACCOUNTS, AccountRepository
 from points.adapters.rules import load_rules
 from points.adapters.tables import PendingReturnRow, SaleEarningRow, table_of
-from points.domain.earning import EarningRule, earn_for_sale, rule_in_force
+from points.domain.earning import EarningRule, earn_for_sale, rule_in_force, without_points
 from points.domain.model import EntryType, PointsAccount, Source
 from points.domain.returns import SaleEarned, points_to_reverse
 from shared.consumer import Delivery
@@ -71,11 +71,17 @@ async def on_purchases_attributed(uow: UnitOfWork, deliveries: list[Delivery]) -
     earned_rows = []
     for ref, sale in todo.items():
         account = accounts[sale.member_id]
-        earning = earn_for_sale(
-            rule_in_force(rules, sale.occurred_at), store_id=sale.store_id, channel=account.channel,
-            total=sale.total, discount=sale.discount, lines=sale.lines,
-        )
+        # The version in force at the sale's own time, for a live sale and an imported one alike.
+        rule = rule_in_force(rules, sale.occurred_at)
         reason = f"purchase {ref}"
+        if sale.earns_points:
+            earning = earn_for_sale(
+                rule, store_id=sale.store_id, channel=account.channel,
+                total=sale.total, discount=sale.discount, lines=sale.lines,
+            )
+        else:
+            earning = without_points(rule, total=sale.total, lines=sale.lines)
+            reason += " (imported without points)"
         if earning.below_minimum:
             reason += " (below the minimum sale amount)"
         account.earn(earning.points, reason=reason, source=Source(ref=f"sale:{ref}", event_id=sale.sale_event_id), at=sale.occurred_at)

@@ -47,12 +47,19 @@ class PurchaseAttributedV1(Contract):
     pos_txn_id: str
     occurred_at: AwareDatetime
     total: Money
+    # Empty for an imported sale the old system kept only the total of.
     lines: list[AttributedLine]
     # Taken off `total` by coupons and promotions; the customer paid total - discount.
     discount: Money = Decimal("0.00")
     # True when the sale arrived before the card or phone was registered and was matched later.
     late_match: bool = False
     business_date: date | None = None
+    # A sale of the chain's past loaded by `crm import-sales`: it counts in every record as a live
+    # sale does, but nothing about it reaches the customer (no survey invitation).
+    imported: bool = False
+    # False for an imported sale the import said earns nothing (`--points none`); points then
+    # books it at zero, so a later return of it takes nothing back either.
+    earns_points: bool = True
 
 
 class ReturnAttributedV1(Contract):

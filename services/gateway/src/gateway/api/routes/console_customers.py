@@ -14,7 +14,9 @@ from fastapi.responses import HTMLResponse
 from gateway.api.console.render import page
 from gateway.api.console.services import service_clients
 from gateway.api.console.session import Console, ConsoleUser
+from gateway.service_layer.console_people import display_names
 from gateway.service_layer.console_reads import read
+from shared.deps import UowDep
 
 router = APIRouter(prefix="/console/customers", tags=["console"], include_in_schema=False)
 # What a search may ask members: the card number, the name, the community, or (for the roles that
@@ -32,10 +34,12 @@ async def search(request: Request, user: Annotated[ConsoleUser, Console("gateway
 
 
 @router.get("/{member_id}")
-async def customer(member_id: str, request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
+async def customer(member_id: str, request: Request, uow: UowDep, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
     async with service_clients(request) as clients:
         view = await read(clients["gateway"], "gateway", f"/api/v1/customers/{quote(member_id, safe='')}/360", user.bearer())
-    return page(request, "staff/customer_360.html", user, view=view, profile=view.get("member") or {},
+    profile = view.get("member") or {}
+    return page(request, "staff/customer_360.html", user, view=view, profile=profile,
+                staff_names=await display_names(uow, [profile.get("manager_id")]),
                 recent_purchases=_rows(view.get("recent_purchases")), complaints=_rows(view.get("complaints")),
                 coupons=_rows(view.get("coupons")), messages=_rows(view.get("messages")))
 

@@ -14,6 +14,7 @@ from gateway.api.console.session import Console, ConsoleUser, Form, one
 from gateway.config import Settings
 from gateway.domain.dead_letters import DeadLetter, Filter, parse_filter, parse_id
 from gateway.service_layer import dead_letters
+from gateway.service_layer.console_people import display_names
 from shared.deps import CommandsDep, UowDep
 from shared.errors import Invalid
 
@@ -54,7 +55,9 @@ async def browse(request: Request, uow: UowDep, user: Annotated[ConsoleUser, Con
     topic, letters = await _letters(request)
     listed = await dead_letters.browse(uow, topic.topic, letters, wanted)
     replays = await dead_letters.recent_replays(uow)
-    return page(request, "ops/dead_letters.html", user, listed=listed, wanted=wanted, replays=replays, total=len(letters))
+    staff_names = await display_names(uow, [r.requested_by for r in replays])
+    return page(request, "ops/dead_letters.html", user, listed=listed, wanted=wanted, replays=replays, total=len(letters),
+                staff_names=staff_names)
 
 
 @router.get("/{letter_id}")
@@ -63,7 +66,8 @@ async def inspect(letter_id: str, request: Request, uow: UowDep, user: Annotated
     topic, letters = await _letters(request)
     letter = dead_letters.find(letters, partition, offset)
     mark = (await dead_letters.marks(uow, topic.topic)).get((partition, offset))
-    return page(request, "ops/dead_letter.html", user, letter=letter, mark=mark)
+    staff_names = await display_names(uow, [mark.actor] if mark else [])
+    return page(request, "ops/dead_letter.html", user, letter=letter, mark=mark, staff_names=staff_names)
 
 
 @router.post("/dry-run")
@@ -106,7 +110,8 @@ async def resume(replay_id: int, request: Request, form: Form, user: Annotated[C
 @router.get("/replays/{replay_id}")
 async def replay_page(replay_id: int, request: Request, uow: UowDep, user: Annotated[ConsoleUser, Console("gateway.dead_letter.read")]) -> HTMLResponse:
     replay = await dead_letters.replay_of(uow, replay_id)
-    return page(request, "ops/dead_letter_replay.html", user, replay=replay, marks=await dead_letters.replay_marks(uow, replay_id))
+    return page(request, "ops/dead_letter_replay.html", user, replay=replay, marks=await dead_letters.replay_marks(uow, replay_id),
+                staff_names=await display_names(uow, [replay.requested_by]))
 
 
 @router.post("/{letter_id}/discard")

@@ -14,12 +14,16 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from gateway.api.console.gift_register import GiftRegister
 from gateway.api.console.i18n import LANG_COOKIE, language_of
-from gateway.api.console.render import LOCAL_TIME, go, page
+from gateway.api.console.render import LOCAL_TIME, gettext_of, go, keep_cookies, page
 from gateway.api.console.session import Console, ConsoleUser, Form, one
 from gateway.domain.page_figures import totals
+from gateway.service_layer.console_people import display_names
 from gateway.service_layer.console_reads import call, read
+from shared.deps import UowDep
 from shared.errors import Invalid
+from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/console/desk", tags=["console"], include_in_schema=False)
 # Customers named on one register page at most (one look-up each); beyond, their ids are shown.
@@ -108,22 +112,41 @@ async def visit(member_id: str, request: Request, form: Form, user: Annotated[Co
     return go(request, f"/console/desk/members/{quote(member_id, safe='')}?notice=visited")
 
 
-@router.get("/gift-register")
-async def gift_register(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
-    """The store's gift register for a day or a period, to print."""
+async def _register(request: Request, user: ConsoleUser, uow: UnitOfWork) -> tuple[str, str, str, GiftRegister]:
+    """The store (the desk's own, or the one asked for), the period, and its register with names."""
     store = user.principal.store_id or request.query_params.get("store_id", "").strip()
     first = request.query_params.get("from", "").strip() or _today()
     last = request.query_params.get("to", "").strip() or first
-    rows: list[dict[str, Any]] = []
-    gifts: dict[str, tuple[str, str]] = {}
-    people: dict[str, str] = {}
+    register = GiftRegister()
     if store:
         points, members = request.app.state.downstream.points, request.app.state.downstream.members
-        rows = await read(points, "points", "/v1/gift-register", user.bearer(), {"store_id": store, "from": first, "to": last})
-        # Names, not ids, on paper: the gifts from the catalogue, the customers from members.
-        gifts = {g["gift_id"]: (g["name_zh"], g["name_en"]) for g in await read(points, "points", "/v1/gifts", user.bearer())}
-        ids = sorted({r["member_id"] for r in rows})[:NAMED_AT_MOST]
+        register.rows = await read(points, "points", "/v1/gift-register", user.bearer(), {"store_id": store, "from": first, "to": last})
+        # Names, not ids, on paper: the gifts from the catalogue, the customers from members, the
+        # staff who redeemed and handed over each gift from the gateway's own staff accounts (one query).
+        register.gifts = {g["gift_id"]: (g["name_zh"], g["name_en"]) for g in await read(points, "points", "/v1/gifts", user.bearer())}
+        ids = sorted({r["member_id"] for r in register.rows})[:NAMED_AT_MOST]
         found = await asyncio.gather(*(read(members, "members", f"/v1/members/{quote(i, safe='')}", user.bearer()) for i in ids))
-        people = {m["id"]: f"{m['name']} ({m['card_no']})" for m in found}
-    return page(request, "staff/gift_register.html", user, rows=rows, store=store, first=first, last=last,
-                totals=totals(rows, ("points",)), gifts=gifts, people=people)
+        register.people = {m["id"]: f"{m['name']} ({m['card_no']})" for m in found}
+        register.staff_names = await display_names(uow, (r.get(k) for r in register.rows for k in ("staff_id", "handed_over_by")))
+    return store, first, last, register
+
+
+@router.get("/gift-register")
+async def gift_register(request: Request, uow: UowDep, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
+    """The store's gift register for a day or a period, to print."""
+    store, first, last, register = await _register(request, user, uow)
+    return page(request, "staff/gift_register.html", user, register=register, rows=register.rows, store=store, first=first,
+                last=last, totals=totals(register.rows, ("points",)))
+
+
+@router.get("/gift-register/export")
+async def gift_register_csv(request: Request, uow: UowDep, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
+    """The same register as CSV for Excel (a byte-order mark, a totals row)."""
+    store, first, last, register = await _register(request, user, uow)
+    if not store:
+        raise Invalid("store_id", "say which store's register to export")
+    text = register.csv(gettext_of(request), language_of(request.cookies.get(LANG_COOKIE)), LOCAL_TIME)
+    response = Response(text, media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="gift-register-{quote(store, safe="")}-{first}-{last}.csv"'})
+    keep_cookies(request, response)
+    return response

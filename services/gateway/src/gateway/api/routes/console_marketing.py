@@ -12,7 +12,9 @@ from fastapi.responses import HTMLResponse
 from gateway.api.console.render import page
 from gateway.api.console.session import Console, ConsoleUser
 from gateway.domain.page_figures import bars, interval
+from gateway.service_layer.console_people import display_names
 from gateway.service_layer.console_reads import read
+from shared.deps import UowDep
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 
@@ -22,9 +24,10 @@ def _campaigns(request: Request) -> Any:
 
 
 @router.get("/segments")
-async def segments(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
+async def segments(request: Request, uow: UowDep, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
     listed = await read(_campaigns(request), "campaigns", "/v1/segments", user.bearer())
-    return page(request, "staff/segments.html", user, segments=listed)
+    staff_names = await display_names(uow, [s.get("updated_by") for s in listed])
+    return page(request, "staff/segments.html", user, segments=listed, staff_names=staff_names)
 
 
 @router.get("/campaigns")

@@ -13,7 +13,7 @@ from gateway.api.console.render import LOCAL_TIME, gettext_of, page
 from gateway.api.console.services import service_clients
 from gateway.api.console.session import Console, ConsoleUser, Form, one
 from gateway.config import Settings
-from gateway.domain.event_flow import chart, group_totals, groups
+from gateway.domain.event_flow import chart, first_sample_after_s, group_totals, groups
 from gateway.domain.platform_health import uptime_text
 from gateway.service_layer import event_flow
 from gateway.service_layer.platform_health import platform_health
@@ -49,6 +49,7 @@ async def event_flow_page(request: Request, uow: UowDep, now: NowDep,
         lag_seconds_chart=chart({k: [(at, s) for at, _, s in v] for k, v in lag_history.items()}, now, LOCAL_TIME),
         outbox_chart=chart({k: [(at, m) for at, m, _ in v] for k, v in outbox_history.items()}, now, LOCAL_TIME),
         sample_every_s=int(settings.console_event_flow_sample_s),
+        first_sample_after_s=first_sample_after_s(settings.console_event_flow_sample_s),
     )
 
 

@@ -62,6 +62,9 @@ class ValueAnalyticsRunRow(SQLModel, table=True):
     members_total: int
     published: int
     summary: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # What the run read and left, with its clock and settings (`service_layer.analytics_inputs`):
+    # a rerun finding the same key reuses this run's results. None on SQLite.
+    inputs_key: str | None = Field(default=None, max_length=64)
 
 
 class MemberComplaintRow(SQLModel, table=True):

@@ -58,6 +58,41 @@ class HouseholdStoreSpendRow(SQLModel, table=True):
     purchases: int = 0
 
 
+class HouseholdMonthSpendRow(SQLModel, table=True):
+    """What one household spent in one store (and in all stores, `store_id` "*") in one month of
+    business days: the day rows of `MemberDaySpendRow` summed per month.
+
+    A range of dates is answered from these rows for its whole months and from the day rows for
+    the days before and after them (`infobase_queries`). `prev_day`, the household's last business
+    day with a row before this month (in the same store, or any store for "*"), lets level 1 count
+    buying households with a plain count, without grouping a year of rows by household: a row
+    counts a household in a range starting on day `first` if `prev_day` is before `first`, i.e.
+    the household did not buy in the range before this month.
+
+    Kept in the same statements as the day rows (`service_layer.infobase.add_spend`), under the
+    community and household the day rows themselves keep, so the months always equal the sum of
+    their days; community merges rebuild the rows of the communities they touch.
+    """
+
+    __tablename__ = "infobase_household_month"
+    __table_args__ = (
+        # Covering, so level 1 reads a range of months of one store (or "*") from the index alone.
+        Index("ix_infobase_household_month_scan", "store_id", "month",
+              postgresql_include=["community_id", "prev_day", "spend", "purchases"]),
+        # A household's months, to chain `prev_day` after a change.
+        Index("ix_infobase_household_month_household", "household_id"),
+    )
+
+    store_id: str = Field(primary_key=True, max_length=32)
+    month: date = Field(primary_key=True)  # the first day of the month
+    community_id: str = Field(primary_key=True, max_length=36)
+    household_id: str = Field(primary_key=True, max_length=36)
+    spend: Decimal = Field(default=Decimal("0.00"), sa_column=Column(MoneyColumn(), nullable=False))
+    purchases: int = 0
+    last_day: date  # the last business day of the month with a day row
+    prev_day: date | None = None  # `last_day` of the household's previous month row, None if none
+
+
 ALL_STORES = "*"
 
 
@@ -78,4 +113,4 @@ class CommunityMergeRow(SQLModel, table=True):
 Index("ix_member_live_community", col(MemberRow.community_id),
       postgresql_where=col(MemberRow.erased_at).is_(None), sqlite_where=col(MemberRow.erased_at).is_(None))
 
-TABLES = frozenset({"infobase_member_day", "infobase_household_store", "community_merge"})
+TABLES = frozenset({"infobase_member_day", "infobase_household_store", "infobase_household_month", "community_merge"})

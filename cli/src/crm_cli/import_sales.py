@@ -1,0 +1,198 @@
+"""`crm import-sales FILE`: a chain's past sales into the platform, a batch per request to members'
+`POST /v1/sales/import` (admin only), which records them as live sales are.
+
+Running it again, or again after it was stopped half-way (Ctrl-C, a kill, a lost connection),
+counts nothing twice: members answers every sale already recorded `present`, whether an earlier run
+or the till brought it. So there is no checkpoint to keep; a resumed run reads the file from the
+start and the part done is answered present at the cost of reading it.
+"""
+
+import asyncio
+import csv
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import httpx
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from crm_cli.sales_file import Counting, CsvSales, SourceSale, format_of, read_jsonl, reject_header
+
+PATH = "/v1/sales/import"
+# Under the services' and the gateway's body limit (CRM_MAX_BODY_BYTES, 1 MB by default).
+MAX_BATCH_BYTES = 900_000
+RETRIES = 4
+
+
+@dataclass
+class Summary:
+    read: int = 0
+    imported: int = 0
+    present: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+    interrupted: bool = False
+
+    @property
+    def rate(self) -> float:
+        return self.read / self.seconds if self.seconds > 0 else 0.0
+
+    def text(self) -> str:
+        return (f"read {self.read:,}, imported {self.imported:,}, already present {self.present:,}, "
+                f"rejected {self.rejected:,} in {self.seconds:.1f} s ({self.rate:,.0f} sales/s)")
+
+
+@dataclass
+class Options:
+    points: str  # "none" or "rule-at-time"
+    rejects: Path
+    fmt: str | None = None
+    batch_size: int = 2000
+    in_flight: int = 2  # batches sent before the first is answered: reading overlaps recording
+    progress: bool = True
+
+
+class ImportFailed(RuntimeError):
+    """The service refused a whole batch for a reason retrying does not cure (e.g. 401, 403)."""
+
+
+async def import_sales(path: Path, client: httpx.AsyncClient, options: Options) -> Summary:
+    """`client` has the members API's base URL (directly, or the gateway's `/api/members`) and the
+    admin's Authorization header."""
+    fmt = format_of(path, options.fmt)
+    summary = Summary()
+    started = time.perf_counter()
+    with path.open("rb") as raw, options.rejects.open("w", newline="", encoding="utf-8") as rejects_file:
+        lines = Counting(raw)
+        sales: Iterator[SourceSale]
+        if fmt == "csv":
+            csv_sales = CsvSales(iter(lines))
+            columns, sales = csv_sales.columns, iter(csv_sales)
+        else:
+            columns, sales = [], read_jsonl(iter(lines))
+        rejects = csv.writer(rejects_file)
+        rejects.writerow(reject_header(fmt, columns))
+        size = os.fstat(raw.fileno()).st_size
+        with _progress(options.progress) as bar:
+            task = bar.add_task("importing", total=size)
+            pending: list[asyncio.Task[list[tuple[SourceSale, str, str | None]]]] = []
+            try:
+                for batch in _batches(sales, options.batch_size):
+                    pending.append(asyncio.create_task(_send(client, batch, options.points)))
+                    while len(pending) >= options.in_flight:
+                        _settle(await pending.pop(0), summary, rejects, fmt)
+                        bar.update(task, completed=lines.read, description=_status(summary))
+                while pending:
+                    _settle(await pending.pop(0), summary, rejects, fmt)
+                    bar.update(task, completed=lines.read, description=_status(summary))
+            except (KeyboardInterrupt, asyncio.CancelledError):
+                summary.interrupted = True
+            finally:
+                for p in pending:  # interrupted, or a batch refused: nothing more is sent
+                    p.cancel()
+    summary.seconds = time.perf_counter() - started
+    if summary.rejected == 0:
+        options.rejects.unlink(missing_ok=True)
+    return summary
+
+
+def _progress(enabled: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(), disable=not enabled,
+    )
+
+
+def _status(s: Summary) -> str:
+    return f"imported {s.imported:,} · present {s.present:,} · rejected {s.rejected:,}"
+
+
+def _batches(sales: Iterator[SourceSale], batch_size: int) -> Iterator[list[tuple[SourceSale, str | None]]]:
+    """Sales with their JSON text (None when refused here), cut by count and by bytes."""
+    batch: list[tuple[SourceSale, str | None]] = []
+    size = 0
+    for sale in sales:
+        text = json.dumps(sale.sale, ensure_ascii=False) if sale.sale is not None else None
+        length = len(text.encode()) + 1 if text is not None else 0
+        sent = sum(1 for _, t in batch if t is not None)
+        if batch and (sent >= batch_size or size + length > MAX_BATCH_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append((sale, text))
+        size += length
+    if batch:
+        yield batch
+
+
+async def _send(
+    client: httpx.AsyncClient, batch: list[tuple[SourceSale, str | None]], points: str
+) -> list[tuple[SourceSale, str, str | None]]:
+    """(sale, status, reason) for each sale of the batch, in order."""
+    texts = [t for _, t in batch if t is not None]
+    answers: list[dict[str, Any]] = []
+    if texts:
+        body = '{"points":' + json.dumps(points) + ',"sales":[' + ",".join(texts) + "]}"
+        answers = list(reversed((await _post(client, body.encode()))["results"]))
+    out = []
+    for sale, text in batch:
+        if text is None:
+            out.append((sale, "rejected", sale.problem))
+        else:
+            answer = answers.pop()
+            out.append((sale, answer["status"], answer.get("reason")))
+    return out
+
+
+async def _post(client: httpx.AsyncClient, body: bytes) -> dict[str, Any]:
+    # A batch is safe to send again: what it recorded before the failure is answered present.
+    for attempt in range(RETRIES + 1):
+        try:
+            r = await client.post(PATH, content=body, headers={"Content-Type": "application/json"})
+        except httpx.TransportError:
+            if attempt == RETRIES:
+                raise
+        else:
+            if r.status_code == 200:
+                return r.json()  # type: ignore[no-any-return]
+            if (r.status_code < 500 and r.status_code != 429) or attempt == RETRIES:
+                raise ImportFailed(f"{r.status_code} from members: {r.text[:500]}")
+        await asyncio.sleep(0.5 * 2 ** attempt)
+    raise AssertionError("unreachable")
+
+
+def _settle(results: list[tuple[SourceSale, str, str | None]], summary: Summary, rejects: Any, fmt: str) -> None:
+    for sale, status, reason in results:
+        summary.read += 1
+        if status == "imported":
+            summary.imported += 1
+        elif status == "present":
+            summary.present += 1
+        else:
+            summary.rejected += 1
+            for line, fields in sale.rows:
+                rejects.writerow([line, reason or "", *fields])
+
+
+def run(args: Any, base_url: str, token: str, out: TextIO) -> int:
+    path = Path(args.file)
+    options = Options(
+        points=args.points, rejects=Path(args.rejects) if args.rejects else path.with_name(path.name + ".rejects.csv"),
+        fmt=args.format, batch_size=args.batch_size, progress=out.isatty(),
+    )
+
+    async def main() -> Summary:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=120) as client:
+            return await import_sales(path, client, options)
+
+    summary = asyncio.run(main())
+    print(summary.text(), file=out)
+    if summary.rejected:
+        print(f"rejected rows with their reasons: {options.rejects}", file=out)
+    if summary.interrupted:
+        print("interrupted: run the same command again to go on; what was imported is answered present", file=out)
+        return 130
+    return 0

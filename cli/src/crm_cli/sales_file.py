@@ -1,0 +1,140 @@
+"""Reading a file of past sales for `crm import-sales`: CSV or JSON lines, into one JSON object per
+sale in the shape members validates (`members.domain.sales_import.ImportedSale`).
+
+The rules of a sale (ids, times with their offset, amounts, lines adding up, card or phone) live
+there, in one place: this module only takes the file apart, keeps each sale's original rows and
+line numbers for the reject file, and refuses on its own only what it cannot take apart (a line
+that is not JSON, a CSV row of a sale whose rows disagree).
+
+CSV: a header row, then one row per sale line; the rows of one sale (same store_id and pos_txn_id)
+follow each other and repeat its fields. A sale the old system kept only the total of is one row
+with `total` and no line columns filled.
+"""
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+SALE_COLUMNS = ("store_id", "pos_txn_id", "occurred_at", "card_no", "phone", "payment", "total")
+LINE_COLUMNS = ("sku", "name", "category", "qty", "unit_price", "amount")
+REQUIRED_COLUMNS = ("store_id", "pos_txn_id", "occurred_at")
+FORMATS = ("csv", "jsonl")
+
+
+class FileProblem(ValueError):
+    """The file as a whole cannot be read (an unknown format, a CSV header without a required column)."""
+
+
+@dataclass
+class SourceSale:
+    """One sale as read: what is sent, or why it was refused here; its rows as they were in the file."""
+
+    line: int  # of its first row, 1-based, the CSV header being line 1
+    rows: list[tuple[int, list[str]]] = field(default_factory=list)  # (line, original fields)
+    sale: dict[str, Any] | None = None
+    problem: str | None = None
+
+
+def format_of(path: Path, given: str | None) -> str:
+    if given:
+        return given
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix == "csv":
+        return "csv"
+    if suffix in ("jsonl", "ndjson", "json"):
+        return "jsonl"
+    raise FileProblem(f"{path.name}: cannot tell the format from the extension; give --format csv or jsonl")
+
+
+def reject_header(fmt: str, columns: list[str]) -> list[str]:
+    return ["line", "reason", *(columns if fmt == "csv" else ["record"])]
+
+
+class Counting:
+    """The lines of a binary file as text, counting the bytes read (for the progress bar)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw, self.read = raw, 0
+
+    def __iter__(self) -> Iterator[str]:
+        for chunk in self.raw:
+            self.read += len(chunk)
+            yield chunk.decode("utf-8-sig" if self.read == len(chunk) else "utf-8")
+
+
+def read_jsonl(lines: Iterator[str]) -> Iterator[SourceSale]:
+    for number, text in enumerate(lines, start=1):
+        record = text.rstrip("\r\n")
+        if not record.strip():
+            continue
+        found = SourceSale(number, [(number, [record])])
+        try:
+            value = json.loads(record)
+        except ValueError as exc:
+            found.problem = f"record: not valid JSON ({exc.msg} at column {exc.colno})"
+        else:
+            if isinstance(value, dict):
+                found.sale = value
+            else:
+                found.problem = "record: a sale is a JSON object"
+        yield found
+
+
+class CsvSales:
+    """The sales of a CSV file; `columns` is its header, read at once."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self.reader = csv.reader(lines)
+        try:
+            self.columns = next(self.reader)
+        except StopIteration:
+            raise FileProblem("the file is empty: a CSV file starts with its header") from None
+        missing = [c for c in REQUIRED_COLUMNS if c not in self.columns]
+        if missing:
+            raise FileProblem(f"the CSV header lacks {', '.join(missing)} (columns: {', '.join(SALE_COLUMNS + LINE_COLUMNS)})")
+        unknown = [c for c in self.columns if c not in SALE_COLUMNS + LINE_COLUMNS]
+        if unknown:
+            raise FileProblem(f"the CSV header has unknown columns: {', '.join(unknown)}")
+
+    def __iter__(self) -> Iterator[SourceSale]:
+        current: SourceSale | None = None
+        key: tuple[str, str] | None = None
+        start = self.reader.line_num + 1
+        for fields in self.reader:
+            line, start = start, self.reader.line_num + 1
+            if not any(f.strip() for f in fields):
+                continue
+            row = dict(zip(self.columns, fields, strict=False))
+            row_key = (row.get("store_id", ""), row.get("pos_txn_id", ""))
+            if current is not None and row_key == key:
+                self._add_row(current, line, fields, row)
+                continue
+            if current is not None:
+                yield current
+            current, key = SourceSale(line), row_key
+            self._add_row(current, line, fields, row)
+        if current is not None:
+            yield current
+
+    def _add_row(self, sale: SourceSale, line: int, fields: list[str], row: dict[str, str]) -> None:
+        sale.rows.append((line, fields))
+        if sale.problem is not None:
+            return
+        if len(fields) != len(self.columns):
+            sale.problem = f"row: {len(fields)} fields where the header has {len(self.columns)}"
+            sale.sale = None
+            return
+        if sale.sale is None:
+            sale.sale = {c: row[c] for c in SALE_COLUMNS if row.get(c, "") != ""}
+        else:
+            for c in SALE_COLUMNS:
+                if row.get(c, "") not in ("", sale.sale.get(c, "")):
+                    sale.problem = f"{c}: differs between the rows of this sale (line {sale.line} and line {line})"
+                    sale.sale = None
+                    return
+        item = {c: row[c] for c in LINE_COLUMNS if row.get(c, "") != ""}
+        if item:
+            sale.sale.setdefault("lines", []).append(item)

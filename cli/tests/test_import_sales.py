@@ -1,0 +1,125 @@
+"""`crm import-sales` on a small file against the members service: the summary, the reject file
+line by line, and a second run that changes nothing."""
+
+import asyncio
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func
+from sqlmodel import select
+
+from crm_cli.import_sales import Options, import_sales
+from members.adapters.tables import MemberRow, PurchaseLineRow, PurchaseRow
+from shared.auth import Role
+from tests.support.members import register
+
+pytestmark = pytest.mark.integration
+
+HEADER = "store_id,pos_txn_id,occurred_at,card_no,phone,payment,total,sku,name,category,qty,unit_price,amount"
+
+
+def sales_csv(card: str, phone: str) -> str:
+    return "\n".join([
+        HEADER,
+        f"S001,H-1,2019-03-01T10:15:00+08:00,{card},,cash,,rice,大米,grain,2,39.90,79.80",   # line 2: a sale of two lines
+        f"S001,H-1,2019-03-01T10:15:00+08:00,{card},,cash,,oil,油,oil,1,20.00,20.00",          # line 3
+        f"S001,H-2,2019-03-02T09:00:00+08:00,,{phone},wechat,45.50,,,,,,",                    # line 4: only a total
+        "S001,H-3,2019-03-02 09:00:00,,,cash,,rice,大米,grain,1,39.90,39.90",                  # line 5: no offset
+        "S002,H-4,2019-03-03T11:00:00+08:00,8800000000999,,cash,12.00,,,,,,",                  # line 6: unknown card
+        "S002,H-5,2019-03-03T12:00:00+08:00,,,cash,,rice,大米,grain,1,39.90,40.00",            # line 7: the amount is the till's, as live
+        "S002,H-6,2019-03-03T12:30:00+08:00,,,cash,10.00,rice,大米,grain,1,39.90,39.90",        # line 8: total not the lines'
+        "S002,H-7,2019-03-03T12:30:00+08:00,,,cash,,rice,大米,grain,0,39.90,0.00",              # line 9: zero quantity
+        "S002,H-7,2019-03-04T12:30:00+08:00,,,cash,,oil,油,oil,1,20.00,20.00",                  # line 10: same sale, other time
+        "",
+    ])
+
+
+async def count(members, model) -> int:
+    async with members.app.state.sessions() as s:
+        return (await s.exec(select(func.count()).select_from(model))).one()
+
+
+async def test_a_small_file_imports_once_and_its_rejects_name_line_field_and_reason(members, env, tmp_path: Path) -> None:
+    card_member = await register(members, env)
+    phone_member = await register(members, env, phone="13300000088")
+    path = tmp_path / "sales.csv"
+    path.write_text(sales_csv(card_member["card_no"], "13300000088"), encoding="utf-8")
+    rejects = tmp_path / "sales.csv.rejects.csv"
+    options = Options(points="rule-at-time", rejects=rejects, batch_size=3, progress=False)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=members.app), base_url="http://members",
+                               headers=env.auth(Role.ADMIN))
+    async with client:
+        first = await import_sales(path, client, options)
+        assert (first.read, first.imported, first.present, first.rejected) == (7, 3, 0, 4)
+        with rejects.open(encoding="utf-8", newline="") as f:
+            rows = list(csv.reader(f))
+        assert rows[0] == ["line", "reason", *HEADER.split(",")]
+        assert [(r[0], r[1], r[3]) for r in rows[1:]] == [
+            ("5", "occurred_at: a time needs its UTC offset, e.g. 2019-03-01T10:15:00+08:00", "H-3"),
+            ("6", "card_no: no member has this card", "H-4"),
+            ("8", "total: 10.00 is not the sum of the lines (39.90)", "H-6"),
+            ("9", "occurred_at: differs between the rows of this sale (line 9 and line 10)", "H-7"),
+            ("10", "occurred_at: differs between the rows of this sale (line 9 and line 10)", "H-7"),
+        ]
+        assert rows[2][2:] == ["S002", "H-4", "2019-03-03T11:00:00+08:00", "8800000000999", "", "cash", "12.00", "", "", "", "", "", ""]
+        purchases, lines = await count(members, PurchaseRow), await count(members, PurchaseLineRow)
+        assert (purchases, lines) == (3, 3)
+
+        second = await import_sales(path, client, options)
+        assert (second.read, second.imported, second.present, second.rejected) == (7, 0, 3, 4)
+        assert (await count(members, PurchaseRow), await count(members, PurchaseLineRow)) == (purchases, lines)
+    async with members.app.state.sessions() as s:
+        spend = {m.id: m.lifetime_spend for m in (await s.exec(select(MemberRow))).all()}
+    assert spend == {card_member["id"]: Decimal("99.80"), phone_member["id"]: Decimal("45.50")}
+    # Rejected sales' rows again, the same, for the second run.
+    with rejects.open(encoding="utf-8", newline="") as f:
+        assert [r[0] for r in list(csv.reader(f))[1:]] == ["5", "6", "8", "9", "10"]
+
+
+async def test_a_file_without_rejects_leaves_no_reject_file(members, env, tmp_path: Path) -> None:
+    path = tmp_path / "sales.jsonl"
+    path.write_text('{"store_id": "S001", "pos_txn_id": "J-1", "occurred_at": "2019-01-01T08:00:00+08:00", "total": "5.00"}\n')
+    rejects = tmp_path / "old.rejects.csv"
+    rejects.write_text("left by an earlier run\n")
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=members.app), base_url="http://members",
+                               headers=env.auth(Role.ADMIN))
+    async with client:
+        summary = await import_sales(path, client, Options(points="none", rejects=rejects, progress=False))
+    assert (summary.read, summary.imported, summary.rejected) == (1, 1, 0)
+    assert not rejects.exists()
+
+
+class StopsAtRequest(httpx.AsyncBaseTransport):
+    """The members app, until request number `stop_at`: that one is cancelled as a Ctrl-C cancels
+    the command's requests in flight."""
+
+    def __init__(self, app, stop_at: int) -> None:
+        self.inner, self.stop_at, self.sent = httpx.ASGITransport(app=app), stop_at, 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent += 1
+        if self.sent >= self.stop_at:
+            raise asyncio.CancelledError
+        return await self.inner.handle_async_request(request)
+
+
+async def test_an_interrupted_import_run_again_imports_the_rest_once(members, env, tmp_path: Path) -> None:
+    path = tmp_path / "sales.jsonl"
+    path.write_text("".join(
+        f'{{"store_id": "S001", "pos_txn_id": "I-{i}", "occurred_at": "2019-01-0{1 + i}T08:00:00+08:00", "total": "5.00"}}\n'
+        for i in range(6)))
+    options = Options(points="none", rejects=tmp_path / "rejects.csv", batch_size=1, progress=False)
+    admin = env.auth(Role.ADMIN)
+    async with httpx.AsyncClient(transport=StopsAtRequest(members.app, stop_at=3), base_url="http://members",
+                                 headers=admin) as client:
+        stopped = await import_sales(path, client, options)
+    assert stopped.interrupted and 0 < stopped.imported < 6
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=members.app), base_url="http://members",
+                                 headers=admin) as client:
+        resumed = await import_sales(path, client, options)
+    assert not resumed.interrupted
+    assert (resumed.read, resumed.present, resumed.imported) == (6, stopped.imported, 6 - stopped.imported)
+    assert await count(members, PurchaseRow) == 6

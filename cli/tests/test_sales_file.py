@@ -1,0 +1,94 @@
+"""Taking a file of past sales apart (`crm import-sales`): sales grouped from their CSV rows with
+their line numbers, JSON lines, and what is refused before anything is sent."""
+
+import io
+from pathlib import Path
+
+import pytest
+
+from crm_cli.main import main
+from crm_cli.sales_file import Counting, CsvSales, FileProblem, format_of, read_jsonl
+
+HEADER = "store_id,pos_txn_id,occurred_at,card_no,phone,payment,total,sku,name,category,qty,unit_price,amount\n"
+
+
+def csv_sales(text: str) -> list:
+    return list(CsvSales(iter(Counting(io.BytesIO(text.encode())))))
+
+
+def test_the_rows_of_a_sale_make_one_sale_with_its_lines_and_first_line_number() -> None:
+    [two_lines, total_only] = csv_sales(
+        HEADER
+        + "S001,T-1,2019-03-01T10:15:00+08:00,8800000012345,,cash,,rice,米,grain,2,39.90,79.80\n"
+        + "S001,T-1,2019-03-01T10:15:00+08:00,8800000012345,,cash,,oil,油,oil,1,20.00,20.00\n"
+        + "\n"
+        + 'S002,T-2,2019-03-02T09:00:00+08:00,,13900000001,"we,chat",45.50,,,,,,\n'
+    )
+    assert (two_lines.line, [n for n, _ in two_lines.rows], two_lines.problem) == (2, [2, 3], None)
+    assert two_lines.sale == {
+        "store_id": "S001", "pos_txn_id": "T-1", "occurred_at": "2019-03-01T10:15:00+08:00", "card_no": "8800000012345",
+        "payment": "cash",
+        "lines": [{"sku": "rice", "name": "米", "category": "grain", "qty": "2", "unit_price": "39.90", "amount": "79.80"},
+                  {"sku": "oil", "name": "油", "category": "oil", "qty": "1", "unit_price": "20.00", "amount": "20.00"}],
+    }
+    assert (total_only.line, total_only.sale) == (5, {
+        "store_id": "S002", "pos_txn_id": "T-2", "occurred_at": "2019-03-02T09:00:00+08:00", "phone": "13900000001",
+        "payment": "we,chat", "total": "45.50"})
+
+
+def test_rows_of_a_sale_that_disagree_or_lack_fields_are_refused_here() -> None:
+    [differs, short] = csv_sales(
+        HEADER
+        + "S001,T-1,2019-03-01T10:15:00+08:00,8800000012345,,cash,,rice,米,grain,2,39.90,79.80\n"
+        + "S001,T-1,2019-03-01T10:15:00+08:00,8800000099999,,cash,,oil,油,oil,1,20.00,20.00\n"
+        + "S001,T-2,2019-03-01T10:15:00+08:00\n"
+    )
+    assert (differs.sale, differs.problem) == (None, "card_no: differs between the rows of this sale (line 2 and line 3)")
+    assert [n for n, _ in differs.rows] == [2, 3]
+    assert (short.line, short.sale, short.problem) == (4, None, "row: 3 fields where the header has 13")
+
+
+def test_a_csv_header_must_name_the_sale_and_only_known_columns() -> None:
+    with pytest.raises(FileProblem, match="lacks pos_txn_id"):
+        csv_sales("store_id,occurred_at,total\n")
+    with pytest.raises(FileProblem, match="unknown columns: customer"):
+        csv_sales("store_id,pos_txn_id,occurred_at,customer\n")
+    with pytest.raises(FileProblem, match="empty"):
+        csv_sales("")
+
+
+def test_json_lines_are_objects_and_a_line_that_is_not_is_refused_with_its_number() -> None:
+    text = '{"store_id": "S001"}\n\n[1, 2]\n{"store_id": \n'
+    found = list(read_jsonl(iter(Counting(io.BytesIO(text.encode())))))
+    assert [(s.line, s.sale, s.problem) for s in found] == [
+        (1, {"store_id": "S001"}, None),
+        (3, None, "record: a sale is a JSON object"),
+        (4, None, "record: not valid JSON (Expecting value at column 14)"),
+    ]
+    assert found[1].rows == [(3, ["[1, 2]"])]
+
+
+def test_the_format_comes_from_the_extension_or_the_option() -> None:
+    assert format_of(Path("a.CSV"), None) == "csv"
+    assert format_of(Path("a.ndjson"), None) == "jsonl"
+    assert format_of(Path("a.txt"), "csv") == "csv"
+    with pytest.raises(FileProblem, match="--format"):
+        format_of(Path("a.txt"), None)
+
+
+def test_the_command_stops_before_sending_anything_when_the_file_cannot_be_read(tmp_path: Path, capsys) -> None:
+    target = ["--points", "none", "--members-url", "http://127.0.0.1:1", "--token", "unused"]
+    assert main(["import-sales", str(tmp_path / "missing.csv"), *target]) == 2
+    assert "missing.csv" in capsys.readouterr().err
+    bad = tmp_path / "old.csv"
+    bad.write_text("store,txn\n")
+    assert main(["import-sales", str(bad), *target]) == 2
+    assert "the CSV header lacks store_id, pos_txn_id, occurred_at" in capsys.readouterr().err
+
+
+def test_a_members_service_that_cannot_be_reached_ends_the_command_with_an_error(tmp_path: Path, capsys) -> None:
+    sales = tmp_path / "sales.jsonl"
+    sales.write_text('{"store_id": "S001", "pos_txn_id": "T-1", "occurred_at": "2019-01-01T08:00:00+08:00", "total": "1.00"}\n')
+    code = main(["import-sales", str(sales), "--points", "none", "--members-url", "http://127.0.0.1:1", "--token", "x"])
+    assert code == 1
+    assert "(http://127.0.0.1:1); what was imported before it is kept" in capsys.readouterr().err

@@ -1,0 +1,116 @@
+"""The console names the staff who did something: the ids a page lists (staff ids, or account
+managers' directory ids) are looked up in one query, and an id without an account stays an id.
+The gift register names who redeemed and who handed over each gift on screen (which is what
+prints) and in its CSV."""
+
+import csv
+import io
+import json
+import re
+
+import httpx
+import pytest
+from sqlalchemy import event
+
+from gateway.adapters.clients import Downstream
+from gateway.service_layer.console_people import display_names
+from tests.support.console import log_in
+from tests.support.identity import MovableClock, admin, gateway_with_stores
+from tests.support.platform import TestEnv
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def gateway(env: TestEnv, database_factory):
+    async with gateway_with_stores(env, await database_factory("gateway"), MovableClock()) as client:
+        yield client
+
+
+async def account(gateway: httpx.AsyncClient, env: TestEnv, **body: str) -> str:
+    r = await gateway.post("/identity/v1/staff", json=body, headers=admin(env))
+    assert r.status_code == 201, r.text
+    return str(r.json()["staff_id"])
+
+
+async def test_the_names_of_a_page_come_from_one_query_and_unknown_ids_stay_ids(gateway, env) -> None:
+    desk = await account(gateway, env, login="li.fuwutai", name="李服务台", role="service_desk", store_id="S001")
+    await account(gateway, env, login="zhou.am", name="周经理", role="account_manager", store_id="S001", account_manager_id="am-017")
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    engine = gateway.app.state.engine.sync_engine
+    async with gateway.app.state.commands() as uow:
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            names = await display_names(uow, [desk, "am-017", "stf_left_long_ago", None, desk])
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert await display_names(uow, [None, ""]) == {}
+    assert names == {desk: "李服务台", "am-017": "周经理"}
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
+
+
+def _points_and_members(desk: str) -> Downstream:
+    """Points' register and catalogue and members' customers as those services answer them."""
+    register = [
+        {"redemption_id": "r1", "member_id": "m-1", "gift_id": "cushion", "kind": "physical", "coupon_template_id": None,
+         "store_id": "S001", "channel": "desk", "points": 10000, "status": "handed_over", "staff_id": desk,
+         "redeemed_at": "2026-12-01T02:00:00Z", "handed_over_at": "2026-12-01T02:05:00Z", "handed_over_by": desk,
+         "cancelled_at": None, "cancelled_by": None, "cancel_reason": None},
+        {"redemption_id": "r2", "member_id": "m-1", "gift_id": "cushion", "kind": "physical", "coupon_template_id": None,
+         "store_id": "S001", "channel": "desk", "points": 5000, "status": "reserved", "staff_id": "stf_left_long_ago",
+         "redeemed_at": "2026-12-01T03:00:00Z", "handed_over_at": None, "handed_over_by": None,
+         "cancelled_at": None, "cancelled_by": None, "cancel_reason": None},
+    ]
+
+    def points(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/gift-register":
+            assert request.url.params["store_id"] == "S001"
+            return httpx.Response(200, json=register)
+        if request.url.path == "/v1/gifts":
+            return httpx.Response(200, json=[{"gift_id": "cushion", "name_zh": "靠垫", "name_en": "Cushion", "points": 5000}])
+        return httpx.Response(404, json={"detail": "not here"})
+
+    def members(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/v1/members/m-1"
+        return httpx.Response(200, content=json.dumps({"id": "m-1", "name": "钱芳", "card_no": "8800001"}))
+
+    return Downstream(members=httpx.AsyncClient(transport=httpx.MockTransport(members), base_url="http://members"),
+                      points=httpx.AsyncClient(transport=httpx.MockTransport(points), base_url="http://points"))
+
+
+async def test_the_gift_register_names_the_staff_on_screen_and_in_its_csv(gateway, env) -> None:
+    r = await gateway.post("/identity/v1/staff", headers=admin(env),
+                           json={"login": "li.fuwutai", "name": "李服务台", "role": "service_desk", "store_id": "S001"})
+    assert r.status_code == 201, r.text
+    desk_id = r.json()["staff_id"]
+    assert (await log_in(gateway, "li.fuwutai", r.json()["password"])).status_code == 303
+    gateway.app.state.downstream = _points_and_members(desk_id)
+
+    page = await gateway.get("/console/desk/gift-register", params={"from": "2026-12-01"})
+    assert page.status_code == 200, page.text
+    rows = re.findall(r"<tr><td>(.*?)</tr>", page.text.split('id="gift-register"')[1], re.S)
+    assert len(rows) == 2
+    assert "李服务台" in rows[0] and desk_id not in rows[0] and "钱芳 (8800001)" in rows[0] and "靠垫" in rows[0]
+    assert "stf_left_long_ago" in rows[1]  # no account: the id is what there is to show
+    assert "兑换经办人" in page.text and "发放经办人" in page.text
+    assert "/console/desk/gift-register/export?store_id=S001&amp;from=2026-12-01&amp;to=2026-12-01" in page.text
+
+    exported = await gateway.get("/console/desk/gift-register/export", params={"from": "2026-12-01"})
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    assert 'filename="gift-register-S001-2026-12-01-2026-12-01.csv"' in exported.headers["content-disposition"]
+    assert exported.text.startswith("\ufeff")
+    table = list(csv.reader(io.StringIO(exported.text.lstrip("\ufeff"))))
+    assert table[0] == ["时间", "客户", "赠品", "积分", "状态", "发放时间", "兑换经办人", "发放经办人"]
+    assert table[1] == ["2026-12-01 10:00", "钱芳 (8800001)", "靠垫", "10000", "handed_over", "2026-12-01 10:05", "李服务台", "李服务台"]
+    assert table[2] == ["2026-12-01 11:00", "钱芳 (8800001)", "靠垫", "5000", "reserved", "", "stf_left_long_ago", ""]
+    assert table[3][0].startswith("合计") and table[3][3] == "15000"
+
+    gateway.cookies.set("crm_console_lang", "en")
+    english = await gateway.get("/console/desk/gift-register/export", params={"from": "2026-12-01"})
+    header = next(csv.reader(io.StringIO(english.text.lstrip("\ufeff"))))
+    assert header[-2:] == ["Redeemed by", "Handed over by"]
+    assert "Cushion" in english.text

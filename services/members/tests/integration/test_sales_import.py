@@ -1,0 +1,185 @@
+"""The import of past sales (`POST /v1/sales/import`, what `crm import-sales` sends): recorded as
+live sales are, refused one by one with the field and the reason, and never counted twice, on
+SQLite and PostgreSQL."""
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import select
+
+from members.adapters.tables import MemberRow, PurchaseLineRow, PurchaseRow
+from members.adapters.tables.infobase import MemberDaySpendRow
+from shared.auth import Role
+from shared.outbox import OutboxRecord
+from tests.support.factories import line, spend_line
+from tests.support.members import deliver_sale, register
+
+pytestmark = pytest.mark.integration
+
+ATTRIBUTED = "crm.members.purchase_attributed.v1"
+
+
+def admin(env) -> dict[str, str]:
+    return env.auth(Role.ADMIN)
+
+
+def past_sale(txn: str, *, card_no: str | None = None, phone: str | None = None, total: str | None = None,
+              lines: list[dict] | None = None, at: str = "2019-03-01T10:15:00+08:00", store: str = "S001") -> dict:
+    sale: dict = {"store_id": store, "pos_txn_id": txn, "occurred_at": at}
+    if card_no:
+        sale["card_no"] = card_no
+    if phone:
+        sale["phone"] = phone
+    if total is not None:
+        sale["total"] = total
+    if lines is not None or total is None:
+        sale["lines"] = lines if lines is not None else [line(qty="1", unit_price="50.00")]
+    return sale
+
+
+async def send(members, env, sales: list[dict], points: str = "rule-at-time") -> dict:
+    r = await members.post("/v1/sales/import", json={"points": points, "sales": sales}, headers=admin(env))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def counts(members) -> dict[str, int]:
+    async with members.app.state.sessions() as s:
+        return {
+            model.__name__: (await s.exec(select(func.count()).select_from(model))).one()
+            for model in (PurchaseRow, PurchaseLineRow, OutboxRecord, MemberDaySpendRow)
+        }
+
+
+async def member_row(members, member_id: str) -> MemberRow:
+    async with members.app.state.sessions() as s:
+        return (await s.exec(select(MemberRow).where(MemberRow.id == member_id))).one()
+
+
+async def announced(members) -> list[dict]:
+    async with members.app.state.sessions() as s:
+        rows = (await s.exec(select(OutboxRecord).where(OutboxRecord.event_type == ATTRIBUTED).order_by(OutboxRecord.id))).all()
+    return [json.loads(r.envelope)["data"] for r in rows]
+
+
+async def test_past_sales_count_like_live_ones_and_are_announced_as_imported(members, env) -> None:
+    by_card = await register(members, env)
+    by_phone = await register(members, env, phone="13300000077")
+    answer = await send(members, env, [
+        past_sale("H-1", card_no=by_card["card_no"]),
+        past_sale("H-2", phone="13300000077", lines=[line(qty="2", unit_price="10.00"), line(sku="oil", qty="1", unit_price="5.50")]),
+        past_sale("H-3"),  # anonymous
+        past_sale("H-4", card_no=by_card["card_no"], total="30.00", at="2020-06-01T09:00:00+08:00"),  # only a total
+    ])
+    assert (answer["imported"], answer["present"], answer["rejected"]) == (4, 0, 0)
+    assert [r["status"] for r in answer["results"]] == ["imported"] * 4
+    card = await member_row(members, by_card["id"])
+    assert (card.lifetime_spend, card.purchase_count) == (Decimal("80.00"), 2)
+    assert card.first_purchase_at is not None and card.first_purchase_at.year == 2019
+    assert card.last_purchase_at is not None and card.last_purchase_at.year == 2020
+    phone = await member_row(members, by_phone["id"])
+    assert (phone.lifetime_spend, phone.purchase_count) == (Decimal("25.50"), 1)
+    # The outbox: two events of each registration, and the three member sales' announcements.
+    assert await counts(members) == {"PurchaseRow": 4, "PurchaseLineRow": 4, "OutboxRecord": 7, "MemberDaySpendRow": 3}
+    events = await announced(members)
+    assert [(e["pos_txn_id"], e["member_id"], e["imported"], e["earns_points"], len(e["lines"])) for e in events] == [
+        ("H-1", by_card["id"], True, True, 1), ("H-2", by_phone["id"], True, True, 2), ("H-4", by_card["id"], True, True, 0)]
+    assert events[2]["total"] == "30.00"
+    assert datetime.fromisoformat(events[2]["occurred_at"]) == datetime(2020, 6, 1, 1, 0, tzinfo=UTC)
+
+
+async def test_importing_again_changes_nothing_and_says_present(members, env) -> None:
+    m = await register(members, env)
+    sales = [past_sale(f"R-{i}", card_no=m["card_no"]) for i in range(5)] + [past_sale("R-anon")]
+    assert (await send(members, env, sales))["imported"] == 6
+    before, spend = await counts(members), (await member_row(members, m["id"])).lifetime_spend
+    again = await send(members, env, sales)
+    assert (again["imported"], again["present"], again["rejected"]) == (0, 6, 0)
+    assert await counts(members) == before
+    assert (await member_row(members, m["id"])).lifetime_spend == spend == Decimal("250.00")
+
+
+async def test_an_interrupted_import_resumed_counts_the_rest_once(members, env) -> None:
+    m = await register(members, env)
+    sales = [past_sale(f"P-{i}", card_no=m["card_no"]) for i in range(6)]
+    await send(members, env, sales[:4])  # the run stopped after these
+    resumed = await send(members, env, sales)
+    assert [r["status"] for r in resumed["results"]] == ["present"] * 4 + ["imported"] * 2
+    row = await member_row(members, m["id"])
+    assert (row.lifetime_spend, row.purchase_count) == (Decimal("300.00"), 6)
+    assert len(await announced(members)) == 6
+
+
+async def test_a_sale_received_live_is_already_present_and_a_transaction_twice_counts_once(members, env) -> None:
+    m = await register(members, env)
+    txn = await deliver_sale(members, card_no=m["card_no"])
+    live = await counts(members)
+    answer = await send(members, env, [
+        past_sale(txn, card_no=m["card_no"]), past_sale("D-1", card_no=m["card_no"]), past_sale("D-1", card_no=m["card_no"]),
+    ])
+    assert [r["status"] for r in answer["results"]] == ["present", "imported", "present"]
+    after = await counts(members)
+    assert (after["PurchaseRow"], after["OutboxRecord"]) == (live["PurchaseRow"] + 1, live["OutboxRecord"] + 1)
+
+
+async def test_a_past_sale_that_makes_a_vip_goes_the_one_by_one_way_and_is_still_announced_as_imported(members, env) -> None:
+    m = await register(members, env)
+    answer = await send(members, env, [
+        past_sale("V-1", card_no=m["card_no"], lines=[spend_line("3000.00")]),
+        past_sale("V-2", card_no=m["card_no"], lines=[spend_line("2500.00")], at="2019-04-01T10:00:00+08:00"),
+        past_sale("V-3", card_no=m["card_no"], lines=[spend_line("100.00")], at="2019-05-01T10:00:00+08:00"),
+    ], points="none")
+    assert answer["imported"] == 3
+    row = await member_row(members, m["id"])
+    assert (row.tier, row.lifetime_spend, row.purchase_count) == ("vip", Decimal("5600.00"), 3)
+    assert [(e["pos_txn_id"], e["imported"], e["earns_points"]) for e in await announced(members)] == [
+        ("V-1", True, False), ("V-2", True, False), ("V-3", True, False)]
+    async with members.app.state.sessions() as s:
+        changes = (await s.exec(select(OutboxRecord).where(OutboxRecord.event_type == "crm.members.tier_changed.v1"))).all()
+    assert len(changes) == 1
+
+
+async def test_points_none_is_announced_as_earning_nothing(members, env) -> None:
+    m = await register(members, env)
+    await send(members, env, [past_sale("N-1", card_no=m["card_no"])], points="none")
+    [event] = await announced(members)
+    assert (event["imported"], event["earns_points"]) == (True, False)
+
+
+async def test_each_bad_sale_is_refused_with_its_field_and_the_others_are_recorded(members, env) -> None:
+    m = await register(members, env)
+    answer = await send(members, env, [
+        past_sale("B-0", card_no=m["card_no"]),
+        past_sale("B-1", card_no="88000000000000"),
+        past_sale("B-2", phone="13900000000"),
+        past_sale("B-3", at="2019-03-01T10:15:00"),
+        past_sale("B-4", at="2999-01-01T00:00:00+08:00"),
+        past_sale("B-5", total="99.00", lines=[line(qty="1", unit_price="50.00")]),
+        past_sale("B-6", card_no=m["card_no"], phone="13300000001"),
+        {**past_sale("B-7"), "customer": "x"},
+    ])
+    assert [(r["status"], r["reason"]) for r in answer["results"]] == [
+        ("imported", None),
+        ("rejected", "card_no: no member has this card"),
+        ("rejected", "phone: no member has this phone"),
+        ("rejected", "occurred_at: a time needs its UTC offset, e.g. 2019-03-01T10:15:00+08:00"),
+        ("rejected", "occurred_at: later than now; an import brings past sales"),
+        ("rejected", "total: 99.00 is not the sum of the lines (50.00)"),
+        ("rejected", "phone: give a card number or a phone, not both"),
+        ("rejected", "customer: Extra inputs are not permitted"),
+    ]
+    assert (await counts(members))["PurchaseRow"] == 1
+
+
+async def test_only_admins_import_and_a_batch_is_bounded(members, env) -> None:
+    body = {"points": "none", "sales": [past_sale("A-1")]}
+    r = await members.post("/v1/sales/import", json=body, headers=env.auth(Role.SERVICE_DESK, store_id="S001"))
+    assert r.status_code == 403
+    r = await members.post("/v1/sales/import", json={"points": "some", "sales": [past_sale("A-1")]}, headers=admin(env))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "points"]
+    r = await members.post("/v1/sales/import", json={"points": "none", "sales": [{}] * 5001}, headers=admin(env))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "sales"]
+    assert (await counts(members))["PurchaseRow"] == 0
