@@ -1,6 +1,8 @@
-"""Choosing a VIP's account manager among those covering their community."""
+"""Choosing a VIP's account manager among those covering their community, and their welcome."""
 
-from members.domain.assignment import Candidate, choose_manager
+import pytest
+
+from members.domain.assignment import Candidate, choose_manager, welcome_owed
 
 
 def test_nobody_covering_the_community_means_no_manager() -> None:
@@ -28,3 +30,11 @@ def test_a_leaving_manager_is_never_chosen_again() -> None:
     pool = [Candidate("am-leaving", "S001", 0), Candidate("am-stays", "S001", 5)]
     assert choose_manager(pool, "S001", exclude="am-leaving") == "am-stays"
     assert choose_manager(pool[:1], "S001", exclude="am-leaving") is None
+
+
+@pytest.mark.parametrize(
+    ("tier_imported", "welcomed", "owed"),
+    [(False, False, True), (False, True, False), (True, False, False), (True, True, False)],
+)
+def test_a_vip_is_welcomed_once_per_promotion_and_never_for_one_of_imported_history(tier_imported, welcomed, owed) -> None:
+    assert welcome_owed(tier_imported=tier_imported, welcomed=welcomed) is owed

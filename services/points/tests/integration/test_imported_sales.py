@@ -59,3 +59,19 @@ async def test_points_of_years_ago_are_expired_by_the_next_run_of_the_job(pts) -
     result = await expire_points(pts.app.state.commands, pts.app.state.settings, datetime(2026, 12, 1, 4, tzinfo=UTC))
     assert result["points_expired"] == 300
     assert await pts.balance("i4") == 50 == await pts.ledger_sum("i4")
+
+
+async def test_a_milestone_reached_by_imported_sales_grants_no_bonus_and_a_live_one_still_does(pts) -> None:
+    past = pts.milestone("i5", "30000.00")
+    past.data["imported"] = True
+    await pts.apply(pts.registered("i5"), past)
+    r = await pts.client.get("/v1/entitlements/i5", headers=pts.desk())
+    assert r.status_code == 200, r.text
+    assert r.json() == []
+    assert [e for e in await pts.outbox("crm.points.entitlement_granted.v1") if e["member_id"] == "i5"] == []
+    # The next milestone, reached by a till's sale, is a live one: the bonus follows as always.
+    await pts.apply(pts.milestone("i5", "50000.00"))
+    [kind] = (await pts.client.get("/v1/entitlements/i5", headers=pts.desk())).json()
+    assert kind["granted"] == 2
+    granted = [e for e in await pts.outbox("crm.points.entitlement_granted.v1") if e["member_id"] == "i5"]
+    assert [(e["granted_total"], e["source_ref"]) for e in granted] == [(2, "milestone:50000.00")]

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from points.domain.catalogue import Gift, RegisterStatus, check_transition
-from points.domain.entitlements import DEFAULT_VISITS_BY_MILESTONE, check_use, granted_after
+from points.domain.entitlements import DEFAULT_VISITS_BY_MILESTONE, check_use, earns_bonus, granted_after
 from points.domain.exceptions import GiftUnavailable, InvalidTransition, NothingLeft
 
 T = DEFAULT_VISITS_BY_MILESTONE
@@ -20,6 +20,11 @@ def test_milestones_set_the_total_and_never_add_to_it() -> None:
     assert granted_after(2, Decimal("30000.00"), T) == 2  # a late lower milestone takes nothing away
     assert granted_after(0, Decimal("50000.00"), T) == 2  # skipping straight to 50,000
     assert granted_after(0, Decimal("5000.00"), T) == 0
+
+
+def test_only_a_milestone_of_live_sales_earns_its_bonus() -> None:
+    assert earns_bonus(imported=False)
+    assert not earns_bonus(imported=True)  # history the old system already rewarded
 
 
 def test_a_use_needs_one_left() -> None:

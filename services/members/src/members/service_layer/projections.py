@@ -11,9 +11,12 @@ from members.service_layer import infobase, tiers
 from shared.unit_of_work import UnitOfWork
 
 
-async def purchase_attributed(uow: UnitOfWork, member: MemberRow, purchase: PurchaseRow, lines: list[PurchaseLineRow]) -> None:
+async def purchase_attributed(
+    uow: UnitOfWork, member: MemberRow, purchase: PurchaseRow, lines: list[PurchaseLineRow], *, imported: bool = False
+) -> None:
+    """`imported`: a sale of the chain's past, loaded by an import (see `tiers`)."""
     await infobase.record_sale(uow.session, member, purchase, settings_of(uow).zone)
-    await tiers.spend_grew(uow, member, uow.now())
+    await tiers.spend_grew(uow, member, uow.now(), imported=imported)
 
 
 async def return_attributed(

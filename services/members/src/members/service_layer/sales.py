@@ -32,7 +32,9 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Origin:
     """Where a sale comes from, as its `purchase_attributed` tells the other services: a till (live),
-    or an import of the chain's past sales (`sales_import`), which may earn no points."""
+    or an import of the chain's past sales (`sales_import`), which may earn no points. An imported
+    sale counts everywhere but reaches the customer nowhere: the tier and milestone events it causes
+    carry `imported` too (`tiers`)."""
 
     imported: bool = False
     earns_points: bool = True
@@ -206,7 +208,7 @@ async def _attribute(
         key=member.id,
         subject=member.id,
     )
-    await projections.purchase_attributed(uow, member, purchase, lines)
+    await projections.purchase_attributed(uow, member, purchase, lines, imported=origin.imported)
 
 
 async def _link_return(uow: UnitOfWork, purchase: PurchaseRow, ret: ReturnRow, member: MemberRow | None) -> None:

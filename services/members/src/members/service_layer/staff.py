@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from members.adapters.tables import MemberRow
 from members.adapters.tables.staff import CoverageRow, StaffRow, VipWelcomeRow
 from members.config import Settings
-from members.domain.assignment import Candidate, choose_manager
+from members.domain.assignment import Candidate, choose_manager, welcome_owed
 from members.domain.tiers import VIP
 from shared.commands import derived_event_id
 from shared.events import contracts as c
@@ -183,7 +183,9 @@ async def _welcomed(uow: UnitOfWork, member: MemberRow) -> bool:
 async def _welcome(uow: UnitOfWork, member: MemberRow, manager: StaffRow, settings: Settings, now: datetime) -> None:
     # A service message, not marketing: telling a VIP who their account manager is belongs to the
     # service they now receive, so it does not wait for marketing consent (requires_consent=None).
-    if await _welcomed(uow, member):
+    # A VIP of the imported history gets a manager but no SMS, whether the manager comes at the
+    # import or once someone covers their community.
+    if not welcome_owed(tier_imported=member.tier_imported, welcomed=await _welcomed(uow, member)):
         return
     promoted_at = member.tier_since or now
     uow.session.add(VipWelcomeRow(member_id=member.id, promoted_at=promoted_at, manager_id=manager.id, requested_at=now))

@@ -5,6 +5,10 @@ Promotion is state-based (a VIP is never promoted again, whatever is redelivered
 milestone is recorded under a unique (member, milestone) key and announced under an event id
 derived from both, so even a replay of the whole history cannot announce it twice. Returns change
 nothing here: the tier is kept until the next review (see `domain.tiers`).
+
+A sale loaded by `crm import-sales` (`imported`) changes tiers and records milestones as a live one
+does, and the events say `imported`: the customer hears of neither (no VIP welcome here, no bonus
+or message downstream), since the old system already did.
 """
 
 from datetime import datetime
@@ -33,41 +37,48 @@ from shared.events.registry import SPEND_MILESTONE_REACHED, TIER_CHANGED
 from shared.unit_of_work import UnitOfWork
 
 
-async def spend_grew(uow: UnitOfWork, member: MemberRow, now: datetime) -> None:
+async def spend_grew(uow: UnitOfWork, member: MemberRow, now: datetime, *, imported: bool = False) -> None:
+    """`imported`: the sale that grew the spend was loaded by an import."""
     settings = settings_of(uow)
     rules = settings.tier_rules
-    await _announce_milestones(uow, member, rules, now)
+    await _announce_milestones(uow, member, rules, now, imported)
     new_tier = promoted_tier(member.tier, member.lifetime_spend, rules)
     if new_tier is None:
         return
-    _change_tier(uow, member, new_tier, "spend_threshold", now)
+    _change_tier(uow, member, new_tier, "spend_threshold", now, imported=imported)
     # An erased member keeps their totals but can no longer be contacted or tracked.
     if member.erased_at is None:
         await assign_new_vip(uow, member, settings, now)
 
 
-async def _announce_milestones(uow: UnitOfWork, member: MemberRow, rules: TierRules, now: datetime) -> None:
+async def _announce_milestones(uow: UnitOfWork, member: MemberRow, rules: TierRules, now: datetime, imported: bool) -> None:
     reached = (await uow.session.exec(select(col(MilestoneRow.milestone)).where(MilestoneRow.member_id == member.id))).all()
     for milestone in new_milestones(member.lifetime_spend, rules, reached):
         uow.session.add(MilestoneRow(member_id=member.id, milestone=milestone, lifetime_spend=member.lifetime_spend, reached_at=now))
         uow.emit(
             SPEND_MILESTONE_REACHED,
-            c.SpendMilestoneReachedV1(member_id=member.id, milestone=milestone, lifetime_spend=member.lifetime_spend, reached_at=now),
+            c.SpendMilestoneReachedV1(
+                member_id=member.id, milestone=milestone, lifetime_spend=member.lifetime_spend, reached_at=now, imported=imported,
+            ),
             key=member.id,
             subject=member.id,
             event_id=derived_event_id("members", "milestone", member.id, milestone),
         )
 
 
-def _change_tier(uow: UnitOfWork, member: MemberRow, new_tier: str, reason: str, now: datetime, event_id: str | None = None) -> None:
+def _change_tier(
+    uow: UnitOfWork, member: MemberRow, new_tier: str, reason: str, now: datetime, event_id: str | None = None,
+    *, imported: bool = False,
+) -> None:
     old_tier = member.tier
-    member.tier, member.tier_since = new_tier, now
+    member.tier, member.tier_since, member.tier_imported = new_tier, now, imported
     uow.session.add(member)
     uow.emit(
         TIER_CHANGED,
         c.TierChangedV1(
             member_id=member.id, old_tier=old_tier, new_tier=new_tier,  # type: ignore[arg-type]
             lifetime_spend=max(member.lifetime_spend, Decimal("0.00")), reason=reason, changed_at=now,  # type: ignore[arg-type]
+            imported=imported,
         ),
         key=member.id,
         subject=member.id,

@@ -1,6 +1,7 @@
 """Service entitlements granted by lifetime spend (e.g. free home visits to collect leftover
 materials): a milestone sets the member's total, it never adds to it, so a repeated or late
-milestone event can never grant more than the table says."""
+milestone event can never grant more than the table says. A milestone reached through a chain's
+past sales loaded by an import grants nothing (`earns_bonus`)."""
 
 from collections.abc import Mapping
 from decimal import Decimal
@@ -15,6 +16,12 @@ DEFAULT_VISITS_BY_MILESTONE: Mapping[Decimal, int] = {Decimal("30000.00"): 1, De
 def total_for_milestone(milestone: Decimal, table: Mapping[Decimal, int]) -> int:
     """The total a member reaching `milestone` is entitled to: the highest row at or below it."""
     return max((total for threshold, total in table.items() if threshold <= milestone), default=0)
+
+
+def earns_bonus(*, imported: bool) -> bool:
+    """Whether a milestone grants its entitlements: not when imported past sales reached it, since
+    the old system rewarded it already, whatever the import said about points for the sales."""
+    return not imported
 
 
 def granted_after(current_total: int, milestone: Decimal, table: Mapping[Decimal, int]) -> int:

@@ -1,5 +1,6 @@
 """Service entitlements: granted by spend milestones, used at the service desk."""
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -10,7 +11,13 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from points.adapters.tables import EntitlementGrantRow, EntitlementRow, EntitlementUseRow, table_of
-from points.domain.entitlements import DEFAULT_VISITS_BY_MILESTONE, LEFTOVER_COLLECTION, check_use, granted_after
+from points.domain.entitlements import (
+    DEFAULT_VISITS_BY_MILESTONE,
+    LEFTOVER_COLLECTION,
+    check_use,
+    earns_bonus,
+    granted_after,
+)
 from points.domain.exceptions import NothingLeft
 from shared.commands import derived_event_id
 from shared.consumer import Delivery
@@ -18,6 +25,8 @@ from shared.db import insert_into
 from shared.events import contracts as c
 from shared.events.registry import ENTITLEMENT_GRANTED
 from shared.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 ENTITLEMENTS = table_of(EntitlementRow)
 
@@ -31,6 +40,9 @@ def milestone_handler(table: Mapping[Decimal, int] = DEFAULT_VISITS_BY_MILESTONE
 
 
 async def grant_for_milestone(uow: UnitOfWork, reached: c.SpendMilestoneReachedV1, table: Mapping[Decimal, int]) -> None:
+    if not earns_bonus(imported=reached.imported):
+        log.info("milestone %s of member %s reached by imported sales: no bonus", reached.milestone, reached.member_id)
+        return
     session, kind = uow.session, LEFTOVER_COLLECTION
     now = uow.now()
     await session.exec(

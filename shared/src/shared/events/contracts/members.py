@@ -55,7 +55,8 @@ class PurchaseAttributedV1(Contract):
     late_match: bool = False
     business_date: date | None = None
     # A sale of the chain's past loaded by `crm import-sales`: it counts in every record as a live
-    # sale does, but nothing about it reaches the customer (no survey invitation).
+    # sale does, but nothing about it reaches the customer (no survey invitation, message, coupon
+    # or bonus). The tier and milestone events it causes say so too (`imported` on each).
     imported: bool = False
     # False for an imported sale the import said earns nothing (`--points none`); points then
     # books it at zero, so a later return of it takes nothing back either.
@@ -86,6 +87,9 @@ class TierChangedV1(Contract):
     lifetime_spend: Money
     reason: Literal["spend_threshold", "review", "manual"]
     changed_at: AwareDatetime
+    # A promotion reached through sales loaded by `crm import-sales`: the tier is real, but it is
+    # history the old system already celebrated, so nothing about it reaches the customer.
+    imported: bool = False
 
 
 class SpendMilestoneReachedV1(Contract):
@@ -96,6 +100,9 @@ class SpendMilestoneReachedV1(Contract):
     milestone: Money
     lifetime_spend: Money
     reached_at: AwareDatetime
+    # Reached through sales loaded by `crm import-sales`: recorded, but earns no bonus (the old
+    # system already rewarded it) and reaches the customer in no other way either.
+    imported: bool = False
 
 
 class AccountManagerAssignedV1(Contract):

@@ -45,6 +45,9 @@ class MemberRow(SQLModel, table=True):
     last_purchase_at: datetime | None = Field(default=None, sa_column=tz(nullable=True))
     tier: str = Field(default="member", max_length=16, index=True)
     tier_since: datetime | None = Field(default=None, sa_column=tz(nullable=True))
+    # The tier was reached through sales loaded by `crm import-sales`: the old system welcomed
+    # this VIP, so a manager assigned now or later does not welcome them again.
+    tier_imported: bool = False
     manager_id: str | None = Field(default=None, max_length=64, index=True)
     created_at: datetime = Field(sa_column=tz())
     erased_at: datetime | None = Field(default=None, sa_column=tz(nullable=True))
