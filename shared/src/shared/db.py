@@ -150,7 +150,7 @@ async def driver_connection(session: _AsyncSession) -> Any:
     first: statements sent this way bypass it, and what it holds pending must go first."""
     await session.flush()
     connection = await session.connection()
-    driver = (await connection.get_raw_connection()).driver_connection
+    driver: Any = (await connection.get_raw_connection()).driver_connection
     if not driver.is_in_transaction():
         # SQLAlchemy's adapter sends BEGIN with the first statement it runs: a COPY sent straight to
         # the driver before any would run, and commit, on its own, outside the session's transaction.
