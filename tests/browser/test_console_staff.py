@@ -67,7 +67,8 @@ async def test_an_account_manager_drills_the_information_base_and_records_a_visi
             assert "5200.00" in await page.locator("#level1 tfoot").inner_text()
             await page.screenshot(path=screenshots / "11-level1.png", full_page=True)
             await level1.first.get_by_role("link", name="阳光花园小区").click()
-            assert "赵敏" in await page.locator("#level2 tbody").inner_text()
+            level2 = await page.locator("#level2 tbody").inner_text()
+            assert "赵敏" in level2 and "VIP" in level2  # the tier by its name, not its code
             await page.screenshot(path=screenshots / "12-level2.png", full_page=True)
             await page.locator("#level2 tbody").get_by_role("link", name="赵敏").click()
             assert await page.locator("#level3 tbody tr").count() == 2
@@ -84,6 +85,7 @@ async def test_an_account_manager_drills_the_information_base_and_records_a_visi
             await page.wait_for_url(f"{base}/console/customers/{member['id']}")
             assert await page.locator("#purchases tbody tr").count() == 2
             assert "阳光花园小区" in await page.locator("#profile").inner_text()
+            assert "VIP" in await page.locator("#profile").inner_text()
             assert member["phone"] in await page.locator("#profile").inner_text()  # account managers call their customers
             await page.screenshot(path=screenshots / "14-customer-360.png", full_page=True)
 

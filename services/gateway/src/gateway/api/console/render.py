@@ -28,13 +28,14 @@ def N_(message: str) -> str:
 
 
 # Words that reach the templates as data and are translated there: roles, job triggers, the
-# states of dead letters and of replays, contact methods, churn risks, urgencies, value classes.
+# states of dead letters and of replays, contact methods, churn risks, urgencies, value classes, tiers.
 SHOWN_AS_DATA = (
     N_("service_desk"), N_("account_manager"), N_("store_manager"), N_("marketing"), N_("admin"), N_("operator"),
     N_("schedule"), N_("by hand"), N_("phone"), N_("sms"), N_("wechat"), N_("home_visit"), N_("in_store"),
     N_("low"), N_("medium"), N_("high"), N_("lost"), N_("unknown"),
     N_("overdue"), N_("soon"), N_("later"), N_("none"), N_("key"), N_("secondary"), N_("ordinary"),
     N_("treatment"), N_("control"), N_("replayed"), N_("discarded"), N_("running"), N_("finished"), N_("interrupted"),
+    N_("member"), N_("vip"),
 )
 # Times on the console are shown in the chain's local time (the stores are all in one zone).
 LOCAL_TIME = ZoneInfo("Asia/Shanghai")
