@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 import httpx
@@ -236,17 +236,14 @@ class Stack:
             self.pg_pid = None
 
 
-class Reader:
+class Reader(Protocol):
     """Reads a service's database: queries are written once, with asyncpg's `$n` parameters."""
 
-    async def fetchval(self, query: str, *args: object) -> Any:
-        raise NotImplementedError
+    async def fetchval(self, query: str, *args: object) -> Any: ...
 
-    async def fetchrow(self, query: str, *args: object) -> dict:
-        raise NotImplementedError
+    async def fetchrow(self, query: str, *args: object) -> dict: ...
 
-    async def close(self) -> None:
-        raise NotImplementedError
+    async def close(self) -> None: ...
 
 
 class PgReader(Reader):
