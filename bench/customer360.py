@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _support import PrivateStack, cpu_seconds, log, run_bench
+from _support import PrivateStack, cpu_seconds, load_client, log, run_bench
 
 from crm_cli.broker import free_port
 from crm_cli.demo import load
@@ -117,9 +117,7 @@ async def drive(bench: Bench, base_url: str, token: str, callers: int, seconds: 
     """`callers` clients send `request(client, run)` back to back for `seconds`; connections are
     opened (one request each) outside the timed window."""
     run = Run()
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    clients = [httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits,
-                                 headers={"Authorization": f"Bearer {token}"}) for _ in range(callers)]
+    clients = [load_client(base_url, headers={"Authorization": f"Bearer {token}"}) for _ in range(callers)]
     try:
         await asyncio.gather(*(request(c, Run()) for c in clients))
         before = bench.cpu()
@@ -166,9 +164,8 @@ async def registrations(bench: Bench, base_url: str, path: str, token: str, call
     """`n` new members registered by `callers` desks at once."""
     run = Run()
     todo = list(range(n))
-    limits = httpx.Limits(max_connections=callers, max_keepalive_connections=callers)
-    async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits,
-                                 headers={"Authorization": f"Bearer {token}"}) as client:
+    async with load_client(base_url, connections=callers, timeout=60,
+                           headers={"Authorization": f"Bearer {token}"}) as client:
         async def worker() -> None:
             while todo:
                 i = todo.pop()

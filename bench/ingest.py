@@ -45,6 +45,7 @@ import psutil
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from _support import load_client
 from crm_cli.broker import free_port
 from crm_cli.demo import PRODUCTS
 from crm_cli.stack import Stack as PlatformStack
@@ -525,8 +526,7 @@ async def post_sales(clients: list[httpx.AsyncClient], plans: list[list[Sale]], 
 async def seed(stack: Stack, issuer: TokenIssuer, members: int, concurrency: int, rng: random.Random) -> list[str]:
     admin = {"Authorization": f"Bearer {issuer.mint('bench-admin', Role.ADMIN)}"}
     desk = {"Authorization": f"Bearer {issuer.mint('bench-desk', Role.SERVICE_DESK, store_id='S001')}"}
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=30, limits=limits) as client:
+    async with load_client(stack.url("gateway"), connections=concurrency) as client:
         for store_id, (name, city) in STORES.items():
             r = await client.put(f"/api/v1/stores/{store_id}", json={"name": name, "city": city}, headers=admin)
             r.raise_for_status()
@@ -602,7 +602,7 @@ async def measure_produce(bootstrap: str, messages: int, size: int) -> dict:
 
 
 async def measure_get(url: str, clients: int, seconds: float) -> dict:
-    pool = [httpx.AsyncClient(base_url=url, timeout=30) for _ in range(clients)]
+    pool = [load_client(url) for _ in range(clients)]
     latencies: list[float] = []
     errors = 0
     try:
@@ -699,9 +699,8 @@ async def run(args: argparse.Namespace, stack: Stack, results: dict) -> None:
         warmup = plan_sales(rng, args.clients, args.clients * 3, [], f"W{run_id}", 1.0)
         tokens = {s: issuer.mint(f"pos-{s}", Role.POS, store_id=s) for s in STORES}
         pool = [
-            httpx.AsyncClient(
-                base_url=stack.url("gateway"), timeout=30,
-                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),  # one terminal, one connection
+            load_client(  # one terminal, one connection
+                stack.url("gateway"),
                 headers={"Authorization": f"Bearer {tokens[pos_store(c)]}", "Content-Type": "application/json"},
             )
             for c in range(args.clients)
