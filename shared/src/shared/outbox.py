@@ -17,13 +17,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import BigInteger, Column, Index, Integer, Text, delete, func, update
+from sqlalchemy import BigInteger, Column, Index, Integer, Text, delete, func, text, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.columns import UtcDateTime
-from shared.db import insert_rows, is_postgresql
+from shared.db import insert_rows, is_postgresql, unnest_rows
 from shared.events.binding import stored_to_kafka
 from shared.events.envelope import Envelope
 from shared.events.registry import REGISTRY
@@ -79,6 +79,19 @@ async def add_many_to_outbox(session: AsyncSession, rows: Sequence[dict[str, Any
     order of `rows`."""
     for start in range(0, len(rows), BULK_CHUNK):
         await insert_rows(session, OUTBOX, list(rows[start:start + BULK_CHUNK]))
+
+
+async def _mark_published(session: AsyncSession, marks: list[dict[str, Any]]) -> None:
+    """Records the partition and offset of each published row: on PostgreSQL one UPDATE ... FROM
+    unnest(...) for the batch rather than a statement per row."""
+    if not is_postgresql(session):
+        await session.exec(update(OutboxRecord), params=marks)
+        return
+    v = unnest_rows(OUTBOX, marks)
+    await session.exec(
+        update(OUTBOX).where(OUTBOX.c.id == v.c.id)
+        .values(published_at=v.c.published_at, kafka_partition=v.c.kafka_partition, kafka_offset=v.c.kafka_offset)
+    )
 
 
 class OutboxRelay:
@@ -182,7 +195,7 @@ class OutboxRelay:
                 await session.commit()  # SQLite: release the write lock before the Kafka round trip
             marks, lost, error = await self._send(rows)
             if marks:
-                await session.exec(update(OutboxRecord), params=marks)
+                await _mark_published(session, marks)
         if marks:
             OUTBOX_PUBLISHED.labels(self.settings.service_name).inc(len(marks))
         for topic, partition in lost:
@@ -205,6 +218,12 @@ class OutboxRelay:
             # events in order. The lock ends with the transaction, also if the replica dies.
             async with session.begin():
                 taken = (await session.exec(select(func.pg_try_advisory_xact_lock(RELAY_LOCK_KEY)))).one()
+                # The pending rows are read in index order (published_at, id), which stops after
+                # a batch of live rows. The planner prefers a bitmap scan plus a sort, which visits
+                # the heap for every entry still under NULL: the old versions of rows published
+                # since the last vacuum, tens of thousands while a backlog drains, and more each
+                # batch. A plain index scan reads them too but marks them dead for the next one.
+                await session.exec(text("SET LOCAL enable_bitmapscan = off"))
                 yield session if taken else None
 
     @staticmethod
