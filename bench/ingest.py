@@ -25,7 +25,6 @@ import re
 import shutil
 import signal
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
@@ -42,6 +41,7 @@ from typing import Any, Protocol
 import asyncpg
 import httpx
 import psutil
+from _support import Profilers
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
@@ -384,45 +384,6 @@ class ResourceMonitor:
             self._thread.join(timeout=2)
 
 
-class Profilers:
-    """py-spy attached to each service for the main run; stopped with SIGINT, which makes it write."""
-
-    def __init__(self, out_dir: Path | None, pids: dict[str, int]) -> None:
-        self.out_dir, self.pids = out_dir, pids
-        self.procs: list[subprocess.Popen] = []
-
-    def start(self) -> None:
-        if self.out_dir is None:
-            return
-        exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-        if not Path(exe).exists():
-            log("py-spy not found (pip install py-spy); running without profiles")
-            self.out_dir = None
-            return
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        for name in SERVICES:
-            self.procs.append(subprocess.Popen(
-                # --nonblocking: never pauses the service, so the profile does not slow what it measures.
-                [exe, "record", "--pid", str(self.pids[name]), "--rate", "100", "--nonblocking", "--gil",
-                 "--format", "raw", "--output", str(self.out_dir / f"{name}.txt")],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-            ))
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if self.procs:
-            log(f"profiles written to {self.out_dir}")
-        self.procs.clear()
-
-
 # --------------------------------------------------------------------------------------------
 # Workload
 
@@ -715,7 +676,7 @@ async def run(args: argparse.Namespace, stack: Stack, results: dict) -> None:
                                                        f"%-W{run_id}-%"),
                            w.accepted, args.drain_timeout, "warm-up sales recorded", stack)
 
-            profilers = Profilers(args.profile, stack.pids())
+            profilers = Profilers(args.profile, {name: pid for name, pid in stack.pids().items() if name in SERVICES})
             results["_profilers"] = profilers
             profilers.start()
             if args.sql_stats:

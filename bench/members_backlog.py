@@ -12,7 +12,7 @@ that every sale was recorded once, that spend, purchase counts, the information 
 PostgreSQL insert rate of purchase-shaped rows and the raw Kafka produce and consume rates are
 measured in the same run, on the same machine.
 
-    .venv/bin/python bench/members_backlog.py [--sales 100000] [--members 20000] [--batch-size 2000]
+    .venv/bin/python bench/members_backlog.py [--sales 100000] [--members 20000] [--batch-size 2000] [--profile DIR]
 
 It reports and never fails a build (exit code 0 whether the goal is met or not; 1 if it could not
 run, 130 on Ctrl-C). Everything it starts is stopped by process id when it ends.
@@ -37,7 +37,17 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
-from _support import PrivateStack, cpu_seconds, ensure_topic, log, produce, raw_consume_rate, run_bench, wait_for
+from _support import (
+    PrivateStack,
+    Profilers,
+    cpu_seconds,
+    ensure_topic,
+    log,
+    produce,
+    raw_consume_rate,
+    run_bench,
+    wait_for,
+)
 
 from crm_cli.broker import free_port
 from crm_cli.stack import service_environment
@@ -50,6 +60,7 @@ from shared.pseudonyms import phone_hmac
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 GOAL_SALES_PER_S = 3000.0
+SQL_SHOWN = 20  # statements listed by --sql-stats
 PREFIX = "bench."
 PEPPER = "bench-identity-pepper-0123456789"
 STORES = ("S001", "S002", "S003", "S004")
@@ -230,6 +241,8 @@ async def run(args: argparse.Namespace, stack: Stack, results: dict) -> None:
     rng = random.Random(args.seed)
     log(f"starting PostgreSQL and Tansu in {stack.root}")
     stack.start_postgres()
+    if args.sql_stats:
+        await stack.enable_statement_stats()
     await stack.create_databases("members", "rawbench")
     stack.start_broker(stack.logs / "broker.log")
     topic = f"{PREFIX}{Topics.POS_PURCHASES}"
@@ -263,14 +276,27 @@ async def run(args: argparse.Namespace, stack: Stack, results: dict) -> None:
     db = await stack.connect()
     try:
         log(f"starting members (consumer batch size {args.batch_size}) and timing the drain")
+        if args.sql_stats:
+            await stack.reset_statement_stats()
         cpu_pg_before = cpu_seconds(stack.pg_pid, children=True)
         started = time.perf_counter()
-        await stack.start_members(args.batch_size)
-        cpu_members_before = cpu_seconds(stack.members.pid if stack.members else None)
-        await wait_for(db, "SELECT count(*) FROM purchase", args.sales, args.drain_timeout, "sales recorded")
+        stack.spawn_members(args.batch_size)
+        assert stack.members is not None
+        # Attached before the service is ready: it starts consuming the moment its partitions are
+        # assigned, and the profile should see the whole drain.
+        profilers = Profilers(args.profile, {"members": stack.members.pid})
+        profilers.start()
+        try:
+            await stack.wait_ready(180.0)
+            cpu_members_before = cpu_seconds(stack.members.pid if stack.members else None)
+            await wait_for(db, "SELECT count(*) FROM purchase", args.sales, args.drain_timeout, "sales recorded")
+        finally:
+            profilers.stop()
         results["drain_wall_s"] = time.perf_counter() - started
         results["cpu_members_s"] = cpu_seconds(stack.members.pid if stack.members else None) - cpu_members_before
         results["cpu_pg_s"] = cpu_seconds(stack.pg_pid, children=True) - cpu_pg_before
+        if args.sql_stats:
+            results["sql"] = [(r["calls"], r["total_exec_time"], r["query"]) for r in await stack.statement_stats()]
         first, last = await db.fetchrow("SELECT min(received_at), max(received_at) FROM purchase")
         in_first = await db.fetchval("SELECT count(*) FROM purchase WHERE received_at = $1", first)
         span = (last - first).total_seconds()
@@ -328,6 +354,13 @@ def report(args: argparse.Namespace, results: dict) -> None:
             add(f"  sales recorded/s / raw insert rows/s                        {rate / raw:>10.1%}")
         if produced:
             add(f"  sales recorded/s / raw produce msg/s                        {rate / produced:>10.1%}")
+    if results.get("sql"):
+        add("")
+        add(f"SQL statements of the drain, the most time first (pg_stat_statements; per sale of {args.sales})")
+        add(f"  {'calls/sale':>10} {'µs/sale':>8}  statement")
+        for calls, ms, query in results["sql"][:SQL_SHOWN]:
+            text = " ".join(query.split())
+            add(f"  {calls / args.sales:>10.3f} {ms * 1000 / args.sales:>8.1f}  {text[:150]}")
     check = results.get("check")
     if check:
         add("")
@@ -353,6 +386,11 @@ def main() -> int:
     parser.add_argument("--drain-timeout", type=float, default=600.0, help="seconds to wait for the backlog to be recorded")
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--keep", action="store_true", help="keep the working directory (logs, database)")
+    parser.add_argument("--sql-stats", action="store_true",
+                        help="load pg_stat_statements and list the drain's SQL statements by time per sale")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="sample the members process with py-spy (pip install py-spy), GIL holders only, from its "
+                             "start until drained; writes collapsed stacks to DIR/members.txt")
     args = parser.parse_args()
 
     stack = Stack(Path(tempfile.mkdtemp(prefix="crm-members-bench-")))

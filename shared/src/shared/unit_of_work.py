@@ -6,6 +6,7 @@ Handlers and routes change state through `uow.session` and announce what happene
 an in-memory message bus).
 """
 
+import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from types import TracebackType
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.clock import Clock, utc_now
-from shared.events.envelope import Envelope, envelope_texts, new_event
+from shared.events.envelope import Envelope, EnvelopeFrame, envelope_texts, new_event
 from shared.outbox import add_many_to_outbox, outbox_row, text_row
 
 
@@ -102,6 +103,24 @@ class UnitOfWork:
         self._outbox.append(outbox_row(envelope, key))
         self.emitted = True
         return envelope
+
+    def emit_each(self, type_: str, items: Iterable[tuple[BaseModel, str, str | None, str | None]]) -> int:
+        """`emit` of one event of `type_` per (data, key, subject, correlation), queued in order
+        like that many `emit` calls, for a batch handler announcing thousands of events: the
+        envelope is serialised once (`EnvelopeFrame`), each event only adds its own values. The
+        events share one time, that of the call. Answers how many."""
+        if self.read_only:
+            raise ReadOnlyViolation(f"a read-only unit of work cannot emit {type_}")
+        frame = EnvelopeFrame(type_, source=f"crm/{self.source}")
+        default = self.correlation_id or correlation_id.get()
+        rows = []
+        for data, key, subject, correlation in items:
+            event_id = str(uuid.uuid4())
+            text = frame.text(event_id, data.model_dump_json(), subject=subject, correlation_id=correlation or default)
+            rows.append(text_row(event_id, type_, key, text))
+        self._outbox.extend(rows)
+        self.emitted = self.emitted or bool(rows)
+        return len(rows)
 
     async def flush_outbox(self) -> None:
         """Writes the queued events now (the commit does it anyway); a duplicate derived event id

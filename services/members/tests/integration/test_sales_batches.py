@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from members.adapters.tables import MemberRow, PurchaseLineRow, PurchaseRow
 from members.adapters.tables.infobase import HouseholdStoreSpendRow, MemberDaySpendRow
 from shared.events import contracts as c
+from shared.events.envelope import Envelope
 from shared.outbox import OutboxRecord
 from tests.support.factories import line, spend_line
 from tests.support.members import deliver_batch, outbox, refund_event, register, sale_event
@@ -146,3 +147,28 @@ async def outbox_of(members, member_id: str) -> list[OutboxRecord]:
     async with members.app.state.sessions() as s:
         query = select(OutboxRecord).where(OutboxRecord.key == member_id).order_by(col(OutboxRecord.id))
         return list((await s.exec(query)).all())
+
+
+async def test_the_batch_announces_a_sale_as_the_contract_reads_it_back(members, env) -> None:
+    """The batch builds `purchase_attributed` without validating it again and writes its envelope
+    from a frame: what it writes must be what `emit` of the validated event would write."""
+    m = await register(members, env)
+    weighed = line(sku="肉", qty="0.755", unit_price="39.90", name="五花肉 \"精选\"", category="fresh")
+    sale = sale_event(members, card_no=m["card_no"], lines=[weighed, OIL], txn="T-frame", coupons=["WELCOME10"],
+                      discounts=[{"code": "WELCOME10", "amount": "10", "label": "新客"}])
+    await deliver_batch(members, [sale])
+    [record] = await outbox(members, "crm.members.purchase_attributed.v1")
+    envelope = Envelope.model_validate_json(record.envelope)
+    assert (envelope.type, envelope.source, envelope.subject, envelope.correlationid, envelope.crmcredential) == (
+        "crm.members.purchase_attributed.v1", "crm/members", m["id"], sale.id, None)
+    assert (record.key, record.event_id) == (m["id"], envelope.id)
+    announced = c.PurchaseAttributedV1.model_validate(envelope.data)
+    # Validating changes nothing: the JSON is already in the contract's normal form.
+    assert announced.model_dump(mode="json") == envelope.data
+    made = c.PurchaseMadeV1.model_validate(sale.data)
+    assert announced == c.PurchaseAttributedV1(
+        member_id=m["id"], sale_event_id=sale.id, store_id="S001", pos_txn_id="T-frame", occurred_at=made.occurred_at,
+        total=made.total, discount=Decimal("10.00"),
+        lines=[c.AttributedLine(sku=ln.sku, category=ln.category, qty=ln.qty, amount=ln.amount) for ln in made.lines],
+    )
+    assert envelope.data["discount"] == "10.00" and envelope.data["lines"][0]["qty"] == "0.755"
