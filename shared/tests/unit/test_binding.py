@@ -49,6 +49,19 @@ def test_sale_event_id_is_deterministic_per_transaction_and_kind() -> None:
     assert sale_event_id("S001", "T1") != sale_event_id("S001", "T1", kind="refund")
 
 
+@pytest.mark.parametrize("parts", [("attributes", "m0000001", 1, "ab" * 32), ("birthday", "会员-1", 2026), (), ("a/b", None)])
+def test_derived_event_ids_are_the_uuid5_of_the_service_namespace_and_the_parts(parts: tuple[object, ...]) -> None:
+    # Ids already in outboxes and consumers' dedupe tables must come out the same, byte for byte.
+    import uuid
+
+    from shared.commands import derived_event_id, service_namespace
+
+    for service in ("members", "points"):
+        expected = str(uuid.uuid5(service_namespace(service), "/".join(str(p) for p in parts)))
+        assert derived_event_id(service, *parts) == expected
+    assert derived_event_id("members", *parts) != derived_event_id("points", *parts)
+
+
 def test_envelope_texts_of_a_bulk_emission_read_back_as_the_envelopes_themselves() -> None:
     from shared.events import contracts as c
     from shared.events.envelope import envelope_texts, new_event
