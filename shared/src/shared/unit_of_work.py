@@ -125,11 +125,12 @@ class UnitOfWork:
         envelopes name a subject, in a few multi-row INSERTs: for the tens of thousands of events
         of one command (a campaign launch, the analytics job). Answers how many."""
         emissions = [Emission(*item) for item in items]
+        # What was emitted before goes first, so the outbox keeps the emission order.
+        await self.flush_outbox()
         texts = envelope_texts(type_, ((e.data, e.event_id, e.subject) for e in emissions),
                                source=f"crm/{self.source}", correlation_id=self.correlation_id or correlation_id.get())
-        rows = [text_row(event_id, type_, e.key, text) for (event_id, text), e in zip(texts, emissions, strict=True)]
-        # Written at once, after what was emitted before, so the outbox keeps the emission order.
-        self._outbox.extend(rows)
-        await self.flush_outbox()
-        self.emitted = self.emitted or bool(rows)
-        return len(rows)
+        # A generator: on PostgreSQL each envelope is serialised as the COPY takes it.
+        rows = (text_row(event_id, type_, e.key, text) for (event_id, text), e in zip(texts, emissions, strict=True))
+        count = await add_many_to_outbox(self.session, rows)
+        self.emitted = self.emitted or count > 0
+        return count
