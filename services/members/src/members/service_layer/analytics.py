@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, literal, type_coerce, update
+from sqlalchemy import BigInteger, bindparam, delete, literal, type_coerce, update
 from sqlmodel import col, select
 
 from members.adapters.tables import MemberRow, PurchaseRow
@@ -69,6 +69,7 @@ class _History:
     days: list[date] = field(default_factory=list)  # distinct local purchase days, ascending
     last_at: datetime | None = None
     window_days: int = 0
+    window_fen: int = 0  # summed as integers, made the Decimal below once per member
     window_spend: Decimal = Decimal("0.00")
 
 
@@ -118,12 +119,13 @@ async def compute(uow: UnitOfWork, settings: Settings, now: datetime) -> dict[st
     updates: list[dict[str, Any]] = []
     events: list[Emission] = []
     risks: dict[str, int] = {}
+    thresholds = settings.churn_thresholds  # a property that builds and checks them on each call
     for m in members:
         h = histories.get(m.id, empty)
         interval = own.get(m.id)
         rhythm = churn.Rhythm(interval, "own") if interval is not None else churn.rhythm_of(h.days, population)
         days_since = (today - h.days[-1]).days if h.days else None
-        rhythm_risk = churn.churn_risk(days_since, rhythm.typical_interval_days, settings.churn_thresholds)
+        rhythm_risk = churn.churn_risk(days_since, rhythm.typical_interval_days, thresholds)
         score = scores.get(m.id, rfm.NO_PURCHASE)
         row: dict[str, Any] = {
             "member_id": m.id, "as_of": now, "window_days": settings.analytics_window_days,
@@ -240,17 +242,17 @@ async def _members(uow: UnitOfWork) -> list[_Member]:
     return [_Member(*r) for r in rows]
 
 
-async def _purchases(uow: UnitOfWork, now: datetime) -> Iterable[tuple[str | None, datetime, Decimal]]:
-    """(member, time, worth) of every attributed purchase up to `now` not returned in full,
-    member by member in time order; worth is what was paid less what returns gave back."""
+async def _purchases(uow: UnitOfWork, now: datetime) -> Iterable[tuple[str | None, datetime, int]]:
+    """(member, time, worth in fen) of every attributed purchase up to `now` not returned in
+    full, member by member in time order; worth is what was paid less what returns gave back."""
     session = uow.session
     if is_postgresql(session):
-        rows = await (await driver_connection(session)).fetch(_PURCHASES_SQL, now)
-        return ((member_id, at, Decimal(fen).scaleb(-MoneyColumn.scale)) for member_id, at, fen in rows)
+        return await (await driver_connection(session)).fetch(_PURCHASES_SQL, now)
     return await session.exec(
         select(
             col(PurchaseRow.member_id), col(PurchaseRow.occurred_at),
-            type_coerce(col(PurchaseRow.total) - col(PurchaseRow.discount) - col(PurchaseRow.returned_paid), MoneyColumn()),
+            # The stored fen, not MoneyColumn's Decimal: the fold adds integers.
+            type_coerce(col(PurchaseRow.total) - col(PurchaseRow.discount) - col(PurchaseRow.returned_paid), BigInteger()),
         )
         .where(col(PurchaseRow.member_id).is_not(None), col(PurchaseRow.total) > col(PurchaseRow.returned))
         .where(col(PurchaseRow.occurred_at) <= now)
@@ -258,9 +260,9 @@ async def _purchases(uow: UnitOfWork, now: datetime) -> Iterable[tuple[str | Non
     )
 
 
-def _fold(purchases: Iterable[tuple[str | None, datetime, Decimal]], zone: ZoneInfo, window_start: datetime) -> dict[str, _History]:
+def _fold(purchases: Iterable[tuple[str | None, datetime, int]], zone: ZoneInfo, window_start: datetime) -> dict[str, _History]:
     histories: dict[str, _History] = {}
-    for member_id, occurred_at, net_paid in purchases:
+    for member_id, occurred_at, net_fen in purchases:
         assert member_id is not None, "the query leaves out unattributed sales"
         h = histories.get(member_id)
         if h is None:
@@ -271,10 +273,12 @@ def _fold(purchases: Iterable[tuple[str | None, datetime, Decimal]], zone: ZoneI
             h.days.append(day)
         h.last_at = occurred_at
         if occurred_at > window_start:
-            h.window_spend += net_paid
+            h.window_fen += net_fen
             # A day is counted once, and the first purchase of it inside the window counts it.
             if new_day or h.window_days == 0:
                 h.window_days += 1
+    for h in histories.values():
+        h.window_spend = Decimal(h.window_fen).scaleb(-MoneyColumn.scale)
     return histories
 
 
