@@ -8,6 +8,7 @@ an in-memory message bus).
 
 from collections.abc import Iterable
 from datetime import datetime
+from itertools import tee
 from types import TracebackType
 from typing import Any, NamedTuple
 
@@ -123,14 +124,16 @@ class UnitOfWork:
     ) -> int:
         """Emits one event of `type_` per (data, key, event id or None), or per `Emission` when the
         envelopes name a subject, in a few multi-row INSERTs: for the tens of thousands of events
-        of one command (a campaign launch, the analytics job). Answers how many."""
-        emissions = [Emission(*item) for item in items]
+        of one command (a campaign launch, the analytics job). `items` is consumed to its end
+        before this returns. Answers how many."""
         # What was emitted before goes first, so the outbox keeps the emission order.
         await self.flush_outbox()
+        # Lazily, item by item: on PostgreSQL the COPY pulls each row as it sends, so `items` may be
+        # a generator that does the work of each event while the server stores the previous ones.
+        emissions, keyed = tee(Emission(*item) for item in items)
         texts = envelope_texts(type_, ((e.data, e.event_id, e.subject) for e in emissions),
                                source=f"crm/{self.source}", correlation_id=self.correlation_id or correlation_id.get())
-        # A generator: on PostgreSQL each envelope is serialised as the COPY takes it.
-        rows = (text_row(event_id, type_, e.key, text) for (event_id, text), e in zip(texts, emissions, strict=True))
+        rows = (text_row(event_id, type_, e.key, text) for (event_id, text), e in zip(texts, keyed, strict=True))
         count = await add_many_to_outbox(self.session, rows)
         self.emitted = self.emitted or count > 0
         return count
