@@ -24,7 +24,7 @@ other services have purged them and must not learn of them again.
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -117,39 +117,47 @@ async def compute(uow: UnitOfWork, settings: Settings, now: datetime) -> dict[st
 
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
-    events: list[Emission] = []
     risks: dict[str, int] = {}
     thresholds = settings.churn_thresholds  # a property that builds and checks them on each call
-    for m in members:
-        h = histories.get(m.id, empty)
-        interval = own.get(m.id)
-        rhythm = churn.Rhythm(interval, "own") if interval is not None else churn.rhythm_of(h.days, population)
-        days_since = (today - h.days[-1]).days if h.days else None
-        rhythm_risk = churn.churn_risk(days_since, rhythm.typical_interval_days, thresholds)
-        score = scores.get(m.id, rfm.NO_PURCHASE)
-        row: dict[str, Any] = {
-            "member_id": m.id, "as_of": now, "window_days": settings.analytics_window_days,
-            "recency": score.recency, "frequency": score.frequency, "monetary": score.monetary,
-            "value_class": classes.classes[m.id], "rhythm_churn_risk": rhythm_risk,
-            "churn_risk": churn.effective_risk(rhythm_risk, m.id in complained),
-            "window_spend": h.window_spend, "window_purchase_days": h.window_days,
-            "last_purchase_at": h.last_at, "last_purchase_day": h.days[-1].toordinal() if h.days else None,
-            "days_since_last_purchase": days_since,
-            "typical_interval_days": rhythm.typical_interval_days, "rhythm_source": rhythm.source,
-        }
-        before = previous.get(m.id)
-        digest, version, published_at = before[-3:] if before else ("", 0, None)
-        row.update(attributes_digest=digest, attributes_version=version, published_at=published_at)
-        if m.erased_at is None and (event := attributes_event(m, row, now)) is not None:
-            events.append(event)
-        risks[row["churn_risk"]] = risks.get(row["churn_risk"], 0) + 1
-        if before is None:
-            inserts.append(row)
-        elif before != tuple(row[f] for f in STORED):
-            updates.append(row)
-    # One bulk emission, in member order as before: the envelope serialised once, not per member.
-    published = await uow.emit_many(MEMBER_ATTRIBUTES, events)
-    await _write(uow, now, today, inserts, updates, previous.keys() - {m.id for m in members})
+
+    def scored() -> Iterator[Emission]:
+        """Each member's snapshot, into `inserts` or `updates`, and their attributes event if a
+        segment attribute changed. A generator, so that on PostgreSQL the COPY of the events pulls
+        each member through while the server stores the events before it."""
+        for m in members:
+            h = histories.get(m.id, empty)
+            interval = own.get(m.id)
+            rhythm = churn.Rhythm(interval, "own") if interval is not None else churn.rhythm_of(h.days, population)
+            days_since = (today - h.days[-1]).days if h.days else None
+            rhythm_risk = churn.churn_risk(days_since, rhythm.typical_interval_days, thresholds)
+            score = scores.get(m.id, rfm.NO_PURCHASE)
+            row: dict[str, Any] = {
+                "member_id": m.id, "as_of": now, "window_days": settings.analytics_window_days,
+                "recency": score.recency, "frequency": score.frequency, "monetary": score.monetary,
+                "value_class": classes.classes[m.id], "rhythm_churn_risk": rhythm_risk,
+                "churn_risk": churn.effective_risk(rhythm_risk, m.id in complained),
+                "window_spend": h.window_spend, "window_purchase_days": h.window_days,
+                "last_purchase_at": h.last_at, "last_purchase_day": h.days[-1].toordinal() if h.days else None,
+                "days_since_last_purchase": days_since,
+                "typical_interval_days": rhythm.typical_interval_days, "rhythm_source": rhythm.source,
+            }
+            before = previous.get(m.id)
+            digest, version, published_at = before[-3:] if before else ("", 0, None)
+            row.update(attributes_digest=digest, attributes_version=version, published_at=published_at)
+            event = attributes_event(m, row, now) if m.erased_at is None else None
+            risks[row["churn_risk"]] = risks.get(row["churn_risk"], 0) + 1
+            if before is None:
+                inserts.append(row)
+            elif before != tuple(row[f] for f in STORED):
+                updates.append(row)
+            if event is not None:
+                yield event
+
+    # One bulk emission, in member order: the envelope serialised once, not per member.
+    published = await uow.emit_many(MEMBER_ATTRIBUTES, scored())
+    if sum(risks.values()) != len(members):
+        raise AssertionError("the bulk emission left members unscored")
+    await _write(uow, now, today, inserts, updates, previous.keys() - {m.id for m in members} if previous else set())
     summary = _summary(settings, now, len(members), classes, risks, published, population)
     summary["snapshots_changed"] = len(inserts) + len(updates)
     summary["reused"] = False
