@@ -1,6 +1,8 @@
 """Async database access chosen by URL: PostgreSQL (asyncpg) in production, SQLite files by default."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
@@ -170,32 +172,47 @@ async def insert_or_skip(session: _AsyncSession, table: Table, rows: list[dict[s
     return list(result.scalars().all()) if returning is not None else []
 
 
-async def insert_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Many new rows into one table, all with the same keys. On PostgreSQL through COPY on the
-    transaction's own connection: no per-row statement parameters to build, which is most of the
-    CPU a multi-row INSERT of thousands of rows costs. Nothing may conflict (COPY has no ON
-    CONFLICT): a unique key violated fails the transaction."""
-    if not rows:
-        return
+async def insert_rows(session: AsyncSession, table: Table, rows: Iterable[dict[str, Any]]) -> int:
+    """Many new rows into one table, all with the same keys; answers how many. On PostgreSQL
+    through COPY on the transaction's own connection: no per-row statement parameters to build,
+    which is most of the CPU a multi-row INSERT of thousands of rows costs. Nothing may conflict
+    (COPY has no ON CONFLICT): a unique key violated fails the transaction.
+
+    `rows` may be a generator: the COPY takes each row as it comes and sends every half megabyte,
+    so PostgreSQL stores what it got while the caller builds the next rows."""
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
+        return 0
     if not is_postgresql(session):
-        await session.exec(insert(table), params=rows)
-        return
-    columns = list(rows[0])
+        params = [first, *rows]
+        await session.exec(insert(table), params=params)
+        return len(params)
+    columns = list(first)
     dialect = session.bind.dialect  # type: ignore[union-attr]
     # Column types like MoneyColumn (fen) and UtcDateTime convert values on the way in; COPY
-    # bypasses SQLAlchemy, so they are applied here.
+    # bypasses SQLAlchemy, so they are applied here, to those columns only.
     convert = [
-        table.c[name].type.process_bind_param if isinstance(table.c[name].type, ScaledDecimal | UtcDateTime) else None  # type: ignore[attr-defined]
-        for name in columns
+        (i, table.c[name].type.process_bind_param)  # type: ignore[attr-defined]
+        for i, name in enumerate(columns) if isinstance(table.c[name].type, ScaledDecimal | UtcDateTime)
     ]
-    # Column by column, then zipped into records: a generator per row cost more than the COPY.
-    values = [
-        [fn(row[name], dialect) for row in rows] if fn else [row[name] for row in rows]
-        for name, fn in zip(columns, convert, strict=True)
-    ]
-    records = list(zip(*values, strict=True))
+    get = itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
+    count = 0
+
+    def records() -> Iterator[Sequence[Any]]:
+        nonlocal count
+        for row in chain((first,), rows):
+            values = get(row)
+            if convert:
+                values = list(values)
+                for i, fn in convert:
+                    values[i] = fn(values[i], dialect)
+            count += 1
+            yield values
+
     try:
-        await (await driver_connection(session)).copy_records_to_table(table.name, records=records, columns=columns)
+        await (await driver_connection(session)).copy_records_to_table(table.name, records=records(), columns=columns)
     except asyncpg.IntegrityConstraintViolationError as exc:
         # As SQLAlchemy reports it for an INSERT, so callers handle a duplicate key one way.
         raise IntegrityError(f"COPY {table.name}", None, exc) from exc
+    return count

@@ -12,8 +12,9 @@ is published again, and the consumers' dedupe by event id absorbs the repeats.
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any, cast
 
 from aiokafka import AIOKafkaProducer
@@ -69,16 +70,23 @@ def text_row(event_id: str, type_: str, key: str, text: str) -> dict[str, Any]:
             "envelope": text, "created_at": datetime.now(UTC)}
 
 
-# Rows per INSERT of a bulk emission: SQLite binds at most 32,766 parameters (six per row).
+# Rows per INSERT of a bulk emission on SQLite: it binds at most 32,766 parameters (six per row).
 BULK_CHUNK = 2_000
 
 
-async def add_many_to_outbox(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+async def add_many_to_outbox(session: AsyncSession, rows: Iterable[dict[str, Any]]) -> int:
     """Many events in a few multi-row INSERTs (COPY on PostgreSQL) rather than one ORM object each
     (a campaign launch announces 100,000 coupons, a batch of sales thousands); ids follow the
-    order of `rows`."""
-    for start in range(0, len(rows), BULK_CHUNK):
-        await insert_rows(session, OUTBOX, list(rows[start:start + BULK_CHUNK]))
+    order of `rows`, which may be a generator. Answers how many."""
+    if is_postgresql(session):
+        # One COPY however many: PostgreSQL stores the rows while the next ones are built and
+        # encoded, where a COPY per chunk would wait for each chunk before building the next.
+        return await insert_rows(session, OUTBOX, rows)
+    count = 0
+    rows = iter(rows)
+    while chunk := list(islice(rows, BULK_CHUNK)):
+        count += await insert_rows(session, OUTBOX, chunk)
+    return count
 
 
 async def _mark_published(session: AsyncSession, marks: list[dict[str, Any]]) -> None:

@@ -9,8 +9,9 @@ an in-memory message bus).
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from itertools import tee
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 from asgi_correlation_id import correlation_id
 from pydantic import BaseModel
@@ -20,6 +21,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from shared.clock import Clock, utc_now
 from shared.events.envelope import Envelope, EnvelopeFrame, envelope_texts, new_event
 from shared.outbox import add_many_to_outbox, outbox_row, text_row
+
+
+class Emission(NamedTuple):
+    """One event of a bulk emission (`UnitOfWork.emit_many`)."""
+
+    data: BaseModel
+    key: str
+    event_id: str | None = None
+    subject: str | None = None
 
 
 class ReadOnlyViolation(RuntimeError):
@@ -128,15 +138,21 @@ class UnitOfWork:
         rows, self._outbox = self._outbox, []
         await add_many_to_outbox(self.session, rows)
 
-    async def emit_many(self, type_: str, items: Iterable[tuple[BaseModel, str, str | None]]) -> int:
-        """Emits one event of `type_` per (data, key, event id or None), in a few multi-row INSERTs:
-        for the tens of thousands of events of one command (a campaign launch). Answers how many."""
-        items = list(items)
-        texts = envelope_texts(type_, ((data, event_id) for data, _, event_id in items),
-                               source=f"crm/{self.source}", correlation_id=self.correlation_id or correlation_id.get())
-        rows = [text_row(event_id, type_, key, text) for (event_id, text), (_, key, _) in zip(texts, items, strict=True)]
-        # Written at once, after what was emitted before, so the outbox keeps the emission order.
-        self._outbox.extend(rows)
+    async def emit_many(
+        self, type_: str, items: Iterable[tuple[BaseModel, str, str | None] | Emission],
+    ) -> int:
+        """Emits one event of `type_` per (data, key, event id or None), or per `Emission` when the
+        envelopes name a subject, in a few multi-row INSERTs: for the tens of thousands of events
+        of one command (a campaign launch, the analytics job). `items` is consumed to its end
+        before this returns. Answers how many."""
+        # What was emitted before goes first, so the outbox keeps the emission order.
         await self.flush_outbox()
-        self.emitted = self.emitted or bool(rows)
-        return len(rows)
+        # Lazily, item by item: on PostgreSQL the COPY pulls each row as it sends, so `items` may be
+        # a generator that does the work of each event while the server stores the previous ones.
+        emissions, keyed = tee(Emission(*item) for item in items)
+        texts = envelope_texts(type_, ((e.data, e.event_id, e.subject) for e in emissions),
+                               source=f"crm/{self.source}", correlation_id=self.correlation_id or correlation_id.get())
+        rows = (text_row(event_id, type_, e.key, text) for (event_id, text), e in zip(texts, keyed, strict=True))
+        count = await add_many_to_outbox(self.session, rows)
+        self.emitted = self.emitted or count > 0
+        return count

@@ -49,6 +49,19 @@ def test_sale_event_id_is_deterministic_per_transaction_and_kind() -> None:
     assert sale_event_id("S001", "T1") != sale_event_id("S001", "T1", kind="refund")
 
 
+@pytest.mark.parametrize("parts", [("attributes", "m0000001", 1, "ab" * 32), ("birthday", "会员-1", 2026), (), ("a/b", None)])
+def test_derived_event_ids_are_the_uuid5_of_the_service_namespace_and_the_parts(parts: tuple[object, ...]) -> None:
+    # Ids already in outboxes and consumers' dedupe tables must come out the same, byte for byte.
+    import uuid
+
+    from shared.commands import derived_event_id, service_namespace
+
+    for service in ("members", "points"):
+        expected = str(uuid.uuid5(service_namespace(service), "/".join(str(p) for p in parts)))
+        assert derived_event_id(service, *parts) == expected
+    assert derived_event_id("members", *parts) != derived_event_id("points", *parts)
+
+
 def test_envelope_texts_of_a_bulk_emission_read_back_as_the_envelopes_themselves() -> None:
     from shared.events import contracts as c
     from shared.events.envelope import envelope_texts, new_event
@@ -56,13 +69,15 @@ def test_envelope_texts_of_a_bulk_emission_read_back_as_the_envelopes_themselves
     at = datetime(2026, 11, 23, 2, 15, tzinfo=UTC)
     coupons = [c.CouponIssuedV1(coupon_id=f"c-{n}", template_id="t-1", campaign_id=None if n else "k-1", member_id="m-1",
                                 valid_from=at, valid_until=at, issued_at=at) for n in range(3)]
-    texts = list(envelope_texts("crm.campaigns.coupon_issued.v1", [(coupons[0], "e-1"), (coupons[1], None), (coupons[2], "e-3")],
+    subjects = ["m-1", None, "会员-3"]
+    texts = list(envelope_texts("crm.campaigns.coupon_issued.v1",
+                                [(coupons[0], "e-1", subjects[0]), (coupons[1], None, subjects[1]), (coupons[2], "e-3", subjects[2])],
                                 source="crm/campaigns", correlation_id="关联-1"))
     assert [event_id for event_id, _ in texts][::2] == ["e-1", "e-3"] and texts[1][0]
-    for (event_id, text), coupon in zip(texts, coupons, strict=True):
+    for (event_id, text), coupon, subject in zip(texts, coupons, subjects, strict=True):
         parsed = Envelope.model_validate_json(text)
         expected = new_event("crm.campaigns.coupon_issued.v1", coupon, source="crm/campaigns", event_id=event_id,
-                             correlation_id="关联-1")
+                             correlation_id="关联-1", subject=subject)
         assert parsed.model_dump(exclude={"time"}) == expected.model_dump(exclude={"time"})
         assert c.CouponIssuedV1.model_validate(parsed.data) == coupon
 
@@ -74,7 +89,7 @@ def test_envelope_texts_refuse_an_event_id_the_envelope_would_refuse() -> None:
     at = datetime(2026, 11, 23, 2, 15, tzinfo=UTC)
     coupon = c.CouponIssuedV1(coupon_id="c", template_id="t", member_id="m", valid_from=at, valid_until=at, issued_at=at)
     with pytest.raises(ValueError, match="longer than 200"):
-        list(envelope_texts("crm.campaigns.coupon_issued.v1", [(coupon, "x" * 201)], source="crm/campaigns"))
+        list(envelope_texts("crm.campaigns.coupon_issued.v1", [(coupon, "x" * 201, None)], source="crm/campaigns"))
 
 
 @pytest.mark.parametrize("at", [datetime(2026, 11, 23, 2, 15, tzinfo=UTC), datetime(2026, 11, 23, 2, 15, 0, 123456, tzinfo=UTC)])

@@ -59,18 +59,19 @@ def new_event(
 
 def envelope_texts(
     type_: str,
-    items: Iterable[tuple[BaseModel, str | None]],
+    items: Iterable[tuple[BaseModel, str | None, str | None]],
     *,
     source: str,
     correlation_id: str | None = None,
 ) -> Iterator[tuple[str, str]]:
-    """(event id, envelope JSON) for each (data, event id or None): the text of
+    """(event id, envelope JSON) for each (data, event id or None, subject or None): the text of
     `new_event(...).model_dump_json()`, for the tens of thousands of events of one type that one
-    command emits (a campaign launch, a round of offer lists), through one `EnvelopeFrame`."""
+    command emits (a campaign launch, a round of offer lists, the analytics job's attributes),
+    through one `EnvelopeFrame`."""
     frame = EnvelopeFrame(type_, source=source)
-    for data, event_id in items:
+    for data, event_id, subject in items:
         event_id = event_id or str(uuid.uuid4())
-        yield event_id, frame.text(event_id, data.model_dump_json(), correlation_id=correlation_id)
+        yield event_id, frame.text(event_id, data.model_dump_json(), subject=subject, correlation_id=correlation_id)
 
 
 class EnvelopeFrame:

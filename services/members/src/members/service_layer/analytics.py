@@ -24,14 +24,14 @@ other services have purged them and must not learn of them again.
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, literal, type_coerce, update
+from sqlalchemy import BigInteger, bindparam, delete, literal, type_coerce, update
 from sqlmodel import col, select
 
 from members.adapters.tables import MemberRow, PurchaseRow
@@ -39,12 +39,13 @@ from members.adapters.tables.analytics import MemberComplaintRow, MemberValueRow
 from members.config import Settings
 from members.domain import churn, rfm, value_classes
 from members.service_layer import analytics_inputs
+from shared.collector import collector_paused
 from shared.columns import MoneyColumn
 from shared.commands import Commands, derived_event_id
 from shared.db import driver_connection, insert_rows, is_postgresql, unnest_rows
 from shared.events import contracts as c
 from shared.events.registry import MEMBER_ATTRIBUTES
-from shared.unit_of_work import UnitOfWork
+from shared.unit_of_work import Emission, UnitOfWork
 
 JOB_NAME = "value-analytics"
 # Snapshot columns a run compares with what is stored (as_of and days since change every day and
@@ -68,13 +69,16 @@ class _History:
     days: list[date] = field(default_factory=list)  # distinct local purchase days, ascending
     last_at: datetime | None = None
     window_days: int = 0
+    window_fen: int = 0  # summed as integers, made the Decimal below once per member
     window_spend: Decimal = Decimal("0.00")
 
 
 async def run(commands: Commands, settings: Settings, now: datetime) -> dict[str, Any]:
     """The `value-analytics` job."""
-    async with commands() as uow:
-        return await compute(uow, settings, now)
+    # Hundreds of thousands of objects stay alive until the commit, none in a cycle.
+    with collector_paused():
+        async with commands() as uow:
+            return await compute(uow, settings, now)
 
 
 async def compute(uow: UnitOfWork, settings: Settings, now: datetime) -> dict[str, Any]:
@@ -113,36 +117,47 @@ async def compute(uow: UnitOfWork, settings: Settings, now: datetime) -> dict[st
 
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
-    published = 0
     risks: dict[str, int] = {}
-    for m in members:
-        h = histories.get(m.id, empty)
-        interval = own.get(m.id)
-        rhythm = churn.Rhythm(interval, "own") if interval is not None else churn.rhythm_of(h.days, population)
-        days_since = (today - h.days[-1]).days if h.days else None
-        rhythm_risk = churn.churn_risk(days_since, rhythm.typical_interval_days, settings.churn_thresholds)
-        score = scores.get(m.id, rfm.NO_PURCHASE)
-        row: dict[str, Any] = {
-            "member_id": m.id, "as_of": now, "window_days": settings.analytics_window_days,
-            "recency": score.recency, "frequency": score.frequency, "monetary": score.monetary,
-            "value_class": classes.classes[m.id], "rhythm_churn_risk": rhythm_risk,
-            "churn_risk": churn.effective_risk(rhythm_risk, m.id in complained),
-            "window_spend": h.window_spend, "window_purchase_days": h.window_days,
-            "last_purchase_at": h.last_at, "last_purchase_day": h.days[-1].toordinal() if h.days else None,
-            "days_since_last_purchase": days_since,
-            "typical_interval_days": rhythm.typical_interval_days, "rhythm_source": rhythm.source,
-        }
-        before = previous.get(m.id)
-        digest, version, published_at = before[-3:] if before else ("", 0, None)
-        row.update(attributes_digest=digest, attributes_version=version, published_at=published_at)
-        if m.erased_at is None and publish_if_changed(uow, m, row, now):
-            published += 1
-        risks[row["churn_risk"]] = risks.get(row["churn_risk"], 0) + 1
-        if before is None:
-            inserts.append(row)
-        elif before != tuple(row[f] for f in STORED):
-            updates.append(row)
-    await _write(uow, now, today, inserts, updates, previous.keys() - {m.id for m in members})
+    thresholds = settings.churn_thresholds  # a property that builds and checks them on each call
+
+    def scored() -> Iterator[Emission]:
+        """Each member's snapshot, into `inserts` or `updates`, and their attributes event if a
+        segment attribute changed. A generator, so that on PostgreSQL the COPY of the events pulls
+        each member through while the server stores the events before it."""
+        for m in members:
+            h = histories.get(m.id, empty)
+            interval = own.get(m.id)
+            rhythm = churn.Rhythm(interval, "own") if interval is not None else churn.rhythm_of(h.days, population)
+            days_since = (today - h.days[-1]).days if h.days else None
+            rhythm_risk = churn.churn_risk(days_since, rhythm.typical_interval_days, thresholds)
+            score = scores.get(m.id, rfm.NO_PURCHASE)
+            row: dict[str, Any] = {
+                "member_id": m.id, "as_of": now, "window_days": settings.analytics_window_days,
+                "recency": score.recency, "frequency": score.frequency, "monetary": score.monetary,
+                "value_class": classes.classes[m.id], "rhythm_churn_risk": rhythm_risk,
+                "churn_risk": churn.effective_risk(rhythm_risk, m.id in complained),
+                "window_spend": h.window_spend, "window_purchase_days": h.window_days,
+                "last_purchase_at": h.last_at, "last_purchase_day": h.days[-1].toordinal() if h.days else None,
+                "days_since_last_purchase": days_since,
+                "typical_interval_days": rhythm.typical_interval_days, "rhythm_source": rhythm.source,
+            }
+            before = previous.get(m.id)
+            digest, version, published_at = before[-3:] if before else ("", 0, None)
+            row.update(attributes_digest=digest, attributes_version=version, published_at=published_at)
+            event = attributes_event(m, row, now) if m.erased_at is None else None
+            risks[row["churn_risk"]] = risks.get(row["churn_risk"], 0) + 1
+            if before is None:
+                inserts.append(row)
+            elif before != tuple(row[f] for f in STORED):
+                updates.append(row)
+            if event is not None:
+                yield event
+
+    # One bulk emission, in member order: the envelope serialised once, not per member.
+    published = await uow.emit_many(MEMBER_ATTRIBUTES, scored())
+    if sum(risks.values()) != len(members):
+        raise AssertionError("the bulk emission left members unscored")
+    await _write(uow, now, today, inserts, updates, previous.keys() - {m.id for m in members} if previous else set())
     summary = _summary(settings, now, len(members), classes, risks, published, population)
     summary["snapshots_changed"] = len(inserts) + len(updates)
     summary["reused"] = False
@@ -235,17 +250,17 @@ async def _members(uow: UnitOfWork) -> list[_Member]:
     return [_Member(*r) for r in rows]
 
 
-async def _purchases(uow: UnitOfWork, now: datetime) -> Iterable[tuple[str | None, datetime, Decimal]]:
-    """(member, time, worth) of every attributed purchase up to `now` not returned in full,
-    member by member in time order; worth is what was paid less what returns gave back."""
+async def _purchases(uow: UnitOfWork, now: datetime) -> Iterable[tuple[str | None, datetime, int]]:
+    """(member, time, worth in fen) of every attributed purchase up to `now` not returned in
+    full, member by member in time order; worth is what was paid less what returns gave back."""
     session = uow.session
     if is_postgresql(session):
-        rows = await (await driver_connection(session)).fetch(_PURCHASES_SQL, now)
-        return ((member_id, at, Decimal(fen).scaleb(-MoneyColumn.scale)) for member_id, at, fen in rows)
+        return await (await driver_connection(session)).fetch(_PURCHASES_SQL, now)
     return await session.exec(
         select(
             col(PurchaseRow.member_id), col(PurchaseRow.occurred_at),
-            type_coerce(col(PurchaseRow.total) - col(PurchaseRow.discount) - col(PurchaseRow.returned_paid), MoneyColumn()),
+            # The stored fen, not MoneyColumn's Decimal: the fold adds integers.
+            type_coerce(col(PurchaseRow.total) - col(PurchaseRow.discount) - col(PurchaseRow.returned_paid), BigInteger()),
         )
         .where(col(PurchaseRow.member_id).is_not(None), col(PurchaseRow.total) > col(PurchaseRow.returned))
         .where(col(PurchaseRow.occurred_at) <= now)
@@ -253,9 +268,9 @@ async def _purchases(uow: UnitOfWork, now: datetime) -> Iterable[tuple[str | Non
     )
 
 
-def _fold(purchases: Iterable[tuple[str | None, datetime, Decimal]], zone: ZoneInfo, window_start: datetime) -> dict[str, _History]:
+def _fold(purchases: Iterable[tuple[str | None, datetime, int]], zone: ZoneInfo, window_start: datetime) -> dict[str, _History]:
     histories: dict[str, _History] = {}
-    for member_id, occurred_at, net_paid in purchases:
+    for member_id, occurred_at, net_fen in purchases:
         assert member_id is not None, "the query leaves out unattributed sales"
         h = histories.get(member_id)
         if h is None:
@@ -266,10 +281,12 @@ def _fold(purchases: Iterable[tuple[str | None, datetime, Decimal]], zone: ZoneI
             h.days.append(day)
         h.last_at = occurred_at
         if occurred_at > window_start:
-            h.window_spend += net_paid
+            h.window_fen += net_fen
             # A day is counted once, and the first purchase of it inside the window counts it.
             if new_day or h.window_days == 0:
                 h.window_days += 1
+    for h in histories.values():
+        h.window_spend = Decimal(h.window_fen).scaleb(-MoneyColumn.scale)
     return histories
 
 
@@ -285,32 +302,40 @@ async def recent_complainers(uow: UnitOfWork, now: datetime, days: int) -> set[s
 def publish_if_changed(uow: UnitOfWork, member: Any, row: dict[str, Any], now: datetime) -> bool:
     """Announces the member's attributes if a segment attribute changed since the last time;
     updates the digest, counter and time of publication in `row`."""
+    event = attributes_event(member, row, now)
+    if event is None:
+        return False
+    uow.emit(MEMBER_ATTRIBUTES, event.data, key=event.key, subject=event.subject, event_id=event.event_id)
+    return True
+
+
+# json.dumps(..., sort_keys=True) builds an encoder per call; the same text from one encoder.
+_SEGMENT_JSON = json.JSONEncoder(sort_keys=True)
+
+
+def attributes_event(member: Any, row: dict[str, Any], now: datetime) -> Emission | None:
+    """The member's attributes event if a segment attribute changed since the last publication
+    (then `row` gets the new digest, counter and time of publication), else None."""
     birth_month = member.birthday.month if member.birthday is not None else None
     segment = {
         "tier": member.tier, "channel": member.channel, "home_store_id": member.home_store_id,
         "community_id": member.community_id, "birth_month": birth_month, **{k: row[k] for k in SEGMENT_FIELDS[4:]},
     }
-    digest = hashlib.sha256(json.dumps(segment, sort_keys=True).encode()).hexdigest()
+    digest = hashlib.sha256(_SEGMENT_JSON.encode(segment).encode()).hexdigest()
     if digest == row["attributes_digest"]:
-        return False
+        return None
     version = row["attributes_version"] + 1
-    uow.emit(
-        MEMBER_ATTRIBUTES,
-        c.MemberAttributesV1(
-            member_id=member.id, as_of=row["as_of"], window_days=row["window_days"], tier=member.tier,
-            channel=member.channel, home_store_id=member.home_store_id, community_id=member.community_id,
-            recency=row["recency"], frequency=row["frequency"], monetary=row["monetary"],
-            value_class=row["value_class"], churn_risk=row["churn_risk"],
-            days_since_last_purchase=row["days_since_last_purchase"],
-            typical_interval_days=row["typical_interval_days"], window_spend=row["window_spend"],
-            birth_month=birth_month,
-        ),
-        key=member.id,
-        subject=member.id,
-        event_id=derived_event_id("members", "attributes", member.id, version, digest),
+    data = c.MemberAttributesV1(
+        member_id=member.id, as_of=row["as_of"], window_days=row["window_days"], tier=member.tier,
+        channel=member.channel, home_store_id=member.home_store_id, community_id=member.community_id,
+        recency=row["recency"], frequency=row["frequency"], monetary=row["monetary"],
+        value_class=row["value_class"], churn_risk=row["churn_risk"],
+        days_since_last_purchase=row["days_since_last_purchase"],
+        typical_interval_days=row["typical_interval_days"], window_spend=row["window_spend"],
+        birth_month=birth_month,
     )
     row.update(attributes_digest=digest, attributes_version=version, published_at=now)
-    return True
+    return Emission(data, member.id, derived_event_id("members", "attributes", member.id, version, digest), member.id)
 
 
 def _summary(
