@@ -41,11 +41,10 @@ from typing import Any, Protocol
 import asyncpg
 import httpx
 import psutil
-from _support import Profilers
+from _support import Profilers, load_client
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from _support import load_client
 from crm_cli.broker import free_port
 from crm_cli.demo import PRODUCTS
 from crm_cli.stack import Stack as PlatformStack
