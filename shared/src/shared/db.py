@@ -188,9 +188,12 @@ async def insert_rows(session: AsyncSession, table: Table, rows: list[dict[str, 
         table.c[name].type.process_bind_param if isinstance(table.c[name].type, ScaledDecimal | UtcDateTime) else None  # type: ignore[attr-defined]
         for name in columns
     ]
-    records = [
-        tuple(fn(row[name], dialect) if fn else row[name] for name, fn in zip(columns, convert, strict=True)) for row in rows
-    ]
+    # Column by column: a list comprehension per column costs a fraction of a generator per row.
+    values = []
+    for name, fn in zip(columns, convert, strict=True):
+        column = [row[name] for row in rows]
+        values.append([fn(value, dialect) for value in column] if fn else column)
+    records = list(zip(*values, strict=True))
     try:
         await (await driver_connection(session)).copy_records_to_table(table.name, records=records, columns=columns)
     except asyncpg.IntegrityConstraintViolationError as exc:
