@@ -55,8 +55,9 @@ class Stack(PrivateStack):
     """Owns every process the benchmark starts (the points service besides PostgreSQL and Tansu);
     `stop()` ends them by pid."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, in_flight: int | None = None) -> None:
         super().__init__(root, "points")
+        self.in_flight = in_flight
         self.logs, self.data_dir = root / "logs", root / "data"
         self.logs.mkdir(parents=True)
         self.points: subprocess.Popen | None = None
@@ -72,6 +73,8 @@ class Stack(PrivateStack):
         env = service_environment("points", self.data_dir, self.bootstrap, {})
         env.update(CRM_DATABASE_URL=self.db_url, CRM_LOG_LEVEL="WARNING", CRM_KAFKA_TOPIC_PREFIX=PREFIX,
                    CRM_CONSUMER_BATCH_SIZE=str(batch_size), CRM_JOBS_ENABLED="false")
+        if self.in_flight is not None:
+            env["CRM_CONSUMER_PARTITIONS_IN_FLIGHT"] = str(self.in_flight)
         self.points = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "points.main:create_app", "--factory", "--host", "127.0.0.1",
              "--port", str(self.port), "--no-access-log"],
@@ -268,7 +271,8 @@ async def run(args: argparse.Namespace, stack: Stack, results: dict) -> None:
 
 
 def report(args: argparse.Namespace, results: dict) -> None:
-    lines = ["", f"=== Points booking benchmark: {args.sales} sales, {args.members} members, batch {args.batch_size}, "
+    lines = ["", f"=== Points booking benchmark: {args.sales} sales, {args.members} members, batch {args.batch_size}"
+             f"{f', {args.in_flight} partitions in flight' if args.in_flight else ''}, "
              f"{os.cpu_count()} CPUs ==="]
     add = lines.append
     raw, produced = results.get("raw_insert_per_s"), results.get("produce_per_s")
@@ -314,6 +318,8 @@ def main() -> int:
     parser.add_argument("--sales", type=int, default=100_000, help="distinct sales in the backlog (default 100000)")
     parser.add_argument("--members", type=int, default=5_000, help="members (default 5000)")
     parser.add_argument("--batch-size", type=int, default=2_000, help="consumer batch size (CRM_CONSUMER_BATCH_SIZE)")
+    parser.add_argument("--in-flight", type=int, metavar="N",
+                        help="partitions applied at once (CRM_CONSUMER_PARTITIONS_IN_FLIGHT; default: the service's own)")
     parser.add_argument("--duplicates", type=float, default=0.02, help="share of sales delivered twice (same event id)")
     parser.add_argument("--resent", type=float, default=0.01, help="share of sales resent under a new event id")
     parser.add_argument("--raw-rows", type=int, default=100_000, help="rows of the raw insert measurement")
@@ -324,7 +330,7 @@ def main() -> int:
                         help="sample the points process with py-spy during the drain; collapsed stacks to FILE")
     args = parser.parse_args()
 
-    stack = Stack(Path(tempfile.mkdtemp(prefix="crm-points-bench-")))
+    stack = Stack(Path(tempfile.mkdtemp(prefix="crm-points-bench-")), args.in_flight)
     results: dict = {}
     code = run_bench(stack, lambda: run(args, stack, results), keep=args.keep)
     report(args, results)
