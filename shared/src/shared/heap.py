@@ -6,18 +6,27 @@ consumer applying thousands of events at a time keeps enough of them alive acros
 collections to trigger a full one nearly every batch: 35 % of the points consumer's CPU went to
 walking the start-up objects over and over. Freezing them once start-up is done moves them out of
 the collector's reach for good (they live as long as the process anyway), so a full collection
-walks only what was created since.
+walks only what was created since. The young generation is collected less often, too
+(`YOUNG_THRESHOLD`).
 """
 
 import gc
 
 _frozen = False
 
+# Container objects allocated (net) between two young collections; Python's default is 700. A
+# consumer keeps a whole batch alive while it applies it (a few dozen objects per event), so at
+# 700 a young collection ran every dozen events and walked, then promoted, everything the batch
+# held so far; at this threshold most of a batch is freed before a collection sees it. Measured on
+# the points consumer: collector time per 100,000 sales 1.5 s -> 0.8 s.
+YOUNG_THRESHOLD = 50_000
 
-def freeze_startup_objects() -> None:
-    """Collects the garbage start-up left, then freezes every object still alive. Once per
-    process: a test session starts many apps, and freezing again would keep whatever cyclic garbage
-    the earlier ones leave out of the collector's reach."""
+
+def tune_collector() -> None:
+    """Collects the garbage start-up left, freezes every object still alive and raises the young
+    generation's threshold; called once start-up is done. Once per process: a test session starts
+    many apps, and freezing again would keep whatever cyclic garbage the earlier ones leave out of
+    the collector's reach."""
     global _frozen
     if _frozen:
         return
@@ -25,3 +34,5 @@ def freeze_startup_objects() -> None:
     # Garbage frozen now would never be freed: collect it first.
     gc.collect()
     gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_THRESHOLD, older, oldest)

@@ -32,7 +32,7 @@ from shared.commands import Commands
 from shared.consumer import BatchHandler, EventConsumer, Handler
 from shared.db import make_engine, make_sessionmaker, ping, read_only_sessions
 from shared.errors import ServiceError
-from shared.heap import freeze_startup_objects
+from shared.heap import tune_collector
 from shared.jobs import JobRunner, ScheduledJob
 from shared.logs import configure_logging
 from shared.metrics import CONSUMER_LAG, OUTBOX_PENDING, HttpMetricsMiddleware, metrics_endpoint
@@ -104,7 +104,7 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec, clock: Clock
             tasks += [asyncio.create_task(jobs.run_forever(job), name=f"job-{job.name}") for job in spec.jobs]
         for hook in spec.on_startup:
             await hook(app)
-        freeze_startup_objects()
+        tune_collector()
         log.info("%s started", settings.service_name)
         try:
             yield
