@@ -31,6 +31,7 @@ leave the service); the traceback goes to the local log.
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -361,8 +362,9 @@ class EventConsumer:
                     await self._apply_one(uow, fresh[start])
                 start = end
             emitted = uow.emitted
-        for delivery in deliveries:
-            EVENTS_APPLIED.labels(self.settings.service_name, delivery.envelope.type).inc()
+        # Counted per type rather than per event: a label look-up per event cost more than its booking.
+        for kind, count in Counter(d.envelope.type for d in deliveries).items():
+            EVENTS_APPLIED.labels(self.settings.service_name, kind).inc(count)
         if emitted:
             self.on_commit()
 
