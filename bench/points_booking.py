@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -54,8 +55,9 @@ class Stack(PrivateStack):
     """Owns every process the benchmark starts (the points service besides PostgreSQL and Tansu);
     `stop()` ends them by pid."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, in_flight: int | None = None) -> None:
         super().__init__(root, "points")
+        self.in_flight = in_flight
         self.logs, self.data_dir = root / "logs", root / "data"
         self.logs.mkdir(parents=True)
         self.points: subprocess.Popen | None = None
@@ -71,6 +73,8 @@ class Stack(PrivateStack):
         env = service_environment("points", self.data_dir, self.bootstrap, {})
         env.update(CRM_DATABASE_URL=self.db_url, CRM_LOG_LEVEL="WARNING", CRM_KAFKA_TOPIC_PREFIX=PREFIX,
                    CRM_CONSUMER_BATCH_SIZE=str(batch_size), CRM_JOBS_ENABLED="false")
+        if self.in_flight is not None:
+            env["CRM_CONSUMER_PARTITIONS_IN_FLIGHT"] = str(self.in_flight)
         self.points = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "points.main:create_app", "--factory", "--host", "127.0.0.1",
              "--port", str(self.port), "--no-access-log"],
@@ -157,6 +161,36 @@ async def raw_insert_rate(stack: Stack, rows: int, batch: int) -> float:
         await conn.close()
 
 
+def start_profiler(out: Path | None, pid: int | None) -> subprocess.Popen | None:
+    """py-spy sampling the points process (GIL holders only) until `stop_profiler`."""
+    if out is None or pid is None:
+        return None
+    exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(exe).exists():
+        log("py-spy not found (pip install py-spy); running without a profile")
+        return None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # --nonblocking: never pauses the service, so the profile does not slow what it measures.
+    return subprocess.Popen(
+        [exe, "record", "--pid", str(pid), "--rate", "100", "--nonblocking", "--gil", "--format", "raw", "--output", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+
+
+def stop_profiler(proc: subprocess.Popen | None, out: Path | None) -> None:
+    """SIGINT makes py-spy write its samples."""
+    if proc is None:
+        return
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    log(f"profile of the points process written to {out}")
+
+
 # --------------------------------------------------------------------------------------------
 # The run
 
@@ -205,7 +239,11 @@ async def run(args: argparse.Namespace, stack: Stack, results: dict) -> None:
         started = time.perf_counter()
         await stack.start_points(args.batch_size)
         cpu_points_before = cpu_seconds(stack.points.pid if stack.points else None)
-        await wait_for(db, "SELECT count(*) FROM sale_earning", args.sales, args.drain_timeout, "sales booked")
+        profiler = start_profiler(args.profile, stack.points.pid if stack.points else None)
+        try:
+            await wait_for(db, "SELECT count(*) FROM sale_earning", args.sales, args.drain_timeout, "sales booked")
+        finally:
+            stop_profiler(profiler, args.profile)
         results["drain_wall_s"] = time.perf_counter() - started
         results["cpu_points_s"] = cpu_seconds(stack.points.pid if stack.points else None) - cpu_points_before
         results["cpu_pg_s"] = cpu_seconds(stack.pg_pid, children=True) - cpu_pg_before
@@ -233,7 +271,8 @@ async def run(args: argparse.Namespace, stack: Stack, results: dict) -> None:
 
 
 def report(args: argparse.Namespace, results: dict) -> None:
-    lines = ["", f"=== Points booking benchmark: {args.sales} sales, {args.members} members, batch {args.batch_size}, "
+    lines = ["", f"=== Points booking benchmark: {args.sales} sales, {args.members} members, batch {args.batch_size}"
+             f"{f', {args.in_flight} partitions in flight' if args.in_flight else ''}, "
              f"{os.cpu_count()} CPUs ==="]
     add = lines.append
     raw, produced = results.get("raw_insert_per_s"), results.get("produce_per_s")
@@ -279,15 +318,19 @@ def main() -> int:
     parser.add_argument("--sales", type=int, default=100_000, help="distinct sales in the backlog (default 100000)")
     parser.add_argument("--members", type=int, default=5_000, help="members (default 5000)")
     parser.add_argument("--batch-size", type=int, default=2_000, help="consumer batch size (CRM_CONSUMER_BATCH_SIZE)")
+    parser.add_argument("--in-flight", type=int, metavar="N",
+                        help="partitions applied at once (CRM_CONSUMER_PARTITIONS_IN_FLIGHT; default: the service's own)")
     parser.add_argument("--duplicates", type=float, default=0.02, help="share of sales delivered twice (same event id)")
     parser.add_argument("--resent", type=float, default=0.01, help="share of sales resent under a new event id")
     parser.add_argument("--raw-rows", type=int, default=100_000, help="rows of the raw insert measurement")
     parser.add_argument("--drain-timeout", type=float, default=300.0, help="seconds to wait for the backlog to be booked")
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--keep", action="store_true", help="keep the working directory (logs, database)")
+    parser.add_argument("--profile", type=Path, metavar="FILE",
+                        help="sample the points process with py-spy during the drain; collapsed stacks to FILE")
     args = parser.parse_args()
 
-    stack = Stack(Path(tempfile.mkdtemp(prefix="crm-points-bench-")))
+    stack = Stack(Path(tempfile.mkdtemp(prefix="crm-points-bench-")), args.in_flight)
     results: dict = {}
     code = run_bench(stack, lambda: run(args, stack, results), keep=args.keep)
     report(args, results)

@@ -8,7 +8,6 @@ import time: engines and Kafka clients exist only between start-up and shutdown.
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from shared.authorize import access_error_handlers, public
 from shared.body_limit import BodySizeLimitMiddleware
 from shared.clean_urls import CleanUrlMiddleware
 from shared.clock import Clock, utc_now
+from shared.collector import tune_collector
 from shared.commands import Commands
 from shared.consumer import BatchHandler, EventConsumer, Handler
 from shared.db import make_engine, make_sessionmaker, ping, read_only_sessions
@@ -71,18 +71,6 @@ class ServiceSpec:
     version: str = "0.1.0"
 
 
-def _settle_garbage_collector() -> None:
-    """Leaves what start-up built (modules, models, schemas, the app: a couple of hundred thousand
-    objects, alive as long as the process) out of the cyclic garbage collector's full passes, and
-    lets it run less often. A consumer applying thousands of events a batch allocates fast, and
-    each full pass walked all of start-up's objects again: a fifth of the members consumer's CPU
-    on a backlog. The young generations are still collected, every 10,000 allocations instead of
-    700: a batch's objects die with it, mostly by reference counting."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(10_000, 10, 10)
-
-
 def build_service_app(settings: ServiceSettings, spec: ServiceSpec, clock: Clock = utc_now) -> FastAPI:
     """`clock` is the time of routes (`NowDep`), handlers and commands (`uow.now()`) and jobs;
     tests pass their own to move time."""
@@ -109,8 +97,6 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec, clock: Clock
             app.state.member_facts = _facts_lookup(sessions, spec.member_facts)
         app.state.verifier = TokenVerifier(settings.resolved_public_key(), settings.jwt_issuer, settings.jwt_audience)
         app.state.jobs = jobs = JobRunner(app.state.commands, spec.jobs, clock=app.state.clock)
-        if settings.environment != "test":  # pytest starts many apps in one process: nothing to freeze
-            _settle_garbage_collector()
         tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
         if consumer is not None and settings.consume_events:
             tasks.append(asyncio.create_task(consumer.run(), name="event-consumer"))
@@ -118,6 +104,7 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec, clock: Clock
             tasks += [asyncio.create_task(jobs.run_forever(job), name=f"job-{job.name}") for job in spec.jobs]
         for hook in spec.on_startup:
             await hook(app)
+        tune_collector()
         log.info("%s started", settings.service_name)
         try:
             yield

@@ -72,6 +72,10 @@ class ServiceSettings(BaseSettings):
     # API tests, which hand events to the consumer's apply path themselves).
     consume_events: bool = True
     consumer_batch_size: int = 500
+    # Partitions whose batches are applied at once, each in its own transaction: while one waits
+    # for the database, the next is parsed and booked. 1 applies them one after the other; more
+    # suits a service whose handlers touch only rows keyed like its events (points).
+    consumer_partitions_in_flight: int = Field(default=1, ge=1, le=16)
     consumer_max_attempts: int = 3
     outbox_batch_size: int = 500
     outbox_poll_interval_s: float = 1.0

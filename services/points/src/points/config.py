@@ -12,6 +12,9 @@ from shared.settings import ServiceSettings
 
 class Settings(ServiceSettings):
     service_name: str = "points"
+    # Its handlers touch only the accounts of the events' members, which key the partitions, and
+    # lock them in member order: two partitions booked at once never wait on each other.
+    consumer_partitions_in_flight: int = Field(default=2, ge=1, le=16)
     # The chain's local time: "end of the year" and business dates are taken here.
     business_timezone: str = "Asia/Shanghai"
     # Points earned in year Y expire at the end of year Y + expiry_years_after.

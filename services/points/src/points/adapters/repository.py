@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from points.adapters.tables import AccountRow, LedgerRow, table_of
 from points.domain.model import EntryType, PointsAccount
-from shared.db import insert_into, insert_rows, is_postgresql, one_of
+from shared.db import insert_many, insert_rows, is_postgresql, one_of
 
 ACCOUNTS = table_of(AccountRow)
 LEDGER = table_of(LedgerRow)
@@ -36,7 +36,9 @@ class AccountRepository:
             for m in member_ids
         ]
         if rows:
-            await self.session.exec(insert_into(self.session, ACCOUNTS).on_conflict_do_nothing(), params=rows)
+            # One INSERT ... SELECT FROM unnest(...) on PostgreSQL however many members.
+            stmt, params = insert_many(self.session, ACCOUNTS, rows)
+            await self.session.exec(stmt.on_conflict_do_nothing(), params=params)
 
     async def lock_many(
         self, member_ids: Iterable[str], *, open_missing: bool = True, booked: Iterable[tuple[EntryType, str]] = ()
@@ -45,15 +47,14 @@ class AccountRepository:
         ids = sorted(set(member_ids))
         if not ids:
             return {}
-        if open_missing:
-            await self.open(ids)
-        found = await self.session.exec(
-            select(ACCOUNTS.c.member_id, ACCOUNTS.c.channel, ACCOUNTS.c.balance)
-            .where(one_of(self.session, ACCOUNTS.c.member_id, ids))
-            .order_by(ACCOUNTS.c.member_id)
-            .with_for_update()
-        )
-        accounts = {m: PointsAccount(member_id=m, channel=ch, balance=bal) for m, ch, bal in found}
+        accounts = await self._locked(ids)
+        # Opened only when missing, after the existing rows are locked: nearly every account exists
+        # already, and inserting them all again to skip them on conflict cost a statement parameter
+        # set per member.
+        missing = [m for m in ids if m not in accounts] if open_missing else []
+        if missing:
+            await self.open(missing)
+            accounts.update(await self._locked(missing))
         wanted = [(kind.value, ref) for kind, ref in booked]
         if wanted and accounts:
             hits = await self.session.exec(
@@ -65,6 +66,15 @@ class AccountRepository:
             for member_id, kind, ref in hits:
                 accounts[member_id].booked_sources.add((EntryType(kind), ref))
         return accounts
+
+    async def _locked(self, ids: list[str]) -> dict[str, PointsAccount]:
+        found = await self.session.exec(
+            select(ACCOUNTS.c.member_id, ACCOUNTS.c.channel, ACCOUNTS.c.balance)
+            .where(one_of(self.session, ACCOUNTS.c.member_id, ids))
+            .order_by(ACCOUNTS.c.member_id)
+            .with_for_update()
+        )
+        return {m: PointsAccount(member_id=m, channel=ch, balance=bal) for m, ch, bal in found}
 
     async def lock(
         self, member_id: str, *, open_missing: bool = True, booked: Iterable[tuple[EntryType, str]] = ()
