@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession as _AsyncSession
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.columns import ScaledDecimal, UtcDateTime
-from shared.sqlite_driver import OneCallAiosqlite
+from shared.sqlite_driver import DeferredBegin, OneCallAiosqlite
 from shared.sqlite_writers import WriterQueue
 
 # Seconds a SQLite transaction waits for the write lock before failing as "database is locked".
@@ -70,10 +70,20 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         if conn.get_execution_options().get("crm_read_only"):
-            conn.exec_driver_sql("BEGIN")
+            _begin(conn, "BEGIN")
             return
         writers.take_turn(conn)
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        _begin(conn, "BEGIN IMMEDIATE")
+
+
+def _begin(conn: Connection, statement: str) -> None:
+    # Sent with the transaction's first statement, in one hand-off to aiosqlite's thread
+    # (sqlite_driver); the write turn above is already held.
+    dbapi = conn.connection.dbapi_connection
+    if isinstance(dbapi, DeferredBegin):
+        dbapi.defer_begin(statement)
+    else:
+        conn.exec_driver_sql(statement)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
