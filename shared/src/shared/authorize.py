@@ -54,7 +54,9 @@ class Authorize:
             if member_id == principal.member_id:
                 grant.ensure_member(own, member_id)
                 return grant
-        if member_id is not None:
+        if member_id is not None and not grant.covers_id(member_id):
+            # A scope of every customer (the desk, admins, marketing) is decided without facts, so
+            # they are not looked up: a transaction of its own on every request to a customer.
             grant.ensure_member(await facts_of(member_id), member_id)
         return grant
 
