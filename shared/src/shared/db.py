@@ -32,6 +32,10 @@ from shared.sqlite_writers import WriterQueue
 # Seconds a SQLite transaction waits for the write lock before failing as "database is locked".
 SQLITE_BUSY_TIMEOUT_S = 30
 
+# Connections an engine keeps open on a SQLite file, and how many more it opens for a moment.
+SQLITE_POOL_SIZE = 40
+SQLITE_POOL_OVERFLOW = 20
+
 # Execution option of a connection whose transaction only reads (`read_only_sessions`).
 READ_ONLY: dict[str, Any] = {"crm_read_only": True}
 
@@ -39,7 +43,13 @@ READ_ONLY: dict[str, Any] = {"crm_read_only": True}
 def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         # aiosqlite, a statement one call to its thread (sqlite_driver).
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, module=OneCallAiosqlite())
+        # A pool as large as the requests a service serves at once (32 staff screens) plus its
+        # relay, consumer and jobs: a connection opened beyond it is closed again when given back,
+        # and opening one (a thread, four PRAGMAs, the driver's functions) cost more than the read.
+        engine = create_async_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, module=OneCallAiosqlite(),
+            pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_OVERFLOW,
+        )
         _tune_sqlite(engine)
         return engine
     # No pre-ping: with asyncpg it costs a BEGIN/ROLLBACK round trip per checkout; dead connections
