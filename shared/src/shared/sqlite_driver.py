@@ -18,7 +18,7 @@ statement was five hand-offs (BEGIN, SELECT, COMMIT, the pool's ROLLBACK) and is
 import collections
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
@@ -87,7 +87,7 @@ class _OneCallCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows.clear()
 
     async def _call(self, operation: Any, parameters: Any, many: bool) -> None:
-        adapted = self._adapt_connection
+        adapted = cast("DeferredBegin", self._adapt_connection)  # made by OneCallAiosqlite.connect
         async with adapted._execute_mutex:
             begin, adapted._pending_begin = adapted._pending_begin, None
             # aiosqlite's own queue to its thread; `_conn` is the sqlite3 connection living there.

@@ -12,8 +12,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from members.adapters.tables import CommunityAliasRow, CommunityRow, HouseholdRow, MemberRow
 from members.adapters.tables.infobase import CommunityMergeRow
-from shared.db import insert_or_skip
 from members.domain.communities import address_key, community_key
+from shared.db import insert_or_skip
 from shared.errors import Conflict, NotFound
 
 
