@@ -2,7 +2,8 @@
 
 `Annotated[Grant, Allowed("points.account.read")]` checks the caller's role against the policy table and,
 for a route with a `{member_id}` path parameter, whether that customer lies within the caller's
-scope, using the facts the service keeps about its customers (`ServiceSpec.member_facts`). Routes
+scope, using the facts the service keeps about its customers (`ServiceSpec.member_facts`), read only
+for a scope that needs them (a store's, an account manager's, a member's own). Routes
 that find the customer elsewhere (in the body, or through a complaint or a redemption) call
 `grant.ensure_member(...)` themselves. A member token whose member was erased is refused outright.
 
