@@ -2,7 +2,8 @@
 
 `Annotated[Grant, Allowed("points.account.read")]` checks the caller's role against the policy table and,
 for a route with a `{member_id}` path parameter, whether that customer lies within the caller's
-scope, using the facts the service keeps about its customers (`ServiceSpec.member_facts`). Routes
+scope, using the facts the service keeps about its customers (`ServiceSpec.member_facts`), read only
+for a scope that needs them (a store's, an account manager's, a member's own). Routes
 that find the customer elsewhere (in the body, or through a complaint or a redemption) call
 `grant.ensure_member(...)` themselves. A member token whose member was erased is refused outright.
 
@@ -54,7 +55,9 @@ class Authorize:
             if member_id == principal.member_id:
                 grant.ensure_member(own, member_id)
                 return grant
-        if member_id is not None:
+        if member_id is not None and not grant.covers_id(member_id):
+            # A scope of every customer (the desk, admins, marketing) is decided without facts, so
+            # they are not looked up: a transaction of its own on every request to a customer.
             grant.ensure_member(await facts_of(member_id), member_id)
         return grant
 

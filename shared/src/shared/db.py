@@ -28,11 +28,15 @@ from sqlalchemy.ext.asyncio import AsyncSession as _AsyncSession
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.columns import ScaledDecimal, UtcDateTime
-from shared.sqlite_driver import OneCallAiosqlite
+from shared.sqlite_driver import DeferredBegin, OneCallAiosqlite
 from shared.sqlite_writers import WriterQueue
 
 # Seconds a SQLite transaction waits for the write lock before failing as "database is locked".
 SQLITE_BUSY_TIMEOUT_S = 30
+
+# Connections an engine keeps open on a SQLite file, and how many more it opens for a moment.
+SQLITE_POOL_SIZE = 40
+SQLITE_POOL_OVERFLOW = 20
 
 # Execution option of a connection whose transaction only reads (`read_only_sessions`).
 READ_ONLY: dict[str, Any] = {"crm_read_only": True}
@@ -41,7 +45,13 @@ READ_ONLY: dict[str, Any] = {"crm_read_only": True}
 def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         # aiosqlite, a statement one call to its thread (sqlite_driver).
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, module=OneCallAiosqlite())
+        # A pool as large as the requests a service serves at once (32 staff screens) plus its
+        # relay, consumer and jobs: a connection opened beyond it is closed again when given back,
+        # and opening one (a thread, four PRAGMAs, the driver's functions) cost more than the read.
+        engine = create_async_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, module=OneCallAiosqlite(),
+            pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_OVERFLOW,
+        )
         _tune_sqlite(engine)
         return engine
     # No pre-ping: with asyncpg it costs a BEGIN/ROLLBACK round trip per checkout; dead connections
@@ -72,10 +82,20 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         if conn.get_execution_options().get("crm_read_only"):
-            conn.exec_driver_sql("BEGIN")
+            _begin(conn, "BEGIN")
             return
         writers.take_turn(conn)
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        _begin(conn, "BEGIN IMMEDIATE")
+
+
+def _begin(conn: Connection, statement: str) -> None:
+    # Sent with the transaction's first statement, in one hand-off to aiosqlite's thread
+    # (sqlite_driver); the write turn above is already held.
+    dbapi = conn.connection.dbapi_connection
+    if isinstance(dbapi, DeferredBegin):
+        dbapi.defer_begin(statement)
+    else:
+        conn.exec_driver_sql(statement)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -92,3 +92,41 @@ def test_the_table_in_docs_access_md_is_the_policy_in_force() -> None:
 
     doc = Path(__file__).parents[3] / "docs" / "access.md"
     assert render_table() in doc.read_text(), "run: python -m shared.policy_doc"
+
+
+class _Request:
+    """What `Authorize` reads of a request: the app's facts look-up and the path's member id."""
+
+    def __init__(self, member_id: str, known: dict[str, MemberFacts]) -> None:
+        self.path_params = {"member_id": member_id}
+        self.looked_up: list[str] = []
+
+        async def member_facts(wanted: str) -> MemberFacts | None:
+            self.looked_up.append(wanted)
+            return known.get(wanted)
+
+        self.app = type("App", (), {"state": type("State", (), {"member_facts": staticmethod(member_facts)})()})()
+
+
+async def test_customer_routes_look_facts_up_only_for_scopes_that_need_them() -> None:
+    known = {"m1": MINE, "m2": THEIRS}
+    authorize = Authorize("points.account.read")
+    desk = Principal(subject="desk", role=Role.SERVICE_DESK, store_id="S001")
+    # The desk's scope is every customer: known, unknown or another store's, nothing to look up.
+    for member_id in ("m2", "nobody"):
+        request = _Request(member_id, known)
+        assert (await authorize._grant(request, desk)).scope is Scope.ALL  # type: ignore[arg-type]
+        assert request.looked_up == []
+    store = Principal(subject="sm", role=Role.STORE_MANAGER, store_id="S001")
+    request = _Request("m1", known)
+    await authorize._grant(request, store)  # type: ignore[arg-type]
+    assert request.looked_up == ["m1"]
+    with pytest.raises(AccessDenied):
+        await authorize._grant(_Request("m2", known), store)  # type: ignore[arg-type]
+    with pytest.raises(NotCustomer):
+        await authorize._grant(_Request("nobody", known), store)  # type: ignore[arg-type]
+    # A member's own token still has their own record read (an erased member is refused).
+    member = Principal(subject="m", role=Role.MEMBER, member_id="m1")
+    request = _Request("m1", known)
+    await authorize._grant(request, member)  # type: ignore[arg-type]
+    assert request.looked_up == ["m1"]

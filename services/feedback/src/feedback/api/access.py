@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from feedback.adapters.profiles import member_facts
 from feedback.adapters.tables import ComplaintRow, MemberProfileRow, SurveyInvitationRow
 from feedback.domain.assignment import desk_queue, store_manager_queue
-from shared.policy import AccessDenied, Grant, MemberFacts, Scope
+from shared.policy import AccessDenied, Grant, Scope
 
 
 def customer_named(grant: Grant, member_id: str | None) -> str | None:
@@ -37,10 +37,12 @@ def customer_named(grant: Grant, member_id: str | None) -> str | None:
     return member_id or own
 
 
-async def ensure_customer(session: AsyncSession, grant: Grant, member_id: str) -> MemberFacts | None:
-    facts = await member_facts(session, member_id)
-    grant.ensure_member(facts, member_id)
-    return facts
+async def ensure_customer(session: AsyncSession, grant: Grant, member_id: str) -> None:
+    """The caller may act on this customer (403 / 404 otherwise). A scope that covers the customer
+    by id alone (every customer, or a member's own) is decided without reading their facts."""
+    if grant.covers_id(member_id):
+        return
+    grant.ensure_member(await member_facts(session, member_id), member_id)
 
 
 def _own(grant: Grant, member_id: str | None) -> bool:

@@ -4,7 +4,7 @@ Members owns the facts the policy decides on (a customer's home store and accoun
 `member_facts` is also what the shared dependency uses to check every `{member_id}` route.
 """
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from members.adapters.tables import MemberRow
@@ -16,14 +16,29 @@ def facts(member: MemberRow) -> MemberFacts:
     return MemberFacts(member.id, member.home_store_id, member.manager_id, member.erased_at)
 
 
+_M = MemberRow.__table__.c  # type: ignore[attr-defined]
+
+
 async def member_facts(session: AsyncSession, member_id: str) -> MemberFacts | None:
-    member = await session.get(MemberRow, member_id)
-    return None if member is None else facts(member)
+    # The four columns alone, not the member's row: a route that only checks access has no use
+    # for the rest of the profile.
+    row = (await session.execute(
+        select(_M.id, _M.home_store_id, _M.manager_id, _M.erased_at).where(_M.id == member_id)
+    )).first()
+    return None if row is None else MemberFacts(*row)
 
 
 def member_scope(grant: Grant) -> list[ColumnElement[bool]]:
     """WHERE conditions limiting a member query to the customers the caller may see."""
     return grant.where(MemberRow.id, MemberRow.home_store_id, MemberRow.manager_id)
+
+
+async def ensure_visible(uow: UnitOfWork, member_id: str, grant: Grant) -> None:
+    """As `visible_member`, for a route that reads the member's other records, not the profile."""
+    found = await member_facts(uow.session, member_id)
+    grant.ensure_member(found, member_id)
+    if found is None:
+        raise NotCustomer(f"no member {member_id}")
 
 
 async def visible_member(uow: UnitOfWork, member_id: str, grant: Grant) -> MemberRow:

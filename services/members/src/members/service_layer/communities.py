@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from members.adapters.tables import CommunityAliasRow, CommunityRow, HouseholdRow, MemberRow
 from members.adapters.tables.infobase import CommunityMergeRow
 from members.domain.communities import address_key, community_key
+from shared.db import insert_or_skip
 from shared.errors import Conflict, NotFound
 
 
@@ -46,6 +47,9 @@ async def _by_alias(session: AsyncSession, key: str) -> CommunityRow | None:
     ).first()
 
 
+HOUSEHOLD = HouseholdRow.__table__  # type: ignore[attr-defined]
+
+
 async def resolve_household(session: AsyncSession, community_id: str, address: str, *, now: datetime) -> HouseholdRow:
     key = address_key(address)
     query = select(HouseholdRow).where(HouseholdRow.community_id == community_id, HouseholdRow.address_key == key)
@@ -53,15 +57,15 @@ async def resolve_household(session: AsyncSession, community_id: str, address: s
     if found is not None:
         return found
     household = HouseholdRow(id=str(uuid.uuid4()), community_id=community_id, address_key=key, created_at=now)
-    try:
-        async with session.begin_nested():
-            session.add(household)
-    except IntegrityError:
-        found = (await session.exec(query)).first()
-        if found is None:
-            raise
-        return found
-    return household
+    # ON CONFLICT DO NOTHING rather than a savepoint around the ORM's insert (three statements
+    # instead of one): a concurrent registration at the same address that inserted first leaves
+    # nothing inserted here, and its row is the household.
+    if await insert_or_skip(session, HOUSEHOLD, [household.model_dump()], conflict_on=["community_id", "address_key"], returning="id"):
+        return household
+    found = (await session.exec(query)).first()
+    if found is None:
+        raise RuntimeError(f"household {key!r} of community {community_id} was neither inserted nor found")
+    return found
 
 
 class CommunityNotFound(NotFound):

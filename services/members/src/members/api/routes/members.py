@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from members.adapters.tables import CommunityAliasRow, MemberRow
-from members.api.access import member_scope, visible_member
+from members.api.access import ensure_visible, member_scope, visible_member
 from members.api.deps import AccessLogDep, MembersSettingsDep
 from members.api.presenters import present_member, present_members
 from members.api.schemas import (
@@ -158,5 +158,5 @@ async def member_purchases(
     # Paging for the member app's e-receipts (newest first).
     offset: Annotated[Int64, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[dict[str, Any]]:
-    await visible_member(uow, member_id, grant)
+    await ensure_visible(uow, member_id, grant)
     return await receipts(uow.session, member_id, limit=limit, offset=offset)
