@@ -35,8 +35,11 @@ from shared.sqlite_writers import WriterQueue
 SQLITE_BUSY_TIMEOUT_S = 30
 
 # Connections an engine keeps open on a SQLite file, and how many more it opens for a moment.
-SQLITE_POOL_SIZE = 40
-SQLITE_POOL_OVERFLOW = 20
+# Each one kept costs the process about 1.7 MB (a thread, SQLite's page cache and statements):
+# 40 kept grew the members process from 162 to 228 MB over 10,000 sales, past the 200 MB a
+# service may take (bench/ingest.py), so a burst beyond these ten opens and closes a few.
+SQLITE_POOL_SIZE = 10
+SQLITE_POOL_OVERFLOW = 30
 
 # Execution option of a connection whose transaction only reads (`read_only_sessions`).
 READ_ONLY: dict[str, Any] = {"crm_read_only": True}
@@ -45,9 +48,9 @@ READ_ONLY: dict[str, Any] = {"crm_read_only": True}
 def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         # aiosqlite, a statement one call to its thread (sqlite_driver).
-        # A pool as large as the requests a service serves at once (32 staff screens) plus its
-        # relay, consumer and jobs: a connection opened beyond it is closed again when given back,
-        # and opening one (a thread, four PRAGMAs, the driver's functions) cost more than the read.
+        # A connection opened beyond the pool is closed again when given back, and opening one (a
+        # thread, four PRAGMAs, the driver's functions) costs more than a read: the pool holds
+        # the relay, consumer, jobs and a few requests' connections (SQLITE_POOL_SIZE).
         engine = create_async_engine(
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, module=OneCallAiosqlite(),
             pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_OVERFLOW,
