@@ -35,11 +35,12 @@ from shared.sqlite_writers import WriterQueue
 SQLITE_BUSY_TIMEOUT_S = 30
 
 # Connections an engine keeps open on a SQLite file, and how many more it opens for a moment.
-# Each one kept costs the process about 1.7 MB (a thread, SQLite's page cache and statements):
-# 40 kept grew the members process from 162 to 228 MB over 10,000 sales, past the 200 MB a
-# service may take (bench/ingest.py), so a burst beyond these ten opens and closes a few.
-SQLITE_POOL_SIZE = 10
-SQLITE_POOL_OVERFLOW = 30
+# Each one kept costs the process memory (a thread with its malloc arena, SQLite's page cache and
+# statements): with 40 kept the members process grew to 228 MB over 10,000 sales, with 10 to
+# 196 MB and with SQLAlchemy's default of 5 to 162 MB, against the 200 MB a service may take
+# (bench/ingest.py --backend sqlite). A burst beyond them opens and closes a few.
+SQLITE_POOL_SIZE = 5
+SQLITE_POOL_OVERFLOW = 10
 
 # Execution option of a connection whose transaction only reads (`read_only_sessions`).
 READ_ONLY: dict[str, Any] = {"crm_read_only": True}
