@@ -97,6 +97,27 @@ async def _zero(value) -> bool:
     return (await value) == 0
 
 
+# Two write transactions at once: PostgreSQL only (SQLite has one writer, so ids commit in order).
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_relay_publishes_a_row_whose_transaction_committed_after_later_rows(env: TestEnv, database_factory) -> None:
+    # The relay scans above the last row it published; a row that took its id earlier but
+    # committed later lies below that, and the periodic sweep from the first pending row finds it.
+    async with database(env, database_factory, outbox_sweep_interval_s=0.5) as (settings, sessions):
+        relay = OutboxRelay(settings, sessions)
+        async with background(relay.run()):
+            async with UnitOfWork(sessions, "test") as late:
+                late_id = late.emit(PURCHASE_ATTRIBUTED, attributed("m1", "T0"), key="m1", subject="m1").id
+                await late.flush_outbox()  # its outbox id is taken now, below the next ones
+                later = await emit(sessions, [("m2", attributed("m2", f"T{i}")) for i in range(1, 4)])
+                relay.wake()
+                await eventually(lambda: _zero(pending(sessions)), what="the later rows published")
+            relay.wake()  # the late row commits only now
+            await eventually(lambda: _zero(pending(sessions)), what="the late row published")
+        await relay.stop()
+        records = await read_topic(env.broker.bootstrap, settings.topic(Topics.MEMBERS), 4)
+    assert sorted(from_kafka(r.value, r.headers).id for r in records) == sorted([late_id, *later])
+
+
 async def test_relay_keeps_rows_while_the_broker_is_down_and_publishes_when_it_is_back(env: TestEnv, database_factory) -> None:
     port = free_port()  # nothing listens here yet
     async with database(env, database_factory, kafka_bootstrap=f"127.0.0.1:{port}") as (settings, sessions):

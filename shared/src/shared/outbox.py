@@ -12,6 +12,7 @@ is published again, and the consumers' dedupe by event id absorbs the repeats.
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -114,6 +115,10 @@ class OutboxRelay:
         # Highest offset the broker acknowledged to us, per partition: the log-loss detector.
         self._acked: dict[tuple[str, int], int] = {}
         self.connected = False
+        # Where the next scan for pending rows starts (None: from the first), and when a scan
+        # last started from the first. See `publish_batch`.
+        self._floor: int | None = None
+        self._swept_at = -float("inf")
         # Checked by the loop as well as cancelling it: a cancellation can be swallowed inside a
         # client library (asyncio.wait_for on Python 3.11), and the loop must still end.
         self.stopping = False
@@ -194,14 +199,26 @@ class OutboxRelay:
             # primary key, filtering every published row of the retention period, or a bitmap scan
             # and a sort, visiting the old versions of every row published since the last vacuum:
             # while a backlog drained, the most expensive statement of the members database.
-            rows = (
-                await session.exec(
-                    select(OUTBOX.c.id, OUTBOX.c.topic, OUTBOX.c.key, OUTBOX.c.envelope)
-                    .where(OUTBOX.c.published_at.is_(None))
-                    .order_by(OUTBOX.c.published_at, OUTBOX.c.id)
-                    .limit(self.settings.outbox_batch_size)
-                )
-            ).all()
+            #
+            # Publishing a row is an UPDATE, which leaves the row's old version in that index, still
+            # under "pending", until a vacuum: a scan from the first pending entry steps over every
+            # row published since, and while a backlog drained that made each scan cost tens of
+            # milliseconds, growing with the backlog. So a scan starts above the last row
+            # published. Ids are taken when a row is written, not when it commits, so a row below
+            # that floor can still appear (its transaction committed late); once per
+            # `outbox_sweep_interval_s` the scan starts from the first pending row to find those.
+            query = (
+                select(OUTBOX.c.id, OUTBOX.c.topic, OUTBOX.c.key, OUTBOX.c.envelope)
+                .where(OUTBOX.c.published_at.is_(None))
+                .order_by(OUTBOX.c.published_at, OUTBOX.c.id)
+                .limit(self.settings.outbox_batch_size)
+            )
+            started = time.monotonic()
+            if self._floor is not None and started < self._swept_at + self.settings.outbox_sweep_interval_s:
+                query = query.where(OUTBOX.c.id >= self._floor)
+            else:
+                self._swept_at = started
+            rows = (await session.exec(query)).all()
             if not rows:
                 return 0
             if not self._single_transaction(session):
@@ -209,6 +226,8 @@ class OutboxRelay:
             marks, lost, error = await self._send(rows)
             if marks:
                 await _mark_published(session, marks)
+            # After a failure the next scan starts from the first pending row again.
+            self._floor = marks[-1]["id"] + 1 if error is None else None
         if marks:
             OUTBOX_PUBLISHED.labels(self.settings.service_name).inc(len(marks))
         for topic, partition in lost:
@@ -294,6 +313,7 @@ class OutboxRelay:
                 .values(published_at=None, kafka_partition=None, kafka_offset=None)
             )
         OUTBOX_REPUBLISHED.labels(self.settings.service_name).inc(result.rowcount or 0)
+        self._floor = None  # the rows to publish again lie below it
         self._acked.pop((topic, partition), None)
         self.wake()
 

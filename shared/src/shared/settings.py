@@ -79,6 +79,9 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = 3
     outbox_batch_size: int = 500
     outbox_poll_interval_s: float = 1.0
+    # How often the relay looks for pending rows below the ones it last published (a transaction
+    # that took an id early but committed late); in between it scans from there on.
+    outbox_sweep_interval_s: float = 1.0
     outbox_retention_s: float = 3600.0
     # How often an idle relay checks, with a heartbeat record, that the broker still has its log.
     outbox_heartbeat_interval_s: float = 5.0
