@@ -185,38 +185,55 @@ class EventConsumer:
                 await asyncio.sleep(delay)
 
     async def _apply_and_commit(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
-        """Applies a fetched batch partition by partition, committing each partition's offset after
-        its records. Replicas share the partitions, and a rebalance (a replica joining, leaving or
-        dying) can take a partition away at any moment: records of a partition no longer ours are
-        left to its new owner, which reads from the last committed offset; an offset the group no
-        longer accepts from us is dropped, and the new owner skips what we applied by event id.
-        Neither is a failure: reconnecting would only leave the group and start another rebalance,
-        failing the other replicas' commits in turn.
+        """Applies a fetched batch, committing each partition's offset after its records. Replicas
+        share the partitions, and a rebalance (a replica joining, leaving or dying) can take a
+        partition away at any moment: records of a partition no longer ours are left to its new
+        owner, which reads from the last committed offset; an offset the group no longer accepts
+        from us is dropped, and the new owner skips what we applied by event id. Neither is a
+        failure: reconnecting would only leave the group and start another rebalance, failing the
+        other replicas' commits in turn.
 
-        A partition's records are applied in order, `consumer_batch_size` at a time; up to
-        `consumer_partitions_in_flight` partitions at once, each in transactions of its own, so
-        that one partition's events are parsed and booked while another's wait for the database.
-        Events of different partitions have no order between them (a member's events share one),
-        and replicas sharing the partitions run such transactions side by side anyway."""
+        The partitions are dealt into `consumer_partitions_in_flight` lanes. A lane applies its
+        partitions' records together, `consumer_batch_size` at a time, each run in one transaction,
+        and each partition's records in their order: a transaction's fixed cost (its statements'
+        round trips, the dedupe look-up) is paid once for what several partitions brought, not
+        once per partition, which at a live trickle meant transactions of a few events each.
+        Lanes run at once, so that one lane's events are parsed and booked while another's wait
+        for the database. Events of different partitions have no order between them (a member's
+        events share one), and replicas sharing the partitions run such transactions side by side
+        anyway."""
         consumer = self._consumer
         assert consumer is not None
-        slots = asyncio.Semaphore(self.settings.consumer_partitions_in_flight)
         size = self.settings.consumer_batch_size
+        in_order = sorted(batch.items(), key=lambda item: (item[0].topic, item[0].partition))
+        lanes = [in_order[i::self.settings.consumer_partitions_in_flight] for i in range(self.settings.consumer_partitions_in_flight)]
 
-        async def apply_partition(tp: TopicPartition, records: list[ConsumerRecord]) -> None:
-            async with slots:
-                for start in range(0, len(records), size):
-                    chunk = records[start:start + size]
-                    if tp not in consumer.assignment():
-                        log.info("%d records of %s left to its new owner: the partition was revoked", len(records) - start, tp)
-                        return
-                    await self._process(chunk)
-                    try:
-                        await consumer.commit({tp: chunk[-1].offset + 1})
-                    except (CommitFailedError, IllegalStateError) as exc:
-                        log.info("offset %d of %s not committed, the group rebalanced: %s", chunk[-1].offset + 1, tp, exc)
+        async def apply_lane(partitions: list[tuple[TopicPartition, list[ConsumerRecord]]]) -> None:
+            records = [r for _, rs in partitions for r in rs]
+            revoked: set[TopicPartition] = set()
+            for start in range(0, len(records), size):
+                assigned = consumer.assignment()
+                for tp, _ in partitions:
+                    if tp not in assigned and tp not in revoked:
+                        revoked.add(tp)
+                        left = sum(1 for r in records[start:] if (r.topic, r.partition) == tp)
+                        log.info("%d records of %s left to its new owner: the partition was revoked", left, tp)
+                chunk = [r for r in records[start:start + size] if (r.topic, r.partition) not in revoked]
+                if not chunk:
+                    continue
+                await self._process(chunk)
+                # The last record of each partition wins; a partition revoked meanwhile is left
+                # out, or the group would refuse the others' offsets with it.
+                assigned = consumer.assignment()
+                offsets = {tp: r.offset + 1 for r in chunk if (tp := TopicPartition(r.topic, r.partition)) in assigned}
+                if not offsets:
+                    continue
+                try:
+                    await consumer.commit(offsets)
+                except (CommitFailedError, IllegalStateError) as exc:
+                    log.info("offsets %s not committed, the group rebalanced: %s", offsets, exc)
 
-        await _all_or_first_error([asyncio.create_task(apply_partition(tp, records)) for tp, records in batch.items()])
+        await _all_or_first_error([asyncio.create_task(apply_lane(lane)) for lane in lanes if lane])
 
     async def _rewind_if_log_lost(self) -> None:
         """A position past the log end means the broker lost its log (Tansu keeps it in memory)

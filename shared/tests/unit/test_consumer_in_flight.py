@@ -1,5 +1,6 @@
-"""Partitions applied at once (`consumer_partitions_in_flight`): each in order and in batches of
-its own, another one parsed and booked while the first waits for the database."""
+"""Lanes of partitions applied at once (`consumer_partitions_in_flight`): a lane's partitions share
+each batch, every partition in order, and another lane is parsed and booked while the first waits
+for the database."""
 
 import asyncio
 
@@ -38,7 +39,9 @@ def consumer(group: Group, in_flight: int, batch: int = 500) -> tuple[EventConsu
     steps: list[str] = []
 
     async def process(records: list[ConsumerRecord]) -> None:
-        name = f"p{records[0].partition}@{records[0].offset}-{records[-1].offset}"
+        parts = sorted({r.partition for r in records})
+        name = "+".join(f"p{p}@{min(r.offset for r in records if r.partition == p)}-"
+                        f"{max(r.offset for r in records if r.partition == p)}" for p in parts)
         steps.append(f"start {name}")
         if records[0].partition == 2:
             raise RuntimeError("database away")
@@ -59,12 +62,12 @@ async def test_two_partitions_in_flight_overlap_and_each_keeps_its_order_and_bat
     assert group.commits.index((A, 2)) < group.commits.index((A, 3))
 
 
-async def test_one_partition_in_flight_applies_them_one_after_the_other() -> None:
+async def test_one_lane_applies_every_partition_in_shared_batches_each_in_order() -> None:
     group = Group(A, B)
-    events, steps = consumer(group, in_flight=1)
-    await events._apply_and_commit({A: [record(A, 0)], B: [record(B, 0)]})
-    assert steps == ["start p0@0-0", "end p0@0-0", "start p1@0-0", "end p1@0-0"]
-    assert group.commits == [(A, 1), (B, 1)]
+    events, steps = consumer(group, in_flight=1, batch=3)
+    await events._apply_and_commit({A: [record(A, 0), record(A, 1)], B: [record(B, 5), record(B, 6)]})
+    assert steps == ["start p0@0-1+p1@5-5", "end p0@0-1+p1@5-5", "start p1@6-6", "end p1@6-6"]
+    assert group.commits == [(A, 2), (B, 6), (B, 7)]
 
 
 async def test_a_failing_partition_stops_the_others_uncommitted_and_the_error_reaches_the_loop() -> None:

@@ -35,17 +35,19 @@ class Group:
         self.committed.update(offsets)
 
 
-def consumer(group: Group, revoke: dict[TopicPartition, TopicPartition] | None = None) -> tuple[EventConsumer, list]:
-    """An EventConsumer on `group` whose applied records are listed; while applying a partition
-    in `revoke`, the partition it maps to is revoked."""
-    settings = ServiceSettings(service_name="test", kafka_topic_prefix="t1.")
+def consumer(
+    group: Group, revoke: dict[TopicPartition, TopicPartition] | None = None, batch: int = 500,
+) -> tuple[EventConsumer, list]:
+    """An EventConsumer on `group` whose applied records are listed; while applying a batch that
+    starts with a partition in `revoke`, the partition it maps to is revoked."""
+    settings = ServiceSettings(service_name="test", kafka_topic_prefix="t1.", consumer_batch_size=batch)
     events = EventConsumer(settings, sessions=None, handlers={})  # type: ignore[arg-type]
     events._consumer = group  # type: ignore[assignment]
     applied: list[tuple[TopicPartition, int]] = []
 
     async def process(records: list[ConsumerRecord]) -> None:
+        applied.extend((TopicPartition(r.topic, r.partition), r.offset) for r in records)
         tp = TopicPartition(records[0].topic, records[0].partition)
-        applied.extend((tp, r.offset) for r in records)
         if revoke and tp in revoke:
             group.assigned.discard(revoke[tp])
 
@@ -55,14 +57,14 @@ def consumer(group: Group, revoke: dict[TopicPartition, TopicPartition] | None =
 
 async def test_records_of_a_partition_revoked_after_the_fetch_are_left_to_its_new_owner() -> None:
     group = Group(A, B, C)
-    events, applied = consumer(group, revoke={A: B})
+    events, applied = consumer(group, revoke={A: B}, batch=2)  # A's two records, then B's and C's
     await events._apply_and_commit({A: [record(A, 0), record(A, 1)], B: [record(B, 5)], C: [record(C, 7)]})
     assert applied == [(A, 0), (A, 1), (C, 7)]
     assert group.committed == {A: 2, C: 8}
 
 
 async def test_a_partition_revoked_while_its_records_are_applied_is_not_committed_and_the_rest_goes_on() -> None:
-    group = Group(A, B)
+    group = Group(A, B)  # both in one batch, whose commit must then leave A out
     events, applied = consumer(group, revoke={A: A})
     await events._apply_and_commit({A: [record(A, 3)], B: [record(B, 4)]})
     assert applied == [(A, 3), (B, 4)]
