@@ -76,8 +76,9 @@ class Stack(PrivateStack):
     """Owns every process the benchmark starts (the members service besides PostgreSQL and
     Tansu); `stop()` ends them by pid."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, in_flight: int | None = None) -> None:
         super().__init__(root, "members")
+        self.in_flight = in_flight
         self.logs, self.data_dir = root / "logs", root / "data"
         self.logs.mkdir(parents=True)
         self.members: subprocess.Popen | None = None
@@ -93,6 +94,8 @@ class Stack(PrivateStack):
         env = service_environment("members", self.data_dir, self.bootstrap, {})
         env.update(CRM_DATABASE_URL=self.db_url, CRM_LOG_LEVEL="WARNING", CRM_KAFKA_TOPIC_PREFIX=PREFIX,
                    CRM_CONSUMER_BATCH_SIZE=str(batch_size), CRM_JOBS_ENABLED="false", CRM_IDENTITY_PEPPER=PEPPER)
+        if self.in_flight is not None:
+            env["CRM_CONSUMER_PARTITIONS_IN_FLIGHT"] = str(self.in_flight)
         self.members = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "members.main:create_app", "--factory", "--host", "127.0.0.1",
              "--port", str(self.port), "--no-access-log"],
@@ -380,6 +383,8 @@ def main() -> int:
     parser.add_argument("--sales", type=int, default=100_000, help="distinct sales in the backlog (default 100000)")
     parser.add_argument("--members", type=int, default=20_000, help="members (default 20000)")
     parser.add_argument("--batch-size", type=int, default=2_000, help="consumer batch size (CRM_CONSUMER_BATCH_SIZE)")
+    parser.add_argument("--in-flight", type=int, metavar="N",
+                        help="partitions applied at once (CRM_CONSUMER_PARTITIONS_IN_FLIGHT; default: the service's own)")
     parser.add_argument("--duplicates", type=float, default=0.02, help="share of sales delivered twice (same event id)")
     parser.add_argument("--resent", type=float, default=0.01, help="share of sales resent under a new event id")
     parser.add_argument("--raw-rows", type=int, default=100_000, help="rows of the raw insert measurement")
@@ -393,7 +398,7 @@ def main() -> int:
                              "start until drained; writes collapsed stacks to DIR/members.txt")
     args = parser.parse_args()
 
-    stack = Stack(Path(tempfile.mkdtemp(prefix="crm-members-bench-")))
+    stack = Stack(Path(tempfile.mkdtemp(prefix="crm-members-bench-")), args.in_flight)
     results: dict = {}
     code = run_bench(stack, lambda: run(args, stack, results), keep=args.keep)
     report(args, results)

@@ -143,6 +143,31 @@ async def test_a_sale_crossing_the_vip_threshold_mid_batch_promotes_once_in_orde
         "purchase_attributed", "purchase_attributed", "tier_changed", "account_manager_assigned", "purchase_attributed"]
 
 
+async def test_other_members_sales_around_a_crossing_all_count_and_each_member_keeps_their_order(members, env) -> None:
+    # The crossing member's sales from the crossing on go the one-by-one path, after the others'
+    # are written together: every sale counts once, and each member's announcements keep their order.
+    x = await register(members, env, phone="13900000001")
+    y = await register(members, env, phone="13900000002")
+    await deliver_batch(members, [
+        sale_event(members, card_no=y["card_no"], lines=[spend_line("10.00")], txn="Y-1"),
+        sale_event(members, card_no=x["card_no"], lines=[spend_line("5500.00")], txn="X-1"),
+        sale_event(members, card_no=y["card_no"], lines=[spend_line("20.00")], txn="Y-2"),
+        sale_event(members, card_no=x["card_no"], lines=[spend_line("30.00")], txn="X-2"),
+        sale_event(members, card_no=y["card_no"], lines=[spend_line("40.00")], txn="Y-3"),
+    ])
+    rx, ry = await member_row(members, x["id"]), await member_row(members, y["id"])
+    assert (rx.tier, rx.lifetime_spend, rx.purchase_count) == ("vip", Decimal("5530.00"), 2)
+    assert (ry.tier, ry.lifetime_spend, ry.purchase_count) == ("member", Decimal("70.00"), 3)
+    announced = data(await outbox(members, "crm.members.purchase_attributed.v1"))
+    assert [a["pos_txn_id"] for a in announced if a["member_id"] == x["id"]] == ["X-1", "X-2"]
+    assert [a["pos_txn_id"] for a in announced if a["member_id"] == y["id"]] == ["Y-1", "Y-2", "Y-3"]
+    kinds = [r.event_type.split(".")[2] for r in await outbox_of(members, x["id"])]
+    assert kinds[kinds.index("purchase_attributed"):] == [
+        "purchase_attributed", "tier_changed", "account_manager_assigned", "purchase_attributed"]
+    everywhere = [r for r in await rows(members, HouseholdStoreSpendRow) if r.store_id == "*"]
+    assert (sum(r.spend for r in everywhere), sum(r.purchases for r in everywhere)) == (Decimal("5600.00"), 5)
+
+
 async def outbox_of(members, member_id: str) -> list[OutboxRecord]:
     async with members.app.state.sessions() as s:
         query = select(OutboxRecord).where(OutboxRecord.key == member_id).order_by(col(OutboxRecord.id))

@@ -112,25 +112,29 @@ async def record(uow: UnitOfWork, batch: list[Sale]) -> set[Key]:
     recorded = {s.key for s in pending}
     waiting = await _with_waiting_returns(uow, [s.key for s in pending])
     rules = settings_of(uow).tier_rules
-    while pending:
-        members = await _lock_members(uow, pending, rules)
-        simple: list[tuple[Sale, MemberState | None]] = []
-        rest: list[Sale] = []
-        for i, s in enumerate(pending):
-            member = _member_of(members, s.sale.customer)
-            if s.key in waiting or (member is not None and _crosses_a_threshold(member, s.paid, rules)):
-                rest = pending[i:]
-                break
+    members = await _lock_members(uow, pending, rules)
+    simple: list[tuple[Sale, MemberState | None]] = []
+    # Sales the one-by-one path writes, as it owns the tier, milestone and return rules: a sale
+    # that crosses a threshold or has a return waiting, and every later sale of the same member in
+    # the batch, which must count after it. The others are written together first; their order
+    # against these does not matter, as no rule relates one member's sales to another's.
+    one_by_one: list[Sale] = []
+    held: set[str] = set()
+    for s in pending:
+        member = _member_of(members, s.sale.customer)
+        if (member is not None and member.id in held) or s.key in waiting or (
+            member is not None and _crosses_a_threshold(member, s.paid, rules)
+        ):
+            one_by_one.append(s)
             if member is not None:
-                record_purchase(member, s.paid, s.sale.occurred_at)
-            simple.append((s, member))
-        await _write(uow, simple)
-        if not rest:
-            break
-        # Written by the one-by-one path, which owns the tier, milestone and return rules; the
-        # members are read again afterwards, since it may have changed them.
-        await _one_by_one(uow, rest[0])
-        pending = rest[1:]
+                held.add(member.id)
+            continue
+        if member is not None:
+            record_purchase(member, s.paid, s.sale.occurred_at)
+        simple.append((s, member))
+    await _write(uow, simple)
+    for s in one_by_one:
+        await _one_by_one(uow, s)
     return recorded
 
 
