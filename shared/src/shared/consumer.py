@@ -218,14 +218,17 @@ class EventConsumer:
                         revoked.add(tp)
                         left = sum(1 for r in records[start:] if (r.topic, r.partition) == tp)
                         log.info("%d records of %s left to its new owner: the partition was revoked", left, tp)
-                chunk = [r for r in records[start:start + size] if (r.topic, r.partition) not in revoked]
+                chunk = records[start:start + size]
+                if revoked:
+                    chunk = [r for r in chunk if (r.topic, r.partition) not in revoked]
                 if not chunk:
                     continue
                 await self._process(chunk)
                 # The last record of each partition wins; a partition revoked meanwhile is left
                 # out, or the group would refuse the others' offsets with it.
+                last = {(r.topic, r.partition): r.offset for r in chunk}
                 assigned = consumer.assignment()
-                offsets = {tp: r.offset + 1 for r in chunk if (tp := TopicPartition(r.topic, r.partition)) in assigned}
+                offsets = {tp: last[tp] + 1 for tp, _ in partitions if tp in last and tp in assigned}
                 if not offsets:
                     continue
                 try:
