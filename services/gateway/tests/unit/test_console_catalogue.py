@@ -3,6 +3,7 @@ translated there, and the catalogue compiles (it is compiled in memory at start-
 
 from gateway.api.console import catalogue
 from gateway.api.console.i18n import translations
+from gateway.api.console.render import SHOWN_AS_DATA
 
 
 def test_every_console_message_is_translated_into_chinese() -> None:
@@ -13,3 +14,10 @@ def test_the_catalogue_compiles_and_english_is_the_messages_themselves() -> None
     assert translations("zh-CN").gettext("Log in") == "登录"
     assert translations("zh-CN").gettext("You are logged in as %(subject)s, role: %(role)s.") % {"subject": "s", "role": "r"} == "您已登录为 s，角色：r。"
     assert translations("en").gettext("Log in") == "Log in"
+
+
+def test_english_words_every_code_shown_as_data() -> None:
+    english = catalogue.read("en")
+    assert sorted(w for w in SHOWN_AS_DATA if not (english.get(w) and english.get(w).string)) == []
+    assert translations("en").gettext("service_desk") == "Service desk"
+    assert translations("en").gettext("vip") == "VIP"

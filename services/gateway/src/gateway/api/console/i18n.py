@@ -3,7 +3,8 @@
 Messages are written in English in the templates and code (`_("...")`); the zh-CN catalogue
 (`gateway/console/locale/zh_CN/LC_MESSAGES/console.po`) translates each. The .po file is the one
 source: it is compiled in memory at start-up, so a fresh clone needs no build step, and
-`python -m gateway.api.console.catalogue` re-extracts the messages into it after a change."""
+`python -m gateway.api.console.catalogue` re-extracts the messages into it after a change. A small
+English catalogue (`locale/en`) words the codes the console shows as data."""
 
 import gettext
 import io
@@ -27,9 +28,8 @@ def catalogue_file(language: str) -> Path:
 
 @cache
 def translations(language: str) -> gettext.NullTranslations:
-    """The messages of `language`; English is the messages themselves."""
-    if language == "en":
-        return gettext.NullTranslations()
+    """The messages of `language`. English is the messages themselves, but for the codes shown as
+    data (`render.SHOWN_AS_DATA`: "service_desk", "vip"), whose words its own catalogue gives."""
     with catalogue_file(language).open("rb") as po:
         catalog = read_po(po, locale=language.replace("-", "_"))
     compiled = io.BytesIO()
