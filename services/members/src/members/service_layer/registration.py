@@ -11,8 +11,9 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC
+from typing import Any
 
-from sqlalchemy import Table, exists, null, or_, select
+from sqlalchemy import Select, Table, bindparam, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -82,29 +83,37 @@ class _Found:
     sales_waiting: bool
 
 
+def _look_up_statement() -> Select[Any]:
+    """Everything a registration must know before it writes, in one round trip: one row of
+    scalar subqueries, each an indexed look-up. Built once with bound parameters: building and
+    keying a statement of this size cost more CPU than running it."""
+    alias = select(ALIASES.c.community_id).where(ALIASES.c.alias_key == bindparam("community_key"))
+    by_key = REQUESTS.c.idempotency_key == bindparam("key")  # NULL without a key: no row
+    return select(
+        select(REQUESTS.c.digest).where(by_key).scalar_subquery(),
+        select(REQUESTS.c.member_id).where(by_key).scalar_subquery(),
+        select(MEMBERS.c.id).where(MEMBERS.c.phone == bindparam("phone")).limit(1).scalar_subquery(),
+        # Only a card the customer brings can be someone's (NULL otherwise); a generated one that
+        # happens to be taken fails the INSERT below, as a concurrent registration does.
+        select(MEMBERS.c.id).where(MEMBERS.c.card_no == bindparam("card_given")).limit(1).scalar_subquery(),
+        alias.scalar_subquery(),
+        select(HOUSEHOLDS.c.id).where(HOUSEHOLDS.c.community_id == alias.scalar_subquery(),
+                                      HOUSEHOLDS.c.address_key == bindparam("address_key")).scalar_subquery(),
+        exists().where(PURCHASES.c.member_id.is_(None),
+                       or_(PURCHASES.c.card_no == bindparam("card_no"), PURCHASES.c.phone_hmac == bindparam("phone_hmac"))),
+    )
+
+
+LOOK_UP = _look_up_statement()
+
+
 async def _look_up(
     session: AsyncSession, cmd: MemberCreate, card_no: str, digest_of_phone: str, idempotency_key: str | None,
 ) -> _Found:
-    """Everything a registration must know before it writes, in one round trip: one row of
-    scalar subqueries, each an indexed look-up."""
-    alias = select(ALIASES.c.community_id).where(ALIASES.c.alias_key == community_key(cmd.community))
-    household = select(HOUSEHOLDS.c.id).where(
-        HOUSEHOLDS.c.community_id == alias.scalar_subquery(), HOUSEHOLDS.c.address_key == address_key(cmd.address))
-    earlier = select(REQUESTS.c.digest, REQUESTS.c.member_id).where(REQUESTS.c.idempotency_key == idempotency_key)
-    no_key = null()
-    query = select(
-        earlier.with_only_columns(REQUESTS.c.digest).scalar_subquery() if idempotency_key else no_key,
-        earlier.with_only_columns(REQUESTS.c.member_id).scalar_subquery() if idempotency_key else no_key,
-        select(MEMBERS.c.id).where(MEMBERS.c.phone == cmd.phone).limit(1).scalar_subquery(),
-        # Only a card the customer brings can be someone's; a generated one that happens to be
-        # taken fails the INSERT below, as a concurrent registration does.
-        select(MEMBERS.c.id).where(MEMBERS.c.card_no == cmd.card_no).limit(1).scalar_subquery() if cmd.card_no else no_key,
-        alias.scalar_subquery(),
-        household.scalar_subquery(),
-        exists().where(PURCHASES.c.member_id.is_(None),
-                       or_(PURCHASES.c.card_no == card_no, PURCHASES.c.phone_hmac == digest_of_phone)),
-    )
-    row = (await session.exec(query)).one()  # type: ignore[call-overload]  # sqlmodel types selects of at most four columns
+    row = (await session.exec(LOOK_UP, params={  # type: ignore[call-overload]  # sqlmodel types selects of at most four columns
+        "key": idempotency_key, "phone": cmd.phone, "card_given": cmd.card_no, "community_key": community_key(cmd.community),
+        "address_key": address_key(cmd.address), "card_no": card_no, "phone_hmac": digest_of_phone,
+    })).one()
     return _Found(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]))
 
 
