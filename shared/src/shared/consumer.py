@@ -370,14 +370,17 @@ class EventConsumer:
                 )
             start = 0
             while start < len(fresh):
-                # Runs of one type keep the order between types (a member's sale before its return).
+                # Runs keep the order between types (a member's sale before its return). A run is
+                # the events of one type, or of several types given the same batch handler (a
+                # read model taking a member's registration and consents together, in order).
                 kind = fresh[start].envelope.type
                 end = start + 1
-                if kind in self.batch_handlers:
-                    while end < len(fresh) and fresh[end].envelope.type == kind:
+                batch = self.batch_handlers.get(kind)
+                if batch is not None:
+                    while end < len(fresh) and self.batch_handlers.get(fresh[end].envelope.type) is batch:
                         end += 1
                     uow.correlation_id = None
-                    await self.batch_handlers[kind](uow, fresh[start:end])
+                    await batch(uow, fresh[start:end])
                 else:
                     await self._apply_one(uow, fresh[start])
                 start = end

@@ -22,8 +22,8 @@ from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.columns import UtcDateTime
-from shared.consumer import Delivery, Handler, in_turn
-from shared.db import insert_into
+from shared.consumer import BatchHandler, Delivery, Handler, in_turn
+from shared.db import insert_into, insert_many
 from shared.events import contracts as c
 from shared.events.registry import ACCOUNT_MANAGER_ASSIGNED, MEMBER_ATTRIBUTES, MEMBER_ERASED, MEMBER_REGISTERED
 from shared.policy import MemberFacts
@@ -57,6 +57,24 @@ async def on_member_registered(uow: UnitOfWork, delivery: Delivery) -> None:
         uow.session, member.member_id, {"home_store_id": member.home_store_id},
         {"home_store_id": func.coalesce(DIRECTORY.c.home_store_id, member.home_store_id)},
     )
+
+
+async def on_members_registered(uow: UnitOfWork, deliveries: list[Delivery]) -> None:
+    """`on_member_registered` for a run of registrations, in one upsert: for a member registered
+    twice in the run, the first store known wins, as it does one event after the other."""
+    stores: dict[str, str | None] = {}
+    for delivery in deliveries:
+        member = cast(c.MemberRegisteredV1, delivery.payload)
+        if stores.get(member.member_id) is None:
+            stores[member.member_id] = member.home_store_id
+    if not stores:
+        return
+    rows = [{"member_id": m, "home_store_id": store} for m, store in stores.items()]
+    statement, params = insert_many(uow.session, DIRECTORY, rows)
+    await uow.session.exec(statement.on_conflict_do_update(
+        index_elements=[DIRECTORY.c.member_id],
+        set_={"home_store_id": func.coalesce(DIRECTORY.c.home_store_id, statement.excluded.home_store_id)},
+    ), params=params)
 
 
 async def on_account_manager_assigned(uow: UnitOfWork, delivery: Delivery) -> None:
@@ -97,6 +115,23 @@ def with_directory(own: Mapping[str, Handler]) -> dict[str, Handler]:
         service_handler = merged.get(event_type)
         merged[event_type] = directory_handler if service_handler is None else in_turn(directory_handler, service_handler)
     return merged
+
+
+def with_directory_batches(own: Mapping[str, BatchHandler]) -> dict[str, BatchHandler]:
+    """The service's batch handlers, those taking registrations also keeping the directory: a batch
+    handler replaces the single handlers `with_directory` merged for its type. Registrations go
+    to the directory first, then the run to the service's handler, as `with_directory` orders
+    them per event (the directory and the service's own tables do not read each other). Types
+    sharing a handler keep sharing one (the consumer hands them to it in one run)."""
+    registering = own.get(MEMBER_REGISTERED)
+    if registering is None:
+        return dict(own)
+
+    async def keeping(uow: UnitOfWork, deliveries: list[Delivery]) -> None:
+        await on_members_registered(uow, [d for d in deliveries if d.envelope.type == MEMBER_REGISTERED])
+        await registering(uow, deliveries)
+
+    return {event_type: keeping if handler is registering else handler for event_type, handler in own.items()}
 
 
 async def member_facts(session: AsyncSession, member_id: str) -> MemberFacts | None:

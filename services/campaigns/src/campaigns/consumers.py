@@ -25,7 +25,7 @@ from shared.events.registry import (
     REWARD_REDEEMED,
     TIER_CHANGED,
 )
-from shared.member_directory import with_directory
+from shared.member_directory import with_directory, with_directory_batches
 from shared.unit_of_work import UnitOfWork
 
 
@@ -64,14 +64,29 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
 
 
 def batch_handlers(settings: Settings, clock: Clock) -> dict[str, BatchHandler]:
-    # A launch asks for a message per treated member: the sender takes them in a batch at a time.
-    return {
+    # A desk's registrations arrive each with the consents given at it: the read model takes a run
+    # of them together (one handler for the four types, so one run), the cards a run at a time.
+    facts = _customer_facts()
+    return with_directory_batches({
+        MEMBER_REGISTERED: facts,
+        CONSENT_CHANGED: facts,
+        CONSENT_CHANGED_V2: facts,
+        PERSONALISATION_CHANGED: facts,
+        # A launch asks for a message per treated member: the sender takes them in a batch at a time.
         CAMPAIGN_NOTIFICATION_REQUESTED: messages.on_campaign_notifications_requested,
         # offers: the read model takes each sale or return in as before, the item history a batch
         # at a time (these replace the single handlers above for these types)
         PURCHASE_ATTRIBUTED: _each_then(segments.on_purchase_attributed, item_history.on_purchases_attributed),
         RETURN_ATTRIBUTED: _each_then(segments.on_return_attributed, item_history.on_returns_attributed),
-    }
+    })
+
+
+def _customer_facts() -> BatchHandler:
+    async def handler(uow: UnitOfWork, deliveries: list[Delivery]) -> None:
+        await segments.on_customer_facts(uow, deliveries)
+        await coupons.on_members_registered(uow, [d for d in deliveries if d.envelope.type == MEMBER_REGISTERED])
+
+    return handler
 
 
 def _each_then(each: Handler, batch: BatchHandler) -> BatchHandler:

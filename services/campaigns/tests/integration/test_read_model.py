@@ -5,9 +5,15 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
-from campaigns.adapters.tables import CustomerPurchaseCategoryRow, CustomerPurchaseRow, CustomerReturnRow, CustomerRow
+from campaigns.adapters.tables import (
+    CustomerPurchaseCategoryRow,
+    CustomerPurchaseRow,
+    CustomerReturnRow,
+    CustomerRow,
+    MemberCardRow,
+)
 from tests.support.audience import (
     T0,
     attributes,
@@ -135,3 +141,55 @@ async def test_erasure_removes_the_customer_for_good_and_keeps_only_amounts(cmp)
     [purchase] = await rows(cmp, CustomerPurchaseRow, "m4")
     assert (purchase.total, purchase.returned) == (Decimal("50.00"), Decimal("10.00"))
     assert (await cmp.preview({"field": "value_class", "op": "in", "value": ["key"]}))["size"] == 0
+
+
+def _customer_facts(prefix: str) -> tuple[list, list]:
+    """Facts known before (attributes newer than the registration, an erasure) and a desk's run of
+    registrations with their consents and choices, some stale, one member registered twice."""
+    later = T0 + timedelta(days=3)
+    before = [attributes(f"{prefix}2", as_of=later, home_store_id="S009", community_id="C9"),
+              consent(f"{prefix}2", "marketing_sms", False, at=later), erased(f"{prefix}3")]
+    run = [
+        registered(f"{prefix}1", home_store_id="S001", community_id="C1"),
+        consent(f"{prefix}1", "marketing_sms", True), personalisation(f"{prefix}1", False),
+        registered(f"{prefix}2", home_store_id="S002", community_id="C2"),
+        consent(f"{prefix}2", "marketing_sms", True),  # older than the refusal known: ignored
+        consent(f"{prefix}2", "marketing_email", True),
+        registered(f"{prefix}3"), consent(f"{prefix}3", "marketing_sms", True),  # erased: nothing comes back
+        registered(f"{prefix}1", at=T0 + timedelta(days=1), channel="partner", home_store_id="S004"),
+    ]
+    return before, run
+
+
+async def _read_model(cmp, prefix: str) -> dict[str, dict]:
+    async with cmp.app.state.sessions() as s:
+        rows = (await s.exec(select(CustomerRow).where(col(CustomerRow.member_id).startswith(prefix)))).all()
+        cards = (await s.exec(select(MemberCardRow).where(col(MemberCardRow.member_id).startswith(prefix)))).all()
+    model = {r.member_id[len(prefix):]: r.model_dump(exclude={"member_id"}) for r in rows}
+    for card in cards:
+        model[card.member_id[len(prefix):]].setdefault("cards", []).append(card.card_no)
+    return model
+
+
+async def test_a_run_of_registrations_and_consents_builds_what_one_by_one_builds(cmp) -> None:
+    before, run = _customer_facts("run-")
+    await cmp.apply(*before)
+    await cmp.apply(*run)
+    before, singles = _customer_facts("one-")
+    await cmp.apply(*before)
+    for envelope in singles:
+        await cmp.apply(envelope)
+    batched = await _read_model(cmp, "run-")
+    assert (batched["1"]["channel"], batched["1"]["home_store_id"], batched["1"]["consent_sms"], batched["1"]["personalised"]) \
+        == ("partner", "S004", True, False)
+    assert (batched["2"]["home_store_id"], batched["2"]["consent_sms"], batched["2"]["consent_email"]) == ("S009", False, True)
+    assert batched["3"]["registered_at"] is None and batched["3"]["consent_sms"] is None
+    assert len(batched["1"]["cards"]) == 2  # each registration's card leads to the member
+    one_by_one = await _read_model(cmp, "one-")
+    assert len(one_by_one["1"]["cards"]) == 2
+    for model in (batched, one_by_one):  # cards are drawn anew for each member: compared by number above
+        for customer in model.values():
+            customer.pop("cards", None)
+    assert one_by_one == batched
+    await cmp.apply(*run)  # redelivered: nothing changes
+    assert {m: {k: v for k, v in c.items() if k != "cards"} for m, c in (await _read_model(cmp, "run-")).items()} == batched

@@ -3,7 +3,7 @@
 from feedback.config import Settings
 from feedback.service_layer import member_events as m
 from shared.clock import Clock
-from shared.consumer import Handler
+from shared.consumer import BatchHandler, Handler
 from shared.events.registry import (
     ACCOUNT_MANAGER_ASSIGNED,
     MEMBER_ATTRIBUTES,
@@ -23,3 +23,8 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
         MEMBER_ERASED: m.on_member_erased,
         PURCHASE_ATTRIBUTED: m.on_purchase_attributed,
     }
+
+
+def batch_handlers(settings: Settings, clock: Clock) -> dict[str, BatchHandler]:
+    # A desk's or the app's registrations arrive a few at a time: their profiles are one upsert.
+    return {MEMBER_REGISTERED: m.on_members_registered}

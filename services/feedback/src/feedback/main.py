@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from feedback.adapters.profiles import member_facts
 from feedback.api.routes import comment_book, complaints, surveys
 from feedback.config import Settings, get_settings
-from feedback.consumers import handlers
+from feedback.consumers import batch_handlers, handlers
 from feedback.jobs import scheduled_jobs
 from shared.clock import Clock, utc_now
 from shared.service import ServiceSpec, build_service_app
@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
                         "surveys and the comment book (意见簿).",
             routers=[complaints.router, surveys.router, comment_book.router],
             handlers=handlers(settings, clock),
+            batch_handlers=batch_handlers(settings, clock),
             jobs=scheduled_jobs(settings),
             migrations=Path(__file__).parent / "migrations",
             # Every `{member_id}` route, and a member token's own erasure, are checked against these.

@@ -1,8 +1,13 @@
 """The facts the access policy decides on, as feedback learns them from members' events."""
 
 import pytest
+from sqlmodel import col, select
 
 from feedback.adapters.profiles import member_facts
+from feedback.adapters.tables import MemberProfileRow
+from shared.events import contracts as c
+from shared.events.envelope import Envelope, new_event
+from shared.events.registry import MEMBER_REGISTERED
 from shared.policy import MemberFacts
 
 pytestmark = pytest.mark.integration
@@ -29,3 +34,36 @@ async def test_facts_follow_registration_analytics_managers_and_erasure(fb) -> N
 async def test_analytics_alone_make_a_member_known_with_their_home_store(fb) -> None:
     await fb.attributes("m2", "S003")
     assert await _facts(fb, "m2") == MemberFacts("m2", home_store_id="S003", manager_id=None)
+
+
+def _registered(member_id: str, home_store_id: str | None, at) -> Envelope:
+    return new_event(MEMBER_REGISTERED, c.MemberRegisteredV1(
+        member_id=member_id, card_no=f"card-{member_id}", channel="retail", home_store_id=home_store_id,
+        registered_at=at), source="crm/members", subject=member_id)
+
+
+async def _profiles(fb, *member_ids: str) -> dict[str, tuple]:
+    async with fb.app.state.sessions() as session:
+        rows = (await session.exec(select(MemberProfileRow).where(col(MemberProfileRow.member_id).in_(member_ids)))).all()
+    return {r.member_id: (r.tier, r.manager_id, r.home_store_id, r.updated_at, r.erased_at) for r in rows}
+
+
+async def test_a_run_of_registrations_leaves_the_profiles_one_by_one_would(fb) -> None:
+    # A VIP with a manager known before the registration arrived, and a member registered twice.
+    for prefix in ("r", "s"):
+        await fb.make_vip(f"{prefix}1", "am-1")
+    fb.clock.advance(minutes=5)
+    run = [_registered("r1", "S001", fb.clock()), _registered("r2", "S002", fb.clock()), _registered("r2", None, fb.clock())]
+    await fb.apply(*run)
+    for envelope in run:
+        data = envelope.data
+        await fb.apply(_registered(data["member_id"].replace("r", "s"), data["home_store_id"], fb.clock()))
+    batched = await _profiles(fb, "r1", "r2")
+    assert batched == {
+        "r1": ("vip", "am-1", "S001", fb.clock(), None),  # the manager and tier stay
+        "r2": ("member", None, None, fb.clock(), None),  # the later registration, as one after the other
+    }
+    assert {m.replace("s", "r"): row for m, row in (await _profiles(fb, "s1", "s2")).items()} == batched
+    fb.clock.advance(minutes=5)
+    await fb.apply(*run)  # redelivered: nothing changes
+    assert await _profiles(fb, "r1", "r2") == batched

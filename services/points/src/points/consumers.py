@@ -13,7 +13,7 @@ from shared.events.registry import (
     RETURN_ATTRIBUTED,
     SPEND_MILESTONE_REACHED,
 )
-from shared.member_directory import with_directory
+from shared.member_directory import with_directory, with_directory_batches
 
 
 def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
@@ -28,5 +28,9 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
 
 
 def batch_handlers(settings: Settings, clock: Clock) -> dict[str, BatchHandler]:
-    # Sales arrive by the thousand after an outage: booked a run at a time (see service_layer/earning).
-    return {PURCHASE_ATTRIBUTED: earning.on_purchases_attributed}
+    # Sales arrive by the thousand after an outage: booked a run at a time (see service_layer/earning);
+    # registrations open their accounts a run at a time too.
+    return with_directory_batches({
+        PURCHASE_ATTRIBUTED: earning.on_purchases_attributed,
+        MEMBER_REGISTERED: earning.on_members_registered,
+    })

@@ -3,7 +3,9 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlmodel import col, select
 
+from points.adapters.tables import AccountRow
 from shared.member_directory import member_facts
 from shared.policy import MemberFacts
 
@@ -39,3 +41,50 @@ async def test_registration_still_opens_the_points_account_alongside_the_directo
     assert (await facts(pts, "d2")).home_store_id == "S002"
     account = await pts.account("d2")
     assert (account["channel"], account["balance"]) == ("partner", 0)
+
+
+
+async def accounts(pts, *member_ids: str) -> dict[str, tuple[str, str | None, int]]:
+    async with pts.app.state.sessions() as s:
+        rows = (await s.exec(select(AccountRow).where(col(AccountRow.member_id).in_(member_ids)))).all()
+    return {r.member_id: (r.channel, r.card_no, r.balance) for r in rows}
+
+
+async def registrations(pts, prefix: str, *, one_by_one: bool) -> list:
+    """An account a sale opened first (default channel, no card), a member registered twice, and
+    one whose manager was assigned before the registration arrived; applied as one run or each in
+    a batch of its own. Answers the registrations."""
+    await pts.apply(pts.sale(f"{prefix}1", "100.00"), pts.assigned(f"{prefix}3", "am-3"))
+    run = [
+        pts.registered(f"{prefix}1", channel="partner", card_no="8800000000101", home_store_id="S001"),
+        pts.registered(f"{prefix}2", channel="retail", card_no="8800000000102", home_store_id=None),
+        pts.registered(f"{prefix}2", channel="partner", card_no="8800000000202", home_store_id="S002"),
+        pts.registered(f"{prefix}3", channel="retail", card_no="8800000000103", home_store_id="S003"),
+    ]
+    if one_by_one:
+        for envelope in run:
+            await pts.apply(envelope)
+    else:
+        await pts.apply(*run)
+    return run
+
+
+async def test_a_run_of_registrations_opens_accounts_and_directory_rows_as_one_by_one(pts) -> None:
+    run = await registrations(pts, "r", one_by_one=False)
+    await registrations(pts, "s", one_by_one=True)
+    batched = await accounts(pts, "r1", "r2", "r3")
+    assert {m: (ch, card) for m, (ch, card, _) in batched.items()} == {
+        "r1": ("partner", "8800000000101"),  # the account the sale opened takes channel and card
+        "r2": ("partner", "8800000000202"),  # the later registration wins, as one after the other
+        "r3": ("retail", "8800000000103"),
+    }
+    assert batched["r1"][2] == await pts.balance("r1") > 0  # the sale's points stay
+    one_by_one = await accounts(pts, "s1", "s2", "s3")
+    assert {m.replace("s", "r"): row for m, row in one_by_one.items()} == batched
+    for member in ("1", "2", "3"):
+        run_facts, single = await facts(pts, f"r{member}"), await facts(pts, f"s{member}")
+        assert (run_facts.home_store_id, run_facts.manager_id) == (single.home_store_id, single.manager_id)
+    assert await facts(pts, "r2") == MemberFacts("r2", "S002", None)  # the first store known
+    assert (await facts(pts, "r3")).manager_id == "am-3"
+    await pts.apply(*run)  # redelivered: nothing changes
+    assert await accounts(pts, "r1", "r2", "r3") == batched

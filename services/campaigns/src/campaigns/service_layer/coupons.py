@@ -53,7 +53,7 @@ from campaigns.domain.coupons import (
 from shared.columns import MoneyColumn
 from shared.commands import derived_event_id
 from shared.consumer import Delivery
-from shared.db import insert_into, insert_or_skip, one_of
+from shared.db import insert_into, insert_many, insert_or_skip, one_of
 from shared.errors import Conflict, NotFound
 from shared.events import contracts as c
 from shared.events.registry import COUPON_ISSUED, COUPON_REDEEMED, COUPON_RELEASED, COUPON_REVERSED
@@ -62,6 +62,7 @@ from shared.unit_of_work import UnitOfWork
 SERVICE = "campaigns"
 COUNTER = CouponCounterRow.__table__  # type: ignore[attr-defined]
 COUPON = CouponRow.__table__  # type: ignore[attr-defined]
+MEMBER_CARDS = MemberCardRow.__table__  # type: ignore[attr-defined]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LOOKUP_CHUNK = 1000
 
@@ -282,10 +283,20 @@ async def member_of_card(session: AsyncSession, card_no: str | None) -> str | No
 
 
 async def on_member_registered(uow: UnitOfWork, delivery: Delivery) -> None:
-    member = cast(c.MemberRegisteredV1, delivery.payload)
-    insert_ = insert_into(uow.session, MemberCardRow.__table__)  # type: ignore[attr-defined]
-    await uow.session.exec(insert_.values(card_no=member.card_no, member_id=member.member_id).on_conflict_do_update(
-        index_elements=["card_no"], set_={"member_id": member.member_id}))
+    await on_members_registered(uow, [delivery])
+
+
+async def on_members_registered(uow: UnitOfWork, deliveries: list[Delivery]) -> None:
+    """The cards of new members, in one upsert: a card given to another member since is theirs."""
+    cards: dict[str, str] = {}
+    for delivery in deliveries:
+        member = cast(c.MemberRegisteredV1, delivery.payload)
+        cards[member.card_no] = member.member_id  # a card twice in the run: the later wins
+    if not cards:
+        return
+    statement, params = insert_many(uow.session, MEMBER_CARDS, [{"card_no": k, "member_id": m} for k, m in cards.items()])
+    await uow.session.exec(statement.on_conflict_do_update(
+        index_elements=[MEMBER_CARDS.c.card_no], set_={"member_id": statement.excluded.member_id}), params=params)
 
 
 async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:

@@ -25,12 +25,14 @@ from feedback.domain.workflow import OPEN
 from feedback.service_layer.complaints import assign
 from feedback.service_layer.invitations import invite
 from shared.consumer import Delivery
+from shared.db import insert_many
 from shared.events import contracts as c
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 Payload = TypeVar("Payload", bound=BaseModel)
+PROFILES = MemberProfileRow.__table__  # type: ignore[attr-defined]
 
 
 def payload_of(delivery: Delivery, contract: type[Payload]) -> Payload:
@@ -69,9 +71,25 @@ async def _reroute_open_complaints(uow: UnitOfWork, profile: MemberProfileRow, n
 
 
 async def on_member_registered(uow: UnitOfWork, delivery: Delivery) -> None:
-    event = payload_of(delivery, c.MemberRegisteredV1)
-    profile = await _profile(uow, event.member_id, uow.now())
-    profile.home_store_id = event.home_store_id
+    await on_members_registered(uow, [delivery])
+
+
+async def on_members_registered(uow: UnitOfWork, deliveries: list[Delivery]) -> None:
+    """The profiles of new members, in one upsert: a profile another event made first (a manager
+    assigned before the registration arrived) keeps its other facts and takes the home store."""
+    now = uow.now()
+    stores: dict[str, str | None] = {}
+    for delivery in deliveries:
+        event = payload_of(delivery, c.MemberRegisteredV1)
+        stores[event.member_id] = event.home_store_id  # registered twice in the run: the later wins
+    if not stores:
+        return
+    rows = [MemberProfileRow(member_id=m, home_store_id=store, updated_at=now).model_dump() for m, store in stores.items()]
+    statement, params = insert_many(uow.session, PROFILES, rows)
+    await uow.session.exec(statement.on_conflict_do_update(
+        index_elements=[PROFILES.c.member_id],
+        set_={"home_store_id": statement.excluded.home_store_id, "updated_at": statement.excluded.updated_at},
+    ), params=params)
 
 
 async def on_member_attributes(uow: UnitOfWork, delivery: Delivery) -> None:

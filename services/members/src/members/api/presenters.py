@@ -35,6 +35,8 @@ from members.service_layer.privacy import AccessLogWriter, access_row
 from shared.policy import Grant
 from shared.unit_of_work import ReadOnlyViolation, UnitOfWork
 
+ACCESS_LOG = AccessLogRow.__table__  # type: ignore[attr-defined]
+
 
 def consents_public(in_force: dict[str, ConsentRow]) -> ConsentsInForce:
     return ConsentsInForce(**{
@@ -82,19 +84,21 @@ def member_public(row: MemberRow, grant: Grant, consents: ConsentsInForce) -> Me
 
 async def present_members(
     uow: UnitOfWork, rows: Sequence[MemberRow], grant: Grant, purpose: str, *, access_log: AccessLogWriter | None = None,
+    consents: dict[str, dict[str, ConsentRow]] | None = None,
 ) -> list[MemberPublic]:
-    """Bodies for `rows` with the consents in force; logs every member shown with clear contact
-    data: in the unit's transaction, or, for a read-only unit, through `access_log`, returning
-    only once the rows are committed."""
-    in_force = await consents_in_force(uow.session, [r.id for r in rows])
+    """Bodies for `rows` with the consents in force (read, unless the caller knows them: member id
+    -> purpose -> row in force); logs every member shown with clear contact data: in the unit's
+    transaction, or, for a read-only unit, through `access_log`, returning only once the rows are
+    committed."""
+    in_force = consents if consents is not None else await consents_in_force(uow.session, [r.id for r in rows])
     bodies, logged = [], []
     for row in rows:
         bodies.append(member_public(row, grant, consents_public(in_force.get(row.id, {}))))
         if fields := clear_fields(row, grant):
             logged.append(access_row(grant.principal, row.id, fields, purpose, now=uow.now()))
     if not uow.read_only:
-        for entry in logged:
-            uow.session.add(AccessLogRow(**entry))
+        if logged:  # one Core INSERT: the ORM's unit of work cost more than the rows
+            await uow.session.exec(ACCESS_LOG.insert(), params=logged)
     elif logged:
         if access_log is None:
             raise ReadOnlyViolation("a read-only unit logs contact data read in clear through the access-log writer")
@@ -105,8 +109,11 @@ async def present_members(
 
 async def present_member(
     uow: UnitOfWork, row: MemberRow, grant: Grant, purpose: str, *, access_log: AccessLogWriter | None = None,
+    consents: dict[str, ConsentRow] | None = None,
 ) -> MemberPublic:
-    [body] = await present_members(uow, [row], grant, purpose, access_log=access_log)
+    """`consents`: the member's consents in force when the caller knows them (a registration)."""
+    known = {row.id: consents} if consents is not None else None
+    [body] = await present_members(uow, [row], grant, purpose, access_log=access_log, consents=known)
     return body
 
 

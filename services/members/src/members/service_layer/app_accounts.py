@@ -32,5 +32,5 @@ async def sign_up(uow: UnitOfWork, cmd: MemberCreate, pepper: str, principal: Pr
     existing = await member_with_phone(uow, cmd.phone, pepper)
     if existing is not None:
         return existing, False
-    member = await register_member(uow, cmd, pepper, principal, consents_via=APP)
-    return member.id, True
+    registered = await register_member(uow, cmd, pepper, principal, consents_via=APP)
+    return registered.member.id, True

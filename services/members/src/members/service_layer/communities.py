@@ -50,18 +50,27 @@ async def _by_alias(session: AsyncSession, key: str) -> CommunityRow | None:
 HOUSEHOLD = HouseholdRow.__table__  # type: ignore[attr-defined]
 
 
-async def resolve_household(session: AsyncSession, community_id: str, address: str, *, now: datetime) -> HouseholdRow:
+async def resolve_household(session: AsyncSession, community_id: str, address: str, *, now: datetime) -> str:
+    """The id of the household at `address` in the community; an address never seen starts one."""
     key = address_key(address)
-    query = select(HouseholdRow).where(HouseholdRow.community_id == community_id, HouseholdRow.address_key == key)
+    query = select(HouseholdRow.id).where(HouseholdRow.community_id == community_id, HouseholdRow.address_key == key)
     found = (await session.exec(query)).first()
     if found is not None:
         return found
-    household = HouseholdRow(id=str(uuid.uuid4()), community_id=community_id, address_key=key, created_at=now)
+    return await add_household(session, community_id, key, now=now)
+
+
+async def add_household(session: AsyncSession, community_id: str, key: str, *, now: datetime) -> str:
+    """The id of a new household at the address `key` (`address_key`), or of the one a concurrent
+    registration at the same address inserted first."""
+    household_id = str(uuid.uuid4())
     # ON CONFLICT DO NOTHING rather than a savepoint around the ORM's insert (three statements
     # instead of one): a concurrent registration at the same address that inserted first leaves
     # nothing inserted here, and its row is the household.
-    if await insert_or_skip(session, HOUSEHOLD, [household.model_dump()], conflict_on=["community_id", "address_key"], returning="id"):
-        return household
+    row = {"id": household_id, "community_id": community_id, "address_key": key, "created_at": now}
+    if await insert_or_skip(session, HOUSEHOLD, [row], conflict_on=["community_id", "address_key"], returning="id"):
+        return household_id
+    query = select(HouseholdRow.id).where(HouseholdRow.community_id == community_id, HouseholdRow.address_key == key)
     found = (await session.exec(query)).first()
     if found is None:
         raise RuntimeError(f"household {key!r} of community {community_id} was neither inserted nor found")

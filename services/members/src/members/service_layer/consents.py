@@ -66,31 +66,40 @@ async def change_consent(
 def record_first_answer(
     uow: UnitOfWork, member: MemberRow, purpose: str, granted: bool, channel: str, recorded_by: str, *, now: datetime,
 ) -> ConsentRow:
-    """Records and announces an answer where none is in force yet (a member being registered), so
-    there is nothing to read first; otherwise use `change_consent`."""
-    row = ConsentRow(
-        member_id=member.id, purpose=purpose, granted=granted, channel=channel, recorded_by=recorded_by, changed_at=now
-    )
+    """Records and announces an answer where none is in force yet, so there is nothing to read
+    first; otherwise use `change_consent`."""
+    row = announced_answer(uow, member.id, purpose, granted, channel, recorded_by, now=now)
     uow.session.add(row)
+    return row
+
+
+def announced_answer(
+    uow: UnitOfWork, member_id: str, purpose: str, granted: bool, channel: str, recorded_by: str, *, now: datetime,
+) -> ConsentRow:
+    """The history row of an answer, its event queued on the unit; the caller writes the row (a
+    registration writes all its answers in one INSERT)."""
+    row = ConsentRow(
+        member_id=member_id, purpose=purpose, granted=granted, channel=channel, recorded_by=recorded_by, changed_at=now
+    )
     if purpose == PERSONALISED_OFFERS:
         uow.emit(
             PERSONALISATION_CHANGED,
-            c.PersonalisationChangedV1(member_id=member.id, personalised=granted, channel=channel, changed_at=now),  # type: ignore[arg-type]
-            key=member.id,
-            subject=member.id,
+            c.PersonalisationChangedV1(member_id=member_id, personalised=granted, channel=channel, changed_at=now),  # type: ignore[arg-type]
+            key=member_id,
+            subject=member_id,
         )
     elif channel in get_args(c.ConsentChannel):
         uow.emit(
             CONSENT_CHANGED,
-            c.ConsentChangedV1(member_id=member.id, purpose=purpose, granted=granted, channel=channel, changed_at=now),  # type: ignore[arg-type]
-            key=member.id,
-            subject=member.id,
+            c.ConsentChangedV1(member_id=member_id, purpose=purpose, granted=granted, channel=channel, changed_at=now),  # type: ignore[arg-type]
+            key=member_id,
+            subject=member_id,
         )
     else:  # a channel v1 cannot name (an SMS reply): the same change as v2
         uow.emit(
             CONSENT_CHANGED_V2,
-            c.ConsentChangedV2(member_id=member.id, purpose=purpose, granted=granted, channel=channel, changed_at=now),  # type: ignore[arg-type]
-            key=member.id,
-            subject=member.id,
+            c.ConsentChangedV2(member_id=member_id, purpose=purpose, granted=granted, channel=channel, changed_at=now),  # type: ignore[arg-type]
+            key=member_id,
+            subject=member_id,
         )
     return row

@@ -43,8 +43,8 @@ async def update_profile(uow: UnitOfWork, member: MemberRow, edit: MemberUpdate,
         member.community = community or member.community
         member.address = address or member.address
         resolved = await resolve_community(session, member.community, now=uow.now())
-        household = await resolve_household(session, resolved.id, member.address, now=uow.now())
-        member.community_id, member.household_id = resolved.id, household.id
+        household_id = await resolve_household(session, resolved.id, member.address, now=uow.now())
+        member.community_id, member.household_id = resolved.id, household_id
     if new_phone is not None:
         await serialise_identity_matching(session)  # its waiting sales are attributed below
     session.add(member)

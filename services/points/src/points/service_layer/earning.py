@@ -8,7 +8,6 @@ yet waits in `pending_return` and is applied in the transaction that books the s
 import logging
 from decimal import Decimal
 
-from sqlalchemy import update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,7 +18,7 @@ from points.domain.earning import EarningRule, earn_for_sale, rule_in_force, wit
 from points.domain.model import EntryType, PointsAccount, Source
 from points.domain.returns import SaleEarned, points_to_reverse
 from shared.consumer import Delivery
-from shared.db import insert_into, insert_rows, one_of
+from shared.db import insert_into, insert_many, insert_rows, one_of
 from shared.events import contracts as c
 from shared.money import CENT
 from shared.unit_of_work import UnitOfWork
@@ -37,15 +36,27 @@ def sale_ref(store_id: str, pos_txn_id: str) -> str:
 
 
 async def on_member_registered(uow: UnitOfWork, delivery: Delivery) -> None:
-    member: c.MemberRegisteredV1 = delivery.payload  # type: ignore[assignment]
-    repo = AccountRepository(uow.session, uow.now())
-    await repo.open([member.member_id], channel=member.channel, card_no=member.card_no)
-    # The account may have been opened by an earlier sale with the default channel.
-    await uow.session.exec(
-        update(ACCOUNTS)
-        .where(ACCOUNTS.c.member_id == member.member_id)
-        .values(channel=member.channel, card_no=member.card_no, updated_at=uow.now())
-    )
+    await on_members_registered(uow, [delivery])
+
+
+async def on_members_registered(uow: UnitOfWork, deliveries: list[Delivery]) -> None:
+    """Opens the accounts of new members, in one upsert: an account opened by an earlier sale
+    (with the default channel) takes the member's channel and card."""
+    now = uow.now()
+    rows: dict[str, dict[str, object]] = {}
+    for d in deliveries:
+        member: c.MemberRegisteredV1 = d.payload  # type: ignore[assignment]
+        # A member registered twice in the run: the later event wins, as one after the other.
+        rows[member.member_id] = {"member_id": member.member_id, "channel": member.channel, "card_no": member.card_no,
+                                  "balance": 0, "opened_at": now, "updated_at": now}
+    if not rows:
+        return
+    statement, params = insert_many(uow.session, ACCOUNTS, list(rows.values()))
+    await uow.session.exec(statement.on_conflict_do_update(
+        index_elements=[ACCOUNTS.c.member_id],
+        set_={"channel": statement.excluded.channel, "card_no": statement.excluded.card_no,
+              "updated_at": statement.excluded.updated_at},
+    ), params=params)
 
 
 async def on_purchase_attributed(uow: UnitOfWork, delivery: Delivery) -> None:

@@ -79,12 +79,12 @@ async def create_member(
         grant.ensure_store(body.home_store_id)  # a store manager registers customers of their store
     principal = grant.principal
     if idempotency_key is None:
-        member = await register_member(uow, body, settings.resolved_pepper(), principal)
+        registered = await register_member(uow, body, settings.resolved_pepper(), principal)
     else:
-        member, retry = await register_once(uow, body, settings.resolved_pepper(), principal, idempotency_key)
-        if retry:
+        registered = await register_once(uow, body, settings.resolved_pepper(), principal, idempotency_key)
+        if registered.retry:
             response.status_code = status.HTTP_200_OK
-    return await present_member(uow, member, grant, "members.register")
+    return await present_member(uow, registered.member, grant, "members.register", consents=registered.consents)
 
 
 @router.get("")
