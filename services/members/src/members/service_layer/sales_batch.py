@@ -112,29 +112,35 @@ async def record(uow: UnitOfWork, batch: list[Sale]) -> set[Key]:
     recorded = {s.key for s in pending}
     waiting = await _with_waiting_returns(uow, [s.key for s in pending])
     rules = settings_of(uow).tier_rules
-    members = await _lock_members(uow, pending, rules)
-    simple: list[tuple[Sale, MemberState | None]] = []
-    # Sales the one-by-one path writes, as it owns the tier, milestone and return rules: a sale
-    # that crosses a threshold or has a return waiting, and every later sale of the same member in
-    # the batch, which must count after it. The others are written together first; their order
-    # against these does not matter, as no rule relates one member's sales to another's.
-    one_by_one: list[Sale] = []
-    held: set[str] = set()
-    for s in pending:
-        member = _member_of(members, s.sale.customer)
-        if (member is not None and member.id in held) or s.key in waiting or (
-            member is not None and _crosses_a_threshold(member, s.paid, rules)
-        ):
-            one_by_one.append(s)
-            if member is not None:
-                held.add(member.id)
-            continue
-        if member is not None:
-            record_purchase(member, s.paid, s.sale.occurred_at)
-        simple.append((s, member))
-    await _write(uow, simple)
-    for s in one_by_one:
-        await _one_by_one(uow, s)
+    # In rounds. A round writes every sale up to its member's first that crosses a threshold or
+    # has a return waiting, all together; then those, one by one, through the path that owns the
+    # tier, milestone and return rules; and leaves the later sales of those members to the next
+    # round, which reads them again since that path changed them. A member's sales keep their
+    # order; between members there is no order to keep, as no rule relates one member's sales to
+    # another's. So a batch takes as many rounds as one member crosses thresholds in it, not as
+    # many as all of them do.
+    while pending:
+        members = await _lock_members(uow, pending, rules)
+        simple: list[tuple[Sale, MemberState | None]] = []
+        one_by_one: list[Sale] = []
+        later: list[Sale] = []
+        held: set[str] = set()
+        for s in pending:
+            member = _member_of(members, s.sale.customer)
+            if member is not None and member.id in held:
+                later.append(s)
+            elif s.key in waiting or (member is not None and _crosses_a_threshold(member, s.paid, rules)):
+                one_by_one.append(s)
+                if member is not None:
+                    held.add(member.id)
+            else:
+                if member is not None:
+                    record_purchase(member, s.paid, s.sale.occurred_at)
+                simple.append((s, member))
+        await _write(uow, simple)
+        for s in one_by_one:
+            await _one_by_one(uow, s)
+        pending = later
     return recorded
 
 
