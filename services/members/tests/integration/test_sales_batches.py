@@ -168,6 +168,38 @@ async def test_other_members_sales_around_a_crossing_all_count_and_each_member_k
     assert (sum(r.spend for r in everywhere), sum(r.purchases for r in everywhere)) == (Decimal("5600.00"), 5)
 
 
+async def test_a_member_crossing_twice_in_a_batch_gets_each_milestone_at_its_sale_in_order(members, env) -> None:
+    # Two crossings of one member: a round each, the milestone announced at the spend its sale
+    # left, before the member's next sale; another member's sales all count around them.
+    x = await register(members, env, phone="13900000011")
+    y = await register(members, env, phone="13900000012")
+    await deliver_batch(members, [
+        sale_event(members, card_no=x["card_no"], lines=[spend_line("30000.00")], txn="X-1"),
+        sale_event(members, card_no=y["card_no"], lines=[spend_line("10.00")], txn="Y-1"),
+        sale_event(members, card_no=x["card_no"], lines=[spend_line("19000.00")], txn="X-2"),
+        sale_event(members, card_no=x["card_no"], lines=[spend_line("1000.00")], txn="X-3"),
+        sale_event(members, card_no=y["card_no"], lines=[spend_line("20.00")], txn="Y-2"),
+        sale_event(members, card_no=x["card_no"], lines=[spend_line("5.00")], txn="X-4"),
+    ])
+    rx, ry = await member_row(members, x["id"]), await member_row(members, y["id"])
+    assert (rx.tier, rx.lifetime_spend, rx.purchase_count) == ("vip", Decimal("50005.00"), 4)
+    assert (ry.tier, ry.lifetime_spend, ry.purchase_count) == ("member", Decimal("30.00"), 2)
+    reached = [c.SpendMilestoneReachedV1.model_validate(d)
+               for d in data(await outbox(members, "crm.members.spend_milestone_reached.v1"))]
+    assert [(e.milestone, e.lifetime_spend) for e in reached] == [
+        (Decimal("30000.00"), Decimal("30000.00")), (Decimal("50000.00"), Decimal("50000.00"))]
+    [change] = [c.TierChangedV1.model_validate(d) for d in data(await outbox(members, "crm.members.tier_changed.v1"))]
+    assert change.lifetime_spend == Decimal("30000.00")
+    events = [(r.event_type.split(".")[2], json.loads(r.envelope)["data"].get("pos_txn_id"))
+              for r in await outbox_of(members, x["id"])]
+    events = events[[kind for kind, _ in events].index("purchase_attributed"):]
+    assert events == [
+        ("purchase_attributed", "X-1"), ("spend_milestone_reached", None), ("tier_changed", None),
+        ("account_manager_assigned", None), ("purchase_attributed", "X-2"), ("purchase_attributed", "X-3"),
+        ("spend_milestone_reached", None), ("purchase_attributed", "X-4"),
+    ]
+
+
 async def outbox_of(members, member_id: str) -> list[OutboxRecord]:
     async with members.app.state.sessions() as s:
         query = select(OutboxRecord).where(OutboxRecord.key == member_id).order_by(col(OutboxRecord.id))

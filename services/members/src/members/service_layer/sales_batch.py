@@ -8,11 +8,12 @@ card or phone, counted in the member's spend and in the information base, and an
 recorded, one locked read of the members concerned, multi-row INSERTs and upserts (SQLAlchemy
 Core, no ORM objects) and the announcements queued in order on the unit of work.
 
-A sale that does more - takes its member over a spend milestone or the VIP threshold, or has a
-return waiting for it - is handed to `sales.on_purchase_made` at its place in the batch, once
-everything before it is written. The rules for those stay in one place, and each sees the state
-a consumer applying the sales one by one would have seen; such sales are rare (a member is
-promoted once, reaches a milestone once).
+A sale that takes its member over a spend milestone or the VIP threshold is written with the
+others, and then `tiers.spend_grew` - what the one-by-one path calls after such a sale - announces
+the milestone or promotes the member, before any later sale of that member in the batch. A sale
+with a return waiting for it is handed to `sales.on_purchase_made`, which links the two. The rules
+stay in one place, and each sees the state a consumer applying the sales one by one would have
+seen.
 
 What is the same as one by one: the first event of a POS transaction counts and later ones are
 logged and ignored, whatever their event id and whether they are in this batch or an earlier one;
@@ -31,13 +32,15 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
+from sqlmodel import col
+from sqlmodel import select as select_rows  # ORM objects, where `select` here reads plain rows
 
 from members.adapters.tables import MemberRow, PurchaseLineRow, PurchaseRow, ReturnRow
 from members.adapters.tables.staff import MilestoneRow
 from members.config import settings_of
 from members.domain.spend import record_purchase
 from members.domain.tiers import TierRules, new_milestones, promoted_tier
-from members.service_layer import sales
+from members.service_layer import sales, tiers
 from members.service_layer.identity_lock import serialise_identity_matching
 from members.service_layer.infobase import SpendChange, add_spend, business_day
 from members.service_layer.sales import LIVE, Origin
@@ -112,16 +115,17 @@ async def record(uow: UnitOfWork, batch: list[Sale]) -> set[Key]:
     recorded = {s.key for s in pending}
     waiting = await _with_waiting_returns(uow, [s.key for s in pending])
     rules = settings_of(uow).tier_rules
-    # In rounds. A round writes every sale up to its member's first that crosses a threshold or
-    # has a return waiting, all together; then those, one by one, through the path that owns the
-    # tier, milestone and return rules; and leaves the later sales of those members to the next
-    # round, which reads them again since that path changed them. A member's sales keep their
-    # order; between members there is no order to keep, as no rule relates one member's sales to
-    # another's. So a batch takes as many rounds as one member crosses thresholds in it, not as
-    # many as all of them do.
+    # In rounds. A round writes every sale up to its member's first that has a return waiting, and
+    # up to and including the first that crosses a threshold, all together; then it applies the
+    # crossings (`_spend_grown`) and hands the sales with waiting returns to the one-by-one path,
+    # and leaves those members' later sales to the next round, which reads them again. A member's
+    # sales and announcements keep their order; between members there is no order to keep, as no
+    # rule relates one member's sales to another's. So a batch takes as many rounds as one member
+    # crosses thresholds in it, not as many as all of them do.
     while pending:
         members = await _lock_members(uow, pending, rules)
         simple: list[tuple[Sale, MemberState | None]] = []
+        crossings: list[tuple[Sale, MemberState]] = []
         one_by_one: list[Sale] = []
         later: list[Sale] = []
         held: set[str] = set()
@@ -129,15 +133,19 @@ async def record(uow: UnitOfWork, batch: list[Sale]) -> set[Key]:
             member = _member_of(members, s.sale.customer)
             if member is not None and member.id in held:
                 later.append(s)
-            elif s.key in waiting or (member is not None and _crosses_a_threshold(member, s.paid, rules)):
+            elif s.key in waiting:
                 one_by_one.append(s)
                 if member is not None:
                     held.add(member.id)
             else:
                 if member is not None:
+                    if _crosses_a_threshold(member, s.paid, rules):
+                        crossings.append((s, member))
+                        held.add(member.id)
                     record_purchase(member, s.paid, s.sale.occurred_at)
                 simple.append((s, member))
         await _write(uow, simple)
+        await _spend_grown(uow, crossings)
         for s in one_by_one:
             await _one_by_one(uow, s)
         pending = later
@@ -361,6 +369,26 @@ async def _save_spend(uow: UnitOfWork, members: Any) -> None:
         )
     # Member objects an earlier handler of this transaction loaded are now stale: reloaded on use.
     session.expire_all()
+
+
+async def _spend_grown(uow: UnitOfWork, crossings: list[tuple[Sale, MemberState]]) -> None:
+    """The milestones and promotions of `crossings`, sales just written that took their member
+    over a threshold (each a member's last sale of the round): `tiers.spend_grew` on the member as
+    that sale left them, as the one-by-one path does after the sale."""
+    if not crossings:
+        return
+    session = uow.session
+    # Read afresh (`_save_spend` expired what the session held), all in one statement.
+    ids = [member.id for _, member in crossings]
+    rows = {row.id: row for row in await session.exec(select_rows(MemberRow).where(col(MemberRow.id).in_(ids)))}
+    for s, member in crossings:
+        env = s.delivery.envelope
+        uow.correlation_id = env.correlationid or env.id
+        try:
+            await tiers.spend_grew(uow, rows[member.id], uow.now(), imported=s.origin.imported)
+        finally:
+            uow.correlation_id = None
+    await session.flush()
 
 
 async def _one_by_one(uow: UnitOfWork, s: Sale) -> None:
