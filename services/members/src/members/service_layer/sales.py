@@ -7,8 +7,9 @@ sale (the two travel on different partitions when the return names no customer):
 applied when the sale arrives. Every effect on a member announces itself (`purchase_attributed`,
 `return_attributed`) and updates the read models through `projections`.
 
-Sales arrive through `sales_batch`, which records most of a batch itself and hands the sales that
-do more (a promotion, a milestone, a waiting return) to `on_purchase_made`, one at a time.
+Sales arrive through `sales_batch`, which records a batch itself (a promotion or a milestone
+through `tiers.spend_grew`, as here) and hands a sale with a return waiting for it to
+`on_purchase_made`.
 """
 
 import logging
