@@ -178,7 +178,7 @@ class Stack:
         return {"tps": float(tps.group(1)), "clients": clients}
 
     async def statement_stats(self) -> list[asyncpg.Record]:
-        return await _support.statement_stats(self.pg_connect, list(SERVICES), order_by="s.calls")
+        return await _support.statement_stats(self.pg_connect, list(SERVICES), order_by="s.total_exec_time")
 
     async def reset_statement_stats(self) -> None:
         await _support.reset_statement_stats(self.pg_connect)
@@ -833,9 +833,11 @@ def report(args: argparse.Namespace, results: dict, stack: Stack) -> dict:
             calls = sum(r["calls"] for r in rows)
             add(f"  {db:<10} {calls / posted.accepted:6.1f} statements/sale, "
                 f"{sum(r['total_exec_time'] for r in rows) / posted.accepted:.3f} ms server time/sale")
+            add(f"      {'calls/sale':>10} {'µs/sale':>8}  statement, the most server time first")
             for r in rows[:args.sql_top]:
                 query = " ".join(r["query"].split())
-                add(f"      {r['calls'] / posted.accepted:6.2f}  {query[:args.sql_width]}")
+                add(f"      {r['calls'] / posted.accepted:10.2f} {r['total_exec_time'] * 1000 / posted.accepted:8.1f}  "
+                    f"{query[:args.sql_width]}")
         summary["sql_per_sale"] = {db: sum(r["calls"] for r in sql if r["db"] == db) / posted.accepted
                                    for db in SERVICES}
 

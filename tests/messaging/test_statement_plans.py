@@ -1,0 +1,50 @@
+"""On PostgreSQL every statement is planned for its own parameter values.
+
+A prepared statement switches to a generic plan after five executions when that plan looks no
+dearer than the custom ones. Looked up while its table was nearly empty, `event_id = ANY(:ids)`
+then kept a sequential scan with the array searched for every row as the table grew: the
+consumer's dedupe look-up, a few milliseconds on an empty `processed_events`, took 20 ms at
+10,000 rows and would take seconds at a million, until autovacuum happened to analyze the table.
+"""
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import select
+
+from points.config import Settings
+from shared.clock import utc_now
+from shared.consumer import PROCESSED, ProcessedEvent
+from shared.db import insert_rows, make_engine, make_sessionmaker, one_of
+from shared.migrations import upgrade_async
+from tests.messaging.test_unit_of_work_outbox import MIGRATIONS
+from tests.support.platform import TestEnv
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_a_lookup_first_run_on_an_empty_table_is_planned_again_once_it_grew(env: TestEnv, database_factory) -> None:
+    settings = env.settings(Settings, await database_factory("points"))
+    await upgrade_async(MIGRATIONS, settings.database)
+    engine = make_engine(settings.database)
+    sessions = make_sessionmaker(engine)
+    now = utc_now()
+    try:
+        async with sessions() as session:
+            # One session, one connection: its prepared statements are the ones counted below.
+            lookup = select(ProcessedEvent.event_id)
+            for batch in range(8):
+                ids = [f"early-{batch}-{i}" for i in range(5)]
+                assert (await session.exec(lookup.where(one_of(session, PROCESSED.c.event_id, ids)))).all() == []
+            await insert_rows(session, PROCESSED, [
+                {"event_id": f"later-{i}", "event_type": "t", "processed_at": now} for i in range(20_000)])
+            wanted = [f"later-{i}" for i in range(0, 20_000, 100)]
+            found = (await session.exec(lookup.where(one_of(session, PROCESSED.c.event_id, wanted)))).all()
+            assert sorted(found) == sorted(wanted)
+
+            plans = (await session.exec(text(  # type: ignore[call-overload]
+                "SELECT sum(custom_plans), sum(generic_plans) FROM pg_prepared_statements"
+                " WHERE statement LIKE 'SELECT processed_events.event_id%'"))).one()
+            assert plans == (9, 0)  # each of the nine look-ups planned for its own ids
+    finally:
+        await engine.dispose()
