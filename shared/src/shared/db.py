@@ -60,16 +60,7 @@ def make_engine(url: str) -> AsyncEngine:
         return engine
     # No pre-ping: with asyncpg it costs a BEGIN/ROLLBACK round trip per checkout; dead connections
     # are invalidated on error and recycled after half an hour instead.
-    #
-    # Every statement is planned for its own parameter values. A prepared statement otherwise
-    # keeps a generic plan after five runs, chosen from the tables as they were then: the dedupe
-    # look-up `event_id = ANY(:ids)` run first on a nearly empty `processed_events` kept a
-    # sequential scan, searching the array for every row, and took 20 ms a batch at 10,000 rows
-    # (200 ms at 20,000) until autovacuum analyzed the table. Fresh installations, imports into
-    # empty tables and every benchmark start that way. Planning each run measured within the noise
-    # of the end-to-end benchmark; the trap had cost points 0.3-0.7 ms of PostgreSQL time a sale.
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800,
-                               connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}})
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

@@ -257,11 +257,11 @@ class OutboxRelay:
             # events in order. The lock ends with the transaction, also if the replica dies.
             async with session.begin():
                 # And, for this transaction only, no bitmap scans: the scan for pending rows must
-                # walk ix_outbox_pending in order and stop after a batch. Planned for the floor's
-                # value on a table whose statistics predate the backlog, it read every pending
-                # row, setting their hint bits, and sorted them instead: 54 ms against 0.3 ms a
-                # scan at 40,000 pending rows, and in members' backlog drain its writes slowed
-                # the consumer's COPY too.
+                # walk ix_outbox_pending in order and stop after a batch. On a table whose
+                # statistics predate the backlog, the planner could read every pending row
+                # (setting their hint bits) and sort them instead: 54 ms against 0.3 ms a scan at
+                # 40,000 pending rows, and in members' backlog drain its writes slowed the
+                # consumer's COPY too.
                 taken, _ = (await session.exec(select(
                     func.pg_try_advisory_xact_lock(RELAY_LOCK_KEY), func.set_config("enable_bitmapscan", "off", True),
                 ))).one()
