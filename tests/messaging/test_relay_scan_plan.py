@@ -7,12 +7,10 @@ from sqlalchemy import text, update
 from sqlalchemy.dialects import postgresql
 from sqlmodel import select
 
-from points.config import Settings
 from shared.clock import utc_now
-from shared.db import insert_rows, make_engine, make_sessionmaker
-from shared.migrations import upgrade_async
+from shared.db import insert_rows
 from shared.outbox import OUTBOX, OutboxRelay, pending_rows
-from tests.messaging.test_unit_of_work_outbox import MIGRATIONS
+from tests.messaging.test_outbox_and_consumer import database
 from tests.support.platform import TestEnv
 
 pytestmark = pytest.mark.integration
@@ -20,12 +18,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 async def test_the_relays_scan_walks_the_pending_index_in_order_with_stale_statistics(env: TestEnv, database_factory) -> None:
-    settings = env.settings(Settings, await database_factory("points"))
-    await upgrade_async(MIGRATIONS, settings.database)
-    engine = make_engine(settings.database)
-    sessions = make_sessionmaker(engine)
     now = utc_now()
-    try:
+    async with database(env, database_factory) as (settings, sessions):
         async with sessions() as session:
             # A backlog on a table never analyzed: 20,000 rows written, the first 8,000 published.
             await insert_rows(session, OUTBOX, [
@@ -39,6 +33,4 @@ async def test_the_relays_scan_walks_the_pending_index_in_order_with_stale_stati
         async with OutboxRelay(settings, sessions)._publisher_session() as session:
             assert session is not None  # the publisher lock is free
             plan = "\n".join((await session.exec(text(f"EXPLAIN {scan}"))).scalars())  # type: ignore[call-overload]
-        assert "Index Scan using ix_outbox_pending" in plan and "Bitmap" not in plan and "Sort" not in plan, plan
-    finally:
-        await engine.dispose()
+    assert "Index Scan using ix_outbox_pending" in plan and "Bitmap" not in plan and "Sort" not in plan, plan
