@@ -106,6 +106,12 @@ async def _mark_published(session: AsyncSession, marks: list[dict[str, Any]]) ->
 
 def pending_rows(limit: int, floor: int | None = None) -> Select[Any]:
     """The relay's scan: the first `limit` pending rows in id order, from `floor` on if given."""
+    # The four columns publishing needs, as plain rows: no ORM object per event. Ordered as
+    # ix_outbox_pending (published_at is NULL in all of them, so this is id order): the index scan
+    # then stops after a batch. Ordered by id alone, PostgreSQL chose either the primary key,
+    # filtering every published row of the retention period, or a bitmap scan and a sort, visiting
+    # the old versions of every row published since the last vacuum: while a backlog drained, the
+    # most expensive statement of the members database.
     query = (
         select(OUTBOX.c.id, OUTBOX.c.topic, OUTBOX.c.key, OUTBOX.c.envelope)
         .where(OUTBOX.c.published_at.is_(None))
@@ -205,13 +211,6 @@ class OutboxRelay:
         async with self._publisher_session() as session:
             if session is None:
                 return 0  # another replica holds the publisher lock
-            # The four columns publishing needs, as plain rows: no ORM object per event. Ordered
-            # as ix_outbox_pending (published_at is NULL in all of them, so this is id order): the
-            # index scan then stops after a batch. Ordered by id alone, PostgreSQL chose either the
-            # primary key, filtering every published row of the retention period, or a bitmap scan
-            # and a sort, visiting the old versions of every row published since the last vacuum:
-            # while a backlog drained, the most expensive statement of the members database.
-            #
             # Publishing a row is an UPDATE, which leaves the row's old version in that index, still
             # under "pending", until a vacuum: a scan from the first pending entry steps over every
             # row published since, and while a backlog drained that made each scan cost tens of
