@@ -38,6 +38,11 @@ async def rows(members, model, *where) -> list:
         return list((await s.exec(select(model).where(*where))).all())
 
 
+def card_sale(members, member: dict, amount: str, txn: str) -> Envelope:
+    """A sale by the member's card of one line of `amount`, under POS transaction `txn`."""
+    return sale_event(members, card_no=member["card_no"], lines=[spend_line(amount)], txn=txn)
+
+
 def data(records: list[OutboxRecord]) -> list[dict]:
     return [json.loads(r.envelope)["data"] for r in records]
 
@@ -130,9 +135,9 @@ async def test_a_return_in_the_batch_of_its_sale_counts_in_either_order(members,
 async def test_a_sale_crossing_the_vip_threshold_mid_batch_promotes_once_in_order(members, env) -> None:
     m = await register(members, env)
     await deliver_batch(members, [
-        sale_event(members, card_no=m["card_no"], lines=[spend_line("3000.00")], txn="T-a"),
-        sale_event(members, card_no=m["card_no"], lines=[spend_line("2500.00")], txn="T-b"),
-        sale_event(members, card_no=m["card_no"], lines=[spend_line("100.00")], txn="T-c"),
+        card_sale(members, m, "3000.00", "T-a"),
+        card_sale(members, m, "2500.00", "T-b"),
+        card_sale(members, m, "100.00", "T-c"),
     ])
     row = await member_row(members, m["id"])
     assert (row.tier, row.lifetime_spend, row.purchase_count) == ("vip", Decimal("5600.00"), 3)
@@ -144,16 +149,16 @@ async def test_a_sale_crossing_the_vip_threshold_mid_batch_promotes_once_in_orde
 
 
 async def test_other_members_sales_around_a_crossing_all_count_and_each_member_keeps_their_order(members, env) -> None:
-    # The crossing member's sales from the crossing on go the one-by-one path, after the others'
-    # are written together: every sale counts once, and each member's announcements keep their order.
+    # The crossing sale is written with the others and its promotion applied before the member's
+    # next sale: every sale counts once, and each member's announcements keep their order.
     x = await register(members, env, phone="13900000001")
     y = await register(members, env, phone="13900000002")
     await deliver_batch(members, [
-        sale_event(members, card_no=y["card_no"], lines=[spend_line("10.00")], txn="Y-1"),
-        sale_event(members, card_no=x["card_no"], lines=[spend_line("5500.00")], txn="X-1"),
-        sale_event(members, card_no=y["card_no"], lines=[spend_line("20.00")], txn="Y-2"),
-        sale_event(members, card_no=x["card_no"], lines=[spend_line("30.00")], txn="X-2"),
-        sale_event(members, card_no=y["card_no"], lines=[spend_line("40.00")], txn="Y-3"),
+        card_sale(members, y, "10.00", "Y-1"),
+        card_sale(members, x, "5500.00", "X-1"),
+        card_sale(members, y, "20.00", "Y-2"),
+        card_sale(members, x, "30.00", "X-2"),
+        card_sale(members, y, "40.00", "Y-3"),
     ])
     rx, ry = await member_row(members, x["id"]), await member_row(members, y["id"])
     assert (rx.tier, rx.lifetime_spend, rx.purchase_count) == ("vip", Decimal("5530.00"), 2)
@@ -174,12 +179,12 @@ async def test_a_member_crossing_twice_in_a_batch_gets_each_milestone_at_its_sal
     x = await register(members, env, phone="13900000011")
     y = await register(members, env, phone="13900000012")
     await deliver_batch(members, [
-        sale_event(members, card_no=x["card_no"], lines=[spend_line("30000.00")], txn="X-1"),
-        sale_event(members, card_no=y["card_no"], lines=[spend_line("10.00")], txn="Y-1"),
-        sale_event(members, card_no=x["card_no"], lines=[spend_line("19000.00")], txn="X-2"),
-        sale_event(members, card_no=x["card_no"], lines=[spend_line("1000.00")], txn="X-3"),
-        sale_event(members, card_no=y["card_no"], lines=[spend_line("20.00")], txn="Y-2"),
-        sale_event(members, card_no=x["card_no"], lines=[spend_line("5.00")], txn="X-4"),
+        card_sale(members, x, "30000.00", "X-1"),
+        card_sale(members, y, "10.00", "Y-1"),
+        card_sale(members, x, "19000.00", "X-2"),
+        card_sale(members, x, "1000.00", "X-3"),
+        card_sale(members, y, "20.00", "Y-2"),
+        card_sale(members, x, "5.00", "X-4"),
     ])
     rx, ry = await member_row(members, x["id"]), await member_row(members, y["id"])
     assert (rx.tier, rx.lifetime_spend, rx.purchase_count) == ("vip", Decimal("50005.00"), 4)
