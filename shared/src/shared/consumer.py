@@ -1,10 +1,10 @@
 """Idempotent event consumer.
 
-For every batch of records: parse the envelopes, then in ONE database transaction record each
-event id in `processed_events` (skipping ids already there) and apply its handler; commit; only then
-commit the Kafka offsets. A crash anywhere before the database commit leaves nothing applied and
-the offsets uncommitted, so the batch is redelivered; a crash between the two commits redelivers
-events whose ids are already recorded, so they are skipped.
+For every batch of records: parse the envelopes, then in ONE database transaction insert the event
+ids into `processed_events` (skipping ids already there) and apply the handlers of the events whose
+ids went in; commit; only then commit the Kafka offsets. A crash anywhere before the database
+commit leaves nothing applied and the offsets uncommitted, so the batch is redelivered; a crash
+between the two commits redelivers events whose ids are already recorded, so they are skipped.
 
 If the batch transaction fails, the events are retried one at a time so that one poison message
 cannot hold back the rest; an event that still fails after `consumer_max_attempts` is forwarded to
@@ -43,13 +43,13 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Column
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import Field, SQLModel, select
+from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.auth import TokenVerifier
 from shared.clock import Clock, utc_now
 from shared.columns import UtcDateTime
-from shared.db import insert_rows, one_of
+from shared.db import insert_or_skip
 from shared.events.binding import UnreadableEvent, from_kafka
 from shared.events.credentials import InvalidCredential
 from shared.events.envelope import Envelope
@@ -350,24 +350,22 @@ class EventConsumer:
         """Apply events exactly once in effect: dedupe and effects share one transaction."""
         emitted = False
         async with UnitOfWork(self.sessions, self.settings.service_name, self.settings, clock=self.clock) as uow:
-            ids = [d.envelope.id for d in deliveries]
-            seen = set((await uow.session.exec(select(ProcessedEvent.event_id).where(one_of(uow.session, PROCESSED.c.event_id, ids)))).all())
             now = datetime.now(UTC)  # bookkeeping on the wall clock, not the service's clock
+            # Insert first, then keep what was inserted: the unique index answers, whatever plan the
+            # server holds. A look-up of the ids first (`= ANY(:ids)`) could run on a generic plan made
+            # while the table was nearly empty, a sequential scan, until autovacuum first analyzed
+            # it. A replica holding the same event in an open transaction makes this one wait for
+            # its outcome rather than fail on the unique key.
+            rows = {d.envelope.id: {"event_id": d.envelope.id, "event_type": d.envelope.type, "processed_at": now} for d in deliveries}
+            recorded = set(await insert_or_skip(uow.session, PROCESSED, list(rows.values()), conflict_on=["event_id"], returning="event_id"))
             fresh: list[Delivery] = []
             for delivery in deliveries:
                 env = delivery.envelope
-                if env.id in seen:
+                if env.id not in recorded:
                     EVENTS_DUPLICATE.labels(self.settings.service_name).inc()
                     continue
-                seen.add(env.id)  # the same event twice inside one batch
+                recorded.discard(env.id)  # the same event twice inside one batch
                 fresh.append(delivery)
-            if fresh:
-                # One multi-row INSERT (COPY on PostgreSQL) rather than an ORM object per event: at
-                # thousands of events per second the objects cost more CPU than the effects themselves.
-                await insert_rows(
-                    uow.session, PROCESSED,
-                    [{"event_id": d.envelope.id, "event_type": d.envelope.type, "processed_at": now} for d in fresh],
-                )
             start = 0
             while start < len(fresh):
                 # Runs keep the order between types (a member's sale before its return). A run is

@@ -184,7 +184,7 @@ async def driver_connection(session: _AsyncSession) -> Any:
     return driver
 
 
-async def insert_or_skip(session: _AsyncSession, table: Table, rows: list[dict[str, Any]], *,
+async def insert_or_skip(session: AsyncSession, table: Table, rows: list[dict[str, Any]], *,
                          conflict_on: Sequence[str] | None = None, returning: str | None = None) -> list[Any]:
     """`insert_many` with ON CONFLICT DO NOTHING (a concurrent writer or a redelivery got some of
     the rows there first); answers the `returning` column of the rows inserted."""
@@ -192,7 +192,7 @@ async def insert_or_skip(session: _AsyncSession, table: Table, rows: list[dict[s
         return []
     stmt, params = insert_many(session, table, rows)
     stmt = stmt.on_conflict_do_nothing(index_elements=conflict_on)
-    result = await session.execute(stmt if returning is None else stmt.returning(table.c[returning]), params)
+    result = await session.exec(stmt if returning is None else stmt.returning(table.c[returning]), params=params)
     return list(result.scalars().all()) if returning is not None else []
 
 

@@ -18,7 +18,7 @@ from points.domain.earning import EarningRule, earn_for_sale, rule_in_force, wit
 from points.domain.model import EntryType, PointsAccount, Source
 from points.domain.returns import SaleEarned, points_to_reverse
 from shared.consumer import Delivery
-from shared.db import insert_into, insert_many, insert_rows, one_of
+from shared.db import insert_into, insert_many, insert_or_skip, one_of
 from shared.events import contracts as c
 from shared.money import CENT
 from shared.unit_of_work import UnitOfWork
@@ -70,32 +70,21 @@ async def on_purchases_attributed(uow: UnitOfWork, deliveries: list[Delivery]) -
         sale: c.PurchaseAttributedV1 = d.payload  # type: ignore[assignment]
         # The same sale under two event ids (a POS resending it): the first one wins.
         sales.setdefault(sale_ref(sale.store_id, sale.pos_txn_id), sale)
-    booked = set((await session.exec(select(SALES.c.sale_ref).where(one_of(session, SALES.c.sale_ref, sales)))).all())
-    todo = {ref: s for ref, s in sales.items() if ref not in booked}
-    if len(todo) < len(sales):
-        log.info("%d sale(s) already booked under other event ids", len(sales) - len(todo))
-    if not todo:
-        return
     repo = AccountRepository(session, uow.now())
-    accounts = await repo.lock_many(s.member_id for s in todo.values())
+    accounts = await repo.lock_many(s.member_id for s in sales.values())
     rules = await load_rules(session)
-    earned_rows = []
-    for ref, sale in todo.items():
-        account = accounts[sale.member_id]
+    earned_rows, earnings = [], {}
+    for ref, sale in sales.items():
         # The version in force at the sale's own time, for a live sale and an imported one alike.
         rule = rule_in_force(rules, sale.occurred_at)
-        reason = f"purchase {ref}"
         if sale.earns_points:
             earning = earn_for_sale(
-                rule, store_id=sale.store_id, channel=account.channel,
+                rule, store_id=sale.store_id, channel=accounts[sale.member_id].channel,
                 total=sale.total, discount=sale.discount, lines=sale.lines,
             )
         else:
             earning = without_points(rule, total=sale.total, lines=sale.lines)
-            reason += " (imported without points)"
-        if earning.below_minimum:
-            reason += " (below the minimum sale amount)"
-        account.earn(earning.points, reason=reason, source=Source(ref=f"sale:{ref}", event_id=sale.sale_event_id), at=sale.occurred_at)
+        earnings[ref] = earning
         earned_rows.append(
             {
                 "sale_ref": ref, "member_id": sale.member_id, "sale_event_id": sale.sale_event_id,
@@ -103,7 +92,23 @@ async def on_purchases_attributed(uow: UnitOfWork, deliveries: list[Delivery]) -
                 "points": earning.points, "returned_eligible": _ZERO, "reversed_points": 0, "occurred_at": sale.occurred_at,
             }
         )
-    await insert_rows(session, SALES, earned_rows)
+    # Recorded first, booked for what was recorded: the unique key says which sales are new, in
+    # one statement no plan can turn into a scan (a look-up first could, on a fresh database).
+    fresh = set(await insert_or_skip(session, SALES, earned_rows, returning="sale_ref"))
+    if len(fresh) < len(sales):
+        log.info("%d sale(s) already booked under other event ids", len(sales) - len(fresh))
+    todo = {ref: sale for ref, sale in sales.items() if ref in fresh}
+    if not todo:
+        return
+    for ref, sale in todo.items():
+        earning = earnings[ref]
+        reason = f"purchase {ref}"
+        if not sale.earns_points:
+            reason += " (imported without points)"
+        if earning.below_minimum:
+            reason += " (below the minimum sale amount)"
+        accounts[sale.member_id].earn(
+            earning.points, reason=reason, source=Source(ref=f"sale:{ref}", event_id=sale.sale_event_id), at=sale.occurred_at)
     await _apply_waiting_returns(session, [s.sale_event_id for s in todo.values()], accounts, rules)
     await repo.save_many(accounts.values())
 
