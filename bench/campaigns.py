@@ -40,7 +40,6 @@ import asyncpg
 import httpx
 from _support import PrivateStack, cpu_seconds, log, run_bench
 
-from crm_cli.broker import free_port
 from crm_cli.demo import PRODUCTS
 from crm_cli.stack import Stack as PlatformStack
 from crm_cli.stack import StackConfig
@@ -77,8 +76,8 @@ class Bench:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.pg = PrivateStack(root, "campaigns")
-        self.platform = PlatformStack(StackConfig(
-            root / "data", broker_port=free_port(), services=SERVICES, ports={s: free_port() for s in SERVICES},
+        self.platform = PlatformStack(StackConfig.on_free_ports(
+            root / "data", SERVICES,
             env={"CRM_LOG_LEVEL": "WARNING"}, passthrough=(), own_session=True,
         ))
 

@@ -39,7 +39,6 @@ from typing import Any
 import httpx
 from _support import PrivateStack, cpu_seconds, load_client, log, run_bench
 
-from crm_cli.broker import free_port
 from crm_cli.demo import load
 from crm_cli.stack import SERVICES as ALL_SERVICES
 from crm_cli.stack import Stack as PlatformStack
@@ -73,8 +72,8 @@ class Bench:
     def __init__(self, root: Path, backend: str) -> None:
         self.root, self.backend = root, backend
         self.pg = PrivateStack(root, "gateway") if backend == "postgres" else None
-        self.platform = PlatformStack(StackConfig(
-            root / "data", broker_port=free_port(), services=SERVICES, ports={s: free_port() for s in SERVICES},
+        self.platform = PlatformStack(StackConfig.on_free_ports(
+            root / "data", SERVICES,
             env={"CRM_LOG_LEVEL": "WARNING"}, passthrough=(), own_session=True,
         ))
 

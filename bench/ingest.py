@@ -46,7 +46,6 @@ from _support import Profilers, load_client
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from crm_cli.broker import free_port
 from crm_cli.demo import PRODUCTS
 from crm_cli.stack import Stack as PlatformStack
 from crm_cli.stack import StackConfig
@@ -102,9 +101,8 @@ class Stack:
         self.pg_socket_dir = ""
         self.pg_pid: int | None = None
         self._pg_server = None
-        self.platform = PlatformStack(StackConfig(
-            self.data_dir, broker_port=free_port(), services=SERVICES,
-            ports={service: free_port() for service in SERVICES},
+        self.platform = PlatformStack(StackConfig.on_free_ports(
+            self.data_dir, SERVICES,
             env={"CRM_LOG_LEVEL": "WARNING"}, passthrough=(),
             # Own sessions: a Ctrl-C reaches only this script, which then stops the services in
             # order (gateway first) instead of all of them dying at once mid-request.

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from crm_cli.broker import free_port
+from crm_cli.broker import free_port, free_ports
 from crm_cli.ports import PortsUnavailable, PortUse, bind_error, check_ports
 from crm_cli.stack import StackConfig
 
@@ -46,6 +46,19 @@ def test_a_port_meant_for_two_things_is_refused_before_anything_binds_it() -> No
     port = free_port()
     with pytest.raises(PortsUnavailable, match=rf"port {port} is meant for both points and the broker"):
         check_ports([PortUse(port, "points", "CRM_BASE_PORT"), PortUse(port, "the broker", "CRM_BROKER_PORT")])
+
+
+def test_two_services_given_one_port_name_their_setting_once() -> None:
+    port = free_port()
+    with pytest.raises(PortsUnavailable) as caught:
+        check_ports([PortUse(port, "members", "CRM_BASE_PORT"), PortUse(port, "gateway", "CRM_BASE_PORT")])
+    assert caught.value.problems == [f"port {port} is meant for both members and gateway; set CRM_BASE_PORT so they differ"]
+
+
+def test_ports_chosen_together_differ_and_are_free() -> None:
+    ports = free_ports(64)
+    assert len(set(ports)) == 64
+    assert all(bind_error(port) is None for port in ports)
 
 
 def test_a_port_out_of_range_is_refused() -> None:

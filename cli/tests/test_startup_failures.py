@@ -67,8 +67,8 @@ def test_a_broker_on_a_taken_port_is_refused_before_it_is_started(tmp_path: Path
 @pytest.mark.kafka
 def test_a_service_that_dies_at_start_up_is_named_with_its_log_and_the_rest_is_stopped(tmp_path: Path) -> None:
     # A database in a directory that does not exist: the points service fails in its start-up.
-    config = StackConfig(
-        tmp_path / "data", broker_port=free_port(), services=("points",), ports={"points": free_port()},
+    config = StackConfig.on_free_ports(
+        tmp_path / "data", ("points",),
         database_urls={"points": f"sqlite+aiosqlite:///{tmp_path}/missing/points.db"},
     )
     stack = Stack(config)

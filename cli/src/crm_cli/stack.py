@@ -14,10 +14,11 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-from crm_cli.broker import BROKER, start_broker
+from crm_cli.broker import BROKER, free_ports, start_broker
 from crm_cli.demo_staff import DemoLogin, create_demo_staff
 from crm_cli.ports import PortsUnavailable, PortUse, check_ports
 from crm_cli.service_clients import ServiceCredential, ensure_service_client
@@ -65,6 +66,12 @@ class StackConfig:
             base_port=_int_setting("CRM_BASE_PORT", 8000),
             broker_port=_int_setting("CRM_BROKER_PORT", 9092),
         )
+
+    @classmethod
+    def on_free_ports(cls, data_dir: Path, services: tuple[str, ...] = tuple(SERVICES), **options: Any) -> "StackConfig":
+        """`services` and the broker on ports free now, all different (the benchmarks, the tests)."""
+        broker_port, *ports = free_ports(len(services) + 1)
+        return cls(data_dir, broker_port=broker_port, services=services, ports=dict(zip(services, ports, strict=True)), **options)
 
     @property
     def log_dir(self) -> Path:
