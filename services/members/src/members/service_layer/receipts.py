@@ -8,8 +8,7 @@ queries and a second validation of every purchase cost most of the request's CPU
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import col
+from sqlalchemy import Select, bindparam, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from members.adapters.tables import PurchaseLineRow, PurchaseRow, ReturnLineRow, ReturnRow
@@ -18,22 +17,38 @@ _P, _L, _R, _RL = PurchaseRow.__table__.c, PurchaseLineRow.__table__.c, ReturnRo
 _LINE = ("sku", "name", "category", "qty", "unit_price", "amount")
 
 
-async def receipts(session: AsyncSession, member_id: str, *, limit: int, offset: int) -> list[dict[str, Any]]:
-    """The member's purchases, newest first (`offset`, `limit`), each with its lines in line order
-    and its returns oldest first."""
+def _page_statement() -> Select[Any]:
     page = (
         select(_P.id, _P.store_id, _P.pos_txn_id, _P.occurred_at, _P.total, _P.discount, _P.payment)
-        .where(_P.member_id == member_id)
+        .where(_P.member_id == bindparam("member_id"))
         .order_by(_P.occurred_at.desc(), _P.id.desc())
-        .offset(offset)
-        .limit(limit)
+        .offset(bindparam("offset"))
+        .limit(bindparam("limit"))
         .subquery()
     )
-    rows = (await session.execute(
+    return (
         select(page, *(_L[name].label(f"line_{name}") for name in _LINE))
         .outerjoin(PurchaseLineRow.__table__, _L.purchase_id == page.c.id)  # type: ignore[attr-defined]
         .order_by(page.c.occurred_at.desc(), page.c.id.desc(), _L.line_no)
-    )).all()
+    )
+
+
+# Built once with bound parameters: on every view, building and keying these statements cost
+# more of the request's CPU than running them.
+_PAGE = _page_statement()
+_RETURNS = (
+    select(_R.id, _R.purchase_id, _R.store_id, _R.refund_id, _R.occurred_at, _R.amount, _R.paid,
+           *(_RL[name].label(f"line_{name}") for name in _LINE))
+    .outerjoin(ReturnLineRow.__table__, _RL.return_id == _R.id)  # type: ignore[attr-defined]
+    .where(_R.purchase_id.in_(bindparam("purchase_ids", expanding=True)))
+    .order_by(_R.occurred_at, _R.id, _RL.line_no)
+)
+
+
+async def receipts(session: AsyncSession, member_id: str, *, limit: int, offset: int) -> list[dict[str, Any]]:
+    """The member's purchases, newest first (`offset`, `limit`), each with its lines in line order
+    and its returns oldest first."""
+    rows = (await session.execute(_PAGE, {"member_id": member_id, "offset": offset, "limit": limit})).all()
     purchases: dict[int, dict[str, Any]] = {}
     for row in rows:
         purchase = purchases.get(row.id)
@@ -50,13 +65,7 @@ async def receipts(session: AsyncSession, member_id: str, *, limit: int, offset:
 
 
 async def _add_returns(session: AsyncSession, purchases: dict[int, dict[str, Any]]) -> None:
-    rows = (await session.execute(
-        select(_R.id, _R.purchase_id, _R.store_id, _R.refund_id, _R.occurred_at, _R.amount, _R.paid,
-               *(_RL[name].label(f"line_{name}") for name in _LINE))
-        .outerjoin(ReturnLineRow.__table__, _RL.return_id == _R.id)  # type: ignore[attr-defined]
-        .where(col(ReturnRow.purchase_id).in_(list(purchases)))
-        .order_by(_R.occurred_at, _R.id, _RL.line_no)
-    )).all()
+    rows = (await session.execute(_RETURNS, {"purchase_ids": list(purchases)})).all()
     returns: dict[int, dict[str, Any]] = {}
     for row in rows:
         receipt = returns.get(row.id)
