@@ -4,7 +4,7 @@ import random
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from crm_cli.demo import HISTORY_DAYS, _joining_days, _members_shopping, _registered_at
+from crm_cli.demo import HISTORY_DAYS, _joining_days, _members_shopping, _registered_at, return_of
 
 START = datetime(2026, 9, 2, tzinfo=UTC)
 
@@ -30,3 +30,17 @@ def test_registrations_spread_over_the_months_of_the_history_and_before_it() -> 
     assert len(within) >= 3 and len(months) >= 8
     assert max(months.values()) < 0.3 * 200  # no month holds the bulk of the chain's customers
     assert all(_registered_at(rng, START, day) < START + timedelta(days=HISTORY_DAYS) for day in joined)
+
+
+def test_a_return_is_dated_by_the_day_of_the_load_so_a_second_load_that_day_posts_the_same_one() -> None:
+    today = START + timedelta(days=HISTORY_DAYS)
+    line = {"sku": "6902083881085", "name": "鲁花花生油 5L", "category": "oil", "qty": "1", "unit_price": "139.00", "amount": "139.00"}
+    older = {"store_id": "S001", "pos_txn_id": "S001-D1-000001", "occurred_at": (today - timedelta(days=10)).isoformat(), "lines": [line]}
+    recent = {**older, "pos_txn_id": "S001-D1-000002", "occurred_at": (today - timedelta(hours=4)).isoformat()}
+
+    assert return_of(older, today)["occurred_at"] == (today - timedelta(days=8)).isoformat()  # two days after the sale
+    # Two days after a sale of last night would be ahead of the clock: the start of the load's day
+    # instead, after the sale, and the same whenever that day the demo is loaded again.
+    assert return_of(recent, today)["occurred_at"] == today.isoformat()
+    assert return_of(recent, today)["refund_id"] == "S001-D1-000002-R"
+    assert return_of(recent, today)["amount"] == "139.00"
