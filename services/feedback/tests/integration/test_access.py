@@ -85,16 +85,22 @@ async def test_an_account_manager_handles_what_is_assigned_to_them_and_reads_the
     assert [c["id"] for c in listed] == [filed["m-in"]["id"]]
 
 
-async def test_the_desk_and_the_store_manager_share_their_stores_queue(fb) -> None:
+async def test_the_desk_and_the_store_manager_share_their_stores_queue_and_head_office_sees_every_store(fb) -> None:
     at_desk = await fb.file()
     handed_up = await fb.file()
     await fb.ok(handed_up["id"], "assign", assignee="store_manager:S001")
     elsewhere = await fb.file(headers=fb.desk("S002"))
+    closed = await fb.file(headers=fb.desk("S002"))
+    await fb.ok(closed["id"], "acknowledge", headers=fb.desk("S002"))
+    await fb.ok(closed["id"], "resolve", headers=fb.desk("S002"), note="已退款")
     for headers in (fb.desk(), fb.store_manager()):
         queue = (await fb.client.get("/v1/complaints/queue", headers=headers)).json()
         assert {c["id"] for c in queue} == {at_desk["id"], handed_up["id"]}
     assert [c["id"] for c in (await fb.client.get("/v1/complaints/queue", headers=fb.desk("S002"))).json()] == [elsewhere["id"]]
-    assert (await fb.client.get("/v1/complaints/queue", headers=fb.admin())).status_code == 403
+    # An admin handles every store's complaints: their queue is every open one (the console's
+    # Complaints page of head office).
+    everyone = (await fb.client.get("/v1/complaints/queue", headers=fb.admin())).json()
+    assert {c["id"] for c in everyone} == {at_desk["id"], handed_up["id"], elsewhere["id"]}
     assert (await fb.client.get("/v1/complaints/queue", headers=fb.as_(Role.STORE_MANAGER, "sm-x"))).status_code == 403
 
 

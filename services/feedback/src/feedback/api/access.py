@@ -16,7 +16,7 @@ how its scopes apply to feedback's rows, so that no route compares roles.
 Refusals raise `AccessDenied` / `NotCustomer`, which every service maps to 403 / 404.
 """
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, or_, true
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -96,9 +96,12 @@ def complaints_in_reach(grant: Grant, store_id: str | None, assignee: str | None
 def queue_of(grant: Grant) -> ColumnElement[bool]:
     """The caller's queue. A store's desk and its manager share the store's queue (both handle
     the store's complaints): what waits at the desk, what was handed to the store manager and
-    what was escalated to them. An account manager's queue is what is assigned to them."""
+    what was escalated to them. An account manager's queue is what is assigned to them; the
+    queue of someone who handles every store's complaints (head office) is all of them."""
     p = grant.principal
     match grant.scope:
+        case Scope.ALL:
+            return true()
         case Scope.STORE:
             store = p.store_id
             grant.ensure_store(store)  # refuses a store-scoped token that names no store
@@ -110,7 +113,7 @@ def queue_of(grant: Grant) -> ColumnElement[bool]:
         case Scope.ASSIGNED:
             return col(ComplaintRow.assignee) == p.subject
         case _:
-            raise AccessDenied(f"a {p.role} has no queue of their own; list complaints instead")
+            raise AccessDenied(f"a {p.role} has no queue of complaints to handle")
 
 
 def sees_survey_link(grant: Grant, member_id: str | None) -> bool:

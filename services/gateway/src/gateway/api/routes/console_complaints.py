@@ -31,7 +31,8 @@ def _due(item: dict[str, Any]) -> datetime | None:
 
 @router.get("")
 async def queue(request: Request, now: NowDep, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
-    """The person's open complaints (their store's, or an account manager's own), overdue first."""
+    """The person's open complaints (their store's, an account manager's own, every store's for head
+    office), overdue first."""
     items = await read(_feedback(request), "feedback", "/v1/complaints/queue", user.bearer())
     rows = [(item, urgency(_due(item), now)) for item in items]
     return page(request, "staff/complaints_queue.html", user, rows=rows)
