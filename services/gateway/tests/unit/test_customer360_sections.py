@@ -1,7 +1,10 @@
 """The complaints, coupons and messages sections of the customer-360 view: shown when feedback and
 campaigns answer, reported unavailable (with the rest of the page intact) when they do not."""
 
+import logging
+
 import httpx
+import pytest
 
 from gateway.adapters.clients import Downstream
 from gateway.service_layer.customer360 import customer_360
@@ -69,3 +72,20 @@ async def test_campaigns_failing_costs_only_the_coupons_and_messages_sections() 
     assert view.complaints == COMPLAINTS and view.points["balance"] == 300
     assert {(gap.section, gap.reason) for gap in view.unavailable} == {
         ("coupons", "answered 503"), ("messages", "answered 503")}
+
+
+async def test_a_section_that_gets_no_answer_is_logged_with_its_reason(caplog: pytest.LogCaptureFixture) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    feedback = httpx.AsyncClient(transport=httpx.MockTransport(refuse), base_url="http://feedback")
+    with caplog.at_level(logging.WARNING, logger="gateway.service_layer.customer360"):
+        view = await customer_360(_downstream(feedback), "m1", "Bearer t", timeout=1.0)
+    [gap] = view.unavailable
+    assert gap.section == "complaints" and gap.reason == "unreachable: ConnectError"
+    assert [r.getMessage() for r in caplog.records] == ["customer-360 section complaints unavailable: unreachable: ConnectError"]
+
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="gateway.service_layer.customer360"):
+        await customer_360(_downstream(_client({"/v1/complaints": (200, [])})), "m1", "Bearer t", timeout=1.0)
+    assert caplog.records == []  # a whole view logs nothing

@@ -6,6 +6,7 @@ Each section has its own deadline; a section whose service is slow or down is re
 """
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -15,6 +16,8 @@ import httpx
 from gateway.adapters.clients import Downstream
 from gateway.domain.customer360 import Customer360, Unavailable
 from shared.errors import Forbidden, NotFound
+
+log = logging.getLogger(__name__)
 
 
 class MemberNotFound(NotFound):
@@ -39,16 +42,23 @@ async def _fetch(name: str, client: httpx.AsyncClient, path: str, headers: dict[
         async with asyncio.timeout(timeout):
             response = await client.get(path, headers=headers)
     except TimeoutError:
-        return _Section(name, failure=f"timed out after {timeout}s")
+        return _failed(name, f"timed out after {timeout}s")
     except httpx.HTTPError as exc:
-        return _Section(name, failure=f"unreachable: {type(exc).__name__}")
+        return _failed(name, f"unreachable: {type(exc).__name__}")
     if response.status_code == 404:
         return _Section(name, missing=True)
     if response.status_code in (401, 403):
         return _Section(name, refused=f"{name}: {response.json().get('detail')}")
     if response.status_code >= 400:
-        return _Section(name, failure=f"answered {response.status_code}")
+        return _failed(name, f"answered {response.status_code}")
     return _Section(name, body=response.json())
+
+
+def _failed(name: str, why: str) -> _Section:
+    # Logged here: the view only tells staff a section is missing, and a timeout or a refused
+    # connection never reaches the service's own logs.
+    log.warning("customer-360 section %s unavailable: %s", name, why)
+    return _Section(name, failure=why)
 
 
 async def _optional(
