@@ -25,7 +25,7 @@ _FACTS = select(_M.id, _M.home_store_id, _M.manager_id, _M.erased_at).where(_M.i
 
 
 async def member_facts(session: AsyncSession, member_id: str) -> MemberFacts | None:
-    row = (await session.execute(_FACTS, {"member_id": member_id})).first()
+    row = (await session.exec(_FACTS, params={"member_id": member_id})).first()  # type: ignore[call-overload]
     return None if row is None else MemberFacts(*row)
 
 

@@ -48,7 +48,7 @@ def record_personal_data_read(
 async def _write_access_rows(uow: UnitOfWork, reads: Sequence[list[dict[str, Any]]]) -> list[None]:
     rows = [row for read in reads for row in read]
     if rows:
-        await uow.session.execute(insert(AccessLogRow), rows)  # one multi-row INSERT
+        await uow.session.exec(insert(AccessLogRow), params=rows)  # one multi-row INSERT
     return [None] * len(reads)
 
 

@@ -48,7 +48,7 @@ _RETURNS = (
 async def receipts(session: AsyncSession, member_id: str, *, limit: int, offset: int) -> list[dict[str, Any]]:
     """The member's purchases, newest first (`offset`, `limit`), each with its lines in line order
     and its returns oldest first."""
-    rows = (await session.execute(_PAGE, {"member_id": member_id, "offset": offset, "limit": limit})).all()
+    rows = (await session.exec(_PAGE, params={"member_id": member_id, "offset": offset, "limit": limit})).all()  # type: ignore[call-overload]
     purchases: dict[int, dict[str, Any]] = {}
     for row in rows:
         purchase = purchases.get(row.id)
@@ -65,7 +65,7 @@ async def receipts(session: AsyncSession, member_id: str, *, limit: int, offset:
 
 
 async def _add_returns(session: AsyncSession, purchases: dict[int, dict[str, Any]]) -> None:
-    rows = (await session.execute(_RETURNS, {"purchase_ids": list(purchases)})).all()
+    rows = (await session.exec(_RETURNS, params={"purchase_ids": list(purchases)})).all()  # type: ignore[call-overload]
     returns: dict[int, dict[str, Any]] = {}
     for row in rows:
         receipt = returns.get(row.id)
