@@ -317,9 +317,12 @@ async def _track_vips(
 
 
 async def _gift_desk(client: httpx.AsyncClient, desk: dict, vips: list[str]) -> int:
-    """A cushion for each of the first VIPs whose points allow it, handed over at the S001 desk."""
+    """A cushion for each of the first three VIPs whose points allow it, handed over at the S001
+    desk (which sees its own store's customers)."""
     handed = 0
-    for member_id in vips[:3]:
+    for member_id in vips:
+        if handed == 3:
+            break
         account = await client.get(f"/api/points/v1/accounts/{member_id}", headers=desk)
         if account.status_code != 200 or account.json()["balance"] < 10_000:
             continue
