@@ -84,6 +84,23 @@ async def test_the_desk_registers_a_member_then_redeems_and_hands_over_a_gift(en
         exported = await gw.get("/console/desk/gift-register/export")
         assert exported.status_code == 200 and "钱芳" in exported.text and exported.text.count("李服务台") == 2
 
+        # The customer moves to S002: to S001's store manager a walk-in customer of another store,
+        # listed in the register by id (the profile is S002's), the page still theirs to print.
+        moved = await gw.patch(f"/api/members/v1/members/{member['id']}", json={"home_store_id": "S002"}, headers=admin)
+        assert moved.status_code == 200, moved.text
+        r = await gw.post("/identity/v1/staff", headers=admin, json={"login": "wang.dianzhang", "name": "王店长",
+                                                                     "role": "store_manager", "store_id": "S001"})
+        assert r.status_code == 201, r.text
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=p.apps["gateway"]), base_url="http://test") as manager:
+            form = await manager.get("/console/login")
+            signed_in = await manager.post("/console/login", data={"csrf": field(form.text, "csrf"), "login": "wang.dianzhang",
+                                                                   "password": r.json()["password"]})
+            assert signed_in.status_code == 303
+            register = await manager.get("/console/desk/gift-register")
+            assert register.status_code == 200, register.text
+            row = re.search(r'<tbody>\s*<tr>(.*?)</tr>', register.text, re.S)
+            assert row and member["id"] in row.group(1) and "钱芳" not in row.group(1)
+
         # Lifetime spend reaching 30,000 yuan earns one free leftover-material visit (members'
         # spend milestone, points' CRM_LEFTOVER_VISITS_BY_MILESTONE default).
         big = sale_body(member={"card_no": member["card_no"]}, lines=[line(qty="3", unit_price="6000.00")],

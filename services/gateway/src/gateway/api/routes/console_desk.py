@@ -20,7 +20,7 @@ from gateway.api.console.render import LOCAL_TIME, gettext_of, go, keep_cookies,
 from gateway.api.console.session import Console, ConsoleUser, Form, one
 from gateway.domain.page_figures import totals
 from gateway.service_layer.console_people import display_names
-from gateway.service_layer.console_reads import call, read
+from gateway.service_layer.console_reads import ServiceRefused, call, read
 from shared.deps import UowDep
 from shared.errors import Invalid
 from shared.unit_of_work import UnitOfWork
@@ -125,10 +125,23 @@ async def _register(request: Request, user: ConsoleUser, uow: UnitOfWork) -> tup
         # staff who redeemed and handed over each gift from the gateway's own staff accounts (one query).
         register.gifts = {g["gift_id"]: (g["name_zh"], g["name_en"]) for g in await read(points, "points", "/v1/gifts", user.bearer())}
         ids = sorted({r["member_id"] for r in register.rows})[:NAMED_AT_MOST]
-        found = await asyncio.gather(*(read(members, "members", f"/v1/members/{quote(i, safe='')}", user.bearer()) for i in ids))
-        register.people = {m["id"]: f"{m['name']} ({m['card_no']})" for m in found}
+        found = await asyncio.gather(*(_profile(members, i, user) for i in ids))
+        register.people = {m["id"]: f"{m['name']} ({m['card_no']})" for m in found if m is not None}
         register.staff_names = await display_names(uow, (r.get(k) for r in register.rows for k in ("staff_id", "handed_over_by")))
     return store, first, last, register
+
+
+async def _profile(members: Any, member_id: str, user: ConsoleUser) -> dict[str, Any] | None:
+    """The customer's profile, or None where the reader may not see it: a store's register lists
+    walk-in customers of other stores too, whom a store manager sees by id only (their profiles
+    are the other store's), and an erased customer has none."""
+    try:
+        profile: dict[str, Any] = await read(members, "members", f"/v1/members/{quote(member_id, safe='')}", user.bearer())
+    except ServiceRefused as refused:
+        if refused.status_code in (403, 404):
+            return None
+        raise
+    return profile
 
 
 @router.get("/gift-register")
