@@ -2,6 +2,7 @@
 load registers nobody twice."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 
@@ -19,8 +20,19 @@ async def test_the_demo_loads_through_the_gateway_and_a_second_load_changes_no_m
         first = await load(p.gateway, env.issuer, members=30, sales=150, queue_wait_s=5)
         assert "30 members, 150 sales, 4 returns" in first, first
         assert re.search(r"key customers at risk in .*: \d+ reached, \d+ held out, [1-9]\d* redeemed at the till, 1 returned", first), first
+        admin = env.auth(Role.ADMIN)
+
+        async def complaints_and_calls() -> tuple[int, int]:
+            complaints = (await p.gateway.get("/api/feedback/v1/complaints", params={"limit": 100}, headers=admin)).json()
+            today = datetime.now(UTC).date().isoformat()
+            calls = (await p.gateway.get("/api/members/v1/tracking/reports/daily", params={"date": today}, headers=admin)).json()
+            return len(complaints), len(calls["records"])
+
+        before = await complaints_and_calls()
+        assert before[0] == 4 and "4 complaints" in first, first
         again = await load(p.gateway, env.issuer, members=30, sales=150, queue_wait_s=5)
-        assert "30 members" in again and "campaign: loaded before" in again, again
+        assert "30 members" in again and "4 returns" in again and "campaign: loaded before" in again, again
+        assert await complaints_and_calls() == before  # nothing filed or recorded twice
         found = await p.gateway.get("/api/v1/members", params={"limit": 1}, headers=env.auth(Role.ADMIN))
         assert found.json()["total"] == 30
         # Registered over months, each member before their first sale (when the sales reached them).

@@ -265,7 +265,7 @@ async def load(
         returns += 1
     tracked, vips = await _track_vips(client, issuer, rng, queue_wait_s)
     handed_over = await _gift_desk(client, desk, vips)
-    complaints = await _complaints(client, desk, rng, phones)
+    complaints = await _complaints(client, desk, phones, today)
     r = await client.post("/api/members/v1/jobs/value-analytics/run", headers=admin)
     analysed = f"{r.json()['members_total']} members scored" if r.status_code == 200 else f"not run ({r.status_code})"
     campaign = await _campaign(client, issuer, rng, member_cards, pos, queue_wait_s)
@@ -305,9 +305,14 @@ async def _track_vips(
                 break
             await asyncio.sleep(1)
         vips += [item["member_id"] for item in queue.get("items", [])]
+        today = datetime.now(UTC).date().isoformat()
+        report = (await client.get("/api/members/v1/tracking/reports/daily", params={"date": today}, headers=headers)).json()
+        if report.get("records"):  # a load before recorded today's calls
+            recorded += len(report["records"])
+            continue
         for item in queue.get("items", [])[:3]:
             r = await client.post("/api/members/v1/tracking/records", headers=headers, json={
-                "tracked_on": datetime.now(UTC).date().isoformat(), "member_id": item["member_id"],
+                "tracked_on": today, "member_id": item["member_id"],
                 "contact": rng.choice(["本人", "家属"]), "method": rng.choice(["phone", "wechat", "home_visit"]),
                 "rating": rng.randint(3, 5), "notes": rng.choice(["回访满意", "询问上门回收余料", "推荐新品"]),
             })
@@ -335,17 +340,21 @@ async def _gift_desk(client: httpx.AsyncClient, desk: dict, vips: list[str]) -> 
     return handed
 
 
-async def _complaints(client: httpx.AsyncClient, desk: dict, rng: random.Random, phones: list[str]) -> int:
+async def _complaints(client: httpx.AsyncClient, desk: dict, phones: list[str], today: datetime) -> int:
+    """Four complaints filed at the S001 desk, each under a key of the day: a second load that day
+    finds them filed (feedback answers the first complaint again) instead of filing them twice."""
+    rng = random.Random(20261124)  # its own: the same customers whatever the loads before drew
     filed = 0
-    for category, severity, text in [
+    for n, (category, severity, text) in enumerate([
         ("checkout_queues", "medium", "周末收银排队太久"), ("product_quality", "high", "买的牛奶已过期"),
         ("service_attitude", "low", "导购态度冷淡"), ("delivery", "medium", "瓷砖送货晚了一天"),
-    ]:
+    ]):
         found = (await client.get("/api/v1/members", params={"phone": rng.choice(phones)}, headers=desk)).json()
         member_id = found["items"][0]["id"] if found.get("items") else None
-        r = await client.post("/api/feedback/v1/complaints", headers=desk, json={
-            "member_id": member_id, "store_id": "S001", "category": category, "severity": severity, "description": text})
-        if r.status_code == 201:
+        r = await client.post("/api/feedback/v1/complaints", headers={**desk, "Idempotency-Key": f"demo-complaint-{n}-{today:%Y%m%d}"},
+                              json={"member_id": member_id, "store_id": "S001", "category": category, "severity": severity,
+                                    "description": text})
+        if r.status_code in (200, 201):
             filed += 1
     return filed
 
