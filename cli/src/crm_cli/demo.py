@@ -323,7 +323,7 @@ async def _track_vips(
 
 async def _gift_desk(client: httpx.AsyncClient, desk: dict, vips: list[str]) -> int:
     """A cushion for each of the first three VIPs whose points allow it, handed over at the S001
-    desk (which sees its own store's customers)."""
+    desk."""
     handed = 0
     for member_id in vips:
         if handed == 3:
