@@ -1,4 +1,5 @@
-"""Ids that come from the stores' own systems: store codes and POS transaction ids.
+"""Ids that come from the stores' own systems (store codes, POS transaction ids) and the ids this
+platform gives its own records.
 
 The same types validate the POS entry points, the services' APIs, query and path parameters and
 the event contracts, so a store id accepted at the gateway is one every consumer accepts too.
@@ -14,3 +15,6 @@ TXN_ID_PATTERN = r"^[A-Za-z0-9_.:/-]+$"
 
 StoreId = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=STORE_ID_PATTERN)]
 TxnId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=TXN_ID_PATTERN)]
+# A member, complaint or other record of this platform, as its service named it (a UUID's 36
+# characters); an empty one names nothing and is refused, not taken for "none".
+RecordId = Annotated[str, StringConstraints(min_length=1, max_length=36)]

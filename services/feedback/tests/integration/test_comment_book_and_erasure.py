@@ -38,6 +38,9 @@ async def test_an_entry_links_to_a_complaint_of_the_same_store(fb) -> None:
     assert r.status_code == 409 and "concerns store S002" in r.json()["detail"]
     r = await fb.client.post("/v1/comment-book", json={"kind": "praise", "text": "x", "complaint_id": "nope"}, headers=fb.desk())
     assert r.status_code == 404 and "complaint_id" in r.text
+    # An empty id names no complaint: refused as such, not stored as a link to nothing.
+    r = await fb.client.post("/v1/comment-book", json={"kind": "praise", "text": "x", "complaint_id": ""}, headers=fb.desk())
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "complaint_id"]
     r = await fb.client.post("/v1/comment-book", json={"kind": "complaint", "text": "x"}, headers=fb.desk())
     assert r.status_code == 422 and "kind" in r.text
 

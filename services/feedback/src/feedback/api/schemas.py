@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from shared.events.contracts import ComplaintCategory, ComplaintChannel, Severity
-from shared.identifiers import StoreId, TxnId
+from shared.identifiers import RecordId, StoreId, TxnId
 from shared.integers import Points
 from shared.money import Money
 from shared.text import clean_text
@@ -23,7 +23,7 @@ class SaleRef(BaseModel):
 
 
 class ComplaintCreate(BaseModel):
-    member_id: Annotated[str, StringConstraints(min_length=1, max_length=36)] | None = Field(
+    member_id: RecordId | None = Field(
         default=None, description="Absent for an anonymous complaint; a member filing in the app is always themself")
     store_id: StoreId | None = Field(default=None, description="Defaults to the filing staff member's store")
     channel: ComplaintChannel | None = Field(default=None, description="Defaults to app for members, service_desk for staff")
@@ -166,12 +166,12 @@ class CommentCreate(BaseModel):
     store_id: StoreId | None = Field(default=None, description="Defaults to the recording staff member's store")
     kind: Literal["suggestion", "praise"]
     text: Annotated[Text, StringConstraints(max_length=1000)]
-    member_id: Annotated[str, StringConstraints(min_length=1, max_length=36)] | None = None
-    complaint_id: str | None = None
+    member_id: RecordId | None = None
+    complaint_id: RecordId | None = None
 
 
 class CommentLinkIn(BaseModel):
-    complaint_id: Annotated[str, StringConstraints(min_length=1, max_length=36)]
+    complaint_id: RecordId
 
 
 class CommentPublic(BaseModel):
