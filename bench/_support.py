@@ -28,6 +28,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from httpx_aiohttp import AiohttpTransport
 
 from crm_cli.broker import free_port, start_broker
+from crm_cli.stack import service_environment
+from shared.auth import ensure_dev_keypair
 from shared.events.binding import to_kafka
 from shared.events.envelope import Envelope
 from shared.migrations import upgrade
@@ -155,6 +157,75 @@ class PrivateStack:
                     postmaster.send_signal(signal.SIGQUIT)
             self.pg_pid = None
 
+
+
+class OneService(PrivateStack):
+    """A private PostgreSQL and Tansu with one service of the platform on top, started and stopped
+    by the benchmark (e.g. to fill its topic while it is down, then time the drain); `stop()` ends
+    everything by pid. The service runs as `crm run` starts it, with jobs off, its topics under
+    `prefix` and `env` on top."""
+
+    def __init__(self, root: Path, service: str, *, in_flight: int | None = None, prefix: str = "bench.",
+                 env: dict[str, str] | None = None) -> None:
+        super().__init__(root, service)
+        self.service, self.prefix, self.env = service, prefix, dict(env or {})
+        if in_flight is not None:
+            self.env["CRM_CONSUMER_PARTITIONS_IN_FLIGHT"] = str(in_flight)
+        self.logs, self.data_dir = root / "logs", root / "data"
+        self.logs.mkdir(parents=True)
+        self.process: subprocess.Popen | None = None
+        self.port = 0
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    async def start_service(self, batch_size: int, ready_timeout: float = 180.0) -> None:
+        self.spawn_service(batch_size)
+        await self.wait_ready(ready_timeout)
+
+    def spawn_service(self, batch_size: int) -> None:
+        ensure_dev_keypair(self.data_dir / "keys")
+        self.port = free_port()
+        env = service_environment(self.service, self.data_dir, self.bootstrap, {})
+        env.update(CRM_DATABASE_URL=self.db_url, CRM_LOG_LEVEL="WARNING", CRM_KAFKA_TOPIC_PREFIX=self.prefix,
+                   CRM_CONSUMER_BATCH_SIZE=str(batch_size), CRM_JOBS_ENABLED="false", **self.env)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", f"{self.service}.main:create_app", "--factory", "--host", "127.0.0.1",
+             "--port", str(self.port), "--no-access-log"],
+            env=env, stdout=open(self.logs / f"{self.service}.log", "ab"), stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    async def wait_ready(self, ready_timeout: float) -> None:
+        """Until the service answers ready with its consumer assigned its partitions."""
+        assert self.process is not None
+        deadline = time.monotonic() + ready_timeout
+        async with httpx.AsyncClient(timeout=2.0) as client:
+            while True:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"{self.service} exited with code {self.process.returncode}; log in {self.logs}")
+                with contextlib.suppress(httpx.HTTPError):
+                    r = await client.get(f"http://127.0.0.1:{self.port}/health/ready")
+                    if r.status_code == 200 and r.json().get("consumer") == "assigned":
+                        return
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{self.service} not ready after {ready_timeout:.0f}s; log in {self.logs}")
+                await asyncio.sleep(0.2)
+
+    def stop_service(self) -> None:
+        proc, self.process = self.process, None
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def stop(self) -> None:
+        self.stop_service()
+        super().stop()
 
 def cpu_seconds(pid: int | None, children: bool = False) -> float:
     """User + system CPU seconds of a process so far (0 if it is gone)."""

@@ -34,8 +34,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
-from _support import cpu_seconds, ensure_topic, log, run_bench
-from members_backlog import CATEGORIES, STORES, Stack, load_members
+from _support import OneService, cpu_seconds, ensure_topic, log, run_bench
+from members_backlog import CATEGORIES, PEPPER, STORES, load_members
 
 from crm_cli.import_sales import Options, Summary, import_sales
 from crm_cli.sales_file import LINE_COLUMNS, SALE_COLUMNS
@@ -88,7 +88,7 @@ def write_file(path: Path, rng: random.Random, people: list[tuple[str, str, str]
     return counts
 
 
-async def raw_copy_rate(stack: Stack, rows: int) -> float:
+async def raw_copy_rate(stack: OneService, rows: int) -> float:
     """Rows/s of COPY into a scratch table as wide as `purchase` (one transaction)."""
     conn = await stack.connect("rawbench")
     try:
@@ -113,7 +113,7 @@ async def raw_copy_rate(stack: Stack, rows: int) -> float:
         await conn.close()
 
 
-async def counted(stack: Stack) -> dict[str, int]:
+async def counted(stack: OneService) -> dict[str, int]:
     conn = await stack.connect()
     try:
         return {label: int(await conn.fetchval(query)) for label, query in COUNTED.items()}
@@ -121,9 +121,9 @@ async def counted(stack: Stack) -> dict[str, int]:
         await conn.close()
 
 
-async def timed_import(stack: Stack, path: Path, token: str, args: argparse.Namespace) -> tuple[Summary, float, float]:
+async def timed_import(stack: OneService, path: Path, token: str, args: argparse.Namespace) -> tuple[Summary, float, float]:
     """The import's summary and the CPU seconds it cost members and PostgreSQL."""
-    pid = stack.members.pid if stack.members else None
+    pid = stack.pid
     members_before, pg_before = cpu_seconds(pid), cpu_seconds(stack.pg_pid, children=True)
     options = Options(points=args.points, rejects=path.with_name(path.name + ".rejects.csv"),
                       batch_size=args.batch_size, progress=sys.stdout.isatty())
@@ -133,7 +133,7 @@ async def timed_import(stack: Stack, path: Path, token: str, args: argparse.Name
     return summary, cpu_seconds(pid) - members_before, cpu_seconds(stack.pg_pid, children=True) - pg_before
 
 
-async def run(args: argparse.Namespace, stack: Stack, results: dict) -> None:
+async def run(args: argparse.Namespace, stack: OneService, results: dict) -> None:
     rng = random.Random(args.seed)
     log(f"starting PostgreSQL and Tansu in {stack.root}")
     stack.start_postgres()
@@ -145,15 +145,15 @@ async def run(args: argparse.Namespace, stack: Stack, results: dict) -> None:
     results["raw_copy_per_s"] = await raw_copy_rate(stack, args.sales)
 
     log("starting members once, to migrate its database")
-    await stack.start_members(args.batch_size)
-    stack.stop_members()
+    await stack.start_service(args.batch_size)
+    stack.stop_service()
     log(f"loading {args.members:,} members")
     people = await load_members(stack, args.members)
     path = stack.root / "past-sales.csv"
     log(f"writing {args.sales:,} past sales to {path.name}")
     results["file"] = write_file(path, rng, people, args.sales)
     results["file_bytes"] = path.stat().st_size
-    await stack.start_members(args.batch_size)
+    await stack.start_service(args.batch_size)
     private, _ = ensure_dev_keypair(stack.data_dir / "keys")
     token = TokenIssuer(private).mint("bench-import", Role.ADMIN)
 
@@ -236,7 +236,8 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the working directory (logs, database, file)")
     args = parser.parse_args()
 
-    stack = Stack(Path(tempfile.mkdtemp(prefix="crm-import-bench-")))
+    stack = OneService(Path(tempfile.mkdtemp(prefix="crm-import-bench-")), "members", prefix=PREFIX,
+                       env={"CRM_IDENTITY_PEPPER": PEPPER})
     results: dict = {}
     code = run_bench(stack, lambda: run(args, stack, results), keep=args.keep)
     report(args, results)

@@ -21,12 +21,8 @@ run, 130 on Ctrl-C). Everything it starts is stopped by process id when it ends.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import os
 import random
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,9 +32,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
 from _support import (
-    PrivateStack,
+    OneService,
     Profilers,
     cpu_seconds,
     ensure_topic,
@@ -49,8 +44,6 @@ from _support import (
     wait_for,
 )
 
-from crm_cli.broker import free_port
-from crm_cli.stack import service_environment
 from shared.auth import Role, TokenIssuer, ensure_dev_keypair
 from shared.events import contracts as c
 from shared.events.envelope import Envelope, new_event, sale_event_id
@@ -72,71 +65,11 @@ CATEGORIES = [("grain", "5.90", "89.00"), ("fresh", "3.20", "66.00"), ("dairy", 
               ("household", "9.90", "199.00")]
 
 
-class Stack(PrivateStack):
-    """Owns every process the benchmark starts (the members service besides PostgreSQL and
-    Tansu); `stop()` ends them by pid."""
-
-    def __init__(self, root: Path, in_flight: int | None = None) -> None:
-        super().__init__(root, "members")
-        self.in_flight = in_flight
-        self.logs, self.data_dir = root / "logs", root / "data"
-        self.logs.mkdir(parents=True)
-        self.members: subprocess.Popen | None = None
-        self.port = 0
-
-    async def start_members(self, batch_size: int, ready_timeout: float = 180.0) -> None:
-        self.spawn_members(batch_size)
-        await self.wait_ready(ready_timeout)
-
-    def spawn_members(self, batch_size: int) -> None:
-        ensure_dev_keypair(self.data_dir / "keys")
-        self.port = free_port()
-        env = service_environment("members", self.data_dir, self.bootstrap, {})
-        env.update(CRM_DATABASE_URL=self.db_url, CRM_LOG_LEVEL="WARNING", CRM_KAFKA_TOPIC_PREFIX=PREFIX,
-                   CRM_CONSUMER_BATCH_SIZE=str(batch_size), CRM_JOBS_ENABLED="false", CRM_IDENTITY_PEPPER=PEPPER)
-        if self.in_flight is not None:
-            env["CRM_CONSUMER_PARTITIONS_IN_FLIGHT"] = str(self.in_flight)
-        self.members = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "members.main:create_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(self.port), "--no-access-log"],
-            env=env, stdout=open(self.logs / "members.log", "ab"), stderr=subprocess.STDOUT, start_new_session=True,
-        )
-
-    async def wait_ready(self, ready_timeout: float) -> None:
-        assert self.members is not None
-        deadline = time.monotonic() + ready_timeout
-        async with httpx.AsyncClient(timeout=2.0) as client:
-            while True:
-                if self.members.poll() is not None:
-                    raise RuntimeError(f"members exited with code {self.members.returncode}; log in {self.logs}")
-                with contextlib.suppress(httpx.HTTPError):
-                    r = await client.get(f"http://127.0.0.1:{self.port}/health/ready")
-                    if r.status_code == 200 and r.json().get("consumer") == "assigned":
-                        return
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"members not ready after {ready_timeout:.0f}s; log in {self.logs}")
-                await asyncio.sleep(0.2)
-
-    def stop_members(self) -> None:
-        proc, self.members = self.members, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-    def stop(self) -> None:
-        self.stop_members()
-        super().stop()
-
-
 # --------------------------------------------------------------------------------------------
 # Workload
 
 
-async def load_members(stack: Stack, members: int) -> list[tuple[str, str, str]]:
+async def load_members(stack: OneService, members: int) -> list[tuple[str, str, str]]:
     """Communities, households (one in five shared by two members) and members, by COPY;
     answers (member id, card number, phone) of each."""
     conn = await stack.connect()
@@ -212,7 +145,7 @@ def pos_key(envelope: Envelope) -> str:
     return f"store:{envelope.data['store_id']}"
 
 
-async def raw_insert_rate(stack: Stack, rows: int, batch: int) -> float:
+async def raw_insert_rate(stack: OneService, rows: int, batch: int) -> float:
     """Rows/s of plain multi-row inserts into a purchase-shaped table, one transaction per batch."""
     conn = await stack.connect("rawbench")
     try:
@@ -240,7 +173,7 @@ async def raw_insert_rate(stack: Stack, rows: int, batch: int) -> float:
 # The run
 
 
-async def run(args: argparse.Namespace, stack: Stack, results: dict) -> None:
+async def run(args: argparse.Namespace, stack: OneService, results: dict) -> None:
     rng = random.Random(args.seed)
     log(f"starting PostgreSQL and Tansu in {stack.root}")
     stack.start_postgres()
@@ -255,8 +188,8 @@ async def run(args: argparse.Namespace, stack: Stack, results: dict) -> None:
     results["raw_insert_per_s"] = await raw_insert_rate(stack, args.raw_rows, args.batch_size)
 
     log("starting members once, to migrate its database")
-    await stack.start_members(args.batch_size)
-    stack.stop_members()
+    await stack.start_service(args.batch_size)
+    stack.stop_service()
     log(f"loading {args.members} members")
     people = await load_members(stack, args.members)
 
@@ -283,20 +216,20 @@ async def run(args: argparse.Namespace, stack: Stack, results: dict) -> None:
             await stack.reset_statement_stats()
         cpu_pg_before = cpu_seconds(stack.pg_pid, children=True)
         started = time.perf_counter()
-        stack.spawn_members(args.batch_size)
-        assert stack.members is not None
+        stack.spawn_service(args.batch_size)
+        assert stack.pid is not None
         # Attached before the service is ready: it starts consuming the moment its partitions are
         # assigned, and the profile should see the whole drain.
-        profilers = Profilers(args.profile, {"members": stack.members.pid})
+        profilers = Profilers(args.profile, {"members": stack.pid})
         profilers.start()
         try:
             await stack.wait_ready(180.0)
-            cpu_members_before = cpu_seconds(stack.members.pid if stack.members else None)
+            cpu_members_before = cpu_seconds(stack.pid)
             await wait_for(db, "SELECT count(*) FROM purchase", args.sales, args.drain_timeout, "sales recorded")
         finally:
             profilers.stop()
         results["drain_wall_s"] = time.perf_counter() - started
-        results["cpu_members_s"] = cpu_seconds(stack.members.pid if stack.members else None) - cpu_members_before
+        results["cpu_members_s"] = cpu_seconds(stack.pid) - cpu_members_before
         results["cpu_pg_s"] = cpu_seconds(stack.pg_pid, children=True) - cpu_pg_before
         if args.sql_stats:
             results["sql"] = [(r["calls"], r["total_exec_time"], r["query"]) for r in await stack.statement_stats()]
@@ -398,7 +331,8 @@ def main() -> int:
                              "start until drained; writes collapsed stacks to DIR/members.txt")
     args = parser.parse_args()
 
-    stack = Stack(Path(tempfile.mkdtemp(prefix="crm-members-bench-")), args.in_flight)
+    stack = OneService(Path(tempfile.mkdtemp(prefix="crm-members-bench-")), "members", in_flight=args.in_flight,
+                       prefix=PREFIX, env={"CRM_IDENTITY_PEPPER": PEPPER})
     results: dict = {}
     code = run_bench(stack, lambda: run(args, stack, results), keep=args.keep)
     report(args, results)

@@ -17,12 +17,8 @@ run, 130 on Ctrl-C). Everything it starts is stopped by process id when it ends.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import os
 import random
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,9 +28,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
-import httpx
 from _support import (
-    PrivateStack,
+    OneService,
     Profilers,
     cpu_seconds,
     ensure_topic,
@@ -45,9 +40,6 @@ from _support import (
     wait_for,
 )
 
-from crm_cli.broker import free_port
-from crm_cli.stack import service_environment
-from shared.auth import ensure_dev_keypair
 from shared.events import contracts as c
 from shared.events.envelope import new_event
 from shared.events.registry import MEMBER_REGISTERED, PURCHASE_ATTRIBUTED, Topics
@@ -58,66 +50,6 @@ GOAL_SALES_PER_S = 5000.0
 PREFIX = "bench."
 CATEGORIES = [("grain", "5.90", "89.00"), ("fresh", "3.20", "66.00"), ("dairy", "4.50", "39.90"),
               ("household", "9.90", "199.00"), ("appliances", "99.00", "1299.00"), ("tiles", "35.00", "280.00")]
-
-
-class Stack(PrivateStack):
-    """Owns every process the benchmark starts (the points service besides PostgreSQL and Tansu);
-    `stop()` ends them by pid."""
-
-    def __init__(self, root: Path, in_flight: int | None = None) -> None:
-        super().__init__(root, "points")
-        self.in_flight = in_flight
-        self.logs, self.data_dir = root / "logs", root / "data"
-        self.logs.mkdir(parents=True)
-        self.points: subprocess.Popen | None = None
-        self.port = 0
-
-    async def start_points(self, batch_size: int, ready_timeout: float = 120.0) -> None:
-        self.spawn_points(batch_size)
-        await self.wait_ready(ready_timeout)
-
-    def spawn_points(self, batch_size: int) -> None:
-        ensure_dev_keypair(self.data_dir / "keys")
-        self.port = free_port()
-        env = service_environment("points", self.data_dir, self.bootstrap, {})
-        env.update(CRM_DATABASE_URL=self.db_url, CRM_LOG_LEVEL="WARNING", CRM_KAFKA_TOPIC_PREFIX=PREFIX,
-                   CRM_CONSUMER_BATCH_SIZE=str(batch_size), CRM_JOBS_ENABLED="false")
-        if self.in_flight is not None:
-            env["CRM_CONSUMER_PARTITIONS_IN_FLIGHT"] = str(self.in_flight)
-        self.points = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "points.main:create_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(self.port), "--no-access-log"],
-            env=env, stdout=open(self.logs / "points.log", "ab"), stderr=subprocess.STDOUT, start_new_session=True,
-        )
-
-    async def wait_ready(self, ready_timeout: float) -> None:
-        assert self.points is not None
-        deadline = time.monotonic() + ready_timeout
-        async with httpx.AsyncClient(timeout=2.0) as client:
-            while True:
-                if self.points.poll() is not None:
-                    raise RuntimeError(f"points exited with code {self.points.returncode}; log in {self.logs}")
-                with contextlib.suppress(httpx.HTTPError):
-                    r = await client.get(f"http://127.0.0.1:{self.port}/health/ready")
-                    if r.status_code == 200 and r.json().get("consumer") == "assigned":
-                        return
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"points not ready after {ready_timeout:.0f}s; log in {self.logs}")
-                await asyncio.sleep(0.2)
-
-    def stop_points(self) -> None:
-        proc, self.points = self.points, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-    def stop(self) -> None:
-        self.stop_points()
-        super().stop()
 
 
 # --------------------------------------------------------------------------------------------
@@ -146,7 +78,7 @@ def make_sales(rng: random.Random, members: list[str], n: int) -> tuple[list, in
     return envelopes, expected
 
 
-async def raw_insert_rate(stack: Stack, rows: int, batch: int) -> float:
+async def raw_insert_rate(stack: OneService, rows: int, batch: int) -> float:
     """Rows/s of plain multi-row inserts into a ledger-shaped table, one transaction per batch."""
     conn = await stack.connect("rawbench")
     try:
@@ -174,7 +106,7 @@ async def raw_insert_rate(stack: Stack, rows: int, batch: int) -> float:
 # The run
 
 
-async def run(args: argparse.Namespace, stack: Stack, results: dict) -> None:
+async def run(args: argparse.Namespace, stack: OneService, results: dict) -> None:
     rng = random.Random(args.seed)
     log(f"starting PostgreSQL and Tansu in {stack.root}")
     stack.start_postgres()
@@ -188,7 +120,7 @@ async def run(args: argparse.Namespace, stack: Stack, results: dict) -> None:
 
     members = [str(uuid.uuid4()) for _ in range(args.members)]
     log(f"opening {args.members} accounts through member_registered")
-    await stack.start_points(args.batch_size)
+    await stack.start_service(args.batch_size)
     registrations = [
         new_event(MEMBER_REGISTERED, c.MemberRegisteredV1(member_id=m, card_no=f"88{i:011d}", channel="retail",
                                                            registered_at=datetime.now(UTC)), source="crm/members", subject=m)
@@ -198,7 +130,7 @@ async def run(args: argparse.Namespace, stack: Stack, results: dict) -> None:
     db = await stack.connect()
     try:
         await wait_for(db, "SELECT count(*) FROM points_account", args.members, args.drain_timeout, "accounts opened")
-        stack.stop_points()
+        stack.stop_service()
 
         log(f"writing a backlog of {args.sales} sales (+{args.duplicates:.0%} redelivered, +{args.resent:.0%} resent "
             "under new ids) while the service is stopped")
@@ -216,16 +148,16 @@ async def run(args: argparse.Namespace, stack: Stack, results: dict) -> None:
         log(f"starting points (consumer batch size {args.batch_size}) and timing the drain")
         cpu_pg_before = cpu_seconds(stack.pg_pid, children=True)
         started = time.perf_counter()
-        await stack.start_points(args.batch_size)
-        cpu_points_before = cpu_seconds(stack.points.pid if stack.points else None)
-        profiler = Profilers(args.profile, {"points": stack.points.pid} if stack.points else {})
+        await stack.start_service(args.batch_size)
+        cpu_points_before = cpu_seconds(stack.pid)
+        profiler = Profilers(args.profile, {"points": stack.pid} if stack.pid else {})
         profiler.start()
         try:
             await wait_for(db, "SELECT count(*) FROM sale_earning", args.sales, args.drain_timeout, "sales booked")
         finally:
             profiler.stop()
         results["drain_wall_s"] = time.perf_counter() - started
-        results["cpu_points_s"] = cpu_seconds(stack.points.pid if stack.points else None) - cpu_points_before
+        results["cpu_points_s"] = cpu_seconds(stack.pid) - cpu_points_before
         results["cpu_pg_s"] = cpu_seconds(stack.pg_pid, children=True) - cpu_pg_before
         first, last = await db.fetchrow("SELECT min(booked_at), max(booked_at) FROM points_ledger WHERE entry_type = 'earn'")
         in_first = await db.fetchval("SELECT count(*) FROM points_ledger WHERE entry_type = 'earn' AND booked_at = $1", first)
@@ -310,7 +242,7 @@ def main() -> int:
                         help="sample the points process with py-spy during the drain; collapsed stacks to DIR/points.txt")
     args = parser.parse_args()
 
-    stack = Stack(Path(tempfile.mkdtemp(prefix="crm-points-bench-")), args.in_flight)
+    stack = OneService(Path(tempfile.mkdtemp(prefix="crm-points-bench-")), "points", in_flight=args.in_flight, prefix=PREFIX)
     results: dict = {}
     code = run_bench(stack, lambda: run(args, stack, results), keep=args.keep)
     report(args, results)

@@ -17,6 +17,12 @@ def _data_dir() -> Path:
     return Path(os.environ.get("CRM_DATA_DIR", ".crm-data")).resolve()
 
 
+def _gateway_option(parser: argparse.ArgumentParser) -> None:
+    port = os.environ.get("CRM_BASE_PORT", "8000")
+    parser.add_argument("--gateway", default=f"http://127.0.0.1:{port}",
+                        help=f"the platform's gateway (default: http://127.0.0.1:{port}, from CRM_BASE_PORT)")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from crm_cli.stack import run
 
@@ -109,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     migrate.set_defaults(func=cmd_migrate)
 
     demo = sub.add_parser("demo", help="load demo data into a running platform")
-    demo.add_argument("--gateway", default=f"http://127.0.0.1:{os.environ.get('CRM_BASE_PORT', '8000')}")
+    _gateway_option(demo)
     demo.set_defaults(func=cmd_demo)
 
     imp = sub.add_parser(
@@ -123,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--format", choices=["csv", "jsonl"], help="default: from the file's extension")
     imp.add_argument("--rejects", help="where refused rows go, with line and reason (default: FILE.rejects.csv)")
     imp.add_argument("--batch-size", type=int, default=2000, help="sales a request (at most 5000)")
-    imp.add_argument("--gateway", default=f"http://127.0.0.1:{os.environ.get('CRM_BASE_PORT', '8000')}")
+    _gateway_option(imp)
     imp.add_argument("--members-url", help="call the members service directly at this address instead of the gateway")
     imp.add_argument("--token", help="an admin's bearer token (default: CRM_TOKEN, else one minted with the signing key)")
     imp.set_defaults(func=cmd_import_sales)
