@@ -2,9 +2,12 @@
 
 from decimal import Decimal
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from pydantic import BaseModel, ValidationError
 
+from shared.idempotency import OptionalIdempotencyKey, is_idempotency_key
 from shared.integers import INT64_MAX, Int64
 from shared.money import Money, Quantity, Rate
 from shared.text import Text
@@ -63,3 +66,28 @@ def test_a_fields_own_bounds_still_apply_on_top_of_int64() -> None:
 
     with pytest.raises(ValidationError, match="greater than or equal to 0"):
         Compensation(points=-1)
+
+
+@pytest.mark.parametrize("key", ["short", "x" * 201, "key-0001\r\nX-Evil: 1", "key-0001\n", "钥匙钥匙钥匙钥匙", "key\x00-0001"])
+def test_an_idempotency_key_is_8_to_200_printable_ascii_characters(key: str) -> None:
+    assert not is_idempotency_key(key)
+
+
+@pytest.mark.parametrize("key", ["reg-0001-abcdef", "x" * 200, "3f2b9c1e-0d4a-4b8e-9f6a-2c7d1e5b8a90", "desk key 0001"])
+def test_ordinary_idempotency_keys_are_accepted(key: str) -> None:
+    assert is_idempotency_key(key)
+
+
+async def test_the_header_refuses_a_key_the_shared_rule_refuses() -> None:
+    app = FastAPI()
+
+    @app.post("/things")
+    async def create(key: OptionalIdempotencyKey = None) -> dict[str, str | None]:
+        return {"key": key}
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        accepted = await client.post("/things", headers={"Idempotency-Key": "reg-0001-abcdef"})
+        assert accepted.json() == {"key": "reg-0001-abcdef"}
+        assert (await client.post("/things")).json() == {"key": None}
+        refused = await client.post("/things", headers={"Idempotency-Key": "short"})
+        assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -32,6 +32,7 @@ from feedback.service_layer import complaints as uc
 from shared.authorize import Allowed
 from shared.deps import NowDep, ReadUowDep, UowDep
 from shared.errors import Invalid
+from shared.idempotency import idempotency_key_header
 from shared.integers import Int64
 from shared.policy import Grant, Scope
 
@@ -70,7 +71,8 @@ def _filing(body: ComplaintCreate, grant: Grant, member_id: str | None) -> uc.Fi
 async def file_complaint(
     body: ComplaintCreate, uow: UowDep, grant: Filing, settings: FeedbackSettingsDep, now: NowDep,
     response: Response,
-    idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
+    # Complaints keep 100 characters of the key (their column), fewer than the other services.
+    idempotency_key: Annotated[str | None, idempotency_key_header(max_length=100)] = None,
 ) -> ComplaintPublic:
     """File a complaint (service desk, phone line, or a member in the app, for themself only). A
     VIP's complaint goes to their account manager, others to the store's service desk queue.

@@ -3,13 +3,14 @@ gifts (catalogue at my prices with my home store's stock, reservations) and my e
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from gateway.api.app_deps import AppGrant, Calls, Cursor, Limit, mine
 from gateway.api.app_schemas import Card, GiftReservation, LedgerPage, Page
 from gateway.service_layer import app as views
 from gateway.service_layer.app_calls import own
+from shared.idempotency import idempotency_key_header
 
 router = APIRouter(prefix="/app/v1", tags=["member app"])
 
@@ -36,8 +37,7 @@ async def gifts(grant: AppGrant, calls: Calls) -> dict[str, Any]:
 )
 async def reserve(
     body: GiftReservation, grant: AppGrant, calls: Calls,
-    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=8, max_length=200,
-                                           description="Unique per intended reservation; a retry reuses it")],
+    idempotency_key: Annotated[str, idempotency_key_header("Unique per intended reservation; a retry reuses it")],
 ) -> Response:
     answer = await calls.send("POST", "points", f"/v1/members/{own(mine(grant))}/redemptions",
                               json=body.model_dump(), idempotency_key=idempotency_key)

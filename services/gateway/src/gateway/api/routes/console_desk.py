@@ -23,6 +23,7 @@ from gateway.service_layer.console_people import display_names
 from gateway.service_layer.console_reads import ServiceRefused, call, read
 from shared.deps import UowDep
 from shared.errors import Invalid
+from shared.idempotency import is_idempotency_key
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/console/desk", tags=["console"], include_in_schema=False)
@@ -33,8 +34,8 @@ REGISTRATION = ("name", "phone", "community", "address", "card_no", "email", "bi
 
 def _keyed(user: ConsoleUser, form: dict[str, list[str]]) -> dict[str, str]:
     key = one(form, "idempotency_key")
-    if not key or len(key) > 64:
-        raise Invalid("idempotency_key", "missing: reload the form")
+    if not is_idempotency_key(key):  # the form's own key, sent on as a header: never one that breaks it
+        raise Invalid("idempotency_key", "missing or damaged: reload the form")
     return {**user.bearer(), "Idempotency-Key": key}
 
 

@@ -4,12 +4,11 @@ The members service checks the token itself; the gateway adds one public address
 caller's correlation id.
 """
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from gateway.api.routes.passthrough import forward, segment
 from shared.authorize import forwarded
+from shared.idempotency import OptionalIdempotencyKey
 
 router = APIRouter(prefix="/api/v1/members", tags=["members"], dependencies=[Depends(forwarded)])
 
@@ -25,7 +24,7 @@ async def _forward(request: Request, path: str) -> Response:
 async def register_member(
     request: Request,
     # Declared for the API documentation; the header itself is forwarded with the others.
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", min_length=8, max_length=200)] = None,
+    idempotency_key: OptionalIdempotencyKey = None,
 ) -> Response:
     return await _forward(request, "/v1/members")
 

@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -29,6 +29,7 @@ from members.service_layer.registration import register_member, register_once
 from shared.authorize import Allowed
 from shared.cards import CardNumber
 from shared.deps import ReadUowDep, UowDep
+from shared.idempotency import idempotency_key_header
 from shared.integers import Int64
 from shared.phones import Phone
 from shared.policy import Grant, Scope
@@ -39,8 +40,7 @@ router = APIRouter(prefix="/v1/members", tags=["members"])
 
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", min_length=8, max_length=200,
-           description="Unique per intended registration; a retry with the same key and body returns the same member"),
+    idempotency_key_header("Unique per intended registration; a retry with the same key and body returns the same member"),
 ]
 
 

@@ -7,7 +7,6 @@ from fastapi.exceptions import RequestValidationError
 from sqlmodel import select
 
 from points.adapters.tables import BulkBonusItemRow, BulkBonusJobRow
-from points.api.idempotency import IdempotencyKey, OptionalIdempotencyKey
 from points.api.schemas import AdjustmentIn, BonusIn, BulkBonusIn, BulkBonusPublic, LedgerEntryPublic
 from points.domain.model import EntryType
 from points.service_layer import bulk
@@ -15,6 +14,7 @@ from points.service_layer.adjustments import book_manual
 from shared.authorize import Allowed
 from shared.commands import Commands
 from shared.deps import CommandsDep, UowDep
+from shared.idempotency import IdempotencyKey, OptionalIdempotencyKey
 from shared.member_directory import member_facts
 from shared.policy import Grant, Scope
 from shared.reports import Column, ReportFormat, render

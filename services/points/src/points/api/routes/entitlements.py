@@ -6,11 +6,11 @@ from fastapi import APIRouter, status
 from sqlmodel import col, select
 
 from points.adapters.tables import EntitlementRow, EntitlementUseRow
-from points.api.idempotency import OptionalIdempotencyKey
 from points.api.schemas import EntitlementPublic, EntitlementUseIn, EntitlementUsePublic
 from points.service_layer.entitlements import UseRequest, book_use
 from shared.authorize import Allowed
 from shared.deps import CommandsDep, UowDep
+from shared.idempotency import OptionalIdempotencyKey
 from shared.policy import Grant
 
 router = APIRouter(prefix="/v1/entitlements", tags=["service entitlements"])

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from points.adapters.tables import RedemptionRow
-from points.api.idempotency import IdempotencyKey
 from points.api.schemas import (
     ExpiringLot,
     ExpiringPublic,
@@ -20,6 +19,7 @@ from points.api.schemas import (
 from points.service_layer import member_gifts as svc
 from shared.authorize import Allowed
 from shared.deps import CommandsDep, UowDep
+from shared.idempotency import IdempotencyKey
 from shared.integers import Int64
 from shared.policy import Grant
 from shared.unit_of_work import UnitOfWork

@@ -9,12 +9,12 @@ from fastapi.exceptions import RequestValidationError
 from sqlmodel import col, select
 
 from points.adapters.tables import GiftRow, RedemptionRow
-from points.api.idempotency import IdempotencyKey
 from points.api.schemas import CancelIn, RedemptionIn, RedemptionPublic
 from points.domain.exceptions import NotFound
 from points.service_layer import redemptions as svc
 from shared.authorize import Allowed
 from shared.deps import CommandsDep, UowDep
+from shared.idempotency import IdempotencyKey
 from shared.member_directory import member_facts
 from shared.policy import Grant
 from shared.reports import Column, ReportFormat, local_time, render
