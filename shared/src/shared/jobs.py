@@ -78,7 +78,9 @@ class JobRunner:
             duration_s=asyncio.get_running_loop().time() - began, ok=error is None, summary=result, error=error,
         )
         await self._keep(run)
-        log.info("job %s ran: %s", job.name, result)
+        # A run that found nothing to do is DEBUG: the message dispatch alone runs every 10 s, and
+        # its idle runs would be most of a quiet service's log. GET /v1/jobs still lists every run.
+        log.log(logging.INFO if any(result.values()) else logging.DEBUG, "job %s ran: %s", job.name, result)
         return result
 
     async def _keep(self, run: job_runs.JobRun) -> None:

@@ -1,6 +1,7 @@
 """Report rendering (CSV for Excel, printable HTML), the scheduled-job runner and its admin route."""
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -90,6 +91,25 @@ async def test_a_failing_job_is_recorded_and_does_not_stop_the_runner(commands: 
     assert await runner.run_once(job, at) == {"expired": 3}
     assert runner.last_results["expiry"] == {"started_at": at.isoformat(), "expired": 3}
     assert calls == [at, at]
+
+
+async def test_a_run_that_found_nothing_to_do_is_logged_at_debug_only(
+    commands: Commands, caplog: pytest.LogCaptureFixture
+) -> None:
+    due = [0, 2]
+
+    async def dispatch(commands: Commands, settings: object, now: datetime) -> dict:
+        return {"due": due.pop(0), "sent": 0, "note": ""}
+
+    job = ScheduledJob("dispatch", 10, dispatch)
+    runner = JobRunner(commands, [job])
+    caplog.set_level(logging.DEBUG, logger="shared.jobs")
+    await runner.run_once(job)
+    await runner.run_once(job)
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.DEBUG, "job dispatch ran: {'due': 0, 'sent': 0, 'note': ''}"),
+        (logging.INFO, "job dispatch ran: {'due': 2, 'sent': 0, 'note': ''}"),
+    ]
 
 
 async def test_admins_run_a_job_now_and_a_failure_is_a_500_not_a_summary(commands: Commands) -> None:
