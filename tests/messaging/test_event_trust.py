@@ -74,7 +74,7 @@ async def test_forged_and_unauthenticated_events_are_dead_lettered_and_never_app
             await producer.stop()
 
         consumer = EventConsumer(settings, sessions, {PURCHASE_MADE: record, COMPLAINT_RESOLVED: record})
-        async with background(consumer.run()):
+        async with background(consumer):
             dead = await read_topic(env.broker.bootstrap, settings.topic(Topics.DEAD_LETTER), 4, timeout=40)
 
             async def both_applied() -> bool:

@@ -56,14 +56,20 @@ async def database(env: TestEnv, database_factory, **overrides):
 
 
 @contextlib.asynccontextmanager
-async def background(coro):
-    task = asyncio.create_task(coro)
+async def background(runner):
+    """Runs a relay or a consumer, and stops it as the service does (`shared.service`): its flag
+    first, then the cancellation, which a client library may swallow (asyncio.wait_for on Python
+    3.11); a cancellation alone once left the relay running and the test waiting for ever."""
+    task = asyncio.create_task(runner.run())
     try:
         yield task
     finally:
+        runner.stopping = True
         task.cancel()
+        done, _ = await asyncio.wait([task], timeout=30)
+        assert done, f"{type(runner).__name__} did not stop within 30 s"
         with contextlib.suppress(asyncio.CancelledError):
-            await task
+            task.result()
 
 
 async def emit(sessions, events: list[tuple[str, c.PurchaseAttributedV1]]) -> list[str]:
@@ -81,7 +87,7 @@ async def test_relay_publishes_every_row_in_order_per_member(env: TestEnv, datab
         events = [(f"m{i % 3}", attributed(f"m{i % 3}", f"T{i}")) for i in range(30)]
         ids = await emit(sessions, events)
         relay = OutboxRelay(settings, sessions)
-        async with background(relay.run()):
+        async with background(relay):
             await eventually(lambda: _zero(pending(sessions)), what="outbox drained")
         await relay.stop()
         records = await read_topic(env.broker.bootstrap, settings.topic(Topics.MEMBERS), 30)
@@ -104,7 +110,7 @@ async def test_relay_publishes_a_row_whose_transaction_committed_after_later_row
     # committed later lies below that, and the periodic sweep from the first pending row finds it.
     async with database(env, database_factory, outbox_sweep_interval_s=0.5) as (settings, sessions):
         relay = OutboxRelay(settings, sessions)
-        async with background(relay.run()):
+        async with background(relay):
             async with UnitOfWork(sessions, "test") as late:
                 late_id = late.emit(PURCHASE_ATTRIBUTED, attributed("m1", "T0"), key="m1", subject="m1").id
                 await late.flush_outbox()  # its outbox id is taken now, below the next ones
@@ -123,7 +129,7 @@ async def test_relay_keeps_rows_while_the_broker_is_down_and_publishes_when_it_i
     async with database(env, database_factory, kafka_bootstrap=f"127.0.0.1:{port}") as (settings, sessions):
         ids = await emit(sessions, [("m1", attributed("m1", f"T{i}")) for i in range(5)])
         relay = OutboxRelay(settings, sessions)
-        async with background(relay.run()):
+        async with background(relay):
             await asyncio.sleep(0)  # the relay is now failing to connect, with backoff
             assert await pending(sessions) == 5
             broker = start_broker(port)
@@ -145,7 +151,7 @@ async def test_relay_republishes_what_a_restarted_broker_forgot(tmp_path, env: T
             env, database_factory, kafka_bootstrap=broker.bootstrap, outbox_heartbeat_interval_s=0.3
         ) as (settings, sessions):
             relay = OutboxRelay(settings, sessions)
-            async with background(relay.run()):
+            async with background(relay):
                 ids = await emit(sessions, [("m1", attributed("m1", f"T{i}")) for i in range(4)])
                 relay.wake()
                 await eventually(lambda: _zero(pending(sessions)), what="first publication")
@@ -194,7 +200,7 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_rest_is_appli
         await _produce(env.broker.bootstrap, settings.topic(Topics.MEMBERS), messages)
 
         consumer = EventConsumer(settings, sessions, {PURCHASE_ATTRIBUTED: fragile})
-        async with background(consumer.run()):
+        async with background(consumer):
             dead = await read_topic(env.broker.bootstrap, settings.topic(Topics.DEAD_LETTER), 4, timeout=40)
 
             async def ledger() -> int:
@@ -231,14 +237,14 @@ async def test_committed_offsets_are_not_redelivered_to_the_next_consumer(env: T
         events = [new_event(PURCHASE_ATTRIBUTED, attributed("m1", f"T{i}"), source="t", subject="m1") for i in range(3)]
         await _produce(env.broker.bootstrap, settings.topic(Topics.MEMBERS), [_record(e) for e in events])
         first = EventConsumer(settings, sessions, {PURCHASE_ATTRIBUTED: record})
-        async with background(first.run()):
+        async with background(first):
             await eventually(lambda: _ready(len(seen) == 3), what="first consumer applied all")
         await first.stop()
 
         later = new_event(PURCHASE_ATTRIBUTED, attributed("m1", "T9"), source="t", subject="m1")
         await _produce(env.broker.bootstrap, settings.topic(Topics.MEMBERS), [_record(later)])
         second = EventConsumer(settings, sessions, {PURCHASE_ATTRIBUTED: record})
-        async with background(second.run()):
+        async with background(second):
             await eventually(lambda: _ready(len(seen) == 4), what="second consumer applied the new one")
         await second.stop()
     assert seen == [e.id for e in events] + [later.id]
