@@ -2,10 +2,14 @@
 
 The broker's reported high watermark can be wrong (Tansu's undercounts after batched produces), so
 the records after a group's committed offset are fetched and counted, up to a cap per partition;
-the first of them tells how long it has been waiting. Read with a consumer of no group, so the
-groups measured are never disturbed. Every client logs in as the operator (`adapters.operator_kafka`):
-reading other services' topics and groups is not the gateway's own right."""
+the first of them tells how long it has been waiting. A partition is read to its end only once
+the broker has answered a fetch of it: on a loaded broker the first answer can take longer than
+the quiet time, and a group behind would have been reported caught up. Read with a consumer of
+no group, so the groups measured are never disturbed. Every client logs in as the operator
+(`adapters.operator_kafka`): reading other services' topics and groups is not the gateway's own
+right."""
 
+import time
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -19,6 +23,9 @@ from shared.events.registry import REGISTRY
 from shared.kafka import client_kwargs, close_quietly
 
 QUIET_MS = 300
+# How long the broker has to answer the first fetch of a partition. Until it has, an empty poll
+# means a slow broker (or one under load), not a group that has caught up.
+ANSWER_S = 10.0
 
 
 async def group_lags(gateway: Settings, groups: list[str], cap: int) -> list[PartitionLag]:
@@ -26,8 +33,10 @@ async def group_lags(gateway: Settings, groups: list[str], cap: int) -> list[Par
     topic without a commit yet is counted from its start)."""
     settings = operator_settings(gateway)
     topics = sorted(settings.topic(name) for name in REGISTRY.topics())
+    # fetch_max_wait_ms under the quiet time: the broker answers a fetch at the end of a partition
+    # within it, so a caught-up partition costs one quiet time, not the broker's default 500 ms.
     reader = AIOKafkaConsumer(**client_kwargs(settings), client_id=f"{settings.service_name}-console", group_id=None,
-                              enable_auto_commit=False, auto_offset_reset="earliest")
+                              enable_auto_commit=False, auto_offset_reset="earliest", fetch_max_wait_ms=QUIET_MS // 3)
     try:
         await reader.start()
         known = await reader.topics()  # metadata of every topic, for their partitions
@@ -67,11 +76,18 @@ async def _behind(reader: AIOKafkaConsumer, group: str, tp: TopicPartition, comm
     else:
         reader.seek(tp, committed)
     count, oldest = 0, None
+    answer_by = time.monotonic() + ANSWER_S
     while count < cap:
         batch = await reader.getmany(tp, timeout_ms=QUIET_MS, max_records=min(500, cap - count))
         records = batch.get(tp, [])
         if not records:
-            break
+            # The end of what the group has to read, once the broker has answered a fetch of this
+            # partition (its high watermark is known from then on); before that, only a slow answer.
+            if reader.highwater(tp) is not None:
+                break
+            if time.monotonic() >= answer_by:
+                raise BrokerAway(f"the broker did not answer a fetch of {tp.topic}[{tp.partition}] within {ANSWER_S:.0f} s")
+            continue
         if oldest is None and records[0].timestamp and records[0].timestamp > 0:
             oldest = datetime.fromtimestamp(records[0].timestamp / 1000, UTC)
         count += len(records)
