@@ -71,13 +71,23 @@ async def test_admins_and_store_managers_keep_the_directory_of_their_stores(memb
     assert len((await members.get("/v1/staff", headers=admin(env))).json()) == 2
 
 
+TOO_LONG_PHONE = "+38153235407684-566--"  # the pattern's shape, one character past its column
+
+
 @pytest.mark.parametrize(
-    ("field", "value"), [("work_phone", "call me"), ("name", "  "), ("role", "marketing"), ("id", "")]
+    ("field", "value"),
+    [("work_phone", "call me"), ("work_phone", TOO_LONG_PHONE), ("name", "  "), ("role", "marketing"), ("id", "")],
 )
 async def test_bad_staff_entries_are_422_naming_the_field(members, env, field, value) -> None:
     r = await members.post("/v1/staff", json=staff_body(**{field: value}), headers=admin(env))
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["body", field]
+
+
+async def test_a_work_phone_changed_to_one_past_its_column_is_422(members, env) -> None:
+    manager = await add_staff(members, env)
+    r = await members.patch(f"/v1/staff/{manager['id']}", json={"work_phone": TOO_LONG_PHONE}, headers=admin(env))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "work_phone"]
 
 
 async def test_coverage_needs_a_known_community_and_an_account_manager(members, env) -> None:

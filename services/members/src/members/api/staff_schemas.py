@@ -3,14 +3,15 @@
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from shared.text import Text
 
 StaffRole = Literal["account_manager", "store_manager", "service_desk"]
-WORK_PHONE_PATTERN = r"^\+?[0-9][0-9-]{4,19}$"
+# Digits and dashes, an optional leading +; at most the 20 characters its column holds.
+WorkPhone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9-]{4,19}$", max_length=20)]
 
 
 def _not_blank(value: str) -> str:
@@ -23,7 +24,7 @@ def _not_blank(value: str) -> str:
 class StaffCreate(BaseModel):
     id: Text = Field(min_length=1, max_length=64, description="The subject of this person's bearer token")
     name: Text = Field(min_length=1, max_length=50)
-    work_phone: str = Field(pattern=WORK_PHONE_PATTERN, description="Work phone, given to customers")
+    work_phone: WorkPhone = Field(description="Work phone, given to customers")
     store_id: Text | None = Field(default=None, max_length=32, description="Defaults to the caller's store")
     role: StaffRole = "account_manager"
 
@@ -35,7 +36,7 @@ class StaffCreate(BaseModel):
 
 class StaffUpdate(BaseModel):
     name: Text | None = Field(default=None, min_length=1, max_length=50)
-    work_phone: str | None = Field(default=None, pattern=WORK_PHONE_PATTERN)
+    work_phone: WorkPhone | None = None
     active: bool | None = Field(default=None, description="false: the person left; their customers are reassigned")
 
     @field_validator("name")
