@@ -2,11 +2,12 @@
 a server error.
 
 Schemathesis generates requests from each operation's schema, valid ones and deliberately invalid
-ones; they are sent in-process to the real services (SQLite databases, migrated at start-up, the
-consumer off) with valid tokens, so that they get past authentication into validation and the
-domain. The number of examples per operation is bounded and generation is derandomised, so the
+ones; they are sent in-process to the real services (SQLite databases by default, migrated at
+start-up, the consumer off) with valid tokens, so that they get past authentication into validation
+and the domain. The number of examples per operation is bounded and generation is derandomised, so the
 stage is repeatable and stays within a few minutes on a 2-core machine; raise CRM_FUZZ_EXAMPLES
-to search harder locally.
+to search harder locally, and set CRM_FUZZ_BACKEND=postgres to run the services on PostgreSQL,
+which refuses what SQLite lets through (a value longer than its column).
 """
 
 import asyncio
@@ -29,12 +30,13 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 
 from shared.auth import Role, TokenIssuer, ensure_dev_keypair
-from tests.support.infra import Broker
+from tests.support.infra import Broker, Postgres
 from tests.support.platform import TestEnv, running
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.integration]
 
 EXAMPLES = int(os.environ.get("CRM_FUZZ_EXAMPLES", "12"))
+BACKEND = os.environ.get("CRM_FUZZ_BACKEND", "sqlite")
 STORE = "S001"
 MEMBER = "00000000-0000-4000-8000-000000000001"
 
@@ -55,7 +57,7 @@ class Stack:
         return self.env.issuer.mint("fuzz-admin", Role.ADMIN, store_id=STORE)
 
 
-async def _start(env: TestEnv, data_dir) -> Stack:
+async def _start(env: TestEnv, data_dir, postgres: Postgres | None) -> Stack:
     from campaigns.config import Settings as CampaignsSettings
     from campaigns.main import create_app as campaigns_app
     from feedback.config import Settings as FeedbackSettings
@@ -68,15 +70,18 @@ async def _start(env: TestEnv, data_dir) -> Stack:
     from points.config import Settings as PointsSettings
     from points.main import create_app as points_app
 
-    def db(name: str) -> str:
-        return f"sqlite+aiosqlite:///{data_dir / f'{name}.db'}"
+    names = ("members", "points", "feedback", "campaigns", "gateway")
+    if postgres is None:
+        urls = {name: f"sqlite+aiosqlite:///{data_dir / f'{name}.db'}" for name in names}
+    else:
+        urls = {name: await postgres.create_database() for name in names}
 
     apps = {
-        "members": members_app(env.settings(MembersSettings, db("members"), consume_events=False)),
-        "points": points_app(env.settings(PointsSettings, db("points"), consume_events=False)),
-        "feedback": feedback_app(env.settings(FeedbackSettings, db("feedback"), consume_events=False)),
-        "campaigns": campaigns_app(env.settings(CampaignsSettings, db("campaigns"), consume_events=False)),
-        "gateway": gateway_app(env.settings(GatewaySettings, db("gateway"), consume_events=False)),
+        "members": members_app(env.settings(MembersSettings, urls["members"], consume_events=False)),
+        "points": points_app(env.settings(PointsSettings, urls["points"], consume_events=False)),
+        "feedback": feedback_app(env.settings(FeedbackSettings, urls["feedback"], consume_events=False)),
+        "campaigns": campaigns_app(env.settings(CampaignsSettings, urls["campaigns"], consume_events=False)),
+        "gateway": gateway_app(env.settings(GatewaySettings, urls["gateway"], consume_events=False)),
     }
 
     def inprocess(name: str) -> httpx.AsyncClient:
@@ -104,15 +109,16 @@ async def _start(env: TestEnv, data_dir) -> Stack:
 
 
 @pytest.fixture(scope="module")
-def fuzz_stack(broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def fuzz_stack(broker: Broker, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Stack]:
     data_dir = tmp_path_factory.mktemp("fuzz")
+    postgres = request.getfixturevalue("postgres") if BACKEND == "postgres" else None
     # In the data directory, where the gateway finds the private half to issue tokens with.
     private, public = ensure_dev_keypair(data_dir / "keys")
     env = TestEnv(data_dir=data_dir, broker=broker, prefix=f"f{uuid.uuid4().hex[:10]}.", public_key=public,
                   issuer=TokenIssuer(private))
     loop = asyncio.new_event_loop()
     try:
-        stack = loop.run_until_complete(_start(env, data_dir))
+        stack = loop.run_until_complete(_start(env, data_dir, postgres))
         yield stack
         loop.run_until_complete(stack.stack.aclose())
     finally:
