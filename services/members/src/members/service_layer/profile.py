@@ -11,7 +11,7 @@ from sqlmodel import select
 from members.adapters.tables import MemberRow
 from members.domain.profile import MemberUpdate
 from members.service_layer.communities import resolve_community, resolve_household
-from members.service_layer.identity_lock import serialise_identity_matching
+from members.service_layer.identity_lock import lock_for_new_identity
 from members.service_layer.sales import attribute_waiting_sales
 from shared.errors import Conflict
 from shared.pseudonyms import phone_hmac
@@ -46,7 +46,7 @@ async def update_profile(uow: UnitOfWork, member: MemberRow, edit: MemberUpdate,
         household_id = await resolve_household(session, resolved.id, member.address, now=uow.now())
         member.community_id, member.household_id = resolved.id, household_id
     if new_phone is not None:
-        await serialise_identity_matching(session)  # its waiting sales are attributed below
+        await lock_for_new_identity(session)  # its waiting sales are attributed below
     session.add(member)
     try:
         await session.flush()

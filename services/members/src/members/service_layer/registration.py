@@ -31,7 +31,7 @@ from members.domain.communities import address_key, community_key
 from members.domain.profile import MemberCreate
 from members.service_layer.communities import add_household, resolve_community
 from members.service_layer.consents import announced_answer
-from members.service_layer.identity_lock import serialise_identity_matching
+from members.service_layer.identity_lock import lock_for_new_identity
 from members.service_layer.sales import attribute_waiting_sales
 from shared.auth import Principal
 from shared.errors import Conflict
@@ -159,7 +159,7 @@ async def _register(
     session = uow.session
     # Before the member exists for the consumer: no sale of theirs can slip between (identity_lock).
     # The look-up below comes after it, so the sales it finds waiting are all there are.
-    await serialise_identity_matching(session)
+    await lock_for_new_identity(session, idempotency_key)
     card_no = cmd.card_no or new_card_no()
     digest_of_phone = phone_hmac(cmd.phone, pepper)
     found = await _look_up(session, cmd, card_no, digest_of_phone, idempotency_key)

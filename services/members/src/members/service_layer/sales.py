@@ -21,7 +21,7 @@ from sqlmodel import col, select
 from members.adapters.tables import MemberRow, PurchaseLineRow, PurchaseRow, ReturnLineRow, ReturnRow
 from members.domain.spend import ReturnTooLarge, paid_returned, record_purchase, record_return, returnable
 from members.service_layer import projections
-from members.service_layer.identity_lock import serialise_identity_matching
+from members.service_layer.identity_lock import lock_for_matching_sales
 from shared.consumer import Delivery
 from shared.events import contracts as c
 from shared.events.registry import PURCHASE_ATTRIBUTED, RETURN_ATTRIBUTED
@@ -48,7 +48,7 @@ async def on_purchase_made(uow: UnitOfWork, delivery: Delivery, origin: Origin =
     sale: c.PurchaseMadeV1 = delivery.payload  # type: ignore[assignment]
     session = uow.session
     if sale.customer is not None:
-        await serialise_identity_matching(session)
+        await lock_for_matching_sales(session)
     existing = (
         await session.exec(
             select(PurchaseRow).where(PurchaseRow.store_id == sale.store_id, PurchaseRow.pos_txn_id == sale.pos_txn_id)
@@ -111,7 +111,7 @@ async def on_purchase_refunded(uow: UnitOfWork, delivery: Delivery) -> None:
     refund: c.PurchaseRefundedV1 = delivery.payload  # type: ignore[assignment]
     session = uow.session
     # A return follows its sale's attribution, which a registration may be changing right now.
-    await serialise_identity_matching(session)
+    await lock_for_matching_sales(session)
     existing = (
         await session.exec(
             select(ReturnRow).where(ReturnRow.store_id == refund.store_id, ReturnRow.refund_id == refund.refund_id)

@@ -41,7 +41,7 @@ from members.config import settings_of
 from members.domain.spend import record_purchase
 from members.domain.tiers import TierRules, new_milestones, promoted_tier
 from members.service_layer import sales, tiers
-from members.service_layer.identity_lock import serialise_identity_matching
+from members.service_layer.identity_lock import lock_for_matching_sales
 from members.service_layer.infobase import SpendChange, add_spend, business_day
 from members.service_layer.sales import LIVE, Origin
 from shared.consumer import Delivery
@@ -110,7 +110,7 @@ async def record(uow: UnitOfWork, batch: list[Sale]) -> set[Key]:
     # reads below, which bypass it.
     await session.flush()
     if any(s.sale.customer is not None for s in batch):
-        await serialise_identity_matching(session)
+        await lock_for_matching_sales(session)
     pending = await _first_of_each_transaction(uow, batch)
     recorded = {s.key for s in pending}
     waiting = await _with_waiting_returns(uow, [s.key for s in pending])
