@@ -7,7 +7,9 @@ the event contracts, so a store id accepted at the gateway is one every consumer
 
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import AfterValidator, StringConstraints
+
+from shared.text import clean_text
 
 STORE_ID_PATTERN = r"^[A-Za-z0-9_-]+$"
 # Till and refund numbers as POS systems print them, e.g. "S001-T03-000123" or "S001/2026:17".
@@ -16,5 +18,6 @@ TXN_ID_PATTERN = r"^[A-Za-z0-9_.:/-]+$"
 StoreId = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=STORE_ID_PATTERN)]
 TxnId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=TXN_ID_PATTERN)]
 # A member, complaint or other record of this platform, as its service named it (a UUID's 36
-# characters); an empty one names nothing and is refused, not taken for "none".
-RecordId = Annotated[str, StringConstraints(min_length=1, max_length=36)]
+# characters); an empty one names nothing and is refused, not taken for "none", and one with a
+# control character can name nothing either (PostgreSQL refuses a NUL outright).
+RecordId = Annotated[str, StringConstraints(min_length=1, max_length=36), AfterValidator(clean_text)]

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel, ValidationError
 
 from shared.idempotency import OptionalIdempotencyKey, is_idempotency_key
+from shared.identifiers import RecordId
 from shared.integers import INT64_MAX, Int64
 from shared.money import Money, Quantity, Rate
 from shared.text import Text
@@ -15,6 +16,7 @@ from shared.text import Text
 
 class Body(BaseModel):
     name: Text = ""
+    record: RecordId = "r-1"
     count: Int64 = 0
     amount: Money = Decimal("0")
     qty: Quantity = Decimal("1")
@@ -27,6 +29,14 @@ def test_text_refuses_nul_control_characters_and_lone_surrogates(name: str) -> N
         Body(name=name)
     [error] = exc.value.errors()
     assert error["loc"] == ("name",) and "must not contain" in error["msg"]
+
+
+@pytest.mark.parametrize(("record", "why"), [("", "at least 1"), ("x" * 37, "at most 36"), ("m\x00", "U+0000")])
+def test_a_record_id_is_1_to_36_characters_without_control_characters(record: str, why: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        Body(record=record)
+    [error] = exc.value.errors()
+    assert error["loc"] == ("record",) and why in error["msg"]
 
 
 @pytest.mark.parametrize("name", ["王小明", "line one\nline two\ttab", "emoji 😀 ok", "金龙鱼大米 5kg"])

@@ -41,6 +41,9 @@ async def test_an_entry_links_to_a_complaint_of_the_same_store(fb) -> None:
     # An empty id names no complaint: refused as such, not stored as a link to nothing.
     r = await fb.client.post("/v1/comment-book", json={"kind": "praise", "text": "x", "complaint_id": ""}, headers=fb.desk())
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "complaint_id"]
+    # Nor does an id with a NUL in it, which PostgreSQL would refuse to even compare.
+    r = await fb.client.post("/v1/comment-book", json={"kind": "praise", "text": "x", "member_id": "m\x00"}, headers=fb.desk())
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "member_id"]
     r = await fb.client.post("/v1/comment-book", json={"kind": "complaint", "text": "x"}, headers=fb.desk())
     assert r.status_code == 422 and "kind" in r.text
 
