@@ -1,5 +1,6 @@
 """Communities as entities: search, aliases, renames and merges, against SQLite and PostgreSQL."""
 
+import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -115,6 +116,19 @@ async def test_merging_moves_members_households_aliases_spend_and_coverage_once(
     assert followed.status_code == 200 and followed.json()["id"] == a_id
     later = await register(members, env, community="阳光花园一期小区")
     assert (await community_of(members, later["id"]))[0] == a_id
+
+
+async def test_the_same_merge_asked_for_at_once_is_done_once(members, env) -> None:
+    a = await register(members, env, community="阳光花园")
+    b = await register(members, env, community="阳光花园一期")
+    a_id, b_id = (await community_of(members, a["id"]))[0], (await community_of(members, b["id"]))[0]
+    answers = await asyncio.gather(*(
+        members.post(f"/v1/communities/{a_id}/merge", json={"community_id": b_id}, headers=admin(env)) for _ in range(6)
+    ))
+    assert [r.status_code for r in answers] == [200] * 6, [r.text for r in answers if r.status_code != 200]
+    assert sorted(r.json()["already_merged"] for r in answers) == [False] + [True] * 5
+    assert sum(r.json()["members"] for r in answers) == 1
+    assert (await community_of(members, b["id"]))[0] == a_id
 
 
 async def test_merges_that_cannot_be_done_are_refused_with_the_reason(members, env) -> None:

@@ -1,5 +1,6 @@
 """Erasure: personal data removed or anonymised, totals kept, other services told, done once."""
 
+import asyncio
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -156,3 +157,11 @@ async def test_only_admins_or_the_member_themself_may_erase(members, env) -> Non
     assert (await erase(members, admin(env), "no-such-member")).status_code == 404
     [row] = await row_of(members, MemberRow, MemberRow.id == m["id"])
     assert row.erased_at is None
+
+
+async def test_the_same_erasure_asked_for_at_once_is_done_once(members, env) -> None:
+    m = await register(members, env)
+    answers = await asyncio.gather(*(erase(members, admin(env), m["id"]) for _ in range(5)))
+    assert sorted(r.status_code for r in answers) == [200] + [409] * 4, [r.text for r in answers]
+    assert all("already erased" in r.json()["detail"] for r in answers if r.status_code == 409)
+    assert len(await outbox(members, ERASED)) == 1

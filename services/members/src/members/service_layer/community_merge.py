@@ -43,10 +43,17 @@ class MergeResult:
 async def merge(session: AsyncSession, into_id: str, merged_id: str, actor: str, *, now: datetime) -> MergeResult:
     if into_id == merged_id:
         raise SelfMerge("a community cannot be merged into itself")
-    survivor = await current_community(session, into_id)
+    # Both rows locked in id order (PostgreSQL) before anything is decided, so two merges or alias
+    # changes touching the same communities run one after the other, and the later one sees what
+    # the earlier did: a community merged and deleted meanwhile is not among the rows locked.
+    locked = {row.id: row for row in (await session.exec(
+        select(CommunityRow).where(col(CommunityRow.id).in_(sorted([into_id, merged_id])))
+        .order_by(col(CommunityRow.id)).with_for_update().execution_options(populate_existing=True)
+    )).all()}
+    survivor = locked.get(into_id) or await current_community(session, into_id)
     if survivor.id != into_id:
         raise CommunityConflict(f"community {into_id} was itself merged into {survivor.id}; merge into that one")
-    merged = await session.get(CommunityRow, merged_id)
+    merged = locked.get(merged_id)
     if merged is None:
         record = await session.get(CommunityMergeRow, merged_id)
         if record is None:
@@ -54,12 +61,6 @@ async def merge(session: AsyncSession, into_id: str, merged_id: str, actor: str,
         if record.into_community_id != survivor.id:
             raise CommunityConflict(f"community {merged_id} was already merged into {record.into_community_id}")
         return MergeResult(survivor, merged_id, already_merged=True)
-    # Both rows locked in id order (PostgreSQL), so two merges or alias changes touching the same
-    # communities run one after the other instead of interleaving.
-    await session.exec(
-        select(CommunityRow).where(col(CommunityRow.id).in_(sorted([survivor.id, merged.id])))
-        .order_by(col(CommunityRow.id)).with_for_update()
-    )
     # Members first: a sale being recorded for one of them holds or waits for the member row, and
     # reads the community only after that (service_layer/infobase.py), so none is left behind.
     members = await _update(session, MemberRow, col(MemberRow.community_id) == merged.id, community_id=survivor.id)

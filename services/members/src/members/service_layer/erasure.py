@@ -33,10 +33,13 @@ class AlreadyErased(Conflict):
 
 
 async def erase_member(uow: UnitOfWork, member: MemberRow, principal: Principal, *, now: datetime | None = None) -> ErasureRow:
+    session = uow.session
+    # Read again under a row lock (PostgreSQL; SQLite runs one writer at a time): of two erasures
+    # of one member at once, the second waits for the first and then finds the member erased.
+    await session.refresh(member, with_for_update=True)
     if member.erased_at is not None:
         raise AlreadyErased(member)
     now = now or uow.now()
-    session = uow.session
     in_force = (await consents_in_force(session, [member.id])).get(member.id, {})
     for purpose, row in in_force.items():
         if row.granted:
