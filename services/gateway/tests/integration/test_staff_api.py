@@ -3,6 +3,7 @@
 tokens, logs out; every failed login looks the same; guessing is locked out; a stolen refresh token
 used after its owner's ends the whole session."""
 
+import asyncio
 from datetime import timedelta
 
 import jwt
@@ -241,6 +242,13 @@ async def test_bad_accounts_are_refused_naming_the_field(gateway, env, body, sta
         assert detail[0]["loc"][-1] == field
     else:
         assert detail.startswith(f"{field}:")
+
+
+async def test_one_login_created_several_times_at_once_is_one_account(gateway, env) -> None:
+    body = {"login": "zhao.min", "name": "赵敏", "role": "marketing"}
+    answers = await asyncio.gather(*(gateway.post("/identity/v1/staff", json=body, headers=admin(env)) for _ in range(5)))
+    assert sorted(r.status_code for r in answers) == [201] + [409] * 4, [r.text for r in answers]
+    assert all(r.json()["detail"] == "login zhao.min is taken" for r in answers if r.status_code == 409)
 
 
 async def test_only_admins_manage_staff_accounts(gateway, env) -> None:

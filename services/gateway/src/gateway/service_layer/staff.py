@@ -5,6 +5,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from gateway.adapters.passwords import hash_password
@@ -62,7 +63,10 @@ async def create(
     )
     uow.session.add(row)
     audit(uow, actor, StaffAction.CREATED, row.staff_id, _describe(row))
-    await uow.session.flush()
+    try:
+        await uow.session.flush()
+    except IntegrityError as exc:  # the same login created at the same moment: the unique index decides
+        raise Conflict(f"login {normal} is taken") from exc
     return row, generated
 
 
