@@ -2,6 +2,7 @@
 registers customers signing up in the app: consents recorded with channel `app`; a phone that is a
 member's already is that member; an erased member's phone is nobody's; other roles may not ask."""
 
+import asyncio
 import json
 
 import pytest
@@ -54,6 +55,16 @@ async def test_signing_up_with_a_members_phone_is_that_member_unchanged(members,
     assert r.status_code == 200, r.text
     assert r.json() == {"member_id": m["id"], "created": False}
     assert (await members.get(f"/v1/members/{m['id']}", headers=desk(env))).json()["name"] == "李四"
+    assert len(await outbox(members, REGISTERED)) == 1
+
+
+async def test_one_phone_signing_up_twice_at_once_is_one_member(members, env) -> None:
+    body = sign_up_body()
+    answers = await asyncio.gather(*(
+        members.post("/v1/app-accounts", json=body, headers=env.auth(Role.SERVICE)) for _ in range(4)
+    ))
+    assert sorted(r.status_code for r in answers) == [200, 200, 200, 201], [r.text for r in answers]
+    assert len({r.json()["member_id"] for r in answers}) == 1
     assert len(await outbox(members, REGISTERED)) == 1
 
 

@@ -8,7 +8,7 @@ from sqlmodel import col, select
 
 from members.adapters.tables import MemberRow
 from members.domain.profile import MemberCreate
-from members.service_layer.registration import register_member
+from members.service_layer.registration import MemberConflict, register_member
 from shared.auth import Principal
 from shared.pseudonyms import phone_hmac
 from shared.unit_of_work import UnitOfWork
@@ -32,5 +32,14 @@ async def sign_up(uow: UnitOfWork, cmd: MemberCreate, pepper: str, principal: Pr
     existing = await member_with_phone(uow, cmd.phone, pepper)
     if existing is not None:
         return existing, False
-    registered = await register_member(uow, cmd, pepper, principal, consents_via=APP)
+    try:
+        # In a savepoint: when the same phone signs up twice at once (a double tap), the one that
+        # registers second loses only this part, and answers the member the first registered.
+        async with uow.session.begin_nested():
+            registered = await register_member(uow, cmd, pepper, principal, consents_via=APP)
+    except MemberConflict:
+        existing = await member_with_phone(uow, cmd.phone, pepper)
+        if existing is None:
+            raise
+        return existing, False
     return registered.member.id, True
