@@ -2,6 +2,7 @@
 at the same moment do not wait for each other."""
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, text
@@ -9,7 +10,7 @@ from sqlmodel import select
 
 from members.service_layer.identity_lock import IDENTITY_MATCHING
 from tests.support.factories import member_body
-from tests.support.members import deliver_sale, desk, register
+from tests.support.members import SALE_TIME, deliver_sale, desk, register
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
@@ -59,3 +60,24 @@ async def _waiting_for_the_lock(members) -> bool:
     async with members.app.state.sessions() as s:
         waiting = await s.exec(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"))
         return waiting.one()[0] > 0
+
+
+async def test_members_of_one_household_registering_at_once_with_sales_waiting_are_all_counted(members, env) -> None:
+    """Registrations run side by side on PostgreSQL, and each counts its waiting sales into the
+    household's rows: opposite orders of stores must neither deadlock them (`infobase.add_spend`
+    writes rows in key order) nor lose a sale."""
+    pairs = []
+    for n in range(6):
+        address, cards = f"和平里{n}幢", (f"8811{n:09d}", f"8822{n:09d}")
+        await register(members, env, address=address)  # the household exists: nothing else orders them
+        for card, stores in zip(cards, (("S001", "S002"), ("S002", "S001")), strict=True):
+            for i, store in enumerate(stores):
+                await deliver_sale(members, card_no=card, store=store, txn=f"LATE-{card}-{i}",
+                                   occurred_at=SALE_TIME + timedelta(minutes=i))
+        pairs.append((address, cards))
+    signups = [register(members, env, card_no=card, address=address, phone=f"1377{n:03d}{k:04d}")
+               for n, (address, cards) in enumerate(pairs) for k, card in enumerate(cards)]
+    registered = await asyncio.gather(*signups)
+    for member in registered:
+        seen = (await members.get(f"/v1/members/{member['id']}", headers=desk(env))).json()
+        assert seen["purchase_count"] == 2, member["card_no"]
