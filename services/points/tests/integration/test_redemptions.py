@@ -25,6 +25,16 @@ async def test_the_catalogue_is_seeded_with_the_chains_prices(pts, env) -> None:
                       "induction-cooker": (45_000, 36_000), "microwave-oven": (60_000, 50_000)}
 
 
+async def test_a_new_gift_put_several_times_at_once_is_one_gift_with_its_prices(pts, env) -> None:
+    body = {"name_zh": "保温杯", "name_en": "Vacuum flask", "prices": {"retail": 12_000, "partner": 9_000}}
+    answers = await asyncio.gather(*(
+        pts.client.put("/v1/gifts/vacuum-flask", json=body, headers=env.auth(Role.ADMIN)) for _ in range(5)
+    ))
+    assert [r.status_code for r in answers] == [200] * 5, [r.text for r in answers]
+    gifts = [g for g in (await pts.client.get("/v1/gifts", headers=env.auth(Role.ADMIN))).json() if g["gift_id"] == "vacuum-flask"]
+    assert [g["prices"] for g in gifts] == [{"retail": 12_000, "partner": 9_000}]
+
+
 async def test_redemption_deducts_the_channel_price_takes_stock_and_writes_the_register(pts, env) -> None:
     await funded(pts, "g1", "21000.00", channel="partner")
     await pts.stock("rice-cooker", "S001", 2)

@@ -1,5 +1,6 @@
 """Earning rule versions (admin, audited, effective dates) and the basket preview."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -62,3 +63,13 @@ async def test_preview_tells_a_till_what_a_basket_earns_and_books_nothing(pts, e
     assert other_store.status_code == 403
     bad = await pts.client.post("/v1/earning/preview", json={"store_id": "S001", "lines": [{"amount": "-1"}]}, headers=pos)
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][:2] == ["body", "lines"]
+
+
+async def test_rules_added_at_the_same_moment_take_versions_in_turn(pts, env) -> None:
+    start = datetime.now(UTC) + timedelta(days=2)
+    answers = await asyncio.gather(*(
+        pts.client.post("/v1/earning-rules", json=rule(start + timedelta(hours=n)), headers=env.auth(Role.ADMIN))
+        for n in range(4)
+    ))
+    assert [r.status_code for r in answers] == [201] * 4, [r.text for r in answers]
+    assert sorted(r.json()["version"] for r in answers) == [2, 3, 4, 5]

@@ -11,10 +11,13 @@ from points.adapters.tables import GiftPriceRow, GiftRow, GiftStockRow
 from points.api.schemas import GiftIn, GiftPublic, StockIn, StockPublic
 from points.domain.catalogue import GiftKind
 from shared.authorize import Allowed
+from shared.db import insert_into
 from shared.deps import UowDep
 from shared.errors import Conflict, NotFound
 from shared.events.contracts import Channel
 from shared.policy import Grant
+
+GIFTS = GiftRow.__table__  # type: ignore[attr-defined]
 
 router = APIRouter(prefix="/v1/gifts", tags=["gift catalogue"])
 
@@ -46,16 +49,16 @@ async def list_gifts(uow: UowDep, _: Annotated[Grant, Allowed("points.gift.read"
 
 @router.put("/{gift_id}", summary="Add or change a gift (admin)")
 async def put_gift(body: GiftIn, uow: UowDep, _: Annotated[Grant, Allowed("points.gift.write")], gift_id: str = GiftId) -> GiftPublic:
-    now = uow.now()
-    row = await uow.session.get(GiftRow, gift_id)
-    if row is None:
-        row = GiftRow(gift_id=gift_id, name_zh=body.name_zh, name_en=body.name_en, updated_at=now)
-    row.name_zh, row.name_en, row.active_from, row.active_until, row.updated_at = (
-        body.name_zh, body.name_en, body.active_from, body.active_until, now
-    )
-    row.kind, row.coupon_template_id = body.kind.value, body.coupon_template_id
-    uow.session.add(row)
-    await uow.session.flush()
+    values = {
+        "name_zh": body.name_zh, "name_en": body.name_en, "active_from": body.active_from,
+        "active_until": body.active_until, "kind": body.kind.value, "coupon_template_id": body.coupon_template_id,
+        "updated_at": uow.now(),
+    }
+    # One upsert, which also locks the gift's row: two PUTs of one gift at once (a new one too) are
+    # applied one after the other, prices included, the later one standing.
+    await uow.session.exec(insert_into(uow.session, GIFTS).values(gift_id=gift_id, **values).on_conflict_do_update(
+        index_elements=["gift_id"], set_=values,
+    ))
     await uow.session.exec(delete(GiftPriceRow).where(col(GiftPriceRow.gift_id) == gift_id))
     uow.session.add_all(GiftPriceRow(gift_id=gift_id, channel=ch, points=pts) for ch, pts in body.prices.items())
     await uow.session.flush()
