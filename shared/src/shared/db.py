@@ -126,6 +126,19 @@ def is_postgresql(target: _AsyncSession | AsyncEngine | AsyncConnection | Engine
     return bind.dialect.name == "postgresql"  # type: ignore[union-attr]
 
 
+def advisory_lock(*key: Any, shared: bool = False) -> ColumnElement[Any]:
+    """A transaction-scoped PostgreSQL advisory lock on `key` (one 64-bit or two 32-bit numbers),
+    exclusive or shared, for `take_advisory_locks`."""
+    return (func.pg_advisory_xact_lock_shared if shared else func.pg_advisory_xact_lock)(*key)
+
+
+async def take_advisory_locks(session: AsyncSession, *locks: ColumnElement[Any]) -> None:
+    """Takes `locks` in the order given, in one round trip, held until the transaction ends. On
+    SQLite nothing: its writers run one at a time already."""
+    if is_postgresql(session):
+        await session.exec(select(*locks))  # type: ignore[call-overload]
+
+
 def insert_into(session: _AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
     """INSERT in the session's dialect, for its ON CONFLICT clauses (DO NOTHING: a concurrent
     writer or a redelivery got there first; DO UPDATE: an upsert), which both dialects spell alike."""

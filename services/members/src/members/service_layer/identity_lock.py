@@ -15,10 +15,9 @@ SQLite needs none of it: its writers are serialised already (every transaction b
 """
 
 from sqlalchemy import func
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.db import is_postgresql
+from shared.db import advisory_lock, take_advisory_locks
 
 # An arbitrary 64-bit key ("crm_id"), the same in every replica.
 IDENTITY_MATCHING = 0x63726D5F6964
@@ -28,16 +27,10 @@ REGISTRATION_KEYS = 0x72677374
 
 async def lock_for_matching_sales(session: AsyncSession) -> None:
     """Before a sale or return is matched to a member by its card or phone."""
-    if is_postgresql(session):
-        await session.exec(select(func.pg_advisory_xact_lock(IDENTITY_MATCHING)))
+    await take_advisory_locks(session, advisory_lock(IDENTITY_MATCHING))
 
 
 async def lock_for_new_identity(session: AsyncSession, idempotency_key: str | None = None) -> None:
     """Before a card or phone becomes a member's and its waiting sales are looked up."""
-    if not is_postgresql(session):
-        return
-    shared = func.pg_advisory_xact_lock_shared(IDENTITY_MATCHING)
-    if idempotency_key is None:
-        await session.exec(select(shared))
-    else:  # one round trip; PostgreSQL takes them in the order listed
-        await session.exec(select(func.pg_advisory_xact_lock(REGISTRATION_KEYS, func.hashtext(idempotency_key)), shared))
+    key = [] if idempotency_key is None else [advisory_lock(REGISTRATION_KEYS, func.hashtext(idempotency_key))]
+    await take_advisory_locks(session, *key, advisory_lock(IDENTITY_MATCHING, shared=True))

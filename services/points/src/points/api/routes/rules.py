@@ -14,7 +14,7 @@ from points.adapters.tables import AccountRow, EarningRuleRow
 from points.api.schemas import EarningRuleIn, EarningRulePublic, PreviewIn, PreviewOut
 from points.domain.earning import EarningRule, earn_for_sale, rule_in_force
 from shared.authorize import Allowed
-from shared.db import is_postgresql
+from shared.db import advisory_lock, take_advisory_locks
 from shared.deps import UowDep
 from shared.policy import Grant
 
@@ -53,10 +53,8 @@ async def add_rule(body: EarningRuleIn, uow: UowDep, grant: Annotated[Grant, All
         )
     multipliers = dict(body.category_multipliers)
     multipliers.update({category: Decimal(0) for category in body.excluded_categories})
-    if is_postgresql(uow.session):
-        # Versions are numbered in turn: two rules added at once would otherwise both take the
-        # next number. SQLite runs one writer at a time already.
-        await uow.session.exec(select(func.pg_advisory_xact_lock(RULE_VERSIONS)))
+    # Versions are numbered in turn: two rules added at once would otherwise both take the next.
+    await take_advisory_locks(uow.session, advisory_lock(RULE_VERSIONS))
     latest = (await uow.session.exec(select(func.max(EarningRuleRow.version)))).one() or 0
     rule = EarningRule(
         version=latest + 1, effective_from=body.effective_from, points_per_yuan=body.points_per_yuan,
