@@ -123,3 +123,23 @@ async def test_an_interrupted_import_run_again_imports_the_rest_once(members, en
     assert not resumed.interrupted
     assert (resumed.read, resumed.present, resumed.imported) == (6, stopped.imported, 6 - stopped.imported)
     assert await count(members, PurchaseRow) == 6
+
+
+async def test_a_line_the_encoding_cannot_read_stops_the_import_after_what_was_sent(members, env, tmp_path: Path) -> None:
+    sale = '{{"store_id": "S001", "pos_txn_id": "E-{i}", "occurred_at": "2019-01-01T08:00:00+08:00", "total": "5.00", "payment": "{p}"}}\n'
+    path = tmp_path / "sales.jsonl"
+    # Written by an old system in GBK: the first sales are ASCII, the fourth is not.
+    path.write_bytes("".join(sale.format(i=i, p="现金" if i == 3 else "cash") for i in range(6)).encode("gbk"))
+    options = Options(points="none", rejects=tmp_path / "rejects.csv", batch_size=1, progress=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=members.app), base_url="http://members",
+                                 headers=env.auth(Role.ADMIN)) as client:
+        stopped = await import_sales(path, client, options)
+        assert stopped.problem is not None and stopped.problem.startswith("line 4: not utf-8 text")
+        assert (stopped.read, stopped.imported) == (3, 3)
+        assert not options.rejects.exists()
+        options.encoding = "gb18030"
+        resumed = await import_sales(path, client, options)
+    assert (resumed.problem, resumed.read, resumed.present, resumed.imported) == (None, 6, 3, 3)
+    async with members.app.state.sessions() as s:
+        payments = (await s.exec(select(PurchaseRow.payment).order_by(PurchaseRow.pos_txn_id))).all()
+    assert payments == ["cash", "cash", "cash", "现金", "cash", "cash"]

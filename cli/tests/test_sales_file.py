@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from crm_cli.main import main
-from crm_cli.sales_file import Counting, CsvSales, FileProblem, format_of, read_jsonl
+from crm_cli.sales_file import Counting, CsvSales, FileProblem, encoding_of, format_of, read_jsonl
 
 HEADER = "store_id,pos_txn_id,occurred_at,card_no,phone,payment,total,sku,name,category,qty,unit_price,amount\n"
 
 
-def csv_sales(text: str) -> list:
-    return list(CsvSales(iter(Counting(io.BytesIO(text.encode())))))
+def csv_sales(text: str, encoding: str = "utf-8") -> list:
+    return list(CsvSales(iter(Counting(io.BytesIO(text.encode(encoding)), encoding))))
 
 
 def test_the_rows_of_a_sale_make_one_sale_with_its_lines_and_first_line_number() -> None:
@@ -57,6 +57,42 @@ def test_a_csv_header_must_name_the_sale_and_only_known_columns() -> None:
         csv_sales("")
 
 
+def test_the_columns_may_be_separated_by_semicolons_or_tabs_as_the_header_shows() -> None:
+    row = "S001,T-1,2019-03-01T10:15:00+08:00,,,cash,,rice,米,grain,2,39.90,79.80\n"
+    by_comma = csv_sales(HEADER + row)
+    assert by_comma[0].sale["lines"][0]["unit_price"] == "39.90"
+    for delimiter in (";", "\t"):
+        assert csv_sales((HEADER + row).replace(",", delimiter)) == by_comma
+    [spaced] = csv_sales(HEADER.replace(",", ", ") + row)  # a header written by hand
+    assert spaced.sale == by_comma[0].sale
+    with pytest.raises(FileProblem, match="lacks store_id, pos_txn_id, occurred_at"):
+        csv_sales(HEADER.replace(",", " "))
+
+
+def test_a_file_in_another_encoding_is_read_with_its_encoding_and_refused_at_its_line_without() -> None:
+    text = HEADER + "S001,T-1,2019-03-01T10:15:00+08:00,,,cash,,oil,花生油,oil,1,20.00,20.00\n"
+    [sale] = csv_sales(text, "gb18030")
+    assert sale.sale["lines"][0]["name"] == "花生油"
+    gbk = text.encode("gbk")
+    with pytest.raises(FileProblem, match=r"line 2: not utf-8 text \(byte 0xbb at byte 48\); give the file's encoding "
+                                          r"with --encoding \(old systems in China often write gb18030 or gbk\)"):
+        list(CsvSales(iter(Counting(io.BytesIO(gbk)))))
+    # A sale whose first row reads and whose second does not is not handed over in part.
+    two_rows = HEADER + "S001,T-1,2019-03-01T10:15:00+08:00,,,cash,,rice,rice,grain,2,39.90,79.80\n" + text.splitlines()[1]
+    found = []
+    with pytest.raises(FileProblem, match="line 3: not utf-8 text"):
+        found.extend(CsvSales(iter(Counting(io.BytesIO(two_rows.encode("gbk"))))))
+    assert found == []
+    # A byte order mark, as spreadsheets save "CSV UTF-8", is not part of the first column's name.
+    [with_bom] = csv_sales("\ufeff" + text)
+    assert with_bom.sale == sale.sale
+    assert (encoding_of("GBK"), encoding_of("UTF8")) == ("gbk", "utf-8")
+    with pytest.raises(FileProblem, match="--encoding utf-16: not supported"):
+        encoding_of("utf-16")
+    with pytest.raises(FileProblem, match="--encoding latin-9x: no such encoding"):
+        encoding_of("latin-9x")
+
+
 def test_json_lines_are_objects_and_a_line_that_is_not_is_refused_with_its_number() -> None:
     text = '{"store_id": "S001"}\n\n[1, 2]\n{"store_id": \n'
     found = list(read_jsonl(iter(Counting(io.BytesIO(text.encode())))))
@@ -84,6 +120,7 @@ def test_the_command_stops_before_sending_anything_when_the_file_cannot_be_read(
     bad.write_text("store,txn\n")
     assert main(["import-sales", str(bad), *target]) == 2
     assert "the CSV header lacks store_id, pos_txn_id, occurred_at" in capsys.readouterr().err
+    assert not (tmp_path / "old.csv.rejects.csv").exists()  # nothing refused, no reject file
 
 
 def test_a_members_service_that_cannot_be_reached_ends_the_command_with_an_error(tmp_path: Path, capsys) -> None:

@@ -11,16 +11,26 @@ import asyncio
 import csv
 import json
 import os
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 import httpx
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from crm_cli.sales_file import Counting, CsvSales, SourceSale, format_of, read_jsonl, reject_header
+from crm_cli.sales_file import (
+    Counting,
+    CsvSales,
+    FileProblem,
+    SourceSale,
+    encoding_of,
+    format_of,
+    read_jsonl,
+    reject_header,
+)
 
 PATH = "/v1/sales/import"
 # Under the services' and the gateway's body limit (CRM_MAX_BODY_BYTES, 1 MB by default).
@@ -36,6 +46,8 @@ class Summary:
     rejected: int = 0
     seconds: float = 0.0
     interrupted: bool = False
+    # Why reading stopped part-way (a line the file's encoding cannot read); what was sent is settled.
+    problem: str | None = None
 
     @property
     def rate(self) -> float:
@@ -51,6 +63,7 @@ class Options:
     points: str  # "none" or "rule-at-time"
     rejects: Path
     fmt: str | None = None
+    encoding: str = "utf-8"
     batch_size: int = 2000
     in_flight: int = 2  # batches sent before the first is answered: reading overlaps recording
     progress: bool = True
@@ -64,40 +77,57 @@ async def import_sales(path: Path, client: httpx.AsyncClient, options: Options) 
     """`client` has the members API's base URL (directly, or the gateway's `/api/members`) and the
     admin's Authorization header."""
     fmt = format_of(path, options.fmt)
+    encoding = encoding_of(options.encoding)
     summary = Summary()
     started = time.perf_counter()
-    with path.open("rb") as raw, options.rejects.open("w", newline="", encoding="utf-8") as rejects_file:
-        lines = Counting(raw)
-        sales: Iterator[SourceSale]
-        if fmt == "csv":
-            csv_sales = CsvSales(iter(lines))
-            columns, sales = csv_sales.columns, iter(csv_sales)
-        else:
-            columns, sales = [], read_jsonl(iter(lines))
-        rejects = csv.writer(rejects_file)
-        rejects.writerow(reject_header(fmt, columns))
-        size = os.fstat(raw.fileno()).st_size
-        with _progress(options.progress) as bar:
-            task = bar.add_task("importing", total=size)
-            pending: list[asyncio.Task[list[tuple[SourceSale, str, str | None]]]] = []
+    try:
+        with path.open("rb") as raw, options.rejects.open("w", newline="", encoding="utf-8") as rejects_file:
+            await _import(raw, rejects_file, fmt, encoding, client, options, summary)
+    finally:
+        # No reject file is left of a run that refused nothing, nor of one that could not read the file.
+        if summary.rejected == 0:
+            options.rejects.unlink(missing_ok=True)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+async def _import(
+    raw: BinaryIO, rejects_file: TextIO, fmt: str, encoding: str, client: httpx.AsyncClient, options: Options,
+    summary: Summary,
+) -> None:
+    lines = Counting(raw, encoding)
+    sales: Iterator[SourceSale]
+    if fmt == "csv":
+        csv_sales = CsvSales(iter(lines))
+        columns, sales = csv_sales.columns, iter(csv_sales)
+    else:
+        columns, sales = [], read_jsonl(iter(lines))
+    rejects = csv.writer(rejects_file)
+    rejects.writerow(reject_header(fmt, columns))
+    size = os.fstat(raw.fileno()).st_size
+    with _progress(options.progress) as bar:
+        task = bar.add_task("importing", total=size)
+        pending: list[asyncio.Task[list[tuple[SourceSale, str, str | None]]]] = []
+
+        async def settle_first() -> None:
+            _settle(await pending.pop(0), summary, rejects, fmt)
+            bar.update(task, completed=lines.read, description=_status(summary))
+
+        try:
             try:
                 for batch in _batches(sales, options.batch_size):
                     pending.append(asyncio.create_task(_send(client, batch, options.points)))
                     while len(pending) >= options.in_flight:
-                        _settle(await pending.pop(0), summary, rejects, fmt)
-                        bar.update(task, completed=lines.read, description=_status(summary))
-                while pending:
-                    _settle(await pending.pop(0), summary, rejects, fmt)
-                    bar.update(task, completed=lines.read, description=_status(summary))
-            except (KeyboardInterrupt, asyncio.CancelledError):
-                summary.interrupted = True
-            finally:
-                for p in pending:  # interrupted, or a batch refused: nothing more is sent
-                    p.cancel()
-    summary.seconds = time.perf_counter() - started
-    if summary.rejected == 0:
-        options.rejects.unlink(missing_ok=True)
-    return summary
+                        await settle_first()
+            except FileProblem as problem:  # a line that cannot be read: the batches sent are settled
+                summary.problem = str(problem)
+            while pending:
+                await settle_first()
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            summary.interrupted = True
+        finally:
+            for p in pending:  # interrupted, or a batch refused: nothing more is sent
+                p.cancel()
 
 
 def _progress(enabled: bool) -> Progress:
@@ -114,15 +144,22 @@ def _batches(sales: Iterator[SourceSale], batch_size: int) -> Iterator[list[tupl
     """Sales with their JSON text (None when refused here), cut by count and by bytes."""
     batch: list[tuple[SourceSale, str | None]] = []
     size = 0
-    for sale in sales:
-        text = json.dumps(sale.sale, ensure_ascii=False) if sale.sale is not None else None
-        length = len(text.encode()) + 1 if text is not None else 0
-        sent = sum(1 for _, t in batch if t is not None)
-        if batch and (sent >= batch_size or size + length > MAX_BATCH_BYTES):
+    try:
+        for sale in sales:
+            text = json.dumps(sale.sale, ensure_ascii=False) if sale.sale is not None else None
+            length = len(text.encode()) + 1 if text is not None else 0
+            sent = sum(1 for _, t in batch if t is not None)
+            if batch and (sent >= batch_size or size + length > MAX_BATCH_BYTES):
+                yield batch
+                batch, size = [], 0
+            batch.append((sale, text))
+            size += length
+    except FileProblem:
+        # The sales read before a line that cannot be read are whole (a CSV sale is handed over
+        # only once a row of the next one is read): they are sent before the import stops.
+        if batch:
             yield batch
-            batch, size = [], 0
-        batch.append((sale, text))
-        size += length
+        raise
     if batch:
         yield batch
 
@@ -180,7 +217,7 @@ def run(args: Any, base_url: str, token: str, out: TextIO) -> int:
     path = Path(args.file)
     options = Options(
         points=args.points, rejects=Path(args.rejects) if args.rejects else path.with_name(path.name + ".rejects.csv"),
-        fmt=args.format, batch_size=args.batch_size, progress=out.isatty(),
+        fmt=args.format, encoding=args.encoding, batch_size=args.batch_size, progress=out.isatty(),
     )
 
     async def main() -> Summary:
@@ -192,6 +229,10 @@ def run(args: Any, base_url: str, token: str, out: TextIO) -> int:
     print(summary.text(), file=out)
     if summary.rejected:
         print(f"rejected rows with their reasons: {options.rejects}", file=out)
+    if summary.problem:
+        print(f"error: {summary.problem}; what was imported before it is kept (present when run again)",
+              file=sys.stderr)
+        return 2
     if summary.interrupted:
         print("interrupted: run the same command again to go on; what was imported is answered present", file=out)
         return 130

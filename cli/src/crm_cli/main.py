@@ -84,7 +84,7 @@ def cmd_import_sales(args: argparse.Namespace) -> int:
         token = TokenIssuer(private_pem).mint("import-sales-cli", Role.ADMIN)
     try:
         return run(args, base_url, token, sys.stdout)
-    except (FileProblem, OSError, UnicodeDecodeError, csv.Error) as exc:
+    except (FileProblem, OSError, csv.Error) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except (ImportFailed, httpx.TransportError) as exc:
@@ -127,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--points", required=True, choices=["none", "rule-at-time"],
                      help="none: the sales earn nothing; rule-at-time: the earning rule in force at each sale's time")
     imp.add_argument("--format", choices=["csv", "jsonl"], help="default: from the file's extension")
+    imp.add_argument("--encoding", default="utf-8",
+                     help="the file's text encoding (default: utf-8, with or without a BOM; e.g. gb18030 for GBK)")
     imp.add_argument("--rejects", help="where refused rows go, with line and reason (default: FILE.rejects.csv)")
     imp.add_argument("--batch-size", type=int, default=2000, help="sales a request (at most 5000)")
     _gateway_option(imp)

@@ -11,7 +11,9 @@ follow each other and repeat its fields. A sale the old system kept only the tot
 with `total` and no line columns filled.
 """
 
+import codecs
 import csv
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,6 +24,9 @@ SALE_COLUMNS = ("store_id", "pos_txn_id", "occurred_at", "card_no", "phone", "pa
 LINE_COLUMNS = ("sku", "name", "category", "qty", "unit_price", "amount")
 REQUIRED_COLUMNS = ("store_id", "pos_txn_id", "occurred_at")
 FORMATS = ("csv", "jsonl")
+# What separates a CSV file's columns, told from its header: spreadsheets save with commas, or with
+# semicolons where the comma is the decimal mark, and databases export tab-separated.
+DELIMITERS = (",", ";", "\t", "|")
 
 
 class FileProblem(ValueError):
@@ -53,16 +58,37 @@ def reject_header(fmt: str, columns: list[str]) -> list[str]:
     return ["line", "reason", *(columns if fmt == "csv" else ["record"])]
 
 
-class Counting:
-    """The lines of a binary file as text, counting the bytes read (for the progress bar)."""
+def encoding_of(name: str) -> str:
+    """The codec's own name for `name`. Lines are split at newline bytes, so an encoding that
+    writes a character with a newline byte in it (UTF-16, UTF-32) is refused."""
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        raise FileProblem(f"--encoding {name}: no such encoding (e.g. utf-8, gb18030)") from None
+    if codec.startswith(("utf-16", "utf-32")):
+        raise FileProblem(f"--encoding {name}: not supported; save the file as UTF-8")
+    return codec
 
-    def __init__(self, raw: BinaryIO) -> None:
-        self.raw, self.read = raw, 0
+
+class Counting:
+    """The lines of a binary file as text in `encoding` (a UTF-8 byte order mark skipped),
+    counting the bytes read (for the progress bar)."""
+
+    def __init__(self, raw: BinaryIO, encoding: str = "utf-8") -> None:
+        self.raw, self.read, self.encoding = raw, 0, encoding
 
     def __iter__(self) -> Iterator[str]:
-        for chunk in self.raw:
+        for number, chunk in enumerate(self.raw, start=1):
             self.read += len(chunk)
-            yield chunk.decode("utf-8-sig" if self.read == len(chunk) else "utf-8")
+            try:
+                yield chunk.decode("utf-8-sig" if number == 1 and self.encoding == "utf-8" else self.encoding)
+            except UnicodeDecodeError as exc:
+                # A file in another encoding fails at its first non-ASCII line, which may be far in.
+                hint = ("; give the file's encoding with --encoding (old systems in China often write "
+                        "gb18030 or gbk), or save it as UTF-8") if self.encoding == "utf-8" else ""
+                raise FileProblem(
+                    f"line {number}: not {self.encoding} text (byte 0x{chunk[exc.start]:02x} at byte {exc.start + 1}){hint}"
+                ) from None
 
 
 def read_jsonl(lines: Iterator[str]) -> Iterator[SourceSale]:
@@ -87,11 +113,12 @@ class CsvSales:
     """The sales of a CSV file; `columns` is its header, read at once."""
 
     def __init__(self, lines: Iterator[str]) -> None:
-        self.reader = csv.reader(lines)
         try:
-            self.columns = next(self.reader)
+            header = next(lines)
         except StopIteration:
             raise FileProblem("the file is empty: a CSV file starts with its header") from None
+        self.reader = csv.reader(itertools.chain([header], lines), delimiter=_delimiter(header))
+        self.columns = [c.strip() for c in next(self.reader)]
         missing = [c for c in REQUIRED_COLUMNS if c not in self.columns]
         if missing:
             raise FileProblem(f"the CSV header lacks {', '.join(missing)} (columns: {', '.join(SALE_COLUMNS + LINE_COLUMNS)})")
@@ -138,3 +165,13 @@ class CsvSales:
         item = {c: row[c] for c in LINE_COLUMNS if row.get(c, "") != ""}
         if item:
             sale.sale.setdefault("lines", []).append(item)
+
+
+def _delimiter(header: str) -> str:
+    """The delimiter with which the header names every required column; else a comma, and the
+    header's check says what is missing."""
+    for delimiter in DELIMITERS:
+        columns = {c.strip() for c in next(csv.reader([header], delimiter=delimiter), [])}
+        if columns.issuperset(REQUIRED_COLUMNS):
+            return delimiter
+    return ","
