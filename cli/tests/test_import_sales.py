@@ -3,6 +3,7 @@ line by line, and a second run that changes nothing."""
 
 import asyncio
 import csv
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -58,7 +59,7 @@ async def test_a_small_file_imports_once_and_its_rejects_name_line_field_and_rea
             rows = list(csv.reader(f))
         assert rows[0] == ["line", "reason", *HEADER.split(",")]
         assert [(r[0], r[1], r[3]) for r in rows[1:]] == [
-            ("5", "occurred_at: a time needs its UTC offset, e.g. 2019-03-01T10:15:00+08:00", "H-3"),
+            ("5", "occurred_at: a time needs its UTC offset, e.g. 2019-03-01T10:15:00+08:00, or the import its local time zone (--local-time-zone)", "H-3"),
             ("6", "card_no: no member has this card", "H-4"),
             ("8", "total: 10.00 is not the sum of the lines (39.90)", "H-6"),
             ("9", "occurred_at: differs between the rows of this sale (line 9 and line 10)", "H-7"),
@@ -143,3 +144,19 @@ async def test_a_line_the_encoding_cannot_read_stops_the_import_after_what_was_s
     async with members.app.state.sessions() as s:
         payments = (await s.exec(select(PurchaseRow.payment).order_by(PurchaseRow.pos_txn_id))).all()
     assert payments == ["cash", "cash", "cash", "现金", "cash", "cash"]
+
+
+async def test_an_old_systems_local_times_are_imported_in_the_zone_the_command_names(members, env, tmp_path: Path) -> None:
+    path = tmp_path / "sales.csv"
+    path.write_text(HEADER + "\nS001,L-1,2019-03-01 10:15:00,,,cash,12.00,,,,,,\n", encoding="utf-8")
+    rejects = tmp_path / "rejects.csv"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=members.app), base_url="http://members",
+                                 headers=env.auth(Role.ADMIN)) as client:
+        refused = await import_sales(path, client, Options(points="none", rejects=rejects, progress=False))
+        assert (refused.imported, refused.rejected) == (0, 1)
+        assert "(--local-time-zone)" in rejects.read_text(encoding="utf-8")
+        options = Options(points="none", rejects=rejects, local_time_zone="Asia/Shanghai", progress=False)
+        imported = await import_sales(path, client, options)
+    assert (imported.imported, imported.rejected) == (1, 0)
+    async with members.app.state.sessions() as s:
+        assert (await s.exec(select(PurchaseRow.occurred_at))).all() == [datetime(2019, 3, 1, 2, 15, tzinfo=UTC)]

@@ -123,6 +123,13 @@ def test_the_command_stops_before_sending_anything_when_the_file_cannot_be_read(
     assert not (tmp_path / "old.csv.rejects.csv").exists()  # nothing refused, no reject file
 
 
+def test_the_local_time_zone_is_checked_before_anything_is_read(tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["import-sales", str(tmp_path / "sales.csv"), "--points", "none", "--local-time-zone", "Asia/Shangai"])
+    assert exited.value.code == 2
+    assert "--local-time-zone: 'Asia/Shangai' is not a time zone of the IANA database" in capsys.readouterr().err
+
+
 def test_a_members_service_that_cannot_be_reached_ends_the_command_with_an_error(tmp_path: Path, capsys) -> None:
     sales = tmp_path / "sales.jsonl"
     sales.write_text('{"store_id": "S001", "pos_txn_id": "T-1", "occurred_at": "2019-01-01T08:00:00+08:00", "total": "1.00"}\n')

@@ -64,6 +64,7 @@ class Options:
     rejects: Path
     fmt: str | None = None
     encoding: str = "utf-8"
+    local_time_zone: str | None = None  # of times without a UTC offset; None: they are refused
     batch_size: int = 2000
     in_flight: int = 2  # batches sent before the first is answered: reading overlaps recording
     progress: bool = True
@@ -116,7 +117,7 @@ async def _import(
         try:
             try:
                 for batch in _batches(sales, options.batch_size):
-                    pending.append(asyncio.create_task(_send(client, batch, options.points)))
+                    pending.append(asyncio.create_task(_send(client, batch, options)))
                     while len(pending) >= options.in_flight:
                         await settle_first()
             except FileProblem as problem:  # a line that cannot be read: the batches sent are settled
@@ -165,13 +166,14 @@ def _batches(sales: Iterator[SourceSale], batch_size: int) -> Iterator[list[tupl
 
 
 async def _send(
-    client: httpx.AsyncClient, batch: list[tuple[SourceSale, str | None]], points: str
+    client: httpx.AsyncClient, batch: list[tuple[SourceSale, str | None]], options: Options
 ) -> list[tuple[SourceSale, str, str | None]]:
     """(sale, status, reason) for each sale of the batch, in order."""
     texts = [t for _, t in batch if t is not None]
     answers: list[dict[str, Any]] = []
     if texts:
-        body = '{"points":' + json.dumps(points) + ',"sales":[' + ",".join(texts) + "]}"
+        head = json.dumps({"points": options.points, "local_time_zone": options.local_time_zone})
+        body = head[:-1] + ',"sales":[' + ",".join(texts) + "]}"
         answers = list(reversed((await _post(client, body.encode()))["results"]))
     out = []
     for sale, text in batch:
@@ -217,7 +219,7 @@ def run(args: Any, base_url: str, token: str, out: TextIO) -> int:
     path = Path(args.file)
     options = Options(
         points=args.points, rejects=Path(args.rejects) if args.rejects else path.with_name(path.name + ".rejects.csv"),
-        fmt=args.format, encoding=args.encoding, batch_size=args.batch_size, progress=out.isatty(),
+        fmt=args.format, encoding=args.encoding, local_time_zone=args.local_time_zone, batch_size=args.batch_size, progress=out.isatty(),
     )
 
     async def main() -> Summary:

@@ -8,7 +8,10 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+from pydantic import TypeAdapter, ValidationError
+
 from shared.auth import MAX_TOKEN_LIFETIME, Role, TokenIssuer, ensure_dev_keypair
+from shared.zones import TimeZoneName
 
 SERVICE_NAMES = ("members", "points", "campaigns", "feedback", "gateway")
 
@@ -67,6 +70,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     load_demo(args.gateway, _data_dir())
     return 0
+
+
+def _time_zone(name: str) -> str:
+    try:
+        return TypeAdapter(TimeZoneName).validate_python(name)
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
 
 
 def cmd_import_sales(args: argparse.Namespace) -> int:
@@ -129,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--format", choices=["csv", "jsonl"], help="default: from the file's extension")
     imp.add_argument("--encoding", default="utf-8",
                      help="the file's text encoding (default: utf-8, with or without a BOM; e.g. gb18030 for GBK)")
+    imp.add_argument("--local-time-zone", type=_time_zone,
+                     help="the zone of times given without a UTC offset, e.g. Asia/Shanghai (default: such times are refused)")
     imp.add_argument("--rejects", help="where refused rows go, with line and reason (default: FILE.rejects.csv)")
     imp.add_argument("--batch-size", type=int, default=2000, help="sales a request (at most 5000)")
     _gateway_option(imp)

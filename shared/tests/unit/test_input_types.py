@@ -12,6 +12,7 @@ from shared.identifiers import RecordId
 from shared.integers import INT64_MAX, Int64
 from shared.money import Money, Quantity, Rate
 from shared.text import Text
+from shared.zones import TimeZoneName
 
 
 class Body(BaseModel):
@@ -101,3 +102,16 @@ async def test_the_header_refuses_a_key_the_shared_rule_refuses() -> None:
         assert (await client.post("/things")).json() == {"key": None}
         refused = await client.post("/things", headers={"Idempotency-Key": "short"})
         assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
+
+
+class Zoned(BaseModel):
+    zone: TimeZoneName
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shangai", "Asia", "", "../etc/passwd", "/etc/localtime", "UTC\x00", "x" * 65])
+def test_a_time_zone_is_a_name_of_the_iana_database(zone: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        Zoned(zone=zone)
+    [error] = exc.value.errors()
+    assert error["loc"] == ("zone",)
+    assert Zoned(zone="Asia/Shanghai").zone == "Asia/Shanghai"

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr, model_validator
 
 from shared.settings import ServiceSettings
+from shared.zones import TimeZoneName
 
 
 class Settings(ServiceSettings):
@@ -26,7 +27,7 @@ class Settings(ServiceSettings):
 
     # --- messages: the sender (service_layer/messages.py)
     # The chain's local time, as members and points read it: quiet hours are local hours.
-    business_timezone: str = "Asia/Shanghai"
+    business_timezone: TimeZoneName = "Asia/Shanghai"
     # Quiet hours [start, end) in local hours: a message due then waits until `end`, never dropped.
     message_quiet_start_hour: int = Field(default=21, ge=0, le=23)
     message_quiet_end_hour: int = Field(default=8, ge=0, le=23)

@@ -5,6 +5,7 @@ from pydantic import Field, model_validator
 
 from shared.integers import POINTS_MAX
 from shared.settings import PLACEHOLDERS, ServiceSettings
+from shared.zones import TimeZoneName
 
 
 class Settings(ServiceSettings):
@@ -27,7 +28,7 @@ class Settings(ServiceSettings):
     compensation_coupon_max: Decimal = Field(default=Decimal("500.00"), ge=0)
 
     # Survey results are reported per calendar month of the stores' time zone.
-    business_timezone: str = "Asia/Shanghai"
+    business_timezone: TimeZoneName = "Asia/Shanghai"
 
     def resolved_survey_token_key(self) -> str:
         return self.survey_token_key or "development-only-survey-token-key"

@@ -11,6 +11,7 @@ from members.domain.value_classes import ClassBoundaries
 from shared.money import CENT
 from shared.settings import ServiceSettings
 from shared.unit_of_work import UnitOfWork
+from shared.zones import TimeZoneName
 
 
 class Settings(ServiceSettings):
@@ -24,7 +25,7 @@ class Settings(ServiceSettings):
     tier_review_months: list[int] = Field(default_factory=lambda: [1, 4, 7, 10])
     tier_review_every_s: float = 3600.0
     # Calendar days (review dates, report days, evaluation months) are the chain's local days.
-    business_timezone: str = "Asia/Shanghai"
+    business_timezone: TimeZoneName = "Asia/Shanghai"
 
     # Searches by phone number per caller and window: enough for a desk's day, far too few to find
     # the number behind a masked one by trying the hidden digits.

@@ -165,13 +165,28 @@ async def test_each_bad_sale_is_refused_with_its_field_and_the_others_are_record
         ("imported", None),
         ("rejected", "card_no: no member has this card"),
         ("rejected", "phone: no member has this phone"),
-        ("rejected", "occurred_at: a time needs its UTC offset, e.g. 2019-03-01T10:15:00+08:00"),
+        ("rejected", "occurred_at: a time needs its UTC offset, e.g. 2019-03-01T10:15:00+08:00, or the import its local time zone (--local-time-zone)"),
         ("rejected", "occurred_at: later than now; an import brings past sales"),
         ("rejected", "total: 99.00 is not the sum of the lines (50.00)"),
         ("rejected", "phone: give a card number or a phone, not both"),
         ("rejected", "customer: Extra inputs are not permitted"),
     ]
     assert (await counts(members))["PurchaseRow"] == 1
+
+
+async def test_times_without_their_offset_are_taken_in_the_local_time_zone_the_import_names(members, env) -> None:
+    body = {"points": "none", "sales": [past_sale("Z-1", at="2019-03-01 10:15:00"),
+                                        past_sale("Z-2", at="2019-03-01T10:15:00+09:00")],
+            "local_time_zone": "Asia/Shanghai"}
+    r = await members.post("/v1/sales/import", json=body, headers=admin(env))
+    assert r.status_code == 200 and r.json()["imported"] == 2, r.text
+    async with members.app.state.sessions() as s:
+        times = (await s.exec(select(PurchaseRow.occurred_at).order_by(PurchaseRow.pos_txn_id))).all()
+    assert times == [datetime(2019, 3, 1, 2, 15, tzinfo=UTC), datetime(2019, 3, 1, 1, 15, tzinfo=UTC)]
+    r = await members.post("/v1/sales/import", json={**body, "local_time_zone": "Asia/Shangai"}, headers=admin(env))
+    assert r.status_code == 422
+    [error] = r.json()["detail"]
+    assert error["loc"] == ["body", "local_time_zone"] and "not a time zone of the IANA database" in error["msg"]
 
 
 async def test_only_admins_import_and_a_batch_is_bounded(members, env) -> None:

@@ -5,7 +5,9 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import ValidationError
 
+from members.config import Settings
 from members.domain.communities import address_key, community_key, household_moves
 from members.service_layer.infobase import business_day, day_bounds
 from members.service_layer.infobase_queries import Period, average_per_household
@@ -58,3 +60,9 @@ def test_average_spend_per_household_is_to_the_fen_and_zero_without_buyers() -> 
 def test_a_period_filters_only_what_is_given() -> None:
     assert Period(SHANGHAI).read_model_filters() == []
     assert len(Period(SHANGHAI, "S001", date(2026, 11, 1), date(2026, 11, 30)).read_model_filters()) == 3
+
+
+def test_a_misspelt_business_time_zone_stops_the_service_at_start_up() -> None:
+    # Business days are taken in the zone: a zone that does not exist is refused with the setting.
+    with pytest.raises(ValidationError, match="'Asia/Shangai' is not a time zone of the IANA database"):
+        Settings(business_timezone="Asia/Shangai")

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -29,7 +30,7 @@ def test_a_sale_of_only_a_total_has_no_lines() -> None:
 
 
 @pytest.mark.parametrize(("raw", "reason"), [
-    (sale(occurred_at="2019-03-01T10:15:00"), "occurred_at: a time needs its UTC offset, e.g. 2019-03-01T10:15:00+08:00"),
+    (sale(occurred_at="2019-03-01T10:15:00"), "occurred_at: a time needs its UTC offset, e.g. 2019-03-01T10:15:00+08:00, or the import its local time zone (--local-time-zone)"),
     (sale(occurred_at="yesterday"), "occurred_at: Input should be a valid datetime or date, input is too short"),
     (sale(occurred_at="2026-12-01T20:00:01+08:00"), "occurred_at: later than now; an import brings past sales"),
     (sale(occurred_at="0001-01-01T00:00:00+08:00"), "occurred_at: before 1970, not a sale of a till"),
@@ -52,6 +53,22 @@ def test_a_sale_of_only_a_total_has_no_lines() -> None:
 ])
 def test_each_refusal_names_the_field_and_the_reason(raw, reason: str) -> None:
     assert parse_sale(raw, NOW) == reason
+
+
+def test_a_time_without_its_offset_is_taken_in_the_imports_local_time_zone() -> None:
+    shanghai, new_york = ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York")
+    parsed = parse_sale(sale(occurred_at="2019-03-01 10:15:00"), NOW, shanghai)
+    assert isinstance(parsed, ImportedSale) and parsed.occurred_at == datetime(2019, 3, 1, 2, 15, tzinfo=UTC)
+    # A time with its offset keeps it, whatever the import's zone.
+    parsed = parse_sale(sale(), NOW, new_york)
+    assert isinstance(parsed, ImportedSale) and parsed.occurred_at == datetime(2019, 3, 1, 2, 15, tzinfo=UTC)
+    # Where the clocks change, a local time may be no moment, or two.
+    assert parse_sale(sale(occurred_at="2021-03-14T02:30:00"), NOW, new_york) == (
+        "occurred_at: the clocks of America/New_York skipped 2021-03-14T02:30:00; give its UTC offset")
+    assert parse_sale(sale(occurred_at="2021-11-07T01:30:00"), NOW, new_york) == (
+        "occurred_at: the clocks of America/New_York showed 2021-11-07T01:30:00 twice; give its UTC offset")
+    parsed = parse_sale(sale(occurred_at="2021-11-07T01:30:00-05:00"), NOW, new_york)
+    assert isinstance(parsed, ImportedSale) and parsed.occurred_at == datetime(2021, 11, 7, 6, 30, tzinfo=UTC)
 
 
 def test_an_unknown_customer_is_named_by_what_the_sale_gave() -> None:

@@ -8,6 +8,7 @@ from points.domain.entitlements import DEFAULT_VISITS_BY_MILESTONE
 from points.domain.expiry import ExpiryPolicy
 from points.domain.manual import ManualCaps
 from shared.settings import ServiceSettings
+from shared.zones import TimeZoneName
 
 
 class Settings(ServiceSettings):
@@ -16,7 +17,7 @@ class Settings(ServiceSettings):
     # lock them in member order: two partitions booked at once never wait on each other.
     consumer_partitions_in_flight: int = Field(default=2, ge=1, le=16)
     # The chain's local time: "end of the year" and business dates are taken here.
-    business_timezone: str = "Asia/Shanghai"
+    business_timezone: TimeZoneName = "Asia/Shanghai"
     # Points earned in year Y expire at the end of year Y + expiry_years_after.
     expiry_years_after: int = Field(default=1, ge=0, le=10)
     # Members are warned (crm.points.points_expiring.v1) this many days before their points expire.

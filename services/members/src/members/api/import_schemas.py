@@ -5,6 +5,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from members.domain.sales_import import MAX_SALES_PER_BATCH, PointsMode, RowStatus
+from shared.zones import TimeZoneName
 
 
 class SalesImportIn(BaseModel):
@@ -16,6 +17,9 @@ class SalesImportIn(BaseModel):
     sales: list[dict[str, Any]] = Field(
         min_length=1, max_length=MAX_SALES_PER_BATCH,
         description="store_id, pos_txn_id, occurred_at (with its UTC offset), card_no or phone or neither, lines and/or total, payment",
+    )
+    local_time_zone: TimeZoneName | None = Field(
+        default=None, description="The zone of times given without a UTC offset (e.g. Asia/Shanghai); without it they are refused",
     )
 
 

@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from shared.cards import CardNumber
 from shared.events.contracts import SaleLine
@@ -18,6 +20,7 @@ from shared.identifiers import StoreId, TxnId
 from shared.money import Money
 from shared.phones import Phone
 from shared.text import Text
+from shared.zones import in_zone
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 # Per request: about the most a body of CRM_MAX_BODY_BYTES carries of sales of a few lines.
@@ -40,13 +43,25 @@ class ImportedSale(BaseModel):
 
     store_id: StoreId
     pos_txn_id: TxnId
-    occurred_at: AwareDatetime
+    # With its UTC offset; a time without one is taken in the import's local time zone if it
+    # names one (`parse_sale`), else refused.
+    occurred_at: datetime
     card_no: CardNumber | None = None
     phone: Phone | None = None
     lines: list[SaleLine] = Field(default_factory=list, max_length=500)
     # Before discounts; worked out from the lines when absent.
     total: Money | None = None
     payment: Text = Field(default="", max_length=32)
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _aware(cls, value: datetime, info: ValidationInfo) -> datetime:
+        if value.tzinfo is not None:
+            return value
+        zone: ZoneInfo | None = (info.context or {}).get("local_time_zone")
+        if zone is None:
+            raise PydanticCustomError("timezone_aware", "Input should have timezone info")
+        return in_zone(value, zone)
 
     @model_validator(mode="after")
     def _consistent(self) -> "ImportedSale":
@@ -68,10 +83,11 @@ class ImportedSale(BaseModel):
         return self.total
 
 
-def parse_sale(raw: Any, now: datetime) -> ImportedSale | str:
-    """The sale, or why it is refused as "field: reason" (the first problem found)."""
+def parse_sale(raw: Any, now: datetime, local_time_zone: ZoneInfo | None = None) -> ImportedSale | str:
+    """The sale, or why it is refused as "field: reason" (the first problem found). A time without
+    its UTC offset is taken in `local_time_zone` when there is one."""
     try:
-        sale = ImportedSale.model_validate(raw)
+        sale = ImportedSale.model_validate(raw, context={"local_time_zone": local_time_zone})
     except ValidationError as exc:
         return reason_of(exc)
     if sale.occurred_at > now:
@@ -89,7 +105,8 @@ def reason_of(exc: ValidationError) -> str:
     if ":" in message.split(" ", 1)[0]:
         return message  # a rule of the whole sale, which names its field itself
     if error["type"] == "timezone_aware":
-        message = "a time needs its UTC offset, e.g. 2019-03-01T10:15:00+08:00"
+        message = ("a time needs its UTC offset, e.g. 2019-03-01T10:15:00+08:00, or the import its local time zone "
+                   "(--local-time-zone)")
     return f"{field}: {message}" if field else message
 
 

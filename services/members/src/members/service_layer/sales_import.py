@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 
@@ -43,10 +44,13 @@ class RowResult:
     reason: str | None = None
 
 
-async def import_sales(uow: UnitOfWork, raw_sales: Sequence[Any], points: PointsMode) -> list[RowResult]:
-    """One result per sale of `raw_sales`, in order."""
+async def import_sales(
+    uow: UnitOfWork, raw_sales: Sequence[Any], points: PointsMode, local_time_zone: ZoneInfo | None = None,
+) -> list[RowResult]:
+    """One result per sale of `raw_sales`, in order; a time without its offset is taken in
+    `local_time_zone` if given."""
     now = uow.now()
-    parsed = [parse_sale(raw, now) for raw in raw_sales]
+    parsed = [parse_sale(raw, now, local_time_zone) for raw in raw_sales]
     results: dict[int, RowResult] = {
         i: RowResult(RowStatus.REJECTED, p) for i, p in enumerate(parsed) if isinstance(p, str)
     }

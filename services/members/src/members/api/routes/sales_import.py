@@ -1,6 +1,7 @@
 """Bulk import of a chain's past sales, a batch per request (`crm import-sales`)."""
 
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
 
@@ -20,7 +21,8 @@ async def import_sales_batch(
 ) -> SalesImportOut:
     """Records the batch in one transaction and answers each sale's outcome. Sending a batch again
     changes nothing: its sales are answered `present`."""
-    results = await commands.run(lambda uow: import_sales(uow, body.sales, body.points), retry_on_conflict=True)
+    zone = ZoneInfo(body.local_time_zone) if body.local_time_zone else None
+    results = await commands.run(lambda uow: import_sales(uow, body.sales, body.points, zone), retry_on_conflict=True)
     counts = {status: sum(1 for r in results if r.status is status) for status in RowStatus}
     return SalesImportOut(
         imported=counts[RowStatus.IMPORTED], present=counts[RowStatus.PRESENT], rejected=counts[RowStatus.REJECTED],
