@@ -55,7 +55,7 @@ async def test_a_small_file_imports_once_and_its_rejects_name_line_field_and_rea
     async with client:
         first = await import_sales(path, client, options)
         assert (first.read, first.imported, first.present, first.rejected) == (7, 3, 0, 4)
-        with rejects.open(encoding="utf-8", newline="") as f:
+        with rejects.open(encoding="utf-8-sig", newline="") as f:
             rows = list(csv.reader(f))
         assert rows[0] == ["line", "reason", *HEADER.split(",")]
         assert [(r[0], r[1], r[3]) for r in rows[1:]] == [
@@ -76,8 +76,24 @@ async def test_a_small_file_imports_once_and_its_rejects_name_line_field_and_rea
         spend = {m.id: m.lifetime_spend for m in (await s.exec(select(MemberRow))).all()}
     assert spend == {card_member["id"]: Decimal("99.80"), phone_member["id"]: Decimal("45.50")}
     # Rejected sales' rows again, the same, for the second run.
-    with rejects.open(encoding="utf-8", newline="") as f:
+    with rejects.open(encoding="utf-8-sig", newline="") as f:
         assert [r[0] for r in list(csv.reader(f))[1:]] == ["5", "6", "8", "9", "10"]
+
+    # The reject file, its rows fixed in a spreadsheet, is itself a file to import.
+    fixed = tmp_path / "fixed.csv"
+    text = rejects.read_bytes().decode("utf-8-sig")
+    text = text.replace("2019-03-02 09:00:00", "2019-03-02T09:00:00+08:00").replace(",10.00,rice", ",39.90,rice")
+    fixed.write_bytes(text.encode("utf-8-sig"))
+    fixed_rejects = tmp_path / "fixed.csv.rejects.csv"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=members.app), base_url="http://members",
+                                 headers=env.auth(Role.ADMIN)) as client:
+        third = await import_sales(fixed, client, Options(points="none", rejects=fixed_rejects, progress=False))
+    assert (third.read, third.imported, third.rejected) == (4, 2, 2)
+    with fixed_rejects.open(encoding="utf-8-sig", newline="") as f:
+        again = list(csv.reader(f))
+    assert again[0] == ["line", "reason", *HEADER.split(",")]  # the columns once, not twice
+    assert [(r[0], r[1].split(":")[0], r[3]) for r in again[1:]] == [
+        ("3", "card_no", "H-4"), ("5", "occurred_at", "H-7"), ("6", "occurred_at", "H-7")]
 
 
 async def test_a_file_without_rejects_leaves_no_reject_file(members, env, tmp_path: Path) -> None:
@@ -154,7 +170,7 @@ async def test_an_old_systems_local_times_are_imported_in_the_zone_the_command_n
                                  headers=env.auth(Role.ADMIN)) as client:
         refused = await import_sales(path, client, Options(points="none", rejects=rejects, progress=False))
         assert (refused.imported, refused.rejected) == (0, 1)
-        assert "(--local-time-zone)" in rejects.read_text(encoding="utf-8")
+        assert "(--local-time-zone)" in rejects.read_text(encoding="utf-8-sig")
         options = Options(points="none", rejects=rejects, local_time_zone="Asia/Shanghai", progress=False)
         imported = await import_sales(path, client, options)
     assert (imported.imported, imported.rejected) == (1, 0)

@@ -82,7 +82,9 @@ async def import_sales(path: Path, client: httpx.AsyncClient, options: Options) 
     summary = Summary()
     started = time.perf_counter()
     try:
-        with path.open("rb") as raw, options.rejects.open("w", newline="", encoding="utf-8") as rejects_file:
+        # The reject file starts with a byte order mark, as the console's CSV exports do: a
+        # spreadsheet opening it then reads its Chinese as UTF-8.
+        with path.open("rb") as raw, options.rejects.open("w", newline="", encoding="utf-8-sig") as rejects_file:
             await _import(raw, rejects_file, fmt, encoding, client, options, summary)
     finally:
         # No reject file is left of a run that refused nothing, nor of one that could not read the file.

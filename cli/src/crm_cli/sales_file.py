@@ -23,6 +23,8 @@ from typing import Any, BinaryIO
 SALE_COLUMNS = ("store_id", "pos_txn_id", "occurred_at", "card_no", "phone", "payment", "total")
 LINE_COLUMNS = ("sku", "name", "category", "qty", "unit_price", "amount")
 REQUIRED_COLUMNS = ("store_id", "pos_txn_id", "occurred_at")
+# The reject file's own columns, before the refused rows' fields.
+REJECT_COLUMNS = ("line", "reason")
 FORMATS = ("csv", "jsonl")
 # What separates a CSV file's columns, told from its header: spreadsheets save with commas, or with
 # semicolons where the comma is the decimal mark, and databases export tab-separated.
@@ -55,7 +57,7 @@ def format_of(path: Path, given: str | None) -> str:
 
 
 def reject_header(fmt: str, columns: list[str]) -> list[str]:
-    return ["line", "reason", *(columns if fmt == "csv" else ["record"])]
+    return [*REJECT_COLUMNS, *(columns if fmt == "csv" else ["record"])]
 
 
 def encoding_of(name: str) -> str:
@@ -110,7 +112,8 @@ def read_jsonl(lines: Iterator[str]) -> Iterator[SourceSale]:
 
 
 class CsvSales:
-    """The sales of a CSV file; `columns` is its header, read at once."""
+    """The sales of a CSV file; `columns` is its header, read at once, less the reject file's own
+    columns: a reject file, its rows fixed, is imported as it is."""
 
     def __init__(self, lines: Iterator[str]) -> None:
         try:
@@ -118,13 +121,15 @@ class CsvSales:
         except StopIteration:
             raise FileProblem("the file is empty: a CSV file starts with its header") from None
         self.reader = csv.reader(itertools.chain([header], lines), delimiter=_delimiter(header))
-        self.columns = [c.strip() for c in next(self.reader)]
-        missing = [c for c in REQUIRED_COLUMNS if c not in self.columns]
+        self.header = [c.strip() for c in next(self.reader)]
+        missing = [c for c in REQUIRED_COLUMNS if c not in self.header]
         if missing:
             raise FileProblem(f"the CSV header lacks {', '.join(missing)} (columns: {', '.join(SALE_COLUMNS + LINE_COLUMNS)})")
-        unknown = [c for c in self.columns if c not in SALE_COLUMNS + LINE_COLUMNS]
+        unknown = [c for c in self.header if c not in SALE_COLUMNS + LINE_COLUMNS + REJECT_COLUMNS]
         if unknown:
             raise FileProblem(f"the CSV header has unknown columns: {', '.join(unknown)}")
+        self._kept = [i for i, c in enumerate(self.header) if c not in REJECT_COLUMNS]
+        self.columns = [self.header[i] for i in self._kept]
 
     def __iter__(self) -> Iterator[SourceSale]:
         current: SourceSale | None = None
@@ -134,7 +139,7 @@ class CsvSales:
             line, start = start, self.reader.line_num + 1
             if not any(f.strip() for f in fields):
                 continue
-            row = dict(zip(self.columns, fields, strict=False))
+            row = dict(zip(self.header, fields, strict=False))
             row_key = (row.get("store_id", ""), row.get("pos_txn_id", ""))
             if current is not None and row_key == key:
                 self._add_row(current, line, fields, row)
@@ -147,11 +152,12 @@ class CsvSales:
             yield current
 
     def _add_row(self, sale: SourceSale, line: int, fields: list[str], row: dict[str, str]) -> None:
-        sale.rows.append((line, fields))
+        whole = len(fields) == len(self.header)
+        sale.rows.append((line, [fields[i] for i in self._kept] if whole else fields))
         if sale.problem is not None:
             return
-        if len(fields) != len(self.columns):
-            sale.problem = f"row: {len(fields)} fields where the header has {len(self.columns)}"
+        if not whole:
+            sale.problem = f"row: {len(fields)} fields where the header has {len(self.header)}"
             sale.sale = None
             return
         if sale.sale is None:
