@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from crm_cli.stack import service_environment
+from crm_cli.stack import SERVICES, StackConfig, service_environment
 
 
 def test_a_service_gets_two_malloc_arenas_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -20,3 +20,9 @@ def test_the_launchers_own_settings_stay_behind(monkeypatch: pytest.MonkeyPatch,
     assert "CRM_BASE_PORT" not in env
     assert (env["CRM_SERVICE_NAME"], env["CRM_KAFKA_BOOTSTRAP"], env["CRM_MEMBERS_URL"]) == (
         "points", "127.0.0.1:19092", "http://127.0.0.1:18001")
+
+
+def test_the_chains_time_zone_reaches_every_service(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CRM_BUSINESS_TIMEZONE", "Asia/Urumqi")
+    config = StackConfig(tmp_path / "data")
+    assert {config.service_env(s)["CRM_BUSINESS_TIMEZONE"] for s in SERVICES} == {"Asia/Urumqi"}

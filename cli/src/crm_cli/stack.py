@@ -52,8 +52,11 @@ class StackConfig:
     own_session: bool = False
     # Deliberate overrides (log level, secrets) taken from this process's environment; a benchmark
     # that mints its own tokens clears it, so a key exported in the shell cannot make them invalid.
-    # CRM_PUBLIC_URL too: a gateway reached through a tunnel or proxy gives links another address.
-    passthrough: tuple[str, ...] = ("CRM_LOG_LEVEL", "CRM_IDENTITY_PEPPER", "CRM_JWT_PUBLIC_KEY", "CRM_PUBLIC_URL")
+    # CRM_PUBLIC_URL too: a gateway reached through a tunnel or proxy gives links another address;
+    # and the chain's time zone, which every service must read the same.
+    passthrough: tuple[str, ...] = (
+        "CRM_LOG_LEVEL", "CRM_IDENTITY_PEPPER", "CRM_JWT_PUBLIC_KEY", "CRM_PUBLIC_URL", "CRM_BUSINESS_TIMEZONE",
+    )
     # Client credentials by service, passed to it as CRM_SERVICE_CLIENT_ID / _SECRET with the
     # gateway as CRM_IDENTITY_URL (`crm run` enrolls them: enroll_service_clients).
     service_credentials: dict[str, ServiceCredential] = field(default_factory=dict)

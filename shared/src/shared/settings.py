@@ -9,9 +9,12 @@ misconfigured production pod fails at boot instead of running with a guessable k
 import re
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.zones import TimeZoneName
 
 # Where `crm run` serves the gateway with the default CRM_BASE_PORT.
 DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:8000"
@@ -114,9 +117,16 @@ class ServiceSettings(BaseSettings):
     # Store names for customer messages, JSON, e.g. {"S001": "西湖店"}; a store not named here is
     # called by its id.
     store_names: dict[str, str] = Field(default_factory=dict)
+    # The chain's local time, one zone for every service: calendar days (report days, review
+    # dates, "end of the year"), survey months, quiet hours, and the times the console shows.
+    business_timezone: TimeZoneName = "Asia/Shanghai"
 
     log_level: str = "INFO"
     log_json: bool = True
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.business_timezone)
 
     @property
     def is_development(self) -> bool:

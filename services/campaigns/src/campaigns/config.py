@@ -2,12 +2,10 @@ from decimal import Decimal
 from email.utils import parseaddr
 from functools import lru_cache
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, model_validator
 
 from shared.settings import ServiceSettings
-from shared.zones import TimeZoneName
 
 
 class Settings(ServiceSettings):
@@ -26,8 +24,6 @@ class Settings(ServiceSettings):
     campaign_schedule_every_s: float = 60.0
 
     # --- messages: the sender (service_layer/messages.py)
-    # The chain's local time, as members and points read it: quiet hours are local hours.
-    business_timezone: TimeZoneName = "Asia/Shanghai"
     # Quiet hours [start, end) in local hours: a message due then waits until `end`, never dropped.
     message_quiet_start_hour: int = Field(default=21, ge=0, le=23)
     message_quiet_end_hour: int = Field(default=8, ge=0, le=23)
@@ -128,10 +124,6 @@ class Settings(ServiceSettings):
                 raise ValueError("aliyun_access_key_id: the Aliyun SMS transport needs CRM_ALIYUN_ACCESS_KEY_ID "
                                  "and CRM_ALIYUN_ACCESS_KEY_SECRET")
         return self
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.business_timezone)
 
 
 @lru_cache

@@ -5,7 +5,6 @@ from pydantic import Field, model_validator
 
 from shared.integers import POINTS_MAX
 from shared.settings import PLACEHOLDERS, ServiceSettings
-from shared.zones import TimeZoneName
 
 
 class Settings(ServiceSettings):
@@ -27,8 +26,6 @@ class Settings(ServiceSettings):
     compensation_points_max: int = Field(default=10_000, ge=0, le=POINTS_MAX)
     compensation_coupon_max: Decimal = Field(default=Decimal("500.00"), ge=0)
 
-    # Survey results are reported per calendar month of the stores' time zone.
-    business_timezone: TimeZoneName = "Asia/Shanghai"
 
     def resolved_survey_token_key(self) -> str:
         return self.survey_token_key or "development-only-survey-token-key"

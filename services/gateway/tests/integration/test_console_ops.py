@@ -53,3 +53,18 @@ async def test_an_operator_runs_a_job_now_and_sees_its_summary_and_its_run(conso
     assert bad.status_code == 422 and "as_of" in bad.text
     unknown = await console.post("/console/ops/jobs/run", data={"csrf": csrf_of(jobs.text), "service": "gateway", "job": "nothing"})
     assert unknown.status_code == 200 and "404" in unknown.text
+
+
+async def test_the_console_reads_and_shows_times_in_the_chains_configured_zone(env: TestEnv, database_factory) -> None:
+    closed = {f"{name}_url": "http://127.0.0.1:9" for name in ("members", "points", "feedback", "campaigns")}
+    async with gateway_with_stores(env, await database_factory("gateway"), MovableClock(), business_timezone="America/New_York",
+                                   **closed) as console:
+        await logged_in(console, env, "op.zhang", "operator")
+        jobs = await console.get("/console/ops/jobs")
+        form = {"csrf": csrf_of(jobs.text), "service": "gateway", "job": "staff-sessions-cleanup"}
+        r = await console.post("/console/ops/jobs/run", data={**form, "as_of": "2026-12-01T08:30"})
+        assert r.status_code == 200
+        # Read as 08:30 in New York (13:30 UTC) and shown in New York: neither step took Shanghai's time.
+        assert "2026-12-01 08:30:00" in (await console.get("/console/ops/jobs")).text
+        skipped = await console.post("/console/ops/jobs/run", data={**form, "as_of": "2026-03-08T02:30"})
+        assert skipped.status_code == 422 and "the clocks of America/New_York skipped 2026-03-08T02:30:00" in skipped.text

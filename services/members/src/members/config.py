@@ -1,7 +1,6 @@
 from datetime import timedelta
 from decimal import Decimal
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from pydantic import Field, model_validator
 
@@ -11,7 +10,6 @@ from members.domain.value_classes import ClassBoundaries
 from shared.money import CENT
 from shared.settings import ServiceSettings
 from shared.unit_of_work import UnitOfWork
-from shared.zones import TimeZoneName
 
 
 class Settings(ServiceSettings):
@@ -24,8 +22,6 @@ class Settings(ServiceSettings):
     # review demotes a VIP whose spend fell below the threshold through returns.
     tier_review_months: list[int] = Field(default_factory=lambda: [1, 4, 7, 10])
     tier_review_every_s: float = 3600.0
-    # Calendar days (review dates, report days, evaluation months) are the chain's local days.
-    business_timezone: TimeZoneName = "Asia/Shanghai"
 
     # Searches by phone number per caller and window: enough for a desk's day, far too few to find
     # the number behind a masked one by trying the hidden digits.
@@ -54,16 +50,12 @@ class Settings(ServiceSettings):
 
     @model_validator(mode="after")
     def _rules_consistent(self) -> "Settings":
-        self.class_boundaries, self.churn_thresholds, self.tier_rules, self.zone  # noqa: B018 - raise at boot, not at the first sale
+        self.class_boundaries, self.churn_thresholds, self.tier_rules  # noqa: B018 - raise at boot, not at the first sale
         return self
 
     @property
     def phone_search_window(self) -> timedelta:
         return timedelta(seconds=self.phone_search_window_s)
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.business_timezone)
 
     @property
     def tier_rules(self) -> TierRules:

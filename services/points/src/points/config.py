@@ -1,6 +1,5 @@
 from decimal import Decimal
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
@@ -8,7 +7,6 @@ from points.domain.entitlements import DEFAULT_VISITS_BY_MILESTONE
 from points.domain.expiry import ExpiryPolicy
 from points.domain.manual import ManualCaps
 from shared.settings import ServiceSettings
-from shared.zones import TimeZoneName
 
 
 class Settings(ServiceSettings):
@@ -16,8 +14,6 @@ class Settings(ServiceSettings):
     # Its handlers touch only the accounts of the events' members, which key the partitions, and
     # lock them in member order: two partitions booked at once never wait on each other.
     consumer_partitions_in_flight: int = Field(default=2, ge=1, le=16)
-    # The chain's local time: "end of the year" and business dates are taken here.
-    business_timezone: TimeZoneName = "Asia/Shanghai"
     # Points earned in year Y expire at the end of year Y + expiry_years_after.
     expiry_years_after: int = Field(default=1, ge=0, le=10)
     # Members are warned (crm.points.points_expiring.v1) this many days before their points expire.
@@ -36,10 +32,6 @@ class Settings(ServiceSettings):
     # caller's own token (adapters/member_names.py).
     members_url: str = "http://127.0.0.1:8001"
     members_timeout_s: float = Field(default=5.0, gt=0, le=60)
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.business_timezone)
 
     @property
     def manual_caps(self) -> ManualCaps:

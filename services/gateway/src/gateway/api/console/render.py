@@ -2,14 +2,15 @@
 gets (the user, the language, the CSRF token, the menu), the cookies a page sends back, and the
 pages shown for a refusal, a missing session or a forbidden page."""
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from gateway.api.console.i18n import LANG_COOKIE, LANGUAGES, language_of, translations
 from gateway.api.console.session import CSRF_COOKIE, PATH, SESSION_COOKIE, ConsoleUser, csrf_token
@@ -37,8 +38,6 @@ SHOWN_AS_DATA = (
     N_("treatment"), N_("control"), N_("replayed"), N_("discarded"), N_("running"), N_("finished"), N_("interrupted"),
     N_("member"), N_("vip"),
 )
-# Times on the console are shown in the chain's local time (the stores are all in one zone).
-LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 
 
 @cache
@@ -52,11 +51,23 @@ def environment(language: str) -> Environment:
     return env
 
 
-def local_time(value: datetime | str | None) -> str:
+@pass_context
+def local_time(context: Context, value: datetime | str | None) -> str:
     if value is None or value == "":
         return ""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M:%S")
+    return moment.astimezone(context["zone"]).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def zone_of(request: Request) -> ZoneInfo:
+    """The chain's local time (CRM_BUSINESS_TIMEZONE, as every service reads it): the console shows
+    times in it and reads the dates and times of its forms in it."""
+    return cast(ZoneInfo, request.app.state.settings.zone)
+
+
+def today(request: Request) -> date:
+    """The chain's date now, by the gateway's clock."""
+    return cast(datetime, request.app.state.clock()).astimezone(zone_of(request)).date()
 
 
 def gettext_of(request: Request) -> Any:
@@ -97,7 +108,7 @@ def page(request: Request, template: str, user: ConsoleUser | None = None, statu
     csrf = csrf_token(request)
     html = environment(language).get_template(template).render(
         request=request, user=user, lang=language, languages=LANGUAGES, csrf=csrf, menu=menu(user),
-        path=request.url.path, **context,
+        path=request.url.path, zone=zone_of(request), **context,
     )
     response = HTMLResponse(html, status_code=status_code)
     keep_cookies(request, response)

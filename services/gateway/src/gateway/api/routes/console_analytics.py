@@ -3,14 +3,13 @@ churn bands) and the account managers' monthly evaluation and quarterly flag. Me
 decides, with the person's token (the figures cover the person's scope)."""
 
 import asyncio
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from gateway.api.console.render import LOCAL_TIME, page
+from gateway.api.console.render import page, today
 from gateway.api.console.session import Console, ConsoleUser
 from gateway.domain.page_figures import bars, pareto
 from gateway.service_layer.console_reads import read
@@ -55,8 +54,8 @@ async def evaluations(request: Request, user: Annotated[ConsoleUser, Console("ga
     kind = request.query_params.get("kind", "monthly")
     if kind not in ("monthly", "quarterly"):
         raise Invalid("kind", "monthly or quarterly")
-    today = datetime.now(LOCAL_TIME).date()
-    default = f"{today.year}-{today.month:02d}" if kind == "monthly" else f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    this_day = today(request)
+    default = f"{this_day.year}-{this_day.month:02d}" if kind == "monthly" else f"{this_day.year}-Q{(this_day.month - 1) // 3 + 1}"
     period = request.query_params.get("period", "").strip() or default
     params = {"month" if kind == "monthly" else "quarter": period}
     if store := request.query_params.get("store_id", "").strip():

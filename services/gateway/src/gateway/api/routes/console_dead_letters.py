@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gateway.adapters.dead_letter_topic import DeadLetterTopic
-from gateway.api.console.render import LOCAL_TIME, go, page
+from gateway.api.console.render import go, page, zone_of
 from gateway.api.console.session import Console, ConsoleUser, Form, one
 from gateway.config import Settings
 from gateway.domain.dead_letters import DeadLetter, Filter, parse_filter, parse_id
@@ -41,17 +41,17 @@ async def _letters(request: Request) -> tuple[DeadLetterTopic, list[DeadLetter]]
     return topic, await topic.read(settings.console_dead_letters_read)
 
 
-def _filter_from(values: dict[str, str]) -> Filter:
-    return parse_filter({k: values.get(k, "") for k in FILTER_FIELDS if k in values}, LOCAL_TIME)
+def _filter_from(request: Request, values: dict[str, str]) -> Filter:
+    return parse_filter({k: values.get(k, "") for k in FILTER_FIELDS if k in values}, zone_of(request))
 
 
-def _form_filter(form: dict[str, list[str]]) -> Filter:
-    return _filter_from({k: one(form, k) for k in FILTER_FIELDS if k in form})
+def _form_filter(request: Request, form: dict[str, list[str]]) -> Filter:
+    return _filter_from(request, {k: one(form, k) for k in FILTER_FIELDS if k in form})
 
 
 @router.get("")
 async def browse(request: Request, uow: UowDep, user: Annotated[ConsoleUser, Console("gateway.dead_letter.read")]) -> HTMLResponse:
-    wanted = _filter_from(dict(request.query_params))
+    wanted = _filter_from(request, dict(request.query_params))
     topic, letters = await _letters(request)
     listed = await dead_letters.browse(uow, topic.topic, letters, wanted)
     replays = await dead_letters.recent_replays(uow)
@@ -74,7 +74,7 @@ async def inspect(letter_id: str, request: Request, uow: UowDep, user: Annotated
 async def dry_run(request: Request, form: Form, uow: UowDep, user: Annotated[ConsoleUser, Console("gateway.dead_letter.handle")]) -> HTMLResponse:
     """How many dead letters a replay of the filter (or of the selected ones) would send, and a
     form to confirm exactly that count."""
-    wanted = _form_filter(form)
+    wanted = _form_filter(request, form)
     selection = [] if one(form, "scope") == "all" else form.get("selected", [])
     if one(form, "scope") == "selection" and not selection:
         raise Invalid("selected", "choose at least one dead letter, or replay everything matching the filter")
@@ -86,7 +86,7 @@ async def dry_run(request: Request, form: Form, uow: UowDep, user: Annotated[Con
 @router.post("/replay")
 async def replay(request: Request, form: Form, commands: CommandsDep, user: Annotated[ConsoleUser, Console("gateway.dead_letter.handle")]) -> Response:
     """Starts the confirmed replay and sends its first batch; the page then shows its outcome."""
-    wanted = _form_filter(form)
+    wanted = _form_filter(request, form)
     try:
         expected = int(one(form, "expected"))
     except ValueError:

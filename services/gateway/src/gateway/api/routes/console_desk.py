@@ -7,7 +7,6 @@ decide, with the person's token."""
 
 import asyncio
 import secrets
-from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -16,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from gateway.api.console.gift_register import GiftRegister
 from gateway.api.console.i18n import LANG_COOKIE, language_of
-from gateway.api.console.render import LOCAL_TIME, gettext_of, go, keep_cookies, page
+from gateway.api.console.render import gettext_of, go, keep_cookies, page, today, zone_of
 from gateway.api.console.session import Console, ConsoleUser, Form, one
 from gateway.domain.page_figures import totals
 from gateway.service_layer.console_people import display_names
@@ -47,8 +46,6 @@ def _store(user: ConsoleUser, form: dict[str, list[str]]) -> str:
     return store
 
 
-def _today() -> str:
-    return datetime.now(LOCAL_TIME).date().isoformat()
 
 
 @router.get("")
@@ -85,7 +82,7 @@ async def customer(member_id: str, request: Request, user: Annotated[ConsoleUser
     names = {g["gift_id"]: g["name_en"] if language_of(request.cookies.get(LANG_COOKIE)) == "en" else g["name_zh"]
              for g in catalogue["gifts"]}
     return page(request, "staff/desk_customer.html", user, profile=profile, catalogue=catalogue, entries=entries, names=names,
-                entitlements=entitlements, balance=balance, key=secrets.token_hex(16), today=_today(),
+                entitlements=entitlements, balance=balance, key=secrets.token_hex(16), today=today(request).isoformat(),
                 notice=request.query_params.get("notice", ""))
 
 
@@ -107,7 +104,7 @@ async def hand_over(member_id: str, request: Request, form: Form, user: Annotate
 async def visit(member_id: str, request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
     """One use of a service entitlement (a leftover-material visit)."""
     kind = quote(one(form, "kind"), safe="")
-    body = {"used_on": one(form, "used_on") or _today(), "store_id": _store(user, form)}
+    body = {"used_on": one(form, "used_on") or today(request).isoformat(), "store_id": _store(user, form)}
     await call(request.app.state.downstream.points, "points", "POST", f"/v1/entitlements/{quote(member_id, safe='')}/{kind}/uses",
                _keyed(user, form), json=body)
     return go(request, f"/console/desk/members/{quote(member_id, safe='')}?notice=visited")
@@ -116,7 +113,7 @@ async def visit(member_id: str, request: Request, form: Form, user: Annotated[Co
 async def _register(request: Request, user: ConsoleUser, uow: UnitOfWork) -> tuple[str, str, str, GiftRegister]:
     """The store (the desk's own, or the one asked for), the period, and its register with names."""
     store = user.principal.store_id or request.query_params.get("store_id", "").strip()
-    first = request.query_params.get("from", "").strip() or _today()
+    first = request.query_params.get("from", "").strip() or today(request).isoformat()
     last = request.query_params.get("to", "").strip() or first
     register = GiftRegister()
     if store:
@@ -159,7 +156,7 @@ async def gift_register_csv(request: Request, uow: UowDep, user: Annotated[Conso
     store, first, last, register = await _register(request, user, uow)
     if not store:
         raise Invalid("store_id", "say which store's register to export")
-    text = register.csv(gettext_of(request), language_of(request.cookies.get(LANG_COOKIE)), LOCAL_TIME)
+    text = register.csv(gettext_of(request), language_of(request.cookies.get(LANG_COOKIE)), zone_of(request))
     response = Response(text, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="gift-register-{quote(store, safe="")}-{first}-{last}.csv"'})
     keep_cookies(request, response)

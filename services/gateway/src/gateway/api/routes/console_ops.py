@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gateway.adapters.consumer_lag import group_lags
-from gateway.api.console.render import LOCAL_TIME, gettext_of, page
+from gateway.api.console.render import gettext_of, page, zone_of
 from gateway.api.console.services import service_clients
 from gateway.api.console.session import Console, ConsoleUser, Form, one
 from gateway.config import Settings
@@ -20,6 +20,7 @@ from gateway.service_layer.platform_health import platform_health
 from gateway.service_layer.service_jobs import job_lists, run_job
 from shared.deps import NowDep, UowDep
 from shared.errors import Invalid
+from shared.zones import in_zone
 
 router = APIRouter(prefix="/console/ops", tags=["console"], include_in_schema=False)
 
@@ -45,9 +46,9 @@ async def event_flow_page(request: Request, uow: UowDep, now: NowDep,
     outbox_history = await event_flow.history(uow, "outbox", now)
     return page(
         request, "ops/event_flow.html", user, snapshot=snapshot, now=now, totals=group_totals(snapshot.lags, now),
-        lag_chart=chart({k: [(at, m) for at, m, _ in v] for k, v in lag_history.items()}, now, LOCAL_TIME),
-        lag_seconds_chart=chart({k: [(at, s) for at, _, s in v] for k, v in lag_history.items()}, now, LOCAL_TIME),
-        outbox_chart=chart({k: [(at, m) for at, m, _ in v] for k, v in outbox_history.items()}, now, LOCAL_TIME),
+        lag_chart=chart({k: [(at, m) for at, m, _ in v] for k, v in lag_history.items()}, now, zone_of(request)),
+        lag_seconds_chart=chart({k: [(at, s) for at, _, s in v] for k, v in lag_history.items()}, now, zone_of(request)),
+        outbox_chart=chart({k: [(at, m) for at, m, _ in v] for k, v in outbox_history.items()}, now, zone_of(request)),
         sample_every_s=int(settings.console_event_flow_sample_s),
         first_sample_after_s=first_sample_after_s(settings.console_event_flow_sample_s),
     )
@@ -72,7 +73,10 @@ async def run(request: Request, form: Form, user: Annotated[ConsoleUser, Console
         except ValueError:
             raise Invalid("as_of", "not a date and time (YYYY-MM-DDTHH:MM)") from None
         if as_of.tzinfo is None:  # the form's time is the chain's local time
-            as_of = as_of.replace(tzinfo=LOCAL_TIME)
+            try:
+                as_of = in_zone(as_of, zone_of(request))
+            except ValueError as exc:
+                raise Invalid("as_of", str(exc)) from None
     async with service_clients(request) as clients:
         outcome: dict[str, Any] = await run_job(clients, user.bearer(), service, name, as_of)
     _ = gettext_of(request)

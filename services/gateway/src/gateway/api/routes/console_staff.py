@@ -5,14 +5,13 @@ account manager's tracking queue, daily tracking form and daily report.
 Every page reads members' own API with the person's token: members decides what they may see
 (a role that may not is told so on the page)."""
 
-from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from gateway.api.console.render import LOCAL_TIME, go, page
+from gateway.api.console.render import go, page, today
 from gateway.api.console.session import Console, ConsoleUser, Form, one
 from gateway.domain.page_figures import bars, totals
 from gateway.service_layer.console_reads import call, read
@@ -84,8 +83,8 @@ async def export(request: Request, user: Annotated[ConsoleUser, Console("gateway
 async def tracking_queue(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
     """The account manager's queue (most recent purchase first, churn risk) and the day's form."""
     queue = await read(_members(request), "members", "/v1/tracking/queue", user.bearer())
-    today = datetime.now(LOCAL_TIME).date().isoformat()
-    return page(request, "staff/tracking_queue.html", user, queue=queue, today=today, methods=METHODS,
+    this_day = today(request).isoformat()
+    return page(request, "staff/tracking_queue.html", user, queue=queue, today=this_day, methods=METHODS,
                 chosen=request.query_params.get("member_id", ""), recorded=request.query_params.get("recorded") == "1")
 
 
@@ -106,7 +105,7 @@ async def record_tracking(request: Request, form: Form, user: Annotated[ConsoleU
 @router.get("/tracking/report")
 async def tracking_report(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
     """The day's tracking records, to print."""
-    day = request.query_params.get("date") or datetime.now(LOCAL_TIME).date().isoformat()
+    day = request.query_params.get("date") or today(request).isoformat()
     params = {"date": day, **{k: v for k, v in request.query_params.items() if k in ("store_id", "manager_id") and v}}
     report = await read(_members(request), "members", "/v1/tracking/reports/daily", user.bearer(), params)
     ratings = [r["rating"] for r in report["records"]]
