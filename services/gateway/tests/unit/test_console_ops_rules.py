@@ -72,6 +72,8 @@ def test_filter_times_without_a_zone_are_the_chain_s_local_time_and_bad_fields_a
         with pytest.raises(Invalid) as refused:
             parse_filter(params, SHANGHAI)
         assert refused.value.field == field
+    with pytest.raises(Invalid, match=r"^until: the clocks of America/New_York skipped"):
+        parse_filter({"until": "2026-03-08T02:30"}, ZoneInfo("America/New_York"))
     with pytest.raises(Invalid, match=r"^reason:"):
         check_reason("   ")
 

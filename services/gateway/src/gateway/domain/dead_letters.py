@@ -11,8 +11,10 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from shared.errors import Invalid, ServiceError
+from shared.zones import in_zone
 
 DLQ_PREFIX = "dlq_"
 # Added to a replayed record: which dead letter it replays. Consumers ignore it (they dedupe by
@@ -141,7 +143,7 @@ class Filter:
 STATES = ("open", "replayed", "discarded", "")
 
 
-def parse_filter(params: dict[str, str], zone: "object") -> Filter:
+def parse_filter(params: dict[str, str], zone: ZoneInfo) -> Filter:
     """A filter from query or form fields; Invalid naming the field for a bad one. Times without a
     zone are in `zone` (the chain's local time, as the form shows them)."""
     texts = {}
@@ -163,7 +165,10 @@ def parse_filter(params: dict[str, str], zone: "object") -> Filter:
             moment = datetime.fromisoformat(value)
         except ValueError:
             raise Invalid(name, "not a date and time (YYYY-MM-DDTHH:MM)") from None
-        times[name] = moment if moment.tzinfo else moment.replace(tzinfo=zone)  # type: ignore[arg-type]
+        try:
+            times[name] = moment if moment.tzinfo else in_zone(moment, zone)
+        except ValueError as exc:
+            raise Invalid(name, str(exc)) from None
     return Filter(state=state, since=times["since"], until=times["until"], **texts)
 
 
