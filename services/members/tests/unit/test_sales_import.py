@@ -67,6 +67,13 @@ def test_a_time_without_its_offset_is_taken_in_the_imports_local_time_zone() -> 
         "occurred_at: the clocks of America/New_York skipped 2021-03-14T02:30:00; give its UTC offset")
     assert parse_sale(sale(occurred_at="2021-11-07T01:30:00"), NOW, new_york) == (
         "occurred_at: the clocks of America/New_York showed 2021-11-07T01:30:00 twice; give its UTC offset")
+    # As Chinese systems export local times and spreadsheets save them.
+    for slashed in ("2019/3/1 10:15", "2019/03/01 10:15:00"):
+        parsed = parse_sale(sale(occurred_at=slashed), NOW, shanghai)
+        assert isinstance(parsed, ImportedSale) and parsed.occurred_at == datetime(2019, 3, 1, 2, 15, tzinfo=UTC)
+    assert parse_sale(sale(occurred_at="2019/2/30 10:15"), NOW, shanghai) == (
+        "occurred_at: '2019/2/30 10:15' is not a date and time (day is out of range for month)")
+    assert parse_sale(sale(occurred_at="2019/3/1 10:15"), NOW).startswith("occurred_at: a time needs its UTC offset")
     parsed = parse_sale(sale(occurred_at="2021-11-07T01:30:00-05:00"), NOW, new_york)
     assert isinstance(parsed, ImportedSale) and parsed.occurred_at == datetime(2021, 11, 7, 6, 30, tzinfo=UTC)
 

@@ -5,6 +5,7 @@ import accepts is one a till could have sent; what differs is that the customer 
 phone given flat, and that a sale the old system kept only the total of may come without lines.
 """
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -23,6 +24,9 @@ from shared.text import Text
 from shared.zones import in_zone
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+# A local time as Chinese systems export it and spreadsheets save it: 2019/3/1 10:15 or
+# 2019/03/01 10:15:00, year first, so that it is never a day-month guess.
+SLASHED = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
 # Per request: about the most a body of CRM_MAX_BODY_BYTES carries of sales of a few lines.
 MAX_SALES_PER_BATCH = 5000
 
@@ -52,6 +56,17 @@ class ImportedSale(BaseModel):
     # Before discounts; worked out from the lines when absent.
     total: Money | None = None
     payment: Text = Field(default="", max_length=32)
+
+    @field_validator("occurred_at", mode="before")
+    @classmethod
+    def _slashed(cls, value: Any) -> Any:
+        if isinstance(value, str) and (found := SLASHED.fullmatch(value.strip())):
+            year, month, day, hour, minute, second = (int(part or 0) for part in found.groups())
+            try:
+                return datetime(year, month, day, hour, minute, second)
+            except ValueError as exc:
+                raise ValueError(f"occurred_at: {value!r} is not a date and time ({exc})") from None
+        return value
 
     @field_validator("occurred_at")
     @classmethod
