@@ -4,6 +4,8 @@ import pytest
 from sqlmodel import select
 
 from members.adapters.tables import MemberRow
+from members.domain.profile import MemberUpdate
+from members.service_layer.profile import update_profile
 from shared.auth import Role
 from shared.pseudonyms import phone_hmac
 from tests.support.members import deliver_sale, desk, register
@@ -43,6 +45,24 @@ async def test_a_new_phone_is_unique_rehashed_and_picks_up_sales_made_with_it(me
     assert (await members.get("/v1/members", params={"phone": "13700000011"}, headers=desk(env))).json()["total"] == 0
     purchases = (await members.get(f"/v1/members/{m['id']}/purchases", headers=desk(env))).json()
     assert [p["pos_txn_id"] for p in purchases] == [txn]
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_the_same_new_phone_saved_twice_at_once_is_one_change(members, env) -> None:
+    """A double click on the desk's save: the second edit read the profile before the first
+    committed, and must find the phone the member's own by then, not someone else's. SQLite runs
+    one writer at a time, so only PostgreSQL has the interleaving."""
+    m = await register(members, env, phone="13700000021")
+    settings = members.app.state.settings
+    commands = members.app.state.commands
+    async with commands() as second:
+        stale = await second.session.get(MemberRow, m["id"])  # read before the first edit commits
+        async with commands() as first:
+            member = await first.session.get(MemberRow, m["id"])
+            await update_profile(first, member, MemberUpdate(phone="13700000022"), settings.resolved_pepper())
+        edited = await update_profile(second, stale, MemberUpdate(phone="13700000022"), settings.resolved_pepper())
+        assert edited.phone == "13700000022"
+    assert (await row_of(members, m["id"])).phone_hmac == phone_hmac("13700000022", PEPPER)
 
 
 async def test_a_move_re_resolves_community_through_its_aliases_and_the_household(members, env) -> None:

@@ -26,10 +26,14 @@ class ProfileConflict(Conflict):
 
 
 async def update_profile(uow: UnitOfWork, member: MemberRow, edit: MemberUpdate, pepper: str) -> MemberRow:
+    session = uow.session
+    # Read again under a row lock (PostgreSQL; SQLite runs one writer at a time): of two edits at
+    # once (a double click), the second waits for the first and then compares with what it saved,
+    # instead of taking the member's new phone for someone else's.
+    await session.refresh(member, with_for_update=True)
     if member.erased_at is not None:
         raise ProfileConflict(f"member {member.id} was erased on {member.erased_at.isoformat()}; the profile is read-only")
     changes = edit.model_dump(exclude_unset=True)
-    session = uow.session
     new_phone = changes.pop("phone", None)
     if new_phone is not None and new_phone != member.phone:
         owner = (await session.exec(select(MemberRow.id).where(MemberRow.phone == new_phone))).first()
