@@ -46,8 +46,6 @@ def _store(user: ConsoleUser, form: dict[str, list[str]]) -> str:
     return store
 
 
-
-
 @router.get("")
 async def desk(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
     """Find the customer by card (or phone) and register a new one."""

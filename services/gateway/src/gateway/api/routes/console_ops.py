@@ -44,11 +44,12 @@ async def event_flow_page(request: Request, uow: UowDep, now: NowDep,
         )
     lag_history = await event_flow.history(uow, "lag", now)
     outbox_history = await event_flow.history(uow, "outbox", now)
+    zone = zone_of(request)
     return page(
         request, "ops/event_flow.html", user, snapshot=snapshot, now=now, totals=group_totals(snapshot.lags, now),
-        lag_chart=chart({k: [(at, m) for at, m, _ in v] for k, v in lag_history.items()}, now, zone_of(request)),
-        lag_seconds_chart=chart({k: [(at, s) for at, _, s in v] for k, v in lag_history.items()}, now, zone_of(request)),
-        outbox_chart=chart({k: [(at, m) for at, m, _ in v] for k, v in outbox_history.items()}, now, zone_of(request)),
+        lag_chart=chart({k: [(at, m) for at, m, _ in v] for k, v in lag_history.items()}, now, zone),
+        lag_seconds_chart=chart({k: [(at, s) for at, _, s in v] for k, v in lag_history.items()}, now, zone),
+        outbox_chart=chart({k: [(at, m) for at, m, _ in v] for k, v in outbox_history.items()}, now, zone),
         sample_every_s=int(settings.console_event_flow_sample_s),
         first_sample_after_s=first_sample_after_s(settings.console_event_flow_sample_s),
     )
