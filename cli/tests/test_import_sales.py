@@ -176,3 +176,19 @@ async def test_an_old_systems_local_times_are_imported_in_the_zone_the_command_n
     assert (imported.imported, imported.rejected) == (1, 0)
     async with members.app.state.sessions() as s:
         assert (await s.exec(select(PurchaseRow.occurred_at))).all() == [datetime(2019, 3, 1, 2, 15, tzinfo=UTC)]
+
+
+async def test_a_dry_run_writes_the_reject_file_and_imports_nothing(members, env, tmp_path: Path) -> None:
+    path = tmp_path / "sales.csv"
+    path.write_text(sales_csv("8800000000999", "13300000099"), encoding="utf-8")
+    rejects = tmp_path / "sales.csv.rejects.csv"
+    options = Options(points="none", rejects=rejects, dry_run=True, progress=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=members.app), base_url="http://members",
+                                 headers=env.auth(Role.ADMIN)) as client:
+        checked = await import_sales(path, client, options)
+    assert (checked.read, checked.imported, checked.rejected) == (7, 1, 6)
+    assert checked.text().startswith("read 7, would import 1, already present 0, rejected 6")
+    assert checked.text().endswith("a dry run: nothing was imported")
+    with rejects.open(encoding="utf-8-sig", newline="") as f:
+        assert [r[0] for r in list(csv.reader(f))[1:]] == ["2", "3", "4", "5", "6", "8", "9", "10"]
+    assert await count(members, PurchaseRow) == 0

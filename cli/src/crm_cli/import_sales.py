@@ -48,14 +48,17 @@ class Summary:
     interrupted: bool = False
     # Why reading stopped part-way (a line the file's encoding cannot read); what was sent is settled.
     problem: str | None = None
+    dry_run: bool = False
 
     @property
     def rate(self) -> float:
         return self.read / self.seconds if self.seconds > 0 else 0.0
 
     def text(self) -> str:
-        return (f"read {self.read:,}, imported {self.imported:,}, already present {self.present:,}, "
-                f"rejected {self.rejected:,} in {self.seconds:.1f} s ({self.rate:,.0f} sales/s)")
+        imported = f"would import {self.imported:,}" if self.dry_run else f"imported {self.imported:,}"
+        return (f"read {self.read:,}, {imported}, already present {self.present:,}, "
+                f"rejected {self.rejected:,} in {self.seconds:.1f} s ({self.rate:,.0f} sales/s)"
+                + (" - a dry run: nothing was imported" if self.dry_run else ""))
 
 
 @dataclass
@@ -65,6 +68,7 @@ class Options:
     fmt: str | None = None
     encoding: str = "utf-8"
     local_time_zone: str | None = None  # of times without a UTC offset; None: they are refused
+    dry_run: bool = False  # check the file as an import would, recording nothing
     batch_size: int = 2000
     in_flight: int = 2  # batches sent before the first is answered: reading overlaps recording
     progress: bool = True
@@ -79,7 +83,7 @@ async def import_sales(path: Path, client: httpx.AsyncClient, options: Options) 
     admin's Authorization header."""
     fmt = format_of(path, options.fmt)
     encoding = encoding_of(options.encoding)
-    summary = Summary()
+    summary = Summary(dry_run=options.dry_run)
     started = time.perf_counter()
     try:
         # The reject file starts with a byte order mark, as the console's CSV exports do: a
@@ -174,7 +178,7 @@ async def _send(
     texts = [t for _, t in batch if t is not None]
     answers: list[dict[str, Any]] = []
     if texts:
-        head = json.dumps({"points": options.points, "local_time_zone": options.local_time_zone})
+        head = json.dumps({"points": options.points, "local_time_zone": options.local_time_zone, "dry_run": options.dry_run})
         body = head[:-1] + ',"sales":[' + ",".join(texts) + "]}"
         answers = list(reversed((await _post(client, body.encode()))["results"]))
     out = []
@@ -221,7 +225,7 @@ def run(args: Any, base_url: str, token: str, out: TextIO) -> int:
     path = Path(args.file)
     options = Options(
         points=args.points, rejects=Path(args.rejects) if args.rejects else path.with_name(path.name + ".rejects.csv"),
-        fmt=args.format, encoding=args.encoding, local_time_zone=args.local_time_zone, batch_size=args.batch_size, progress=out.isatty(),
+        fmt=args.format, encoding=args.encoding, local_time_zone=args.local_time_zone, dry_run=args.dry_run, batch_size=args.batch_size, progress=out.isatty(),
     )
 
     async def main() -> Summary:

@@ -141,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
                      help="the file's text encoding (default: utf-8, with or without a BOM; e.g. gb18030 for GBK)")
     imp.add_argument("--local-time-zone", type=_time_zone,
                      help="the zone of times given without a UTC offset, e.g. Asia/Shanghai (default: such times are refused)")
+    imp.add_argument("--dry-run", action="store_true",
+                     help="check every sale as an import would (reasons to the reject file) and import nothing")
     imp.add_argument("--rejects", help="where refused rows go, with line and reason (default: FILE.rejects.csv)")
     imp.add_argument("--batch-size", type=int, default=2000, help="sales a request (at most 5000)")
     _gateway_option(imp)

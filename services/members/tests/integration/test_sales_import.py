@@ -189,6 +189,24 @@ async def test_times_without_their_offset_are_taken_in_the_local_time_zone_the_i
     assert error["loc"] == ["body", "local_time_zone"] and "not a time zone of the IANA database" in error["msg"]
 
 
+async def test_a_dry_run_answers_what_the_import_would_and_records_nothing(members, env) -> None:
+    m = await register(members, env)
+    await send(members, env, [past_sale("D-0", card_no=m["card_no"])])
+    before = await counts(members)
+    sales = [past_sale("D-0", card_no=m["card_no"]), past_sale("D-1", card_no=m["card_no"]),
+             past_sale("D-1", card_no=m["card_no"]), past_sale("D-2", card_no="88000000000000"), past_sale("D-3", at="2019-03-01")]
+    r = await members.post("/v1/sales/import", json={"points": "none", "sales": sales, "dry_run": True}, headers=admin(env))
+    assert r.status_code == 200, r.text
+    checked = [(x["status"], x["reason"]) for x in r.json()["results"]]
+    assert checked[:4] == [("present", None), ("imported", None), ("present", None),
+                           ("rejected", "card_no: no member has this card")]
+    assert checked[4][0] == "rejected" and checked[4][1].startswith("occurred_at:")
+    assert await counts(members) == before
+    assert (await member_row(members, m["id"])).purchase_count == 1
+    done = await send(members, env, sales, points="none")
+    assert [(x["status"], x["reason"]) for x in done["results"]] == checked
+
+
 async def test_only_admins_import_and_a_batch_is_bounded(members, env) -> None:
     body = {"points": "none", "sales": [past_sale("A-1")]}
     r = await members.post("/v1/sales/import", json=body, headers=env.auth(Role.SERVICE_DESK, store_id="S001"))

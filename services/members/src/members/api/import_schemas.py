@@ -21,6 +21,9 @@ class SalesImportIn(BaseModel):
     local_time_zone: TimeZoneName | None = Field(
         default=None, description="The zone of times given without a UTC offset (e.g. Asia/Shanghai); without it they are refused",
     )
+    dry_run: bool = Field(
+        default=False, description="Check the sales as an import would and record nothing: `imported` counts what it would record",
+    )
 
 
 class ImportedRow(BaseModel):

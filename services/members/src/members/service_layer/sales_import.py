@@ -46,9 +46,11 @@ class RowResult:
 
 async def import_sales(
     uow: UnitOfWork, raw_sales: Sequence[Any], points: PointsMode, local_time_zone: ZoneInfo | None = None,
+    *, dry_run: bool = False,
 ) -> list[RowResult]:
     """One result per sale of `raw_sales`, in order; a time without its offset is taken in
-    `local_time_zone` if given."""
+    `local_time_zone` if given. A dry run checks the sales the same way and records nothing: its
+    `imported` are the sales an import would record."""
     now = uow.now()
     parsed = [parse_sale(raw, now, local_time_zone) for raw in raw_sales]
     results: dict[int, RowResult] = {
@@ -72,7 +74,7 @@ async def import_sales(
             results[i] = RowResult(RowStatus.REJECTED, unknown_customer(sale))
             continue
         batch[i] = _sale(sale, ref, now, origin)
-    recorded = await record(uow, list(batch.values()))
+    recorded = {s.key for s in batch.values()} if dry_run else await record(uow, list(batch.values()))
     # A transaction twice in the batch is recorded once, from its first sale; the other is present.
     counted: set[Key] = set()
     for i, s in batch.items():
