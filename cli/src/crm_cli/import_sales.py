@@ -238,8 +238,8 @@ def run(args: Any, base_url: str, token: str, out: TextIO) -> int:
     if summary.rejected:
         print(f"rejected rows with their reasons: {options.rejects}", file=out)
     if summary.problem:
-        print(f"error: {summary.problem}; what was imported before it is kept (present when run again)",
-              file=sys.stderr)
+        kept = "" if summary.dry_run else "; what was imported before it is kept (present when run again)"
+        print(f"error: {summary.problem}{kept}", file=sys.stderr)
         return 2
     if summary.interrupted:
         print("interrupted: run the same command again to go on; what was imported is answered present", file=out)
