@@ -57,6 +57,13 @@ class TooManyRequests(ServiceError):
         return {} if self.retry_after_s is None else {"Retry-After": str(max(1, self.retry_after_s))}
 
 
+class Overloaded(TooManyRequests):
+    """The service has more of this work in hand than it can do well right now (503, with
+    `Retry-After`): shed at the door rather than let every caller's request time out inside."""
+
+    status_code = 503
+
+
 class Invalid(ServiceError):
     """Bad input that only the service layer can see; the answer names the field, as validation does."""
 

@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, FastAPI
 
-from shared.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, TooManyRequests
+from shared.errors import Conflict, Forbidden, Invalid, NotFound, Overloaded, ServiceError, TooManyRequests
 from shared.service import ServiceSpec, build_service_app
 from shared.settings import ServiceSettings
 
@@ -24,6 +24,7 @@ REFUSALS: dict[str, ServiceError] = {
     "forbidden": Forbidden("not yours"),
     "too-many": TooManyRequests("slow down"),
     "too-many-for-a-while": TooManyRequests("slow down", retry_after_s=42),
+    "overloaded": Overloaded("too much at once", retry_after_s=1),
     "invalid": Invalid("quantity", "must be positive"),
     "named": NamedConflict("taken by someone else"),
 }
@@ -69,3 +70,8 @@ async def test_a_throttled_request_is_told_when_to_come_back() -> None:
     r = await answer("too-many-for-a-while")
     assert (r.status_code, r.json(), r.headers["retry-after"]) == (429, {"detail": "slow down"}, "42")
     assert "retry-after" not in (await answer("too-many")).headers
+
+
+async def test_an_overloaded_service_answers_503_and_when_to_come_back() -> None:
+    r = await answer("overloaded")
+    assert (r.status_code, r.json(), r.headers["retry-after"]) == (503, {"detail": "too much at once"}, "1")

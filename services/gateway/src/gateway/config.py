@@ -22,6 +22,12 @@ class Settings(ServiceSettings):
     # Budget of each downstream call of an aggregated view: a slow service costs its section,
     # never the whole page.
     downstream_timeout_s: float = 2.0
+    # Views fanned out at once by one gateway process; the others wait their turn, at most the queue
+    # budget, then get 503. Admitting them all let 32 staff screens push the sections past their
+    # deadline on 2 cores (bench/customer360.py on PostgreSQL: 1-5 sections unavailable, p99 1.6-2.0
+    # s); 12 at once did the same views a second, all complete, p99 1.1-1.2 s.
+    customer360_concurrency: int = Field(default=12, ge=1, le=1000)
+    customer360_queue_s: float = Field(default=10.0, gt=0, le=60)
     # Budget of a forwarded request (registrations, edits, reports, pass-through): a write that
     # is cut short may still commit downstream, so the caller would see 503 for something that
     # happened. Long enough for a busy SQLite writer; reads of the 360 view keep the short budget.

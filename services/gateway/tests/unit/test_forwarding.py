@@ -4,6 +4,8 @@ services are httpx mock transports that record the requests they receive."""
 
 from pathlib import Path
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -11,6 +13,7 @@ from gateway.adapters.clients import Downstream
 from gateway.config import Settings
 from gateway.main import create_app
 from shared.auth import Role, TokenIssuer, TokenVerifier, generate_keypair
+from tests.support.polling import eventually
 
 
 class Recorder:
@@ -80,3 +83,47 @@ async def test_the_idempotency_key_of_a_registration_is_forwarded(gateway) -> No
     client, recorders, desk = gateway
     await client.post("/api/v1/members", json={"name": "x"}, headers={**desk, "Idempotency-Key": "reg-0001-abcdef"})
     assert recorders["members"].requests[0].headers["idempotency-key"] == "reg-0001-abcdef"
+
+
+async def test_views_beyond_the_admission_limit_wait_their_turn_and_past_the_budget_get_503(tmp_path: Path) -> None:
+    private, public = generate_keypair()
+    settings = Settings(environment="test", data_dir=tmp_path, jwt_public_key=public, customer360_concurrency=1,
+                        customer360_queue_s=0.2)
+    app = create_app(settings)
+    app.state.verifier = TokenVerifier(public, settings.jwt_issuer, settings.jwt_audience)
+    opened, release = asyncio.Event(), asyncio.Event()
+
+    calls: list[str] = []
+
+    async def members(request: httpx.Request) -> httpx.Response:
+        if not request.url.path.endswith("/purchases"):
+            calls.append(request.url.path.rsplit("/", 1)[1])
+        if request.url.path == "/v1/members/m1":  # the first view holds its slot until released
+            opened.set()
+            await release.wait()
+        return httpx.Response(404, json={"detail": "no such member"})
+
+    app.state.downstream = Downstream(
+        members=httpx.AsyncClient(transport=httpx.MockTransport(members), base_url="http://members"),
+        points=httpx.AsyncClient(transport=httpx.MockTransport(Recorder(404)), base_url="http://points"),
+    )
+    desk = {"Authorization": f"Bearer {TokenIssuer(private).mint('desk', Role.SERVICE_DESK, store_id='S001')}"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
+        first = asyncio.create_task(client.get("/api/v1/customers/m1/360", headers=desk))
+        await asyncio.wait_for(opened.wait(), 5)
+        # Waits for the first view's slot past the 0.2 s budget (the first never lets go meanwhile).
+        refused = await client.get("/api/v1/customers/m2/360", headers=desk)
+        assert (refused.status_code, refused.headers["retry-after"]) == (503, "1")
+        assert refused.json()["detail"] == "customer-360: too many views at once; try again in a moment"
+        admission = app.state.customer360_admission
+        admission.wait_s = 30  # now a view waits as long as it takes
+        waiting = asyncio.create_task(client.get("/api/v1/customers/m3/360", headers=desk))
+
+        async def third_waiting() -> bool:
+            return admission.waiting == 1
+
+        await eventually(third_waiting, what="the third view waiting for the first's slot")
+        assert not waiting.done() and calls == ["m1"]  # nothing of the third view has started
+        release.set()
+        assert (await first).status_code == 404 and (await waiting).status_code == 404
+        assert calls == ["m1", "m3"]

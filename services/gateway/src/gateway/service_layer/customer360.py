@@ -6,7 +6,9 @@ Each section has its own deadline; a section whose service is slow or down is re
 """
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -15,7 +17,7 @@ import httpx
 
 from gateway.adapters.clients import Downstream
 from gateway.domain.customer360 import Customer360, Unavailable
-from shared.errors import Forbidden, NotFound
+from shared.errors import Forbidden, NotFound, Overloaded
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,33 @@ class MemberNotFound(NotFound):
 
 class Refused(Forbidden):
     """A service refused the caller this customer's data: the whole view is refused (403)."""
+
+
+class Admission:
+    """At most `limit` views of this process fan out at once; the others wait their turn, up to
+    `wait_s`, and are then refused (503). A view admitted has the machine to itself with the few
+    others, so its sections meet their deadlines; all admitted at once, every view's sections
+    queue behind every other's in the services and some miss theirs."""
+
+    def __init__(self, limit: int, wait_s: float) -> None:
+        self._slots = asyncio.Semaphore(limit)
+        self.wait_s = wait_s
+        self.waiting = 0  # views waiting for their turn now
+
+    @contextlib.asynccontextmanager
+    async def admit(self) -> AsyncIterator[None]:
+        self.waiting += 1
+        try:
+            async with asyncio.timeout(self.wait_s):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise Overloaded("customer-360: too many views at once; try again in a moment", retry_after_s=1) from None
+        finally:
+            self.waiting -= 1
+        try:
+            yield
+        finally:
+            self._slots.release()
 
 
 @dataclass

@@ -19,8 +19,10 @@ async def get_customer_360(
     """Profile (contact details masked unless the caller's role needs them), spend, recent purchases
     and points; sections whose service is down are listed under `unavailable`. Refused whole (403)
     when any service refuses the caller this customer: a view never shows the parts a caller may
-    see of a customer who is not theirs."""
+    see of a customer who is not theirs. Views beyond the gateway's admission limit wait their turn
+    (503 with Retry-After when the wait passes its budget)."""
     state = request.app.state
-    return await customer_360(
-        state.downstream, member_id, f"Bearer {grant.principal.token}", state.settings.downstream_timeout_s
-    )
+    async with state.customer360_admission.admit():
+        return await customer_360(
+            state.downstream, member_id, f"Bearer {grant.principal.token}", state.settings.downstream_timeout_s
+        )
