@@ -2,9 +2,8 @@
 forwarded writes get the long budget while the 360 view keeps its short one. The downstream
 services are httpx mock transports that record the requests they receive."""
 
-from pathlib import Path
-
 import asyncio
+from pathlib import Path
 
 import httpx
 import pytest
