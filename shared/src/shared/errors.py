@@ -45,8 +45,8 @@ class Gone(ServiceError):
     status_code = 410
 
 
-class TooManyRequests(ServiceError):
-    status_code = 429
+class RetryLater(ServiceError):
+    """A refusal that may say when a retry can succeed."""
 
     def __init__(self, message: str, retry_after_s: int | None = None) -> None:
         super().__init__(message)
@@ -57,7 +57,13 @@ class TooManyRequests(ServiceError):
         return {} if self.retry_after_s is None else {"Retry-After": str(max(1, self.retry_after_s))}
 
 
-class Overloaded(TooManyRequests):
+class TooManyRequests(RetryLater):
+    """This caller asked too often (429): its own attempts, not the service's load."""
+
+    status_code = 429
+
+
+class Overloaded(RetryLater):
     """The service has more of this work in hand than it can do well right now (503, with
     `Retry-After`): shed at the door rather than let every caller's request time out inside."""
 
