@@ -7,7 +7,7 @@ narrower limits (`Query(ge=0)`, `le=500`) on top.
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Strict
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
@@ -28,4 +28,8 @@ Int64 = Annotated[int, AfterValidator(_within_64_bits)]
 # the API and by the event contracts alike.
 POINTS_MAX = 10_000_000
 
-Points = Annotated[int, Field(ge=0, le=POINTS_MAX)]
+# Points a client sends are JSON integers and nothing else: without strict mode pydantic takes
+# `true` for 1 and "5" for 5, and a script or form sending the wrong type booked points nobody typed.
+Points = Annotated[int, Strict(), Field(ge=0, le=POINTS_MAX)]
+# A change of a balance (a manual adjustment): taking away as well as giving, strict like Points.
+PointsChange = Annotated[int, Strict(), Field(ge=-POINTS_MAX, le=POINTS_MAX)]

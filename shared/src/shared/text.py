@@ -9,7 +9,7 @@ and line breaks are refused too: they have no place in a name or a note and brea
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, StringConstraints
 
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
@@ -23,3 +23,18 @@ def clean_text(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(clean_text)]
+
+
+def non_blank(value: str) -> str:
+    """Clean text that says something (whitespace alone does not)."""
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return clean_text(value)
+
+
+# A name or a title people read in lists and messages (a campaign, a coupon template, a
+# promotion): a name of spaces would be stored, listed and sent in SMS as if it were missing. The
+# surrounding whitespace is stripped first (StringConstraints must come before the validator to
+# strip at all), so what is stored is what is shown and a field's `max_length` counts the stripped
+# text. A field gives no `min_length`: that would answer a blank name with "at least 1 character".
+NonBlankText = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(non_blank)]
