@@ -4,6 +4,7 @@ Only the token issuer holds the private key; every service verifies tokens itsel
 key, so a compromised service cannot mint tokens for the others.
 """
 
+import logging
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -19,6 +20,8 @@ from jwt.algorithms import AllowedPrivateKeys, AllowedPublicKeys
 from pydantic import BaseModel, ConfigDict
 
 ALGORITHM = "EdDSA"
+
+log = logging.getLogger(__name__)
 
 
 class Role(StrEnum):
@@ -78,6 +81,33 @@ class Principal(BaseModel):
         return self.role == Role.MEMBER
 
 
+class TokenRefused(jwt.InvalidTokenError):
+    """A token refused by a check of the platform's own (its length, lifetime, required claims and
+    validity window here; a revoked till or an erased member at the gateway), with a reason written
+    for the caller, who is told it. What else verification raises (PyJWT decoding the token, the
+    claims' types) describes the decoder's internals ("Invalid header string: 'utf-8' codec can't
+    decode byte 0xb7") and is answered as a plain "invalid token" (`refusal_reason`)."""
+
+
+class TokenExpired(TokenRefused, jwt.ExpiredSignatureError):
+    pass
+
+
+class TokenNotYetValid(TokenRefused, jwt.ImmatureSignatureError):
+    pass
+
+
+def refusal_reason(exc: Exception) -> str:
+    """What the 401 says about a token that failed verification: our own checks' reasons, and the
+    claim the token lacks (PyJWT checks the required claims for us, and names the one missing);
+    for anything else, only that the token is not a valid one of the platform."""
+    if isinstance(exc, TokenRefused):
+        return f"invalid token: {exc}"
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return f"invalid token: token must carry claim {exc.claim}"
+    return "invalid token"
+
+
 # Tokens whose checked signature a verifier remembers (the most recently used): more than the tills
 # and staff screens of a large chain use within a token's lifetime.
 SIGNED_TOKENS_KEPT = 8192
@@ -100,7 +130,7 @@ class TokenVerifier:
             self._signed.move_to_end(token)
             return known
         if len(token) > MAX_TOKEN_CHARS:
-            raise jwt.InvalidTokenError(f"token is longer than {MAX_TOKEN_CHARS} characters")
+            raise TokenRefused(f"token is longer than {MAX_TOKEN_CHARS} characters")
         claims = jwt.decode(
             token, self._key, algorithms=[ALGORITHM], issuer=self.issuer, audience=self.audience,
             options={"require": ["exp", "iat", "sub", "role"], "verify_exp": False, "verify_iat": False, "verify_nbf": False},
@@ -119,11 +149,11 @@ class TokenVerifier:
         claims, principal = self._window(token, datetime.now(UTC))
         lifetime = timedelta(seconds=claims["exp"] - claims["iat"])
         if lifetime > MAX_TOKEN_LIFETIME[principal.role]:
-            raise jwt.InvalidTokenError(
+            raise TokenRefused(
                 f"token lifetime {lifetime} exceeds the {MAX_TOKEN_LIFETIME[principal.role]} allowed for role {principal.role}"
             )
         if (claim := REQUIRED_CLAIM.get(principal.role)) and not claims.get(claim):
-            raise jwt.InvalidTokenError(f"token for role {principal.role} must carry claim {claim}")
+            raise TokenRefused(f"token for role {principal.role} must carry claim {claim}")
         return principal
 
     def verify_at(self, token: str, when: datetime, leeway: timedelta = timedelta(0)) -> Principal:
@@ -135,9 +165,9 @@ class TokenVerifier:
         claims, principal = self._checked(token)
         at, slack = when.timestamp(), leeway.total_seconds()
         if claims["exp"] <= at - slack:
-            raise jwt.ExpiredSignatureError("token had expired at that time")
+            raise TokenExpired("token had expired at that time")
         if claims.get("nbf", claims["iat"]) > at + slack:
-            raise jwt.ImmatureSignatureError("token was not yet valid at that time")
+            raise TokenNotYetValid("token was not yet valid at that time")
         return claims, principal
 
 
@@ -201,6 +231,9 @@ async def current_principal(
     try:
         return verifier.verify(credentials.credentials)
     except (jwt.PyJWTError, ValueError) as exc:
+        # The decoder's own words stay in the log, for whoever looks into a refused caller; PyJWT's
+        # and pydantic's messages never contain the token itself.
+        log.info("token refused on %s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
         raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, f"invalid token: {exc}", {"WWW-Authenticate": "Bearer"}
+            status.HTTP_401_UNAUTHORIZED, refusal_reason(exc), {"WWW-Authenticate": "Bearer"}
         ) from exc

@@ -9,10 +9,8 @@ through itself at once, and refuses a `pos` token whose subject is one of them.
 Service tokens are not covered: their subject is the service's name, shared by an old and a new
 client of that service, and they are sent from service to service, not through the gateway."""
 
-import jwt
-
 from gateway.adapters.member_revocations import RevokedMembers
-from shared.auth import Principal, TokenVerifier
+from shared.auth import Principal, TokenRefused, TokenVerifier
 
 
 class RevokedTills:
@@ -41,7 +39,7 @@ class RevocationAwareVerifier(TokenVerifier):
         # token's subject shares, and only member tokens carry a member id.
         principal = super().verify(token)
         if principal.subject in self.revoked.client_ids:
-            raise jwt.InvalidTokenError("the till this token was issued to has been revoked")
+            raise TokenRefused("the till this token was issued to has been revoked")
         if principal.member_id is not None and principal.member_id in self.members:
-            raise jwt.InvalidTokenError("the member this token was issued to has been erased")
+            raise TokenRefused("the member this token was issued to has been erased")
         return principal
