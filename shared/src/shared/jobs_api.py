@@ -1,8 +1,15 @@
 """`POST /v1/jobs/{name}/run` in every service with scheduled jobs: admins and operators run a job
 now, the same code the schedule runs, and get its summary back (e.g. the escalation check after
 deadlines change). `GET /v1/jobs` lists the jobs with their interval and latest runs (of every
-replica, from the service's database)."""
+replica, from the service's database).
 
+A run by hand may be for a moment in the past (`as_of`: a review date missed, a rerun after a
+fix), never for one in the future: jobs act for real, and a run "as of" tomorrow would expire
+points, escalate complaints and send messages before their time, dated in a future no later run
+can correct. The service's clock, as for scheduled runs, is the judge, with the platform's allowed
+clock skew (`CRM_CLOCK_SKEW_S`) for an operator's screen running a little ahead."""
+
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
@@ -28,12 +35,17 @@ async def run_job(
     name: str,
     request: Request,
     _: Annotated[Grant, Allowed("jobs.run")],
-    as_of: Annotated[AwareDatetime | None, Query(description="The moment the run is for; defaults to now")] = None,
+    as_of: Annotated[AwareDatetime | None, Query(
+        description="The moment the run is for: now or earlier, by the service's clock give or take CRM_CLOCK_SKEW_S; "
+        "defaults to now",
+    )] = None,
 ) -> dict[str, Any]:
     runner = request.app.state.jobs
     job = next((j for j in runner.jobs if j.name == name), None)
     if job is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {name}; jobs: {', '.join(j.name for j in runner.jobs)}")
+    if as_of is not None:
+        _refuse_future(as_of, runner.clock(), runner.commands.settings.clock_skew_s)
     # Without `as_of`, the runner uses the service's clock (feedback's deadlines in tests, for one).
     result: dict[str, Any] = await runner.run_once(job, as_of, trigger="by hand")
     # `failed: True` is the runner's mark of a run that raised; a count named `failed` (messages
@@ -41,3 +53,12 @@ async def run_job(
     if result.get("failed") is True:
         raise HTTPException(status.HTTP_500_INTERNAL_SERVER_ERROR, f"job {name} failed; the service log has the error")
     return result
+
+
+def _refuse_future(as_of: datetime, now: datetime, skew_s: float) -> None:
+    if as_of > now + timedelta(seconds=skew_s):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"as_of: {as_of.isoformat()} is later than the service's clock ({now.isoformat()}, allowing {skew_s:g} s "
+            "of clock skew); a job runs for now or a past moment, never ahead of time",
+        )

@@ -3,7 +3,7 @@
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,6 +19,7 @@ from shared.db import make_engine, make_sessionmaker
 from shared.job_runs import JobRunRow
 from shared.jobs import JobRunner, ScheduledJob
 from shared.reports import Column, ReportFormat, local_time, render, to_csv, to_html, totals_row
+from shared.settings import ServiceSettings
 
 COLUMNS = [Column("name", "姓名 Name"), Column("spend", "消费 Spend"), Column("double", "2x", lambda r: r["spend"] * 2)]
 ROWS = [{"name": "王小明", "spend": Decimal("12.30")}, {"name": "=HYPERLINK(\"x\")", "spend": Decimal("-1.00")}]
@@ -71,7 +72,7 @@ async def commands(tmp_path: Path) -> AsyncIterator[Commands]:
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'jobs.db'}")
     async with engine.begin() as conn:
         await conn.run_sync(lambda sync: JobRunRow.__table__.create(sync))  # type: ignore[attr-defined]
-    yield Commands(make_sessionmaker(engine), None)
+    yield Commands(make_sessionmaker(engine), ServiceSettings(service_name="jobs-test"))
     await engine.dispose()
 
 
@@ -124,7 +125,8 @@ async def test_admins_run_a_job_now_and_a_failure_is_a_500_not_a_summary(command
     app = FastAPI()
     app.include_router(jobs_api.router)
     app.state.verifier = TokenVerifier(public, issuer.issuer, issuer.audience)
-    app.state.jobs = JobRunner(commands, [ScheduledJob("nightly", 86400, nightly)])
+    # The service's clock: the runs asked for below are for its past.
+    app.state.jobs = JobRunner(commands, [ScheduledJob("nightly", 86400, nightly)], clock=lambda: datetime(2027, 1, 2, tzinfo=UTC))
     admin = {"Authorization": f"Bearer {issuer.mint('a', Role.ADMIN)}"}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         ok = await client.post("/v1/jobs/nightly/run", params={"as_of": "2026-12-31T23:00:00+08:00"}, headers=admin)
@@ -170,7 +172,8 @@ async def test_operators_list_the_jobs_with_their_latest_runs_newest_first(comma
     app = FastAPI()
     app.include_router(jobs_api.router)
     app.state.verifier = TokenVerifier(public, issuer.issuer, issuer.audience)
-    app.state.jobs = runner = JobRunner(commands, [ScheduledJob("expiry", 3600, expiry)])
+    app.state.jobs = runner = JobRunner(commands, [ScheduledJob("expiry", 3600, expiry)],
+                                        clock=lambda: datetime(2027, 1, 1, 9, 0, tzinfo=UTC))
     at = datetime(2026, 12, 31, 23, 0, tzinfo=UTC)
     await runner.run_once(runner.jobs[0], at)
     operator = {"Authorization": f"Bearer {issuer.mint('o', Role.OPERATOR)}"}
@@ -187,6 +190,40 @@ async def test_operators_list_the_jobs_with_their_latest_runs_newest_first(comma
         ("2027-01-01T00:00:00+00:00", "by hand", False, {"expired": 2}),
         (at.isoformat(), "schedule", True, {"failed": True}),
     ]
+
+
+async def test_a_run_by_hand_for_a_future_moment_is_refused_before_it_acts(commands: Commands) -> None:
+    """Jobs act for real: a run "as of" later than the service's clock would expire points or
+    escalate complaints before their time. The platform's clock skew is allowed, nothing more."""
+    private, public = generate_keypair()
+    issuer = TokenIssuer(private)
+    now = datetime(2026, 12, 2, 15, 56, tzinfo=UTC)
+    ran: list[datetime] = []
+
+    async def escalation(commands: Commands, settings: object, as_of: datetime) -> dict:
+        ran.append(as_of)
+        return {"escalated": 0}
+
+    app = FastAPI()
+    app.include_router(jobs_api.router)
+    app.state.verifier = TokenVerifier(public, issuer.issuer, issuer.audience)
+    app.state.jobs = runner = JobRunner(commands, [ScheduledJob("escalation", 600, escalation)], clock=lambda: now)
+    skew = timedelta(seconds=commands.settings.clock_skew_s)
+    operator = {"Authorization": f"Bearer {issuer.mint('o', Role.OPERATOR)}"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        ahead = await client.post("/v1/jobs/escalation/run", params={"as_of": "2026-12-02T20:30:00Z"}, headers=operator)
+        beyond_skew = await client.post("/v1/jobs/escalation/run", params={"as_of": (now + skew + timedelta(seconds=1)).isoformat()},
+                                        headers=operator)
+        assert (ahead.status_code, beyond_skew.status_code) == (422, 422)
+        assert ahead.json()["detail"].startswith("as_of: 2026-12-02T20:30:00+00:00 is later than the service's clock")
+        assert ran == [] and (await runner.latest_runs())["escalation"] == []  # nothing ran, nothing recorded
+        within_skew = await client.post("/v1/jobs/escalation/run", params={"as_of": (now + skew).isoformat()}, headers=operator)
+        past = await client.post("/v1/jobs/escalation/run", params={"as_of": "2026-12-01T00:00:00+08:00"}, headers=operator)
+        assert (within_skew.status_code, past.status_code) == (200, 200)
+        # The same local time in another zone is judged as the moment it is (23:30 in Shanghai is 15:30 UTC).
+        shanghai = await client.post("/v1/jobs/escalation/run", params={"as_of": "2026-12-02T23:30:00+08:00"}, headers=operator)
+        assert shanghai.status_code == 200
+    assert ran == [now + skew, datetime(2026, 11, 30, 16, 0, tzinfo=UTC), datetime(2026, 12, 2, 15, 30, tzinfo=UTC)]
 
 
 async def test_a_job_may_run_soon_after_start_then_keeps_its_interval(commands: Commands) -> None:
