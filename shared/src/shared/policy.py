@@ -8,7 +8,9 @@ route of every service names exactly one (see `shared.authorize`), and a test wa
 against this table.
 
 Store binding is a second, universal rule: a token bound to a store (desk, store manager, till)
-acts only for that store, whatever the customer scope.
+acts only for that store, whatever the customer scope. A caller whose scope is their `STORE` also
+gives a customer only that store as home store (`Grant.ensure_home_store`), so as not to move a
+customer out of their own reach.
 
 Fields: contact details (phone, address, e-mail) are shown in clear only to the roles whose work
 needs them, and to the member themself; everyone else gets them masked.
@@ -260,6 +262,23 @@ class Grant:
             raise AccessDenied(f"this token is bound to store {bound}, not {store_id}")
         if bound is None and self.scope is Scope.STORE:
             raise AccessDenied(f"a {self.principal.role} token must name its store")
+
+    def ensure_home_store(self, home_store_id: str | None) -> None:
+        """The home store a caller gives a customer, registering or editing them. A caller whose
+        reach is their store's customers (`STORE`) may give only their own store: another one, or
+        none, would hand the customer to a store they do not manage (or to nobody's) and out of their
+        own reach, where they could not even undo it. Other scopes are not bounded by the home store;
+        a desk serves walk-in customers of every store and may name any."""
+        if self.scope is not Scope.STORE:
+            return
+        bound = self.principal.store_id
+        if bound is None:
+            raise AccessDenied(f"a {self.principal.role} token must name its store")
+        if home_store_id != bound:
+            raise AccessDenied(
+                f"home_store_id: this token is bound to store {bound}, not {home_store_id or 'none'}; "
+                f"a {self.principal.role} may only make their own store a customer's home store ({self.action})"
+            )
 
     def store_filter(self, requested: str | None) -> str | None:
         """The store a report or list covers: a caller whose scope is their store gets their own

@@ -57,6 +57,21 @@ def test_a_store_bound_token_acts_only_for_its_store() -> None:
     grant(Role.ADMIN, "points.redemption.handle").ensure_store("S002")
 
 
+@pytest.mark.parametrize("action", ["members.member.register", "members.member.update"])
+def test_a_store_scoped_caller_makes_only_their_own_store_a_customers_home_store(action: str) -> None:
+    manager = grant(Role.STORE_MANAGER, action, store_id="S001")
+    manager.ensure_home_store("S001")
+    with pytest.raises(AccessDenied, match="home_store_id: this token is bound to store S001, not S002"):
+        manager.ensure_home_store("S002")
+    with pytest.raises(AccessDenied, match="not none"):  # clearing it hands the customer to no store
+        manager.ensure_home_store(None)
+    with pytest.raises(AccessDenied, match="must name its store"):
+        grant(Role.STORE_MANAGER, action).ensure_home_store("S001")
+    # Scopes the home store does not bound: a desk serves customers of every store, admins all.
+    grant(Role.SERVICE_DESK, action, store_id="S001").ensure_home_store("S002")
+    grant(Role.ADMIN, action).ensure_home_store(None)
+
+
 def test_reports_of_a_store_scoped_caller_cover_their_store_only() -> None:
     manager = grant(Role.STORE_MANAGER, "members.infobase.read", store_id="S001")
     assert manager.store_filter(None) == "S001"

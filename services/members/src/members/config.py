@@ -22,6 +22,10 @@ class Settings(ServiceSettings):
     # review demotes a VIP whose spend fell below the threshold through returns.
     tier_review_months: list[int] = Field(default_factory=lambda: [1, 4, 7, 10])
     tier_review_every_s: float = 3600.0
+    # How many days late an account manager may date a tracking form (`tracked_on`): a month fits
+    # a catch-up after holidays or a leave; older dates are slips of the year or month
+    # (members/domain/tracking.py).
+    tracking_late_days: int = Field(default=31, ge=0, le=366)
 
     # Searches by phone number per caller and window: enough for a desk's day, far too few to find
     # the number behind a masked one by trying the hidden digits.

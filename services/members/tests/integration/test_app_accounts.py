@@ -18,7 +18,7 @@ REGISTERED = "crm.members.member_registered.v1"
 
 
 def sign_up_body(**overrides):
-    body = member_body(consents={"sms": True, "service_tips_sms": False}, **overrides)
+    body = member_body(**{"consents": {"sms": True, "service_tips_sms": False}, **overrides})
     del body["channel"]  # the app's sign-up does not choose the membership channel
     return body
 
@@ -78,7 +78,8 @@ async def test_an_erased_members_phone_is_nobodys(members, env) -> None:
 
 @pytest.mark.parametrize(("change", "field"), [
     ({"phone": "1234"}, "phone"), ({"address": "  "}, "address"), ({"email": "not-an-address"}, "email"),
-    ({"birthday": "2099-01-01"}, "birthday"),
+    ({"birthday": "2099-01-01"}, "birthday"), ({"birthday": 0}, "birthday"), ({"birthday": "1800-01-01"}, "130 years"),
+    ({"consents": {"sms": "yes"}}, "consents"),
 ])
 async def test_a_bad_sign_up_is_422_naming_the_field(members, env, change, field) -> None:
     r = await members.post("/v1/app-accounts", json=sign_up_body(**change), headers=env.auth(Role.SERVICE))

@@ -117,7 +117,8 @@ async def test_two_replicas_running_at_once_announce_once(members, env) -> None:
 
 async def test_the_notice_period_is_a_setting_and_admins_run_the_job(env, database_factory) -> None:
     settings = env.settings(Settings, await database_factory("members"), birthday_notice_days=3)
-    async with service(create_app(settings)) as members:
+    # The service's clock at MORNING: a run by hand is for now or the past, never ahead of its clock.
+    async with service(create_app(settings, clock=lambda: MORNING)) as members:
         m = await register(members, env, birthday="1990-12-08")
         as_of = {"as_of": "2026-12-05T09:00:00+08:00"}
         r = await members.post("/v1/jobs/birthday-notices/run", params=as_of,
@@ -133,3 +134,15 @@ async def test_the_notice_period_is_a_setting_and_admins_run_the_job(env, databa
 def test_the_notice_period_is_bounded() -> None:
     with pytest.raises(ValueError, match="birthday_notice_days"):
         Settings(birthday_notice_days=-1)
+
+
+async def test_a_run_by_hand_for_a_day_not_yet_come_is_refused_and_announces_nothing(env, database_factory) -> None:
+    async with service(create_app(env.settings(Settings, await database_factory("members")), clock=lambda: MORNING)) as members:
+        await register(members, env, birthday="1990-12-13")  # due tomorrow, seven days ahead of the 6th
+        tomorrow = {"as_of": "2026-12-06T10:00:00+08:00"}
+        r = await members.post("/v1/jobs/birthday-notices/run", params=tomorrow, headers=env.auth(Role.ADMIN))
+        assert r.status_code == 422
+        assert r.json()["detail"].startswith("as_of: 2026-12-06T10:00:00+08:00 is later than the service's clock")
+        assert await announced(members) == []
+        runs = (await members.get("/v1/jobs", headers=env.auth(Role.OPERATOR))).json()["items"]
+        assert [job["runs"] for job in runs if job["name"] == "birthday-notices"] == [[]]

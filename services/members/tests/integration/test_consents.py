@@ -6,6 +6,7 @@ import pytest
 
 from members.service_layer.consents import has_consent
 from shared.auth import Role
+from tests.support.factories import member_body
 from tests.support.members import desk, outbox, register
 
 pytestmark = pytest.mark.integration
@@ -87,6 +88,21 @@ async def test_channels_must_fit_who_records_the_consent(members, env) -> None:
     assert r.status_code == 422 and r.json()["detail"].startswith("channel:")
     r = await put(members, desk(env), m["id"], "marketing_sms", granted=False, channel="carrier_pigeon")
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "channel"]
+
+
+@pytest.mark.parametrize("answer", ["yes", "true", "1", 1, 0, "no"])
+async def test_a_consent_is_recorded_only_from_json_true_or_false(members, env, answer) -> None:
+    """A "yes" or a 1 was taken for a consent the customer never gave, and sent them marketing."""
+    m = await register(members, env, consents={})
+    for headers in (env.auth(Role.MEMBER, member_id=m["id"]), desk(env)):
+        r = await put(members, headers, m["id"], "marketing_sms", granted=answer)
+        assert r.status_code == 422, r.text
+        [error] = r.json()["detail"]
+        assert error["loc"] == ["body", "granted"] and "true or false" in error["msg"]
+    assert [e for e in await outbox(members, CONSENT_CHANGED) if e.key == m["id"]] == []
+    r = await members.post("/v1/members", json=member_body(consents={"sms": answer, "email": True}), headers=desk(env))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "consents", "sms"]
+    assert len(await outbox(members, "crm.members.member_registered.v1")) == 1  # only the one registered above
 
 
 async def test_unknown_purposes_and_callers_without_the_right_are_refused(members, env) -> None:

@@ -36,7 +36,10 @@ async def test_registration_keeps_a_card_given_at_the_desk(members, env) -> None
 @pytest.mark.parametrize(
     ("field", "value", "says"),
     [("phone", "1380013800", "pattern"), ("phone", "23800138000", "pattern"), ("name", "   ", "blank"),
-     ("birthday", "2999-01-01", "future"), ("channel", "wholesale", "retail"), ("community", "", "at least 1")],
+     ("birthday", "2999-01-01", "future"), ("channel", "wholesale", "retail"), ("community", "", "at least 1"),
+     # Lax parsing took 0 and "0" for 1970-01-01 (a Unix timestamp), and a midnight time for its date.
+     ("birthday", 0, "YYYY-MM-DD"), ("birthday", "0", "YYYY-MM-DD"), ("birthday", "1990-05-17T00:00:00", "YYYY-MM-DD"),
+     ("birthday", "1800-01-01", "more than 130 years ago"), ("birthday", "0001-01-01", "more than 130 years ago")],
 )
 async def test_bad_registrations_are_422_naming_the_field(members, env, field, value, says) -> None:
     r = await members.post("/v1/members", json=member_body(**{field: value}), headers=desk(env))
@@ -62,6 +65,38 @@ async def test_a_birthday_is_judged_by_the_service_clock_on_the_chain_business_d
             assert r.status_code == 422
             [error] = r.json()["detail"]
             assert error["loc"] == ["body", "birthday"] and "future" in error["msg"]
+
+
+async def test_a_birthday_more_than_130_years_back_on_the_business_date_is_refused(env, database_factory) -> None:
+    from members.config import Settings
+    from members.main import create_app
+
+    # 16:30 UTC on the 22nd is already the 23rd in Shanghai: a customer born 1896-11-23 is 130 today.
+    now = datetime(2026, 11, 22, 16, 30, tzinfo=UTC)
+    app = create_app(env.settings(Settings, await database_factory("members")), clock=lambda: now)
+    async with service(app) as members:
+        oldest = await members.post("/v1/members", json=member_body(birthday="1896-11-23"), headers=desk(env))
+        assert oldest.status_code == 201, oldest.text
+        for r in (
+            await members.post("/v1/members", json=member_body(birthday="1896-11-22"), headers=desk(env)),
+            await members.patch(f"/v1/members/{oldest.json()['id']}", json={"birthday": "1896-11-22"}, headers=desk(env)),
+        ):
+            assert r.status_code == 422
+            [error] = r.json()["detail"]
+            assert error["loc"] == ["body", "birthday"]
+            assert error["msg"] == "Value error, birthday is more than 130 years ago (the earliest taken is 1896-11-23)"
+
+
+@pytest.mark.parametrize(("birthday", "says"), [(0, "YYYY-MM-DD"), (19900517, "YYYY-MM-DD"), ("1800-01-01", "130 years")])
+async def test_an_edit_stores_no_birthday_guessed_from_a_number_or_beyond_the_oldest_age(members, env, birthday, says) -> None:
+    m = await register(members, env, birthday="1990-05-17")
+    r = await members.patch(f"/v1/members/{m['id']}", json={"birthday": birthday}, headers=desk(env))
+    assert r.status_code == 422
+    [error] = r.json()["detail"]
+    assert error["loc"] == ["body", "birthday"] and says in error["msg"]
+    assert (await members.get(f"/v1/members/{m['id']}", headers=desk(env))).json()["birthday"] == "1990-05-17"
+    cleared = await members.patch(f"/v1/members/{m['id']}", json={"birthday": None}, headers=desk(env))
+    assert cleared.status_code == 200 and cleared.json()["birthday"] is None  # null still clears it
 
 
 async def test_an_admin_imports_a_paper_form_under_the_day_it_was_signed(env, database_factory) -> None:

@@ -4,8 +4,8 @@ manager their store's, marketing everyone but never contact details."""
 import pytest
 
 from shared.auth import Role
-from tests.support.factories import spend_line, staff_body
-from tests.support.members import deliver_sale, register
+from tests.support.factories import member_body, spend_line, staff_body
+from tests.support.members import deliver_sale, desk, register
 
 pytestmark = pytest.mark.integration
 
@@ -79,3 +79,24 @@ async def test_a_manager_sees_a_customer_from_the_moment_they_are_assigned(membe
     assert r.status_code == 200
     assert (await members.get(f"/v1/members/{member_id}", headers=as_manager(env, "am-mine"))).status_code == 200
     assert (await members.get(f"/v1/members/{member_id}", headers=as_manager(env, "am-theirs"))).status_code == 403
+
+
+async def test_a_store_manager_keeps_the_customers_they_register_or_edit_in_their_own_store(members, env) -> None:
+    """A store manager reaches the customers whose home store is theirs: giving a customer another
+    store, or none, would hand them to someone else and out of the manager's own reach."""
+    boss = env.auth(Role.STORE_MANAGER, store_id="S001")
+    r = await members.post("/v1/members", json=member_body(home_store_id="S002"), headers=boss)
+    assert r.status_code == 403 and "home_store_id" in r.json()["detail"] and "not S002" in r.json()["detail"]
+    m = (await members.post("/v1/members", json=member_body(), headers=boss)).json()
+    assert m["home_store_id"] == "S001"
+    for moved in ("S002", "S404", None):
+        r = await members.patch(f"/v1/members/{m['id']}", json={"home_store_id": moved}, headers=boss)
+        assert r.status_code == 403, (moved, r.text)
+        assert r.json()["detail"].startswith("home_store_id: this token is bound to store S001, not ")
+    kept = await members.patch(f"/v1/members/{m['id']}", json={"home_store_id": "S001", "name": "王大明"}, headers=boss)
+    assert kept.status_code == 200 and (kept.json()["home_store_id"], kept.json()["name"]) == ("S001", "王大明")
+    assert (await members.get(f"/v1/members/{m['id']}", headers=boss)).json()["home_store_id"] == "S001"
+    # Admins and desks are not bounded by the home store (a desk serves customers of every store).
+    for other in (env.auth(Role.ADMIN), desk(env)):
+        r = await members.patch(f"/v1/members/{m['id']}", json={"home_store_id": "S002"}, headers=other)
+        assert r.status_code == 200 and r.json()["home_store_id"] == "S002"

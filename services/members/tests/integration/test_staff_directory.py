@@ -124,6 +124,9 @@ async def test_deactivating_a_manager_hands_their_customers_to_the_others(member
     customers = [await vip(members, env, community="湖滨花园") for _ in range(2)]
     staying = await add_staff(members, env, id="am-z")
     await cover(members, env, staying["id"], m1["community_id"])
+    # "no" is no JSON false: guessing it would hand the manager's customers away.
+    r = await members.patch(f"/v1/staff/{leaving['id']}", json={"active": "no"}, headers=store_manager(env))
+    assert r.status_code == 422 and "active" in r.text
     r = await members.patch(f"/v1/staff/{leaving['id']}", json={"active": False}, headers=store_manager(env))
     assert r.status_code == 200 and (r.json()["reassigned"], r.json()["unassigned"]) == (2, 0)
     assert [await manager_of(members, m["id"]) for m in customers] == ["am-z", "am-z"]

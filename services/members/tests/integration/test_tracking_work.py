@@ -1,6 +1,6 @@
 """Account managers' tracking queue, daily feedback forms and reports, and their evaluation."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
@@ -9,13 +9,24 @@ from sqlmodel import select
 from members.adapters.tables import MemberRow
 from members.adapters.tables.analytics import MemberValueRow
 from members.adapters.tables.privacy import AccessLogRow
+from members.config import Settings
+from members.main import create_app
 from shared.auth import Role
 from tests.support.factories import spend_line, staff_body
 from tests.support.members import deliver_sale, register
+from tests.support.platform import service
 
 pytestmark = pytest.mark.integration
 
 NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
+
+
+@pytest.fixture
+async def members(env, database_factory):
+    """The service on the day the forms below are dated: which dates a form may carry depends on
+    the service's clock (not in the future, at most CRM_TRACKING_LATE_DAYS back)."""
+    async with service(create_app(env.settings(Settings, await database_factory("members")), clock=lambda: NOW)) as client:
+        yield client
 
 
 def admin(env) -> dict[str, str]:
@@ -97,13 +108,47 @@ async def test_a_manager_records_tracking_for_their_own_customers_only(members, 
     assert r.status_code == 403 and "staff directory" in r.json()["detail"]
     r = await members.post("/v1/tracking/records", json={**record, "member_id": "nobody"}, headers=as_manager(env, "am-t"))
     assert r.status_code == 404
-    future = (date.today() + timedelta(days=2)).isoformat()
-    r = await members.post("/v1/tracking/records", json={**record, "tracked_on": future}, headers=as_manager(env, "am-t"))
-    assert r.status_code == 422 and "tracked_on" in r.json()["detail"]
+    r = await members.post("/v1/tracking/records", json={**record, "tracked_on": "2026-11-21"}, headers=as_manager(env, "am-t"))
+    assert r.status_code == 422 and r.json()["detail"] == "tracked_on: is 2026-11-21, in the future (today is 2026-11-20)"
     r = await members.post("/v1/tracking/records", json=record, headers=store_manager(env))
     assert r.status_code == 403
     queue = (await members.get("/v1/tracking/queue", headers=as_manager(env, "am-t"))).json()
     assert queue["items"][0]["last_tracked_on"] == "2026-11-20"
+
+
+async def test_a_form_is_dated_at_most_a_month_back_so_a_slip_of_the_year_is_refused(members, env) -> None:
+    """The daily form may be filled in late (a weekend, a holiday week, a leave), up to
+    CRM_TRACKING_LATE_DAYS (31) days; 1990-12-02 for 2026-12-02 is a slip, not a late form."""
+    await manager_for(members, env, "望江苑", id="am-late")
+    m = await vip(members, env, "望江苑", NOW)
+    record = {"member_id": m["id"], "contact": "本人", "method": "phone", "rating": 4}
+    headers = as_manager(env, "am-late")
+    r = await members.post("/v1/tracking/records", json={**record, "tracked_on": "2026-10-20"}, headers=headers)
+    assert r.status_code == 201, r.text  # 31 days before 2026-11-20
+    for slip in ("2026-10-19", "1990-11-20"):
+        r = await members.post("/v1/tracking/records", json={**record, "tracked_on": slip}, headers=headers)
+        assert r.status_code == 422
+        assert r.json()["detail"] == (f"tracked_on: is {slip}, more than 31 days ago: a contact is recorded at most that late "
+                                      "(the earliest taken is 2026-10-20)")
+    for guessed in (0, "0", 20261120, "2026-11-20T00:00:00"):  # lax parsing took these for dates
+        r = await members.post("/v1/tracking/records", json={**record, "tracked_on": guessed}, headers=headers)
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "tracked_on"], (guessed, r.text)
+    report = await members.get("/v1/tracking/reports/daily", params={"date": "0"}, headers=store_manager(env))
+    assert report.status_code == 422 and report.json()["detail"][0]["loc"] == ["query", "date"]
+    queue = (await members.get("/v1/tracking/queue", headers=headers)).json()
+    assert queue["items"][0]["last_tracked_on"] == "2026-10-20"  # only the form within the window was kept
+
+
+async def test_how_late_a_form_may_be_dated_is_a_setting(env, database_factory) -> None:
+    settings = env.settings(Settings, await database_factory("members"), tracking_late_days=7)
+    async with service(create_app(settings, clock=lambda: NOW)) as members:
+        await manager_for(members, env, "临江苑", id="am-week")
+        m = await vip(members, env, "临江苑", NOW)
+        record = {"member_id": m["id"], "contact": "本人", "method": "sms", "rating": 3}
+        week = await members.post("/v1/tracking/records", json={**record, "tracked_on": "2026-11-13"}, headers=as_manager(env, "am-week"))
+        older = await members.post("/v1/tracking/records", json={**record, "tracked_on": "2026-11-12"}, headers=as_manager(env, "am-week"))
+    assert week.status_code == 201, week.text
+    assert older.status_code == 422 and "more than 7 days ago" in older.json()["detail"]
 
 
 @pytest.mark.parametrize(("field", "value"), [("method", "fax"), ("rating", 6), ("rating", 0), ("contact", " ")])

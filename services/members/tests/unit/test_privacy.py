@@ -10,7 +10,7 @@ from members.adapters.tables import MemberRow
 from members.api.presenters import clear_fields, member_public
 from members.api.schemas import Consents, ConsentsInForce, MemberUpdate
 from members.domain.privacy import erased_address_key, erased_card_no, mask_address, mask_email, mask_phone
-from members.domain.profile import birthday_in_future
+from members.domain.profile import FUTURE_BIRTHDAY, birthday_problem, earliest_birthday
 from shared.auth import Principal, Role
 from shared.cards import CardNumber
 from shared.events.contracts import CustomerRef
@@ -114,11 +114,26 @@ def test_a_profile_edit_refuses_a_bad_phone() -> None:
 def test_a_birthday_after_the_business_date_is_in_the_future() -> None:
     # Judged against the clock the service is given (the route asks with it), not the machine's date.
     today = date(2026, 11, 23)
-    assert birthday_in_future(date(2999, 1, 1), today)
-    assert birthday_in_future(date(2026, 11, 24), today)
-    assert not birthday_in_future(date(2026, 11, 23), today)  # born today
-    assert not birthday_in_future(date(1980, 5, 1), today)
-    assert not birthday_in_future(None, today)
+    assert birthday_problem(date(2999, 1, 1), today) == FUTURE_BIRTHDAY
+    assert birthday_problem(date(2026, 11, 24), today) == FUTURE_BIRTHDAY
+    assert birthday_problem(date(2026, 11, 23), today) is None  # born today
+    assert birthday_problem(date(1980, 5, 1), today) is None
+    assert birthday_problem(None, today) is None
+
+
+@pytest.mark.parametrize(("today", "oldest"), [
+    (date(2026, 11, 23), date(1896, 11, 23)),
+    # 130 years before a leap year is never one (130 is not a multiple of 4): 28 February then.
+    (date(2028, 2, 29), date(1898, 2, 28)),
+])
+def test_a_birthday_more_than_130_years_back_is_refused(today: date, oldest: date) -> None:
+    """Nobody alive is that old: 1800 for 1980 is a typo, 0001-01-01 a placeholder."""
+    assert earliest_birthday(today) == oldest
+    assert birthday_problem(oldest, today) is None
+    for too_old in (date.fromordinal(oldest.toordinal() - 1), date(1800, 1, 1), date(1, 1, 1)):
+        assert birthday_problem(too_old, today) == (
+            f"birthday is more than 130 years ago (the earliest taken is {oldest.isoformat()})"
+        )
 
 
 @pytest.mark.parametrize("address", ["翠苑三栋2单元501", "12幢302室", "解放路8号3-501", "ＡＢ１２栋", "中山花园#5"])

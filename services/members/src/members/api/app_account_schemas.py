@@ -1,12 +1,12 @@
 """Bodies of the routes the gateway calls when a customer signs in to the app or signs up in it."""
 
-from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
-from members.domain.profile import Consents, MemberCreate, stripped_not_blank
+from members.domain.profile import BIRTHDAY_RULE, Consents, MemberCreate, stripped_not_blank
 from shared.phones import Phone
+from shared.strict import StrictDate
 from shared.text import Text
 
 
@@ -29,7 +29,7 @@ class AppSignUp(BaseModel):
     gender: Literal["female", "male", "unspecified"] = "unspecified"
     community: Text = Field(min_length=1, max_length=100, description="Residential community (小区)")
     address: Text = Field(min_length=1, max_length=200)
-    birthday: date | None = Field(default=None, description="Not after today's date in the chain's timezone")
+    birthday: StrictDate | None = Field(default=None, description=BIRTHDAY_RULE)
     home_store_id: Text | None = Field(default=None, max_length=32)
     consents: Consents = Consents()
 

@@ -5,6 +5,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from members.domain.sales_import import MAX_SALES_PER_BATCH, PointsMode, RowStatus
+from shared.strict import StrictBool
 from shared.zones import TimeZoneName
 
 
@@ -21,7 +22,7 @@ class SalesImportIn(BaseModel):
     local_time_zone: TimeZoneName | None = Field(
         default=None, description="The zone of times given without a UTC offset (e.g. Asia/Shanghai); without it they are refused",
     )
-    dry_run: bool = Field(
+    dry_run: StrictBool = Field(
         default=False, description="Check the sales as an import would and record nothing: `imported` counts what it would record",
     )
 

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
+from shared.strict import StrictBool, StrictDate
 from shared.text import Text
 
 StaffRole = Literal["account_manager", "store_manager", "service_desk"]
@@ -37,7 +38,7 @@ class StaffCreate(BaseModel):
 class StaffUpdate(BaseModel):
     name: Text | None = Field(default=None, min_length=1, max_length=50)
     work_phone: WorkPhone | None = None
-    active: bool | None = Field(default=None, description="false: the person left; their customers are reassigned")
+    active: StrictBool | None = Field(default=None, description="false: the person left; their customers are reassigned")
 
     @field_validator("name")
     @classmethod
@@ -92,7 +93,10 @@ METHOD_LABELS = {
 
 
 class TrackingCreate(BaseModel):
-    tracked_on: date = Field(description="The day of the contact (the chain's local date)")
+    tracked_on: StrictDate = Field(
+        description="The day of the contact (YYYY-MM-DD, the chain's local date): not in the future, "
+        "nor more than CRM_TRACKING_LATE_DAYS (31) days ago",
+    )
     member_id: Text = Field(min_length=1, max_length=36)
     contact: Text = Field(min_length=1, max_length=50, description="Who was reached, e.g. 本人 / 家属")
     method: Method

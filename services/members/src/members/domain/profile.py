@@ -1,8 +1,9 @@
 """What a registration or a profile edit says about a customer, and the profile rules.
 
 The service layer works with these shapes (a registration's digest is taken of the body as sent),
-so they live here and the api names them. Whether a birthday lies in the future depends on the
-clock, which a model validator cannot see; `birthday_in_future` is asked with the injected one.
+so they live here and the api names them. Whether a birthday lies in the future, or too far in the
+past, depends on the clock, which a model validator cannot see; `birthday_problem` is asked with the
+injected one.
 """
 
 from datetime import date, datetime
@@ -12,9 +13,15 @@ from pydantic import AwareDatetime, BaseModel, EmailStr, Field, field_validator
 
 from shared.cards import CardNumber
 from shared.phones import Phone
+from shared.strict import StrictBool, StrictDate
 from shared.text import Text
 
 FUTURE_BIRTHDAY = "birthday is in the future"
+# Nobody alive is this old (the oldest person on record reached 122): a birthday further back is a
+# typo (1800 for 1980) or a placeholder (0001-01-01), and would turn up in ages, birth-month
+# segments and birthday notices as if it were a customer's.
+OLDEST_AGE_YEARS = 130
+BIRTHDAY_RULE = f"YYYY-MM-DD; not after today's date in the chain's timezone, nor more than {OLDEST_AGE_YEARS} years before it"
 FUTURE_REGISTRATION = "registered_at is in the future"
 
 
@@ -26,9 +33,25 @@ def stripped_not_blank(value: str) -> str:
     return value
 
 
-def birthday_in_future(birthday: date | None, today: date) -> bool:
-    """`today` is the chain's business date: a customer born today where the stores are is no error."""
-    return birthday is not None and birthday > today
+def earliest_birthday(today: date) -> date:
+    """The birthday of a customer `OLDEST_AGE_YEARS` old today (on 29 February, 28 February of a
+    common year)."""
+    try:
+        return today.replace(year=today.year - OLDEST_AGE_YEARS)
+    except ValueError:
+        return today.replace(year=today.year - OLDEST_AGE_YEARS, day=28)
+
+
+def birthday_problem(birthday: date | None, today: date) -> str | None:
+    """Why a customer's birthday cannot be right, or None. `today` is the chain's business date: a
+    customer born today where the stores are is no error."""
+    if birthday is None:
+        return None
+    if birthday > today:
+        return FUTURE_BIRTHDAY
+    if birthday < (earliest := earliest_birthday(today)):
+        return f"birthday is more than {OLDEST_AGE_YEARS} years ago (the earliest taken is {earliest.isoformat()})"
+    return None
 
 
 def registered_in_future(registered_at: datetime | None, now: datetime) -> bool:
@@ -38,9 +61,10 @@ def registered_in_future(registered_at: datetime | None, now: datetime) -> bool:
 class Consents(BaseModel):
     """Consents given at registration, each answered or left unanswered."""
 
-    sms: bool | None = Field(default=None, description="Marketing messages by SMS (营销短信): marketing_sms")
-    email: bool | None = Field(default=None, description="Marketing messages by e-mail: marketing_email")
-    service_tips_sms: bool | None = Field(default=None, description="Service tips by SMS (服务提示短信)")
+    # JSON true / false only: a consent recorded from "yes" or 1 would be one the customer never gave.
+    sms: StrictBool | None = Field(default=None, description="Marketing messages by SMS (营销短信): marketing_sms")
+    email: StrictBool | None = Field(default=None, description="Marketing messages by e-mail: marketing_email")
+    service_tips_sms: StrictBool | None = Field(default=None, description="Service tips by SMS (服务提示短信)")
 
     def by_purpose(self) -> dict[str, bool]:
         """Only what the customer actually answered is recorded; silence is not a refusal."""
@@ -56,7 +80,7 @@ class MemberCreate(BaseModel):
     community: Text = Field(min_length=1, max_length=100, description="Residential community (小区)")
     address: Text = Field(min_length=1, max_length=200)
     channel: Literal["retail", "partner"] = "retail"
-    birthday: date | None = Field(default=None, description="Not after today's date in the chain's timezone")
+    birthday: StrictDate | None = Field(default=None, description=BIRTHDAY_RULE)
     card_no: CardNumber | None = None
     home_store_id: Text | None = Field(default=None, max_length=32)
     consents: Consents = Consents()
@@ -76,7 +100,7 @@ class MemberUpdate(BaseModel):
     phone: Phone | None = Field(default=None, description="Mainland China mobile number")
     email: EmailStr | None = None
     gender: Literal["female", "male", "unspecified"] | None = None
-    birthday: date | None = Field(default=None, description="Not after today's date in the chain's timezone")
+    birthday: StrictDate | None = Field(default=None, description=BIRTHDAY_RULE)
     community: Text | None = Field(default=None, min_length=1, max_length=100)
     address: Text | None = Field(default=None, min_length=1, max_length=200)
     channel: Literal["retail", "partner"] | None = None

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response, status
 
 from members.api.app_account_schemas import AppAccount, AppSignUp, PhoneIn
 from members.api.deps import MembersSettingsDep
-from members.domain.profile import FUTURE_BIRTHDAY, birthday_in_future
+from members.domain.profile import birthday_problem
 from members.service_layer import app_accounts
 from shared.authorize import Allowed
 from shared.deps import UowDep
@@ -35,8 +35,8 @@ async def sign_up(
     body: AppSignUp, uow: UowDep, settings: MembersSettingsDep, response: Response,
     grant: Annotated[Grant, Allowed("members.member.self_register")],
 ) -> AppAccount:
-    if birthday_in_future(body.birthday, uow.now().astimezone(settings.zone).date()):
-        raise Invalid("birthday", FUTURE_BIRTHDAY)
+    if problem := birthday_problem(body.birthday, uow.now().astimezone(settings.zone).date()):
+        raise Invalid("birthday", problem)
     member_id, created = await app_accounts.sign_up(uow, body.registration(), settings.resolved_pepper(), grant.principal)
     if not created:
         response.status_code = status.HTTP_200_OK

@@ -21,7 +21,7 @@ from members.api.schemas import (
 )
 from members.config import Settings
 from members.domain.communities import community_key
-from members.domain.profile import FUTURE_BIRTHDAY, FUTURE_REGISTRATION, birthday_in_future, registered_in_future
+from members.domain.profile import FUTURE_REGISTRATION, birthday_problem, registered_in_future
 from members.service_layer.privacy import phone_search_allowed, record_phone_search
 from members.service_layer.profile import SELF_SERVICE_FIELDS, update_profile
 from members.service_layer.receipts import receipts
@@ -44,13 +44,13 @@ IdempotencyKey = Annotated[
 ]
 
 
-def _refuse_future_birthday(birthday: date | None, uow: UnitOfWork, settings: Settings) -> None:
+def _refuse_impossible_birthday(birthday: date | None, uow: UnitOfWork, settings: Settings) -> None:
     # The body's model cannot see the service's clock, so this rule is checked here, answered in the
     # shape and wording body validation gives (the field, and why).
-    if birthday is not None and birthday_in_future(birthday, uow.now().astimezone(settings.zone).date()):
+    if birthday is not None and (problem := birthday_problem(birthday, uow.now().astimezone(settings.zone).date())):
         raise RequestValidationError([{
-            "type": "value_error", "loc": ("body", "birthday"), "msg": f"Value error, {FUTURE_BIRTHDAY}",
-            "input": birthday.isoformat(), "ctx": {"error": FUTURE_BIRTHDAY},
+            "type": "value_error", "loc": ("body", "birthday"), "msg": f"Value error, {problem}",
+            "input": birthday.isoformat(), "ctx": {"error": problem},
         }])
 
 
@@ -71,12 +71,12 @@ async def create_member(
     body: MemberCreate, uow: UowDep, grant: Annotated[Grant, Allowed("members.member.register")], settings: MembersSettingsDep,
     response: Response, idempotency_key: IdempotencyKey = None,
 ) -> MemberPublic:
-    _refuse_future_birthday(body.birthday, uow, settings)
+    _refuse_impossible_birthday(body.birthday, uow, settings)
     if body.registered_at is not None:
         Grant.of(grant.principal, "members.member.register_backdated")
         _refuse_future_registration(body, uow)
-    if grant.scope is Scope.STORE and body.home_store_id is not None:
-        grant.ensure_store(body.home_store_id)  # a store manager registers customers of their store
+    if body.home_store_id is not None:  # left out, it is the caller's store (registration)
+        grant.ensure_home_store(body.home_store_id)
     principal = grant.principal
     if idempotency_key is None:
         registered = await register_member(uow, body, settings.resolved_pepper(), principal)
@@ -140,13 +140,15 @@ async def edit_member(
     member_id: str, body: MemberUpdate, uow: UowDep, grant: Annotated[Grant, Allowed("members.member.update")],
     settings: MembersSettingsDep,
 ) -> MemberPublic:
-    _refuse_future_birthday(body.birthday, uow, settings)
+    _refuse_impossible_birthday(body.birthday, uow, settings)
     member = await visible_member(uow, member_id, grant)
     if grant.scope is Scope.SELF:
         if refused := sorted(body.model_fields_set - SELF_SERVICE_FIELDS):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, f"members may not change {', '.join(refused)}; ask the service desk"
             )
+    if "home_store_id" in body.model_fields_set:  # null included: it would take the customer out of a store's reach
+        grant.ensure_home_store(body.home_store_id)
     member = await update_profile(uow, member, body, settings.resolved_pepper())
     return await present_member(uow, member, grant, "members.update")
 

@@ -2,7 +2,6 @@
 the store manager's list of VIPs still waiting for a manager."""
 
 import re
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
@@ -22,12 +21,15 @@ from members.api.staff_schemas import (
     UnassignedVip,
 )
 from members.domain.privacy import mask_phone
+from members.domain.tracking import tracked_on_problem
 from members.service_layer import tracking
 from members.service_layer.privacy import record_personal_data_read
 from shared.authorize import Allowed
 from shared.deps import UowDep
+from shared.errors import Invalid
 from shared.policy import AccessDenied, Grant, Scope
 from shared.reports import Column, ReportFormat, render
+from shared.strict import StrictDate
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/tracking", tags=["tracking"])
@@ -101,8 +103,8 @@ async def unassigned_vips(
 async def record_tracking(body: TrackingCreate, uow: UowDep, grant: ManagerDep, settings: MembersSettingsDep) -> TrackingPublic:
     """One line of the daily tracking feedback form, by the customer's own account manager."""
     now = uow.now()
-    if body.tracked_on > now.astimezone(settings.zone).date():
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "tracked_on: is in the future")
+    if problem := tracked_on_problem(body.tracked_on, now.astimezone(settings.zone).date(), settings.tracking_late_days):
+        raise Invalid("tracked_on", problem)
     manager = await uow.session.get(StaffRow, grant.principal.subject)
     if manager is None or not manager.active:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"{grant.principal.subject} is not an active account manager in the staff directory")
@@ -139,7 +141,7 @@ REPORT_COLUMNS = [
 @router.get("/reports/daily")
 async def daily_report(
     uow: UowDep, grant: TrackingReaderDep,
-    day: Annotated[date, Query(alias="date", description="YYYY-MM-DD")],
+    day: Annotated[StrictDate, Query(alias="date", description="YYYY-MM-DD")],
     store_id: Annotated[str | None, Query(max_length=32)] = None,
     manager_id: Annotated[str | None, Query(max_length=64)] = None,
     format: ReportFormat = ReportFormat.JSON,

@@ -1,0 +1,24 @@
+"""Which days an account manager's tracking form may be dated: the rule behind `tracked_on`.
+
+The form is the day's record of contacts, filled in that day or a little later: after a weekend,
+one of the week-long holidays (Spring Festival, National Day) or a leave. Within
+`CRM_TRACKING_LATE_DAYS` (a month by default) of today every such catch-up fits; a date older than
+that is almost always a slip of the year or month (1990-12-02 for 2026-12-02), and would land in a
+daily report read long ago and in the customer's archive as a contact that never happened then.
+A date after today (the chain's business date) records a contact that has not happened yet.
+"""
+
+from datetime import date, timedelta
+
+
+def tracked_on_problem(tracked_on: date, today: date, late_days: int) -> str | None:
+    """Why a tracking form cannot carry this date, or None; `today` is the chain's business date."""
+    if tracked_on > today:
+        return f"is {tracked_on.isoformat()}, in the future (today is {today.isoformat()})"
+    earliest = today - timedelta(days=late_days)
+    if tracked_on < earliest:
+        return (
+            f"is {tracked_on.isoformat()}, more than {late_days} days ago: "
+            f"a contact is recorded at most that late (the earliest taken is {earliest.isoformat()})"
+        )
+    return None
