@@ -45,12 +45,20 @@ def sale_line(amount: str = "120.00", *, sku: str = "6900000000001", category: s
     return {"sku": sku, "name": "item", "category": category, "qty": "1", "unit_price": amount, "amount": amount}
 
 
+class Owner:
+    """The default card at the till: that of the member whose coupon is presented."""
+
+
+OWNER = Owner()
+
+
 @dataclass
 class CampaignsDriver:
     client: httpx.AsyncClient
     env: TestEnv
     clock: Clock
     cards: dict[str, str] = field(default_factory=dict)
+    owners: dict[str, str] = field(default_factory=dict)  # code -> member, from the wallets read
 
     @property
     def app(self):
@@ -85,6 +93,7 @@ class CampaignsDriver:
     async def wallet(self, member_id: str) -> list[dict[str, Any]]:
         r = await self.client.get(f"/v1/members/{member_id}/coupons", headers=self.member(member_id))
         assert r.status_code == 200, r.text
+        self.owners.update((coupon["code"], member_id) for coupon in r.json())
         return r.json()
 
     async def code_of(self, member_id: str) -> str:
@@ -120,9 +129,18 @@ class CampaignsDriver:
 
     # --- the till
 
+    def card_for(self, codes: list[str], card: "str | Owner | None") -> str | None:
+        """`card` as given; by default the card of the member whose coupon is among `codes`, as a
+        customer shows their card with their coupon (member coupons need it)."""
+        if not isinstance(card, Owner):
+            return card
+        owner = next((self.owners[code] for code in codes if code in self.owners), None)
+        return self.cards.get(owner) if owner is not None else None
+
     def till_body(self, codes: list[str], *, txn: str = "T-1", store: str = "S001", lines: list[dict] | None = None,
-                  card: str | None = None, **extra: Any) -> dict[str, Any]:
+                  card: "str | Owner | None" = OWNER, **extra: Any) -> dict[str, Any]:
         body: dict[str, Any] = {"store_id": store, "pos_txn_id": txn, "lines": [sale_line()] if lines is None else lines, "codes": codes, **extra}
+        card = self.card_for(codes, card)
         if card:
             body["member"] = {"card_no": card}
         return body
@@ -153,8 +171,9 @@ class CampaignsDriver:
         return TokenIssuer(private).mint(f"till-{store}", Role.POS, store_id=store)
 
     def sale(self, codes: list[str], *, txn: str = "T-1", store: str = "S001", lines: list[dict] | None = None,
-             discounts: dict[str, str] | None = None, card: str | None = None, at: datetime | None = None) -> Envelope:
+             discounts: dict[str, str] | None = None, card: "str | Owner | None" = OWNER, at: datetime | None = None) -> Envelope:
         sale_lines = [c.SaleLine.model_validate(ln) for ln in (lines or [sale_line()])]
+        card = self.card_for(codes, card)
         sale = c.PurchaseMadeV1(
             store_id=store, pos_txn_id=txn, occurred_at=at or self.clock.now, lines=sale_lines,
             customer=c.CustomerRef(card_no=card) if card else None,

@@ -19,6 +19,7 @@ def backend() -> str:
 
 async def coupons_for(cmp, n: int, **template: object) -> tuple[str, list[str]]:
     members = [f"m-{i}" for i in range(n)]
+    await cmp.apply(*(cmp.registered(m) for m in members))  # their cards, shown with their coupons
     template_id = await cmp.template(**template)
     await cmp.issue(template_id, members)
     return template_id, [await cmp.code_of(m) for m in members]

@@ -137,6 +137,43 @@ async def test_a_return_gives_the_coupon_back_when_the_template_says_so(cmp) -> 
     assert (await cmp.validate([code], txn="T-9")).json()["codes"][0]["ok"]
 
 
+async def test_a_partial_return_leaves_the_coupon_used_and_the_return_completing_the_sale_gives_it_back(cmp) -> None:
+    # The till refunds the returned lines' share of what was paid: the customer already gives back
+    # that share of the discount, so the coupon is not theirs again until the whole sale is back.
+    _, code = await issued_code(cmp, returns_on_refund=True)
+    await cmp.apply(cmp.sale([code], discounts={code: "20.00"}))
+    await cmp.apply(cmp.refund(refund_id="R-0", amount="0.00"), cmp.refund(refund_id="R-1", amount="1.00"))
+    assert await cmp.outbox(COUPON_REVERSED) == []
+    assert (await cmp.wallet("m-1"))[0]["state"] == "redeemed"
+    assert (await cmp.validate([code], txn="T-9")).json()["codes"][0]["reason"] == "already_used"
+    await cmp.apply(cmp.refund(refund_id="R-2", amount="119.00"))
+    (reversed_,) = await cmp.outbox(COUPON_REVERSED)
+    assert reversed_["returned"] is True and reversed_["refund_id"] == "R-2"
+    assert (await cmp.wallet("m-1"))[0]["state"] == "issued"
+
+
+async def test_a_members_coupon_is_refused_with_another_members_card_or_none(cmp) -> None:
+    _, code = await issued_code(cmp)
+    await cmp.apply(cmp.registered("m-2"))
+    other = (await cmp.validate([code], card=cmp.cards["m-2"])).json()["codes"][0]
+    assert other["ok"] is False and other["reason"] == "other_members" and other["message_en"]
+    assert (await cmp.reserve([code], card=None)).json()["codes"][0]["reason"] == "member_required"
+    assert (await cmp.validate([code])).json()["codes"][0]["ok"]  # with the owner's own card
+    # A sale published straight to Kafka with the code and someone else's card does not redeem it.
+    await cmp.apply(cmp.sale([code], txn="T-other", card=cmp.cards["m-2"], discounts={code: "20.00"}))
+    assert await cmp.outbox(COUPON_REDEEMED) == []
+    assert (await cmp.wallet("m-1"))[0]["state"] == "issued"
+
+
+async def test_a_sale_claiming_more_than_its_reserved_coupon_is_worth_counts_the_coupons_worth(cmp) -> None:
+    _, code = await issued_code(cmp)
+    assert (await cmp.reserve([code])).json()["codes"][0]["discount"] == "20.00"
+    await cmp.apply(cmp.sale([code], discounts={code: "90.00"}))
+    (redeemed,) = await cmp.outbox(COUPON_REDEEMED)
+    assert redeemed["discount"] == "20.00"
+    assert Decimal((await cmp.wallet("m-1"))[0]["discount"]) == Decimal("20.00")
+
+
 async def test_a_sale_without_a_reserved_code_releases_that_reservation(cmp) -> None:
     _, code = await issued_code(cmp)
     await cmp.reserve([code])

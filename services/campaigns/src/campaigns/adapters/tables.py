@@ -180,6 +180,10 @@ class CouponRow(SQLModel, table=True):
     redeemed_sale_event_id: str | None = Field(default=None, max_length=200)
     redeemed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     discount: Decimal | None = Field(default=None, sa_column=Column(MoneyColumn(), nullable=True))
+    # The redeeming sale's total and what its returns have brought back so far: the coupon is
+    # reversed by the return that completes it (service_layer/coupons.on_purchase_refunded).
+    sale_total: Decimal | None = Field(default=None, sa_column=Column(MoneyColumn(), nullable=True))
+    sale_returned: Decimal | None = Field(default=None, sa_column=Column(MoneyColumn(), nullable=True))
     # The counters this coupon's use was added to (given back on release or a returning refund):
     # the store and the member's period at the time, which may differ from the sale's own later.
     counted_store_id: str | None = Field(default=None, max_length=32)

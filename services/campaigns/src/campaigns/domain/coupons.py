@@ -209,8 +209,11 @@ class Reason(StrEnum):
     NOT_FOR_THESE_ITEMS = "not_for_these_items"
     CAP_REACHED = "cap_reached"
     CANNOT_COMBINE = "cannot_combine"
-    # A generic code whose caps count per member, at a sale without the member's card.
+    # A member's own coupon, or a generic code whose caps count per member, at a sale without the
+    # member's card.
     MEMBER_REQUIRED = "member_required"
+    # A member's own coupon at a sale with another member's card: coupons are not bearer vouchers.
+    OTHER_MEMBERS = "other_members"
 
 
 _MESSAGES: dict[Reason, tuple[str, str]] = {
@@ -225,6 +228,7 @@ _MESSAGES: dict[Reason, tuple[str, str]] = {
     Reason.CAP_REACHED: ("此券的使用次数或预算已达上限", "This coupon's usage limit or budget has been reached"),
     Reason.CANNOT_COMBINE: ("此券不能与{other}同时使用", "This coupon cannot be combined with {other}"),
     Reason.MEMBER_REQUIRED: ("请先出示会员卡再使用此券", "Present the member card to use this coupon"),
+    Reason.OTHER_MEMBERS: ("此券属于其他会员，不能用于本会员卡", "This coupon belongs to another member's card"),
 }
 
 
@@ -322,7 +326,7 @@ def discount_of(spec: TemplateSpec, eligible: Decimal, basket: Basket) -> Decima
 
 
 def judge_one(coupon: CouponState | None, code: str, basket: Basket, *, capped: bool = False,
-              member_missing: bool = False) -> Verdict:
+              member_missing: bool = False, other_members: bool = False) -> Verdict:
     """One code on its own: its state, its time, where it applies and what it gives."""
     if coupon is None:
         return _refuse(code, Reason.UNKNOWN_CODE)
@@ -355,6 +359,8 @@ def judge_one(coupon: CouponState | None, code: str, basket: Basket, *, capped: 
         return _refuse(code, Reason.NOT_FOR_THESE_ITEMS)
     if member_missing:
         return _refuse(code, Reason.MEMBER_REQUIRED)
+    if other_members:
+        return _refuse(code, Reason.OTHER_MEMBERS)
     if capped:
         return _refuse(code, Reason.CAP_REACHED)
     return Verdict(code, discount)
@@ -373,16 +379,19 @@ class Evaluation:
 
 
 def evaluate(basket: Basket, codes: list[str], coupons: dict[str, CouponState], *,
-             capped: frozenset[str] = frozenset(), member_missing: frozenset[str] = frozenset()) -> Evaluation:
+             capped: frozenset[str] = frozenset(), member_missing: frozenset[str] = frozenset(),
+             other_members: frozenset[str] = frozenset()) -> Evaluation:
     """Every code against the basket, in the order the till gave them: the first codes keep their
     place when stacking rules let only some of them through. `capped`: codes whose caps this sale
-    would break; `member_missing`: codes that need the member's card and the sale has none."""
+    would break; `member_missing`: codes that need the member's card and the sale has none;
+    `other_members`: member coupons of someone other than the sale's card holder."""
     result = Evaluation()
     accepted: list[tuple[str, Stacking]] = []
     left = basket.total
     for code in codes:
         coupon = coupons.get(code)
-        verdict = judge_one(coupon, code, basket, capped=code in capped, member_missing=code in member_missing)
+        verdict = judge_one(coupon, code, basket, capped=code in capped, member_missing=code in member_missing,
+                            other_members=code in other_members)
         if verdict.ok and coupon is not None:
             stacking = coupon.spec.stacking
             clash = _clash(stacking, accepted)

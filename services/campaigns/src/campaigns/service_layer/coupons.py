@@ -43,6 +43,7 @@ from campaigns.domain.coupons import (
     Basket,
     BasketLine,
     CouponState,
+    Evaluation,
     Reason,
     State,
     TemplateSpec,
@@ -379,11 +380,31 @@ async def _load(session: AsyncSession, codes: list[str], store_id: str, pos_txn_
 
 
 def _needs_member(loaded: Loaded) -> frozenset[str]:
-    """Generic codes whose caps count per member, at a sale without a known member."""
+    """Codes that need the card of a known member, at a sale without one: a member's own coupon,
+    and a generic code whose caps count per member."""
+    if loaded.member_id is not None:
+        return frozenset()
     return frozenset(
         code for code, row in loaded.rows.items()
-        if row.code is None and loaded.member_id is None and loaded.specs[code].caps.needs_member
+        if (row.code is not None and row.member_id is not None) or (row.code is None and loaded.specs[code].caps.needs_member)
     )
+
+
+def _other_members(loaded: Loaded) -> frozenset[str]:
+    """Member coupons of someone other than the card holder of the sale. A coupon is issued to a
+    member (a campaign's audience, points they spent, a complaint's compensation): whoever else
+    holds its code may not use it."""
+    if loaded.member_id is None:
+        return frozenset()
+    return frozenset(
+        code for code, row in loaded.rows.items()
+        if row.code is not None and row.member_id is not None and row.member_id != loaded.member_id
+    )
+
+
+def _evaluate(basket: Basket, codes: list[str], loaded: Loaded, capped: frozenset[str] = frozenset()) -> Evaluation:
+    return evaluate(basket, codes, loaded.states, capped=capped, member_missing=_needs_member(loaded),
+                    other_members=_other_members(loaded))
 
 
 def _member_for_caps(row: CouponRow, loaded: Loaded) -> str | None:
@@ -417,11 +438,11 @@ async def validate(uow: UnitOfWork, request: TillRequest) -> list[Verdict]:
     """What each code would take off the basket now; changes nothing."""
     member = await member_of_card(uow.session, request.card_no)
     loaded = await _load(uow.session, request.codes, request.store_id, request.pos_txn_id, member, request.at, lock=False)
-    first = evaluate(request.basket, request.codes, loaded.states, member_missing=_needs_member(loaded))
+    first = _evaluate(request.basket, request.codes, loaded)
     capped = await _would_break_caps(uow.session, loaded, first.verdicts, request)
     if not capped:
         return first.verdicts
-    return evaluate(request.basket, request.codes, loaded.states, capped=capped, member_missing=_needs_member(loaded)).verdicts
+    return _evaluate(request.basket, request.codes, loaded, capped).verdicts
 
 
 def _held_by(row: CouponRow, store_id: str, pos_txn_id: str) -> bool:
@@ -436,7 +457,7 @@ async def reserve(uow: UnitOfWork, request: TillRequest, ttl: timedelta) -> list
     member = await member_of_card(session, request.card_no)
     await _release_txn(uow, request.store_id, request.pos_txn_id, keep=set(request.codes), reason="voided")
     loaded = await _load(session, request.codes, request.store_id, request.pos_txn_id, member, request.at, lock=True)
-    evaluation = evaluate(request.basket, request.codes, loaded.states, member_missing=_needs_member(loaded))
+    evaluation = _evaluate(request.basket, request.codes, loaded)
     capped: set[str] = set()
     for verdict in sorted((v for v in evaluation.verdicts if v.ok), key=lambda v: v.code):
         row, spec = loaded.rows[verdict.code], loaded.specs[verdict.code]
@@ -475,7 +496,7 @@ def _capped(verdict: Verdict) -> Verdict:
 def _to_issued(row: CouponRow) -> None:
     row.state = State.ISSUED.value
     row.store_id = row.pos_txn_id = row.reserved_until = None
-    row.discount = None
+    row.discount = row.sale_total = row.sale_returned = None
     row.counted_store_id = row.counted_period = row.counted_member_id = None
 
 
@@ -548,7 +569,7 @@ async def on_purchase_made(uow: UnitOfWork, delivery: Delivery) -> None:
     await _release_txn(uow, sale.store_id, sale.pos_txn_id, keep=set(codes), reason="voided")
     loaded = await _load(session, codes, sale.store_id, sale.pos_txn_id, member, sale.occurred_at, lock=True)
     basket = Basket(sale.store_id, "retail", sale.occurred_at, basket_lines(sale.lines), (sale.store_id, sale.pos_txn_id))
-    evaluation = evaluate(basket, codes, loaded.states, member_missing=_needs_member(loaded))
+    evaluation = _evaluate(basket, codes, loaded)
     for verdict in sorted(evaluation.verdicts, key=lambda v: v.code):
         code = verdict.code
         row = loaded.rows.get(code)
@@ -556,8 +577,11 @@ async def on_purchase_made(uow: UnitOfWork, delivery: Delivery) -> None:
             continue  # this sale redeemed it already
         if row is not None and _held_by(row, sale.store_id, sale.pos_txn_id):
             # Reserved for this very sale: the till was promised it, whatever has changed since.
+            # What the till was promised is also the most it counts: a sale claiming more for the
+            # code (a till's mistake, or a cashier's) must not charge the budget beyond its worth.
             spec = loaded.specs[code]
-            discount = claimed[code] or (row.discount or ZERO)
+            promised = row.discount or ZERO
+            discount = min(claimed[code], promised) if claimed[code] else promised
             delta = discount - (row.discount or ZERO)
             if delta:  # the money actually given is what the budget counts
                 for take in _counted_takes(spec, row):
@@ -584,6 +608,7 @@ async def on_purchase_made(uow: UnitOfWork, delivery: Delivery) -> None:
 def _redeem(uow: UnitOfWork, row: CouponRow, sale: c.PurchaseMadeV1, sale_event_id: str, discount: Decimal, *, reserved: bool) -> None:
     row.state, row.reserved_until = State.REDEEMED.value, None
     row.redeemed_sale_event_id, row.redeemed_at, row.discount = sale_event_id, sale.occurred_at, discount
+    row.sale_total, row.sale_returned = sale.total, ZERO  # a return reverses the coupon once all of it is back
     uow.session.add(row)
     data = c.CouponRedeemedV1(
         coupon_id=row.id, template_id=row.template_id, campaign_id=row.campaign_id, member_id=row.member_id,
@@ -602,8 +627,13 @@ def _reject(uow: UnitOfWork, sale: c.PurchaseMadeV1, sale_event_id: str, code: s
 
 
 async def on_purchase_refunded(uow: UnitOfWork, delivery: Delivery) -> None:
-    """A return of the sale reverses the coupons it redeemed, once: back to `issued` (and out of the
-    counters) when the template returns coupons on a refund, otherwise marked `reversed`."""
+    """The return that brings the last of a sale back reverses the coupons the sale redeemed, once:
+    back to `issued` (and out of the counters) when the template returns coupons on a refund,
+    otherwise marked `reversed`. A partial return leaves them used: the till refunds the returned
+    lines' share of what was paid, so the customer already gives back that share of the discount,
+    and a coupon back on top of it would pay them twice (down to a 0.00 return of a sale).
+    Coupons redeemed before sales' totals were kept (`sale_total` empty) go back on any return, as
+    they always did."""
     refund = cast(c.PurchaseRefundedV1, delivery.payload)
     query = (
         select(CouponRow)
@@ -612,6 +642,11 @@ async def on_purchase_refunded(uow: UnitOfWork, delivery: Delivery) -> None:
         .order_by(col(CouponRow.id)).with_for_update()
     )
     for row in (await uow.session.exec(query)).all():
+        if row.sale_total is not None:
+            row.sale_returned = (row.sale_returned or ZERO) + refund.amount
+            if row.sale_returned < row.sale_total:
+                uow.session.add(row)
+                continue
         spec = spec_of(await get_template(uow.session, row.template_id))
         discount = row.discount or ZERO
         data = c.CouponReversedV1(
