@@ -48,9 +48,10 @@ async def message_dispatch(commands: Commands, settings: Settings, now: datetime
 
 async def build_offer_lists(commands: Commands, settings: Settings, now: datetime) -> dict[str, Any]:
     """The period's round of personal offer lists, once per period (keyed by it): a run finds it
-    built, or finishes a build that was cut short. With nothing on the promotion list it waits."""
+    built (by an earlier run, or by marketing asking for it), or finishes a build that was cut short.
+    With nothing on the promotion list it waits."""
     try:
-        row = await offer_lists.build(commands, settings, now, offer_lists.period_key(now, settings.offer_list_period_days))
+        row, _ = await offer_lists.build_period(commands, settings, now)
     except Conflict as exc:
         return {"built": False, "reason": str(exc)}
     return {"built": True, **offer_lists.summary(row)}

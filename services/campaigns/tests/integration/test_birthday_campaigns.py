@@ -14,7 +14,7 @@ from tests.support.audience import birthday, consent, registered, tier_changed
 
 pytestmark = pytest.mark.integration
 
-GREETING = {"template": "birthday_greeting", "params": {"wish": "生日快乐"}}
+GREETING = {"template": "service_tip", "params": {"tip": "生日快乐"}}
 
 
 async def birthday_campaign(cmp, **body: Any) -> dict[str, Any]:
@@ -36,7 +36,7 @@ async def test_a_member_is_reached_once_a_year_whatever_the_redelivery(cmp) -> N
 
     messages = await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED)
     assert [m["occasion"] for m in messages] == ["birthday:2026", "birthday:2027"]
-    assert all(m["params"] == {"wish": "生日快乐", "days_until": "7"} and m["coupon_id"]
+    assert all(m["params"] == {"offer": "生日券 10元", "tip": "生日快乐", "days_until": "7"} and m["coupon_id"]
                and m["requires_consent"] == "marketing_sms" for m in messages)
     assert [e["member_id"] for e in await cmp.outbox(COUPON_ISSUED)] == ["m-1", "m-1"]
     assert await cmp.sizes(made["id"]) == (2, 0)

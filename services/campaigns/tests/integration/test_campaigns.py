@@ -25,6 +25,9 @@ from tests.support.audience import T0, attributes, consent, personalisation, reg
 
 pytestmark = pytest.mark.integration
 
+# A message of one of the sender's templates, its parameter given by the campaign.
+TIP = {"template": "service_tip", "params": {"tip": "本周六延长营业至22点"}}
+
 KEY_AT_RISK_IN_C1 = {"and": [
     {"field": "value_class", "op": "in", "value": ["key"]},
     {"field": "churn_risk", "op": "in", "value": ["high", "lost"]},
@@ -68,8 +71,7 @@ async def test_a_one_off_campaign_reaches_its_audience_once_and_measures_against
     audience = await seed(cmp)
     template_id = await cmp.template()  # 满100减20
     made = await campaign(cmp, kind="one_off", segment_id=await segment(cmp), coupon_template_id=template_id,
-                          message={"template": "winback_coupon", "params": {"store": "城东大卖场"}},
-                          control_share="0.25")
+                          message={"template": "coupon_offer"}, control_share="0.25")
     assert made["state"] == "draft" and made["personalised"] is True
     launched = await act(cmp, made["id"], "launch")
 
@@ -82,7 +84,8 @@ async def test_a_one_off_campaign_reaches_its_audience_once_and_measures_against
     assert {e["member_id"] for e in issued} == treated and {e["campaign_id"] for e in issued} == {made["id"]}
     messages = await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED)
     assert {m["member_id"] for m in messages} == treated
-    assert all(m["requires_consent"] == "marketing_sms" and m["params"] == {"store": "城东大卖场"} and m["coupon_id"]
+    # The coupon's offer is the template's name, as the wallet shows it.
+    assert all(m["requires_consent"] == "marketing_sms" and m["params"] == {"offer": "满100减20"} and m["coupon_id"]
                for m in messages)
     (event,) = await cmp.outbox(CAMPAIGN_LAUNCHED)
     assert (event["treatment"], event["control"]) == (len(treated), len(control))
@@ -93,6 +96,7 @@ async def test_a_one_off_campaign_reaches_its_audience_once_and_measures_against
     # One treated member redeems the coupon at a till; every treated member spends more than control.
     buyer = sorted(treated)[0]
     code = await cmp.code_of(buyer)
+    await cmp.apply(cmp.registered(buyer))  # the card the buyer shows with the coupon
     assert (await cmp.reserve([code])).json()["codes"][0]["ok"]
     cmp.clock.advance(minutes=5)
     await cmp.apply(cmp.sale([code], discounts={code: "20.00"}))
@@ -129,7 +133,7 @@ async def test_a_one_off_campaign_reaches_its_audience_once_and_measures_against
 
 async def test_results_count_what_was_paid_and_kept_after_discounts_and_returns(cmp) -> None:
     await seed(cmp, 2)
-    made = await campaign(cmp, kind="one_off", segment_id=await segment(cmp), message={"template": "hello"},
+    made = await campaign(cmp, kind="one_off", segment_id=await segment(cmp), message=TIP,
                           control_share="0")
     await act(cmp, made["id"], "launch")
     cmp.clock.advance(minutes=1)
@@ -162,7 +166,7 @@ async def test_a_launch_the_budget_cannot_cover_is_refused(cmp) -> None:
 
 async def test_a_campaign_starting_later_is_scheduled_and_started_by_its_job(cmp) -> None:
     await seed(cmp, 5)
-    made = await campaign(cmp, kind="one_off", segment_id=await segment(cmp), message={"template": "hello"},
+    made = await campaign(cmp, kind="one_off", segment_id=await segment(cmp), message=TIP,
                           control_share="0", starts_at=(T0 + timedelta(days=1)).isoformat(),
                           ends_at=(T0 + timedelta(days=3)).isoformat())
     assert (await act(cmp, made["id"], "launch"))["state"] == "scheduled"
@@ -189,7 +193,7 @@ async def test_complaint_compensation_issues_the_coupon_of_that_value_once_per_c
     await cmp.apply(registered("m-1"), cmp.registered("m-1"))
     twenty = await cmp.template(kind="amount_off", amount="20", threshold=None, validity={"days": 30}, name="赔付券 20元")
     made = await campaign(cmp, kind="triggered", trigger="complaint_compensation", coupon_template_id=twenty,
-                          control_share="0", marketing=False, message={"template": "complaint_coupon"})
+                          control_share="0", marketing=False, message={"template": "coupon_offer"})
     await act(cmp, made["id"], "launch")
     await cmp.apply(resolved("cp-1", "m-1", "20"))
     await cmp.apply(resolved("cp-1", "m-1", "20"))  # published again with another event id: same occasion
@@ -222,7 +226,7 @@ async def test_a_triggered_campaign_counts_each_occasion_once_in_its_group(cmp) 
 
 async def test_win_back_reaches_a_member_when_churn_risk_rises_not_while_it_stays(cmp) -> None:
     await cmp.apply(registered("m-1"), attributes("m-1", churn_risk="low"), consent("m-1", "marketing_sms", True))
-    made = await campaign(cmp, kind="triggered", trigger="win_back", message={"template": "we_miss_you"}, control_share="0")
+    made = await campaign(cmp, kind="triggered", trigger="win_back", message=TIP, control_share="0")
     r = await cmp.client.get(f"/v1/campaigns/{made['id']}/preview", headers=cmp.marketing())
     assert r.status_code == 409 and "triggered" in r.json()["detail"]
     await act(cmp, made["id"], "launch")
@@ -241,7 +245,7 @@ def expiring(member_id: str) -> Envelope:
 async def test_an_occasion_announced_again_counts_neither_group_twice(cmp) -> None:
     candidates = [f"m-{i:02d}" for i in range(20)]
     await cmp.apply(*(e for m in candidates for e in (registered(m), consent(m, "marketing_sms", True))))
-    made = await campaign(cmp, kind="triggered", trigger="points_expiring", message={"template": "use_your_points"},
+    made = await campaign(cmp, kind="triggered", trigger="points_expiring", message={"template": "points_expiry"},
                           control_share="0.5")
     await act(cmp, made["id"], "launch")
     held = next(m for m in candidates if in_control(made["id"], m, Decimal("0.5")))
@@ -257,8 +261,8 @@ async def test_marketing_consent_decides_who_a_marketing_campaign_reaches(cmp) -
     await seed(cmp, 3)
     rule = {"field": "community", "op": "in", "value": ["C1"]}
     seg = await segment(cmp, rule)
-    marketing = await campaign(cmp, kind="one_off", segment_id=seg, message={"template": "offer"}, control_share="0")
-    service = await campaign(cmp, kind="one_off", segment_id=seg, message={"template": "store_closing"}, control_share="0",
+    marketing = await campaign(cmp, kind="one_off", segment_id=seg, message=TIP, control_share="0")
+    service = await campaign(cmp, kind="one_off", segment_id=seg, message=TIP, control_share="0",
                              marketing=False)
     assert (await act(cmp, marketing["id"], "launch"))["treatment_size"] == 4  # m-quiet gave no consent
     assert (await act(cmp, service["id"], "launch"))["treatment_size"] == 5
@@ -271,8 +275,8 @@ async def test_a_personalised_one_off_campaign_leaves_out_who_opted_out_and_a_st
                     personalisation(came_back, True, at=T0 + timedelta(hours=1)))
     seg = await segment(cmp, {"field": "community", "op": "in", "value": ["C1"]})
     # Personalised by default: built from a segment of behaviour.
-    chosen = await campaign(cmp, kind="one_off", segment_id=seg, message={"template": "offer"}, control_share="0")
-    store_wide = await campaign(cmp, kind="one_off", segment_id=seg, message={"template": "store_offer"},
+    chosen = await campaign(cmp, kind="one_off", segment_id=seg, message=TIP, control_share="0")
+    store_wide = await campaign(cmp, kind="one_off", segment_id=seg, message=TIP,
                                 control_share="0", personalised=False)
     # Marketing consent still applies to both: m-quiet never gave it, m-low did.
     r = await cmp.client.get(f"/v1/campaigns/{chosen['id']}/preview", headers=cmp.marketing())
@@ -289,9 +293,9 @@ async def test_a_personalised_one_off_campaign_leaves_out_who_opted_out_and_a_st
 async def test_a_personalised_trigger_skips_who_opted_out_and_a_plain_one_does_not(cmp) -> None:
     await cmp.apply(*(e for m in ("m-in", "m-out") for e in (registered(m), consent(m, "marketing_sms", True))))
     await cmp.apply(personalisation("m-out", False))
-    personal = await campaign(cmp, kind="triggered", trigger="points_expiring", message={"template": "use_your_points"},
+    personal = await campaign(cmp, kind="triggered", trigger="points_expiring", message={"template": "points_expiry"},
                               control_share="0")
-    plain = await campaign(cmp, kind="triggered", trigger="points_expiring", message={"template": "points_reminder"},
+    plain = await campaign(cmp, kind="triggered", trigger="points_expiring", message={"template": "points_expiry"},
                            control_share="0", personalised=False)
     await act(cmp, personal["id"], "launch")
     await act(cmp, plain["id"], "launch")
@@ -323,3 +327,168 @@ async def test_campaign_bodies_are_checked_and_only_marketing_runs_campaigns(cmp
         r = await cmp.client.post("/v1/campaigns", json={"name": "x", "kind": "triggered", "trigger": "win_back",
                                                           "message": {"template": "x"}}, headers=headers)
         assert r.status_code == 403
+
+
+async def test_a_campaigns_budget_is_kept_and_a_launch_it_cannot_cover_is_refused(cmp) -> None:
+    await seed(cmp, 10)
+    template_id = await cmp.template()  # 满100减20, no caps of its own
+    made = await campaign(cmp, kind="one_off", segment_id=await segment(cmp), coupon_template_id=template_id,
+                          message={"template": "coupon_offer"}, control_share="0",
+                          budget={"max_coupons": 2, "max_discount": "5.00"})
+    assert made["budget"] == {"max_coupons": 2, "max_discount": "5.00"}
+    assert made["coupon_template_id"] == template_id and made["budget_template_id"] not in (None, template_id)
+    again = (await cmp.client.get(f"/v1/campaigns/{made['id']}", headers=cmp.marketing())).json()
+    assert (again["budget"], again["budget_template_id"]) == (made["budget"], made["budget_template_id"])
+    # It issues from the chosen template with its caps narrowed to the budget; the chosen one is unchanged.
+    r = await cmp.client.get(f"/v1/coupon-templates/{made['budget_template_id']}", headers=cmp.marketing())
+    own = r.json()["spec"]
+    assert (r.json()["name"], own["kind"], own["threshold"], own["amount"]) == ("满100减20", "threshold", "100.00", "20.00")
+    assert (own["caps"]["issued"], own["caps"]["amount"]) == (2, "5.00")
+    chosen = (await cmp.client.get(f"/v1/coupon-templates/{template_id}", headers=cmp.marketing())).json()["spec"]
+    assert (chosen["caps"]["issued"], chosen["caps"]["amount"]) == (None, None)
+
+    r = await cmp.client.get(f"/v1/campaigns/{made['id']}/preview", headers=cmp.marketing())
+    assert (r.json()["coupons_needed"], r.json()["issue_cap"], r.json()["fits_budget"]) == (10, 2, False)
+    r = await cmp.client.post(f"/v1/campaigns/{made['id']}/launch", headers=cmp.marketing())
+    assert r.status_code == 409
+    assert r.json()["detail"] == "budget.max_coupons: the campaign's budget allows 2 coupons, the campaign would issue 10"
+    assert (await cmp.client.get(f"/v1/campaigns/{made['id']}", headers=cmp.marketing())).json()["state"] == "draft"
+    assert await cmp.outbox(COUPON_ISSUED) == []
+
+
+async def test_a_campaigns_budget_caps_the_coupons_it_issues_and_what_they_give_at_the_tills(cmp) -> None:
+    members = ["m-1", "m-2", "m-3"]
+    await cmp.apply(*(e for m in members for e in (registered(m), cmp.registered(m), consent(m, "marketing_sms", True))))
+    twenty = await cmp.template(kind="amount_off", amount="20", threshold=None, validity={"days": 30}, name="立减20元")
+    made = await campaign(cmp, kind="triggered", trigger="points_expiring", coupon_template_id=twenty, control_share="0",
+                          message={"template": "points_expiry"}, budget={"max_coupons": 2, "max_discount": "30.00"})
+    await act(cmp, made["id"], "launch")
+    await cmp.apply(*(expiring(m) for m in members))
+    issued = await cmp.outbox(COUPON_ISSUED)
+    assert [e["member_id"] for e in issued] == ["m-1", "m-2"]  # the third is past the budget's 2 coupons
+    assert {(e["template_id"], e["campaign_id"]) for e in issued} == {(made["budget_template_id"], made["id"])}
+    assert await cmp.wallet("m-3") == []
+    # 20.00 of the 30.00 budget at the first till; 20.00 more would pass it.
+    first = (await cmp.reserve([await cmp.code_of("m-1")], txn="T-1")).json()["codes"][0]
+    assert (first["ok"], first["discount"]) == (True, "20.00")
+    second = (await cmp.reserve([await cmp.code_of("m-2")], txn="T-2")).json()["codes"][0]
+    assert (second["ok"], second["reason"]) == (False, "cap_reached")
+
+
+async def test_a_budget_needs_a_limit_and_a_coupon_to_limit(cmp) -> None:
+    template_id = await cmp.template()
+    base = {"name": "x", "kind": "triggered", "trigger": "win_back", "message": TIP}
+    for body, words in [
+        ({**base, "coupon_template_id": template_id, "budget": {}}, "give max_coupons, max_discount or both"),
+        ({**base, "budget": {"max_coupons": 2}}, "budget: limits a campaign's coupons, and this one gives none"),
+        ({**base, "coupon_template_id": template_id, "budget": {"max_coupons": 2, "per_member": 1}}, "per_member"),
+        ({**base, "coupon_template_id": template_id, "budget": {"max_discount": "0"}}, "max_discount"),
+    ]:
+        r = await cmp.client.post("/v1/campaigns", json=body, headers=cmp.marketing())
+        assert r.status_code == 422 and words in r.text, (body, r.text)
+
+
+async def test_a_campaign_never_reaches_anyone_after_its_end(cmp) -> None:
+    await seed(cmp, 3)
+    seg = await segment(cmp)
+    body = {"name": "x", "kind": "one_off", "segment_id": seg, "message": TIP, "control_share": "0"}
+    r = await cmp.client.post("/v1/campaigns", json={**body, "ends_at": (T0 - timedelta(minutes=1)).isoformat()},
+                              headers=cmp.marketing())
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"].startswith("ends_at: ") and "in the past" in r.json()["detail"]
+
+    # Created in time, launched too late.
+    late = await campaign(cmp, **body, ends_at=(T0 + timedelta(hours=1)).isoformat())
+    cmp.clock.advance(hours=2)
+    r = await cmp.client.post(f"/v1/campaigns/{late['id']}/launch", headers=cmp.marketing())
+    assert r.status_code == 409 and r.json()["detail"] == (
+        f"ends_at: the campaign ended at {(T0 + timedelta(hours=1)).isoformat()}, before it started")
+    assert (await cmp.client.get(f"/v1/campaigns/{late['id']}", headers=cmp.marketing())).json()["state"] == "draft"
+
+    # Scheduled, with its start and its end both passed before the job next ran: ended, nobody reached.
+    brief = await campaign(cmp, **body, starts_at=(cmp.clock.now + timedelta(minutes=1)).isoformat(),
+                           ends_at=(cmp.clock.now + timedelta(minutes=2)).isoformat())
+    assert (await act(cmp, brief["id"], "launch"))["state"] == "scheduled"
+    cmp.clock.advance(minutes=5)
+    assert await cmp.run_job("campaign-schedule") == {"started": 0, "ended": 1}
+    assert await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED) == [] and await cmp.outbox(CAMPAIGN_LAUNCHED) == []
+
+    # Paused while scheduled and resumed after its end: it cannot run.
+    paused = await campaign(cmp, **body, starts_at=(cmp.clock.now + timedelta(minutes=1)).isoformat(),
+                            ends_at=(cmp.clock.now + timedelta(minutes=2)).isoformat())
+    await act(cmp, paused["id"], "launch")
+    await act(cmp, paused["id"], "pause")
+    cmp.clock.advance(minutes=5)
+    r = await cmp.client.post(f"/v1/campaigns/{paused['id']}/resume", headers=cmp.marketing())
+    assert r.status_code == 409 and "so it cannot resume" in r.json()["detail"]
+    assert await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED) == []
+
+
+async def test_a_campaigns_template_and_its_parameters_are_checked_when_it_is_created(cmp) -> None:
+    await seed(cmp, 3)
+    seg = await segment(cmp)
+    coupon = await cmp.template()  # 满100减20
+    one_off = {"name": "x", "kind": "one_off", "segment_id": seg, "control_share": "0"}
+    for body, detail in [
+        ({**one_off, "message": {"template": "does_not_exist"}}, "message.template: no template 'does_not_exist'; one of "
+         "coupon_offer, offer_list, points_expiry, service_tip, survey_invitation, vip_welcome"),
+        ({**one_off, "message": {"template": "signin_code", "params": {"code": "123456", "minutes": "5"}}},
+         "message.template: no template 'signin_code'"),
+        # No coupon to name the offer, and the campaign does not name it either.
+        ({**one_off, "message": {"template": "coupon_offer"}}, "message.params: template 'coupon_offer' needs offer"),
+        # Win-back gives no points or expiry date: only the points-expiring trigger does.
+        ({"name": "x", "kind": "triggered", "trigger": "win_back", "message": {"template": "points_expiry"}},
+         "message.params: template 'points_expiry' needs expires_on, points"),
+    ]:
+        r = await cmp.client.post("/v1/campaigns", json=body, headers=cmp.marketing())
+        assert r.status_code == 422 and r.json()["detail"].startswith(detail), (body, r.text)
+
+    # Supplied by the trigger, by the campaign's own params, or by its coupon (the template's name).
+    await campaign(cmp, kind="triggered", trigger="points_expiring", message={"template": "points_expiry"})
+    await campaign(cmp, **{**one_off, "name": "周末"}, message={"template": "coupon_offer", "params": {"offer": "周末9折"}})
+    made = await campaign(cmp, **{**one_off, "name": "回馈"}, coupon_template_id=coupon, message={"template": "coupon_offer"})
+    await act(cmp, made["id"], "launch")
+    requests = await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED)
+    await cmp.apply(*(new_event(CAMPAIGN_NOTIFICATION_REQUESTED, c.CampaignNotificationRequestedV1.model_validate(d),
+                                source="crm/campaigns", subject=d["member_id"], event_id=d["notification_id"]) for d in requests))
+    r = await cmp.client.get(f"/v1/campaigns/{made['id']}/messages", headers=cmp.marketing())
+    assert (r.json()["total"], r.json()["counts"]["queued"], r.json()["counts"]["failed"]) == (3, 3, 0)
+    (message,) = (await cmp.client.get("/v1/members/m-000/messages", headers=cmp.env.auth(Role.ADMIN))).json()
+    assert "您有一张满100减20优惠券已放入会员卡包" in message["text"]
+
+
+async def test_the_results_csv_shows_a_measured_zero_rather_than_a_blank(cmp) -> None:
+    audience = await seed(cmp, 20)
+    made = await campaign(cmp, kind="one_off", segment_id=await segment(cmp), coupon_template_id=await cmp.template(),
+                          message={"template": "coupon_offer"}, control_share="0.5")
+    launched = await act(cmp, made["id"], "launch")
+    assert launched["treatment_size"] >= 2 and launched["control_size"] >= 2
+    cmp.clock.advance(minutes=1)
+    # Nothing redeemed, and every member of both groups spent the same: zeros all, measured.
+    await cmp.apply(*(sale(m, [("grain", "100.00")], at=cmp.clock.now) for m in audience))
+    r = await cmp.client.get(f"/v1/campaigns/{made['id']}/results.csv", headers=cmp.marketing())
+    assert r.status_code == 200, r.text
+    rows = {line.split(",")[0]: line.split(",") for line in r.text.strip().splitlines()}
+    assert rows["redemption_rate"][1] == "0.0000"
+    assert rows["spend_per_member"][1:] == ["100.00", "100.00", "0.00", "0.00", "0.00", "0.0000"]
+    assert rows["visits_per_member"][3:] == ["0.00", "0.00", "0.00", "0.0000"]
+
+
+async def test_blank_names_are_refused_and_names_are_kept_without_their_surrounding_spaces(cmp) -> None:
+    window = {"valid_from": T0.isoformat(), "valid_until": (T0 + timedelta(days=14)).isoformat()}
+    template = {"kind": "threshold", "amount": "20", "threshold": "100", "validity": {"days": 30}}
+    for path, body, field in [
+        ("/v1/coupon-templates", {**template, "name": " "}, "name"),
+        ("/v1/promotions", {"title": "   ", "sku": "6907992500133", "amount_off": "5.00", **window}, "title"),
+        ("/v1/campaigns", {"name": "\u3000", "kind": "triggered", "trigger": "win_back", "message": TIP}, "name"),
+        ("/v1/segments", {"name": "\t ", "rule": KEY_AT_RISK_IN_C1}, "name"),
+    ]:
+        r = await cmp.client.post(path, json=body, headers=cmp.marketing())
+        assert r.status_code == 422, (path, r.text)
+        (error,) = r.json()["detail"]
+        assert (error["loc"], error["msg"]) == (["body", field], "Value error, must not be blank"), (path, error)
+    r = await cmp.client.post("/v1/coupon-templates", json={**template, "name": " 满100减20 "}, headers=cmp.marketing())
+    assert r.status_code == 201 and r.json()["name"] == r.json()["spec"]["name"] == "满100减20", r.text
+    r = await cmp.client.post("/v1/promotions", json={"title": " 伊利纯牛奶 立减5元\n", "sku": "6907992500133",
+                                                       "amount_off": "5.00", **window}, headers=cmp.marketing())
+    assert r.status_code == 201 and r.json()["spec"]["title"] == "伊利纯牛奶 立减5元", r.text

@@ -3,6 +3,7 @@ by the job (once per period), each list from the member's predicted items with t
 the general list for a member who switched personalisation off, coupons and a control group like
 any campaign, and the SMS and inbox message with the public link. Against SQLite and PostgreSQL."""
 
+import asyncio
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -153,20 +154,44 @@ async def test_the_list_is_announced_by_sms_and_in_the_inbox_with_the_public_lin
     assert r.status_code == 403
 
 
-async def test_the_job_builds_one_round_per_period_and_a_request_builds_another(cmp) -> None:
+async def messages_of(cmp, member_id: str) -> list[dict[str, Any]]:
+    r = await cmp.client.get(f"/v1/members/{member_id}/messages", headers=cmp.env.auth(Role.ADMIN))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_a_period_has_one_round_whoever_builds_it_and_however_often(cmp) -> None:
     await promotion_list(cmp)
     await member(cmp, "m1")
-    first = await cmp.run_job("offer-lists")
-    assert first["built"] is True and first["members"] == 1
-    again = await cmp.run_job("offer-lists")
-    assert again["round_id"] == first["round_id"]
+    first = await build(cmp)
+    cmp.clock.advance(seconds=0.5)
+    r = await cmp.client.post("/v1/offer-lists", headers=cmp.marketing())  # sent again: a second click, a retry
+    assert r.status_code == 200 and r.json() == first, r.text
+    again = await cmp.run_job("offer-lists")  # the job, later in the period
+    assert again["built"] is True and again["round_id"] == first["id"]
     assert len(await cmp.wallet("m1")) == 2  # nothing issued twice
+    assert sorted(m["channel"] for m in await messages_of(cmp, "m1")) == ["inbox", "sms"]  # nothing sent twice
     cmp.clock.advance(days=14)
-    later = await cmp.run_job("offer-lists")
-    assert later["round_id"] != first["round_id"]
-    await build(cmp)
+    later = await cmp.run_job("offer-lists")  # the next period: the next round
+    assert later["round_id"] != first["id"]
+    r = await cmp.client.post("/v1/offer-lists", headers=cmp.marketing())
+    assert r.status_code == 200 and r.json()["id"] == later["round_id"], r.text
     r = await cmp.client.get("/v1/offer-lists", headers=cmp.marketing())
-    assert len(r.json()) == 3
+    assert [round_["id"] for round_ in r.json()] == [later["round_id"], first["id"]]
+
+
+async def test_two_requests_at_once_build_one_round_and_reach_each_member_once(cmp) -> None:
+    await promotion_list(cmp)
+    for m in ("m1", "m2", "m3"):
+        await member(cmp, m)
+    answers = await asyncio.gather(*(cmp.client.post("/v1/offer-lists", headers=cmp.marketing()) for _ in range(2)))
+    assert sorted(r.status_code for r in answers) == [200, 201], [r.text for r in answers]
+    (built,) = {r.json()["id"]: r.json() for r in answers}.values()
+    assert (built["status"], built["members"], built["personal"]) == ("built", 3, 3)
+    for m in ("m1", "m2", "m3"):
+        assert len(await cmp.wallet(m)) == 2
+        assert sorted(message["channel"] for message in await messages_of(cmp, m)) == ["inbox", "sms"]
+    assert len((await cmp.client.get("/v1/offer-lists", headers=cmp.marketing())).json()) == 1
 
 
 @pytest.mark.parametrize("cmp", [{"offer_control_share": Decimal("0.5")}], indirect=True)

@@ -19,7 +19,7 @@ from tests.support.audience import consent, erased, registered, survey_invitatio
 pytestmark = pytest.mark.integration
 
 SIGN = "【邻里生活超市】"
-THANKS = {"template": "survey_thanks", "params": {"gift": "10元券"}}
+THANKS = {"template": "coupon_offer"}
 
 
 async def messages_of(cmp, member_id: str) -> list[MessageRow]:
@@ -86,10 +86,10 @@ async def test_a_thank_you_campaign_reaches_a_member_once_per_invitation(cmp) ->
 
     requests = await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED)
     assert [m["occasion"] for m in requests] == ["survey:inv-1", "survey:inv-2"]
-    assert all(m["coupon_id"] and m["requires_consent"] == "marketing_sms" and m["template"] == "survey_thanks"
+    assert all(m["coupon_id"] and m["requires_consent"] == "marketing_sms" and m["template"] == "coupon_offer"
                for m in requests)
     assert requests[0]["params"] == {
-        "gift": "10元券", "link": "https://crm.example.cn/surveys/tok-inv-1", "store_id": "S001", "store_name": "城东店",
+        "offer": "答卷礼券 10元", "link": "https://crm.example.cn/surveys/tok-inv-1", "store_id": "S001", "store_name": "城东店",
         "expires_on": "2026-12-19", "survey_source": "complaint"}
     assert await cmp.sizes(made["id"]) == (2, 0)
     # The invitations themselves went to the sender too, whatever the campaign.

@@ -48,7 +48,7 @@ async def test_marketing_sees_a_campaign_s_redemption_and_uplift_against_control
     r = await cmp.client.post("/v1/segments", json={"name": "C1 key customers", "rule": AUDIENCE}, headers=cmp.marketing())
     assert r.status_code == 201, r.text
     launched = await cmp.launched(name="Win them back", kind="one_off", segment_id=r.json()["id"], coupon_template_id=await cmp.template(),
-                                  message={"template": "winback_coupon", "params": {"store": "城东大卖场"}}, control_share="0.25")
+                                  message={"template": "coupon_offer"}, control_share="0.25")
     treated, held_out = launched["treatment_size"], launched["control_size"]
     assert treated and held_out
     cmp.clock.advance(minutes=5)

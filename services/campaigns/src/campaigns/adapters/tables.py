@@ -264,6 +264,10 @@ class CampaignRow(SQLModel, table=True):
     launched_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     started_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     ended_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    # The campaign's own limits (domain.campaigns.Budget) as given, and the template it issues its
+    # coupons from because of them: the chosen one with its caps narrowed to the budget.
+    budget: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    budget_template_id: str | None = Field(default=None, max_length=36)
 
 
 class CampaignMemberRow(SQLModel, table=True):

@@ -25,6 +25,13 @@ def subject(name: str, language: str) -> str | None:
     return _read(name, ".subject", language) if NAME.match(name) else None
 
 
+@lru_cache(maxsize=1)
+def names() -> frozenset[str]:
+    """Every template shipped (the names of its body files)."""
+    folder = resources.files("campaigns") / "templates"
+    return frozenset(n for f in folder.iterdir() if NAME.match(n := f.name.split(".", 1)[0]) and ".subject." not in f.name)
+
+
 def _read(name: str, part: str, language: str) -> str | None:
     folder = resources.files("campaigns") / "templates"
     for lang in dict.fromkeys((language, FALLBACK)):

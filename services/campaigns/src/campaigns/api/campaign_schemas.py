@@ -4,9 +4,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from campaigns.domain.campaigns import State
+from campaigns.domain.campaigns import Budget, State
 
 
 class CampaignPublic(BaseModel):
@@ -26,6 +26,9 @@ class CampaignPublic(BaseModel):
     channel: str
     starts_at: datetime | None
     ends_at: datetime | None
+    budget: Budget | None
+    budget_template_id: str | None = Field(
+        description="with a budget: the template the campaign issues from, the chosen one with its caps narrowed to the budget")
     state: State
     treatment_size: int
     control_size: int

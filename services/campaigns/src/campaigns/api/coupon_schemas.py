@@ -11,7 +11,16 @@ from shared.cards import CardNumber
 from shared.coupon_codes import CouponCode
 from shared.events.contracts import Channel, SaleLine
 from shared.identifiers import StoreId, TxnId
-from shared.text import Text
+from shared.text import NonBlankText, Text
+
+
+class TemplateIn(TemplateSpec):
+    """A template as marketing creates it. The name is what members read in their wallet and in the
+    campaign's SMS (`offer`), so a blank one is refused where every template from outside comes in.
+    Not on `TemplateSpec.name` itself: stored templates are read back through TemplateSpec, and one
+    named before this rule must still redeem at the till."""
+
+    name: NonBlankText = Field(max_length=100)
 
 
 class TemplatePublic(BaseModel):

@@ -6,6 +6,11 @@ added). A triggered campaign reaches each member once per occasion of its trigge
 year, a complaint, a drop into churn risk, a survey invitation), for as long as it runs. Either way, a share of the
 members it would reach is held out as the control group (`domain.control`), so its effect can be
 measured against doing nothing.
+
+A campaign's message names one of the sender's templates; the parameters it renders with come from
+the campaign's own `message.params`, from its trigger (`TRIGGER_PARAMS`) and from its coupon
+(`coupon_params`), and a campaign whose template needs one that none of them gives is refused when
+it is created rather than failing every message at launch.
 """
 
 from datetime import datetime
@@ -15,9 +20,10 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from campaigns.domain.coupons import TemplateSpec
 from shared.errors import Conflict
 from shared.money import Money
-from shared.text import Text
+from shared.text import NonBlankText, Text
 
 
 class State(StrEnum):
@@ -37,6 +43,28 @@ class Trigger(StrEnum):
     SURVEY_INVITATION = "survey_invitation"  # feedback asked to send a member a survey invitation
 
 
+# The parameters each trigger puts in its messages (the handlers in service_layer/campaigns.py
+# supply them; the VIP welcome's come from members' request, the survey's from feedback's): a
+# campaign's template may count on these beside its own `message.params`.
+TRIGGER_PARAMS: dict[Trigger, frozenset[str]] = {
+    Trigger.WIN_BACK: frozenset(),
+    Trigger.VIP_WELCOME: frozenset({"manager_name", "manager_phone", "store_id", "store_name"}),
+    Trigger.POINTS_EXPIRING: frozenset({"points", "expires_on"}),
+    Trigger.COMPLAINT_COMPENSATION: frozenset({"complaint_id"}),
+    Trigger.BIRTHDAY: frozenset({"days_until"}),
+    Trigger.SURVEY_INVITATION: frozenset({"link", "store_id", "store_name", "expires_on", "survey_source"}),
+}
+
+
+def coupon_params(template_name: str) -> dict[str, str]:
+    """What a campaign's coupon adds to its messages: `offer`, the coupon template's name (满100减20),
+    which is also what the member's wallet calls the coupon. The campaign's own params win."""
+    return {"offer": template_name}
+
+
+COUPON_PARAMS = frozenset(coupon_params(""))
+
+
 class Message(BaseModel):
     """What the sender is asked to send to each member reached (the messages issue delivers it)."""
 
@@ -47,19 +75,37 @@ class Message(BaseModel):
 
 
 class Budget(BaseModel):
-    """Limits checked at launch and enforced at every issue and redemption."""
+    """The campaign's own limits on its coupons, on top of its template's caps: checked at launch
+    (`max_coupons` against the treatment group) and enforced at every issue and redemption by the
+    template caps' counters, which count per campaign: the campaign issues from a template of its
+    own, the chosen one with its caps narrowed to these (`budgeted`)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    max_coupons: int | None = Field(default=None, ge=1, le=10_000_000)
-    max_discount: Money | None = Field(default=None, gt=0, description="Total discount the campaign may give")
-    per_member: int = Field(default=1, ge=1, le=100, description="Coupons one member may receive")
+    max_coupons: int | None = Field(default=None, ge=1, le=10_000_000, description="Coupons the campaign may issue")
+    max_discount: Money | None = Field(default=None, gt=0, description="Total discount the campaign's coupons may give at the tills")
+
+    @model_validator(mode="after")
+    def _some_limit(self) -> "Budget":
+        if self.max_coupons is None and self.max_discount is None:
+            raise ValueError("give max_coupons, max_discount or both")
+        return self
+
+
+def budgeted(spec: TemplateSpec, budget: Budget) -> TemplateSpec:
+    """The template a budgeted campaign issues from: the chosen one, whose caps already count per
+    campaign, with `issued` and `amount` no higher than the budget allows."""
+    caps = spec.caps.model_dump()
+    for cap, limit in (("issued", budget.max_coupons), ("amount", budget.max_discount)):
+        if limit is not None:
+            caps[cap] = limit if caps[cap] is None else min(caps[cap], limit)
+    return TemplateSpec.model_validate({**spec.model_dump(), "caps": caps})
 
 
 class CampaignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Text = Field(min_length=1, max_length=120)
+    name: NonBlankText = Field(max_length=120)
     description: Text = Field(default="", max_length=2000)
     kind: Literal["one_off", "triggered"]
     trigger: Trigger | None = None
@@ -76,7 +122,7 @@ class CampaignIn(BaseModel):
     personalised: bool = True
     starts_at: AwareDatetime | None = Field(default=None, description="Defaults to the launch")
     ends_at: AwareDatetime | None = None
-    budget: Budget = Field(default_factory=Budget)
+    budget: Budget | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> "CampaignIn":
@@ -91,9 +137,17 @@ class CampaignIn(BaseModel):
             raise ValueError("coupon_template_id: complaint compensation gives a coupon")
         if self.coupon_template_id is None and self.message is None:
             raise ValueError("coupon_template_id: a campaign gives a coupon, a message or both")
+        if self.budget is not None and self.coupon_template_id is None:
+            raise ValueError("budget: limits a campaign's coupons, and this one gives none")
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValueError("ends_at: must be after starts_at")
         return self
+
+    def supplied_params(self) -> frozenset[str]:
+        """The message parameters every member reached gets, whatever the occasion."""
+        given = frozenset(self.message.params) if self.message is not None else frozenset()
+        return (given | (TRIGGER_PARAMS[self.trigger] if self.trigger is not None else frozenset())
+                | (COUPON_PARAMS if self.coupon_template_id is not None else frozenset()))
 
 
 _MOVES: dict[str, tuple[frozenset[State], State | None]] = {
@@ -104,14 +158,21 @@ _MOVES: dict[str, tuple[frozenset[State], State | None]] = {
 }
 
 
-def move(state: State, action: str, *, now: datetime, starts_at: datetime | None) -> State:
+def move(state: State, action: str, *, now: datetime, starts_at: datetime | None, ends_at: datetime | None) -> State:
     """The state after `action`, or a Conflict naming why not."""
     allowed, target = _MOVES[action]
     if state not in allowed:
         raise Conflict(f"a {state.value} campaign cannot {action}")
     if target is not None:
         return target
+    if ends_at is not None and over(now, ends_at):  # launched or resumed, it would reach members after its end
+        raise Conflict(f"ends_at: the campaign ended at {ends_at.isoformat()}, "
+                       + ("before it started" if action == "launch" else f"so it cannot {action}"))
     return State.SCHEDULED if starts_at is not None and starts_at > now else State.RUNNING
+
+
+def over(now: datetime, ends_at: datetime | None) -> bool:
+    return ends_at is not None and ends_at <= now
 
 
 def reaches(state: State, now: datetime, starts_at: datetime | None, ends_at: datetime | None) -> bool:

@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from campaigns.domain.coupons import Caps, Kind, Limits, Stacking, TemplateSpec, Validity
 from shared.money import Money
-from shared.text import Text
+from shared.text import NonBlankText, Text
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -26,7 +26,7 @@ MAX_OFFERS_PER_SALE = 20
 class PromotionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: Text = Field(min_length=1, max_length=100, description="what the member reads, e.g. 伊利纯牛奶 8折")
+    title: NonBlankText = Field(max_length=100, description="what the member reads, e.g. 伊利纯牛奶 8折")
     sku: Text | None = Field(default=None, min_length=1, max_length=64)
     category: Text | None = Field(default=None, min_length=1, max_length=64)
     price: Money | None = Field(default=None, gt=0, description="promotional unit price (a SKU only)")

@@ -5,8 +5,9 @@ members reached with those held out.
 Reaching a member means: a `campaign_member` row (the key (campaign, member, occasion) makes each
 occasion count once whatever the redelivery), a coupon of the campaign's template for the treatment
 group (issued by `service_layer.coupons`, which enforces the template's budgets and caps within the
-campaign) and a notification request for the sender. Control members get the row only: they are
-who the results compare against.
+campaign; a campaign with a budget of its own issues from a template of its own, the chosen one
+with its caps narrowed to the budget) and a notification request for the sender. Control members
+get the row only: they are who the results compare against.
 """
 
 import uuid
@@ -27,18 +28,18 @@ from campaigns.adapters.tables import (
     CustomerPurchaseRow,
     CustomerRow,
 )
-from campaigns.domain.campaigns import CampaignIn, State, Trigger, move, reaches
+from campaigns.domain.campaigns import CampaignIn, State, Trigger, budgeted, coupon_params, move, over, reaches
 from campaigns.domain.control import in_control
 from campaigns.domain.coupons import Kind
 from campaigns.domain.coupons import State as CouponState
 from campaigns.domain.segments import SegmentRule
 from campaigns.domain.uplift import Uplift, uplift
-from campaigns.service_layer import coupons, segments
+from campaigns.service_layer import coupons, messages, segments
 from shared.columns import MoneyColumn
 from shared.commands import derived_event_id
 from shared.consumer import Delivery
 from shared.db import insert_or_skip, one_of
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, Invalid, NotFound
 from shared.events import contracts as c
 from shared.events.registry import CAMPAIGN_ENDED, CAMPAIGN_LAUNCHED, CAMPAIGN_NOTIFICATION_REQUESTED
 from shared.unit_of_work import UnitOfWork
@@ -56,21 +57,49 @@ CHUNK = 500  # members per look-up (SQLite's bound-parameter limit)
 
 
 async def create(uow: UnitOfWork, spec: CampaignIn, by: str) -> CampaignRow:
+    now = uow.now()
+    if spec.ends_at is not None and over(now, spec.ends_at):
+        raise Invalid("ends_at", f"{spec.ends_at.isoformat()} is in the past: a campaign ending then would reach nobody")
     if spec.segment_id is not None:
         await segments.get_segment(uow, spec.segment_id)  # 404 naming it if there is none
+    template = None
     if spec.coupon_template_id is not None:
         template = await coupons.get_template(uow.session, spec.coupon_template_id)
         if coupons.spec_of(template).generic_code is not None:
             raise Conflict(f"template {template.id} has a generic code: a campaign issues member codes")
+    _check_message(spec)
+    budget_template_id = None
+    if template is not None and spec.budget is not None:
+        budget_template_id = (await coupons.create_template(uow, budgeted(coupons.spec_of(template), spec.budget), by, now)).id
     row = CampaignRow(
         id=str(uuid.uuid4()), name=spec.name, description=spec.description, kind=spec.kind,
         trigger=spec.trigger.value if spec.trigger else None, segment_id=spec.segment_id,
         coupon_template_id=spec.coupon_template_id, message=spec.message.model_dump() if spec.message else None,
         control_share=spec.control_share, marketing=spec.marketing, channel=spec.channel, personalised=spec.personalised,
-        starts_at=spec.starts_at, ends_at=spec.ends_at, state=State.DRAFT.value, created_by=by, created_at=uow.now(),
+        starts_at=spec.starts_at, ends_at=spec.ends_at, state=State.DRAFT.value, created_by=by, created_at=now,
+        budget=spec.budget.model_dump(mode="json") if spec.budget else None, budget_template_id=budget_template_id,
     )
     uow.session.add(row)
     return row
+
+
+def _check_message(spec: CampaignIn) -> None:
+    """The campaign's template exists and every parameter it renders is one the campaign supplies:
+    otherwise each of its messages would fail at the sender, after the launch."""
+    if spec.message is None:
+        return
+    name = spec.message.template
+    needed = messages.campaign_template_params(name)
+    if needed is None:
+        raise Invalid("message.template", f"no template {name!r}; one of {', '.join(messages.campaign_templates())}")
+    if missing := needed - spec.supplied_params():
+        raise Invalid("message.params", f"template {name!r} needs {', '.join(sorted(missing))}, which this campaign does not "
+                      "supply: give them in message.params")
+
+
+def _issuing_template(row: CampaignRow) -> str | None:
+    """The template the campaign's coupons are issued from: its budget's own, or the one chosen."""
+    return row.budget_template_id or row.coupon_template_id
 
 
 async def get(uow: UnitOfWork, campaign_id: str) -> CampaignRow:
@@ -100,7 +129,7 @@ async def launch(uow: UnitOfWork, campaign_id: str) -> CampaignRow:
     audience when it starts."""
     row = await _locked(uow, campaign_id)
     now = uow.now()
-    row.state = move(State(row.state), "launch", now=now, starts_at=row.starts_at).value
+    row.state = move(State(row.state), "launch", now=now, starts_at=row.starts_at, ends_at=row.ends_at).value
     row.launched_at = now
     if row.segment_id is not None:
         row.segment_rule = (await segments.get_segment(uow, row.segment_id)).rule
@@ -137,9 +166,9 @@ async def preview(uow: UnitOfWork, campaign_id: str) -> LaunchPreview:
     rule = SegmentRule.from_json(row.segment_rule or (await segments.get_segment(uow, row.segment_id)).rule)
     treated, held_out = await _split(uow, row, rule, uow.now())
     cap = None
-    if row.coupon_template_id is not None:
-        cap = coupons.spec_of(await coupons.get_template(uow.session, row.coupon_template_id)).caps.issued
-    needed = len(treated) if row.coupon_template_id is not None else 0
+    if (template_id := _issuing_template(row)) is not None:
+        cap = coupons.spec_of(await coupons.get_template(uow.session, template_id)).caps.issued
+    needed = len(treated) if template_id is not None else 0
     return LaunchPreview(audience=len(treated) + len(held_out), treatment=len(treated), control=len(held_out),
                          coupons_needed=needed, issue_cap=cap, fits_budget=cap is None or needed <= cap)
 
@@ -161,19 +190,23 @@ async def _start(uow: UnitOfWork, row: CampaignRow, now: datetime) -> None:
 
 
 async def _check_budget(uow: UnitOfWork, row: CampaignRow, treated: int) -> None:
-    """Refuses a launch the template's issue cap cannot cover: marketing narrows the segment or
-    raises the cap, rather than the coupons running out in member-id order."""
-    if row.coupon_template_id is None:
+    """Refuses a launch the issue cap cannot cover: marketing narrows the segment or raises the cap
+    (the campaign's budget or the template's), rather than the coupons running out in member-id
+    order."""
+    if (template_id := _issuing_template(row)) is None:
         return
-    caps = coupons.spec_of(await coupons.get_template(uow.session, row.coupon_template_id)).caps
-    if caps.issued is not None and caps.issued < treated:
-        raise Conflict(f"budget: the template allows {caps.issued} coupons, the campaign would issue {treated}")
+    cap = coupons.spec_of(await coupons.get_template(uow.session, template_id)).caps.issued
+    if cap is None or cap >= treated:
+        return
+    if row.budget is not None and row.budget.get("max_coupons") == cap:
+        raise Conflict(f"budget.max_coupons: the campaign's budget allows {cap} coupons, the campaign would issue {treated}")
+    raise Conflict(f"budget: the template allows {cap} coupons, the campaign would issue {treated}")
 
 
 async def change(uow: UnitOfWork, campaign_id: str, action: Literal["pause", "resume", "end"]) -> CampaignRow:
     row = await _locked(uow, campaign_id)
     now = uow.now()
-    row.state = move(State(row.state), action, now=now, starts_at=row.starts_at).value
+    row.state = move(State(row.state), action, now=now, starts_at=row.starts_at, ends_at=row.ends_at).value
     if row.state == State.RUNNING and row.started_at is None:  # resumed past a start it missed
         await _start(uow, row, now)
     if row.state == State.ENDED:
@@ -194,7 +227,10 @@ async def run_schedule(uow: UnitOfWork, now: datetime) -> dict[str, int]:
     due = (await uow.session.exec(select(CampaignRow).where(
         col(CampaignRow.state).in_([State.SCHEDULED.value, State.RUNNING.value, State.PAUSED.value])).with_for_update())).all()
     for row in due:
-        if row.state == State.SCHEDULED and row.starts_at is not None and row.starts_at <= now:
+        # A campaign whose end passed before the job saw its start (both within one interval) is
+        # ended without reaching anyone: nobody is reached after a campaign's end.
+        if (row.state == State.SCHEDULED and row.starts_at is not None and row.starts_at <= now
+                and not over(now, row.ends_at)):
             row.state = State.RUNNING.value
             await _start(uow, row, now)
             started += 1
@@ -219,12 +255,15 @@ async def _reach(
     fresh = await _record(uow, row.id, [(m, False) for m in treated] + [(m, True) for m in held_out], occasion, now)
     treated = [m for m in treated if m in fresh]
     coupon_of: dict[str, str] = {}
-    if row.coupon_template_id is not None and treated:
+    template_id = _issuing_template(row)
+    if template_id is not None and treated:
         # The mapping comes from the issue itself: reading it back by id would bind one parameter
         # per coupon, past asyncpg's 32,767 for a launch to a large segment.
-        coupon_of = (await coupons.issue(uow, row.coupon_template_id, treated, row.id,
+        coupon_of = (await coupons.issue(uow, template_id, treated, row.id,
                                          once_per_member=row.kind == "one_off")).coupon_of
     if row.message is not None:
+        given = {**(coupon_params((await coupons.get_template(uow.session, template_id)).name) if template_id else {}),
+                 **row.message.get("params", {}), **params}
         purpose: Literal["marketing_sms", "marketing_email"] | None = (
             "marketing_sms" if row.channel == "sms" else "marketing_email") if row.marketing else None
         def request(member_id: str) -> tuple[c.CampaignNotificationRequestedV1, str, str]:
@@ -233,7 +272,7 @@ async def _reach(
             return c.CampaignNotificationRequestedV1(
                 notification_id=notification_id, member_id=member_id, campaign_id=row.id, occasion=occasion,
                 template=row.message["template"], channel=row.channel,  # type: ignore[arg-type]
-                params={**row.message.get("params", {}), **params}, coupon_id=coupon_of.get(member_id),
+                params=given, coupon_id=coupon_of.get(member_id),
                 requires_consent=purpose, requested_at=now,
             ), member_id, notification_id
 
@@ -343,8 +382,9 @@ async def on_complaint_resolved(uow: UnitOfWork, delivery: Delivery) -> None:
         return
     matching = []
     for row in await _running(uow, Trigger.COMPLAINT_COMPENSATION):
-        assert row.coupon_template_id is not None  # CampaignIn requires it for this trigger
-        spec = coupons.spec_of(await coupons.get_template(uow.session, row.coupon_template_id))
+        template_id = _issuing_template(row)
+        assert template_id is not None  # CampaignIn requires it for this trigger
+        spec = coupons.spec_of(await coupons.get_template(uow.session, template_id))
         if spec.kind is Kind.AMOUNT_OFF and spec.amount == data.coupon_value:
             matching.append(row)
     await _trigger(uow, Trigger.COMPLAINT_COMPENSATION, data.member_id, f"complaint:{data.complaint_id}",

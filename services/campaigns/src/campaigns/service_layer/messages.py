@@ -55,6 +55,22 @@ class Request:
     campaign_id: str | None = None
 
 
+def campaign_templates() -> list[str]:
+    """The templates a campaign's message may name: all but the one-time ones (a sign-in code goes
+    to the person who asked for it, never to a campaign's members)."""
+    return sorted(templates.names() - rules.ONE_TIME_TEMPLATES)
+
+
+def campaign_template_params(name: str) -> frozenset[str] | None:
+    """The parameters a campaign's template renders, in every language and in its e-mail subject
+    (the language is a setting and the channel the campaign's); None when a campaign may not name
+    it."""
+    if name not in campaign_templates():
+        return None
+    texts = (text for language in rules.LANGUAGES for text in (templates.source(name, language), templates.subject(name, language)))
+    return frozenset().union(*(rules.variables(text) for text in texts if text is not None))
+
+
 def message_id(member_id: str, source: str, occasion: str) -> str:
     return derived_event_id(SERVICE, "message", member_id, source, occasion)
 

@@ -10,9 +10,12 @@ uplift like any other campaign's. A personalised member's list is their predicte
 switched off personalised offers gets the promotion list as it is, with nothing read from their
 purchases.
 
-Building runs a chunk of members per transaction. The round is keyed (`period:<n>` for the job's,
-one per period), its campaign members by (campaign, member, occasion) and its messages by their
-derived ids, so a build interrupted half-way, rerun, or run on two replicas reaches nobody twice.
+Building runs a chunk of members per transaction. The round is keyed by its period (`period:<n>`),
+whoever asks for it: the job, or marketing building it now, so a period has one round and a second
+request (a retry, a second click, the job after marketing) answers that round. Its campaign members
+are keyed by (campaign, member, occasion) and only the members a chunk records itself get coupons
+and messages, so a build interrupted half-way, rerun, or run twice at once (two requests, two
+replicas) reaches nobody twice.
 """
 
 import asyncio
@@ -126,12 +129,22 @@ def general_list(on_offer: list[tuple[PromotionRow, PromotionIn]], settings: Set
 # --- building a round
 
 
+async def build_period(commands: Commands, settings: Settings, now: datetime) -> tuple[OfferRoundRow, bool]:
+    """Builds (or finishes building) the round of the period of `now`; answers it once built, and
+    whether this call opened it (False: it was there already, built or being built)."""
+    return await _build(commands, settings, now, period_key(now, settings.offer_list_period_days))
+
+
 async def build(commands: Commands, settings: Settings, now: datetime, key: str) -> OfferRoundRow:
     """Builds (or finishes building) the round `key`; answers it once built."""
-    async with commands() as uow:
-        row = await _open(uow, settings, key, now)
+    return (await _build(commands, settings, now, key))[0]
+
+
+async def _build(commands: Commands, settings: Settings, now: datetime, key: str) -> tuple[OfferRoundRow, bool]:
+    # Two requests opening the same round at once: the loser meets the key and finds the winner's.
+    row, opened = await commands.run(lambda uow: _open(uow, settings, key, now), retry_on_conflict=True)
     if row.status == "built":
-        return row
+        return row, opened
     async with commands() as uow:
         on_offer = await _on_offer(uow, row)
         audience = await _audience(uow)
@@ -152,7 +165,7 @@ async def build(commands: Commands, settings: Settings, now: datetime, key: str)
         if planning is not None:
             planning.cancel()
     async with commands() as uow:
-        return await _finish(uow, row.id)
+        return await _finish(uow, row.id), opened
 
 
 @dataclass
@@ -185,11 +198,12 @@ async def _plan(commands: Commands, settings: Settings, row: OfferRoundRow, mode
     return Plan([m for m, _ in chunk], held, lists)
 
 
-async def _open(uow: UnitOfWork, settings: Settings, key: str, now: datetime) -> OfferRoundRow:
-    """The round of `key`, or a new one with its campaign and a coupon template per promotion."""
+async def _open(uow: UnitOfWork, settings: Settings, key: str, now: datetime) -> tuple[OfferRoundRow, bool]:
+    """The round of `key`, or a new one with its campaign and a coupon template per promotion; and
+    whether it is new."""
     found = (await uow.session.exec(select(OfferRoundRow).where(OfferRoundRow.key == key))).first()
     if found is not None:
-        return found
+        return found, False
     on_offer = await promotions.in_force(uow, now)
     if not on_offer:
         raise Conflict("promotions: nothing is on the promotion list now, so there is nothing to offer")
@@ -210,7 +224,7 @@ async def _open(uow: UnitOfWork, settings: Settings, key: str, now: datetime) ->
     row = OfferRoundRow(id=str(uuid.uuid4()), key=key, campaign_id=campaign.id, as_of=now, ends_at=ends, templates=templates)
     uow.session.add(row)
     await uow.session.flush()
-    return row
+    return row, True
 
 
 async def _on_offer(uow: UnitOfWork, row: OfferRoundRow) -> list[tuple[PromotionRow, PromotionIn]]:
@@ -235,12 +249,14 @@ async def _reach(uow: UnitOfWork, row: OfferRoundRow, plan: Plan, settings: Sett
     fresh = [m for m in plan.members if m not in before]
     if not fresh:
         return
-    held = plan.held - before
-    lists = {m: offered for m, offered in plan.lists.items() if m not in before}
     # Recorded: everyone held out, and everyone treated who has a list (nothing predicted is no list).
-    await insert_or_skip(session, MEMBERS, [
-        {"campaign_id": row.campaign_id, "member_id": m, "occasion": OCCASION, "control": m in held, "reached_at": now}
-        for m in fresh if m in held or m in lists])
+    # Only the rows this chunk inserts itself count: a build of the same round running beside this
+    # one (read `before` at the same moment) may have recorded some of them first, and theirs stand.
+    recorded = set(await insert_or_skip(session, MEMBERS, [
+        {"campaign_id": row.campaign_id, "member_id": m, "occasion": OCCASION, "control": m in plan.held, "reached_at": now}
+        for m in fresh if m in plan.held or m in plan.lists], returning="member_id"))
+    held = plan.held & recorded
+    lists = {m: offered for m, offered in plan.lists.items() if m in recorded}
     coupon_of = await _issue(uow, row, lists)
     offer_rows = [{"round_id": row.id, "member_id": m, "rank": rank, "promotion_id": o.promotion.id, "personal": o.personal,
                    "score": o.score, "own_price": o.own_price, "coupon_id": coupon_of.get((o.promotion.id, m))}

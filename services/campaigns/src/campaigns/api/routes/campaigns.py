@@ -19,6 +19,12 @@ from shared.policy import Grant
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
 
 
+def _cell(value: object) -> object:
+    """A figure in the CSV: empty only when there is none. `or ""` would blank a measured zero too
+    (Decimal("0.0000") is false), and a rate of nothing redeemed is not a missing rate."""
+    return "" if value is None else value
+
+
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a campaign (a draft until launched)")
 async def create(body: CampaignIn, uow: UowDep, grant: Annotated[Grant, Allowed("campaigns.campaign.write")]) -> CampaignPublic:
     return CampaignPublic.model_validate(await campaigns.create(uow, body, grant.principal.subject))
@@ -74,10 +80,10 @@ async def results_csv(campaign_id: str, uow: UowDep, _: Annotated[Grant, Allowed
     for name, u in (("spend_per_member", r.spend_uplift), ("visits_per_member", r.visits_uplift)):
         group = "spend_per_member" if name.startswith("spend") else "visits_per_member"
         writer.writerow([name, getattr(r.treatment, group), getattr(r.control, group),
-                         *((u.difference, u.low or "", u.high or "", u.relative or "") if u else ("", "", "", ""))])
+                         *((u.difference, _cell(u.low), _cell(u.high), _cell(u.relative)) if u else ("", "", "", ""))])
     writer.writerow(["coupons_issued", r.issued, "", "", "", "", ""])
     writer.writerow(["coupons_redeemed", r.redeemed, "", "", "", "", ""])
-    writer.writerow(["redemption_rate", r.redemption_rate or "", "", "", "", "", ""])
+    writer.writerow(["redemption_rate", _cell(r.redemption_rate), "", "", "", "", ""])
     writer.writerow(["discount_cost", r.discount_cost, "", "", "", "", ""])
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="campaign-{campaign_id}-results.csv"'})

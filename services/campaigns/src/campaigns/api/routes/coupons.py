@@ -12,13 +12,14 @@ from campaigns.api.coupon_schemas import (
     IssuePublic,
     ReleaseIn,
     ReleasePublic,
+    TemplateIn,
     TemplatePublic,
     TillAnswer,
     TillIn,
     WalletCoupon,
 )
 from campaigns.config import Settings
-from campaigns.domain.coupons import ZERO, TemplateSpec, Verdict
+from campaigns.domain.coupons import ZERO, Verdict
 from campaigns.service_layer import coupons
 from shared.authorize import Allowed
 from shared.deps import NowDep, ReadUowDep, UowDep
@@ -44,7 +45,7 @@ def _template(row: coupons.CouponTemplateRow) -> TemplatePublic:
 
 
 @router.post("/v1/coupon-templates", status_code=status.HTTP_201_CREATED, summary="Create a coupon template")
-async def create_template(body: TemplateSpec, uow: UowDep, now: NowDep,
+async def create_template(body: TemplateIn, uow: UowDep, now: NowDep,
                           grant: Annotated[Grant, Allowed("campaigns.coupon_template.write")]) -> TemplatePublic:
     return _template(await coupons.create_template(uow, body, grant.principal.subject, now))
 

@@ -3,7 +3,7 @@
 
 from typing import Annotated, cast
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import AwareDatetime
 
 from campaigns.adapters.tables import PromotionRow
@@ -51,10 +51,15 @@ async def withdraw_promotion(promotion_id: str, uow: UowDep,
 
 
 @router.post("/v1/offer-lists", status_code=status.HTTP_201_CREATED,
-             summary="Build everyone's offer lists now (a round of its own, with its campaign and control group)")
-async def build_lists(commands: CommandsDep, settings: SettingsDep, now: NowDep,
+             summary="Build this period's offer lists now, if they are not yet (the period's round, with its campaign and control group)",
+             responses={200: {"description": "the period's round was there already (built, or its build finished now)"}})
+async def build_lists(commands: CommandsDep, settings: SettingsDep, now: NowDep, response: Response,
                       _: Annotated[Grant, Allowed("campaigns.offer_list.build")]) -> OfferRoundPublic:
-    row = await offer_lists.build(commands, cast(Settings, settings), now, f"on_demand:{now.isoformat()}")
+    # The round the job would build at the period's start, built early: a period has one round
+    # whoever builds it, so a second click, a client's retry or the job later reach nobody again.
+    row, opened = await offer_lists.build_period(commands, cast(Settings, settings), now)
+    if not opened:
+        response.status_code = status.HTTP_200_OK
     return OfferRoundPublic.model_validate(row)
 
 

@@ -11,7 +11,7 @@ from campaigns.service_layer import segments
 from shared.authorize import Allowed
 from shared.deps import NowDep, UowDep
 from shared.policy import Grant
-from shared.text import Text
+from shared.text import NonBlankText, Text
 
 router = APIRouter(prefix="/v1", tags=["segments"])
 
@@ -44,7 +44,7 @@ class SegmentIn(_WithRule):
                                        "rule": EXAMPLE_RULE}},
     )
 
-    name: Text = Field(min_length=1, max_length=100)
+    name: NonBlankText = Field(max_length=100)
     description: Text = Field(default="", max_length=1000)
 
 

@@ -1,0 +1,63 @@
+"""A campaign's rules (domain/campaigns.py): its budget narrows the template it issues from, it never
+starts or resumes after its end, and the message parameters it can supply."""
+
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from campaigns.domain import messages
+from campaigns.domain.campaigns import Budget, CampaignIn, State, budgeted, move
+from campaigns.domain.coupons import TemplateSpec
+from campaigns.service_layer.messages import campaign_template_params
+from shared.errors import Conflict
+
+pytestmark = pytest.mark.unit
+
+NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
+
+
+def template(**caps: object) -> TemplateSpec:
+    return TemplateSpec.model_validate({"name": "满100减20", "kind": "threshold", "amount": "20", "threshold": "100",
+                                        "validity": {"days": 30}, "caps": caps})
+
+
+@pytest.mark.parametrize(("caps", "budget", "issued", "amount"), [
+    ({}, {"max_coupons": 2, "max_discount": "5.00"}, 2, Decimal("5.00")),
+    ({"issued": 1, "amount": "100.00"}, {"max_coupons": 2, "max_discount": "5.00"}, 1, Decimal("5.00")),  # the tighter
+    ({"issued": 10}, {"max_discount": "50.00"}, 10, Decimal("50.00")),  # a budget without a coupon limit keeps the cap
+])
+def test_a_budget_narrows_the_templates_caps_and_nothing_else(caps: dict, budget: dict, issued: int, amount: Decimal) -> None:
+    spec = template(per_member=1, **caps)
+    narrowed = budgeted(spec, Budget.model_validate(budget))
+    assert (narrowed.caps.issued, narrowed.caps.amount, narrowed.caps.per_member) == (issued, amount, 1)
+    assert narrowed.model_dump(exclude={"caps"}) == spec.model_dump(exclude={"caps"})
+
+
+def test_a_campaign_is_not_launched_or_resumed_after_its_end_and_may_always_be_ended() -> None:
+    ended = NOW - timedelta(minutes=1)
+    with pytest.raises(Conflict, match=re.escape(f"ends_at: the campaign ended at {ended.isoformat()}, before it started")):
+        move(State.DRAFT, "launch", now=NOW, starts_at=None, ends_at=ended)
+    with pytest.raises(Conflict, match="so it cannot resume"):
+        move(State.PAUSED, "resume", now=NOW, starts_at=None, ends_at=NOW)
+    assert move(State.PAUSED, "end", now=NOW, starts_at=None, ends_at=ended) is State.ENDED
+    assert move(State.DRAFT, "launch", now=NOW, starts_at=NOW + timedelta(hours=1), ends_at=NOW + timedelta(days=1)) is State.SCHEDULED
+
+
+@pytest.mark.parametrize(("spec", "supplied"), [
+    ({"kind": "one_off", "segment_id": "s", "message": {"template": "service_tip", "params": {"tip": "t"}}}, {"tip"}),
+    ({"kind": "one_off", "segment_id": "s", "coupon_template_id": "t", "message": {"template": "coupon_offer"}}, {"offer"}),
+    ({"kind": "triggered", "trigger": "points_expiring", "message": {"template": "points_expiry"}}, {"points", "expires_on"}),
+    ({"kind": "triggered", "trigger": "win_back", "message": {"template": "x", "params": {"a": "b"}}}, {"a"}),
+])
+def test_the_parameters_a_campaign_supplies_its_messages(spec: dict, supplied: set[str]) -> None:
+    assert CampaignIn.model_validate({"name": "x", **spec}).supplied_params() == supplied
+
+
+def test_a_templates_parameters_are_what_it_renders_in_every_language_and_subject() -> None:
+    assert messages.variables("{% if personal == 'yes' %}{{ count }}{% endif %}{% set x = 1 %}{{ x }}") == {"personal", "count"}
+    assert campaign_template_params("coupon_offer") == {"offer"}
+    assert campaign_template_params("vip_welcome") == {"manager_name", "manager_phone", "store_name"}
+    assert campaign_template_params("signin_code") is None  # a one-time template: never a campaign's
+    assert campaign_template_params("../coupon_offer") is None
