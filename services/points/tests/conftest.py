@@ -126,10 +126,13 @@ class PointsDriver:
                                          reached_at=SALE_TIME)
         return new_event(SPEND_MILESTONE_REACHED, data, source="crm/members", subject=member_id, event_id=event_id)
 
-    def complaint_resolved(self, member_id: str | None, points: int, complaint_id: str | None = None) -> Envelope:
+    def complaint_resolved(self, member_id: str | None, points: int, complaint_id: str | None = None,
+                           resolved_by: str | None = None) -> Envelope:
+        """`resolved_by` left out: as feedback published it before the field was added."""
         data = c.ComplaintResolvedV1(
             complaint_id=complaint_id or f"C-{uuid.uuid4().hex[:8]}", member_id=member_id, store_id="S001",
             category="service_attitude", severity="medium", resolved_at=SALE_TIME, compensation_points=points,
+            resolved_by=resolved_by,
         )
         return new_event(COMPLAINT_RESOLVED, data, source="crm/feedback", subject=member_id)
 

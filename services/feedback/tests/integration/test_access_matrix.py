@@ -52,10 +52,12 @@ async def _complaint(fb, member_id: str, *steps: tuple[str, dict]) -> str:
 ACK, RESOLVE = ("acknowledge", {}), ("resolve", {"note": "ok"})
 
 
-def _on_complaint(action: str, body: dict | None, *steps: tuple[str, dict]):
+def _on_complaint(action: str, body: dict | Callable[[str], dict] | None, *steps: tuple[str, dict]):
+    """`body` may depend on the customer (a callable of their id)."""
     async def call(fb, member_id: str, headers: dict[str, str]) -> httpx.Response:
         complaint_id = await _complaint(fb, member_id, *steps)
-        return await fb.client.post(f"/v1/complaints/{complaint_id}/{action}", json=body, headers=headers)
+        json = body(member_id) if callable(body) else body
+        return await fb.client.post(f"/v1/complaints/{complaint_id}/{action}", json=json, headers=headers)
     return call
 
 
@@ -110,7 +112,9 @@ CASES = [
     Case("start", "feedback.complaint.handle", 200, True, _on_complaint("start", None, ACK)),
     Case("resolve", "feedback.complaint.handle", 200, True, _on_complaint("resolve", {"note": "ok"}, ACK)),
     Case("close", "feedback.complaint.handle", 200, True, _on_complaint("close", None, ACK, RESOLVE)),
-    Case("reassign", "feedback.complaint.handle", 200, True, _on_complaint("assign", {"assignee": "desk-zhang"})),
+    # Handed up to the manager of the store the complaint was lodged at (its customer's home store).
+    Case("reassign", "feedback.complaint.handle", 200, True,
+         _on_complaint("assign", lambda member_id: {"assignee": f"store_manager:{HOME[member_id]}"})),
     Case("reopen", "feedback.complaint.comment", 200, True, _on_complaint("reopen", {"reason": "x"}, ACK, RESOLVE)),
     Case("rate", "feedback.complaint.comment", 200, True, _on_complaint("rating", {"score": 4}, ACK, RESOLVE)),
 ]

@@ -20,3 +20,15 @@ async def test_nul_or_a_lone_surrogate_in_a_description_is_422(fb, bad: str) -> 
     r = await fb.client.post("/v1/complaints", content=body, headers={**fb.desk(), "Content-Type": "application/json"})
     assert r.status_code == 422, r.text
     assert r.json()["detail"][0]["loc"] == ["body", "description"]
+
+
+@pytest.mark.parametrize("points", [True, "5", 5.0], ids=repr)
+async def test_compensation_points_that_are_not_a_json_integer_are_422(fb, points) -> None:
+    """Finding: `{"points": true}` was taken for 1 point (and "5" for 5)."""
+    await fb.register("m-bi", "S001")
+    complaint = await fb.file(member_id="m-bi")
+    await fb.ok(complaint["id"], "acknowledge")
+    r = await fb.act(complaint["id"], "resolve", note="已退款", compensation={"points": points})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["body", "compensation", "points"]
+    assert (await fb.client.get(f"/v1/complaints/{complaint['id']}", headers=fb.admin())).json()["status"] == "acknowledged"

@@ -1,5 +1,6 @@
 """The comment book (意见簿), and purging a member's free text when members erases them."""
 
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -62,6 +63,7 @@ async def test_erasure_purges_the_members_free_text_but_keeps_the_counts(fb) -> 
     await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ratings, "nps": 0, "comment": "张三的意见"},
                          headers=fb.member("m-gone"))
     await fb.client.post("/v1/comment-book", json={"kind": "praise", "text": "张三表扬", "member_id": "m-gone"}, headers=fb.desk())
+    await fb.register("m-stays", "S001")
     keeper = await fb.file(member_id="m-stays", description="保留")
 
     erased = new_event(MEMBER_ERASED, c.MemberErasedV1(member_id="m-gone", erased_at=datetime.now(UTC)), source="crm/members")
@@ -79,3 +81,57 @@ async def test_erasure_purges_the_members_free_text_but_keeps_the_counts(fb) -> 
     assert len(listed) == 1
     kept = (await fb.client.get(f"/v1/complaints/{keeper['id']}", headers=fb.admin())).json()
     assert kept["description"] == "保留"
+
+
+async def test_nothing_new_is_recorded_about_an_erased_member(fb) -> None:
+    """Finding: the erasure empties the member's text once, when the event arrives; a complaint or
+    an entry recorded after it kept a name and a phone number for good."""
+    await fb.register("m-erased", "S001")
+    still_open = await fb.file(member_id="m-erased", description="顾客投诉")
+    await fb.ok(still_open["id"], "acknowledge")
+    await fb.erase("m-erased")
+
+    filing = {"category": "price", "severity": "low", "description": "我叫张三，电话13912345678", "member_id": "m-erased"}
+    r = await fb.client.post("/v1/complaints", json=filing, headers=fb.desk())
+    assert r.status_code == 409 and r.json()["detail"] == "member_id: member is erased; nothing more is recorded about them"
+    r = await fb.client.post("/v1/comment-book", json={"kind": "praise", "text": "张三表扬 13912345678", "member_id": "m-erased"},
+                             headers=fb.desk())
+    assert r.status_code == 409 and "member is erased" in r.json()["detail"]
+
+    # The complaint still open is worked to its end (it would otherwise escalate for ever), with
+    # nothing granted and nothing written about the customer kept.
+    r = await fb.act(still_open["id"], "resolve", note="补偿", compensation={"points": 100})
+    assert r.status_code == 409 and "member is erased" in r.json()["detail"]
+    resolved = await fb.ok(still_open["id"], "resolve", note="已联系张三 13912345678")
+    await fb.ok(still_open["id"], "reopen", reason="张三又来电 13912345678")
+    await fb.ok(still_open["id"], "resolve", note="张三满意")
+    rated = await fb.ok(still_open["id"], "rating", score=4, comment="张三说谢谢")
+    assert resolved["resolution_note"] is None and (rated["resolution_note"], rated["rating_comment"]) == (None, None)
+    assert (rated["status"], rated["rating"], rated["compensation_points"]) == ("resolved", 4, 0)
+    everything = (await fb.client.get("/v1/complaints", params={"member_id": "m-erased"}, headers=fb.admin())).json()
+    assert [c["id"] for c in everything] == [still_open["id"]]
+    assert "张三" not in str(rated) and "13912345678" not in str(rated)
+    assert (await fb.client.get("/v1/comment-book", headers=fb.admin())).json() == []
+
+
+async def test_an_id_no_member_can_have_is_422_but_a_registration_on_its_way_is_accepted(fb) -> None:
+    """Finding: the desk filed for `nonexistent`. Members names its members by UUID, so such an id
+    is refused; a UUID feedback has not heard of is a registration still on its way over the broker
+    (the desk registered the customer a moment ago), and accepted."""
+    filing = {"category": "price", "severity": "low", "description": "价签错误", "member_id": "nonexistent"}
+    r = await fb.client.post("/v1/complaints", json=filing, headers=fb.desk())
+    assert r.status_code == 422 and r.json()["detail"].startswith("member_id: no member nonexistent"), r.text
+    r = await fb.client.post("/v1/comment-book", json={"kind": "praise", "text": "很好", "member_id": "nonexistent"}, headers=fb.desk())
+    assert r.status_code == 422 and r.json()["detail"].startswith("member_id: "), r.text
+
+    just_registered = str(uuid.uuid4())
+    complaint = await fb.file(member_id=just_registered, description="我叫张三，电话13912345678")
+    entry = await fb.client.post("/v1/comment-book", json={"kind": "praise", "text": "张三表扬", "member_id": just_registered},
+                                 headers=fb.desk())
+    assert entry.status_code == 201, entry.text
+    # The member's events then arrive in their order; an erasure among them reaches what was filed.
+    await fb.register(just_registered, "S001")
+    await fb.erase(just_registered)
+    after = (await fb.client.get(f"/v1/complaints/{complaint['id']}", headers=fb.admin())).json()
+    assert after["description"] is None
+    assert [e["text"] for e in (await fb.client.get("/v1/comment-book", headers=fb.admin())).json()] == [None]

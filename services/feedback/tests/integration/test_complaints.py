@@ -9,6 +9,7 @@ pytestmark = pytest.mark.integration
 
 
 async def test_desk_files_a_complaint_into_its_store_queue_and_announces_it_without_free_text(fb) -> None:
+    await fb.register("m1", "S001")
     complaint = await fb.file(member_id="m1", sale={"pos_txn_id": "S001-T03-000123"}, description="收银员态度差，电话13912345678")
     assert complaint["status"] == "filed" and complaint["assignee"] == "desk:S001" and complaint["store_id"] == "S001"
     assert complaint["channel"] == "service_desk" and complaint["filed_by"] == "desk-li"
@@ -37,15 +38,16 @@ async def test_a_vips_complaint_goes_to_their_account_manager(fb) -> None:
 
 
 async def test_open_complaints_follow_a_member_who_becomes_vip_but_hand_assignments_stay(fb) -> None:
+    await fb.register("m2", "S001")
     auto = await fb.file(member_id="m2")
     by_hand = await fb.file(member_id="m2")
-    await fb.ok(by_hand["id"], "assign", assignee="desk-zhang")
+    await fb.ok(by_hand["id"], "assign", assignee="store_manager:S001")
     await fb.make_vip("m2", "am-wang")
     moved = (await fb.client.get(f"/v1/complaints/{auto['id']}", headers=fb.admin())).json()
     assert moved["assignee"] == "am-wang"
     assert moved["history"][-1]["actor"] == "system:members" and moved["history"][-1]["detail"] == "desk:S001 -> am-wang"
     kept = (await fb.client.get(f"/v1/complaints/{by_hand['id']}", headers=fb.admin())).json()
-    assert kept["assignee"] == "desk-zhang"
+    assert kept["assignee"] == "store_manager:S001"
 
 
 async def test_a_manager_leaving_sends_open_complaints_back_to_the_desk(fb) -> None:
@@ -56,6 +58,7 @@ async def test_a_manager_leaving_sends_open_complaints_back_to_the_desk(fb) -> N
 
 
 async def test_the_full_workflow_records_every_step_with_actor_and_time(fb) -> None:
+    await fb.register("m4", "S001")
     c = await fb.file(member_id="m4")
     fb.clock.advance(hours=1)
     assert (await fb.ok(c["id"], "acknowledge"))["acknowledged_at"].startswith("2026-11-23T03:00")
@@ -97,6 +100,7 @@ async def test_invalid_transitions_are_409_with_the_reason(fb, prepare, action, 
 
 
 async def test_resolution_with_points_is_announced_once_and_never_compensated_again(fb) -> None:
+    await fb.register("m5", "S001")
     c = await fb.file(member_id="m5", severity="medium", category="checkout_queues")
     await fb.ok(c["id"], "acknowledge")
     resolved = await fb.ok(c["id"], "resolve", note="道歉并补偿积分", compensation={"points": 500})
@@ -109,11 +113,14 @@ async def test_resolution_with_points_is_announced_once_and_never_compensated_ag
     assert first["data"]["compensation_points"] == 500 and second["data"]["compensation_points"] == 0
     assert first["id"] != second["id"] and first["kafka_key"] == "m5"
     assert set(first["data"]) == {"complaint_id", "member_id", "store_id", "category", "severity", "resolved_at",
-                                  "compensation_points", "coupon_value"}
+                                  "compensation_points", "coupon_value", "resolved_by"}
+    # Who granted it, by staff id only (the token's subject): points books the compensation under it.
+    assert first["data"]["resolved_by"] == second["data"]["resolved_by"] == "desk-li"
     assert (await fb.client.get(f"/v1/complaints/{c['id']}", headers=fb.admin())).json()["compensation_points"] == 500
 
 
 async def test_a_coupon_compensation_is_published_for_campaigns(fb) -> None:
+    await fb.register("m6", "S001")
     c = await fb.file(member_id="m6")
     await fb.ok(c["id"], "acknowledge")
     await fb.ok(c["id"], "resolve", note="赠送优惠券", compensation={"coupon_value": "20"})
@@ -123,10 +130,12 @@ async def test_a_coupon_compensation_is_published_for_campaigns(fb) -> None:
 
 @pytest.mark.parametrize(
     ("member", "compensation", "status", "says"),
-    [(None, {"points": 10}, 409, "anonymous"), ("m7", {"points": 10_001}, 409, "limit"),
+    [(None, {"points": 10}, 409, "anonymous"), ("m7", {"points": 10_001}, 422, "compensation.points"),
      ("m7", {"points": -1}, 422, "points"), ("m7", {"coupon_value": "1.234"}, 422, "coupon_value")],
 )
 async def test_bad_compensation_is_refused_naming_the_field(fb, member, compensation, status, says) -> None:
+    if member:
+        await fb.register(member, "S001")
     c = await fb.file(**({"member_id": member} if member else {}))
     await fb.ok(c["id"], "acknowledge")
     r = await fb.act(c["id"], "resolve", note="x", compensation=compensation)
@@ -135,6 +144,8 @@ async def test_bad_compensation_is_refused_naming_the_field(fb, member, compensa
 
 
 async def test_member_files_in_the_app_reads_only_their_own_and_rates_the_handling_once(fb) -> None:
+    await fb.register("m8", "S002")
+    await fb.register("m9", "S001")
     mine = await fb.file(headers=fb.member("m8"), store_id="S002", category="delivery", severity="low")
     assert mine["member_id"] == "m8" and mine["channel"] == "app" and mine["assignee"] == "desk:S002"
     other = await fb.file(member_id="m9")
@@ -162,6 +173,7 @@ async def test_staff_of_another_store_can_neither_see_nor_handle_a_complaint(fb)
 
 
 async def test_staff_working_with_customers_read_a_customers_complaints_for_the_archive_without_the_free_text(fb) -> None:
+    await fb.register("m10", "S001")
     c = await fb.file(member_id="m10")
     [summary] = (await fb.client.get("/v1/complaints", params={"member_id": "m10"}, headers=fb.desk())).json()
     assert summary["id"] == c["id"] and "description" not in summary
@@ -198,6 +210,7 @@ async def test_a_retried_filing_with_the_same_idempotency_key_files_once(fb) -> 
 
 
 async def test_reassignment_is_recorded_and_refused_once_resolved(fb) -> None:
+    await fb.register("m-of-wang", "S001", manager_id="am-wang")  # how feedback knows am-wang: a customer of theirs
     c = await fb.file()
     moved = await fb.ok(c["id"], "assign", headers=fb.store_manager(), assignee="am-wang")
     assert moved["assignee"] == "am-wang" and moved["history"][-1] == {
@@ -212,3 +225,27 @@ async def test_reassignment_is_recorded_and_refused_once_resolved(fb) -> None:
 async def test_unknown_complaint_is_404(fb) -> None:
     assert (await fb.client.get("/v1/complaints/nope", headers=fb.admin())).status_code == 404
     assert (await fb.act("nope", "acknowledge")).status_code == 404
+
+
+async def test_a_complaint_is_reassigned_only_to_who_can_handle_it(fb) -> None:
+    """Finding: any text was taken: `nobody-at-all` left the complaint in no queue, and `desk:S002`
+    put an S001 complaint in the queue of a desk that is refused when it opens it."""
+    await fb.register("m-of-wang", "S002", manager_id="am-wang")  # am-wang, known to feedback as an account manager
+    c = await fb.file()  # lodged at S001, in desk:S001
+    for assignee, says in [("nobody-at-all", "no account manager nobody-at-all"), ("desk:S002", "queue of store S002"),
+                           ("store_manager:S002", "queue of store S002")]:
+        r = await fb.act(c["id"], "assign", headers=fb.store_manager(), assignee=assignee)
+        assert r.status_code == 422 and r.json()["detail"].startswith("assignee: ") and says in r.json()["detail"], r.text
+    for malformed in ("queue:S001", "desk:", "desk:S 001", "am wang"):
+        r = await fb.act(c["id"], "assign", assignee=malformed)
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "assignee"], r.text
+    unchanged = (await fb.client.get(f"/v1/complaints/{c['id']}", headers=fb.admin())).json()
+    assert unchanged["assignee"] == "desk:S001" and [h["action"] for h in unchanged["history"]] == ["filed", "assigned"]
+    assert (await fb.client.get("/v1/complaints/queue", headers=fb.desk("S002"))).json() == []
+
+    await fb.ok(c["id"], "assign", headers=fb.store_manager(), assignee="store_manager:S001")
+    # An account manager handles what is assigned to them, whatever store it was lodged at.
+    await fb.ok(c["id"], "assign", headers=fb.store_manager(), assignee="am-wang")
+    wang = fb.as_(Role.ACCOUNT_MANAGER, "am-wang")
+    assert [q["id"] for q in (await fb.client.get("/v1/complaints/queue", headers=wang)).json()] == [c["id"]]
+    assert (await fb.act(c["id"], "acknowledge", headers=wang)).status_code == 200

@@ -22,6 +22,7 @@ async def test_nothing_is_escalated_before_its_deadline(fb) -> None:
 
 
 async def test_an_unacknowledged_complaint_is_escalated_to_the_store_manager_once(fb) -> None:
+    await fb.register("m1", "S001")
     c = await fb.file(member_id="m1", severity="high", category="service_attitude")
     fb.clock.advance(hours=4, seconds=1)
     assert await _escalate(fb) == {"overdue": 1, "escalated": 1}

@@ -23,6 +23,7 @@ async def _published(fb) -> bool:
 
 
 async def test_compensation_and_escalation_are_published_once_even_when_requests_and_runs_repeat(fb, env) -> None:
+    await fb.register("m1", "S001")
     c = await fb.file(member_id="m1", severity="high", description="冷柜温度过高")
     fb.clock.advance(hours=5)
     await escalate_overdue(fb.app.state.commands, fb.app.state.settings, fb.clock())

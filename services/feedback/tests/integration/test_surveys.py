@@ -74,6 +74,7 @@ async def test_an_imported_sale_of_years_ago_invites_nobody_even_when_sampled(fb
 
 
 async def test_a_resolved_complaint_invites_the_customer_and_the_link_answers_once(fb) -> None:
+    await fb.register("m2", "S001")
     complaint = await fb.file(member_id="m2")
     await fb.ok(complaint["id"], "acknowledge")
     resolved = await fb.ok(complaint["id"], "resolve", note="ok")
@@ -95,6 +96,7 @@ async def test_a_resolved_complaint_invites_the_customer_and_the_link_answers_on
 
 
 async def test_expired_and_unknown_links_are_refused_clearly(fb) -> None:
+    await fb.register("m3", "S001")
     complaint = await fb.file(member_id="m3")
     await fb.ok(complaint["id"], "acknowledge")
     await fb.ok(complaint["id"], "resolve", note="ok")
@@ -107,6 +109,7 @@ async def test_expired_and_unknown_links_are_refused_clearly(fb) -> None:
 
 
 async def test_answers_must_match_the_template(fb) -> None:
+    await fb.register("m4", "S001")
     complaint = await fb.file(member_id="m4")
     await fb.ok(complaint["id"], "acknowledge")
     await fb.ok(complaint["id"], "resolve", note="ok")
@@ -135,6 +138,7 @@ async def test_a_new_default_template_is_used_for_new_invitations(fb) -> None:
 
 
 async def _answer_one(fb, member_id: str, store: str, ratings: dict, nps: int | None) -> None:
+    await fb.register(member_id, store)
     complaint = await fb.file(member_id=member_id, store_id=store, headers=fb.desk(store))
     await fb.ok(complaint["id"], "acknowledge", headers=fb.desk(store))
     await fb.ok(complaint["id"], "resolve", headers=fb.desk(store), note="ok")
@@ -186,6 +190,7 @@ async def _requests(fb) -> list[dict]:
 
 async def test_a_members_invitation_is_asked_to_be_sent_once_with_its_public_link_and_the_stores_name(fb) -> None:
     fb.app.state.settings.store_names = {"S001": "西湖店"}
+    await fb.register("m6", "S001")
     complaint = await fb.file(member_id="m6")
     await fb.ok(complaint["id"], "acknowledge")
     await fb.ok(complaint["id"], "resolve", note="ok")
@@ -218,3 +223,12 @@ async def test_an_anonymous_complaint_asks_for_no_message(fb) -> None:
     await fb.ok(complaint["id"], "acknowledge")
     await fb.ok(complaint["id"], "resolve", note="ok")
     assert await _requests(fb) == []
+
+
+async def test_a_period_of_results_that_ends_before_it_starts_is_422_naming_to_month(fb) -> None:
+    """Finding: answered 200 with no months, where the information base answers 422."""
+    backwards = {"from_month": "2026-12", "to_month": "2026-01"}
+    r = await fb.client.get("/v1/surveys/results", params=backwards, headers=fb.admin())
+    assert r.status_code == 422 and r.json()["detail"] == "to_month: must not be before from_month"
+    one_month = await fb.client.get("/v1/surveys/results", params={"from_month": "2026-12", "to_month": "2026-12"}, headers=fb.admin())
+    assert one_month.status_code == 200

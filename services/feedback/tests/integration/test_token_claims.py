@@ -9,6 +9,7 @@ pytestmark = pytest.mark.integration
 
 
 async def test_a_member_token_without_member_id_is_401_not_everyones_complaints(fb) -> None:
+    await fb.register("m-someone-else", "S001")
     await fb.file(member_id="m-someone-else")
     r = await fb.client.get("/v1/complaints", headers=fb.as_(Role.MEMBER, "app-anonymous"))
     assert r.status_code == 401
@@ -16,6 +17,7 @@ async def test_a_member_token_without_member_id_is_401_not_everyones_complaints(
 
 
 async def test_a_member_token_with_member_id_still_lists_only_its_own(fb) -> None:
+    await fb.register("m-someone-else", "S001")
     await fb.file(member_id="m-someone-else")
     r = await fb.client.get("/v1/complaints", headers=fb.member("m-me"))
     assert r.status_code == 200 and r.json() == []

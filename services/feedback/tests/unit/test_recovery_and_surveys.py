@@ -39,14 +39,23 @@ def test_a_resolution_without_compensation_is_always_allowed() -> None:
     check_compensation(Compensation(), member_id=None, already_granted_at=datetime(2026, 11, 23, tzinfo=UTC), **LIMITS)
 
 
+def test_compensation_needs_a_member_who_is_not_erased() -> None:
+    with pytest.raises(CompensationRefused, match="anonymous"):
+        check_compensation(Compensation(points=10), member_id=None, already_granted_at=None, **LIMITS)
+    with pytest.raises(CompensationRefused, match="member is erased"):
+        check_compensation(Compensation(points=10), member_id="m1", already_granted_at=None, member_erased=True, **LIMITS)
+
+
 @pytest.mark.parametrize(
-    ("wanted", "member", "says"),
-    [(Compensation(points=10), None, "anonymous"), (Compensation(points=1001), "m1", "limit of 1000"),
-     (Compensation(coupon_value=Decimal("100.01")), "m1", "coupon_value")],
+    ("wanted", "field", "says"),
+    [(Compensation(points=1001), "compensation.points", "limit of 1000"),
+     (Compensation(coupon_value=Decimal("100.01")), "compensation.coupon_value", "limit of 100.00")],
 )
-def test_compensation_needs_a_member_and_stays_within_limits(wanted: Compensation, member: str | None, says: str) -> None:
-    with pytest.raises(CompensationRefused, match=says):
-        check_compensation(wanted, member_id=member, already_granted_at=None, **LIMITS)
+def test_compensation_beyond_its_limits_is_bad_input_naming_the_field(wanted: Compensation, field: str, says: str) -> None:
+    # Bad input (422), not a conflict: no state of the complaint would let it pass.
+    with pytest.raises(Invalid, match=says) as refused:
+        check_compensation(wanted, member_id="m1", already_granted_at=None, **LIMITS)
+    assert refused.value.field == field
 
 
 def test_sampling_is_deterministic_and_close_to_the_rate() -> None:

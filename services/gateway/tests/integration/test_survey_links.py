@@ -3,6 +3,8 @@ there once: feedback builds it on CRM_PUBLIC_URL, the gateway forwards `/surveys
 feedback's answer endpoints with the member's own token. Feedback runs in-process behind the
 gateway, on the test's database."""
 
+import uuid
+
 import httpx
 import pytest
 
@@ -15,6 +17,8 @@ from shared.auth import Role
 from tests.support.platform import TestEnv, service
 
 pytestmark = pytest.mark.integration
+# Members' ids are UUIDs: feedback refuses a complaint for an id members could never have given.
+M1, M2 = str(uuid.uuid4()), str(uuid.uuid4())
 
 PUBLIC = "https://crm.example.cn"
 ANSWER = {"ratings": {"product_quality": 5, "service": 4, "price": 3, "store_environment": 5, "after_sales": 4}, "nps": 9}
@@ -48,10 +52,10 @@ async def _link_of_a_resolved_complaint(fb: httpx.AsyncClient, env: TestEnv, mem
 
 async def test_the_link_a_customer_receives_opens_on_the_gateway_and_is_answered_once(stack, env: TestEnv) -> None:
     fb, gateway = stack
-    link = await _link_of_a_resolved_complaint(fb, env, "m1")
+    link = await _link_of_a_resolved_complaint(fb, env, M1)
     assert link.startswith(f"{PUBLIC}/surveys/") and ":8004" not in link
     path = link.removeprefix(PUBLIC)
-    me = env.auth(Role.MEMBER, member_id="m1")
+    me = env.auth(Role.MEMBER, member_id=M1)
     form = await gateway.get(path, headers=me)
     assert form.status_code == 200, form.text
     assert form.json()["store_id"] == "S001" and form.json()["template"]["ask_nps"] is True
@@ -63,9 +67,9 @@ async def test_the_link_a_customer_receives_opens_on_the_gateway_and_is_answered
 
 async def test_the_link_answers_only_for_its_member_and_never_without_a_token(stack, env: TestEnv) -> None:
     fb, gateway = stack
-    path = (await _link_of_a_resolved_complaint(fb, env, "m2")).removeprefix(PUBLIC)
+    path = (await _link_of_a_resolved_complaint(fb, env, M2)).removeprefix(PUBLIC)
     assert (await gateway.post(path, json=ANSWER)).status_code == 401  # refused before it is forwarded
     assert (await gateway.post(path, json=ANSWER, headers=env.auth(Role.MEMBER, member_id="m3"))).status_code == 403
-    assert (await gateway.get(f"{path[:-2]}xx", headers=env.auth(Role.MEMBER, member_id="m2"))).status_code == 404
+    assert (await gateway.get(f"{path[:-2]}xx", headers=env.auth(Role.MEMBER, member_id=M2))).status_code == 404
     # Refused answers left the invitation open for its member.
-    assert (await gateway.post(path, json=ANSWER, headers=env.auth(Role.MEMBER, member_id="m2"))).status_code == 201
+    assert (await gateway.post(path, json=ANSWER, headers=env.auth(Role.MEMBER, member_id=M2))).status_code == 201

@@ -23,7 +23,9 @@ async def test_managers_adjust_with_a_reason_and_retries_book_once(pts, env) -> 
     assert again.status_code == 200 and again.json()["id"] == r.json()["id"]
     assert await pts.balance("a1") == 70
     too_much = await pts.client.post("/v1/accounts/a1/adjustments", json={"points": -71, "reason": "correction"}, headers=env.auth(Role.ADMIN))
+    # A state of the account (409), named for what it is: not a refused redemption.
     assert too_much.status_code == 409 and "below zero" in too_much.json()["detail"]
+    assert too_much.json()["error"] == "NotEnoughPoints"
     no_reason = await pts.client.post("/v1/accounts/a1/bonuses", json={"points": 5}, headers=env.auth(Role.ADMIN))
     assert no_reason.status_code == 422 and no_reason.json()["detail"][0]["loc"] == ["body", "reason"]
     zero = await pts.client.post("/v1/accounts/a1/adjustments", json={"points": 0, "reason": "nothing"}, headers=env.auth(Role.ADMIN))
@@ -90,3 +92,17 @@ async def test_complaint_compensation_is_booked_once_per_complaint(pts) -> None:
     assert acc["balance"] == 300
     [entry] = acc["entries"]
     assert (entry["entry_type"], entry["reason"], entry["source_ref"]) == ("bonus", "complaint compensation", "complaint:C-0001")
+
+
+async def test_compensation_is_booked_under_the_staff_member_who_resolved_the_complaint(pts, env) -> None:
+    await pts.apply(pts.registered("a3", home_store_id="S001"))
+    await pts.apply(pts.complaint_resolved("a3", 9_000, complaint_id="C-0002", resolved_by="sm-S001"))
+    [entry] = (await pts.account("a3"))["entries"]
+    assert (entry["entry_type"], entry["points"], entry["source_ref"], entry["staff_id"]) == (
+        "bonus", 9_000, "complaint:C-0002", "sm-S001")
+    # Feedback caps compensation per complaint; it is not one of their manual entries of the day, so
+    # the store manager's daily cap (10,000) is not spent by it.
+    manager = {"Authorization": f"Bearer {env.issuer.mint('sm-S001', Role.STORE_MANAGER, store_id='S001')}"}
+    r = await pts.client.post("/v1/accounts/a3/bonuses", json={"points": 2_000, "reason": "store event"}, headers=manager)
+    assert r.status_code == 201, r.text
+    assert await pts.balance("a3") == 11_000

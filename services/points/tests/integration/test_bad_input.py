@@ -35,3 +35,61 @@ async def test_a_gift_price_beyond_64_bits_is_422(pts) -> None:
     r = await pts.client.put("/v1/gifts/rice-cooker", json=body, headers=pts.env.auth(Role.ADMIN))
     assert r.status_code == 422, r.text
     assert r.json()["detail"][0]["loc"][:3] == ["body", "prices", "retail"]
+
+
+# Finding: a reason of spaces passed `min_length=3` and reached the ledger, which refuses an entry
+# without a reason: a 500. Every reason staff write is stripped and must say something.
+BLANK_REASONS = [
+    ("POST", "/v1/accounts/bi1/adjustments", {"points": 5}),
+    ("POST", "/v1/accounts/bi1/bonuses", {"points": 5}),
+    ("POST", "/v1/bulk-bonuses", {"member_ids": ["bi1"], "points": 5}),
+    ("POST", "/v1/redemptions/no-such-entry/cancel", {}),
+    ("POST", "/v1/earning-rules", {"effective_from": "2030-01-01T00:00:00+08:00"}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), BLANK_REASONS, ids=[p for _, p, _ in BLANK_REASONS])
+@pytest.mark.parametrize("reason", ["   ", "\t \n"])
+async def test_a_reason_of_whitespace_is_422_naming_the_reason(pts, method: str, path: str, body: dict, reason: str) -> None:
+    await pts.apply(pts.registered("bi1"), pts.sale("bi1", "100.00"))
+    headers = {**pts.env.auth(Role.ADMIN), "Idempotency-Key": "blank-reason-0001"}
+    r = await pts.client.request(method, path, json={**body, "reason": reason}, headers=headers)
+    assert r.status_code == 422, r.text
+    [error] = r.json()["detail"]
+    # Counted once stripped, whitespace is nothing: shorter than the 3 characters a reason needs.
+    assert error["loc"] == ["body", "reason"] and "at least 3 characters" in error["msg"]
+    assert await pts.balance("bi1") == 100
+
+
+async def test_a_reason_is_kept_without_the_spaces_around_it_and_counted_without_them(pts) -> None:
+    await pts.apply(pts.registered("bi2"))
+    admin = pts.env.auth(Role.ADMIN)
+    r = await pts.client.post("/v1/accounts/bi2/bonuses", json={"points": 5, "reason": "  goodwill \n"}, headers=admin)
+    assert r.status_code == 201 and r.json()["reason"] == "goodwill"
+    short = await pts.client.post("/v1/accounts/bi2/bonuses", json={"points": 5, "reason": "  ok  "}, headers=admin)
+    assert short.status_code == 422 and short.json()["detail"][0]["loc"] == ["body", "reason"]
+    assert await pts.balance("bi2") == 5
+
+
+# Finding: `{"points": true}` booked 1 point. Amounts are JSON integers: a boolean, a string or a
+# float is refused where it enters, in every input that carries points (or units of stock).
+NOT_INTEGERS = [True, "5", 5.0]
+AMOUNTS = [
+    ("POST", "/v1/accounts/bi3/adjustments", lambda v: {"points": v, "reason": "bool pts"}, ["body", "points"]),
+    ("POST", "/v1/accounts/bi3/bonuses", lambda v: {"points": v, "reason": "bool pts"}, ["body", "points"]),
+    ("POST", "/v1/bulk-bonuses", lambda v: {"member_ids": ["bi3"], "points": v, "reason": "bool pts"}, ["body", "points"]),
+    ("PUT", "/v1/gifts/vacuum-flask", lambda v: {"name_zh": "保温杯", "name_en": "Vacuum flask", "prices": {"retail": v}},
+     ["body", "prices", "retail"]),
+    ("PUT", "/v1/gifts/cushion/stock/S001", lambda v: {"quantity": v}, ["body", "quantity"]),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "loc"), AMOUNTS, ids=[p for _, p, _, _ in AMOUNTS])
+@pytest.mark.parametrize("value", NOT_INTEGERS, ids=repr)
+async def test_an_amount_that_is_not_a_json_integer_is_422(pts, method: str, path: str, body, loc: list, value) -> None:
+    await pts.apply(pts.registered("bi3"))
+    headers = {**pts.env.auth(Role.ADMIN), "Idempotency-Key": "not-an-integer-0001"}
+    r = await pts.client.request(method, path, json=body(value), headers=headers)
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == loc
+    assert await pts.balance("bi3") == 0

@@ -1,5 +1,7 @@
 """Service entitlements from spend milestones, and their use at the service desk."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from shared.auth import Role
@@ -28,25 +30,49 @@ async def test_milestones_grant_one_then_two_visits_and_never_more(pts) -> None:
 async def test_the_desk_books_uses_until_none_is_left_and_the_member_sees_what_is_left(pts, env) -> None:
     await pts.apply(pts.registered("e2", home_store_id="S003"), pts.milestone("e2", "50000.00"))
     path = "/v1/entitlements/e2/leftover_collection_visit/uses"
-    first = await pts.client.post(path, json={"used_on": "2026-12-01", "store_id": "S003"},
+    first = await pts.client.post(path, json={"used_on": "2026-11-01", "store_id": "S003"},
                                   headers={**pts.desk("S003"), "Idempotency-Key": "visit-e2-0001"})
     assert first.status_code == 201, first.text
-    retry = await pts.client.post(path, json={"used_on": "2026-12-01", "store_id": "S003"},
+    retry = await pts.client.post(path, json={"used_on": "2026-11-01", "store_id": "S003"},
                                   headers={**pts.desk("S003"), "Idempotency-Key": "visit-e2-0001"})
     assert retry.json()["id"] == first.json()["id"]
-    assert (await pts.client.post(path, json={"used_on": "2027-03-01", "store_id": "S003"}, headers=pts.desk("S003"))).status_code == 201
-    none_left = await pts.client.post(path, json={"used_on": "2027-06-01", "store_id": "S003"}, headers=pts.desk("S003"))
+    assert (await pts.client.post(path, json={"used_on": "2026-11-10", "store_id": "S003"}, headers=pts.desk("S003"))).status_code == 201
+    none_left = await pts.client.post(path, json={"used_on": "2026-11-20", "store_id": "S003"}, headers=pts.desk("S003"))
     assert none_left.status_code == 409 and "no use left" in none_left.json()["detail"]
     mine = await visits(pts, "e2", env.auth(Role.MEMBER, member_id="e2"))
     assert (mine["granted"], mine["used"], mine["remaining"]) == (2, 2, 0)
     assert [(u["used_on"], u["staff_id"], u["store_id"]) for u in mine["uses"]] == [
-        ("2026-12-01", "test-service_desk", "S003"), ("2027-03-01", "test-service_desk", "S003")]
+        ("2026-11-01", "test-service_desk", "S003"), ("2026-11-10", "test-service_desk", "S003")]
     assert (await pts.client.get("/v1/entitlements/e2", headers=env.auth(Role.MEMBER, member_id="e3"))).status_code == 403
 
 
 async def test_a_member_without_a_milestone_has_nothing_to_use(pts) -> None:
     await pts.apply(pts.registered("e4", home_store_id="S001"))
-    r = await pts.client.post("/v1/entitlements/e4/leftover_collection_visit/uses", json={"used_on": "2026-12-01", "store_id": "S001"},
+    r = await pts.client.post("/v1/entitlements/e4/leftover_collection_visit/uses", json={"used_on": "2026-11-01", "store_id": "S001"},
                               headers=pts.desk())
     assert r.status_code == 409
     assert (await pts.client.get("/v1/entitlements/e4", headers=pts.desk())).json() == []
+
+
+async def test_a_use_dated_after_today_where_the_stores_are_is_422_naming_used_on(clocked) -> None:
+    pts, clock = clocked
+    await pts.apply(pts.registered("e5", home_store_id="S002"), pts.milestone("e5", "50000.00"))
+    clock.now = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)  # 01:00 on the 24th in Shanghai, still the 23rd in UTC
+    path = "/v1/entitlements/e5/leftover_collection_visit/uses"
+    for ahead in ("2026-11-25", "2031-05-05"):
+        r = await pts.client.post(path, json={"used_on": ahead, "store_id": "S002"}, headers=pts.desk("S002"))
+        assert r.status_code == 422, r.text
+        [error] = r.json()["detail"]
+        assert error["loc"] == ["body", "used_on"] and "2026-11-24" in error["msg"]
+    today = await pts.client.post(path, json={"used_on": "2026-11-24", "store_id": "S002"}, headers=pts.desk("S002"))
+    assert today.status_code == 201, today.text
+    assert (await visits(pts, "e5"))["remaining"] == 1
+
+
+async def test_an_unknown_kind_is_422_naming_the_kind_not_none_left(pts) -> None:
+    await pts.apply(pts.registered("e6", home_store_id="S001"), pts.milestone("e6", "50000.00"))
+    r = await pts.client.post("/v1/entitlements/e6/bogus_kind/uses", json={"used_on": "2026-11-20", "store_id": "S001"},
+                              headers=pts.desk())
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["path", "kind"]
+    assert (await visits(pts, "e6"))["used"] == 0

@@ -8,6 +8,7 @@ from sqlmodel import select
 from points.adapters.tables import RedemptionRow
 from points.service_layer.erasure import REDACTED
 from shared.auth import Role
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -47,3 +48,44 @@ async def test_erasure_replaces_staff_written_text_and_forgets_the_card(pts, env
     assert (unknown["member_known"], unknown["channel"]) == (False, "retail")
     own = await pts.client.get("/v1/accounts/er1", headers=env.auth(Role.MEMBER, member_id="er1"))
     assert own.status_code == 401
+
+
+async def test_nothing_new_is_recorded_about_an_erased_member(pts, env) -> None:
+    """The erasure's scrub ran once, when the event came: what staff wrote after it would stay."""
+    await pts.apply(pts.registered("er2", home_store_id="S001"), pts.sale("er2", "30000.00"), pts.milestone("er2", "30000.00"))
+    await pts.stock("cushion", "S001", 2)
+    reserved = (await pts.redeem("er2", "cushion")).json()  # reserved before the erasure
+    await pts.apply(pts.erased("er2"))
+    admin = env.auth(Role.ADMIN)
+
+    for kind in ("bonuses", "adjustments"):
+        r = await pts.client.post(f"/v1/accounts/er2/{kind}", json={"points": 5, "reason": f"回访 {PERSONAL}"}, headers=admin)
+        assert r.status_code == 409 and r.json()["error"] == "MemberErased", r.text
+        assert "member is erased" in r.json()["detail"]
+    redeemed = await pts.redeem("er2", "cushion")
+    assert redeemed.status_code == 409 and redeemed.json()["error"] == "MemberErased"
+    visit = await pts.client.post("/v1/entitlements/er2/leftover_collection_visit/uses",
+                                  json={"used_on": "2026-11-20", "store_id": "S001"}, headers=pts.desk())
+    assert visit.status_code == 409 and visit.json()["error"] == "MemberErased"
+    job = await pts.client.post("/v1/bulk-bonuses", json={"member_ids": ["er2"], "points": 5, "reason": "双十一 bonus"},
+                                headers={**admin, "Idempotency-Key": "bulk-after-erasure"})
+    assert job.status_code == 202, job.text
+
+    async def finished() -> dict | None:
+        report = (await pts.client.get(f"/v1/bulk-bonuses/{job.json()['job_id']}", headers=admin)).json()
+        return report if report["status"] == "done" else None
+
+    report = await eventually(finished, timeout=20, what="bulk bonus finished")
+    assert [(i["outcome"], i["detail"]) for i in report["items"]] == [("skipped", "member is erased")]
+
+    # A gift reserved before the erasure can still be cancelled (its unit goes back to the store),
+    # but the note, written about the customer after the scrub, is not kept.
+    cancel = await pts.client.post(f"/v1/redemptions/{reserved['redemption_id']}/cancel", json={"reason": f"{PERSONAL} 不要了"},
+                                   headers=pts.desk())
+    assert cancel.status_code == 200 and cancel.json()["cancel_reason"] == REDACTED
+    ledger = (await pts.client.get("/v1/accounts/er2/ledger", headers=admin)).json()["entries"]
+    assert all("13812345678" not in e["reason"] for e in ledger)
+    assert [e["entry_type"] for e in ledger] == ["cancel_redeem", "redeem", "earn"]
+    assert sum(e["points"] for e in ledger) == 30_000
+    stock = (await pts.client.get("/v1/gifts/cushion/stock", headers=admin)).json()
+    assert [s["quantity"] for s in stock if s["store_id"] == "S001"] == [2]

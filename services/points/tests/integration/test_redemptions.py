@@ -72,7 +72,8 @@ async def test_redemption_needs_an_idempotency_key_enough_points_and_stock(pts) 
     await pts.apply(pts.sale("g3", "30000.00"))
     empty = await pts.redeem("g3", "electric-kettle")
     assert empty.status_code == 409 and "out of stock" in empty.json()["detail"]
-    assert (await pts.redeem("g3", "nonexistent")).status_code == 409
+    unknown = await pts.redeem("g3", "nonexistent")
+    assert unknown.status_code == 404 and unknown.json()["error"] == "NotFound" and "gift_id" in unknown.json()["detail"]
     assert (await pts.redeem("nobody", "cushion")).status_code == 404
     assert await pts.balance("g3") == 9_999 + 30_000
 

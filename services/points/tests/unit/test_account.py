@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from points.domain.exceptions import AlreadyBooked, RedemptionRefused
+from points.domain.exceptions import AlreadyBooked, NotEnoughPoints, RedemptionRefused
 from points.domain.model import EntryType, PointsAccount, Source
 
 AT = datetime(2026, 11, 23, 2, 15, tzinfo=UTC)
@@ -69,7 +69,7 @@ def test_redemption_of_exactly_the_balance_leaves_zero() -> None:
 
 def test_a_negative_adjustment_cannot_go_below_zero_but_a_positive_one_always_applies() -> None:
     account = PointsAccount(member_id="m1", balance=50)
-    with pytest.raises(RedemptionRefused, match="below zero"):
+    with pytest.raises(NotEnoughPoints, match="below zero"):
         account.adjust(-51, reason="correction", source=src("adjust:k1"), at=AT)
     account.adjust(-50, reason="correction", source=src("adjust:k1"), at=AT)
     account.adjust(20, reason="correction", source=src("adjust:k2"), at=AT)

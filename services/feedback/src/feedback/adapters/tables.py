@@ -95,7 +95,8 @@ class MemberProfileRow(SQLModel, table=True):
 
     member_id: str = Field(primary_key=True, max_length=36)
     tier: str = Field(default="member", max_length=16)
-    manager_id: str | None = Field(default=None, max_length=64)
+    # Indexed: a reassignment to a staff id asks whether any member has them as manager.
+    manager_id: str | None = Field(default=None, max_length=64, index=True)
     home_store_id: str | None = Field(default=None, max_length=32)
     updated_at: datetime = Field(sa_column=tz())
     erased_at: datetime | None = Field(default=None, sa_column=tz(nullable=True))

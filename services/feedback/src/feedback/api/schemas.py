@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
+from feedback.domain.assignment import assignee_form
 from shared.events.contracts import ComplaintCategory, ComplaintChannel, Severity
 from shared.identifiers import RecordId, StoreId, TxnId
 from shared.integers import Points
@@ -117,8 +118,9 @@ class ReopenIn(BaseModel):
 
 
 class AssignIn(BaseModel):
-    assignee: Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:@-]+$")] = Field(
-        description="A staff id, desk:<store_id> or store_manager:<store_id>")
+    # Checked where it enters: a form no queue matches is a 422 naming the field and the forms.
+    assignee: Annotated[str, StringConstraints(min_length=1, max_length=80), AfterValidator(assignee_form)] = Field(
+        description="desk:<store_id> or store_manager:<store_id> of the complaint's store, or the staff id of an account manager")
 
 
 class RatingIn(BaseModel):

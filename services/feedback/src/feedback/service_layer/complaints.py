@@ -13,10 +13,11 @@ from sqlmodel import select
 
 from feedback.adapters.tables import ComplaintHistoryRow, ComplaintRow, MemberProfileRow
 from feedback.config import Settings
-from feedback.domain.assignment import assignee_for
+from feedback.domain.assignment import assignee_for, check_reassignment, parse_assignee
 from feedback.domain.compensation import Compensation, check_compensation
 from feedback.domain.workflow import Action, DeadlinePolicy, Status, next_due, next_status
 from feedback.service_layer import events
+from feedback.service_layer.customers import recordable_member
 from feedback.service_layer.invitations import Invitation, invite
 from shared.errors import Conflict, NotFound
 from shared.unit_of_work import UnitOfWork
@@ -71,7 +72,7 @@ async def file_complaint(
             ComplaintRow.filed_by == actor, ComplaintRow.idempotency_key == idempotency_key))).first()
         if earlier is not None:
             return earlier, False
-    profile = await uow.session.get(MemberProfileRow, filing.member_id) if filing.member_id else None
+    profile = await recordable_member(uow.session, filing.member_id) if filing.member_id else None
     policy = policy_of(settings)
     row = ComplaintRow(
         id=str(uuid.uuid4()), member_id=filing.member_id, store_id=filing.store_id, channel=filing.channel,
@@ -92,6 +93,13 @@ async def file_complaint(
     record(uow, row, "assigned", "system", now, detail=f"to {row.assignee}")
     events.emit_filed(uow, row)
     return row, True
+
+
+def _kept(row: ComplaintRow, text: str | None) -> str | None:
+    """Free text written on the complaint, unless its member was erased: the erasure emptied the
+    complaint's text once, and text written after it would stay. The complaint itself can still
+    be worked to its end, so that it neither waits nor escalates for ever."""
+    return None if row.erased_at is not None else text
 
 
 def _move(uow: UnitOfWork, row: ComplaintRow, action: Action, actor: str, now: datetime, detail: str | None = None) -> Status:
@@ -123,7 +131,7 @@ def resolve(
     compensation: Compensation,
 ) -> None:
     check_compensation(
-        compensation, member_id=row.member_id, already_granted_at=row.compensated_at,
+        compensation, member_id=row.member_id, already_granted_at=row.compensated_at, member_erased=row.erased_at is not None,
         max_points=settings.compensation_points_max, max_coupon=settings.compensation_coupon_max,
     )
     granted = ""
@@ -132,13 +140,13 @@ def resolve(
             f", coupon {compensation.coupon_value}" if compensation.coupon_value else "")
     _move(uow, row, Action.RESOLVE, actor, now, detail=f"round {row.reopen_count}{granted}")
     row.resolved_at = now
-    row.resolution_note = note
+    row.resolution_note = _kept(row, note)
     if compensation.grants_anything:
         row.compensation_points = compensation.points
         row.coupon_value = compensation.coupon_value
         row.compensated_at = now
     _refresh_due(row)
-    events.emit_resolved(uow, row, points=compensation.points, coupon_value=compensation.coupon_value, at=now)
+    events.emit_resolved(uow, row, points=compensation.points, coupon_value=compensation.coupon_value, at=now, by=actor)
 
 
 async def invite_to_survey(uow: UnitOfWork, settings: Settings, row: ComplaintRow, now: datetime) -> Invitation | None:
@@ -160,7 +168,7 @@ def close(uow: UnitOfWork, row: ComplaintRow, actor: str, now: datetime) -> None
 
 
 def reopen(uow: UnitOfWork, settings: Settings, row: ComplaintRow, actor: str, now: datetime, reason: str) -> None:
-    _move(uow, row, Action.REOPEN, actor, now, detail=reason[:200])
+    _move(uow, row, Action.REOPEN, actor, now, detail=_kept(row, reason[:200]))
     row.reopen_count += 1
     row.resolved_at = row.closed_at = None
     row.resolve_due_at = policy_of(settings).resolve_due(row.severity, now)
@@ -178,10 +186,22 @@ def assign(uow: UnitOfWork, row: ComplaintRow, assignee: str, actor: str, now: d
     row.updated_at = now
 
 
+async def reassign(uow: UnitOfWork, row: ComplaintRow, assignee: str, actor: str, now: datetime) -> None:
+    """Staff hand the complaint to a queue or an account manager who can work on it (domain/assignment.py)."""
+    wanted = parse_assignee(assignee)
+    known = False
+    if wanted.staff_id is not None:
+        known = (await uow.session.exec(
+            select(MemberProfileRow.member_id).where(MemberProfileRow.manager_id == wanted.staff_id).limit(1)
+        )).first() is not None
+    check_reassignment(wanted, row.store_id, known_account_manager=known)
+    assign(uow, row, assignee, actor, now)
+
+
 def rate(uow: UnitOfWork, row: ComplaintRow, score: int, comment: str | None, actor: str, now: datetime) -> None:
     if row.status not in (Status.RESOLVED.value, Status.CLOSED.value):
         raise ComplaintConflict(f"only a resolved complaint can be rated; this one is {row.status}")
     if row.rated_at is not None:
         raise ComplaintConflict(f"the handling was already rated on {row.rated_at.isoformat(timespec='minutes')}")
-    row.rating, row.rating_comment, row.rated_at, row.updated_at = score, comment, now, now
+    row.rating, row.rating_comment, row.rated_at, row.updated_at = score, _kept(row, comment), now, now
     record(uow, row, "rated", actor, now, detail=f"{score}/5")

@@ -53,10 +53,13 @@ def emit_filed(uow: UnitOfWork, row: ComplaintRow) -> None:
     uow.emit(COMPLAINT_FILED, data, key=_key(row), subject=row.member_id, event_id=event_id(row.id, "filed"))
 
 
-def emit_resolved(uow: UnitOfWork, row: ComplaintRow, *, points: int, coupon_value: Decimal | None, at: datetime) -> None:
+def emit_resolved(
+    uow: UnitOfWork, row: ComplaintRow, *, points: int, coupon_value: Decimal | None, at: datetime, by: str,
+) -> None:
+    """`by` is the resolver's token subject (a staff id): points books the compensation under it."""
     data = c.ComplaintResolvedV1(
         complaint_id=row.id, member_id=row.member_id, store_id=row.store_id, category=_category(row),
-        severity=_severity(row), resolved_at=at, compensation_points=points, coupon_value=coupon_value,
+        severity=_severity(row), resolved_at=at, compensation_points=points, coupon_value=coupon_value, resolved_by=by,
     )
     uow.emit(
         COMPLAINT_RESOLVED, data, key=_key(row), subject=row.member_id,

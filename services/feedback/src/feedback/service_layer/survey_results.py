@@ -13,6 +13,7 @@ from sqlmodel.sql.expression import Select
 
 from feedback.adapters.tables import SurveyInvitationRow, SurveyResponseRow
 from feedback.domain.surveys import DIMENSIONS, change, nps, percent
+from shared.errors import Invalid
 
 
 @dataclass
@@ -37,6 +38,10 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
 async def results(
     session: AsyncSession, *, store_id: str | None, from_month: str | None, to_month: str | None,
 ) -> list[MonthResult]:
+    # Months as YYYY-MM order as text. A period that ends before it starts holds no month: answered
+    # as the mistake it is (as the information base does), not as an empty report.
+    if from_month and to_month and to_month < from_month:
+        raise Invalid("to_month", "must not be before from_month")
     inv, resp = SurveyInvitationRow, SurveyResponseRow
     columns: list[SQLCoreOperations[Any]] = [col(inv.store_id), col(inv.month), func.count(col(inv.id)), func.count(col(resp.id))]
     for dim in DIMENSIONS:

@@ -24,10 +24,12 @@ async def lock_staff(session: AsyncSession, staff_id: str, now: datetime) -> Non
 
 async def points_booked_by(session: AsyncSession, staff_id: str, since: datetime, until: datetime) -> int:
     """Absolute points of the adjustments and bonuses the staff member booked one by one in [since, until).
-    Bulk bonus entries (with a job id) are not manual entries of the day."""
+    Bulk bonus entries (with a job id) are not manual entries of the day, nor is a compensation
+    booked from a complaint they resolved (with the event's id): feedback caps those per complaint."""
     total = await session.exec(
         select(func.coalesce(func.sum(func.abs(LEDGER.c.points)), 0)).where(
             LEDGER.c.staff_id == staff_id, LEDGER.c.entry_type.in_(MANUAL), LEDGER.c.job_id.is_(None),
+            LEDGER.c.source_event_id.is_(None),
             LEDGER.c.booked_at >= since, LEDGER.c.booked_at < until,
         )
     )

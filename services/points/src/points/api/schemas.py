@@ -3,16 +3,28 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from points.domain.catalogue import GiftKind
 from shared.cards import CardNumber
 from shared.events.contracts import Channel
 from shared.identifiers import StoreId
-from shared.integers import POINTS_MAX, Points
+from shared.integers import Points, PointsChange
 from shared.money import Money, Rate
-from shared.text import Text
+from shared.text import NonBlankText, Text
 
+# What staff write for the record, by the shared rule (shared.text.NonBlankText): stripped, clean,
+# never blank. A reason of spaces passed `min_length` when it counted them, and reached the ledger,
+# which refuses an entry without a reason: a 500 instead of a 422 naming the field.
 Reason = Field(min_length=3, max_length=200, description="Why; shown in the ledger and the audit trail")
 
 
@@ -64,7 +76,7 @@ class EarningRuleIn(BaseModel):
     category_multipliers: dict[str, Rate] = Field(default_factory=dict)
     excluded_categories: list[str] = Field(default_factory=list, description="Categories that earn nothing")
     min_sale_amount: Money = Decimal("0.00")
-    reason: Text = Reason
+    reason: NonBlankText = Reason
 
     @model_validator(mode="after")
     def _rates_are_sane(self) -> "EarningRuleIn":
@@ -156,7 +168,8 @@ class GiftPublic(GiftIn):
 
 
 class StockIn(BaseModel):
-    quantity: int = Field(ge=0, le=1_000_000, description="Units counted at the store")
+    # Strict: a JSON `true` is no count of units.
+    quantity: StrictInt = Field(ge=0, le=1_000_000, description="Units counted at the store")
 
 
 class StockPublic(BaseModel):
@@ -173,7 +186,7 @@ class RedemptionIn(BaseModel):
 
 
 class CancelIn(BaseModel):
-    reason: Text = Reason
+    reason: NonBlankText = Reason
 
 
 class RedemptionPublic(BaseModel):
@@ -218,8 +231,8 @@ class EntitlementPublic(BaseModel):
 
 
 class AdjustmentIn(BaseModel):
-    points: int = Field(ge=-POINTS_MAX, le=POINTS_MAX, description="Positive to add, negative to take away; never 0")
-    reason: Text = Reason
+    points: PointsChange = Field(description="Positive to add, negative to take away; never 0")
+    reason: NonBlankText = Reason
 
     @model_validator(mode="after")
     def _not_zero(self) -> "AdjustmentIn":
@@ -229,8 +242,8 @@ class AdjustmentIn(BaseModel):
 
 
 class BonusIn(BaseModel):
-    points: int = Field(gt=0, le=POINTS_MAX)
-    reason: Text = Reason
+    points: Points = Field(gt=0)
+    reason: NonBlankText = Reason
 
 
 class BulkBonusIn(BonusIn):

@@ -28,6 +28,16 @@ class RedemptionRefused(PointsError, Conflict):
     """The member cannot pay the gift's price: too few points, or a negative balance."""
 
 
+class NotEnoughPoints(PointsError, Conflict):
+    """A manual adjustment would take away more points than the balance holds (a state of the
+    account, not of the request: the same adjustment passes once the balance allows it)."""
+
+
+class MemberErased(PointsError, Conflict):
+    """Members erased the customer: points records nothing new about them (the erasure's scrub ran
+    once, when `member_erased` arrived, and would never reach what came after it)."""
+
+
 class OutOfStock(PointsError, Conflict):
     """No unit of the gift is left at the store."""
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from points.domain.exceptions import AlreadyBooked, RedemptionRefused
+from points.domain.exceptions import AlreadyBooked, NotEnoughPoints, RedemptionRefused
 
 
 class EntryType(StrEnum):
@@ -97,7 +97,7 @@ class PointsAccount:
         if points == 0:
             raise ValueError("an adjustment of zero points changes nothing")
         if points < 0 and self.balance + points < 0:
-            raise RedemptionRefused(f"adjustment of {points} would take the balance {self.balance} below zero")
+            raise NotEnoughPoints(f"adjustment of {points} would take the balance {self.balance} below zero")
         return self._book(EntryType.ADJUST, points, reason, source, at)
 
     def bonus(self, points: int, *, reason: str, source: Source, at: datetime) -> LedgerEntry:

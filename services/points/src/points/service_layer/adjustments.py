@@ -17,6 +17,7 @@ from points.adapters.tables import LedgerRow
 from points.domain.exceptions import NotFound
 from points.domain.manual import ManualCaps
 from points.domain.model import EntryType, Source
+from points.service_layer.erasure import ensure_not_erased
 from shared.unit_of_work import UnitOfWork
 
 
@@ -34,6 +35,7 @@ async def book_manual(
     if account is None:
         raise NotFound(f"no points account for member {member_id}")
     if not account.has_booked(kind, ref):  # a retry of a booked entry is answered whatever today's count
+        await ensure_not_erased(uow.session, member_id)  # the reason is text about them
         if caps is not None:
             caps.check(points, await points_booked_by(uow.session, staff_id, *caps.day_of(now)))
         source = Source(ref=ref, staff_id=staff_id)

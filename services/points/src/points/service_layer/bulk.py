@@ -19,6 +19,7 @@ from points.adapters.repository import AccountRepository
 from points.adapters.tables import BulkBonusItemRow, BulkBonusJobRow
 from points.domain.exceptions import IdempotencyConflict, NotFound
 from points.domain.model import EntryType, Source
+from points.service_layer.erasure import erased_among
 from shared.commands import Commands
 from shared.unit_of_work import UnitOfWork
 
@@ -85,11 +86,16 @@ async def _book_chunk(uow: UnitOfWork, job: BulkBonusJobRow, chunk: list[str], n
     ref = f"bulk:{job.job_id}"
     repo = AccountRepository(uow.session, now)
     accounts = await repo.lock_many(chunk, open_missing=False, booked=[(EntryType.BONUS, ref)])
+    erased = await erased_among(uow.session, chunk)
     booked = skipped = 0
     for member_id in chunk:
         account = accounts.get(member_id)
         if account is None:
             outcome, detail = "skipped", "no points account for this member"
+            skipped += 1
+        elif member_id in erased and not account.has_booked(EntryType.BONUS, ref):
+            # As one by one: nothing new is written about an erased member (the reason is text).
+            outcome, detail = "skipped", "member is erased"
             skipped += 1
         else:
             if not account.has_booked(EntryType.BONUS, ref):

@@ -1,4 +1,5 @@
-"""Complaint compensation: the points feedback promised, booked once per complaint."""
+"""Complaint compensation: the points feedback promised, booked once per complaint, under the staff
+member who resolved the complaint (`resolved_by`; none on events published before it was added)."""
 
 import logging
 from typing import cast
@@ -27,6 +28,7 @@ async def on_complaint_resolved(uow: UnitOfWork, delivery: Delivery) -> None:
         return
     account.bonus(
         resolved.compensation_points, reason=REASON,
-        source=Source(ref=ref, event_id=delivery.envelope.id), at=resolved.resolved_at or uow.now(),
+        source=Source(ref=ref, event_id=delivery.envelope.id, staff_id=resolved.resolved_by),
+        at=resolved.resolved_at or uow.now(),
     )
     await repo.save(account)

@@ -19,6 +19,7 @@ from points.domain.entitlements import (
     granted_after,
 )
 from points.domain.exceptions import NothingLeft
+from points.service_layer.erasure import ensure_not_erased
 from shared.commands import derived_event_id
 from shared.consumer import Delivery
 from shared.db import insert_into
@@ -86,6 +87,7 @@ async def book_use(uow: UnitOfWork, req: UseRequest) -> EntitlementUseRow:
         earlier = (await session.exec(select(EntitlementUseRow).where(EntitlementUseRow.idempotency_key == req.idempotency_key))).first()
         if earlier is not None:
             return earlier
+    await ensure_not_erased(session, req.member_id)
     # One guarded update: two desks booking the last visit at once cannot both succeed.
     result = await session.exec(
         update(ENTITLEMENTS)

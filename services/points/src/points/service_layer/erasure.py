@@ -5,17 +5,29 @@ the customer does not: the reasons of entries a staff member caused (an adjustme
 Wang at 138...", a cancellation's note) and the gift register's cancellation notes become a fixed
 placeholder. The points card number goes too, so a till swiping the card is answered as for an
 unknown card. Entries booked by the system (sales, returns, expiry) carry no personal text.
+
+The scrub runs once, when the event arrives; whatever staff recorded after it would stay. So
+from then on nothing new is recorded about the member by hand (`ensure_not_erased`: manual
+entries, bulk bonuses, redemptions, entitlement uses), and a reserved gift cancelled afterwards
+(its unit must go back to the store) keeps the placeholder instead of the note. Events keep
+being booked (a late sale's points, a return): they carry no personal text, and the ledger must
+stay the sum of what happened.
 """
 
 
+from collections.abc import Iterable
 from typing import cast
 
 from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from points.adapters.repository import ACCOUNTS, LEDGER
 from points.adapters.tables import RedemptionRow, table_of
+from points.domain.exceptions import MemberErased
 from shared.consumer import Delivery
 from shared.events import contracts as c
+from shared.member_directory import MemberDirectoryRow
 from shared.unit_of_work import UnitOfWork
 
 REDACTED = "（已注销）"
@@ -38,3 +50,21 @@ async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
     await session.exec(
         update(ACCOUNTS).where(ACCOUNTS.c.member_id == member_id).values(card_no=None, updated_at=uow.now())
     )
+
+
+async def erased_among(session: AsyncSession, member_ids: Iterable[str]) -> set[str]:
+    """Those of the members whose erasure points has recorded (the member directory's)."""
+    ids = list(member_ids)
+    if not ids:
+        return set()
+    found = await session.exec(
+        select(MemberDirectoryRow.member_id).where(
+            col(MemberDirectoryRow.member_id).in_(ids), col(MemberDirectoryRow.erased_at).is_not(None))
+    )
+    return set(found.all())
+
+
+async def ensure_not_erased(session: AsyncSession, member_id: str) -> None:
+    """MemberErased (409) for a member whose erasure points has recorded."""
+    if await erased_among(session, [member_id]):
+        raise MemberErased(f"member is erased ({member_id}): nothing more is recorded about them")

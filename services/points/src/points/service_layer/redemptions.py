@@ -22,8 +22,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from points.adapters.repository import AccountRepository
 from points.adapters.tables import GiftPriceRow, GiftRow, GiftStockRow, RedemptionRow, table_of
 from points.domain.catalogue import Gift, GiftKind, RegisterStatus, check_transition, initial_status
-from points.domain.exceptions import GiftUnavailable, IdempotencyConflict, NotFound, OutOfStock
+from points.domain.exceptions import IdempotencyConflict, NotFound, OutOfStock
 from points.domain.model import Source
+from points.service_layer.erasure import REDACTED, ensure_not_erased, erased_among
 from shared.commands import derived_event_id
 from shared.events import contracts as c
 from shared.events.registry import REWARD_REDEEMED, REWARD_REDEMPTION_CANCELLED
@@ -48,7 +49,8 @@ class RedeemRequest:
 async def load_gift(session: AsyncSession, gift_id: str) -> Gift:
     row = await session.get(GiftRow, gift_id)
     if row is None:
-        raise GiftUnavailable(f"gift {gift_id} is not in the catalogue")
+        # Not found, not a conflict: no state of the catalogue or the account would let it pass.
+        raise NotFound(f"gift_id: gift {gift_id} is not in the catalogue")
     prices = (await session.exec(select(GiftPriceRow).where(GiftPriceRow.gift_id == gift_id))).all()
     return Gift(gift_id, {p.channel: p.points for p in prices}, row.active_from, row.active_until, GiftKind(row.kind),
                 row.coupon_template_id)
@@ -73,6 +75,7 @@ async def redeem(uow: UnitOfWork, req: RedeemRequest, now: datetime) -> tuple[Re
     # Checked again under the account lock: a concurrent retry of the same request has committed.
     if (earlier := await _by_key(session, req)) is not None:
         return earlier, True
+    await ensure_not_erased(session, req.member_id)
     gift = await load_gift(session, req.gift_id)
     gift.check_active(now)
     price = gift.price_for(account.channel)
@@ -142,6 +145,10 @@ async def cancel(uow: UnitOfWork, redemption_id: str, staff_id: str, reason: str
         return row  # a retried cancellation
     check_transition(RegisterStatus(row.status), RegisterStatus.CANCELLED)
     assert account is not None
+    if await erased_among(session, [row.member_id]):
+        # The unit must still go back to the store; the note, written about the customer after
+        # the erasure's scrub, is not kept.
+        reason = REDACTED
     account.cancel_redeem(
         row.points, reason=f"cancelled gift {row.gift_id}: {reason}"[:200],
         source=Source(ref=f"redemption:{redemption_id}", staff_id=staff_id), at=now,

@@ -53,6 +53,12 @@ class ComplaintResolvedV1(Contract):
     resolved_at: AwareDatetime
     compensation_points: int = Field(default=0, ge=0, le=POINTS_MAX)
     coupon_value: Money | None = None
+    # Added within v1, optional: events published before it still validate, and read as before.
+    resolved_by: str | None = Field(
+        default=None, min_length=1, max_length=64,
+        description="Staff id (the token subject) of who resolved the complaint, never a name; points books the "
+                    "compensation with it as the ledger entry's staff_id",
+    )
 
 
 

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from feedback.adapters.tables import CommentEntryRow, ComplaintRow
 from feedback.api.access import ensure_customer
 from feedback.api.schemas import CommentCreate, CommentLinkIn, CommentPublic
+from feedback.service_layer.customers import recordable_member
 from shared.authorize import Allowed
 from shared.deps import NowDep, UowDep
 from shared.errors import Conflict, Invalid, NotFound
@@ -40,6 +41,7 @@ async def record_entry(body: CommentCreate, uow: UowDep, grant: Using, now: NowD
         raise Invalid("store_id", "required")
     if body.member_id:
         await ensure_customer(uow.session, grant, body.member_id)
+        await recordable_member(uow.session, body.member_id)  # the entry's text is about them
     if body.complaint_id:
         await _linkable(uow, body.complaint_id, store_id)
     subject = grant.principal.subject

@@ -202,8 +202,10 @@ async def reopen(
 async def reassign(
     complaint_id: str, body: AssignIn, uow: UowDep, grant: Handling, settings: FeedbackSettingsDep, now: NowDep,
 ) -> ComplaintPublic:
+    """Hand the complaint to its store's desk or store manager queue, or to an account manager;
+    an assignee who could not handle it (another store's queue, an unknown staff id) is 422."""
     row = await _handled(uow, complaint_id, grant)
-    uc.assign(uow, row, body.assignee, grant.principal.subject, now)
+    await uc.reassign(uow, row, body.assignee, grant.principal.subject, now)
     return await detail(uow.session, settings, grant, row, now)
 
 

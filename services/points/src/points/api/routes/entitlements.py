@@ -2,14 +2,16 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
+from fastapi.exceptions import RequestValidationError
 from sqlmodel import col, select
 
 from points.adapters.tables import EntitlementRow, EntitlementUseRow
 from points.api.schemas import EntitlementPublic, EntitlementUseIn, EntitlementUsePublic
+from points.domain.entitlements import EntitlementKind, used_in_future
 from points.service_layer.entitlements import UseRequest, book_use
 from shared.authorize import Allowed
-from shared.deps import CommandsDep, UowDep
+from shared.deps import CommandsDep, NowDep, UowDep
 from shared.idempotency import OptionalIdempotencyKey
 from shared.policy import Grant
 
@@ -32,13 +34,20 @@ async def get_entitlements(member_id: str, uow: UowDep, _: Annotated[Grant, Allo
 
 
 @router.post("/{member_id}/{kind}/uses", status_code=status.HTTP_201_CREATED,
-             responses={409: {"description": "No use left"}})
+             responses={409: {"description": "No use left, or the member is erased"}})
 async def use_entitlement(
-    member_id: str, kind: str, body: EntitlementUseIn, grant: Annotated[Grant, Allowed("points.entitlement.use")], commands: CommandsDep,
-    idempotency_key: OptionalIdempotencyKey = None,
+    member_id: str, kind: EntitlementKind, body: EntitlementUseIn, grant: Annotated[Grant, Allowed("points.entitlement.use")],
+    commands: CommandsDep, request: Request, now: NowDep, idempotency_key: OptionalIdempotencyKey = None,
 ) -> EntitlementUsePublic:
     """Book one use at the service desk (date of the visit, the booking staff member)."""
     grant.ensure_store(body.store_id)
+    settings = request.app.state.settings
+    today = now.astimezone(settings.zone).date()  # the stores' date, as the desk's calendar shows it
+    if used_in_future(body.used_on, today):
+        raise RequestValidationError([{
+            "type": "value_error", "loc": ("body", "used_on"), "input": body.used_on.isoformat(),
+            "msg": f"must not be after today ({today.isoformat()} in {settings.business_timezone}): a use records a visit that took place",
+        }])
     req = UseRequest(member_id, kind, body.used_on, body.store_id, grant.principal.subject, idempotency_key)
     use = await commands.run(lambda uow: book_use(uow, req), retry_on_conflict=True)
     return EntitlementUsePublic.model_validate(use, from_attributes=True)
