@@ -7,12 +7,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
-from gateway.adapters.clients import Downstream
+from gateway.adapters.clients import Downstream, close_clients, open_clients
 from gateway.config import Settings
 from gateway.main import create_app
 from shared.auth import Role, TokenIssuer, TokenVerifier, generate_keypair
 from tests.support.polling import eventually
+from tests.support.providers import serving
 
 
 class Recorder:
@@ -126,3 +128,68 @@ async def test_views_beyond_the_admission_limit_wait_their_turn_and_past_the_bud
         release.set()
         assert (await first).status_code == 404 and (await waiting).status_code == 404
         assert calls == ["m1", "m3"]
+
+
+async def test_after_a_service_answers_500_the_next_post_through_the_gateway_still_reaches_it(tmp_path: Path) -> None:
+    """The tester's report: after a 500 from points, the next POST was 503 "points service
+    unavailable: ConnectTimeout" in 10 ms, unrun by points. A real uvicorn service and the gateway's
+    own clients, as deployed: uvicorn closes the connection after the 500 without saying so."""
+    ran: list[str] = []
+    points = FastAPI()
+
+    @points.post("/v1/accounts/{member_id}/adjustments")
+    async def adjust(member_id: str) -> dict[str, str]:
+        ran.append(f"adjust {member_id}")
+        raise RuntimeError("a bug in the service: 500")
+
+    @points.post("/v1/redemptions")
+    async def redeem() -> dict[str, str]:
+        ran.append("redeem")
+        return {"redemption_id": "R1"}
+
+    private, public = generate_keypair()
+    async with serving(points) as points_url:
+        settings = Settings(environment="test", data_dir=tmp_path, jwt_public_key=public, points_url=points_url)
+        app = create_app(settings)
+        app.state.verifier = TokenVerifier(public, settings.jwt_issuer, settings.jwt_audience)
+        await open_clients(app)  # the production clients; the ASGI transport below runs no lifespan
+        desk = {"Authorization": f"Bearer {TokenIssuer(private).mint('desk', Role.SERVICE_DESK, store_id='S001')}"}
+        try:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as gateway:
+                for attempt in range(5):
+                    broken = await gateway.post("/api/points/v1/accounts/M1/adjustments",
+                                                json={"points": 5, "reason": "   "}, headers=desk)
+                    assert broken.status_code == 500
+                    r = await gateway.post("/api/points/v1/redemptions", json={"gift_id": "G1"}, headers=desk)
+                    assert (r.status_code, r.json()) == (200, {"redemption_id": "R1"}), f"attempt {attempt}: {r.text}"
+        finally:
+            await close_clients(app)
+    assert ran == ["adjust M1", "redeem"] * 5  # each once: nothing was sent twice
+
+
+async def test_a_post_the_service_dropped_without_answering_is_503_saying_so_not_connect_timeout(tmp_path: Path) -> None:
+    """The service read the POST and closed the connection without an answer: the 503 names what
+    happened (the connection dropped, so the POST may have taken effect), where it used to say
+    ConnectTimeout, which would mean nothing was sent. The POST is not sent again."""
+    seen: list[bytes] = []
+
+    async def drop(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append((await reader.readuntil(b"\r\n\r\n")).split(b"\r\n")[0])
+        writer.close()
+
+    service = await asyncio.start_server(drop, "127.0.0.1", 0)
+    private, public = generate_keypair()
+    settings = Settings(environment="test", data_dir=tmp_path, jwt_public_key=public,
+                        points_url=f"http://127.0.0.1:{service.sockets[0].getsockname()[1]}")
+    app = create_app(settings)
+    app.state.verifier = TokenVerifier(public, settings.jwt_issuer, settings.jwt_audience)
+    await open_clients(app)
+    desk = {"Authorization": f"Bearer {TokenIssuer(private).mint('desk', Role.SERVICE_DESK, store_id='S001')}"}
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as gateway:
+            r = await gateway.post("/api/points/v1/redemptions", json={"gift_id": "G1"}, headers=desk)
+    finally:
+        await close_clients(app)
+        service.close()
+    assert (r.status_code, r.json()) == (503, {"detail": "points service unavailable: RemoteProtocolError"})
+    assert seen == [b"POST /v1/redemptions HTTP/1.1"]

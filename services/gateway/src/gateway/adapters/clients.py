@@ -5,16 +5,36 @@ aiohttp's connections: httpx's own transport cost 1.2-3.6 ms of CPU per call on 
 development machine, rising with concurrent calls on one pool, against 0.4 ms with aiohttp's
 (bench/customer360.py); the 360 view makes six calls. Connections are all kept alive: at 32 staff
 screens the view has 64 calls in flight to members alone, and a pool that keeps fewer opens new
-connections all the time."""
+connections all the time.
 
+What the pool does with connections a service closes (`DownstreamTransport`):
+
+- A 500 ends its connection. uvicorn closes the connection after an unhandled exception without
+  saying so: Starlette has sent the 500 by the time uvicorn learns of the exception, so the answer
+  has no `Connection: close`, and the close reaches the gateway a moment after it. Put back in the
+  pool, the connection went to the next call, whose request was written into a socket the service
+  was closing: a POST failed (aiohttp resends idempotent methods only), unrun by the service.
+- A request that its pooled connection refused before a byte of it was written is sent once more,
+  whatever its method: the service cannot have seen it. Any other failure is not resent here, since
+  the request may have reached the service and taken effect there (aiohttp itself sends an
+  idempotent method once more after a dropped connection, never a POST or a PATCH).
+- Failures keep their true names. httpx_aiohttp calls every aiohttp connection error (refused,
+  reset, "Server disconnected") `ConnectTimeout`, and the routes' 503s repeat the name.
+"""
+
+import logging
 from dataclasses import dataclass
 
+import aiohttp
 import httpx
+from aiohttp.connector import Connection
 from asgi_correlation_id import correlation_id
 from fastapi import FastAPI
 from httpx_aiohttp import AiohttpTransport
 
 from gateway.config import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -34,14 +54,106 @@ class Downstream:
 
 
 CONNECTIONS_PER_SERVICE = 100
+KEEPALIVE_S = 5.0  # httpx's default keepalive_expiry, which the pool had before it was built here
+
+# aiohttp's connection failures under the names httpx's own transport gives them, most specific
+# first: the callers' 503s name them, and ConnectError or ConnectTimeout tells that nothing was sent.
+_NAMES: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
+    (aiohttp.ConnectionTimeoutError, httpx.ConnectTimeout),
+    (aiohttp.SocketTimeoutError, httpx.ReadTimeout),
+    (aiohttp.ClientConnectorError, httpx.ConnectError),  # refused, unknown host
+    (aiohttp.ServerDisconnectedError, httpx.RemoteProtocolError),  # closed without (all of) an answer
+    (aiohttp.ClientPayloadError, httpx.ReadError),
+    (aiohttp.ClientConnectionError, httpx.NetworkError),  # reset and the like, after the request went out
+)
+
+
+class _Answer(aiohttp.ClientResponse):
+    """An answer that does not give its connection back to the pool when it is a 500."""
+
+    async def start(self, connection: Connection) -> aiohttp.ClientResponse:
+        protocol = connection.protocol
+        await super().start(connection)
+        if self.status == 500 and protocol is not None:
+            if self.connection is None:
+                # The whole answer had arrived, and aiohttp put the connection back in the pool as
+                # it read it; closed, it is dropped from there instead of handed out. (start() does
+                # not wait between giving it back and returning, so no other call has taken it.)
+                protocol.close()
+            else:
+                protocol.force_close()  # closed, not pooled, once the body is read
+        return self
+
+
+def _session() -> aiohttp.ClientSession:
+    # Made on the transport's first call, inside the running loop, as aiohttp wants; the same
+    # connector httpx_aiohttp makes, with the answer above.
+    connector = aiohttp.TCPConnector(
+        limit=CONNECTIONS_PER_SERVICE, keepalive_timeout=KEEPALIVE_S, ssl=httpx.create_ssl_context()
+    )
+    return aiohttp.ClientSession(connector=connector, response_class=_Answer)
+
+
+class DownstreamTransport(AiohttpTransport):
+    def __init__(self) -> None:
+        super().__init__(client=_session)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await super().handle_async_request(request)
+        except httpx.TransportError as exc:
+            if not (_never_written(exc) and _resendable(request)):
+                raise _named(exc) from exc.__cause__
+            # Logged, not hidden: a service that keeps closing connections under the gateway shows here.
+            log.info(
+                "%s %s: the service had closed the kept-alive connection before the request was written; "
+                "sending it on another", request.method, request.url.path,
+            )
+        try:
+            return await super().handle_async_request(request)
+        except httpx.TransportError as exc:
+            raise _named(exc) from exc.__cause__
+
+
+def _never_written(exc: httpx.TransportError) -> bool:
+    """Whether aiohttp refused to write the request at all. Its StreamWriter raises this
+    ClientConnectionResetError instead of calling `transport.write` when the connection is already
+    closing, and it writes a request's head together with its body (bytes, no `Expect:
+    100-continue`, see `_resendable`) in that one write: so not a byte of the request left the
+    gateway. For a POST or a PATCH that was the only attempt; an idempotent method aiohttp may have
+    sent once already, which that method allows. A reset while writing or reading, or "Server
+    disconnected", proves nothing of the kind (the service may have read the request), nor does
+    another wording of this error in a later aiohttp: the request is then not resent."""
+    cause: BaseException | None = exc.__cause__
+    while cause is not None:
+        if isinstance(cause, aiohttp.ClientConnectionResetError) and cause.args == ("Cannot write to closing transport",):
+            return True
+        cause = cause.__cause__
+    return False
+
+
+def _resendable(request: httpx.Request) -> bool:
+    try:
+        request.content  # noqa: B018 - a streamed body cannot be sent twice, nor is it written in one piece
+    except httpx.RequestNotRead:
+        return False
+    return "expect" not in request.headers  # 100-continue sends the head on its own first
+
+
+def _named(exc: httpx.TransportError) -> httpx.TransportError:
+    if _never_written(exc):  # and not resendable, or refused again
+        return httpx.ConnectError("the service closed the connection before the request was sent")
+    for aiohttp_error, name in _NAMES:
+        if isinstance(exc.__cause__, aiohttp_error):
+            return exc if type(exc) is name else name(str(exc))
+    return exc
 
 
 def _client(base_url: str, timeout: float) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=CONNECTIONS_PER_SERVICE, max_keepalive_connections=CONNECTIONS_PER_SERVICE)
     return httpx.AsyncClient(
         base_url=base_url,
         timeout=httpx.Timeout(timeout, connect=min(timeout, 1.0)),
-        transport=AiohttpTransport(limits=limits),
+        transport=DownstreamTransport(),
         event_hooks={"request": [_propagate_correlation_id]},
     )
 
