@@ -93,6 +93,17 @@ async def test_amounts_equal_in_value_are_the_same_sale(gateway, env: TestEnv) -
     assert r.status_code == 202 and r.json()["duplicate"] is True
 
 
+async def test_quantities_equal_in_value_are_the_same_sale(gateway, env: TestEnv) -> None:
+    sale = sale_body(lines=[line(qty="2"), line(sku="2000123000015", qty="0.512", unit_price="26.80")])
+    first = await gateway.post("/pos/v1/purchases", json=sale, headers=pos(env))
+    assert first.status_code == 202, first.text
+    reprinted = {**sale, "lines": [{**sale["lines"][0], "qty": "2.000"}, {**sale["lines"][1], "qty": "0.5120"}]}
+    r = await gateway.post("/pos/v1/purchases", json=reprinted, headers=pos(env))
+    assert r.status_code == 202, r.text
+    assert r.json() == {"event_id": first.json()["event_id"], "duplicate": True}
+    assert len(await outbox_rows(gateway)) == 1
+
+
 async def test_pos_may_only_post_for_its_own_store(gateway, env: TestEnv) -> None:
     r = await gateway.post("/pos/v1/purchases", json=sale_body("S001"), headers=pos(env, "S002"))
     assert r.status_code == 403
@@ -160,7 +171,8 @@ async def test_refunds_are_bounded_by_what_is_left_of_the_sale(gateway, env: Tes
     r = await gateway.post("/pos/v1/refunds", json=first, headers=pos(env))
     assert r.status_code == 202, r.text
 
-    too_much = refund_body(sale)  # the whole sale again: more than the 178.90 left
+    # One more bag of rice, which is left, but at a price above the 178.90 left of the sale.
+    too_much = refund_body(sale, lines=[line(qty="1", unit_price="179.00")])
     r = await gateway.post("/pos/v1/refunds", json=too_much, headers=pos(env))
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["body", "amount"]

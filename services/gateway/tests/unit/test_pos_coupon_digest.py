@@ -1,7 +1,9 @@
 """The fingerprint that tells a till's honest retry from a different sale under the same id."""
 
+import pytest
+
 from gateway.domain.pos import payload_digest
-from gateway.domain.sales import PosPurchaseIn
+from gateway.domain.sales import PosPurchaseIn, PosRefundIn
 
 SALE = {
     "store_id": "S001", "pos_txn_id": "T1", "occurred_at": "2026-11-23T10:15:00+08:00", "total": "79.80",
@@ -23,3 +25,37 @@ def test_coupons_and_discounts_are_part_of_the_fingerprint() -> None:
     )
     only_promotion = PosPurchaseIn.model_validate({**SALE, "discounts": [{"amount": "10.00"}]})
     assert len({plain, payload_digest(with_coupon), payload_digest(only_promotion)}) == 3
+
+
+def _with_qty(qty) -> PosPurchaseIn:
+    return PosPurchaseIn.model_validate({**SALE, "lines": [{**SALE["lines"][0], "qty": qty}]})
+
+
+def test_an_integer_quantity_keeps_the_fingerprint_it_always_had() -> None:
+    # Sales accepted before quantities were put in one form, retried after: still the same sale.
+    assert payload_digest(_with_qty(2)) == payload_digest(_with_qty("2")) == BEFORE_COUPONS
+
+
+@pytest.mark.parametrize("printed", ["2.000", "2.0", 2.0, "2.0000", "2E+0", "20E-1"])
+def test_a_quantity_printed_with_decimals_is_the_same_sale(printed) -> None:
+    assert payload_digest(_with_qty(printed)) == BEFORE_COUPONS
+
+
+def test_a_weighed_quantity_is_the_same_sale_however_many_trailing_zeros() -> None:
+    weighed = {**SALE["lines"][0], "qty": "0.512", "unit_price": "26.80", "amount": "13.72"}
+    sale = {**SALE, "lines": [weighed], "total": "13.72"}
+    digests = {payload_digest(PosPurchaseIn.model_validate({**sale, "lines": [{**weighed, "qty": q}]}))
+               for q in ("0.512", "0.5120", 0.512)}
+    assert len(digests) == 1
+
+
+def test_a_different_quantity_is_a_different_sale() -> None:
+    assert payload_digest(_with_qty("2.001")) != BEFORE_COUPONS
+    assert payload_digest(_with_qty("20")) != BEFORE_COUPONS  # trailing zeros of the integer part matter
+
+
+def test_a_return_printing_its_quantity_otherwise_is_the_same_return() -> None:
+    refund = {"store_id": "S001", "refund_id": "R1", "pos_txn_id": "T1", "occurred_at": "2026-11-24T09:00:00+08:00",
+              "lines": SALE["lines"], "amount": "79.80"}
+    reprinted = {**refund, "lines": [{**SALE["lines"][0], "qty": "2.000"}]}
+    assert payload_digest(PosRefundIn.model_validate(refund)) == payload_digest(PosRefundIn.model_validate(reprinted))

@@ -3,14 +3,17 @@ it has acknowledged (the idempotency record of every sale and return), and the c
 of tills and services and the accounts of staff, each with the audit trail of their changes, and
 staff members' sessions (refresh token families)."""
 
+import json
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from gateway.adapters.console_tables import CONSOLE_TABLES
 from gateway.adapters.member_tables import MEMBER_SIGN_IN_TABLES
+from gateway.domain.pos import canonical_quantity
 from shared.columns import MoneyColumn, UtcDateTime
 
 
@@ -39,6 +42,23 @@ class PosSaleRow(SQLModel, table=True):
     refunded_total: Decimal = Field(default=Decimal("0.00"), sa_column=Column(MoneyColumn(), nullable=False))
     occurred_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     accepted_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    # What the sale sold and its returns took back so far, of each sku (`quantities_text`), so that
+    # a return is held to the sale's lines. Text written with the sale's row rather than a row per
+    # line: the group commit inserts every sale of a group in one statement, and stays at one.
+    # NULL in `sold_by_sku` for a sale accepted before the gateway kept them (migration 0008):
+    # its returns are checked by amount only. `returned_by_sku` is NULL until the first return.
+    sold_by_sku: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
+    returned_by_sku: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
+
+
+def quantities_text(by_sku: Mapping[str, Decimal]) -> str:
+    """sku -> quantity as kept on `pos_sale`: a JSON object of decimal strings, never floats."""
+    return json.dumps({sku: canonical_quantity(qty) for sku, qty in sorted(by_sku.items())},
+                      ensure_ascii=False, separators=(",", ":"))
+
+
+def quantities_of(text: str | None) -> dict[str, Decimal]:
+    return {sku: Decimal(qty) for sku, qty in json.loads(text).items()} if text else {}
 
 
 class PosRefundRow(SQLModel, table=True):

@@ -2,15 +2,29 @@
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel
 
+from shared.events.contracts import SaleLine
+
 # Fields a sale body gained after sales were already being accepted. Left out of the fingerprint
 # while empty, so that a sale accepted before they existed and retried after the upgrade is still
 # recognised as the same sale rather than refused as different content.
 _ADDED_LATER = ("coupons", "discounts")
+
+
+def canonical_quantity(qty: Decimal) -> str:
+    """One spelling of a quantity however the till printed it: 2, "2.000" and 2.0 are "2", and
+    "0.5120" is "0.512". Money gets this from its type (two decimals); a quantity keeps its own
+    form in the event, so the fingerprint and the messages below spell it this way instead. An
+    integral quantity is spelt as the integer a till sending 2 always produced, so that the
+    fingerprints of sales accepted before this rule existed stay the same for the common case;
+    only a sale accepted then with a quantity printed with trailing zeros (2.0, "0.510") and
+    retried after the upgrade is taken for different content."""
+    return format(qty.normalize(), "f")
 
 
 def payload_digest(body: BaseModel) -> str:
@@ -19,12 +33,61 @@ def payload_digest(body: BaseModel) -> str:
     for name in _ADDED_LATER:
         if name in data and not data[name]:
             del data[name]
+    for line in data.get("lines", ()):  # a sale's and a return's lines alike
+        line["qty"] = canonical_quantity(Decimal(line["qty"]))
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def refundable(total: Decimal, refunded: Decimal) -> Decimal:
     return total - refunded
+
+
+def quantities_by_sku(lines: Iterable[SaleLine]) -> dict[str, Decimal]:
+    """How much of each sku the lines hold; a sku on several lines counts once, summed."""
+    by_sku: dict[str, Decimal] = {}
+    for line in lines:
+        by_sku[line.sku] = by_sku.get(line.sku, Decimal(0)) + line.qty
+    return by_sku
+
+
+def taken_back(returned: Mapping[str, Decimal], lines: Iterable[SaleLine]) -> dict[str, Decimal]:
+    """What the sale's returns took back of each sku once these lines are returned too."""
+    after = dict(returned)
+    for sku, qty in quantities_by_sku(lines).items():
+        after[sku] = after.get(sku, Decimal(0)) + qty
+    return after
+
+
+def before_sale_problem(returned_at: datetime, sold_at: datetime) -> str | None:
+    """Why a return cannot be dated `returned_at`, or None: goods come back after they were sold,
+    and a return dated earlier would count against spend windows its sale is not in."""
+    if returned_at < sold_at:
+        return f"is {returned_at.isoformat()}, before the sale's time {sold_at.isoformat()}"
+    return None
+
+
+def return_lines_problem(
+    lines: Iterable[SaleLine], sold: Mapping[str, Decimal], returned: Mapping[str, Decimal], sale: str,
+) -> tuple[int, str, str] | None:
+    """Why a return's lines do not fit its sale, as (line index, field, message), or None. `sold`
+    is what the sale sold of each sku, `returned` what its earlier returns took back. Points weigh a
+    return by its lines' categories, so a line the sale never had, or more of a sku than is left of
+    it, would let a till choose which points come back; the amount alone cannot tell."""
+    taking: dict[str, Decimal] = {}  # of each sku, this return's lines so far
+    for i, line in enumerate(lines):
+        if line.sku not in sold:
+            return i, "sku", f"sku {line.sku} is not in sale {sale}"
+        taking[line.sku] = taking.get(line.sku, Decimal(0)) + line.qty
+        earlier = returned.get(line.sku, Decimal(0))
+        if taking[line.sku] > sold[line.sku] - earlier:
+            left = sold[line.sku] - earlier
+            return i, "qty", (
+                f"returns {canonical_quantity(taking[line.sku])} of sku {line.sku}, but sale {sale} sold "
+                f"{canonical_quantity(sold[line.sku])} and {canonical_quantity(earlier)} already returned: "
+                f"at most {canonical_quantity(left)} can come back"
+            )
+    return None
 
 
 def future_time_problem(occurred_at: datetime, now: datetime, skew: timedelta) -> str | None:

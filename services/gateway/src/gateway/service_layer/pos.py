@@ -2,10 +2,12 @@
 entry shares with sales (`pos_purchases`)."""
 
 
+from typing import Any
+
 from sqlmodel import select
 
-from gateway.adapters.tables import PosRefundRow, PosSaleRow, StoreRow
-from gateway.domain.pos import payload_digest, refundable
+from gateway.adapters.tables import PosRefundRow, PosSaleRow, StoreRow, quantities_of, quantities_text
+from gateway.domain.pos import before_sale_problem, payload_digest, refundable, return_lines_problem, taken_back
 from gateway.domain.sales import PosRefundIn
 from shared.errors import Conflict, InvalidBodyField
 from shared.events import contracts as c
@@ -17,6 +19,18 @@ from shared.unit_of_work import UnitOfWork
 class InvalidField(InvalidBodyField):
     """A request that is well-formed but refers to something that does not exist or does not fit
     (422). Tills read it in the shape of the schema's own 422s: one format for every bad field."""
+
+
+class InvalidLineField(InvalidField):
+    """An `InvalidField` of one line's field: named `lines[i].sku` in the message, and located as
+    request validation locates a line's own bad field (`["body", "lines", i, "sku"]`)."""
+
+    def __init__(self, index: int, name: str, message: str) -> None:
+        super().__init__(f"lines[{index}].{name}", message)
+        self.index, self.name = index, name
+
+    def detail(self) -> Any:
+        return [{"loc": ["body", "lines", self.index, self.name], "msg": self.message, "type": "value_error", "input": None}]
 
 
 class ConflictingRetry(Conflict):
@@ -62,11 +76,23 @@ async def accept_refund(uow: UnitOfWork, body: PosRefundIn, credential: str) -> 
     ).first()
     if sale is None:
         raise InvalidField("pos_txn_id", f"no sale {body.store_id}/{body.pos_txn_id} is known")
+    if problem := before_sale_problem(body.occurred_at, sale.occurred_at):
+        raise InvalidField("occurred_at", problem)
+    # A sale accepted before the gateway kept its quantities (NULL) is held to its amount only.
+    returned_after: str | None = None
+    if sale.sold_by_sku is not None:
+        returned = quantities_of(sale.returned_by_sku)
+        sale_name = f"{body.store_id}/{body.pos_txn_id}"
+        if wrong := return_lines_problem(body.lines, quantities_of(sale.sold_by_sku), returned, sale_name):
+            raise InvalidLineField(*wrong)
+        returned_after = quantities_text(taken_back(returned, body.lines))
     left = refundable(sale.total, sale.refunded_total)
     if body.amount > left:
         raise InvalidField("amount", f"refund of {body.amount} exceeds what is left of the sale ({left})")
     sale.refunded_total += body.amount
-    uow.session.add(sale)
+    if returned_after is not None:
+        sale.returned_by_sku = returned_after
+    uow.session.add(sale)  # what the return takes back, in the transaction holding the sale's lock
 
     customer = None
     if sale.card_no or sale.phone_hmac:

@@ -13,8 +13,8 @@ from asgi_correlation_id import correlation_id
 from sqlalchemy import tuple_
 from sqlmodel import select
 
-from gateway.adapters.tables import PosSaleRow, StoreRow
-from gateway.domain.pos import payload_digest
+from gateway.adapters.tables import PosSaleRow, StoreRow, quantities_text
+from gateway.domain.pos import payload_digest, quantities_by_sku
 from gateway.domain.sales import PosPurchaseIn
 from gateway.service_layer.pos import ConflictingRetry, unknown_store
 from shared.db import insert_many
@@ -40,6 +40,7 @@ class PendingSale:
     digest: str
     total: Decimal
     occurred_at: datetime
+    sold_by_sku: str  # what a return of it may take back (`pos_sale.sold_by_sku`)
     event: c.PurchaseMadeV1
     key: str
     credential: str
@@ -68,7 +69,9 @@ def pending_sale(body: PosPurchaseIn, pepper: str, credential: str) -> PendingSa
     )
     return PendingSale(
         store_id=body.store_id, pos_txn_id=body.pos_txn_id, event_id=sale_event_id(body.store_id, body.pos_txn_id),
-        digest=payload_digest(body), total=body.total, occurred_at=body.occurred_at, event=event,
+        digest=payload_digest(body), total=body.total, occurred_at=body.occurred_at,
+        # Encoded here, in the request, rather than by the writer while it holds the transaction.
+        sold_by_sku=quantities_text(quantities_by_sku(body.lines)), event=event,
         key=customer.key if customer else f"store:{body.store_id}", credential=credential,
         correlation_id=correlation_id.get(),
     )
@@ -96,7 +99,8 @@ async def accept_purchases(uow: UnitOfWork, sales: Sequence[PendingSale]) -> lis
             {"store_id": s.store_id, "pos_txn_id": s.pos_txn_id, "event_id": s.event_id, "digest": s.digest,
              "card_no": s.event.customer.card_no if s.event.customer else None,
              "phone_hmac": s.event.customer.phone_hmac if s.event.customer else None,
-             "total": s.total, "refunded_total": Decimal("0.00"), "occurred_at": s.occurred_at, "accepted_at": now}
+             "total": s.total, "refunded_total": Decimal("0.00"), "occurred_at": s.occurred_at, "accepted_at": now,
+             "sold_by_sku": s.sold_by_sku}
             for s in first.values()
         ]
         # ON CONFLICT DO NOTHING: a sale accepted before (or by another replica just now) is kept
