@@ -3,6 +3,8 @@ token, answers are shaped for the app and paged with one cursor, GETs carry a st
 refusals (the gateway's own and the services') come in Chinese and English."""
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ import pytest
 from gateway.adapters.clients import Downstream
 from gateway.config import Settings
 from gateway.main import create_app
-from gateway.service_layer.app import receipt
+from gateway.service_layer.app import MAX_OFFSET, page, receipt
 from shared.auth import Role, TokenIssuer, TokenVerifier, generate_keypair
 
 pytestmark = pytest.mark.unit
@@ -136,6 +138,18 @@ async def test_a_reservation_needs_an_idempotency_key(app_api) -> None:
     assert services["points"].requests == []
 
 
+async def test_consents_and_a_birthday_are_taken_only_as_json_writes_them(app_api) -> None:
+    # "yes" recorded as a consent given, or 0 stored as 1970-01-01, would book what nobody said.
+    client, services, member, _ = app_api
+    for body in ({"purposes": {"marketing_sms": "yes"}}, {"purposes": {"marketing_sms": 1}}):
+        r = await client.put("/app/v1/me/consents", json=body, headers=member)
+        assert r.status_code == 422 and "purposes" in r.json()["message_en"], r.text
+    for birthday in (0, "0", "1990-05-17T00:00:00"):
+        r = await client.patch("/app/v1/me", json={"birthday": birthday}, headers=member)
+        assert r.status_code == 422 and "birthday" in r.json()["message_en"], r.text
+    assert services["members"].requests == []
+
+
 async def test_a_complaint_is_always_the_members_own_and_from_the_app(app_api) -> None:
     client, services, member, _ = app_api
     r = await client.post("/app/v1/complaints", json={"category": "product_quality", "severity": "low", "description": "x"},
@@ -188,3 +202,118 @@ async def test_a_card_before_points_opened_the_account_shows_no_points_and_a_ref
     services["members"].answers[f"/v1/members/{ME}"] = (401, {"detail": "this member's account was erased"})
     refused = await client.get("/app/v1/card", headers=member)
     assert refused.status_code == 401 and refused.json()["detail"] == "this member's account was erased"
+
+
+CATALOGUE = [  # points' /v1/gifts: every gift with its price per channel
+    {"gift_id": "cushion", "name_zh": "靠垫", "name_en": "Cushion", "kind": "gift", "prices": {"retail": 10000, "partner": 8000},
+     "active_from": None, "active_until": None, "coupon_template_id": None},
+    {"gift_id": "kettle", "name_zh": "水壶", "name_en": "Kettle", "kind": "gift", "prices": {"retail": 5000},
+     "active_from": None, "active_until": None, "coupon_template_id": None},
+    {"gift_id": "old-mug", "name_zh": "杯子", "name_en": "Mug", "kind": "gift", "prices": {"partner": 900},
+     "active_from": "2020-01-01T00:00:00Z", "active_until": "2021-01-01T00:00:00Z", "coupon_template_id": None},
+    {"gift_id": "new-year", "name_zh": "年货", "name_en": "New year box", "kind": "gift", "prices": {"partner": 900},
+     "active_from": "2999-01-01T00:00:00Z", "active_until": None, "coupon_template_id": None},
+    {"gift_id": "coupon-10", "name_zh": "10元券", "name_en": "10 yuan coupon", "kind": "coupon", "prices": {"partner": 1000},
+     "active_from": "2020-01-01T00:00:00+08:00", "active_until": "2999-01-01T00:00:00+08:00",
+     "coupon_template_id": "8c1f0a52-3b1e-4a53-9d55-1a3f2b1c4d5e"},
+]
+
+
+async def test_before_points_opened_the_account_the_ledger_is_empty_and_the_catalogue_is_at_the_members_channel(app_api) -> None:
+    client, services, member, _ = app_api
+    services["members"].answers[f"/v1/members/{ME}"] = (200, {**PROFILE, "channel": "partner", "home_store_id": "S001"})
+    services["points"].answers.pop(f"/v1/accounts/{ME}/ledger")
+    services["points"].answers["/v1/gifts"] = (200, CATALOGUE)  # no /v1/members/{ME}/gifts: no account yet
+
+    ledger = await client.get("/app/v1/points/ledger", headers=member)
+    assert ledger.status_code == 200, ledger.text
+    assert ledger.json() == {"items": [], "next_cursor": None}
+
+    gifts = await client.get("/app/v1/gifts", headers=member)
+    assert gifts.status_code == 200, gifts.text
+    body = gifts.json()
+    assert (body["member_id"], body["channel"], body["home_store_id"]) == (ME, "partner", "S001")
+    # Offered now and priced for the member's channel, at that price; stock not known yet.
+    assert [(g["gift_id"], g["points"], g["kind"], g["stock_at_home_store"]) for g in body["gifts"]] == [
+        ("cushion", 8000, "gift", None), ("coupon-10", 1000, "coupon", None)]
+    assert all(call.headers["authorization"] == member["Authorization"] for call in services["points"].requests)
+
+
+async def test_once_points_has_the_account_its_catalogue_is_answered_and_other_refusals_come_through(app_api) -> None:
+    client, services, member, _ = app_api
+    mine = {"member_id": ME, "channel": "retail", "home_store_id": "S001", "gifts": [
+        {"gift_id": "cushion", "name_zh": "靠垫", "name_en": "Cushion", "kind": "gift", "points": 10000,
+         "stock_at_home_store": 3, "active_from": None, "active_until": None}]}
+    services["points"].answers[f"/v1/members/{ME}/gifts"] = (200, mine)
+    r = await client.get("/app/v1/gifts", headers=member)
+    assert r.status_code == 200 and r.json() == mine
+    assert [call.url.path for call in services["points"].requests] == [f"/v1/members/{ME}/gifts"]
+    services["points"].answers[f"/v1/members/{ME}/gifts"] = (403, {"detail": "not yours"})
+    services["points"].answers[f"/v1/accounts/{ME}/ledger"] = (403, {"detail": "not yours"})
+    for path in ("/app/v1/gifts", "/app/v1/points/ledger"):
+        refused = await client.get(path, headers=member)
+        assert refused.status_code == 403 and refused.json()["detail"] == "not yours"
+
+
+@pytest.mark.parametrize("path", ["/app/v1/purchases", "/app/v1/messages", "/app/v1/gifts/reservations", "/app/v1/coupons"])
+async def test_a_cursor_past_what_the_services_page_to_is_422_naming_the_cursor(app_api, path: str) -> None:
+    client, services, member, _ = app_api
+
+    @asynccontextmanager
+    async def no_database(**_: object) -> AsyncIterator[None]:
+        yield None  # purchases opens a unit of work (store names) before its parameters are judged
+
+    client._transport.app.state.commands = no_database  # type: ignore[attr-defined]
+    r = await client.get(f"{path}?cursor=999999999999", headers={**member, "Accept-Language": "en"})
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert [e["loc"] for e in body["detail"]] == [["query", "cursor"]]
+    assert "query.cursor" in body["message_en"] and "offset" not in r.text
+    assert all(s.requests == [] for s in services.values())
+
+
+async def test_the_cursor_reaches_as_far_as_the_services_page_and_the_ledgers_is_an_entry_id(app_api) -> None:
+    client, services, member, _ = app_api
+    r = await client.get(f"/app/v1/messages?cursor={MAX_OFFSET}", headers=member)
+    assert r.status_code == 200, r.text
+    assert services["campaigns"].requests[-1].url.params["offset"] == str(MAX_OFFSET)
+    # Ledger ids grow past any offset; none is below 1.
+    r = await client.get("/app/v1/points/ledger?cursor=999999999999", headers=member)
+    assert r.status_code == 200 and services["points"].requests[-1].url.params["before_id"] == "999999999999"
+    zero = await client.get("/app/v1/points/ledger?cursor=0", headers=member)
+    assert zero.status_code == 422 and [e["loc"] for e in zero.json()["detail"]] == [["query", "cursor"]]
+    assert len(services["points"].requests) == 1
+
+
+def test_no_page_hands_out_a_cursor_past_the_furthest_offset() -> None:
+    assert page([1, 2, 3], 2, MAX_OFFSET - 2)["next_cursor"] == str(MAX_OFFSET)
+    assert page([1, 2, 3], 2, MAX_OFFSET - 1)["next_cursor"] is None
+
+
+async def test_answers_without_an_etag_are_not_to_be_stored(app_api) -> None:
+    client, services, member, _ = app_api
+    services["members"].answers[f"/v1/members/{ME}/export"] = (200, {"member": PROFILE, "purchases": []})
+    export = await client.post("/app/v1/me/export", headers=member)
+    assert export.status_code == 200, export.text
+    assert export.headers["cache-control"] == "no-store" and "etag" not in export.headers
+    refused = await client.get("/app/v1/coupons?cursor=abc", headers=member)
+    assert refused.status_code == 422 and refused.headers["cache-control"] == "no-store"
+    card = await client.get("/app/v1/card", headers=member)
+    assert card.headers["cache-control"] == "private, no-cache" and card.headers["etag"]
+
+
+async def test_a_services_422_as_a_string_names_its_fields_in_the_message(app_api) -> None:
+    client, services, member, _ = app_api
+    services["feedback"].answers["/v1/surveys/answers/tok123"] = (
+        422, {"detail": "ratings.product_quality: required by this survey; nps: required by this survey"})
+    r = await client.post("/app/v1/surveys/tok123", json={"ratings": {}}, headers={**member, "Accept-Language": "en"})
+    assert r.status_code == 422
+    assert r.json()["message_en"] == "Some details are not valid; please check: ratings.product_quality, nps."
+    assert r.json()["message_zh"] == "填写的信息有误，请检查：ratings.product_quality, nps。"
+
+
+async def test_a_malformed_token_is_a_plain_invalid_token(app_api) -> None:
+    client, services, _, _ = app_api
+    r = await client.get("/app/v1/card", headers={"Authorization": "Bearer abc.def.ghi"})
+    assert r.status_code == 401 and r.json()["detail"] == "invalid token" and r.json()["message_zh"]
+    assert all(s.requests == [] for s in services.values())

@@ -2,7 +2,8 @@
 
 import pytest
 
-from gateway.domain.app_messages import MESSAGES, localised, preferred_language
+from gateway.domain.app_messages import MESSAGES, NO_FIELD_NAMED, localised, preferred_language
+from gateway.domain.refusals import as_body_errors, field_names
 
 pytestmark = pytest.mark.unit
 
@@ -45,3 +46,42 @@ def test_an_unknown_status_falls_back_to_its_class_and_a_bare_body_becomes_the_d
     assert localised(418, "teapot", "en")["message_en"] == MESSAGES[400][1]
     assert localised(418, "teapot", "en")["detail"] == "teapot"
     assert localised(502, {"detail": "bad gateway"}, "en")["message_en"] == MESSAGES[503][1]
+
+
+@pytest.mark.parametrize(("detail", "fields"), [
+    ("store_id: required (the caller has no store)", "store_id"),
+    ("ratings.product_quality: required by this survey", "ratings.product_quality"),
+    ("ratings.service: required by this survey; nps: required by this survey; comment: not asked by this survey",
+     "ratings.service, nps, comment"),
+    ("channel: members answer by app or web, not phone", "channel"),
+    ("cursor: complaints are listed up to the newest 500", "cursor"),
+])
+def test_a_validation_error_written_as_a_string_names_its_fields(detail, fields) -> None:
+    body = localised(422, {"detail": detail}, "en")
+    assert body["detail"] == detail
+    assert body["message_en"] == f"Some details are not valid; please check: {fields}."
+    assert body["message_zh"] == f"填写的信息有误，请检查：{fields}。"
+
+
+@pytest.mark.parametrize("detail", [
+    "the survey no longer takes answers", "invalid token: expired", "gift rice-cooker: sold out", None, [], {"x": 1},
+])
+def test_a_validation_error_naming_no_field_asks_to_check_without_a_list(detail) -> None:
+    body = localised(422, {"detail": detail}, "en")
+    assert (body["message_zh"], body["message_en"]) == NO_FIELD_NAMED
+    assert "-" not in body["message_en"]
+
+
+def test_a_reason_with_a_colon_of_its_own_is_not_split_into_fields() -> None:
+    assert field_names("kind: must be one of: gift, coupon") == ["kind"]
+    assert field_names("to: must not be before from; from: e.g. 2026-01-01") == ["to", "from"]
+
+
+def test_a_string_detail_is_answered_in_the_shape_of_body_validation() -> None:
+    assert as_body_errors("birthday: birthday is in the future") == [
+        {"loc": ["body", "birthday"], "msg": "birthday is in the future", "type": "value_error", "input": None}]
+    assert [e["loc"] for e in as_body_errors("name: too long; email: not an address")] == [["body", "name"], ["body", "email"]]
+    assert as_body_errors("something went wrong") == [
+        {"loc": ["body"], "msg": "something went wrong", "type": "value_error", "input": None}]
+    listed = [{"loc": ["body", "address"], "msg": "String should have at least 1 character", "type": "string_too_short"}]
+    assert as_body_errors(listed) is listed

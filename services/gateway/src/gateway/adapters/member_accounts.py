@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from gateway.domain.refusals import as_body_errors
 from shared.errors import ServiceError
 
 
@@ -58,7 +59,9 @@ class MemberAccounts:
         if r.status_code in ok:
             return r
         if r.status_code == 422:  # a field of the sign-up the members service refuses: the caller's to fix
-            raise DownstreamError(422, _detail(r))
+            # Members answers a rule its schema cannot check (a birthday in the future) as a string;
+            # the caller gets every bad field of its body in the one shape of body validation.
+            raise DownstreamError(422, as_body_errors(_detail(r)))
         # Anything else is the platform's fault, not the caller's (a 401 or 403 here means the
         # gateway's own token or grant is wrong): said as unavailable, with the reason for the log.
         raise DownstreamError(503, f"{service} service refused the gateway: {r.status_code} {str(_detail(r))[:200]}")

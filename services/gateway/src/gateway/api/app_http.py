@@ -4,6 +4,9 @@
   `If-None-Match` names it is answered 304 with no body, so the app re-downloads only what changed.
   Answers are per member, so they are marked `Cache-Control: private, no-cache` (a shared cache must
   not keep them; the app revalidates each time) and vary by `Authorization` and `Accept-Language`.
+- every other answer (a POST, PUT or PATCH, a refusal) is `Cache-Control: no-store`: it is the
+  member's personal data too (the export of all of it, a profile just changed, a reservation, a
+  refusal naming their records) and, with no ETag to revalidate by, nothing may keep a copy.
 - every refusal (4xx, 5xx with a JSON body), whether the gateway's own (token, access policy,
   validation) or a service's relayed one, gets the customer's messages of `domain.app_messages`.
 
@@ -69,7 +72,7 @@ class AppHttpMiddleware:
         if status >= 400 and headers.get("content-type", "").startswith("application/json"):
             body = self._localise(status, body, request.get("accept-language"))
             headers["Content-Language"] = preferred_language(request.get("accept-language"))
-        elif method == "GET" and status == 200:
+        if method == "GET" and status == 200:
             etag = strong_etag(body)
             headers["ETag"] = etag
             headers["Cache-Control"] = "private, no-cache"
@@ -78,6 +81,8 @@ class AppHttpMiddleware:
                 for name in ("content-type", "content-length"):
                     if name in headers:
                         del headers[name]
+        else:
+            headers["Cache-Control"] = "no-store"
         if status != 304:
             headers["Content-Length"] = str(len(body))
         await send({"type": "http.response.start", "status": status, "headers": headers.raw})

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.strict import StrictBool, StrictDate
+
 Purpose = Literal["marketing_sms", "marketing_email", "service_tips_sms", "personalised_offers"]
 
 
@@ -24,12 +26,12 @@ class ProfileEdit(BaseModel):
     email: str | None = None
     address: str | None = None
     community: str | None = None
-    birthday: date | None = None
+    birthday: StrictDate | None = None
 
 
 class ConsentsEdit(BaseModel):
     model_config = _examples({"purposes": {"marketing_sms": True, "personalised_offers": False}})
-    purposes: dict[Purpose, bool] = Field(
+    purposes: dict[Purpose, StrictBool] = Field(
         min_length=1,
         description="true grants, false withdraws (at once); personalised_offers false is \"no personalised offers\". "
         "Recorded as answered in the app.",

@@ -1,11 +1,11 @@
 """Bodies of members' sign-in and sign-up by SMS code (POST /identity/v1/members/...)."""
 
-from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
 from shared.phones import Phone
+from shared.strict import StrictBool, StrictDate
 from shared.text import Text
 
 Code = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
@@ -30,9 +30,9 @@ class SignInRequest(BaseModel):
 class SignUpConsents(BaseModel):
     """The customer's answers, each left out if not given (silence is no consent)."""
 
-    sms: bool | None = Field(default=None, description="Marketing messages by SMS (营销短信)")
-    email: bool | None = Field(default=None, description="Marketing messages by e-mail")
-    service_tips_sms: bool | None = Field(default=None, description="Service tips by SMS (服务提示短信)")
+    sms: StrictBool | None = Field(default=None, description="Marketing messages by SMS (营销短信)")
+    email: StrictBool | None = Field(default=None, description="Marketing messages by e-mail")
+    service_tips_sms: StrictBool | None = Field(default=None, description="Service tips by SMS (服务提示短信)")
 
 
 class SignUpRequest(BaseModel):
@@ -46,7 +46,7 @@ class SignUpRequest(BaseModel):
     gender: Literal["female", "male", "unspecified"] = "unspecified"
     community: Text = Field(min_length=1, max_length=100, description="Residential community (小区)")
     address: Text = Field(min_length=1, max_length=200)
-    birthday: date | None = None
+    birthday: StrictDate | None = None
     home_store_id: Text | None = Field(default=None, max_length=32)
     consents: SignUpConsents = SignUpConsents()
 

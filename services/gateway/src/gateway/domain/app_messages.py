@@ -3,10 +3,13 @@
 Every refusal under `/app/v1` (the gateway's own, or a service's relayed) keeps its `detail` as the
 service wrote it, for support and logs, and gains `message_zh` and `message_en`, worded for a
 customer, and `message` in the language `Accept-Language` prefers (Chinese unless English ranks
-higher). A validation error names the fields at fault in both languages.
+higher). A validation error names the fields at fault in both languages, whichever of the two shapes
+the service answered (`domain.refusals`).
 """
 
 from typing import Any
+
+from gateway.domain.refusals import field_names
 
 # What the customer reads, by HTTP status. A status missing here falls back to its class (4xx, 5xx).
 MESSAGES: dict[int, tuple[str, str]] = {
@@ -24,6 +27,8 @@ MESSAGES: dict[int, tuple[str, str]] = {
     504: ("服务响应超时，请稍后查看结果或重试。", "The service took too long to answer; please check or try again later."),
 }
 FALLBACK = {4: MESSAGES[400], 5: MESSAGES[503]}
+# A 422 whose detail names no field (a sentence of the service's): asked to check, without a list.
+NO_FIELD_NAMED = ("填写的信息有误，请检查后重试。", "Some details are not valid; please check them and try again.")
 
 
 def preferred_language(accept_language: str | None) -> str:
@@ -50,24 +55,14 @@ def preferred_language(accept_language: str | None) -> str:
     return best[2] if best else "zh"
 
 
-def _fields(detail: Any) -> str:
-    """The fields a validation error names (`body.gift_id`, `query.limit`), in order, once each."""
-    if not isinstance(detail, list):
-        return "-"
-    names: list[str] = []
-    for error in detail:
-        loc = error.get("loc", []) if isinstance(error, dict) else []
-        name = ".".join(str(part) for part in loc if part != "body") or "-"
-        if name not in names:
-            names.append(name)
-    return ", ".join(names) or "-"
-
-
 def localised(status: int, body: Any, accept_language: str | None) -> dict[str, Any]:
     """The refusal's body with the customer's messages added; `detail` and any other field kept."""
     out = dict(body) if isinstance(body, dict) else {"detail": body}
     zh, en = MESSAGES.get(status) or FALLBACK.get(status // 100, MESSAGES[400])
-    fields = _fields(out.get("detail"))
+    names = field_names(out.get("detail"))
+    if status == 422 and not names:
+        zh, en = NO_FIELD_NAMED
+    fields = ", ".join(names)
     out["message_zh"], out["message_en"] = zh.format(fields=fields), en.format(fields=fields)
     out["message"] = out["message_en"] if preferred_language(accept_language) == "en" else out["message_zh"]
     return out

@@ -8,6 +8,7 @@ ledger's `before_id` for the ledger; a list a service answers whole (coupons) or
 """
 
 import asyncio
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,15 +21,18 @@ from shared.errors import Invalid
 
 COMPLAINTS_READ_MAX = 500  # the most feedback lists in one read
 
-
-def offset_of(cursor: str | None) -> int:
-    return int(cursor) if cursor else 0
+# The furthest `offset` members, points and campaigns page to (each declares `le=1_000_000`): the
+# one bound of the app's offset cursors, so a cursor beyond it is refused as the app's own `cursor`
+# (422) rather than relayed to a service and refused there as an `offset` the app never sent.
+MAX_OFFSET = 1_000_000
 
 
 def page(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
     """One page from a read of up to `limit + 1` items starting at `offset` (the extra one tells
-    whether another page follows)."""
-    return {"items": items[:limit], "next_cursor": str(offset + limit) if len(items) > limit else None}
+    whether another page follows). A list ends at MAX_OFFSET, as the services' lists do: every
+    `next_cursor` handed out is one the app may send back."""
+    more = len(items) > limit and offset + limit <= MAX_OFFSET
+    return {"items": items[:limit], "next_cursor": str(offset + limit) if more else None}
 
 
 def barcode_payload(card_no: str) -> str:
@@ -37,21 +41,29 @@ def barcode_payload(card_no: str) -> str:
     return card_no
 
 
-async def _points_or_none(calls: MemberCalls, member_id: str) -> dict[str, Any]:
-    """The balance and expiry; a member whose account points has not opened yet has nothing yet."""
+async def points_account(calls: MemberCalls, path: str, params: dict[str, Any] | None = None) -> Any | None:
+    """points' answer about the member's own account, or None while there is no account yet.
+
+    Points opens a member's account when it consumes `member_registered`, a moment after sign-up,
+    and until then answers 404 for it. A new member has nothing in points yet: each view shows what
+    a new account holds (balance 0, an empty ledger, the catalogue at their channel's prices)
+    instead of relaying that 404 as "not found". Any other refusal comes through as itself."""
     try:
-        return await calls.get("points", f"/v1/members/{own(member_id)}/expiring")
+        return await calls.get("points", path, params)
     except Relayed as refusal:
         if refusal.status_code != 404:
             raise
-        return {"balance": 0, "expiring": []}
+        return None
 
 
 async def card(calls: MemberCalls, member_id: str) -> dict[str, Any]:
     # gather, not a TaskGroup: a refusal must reach the app as itself, not inside an ExceptionGroup.
     member, balance = await asyncio.gather(
-        calls.get("members", f"/v1/members/{own(member_id)}"), _points_or_none(calls, member_id),
+        calls.get("members", f"/v1/members/{own(member_id)}"),
+        points_account(calls, f"/v1/members/{own(member_id)}/expiring"),
     )
+    if balance is None:
+        balance = {"balance": 0, "expiring": []}
     expiring = balance["expiring"]
     return {
         "member_id": member_id,
@@ -67,14 +79,52 @@ async def card(calls: MemberCalls, member_id: str) -> dict[str, Any]:
     }
 
 
-async def ledger(calls: MemberCalls, member_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+async def ledger(calls: MemberCalls, member_id: str, limit: int, cursor: int | None) -> dict[str, Any]:
     params: dict[str, Any] = {"limit": limit}
-    if cursor:
-        params["before_id"] = int(cursor)
-    body = await calls.get("points", f"/v1/accounts/{own(member_id)}/ledger", params)
+    if cursor is not None:
+        params["before_id"] = cursor
+    body = await points_account(calls, f"/v1/accounts/{own(member_id)}/ledger", params)
+    if body is None:
+        return {"items": [], "next_cursor": None}
     items = [{k: e[k] for k in ("id", "entry_type", "points", "balance_after", "reason", "occurred_at")} for e in body["entries"]]
     nxt = body.get("next_before_id")
     return {"items": items, "next_cursor": str(nxt) if nxt is not None else None}
+
+
+async def gifts(calls: MemberCalls, member_id: str, now: datetime) -> dict[str, Any]:
+    """points' catalogue for the member: their channel's prices, their home store's stock."""
+    body = await points_account(calls, f"/v1/members/{own(member_id)}/gifts")
+    return body if body is not None else await _catalogue_before_the_account(calls, member_id, now)
+
+
+def _offered(gift: dict[str, Any], now: datetime) -> bool:
+    start, end = gift.get("active_from"), gift.get("active_until")
+    return (start is None or datetime.fromisoformat(start) <= now) and (end is None or now < datetime.fromisoformat(end))
+
+
+async def _catalogue_before_the_account(calls: MemberCalls, member_id: str, now: datetime) -> dict[str, Any]:
+    """The catalogue in points' member shape for a member points does not know yet.
+
+    Points prices a member's catalogue by the channel it learns from `member_registered`, so for
+    that moment the channel (and home store) come from members, which has them from the
+    registration, and the gifts from points' catalogue, read as points reads it for a member
+    (`catalogue_for`): the gifts offered now that have a price for the channel. A store's stock is
+    not the member's to read (`points.stock.read` is staff's), so it is null, "not known", until
+    points has opened the account and answers it.
+    """
+    member, catalogue = await asyncio.gather(
+        calls.get("members", f"/v1/members/{own(member_id)}"), calls.get("points", "/v1/gifts"),
+    )
+    channel = member["channel"]
+    return {
+        "member_id": member_id, "channel": channel, "home_store_id": member.get("home_store_id"),
+        "gifts": [
+            {"gift_id": g["gift_id"], "name_zh": g["name_zh"], "name_en": g["name_en"], "kind": g["kind"],
+             "points": g["prices"][channel], "stock_at_home_store": None,
+             "active_from": g.get("active_from"), "active_until": g.get("active_until")}
+            for g in catalogue if channel in g.get("prices", {}) and _offered(g, now)
+        ],
+    }
 
 
 async def store_names(session: AsyncSession, store_ids: set[str]) -> dict[str, str]:
@@ -97,33 +147,33 @@ def receipt(purchase: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     }
 
 
-async def purchases(calls: MemberCalls, session: AsyncSession, member_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    offset = offset_of(cursor)
+async def purchases(calls: MemberCalls, session: AsyncSession, member_id: str, limit: int, cursor: int | None) -> dict[str, Any]:
+    offset = cursor or 0
     body = await calls.get("members", f"/v1/members/{own(member_id)}/purchases", {"limit": limit + 1, "offset": offset})
     names = await store_names(session, {p["store_id"] for p in body} | {r["store_id"] for p in body for r in p.get("returns", [])})
     return page([receipt(p, names) for p in body], limit, offset)
 
 
-async def coupons(calls: MemberCalls, member_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    offset = offset_of(cursor)
+async def coupons(calls: MemberCalls, member_id: str, limit: int, cursor: int | None) -> dict[str, Any]:
+    offset = cursor or 0
     body = await calls.get("campaigns", f"/v1/members/{own(member_id)}/coupons")
     return page(body[offset:offset + limit + 1], limit, offset)
 
 
-async def messages(calls: MemberCalls, member_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    offset = offset_of(cursor)
+async def messages(calls: MemberCalls, member_id: str, limit: int, cursor: int | None) -> dict[str, Any]:
+    offset = cursor or 0
     body = await calls.get("campaigns", f"/v1/members/{own(member_id)}/messages", {"limit": limit + 1, "offset": offset})
     return page(body, limit, offset)
 
 
-async def reservations(calls: MemberCalls, member_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    offset = offset_of(cursor)
+async def reservations(calls: MemberCalls, member_id: str, limit: int, cursor: int | None) -> dict[str, Any]:
+    offset = cursor or 0
     body = await calls.get("points", f"/v1/members/{own(member_id)}/redemptions", {"limit": limit + 1, "offset": offset})
     return page(body, limit, offset)
 
 
-async def complaints(calls: MemberCalls, member_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    offset = offset_of(cursor)
+async def complaints(calls: MemberCalls, member_id: str, limit: int, cursor: int | None) -> dict[str, Any]:
+    offset = cursor or 0
     if offset + limit + 1 > COMPLAINTS_READ_MAX + 1:
         raise Invalid("cursor", f"complaints are listed up to the newest {COMPLAINTS_READ_MAX}")
     body = await calls.get("feedback", "/v1/complaints", {"member_id": member_id, "limit": min(offset + limit + 1, COMPLAINTS_READ_MAX)})

@@ -6,10 +6,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
-from gateway.api.app_deps import AppGrant, Calls, Cursor, Limit, mine
+from gateway.api.app_deps import AppGrant, Calls, Cursor, LedgerCursor, Limit, mine
 from gateway.api.app_schemas import Card, GiftReservation, LedgerPage, Page
 from gateway.service_layer import app as views
 from gateway.service_layer.app_calls import own
+from shared.deps import NowDep
 from shared.idempotency import idempotency_key_header
 
 router = APIRouter(prefix="/app/v1", tags=["member app"])
@@ -21,13 +22,13 @@ async def card(grant: AppGrant, calls: Calls) -> Card:
 
 
 @router.get("/points/ledger", summary="My points ledger with reasons, newest first")
-async def ledger(grant: AppGrant, calls: Calls, limit: Limit = 20, cursor: Cursor = None) -> LedgerPage:
+async def ledger(grant: AppGrant, calls: Calls, limit: Limit = 20, cursor: LedgerCursor = None) -> LedgerPage:
     return LedgerPage.model_validate(await views.ledger(calls, mine(grant), limit, cursor))
 
 
 @router.get("/gifts", summary="The gift catalogue at my channel's prices, with stock at my home store")
-async def gifts(grant: AppGrant, calls: Calls) -> dict[str, Any]:
-    return await calls.get("points", f"/v1/members/{own(mine(grant))}/gifts")
+async def gifts(grant: AppGrant, calls: Calls, now: NowDep) -> dict[str, Any]:
+    return await views.gifts(calls, mine(grant), now)
 
 
 @router.post(

@@ -1,0 +1,58 @@
+"""Which fields a service's 422 names, and why, read from either of the two shapes services answer.
+
+Request validation answers FastAPI's list, `[{"loc": ["body", "gift_id"], "msg", "type", ...}]`. A
+rule only the service can check answers a string, `"<field>: <reason>"`: `shared.errors.Invalid`
+writes it so (`Invalid("store_id", "required")`), routes raise `HTTPException(422, "to: must not be
+before from")` in the same form, and feedback joins several with "; " (`"ratings.service: required
+by this survey; nps: required by this survey"`). Read here, once, for the app's messages and for the
+sign-up, which answers every 422 in the list shape.
+"""
+
+import re
+from typing import Any
+
+from shared.errors import InvalidBodyField
+
+# A field as the services name them: a parameter or body field, nested parts joined by dots.
+_FIELD = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*"
+# A field opens the string or follows the "; " that joins one problem to the next. A reason with a
+# colon of its own ("must be one of: a, b") is not split there: no "; " stands before it.
+_NAMED = re.compile(rf"(?:^|;\s+)({_FIELD}): ")
+
+
+def problems(detail: str) -> list[tuple[str, str]]:
+    """`(field, reason)` of each problem a string detail names; none when it does not open with a
+    field (`"invalid token: ..."`, a sentence): such a detail names no field, and none is guessed."""
+    starts = list(_NAMED.finditer(detail))
+    if not starts or starts[0].start() != 0:
+        return []
+    ends = [s.start() for s in starts[1:]] + [len(detail)]
+    return [(s.group(1), detail[s.end():end].strip()) for s, end in zip(starts, ends, strict=True)]
+
+
+def field_names(detail: Any) -> list[str]:
+    """The fields a 422 names, in order, once each: `body.` left out (`gift_id`), `query.` kept
+    (`query.limit`), as the app shows them."""
+    if isinstance(detail, str):
+        names = [field for field, _ in problems(detail)]
+    elif isinstance(detail, list):
+        names = [
+            ".".join(str(part) for part in (error.get("loc") or []) if part != "body")
+            for error in detail if isinstance(error, dict)
+        ]
+    else:
+        names = []
+    return list(dict.fromkeys(name for name in names if name))
+
+
+def as_body_errors(detail: Any) -> Any:
+    """A 422's detail in the shape body validation gives: a list one entry per problem, each with
+    `loc` `["body", field]` (`shared.errors.InvalidBodyField`'s entry), so a caller reads every bad
+    field from one shape. A list is already that shape; a string naming no field is one entry at
+    `["body"]` with the whole string as its message."""
+    if not isinstance(detail, str):
+        return detail
+    named = problems(detail)
+    if not named:
+        return [{"loc": ["body"], "msg": detail, "type": "value_error", "input": None}]
+    return [entry for field, reason in named for entry in InvalidBodyField(field, reason).detail()]
