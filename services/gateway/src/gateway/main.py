@@ -41,6 +41,7 @@ from gateway.api.routes import (
     stores,
     surveys,
 )
+from gateway.api.staff_http import StaffNoStoreMiddleware
 from gateway.config import Settings, get_settings
 from gateway.consumers import handlers
 from gateway.jobs import refresh_member_revocations, refresh_revocations, scheduled_jobs
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
         clock=clock,
     )
     app.add_middleware(AppHttpMiddleware)
+    app.add_middleware(StaffNoStoreMiddleware)
     app.state.customer360_admission = Admission(settings.customer360_concurrency, settings.customer360_queue_s)
     # The console's pages answer refusals, a missing session and a forbidden page with pages.
     app.state.console_successors = Successors()

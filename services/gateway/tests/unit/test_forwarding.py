@@ -71,6 +71,16 @@ async def test_repeated_query_parameters_are_all_forwarded(gateway) -> None:
     assert forwarded.url.params["limit"] == "5"
 
 
+async def test_staff_answers_carrying_customers_data_are_not_to_be_stored(gateway) -> None:
+    client, _, desk = gateway
+    for path in ("/api/members/v1/analytics/churn", "/api/v1/customers/m-1/360", "/console/customers"):
+        r = await client.get(path, headers=desk)
+        assert r.headers["cache-control"] == "no-store", (path, r.status_code)
+    # A route's own caching stands: the console's static files keep theirs.
+    assert (await client.get("/console/static/console.css")).headers["cache-control"] == "max-age=3600"
+    assert "cache-control" not in (await client.get("/health/live")).headers
+
+
 async def test_forwarded_requests_get_the_long_budget_not_the_one_of_aggregated_reads(gateway) -> None:
     client, recorders, desk = gateway
     await client.post("/api/v1/members", json={"name": "x"}, headers=desk)
