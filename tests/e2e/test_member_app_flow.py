@@ -85,6 +85,10 @@ async def test_a_customer_uses_the_app_for_card_coupons_a_gift_and_a_complaint(e
         assert [r["redemption_id"] for r in reservations["items"]] == [first.json()["redemption_id"]]
         assert (await p.gateway.get("/app/v1/card", headers=mine)).json()["points"]["balance"] == 2_000
 
+        # A complaint about a store the chain does not have would sit in a queue nobody works.
+        nowhere = await p.gateway.post("/app/v1/complaints", headers=mine, json={
+            "category": "product_quality", "severity": "medium", "store_id": "S999", "description": "买的牛奶过期了"})
+        assert nowhere.status_code == 422 and nowhere.json()["detail"][0]["loc"] == ["body", "store_id"], nowhere.text
         # A complaint filed in the app is mine, from the app, and I can follow it.
         filed = await p.gateway.post("/app/v1/complaints", headers=mine, json={
             "category": "product_quality", "severity": "medium", "store_id": "S001", "description": "买的牛奶过期了"})

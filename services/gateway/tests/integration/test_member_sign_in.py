@@ -191,6 +191,18 @@ async def test_a_sign_up_with_a_bad_code_registers_nobody_and_bad_fields_are_422
     assert r.status_code == 422 and "code" in r.text
 
 
+async def test_a_home_store_the_chain_does_not_have_is_422_and_the_code_still_signs_up(sign_in, env) -> None:
+    # Such a member could never reserve a gift: nothing is stocked at a store that does not exist.
+    phone = "13700004323"
+    await sign_in.ask(phone)
+    code = await sign_in.code_sent_to(phone)
+    r = await sign_in.register(phone, code, home_store_id="S999")
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "home_store_id"], r.text
+    r = await sign_in.members.get("/v1/members", params={"phone": phone}, headers=env.auth(Role.ADMIN))
+    assert r.json()["total"] == 0
+    assert (await sign_in.register(phone, code)).status_code == 200
+
+
 async def test_a_birthday_in_the_future_is_422_in_the_shape_of_body_validation(sign_in, env) -> None:
     phone = "13700004322"
     await sign_in.ask(phone)

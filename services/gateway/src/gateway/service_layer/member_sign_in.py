@@ -22,9 +22,10 @@ from gateway.domain import member_codes as rules
 from gateway.domain.throttle import SignInGuard
 from gateway.service_layer import member_tokens
 from gateway.service_layer.member_tokens import MemberToken, Tokens
+from gateway.service_layer.stores import ensure_store
 from shared.commands import Commands
 from shared.db import insert_into
-from shared.errors import TooManyRequests
+from shared.errors import InvalidBodyField, TooManyRequests
 from shared.pseudonyms import phone_hmac
 from shared.unit_of_work import UnitOfWork
 
@@ -76,6 +77,9 @@ async def sign_up(s: SignIn, *, registration: dict[str, Any], code: str, address
     the same as a sign-in: nothing tells a new member from an existing one."""
     phone = str(registration["phone"])
     phone_key, digest = await _accepted(s, phone, code, address, now)
+    if home := registration.get("home_store_id"):  # before the code is used: a corrected sign-up may use it
+        async with s.commands(read_only=True) as uow:
+            await ensure_store(uow.session, str(home), field="home_store_id", kind=InvalidBodyField)
     member_id = await s.accounts.sign_up(registration)
     await _use(s, phone_key, digest, now)
     return await member_tokens.issue(s.tokens, member_id, now)

@@ -6,9 +6,10 @@ from typing import Any
 
 from sqlmodel import select
 
-from gateway.adapters.tables import PosRefundRow, PosSaleRow, StoreRow, quantities_of, quantities_text
+from gateway.adapters.tables import PosRefundRow, PosSaleRow, quantities_of, quantities_text
 from gateway.domain.pos import before_sale_problem, payload_digest, refundable, return_lines_problem, taken_back
 from gateway.domain.sales import PosRefundIn
+from gateway.service_layer.stores import ensure_store, no_open_store
 from shared.errors import Conflict, InvalidBodyField
 from shared.events import contracts as c
 from shared.events.envelope import sale_event_id
@@ -39,13 +40,7 @@ class ConflictingRetry(Conflict):
 
 def unknown_store(store_id: str) -> InvalidField:
     """The refusal of a sale or return for a store the gateway does not accept traffic for."""
-    return InvalidField("store_id", f"unknown or inactive store {store_id}")
-
-
-async def _check_store(uow: UnitOfWork, store_id: str) -> None:
-    store = await uow.session.get(StoreRow, store_id)
-    if store is None or not store.active:
-        raise unknown_store(store_id)
+    return no_open_store(store_id, kind=InvalidField)  # type: ignore[return-value]
 
 
 async def _earlier(uow: UnitOfWork, id_column, store_id: str, txn_id: str, digest: str) -> str | None:
@@ -61,7 +56,7 @@ async def _earlier(uow: UnitOfWork, id_column, store_id: str, txn_id: str, diges
 
 
 async def accept_refund(uow: UnitOfWork, body: PosRefundIn, credential: str) -> tuple[str, bool]:
-    await _check_store(uow, body.store_id)
+    await ensure_store(uow.session, body.store_id, kind=InvalidField)
     digest = payload_digest(body)
     earlier = await _earlier(uow, PosRefundRow.refund_id, body.store_id, body.refund_id, digest)
     if earlier is not None:

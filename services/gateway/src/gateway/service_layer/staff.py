@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from gateway.adapters.passwords import hash_password
-from gateway.adapters.tables import StaffAccountRow, StaffAuditRow, StaffSessionRow, StoreRow
+from gateway.adapters.tables import StaffAccountRow, StaffAuditRow, StaffSessionRow
 from gateway.domain.sessions import RevokedBecause
 from gateway.domain.staff import (
     SECOND_FACTOR_ROLES,
@@ -21,8 +21,9 @@ from gateway.domain.staff import (
     check_password,
 )
 from gateway.service_layer.identity import Actor
+from gateway.service_layer.stores import ensure_store
 from shared.auth import Role
-from shared.errors import Conflict, Invalid, NotFound
+from shared.errors import Conflict, NotFound
 from shared.unit_of_work import UnitOfWork
 
 # A generated first password: 96 random bits in 16 characters, typed once and then changed.
@@ -176,13 +177,8 @@ async def audit_trail(uow: UnitOfWork, staff_id: str) -> list[StaffAuditRow]:
 
 
 async def _check_store(uow: UnitOfWork, bound: Assignment) -> None:
-    if bound.store_id is None:
-        return
-    store = await uow.session.get(StoreRow, bound.store_id)
-    if store is None:
-        raise Invalid("store_id", f"no store {bound.store_id}; add it with PUT /api/v1/stores/{bound.store_id} first")
-    if not store.active:
-        raise Invalid("store_id", f"store {bound.store_id} is not active")
+    if bound.store_id is not None:
+        await ensure_store(uow.session, bound.store_id)
 
 
 def _describe(row: StaffAccountRow) -> str:

@@ -2,19 +2,27 @@
 
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
 from gateway.api.app_deps import AppGrant, Calls, Cursor, Limit, mine
 from gateway.api.app_schemas import ComplaintFiling, Page, Rating, SurveyAnswer
 from gateway.service_layer import app as views
 from gateway.service_layer.app_calls import own
+from gateway.service_layer.stores import ensure_store
+from shared.errors import InvalidBodyField
 
 router = APIRouter(prefix="/app/v1", tags=["member app"])
 
 
 @router.post("/complaints", status_code=status.HTTP_201_CREATED, summary="File a complaint (always my own, from the app)")
-async def file_complaint(body: ComplaintFiling, grant: AppGrant, calls: Calls) -> JSONResponse:
+async def file_complaint(body: ComplaintFiling, grant: AppGrant, calls: Calls, request: Request) -> JSONResponse:
+    named = [(field, store_id) for field, store_id in (("store_id", body.store_id), ("sale.store_id", (body.sale or {}).get("store_id")))
+             if isinstance(store_id, str)]
+    if named:  # feedback keeps no stores; the gateway does
+        async with request.app.state.commands(read_only=True) as uow:
+            for field, store_id in named:
+                await ensure_store(uow.session, store_id, field=field, kind=InvalidBodyField)
     filing = {**body.model_dump(exclude_none=True), "member_id": mine(grant), "channel": "app"}
     answer = await calls.send("POST", "feedback", "/v1/complaints", json=filing)
     return JSONResponse(answer.body, status_code=answer.status)

@@ -1,0 +1,25 @@
+"""The chain's stores as the gateway knows them (`PUT /api/v1/stores/...`): a store id anyone sends
+the platform names one of them, open for business.
+
+The gateway is where stores are kept, so it judges every store id that comes in from outside and
+is not bound by a token: the store of a sale or a return, of a staff account, the home store a
+customer picks when signing up in the app and the store an app complaint is about. A customer
+whose home store does not exist could never reserve a gift (there is no stock there), and a
+complaint about one would sit in a queue nobody works.
+"""
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from gateway.adapters.tables import StoreRow
+from shared.errors import Invalid
+
+
+def no_open_store(store_id: str, *, field: str = "store_id", kind: type[Invalid] = Invalid) -> Invalid:
+    """The refusal of a store id that names no store open for business, in the caller's shape."""
+    return kind(field, f"unknown or inactive store {store_id}")
+
+
+async def ensure_store(session: AsyncSession, store_id: str, *, field: str = "store_id", kind: type[Invalid] = Invalid) -> None:
+    store = await session.get(StoreRow, store_id)
+    if store is None or not store.active:
+        raise no_open_store(store_id, field=field, kind=kind)
