@@ -33,7 +33,8 @@ class Service:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        status, body = self.answers.get(request.url.path, (404, {"detail": f"nothing at {request.url.path}"}))
+        answer = self.answers.get(request.url.path, (404, {"detail": f"nothing at {request.url.path}"}))
+        status, body = answer(request) if callable(answer) else answer
         return httpx.Response(status, json=body)
 
 
@@ -204,26 +205,16 @@ async def test_a_card_before_points_opened_the_account_shows_no_points_and_a_ref
     assert refused.status_code == 401 and refused.json()["detail"] == "this member's account was erased"
 
 
-CATALOGUE = [  # points' /v1/gifts: every gift with its price per channel
-    {"gift_id": "cushion", "name_zh": "靠垫", "name_en": "Cushion", "kind": "gift", "prices": {"retail": 10000, "partner": 8000},
-     "active_from": None, "active_until": None, "coupon_template_id": None},
-    {"gift_id": "kettle", "name_zh": "水壶", "name_en": "Kettle", "kind": "gift", "prices": {"retail": 5000},
-     "active_from": None, "active_until": None, "coupon_template_id": None},
-    {"gift_id": "old-mug", "name_zh": "杯子", "name_en": "Mug", "kind": "gift", "prices": {"partner": 900},
-     "active_from": "2020-01-01T00:00:00Z", "active_until": "2021-01-01T00:00:00Z", "coupon_template_id": None},
-    {"gift_id": "new-year", "name_zh": "年货", "name_en": "New year box", "kind": "gift", "prices": {"partner": 900},
-     "active_from": "2999-01-01T00:00:00Z", "active_until": None, "coupon_template_id": None},
-    {"gift_id": "coupon-10", "name_zh": "10元券", "name_en": "10 yuan coupon", "kind": "coupon", "prices": {"partner": 1000},
-     "active_from": "2020-01-01T00:00:00+08:00", "active_until": "2999-01-01T00:00:00+08:00",
-     "coupon_template_id": "8c1f0a52-3b1e-4a53-9d55-1a3f2b1c4d5e"},
-]
-
-
 async def test_before_points_opened_the_account_the_ledger_is_empty_and_the_catalogue_is_at_the_members_channel(app_api) -> None:
     client, services, member, _ = app_api
     services["members"].answers[f"/v1/members/{ME}"] = (200, {**PROFILE, "channel": "partner", "home_store_id": "S001"})
     services["points"].answers.pop(f"/v1/accounts/{ME}/ledger")
-    services["points"].answers["/v1/gifts"] = (200, CATALOGUE)  # no /v1/members/{ME}/gifts: no account yet
+    newcomers = {"member_id": ME, "channel": "partner", "home_store_id": "S001", "gifts": [
+        {"gift_id": "cushion", "name_zh": "靠垫", "name_en": "Cushion", "kind": "gift", "points": 8000,
+         "stock_at_home_store": 2, "active_from": None, "active_until": None}]}
+    # Points has no account yet: it answers 404, and the catalogue of a newcomer it is told of.
+    services["points"].answers[f"/v1/members/{ME}/gifts"] = lambda request: (
+        (200, newcomers) if request.url.params.get("channel") else (404, {"detail": f"no points account for member {ME}"}))
 
     ledger = await client.get("/app/v1/points/ledger", headers=member)
     assert ledger.status_code == 200, ledger.text
@@ -231,11 +222,9 @@ async def test_before_points_opened_the_account_the_ledger_is_empty_and_the_cata
 
     gifts = await client.get("/app/v1/gifts", headers=member)
     assert gifts.status_code == 200, gifts.text
-    body = gifts.json()
-    assert (body["member_id"], body["channel"], body["home_store_id"]) == (ME, "partner", "S001")
-    # Offered now and priced for the member's channel, at that price; stock not known yet.
-    assert [(g["gift_id"], g["points"], g["kind"], g["stock_at_home_store"]) for g in body["gifts"]] == [
-        ("cushion", 8000, "gift", None), ("coupon-10", 1000, "coupon", None)]
+    assert gifts.json() == newcomers
+    asked = [dict(call.url.params) for call in services["points"].requests if call.url.path.endswith("/gifts")]
+    assert asked == [{}, {"channel": "partner", "home_store_id": "S001"}]  # as members has them
     assert all(call.headers["authorization"] == member["Authorization"] for call in services["points"].requests)
 
 

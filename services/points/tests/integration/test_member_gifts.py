@@ -28,6 +28,24 @@ async def test_the_catalogue_shows_the_members_channel_price_and_home_store_stoc
     assert other.status_code == 403
 
 
+async def test_a_newcomer_without_an_account_sees_the_catalogue_at_the_channel_they_are_told_of(pts, env) -> None:
+    # Just signed up: `member_registered` has not reached points, so the caller (the gateway) says
+    # what members has for them. Once the account exists, points' own facts win.
+    await pts.stock("rice-cooker", "S002", 3)
+    assert (await pts.client.get("/v1/members/m9/gifts", headers=member(env, "m9"))).status_code == 404
+    told = {"channel": "partner", "home_store_id": "S002"}
+    r = await pts.client.get("/v1/members/m9/gifts", params=told, headers=member(env, "m9"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["channel"], body["home_store_id"]) == ("partner", "S002")
+    gifts = {g["gift_id"]: g for g in body["gifts"]}
+    assert (gifts["rice-cooker"]["points"], gifts["rice-cooker"]["stock_at_home_store"]) == (20_000, 3)
+    await pts.apply(pts.registered("m9", channel="retail", home_store_id="S001"))
+    known = (await pts.client.get("/v1/members/m9/gifts", params=told, headers=member(env, "m9"))).json()
+    assert (known["channel"], known["home_store_id"]) == ("retail", "S001")
+    assert (await pts.client.get("/v1/members/m9/gifts", params={"channel": "vip"}, headers=member(env, "m9"))).status_code == 422
+
+
 async def test_a_member_reserves_at_their_home_store_retries_safely_and_cancels_their_own(pts, env) -> None:
     await pts.apply(pts.registered("m3"), pts.sale("m3", "30000.00"))
     await pts.stock("cushion", "S001", 2)

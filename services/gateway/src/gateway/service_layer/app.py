@@ -8,7 +8,6 @@ ledger's `before_id` for the ledger; a list a service answers whole (coupons) or
 """
 
 import asyncio
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -91,40 +90,19 @@ async def ledger(calls: MemberCalls, member_id: str, limit: int, cursor: int | N
     return {"items": items, "next_cursor": str(nxt) if nxt is not None else None}
 
 
-async def gifts(calls: MemberCalls, member_id: str, now: datetime) -> dict[str, Any]:
-    """points' catalogue for the member: their channel's prices, their home store's stock."""
-    body = await points_account(calls, f"/v1/members/{own(member_id)}/gifts")
-    return body if body is not None else await _catalogue_before_the_account(calls, member_id, now)
-
-
-def _offered(gift: dict[str, Any], now: datetime) -> bool:
-    start, end = gift.get("active_from"), gift.get("active_until")
-    return (start is None or datetime.fromisoformat(start) <= now) and (end is None or now < datetime.fromisoformat(end))
-
-
-async def _catalogue_before_the_account(calls: MemberCalls, member_id: str, now: datetime) -> dict[str, Any]:
-    """The catalogue in points' member shape for a member points does not know yet.
-
-    Points prices a member's catalogue by the channel it learns from `member_registered`, so for
-    that moment the channel (and home store) come from members, which has them from the
-    registration, and the gifts from points' catalogue, read as points reads it for a member
-    (`catalogue_for`): the gifts offered now that have a price for the channel. A store's stock is
-    not the member's to read (`points.stock.read` is staff's), so it is null, "not known", until
-    points has opened the account and answers it.
-    """
-    member, catalogue = await asyncio.gather(
-        calls.get("members", f"/v1/members/{own(member_id)}"), calls.get("points", "/v1/gifts"),
-    )
-    channel = member["channel"]
-    return {
-        "member_id": member_id, "channel": channel, "home_store_id": member.get("home_store_id"),
-        "gifts": [
-            {"gift_id": g["gift_id"], "name_zh": g["name_zh"], "name_en": g["name_en"], "kind": g["kind"],
-             "points": g["prices"][channel], "stock_at_home_store": None,
-             "active_from": g.get("active_from"), "active_until": g.get("active_until")}
-            for g in catalogue if channel in g.get("prices", {}) and _offered(g, now)
-        ],
-    }
+async def gifts(calls: MemberCalls, member_id: str) -> dict[str, Any]:
+    """points' catalogue for the member: their channel's prices, their home store's stock. Before
+    points has the account, it prices the catalogue by the channel and home store members has for
+    them (points' `Newcomer`), so the rule of what is on offer stays in points."""
+    path = f"/v1/members/{own(member_id)}/gifts"
+    body = await points_account(calls, path)
+    if body is not None:
+        return body
+    member = await calls.get("members", f"/v1/members/{own(member_id)}")
+    newcomer = {"channel": member["channel"]}
+    if member.get("home_store_id"):
+        newcomer["home_store_id"] = member["home_store_id"]
+    return await calls.get("points", path, newcomer)
 
 
 async def store_names(session: AsyncSession, store_ids: set[str]) -> dict[str, str]:

@@ -52,12 +52,29 @@ async def _account(session: AsyncSession, member_id: str) -> AccountRow:
     return account
 
 
-async def catalogue_for(session: AsyncSession, member_id: str, now: datetime) -> tuple[AccountRow, str | None, list[MemberGift]]:
-    """The account, the home store and the gifts on offer now with a price for the member's channel."""
-    account = await _account(session, member_id)
-    store = await home_store(session, member_id)
+@dataclass(frozen=True)
+class Newcomer:
+    """What members knows of a customer points has not heard of yet: their channel and home store.
+    Points learns both from `member_registered`, a moment after the sign-up; until then the app
+    shows the catalogue a new account would (`catalogue_for`) from what its caller read in members."""
+
+    channel: str
+    home_store_id: str | None
+
+
+async def catalogue_for(session: AsyncSession, member_id: str, now: datetime,
+                        newcomer: Newcomer | None = None) -> tuple[str, str | None, list[MemberGift]]:
+    """The member's channel, their home store and the gifts on offer now with a price for the
+    channel. A member without an account is NotFound, unless `newcomer` says who they are."""
+    account = await session.get(AccountRow, member_id)
+    if account is not None:
+        channel, store = account.channel, await home_store(session, member_id)
+    elif newcomer is not None:
+        channel, store = newcomer.channel, newcomer.home_store_id
+    else:
+        raise NotFound(f"no points account for member {member_id}")
     prices = {p.gift_id: p.points for p in (await session.exec(
-        select(GiftPriceRow).where(GiftPriceRow.channel == account.channel))).all()}
+        select(GiftPriceRow).where(GiftPriceRow.channel == channel))).all()}
     stock: dict[str, int] = {}
     if store is not None:
         stock = {s.gift_id: s.quantity for s in (await session.exec(
@@ -71,7 +88,7 @@ async def catalogue_for(session: AsyncSession, member_id: str, now: datetime) ->
         kind = GiftKind(g.kind)
         units = None if kind is not GiftKind.GIFT or store is None else stock.get(g.gift_id, 0)
         out.append(MemberGift(g.gift_id, g.name_zh, g.name_en, kind, prices[g.gift_id], units, g.active_from, g.active_until))
-    return account, store, out
+    return channel, store, out
 
 
 async def reserve(uow: UnitOfWork, member_id: str, gift_id: str, idempotency_key: str, now: datetime) -> tuple[RedemptionRow, bool]:

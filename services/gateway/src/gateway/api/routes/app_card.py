@@ -10,7 +10,6 @@ from gateway.api.app_deps import AppGrant, Calls, Cursor, LedgerCursor, Limit, m
 from gateway.api.app_schemas import Card, GiftReservation, LedgerPage, Page
 from gateway.service_layer import app as views
 from gateway.service_layer.app_calls import own
-from shared.deps import NowDep
 from shared.idempotency import idempotency_key_header
 
 router = APIRouter(prefix="/app/v1", tags=["member app"])
@@ -27,8 +26,8 @@ async def ledger(grant: AppGrant, calls: Calls, limit: Limit = 20, cursor: Ledge
 
 
 @router.get("/gifts", summary="The gift catalogue at my channel's prices, with stock at my home store")
-async def gifts(grant: AppGrant, calls: Calls, now: NowDep) -> dict[str, Any]:
-    return await views.gifts(calls, mine(grant), now)
+async def gifts(grant: AppGrant, calls: Calls) -> dict[str, Any]:
+    return await views.gifts(calls, mine(grant))
 
 
 @router.post(

@@ -19,7 +19,9 @@ from points.api.schemas import (
 from points.service_layer import member_gifts as svc
 from shared.authorize import Allowed
 from shared.deps import CommandsDep, UowDep
+from shared.events.contracts import Channel
 from shared.idempotency import IdempotencyKey
+from shared.identifiers import StoreId
 from shared.integers import Int64
 from shared.policy import Grant
 from shared.unit_of_work import UnitOfWork
@@ -32,10 +34,16 @@ def _public(row: RedemptionRow) -> RedemptionPublic:
 
 
 @router.get("/gifts", summary="The catalogue at the member's channel's prices, with stock at their home store")
-async def catalogue(member_id: str, uow: UowDep, _: Annotated[Grant, Allowed("points.account.read")]) -> MemberCatalogue:
-    account, store, gifts = await svc.catalogue_for(uow.session, member_id, uow.now())
+async def catalogue(
+    member_id: str, uow: UowDep, _: Annotated[Grant, Allowed("points.account.read")],
+    channel: Annotated[Channel | None, Query(description="For a member points has no account of yet (just signed up): "
+                                                         "their channel, as members has it; ignored once the account exists")] = None,
+    home_store_id: Annotated[StoreId | None, Query(description="With `channel`: their home store, as members has it")] = None,
+) -> MemberCatalogue:
+    newcomer = svc.Newcomer(channel, home_store_id) if channel is not None else None
+    channel_in_force, store, gifts = await svc.catalogue_for(uow.session, member_id, uow.now(), newcomer)
     return MemberCatalogue(
-        member_id=member_id, channel=account.channel, home_store_id=store,
+        member_id=member_id, channel=channel_in_force, home_store_id=store,
         gifts=[MemberGiftPublic.model_validate(g, from_attributes=True) for g in gifts],
     )
 
