@@ -7,7 +7,8 @@ import asyncio
 import itertools
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 import aiohttp
 import httpx
@@ -108,6 +109,18 @@ async def _scripted(answer: Answer, seen: list[tuple[int, str]]) -> asyncio.Serv
     return await asyncio.start_server(handle, "127.0.0.1", 0)
 
 
+@asynccontextmanager
+async def _client_of(answer: Answer, seen: list[tuple[int, str]]) -> AsyncIterator[httpx.AsyncClient]:
+    """The gateway's downstream client to a scripted service, both closed afterwards."""
+    server = await _scripted(answer, seen)
+    client = _client(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", 2.0)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+        server.close()
+
+
 async def test_after_a_500_the_next_post_goes_out_on_a_new_connection() -> None:
     """As uvicorn does after an unhandled exception: the 500 says nothing of closing, and the
     connection closes a moment later (uvicorn logs the traceback first) with whatever was sent on it
@@ -125,14 +138,9 @@ async def test_after_a_500_the_next_post_goes_out_on_a_new_connection() -> None:
         await writer.drain()
         return True
 
-    server = await _scripted(answer, seen)
-    client = _client(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", 2.0)
-    try:
+    async with _client_of(answer, seen) as client:
         broken = await client.post("/v1/accounts/M1/adjustments", json={"points": 5, "reason": "   "})
         after = await client.post("/v1/redemptions", json={"gift_id": "G1"})
-    finally:
-        await client.aclose()
-        server.close()
     assert (broken.status_code, after.status_code) == (500, 200)
     assert seen == [(1, "post /v1/accounts/m1/adjustments"), (2, "post /v1/redemptions")]
 
@@ -169,15 +177,10 @@ async def test_a_post_its_kept_alive_connection_refused_before_writing_is_sent_o
         await writer.drain()
         return True
 
-    server = await _scripted(answer, seen)
-    client = _client(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", 2.0)
-    try:
+    async with _client_of(answer, seen) as client:
         first = await client.post("/v1/redemptions", json={"gift_id": "G1"})
         await _close_as_it_is_handed_out(client, ends[1])
         second = await client.post("/v1/redemptions", json={"gift_id": "G2"})
-    finally:
-        await client.aclose()
-        server.close()
     assert (first.status_code, second.status_code) == (200, 200)
     assert seen == [(1, "post /v1/redemptions"), (2, "post /v1/redemptions")]
 
@@ -195,14 +198,9 @@ async def test_a_post_that_reached_the_service_is_not_sent_again_nor_called_a_co
         await writer.drain()
         return True
 
-    server = await _scripted(answer, seen)
-    client = _client(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", 2.0)
-    try:
+    async with _client_of(answer, seen) as client:
         assert (await client.post("/v1/redemptions?gift=G1", json={})).status_code == 200
         with pytest.raises(httpx.HTTPError) as raised:
             await client.post("/v1/redemptions?gift=G2", json={})
-    finally:
-        await client.aclose()
-        server.close()
     assert seen == [(1, "post /v1/redemptions?gift=g1"), (1, "post /v1/redemptions?gift=g2")]
     assert type(raised.value) is httpx.RemoteProtocolError and str(raised.value) == "Server disconnected"
