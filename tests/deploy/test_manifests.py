@@ -796,13 +796,13 @@ def test_compose_kafka_init_creates_a_user_per_service_and_the_pos_vendor() -> N
     assert created == {u: f"KAFKA_{u.upper().replace('-', '_')}_PASSWORD" for u in KAFKA_USERS}
     assert set(compose_env("kafka-init")) == KAFKA_PASSWORD_VARS
     for topic in ("crm.pos.purchases", "crm.members.events", "crm.points.events", "crm.feedback.events",
-                  "crm.campaigns.events", "crm.dead-letter", "crm.relay-heartbeat"):
+                  "crm.campaigns.events", "crm.gateway.events", "crm.dead-letter", "crm.relay-heartbeat"):
         assert re.search(rf"^topic {re.escape(topic)} \d+$", script, flags=re.MULTILINE), topic
 
 
 # Who owns (writes) which topic: docs/architecture.md.
-TOPIC_OWNERS = {"gateway": "crm.pos.purchases", "members": "crm.members.events", "points": "crm.points.events",
-                "feedback": "crm.feedback.events", "campaigns": "crm.campaigns.events"}
+TOPIC_OWNERS = {"gateway": {"crm.pos.purchases", "crm.gateway.events"}, "members": {"crm.members.events"},
+                "points": {"crm.points.events"}, "feedback": {"crm.feedback.events"}, "campaigns": {"crm.campaigns.events"}}
 
 
 def consumed_types(service: str) -> set[str]:
@@ -829,17 +829,18 @@ def test_compose_acls_let_each_principal_write_only_its_own_topic() -> None:
             continue
         if user == OPERATOR:  # tests/deploy/test_strimzi.py checks its grants against the console's code
             continue
-        expected_writes = {"crm.dead-letter", "crm.relay-heartbeat"} | ({TOPIC_OWNERS[user]} if user in TOPIC_OWNERS else set())
+        expected_writes = {"crm.dead-letter", "crm.relay-heartbeat"} | TOPIC_OWNERS.get(user, set())
         assert writes == expected_writes, user
         # Reads follow the code: the topics of the types the service's consumer handles.
         handlers = consumed_types(user)
         assert reads == {REGISTRY[t].topic for t in handlers}, user
         assert groups == ({user} if handlers else set()), user
     # Nobody but the owner writes an owner's topic, and the operator's dead-letter replays.
-    for owner, topic in TOPIC_OWNERS.items():
-        assert [u for u in KAFKA_USERS if ("Write", "topic", topic) in grants[u]] == (
-            [owner, "pos-vendor", OPERATOR] if topic == "crm.pos.purchases" else [owner, OPERATOR]
-        )
+    for owner, topics in TOPIC_OWNERS.items():
+        for topic in topics:
+            assert [u for u in KAFKA_USERS if ("Write", "topic", topic) in grants[u]] == (
+                [owner, "pos-vendor", OPERATOR] if topic == "crm.pos.purchases" else [owner, OPERATOR]
+            )
 
 
 def test_compose_postgres_user_matches_database_urls() -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from campaigns.adapters.tables import CustomerRow
+from campaigns.adapters.tables import CustomerRow, StoreNameRow
 from feedback.adapters.tables import MemberProfileRow
 from shared.auth import Role
 from tests.support.factories import member_body
@@ -22,9 +22,12 @@ ANSWER = {"ratings": {"product_quality": 4, "service": 5, "price": 4, "store_env
 
 
 async def test_the_survey_link_a_customer_receives_opens_on_the_gateway_and_is_answered_once(env: TestEnv, database_factory) -> None:
-    env.overrides.update(public_url=PUBLIC, store_names={"S001": "城东大卖场"})
+    env.overrides.update(public_url=PUBLIC)
     async with platform(env, database_factory) as p:
         assert p.feedback is not None and p.campaigns is not None
+        # The store's name, kept by the gateway, is the one the customer's message gives.
+        r = await p.gateway.put("/api/v1/stores/S001", json={"name": "城东大卖场"}, headers=p.env.auth(Role.ADMIN))
+        assert r.status_code == 200, r.text
         desk = p.env.auth(Role.SERVICE_DESK, store_id="S001")
         body = member_body(consents={"sms": False, "service_tips_sms": True})
         r = await p.gateway.post("/api/v1/members", json=body, headers=desk)
@@ -36,9 +39,11 @@ async def test_the_survey_link_a_customer_receives_opens_on_the_gateway_and_is_a
                 profile = await s.get(MemberProfileRow, member_id)
             async with p.apps["campaigns"].state.sessions() as s:
                 customer = await s.get(CustomerRow, member_id)
-            return profile is not None and customer is not None and customer.consent_service_tips_sms is True
+                store = await s.get(StoreNameRow, "S001")
+            return (profile is not None and customer is not None and customer.consent_service_tips_sms is True
+                    and store is not None)
 
-        await eventually(known_everywhere, timeout=60, what="feedback and campaigns learn the member and the consent")
+        await eventually(known_everywhere, timeout=60, what="feedback and campaigns learn the member, the consent and the store")
 
         r = await p.gateway.post("/api/feedback/v1/complaints", json={
             "member_id": member_id, "category": "checkout_queues", "severity": "low", "description": "收银排队太久"}, headers=desk)

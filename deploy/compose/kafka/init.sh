@@ -34,6 +34,7 @@ topic crm.members.events 4
 topic crm.points.events 4
 topic crm.feedback.events 4
 topic crm.campaigns.events 4
+topic crm.gateway.events 4
 topic crm.dead-letter 4
 topic crm.relay-heartbeat 1
 
@@ -55,6 +56,8 @@ done
 
 # Each service writes only the topic it owns and reads what it consumes (docs/architecture.md).
 allow gateway Write topic crm.pos.purchases
+# The chain's stores, as kept at the gateway (campaigns names them in customer messages).
+allow gateway Write topic crm.gateway.events
 # Members' erasures: the gateway refuses an erased member's tokens.
 allow gateway Read topic crm.members.events
 allow gateway Read group gateway
@@ -77,6 +80,8 @@ allow campaigns Read topic crm.members.events
 allow campaigns Read topic crm.points.events
 # Resolved complaints (compensation) and survey invitations (the sender, survey campaigns).
 allow campaigns Read topic crm.feedback.events
+# Store names for customer messages.
+allow campaigns Read topic crm.gateway.events
 allow campaigns Read group campaigns
 
 # A POS vendor publishing sales directly: the POS topic, nothing else (docs/events.md).
@@ -98,6 +103,8 @@ allow crm-operator Read topic crm.feedback.events
 allow crm-operator Write topic crm.feedback.events
 allow crm-operator Read topic crm.campaigns.events
 allow crm-operator Write topic crm.campaigns.events
+allow crm-operator Read topic crm.gateway.events
+allow crm-operator Write topic crm.gateway.events
 allow crm-operator Describe group gateway
 allow crm-operator Describe group members
 allow crm-operator Describe group points

@@ -114,9 +114,6 @@ class ServiceSettings(BaseSettings):
     # proxy or ingress serves it): links in messages (survey invitations) are built on it, never on
     # a service's own port. Empty means the local gateway in development; production refuses it.
     public_url: str = ""
-    # Store names for customer messages, JSON, e.g. {"S001": "西湖店"}; a store not named here is
-    # called by its id.
-    store_names: dict[str, str] = Field(default_factory=dict)
     # The chain's local time, one zone for every service: calendar days (report days, review
     # dates, "end of the year"), survey months, quiet hours, and the times the console shows.
     business_timezone: TimeZoneName = "Asia/Shanghai"
@@ -142,9 +139,6 @@ class ServiceSettings(BaseSettings):
     def public_base(self) -> str:
         """The public address without a trailing slash, for appending paths to."""
         return (self.public_url or DEVELOPMENT_PUBLIC_URL).rstrip("/")
-
-    def store_name(self, store_id: str) -> str:
-        return self.store_names.get(store_id, store_id)
 
     def topic(self, name: str) -> str:
         return f"{self.kafka_topic_prefix}{name}"

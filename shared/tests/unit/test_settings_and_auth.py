@@ -40,11 +40,6 @@ def test_the_public_address_defaults_to_the_local_gateway_and_must_be_an_http_ad
             ServiceSettings(public_url=bad)
 
 
-def test_stores_are_named_from_the_setting_or_by_their_id() -> None:
-    settings = ServiceSettings(store_names={"S001": "西湖店"})
-    assert (settings.store_name("S001"), settings.store_name("S002")) == ("西湖店", "S002")
-
-
 def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CRM_KAFKA_BOOTSTRAP", "kafka:9092")
     monkeypatch.setenv("CRM_KAFKA_TOPIC_PREFIX", "staging.")

@@ -2,7 +2,7 @@
 in (home store, account manager and erasure of each customer, for the access policy)."""
 
 from campaigns.config import Settings
-from campaigns.service_layer import campaigns, coupons, item_history, messages, points_coupons, segments
+from campaigns.service_layer import campaigns, coupons, item_history, messages, points_coupons, segments, store_names
 from shared.clock import Clock
 from shared.consumer import BatchHandler, Delivery, Handler, in_turn
 from shared.events.registry import (
@@ -23,6 +23,7 @@ from shared.events.registry import (
     PURCHASE_REFUNDED,
     RETURN_ATTRIBUTED,
     REWARD_REDEEMED,
+    STORE_CHANGED,
     TIER_CHANGED,
 )
 from shared.member_directory import with_directory, with_directory_batches
@@ -60,6 +61,8 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
         # feedback's survey invitations: survey-invitation campaigns, then the sender sends the invitation
         FEEDBACK_NOTIFICATION_REQUESTED: in_turn(campaigns.on_survey_invitation_requested,
                                                  messages.on_feedback_notification_requested),
+        # the names messages give stores, from the gateway, where stores are kept
+        STORE_CHANGED: store_names.on_store_changed,
     })
 
 

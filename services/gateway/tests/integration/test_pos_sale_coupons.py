@@ -3,7 +3,7 @@ naming the field, never a 202 for a sale the event would refuse) and the event c
 and discounts as sent."""
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from gateway.config import Settings
 from gateway.main import create_app
@@ -28,7 +28,8 @@ async def gateway(env: TestEnv, database_factory):
 
 async def published(client) -> list[dict]:
     async with client.app.state.sessions() as session:
-        rows = (await session.exec(select(OutboxRecord).order_by(OutboxRecord.id))).all()
+        rows = (await session.exec(
+            select(OutboxRecord).where(col(OutboxRecord.event_type).startswith("crm.pos.")).order_by(OutboxRecord.id))).all()
     return [Envelope.model_validate_json(row.envelope).data for row in rows]
 
 

@@ -66,7 +66,7 @@ async def test_a_new_vip_gets_the_manager_of_their_community_and_a_welcome_sms(m
     [sms_row] = await outbox(members, "crm.members.notification_requested.v1")
     [sms] = payloads([sms_row], c.NotificationRequestedV1)
     assert sms.template == "vip_welcome" and sms.member_id == m["id"] and sms.requires_consent is None
-    assert sms.params == {"manager_name": "陈静", "manager_phone": "0571-88001234", "store_id": "S001", "store_name": "S001"}
+    assert sms.params == {"manager_name": "陈静", "manager_phone": "0571-88001234", "store_id": "S001"}
     # The customer's own name, phone and address never travel in the event.
     for personal in (m["name"], m["phone"], m["address"]):
         assert personal not in sms_row.envelope

@@ -23,6 +23,7 @@ class Topics:
     POINTS = "crm.points.events"
     FEEDBACK = "crm.feedback.events"
     CAMPAIGNS = "crm.campaigns.events"
+    GATEWAY = "crm.gateway.events"
     DEAD_LETTER = "crm.dead-letter"
 
 
@@ -99,6 +100,8 @@ COUPON_REVERSED = "crm.campaigns.coupon_reversed.v1"
 CAMPAIGN_LAUNCHED = "crm.campaigns.campaign_launched.v1"
 CAMPAIGN_ENDED = "crm.campaigns.campaign_ended.v1"
 CAMPAIGN_NOTIFICATION_REQUESTED = "crm.campaigns.notification_requested.v1"
+# gateway: the chain's stores
+STORE_CHANGED = "crm.gateway.store_changed.v1"
 
 REGISTRY = EventRegistry(
     [
@@ -133,5 +136,6 @@ REGISTRY = EventRegistry(
         EventSpec(CAMPAIGN_LAUNCHED, Topics.CAMPAIGNS, c.CampaignLaunchedV1),
         EventSpec(CAMPAIGN_ENDED, Topics.CAMPAIGNS, c.CampaignEndedV1),
         EventSpec(CAMPAIGN_NOTIFICATION_REQUESTED, Topics.CAMPAIGNS, c.CampaignNotificationRequestedV1),
+        EventSpec(STORE_CHANGED, Topics.GATEWAY, c.StoreChangedV1),
     ]
 )

@@ -368,7 +368,18 @@ class OneTimeMessageRow(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
 
 
-MESSAGE_TABLES = frozenset({"message", "local_outbox", "one_time_message"})
+class StoreNameRow(SQLModel, table=True):
+    """A store as customer messages name it, from the gateway's `store_changed` (the gateway keeps
+    the chain's stores); the latest change wins."""
+
+    __tablename__ = "store_name"
+
+    store_id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=100)
+    changed_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+MESSAGE_TABLES = frozenset({"message", "local_outbox", "one_time_message", "store_name"})
 
 # --- end of messages
 

@@ -24,6 +24,7 @@ from campaigns.adapters.transports import Outgoing, Transport, TransportError
 from campaigns.config import Settings
 from campaigns.domain import messages as rules
 from campaigns.domain.messages import Channel, Purpose, Status
+from campaigns.service_layer import store_names
 from shared.commands import derived_event_id
 from shared.consumer import Delivery
 from shared.db import insert_or_skip, one_of
@@ -118,6 +119,8 @@ async def request(uow: UnitOfWork, reqs: Sequence[Request]) -> list[Draft]:
     if not fresh:
         return []
     settings, now = _settings(uow), uow.now()
+    params = {mid: dict(req.params) for mid, req in fresh}
+    await store_names.name_stores(uow, params.values())
     consents = await _consents(uow, (req.member_id for _, req in fresh))
     counted = await _sent_this_week(uow, {req.member_id for _, req in fresh if req.marketing}, now)
     release = _quiet(settings).release(now)
@@ -126,7 +129,7 @@ async def request(uow: UnitOfWork, reqs: Sequence[Request]) -> list[Draft]:
         row = Draft(**_UNSET | {
             "id": mid, "member_id": req.member_id, "source": req.source, "occasion": req.occasion,
             "campaign_id": req.campaign_id, "notification_id": req.notification_id, "channel": req.channel,
-            "template": req.template, "params": dict(req.params), "language": settings.message_language,
+            "template": req.template, "params": params[mid], "language": settings.message_language,
             "marketing": req.marketing, "requires_consent": req.requires_consent, "status": Status.QUEUED.value,
             "not_before": now, "created_at": now,
         })

@@ -91,8 +91,8 @@ def emit_survey_invitation(uow: UnitOfWork, settings: Settings, row: SurveyInvit
     data = c.FeedbackNotificationRequestedV1(
         notification_id=notification_id, member_id=row.member_id, invitation_id=row.id,
         source=cast(Literal["sale", "complaint"], row.source), store_id=row.store_id,
-        params={"link": link, "store_id": row.store_id, "store_name": settings.store_name(row.store_id),
-                "expires_on": local_expiry.date().isoformat()},
+        # The sender names the store (campaigns keeps the gateway's store names).
+        params={"link": link, "store_id": row.store_id, "expires_on": local_expiry.date().isoformat()},
         expires_at=row.expires_at, requested_at=row.created_at,
     )
     uow.emit(FEEDBACK_NOTIFICATION_REQUESTED, data, key=row.member_id, subject=row.member_id, event_id=notification_id)

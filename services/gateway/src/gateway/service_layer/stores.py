@@ -6,12 +6,34 @@ is not bound by a token: the store of a sale or a return, of a staff account, th
 customer picks when signing up in the app and the store an app complaint is about. A customer
 whose home store does not exist could never reserve a gift (there is no stock there), and a
 complaint about one would sit in a queue nobody works.
+
+It is also where store names live: every change is announced (`store_changed`), and the services
+that name a store to customers (campaigns' messages) keep the names from there.
 """
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.adapters.tables import StoreRow
 from shared.errors import Invalid
+from shared.events import contracts as c
+from shared.events.registry import STORE_CHANGED
+from shared.unit_of_work import UnitOfWork
+
+
+async def save_store(uow: UnitOfWork, store_id: str, name: str, city: str, active: bool) -> StoreRow:
+    """Creates or changes a store and announces it as it now is. Saving a store unchanged announces
+    it again, which is how an operator hands the names to a service that missed them."""
+    row = await uow.session.get(StoreRow, store_id)
+    now = uow.now()
+    if row is None:
+        row = StoreRow(store_id=store_id, name=name, city=city, active=active, created_at=now)
+    else:
+        row.name, row.city, row.active = name, city, active
+    uow.session.add(row)
+    uow.emit(STORE_CHANGED, c.StoreChangedV1(store_id=store_id, name=name, city=city, active=active, changed_at=now),
+             key=store_id, subject=store_id)
+    await uow.session.flush()
+    return row
 
 
 def no_open_store(store_id: str, *, field: str = "store_id", kind: type[Invalid] = Invalid) -> Invalid:

@@ -15,7 +15,6 @@ from sqlmodel import col, select
 
 from members.adapters.tables import MemberRow
 from members.adapters.tables.staff import CoverageRow, StaffRow, VipWelcomeRow
-from members.config import Settings
 from members.domain.assignment import Candidate, choose_manager, welcome_owed
 from members.domain.tiers import VIP
 from shared.commands import derived_event_id
@@ -55,20 +54,20 @@ async def _loads(uow: UnitOfWork, manager_ids: Sequence[str]) -> dict[str, int]:
     return {manager_id: n for manager_id, n in rows.all() if manager_id}
 
 
-async def assign_new_vip(uow: UnitOfWork, member: MemberRow, settings: Settings, now: datetime) -> str | None:
+async def assign_new_vip(uow: UnitOfWork, member: MemberRow, now: datetime) -> str | None:
     """Gives a newly promoted VIP a manager (keeping an active one they already had) and asks for
     the welcome SMS; without anyone covering the community the VIP waits, unassigned."""
     if member.manager_id is not None:
         current = await uow.session.get(StaffRow, member.manager_id)
         if current is not None and current.active:
             _announce(uow, member, current.id, member.manager_id, "new_vip", now)
-            await _welcome(uow, member, current, settings, now)
+            await _welcome(uow, member, current, now)
             return current.id
-    return await _assign_from_coverage(uow, member, settings, now, reason="new_vip", exclude=None)
+    return await _assign_from_coverage(uow, member, now, reason="new_vip", exclude=None)
 
 
 async def _assign_from_coverage(
-    uow: UnitOfWork, member: MemberRow, settings: Settings, now: datetime, *, reason: str, exclude: str | None,
+    uow: UnitOfWork, member: MemberRow, now: datetime, *, reason: str, exclude: str | None,
     pool: list[Candidate] | None = None,
 ) -> str | None:
     pool = pool if pool is not None else await candidates(uow, member.community_id)
@@ -84,7 +83,7 @@ async def _assign_from_coverage(
     if reason == "new_vip":
         manager = await uow.session.get(StaffRow, chosen)
         assert manager is not None
-        await _welcome(uow, member, manager, settings, now)
+        await _welcome(uow, member, manager, now)
     return chosen
 
 
@@ -95,7 +94,7 @@ def _bump(pool: list[Candidate], chosen: str) -> None:
             pool[i] = Candidate(cand.manager_id, cand.store_id, cand.load + 1)
 
 
-async def assign_waiting_vips(uow: UnitOfWork, community_ids: Sequence[str], settings: Settings, now: datetime) -> int:
+async def assign_waiting_vips(uow: UnitOfWork, community_ids: Sequence[str], now: datetime) -> int:
     """Assigns the unassigned VIPs of these communities (coverage was added or a manager came
     back); each gets the welcome SMS they could not get at promotion."""
     waiting = (
@@ -118,13 +117,13 @@ async def assign_waiting_vips(uow: UnitOfWork, community_ids: Sequence[str], set
         # A VIP whose manager left with nobody to take over was welcomed already: they get a
         # manager again, not a second welcome.
         reason = "reassigned" if await _welcomed(uow, member) else "new_vip"
-        if await _assign_from_coverage(uow, member, settings, now, reason=reason, exclude=None, pool=pool):
+        if await _assign_from_coverage(uow, member, now, reason=reason, exclude=None, pool=pool):
             assigned += 1
     return assigned
 
 
 async def reassign_customers(
-    uow: UnitOfWork, manager_id: str, settings: Settings, now: datetime, *, reason: str,
+    uow: UnitOfWork, manager_id: str, now: datetime, *, reason: str,
     community_id: str | None = None,
 ) -> dict[str, int]:
     """Moves a manager's customers (all, or those of one community) to the other managers
@@ -139,7 +138,7 @@ async def reassign_customers(
         if member.community_id not in pools:
             pools[member.community_id] = await candidates(uow, member.community_id)
         chosen = await _assign_from_coverage(
-            uow, member, settings, now, reason=reason, exclude=manager_id, pool=pools[member.community_id]
+            uow, member, now, reason=reason, exclude=manager_id, pool=pools[member.community_id]
         )
         if chosen is None:
             unassigned += 1
@@ -180,7 +179,7 @@ async def _welcomed(uow: UnitOfWork, member: MemberRow) -> bool:
     return found.first() is not None
 
 
-async def _welcome(uow: UnitOfWork, member: MemberRow, manager: StaffRow, settings: Settings, now: datetime) -> None:
+async def _welcome(uow: UnitOfWork, member: MemberRow, manager: StaffRow, now: datetime) -> None:
     # A service message, not marketing: telling a VIP who their account manager is belongs to the
     # service they now receive, so it does not wait for marketing consent (requires_consent=None).
     # A VIP of the imported history gets a manager but no SMS, whether the manager comes at the
@@ -198,7 +197,6 @@ async def _welcome(uow: UnitOfWork, member: MemberRow, manager: StaffRow, settin
                 "manager_name": manager.name,
                 "manager_phone": manager.work_phone,
                 "store_id": manager.store_id,
-                "store_name": settings.store_name(manager.store_id),
             },
             requires_consent=None, requested_at=now,
         ),

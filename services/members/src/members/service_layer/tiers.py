@@ -48,7 +48,7 @@ async def spend_grew(uow: UnitOfWork, member: MemberRow, now: datetime, *, impor
     _change_tier(uow, member, new_tier, "spend_threshold", now, imported=imported)
     # An erased member keeps their totals but can no longer be contacted or tracked.
     if member.erased_at is None:
-        await assign_new_vip(uow, member, settings, now)
+        await assign_new_vip(uow, member, now)
 
 
 async def _announce_milestones(uow: UnitOfWork, member: MemberRow, rules: TierRules, now: datetime, imported: bool) -> None:

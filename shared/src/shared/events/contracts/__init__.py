@@ -24,6 +24,7 @@ from shared.events.contracts.feedback import (
     FeedbackNotificationRequestedV1,
     Severity,
 )
+from shared.events.contracts.gateway import StoreChangedV1
 from shared.events.contracts.members import (
     AccountManagerAssignedV1,
     AttributedLine,
@@ -105,6 +106,7 @@ __all__ = [
     "SaleLine",
     "Severity",
     "SpendMilestoneReachedV1",
+    "StoreChangedV1",
     "StoreId",
     "Tier",
     "TierChangedV1",

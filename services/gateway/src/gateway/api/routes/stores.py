@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from gateway.adapters.tables import StoreRow
 from gateway.api.schemas import StoreIn, StorePublic
+from gateway.service_layer.stores import save_store
 from shared.authorize import Allowed
 from shared.deps import UowDep
 from shared.identifiers import StoreId
@@ -20,15 +21,9 @@ StoreIdPath = Annotated[StoreId, Path()]
 
 @router.put("/{store_id}")
 async def put_store(store_id: StoreIdPath, body: StoreIn, uow: UowDep, _: AdminDep) -> StorePublic:
-    """Create or update a store (idempotent)."""
-    row = await uow.session.get(StoreRow, store_id)
-    if row is None:
-        row = StoreRow(store_id=store_id, created_at=uow.now(), **body.model_dump())
-    else:
-        for key, value in body.model_dump().items():
-            setattr(row, key, value)
-    uow.session.add(row)
-    await uow.session.flush()
+    """Create or update a store (idempotent). Every save is announced to the other services
+    (`crm.gateway.store_changed.v1`): customer messages name the store by the name kept here."""
+    row = await save_store(uow, store_id, body.name, body.city, body.active)
     return StorePublic.model_validate(row, from_attributes=True)
 
 

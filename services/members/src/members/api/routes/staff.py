@@ -17,7 +17,6 @@ from sqlmodel import col, select
 from members.adapters.tables import CommunityRow, MemberRow
 from members.adapters.tables.staff import CoverageRow, StaffRow
 from members.api.access import visible_member
-from members.api.deps import MembersSettingsDep
 from members.api.staff_schemas import (
     CoverageChange,
     ManagerAssignment,
@@ -107,7 +106,7 @@ async def get_staff(staff_id: str, uow: UowDep, grant: DirectoryReaderDep) -> St
 
 @router.patch("/{staff_id}")
 async def update_staff(
-    staff_id: str, body: StaffUpdate, uow: UowDep, grant: DirectoryAdminDep, settings: MembersSettingsDep
+    staff_id: str, body: StaffUpdate, uow: UowDep, grant: DirectoryAdminDep
 ) -> StaffChange:
     row = await _staff(uow, staff_id)
     grant.store_filter(row.store_id)
@@ -127,16 +126,16 @@ async def update_staff(
     moved = {"reassigned": 0, "unassigned": 0}
     assigned = 0
     if was_active and not row.active:
-        moved = await staffing.reassign_customers(uow, row.id, settings, now, reason="manager_left")
+        moved = await staffing.reassign_customers(uow, row.id, now, reason="manager_left")
     elif row.active and not was_active and row.role == staffing.ACCOUNT_MANAGER:
         covered = (await uow.session.exec(select(CoverageRow.community_id).where(CoverageRow.manager_id == row.id))).all()
-        assigned = await staffing.assign_waiting_vips(uow, list(covered), settings, now)
+        assigned = await staffing.assign_waiting_vips(uow, list(covered), now)
     return StaffChange(staff=await _public(uow, row), assigned=assigned, **moved)
 
 
 @router.put("/{staff_id}/communities/{community_id}")
 async def cover_community(
-    staff_id: str, community_id: str, uow: UowDep, grant: DirectoryAdminDep, settings: MembersSettingsDep
+    staff_id: str, community_id: str, uow: UowDep, grant: DirectoryAdminDep
 ) -> CoverageChange:
     """The manager covers the community (idempotent); its VIPs waiting for a manager get one now."""
     row = await _staff(uow, staff_id)
@@ -156,13 +155,13 @@ async def cover_community(
                 uow.session.add(CoverageRow(manager_id=staff_id, community_id=community_id, created_at=uow.now()))
     assigned = 0
     if row.active:
-        assigned = await staffing.assign_waiting_vips(uow, [community_id], settings, uow.now())
+        assigned = await staffing.assign_waiting_vips(uow, [community_id], uow.now())
     return CoverageChange(manager_id=staff_id, community_id=community_id, assigned=assigned)
 
 
 @router.delete("/{staff_id}/communities/{community_id}")
 async def uncover_community(
-    staff_id: str, community_id: str, uow: UowDep, grant: DirectoryAdminDep, settings: MembersSettingsDep
+    staff_id: str, community_id: str, uow: UowDep, grant: DirectoryAdminDep
 ) -> CoverageChange:
     """The manager no longer covers the community; their customers there go to its other managers."""
     row = await _staff(uow, staff_id)
@@ -175,7 +174,7 @@ async def uncover_community(
     await uow.session.delete(existing)
     await uow.session.flush()
     moved = await staffing.reassign_customers(
-        uow, staff_id, settings, uow.now(), reason="reassigned", community_id=community_id
+        uow, staff_id, uow.now(), reason="reassigned", community_id=community_id
     )
     return CoverageChange(manager_id=staff_id, community_id=community_id, **moved)
 

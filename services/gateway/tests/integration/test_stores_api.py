@@ -1,0 +1,53 @@
+"""The chain's stores at the gateway: every save is announced (`store_changed`), in the same
+transaction, as the store now is; campaigns names stores in customer messages from it."""
+
+import pytest
+from sqlmodel import select
+
+from gateway.config import Settings
+from gateway.main import create_app
+from shared.auth import Role
+from shared.events.envelope import Envelope
+from shared.events.registry import STORE_CHANGED
+from shared.outbox import OutboxRecord
+from tests.support.platform import TestEnv, service
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def gateway(env: TestEnv, database_factory):
+    async with service(create_app(env.settings(Settings, await database_factory("gateway")))) as client:
+        yield client
+
+
+async def announced(client) -> list[tuple[str, dict]]:
+    async with client.app.state.sessions() as session:
+        rows = (await session.exec(select(OutboxRecord).order_by(OutboxRecord.id))).all()
+    assert {row.event_type for row in rows} <= {STORE_CHANGED}
+    return [(row.key, Envelope.model_validate_json(row.envelope).data) for row in rows]
+
+
+async def test_a_store_created_renamed_and_closed_is_announced_each_time_as_it_now_is(gateway, env: TestEnv) -> None:
+    admin = env.auth(Role.ADMIN)
+    r = await gateway.put("/api/v1/stores/S001", json={"name": "城东店", "city": "杭州"}, headers=admin)
+    assert r.status_code == 200, r.text
+    r = await gateway.put("/api/v1/stores/S001", json={"name": "城东大卖场", "city": "杭州"}, headers=admin)
+    assert r.status_code == 200, r.text
+    r = await gateway.put("/api/v1/stores/S001", json={"name": "城东大卖场", "city": "杭州", "active": False}, headers=admin)
+    assert r.status_code == 200, r.text
+    events = await announced(gateway)
+    assert [key for key, _ in events] == ["S001"] * 3
+    assert [(d["store_id"], d["name"], d["city"], d["active"]) for _, d in events] == [
+        ("S001", "城东店", "杭州", True), ("S001", "城东大卖场", "杭州", True), ("S001", "城东大卖场", "杭州", False)]
+    assert all(d["changed_at"].endswith("Z") or "+" in d["changed_at"] for _, d in events)
+    [listed] = (await gateway.get("/api/v1/stores", headers=admin)).json()
+    assert (listed["name"], listed["active"]) == ("城东大卖场", False)
+
+
+async def test_a_save_refused_announces_nothing(gateway, env: TestEnv) -> None:
+    r = await gateway.put("/api/v1/stores/S001", json={"name": ""}, headers=env.auth(Role.ADMIN))
+    assert r.status_code == 422 and "name" in r.text
+    r = await gateway.put("/api/v1/stores/S001", json={"name": "城东店"}, headers=env.auth(Role.STORE_MANAGER, store_id="S001"))
+    assert r.status_code == 403
+    assert await announced(gateway) == []
