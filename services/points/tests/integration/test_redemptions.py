@@ -203,3 +203,9 @@ async def test_concurrent_retries_with_one_key_redeem_once(pts) -> None:
     assert sorted(r.status_code for r in results) == [200] * 5 + [201]
     assert len({r.json()["redemption_id"] for r in results}) == 1
     assert await pts.balance("c-retry") == 40_000
+
+
+async def test_the_stock_of_a_gift_not_in_the_catalogue_is_404_not_an_empty_list(pts) -> None:
+    assert (await pts.client.get("/v1/gifts/cushion/stock", headers=pts.desk())).json() == []  # none counted yet
+    r = await pts.client.get("/v1/gifts/rice_cooker/stock", headers=pts.desk())  # the id is rice-cooker
+    assert r.status_code == 404 and "rice_cooker is not in the catalogue" in r.text

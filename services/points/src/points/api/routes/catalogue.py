@@ -67,6 +67,10 @@ async def put_gift(body: GiftIn, uow: UowDep, _: Annotated[Grant, Allowed("point
 
 @router.get("/{gift_id}/stock", summary="Units left per store")
 async def get_stock(uow: UowDep, _: Annotated[Grant, Allowed("points.stock.read")], gift_id: str = GiftId) -> list[StockPublic]:
+    """Every store's count; 404 for a gift the catalogue does not have (a mistyped id is not "no
+    stock anywhere")."""
+    if await uow.session.get(GiftRow, gift_id) is None:
+        raise NotFound(f"gift {gift_id} is not in the catalogue")
     rows = (await uow.session.exec(select(GiftStockRow).where(GiftStockRow.gift_id == gift_id).order_by(GiftStockRow.store_id))).all()
     return [StockPublic.model_validate(r, from_attributes=True) for r in rows]
 
