@@ -9,15 +9,18 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared import consumer, outbox  # noqa: F401  (their tables belong to every service's schema)
+from shared.events.envelope import Envelope
+from shared.events.registry import STORE_CHANGED
 from shared.migrations import service_metadata, upgrade
 
 pytestmark = pytest.mark.integration
 
 # The service, and a revision a few steps back to go down to and up again from.
-SERVICES = [("members", "0006"), ("points", "0001"), ("feedback", "0001"), ("gateway", "base")]
+SERVICES = [("members", "0006"), ("points", "0001"), ("feedback", "0001"), ("gateway", "base"), ("campaigns", "0011")]
 
 
 async def _differences(url: str, tables: frozenset[str]) -> list:
@@ -49,3 +52,25 @@ async def test_migrations_match_the_models_and_downgrade_cleanly(service, back_t
     await asyncio.to_thread(_downgrade, migrations, url, back_to)
     await asyncio.to_thread(upgrade, migrations, url)
     assert await _differences(url, tables) == []
+
+
+async def test_the_gateway_announces_once_the_stores_it_kept_before_stores_were_announced(database_factory) -> None:
+    migrations = Path(import_module("gateway").__file__).parent / "migrations"
+    url = await database_factory("gateway", empty=True)
+    await asyncio.to_thread(upgrade, migrations, url, "0008")
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(
+                "INSERT INTO store (store_id, name, city, active, created_at) VALUES "
+                "('S001', '城东大卖场', '杭州', true, '2026-01-01 00:00:00'), ('S002', '翠苑社区超市', '', false, '2026-01-01 00:00:00')"))
+        await asyncio.to_thread(upgrade, migrations, url)
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT event_type, topic, key, envelope FROM outbox ORDER BY id"))).all()
+    finally:
+        await engine.dispose()
+    assert [(t, topic, key) for t, topic, key, _ in rows] == [(STORE_CHANGED, "crm.gateway.events", "S001"),
+                                                              (STORE_CHANGED, "crm.gateway.events", "S002")]
+    data = [Envelope.model_validate_json(envelope).data for *_, envelope in rows]
+    assert [(d["store_id"], d["name"], d["city"], d["active"]) for d in data] == [
+        ("S001", "城东大卖场", "杭州", True), ("S002", "翠苑社区超市", "", False)]
