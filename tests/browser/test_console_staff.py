@@ -116,6 +116,8 @@ async def test_an_account_manager_drills_the_information_base_and_records_a_visi
             await page.goto(f"{base}/console/complaints")
             row = page.locator(f'tr[data-complaint="{r.json()["id"]}"]')
             assert await row.get_attribute("data-urgency") in ("soon", "later")
+            # category, severity and state read in Chinese, not as feedback's codes
+            assert [c.strip() for c in await row.locator("td").all_inner_texts()][2:5] == ["商品质量", "高", "已登记"]
             await page.screenshot(path=screenshots / "17-complaints.png", full_page=True)
             await row.get_by_role("link").click()
             await page.get_by_role("button", name="确认受理").click()
@@ -123,7 +125,7 @@ async def test_an_account_manager_drills_the_information_base_and_records_a_visi
             await page.get_by_label("补偿积分").fill("300")
             await page.get_by_role("button", name="处理完成").click()
             await page.wait_for_url("**?done=1")
-            assert (await page.locator("#status").inner_text()).strip() == "resolved"
+            assert (await page.locator("#status").inner_text()).strip() == "已解决"
 
             async def compensated() -> bool:
                 account = (await p.points.get(f"/v1/accounts/{member['id']}", headers=admin)).json()

@@ -58,10 +58,16 @@ async def test_marketing_sees_a_campaign_s_redemption_and_uplift_against_control
     await logged_in(gw, env, "zhao.shichang", "marketing")
     listed = await gw.get("/console/campaigns")
     assert listed.status_code == 200 and "Win them back" in listed.text
-    assert "C1 key customers" in (await gw.get("/console/segments")).text
+    # states and channels read as words of the person's language, not the codes campaigns keeps
+    row = re.search(rf'data-campaign="{launched["id"]}">(.*?)</tr>', listed.text, re.S)
+    assert row and "<td>进行中</td><td>短信</td>" in row.group(1), listed.text
+    segments = (await gw.get("/console/segments")).text
+    segment = re.search(r"<tr><td>C1 key customers</td>(.*?)</tr>", segments, re.S)
+    assert segment and "<td>启用</td>" in segment.group(1) and "active" not in segment.group(1), segments
     page = await gw.get(f"/console/campaigns/{launched['id']}")
     assert page.status_code == 200, page.text
     assert f"{treated} / {held_out}" in page.text
+    assert re.search(r"<th scope=\"row\">状态</th><td>进行中</td>", page.text), page.text
     assert page.text.count("<svg") >= 3 and 'data-uplift="spend_uplift"' in page.text
     uplift = re.search(r'data-uplift="spend_uplift".*?<figcaption>\s*([^<]*)</figcaption>', page.text, re.S)
     assert uplift and "显著" in uplift.group(1) and "不显著" not in uplift.group(1)

@@ -72,6 +72,15 @@ def _points_and_members(desk: str) -> Downstream:
             return httpx.Response(200, json=register)
         if request.url.path == "/v1/gifts":
             return httpx.Response(200, json=[{"gift_id": "cushion", "name_zh": "靠垫", "name_en": "Cushion", "points": 5000}])
+        if request.url.path == "/v1/members/m-1/gifts":
+            return httpx.Response(200, json={"gifts": [{"gift_id": "cushion", "name_zh": "靠垫", "name_en": "Cushion", "points": 5000,
+                                                        "stock_at_home_store": 3}]})
+        if request.url.path == "/v1/members/m-1/redemptions":
+            return httpx.Response(200, json=register)
+        if request.url.path == "/v1/entitlements/m-1":
+            return httpx.Response(200, json=[{"kind": "leftover_collection_visit", "granted": 1, "used": 0, "remaining": 1}])
+        if request.url.path == "/v1/accounts/m-1":
+            return httpx.Response(200, json={"balance": 12000})
         return httpx.Response(404, json={"detail": "not here"})
 
     def members(request: httpx.Request) -> httpx.Response:
@@ -95,6 +104,8 @@ async def test_the_gift_register_names_the_staff_on_screen_and_in_its_csv(gatewa
     rows = re.findall(r"<tr><td>(.*?)</tr>", page.text.split('id="gift-register"')[1], re.S)
     assert len(rows) == 2
     assert "李服务台" in rows[0] and desk_id not in rows[0] and "钱芳 (8800001)" in rows[0] and "靠垫" in rows[0]
+    # the status is worded for the reader, never the code points stores it under
+    assert "<td>已发放</td>" in rows[0] and "<td>待领取</td>" in rows[1] and "handed_over</td>" not in page.text
     assert "stf_left_long_ago" in rows[1]  # no account: the id is what there is to show
     assert "兑换经办人" in page.text and "发放经办人" in page.text
     assert "/console/desk/gift-register/export?store_id=S001&amp;from=2026-12-01&amp;to=2026-12-01" in page.text
@@ -105,8 +116,8 @@ async def test_the_gift_register_names_the_staff_on_screen_and_in_its_csv(gatewa
     assert exported.text.startswith("\ufeff")
     table = list(csv.reader(io.StringIO(exported.text.lstrip("\ufeff"))))
     assert table[0] == ["时间", "客户", "赠品", "积分", "状态", "发放时间", "兑换经办人", "发放经办人"]
-    assert table[1] == ["2026-12-01 10:00", "钱芳 (8800001)", "靠垫", "10000", "handed_over", "2026-12-01 10:05", "李服务台", "李服务台"]
-    assert table[2] == ["2026-12-01 11:00", "钱芳 (8800001)", "靠垫", "5000", "reserved", "", "stf_left_long_ago", ""]
+    assert table[1] == ["2026-12-01 10:00", "钱芳 (8800001)", "靠垫", "10000", "已发放", "2026-12-01 10:05", "李服务台", "李服务台"]
+    assert table[2] == ["2026-12-01 11:00", "钱芳 (8800001)", "靠垫", "5000", "待领取", "", "stf_left_long_ago", ""]
     assert table[3][0].startswith("合计") and table[3][3] == "15000"
 
     gateway.cookies.set("crm_console_lang", "en")
@@ -114,3 +125,52 @@ async def test_the_gift_register_names_the_staff_on_screen_and_in_its_csv(gatewa
     header = next(csv.reader(io.StringIO(english.text.lstrip("\ufeff"))))
     assert header[-2:] == ["Redeemed by", "Handed over by"]
     assert "Cushion" in english.text
+    assert "Handed over" in next(line for line in english.text.splitlines() if "Cushion" in line and "10000" in line)
+
+
+async def test_the_desk_words_a_customer_s_gift_states_and_visits_in_the_person_s_language(gateway, env) -> None:
+    r = await gateway.post("/identity/v1/staff", headers=admin(env),
+                           json={"login": "li.fuwutai", "name": "李服务台", "role": "service_desk", "store_id": "S001"})
+    assert r.status_code == 201, r.text
+    assert (await log_in(gateway, "li.fuwutai", r.json()["password"])).status_code == 303
+    gateway.app.state.downstream = _points_and_members(r.json()["staff_id"])
+
+    page = await gateway.get("/console/desk/members/m-1")
+    assert page.status_code == 200, page.text
+    entries = page.text.split('id="entries"')[1].split("</table>")[0]
+    assert '<tr data-redemption="r1">' in entries and "<td>已发放</td>" in entries and "<td>待领取</td>" in entries
+    assert "handed_over" not in entries and "<td>reserved</td>" not in entries
+    visits = page.text.split('id="entitlements"')[1].split("</table>")[0]
+    assert "<td>上门回收余料</td>" in visits and "leftover_collection_visit</td>" not in visits
+
+    gateway.cookies.set("crm_console_lang", "en")
+    english = await gateway.get("/console/desk/members/m-1")
+    assert "<td>Handed over</td>" in english.text and "<td>Reserved</td>" in english.text
+    assert "<td>Leftover-material collection visit</td>" in english.text
+
+
+async def test_a_customer_registered_a_moment_ago_is_shown_while_points_opens_the_account(gateway, env) -> None:
+    """Points opens the account on the registration event, after members answered: the desk lands
+    on the customer's page before that, and sees the customer with the account still opening."""
+    r = await gateway.post("/identity/v1/staff", headers=admin(env),
+                           json={"login": "li.fuwutai", "name": "李服务台", "role": "service_desk", "store_id": "S001"})
+    assert r.status_code == 201, r.text
+    assert (await log_in(gateway, "li.fuwutai", r.json()["password"])).status_code == 303
+    downstream = _points_and_members(r.json()["staff_id"])
+
+    def points_not_yet(request: httpx.Request) -> httpx.Response:
+        if request.url.path in ("/v1/accounts/m-1", "/v1/members/m-1/gifts"):
+            return httpx.Response(404, json={"detail": "no points account for member m-1"})
+        return httpx.Response(200, json=[])
+
+    gateway.app.state.downstream = Downstream(members=downstream.members,
+                                              points=httpx.AsyncClient(transport=httpx.MockTransport(points_not_yet), base_url="http://points"))
+    page = await gateway.get("/console/desk/members/m-1", params={"registered": "1"})
+    assert page.status_code == 200, page.text
+    assert "钱芳" in page.text and "会员已注册。" in page.text
+    assert 'id="opening"' in page.text and "积分账户正在开通" in page.text
+    assert '<strong id="balance">0</strong>' in page.text
+
+    gateway.app.state.downstream = _points_and_members(r.json()["staff_id"])
+    ready = await gateway.get("/console/desk/members/m-1")
+    assert ready.status_code == 200 and 'id="opening"' not in ready.text and '<strong id="balance">12000</strong>' in ready.text

@@ -35,7 +35,7 @@ class GiftRegister:
             Column("member", gettext("Customer"), lambda r: self.people.get(r["member_id"], r["member_id"])),
             Column("gift", gettext("Gift"), lambda r: self.gift(r["gift_id"], language)),
             Column("points", gettext("Points")),
-            Column("status", gettext("Status")),
+            Column("status", gettext("Status"), lambda r: gettext(r["status"])),
             Column("handed_over_at", gettext("Handed over"), lambda r: _at(r.get("handed_over_at"), zone)),
             Column("staff_id", gettext("Redeemed by"), lambda r: self.staff(r.get("staff_id"))),
             Column("handed_over_by", gettext("Handed over by"), lambda r: self.staff(r.get("handed_over_by"))),

@@ -29,14 +29,21 @@ def N_(message: str) -> str:
 
 
 # Words that reach the templates as data and are translated there: roles, job triggers, the
-# states of dead letters and of replays, contact methods, churn risks, urgencies, value classes, tiers.
+# states of dead letters and of replays, contact methods, churn risks, urgencies, value classes, tiers,
+# the states of gift redemptions, segments and campaigns, message channels, service entitlements,
+# and complaints' categories, states and channels.
 SHOWN_AS_DATA = (
     N_("service_desk"), N_("account_manager"), N_("store_manager"), N_("marketing"), N_("admin"), N_("operator"),
     N_("schedule"), N_("by hand"), N_("phone"), N_("sms"), N_("wechat"), N_("home_visit"), N_("in_store"),
     N_("low"), N_("medium"), N_("high"), N_("lost"), N_("unknown"),
     N_("overdue"), N_("soon"), N_("later"), N_("none"), N_("key"), N_("secondary"), N_("ordinary"),
     N_("treatment"), N_("control"), N_("replayed"), N_("discarded"), N_("running"), N_("finished"), N_("interrupted"),
-    N_("member"), N_("vip"),
+    N_("member"), N_("vip"), N_("reserved"), N_("handed_over"), N_("cancelled"),
+    N_("active"), N_("archived"), N_("draft"), N_("scheduled"), N_("paused"), N_("ended"), N_("email"),
+    N_("leftover_collection_visit"),
+    N_("product_quality"), N_("service_attitude"), N_("checkout_queues"), N_("finding_goods"), N_("store_environment"),
+    N_("price"), N_("returns_after_sales"), N_("delivery"),
+    N_("filed"), N_("acknowledged"), N_("in_progress"), N_("resolved"), N_("closed"), N_("app"), N_("web"), N_("comment_book"),
 )
 
 

@@ -30,6 +30,7 @@ from gateway.service_layer.staff_sessions import SessionLifetimes, SessionTokens
 from shared.auth import Principal
 from shared.authorize import Authorize
 from shared.errors import Forbidden, Invalid
+from shared.idempotency import is_idempotency_key
 from shared.policy import Grant
 
 SESSION_COOKIE = "crm_console"
@@ -189,3 +190,12 @@ Form = Annotated[dict[str, list[str]], Depends(console_form)]
 
 def one(form: dict[str, list[str]], name: str, default: str = "") -> str:
     return (form.get(name) or [default])[0]
+
+
+def keyed(user: ConsoleUser, form: dict[str, list[str]]) -> dict[str, str]:
+    """The user's headers with the form's own Idempotency-Key (a hidden field made with the page),
+    so that a form sent twice, by a double click or a retry, takes effect once."""
+    key = one(form, "idempotency_key")
+    if not is_idempotency_key(key):  # sent on as a header: never one that breaks it
+        raise Invalid("idempotency_key", "missing or damaged: reload the form")
+    return {**user.bearer(), "Idempotency-Key": key}

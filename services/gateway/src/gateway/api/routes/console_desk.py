@@ -16,26 +16,18 @@ from fastapi.responses import HTMLResponse, Response
 from gateway.api.console.gift_register import GiftRegister
 from gateway.api.console.i18n import LANG_COOKIE, language_of
 from gateway.api.console.render import gettext_of, go, keep_cookies, page, today, zone_of
-from gateway.api.console.session import Console, ConsoleUser, Form, one
+from gateway.api.console.session import Console, ConsoleUser, Form, keyed, one
 from gateway.domain.page_figures import totals
 from gateway.service_layer.console_people import display_names
 from gateway.service_layer.console_reads import ServiceRefused, call, read
 from shared.deps import UowDep
 from shared.errors import Invalid
-from shared.idempotency import is_idempotency_key
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/console/desk", tags=["console"], include_in_schema=False)
 # Customers named on one register page at most (one look-up each); beyond, their ids are shown.
 NAMED_AT_MOST = 200
 REGISTRATION = ("name", "phone", "community", "address", "card_no", "email", "birthday", "gender")
-
-
-def _keyed(user: ConsoleUser, form: dict[str, list[str]]) -> dict[str, str]:
-    key = one(form, "idempotency_key")
-    if not is_idempotency_key(key):  # the form's own key, sent on as a header: never one that breaks it
-        raise Invalid("idempotency_key", "missing or damaged: reload the form")
-    return {**user.bearer(), "Idempotency-Key": key}
 
 
 def _store(user: ConsoleUser, form: dict[str, list[str]]) -> str:
@@ -64,7 +56,7 @@ async def register(request: Request, form: Form, user: Annotated[ConsoleUser, Co
     body["consents"] = {"sms": one(form, "consent_sms") == "yes"}
     if user.principal.store_id:
         body["home_store_id"] = user.principal.store_id
-    answer = await call(request.app.state.downstream.members, "members", "POST", "/v1/members", _keyed(user, form), json=body)
+    answer = await call(request.app.state.downstream.members, "members", "POST", "/v1/members", keyed(user, form), json=body)
     member = answer.json()
     return go(request, f"/console/desk/members/{quote(member['id'], safe='')}?registered=1")
 
@@ -73,21 +65,30 @@ async def register(request: Request, form: Form, user: Annotated[ConsoleUser, Co
 async def customer(member_id: str, request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
     quoted, headers, points = quote(member_id, safe=""), user.bearer(), request.app.state.downstream.points
     profile = await read(request.app.state.downstream.members, "members", f"/v1/members/{quoted}", headers)
+    shown: dict[str, Any] = {"key": secrets.token_hex(16), "today": today(request).isoformat(), "notice": request.query_params.get("notice", "")}
+    try:
+        balance = (await read(points, "points", f"/v1/accounts/{quoted}", headers, {"entries": "0"}))["balance"]
+    except ServiceRefused as refused:
+        if refused.status_code != 404:
+            raise
+        # Points opens the account when the registration event reaches it, a moment after members
+        # answered, and the desk lands here straight after registering: the customer is shown
+        # with the account still opening (a reload shows the gifts), never as an error page.
+        return page(request, "staff/desk_customer.html", user, profile=profile, catalogue={"gifts": []}, entries=[], names={},
+                    entitlements=[], balance=0, opening=True, **shown)
     catalogue = await read(points, "points", f"/v1/members/{quoted}/gifts", headers)
     entries = await read(points, "points", f"/v1/members/{quoted}/redemptions", headers, {"limit": "20"})
     entitlements = await read(points, "points", f"/v1/entitlements/{quoted}", headers)
-    balance = (await read(points, "points", f"/v1/accounts/{quoted}", headers, {"entries": "0"}))["balance"]
     names = {g["gift_id"]: g["name_en"] if language_of(request.cookies.get(LANG_COOKIE)) == "en" else g["name_zh"]
              for g in catalogue["gifts"]}
     return page(request, "staff/desk_customer.html", user, profile=profile, catalogue=catalogue, entries=entries, names=names,
-                entitlements=entitlements, balance=balance, key=secrets.token_hex(16), today=today(request).isoformat(),
-                notice=request.query_params.get("notice", ""))
+                entitlements=entitlements, balance=balance, opening=False, **shown)
 
 
 @router.post("/members/{member_id}/redeem")
 async def redeem(member_id: str, request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
     body = {"member_id": member_id, "gift_id": one(form, "gift_id"), "store_id": _store(user, form)}
-    await call(request.app.state.downstream.points, "points", "POST", "/v1/redemptions", _keyed(user, form), json=body)
+    await call(request.app.state.downstream.points, "points", "POST", "/v1/redemptions", keyed(user, form), json=body)
     return go(request, f"/console/desk/members/{quote(member_id, safe='')}?notice=redeemed")
 
 
@@ -104,7 +105,7 @@ async def visit(member_id: str, request: Request, form: Form, user: Annotated[Co
     kind = quote(one(form, "kind"), safe="")
     body = {"used_on": one(form, "used_on") or today(request).isoformat(), "store_id": _store(user, form)}
     await call(request.app.state.downstream.points, "points", "POST", f"/v1/entitlements/{quote(member_id, safe='')}/{kind}/uses",
-               _keyed(user, form), json=body)
+               keyed(user, form), json=body)
     return go(request, f"/console/desk/members/{quote(member_id, safe='')}?notice=visited")
 
 
