@@ -116,6 +116,28 @@ async def test_a_manager_records_tracking_for_their_own_customers_only(members, 
     assert queue["items"][0]["last_tracked_on"] == "2026-11-20"
 
 
+async def test_a_form_sent_twice_under_one_key_is_one_line_of_the_day(members, env) -> None:
+    await manager_for(members, env, "天水苑", id="am-t")
+    mine = await vip(members, env, "天水苑", NOW)
+    record = {"tracked_on": "2026-11-20", "member_id": mine["id"], "contact": "本人", "method": "phone", "rating": 4}
+    keyed = {**as_manager(env, "am-t"), "Idempotency-Key": "form-0001-abcdef"}
+    first = await members.post("/v1/tracking/records", json=record, headers=keyed)
+    again = await members.post("/v1/tracking/records", json=record, headers=keyed)  # a double click
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    # Another form's key is another line, and so is a form sent without one.
+    other = await members.post("/v1/tracking/records", json=record,
+                               headers={**as_manager(env, "am-t"), "Idempotency-Key": "form-0002-abcdef"})
+    assert other.status_code == 201 and other.json()["id"] != first.json()["id"]
+    r = await members.post("/v1/tracking/records", json=record, headers=as_manager(env, "am-t"))  # no key: recorded
+    assert r.status_code == 201
+    day = (await members.get("/v1/tracking/reports/daily", params={"date": "2026-11-20", "manager_id": "am-t"},
+                             headers=store_manager(env))).json()
+    assert len(day["records"]) == 3
+    r = await members.post("/v1/tracking/records", json=record, headers={**as_manager(env, "am-t"), "Idempotency-Key": "short"})
+    assert r.status_code == 422 and "Idempotency-Key" in r.text
+
+
 async def test_a_form_is_dated_at_most_a_month_back_so_a_slip_of_the_year_is_refused(members, env) -> None:
     """The daily form may be filled in late (a weekend, a holiday week, a leave), up to
     CRM_TRACKING_LATE_DAYS (31) days; 1990-12-02 for 2026-12-02 is a slip, not a late form."""

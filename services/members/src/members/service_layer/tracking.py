@@ -101,3 +101,9 @@ async def daily_records(
         ReportLine(record, manager_name or record.manager_id, customer, card_no, community or said)
         for record, manager_name, customer, card_no, community, said in rows
     ]
+
+
+async def recorded_under(uow: UnitOfWork, manager_id: str, idempotency_key: str) -> TrackingRecordRow | None:
+    """The line the manager recorded under this Idempotency-Key, if any."""
+    return (await uow.session.exec(select(TrackingRecordRow).where(
+        TrackingRecordRow.manager_id == manager_id, TrackingRecordRow.idempotency_key == idempotency_key))).first()

@@ -5,6 +5,7 @@ account manager's tracking queue, daily tracking form and daily report.
 Every page reads members' own API with the person's token: members decides what they may see
 (a role that may not is told so on the page)."""
 
+import secrets
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -12,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gateway.api.console.render import go, page, today
-from gateway.api.console.session import Console, ConsoleUser, Form, one
+from gateway.api.console.session import Console, ConsoleUser, Form, keyed, one
 from gateway.domain.page_figures import bars, totals
 from gateway.service_layer.console_reads import call, read
 from shared.errors import Invalid
@@ -85,7 +86,8 @@ async def tracking_queue(request: Request, user: Annotated[ConsoleUser, Console(
     queue = await read(_members(request), "members", "/v1/tracking/queue", user.bearer())
     this_day = today(request).isoformat()
     return page(request, "staff/tracking_queue.html", user, queue=queue, today=this_day, methods=METHODS,
-                chosen=request.query_params.get("member_id", ""), recorded=request.query_params.get("recorded") == "1")
+                chosen=request.query_params.get("member_id", ""), recorded=request.query_params.get("recorded") == "1",
+                key=secrets.token_hex(16))
 
 
 @router.post("/tracking")
@@ -98,7 +100,7 @@ async def record_tracking(request: Request, form: Form, user: Annotated[ConsoleU
         raise Invalid("rating", "choose 1 to 5") from None
     body = {"tracked_on": one(form, "tracked_on"), "member_id": one(form, "member_id"), "contact": one(form, "contact"),
             "method": one(form, "method"), "rating": rating, "notes": one(form, "notes")}
-    await call(_members(request), "members", "POST", "/v1/tracking/records", user.bearer(), json=body)
+    await call(_members(request), "members", "POST", "/v1/tracking/records", keyed(user, form), json=body)
     return go(request, "/console/tracking?recorded=1")
 
 

@@ -82,6 +82,8 @@ class TrackingRecordRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_tracking_store_day", "store_id", "tracked_on"),
         Index("ix_tracking_manager_day", "manager_id", "tracked_on"),
+        # A form sent twice (a double click, a retry after a timeout) is one line of the report.
+        UniqueConstraint("manager_id", "idempotency_key", name="uq_tracking_record_key"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -95,6 +97,7 @@ class TrackingRecordRow(SQLModel, table=True):
     rating: int
     notes: str = Field(default="", max_length=500)
     recorded_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    idempotency_key: str | None = Field(default=None, max_length=100)
 
 
 TABLES = frozenset({"staff", "manager_coverage", "spend_milestone", "vip_welcome", "tier_review", "tracking_record"})

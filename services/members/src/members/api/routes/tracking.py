@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import AwareDatetime
+from sqlalchemy.exc import IntegrityError
 
 from members.adapters.tables import MemberRow
 from members.adapters.tables.staff import StaffRow, TrackingRecordRow
@@ -26,7 +27,8 @@ from members.service_layer import tracking
 from members.service_layer.privacy import record_personal_data_read
 from shared.authorize import Allowed
 from shared.deps import UowDep
-from shared.errors import Invalid
+from shared.errors import Conflict, Invalid
+from shared.idempotency import idempotency_key_header
 from shared.policy import AccessDenied, Grant, Scope
 from shared.reports import Column, ReportFormat, render
 from shared.strict import StrictDate
@@ -100,8 +102,16 @@ async def unassigned_vips(
 
 
 @router.post("/records", status_code=status.HTTP_201_CREATED)
-async def record_tracking(body: TrackingCreate, uow: UowDep, grant: ManagerDep, settings: MembersSettingsDep) -> TrackingPublic:
-    """One line of the daily tracking feedback form, by the customer's own account manager."""
+async def record_tracking(
+    body: TrackingCreate, uow: UowDep, grant: ManagerDep, settings: MembersSettingsDep, response: Response,
+    idempotency_key: Annotated[str | None, idempotency_key_header(max_length=100)] = None,
+) -> TrackingPublic:
+    """One line of the daily tracking feedback form, by the customer's own account manager.
+    Repeating a request with the same `Idempotency-Key` answers the line it recorded (200) instead
+    of recording it twice."""
+    if idempotency_key and (earlier := await tracking.recorded_under(uow, grant.principal.subject, idempotency_key)):
+        response.status_code = status.HTTP_200_OK
+        return TrackingPublic.model_validate(earlier, from_attributes=True)
     now = uow.now()
     if problem := tracked_on_problem(body.tracked_on, now.astimezone(settings.zone).date(), settings.tracking_late_days):
         raise Invalid("tracked_on", problem)
@@ -118,10 +128,13 @@ async def record_tracking(body: TrackingCreate, uow: UowDep, grant: ManagerDep, 
     row = TrackingRecordRow(
         tracked_on=body.tracked_on, manager_id=manager.id, store_id=manager.store_id, member_id=member.id,
         community_id=member.community_id, contact=body.contact, method=body.method.value, rating=body.rating,
-        notes=body.notes.strip(), recorded_at=now,
+        notes=body.notes.strip(), recorded_at=now, idempotency_key=idempotency_key,
     )
     uow.session.add(row)
-    await uow.session.flush()
+    try:
+        await uow.session.flush()
+    except IntegrityError as exc:  # the same key in a concurrent request, which recorded the line
+        raise Conflict(f"Idempotency-Key {idempotency_key} is in use by a concurrent request; retry it") from exc
     return TrackingPublic.model_validate(row, from_attributes=True)
 
 
