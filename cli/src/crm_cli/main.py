@@ -66,9 +66,21 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    import httpx
+
     from crm_cli.demo import load_demo
 
-    load_demo(args.gateway, _data_dir())
+    try:
+        load_demo(args.gateway, _data_dir())
+    except httpx.TransportError as exc:
+        reason = str(exc) or type(exc).__name__
+        print(f"error: cannot reach the gateway at {args.gateway} ({reason}); start it with "
+              "`crm run`, or point --gateway (or CRM_BASE_PORT) at it", file=sys.stderr)
+        return 1
+    except httpx.HTTPStatusError as exc:
+        print(f"error: {exc.response.status_code} from {exc.request.method} {exc.request.url}: {exc.response.text[:500]}",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -77,6 +89,31 @@ def _time_zone(name: str) -> str:
         return TypeAdapter(TimeZoneName).validate_python(name)
     except ValidationError as exc:
         raise argparse.ArgumentTypeError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+
+
+def _hours(text: str) -> float:
+    # A token of zero or fewer hours is expired when minted (and 0 silently meant the default).
+    try:
+        hours = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of hours") from None
+    if not hours > 0 or hours == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: a token lives more than 0 hours")
+    return hours
+
+
+def _batch_size(text: str) -> int:
+    # Members' own limit, checked here so that a bigger batch fails before the file is read, not
+    # at the first request.
+    from members.domain.sales_import import MAX_SALES_PER_BATCH
+
+    try:
+        size = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= size <= MAX_SALES_PER_BATCH:
+        raise argparse.ArgumentTypeError(f"{size}: a batch holds 1 to {MAX_SALES_PER_BATCH} sales")
+    return size
 
 
 def cmd_import_sales(args: argparse.Namespace) -> int:
@@ -94,7 +131,11 @@ def cmd_import_sales(args: argparse.Namespace) -> int:
         token = TokenIssuer(private_pem).mint("import-sales-cli", Role.ADMIN)
     try:
         return run(args, base_url, token, sys.stdout)
-    except (FileProblem, OSError, csv.Error) as exc:
+    except OSError as exc:
+        # The file (or the reject file) named with the reason, without Python's "[Errno 2]".
+        print(f"error: {exc.filename or args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except (FileProblem, csv.Error) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except (ImportFailed, httpx.TransportError) as exc:
@@ -116,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--store", help="store id (required for pos)")
     token.add_argument("--member", help="member id (required for member)")
     token.add_argument("--subject", help="who the token is for (default: <role>-cli)")
-    token.add_argument("--ttl-hours", type=float, help="default: 12, or the role's maximum if shorter")
+    token.add_argument("--ttl-hours", type=_hours, help="default: 12, or the role's maximum if shorter")
     token.set_defaults(func=cmd_token)
 
     migrate = sub.add_parser("migrate", help="apply a service's database migrations (production init step)")
@@ -144,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--dry-run", action="store_true",
                      help="check every sale as an import would (reasons to the reject file) and import nothing")
     imp.add_argument("--rejects", help="where refused rows go, with line and reason (default: FILE.rejects.csv)")
-    imp.add_argument("--batch-size", type=int, default=2000, help="sales a request (at most 5000)")
+    imp.add_argument("--batch-size", type=_batch_size, default=2000, help="sales a request (at most 5000)")
     _gateway_option(imp)
     imp.add_argument("--members-url", help="call the members service directly at this address instead of the gateway")
     imp.add_argument("--token", help="an admin's bearer token (default: CRM_TOKEN, else one minted with the signing key)")

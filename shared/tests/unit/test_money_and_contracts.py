@@ -56,6 +56,22 @@ def test_time_without_timezone_is_rejected() -> None:
     assert ("occurred_at",) in _error_fields(exc.value)
 
 
+@pytest.mark.parametrize("occurred_at", ["0001-01-01T00:00:00+08:00", "1969-12-31T23:59:59Z", "9999-12-31T23:00:00-12:00"])
+def test_a_sale_or_return_time_before_1970_or_beyond_utc_is_rejected(occurred_at: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        PurchaseMadeV1.model_validate(_sale(occurred_at=occurred_at))
+    assert _error_fields(exc.value) == [("occurred_at",)]
+    refund = {"store_id": "S001", "refund_id": "R1", "pos_txn_id": "S001-T03-000123", "occurred_at": occurred_at,
+              "lines": _sale()["lines"], "amount": "79.80"}
+    with pytest.raises(ValidationError) as exc:
+        PurchaseRefundedV1.model_validate(refund)
+    assert _error_fields(exc.value) == [("occurred_at",)]
+
+
+def test_the_first_moment_of_1970_is_a_sale_time() -> None:
+    assert PurchaseMadeV1.model_validate(_sale(occurred_at="1970-01-01T08:00:00+08:00")).occurred_at.year == 1970
+
+
 def test_a_sale_needs_at_least_one_line() -> None:
     with pytest.raises(ValidationError) as exc:
         PurchaseMadeV1.model_validate(_sale(lines=[], total="0.00"))

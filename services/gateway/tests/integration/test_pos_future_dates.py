@@ -47,3 +47,14 @@ async def test_a_return_dated_beyond_the_clock_skew_is_422_on_occurred_at(gatewa
     r = await gateway.post("/pos/v1/refunds", json=refund_body(sale, occurred_at=at(timedelta(days=365))), headers=pos)
     assert r.status_code == 422, r.text
     assert r.json()["detail"][0]["loc"] == ["body", "occurred_at"]
+
+
+@pytest.mark.parametrize("occurred_at", ["0001-01-01T00:00:00+08:00", "0001-01-01T00:00:00Z", "1969-12-31T23:59:59Z"])
+async def test_a_sale_dated_before_1970_is_422_on_occurred_at(gateway, env: TestEnv, occurred_at: str) -> None:
+    # Year 1 east of Greenwich used to fail converting to UTC (a 500 the till retries forever),
+    # and year 1 at UTC was recorded as the customer's first purchase.
+    r = await gateway.post("/pos/v1/purchases", json=sale_body(occurred_at=occurred_at),
+                           headers=env.auth(Role.POS, store_id="S001"))
+    assert r.status_code == 422, r.text
+    [error] = r.json()["detail"]
+    assert error["loc"] == ["body", "occurred_at"] and "before 1970" in error["msg"]

@@ -2,11 +2,11 @@
 
 from decimal import Decimal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.cards import CardNumber
 from shared.coupon_codes import CouponCode
-from shared.events.contracts import Discount, SaleLine, discounts_fit, lines_add_up, sum_of_discounts
+from shared.events.contracts import Discount, SaleLine, SaleTime, discounts_fit, lines_add_up, sum_of_discounts
 from shared.identifiers import StoreId, TxnId
 from shared.money import Money
 from shared.phones import Phone
@@ -44,7 +44,7 @@ class PosPurchaseIn(BaseModel):
 
     store_id: StoreId
     pos_txn_id: TxnId
-    occurred_at: AwareDatetime = Field(description="Time of sale with its UTC offset")
+    occurred_at: SaleTime = Field(description="Time of sale with its UTC offset")
     member: PosMember | None = Field(default=None, description="Absent for an anonymous sale")
     lines: list[SaleLine] = Field(min_length=1, max_length=500)
     total: Money = Field(description="Before discounts: the sum of the lines")
@@ -74,7 +74,7 @@ class PosRefundIn(BaseModel):
     store_id: StoreId
     refund_id: TxnId
     pos_txn_id: TxnId  # the original sale
-    occurred_at: AwareDatetime
+    occurred_at: SaleTime
     lines: list[SaleLine] = Field(min_length=1, max_length=500, description="The returned lines")
     amount: Money
 

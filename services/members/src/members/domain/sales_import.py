@@ -6,7 +6,7 @@ phone given flat, and that a sale the old system kept only the total of may come
 """
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -16,14 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from pydantic_core import PydanticCustomError
 
 from shared.cards import CardNumber
-from shared.events.contracts import SaleLine
+from shared.events.contracts import EARLIEST_SALE, SaleLine
 from shared.identifiers import StoreId, TxnId
 from shared.money import Money
 from shared.phones import Phone
 from shared.text import Text
 from shared.zones import in_zone
 
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 # A local time as Chinese systems export it and spreadsheets save it: 2019/3/1 10:15 or
 # 2019/03/01 10:15:00, year first, so that it is never a day-month guess.
 SLASHED = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
@@ -107,7 +106,7 @@ def parse_sale(raw: Any, now: datetime, local_time_zone: ZoneInfo | None = None)
         return reason_of(exc)
     if sale.occurred_at > now:
         return "occurred_at: later than now; an import brings past sales"
-    if sale.occurred_at < EARLIEST:
+    if sale.occurred_at < EARLIEST_SALE:
         # A misread date rather than a sale; and a year-1 time cannot even be turned into UTC.
         return "occurred_at: before 1970, not a sale of a till"
     return sale

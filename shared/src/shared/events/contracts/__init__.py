@@ -14,7 +14,7 @@ from shared.events.contracts.campaigns import (
     CouponReleasedV1,
     CouponReversedV1,
 )
-from shared.events.contracts.common import Channel, Contract, StoreId, TxnId, lines_add_up
+from shared.events.contracts.common import EARLIEST_SALE, Channel, Contract, SaleTime, StoreId, TxnId, lines_add_up
 from shared.events.contracts.feedback import (
     ComplaintCategory,
     ComplaintChannel,
@@ -64,6 +64,7 @@ from shared.events.contracts.pos import (
 )
 
 __all__ = [
+    "EARLIEST_SALE",
     "AccountManagerAssignedV1",
     "AttributedLine",
     "BirthdayUpcomingV1",
@@ -104,6 +105,7 @@ __all__ = [
     "RewardRedeemedV1",
     "RewardRedemptionCancelledV1",
     "SaleLine",
+    "SaleTime",
     "Severity",
     "SpendMilestoneReachedV1",
     "StoreChangedV1",

@@ -1,17 +1,40 @@
 """Building blocks every contract module uses."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo
 
 from shared.identifiers import StoreId, TxnId
 
-__all__ = ["Channel", "Contract", "Id", "StoreId", "TxnId", "lines_add_up"]
+__all__ = ["EARLIEST_SALE", "Channel", "Contract", "Id", "SaleTime", "StoreId", "TxnId", "lines_add_up"]
 
 Channel = Literal["retail", "partner"]
 # Opaque ids minted by the services (UUIDs); bounded so a bad producer cannot bloat rows.
 Id = Field(min_length=1, max_length=64)
+
+
+# No till sold anything before 1970: an earlier time is a misread or zeroed date, and it would
+# become the customer's first purchase and stretch their buying rhythm.
+EARLIEST_SALE = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _a_sale_time(value: datetime) -> datetime:
+    if value < EARLIEST_SALE:
+        raise ValueError(f"{value.isoformat()} is before 1970, not a time a till sold or took back anything")
+    try:
+        # Every consumer stores and compares times in UTC; one that cannot be expressed there
+        # (year 9999 west of Greenwich) would fail each of them instead of the sender.
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{value.isoformat()} cannot be expressed in UTC") from None
+    return value
+
+
+# When a sale or return happened, with its UTC offset (one rule for the POS API, the events and
+# every consumer of them).
+SaleTime = Annotated[AwareDatetime, AfterValidator(_a_sale_time)]
 
 
 class Contract(BaseModel):

@@ -4,11 +4,11 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Protocol, TypeVar
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from shared.cards import CardNumber
 from shared.coupon_codes import CouponCode
-from shared.events.contracts.common import Contract, StoreId, TxnId, lines_add_up
+from shared.events.contracts.common import Contract, SaleTime, StoreId, TxnId, lines_add_up
 from shared.money import Money, Quantity
 from shared.text import Text
 
@@ -87,7 +87,7 @@ def discounts_fit(purchase: _Sale) -> _Sale:
 class PurchaseMadeV1(Contract):
     store_id: StoreId
     pos_txn_id: TxnId
-    occurred_at: AwareDatetime
+    occurred_at: SaleTime
     customer: CustomerRef | None = None
     lines: list[SaleLine] = Field(min_length=1, max_length=500)
     # Before discounts: the sum of the lines.
@@ -114,7 +114,7 @@ class PurchaseRefundedV1(Contract):
     store_id: StoreId
     refund_id: TxnId
     pos_txn_id: TxnId
-    occurred_at: AwareDatetime
+    occurred_at: SaleTime
     customer: CustomerRef | None = None
     lines: list[SaleLine] = Field(min_length=1, max_length=500)
     amount: Money

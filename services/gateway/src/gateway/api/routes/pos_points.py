@@ -8,7 +8,7 @@ from typing import Annotated
 
 import httpx
 from fastapi import APIRouter, HTTPException, Request, Response, status
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.authorize import Allowed
 from shared.cards import CardNumber
@@ -21,6 +21,10 @@ PosDep = Annotated[Grant, Allowed("gateway.pos.preview")]
 
 
 class BasketIn(BaseModel):
+    # As for a sale: a till that sends the card the way a sale does (`member`) must hear so,
+    # not be answered for an unknown card at retail rates.
+    model_config = ConfigDict(extra="forbid")
+
     store_id: StoreId
     occurred_at: AwareDatetime | None = Field(default=None, description="Defaults to now")
     card_no: CardNumber | None = Field(default=None, description="The swiped points card")
