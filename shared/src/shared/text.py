@@ -4,6 +4,8 @@ A NUL character is refused by PostgreSQL text columns (a server error there, sil
 SQLite), and a lone surrogate cannot be encoded as UTF-8 at all; both are refused here with a
 422 naming the field, so no service stores or echoes them. Other control characters except tab
 and line breaks are refused too: they have no place in a name or a note and break CSV exports.
+So are the controls that override the direction of text (U+202A-U+202E, U+2066-U+2069): a name
+holding one is shown to staff reordered, as another name or an id that is not its own.
 """
 
 import re
@@ -11,13 +13,18 @@ from typing import Annotated
 
 from pydantic import AfterValidator, StringConstraints
 
-_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_text(value: str) -> str:
     if match := _FORBIDDEN.search(value):
         char = match.group()
-        what = "a lone surrogate" if "\ud800" <= char <= "\udfff" else f"control character U+{ord(char):04X}"
+        if "\ud800" <= char <= "\udfff":
+            what = "a lone surrogate"
+        elif char >= "\u202a":
+            what = f"the text-direction control U+{ord(char):04X}"
+        else:
+            what = f"control character U+{ord(char):04X}"
         raise ValueError(f"must not contain {what}")
     return value
 

@@ -32,6 +32,14 @@ def test_text_refuses_nul_control_characters_and_lone_surrogates(name: str) -> N
     assert error["loc"] == ("name",) and "must not contain" in error["msg"]
 
 
+@pytest.mark.parametrize("name", ["\u202e1234", "王\u202d小明", "a\u2066b\u2069"])
+def test_text_refuses_controls_that_reorder_what_staff_read(name: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        Body(name=name)
+    [error] = exc.value.errors()
+    assert error["loc"] == ("name",) and "text-direction control U+" in error["msg"]
+
+
 @pytest.mark.parametrize(("record", "why"), [("", "at least 1"), ("x" * 37, "at most 36"), ("m\x00", "U+0000")])
 def test_a_record_id_is_1_to_36_characters_without_control_characters(record: str, why: str) -> None:
     with pytest.raises(ValidationError) as exc:
@@ -40,7 +48,7 @@ def test_a_record_id_is_1_to_36_characters_without_control_characters(record: st
     assert error["loc"] == ("record",) and why in error["msg"]
 
 
-@pytest.mark.parametrize("name", ["王小明", "line one\nline two\ttab", "emoji 😀 ok", "金龙鱼大米 5kg"])
+@pytest.mark.parametrize("name", ["王小明", "line one\nline two\ttab", "emoji 😀 ok", "金龙鱼大米 5kg", "family 👨\u200d👩\u200d👧"])
 def test_text_keeps_ordinary_unicode(name: str) -> None:
     assert Body(name=name).name == name
 
