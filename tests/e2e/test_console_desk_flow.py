@@ -76,7 +76,8 @@ async def test_the_desk_registers_a_member_then_redeems_and_hands_over_a_gift(en
         assert len(entries) == 1 and 'id="balance">2000<' in page.text
         r = await gw.post(f"/console/desk/members/{member['id']}/hand-over", data={"csrf": redeem["csrf"], "redemption_id": entries[0]})
         assert r.status_code == 303
-        assert "handed_over" in (await gw.get(f"/console/desk/members/{member['id']}")).text
+        entries_table = (await gw.get(f"/console/desk/members/{member['id']}")).text.split('id="entries"')[1].split("</table>")[0]
+        assert f'<tr data-redemption="{entries[0]}">' in entries_table and "<td>已发放</td>" in entries_table
 
         register = await gw.get("/console/desk/gift-register")
         assert register.status_code == 200
