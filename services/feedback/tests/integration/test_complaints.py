@@ -163,6 +163,17 @@ async def test_member_files_in_the_app_reads_only_their_own_and_rates_the_handli
     assert (await fb.act(mine["id"], "acknowledge", headers=fb.member("m8"))).status_code == 403
 
 
+async def test_a_rating_is_a_json_integer_never_a_boolean_or_a_string(fb) -> None:
+    await fb.register("m8", "S002")
+    mine = await fb.file(headers=fb.member("m8"), store_id="S002", category="delivery", severity="low")
+    await fb.ok(mine["id"], "acknowledge", headers=fb.desk("S002"))
+    await fb.ok(mine["id"], "resolve", headers=fb.desk("S002"), note="已补送")
+    for score in (True, "5", 4.0):
+        r = await fb.act(mine["id"], "rating", headers=fb.member("m8"), score=score)
+        assert r.status_code == 422 and "score" in r.text, (score, r.text)
+    assert (await fb.client.get(f"/v1/complaints/{mine['id']}", headers=fb.member("m8"))).json()["rating"] is None
+
+
 async def test_staff_of_another_store_can_neither_see_nor_handle_a_complaint(fb) -> None:
     c = await fb.file()
     assert (await fb.client.get(f"/v1/complaints/{c['id']}", headers=fb.desk("S002"))).status_code == 403

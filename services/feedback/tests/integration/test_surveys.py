@@ -119,6 +119,9 @@ async def test_answers_must_match_the_template(fb) -> None:
     assert "ratings.product_quality: required" in r.text and "nps: required" in r.text
     r = await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ALL_FIVE | {"service": 6}, "nps": 11}, headers=me)
     assert r.status_code == 422 and "service" in r.text and "nps" in r.text
+    # Scores are JSON integers: `true` is no 1 and "9" no 9.
+    r = await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ALL_FIVE | {"service": True}, "nps": "9"}, headers=me)
+    assert r.status_code == 422 and "service" in r.text and "nps" in r.text
     assert (await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ALL_FIVE, "nps": 0}, headers=me)).status_code == 201
 
 

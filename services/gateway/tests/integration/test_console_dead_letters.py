@@ -109,6 +109,20 @@ async def test_a_replay_larger_than_a_batch_is_interrupted_and_resumed(console, 
     assert replay.requested_by.startswith("stf_") and replay.finished_at is not None
 
 
+async def test_the_list_names_the_consumer_group_that_gave_up_on_each_letter(console, env) -> None:
+    # One bad record read by two services is two dead letters alike but for the group: the list
+    # must tell them apart without opening each.
+    assert env.broker is not None
+    event = member_registered()
+    await plant_dead_letter(env.broker.bootstrap, env.prefix, event, group="points")
+    await plant_dead_letter(env.broker.bootstrap, env.prefix, event, group="campaigns")
+    page = (await console.get("/console/ops/dead-letters")).text
+    rows = re.findall(r'<tr data-dead-letter="[^"]+">(.*?)</tr>', page, re.S)
+    assert len(rows) == 2
+    named = [group for row in rows for group in ("points", "campaigns") if f"<td>{env.prefix}{group}</td>" in row]
+    assert sorted(named) == ["campaigns", "points"]
+
+
 async def test_a_selected_dead_letter_is_discarded_only_with_a_reason(console, env) -> None:
     assert env.broker is not None
     await plant_dead_letter(env.broker.bootstrap, env.prefix, member_registered())

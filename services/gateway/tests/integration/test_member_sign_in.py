@@ -364,6 +364,16 @@ async def test_erasure_ends_the_members_refresh_tokens(sign_in) -> None:
     assert (r.status_code, r.json()) == (401, REFUSED)
 
 
+async def test_erasure_from_the_app_ends_the_sign_in_at_once_before_the_event_arrives(sign_in) -> None:
+    _, pair = await signed_in(sign_in)
+    r = await sign_in.gateway.post("/app/v1/me/erasure", headers={"Authorization": f"Bearer {pair['access_token']}"})
+    assert r.status_code == 200, r.text
+    # No member_erased event applied here: the answer itself ended the sign-in.
+    r = await refresh(sign_in, pair["refresh_token"])
+    assert (r.status_code, r.json()) == (401, REFUSED)
+    assert (await sign_in.gateway.get("/app/v1/card", headers={"Authorization": f"Bearer {pair['access_token']}"})).status_code == 401
+
+
 async def test_the_cleanup_job_forgets_expired_codes_and_refresh_tokens(sign_in, env) -> None:
     await signed_in(sign_in)
     await sign_in.ask("13700009999")  # a code never used

@@ -163,6 +163,46 @@ async def test_a_complaint_is_always_the_members_own_and_from_the_app(app_api) -
     assert smuggled.status_code == 422 and "member_id" in smuggled.json()["message_en"]
 
 
+async def test_a_complaints_idempotency_key_reaches_feedback_so_a_retry_files_it_once(app_api) -> None:
+    client, services, member, _ = app_api
+    filing = {"category": "product_quality", "severity": "low", "description": "x"}
+    for _ in range(2):
+        r = await client.post("/app/v1/complaints", json=filing, headers={**member, "Idempotency-Key": "complaint-key-0001"})
+        assert r.status_code == 201, r.text
+    assert [call.headers.get("idempotency-key") for call in services["feedback"].requests] == ["complaint-key-0001"] * 2
+    too_long = await client.post("/app/v1/complaints", json=filing, headers={**member, "Idempotency-Key": "k" * 101})
+    assert too_long.status_code == 422 and "Idempotency-Key" in too_long.text
+    assert len(services["feedback"].requests) == 2
+
+
+async def test_scores_reach_feedback_as_the_app_sent_them_or_not_at_all(app_api) -> None:
+    client, services, member, _ = app_api
+    for path, body, field in (("/app/v1/complaints/c1/rating", {"score": True}, "score"),
+                              ("/app/v1/complaints/c1/rating", {"score": "5"}, "score"),
+                              ("/app/v1/surveys/t1", {"ratings": {"service": True}}, "ratings.service"),
+                              ("/app/v1/surveys/t1", {"nps": "9"}, "nps")):
+        r = await client.post(path, json=body, headers=member)
+        assert r.status_code == 422 and field in r.json()["message_en"], (body, r.text)
+    assert services["feedback"].requests == []
+
+
+async def test_every_complaints_cursor_handed_out_is_taken_back_up_to_the_newest_500(app_api) -> None:
+    client, services, member, _ = app_api
+    # A member with more complaints than the app lists: feedback answers as many as asked for.
+    services["feedback"].answers["/v1/complaints"] = lambda request: (
+        200, [{"id": i} for i in range(int(request.url.params["limit"]))])
+    seen, cursor = [], None
+    while True:
+        r = await client.get("/app/v1/complaints", params={"limit": 30, **({"cursor": cursor} if cursor else {})}, headers=member)
+        assert r.status_code == 200, (cursor, r.text)
+        seen += [c["id"] for c in r.json()["items"]]
+        if (cursor := r.json()["next_cursor"]) is None:
+            break
+    assert seen == list(range(500))
+    beyond = await client.get("/app/v1/complaints", params={"cursor": 501}, headers=member)
+    assert beyond.status_code == 422 and "cursor" in beyond.json()["message_en"]
+
+
 async def test_staff_and_anonymous_callers_are_refused_in_both_languages(app_api) -> None:
     client, services, _, desk = app_api
     staff = await client.get("/app/v1/card", headers=desk)

@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, Strict, StringConstraints
 
 from feedback.domain.assignment import assignee_form
 from shared.events.contracts import ComplaintCategory, ComplaintChannel, Severity
@@ -16,6 +16,10 @@ from shared.text import clean_text
 # Clean text (shared rule) after stripping: StringConstraints must come first to strip at all.
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(clean_text)]
 Dimension = Literal["product_quality", "service", "price", "store_environment", "after_sales"]
+# Scores are JSON integers only, like points: in lax mode pydantic takes `true` for 1 and "5" for 5,
+# and a rating or survey answer nobody gave would count in the results.
+Rating = Annotated[int, Strict(), Field(ge=1, le=5)]
+NpsScore = Annotated[int, Strict(), Field(ge=0, le=10)]
 
 
 class SaleRef(BaseModel):
@@ -124,7 +128,7 @@ class AssignIn(BaseModel):
 
 
 class RatingIn(BaseModel):
-    score: int = Field(ge=1, le=5)
+    score: Rating
     comment: Annotated[Text, StringConstraints(max_length=500)] | None = None
 
 
@@ -159,8 +163,8 @@ class SurveyForm(BaseModel):
 
 
 class AnswerIn(BaseModel):
-    ratings: dict[Dimension, Annotated[int, Field(ge=1, le=5)]] = Field(default_factory=dict)
-    nps: int | None = Field(default=None, ge=0, le=10)
+    ratings: dict[Dimension, Rating] = Field(default_factory=dict)
+    nps: NpsScore | None = None
     comment: Annotated[Text, StringConstraints(max_length=1000)] | None = None
 
 

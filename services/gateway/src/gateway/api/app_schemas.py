@@ -4,11 +4,15 @@ Only what the app may send is declared here (unknown fields are refused, 422 nam
 values themselves are checked by the owning service, which answers the same 422 for them."""
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from shared.strict import StrictBool, StrictDate
+
+# A score is passed on as the app sent it: in lax mode `true` would reach feedback as 1 and "5" as 5,
+# a rating nobody gave. Feedback checks the range; the type is refused here before it is converted.
+Score = Annotated[int, Strict()]
 
 Purpose = Literal["marketing_sms", "marketing_email", "service_tips_sms", "personalised_offers"]
 
@@ -57,14 +61,14 @@ class ComplaintFiling(BaseModel):
 
 class Rating(BaseModel):
     model_config = _examples({"score": 4, "comment": "处理很及时 Handled quickly"})
-    score: int
+    score: Score
     comment: str | None = None
 
 
 class SurveyAnswer(BaseModel):
     model_config = _examples({"ratings": {"service": 5, "freshness": 4}, "nps": 9, "comment": "很好 Good"})
-    ratings: dict[str, int] = Field(default_factory=dict)
-    nps: int | None = None
+    ratings: dict[str, Score] = Field(default_factory=dict)
+    nps: Score | None = None
     comment: str | None = None
 
 

@@ -152,7 +152,10 @@ async def reservations(calls: MemberCalls, member_id: str, limit: int, cursor: i
 
 async def complaints(calls: MemberCalls, member_id: str, limit: int, cursor: int | None) -> dict[str, Any]:
     offset = cursor or 0
-    if offset + limit + 1 > COMPLAINTS_READ_MAX + 1:
+    # Only a cursor beyond the newest 500 is refused: a page reaching past them is cut there (the
+    # read is capped, so it ends with no next page), as every next_cursor handed out must be one
+    # the app may send back whatever `limit` it pages by.
+    if offset > COMPLAINTS_READ_MAX:
         raise Invalid("cursor", f"complaints are listed up to the newest {COMPLAINTS_READ_MAX}")
     body = await calls.get("feedback", "/v1/complaints", {"member_id": member_id, "limit": min(offset + limit + 1, COMPLAINTS_READ_MAX)})
     return page(body[offset:], limit, offset)

@@ -1,6 +1,6 @@
 """The member app: my complaints (file, follow, rate how it was handled) and my surveys."""
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
@@ -11,12 +11,20 @@ from gateway.service_layer import app as views
 from gateway.service_layer.app_calls import own
 from gateway.service_layer.stores import ensure_store
 from shared.errors import InvalidBodyField
+from shared.idempotency import idempotency_key_header
 
 router = APIRouter(prefix="/app/v1", tags=["member app"])
 
 
-@router.post("/complaints", status_code=status.HTTP_201_CREATED, summary="File a complaint (always my own, from the app)")
-async def file_complaint(body: ComplaintFiling, grant: AppGrant, calls: Calls, request: Request) -> JSONResponse:
+@router.post("/complaints", status_code=status.HTTP_201_CREATED, summary="File a complaint (always my own, from the app)",
+             responses={200: {"description": "A retry with the same Idempotency-Key: the complaint filed the first time"}})
+async def file_complaint(
+    body: ComplaintFiling, grant: AppGrant, calls: Calls, request: Request,
+    # Passed on to feedback, which files once per key and member: a retry over a flaky mobile
+    # connection must not open a second complaint. 100 characters, what feedback keeps of a key.
+    idempotency_key: Annotated[str | None, idempotency_key_header(
+        "Unique per intended complaint; a retry reuses it and gets the first one back", max_length=100)] = None,
+) -> JSONResponse:
     named = [(field, store_id) for field, store_id in (("store_id", body.store_id), ("sale.store_id", (body.sale or {}).get("store_id")))
              if isinstance(store_id, str)]
     if named:  # feedback keeps no stores; the gateway does
@@ -24,7 +32,7 @@ async def file_complaint(body: ComplaintFiling, grant: AppGrant, calls: Calls, r
             for field, store_id in named:
                 await ensure_store(uow.session, store_id, field=field, kind=InvalidBodyField)
     filing = {**body.model_dump(exclude_none=True), "member_id": mine(grant), "channel": "app"}
-    answer = await calls.send("POST", "feedback", "/v1/complaints", json=filing)
+    answer = await calls.send("POST", "feedback", "/v1/complaints", json=filing, idempotency_key=idempotency_key)
     return JSONResponse(answer.body, status_code=answer.status)
 
 
