@@ -375,6 +375,22 @@ async def test_a_campaigns_budget_caps_the_coupons_it_issues_and_what_they_give_
     assert (second["ok"], second["reason"]) == (False, "cap_reached")
 
 
+async def test_a_member_past_the_budget_is_not_told_of_a_coupon_they_were_not_given(cmp) -> None:
+    # The message of a campaign with a coupon announces the coupon (`offer`): once the budget's
+    # coupons are gone, a message to the next member would promise one that is not in the wallet.
+    members = ["m-1", "m-2", "m-3"]
+    await cmp.apply(*(e for m in members for e in (registered(m), cmp.registered(m), consent(m, "marketing_sms", True))))
+    twenty = await cmp.template(kind="amount_off", amount="20", threshold=None, validity={"days": 30}, name="立减20元")
+    made = await campaign(cmp, kind="triggered", trigger="points_expiring", coupon_template_id=twenty, control_share="0",
+                          message={"template": "coupon_offer"}, budget={"max_coupons": 2})
+    await act(cmp, made["id"], "launch")
+    await cmp.apply(*(expiring(m) for m in members))
+    issued = {e["member_id"]: e["coupon_id"] for e in await cmp.outbox(COUPON_ISSUED)}
+    assert sorted(issued) == ["m-1", "m-2"]
+    messages = await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED)
+    assert sorted((m["member_id"], m["coupon_id"]) for m in messages) == sorted(issued.items())
+
+
 async def test_a_budget_needs_a_limit_and_a_coupon_to_limit(cmp) -> None:
     template_id = await cmp.template()
     base = {"name": "x", "kind": "triggered", "trigger": "win_back", "message": TIP}

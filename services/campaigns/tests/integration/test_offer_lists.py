@@ -121,6 +121,32 @@ async def test_a_member_gets_their_predicted_items_on_promotion_at_their_own_pri
     assert wallet[first["coupon_code"]]["campaign_id"] == built["campaign_id"]
 
 
+async def test_the_members_card_alone_redeems_their_personal_offers_at_checkout(cmp) -> None:
+    # The list is redeemed automatically: the till shows the card, not the codes, and gets back
+    # the offers its basket qualifies for, which the sale then names like any coupon.
+    await promotion_list(cmp)
+    await member(cmp, "m1")
+    await cmp.apply(cmp.registered("m1"))
+    await build(cmp)
+    milk_code, grain_code = [o["coupon_code"] for o in (await offers_of(cmp, "m1"))["offers"]]
+    card = cmp.cards["m1"]
+    lines = [{"sku": MILK, "category": "dairy", "qty": 1, "unit_price": "59.90", "amount": "59.90"},
+             {"sku": "6900000000001", "category": "snacks", "qty": 1, "unit_price": "8.00", "amount": "8.00"}]
+    r = await cmp.validate([], lines=lines, card=card)
+    assert r.status_code == 200, r.text
+    # Grain is not in the basket: an offer that does not apply is left out, not refused.
+    assert [(a["code"], a["ok"], a["discount"]) for a in r.json()["codes"]] == [(milk_code, True, "10.00")]
+    held = (await cmp.reserve([], lines=lines, card=card)).json()
+    assert [a["code"] for a in held["codes"]] == [milk_code] and held["reserved_until"]
+    assert (await cmp.reserve([], lines=lines, card=card)).json()["total_discount"] == "10.00"  # a retry holds it once
+    await cmp.apply(cmp.sale([milk_code], lines=lines, card=card, discounts={milk_code: "10.00"}))
+    states = {w["code"]: w["state"] for w in await cmp.wallet("m1")}
+    assert (states[milk_code], states[grain_code]) == ("redeemed", "issued")
+    assert (await cmp.validate([], lines=lines, card=card, txn="T-2")).json()["codes"] == []  # used: not offered again
+    r = await cmp.validate([], lines=lines, card=None)
+    assert r.status_code == 422 and "codes" in r.text
+
+
 async def test_an_opted_out_member_gets_the_general_list_and_no_consent_no_list(cmp) -> None:
     beer, milk, grain = await promotion_list(cmp)
     await member(cmp, "m1", personalised=False)

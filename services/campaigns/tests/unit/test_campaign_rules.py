@@ -35,6 +35,13 @@ def test_a_budget_narrows_the_templates_caps_and_nothing_else(caps: dict, budget
     assert narrowed.model_dump(exclude={"caps"}) == spec.model_dump(exclude={"caps"})
 
 
+def test_a_refused_move_names_the_state_in_plain_english() -> None:
+    with pytest.raises(Conflict, match=r"^an ended campaign cannot resume$"):
+        move(State.ENDED, "resume", now=NOW, starts_at=None, ends_at=None)
+    with pytest.raises(Conflict, match=r"^a paused campaign cannot launch$"):
+        move(State.PAUSED, "launch", now=NOW, starts_at=None, ends_at=None)
+
+
 def test_a_campaign_is_not_launched_or_resumed_after_its_end_and_may_always_be_ended() -> None:
     ended = NOW - timedelta(minutes=1)
     with pytest.raises(Conflict, match=re.escape(f"ends_at: the campaign ended at {ended.isoformat()}, before it started")):

@@ -74,6 +74,16 @@ async def test_marketing_sees_a_campaign_s_redemption_and_uplift_against_control
     assert str(Decimal("150.00")) in page.text  # treated spend per member
 
 
+async def test_the_lists_head_a_campaign_s_and_a_segment_s_name_not_a_person_s(stack, env) -> None:
+    gw, cmp = stack
+    r = await cmp.client.post("/v1/segments", json={"name": "C1 key customers", "rule": AUDIENCE}, headers=cmp.marketing())
+    assert r.status_code == 201, r.text
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    for path, heading in [("/console/campaigns", "活动名称"), ("/console/segments", "客群名称")]:
+        head = re.search(r"<thead>(.*?)</thead>", (await gw.get(path)).text, re.S)
+        assert head and f'<th scope="col">{heading}</th>' in head.group(1) and "姓名" not in head.group(1), path
+
+
 async def test_an_operator_is_told_campaigns_are_not_theirs(stack, env) -> None:
     gw, _ = stack
     await logged_in(gw, env, "sun.yunwei", "operator")

@@ -218,6 +218,20 @@ class CouponRejectionRow(SQLModel, table=True):
     recorded_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
+class CouponSaleReturnRow(SQLModel, table=True):
+    """A return that counted towards its sale's coupons, by the till's own key (store, refund id):
+    the same return published again under another event id must not count twice, or half a sale
+    returned twice would reverse its coupons as if all of it had come back."""
+
+    __tablename__ = "coupon_sale_return"
+
+    store_id: str = Field(primary_key=True, max_length=32)
+    refund_id: str = Field(primary_key=True, max_length=64)
+    pos_txn_id: str = Field(max_length=64)
+    amount: Decimal = Field(sa_column=Column(MoneyColumn(), nullable=False))
+    recorded_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
 class MemberCardRow(SQLModel, table=True):
     """A till's card number -> the member, from members' registrations; removed on erasure."""
 
@@ -228,7 +242,7 @@ class MemberCardRow(SQLModel, table=True):
 
 
 COUPON_TABLES = frozenset({
-    "coupon_template", "coupon", "coupon_counter", "coupon_rejection", "member_card", MEMBER_DIRECTORY,
+    "coupon_template", "coupon", "coupon_counter", "coupon_rejection", "coupon_sale_return", "member_card", MEMBER_DIRECTORY,
 })
 
 # --- end of coupons

@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from campaigns.domain.coupons import TemplateSpec
 from shared.cards import CardNumber
@@ -73,7 +73,14 @@ class TillIn(BaseModel):
     member: TillMember | None = None
     channel: Channel = "retail"
     lines: list[SaleLine] = Field(min_length=1, max_length=500)
-    codes: list[CouponCode] = Field(min_length=1, max_length=20)
+    codes: list[CouponCode] = Field(default_factory=list, max_length=20, description=(
+        "the codes handed over; the card's personal offers apply without them"))
+
+    @model_validator(mode="after")
+    def _something_to_apply(self) -> "TillIn":
+        if not self.codes and self.member is None:
+            raise ValueError("codes: give the codes handed over, or the member's card for their personal offers")
+        return self
 
 
 class ReleaseIn(BaseModel):

@@ -162,7 +162,8 @@ def move(state: State, action: str, *, now: datetime, starts_at: datetime | None
     """The state after `action`, or a Conflict naming why not."""
     allowed, target = _MOVES[action]
     if state not in allowed:
-        raise Conflict(f"a {state.value} campaign cannot {action}")
+        article = "an" if state.value[0] in "aeiou" else "a"  # "an ended campaign"
+        raise Conflict(f"{article} {state.value} campaign cannot {action}")
     if target is not None:
         return target
     if ends_at is not None and over(now, ends_at):  # launched or resumed, it would reach members after its end

@@ -70,8 +70,10 @@ class _NumberCondition(_Condition):
         return self
 
 
-Score = Annotated[int, Field(ge=0, le=5)]
-Days = Annotated[int, Field(ge=0, le=MAX_DAYS)]
+# Strict: JSON's true is not the score 1, nor "3" a number a rule should have been written with.
+Score = Annotated[int, Field(ge=0, le=5, strict=True)]
+Days = Annotated[int, Field(ge=0, le=MAX_DAYS, strict=True)]
+Month = Annotated[int, Field(ge=1, le=12, strict=True)]
 
 
 class TierCondition(_Condition):
@@ -113,7 +115,7 @@ class ChannelCondition(_Condition):
 class BirthMonthCondition(_Condition):
     field: Literal["birth_month"]
     op: SetOp
-    value: list[Annotated[int, Field(ge=1, le=12)]] = Field(min_length=1, max_length=12)
+    value: list[Month] = Field(min_length=1, max_length=12)
 
 
 class ScoreCondition(_NumberCondition):

@@ -261,6 +261,9 @@ async def _reach(
         # per coupon, past asyncpg's 32,767 for a launch to a large segment.
         coupon_of = (await coupons.issue(uow, template_id, treated, row.id,
                                          once_per_member=row.kind == "one_off")).coupon_of
+        # The message announces the coupon (`offer`): a member past the issue cap got none, and
+        # must not be told of one that is not in their wallet.
+        treated = [m for m in treated if m in coupon_of]
     if row.message is not None:
         given = {**(coupon_params((await coupons.get_template(uow.session, template_id)).name) if template_id else {}),
                  **row.message.get("params", {}), **params}

@@ -21,7 +21,7 @@ it leaves, and the sale and refund handlers are deduplicated by event id, so eac
 import functools
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
@@ -34,8 +34,10 @@ from campaigns.adapters.tables import (
     CouponCounterRow,
     CouponRejectionRow,
     CouponRow,
+    CouponSaleReturnRow,
     CouponTemplateRow,
     MemberCardRow,
+    OfferRow,
 )
 from campaigns.domain.codes import Draw, could_exist, is_member_code_shape, new_member_codes
 from campaigns.domain.coupons import (
@@ -63,6 +65,7 @@ from shared.unit_of_work import UnitOfWork
 SERVICE = "campaigns"
 COUNTER = CouponCounterRow.__table__  # type: ignore[attr-defined]
 COUPON = CouponRow.__table__  # type: ignore[attr-defined]
+SALE_RETURN = CouponSaleReturnRow.__table__  # type: ignore[attr-defined]
 MEMBER_CARDS = MemberCardRow.__table__  # type: ignore[attr-defined]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LOOKUP_CHUNK = 1000
@@ -434,9 +437,40 @@ async def _would_break_caps(session: AsyncSession, loaded: Loaded, verdicts: lis
     return frozenset(capped)
 
 
+async def _personal_offers(session: AsyncSession, member_id: str | None, request: TillRequest) -> list[str]:
+    """The codes of the member's personal offer lists not handed over, in the lists' order: a list
+    is redeemed at checkout on the member's card alone. Those held by another sale or no longer
+    valid are left to `evaluate`, which refuses them."""
+    if member_id is None:
+        return []
+    query = (
+        select(CouponRow.code)
+        .join(OfferRow, col(OfferRow.coupon_id) == col(CouponRow.id))
+        .where(OfferRow.member_id == member_id, CouponRow.member_id == member_id,
+               col(CouponRow.state).in_([State.ISSUED.value, State.RESERVED.value]),
+               col(CouponRow.valid_until) > request.at)
+        .order_by(col(OfferRow.round_id), col(OfferRow.rank))
+    )
+    given = set(request.codes)
+    return [code for code in dict.fromkeys((await session.exec(query)).all()) if code is not None and code not in given]
+
+
+def _shown(verdicts: list[Verdict], added: list[str]) -> list[Verdict]:
+    """The answer: every code the till gave, and the personal offers that apply (one that does not
+    is no news to a customer who never handed it over)."""
+    extra = set(added)
+    return [v for v in verdicts if v.ok or v.code not in extra]
+
+
 async def validate(uow: UnitOfWork, request: TillRequest) -> list[Verdict]:
-    """What each code would take off the basket now; changes nothing."""
+    """What each code would take off the basket now, with the member's personal offers; changes nothing."""
     member = await member_of_card(uow.session, request.card_no)
+    added = await _personal_offers(uow.session, member, request)
+    request = replace(request, codes=[*request.codes, *added])
+    return _shown(await _validate(uow, request, member), added)
+
+
+async def _validate(uow: UnitOfWork, request: TillRequest, member: str | None) -> list[Verdict]:
     loaded = await _load(uow.session, request.codes, request.store_id, request.pos_txn_id, member, request.at, lock=False)
     first = _evaluate(request.basket, request.codes, loaded)
     capped = await _would_break_caps(uow.session, loaded, first.verdicts, request)
@@ -452,9 +486,15 @@ def _held_by(row: CouponRow, store_id: str, pos_txn_id: str) -> bool:
 async def reserve(uow: UnitOfWork, request: TillRequest, ttl: timedelta) -> list[Verdict]:
     """Holds the codes that apply for this sale until `ttl` from now. Reserving the same sale again
     is idempotent: codes it holds stay held (counted once, with the new discount), codes no longer
-    asked for are released."""
-    session, now = uow.session, request.now
+    asked for are released. The member's personal offers are held with them, as `validate` finds them."""
+    session = uow.session
     member = await member_of_card(session, request.card_no)
+    added = await _personal_offers(session, member, request)
+    return _shown(await _reserve(uow, replace(request, codes=[*request.codes, *added]), member, ttl), added)
+
+
+async def _reserve(uow: UnitOfWork, request: TillRequest, member: str | None, ttl: timedelta) -> list[Verdict]:
+    session, now = uow.session, request.now
     await _release_txn(uow, request.store_id, request.pos_txn_id, keep=set(request.codes), reason="voided")
     loaded = await _load(session, request.codes, request.store_id, request.pos_txn_id, member, request.at, lock=True)
     evaluation = _evaluate(request.basket, request.codes, loaded)
@@ -635,6 +675,13 @@ async def on_purchase_refunded(uow: UnitOfWork, delivery: Delivery) -> None:
     Coupons redeemed before sales' totals were kept (`sale_total` empty) go back on any return, as
     they always did."""
     refund = cast(c.PurchaseRefundedV1, delivery.payload)
+    # Deduplication by event id does not catch a return republished under a new id; its own key does.
+    counted = await insert_or_skip(uow.session, SALE_RETURN, [{
+        "store_id": refund.store_id, "refund_id": refund.refund_id, "pos_txn_id": refund.pos_txn_id,
+        "amount": refund.amount, "recorded_at": uow.now(),
+    }], conflict_on=["store_id", "refund_id"], returning="refund_id")
+    if not counted:
+        return
     query = (
         select(CouponRow)
         .where(CouponRow.store_id == refund.store_id, CouponRow.pos_txn_id == refund.pos_txn_id,
