@@ -39,7 +39,8 @@ async def message_dispatch(commands: Commands, settings: Settings, now: datetime
     while True:
         async with commands() as uow:
             transport = transport_for(settings, uow.session, providers)
-            batch = await messages.dispatch(uow, transport, now, settings.message_dispatch_batch)
+            batch = await messages.dispatch(uow, transport, now, settings.message_dispatch_batch,
+                                            providers.contacts if providers else None)
         for outcome, n in batch.items():
             totals[outcome] = totals.get(outcome, 0) + n
         if batch["due"] < settings.message_dispatch_batch:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
+from campaigns.adapters.members_api import Contact
 from campaigns.adapters.tables import MessageRow
 from campaigns.adapters.transports import Outgoing, Receipt, TransportError
 from campaigns.service_layer import messages
@@ -107,7 +108,8 @@ async def test_a_vip_welcome_is_sent_once_to_the_local_outbox_and_the_inbox(cmp)
     assert (await cmp.run_job("message-dispatch"))["due"] == 0
 
     (sent,) = await outbox(cmp)
-    text = "【邻里生活超市】尊敬的会员，恭喜您成为VIP会员！您的专属客户经理是王芳（城东店），工作电话021-5555-0101，有需要随时联系。"
+    # No service credential to reach members here: the member is greeted neutrally, as stored.
+    text = "【邻里生活超市】尊敬的会员，恭喜您成为城东店的VIP会员！我是您的专属客户经理王芳，工作电话021-5555-0101，有需要随时联系。"
     assert (sent["member_id"], sent["channel"], sent["text"]) == ("m-1", "sms", text)
     (message,) = await inbox(cmp, "m-1")
     assert (message["status"], message["text"], message["attempts"], message["read_at"]) == ("sent", text, 1, None)
@@ -222,9 +224,69 @@ class Refusing:
         raise TransportError("provider answered 503", retryable=self.retryable)
 
 
-async def dispatch(cmp, transport: Any) -> dict[str, int]:
+async def dispatch(cmp, transport: Any, contacts: Any = None) -> dict[str, int]:
     async with cmp.app.state.commands() as uow:
-        return await messages.dispatch(uow, transport, cmp.clock.now, 100)
+        return await messages.dispatch(uow, transport, cmp.clock.now, 100, contacts)
+
+
+class Recording:
+    """A transport that takes every message."""
+
+    def __init__(self) -> None:
+        self.calls: list[Outgoing] = []
+
+    async def send(self, message: Outgoing) -> Receipt:
+        self.calls.append(message)
+        return Receipt(ref=f"ref-{len(self.calls)}", status="sent")
+
+
+class Directory:
+    """Members' answers at sending time, as `ContactDirectory.contact` gives them."""
+
+    def __init__(self, answers: dict[str, Contact | TransportError]) -> None:
+        self.answers = answers
+        self.asked: list[str] = []
+
+    async def contact(self, member_id: str) -> Contact:
+        self.asked.append(member_id)
+        answer = self.answers[member_id]
+        if isinstance(answer, TransportError):
+            raise answer
+        return answer
+
+
+async def test_a_vip_welcome_greets_the_member_by_name_as_sent_and_stores_no_name(cmp) -> None:
+    await cmp.apply(registered("m-1"), registered("m-2"), registered("m-3"), consent("m-3", "marketing_sms", True))
+    await cmp.apply(welcome("m-1"), welcome("m-2", notification_id="n-2"), offer("m-3"))
+    sent = Recording()
+    directory = Directory({"m-1": Contact(phone="13800001111", email=None, family_name="欧阳", gender="female"),
+                           "m-2": Contact(phone="13800002222", email=None, family_name="Smith", gender="unspecified")})
+    assert (await dispatch(cmp, sent, directory))["sent"] == 3
+    by_member = {m.member_id: m for m in sent.calls}
+    assert by_member["m-1"].text == ("【邻里生活超市】欧阳女士，恭喜您成为城东店的VIP会员！我是您的专属客户经理王芳，"
+                                     "工作电话021-5555-0101，有需要随时联系。")
+    # The provider's approved template gets the greeting as a parameter, and the number read with it.
+    assert (by_member["m-1"].params["salutation"], by_member["m-1"].address) == ("欧阳女士", "13800001111")
+    assert by_member["m-2"].text.startswith("【邻里生活超市】Smith先生/女士，恭喜您")
+    # A template that greets nobody costs no look-up.
+    assert "m-3" not in directory.asked and by_member["m-3"].address is None
+    for member_id in ("m-1", "m-2"):  # what campaigns keeps (the inbox, the customer-360) names nobody
+        (row,) = await rows(cmp, member_id)
+        assert row.text is not None and row.text.startswith("【邻里生活超市】尊敬的会员，") and "salutation" not in row.params
+
+
+async def test_a_greeting_members_cannot_answer_now_is_retried_and_one_without_a_phone_fails(cmp) -> None:
+    await cmp.apply(registered("m-1"), registered("m-2"))
+    await cmp.apply(welcome("m-1"), welcome("m-2", notification_id="n-2"))
+    sent = Recording()
+    directory = Directory({"m-1": TransportError("contact look-up: members answered 503"),
+                           "m-2": Contact(phone=None, email=None, family_name=None, gender="unspecified")})
+    outcome = await dispatch(cmp, sent, directory)
+    assert (outcome["retrying"], outcome["failed"], sent.calls) == (1, 1, [])
+    (waiting,) = await rows(cmp, "m-1")
+    assert (waiting.status, waiting.reason) == ("queued", "attempt 1: contact look-up: members answered 503")
+    (failed,) = await rows(cmp, "m-2")
+    assert (failed.status, failed.reason) == ("failed", "attempt 1: contact look-up: member m-2 has no phone")
 
 
 async def test_failed_hand_overs_are_retried_with_backoff_then_failed(cmp) -> None:

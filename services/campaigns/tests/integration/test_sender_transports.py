@@ -66,6 +66,12 @@ async def test_the_directory_reads_the_phone_or_e_mail_with_a_service_token(memb
     assert [e["purpose"] for e in log["items"]] == ["members.contact.read"] * 2
 
 
+async def test_the_directory_reads_the_family_name_a_greeting_uses(members, env, directory) -> None:
+    m = await register(members, env, name="司马光", gender="male", phone="13755550002")
+    contact = await directory.contact(m["id"])
+    assert (contact.phone, contact.family_name, contact.gender) == ("13755550002", "司马", "male")
+
+
 async def test_nowhere_to_send_is_final_and_members_being_away_is_retried(members, env, directory, tokens) -> None:
     m = await register(members, env)  # no e-mail
     with pytest.raises(TransportError, match="has no email") as no_email:

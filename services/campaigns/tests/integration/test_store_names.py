@@ -44,12 +44,12 @@ async def test_a_message_names_the_store_as_the_gateway_last_named_it(cmp) -> No
     await cmp.apply(store_changed("S001", "城东店"))
     first = await welcomed(cmp, "m-1", MANAGER | {"store_id": "S001"})
     assert first.params["store_name"] == "城东店"
-    assert first.text is not None and "您的专属客户经理是王芳（城东店）" in first.text
+    assert first.text is not None and "恭喜您成为城东店的VIP会员" in first.text
 
     # Renamed at the gateway: the next message has the new name; the one recorded keeps its own.
     await cmp.apply(store_changed("S001", "城东大卖场", minutes=5))
     second = await welcomed(cmp, "m-2", MANAGER | {"store_id": "S001"})
-    assert second.text is not None and "（城东大卖场）" in second.text
+    assert second.text is not None and "恭喜您成为城东大卖场的VIP会员" in second.text
     assert (await message_of(cmp, "m-1")).params["store_name"] == "城东店"
 
 
@@ -66,4 +66,4 @@ async def test_a_store_not_announced_keeps_the_name_the_request_brought_else_its
     assert brought.params["store_name"] == "九堡店"
     unnamed = await welcomed(cmp, "m-2", MANAGER | {"store_id": "S009"})
     assert unnamed.params["store_name"] == "S009"
-    assert unnamed.text is not None and "（S009）" in unnamed.text
+    assert unnamed.text is not None and "恭喜您成为S009的VIP会员" in unnamed.text

@@ -17,6 +17,7 @@ from campaigns.domain.messages import (
     refusal,
     render,
     retry_after,
+    salutation,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -125,14 +126,30 @@ def test_email_and_inbox_text_is_the_body_alone() -> None:
 
 
 def test_template_files_in_both_languages_with_zh_cn_as_fallback() -> None:
-    params = {"manager_name": "王芳", "manager_phone": "021-5555-0101", "store_name": "城东店", "store_id": "S001"}
+    params = {"manager_name": "王芳", "manager_phone": "021-5555-0101", "store_name": "城东店", "store_id": "S001",
+              "salutation": "张女士"}
     zh = render(templates.source("vip_welcome", "zh-CN") or "", params)
-    en = render(templates.source("vip_welcome", "en") or "", params)
-    assert "王芳" in zh and "021-5555-0101" in zh and "城东店" in zh and zh.startswith("尊敬的会员")
-    assert en.startswith("Congratulations") and "王芳" in en
+    en = render(templates.source("vip_welcome", "en") or "", params | {"salutation": "Ms Zhang"})
+    assert zh == "张女士，恭喜您成为城东店的VIP会员！我是您的专属客户经理王芳，工作电话021-5555-0101，有需要随时联系。"
+    assert en == "Ms Zhang, you are now a VIP member of 城东店! I am your account manager 王芳, work phone 021-5555-0101."
     assert templates.source("vip_welcome", "fr") == templates.source("vip_welcome", "zh-CN")
     for name in ("vip_welcome", "service_tip", "points_expiry", "coupon_offer"):
         assert templates.source(name, "zh-CN") and templates.source(name, "en"), name
+
+
+@pytest.mark.parametrize(("family_name", "gender", "language", "expected"), [
+    ("张", "female", "zh-CN", "张女士"),
+    ("欧阳", "male", "zh-CN", "欧阳先生"),
+    ("李", "unspecified", "zh-CN", "李先生/女士"),
+    ("Zhang", "female", "en", "Ms Zhang"),
+    ("Smith", "male", "en", "Mr Smith"),
+    ("Lee", "unspecified", "en", "Mr/Ms Lee"),
+    (None, "female", "zh-CN", "尊敬的会员"),  # erased: members has no name for them
+    (None, "male", "en", "Dear member"),
+    ("王", "female", "fr", "王女士"),  # a language without templates falls back to zh-CN, as templates do
+])
+def test_a_salutation_calls_the_member_by_family_name_and_title(family_name, gender, language, expected) -> None:
+    assert salutation(family_name, gender, language) == expected
 
 
 def test_an_unknown_or_unsafe_template_name_is_no_template() -> None:

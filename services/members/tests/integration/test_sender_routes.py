@@ -29,14 +29,16 @@ async def reply(members, env, phone: str, text: str, at: datetime | None = None)
 
 
 async def test_the_sender_reads_a_contact_in_clear_and_the_read_is_logged(members, env) -> None:
-    m = await register(members, env, phone="13566667777", email="li@example.com")
+    m = await register(members, env, name="欧阳娜娜", gender="female", phone="13566667777", email="li@example.com")
     r = await members.get(f"/v1/members/{m['id']}/contact", headers=sender(env))
     assert r.status_code == 200, r.text
-    assert r.json() == {"member_id": m["id"], "phone": "13566667777", "email": "li@example.com"}
+    # The family name only, for a salutation (欧阳女士): never the whole name.
+    assert r.json() == {"member_id": m["id"], "phone": "13566667777", "email": "li@example.com",
+                        "family_name": "欧阳", "gender": "female"}
     log = (await members.get("/v1/privacy/access-log", params={"member_id": m["id"], "actor": "test-service"},
                              headers=env.auth(Role.ADMIN))).json()
     [entry] = log["items"]
-    assert entry["role"] == "service" and entry["fields"] == ["phone", "email"]
+    assert entry["role"] == "service" and entry["fields"] == ["phone", "email", "name"]
     assert entry["purpose"] == "members.contact.read"
 
 
@@ -47,7 +49,7 @@ async def test_an_unknown_member_is_404_and_an_erased_one_has_no_contact(members
     erased = await members.post(f"/v1/members/{m['id']}/erasure", headers=env.auth(Role.ADMIN))
     assert erased.status_code == 200, erased.text
     r = await members.get(f"/v1/members/{m['id']}/contact", headers=sender(env))
-    assert r.status_code == 200 and (r.json()["phone"], r.json()["email"]) == (None, None)
+    assert r.status_code == 200 and (r.json()["phone"], r.json()["email"], r.json()["family_name"]) == (None, None, None)
 
 
 async def test_only_a_service_token_reads_contacts_or_forwards_replies(members, env) -> None:

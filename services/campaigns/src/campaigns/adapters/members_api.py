@@ -1,6 +1,7 @@
 """Campaigns' calls to members, with the service's own bearer token (role `service`): the phone or
-e-mail a message goes to, looked up at the moment of sending (campaigns stores neither and never
-sees them on the bus), and customers' replies to an SMS, which members judges and records.
+e-mail a message goes to and the family name it greets the member by, looked up at the moment of
+sending (campaigns stores none of them and never sees them on the bus), and customers' replies to
+an SMS, which members judges and records.
 
 The token comes from a `TokenSource`: in production the client-credentials client of
 `shared.service_token`, which fetches and renews the token from the identity endpoint.
@@ -52,14 +53,32 @@ class MembersClient:
         await self.http.aclose()
 
 
+@dataclass(frozen=True)
+class Contact:
+    phone: str | None
+    email: str | None
+    family_name: str | None
+    gender: str
+
+    def address(self, member_id: str, channel: Literal["sms", "email"]) -> str:
+        field = "phone" if channel == "sms" else "email"
+        if not (value := getattr(self, field)):
+            raise TransportError(f"contact look-up: member {member_id} has no {field}", retryable=False)
+        return str(value)
+
+
 class ContactDirectory:
-    """Where to send a member's message on a channel. A transport error either way: retryable when
-    members could not answer, not retryable when it answered that there is nowhere to send to."""
+    """Where to send a member's message on a channel, and what to call them. A transport error
+    either way: retryable when members could not answer, not retryable when it answered that there
+    is nowhere to send to."""
 
     def __init__(self, members: MembersClient) -> None:
         self.members = members
 
     async def address(self, member_id: str, channel: Literal["sms", "email"]) -> str:
+        return (await self.contact(member_id)).address(member_id, channel)
+
+    async def contact(self, member_id: str) -> Contact:
         try:
             response = await self.members.request("GET", f"/v1/members/{quote(member_id, safe='')}/contact")
         except MembersUnavailable as exc:
@@ -71,11 +90,9 @@ class ContactDirectory:
             raise TransportError(f"contact look-up: members refused the service token ({response.status_code})")
         if response.status_code != 200:
             raise TransportError(f"contact look-up: members answered {response.status_code}", retryable=False)
-        field = "phone" if channel == "sms" else "email"
-        value = response.json().get(field)
-        if not value:
-            raise TransportError(f"contact look-up: member {member_id} has no {field}", retryable=False)
-        return str(value)
+        data = response.json()
+        return Contact(phone=data.get("phone"), email=data.get("email"), family_name=data.get("family_name"),
+                       gender=data.get("gender") or "unspecified")
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,10 @@ class Outgoing:
     template: str = ""
     params: dict[str, str] = field(default_factory=dict)
     language: str = "zh-CN"
-    # The phone number of a one-time message (a sign-in code), which goes to whoever asked for it,
-    # not to a member: transports send there instead of looking the member's contact up. Held in
-    # memory for the hand-over only; it is never stored.
+    # Where to send it, when the sender already knows: a one-time message's phone number (it goes to
+    # whoever asked for the code, not to a member), or the member's phone or e-mail read with the
+    # name a greeting message calls them by. Transports then send there instead of looking the
+    # member's contact up. Held in memory for the hand-over only; it is never stored in clear.
     address: str | None = None
 
 

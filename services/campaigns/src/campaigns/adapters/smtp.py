@@ -39,7 +39,7 @@ class SmtpTransport:
         self.contacts = contacts
 
     async def send(self, message: Outgoing) -> Receipt:
-        to = await self.contacts.address(message.member_id, "email")
+        to = message.address or await self.contacts.address(message.member_id, "email")
         mail = self.compose(message, to)
         c = self.config
         try:

@@ -356,7 +356,8 @@ class LocalOutboxRow(SQLModel, table=True):
     member_id: str = Field(max_length=36, index=True)
     channel: str = Field(max_length=8)
     text: str = Field(sa_column=Column(Text, nullable=False))
-    # A one-time message's number, masked (138****5678); its member_id is empty.
+    # The number it went to, masked (138****5678), when known at hand-over: a one-time message (its
+    # member_id is empty) or a greeting one.
     recipient: str | None = Field(default=None, max_length=16)
     sent_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False, index=True))
 

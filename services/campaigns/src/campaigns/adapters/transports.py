@@ -32,7 +32,8 @@ __all__ = ["LocalOutboxTransport", "Outgoing", "Providers", "Receipt", "Transpor
 class LocalOutboxTransport:
     """Records the rendered text in `local_outbox` and counts it sent: what `crm run` and the demo
     use, and what operators read at GET /v1/outbox. A message handed over twice (a retry after a
-    crash) keeps its one row. A one-time message has no member: its row names the masked number."""
+    crash) keeps its one row. A message sent to a number known at hand-over (a one-time message,
+    which has no member, or a greeting one) names it masked."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -57,6 +58,7 @@ class Providers:
     sms: Transport | None = None
     email: Transport | None = None
     replies: ReplyForwarder | None = None
+    contacts: ContactDirectory | None = None  # members' answers for the greeting of a message
     clients: list[httpx.AsyncClient | MembersClient] = field(default_factory=list)
 
     async def aclose(self) -> None:
@@ -76,7 +78,7 @@ def providers_for(settings: Settings, tokens: TokenSource | None) -> Providers:
         return Providers()
     members = MembersClient(settings.members_url, tokens, timeout_s=settings.members_timeout_s)
     contacts = ContactDirectory(members)
-    providers = Providers(replies=ReplyForwarder(members), clients=[members])
+    providers = Providers(replies=ReplyForwarder(members), contacts=contacts, clients=[members])
     if sms == "aliyun":
         http = httpx.AsyncClient(timeout=settings.aliyun_sms_timeout_s)
         providers.clients.append(http)

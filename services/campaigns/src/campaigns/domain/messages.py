@@ -13,6 +13,10 @@ any clock:
   with the reason, so marketing sees it in the campaign's counts;
 - rendering: Jinja2 with undefined variables refused, the chain's sign name 【…】 first in every
   SMS and the opt-out line last in every marketing SMS (carriers require both);
+- the salutation: a template may greet the member (`{{ salutation }}`): 张女士, Mr Li. Campaigns
+  keeps no names, so the text it stores (the inbox, the customer-360) greets them neutrally (尊敬的
+  会员) and the text handed to the transport calls them by the family name members gives with
+  the phone number at the moment of sending;
 - retries: a failed hand-over waits base * 2^(n-1) (capped) before the next attempt, and after the
   last one the message is `failed`.
 
@@ -119,6 +123,22 @@ class QuietHours:
 def retry_after(attempts: int, base_s: float, max_s: float) -> timedelta:
     """The wait after the `attempts`-th failed hand-over: base, 2 x base, 4 x base ... up to max."""
     return timedelta(seconds=min(max_s, base_s * 2 ** max(0, attempts - 1)))
+
+
+# The parameter the sender fills in itself, never a request or a campaign.
+SALUTATION = "salutation"
+NEUTRAL_SALUTATION = {"zh-CN": "尊敬的会员", "en": "Dear member"}
+_TITLES = {"zh-CN": {"female": "{}女士", "male": "{}先生"}, "en": {"female": "Ms {}", "male": "Mr {}"}}
+_EITHER_TITLE = {"zh-CN": "{}先生/女士", "en": "Mr/Ms {}"}
+
+
+def salutation(family_name: str | None, gender: str, language: str) -> str:
+    """What a message calls the member: family name and title in the message's language, the
+    neutral greeting when members has no name for them (erased)."""
+    language = language if language in NEUTRAL_SALUTATION else "zh-CN"
+    if not family_name:
+        return NEUTRAL_SALUTATION[language]
+    return _TITLES[language].get(gender, _EITHER_TITLE[language]).format(family_name)
 
 
 class RenderError(ValueError):

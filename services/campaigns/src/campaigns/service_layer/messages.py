@@ -4,12 +4,13 @@ the transport. The member's inbox is every message they received.
 
 Intake (the consumer handlers) checks consent, renders the text, counts the weekly cap and defers
 a request arriving in quiet hours; dispatch checks consent and quiet hours again at the time of
-sending (a consent withdrawn overnight stops a deferred message), hands the message over, and
-retries a failed hand-over with backoff until it is `failed`.
+sending (a consent withdrawn overnight stops a deferred message), greets the member by name where
+the template does (`rules.SALUTATION`), hands the message over, and retries a failed hand-over
+with backoff until it is `failed`.
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, cast
@@ -19,6 +20,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
 from campaigns.adapters import templates
+from campaigns.adapters.members_api import ContactDirectory
 from campaigns.adapters.tables import CampaignRow, CustomerRow, LocalOutboxRow, MessageRow
 from campaigns.adapters.transports import Outgoing, Transport, TransportError
 from campaigns.config import Settings
@@ -69,7 +71,12 @@ def campaign_template_params(name: str) -> frozenset[str] | None:
     if name not in campaign_templates():
         return None
     texts = (text for language in rules.LANGUAGES for text in (templates.source(name, language), templates.subject(name, language)))
-    return frozenset().union(*(rules.variables(text) for text in texts if text is not None))
+    return frozenset().union(*(rules.variables(text) for text in texts if text is not None)) - {rules.SALUTATION}
+
+
+def _greets(template: str, language: str) -> bool:
+    source = templates.source(template, language)
+    return source is not None and rules.SALUTATION in rules.variables(source)
 
 
 def message_id(member_id: str, source: str, occasion: str) -> str:
@@ -158,8 +165,8 @@ def _decide(row: Draft, refused: str | None, settings: Settings, now: datetime) 
     if source is None:
         _finish(row, Status.FAILED, f"template: no template {row.template!r}", now)
         return
-    try:
-        body = rules.render(source, row.params)
+    try:  # the stored text greets the member neutrally; dispatch puts their name in (`_personal`)
+        body = rules.render(source, row.params | {rules.SALUTATION: rules.salutation(None, "unspecified", row.language)})
     except rules.RenderError as exc:
         _finish(row, Status.FAILED, str(exc)[:500], now)
         return
@@ -237,9 +244,12 @@ _HANDOVER = ("status", "reason", "not_before", "attempts", "sent_at", "delivered
              "transport_ref")
 
 
-async def dispatch(uow: UnitOfWork, transport: Transport, now: datetime, limit: int) -> dict[str, int]:
+async def dispatch(uow: UnitOfWork, transport: Transport, now: datetime, limit: int,
+                   contacts: ContactDirectory | None = None) -> dict[str, int]:
     """Hands up to `limit` due messages to the transport, oldest due first. Rows are locked and
     skipped by other replicas (PostgreSQL), so each message is handed over by one of them.
+    `contacts` gives the name a greeting message calls the member by; without it (no service
+    credential to reach members) the message greets them as it was stored, neutrally.
 
     The rows are read as plain columns and written back in one executemany at the end: tracked ORM
     objects would each be flushed by the transport's own writes, an UPDATE per message."""
@@ -252,7 +262,8 @@ async def dispatch(uow: UnitOfWork, transport: Transport, now: datetime, limit: 
     counts = {"due": len(due), "sent": 0, "delivered": 0, "deferred": 0, "retrying": 0, "failed": 0, "cancelled": 0}
     consents = await _consents(uow, (row.member_id for row in due))
     for row in due:
-        outcome = await _send(row, transport, settings, quiet, consents.get(row.member_id, rules.Consents()), now)
+        outcome = await _send(row, transport, settings, quiet, consents.get(row.member_id, rules.Consents()), now,
+                              contacts)
         counts[outcome] += 1
     if due:
         await uow.session.exec(
@@ -264,7 +275,7 @@ async def dispatch(uow: UnitOfWork, transport: Transport, now: datetime, limit: 
 
 
 async def _send(row: MessageRow, transport: Transport, settings: Settings, quiet: rules.QuietHours,
-                consents: rules.Consents, now: datetime) -> str:
+                consents: rules.Consents, now: datetime, contacts: ContactDirectory | None) -> str:
     if (refused := rules.refusal(row.channel, row.requires_consent, consents)) is not None:  # type: ignore[arg-type]
         _finish(row, Status.CANCELLED, refused, now)
         return "cancelled"
@@ -276,10 +287,13 @@ async def _send(row: MessageRow, transport: Transport, settings: Settings, quiet
         row.status, row.sent_at, row.delivered_at, row.reason = Status.DELIVERED.value, now, now, None
         return "delivered"
     row.attempts += 1
+    outgoing = Outgoing(message_id=row.id, member_id=row.member_id, channel=row.channel,  # type: ignore[arg-type]
+                        text=row.text, marketing=row.marketing, at=now, template=row.template, params=dict(row.params),
+                        language=row.language)
     try:
-        receipt = await transport.send(Outgoing(message_id=row.id, member_id=row.member_id, channel=row.channel,  # type: ignore[arg-type]
-                                                text=row.text, marketing=row.marketing, at=now,
-                                                template=row.template, params=dict(row.params), language=row.language))
+        if contacts is not None and _greets(row.template, row.language):
+            outgoing = await _personal(outgoing, contacts, settings)
+        receipt = await transport.send(outgoing)
     except TransportError as exc:
         if not exc.retryable or row.attempts >= settings.message_max_attempts:
             _finish(row, Status.FAILED, f"attempt {row.attempts}: {exc}"[:500], now)
@@ -291,6 +305,21 @@ async def _send(row: MessageRow, transport: Transport, settings: Settings, quiet
     if receipt.status == "delivered":
         row.delivered_at = now
     return receipt.status
+
+
+async def _personal(message: Outgoing, contacts: ContactDirectory, settings: Settings) -> Outgoing:
+    """The message as it goes out: greeting the member by name, rendered again with that one
+    parameter changed, and to the address read in the same look-up (the transport need not read
+    it again). Nothing of it is stored; a look-up members cannot answer now is retried like any
+    failed hand-over."""
+    contact = await contacts.contact(message.member_id)
+    params = message.params | {rules.SALUTATION: rules.salutation(contact.family_name, contact.gender, message.language)}
+    source = templates.source(message.template, message.language)
+    assert source is not None  # it rendered at intake, from the same templates
+    text = rules.compose(rules.render(source, params), channel=message.channel, marketing=message.marketing,
+                         sign=settings.sms_sign, language=message.language)
+    address = contact.address(message.member_id, message.channel) if message.channel in ("sms", "email") else None
+    return replace(message, text=text, params=params, address=address)
 
 
 # --- reading

@@ -1,5 +1,7 @@
 """Bodies of the routes the platform's message sender calls (api/routes/sender.py)."""
 
+from typing import Literal
+
 from pydantic import AwareDatetime, BaseModel, Field
 
 from shared.phones import Phone
@@ -10,6 +12,8 @@ class ContactPublic(BaseModel):
     member_id: str
     phone: str | None = Field(description="In clear; null once the member is erased")
     email: str | None
+    family_name: str | None = Field(description="What a salutation calls the member (张, 欧阳, Smith); null once erased")
+    gender: Literal["female", "male", "unspecified"]
 
 
 class SmsReply(BaseModel):

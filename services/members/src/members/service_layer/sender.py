@@ -1,5 +1,6 @@
 """What the platform's message sender (campaigns) asks of members: the phone or e-mail to send a
-message to, read at the moment of sending, and a customer's reply to an SMS.
+message to and what to call the member in it, read at the moment of sending, and a customer's
+reply to an SMS.
 
 Campaigns keeps no contact details; every read here is a read of personal data in clear and is
 logged like a member of staff's (`record_personal_data_read`), in the same transaction.
@@ -12,7 +13,8 @@ from sqlmodel import select
 
 from members.adapters.tables import MemberRow
 from members.domain.consents import withdraws_by_reply
-from members.domain.privacy import present_contact_fields
+from members.domain.names import family_name
+from members.domain.privacy import ERASED_NAME, present_contact_fields
 from members.service_layer.consents import change_consent, consents_in_force
 from members.service_layer.privacy import record_personal_data_read
 from shared.auth import Principal
@@ -30,16 +32,22 @@ class Contact:
     member_id: str
     phone: str | None
     email: str | None
+    family_name: str | None  # for the salutation (张女士, Ms Zhang); the rest of the name stays here
+    gender: str
 
 
 async def contact(uow: UnitOfWork, reader: Principal, member_id: str) -> Contact:
-    """The member's phone and e-mail in clear; an erased member has neither (erasure removed them)."""
+    """The member's phone and e-mail in clear and their family name; an erased member has none of
+    them (erasure removed them)."""
     member = await uow.session.get(MemberRow, member_id)
     if member is None:
         raise NotFound(f"no member {member_id}")
+    called = None if member.name == ERASED_NAME else family_name(member.name)
     fields = present_contact_fields(member.phone, "", member.email)  # no address: nothing is posted
-    record_personal_data_read(uow.session, reader, member_id, fields, CONTACT_READ, now=uow.now())
-    return Contact(member_id=member_id, phone=member.phone, email=member.email)
+    record_personal_data_read(uow.session, reader, member_id, [*fields, *(["name"] if called else [])], CONTACT_READ,
+                              now=uow.now())
+    return Contact(member_id=member_id, phone=member.phone, email=member.email, family_name=called,
+                   gender=member.gender)
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,11 @@ from shared.policy import Grant
 router = APIRouter(tags=["sender"])
 
 
-@router.get("/v1/members/{member_id}/contact", summary="A member's phone and e-mail in clear, for sending a message")
+@router.get("/v1/members/{member_id}/contact", summary="A member's phone, e-mail and family name, for sending a message")
 async def contact(member_id: str, uow: UowDep, grant: Annotated[Grant, Allowed("members.contact.read")]) -> ContactPublic:
     found = await sender.contact(uow, grant.principal, member_id)
-    return ContactPublic(member_id=found.member_id, phone=found.phone, email=found.email)
+    return ContactPublic(member_id=found.member_id, phone=found.phone, email=found.email,
+                         family_name=found.family_name, gender=found.gender)  # type: ignore[arg-type]
 
 
 @router.post("/v1/consents/replies", summary="A customer's reply to an SMS: an opt-out withdraws marketing SMS")
