@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
-from feedback.adapters.tables import SurveyResponseRow
+from feedback.adapters.tables import ComplaintRow, SurveyResponseRow
 from shared.auth import Role
 from shared.events import contracts as c
 from shared.events.envelope import new_event
@@ -51,7 +51,9 @@ async def test_an_entry_links_to_a_complaint_of_the_same_store(fb) -> None:
 
 async def test_erasure_purges_the_members_free_text_but_keeps_the_counts(fb) -> None:
     await fb.register("m-gone", "S001")  # the desk names them in its store's comment book
-    complaint = await fb.file(member_id="m-gone", description="我叫张三，住在阳光花园3幢")
+    # Under a key: the filing's fingerprint is derived from the description, so it goes with it.
+    complaint = await fb.file(fb.desk() | {"Idempotency-Key": "desk-20261123-0001"}, member_id="m-gone",
+                              description="我叫张三，住在阳光花园3幢")
     await fb.ok(complaint["id"], "acknowledge")
     await fb.ok(complaint["id"], "resolve", note="已联系张三")
     [invitation] = (await fb.client.get("/v1/surveys/invitations", headers=fb.member("m-gone"))).json()
@@ -76,7 +78,9 @@ async def test_erasure_purges_the_members_free_text_but_keeps_the_counts(fb) -> 
     assert [e["text"] for e in (await fb.client.get("/v1/comment-book", headers=fb.admin())).json()] == [None]
     async with fb.app.state.sessions() as s:
         [response] = (await s.exec(select(SurveyResponseRow))).all()
+        fingerprint = (await s.exec(select(ComplaintRow.request_hash).where(ComplaintRow.id == complaint["id"]))).one()
     assert response.comment is None and response.nps == 0
+    assert fingerprint is None
     listed = (await fb.client.get("/v1/complaints", params={"member_id": "m-gone"}, headers=fb.admin())).json()
     assert len(listed) == 1
     kept = (await fb.client.get(f"/v1/complaints/{keeper['id']}", headers=fb.admin())).json()

@@ -220,6 +220,23 @@ async def test_a_retried_filing_with_the_same_idempotency_key_files_once(fb) -> 
     assert len(await fb.outbox(COMPLAINT_FILED)) == 1
 
 
+async def test_the_same_idempotency_key_with_a_different_filing_is_409_and_files_nothing(fb) -> None:
+    body = {"category": "price", "severity": "low", "description": "价签与收银不符", "channel": "phone"}
+    headers = fb.desk() | {"Idempotency-Key": "call-20261123-0008"}
+    first = await fb.client.post("/v1/complaints", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    for changed in ({"description": "另一件事：货架缺货"}, {"severity": "high"}, {"channel": "service_desk"}):
+        r = await fb.client.post("/v1/complaints", json=body | changed, headers=headers)
+        assert r.status_code == 409, (changed, r.text)
+        assert r.json()["detail"] == ("Idempotency-Key call-20261123-0008 was already used to file a different "
+                                      "complaint; a new complaint needs a new key")
+    # The key still stands for the first complaint: its retry is answered with it, the store the
+    # desk's token implies spelled out or not.
+    again = await fb.client.post("/v1/complaints", json=body | {"store_id": "S001"}, headers=headers)
+    assert (again.status_code, again.json()["id"]) == (200, first.json()["id"])
+    assert len(await fb.outbox(COMPLAINT_FILED)) == 1
+
+
 async def test_reassignment_is_recorded_and_refused_once_resolved(fb) -> None:
     await fb.register("m-of-wang", "S001", manager_id="am-wang")  # how feedback knows am-wang: a customer of theirs
     c = await fb.file()

@@ -175,6 +175,16 @@ async def test_a_complaints_idempotency_key_reaches_feedback_so_a_retry_files_it
     assert len(services["feedback"].requests) == 2
 
 
+async def test_a_complaints_key_reused_for_another_complaint_is_feedbacks_409_relayed(app_api) -> None:
+    client, services, member, _ = app_api
+    refusal = "Idempotency-Key complaint-key-0002 was already used to file a different complaint; a new complaint needs a new key"
+    services["feedback"].answers["/v1/complaints"] = (409, {"detail": refusal})
+    r = await client.post("/app/v1/complaints", json={"category": "price", "severity": "low", "description": "y"},
+                          headers={**member, "Idempotency-Key": "complaint-key-0002", "Accept-Language": "en"})
+    assert r.status_code == 409
+    assert r.json()["detail"] == refusal and r.json()["message"] == r.json()["message_en"]
+
+
 async def test_scores_reach_feedback_as_the_app_sent_them_or_not_at_all(app_api) -> None:
     client, services, member, _ = app_api
     for path, body, field in (("/app/v1/complaints/c1/rating", {"score": True}, "score"),

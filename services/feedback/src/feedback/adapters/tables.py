@@ -17,7 +17,8 @@ def tz(nullable: bool = False, index: bool = False) -> Column:
 class ComplaintRow(SQLModel, table=True):
     __tablename__ = "complaint"
     __table_args__ = (
-        # A front end that retries a filing with the same Idempotency-Key gets the first complaint.
+        # A front end that retries a filing with the same Idempotency-Key gets the first complaint
+        # (another filing under that key is refused: `request_hash`).
         UniqueConstraint("filed_by", "idempotency_key", name="uq_complaint_idempotency"),
         Index("ix_complaint_queue", "assignee", "next_due_at"),
         Index("ix_complaint_store_queue", "store_id", "next_due_at"),
@@ -40,6 +41,10 @@ class ComplaintRow(SQLModel, table=True):
     escalated_to: str | None = Field(default=None, max_length=80, index=True)
     filed_by: str = Field(max_length=64)
     idempotency_key: str | None = Field(default=None, max_length=100)
+    # SHA-256 of the filing made under `idempotency_key` (service_layer/complaints.py), to tell a
+    # retry from another complaint sent under the same key. None for complaints filed before it was
+    # kept, and once the member is erased (it is derived from the description).
+    request_hash: str | None = Field(default=None, max_length=64)
     filed_at: datetime = Field(sa_column=tz())
     ack_due_at: datetime = Field(sa_column=tz())
     resolve_due_at: datetime = Field(sa_column=tz())

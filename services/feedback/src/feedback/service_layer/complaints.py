@@ -4,8 +4,10 @@ Routes check who may act; these functions check what the complaint's state allow
 change in the history with its actor and time, and emit the events in the same transaction.
 """
 
+import hashlib
+import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +33,10 @@ class ComplaintConflict(Conflict):
     """A request the complaint's state refuses (409), with the reason."""
 
 
+class IdempotencyConflict(Conflict):
+    """The Idempotency-Key was already used by the same caller to file a different complaint."""
+
+
 @dataclass(frozen=True)
 class Filing:
     store_id: str
@@ -41,6 +47,12 @@ class Filing:
     member_id: str | None = None
     sale_store_id: str | None = None
     sale_pos_txn_id: str | None = None
+
+    @property
+    def digest(self) -> str:
+        """Fingerprint of the filing as the route resolved it (defaults filled in), so a retry that
+        leaves out a default it sent the first time is still the same filing."""
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def policy_of(settings: Settings) -> DeadlinePolicy:
@@ -66,11 +78,21 @@ async def load(uow: UnitOfWork, complaint_id: str, *, lock: bool = False) -> Com
 async def file_complaint(
     uow: UnitOfWork, settings: Settings, filing: Filing, *, actor: str, now: datetime, idempotency_key: str | None = None,
 ) -> tuple[ComplaintRow, bool]:
-    """The new complaint and True, or the one filed before under the same idempotency key and False."""
+    """The new complaint and True, or the one filed before under the same idempotency key and False.
+
+    A key stands for one intended complaint: the same key with another filing is refused (409)
+    rather than answered with a complaint the caller did not describe. A complaint without a
+    fingerprint (filed before one was kept, or its member erased since) cannot be compared and
+    answers any request under its key, as before."""
+    digest = filing.digest
     if idempotency_key:
         earlier = (await uow.session.exec(select(ComplaintRow).where(
             ComplaintRow.filed_by == actor, ComplaintRow.idempotency_key == idempotency_key))).first()
         if earlier is not None:
+            if earlier.request_hash is not None and earlier.request_hash != digest:
+                raise IdempotencyConflict(
+                    f"Idempotency-Key {idempotency_key} was already used to file a different complaint; "
+                    "a new complaint needs a new key")
             return earlier, False
     profile = await recordable_member(uow.session, filing.member_id) if filing.member_id else None
     policy = policy_of(settings)
@@ -79,7 +101,7 @@ async def file_complaint(
         category=filing.category, severity=filing.severity, description=filing.description,
         sale_store_id=filing.sale_store_id, sale_pos_txn_id=filing.sale_pos_txn_id, status=Status.FILED.value,
         assignee=assignee_for(filing.store_id, profile.tier if profile else None, profile.manager_id if profile else None),
-        filed_by=actor, idempotency_key=idempotency_key, filed_at=now,
+        filed_by=actor, idempotency_key=idempotency_key, request_hash=digest if idempotency_key else None, filed_at=now,
         ack_due_at=policy.ack_due(filing.severity, now), resolve_due_at=policy.resolve_due(filing.severity, now),
         updated_at=now,
     )

@@ -143,12 +143,13 @@ def settings_of(uow: UnitOfWork) -> Settings:
 
 
 async def erase_member(uow: UnitOfWork, member_id: str, now: datetime | None = None) -> None:
-    """Free text that came from or about the member goes; ids, categories and scores stay, so
-    counts and survey results remain correct."""
+    """Free text that came from or about the member goes (with the filing fingerprint hashed from
+    a complaint's description); ids, categories and scores stay, so counts and survey results remain
+    correct."""
     now = now or uow.now()
     session = uow.session
     await session.exec(update(ComplaintRow).where(col(ComplaintRow.member_id) == member_id).values(
-        description=None, resolution_note=None, rating_comment=None, erased_at=now))
+        description=None, resolution_note=None, rating_comment=None, request_hash=None, erased_at=now))
     theirs = select(ComplaintRow.id).where(col(ComplaintRow.member_id) == member_id)
     await session.exec(update(ComplaintHistoryRow).where(
         col(ComplaintHistoryRow.complaint_id).in_(theirs), col(ComplaintHistoryRow.action) == "reopen").values(detail=None))

@@ -67,7 +67,10 @@ def _filing(body: ComplaintCreate, grant: Grant, member_id: str | None) -> uc.Fi
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses={
+    200: {"description": "A retry with the same Idempotency-Key: the complaint filed the first time"},
+    409: {"description": "The Idempotency-Key was already used for a different filing, or the member was erased"},
+})
 async def file_complaint(
     body: ComplaintCreate, uow: UowDep, grant: Filing, settings: FeedbackSettingsDep, now: NowDep,
     response: Response,
@@ -77,7 +80,8 @@ async def file_complaint(
     """File a complaint (service desk, phone line, or a member in the app, for themself only). A
     VIP's complaint goes to their account manager, others to the store's service desk queue.
     Repeating a request with the same `Idempotency-Key` returns the first complaint (200) instead
-    of filing it again."""
+    of filing it again; the same key with a different filing is refused (409), since the key stands
+    for one intended complaint."""
     member_id = customer_named(grant, body.member_id)
     if member_id is not None:
         await ensure_customer(uow.session, grant, member_id)

@@ -17,7 +17,8 @@ router = APIRouter(prefix="/app/v1", tags=["member app"])
 
 
 @router.post("/complaints", status_code=status.HTTP_201_CREATED, summary="File a complaint (always my own, from the app)",
-             responses={200: {"description": "A retry with the same Idempotency-Key: the complaint filed the first time"}})
+             responses={200: {"description": "A retry with the same Idempotency-Key: the complaint filed the first time"},
+                        409: {"description": "The Idempotency-Key was already used for a different complaint (feedback's refusal, relayed)"}})
 async def file_complaint(
     body: ComplaintFiling, grant: AppGrant, calls: Calls, request: Request,
     # Passed on to feedback, which files once per key and member: a retry over a flaky mobile
