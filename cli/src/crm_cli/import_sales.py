@@ -36,6 +36,10 @@ PATH = "/v1/sales/import"
 # Under the services' and the gateway's body limit (CRM_MAX_BODY_BYTES, 1 MB by default).
 MAX_BATCH_BYTES = 900_000
 RETRIES = 4
+# The exit status of a run that went through the whole file but refused some of its rows (in the
+# reject file): not 0, so a script or scheduler that imports a file sees that it was not all taken.
+# 1 and 2 are taken (members refused a batch; the file or an option is unusable), 130 is Ctrl-C.
+EXIT_REJECTED = 3
 
 
 @dataclass
@@ -244,4 +248,4 @@ def run(args: Any, base_url: str, token: str, out: TextIO) -> int:
     if summary.interrupted:
         print("interrupted: run the same command again to go on; what was imported is answered present", file=out)
         return 130
-    return 0
+    return EXIT_REJECTED if summary.rejected else 0

@@ -173,6 +173,11 @@ def main(argv: list[str] | None = None) -> int:
         "import-sales", help="import a chain's past sales from a CSV or JSON-lines file (admin)",
         description="Loads past sales into the same records as live sales; safe to run again or to resume. "
                     "File format: services/members/README.md#importing-past-sales",
+        # The statuses run() and cmd_import_sales answer (3 is import_sales.EXIT_REJECTED).
+        epilog="exit status: 0 every sale was imported or already present; 3 the whole file was read but some "
+               "rows were rejected (the summary and the reject file say which; a dry run too); 1 members refused "
+               "a batch or could not be reached; 2 the file or an option cannot be used, or a line cannot be "
+               "read; 130 interrupted",
     )
     imp.add_argument("file", help="the sales: .csv, or .jsonl / .ndjson (one JSON object a line)")
     imp.add_argument("--points", required=True, choices=["none", "rule-at-time"],

@@ -1,0 +1,86 @@
+"""`crm import-sales` as a script sees it: the exit status says whether the whole file was taken,
+against a stand-in for members' `POST /v1/sales/import` on a local port."""
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from crm_cli.import_sales import EXIT_REJECTED
+from crm_cli.main import main
+
+UNKNOWN_CARD = "8800000000999"
+
+
+class SalesImport(BaseHTTPRequestHandler):
+    """Answers each sale as members would: a card no member has is rejected, naming the field."""
+
+    def do_POST(self) -> None:
+        sales = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["sales"]
+        results = [{"status": "rejected", "reason": "card_no: no member has this card"} if s.get("card_no") == UNKNOWN_CARD
+                   else {"status": "imported"} for s in sales]
+        body = json.dumps({"results": results}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def members_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SalesImport)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def sale(txn: str, card_no: str | None = None) -> str:
+    fields = {"store_id": "S001", "pos_txn_id": txn, "occurred_at": "2019-01-01T08:00:00+08:00", "total": "5.00"}
+    return json.dumps(fields | ({"card_no": card_no} if card_no else {})) + "\n"
+
+
+def import_sales(path: Path, members_url: str, *options: str) -> int:
+    return main(["import-sales", str(path), "--points", "none", "--members-url", members_url, "--token", "t", *options])
+
+
+@pytest.mark.parametrize("dry_run", [[], ["--dry-run"]])
+def test_a_run_that_rejected_rows_exits_3_after_the_summary_and_the_reject_file(
+    dry_run: list[str], members_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / "sales.jsonl"
+    path.write_text(sale("A-1") + sale("A-2", UNKNOWN_CARD) + "not json\n", encoding="utf-8")
+    assert import_sales(path, members_url, *dry_run) == EXIT_REJECTED == 3
+    out = capsys.readouterr().out
+    imported = "would import 1" if dry_run else "imported 1"
+    assert out.startswith(f"read 3, {imported}, already present 0, rejected 2 in ")
+    rejects = tmp_path / "sales.jsonl.rejects.csv"
+    assert out.endswith(f"rejected rows with their reasons: {rejects}\n")
+    assert [line.split(",")[:2] for line in rejects.read_text(encoding="utf-8-sig").splitlines()[1:]] == [
+        ["2", "card_no: no member has this card"], ["3", "record: not valid JSON (Expecting value at column 1)"]]
+
+
+def test_a_run_that_took_every_row_exits_0(members_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "sales.jsonl"
+    path.write_text(sale("B-1") + sale("B-2"), encoding="utf-8")
+    assert import_sales(path, members_url) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("read 2, imported 2, already present 0, rejected 0 in ") and "rejected rows" not in out
+    assert not (tmp_path / "sales.jsonl.rejects.csv").exists()
+
+
+def test_the_help_names_the_exit_status_of_rejected_rows(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["import-sales", "--help"])
+    assert exit_.value.code == 0
+    assert f"{EXIT_REJECTED} the whole file was read but some rows were rejected" in " ".join(capsys.readouterr().out.split())
