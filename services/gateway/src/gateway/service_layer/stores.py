@@ -5,15 +5,20 @@ The gateway is where stores are kept, so it judges every store id that comes in 
 is not bound by a token: the store of a sale or a return, of a staff account, the home store a
 customer picks when signing up in the app and the store an app complaint is about. A customer
 whose home store does not exist could never reserve a gift (there is no stock there), and a
-complaint about one would sit in a queue nobody works.
+complaint about one would sit in a queue nobody works. A report's store filter (the information
+base) must name a store too, closed ones included: their history is still there to read, while a
+store nobody has would be answered with zeros, as if it had sold nothing.
 
 It is also where store names live: every change is announced (`store_changed`), and the services
 that name a store to customers (campaigns' messages) keep the names from there.
 """
 
+from collections.abc import Iterable
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.adapters.tables import StoreRow
+from shared.commands import Commands
 from shared.errors import Invalid
 from shared.events import contracts as c
 from shared.events.registry import STORE_CHANGED
@@ -41,7 +46,23 @@ def no_open_store(store_id: str, *, field: str = "store_id", kind: type[Invalid]
     return kind(field, f"unknown or inactive store {store_id}")
 
 
-async def ensure_store(session: AsyncSession, store_id: str, *, field: str = "store_id", kind: type[Invalid] = Invalid) -> None:
-    store = await session.get(StoreRow, store_id)
-    if store is None or not store.active:
+async def ensure_store(
+    session: AsyncSession, store_id: str, *, field: str = "store_id", kind: type[Invalid] = Invalid, closed_too: bool = False,
+) -> None:
+    """`closed_too` for a store id that says where to look rather than where something happens now
+    (a report's filter): any store the chain has had will do."""
+    store = await session.get(StoreRow, store_id) if store_id else None
+    if store is None and closed_too:
+        raise kind(field, f"unknown store {store_id}" if store_id else "empty: name a store, or leave it out for every store")
+    if store is None or not (store.active or closed_too):
         raise no_open_store(store_id, field=field, kind=kind)
+
+
+async def ensure_report_stores(commands: Commands, store_ids: Iterable[str]) -> None:
+    """A report's store filter (the information base, through the API or the console) names stores
+    the chain has or had; checked in a transaction of its own, which ends before the report is asked
+    of members (that may take a while)."""
+    if store_ids := list(store_ids):
+        async with commands(read_only=True) as uow:
+            for store_id in store_ids:
+                await ensure_store(uow.session, store_id, closed_too=True)

@@ -16,6 +16,7 @@ from gateway.api.console.render import go, page, today
 from gateway.api.console.session import Console, ConsoleUser, Form, keyed, one
 from gateway.domain.page_figures import bars, totals
 from gateway.service_layer.console_reads import call, read
+from gateway.service_layer.stores import ensure_report_stores
 from shared.errors import Invalid
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
@@ -25,8 +26,12 @@ LEVELS = {"communities": "/v1/infobase/communities", "customers": "/v1/infobase/
 METHODS = ("phone", "sms", "wechat", "home_visit", "in_store")
 
 
-def _filters(request: Request) -> dict[str, str]:
-    return {k: v.strip() for k, v in request.query_params.items() if k in FILTERS and v.strip()}
+async def _filters(request: Request) -> dict[str, str]:
+    """The report's filters; a store the chain never had is refused (a page of zeros would read as
+    a store that sold nothing)."""
+    filters = {k: v.strip() for k, v in request.query_params.items() if k in FILTERS and v.strip()}
+    await ensure_report_stores(request.app.state.commands, [filters["store_id"]] if "store_id" in filters else [])
+    return filters
 
 
 def _members(request: Request) -> Any:
@@ -36,7 +41,7 @@ def _members(request: Request) -> Any:
 @router.get("/infobase")
 async def communities(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
     """Level 1: communities ranked by buying households (or spend), with a bar chart."""
-    filters = _filters(request)
+    filters = await _filters(request)
     body = await read(_members(request), "members", LEVELS["communities"], user.bearer(), {**filters, "limit": "500"})
     ranked = "spend" if filters.get("sort") == "spend" else "households"
     return page(request, "staff/infobase_communities.html", user, body=body, filters=filters,
@@ -47,7 +52,7 @@ async def communities(request: Request, user: Annotated[ConsoleUser, Console("ga
 @router.get("/infobase/communities/{community_id}")
 async def customers(community_id: str, request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
     """Level 2: one community's customers by spend."""
-    filters = _filters(request)
+    filters = await _filters(request)
     path = LEVELS["customers"].format(id=quote(community_id, safe=""))
     body = await read(_members(request), "members", path, user.bearer(), {**filters, "limit": "1000"})
     return page(request, "staff/infobase_customers.html", user, body=body, filters=filters,
@@ -57,7 +62,7 @@ async def customers(community_id: str, request: Request, user: Annotated[Console
 @router.get("/infobase/members/{member_id}")
 async def purchases(member_id: str, request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
     """Level 3: one customer's purchases line by line, returns beneath their sale."""
-    filters = _filters(request)
+    filters = await _filters(request)
     path = LEVELS["purchases"].format(id=quote(member_id, safe=""))
     body = await read(_members(request), "members", path, user.bearer(), {**filters, "limit": "2000"})
     return page(request, "staff/infobase_purchases.html", user, body=body, filters=filters,
@@ -75,7 +80,7 @@ async def export(request: Request, user: Annotated[ConsoleUser, Console("gateway
         raise Invalid("id", "required for this level")
     path = LEVELS[level].format(id=quote(ident, safe=""))
     answer = await call(_members(request), "members", "GET", path, user.bearer(),
-                        params={**_filters(request), "format": "csv", "limit": "5000"})
+                        params={**await _filters(request), "format": "csv", "limit": "5000"})
     headers = {k: v for k, v in answer.headers.items() if k.lower() == "content-disposition"}
     return Response(answer.content, media_type=answer.headers.get("content-type", "text/csv"), headers=headers)
 

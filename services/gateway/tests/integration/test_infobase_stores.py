@@ -1,0 +1,101 @@
+"""The information base through the gateway: its store filter must name one of the chain's stores,
+which the gateway keeps (members has no list of them and would answer an unknown store with zeros)."""
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import httpx
+import pytest
+
+from shared.auth import Role
+from tests.support.console import logged_in
+from tests.support.identity import MovableClock, admin, gateway_with_stores
+from tests.support.platform import TestEnv
+
+pytestmark = pytest.mark.integration
+
+LEVELS = ["/communities", "/communities/c%3F1/customers", "/members/m%3F1/purchases"]
+
+
+@pytest.fixture
+async def gateway(env: TestEnv, database_factory):
+    async with gateway_with_stores(env, await database_factory("gateway"), MovableClock()) as client:
+        yield client
+
+
+@pytest.fixture
+async def members(gateway: httpx.AsyncClient) -> AsyncIterator[list[httpx.Request]]:
+    """Members as it answers a report of a store without sales: zeros. Records what reaches it."""
+    received: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(200, json={"items": [], "total": 0, "limit": 200, "offset": 0, "filters": {}})
+
+    wired = gateway.app.state.downstream
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer), base_url="http://members") as stand_in:
+        gateway.app.state.downstream = replace(wired, members=stand_in)
+        yield received
+        gateway.app.state.downstream = wired  # closed by the gateway's own shutdown
+
+
+@pytest.mark.parametrize("level", LEVELS)
+async def test_an_unknown_store_is_422_naming_store_id_and_never_reaches_members(
+    gateway: httpx.AsyncClient, members: list[httpx.Request], env: TestEnv, level: str,
+) -> None:
+    for params in ({"store_id": "S999"}, [("store_id", "S001"), ("store_id", "S999")], {"store_id": ""}):
+        r = await gateway.get(f"/api/members/v1/infobase{level}", params=params, headers=admin(env))
+        assert r.status_code == 422, (params, r.text)
+        assert r.json()["detail"].startswith("store_id: ")
+    assert r.json()["detail"] == "store_id: empty: name a store, or leave it out for every store"
+    r = await gateway.get(f"/api/members/v1/infobase{level}", params={"store_id": "S999"}, headers=admin(env))
+    assert r.json()["detail"] == "store_id: unknown store S999"
+    assert members == []
+
+
+@pytest.mark.parametrize("level", LEVELS)
+async def test_a_store_of_the_chain_closed_ones_included_or_none_is_forwarded_as_asked(
+    gateway: httpx.AsyncClient, members: list[httpx.Request], env: TestEnv, level: str,
+) -> None:
+    headers = admin(env)
+    r = await gateway.put("/api/v1/stores/S002", json={"name": "store S002", "active": False}, headers=headers)
+    assert r.status_code == 200, r.text
+    for params in ({"store_id": "S001", "from": "2026-11-01", "format": "csv"}, {"store_id": "S002"}, {}):
+        r = await gateway.get(f"/api/members/v1/infobase{level}", params=params, headers=headers)
+        assert r.status_code == 200, (params, r.text)
+    assert [(q.url.raw_path.split(b"?")[0], dict(q.url.params)) for q in members] == [
+        (f"/v1/infobase{level}".encode(), {"store_id": "S001", "from": "2026-11-01", "format": "csv"}),
+        (f"/v1/infobase{level}".encode(), {"store_id": "S002"}),
+        (f"/v1/infobase{level}".encode(), {}),
+    ]
+    assert members[0].headers["authorization"] == headers["Authorization"]  # the caller's own token
+
+
+async def test_without_a_token_the_store_is_not_looked_at(gateway: httpx.AsyncClient, members: list[httpx.Request]) -> None:
+    r = await gateway.get("/api/members/v1/infobase/communities", params={"store_id": "S999"})
+    assert r.status_code == 401
+    assert members == []
+
+
+async def test_a_store_manager_naming_an_unknown_store_is_refused_as_anyone_else(
+    gateway: httpx.AsyncClient, members: list[httpx.Request], env: TestEnv,
+) -> None:
+    r = await gateway.get("/api/members/v1/infobase/communities", params={"store_id": "S999"},
+                          headers=env.auth(Role.STORE_MANAGER, store_id="S001"))
+    assert r.status_code == 422 and r.json()["detail"] == "store_id: unknown store S999"
+    assert members == []
+
+
+async def test_the_consoles_information_base_refuses_an_unknown_store_instead_of_showing_zeros(
+    gateway: httpx.AsyncClient, members: list[httpx.Request], env: TestEnv,
+) -> None:
+    await logged_in(gateway, env, "wang.sm", "store_manager", store_id="S001")
+    for path, params in (("/console/infobase", {}), ("/console/infobase/communities/c-1", {}),
+                         ("/console/infobase/members/m-1", {}), ("/console/infobase/export", {"level": "communities"})):
+        r = await gateway.get(path, params={**params, "store_id": "S999"})
+        assert r.status_code == 422, (path, r.text)
+        assert "S999" in r.text, r.text[r.text.find("<main"):]
+    assert members == []
+    r = await gateway.get("/console/infobase", params={"store_id": "S001"})
+    assert r.status_code == 200, r.text
+    assert [request.url.params["store_id"] for request in members] == ["S001"]
