@@ -89,4 +89,4 @@ async def test_an_operator_is_told_campaigns_are_not_theirs(stack, env) -> None:
     await logged_in(gw, env, "sun.yunwei", "operator")
     assert "/console/campaigns" not in (await gw.get("/console")).text
     r = await gw.get("/console/campaigns")
-    assert r.status_code == 403 and "campaigns" in r.text
+    assert r.status_code == 403 and "无权执行此操作" in r.text

@@ -50,7 +50,7 @@ async def test_an_operator_runs_a_job_now_and_sees_its_summary_and_its_run(conso
     assert "2026-12-01 08:30:00" in listed.text and "手动" in listed.text  # the run, in local time, by hand
 
     bad = await console.post("/console/ops/jobs/run", data={"csrf": csrf_of(jobs.text), "service": "gateway", "job": "x", "as_of": "soon"})
-    assert bad.status_code == 422 and "as_of" in bad.text
+    assert bad.status_code == 422 and "业务时间（留空为现在）：不是日期和时间" in bad.text
     unknown = await console.post("/console/ops/jobs/run", data={"csrf": csrf_of(jobs.text), "service": "gateway", "job": "nothing"})
     assert unknown.status_code == 200 and "404" in unknown.text
 

@@ -58,7 +58,7 @@ async def test_a_form_without_the_browser_s_csrf_token_is_refused(gateway, env) 
     password = await account(gateway, env, "op.zhang", "operator")
     await gateway.get("/console/login")
     r = await gateway.post("/console/login", data={"csrf": "0" * 64, "login": "op.zhang", "password": password})
-    assert r.status_code == 403 and "reload the page" in r.text
+    assert r.status_code == 403 and "表单已过期或并非来自本系统：请刷新页面后重试。" in r.text
     assert "crm_console=" not in r.headers.get("set-cookie", "")
     # Logged in, a post without the token does not log out either.
     assert (await log_in(gateway, "op.zhang", password)).status_code == 303

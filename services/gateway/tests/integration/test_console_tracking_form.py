@@ -58,5 +58,5 @@ async def test_a_tracking_form_sent_twice_goes_to_members_under_one_key(gateway,
     assert key.group(1) not in again.text
 
     r = await gateway.post("/console/tracking", data={**form, "idempotency_key": "bad"})
-    assert r.status_code == 422 and "idempotency_key" in r.text
+    assert r.status_code == 422 and "表单已损坏或已过期：请刷新页面后重新填写。" in r.text
     assert len(sent) == 2

@@ -14,9 +14,12 @@ DEADLINE_S = 10.0
 class ServiceRefused(ServiceError):
     """The service refused the request (4xx): answered with its status and detail."""
 
-    def __init__(self, service: str, status_code: int, detail: str) -> None:
+    def __init__(self, service: str, status_code: int, detail: str, said: Any = None) -> None:
         super().__init__(f"{service}: {detail}")
         self.status_code = status_code
+        # The service's own `detail` as it answered it (pydantic's list of errors, with each one's
+        # type and limits, or a sentence): what the console words for the person.
+        self.said = detail if said is None else said
 
 
 class ServiceUnavailable(ServiceError):
@@ -34,13 +37,20 @@ async def call(client: httpx.AsyncClient | None, service: str, method: str, path
     if response.status_code >= 500:
         raise ServiceUnavailable(f"{service} answered {response.status_code}")
     if response.status_code >= 400:
-        raise ServiceRefused(service, response.status_code, _detail(response))
+        raise ServiceRefused(service, response.status_code, _detail(response), _said(response))
     return response
 
 
 async def read(client: httpx.AsyncClient | None, service: str, path: str, headers: dict[str, str],
                params: dict[str, str] | None = None) -> Any:
     return (await call(client, service, "GET", path, headers, params=params)).json()
+
+
+def _said(response: httpx.Response) -> Any:
+    try:
+        return response.json().get("detail")
+    except (ValueError, AttributeError):
+        return None
 
 
 def _detail(response: httpx.Response) -> str:

@@ -38,5 +38,10 @@ def translations(language: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(compiled)
 
 
+def N_(message: str) -> str:
+    """Marks a message for the catalogue that is translated later, where it is shown."""
+    return message
+
+
 def language_of(cookie: str | None) -> str:
     return cookie if cookie in LANGUAGES else DEFAULT

@@ -2,6 +2,7 @@
 gets (the user, the language, the CSRF token, the menu), the cookies a page sends back, and the
 pages shown for a refusal, a missing session or a forbidden page."""
 
+import logging
 from datetime import date, datetime
 from functools import cache
 from typing import Any, cast
@@ -12,20 +13,18 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 
-from gateway.api.console.i18n import LANG_COOKIE, LANGUAGES, language_of, translations
+from gateway.api.console.i18n import LANG_COOKIE, LANGUAGES, N_, language_of, translations
+from gateway.api.console.refusals import explain
 from gateway.api.console.session import CSRF_COOKIE, PATH, SESSION_COOKIE, ConsoleUser, csrf_token
 from gateway.console import TEMPLATES
 from gateway.domain.staff import LoginFailed, SecondFactorNeeded, SecondFactorWrong
+from gateway.service_layer.console_reads import ServiceRefused
 from shared.auth import Role
 from shared.errors import ServiceError, TooManyRequests
 from shared.policy import POLICY, AccessDenied
 
+log = logging.getLogger(__name__)
 OPERATORS = frozenset({Role.OPERATOR, Role.ADMIN})
-
-
-def N_(message: str) -> str:
-    """Marks a message for the catalogue that is translated later, where it is shown."""
-    return message
 
 
 # Words that reach the templates as data and are translated there: roles, job triggers, the
@@ -38,7 +37,7 @@ SHOWN_AS_DATA = (
     N_("low"), N_("medium"), N_("high"), N_("lost"), N_("unknown"),
     N_("overdue"), N_("soon"), N_("later"), N_("none"), N_("key"), N_("secondary"), N_("ordinary"),
     N_("treatment"), N_("control"), N_("replayed"), N_("discarded"), N_("running"), N_("finished"), N_("interrupted"),
-    N_("member"), N_("vip"), N_("reserved"), N_("handed_over"), N_("cancelled"),
+    N_("member"), N_("vip"), N_("reserved"), N_("handed_over"), N_("cancelled"), N_("completed"),
     N_("active"), N_("archived"), N_("draft"), N_("scheduled"), N_("paused"), N_("ended"), N_("email"),
     N_("leftover_collection_visit"),
     N_("product_quality"), N_("service_attitude"), N_("checkout_queues"), N_("finding_goods"), N_("store_environment"),
@@ -164,8 +163,8 @@ def refusal_message(request: Request, exc: ServiceError) -> str:
         return str(_("The one-time code is wrong."))
     if isinstance(exc, TooManyRequests):
         return str(_("Too many attempts; wait a few minutes and try again."))
-    refused = _("The request was refused")
-    return f"{refused}: {exc.detail()}"
+    # A service's refusal is worded from what it answered (console_reads); the log keeps its English.
+    return explain(exc.said if isinstance(exc, ServiceRefused) else exc.detail(), _)
 
 
 def refusal_handler(json_handler: Any) -> Any:
@@ -176,6 +175,8 @@ def refusal_handler(json_handler: Any) -> Any:
         if not on_console(request) or not isinstance(exc, ServiceError):
             return await json_handler(request, exc)
         message = refusal_message(request, exc)
+        # The services' own words, for support: the page shows them in the person's language.
+        log.info("console %s %s refused (%s): %s", request.method, request.url.path, exc.status_code, exc)
         template = "fragments/refusal.html" if request.headers.get("HX-Request") else "refusal.html"
         response = page(request, template, status_code=exc.status_code, message=message)
         response.headers.update(exc.headers())

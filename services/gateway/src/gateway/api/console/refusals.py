@@ -1,0 +1,283 @@
+"""What a person is told when a service refuses a console form: the refusal in their language.
+
+The services answer in English, for their API clients and logs: a 422 lists pydantic's errors
+(`[{"loc": ["body", "phone"], "msg", "type", "ctx"}]`), other refusals say one sentence ("gift g1
+is out of stock at store S001"), and a rule only the service checks names its field first
+("tracked_on: is 2026-12-09, in the future ..."). `console_reads.ServiceRefused` carries what the
+service said: each problem is read from either shape, its field, and its reason from the error's
+`type` and `ctx` where the list is at hand, else from pydantic's English message of that type (a
+rule a service words itself, or a list the gateway's own checks flattened).
+
+As with `render.SHOWN_AS_DATA`, every message here is English marked `N_` and put into words by the
+catalogue where it is shown: field labels are the forms' own labels (the same catalogue entries), a
+reason is worded from the error type with its limits (`max_length`, `ge`), and a sentence the services
+are known to say is matched by its pattern. A field without a label is named as the service names
+it; a reason or a sentence not known here is shown as the service wrote it, never hidden.
+"""
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.api.console.i18n import N_
+from gateway.domain.refusals import problems
+
+Gettext = Callable[[str], str]
+
+# A field as the services name it (dotted below the body) -> the label of the console's form field.
+LABELS = {
+    "name": N_("Name"), "phone": N_("Phone"), "community": N_("Community"), "address": N_("Address"),
+    "card_no": N_("Card"), "birthday": N_("Birthday"), "consents.sms": N_("Agrees to marketing SMS"),
+    "store_id": N_("Store"), "home_store_id": N_("Store"), "gift_id": N_("Gift"), "used_on": N_("Date of the visit"),
+    "tracked_on": N_("Date"), "date": N_("Date"), "member_id": N_("Customer"), "contact": N_("Contact (who was reached)"),
+    "method": N_("Method"), "rating": N_("Effect (1 poor to 5 very good)"), "notes": N_("Notes"),
+    "note": N_("Resolution note"), "points": N_("Compensation in points"), "compensation.points": N_("Compensation in points"),
+    "coupon_value": N_("Compensation coupon value"), "compensation.coupon_value": N_("Compensation coupon value"),
+    "from": N_("From"), "to": N_("To"), "since": N_("Failed from"), "until": N_("Failed before"),
+    "reason": N_("Reason for discarding"), "as_of": N_("As of (empty: now)"), "period": N_("Period (YYYY-MM or YYYY-Qn)"),
+}
+
+# What a field's pattern asks for, where its regex says nothing to a person (`string_pattern_mismatch`).
+FORMATS = {"phone": N_("must be an 11-digit mobile number"), "card_no": N_("letters and digits only")}
+
+
+@dataclass(frozen=True)
+class Wording:
+    """A message, with the values of its placeholders: `codes` are data words the catalogue puts
+    into words (a status: "reserved"), `nested` are refusals of their own, worded the same way."""
+
+    message: str
+    english: str = ""  # how the service says it, its values as named groups (matched whole)
+    codes: tuple[str, ...] = ()
+    nested: tuple[str, ...] = ()
+    pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pattern", re.compile(self.english or re.escape(self.message), re.DOTALL))
+
+    def say(self, values: Mapping[str, Any], gettext: Gettext) -> str:
+        shown = {k: "" if v is None else str(v) for k, v in values.items()}
+        for name in self.codes:
+            if shown.get(name):
+                shown[name] = gettext(shown[name])
+        for name in self.nested:
+            if shown.get(name):
+                shown[name] = sentence(shown[name], gettext) or shown[name]
+        return gettext(self.message) % shown
+
+
+_NUMBER = r"-?[0-9.]+"
+_ONE_OF = N_("one of: %(expected)s")
+_FORMAT = N_("not in the expected format")
+_WHOLE = N_("must be a whole number")
+_DATE = N_("must be a date (YYYY-MM-DD)")
+_DATETIME = N_("must be a date and time")
+_YES_NO = N_("must be yes or no")
+_CHOICES = r"(?P<expected>['\"0-9-].*)"
+
+# Pydantic's error types (`type`), with the English message it gives each (its ctx as groups).
+REASONS = {
+    "missing": Wording(N_("required"), r"Field required"),
+    "string_too_short": Wording(N_("at least %(min_length)s characters"), r"String should have at least (?P<min_length>\d+) characters?"),
+    "string_too_long": Wording(N_("at most %(max_length)s characters"), r"String should have at most (?P<max_length>\d+) characters?"),
+    "string_pattern_mismatch": Wording(_FORMAT, r"String should match pattern '(?P<pattern>.*)'"),
+    "string_type": Wording(N_("must be text"), r"Input should be a valid string"),
+    "int_parsing": Wording(_WHOLE, r"Input should be a valid integer, unable to parse string as an integer"),
+    "int_from_float": Wording(_WHOLE, r"Input should be a valid integer, got a number with a fractional part"),
+    "int_type": Wording(_WHOLE, r"Input should be a valid integer"),
+    "float_parsing": Wording(N_("must be a number"), r"Input should be a valid number, unable to parse string as a number"),
+    "decimal_parsing": Wording(N_("must be an amount such as 20.00"), r"Input should be a valid decimal"),
+    "decimal_max_places": Wording(N_("at most %(decimal_places)s decimal places"),
+                                  r"Decimal input should have no more than (?P<decimal_places>\d+) decimal places?"),
+    "decimal_max_digits": Wording(N_("at most %(max_digits)s digits"),
+                                  r"Decimal input should have no more than (?P<max_digits>\d+) digits? in total"),
+    "greater_than": Wording(N_("must be more than %(gt)s"), rf"Input should be greater than (?P<gt>{_NUMBER})"),
+    "greater_than_equal": Wording(N_("must be %(ge)s or more"), rf"Input should be greater than or equal to (?P<ge>{_NUMBER})"),
+    "less_than": Wording(N_("must be less than %(lt)s"), rf"Input should be less than (?P<lt>{_NUMBER})"),
+    "less_than_equal": Wording(N_("must be %(le)s or less"), rf"Input should be less than or equal to (?P<le>{_NUMBER})"),
+    "date_parsing": Wording(_DATE, r"Input should be a valid date in the format YYYY-MM-DD, (?P<error>.*)"),
+    "date_from_datetime_parsing": Wording(_DATE, r"Input should be a valid date or datetime, (?P<error>.*)"),
+    "date_type": Wording(_DATE, r"Input should be a valid date"),
+    "datetime_parsing": Wording(_DATETIME, r"Input should be a valid datetime, (?P<error>.*)"),
+    "datetime_from_date_parsing": Wording(_DATETIME, r"Input should be a valid datetime or date, (?P<error>.*)"),
+    "bool_type": Wording(_YES_NO, r"Input should be a valid boolean"),
+    "bool_parsing": Wording(_YES_NO, r"Input should be a valid boolean, unable to interpret input"),
+    "extra_forbidden": Wording(N_("is not asked for on this form"), r"Extra inputs are not permitted"),
+    "literal_error": Wording(_ONE_OF, rf"Input should be {_CHOICES}"),
+    "enum": Wording(_ONE_OF, rf"Input should be {_CHOICES}"),
+    "too_short": Wording(N_("at least %(min_length)s items"), r"\w+ should have at least (?P<min_length>\d+) items? after validation.*"),
+    "too_long": Wording(N_("at most %(max_length)s items"), r"\w+ should have at most (?P<max_length>\d+) items? after validation.*"),
+    "uuid_parsing": Wording(N_("not a valid id"), r"Input should be a valid UUID, (?P<error>.*)"),
+    # A validator's own words ("Value error, must not be blank"): worded below, as a sentence.
+    "value_error": Wording("%(error)s", r"Value error, (?P<error>.*)", nested=("error",)),
+    "assertion_error": Wording("%(error)s", r"Assertion failed, (?P<error>.*)", nested=("error",)),
+}
+
+# The services as a sentence names them ("points cannot be reached").
+SERVICES = (N_("members"), N_("points"), N_("feedback"), N_("campaigns"), N_("gateway"))
+_FORM_SENT = N_("This form was already used for something else: reload the page and fill it in again.")
+_ERASED = N_("This customer's data was erased: nothing more can be recorded.")
+_NO_USE = N_("No use is left.")
+
+# What the services (and the console's own checks) are known to say to the forms of the console.
+KNOWN = (
+    # points: redeeming and handing over gifts, leftover-material visits
+    Wording(N_("Not enough points: the balance is %(balance)s, the gift costs %(price)s."),
+            r"balance (?P<balance>-?\d+) is below the price of (?P<price>\d+) points"),
+    Wording(N_("Gift %(gift)s is out of stock at store %(store)s."), r"gift (?P<gift>\S+) is out of stock at store (?P<store>\S+)"),
+    Wording(N_("Gift %(gift)s is not in the catalogue."), r"gift (?P<gift>\S+) is not in the catalogue"),
+    Wording(N_("Gift %(gift)s cannot be redeemed here."), r"gift (?P<gift>\S+) has no price for the \S+ channel"),
+    Wording(N_("Gift %(gift)s can be redeemed from %(date)s."), r"gift (?P<gift>\S+) is offered from (?P<date>\S+)"),
+    Wording(N_("Gift %(gift)s could be redeemed until %(date)s."), r"gift (?P<gift>\S+) was offered until (?P<date>\S+)"),
+    Wording(N_("This customer has no points account yet."), r"no points account for member \S+"),
+    Wording(N_("The gift register entry was not found."), r"no gift (?:register entry|reservation) \S+"),
+    Wording(N_("The gift is %(current)s: it cannot become %(target)s."),
+            r"a gift register entry that is (?P<current>\w+) cannot become (?P<target>\w+)", codes=("current", "target")),
+    Wording(N_("No gift is handed over for a coupon bought with points: it is issued."),
+            r"a coupon bought with points is issued, not handed over, and cannot be .*"),
+    Wording(N_("No home store is known for this customer yet: gifts are picked up at the home store."),
+            r"no home store is known for this member yet: .*"),
+    Wording(_NO_USE, r"no use left"),
+    Wording(N_("No use is left: %(used)s of %(granted)s already used."), r"no use left: (?P<used>\d+) of (?P<granted>\d+) already used"),
+    Wording(N_("must not be after today (%(today)s)"), r"must not be after today \((?P<today>\S+) in \S+\): .*"),
+    Wording(_ERASED, r"(?:\w+: )?member is erased.*"),
+    Wording(_ERASED, r"this customer's data was erased; nothing can be recorded"),
+    Wording(_ERASED, r"member \S+ was erased on \S+; the profile is read-only"),
+    # members: registering a customer, the tracking form
+    Wording(N_("This phone number is already registered to another customer."),
+            r"phone is already registered to (?:member \S+|another member)"),
+    Wording(N_("This card number is already registered to another customer."), r"card_no is already registered to member \S+"),
+    Wording(N_("This phone number or card number is already registered."), r"phone or card_no is already registered"),
+    Wording(N_("must not be in the future"), r"birthday is in the future"),
+    Wording(N_("more than %(years)s years ago (the earliest taken is %(earliest)s)"),
+            r"birthday is more than (?P<years>\d+) years ago \(the earliest taken is (?P<earliest>\S+)\)"),
+    Wording(N_("%(date)s is in the future (today is %(today)s)"), r"is (?P<date>\S+), in the future \(today is (?P<today>\S+)\)"),
+    Wording(N_("%(date)s is more than %(days)s days ago (the earliest taken is %(earliest)s)"),
+            r"is (?P<date>\S+), more than (?P<days>\d+) days ago: .*\(the earliest taken is (?P<earliest>\S+)\)"),
+    Wording(N_("The customer was not found."), r"no member \S+(?:: .*)?"),
+    Wording(N_("This customer is not assigned to you."), r"this customer is not assigned to you"),
+    Wording(N_("You are not an active account manager in the staff directory."),
+            r"\S+ is not an active account manager in the staff directory"),
+    Wording(N_("must not be blank"), r"must not be blank"),
+    Wording(N_("must not contain control characters"), r"must not contain .*"),
+    Wording(_DATE, r"must be a date written YYYY-MM-DD"),
+    Wording(_YES_NO, r"must be true or false.*"),
+    Wording(N_("not a valid e-mail address"), r"value is not a valid email address.*"),
+    Wording(N_("must not be before the start"), r"must not be before from"),
+    # feedback: a complaint's steps and its compensation
+    Wording(N_("The complaint is %(status)s: %(why)s"), r"cannot \w+ a complaint that is (?P<status>\w+): (?P<why>.*)",
+            codes=("status",), nested=("why",)),
+    Wording(N_("it is closed; reopen it first")),
+    Wording(N_("it is still open")),
+    Wording(N_("only a resolved complaint can be closed")),
+    Wording(N_("acknowledge it first")),
+    Wording(N_("it is already resolved; reopen it first")),
+    Wording(N_("it was already acknowledged")),
+    Wording(N_("it is already in progress")),
+    Wording(N_("more than the limit of %(limit)s"), r"\S+ exceeds the limit of (?P<limit>\S+) \(CRM_COMPENSATION_\w+_MAX\)"),
+    Wording(N_("Compensation was already granted on %(when)s: a complaint is compensated once."),
+            r"compensation was already granted on (?P<when>\S+); a complaint is compensated once"),
+    Wording(N_("Only a member can be compensated: this complaint is anonymous."),
+            r"compensation needs a member; this complaint is anonymous"),
+    Wording(N_("Only a member can be compensated: this customer's data was erased."),
+            r"compensation needs a member; the complaint's member is erased"),
+    Wording(N_("The complaint was not found."), r"no complaint \S+"),
+    Wording(N_("This complaint is not yours to handle."), r"complaint \S+ is not (?:yours|assigned to you)"),
+    # every service: the form's key, the person's rights
+    Wording(_FORM_SENT, r"Idempotency-Key \S+ was (?:already )?used for (?:a different|another) .*"),
+    Wording(N_("The same form is being sent at this moment: wait a moment and try again."),
+            r"Idempotency-Key \S+ is in use by a concurrent request; retry it"),
+    Wording(N_("You work for store %(bound)s, not for store %(store)s."),
+            r"this token is bound to store (?P<bound>\S+), not (?P<store>\S+)"),
+    Wording(N_("Your account names no store."), r"an? \w+ token must name its store"),
+    Wording(N_("only your own store %(bound)s"), r"\w+ may only see their own store (?P<bound>\S+) \(.*\)"),
+    Wording(N_("Your role (%(role)s) may not do this."), r"role (?P<role>\w+) may not .*", codes=("role",)),
+    Wording(N_("You may only act on the customers assigned to you."), r"account managers may only act on the customers assigned to them.*"),
+    Wording(N_("You may only act on the customers of your own store."),
+            r"store managers and desks may only act on the customers of their own store.*"),
+    Wording(N_("The %(service)s service cannot be reached now: try again in a moment."),
+            r"(?P<service>\w+) (?:cannot be reached \(.*\)|is not configured|answered \d+)", codes=("service",)),
+    # the console's own checks of its forms
+    Wording(N_("The form is damaged or out of date: reload the page and fill it in again."),
+            r"idempotency_key: missing or damaged: reload the form"),
+    Wording(N_("The form has expired or did not come from the console: reload the page and try again."),
+            r"the form has expired or did not come from the console: reload the page and try again"),
+    Wording(N_("say which store the customer is served at")),
+    Wording(N_("say which store's register to export")),
+    Wording(N_("a whole number of points")),
+    Wording(N_("an amount such as 20.00")),
+    Wording(N_("choose 1 to 5")),
+    Wording(N_("not a date and time (YYYY-MM-DDTHH:MM)")),
+    Wording(N_("say why the dead letter is discarded")),
+    Wording(N_("at most %(max_length)s characters"), r"at most (?P<max_length>\d+) characters"),
+    Wording(N_("choose at least one dead letter, or replay everything matching the filter")),
+    Wording(N_("the dry run's count, a whole number")),
+    Wording(N_("nothing to replay")),
+    Wording(N_("at most %(count)s at once; replay by filter instead"), r"at most (?P<count>\d+) at once; replay by filter instead"),
+    Wording(N_("%(now)s dead letters match now, not the %(expected)s of the dry run: run the dry run again."),
+            r"(?P<now>\d+) dead letters match now, not the (?P<expected>\d+) of the dry run: run the dry run again"),
+)
+
+
+def sentence(text: str, gettext: Gettext) -> str | None:
+    """A sentence the services are known to say, in the person's language; None if it is not known."""
+    text = text.strip()
+    for wording in KNOWN:
+        if found := wording.pattern.fullmatch(text):
+            return wording.say(found.groupdict(), gettext)
+    return None
+
+
+def reason(error: Mapping[str, Any], gettext: Gettext, name: str = "") -> str:
+    """Why field `name` was refused: from the error's `type` and `ctx` where given, else from its
+    English `msg` (pydantic's message of a type, or a sentence known here), else that `msg` as it is."""
+    msg = str(error.get("msg") or "").strip()
+    typed = REASONS.get(str(error.get("type")))
+    for wording in ([typed] if typed else []) + list(REASONS.values()):
+        found = wording.pattern.fullmatch(msg)
+        if found is None and wording is not typed:
+            continue
+        # The message's own values first: a service's summary of `ctx` may quote them ('"x"').
+        values = {**dict(error.get("ctx") or {}), **(found.groupdict() if found else {})}
+        if all(values.get(group) is not None for group in wording.pattern.groupindex):
+            if wording is REASONS["string_pattern_mismatch"] and name in FORMATS:
+                return gettext(FORMATS[name])
+            return wording.say(_choices(values, gettext), gettext)
+    return sentence(msg, gettext) or msg
+
+
+def _choices(values: dict[str, Any], gettext: Gettext) -> dict[str, Any]:
+    """A literal's choices ("'phone', 'sms' or 'wechat'") each put into words."""
+    if isinstance(expected := values.get("expected"), str):
+        codes = re.findall(r"'([^']*)'", expected) or re.split(r", | or ", expected)
+        values = {**values, "expected": " / ".join(gettext(code) for code in codes if code)}
+    return values
+
+
+def label(name: str, gettext: Gettext) -> str:
+    """The form's label of a field, or its name as the service gives it."""
+    known = LABELS.get(name) or LABELS.get(name.rpartition(".")[2])
+    return gettext(known) if known else name
+
+
+def field_of(loc: Iterable[Any]) -> str:
+    """`["body", "consents", "sms"]` -> `consents.sms`, as the services name a field below its place."""
+    parts = [str(part) for part in loc]
+    return ".".join(parts[1:] if parts and parts[0] in ("body", "query", "path", "header") else parts)
+
+
+def explain(detail: Any, gettext: Gettext) -> str:
+    """A refusal's `detail` (pydantic's list, or a string) as the person is told it."""
+    if isinstance(detail, list) and detail and all(isinstance(e, Mapping) for e in detail):
+        named = [(name, reason(e, gettext, name)) for e in detail for name in [field_of(e.get("loc") or ())]]
+    else:
+        text = str(detail).strip()
+        if (known := sentence(text, gettext)) is not None:
+            return known
+        named = [(name, reason({"msg": why}, gettext, name)) for name, why in problems(text)]
+        if not named:
+            return gettext(N_("Refused by the system: %(detail)s")) % {"detail": text}
+    lines = [gettext(N_("%(field)s: %(reason)s")) % {"field": label(name, gettext), "reason": why} if name else why
+             for name, why in named]
+    return gettext(N_("; ")).join(lines)

@@ -1,0 +1,99 @@
+"""A form a service refuses is told on the console's page in Chinese: members' validation errors
+under the form's own labels, points' refusals in words a desk reads, anything else after a Chinese
+prefix with the service's own text; the service's English stays in the log for support."""
+
+import logging
+import re
+
+import httpx
+import pytest
+
+from gateway.adapters.clients import Downstream
+from tests.support.console import csrf_of, logged_in
+from tests.support.identity import MovableClock, gateway_with_stores
+from tests.support.platform import TestEnv
+
+pytestmark = pytest.mark.integration
+
+PHONE_REFUSED = {"detail": [
+    {"loc": ["body", "phone"], "msg": "String should match pattern '^1[3-9]\\d{9}$'", "type": "string_pattern_mismatch",
+     "input": "123", "ctx": {"pattern": "^1[3-9]\\d{9}$"}},
+    {"loc": ["body", "name"], "msg": "String should have at most 50 characters", "type": "string_too_long",
+     "input": "x", "ctx": {"max_length": 50}},
+]}
+
+
+@pytest.fixture
+async def gateway(env: TestEnv, database_factory):
+    async with gateway_with_stores(env, await database_factory("gateway"), MovableClock()) as client:
+        yield client
+
+
+def refusing_services() -> Downstream:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path == "/v1/members":
+            return httpx.Response(422, json=PHONE_REFUSED)
+        if request.method == "POST" and request.url.path == "/v1/redemptions":
+            return httpx.Response(409, json={"detail": "balance 120 is below the price of 500 points", "error": "insufficient_points"})
+        if request.method == "POST" and request.url.path.endswith("/hand-over"):
+            return httpx.Response(409, json={"detail": "the gift shelf is being restocked"})
+        return httpx.Response(404, json={"detail": "not here"})
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(answer), base_url="http://services")
+    return Downstream(members=client, points=client)
+
+
+def message(html: str) -> str:
+    found = re.search(r'<p class="refusal" role="alert">(.*?)</p>', html, re.S)
+    assert found, html
+    return found.group(1).strip()
+
+
+async def desk_form(gateway: httpx.AsyncClient) -> dict[str, str]:
+    page = await gateway.get("/console/desk")
+    assert page.status_code == 200, page.text
+    key = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', page.text)
+    assert key
+    return {"csrf": csrf_of(page.text), "idempotency_key": key.group(1)}
+
+
+async def test_a_registration_members_refuses_names_each_field_by_its_label_in_chinese(gateway, env, caplog) -> None:
+    await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
+    gateway.app.state.downstream = refusing_services()
+    form = {**await desk_form(gateway), "name": "钱芳", "phone": "123", "community": "阳光花园", "address": "3幢201室"}
+
+    with caplog.at_level(logging.INFO, logger="gateway.api.console.render"):
+        page = await gateway.post("/console/desk/register", data=form)
+    assert page.status_code == 422
+    assert message(page.text) == "电话：应为 11 位手机号码；姓名：最多 50 个字符"
+    assert "String should" not in page.text
+    # Support still finds what members said, word for word.
+    assert any("String should match pattern" in r.getMessage() and "/console/desk/register" in r.getMessage() for r in caplog.records)
+
+    # The desk's form sent by htmx gets the same words in the form's message area.
+    fragment = await gateway.post("/console/desk/register", data=form, headers={"HX-Request": "true"})
+    assert fragment.status_code == 422 and "<html" not in fragment.text
+    assert message(fragment.text) == "电话：应为 11 位手机号码；姓名：最多 50 个字符"
+
+
+async def test_points_refusing_a_gift_is_told_in_chinese_and_an_unknown_refusal_keeps_its_words(gateway, env) -> None:
+    await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
+    gateway.app.state.downstream = refusing_services()
+    form = await desk_form(gateway)
+
+    redeem = await gateway.post("/console/desk/members/m-1/redeem", data={**form, "gift_id": "cushion"})
+    assert redeem.status_code == 409
+    assert message(redeem.text) == "积分不足：余额 120，该赠品需 500 积分。"
+
+    hand_over = await gateway.post("/console/desk/members/m-1/hand-over", data={"csrf": form["csrf"], "redemption_id": "r-1"})
+    assert hand_over.status_code == 409
+    assert message(hand_over.text) == "系统拒绝：the gift shelf is being restocked"
+
+
+async def test_a_person_reading_english_is_told_in_english(gateway, env) -> None:
+    await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
+    gateway.app.state.downstream = refusing_services()
+    gateway.cookies.set("crm_console_lang", "en")
+    form = {**await desk_form(gateway), "name": "钱芳", "phone": "123", "community": "阳光花园", "address": "3幢201室"}
+    page = await gateway.post("/console/desk/register", data=form)
+    assert message(page.text) == "Phone: must be an 11-digit mobile number; Name: at most 50 characters"

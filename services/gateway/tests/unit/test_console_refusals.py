@@ -1,0 +1,89 @@
+"""A service's refusal of a console form, as the person is told it: each field the service names
+under the form's own label with its reason worded from pydantic's error type (and its limits),
+a sentence the services are known to say in the person's language, and anything else shown as the
+service wrote it after a Chinese prefix, never hidden."""
+
+import pytest
+
+from gateway.api.console import catalogue
+from gateway.api.console.i18n import translations
+from gateway.api.console.refusals import KNOWN, LABELS, REASONS, explain
+
+pytestmark = pytest.mark.unit
+
+zh = translations("zh-CN").gettext
+en = translations("en").gettext
+
+
+def error(field: str, type_: str, msg: str, **ctx: object) -> dict[str, object]:
+    return {"loc": ["body", field], "msg": msg, "type": type_, "input": None, **({"ctx": ctx} if ctx else {})}
+
+
+@pytest.mark.parametrize(("detail", "shown"), [
+    ([error("phone", "string_pattern_mismatch", "String should match pattern '^1[3-9]\\d{9}$'", pattern="^1[3-9]\\d{9}$")],
+     "电话：应为 11 位手机号码"),
+    ([error("contact", "string_pattern_mismatch", "String should match pattern '^\\S'", pattern="^\\S")], "联系对象：格式不正确"),
+    ([error("name", "string_too_long", "String should have at most 50 characters", max_length=50)], "姓名：最多 50 个字符"),
+    ([error("address", "string_too_short", "String should have at least 1 character", min_length=1)], "地址：至少 1 个字符"),
+    ([error("rating", "greater_than_equal", "Input should be greater than or equal to 1", ge=1)], "效果评价（1 差 至 5 很好）：不能小于 1"),
+    ([error("rating", "less_than_equal", "Input should be less than or equal to 5", le=5)], "效果评价（1 差 至 5 很好）：不能大于 5"),
+    ([error("community", "missing", "Field required")], "社区：必填"),
+    ([error("points", "int_parsing", "Input should be a valid integer, unable to parse string as an integer")], "补偿积分：应为整数"),
+    ([error("birthday", "date_from_datetime_parsing", "Input should be a valid date or datetime, input is too short",
+            error="input is too short")], "生日：应为日期（年-月-日）"),
+    ([error("method", "literal_error", "Input should be 'phone', 'sms' or 'wechat'", expected="'phone', 'sms' or 'wechat'")],
+     "方式：只能是以下之一：电话 / 短信 / 微信"),
+    # A validator's own words: the summary of its ctx quotes the error, the message does not.
+    ([error("name", "value_error", "Value error, must not be blank", error='"must not be blank"')], "姓名：不能为空"),
+    ([{"loc": ["body", "consents", "sms"], "msg": "Input should be a valid boolean", "type": "bool_type"}], "同意接收营销短信：应为“是”或“否”"),
+    ([error("nickname", "extra_forbidden", "Extra inputs are not permitted")], "nickname：此表单不接受该项"),
+])
+def test_each_field_of_a_validation_error_is_named_by_its_label_with_a_chinese_reason(detail, shown) -> None:
+    assert explain(detail, zh) == shown
+
+
+def test_several_fields_are_told_together_and_the_limits_of_ctx_are_used() -> None:
+    detail = [error("name", "string_too_long", "whatever the service wrote", max_length=20), error("phone", "missing", "Field required")]
+    assert explain(detail, zh) == "姓名：最多 20 个字符；电话：必填"
+
+
+def test_a_list_flattened_into_a_string_is_read_back_from_pydantic_s_english() -> None:
+    # As console_reads passes it on: "<field>: <msg>; <field>: <msg>", the type and ctx left behind.
+    flattened = "phone: String should match pattern '^1[3-9]\\d{9}$'; card_no: String should have at most 32 characters; name: Field required"
+    assert explain(flattened, zh) == "电话：应为 11 位手机号码；卡号：最多 32 个字符；姓名：必填"
+    assert explain("tracked_on: is 2026-12-09, in the future (today is 2026-12-01)", zh) == "日期：2026-12-09 是将来的日期（今天是 2026-12-01）"
+
+
+@pytest.mark.parametrize(("detail", "shown"), [
+    ("member is erased (m-1): nothing more is recorded about them", "该顾客的资料已删除，不能再记录任何内容。"),
+    ("balance 120 is below the price of 500 points", "积分不足：余额 120，该赠品需 500 积分。"),
+    ("gift cushion is out of stock at store S001", "赠品 cushion 在门店 S001 已无库存。"),
+    ("Idempotency-Key 'k-1' was already used for another registration", "此表单已用于另一项操作：请刷新页面后重新填写。"),
+    ("Idempotency-Key k-1 was used for a different redemption", "此表单已用于另一项操作：请刷新页面后重新填写。"),
+    ("phone is already registered to member 7f0c", "该电话号码已登记给另一位顾客。"),
+    ("a gift register entry that is handed_over cannot become cancelled", "该赠品登记为“已发放”，不能改为“已取消”。"),
+    ("cannot start a complaint that is filed: acknowledge it first", "投诉当前为“已登记”：请先受理"),
+    ("compensation.points: 5000 exceeds the limit of 1000 (CRM_COMPENSATION_POINTS_MAX)", "补偿积分：超过上限 1000"),
+    ("role marketing may not members.member.register", "您的角色（市场营销）无权执行此操作。"),
+    ("points cannot be reached (ConnectError)", "积分服务暂时无法使用：请稍后再试。"),
+])
+def test_a_refusal_the_services_are_known_to_say_is_told_in_chinese(detail, shown) -> None:
+    assert explain(detail, zh) == shown
+
+
+def test_an_unknown_refusal_is_shown_as_the_service_wrote_it_after_a_chinese_prefix() -> None:
+    assert explain("the moon is in the wrong phase", zh) == "系统拒绝：the moon is in the wrong phase"
+    # A field's reason nobody worded here: the field's label, then the service's own words.
+    assert explain("phone: too lunar", zh) == "电话：too lunar"
+    assert explain([error("lines.0.sku", "sku_unknown", "no such SKU")], zh) == "lines.0.sku：no such SKU"
+
+
+def test_in_english_the_same_refusals_read_as_english() -> None:
+    assert explain([error("name", "string_too_long", "x", max_length=50)], en) == "Name: at most 50 characters"
+    assert explain("the moon is in the wrong phase", en) == "Refused by the system: the moon is in the wrong phase"
+
+
+def test_every_label_reason_and_known_sentence_is_in_the_chinese_catalogue() -> None:
+    zh_cn = catalogue.read("zh-CN")
+    messages = [*LABELS.values(), *(w.message for w in REASONS.values()), *(w.message for w in KNOWN)]
+    assert [m for m in messages if m != "%(error)s" and not (zh_cn.get(m) and zh_cn.get(m).string)] == []
