@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -32,12 +33,13 @@ import tempfile
 import time
 import warnings
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-from _support import PrivateStack, cpu_seconds, load_client, log, run_bench
+from _support import PrivateStack, Profilers, cpu_seconds, load_client, log, run_bench
 
 from crm_cli.demo import load
 from crm_cli.stack import SERVICES as ALL_SERVICES
@@ -257,14 +259,17 @@ async def run(args: argparse.Namespace, bench: Bench, results: dict[str, Any]) -
             timed_get(lambda path=path: path.format(m=rng.choice(ids)), ok=(200, 404)))).figures()
         log(f"section {name} straight to {service}: {sections[name]['per_s']:.0f}/s p99 {sections[name]['p99'] * 1000:.0f} ms")
 
-    view = await drive(bench, bench.url("gateway"), desk, args.callers, args.seconds,
-                       timed_get(lambda: f"/api/v1/customers/{rng.choice(ids)}/360", check=count_unavailable))
+    services = {name: pid for name, pid in bench.pids().items() if name in SERVICES and pid is not None}
+    with profiled(args.profile, "views", services):
+        view = await drive(bench, bench.url("gateway"), desk, args.callers, args.seconds,
+                           timed_get(lambda: f"/api/v1/customers/{rng.choice(ids)}/360", check=count_unavailable))
     results["views"] = view.figures()
     log(f"views: {results['views']['per_s']:.0f}/s p99 {results['views']['p99'] * 1000:.0f} ms")
 
     await idle(bench, args.settle_timeout)
-    results["register_gateway"] = (await registrations(
-        bench, bench.url("gateway"), "/api/v1/members", desk, args.callers, args.registrations, "g", rng)).figures()
+    with profiled(args.profile, "registrations", services):
+        results["register_gateway"] = (await registrations(
+            bench, bench.url("gateway"), "/api/v1/members", desk, args.callers, args.registrations, "g", rng)).figures()
     await idle(bench, args.settle_timeout)
     results["register_direct"] = (await registrations(
         bench, bench.url("members"), "/v1/members", desk, args.callers, args.registrations, "d", rng)).figures()
@@ -318,6 +323,17 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> None:
     goal("registration via gateway >= 300/s", f"{reg['per_s']:.0f}/s", reg["per_s"] >= GOAL_REGISTRATIONS_PER_S and not reg["errors"])
 
 
+@contextlib.contextmanager
+def profiled(out_dir: Path | None, phase: str, pids: dict[str, int]) -> Iterator[None]:
+    """py-spy on every service while `phase` runs: `out_dir/<phase>/<service>.txt` (--profile)."""
+    profilers = Profilers(out_dir / phase if out_dir else None, pids)
+    profilers.start()
+    try:
+        yield
+    finally:
+        profilers.stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite",
@@ -333,6 +349,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=20261201, help="random seed of the workload")
     parser.add_argument("--json", type=Path, help="write the figures as JSON to this file")
     parser.add_argument("--keep", action="store_true", help="keep the working directory (logs, database files)")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="py-spy each service during the views and the registrations through the gateway: "
+                             "collapsed stacks in DIR/views/ and DIR/registrations/ (costs some CPU itself)")
     args = parser.parse_args()
 
     bench = Bench(Path(tempfile.mkdtemp(prefix="crm-bench-360-")), args.backend)
