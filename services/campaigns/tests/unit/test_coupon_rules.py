@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
@@ -22,6 +23,7 @@ from campaigns.domain.coupons import (
 )
 
 NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 TXN = ("S001", "T-1")
 D = Decimal
 
@@ -40,7 +42,7 @@ def line(amount: str, *, sku: str = "6900000000001", category: str = "grain", un
 
 
 def basket(*lines: BasketLine, store: str = "S001", channel: str = "retail", at: datetime = NOW, txn: tuple[str, str] = TXN) -> Basket:
-    return Basket(store_id=store, channel=channel, at=at, lines=tuple(lines), txn=txn)
+    return Basket(store_id=store, channel=channel, at=at, lines=tuple(lines), txn=txn, zone=SHANGHAI)
 
 
 def coupon(code: str = "CODE1", template: TemplateSpec | None = None, *, state: State = State.ISSUED,
@@ -174,9 +176,13 @@ def test_stores_and_channel_limit_where_it_applies() -> None:
 def test_time_window_is_from_inclusive_until_exclusive() -> None:
     c = coupon(valid_from=NOW, valid_until=NOW + timedelta(hours=1))
     assert one(c, basket(line("100"))).ok
-    assert one(c, basket(line("100"), at=NOW - timedelta(seconds=1))).reason is Reason.NOT_YET_VALID
+    early = one(c, basket(line("100"), at=NOW - timedelta(seconds=1)))
+    assert early.reason is Reason.NOT_YET_VALID
     expired = one(c, basket(line("100"), at=NOW + timedelta(hours=1)))
-    assert expired.reason is Reason.EXPIRED and "2026-12-05T11:00:00+00:00" in expired.message_en
+    assert expired.reason is Reason.EXPIRED
+    # The cashier reads the chain's local time, not UTC in ISO form.
+    assert (early.message_zh, early.message_en) == ("优惠券自2026-12-05 18:00起可用", "This coupon is valid from 2026-12-05 18:00")
+    assert (expired.message_zh, expired.message_en) == ("优惠券已于2026-12-05 19:00过期", "This coupon expired on 2026-12-05 19:00")
 
 
 def test_a_used_or_unknown_code_gives_nothing() -> None:

@@ -14,7 +14,7 @@ basket after the codes before it.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from typing import Literal
@@ -256,6 +256,8 @@ class Basket:
     lines: tuple[BasketLine, ...]
     # The till's transaction (store_id, pos_txn_id): a coupon it holds itself is not "elsewhere".
     txn: tuple[str, str]
+    # The chain's local time: the till tells the cashier when a coupon starts or ended in it.
+    zone: tzinfo
 
     @property
     def total(self) -> Decimal:
@@ -291,6 +293,10 @@ class Verdict:
 def _refuse(code: str, reason: Reason, **params: object) -> Verdict:
     zh, en = messages(reason, **params)
     return Verdict(code, ZERO, reason, zh, en)
+
+
+def _local(at: datetime, zone: tzinfo) -> str:
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def _money(value: Decimal) -> str:
@@ -341,9 +347,9 @@ def judge_one(coupon: CouponState | None, code: str, basket: Basket, *, capped: 
     ):
         return _refuse(code, Reason.RESERVED_ELSEWHERE)
     if basket.at < coupon.valid_from:
-        return _refuse(code, Reason.NOT_YET_VALID, since=coupon.valid_from.isoformat())
+        return _refuse(code, Reason.NOT_YET_VALID, since=_local(coupon.valid_from, basket.zone))
     if basket.at >= coupon.valid_until:
-        return _refuse(code, Reason.EXPIRED, until=coupon.valid_until.isoformat())
+        return _refuse(code, Reason.EXPIRED, until=_local(coupon.valid_until, basket.zone))
     limits = spec.limits
     if (limits.stores and basket.store_id not in limits.stores) or (limits.channel and basket.channel != limits.channel):
         return _refuse(code, Reason.NOT_FOR_THIS_STORE)

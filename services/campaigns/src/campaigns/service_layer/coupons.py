@@ -22,7 +22,7 @@ import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, cast
 
@@ -321,10 +321,11 @@ class TillRequest:
     channel: str
     lines: tuple[BasketLine, ...]
     codes: list[str]
+    zone: tzinfo  # the chain's local time, for the cashier's messages
 
     @property
     def basket(self) -> Basket:
-        return Basket(self.store_id, self.channel, self.at, self.lines, (self.store_id, self.pos_txn_id))
+        return Basket(self.store_id, self.channel, self.at, self.lines, (self.store_id, self.pos_txn_id), self.zone)
 
 
 def basket_lines(lines: Iterable[c.SaleLine]) -> tuple[BasketLine, ...]:
@@ -608,7 +609,8 @@ async def on_purchase_made(uow: UnitOfWork, delivery: Delivery) -> None:
     member = await member_of_card(session, sale.customer.card_no if sale.customer else None)
     await _release_txn(uow, sale.store_id, sale.pos_txn_id, keep=set(codes), reason="voided")
     loaded = await _load(session, codes, sale.store_id, sale.pos_txn_id, member, sale.occurred_at, lock=True)
-    basket = Basket(sale.store_id, "retail", sale.occurred_at, basket_lines(sale.lines), (sale.store_id, sale.pos_txn_id))
+    basket = Basket(sale.store_id, "retail", sale.occurred_at, basket_lines(sale.lines), (sale.store_id, sale.pos_txn_id),
+                    uow.settings.zone)
     evaluation = _evaluate(basket, codes, loaded)
     for verdict in sorted(evaluation.verdicts, key=lambda v: v.code):
         code = verdict.code

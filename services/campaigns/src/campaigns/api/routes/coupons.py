@@ -90,7 +90,7 @@ async def wallet(member_id: str, uow: ReadUowDep, _: Annotated[Grant, Allowed("c
     return out
 
 
-def _till_request(body: TillIn, now: datetime) -> coupons.TillRequest:
+def _till_request(body: TillIn, now: datetime, settings: Settings) -> coupons.TillRequest:
     at = body.occurred_at or now
     if at > now + CLOCK_SKEW:
         raise Invalid("occurred_at", f"{at.isoformat()} is ahead of the service's clock by more than {CLOCK_SKEW}")
@@ -99,7 +99,7 @@ def _till_request(body: TillIn, now: datetime) -> coupons.TillRequest:
     return coupons.TillRequest(
         store_id=body.store_id, pos_txn_id=body.pos_txn_id, at=at, now=now,
         card_no=body.member.card_no if body.member else None, channel=body.channel,
-        lines=coupons.basket_lines(body.lines), codes=list(dict.fromkeys(body.codes)),
+        lines=coupons.basket_lines(body.lines), codes=list(dict.fromkeys(body.codes)), zone=settings.zone,
     )
 
 
@@ -113,10 +113,10 @@ def _answer(body: TillIn, verdicts: list[Verdict], reserved_until: datetime | No
 
 
 @router.post("/v1/coupons/validate", summary="What each code takes off the basket (changes nothing)")
-async def validate(body: TillIn, uow: UowDep, now: NowDep,
+async def validate(body: TillIn, uow: UowDep, now: NowDep, request: Request,
                    grant: Annotated[Grant, Allowed("campaigns.coupon.validate")]) -> TillAnswer:
     grant.ensure_store(body.store_id)
-    return _answer(body, await coupons.validate(uow, _till_request(body, now)))
+    return _answer(body, await coupons.validate(uow, _till_request(body, now, _settings(request))))
 
 
 @router.post("/v1/coupons/reserve", summary="Hold the codes that apply for this sale")
@@ -124,7 +124,7 @@ async def reserve(body: TillIn, uow: UowDep, now: NowDep, request: Request,
                   grant: Annotated[Grant, Allowed("campaigns.coupon.reserve")]) -> TillAnswer:
     grant.ensure_store(body.store_id)
     ttl = timedelta(seconds=_settings(request).coupon_reservation_ttl_s)
-    verdicts = await coupons.reserve(uow, _till_request(body, now), ttl)
+    verdicts = await coupons.reserve(uow, _till_request(body, now, _settings(request)), ttl)
     return _answer(body, verdicts, now + ttl if any(v.ok for v in verdicts) else None)
 
 
