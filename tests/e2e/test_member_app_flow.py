@@ -97,6 +97,18 @@ async def test_a_customer_uses_the_app_for_card_coupons_a_gift_and_a_complaint(e
         listed = (await p.gateway.get("/app/v1/complaints", headers=mine)).json()
         assert [c["id"] for c in listed["items"]] == [complaint["id"]]
         assert (await p.gateway.get(f"/app/v1/complaints/{complaint['id']}", headers=mine)).status_code == 200
+        # Only a complaint put right (as the store thinks) can be reopened; then it is mine to reopen.
+        early = await p.gateway.post(f"/app/v1/complaints/{complaint['id']}/reopen", headers=mine, json={"reason": "还没处理"})
+        assert early.status_code == 409 and early.json()["message_zh"], early.text
+        for action, body in (("acknowledge", None), ("resolve", {"note": "已退款并致歉"})):
+            done = await p.gateway.post(f"/api/feedback/v1/complaints/{complaint['id']}/{action}", headers=desk, json=body)
+            assert done.status_code == 200, done.text
+        reopened = await p.gateway.post(f"/app/v1/complaints/{complaint['id']}/reopen", headers=mine,
+                                        json={"reason": "退款还没到账"})
+        assert reopened.status_code == 200, reopened.text
+        assert reopened.json()["status"] == "in_progress"
+        not_mine = await p.gateway.post(f"/app/v1/complaints/{complaint['id']}/reopen", headers=theirs, json={"reason": "x"})
+        assert not_mine.status_code in (403, 404), not_mine.text
 
         # The other member's app shows their own (empty) lists and cannot reach mine by id either.
         assert (await p.gateway.get("/app/v1/gifts/reservations", headers=theirs)).json()["items"] == []

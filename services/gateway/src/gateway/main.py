@@ -31,7 +31,6 @@ from gateway.api.routes import (
     identity_clients,
     identity_members,
     identity_token,
-    infobase,
     login,
     members,
     passthrough,
@@ -88,7 +87,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
             "with password login, the member app API (/app/v1), and the staff web console (/console).",
             # The pass-through comes last: the explicit routes above take precedence.
             routers=[
-                pos.router, pos_points.router, pos_coupons.router, members.router, infobase.router, customers.router, stores.router,
+                pos.router, pos_points.router, pos_coupons.router, members.router, customers.router, stores.router,
                 surveys.router, app_me.router, app_card.router, app_shopping.router, app_feedback.router, *identity,
                 passthrough.router,
             ],

@@ -1,5 +1,6 @@
-"""The information base through the gateway: its store filter must name one of the chain's stores,
-which the gateway keeps (members has no list of them and would answer an unknown store with zeros)."""
+"""A store filter through the gateway (the information base and every other forwarded report or list,
+and the console's reports) must name one of the chain's stores, which the gateway keeps: the
+services have no list of them and would answer an unknown store with zeros."""
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -91,7 +92,8 @@ async def test_the_consoles_information_base_refuses_an_unknown_store_instead_of
 ) -> None:
     await logged_in(gateway, env, "wang.sm", "store_manager", store_id="S001")
     for path, params in (("/console/infobase", {}), ("/console/infobase/communities/c-1", {}),
-                         ("/console/infobase/members/m-1", {}), ("/console/infobase/export", {"level": "communities"})):
+                         ("/console/infobase/members/m-1", {}), ("/console/infobase/export", {"level": "communities"}),
+                         ("/console/tracking/report", {}), ("/console/evaluations", {})):
         r = await gateway.get(path, params={**params, "store_id": "S999"})
         assert r.status_code == 422, (path, r.text)
         assert "S999" in r.text, r.text[r.text.find("<main"):]
@@ -99,3 +101,10 @@ async def test_the_consoles_information_base_refuses_an_unknown_store_instead_of
     r = await gateway.get("/console/infobase", params={"store_id": "S001"})
     assert r.status_code == 200, r.text
     assert [request.url.params["store_id"] for request in members] == ["S001"]
+
+
+@pytest.mark.parametrize("path", ["/api/members/v1/tracking/reports/daily", "/api/feedback/v1/surveys/results",
+                                  "/api/points/v1/gift-register"])
+async def test_any_forwarded_report_or_list_refuses_an_unknown_store(gateway: httpx.AsyncClient, env: TestEnv, path: str) -> None:
+    r = await gateway.get(path, params={"store_id": "S999"}, headers=admin(env))
+    assert r.status_code == 422 and r.json()["detail"] == "store_id: unknown store S999", r.text

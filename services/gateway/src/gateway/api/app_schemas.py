@@ -65,6 +65,11 @@ class Rating(BaseModel):
     comment: str | None = None
 
 
+class Reopening(BaseModel):
+    model_config = _examples({"reason": "问题没有解决 It was not put right"})
+    reason: str
+
+
 class SurveyAnswer(BaseModel):
     model_config = _examples({"ratings": {"service": 5, "freshness": 4}, "nps": 9, "comment": "很好 Good"})
     ratings: dict[str, Score] = Field(default_factory=dict)

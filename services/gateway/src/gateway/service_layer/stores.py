@@ -5,9 +5,9 @@ The gateway is where stores are kept, so it judges every store id that comes in 
 is not bound by a token: the store of a sale or a return, of a staff account, the home store a
 customer picks when signing up in the app and the store an app complaint is about. A customer
 whose home store does not exist could never reserve a gift (there is no stock there), and a
-complaint about one would sit in a queue nobody works. A report's store filter (the information
-base) must name a store too, closed ones included: their history is still there to read, while a
-store nobody has would be answered with zeros, as if it had sold nothing.
+complaint about one would sit in a queue nobody works. A report's or a list's store filter must name
+a store too, closed ones included: their history is still there to read, while a store nobody has
+would be answered with zeros, as if it had sold nothing.
 
 It is also where store names live: every change is announced (`store_changed`), and the services
 that name a store to customers (campaigns' messages) keep the names from there.
@@ -59,9 +59,9 @@ async def ensure_store(
 
 
 async def ensure_report_stores(commands: Commands, store_ids: Iterable[str]) -> None:
-    """A report's store filter (the information base, through the API or the console) names stores
-    the chain has or had; checked in a transaction of its own, which ends before the report is asked
-    of members (that may take a while)."""
+    """A report's or a list's store filter (anything forwarded to a service, and the console's
+    reports) names stores the chain has or had; checked in a transaction of its own, which ends
+    before the service is asked (that may take a while)."""
     if store_ids := list(store_ids):
         async with commands(read_only=True) as uow:
             for store_id in store_ids:

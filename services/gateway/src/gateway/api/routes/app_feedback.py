@@ -1,4 +1,5 @@
-"""The member app: my complaints (file, follow, rate how it was handled) and my surveys."""
+"""The member app: my complaints (file, follow, reopen one not put right, rate how it was handled)
+and my surveys."""
 
 from typing import Annotated, Any
 
@@ -6,7 +7,7 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
 from gateway.api.app_deps import AppGrant, Calls, Cursor, Limit, mine
-from gateway.api.app_schemas import ComplaintFiling, Page, Rating, SurveyAnswer
+from gateway.api.app_schemas import ComplaintFiling, Page, Rating, Reopening, SurveyAnswer
 from gateway.service_layer import app as views
 from gateway.service_layer.app_calls import own
 from gateway.service_layer.stores import ensure_store
@@ -50,6 +51,13 @@ async def complaint(complaint_id: str, grant: AppGrant, calls: Calls) -> dict[st
 @router.post("/complaints/{complaint_id}/rating", summary="Rate how my complaint was handled (1-5)")
 async def rate(complaint_id: str, body: Rating, grant: AppGrant, calls: Calls) -> dict[str, Any]:
     return (await calls.send("POST", "feedback", f"/v1/complaints/{own(complaint_id)}/rating", json=body.model_dump(exclude_none=True))).body
+
+
+@router.post("/complaints/{complaint_id}/reopen", summary="Reopen my resolved or closed complaint: it was not put right")
+async def reopen(complaint_id: str, body: Reopening, grant: AppGrant, calls: Calls) -> dict[str, Any]:
+    """Feedback decides: only a resolved or closed complaint reopens (else 409 with the reason), and
+    it gets a new resolution deadline from now."""
+    return (await calls.send("POST", "feedback", f"/v1/complaints/{own(complaint_id)}/reopen", json=body.model_dump())).body
 
 
 @router.get("/surveys", summary="My open survey invitations")

@@ -13,6 +13,7 @@ from gateway.api.console.render import page, today
 from gateway.api.console.session import Console, ConsoleUser
 from gateway.domain.page_figures import bars, pareto
 from gateway.service_layer.console_reads import read
+from gateway.service_layer.stores import ensure_report_stores
 from shared.errors import Invalid
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
@@ -59,6 +60,7 @@ async def evaluations(request: Request, user: Annotated[ConsoleUser, Console("ga
     period = request.query_params.get("period", "").strip() or default
     params = {"month" if kind == "monthly" else "quarter": period}
     if store := request.query_params.get("store_id", "").strip():
+        await ensure_report_stores(request.app.state.commands, [store])
         params["store_id"] = store
     report: dict[str, Any] = await read(request.app.state.downstream.members, "members",
                                         f"/v1/evaluations/managers/{kind}", user.bearer(), params)

@@ -20,6 +20,7 @@ from gateway.api.console.session import Console, ConsoleUser, Form, keyed, one
 from gateway.domain.page_figures import totals
 from gateway.service_layer.console_people import display_names
 from gateway.service_layer.console_reads import ServiceRefused, call, read
+from gateway.service_layer.stores import ensure_report_stores
 from shared.deps import UowDep
 from shared.errors import Invalid
 from shared.unit_of_work import UnitOfWork
@@ -112,6 +113,8 @@ async def visit(member_id: str, request: Request, form: Form, user: Annotated[Co
 async def _register(request: Request, user: ConsoleUser, uow: UnitOfWork) -> tuple[str, str, str, GiftRegister]:
     """The store (the desk's own, or the one asked for), the period, and its register with names."""
     store = user.principal.store_id or request.query_params.get("store_id", "").strip()
+    if store and store != user.principal.store_id:  # a store asked for, not the desk's own
+        await ensure_report_stores(request.app.state.commands, [store])
     first = request.query_params.get("from", "").strip() or today(request).isoformat()
     last = request.query_params.get("to", "").strip() or first
     register = GiftRegister()

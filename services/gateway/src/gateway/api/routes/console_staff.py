@@ -114,6 +114,7 @@ async def tracking_report(request: Request, user: Annotated[ConsoleUser, Console
     """The day's tracking records, to print."""
     day = request.query_params.get("date") or today(request).isoformat()
     params = {"date": day, **{k: v for k, v in request.query_params.items() if k in ("store_id", "manager_id") and v}}
+    await ensure_report_stores(request.app.state.commands, [params["store_id"]] if "store_id" in params else [])
     report = await read(_members(request), "members", "/v1/tracking/reports/daily", user.bearer(), params)
     ratings = [r["rating"] for r in report["records"]]
     average = round(sum(ratings) / len(ratings), 1) if ratings else None

@@ -3,6 +3,10 @@
 `/api/<service>/<path>` is forwarded to `<path>` on that service with the caller's own token: the
 service checks identity and permissions itself, the gateway adds no rights of its own. Reports
 (CSV, printable HTML) pass through with their content type and download name.
+
+A `store_id` in the query (a report's or a list's filter) must name a store the chain has or had:
+the gateway keeps the stores, the services do not, and would answer a store nobody has with zeros
+or an empty list, as if it had sold nothing (`service_layer/stores.ensure_report_stores`).
 """
 
 from urllib.parse import quote
@@ -10,6 +14,7 @@ from urllib.parse import quote
 import httpx
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
+from gateway.service_layer.stores import ensure_report_stores
 from shared.authorize import forwarded
 
 router = APIRouter(tags=["services"], dependencies=[Depends(forwarded)])
@@ -31,6 +36,9 @@ async def forward(request: Request, service: str, path: str, timeout: float | No
     headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_REQUEST}
     if timeout is None:
         timeout = request.app.state.settings.forward_timeout_s
+    # Every value: a service reads the last of a repeated parameter, and none may slip past unchecked.
+    if store_ids := request.query_params.getlist("store_id"):
+        await ensure_report_stores(request.app.state.commands, store_ids)
     try:
         upstream = await client.request(
             request.method, path, content=await request.body(), headers=headers,
