@@ -38,4 +38,6 @@ async def test_the_demo_loads_through_the_gateway_and_a_second_load_changes_no_m
         # Registered over months, each member before their first sale (when the sales reached them).
         everyone = (await p.gateway.get("/api/v1/members", params={"limit": 30}, headers=env.auth(Role.ADMIN))).json()["items"]
         assert len({m["created_at"][:7] for m in everyone}) >= 3
+        # Women and men, and some who did not say: the VIP welcome greets each as 女士, 先生 or 先生/女士.
+        assert {m["gender"] for m in everyone} == {"female", "male", "unspecified"}
         assert all(m["created_at"] < m["first_purchase_at"] for m in everyone if m["first_purchase_at"])
