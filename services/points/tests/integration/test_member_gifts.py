@@ -1,6 +1,8 @@
 """A member's own gifts in the app: the catalogue at their channel with their home store's stock,
 reserving and cancelling their own gifts, and when their points expire; nobody else's."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from shared.auth import Role
@@ -98,3 +100,32 @@ async def test_expiring_points_are_grouped_by_their_last_valid_day(pts, env) -> 
     [lot] = body["expiring"]
     assert lot["points"] == 120 and lot["expires_on"].endswith("-12-31")
     assert (await pts.client.get("/v1/members/nobody/expiring", headers=member(env, "nobody"))).status_code == 404
+
+
+async def test_points_past_their_expiry_date_cannot_buy_a_gift_before_the_job_takes_them(pts, env) -> None:
+    # A till's late sale from 2024: its points were valid until 2025-12-31, and the job (every few
+    # hours) has not run since the sale came in.
+    await pts.apply(pts.registered("m8"), pts.sale("m8", "20000.00", at=datetime(2024, 5, 1, 2, tzinfo=UTC)),
+                    pts.sale("m8", "5000.00"))
+    await pts.stock("cushion", "S001", 1)
+    assert await pts.balance("m8") == 25_000
+    refused = await pts.client.post("/v1/members/m8/redemptions", json={"gift_id": "cushion"}, headers=member(env, "m8", "app-key-0008"))
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == ("20000 of the balance 25000 are past their expiry date; "
+                                        "the 5000 still valid are below the price of 10000 points")
+
+
+async def test_reserving_and_cancelling_a_gift_leaves_the_points_expiry_dates_as_they_were(pts, env) -> None:
+    await pts.apply(pts.registered("m9"), pts.sale("m9", "12000.00", at=datetime(2025, 6, 1, 2, tzinfo=UTC)),
+                    pts.sale("m9", "500.00"))
+    await pts.stock("cushion", "S001", 1)
+    before = (await pts.client.get("/v1/members/m9/expiring", headers=member(env, "m9"))).json()["expiring"]
+    assert before == [{"expires_on": "2026-12-31", "points": 12000}, {"expires_on": "2027-12-31", "points": 500}]
+    reserved = await pts.client.post("/v1/members/m9/redemptions", json={"gift_id": "cushion"}, headers=member(env, "m9", "app-key-0009"))
+    assert reserved.status_code == 201, reserved.text
+    cancelled = await pts.client.post(f"/v1/members/m9/redemptions/{reserved.json()['redemption_id']}/cancel",
+                                      headers=member(env, "m9"))
+    assert cancelled.status_code == 200, cancelled.text
+    # Not 12,000 points valid until 2027 for a reservation made and cancelled a minute apart.
+    after = (await pts.client.get("/v1/members/m9/expiring", headers=member(env, "m9"))).json()["expiring"]
+    assert after == before

@@ -3,8 +3,11 @@
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from points.domain.expiry import ExpiryPolicy, due, open_lots, upcoming
-from points.domain.model import EntryType, LedgerEntry
+import pytest
+
+from points.domain.exceptions import RedemptionRefused
+from points.domain.expiry import ExpiryPolicy, due, open_lots, overdue, upcoming
+from points.domain.model import EntryType, LedgerEntry, PointsAccount, Source
 
 CN = ZoneInfo("Asia/Shanghai")
 POLICY = ExpiryPolicy(years_after=1, warning_days=30)
@@ -62,3 +65,35 @@ def test_upcoming_lists_what_expires_within_the_warning_window() -> None:
 def test_the_candidate_year_bound_covers_the_warning_window() -> None:
     assert POLICY.last_expiring_earned_year(date(2025, 12, 1)) == 2024  # 2024 points end 2025-12-31, within 30 days
     assert POLICY.last_expiring_earned_year(date(2025, 11, 30)) == 2023
+
+
+def at(year: int, month: int, day: int) -> datetime:
+    return datetime(year, month, day, tzinfo=UTC)
+
+
+def test_a_cancelled_redemption_gives_back_the_points_it_took_with_their_expiry_dates() -> None:
+    # Reserving a gift and cancelling it must not turn points about to expire into new ones.
+    ledger = [e(EntryType.EARN, 100, at(2024, 5, 1)), e(EntryType.EARN, 300, at(2025, 5, 1)),
+              LedgerEntry(EntryType.REDEEM, -250, 150, "gift", "redemption:r1", None, at(2025, 12, 20)),
+              e(EntryType.EARN, 50, at(2026, 2, 1)),
+              LedgerEntry(EntryType.CANCEL_REDEEM, 250, 450, "cancelled", "redemption:r1", None, at(2026, 3, 1))]
+    lots = open_lots(ledger, POLICY, CN)
+    by_date: dict[date, int] = {}
+    for lot in lots:
+        by_date[lot.expires_on] = by_date.get(lot.expires_on, 0) + lot.remaining
+    assert by_date == {date(2025, 12, 31): 100, date(2026, 12, 31): 300, date(2027, 12, 31): 50}
+    assert overdue(lots, date(2026, 3, 1)) == 100  # the job takes them at its next run
+
+
+def test_a_cancellation_without_its_redemption_in_the_ledger_is_a_new_lot_as_before() -> None:
+    ledger = [LedgerEntry(EntryType.CANCEL_REDEEM, 80, 80, "cancelled", "redemption:old", None, at(2026, 3, 1))]
+    assert [(lot.expires_on, lot.remaining) for lot in open_lots(ledger, POLICY, CN)] == [(date(2027, 12, 31), 80)]
+
+
+def test_points_past_their_expiry_date_cannot_be_spent_before_the_job_takes_them() -> None:
+    account = PointsAccount("m-1", balance=1000)
+    source = Source(ref="redemption:r2")
+    with pytest.raises(RedemptionRefused, match="600 of the balance 1000 are past their expiry date"):
+        account.redeem(500, reason="gift", source=source, at=at(2026, 3, 1), overdue=600)
+    account.redeem(400, reason="gift", source=source, at=at(2026, 3, 1), overdue=600)
+    assert account.balance == 600

@@ -1,10 +1,14 @@
 """Points expiry: which points expire when, oldest first.
 
-Every credit (earn, bonus, positive adjustment, cancelled redemption) is a lot that expires at the
-end of the year `years_after` years after the year it was earned, in the chain's time zone. Every
-debit (redemption, reversal, negative adjustment, expiry) consumes the lots with the earliest
-expiry first; a debit larger than all open lots (a return after spending) leaves a deficit that
-the next credits pay off first. What remains of a lot on its expiry date expires.
+Every credit (earn, bonus, positive adjustment) is a lot that expires at the end of the year
+`years_after` years after the year it was earned, in the chain's time zone. Every debit
+(redemption, reversal, negative adjustment, expiry) consumes the lots with the earliest expiry
+first; a debit larger than all open lots (a return after spending) leaves a deficit that the next
+credits pay off first. What remains of a lot on its expiry date expires.
+
+A cancelled redemption gives back the very points it took, with the expiry dates they had: were it
+a new lot, reserving a gift and cancelling it would make points about to expire (or expired and
+not yet taken by the job) valid for another year.
 """
 
 from collections.abc import Iterable
@@ -42,26 +46,46 @@ def open_lots(entries: Iterable[LedgerEntry], policy: ExpiryPolicy, tz: tzinfo) 
     """The points still held, by expiry date, after replaying the ledger in booking order."""
     lots: list[Lot] = []
     deficit = 0
+    taken_by: dict[str, list[Lot]] = {}  # a redemption's source -> the points it took, by expiry date
+
+    def credit(amount: int, expires_on: date) -> None:
+        nonlocal deficit
+        paid = min(deficit, amount)
+        deficit -= paid
+        if amount - paid:
+            lots.append(Lot(expires_on, amount - paid))
+            lots.sort(key=lambda lot: lot.expires_on)
+
     for entry in entries:
-        if entry.points > 0 and entry.entry_type in CREDITS:
-            amount = entry.points
-            paid = min(deficit, amount)
-            deficit -= paid
-            amount -= paid
-            if amount:
-                lots.append(Lot(policy.expires_on(entry.occurred_at, tz), amount))
-                lots.sort(key=lambda lot: lot.expires_on)
+        if entry.entry_type is EntryType.CANCEL_REDEEM and entry.source_ref in taken_by:
+            returned = 0
+            for lot in taken_by.pop(entry.source_ref):
+                credit(lot.remaining, lot.expires_on)
+                returned += lot.remaining
+            if entry.points > returned:  # what the redemption took beyond the lots (none, normally)
+                credit(entry.points - returned, policy.expires_on(entry.occurred_at, tz))
+        elif entry.points > 0 and entry.entry_type in CREDITS:
+            credit(entry.points, policy.expires_on(entry.occurred_at, tz))
         elif entry.points < 0:
-            owed = -entry.points
+            owed, consumed = -entry.points, []
             for lot in lots:
                 taken = min(lot.remaining, owed)
+                if taken:
+                    consumed.append(Lot(lot.expires_on, taken))
                 lot.remaining -= taken
                 owed -= taken
                 if not owed:
                     break
             lots = [lot for lot in lots if lot.remaining]
             deficit += owed
+            if entry.entry_type is EntryType.REDEEM:
+                taken_by[entry.source_ref] = consumed
     return lots
+
+
+def overdue(lots: Iterable[Lot], today: date) -> int:
+    """Points past their last valid day that the expiry job has not taken yet: held, not spendable."""
+    return sum(due(lots, today).values())
 
 
 def due(lots: Iterable[Lot], today: date) -> dict[date, int]:

@@ -74,18 +74,25 @@ class PointsAccount:
             raise ValueError("reversed points are given as a positive number")
         return self._book(EntryType.REVERSE, -points, reason, source, at)
 
-    def check_can_redeem(self, points: int) -> None:
+    def check_can_redeem(self, points: int, overdue: int = 0) -> None:
+        """`overdue`: points of the balance past their last valid day that the expiry job has not
+        taken yet (`domain.expiry.overdue`); they cannot be spent."""
         if self.balance < 0:
             raise RedemptionRefused(
                 f"balance is negative ({self.balance}) after a return; redemptions are blocked until it is back at zero"
             )
+        if overdue > 0 and self.balance - overdue < points:
+            raise RedemptionRefused(
+                f"{overdue} of the balance {self.balance} are past their expiry date; the {self.balance - overdue} "
+                f"still valid are below the price of {points} points"
+            )
         if self.balance < points:
             raise RedemptionRefused(f"balance {self.balance} is below the price of {points} points")
 
-    def redeem(self, points: int, *, reason: str, source: Source, at: datetime) -> LedgerEntry:
+    def redeem(self, points: int, *, reason: str, source: Source, at: datetime, overdue: int = 0) -> LedgerEntry:
         if points <= 0:
             raise ValueError("a redemption costs a positive number of points")
-        self.check_can_redeem(points)
+        self.check_can_redeem(points, overdue)
         return self._book(EntryType.REDEEM, -points, reason, source, at)
 
     def cancel_redeem(self, points: int, *, reason: str, source: Source, at: datetime) -> LedgerEntry:

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from points.adapters.repository import AccountRepository
 from points.adapters.tables import AccountRow, ExpiryWarningRow, LedgerRow, table_of
-from points.domain.expiry import ExpiryPolicy, due, open_lots, upcoming
+from points.domain.expiry import ExpiryPolicy, due, open_lots, overdue, upcoming
 from points.domain.model import EntryType, LedgerEntry, Source
 from shared.commands import Commands, derived_event_id
 from shared.db import insert_into
@@ -43,6 +43,12 @@ async def member_entries(session: AsyncSession, member_id: str) -> list[LedgerEn
         LedgerEntry(EntryType(r.entry_type), r.points, r.balance_after, r.reason, r.source_ref, r.source_event_id, r.occurred_at)
         for r in rows
     ]
+
+
+async def overdue_points(session: AsyncSession, member_id: str, policy: ExpiryPolicy, zone: ZoneInfo, now: datetime) -> int:
+    """Points of the member's balance past their expiry date that the job has not taken yet (it
+    runs every few hours): they are held, not spent."""
+    return overdue(open_lots(await member_entries(session, member_id), policy, zone), now.astimezone(zone).date())
 
 
 async def run_expiry(commands: Commands, policy: ExpiryPolicy, zone: ZoneInfo, now: datetime) -> dict[str, int]:

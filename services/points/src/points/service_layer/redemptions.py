@@ -25,6 +25,7 @@ from points.domain.catalogue import Gift, GiftKind, RegisterStatus, check_transi
 from points.domain.exceptions import IdempotencyConflict, NotFound, OutOfStock
 from points.domain.model import Source
 from points.service_layer.erasure import REDACTED, ensure_not_erased, erased_among
+from points.service_layer.expiry import overdue_points
 from shared.commands import derived_event_id
 from shared.events import contracts as c
 from shared.events.registry import REWARD_REDEEMED, REWARD_REDEMPTION_CANCELLED
@@ -80,9 +81,11 @@ async def redeem(uow: UnitOfWork, req: RedeemRequest, now: datetime) -> tuple[Re
     gift.check_active(now)
     price = gift.price_for(account.channel)
     redemption_id = str(uuid.uuid4())
+    settings = uow.settings
     account.redeem(
         price, reason=f"gift {req.gift_id} at {req.store_id}",
         source=Source(ref=f"redemption:{redemption_id}", staff_id=req.staff_id), at=now,
+        overdue=await overdue_points(session, req.member_id, settings.expiry_policy, settings.zone, now),
     )
     if gift.has_stock:
         taken = await session.exec(
