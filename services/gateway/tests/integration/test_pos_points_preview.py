@@ -1,5 +1,10 @@
-"""The till's points preview refuses what it would otherwise silently ignore."""
+"""The till's points preview refuses what it would otherwise silently ignore, and passes the
+basket's discounts on: points are earned on what is paid."""
 
+import json
+from dataclasses import replace
+
+import httpx
 import pytest
 
 from gateway.config import Settings
@@ -25,3 +30,28 @@ async def test_a_card_sent_as_a_sales_member_is_422_naming_the_field(gateway, en
     assert r.status_code == 422, r.text
     [error] = r.json()["detail"]
     assert error["loc"] == ["body", "member"] and error["type"] == "extra_forbidden"
+
+
+async def test_the_baskets_discounts_reach_points_checked_as_a_sales_are(gateway, env: TestEnv) -> None:
+    sent: list[dict] = []
+
+    def points(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content))
+        return httpx.Response(200, json={"points": 69})
+
+    wired = gateway.app.state.downstream
+    async with httpx.AsyncClient(transport=httpx.MockTransport(points), base_url="http://points") as stand_in:
+        gateway.app.state.downstream = replace(wired, points=stand_in)
+        try:
+            pos = env.auth(Role.POS, store_id="S001")
+            basket = {"store_id": "S001", "lines": [line()], "coupons": ["K7QM2XWD9P"],
+                      "discounts": [{"code": "K7QM2XWD9P", "amount": "10.00"}, {"amount": "0.80", "label": "会员价"}]}
+            r = await gateway.post("/pos/v1/points/preview", json=basket, headers=pos)
+            assert r.status_code == 200, r.text
+            assert sent[0]["discount"] == "10.80" and sent[0]["lines"][0]["amount"] == "79.80"
+            stray = {**basket, "coupons": []}  # a coupon's discount without the coupon, as a sale refuses it
+            r = await gateway.post("/pos/v1/points/preview", json=stray, headers=pos)
+            assert r.status_code == 422 and "not among the sale's coupons" in r.text
+            assert len(sent) == 1
+        finally:
+            gateway.app.state.downstream = wired

@@ -63,6 +63,13 @@ async def test_preview_tells_a_till_what_a_basket_earns_and_books_nothing(pts, e
     assert other_store.status_code == 403
     bad = await pts.client.post("/v1/earning/preview", json={"store_id": "S001", "lines": [{"amount": "-1"}]}, headers=pos)
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][:2] == ["body", "lines"]
+    # The sale will earn on what is paid: the preview takes its discounts off first (20.50 eligible
+    # of 120.50, with 60.25 off: 10.25 earning, at 1.5 for the partner's card).
+    discounted = (await pts.client.post("/v1/earning/preview", json={**basket, "card_no": "8800000099999", "discount": "60.25"},
+                                        headers=pos)).json()
+    assert discounted["points"] == 15
+    too_much = await pts.client.post("/v1/earning/preview", json={**basket, "discount": "120.51"}, headers=pos)
+    assert too_much.status_code == 422 and "discount: 120.51 exceeds the basket's 120.50" in too_much.text
 
 
 async def test_rules_added_at_the_same_moment_take_versions_in_turn(pts, env) -> None:

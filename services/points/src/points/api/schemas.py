@@ -116,6 +116,16 @@ class PreviewIn(BaseModel):
     card_no: CardNumber | None = Field(default=None, description="The swiped points card")
     channel: Channel | None = Field(default=None, description="Used when no card is given; retail by default")
     lines: list[PreviewLine] = Field(min_length=1, max_length=500)
+    # Points follow what is paid (domain/earning.py): the basket's coupons and promotions, as the
+    # sale will carry them in its discounts.
+    discount: Money = Field(default=Decimal("0.00"), description="What the sale's discounts take off the lines")
+
+    @model_validator(mode="after")
+    def _discount_within_the_basket(self) -> "PreviewIn":
+        total = sum((ln.amount for ln in self.lines), Decimal("0.00"))
+        if self.discount > total:
+            raise ValueError(f"discount: {self.discount} exceeds the basket's {total}")
+        return self
 
 
 class PreviewOut(BaseModel):

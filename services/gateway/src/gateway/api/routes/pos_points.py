@@ -1,18 +1,23 @@
 """POS: how many points a basket would earn, asked of the points service with the till's token.
 
-The till sends its basket as it would post the sale; the gateway checks the store binding and
-passes the lines on. Points checks the token itself and books nothing.
+The till sends its basket as it would post the sale, with the coupons and discounts it will
+carry; the gateway checks the store binding and the discounts by the sale's rules and passes the
+lines and what is taken off them on. Points earn on what is paid, so a preview without the
+discounts would promise more than the sale earns. Points checks the token itself and books nothing.
 """
 
+from decimal import Decimal
 from typing import Annotated
 
 import httpx
 from fastapi import APIRouter, HTTPException, Request, Response, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from shared.authorize import Allowed
 from shared.cards import CardNumber
+from shared.coupon_codes import CouponCode
 from shared.events.contracts import SaleLine
+from shared.events.contracts.pos import Discount, discounts_fit, sum_of_discounts
 from shared.identifiers import StoreId
 from shared.policy import Grant
 
@@ -29,6 +34,18 @@ class BasketIn(BaseModel):
     occurred_at: AwareDatetime | None = Field(default=None, description="Defaults to now")
     card_no: CardNumber | None = Field(default=None, description="The swiped points card")
     lines: list[SaleLine] = Field(min_length=1, max_length=500)
+    coupons: list[CouponCode] = Field(default_factory=list, max_length=20)
+    discounts: list[Discount] = Field(default_factory=list, max_length=50, description="As the sale will carry them")
+
+    _discounts_fit = model_validator(mode="after")(discounts_fit)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((ln.amount for ln in self.lines), Decimal("0.00"))
+
+    @property
+    def discount_total(self) -> Decimal:
+        return sum_of_discounts(self.discounts)
 
 
 @router.post("/preview", summary="Points this basket would earn (nothing is booked)")
@@ -38,6 +55,7 @@ async def preview(body: BasketIn, grant: PosDep, request: Request) -> Response:
         "store_id": body.store_id, "card_no": body.card_no,
         "occurred_at": body.occurred_at.isoformat() if body.occurred_at else None,
         "lines": [{"sku": ln.sku, "category": ln.category, "amount": str(ln.amount)} for ln in body.lines],
+        "discount": str(body.discount_total),
     }
     client: httpx.AsyncClient = request.app.state.downstream.points
     try:

@@ -85,7 +85,8 @@ async def preview(body: PreviewIn, uow: UowDep, grant: Annotated[Grant, Allowed(
     at = body.occurred_at or uow.now()
     total = sum((ln.amount for ln in body.lines), Decimal("0.00"))
     earning = earn_for_sale(
-        rule_in_force(await load_rules(uow.session), at), store_id=body.store_id, channel=channel, total=total, lines=body.lines
+        rule_in_force(await load_rules(uow.session), at), store_id=body.store_id, channel=channel, total=total, lines=body.lines,
+        discount=body.discount,
     )
     return PreviewOut(
         points=earning.points, eligible_amount=earning.eligible_amount.quantize(Decimal("0.01")), rate=earning.rate,
