@@ -149,6 +149,9 @@ async def test_staff_find_members_by_card_phone_and_community(members, env) -> N
     assert [m["id"] for m in by_phone["items"]] == [a["id"]]
     page = (await members.get("/v1/members", params={"community": "丽景湾", "limit": 1}, headers=desk(env))).json()
     assert page["total"] == 2 and len(page["items"]) == 1
+    # A misspelt filter answered the first customers of the chain, as if they were the ones found.
+    misspelt = await members.get("/v1/members", params={"q": "13600000001"}, headers=desk(env))
+    assert misspelt.status_code == 422 and misspelt.json()["detail"][0]["loc"] == ["query", "q"]
 
 
 async def test_contact_details_are_masked_for_marketing_and_members_see_only_themselves(members, env) -> None:
