@@ -19,6 +19,9 @@ class Settings(ServiceSettings):
     coupon_release_batch: int = Field(default=1_000, ge=1)
     # Largest member list one issue request may carry (a launch issues more, a page at a time).
     coupon_issue_max_members: int = Field(default=10_000, ge=1)
+    # How long a complaint's compensation coupon made for the purpose (no compensation campaign of
+    # its value ran) is valid from its issue (service_layer/compensation.py).
+    compensation_coupon_valid_days: int = Field(default=30, ge=1, le=3660)
     # --- end of coupons
     # How often scheduled campaigns are started and ended campaigns closed.
     campaign_schedule_every_s: float = 60.0

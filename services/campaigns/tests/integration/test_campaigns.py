@@ -3,12 +3,14 @@ holds out its control group at launch, a till redeems its coupon, and the result
 groups; budgets refuse a launch; triggers reach a member once per occasion; the access policy."""
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlmodel import col, select
 
+from campaigns.adapters.tables import MessageRow
 from campaigns.domain.control import in_control
 from shared.auth import Role
 from shared.events import contracts as c
@@ -189,6 +191,18 @@ def resolved(complaint_id: str, member_id: str, value: str | None, event_id: str
     return new_event(COMPLAINT_RESOLVED, data, source="crm/feedback", subject=member_id, event_id=event_id)
 
 
+def at(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+async def messages_of(cmp, member_id: str) -> list[dict[str, Any]]:
+    """The sender's messages to the member, as recorded (queued ones included)."""
+    async with cmp.app.state.sessions() as s:
+        found = (await s.exec(select(MessageRow).where(MessageRow.member_id == member_id)
+                              .order_by(col(MessageRow.created_at), col(MessageRow.id)))).all()
+    return [r.model_dump() for r in found]
+
+
 async def test_complaint_compensation_issues_the_coupon_of_that_value_once_per_complaint(cmp) -> None:
     await cmp.apply(registered("m-1"), cmp.registered("m-1"))
     twenty = await cmp.template(kind="amount_off", amount="20", threshold=None, validity={"days": 30}, name="赔付券 20元")
@@ -199,29 +213,120 @@ async def test_complaint_compensation_issues_the_coupon_of_that_value_once_per_c
     await cmp.apply(resolved("cp-1", "m-1", "20"))  # published again with another event id: same occasion
     assert len(await cmp.wallet("m-1")) == 1
     await cmp.apply(resolved("cp-2", "m-1", "20"))  # a second complaint: a second coupon
-    await cmp.apply(resolved("cp-3", "m-1", "15"))  # no campaign gives 15 yuan: not rounded to 20
     await cmp.apply(resolved("cp-4", "m-1", None))
-    assert len(await cmp.wallet("m-1")) == 2
+    wallet = await cmp.wallet("m-1")
+    assert [(w["template_id"], w["campaign_id"]) for w in wallet] == [(twenty, made["id"])] * 2  # the campaign's own
     messages = await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED)
     assert [m["occasion"] for m in messages] == ["complaint:cp-1", "complaint:cp-2"]
     assert all(m["requires_consent"] is None for m in messages)  # a service message, not marketing
     body = (await cmp.client.get(f"/v1/campaigns/{made['id']}", headers=cmp.marketing())).json()
     assert (body["treatment_size"], body["control_size"]) == (2, 0)
+    # No campaign gives 15 yuan: not rounded to 20, but paid all the same with a 15 yuan coupon.
+    await cmp.apply(resolved("cp-3", "m-1", "15"))
+    fifteen = [w for w in await cmp.wallet("m-1") if w["campaign_id"] == "complaint:cp-3"]
+    assert [(w["kind"], w["terms"]["amount"]) for w in fifteen] == [("amount_off", "15.00")]
+    assert (await cmp.client.get(f"/v1/campaigns/{made['id']}", headers=cmp.marketing())).json()["treatment_size"] == 2
 
 
-async def test_a_triggered_campaign_counts_each_occasion_once_in_its_group(cmp) -> None:
+async def test_a_compensation_campaign_holds_nobody_out_and_counts_each_complaint_once(cmp) -> None:
     members = [f"m-{i}" for i in range(12)]
     await cmp.apply(*(registered(m) for m in members))
     twenty = await cmp.template(kind="amount_off", amount="20", threshold=None, validity={"days": 30}, name="赔付券 20元")
-    made = await campaign(cmp, kind="triggered", trigger="complaint_compensation", coupon_template_id=twenty,
-                          control_share="0.5", marketing=False)
+    # Left out, control_share, marketing and personalised take a compensation's values, not the defaults.
+    made = await campaign(cmp, kind="triggered", trigger="complaint_compensation", coupon_template_id=twenty)
+    assert (made["control_share"], made["marketing"], made["personalised"]) == ("0", False, False)
     await act(cmp, made["id"], "launch")
     for _ in range(2):  # every resolution published twice, with different event ids
         await cmp.apply(*(resolved(f"cp-{m}", m, "20") for m in members))
-    held = {m for m in members if in_control(made["id"], m, Decimal("0.5"))}
     body = (await cmp.client.get(f"/v1/campaigns/{made['id']}", headers=cmp.marketing())).json()
-    assert (body["treatment_size"], body["control_size"]) == (len(members) - len(held), len(held))
-    assert len(await cmp.outbox(COUPON_ISSUED)) == len(members) - len(held)
+    assert (body["treatment_size"], body["control_size"]) == (len(members), 0)
+    issued = await cmp.outbox(COUPON_ISSUED)
+    assert sorted(e["member_id"] for e in issued) == sorted(members)
+    assert {e["campaign_id"] for e in issued} == {made["id"]}
+
+
+async def test_a_complaint_coupon_is_paid_once_without_a_compensation_campaign(cmp) -> None:
+    """The default (the demo): no compensation campaign runs. The coupon staff promised is paid all
+    the same, from a coupon of that value made for the purpose, and the member is told."""
+    await cmp.apply(registered("m-1"), cmp.registered("m-1"))  # no marketing consent: none is needed
+    event = resolved("cp-1", "m-1", "10.00", event_id=str(uuid.uuid4()))
+    await cmp.apply(event)
+    await cmp.apply(event)  # redelivered
+    await cmp.apply(resolved("cp-1", "m-1", "10.00"))  # republished under another event id
+    (coupon,) = await cmp.wallet("m-1")
+    assert (coupon["kind"], coupon["terms"]["amount"], coupon["state"], coupon["campaign_id"]) == (
+        "amount_off", "10.00", "issued", "complaint:cp-1")
+    assert at(coupon["valid_until"]) - at(coupon["valid_from"]) == timedelta(days=30)  # CRM_COMPENSATION_COUPON_VALID_DAYS
+    assert coupon["terms"]["limits"]["stores"] == []  # any store
+    (issued,) = await cmp.outbox(COUPON_ISSUED)
+    assert (issued["member_id"], issued["coupon_id"]) == ("m-1", coupon["coupon_id"])
+    # Told: a service SMS (no consent, no weekly cap) announcing the coupon, once.
+    (message,) = await messages_of(cmp, "m-1")
+    assert (message["template"], message["channel"], message["marketing"], message["status"]) == (
+        "coupon_offer", "sms", False, "queued")
+    assert coupon["name"] in message["text"]
+    # A second complaint of the member is a second coupon; its template, of the same value, is shared.
+    await cmp.apply(resolved("cp-2", "m-1", "10"))
+    wallet = await cmp.wallet("m-1")
+    assert len(wallet) == 2 and len({w["template_id"] for w in wallet}) == 1
+    assert len(await messages_of(cmp, "m-1")) == 2
+
+
+async def test_a_complaint_is_paid_once_whichever_way_it_was_paid_first(cmp) -> None:
+    await cmp.apply(registered("m-1"), cmp.registered("m-1"))
+    await cmp.apply(resolved("cp-1", "m-1", "10.00"))  # no campaign yet: a purpose-made coupon
+    ten = await cmp.template(kind="amount_off", amount="10", threshold=None, validity={"days": 30}, name="赔付券 10元")
+    made = await campaign(cmp, kind="triggered", trigger="complaint_compensation", coupon_template_id=ten,
+                          message={"template": "coupon_offer"})
+    await act(cmp, made["id"], "launch")
+    await cmp.apply(resolved("cp-1", "m-1", "10.00"))  # republished once the campaign runs: paid already
+    await cmp.apply(resolved("cp-2", "m-1", "10.00"))  # paid by the campaign
+    await act(cmp, made["id"], "end")
+    await cmp.apply(resolved("cp-2", "m-1", "10.00"))  # republished after it ended: paid already
+    assert sorted(w["campaign_id"] for w in await cmp.wallet("m-1")) == sorted(["complaint:cp-1", made["id"]])
+    # The campaign has a message: it announces its coupon, and no second message is sent.
+    assert [m["occasion"] for m in await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED)] == ["complaint:cp-2"]
+
+
+async def test_a_compensation_past_its_campaign_template_cap_is_paid_all_the_same(cmp) -> None:
+    await cmp.apply(registered("m-1"), cmp.registered("m-1"))
+    ten = await cmp.template(kind="amount_off", amount="10", threshold=None, validity={"days": 30}, name="赔付券 10元",
+                             caps={"issued": 1})
+    made = await campaign(cmp, kind="triggered", trigger="complaint_compensation", coupon_template_id=ten)
+    await act(cmp, made["id"], "launch")
+    await cmp.apply(resolved("cp-1", "m-1", "10"), resolved("cp-2", "m-1", "10"))
+    wallet = await cmp.wallet("m-1")
+    assert sorted(w["campaign_id"] for w in wallet) == sorted([made["id"], "complaint:cp-2"])
+    assert {w["terms"]["amount"] for w in wallet} == {"10.00"}
+    # The campaign has no message of its own: the member is told of each coupon by the service message.
+    assert [m["template"] for m in await messages_of(cmp, "m-1")] == ["coupon_offer", "coupon_offer"]
+
+
+async def test_no_compensation_goes_to_an_erased_member_or_without_a_coupon_value(cmp) -> None:
+    await cmp.apply(registered("m-1"), cmp.registered("m-1"), registered("m-2"), cmp.registered("m-2"))
+    await cmp.apply(cmp.erased("m-1"))
+    await cmp.apply(resolved("cp-1", "m-1", "10"), resolved("cp-2", "m-2", None))
+    assert await cmp.outbox(COUPON_ISSUED) == []
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"coupon_template_id": "THRESHOLD"}, "coupon_template_id"),  # 满100减20 cannot pay a promised value
+    ({"control_share": "0.1"}, "control_share"),
+    ({"marketing": True}, "marketing"),
+    ({"personalised": True}, "personalised"),
+    ({"budget": {"max_coupons": 5}}, "budget"),
+])
+async def test_a_compensation_campaign_that_could_not_pay_every_promise_is_refused(cmp, body, field) -> None:
+    amount_off = await cmp.template(kind="amount_off", amount="10", threshold=None, validity={"days": 30}, name="赔付券 10元")
+    threshold = await cmp.template()  # 满100减20
+    spec = {"name": "赔付", "kind": "triggered", "trigger": "complaint_compensation", "coupon_template_id": amount_off,
+            **body}
+    if spec["coupon_template_id"] == "THRESHOLD":
+        spec["coupon_template_id"] = threshold
+    r = await cmp.client.post("/v1/campaigns", json=spec, headers=cmp.marketing())
+    assert r.status_code == 422, r.text
+    assert field in r.text
+    assert (await cmp.client.get("/v1/campaigns", headers=cmp.marketing())).json() == []
 
 
 async def test_win_back_reaches_a_member_when_churn_risk_rises_not_while_it_stays(cmp) -> None:

@@ -68,3 +68,27 @@ def test_a_templates_parameters_are_what_it_renders_in_every_language_and_subjec
     assert campaign_template_params("vip_welcome") == {"manager_name", "manager_phone", "store_name"}
     assert campaign_template_params("signin_code") is None  # a one-time template: never a campaign's
     assert campaign_template_params("../coupon_offer") is None
+
+
+COMPENSATION = {"name": "赔付", "kind": "triggered", "trigger": "complaint_compensation", "coupon_template_id": "t-1"}
+
+
+def test_a_compensation_campaign_takes_a_services_settings_not_marketings_defaults() -> None:
+    spec = CampaignIn.model_validate(COMPENSATION)
+    assert (spec.control_share, spec.marketing, spec.personalised, spec.budget) == (0, False, False, None)
+    given = CampaignIn.model_validate({**COMPENSATION, "control_share": "0", "marketing": False, "personalised": False})
+    assert (given.control_share, given.marketing, given.personalised) == (0, False, False)
+    win_back = CampaignIn.model_validate({**COMPENSATION, "trigger": "win_back"})  # the defaults stay others'
+    assert (win_back.control_share, win_back.marketing, win_back.personalised) == (Decimal("0.10"), True, True)
+
+
+@pytest.mark.parametrize(("given", "field"), [
+    ({"coupon_template_id": None, "message": {"template": "coupon_offer"}}, "coupon_template_id"),
+    ({"control_share": "0.05"}, "control_share"),
+    ({"marketing": True}, "marketing"),
+    ({"personalised": True}, "personalised"),
+    ({"budget": {"max_coupons": 100}}, "budget"),
+])
+def test_a_compensation_campaign_that_could_hold_back_a_promised_coupon_is_refused(given: dict, field: str) -> None:
+    with pytest.raises(ValueError, match=rf"{field}: "):
+        CampaignIn.model_validate({**COMPENSATION, **given})

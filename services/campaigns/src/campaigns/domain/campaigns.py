@@ -5,7 +5,8 @@ once, when it launches (its audience is frozen then: members who join the segmen
 added). A triggered campaign reaches each member once per occasion of its trigger (a birthday per
 year, a complaint, a drop into churn risk, a survey invitation), for as long as it runs. Either way, a share of the
 members it would reach is held out as the control group (`domain.control`), so its effect can be
-measured against doing nothing.
+measured against doing nothing; except a complaint's compensation, which is owed, not marketing
+(`CampaignIn._owed`: no control group, no marketing consent, no budget, an `amount_off` coupon).
 
 A campaign's message names one of the sender's templates; the parameters it renders with come from
 the campaign's own `message.params`, from its trigger (`TRIGGER_PARAMS`) and from its coupon
@@ -133,8 +134,8 @@ class CampaignIn(BaseModel):
                 raise ValueError("trigger: only a triggered campaign has one")
         elif self.trigger is None:
             raise ValueError("trigger: a triggered campaign needs one")
-        if self.trigger is Trigger.COMPLAINT_COMPENSATION and self.coupon_template_id is None:
-            raise ValueError("coupon_template_id: complaint compensation gives a coupon")
+        if self.trigger is Trigger.COMPLAINT_COMPENSATION:
+            self._owed()
         if self.coupon_template_id is None and self.message is None:
             raise ValueError("coupon_template_id: a campaign gives a coupon, a message or both")
         if self.budget is not None and self.coupon_template_id is None:
@@ -142,6 +143,28 @@ class CampaignIn(BaseModel):
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValueError("ends_at: must be after starts_at")
         return self
+
+    def _owed(self) -> None:
+        """A complaint's compensation is owed to the customer, not marketing: its campaign gives a
+        coupon, holds nobody out, needs no marketing consent, leaves out nobody who opted out of
+        personalised offers and has no budget to refuse a promised coupon. Left out, those settings
+        take these values; asked for otherwise, they are refused naming the field."""
+        given = self.model_fields_set
+        if self.coupon_template_id is None:
+            raise ValueError("coupon_template_id: complaint compensation gives a coupon")
+        if "control_share" in given and self.control_share != 0:
+            raise ValueError("control_share: a complaint's compensation is owed: nobody is held out as a control "
+                             "group (give 0 or leave it out)")
+        if "marketing" in given and self.marketing:
+            raise ValueError("marketing: a complaint's compensation is a service, not marketing: it needs no "
+                             "marketing consent (give false or leave it out)")
+        if "personalised" in given and self.personalised:
+            raise ValueError("personalised: a complaint's compensation is owed whatever the member chose about "
+                             "personalised offers (give false or leave it out)")
+        if self.budget is not None:
+            raise ValueError("budget: a complaint's compensation is owed and paid whatever a budget says; a "
+                             "compensation campaign takes none")
+        self.control_share, self.marketing, self.personalised = Decimal("0"), False, False
 
     def supplied_params(self) -> frozenset[str]:
         """The message parameters every member reached gets, whatever the occasion."""

@@ -10,6 +10,7 @@ with its caps narrowed to the budget) and a notification request for the sender.
 get the row only: they are who the results compare against.
 """
 
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from campaigns.domain.coupons import Kind
 from campaigns.domain.coupons import State as CouponState
 from campaigns.domain.segments import SegmentRule
 from campaigns.domain.uplift import Uplift, uplift
-from campaigns.service_layer import coupons, messages, segments
+from campaigns.service_layer import compensation, coupons, messages, segments
 from shared.columns import MoneyColumn
 from shared.commands import derived_event_id
 from shared.consumer import Delivery
@@ -42,7 +43,10 @@ from shared.db import insert_or_skip, one_of
 from shared.errors import Conflict, Invalid, NotFound
 from shared.events import contracts as c
 from shared.events.registry import CAMPAIGN_ENDED, CAMPAIGN_LAUNCHED, CAMPAIGN_NOTIFICATION_REQUESTED
+from shared.member_directory import member_facts
 from shared.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 SERVICE = "campaigns"
 CAMPAIGNS = CampaignRow.__table__  # type: ignore[attr-defined]
@@ -67,6 +71,9 @@ async def create(uow: UnitOfWork, spec: CampaignIn, by: str) -> CampaignRow:
         template = await coupons.get_template(uow.session, spec.coupon_template_id)
         if coupons.spec_of(template).generic_code is not None:
             raise Conflict(f"template {template.id} has a generic code: a campaign issues member codes")
+        if spec.trigger is Trigger.COMPLAINT_COMPENSATION and coupons.spec_of(template).kind is not Kind.AMOUNT_OFF:
+            raise Invalid("coupon_template_id", f"template {template.id} is {template.kind}: a complaint's compensation "
+                          f"is a coupon of the value staff promised, so its campaign gives an {Kind.AMOUNT_OFF.value} one")
     _check_message(spec)
     budget_template_id = None
     if template is not None and spec.budget is not None:
@@ -95,6 +102,12 @@ def _check_message(spec: CampaignIn) -> None:
     if missing := needed - spec.supplied_params():
         raise Invalid("message.params", f"template {name!r} needs {', '.join(sorted(missing))}, which this campaign does not "
                       "supply: give them in message.params")
+
+
+def _marketing(row: CampaignRow) -> bool:
+    """Whether the campaign's messages are marketing (consent, weekly cap): never a complaint's
+    compensation, which is owed (also for a compensation campaign created before that was the rule)."""
+    return row.marketing and row.trigger != Trigger.COMPLAINT_COMPENSATION.value
 
 
 def _issuing_template(row: CampaignRow) -> str | None:
@@ -245,12 +258,17 @@ async def run_schedule(uow: UnitOfWork, now: datetime) -> dict[str, int]:
 # --- reaching members
 
 
+@dataclass(frozen=True)
+class Reached:
+    fresh: set[str]  # the members (treated and held out) recorded for the first time on the occasion
+    coupon_of: dict[str, str]  # treated member -> the coupon issued to them now
+
+
 async def _reach(
     uow: UnitOfWork, row: CampaignRow, treated: list[str], held_out: list[str], occasion: str, params: dict[str, str]
-) -> set[str]:
+) -> Reached:
     """Records who was reached and held out on `occasion`, gives the treated their coupon and asks
-    for their message; answers the members (treated and held out) recorded for the first time on
-    this occasion: a redelivered occasion records, issues and counts nobody again."""
+    for their message: a redelivered occasion records, issues and counts nobody again."""
     now = uow.now()
     fresh = await _record(uow, row.id, [(m, False) for m in treated] + [(m, True) for m in held_out], occasion, now)
     treated = [m for m in treated if m in fresh]
@@ -268,7 +286,7 @@ async def _reach(
         given = {**(coupon_params((await coupons.get_template(uow.session, template_id)).name) if template_id else {}),
                  **row.message.get("params", {}), **params}
         purpose: Literal["marketing_sms", "marketing_email"] | None = (
-            "marketing_sms" if row.channel == "sms" else "marketing_email") if row.marketing else None
+            "marketing_sms" if row.channel == "sms" else "marketing_email") if _marketing(row) else None
         def request(member_id: str) -> tuple[c.CampaignNotificationRequestedV1, str, str]:
             notification_id = derived_event_id(SERVICE, "campaign_message", row.id, member_id, occasion)
             assert row.message is not None
@@ -280,7 +298,7 @@ async def _reach(
             ), member_id, notification_id
 
         await uow.emit_many(CAMPAIGN_NOTIFICATION_REQUESTED, (request(m) for m in treated))
-    return fresh
+    return Reached(fresh, coupon_of)
 
 
 async def _record(uow: UnitOfWork, campaign_id: str, members: list[tuple[str, bool]], occasion: str, now: datetime) -> set[str]:
@@ -307,25 +325,30 @@ async def _running(uow: UnitOfWork, trigger: Trigger) -> Sequence[CampaignRow]:
     return [r for r in rows if reaches(State(r.state), now, r.starts_at, r.ends_at)]
 
 
+async def _count(uow: UnitOfWork, row: CampaignRow, *, control: bool) -> None:
+    """One more member in the campaign's treatment or control group, counted in SQL: two
+    partitions' consumers may reach members at once."""
+    await uow.session.exec(CAMPAIGNS.update().where(CAMPAIGNS.c.id == row.id).values(
+        treatment_size=CAMPAIGNS.c.treatment_size + int(not control),
+        control_size=CAMPAIGNS.c.control_size + int(control)))
+
+
 async def _trigger(
     uow: UnitOfWork, trigger: Trigger, member_id: str, occasion: str, params: dict[str, str] | None = None,
-    *, only: list[CampaignRow] | None = None,
 ) -> None:
     """Reaches `member_id` on `occasion` in every running campaign of the trigger whose segment (if
     any), consent rule and personalisation take them in."""
-    for row in only if only is not None else await _running(uow, trigger):
+    for row in await _running(uow, trigger):
         rule = SegmentRule.from_json(row.segment_rule) if row.segment_rule is not None else None
         consent: Literal["sms", "email"] | None = row.channel if row.marketing else None  # type: ignore[assignment]
         if not await segments.audience(uow, rule, uow.now(), consent=consent, among=[member_id],
                                        personalised=row.personalised):
             continue
         control = in_control(row.id, member_id, row.control_share)
-        fresh = await _reach(uow, row, [] if control else [member_id], [member_id] if control else [], occasion,
-                             params or {})
-        if fresh:  # counted in SQL: two partitions' consumers may reach members at once
-            await uow.session.exec(CAMPAIGNS.update().where(CAMPAIGNS.c.id == row.id).values(
-                treatment_size=CAMPAIGNS.c.treatment_size + int(not control),
-                control_size=CAMPAIGNS.c.control_size + int(control)))
+        reached = await _reach(uow, row, [] if control else [member_id], [member_id] if control else [], occasion,
+                               params or {})
+        if reached.fresh:
+            await _count(uow, row, control=control)
 
 
 async def on_member_attributes(uow: UnitOfWork, delivery: Delivery) -> None:
@@ -377,21 +400,58 @@ async def on_survey_invitation_requested(uow: UnitOfWork, delivery: Delivery) ->
 
 
 async def on_complaint_resolved(uow: UnitOfWork, delivery: Delivery) -> None:
-    """A resolution that names a coupon value is paid by the running compensation campaign whose
-    template gives exactly that amount off; with none, the value is not silently rounded to
-    another coupon (the campaign is set up per value, e.g. 10 and 20 yuan)."""
+    """A resolution that names a coupon value promised the member that coupon: it is paid once per
+    complaint, always (service_layer/compensation.py). The running compensation campaign whose
+    `amount_off` template gives exactly that value pays it with its coupon and message, never
+    holding the member out; with none (or one whose caps refuse it), a coupon of that value made
+    for the purpose does. The value is never rounded to another campaign's coupon."""
     data = c.ComplaintResolvedV1.model_validate(delivery.envelope.data)
-    if data.member_id is None or data.coupon_value is None:
+    member_id, value, complaint_id = data.member_id, data.coupon_value, data.complaint_id
+    if member_id is None or value is None:
         return
-    matching = []
-    for row in await _running(uow, Trigger.COMPLAINT_COMPENSATION):
+    facts = await member_facts(uow.session, member_id)
+    if facts is not None and facts.erased_at is not None:
+        # Feedback refuses compensation to an erased member; one erased since gets nothing new.
+        log.info("complaint %s: member erased, compensation coupon not issued", complaint_id)
+        return
+    if await compensation.paid(uow, member_id, complaint_id):
+        return  # a redelivery, or the resolution published again under another id
+    occasion = compensation.occasion_of(complaint_id)
+    row = await _compensating(uow, member_id, value)
+    if row is not None:
+        reached = await _reach(uow, row, [member_id], [], occasion, {"complaint_id": complaint_id})
+        if reached.fresh:
+            await _count(uow, row, control=False)
+        if member_id in reached.coupon_of:
+            if row.message is None:  # the member is told all the same
+                template_id = _issuing_template(row)
+                assert template_id is not None  # it issued the coupon
+                template = await coupons.get_template(uow.session, template_id)
+                await compensation.tell(uow, member_id, complaint_id, template.name, campaign_id=row.id)
+            return
+        # Its template's caps refused one more coupon (or, created before compensation was never
+        # held out, it had held the member out on this occasion): the coupon is owed all the same.
+        log.warning("complaint %s: compensation campaign %s issued no coupon; the %s owed is paid with a coupon "
+                    "made for the purpose", complaint_id, row.id, value)
+    await compensation.pay(uow, member_id, complaint_id, value)
+
+
+async def _compensating(uow: UnitOfWork, member_id: str, value: Decimal) -> CampaignRow | None:
+    """The running compensation campaign that pays `value` to this member: its template gives
+    exactly that amount off and its segment, if any, takes the member in; the earliest created
+    when several do."""
+    rows = sorted(await _running(uow, Trigger.COMPLAINT_COMPENSATION), key=lambda r: (r.created_at, r.id))
+    for row in rows:
         template_id = _issuing_template(row)
         assert template_id is not None  # CampaignIn requires it for this trigger
         spec = coupons.spec_of(await coupons.get_template(uow.session, template_id))
-        if spec.kind is Kind.AMOUNT_OFF and spec.amount == data.coupon_value:
-            matching.append(row)
-    await _trigger(uow, Trigger.COMPLAINT_COMPENSATION, data.member_id, f"complaint:{data.complaint_id}",
-                   {"complaint_id": data.complaint_id}, only=matching[:1])
+        if spec.kind is not Kind.AMOUNT_OFF or spec.amount != value:
+            continue
+        rule = SegmentRule.from_json(row.segment_rule) if row.segment_rule is not None else None
+        if rule is not None and not await segments.audience(uow, rule, uow.now(), among=[member_id]):
+            continue
+        return row
+    return None
 
 
 # --- results

@@ -65,6 +65,7 @@ from shared.unit_of_work import UnitOfWork
 SERVICE = "campaigns"
 COUNTER = CouponCounterRow.__table__  # type: ignore[attr-defined]
 COUPON = CouponRow.__table__  # type: ignore[attr-defined]
+TEMPLATE = CouponTemplateRow.__table__  # type: ignore[attr-defined]
 SALE_RETURN = CouponSaleReturnRow.__table__  # type: ignore[attr-defined]
 MEMBER_CARDS = MemberCardRow.__table__  # type: ignore[attr-defined]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -85,6 +86,21 @@ async def create_template(uow: UnitOfWork, spec: TemplateSpec, created_by: str, 
     )
     uow.session.add(row)
     return row
+
+
+async def ensure_template(uow: UnitOfWork, template_id: str, spec: TemplateSpec, created_by: str,
+                          now: datetime) -> CouponTemplateRow:
+    """A template the service makes for itself under an id derived from what it gives (a
+    complaint's compensation coupon of one value): written once, by whichever transaction comes
+    first (ON CONFLICT: a concurrent one wrote the same), then read like any other."""
+    assert spec.generic_code is None  # a generic code is unique: never one a service makes itself
+    if (row := await uow.session.get(CouponTemplateRow, template_id)) is not None:
+        return row
+    await insert_or_skip(uow.session, TEMPLATE, [{
+        "id": template_id, "name": spec.name, "kind": spec.kind.value, "spec": spec.model_dump_json(),
+        "generic_code": None, "created_by": created_by, "created_at": now,
+    }])
+    return await get_template(uow.session, template_id)
 
 
 def spec_of(row: CouponTemplateRow) -> TemplateSpec:
