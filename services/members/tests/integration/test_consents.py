@@ -37,6 +37,18 @@ async def test_the_profile_shows_the_consents_in_force_with_time_and_channel(mem
         ("marketing_sms", True, "service_desk"), ("service_tips_sms", False, "service_desk")}
 
 
+async def test_registration_takes_consents_by_purpose_too_and_refuses_what_it_does_not_know(members, env) -> None:
+    # {"marketing_sms": true} used to be accepted and dropped: a consent given and never recorded.
+    m = await register(members, env, consents={"marketing_sms": True, "marketing_email": False})
+    assert m["consents"]["marketing_sms"]["granted"] is True and m["consents"]["marketing_email"]["granted"] is False
+    for consents, loc, words in (({"bogus": True}, ["body", "consents", "bogus"], "Extra inputs"),
+                                 ({"sms": True, "marketing_sms": False}, ["body", "consents"], "the same consent")):
+        r = await members.post("/v1/members", json=member_body(consents=consents), headers=desk(env))
+        assert r.status_code == 422, r.text
+        [error] = r.json()["detail"]
+        assert error["loc"] == loc and words in error["msg"], error
+
+
 async def test_a_member_withdraws_in_the_app_and_it_applies_at_once(members, env) -> None:
     m = await register(members, env, phone="13822223333", consents={"sms": True})
     me = env.auth(Role.MEMBER, member_id=m["id"])

@@ -7,9 +7,9 @@ injected one.
 """
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, EmailStr, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from shared.cards import CardNumber
 from shared.phones import Phone
@@ -58,8 +58,29 @@ def registered_in_future(registered_at: datetime | None, now: datetime) -> bool:
     return registered_at is not None and registered_at > now
 
 
+# Registration names the marketing consents by channel; the profile, the app and the policy by
+# purpose. Either spelling is taken at registration.
+_BY_PURPOSE = {"marketing_sms": "sms", "marketing_email": "email"}
+
+
 class Consents(BaseModel):
-    """Consents given at registration, each answered or left unanswered."""
+    """Consents given at registration, each answered or left unanswered. Unknown names are
+    refused: `{"marketing_sms": true}` was accepted and dropped, a consent given and never recorded."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _purpose_names(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for purpose, channel in _BY_PURPOSE.items():
+            if purpose in data:
+                if channel in data:
+                    raise ValueError(f"{purpose} and {channel} are the same consent; give it once")
+                data[channel] = data.pop(purpose)
+        return data
 
     # JSON true / false only: a consent recorded from "yes" or 1 would be one the customer never gave.
     sms: StrictBool | None = Field(default=None, description="Marketing messages by SMS (营销短信): marketing_sms")
