@@ -108,3 +108,21 @@ async def test_the_consoles_information_base_refuses_an_unknown_store_instead_of
 async def test_any_forwarded_report_or_list_refuses_an_unknown_store(gateway: httpx.AsyncClient, env: TestEnv, path: str) -> None:
     r = await gateway.get(path, params={"store_id": "S999"}, headers=admin(env))
     assert r.status_code == 422 and r.json()["detail"] == "store_id: unknown store S999", r.text
+
+
+async def test_a_home_store_nobody_has_or_closed_is_refused_before_members_sees_it(
+    gateway: httpx.AsyncClient, members: list[httpx.Request], env: TestEnv,
+) -> None:
+    # Homed there, the customer was outside every store manager's reach and could never pick up a gift.
+    desk = env.auth(Role.SERVICE_DESK, store_id="S001")
+    assert (await gateway.put("/api/v1/stores/S002", json={"name": "store S002", "active": False},
+                              headers=admin(env))).status_code == 200
+    for method, path in (("POST", "/api/v1/members"), ("PATCH", "/api/members/v1/members/m-1")):
+        for home in ("S999", "S002"):
+            r = await gateway.request(method, path, json={"name": "赵敏", "home_store_id": home}, headers=desk)
+            assert r.status_code == 422, r.text
+            assert r.json()["detail"] == [{"loc": ["body", "home_store_id"], "msg": f"unknown or inactive store {home}",
+                                           "type": "value_error", "input": None}]
+    assert members == []
+    r = await gateway.patch("/api/members/v1/members/m-1", json={"home_store_id": "S001"}, headers=desk)
+    assert r.status_code == 200 and len(members) == 1

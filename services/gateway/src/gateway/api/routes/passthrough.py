@@ -6,16 +6,21 @@ service checks identity and permissions itself, the gateway adds no rights of it
 
 A `store_id` in the query (a report's or a list's filter) must name a store the chain has or had:
 the gateway keeps the stores, the services do not, and would answer a store nobody has with zeros
-or an empty list, as if it had sold nothing (`service_layer/stores.ensure_report_stores`).
+or an empty list, as if it had sold nothing (`service_layer/stores.ensure_report_stores`). A
+`home_store_id` in a JSON body (a registration, a profile edit) must name a store open for
+business, as an app sign-up's must: a customer homed at a store nobody has is outside every store
+manager's reach and can never pick up a gift.
 """
 
+import json
 from urllib.parse import quote
 
 import httpx
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
-from gateway.service_layer.stores import ensure_report_stores
+from gateway.service_layer.stores import ensure_report_stores, ensure_store
 from shared.authorize import forwarded
+from shared.errors import InvalidBodyField
 
 router = APIRouter(tags=["services"], dependencies=[Depends(forwarded)])
 
@@ -39,9 +44,13 @@ async def forward(request: Request, service: str, path: str, timeout: float | No
     # Every value: a service reads the last of a repeated parameter, and none may slip past unchecked.
     if store_ids := request.query_params.getlist("store_id"):
         await ensure_report_stores(request.app.state.commands, store_ids)
+    body = await request.body()
+    if (home := _home_store(request, body)) is not None:
+        async with request.app.state.commands(read_only=True) as uow:
+            await ensure_store(uow.session, home, field="home_store_id", kind=InvalidBodyField)
     try:
         upstream = await client.request(
-            request.method, path, content=await request.body(), headers=headers,
+            request.method, path, content=body, headers=headers,
             # Every value of a repeated parameter (?risk=high&risk=lost), not just the last.
             params=tuple(request.query_params.multi_items()),
             timeout=httpx.Timeout(timeout, connect=min(timeout, 1.0)),
@@ -56,6 +65,18 @@ async def forward(request: Request, service: str, path: str, timeout: float | No
         ) from exc
     kept = {k: v for k, v in upstream.headers.items() if k.lower() in FORWARDED_RESPONSE}
     return Response(upstream.content, upstream.status_code, headers=kept)
+
+
+def _home_store(request: Request, body: bytes) -> str | None:
+    """The `home_store_id` a JSON body names, if any; a body that is not JSON is the service's to refuse."""
+    if not body or b"home_store_id" not in body or "json" not in request.headers.get("content-type", ""):
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    home = data.get("home_store_id") if isinstance(data, dict) else None
+    return home if isinstance(home, str) else None
 
 
 async def passthrough(service: str, path: str, request: Request) -> Response:
