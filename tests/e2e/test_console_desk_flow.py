@@ -32,6 +32,7 @@ async def test_the_desk_registers_a_member_then_redeems_and_hands_over_a_gift(en
     async with platform(env, database_factory) as p:
         gw, admin = p.gateway, env.auth(Role.ADMIN)
         assert (await gw.put("/api/v1/stores/S001", json={"name": "城东大卖场"}, headers=admin)).status_code == 200
+        assert (await gw.put("/api/v1/stores/S002", json={"name": "翠苑社区超市"}, headers=admin)).status_code == 200
         assert (await gw.put("/api/points/v1/gifts/cushion/stock/S001", json={"quantity": 3}, headers=admin)).status_code == 200
         r = await gw.post("/identity/v1/staff", headers=admin, json={"login": "li.fuwutai", "name": "李服务台", "role": "service_desk",
                                                                      "store_id": "S001"})
