@@ -81,3 +81,12 @@ async def chromium(user_data: Path, **context: Any) -> AsyncIterator[Any]:
             yield browser
         finally:
             await browser.close()
+
+
+async def log_in(page: Any, base: str, login: str, password: str) -> None:
+    """Signs in on the console's login form, as staff do, and waits for the home page."""
+    await page.goto(f"{base}/console/login")
+    await page.get_by_label("登录名").fill(login)
+    await page.get_by_label("密码", exact=True).fill(password)
+    await page.get_by_role("button", name="登录").click()
+    await page.wait_for_url(f"{base}/console")

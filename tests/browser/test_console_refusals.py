@@ -5,7 +5,7 @@ wrong and why, in Chinese."""
 import pytest
 
 from shared.auth import Role
-from tests.browser.conftest import chromium, served
+from tests.browser.conftest import chromium, log_in, served
 from tests.support.platform import TestEnv, platform
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.kafka, pytest.mark.integration]
@@ -22,11 +22,7 @@ async def test_a_registration_members_refuses_is_told_in_chinese_under_the_form(
 
         async with served(p.apps["gateway"]) as base, chromium(tmp_path / "profile", viewport={"width": 1024, "height": 768}) as browser:
             page = browser.pages[0] if browser.pages else await browser.new_page()
-            await page.goto(f"{base}/console/login")
-            await page.get_by_label("登录名").fill("li.fuwutai")
-            await page.get_by_label("密码", exact=True).fill(password)
-            await page.get_by_role("button", name="登录").click()
-            await page.wait_for_url(f"{base}/console")
+            await log_in(page, base, "li.fuwutai", password)
 
             await page.goto(f"{base}/console/desk")
             form = page.locator('form[action="/console/desk/register"]')

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from shared.auth import Role
-from tests.browser.conftest import chromium, served
+from tests.browser.conftest import chromium, log_in, served
 from tests.support.factories import member_body, sale_body, spend_line
 from tests.support.platform import TestEnv, platform
 from tests.support.polling import eventually
@@ -55,11 +55,7 @@ async def test_an_account_manager_drills_the_information_base_and_records_a_visi
 
         async with served(p.apps["gateway"]) as base, chromium(tmp_path / "profile", viewport={"width": 1024, "height": 768}) as browser:
             page = browser.pages[0] if browser.pages else await browser.new_page()
-            await page.goto(f"{base}/console/login")
-            await page.get_by_label("登录名").fill("li.jingli")
-            await page.get_by_label("密码", exact=True).fill(password)
-            await page.get_by_role("button", name="登录").click()
-            await page.wait_for_url(f"{base}/console")
+            await log_in(page, base, "li.jingli", password)
 
             await page.get_by_role("link", name="客户信息库").first.click()
             level1 = page.locator("#level1 tbody tr")
