@@ -204,6 +204,10 @@ def _health_router(version: str) -> APIRouter:
                 body["consumer"] = "off (CRM_CONSUME_EVENTS=false)"
             else:
                 body["consumer"] = "assigned" if state.consumer.assigned else "no partitions assigned"
+            # What the service's group reads (whichever replicas consume): the operators' console
+            # measures its lag there even before it has committed anything, as when its consumer
+            # is stuck on its first event.
+            body["consumer_group"], body["consumer_topics"] = state.settings.consumer_group, state.consumer.topics
         with contextlib.suppress(Exception):
             body["outbox_pending"] = pending = await state.relay.pending()
             OUTBOX_PENDING.labels(state.settings.service_name).set(pending)

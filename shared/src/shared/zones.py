@@ -28,8 +28,30 @@ def in_zone(local: datetime, zone: ZoneInfo) -> datetime:
     zone's clocks skipped or showed twice (a change to or from summer time) is no one moment:
     ValueError, which says to give the offset."""
     aware = local.replace(tzinfo=zone)
-    if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != local:
+    try:
+        back = aware.astimezone(UTC).astimezone(zone)
+    except OverflowError:  # a year typed as 0001 or 9999, next to the calendar's ends
+        raise ValueError(_out_of_range(local, zone)) from None
+    if back.replace(tzinfo=None) != local:
         raise ValueError(f"the clocks of {zone.key} skipped {local.isoformat()}; give its UTC offset")
     if aware.utcoffset() != local.replace(tzinfo=zone, fold=1).utcoffset():
         raise ValueError(f"the clocks of {zone.key} showed {local.isoformat()} twice; give its UTC offset")
     return aware
+
+
+def moment_of(value: datetime, zone: ZoneInfo) -> datetime:
+    """The moment a date and time given by a person names: by its own UTC offset, else as `zone`'s
+    wall-clock time (`in_zone`). ValueError for one that is no moment in both UTC and `zone`
+    within the years 1 to 9999 (`0001-01-01T00:00+08:00`): it would otherwise fail later, where it
+    is compared or shown, as a server error instead of a refusal naming the field."""
+    moment = value if value.tzinfo is not None else in_zone(value, zone)
+    try:
+        moment.astimezone(UTC)
+        moment.astimezone(zone)
+    except OverflowError:
+        raise ValueError(_out_of_range(value, zone)) from None
+    return moment
+
+
+def _out_of_range(value: datetime, zone: ZoneInfo) -> str:
+    return f"{value.isoformat()} is outside the years 1 to 9999 in {zone.key} or in UTC"

@@ -68,7 +68,7 @@ async def sample_event_flow(commands: Commands, settings: Settings, now: datetim
             httpx.AsyncClient(base_url=settings.feedback_url, timeout=timeout) as feedback, \
             httpx.AsyncClient(base_url=settings.campaigns_url, timeout=timeout) as campaigns:
         clients: dict[str, httpx.AsyncClient | None] = {"members": members, "points": points, "feedback": feedback, "campaigns": campaigns}
-        snapshot = await event_flow.measure(clients, lambda: group_lags(settings, groups, settings.console_lag_fetch_cap), now)
+        snapshot = await event_flow.measure(clients, lambda reads: group_lags(settings, groups, settings.console_lag_fetch_cap, reads), now)
     async with commands() as uow:
         snapshot.outboxes.insert(0, await event_flow.own_backlog(uow, settings.service_name))
         return {"samples": await event_flow.record(uow, snapshot)}

@@ -5,11 +5,13 @@ each service that answers; and the 24-hour history drawn from the samples the jo
 import re
 from datetime import timedelta
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 from sqlmodel import select
 
+from gateway.adapters.clients import Downstream
 from gateway.adapters.console_tables import EventFlowSampleRow
 from shared.events.registry import Topics
 from tests.support.console import logged_in
@@ -70,3 +72,42 @@ async def test_lag_is_counted_per_group_and_partition_and_sampled_into_the_histo
 
     page = await console.get("/console/ops/event-flow")
     assert page.text.count("<polyline") >= 2 and f"{env.prefix}points (3)" in page.text
+
+
+async def test_a_group_that_never_committed_is_measured_on_the_topics_its_service_reads(console, env) -> None:
+    # A consumer stuck from its first event (or failing every batch) never commits: its group was
+    # left off the page, as if caught up, while everything it reads waited.
+    assert env.broker is not None
+    topic = f"{env.prefix}{Topics.POINTS}"
+    producer = AIOKafkaProducer(bootstrap_servers=env.broker.bootstrap, acks="all")
+    await producer.start()
+    try:
+        for n in range(4):
+            await producer.send_and_wait(topic, value=b"{}", key=b"k", partition=0, headers=[("ce_id", f"p{n}".encode())])
+    finally:
+        await producer.stop()
+    own = (await console.get("/health/ready")).json()
+    assert own["consumer_group"] == f"{env.prefix}gateway" and own["consumer_topics"]
+    assert all(t.startswith(env.prefix) for t in own["consumer_topics"])
+
+    def members(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/health/ready":
+            return httpx.Response(200, json={"status": "ready", "checks": {"database": "ok", "broker": "ok"},
+                                             "consumer": "assigned", "outbox_pending": 0,
+                                             "consumer_group": f"{env.prefix}members", "consumer_topics": [topic]})
+        return httpx.Response(200, json={"status": "live"})
+
+    def away(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("nothing listens", request=request)
+
+    app = console.app  # type: ignore[attr-defined]
+    app.state.downstream = Downstream(members=httpx.AsyncClient(transport=httpx.MockTransport(members), base_url="http://members"),
+                                      points=httpx.AsyncClient(transport=httpx.MockTransport(away), base_url="http://points"))
+    page = await console.get("/console/ops/event-flow")
+    assert page.status_code == 200, page.text
+    rows = re.findall(rf'<tr data-group="{re.escape(env.prefix)}members"><td>[^<]*</td><td>{re.escape(topic)}</td><td class="num">0</td>\s*'
+                      r'<td class="num">([^<]*)</td>\s*<td class="num[^"]*">(\d+)</td>', page.text)
+    assert rows == [("—", "4")]
+    # A group neither committed nor named by its service (feedback is not running) is said to be unmeasured.
+    unmeasured = re.search(r'<p id="unmeasured"[^>]*>(.*?)</p>', page.text, re.S)
+    assert unmeasured and f"{env.prefix}feedback" in unmeasured.group(1) and f"{env.prefix}members" not in unmeasured.group(1)

@@ -1,6 +1,7 @@
 """How the console judges a service's health answers, and how dead letters are read, filtered and
 prepared for replay."""
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -65,6 +66,17 @@ def test_filters_match_parts_of_texts_case_blind_times_and_the_state() -> None:
     assert not Filter(until=FAILED_AT).matches(d, None)
 
 
+def test_a_filter_bounded_to_the_letters_of_a_dry_run_matches_none_written_after_them() -> None:
+    counted = [letter(), dataclasses.replace(letter(), partition=0, offset=7)]
+    bounded = Filter(error_class="operational").bounded_to(counted)
+    assert bounded.through == ((0, 7), (1, 42))
+    assert all(bounded.matches(d, None) for d in counted)
+    later = (dataclasses.replace(counted[0], offset=43), dataclasses.replace(counted[1], offset=8),
+             dataclasses.replace(counted[0], partition=2, offset=0))  # a partition it had none on
+    assert not any(bounded.matches(d, None) for d in later)
+    assert Filter(error_class="operational").matches(later[2], None)  # unbounded, as browsing is
+
+
 def test_filter_times_without_a_zone_are_the_chain_s_local_time_and_bad_fields_are_named() -> None:
     wanted = parse_filter({"since": "2026-12-01T10:00", "state": "open"}, SHANGHAI)
     assert wanted.since == FAILED_AT  # 10:00 in Shanghai is 02:00 UTC
@@ -76,6 +88,14 @@ def test_filter_times_without_a_zone_are_the_chain_s_local_time_and_bad_fields_a
         parse_filter({"until": "2026-03-08T02:30"}, ZoneInfo("America/New_York"))
     with pytest.raises(Invalid, match=r"^reason:"):
         check_reason("   ")
+
+
+def test_a_filter_time_outside_the_calendar_is_refused_naming_its_field() -> None:
+    # A year typed as 0001 was an OverflowError where it was compared or shown: a 500, not a 422.
+    for params, field in (({"since": "0001-01-01T00:00"}, "since"), ({"until": "0001-01-01T00:00+08:00"}, "until")):
+        with pytest.raises(Invalid) as refused:
+            parse_filter(params, SHANGHAI)
+        assert refused.value.field == field and "outside the years 1 to 9999" in str(refused.value)
 
 
 def test_lag_sums_a_group_s_partitions_and_waits_as_long_as_its_oldest_record() -> None:

@@ -10,6 +10,7 @@ no group, so the groups measured are never disturbed. Every client logs in as th
 right."""
 
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -28,9 +29,10 @@ QUIET_MS = 300
 ANSWER_S = 10.0
 
 
-async def group_lags(gateway: Settings, groups: list[str], cap: int) -> list[PartitionLag]:
-    """Each group's lag on every partition of the topics it has committed on (a partition of such a
-    topic without a commit yet is counted from its start)."""
+async def group_lags(gateway: Settings, groups: list[str], cap: int, reads: Mapping[str, list[str]] | None = None) -> list[PartitionLag]:
+    """Each group's lag on every partition of the topics it has committed on and of those its
+    service says it reads (`reads`, group -> topics); a partition without a commit yet is counted
+    from its start, where the group's consumer starts (`auto_offset_reset="earliest"`)."""
     settings = operator_settings(gateway)
     topics = sorted(settings.topic(name) for name in REGISTRY.topics())
     # fetch_max_wait_ms under the quiet time: the broker answers a fetch at the end of a partition
@@ -47,7 +49,8 @@ async def group_lags(gateway: Settings, groups: list[str], cap: int) -> list[Par
         found: list[PartitionLag] = []
         for group in groups:
             committed = await _committed(settings, group, partitions)
-            for topic in sorted({tp.topic for tp, offset in committed.items() if offset is not None}):
+            read = {tp.topic for tp, offset in committed.items() if offset is not None} | set((reads or {}).get(group, ()))
+            for topic in sorted(read):
                 for tp in sorted((tp for tp in committed if tp.topic == topic), key=lambda tp: tp.partition):
                     found.append(await _behind(reader, group, tp, committed[tp], cap))
         return found

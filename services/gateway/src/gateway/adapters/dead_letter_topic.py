@@ -1,12 +1,17 @@
 """The dead-letter topic as the console reads it, and the producer that replays its records.
 
-Reading takes every partition from its start until a fetch comes back empty, rather than up to the
-high watermark the broker reports (Tansu's can be wrong after batched produces). The topic is
-small in a healthy platform; `limit` bounds the cost of reading one that is not. Reading and
-replaying log in as the operator (`adapters.operator_kafka`): the topic and the replays' targets
-belong to other services."""
+Reading takes every partition until a fetch comes back empty, rather than up to the high watermark
+the broker reports (Tansu's can be wrong after batched produces). The topic is small in a healthy
+platform; `limit` bounds the cost of reading one that is not, and it is the newest letters that
+are kept: on a bad day the letters of the incident at hand are the ones an operator needs, not
+those of months ago. So each partition is read from `limit` records before its reported end (an
+end reported short only makes the read start earlier), and the page says when older ones were
+left unread. Reading and replaying log in as the operator (`adapters.operator_kafka`): the topic
+and the replays' targets belong to other services."""
 
 import asyncio
+from collections import deque
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -22,6 +27,12 @@ from shared.kafka import client_kwargs, close_quietly, make_producer
 QUIET_MS = 400
 
 
+@dataclass(frozen=True, slots=True)
+class DeadLetterRead:
+    letters: list[DeadLetter]
+    older_left: bool  # the topic holds older dead letters than these, not read
+
+
 class DeadLetterTopic:
     def __init__(self, settings: Settings) -> None:
         self.settings = operator_settings(settings)
@@ -29,8 +40,8 @@ class DeadLetterTopic:
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
 
-    async def read(self, limit: int) -> list[DeadLetter]:
-        """Every dead letter (oldest first per partition), at most `limit`."""
+    async def read(self, limit: int) -> DeadLetterRead:
+        """The newest `limit` dead letters (by failure time), in order of partition and offset."""
         consumer = AIOKafkaConsumer(
             **client_kwargs(self.settings), client_id=f"{self.settings.service_name}-console", group_id=None,
             enable_auto_commit=False, auto_offset_reset="earliest",
@@ -39,23 +50,34 @@ class DeadLetterTopic:
             await consumer.start()
             partitions = (await consumer.topics()) and consumer.partitions_for_topic(self.topic)
             if not partitions:
-                return []
+                return DeadLetterRead([], older_left=False)
             assigned = [TopicPartition(self.topic, p) for p in sorted(partitions)]
             consumer.assign(assigned)
-            await consumer.seek_to_beginning(*assigned)
-            found: list[DeadLetter] = []
-            while len(found) < limit:
+            first, ends = await consumer.beginning_offsets(assigned), await consumer.end_offsets(assigned)
+            older_left = False
+            for tp in assigned:
+                start = max(first[tp], ends[tp] - limit)
+                older_left = older_left or start > first[tp]
+                consumer.seek(tp, start)
+            # Per partition, the last `limit` read: more arrive while reading in a flood of them.
+            kept = {tp.partition: deque[DeadLetter](maxlen=limit) for tp in assigned}
+            read = 0
+            while read < 2 * limit * len(assigned):  # a flood must not keep the page reading
                 batch = await consumer.getmany(timeout_ms=QUIET_MS, max_records=500)
                 if not batch:
                     break
                 for records in batch.values():
-                    found += [_letter(r) for r in records]
+                    read += len(records)
+                    kept[records[0].partition].extend(_letter(r) for r in records)
         except KafkaError as exc:  # away, or (on a cluster with ACLs) not allowed to read the topic
             raise BrokerAway(f"the dead letters cannot be read: {type(exc).__name__}: {exc}"[:300]) from exc
         finally:
             await close_quietly(consumer)
-        found.sort(key=lambda d: (d.partition, d.offset))
-        return found[:limit]
+        found = [d for letters in kept.values() for d in letters]
+        if len(found) > limit or len(found) < read:  # some were dropped for newer ones
+            older_left = True
+            found = sorted(found, key=_age)[-limit:]
+        return DeadLetterRead(sorted(found, key=lambda d: (d.partition, d.offset)), older_left)
 
     async def republish(self, letter: DeadLetter) -> tuple[int, int]:
         """Sends the record back to its original topic and waits for the broker's acknowledgement
@@ -78,6 +100,10 @@ class DeadLetterTopic:
     async def close(self) -> None:
         producer, self._producer = self._producer, None
         await close_quietly(producer)
+
+
+def _age(letter: DeadLetter) -> tuple[datetime, int, int]:
+    return letter.failed_at or datetime.min.replace(tzinfo=UTC), letter.partition, letter.offset
 
 
 def _letter(record: ConsumerRecord[bytes, bytes]) -> DeadLetter:

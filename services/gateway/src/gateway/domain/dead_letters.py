@@ -6,6 +6,7 @@ that gave up on it added (`shared.consumer`): `dlq_error` ("Class: message"), `d
 `dlq_original_topic`, `dlq_original_partition`, `dlq_original_offset` and `dlq_failed_at`. It is
 identified by its own place in the dead-letter topic, `<partition>-<offset>`."""
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from shared.errors import Invalid, ServiceError
-from shared.zones import in_zone
+from shared.zones import moment_of
 
 DLQ_PREFIX = "dlq_"
 # Added to a replayed record: which dead letter it replays. Consumers ignore it (they dedupe by
@@ -118,9 +119,15 @@ class Filter:
     until: datetime | None = None
     # "open" (neither replayed nor discarded), "replayed", "discarded", or "" for all.
     state: str = "open"
+    # A replay's bound: (partition, last offset) of the letters its dry run counted. The topic only
+    # grows, so what matches within it can only shrink; letters written later (the cause not fixed
+    # yet) are left for another dry run. None: no bound (browsing, a dry run).
+    through: tuple[tuple[int, int], ...] | None = None
 
     def matches(self, letter: DeadLetter, mark: Mark | None) -> bool:
         if self.state == "open" and mark is not None:
+            return False
+        if self.through is not None and letter.offset > dict(self.through).get(letter.partition, -1):
             return False
         if self.state in (Mark.REPLAYED, Mark.DISCARDED) and mark != self.state:
             return False
@@ -132,6 +139,13 @@ class Filter:
         if self.since is not None and (failed is None or failed < self.since):
             return False
         return not (self.until is not None and (failed is None or failed >= self.until))
+
+    def bounded_to(self, letters: list[DeadLetter]) -> "Filter":
+        """This filter, matching no letter written after the last of `letters` on its partition."""
+        last: dict[int, int] = {}
+        for letter in letters:
+            last[letter.partition] = max(letter.offset, last.get(letter.partition, -1))
+        return dataclasses.replace(self, through=tuple(sorted(last.items())))
 
     def as_params(self) -> dict[str, str]:
         params = {"error_class": self.error_class, "event_type": self.event_type, "topic": self.topic,
@@ -166,10 +180,11 @@ def parse_filter(params: dict[str, str], zone: ZoneInfo) -> Filter:
         except ValueError:
             raise Invalid(name, "not a date and time (YYYY-MM-DDTHH:MM)") from None
         try:
-            times[name] = moment if moment.tzinfo else in_zone(moment, zone)
+            times[name] = moment_of(moment, zone)
         except ValueError as exc:
             raise Invalid(name, str(exc)) from None
-    return Filter(state=state, since=times["since"], until=times["until"], **texts)
+    return Filter(error_class=texts["error_class"], event_type=texts["event_type"], topic=texts["topic"], key=texts["key"],
+                  state=state, since=times["since"], until=times["until"])
 
 
 def check_reason(reason: str) -> str:

@@ -2,7 +2,9 @@
 original topic, discarding them with a reason; every action audited (`console_tables`).
 
 A replay is started after a dry run: the operator confirms the count the dry run showed, and a
-replay whose matching records changed since is refused. Each record is sent and acknowledged by
+replay whose matching records changed since is refused. The replay is then bounded to the records
+the dry run counted (`Filter.bounded_to`): resumed later, it does not send records that have come to
+match its filter since (the cause not fixed yet), which nobody confirmed. Each record is sent and acknowledged by
 the broker before its mark is written, so a mark means "on the topic"; a crash between the two
 leaves the record unmarked and a resumed replay sends it again, which the consumers absorb (they
 apply each event id once). The mark's primary key makes a record replayed once whoever asks.
@@ -16,6 +18,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -83,7 +86,7 @@ async def start_replay(
     if not todo:
         raise Invalid("expected", "nothing to replay")
     row = DeadLetterReplayRow(
-        requested_by=actor, requested_at=uow.now(), filter_json=json.dumps(_fields(wanted), default=str),
+        requested_by=actor, requested_at=uow.now(), filter_json=json.dumps(_fields(wanted.bounded_to(todo)), default=str),
         selection=",".join(selection), dry_run_count=expected, state="running",
     )
     uow.session.add(row)
@@ -169,10 +172,13 @@ async def _replay(uow: UnitOfWork, replay_id: int) -> DeadLetterReplayRow:
 
 def _fields(wanted: Filter) -> dict[str, object]:
     return {"error_class": wanted.error_class, "event_type": wanted.event_type, "topic": wanted.topic, "key": wanted.key,
-            "since": wanted.since, "until": wanted.until, "state": wanted.state}
+            "since": wanted.since, "until": wanted.until, "state": wanted.state, "through": wanted.through}
 
 
-def _filter(stored: dict[str, str | None]) -> Filter:
+def _filter(stored: dict[str, Any]) -> Filter:
     times = {k: datetime.fromisoformat(v) if v else None for k, v in stored.items() if k in ("since", "until")}
-    texts = {k: str(v or "") for k, v in stored.items() if k not in ("since", "until")}
-    return Filter(**texts, **times)  # type: ignore[arg-type]
+    texts = {k: str(v or "") for k, v in stored.items() if k not in ("since", "until", "through")}
+    # Replays started before the bound was kept have none: they match as they always did.
+    through = stored.get("through")
+    bound = tuple((int(p), int(o)) for p, o in through) if through is not None else None
+    return Filter(**texts, **times, through=bound)  # type: ignore[arg-type]

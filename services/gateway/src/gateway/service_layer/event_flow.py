@@ -1,6 +1,8 @@
 """The event flow now and over the last 24 hours: consumer groups' lag per partition (counted by
 fetching, `adapters.consumer_lag`) and each service's outbox backlog (from its `/health/ready`),
-sampled by the `event-flow-sample` job and kept a day and a half."""
+sampled by the `event-flow-sample` job and kept a day and a half. A service's `/health/ready` also
+names its consumer group and the topics it reads, so that a group is measured there before it has
+ever committed: a consumer stuck from its first event would otherwise not show at all."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
@@ -19,7 +21,8 @@ from shared.unit_of_work import UnitOfWork
 
 KEEP = HISTORY + timedelta(hours=12)
 DEADLINE_S = 3.0
-LagReader = Callable[[], Awaitable[list[PartitionLag]]]
+# Given the topics each consumer group reads, as the services said (group -> topics).
+LagReader = Callable[[dict[str, list[str]]], Awaitable[list[PartitionLag]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,24 +33,31 @@ class Snapshot:
     problem: str = ""  # why the lag could not be measured (the broker is away)
 
 
-async def _backlog(service: str, client: httpx.AsyncClient | None) -> OutboxBacklog:
+async def _ready(service: str, client: httpx.AsyncClient | None) -> tuple[OutboxBacklog, dict[str, list[str]]]:
+    """The service's outbox backlog, and the topics its consumer group reads ({} if it did not say)."""
     if client is None:
-        return OutboxBacklog(service, None, None)
+        return OutboxBacklog(service, None, None), {}
     try:
         body = (await client.get("/health/ready", timeout=DEADLINE_S)).json()
     except (httpx.HTTPError, ValueError):
-        return OutboxBacklog(service, None, None)
+        return OutboxBacklog(service, None, None), {}
+    if not isinstance(body, dict):
+        return OutboxBacklog(service, None, None), {}
     pending, oldest = body.get("outbox_pending"), body.get("outbox_oldest_pending_at")
+    group, topics = body.get("consumer_group"), body.get("consumer_topics")
+    reads = {group: [t for t in topics if isinstance(t, str)]} if isinstance(group, str) and isinstance(topics, list) else {}
     return OutboxBacklog(service, pending if isinstance(pending, int) else None,
-                         datetime.fromisoformat(oldest) if isinstance(oldest, str) else None)
+                         datetime.fromisoformat(oldest) if isinstance(oldest, str) else None), reads
 
 
 async def measure(clients: dict[str, httpx.AsyncClient | None], lags: LagReader, now: datetime) -> Snapshot:
-    outboxes = await asyncio.gather(*(_backlog(name, client) for name, client in clients.items()))
+    answers = await asyncio.gather(*(_ready(name, client) for name, client in clients.items()))
+    outboxes = [outbox for outbox, _ in answers]
+    reads = {group: topics for _, said in answers for group, topics in said.items()}
     try:
-        return Snapshot(now, await lags(), list(outboxes))
+        return Snapshot(now, await lags(reads), outboxes)
     except BrokerAway as exc:  # the outboxes are still worth showing
-        return Snapshot(now, [], list(outboxes), str(exc))
+        return Snapshot(now, [], outboxes, str(exc))
 
 
 async def own_backlog(uow: UnitOfWork, service: str) -> OutboxBacklog:

@@ -209,6 +209,7 @@ KNOWN = (
     Wording(N_("an amount such as 20.00")),
     Wording(N_("choose 1 to 5")),
     Wording(N_("not a date and time (YYYY-MM-DDTHH:MM)")),
+    Wording(N_("%(moment)s is outside the years 1 to 9999"), r"(?P<moment>\S+) is outside the years 1 to 9999 in \S+ or in UTC"),
     Wording(N_("say why the dead letter is discarded")),
     Wording(N_("at most %(max_length)s characters"), r"at most (?P<max_length>\d+) characters"),
     Wording(N_("choose at least one dead letter, or replay everything matching the filter")),

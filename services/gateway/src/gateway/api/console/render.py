@@ -54,6 +54,7 @@ def environment(language: str) -> Environment:
     )
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.filters["local_time"] = local_time
+    env.filters["local_input"] = local_input
     return env
 
 
@@ -63,6 +64,13 @@ def local_time(context: Context, value: datetime | str | None) -> str:
         return ""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     return moment.astimezone(context["zone"]).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@pass_context
+def local_input(context: Context, value: datetime | None) -> str:
+    """A moment as a `datetime-local` field shows it: the chain's wall-clock time, the zone its
+    forms are read in (`zone_of`), so that a form sent back unchanged names the same moment."""
+    return value.astimezone(context["zone"]).strftime("%Y-%m-%dT%H:%M") if value is not None else ""
 
 
 def zone_of(request: Request) -> ZoneInfo:

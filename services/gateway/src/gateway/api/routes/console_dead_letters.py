@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
-from gateway.adapters.dead_letter_topic import DeadLetterTopic
+from gateway.adapters.dead_letter_topic import DeadLetterRead, DeadLetterTopic
 from gateway.api.console.render import go, page, zone_of
 from gateway.api.console.session import Console, ConsoleUser, Form, one
 from gateway.config import Settings
@@ -35,10 +35,15 @@ def _topic(request: Request) -> DeadLetterTopic:
     return topic
 
 
-async def _letters(request: Request) -> tuple[DeadLetterTopic, list[DeadLetter]]:
+async def _read(request: Request) -> tuple[DeadLetterTopic, DeadLetterRead]:
     topic = _topic(request)
     settings: Settings = request.app.state.settings
     return topic, await topic.read(settings.console_dead_letters_read)
+
+
+async def _letters(request: Request) -> tuple[DeadLetterTopic, list[DeadLetter]]:
+    topic, read = await _read(request)
+    return topic, read.letters
 
 
 def _filter_from(request: Request, values: dict[str, str]) -> Filter:
@@ -52,12 +57,12 @@ def _form_filter(request: Request, form: dict[str, list[str]]) -> Filter:
 @router.get("")
 async def browse(request: Request, uow: UowDep, user: Annotated[ConsoleUser, Console("gateway.dead_letter.read")]) -> HTMLResponse:
     wanted = _filter_from(request, dict(request.query_params))
-    topic, letters = await _letters(request)
-    listed = await dead_letters.browse(uow, topic.topic, letters, wanted)
+    topic, read = await _read(request)
+    listed = await dead_letters.browse(uow, topic.topic, read.letters, wanted)
     replays = await dead_letters.recent_replays(uow)
     staff_names = await display_names(uow, [r.requested_by for r in replays])
-    return page(request, "ops/dead_letters.html", user, listed=listed, wanted=wanted, replays=replays, total=len(letters),
-                staff_names=staff_names)
+    return page(request, "ops/dead_letters.html", user, listed=listed, wanted=wanted, replays=replays, total=len(read.letters),
+                older_left=read.older_left, staff_names=staff_names)
 
 
 @router.get("/{letter_id}")

@@ -20,7 +20,7 @@ from gateway.service_layer.platform_health import platform_health
 from gateway.service_layer.service_jobs import job_lists, run_job
 from shared.deps import NowDep, UowDep
 from shared.errors import Invalid
-from shared.zones import in_zone
+from shared.zones import moment_of
 
 router = APIRouter(prefix="/console/ops", tags=["console"], include_in_schema=False)
 
@@ -38,15 +38,18 @@ async def event_flow_page(request: Request, uow: UowDep, now: NowDep,
                           user: Annotated[ConsoleUser, Console("gateway.console.operate")]) -> HTMLResponse:
     """Lag per consumer group and partition and each outbox's backlog now, and their 24 hours."""
     settings: Settings = request.app.state.settings
+    measured = groups(settings.kafka_topic_prefix)
     async with service_clients(request) as clients:
         snapshot = await event_flow.measure(
-            clients, lambda: group_lags(settings, groups(settings.kafka_topic_prefix), settings.console_lag_fetch_cap), now,
+            clients, lambda reads: group_lags(settings, measured, settings.console_lag_fetch_cap, reads), now,
         )
     lag_history = await event_flow.history(uow, "lag", now)
     outbox_history = await event_flow.history(uow, "outbox", now)
     zone = zone_of(request)
+    totals = group_totals(snapshot.lags, now)
     return page(
-        request, "ops/event_flow.html", user, snapshot=snapshot, now=now, totals=group_totals(snapshot.lags, now),
+        request, "ops/event_flow.html", user, snapshot=snapshot, now=now, totals=totals,
+        unmeasured=[group for group in measured if group not in totals],
         lag_chart=chart({k: [(at, m) for at, m, _ in v] for k, v in lag_history.items()}, now, zone),
         lag_seconds_chart=chart({k: [(at, s) for at, _, s in v] for k, v in lag_history.items()}, now, zone),
         outbox_chart=chart({k: [(at, m) for at, m, _ in v] for k, v in outbox_history.items()}, now, zone),
@@ -73,11 +76,10 @@ async def run(request: Request, form: Form, user: Annotated[ConsoleUser, Console
             as_of = datetime.fromisoformat(as_of_text)
         except ValueError:
             raise Invalid("as_of", "not a date and time (YYYY-MM-DDTHH:MM)") from None
-        if as_of.tzinfo is None:  # the form's time is the chain's local time
-            try:
-                as_of = in_zone(as_of, zone_of(request))
-            except ValueError as exc:
-                raise Invalid("as_of", str(exc)) from None
+        try:  # the form's time is the chain's local time, unless it gives its offset
+            as_of = moment_of(as_of, zone_of(request))
+        except ValueError as exc:
+            raise Invalid("as_of", str(exc)) from None
     async with service_clients(request) as clients:
         outcome: dict[str, Any] = await run_job(clients, user.bearer(), service, name, as_of)
     _ = gettext_of(request)
