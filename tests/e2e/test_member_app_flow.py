@@ -120,3 +120,19 @@ async def test_a_customer_uses_the_app_for_card_coupons_a_gift_and_a_complaint(e
         assert foreign.status_code in (403, 404) and foreign.json()["message_zh"]
         cancel = await p.gateway.post(f"/app/v1/gifts/reservations/{first.json()['redemption_id']}/cancel", headers=theirs)
         assert cancel.status_code == 404
+
+        # My export holds what points and campaigns keep about me beside members' own records.
+        export = await p.gateway.post("/app/v1/me/export", headers=mine)
+        assert export.status_code == 200, export.text
+        data = export.json()
+        assert data["profile"]["id"] == me["id"] and [x["pos_txn_id"] for x in data["purchases"]] == [sale["pos_txn_id"]]
+        assert data["points"]["balance"] == 2_000
+        assert sorted(e["points"] for e in data["points"]["ledger"]) == [-10_000, 12_000]
+        assert [r["redemption_id"] for r in data["points"]["reservations"]] == [first.json()["redemption_id"]]
+        assert [c["code"] for c in data["coupons"]] == [c["code"] for c in coupons["items"]]
+        inbox = (await p.gateway.get("/app/v1/messages", headers=mine)).json()
+        assert [m["id"] for m in data["messages"]] == [m["id"] for m in inbox["items"]]
+        # and the other member's, only theirs.
+        their_export = (await p.gateway.post("/app/v1/me/export", headers=theirs)).json()
+        assert their_export["profile"]["id"] == other["id"] and their_export["purchases"] == []
+        assert (their_export["points"]["ledger"], their_export["points"]["reservations"], their_export["coupons"]) == ([], [], [])

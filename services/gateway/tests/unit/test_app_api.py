@@ -341,6 +341,55 @@ async def test_answers_without_an_etag_are_not_to_be_stored(app_api) -> None:
     assert card.headers["cache-control"] == "private, no-cache" and card.headers["etag"]
 
 
+async def test_the_export_reads_every_page_of_points_and_campaigns(app_api) -> None:
+    client, services, member, _ = app_api
+    services["members"].answers[f"/v1/members/{ME}/export"] = (200, {"profile": PROFILE, "purchases": []})
+    services["points"].answers[f"/v1/accounts/{ME}"] = (200, {"member_id": ME, "balance": 450, "entries": []})
+
+    def ledger(request: httpx.Request) -> tuple[int, Any]:
+        # Two pages: 200 entries, then the last 50 below the first page's oldest.
+        before = int(request.url.params.get("before_id", 251))
+        ids = list(range(before - 1, max(before - 201, 0), -1))
+        entries = [{"id": i, "points": 1} for i in ids]
+        return 200, {"member_id": ME, "entries": entries, "next_before_id": ids[-1] if len(ids) == 200 else None}
+
+    def by_offset(total: int) -> Any:
+        def answer(request: httpx.Request) -> tuple[int, Any]:
+            offset, limit = int(request.url.params["offset"]), int(request.url.params["limit"])
+            return 200, [{"id": i} for i in range(offset, min(offset + limit, total))]
+        return answer
+
+    services["points"].answers[f"/v1/accounts/{ME}/ledger"] = ledger
+    services["points"].answers[f"/v1/members/{ME}/redemptions"] = by_offset(3)
+    services["campaigns"].answers[f"/v1/members/{ME}/messages"] = by_offset(400)
+    r = await client.post("/app/v1/me/export", headers=member)
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert data["profile"] == PROFILE and data["purchases"] == []
+    assert data["points"]["balance"] == 450
+    assert [e["id"] for e in data["points"]["ledger"]] == list(range(250, 0, -1))
+    assert [x["id"] for x in data["points"]["reservations"]] == [0, 1, 2]
+    assert [m["id"] for m in data["messages"]] == list(range(400))  # exactly two full pages, then an empty one
+    assert [c["code"] for c in data["coupons"]] == [f"C{i}" for i in range(5)]
+
+
+async def test_the_export_of_a_member_points_has_no_account_for_yet_says_nothing_earned(app_api) -> None:
+    client, services, member, _ = app_api
+    services["members"].answers[f"/v1/members/{ME}/export"] = (200, {"profile": PROFILE})
+    r = await client.post("/app/v1/me/export", headers=member)
+    assert r.status_code == 200, r.text
+    assert r.json()["points"] == {"balance": 0, "ledger": [], "reservations": []}
+    assert not [q for q in services["points"].requests if q.url.path.endswith(("/ledger", "/redemptions"))]
+
+
+async def test_a_refused_export_reads_nothing_else(app_api) -> None:
+    client, services, member, _ = app_api
+    services["members"].answers[f"/v1/members/{ME}/export"] = (404, {"detail": f"no member {ME}"})
+    r = await client.post("/app/v1/me/export", headers=member)
+    assert r.status_code == 404
+    assert services["points"].requests == [] and services["campaigns"].requests == []
+
+
 async def test_a_services_422_as_a_string_names_its_fields_in_the_message(app_api) -> None:
     client, services, member, _ = app_api
     services["feedback"].answers["/v1/surveys/answers/tok123"] = (

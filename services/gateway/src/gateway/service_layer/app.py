@@ -161,6 +161,54 @@ async def complaints(calls: MemberCalls, member_id: str, limit: int, cursor: int
     return page(body[offset:], limit, offset)
 
 
+# Every list of the export is read in pages of this size, each the most its service lists at once
+# or below it (redemptions: 200).
+EXPORT_PAGE = 200
+
+
+async def export(calls: MemberCalls, member_id: str) -> dict[str, Any]:
+    """A copy of everything the platform keeps about the member (数据导出), as one document:
+    members' own export (profile, consents, purchases and returns, tracking contacts, complaints
+    as members records them, who read their data) and beside it what points and campaigns keep:
+    the points balance with the whole ledger and every gift reservation, every coupon and every
+    message. Each list is read to its end. Members is asked first: it logs the export and refuses
+    it for a member it cannot export (erased), and then nothing else is read. The gateway's own
+    sign-in rows (digests of codes and refresh tokens) are credentials, not data about the member."""
+    document = await calls.get("members", f"/v1/members/{own(member_id)}/export")
+    account, coupons, messages = await asyncio.gather(
+        points_account(calls, f"/v1/accounts/{own(member_id)}", {"entries": 0}),
+        calls.get("campaigns", f"/v1/members/{own(member_id)}/coupons"),
+        _every_page(calls, "campaigns", f"/v1/members/{own(member_id)}/messages"),
+    )
+    points: dict[str, Any] = {"balance": 0, "ledger": [], "reservations": []}
+    if account is not None:  # no account yet: nothing earned, nothing reserved
+        points = {"balance": account["balance"], "ledger": await _whole_ledger(calls, member_id),
+                  "reservations": await _every_page(calls, "points", f"/v1/members/{own(member_id)}/redemptions")}
+    return {**document, "points": points, "coupons": coupons, "messages": messages}
+
+
+async def _every_page(calls: MemberCalls, service: str, path: str) -> list[Any]:
+    """A list a service pages by offset, read to its end."""
+    items: list[Any] = []
+    while True:
+        batch = await calls.get(service, path, {"limit": EXPORT_PAGE, "offset": len(items)})
+        items += batch
+        if len(batch) < EXPORT_PAGE:
+            return items
+
+
+async def _whole_ledger(calls: MemberCalls, member_id: str) -> list[Any]:
+    """Every ledger entry, newest first, as points keeps it (the app's ledger view shows fewer fields)."""
+    entries: list[Any] = []
+    params: dict[str, Any] = {"limit": EXPORT_PAGE}
+    while True:
+        body = await calls.get("points", f"/v1/accounts/{own(member_id)}/ledger", params)
+        entries += body["entries"]
+        if body.get("next_before_id") is None:
+            return entries
+        params["before_id"] = body["next_before_id"]
+
+
 async def set_consents(calls: MemberCalls, member_id: str, purposes: dict[str, bool]) -> dict[str, Any]:
     """One answer per purpose, each recorded as given in the app; then the consents in force."""
     for purpose, granted in purposes.items():

@@ -37,10 +37,10 @@ async def set_consents(body: ConsentsEdit, grant: AppGrant, calls: Calls) -> dic
     return await views.set_consents(calls, mine(grant), {str(purpose): granted for purpose, granted in body.purposes.items()})
 
 
-@router.post("/export", summary="A copy of everything the platform keeps about me")
+@router.post("/export", summary="A copy of everything the platform keeps about me: profile, purchases, points, coupons, messages")
 async def export(grant: AppGrant, calls: Calls) -> JSONResponse:
     # POST: the export is recorded in the access log, so it is not a cacheable read.
-    return JSONResponse(await calls.get("members", f"/v1/members/{own(mine(grant))}/export"))
+    return JSONResponse(await views.export(calls, mine(grant)))
 
 
 @router.post("/erasure", summary="Erase my data; my sign-ins end and this token stops working")
