@@ -89,9 +89,13 @@ async def test_a_customer_uses_the_app_for_card_coupons_a_gift_and_a_complaint(e
         nowhere = await p.gateway.post("/app/v1/complaints", headers=mine, json={
             "category": "product_quality", "severity": "medium", "store_id": "S999", "description": "买的牛奶过期了"})
         assert nowhere.status_code == 422 and nowhere.json()["detail"][0]["loc"] == ["body", "store_id"], nowhere.text
+        # A complaint may name the sale it is about, one of mine only: staff would see its receipt.
+        about_mine = {"category": "product_quality", "severity": "medium", "store_id": "S001", "description": "买的牛奶过期了",
+                      "sale": {"pos_txn_id": sale["pos_txn_id"]}}
+        not_theirs = await p.gateway.post("/app/v1/complaints", headers=theirs, json=about_mine)
+        assert not_theirs.status_code == 422 and not_theirs.json()["detail"][0]["loc"] == ["body", "sale.pos_txn_id"], not_theirs.text
         # A complaint filed in the app is mine, from the app, and I can follow it.
-        filed = await p.gateway.post("/app/v1/complaints", headers=mine, json={
-            "category": "product_quality", "severity": "medium", "store_id": "S001", "description": "买的牛奶过期了"})
+        filed = await p.gateway.post("/app/v1/complaints", headers=mine, json=about_mine)
         assert filed.status_code == 201, filed.text
         complaint = filed.json()
         listed = (await p.gateway.get("/app/v1/complaints", headers=mine)).json()

@@ -5,13 +5,16 @@ refusals (the gateway's own and the services') come in Chinese and English."""
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 
 from gateway.adapters.clients import Downstream
+from gateway.adapters.tables import StoreRow
 from gateway.config import Settings
 from gateway.main import create_app
 from gateway.service_layer.app import MAX_OFFSET, page, receipt
@@ -339,6 +342,35 @@ async def test_answers_without_an_etag_are_not_to_be_stored(app_api) -> None:
     assert refused.status_code == 422 and refused.headers["cache-control"] == "no-store"
     card = await client.get("/app/v1/card", headers=member)
     assert card.headers["cache-control"] == "private, no-cache" and card.headers["etag"]
+
+
+async def test_a_complaint_names_only_a_sale_of_the_members_own(app_api) -> None:
+    client, services, member, _ = app_api
+    purchases: list[dict[str, Any]] = []
+    services["members"].answers[f"/v1/members/{ME}/purchases"] = lambda request: (200, purchases)
+    about = {"category": "service", "severity": "low", "description": "收银员态度差", "sale": {"store_id": "S001", "pos_txn_id": "T-9"}}
+
+    class OpenStores:  # the gateway's stores: every one asked about is open
+        async def get(self, _: type, store_id: str) -> StoreRow:
+            return StoreRow(store_id=store_id, name="城东", city="", active=True, created_at=datetime.now(UTC))
+
+    @asynccontextmanager
+    async def stores(**_: object) -> AsyncIterator[SimpleNamespace]:
+        yield SimpleNamespace(session=OpenStores())
+
+    client._transport.app.state.commands = stores  # type: ignore[attr-defined]
+    refused = await client.post("/app/v1/complaints", headers=member, json=about)
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "sale.pos_txn_id"], refused.text
+    asked = services["members"].requests[-1].url.params
+    assert (asked["store_id"], asked["pos_txn_id"]) == ("S001", "T-9")
+    assert services["feedback"].requests == []
+    no_store = await client.post("/app/v1/complaints", headers=member, json={**about, "sale": {"pos_txn_id": "T-9"}})
+    assert no_store.status_code == 422 and no_store.json()["detail"][0]["loc"] == ["body", "sale.store_id"]
+    purchases.append({"store_id": "S001", "pos_txn_id": "T-9"})
+    filed = await client.post("/app/v1/complaints", headers=member, json=about)
+    assert filed.status_code == 201, filed.text
+    sent = json.loads(services["feedback"].requests[-1].content)
+    assert (sent["member_id"], sent["sale"]) == (ME, {"store_id": "S001", "pos_txn_id": "T-9"})
 
 
 async def test_the_export_reads_every_page_of_points_and_campaigns(app_api) -> None:

@@ -235,6 +235,22 @@ async def test_a_members_purchases_are_paged_newest_first_with_limit_and_offset(
     assert bad.status_code == 422 and "offset" in bad.text
 
 
+async def test_one_sale_is_listed_only_among_its_own_members_purchases(members, env) -> None:
+    m, other = await register(members, env), await register(members, env)
+    txn = await deliver_sale(members, card_no=m["card_no"])
+    [sale] = (await members.get(f"/v1/members/{m['id']}/purchases", headers=desk(env))).json()
+
+    def asked(member: dict, store_id: str, pos_txn_id: str) -> str:
+        return f"/v1/members/{member['id']}/purchases?store_id={store_id}&pos_txn_id={pos_txn_id}"
+
+    mine = await members.get(asked(m, sale["store_id"], txn), headers=env.auth(Role.MEMBER, member_id=m["id"]))
+    assert mine.status_code == 200 and [p["pos_txn_id"] for p in mine.json()] == [txn]
+    assert (await members.get(asked(m, "S999", txn), headers=desk(env))).json() == []
+    assert (await members.get(asked(other, sale["store_id"], txn), headers=env.auth(Role.MEMBER, member_id=other["id"]))).json() == []
+    half = await members.get(f"/v1/members/{m['id']}/purchases?pos_txn_id={txn}", headers=desk(env))
+    assert half.status_code == 422 and half.json()["detail"][0]["loc"] == ["query", "store_id"], half.text
+
+
 async def test_a_members_purchases_carry_their_returns_with_what_was_refunded(members, env) -> None:
     m = await register(members, env)
     rice, oil = line(sku="rice", qty="2", unit_price="50.00"), line(sku="oil", qty="1", unit_price="80.00")

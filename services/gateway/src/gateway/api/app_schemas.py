@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict
 
+from shared.identifiers import StoreId, TxnId
 from shared.strict import StrictBool, StrictDate
 
 # A score is passed on as the app sent it: in lax mode `true` would reach feedback as 1 and "5" as 5,
@@ -47,6 +48,14 @@ class GiftReservation(BaseModel):
     gift_id: str = Field(min_length=1, max_length=64)
 
 
+class SaleRef(BaseModel):
+    """The sale a complaint is about: one of the member's own purchases (checked with members)."""
+
+    model_config = ConfigDict(extra="forbid")
+    store_id: StoreId | None = Field(default=None, description="Defaults to the complaint's store_id")
+    pos_txn_id: TxnId
+
+
 class ComplaintFiling(BaseModel):
     """The complaint is always the caller's own and filed from the app; the rest is as feedback takes it."""
 
@@ -56,7 +65,7 @@ class ComplaintFiling(BaseModel):
     severity: str
     description: str
     store_id: str | None = None
-    sale: dict[str, Any] | None = Field(default=None, description="The sale it is about: {store_id, pos_txn_id}")
+    sale: SaleRef | None = Field(default=None, description="The sale it is about, one of my purchases: {store_id, pos_txn_id}")
 
 
 class Rating(BaseModel):

@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.adapters.tables import StoreRow
 from gateway.service_layer.app_calls import MemberCalls, Relayed, own
-from shared.errors import Invalid
+from shared.errors import Invalid, InvalidBodyField
 
 COMPLAINTS_READ_MAX = 500  # the most feedback lists in one read
 
@@ -159,6 +159,18 @@ async def complaints(calls: MemberCalls, member_id: str, limit: int, cursor: int
         raise Invalid("cursor", f"complaints are listed up to the newest {COMPLAINTS_READ_MAX}")
     body = await calls.get("feedback", "/v1/complaints", {"member_id": member_id, "limit": min(offset + limit + 1, COMPLAINTS_READ_MAX)})
     return page(body[offset:], limit, offset)
+
+
+async def ensure_own_sale(calls: MemberCalls, member_id: str, store_id: str | None, pos_txn_id: str) -> None:
+    """Refuses a complaint's sale that is not one of the member's purchases (422 naming it): staff
+    would otherwise see another customer's receipt linked to it."""
+    if store_id is None:
+        raise InvalidBodyField("sale.store_id", "name the store of the sale, here or as the complaint's store_id")
+    found = await calls.get("members", f"/v1/members/{own(member_id)}/purchases",
+                            {"store_id": store_id, "pos_txn_id": pos_txn_id, "limit": 1})
+    if not found:
+        raise InvalidBodyField("sale.pos_txn_id", f"none of your purchases at {store_id} is {pos_txn_id} "
+                               "(a purchase of the last few minutes may not be listed yet)")
 
 
 # Every list of the export is read in pages of this size, each the most its service lists at once

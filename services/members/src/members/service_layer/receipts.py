@@ -17,10 +17,14 @@ _P, _L, _R, _RL = PurchaseRow.__table__.c, PurchaseLineRow.__table__.c, ReturnRo
 _LINE = ("sku", "name", "category", "qty", "unit_price", "amount")
 
 
-def _page_statement() -> Select[Any]:
+def _page_statement(*, one_sale: bool = False) -> Select[Any]:
+    """`one_sale`: only the purchase of `store_id` and `pos_txn_id` (a sale is known by both)."""
+    wanted = [_P.member_id == bindparam("member_id")]
+    if one_sale:
+        wanted += [_P.store_id == bindparam("store_id"), _P.pos_txn_id == bindparam("pos_txn_id")]
     page = (
         select(_P.id, _P.store_id, _P.pos_txn_id, _P.occurred_at, _P.total, _P.discount, _P.payment)
-        .where(_P.member_id == bindparam("member_id"))
+        .where(*wanted)
         .order_by(_P.occurred_at.desc(), _P.id.desc())
         .offset(bindparam("offset"))
         .limit(bindparam("limit"))
@@ -36,6 +40,7 @@ def _page_statement() -> Select[Any]:
 # Built once with bound parameters: on every view, building and keying these statements cost
 # more of the request's CPU than running them.
 _PAGE = _page_statement()
+_ONE_SALE = _page_statement(one_sale=True)
 _RETURNS = (
     select(_R.id, _R.purchase_id, _R.store_id, _R.refund_id, _R.occurred_at, _R.amount, _R.paid,
            *(_RL[name].label(f"line_{name}") for name in _LINE))
@@ -45,10 +50,16 @@ _RETURNS = (
 )
 
 
-async def receipts(session: AsyncSession, member_id: str, *, limit: int, offset: int) -> list[dict[str, Any]]:
+async def receipts(
+    session: AsyncSession, member_id: str, *, limit: int, offset: int, sale: tuple[str, str] | None = None,
+) -> list[dict[str, Any]]:
     """The member's purchases, newest first (`offset`, `limit`), each with its lines in line order
-    and its returns oldest first."""
-    rows = (await session.exec(_PAGE, params={"member_id": member_id, "offset": offset, "limit": limit})).all()  # type: ignore[call-overload]
+    and its returns oldest first; with `sale` (store id, transaction id) only that one, if it is
+    theirs (a complaint filed in the app names the sale it is about)."""
+    params: dict[str, Any] = {"member_id": member_id, "offset": offset, "limit": limit}
+    if sale is not None:
+        params["store_id"], params["pos_txn_id"] = sale
+    rows = (await session.exec(_PAGE if sale is None else _ONE_SALE, params=params)).all()  # type: ignore[call-overload]
     purchases: dict[int, dict[str, Any]] = {}
     for row in rows:
         purchase = purchases.get(row.id)

@@ -27,12 +27,14 @@ async def file_complaint(
     idempotency_key: Annotated[str | None, idempotency_key_header(
         "Unique per intended complaint; a retry reuses it and gets the first one back", max_length=100)] = None,
 ) -> JSONResponse:
-    named = [(field, store_id) for field, store_id in (("store_id", body.store_id), ("sale.store_id", (body.sale or {}).get("store_id")))
-             if isinstance(store_id, str)]
+    named = [(field, store_id) for field, store_id in (("store_id", body.store_id), ("sale.store_id", body.sale and body.sale.store_id))
+             if store_id]
     if named:  # feedback keeps no stores; the gateway does
         async with request.app.state.commands(read_only=True) as uow:
             for field, store_id in named:
                 await ensure_store(uow.session, store_id, field=field, kind=InvalidBodyField)
+    if body.sale is not None:  # feedback cannot tell whose a sale is; members can
+        await views.ensure_own_sale(calls, mine(grant), body.sale.store_id or body.store_id, body.sale.pos_txn_id)
     filing = {**body.model_dump(exclude_none=True), "member_id": mine(grant), "channel": "app"}
     answer = await calls.send("POST", "feedback", "/v1/complaints", json=filing, idempotency_key=idempotency_key)
     return JSONResponse(answer.body, status_code=answer.status)

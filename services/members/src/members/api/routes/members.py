@@ -30,6 +30,7 @@ from shared.authorize import Allowed
 from shared.cards import CardNumber
 from shared.deps import ReadUowDep, UowDep
 from shared.idempotency import idempotency_key_header
+from shared.identifiers import StoreId, TxnId
 from shared.integers import Int64
 from shared.phones import Phone
 from shared.policy import Grant, Scope
@@ -159,6 +160,12 @@ async def member_purchases(
     member_id: str, uow: ReadUowDep, grant: Annotated[Grant, Allowed("members.member.read")], limit: Annotated[Int64, Query(ge=1, le=200)] = 20,
     # Paging for the member app's e-receipts (newest first).
     offset: Annotated[Int64, Query(ge=0, le=1_000_000)] = 0,
+    # One sale, if it is the member's (the app checks the sale a complaint names): both or neither.
+    store_id: Annotated[StoreId | None, Query()] = None, pos_txn_id: Annotated[TxnId | None, Query()] = None,
 ) -> list[dict[str, Any]]:
+    if (store_id is None) != (pos_txn_id is None):
+        missing = "pos_txn_id" if pos_txn_id is None else "store_id"
+        raise RequestValidationError([{"type": "missing", "loc": ("query", missing), "msg": "Field required: a sale is named by store_id and pos_txn_id together", "input": None}])
     await ensure_visible(uow, member_id, grant)
-    return await receipts(uow.session, member_id, limit=limit, offset=offset)
+    sale = (store_id, pos_txn_id) if store_id is not None and pos_txn_id is not None else None
+    return await receipts(uow.session, member_id, limit=limit, offset=offset, sale=sale)
