@@ -405,12 +405,15 @@ async def test_the_export_reads_every_page_of_points_and_campaigns(app_api) -> N
     assert [c["code"] for c in data["coupons"]] == [f"C{i}" for i in range(5)]
 
 
-async def test_the_export_of_a_member_points_has_no_account_for_yet_says_nothing_earned(app_api) -> None:
+async def test_the_export_of_a_member_points_and_campaigns_do_not_know_yet_says_nothing_there(app_api) -> None:
     client, services, member, _ = app_api
     services["members"].answers[f"/v1/members/{ME}/export"] = (200, {"profile": PROFILE})
+    for path in (f"/v1/members/{ME}/coupons", f"/v1/members/{ME}/messages"):  # campaigns answers 404 until it has the member
+        del services["campaigns"].answers[path]
     r = await client.post("/app/v1/me/export", headers=member)
     assert r.status_code == 200, r.text
     assert r.json()["points"] == {"balance": 0, "ledger": [], "reservations": []}
+    assert (r.json()["coupons"], r.json()["messages"]) == ([], [])
     assert not [q for q in services["points"].requests if q.url.path.endswith(("/ledger", "/redemptions"))]
 
 

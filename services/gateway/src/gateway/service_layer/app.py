@@ -8,6 +8,7 @@ ledger's `before_id` for the ledger; a list a service answers whole (coupons) or
 """
 
 import asyncio
+from collections.abc import Awaitable
 from decimal import Decimal
 from typing import Any
 
@@ -47,12 +48,19 @@ async def points_account(calls: MemberCalls, path: str, params: dict[str, Any] |
     and until then answers 404 for it. A new member has nothing in points yet: each view shows what
     a new account holds (balance 0, an empty ledger, the catalogue at their channel's prices)
     instead of relaying that 404 as "not found". Any other refusal comes through as itself."""
+    return await unless_unknown(calls.get("points", path, params), None)
+
+
+async def unless_unknown(read: Awaitable[Any], nothing: Any) -> Any:
+    """A service's answer about the member, or `nothing` while it does not know them yet: each
+    service learns a new member from `member_registered`, a moment after sign-up, and answers 404
+    until then. Any other refusal comes through as itself."""
     try:
-        return await calls.get("points", path, params)
+        return await read
     except Relayed as refusal:
         if refusal.status_code != 404:
             raise
-        return None
+        return nothing
 
 
 async def card(calls: MemberCalls, member_id: str) -> dict[str, Any]:
@@ -189,8 +197,8 @@ async def export(calls: MemberCalls, member_id: str) -> dict[str, Any]:
     document = await calls.get("members", f"/v1/members/{own(member_id)}/export")
     account, coupons, messages = await asyncio.gather(
         points_account(calls, f"/v1/accounts/{own(member_id)}", {"entries": 0}),
-        calls.get("campaigns", f"/v1/members/{own(member_id)}/coupons"),
-        _every_page(calls, "campaigns", f"/v1/members/{own(member_id)}/messages"),
+        unless_unknown(calls.get("campaigns", f"/v1/members/{own(member_id)}/coupons"), []),
+        unless_unknown(_every_page(calls, "campaigns", f"/v1/members/{own(member_id)}/messages"), []),
     )
     points: dict[str, Any] = {"balance": 0, "ledger": [], "reservations": []}
     if account is not None:  # no account yet: nothing earned, nothing reserved
