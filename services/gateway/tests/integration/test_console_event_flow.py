@@ -29,16 +29,22 @@ async def console(env: TestEnv, database_factory):
         yield client
 
 
-async def test_lag_is_counted_per_group_and_partition_and_sampled_into_the_history(console, env) -> None:
+async def _publish(env, topic: str, count: int) -> None:
+    """`count` records to partition 0 of `topic`, as a service's relay would send them."""
     assert env.broker is not None
-    topic = f"{env.prefix}{Topics.MEMBERS}"
     producer = AIOKafkaProducer(bootstrap_servers=env.broker.bootstrap, acks="all")
     await producer.start()
     try:
-        for n in range(5):
-            await producer.send_and_wait(topic, value=b"{}", key=b"k", partition=0, headers=[("ce_id", f"e{n}".encode())])
+        for n in range(count):
+            await producer.send_and_wait(topic, value=b"{}", key=b"k", partition=0, headers=[("ce_id", f"{topic}-{n}".encode())])
     finally:
         await producer.stop()
+
+
+async def test_lag_is_counted_per_group_and_partition_and_sampled_into_the_history(console, env) -> None:
+    assert env.broker is not None
+    topic = f"{env.prefix}{Topics.MEMBERS}"
+    await _publish(env, topic, 5)
     # points' group has consumed two of the five records of partition 0.
     group = AIOKafkaConsumer(bootstrap_servers=env.broker.bootstrap, group_id=f"{env.prefix}points", enable_auto_commit=False)
     await group.start()
@@ -79,13 +85,7 @@ async def test_a_group_that_never_committed_is_measured_on_the_topics_its_servic
     # left off the page, as if caught up, while everything it reads waited.
     assert env.broker is not None
     topic = f"{env.prefix}{Topics.POINTS}"
-    producer = AIOKafkaProducer(bootstrap_servers=env.broker.bootstrap, acks="all")
-    await producer.start()
-    try:
-        for n in range(4):
-            await producer.send_and_wait(topic, value=b"{}", key=b"k", partition=0, headers=[("ce_id", f"p{n}".encode())])
-    finally:
-        await producer.stop()
+    await _publish(env, topic, 4)
     own = (await console.get("/health/ready")).json()
     assert own["consumer_group"] == f"{env.prefix}gateway" and own["consumer_topics"]
     assert all(t.startswith(env.prefix) for t in own["consumer_topics"])
