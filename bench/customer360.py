@@ -7,7 +7,7 @@ and consumer is idle. Then, with `--callers` concurrent callers (a service-desk 
 own keep-alive connection):
 
 1. raw limits: `GET /health/live` through the gateway and straight to members, back to back;
-2. each of the view's six downstream calls straight to its service, back to back, so a slow
+2. each of the view's four downstream calls straight to its service, back to back, so a slow
    section shows which service and endpoint it is;
 3. the view, `GET /api/v1/customers/{id}/360` of random demo members, back to back: views/s,
    p50/p99, sections reported unavailable, CPU per view of every process;
@@ -55,12 +55,10 @@ GOAL_VIEWS_PER_S = 800.0
 GOAL_REGISTRATIONS_PER_S = 300.0
 # The view's downstream calls, as service_layer/customer360.py makes them ({m}: the member id).
 SECTIONS = {
-    "member": ("members", "/v1/members/{m}"),
-    "purchases": ("members", "/v1/members/{m}/purchases?limit=10"),
+    "member and purchases": ("members", "/v1/members/{m}/overview?purchases=10"),
     "points": ("points", "/v1/accounts/{m}?entries=10"),
     "complaints": ("feedback", "/v1/complaints?member_id={m}&limit=10"),
-    "coupons": ("campaigns", "/v1/members/{m}/coupons"),
-    "messages": ("campaigns", "/v1/members/{m}/messages?limit=10"),
+    "coupons and messages": ("campaigns", "/v1/members/{m}/overview?messages=10"),
 }
 
 

@@ -66,6 +66,8 @@ _CUSTOMER_SELF = {**_CUSTOMER_WORK, R.MEMBER: SELF}
 _STAFF = {R.SERVICE_DESK: A, R.ACCOUNT_MANAGER: A, R.STORE_MANAGER: A, R.MARKETING: A, R.ADMIN: A}
 _ADMIN = {R.ADMIN: A}
 _MANAGEMENT = {R.STORE_MANAGER: S, R.ADMIN: A}
+# Who reads a member's coupons and messages (campaigns).
+_WALLET_AND_INBOX = {**_CUSTOMER_READ, R.MEMBER: SELF}
 # The desk serves walk-in customers of every store, at its own store (the token's store binding).
 _DESK = {R.SERVICE_DESK: A, R.STORE_MANAGER: S, R.ADMIN: A}
 
@@ -149,7 +151,7 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     "campaigns.coupon_template.write": {R.MARKETING: A, R.ADMIN: A},
     "campaigns.coupon_template.read": _STAFF,
     "campaigns.coupon.issue": {R.MARKETING: A, R.ADMIN: A},
-    "campaigns.coupon.read": {**_CUSTOMER_READ, R.MEMBER: SELF},
+    "campaigns.coupon.read": _WALLET_AND_INBOX,
     "campaigns.coupon.validate": {R.POS: S},
     "campaigns.coupon.reserve": {R.POS: S},
     "campaigns.coupon.release": {R.POS: S},
@@ -159,7 +161,9 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     "campaigns.campaign.launch": {R.MARKETING: A, R.ADMIN: A},
     # campaigns: messages. Staff who work with a customer see their messages and what became of
     # them; the member reads their own inbox; operators see what the local transport sent.
-    "campaigns.message.read": {**_CUSTOMER_READ, R.MEMBER: SELF},
+    "campaigns.message.read": _WALLET_AND_INBOX,
+    # A member's coupons and latest messages at once (the customer-360 view): the reach of both.
+    "campaigns.overview.read": _WALLET_AND_INBOX,
     "campaigns.message.mark_read": {R.MEMBER: SELF},
     "campaigns.outbox.read": {R.OPERATOR: A, R.ADMIN: A},
     # campaigns: the promotion list and the personal offer lists built from it. A member reads

@@ -6,7 +6,16 @@ from fastapi import FastAPI
 
 from campaigns.adapters.members_api import TokenSource
 from campaigns.adapters.transports import providers_for
-from campaigns.api.routes import campaigns, coupons, messages, offers, one_time_messages, provider_callbacks, segments
+from campaigns.api.routes import (
+    campaigns,
+    coupons,
+    member_overview,
+    messages,
+    offers,
+    one_time_messages,
+    provider_callbacks,
+    segments,
+)
 from campaigns.config import Settings, get_settings
 from campaigns.consumers import batch_handlers, handlers
 from campaigns.jobs import scheduled_jobs
@@ -43,6 +52,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now, tokens:
                 campaigns.router,
                 coupons.router,
                 messages.router,
+                member_overview.router,
                 one_time_messages.router,
                 provider_callbacks.router,
                 offers.router,

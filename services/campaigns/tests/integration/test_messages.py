@@ -417,3 +417,26 @@ async def test_staff_see_every_status_the_member_only_what_reached_them(cmp) -> 
     staff = await inbox(cmp, "m-1", headers=cmp.env.auth(Role.ADMIN))
     assert sorted(m["status"] for m in staff) == ["cancelled", "sent"]
     assert [m["status"] for m in await inbox(cmp, "m-1")] == ["sent"]
+
+
+async def test_a_members_overview_is_their_wallet_and_latest_messages_as_each_route_gives_them(cmp) -> None:
+    await cmp.apply(registered("m-1", home_store_id="S001"), registered("m-2", home_store_id="S002"))
+    await cmp.issue(await cmp.template(), ["m-1"])
+    await cmp.apply(offer("m-1"))  # no consent: cancelled, which staff see and the member does not
+    await cmp.apply(welcome("m-1"))
+    await cmp.run_job("message-dispatch")
+    for headers in (cmp.member("m-1"), cmp.env.auth(Role.SERVICE_DESK, store_id="S001")):
+        r = await cmp.client.get("/v1/members/m-1/overview", headers=headers)
+        assert r.status_code == 200, r.text
+        wallet = await cmp.client.get("/v1/members/m-1/coupons", headers=headers)
+        assert r.json() == {"coupons": wallet.json(), "messages": await inbox(cmp, "m-1", headers=headers)}
+    assert len(r.json()["coupons"]) == 1 and len(r.json()["messages"]) == 2  # staff: both statuses
+    r = await cmp.client.get("/v1/members/m-1/overview?messages=1", headers=cmp.env.auth(Role.ADMIN))
+    assert [m["status"] for m in r.json()["messages"]] == [(await inbox(cmp, "m-1", headers=cmp.env.auth(Role.ADMIN)))[0]["status"]]
+    # The reach of the wallet and the inbox: another member's, another store's customer, a till.
+    assert (await cmp.client.get("/v1/members/m-2/overview", headers=cmp.member("m-1"))).status_code == 403
+    manager = cmp.env.auth(Role.STORE_MANAGER, store_id="S001")
+    assert (await cmp.client.get("/v1/members/m-2/overview", headers=manager)).status_code == 403
+    assert (await cmp.client.get("/v1/members/m-1/overview", headers=cmp.till())).status_code == 403
+    r = await cmp.client.get("/v1/members/m-1/overview?messages=0", headers=cmp.env.auth(Role.ADMIN))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "messages"]

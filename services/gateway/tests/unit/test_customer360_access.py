@@ -21,14 +21,12 @@ def _client(routes: dict[str, tuple[int, object]]) -> httpx.AsyncClient:
 
 def _downstream(*, members: int = 200, points: int = 200, feedback: int = 200, campaigns: int = 200) -> Downstream:
     return Downstream(
-        members=_client({
-            "/v1/members/m1": (members, PROFILE if members == 200 else NOT_YOURS),
-            "/v1/members/m1/purchases": (members, [] if members == 200 else NOT_YOURS),
-        }),
+        members=_client({"/v1/members/m1/overview": (
+            members, {"member": PROFILE, "recent_purchases": []} if members == 200 else NOT_YOURS)}),
         points=_client({"/v1/accounts/m1": (points, {"member_id": "m1", "balance": 3, "entries": []} if points == 200 else NOT_YOURS)}),
         feedback=_client({"/v1/complaints": (feedback, [] if feedback == 200 else NOT_YOURS)}),
-        campaigns=_client({"/v1/members/m1/coupons": (campaigns, [] if campaigns == 200 else NOT_YOURS),
-                           "/v1/members/m1/messages": (campaigns, [] if campaigns == 200 else NOT_YOURS)}),
+        campaigns=_client({"/v1/members/m1/overview": (
+            campaigns, {"coupons": [], "messages": []} if campaigns == 200 else NOT_YOURS)}),
     )
 
 

@@ -1,5 +1,6 @@
-"""The complaints, coupons and messages sections of the customer-360 view: shown when feedback and
-campaigns answer, reported unavailable (with the rest of the page intact) when they do not."""
+"""The sections of the customer-360 view: shown when their services answer, reported unavailable
+(with the rest of the page intact) when they do not. Members answers the profile and purchases in
+one call, campaigns the coupons and messages in one."""
 
 import logging
 
@@ -13,6 +14,7 @@ PROFILE = {"id": "m1", "lifetime_spend": "10.00", "purchase_count": 1}
 COMPLAINTS = [{"id": "c1", "status": "resolved", "compensation_points": 300}]
 COUPONS = [{"coupon_id": "k1", "code": "ABCDEFGHJKLM", "name": "满100减20", "state": "issued"}]
 MESSAGES = [{"id": "msg1", "channel": "sms", "status": "cancelled", "reason": "no marketing_sms consent"}]
+PURCHASES = [{"store_id": "S001", "pos_txn_id": "T1", "total": "10.00", "lines": [], "returns": []}]
 
 
 def _client(routes: dict[str, tuple[int, object]]) -> httpx.AsyncClient:
@@ -24,10 +26,10 @@ def _client(routes: dict[str, tuple[int, object]]) -> httpx.AsyncClient:
 
 
 def _downstream(feedback: httpx.AsyncClient | None, campaigns: httpx.AsyncClient | None = None) -> Downstream:
-    members = _client({"/v1/members/m1": (200, PROFILE), "/v1/members/m1/purchases": (200, [])})
+    members = _client({"/v1/members/m1/overview": (200, {"member": PROFILE, "recent_purchases": PURCHASES})})
     points = _client({"/v1/accounts/m1": (200, {"member_id": "m1", "balance": 300, "entries": []})})
     if campaigns is None:
-        campaigns = _client({"/v1/members/m1/coupons": (200, COUPONS), "/v1/members/m1/messages": (200, MESSAGES)})
+        campaigns = _client({"/v1/members/m1/overview": (200, {"coupons": COUPONS, "messages": MESSAGES})})
     return Downstream(members=members, points=points, feedback=feedback, campaigns=campaigns)
 
 
@@ -57,16 +59,14 @@ async def test_the_members_coupons_are_a_section_and_a_customer_campaigns_never_
     feedback = _client({"/v1/complaints": (200, [])})
     view = await customer_360(_downstream(feedback), "m1", "Bearer t", timeout=1.0)
     assert view.coupons == COUPONS and view.messages == MESSAGES and view.unavailable == []
-    unknown = _client({"/v1/members/m1/coupons": (404, {"detail": "no customer m1"}),
-                       "/v1/members/m1/messages": (404, {"detail": "no customer m1"})})
+    unknown = _client({"/v1/members/m1/overview": (404, {"detail": "no customer m1"})})
     view = await customer_360(_downstream(feedback, unknown), "m1", "Bearer t", timeout=1.0)
     assert view.coupons == [] and view.messages == [] and view.unavailable == []
 
 
 async def test_campaigns_failing_costs_only_the_coupons_and_messages_sections() -> None:
     feedback = _client({"/v1/complaints": (200, COMPLAINTS)})
-    down = _client({"/v1/members/m1/coupons": (503, {"detail": "starting"}),
-                    "/v1/members/m1/messages": (503, {"detail": "starting"})})
+    down = _client({"/v1/members/m1/overview": (503, {"detail": "starting"})})
     view = await customer_360(_downstream(feedback, down), "m1", "Bearer t", timeout=1.0)
     assert view.coupons is None and view.messages is None
     assert view.complaints == COMPLAINTS and view.points["balance"] == 300
@@ -89,3 +89,39 @@ async def test_a_section_that_gets_no_answer_is_logged_with_its_reason(caplog: p
     with caplog.at_level(logging.WARNING, logger="gateway.service_layer.customer360"):
         await customer_360(_downstream(_client({"/v1/complaints": (200, [])})), "m1", "Bearer t", timeout=1.0)
     assert caplog.records == []  # a whole view logs nothing
+
+
+async def test_each_service_is_called_once_and_its_answer_fills_its_sections() -> None:
+    calls: list[str] = []
+
+    def record(client: httpx.AsyncClient) -> httpx.AsyncClient:
+        client.event_hooks["request"].append(_log(calls))
+        return client
+
+    downstream = _downstream(record(_client({"/v1/complaints": (200, COMPLAINTS)})))
+    for client in (downstream.members, downstream.points, downstream.campaigns):
+        record(client)
+    view = await customer_360(downstream, "m1", "Bearer t", timeout=1.0)
+    assert sorted(calls) == sorted([
+        "/v1/members/m1/overview?purchases=10", "/v1/accounts/m1?entries=10",
+        "/v1/complaints?member_id=m1&limit=10", "/v1/members/m1/overview?messages=10",
+    ])
+    assert view.member == PROFILE and view.recent_purchases == PURCHASES
+    assert view.lifetime_spend == 10 and view.purchase_count == 1
+    assert view.coupons == COUPONS and view.messages == MESSAGES and view.complaints == COMPLAINTS
+
+
+async def test_members_failing_costs_the_profile_and_purchases_sections_together() -> None:
+    feedback = _client({"/v1/complaints": (200, COMPLAINTS)})
+    downstream = _downstream(feedback)
+    downstream.members = _client({"/v1/members/m1/overview": (500, {"detail": "boom"})})
+    view = await customer_360(downstream, "m1", "Bearer t", timeout=1.0)
+    assert view.member is None and view.recent_purchases is None and view.points["balance"] == 300
+    assert {(gap.section, gap.reason) for gap in view.unavailable} == {
+        ("member", "answered 500"), ("purchases", "answered 500")}
+
+
+def _log(calls: list[str]):
+    async def hook(request: httpx.Request) -> None:
+        calls.append(request.url.raw_path.decode())
+    return hook

@@ -52,6 +52,31 @@ async def test_answers_come_back_over_kept_alive_connections_with_the_correlatio
     assert len(seen) == 3
 
 
+async def test_a_cookie_one_answer_sets_is_not_sent_with_anyone_elses_request() -> None:
+    """The clients are shared by every caller the gateway forwards for: a cookie jar would hand one
+    caller's cookie to all the others."""
+    seen: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            seen.append(await reader.readuntil(b"\r\n\r\n"))
+            writer.write(b"HTTP/1.1 200 OK\r\nset-cookie: session=caller-1; Path=/\r\ncontent-length: 2\r\n\r\n{}")
+            await writer.drain()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    client = _client(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", 2.0)
+    try:
+        first = await client.get("/v1/members/M1")
+        await client.get("/v1/members/M2")
+        with pytest.raises(ValueError, match="keep no cookies"):
+            client.cookies = {"session": "x"}
+    finally:
+        await client.aclose()
+        server.close()
+    assert first.headers["set-cookie"].startswith("session=caller-1")  # the answer itself is intact
+    assert len(seen) == 2 and all(b"cookie:" not in head.lower() for head in seen)
+
+
 async def test_a_service_that_does_not_answer_in_time_is_a_read_timeout() -> None:
     server = await _server(False, [])
     port = server.sockets[0].getsockname()[1]

@@ -262,3 +262,25 @@ async def test_a_members_purchases_carry_their_returns_with_what_was_refunded(me
     [ret] = purchase["returns"]
     assert (ret["refund_id"], Decimal(ret["amount"]), Decimal(ret["refunded"])) == (refund, Decimal("80.00"), Decimal("80.00"))
     assert [ln["sku"] for ln in ret["lines"]] == ["oil"]
+
+
+async def test_a_members_overview_is_the_profile_and_latest_purchases_as_each_route_gives_them(members, env) -> None:
+    m = await register(members, env, home_store_id="S001")
+    txns = [await deliver_sale(members, card_no=m["card_no"], occurred_at=datetime(2026, 11, day, 10, tzinfo=UTC))
+            for day in (20, 21, 22)]
+    for headers in (env.auth(Role.MEMBER, member_id=m["id"]), desk(env), env.auth(Role.MARKETING)):
+        r = await members.get(f"/v1/members/{m['id']}/overview?purchases=2", headers=headers)
+        assert r.status_code == 200, r.text
+        profile = (await members.get(f"/v1/members/{m['id']}", headers=headers)).json()
+        purchases = (await members.get(f"/v1/members/{m['id']}/purchases?limit=2", headers=headers)).json()
+        assert r.json() == {"member": profile, "recent_purchases": purchases}
+    assert [p["pos_txn_id"] for p in purchases] == [txns[2], txns[1]]
+    assert "*" in r.json()["member"]["phone"]  # marketing: contact details masked, as on the profile route
+    # A clear read is logged as the profile route logs it.
+    log = (await members.get("/v1/privacy/access-log", params={"member_id": m["id"]}, headers=env.auth(Role.ADMIN))).json()
+    assert [e["purpose"] for e in log["items"]].count("members.read") == 4  # member and desk, each route
+    other = await register(members, env)
+    assert (await members.get(f"/v1/members/{other['id']}/overview", headers=env.auth(Role.MEMBER, member_id=m["id"]))).status_code == 403
+    assert (await members.get("/v1/members/no-such-member/overview", headers=desk(env))).status_code == 404
+    bad = await members.get(f"/v1/members/{m['id']}/overview?purchases=0", headers=desk(env))
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "purchases"]

@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -104,24 +104,25 @@ async def customer_360(downstream: Downstream, member_id: str, authorization: st
     # The id is pasted into downstream paths: quoted, so that "x?y" or "../z" is a member id
     # (one that does not exist), never a different path or query.
     quoted = quote(member_id, safe="")
+    # Four calls for the six sections: members answers the profile with the purchases, campaigns
+    # the coupons with the messages (each service's `/overview`), each call costing its service
+    # and the gateway about as much as a section alone.
     async with asyncio.TaskGroup() as tg:
-        member = tg.create_task(_fetch("member", downstream.members, f"/v1/members/{quoted}", headers, timeout))
-        purchases = tg.create_task(
-            _fetch("purchases", downstream.members, f"/v1/members/{quoted}/purchases?limit=10", headers, timeout)
+        overview = tg.create_task(
+            _fetch("member", downstream.members, f"/v1/members/{quoted}/overview?purchases=10", headers, timeout)
         )
         points = tg.create_task(_fetch("points", downstream.points, f"/v1/accounts/{quoted}?entries=10", headers, timeout))
         # The member's latest complaints (summaries, no free text), open and overdue ones first.
         complaints = tg.create_task(_optional(
             "complaints", downstream.feedback, "feedback", "/v1/complaints?" + urlencode({"member_id": member_id, "limit": 10}),
             headers, timeout))
-        coupons = tg.create_task(_optional(
-            "coupons", downstream.campaigns, "campaigns", f"/v1/members/{quoted}/coupons", headers, timeout))
-        # Staff see every status (a cancelled one says why); a member sees what reached them.
-        messages = tg.create_task(_optional(
-            "messages", downstream.campaigns, "campaigns", f"/v1/members/{quoted}/messages?limit=10", headers, timeout))
-    sections = {s.name: s for s in (member.result(), purchases.result(), points.result(), complaints.result(),
-                                     coupons.result(), messages.result())}
-    if refusals := [s.refused for s in sections.values() if s.refused]:
+        # Staff see every message status (a cancelled one says why); a member sees what reached them.
+        outreach = tg.create_task(_optional(
+            "coupons", downstream.campaigns, "campaigns", f"/v1/members/{quoted}/overview?messages=10", headers, timeout))
+    member, purchases = _split(overview.result(), "member", "purchases", "recent_purchases")
+    coupons, messages = _split(outreach.result(), "coupons", "messages", "messages")
+    sections = {s.name: s for s in (member, purchases, points.result(), complaints.result(), coupons, messages)}
+    if refusals := list(dict.fromkeys(s.refused for s in sections.values() if s.refused)):
         raise Refused("; ".join(refusals))
     if sections["member"].missing:
         raise MemberNotFound(f"no member {member_id}")
@@ -144,3 +145,11 @@ async def customer_360(downstream: Downstream, member_id: str, authorization: st
         messages=messages_body,
         unavailable=[Unavailable(section=s.name, reason=s.failure) for s in sections.values() if s.failure],
     )
+
+
+def _split(answer: _Section, first: str, second: str, second_key: str) -> tuple[_Section, _Section]:
+    """Two sections from one service's overview: the first under its own name, the second under
+    `second_key`; a failure, refusal or 404 of the call is both sections'."""
+    if answer.body is None:
+        return answer, replace(answer, name=second)
+    return _Section(first, body=answer.body[first]), _Section(second, body=answer.body[second_key])

@@ -102,6 +102,13 @@ class PurchaseWithReturns(PurchasePublic):
     returns: list[ReturnReceipt] = Field(description="Returns of this purchase, oldest first")
 
 
+class MemberOverview(BaseModel):
+    """The profile and the latest purchases in one read, for the customer-360 view."""
+
+    member: MemberPublic
+    recent_purchases: list[PurchaseWithReturns] = Field(description="Newest first")
+
+
 class MemberPage(BaseModel):
     items: list[MemberPublic]
     total: int

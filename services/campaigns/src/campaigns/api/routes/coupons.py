@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, cast
 
 from fastapi import APIRouter, Query, Request, status
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from campaigns.api.coupon_schemas import (
     CodeAnswer,
@@ -76,8 +77,12 @@ async def issue(template_id: str, body: IssueIn, uow: UowDep, request: Request,
 
 @router.get("/v1/members/{member_id}/coupons", summary="A member's coupons (their wallet)")
 async def wallet(member_id: str, uow: ReadUowDep, _: Annotated[Grant, Allowed("campaigns.coupon.read")]) -> list[WalletCoupon]:
+    return await wallet_coupons(uow.session, member_id)
+
+
+async def wallet_coupons(session: AsyncSession, member_id: str) -> list[WalletCoupon]:
     out = []
-    for row, template in await coupons.wallet(uow.session, member_id):
+    for row, template in await coupons.wallet(session, member_id):
         spec = coupons.spec_of(template)
         assert row.code is not None
         out.append(WalletCoupon(

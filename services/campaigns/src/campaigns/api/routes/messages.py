@@ -11,6 +11,7 @@ from shared.authorize import Allowed
 from shared.deps import NowDep, ReadUowDep, UowDep
 from shared.integers import Int64
 from shared.policy import Grant, Scope
+from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(tags=["messages"])
 
@@ -20,6 +21,10 @@ async def of_member(
     member_id: str, uow: ReadUowDep, grant: Annotated[Grant, Allowed("campaigns.message.read")],
     limit: Annotated[Int64, Query(ge=1, le=500)] = 100, offset: Annotated[Int64, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[MessagePublic]:
+    return await member_messages(uow, member_id, grant, limit=limit, offset=offset)
+
+
+async def member_messages(uow: UnitOfWork, member_id: str, grant: Grant, *, limit: int, offset: int) -> list[MessagePublic]:
     # Whoever may read only their own messages (the member: scope `self` in the policy) sees their
     # inbox, what reached them; staff see every message with its status and why.
     inbox = grant.scope is Scope.SELF

@@ -14,6 +14,7 @@ from members.api.deps import AccessLogDep, MembersSettingsDep
 from members.api.presenters import present_member, present_members
 from members.api.schemas import (
     MemberCreate,
+    MemberOverview,
     MemberPage,
     MemberPublic,
     MemberUpdate,
@@ -134,6 +135,18 @@ async def get_member(
 ) -> MemberPublic:
     member = await visible_member(uow, member_id, grant)
     return await present_member(uow, member, grant, "members.read", access_log=access_log)
+
+
+# The customer-360 view's part of members: one request, one check of access and one read of the
+# profile, where the profile and the purchases asked apart cost members and the gateway twice.
+@router.get("/{member_id}/overview", response_model=MemberOverview)
+async def member_overview(
+    member_id: str, uow: ReadUowDep, grant: Annotated[Grant, Allowed("members.member.read")], access_log: AccessLogDep,
+    purchases: Annotated[Int64, Query(ge=1, le=200, description="How many recent purchases to include")] = 10,
+) -> dict[str, Any]:
+    member = await visible_member(uow, member_id, grant)
+    profile = await present_member(uow, member, grant, "members.read", access_log=access_log)
+    return {"member": profile, "recent_purchases": await receipts(uow.session, member_id, limit=purchases, offset=0)}
 
 
 @router.patch("/{member_id}")
