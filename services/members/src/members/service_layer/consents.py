@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import get_args
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -26,11 +27,15 @@ def _in_order(query: SelectOfScalar[ConsentRow]) -> SelectOfScalar[ConsentRow]:
     return query.order_by(col(ConsentRow.changed_at), col(ConsentRow.id))
 
 
+# Built once (every profile shown reads it): building and keying it cost more than running it.
+_OF_MEMBERS = _in_order(select(ConsentRow).where(col(ConsentRow.member_id).in_(bindparam("member_ids", expanding=True))))
+
+
 async def consents_in_force(session: AsyncSession, member_ids: Sequence[str]) -> dict[str, dict[str, ConsentRow]]:
     """member id -> purpose -> the row in force; purposes never answered are absent."""
     if not member_ids:
         return {}
-    rows = (await session.exec(_in_order(select(ConsentRow).where(col(ConsentRow.member_id).in_(member_ids))))).all()
+    rows = (await session.exec(_OF_MEMBERS, params={"member_ids": list(member_ids)})).all()
     in_force: dict[str, dict[str, ConsentRow]] = {}
     for row in rows:
         in_force.setdefault(row.member_id, {})[row.purpose] = row

@@ -82,11 +82,10 @@ async def wallet(member_id: str, uow: ReadUowDep, _: Annotated[Grant, Allowed("c
 
 async def wallet_coupons(session: AsyncSession, member_id: str) -> list[WalletCoupon]:
     out = []
-    for row, template in await coupons.wallet(session, member_id):
-        spec = coupons.spec_of(template)
-        assert row.code is not None
+    for row in await coupons.wallet(session, member_id):
+        spec = coupons.parsed_spec(row.spec)
         out.append(WalletCoupon(
-            coupon_id=row.id, code=row.code, template_id=row.template_id, name=template.name, kind=template.kind,
+            coupon_id=row.id, code=row.code, template_id=row.template_id, name=row.name, kind=row.kind,
             campaign_id=row.campaign_id, state=row.state, valid_from=row.valid_from, valid_until=row.valid_until,
             issued_at=row.issued_at, redeemed_at=row.redeemed_at, discount=row.discount,
             terms=spec.model_dump(mode="json", include={"amount", "percent", "max_discount", "threshold", "repeat",

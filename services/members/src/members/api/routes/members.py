@@ -145,8 +145,10 @@ async def member_overview(
     purchases: Annotated[Int64, Query(ge=1, le=200, description="How many recent purchases to include")] = 10,
 ) -> dict[str, Any]:
     member = await visible_member(uow, member_id, grant)
-    profile = await present_member(uow, member, grant, "members.read", access_log=access_log)
-    return {"member": profile, "recent_purchases": await receipts(uow.session, member_id, limit=purchases, offset=0)}
+    # The purchases first: presenting the profile ends the read (its access-log row is written on
+    # a connection of the same pool), and a read after it would take a connection again.
+    recent = await receipts(uow.session, member_id, limit=purchases, offset=0)
+    return {"member": await present_member(uow, member, grant, "members.read", access_log=access_log), "recent_purchases": recent}
 
 
 @router.patch("/{member_id}")
