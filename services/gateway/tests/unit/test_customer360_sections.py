@@ -94,13 +94,12 @@ async def test_a_section_that_gets_no_answer_is_logged_with_its_reason(caplog: p
 async def test_each_service_is_called_once_and_its_answer_fills_its_sections() -> None:
     calls: list[str] = []
 
-    def record(client: httpx.AsyncClient) -> httpx.AsyncClient:
-        client.event_hooks["request"].append(_log(calls))
-        return client
+    async def record(request: httpx.Request) -> None:
+        calls.append(request.url.raw_path.decode())
 
-    downstream = _downstream(record(_client({"/v1/complaints": (200, COMPLAINTS)})))
-    for client in (downstream.members, downstream.points, downstream.campaigns):
-        record(client)
+    downstream = _downstream(_client({"/v1/complaints": (200, COMPLAINTS)}))
+    for client in (downstream.members, downstream.points, downstream.feedback, downstream.campaigns):
+        client.event_hooks["request"].append(record)
     view = await customer_360(downstream, "m1", "Bearer t", timeout=1.0)
     assert sorted(calls) == sorted([
         "/v1/members/m1/overview?purchases=10", "/v1/accounts/m1?entries=10",
@@ -119,9 +118,3 @@ async def test_members_failing_costs_the_profile_and_purchases_sections_together
     assert view.member is None and view.recent_purchases is None and view.points["balance"] == 300
     assert {(gap.section, gap.reason) for gap in view.unavailable} == {
         ("member", "answered 500"), ("purchases", "answered 500")}
-
-
-def _log(calls: list[str]):
-    async def hook(request: httpx.Request) -> None:
-        calls.append(request.url.raw_path.decode())
-    return hook
