@@ -5,6 +5,9 @@ ids into `processed_events` (skipping ids already there) and apply the handlers 
 ids went in; commit; only then commit the Kafka offsets. A crash anywhere before the database
 commit leaves nothing applied and the offsets uncommitted, so the batch is redelivered; a crash
 between the two commits redelivers events whose ids are already recorded, so they are skipped.
+While a full fetch applies, the next one is fetched and parsed (`run`), and applied only once the
+first is committed: the parsing takes the time the consumer would have spent waiting for the
+database, and nothing of a fetch takes effect before the fetch before it.
 
 If the batch transaction fails, the events are retried one at a time so that one poison message
 cannot hold back the rest; an event that still fails after `consumer_max_attempts` is forwarded to
@@ -132,6 +135,26 @@ async def _all_or_first_error(tasks: list[asyncio.Task[None]]) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+async def _cancelled(task: asyncio.Task[None] | None) -> None:
+    """Cancels `task` and waits for it to end, whatever it ends with (the caller is already
+    handling a failure, or stopping)."""
+    if task is not None:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+# A record's position, the key of its parsed form; and what parsing made of it: the event to
+# apply, None to skip it, or the reason to dead-letter it.
+_At = tuple[str, int, int]
+_Parsed = Delivery | None | Exception
+# About a millisecond of parsing between two looks at the database's answers.
+_PARSED_BETWEEN_YIELDS = 32
+
+
+def _at(record: ConsumerRecord) -> _At:
+    return record.topic, record.partition, record.offset
+
+
 class EventConsumer:
     def __init__(
         self,
@@ -166,25 +189,55 @@ class EventConsumer:
 
     async def run(self) -> None:
         backoff = Backoff()
-        while not self.stopping:
-            try:
-                await self._connect()
-                # Enough for a batch per partition applied at once (see _apply_and_commit).
-                fetch = self.settings.consumer_batch_size * self.settings.consumer_partitions_in_flight
-                batch = await self._consumer.getmany(timeout_ms=500, max_records=fetch)  # type: ignore[union-attr]
-                if not batch:
-                    await self._rewind_if_log_lost()
-                await self._apply_and_commit(batch)
-                backoff.reset()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # broker or database away: nothing committed, redelivered later
-                delay = backoff.next()
-                log.warning("consumer failed, reconnecting in %.1fs: %s", delay, exc)
-                await self.stop()
-                await asyncio.sleep(delay)
+        # The previous fetch's transaction, still applying while the next fetch is parsed.
+        applying: asyncio.Task[None] | None = None
+        try:
+            while not self.stopping:
+                try:
+                    await self._connect()
+                    # Enough for a batch per partition applied at once (see _apply_and_commit).
+                    fetch = self.settings.consumer_batch_size * self.settings.consumer_partitions_in_flight
+                    batch = await self._consumer.getmany(timeout_ms=500, max_records=fetch)  # type: ignore[union-attr]
+                    parsed = await self._parse_fetch(batch)
+                    if applying is not None:
+                        task, applying = applying, None
+                        await task
+                    if not batch:
+                        await self._rewind_if_log_lost()
+                    applying = asyncio.create_task(self._apply_and_commit(batch, parsed))
+                    if sum(len(records) for records in batch.values()) < fetch:
+                        # Nothing more was waiting: the next fetch takes what arrives while this one
+                        # applies, as one batch, rather than the first few records of it.
+                        task, applying = applying, None
+                        await task
+                    backoff.reset()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # broker or database away: nothing committed, redelivered later
+                    await _cancelled(applying)
+                    applying = None
+                    delay = backoff.next()
+                    log.warning("consumer failed, reconnecting in %.1fs: %s", delay, exc)
+                    await self.stop()
+                    await asyncio.sleep(delay)
+        finally:
+            await _cancelled(applying)
 
-    async def _apply_and_commit(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+    async def _parse_fetch(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> dict[_At, _Parsed]:
+        """Every record of a fetch parsed (`_parse`), keyed by its position. The event loop is given
+        back every few records, for the fetch applying meanwhile (`run`)."""
+        parsed: dict[_At, _Parsed] = {}
+        for records in batch.values():
+            for record in records:
+                try:
+                    parsed[_at(record)] = self._parse(record)
+                except REJECTED as exc:
+                    parsed[_at(record)] = exc
+                if len(parsed) % _PARSED_BETWEEN_YIELDS == 0:
+                    await asyncio.sleep(0)
+        return parsed
+
+    async def _apply_and_commit(self, batch: dict[TopicPartition, list[ConsumerRecord]], parsed: dict[_At, _Parsed]) -> None:
         """Applies a fetched batch, committing each partition's offset after its records. Replicas
         share the partitions, and a rebalance (a replica joining, leaving or dying) can take a
         partition away at any moment: records of a partition no longer ours are left to its new
@@ -223,7 +276,7 @@ class EventConsumer:
                     chunk = [r for r in chunk if (r.topic, r.partition) not in revoked]
                 if not chunk:
                     continue
-                await self._process(chunk)
+                await self._process(chunk, parsed)
                 # The last record of each partition wins; a partition revoked meanwhile is left
                 # out, or the group would refuse the others' offsets with it.
                 last = {(r.topic, r.partition): r.offset for r in chunk}
@@ -267,16 +320,16 @@ class EventConsumer:
         await self._consumer.start()
         self.connected = True
 
-    async def _process(self, records: list[ConsumerRecord]) -> None:
+    async def _process(self, records: list[ConsumerRecord], parsed: dict[_At, _Parsed]) -> None:
+        """Applies records parsed by `_parse_fetch`: the rejected ones are dead-lettered here, in
+        their turn, so that nothing of a fetch takes effect before the fetch before it is applied."""
         deliveries: list[tuple[ConsumerRecord, Delivery]] = []
         for record in records:
-            try:
-                delivery = self._parse(record)
-            except REJECTED as exc:
-                await self._dead_letter(record, exc)
-                continue
-            if delivery is not None:
-                deliveries.append((record, delivery))
+            outcome = parsed[_at(record)]
+            if isinstance(outcome, Exception):
+                await self._dead_letter(record, outcome)
+            elif outcome is not None:
+                deliveries.append((record, outcome))
         if not deliveries:
             return
         try:

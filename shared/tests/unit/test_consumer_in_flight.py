@@ -38,7 +38,7 @@ def consumer(group: Group, in_flight: int, batch: int = 500) -> tuple[EventConsu
     events._consumer = group  # type: ignore[assignment]
     steps: list[str] = []
 
-    async def process(records: list[ConsumerRecord]) -> None:
+    async def process(records: list[ConsumerRecord], parsed: object) -> None:
         parts = sorted({r.partition for r in records})
         name = "+".join(f"p{p}@{min(r.offset for r in records if r.partition == p)}-"
                         f"{max(r.offset for r in records if r.partition == p)}" for p in parts)
@@ -55,7 +55,7 @@ def consumer(group: Group, in_flight: int, batch: int = 500) -> tuple[EventConsu
 async def test_two_partitions_in_flight_overlap_and_each_keeps_its_order_and_batches() -> None:
     group = Group(A, B)
     events, steps = consumer(group, in_flight=2, batch=2)
-    await events._apply_and_commit({A: [record(A, o) for o in range(3)], B: [record(B, 10)]})
+    await events._apply_and_commit({A: [record(A, o) for o in range(3)], B: [record(B, 10)]}, {})
     assert steps[:2] == ["start p0@0-1", "start p1@10-10"], "B is booked while A waits for the database"
     assert [s for s in steps if "p0" in s] == ["start p0@0-1", "end p0@0-1", "start p0@2-2", "end p0@2-2"]
     assert sorted(group.commits) == [(A, 2), (A, 3), (B, 11)]
@@ -65,7 +65,7 @@ async def test_two_partitions_in_flight_overlap_and_each_keeps_its_order_and_bat
 async def test_one_lane_applies_every_partition_in_shared_batches_each_in_order() -> None:
     group = Group(A, B)
     events, steps = consumer(group, in_flight=1, batch=3)
-    await events._apply_and_commit({A: [record(A, 0), record(A, 1)], B: [record(B, 5), record(B, 6)]})
+    await events._apply_and_commit({A: [record(A, 0), record(A, 1)], B: [record(B, 5), record(B, 6)]}, {})
     assert steps == ["start p0@0-1+p1@5-5", "end p0@0-1+p1@5-5", "start p1@6-6", "end p1@6-6"]
     assert group.commits == [(A, 2), (B, 6), (B, 7)]
 
@@ -74,6 +74,6 @@ async def test_a_failing_partition_stops_the_others_uncommitted_and_the_error_re
     group = Group(A, C)
     events, steps = consumer(group, in_flight=2)
     with pytest.raises(RuntimeError, match="database away"):
-        await events._apply_and_commit({A: [record(A, 0)], C: [record(C, 0)]})
+        await events._apply_and_commit({A: [record(A, 0)], C: [record(C, 0)]}, {})
     assert steps == ["start p0@0-0", "start p2@0-0"]
     assert group.commits == [], "A was cancelled before its commit: redelivered after the reconnect"

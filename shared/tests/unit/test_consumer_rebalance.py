@@ -45,7 +45,7 @@ def consumer(
     events._consumer = group  # type: ignore[assignment]
     applied: list[tuple[TopicPartition, int]] = []
 
-    async def process(records: list[ConsumerRecord]) -> None:
+    async def process(records: list[ConsumerRecord], parsed: object) -> None:
         applied.extend((TopicPartition(r.topic, r.partition), r.offset) for r in records)
         tp = TopicPartition(records[0].topic, records[0].partition)
         if revoke and tp in revoke:
@@ -58,7 +58,7 @@ def consumer(
 async def test_records_of_a_partition_revoked_after_the_fetch_are_left_to_its_new_owner() -> None:
     group = Group(A, B, C)
     events, applied = consumer(group, revoke={A: B}, batch=2)  # A's two records, then B's and C's
-    await events._apply_and_commit({A: [record(A, 0), record(A, 1)], B: [record(B, 5)], C: [record(C, 7)]})
+    await events._apply_and_commit({A: [record(A, 0), record(A, 1)], B: [record(B, 5)], C: [record(C, 7)]}, {})
     assert applied == [(A, 0), (A, 1), (C, 7)]
     assert group.committed == {A: 2, C: 8}
 
@@ -66,7 +66,7 @@ async def test_records_of_a_partition_revoked_after_the_fetch_are_left_to_its_ne
 async def test_a_partition_revoked_while_its_records_are_applied_is_not_committed_and_the_rest_goes_on() -> None:
     group = Group(A, B)  # both in one batch, whose commit must then leave A out
     events, applied = consumer(group, revoke={A: A})
-    await events._apply_and_commit({A: [record(A, 3)], B: [record(B, 4)]})
+    await events._apply_and_commit({A: [record(A, 3)], B: [record(B, 4)]}, {})
     assert applied == [(A, 3), (B, 4)]
     assert group.committed == {B: 5}
 
@@ -74,7 +74,7 @@ async def test_a_partition_revoked_while_its_records_are_applied_is_not_committe
 async def test_a_commit_refused_after_a_rebalance_is_dropped_without_failing_the_consumer() -> None:
     group = Group(A, B, commit_error=CommitFailedError("the group has already rebalanced"))
     events, applied = consumer(group)
-    await events._apply_and_commit({A: [record(A, 0)], B: [record(B, 0)]})
+    await events._apply_and_commit({A: [record(A, 0)], B: [record(B, 0)]}, {})
     assert applied == [(A, 0), (B, 0)]
     assert group.committed == {}
     assert events._consumer is group, "still connected: no reconnect, no new rebalance"
