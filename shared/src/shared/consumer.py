@@ -155,6 +155,10 @@ def _at(record: ConsumerRecord) -> _At:
     return record.topic, record.partition, record.offset
 
 
+def _count(batch: dict[TopicPartition, list[ConsumerRecord]]) -> int:
+    return sum(len(records) for records in batch.values())
+
+
 class EventConsumer:
     def __init__(
         self,
@@ -189,23 +193,15 @@ class EventConsumer:
 
     async def run(self) -> None:
         backoff = Backoff()
-        # The previous fetch's transaction, still applying while the next fetch is parsed.
+        # A full fetch's transaction, applying while the next fetch is taken and parsed.
         applying: asyncio.Task[None] | None = None
         try:
             while not self.stopping:
                 try:
                     await self._connect()
-                    # Enough for a batch per partition applied at once (see _apply_and_commit).
-                    fetch = self.settings.consumer_batch_size * self.settings.consumer_partitions_in_flight
-                    batch = await self._consumer.getmany(timeout_ms=500, max_records=fetch)  # type: ignore[union-attr]
-                    parsed = await self._parse_fetch(batch)
-                    if applying is not None:
-                        task, applying = applying, None
-                        await task
-                    if not batch:
-                        await self._rewind_if_log_lost()
+                    batch, parsed = await self._next_fetch(applying)
                     applying = asyncio.create_task(self._apply_and_commit(batch, parsed))
-                    if sum(len(records) for records in batch.values()) < fetch:
+                    if _count(batch) < self._fetch_size:
                         # Nothing more was waiting: the next fetch takes what arrives while this one
                         # applies, as one batch, rather than the first few records of it.
                         task, applying = applying, None
@@ -222,6 +218,32 @@ class EventConsumer:
                     await asyncio.sleep(delay)
         finally:
             await _cancelled(applying)
+
+    @property
+    def _fetch_size(self) -> int:
+        """Enough for a batch per partition applied at once (see _apply_and_commit)."""
+        return self.settings.consumer_batch_size * self.settings.consumer_partitions_in_flight
+
+    async def _next_fetch(self, applying: asyncio.Task[None] | None) -> tuple[dict[TopicPartition, list[ConsumerRecord]], dict[_At, _Parsed]]:
+        """The next fetch and its records parsed, taken while `applying` (the fetch before, if it
+        is still applying) goes on, and returned once that one is committed; its failure is raised."""
+        consumer = self._consumer
+        assert consumer is not None
+        batch = await consumer.getmany(timeout_ms=500, max_records=self._fetch_size)
+        parsed = await self._parse_fetch(batch)
+        if applying is not None:
+            await applying
+            # Taken while that fetch applied, this one holds what the client had buffered by then,
+            # often less than a fetch: topped up with what arrived meanwhile, or its transaction
+            # would be smaller and cost more a record.
+            if (room := self._fetch_size - _count(batch)) > 0:
+                more = await consumer.getmany(timeout_ms=0, max_records=room)
+                parsed |= await self._parse_fetch(more)
+                for tp, records in more.items():
+                    batch.setdefault(tp, []).extend(records)
+        if not batch:
+            await self._rewind_if_log_lost()
+        return batch, parsed
 
     async def _parse_fetch(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> dict[_At, _Parsed]:
         """Every record of a fetch parsed (`_parse`), keyed by its position. The event loop is given

@@ -95,6 +95,14 @@ async def test_a_full_fetch_is_followed_by_the_next_parsed_while_it_applies() ->
     assert group.commits == [2, 4]
 
 
+async def test_a_fetch_taken_while_one_applied_is_topped_up_to_a_full_batch_before_it_applies() -> None:
+    events, group, steps = consumer([0, 1], [2], [3])
+    await asyncio.wait_for(events.run(), 5)
+    assert steps.index("fetch 3-3") > steps.index("applied 0-1"), "topped up with what arrived meanwhile"
+    assert [s for s in steps if s.startswith("appl")] == ["apply 0-1", "applied 0-1", "apply 2-3", "applied 2-3"]
+    assert group.commits == [2, 4]
+
+
 async def test_after_a_fetch_short_of_full_the_next_waits_until_it_is_applied() -> None:
     events, group, steps = consumer([0], [1, 2])
     await asyncio.wait_for(events.run(), 5)
