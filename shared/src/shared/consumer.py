@@ -5,9 +5,9 @@ ids into `processed_events` (skipping ids already there) and apply the handlers 
 ids went in; commit; only then commit the Kafka offsets. A crash anywhere before the database
 commit leaves nothing applied and the offsets uncommitted, so the batch is redelivered; a crash
 between the two commits redelivers events whose ids are already recorded, so they are skipped.
-While a full fetch applies, the next one is fetched and parsed (`run`), and applied only once the
-first is committed: the parsing takes the time the consumer would have spent waiting for the
-database, and nothing of a fetch takes effect before the fetch before it.
+While a fetch applies, the next one is fetched and parsed (`run`), and applied only once the first
+is committed: the parsing takes the time the consumer would have spent waiting for the database,
+and nothing of a fetch takes effect before the fetch before it.
 
 If the batch transaction fails, the events are retried one at a time so that one poison message
 cannot hold back the rest; an event that still fails after `consumer_max_attempts` is forwarded to
@@ -155,10 +155,6 @@ def _at(record: ConsumerRecord) -> _At:
     return record.topic, record.partition, record.offset
 
 
-def _count(batch: dict[TopicPartition, list[ConsumerRecord]]) -> int:
-    return sum(len(records) for records in batch.values())
-
-
 class EventConsumer:
     def __init__(
         self,
@@ -193,7 +189,7 @@ class EventConsumer:
 
     async def run(self) -> None:
         backoff = Backoff()
-        # A full fetch's transaction, applying while the next fetch is taken and parsed.
+        # A fetch's transaction, applying while the next fetch is taken and parsed.
         applying: asyncio.Task[None] | None = None
         try:
             while not self.stopping:
@@ -201,11 +197,6 @@ class EventConsumer:
                     await self._connect()
                     batch, parsed = await self._next_fetch(applying)
                     applying = asyncio.create_task(self._apply_and_commit(batch, parsed))
-                    if _count(batch) < self._fetch_size:
-                        # Nothing more was waiting: the next fetch takes what arrives while this one
-                        # applies, as one batch, rather than the first few records of it.
-                        task, applying = applying, None
-                        await task
                     backoff.reset()
                 except asyncio.CancelledError:
                     raise
@@ -216,6 +207,9 @@ class EventConsumer:
                     log.warning("consumer failed, reconnecting in %.1fs: %s", delay, exc)
                     await self.stop()
                     await asyncio.sleep(delay)
+            if applying is not None:  # asked to stop: the fetch in hand is finished, not dropped
+                task, applying = applying, None
+                await task
         finally:
             await _cancelled(applying)
 
@@ -225,18 +219,26 @@ class EventConsumer:
         return self.settings.consumer_batch_size * self.settings.consumer_partitions_in_flight
 
     async def _next_fetch(self, applying: asyncio.Task[None] | None) -> tuple[dict[TopicPartition, list[ConsumerRecord]], dict[_At, _Parsed]]:
-        """The next fetch and its records parsed, taken while `applying` (the fetch before, if it
-        is still applying) goes on, and returned once that one is committed; its failure is raised."""
+        """The next fetch and its records parsed, taken while `applying` (the fetch before) goes on,
+        and returned once that one is committed; its failure is raised."""
         consumer = self._consumer
         assert consumer is not None
         batch = await consumer.getmany(timeout_ms=500, max_records=self._fetch_size)
         parsed = await self._parse_fetch(batch)
         if applying is not None:
             await applying
-            # Taken while that fetch applied, this one holds what the client had buffered by then,
-            # often less than a fetch: topped up with what arrived meanwhile, or its transaction
-            # would be smaller and cost more a record.
-            if (room := self._fetch_size - _count(batch)) > 0:
+            # A rebalance meanwhile (a replica joining or leaving) moved the partitions' positions
+            # back to their committed offsets, or took partitions away: what was taken before it
+            # is fetched again from there, in order, and is not applied now. Applying it could put
+            # a partition's later records before earlier ones the fetch before left out as revoked.
+            for tp, records in list(batch.items()):
+                if not await self._follows(tp, records[-1].offset):
+                    del batch[tp]
+            # Taken while that fetch applied, this one holds what the client had buffered by then:
+            # in a backlog often a fraction of a fetch, at a live trickle the first few records
+            # to arrive. Topped up with what arrived meanwhile, or its transaction would be smaller
+            # and cost more a record.
+            if (room := self._fetch_size - sum(len(records) for records in batch.values())) > 0:
                 more = await consumer.getmany(timeout_ms=0, max_records=room)
                 parsed |= await self._parse_fetch(more)
                 for tp, records in more.items():
@@ -244,6 +246,15 @@ class EventConsumer:
         if not batch:
             await self._rewind_if_log_lost()
         return batch, parsed
+
+    async def _follows(self, tp: TopicPartition, offset: int) -> bool:
+        """Whether the consumer's position in `tp` is still just after `offset` (see _next_fetch)."""
+        assert self._consumer is not None
+        try:
+            position: int = await self._consumer.position(tp)
+        except IllegalStateError:  # no longer assigned to this replica
+            return False
+        return position == offset + 1
 
     async def _parse_fetch(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> dict[_At, _Parsed]:
         """Every record of a fetch parsed (`_parse`), keyed by its position. The event loop is given

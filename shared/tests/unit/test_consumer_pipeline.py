@@ -1,4 +1,4 @@
-"""The consumer's loop parses a full fetch while the fetch before it applies, and applies fetches
+"""The consumer's loop parses a fetch while the fetch before it applies, and applies fetches
 strictly one after the other: a failure stops everything after it uncommitted, and a rejected
 record is dead-lettered in its turn, after the records fetched before it."""
 
@@ -27,6 +27,7 @@ class Group:
         self.fetches = list(fetches)
         self.commits: list[int] = []
         self.events: EventConsumer | None = None
+        self.position_after: int | None = None  # the offset after the last record handed over
 
     def assignment(self) -> set[TopicPartition]:
         return {A}
@@ -42,16 +43,29 @@ class Group:
         offsets = self.fetches.pop(0)
         assert len(offsets) <= max_records
         self.steps.append(f"fetch {offsets[0]}-{offsets[-1]}")
+        self.position_after = offsets[-1] + 1
         return {A: [record(o) for o in offsets]}
+
+    async def position(self, tp: TopicPartition) -> int:
+        assert self.position_after is not None
+        return self.position_after
+
+    def rebalance(self, committed: int) -> None:
+        """A rebalance that gives the partition back to this consumer, from its committed offset."""
+        self.steps.append(f"rebalance to {committed}")
+        self.position_after = committed
 
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
         self.commits.append(offsets[A])
 
 
-def consumer(*fetches: list[int], batch: int = 2, failing: int | None = None, rejected: int | None = None) -> tuple[EventConsumer, Group, list[str]]:
+def consumer(
+    *fetches: list[int], batch: int = 2, failing: int | None = None, rejected: int | None = None, rebalance_at: int | None = None,
+) -> tuple[EventConsumer, Group, list[str]]:
     """An EventConsumer over `fetches` whose steps are listed: each record's parse, each batch's
-    apply (which waits for the database, and fails for a batch holding `failing`), each dead
-    letter (the record at `rejected` does not parse) and each reconnect (which stops the loop)."""
+    apply (which waits for the database, fails for a batch holding `failing`, and the first batch
+    holding `rebalance_at` sees a rebalance back to its own first offset), each dead letter (the record
+    at `rejected` does not parse) and each reconnect (which stops the loop)."""
     steps: list[str] = []
     group = Group(steps, *fetches)
     settings = ServiceSettings(service_name="test", kafka_topic_prefix="t1.", consumer_batch_size=batch)
@@ -69,6 +83,8 @@ def consumer(*fetches: list[int], batch: int = 2, failing: int | None = None, re
         name = f"{offsets[0]}-{offsets[-1]}"
         steps.append(f"apply {name}")
         await asyncio.sleep(0.01)
+        if rebalance_at in offsets and not any(s.startswith("rebalance") for s in steps):
+            group.rebalance(committed=offsets[0])
         if failing in offsets:
             raise OSError("database away")
         steps.append(f"applied {name}")
@@ -103,11 +119,22 @@ async def test_a_fetch_taken_while_one_applied_is_topped_up_to_a_full_batch_befo
     assert group.commits == [2, 4]
 
 
-async def test_after_a_fetch_short_of_full_the_next_waits_until_it_is_applied() -> None:
-    events, group, steps = consumer([0], [1, 2])
+async def test_a_fetch_taken_before_a_rebalance_is_not_applied_but_read_again_from_the_committed_offset() -> None:
+    # The rebalance moves the position back to 0, where the group's commit stands (the first
+    # fetch's own commit counted as refused): 2-3, taken before it, would come before 0-1 again.
+    events, group, steps = consumer([0, 1], [2, 3], [0, 1], [2, 3], rebalance_at=0)
     await asyncio.wait_for(events.run(), 5)
-    assert steps[:4] == ["fetch 0-0", "parse 0", "apply 0-0", "applied 0-0"], steps
-    assert steps.index("fetch 1-2") > steps.index("applied 0-0")
+    assert steps.index("rebalance to 0") < steps.index("fetch 0-1", 1)
+    applied = [s for s in steps if s.startswith("apply ")]
+    assert applied == ["apply 0-1", "apply 0-1", "apply 2-3"], "0-1 again (deduped by event id), then 2-3, in order"
+    assert group.commits == [2, 2, 4]
+
+
+async def test_at_a_trickle_the_first_records_to_arrive_are_topped_up_with_the_rest() -> None:
+    events, group, steps = consumer([0], [1], [2])
+    await asyncio.wait_for(events.run(), 5)
+    assert steps.index("parse 1") < steps.index("applied 0-0"), "what arrived first is parsed while 0 applies"
+    assert [s for s in steps if s.startswith("appl")] == ["apply 0-0", "applied 0-0", "apply 1-2", "applied 1-2"]
     assert group.commits == [1, 3]
 
 
