@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _support import PrivateStack, Profilers, cpu_seconds, load_client, log, run_bench
+from _support import PrivateStack, Profilers, cpu_seconds, load_client, log, quiet_collector, run_bench
 
 from crm_cli.demo import load
 from crm_cli.stack import SERVICES as ALL_SERVICES
@@ -242,6 +242,7 @@ async def run(args: argparse.Namespace, bench: Bench, results: dict[str, Any]) -
     ids = await member_ids(bench)
     log(f"{len(ids)} members with purchases")
     desk = issuer.mint("bench-desk", Role.SERVICE_DESK, store_id="S001")
+    quiet_collector()
 
     results["raw_gateway_get"] = (await drive(
         bench, bench.url("gateway"), desk, args.callers, args.raw_seconds, timed_get(lambda: "/health/live"))).figures()

@@ -611,6 +611,7 @@ async def run(args: argparse.Namespace, stack: Stack, results: dict) -> None:
         await wait_for(lambda: points_db.fetchval("SELECT count(*) FROM points_account"), len(cards),
                        args.drain_timeout, "points accounts opened", stack)
 
+        _support.quiet_collector()
         log(f"raw limit: producing {args.produce} messages to the broker")
         results["produce"] = await measure_produce(f"127.0.0.1:{stack.broker_port}", args.produce, args.message_size)
         log(f"raw limit: GET /health/live with {args.clients} clients for {args.get_seconds:.0f}s")
@@ -635,6 +636,7 @@ async def run(args: argparse.Namespace, stack: Stack, results: dict) -> None:
             )
             for c in range(args.clients)
         ]
+        _support.quiet_collector()  # the plans and clients too
         try:
             # Warm-up: opens every keep-alive connection and the services' pools and caches;
             # anonymous, so it adds nothing to the ledger the main run is checked against.
