@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import shutil
 import signal
 import subprocess
@@ -31,7 +30,7 @@ from httpx_aiohttp import AiohttpTransport
 from crm_cli.broker import free_port, start_broker
 from crm_cli.stack import service_environment
 from shared.auth import ensure_dev_keypair
-from shared.collector import YOUNG_THRESHOLD
+from shared.collector import freeze_alive
 from shared.events.binding import to_kafka
 from shared.events.envelope import Envelope
 from shared.migrations import upgrade
@@ -65,10 +64,7 @@ def quiet_collector() -> None:
     130-210 ms every six seconds, and five of the eight bursts of slow acks in a run (`ingest.py`,
     15,000 sales) began within a quarter of a second of one. Real tills and screens pause on their
     own."""
-    gc.collect()
-    gc.freeze()
-    _, older, oldest = gc.get_threshold()
-    gc.set_threshold(YOUNG_THRESHOLD, older, oldest)
+    freeze_alive()
 
 
 class Stoppable(Protocol):

@@ -58,6 +58,13 @@ def tune_collector() -> None:
     if _frozen:
         return
     _frozen = True
+    freeze_alive()
+
+
+def freeze_alive() -> None:
+    """Collects the garbage, freezes every object still alive and raises the young generation's
+    threshold: `tune_collector`'s work, also for a process that is not a service (the benchmarks'
+    load generators) and may freeze again once more long-lived objects exist."""
     # Garbage frozen now would never be freed: collect it first.
     gc.collect()
     gc.freeze()
