@@ -39,7 +39,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _support import PrivateStack, Profilers, cpu_seconds, load_client, log, quiet_collector, run_bench
+from _support import (
+    LOAD_ERRORS,
+    Answer,
+    LoadClient,
+    PrivateStack,
+    Profilers,
+    cpu_seconds,
+    log,
+    quiet_collector,
+    run_bench,
+)
 
 from crm_cli.demo import load
 from crm_cli.stack import SERVICES as ALL_SERVICES
@@ -116,14 +126,14 @@ async def drive(bench: Bench, base_url: str, token: str, callers: int, seconds: 
     """`callers` clients send `request(client, run)` back to back for `seconds`; connections are
     opened (one request each) outside the timed window."""
     run = Run()
-    clients = [load_client(base_url, headers={"Authorization": f"Bearer {token}"}) for _ in range(callers)]
+    clients = [LoadClient(base_url, headers={"Authorization": f"Bearer {token}"}) for _ in range(callers)]
     try:
         await asyncio.gather(*(request(c, Run()) for c in clients))
         before = bench.cpu()
         start = time.perf_counter()
         stop_at = start + seconds
 
-        async def worker(client: httpx.AsyncClient) -> None:
+        async def worker(client: LoadClient) -> None:
             while time.perf_counter() < stop_at:
                 await request(client, run)
 
@@ -138,11 +148,11 @@ async def drive(bench: Bench, base_url: str, token: str, callers: int, seconds: 
 
 
 def timed_get(path_of: Any, ok: tuple[int, ...] = (200,), check: Any = None) -> Any:
-    async def request(client: httpx.AsyncClient, run: Run) -> None:
+    async def request(client: LoadClient, run: Run) -> None:
         t = time.perf_counter()
         try:
             r = await client.get(path_of())
-        except httpx.HTTPError as exc:
+        except LOAD_ERRORS as exc:
             run.errors[type(exc).__name__] += 1
             return
         run.latencies.append(time.perf_counter() - t)
@@ -153,7 +163,7 @@ def timed_get(path_of: Any, ok: tuple[int, ...] = (200,), check: Any = None) -> 
     return request
 
 
-def count_unavailable(r: httpx.Response, run: Run) -> None:
+def count_unavailable(r: Answer, run: Run) -> None:
     for section in r.json()["unavailable"]:
         run.unavailable[f"{section['section']}: {section['reason']}"] += 1
 
@@ -163,7 +173,7 @@ async def registrations(bench: Bench, base_url: str, path: str, token: str, call
     """`n` new members registered by `callers` desks at once."""
     run = Run()
     todo = list(range(n))
-    async with load_client(base_url, connections=callers, timeout=60,
+    async with LoadClient(base_url, connections=callers, timeout=60,
                            headers={"Authorization": f"Bearer {token}"}) as client:
         async def worker() -> None:
             while todo:
@@ -173,7 +183,7 @@ async def registrations(bench: Bench, base_url: str, path: str, token: str, call
                 t = time.perf_counter()
                 try:
                     r = await client.post(path, json=body, headers={"Idempotency-Key": f"bench-{tag}-{i:06d}"})
-                except httpx.HTTPError as exc:
+                except LOAD_ERRORS as exc:
                     run.errors[type(exc).__name__] += 1
                     continue
                 run.latencies.append(time.perf_counter() - t)

@@ -40,9 +40,8 @@ from typing import Any, Protocol
 
 import _support
 import asyncpg
-import httpx
 import psutil
-from _support import Profilers, load_client
+from _support import LOAD_ERRORS, LoadClient, Profilers
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
@@ -412,12 +411,12 @@ class PostResult:
     stopped_early: bool = False
 
 
-async def post_sales(clients: list[httpx.AsyncClient], plans: list[list[Sale]], max_seconds: float = 0) -> PostResult:
+async def post_sales(clients: list[LoadClient], plans: list[list[Sale]], max_seconds: float = 0) -> PostResult:
     """Each client posts its plan one sale at a time, as a till does; `max_seconds` stops them early."""
     result = PostResult()
     stop_at = time.perf_counter() + max_seconds if max_seconds else float("inf")
 
-    async def worker(client: httpx.AsyncClient, plan: list[Sale]) -> None:
+    async def worker(client: LoadClient, plan: list[Sale]) -> None:
         for sale in plan:
             t = time.perf_counter()
             if t > stop_at:
@@ -425,7 +424,7 @@ async def post_sales(clients: list[httpx.AsyncClient], plans: list[list[Sale]], 
                 return
             try:
                 r = await client.post("/pos/v1/purchases", content=sale.body)
-            except httpx.HTTPError as exc:
+            except LOAD_ERRORS as exc:
                 key = type(exc).__name__
                 result.errors[key] = result.errors.get(key, 0) + 1
                 continue
@@ -456,7 +455,7 @@ async def post_sales(clients: list[httpx.AsyncClient], plans: list[list[Sale]], 
 async def seed(stack: Stack, issuer: TokenIssuer, members: int, concurrency: int, rng: random.Random) -> list[str]:
     admin = {"Authorization": f"Bearer {issuer.mint('bench-admin', Role.ADMIN)}"}
     desk = {"Authorization": f"Bearer {issuer.mint('bench-desk', Role.SERVICE_DESK, store_id='S001')}"}
-    async with load_client(stack.url("gateway"), connections=concurrency) as client:
+    async with LoadClient(stack.url("gateway"), connections=concurrency) as client:
         for store_id, (name, city) in STORES.items():
             r = await client.put(f"/api/v1/stores/{store_id}", json={"name": name, "city": city}, headers=admin)
             r.raise_for_status()
@@ -532,7 +531,7 @@ async def measure_produce(bootstrap: str, messages: int, size: int) -> dict:
 
 
 async def measure_get(url: str, clients: int, seconds: float) -> dict:
-    pool = [load_client(url) for _ in range(clients)]
+    pool = [LoadClient(url) for _ in range(clients)]
     latencies: list[float] = []
     errors = 0
     try:
@@ -540,7 +539,7 @@ async def measure_get(url: str, clients: int, seconds: float) -> dict:
             (await c.get("/health/live")).raise_for_status()
         stop_at = time.perf_counter() + seconds
 
-        async def worker(client: httpx.AsyncClient) -> None:
+        async def worker(client: LoadClient) -> None:
             nonlocal errors
             while time.perf_counter() < stop_at:
                 t = time.perf_counter()
@@ -630,7 +629,7 @@ async def run(args: argparse.Namespace, stack: Stack, results: dict) -> None:
         warmup = plan_sales(rng, args.clients, args.clients * 3, [], f"W{run_id}", 1.0)
         tokens = {s: issuer.mint(f"pos-{s}", Role.POS, store_id=s) for s in STORES}
         pool = [
-            load_client(  # one terminal, one connection
+            LoadClient(  # one terminal, one connection
                 stack.url("gateway"),
                 headers={"Authorization": f"Bearer {tokens[pos_store(c)]}", "Content-Type": "application/json"},
             )
@@ -936,7 +935,7 @@ def main() -> int:
     except KeyboardInterrupt:
         log("interrupted")
         code = 130
-    except (RuntimeError, TimeoutError, OSError, httpx.HTTPError) as exc:
+    except (RuntimeError, TimeoutError, OSError, *LOAD_ERRORS) as exc:
         log(f"error: {exc}")
         code = 1
     except Exception:  # a bug in this script: keep the logs for the traceback's context
