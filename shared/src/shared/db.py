@@ -1,6 +1,6 @@
 """Async database access chosen by URL: PostgreSQL (asyncpg) in production, SQLite files by default."""
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
 from operator import itemgetter
 from typing import Any
@@ -165,9 +165,24 @@ def unnest_rows(table: Table, rows: list[dict[str, Any]]) -> TableValuedAlias:
     over it is one statement with a parameter per column however many rows: the server plans and
     runs it once, where an executemany runs one statement per row and SQLAlchemy builds the
     parameters of each. The values are converted by the columns' own types (money in fen)."""
-    columns = list(rows[0])
+    return _unnest(table, list(rows[0]), rows)
+
+
+def unnest_columns(table: Table, columns: Sequence[str]) -> TableValuedAlias:
+    """`unnest_rows` without its values, for a statement built once and run with
+    `unnest_params(rows)`: a statement built on every call also has its cache key worked out on
+    every call, which on the hottest paths cost as much as running it."""
+    return _unnest(table, columns)
+
+
+def unnest_params(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
+    return {f"unnest_{name}": [row[name] for row in rows] for name in columns}
+
+
+def _unnest(table: Table, columns: Sequence[str], rows: list[dict[str, Any]] | None = None) -> TableValuedAlias:
     arrays = [
-        bindparam(f"unnest_{name}", [row[name] for row in rows], type_=postgresql.ARRAY(table.c[name].type))
+        bindparam(f"unnest_{name}", type_=postgresql.ARRAY(table.c[name].type)) if rows is None
+        else bindparam(f"unnest_{name}", [row[name] for row in rows], type_=postgresql.ARRAY(table.c[name].type))
         for name in columns
     ]
     return func.unnest(*arrays).table_valued(*columns).render_derived()
@@ -177,14 +192,39 @@ def insert_many(session: _AsyncSession, table: Table, rows: list[dict[str, Any]]
     """A multi-row INSERT of `rows` (all with the same keys) and the parameters to run it with,
     for `session.exec(stmt, params=params)`; add ON CONFLICT and RETURNING clauses to `stmt` as to
     `insert_into`'s. On PostgreSQL one INSERT ... SELECT from `unnest_rows` (no parameters),
-    elsewhere an executemany of one INSERT."""
+    elsewhere an executemany of one INSERT. `BulkInsert` is the same built once."""
     stmt = insert_into(session, table)
     if not is_postgresql(session):
         return stmt, rows
-    columns = list(rows[0])
-    source = unnest_rows(table, rows)
+    return _from_unnest(stmt, unnest_rows(table, rows), list(rows[0])), None
+
+
+def _from_unnest(stmt: Any, source: TableValuedAlias, columns: Sequence[str]) -> Any:
     # WHERE true: without it PostgreSQL could read the ON of a following ON CONFLICT as a join's.
-    return stmt.from_select(columns, select(*(source.c[name] for name in columns)).where(true())), None
+    return stmt.from_select(list(columns), select(*(source.c[name] for name in columns)).where(true()))
+
+
+class BulkInsert:
+    """`insert_many` of rows with the same `columns`, its statement built once per dialect (with
+    the ON CONFLICT and RETURNING clauses `finish` adds) and kept, for the paths that insert a
+    batch many times a second: building the statement and working out its cache key on every
+    batch cost more than running it (a group of POS sales at the gateway)."""
+
+    def __init__(self, table: Table, columns: Sequence[str], finish: Callable[[Any], Any] = lambda stmt: stmt) -> None:
+        self._table, self._columns, self._finish = table, tuple(columns), finish
+        self._built: dict[str, Any] = {}
+
+    async def run(self, session: AsyncSession, rows: list[dict[str, Any]]) -> Any:
+        """The result of inserting `rows` (each with exactly the columns), e.g. what it RETURNs."""
+        postgres = is_postgresql(session)
+        dialect = "postgresql" if postgres else "sqlite"
+        if (stmt := self._built.get(dialect)) is None:
+            stmt = insert_into(session, self._table)
+            if postgres:
+                stmt = _from_unnest(stmt, unnest_columns(self._table, self._columns), self._columns)
+            stmt = self._built[dialect] = self._finish(stmt)
+        params = unnest_params(self._columns, rows) if postgres else rows
+        return await session.exec(stmt, params=params)
 
 
 def one_of(session: _AsyncSession, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:

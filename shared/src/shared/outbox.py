@@ -26,7 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
 from shared.columns import UtcDateTime
-from shared.db import insert_rows, is_postgresql, unnest_rows
+from shared.db import insert_rows, is_postgresql, unnest_columns, unnest_params
 from shared.events.binding import stored_to_kafka
 from shared.events.envelope import Envelope
 from shared.events.registry import REGISTRY
@@ -91,17 +91,21 @@ async def add_many_to_outbox(session: AsyncSession, rows: Iterable[dict[str, Any
     return count
 
 
+_MARKS = ("id", "published_at", "kafka_partition", "kafka_offset")
+_marked = unnest_columns(OUTBOX, _MARKS)
+# Built once: the relay marks a batch many times a second in every service.
+_MARK_PUBLISHED = update(OUTBOX).where(OUTBOX.c.id == _marked.c.id).values(
+    published_at=_marked.c.published_at, kafka_partition=_marked.c.kafka_partition, kafka_offset=_marked.c.kafka_offset,
+)
+
+
 async def _mark_published(session: AsyncSession, marks: list[dict[str, Any]]) -> None:
     """Records the partition and offset of each published row: on PostgreSQL one UPDATE ... FROM
     unnest(...) for the batch rather than a statement per row."""
     if not is_postgresql(session):
         await session.exec(update(OutboxRecord), params=marks)
         return
-    v = unnest_rows(OUTBOX, marks)
-    await session.exec(
-        update(OUTBOX).where(OUTBOX.c.id == v.c.id)
-        .values(published_at=v.c.published_at, kafka_partition=v.c.kafka_partition, kafka_offset=v.c.kafka_offset)
-    )
+    await session.exec(_MARK_PUBLISHED, params=unnest_params(_MARKS, marks))
 
 
 def pending_rows(limit: int, floor: int | None = None) -> Select[Any]:

@@ -10,14 +10,14 @@ from datetime import datetime
 from decimal import Decimal
 
 from asgi_correlation_id import correlation_id
-from sqlalchemy import tuple_
+from sqlalchemy import bindparam, tuple_
 from sqlmodel import select
 
 from gateway.adapters.tables import PosSaleRow, StoreRow, quantities_text
 from gateway.domain.pos import payload_digest, quantities_by_sku
 from gateway.domain.sales import PosPurchaseIn
 from gateway.service_layer.pos import ConflictingRetry, unknown_store
-from shared.db import insert_many
+from shared.db import BulkInsert
 from shared.events import contracts as c
 from shared.events.envelope import sale_event_id
 from shared.events.registry import PURCHASE_MADE
@@ -26,6 +26,18 @@ from shared.unit_of_work import UnitOfWork
 
 SALES = PosSaleRow.__table__  # type: ignore[attr-defined]
 STORES = StoreRow.__table__  # type: ignore[attr-defined]
+
+# A group's two statements are built once, with bound parameters: built for every group (of 20
+# sales, say), they cost the writer about half of the CPU writing a group took on PostgreSQL.
+_OPEN_STORES = select(STORES.c.store_id).where(STORES.c.store_id.in_(bindparam("store_ids", expanding=True)), STORES.c.active)
+# ON CONFLICT DO NOTHING: a sale accepted before (or by another replica just now) is kept as it
+# is; on PostgreSQL the statement waits for a racing transaction to end first.
+_INSERT_SALES = BulkInsert(
+    SALES,
+    ["store_id", "pos_txn_id", "event_id", "digest", "card_no", "phone_hmac", "total", "refunded_total", "occurred_at",
+     "accepted_at", "sold_by_sku"],
+    lambda insert: insert.on_conflict_do_nothing().returning(SALES.c.store_id, SALES.c.pos_txn_id),
+)
 
 Accepted = tuple[str, bool]  # the sale's event id, and whether this request was a retry
 
@@ -83,9 +95,7 @@ async def accept_purchases(uow: UnitOfWork, sales: Sequence[PendingSale]) -> lis
     unknown or inactive store, or a transaction id already accepted with different content."""
     session = uow.session
     store_ids = {sale.store_id for sale in sales}
-    open_stores = set(
-        (await session.exec(select(STORES.c.store_id).where(STORES.c.store_id.in_(store_ids), STORES.c.active))).all()
-    )
+    open_stores = set((await session.exec(_OPEN_STORES, params={"store_ids": list(store_ids)})).all())
     # The first sale of each transaction id is the one written; a copy in the same group (two
     # identical retries racing) is answered from its outcome like any later retry.
     first: dict[tuple[str, str], PendingSale] = {}
@@ -103,13 +113,7 @@ async def accept_purchases(uow: UnitOfWork, sales: Sequence[PendingSale]) -> lis
              "sold_by_sku": s.sold_by_sku}
             for s in first.values()
         ]
-        # ON CONFLICT DO NOTHING: a sale accepted before (or by another replica just now) is kept
-        # as it is; on PostgreSQL the statement waits for a racing transaction to end first. One
-        # statement text whatever the group's size (insert_many), so PostgreSQL prepares it once
-        # instead of once per size.
-        insert, params = insert_many(session, SALES, rows)
-        stmt = insert.on_conflict_do_nothing().returning(SALES.c.store_id, SALES.c.pos_txn_id)
-        inserted = {(row[0], row[1]) for row in (await session.exec(stmt, params=params)).all()}
+        inserted = {(row[0], row[1]) for row in (await _INSERT_SALES.run(session, rows)).all()}
     earlier: dict[tuple[str, str], tuple[str, str]] = {}  # txn -> (digest, event id) of an earlier acceptance
     if missing := [txn for txn in first if txn not in inserted]:
         found = await session.exec(
