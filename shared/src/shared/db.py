@@ -257,10 +257,20 @@ async def insert_or_skip(session: AsyncSession, table: Table, rows: list[dict[st
     the rows there first); answers the `returning` column of the rows inserted."""
     if not rows:
         return []
-    stmt, params = insert_many(session, table, rows)
-    stmt = stmt.on_conflict_do_nothing(index_elements=conflict_on)
-    result = await session.exec(stmt if returning is None else stmt.returning(table.c[returning]), params=params)
+    # Consumers run it on every batch (their dedupe): the statement is built once per call site.
+    key = (table, tuple(rows[0]), tuple(conflict_on or ()), returning)
+    if (insert := _SKIPPING.get(key)) is None:
+        insert = _SKIPPING[key] = BulkInsert(table, key[1], lambda stmt: _skipping(stmt, table, conflict_on, returning))
+    result = await insert.run(session, rows)
     return list(result.scalars().all()) if returning is not None else []
+
+
+_SKIPPING: dict[tuple[Any, ...], BulkInsert] = {}
+
+
+def _skipping(insert: Any, table: Table, conflict_on: Sequence[str] | None, returning: str | None) -> Any:
+    insert = insert.on_conflict_do_nothing(index_elements=conflict_on)
+    return insert if returning is None else insert.returning(table.c[returning])
 
 
 async def insert_rows(session: AsyncSession, table: Table, rows: Iterable[dict[str, Any]]) -> int:

@@ -37,7 +37,7 @@ from members.adapters.tables.infobase import (
     MemberDaySpendRow,
 )
 from members.domain.month_ranges import month_start
-from shared.db import insert_many, is_postgresql, one_of
+from shared.db import BulkInsert, is_postgresql, one_of
 
 MEMBERS = MemberRow.__table__  # type: ignore[attr-defined]
 DAYS = MemberDaySpendRow.__table__  # type: ignore[attr-defined]
@@ -130,23 +130,51 @@ async def add_spend(session: AsyncSession, changes: Iterable[SpendChange]) -> No
                 rollup["purchases"] += ch.purchases
     if not days:
         return
-    stored = await _upsert(
-        session, DAYS, ("member_id", "store_id", "business_day"), [days[k] for k in sorted(days)],
-        last_purchase_at=lambda excluded: case(
-            (excluded.last_purchase_at > DAYS.c.last_purchase_at, excluded.last_purchase_at), else_=DAYS.c.last_purchase_at,
-        ),
-        returning=(DAYS.c.member_id, DAYS.c.store_id, DAYS.c.business_day, DAYS.c.community_id, DAYS.c.household_id),
-    )
-    await _upsert(session, HOUSEHOLDS, ("household_id", "store_id"), [households[k] for k in sorted(households)])
+    stored = (await _ADD_DAYS.run(session, [days[k] for k in sorted(days)])).all()
+    await _ADD_HOUSEHOLDS.run(session, [households[k] for k in sorted(households)])
     months = _month_changes(days, stored)
-    await _upsert(
-        session, MONTHS, MONTH_KEY, months,
-        last_day=lambda excluded: case((excluded.last_day > MONTHS.c.last_day, excluded.last_day), else_=MONTHS.c.last_day),
-    )
+    await _ADD_MONTHS.run(session, months)
     await _chain_months(session, one_of(session, MONTHS.c.household_id, sorted({m["household_id"] for m in months})))
 
 
 MONTH_KEY = ("store_id", "month", "community_id", "household_id")
+
+
+def _adding(
+    table: Table, key: tuple[str, ...], columns: tuple[str, ...], returning: tuple[ColumnElement, ...] = (), **special: Any,
+) -> BulkInsert:
+    """INSERT the rows, or add their spend and purchases to the existing ones (the community and
+    household of an existing row stay those of its first sale); `special` columns are set from the
+    row offered (`excluded`) as they say; the result has the `returning` columns of every row
+    written, as stored. Built once: every batch of sales runs the three of them."""
+
+    def finish(insert: Any) -> Any:
+        added: dict[str, ColumnElement] = {
+            "spend": table.c.spend + insert.excluded.spend,
+            "purchases": table.c.purchases + insert.excluded.purchases,
+        }
+        added.update({name: make(insert.excluded) for name, make in special.items()})
+        upsert = insert.on_conflict_do_update(index_elements=list(key), set_=added)
+        return upsert.returning(*returning) if returning else upsert
+
+    return BulkInsert(table, columns, finish)
+
+
+_ADD_DAYS = _adding(
+    DAYS, ("member_id", "store_id", "business_day"),
+    ("member_id", "store_id", "business_day", "community_id", "household_id", "spend", "purchases", "last_purchase_at"),
+    returning=(DAYS.c.member_id, DAYS.c.store_id, DAYS.c.business_day, DAYS.c.community_id, DAYS.c.household_id),
+    last_purchase_at=lambda excluded: case(
+        (excluded.last_purchase_at > DAYS.c.last_purchase_at, excluded.last_purchase_at), else_=DAYS.c.last_purchase_at,
+    ),
+)
+_ADD_HOUSEHOLDS = _adding(
+    HOUSEHOLDS, ("household_id", "store_id"), ("household_id", "store_id", "community_id", "spend", "purchases"),
+)
+_ADD_MONTHS = _adding(
+    MONTHS, MONTH_KEY, (*MONTH_KEY, "spend", "purchases", "last_day"),
+    last_day=lambda excluded: case((excluded.last_day > MONTHS.c.last_day, excluded.last_day), else_=MONTHS.c.last_day),
+)
 
 
 def _month_changes(days: dict[tuple[str, str, date], dict[str, Any]], stored: list[Any]) -> list[dict[str, Any]]:
@@ -212,23 +240,3 @@ async def rebuild_months(session: AsyncSession, community_ids: list[str]) -> Non
             insert(MONTHS).from_select([*MONTH_KEY, "spend", "purchases", "last_day"], per_month)
         )
     await _chain_months(session, MONTHS.c.community_id.in_(community_ids))
-
-
-async def _upsert(
-    session: AsyncSession, table: Table, key: tuple[str, ...], rows: list[dict[str, Any]],
-    returning: tuple[ColumnElement, ...] = (), **special: Any,
-) -> list[Any]:
-    """INSERT the rows, or add their spend and purchases to the existing ones (the community and
-    household of an existing row stay those of its first sale); answers the `returning` columns
-    of every row written, as stored."""
-    stmt, params = insert_many(session, table, rows)
-    added: dict[str, ColumnElement] = {
-        "spend": table.c.spend + stmt.excluded.spend,
-        "purchases": table.c.purchases + stmt.excluded.purchases,
-    }
-    added.update({name: make(stmt.excluded) for name, make in special.items()})
-    upsert = stmt.on_conflict_do_update(index_elements=list(key), set_=added)
-    if not returning:
-        await session.exec(upsert, params=params)
-        return []
-    return list((await session.exec(upsert.returning(*returning), params=params)).all())

@@ -45,7 +45,7 @@ from members.service_layer.identity_lock import lock_for_matching_sales
 from members.service_layer.infobase import SpendChange, add_spend, business_day
 from members.service_layer.sales import LIVE, Origin
 from shared.consumer import Delivery
-from shared.db import insert_many, insert_rows, is_postgresql, one_of, unnest_rows
+from shared.db import BulkInsert, insert_rows, is_postgresql, one_of, unnest_columns, unnest_params
 from shared.events import contracts as c
 from shared.events.registry import PURCHASE_ATTRIBUTED
 from shared.unit_of_work import UnitOfWork
@@ -59,6 +59,28 @@ RETURNS = ReturnRow.__table__  # type: ignore[attr-defined]
 MILESTONES = MilestoneRow.__table__  # type: ignore[attr-defined]
 
 _ZERO = Decimal("0.00")
+
+# The statements every batch runs are built once, with bound parameters: built for every batch,
+# building them and working out their cache keys cost more than running them at the batch sizes
+# of live sales (tens of sales a fetch).
+_PURCHASE_COLUMNS = (
+    "sale_event_id", "store_id", "pos_txn_id", "member_id", "card_no", "phone_hmac", "occurred_at", "total", "discount",
+    "returned", "returned_paid", "payment", "received_at", "attributed_at",
+)
+# DO NOTHING keeps the transaction's natural key unique without aborting the transaction; a sale
+# recorded by a concurrent consumer since the look-up fails the batch instead of counting twice
+# (the consumer then applies its events one by one, and finds it recorded).
+_INSERT_PURCHASES = BulkInsert(
+    PURCHASES, _PURCHASE_COLUMNS,
+    lambda insert: insert.on_conflict_do_nothing(index_elements=["store_id", "pos_txn_id"])
+    .returning(PURCHASES.c.id, PURCHASES.c.store_id, PURCHASES.c.pos_txn_id),
+)
+_SPEND = ("id", "lifetime_spend", "purchase_count", "first_purchase_at", "last_purchase_at")
+_spent = unnest_columns(MEMBERS, _SPEND)
+_SAVE_SPEND = update(MEMBERS).where(MEMBERS.c.id == _spent.c.id).values(
+    lifetime_spend=_spent.c.lifetime_spend, purchase_count=_spent.c.purchase_count,
+    first_purchase_at=_spent.c.first_purchase_at, last_purchase_at=_spent.c.last_purchase_at,
+)
 
 Key = tuple[str, str]  # (store_id, pos_txn_id): one POS transaction
 
@@ -292,15 +314,7 @@ async def _write(uow: UnitOfWork, sales_: list[tuple[Sale, MemberState | None]])
         }
         for s, member in sales_
     ]
-    # DO NOTHING keeps the transaction's natural key unique without aborting the transaction; a
-    # sale recorded by a concurrent consumer since the look-up above fails the batch instead of
-    # counting twice (the consumer then applies its events one by one, and finds it recorded).
-    stmt, params = insert_many(session, PURCHASES, rows)
-    written = (await session.exec(
-        stmt.on_conflict_do_nothing(index_elements=["store_id", "pos_txn_id"])
-        .returning(PURCHASES.c.id, PURCHASES.c.store_id, PURCHASES.c.pos_txn_id),
-        params=params,
-    )).all()
+    written = (await _INSERT_PURCHASES.run(session, rows)).all()
     if len(written) != len(rows):
         raise RuntimeError(f"{len(rows) - len(written)} sale(s) of the batch were recorded concurrently")
     ids = {(store, txn): purchase_id for purchase_id, store, txn in written}
@@ -353,11 +367,7 @@ async def _save_spend(uow: UnitOfWork, members: Any) -> None:
         for mb in sorted(members, key=lambda mb: mb.id)
     ]
     if is_postgresql(session):  # one UPDATE ... FROM unnest(...) for the batch
-        v = unnest_rows(MEMBERS, rows)
-        await session.exec(update(MEMBERS).where(m.id == v.c.id).values(
-            lifetime_spend=v.c.lifetime_spend, purchase_count=v.c.purchase_count,
-            first_purchase_at=v.c.first_purchase_at, last_purchase_at=v.c.last_purchase_at,
-        ))
+        await session.exec(_SAVE_SPEND, params=unnest_params(_SPEND, rows))
     else:
         await session.exec(
             update(MEMBERS).where(m.id == bindparam("member_id")).values(
