@@ -9,12 +9,12 @@ from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Any, cast
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jwt.algorithms import AllowedPrivateKeys, AllowedPublicKeys
 from pydantic import BaseModel, ConfigDict
@@ -219,12 +219,20 @@ def ensure_dev_keypair(keys_dir: Path) -> tuple[str, str]:
     return private_path.read_text(), public_path.read_text()
 
 
-_bearer = HTTPBearer(auto_error=False)
+class BearerPrincipal(HTTPBearer):
+    """The caller's principal, from its bearer token, as one dependency. An `HTTPBearer`, so the
+    API documentation shows the scheme on every route that asks for it; one dependency rather than
+    a chain (scheme, then principal, then grant), because FastAPI's resolution of each link costs
+    more than what the link does, on every request of every service (about 15 µs for two)."""
+
+    def __init__(self) -> None:
+        super().__init__(auto_error=False, scheme_name="HTTPBearer")
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        return principal_of(request, await super().__call__(request))
 
 
-async def current_principal(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Principal:
+def principal_of(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
     if credentials is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token", {"WWW-Authenticate": "Bearer"})
     verifier: TokenVerifier = request.app.state.verifier
@@ -237,3 +245,6 @@ async def current_principal(
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, refusal_reason(exc), {"WWW-Authenticate": "Bearer"}
         ) from exc
+
+
+current_principal = BearerPrincipal()

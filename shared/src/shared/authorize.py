@@ -13,24 +13,28 @@ tell, for every route of every service, which rule guards it.
 """
 
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.responses import JSONResponse, Response
 
-from shared.auth import Principal, Role, current_principal
+from shared.auth import BearerPrincipal, Principal, Role
 from shared.policy import POLICY, AccessDenied, Grant, MemberFacts, NotCustomer, Scope
 
 FactsLookup = Callable[[str], Awaitable[MemberFacts | None]]
 
 
-class Authorize:
+class Authorize(BearerPrincipal):
+    """Reads the bearer token and grants the action, in one dependency (see `BearerPrincipal`)."""
+
     def __init__(self, action: str) -> None:
         if action not in POLICY:  # a typo fails when the route is declared, not when it is called
             raise KeyError(f"no action {action!r} in shared.policy.POLICY")
+        super().__init__()
         self.action = action
 
-    async def __call__(self, request: Request, principal: Annotated[Principal, Depends(current_principal)]) -> Grant:
+    async def __call__(self, request: Request) -> Grant:  # type: ignore[override]
+        principal = await super().__call__(request)
         try:
             return await self._grant(request, principal)
         except AccessDenied as exc:
@@ -69,10 +73,9 @@ async def public() -> None:
     """Marks a route that needs no token (health checks)."""
 
 
-async def forwarded(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
-    """Marks a gateway route that forwards the caller's own token to the service that decides: the
-    gateway refuses a request without a valid token before reading or forwarding its body."""
-    return principal
+# Marks a gateway route that forwards the caller's own token to the service that decides: the
+# gateway refuses a request without a valid token before reading or forwarding its body.
+forwarded = BearerPrincipal()
 
 
 def access_error_handlers() -> dict[int | type[Exception], Callable[[Request, Any], Coroutine[Any, Any, Response]]]:
