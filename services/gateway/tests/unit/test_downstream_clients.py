@@ -5,6 +5,7 @@ closes is not used again, and a request is sent twice only if the service cannot
 
 import asyncio
 import itertools
+import json
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,6 +21,10 @@ from gateway.adapters.clients import _client
 pytestmark = pytest.mark.unit
 
 
+# Read back as the standard library reads it (the clients decode with orjson).
+BODY = '{"ok": true, "name": "王小明", "spend": "1234.50", "count": 9007199254740993, "lines": [{"qty": 0.5}]}'.encode()
+
+
 async def _server(answer: bool, seen: list[bytes]) -> asyncio.Server:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while True:  # keep-alive: one request after another on the same connection
@@ -28,7 +33,7 @@ async def _server(answer: bool, seen: list[bytes]) -> asyncio.Server:
             if not answer:
                 await asyncio.sleep(30)
                 return
-            body = b'{"ok": true}'
+            body = BODY
             writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
             await writer.drain()
 
@@ -47,7 +52,7 @@ async def test_answers_come_back_over_kept_alive_connections_with_the_correlatio
         correlation_id.reset(token)
         await client.aclose()
         server.close()
-    assert [(a.status_code, a.json()) for a in answers] == [(200, {"ok": True})] * 3
+    assert [(a.status_code, a.json()) for a in answers] == [(200, json.loads(BODY))] * 3
     assert all(b"x-correlation-id: corr-123" in head.lower() and b"authorization: bearer t" in head.lower() for head in seen)
     assert len(seen) == 3
 

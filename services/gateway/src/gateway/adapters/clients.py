@@ -18,15 +18,19 @@ What the pool does with connections a service closes (`DownstreamTransport`):
   whatever its method: the service cannot have seen it. Any other failure is not resent here, since
   the request may have reached the service and taken effect there (aiohttp itself sends an
   idempotent method once more after a dropped connection, never a POST or a PATCH).
+- Answers read their JSON with orjson (`_Answer.json`): a third of the standard library's CPU, on
+  every section of every 360 view.
 - Failures keep their true names. httpx_aiohttp calls every aiohttp connection error (refused,
   reset, "Server disconnected") `ConnectTimeout`, and the routes' 503s repeat the name.
 """
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 import httpx
+import orjson
 from aiohttp.connector import Connection
 from asgi_correlation_id import correlation_id
 from fastapi import FastAPI
@@ -68,6 +72,12 @@ _NAMES: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
 )
 
 
+class _JsonAnswer(httpx.Response):
+    def json(self, **kwargs: Any) -> Any:
+        # Strict JSON (no NaN, integers within 64 bits), which is all the services write.
+        return orjson.loads(self.content) if not kwargs else super().json(**kwargs)
+
+
 class _Answer(aiohttp.ClientResponse):
     """An answer that does not give its connection back to the pool when it is a 500."""
 
@@ -99,6 +109,10 @@ class DownstreamTransport(AiohttpTransport):
         super().__init__(client=_session)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        answer = await self._send(request)
+        return _JsonAnswer(answer.status_code, headers=answer.headers, stream=answer.stream, extensions=answer.extensions)
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
         try:
             return await super().handle_async_request(request)
         except httpx.TransportError as exc:
