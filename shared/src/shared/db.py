@@ -281,10 +281,10 @@ _FEW: dict[tuple[Table, tuple[str, ...]], BulkInsert] = {}
 
 async def insert_rows(session: AsyncSession, table: Table, rows: Iterable[dict[str, Any]]) -> int:
     """Many new rows into one table, all with the same keys; answers how many. On PostgreSQL
-    through COPY on the transaction's own connection (below `COPY_FROM_ROWS`, a prepared INSERT):
-    no per-row statement parameters to build,
-    which is most of the CPU a multi-row INSERT of thousands of rows costs. Nothing may conflict
-    (COPY has no ON CONFLICT): a unique key violated fails the transaction.
+    through COPY on the transaction's own connection (below `COPY_FROM_ROWS` rows, a prepared
+    INSERT): no per-row statement parameters to build, which is most of the CPU a multi-row INSERT
+    of thousands of rows costs. Nothing may conflict (COPY has no ON CONFLICT): a unique key
+    violated fails the transaction, either way.
 
     `rows` may be a generator: the COPY takes each row as it comes and sends every half megabyte,
     so PostgreSQL stores what it got while the caller builds the next rows."""
@@ -296,8 +296,7 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Iterable[dict[s
         params = [*head, *rows]
         await session.exec(insert(table), params=params)
         return len(params)
-    first = head[0]
-    columns = list(first)
+    columns = list(head[0])
     if len(head) < COPY_FROM_ROWS:
         # A few rows (a command's one or two events): COPY's set-up, on both sides, costs more than
         # a prepared INSERT from unnest(), one statement text for any number of rows.
