@@ -112,3 +112,24 @@ async def test_a_sale_that_fails_to_write_fails_alone_and_leaves_nothing_behind(
     monkeypatch.undo()  # the till's retry goes through
     retry = await gateway.post("/pos/v1/purchases", json=bodies[3], headers=pos)
     assert retry.status_code == 202 and retry.json()["duplicate"] is False
+
+
+async def test_retries_arriving_while_their_sale_is_written_are_recorded_once(gateway, env: TestEnv) -> None:
+    # Tills that time out and retry: the copies land in later groups, whose writes find the rows
+    # of the earlier ones and answer them as duplicates of the same events.
+    sales = [sale_body("S001") for _ in range(10)]
+    pos = env.auth(Role.POS, store_id="S001")
+
+    async def post(body: dict) -> Any:
+        return await gateway.post("/pos/v1/purchases", json=body, headers=pos)
+
+    waves = []
+    for _ in range(3):
+        waves += [asyncio.create_task(post(s)) for s in sales]
+        await asyncio.sleep(0)  # the next wave arrives while the earlier ones are written
+    async with asyncio.timeout(30):
+        answers = await asyncio.gather(*waves)
+    assert [a.status_code for a in answers] == [202] * 30
+    assert sum(a.json()["duplicate"] for a in answers) == 20
+    assert len({a.json()["event_id"] for a in answers}) == 10
+    assert await _count(gateway, PosSaleRow) == await _count(gateway, OutboxRecord, SALES_QUEUED) == 10
