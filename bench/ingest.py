@@ -558,6 +558,23 @@ async def measure_get(url: str, clients: int, seconds: float) -> dict:
             "p50": pct(latencies, 0.50), "p99": pct(latencies, 0.99), "errors": errors}
 
 
+async def pos_writer_totals(gateway: str) -> dict[str, float]:
+    """The gateway's POS writer so far (`shared.group_commit`, from its /metrics): transactions
+    committed, the sales in them, and the seconds they ran."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    async with LoadClient(gateway) as client:
+        answer = await client.get("/metrics")
+    totals = {"transactions": 0.0, "sales": 0.0, "seconds": 0.0}
+    names = {"crm_group_commit_items_count": "transactions", "crm_group_commit_items_sum": "sales",
+             "crm_group_commit_seconds_sum": "seconds"}
+    for family in text_string_to_metric_families(answer.text):
+        for sample in family.samples:
+            if sample.name in names and sample.labels.get("writer") == "pos-group-commit":
+                totals[names[sample.name]] += sample.value
+    return totals
+
+
 async def stage_figures(stack: Stack, t0_wall: datetime, tag: str) -> dict:
     """Per stage of the pipeline: how many main-run items it has done, and when it did the last."""
     out = {}
@@ -651,6 +668,7 @@ async def run(args: argparse.Namespace, stack: Stack, results: dict) -> None:
             profilers.start()
             if args.sql_stats:
                 await stack.reset_statement_stats()
+            writer_before = await pos_writer_totals(stack.url("gateway"))
             cpu_before = monitor.cpu_seconds()
             t0_wall = datetime.now(UTC)
             log(f"main run: {args.clients} POS clients posting {args.sales} sales")
@@ -659,6 +677,8 @@ async def run(args: argparse.Namespace, stack: Stack, results: dict) -> None:
             for c in pool:
                 await c.aclose()
         results["post"] = posted
+        writer_after = await pos_writer_totals(stack.url("gateway"))
+        results["pos_writer"] = {k: writer_after[k] - writer_before[k] for k in writer_after}
         ack_s = posted.last_ack - posted.first_post
         if posted.stopped_early:
             log(f"posting stopped after --max-post-seconds {args.max_post_seconds:.0f}")
@@ -749,6 +769,12 @@ def report(args: argparse.Namespace, results: dict, stack: Stack) -> dict:
         add(f"  ack latency                                            p50 {ms(p50)}   p99 {ms(p99)}   "
             f"max {ms(posted.latencies[-1]) if posted.latencies else '-'}")
         add(f"  errors / duplicates                                    {posted.errors or 0} / {posted.duplicates}")
+        if (writer := results.get("pos_writer")) and writer["transactions"]:
+            # Busy near 100 %: the sales queue for the writer's turn (one transaction at a time).
+            add(f"  gateway's POS writer (shared.group_commit)             {writer['transactions']:>9,.0f} transactions, "
+                f"{writer['sales'] / writer['transactions']:.1f} sales and {ms(writer['seconds'] / writer['transactions'])} "
+                f"each, busy {writer['seconds'] / ack_s:.0%} of the posting")
+            summary["pos_writer"] = writer
         if posted.stopped_early:
             add(f"  (posting stopped by --max-post-seconds {args.max_post_seconds:.0f}: "
                 f"{posted.accepted + posted.duplicates + sum(posted.errors.values())} of {args.sales} sales sent)")

@@ -15,10 +15,12 @@ its own request and never loses or half-applies the others.
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from shared.commands import Commands
+from shared.metrics import GROUP_COMMIT_ITEMS, GROUP_COMMIT_SECONDS
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,9 @@ class GroupCommit(Generic[Item, Result]):
         self._max_group = max_group
         self._queue: list[tuple[Item, asyncio.Future[Result]]] = []
         self._writer: asyncio.Task[None] | None = None
-        self.groups_written = 0  # transactions committed, for tests and metrics
+        self.groups_written = 0  # transactions committed, for tests
+        service = commands.settings.service_name
+        self._items, self._seconds = GROUP_COMMIT_ITEMS.labels(service, name), GROUP_COMMIT_SECONDS.labels(service, name)
 
     async def submit(self, item: Item) -> Result:
         """Answers the item's result once it is durable, or raises its refusal or failure."""
@@ -69,7 +73,10 @@ class GroupCommit(Generic[Item, Result]):
                         _answer(future, single)
 
     async def _commit(self, items: list[Item], futures: list[asyncio.Future[Result]]) -> None:
+        started = time.perf_counter()
         outcomes = await self._commands.run(lambda uow: self._write(uow, items))
+        self._seconds.observe(time.perf_counter() - started)
+        self._items.observe(len(items))
         # Answered only now, after the commit: an answer never reports what might still roll back.
         self.groups_written += 1
         for future, outcome in zip(futures, outcomes, strict=True):

@@ -21,6 +21,17 @@ EVENTS_DUPLICATE = Counter("crm_events_duplicate_total", "Redelivered events ski
 EVENTS_SKIPPED = Counter("crm_events_skipped_total", "Events of types this service does not handle", ["service"])
 EVENTS_DEAD_LETTERED = Counter("crm_events_dead_lettered_total", "Events sent to the dead-letter topic", ["service"])
 CONSUMER_LAG = Gauge("crm_consumer_lag", "Records behind the log end, per topic", ["service", "topic"])
+# A shared writer's transactions (shared.group_commit): how many items each took, and how long it
+# ran from its first statement to its commit. Their sum over a minute near 60 s means the writer
+# is busy all the time, so its requests queue for their turn (the POS sales' writer at peak).
+GROUP_COMMIT_ITEMS = Histogram(
+    "crm_group_commit_items", "Items written per shared transaction", ["service", "writer"],
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+)
+GROUP_COMMIT_SECONDS = Histogram(
+    "crm_group_commit_seconds", "Wall time of a shared transaction, first statement to commit", ["service", "writer"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+)
 HTTP_REQUESTS = Histogram(
     "crm_http_request_seconds", "HTTP request latency", ["service", "method", "route", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),

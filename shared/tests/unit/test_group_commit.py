@@ -4,8 +4,10 @@ and a request that goes away does not take its group's write with it."""
 
 import asyncio
 from collections.abc import Sequence
+from types import SimpleNamespace
 
 import pytest
+from prometheus_client import REGISTRY
 
 from shared.group_commit import GroupCommit
 
@@ -14,6 +16,8 @@ pytestmark = pytest.mark.unit
 
 class Database:
     """Commits a transaction's items only if writing them raised nothing, as a real one would."""
+
+    settings = SimpleNamespace(service_name="test")
 
     def __init__(self, poison: set[str] = frozenset(), slow_s: float = 0.0) -> None:
         self.committed: list[list[str]] = []
@@ -75,3 +79,20 @@ async def test_a_request_that_goes_away_does_not_cancel_its_groups_write() -> No
     gone.cancel()
     assert await stays == "STAYS"
     assert [item for group in db.committed for item in group] == ["gone", "stays"]
+
+
+async def test_each_committed_transaction_is_measured_with_its_items() -> None:
+    labels = {"service": "test", "writer": "measured-writer"}
+
+    def sample(name: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    db = Database(slow_s=0.01)
+    writer = GroupCommit(db, write, name="measured-writer")  # type: ignore[arg-type]
+    await asyncio.gather(*(writer.submit(item) for item in ("a", "poison", "b")), return_exceptions=True)
+    await asyncio.gather(*(writer.submit(f"c{i}") for i in range(5)))
+    # The failed group is not a transaction that committed; its good items then committed alone.
+    assert db.committed == [["a"], ["b"], [f"c{i}" for i in range(5)]]
+    assert sample("crm_group_commit_items_count") == sample("crm_group_commit_seconds_count") == 3
+    assert sample("crm_group_commit_items_sum") == 7
+    assert sample("crm_group_commit_seconds_sum") >= 3 * 0.01

@@ -5,6 +5,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import col, func, select
 
 from gateway.adapters.tables import PosSaleRow
@@ -33,6 +34,17 @@ async def gateway(env: TestEnv, database_factory):
 SALES_QUEUED = col(OutboxRecord.event_type).startswith("crm.pos.")
 
 
+async def _writer_metrics(client) -> dict[str, float]:
+    """The POS writer's series on the gateway's /metrics (0 before its first transaction)."""
+    text = (await client.get("/metrics")).text
+    wanted = {"crm_group_commit_items_count": 0.0, "crm_group_commit_items_sum": 0.0}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name in wanted and sample.labels == {"service": "gateway", "writer": "pos-group-commit"}:
+                wanted[sample.name] = sample.value
+    return wanted
+
+
 async def _count(client, table, *where: Any) -> int:
     async with client.app.state.sessions() as session:
         return (await session.exec(select(func.count()).select_from(table).where(*where))).one()
@@ -42,11 +54,15 @@ async def test_concurrent_sales_share_transactions_and_each_is_recorded_once(gat
     sales = [sale_body("S001" if i % 2 else "S002", member={"card_no": f"88000000{i:05d}"}) for i in range(40)]
     headers = {s["store_id"]: env.auth(Role.POS, store_id=s["store_id"]) for s in sales}
     writer = gateway.app.state.pos_purchases
-    before = writer.groups_written
+    before, measured = writer.groups_written, await _writer_metrics(gateway)
     answers = await asyncio.gather(*(gateway.post("/pos/v1/purchases", json=s, headers=headers[s["store_id"]]) for s in sales))
     assert [a.status_code for a in answers] == [202] * 40
     assert not any(a.json()["duplicate"] for a in answers)
     assert writer.groups_written - before < 40  # some sales shared a commit
+    # /metrics tells operators the same: the transactions and the sales they took.
+    after = await _writer_metrics(gateway)
+    assert after["crm_group_commit_items_count"] - measured["crm_group_commit_items_count"] == writer.groups_written - before
+    assert after["crm_group_commit_items_sum"] - measured["crm_group_commit_items_sum"] == 40
     assert await _count(gateway, PosSaleRow) == 40
     async with gateway.app.state.sessions() as session:
         rows = (await session.exec(select(OutboxRecord).where(SALES_QUEUED))).all()
