@@ -83,16 +83,20 @@ async def test_a_request_that_goes_away_does_not_cancel_its_groups_write() -> No
 
 async def test_each_committed_transaction_is_measured_with_its_items() -> None:
     labels = {"service": "test", "writer": "measured-writer"}
+    names = ("crm_group_commit_items_count", "crm_group_commit_items_sum", "crm_group_commit_seconds_count",
+             "crm_group_commit_seconds_sum")
 
-    def sample(name: str) -> float:
-        return REGISTRY.get_sample_value(name, labels) or 0.0
+    def samples() -> dict[str, float]:  # the registry is the process's: what this test adds counts
+        return {name: REGISTRY.get_sample_value(name, labels) or 0.0 for name in names}
 
+    before = samples()
     db = Database(slow_s=0.01)
     writer = GroupCommit(db, write, name="measured-writer")  # type: ignore[arg-type]
     await asyncio.gather(*(writer.submit(item) for item in ("a", "poison", "b")), return_exceptions=True)
     await asyncio.gather(*(writer.submit(f"c{i}") for i in range(5)))
     # The failed group is not a transaction that committed; its good items then committed alone.
     assert db.committed == [["a"], ["b"], [f"c{i}" for i in range(5)]]
-    assert sample("crm_group_commit_items_count") == sample("crm_group_commit_seconds_count") == 3
-    assert sample("crm_group_commit_items_sum") == 7
-    assert sample("crm_group_commit_seconds_sum") >= 3 * 0.01
+    added = {name: value - before[name] for name, value in samples().items()}
+    assert added["crm_group_commit_items_count"] == added["crm_group_commit_seconds_count"] == 3
+    assert added["crm_group_commit_items_sum"] == 7
+    assert added["crm_group_commit_seconds_sum"] >= 3 * 0.01
