@@ -62,7 +62,7 @@ class AccessLogWriter:
 
     @property
     def transactions(self) -> int:
-        """Transactions committed so far (tests, metrics)."""
+        """Transactions committed so far (`crm_group_commit_items` counts them for operators)."""
         return self._group.groups_written
 
     async def record(self, rows: list[dict[str, Any]]) -> None:
