@@ -21,6 +21,15 @@ Money = Annotated[
     AfterValidator(_to_cents),
 ]
 
+# A sum of amounts (a member's lifetime spend, a window's spend): as wide as the BIGINT of fen that
+# stores it, 15 digits of yuan. Summed from amounts of up to 12 digits each, a sum typed `Money` could
+# be refused when its event was built, after the sales that made it had been accepted.
+MoneyTotal = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=17, decimal_places=2, allow_inf_nan=False),
+    AfterValidator(_to_cents),
+]
+
 # Quantity sold: weighed goods have up to three decimals (kilograms); zero is meaningless.
 Quantity = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=3, allow_inf_nan=False)]
 

@@ -119,6 +119,18 @@ async def test_one_large_sale_crosses_both_milestones_and_returns_withdraw_none(
     assert len(kept) == 2
 
 
+async def test_a_lifetime_spend_beyond_what_one_sale_may_carry_is_announced(members, env) -> None:
+    # One sale may carry up to 999,999,999,999.99; the sum of two may not fit the same type.
+    m = await register(members, env)
+    await deliver_sale(members, card_no=m["card_no"], lines=[spend_line("100.00")])
+    await deliver_sale(members, card_no=m["card_no"], lines=[spend_line("999999999999.99")])
+    assert (await member_row(members, m["id"])).lifetime_spend == Decimal("1000000000099.99")
+    reached = payloads(await outbox(members, "crm.members.spend_milestone_reached.v1"), c.SpendMilestoneReachedV1)
+    assert {e.lifetime_spend for e in reached} == {Decimal("1000000000099.99")}
+    [change] = payloads(await outbox(members, "crm.members.tier_changed.v1"), c.TierChangedV1)
+    assert change.lifetime_spend == Decimal("1000000000099.99")
+
+
 async def test_sales_made_before_registration_promote_the_member_when_they_register(members, env) -> None:
     await deliver_sale(members, card_no="8800000055555", lines=[spend_line("5200.00")])
     m = await register(members, env, card_no="8800000055555")

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import AwareDatetime, Field
 
 from shared.events.contracts.common import Channel, Contract, Id
-from shared.money import Money, Quantity
+from shared.money import Money, MoneyTotal, Quantity
 
 Tier = Literal["member", "vip"]
 ValueClass = Literal["key", "secondary", "ordinary", "none"]
@@ -84,7 +84,7 @@ class TierChangedV1(Contract):
     member_id: str
     old_tier: Tier
     new_tier: Tier
-    lifetime_spend: Money
+    lifetime_spend: MoneyTotal
     reason: Literal["spend_threshold", "review", "manual"]
     changed_at: AwareDatetime
     # A promotion reached through sales loaded by `crm import-sales`: the tier is real, but it is
@@ -98,7 +98,7 @@ class SpendMilestoneReachedV1(Contract):
 
     member_id: str
     milestone: Money
-    lifetime_spend: Money
+    lifetime_spend: MoneyTotal
     reached_at: AwareDatetime
     # Reached through sales loaded by `crm import-sales`: recorded, but earns no bonus (the old
     # system already rewarded it) and reaches the customer in no other way either.
@@ -177,7 +177,7 @@ class MemberAttributesV1(Contract):
     churn_risk: ChurnRisk
     days_since_last_purchase: int | None = None
     typical_interval_days: float | None = None
-    window_spend: Money
+    window_spend: MoneyTotal
     # Month of the birthday only (no day, no year): enough for birthday campaigns, not an identifier.
     birth_month: int | None = Field(default=None, ge=1, le=12)
 
