@@ -4,12 +4,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from campaigns.domain.coupons import TemplateSpec
 from shared.cards import CardNumber
 from shared.coupon_codes import CouponCode
-from shared.events.contracts import Channel, SaleLine
+from shared.events.contracts import Channel, SaleLineIn, SaleTime
 from shared.identifiers import StoreId, TxnId
 from shared.text import NonBlankText, Text
 
@@ -61,18 +61,23 @@ class WalletCoupon(BaseModel):
 
 
 class TillMember(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     card_no: CardNumber
 
 
 class TillIn(BaseModel):
-    """The basket as the till has it, and the codes the customer handed over."""
+    """The basket as the till has it, and the codes the customer handed over. Read exactly as sent,
+    as a sale is: a misspelt field would otherwise change which offers apply without a word."""
+
+    model_config = ConfigDict(extra="forbid")
 
     store_id: StoreId
     pos_txn_id: TxnId
-    occurred_at: AwareDatetime | None = Field(default=None, description="the till's time; the service's time if absent")
+    occurred_at: SaleTime | None = Field(default=None, description="the till's time; the service's time if absent")
     member: TillMember | None = None
     channel: Channel = "retail"
-    lines: list[SaleLine] = Field(min_length=1, max_length=500)
+    lines: list[SaleLineIn] = Field(min_length=1, max_length=500)
     codes: list[CouponCode] = Field(default_factory=list, max_length=20, description=(
         "the codes handed over; the card's personal offers apply without them"))
 

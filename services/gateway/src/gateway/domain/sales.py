@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from shared.cards import CardNumber
 from shared.coupon_codes import CouponCode
-from shared.events.contracts import Discount, SaleLine, SaleTime, discounts_fit, lines_add_up, sum_of_discounts
+from shared.events.contracts import DiscountIn, SaleLineIn, SaleTime, discounts_fit, lines_add_up, sum_of_discounts
 from shared.identifiers import StoreId, TxnId
 from shared.money import Money
 from shared.phones import Phone
@@ -14,6 +14,8 @@ from shared.text import Text
 
 
 class PosMember(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # `phone_number` for `phone` must not pass as no phone
+
     card_no: CardNumber | None = None
     phone: Phone | None = Field(default=None, description="Mainland mobile number")
 
@@ -46,14 +48,14 @@ class PosPurchaseIn(BaseModel):
     pos_txn_id: TxnId
     occurred_at: SaleTime = Field(description="Time of sale with its UTC offset")
     member: PosMember | None = Field(default=None, description="Absent for an anonymous sale")
-    lines: list[SaleLine] = Field(min_length=1, max_length=500)
+    lines: list[SaleLineIn] = Field(min_length=1, max_length=500)
     total: Money = Field(description="Before discounts: the sum of the lines")
     payment: Text = Field(default="", max_length=32)
     coupons: list[CouponCode] = Field(
         default_factory=list, max_length=20,
         description="Codes this sale redeems, as validated and reserved with /pos/v1/coupons/*",
     )
-    discounts: list[Discount] = Field(
+    discounts: list[DiscountIn] = Field(
         default_factory=list, max_length=50,
         description="What was taken off `total`: per coupon (`code`) or the till's own promotions (no code)",
     )
@@ -75,7 +77,7 @@ class PosRefundIn(BaseModel):
     refund_id: TxnId
     pos_txn_id: TxnId  # the original sale
     occurred_at: SaleTime
-    lines: list[SaleLine] = Field(min_length=1, max_length=500, description="The returned lines")
+    lines: list[SaleLineIn] = Field(min_length=1, max_length=500, description="The returned lines")
     amount: Money
 
     _amount_matches_lines = field_validator("amount")(lines_add_up)

@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from pydantic_core import PydanticCustomError
 
 from shared.cards import CardNumber
-from shared.events.contracts import EARLIEST_SALE, SaleLine
+from shared.events.contracts import EARLIEST_SALE, SaleLineIn
+from shared.events.contracts.common import written_out
 from shared.identifiers import StoreId, TxnId
 from shared.money import Money
 from shared.phones import Phone
@@ -51,7 +52,7 @@ class ImportedSale(BaseModel):
     occurred_at: datetime
     card_no: CardNumber | None = None
     phone: Phone | None = None
-    lines: list[SaleLine] = Field(default_factory=list, max_length=500)
+    lines: list[SaleLineIn] = Field(default_factory=list, max_length=500)
     # Before discounts; worked out from the lines when absent.
     total: Money | None = None
     payment: Text = Field(default="", max_length=32)
@@ -59,6 +60,7 @@ class ImportedSale(BaseModel):
     @field_validator("occurred_at", mode="before")
     @classmethod
     def _slashed(cls, value: Any) -> Any:
+        value = written_out(value)
         if isinstance(value, str) and (found := SLASHED.fullmatch(value.strip())):
             year, month, day, hour, minute, second = (int(part or 0) for part in found.groups())
             try:

@@ -56,9 +56,11 @@ from shared.events.contracts.points import (
 from shared.events.contracts.pos import (
     CustomerRef,
     Discount,
+    DiscountIn,
     PurchaseMadeV1,
     PurchaseRefundedV1,
     SaleLine,
+    SaleLineIn,
     discounts_fit,
     sum_of_discounts,
 )
@@ -90,6 +92,7 @@ __all__ = [
     "CouponReversedV1",
     "CustomerRef",
     "Discount",
+    "DiscountIn",
     "EntitlementGrantedV1",
     "FeedbackNotificationRequestedV1",
     "MemberAttributesV1",
@@ -105,6 +108,7 @@ __all__ = [
     "RewardRedeemedV1",
     "RewardRedemptionCancelledV1",
     "SaleLine",
+    "SaleLineIn",
     "SaleTime",
     "Severity",
     "SpendMilestoneReachedV1",

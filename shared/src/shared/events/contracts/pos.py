@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Protocol, TypeVar
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from shared.cards import CardNumber
 from shared.coupon_codes import CouponCode
@@ -22,6 +22,15 @@ class SaleLine(Contract):
     qty: Quantity
     unit_price: Money
     amount: Money
+
+
+class SaleLineIn(SaleLine):
+    """A line as a till or an import sends it. An event's line ignores fields it does not know, so
+    that a consumer reads events of a newer producer; what a sender writes is read exactly: a
+    misspelt `category` would leave the line uncategorised, earning points a category rule
+    excludes, so an unknown field is refused."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class CustomerRef(Contract):
@@ -47,6 +56,12 @@ class Discount(Contract):
     code: CouponCode | None = None
     amount: Money = Field(gt=0)
     label: Text = Field(default="", max_length=64)
+
+
+class DiscountIn(Discount):
+    """A discount as a till sends it: unknown fields refused (`SaleLineIn`)."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class DiscountedSale(Protocol):

@@ -11,13 +11,13 @@ from typing import Annotated
 
 import httpx
 from fastapi import APIRouter, HTTPException, Request, Response, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.authorize import Allowed
 from shared.cards import CardNumber
 from shared.coupon_codes import CouponCode
-from shared.events.contracts import SaleLine
-from shared.events.contracts.pos import Discount, discounts_fit, sum_of_discounts
+from shared.events.contracts import SaleLineIn, SaleTime
+from shared.events.contracts.pos import DiscountIn, discounts_fit, sum_of_discounts
 from shared.identifiers import StoreId
 from shared.policy import Grant
 
@@ -31,11 +31,11 @@ class BasketIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     store_id: StoreId
-    occurred_at: AwareDatetime | None = Field(default=None, description="Defaults to now")
+    occurred_at: SaleTime | None = Field(default=None, description="Defaults to now")
     card_no: CardNumber | None = Field(default=None, description="The swiped points card")
-    lines: list[SaleLine] = Field(min_length=1, max_length=500)
+    lines: list[SaleLineIn] = Field(min_length=1, max_length=500)
     coupons: list[CouponCode] = Field(default_factory=list, max_length=20)
-    discounts: list[Discount] = Field(default_factory=list, max_length=50, description="As the sale will carry them")
+    discounts: list[DiscountIn] = Field(default_factory=list, max_length=50, description="As the sale will carry them")
 
     _discounts_fit = model_validator(mode="after")(discounts_fit)
 
