@@ -1,5 +1,26 @@
-"""Report periods as clients name them. Year 0000 matches a naive `\\d{4}` but is no date Python
-can build (a server error deep in a report); the year here starts at 1000."""
+"""Report periods and days as clients name them. Year 0000 matches a naive `\\d{4}` but is no date
+Python can build, and a report runs to the first day after its period, which for December 9999 is
+none either (a server error deep in a report): the years here run from 1000 to 9998."""
 
-MONTH_PATTERN = r"^[1-9]\d{3}-(0[1-9]|1[0-2])$"
-QUARTER_PATTERN = r"^[1-9]\d{3}-Q[1-4]$"
+from datetime import date
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+from shared.strict import StrictDate
+
+_YEAR = r"([1-8]\d{3}|9[0-8]\d{2}|99[0-8]\d|999[0-8])"
+MONTH_PATTERN = rf"^{_YEAR}-(0[1-9]|1[0-2])$"
+QUARTER_PATTERN = rf"^{_YEAR}-Q[1-4]$"
+
+FIRST_DAY, LAST_DAY = date(1000, 1, 1), date(9998, 12, 31)
+
+
+def _within_the_years(day: date) -> date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"must be a date from {FIRST_DAY} to {LAST_DAY}")
+    return day
+
+
+# A day a report starts or ends on, written YYYY-MM-DD.
+ReportDay = Annotated[StrictDate, AfterValidator(_within_the_years)]

@@ -613,3 +613,29 @@ async def test_blank_names_are_refused_and_names_are_kept_without_their_surround
     r = await cmp.client.post("/v1/promotions", json={"title": " 伊利纯牛奶 立减5元\n", "sku": "6907992500133",
                                                        "amount_off": "5.00", **window}, headers=cmp.marketing())
     assert r.status_code == 201 and r.json()["spec"]["title"] == "伊利纯牛奶 立减5元", r.text
+
+
+async def test_coupons_whose_fixed_dates_have_passed_are_given_by_nothing(cmp) -> None:
+    members = await seed(cmp, 3)
+    window = {"valid_from": (T0 - timedelta(days=60)).isoformat(), "valid_until": (T0 - timedelta(days=30)).isoformat()}
+    r = await cmp.client.post("/v1/coupon-templates", json={"name": "旧券", "kind": "amount_off", "amount": "5.00",
+                                                              "validity": window}, headers=cmp.marketing())
+    assert r.status_code == 422 and r.json()["detail"].startswith("validity.valid_until: "), r.text
+
+    # A template valid when it was made, and over by the time coupons would be given from it.
+    ends = T0 + timedelta(days=1)
+    template_id = await cmp.template(validity={"valid_from": T0.isoformat(), "valid_until": ends.isoformat()})
+    seg = await segment(cmp)
+    made = await campaign(cmp, name="x", kind="one_off", segment_id=seg, coupon_template_id=template_id,
+                          message={"template": "coupon_offer"}, control_share="0")
+    cmp.clock.advance(days=2)
+    for path, body, field in [
+        (f"/v1/campaigns/{made['id']}/launch", None, "coupon_template_id"),
+        ("/v1/campaigns", {"name": "y", "kind": "one_off", "segment_id": seg, "coupon_template_id": template_id,
+                           "message": {"template": "coupon_offer"}}, "coupon_template_id"),
+        (f"/v1/coupon-templates/{template_id}/issue", {"member_ids": members[:1]}, "template_id"),
+    ]:
+        r = await cmp.client.post(path, json=body, headers=cmp.marketing())
+        assert r.status_code == 422 and r.json()["detail"].startswith(f"{field}: template {template_id} was valid until"), (path, r.text)
+    r = await cmp.client.get(f"/v1/members/{members[0]}/coupons", headers=cmp.marketing())
+    assert r.status_code == 200 and r.json() == []

@@ -5,13 +5,14 @@ members' sign-in by SMS code)."""
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
 from gateway.adapters.clients import close_clients, open_clients
 from gateway.adapters.member_revocations import RevokedMembers
 from gateway.adapters.revocations import RevokedTills
 from gateway.adapters.signing import open_identity
 from gateway.api.app_http import AppHttpMiddleware
-from gateway.api.console.render import forbidden_handler, login_needed, refusal_handler
+from gateway.api.console.render import forbidden_handler, login_needed, refusal_handler, validation_handler
 from gateway.api.console.session import LoginNeeded, Successors
 from gateway.api.routes import (
     app_card,
@@ -52,6 +53,7 @@ from shared.errors import ServiceError
 from shared.group_commit import GroupCommit
 from shared.policy import AccessDenied
 from shared.service import ServiceSpec, build_service_app, service_error_handler
+from shared.validation_errors import validation_error_handler
 
 
 def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> FastAPI:
@@ -108,5 +110,6 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
     app.state.console_successors = Successors()
     app.add_exception_handler(ServiceError, refusal_handler(service_error_handler))
     app.add_exception_handler(AccessDenied, forbidden_handler)
+    app.add_exception_handler(RequestValidationError, validation_handler(validation_error_handler))
     app.add_exception_handler(LoginNeeded, login_needed)
     return app

@@ -97,3 +97,14 @@ async def test_a_person_reading_english_is_told_in_english(gateway, env) -> None
     form = {**await desk_form(gateway), "name": "钱芳", "phone": "123", "community": "阳光花园", "address": "3幢201室"}
     page = await gateway.post("/console/desk/register", data=form)
     assert message(page.text) == "Phone: must be an 11-digit mobile number; Name: at most 50 characters"
+
+
+@pytest.mark.parametrize("replay", ["99999999999999999999999", "abc"])
+async def test_an_address_the_console_cannot_read_is_a_refusal_page_not_a_server_error(gateway, env, replay: str) -> None:
+    await logged_in(gateway, env, "op.zhang", "operator")
+    page = await gateway.get(f"/console/ops/dead-letters/replays/{replay}")
+    assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
+    assert message(page.text).startswith("replay_id")
+    # The API beside the console keeps its JSON answer.
+    r = await gateway.get("/api/v1/members?limit=abc", headers={"Authorization": "Bearer x"})
+    assert r.headers["content-type"].startswith("application/json")

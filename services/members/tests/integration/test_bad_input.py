@@ -27,7 +27,8 @@ async def test_integers_beyond_64_bits_in_a_query_are_422(members, env: TestEnv,
         assert r.json()["detail"][0]["loc"] == ["query", query.split("=")[0]]
 
 
-@pytest.mark.parametrize("query", ["managers/monthly?month=0000-01", "managers/quarterly?quarter=0000-Q1"])
+@pytest.mark.parametrize("query", ["managers/monthly?month=0000-01", "managers/quarterly?quarter=0000-Q1",
+                                   "managers/monthly?month=9999-12", "managers/quarterly?quarter=9999-Q4"])
 async def test_year_zero_in_a_report_period_is_422(members, env: TestEnv, query: str) -> None:
     from shared.auth import Role
 
@@ -45,3 +46,14 @@ def _ascii_json(body: dict) -> bytes:
     import json
 
     return json.dumps(body).encode()  # \u escapes, as a client would send them
+
+
+@pytest.mark.parametrize(("query", "field"), [
+    ("from=0001-01-01", "from"), ("to=9999-12-31", "to"), ("from=2026-01-01&to=9999-12-31", "to"),
+])
+async def test_a_report_day_beyond_the_years_a_report_can_span_is_422(members, env: TestEnv, query: str, field: str) -> None:
+    from shared.auth import Role
+
+    r = await members.get(f"/v1/infobase/communities?{query}", headers=env.auth(Role.ADMIN))
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["query", field]

@@ -93,3 +93,11 @@ async def test_an_amount_that_is_not_a_json_integer_is_422(pts, method: str, pat
     assert r.status_code == 422, r.text
     assert r.json()["detail"][0]["loc"] == loc
     assert await pts.balance("bi3") == 0
+
+
+@pytest.mark.parametrize(("query", "field"), [("from=2020-01-01&to=9999-12-31", "to"), ("from=0001-01-01&to=2020-01-01", "from"),
+                                              ("from=0&to=2020-01-01", "from")])
+async def test_a_gift_register_day_beyond_the_years_a_report_can_span_is_422(pts, query: str, field: str) -> None:
+    r = await pts.client.get(f"/v1/gift-register?store_id=S001&{query}", headers=pts.env.auth(Role.STORE_MANAGER, store_id="S001"))
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["query", field]

@@ -73,6 +73,10 @@ class Validity(Strict):
             raise ValueError("valid_until must be after valid_from")
         return self
 
+    def over(self, now: datetime) -> bool:
+        """Fixed dates that have passed: a coupon of them could never be used."""
+        return self.valid_until is not None and self.valid_until <= now
+
     def window(self, issued_at: datetime) -> tuple[datetime, datetime]:
         if self.days is not None:
             return issued_at, issued_at + timedelta(days=self.days)

@@ -69,6 +69,7 @@ async def create(uow: UnitOfWork, spec: CampaignIn, by: str) -> CampaignRow:
     template = None
     if spec.coupon_template_id is not None:
         template = await coupons.get_template(uow.session, spec.coupon_template_id)
+        coupons.ensure_usable(template, now, "coupon_template_id")
         if coupons.spec_of(template).generic_code is not None:
             raise Conflict(f"template {template.id} has a generic code: a campaign issues member codes")
         if spec.trigger is Trigger.COMPLAINT_COMPENSATION and coupons.spec_of(template).kind is not Kind.AMOUNT_OFF:
@@ -143,6 +144,8 @@ async def launch(uow: UnitOfWork, campaign_id: str) -> CampaignRow:
     row = await _locked(uow, campaign_id)
     now = uow.now()
     row.state = move(State(row.state), "launch", now=now, starts_at=row.starts_at, ends_at=row.ends_at).value
+    if (template_id := _issuing_template(row)) is not None:
+        coupons.ensure_usable(await coupons.get_template(uow.session, template_id), now, "coupon_template_id")
     row.launched_at = now
     if row.segment_id is not None:
         row.segment_rule = (await segments.get_segment(uow, row.segment_id)).rule

@@ -58,7 +58,7 @@ from shared.columns import MoneyColumn
 from shared.commands import derived_event_id
 from shared.consumer import Delivery
 from shared.db import insert_into, insert_many, insert_or_skip, one_of
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, Invalid, NotFound
 from shared.events import contracts as c
 from shared.events.registry import COUPON_ISSUED, COUPON_REDEEMED, COUPON_RELEASED, COUPON_REVERSED
 from shared.unit_of_work import UnitOfWork
@@ -77,6 +77,9 @@ LOOKUP_CHUNK = 1000
 
 
 async def create_template(uow: UnitOfWork, spec: TemplateSpec, created_by: str, now: datetime) -> CouponTemplateRow:
+    if spec.validity.over(now):
+        raise Invalid("validity.valid_until", f"{spec.validity.valid_until:%Y-%m-%dT%H:%M%z} has passed: "
+                      "a coupon of this template could never be used")
     if spec.generic_code is not None:
         taken = await uow.session.exec(select(CouponTemplateRow.id).where(CouponTemplateRow.generic_code == spec.generic_code))
         if taken.first() is not None:
@@ -87,6 +90,16 @@ async def create_template(uow: UnitOfWork, spec: TemplateSpec, created_by: str, 
     )
     uow.session.add(row)
     return row
+
+
+def ensure_usable(template: CouponTemplateRow, now: datetime, field: str) -> None:
+    """Coupons are about to be given from `template` (a campaign created or launched with it, an
+    issue by hand): not if its fixed dates have passed, or customers would be told of coupons that
+    no till takes. A triggered campaign keeps issuing what it has (its events cannot be refused)."""
+    validity = spec_of(template).validity
+    if validity.over(now):
+        raise Invalid(field, f"template {template.id} was valid until {validity.valid_until:%Y-%m-%dT%H:%M%z}: "
+                      "its coupons could never be used")
 
 
 async def ensure_template(uow: UnitOfWork, template_id: str, spec: TemplateSpec, created_by: str,

@@ -70,6 +70,7 @@ async def issue(template_id: str, body: IssueIn, uow: UowDep, request: Request,
     limit = _settings(request).coupon_issue_max_members
     if len(body.member_ids) > limit:
         raise Invalid("member_ids", f"at most {limit} members per request")
+    coupons.ensure_usable(await coupons.get_template(uow.session, template_id), uow.now(), "template_id")
     result = await coupons.issue(uow, template_id, list(body.member_ids), body.campaign_id)
     return IssuePublic(requested=result.requested, issued=result.issued, already_held=result.already_held,
                        over_budget=result.over_budget)

@@ -9,6 +9,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
@@ -20,7 +21,7 @@ from gateway.console import TEMPLATES
 from gateway.domain.staff import LoginFailed, SecondFactorNeeded, SecondFactorWrong
 from gateway.service_layer.console_reads import ServiceRefused
 from shared.auth import Role
-from shared.errors import ServiceError, TooManyRequests
+from shared.errors import Invalid, ServiceError, TooManyRequests
 from shared.policy import POLICY, AccessDenied
 
 log = logging.getLogger(__name__)
@@ -189,6 +190,20 @@ def refusal_handler(json_handler: Any) -> Any:
         response = page(request, template, status_code=exc.status_code, message=message)
         response.headers.update(exc.headers())
         return response
+
+    return handle
+
+
+def validation_handler(json_handler: Any) -> Any:
+    """A console address the routes cannot read (a replay number that is no number, or beyond 64
+    bits) is a refusal page like any other, naming the part; elsewhere the JSON answer stays."""
+    refuse = refusal_handler(json_handler)
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        if not on_console(request) or not isinstance(exc, RequestValidationError):
+            return await json_handler(request, exc)
+        error = exc.errors()[0]
+        return await refuse(request, Invalid(str(error["loc"][-1]), str(error["msg"])))
 
     return handle
 

@@ -17,6 +17,7 @@ from gateway.service_layer import dead_letters
 from gateway.service_layer.console_people import display_names
 from shared.deps import CommandsDep, UowDep
 from shared.errors import Invalid
+from shared.integers import Int64
 
 router = APIRouter(prefix="/console/ops/dead-letters", tags=["console"], include_in_schema=False)
 FILTER_FIELDS = ("error_class", "event_type", "topic", "key", "since", "until", "state")
@@ -106,14 +107,14 @@ async def replay(request: Request, form: Form, commands: CommandsDep, user: Anno
 
 
 @router.post("/replays/{replay_id}/resume")
-async def resume(replay_id: int, request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.dead_letter.handle")]) -> Response:
+async def resume(replay_id: Int64, request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.dead_letter.handle")]) -> Response:
     topic, letters = await _letters(request)
     await _send(request, topic, letters, replay_id)
     return go(request, f"/console/ops/dead-letters/replays/{replay_id}")
 
 
 @router.get("/replays/{replay_id}")
-async def replay_page(replay_id: int, request: Request, uow: UowDep, user: Annotated[ConsoleUser, Console("gateway.dead_letter.read")]) -> HTMLResponse:
+async def replay_page(replay_id: Int64, request: Request, uow: UowDep, user: Annotated[ConsoleUser, Console("gateway.dead_letter.read")]) -> HTMLResponse:
     replay = await dead_letters.replay_of(uow, replay_id)
     return page(request, "ops/dead_letter_replay.html", user, replay=replay, marks=await dead_letters.replay_marks(uow, replay_id),
                 staff_names=await display_names(uow, [replay.requested_by]))

@@ -41,16 +41,16 @@ from members.service_layer.infobase_queries import (
 from shared.authorize import Allowed
 from shared.deps import UowDep
 from shared.integers import Int64
+from shared.periods import ReportDay
 from shared.policy import Grant
 from shared.reports import ReportFormat, render
-from shared.strict import StrictDate
 
 router = APIRouter(prefix="/v1/infobase", tags=["information base"])
 
 FormatQuery = Annotated[ReportFormat, Query(description="json for screens, csv for Excel, html to print")]
 StoreQuery = Annotated[str | None, Query(max_length=32, description="Only sales in this store")]
-FromQuery = Annotated[StrictDate | None, Query(alias="from", description="First business day (inclusive), YYYY-MM-DD")]
-ToQuery = Annotated[StrictDate | None, Query(alias="to", description="Last business day (inclusive), YYYY-MM-DD")]
+FromQuery = Annotated[ReportDay | None, Query(alias="from", description="First business day (inclusive), YYYY-MM-DD")]
+ToQuery = Annotated[ReportDay | None, Query(alias="to", description="Last business day (inclusive), YYYY-MM-DD")]
 OffsetQuery = Annotated[Int64, Query(ge=0)]
 
 

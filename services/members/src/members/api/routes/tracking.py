@@ -29,9 +29,9 @@ from shared.authorize import Allowed
 from shared.deps import UowDep
 from shared.errors import Conflict, Invalid
 from shared.idempotency import idempotency_key_header
+from shared.periods import ReportDay
 from shared.policy import AccessDenied, Grant, Scope
 from shared.reports import Column, ReportFormat, render
-from shared.strict import StrictDate
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/tracking", tags=["tracking"])
@@ -154,7 +154,7 @@ REPORT_COLUMNS = [
 @router.get("/reports/daily")
 async def daily_report(
     uow: UowDep, grant: TrackingReaderDep,
-    day: Annotated[StrictDate, Query(alias="date", description="YYYY-MM-DD")],
+    day: Annotated[ReportDay, Query(alias="date", description="YYYY-MM-DD")],
     store_id: Annotated[str | None, Query(max_length=32)] = None,
     manager_id: Annotated[str | None, Query(max_length=64)] = None,
     format: ReportFormat = ReportFormat.JSON,

@@ -1,6 +1,6 @@
 """Gift redemption at the service desk and the gift register (赠品发放登记)."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from shared.authorize import Allowed
 from shared.deps import CommandsDep, UowDep
 from shared.idempotency import IdempotencyKey
 from shared.member_directory import member_facts
+from shared.periods import ReportDay
 from shared.policy import Grant
 from shared.reports import Column, ReportFormat, local_time, render
 from shared.unit_of_work import UnitOfWork
@@ -117,8 +118,8 @@ async def _gift_names(uow: UnitOfWork) -> dict[str, str]:
 @router.get("/gift-register", summary="The gift register of a store for a date range (JSON, CSV or printable HTML)")
 async def gift_register(
     request: Request, grant: Annotated[Grant, Allowed("points.gift_register.read")], uow: UowDep, store_id: str,
-    date_from: Annotated[date, Query(alias="from", description="First business day, inclusive")],
-    date_to: Annotated[date, Query(alias="to", description="Last business day, inclusive")],
+    date_from: Annotated[ReportDay, Query(alias="from", description="First business day, inclusive")],
+    date_to: Annotated[ReportDay, Query(alias="to", description="Last business day, inclusive")],
     format: ReportFormat = ReportFormat.JSON,
 ):
     grant.ensure_store(store_id)
