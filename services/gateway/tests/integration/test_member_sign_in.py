@@ -187,6 +187,9 @@ async def test_a_sign_up_with_a_bad_code_registers_nobody_and_bad_fields_are_422
     assert r.status_code == 422 and "address" in r.text
     r = await sign_in.register(phone, code, email="not-an-address")
     assert r.status_code == 422 and "email" in r.text
+    # A "no" under another name would be dropped, and the customer texted against their answer.
+    r = await sign_in.register(phone, code, consents={"marketing_sms": False})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "consents", "marketing_sms"], r.text
     r = await sign_in.gateway.post("/identity/v1/members/token", json={"phone": phone, "code": "12345"})
     assert r.status_code == 422 and "code" in r.text
 

@@ -98,6 +98,10 @@ async def test_a_member_edits_their_own_contact_details_but_not_channel_or_home_
     assert ok.status_code == 200 and ok.json()["email"] == "me@example.com"
     refused = await edit(members, me, m["id"], channel="partner", home_store_id="S009")
     assert refused.status_code == 403 and "channel, home_store_id" in refused.json()["detail"]
+    # A number unproven would take its owner's phone sales, points and sign-in.
+    refused = await edit(members, me, m["id"], phone="13700000011")
+    assert refused.status_code == 403 and "may not change phone" in refused.json()["detail"]
+    assert (await edit(members, env.auth(Role.SERVICE_DESK), m["id"], phone="13700000011")).status_code == 200
     other = await register(members, env)
     assert (await edit(members, me, other["id"], name="x")).status_code == 403
 

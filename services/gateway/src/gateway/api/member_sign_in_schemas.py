@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.phones import Phone
 from shared.strict import StrictBool, StrictDate
@@ -28,7 +28,10 @@ class SignInRequest(BaseModel):
 
 
 class SignUpConsents(BaseModel):
-    """The customer's answers, each left out if not given (silence is no consent)."""
+    """The customer's answers, each left out if not given (silence is no consent). An answer under
+    another name (`marketing_sms`) is refused: dropped, a customer's "no" would be lost."""
+
+    model_config = ConfigDict(extra="forbid")
 
     sms: StrictBool | None = Field(default=None, description="Marketing messages by SMS (营销短信)")
     email: StrictBool | None = Field(default=None, description="Marketing messages by e-mail")
@@ -37,7 +40,9 @@ class SignUpConsents(BaseModel):
 
 class SignUpRequest(BaseModel):
     """Registration from the app: the phone is proved by the code; members checks the rest as it
-    does a desk registration (and answers 422 naming the field)."""
+    does a desk registration (and answers 422 naming the field). Unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
 
     phone: Phone = Field(description="The number the code was sent to", examples=["13800138000"])
     code: Code = Field(description="The 6 digits of the SMS", examples=["042917"])

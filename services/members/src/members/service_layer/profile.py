@@ -17,8 +17,11 @@ from shared.errors import Conflict
 from shared.pseudonyms import phone_hmac
 from shared.unit_of_work import UnitOfWork
 
-# What a member may change about themself; channel (partner pricing) and home store are the chain's call.
-SELF_SERVICE_FIELDS = frozenset({"name", "phone", "email", "gender", "birthday", "community", "address"})
+# What a member may change about themself; channel (partner pricing) and home store are the chain's
+# call. Not the phone: it is the member's sign-in identity and what sales paid by phone are matched
+# by, so a member claiming a number unproven would take its owner's sales and points and sign-in;
+# it is changed at the desk, where the customer shows who they are.
+SELF_SERVICE_FIELDS = frozenset({"name", "email", "gender", "birthday", "community", "address"})
 
 
 class ProfileConflict(Conflict):
