@@ -48,6 +48,19 @@ def test_rows_of_a_sale_that_disagree_or_lack_fields_are_refused_here() -> None:
     assert (short.line, short.sale, short.problem) == (4, None, "row: 3 fields where the header has 13")
 
 
+def test_rows_of_a_sale_that_come_back_after_another_sale_are_refused_not_lost(monkeypatch) -> None:
+    rice = "S001,T-1,2019-03-01T10:15:00+08:00,8800000012345,,cash,,rice,米,grain,2,39.90,79.80\n"
+    oil = "S001,T-1,2019-03-01T10:15:00+08:00,8800000012345,,cash,,oil,油,oil,1,50.00,50.00\n"
+    other = "S001,T-2,2019-03-01T11:15:00+08:00,,,cash,20.00,,,,,,\n"
+    first, between, again = csv_sales(HEADER + rice + other + oil)
+    assert (first.problem, between.problem, again.sale, [n for n, _ in again.rows]) == (None, None, None, [4])
+    assert again.problem == ("pos_txn_id: transaction S001/T-1 began at line 2; a sale's rows must follow each other "
+                             "(sort the file by transaction)")
+    # Checked against the latest transactions only, so that a file of years is read in bounded memory.
+    monkeypatch.setattr("crm_cli.sales_file.RECENT_TRANSACTIONS", 1)
+    assert [s.problem for s in csv_sales(HEADER + rice + other + oil)] == [None, None, None]
+
+
 def test_a_csv_header_must_name_the_sale_and_only_known_columns() -> None:
     with pytest.raises(FileProblem, match="lacks pos_txn_id"):
         csv_sales("store_id,occurred_at,total\n")

@@ -29,6 +29,10 @@ FORMATS = ("csv", "jsonl")
 # What separates a CSV file's columns, told from its header: spreadsheets save with commas, or with
 # semicolons where the comma is the decimal mark, and databases export tab-separated.
 DELIMITERS = (",", ";", "\t", "|")
+# How many of the latest sales' transactions a CSV file is checked against for rows that come back
+# after another sale's (a file sorted by time interleaves its tills' transactions): enough for a
+# store's day of every till, bounded so that a file of years takes no more memory than that.
+RECENT_TRANSACTIONS = 200_000
 
 
 class FileProblem(ValueError):
@@ -134,6 +138,7 @@ class CsvSales:
     def __iter__(self) -> Iterator[SourceSale]:
         current: SourceSale | None = None
         key: tuple[str, str] | None = None
+        began: dict[tuple[str, str], int] = {}  # the latest transactions' first lines, oldest first
         start = self.reader.line_num + 1
         for fields in self.reader:
             line, start = start, self.reader.line_num + 1
@@ -148,6 +153,15 @@ class CsvSales:
                 yield current
             current, key = SourceSale(line), row_key
             self._add_row(current, line, fields, row)
+            if (first := began.get(row_key)) is not None:
+                # Imported, its lines would be answered present as the sale already recorded: lost.
+                current.problem = (f"pos_txn_id: transaction {row_key[0]}/{row_key[1]} began at line {first}; "
+                                   "a sale's rows must follow each other (sort the file by transaction)")
+                current.sale = None
+            else:
+                began[row_key] = line
+                if len(began) > RECENT_TRANSACTIONS:
+                    del began[next(iter(began))]
         if current is not None:
             yield current
 
