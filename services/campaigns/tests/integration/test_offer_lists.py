@@ -161,6 +161,20 @@ async def test_an_opted_out_member_gets_the_general_list_and_no_consent_no_list(
     assert (await offers_of(cmp, "m2"))["offers"] == []
 
 
+async def test_a_member_who_opts_out_after_the_round_sees_the_general_list_at_once(cmp) -> None:
+    beer, milk, grain = await promotion_list(cmp)
+    await member(cmp, "m1")
+    await build(cmp)
+    assert (await offers_of(cmp, "m1"))["personal"] is True
+    await cmp.apply(personalisation("m1", False))
+    listed = await offers_of(cmp, "m1")
+    # Not the list their purchases made until the next round: marketing's list, priced from the promotions.
+    assert listed["personal"] is False
+    assert [(o["promotion_id"], o["personal"], o["coupon_code"]) for o in listed["offers"]] == [
+        (beer, False, None), (milk, False, None), (grain, False, None)]
+    assert [o["own_price"] for o in listed["offers"]][:2] == [None, "49.90"]
+
+
 async def test_the_list_is_announced_by_sms_and_in_the_inbox_with_the_public_link(cmp) -> None:
     await promotion_list(cmp)
     await member(cmp, "m1")

@@ -332,8 +332,10 @@ class ListedOffer:
     valid_until: datetime | None
 
 
-async def member_list(uow: UnitOfWork, member_id: str) -> tuple[OfferRoundRow | None, list[ListedOffer]]:
-    """The member's list of the latest round that gave them one (none: an empty list)."""
+async def member_list(uow: UnitOfWork, member_id: str, settings: Settings) -> tuple[OfferRoundRow | None, list[ListedOffer]]:
+    """The member's list of the latest round that gave them one (none: an empty list). A member who
+    switched personalised offers off since is answered that round's general list at once, not the
+    list their purchases made until the next round (their coupons stay in their wallet)."""
     latest = (await uow.session.exec(
         select(OfferRoundRow).join(OfferRow, col(OfferRow.round_id) == col(OfferRoundRow.id))
         .where(OfferRow.member_id == member_id).order_by(col(OfferRoundRow.as_of).desc()).limit(1))).first()
@@ -344,9 +346,17 @@ async def member_list(uow: UnitOfWork, member_id: str) -> tuple[OfferRoundRow | 
         .join(PromotionRow, col(PromotionRow.id) == col(OfferRow.promotion_id))
         .outerjoin(CouponRow, col(CouponRow.id) == col(OfferRow.coupon_id))
         .where(OfferRow.round_id == latest.id, OfferRow.member_id == member_id).order_by(col(OfferRow.rank)))).all()
+    if any(o.personal for o, _, _ in rows) and await _opted_out(uow, member_id):
+        return latest, [ListedOffer(rank, o.promotion.id, o.spec, False, o.own_price, None, None)
+                        for rank, o in enumerate(general_list(await _on_offer(uow, latest), settings), start=1)]
     return latest, [ListedOffer(o.rank, p.id, PromotionIn.model_validate(p.spec), o.personal, o.own_price,
                                 coupon.code if coupon else None, coupon.valid_until if coupon else None)
                     for o, p, coupon in rows]
+
+
+async def _opted_out(uow: UnitOfWork, member_id: str) -> bool:
+    found = await uow.session.exec(core_select(CUSTOMERS.c.personalised).where(CUSTOMERS.c.member_id == member_id))  # type: ignore[call-overload]
+    return found.scalar_one_or_none() is False
 
 
 def summary(row: OfferRoundRow) -> dict[str, Any]:

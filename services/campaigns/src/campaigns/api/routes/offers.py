@@ -72,9 +72,9 @@ async def list_rounds(
 
 
 @router.get("/v1/members/{member_id}/offers", summary="A member's current offer list")
-async def member_offers(member_id: str, uow: UowDep,
+async def member_offers(member_id: str, uow: UowDep, settings: SettingsDep,
                         _: Annotated[Grant, Allowed("campaigns.offer.read")]) -> OfferListPublic:
-    latest, listed = await offer_lists.member_list(uow, member_id)
+    latest, listed = await offer_lists.member_list(uow, member_id, cast(Settings, settings))
     return OfferListPublic(
         member_id=member_id, round_id=latest.id if latest else None, as_of=latest.as_of if latest else None,
         personal=bool(listed) and listed[0].personal,
