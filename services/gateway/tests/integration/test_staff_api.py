@@ -229,6 +229,8 @@ async def test_a_change_of_store_reaches_the_next_refresh_and_is_audited(gateway
     ({"login": "a.b", "name": "A", "role": "marketing", "password": "short"}, 422, "password"),
     ({"login": "a b", "name": "A", "role": "marketing"}, 422, "login"),
     ({"login": "a.b", "name": "A", "role": "pos"}, 422, "role"),
+    ({"login": "a.b", "name": "   ", "role": "marketing"}, 422, "name"),
+    ({"login": "a.b", "name": "A", "role": "marketing", "stor_id": "S002"}, 422, "stor_id"),
     ({"login": "wang.li", "name": "A", "role": "marketing"}, 409, None),
 ])
 async def test_bad_accounts_are_refused_naming_the_field(gateway, env, body, status, field) -> None:
@@ -313,3 +315,15 @@ async def test_ended_sessions_are_forgotten_after_the_retention(gateway, env, cl
         tokens = (await session.exec(select(StaffRefreshTokenRow))).all()
     assert [s.revoked_at for s in left] == [None]
     assert {t.family_id for t in tokens} == {left[0].family_id}
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"name": "   "}, "name"), ({"name": None}, "name"), ({"role": None}, "role"),
+    ({"account_manager_id": ""}, "account_manager_id"), ({"stor_id": "S002"}, "stor_id"),
+])
+async def test_a_change_that_would_change_nothing_it_names_is_refused_naming_the_field(gateway, env, body, field) -> None:
+    # Each was answered 200 with the account as it was, and the admin believed it changed.
+    created = await manager(gateway, env)
+    r = await gateway.patch(f"/identity/v1/staff/{created['staff_id']}", json=body, headers=admin(env))
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["body", field]

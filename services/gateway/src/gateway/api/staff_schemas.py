@@ -1,13 +1,13 @@
 """Bodies of the staff account and staff session APIs."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gateway.domain.staff import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 from shared.identifiers import StoreId
-from shared.text import Text
+from shared.text import NonBlankText, Text
 
 StaffRole = Literal["service_desk", "account_manager", "store_manager", "marketing", "admin", "operator"]
 
@@ -15,12 +15,15 @@ _PASSWORD = f"{MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"
 
 
 class StaffIn(BaseModel):
+    # A misspelt field (`stor_id`) would be dropped and the admin believe it was set.
+    model_config = ConfigDict(extra="forbid")
+
     login: Text = Field(min_length=2, max_length=64, description="what the person types to log in; stored in lowercase")
-    name: Text = Field(min_length=1, max_length=100)
+    name: NonBlankText = Field(max_length=100)
     role: StaffRole
     store_id: StoreId | None = Field(default=None, description="required for service_desk and store_manager")
     account_manager_id: Text | None = Field(
-        default=None, max_length=64,
+        default=None, min_length=1, max_length=64,
         description="the person's id in members' staff directory; required for account_manager, and the subject "
         "of their tokens wherever set",
     )
@@ -33,10 +36,20 @@ class StaffIn(BaseModel):
 class StaffUpdate(BaseModel):
     """Only the fields sent change; `store_id` or `account_manager_id` sent as null clear them."""
 
-    name: Text | None = Field(default=None, min_length=1, max_length=100)
+    model_config = ConfigDict(extra="forbid")
+
+    name: NonBlankText | None = Field(default=None, max_length=100)
     role: StaffRole | None = None
     store_id: StoreId | None = None
-    account_manager_id: Text | None = Field(default=None, max_length=64)
+    account_manager_id: Text | None = Field(default=None, min_length=1, max_length=64)
+
+    @field_validator("name", "role", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Sent as null, they would change nothing while the answer says 200: every account has both.
+        if value is None:
+            raise ValueError("cannot be cleared: leave it out to keep it")
+        return value
 
 
 class StaffPublic(BaseModel):

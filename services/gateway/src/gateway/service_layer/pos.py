@@ -103,7 +103,7 @@ async def accept_refund(uow: UnitOfWork, body: PosRefundIn, credential: str) -> 
         PURCHASE_REFUNDED,
         c.PurchaseRefundedV1(
             store_id=body.store_id, refund_id=body.refund_id, pos_txn_id=body.pos_txn_id, occurred_at=body.occurred_at,
-            customer=customer, lines=body.lines, amount=body.amount,
+            customer=customer, lines=list[c.SaleLine](body.lines), amount=body.amount,
         ),
         # Same key as the sale, so the return is never read before the sale it reverses.
         key=customer.key if customer else f"store:{body.store_id}",

@@ -77,7 +77,9 @@ def pending_sale(body: PosPurchaseIn, pepper: str, credential: str) -> PendingSa
     # model_construct takes its already validated values instead of validating them again.
     event = c.PurchaseMadeV1.model_construct(
         store_id=body.store_id, pos_txn_id=body.pos_txn_id, occurred_at=body.occurred_at, customer=customer,
-        lines=body.lines, total=body.total, payment=body.payment, coupons=body.coupons, discounts=body.discounts,
+        # The body's lines and discounts are the event's, read with unknown fields refused (`SaleLineIn`).
+        lines=list[c.SaleLine](body.lines), total=body.total, payment=body.payment, coupons=body.coupons,
+        discounts=list[c.Discount](body.discounts),
     )
     return PendingSale(
         store_id=body.store_id, pos_txn_id=body.pos_txn_id, event_id=sale_event_id(body.store_id, body.pos_txn_id),

@@ -121,7 +121,7 @@ def _sale(sale: ImportedSale, customer: c.CustomerRef | None, now: datetime, ori
     event_id = sale_event_id(sale.store_id, sale.pos_txn_id)
     event = c.PurchaseMadeV1.model_construct(
         store_id=sale.store_id, pos_txn_id=sale.pos_txn_id, occurred_at=sale.occurred_at, customer=customer,
-        lines=sale.lines, total=sale.amount, payment=sale.payment, coupons=[], discounts=[],
+        lines=list[c.SaleLine](sale.lines), total=sale.amount, payment=sale.payment, coupons=[], discounts=[],
     )
     envelope = Envelope.model_construct(
         specversion="1.0", id=event_id, source=SOURCE, type=PURCHASE_MADE, time=now, subject=None,
