@@ -4,6 +4,7 @@ by the server, every form needs the CSRF token, logging out ends the session; pa
 until the language is switched; a role without the right gets a page saying so."""
 
 import asyncio
+import re
 from datetime import timedelta
 
 import pytest
@@ -107,6 +108,28 @@ async def test_the_language_switch_shows_english_and_back(gateway, env) -> None:
     r = await gateway.post("/console/language", data={"csrf": csrf_of(english.text), "lang": "zh-CN", "next": "https://elsewhere"})
     assert r.headers["location"] == "/console"  # never sent off the console
     assert "退出登录" in (await gateway.get("/console")).text
+    for elsewhere in ("/console/../identity/v1/staff", "//elsewhere/console", "https://elsewhere/console"):
+        r = await gateway.post("/console/language", data={"csrf": csrf_of(english.text), "lang": "zh-CN", "next": elsewhere})
+        assert r.headers["location"] == "/console", elsewhere
+
+
+def back_of(html: str) -> str:
+    found = re.search(r'name="next" value="([^"]*)"', html)
+    assert found, html
+    return found.group(1).replace("&amp;", "&")
+
+
+async def test_the_language_switch_returns_to_the_page_with_its_filters_and_after_a_form_to_the_forms_page(gateway, env) -> None:
+    password = await account(gateway, env, "op.zhang", "operator")
+    await log_in(gateway, "op.zhang", password)
+    filtered = await gateway.get("/console/ops/dead-letters?state=open&topic=crm.pos.purchases")
+    assert back_of(filtered.text) == "/console/ops/dead-letters?state=open&topic=crm.pos.purchases"
+    # The answer to a form has no address of its own: the switch goes back to the page the form was on.
+    answered = await gateway.post("/console/ops/jobs/run", data={"csrf": csrf_of(filtered.text), "job": "nonesuch"},
+                                  headers={"Referer": "http://testserver/console/ops/jobs"})
+    assert back_of(answered.text) == "/console/ops/jobs"
+    answered = await gateway.post("/console/ops/jobs/run", data={"csrf": csrf_of(filtered.text), "job": "nonesuch"})
+    assert back_of(answered.text) == "/console"
 
 
 

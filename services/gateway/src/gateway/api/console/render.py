@@ -3,9 +3,11 @@ gets (the user, the language, the CSRF token, the menu), the cookies a page send
 pages shown for a refusal, a missing session or a forbidden page."""
 
 import logging
+import posixpath
 from datetime import date, datetime
 from functools import cache
 from typing import Any, cast
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
@@ -118,12 +120,32 @@ def menu(user: ConsoleUser | None) -> list[tuple[str, str]]:
     return items
 
 
+def on_the_console(target: str) -> bool:
+    """Whether `target` (a path and query to go back to) stays on the console: `/console/../x`
+    starts like a console address and is not one."""
+    parts = urlsplit(target)
+    path = parts.path
+    return (not (parts.scheme or parts.netloc) and "\\" not in target and posixpath.normpath(path) == path.rstrip("/")
+            and (path == PATH or path.startswith(PATH + "/")))
+
+
+def _back(request: Request) -> str:
+    """Where the language switch returns to: this page with its query (its filters); for the
+    answer to a form, which has no address of its own, the page the form was on."""
+    if request.method == "GET":
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    else:
+        referer = urlsplit(request.headers.get("referer", ""))
+        here = referer.path + (f"?{referer.query}" if referer.query else "")
+    return here if on_the_console(here) else PATH
+
+
 def page(request: Request, template: str, user: ConsoleUser | None = None, status_code: int = 200, **context: Any) -> HTMLResponse:
     language = language_of(request.cookies.get(LANG_COOKIE))
     csrf = csrf_token(request)
     html = environment(language).get_template(template).render(
         request=request, user=user, lang=language, languages=LANGUAGES, csrf=csrf, menu=menu(user),
-        path=request.url.path, zone=zone_of(request), **context,
+        path=request.url.path, back=_back(request), zone=zone_of(request), **context,
     )
     response = HTMLResponse(html, status_code=status_code)
     keep_cookies(request, response)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gateway.api.console.i18n import LANG_COOKIE, LANGUAGES
-from gateway.api.console.render import go, page
+from gateway.api.console.render import go, on_the_console, page
 from gateway.api.console.session import (
     PATH,
     SESSION_COOKIE,
@@ -76,7 +76,7 @@ async def language(request: Request, form: Form) -> Response:
     """Switches the console's language; a preference, kept a year in this browser."""
     chosen = one(form, "lang")
     back = one(form, "next", PATH)
-    if not back.startswith(PATH):  # never a redirect off the console
+    if not on_the_console(back):  # never a redirect off the console
         back = PATH
     response = go(request, back)
     if chosen in LANGUAGES:
