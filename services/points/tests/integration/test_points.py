@@ -73,3 +73,7 @@ async def test_the_ledger_pages_newest_first(pts, env) -> None:
     second = (await pts.client.get(f"/v1/accounts/m9/ledger?limit=2&before_id={first['next_before_id']}",
                                    headers=env.auth(Role.MEMBER, member_id="m9"))).json()
     assert [e["source_ref"] for e in second["entries"]] == ["sale:S001/L3", "sale:S001/L2"]
+    last = (await pts.client.get(f"/v1/accounts/m9/ledger?limit=1&before_id={second['next_before_id']}",
+                                 headers=env.auth(Role.MEMBER, member_id="m9"))).json()
+    # Exactly full and the last: no next page to send the app to an empty one.
+    assert ([e["source_ref"] for e in last["entries"]], last["next_before_id"]) == (["sale:S001/L1"], None)

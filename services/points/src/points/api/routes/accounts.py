@@ -61,5 +61,8 @@ async def get_ledger(
     limit: Annotated[Int64, Query(ge=1, le=500)] = 100, before_id: Annotated[Int64 | None, Query(ge=1)] = None,
 ) -> LedgerPage:
     await _account(uow, member_id)
-    entries = await _entries(uow, member_id, limit, before_id)
-    return LedgerPage(member_id=member_id, entries=entries, next_before_id=entries[-1].id if len(entries) == limit else None)
+    # One entry more than the page, to tell the last page (no next) from one exactly full.
+    entries = await _entries(uow, member_id, limit + 1, before_id)
+    more = len(entries) > limit
+    entries = entries[:limit]
+    return LedgerPage(member_id=member_id, entries=entries, next_before_id=entries[-1].id if more else None)
