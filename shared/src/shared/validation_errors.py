@@ -63,4 +63,16 @@ def summarise(errors: Any) -> list[dict[str, Any]]:
 
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return JSONResponse({"detail": summarise(exc.errors())}, status_code=422)
+    errors = exc.errors()
+    if any(tuple(e.get("loc", ())) == ("body",) and e.get("type") != "missing" for e in errors) and not _json_sent(request):
+        # FastAPI reads a JSON body only when the request says it is JSON; otherwise the body is
+        # refused as "a valid dictionary" whatever it holds, which sends the caller to the wrong field.
+        sent = request.headers.get("content-type") or "no Content-Type"
+        return JSONResponse({"detail": f"Content-Type: send the body as application/json (the request said {sent})"},
+                            status_code=415)
+    return JSONResponse({"detail": summarise(errors)}, status_code=422)
+
+
+def _json_sent(request: Request) -> bool:
+    kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    return kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))

@@ -1,0 +1,32 @@
+"""A sale sent as anything but JSON is told so (415), not refused as if its fields were wrong."""
+
+import json
+
+import pytest
+
+from gateway.config import Settings
+from gateway.main import create_app
+from shared.auth import Role
+from tests.support.factories import sale_body
+from tests.support.platform import TestEnv, service
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def gateway(env: TestEnv, database_factory):
+    async with service(create_app(env.settings(Settings, await database_factory("gateway")))) as client:
+        r = await client.put("/api/v1/stores/S001", json={"name": "城东大卖场"}, headers=env.auth(Role.ADMIN))
+        assert r.status_code == 200, r.text
+        yield client
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+async def test_a_sale_not_sent_as_json_is_415_naming_the_content_type(gateway, env: TestEnv, content_type) -> None:
+    headers = env.auth(Role.POS, store_id="S001") | ({"Content-Type": content_type} if content_type else {})
+    r = await gateway.post("/pos/v1/purchases", content=json.dumps(sale_body()).encode(), headers=headers)
+    assert r.status_code == 415, r.text
+    assert r.json()["detail"].startswith("Content-Type: send the body as application/json")
+    # Sent as JSON, the same bytes are a sale.
+    headers["Content-Type"] = "application/json; charset=utf-8"
+    assert (await gateway.post("/pos/v1/purchases", content=json.dumps(sale_body()).encode(), headers=headers)).status_code == 202
