@@ -639,3 +639,12 @@ async def test_coupons_whose_fixed_dates_have_passed_are_given_by_nothing(cmp) -
         assert r.status_code == 422 and r.json()["detail"].startswith(f"{field}: template {template_id} was valid until"), (path, r.text)
     r = await cmp.client.get(f"/v1/members/{members[0]}/coupons", headers=cmp.marketing())
     assert r.status_code == 200 and r.json() == []
+
+
+async def test_a_campaign_naming_a_segment_or_template_that_is_not_there_is_422_naming_it(cmp) -> None:
+    seg = await segment(cmp)
+    for body, field in [({"segment_id": "nonesuch"}, "segment_id"),
+                        ({"segment_id": seg, "coupon_template_id": "nonesuch"}, "coupon_template_id")]:
+        r = await cmp.client.post("/v1/campaigns", json={"name": "x", "kind": "one_off", "message": TIP, **body},
+                                  headers=cmp.marketing())
+        assert r.status_code == 422 and r.json()["detail"].startswith(f"{field}: no "), r.text

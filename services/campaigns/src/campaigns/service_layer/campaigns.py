@@ -12,11 +12,11 @@ get the row only: they are who the results compare against.
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, TypeVar
 
 from sqlalchemy import func, type_coerce
 from sqlalchemy import select as core_select
@@ -60,15 +60,27 @@ CHUNK = 500  # members per look-up (SQLite's bound-parameter limit)
 # --- create, read, move
 
 
+T = TypeVar("T")
+
+
+async def _referenced(field: str, found: Awaitable[T]) -> T:
+    """What a body names and is not there is bad input, a 422 naming the field; a 404 is for the
+    address's own id."""
+    try:
+        return await found
+    except NotFound as exc:
+        raise Invalid(field, str(exc)) from None
+
+
 async def create(uow: UnitOfWork, spec: CampaignIn, by: str) -> CampaignRow:
     now = uow.now()
     if spec.ends_at is not None and over(now, spec.ends_at):
         raise Invalid("ends_at", f"{spec.ends_at.isoformat()} is in the past: a campaign ending then would reach nobody")
     if spec.segment_id is not None:
-        await segments.get_segment(uow, spec.segment_id)  # 404 naming it if there is none
+        await _referenced("segment_id", segments.get_segment(uow, spec.segment_id))
     template = None
     if spec.coupon_template_id is not None:
-        template = await coupons.get_template(uow.session, spec.coupon_template_id)
+        template = await _referenced("coupon_template_id", coupons.get_template(uow.session, spec.coupon_template_id))
         coupons.ensure_usable(template, now, "coupon_template_id")
         if coupons.spec_of(template).generic_code is not None:
             raise Conflict(f"template {template.id} has a generic code: a campaign issues member codes")
