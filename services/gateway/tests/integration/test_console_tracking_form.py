@@ -29,6 +29,8 @@ def members_recording(sent: list[httpx.Request]) -> Downstream:
     def members(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/v1/tracking/queue":
             return httpx.Response(200, json=QUEUE)
+        if request.url.path == "/v1/tracking/reports/daily":
+            return httpx.Response(200, json={"records": []})
         if request.method == "POST" and request.url.path == "/v1/tracking/records":
             sent.append(request)
             return httpx.Response(201, json={"id": len(sent)})
@@ -60,3 +62,15 @@ async def test_a_tracking_form_sent_twice_goes_to_members_under_one_key(gateway,
     r = await gateway.post("/console/tracking", data={**form, "idempotency_key": "bad"})
     assert r.status_code == 422 and "表单已损坏或已过期：请刷新页面后重新填写。" in r.text
     assert len(sent) == 2
+
+
+@pytest.mark.parametrize(("role", "extra", "linked"), [
+    ("account_manager", {"store_id": "S001", "account_manager_id": "am-017"}, True),
+    ("store_manager", {"store_id": "S001"}, False),  # keeps no queue: the link would be a refusal page
+])
+async def test_the_daily_report_links_to_the_tracking_queue_only_for_those_who_keep_one(gateway, env, role, extra, linked) -> None:
+    await logged_in(gateway, env, "someone", role, **extra)
+    gateway.app.state.downstream = members_recording([])
+    report = await gateway.get("/console/tracking/report")
+    assert report.status_code == 200, report.text
+    assert ('href="/console/tracking"' in report.text) is linked
