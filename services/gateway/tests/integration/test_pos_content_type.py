@@ -4,20 +4,17 @@ import json
 
 import pytest
 
-from gateway.config import Settings
-from gateway.main import create_app
 from shared.auth import Role
 from tests.support.factories import sale_body
-from tests.support.platform import TestEnv, service
+from tests.support.identity import MovableClock, gateway_with_stores
+from tests.support.platform import TestEnv
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 async def gateway(env: TestEnv, database_factory):
-    async with service(create_app(env.settings(Settings, await database_factory("gateway")))) as client:
-        r = await client.put("/api/v1/stores/S001", json={"name": "城东大卖场"}, headers=env.auth(Role.ADMIN))
-        assert r.status_code == 200, r.text
+    async with gateway_with_stores(env, await database_factory("gateway"), MovableClock()) as client:
         yield client
 
 
