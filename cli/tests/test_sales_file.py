@@ -54,8 +54,8 @@ def test_rows_of_a_sale_that_come_back_after_another_sale_are_refused_not_lost(m
     other = "S001,T-2,2019-03-01T11:15:00+08:00,,,cash,20.00,,,,,,\n"
     first, between, again = csv_sales(HEADER + rice + other + oil)
     assert (first.problem, between.problem, again.sale, [n for n, _ in again.rows]) == (None, None, None, [4])
-    assert again.problem == ("pos_txn_id: transaction S001/T-1 began at line 2; a sale's rows must follow each other "
-                             "(sort the file by transaction)")
+    assert again.problem == ("pos_txn_id: transaction S001/T-1 began at line 2 and is taken from its rows there, "
+                             "without these; a sale's rows must follow each other")
     # Checked against the latest transactions only, so that a file of years is read in bounded memory.
     monkeypatch.setattr("crm_cli.sales_file.RECENT_TRANSACTIONS", 1)
     assert [s.problem for s in csv_sales(HEADER + rice + other + oil)] == [None, None, None]

@@ -155,8 +155,8 @@ class CsvSales:
             self._add_row(current, line, fields, row)
             if (first := began.get(row_key)) is not None:
                 # Imported, its lines would be answered present as the sale already recorded: lost.
-                current.problem = (f"pos_txn_id: transaction {row_key[0]}/{row_key[1]} began at line {first}; "
-                                   "a sale's rows must follow each other (sort the file by transaction)")
+                current.problem = (f"pos_txn_id: transaction {row_key[0]}/{row_key[1]} began at line {first} and is "
+                                   "taken from its rows there, without these; a sale's rows must follow each other")
                 current.sale = None
             else:
                 began[row_key] = line
