@@ -425,7 +425,7 @@ async def test_campaign_bodies_are_checked_and_only_marketing_runs_campaigns(cmp
         assert r.status_code == 422 and field in r.text, (body, r.text)
     r = await cmp.client.post("/v1/campaigns", json={"name": "x", "kind": "one_off", "segment_id": "nope",
                                                       "message": {"template": "x"}}, headers=cmp.marketing())
-    assert r.status_code == 404
+    assert r.status_code == 422 and r.json()["detail"] == "segment_id: no segment nope", r.text
     for role in (Role.SERVICE_DESK, Role.STORE_MANAGER, Role.ACCOUNT_MANAGER):
         headers = cmp.env.auth(role, store_id="S001")
         assert (await cmp.client.get("/v1/campaigns", headers=headers)).status_code == 403
