@@ -1,25 +1,32 @@
-"""Event type -> handler map of the gateway: members' erasures, whose tokens it refuses from then on."""
+"""Event type -> handler map of the gateway: the sales an import of the chain's history recorded,
+whose transaction ids it keeps with the tills' (`pos_purchases.record_imported`), and members'
+erasures, whose tokens it refuses from then on."""
 
 from typing import cast
 
 from gateway.adapters.member_revocations import RevokedMembers
 from gateway.config import Settings
-from gateway.service_layer import member_sign_in
+from gateway.service_layer import member_sign_in, pos_purchases
 from shared.clock import Clock
 from shared.consumer import Delivery, Handler
 from shared.events import contracts as c
-from shared.events.registry import MEMBER_ERASED
+from shared.events.registry import MEMBER_ERASED, SALES_IMPORTED
 from shared.unit_of_work import UnitOfWork
+
+
+async def on_sales_imported(uow: UnitOfWork, delivery: Delivery) -> None:
+    await pos_purchases.record_imported(uow, cast(c.SalesImportedV1, delivery.payload).sales)
 
 
 def handlers(settings: Settings, clock: Clock, revoked: RevokedMembers | None = None) -> dict[str, Handler]:
     """`revoked`: the app's in-memory list the verifier consults (without it, only the table)."""
+    found: dict[str, Handler] = {SALES_IMPORTED: on_sales_imported}
     if not settings.identity_enabled:  # another issuer mints the tokens, and refuses them
-        return {}
+        return found
     members = revoked if revoked is not None else RevokedMembers()
 
     async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
         erased = cast(c.MemberErasedV1, delivery.payload)
         await member_sign_in.on_member_erased(uow, erased.member_id, erased.erased_at, members)
 
-    return {MEMBER_ERASED: on_member_erased}
+    return {**found, MEMBER_ERASED: on_member_erased}

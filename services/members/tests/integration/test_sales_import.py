@@ -20,6 +20,8 @@ from tests.support.members import deliver_sale, register
 pytestmark = pytest.mark.integration
 
 ATTRIBUTED = "crm.members.purchase_attributed.v1"
+IMPORTED = "crm.members.sales_imported.v1"
+SKU = line()["sku"]
 
 
 def admin(env) -> dict[str, str]:
@@ -59,10 +61,16 @@ async def member_row(members, member_id: str) -> MemberRow:
         return (await s.exec(select(MemberRow).where(MemberRow.id == member_id))).one()
 
 
-async def announced(members) -> list[dict]:
+async def announced(members, event_type: str = ATTRIBUTED) -> list[dict]:
     async with members.app.state.sessions() as s:
-        rows = (await s.exec(select(OutboxRecord).where(OutboxRecord.event_type == ATTRIBUTED).order_by(OutboxRecord.id))).all()
+        rows = (await s.exec(select(OutboxRecord).where(OutboxRecord.event_type == event_type).order_by(OutboxRecord.id))).all()
     return [json.loads(r.envelope)["data"] for r in rows]
+
+
+async def told_the_gateway(members) -> list[tuple[str, str, str, dict[str, str]]]:
+    """(store, transaction, total, sku -> quantity) of every sale the `sales_imported` events list."""
+    return [(s["store_id"], s["pos_txn_id"], s["total"], {q["sku"]: q["qty"] for q in s["sold"]})
+            for e in await announced(members, IMPORTED) for s in e["sales"]]
 
 
 async def test_past_sales_count_like_live_ones_and_are_announced_as_imported(members, env) -> None:
@@ -82,8 +90,12 @@ async def test_past_sales_count_like_live_ones_and_are_announced_as_imported(mem
     assert card.last_purchase_at is not None and card.last_purchase_at.year == 2020
     phone = await member_row(members, by_phone["id"])
     assert (phone.lifetime_spend, phone.purchase_count) == (Decimal("25.50"), 1)
-    # The outbox: two events of each registration, and the three member sales' announcements.
-    assert await counts(members) == {"PurchaseRow": 4, "PurchaseLineRow": 4, "OutboxRecord": 7, "MemberDaySpendRow": 3}
+    # The outbox: two events of each registration, the three member sales' announcements, and the
+    # batch's transactions for the gateway (the anonymous one too: a till may not take its id either).
+    assert await counts(members) == {"PurchaseRow": 4, "PurchaseLineRow": 4, "OutboxRecord": 8, "MemberDaySpendRow": 3}
+    assert await told_the_gateway(members) == [
+        ("S001", "H-1", "50.00", {SKU: "1"}), ("S001", "H-2", "25.50", {SKU: "2", "oil": "1"}),
+        ("S001", "H-3", "50.00", {SKU: "1"}), ("S001", "H-4", "30.00", {})]
     events = await announced(members)
     assert [(e["pos_txn_id"], e["member_id"], e["imported"], e["earns_points"], len(e["lines"])) for e in events] == [
         ("H-1", by_card["id"], True, True, 1), ("H-2", by_phone["id"], True, True, 2), ("H-4", by_card["id"], True, True, 0)]
@@ -111,6 +123,7 @@ async def test_an_interrupted_import_resumed_counts_the_rest_once(members, env) 
     row = await member_row(members, m["id"])
     assert (row.lifetime_spend, row.purchase_count) == (Decimal("300.00"), 6)
     assert len(await announced(members)) == 6
+    assert [txn for _, txn, _, _ in await told_the_gateway(members)] == [f"P-{i}" for i in range(6)]
 
 
 async def test_a_sale_received_live_is_already_present_and_a_transaction_twice_counts_once(members, env) -> None:
@@ -122,7 +135,9 @@ async def test_a_sale_received_live_is_already_present_and_a_transaction_twice_c
     ])
     assert [r["status"] for r in answer["results"]] == ["present", "imported", "present"]
     after = await counts(members)
-    assert (after["PurchaseRow"], after["OutboxRecord"]) == (live["PurchaseRow"] + 1, live["OutboxRecord"] + 1)
+    # D-1's purchase_attributed, and the gateway told of D-1 alone: the live sale's id it has.
+    assert (after["PurchaseRow"], after["OutboxRecord"]) == (live["PurchaseRow"] + 1, live["OutboxRecord"] + 2)
+    assert [txn for _, txn, _, _ in await told_the_gateway(members)] == ["D-1"]
 
 
 async def test_a_past_sale_that_makes_a_vip_goes_the_one_by_one_way_and_is_still_announced_as_imported(members, env) -> None:

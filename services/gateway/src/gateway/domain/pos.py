@@ -9,11 +9,17 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from shared.events.contracts import SaleLine
+from shared.events.contracts.pos import quantities_by_sku
 
 # Fields a sale body gained after sales were already being accepted. Left out of the fingerprint
 # while empty, so that a sale accepted before they existed and retried after the upgrade is still
 # recognised as the same sale rather than refused as different content.
 _ADDED_LATER = ("coupons", "discounts")
+
+
+# The digest kept for a sale brought in by `crm import-sales` rather than posted by a till: no
+# fingerprint of a POS body (those are 64 hex digits), so it never matches a till's sale.
+IMPORTED = "imported"
 
 
 def canonical_quantity(qty: Decimal) -> str:
@@ -41,14 +47,6 @@ def payload_digest(body: BaseModel) -> str:
 
 def refundable(total: Decimal, refunded: Decimal) -> Decimal:
     return total - refunded
-
-
-def quantities_by_sku(lines: Iterable[SaleLine]) -> dict[str, Decimal]:
-    """How much of each sku the lines hold; a sku on several lines counts once, summed."""
-    by_sku: dict[str, Decimal] = {}
-    for line in lines:
-        by_sku[line.sku] = by_sku.get(line.sku, Decimal(0)) + line.qty
-    return by_sku
 
 
 def taken_back(returned: Mapping[str, Decimal], lines: Iterable[SaleLine]) -> dict[str, Decimal]:

@@ -7,7 +7,14 @@ from typing import Any
 from sqlmodel import select
 
 from gateway.adapters.tables import PosRefundRow, PosSaleRow, quantities_of, quantities_text
-from gateway.domain.pos import before_sale_problem, payload_digest, refundable, return_lines_problem, taken_back
+from gateway.domain.pos import (
+    IMPORTED,
+    before_sale_problem,
+    payload_digest,
+    refundable,
+    return_lines_problem,
+    taken_back,
+)
 from gateway.domain.sales import PosRefundIn
 from gateway.service_layer.stores import ensure_store, no_open_store
 from shared.errors import Conflict, InvalidBodyField
@@ -36,6 +43,15 @@ class InvalidLineField(InvalidField):
 
 class ConflictingRetry(Conflict):
     """The transaction id was already used for different content (409)."""
+
+
+def taken(store_id: str, pos_txn_id: str, earlier_digest: str) -> ConflictingRetry:
+    """The refusal of a sale whose transaction id holds a different sale already."""
+    if earlier_digest == IMPORTED:
+        return ConflictingRetry(
+            f"transaction {store_id}/{pos_txn_id} is a past sale brought in by the import of the chain's history; "
+            "a till's sale needs a transaction id of its own")
+    return ConflictingRetry(f"transaction {store_id}/{pos_txn_id} was already accepted with different content")
 
 
 def unknown_store(store_id: str) -> InvalidField:

@@ -14,11 +14,12 @@ from sqlalchemy import bindparam, tuple_
 from sqlmodel import select
 
 from gateway.adapters.tables import PosSaleRow, StoreRow, quantities_text
-from gateway.domain.pos import payload_digest, quantities_by_sku
+from gateway.domain.pos import IMPORTED, payload_digest
 from gateway.domain.sales import PosPurchaseIn
-from gateway.service_layer.pos import ConflictingRetry, unknown_store
+from gateway.service_layer.pos import ConflictingRetry, taken, unknown_store
 from shared.db import BulkInsert
 from shared.events import contracts as c
+from shared.events.contracts.pos import quantities_by_sku
 from shared.events.envelope import sale_event_id
 from shared.events.registry import PURCHASE_MADE
 from shared.pseudonyms import phone_hmac
@@ -37,6 +38,16 @@ _INSERT_SALES = BulkInsert(
     ["store_id", "pos_txn_id", "event_id", "digest", "card_no", "phone_hmac", "total", "refunded_total", "occurred_at",
      "accepted_at", "sold_by_sku"],
     lambda insert: insert.on_conflict_do_nothing().returning(SALES.c.store_id, SALES.c.pos_txn_id),
+)
+
+# The sales `crm import-sales` recorded, as members announces them (`sales_imported`): kept beside
+# the tills' sales so that no till's sale takes their transaction id and their returns are held to
+# them. Their digest (`IMPORTED`) is no fingerprint of a POS body: a till's sale under the id is
+# always a different sale (409). No card or phone: members links a return to its sale by the id.
+_INSERT_IMPORTED = BulkInsert(
+    SALES,
+    ["store_id", "pos_txn_id", "event_id", "digest", "total", "refunded_total", "occurred_at", "accepted_at", "sold_by_sku"],
+    lambda insert: insert.on_conflict_do_nothing(),
 )
 
 Accepted = tuple[str, bool]  # the sale's event id, and whether this request was a retry
@@ -140,8 +151,22 @@ async def accept_purchases(uow: UnitOfWork, sales: Sequence[PendingSale]) -> lis
             # ours gave way. Not applied; the till's retry is accepted.
             outcomes.append(ConflictingRetry(f"transaction {sale.store_id}/{sale.pos_txn_id} is being accepted by another request; retry"))
         elif earlier[sale.txn][0] != sale.digest:
-            outcomes.append(ConflictingRetry(
-                f"transaction {sale.store_id}/{sale.pos_txn_id} was already accepted with different content"))
+            outcomes.append(taken(sale.store_id, sale.pos_txn_id, earlier[sale.txn][0]))
         else:
             outcomes.append((earlier[sale.txn][1], not (sale.txn in inserted and first[sale.txn] is sale)))
     return outcomes
+
+
+async def record_imported(uow: UnitOfWork, sales: Sequence[c.ImportedSaleRef]) -> None:
+    """Keeps the imported sales not kept yet: a transaction a till brought first stays the till's
+    (members answered the import's row present, and recorded nothing of it)."""
+    now = uow.now()
+    rows = [
+        {"store_id": s.store_id, "pos_txn_id": s.pos_txn_id, "event_id": sale_event_id(s.store_id, s.pos_txn_id),
+         "digest": IMPORTED, "total": s.total, "refunded_total": Decimal("0.00"), "occurred_at": s.occurred_at,
+         "accepted_at": now,
+         # A sale kept as its total only is held to its amount, as one accepted before the lines were kept.
+         "sold_by_sku": quantities_text({q.sku: q.qty for q in s.sold}) if s.sold else None}
+        for s in sales
+    ]
+    await _INSERT_IMPORTED.run(uow.session, rows)

@@ -8,7 +8,9 @@ card or phone no member has. An import is of the chain's members, so a sale of a
 is refused rather than kept unattributed as a live one would be (nobody will register with a card
 of years ago, and kept it would wait for a late match for ever). A POS transaction recorded
 already, by an earlier run of the import or live from the till, is answered present and changes
-nothing: running an import again, or resuming an interrupted one, counts nothing twice.
+nothing: running an import again, or resuming an interrupted one, counts nothing twice. What it
+records is announced to the gateway (`sales_imported`), which refuses a till's sale under an
+imported transaction id and takes returns of imported sales at the till.
 """
 
 from collections.abc import Sequence
@@ -28,14 +30,19 @@ from members.service_layer.sales_batch import Key, Sale, record, recorded_alread
 from shared.consumer import Delivery
 from shared.db import one_of
 from shared.events import contracts as c
+from shared.events.contracts.pos import quantities_by_sku
 from shared.events.envelope import Envelope, sale_event_id
-from shared.events.registry import PURCHASE_MADE
+from shared.events.registry import PURCHASE_MADE, SALES_IMPORTED
 from shared.pseudonyms import phone_hmac
 from shared.unit_of_work import UnitOfWork
 
 MEMBERS = MemberRow.__table__  # type: ignore[attr-defined]
 SOURCE = "members/import"
 ZERO = Decimal("0.00")
+# A `sales_imported` is about no one customer: an import's announcements share one partition.
+ANNOUNCEMENT_KEY = "sales-import"
+ANNOUNCED_SALES = 500
+ANNOUNCED_SKUS = 5_000
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,8 @@ async def import_sales(
             continue
         batch[i] = _sale(sale, ref, now, origin)
     recorded = {s.key for s in batch.values()} if dry_run else await record(uow, list(batch.values()))
+    if not dry_run:
+        announce(uow, [s.sale for s in batch.values() if s.key in recorded])
     # A transaction twice in the batch is recorded once, from its first sale; the other is present.
     counted: set[Key] = set()
     for i, s in batch.items():
@@ -82,6 +91,29 @@ async def import_sales(
         counted.add(s.key)
         results[i] = RowResult(RowStatus.IMPORTED if fresh else RowStatus.PRESENT)
     return [results[i] for i in range(len(raw_sales))]
+
+
+def announce(uow: UnitOfWork, sales: Sequence[c.PurchaseMadeV1]) -> None:
+    """`sales_imported` for the gateway (which keeps every POS transaction id), in events of at
+    most `ANNOUNCED_SALES` sales and about `ANNOUNCED_SKUS` skus: far below the broker's message
+    size however large the baskets. Each transaction once, as recorded (the first of a batch)."""
+    chunk: list[c.ImportedSaleRef] = []
+    skus = 0
+    seen: set[Key] = set()
+    for sale in sales:
+        if (sale.store_id, sale.pos_txn_id) in seen:
+            continue
+        seen.add((sale.store_id, sale.pos_txn_id))
+        sold = [c.SoldQuantity.model_construct(sku=sku, qty=qty) for sku, qty in quantities_by_sku(sale.lines).items()]
+        # Built without validating again: every value passed the import's own rules just now.
+        chunk.append(c.ImportedSaleRef.model_construct(
+            store_id=sale.store_id, pos_txn_id=sale.pos_txn_id, occurred_at=sale.occurred_at, total=sale.total, sold=sold))
+        skus += len(sold)
+        if len(chunk) >= ANNOUNCED_SALES or skus >= ANNOUNCED_SKUS:
+            uow.emit(SALES_IMPORTED, c.SalesImportedV1.model_construct(sales=chunk), key=ANNOUNCEMENT_KEY)
+            chunk, skus = [], 0
+    if chunk:
+        uow.emit(SALES_IMPORTED, c.SalesImportedV1.model_construct(sales=chunk), key=ANNOUNCEMENT_KEY)
 
 
 def _customer(sale: ImportedSale, pepper: str) -> c.CustomerRef | None:

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
-from shared.events.contracts.common import Channel, Contract, Id
+from shared.events.contracts.common import Channel, Contract, Id, StoreId, TxnId
 from shared.money import Money, MoneyTotal, Quantity
 
 Tier = Literal["member", "vip"]
@@ -61,6 +61,32 @@ class PurchaseAttributedV1(Contract):
     # False for an imported sale the import said earns nothing (`--points none`); points then
     # books it at zero, so a later return of it takes nothing back either.
     earns_points: bool = True
+
+
+class SoldQuantity(Contract):
+    sku: str = Field(min_length=1, max_length=64)
+    qty: Quantity
+
+
+class ImportedSaleRef(Contract):
+    """One sale of a `sales_imported`: its transaction, and what a return of it may take back."""
+
+    store_id: StoreId
+    pos_txn_id: TxnId
+    occurred_at: AwareDatetime
+    total: Money
+    # Each sku once, its lines' quantities summed; empty for a sale the old system kept only the
+    # total of, whose returns are then held to its amount alone.
+    sold: list[SoldQuantity] = Field(default_factory=list)
+
+
+class SalesImportedV1(Contract):
+    """Sales `crm import-sales` recorded, for the gateway, which keeps every POS transaction id:
+    a till's sale may not take one of theirs (it would be a different sale under the same id),
+    and a return at the till is held to the imported sale as to a live one. No customer: members
+    alone knows whose each sale is, and links the return to it."""
+
+    sales: list[ImportedSaleRef] = Field(min_length=1)
 
 
 class ReturnAttributedV1(Contract):

@@ -1,6 +1,6 @@
 """What point-of-sale systems publish: sales and returns."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Protocol, TypeVar
 
@@ -31,6 +31,14 @@ class SaleLineIn(SaleLine):
     excludes, so an unknown field is refused."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def quantities_by_sku(lines: Iterable[SaleLine]) -> dict[str, Decimal]:
+    """How much of each sku the lines hold; a sku on several lines counts once, summed."""
+    by_sku: dict[str, Decimal] = {}
+    for line in lines:
+        by_sku[line.sku] = by_sku.get(line.sku, Decimal(0)) + line.qty
+    return by_sku
 
 
 class CustomerRef(Contract):
