@@ -177,6 +177,11 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     "campaigns.message.one_time": {R.SERVICE: A},
     # gateway
     "gateway.customer360.read": {**_CUSTOMER_WORK, R.MEMBER: SELF},
+    # Changes through the services' pass-through (/api/<service>/..., each service deciding as
+    # ever): staff and operators. A member reads their own there, but changes things through the
+    # app API (/app/v1) alone, where the gateway checks what no one service can (that a complaint's
+    # sale is one of theirs, that its store exists); tills have their own routes (/pos/v1).
+    "gateway.services.change": {**_STAFF, R.OPERATOR: A},
     # The member app API (/app/v1): the member's own data only, the member id taken from the token.
     "gateway.app.use": {R.MEMBER: SELF},
     "gateway.pos.post": {R.POS: S},

@@ -28,8 +28,13 @@ class Recorder:
 
 
 @pytest.fixture
-def gateway(tmp_path: Path):
-    private, public = generate_keypair()
+def keypair() -> tuple[str, str]:
+    return generate_keypair()
+
+
+@pytest.fixture
+def gateway(tmp_path: Path, keypair):
+    private, public = keypair
     settings = Settings(environment="test", data_dir=tmp_path, jwt_public_key=public, downstream_timeout_s=2.0,
                         forward_timeout_s=30.0)  # distinct from the mock clients' default of 5 s
     app = create_app(settings)
@@ -201,3 +206,20 @@ async def test_a_post_the_service_dropped_without_answering_is_503_saying_so_not
         service.close()
     assert (r.status_code, r.json()) == (503, {"detail": "points service unavailable: RemoteProtocolError"})
     assert seen == [b"POST /v1/redemptions HTTP/1.1"]
+
+
+async def test_a_member_reads_through_the_pass_through_but_changes_only_through_the_app_api(gateway, keypair) -> None:
+    client, recorders, desk = gateway
+    issuer = TokenIssuer(keypair[0])
+    member = {"Authorization": f"Bearer {issuer.mint('app-m-1', Role.MEMBER, member_id='m-1')}"}
+    r = await client.get("/api/feedback/v1/complaints", params={"member_id": "m-1"}, headers=member)
+    assert r.status_code == 200, r.text
+    # Filing straight to feedback would skip the app's check that the complaint's sale is theirs.
+    filing = {"store_id": "S001", "category": "service", "description": "x", "sale": {"pos_txn_id": "T-1"}}
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        r = await client.request(method, "/api/feedback/v1/complaints", json=filing, headers=member)
+        assert r.status_code == 403 and "gateway.services.change" in r.text, (method, r.text)
+    assert [req.method for req in recorders["feedback"].requests] == ["GET"]
+    # Staff change things through it as before.
+    r = await client.post("/api/feedback/v1/complaints", json=filing, headers=desk)
+    assert r.status_code == 200 and [req.method for req in recorders["feedback"].requests] == ["GET", "POST"]

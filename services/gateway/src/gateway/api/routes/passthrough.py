@@ -2,7 +2,9 @@
 
 `/api/<service>/<path>` is forwarded to `<path>` on that service with the caller's own token: the
 service checks identity and permissions itself, the gateway adds no rights of its own. Reports
-(CSV, printable HTML) pass through with their content type and download name.
+(CSV, printable HTML) pass through with their content type and download name. A member's token
+reads here, but changes nothing: the member app's API (`/app/v1`) is where a member's changes are
+checked for what no one service can tell (`gateway.services.change`).
 
 A `store_id` in the query (a report's or a list's filter) must name a store the chain has or had:
 the gateway keeps the stores, the services do not, and would answer a store nobody has with zeros
@@ -19,10 +21,14 @@ import httpx
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
 from gateway.service_layer.stores import ensure_report_stores, ensure_store
-from shared.authorize import forwarded
+from shared.authorize import Allowed, forwarded
 from shared.errors import InvalidBodyField
 
-router = APIRouter(tags=["services"], dependencies=[Depends(forwarded)])
+router = APIRouter(tags=["services"])
+# A read is forwarded with any valid token, the service deciding; a change only with a token whose
+# role may change things here at all (`gateway.services.change`: not a member's, whose changes go
+# through the app API), the service deciding the rest.
+GUARDS = {"GET": Depends(forwarded), **dict.fromkeys(("POST", "PUT", "PATCH", "DELETE"), Allowed("gateway.services.change"))}
 
 FORWARDED_REQUEST = ("authorization", "content-type", "accept", "accept-language", "idempotency-key")
 FORWARDED_RESPONSE = ("content-type", "content-disposition", "retry-after")
@@ -88,9 +94,10 @@ def segment(value: str) -> str:
     return quote(value, safe="")
 
 
-for _method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+for _method, _guard in GUARDS.items():
     # One route per method, so each has its own operation id in the OpenAPI document.
     router.add_api_route(
         "/api/{service}/{path:path}", passthrough, methods=[_method], operation_id=f"passthrough_{_method.lower()}",
+        dependencies=[_guard],
         summary="Forward a request to a service (members, points, feedback, campaigns) with the caller's token",
     )
