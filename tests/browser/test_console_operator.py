@@ -100,3 +100,24 @@ async def test_an_operator_checks_health_and_replays_a_dead_letter_then_switches
             await page.get_by_role("link", name="Health").first.click()
             assert (await page.locator("#summary").inner_text()).strip() == "Every service is healthy."
             await page.screenshot(path=screenshots / "06-health-english.png", full_page=True)
+
+            # The operator replaces the password the admin generated with one of their own, from
+            # their name in the header; the session goes on.
+            await page.get_by_role("link", name="张运维").click()
+            await page.wait_for_url(f"{base}/console/password")
+            await page.get_by_label("Current password").fill(password)
+            await page.get_by_label("New password", exact=True).fill("zhang's own words 2026")
+            await page.get_by_label("New password again").fill("zhang's own words 2026x")
+            await page.get_by_role("button", name="Change my password").click()
+            refused = page.locator("#password-message .refusal")
+            await refused.wait_for()
+            assert (await refused.inner_text()).strip() == "New password again: is not the same as the new password"
+            await page.get_by_label("New password again").fill("zhang's own words 2026")
+            await page.get_by_role("button", name="Change my password").click()
+            await page.wait_for_url(f"{base}/console/password?changed=1")
+            assert "Your password is changed." in await page.get_by_role("status").inner_text()
+            await page.screenshot(path=screenshots / "09-password-changed.png")
+            await page.get_by_role("link", name="Health").first.click()
+            assert (await page.locator("#summary").inner_text()).strip() == "Every service is healthy."
+        r = await p.gateway.post("/identity/v1/login", json={"login": "op.zhang", "password": "zhang's own words 2026"})
+        assert r.status_code == 200, r.text

@@ -42,7 +42,7 @@ async def test_logging_in_keeps_the_tokens_in_a_strict_http_only_cookie(gateway,
     assert "Secure" not in session  # served over http here; over https the cookie is Secure
 
     home = await gateway.get("/console")
-    assert home.status_code == 200 and "运维人员" in home.text and "op.zhang · 运维人员" in home.text
+    assert home.status_code == 200 and "运维人员" in home.text and '<a href="/console/password" title="我的密码">op.zhang</a> · 运维人员' in home.text
     assert 'href="/console/ops/health"' in home.text
 
 
@@ -153,3 +153,46 @@ async def test_the_static_files_are_served_from_the_package(gateway) -> None:
 async def test_bearer_tokens_do_not_open_console_pages(gateway, env) -> None:
     r = await gateway.get("/console", headers=env.auth(Role.OPERATOR))
     assert r.status_code == 303 and r.headers["location"] == "/console/login"
+
+
+async def test_a_person_changes_their_own_password_on_the_console_and_stays_logged_in(gateway, env) -> None:
+    password = await account(gateway, env, "op.zhang", "operator")
+    assert (await log_in(gateway, "op.zhang", password)).status_code == 303
+    other_browser = await gateway.post("/identity/v1/login", json={"login": "op.zhang", "password": password})
+    assert other_browser.status_code == 200
+    form = await gateway.get("/console/password")
+    assert form.status_code == 200 and 'value="op.zhang"' in form.text and "修改我的密码" in form.text
+    assert 'href="/console/password"' in (await gateway.get("/console")).text  # from every page's header
+    csrf = csrf_of(form.text)
+
+    async def change(**fields: str):
+        return await gateway.post("/console/password", data={"csrf": csrf, "password": password, **fields})
+
+    # Refused, each naming the field in the person's language; the password stays as it was.
+    r = await change(new_password="a brand new secret", repeat_password="a brand new secreT")
+    assert r.status_code == 422 and "再次输入新密码：与新密码不一致" in r.text, r.text
+    r = await change(new_password="short", repeat_password="short")
+    assert r.status_code == 422 and "新密码：至少 12 个字符" in r.text, r.text
+    r = await change(new_password=password, repeat_password=password)
+    assert r.status_code == 422 and "新密码：不能与当前密码相同" in r.text, r.text
+    r = await gateway.post("/console/password", data={
+        "csrf": csrf, "password": "not my password", "new_password": "a brand new secret", "repeat_password": "a brand new secret"})
+    assert r.status_code == 401 and "登录名或密码错误。" in r.text
+    # A form naming someone else's login changes only the session's own account.
+    r = await change(login="someone.else", new_password="a brand new secret", repeat_password="a brand new secret")
+    assert r.status_code == 303 and r.headers["location"] == "/console/password?changed=1"
+
+    done = await gateway.get("/console/password?changed=1")
+    assert done.status_code == 200 and "密码已修改" in done.text  # this browser goes on, with its new session
+    r = await gateway.post("/identity/v1/refresh", json={"refresh_token": other_browser.json()["refresh_token"]})
+    assert r.status_code == 401  # the other browser's session ended
+    assert (await gateway.post("/identity/v1/login", json={"login": "op.zhang", "password": password})).status_code == 401
+    r = await gateway.post("/identity/v1/login", json={"login": "op.zhang", "password": "a brand new secret"})
+    assert r.status_code == 200, r.text
+
+
+async def test_a_session_without_a_staff_account_has_no_password_to_change(gateway, env) -> None:
+    # A token minted with `crm token`: no account stands behind its subject.
+    gateway.cookies.set("crm_console", f"{env.issuer.mint('op-cli', Role.OPERATOR)}|rt_none", path="/console")
+    page = await gateway.get("/console/password")
+    assert page.status_code == 200 and "此会话不属于员工账号" in page.text and 'name="new_password"' not in page.text

@@ -202,6 +202,54 @@ async def test_a_new_password_ends_every_session_and_the_old_one_stops_working(g
     await log_in(gateway, "wang.li", new_password)
 
 
+async def test_a_person_changes_their_own_password_and_every_other_session_ends(gateway, env) -> None:
+    created = await manager(gateway, env)
+    elsewhere = await log_in(gateway, "wang.li", created["password"])
+    change = {"login": "wang.li", "password": created["password"], "new_password": "my own words 2026"}
+    r = await gateway.post("/identity/v1/password", json=change)
+    assert r.status_code == 200, r.text
+    mine = r.json()
+    assert verify(env, mine["access_token"]).subject == created["staff_id"] and r.headers["cache-control"] == "no-store"
+    # Whoever held a session before is out; the one the change answered goes on.
+    assert (await gateway.post("/identity/v1/refresh", json={"refresh_token": elsewhere["refresh_token"]})).status_code == 401
+    assert (await gateway.post("/identity/v1/refresh", json={"refresh_token": mine["refresh_token"]})).status_code == 200
+    old = await gateway.post("/identity/v1/login", json={"login": "wang.li", "password": created["password"]})
+    assert (old.status_code, old.json()) == (401, LOGIN_FAILED)
+    await log_in(gateway, "wang.li", "my own words 2026")
+    trail = (await gateway.get(f"/identity/v1/staff/{created['staff_id']}/audit", headers=admin(env))).json()
+    assert [(e["action"], e["actor"], e["actor_role"], e["detail"]) for e in trail][-1] == (
+        "password_changed", created["staff_id"], "store_manager", "1 sessions ended")
+    assert "my own words" not in str(trail)
+
+
+@pytest.mark.parametrize(("new_password", "reason"), [
+    ("short", "at least"), (" framed by spaces ", "white space"), ("p" * 300, "at most"), (None, "must differ"),
+])
+async def test_a_new_password_that_will_not_do_is_422_naming_new_password_and_spends_no_attempt(
+    gateway, env, new_password, reason,
+) -> None:
+    created = await manager(gateway, env)
+    for _ in range(4):  # more than the 3 failures that lock a login
+        r = await gateway.post("/identity/v1/password", json={
+            "login": "wang.li", "password": created["password"], "new_password": new_password or created["password"]})
+        assert r.status_code == 422, r.text
+        assert "new_password" in r.text and reason in r.text
+    await log_in(gateway, "wang.li", created["password"])
+
+
+async def test_changing_a_password_is_proven_as_a_login_is(gateway, env) -> None:
+    created = await manager(gateway, env)
+    wrong = {"login": "wang.li", "password": "not my password", "new_password": "a good new password"}
+    for _ in range(3):
+        r = await gateway.post("/identity/v1/password", json=wrong)
+        assert (r.status_code, r.json()) == (401, LOGIN_FAILED)
+    # The failures count with the logins': the login is locked, for the right password too.
+    locked = await gateway.post("/identity/v1/login", json={"login": "wang.li", "password": created["password"]})
+    assert locked.status_code == 429
+    r = await gateway.post("/identity/v1/password", json={**wrong, "password": created["password"]})
+    assert r.status_code == 429
+
+
 async def test_a_change_of_store_reaches_the_next_refresh_and_is_audited(gateway, env) -> None:
     created = await manager(gateway, env)
     session = await log_in(gateway, "wang.li", created["password"])

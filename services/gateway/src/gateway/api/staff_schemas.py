@@ -99,6 +99,14 @@ class LoginIn(BaseModel):
     totp_code: Text | None = Field(default=None, max_length=10, description="6 digits, for accounts with a second factor")
 
 
+class PasswordChangeIn(LoginIn):
+    """A staff member's own new password: proven by the login and the current password (and code)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    new_password: str = Field(min_length=1, max_length=1024, description=_PASSWORD)
+
+
 class RefreshIn(BaseModel):
     refresh_token: str = Field(min_length=1, max_length=200)
 

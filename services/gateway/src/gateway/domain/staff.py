@@ -38,6 +38,8 @@ class StaffAction(StrEnum):
     CREATED = "created"
     CHANGED = "changed"
     PASSWORD_SET = "password_set"
+    # By the account's own holder, with the password they had (`staff_sessions.change_password`).
+    PASSWORD_CHANGED = "password_changed"
     DEACTIVATED = "deactivated"
     REACTIVATED = "reactivated"
     SECOND_FACTOR_ENROLLED = "totp_enrolled"
@@ -87,14 +89,14 @@ def check_login(login: str) -> str:
     return normal
 
 
-def check_password(password: str) -> None:
+def check_password(password: str, field: str = "password") -> None:
     if len(password) < MIN_PASSWORD_CHARS:
-        raise Invalid("password", f"at least {MIN_PASSWORD_CHARS} characters")
+        raise Invalid(field, f"at least {MIN_PASSWORD_CHARS} characters")
     if len(password) > MAX_PASSWORD_CHARS:
-        raise Invalid("password", f"at most {MAX_PASSWORD_CHARS} characters")
+        raise Invalid(field, f"at most {MAX_PASSWORD_CHARS} characters")
     if password != password.strip():
         # A trailing space typed once is a login that fails forever after: refuse it up front.
-        raise Invalid("password", "must not begin or end with white space")
+        raise Invalid(field, "must not begin or end with white space")
 
 
 def token_subject(staff_id: str, account_manager_id: str | None) -> str:

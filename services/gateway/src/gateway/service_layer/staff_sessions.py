@@ -26,13 +26,17 @@ from gateway.domain.staff import (
     LoginFailed,
     SecondFactorNeeded,
     SecondFactorWrong,
+    StaffAction,
+    check_password,
     normalized_login,
     token_subject,
 )
 from gateway.domain.throttle import ExchangeGuard
+from gateway.service_layer import staff
+from gateway.service_layer.identity import Actor
 from shared.auth import Role, TokenIssuer
 from shared.commands import Commands
-from shared.errors import TooManyRequests
+from shared.errors import Invalid, TooManyRequests
 from shared.unit_of_work import UnitOfWork
 
 
@@ -57,7 +61,38 @@ async def login(
     uow: UnitOfWork, issuer: TokenIssuer, guard: ExchangeGuard, lifetimes: SessionLifetimes, *, login: str,
     password: str, totp_code: str | None, address: str,
 ) -> SessionTokens:
-    """A new session for the right password (and code). Unknown login, wrong password and a
+    """A new session for the right password (and code); the refusals are `_proven`'s."""
+    row = await _proven(uow, guard, login=login, password=password, totp_code=totp_code, address=address)
+    if needs_rehash(row.password_hash):
+        row.password_hash = await hash_password(password)
+        uow.session.add(row)
+    return await _new_session(uow, issuer, lifetimes, row)
+
+
+async def change_password(
+    uow: UnitOfWork, issuer: TokenIssuer, guard: ExchangeGuard, lifetimes: SessionLifetimes, *, login: str,
+    password: str, new_password: str, totp_code: str | None, address: str,
+) -> SessionTokens:
+    """A staff member's own new password, proven as a login is (the same refusals and the same
+    count of failures, so it cannot be used to guess a password faster). Every session of the
+    account ends, as after an admin's reset (whoever else held one is out), and a new one begins
+    for the person who changed it."""
+    # Checked first: they tell nothing about the account, and a refusal spends no failed attempt.
+    check_password(new_password, field="new_password")
+    if new_password == password:
+        raise Invalid("new_password", "must differ from the current password")
+    row = await _proven(uow, guard, login=login, password=password, totp_code=totp_code, address=address)
+    row.password_hash, row.changed_at = await hash_password(new_password), uow.now()
+    uow.session.add(row)
+    ended = await staff.end_sessions(uow, row.staff_id, RevokedBecause.PASSWORD_SET)
+    staff.audit(uow, Actor(row.staff_id, row.role), StaffAction.PASSWORD_CHANGED, row.staff_id, f"{ended} sessions ended")
+    return await _new_session(uow, issuer, lifetimes, row)
+
+
+async def _proven(
+    uow: UnitOfWork, guard: ExchangeGuard, *, login: str, password: str, totp_code: str | None, address: str,
+) -> StaffAccountRow:
+    """The account whose password (and code) this is. Unknown login, wrong password and a
     deactivated account are the same LoginFailed after the same argon2 work; too many failures for
     the login name or from the address within the window are TooManyRequests, even with the right
     password. The login name is counted whether or not it exists, so the 429 tells nothing either."""
@@ -83,9 +118,11 @@ async def login(
         row.totp_last_step = step
         uow.session.add(row)
     guard.succeeded(key)
-    if needs_rehash(row.password_hash):
-        row.password_hash = await hash_password(password)
-        uow.session.add(row)
+    return row
+
+
+async def _new_session(uow: UnitOfWork, issuer: TokenIssuer, lifetimes: SessionLifetimes, row: StaffAccountRow) -> SessionTokens:
+    now = uow.now()
     family = StaffSessionRow(
         family_id=secrets.token_hex(16), staff_id=row.staff_id, created_at=now, expires_at=now + lifetimes.session,
     )

@@ -36,6 +36,7 @@ LABELS = {
     "coupon_value": N_("Compensation coupon value"), "compensation.coupon_value": N_("Compensation coupon value"),
     "from": N_("From"), "to": N_("To"), "since": N_("Failed from"), "until": N_("Failed before"),
     "reason": N_("Reason for discarding"), "as_of": N_("As of (empty: now)"), "period": N_("Period (YYYY-MM or YYYY-Qn)"),
+    "new_password": N_("New password"), "repeat_password": N_("New password again"),
 }
 
 # What a field's pattern asks for, where its regex says nothing to a person (`string_pattern_mismatch`).
@@ -212,6 +213,11 @@ KNOWN = (
     Wording(N_("%(moment)s is outside the years 1 to 9999"), r"(?P<moment>\S+) is outside the years 1 to 9999 in \S+ or in UTC"),
     Wording(N_("say why the dead letter is discarded")),
     Wording(N_("at most %(max_length)s characters"), r"at most (?P<max_length>\d+) characters"),
+    # the gateway: a person's own password (logging in is worded by `render.refusal_message`)
+    Wording(N_("at least %(min_length)s characters"), r"at least (?P<min_length>\d+) characters"),
+    Wording(N_("must not begin or end with a space"), r"must not begin or end with white space"),
+    Wording(N_("must differ from the current password")),
+    Wording(N_("is not the same as the new password")),
     Wording(N_("choose at least one dead letter, or replay everything matching the filter")),
     Wording(N_("the dry run's count, a whole number")),
     Wording(N_("nothing to replay")),

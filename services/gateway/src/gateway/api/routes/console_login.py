@@ -1,5 +1,6 @@
 """The console's way in and out: the login form (posting to the same staff login as
-`POST /identity/v1/login`), logging out, the start page, the language switch and the static files."""
+`POST /identity/v1/login`), logging out, a person's own password (as `POST /identity/v1/password`),
+the start page, the language switch and the static files."""
 
 from typing import Annotated
 
@@ -20,10 +21,11 @@ from gateway.api.console.session import (
 )
 from gateway.console import STATIC
 from gateway.domain.identity import NoSigningKey
-from gateway.service_layer import staff_sessions
+from gateway.domain.staff import MIN_PASSWORD_CHARS
+from gateway.service_layer import console_people, staff_sessions
 from shared.authorize import public
 from shared.deps import UowDep
-from shared.errors import NotFound
+from shared.errors import Invalid, NotFound
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
@@ -69,6 +71,40 @@ async def logout(request: Request, form: Form, user: Annotated[ConsoleUser, Cons
 @router.get("")
 async def home(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
     return page(request, "home.html", user)
+
+
+@router.get("/password")
+async def password_form(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")], uow: UowDep) -> HTMLResponse:
+    """Any staff member's own password: the form, and after a change the word that it was made."""
+    login = await console_people.own_login(uow, user.principal.subject)
+    return page(request, "password.html", user, login=login, changed=request.query_params.get("changed") == "1",
+                min_password=MIN_PASSWORD_CHARS)
+
+
+@router.post("/password")
+async def change_password(
+    request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")], uow: UowDep,
+) -> Response:
+    """`staff_sessions.change_password` for the account of this session (never a login the form
+    names): proven by the current password, throttled as logins are. Every session of the account
+    ends; this browser goes on with the new one the change answered."""
+    issuer = request.app.state.token_issuer
+    if issuer is None:
+        raise NoSigningKey()
+    login = await console_people.own_login(uow, user.principal.subject)
+    if login is None:
+        raise NotFound("this session is not a staff account's: there is no password to change")
+    new_password = one(form, "new_password")
+    if one(form, "repeat_password") != new_password:  # a typo here would lock the person out
+        raise Invalid("repeat_password", "is not the same as the new password")
+    code = one(form, "totp_code").strip()
+    issued = await staff_sessions.change_password(
+        uow, issuer, request.app.state.login_guard, lifetimes(request.app.state.settings), login=login,
+        password=one(form, "password"), new_password=new_password, totp_code=code or None,
+        address=request.client.host if request.client else "unknown",
+    )
+    remember_session(request, issued)
+    return go(request, f"{PATH}/password?changed=1")
 
 
 @router.post("/language", dependencies=[Depends(public)])

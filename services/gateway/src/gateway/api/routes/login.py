@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from gateway.api.staff_schemas import LoginIn, RefreshIn, SessionOut
+from gateway.api.staff_schemas import LoginIn, PasswordChangeIn, RefreshIn, SessionOut
 from gateway.config import Settings
 from gateway.domain.identity import NoSigningKey
 from gateway.service_layer import staff_sessions
@@ -52,6 +52,21 @@ async def login(body: LoginIn, request: Request, response: Response, uow: UowDep
     issued = await staff_sessions.login(
         uow, _issuer(request), request.app.state.login_guard, _lifetimes(request), login=body.login,
         password=body.password, totp_code=body.totp_code,
+        address=request.client.host if request.client else "unknown",
+    )
+    return _answer(response, issued)
+
+
+@router.post("/password")
+async def change_password(body: PasswordChangeIn, request: Request, response: Response, uow: UowDep) -> SessionOut:
+    """A staff member changes their own password, proving it as a login does (the same 401s and
+    429s, counted with the logins' failures). Every session of the account ends, as after an
+    admin's reset, and the answer is a new session, as a login's: whoever else held one is out. A
+    new password that is too short, too long, framed by spaces or the same as the current one is
+    422 naming `new_password`."""
+    issued = await staff_sessions.change_password(
+        uow, _issuer(request), request.app.state.login_guard, _lifetimes(request), login=body.login,
+        password=body.password, new_password=body.new_password, totp_code=body.totp_code,
         address=request.client.host if request.client else "unknown",
     )
     return _answer(response, issued)
