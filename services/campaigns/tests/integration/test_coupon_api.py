@@ -138,3 +138,16 @@ async def test_issuing_answers_the_coupon_of_each_member(cmp) -> None:
     async with cmp.app.state.sessions() as s:
         stored = dict((await s.exec(select(CouponRow.member_id, CouponRow.id))).all())
     assert issued.coupon_of == stored and set(stored) == {"a-1", "a-2"}
+
+
+async def test_an_id_campaigns_knows_no_customer_by_is_issued_nothing_and_takes_no_place_under_the_cap(cmp) -> None:
+    await cmp.apply(cmp.registered("m-1"), cmp.registered("m-gone"), cmp.erased("m-gone"))
+    template_id = await cmp.template(caps={"issued": 1})
+    r = await cmp.client.post(f"/v1/coupon-templates/{template_id}/issue", headers=cmp.marketing(),
+                              json={"member_ids": ["m-typo", "m-gone", "m-typo"]})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"requested": 2, "issued": 0, "already_held": 0, "over_budget": 0, "unknown": 2,
+                        "unknown_member_ids": ["m-typo", "m-gone"]}
+    # The one place under the cap is still there for a customer.
+    assert (await cmp.issue(template_id, ["m-1"]))["issued"] == 1
+    assert len(await cmp.wallet("m-1")) == 1

@@ -42,6 +42,8 @@ class IssuePublic(BaseModel):
     issued: int
     already_held: int = Field(description="members who hold a coupon of this template (and campaign) already")
     over_budget: int = Field(description="members not issued one: the template's `issued` cap was reached")
+    unknown: int = Field(description="ids issued nothing: no customer campaigns knows of, or one erased")
+    unknown_member_ids: list[str] = Field(description="those ids, as sent")
 
 
 class WalletCoupon(BaseModel):

@@ -37,6 +37,7 @@ from campaigns.adapters.tables import (
     CouponRow,
     CouponSaleReturnRow,
     CouponTemplateRow,
+    CustomerRow,
     MemberCardRow,
     OfferRow,
 )
@@ -69,6 +70,7 @@ COUPON = CouponRow.__table__  # type: ignore[attr-defined]
 TEMPLATE = CouponTemplateRow.__table__  # type: ignore[attr-defined]
 SALE_RETURN = CouponSaleReturnRow.__table__  # type: ignore[attr-defined]
 MEMBER_CARDS = MemberCardRow.__table__  # type: ignore[attr-defined]
+CUSTOMER = CustomerRow.__table__  # type: ignore[attr-defined]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LOOKUP_CHUNK = 1000
 
@@ -242,6 +244,19 @@ async def _holders(session: AsyncSession, template_id: str, key: str, member_ids
         )
         held.update(m for m in (await session.exec(query)).all() if m is not None)
     return held
+
+
+async def customers_of(session: AsyncSession, member_ids: Sequence[str]) -> set[str]:
+    """The ids among `member_ids` that are customers as members' events told campaigns, and not
+    erased: the members a coupon may be issued to by hand. Any other id (a typo, a member erased)
+    would get a coupon nobody holds and take a place under the template's cap."""
+    known: set[str] = set()
+    wanted = list(dict.fromkeys(member_ids))
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        chunk = wanted[start:start + LOOKUP_CHUNK]
+        query = select(CustomerRow.member_id).where(one_of(session, CUSTOMER.c.member_id, chunk), col(CustomerRow.erased_at).is_(None))
+        known.update((await session.exec(query)).all())
+    return known
 
 
 async def _room(session: AsyncSession, take: Take, wanted: int) -> int:

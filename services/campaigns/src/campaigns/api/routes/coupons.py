@@ -67,13 +67,20 @@ async def get_template(template_id: str, uow: UowDep,
 @router.post("/v1/coupon-templates/{template_id}/issue", summary="Issue the template's coupons to members")
 async def issue(template_id: str, body: IssueIn, uow: UowDep, request: Request,
                 _: Annotated[Grant, Allowed("campaigns.coupon.issue")]) -> IssuePublic:
+    """One coupon per member named, each id counted once. An id that is no customer campaigns knows
+    of (a typo, an erased member, or one registered a moment ago whose registration has not reached
+    campaigns yet) is issued nothing and listed under `unknown_member_ids`: issued, it would be a
+    coupon nobody holds, taking a place under the template's cap."""
     limit = _settings(request).coupon_issue_max_members
     if len(body.member_ids) > limit:
         raise Invalid("member_ids", f"at most {limit} members per request")
     coupons.ensure_usable(await coupons.get_template(uow.session, template_id), uow.now(), "template_id")
-    result = await coupons.issue(uow, template_id, list(body.member_ids), body.campaign_id)
-    return IssuePublic(requested=result.requested, issued=result.issued, already_held=result.already_held,
-                       over_budget=result.over_budget)
+    wanted = list(dict.fromkeys(body.member_ids))
+    customers = await coupons.customers_of(uow.session, wanted)
+    unknown = [m for m in wanted if m not in customers]
+    result = await coupons.issue(uow, template_id, [m for m in wanted if m in customers], body.campaign_id)
+    return IssuePublic(requested=len(wanted), issued=result.issued, already_held=result.already_held,
+                       over_budget=result.over_budget, unknown=len(unknown), unknown_member_ids=unknown)
 
 
 @router.get("/v1/members/{member_id}/coupons", summary="A member's coupons (their wallet)")
