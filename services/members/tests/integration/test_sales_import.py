@@ -131,7 +131,8 @@ async def test_a_sale_received_live_is_already_present_and_a_transaction_twice_c
     txn = await deliver_sale(members, card_no=m["card_no"])
     live = await counts(members)
     answer = await send(members, env, [
-        past_sale(txn, card_no=m["card_no"]), past_sale("D-1", card_no=m["card_no"]), past_sale("D-1", card_no=m["card_no"]),
+        past_sale(txn, card_no=m["card_no"], lines=[line(qty="2")]),  # the till's sale as the old system kept it
+        past_sale("D-1", card_no=m["card_no"]), past_sale("D-1", card_no=m["card_no"]),
     ])
     assert [r["status"] for r in answer["results"]] == ["present", "imported", "present"]
     after = await counts(members)
@@ -231,3 +232,14 @@ async def test_only_admins_import_and_a_batch_is_bounded(members, env) -> None:
     r = await members.post("/v1/sales/import", json={"points": "none", "sales": [{}] * 5001}, headers=admin(env))
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "sales"]
     assert (await counts(members))["PurchaseRow"] == 0
+
+
+async def test_another_sale_under_a_transaction_id_a_till_took_is_refused_naming_both_amounts(members, env) -> None:
+    m = await register(members, env)
+    txn = await deliver_sale(members, card_no=m["card_no"])  # 79.80, live
+    before = await counts(members)
+    answer = await send(members, env, [past_sale(txn, card_no=m["card_no"], total="12.00")])
+    assert (answer["imported"], answer["present"], answer["rejected"]) == (0, 0, 1)
+    assert answer["results"][0]["reason"] == (
+        f"pos_txn_id: S001/{txn} is recorded already as another sale, of 79.80 (not 12.00)")
+    assert await counts(members) == before

@@ -26,7 +26,7 @@ from members.adapters.tables import MemberRow
 from members.config import settings_of
 from members.domain.sales_import import ImportedSale, PointsMode, RowStatus, parse_sale, unknown_customer
 from members.service_layer.sales import Origin
-from members.service_layer.sales_batch import Key, Sale, record, recorded_already
+from members.service_layer.sales_batch import PURCHASES, Key, Sale, record
 from shared.consumer import Delivery
 from shared.db import one_of
 from shared.events import contracts as c
@@ -65,11 +65,16 @@ async def import_sales(
     }
     valid = {i: p for i, p in enumerate(parsed) if isinstance(p, ImportedSale)}
     # Looked up first, so that a run again or resumed spends nothing more on what it did before.
-    present = await recorded_already(uow, [(p.store_id, p.pos_txn_id) for p in valid.values()])
+    present = await _recorded_totals(uow, [(p.store_id, p.pos_txn_id) for p in valid.values()])
     for i, sale in list(valid.items()):
-        if (sale.store_id, sale.pos_txn_id) in present:
-            results[i] = RowResult(RowStatus.PRESENT)
-            del valid[i]
+        if (kept := present.get((sale.store_id, sale.pos_txn_id))) is None:
+            continue
+        # The same transaction with another amount is another sale (a till numbering its sales as
+        # the old system did): refused, not answered present as if the history were in.
+        results[i] = RowResult(RowStatus.PRESENT) if kept == sale.amount else RowResult(
+            RowStatus.REJECTED, f"pos_txn_id: {sale.store_id}/{sale.pos_txn_id} is recorded already as another "
+            f"sale, of {kept} (not {sale.amount})")
+        del valid[i]
     pepper = settings_of(uow).resolved_pepper()
     customers = {i: _customer(sale, pepper) for i, sale in valid.items()}
     known = await _known(uow, [ref for ref in customers.values() if ref is not None])
@@ -114,6 +119,18 @@ def announce(uow: UnitOfWork, sales: Sequence[c.PurchaseMadeV1]) -> None:
             chunk, skus = [], 0
     if chunk:
         uow.emit(SALES_IMPORTED, c.SalesImportedV1.model_construct(sales=chunk), key=ANNOUNCEMENT_KEY)
+
+
+async def _recorded_totals(uow: UnitOfWork, keys: Sequence[Key]) -> dict[Key, Decimal]:
+    """The POS transactions among `keys` recorded already, with the total each was recorded with."""
+    if not keys:
+        return {}
+    session = uow.session
+    p = PURCHASES.c
+    found = await session.exec(select(p.store_id, p.pos_txn_id, p.total).where(  # type: ignore[call-overload]
+        one_of(session, p.store_id, {store for store, _ in keys}), one_of(session, p.pos_txn_id, {txn for _, txn in keys})))
+    wanted = set(keys)
+    return {(store, txn): total for store, txn, total in found if (store, txn) in wanted}
 
 
 def _customer(sale: ImportedSale, pepper: str) -> c.CustomerRef | None:
