@@ -119,9 +119,13 @@ async def test_an_account_manager_drills_the_information_base_and_records_a_visi
             await page.get_by_role("button", name="确认受理").click()
             await page.get_by_label("处理说明").fill("上门更换并致歉")
             await page.get_by_label("补偿积分").fill("300")
+            await page.get_by_label("补偿优惠券面值").fill("10.00")
             await page.get_by_role("button", name="处理完成").click()
             await page.wait_for_url("**?done=1")
             assert (await page.locator("#status").inner_text()).strip() == "已解决"
+            # The next person to open it sees what was promised and why.
+            assert (await page.locator("#resolution-note").inner_text()).strip() == "上门更换并致歉"
+            assert (await page.locator("#compensation").inner_text()).strip() == "300 积分；面值 10.00 元的优惠券"
 
             async def compensated() -> bool:
                 account = (await p.points.get(f"/v1/accounts/{member['id']}", headers=admin)).json()

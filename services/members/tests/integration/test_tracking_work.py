@@ -125,6 +125,12 @@ async def test_a_form_sent_twice_under_one_key_is_one_line_of_the_day(members, e
     again = await members.post("/v1/tracking/records", json=record, headers=keyed)  # a double click
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json() == first.json()
+    # The key sent with another line (another rating, another customer) would be lost if answered
+    # with the first: refused.
+    theirs = await vip(members, env, "天水苑", NOW)
+    for changed in ({**record, "rating": 5, "notes": "changed"}, {**record, "member_id": theirs["id"]}):
+        r = await members.post("/v1/tracking/records", json=changed, headers=keyed)
+        assert r.status_code == 409 and "form-0001-abcdef" in r.text and "another tracking record" in r.text, r.text
     # Another form's key is another line, and so is a form sent without one.
     other = await members.post("/v1/tracking/records", json=record,
                                headers={**as_manager(env, "am-t"), "Idempotency-Key": "form-0002-abcdef"})

@@ -53,7 +53,7 @@ class MemberConflict(Conflict):
 
 
 class IdempotencyConflict(Conflict):
-    """The Idempotency-Key was already used for a different registration."""
+    """The Idempotency-Key was already used for another request: a registration, a tracking line."""
 
 
 def request_digest(cmd: MemberCreate) -> str:

@@ -19,7 +19,11 @@ from members.adapters.tables import CommunityRow, MemberRow
 from members.adapters.tables.analytics import MemberValueRow
 from members.adapters.tables.staff import StaffRow, TrackingRecordRow
 from members.domain.tiers import VIP
+from members.service_layer.registration import IdempotencyConflict
 from shared.unit_of_work import UnitOfWork
+
+# What a tracking line says, as the form sends it: tracked on, customer, contact, method, rating, notes.
+TrackingLine = tuple[date, str, str, str, int, str]
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,13 @@ async def daily_records(
     ]
 
 
-async def recorded_under(uow: UnitOfWork, manager_id: str, idempotency_key: str) -> TrackingRecordRow | None:
-    """The line the manager recorded under this Idempotency-Key, if any."""
-    return (await uow.session.exec(select(TrackingRecordRow).where(
+async def recorded_under(uow: UnitOfWork, manager_id: str, idempotency_key: str, line: TrackingLine) -> TrackingRecordRow | None:
+    """The line the manager recorded under this Idempotency-Key, if any: a retry of `line`. The key
+    sent with another line (another customer, another rating) is refused: answered the first line,
+    the second would read as saved and be lost."""
+    earlier = (await uow.session.exec(select(TrackingRecordRow).where(
         TrackingRecordRow.manager_id == manager_id, TrackingRecordRow.idempotency_key == idempotency_key))).first()
+    if earlier is not None and (earlier.tracked_on, earlier.member_id, earlier.contact, earlier.method, earlier.rating,
+                                earlier.notes) != line:
+        raise IdempotencyConflict(f"Idempotency-Key {idempotency_key} was already used for another tracking record")
+    return earlier

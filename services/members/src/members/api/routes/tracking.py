@@ -108,8 +108,9 @@ async def record_tracking(
 ) -> TrackingPublic:
     """One line of the daily tracking feedback form, by the customer's own account manager.
     Repeating a request with the same `Idempotency-Key` answers the line it recorded (200) instead
-    of recording it twice."""
-    if idempotency_key and (earlier := await tracking.recorded_under(uow, grant.principal.subject, idempotency_key)):
+    of recording it twice; the key sent with another line is 409."""
+    line = (body.tracked_on, body.member_id, body.contact, body.method.value, body.rating, body.notes)
+    if idempotency_key and (earlier := await tracking.recorded_under(uow, grant.principal.subject, idempotency_key, line)):
         response.status_code = status.HTTP_200_OK
         return TrackingPublic.model_validate(earlier, from_attributes=True)
     now = uow.now()
