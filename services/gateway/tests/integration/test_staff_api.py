@@ -95,6 +95,22 @@ async def test_an_account_manager_token_names_their_staff_directory_id(gateway, 
     assert (principal.subject, principal.role, principal.store_id) == ("am-chen", Role.ACCOUNT_MANAGER, "S002")
 
 
+async def test_a_staff_directory_id_is_one_active_accounts(gateway, env) -> None:
+    chen = await create(gateway, env, login="am.chen", name="Chen", role="account_manager", account_manager_id="am-chen")
+    r = await gateway.post("/identity/v1/staff", headers=admin(env), json={
+        "login": "am.other", "name": "Other", "role": "account_manager", "account_manager_id": "am-chen"})
+    assert r.status_code == 409 and "account_manager_id: am-chen" in r.text and "am.chen" in r.text, r.text
+    other = await create(gateway, env, login="am.other", name="Other", role="account_manager", account_manager_id="am-other")
+    r = await gateway.patch(f"/identity/v1/staff/{other['staff_id']}", headers=admin(env), json={"account_manager_id": "am-chen"})
+    assert r.status_code == 409 and "account_manager_id" in r.text, r.text
+    # Chen leaves: the id may go to the account of whoever takes over, and Chen's cannot come back with it.
+    assert (await gateway.post(f"/identity/v1/staff/{chen['staff_id']}/deactivate", headers=admin(env))).status_code == 200
+    r = await gateway.patch(f"/identity/v1/staff/{other['staff_id']}", headers=admin(env), json={"account_manager_id": "am-chen"})
+    assert r.status_code == 200, r.text
+    r = await gateway.post(f"/identity/v1/staff/{chen['staff_id']}/reactivate", headers=admin(env))
+    assert r.status_code == 409 and "am.other" in r.text, r.text
+
+
 @pytest.mark.parametrize("case", ["unknown login", "wrong password", "deactivated", "malformed login", "overlong password"])
 async def test_every_failed_login_is_the_same_401(gateway, env, case) -> None:
     created = await manager(gateway, env)

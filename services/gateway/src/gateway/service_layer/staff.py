@@ -56,6 +56,7 @@ async def create(
     check_password(password)
     if (await uow.session.exec(select(StaffAccountRow).where(StaffAccountRow.login == normal))).first():
         raise Conflict(f"login {normal} is taken")
+    await _check_directory_id(uow, bound.account_manager_id)
     now = uow.now()
     row = StaffAccountRow(
         staff_id=f"stf_{secrets.token_hex(8)}", login=normal, name=name, role=bound.role.value,
@@ -82,6 +83,8 @@ async def change(uow: UnitOfWork, actor: Actor, staff_id: str, what: StaffChange
     bound = assignment(role, store_id, manager_id)
     if what.store_id is not None:
         await _check_store(uow, bound)
+    if bound.account_manager_id != row.account_manager_id:
+        await _check_directory_id(uow, bound.account_manager_id, staff_id)
     before = _describe(row)
     row.name = what.name or row.name
     row.role, row.store_id, row.account_manager_id = bound.role.value, bound.store_id, bound.account_manager_id
@@ -130,6 +133,7 @@ async def reactivate(uow: UnitOfWork, actor: Actor, staff_id: str) -> StaffAccou
     if row.deactivated_at is not None:
         if row.store_id is not None:
             await _check_store(uow, Assignment(Role(row.role), row.store_id, row.account_manager_id))
+        await _check_directory_id(uow, row.account_manager_id, staff_id)
         row.deactivated_at, row.changed_at = None, uow.now()
         uow.session.add(row)
         audit(uow, actor, StaffAction.REACTIVATED, staff_id)
@@ -179,6 +183,18 @@ async def audit_trail(uow: UnitOfWork, staff_id: str) -> list[StaffAuditRow]:
 async def _check_store(uow: UnitOfWork, bound: Assignment) -> None:
     if bound.store_id is not None:
         await ensure_store(uow.session, bound.store_id)
+
+
+async def _check_directory_id(uow: UnitOfWork, directory_id: str | None, staff_id: str | None = None) -> None:
+    """One person a staff-directory id: it is the subject of their tokens, so two active accounts
+    holding it would be one identity in every service's records and access log."""
+    if directory_id is None:
+        return
+    holder = (await uow.session.exec(select(StaffAccountRow.login).where(
+        StaffAccountRow.account_manager_id == directory_id, col(StaffAccountRow.deactivated_at).is_(None),
+        StaffAccountRow.staff_id != (staff_id or "")))).first()
+    if holder is not None:
+        raise Conflict(f"account_manager_id: {directory_id} is the staff-directory id of the active account {holder}")
 
 
 def _describe(row: StaffAccountRow) -> str:
