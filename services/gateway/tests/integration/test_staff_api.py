@@ -63,6 +63,11 @@ async def test_an_admin_creates_a_store_manager_who_logs_in_with_the_password_sh
     one = (await gateway.get(f"/identity/v1/staff/{created['staff_id']}", headers=admin(env))).json()
     assert [s["staff_id"] for s in listed] == [created["staff_id"]]
     assert "password" not in listed[0] and "password" not in one and "password_hash" not in one
+    by_store = {store: await gateway.get("/identity/v1/staff", params={"store_id": store}, headers=admin(env))
+                for store in ("S001", "S002", "S999")}
+    assert [s["staff_id"] for s in by_store["S001"].json()] == [created["staff_id"]] and by_store["S002"].json() == []
+    # A store the chain never had is no empty list, as if nobody worked there.
+    assert by_store["S999"].status_code == 422 and "store_id" in by_store["S999"].text and "S999" in by_store["S999"].text
     async with gateway.app.state.sessions() as session:
         row = (await session.exec(select(StaffAccountRow))).one()
     assert row.password_hash.startswith("$argon2id$") and created["password"] not in row.password_hash

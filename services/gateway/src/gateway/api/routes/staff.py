@@ -19,6 +19,7 @@ from gateway.api.staff_schemas import (
 )
 from gateway.service_layer import second_factor, staff
 from gateway.service_layer.identity import Actor
+from gateway.service_layer.stores import ensure_store
 from shared.auth import Role
 from shared.authorize import Allowed
 from shared.deps import UowDep
@@ -55,6 +56,8 @@ async def list_staff(
     uow: UowDep, _: ReaderDep, role: StaffRole | None = None, store_id: Annotated[StoreId | None, Query()] = None,
     include_deactivated: bool = False,
 ) -> list[StaffPublic]:
+    if store_id is not None:  # a store the chain never had would be an empty list, as if nobody worked there
+        await ensure_store(uow.session, store_id, closed_too=True)
     rows = await staff.listing(
         uow, role=Role(role) if role else None, store_id=store_id, include_deactivated=include_deactivated,
     )
