@@ -9,6 +9,7 @@ holding one is shown to staff reordered, as another name or an id that is not it
 """
 
 import re
+import unicodedata
 from typing import Annotated
 
 from pydantic import AfterValidator, StringConstraints
@@ -32,11 +33,25 @@ def clean_text(value: str) -> str:
 Text = Annotated[str, AfterValidator(clean_text)]
 
 
+def _says_something(value: str) -> bool:
+    # Whitespace says nothing, and neither do the invisible format characters (zero-width spaces
+    # and joiners, the byte order mark): a name of them alone is listed and printed as if missing.
+    return any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in value)
+
+
 def non_blank(value: str) -> str:
-    """Clean text that says something (whitespace alone does not)."""
-    if not value.strip():
+    """Clean text that says something."""
+    if not _says_something(value):
         raise ValueError("must not be blank")
     return clean_text(value)
+
+
+def stripped_not_blank(value: str) -> str:
+    """A field validator for `Text` that is stored stripped and must say something."""
+    value = value.strip()
+    if not _says_something(value):
+        raise ValueError("must not be blank")
+    return value
 
 
 # A name or a title people read in lists and messages (a campaign, a coupon template, a

@@ -11,7 +11,7 @@ from shared.idempotency import OptionalIdempotencyKey, is_idempotency_key
 from shared.identifiers import RecordId
 from shared.integers import INT64_MAX, Int64
 from shared.money import Money, Quantity, Rate
-from shared.text import Text
+from shared.text import NonBlankText, Text, stripped_not_blank
 from shared.zones import TimeZoneName
 
 
@@ -51,6 +51,25 @@ def test_a_record_id_is_1_to_36_characters_without_control_characters(record: st
 @pytest.mark.parametrize("name", ["王小明", "line one\nline two\ttab", "emoji 😀 ok", "金龙鱼大米 5kg", "family 👨\u200d👩\u200d👧"])
 def test_text_keeps_ordinary_unicode(name: str) -> None:
     assert Body(name=name).name == name
+
+
+class Titled(BaseModel):
+    title: NonBlankText
+
+
+@pytest.mark.parametrize("title", ["", "   ", "\u3000", "\u200b", "\u200b\u200c\u200d", "\ufeff \u2060"])
+def test_a_name_of_spaces_or_invisible_characters_alone_is_blank(title: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        Titled(title=title)
+    [error] = exc.value.errors()
+    assert error["loc"] == ("title",) and "must not be blank" in error["msg"]
+    with pytest.raises(ValueError, match="must not be blank"):
+        stripped_not_blank(title)
+
+
+@pytest.mark.parametrize("title", ["王小明", " 王\u200b小明 ", "family 👨\u200d👩\u200d👧"])
+def test_a_name_with_something_visible_is_kept_stripped(title: str) -> None:
+    assert Titled(title=title).title == title.strip() == stripped_not_blank(title)
 
 
 @pytest.mark.parametrize("count", [INT64_MAX + 1, -(2**63) - 1, 99999999999999999999999])

@@ -36,6 +36,7 @@ async def test_registration_keeps_a_card_given_at_the_desk(members, env) -> None
 @pytest.mark.parametrize(
     ("field", "value", "says"),
     [("phone", "1380013800", "pattern"), ("phone", "23800138000", "pattern"), ("name", "   ", "blank"),
+     ("name", "\u200b\u200b", "blank"), ("community", "\ufeff", "blank"),
      ("birthday", "2999-01-01", "future"), ("channel", "wholesale", "retail"), ("community", "", "at least 1"),
      # Lax parsing took 0 and "0" for 1970-01-01 (a Unix timestamp), and a midnight time for its date.
      ("birthday", 0, "YYYY-MM-DD"), ("birthday", "0", "YYYY-MM-DD"), ("birthday", "1990-05-17T00:00:00", "YYYY-MM-DD"),

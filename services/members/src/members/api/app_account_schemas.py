@@ -4,10 +4,10 @@ from typing import Literal
 
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
-from members.domain.profile import BIRTHDAY_RULE, Consents, MemberCreate, stripped_not_blank
+from members.domain.profile import BIRTHDAY_RULE, Consents, MemberCreate
 from shared.phones import Phone
 from shared.strict import StrictDate
-from shared.text import Text
+from shared.text import Text, stripped_not_blank
 
 
 class PhoneIn(BaseModel):

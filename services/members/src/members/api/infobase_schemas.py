@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field, field_validator
 
 from shared.reports import Column, local_time
-from shared.text import Text
+from shared.text import Text, stripped_not_blank
 
 
 class ReportFilters(BaseModel):
@@ -110,10 +110,7 @@ class _Named(BaseModel):
     @field_validator("*")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("must not be blank")
-        return value
+        return stripped_not_blank(value)
 
 
 class AliasCreate(_Named):

@@ -8,18 +8,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from shared.strict import StrictBool, StrictDate
-from shared.text import Text
+from shared.text import Text, stripped_not_blank
 
 StaffRole = Literal["account_manager", "store_manager", "service_desk"]
 # Digits and dashes, an optional leading +; at most the 20 characters its column holds.
 WorkPhone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9-]{4,19}$", max_length=20)]
-
-
-def _not_blank(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise ValueError("must not be blank")
-    return value
 
 
 class StaffCreate(BaseModel):
@@ -32,7 +25,7 @@ class StaffCreate(BaseModel):
     @field_validator("id", "name")
     @classmethod
     def _strip(cls, value: str) -> str:
-        return _not_blank(value)
+        return stripped_not_blank(value)
 
 
 class StaffUpdate(BaseModel):
@@ -43,7 +36,7 @@ class StaffUpdate(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str | None) -> str | None:
-        return None if value is None else _not_blank(value)
+        return None if value is None else stripped_not_blank(value)
 
 
 class StaffPublic(BaseModel):
@@ -106,7 +99,7 @@ class TrackingCreate(BaseModel):
     @field_validator("contact")
     @classmethod
     def _strip(cls, value: str) -> str:
-        return _not_blank(value)
+        return stripped_not_blank(value)
 
 
 class TrackingPublic(BaseModel):

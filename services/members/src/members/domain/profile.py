@@ -14,7 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, fiel
 from shared.cards import CardNumber
 from shared.phones import Phone
 from shared.strict import StrictBool, StrictDate
-from shared.text import Text
+from shared.text import Text, stripped_not_blank
 
 FUTURE_BIRTHDAY = "birthday is in the future"
 # Nobody alive is this old (the oldest person on record reached 122): a birthday further back is a
@@ -23,14 +23,6 @@ FUTURE_BIRTHDAY = "birthday is in the future"
 OLDEST_AGE_YEARS = 130
 BIRTHDAY_RULE = f"YYYY-MM-DD; not after today's date in the chain's timezone, nor more than {OLDEST_AGE_YEARS} years before it"
 FUTURE_REGISTRATION = "registered_at is in the future"
-
-
-# The profile rules of a registration and of an edit, written once for both models.
-def stripped_not_blank(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise ValueError("must not be blank")
-    return value
 
 
 def earliest_birthday(today: date) -> date:
