@@ -45,9 +45,25 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+# A length checked after a validator (`Annotated[Text, StringConstraints(max_length=...)]`) is
+# reported by pydantic as a collection's: "Value should have at most 200 items". For text the
+# answer says characters, with the type and limit a plain string field's error has.
+_TEXT_LENGTH = {"too_long": ("string_too_long", "max_length", "at most"),
+                "too_short": ("string_too_short", "min_length", "at least")}
+
+
+def _as_text_length(error: dict[str, Any]) -> dict[str, Any]:
+    if (kind := _TEXT_LENGTH.get(error.get("type", ""))) is None or not isinstance(error.get("input"), str):
+        return error
+    type_, limit_name, bound = kind
+    limit = (error.get("ctx") or {}).get(limit_name)
+    characters = "character" if limit == 1 else "characters"
+    return {**error, "type": type_, "msg": f"String should have {bound} {limit} {characters}", "ctx": {limit_name: limit}}
+
+
 def summarise(errors: Any) -> list[dict[str, Any]]:
     summary = []
-    for error in errors:
+    for error in map(_as_text_length, errors):
         item: dict[str, Any] = {
             "loc": [excerpt(part) for part in error.get("loc", ())],
             "msg": _clip(str(error.get("msg", "")), MESSAGE_CHARS),

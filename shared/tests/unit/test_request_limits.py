@@ -9,12 +9,13 @@ from typing import Annotated
 import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from shared.authorize import Allowed
 from shared.policy import Grant
 from shared.service import ServiceSpec, build_service_app
 from shared.settings import ServiceSettings
+from shared.text import Text
 
 LIMIT = 1024
 
@@ -22,6 +23,9 @@ LIMIT = 1024
 class Note(BaseModel):
     title: str = Field(max_length=20)
     count: int
+    # Text with its own length: a constraint after a validator, which pydantic checks as a length.
+    remark: Annotated[Text, StringConstraints(min_length=1, max_length=5)] = "ok"
+    tags: list[str] = Field(default_factory=list, max_length=2)
 
 
 def make_app(limit: int = LIMIT) -> tuple[FastAPI, list[str]]:
@@ -181,3 +185,19 @@ async def test_ordinary_unicode_in_the_url_goes_through() -> None:
     async with client(app) as c:
         r = await c.get("/items/阳光花园", params={"q": "王 小明\t"})
     assert r.status_code == 200 and r.json() == {"item_id": "阳光花园", "q": "王 小明\t"}
+
+
+@pytest.mark.parametrize(("field", "value", "type_", "msg", "ctx"), [
+    ("remark", "too long", "string_too_long", "String should have at most 5 characters", {"max_length": 5}),
+    ("remark", "", "string_too_short", "String should have at least 1 character", {"min_length": 1}),
+    ("tags", ["a", "b", "c"], "too_long", "List should have at most 2 items after validation, not 3", None),
+])
+async def test_a_length_is_told_in_characters_for_text_and_in_items_for_a_list(field, value, type_, msg, ctx) -> None:
+    app, reached = make_app()
+    async with client(app) as c:
+        r = await c.post("/notes", json={"title": "t", "count": 1, field: value})
+    assert r.status_code == 422 and reached == []
+    [error] = r.json()["detail"]
+    assert (error["loc"], error["type"], error["msg"]) == (["body", field], type_, msg)
+    if ctx is not None:  # the limit, under the name a plain string field's error gives it
+        assert error["ctx"] == ctx
