@@ -50,7 +50,7 @@ def app_api(tmp_path: Path):
         "members": Service({f"/v1/members/{ME}": (200, PROFILE)}),
         "points": Service({
             f"/v1/members/{ME}/expiring": (200, EXPIRING),
-            f"/v1/members/{ME}/redemptions": (409, {"detail": "balance 10 is below the price 10000", "error": "insufficient"}),
+            f"/v1/members/{ME}/redemptions": (409, {"detail": "balance 10 is below the price 10000", "error": "RedemptionRefused"}),
             f"/v1/accounts/{ME}/ledger": (200, {"member_id": ME, "next_before_id": 7, "entries": [
                 {"id": 8, "entry_type": "earn", "points": 120, "balance_after": 1250, "reason": "purchase", "source_ref": "s",
                  "source_event_id": None, "staff_id": None, "job_id": None, "occurred_at": "2026-11-30T02:15:00Z",
@@ -127,8 +127,8 @@ async def test_a_services_refusal_is_relayed_with_its_detail_and_the_customers_m
                           headers={**member, "Idempotency-Key": "app-key-0001", "Accept-Language": "zh-CN"})
     assert r.status_code == 409
     body = r.json()
-    assert body["detail"] == "balance 10 is below the price 10000" and body["error"] == "insufficient"
-    assert body["message"] == body["message_zh"] and "积分不足" in body["message_zh"]
+    assert body["detail"] == "balance 10 is below the price 10000" and body["error"] == "RedemptionRefused"
+    assert body["message"] == body["message_zh"] == "积分不足，无法兑换。"
     [call] = services["points"].requests
     assert call.headers["idempotency-key"] == "app-key-0001"
     assert json.loads(call.content) == {"gift_id": "rice-cooker"}

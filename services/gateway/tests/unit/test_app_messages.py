@@ -28,9 +28,24 @@ def test_the_preferred_language_is_the_higher_ranked_of_chinese_and_english(head
 def test_a_refusal_keeps_its_detail_and_fields_and_gains_both_messages() -> None:
     body = localised(409, {"detail": "balance 10 is below the price 10000", "error": "insufficient_points"}, "en")
     assert body["detail"] == "balance 10 is below the price 10000" and body["error"] == "insufficient_points"
-    assert (body["message_zh"], body["message_en"]) == MESSAGES[409]
+    assert (body["message_zh"], body["message_en"]) == MESSAGES[409] == ("当前无法完成此操作。", "This cannot be done right now.")
     assert body["message"] == MESSAGES[409][1]
     assert localised(409, {"detail": "x"}, "zh-CN")["message"] == MESSAGES[409][0]
+
+
+@pytest.mark.parametrize(("body", "zh", "en"), [
+    ({"detail": "balance 10 is below the price of 500 points", "error": "RedemptionRefused"}, "积分不足", "enough points"),
+    ({"detail": "gift g1 is out of stock at store S001", "error": "OutOfStock"}, "无库存", "out of stock"),
+    ({"detail": "no home store is known for this member yet: gifts are picked up at the home store"}, "所属门店", "home store"),
+    ({"detail": "the handling was already rated on 2026-12-04T16:20+00:00"}, "已评价", "already rated"),
+    ({"detail": "only a resolved complaint can be rated; this one is in_progress"}, "处理完成后", "once the complaint is resolved"),
+    ({"detail": "cannot reopen a complaint that is in_progress: it is still open"}, "重新打开", "can be reopened"),
+    ({"detail": "this survey was already answered on 2026-12-04T16:20+00:00"}, "已填写", "already answered"),
+    ({"detail": "Idempotency-Key k-1 was already used for a different complaint"}, "已用于其他操作", "already used"),
+])
+def test_each_conflict_of_the_app_is_told_for_what_it_is(body, zh, en) -> None:
+    told = localised(409, body, "en")
+    assert zh in told["message_zh"] and en in told["message_en"] and told["detail"] == body["detail"]
 
 
 def test_a_validation_error_names_each_field_at_fault_once_in_both_languages() -> None:

@@ -7,6 +7,7 @@ higher). A validation error names the fields at fault in both languages, whichev
 the service answered (`domain.refusals`).
 """
 
+import re
 from typing import Any
 
 from gateway.domain.refusals import field_names
@@ -17,8 +18,7 @@ MESSAGES: dict[int, tuple[str, str]] = {
     401: ("登录已过期，请重新登录。", "Your sign-in has expired; please sign in again."),
     403: ("您无权进行此操作。", "You are not allowed to do this."),
     404: ("未找到相关内容。", "We could not find what you asked for."),
-    409: ("当前无法完成此操作（例如积分不足、库存不足或已处理）。",
-          "This cannot be done right now (for example too few points, out of stock, or already done)."),
+    409: ("当前无法完成此操作。", "This cannot be done right now."),
     410: ("该链接已过期。", "This link has expired."),
     413: ("提交的内容过大。", "What you sent is too large."),
     422: ("填写的信息有误，请检查：{fields}。", "Some details are not valid; please check: {fields}."),
@@ -27,6 +27,22 @@ MESSAGES: dict[int, tuple[str, str]] = {
     504: ("服务响应超时，请稍后查看结果或重试。", "The service took too long to answer; please check or try again later."),
 }
 FALLBACK = {4: MESSAGES[400], 5: MESSAGES[503]}
+# The 409s of what the app does, told apart: by the `error` points names each refusal with, else by
+# the sentence the service says (matched from its start). Any other 409 gets the status's words.
+CONFLICTS: tuple[tuple[str | None, re.Pattern[str] | None, str, str], ...] = tuple(
+    (error, re.compile(pattern) if pattern else None, zh, en) for error, pattern, zh, en in (
+        ("RedemptionRefused", None, "积分不足，无法兑换。", "You do not have enough points for this."),
+        ("OutOfStock", None, "该礼品在您的门店已无库存。", "This gift is out of stock at your store."),
+        ("GiftUnavailable", None, "该礼品目前不可兑换。", "This gift cannot be reserved at the moment."),
+        ("InvalidTransition", None, "该预约当前的状态不允许此操作。", "This reservation cannot be changed in its present state."),
+        (None, r"no home store is known", "请先设置您的所属门店：礼品在所属门店领取。", "Set your home store first: gifts are picked up there."),
+        (None, r"Idempotency-Key \S+ (?:was|is)", "该请求已用于其他操作，请刷新后重试。",
+         "This request was already used for something else; please refresh and try again."),
+        (None, r"the handling was already rated", "您已评价过本次处理。", "You have already rated how this was handled."),
+        (None, r"only a resolved complaint can be rated", "投诉处理完成后才能评价。", "You can rate the handling once the complaint is resolved."),
+        (None, r"cannot reopen a complaint", "只有已解决或已关闭的投诉才能重新打开。", "Only a resolved or closed complaint can be reopened."),
+        (None, r"this survey was already answered", "您已填写过这份问卷。", "You have already answered this survey."),
+    ))
 # A 422 whose detail names no field (a sentence of the service's): asked to check, without a list.
 NO_FIELD_NAMED = ("填写的信息有误，请检查后重试。", "Some details are not valid; please check them and try again.")
 
@@ -59,6 +75,8 @@ def localised(status: int, body: Any, accept_language: str | None) -> dict[str, 
     """The refusal's body with the customer's messages added; `detail` and any other field kept."""
     out = dict(body) if isinstance(body, dict) else {"detail": body}
     zh, en = MESSAGES.get(status) or FALLBACK.get(status // 100, MESSAGES[400])
+    if status == 409 and (told := _conflict(out)) is not None:
+        zh, en = told
     names = field_names(out.get("detail"))
     if status == 422 and not names:
         zh, en = NO_FIELD_NAMED
@@ -66,3 +84,12 @@ def localised(status: int, body: Any, accept_language: str | None) -> dict[str, 
     out["message_zh"], out["message_en"] = zh.format(fields=fields), en.format(fields=fields)
     out["message"] = out["message_en"] if preferred_language(accept_language) == "en" else out["message_zh"]
     return out
+
+
+def _conflict(body: dict[str, Any]) -> tuple[str, str] | None:
+    detail = body.get("detail")
+    for error, pattern, zh, en in CONFLICTS:
+        if (error is not None and body.get("error") == error) or (
+                pattern is not None and isinstance(detail, str) and pattern.match(detail)):
+            return zh, en
+    return None
