@@ -70,6 +70,13 @@ def test_a_csv_header_must_name_the_sale_and_only_known_columns() -> None:
         csv_sales("")
 
 
+def test_a_file_whose_lines_end_with_cr_alone_is_refused_with_that_reason() -> None:
+    row = "S001,T-1,2019-03-01T10:15:00+08:00,,,cash,10.00,,,,,,\n"
+    with pytest.raises(FileProblem, match="end with CR alone"):
+        csv_sales((HEADER + row).replace("\n", "\r"))
+    assert len(csv_sales((HEADER + row).replace("\n", "\r\n"))) == 1  # CRLF, as spreadsheets write
+
+
 def test_the_columns_may_be_separated_by_semicolons_or_tabs_as_the_header_shows() -> None:
     row = "S001,T-1,2019-03-01T10:15:00+08:00,,,cash,,rice,米,grain,2,39.90,79.80\n"
     by_comma = csv_sales(HEADER + row)

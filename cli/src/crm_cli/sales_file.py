@@ -124,6 +124,10 @@ class CsvSales:
             header = next(lines)
         except StopIteration:
             raise FileProblem("the file is empty: a CSV file starts with its header") from None
+        if "\r" in header.rstrip("\r\n"):
+            # Lines are split at LF: a file of CR-only line ends arrives as one line, which the CSV
+            # reader would refuse with a message about its own modes.
+            raise FileProblem("the lines end with CR alone (an old Mac format): save the file with LF or CRLF line ends")
         self.reader = csv.reader(itertools.chain([header], lines), delimiter=_delimiter(header))
         self.header = [c.strip() for c in next(self.reader)]
         missing = [c for c in REQUIRED_COLUMNS if c not in self.header]
