@@ -80,6 +80,8 @@ async def test_an_account_manager_drills_the_information_base_and_records_a_visi
             await page.locator("#results").get_by_role("link", name="赵敏").click()
             await page.wait_for_url(f"{base}/console/customers/{member['id']}")
             assert await page.locator("#purchases tbody tr").count() == 2
+            # The ledger's entries read in Chinese, not as points' codes.
+            assert [t.strip() for t in await page.locator("#ledger tbody tr td:nth-child(2)").all_inner_texts()] == ["消费积分"] * 2
             assert "阳光花园小区" in await page.locator("#profile").inner_text()
             assert "VIP" in await page.locator("#profile").inner_text()
             assert member["phone"] in await page.locator("#profile").inner_text()  # account managers call their customers
@@ -116,7 +118,13 @@ async def test_an_account_manager_drills_the_information_base_and_records_a_visi
             assert [c.strip() for c in await row.locator("td").all_inner_texts()][2:5] == ["商品质量", "高", "已登记"]
             await page.screenshot(path=screenshots / "17-complaints.png", full_page=True)
             await row.get_by_role("link").click()
+            csrf = await page.locator('input[name="csrf"]').first.input_value()
             await page.get_by_role("button", name="确认受理").click()
+            await page.wait_for_url(f"**/console/complaints/{r.json()['id']}")
+            # A second click (the form sent twice) finds it done: the page says so, not a refusal.
+            again = await page.request.post(f"{base}/console/complaints/{r.json()['id']}/step",
+                                            form={"csrf": csrf, "action": "acknowledge"})
+            assert again.ok and again.url.endswith("?already=acknowledge") and "该投诉已被确认受理。" in await again.text()
             await page.get_by_label("处理说明").fill("上门更换并致歉")
             await page.get_by_label("补偿积分").fill("300")
             await page.get_by_label("补偿优惠券面值").fill("10.00")

@@ -33,7 +33,8 @@ OPERATORS = frozenset({Role.OPERATOR, Role.ADMIN})
 # Words that reach the templates as data and are translated there: roles, job triggers, the
 # states of dead letters and of replays, contact methods, churn risks, urgencies, value classes, tiers,
 # the states of gift redemptions, segments and campaigns, message channels, service entitlements,
-# and complaints' categories, states and channels.
+# complaints' categories, states and channels, points ledger entries, and the states of coupons and
+# of messages.
 SHOWN_AS_DATA = (
     N_("service_desk"), N_("account_manager"), N_("store_manager"), N_("marketing"), N_("admin"), N_("operator"),
     N_("schedule"), N_("by hand"), N_("phone"), N_("sms"), N_("wechat"), N_("home_visit"), N_("in_store"),
@@ -46,6 +47,9 @@ SHOWN_AS_DATA = (
     N_("product_quality"), N_("service_attitude"), N_("checkout_queues"), N_("finding_goods"), N_("store_environment"),
     N_("price"), N_("returns_after_sales"), N_("delivery"),
     N_("filed"), N_("acknowledged"), N_("in_progress"), N_("resolved"), N_("closed"), N_("app"), N_("web"), N_("comment_book"),
+    N_("earn"), N_("reverse"), N_("redeem"), N_("cancel_redeem"), N_("adjust"), N_("bonus"), N_("expire"),
+    N_("issued"), N_("redeemed"), N_("released"), N_("reversed"),
+    N_("queued"), N_("deferred"), N_("sent"), N_("delivered"), N_("failed"),
 )
 
 

@@ -13,12 +13,13 @@ from fastapi.responses import HTMLResponse, Response
 from gateway.api.console.render import go, page
 from gateway.api.console.session import Console, ConsoleUser, Form, one
 from gateway.domain.complaint_urgency import urgency
-from gateway.service_layer.console_reads import call, read
+from gateway.service_layer.console_reads import ServiceRefused, call, read
 from shared.deps import NowDep
 from shared.errors import Invalid
 
 router = APIRouter(prefix="/console/complaints", tags=["console"], include_in_schema=False)
-STEPS = ("acknowledge", "start")
+# Each step, and the states a complaint is in once it has taken it.
+STEPS = {"acknowledge": ("acknowledged", "in_progress", "resolved", "closed"), "start": ("in_progress", "resolved", "closed")}
 
 
 def _feedback(request: Request) -> Any:
@@ -42,8 +43,9 @@ async def queue(request: Request, now: NowDep, user: Annotated[ConsoleUser, Cons
 async def complaint(complaint_id: str, request: Request, now: NowDep,
                     user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
     item = await read(_feedback(request), "feedback", f"/v1/complaints/{quote(complaint_id, safe='')}", user.bearer())
+    already = request.query_params.get("already")
     return page(request, "staff/complaint.html", user, item=item, urgency=urgency(_due(item), now),
-                resolved=request.query_params.get("done") == "1")
+                resolved=request.query_params.get("done") == "1", already=already if already in STEPS else None)
 
 
 @router.post("/{complaint_id}/step")
@@ -52,7 +54,15 @@ async def step(complaint_id: str, request: Request, form: Form, user: Annotated[
     action = one(form, "action")
     if action not in STEPS:
         raise Invalid("action", f"one of {', '.join(STEPS)}")
-    await call(_feedback(request), "feedback", "POST", f"/v1/complaints/{quote(complaint_id, safe='')}/{action}", user.bearer())
+    path = f"/v1/complaints/{quote(complaint_id, safe='')}"
+    try:
+        await call(_feedback(request), "feedback", "POST", f"{path}/{action}", user.bearer())
+    except ServiceRefused as refused:
+        # A second click, or a colleague a moment earlier: the complaint has taken the step already,
+        # which is what the person wanted. They see it, not a refusal.
+        if refused.status_code != 409 or (await read(_feedback(request), "feedback", path, user.bearer()))["status"] not in STEPS[action]:
+            raise
+        return go(request, f"/console/complaints/{quote(complaint_id, safe='')}?already={action}")
     return go(request, f"/console/complaints/{quote(complaint_id, safe='')}")
 
 
