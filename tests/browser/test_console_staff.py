@@ -44,6 +44,10 @@ async def test_an_account_manager_drills_the_information_base_and_records_a_visi
             profile = (await gw.get(f"/api/v1/members/{member['id']}", headers=admin)).json()
             return bool(profile["tier"] == "vip" and profile["manager_id"] == MANAGER)
         await eventually(promoted, timeout=60, what="a VIP with the community's account manager")
+
+        async def earned() -> bool:
+            return bool((await p.points.get(f"/v1/accounts/{member['id']}", headers=admin)).json().get("balance") == 5200)
+        await eventually(earned, timeout=60, what="the points of both sales")
         r = await gw.post("/identity/v1/staff", headers=admin, json={
             "login": "wang.dianzhang", "name": "王店长", "role": "store_manager", "store_id": "S001"})
         assert r.status_code == 201, r.text
