@@ -66,6 +66,8 @@ def test_a_list_flattened_into_a_string_is_read_back_from_pydantic_s_english() -
     ("compensation.points: 5000 exceeds the limit of 1000 (CRM_COMPENSATION_POINTS_MAX)", "补偿积分：超过上限 1000"),
     ("role marketing may not members.member.register", "您的角色（市场营销）无权执行此操作。"),
     ("points cannot be reached (ConnectError)", "积分服务暂时无法使用：请稍后再试。"),
+    ("points answered 503", "积分服务暂时无法使用：请稍后再试。"),
+    ("points failed with an error of its own (500)", "积分服务处理此请求时出错：如再次出现，请告知运维人员。"),
 ])
 def test_a_refusal_the_services_are_known_to_say_is_told_in_chinese(detail, shown) -> None:
     assert explain(detail, zh) == shown

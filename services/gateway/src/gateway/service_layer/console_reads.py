@@ -26,6 +26,13 @@ class ServiceUnavailable(ServiceError):
     status_code = 503
 
 
+class ServiceFailed(ServiceError):
+    """The service was reached and failed on the request (a 500: an error of its own, in its log);
+    not a service that is down, which a moment's wait may cure."""
+
+    status_code = 502
+
+
 async def call(client: httpx.AsyncClient | None, service: str, method: str, path: str, headers: dict[str, str], *,
                params: dict[str, str] | None = None, json: Any = None) -> httpx.Response:
     if client is None:
@@ -34,8 +41,10 @@ async def call(client: httpx.AsyncClient | None, service: str, method: str, path
         response = await client.request(method, path, headers=headers, params=params, json=json, timeout=DEADLINE_S)
     except httpx.HTTPError as exc:
         raise ServiceUnavailable(f"{service} cannot be reached ({type(exc).__name__})") from exc
-    if response.status_code >= 500:
+    if response.status_code in (502, 503, 504):
         raise ServiceUnavailable(f"{service} answered {response.status_code}")
+    if response.status_code >= 500:
+        raise ServiceFailed(f"{service} failed with an error of its own ({response.status_code})")
     if response.status_code >= 400:
         raise ServiceRefused(service, response.status_code, _detail(response), _said(response))
     return response

@@ -197,6 +197,8 @@ KNOWN = (
     Wording(N_("You may only act on the customers assigned to you."), r"account managers may only act on the customers assigned to them.*"),
     Wording(N_("You may only act on the customers of your own store."),
             r"store managers and desks may only act on the customers of their own store.*"),
+    Wording(N_("The %(service)s service failed on this request, with an error of its own: tell the operators if it happens again."),
+            r"(?P<service>\w+) failed with an error of its own \(\d+\)", codes=("service",)),
     Wording(N_("The %(service)s service cannot be reached now: try again in a moment."),
             r"(?P<service>\w+) (?:cannot be reached \(.*\)|is not configured|answered \d+)", codes=("service",)),
     # the console's own checks of its forms
