@@ -11,7 +11,7 @@ import pytest
 
 from shared.auth import Role
 from tests.support.console import account, csrf_of, log_in
-from tests.support.identity import MovableClock, gateway_with_stores
+from tests.support.identity import MovableClock, admin, gateway_with_stores
 from tests.support.platform import TestEnv
 
 pytestmark = pytest.mark.integration
@@ -196,3 +196,14 @@ async def test_a_session_without_a_staff_account_has_no_password_to_change(gatew
     gateway.cookies.set("crm_console", f"{env.issuer.mint('op-cli', Role.OPERATOR)}|rt_none", path="/console")
     page = await gateway.get("/console/password")
     assert page.status_code == 200 and "此会话不属于员工账号" in page.text and 'name="new_password"' not in page.text
+
+
+async def test_the_password_page_is_the_active_accounts_whose_directory_id_the_session_names(gateway, env) -> None:
+    # Chen left; the directory id went to the account of who took over, and that is whose page it is.
+    await account(gateway, env, "am.chen", "account_manager", account_manager_id="am-1")
+    [chen] = (await gateway.get("/identity/v1/staff", headers=admin(env))).json()
+    assert (await gateway.post(f"/identity/v1/staff/{chen['staff_id']}/deactivate", headers=admin(env))).status_code == 200
+    password = await account(gateway, env, "am.zhou", "account_manager", account_manager_id="am-1")
+    assert (await log_in(gateway, "am.zhou", password)).status_code == 303
+    form = await gateway.get("/console/password")
+    assert form.status_code == 200 and 'value="am.zhou"' in form.text

@@ -31,11 +31,13 @@ async def display_names(uow: UnitOfWork, subjects: Iterable[str | None]) -> dict
 
 
 async def own_login(uow: UnitOfWork, subject: str) -> str | None:
-    """The login name of the account a token's subject names (its staff id, or for staff in members'
-    directory, their directory id); None for a token no account stands behind (`crm token`)."""
+    """The login name of the active account a token's subject names (its staff id, or for staff in
+    members' directory, their directory id, which one active account holds: a deactivated one may
+    have held it before); None for a token no account stands behind (`crm token`)."""
     rows = (await uow.session.exec(
         select(StaffAccountRow.staff_id, StaffAccountRow.login)
-        .where(or_(col(StaffAccountRow.staff_id) == subject, col(StaffAccountRow.account_manager_id) == subject))
+        .where(or_(col(StaffAccountRow.staff_id) == subject, col(StaffAccountRow.account_manager_id) == subject),
+               col(StaffAccountRow.deactivated_at).is_(None))
     )).all()
     # A staff id is the account's own: it wins over a directory id that happens to be the same.
     return next((login for staff_id, login in rows if staff_id == subject), rows[0][1] if rows else None)
