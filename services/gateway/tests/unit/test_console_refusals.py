@@ -67,6 +67,10 @@ def test_a_list_flattened_into_a_string_is_read_back_from_pydantic_s_english() -
     ("role marketing may not members.member.register", "您的角色（市场营销）无权执行此操作。"),
     ("points cannot be reached (ConnectError)", "积分服务暂时无法使用：请稍后再试。"),
     ("points answered 503", "积分服务暂时无法使用：请稍后再试。"),
+    ("no campaign nonexistent", "未找到该营销活动。"),
+    ("no dead letter 9-9", "未找到该死信。"),
+    ("dead letter 3-0 was already replayed or discarded", "该死信已被重放或丢弃。"),
+    ("1 dead letters match now, not the -1 of the dry run: run the dry run again", "现在匹配 1 条死信，而不是试运行时的 -1 条：请重新试运行。"),
     ("points failed with an error of its own (500)", "积分服务处理此请求时出错：如再次出现，请告知运维人员。"),
 ])
 def test_a_refusal_the_services_are_known_to_say_is_told_in_chinese(detail, shown) -> None:

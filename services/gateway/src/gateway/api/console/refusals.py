@@ -110,6 +110,7 @@ REASONS = {
     "too_short": Wording(N_("at least %(min_length)s items"), r"\w+ should have at least (?P<min_length>\d+) items? after validation.*"),
     "too_long": Wording(N_("at most %(max_length)s items"), r"\w+ should have at most (?P<max_length>\d+) items? after validation.*"),
     "uuid_parsing": Wording(N_("not a valid id"), r"Input should be a valid UUID, (?P<error>.*)"),
+    "finite_number": Wording(N_("must be an ordinary number"), r"Input should be a finite number"),
     # A validator's own words ("Value error, must not be blank"): worded below, as a sentence.
     "value_error": Wording("%(error)s", r"Value error, (?P<error>.*)", nested=("error",)),
     "assertion_error": Wording("%(error)s", r"Assertion failed, (?P<error>.*)", nested=("error",)),
@@ -184,6 +185,11 @@ KNOWN = (
     Wording(N_("Only a member can be compensated: this customer's data was erased."),
             r"compensation needs a member; the complaint's member is erased"),
     Wording(N_("The complaint was not found."), r"no complaint \S+"),
+    Wording(N_("The campaign was not found."), r"no campaign \S+"),
+    Wording(N_("The community was not found."), r"no community \S+"),
+    Wording(N_("The dead letter was not found."), r"no dead letter \S+"),
+    Wording(N_("This dead letter was already replayed or discarded."), r"dead letter \S+ was already replayed or discarded"),
+    Wording(N_("Not found."), r"Not Found"),
     Wording(N_("This complaint is not yours to handle."), r"complaint \S+ is not (?:yours|assigned to you)"),
     # every service: the form's key, the person's rights
     Wording(_FORM_SENT, r"Idempotency-Key \S+ was (?:already )?used for (?:a different|another) .*"),
@@ -225,7 +231,7 @@ KNOWN = (
     Wording(N_("nothing to replay")),
     Wording(N_("at most %(count)s at once; replay by filter instead"), r"at most (?P<count>\d+) at once; replay by filter instead"),
     Wording(N_("%(now)s dead letters match now, not the %(expected)s of the dry run: run the dry run again."),
-            r"(?P<now>\d+) dead letters match now, not the (?P<expected>\d+) of the dry run: run the dry run again"),
+            r"(?P<now>\d+) dead letters match now, not the (?P<expected>-?\d+) of the dry run: run the dry run again"),
 )
 
 
