@@ -1,11 +1,13 @@
 """`crm import-sales` as a script sees it: the exit status says whether the whole file was taken,
 against a stand-in for members' `POST /v1/sales/import` on a local port."""
 
+import csv
 import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -16,13 +18,25 @@ UNKNOWN_CARD = "8800000000999"
 
 
 class SalesImport(BaseHTTPRequestHandler):
-    """Answers each sale as members would: a card no member has is rejected, naming the field."""
+    """Answers each sale as members would: a card no member has is rejected, naming the field. As
+    the gateway, it also lists the chain's stores (S001 and S002) and forwards the import."""
+
+    received: ClassVar[list[str]] = []  # the transactions sent, in order
+
+    def do_GET(self) -> None:
+        if self.path == "/api/v1/stores":
+            self._answer([{"store_id": "S001", "active": True}, {"store_id": "S002", "active": False}])
+        else:
+            self.send_error(404)
 
     def do_POST(self) -> None:
         sales = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["sales"]
-        results = [{"status": "rejected", "reason": "card_no: no member has this card"} if s.get("card_no") == UNKNOWN_CARD
-                   else {"status": "imported"} for s in sales]
-        body = json.dumps({"results": results}).encode()
+        self.received.extend(s["pos_txn_id"] for s in sales)
+        self._answer({"results": [{"status": "rejected", "reason": "card_no: no member has this card"}
+                                  if s.get("card_no") == UNKNOWN_CARD else {"status": "imported"} for s in sales]})
+
+    def _answer(self, answer: object) -> None:
+        body = json.dumps(answer).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -45,8 +59,8 @@ def members_url() -> Iterator[str]:
         server.server_close()
 
 
-def sale(txn: str, card_no: str | None = None) -> str:
-    fields = {"store_id": "S001", "pos_txn_id": txn, "occurred_at": "2019-01-01T08:00:00+08:00", "total": "5.00"}
+def sale(txn: str, card_no: str | None = None, store: str = "S001") -> str:
+    fields = {"store_id": store, "pos_txn_id": txn, "occurred_at": "2019-01-01T08:00:00+08:00", "total": "5.00"}
     return json.dumps(fields | ({"card_no": card_no} if card_no else {})) + "\n"
 
 
@@ -84,3 +98,18 @@ def test_the_help_names_the_exit_status_of_rejected_rows(capsys: pytest.CaptureF
         main(["import-sales", "--help"])
     assert exit_.value.code == 0
     assert f"{EXIT_REJECTED} the whole file was read but some rows were rejected" in " ".join(capsys.readouterr().out.split())
+
+
+def test_through_the_gateway_a_sale_of_a_store_the_chain_does_not_have_is_rejected_here(
+    members_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    SalesImport.received.clear()
+    path = tmp_path / "sales.jsonl"
+    path.write_text(sale("C-1") + sale("C-2", store="S999") + sale("C-3", store="S002"), encoding="utf-8")
+    # The stand-in is the gateway here: its store list, then its /api/members/... forwarding.
+    assert main(["import-sales", str(path), "--points", "none", "--gateway", members_url, "--token", "t"]) == EXIT_REJECTED
+    assert capsys.readouterr().out.startswith("read 3, imported 2, already present 0, rejected 1 in ")
+    assert SalesImport.received == ["C-1", "C-3"]  # a store closed since is the chain's still
+    with (tmp_path / "sales.jsonl.rejects.csv").open(encoding="utf-8-sig", newline="") as f:
+        [reject] = list(csv.reader(f))[1:]
+    assert reject[0] == "2" and reject[1].startswith("store_id: S999 is not one of the chain's stores; add it at the gateway")

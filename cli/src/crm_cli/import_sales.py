@@ -76,15 +76,21 @@ class Options:
     batch_size: int = 2000
     in_flight: int = 2  # batches sent before the first is answered: reading overlaps recording
     progress: bool = True
+    # The chain's stores, closed ones too, as the gateway keeps them; None: not checked here (an
+    # import straight to members, which knows no stores).
+    stores: frozenset[str] | None = None
 
 
 class ImportFailed(RuntimeError):
     """The service refused a whole batch for a reason retrying does not cure (e.g. 401, 403)."""
 
 
-async def import_sales(path: Path, client: httpx.AsyncClient, options: Options) -> Summary:
+async def import_sales(
+    path: Path, client: httpx.AsyncClient, options: Options, gateway: httpx.AsyncClient | None = None,
+) -> Summary:
     """`client` has the members API's base URL (directly, or the gateway's `/api/members`) and the
-    admin's Authorization header."""
+    admin's Authorization header; `gateway`, when given, the gateway's, whose stores the sales are
+    checked against once the file is open."""
     fmt = format_of(path, options.fmt)
     encoding = encoding_of(options.encoding)
     summary = Summary(dry_run=options.dry_run)
@@ -93,6 +99,8 @@ async def import_sales(path: Path, client: httpx.AsyncClient, options: Options) 
         # The reject file starts with a byte order mark, as the console's CSV exports do: a
         # spreadsheet opening it then reads its Chinese as UTF-8.
         with path.open("rb") as raw, options.rejects.open("w", newline="", encoding="utf-8-sig") as rejects_file:
+            if gateway is not None:
+                options.stores = await chain_stores(gateway)
             await _import(raw, rejects_file, fmt, encoding, client, options, summary)
     finally:
         # No reject file is left of a run that refused nothing, nor of one that could not read the file.
@@ -113,6 +121,8 @@ async def _import(
         columns, sales = csv_sales.columns, iter(csv_sales)
     else:
         columns, sales = [], read_jsonl(iter(lines))
+    if options.stores is not None:
+        sales = _at_known_stores(sales, options.stores)
     rejects = csv.writer(rejects_file)
     rejects.writerow(reject_header(fmt, columns))
     size = os.fstat(raw.fileno()).st_size
@@ -139,6 +149,26 @@ async def _import(
         finally:
             for p in pending:  # interrupted, or a batch refused: nothing more is sent
                 p.cancel()
+
+
+def _at_known_stores(sales: Iterator[SourceSale], stores: frozenset[str]) -> Iterator[SourceSale]:
+    """Refuses a sale of a store the chain does not have: recorded, it would count in reports of a
+    store nobody can name or choose, and its returns could never be taken at a till."""
+    for sale in sales:
+        store = sale.sale.get("store_id") if sale.sale is not None else None
+        if isinstance(store, str) and store not in stores:
+            sale.problem = (f"store_id: {store} is not one of the chain's stores; add it at the gateway "
+                            f"(PUT /api/v1/stores/{store}, inactive if it has closed) and import again")
+            sale.sale = None
+        yield sale
+
+
+async def chain_stores(gateway: httpx.AsyncClient) -> frozenset[str]:
+    """Every store the gateway keeps, closed ones too (a past sale may be of a store since closed)."""
+    r = await gateway.get("/api/v1/stores")
+    if r.status_code != 200:
+        raise ImportFailed(f"{r.status_code} from the gateway's store list: {r.text[:200]}")
+    return frozenset(store["store_id"] for store in r.json())
 
 
 def _progress(enabled: bool) -> Progress:
@@ -225,7 +255,8 @@ def _settle(results: list[tuple[SourceSale, str, str | None]], summary: Summary,
                 rejects.writerow([line, reason or "", *fields])
 
 
-def run(args: Any, base_url: str, token: str, out: TextIO) -> int:
+def run(args: Any, base_url: str, token: str, out: TextIO, gateway: str | None = None) -> int:
+    """`gateway`: its address when the import goes through it, whose stores the sales are checked against."""
     path = Path(args.file)
     options = Options(
         points=args.points, rejects=Path(args.rejects) if args.rejects else path.with_name(path.name + ".rejects.csv"),
@@ -235,7 +266,10 @@ def run(args: Any, base_url: str, token: str, out: TextIO) -> int:
     async def main() -> Summary:
         headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=120) as client:
-            return await import_sales(path, client, options)
+            if gateway is None:
+                return await import_sales(path, client, options)
+            async with httpx.AsyncClient(base_url=gateway, headers=headers, timeout=30) as stores:
+                return await import_sales(path, client, options, stores)
 
     summary = asyncio.run(main())
     print(summary.text(), file=out)

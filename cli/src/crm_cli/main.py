@@ -130,7 +130,7 @@ def cmd_import_sales(args: argparse.Namespace) -> int:
         private_pem = os.environ.get("CRM_JWT_PRIVATE_KEY") or ensure_dev_keypair(_data_dir() / "keys")[0]
         token = TokenIssuer(private_pem).mint("import-sales-cli", Role.ADMIN)
     try:
-        return run(args, base_url, token, sys.stdout)
+        return run(args, base_url, token, sys.stdout, gateway=None if args.members_url else args.gateway.rstrip("/"))
     except OSError as exc:
         # The file (or the reject file) named with the reason, without Python's "[Errno 2]".
         print(f"error: {exc.filename or args.file}: {exc.strerror or exc}", file=sys.stderr)
