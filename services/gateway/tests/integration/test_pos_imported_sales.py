@@ -10,15 +10,14 @@ import pytest
 from sqlmodel import select
 
 from gateway.adapters.tables import PosSaleRow
-from gateway.config import Settings
-from gateway.main import create_app
 from shared.auth import Role
 from shared.events import contracts as c
 from shared.events.envelope import new_event
 from shared.events.registry import SALES_IMPORTED
 from shared.outbox import OutboxRecord
 from tests.support.factories import line, refund_body, sale_body
-from tests.support.platform import TestEnv, service
+from tests.support.identity import MovableClock, gateway_with_stores
+from tests.support.platform import TestEnv
 
 pytestmark = pytest.mark.integration
 
@@ -28,9 +27,7 @@ SOLD_AT = datetime(2019, 3, 1, 2, 15, tzinfo=UTC)
 
 @pytest.fixture
 async def gateway(env: TestEnv, database_factory):
-    async with service(create_app(env.settings(Settings, await database_factory("gateway")))) as client:
-        r = await client.put("/api/v1/stores/S001", json={"name": "城东大卖场"}, headers=env.auth(Role.ADMIN))
-        assert r.status_code == 200, r.text
+    async with gateway_with_stores(env, await database_factory("gateway"), MovableClock()) as client:
         yield client
 
 
