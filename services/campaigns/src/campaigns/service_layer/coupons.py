@@ -251,9 +251,8 @@ async def customers_of(session: AsyncSession, member_ids: Sequence[str]) -> set[
     erased: the members a coupon may be issued to by hand. Any other id (a typo, a member erased)
     would get a coupon nobody holds and take a place under the template's cap."""
     known: set[str] = set()
-    wanted = list(dict.fromkeys(member_ids))
-    for start in range(0, len(wanted), LOOKUP_CHUNK):
-        chunk = wanted[start:start + LOOKUP_CHUNK]
+    for start in range(0, len(member_ids), LOOKUP_CHUNK):
+        chunk = member_ids[start:start + LOOKUP_CHUNK]
         query = select(CustomerRow.member_id).where(one_of(session, CUSTOMER.c.member_id, chunk), col(CustomerRow.erased_at).is_(None))
         known.update((await session.exec(query)).all())
     return known
