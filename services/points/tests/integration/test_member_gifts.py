@@ -79,6 +79,19 @@ async def test_a_member_reserves_at_their_home_store_retries_safely_and_cancels_
     assert stock[0]["quantity"] == 2
 
 
+async def test_a_key_is_the_members_own_two_members_choosing_one_key_reserve_a_gift_each(pts, env) -> None:
+    await pts.apply(pts.registered("m7"), pts.sale("m7", "30000.00"), pts.registered("m8"), pts.sale("m8", "30000.00"))
+    await pts.stock("cushion", "S001", 5)
+    mine = await pts.client.post("/v1/members/m7/redemptions", json={"gift_id": "cushion"}, headers=member(env, "m7", "reserve-cushion"))
+    theirs = await pts.client.post("/v1/members/m8/redemptions", json={"gift_id": "cushion"}, headers=member(env, "m8", "reserve-cushion"))
+    assert (mine.status_code, theirs.status_code) == (201, 201), theirs.text
+    assert mine.json()["redemption_id"] != theirs.json()["redemption_id"]
+    assert (await pts.balance("m7"), await pts.balance("m8")) == (20_000, 20_000)
+    # Within one member the key still holds: the same key for another gift is refused.
+    other = await pts.client.post("/v1/members/m8/redemptions", json={"gift_id": "electric-kettle"}, headers=member(env, "m8", "reserve-cushion"))
+    assert other.status_code == 409 and "different" in other.json()["detail"]
+
+
 async def test_reserving_needs_a_key_enough_points_and_a_known_home_store(pts, env) -> None:
     await pts.apply(pts.registered("m5"), pts.sale("m5", "50.00"))
     await pts.stock("cushion", "S001", 1)

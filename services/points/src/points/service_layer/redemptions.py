@@ -58,7 +58,9 @@ async def load_gift(session: AsyncSession, gift_id: str) -> Gift:
 
 
 async def _by_key(session: AsyncSession, req: RedeemRequest) -> RedemptionRow | None:
-    earlier = (await session.exec(select(RedemptionRow).where(RedemptionRow.idempotency_key == req.idempotency_key))).first()
+    # The member's own key: another member's request under the same key is a request of its own.
+    earlier = (await session.exec(select(RedemptionRow).where(
+        RedemptionRow.member_id == req.member_id, RedemptionRow.idempotency_key == req.idempotency_key))).first()
     if earlier is not None and earlier.request_hash != req.digest:
         raise IdempotencyConflict(f"Idempotency-Key {req.idempotency_key} was used for a different redemption")
     return earlier

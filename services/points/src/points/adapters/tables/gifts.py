@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, Index
+from sqlalchemy import CheckConstraint, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shared.columns import UtcDateTime
@@ -46,10 +46,14 @@ class RedemptionRow(SQLModel, table=True):
     coupon's line is completed at once."""
 
     __tablename__ = "gift_redemption"
-    __table_args__ = (Index("ix_redemption_store_time", "store_id", "redeemed_at"),)
+    # A key is its member's (an app chooses its own keys): unique per member, not chain-wide.
+    __table_args__ = (
+        Index("ix_redemption_store_time", "store_id", "redeemed_at"),
+        UniqueConstraint("member_id", "idempotency_key", name="uq_redemption_member_key"),
+    )
 
     redemption_id: str = Field(primary_key=True, max_length=36)
-    idempotency_key: str = Field(max_length=200, unique=True)
+    idempotency_key: str = Field(max_length=200)
     request_hash: str = Field(max_length=64)
     member_id: str = Field(max_length=36, index=True)
     gift_id: str = Field(max_length=64)
