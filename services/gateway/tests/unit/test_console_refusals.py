@@ -8,6 +8,7 @@ import pytest
 from gateway.api.console import catalogue
 from gateway.api.console.i18n import translations
 from gateway.api.console.refusals import KNOWN, LABELS, REASONS, explain
+from gateway.api.console.render import environment
 
 pytestmark = pytest.mark.unit
 
@@ -89,7 +90,27 @@ def test_in_english_the_same_refusals_read_as_english() -> None:
     assert explain("the moon is in the wrong phase", en) == "Refused by the system: the moon is in the wrong phase"
 
 
+@pytest.mark.parametrize(("detail", "english", "chinese"), [
+    ([error("address", "string_too_short", "String should have at least 1 character", min_length=1)],
+     "Address: at least 1 character", "地址：至少 1 个字符"),
+    ([error("address", "string_too_short", "String should have at least 2 characters", min_length=2)],
+     "Address: at least 2 characters", "地址：至少 2 个字符"),
+    ([error("name", "string_too_long", "String should have at most 1 character", max_length=1)], "Name: at most 1 character", "姓名：最多 1 个字符"),
+    ("lines: List should have at least 1 item after validation, not 0", "lines: at least 1 item", "lines：至少 1 项"),
+    ("new_password: at least 1 character", "New password: at least 1 character", "新密码：至少 1 个字符"),
+])
+def test_a_limit_of_one_is_worded_in_the_singular(detail, english, chinese) -> None:
+    assert (explain(detail, en), explain(detail, zh)) == (english, chinese)
+
+
 def test_every_label_reason_and_known_sentence_is_in_the_chinese_catalogue() -> None:
     zh_cn = catalogue.read("zh-CN")
-    messages = [*LABELS.values(), *(w.message for w in REASONS.values()), *(w.message for w in KNOWN)]
+    messages = [*LABELS.values(), *(m for w in [*REASONS.values(), *KNOWN] for m in (w.message, w.one[1]) if m)]
     assert [m for m in messages if m != "%(error)s" and not (zh_cn.get(m) and zh_cn.get(m).string)] == []
+
+
+@pytest.mark.parametrize(("count", "english", "chinese"), [(1, "Total: 1 contact", "合计：1 次联系"), (3, "Total: 3 contacts", "合计：3 次联系")])
+def test_a_count_on_a_page_takes_the_english_singular_or_plural(count, english, chinese) -> None:
+    words = 'ngettext("Total: %(num)s contact", "Total: %(num)s contacts", n)'
+    shown = [environment(language).from_string("{{ " + words + " }}").render(n=count) for language in ("en", "zh-CN")]
+    assert shown == [english, chinese]

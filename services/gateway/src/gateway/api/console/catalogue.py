@@ -20,16 +20,18 @@ PACKAGE = Path(__file__).parents[2]  # gateway/
 METHODS = [("console/templates/**.html", "jinja2.ext:babel_extract"), ("api/console/**.py", "python"),
            ("api/routes/console_*.py", "python")]
 OPTIONS = {"console/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}}
-KEYWORDS = {"_": None, "gettext": None, "N_": None}
+KEYWORDS = {"_": None, "gettext": None, "N_": None, "ngettext": (1, 2)}
 
 
-def extracted() -> Iterator[tuple[str, str]]:
+Message = str | tuple[str, str]  # a message, or a count's (singular, plural)
+
+
+def extracted() -> Iterator[tuple[Message, str]]:
     """(message, where) of every message used by the console."""
     for filename, lineno, message, _comments, _context in extract_from_dir(
         PACKAGE, METHODS, OPTIONS, KEYWORDS, comment_tags=(), strip_comment_tags=True,
     ):
-        # Plural forms come as a tuple: the singular is the id.
-        yield (message if isinstance(message, str) else message[0]), f"{filename}:{lineno}"
+        yield (message if isinstance(message, str) else (message[0], message[1])), f"{filename}:{lineno}"
 
 
 def read(language: str = DEFAULT) -> Catalog:
@@ -45,23 +47,23 @@ def problems(language: str = DEFAULT) -> list[str]:
         entry = catalog.get(message)
         if entry is None:
             found.append(f"missing: {message!r} ({where})")
-        elif not entry.string:
+        elif not entry.string or not all(entry.string):  # a plural's string is a tuple, a form a number
             found.append(f"untranslated: {message!r} ({where})")
     return sorted(set(found))
 
 
 def update(language: str = DEFAULT) -> None:
     catalog = read(language)
-    used: dict[str, list[tuple[str, int]]] = {}
+    used: dict[Message, list[tuple[str, int]]] = {}
     for message, where in extracted():
         filename, _, line = where.rpartition(":")
         used.setdefault(message, []).append((filename, int(line)))
-    for unused in [m.id for m in catalog if isinstance(m.id, str) and m.id and m.id not in used]:
+    for unused in [m.id for m in catalog if m.id and m.id not in used]:
         del catalog[unused]
     for message, locations in used.items():
         entry = catalog.get(message)
         if entry is None:
-            catalog.add(message, "", locations=locations)
+            catalog.add(message, "" if isinstance(message, str) else ("",) * catalog.num_plurals, locations=locations)
         else:
             entry.locations = locations
     with catalogue_file(language).open("wb") as po:

@@ -52,6 +52,7 @@ class Wording:
     english: str = ""  # how the service says it, its values as named groups (matched whole)
     codes: tuple[str, ...] = ()
     nested: tuple[str, ...] = ()
+    one: tuple[str, str] = ("", "")  # (placeholder, message): the message when that count is 1
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -65,7 +66,9 @@ class Wording:
         for name in self.nested:
             if shown.get(name):
                 shown[name] = sentence(shown[name], gettext) or shown[name]
-        return gettext(self.message) % shown
+        count, singular = self.one
+        message = singular if singular and shown.get(count) == "1" else self.message
+        return gettext(message) % shown
 
 
 _NUMBER = r"-?[0-9.]+"
@@ -76,12 +79,14 @@ _DATE = N_("must be a date (YYYY-MM-DD)")
 _DATETIME = N_("must be a date and time")
 _YES_NO = N_("must be yes or no")
 _CHOICES = r"(?P<expected>['\"0-9-].*)"
+_AT_LEAST_CHARACTERS, _AT_LEAST_ONE = N_("at least %(min_length)s characters"), ("min_length", N_("at least 1 character"))
+_AT_MOST_CHARACTERS, _AT_MOST_ONE = N_("at most %(max_length)s characters"), ("max_length", N_("at most 1 character"))
 
 # Pydantic's error types (`type`), with the English message it gives each (its ctx as groups).
 REASONS = {
     "missing": Wording(N_("required"), r"Field required"),
-    "string_too_short": Wording(N_("at least %(min_length)s characters"), r"String should have at least (?P<min_length>\d+) characters?"),
-    "string_too_long": Wording(N_("at most %(max_length)s characters"), r"String should have at most (?P<max_length>\d+) characters?"),
+    "string_too_short": Wording(_AT_LEAST_CHARACTERS, r"String should have at least (?P<min_length>\d+) characters?", one=_AT_LEAST_ONE),
+    "string_too_long": Wording(_AT_MOST_CHARACTERS, r"String should have at most (?P<max_length>\d+) characters?", one=_AT_MOST_ONE),
     "string_pattern_mismatch": Wording(_FORMAT, r"String should match pattern '(?P<pattern>.*)'"),
     "string_type": Wording(N_("must be text"), r"Input should be a valid string"),
     "int_parsing": Wording(_WHOLE, r"Input should be a valid integer, unable to parse string as an integer"),
@@ -107,8 +112,10 @@ REASONS = {
     "extra_forbidden": Wording(N_("is not asked for on this form"), r"Extra inputs are not permitted"),
     "literal_error": Wording(_ONE_OF, rf"Input should be {_CHOICES}"),
     "enum": Wording(_ONE_OF, rf"Input should be {_CHOICES}"),
-    "too_short": Wording(N_("at least %(min_length)s items"), r"\w+ should have at least (?P<min_length>\d+) items? after validation.*"),
-    "too_long": Wording(N_("at most %(max_length)s items"), r"\w+ should have at most (?P<max_length>\d+) items? after validation.*"),
+    "too_short": Wording(N_("at least %(min_length)s items"), r"\w+ should have at least (?P<min_length>\d+) items? after validation.*",
+                         one=("min_length", N_("at least 1 item"))),
+    "too_long": Wording(N_("at most %(max_length)s items"), r"\w+ should have at most (?P<max_length>\d+) items? after validation.*",
+                        one=("max_length", N_("at most 1 item"))),
     "uuid_parsing": Wording(N_("not a valid id"), r"Input should be a valid UUID, (?P<error>.*)"),
     "finite_number": Wording(N_("must be an ordinary number"), r"Input should be a finite number"),
     # A validator's own words ("Value error, must not be blank"): worded below, as a sentence.
@@ -220,9 +227,9 @@ KNOWN = (
     Wording(N_("not a date and time (YYYY-MM-DDTHH:MM)")),
     Wording(N_("%(moment)s is outside the years 1 to 9999"), r"(?P<moment>\S+) is outside the years 1 to 9999 in \S+ or in UTC"),
     Wording(N_("say why the dead letter is discarded")),
-    Wording(N_("at most %(max_length)s characters"), r"at most (?P<max_length>\d+) characters"),
+    Wording(_AT_MOST_CHARACTERS, r"at most (?P<max_length>\d+) characters?", one=_AT_MOST_ONE),
     # the gateway: a person's own password (logging in is worded by `render.refusal_message`)
-    Wording(N_("at least %(min_length)s characters"), r"at least (?P<min_length>\d+) characters"),
+    Wording(_AT_LEAST_CHARACTERS, r"at least (?P<min_length>\d+) characters?", one=_AT_LEAST_ONE),
     Wording(N_("must not begin or end with a space"), r"must not begin or end with white space"),
     Wording(N_("must differ from the current password")),
     Wording(N_("is not the same as the new password")),
