@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,7 +20,7 @@ from feedback.domain.surveys import (
 )
 from shared.errors import Invalid
 
-LIMITS = {"max_points": 1000, "max_coupon": Decimal("100.00")}
+LIMITS = {"max_points": 1000, "max_coupon": Decimal("100.00"), "zone": ZoneInfo("Asia/Shanghai")}
 
 
 def test_a_vip_with_a_manager_goes_to_the_manager_everyone_else_to_the_desk() -> None:
@@ -31,8 +32,9 @@ def test_a_vip_with_a_manager_goes_to_the_manager_everyone_else_to_the_desk() ->
 
 def test_compensation_is_granted_once_per_complaint() -> None:
     check_compensation(Compensation(points=500), member_id="m1", already_granted_at=None, **LIMITS)
-    with pytest.raises(CompensationRefused, match="already granted"):
-        check_compensation(Compensation(points=1), member_id="m1", already_granted_at=datetime(2026, 11, 23, tzinfo=UTC), **LIMITS)
+    # The earlier grant's time as the chain's staff saw it: 18:30 UTC is 02:30 the next day there.
+    with pytest.raises(CompensationRefused, match=r"already granted on 2026-11-24T02:30\+08:00"):
+        check_compensation(Compensation(points=1), member_id="m1", already_granted_at=datetime(2026, 11, 23, 18, 30, tzinfo=UTC), **LIMITS)
 
 
 def test_a_resolution_without_compensation_is_always_allowed() -> None:

@@ -12,6 +12,7 @@ complaint (409).
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from shared.errors import Conflict, Invalid
 
@@ -32,8 +33,10 @@ class Compensation:
 
 def check_compensation(
     wanted: Compensation, *, member_id: str | None, already_granted_at: datetime | None,
-    max_points: int, max_coupon: Decimal, member_erased: bool = False,
+    max_points: int, max_coupon: Decimal, zone: ZoneInfo, member_erased: bool = False,
 ) -> None:
+    """Refuses what `wanted` may not grant; the time of an earlier grant is told in the chain's
+    `zone` (with its offset), as the staff who granted it saw it."""
     if not wanted.grants_anything:
         return
     if wanted.points > max_points:
@@ -43,7 +46,7 @@ def check_compensation(
                       f"{wanted.coupon_value} exceeds the limit of {max_coupon} (CRM_COMPENSATION_COUPON_MAX)")
     if already_granted_at is not None:
         raise CompensationRefused(
-            f"compensation was already granted on {already_granted_at.isoformat(timespec='minutes')}; "
+            f"compensation was already granted on {already_granted_at.astimezone(zone).isoformat(timespec='minutes')}; "
             "a complaint is compensated once"
         )
     if member_id is None:

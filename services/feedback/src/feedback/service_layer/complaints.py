@@ -154,7 +154,7 @@ def resolve(
 ) -> None:
     check_compensation(
         compensation, member_id=row.member_id, already_granted_at=row.compensated_at, member_erased=row.erased_at is not None,
-        max_points=settings.compensation_points_max, max_coupon=settings.compensation_coupon_max,
+        max_points=settings.compensation_points_max, max_coupon=settings.compensation_coupon_max, zone=settings.zone,
     )
     granted = ""
     if compensation.grants_anything:
