@@ -83,6 +83,16 @@ def test_the_columns_may_be_separated_by_semicolons_or_tabs_as_the_header_shows(
     assert by_comma[0].sale["lines"][0]["unit_price"] == "39.90"
     for delimiter in (";", "\t"):
         assert csv_sales((HEADER + row).replace(",", delimiter)) == by_comma
+    # Semicolons are the separator where the comma is the decimal mark: "39,90" there is 39.90.
+    [decimal_commas] = csv_sales(HEADER.replace(",", ";") + "S001;T-1;2019-03-01T10:15:00+08:00;;;cash;;rice;米;grain;2;39,90;79,80\n")
+    assert decimal_commas.sale == by_comma[0].sale and decimal_commas.rows[0][1][-2:] == ["39,90", "79,80"]  # the reject file's as written
+    [weighed] = csv_sales(HEADER.replace(",", ";") + "S001;T-2;2019-03-01T10:15:00+08:00;;;cash;13,72;pork;肉;meat;0,512;26,80;13,72\n")
+    assert (weighed.sale["total"], weighed.sale["lines"][0]) == (
+        "13.72", {"sku": "pork", "name": "肉", "category": "meat", "qty": "0.512", "unit_price": "26.80", "amount": "13.72"})
+    # Only numbers' columns, and only a number: other text keeps its commas; in a comma file there are none to turn.
+    [named] = csv_sales(HEADER.replace(",", ";") + "S001;T-3;2019-03-01T10:15:00+08:00;;;we,chat;;rice;米,5kg;grain;1;1,234,56;1,234,56\n")
+    assert named.sale["payment"] == "we,chat" and named.sale["lines"][0]["name"] == "米,5kg"
+    assert named.sale["lines"][0]["amount"] == "1,234,56"  # not a number members takes: refused there, naming it
     [spaced] = csv_sales(HEADER.replace(",", ", ") + row)  # a header written by hand
     assert spaced.sale == by_comma[0].sale
     with pytest.raises(FileProblem, match="lacks store_id, pos_txn_id, occurred_at"):

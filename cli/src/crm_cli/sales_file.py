@@ -15,6 +15,7 @@ import codecs
 import csv
 import itertools
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,10 @@ DELIMITERS = (",", ";", "\t", "|")
 # after another sale's (a file sorted by time interleaves its tills' transactions): enough for a
 # store's day of every till, bounded so that a file of years takes no more memory than that.
 RECENT_TRANSACTIONS = 200_000
+# The columns holding numbers. In a file separated by semicolons, the separator of the locales
+# whose decimal mark is the comma, "12,50" is 12.50: its comma is turned into the point members reads.
+NUMBER_COLUMNS = ("total", "qty", "unit_price", "amount")
+DECIMAL_COMMA = re.compile(r"[+-]?[0-9]+,[0-9]+")
 
 
 class FileProblem(ValueError):
@@ -128,7 +133,9 @@ class CsvSales:
             # Lines are split at LF: a file of CR-only line ends arrives as one line, which the CSV
             # reader would refuse with a message about its own modes.
             raise FileProblem("the lines end with CR alone (an old Mac format): save the file with LF or CRLF line ends")
-        self.reader = csv.reader(itertools.chain([header], lines), delimiter=_delimiter(header))
+        delimiter = _delimiter(header)
+        self.reader = csv.reader(itertools.chain([header], lines), delimiter=delimiter)
+        self._decimal_comma = delimiter == ";"
         self.header = [c.strip() for c in next(self.reader)]
         missing = [c for c in REQUIRED_COLUMNS if c not in self.header]
         if missing:
@@ -149,6 +156,10 @@ class CsvSales:
             if not any(f.strip() for f in fields):
                 continue
             row = dict(zip(self.header, fields, strict=False))
+            if self._decimal_comma:
+                for name in NUMBER_COLUMNS:
+                    if DECIMAL_COMMA.fullmatch(value := row.get(name, "").strip()):
+                        row[name] = value.replace(",", ".")
             row_key = (row.get("store_id", ""), row.get("pos_txn_id", ""))
             if current is not None and row_key == key:
                 self._add_row(current, line, fields, row)
