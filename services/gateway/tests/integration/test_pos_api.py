@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlmodel import col, select
@@ -93,6 +94,22 @@ async def test_amounts_equal_in_value_are_the_same_sale(gateway, env: TestEnv) -
     reprinted = {**sale, "total": "79.8", "lines": [{**sale["lines"][0], "amount": 79.8, "unit_price": "39.9"}]}
     r = await gateway.post("/pos/v1/purchases", json=reprinted, headers=pos(env))
     assert r.status_code == 202 and r.json()["duplicate"] is True
+
+
+async def test_the_same_moment_in_another_utc_offset_is_the_same_sale_and_return(gateway, env: TestEnv) -> None:
+    sale = sale_body(lines=[line(qty="2")])
+    moment = datetime.fromisoformat(sale["occurred_at"])
+    assert (await gateway.post("/pos/v1/purchases", json=sale, headers=pos(env))).status_code == 202
+    elsewhere = moment.astimezone(timezone(timedelta(hours=8 if not moment.utcoffset() else 0)))
+    assert elsewhere.isoformat() != sale["occurred_at"]
+    r = await gateway.post("/pos/v1/purchases", json={**sale, "occurred_at": elsewhere.isoformat()}, headers=pos(env))
+    assert r.status_code == 202 and r.json()["duplicate"] is True, r.text
+    refund = refund_body(sale, lines=[line(qty="1")])
+    assert (await gateway.post("/pos/v1/refunds", json=refund, headers=pos(env))).status_code == 202
+    returned_at = datetime.fromisoformat(refund["occurred_at"]).astimezone(timezone(timedelta(hours=-5)))
+    again = await gateway.post("/pos/v1/refunds", json={**refund, "occurred_at": returned_at.isoformat()}, headers=pos(env))
+    assert again.status_code == 202 and again.json()["duplicate"] is True, again.text
+    assert len(await outbox_rows(gateway)) == 2
 
 
 async def test_quantities_equal_in_value_are_the_same_sale(gateway, env: TestEnv) -> None:

@@ -1,9 +1,13 @@
 """The fingerprint that tells a till's honest retry from a different sale under the same id."""
 
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from gateway.domain.pos import payload_digest
 from gateway.domain.sales import PosPurchaseIn, PosRefundIn
+
+ZONE = ZoneInfo("Asia/Shanghai")  # the chain's, whose offset the tills write
 
 SALE = {
     "store_id": "S001", "pos_txn_id": "T1", "occurred_at": "2026-11-23T10:15:00+08:00", "total": "79.80",
@@ -15,16 +19,16 @@ BEFORE_COUPONS = "beada759ef14dd9c1312be3da6f670e9d9a41aa5bc53cbe2e94e142fb6eb52
 
 
 def test_a_sale_without_coupons_keeps_the_fingerprint_it_had_before_coupons_existed() -> None:
-    assert payload_digest(PosPurchaseIn.model_validate(SALE)) == BEFORE_COUPONS
+    assert payload_digest(PosPurchaseIn.model_validate(SALE), ZONE) == BEFORE_COUPONS
 
 
 def test_coupons_and_discounts_are_part_of_the_fingerprint() -> None:
-    plain = payload_digest(PosPurchaseIn.model_validate(SALE))
+    plain = payload_digest(PosPurchaseIn.model_validate(SALE), ZONE)
     with_coupon = PosPurchaseIn.model_validate(
         {**SALE, "coupons": ["K7QM2XWD9P"], "discounts": [{"code": "K7QM2XWD9P", "amount": "10.00"}]}
     )
     only_promotion = PosPurchaseIn.model_validate({**SALE, "discounts": [{"amount": "10.00"}]})
-    assert len({plain, payload_digest(with_coupon), payload_digest(only_promotion)}) == 3
+    assert len({plain, payload_digest(with_coupon, ZONE), payload_digest(only_promotion, ZONE)}) == 3
 
 
 def _with_qty(qty) -> PosPurchaseIn:
@@ -33,29 +37,38 @@ def _with_qty(qty) -> PosPurchaseIn:
 
 def test_an_integer_quantity_keeps_the_fingerprint_it_always_had() -> None:
     # Sales accepted before quantities were put in one form, retried after: still the same sale.
-    assert payload_digest(_with_qty(2)) == payload_digest(_with_qty("2")) == BEFORE_COUPONS
+    assert payload_digest(_with_qty(2), ZONE) == payload_digest(_with_qty("2"), ZONE) == BEFORE_COUPONS
 
 
 @pytest.mark.parametrize("printed", ["2.000", "2.0", 2.0, "2.0000", "2E+0", "20E-1"])
 def test_a_quantity_printed_with_decimals_is_the_same_sale(printed) -> None:
-    assert payload_digest(_with_qty(printed)) == BEFORE_COUPONS
+    assert payload_digest(_with_qty(printed), ZONE) == BEFORE_COUPONS
 
 
 def test_a_weighed_quantity_is_the_same_sale_however_many_trailing_zeros() -> None:
     weighed = {**SALE["lines"][0], "qty": "0.512", "unit_price": "26.80", "amount": "13.72"}
     sale = {**SALE, "lines": [weighed], "total": "13.72"}
-    digests = {payload_digest(PosPurchaseIn.model_validate({**sale, "lines": [{**weighed, "qty": q}]}))
+    digests = {payload_digest(PosPurchaseIn.model_validate({**sale, "lines": [{**weighed, "qty": q}]}), ZONE)
                for q in ("0.512", "0.5120", 0.512)}
     assert len(digests) == 1
 
 
 def test_a_different_quantity_is_a_different_sale() -> None:
-    assert payload_digest(_with_qty("2.001")) != BEFORE_COUPONS
-    assert payload_digest(_with_qty("20")) != BEFORE_COUPONS  # trailing zeros of the integer part matter
+    assert payload_digest(_with_qty("2.001"), ZONE) != BEFORE_COUPONS
+    assert payload_digest(_with_qty("20"), ZONE) != BEFORE_COUPONS  # trailing zeros of the integer part matter
 
 
 def test_a_return_printing_its_quantity_otherwise_is_the_same_return() -> None:
     refund = {"store_id": "S001", "refund_id": "R1", "pos_txn_id": "T1", "occurred_at": "2026-11-24T09:00:00+08:00",
               "lines": SALE["lines"], "amount": "79.80"}
     reprinted = {**refund, "lines": [{**SALE["lines"][0], "qty": "2.000"}]}
-    assert payload_digest(PosRefundIn.model_validate(refund)) == payload_digest(PosRefundIn.model_validate(reprinted))
+    assert payload_digest(PosRefundIn.model_validate(refund), ZONE) == payload_digest(PosRefundIn.model_validate(reprinted), ZONE)
+
+
+@pytest.mark.parametrize("written", ["2026-11-23T02:15:00Z", "2026-11-23T02:15:00+00:00", "2026-11-22T21:15:00-05:00"])
+def test_the_same_moment_written_with_another_utc_offset_is_the_same_sale(written) -> None:
+    assert payload_digest(PosPurchaseIn.model_validate({**SALE, "occurred_at": written}), ZONE) == BEFORE_COUPONS
+
+
+def test_another_moment_is_another_sale() -> None:
+    assert payload_digest(PosPurchaseIn.model_validate({**SALE, "occurred_at": "2026-11-23T10:15:00+07:00"}), ZONE) != BEFORE_COUPONS

@@ -5,8 +5,9 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from shared.events.contracts import SaleLine
 from shared.events.contracts.pos import quantities_by_sku
@@ -15,6 +16,7 @@ from shared.events.contracts.pos import quantities_by_sku
 # while empty, so that a sale accepted before they existed and retried after the upgrade is still
 # recognised as the same sale rather than refused as different content.
 _ADDED_LATER = ("coupons", "discounts")
+_MOMENT = TypeAdapter(datetime)
 
 
 # The digest kept for a sale brought in by `crm import-sales` rather than posted by a till: no
@@ -33,9 +35,14 @@ def canonical_quantity(qty: Decimal) -> str:
     return format(qty.normalize(), "f")
 
 
-def payload_digest(body: BaseModel) -> str:
-    """Fingerprint of a POS request, to tell an honest retry from a different sale under the same id."""
+def payload_digest(body: BaseModel, zone: ZoneInfo) -> str:
+    """Fingerprint of a POS request, to tell an honest retry from a different sale under the same id.
+    Its `occurred_at` counts as the moment it names, spelt in the chain's `zone`: a retry writing the
+    same time with another UTC offset (a till whose time zone setting changed) is the same sale. The
+    tills write the chain's offset, so the fingerprints kept before this rule stay the same; only a
+    sale accepted then with another offset and retried after the upgrade is taken for different content."""
     data = body.model_dump(mode="json")
+    data["occurred_at"] = _MOMENT.dump_python(body.occurred_at.astimezone(zone), mode="json")  # type: ignore[attr-defined]
     for name in _ADDED_LATER:
         if name in data and not data[name]:
             del data[name]

@@ -73,7 +73,7 @@ async def _earlier(uow: UnitOfWork, id_column, store_id: str, txn_id: str, diges
 
 async def accept_refund(uow: UnitOfWork, body: PosRefundIn, credential: str) -> tuple[str, bool]:
     await ensure_store(uow.session, body.store_id, kind=InvalidField)
-    digest = payload_digest(body)
+    digest = payload_digest(body, uow.settings.zone)
     earlier = await _earlier(uow, PosRefundRow.refund_id, body.store_id, body.refund_id, digest)
     if earlier is not None:
         return earlier, True

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from asgi_correlation_id import correlation_id
 from sqlalchemy import bindparam, tuple_
@@ -74,7 +75,7 @@ class PendingSale:
         return self.store_id, self.pos_txn_id
 
 
-def pending_sale(body: PosPurchaseIn, pepper: str, credential: str) -> PendingSale:
+def pending_sale(body: PosPurchaseIn, pepper: str, credential: str, zone: ZoneInfo) -> PendingSale:
     """`credential` is the till's bearer token: it travels with the event, so that members can
     check that a till of this store made the sale (shared.events.credentials). Built in the
     request, so the event keeps the request's correlation id."""
@@ -94,7 +95,7 @@ def pending_sale(body: PosPurchaseIn, pepper: str, credential: str) -> PendingSa
     )
     return PendingSale(
         store_id=body.store_id, pos_txn_id=body.pos_txn_id, event_id=sale_event_id(body.store_id, body.pos_txn_id),
-        digest=payload_digest(body), total=body.total, occurred_at=body.occurred_at,
+        digest=payload_digest(body, zone), total=body.total, occurred_at=body.occurred_at,
         # Encoded here, in the request, rather than by the writer while it holds the transaction.
         sold_by_sku=quantities_text(quantities_by_sku(body.lines)), event=event,
         key=customer.key if customer else f"store:{body.store_id}", credential=credential,

@@ -31,7 +31,7 @@ async def post_purchase(body: PosPurchaseIn, grant: PosDep, request: Request, no
     state = request.app.state
     # Written with the other tills' concurrent sales in one transaction (shared.group_commit),
     # answered once that transaction committed.
-    sale = pending_sale(body, state.settings.resolved_pepper(), grant.principal.token)
+    sale = pending_sale(body, state.settings.resolved_pepper(), grant.principal.token, state.settings.zone)
     event_id, duplicate = await state.pos_purchases.submit(sale)
     return PosAccepted(event_id=event_id, duplicate=duplicate)
 
