@@ -245,6 +245,21 @@ async def test_a_compensation_campaign_holds_nobody_out_and_counts_each_complain
     assert {e["campaign_id"] for e in issued} == {made["id"]}
 
 
+async def test_a_member_reached_on_several_occasions_counts_once_in_the_results(cmp) -> None:
+    await cmp.apply(registered("m-twice"), registered("m-once"))
+    twenty = await cmp.template(kind="amount_off", amount="20", threshold=None, validity={"days": 30}, name="赔付券 20元")
+    made = await campaign(cmp, kind="triggered", trigger="complaint_compensation", coupon_template_id=twenty)
+    await act(cmp, made["id"], "launch")
+    await cmp.apply(resolved("cp-1", "m-twice", "20"), resolved("cp-2", "m-twice", "20"), resolved("cp-3", "m-once", "20"))
+    cmp.clock.advance(minutes=1)
+    await cmp.apply(sale("m-twice", [("grain", "30.00")], at=cmp.clock.now))
+    res = (await cmp.client.get(f"/v1/campaigns/{made['id']}/results", headers=cmp.marketing())).json()
+    treated = res["treatment"]
+    assert (treated["members"], treated["buyers"], treated["spend_per_member"], treated["visits_per_member"]) == (2, 1, "15.00", "0.50")
+    # The campaign's sizes count its reaches: three complaints.
+    assert (await cmp.client.get(f"/v1/campaigns/{made['id']}", headers=cmp.marketing())).json()["treatment_size"] == 3
+
+
 async def test_a_complaint_coupon_is_paid_once_without_a_compensation_campaign(cmp) -> None:
     """The default (the demo): no compensation campaign runs. The coupon staff promised is paid all
     the same, from a coupon of that value made for the purpose, and the member is told."""
@@ -648,3 +663,17 @@ async def test_a_campaign_naming_a_segment_or_template_that_is_not_there_is_422_
         r = await cmp.client.post("/v1/campaigns", json={"name": "x", "kind": "one_off", "message": TIP, **body},
                                   headers=cmp.marketing())
         assert r.status_code == 422 and r.json()["detail"].startswith(f"{field}: no "), r.text
+
+
+async def test_an_archived_segment_takes_no_new_campaign_nor_a_launch(cmp) -> None:
+    seg = await segment(cmp)
+    drafted = await campaign(cmp, kind="one_off", segment_id=seg, message=TIP)
+    assert (await cmp.client.delete(f"/v1/segments/{seg}", headers=cmp.marketing())).status_code == 200
+    r = await cmp.client.post("/v1/campaigns", json={"name": "x", "kind": "one_off", "message": TIP, "segment_id": seg},
+                              headers=cmp.marketing())
+    assert r.status_code == 409 and r.json()["detail"] == f"segment_id: segment {seg} is archived; create a new one", r.text
+    # A draft made before the segment was archived is not launched with it either.
+    launched = await cmp.client.post(f"/v1/campaigns/{drafted['id']}/launch", headers=cmp.marketing())
+    assert launched.status_code == 409 and "archived" in launched.json()["detail"], launched.text
+    assert (await cmp.client.get(f"/v1/campaigns/{drafted['id']}", headers=cmp.marketing())).json()["state"] == "draft"
+

@@ -77,7 +77,7 @@ async def create(uow: UnitOfWork, spec: CampaignIn, by: str) -> CampaignRow:
     if spec.ends_at is not None and over(now, spec.ends_at):
         raise Invalid("ends_at", f"{spec.ends_at.isoformat()} is in the past: a campaign ending then would reach nobody")
     if spec.segment_id is not None:
-        await _referenced("segment_id", segments.get_segment(uow, spec.segment_id))
+        segments.ensure_active(await _referenced("segment_id", segments.get_segment(uow, spec.segment_id)), "segment_id")
     template = None
     if spec.coupon_template_id is not None:
         template = await _referenced("coupon_template_id", coupons.get_template(uow.session, spec.coupon_template_id))
@@ -160,7 +160,9 @@ async def launch(uow: UnitOfWork, campaign_id: str) -> CampaignRow:
         coupons.ensure_usable(await coupons.get_template(uow.session, template_id), now, "coupon_template_id")
     row.launched_at = now
     if row.segment_id is not None:
-        row.segment_rule = (await segments.get_segment(uow, row.segment_id)).rule
+        segment = await segments.get_segment(uow, row.segment_id)
+        segments.ensure_active(segment, "segment_id")  # archived since the campaign was drafted
+        row.segment_rule = segment.rule
     if row.state == State.RUNNING:
         await _start(uow, row, now)
     uow.session.add(row)
@@ -509,13 +511,17 @@ async def results(uow: UnitOfWork, campaign_id: str) -> Results:
     for member_id, control in members.all():
         groups[bool(control)][member_id] = (Decimal("0.00"), 0)
     if start is not None:
+        # Each member once: a triggered campaign keeps a row per occasion it reached them on (two
+        # complaints, each year's birthday), and joined as they are every sale would count again
+        # for each. A member's group is drawn from the campaign and the member alone, so it is one.
+        reached = core_select(MEMBERS.c.member_id, MEMBERS.c.control).where(MEMBERS.c.campaign_id == campaign_id).distinct().subquery()
         spent = await uow.session.exec(  # type: ignore[call-overload]
-            core_select(MEMBERS.c.member_id, MEMBERS.c.control,
+            core_select(reached.c.member_id, reached.c.control,
                         type_coerce(func.coalesce(func.sum(segments.net_paid(PURCHASES)), 0), MoneyColumn()),
                         func.count(PURCHASES.c.sale_event_id))
-            .select_from(MEMBERS.join(PURCHASES, PURCHASES.c.member_id == MEMBERS.c.member_id))
-            .where(MEMBERS.c.campaign_id == campaign_id, PURCHASES.c.occurred_at >= start, PURCHASES.c.occurred_at <= end)
-            .group_by(MEMBERS.c.member_id, MEMBERS.c.control)
+            .select_from(reached.join(PURCHASES, PURCHASES.c.member_id == reached.c.member_id))
+            .where(PURCHASES.c.occurred_at >= start, PURCHASES.c.occurred_at <= end)
+            .group_by(reached.c.member_id, reached.c.control)
         )
         for member_id, control, spend, visits in spent.all():
             groups[bool(control)][member_id] = (spend, int(visits))

@@ -300,12 +300,18 @@ async def get_segment(uow: UnitOfWork, segment_id: str) -> SegmentRow:
     return row
 
 
+def ensure_active(row: SegmentRow, field: str | None = None) -> None:
+    """An archived segment stays for the campaigns that used it, and nothing new takes it: no
+    change, no campaign created or launched with it (named as `field` where a body chose it)."""
+    if row.status != "active":
+        raise Conflict(f"{field + ': ' if field else ''}segment {row.id} is archived; create a new one")
+
+
 async def update_segment(
     uow: UnitOfWork, segment_id: str, *, name: str, description: str, rule: SegmentRule, by: str, now: datetime
 ) -> SegmentRow:
     row = await get_segment(uow, segment_id)
-    if row.status != "active":
-        raise Conflict(f"segment {segment_id} is archived; create a new one")
+    ensure_active(row)
     if name != row.name:
         await _name_free(uow, name)
     row.name, row.description, row.rule = name, description, rule.to_json()
