@@ -131,7 +131,8 @@ async def test_a_coupon_compensation_is_published_for_campaigns(fb) -> None:
 @pytest.mark.parametrize(
     ("member", "compensation", "status", "says"),
     [(None, {"points": 10}, 409, "anonymous"), ("m7", {"points": 10_001}, 422, "compensation.points"),
-     ("m7", {"points": -1}, 422, "points"), ("m7", {"coupon_value": "1.234"}, 422, "coupon_value")],
+     ("m7", {"points": -1}, 422, "points"), ("m7", {"coupon_value": "1.234"}, 422, "coupon_value"),
+     ("m7", {"coupon_value": "0.00"}, 422, "greater than 0")],
 )
 async def test_bad_compensation_is_refused_naming_the_field(fb, member, compensation, status, says) -> None:
     if member:

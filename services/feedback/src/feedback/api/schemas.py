@@ -109,7 +109,8 @@ class ComplaintPublic(ComplaintSummary):
 
 class CompensationIn(BaseModel):
     points: Points = 0
-    coupon_value: Money | None = None
+    # A coupon is worth something: 0.00 would be recorded as no coupon and still promised to campaigns.
+    coupon_value: Annotated[Money, Field(gt=0)] | None = Field(default=None, description="Left out for no coupon")
 
 
 class ResolveIn(BaseModel):
