@@ -309,6 +309,23 @@ async def test_failed_hand_overs_are_retried_with_backoff_then_failed(cmp) -> No
     assert await inbox(cmp, "m-1") == []
 
 
+async def test_an_inbox_message_is_not_held_by_quiet_hours(cmp) -> None:
+    await cmp.apply(registered("m-1"), consent("m-1", "marketing_sms", True))
+    cmp.clock.now = local(5, 22, 30)
+    # As an offer list's round asks (offer_lists._requests): the list by SMS and the same in the inbox.
+    asked = [messages.Request(member_id="m-1", source="camp-a", occasion=f"offer_list:{channel}", notification_id=f"n-{channel}",
+                              channel=channel, template="offer_list", marketing=channel == "sms", requires_consent="marketing_sms",
+                              params={"count": "1", "first": "满100减20", "personal": "no", "link": "https://example.test/app/v1/offers"})
+             for channel in ("sms", "inbox")]
+    async with cmp.app.state.commands() as uow:
+        await messages.request(uow, asked)
+    by_channel = {r.channel: r for r in await rows(cmp, "m-1")}
+    assert (by_channel["sms"].status, by_channel["sms"].reason) == ("deferred", "quiet hours")
+    assert (by_channel["inbox"].status, by_channel["inbox"].reason) == ("queued", None)
+    assert (await cmp.run_job("message-dispatch"))["due"] == 1
+    assert [m["status"] for m in await inbox(cmp, "m-1")] == ["delivered"]
+
+
 async def test_a_retry_falling_into_quiet_hours_is_deferred_and_a_permanent_refusal_fails_at_once(cmp) -> None:
     await cmp.apply(registered("m-1"), registered("m-2"))
     cmp.clock.now = local(5, 20, 59)

@@ -102,6 +102,12 @@ def over_cap(counted_this_week: int, cap: int) -> str | None:
     return None
 
 
+def disturbs(channel: str) -> bool:
+    """Whether a message on `channel` reaches the person the moment it goes (a text, an e-mail):
+    those wait out quiet hours. The inbox is in the member's own app, read when they open it."""
+    return channel != "inbox"
+
+
 @dataclass(frozen=True)
 class QuietHours:
     start: int  # local hour quiet hours begin, e.g. 21

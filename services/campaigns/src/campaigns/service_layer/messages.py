@@ -147,7 +147,7 @@ async def request(uow: UnitOfWork, reqs: Sequence[Request]) -> list[Draft]:
                 _finish(row, Status.CANCELLED, reason, now)
             else:  # the next message of the member in this batch counts this one
                 counted[req.member_id] = counted.get(req.member_id, 0) + 1
-        if row.status == Status.QUEUED and release is not None:
+        if row.status == Status.QUEUED and release is not None and rules.disturbs(req.channel):
             row.status, row.not_before, row.reason = Status.DEFERRED.value, release, "quiet hours"
         rows.append(row)
     # ON CONFLICT: another consumer recorded the same message meanwhile; theirs stands. Executemany
@@ -279,7 +279,7 @@ async def _send(row: MessageRow, transport: Transport, settings: Settings, quiet
     if (refused := rules.refusal(row.channel, row.requires_consent, consents)) is not None:  # type: ignore[arg-type]
         _finish(row, Status.CANCELLED, refused, now)
         return "cancelled"
-    if (release := quiet.release(now)) is not None:  # a retry or a late run fell into quiet hours
+    if rules.disturbs(row.channel) and (release := quiet.release(now)) is not None:  # a retry or a late run fell into quiet hours
         row.status, row.not_before, row.reason = Status.DEFERRED.value, release, "quiet hours"
         return "deferred"
     assert row.text is not None  # rendered at intake; only a rendered message is ever queued
