@@ -1,6 +1,7 @@
 """The coupon API: who may call what (shared.policy), and bad input answered 4xx naming the field."""
 
 import random
+from datetime import datetime
 
 import pytest
 from sqlmodel import func, select
@@ -61,6 +62,16 @@ async def test_issuing_is_for_marketing_and_admins(cmp, env) -> None:
     assert r.status_code == 422 and "member_ids" in r.text
     r = await cmp.client.post("/v1/coupon-templates/nope/issue", json={"member_ids": ["m-1"]}, headers=cmp.marketing())
     assert r.status_code == 404
+
+
+async def test_the_wallet_shows_a_coupon_past_its_time_as_expired(cmp) -> None:
+    template_id = await cmp.template(validity={"days": 1})
+    await cmp.issue(template_id, ["m-1"])
+    [fresh] = await cmp.wallet("m-1")
+    assert fresh["state"] == "issued"
+    cmp.clock.now = datetime.fromisoformat(fresh["valid_until"])  # valid until, exclusive: as a till takes it
+    [past] = await cmp.wallet("m-1")
+    assert (past["coupon_id"], past["state"]) == (fresh["coupon_id"], "expired")
 
 
 async def test_a_member_sees_only_their_own_wallet_and_staff_per_their_scope(cmp, env) -> None:

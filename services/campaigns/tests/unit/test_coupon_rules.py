@@ -201,6 +201,15 @@ def test_a_reservation_blocks_other_sales_until_it_expires() -> None:
     assert one(lapsed, basket(line("100"))).ok
 
 
+def test_a_coupon_reserved_for_the_sale_before_it_expired_stays_good_for_it_while_reserved() -> None:
+    reserved = coupon(state=State.RESERVED, reserved_for=TXN, valid_until=NOW - timedelta(minutes=1),
+                      reserved_until=NOW + timedelta(minutes=10))
+    assert one(reserved, basket(line("100"))).ok
+    assert one(reserved, basket(line("100"), txn=("S001", "T-other"))).reason is Reason.RESERVED_ELSEWHERE
+    lapsed = coupon(state=State.RESERVED, reserved_for=TXN, valid_until=NOW - timedelta(minutes=1), reserved_until=NOW)
+    assert one(lapsed, basket(line("100"))).reason is Reason.EXPIRED
+
+
 def test_caps_and_a_missing_member_are_reported_after_the_basket_rules() -> None:
     assert one(coupon(), basket(line("100")), capped=True).reason is Reason.CAP_REACHED
     assert one(coupon(), basket(line("100")), member_missing=True).reason is Reason.MEMBER_REQUIRED

@@ -53,7 +53,7 @@ class WalletCoupon(BaseModel):
     name: str
     kind: str
     campaign_id: str | None
-    state: str
+    state: str = Field(description="issued, reserved, redeemed, reversed, or expired: issued and past valid_until")
     valid_from: datetime
     valid_until: datetime
     issued_at: datetime

@@ -179,6 +179,15 @@ class State(StrEnum):
     REVERSED = "reversed"
 
 
+EXPIRED = "expired"
+
+
+def shown_state(state: State, valid_until: datetime, now: datetime) -> str:
+    """A coupon's state as its holder is shown it: an issued coupon past its time is `expired`. It
+    stays `issued` in the record, where nothing happened to it; no till takes it any more."""
+    return EXPIRED if state is State.ISSUED and now >= valid_until else state.value
+
+
 # From -> the states it may move to. A released member coupon is `issued` again; a returned sale
 # gives the coupon back (`issued`) when the template says so, or marks it `reversed`.
 TRANSITIONS: dict[State, frozenset[State]] = {
@@ -343,16 +352,14 @@ def judge_one(coupon: CouponState | None, code: str, basket: Basket, *, capped: 
     spec = coupon.spec
     if coupon.state in (State.REDEEMED, State.REVERSED, State.RELEASED):
         return _refuse(code, Reason.ALREADY_USED)
-    if (
-        coupon.state is State.RESERVED
-        and coupon.reserved_for != basket.txn
-        and coupon.reserved_until is not None
-        and coupon.reserved_until > basket.at
-    ):
+    held = coupon.state is State.RESERVED and coupon.reserved_until is not None and coupon.reserved_until > basket.at
+    if held and coupon.reserved_for != basket.txn:
         return _refuse(code, Reason.RESERVED_ELSEWHERE)
     if basket.at < coupon.valid_from:
         return _refuse(code, Reason.NOT_YET_VALID, since=_local(coupon.valid_from, basket.zone))
-    if basket.at >= coupon.valid_until:
+    # Reserved for this sale while it was valid, it stays good for the sale while the reservation
+    # holds, as the sale's redemption of it does: the customer handed it over in time.
+    if basket.at >= coupon.valid_until and not held:
         return _refuse(code, Reason.EXPIRED, until=_local(coupon.valid_until, basket.zone))
     limits = spec.limits
     if (limits.stores and basket.store_id not in limits.stores) or (limits.channel and basket.channel != limits.channel):

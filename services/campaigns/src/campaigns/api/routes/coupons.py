@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 from typing import Annotated, cast
 
 from fastapi import APIRouter, Query, Request, status
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from campaigns.api.coupon_schemas import (
     CodeAnswer,
@@ -20,13 +19,14 @@ from campaigns.api.coupon_schemas import (
     WalletCoupon,
 )
 from campaigns.config import Settings
-from campaigns.domain.coupons import ZERO, Verdict
+from campaigns.domain.coupons import ZERO, State, Verdict, shown_state
 from campaigns.service_layer import coupons
 from shared.authorize import Allowed
 from shared.deps import NowDep, ReadUowDep, UowDep
 from shared.errors import Invalid
 from shared.integers import Int64
 from shared.policy import Grant
+from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(tags=["coupons"])
 
@@ -85,16 +85,17 @@ async def issue(template_id: str, body: IssueIn, uow: UowDep, request: Request,
 
 @router.get("/v1/members/{member_id}/coupons", summary="A member's coupons (their wallet)")
 async def wallet(member_id: str, uow: ReadUowDep, _: Annotated[Grant, Allowed("campaigns.coupon.read")]) -> list[WalletCoupon]:
-    return await wallet_coupons(uow.session, member_id)
+    return await wallet_coupons(uow, member_id)
 
 
-async def wallet_coupons(session: AsyncSession, member_id: str) -> list[WalletCoupon]:
-    out = []
-    for row in await coupons.wallet(session, member_id):
+async def wallet_coupons(uow: UnitOfWork, member_id: str) -> list[WalletCoupon]:
+    out, now = [], uow.now()
+    for row in await coupons.wallet(uow.session, member_id):
         spec = coupons.parsed_spec(row.spec)
         out.append(WalletCoupon(
             coupon_id=row.id, code=row.code, template_id=row.template_id, name=row.name, kind=row.kind,
-            campaign_id=row.campaign_id, state=row.state, valid_from=row.valid_from, valid_until=row.valid_until,
+            campaign_id=row.campaign_id, state=shown_state(State(row.state), row.valid_until, now),
+            valid_from=row.valid_from, valid_until=row.valid_until,
             issued_at=row.issued_at, redeemed_at=row.redeemed_at, discount=row.discount,
             terms=spec.model_dump(mode="json", include={"amount", "percent", "max_discount", "threshold", "repeat",
                                                         "gift_sku", "limits", "min_basket", "stacking"}),

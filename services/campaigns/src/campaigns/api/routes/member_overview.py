@@ -25,6 +25,6 @@ async def overview(
     messages: Annotated[Int64, Query(ge=1, le=500, description="How many of the latest messages")] = 10,
 ) -> MemberOverview:
     return MemberOverview(
-        coupons=await wallet_coupons(uow.session, member_id),
+        coupons=await wallet_coupons(uow, member_id),
         messages=await member_messages(uow, member_id, grant, limit=messages, offset=0),
     )
