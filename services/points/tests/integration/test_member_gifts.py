@@ -126,6 +126,14 @@ async def test_points_past_their_expiry_date_cannot_buy_a_gift_before_the_job_ta
     assert refused.status_code == 409
     assert refused.json()["detail"] == ("20000 of the balance 25000 are past their expiry date; "
                                         "the 5000 still valid are below the price of 10000 points")
+    # With enough valid points the gift is bought from them, and the overdue ones are still the
+    # job's to take: spending never turns points past their date into valid ones.
+    await pts.apply(pts.sale("m8", "5000.00"))
+    bought = await pts.client.post("/v1/members/m8/redemptions", json={"gift_id": "cushion"}, headers=member(env, "m8", "app-key-0009"))
+    assert bought.status_code == 201, bought.text
+    expired = await pts.client.post("/v1/jobs/points-expiry/run", headers=env.auth(Role.ADMIN))
+    assert expired.status_code == 200 and expired.json()["points_expired"] == 20_000, expired.text
+    assert await pts.balance("m8") == 0
 
 
 async def test_reserving_and_cancelling_a_gift_leaves_the_points_expiry_dates_as_they_were(pts, env) -> None:

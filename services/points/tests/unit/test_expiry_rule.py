@@ -85,6 +85,22 @@ def test_a_cancelled_redemption_gives_back_the_points_it_took_with_their_expiry_
     assert overdue(lots, date(2026, 3, 1)) == 100  # the job takes them at its next run
 
 
+def test_a_redemption_spends_valid_points_and_leaves_the_overdue_ones_to_expire() -> None:
+    # A late sale from 2024 brings 500 points valid until 2025-12-31, already past on 2026-03-01.
+    ledger = [e(EntryType.EARN, 10_000, at(2026, 2, 1)), e(EntryType.EARN, 500, at(2024, 6, 1)),
+              LedgerEntry(EntryType.REDEEM, -10_000, 500, "gift", "redemption:r3", None, at(2026, 3, 1))]
+    lots = open_lots(ledger, POLICY, CN)
+    assert [(lot.expires_on, lot.remaining) for lot in lots] == [(date(2025, 12, 31), 500)]
+    assert due(lots, date(2026, 3, 1)) == {date(2025, 12, 31): 500}
+    # Cancelled, it gives back the valid points it took.
+    cancelled = open_lots([*ledger, LedgerEntry(EntryType.CANCEL_REDEEM, 10_000, 10_500, "x", "redemption:r3", None, at(2026, 3, 2))],
+                          POLICY, CN)
+    assert sorted((lot.expires_on, lot.remaining) for lot in cancelled) == [(date(2025, 12, 31), 500), (date(2027, 12, 31), 10_000)]
+    # A return takes back the oldest points, overdue or not: they were to expire anyway.
+    returned = open_lots([*ledger[:2], e(EntryType.REVERSE, -500, at(2026, 3, 1))], POLICY, CN)
+    assert [(lot.expires_on, lot.remaining) for lot in returned] == [(date(2027, 12, 31), 10_000)]
+
+
 def test_a_cancellation_without_its_redemption_in_the_ledger_is_a_new_lot_as_before() -> None:
     ledger = [LedgerEntry(EntryType.CANCEL_REDEEM, 80, 80, "cancelled", "redemption:old", None, at(2026, 3, 1))]
     assert [(lot.expires_on, lot.remaining) for lot in open_lots(ledger, POLICY, CN)] == [(date(2027, 12, 31), 80)]

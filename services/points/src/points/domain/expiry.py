@@ -3,7 +3,7 @@
 Every credit (earn, bonus, positive adjustment) is a lot that expires at the end of the year
 `years_after` years after the year it was earned, in the chain's time zone. Every debit
 (redemption, reversal, negative adjustment, expiry) consumes the lots with the earliest expiry
-first; a debit larger than all open lots (a return after spending) leaves a deficit that the next
+first, a redemption those still valid on its day; a debit larger than all open lots (a return after spending) leaves a deficit that the next
 credits pay off first. What remains of a lot on its expiry date expires.
 
 A cancelled redemption gives back the very points it took, with the expiry dates they had: were it
@@ -68,7 +68,7 @@ def open_lots(entries: Iterable[LedgerEntry], policy: ExpiryPolicy, tz: tzinfo) 
             credit(entry.points, policy.expires_on(entry.occurred_at, tz))
         elif entry.points < 0:
             owed, consumed = -entry.points, []
-            for lot in lots:
+            for lot in _in_order_of_use(lots, entry, tz):
                 taken = min(lot.remaining, owed)
                 if taken:
                     consumed.append(Lot(lot.expires_on, taken))
@@ -81,6 +81,17 @@ def open_lots(entries: Iterable[LedgerEntry], policy: ExpiryPolicy, tz: tzinfo) 
             if entry.entry_type is EntryType.REDEEM:
                 taken_by[entry.source_ref] = consumed
     return lots
+
+
+def _in_order_of_use(lots: list[Lot], debit: LedgerEntry, tz: tzinfo) -> list[Lot]:
+    """The lots a debit takes from, in order: the earliest expiry first; but a redemption spends
+    only points still valid on its day (past ones cannot buy a gift), so it takes those first and
+    leaves the overdue ones for the expiry job. Were it to take them, points the job should expire
+    would stay in the balance as valid ones. A return or an expiry takes the oldest, overdue or not."""
+    if debit.entry_type is not EntryType.REDEEM:
+        return lots
+    day = debit.occurred_at.astimezone(tz).date()
+    return [lot for lot in lots if lot.expires_on >= day] + [lot for lot in lots if lot.expires_on < day]
 
 
 def overdue(lots: Iterable[Lot], today: date) -> int:
