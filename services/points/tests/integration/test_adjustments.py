@@ -21,6 +21,9 @@ async def test_managers_adjust_with_a_reason_and_retries_book_once(pts, env) -> 
     assert (r.json()["entry_type"], r.json()["points"], r.json()["staff_id"]) == ("adjust", -30, "test-store_manager")
     again = await pts.client.post("/v1/accounts/a1/adjustments", json={"points": -30, "reason": "duplicate till entry"}, headers=manager)
     assert again.status_code == 200 and again.json()["id"] == r.json()["id"]
+    for other in ({"points": -300, "reason": "duplicate till entry"}, {"points": -30, "reason": "another correction"}):
+        reused = await pts.client.post("/v1/accounts/a1/adjustments", json=other, headers=manager)
+        assert reused.status_code == 409 and reused.json()["detail"] == "Idempotency-Key adjust-a1-0001 was used for a different adjust"
     assert await pts.balance("a1") == 70
     too_much = await pts.client.post("/v1/accounts/a1/adjustments", json={"points": -71, "reason": "correction"}, headers=env.auth(Role.ADMIN))
     # A state of the account (409), named for what it is: not a refused redemption.

@@ -14,7 +14,7 @@ from sqlmodel import select
 from points.adapters.manual_bookings import lock_staff, points_booked_by
 from points.adapters.repository import AccountRepository
 from points.adapters.tables import LedgerRow
-from points.domain.exceptions import NotFound
+from points.domain.exceptions import IdempotencyConflict, NotFound
 from points.domain.manual import ManualCaps
 from points.domain.model import EntryType, Source
 from points.service_layer.erasure import ensure_not_erased
@@ -52,4 +52,7 @@ async def book_manual(
             select(LedgerRow).where(LedgerRow.member_id == member_id, LedgerRow.entry_type == kind.value, LedgerRow.source_ref == ref)
         )
     ).one()
+    if replay and (row.points, row.reason) != (points, reason):
+        # The entry is the request's fingerprint: another amount or reason under the key is another booking.
+        raise IdempotencyConflict(f"Idempotency-Key {idempotency_key} was used for a different {kind.value}")
     return row, replay
