@@ -37,6 +37,14 @@ async def test_a_gift_price_beyond_64_bits_is_422(pts) -> None:
     assert r.json()["detail"][0]["loc"][:3] == ["body", "prices", "retail"]
 
 
+@pytest.mark.parametrize("field", ["name_zh", "name_en"])
+async def test_a_gift_named_only_with_spaces_is_422_naming_the_name(pts, field) -> None:
+    body = {"name_zh": "电饭煲", "name_en": "Rice cooker", "prices": {"retail": 100}, field: " \u200b "}
+    r = await pts.client.put("/v1/gifts/blank-name", json=body, headers=pts.env.auth(Role.ADMIN))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", field], r.text
+    assert "must not be blank" in r.json()["detail"][0]["msg"]
+
+
 # Finding: a reason of spaces passed `min_length=3` and reached the ledger, which refuses an entry
 # without a reason: a 500. Every reason staff write is stripped and must say something.
 BLANK_REASONS = [

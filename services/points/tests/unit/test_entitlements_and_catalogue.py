@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -10,6 +11,8 @@ from points.domain.entitlements import DEFAULT_VISITS_BY_MILESTONE, check_use, e
 from points.domain.exceptions import GiftUnavailable, InvalidTransition, NothingLeft
 
 T = DEFAULT_VISITS_BY_MILESTONE
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def test_milestones_set_the_total_and_never_add_to_it() -> None:
@@ -43,11 +46,12 @@ def test_the_partner_channel_pays_its_own_price() -> None:
 def test_a_gift_is_redeemable_only_inside_its_active_dates() -> None:
     now = datetime(2026, 11, 23, tzinfo=UTC)
     gift = Gift("kettle", {"retail": 1}, active_from=now, active_until=now + timedelta(days=30))
-    gift.check_active(now)
-    with pytest.raises(GiftUnavailable, match="offered from"):
-        gift.check_active(now - timedelta(seconds=1))
-    with pytest.raises(GiftUnavailable, match="until"):
-        gift.check_active(now + timedelta(days=30))
+    gift.check_active(now, SHANGHAI)
+    # Told in the chain's time: 00:00 UTC is 08:00 there.
+    with pytest.raises(GiftUnavailable, match=r"offered from 2026-11-23T08:00\+08:00"):
+        gift.check_active(now - timedelta(seconds=1), SHANGHAI)
+    with pytest.raises(GiftUnavailable, match=r"offered until 2026-12-23T08:00\+08:00"):
+        gift.check_active(now + timedelta(days=30), SHANGHAI)
 
 
 def test_a_reserved_gift_is_handed_over_or_cancelled_once_and_never_swapped_back() -> None:

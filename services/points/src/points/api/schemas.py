@@ -139,8 +139,8 @@ class PreviewOut(BaseModel):
 
 
 class GiftIn(BaseModel):
-    name_zh: Text = Field(min_length=1, max_length=100)
-    name_en: Text = Field(min_length=1, max_length=100)
+    name_zh: NonBlankText = Field(max_length=100)
+    name_en: NonBlankText = Field(max_length=100)
     prices: dict[Channel, Points] = Field(min_length=1, description="Points per channel")
     active_from: AwareDatetime | None = None
     active_until: AwareDatetime | None = None

@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from enum import StrEnum
 
 from points.domain.exceptions import GiftUnavailable, InvalidTransition
@@ -40,11 +40,12 @@ class Gift:
             raise GiftUnavailable(f"gift {self.gift_id} has no price for the {channel} channel")
         return self.prices[channel]
 
-    def check_active(self, at: datetime) -> None:
+    def check_active(self, at: datetime, zone: tzinfo) -> None:
+        """Refused outside its dates, told in the chain's `zone` as the desk and the customer read them."""
         if self.active_from is not None and at < self.active_from:
-            raise GiftUnavailable(f"gift {self.gift_id} is offered from {self.active_from.isoformat()}")
+            raise GiftUnavailable(f"gift {self.gift_id} is offered from {self.active_from.astimezone(zone).isoformat(timespec='minutes')}")
         if self.active_until is not None and at >= self.active_until:
-            raise GiftUnavailable(f"gift {self.gift_id} was offered until {self.active_until.isoformat()}")
+            raise GiftUnavailable(f"gift {self.gift_id} was offered until {self.active_until.astimezone(zone).isoformat(timespec='minutes')}")
 
 
 class RegisterStatus(StrEnum):

@@ -80,7 +80,7 @@ async def redeem(uow: UnitOfWork, req: RedeemRequest, now: datetime) -> tuple[Re
         return earlier, True
     await ensure_not_erased(session, req.member_id)
     gift = await load_gift(session, req.gift_id)
-    gift.check_active(now)
+    gift.check_active(now, uow.settings.zone)
     price = gift.price_for(account.channel)
     redemption_id = str(uuid.uuid4())
     settings = uow.settings
