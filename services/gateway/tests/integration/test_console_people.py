@@ -57,13 +57,17 @@ def _points_and_members(desk: str) -> Downstream:
     """Points' register and catalogue and members' customers as those services answer them."""
     register = [
         {"redemption_id": "r1", "member_id": "m-1", "gift_id": "cushion", "kind": "physical", "coupon_template_id": None,
-         "store_id": "S001", "channel": "desk", "points": 10000, "status": "handed_over", "staff_id": desk,
+         "store_id": "S001", "channel": "desk", "points": 10000, "points_kept": 10000, "status": "handed_over", "staff_id": desk,
          "redeemed_at": "2026-12-01T02:00:00Z", "handed_over_at": "2026-12-01T02:05:00Z", "handed_over_by": desk,
          "cancelled_at": None, "cancelled_by": None, "cancel_reason": None},
         {"redemption_id": "r2", "member_id": "m-1", "gift_id": "cushion", "kind": "physical", "coupon_template_id": None,
-         "store_id": "S001", "channel": "desk", "points": 5000, "status": "reserved", "staff_id": "stf_left_long_ago",
+         "store_id": "S001", "channel": "desk", "points": 5000, "points_kept": 5000, "status": "reserved", "staff_id": "stf_left_long_ago",
          "redeemed_at": "2026-12-01T03:00:00Z", "handed_over_at": None, "handed_over_by": None,
          "cancelled_at": None, "cancelled_by": None, "cancel_reason": None},
+        {"redemption_id": "r3", "member_id": "m-1", "gift_id": "cushion", "kind": "physical", "coupon_template_id": None,
+         "store_id": "S001", "channel": "desk", "points": 3000, "points_kept": 0, "status": "cancelled", "staff_id": desk,
+         "redeemed_at": "2026-12-01T04:00:00Z", "handed_over_at": None, "handed_over_by": None,
+         "cancelled_at": "2026-12-01T04:10:00Z", "cancelled_by": desk, "cancel_reason": "changed mind"},
     ]
 
     def points(request: httpx.Request) -> httpx.Response:
@@ -102,7 +106,9 @@ async def test_the_gift_register_names_the_staff_on_screen_and_in_its_csv(gatewa
     page = await gateway.get("/console/desk/gift-register", params={"from": "2026-12-01"})
     assert page.status_code == 200, page.text
     rows = re.findall(r"<tr><td>(.*?)</tr>", page.text.split('id="gift-register"')[1], re.S)
-    assert len(rows) == 2
+    assert len(rows) == 3
+    # A cancelled entry gave its points back: the total is of the points kept, as points' own register's.
+    assert re.search(r'<td class="num">15000</td>', page.text.split("<tfoot>")[1])
     assert "李服务台" in rows[0] and desk_id not in rows[0] and "钱芳 (8800001)" in rows[0] and "靠垫" in rows[0]
     # the status is worded for the reader, never the code points stores it under
     assert "<td>已发放</td>" in rows[0] and "<td>待领取</td>" in rows[1] and "handed_over</td>" not in page.text
@@ -115,10 +121,11 @@ async def test_the_gift_register_names_the_staff_on_screen_and_in_its_csv(gatewa
     assert 'filename="gift-register-S001-2026-12-01-2026-12-01.csv"' in exported.headers["content-disposition"]
     assert exported.text.startswith("\ufeff")
     table = list(csv.reader(io.StringIO(exported.text.lstrip("\ufeff"))))
-    assert table[0] == ["时间", "客户", "赠品", "积分", "状态", "发放时间", "兑换经办人", "发放经办人"]
-    assert table[1] == ["2026-12-01 10:00", "钱芳 (8800001)", "靠垫", "10000", "已发放", "2026-12-01 10:05", "李服务台", "李服务台"]
-    assert table[2] == ["2026-12-01 11:00", "钱芳 (8800001)", "靠垫", "5000", "待领取", "", "stf_left_long_ago", ""]
-    assert table[3][0].startswith("合计") and table[3][3] == "15000"
+    assert table[0] == ["时间", "客户", "赠品", "积分", "状态", "实扣积分", "发放时间", "兑换经办人", "发放经办人"]
+    assert table[1] == ["2026-12-01 10:00", "钱芳 (8800001)", "靠垫", "10000", "已发放", "10000", "2026-12-01 10:05", "李服务台", "李服务台"]
+    assert table[2] == ["2026-12-01 11:00", "钱芳 (8800001)", "靠垫", "5000", "待领取", "5000", "", "stf_left_long_ago", ""]
+    assert table[3][3:6] == ["3000", "已取消", "0"]
+    assert table[4][0].startswith("合计") and table[4][5] == "15000"
 
     gateway.cookies.set("crm_console_lang", "en")
     english = await gateway.get("/console/desk/gift-register/export", params={"from": "2026-12-01"})

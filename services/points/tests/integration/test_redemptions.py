@@ -90,6 +90,7 @@ async def test_hand_over_and_cancel_follow_the_register_rules(pts, env) -> None:
     assert no_swap.status_code == 409
     cancelled = await pts.client.post(f"/v1/redemptions/{b['redemption_id']}/cancel", json={"reason": "顾客放弃 member declined"}, headers=pts.desk())
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert (cancelled.json()["points"], cancelled.json()["points_kept"], handed.json()["points_kept"]) == (10_000, 0, 10_000)
     again = await pts.client.post(f"/v1/redemptions/{b['redemption_id']}/cancel", json={"reason": "retry"}, headers=pts.desk())
     assert again.status_code == 200
     assert await pts.balance("g4") == 30_000 == await pts.ledger_sum("g4")

@@ -10,11 +10,12 @@ from pydantic import (
     Field,
     StrictInt,
     ValidationInfo,
+    computed_field,
     field_validator,
     model_validator,
 )
 
-from points.domain.catalogue import GiftKind
+from points.domain.catalogue import GiftKind, points_kept
 from shared.cards import CardNumber
 from shared.events.contracts import Channel
 from shared.identifiers import StoreId
@@ -216,6 +217,11 @@ class RedemptionPublic(BaseModel):
     cancelled_at: datetime | None
     cancelled_by: str | None
     cancel_reason: str | None
+
+    @computed_field(description="The points the entry keeps: 0 once cancelled (they were given back)")  # type: ignore[prop-decorator]
+    @property
+    def points_kept(self) -> int:
+        return points_kept(self.status, self.points)
 
 
 class EntitlementUseIn(BaseModel):

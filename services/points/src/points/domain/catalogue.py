@@ -56,6 +56,12 @@ class RegisterStatus(StrEnum):
     COMPLETED = "completed"
 
 
+def points_kept(status: str, points: int) -> int:
+    """What an entry of the register keeps of the member's points: a cancelled one gave them back,
+    so a register's total, which a clerk checks against the shelf, counts none of it."""
+    return 0 if status == RegisterStatus.CANCELLED else points
+
+
 def initial_status(kind: GiftKind) -> RegisterStatus:
     return RegisterStatus.COMPLETED if kind is GiftKind.COUPON else RegisterStatus.RESERVED
 

@@ -36,8 +36,10 @@ class GiftRegister:
             Column("gift", gettext("Gift"), lambda r: self.gift(r["gift_id"], language)),
             Column("points", gettext("Points")),
             Column("status", gettext("Status"), lambda r: gettext(r["status"])),
+            # A cancelled entry gave its points back: what a clerk checks is the points kept (points' rule).
+            Column("points_kept", gettext("Points kept")),
             Column("handed_over_at", gettext("Handed over"), lambda r: _at(r.get("handed_over_at"), zone)),
             Column("staff_id", gettext("Redeemed by"), lambda r: self.staff(r.get("staff_id"))),
             Column("handed_over_by", gettext("Handed over by"), lambda r: self.staff(r.get("handed_over_by"))),
         ]
-        return to_csv(columns, self.rows, totals=("points",))
+        return to_csv(columns, self.rows, totals=("points_kept",))

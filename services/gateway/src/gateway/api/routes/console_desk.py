@@ -149,7 +149,7 @@ async def gift_register(request: Request, uow: UowDep, user: Annotated[ConsoleUs
     """The store's gift register for a day or a period, to print."""
     store, first, last, register = await _register(request, user, uow)
     return page(request, "staff/gift_register.html", user, register=register, rows=register.rows, store=store, first=first,
-                last=last, totals=totals(register.rows, ("points",)))
+                last=last, totals=totals(register.rows, ("points_kept",)))
 
 
 @router.get("/gift-register/export")

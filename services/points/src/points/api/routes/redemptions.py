@@ -10,6 +10,7 @@ from sqlmodel import col, select
 
 from points.adapters.tables import GiftRow, RedemptionRow
 from points.api.schemas import CancelIn, RedemptionIn, RedemptionPublic
+from points.domain.catalogue import points_kept
 from points.domain.exceptions import NotFound
 from points.service_layer import redemptions as svc
 from shared.authorize import Allowed
@@ -103,8 +104,7 @@ def _register_columns(zone: ZoneInfo, people: dict[str, str], gifts: dict[str, s
         Column("staff_id", "经办人 Staff"),
         Column("store_id", "门店 Store"),
         Column("status", "状态 Status", lambda r: STATUS_LABELS[r.status]),
-        # A cancelled entry gave its points back: the total a clerk checks is of the points kept.
-        Column("points_kept", "实扣积分 Points kept", lambda r: 0 if r.status == "cancelled" else r.points),
+        Column("points_kept", "实扣积分 Points kept", lambda r: points_kept(r.status, r.points)),
         Column("handed_over_at", "发放时间 Handed over", lambda r: local_time(r.handed_over_at, zone)),
         Column("cancel_reason", "取消原因 Cancel reason"),
         Column("member_id", "会员编号 Member ID"),
