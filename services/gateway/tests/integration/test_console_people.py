@@ -76,9 +76,15 @@ def _points_and_members(desk: str) -> Downstream:
             return httpx.Response(200, json=register)
         if request.url.path == "/v1/gifts":
             return httpx.Response(200, json=[{"gift_id": "cushion", "name_zh": "靠垫", "name_en": "Cushion", "points": 5000}])
-        if request.url.path == "/v1/members/m-1/gifts":
-            return httpx.Response(200, json={"gifts": [{"gift_id": "cushion", "name_zh": "靠垫", "name_en": "Cushion", "points": 5000,
-                                                        "stock_at_home_store": 3}]})
+        if request.url.path == "/v1/members/m-1/gifts":  # the customer's home store is S002
+            return httpx.Response(200, json={"gifts": [
+                {"gift_id": "cushion", "name_zh": "靠垫", "name_en": "Cushion", "kind": "gift", "points": 5000, "stock_at_home_store": 3},
+                {"gift_id": "kettle", "name_zh": "水壶", "name_en": "Kettle", "kind": "gift", "points": 6000, "stock_at_home_store": 9},
+                {"gift_id": "coupon-10", "name_zh": "十元券", "name_en": "10 yuan coupon", "kind": "coupon", "points": 1000,
+                 "stock_at_home_store": None}]})
+        if request.url.path == "/v1/gifts/stock":
+            assert request.url.params["store_id"] == "S001"
+            return httpx.Response(200, json=[{"gift_id": "cushion", "store_id": "S001", "quantity": 2, "updated_at": "2026-12-01T00:00:00Z"}])
         if request.url.path == "/v1/members/m-1/redemptions":
             return httpx.Response(200, json=register)
         if request.url.path == "/v1/entitlements/m-1":
@@ -147,6 +153,12 @@ async def test_the_desk_words_a_customer_s_gift_states_and_visits_in_the_person_
     entries = page.text.split('id="entries"')[1].split("</table>")[0]
     assert '<tr data-redemption="r1">' in entries and "<td>已发放</td>" in entries and "<td>待领取</td>" in entries
     assert "handed_over" not in entries and "<td>reserved</td>" not in entries
+    # Units left at the desk's own store (S001), where it hands the gift over, not at the home store:
+    # none of the kettle there, so it cannot be chosen; a coupon has no stock.
+    options = re.findall(r"<option [^>]*>[^<]*</option>", page.text.split('id="g-gift"')[1].split("</select>")[0])
+    assert options == ['<option value="cushion">靠垫 · 5000 积分 · 剩 2 件</option>',
+                       '<option value="kettle" disabled>水壶 · 6000 积分 · 剩 0 件</option>',
+                       '<option value="coupon-10">十元券 · 1000 积分</option>']
     visits = page.text.split('id="entitlements"')[1].split("</table>")[0]
     assert "<td>上门回收余料</td>" in visits and "leftover_collection_visit</td>" not in visits
 

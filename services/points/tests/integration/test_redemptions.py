@@ -210,3 +210,15 @@ async def test_the_stock_of_a_gift_not_in_the_catalogue_is_404_not_an_empty_list
     assert (await pts.client.get("/v1/gifts/cushion/stock", headers=pts.desk())).json() == []  # none counted yet
     r = await pts.client.get("/v1/gifts/rice_cooker/stock", headers=pts.desk())  # the id is rice-cooker
     assert r.status_code == 404 and "rice_cooker is not in the catalogue" in r.text
+
+
+async def test_a_desk_reads_what_its_own_store_has_of_every_gift(pts, env) -> None:
+    await pts.stock("cushion", "S001", 2)
+    await pts.stock("electric-kettle", "S002", 5)
+    r = await pts.client.get("/v1/gifts/stock", params={"store_id": "S001"}, headers=pts.desk())
+    assert r.status_code == 200, r.text
+    assert [(s["gift_id"], s["quantity"]) for s in r.json()] == [("cushion", 2)]
+    assert (await pts.client.get("/v1/gifts/stock", params={"store_id": "S002"}, headers=pts.desk())).status_code == 403
+    assert (await pts.client.get("/v1/gifts/stock", headers=pts.desk())).status_code == 422
+    # A gift that happens to be called "stock" keeps its own address.
+    assert (await pts.client.get("/v1/gifts/stock/stock", headers=env.auth(Role.ADMIN))).status_code == 404

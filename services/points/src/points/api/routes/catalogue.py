@@ -3,7 +3,7 @@ active dates, stock per store (gifts only)."""
 
 from typing import Annotated, cast
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from sqlalchemy import delete
 from sqlmodel import col, select
 
@@ -15,6 +15,7 @@ from shared.db import insert_into
 from shared.deps import UowDep
 from shared.errors import Conflict, NotFound
 from shared.events.contracts import Channel
+from shared.identifiers import StoreId
 from shared.policy import Grant
 
 GIFTS = GiftRow.__table__  # type: ignore[attr-defined]
@@ -63,6 +64,16 @@ async def put_gift(body: GiftIn, uow: UowDep, _: Annotated[Grant, Allowed("point
     uow.session.add_all(GiftPriceRow(gift_id=gift_id, channel=ch, points=pts) for ch, pts in body.prices.items())
     await uow.session.flush()
     return (await _gifts(uow, gift_id))[0]
+
+
+@router.get("/stock", summary="Units left of every gift kept at a store")
+async def store_stock(
+    uow: UowDep, grant: Annotated[Grant, Allowed("points.stock.read")], store_id: Annotated[StoreId, Query()],
+) -> list[StockPublic]:
+    """What the desk of `store_id` can hand over: a gift without a row there has none."""
+    grant.ensure_store(store_id)
+    rows = (await uow.session.exec(select(GiftStockRow).where(GiftStockRow.store_id == store_id).order_by(GiftStockRow.gift_id))).all()
+    return [StockPublic.model_validate(r, from_attributes=True) for r in rows]
 
 
 @router.get("/{gift_id}/stock", summary="Units left per store")
