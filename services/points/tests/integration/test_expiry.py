@@ -58,3 +58,15 @@ async def test_admins_can_run_a_job_now_and_get_its_summary(pts, env) -> None:
     assert r.status_code == 200 and set(r.json()) >= {"members_checked", "points_expired", "warnings"}
     assert (await pts.client.post("/v1/jobs/points-expiry/run", headers=env.auth(Role.STORE_MANAGER))).status_code == 403
     assert (await pts.client.post("/v1/jobs/nope/run", headers=env.auth(Role.ADMIN))).status_code == 404
+
+
+async def test_one_member_the_job_fails_on_is_counted_and_the_others_are_still_expired(pts) -> None:
+    # 10,000,001 points expiring at the end of 2025: more than a warning can carry, so the run fails
+    # on this member (who is retried on the next run) and goes on to the others.
+    await pts.apply(pts.sale("a-huge", "10000001.00", at=EARNED_2024), pts.sale("z-ordinary", "500.00", at=EARNED_2024))
+    result = await expire_points(pts.app.state.commands, pts.app.state.settings, datetime(2025, 12, 5, tzinfo=UTC))
+    assert (result["members_checked"], result["failed"], result["warnings"]) == (2, 1, 1)
+    assert await pts.balance("a-huge") == 10_000_001
+    later = await expire_points(pts.app.state.commands, pts.app.state.settings, datetime(2026, 1, 2, tzinfo=UTC))
+    assert (later["failed"], later["points_expired"]) == (0, 10_000_001 + 500)
+    assert await pts.balance("a-huge") == 0 == await pts.balance("z-ordinary")

@@ -5,6 +5,7 @@ Safe to run twice and on several replicas: an expiry entry's source is `expiry:<
 is recorded per member and expiry date (unique), and its event id is derived from both.
 """
 
+import logging
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,8 @@ from shared.db import insert_into
 from shared.events import contracts as c
 from shared.events.registry import POINTS_EXPIRING
 from shared.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 WARNINGS = table_of(ExpiryWarningRow)
 
@@ -55,10 +58,19 @@ async def run_expiry(commands: Commands, policy: ExpiryPolicy, zone: ZoneInfo, n
     today = now.astimezone(zone).date()
     async with commands() as uow:
         members = await _candidates(uow.session, policy, zone, today)
-    summary = {"members_checked": len(members), "points_expired": 0, "expiry_entries": 0, "warnings": 0}
+    summary = {"members_checked": len(members), "points_expired": 0, "expiry_entries": 0, "warnings": 0, "failed": 0}
     for member_id in members:
-        async with commands() as uow:
-            await _expire_member(uow, member_id, policy, zone, today, now, summary)
+        # One member's failure (a lot too large for its warning, a lock timeout) is theirs alone:
+        # logged and counted, and the run goes on to everyone after them, as the next run retries it.
+        counted = dict(summary)
+        try:
+            async with commands() as uow:
+                await _expire_member(uow, member_id, policy, zone, today, now, counted)
+        except Exception:
+            log.exception("points expiry failed for member %s; the others go on", member_id)
+            summary["failed"] += 1
+        else:
+            summary = counted
     return summary
 
 
