@@ -24,7 +24,7 @@ from shared.events.binding import from_kafka, to_kafka
 from shared.events.envelope import Envelope, new_event
 from shared.events.registry import PURCHASE_ATTRIBUTED, Topics
 from shared.migrations import upgrade_async
-from shared.outbox import OutboxRecord, OutboxRelay
+from shared.outbox import OutboxRecord, OutboxRelay, RelayHeartbeat
 from shared.unit_of_work import UnitOfWork
 from tests.support.infra import Broker
 from tests.support.kafka_reader import read_topic
@@ -162,6 +162,44 @@ async def test_relay_republishes_what_a_restarted_broker_forgot(tmp_path, env: T
     finally:
         broker.kill()
     assert sorted({from_kafka(r.value, r.headers).id for r in records}) == sorted(ids)
+
+
+async def test_a_relay_restarted_with_the_broker_republishes_what_the_broker_forgot(env: TestEnv, database_factory) -> None:
+    """`crm run` restarts every process when one dies: the relay and the broker come back together,
+    the broker with an empty log. The relay's heartbeat offset is kept in its database, so its first
+    heartbeat shows the loss without waiting for a new event on the same partition."""
+    port = free_port()
+    broker = Broker(port, start_broker(port))
+    try:
+        async with database(
+            env, database_factory, kafka_bootstrap=broker.bootstrap, outbox_heartbeat_interval_s=0.3
+        ) as (settings, sessions):
+            first = OutboxRelay(settings, sessions)
+            async with background(first):
+                ids = await emit(sessions, [("m1", attributed("m1", f"R{i}")) for i in range(4)])
+                first.wake()
+                await eventually(lambda: _zero(pending(sessions)), what="first publication")
+                assert len(await read_topic(broker.bootstrap, settings.topic(Topics.MEMBERS), 4)) == 4
+                # A few heartbeats, as a relay up for a while has sent (the restarted log starts at 0).
+                await eventually(lambda: _at_least(heartbeat_offset(sessions), 2), what="heartbeats recorded")
+            await first.stop()
+            broker.restart()  # in-memory storage: the log is gone, and so is the first relay
+            second = OutboxRelay(settings, sessions)
+            async with background(second):
+                records = await read_topic(broker.bootstrap, settings.topic(Topics.MEMBERS), 4, timeout=40)
+            await second.stop()
+    finally:
+        broker.kill()
+    assert sorted({from_kafka(r.value, r.headers).id for r in records}) == sorted(ids)
+
+
+async def heartbeat_offset(sessions) -> int:
+    async with sessions() as session:
+        return (await session.exec(select(func.max(RelayHeartbeat.kafka_offset)))).one() or -1
+
+
+async def _at_least(value, least: int) -> bool:
+    return (await value) >= least
 
 
 async def _produce(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes | None, list]]) -> None:

@@ -19,7 +19,7 @@ from sqlmodel import SQLModel
 from shared import job_runs
 from shared.columns import UtcDateTime
 
-MESSAGING_TABLES = frozenset({"outbox", "processed_events"})
+MESSAGING_TABLES = frozenset({"outbox", "processed_events", "relay_heartbeat"})
 # Tables of the shared runtime every service has besides its own (`service_metadata`, `run_env`).
 SHARED_TABLES = MESSAGING_TABLES | {job_runs.TABLE}
 
@@ -92,6 +92,20 @@ def drop_messaging_tables() -> None:
     op.drop_table("processed_events")
     op.drop_index("ix_outbox_pending", table_name="outbox")
     op.drop_table("outbox")
+
+
+def create_relay_heartbeat_table() -> None:
+    """`shared.outbox.RelayHeartbeat`: added after the messaging tables, by a migration of its own."""
+    op.create_table(
+        "relay_heartbeat",
+        Column("topic", String(200), primary_key=True),
+        Column("kafka_offset", BigInteger, nullable=False),
+        Column("recorded_at", UtcDateTime(), nullable=False),
+    )
+
+
+def drop_relay_heartbeat_table() -> None:
+    op.drop_table("relay_heartbeat")
 
 
 def create_job_runs_table() -> None:

@@ -26,7 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
 from shared.columns import UtcDateTime
-from shared.db import insert_rows, is_postgresql, unnest_columns, unnest_params
+from shared.db import insert_into, insert_rows, is_postgresql, unnest_columns, unnest_params
 from shared.events.binding import stored_to_kafka
 from shared.events.envelope import Envelope
 from shared.events.registry import REGISTRY
@@ -59,6 +59,21 @@ class OutboxRecord(SQLModel, table=True):
 
 
 OUTBOX = OutboxRecord.__table__  # type: ignore[attr-defined]
+
+
+class RelayHeartbeat(SQLModel, table=True):
+    """The offset the broker gave the service's latest heartbeat record, kept across restarts: when
+    one process dies `crm run` restarts them all, the broker with an empty log, and a relay that
+    remembered the offset only in memory would have nothing to compare its first heartbeat with."""
+
+    __tablename__ = "relay_heartbeat"
+
+    topic: str = Field(primary_key=True, max_length=200)
+    kafka_offset: int = Field(sa_column=Column(BigInteger, nullable=False))
+    recorded_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+HEARTBEATS = RelayHeartbeat.__table__  # type: ignore[attr-defined]
 
 
 def outbox_row(envelope: Envelope, key: str) -> dict[str, Any]:
@@ -308,15 +323,19 @@ class OutboxRelay:
     async def _check_for_lost_log(self) -> None:
         # An idle relay learns of a broker restart from a heartbeat record: offsets only grow in a
         # healthy log, so a heartbeat offset at or below our previous one means the log was lost.
-        # (Tansu's ListOffsets answer is not reliable for this, its fetch high watermark is.)
+        # (Tansu's ListOffsets answer is not reliable for this, its fetch high watermark is.) The
+        # previous offset is kept in the database, so this holds when the relay restarted too.
         assert self._producer is not None
-        result = await self._producer.send_and_wait(
-            self.settings.topic(HEARTBEAT_TOPIC), value=b"", key=self.settings.service_name.encode(), partition=0
-        )
+        topic = self.settings.topic(HEARTBEAT_TOPIC)
+        result = await self._producer.send_and_wait(topic, value=b"", key=self.settings.service_name.encode(), partition=0)
         previous, self._heartbeat_offset = self._heartbeat_offset, result.offset
         if previous is not None and result.offset <= previous:
-            for topic, partition in list(self._acked):
-                await self._republish(topic, partition)
+            for acked_topic, partition in list(self._acked):
+                await self._republish(acked_topic, partition)
+        async with self.sessions() as session, session.begin():
+            values = {"topic": topic, "kafka_offset": result.offset, "recorded_at": datetime.now(UTC)}
+            await session.exec(insert_into(session, HEARTBEATS).values(**values).on_conflict_do_update(
+                index_elements=["topic"], set_={"kafka_offset": result.offset, "recorded_at": values["recorded_at"]}))
 
     async def _republish(self, topic: str, partition: int) -> None:
         log.error("broker lost the log of %s[%d]; republishing retained outbox rows", topic, partition)
@@ -344,6 +363,8 @@ class OutboxRelay:
             )
             # Neither is None: only published rows, which carry both.
             self._acked = {(topic, cast(int, partition)): cast(int, offset) for topic, partition, offset in rows}
+            self._heartbeat_offset = (await session.exec(select(RelayHeartbeat.kafka_offset).where(
+                RelayHeartbeat.topic == self.settings.topic(HEARTBEAT_TOPIC)))).first()
 
     async def _delete_expired(self) -> None:
         cutoff = datetime.now(UTC) - timedelta(seconds=self.settings.outbox_retention_s)
