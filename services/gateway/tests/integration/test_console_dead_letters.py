@@ -145,6 +145,27 @@ async def test_a_selected_dead_letter_is_discarded_only_with_a_reason(console, e
     assert (await console.get("/console/ops/dead-letters/not-an-id")).status_code == 422
 
 
+async def test_a_mark_left_by_a_record_the_broker_forgot_does_not_stick_to_the_new_one_at_its_place(console, env) -> None:
+    assert env.broker is not None
+    await plant_dead_letter(env.broker.bootstrap, env.prefix, member_registered())
+    [letter_id] = listed_ids((await console.get("/console/ops/dead-letters")).text)
+    csrf = csrf_of((await console.get(f"/console/ops/dead-letters/{letter_id}")).text)
+    assert (await console.post(f"/console/ops/dead-letters/{letter_id}/discard", data={"csrf": csrf, "reason": "old pilot data"})).status_code == 303
+    # As after a restart of Tansu, which keeps its log in memory: the mark was made on another
+    # event, which had this place in the lost log.
+    async with console.app.state.commands() as uow:  # type: ignore[attr-defined]
+        [mark] = (await uow.session.exec(select(DeadLetterMarkRow))).all()
+        mark.event_id = "an-event-of-the-lost-log"
+        uow.session.add(mark)
+    page = await console.get(f"/console/ops/dead-letters/{letter_id}")
+    assert "old pilot data" not in page.text
+    assert listed_ids((await console.get("/console/ops/dead-letters")).text) == [letter_id]  # open again
+    r = await console.post(f"/console/ops/dead-letters/{letter_id}/discard", data={"csrf": csrf, "reason": "new pilot data"})
+    assert r.status_code == 303
+    assert "new pilot data" in (await console.get(f"/console/ops/dead-letters/{letter_id}")).text
+    assert [m.reason for m in await marks(console)] == ["new pilot data"]
+
+
 async def test_the_filter_form_shows_its_times_as_they_were_typed_and_refuses_one_outside_the_calendar(console, env) -> None:
     # The form is read in the chain's time (Shanghai): shown back in the server's own zone, the
     # window moved by eight hours each time the operator refined the filter.

@@ -44,6 +44,23 @@ async def marks(uow: UnitOfWork, topic: str) -> dict[tuple[int, int], DeadLetter
     return {(row.partition, row.offset): row for row in rows}
 
 
+def mark_for(known: dict[tuple[int, int], DeadLetterMarkRow], letter: DeadLetter) -> DeadLetterMarkRow | None:
+    """The mark made on this very record. A mark at its place for another event is stale: the
+    broker lost its log (Tansu keeps it in memory) and a new dead letter took the place."""
+    row = known.get((letter.partition, letter.offset))
+    return row if row is not None and row.event_id == letter.event_id else None
+
+
+async def _free_place(uow: UnitOfWork, topic: str, letter: DeadLetter) -> DeadLetterMarkRow | None:
+    """The letter's own mark, if any, after removing a stale one from its place."""
+    row = await uow.session.get(DeadLetterMarkRow, (topic, letter.partition, letter.offset))
+    if row is not None and row.event_id != letter.event_id:
+        await uow.session.delete(row)
+        await uow.session.flush()
+        return None
+    return row
+
+
 def _mark_of(row: DeadLetterMarkRow | None) -> Mark | None:
     return Mark(row.action) if row is not None else None
 
@@ -51,7 +68,7 @@ def _mark_of(row: DeadLetterMarkRow | None) -> Mark | None:
 async def browse(uow: UnitOfWork, topic: str, letters: list[DeadLetter], wanted: Filter) -> list[Listed]:
     """The dead letters matching the filter, newest failure first, each with its mark."""
     known = await marks(uow, topic)
-    found = [Listed(d, known.get((d.partition, d.offset))) for d in letters]
+    found = [Listed(d, mark_for(known, d)) for d in letters]
     found = [item for item in found if wanted.matches(item.letter, _mark_of(item.mark))]
     return sorted(found, key=lambda item: (item.letter.failed_at is None, item.letter.failed_at), reverse=True)
 
@@ -71,7 +88,7 @@ async def pending(uow: UnitOfWork, topic: str, letters: list[DeadLetter], wanted
     open_only = dataclasses.replace(wanted, state="open")
     known = await marks(uow, topic)
     chosen = set(selection)
-    found = [d for d in letters if open_only.matches(d, _mark_of(known.get((d.partition, d.offset))))
+    found = [d for d in letters if open_only.matches(d, _mark_of(mark_for(known, d)))
              and (not chosen or d.id in chosen)]
     return sorted(found, key=lambda d: (d.failed_at is None, d.failed_at, d.partition, d.offset))
 
@@ -116,6 +133,7 @@ async def run_replay(
             break
         try:
             async with commands() as uow:
+                await _free_place(uow, topic, letter)
                 uow.session.add(DeadLetterMarkRow(
                     topic=topic, partition=letter.partition, offset=letter.offset, action=Mark.REPLAYED, replay_id=replay_id,
                     actor=replay.requested_by, acted_at=uow.now(), result=f"{letter.original_topic}[{partition}]@{offset}",
@@ -139,7 +157,7 @@ async def run_replay(
 
 async def discard(uow: UnitOfWork, topic: str, letter: DeadLetter, reason: str, actor: str) -> None:
     reason = check_reason(reason)
-    if await uow.session.get(DeadLetterMarkRow, (topic, letter.partition, letter.offset)) is not None:
+    if await _free_place(uow, topic, letter) is not None:
         raise Conflict(f"dead letter {letter.id} was already replayed or discarded")
     uow.session.add(DeadLetterMarkRow(
         topic=topic, partition=letter.partition, offset=letter.offset, action=Mark.DISCARDED, actor=actor,

@@ -71,7 +71,7 @@ async def inspect(letter_id: str, request: Request, uow: UowDep, user: Annotated
     partition, offset = parse_id(letter_id)
     topic, letters = await _letters(request)
     letter = dead_letters.find(letters, partition, offset)
-    mark = (await dead_letters.marks(uow, topic.topic)).get((partition, offset))
+    mark = dead_letters.mark_for(await dead_letters.marks(uow, topic.topic), letter)
     staff_names = await display_names(uow, [mark.actor] if mark else [])
     return page(request, "ops/dead_letter.html", user, letter=letter, mark=mark, staff_names=staff_names)
 
