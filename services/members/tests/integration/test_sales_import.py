@@ -42,8 +42,8 @@ def past_sale(txn: str, *, card_no: str | None = None, phone: str | None = None,
     return sale
 
 
-async def send(members, env, sales: list[dict], points: str = "rule-at-time") -> dict:
-    r = await members.post("/v1/sales/import", json={"points": points, "sales": sales}, headers=admin(env))
+async def send(members, env, sales: list[dict], points: str = "rule-at-time", *, dry_run: bool = False) -> dict:
+    r = await members.post("/v1/sales/import", json={"points": points, "sales": sales, "dry_run": dry_run}, headers=admin(env))
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -221,6 +221,15 @@ async def test_a_dry_run_answers_what_the_import_would_and_records_nothing(membe
     assert (await member_row(members, m["id"])).purchase_count == 1
     done = await send(members, env, sales, points="none")
     assert [(x["status"], x["reason"]) for x in done["results"]] == checked
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+async def test_another_sale_under_an_id_earlier_in_the_same_batch_is_refused_as_in_a_later_batch(members, env, dry_run) -> None:
+    m = await register(members, env)
+    answer = await send(members, env, [past_sale("E-1", card_no=m["card_no"], total="5.00"),
+                                       past_sale("E-1", card_no=m["card_no"], total="600.00")], dry_run=dry_run)
+    assert [r["status"] for r in answer["results"]] == ["imported", "rejected"]
+    assert answer["results"][1]["reason"] == "pos_txn_id: S001/E-1 is recorded already as another sale, of 5.00 (not 600.00)"
 
 
 async def test_only_admins_import_and_a_batch_is_bounded(members, env) -> None:

@@ -71,9 +71,8 @@ async def import_sales(
             continue
         # The same transaction with another amount is another sale (a till numbering its sales as
         # the old system did): refused, not answered present as if the history were in.
-        results[i] = RowResult(RowStatus.PRESENT) if kept == sale.amount else RowResult(
-            RowStatus.REJECTED, f"pos_txn_id: {sale.store_id}/{sale.pos_txn_id} is recorded already as another "
-            f"sale, of {kept} (not {sale.amount})")
+        results[i] = RowResult(RowStatus.PRESENT) if kept == sale.amount else _another_sale(
+            (sale.store_id, sale.pos_txn_id), kept, sale.amount)
         del valid[i]
     pepper = settings_of(uow).resolved_pepper()
     customers = {i: _customer(sale, pepper) for i, sale in valid.items()}
@@ -89,13 +88,20 @@ async def import_sales(
     recorded = {s.key for s in batch.values()} if dry_run else await record(uow, list(batch.values()))
     if not dry_run:
         announce(uow, [s.sale for s in batch.values() if s.key in recorded])
-    # A transaction twice in the batch is recorded once, from its first sale; the other is present.
-    counted: set[Key] = set()
+    # A transaction twice in the batch is recorded once, from its first sale; the other is present
+    # if it is the same sale, and refused as another one under a recorded id as in a later batch.
+    first: dict[Key, Decimal] = {}
     for i, s in batch.items():
-        fresh = s.key in recorded and s.key not in counted
-        counted.add(s.key)
-        results[i] = RowResult(RowStatus.IMPORTED if fresh else RowStatus.PRESENT)
+        if (kept := first.get(s.key)) is not None:
+            results[i] = RowResult(RowStatus.PRESENT) if kept == s.paid else _another_sale(s.key, kept, s.paid)
+            continue
+        first[s.key] = s.paid
+        results[i] = RowResult(RowStatus.IMPORTED if s.key in recorded else RowStatus.PRESENT)
     return [results[i] for i in range(len(raw_sales))]
+
+
+def _another_sale(key: Key, kept: Decimal, amount: Decimal) -> RowResult:
+    return RowResult(RowStatus.REJECTED, f"pos_txn_id: {key[0]}/{key[1]} is recorded already as another sale, of {kept} (not {amount})")
 
 
 def announce(uow: UnitOfWork, sales: Sequence[c.PurchaseMadeV1]) -> None:
