@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
-from pydantic import AwareDatetime
 
 from shared.authorize import Allowed
 from shared.policy import Grant
+from shared.zones import Moment
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -35,7 +35,7 @@ async def run_job(
     name: str,
     request: Request,
     _: Annotated[Grant, Allowed("jobs.run")],
-    as_of: Annotated[AwareDatetime | None, Query(
+    as_of: Annotated[Moment | None, Query(
         description="The moment the run is for: now or earlier, by the service's clock give or take CRM_CLOCK_SKEW_S; "
         "defaults to now",
     )] = None,

@@ -5,11 +5,11 @@ request's field with a 422 naming it), so a misspelt `Asia/Shangai` never reache
 that would have failed on it.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, AwareDatetime, Field
 
 
 def _known_zone(name: str) -> str:
@@ -37,6 +37,23 @@ def in_zone(local: datetime, zone: ZoneInfo) -> datetime:
     if aware.utcoffset() != local.replace(tzinfo=zone, fold=1).utcoffset():
         raise ValueError(f"the clocks of {zone.key} showed {local.isoformat()} twice; give its UTC offset")
     return aware
+
+
+def _on_the_calendar(value: datetime) -> datetime:
+    # A day's margin either side: a moment a day from the calendar's ends is shown and compared
+    # in any zone (UTC-12 to UTC+14) without overflowing.
+    try:
+        (value - timedelta(days=1)).astimezone(UTC)
+        (value + timedelta(days=1)).astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{value.isoformat()} is outside the years 1 to 9999") from None
+    return value
+
+
+# A moment a client gives (a rule's start, a gift's dates, a job's `as_of`): with its UTC offset,
+# and far enough from the calendar's ends to be stored in UTC and shown in any zone; at the ends it
+# would be a server error where it is stored or shown, instead of a 422 naming the field.
+Moment = Annotated[AwareDatetime, AfterValidator(_on_the_calendar)]
 
 
 def moment_of(value: datetime, zone: ZoneInfo) -> datetime:

@@ -5,11 +5,13 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import TypeAdapter, ValidationError
 
-from shared.zones import in_zone, moment_of
+from shared.zones import Moment, in_zone, moment_of
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")
+MOMENT: TypeAdapter[datetime] = TypeAdapter(Moment)
 
 
 def test_a_time_without_an_offset_is_the_zone_s_wall_clock_and_one_with_an_offset_keeps_it() -> None:
@@ -35,3 +37,16 @@ def test_in_zone_refuses_a_time_out_of_range_as_it_refuses_a_skipped_one() -> No
         in_zone(datetime(1, 1, 1), SHANGHAI)
     with pytest.raises(ValueError, match="skipped"):
         in_zone(datetime(2026, 3, 8, 2, 30), NEW_YORK)
+
+
+@pytest.mark.parametrize("value", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00", "9999-12-31T12:00:00+00:00"])
+def test_a_moment_a_client_gives_near_the_ends_of_the_calendar_is_refused(value: str) -> None:
+    with pytest.raises(ValidationError, match="is outside the years 1 to 9999"):
+        MOMENT.validate_python(value)
+
+
+def test_an_ordinary_moment_is_taken_as_it_is() -> None:
+    assert MOMENT.validate_python("2026-12-05T08:00:00+08:00") == datetime(2026, 12, 5, tzinfo=UTC)
+    with pytest.raises(ValidationError, match="timezone"):
+        MOMENT.validate_python("2026-12-05T08:00:00")
+

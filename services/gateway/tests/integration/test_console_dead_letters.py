@@ -175,7 +175,7 @@ async def test_the_filter_form_shows_its_times_as_they_were_typed_and_refuses_on
     assert 'id="f-until" name="until" type="datetime-local" value="2026-12-02T09:30"' in page.text
     # A year typed as 0001 was a 500 (an OverflowError where the time was compared).
     refused = await console.get("/console/ops/dead-letters", params={"since": "0001-01-01T00:00"})
-    assert refused.status_code == 422 and "失败时间自：0001-01-01T00:00:00 超出了公元 1 至 9999 年的范围" in refused.text
+    assert refused.status_code == 422 and "失败时间自：0001-01-01T00:00:00 太接近日历的起止（公元 1 至 9999 年）" in refused.text
 
 
 async def test_a_resumed_replay_sends_only_the_dead_letters_its_dry_run_counted(console, env) -> None:

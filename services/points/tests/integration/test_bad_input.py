@@ -109,3 +109,16 @@ async def test_a_gift_register_day_beyond_the_years_a_report_can_span_is_422(pts
     r = await pts.client.get(f"/v1/gift-register?store_id=S001&{query}", headers=pts.env.auth(Role.STORE_MANAGER, store_id="S001"))
     assert r.status_code == 422, r.text
     assert r.json()["detail"][0]["loc"] == ["query", field]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "params", "field"), [
+    ("POST", "/v1/earning-rules", {"effective_from": "9999-12-31T23:59:59-12:00", "reason": "far ahead"}, None, ["body", "effective_from"]),
+    ("PUT", "/v1/gifts/far-gift", {"name_zh": "远", "name_en": "Far", "prices": {"retail": 100},
+                                   "active_until": "9999-12-31T23:59:59-12:00"}, None, ["body", "active_until"]),
+    ("POST", "/v1/jobs/points-expiry/run", None, {"as_of": "0001-01-01T00:00:00+14:00"}, ["query", "as_of"]),
+])
+async def test_a_moment_at_the_ends_of_the_calendar_is_422_naming_it(pts, method, path, body, params, field) -> None:
+    # Stored or compared in UTC it overflowed: a 500, and a job's failed run was not even recorded.
+    r = await pts.client.request(method, path, json=body, params=params, headers=pts.env.auth(Role.ADMIN))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == field, r.text
+    assert "outside the years 1 to 9999" in r.json()["detail"][0]["msg"]

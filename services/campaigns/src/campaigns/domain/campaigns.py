@@ -19,12 +19,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from campaigns.domain.coupons import TemplateSpec
 from shared.errors import Conflict
 from shared.money import Money
 from shared.text import NonBlankText, Text
+from shared.zones import Moment
 
 
 class State(StrEnum):
@@ -121,8 +122,8 @@ class CampaignIn(BaseModel):
     # members who opted out of personalised offers; an offer made alike to everyone in a group
     # (a store-wide or community offer) is not personalised and still reaches them.
     personalised: bool = True
-    starts_at: AwareDatetime | None = Field(default=None, description="Defaults to the launch")
-    ends_at: AwareDatetime | None = None
+    starts_at: Moment | None = Field(default=None, description="Defaults to the launch")
+    ends_at: Moment | None = None
     budget: Budget | None = None
 
     @model_validator(mode="after")

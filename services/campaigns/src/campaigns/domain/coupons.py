@@ -19,7 +19,7 @@ from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from campaigns.domain.codes import generic_code_problem
 from shared.coupon_codes import CouponCode
@@ -29,6 +29,7 @@ from shared.identifiers import StoreId
 from shared.integers import Int64
 from shared.money import Money
 from shared.text import Text
+from shared.zones import Moment
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -58,8 +59,8 @@ class Limits(Strict):
 class Validity(Strict):
     """Fixed dates (`valid_from` .. `valid_until`), or `days` from the day of issue."""
 
-    valid_from: AwareDatetime | None = None
-    valid_until: AwareDatetime | None = None
+    valid_from: Moment | None = None
+    valid_until: Moment | None = None
     days: int | None = Field(default=None, ge=1, le=3660)
 
     @model_validator(mode="after")

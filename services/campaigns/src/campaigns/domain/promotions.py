@@ -11,11 +11,12 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from campaigns.domain.coupons import Caps, Kind, Limits, Stacking, TemplateSpec, Validity
 from shared.money import Money
 from shared.text import NonBlankText, Text
+from shared.zones import Moment
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -34,8 +35,8 @@ class PromotionIn(BaseModel):
     amount_off: Money | None = Field(default=None, gt=0)
     percent_off: Decimal | None = Field(default=None, gt=0, lt=100, max_digits=5, decimal_places=2)
     max_discount: Money | None = Field(default=None, gt=0, description="with `percent_off`: the cap")
-    valid_from: AwareDatetime
-    valid_until: AwareDatetime
+    valid_from: Moment
+    valid_until: Moment
     # The general list (members who switched personalised offers off) shows promotions by it, lowest first.
     priority: int = Field(default=100, ge=0, le=1000)
 

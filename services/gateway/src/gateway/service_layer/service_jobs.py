@@ -4,7 +4,7 @@ the services decide who may."""
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -53,7 +53,9 @@ async def run_job(
         raise NotFound(f"{service} is not configured")
     if not name:
         raise Invalid("job", "required")
-    params = {"as_of": as_of.isoformat()} if as_of is not None else {}
+    # In UTC: a zone's offset of long ago is in seconds (Shanghai's +08:05:43 of 1900), which no
+    # service reads as an offset.
+    params = {"as_of": as_of.astimezone(UTC).isoformat()} if as_of is not None else {}
     try:
         response = await client.post(f"/v1/jobs/{quote(name, safe='')}/run", params=params, headers=headers, timeout=RUN_DEADLINE_S)
     except httpx.HTTPError as exc:

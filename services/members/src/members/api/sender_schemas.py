@@ -2,10 +2,11 @@
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from shared.phones import Phone
 from shared.text import Text
+from shared.zones import Moment
 
 
 class ContactPublic(BaseModel):
@@ -19,7 +20,7 @@ class ContactPublic(BaseModel):
 class SmsReply(BaseModel):
     phone: Phone = Field(description="The number the reply came from: mainland mobile, 11 digits")
     text: Text = Field(min_length=1, max_length=500, description="What the customer wrote")
-    received_at: AwareDatetime = Field(description="When the provider received the reply")
+    received_at: Moment = Field(description="When the provider received the reply")
 
 
 class SmsReplyResult(BaseModel):

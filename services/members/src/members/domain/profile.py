@@ -9,12 +9,13 @@ injected one.
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from shared.cards import CardNumber
 from shared.phones import Phone
 from shared.strict import StrictBool, StrictDate
 from shared.text import Text, stripped_not_blank
+from shared.zones import Moment
 
 FUTURE_BIRTHDAY = "birthday is in the future"
 # Nobody alive is this old (the oldest person on record reached 122): a birthday further back is a
@@ -97,7 +98,7 @@ class MemberCreate(BaseModel):
     card_no: CardNumber | None = None
     home_store_id: Text | None = Field(default=None, max_length=32)
     consents: Consents = Consents()
-    registered_at: AwareDatetime | None = Field(
+    registered_at: Moment | None = Field(
         default=None,
         description="When the customer signed up, for the back office importing paper forms (admins only, "
         "`members.member.register_backdated`); not in the future. Left out: now",

@@ -4,7 +4,6 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -22,6 +21,7 @@ from shared.identifiers import StoreId
 from shared.integers import Points, PointsChange
 from shared.money import Money, Rate
 from shared.text import NonBlankText, Text
+from shared.zones import Moment
 
 # What staff write for the record, by the shared rule (shared.text.NonBlankText): stripped, clean,
 # never blank. A reason of spaces passed `min_length` when it counted them, and reached the ledger,
@@ -70,7 +70,7 @@ class EarningRuleIn(BaseModel):
         }
     )
 
-    effective_from: AwareDatetime = Field(description="Not in the past: booked sales keep the rules they were booked with")
+    effective_from: Moment = Field(description="Not in the past: booked sales keep the rules they were booked with")
     points_per_yuan: Rate = Field(default=Decimal(1), gt=0)
     channel_rates: dict[Channel, Rate] = Field(default_factory=dict)
     store_rates: dict[str, Rate] = Field(default_factory=dict)
@@ -113,7 +113,7 @@ class PreviewLine(BaseModel):
 
 class PreviewIn(BaseModel):
     store_id: StoreId
-    occurred_at: AwareDatetime | None = Field(default=None, description="Defaults to now")
+    occurred_at: Moment | None = Field(default=None, description="Defaults to now")
     card_no: CardNumber | None = Field(default=None, description="The swiped points card")
     channel: Channel | None = Field(default=None, description="Used when no card is given; retail by default")
     lines: list[PreviewLine] = Field(min_length=1, max_length=500)
@@ -143,8 +143,8 @@ class GiftIn(BaseModel):
     name_zh: NonBlankText = Field(max_length=100)
     name_en: NonBlankText = Field(max_length=100)
     prices: dict[Channel, Points] = Field(min_length=1, description="Points per channel")
-    active_from: AwareDatetime | None = None
-    active_until: AwareDatetime | None = None
+    active_from: Moment | None = None
+    active_until: Moment | None = None
     kind: GiftKind = Field(
         default=GiftKind.GIFT, description="gift: stock per store, handed over at the desk; coupon: campaigns issues a coupon"
     )

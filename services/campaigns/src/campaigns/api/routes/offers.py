@@ -4,7 +4,6 @@
 from typing import Annotated, cast
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import AwareDatetime
 
 from campaigns.adapters.tables import PromotionRow
 from campaigns.api.offer_schemas import OfferListPublic, OfferPublic, OfferRoundPublic, PromotionPublic
@@ -15,6 +14,7 @@ from shared.authorize import Allowed
 from shared.deps import CommandsDep, NowDep, SettingsDep, UowDep
 from shared.integers import Int64
 from shared.policy import Grant
+from shared.zones import Moment
 
 router = APIRouter(tags=["offers"])
 
@@ -32,7 +32,7 @@ async def create_promotion(body: PromotionIn, uow: UowDep,
 
 @router.get("/v1/promotions", summary="The promotion list, newest first; with `at`, what is in force then")
 async def list_promotions(
-    uow: UowDep, _: Annotated[Grant, Allowed("campaigns.promotion.read")], at: Annotated[AwareDatetime | None, Query(description="in force at this time")] = None,
+    uow: UowDep, _: Annotated[Grant, Allowed("campaigns.promotion.read")], at: Annotated[Moment | None, Query(description="in force at this time")] = None,
     limit: Annotated[Int64, Query(ge=1, le=500)] = 100, offset: Annotated[Int64, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[PromotionPublic]:
     return [_promotion(r) for r in await promotions.listing(uow, at, limit, offset)]

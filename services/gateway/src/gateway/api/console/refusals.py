@@ -225,7 +225,7 @@ KNOWN = (
     Wording(N_("an amount such as 20.00")),
     Wording(N_("choose 1 to 5")),
     Wording(N_("not a date and time (YYYY-MM-DDTHH:MM)")),
-    Wording(N_("%(moment)s is outside the years 1 to 9999"), r"(?P<moment>\S+) is outside the years 1 to 9999 in \S+ or in UTC"),
+    Wording(N_("%(moment)s is too close to the ends of the calendar (the years 1 to 9999)"), r"(?P<moment>\S+) is outside the years 1 to 9999(?: in \S+ or in UTC)?"),
     Wording(N_("say why the dead letter is discarded")),
     Wording(_AT_MOST_CHARACTERS, r"at most (?P<max_length>\d+) characters?", one=_AT_MOST_ONE),
     # the gateway: a person's own password (logging in is worded by `render.refusal_message`)

@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
-from pydantic import AwareDatetime
 
 from members.api.access import visible_member
 from members.api.presenters import access_entry, present_export
@@ -15,6 +14,7 @@ from shared.authorize import Allowed
 from shared.deps import UowDep
 from shared.integers import Int64
 from shared.policy import Grant
+from shared.zones import Moment
 
 router = APIRouter(tags=["privacy"])
 
@@ -25,8 +25,8 @@ async def access_log(
     _: Annotated[Grant, Allowed("members.access_log.read")],
     member_id: Annotated[str | None, Query(max_length=36)] = None,
     actor: Annotated[str | None, Query(max_length=64, description="Token subject of the reader")] = None,
-    since: Annotated[AwareDatetime | None, Query(description="Inclusive")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="Exclusive")] = None,
+    since: Annotated[Moment | None, Query(description="Inclusive")] = None,
+    until: Annotated[Moment | None, Query(description="Exclusive")] = None,
     limit: Annotated[Int64, Query(ge=1, le=500)] = 100,
     offset: Annotated[Int64, Query(ge=0)] = 0,
 ) -> AccessLogPage:

@@ -5,7 +5,6 @@ import re
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
-from pydantic import AwareDatetime
 from sqlalchemy.exc import IntegrityError
 
 from members.adapters.tables import MemberRow
@@ -33,6 +32,7 @@ from shared.periods import ReportDay
 from shared.policy import AccessDenied, Grant, Scope
 from shared.reports import Column, ReportFormat, render
 from shared.unit_of_work import UnitOfWork
+from shared.zones import Moment
 
 router = APIRouter(prefix="/v1/tracking", tags=["tracking"])
 
@@ -62,7 +62,7 @@ async def _whose(uow: UnitOfWork, grant: Grant, manager_id: str | None) -> str:
 async def tracking_queue(
     uow: UowDep, grant: TrackingReaderDep, settings: MembersSettingsDep,
     manager_id: Annotated[str | None, Query(max_length=64, description="Defaults to the calling manager")] = None,
-    as_of: Annotated[AwareDatetime | None, Query(description="The moment days are counted to; defaults to now")] = None,
+    as_of: Annotated[Moment | None, Query(description="The moment days are counted to; defaults to now")] = None,
 ) -> TrackingQueue:
     """The manager's VIP customers, most recent purchase first."""
     whose = await _whose(uow, grant, manager_id)
