@@ -126,3 +126,21 @@ async def test_a_home_store_nobody_has_or_closed_is_refused_before_members_sees_
     assert members == []
     r = await gateway.patch("/api/members/v1/members/m-1", json={"home_store_id": "S001"}, headers=desk)
     assert r.status_code == 200 and len(members) == 1
+
+
+async def test_the_printed_information_base_names_the_store_members_answered_for(gateway: httpx.AsyncClient, env: TestEnv) -> None:
+    # A store manager leaves the store empty: members answers for their own store, and so says the paper.
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"items": [], "total": 0, "limit": 200, "offset": 0, "filters": {"store_id": "S001"}})
+
+    await logged_in(gateway, env, "wang.sm", "store_manager", store_id="S001")
+    wired = gateway.app.state.downstream
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer), base_url="http://members") as stand_in:
+        gateway.app.state.downstream = replace(wired, members=stand_in)
+        try:
+            page = await gateway.get("/console/infobase")
+        finally:
+            gateway.app.state.downstream = wired
+    assert page.status_code == 200, page.text
+    printed = page.text.split('<p class="print-only">')[1].split("</p>")[0]
+    assert printed.startswith("门店: S001") and "全部门店" not in printed, printed
