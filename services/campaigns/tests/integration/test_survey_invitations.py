@@ -52,6 +52,13 @@ async def test_the_invitation_is_sent_once_with_its_link_and_the_stores_name(cmp
     assert (sent["member_id"], sent["channel"], sent["text"]) == ("m-1", "sms", text)
     assert "回T退订" not in sent["text"]  # a service message carries no marketing opt-out line
 
+    # The link is the member's own: in their inbox, never in the archive staff read (the 360 view).
+    [mine] = (await cmp.client.get("/v1/members/m-1/messages", headers=cmp.member("m-1"))).json()
+    assert "https://crm.example.cn/surveys/tok-inv-1" in mine["text"]
+    staff = await cmp.client.get("/v1/members/m-1/messages", headers=cmp.env.auth(Role.MARKETING))
+    [archived] = staff.json()
+    assert archived["text"] == text.replace("https://crm.example.cn/surveys/tok-inv-1", "[…]"), staff.text
+
     await cmp.apply(survey_invitation("m-1", "inv-2", source="sale"))  # another invitation: another message
     assert len(await messages_of(cmp, "m-1")) == 2
 

@@ -102,6 +102,17 @@ def over_cap(counted_this_week: int, cap: int) -> str | None:
     return None
 
 
+# Where feedback's survey links lead (feedback.service_layer.invitations.SURVEY_PATH).
+SURVEY_PATH = "/surveys/"
+
+
+def as_staff_read_it(text: str | None, params: dict[str, str]) -> str | None:
+    """A message as staff read it in a member's archive: a survey link is its member's own (feedback
+    shows it to nobody else), so it is left out of the text they see."""
+    link = params.get("link", "")
+    return text.replace(link, "[…]") if text and SURVEY_PATH in link else text
+
+
 def disturbs(channel: str) -> bool:
     """Whether a message on `channel` reaches the person the moment it goes (a text, an e-mail):
     those wait out quiet hours. The inbox is in the member's own app, read when they open it."""

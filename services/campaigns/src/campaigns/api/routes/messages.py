@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from campaigns.api.message_schemas import CampaignMessagesPublic, MessagePublic, OutboxEntryPublic
+from campaigns.domain.messages import as_staff_read_it
 from campaigns.service_layer import messages
 from shared.authorize import Allowed
 from shared.deps import NowDep, ReadUowDep, UowDep
@@ -29,7 +30,9 @@ async def member_messages(uow: UnitOfWork, member_id: str, grant: Grant, *, limi
     # inbox, what reached them; staff see every message with its status and why.
     inbox = grant.scope is Scope.SELF
     rows = await messages.of_member(uow, member_id, inbox=inbox, limit=limit, offset=offset)
-    return [MessagePublic.model_validate(r) for r in rows]
+    if inbox:
+        return [MessagePublic.model_validate(r) for r in rows]
+    return [MessagePublic.model_validate(r).model_copy(update={"text": as_staff_read_it(r.text, r.params or {})}) for r in rows]
 
 
 @router.post("/v1/members/{member_id}/messages/{message_id}/read", summary="The member read a message of their inbox")
