@@ -1,6 +1,7 @@
 """Manual adjustments and bonuses (store managers for their store's customers, admins), one by one or in bulk."""
 
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response, status
 from fastapi.exceptions import RequestValidationError
@@ -17,7 +18,7 @@ from shared.deps import CommandsDep, UowDep
 from shared.idempotency import IdempotencyKey, OptionalIdempotencyKey
 from shared.member_directory import member_facts
 from shared.policy import Grant, Scope
-from shared.reports import Column, ReportFormat, render
+from shared.reports import Column, ReportFormat, local_time, render
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["adjustments and bonuses"])
@@ -99,12 +100,15 @@ async def start_bulk_bonus(
     return _job_public(job, counts)
 
 
-REPORT_COLUMNS = [
-    Column("member_id", "会员 Member"),
-    Column("outcome", "结果 Outcome"),
-    Column("detail", "说明 Detail"),
-    Column("processed_at", "处理时间 Processed at"),
-]
+def _report_columns(zone: ZoneInfo, points: int) -> list[Column]:
+    """Times in the chain's; the points each member was booked, summed in the last row."""
+    return [
+        Column("member_id", "会员 Member"),
+        Column("outcome", "结果 Outcome"),
+        Column("points", "积分 Points", lambda r: points if r.outcome == "booked" else 0),
+        Column("detail", "说明 Detail"),
+        Column("processed_at", "处理时间 Processed at", lambda r: local_time(r.processed_at, zone)),
+    ]
 
 
 @router.get("/bulk-bonuses/{job_id}", summary="Progress, and the result per member (JSON, CSV or HTML)")
@@ -117,7 +121,7 @@ async def bulk_bonus_report(
     ).all()
     summary = _job_public(job, counts)
     return render(
-        format, title=f"批量奖励积分 Bulk bonus {job_id}", columns=REPORT_COLUMNS, rows=items,
+        format, title=f"批量奖励积分 Bulk bonus {job_id}", columns=_report_columns(uow.settings.zone, job.points), rows=items,
         json_body={**summary.model_dump(), "items": [i.model_dump() for i in items]}, filename=f"bulk-bonus-{job_id}",
-        subtitle=f"{job.points} points — {job.reason} — {summary.booked + summary.skipped}/{job.total}",
+        subtitle=f"{job.points} points — {job.reason} — {summary.booked + summary.skipped}/{job.total}", totals=("points",),
     )
