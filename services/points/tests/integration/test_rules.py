@@ -37,6 +37,18 @@ async def test_only_admins_change_rules_and_never_into_the_past(pts, env) -> Non
     assert (await pts.client.post("/v1/earning-rules", json=no_reason, headers=env.auth(Role.ADMIN))).status_code == 422
 
 
+@pytest.mark.parametrize(("change", "says"), [
+    ({"points_per_yuan": "1000"}, "points_per_yuan"),  # a mistyped rate, in force at once
+    ({"category_multipliers": {"": "2"}}, "category_multipliers"),  # would multiply every uncategorised line
+    ({"excluded_categories": ["  "]}, "excluded_categories"),
+    ({"store_rates": {"S 1": "2"}}, "store_rates"),
+    ({"category_multipliers": {"tobacco": "3"}, "excluded_categories": ["tobacco"]}, "tobacco also in excluded_categories"),
+])
+async def test_a_rule_that_would_not_do_what_it_says_is_422_naming_the_field(pts, env, change, says) -> None:
+    r = await pts.client.post("/v1/earning-rules", json=rule(datetime.now(UTC) + timedelta(days=1), **change), headers=env.auth(Role.ADMIN))
+    assert r.status_code == 422 and says in r.text, r.text
+
+
 async def test_a_late_sale_earns_by_the_rules_of_its_own_time(pts, env) -> None:
     switch = datetime.now(UTC)
     r = await pts.client.post("/v1/earning-rules", json=rule(switch, points_per_yuan="2"), headers=env.auth(Role.ADMIN))

@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import (
     BaseModel,
@@ -58,6 +59,11 @@ class LedgerPage(BaseModel):
     next_before_id: int | None = Field(description="Pass as before_id for the next (older) page")
 
 
+# A category as the tills send it (`SaleLine.category`): never blank, which would be the key of
+# every line sent without one.
+Category = Annotated[NonBlankText, Field(max_length=64)]
+
+
 class EarningRuleIn(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -71,11 +77,12 @@ class EarningRuleIn(BaseModel):
     )
 
     effective_from: Moment = Field(description="Not in the past: booked sales keep the rules they were booked with")
-    points_per_yuan: Rate = Field(default=Decimal(1), gt=0)
+    # As high as the other rates go: a mistyped 1000 would be in force at once, at a thousand times the points.
+    points_per_yuan: Rate = Field(default=Decimal(1), gt=0, le=100)
     channel_rates: dict[Channel, Rate] = Field(default_factory=dict)
-    store_rates: dict[str, Rate] = Field(default_factory=dict)
-    category_multipliers: dict[str, Rate] = Field(default_factory=dict)
-    excluded_categories: list[str] = Field(default_factory=list, description="Categories that earn nothing")
+    store_rates: dict[StoreId, Rate] = Field(default_factory=dict)
+    category_multipliers: dict[Category, Rate] = Field(default_factory=dict)
+    excluded_categories: list[Category] = Field(default_factory=list, description="Categories that earn nothing")
     min_sale_amount: Money = Decimal("0.00")
     reason: NonBlankText = Reason
 
@@ -89,6 +96,10 @@ class EarningRuleIn(BaseModel):
                 if value < 0 or (value == 0 and not zero_ok) or value > 100 or value != value.quantize(Decimal("0.0001")):
                     raise ValueError(f"{name}.{key}: {value} must be {'0 or more' if zero_ok else 'above 0'}, "
                                      "at most 100, with at most 4 decimals")
+        if both := sorted(set(self.category_multipliers) & set(self.excluded_categories)):
+            # Excluded wins in the rule: the multiplier would be stored and never apply.
+            raise ValueError(f"category_multipliers: {', '.join(both)} also in excluded_categories; "
+                             "give a category a multiplier or exclude it")
         return self
 
 
