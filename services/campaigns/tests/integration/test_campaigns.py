@@ -320,7 +320,8 @@ async def test_a_compensation_past_its_campaign_template_cap_is_paid_all_the_sam
 async def test_no_compensation_goes_to_an_erased_member_or_without_a_coupon_value(cmp) -> None:
     await cmp.apply(registered("m-1"), cmp.registered("m-1"), registered("m-2"), cmp.registered("m-2"))
     await cmp.apply(cmp.erased("m-1"))
-    await cmp.apply(resolved("cp-1", "m-1", "10"), resolved("cp-2", "m-2", None))
+    # 0.00 passes the contract and promises nothing: handled as no coupon, never a dead letter.
+    await cmp.apply(resolved("cp-1", "m-1", "10"), resolved("cp-2", "m-2", None), resolved("cp-3", "m-2", "0.00"))
     assert await cmp.outbox(COUPON_ISSUED) == []
 
 

@@ -424,7 +424,8 @@ async def on_complaint_resolved(uow: UnitOfWork, delivery: Delivery) -> None:
     for the purpose does. The value is never rounded to another campaign's coupon."""
     data = c.ComplaintResolvedV1.model_validate(delivery.envelope.data)
     member_id, value, complaint_id = data.member_id, data.coupon_value, data.complaint_id
-    if member_id is None or value is None:
+    # A value of 0.00 passes the contract (Money) and promises nothing: no coupon, as without one.
+    if member_id is None or not value:
         return
     facts = await member_facts(uow.session, member_id)
     if facts is not None and facts.erased_at is not None:
