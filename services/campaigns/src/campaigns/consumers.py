@@ -35,8 +35,9 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
         # the audience's read model of customers (service_layer/segments.py), and members' cards
         # for generic codes (service_layer/coupons.py)
         MEMBER_REGISTERED: in_turn(segments.on_member_registered, coupons.on_member_registered),
-        # win-back looks at the churn risk the new attributes replace, so it goes first
-        MEMBER_ATTRIBUTES: in_turn(campaigns.on_member_attributes, segments.on_member_attributes),
+        # the read model takes the attributes in within win-back's handler, between its look at the
+        # churn risk they replace and its segments, which select on the new attributes
+        MEMBER_ATTRIBUTES: campaigns.on_member_attributes,
         TIER_CHANGED: segments.on_tier_changed,
         CONSENT_CHANGED: segments.on_consent_changed,
         # v2: the same change, from a channel v1 cannot name (a reply to an SMS)

@@ -358,6 +358,24 @@ async def test_win_back_reaches_a_member_when_churn_risk_rises_not_while_it_stay
     assert message["occasion"] == f"churn:{(T0 + timedelta(days=7)).date().isoformat()}"
 
 
+async def test_a_win_back_segment_is_judged_on_the_attributes_that_raise_the_risk(cmp) -> None:
+    # The segment selects on what the same event changes: the member's risk and community.
+    at_risk_in_c2 = {"and": [{"field": "churn_risk", "op": "in", "value": ["high", "lost"]},
+                             {"field": "community", "op": "in", "value": ["C2"]}]}
+    await cmp.apply(registered("m-1"), attributes("m-1", churn_risk="medium"), consent("m-1", "marketing_sms", True),
+                    registered("m-2"), attributes("m-2", churn_risk="medium"), consent("m-2", "marketing_sms", True))
+    made = await campaign(cmp, kind="triggered", trigger="win_back", message=TIP, control_share="0",
+                          segment_id=await segment(cmp, at_risk_in_c2))
+    await act(cmp, made["id"], "launch")
+    await cmp.apply(attributes("m-1", churn_risk="high", community_id="C2", as_of=T0 + timedelta(days=7)),
+                    attributes("m-2", churn_risk="high", as_of=T0 + timedelta(days=7)))  # m-2 stays in C1
+    # Published again under another id: the same occasion, reached once.
+    await cmp.apply(attributes("m-1", churn_risk="high", community_id="C2", as_of=T0 + timedelta(days=7)))
+    (message,) = await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED)
+    assert (message["member_id"], message["occasion"]) == ("m-1", f"churn:{(T0 + timedelta(days=7)).date().isoformat()}")
+    assert await cmp.sizes(made["id"]) == (1, 0)
+
+
 def expiring(member_id: str) -> Envelope:
     data = c.PointsExpiringV1(member_id=member_id, points=300, expires_on=date(2026, 12, 31), balance=500)
     return new_event(POINTS_EXPIRING, data, source="crm/points", subject=member_id, event_id=str(uuid.uuid4()))

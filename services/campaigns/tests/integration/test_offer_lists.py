@@ -9,7 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
+from campaigns.adapters.tables import CampaignMemberRow
+from campaigns.domain.control import in_control
 from campaigns.main import create_app
 from shared.auth import Role
 from shared.events import contracts as c
@@ -247,3 +250,26 @@ async def test_the_control_group_gets_no_list_and_the_round_is_measured_like_any
     assert results["issued"] == 2 * built["members"]
     empty = [i for i in range(24) if not (await offers_of(cmp, f"m{i:02d}"))["offers"]]
     assert len(empty) == built["held_out"]
+
+
+@pytest.mark.parametrize("cmp", [{"offer_control_share": Decimal("0.5")}], indirect=True)
+async def test_both_groups_are_drawn_from_the_members_a_list_is_made_for(cmp) -> None:
+    # Half of them shop every week (a list is predicted), half never bought anything (nothing is):
+    # held out before the lists were predicted, the control kept the idle members the treatment
+    # lost, and the uplift compared shoppers with a group a share of which had stopped shopping.
+    await promotion_list(cmp)
+    shoppers, idle = [f"s{i:02d}" for i in range(20)], [f"n{i:02d}" for i in range(20)]
+    for m in shoppers:
+        await member(cmp, m)
+    for m in idle:
+        await member(cmp, m, weekly_milk=False)
+    built = await build(cmp)
+    async with cmp.app.state.sessions() as s:
+        rows = (await s.exec(select(CampaignMemberRow).where(CampaignMemberRow.campaign_id == built["campaign_id"]))).all()
+    # Recorded: exactly the members with a list, each in the group the round's hash draws for them.
+    groups = {r.member_id: r.control for r in rows}
+    assert groups == {m: in_control(built["campaign_id"], m, Decimal("0.5")) for m in shoppers}
+    held = sum(groups.values())
+    assert 0 < held < len(shoppers) and (built["members"], built["held_out"]) == (len(shoppers) - held, held)
+    for m in idle:
+        assert (await offers_of(cmp, m))["offers"] == []

@@ -369,17 +369,28 @@ async def _trigger(
 
 
 async def on_member_attributes(uow: UnitOfWork, delivery: Delivery) -> None:
-    """Win-back: churn risk rose to high or lost. Runs before the read model takes the new
-    attributes in, so it sees the risk they replace."""
+    """The read model takes the new attributes in (segments.on_member_attributes), and win-back
+    reaches a member whose churn risk they raise to high or lost. Whether the risk rose is read
+    before they are taken in (it compares with the risk they replace); the win-back campaigns'
+    segments are evaluated after, on the attributes now true: a segment on churn risk, store,
+    community, value class or RFM selects the member as these attributes describe them."""
     data = c.MemberAttributesV1.model_validate(delivery.envelope.data)
+    rose = await _churn_risk_rises(uow, data)
+    await segments.on_member_attributes(uow, delivery)
+    if rose:
+        await _trigger(uow, Trigger.WIN_BACK, data.member_id, f"churn:{data.as_of.date().isoformat()}")
+
+
+async def _churn_risk_rises(uow: UnitOfWork, data: c.MemberAttributesV1) -> bool:
+    """Whether `data` raises the member's churn risk to high or lost over the read model's row."""
     if data.churn_risk not in ("high", "lost"):
-        return
+        return False
     before = await uow.session.get(CustomerRow, data.member_id)
-    if before is not None and before.attributes_as_of is not None and before.attributes_as_of >= data.as_of:
-        return  # an older or repeated reading
-    if before is not None and before.churn_risk in ("high", "lost"):
-        return  # no rise: already at risk
-    await _trigger(uow, Trigger.WIN_BACK, data.member_id, f"churn:{data.as_of.date().isoformat()}")
+    if before is None:
+        return True
+    if before.attributes_as_of is not None and before.attributes_as_of >= data.as_of:
+        return False  # an older or repeated reading
+    return before.churn_risk not in ("high", "lost")  # already at risk: no rise
 
 
 async def on_points_expiring(uow: UnitOfWork, delivery: Delivery) -> None:

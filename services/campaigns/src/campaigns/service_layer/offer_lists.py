@@ -2,8 +2,9 @@
 member with marketing SMS consent gets a list of up to `offer_list_size` offers, and a message
 (SMS and inbox) with a link to it.
 
-A round is one campaign: its members are recorded in `campaign_member` with the control group held
-out (no list, no message), each offer is a coupon of a template made for its promotion and the
+A round is one campaign: the members a list is made for are recorded in `campaign_member`, the
+control group among them held out (no list, no message; a member with nothing predicted is in
+neither group), each offer is a coupon of a template made for its promotion and the
 round (limited to the SKU or category), so the campaign's results page measures redemption and
 uplift like any other campaign's. A personalised member's list is their predicted items
 (domain/offers.py) that are on the promotion list, best first, with their own price; a member who
@@ -170,32 +171,36 @@ async def _build(commands: Commands, settings: Settings, now: datetime, key: str
 
 @dataclass
 class Plan:
-    """A chunk of the audience worked out: who is held out, and each treated member's list (none:
-    nothing predicted, so no list). Members reached by an earlier run are dropped when written."""
+    """A chunk of the audience worked out: each member's list (none: nothing predicted, so the
+    member is not in the round) and who of those with one is held out. Members reached by an
+    earlier run are dropped when written."""
 
     members: list[str]
-    held: set[str]
     lists: dict[str, list[Offer]]
+    held: set[str]
 
 
 async def _plan(commands: Commands, settings: Settings, row: OfferRoundRow, model: offers.Model,
                 on_offer: list[tuple[PromotionRow, PromotionIn]], share: Decimal, chunk: list[tuple[str, bool]]) -> Plan:
-    held = {m for m, _ in chunk if in_control(row.campaign_id, m, share)}
-    treated = [(m, personalised) for m, personalised in chunk if m not in held]
-    wanted = [m for m, personalised in treated if personalised]
+    # Lists are predicted for everyone, the control group too, and the control is drawn among
+    # those with one: the two groups come from the same population. Held out before predicting,
+    # the control would keep the members nothing is predicted for (lapsed shoppers, mostly) while
+    # the treatment lost them, and the uplift would be measured against a sleepier group.
+    wanted = [m for m, personalised in chunk if personalised]
     found: dict[str, Shopper] = {}
     if wanted:
         async with commands() as uow:
             since = row.as_of - timedelta(days=settings.offer_history_days)
             found = await _shoppers(uow.session, settings, since, row.as_of, wanted)
     lists: dict[str, list[Offer]] = {}
-    for n, (m, personalised) in enumerate(treated):
+    for n, (m, personalised) in enumerate(chunk):
         offered = personal_list(found.get(m), model, on_offer, settings) if personalised else general_list(on_offer, settings)
         if offered:
             lists[m] = offered
         if n % 200 == 199:
             await asyncio.sleep(0)  # lets the chunk being written send its next statement
-    return Plan([m for m, _ in chunk], held, lists)
+    held = {m for m in lists if in_control(row.campaign_id, m, share)}
+    return Plan([m for m, _ in chunk], lists, held)
 
 
 async def _open(uow: UnitOfWork, settings: Settings, key: str, now: datetime) -> tuple[OfferRoundRow, bool]:
@@ -249,14 +254,15 @@ async def _reach(uow: UnitOfWork, row: OfferRoundRow, plan: Plan, settings: Sett
     fresh = [m for m in plan.members if m not in before]
     if not fresh:
         return
-    # Recorded: everyone held out, and everyone treated who has a list (nothing predicted is no list).
-    # Only the rows this chunk inserts itself count: a build of the same round running beside this
-    # one (read `before` at the same moment) may have recorded some of them first, and theirs stand.
+    # Recorded: everyone with a list, treated or held out (nothing predicted is no list, and no
+    # place in either group). Only the rows this chunk inserts itself count: a build of the same
+    # round running beside this one (read `before` at the same moment) may have recorded some of
+    # them first, and theirs stand.
     recorded = set(await insert_or_skip(session, MEMBERS, [
         {"campaign_id": row.campaign_id, "member_id": m, "occasion": OCCASION, "control": m in plan.held, "reached_at": now}
-        for m in fresh if m in plan.held or m in plan.lists], returning="member_id"))
+        for m in fresh if m in plan.lists], returning="member_id"))
     held = plan.held & recorded
-    lists = {m: offered for m, offered in plan.lists.items() if m in recorded}
+    lists = {m: offered for m, offered in plan.lists.items() if m in recorded and m not in plan.held}
     coupon_of = await _issue(uow, row, lists)
     offer_rows = [{"round_id": row.id, "member_id": m, "rank": rank, "promotion_id": o.promotion.id, "personal": o.personal,
                    "score": o.score, "own_price": o.own_price, "coupon_id": coupon_of.get((o.promotion.id, m))}
