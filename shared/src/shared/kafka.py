@@ -76,6 +76,14 @@ async def close_quietly(client: AIOKafkaProducer | AIOKafkaConsumer | None) -> N
             await client.stop()
     except Exception:
         log.debug("error while closing a kafka client", exc_info=True)
+    except asyncio.CancelledError:
+        # aiokafka lets the cancellation of its own fetch task out of stop() when the broker died
+        # under it; taken for ours, it would end the service's shutdown before the rest is closed.
+        # A cancellation of this task itself goes on.
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise
+        log.debug("a kafka client's own task was cancelled while it closed", exc_info=True)
 
 
 async def ensure_topics(settings: ServiceSettings, topics: set[str], partitions: int = DEFAULT_PARTITIONS) -> None:
