@@ -55,12 +55,30 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    """The init step of docker-compose and Kubernetes: what an operator reads in a pod's log is one
+    line saying what is wrong, never a traceback."""
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import ArgumentError, DBAPIError
+
     from shared.migrations import upgrade
 
     module = importlib.import_module(f"{args.service}.config")
     settings = module.Settings()
     url = args.database_url or settings.database
-    upgrade(Path(importlib.import_module(args.service).__file__).parent / "migrations", url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        print(f"error: {url!r} is not a database URL (e.g. postgresql+asyncpg://user:password@host/db)", file=sys.stderr)
+        return 2
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)  # as `crm run` makes the data directory
+    try:
+        upgrade(Path(importlib.import_module(args.service).__file__).parent / "migrations", url)
+    except (DBAPIError, OSError) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        print(f"error: {args.service}: cannot migrate the database at {shown}: {type(reason).__name__}: {reason}", file=sys.stderr)
+        return 1
     print(f"{args.service}: migrated to head")
     return 0
 

@@ -1,0 +1,27 @@
+"""`crm migrate`, the init step of docker-compose and Kubernetes: a database it cannot use is one
+line naming it (never its password) and an exit code, never a traceback; a SQLite file's directory
+is made as `crm run` makes it."""
+
+import pytest
+
+from crm_cli.main import main
+
+
+def test_a_url_that_is_no_database_url_is_exit_2(capsys) -> None:
+    assert main(["migrate", "members", "--database-url", "garbage"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: 'garbage' is not a database URL") and "Traceback" not in err
+
+
+def test_a_database_it_cannot_reach_is_exit_1_without_the_password(capsys) -> None:
+    assert main(["migrate", "members", "--database-url", "postgresql+asyncpg://crm:s3cret@127.0.0.1:1/crm"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: members: cannot migrate the database at postgresql+asyncpg://crm:***@127.0.0.1:1/crm: ")
+    assert "s3cret" not in err and "Traceback" not in err
+
+
+def test_a_sqlite_file_in_a_directory_not_made_yet_is_migrated(tmp_path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setenv("CRM_DATA_DIR", str(tmp_path / "new" / "data"))
+    assert main(["migrate", "points"]) == 0
+    assert capsys.readouterr().out == "points: migrated to head\n"
+    assert (tmp_path / "new" / "data" / "points.db").is_file()
