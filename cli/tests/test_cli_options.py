@@ -32,9 +32,28 @@ def test_a_batch_size_members_would_refuse_is_refused_before_reading(
 
 def test_a_missing_sales_file_is_named_without_a_python_errno(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "nope.csv"
-    assert main(["import-sales", str(missing), "--points", "none", "--dry-run"]) == 2
+    assert main(["import-sales", str(missing), "--points", "none", "--dry-run", "--token", "t"]) == 2
     err = capsys.readouterr().err
     assert err == f"error: {missing}: No such file or directory\n"
+
+
+@pytest.mark.parametrize("command", [["token", "--role", "admin"], ["import-sales", "sales.csv", "--points", "none"]])
+def test_without_the_platform_s_signing_key_nothing_is_minted_nor_a_key_made(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Run away from `crm run`'s data directory, a key made here would sign tokens the platform refuses.
+    monkeypatch.setenv("CRM_DATA_DIR", str(tmp_path / "elsewhere"))
+    monkeypatch.delenv("CRM_JWT_PRIVATE_KEY", raising=False)
+    assert main(command) == 1
+    err = capsys.readouterr()
+    assert err.err.startswith(f"error: no signing key: {tmp_path / 'elsewhere' / 'keys' / 'jwt-private.pem'} does not exist")
+    assert err.out == "" and not (tmp_path / "elsewhere").exists()
+
+
+@pytest.mark.parametrize("role", ["pos", "service_desk", "store_manager"])
+def test_a_token_of_a_role_bound_to_a_store_needs_the_store(role: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["token", "--role", role]) == 2
+    assert capsys.readouterr().err == f"error: a {role} token needs --store\n"
 
 
 def test_demo_without_a_running_gateway_says_so_without_a_traceback(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
-from shared.auth import MAX_TOKEN_LIFETIME, Role, TokenIssuer, ensure_dev_keypair
+from shared.auth import MAX_TOKEN_LIFETIME, STORE_BOUND, Role, TokenIssuer
 from shared.zones import TimeZoneName
 
 SERVICE_NAMES = ("members", "points", "campaigns", "feedback", "gateway")
@@ -32,6 +32,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run(demo=args.demo)
 
 
+def _signing_key() -> str | None:
+    """The key the platform's tokens are signed with: CRM_JWT_PRIVATE_KEY, or the development key
+    `crm run` keeps in its data directory. None, said on stderr, when there is neither: a key made
+    here would sign tokens the running platform refuses ("invalid token")."""
+    if pem := os.environ.get("CRM_JWT_PRIVATE_KEY"):
+        return pem
+    private = _data_dir() / "keys" / "jwt-private.pem"
+    if not private.exists():
+        print(f"error: no signing key: {private} does not exist. `crm run` makes it in its data directory: run this "
+              "where it runs (or set CRM_DATA_DIR to that directory), or set CRM_JWT_PRIVATE_KEY", file=sys.stderr)
+        return None
+    return private.read_text()
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     """Mint a token with the development key in the data directory (never in production)."""
     role = Role(args.role)
@@ -39,13 +53,15 @@ def cmd_token(args: argparse.Namespace) -> int:
     if ttl is not None and ttl > MAX_TOKEN_LIFETIME[role]:
         print(f"error: a {role} token may live at most {MAX_TOKEN_LIFETIME[role]}", file=sys.stderr)
         return 2
-    private_pem = os.environ.get("CRM_JWT_PRIVATE_KEY") or ensure_dev_keypair(_data_dir() / "keys")[0]
-    if role == Role.POS and not args.store:
-        print("error: a pos token needs --store", file=sys.stderr)
+    if (role == Role.POS or role in STORE_BOUND) and not args.store:
+        # Without one, the policy refuses every store-scoped action: a token that sees nothing.
+        print(f"error: a {role} token needs --store", file=sys.stderr)
         return 2
     if role == Role.MEMBER and not args.member:
         print("error: a member token needs --member", file=sys.stderr)
         return 2
+    if (private_pem := _signing_key()) is None:
+        return 1
     token = TokenIssuer(private_pem).mint(
         args.subject or f"{role.value}-cli", role, store_id=args.store, member_id=args.member,
         ttl=ttl,
@@ -145,7 +161,8 @@ def cmd_import_sales(args: argparse.Namespace) -> int:
     if not token:
         # An admin's token of the signing key in use (CRM_JWT_PRIVATE_KEY, or the development
         # key of the data directory, as `crm token`): a staff login's token lasts a minute.
-        private_pem = os.environ.get("CRM_JWT_PRIVATE_KEY") or ensure_dev_keypair(_data_dir() / "keys")[0]
+        if (private_pem := _signing_key()) is None:
+            return 1
         token = TokenIssuer(private_pem).mint("import-sales-cli", Role.ADMIN)
     try:
         return run(args, base_url, token, sys.stdout, gateway=None if args.members_url else args.gateway.rstrip("/"))

@@ -38,6 +38,10 @@ class Role(StrEnum):
     SERVICE = "service"
 
 
+# Staff whose reach is one store's customers: their token names the store (the policy's STORE
+# scope refuses one that does not), and so does their account.
+STORE_BOUND = frozenset({Role.SERVICE_DESK, Role.STORE_MANAGER})
+
 
 
 # Longest token accepted, checked before any decoding: ours are a few hundred bytes, and a

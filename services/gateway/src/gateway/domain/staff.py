@@ -8,16 +8,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from shared.auth import Role
+from shared.auth import STORE_BOUND, Role
 from shared.errors import Invalid, ServiceError
 
 # The roles people hold. Tills, members and the platform's services get their tokens elsewhere.
 STAFF_ROLES = frozenset({
     Role.SERVICE_DESK, Role.ACCOUNT_MANAGER, Role.STORE_MANAGER, Role.MARKETING, Role.ADMIN, Role.OPERATOR,
 })
-# Roles whose token must name a store: the policy scopes their work to it (shared.policy).
-STORE_BOUND = frozenset({Role.SERVICE_DESK, Role.STORE_MANAGER})
-# Roles that may have a store: an account manager works for one store's customers, but their scope
+# Roles that may have a store (those whose token must name one: shared.auth.STORE_BOUND): an account manager works for one store's customers, but their scope
 # is the customers assigned to them, so their token need not carry it.
 MAY_HAVE_STORE = STORE_BOUND | {Role.ACCOUNT_MANAGER}
 # Roles listed in members' staff directory, whose directory id is how the services recognise the
