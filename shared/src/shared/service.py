@@ -78,10 +78,14 @@ class ServiceSpec:
 def build_service_app(settings: ServiceSettings, spec: ServiceSpec, clock: Clock = utc_now) -> FastAPI:
     """`clock` is the time of routes (`NowDep`), handlers and commands (`uow.now()`) and jobs;
     tests pass their own to move time."""
+    # Here, when uvicorn's factory builds the app, and not at start-up: uvicorn says "Started server
+    # process" in between, and every line of the log is to be JSON. Under pytest its own log
+    # capture stays in place.
+    if settings.environment != "test":
+        configure_logging(settings.service_name, settings.log_level, settings.log_json)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if settings.environment != "test":  # under pytest, its own log capture stays in place
-            configure_logging(settings.service_name, settings.log_level, settings.log_json)
         engine = make_engine(settings.database)
         if settings.auto_migrate:
             await upgrade_async(spec.migrations, settings.database)
