@@ -111,3 +111,15 @@ async def test_a_group_that_never_committed_is_measured_on_the_topics_its_servic
     # A group neither committed nor named by its service (feedback is not running) is said to be unmeasured.
     unmeasured = re.search(r'<p id="unmeasured"[^>]*>(.*?)</p>', page.text, re.S)
     assert unmeasured and f"{env.prefix}feedback" in unmeasured.group(1) and f"{env.prefix}members" not in unmeasured.group(1)
+
+
+async def test_with_the_broker_away_the_page_says_so_and_not_that_no_group_committed(env, database_factory) -> None:
+    closed = {f"{name}_url": "http://127.0.0.1:9" for name in ("members", "points", "feedback", "campaigns")}
+    async with gateway_with_stores(env, await database_factory("gateway"), MovableClock(), kafka_bootstrap="127.0.0.1:9",
+                                   **closed) as client:
+        await logged_in(client, env, "op.zhang", "operator")
+        page = await client.get("/console/ops/event-flow")
+    assert page.status_code == 200, page.text
+    lags = page.text.split('id="lags"')[1].split("</table>")[0]
+    assert "the broker cannot be reached to measure the lag" in page.text
+    assert "尚无消费组提交位移" not in lags

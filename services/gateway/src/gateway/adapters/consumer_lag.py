@@ -27,6 +27,9 @@ QUIET_MS = 300
 # How long the broker has to answer the first fetch of a partition. Until it has, an empty poll
 # means a slow broker (or one under load), not a group that has caught up.
 ANSWER_S = 10.0
+# A page waits no longer for any request to the broker (aiokafka's default is 40 s): a broker that
+# does not answer within it is reported away.
+REQUEST_TIMEOUT_MS = int(ANSWER_S * 1000)
 
 
 async def group_lags(gateway: Settings, groups: list[str], cap: int, reads: Mapping[str, list[str]] | None = None) -> list[PartitionLag]:
@@ -38,7 +41,8 @@ async def group_lags(gateway: Settings, groups: list[str], cap: int, reads: Mapp
     # fetch_max_wait_ms under the quiet time: the broker answers a fetch at the end of a partition
     # within it, so a caught-up partition costs one quiet time, not the broker's default 500 ms.
     reader = AIOKafkaConsumer(**client_kwargs(settings), client_id=f"{settings.service_name}-console", group_id=None,
-                              enable_auto_commit=False, auto_offset_reset="earliest", fetch_max_wait_ms=QUIET_MS // 3)
+                              enable_auto_commit=False, auto_offset_reset="earliest", fetch_max_wait_ms=QUIET_MS // 3,
+                              request_timeout_ms=REQUEST_TIMEOUT_MS)
     try:
         await reader.start()
         known = await reader.topics()  # metadata of every topic, for their partitions
@@ -64,7 +68,7 @@ async def _committed(settings: Settings, group: str, partitions: list[TopicParti
     """The group's committed offsets, asked as a member of no generation: the consumer never
     subscribes, so it never joins the group nor commits anything."""
     asking = AIOKafkaConsumer(**client_kwargs(settings), client_id=f"{settings.service_name}-console", group_id=group,
-                              enable_auto_commit=False)
+                              enable_auto_commit=False, request_timeout_ms=REQUEST_TIMEOUT_MS)
     try:
         await asking.start()
         return {tp: await asking.committed(tp) for tp in partitions}

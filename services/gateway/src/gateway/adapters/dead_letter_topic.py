@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
+from gateway.adapters.consumer_lag import REQUEST_TIMEOUT_MS
 from gateway.adapters.operator_kafka import operator_settings
 from gateway.config import Settings
 from gateway.domain.dead_letters import BrokerAway, DeadLetter
@@ -44,7 +45,7 @@ class DeadLetterTopic:
         """The newest `limit` dead letters (by failure time), in order of partition and offset."""
         consumer = AIOKafkaConsumer(
             **client_kwargs(self.settings), client_id=f"{self.settings.service_name}-console", group_id=None,
-            enable_auto_commit=False, auto_offset_reset="earliest",
+            enable_auto_commit=False, auto_offset_reset="earliest", request_timeout_ms=REQUEST_TIMEOUT_MS,
         )
         try:
             await consumer.start()
