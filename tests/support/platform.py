@@ -127,18 +127,23 @@ async def platform(env: TestEnv, database_factory, *, points_url: str | None = N
     from gateway.main import create_app as gateway_app
     from members.config import Settings as MembersSettings
     from members.main import create_app as members_app
+    from points.adapters.coupon_templates import CouponTemplates
     from points.adapters.member_names import MemberNames
     from points.config import Settings as PointsSettings
     from points.main import create_app as points_app
 
     members = members_app(env.settings(MembersSettings, await database_factory("members")))
-    # Points asks members for customers' names when it prints the gift register.
+    campaigns = campaigns_app(env.settings(CampaignsSettings, await database_factory("campaigns")))
+    # Points asks members for customers' names when it prints the gift register, and campaigns
+    # whether a coupon item's template exists.
     names = MemberNames("http://members", timeout_s=3.0, transport=httpx.ASGITransport(app=members))
+    templates = CouponTemplates("http://campaigns", timeout_s=3.0, transport=httpx.ASGITransport(app=campaigns))
     apps = {
         "members": members,
-        "points": points_app(env.settings(PointsSettings, await database_factory("points")), member_names=names),
+        "points": points_app(env.settings(PointsSettings, await database_factory("points")), member_names=names,
+                             coupon_templates=templates),
         "feedback": feedback_app(env.settings(FeedbackSettings, await database_factory("feedback"))),
-        "campaigns": campaigns_app(env.settings(CampaignsSettings, await database_factory("campaigns"))),
+        "campaigns": campaigns,
         "gateway": gateway_app(env.settings(GatewaySettings, await database_factory("gateway"), downstream_timeout_s=3.0)),
     }
     # Injected before start-up, so the gateway uses these instead of opening its own; it closes

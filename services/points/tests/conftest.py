@@ -12,6 +12,7 @@ import httpx
 import pytest
 from sqlmodel import func, select
 
+from points.adapters.coupon_templates import CouponTemplates
 from points.adapters.member_names import MemberNames
 from points.adapters.tables import LedgerRow
 from points.config import Settings
@@ -63,11 +64,30 @@ class MembersStandIn(httpx.MockTransport):
         return httpx.Response(404, json={"detail": "no member"}) if person is None else httpx.Response(200, json={"id": member_id, **person})
 
 
+class CampaignsStandIn(httpx.MockTransport):
+    """Campaigns' `GET /v1/coupon-templates/{id}` as a coupon item's check calls it: 200 for the
+    templates it is given, 404 for others, 503 when `down`."""
+
+    def __init__(self) -> None:
+        self.templates: set[str] = set()
+        self.down = False
+        super().__init__(self._answer)
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            return httpx.Response(503, json={"detail": "database unavailable"})
+        template_id = request.url.path.removeprefix("/v1/coupon-templates/")
+        if template_id not in self.templates:
+            return httpx.Response(404, json={"detail": f"no coupon template {template_id}"})
+        return httpx.Response(200, json={"id": template_id})
+
+
 @dataclass
 class PointsDriver:
     client: httpx.AsyncClient
     env: TestEnv
     members: MembersStandIn | None = None
+    campaigns: CampaignsStandIn | None = None
 
     @property
     def app(self):
@@ -181,10 +201,12 @@ def points_settings(env: TestEnv, url: str, **overrides: Any) -> Settings:
 
 @pytest.fixture
 async def pts(env: TestEnv, database_factory):
-    members = MembersStandIn()
+    members, campaigns = MembersStandIn(), CampaignsStandIn()
     names = MemberNames("http://members.test", timeout_s=2, transport=members)
-    async with service(create_app(points_settings(env, await database_factory("points")), member_names=names)) as client:
-        yield PointsDriver(client, env, members)
+    templates = CouponTemplates("http://campaigns.test", timeout_s=2, transport=campaigns)
+    app = create_app(points_settings(env, await database_factory("points")), member_names=names, coupon_templates=templates)
+    async with service(app) as client:
+        yield PointsDriver(client, env, members, campaigns)
 
 
 class MovableClock:

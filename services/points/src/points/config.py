@@ -32,6 +32,10 @@ class Settings(ServiceSettings):
     # caller's own token (adapters/member_names.py).
     members_url: str = "http://127.0.0.1:8001"
     members_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    # Campaigns, asked whether the coupon template a coupon item names exists, with the caller's
+    # own token (adapters/coupon_templates.py).
+    campaigns_url: str = "http://127.0.0.1:8003"
+    campaigns_timeout_s: float = Field(default=5.0, gt=0, le=60)
 
     @property
     def manual_caps(self) -> ManualCaps:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from points.adapters.coupon_templates import CouponTemplates
 from points.adapters.member_names import MemberNames
 from points.api.routes import accounts, adjustments, catalogue, entitlements, member_gifts, redemptions, rules
 from points.config import Settings, get_settings
@@ -14,17 +15,24 @@ from shared.member_directory import member_facts
 from shared.service import ServiceSpec, build_service_app
 
 
-def create_app(settings: Settings | None = None, clock: Clock = utc_now, member_names: MemberNames | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, clock: Clock = utc_now, member_names: MemberNames | None = None,
+    coupon_templates: CouponTemplates | None = None,
+) -> FastAPI:
     """`member_names`: where the printed gift register gets customers' names; by default members at
-    `settings.members_url`."""
+    `settings.members_url`. `coupon_templates`: where a coupon item's template is checked; by
+    default campaigns at `settings.campaigns_url`."""
     settings = settings or get_settings()
     names = member_names or MemberNames(settings.members_url, timeout_s=settings.members_timeout_s)
+    templates = coupon_templates or CouponTemplates(settings.campaigns_url, timeout_s=settings.campaigns_timeout_s)
 
     async def open_names(app: FastAPI) -> None:
         app.state.member_names = names
+        app.state.coupon_templates = templates
 
     async def close_names(app: FastAPI) -> None:
         await names.aclose()
+        await templates.aclose()
 
     return build_service_app(
         settings,

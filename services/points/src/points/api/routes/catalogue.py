@@ -3,7 +3,7 @@ active dates, stock per store (gifts only)."""
 
 from typing import Annotated, cast
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import delete
 from sqlmodel import col, select
 
@@ -49,7 +49,11 @@ async def list_gifts(uow: UowDep, _: Annotated[Grant, Allowed("points.gift.read"
 
 
 @router.put("/{gift_id}", summary="Add or change a gift (admin)")
-async def put_gift(body: GiftIn, uow: UowDep, _: Annotated[Grant, Allowed("points.gift.write")], gift_id: str = GiftId) -> GiftPublic:
+async def put_gift(
+    body: GiftIn, uow: UowDep, request: Request, grant: Annotated[Grant, Allowed("points.gift.write")], gift_id: str = GiftId,
+) -> GiftPublic:
+    if body.coupon_template_id is not None:  # a coupon item: campaigns must have its template
+        await request.app.state.coupon_templates.ensure_exists(body.coupon_template_id, grant.principal.token)
     values = {
         "name_zh": body.name_zh, "name_en": body.name_en, "active_from": body.active_from,
         "active_until": body.active_until, "kind": body.kind.value, "coupon_template_id": body.coupon_template_id,
