@@ -15,6 +15,7 @@ from shared.events.registry import (
     FEEDBACK_NOTIFICATION_REQUESTED,
     MEMBER_ATTRIBUTES,
     MEMBER_ERASED,
+    MEMBER_PROFILE_CHANGED,
     MEMBER_REGISTERED,
     PERSONALISATION_CHANGED,
     PURCHASE_ATTRIBUTED,
@@ -44,6 +45,13 @@ def registered(member_id: str, *, at: datetime = T0, channel: str = "retail", ho
     data = c.MemberRegisteredV1(member_id=member_id, card_no=f"88{uuid.uuid4().int % 10**11:011d}", channel=channel,  # type: ignore[arg-type]
                                 home_store_id=home_store_id, registered_at=at, community_id=community_id)
     return _event(MEMBER_REGISTERED, data, member_id)
+
+
+def profile_changed(member_id: str, *, at: datetime = T0, channel: str = "retail", home_store_id: str | None = "S001",
+                    community_id: str | None = "C1") -> Envelope:
+    data = c.MemberProfileChangedV1(member_id=member_id, changed_at=at, channel=channel,  # type: ignore[arg-type]
+                                    home_store_id=home_store_id, community_id=community_id)
+    return _event(MEMBER_PROFILE_CHANGED, data, member_id)
 
 
 def attributes(member_id: str, *, as_of: datetime = T0, **fields: Any) -> Envelope:

@@ -25,6 +25,7 @@ from shared.events.registry import (
     COMPLAINT_RESOLVED,
     MEMBER_ATTRIBUTES,
     MEMBER_ERASED,
+    MEMBER_PROFILE_CHANGED,
     MEMBER_REGISTERED,
     PURCHASE_ATTRIBUTED,
     RETURN_ATTRIBUTED,
@@ -112,6 +113,11 @@ class PointsDriver:
             window_spend=Decimal("0.00"),
         )  # type: ignore[arg-type]
         return new_event(MEMBER_ATTRIBUTES, data, source="crm/members", subject=member_id)
+
+    def profile_changed(self, member_id: str, *, channel: str = "retail", home_store_id: str | None = "S001") -> Envelope:
+        data = c.MemberProfileChangedV1(member_id=member_id, changed_at=SALE_TIME, home_store_id=home_store_id,
+                                        channel=channel)  # type: ignore[arg-type]
+        return new_event(MEMBER_PROFILE_CHANGED, data, source="crm/members", subject=member_id)
 
     def erased(self, member_id: str, at: datetime = SALE_TIME) -> Envelope:
         data = c.MemberErasedV1(member_id=member_id, erased_at=at)

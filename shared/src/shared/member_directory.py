@@ -8,7 +8,7 @@ Every upsert is idempotent and tolerates any order of arrival: a manager assignm
 before the registration, so each event writes only its own columns and never blanks another's.
 - registration fills the home store only where none is known yet (a later attributes event may
   already have moved the customer);
-- attributes set the home store when they carry one;
+- attributes set the home store when they carry one, and so does a profile change by staff;
 - an assignment sets the manager, also to none (the manager left, or the community has none);
 - erasure records when; nothing clears it, so a late event cannot revive an erased customer.
 """
@@ -25,7 +25,13 @@ from shared.columns import UtcDateTime
 from shared.consumer import BatchHandler, Delivery, Handler, in_turn
 from shared.db import insert_into, insert_many
 from shared.events import contracts as c
-from shared.events.registry import ACCOUNT_MANAGER_ASSIGNED, MEMBER_ATTRIBUTES, MEMBER_ERASED, MEMBER_REGISTERED
+from shared.events.registry import (
+    ACCOUNT_MANAGER_ASSIGNED,
+    MEMBER_ATTRIBUTES,
+    MEMBER_ERASED,
+    MEMBER_PROFILE_CHANGED,
+    MEMBER_REGISTERED,
+)
 from shared.policy import MemberFacts
 from shared.unit_of_work import UnitOfWork
 
@@ -90,6 +96,12 @@ async def on_member_attributes(uow: UnitOfWork, delivery: Delivery) -> None:
     await _upsert(uow.session, attributes.member_id, {"home_store_id": store}, {"home_store_id": store})
 
 
+async def on_member_profile_changed(uow: UnitOfWork, delivery: Delivery) -> None:
+    changed = cast(c.MemberProfileChangedV1, delivery.payload)
+    store = changed.home_store_id  # staff may also take the home store away: none then
+    await _upsert(uow.session, changed.member_id, {"home_store_id": store}, {"home_store_id": store})
+
+
 async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
     erased = cast(c.MemberErasedV1, delivery.payload)
     await _upsert(
@@ -102,6 +114,7 @@ HANDLERS: Mapping[str, Handler] = {
     MEMBER_REGISTERED: on_member_registered,
     ACCOUNT_MANAGER_ASSIGNED: on_account_manager_assigned,
     MEMBER_ATTRIBUTES: on_member_attributes,
+    MEMBER_PROFILE_CHANGED: on_member_profile_changed,
     MEMBER_ERASED: on_member_erased,
 }
 

@@ -14,6 +14,7 @@ from shared.events.registry import (
     FEEDBACK_NOTIFICATION_REQUESTED,
     MEMBER_ATTRIBUTES,
     MEMBER_ERASED,
+    MEMBER_PROFILE_CHANGED,
     MEMBER_REGISTERED,
     NOTIFICATION_REQUESTED,
     PERSONALISATION_CHANGED,
@@ -38,6 +39,7 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
         # the read model takes the attributes in within win-back's handler, between its look at the
         # churn risk they replace and its segments, which select on the new attributes
         MEMBER_ATTRIBUTES: campaigns.on_member_attributes,
+        MEMBER_PROFILE_CHANGED: segments.on_member_profile_changed,
         TIER_CHANGED: segments.on_tier_changed,
         CONSENT_CHANGED: segments.on_consent_changed,
         # v2: the same change, from a channel v1 cannot name (a reply to an SMS)

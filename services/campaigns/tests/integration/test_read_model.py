@@ -20,6 +20,7 @@ from tests.support.audience import (
     consent,
     erased,
     personalisation,
+    profile_changed,
     registered,
     ret,
     sale,
@@ -55,6 +56,17 @@ async def test_registration_attributes_tier_and_consent_build_the_customer(cmp) 
     assert row.consent_sms is True and row.consent_email is None
     # No purchase seen, but the attributes say 40 days ago.
     assert row.last_purchase_at == T0 + timedelta(days=1) - timedelta(days=40)
+
+
+async def test_a_member_staff_moved_is_selected_by_the_new_store_channel_and_community_at_once(cmp) -> None:
+    await cmp.apply(registered("m1", home_store_id="S001", community_id="C1"), attributes("m1", value_class="key"))
+    await cmp.apply(profile_changed("m1", at=T0 + timedelta(hours=1), channel="partner", home_store_id="S002", community_id="C7"))
+    row = await customer(cmp, "m1")
+    assert (row.home_store_id, row.community_id, row.channel, row.value_class) == ("S002", "C7", "partner", "key")
+    assert await cmp.members_of({"field": "home_store", "op": "in", "value": ["S002"]}) == ["m1"]
+    assert await cmp.members_of({"field": "home_store", "op": "in", "value": ["S001"]}) == []
+    await cmp.apply(erased("m1"), profile_changed("m1", at=T0 + timedelta(hours=2), home_store_id="S003"))
+    assert (await customer(cmp, "m1")).home_store_id is None  # erased for good: a late change revives nothing
 
 
 async def test_events_in_any_order_end_with_the_latest_facts(cmp) -> None:

@@ -285,3 +285,19 @@ async def test_a_members_overview_is_the_profile_and_latest_purchases_as_each_ro
     assert (await members.get("/v1/members/no-such-member/overview", headers=desk(env))).status_code == 404
     bad = await members.get(f"/v1/members/{m['id']}/overview?purchases=0", headers=desk(env))
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "purchases"]
+
+
+async def test_a_store_channel_or_community_changed_by_staff_is_announced_to_the_other_services(members, env) -> None:
+    m = await register(members, env, phone="13912345070")
+    admin = env.auth(Role.ADMIN)
+    # A name is members' alone: nothing to announce.
+    assert (await members.patch(f"/v1/members/{m['id']}", json={"name": "王芳"}, headers=admin)).status_code == 200
+    assert await outbox(members, "crm.members.member_profile_changed.v1") == []
+    moved = await members.patch(f"/v1/members/{m['id']}", json={"home_store_id": "S002", "channel": "partner"}, headers=admin)
+    assert moved.status_code == 200, moved.text
+    [row] = await outbox(members, "crm.members.member_profile_changed.v1")
+    data = json.loads(row.envelope)["data"]
+    assert (data["member_id"], data["home_store_id"], data["channel"]) == (m["id"], "S002", "partner")
+    assert data["community_id"] == moved.json()["community_id"] and set(data) == {
+        "member_id", "changed_at", "home_store_id", "channel", "community_id"}  # ids, no personal data
+    assert row.key == m["id"]

@@ -8,6 +8,7 @@ from shared.consumer import BatchHandler, Handler
 from shared.events.registry import (
     COMPLAINT_RESOLVED,
     MEMBER_ERASED,
+    MEMBER_PROFILE_CHANGED,
     MEMBER_REGISTERED,
     PURCHASE_ATTRIBUTED,
     RETURN_ATTRIBUTED,
@@ -19,6 +20,7 @@ from shared.member_directory import with_directory, with_directory_batches
 def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
     return with_directory({
         MEMBER_REGISTERED: earning.on_member_registered,
+        MEMBER_PROFILE_CHANGED: earning.on_member_profile_changed,
         PURCHASE_ATTRIBUTED: earning.on_purchase_attributed,
         RETURN_ATTRIBUTED: earning.on_return_attributed,
         SPEND_MILESTONE_REACHED: entitlements.milestone_handler(settings.leftover_visits_by_milestone),

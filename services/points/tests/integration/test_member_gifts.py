@@ -30,6 +30,19 @@ async def test_the_catalogue_shows_the_members_channel_price_and_home_store_stoc
     assert other.status_code == 403
 
 
+async def test_a_member_staff_moved_sees_the_new_channel_s_prices_and_the_new_store_s_stock(pts, env) -> None:
+    await pts.apply(pts.registered("m10", channel="retail", home_store_id="S001"), pts.sale("m10", "100.00"))
+    await pts.stock("rice-cooker", "S002", 4)
+    await pts.apply(pts.profile_changed("m10", channel="partner", home_store_id="S002"))
+    body = (await pts.client.get("/v1/members/m10/gifts", headers=member(env, "m10"))).json()
+    assert (body["channel"], body["home_store_id"]) == ("partner", "S002")
+    gifts = {g["gift_id"]: g for g in body["gifts"]}
+    assert (gifts["rice-cooker"]["points"], gifts["rice-cooker"]["stock_at_home_store"]) == (20_000, 4)
+    # The store's staff serve them now, the old store's no longer (the policy's store scope).
+    assert (await pts.client.get("/v1/accounts/m10", headers=env.auth(Role.STORE_MANAGER, store_id="S002"))).status_code == 200
+    assert (await pts.client.get("/v1/accounts/m10", headers=env.auth(Role.STORE_MANAGER, store_id="S001"))).status_code == 403
+
+
 async def test_a_newcomer_without_an_account_sees_the_catalogue_at_the_channel_they_are_told_of(pts, env) -> None:
     # Just signed up: `member_registered` has not reached points, so the caller (the gateway) says
     # what members has for them. Once the account exists, points' own facts win.

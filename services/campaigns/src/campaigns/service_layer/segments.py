@@ -73,6 +73,15 @@ def _registered(row: CustomerRow, member: c.MemberRegisteredV1) -> None:
         row.tier = "member"  # every member starts as one; tier_at stays unset so any later fact wins
 
 
+async def on_member_profile_changed(uow: UnitOfWork, delivery: Delivery) -> None:
+    """Staff moved the member to another store, channel or community: segments select them by the
+    new ones at once, not from the next attributes (the analytics job's, daily)."""
+    changed = cast(c.MemberProfileChangedV1, delivery.payload)
+    row = await _customer(uow, changed.member_id)
+    if row.erased_at is None:
+        row.channel, row.home_store_id, row.community_id = changed.channel, changed.home_store_id, changed.community_id
+
+
 async def on_member_attributes(uow: UnitOfWork, delivery: Delivery) -> None:
     a = cast(c.MemberAttributesV1, delivery.payload)
     row = await _customer(uow, a.member_id)

@@ -14,6 +14,8 @@ from members.service_layer.communities import resolve_community, resolve_househo
 from members.service_layer.identity_lock import lock_for_new_identity
 from members.service_layer.sales import attribute_waiting_sales
 from shared.errors import Conflict
+from shared.events import contracts as c
+from shared.events.registry import MEMBER_PROFILE_CHANGED
 from shared.pseudonyms import phone_hmac
 from shared.unit_of_work import UnitOfWork
 
@@ -37,6 +39,7 @@ async def update_profile(uow: UnitOfWork, member: MemberRow, edit: MemberUpdate,
     if member.erased_at is not None:
         raise ProfileConflict(f"member {member.id} was erased on {member.erased_at.isoformat()}; the profile is read-only")
     changes = edit.model_dump(exclude_unset=True)
+    kept_elsewhere = _kept_elsewhere(member)
     new_phone = changes.pop("phone", None)
     if new_phone is not None and new_phone != member.phone:
         owner = (await session.exec(select(MemberRow.id).where(MemberRow.phone == new_phone))).first()
@@ -61,4 +64,15 @@ async def update_profile(uow: UnitOfWork, member: MemberRow, edit: MemberUpdate,
         raise ProfileConflict("phone is already registered to another member") from exc
     if new_phone is not None:
         await attribute_waiting_sales(uow, member)
+    if _kept_elsewhere(member) != kept_elsewhere:
+        uow.emit(MEMBER_PROFILE_CHANGED, c.MemberProfileChangedV1(
+            member_id=member.id, changed_at=uow.now(), home_store_id=member.home_store_id, channel=member.channel,  # type: ignore[arg-type]
+            community_id=member.community_id,
+        ), key=member.id, subject=member.id)
     return member
+
+
+def _kept_elsewhere(member: MemberRow) -> tuple[str | None, str, str | None]:
+    """What the other services keep of a member and a profile edit can change: the home store (the
+    access policy's store scope), the channel and the community (`member_profile_changed`)."""
+    return member.home_store_id, member.channel, member.community_id

@@ -39,6 +39,15 @@ async def on_member_registered(uow: UnitOfWork, delivery: Delivery) -> None:
     await on_members_registered(uow, [delivery])
 
 
+async def on_member_profile_changed(uow: UnitOfWork, delivery: Delivery) -> None:
+    """Staff changed the member's channel (or store, or community): gifts are priced at the new
+    channel from now on; what was earned and redeemed stays as it was. No account yet: the
+    registration, which follows on the same partition, opens it with the channel it carries."""
+    changed: c.MemberProfileChangedV1 = delivery.payload  # type: ignore[assignment]
+    await uow.session.exec(ACCOUNTS.update().where(ACCOUNTS.c.member_id == changed.member_id).values(
+        channel=changed.channel, updated_at=uow.now()))
+
+
 async def on_members_registered(uow: UnitOfWork, deliveries: list[Delivery]) -> None:
     """Opens the accounts of new members, in one upsert: an account opened by an earlier sale
     (with the default channel) takes the member's channel and card."""

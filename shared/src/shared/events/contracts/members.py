@@ -219,6 +219,18 @@ class BirthdayUpcomingV1(Contract):
     occasion_year: int = Field(ge=1900, le=9999, description="The year of the birthday announced")
 
 
+class MemberProfileChangedV1(Contract):
+    """Staff changed what other services keep of a member: the home store (whose staff may serve
+    them, the policy's STORE scope), the channel (the prices of gifts, campaigns' segments) or the
+    community (segments). The values after the change; ids only, no personal data."""
+
+    member_id: str
+    changed_at: AwareDatetime
+    home_store_id: StoreId | None = None
+    channel: Channel
+    community_id: str | None = None
+
+
 class MemberErasedV1(Contract):
     """The member's personal data is gone from members; every service purges what it holds."""
 
