@@ -152,10 +152,7 @@ async def test_relay_republishes_what_a_restarted_broker_forgot(tmp_path, env: T
         ) as (settings, sessions):
             relay = OutboxRelay(settings, sessions)
             async with background(relay):
-                ids = await emit(sessions, [("m1", attributed("m1", f"T{i}")) for i in range(4)])
-                relay.wake()
-                await eventually(lambda: _zero(pending(sessions)), what="first publication")
-                assert len(await read_topic(broker.bootstrap, settings.topic(Topics.MEMBERS), 4)) == 4
+                ids = await _published(broker, settings, sessions, relay, "T")
                 broker.restart()  # in-memory storage: the log is gone
                 records = await read_topic(broker.bootstrap, settings.topic(Topics.MEMBERS), 4, timeout=40)
             await relay.stop()
@@ -176,10 +173,7 @@ async def test_a_relay_restarted_with_the_broker_republishes_what_the_broker_for
         ) as (settings, sessions):
             first = OutboxRelay(settings, sessions)
             async with background(first):
-                ids = await emit(sessions, [("m1", attributed("m1", f"R{i}")) for i in range(4)])
-                first.wake()
-                await eventually(lambda: _zero(pending(sessions)), what="first publication")
-                assert len(await read_topic(broker.bootstrap, settings.topic(Topics.MEMBERS), 4)) == 4
+                ids = await _published(broker, settings, sessions, first, "R")
                 # A few heartbeats, as a relay up for a while has sent (the restarted log starts at 0).
                 await eventually(lambda: _at_least(heartbeat_offset(sessions), 2), what="heartbeats recorded")
             await first.stop()
@@ -191,6 +185,15 @@ async def test_a_relay_restarted_with_the_broker_republishes_what_the_broker_for
     finally:
         broker.kill()
     assert sorted({from_kafka(r.value, r.headers).id for r in records}) == sorted(ids)
+
+
+async def _published(broker: Broker, settings, sessions, relay: OutboxRelay, prefix: str) -> list[str]:
+    """Four events written and published by `relay`, on the broker's log; their ids."""
+    ids = await emit(sessions, [("m1", attributed("m1", f"{prefix}{i}")) for i in range(4)])
+    relay.wake()
+    await eventually(lambda: _zero(pending(sessions)), what="first publication")
+    assert len(await read_topic(broker.bootstrap, settings.topic(Topics.MEMBERS), 4)) == 4
+    return ids
 
 
 async def heartbeat_offset(sessions) -> int:

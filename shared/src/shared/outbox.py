@@ -63,8 +63,9 @@ OUTBOX = OutboxRecord.__table__  # type: ignore[attr-defined]
 
 class RelayHeartbeat(SQLModel, table=True):
     """The offset the broker gave the service's latest heartbeat record, kept across restarts: when
-    one process dies `crm run` restarts them all, the broker with an empty log, and a relay that
-    remembered the offset only in memory would have nothing to compare its first heartbeat with."""
+    one process dies `crm run` stops them all, the next start brings the broker back with an empty
+    log, and a relay that remembered the offset only in memory would have nothing to compare its
+    first heartbeat with."""
 
     __tablename__ = "relay_heartbeat"
 
