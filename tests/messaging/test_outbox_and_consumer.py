@@ -5,8 +5,10 @@ application, dead letters for poison messages."""
 import asyncio
 import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlmodel import func, select
@@ -143,47 +145,48 @@ async def test_relay_keeps_rows_while_the_broker_is_down_and_publishes_when_it_i
     assert sorted(from_kafka(r.value, r.headers).id for r in records) == sorted(ids)
 
 
-async def test_relay_republishes_what_a_restarted_broker_forgot(tmp_path, env: TestEnv, database_factory) -> None:
+@contextlib.asynccontextmanager
+async def _own_broker(env: TestEnv, database_factory) -> AsyncIterator[tuple[Broker, Any, Any]]:
+    """A broker of the test's own, to restart, and a database whose relay heartbeats often."""
     port = free_port()
     broker = Broker(port, start_broker(port))
     try:
         async with database(
             env, database_factory, kafka_bootstrap=broker.bootstrap, outbox_heartbeat_interval_s=0.3
         ) as (settings, sessions):
-            relay = OutboxRelay(settings, sessions)
-            async with background(relay):
-                ids = await _published(broker, settings, sessions, relay, "T")
-                broker.restart()  # in-memory storage: the log is gone
-                records = await read_topic(broker.bootstrap, settings.topic(Topics.MEMBERS), 4, timeout=40)
-            await relay.stop()
+            yield broker, settings, sessions
     finally:
         broker.kill()
+
+
+async def test_relay_republishes_what_a_restarted_broker_forgot(env: TestEnv, database_factory) -> None:
+    async with _own_broker(env, database_factory) as (broker, settings, sessions):
+        relay = OutboxRelay(settings, sessions)
+        async with background(relay):
+            ids = await _published(broker, settings, sessions, relay, "T")
+            broker.restart()  # in-memory storage: the log is gone
+            records = await read_topic(broker.bootstrap, settings.topic(Topics.MEMBERS), 4, timeout=40)
+        await relay.stop()
     assert sorted({from_kafka(r.value, r.headers).id for r in records}) == sorted(ids)
 
 
 async def test_a_relay_restarted_with_the_broker_republishes_what_the_broker_forgot(env: TestEnv, database_factory) -> None:
-    """`crm run` restarts every process when one dies: the relay and the broker come back together,
-    the broker with an empty log. The relay's heartbeat offset is kept in its database, so its first
-    heartbeat shows the loss without waiting for a new event on the same partition."""
-    port = free_port()
-    broker = Broker(port, start_broker(port))
-    try:
-        async with database(
-            env, database_factory, kafka_bootstrap=broker.bootstrap, outbox_heartbeat_interval_s=0.3
-        ) as (settings, sessions):
-            first = OutboxRelay(settings, sessions)
-            async with background(first):
-                ids = await _published(broker, settings, sessions, first, "R")
-                # A few heartbeats, as a relay up for a while has sent (the restarted log starts at 0).
-                await eventually(lambda: _at_least(heartbeat_offset(sessions), 2), what="heartbeats recorded")
-            await first.stop()
-            broker.restart()  # in-memory storage: the log is gone, and so is the first relay
-            second = OutboxRelay(settings, sessions)
-            async with background(second):
-                records = await read_topic(broker.bootstrap, settings.topic(Topics.MEMBERS), 4, timeout=40)
-            await second.stop()
-    finally:
-        broker.kill()
+    """When one process dies `crm run` stops them all, and the next start brings the relay and the
+    broker back together, the broker with an empty log. The relay's heartbeat offset is kept in its
+    database, so its first heartbeat shows the loss without waiting for a new event on the same
+    partition."""
+    async with _own_broker(env, database_factory) as (broker, settings, sessions):
+        first = OutboxRelay(settings, sessions)
+        async with background(first):
+            ids = await _published(broker, settings, sessions, first, "R")
+            # A few heartbeats, as a relay up for a while has sent (the restarted log starts at 0).
+            await eventually(lambda: _at_least(heartbeat_offset(sessions), 2), what="heartbeats recorded")
+        await first.stop()
+        broker.restart()  # in-memory storage: the log is gone, and so is the first relay
+        second = OutboxRelay(settings, sessions)
+        async with background(second):
+            records = await read_topic(broker.bootstrap, settings.topic(Topics.MEMBERS), 4, timeout=40)
+        await second.stop()
     assert sorted({from_kafka(r.value, r.headers).id for r in records}) == sorted(ids)
 
 
