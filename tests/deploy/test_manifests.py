@@ -982,10 +982,11 @@ def test_cli_provides_the_migrate_command() -> None:
 def test_image_entrypoint_serves_the_probed_paths(service: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # What the image CMD runs for SERVICE=<service>: its app factory must exist and expose the
     # endpoints the probes, healthchecks and scrape annotations rely on. Building the app opens
-    # nothing; connections are made only by its lifespan.
+    # nothing; connections are made only by its lifespan. (As a test's: built as the process's
+    # app, it would send this test process's logs to its own JSON handler.)
     clear_crm_env(monkeypatch)
     create_app = importlib.import_module(f"{service}.main").create_app
-    app = create_app(settings_class(service)())
+    app = create_app(settings_class(service)(environment="test"))
     documented = set(app.openapi()["paths"])
     assert {"/health/live", "/health/ready"} <= documented
 
