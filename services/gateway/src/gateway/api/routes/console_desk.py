@@ -76,7 +76,7 @@ async def customer(member_id: str, request: Request, user: Annotated[ConsoleUser
         # answered, and the desk lands here straight after registering: the customer is shown
         # with the account still opening (a reload shows the gifts), never as an error page.
         return page(request, "staff/desk_customer.html", user, profile=profile, catalogue={"gifts": []}, entries=[], names={},
-                    entitlements=[], balance=0, opening=True, left={}, **shown)
+                    entitlements=[], balance=0, opening=True, left={}, payable=set(), **shown)
     catalogue = await read(points, "points", f"/v1/members/{quoted}/gifts", headers)
     # Units left where the gift is handed over, where it is redeemed: at a desk's own store,
     # whatever the customer's home store; staff of the whole chain name the store on the form, the
@@ -85,12 +85,14 @@ async def customer(member_id: str, request: Request, user: Annotated[ConsoleUser
     if desk_store := user.principal.store_id:
         units = {s["gift_id"]: s["quantity"] for s in await read(points, "points", "/v1/gifts/stock", headers, {"store_id": desk_store})}
         left = {g["gift_id"]: units.get(g["gift_id"], 0) if g["kind"] == "gift" else None for g in catalogue["gifts"]}
+    # Offered only what the balance pays for and the store still has; the rest is listed greyed out.
+    payable = {g["gift_id"] for g in catalogue["gifts"] if g["points"] <= balance and left.get(g["gift_id"]) != 0}
     entries = await read(points, "points", f"/v1/members/{quoted}/redemptions", headers, {"limit": "20"})
     entitlements = await read(points, "points", f"/v1/entitlements/{quoted}", headers)
     names = {g["gift_id"]: g["name_en"] if language_of(request.cookies.get(LANG_COOKIE)) == "en" else g["name_zh"]
              for g in catalogue["gifts"]}
     return page(request, "staff/desk_customer.html", user, profile=profile, catalogue=catalogue, entries=entries, names=names,
-                entitlements=entitlements, balance=balance, opening=False, left=left, **shown)
+                entitlements=entitlements, balance=balance, opening=False, left=left, payable=payable, **shown)
 
 
 @router.post("/members/{member_id}/redeem")

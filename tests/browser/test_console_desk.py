@@ -1,0 +1,87 @@
+"""A service desk's customer, in a real browser against the real stack: the clerk registers a new
+member with the desk's form (htmx posts it and follows the gateway's redirect), the customer's first
+sale earns points, the clerk redeems a gift with them from the page's list (a gift the balance
+cannot pay is greyed out, and with none left to pay for the page says so), hands it over, and
+prints the day's gift register naming the customer, the gift and the clerk. Screenshots under
+screenshots/."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from shared.auth import Role
+from tests.browser.conftest import chromium, log_in, served
+from tests.support.factories import line, sale_body
+from tests.support.platform import TestEnv, platform
+from tests.support.polling import eventually
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.kafka, pytest.mark.integration]
+
+
+async def test_a_desk_clerk_registers_a_customer_and_hands_over_a_gift(env: TestEnv, database_factory, screenshots, tmp_path) -> None:
+    async with platform(env, database_factory) as p:
+        gw, admin = p.gateway, env.auth(Role.ADMIN)
+        assert (await gw.put("/api/v1/stores/S001", json={"name": "城东大卖场"}, headers=admin)).status_code == 200
+        assert (await gw.put("/api/points/v1/gifts/cushion/stock/S001", json={"quantity": 2}, headers=admin)).status_code == 200
+        r = await gw.post("/identity/v1/staff", headers=admin, json={"login": "li.fuwutai", "name": "李服务台", "role": "service_desk",
+                                                                     "store_id": "S001"})
+        assert r.status_code == 201, r.text
+        password = r.json()["password"]
+
+        async with served(p.apps["gateway"]) as base, chromium(tmp_path / "profile", viewport={"width": 1024, "height": 768}) as browser:
+            page = browser.pages[0] if browser.pages else await browser.new_page()
+            await log_in(page, base, "li.fuwutai", password)
+
+            await page.goto(f"{base}/console/desk")
+            form = page.locator('form[action="/console/desk/register"]')
+            await form.get_by_label("姓名").fill("钱芳")
+            await form.get_by_label("电话").fill("13912340001")
+            await form.get_by_label("社区").fill("阳光花园")
+            await form.get_by_label("地址").fill("阳光花园3幢2单元201室")
+            await form.get_by_label("同意接收营销短信").check()
+            await form.get_by_role("button", name="注册").click()
+            await page.wait_for_url("**/console/desk/members/*?registered=1")
+            assert "会员已注册。" in await page.locator("main").inner_text()
+            member_id = page.url.split("/console/desk/members/")[1].split("?")[0]
+            profile = (await gw.get(f"/api/v1/members/{member_id}", headers=admin)).json()
+            assert (profile["name"], profile["home_store_id"]) == ("钱芳", "S001")
+            await page.screenshot(path=screenshots / "51-desk-registered.png", full_page=True)
+
+            sale = sale_body(member={"card_no": profile["card_no"]}, lines=[line(qty="1", unit_price="12000.00")],
+                             occurred_at=datetime.now(UTC).isoformat())
+            assert (await gw.post("/pos/v1/purchases", json=sale, headers=env.auth(Role.POS, store_id="S001"))).status_code == 202
+
+            async def credited() -> bool:
+                account = await p.points.get(f"/v1/accounts/{member_id}", headers=admin)
+                return account.status_code == 200 and account.json()["balance"] == 12_000
+            await eventually(credited, timeout=40, what="the sale's points")
+
+            await page.goto(f"{base}/console/desk/members/{member_id}")
+            assert (await page.locator("#balance").inner_text()).strip() == "12000"
+            gifts = page.get_by_label("赠品", exact=True)
+            cushion = gifts.locator('option[value="cushion"]')
+            assert await cushion.is_enabled() and "靠枕" in await cushion.inner_text() and "2" in await cushion.inner_text()
+            # What 12,000 points cannot pay (an 18,000-point kettle) is offered greyed out, not refused after the click.
+            assert await gifts.locator('option[value="electric-kettle"]').is_disabled()
+            await gifts.select_option("cushion")
+            await page.get_by_role("button", name="兑换").click()
+            await page.wait_for_url("**?notice=redeemed")
+            assert "赠品已兑换。" in await page.locator("main").inner_text()
+            assert (await page.locator("#balance").inner_text()).strip() == "2000"
+            # Nothing left that 2,000 points pay for: the desk is told so, with nothing to pick.
+            assert await gifts.is_disabled() and await page.get_by_role("button", name="兑换").is_disabled()
+            assert "积分余额不足或本店已无货，暂无可兑换的赠品。" in await page.locator("#g-none").inner_text()
+            entry = page.locator("#entries tbody tr")
+            assert await entry.count() == 1 and "待领取" in await entry.inner_text()
+            await page.screenshot(path=screenshots / "52-desk-redeemed.png", full_page=True)
+            await entry.get_by_role("button", name="发放").click()
+            await page.wait_for_url("**?notice=handed_over")
+            assert "已发放" in await page.locator("#entries tbody tr").inner_text()
+
+            await page.get_by_role("link", name="服务台").first.click()
+            await page.get_by_role("link", name="今日赠品发放登记（打印）").click()
+            await page.wait_for_url("**/console/desk/gift-register")
+            register = await page.locator("main table tbody").first.inner_text()
+            assert f"钱芳 ({profile['card_no']})" in register and "靠枕" in register and "李服务台" in register
+            await page.emulate_media(media="print")
+            await page.screenshot(path=screenshots / "53-gift-register-print.png", full_page=True)
