@@ -82,6 +82,8 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     "members.member.search_by_phone": _CUSTOMER_WORK,
     "members.member.read": {**_CUSTOMER_READ, R.MEMBER: SELF},
     "members.member.update": _CUSTOMER_SELF,
+    # A lost or damaged card replaced: the customer shows who they are at a desk.
+    "members.card.replace": _DESK,
     "members.archive.read": _CUSTOMER_WORK,
     "members.consent.read": {**_CUSTOMER_READ, R.MEMBER: SELF},
     "members.consent.change": _CUSTOMER_SELF,
@@ -144,6 +146,9 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     "feedback.survey.answer": {R.MEMBER: SELF},
     "feedback.survey.results": {R.STORE_MANAGER: S, R.MARKETING: A, R.ADMIN: A},
     "feedback.comment_book.use": _DESK,
+    # A member's data export: what feedback holds about them, for whoever may export the member
+    # in members (`members.privacy.export`).
+    "feedback.privacy.export": {R.ADMIN: A, R.MEMBER: SELF},
     # campaigns: segments (the audience)
     "campaigns.segment.read": {R.MARKETING: A, R.ADMIN: A},
     "campaigns.segment.write": {R.MARKETING: A, R.ADMIN: A},

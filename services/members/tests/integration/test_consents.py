@@ -49,6 +49,18 @@ async def test_registration_takes_consents_by_purpose_too_and_refuses_what_it_do
         assert error["loc"] == loc and words in error["msg"], error
 
 
+async def test_a_field_a_body_does_not_have_is_refused_naming_it_not_dropped(members, env) -> None:
+    # A typo (`birthdy`, `consent` for `consents`) was answered 201 with nothing of it recorded.
+    for body, field in ((member_body(birthdy="1990-01-01"), "birthdy"), (member_body(consent={"sms": False}), "consent")):
+        r = await members.post("/v1/members", json=body, headers=desk(env))
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", field], r.text
+    m = await register(members, env)
+    for path, body, field in ((f"/v1/members/{m['id']}", {"card_no": "8800000099999"}, "card_no"),
+                              (f"/v1/members/{m['id']}/consents/marketing_sms", {"granted": False, "extra": 1}, "extra")):
+        r = await members.request("PATCH" if path.endswith(m["id"]) else "PUT", path, json=body, headers=desk(env))
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", field], r.text
+
+
 async def test_a_member_withdraws_in_the_app_and_it_applies_at_once(members, env) -> None:
     m = await register(members, env, phone="13822223333", consents={"sms": True})
     me = env.auth(Role.MEMBER, member_id=m["id"])

@@ -12,7 +12,7 @@ from members.adapters.tables import HouseholdRow, MemberRow, PurchaseRow
 from members.adapters.tables.staff import TrackingRecordRow
 from members.service_layer.consents import has_consent
 from shared.auth import Role
-from tests.support.factories import line
+from tests.support.factories import line, member_body
 from tests.support.members import deliver_refund, deliver_sale, desk, outbox, register
 
 pytestmark = pytest.mark.integration
@@ -77,13 +77,17 @@ async def test_erasure_is_announced_once_and_events_carry_no_personal_data(membe
             assert personal not in row.envelope
 
 
-async def test_erased_members_are_no_search_hit_by_phone_or_name_and_the_card_is_free(members, env) -> None:
+async def test_erased_members_are_no_search_hit_the_phone_is_free_and_the_card_retired(members, env) -> None:
     m = await register(members, env, name="钱多多", phone="13612340002", card_no="8800000044444")
     await erase(members, admin(env), m["id"])
     for params in ({"phone": "13612340002"}, {"name": "钱多多"}, {"name": "注销"}, {"card_no": "8800000044444"}):
         assert (await members.get("/v1/members", params=params, headers=desk(env))).json()["total"] == 0, params
-    again = await register(members, env, phone="13612340002", card_no="8800000044444")
-    assert again["id"] != m["id"]
+    # The card is never issued again: a sale on it (someone still carrying it) would become the
+    # next holder's. The phone is the customer's own, and theirs to register with again.
+    r = await members.post("/v1/members", json=member_body(phone="13612340002", card_no="8800000044444"), headers=desk(env))
+    assert r.status_code == 409 and "card_no" in r.json()["detail"] and "retired" in r.json()["detail"], r.text
+    again = await register(members, env, phone="13612340002")
+    assert again["id"] != m["id"] and again["card_no"] != "8800000044444"
 
 
 async def test_erasure_withdraws_every_consent_in_force(members, env) -> None:

@@ -299,5 +299,5 @@ async def test_a_store_channel_or_community_changed_by_staff_is_announced_to_the
     data = json.loads(row.envelope)["data"]
     assert (data["member_id"], data["home_store_id"], data["channel"]) == (m["id"], "S002", "partner")
     assert data["community_id"] == moved.json()["community_id"] and set(data) == {
-        "member_id", "changed_at", "home_store_id", "channel", "community_id"}  # ids, no personal data
+        "member_id", "changed_at", "home_store_id", "channel", "community_id", "card_no"}  # ids, no personal data
     assert row.key == m["id"]

@@ -89,10 +89,13 @@ async def test_a_store_manager_keeps_the_customers_they_register_or_edit_in_thei
     assert r.status_code == 403 and "home_store_id" in r.json()["detail"] and "not S002" in r.json()["detail"]
     m = (await members.post("/v1/members", json=member_body(), headers=boss)).json()
     assert m["home_store_id"] == "S001"
-    for moved in ("S002", "S404", None):
+    for moved in ("S002", "S404"):
         r = await members.patch(f"/v1/members/{m['id']}", json={"home_store_id": moved}, headers=boss)
         assert r.status_code == 403, (moved, r.text)
         assert r.json()["detail"].startswith("home_store_id: this token is bound to store S001, not ")
+    # No home store at all is nobody's to set: the customer would drop out of every store's reach.
+    r = await members.patch(f"/v1/members/{m['id']}", json={"home_store_id": None}, headers=boss)
+    assert r.status_code == 422 and "home_store_id" in r.text and "may not be null" in r.text, r.text
     kept = await members.patch(f"/v1/members/{m['id']}", json={"home_store_id": "S001", "name": "王大明"}, headers=boss)
     assert kept.status_code == 200 and (kept.json()["home_store_id"], kept.json()["name"]) == ("S001", "王大明")
     assert (await members.get(f"/v1/members/{m['id']}", headers=boss)).json()["home_store_id"] == "S001"

@@ -5,12 +5,13 @@ from typing import Literal
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
 from members.domain.profile import BIRTHDAY_RULE, Consents, MemberCreate
+from shared.bodies import Body
 from shared.phones import Phone
 from shared.strict import StrictDate
 from shared.text import Text, stripped_not_blank
 
 
-class PhoneIn(BaseModel):
+class PhoneIn(Body):
     phone: Phone = Field(description="Mainland China mobile number, 11 digits, proved by an SMS code")
 
 
@@ -19,7 +20,7 @@ class AppAccount(BaseModel):
     created: bool = Field(description="True when the customer was registered by this request")
 
 
-class AppSignUp(BaseModel):
+class AppSignUp(Body):
     """What a customer gives when signing up in the app: the desk's registration without what only
     staff decide (the membership channel, a physical card handed over)."""
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, field_validator
 
+from shared.bodies import Body
 from shared.reports import Column, local_time
 from shared.text import Text, stripped_not_blank
 
@@ -106,7 +107,7 @@ class CommunityPage(BaseModel):
     offset: int
 
 
-class _Named(BaseModel):
+class _Named(Body):
     @field_validator("*")
     @classmethod
     def _not_blank(cls, value: str) -> str:

@@ -7,11 +7,12 @@ from pydantic import BaseModel, Field
 
 from members.api.analytics_schemas import ComplaintSummary, MemberValue
 from members.api.schemas import ConsentsInForce, MemberPublic, PurchaseLinePublic, PurchasePublic
+from shared.bodies import Body
 from shared.events.contracts import ConsentChannel
 from shared.strict import StrictBool
 
 
-class ConsentChange(BaseModel):
+class ConsentChange(Body):
     # JSON true / false only: "yes" or 1 taken for true would record a consent never given.
     granted: StrictBool = Field(
         description="true grants the purpose, false withdraws it (at once); for personalised_offers false opts out"

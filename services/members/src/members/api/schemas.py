@@ -5,12 +5,16 @@ domain/profile.py and is named here for the routes."""
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from members.domain.profile import Consents, MemberCreate, MemberUpdate
+from shared.bodies import Body
+from shared.cards import CardNumber
 
 __all__ = [
+    "CardReplacement",
     "ConsentState",
     "Consents",
     "ConsentsInForce",
@@ -23,6 +27,13 @@ __all__ = [
     "PurchaseWithReturns",
     "ReturnReceipt",
 ]
+
+
+class CardReplacement(Body):
+    replaces: CardNumber = Field(description="The member's card now: the one lost or damaged. A replacement sent again finds "
+                                             "it replaced already and answers the member as it left them")
+    reason: Literal["lost", "damaged"]
+    card_no: CardNumber | None = Field(default=None, description="The new card handed over at the desk; left out, a number is issued")
 
 
 class ConsentState(BaseModel):

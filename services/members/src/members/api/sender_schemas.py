@@ -4,6 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from shared.bodies import Body
 from shared.phones import Phone
 from shared.text import Text
 from shared.zones import Moment
@@ -17,7 +18,7 @@ class ContactPublic(BaseModel):
     gender: Literal["female", "male", "unspecified"]
 
 
-class SmsReply(BaseModel):
+class SmsReply(Body):
     phone: Phone = Field(description="The number the reply came from: mainland mobile, 11 digits")
     text: Text = Field(min_length=1, max_length=500, description="What the customer wrote")
     received_at: Moment = Field(description="When the provider received the reply")

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
+from shared.bodies import Body
 from shared.strict import StrictBool, StrictDate
 from shared.text import Text, stripped_not_blank
 
@@ -15,7 +16,7 @@ StaffRole = Literal["account_manager", "store_manager", "service_desk"]
 WorkPhone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9-]{4,19}$", max_length=20)]
 
 
-class StaffCreate(BaseModel):
+class StaffCreate(Body):
     id: Text = Field(min_length=1, max_length=64, description="The subject of this person's bearer token")
     name: Text = Field(min_length=1, max_length=50)
     work_phone: WorkPhone = Field(description="Work phone, given to customers")
@@ -28,7 +29,7 @@ class StaffCreate(BaseModel):
         return stripped_not_blank(value)
 
 
-class StaffUpdate(BaseModel):
+class StaffUpdate(Body):
     name: Text | None = Field(default=None, min_length=1, max_length=50)
     work_phone: WorkPhone | None = None
     active: StrictBool | None = Field(default=None, description="false: the person left; their customers are reassigned")
@@ -67,7 +68,7 @@ class CoverageChange(BaseModel):
     unassigned: int = 0
 
 
-class ManagerAssignment(BaseModel):
+class ManagerAssignment(Body):
     manager_id: Text = Field(min_length=1, max_length=64)
 
 
@@ -85,7 +86,7 @@ METHOD_LABELS = {
 }
 
 
-class TrackingCreate(BaseModel):
+class TrackingCreate(Body):
     tracked_on: StrictDate = Field(
         description="The day of the contact (YYYY-MM-DD, the chain's local date): not in the future, "
         "nor more than CRM_TRACKING_LATE_DAYS (31) days ago",

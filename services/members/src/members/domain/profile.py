@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
+from shared.bodies import Body
 from shared.cards import CardNumber
 from shared.phones import Phone
 from shared.strict import StrictBool, StrictDate
@@ -86,7 +87,7 @@ class Consents(BaseModel):
         return {purpose: granted for purpose, granted in answers.items() if granted is not None}
 
 
-class MemberCreate(BaseModel):
+class MemberCreate(Body):
     name: Text = Field(min_length=1, max_length=50)
     phone: Phone = Field(description="Mainland China mobile number, 11 digits")
     email: EmailStr | None = None
@@ -107,7 +108,7 @@ class MemberCreate(BaseModel):
     _strip = field_validator("name", "community", "address")(stripped_not_blank)
 
 
-class MemberUpdate(BaseModel):
+class MemberUpdate(Body):
     """A profile edit: only the fields sent change. E-mail and birthday may be cleared with null."""
 
     name: Text | None = Field(default=None, min_length=1, max_length=50)
@@ -120,7 +121,7 @@ class MemberUpdate(BaseModel):
     channel: Literal["retail", "partner"] | None = None
     home_store_id: Text | None = Field(default=None, max_length=32)
 
-    @field_validator("name", "phone", "gender", "community", "address", "channel", mode="before")
+    @field_validator("name", "phone", "gender", "community", "address", "channel", "home_store_id", mode="before")
     @classmethod
     def _not_null(cls, value: object) -> object:
         if value is None:

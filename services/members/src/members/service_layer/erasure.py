@@ -17,6 +17,7 @@ from members.adapters.tables import HouseholdRow, MemberRow, PurchaseRow
 from members.adapters.tables.privacy import ErasureRow
 from members.adapters.tables.staff import TrackingRecordRow
 from members.domain.privacy import ERASED_NAME, erased_address_key, erased_card_no
+from members.service_layer.cards import retire_erased
 from members.service_layer.consents import change_consent, consents_in_force
 from members.service_layer.registration import consent_channel
 from shared.auth import Principal
@@ -55,6 +56,7 @@ async def erase_member(uow: UnitOfWork, member: MemberRow, principal: Principal,
     member.name = ERASED_NAME
     member.phone = member.phone_hmac = member.email = member.birthday = None
     member.address = ""
+    retire_erased(uow, member.card_no, principal)
     member.card_no = erased_card_no(member.id)
     member.gender = "unspecified"
     member.erased_at = now

@@ -32,6 +32,10 @@ class ProfileConflict(Conflict):
 
 async def update_profile(uow: UnitOfWork, member: MemberRow, edit: MemberUpdate, pepper: str) -> MemberRow:
     session = uow.session
+    if edit.phone is not None:
+        # Its waiting sales are attributed below (identity_lock); taken before the member's row, in
+        # the order a sale takes them, so that neither waits on the other.
+        await lock_for_new_identity(session)
     # Read again under a row lock (PostgreSQL; SQLite runs one writer at a time): of two edits at
     # once (a double click), the second waits for the first and then compares with what it saved,
     # instead of taking the member's new phone for someone else's.
@@ -55,8 +59,6 @@ async def update_profile(uow: UnitOfWork, member: MemberRow, edit: MemberUpdate,
         resolved = await resolve_community(session, member.community, now=uow.now())
         household_id = await resolve_household(session, resolved.id, member.address, now=uow.now())
         member.community_id, member.household_id = resolved.id, household_id
-    if new_phone is not None:
-        await lock_for_new_identity(session)  # its waiting sales are attributed below
     session.add(member)
     try:
         await session.flush()
@@ -65,11 +67,16 @@ async def update_profile(uow: UnitOfWork, member: MemberRow, edit: MemberUpdate,
     if new_phone is not None:
         await attribute_waiting_sales(uow, member)
     if _kept_elsewhere(member) != kept_elsewhere:
-        uow.emit(MEMBER_PROFILE_CHANGED, c.MemberProfileChangedV1(
-            member_id=member.id, changed_at=uow.now(), home_store_id=member.home_store_id, channel=member.channel,  # type: ignore[arg-type]
-            community_id=member.community_id,
-        ), key=member.id, subject=member.id)
+        announce_profile(uow, member)
     return member
+
+
+def announce_profile(uow: UnitOfWork, member: MemberRow) -> None:
+    """`member_profile_changed`: what the other services keep of the member, as it is now."""
+    uow.emit(MEMBER_PROFILE_CHANGED, c.MemberProfileChangedV1(
+        member_id=member.id, changed_at=uow.now(), home_store_id=member.home_store_id, channel=member.channel,  # type: ignore[arg-type]
+        community_id=member.community_id, card_no=member.card_no,
+    ), key=member.id, subject=member.id)
 
 
 def _kept_elsewhere(member: MemberRow) -> tuple[str | None, str, str | None]:

@@ -26,9 +26,11 @@ from members.adapters.tables import (
     PurchaseRow,
     RegistrationRequestRow,
 )
+from members.adapters.tables.core import RetiredCardRow
 from members.domain.cards import new_card_no
 from members.domain.communities import address_key, community_key
 from members.domain.profile import MemberCreate
+from members.service_layer.cards import RETIRED_CARD
 from members.service_layer.communities import add_household, resolve_community
 from members.service_layer.consents import announced_answer
 from members.service_layer.identity_lock import lock_for_new_identity
@@ -46,6 +48,7 @@ REQUESTS: Table = RegistrationRequestRow.__table__  # type: ignore[attr-defined]
 ALIASES: Table = CommunityAliasRow.__table__  # type: ignore[attr-defined]
 HOUSEHOLDS: Table = HouseholdRow.__table__  # type: ignore[attr-defined]
 PURCHASES: Table = PurchaseRow.__table__  # type: ignore[attr-defined]
+RETIRED: Table = RetiredCardRow.__table__  # type: ignore[attr-defined]
 
 
 class MemberConflict(Conflict):
@@ -81,6 +84,7 @@ class _Found:
     community_id: str | None
     household_id: str | None
     sales_waiting: bool
+    card_retired: bool
 
 
 def _look_up_statement() -> Select[Any]:
@@ -101,6 +105,7 @@ def _look_up_statement() -> Select[Any]:
                                       HOUSEHOLDS.c.address_key == bindparam("address_key")).scalar_subquery(),
         exists().where(PURCHASES.c.member_id.is_(None),
                        or_(PURCHASES.c.card_no == bindparam("card_no"), PURCHASES.c.phone_hmac == bindparam("phone_hmac"))),
+        exists().where(RETIRED.c.card_no == bindparam("card_no")),
     )
 
 
@@ -114,7 +119,7 @@ async def _look_up(
         "key": idempotency_key, "phone": cmd.phone, "card_given": cmd.card_no, "community_key": community_key(cmd.community),
         "address_key": address_key(cmd.address), "card_no": card_no, "phone_hmac": digest_of_phone,
     })).one()
-    return _Found(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]))
+    return _Found(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), bool(row[7]))
 
 
 def _refuse_clash(found: _Found) -> None:
@@ -122,6 +127,8 @@ def _refuse_clash(found: _Found) -> None:
         raise MemberConflict(f"phone is already registered to member {found.phone_owner}")
     if found.card_owner is not None:
         raise MemberConflict(f"card_no is already registered to member {found.card_owner}")
+    if found.card_retired:  # a generated number is all but never one (10^10 of them): the same answer
+        raise MemberConflict(RETIRED_CARD)
 
 
 async def register_once(

@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
+from shared.cards import CardNumber
 from shared.events.contracts.common import Channel, Contract, Id, StoreId, TxnId
 from shared.money import Money, MoneyTotal, Quantity
 
@@ -221,14 +222,18 @@ class BirthdayUpcomingV1(Contract):
 
 class MemberProfileChangedV1(Contract):
     """Staff changed what other services keep of a member: the home store (whose staff may serve
-    them, the policy's STORE scope), the channel (the prices of gifts, campaigns' segments) or the
-    community (segments). The values after the change; ids only, no personal data."""
+    them, the policy's STORE scope), the channel (the prices of gifts, campaigns' segments), the
+    community (segments) or the card (points' card look-up, campaigns' coupons at the till). The
+    values after the change; ids only, no personal data."""
 
     member_id: str
     changed_at: AwareDatetime
     home_store_id: StoreId | None = None
     channel: Channel
     community_id: str | None = None
+    # The card the member's sales and coupons are matched by, after a replacement (a card lost or
+    # damaged); absent from the events of before it was carried, where it had not changed.
+    card_no: CardNumber | None = None
 
 
 class MemberErasedV1(Contract):

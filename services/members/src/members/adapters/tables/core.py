@@ -203,8 +203,24 @@ class BirthdayNoticeRow(SQLModel, table=True):
     published_at: datetime = Field(sa_column=tz())
 
 
+class RetiredCardRow(SQLModel, table=True):
+    """A card number that matches nobody any more and is never issued again: a card reported lost
+    or damaged (its member has another), or the card of a member whose data was erased. Issued
+    again, a sale on the old card (someone still carrying it) would become the new holder's."""
+
+    __tablename__ = "retired_card"
+
+    card_no: str = Field(primary_key=True, max_length=32)
+    # The member it was taken from, so that a replacement sent again is told apart from a card
+    # that was never theirs; none for an erased member's card, which must not lead back to them.
+    member_id: str | None = Field(default=None, max_length=36, index=True)
+    reason: str = Field(max_length=16)
+    retired_by: str = Field(max_length=64)
+    retired_at: datetime = Field(sa_column=tz())
+
+
 TABLES = frozenset({
     "member", "member_consent", "community", "community_alias", "household",
     "purchase", "purchase_line", "purchase_return", "purchase_return_line", "registration_request",
-    "birthday_notice",
+    "birthday_notice", "retired_card",
 })

@@ -13,6 +13,7 @@ from members.api.access import ensure_visible, member_scope, visible_member
 from members.api.deps import AccessLogDep, MembersSettingsDep
 from members.api.presenters import present_member, present_members
 from members.api.schemas import (
+    CardReplacement,
     MemberCreate,
     MemberOverview,
     MemberPage,
@@ -23,6 +24,7 @@ from members.api.schemas import (
 from members.config import Settings
 from members.domain.communities import community_key
 from members.domain.profile import FUTURE_REGISTRATION, birthday_problem, registered_in_future
+from members.service_layer.cards import RetiredBecause, replace_card
 from members.service_layer.privacy import phone_search_allowed, record_phone_search
 from members.service_layer.profile import SELF_SERVICE_FIELDS, update_profile
 from members.service_layer.receipts import receipts
@@ -167,6 +169,21 @@ async def edit_member(
         grant.ensure_home_store(body.home_store_id)
     member = await update_profile(uow, member, body, settings.resolved_pepper())
     return await present_member(uow, member, grant, "members.update")
+
+
+@router.post("/{member_id}/card-replacement")
+async def replace_members_card(
+    member_id: str, body: CardReplacement, uow: UowDep, grant: Annotated[Grant, Allowed("members.card.replace")],
+    response: Response,
+) -> MemberPublic:
+    """A lost or damaged card replaced at the desk: the old number is retired (it matches nobody
+    and is never issued again: a sale on it is no longer the member's, its coupons no longer
+    apply at the till) and the member's sales, points and coupons follow the new card. 201 with
+    the member on their new card; 200 when this replacement was made already."""
+    member = await visible_member(uow, member_id, grant)
+    member, changed = await replace_card(uow, member, body.replaces, RetiredBecause(body.reason), grant.principal, body.card_no)
+    response.status_code = status.HTTP_201_CREATED if changed else status.HTTP_200_OK
+    return await present_member(uow, member, grant, "members.card_replacement")
 
 
 # Built as plain dicts (service_layer.receipts) and validated once, on the way out.

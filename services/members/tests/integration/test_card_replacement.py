@@ -1,0 +1,97 @@
+"""A lost or damaged card replaced at the desk: the member's sales, points and coupons follow the
+new card, the old number matches nobody and is never issued again, and a form sent twice
+replaces once."""
+
+import json
+
+import pytest
+from sqlmodel import select
+
+from members.adapters.tables import PurchaseRow
+from shared.auth import Role
+from tests.support.members import deliver_sale, desk, outbox, register
+
+pytestmark = pytest.mark.integration
+
+PROFILE_CHANGED = "crm.members.member_profile_changed.v1"
+OLD, NEW = "8800000044444", "8800000055557"
+
+
+async def replace(members, headers, member_id: str, **body):
+    return await members.post(f"/v1/members/{member_id}/card-replacement", json=body, headers=headers)
+
+
+async def attributed_to(members, txn: str) -> str | None:
+    async with members.app.state.sessions() as s:
+        return (await s.exec(select(PurchaseRow.member_id).where(PurchaseRow.pos_txn_id == txn))).one()
+
+
+async def test_a_lost_card_is_replaced_by_the_card_handed_over_and_the_old_one_matches_nobody(members, env) -> None:
+    m = await register(members, env, card_no=OLD)
+    r = await replace(members, desk(env), m["id"], replaces=OLD, reason="lost", card_no=NEW)
+    assert r.status_code == 201, r.text
+    assert r.json()["card_no"] == NEW
+    assert (await members.get("/v1/members", params={"card_no": NEW}, headers=desk(env))).json()["total"] == 1
+    assert (await members.get("/v1/members", params={"card_no": OLD}, headers=desk(env))).json()["total"] == 0
+
+    on_new, on_old = await deliver_sale(members, card_no=NEW), await deliver_sale(members, card_no=OLD)
+    assert await attributed_to(members, on_new) == m["id"]
+    assert await attributed_to(members, on_old) is None  # whoever found the card buys as nobody
+    # Never issued again, so the sale on it is no one's for good.
+    r = await members.post("/v1/members", json={"name": "王五", "phone": "13912340009", "community": "阳光花园",
+                                                "address": "1号", "card_no": OLD}, headers=desk(env))
+    assert r.status_code == 409 and "retired" in r.json()["detail"], r.text
+
+    # Points and campaigns follow by the profile event, which names the new card (an id only).
+    [event] = [json.loads(e.envelope) for e in await outbox(members, PROFILE_CHANGED)]
+    assert event["data"]["member_id"] == m["id"] and event["data"]["card_no"] == NEW
+    assert set(event["data"]) <= {"member_id", "changed_at", "home_store_id", "channel", "community_id", "card_no"}
+
+
+async def test_the_form_sent_twice_replaces_once_and_a_stale_card_is_refused(members, env) -> None:
+    m = await register(members, env, card_no=OLD)
+    first = await replace(members, desk(env), m["id"], replaces=OLD, reason="damaged")
+    assert first.status_code == 201, first.text
+    issued = first.json()["card_no"]
+    assert issued not in (OLD, None) and issued.startswith("88")
+    again = await replace(members, desk(env), m["id"], replaces=OLD, reason="damaged")
+    assert again.status_code == 200 and again.json()["card_no"] == issued  # no second new card
+    assert len(await outbox(members, PROFILE_CHANGED)) == 1
+    # A card the member never had, or a new card that is someone's, is refused naming it.
+    other = await register(members, env, phone="13912340008", card_no=NEW)
+    r = await replace(members, desk(env), m["id"], replaces=NEW, reason="lost")
+    assert r.status_code == 409 and r.json()["detail"].startswith("replaces:"), r.text
+    r = await replace(members, desk(env), m["id"], replaces=issued, reason="lost", card_no=NEW)
+    assert r.status_code == 409 and f"registered to member {other['id']}" in r.json()["detail"], r.text
+    r = await replace(members, desk(env), m["id"], replaces=issued, reason="lost", card_no=OLD)
+    assert r.status_code == 409 and "retired" in r.json()["detail"], r.text
+
+
+async def test_a_card_used_at_a_till_before_it_was_handed_over_brings_its_sales(members, env) -> None:
+    waiting = await deliver_sale(members, card_no=NEW)
+    assert await attributed_to(members, waiting) is None
+    m = await register(members, env, card_no=OLD)
+    assert (await replace(members, desk(env), m["id"], replaces=OLD, reason="lost", card_no=NEW)).status_code == 201
+    assert await attributed_to(members, waiting) == m["id"]
+
+
+async def test_only_desks_and_managers_replace_cards_and_bad_input_names_the_field(members, env) -> None:
+    m = await register(members, env, card_no=OLD)
+    for role in (Role.MARKETING, Role.MEMBER, Role.ACCOUNT_MANAGER):
+        headers = env.auth(role, member_id=m["id"]) if role is Role.MEMBER else env.auth(role, store_id="S001")
+        r = await replace(members, headers, m["id"], replaces=OLD, reason="lost")
+        assert r.status_code == 403, (role, r.text)
+    other_store = env.auth(Role.STORE_MANAGER, store_id="S002")
+    assert (await replace(members, other_store, m["id"], replaces=OLD, reason="lost")).status_code in (403, 404)
+    for body, field in (({"replaces": OLD, "reason": "stolen"}, "reason"), ({"replaces": "123", "reason": "lost"}, "replaces"),
+                        ({"replaces": OLD, "reason": "lost", "card_no": "88-0000"}, "card_no"),
+                        ({"replaces": OLD, "reason": "lost", "pin": "1"}, "pin")):
+        r = await replace(members, desk(env), m["id"], **body)
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"][:2] == ["body", field], (body, r.text)
+
+
+async def test_an_erased_members_card_cannot_be_replaced(members, env) -> None:
+    m = await register(members, env, card_no=OLD)
+    assert (await members.post(f"/v1/members/{m['id']}/erasure", headers=env.auth(Role.ADMIN))).status_code in (200, 201)
+    r = await replace(members, desk(env), m["id"], replaces=OLD, reason="lost")
+    assert r.status_code == 409, r.text
