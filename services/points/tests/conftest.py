@@ -114,9 +114,10 @@ class PointsDriver:
         )  # type: ignore[arg-type]
         return new_event(MEMBER_ATTRIBUTES, data, source="crm/members", subject=member_id)
 
-    def profile_changed(self, member_id: str, *, channel: str = "retail", home_store_id: str | None = "S001") -> Envelope:
+    def profile_changed(self, member_id: str, *, channel: str = "retail", home_store_id: str | None = "S001",
+                        card_no: str | None = None) -> Envelope:
         data = c.MemberProfileChangedV1(member_id=member_id, changed_at=SALE_TIME, home_store_id=home_store_id,
-                                        channel=channel)  # type: ignore[arg-type]
+                                        channel=channel, card_no=card_no)  # type: ignore[arg-type]
         return new_event(MEMBER_PROFILE_CHANGED, data, source="crm/members", subject=member_id)
 
     def erased(self, member_id: str, at: datetime = SALE_TIME) -> Envelope:

@@ -122,3 +122,17 @@ async def test_a_moment_at_the_ends_of_the_calendar_is_422_naming_it(pts, method
     r = await pts.client.request(method, path, json=body, params=params, headers=pts.env.auth(Role.ADMIN))
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == field, r.text
     assert "outside the years 1 to 9999" in r.json()["detail"][0]["msg"]
+
+
+async def test_a_field_a_body_does_not_have_is_422_naming_it_not_dropped(pts) -> None:
+    # A typo or a field the endpoint does not take was answered as if it had been applied.
+    await pts.apply(pts.registered("uf1"))
+    for path, body, loc, headers in (
+        ("/v1/accounts/uf1/bonuses", {"points": 5, "reason": "goodwill", "expires_on": "2031-01-01"}, ["body", "expires_on"],
+         pts.env.auth(Role.ADMIN)),
+        ("/v1/earning/preview", {"store_id": "S001", "lines": [{"sku": "1", "amount": "10.00", "qty": 2}]},
+         ["body", "lines", 0, "qty"], pts.env.auth(Role.POS, store_id="S001")),
+    ):
+        r = await pts.client.post(path, json=body, headers=headers)
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == loc, r.text
+    assert await pts.balance("uf1") == 0

@@ -3,11 +3,15 @@
 from datetime import UTC, datetime
 
 import pytest
+from sqlmodel import select
 
 from points.adapters.repository import AccountRepository
+from points.adapters.tables import ExpiryWarningRow
 from points.domain.model import Source
 from points.jobs import expire_points
+from points.service_layer import expiry
 from shared.auth import Role
+from shared.integers import POINTS_MAX
 
 pytestmark = pytest.mark.integration
 
@@ -60,13 +64,37 @@ async def test_admins_can_run_a_job_now_and_get_its_summary(pts, env) -> None:
     assert (await pts.client.post("/v1/jobs/nope/run", headers=env.auth(Role.ADMIN))).status_code == 404
 
 
-async def test_one_member_the_job_fails_on_is_counted_and_the_others_are_still_expired(pts) -> None:
-    # 10,000,001 points expiring at the end of 2025: more than a warning can carry, so the run fails
-    # on this member (who is retried on the next run) and goes on to the others.
-    await pts.apply(pts.sale("a-huge", "10000001.00", at=EARNED_2024), pts.sale("z-ordinary", "500.00", at=EARNED_2024))
+async def test_one_member_the_job_fails_on_is_counted_and_the_others_are_still_expired(pts, monkeypatch) -> None:
+    # A member the run fails on (here a database error reading their ledger) is retried on the next
+    # run, and the run goes on to the others.
+    read_ledger = expiry.member_entries
+
+    async def failing_for_one(session, member_id):
+        if member_id == "a-broken":
+            raise RuntimeError("ledger unreadable")
+        return await read_ledger(session, member_id)
+
+    await pts.apply(pts.sale("a-broken", "700.00", at=EARNED_2024), pts.sale("z-ordinary", "500.00", at=EARNED_2024))
+    monkeypatch.setattr(expiry, "member_entries", failing_for_one)
     result = await expire_points(pts.app.state.commands, pts.app.state.settings, datetime(2025, 12, 5, tzinfo=UTC))
     assert (result["members_checked"], result["failed"], result["warnings"]) == (2, 1, 1)
-    assert await pts.balance("a-huge") == 10_000_001
+    assert await pts.balance("a-broken") == 700
+    monkeypatch.setattr(expiry, "member_entries", read_ledger)
     later = await expire_points(pts.app.state.commands, pts.app.state.settings, datetime(2026, 1, 2, tzinfo=UTC))
-    assert (later["failed"], later["points_expired"]) == (0, 10_000_001 + 500)
-    assert await pts.balance("a-huge") == 0 == await pts.balance("z-ordinary")
+    assert (later["failed"], later["points_expired"]) == (0, 700 + 500)
+    assert await pts.balance("a-broken") == 0 == await pts.balance("z-ordinary")
+
+
+async def test_more_points_expiring_on_one_date_than_an_event_may_carry_are_warned_at_the_cap_and_expire(pts) -> None:
+    # Each sale earns at most POINTS_MAX, but two of them expire on the same day: 16,000,000 points.
+    # The warning used to fail validation, and with it the member's whole run, every run.
+    await pts.apply(pts.sale("big", "8000000.00", at=EARNED_2024), pts.sale("big", "8000000.00", at=EARNED_2024))
+    result = await expire_points(pts.app.state.commands, pts.app.state.settings, datetime(2025, 12, 5, tzinfo=UTC))
+    assert (result["failed"], result["warnings"]) == (0, 1)
+    [warning] = await pts.outbox("crm.points.points_expiring.v1")
+    assert warning == {"member_id": "big", "points": POINTS_MAX, "expires_on": "2025-12-31", "balance": 16_000_000}
+    async with pts.app.state.sessions() as s:  # the record keeps the whole figure
+        assert (await s.exec(select(ExpiryWarningRow.points).where(ExpiryWarningRow.member_id == "big"))).one() == 16_000_000
+    later = await expire_points(pts.app.state.commands, pts.app.state.settings, datetime(2026, 1, 2, tzinfo=UTC))
+    assert (later["failed"], later["points_expired"]) == (0, 16_000_000)
+    assert await pts.balance("big") == 0 == await pts.ledger_sum("big")

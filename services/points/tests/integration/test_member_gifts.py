@@ -163,3 +163,15 @@ async def test_reserving_and_cancelling_a_gift_leaves_the_points_expiry_dates_as
     # Not 12,000 points valid until 2027 for a reservation made and cancelled a minute apart.
     after = (await pts.client.get("/v1/members/m9/expiring", headers=member(env, "m9"))).json()["expiring"]
     assert after == before
+
+
+async def test_a_replaced_card_finds_the_account_at_the_till_and_the_lost_one_does_not(pts, env) -> None:
+    await pts.apply(pts.registered("m11", channel="partner", card_no="8800000044444", home_store_id="S001"))
+    await pts.apply(pts.profile_changed("m11", channel="partner", card_no="8800000077772"))
+    pos = env.auth(Role.POS, store_id="S001")
+    basket = {"store_id": "S001", "lines": [{"category": "grain", "amount": "20.00"}]}
+    new = (await pts.client.post("/v1/earning/preview", json={**basket, "card_no": "8800000077772"}, headers=pos)).json()
+    lost = (await pts.client.post("/v1/earning/preview", json={**basket, "card_no": "8800000044444"}, headers=pos)).json()
+    assert (new["member_known"], new["channel"]) == (True, "partner")
+    assert (lost["member_known"], lost["channel"]) == (False, "retail")
+

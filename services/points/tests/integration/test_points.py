@@ -77,3 +77,34 @@ async def test_the_ledger_pages_newest_first(pts, env) -> None:
                                  headers=env.auth(Role.MEMBER, member_id="m9"))).json()
     # Exactly full and the last: no next page to send the app to an empty one.
     assert ([e["source_ref"] for e in last["entries"]], last["next_before_id"]) == (["sale:S001/L1"], None)
+
+
+async def test_one_sale_earns_at_most_points_max_and_says_so(pts, caplog) -> None:
+    from shared.integers import POINTS_MAX
+
+    with caplog.at_level("WARNING", logger="points.service_layer.earning"):
+        await pts.apply(pts.sale("cap1", "20000000.00", txn="T-HUGE"))
+    earn = (await pts.account("cap1"))["entries"][0]
+    assert (earn["entry_type"], earn["points"]) == ("earn", POINTS_MAX)
+    assert earn["reason"] == f"purchase S001/T-HUGE (capped at {POINTS_MAX} points a sale)"
+    assert any("S001/T-HUGE" in r.getMessage() for r in caplog.records)
+
+
+async def test_points_figures_beyond_32_bits_are_stored(pts) -> None:
+    # BIGINT columns (migration 0009): on PostgreSQL int4 would refuse the balance and the entry.
+    from datetime import UTC, datetime
+
+    from points.adapters.repository import AccountRepository
+    from points.domain.model import Source
+
+    big = 3_000_000_000
+    async with pts.app.state.sessions() as s:
+        repo = AccountRepository(s, datetime.now(UTC))
+        account = await repo.lock("cap2")
+        account.bonus(big, reason="far beyond int4", source=Source(ref="test:big"), at=datetime.now(UTC))
+        account.adjust(-1, reason="one less", source=Source(ref="test:less"), at=datetime.now(UTC))
+        await repo.save(account)
+        await s.commit()
+    acc = await pts.account("cap2")
+    assert acc["balance"] == big - 1 == await pts.ledger_sum("cap2")
+    assert [(e["points"], e["balance_after"]) for e in acc["entries"]] == [(-1, big - 1), (big, big)]

@@ -222,3 +222,54 @@ async def test_a_desk_reads_what_its_own_store_has_of_every_gift(pts, env) -> No
     assert (await pts.client.get("/v1/gifts/stock", headers=pts.desk())).status_code == 422
     # A gift that happens to be called "stock" keeps its own address.
     assert (await pts.client.get("/v1/gifts/stock/stock", headers=env.auth(Role.ADMIN))).status_code == 404
+
+
+async def _stock_of(pts, gift_id: str, store_id: str = "S001") -> tuple[int, int, int]:
+    desk = pts.desk(store_id)
+    [row] = [s for s in (await pts.client.get(f"/v1/gifts/{gift_id}/stock", headers=desk)).json() if s["store_id"] == store_id]
+    [same] = [s for s in (await pts.client.get("/v1/gifts/stock", params={"store_id": store_id}, headers=desk)).json()
+              if s["gift_id"] == gift_id]
+    assert same == row
+    return row["quantity"], row["reserved"], row["on_hand"]
+
+
+async def test_a_recount_is_what_is_on_the_shelf_and_reserved_gifts_are_not_promised_twice(pts, env) -> None:
+    # The audit's case: 2 kettles, one reserved (it stays on the shelf until handed over), and the
+    # daily count types in the 2 on the shelf: only 1 may still be reserved, not 2.
+    for m in ("k1", "k2", "k3", "k4"):
+        await funded(pts, m, "20000.00")
+    await pts.stock("electric-kettle", "S001", 2)
+    first = await pts.redeem("k1", "electric-kettle")
+    assert first.status_code == 201
+    assert await _stock_of(pts, "electric-kettle") == (1, 1, 2)  # free, reserved, on hand
+    counted = await pts.client.put("/v1/gifts/electric-kettle/stock/S001", json={"quantity": 2},
+                                   headers=env.auth(Role.STORE_MANAGER, store_id="S001"))
+    assert counted.status_code == 200, counted.text
+    assert {k: counted.json()[k] for k in ("quantity", "reserved", "on_hand")} == {"quantity": 1, "reserved": 1, "on_hand": 2}
+    answers = [await pts.redeem(m, "electric-kettle") for m in ("k2", "k3", "k4")]
+    assert [r.status_code for r in answers] == [201, 409, 409]
+    assert await _stock_of(pts, "electric-kettle") == (0, 2, 2)
+    # Handed over: it leaves the shelf. Cancelled: its unit is free again, on top of the count.
+    handed = await pts.client.post(f"/v1/redemptions/{first.json()['redemption_id']}/hand-over", headers=pts.desk())
+    assert handed.status_code == 200
+    assert await _stock_of(pts, "electric-kettle") == (0, 1, 1)
+    await pts.stock("electric-kettle", "S001", 1)  # the count after the hand-over: the one reserved
+    assert await _stock_of(pts, "electric-kettle") == (0, 1, 1)
+    cancelled = await pts.client.post(f"/v1/redemptions/{answers[0].json()['redemption_id']}/cancel",
+                                      json={"reason": "顾客放弃 member declined"}, headers=pts.desk())
+    assert cancelled.status_code == 200
+    assert await _stock_of(pts, "electric-kettle") == (1, 0, 1)
+    gifts = (await pts.client.get("/v1/members/k4/gifts", headers=env.auth(Role.MEMBER, member_id="k4"))).json()["gifts"]
+    assert [g["stock_at_home_store"] for g in gifts if g["gift_id"] == "electric-kettle"] == [1]
+
+
+async def test_a_count_below_the_open_reservations_leaves_nothing_free(pts) -> None:
+    for m in ("k5", "k6"):
+        await funded(pts, m, "20000.00")
+    await pts.stock("electric-kettle", "S002", 2)
+    for m in ("k5", "k6"):
+        assert (await pts.redeem(m, "electric-kettle", store="S002")).status_code == 201
+    await pts.stock("electric-kettle", "S002", 1)  # one reserved kettle went missing
+    assert await _stock_of(pts, "electric-kettle", "S002") == (0, 2, 2)
+    await pts.stock("electric-kettle", "S002", 5)  # a delivery: 3 more than the 2 reserved
+    assert await _stock_of(pts, "electric-kettle", "S002") == (3, 2, 5)

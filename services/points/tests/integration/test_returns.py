@@ -4,7 +4,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from points.adapters.repository import AccountRepository
 from points.adapters.tables import EarningRuleRow
+from points.domain.model import Source
+from points.jobs import expire_points
 
 pytestmark = pytest.mark.integration
 
@@ -82,3 +85,50 @@ async def test_a_waiting_return_in_the_same_batch_as_its_sale_is_applied(pts) ->
     ret = pts.ret(sale, "50.00")
     await pts.apply(ret, sale, pts.sale("r7", "10.00"))
     assert await pts.balance("r7") == 10 == await pts.ledger_sum("r7")
+
+
+EARNED_2024 = datetime(2024, 6, 1, 4, tzinfo=UTC)  # valid until 2025-12-31
+AFTER_EXPIRY = datetime(2026, 1, 2, 4, tzinfo=UTC)
+
+
+async def test_a_return_does_not_take_back_points_of_its_sale_that_already_expired(pts) -> None:
+    # The audit's case: the 2024 sale's 10,000 points expired, then the sale came back in full.
+    old = pts.sale("r8", "10000.00", at=EARNED_2024)
+    await pts.apply(old, pts.sale("r8", "500.00"))
+    expired = await expire_points(pts.app.state.commands, pts.app.state.settings, AFTER_EXPIRY)
+    assert expired["points_expired"] == 10_000 and await pts.balance("r8") == 500
+    await pts.apply(pts.ret(old, "10000.00", refund="R8"))
+    acc = await pts.account("r8")
+    assert acc["balance"] == 500 == await pts.ledger_sum("r8")  # was -9,500
+    reverse = acc["entries"][0]
+    assert (reverse["entry_type"], reverse["points"], reverse["source_ref"]) == ("reverse", 0, "return:S001/R8")
+    assert "the goods earned 10000; 10000 of the sale's points had already expired" in reverse["reason"]
+
+
+async def test_a_return_takes_back_what_of_its_sale_was_spent_but_not_what_expired(pts) -> None:
+    old = pts.sale("r9", "10000.00", at=EARNED_2024)
+    await pts.apply(old)
+    async with pts.app.state.sessions() as s:  # 3,000 of the sale's points bought a gift in 2025
+        repo = AccountRepository(s, EARNED_2024)
+        account = await repo.lock("r9")
+        account.redeem(3_000, reason="gift", source=Source(ref="redemption:test-r9"), at=datetime(2025, 3, 1, tzinfo=UTC))
+        await repo.save(account)
+        await s.commit()
+    await expire_points(pts.app.state.commands, pts.app.state.settings, AFTER_EXPIRY)
+    await pts.apply(pts.sale("r9", "1000.00"))
+    assert await pts.balance("r9") == 1_000
+    half = pts.ret(old, "5000.00", refund="R9a")  # the goods earned 5,000; 3,000 of the sale's are open
+    await pts.apply(half)
+    assert await pts.balance("r9") == -2_000
+    await pts.apply(pts.ret(old, "5000.00", refund="R9b"), half)  # the rest: nothing left to take back
+    acc = await pts.account("r9")
+    assert acc["balance"] == -2_000 == await pts.ledger_sum("r9")
+    assert [(e["entry_type"], e["points"]) for e in acc["entries"][:2]] == [("reverse", 0), ("reverse", -3_000)]
+
+
+async def test_a_return_before_its_sale_s_points_expired_takes_everything_back_as_before(pts) -> None:
+    old = pts.sale("r10", "800.00", at=EARNED_2024)
+    await pts.apply(old, pts.sale("r10", "200.00"))
+    await expire_points(pts.app.state.commands, pts.app.state.settings, datetime(2025, 12, 20, tzinfo=UTC))  # warns only
+    await pts.apply(pts.ret(old, "800.00"))
+    assert await pts.balance("r10") == 200

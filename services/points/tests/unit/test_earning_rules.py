@@ -118,3 +118,17 @@ def test_a_sale_imported_without_points_keeps_its_eligible_amount_and_earns_noth
     earning = without_points(rule, total=Decimal("30.00"), lines=lines(("tobacco", "10.00"), ("grain", "20.00")))
     assert (earning.points, earning.eligible_amount, earning.rule_version) == (0, Decimal("20.00"), 3)
     assert without_points(rule, total=Decimal("12.00"), lines=[]).eligible_amount == Decimal("12.00")
+
+
+def test_one_sale_earns_at_most_points_max() -> None:
+    from shared.integers import POINTS_MAX
+
+    at_cap = earn_for_sale(DEFAULT_RULE, store_id="S001", channel="retail", total=Decimal("10000000.99"),
+                           lines=lines(("grain", "10000000.99")))
+    assert (at_cap.points, at_cap.capped) == (POINTS_MAX, False)
+    huge = earn_for_sale(DEFAULT_RULE, store_id="S001", channel="retail", total=Decimal("20000000.00"),
+                         lines=lines(("grain", "20000000.00")))
+    assert (huge.points, huge.capped, huge.eligible_amount) == (POINTS_MAX, True, Decimal("20000000.00"))
+    doubled = EarningRule(version=2, effective_from=T0, points_per_yuan=Decimal(2))
+    assert earn_for_sale(doubled, store_id="S001", channel="retail", total=Decimal("5000001.00"),
+                         lines=lines(("grain", "5000001.00"))).capped

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from points.domain.exceptions import RedemptionRefused
-from points.domain.expiry import ExpiryPolicy, due, open_lots, overdue, upcoming
+from points.domain.expiry import ExpiryPolicy, due, expired_from, open_lots, overdue, upcoming
 from points.domain.model import EntryType, LedgerEntry, PointsAccount, Source
 
 CN = ZoneInfo("Asia/Shanghai")
@@ -113,3 +113,29 @@ def test_points_past_their_expiry_date_cannot_be_spent_before_the_job_takes_them
         account.redeem(500, reason="gift", source=source, at=at(2026, 3, 1), overdue=600)
     account.redeem(400, reason="gift", source=source, at=at(2026, 3, 1), overdue=600)
     assert account.balance == 600
+
+
+def sale_earn(ref: str, points: int, when: datetime) -> LedgerEntry:
+    return LedgerEntry(EntryType.EARN, points, 0, "r", f"sale:{ref}", None, when)
+
+
+def test_what_of_a_sale_expired_follows_the_order_lots_are_consumed_in() -> None:
+    entries = [
+        sale_earn("S001/A", 10_000, at(2024, 6, 1)),   # valid until 2025-12-31
+        sale_earn("S001/B", 500, at(2024, 8, 1)),      # the same date, booked later
+        sale_earn("S001/C", 700, at(2025, 3, 1)),      # valid until 2026-12-31
+        e(EntryType.REDEEM, -3_000, at(2025, 5, 1)),   # taken from A, the earliest booked of the oldest date
+        e(EntryType.EXPIRE, -7_500, at(2026, 1, 1)),   # what is left of A (7,000) and B (500)
+    ]
+    assert expired_from(entries, "sale:S001/A", POLICY, CN) == 7_000
+    assert expired_from(entries, "sale:S001/B", POLICY, CN) == 500
+    assert expired_from(entries, "sale:S001/C", POLICY, CN) == 0
+    assert expired_from(entries, "sale:S001/unknown", POLICY, CN) == 0
+    assert [(lot.expires_on, lot.remaining) for lot in open_lots(entries, POLICY, CN)] == [(date(2026, 12, 31), 700)]
+
+
+def test_points_a_cancelled_redemption_gave_back_keep_their_sale_when_they_expire() -> None:
+    redeem = LedgerEntry(EntryType.REDEEM, -400, 0, "r", "redemption:x", None, at(2025, 5, 1))
+    back = LedgerEntry(EntryType.CANCEL_REDEEM, 400, 0, "r", "redemption:x", None, at(2025, 5, 2))
+    entries = [sale_earn("S001/A", 1_000, at(2024, 6, 1)), redeem, back, e(EntryType.EXPIRE, -1_000, at(2026, 1, 1))]
+    assert expired_from(entries, "sale:S001/A", POLICY, CN) == 1_000

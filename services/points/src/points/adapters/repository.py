@@ -95,7 +95,7 @@ class AccountRepository:
             await connection.execute(
                 text(
                     "UPDATE points_account AS a SET balance = v.balance, updated_at = :now"
-                    " FROM unnest(CAST(:ids AS varchar[]), CAST(:balances AS integer[])) AS v(member_id, balance)"
+                    " FROM unnest(CAST(:ids AS varchar[]), CAST(:balances AS bigint[])) AS v(member_id, balance)"
                     " WHERE a.member_id = v.member_id"
                 ),
                 {"ids": [a.member_id for a in changed], "balances": [a.balance for a in changed], "now": now},

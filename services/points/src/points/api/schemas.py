@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from points.domain.catalogue import GiftKind, points_kept
+from shared.bodies import Body
 from shared.cards import CardNumber
 from shared.events.contracts import Channel
 from shared.identifiers import StoreId
@@ -64,7 +65,7 @@ class LedgerPage(BaseModel):
 Category = Annotated[NonBlankText, Field(max_length=64)]
 
 
-class EarningRuleIn(BaseModel):
+class EarningRuleIn(Body):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
@@ -116,13 +117,13 @@ class EarningRulePublic(BaseModel):
     created_at: datetime
 
 
-class PreviewLine(BaseModel):
+class PreviewLine(Body):
     sku: Text = Field(default="", max_length=64)
     category: Text = Field(default="", max_length=64)
     amount: Money
 
 
-class PreviewIn(BaseModel):
+class PreviewIn(Body):
     store_id: StoreId
     occurred_at: Moment | None = Field(default=None, description="Defaults to now")
     card_no: CardNumber | None = Field(default=None, description="The swiped points card")
@@ -150,7 +151,7 @@ class PreviewOut(BaseModel):
     member_known: bool
 
 
-class GiftIn(BaseModel):
+class GiftIn(Body):
     name_zh: NonBlankText = Field(max_length=100)
     name_en: NonBlankText = Field(max_length=100)
     prices: dict[Channel, Points] = Field(min_length=1, description="Points per channel")
@@ -186,28 +187,38 @@ class GiftIn(BaseModel):
 
 
 class GiftPublic(GiftIn):
+    # An answer: pydantic's default, not the body's refusal of unknown fields.
+    model_config = ConfigDict(extra="ignore")
+
     gift_id: str
 
 
-class StockIn(BaseModel):
+class StockIn(Body):
     # Strict: a JSON `true` is no count of units.
-    quantity: StrictInt = Field(ge=0, le=1_000_000, description="Units counted at the store")
+    quantity: StrictInt = Field(
+        ge=0, le=1_000_000,
+        description="Units counted on the store's shelf, reserved gifts not yet handed over included",
+    )
 
 
 class StockPublic(BaseModel):
     gift_id: str
     store_id: str
-    quantity: int
+    # Readers (the desk's "units left", the member catalogue) take `quantity` as what can still be
+    # reserved; `reserved` and `on_hand` were added beside it.
+    quantity: int = Field(description="Units free to reserve: on hand less those reserved and not yet handed over")
+    reserved: int = Field(default=0, description="Gifts reserved at the store, not yet handed over or cancelled")
+    on_hand: int = Field(default=0, description="Units the store holds for the register: free plus reserved")
     updated_at: datetime
 
 
-class RedemptionIn(BaseModel):
+class RedemptionIn(Body):
     member_id: Text = Field(min_length=1, max_length=36)
     gift_id: Text = Field(min_length=1, max_length=64)
     store_id: StoreId
 
 
-class CancelIn(BaseModel):
+class CancelIn(Body):
     reason: NonBlankText = Reason
 
 
@@ -235,7 +246,7 @@ class RedemptionPublic(BaseModel):
         return points_kept(self.status, self.points)
 
 
-class EntitlementUseIn(BaseModel):
+class EntitlementUseIn(Body):
     used_on: date = Field(description="Date of the visit")
     store_id: StoreId
 
@@ -257,7 +268,7 @@ class EntitlementPublic(BaseModel):
     uses: list[EntitlementUsePublic]
 
 
-class AdjustmentIn(BaseModel):
+class AdjustmentIn(Body):
     points: PointsChange = Field(description="Positive to add, negative to take away; never 0")
     reason: NonBlankText = Reason
 
@@ -268,7 +279,7 @@ class AdjustmentIn(BaseModel):
         return self
 
 
-class BonusIn(BaseModel):
+class BonusIn(Body):
     points: Points = Field(gt=0)
     reason: NonBlankText = Reason
 
@@ -310,7 +321,7 @@ class MemberCatalogue(BaseModel):
     gifts: list[MemberGiftPublic]
 
 
-class ReserveIn(BaseModel):
+class ReserveIn(Body):
     gift_id: Text = Field(min_length=1, max_length=64)
 
 

@@ -14,6 +14,11 @@ nothing. The minimum sale amount is checked against what was paid. `Earning.elig
 stays the lines' undiscounted eligible amount, the base returns are weighed against (a return
 names its lines at their undiscounted amounts), so a return takes back its share of the points
 actually earned (`domain.returns`).
+
+One sale earns at most `POINTS_MAX` (10,000,000) points, the most any points figure on an event may
+carry (`shared.integers`): a sale worth more (the POS accepts amounts of up to 12 integer digits)
+would earn points no expiry warning could announce, and the member's expiry run would fail on every
+run. The cap is far above any real basket; `Earning.capped` says it applied, and the booking logs it.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Protocol
+
+from shared.integers import POINTS_MAX
 
 ONE = Decimal(1)
 ZERO = Decimal(0)
@@ -67,6 +74,8 @@ class Earning:
     rate: Decimal
     rule_version: int
     below_minimum: bool = False
+    # The sale would have earned more than POINTS_MAX and earns POINTS_MAX.
+    capped: bool = False
 
 
 DEFAULT_RULE = EarningRule(version=1, effective_from=datetime(2000, 1, 1, tzinfo=UTC))
@@ -85,6 +94,8 @@ def earn_for_sale(
         return Earning(0, eligible, rate, rule.version, below_minimum=True)
     earning_base = eligible * paid / total if discount and total > 0 else eligible
     points = int((earning_base * rate).to_integral_value(rounding=ROUND_DOWN))
+    if points > POINTS_MAX:
+        return Earning(POINTS_MAX, eligible, rate, rule.version, capped=True)
     return Earning(points, eligible, rate, rule.version)
 
 

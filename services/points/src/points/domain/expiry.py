@@ -12,7 +12,7 @@ not yet taken by the job) valid for another year.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
 from points.domain.model import EntryType, LedgerEntry
@@ -40,38 +40,61 @@ class ExpiryPolicy:
 class Lot:
     expires_on: date
     remaining: int
+    # The credit the points came from (its `source_ref`, e.g. `sale:S001/T1`): what lets a return
+    # tell how much of its own sale's points the expiry job took (`expired_from`).
+    origin: str = field(default="", compare=False)
 
 
 def open_lots(entries: Iterable[LedgerEntry], policy: ExpiryPolicy, tz: tzinfo) -> list[Lot]:
     """The points still held, by expiry date, after replaying the ledger in booking order."""
+    return _replay(entries, policy, tz)[0]
+
+
+def expired_from(entries: Iterable[LedgerEntry], origin: str, policy: ExpiryPolicy, tz: tzinfo) -> int:
+    """How many of the points credited by `origin` (a sale's `sale:<store>/<txn>`) `expire`
+    entries have taken, replaying the ledger exactly as `open_lots` does.
+
+    Points are not kept per sale, only as lots by expiry date, so "what of this sale's points
+    expired" is answered by the order in which debits consume lots: the earliest expiry date first
+    and, within one date, the earliest booked credit first. Points of the sale a redemption or an
+    earlier return took before the job ran were spent, not expired: they do not count here.
+    """
+    return _replay(entries, policy, tz)[1].get(origin, 0)
+
+
+def _replay(entries: Iterable[LedgerEntry], policy: ExpiryPolicy, tz: tzinfo) -> tuple[list[Lot], dict[str, int]]:
+    """The open lots, and the points `expire` entries took from each credit's lots."""
     lots: list[Lot] = []
     deficit = 0
     taken_by: dict[str, list[Lot]] = {}  # a redemption's source -> the points it took, by expiry date
+    expired: dict[str, int] = {}
 
-    def credit(amount: int, expires_on: date) -> None:
+    def credit(amount: int, expires_on: date, origin: str) -> None:
         nonlocal deficit
         paid = min(deficit, amount)
         deficit -= paid
         if amount - paid:
-            lots.append(Lot(expires_on, amount - paid))
-            lots.sort(key=lambda lot: lot.expires_on)
+            lots.append(Lot(expires_on, amount - paid, origin))
+            lots.sort(key=lambda lot: lot.expires_on)  # stable: within a date, the earliest booked first
 
     for entry in entries:
         if entry.entry_type is EntryType.CANCEL_REDEEM and entry.source_ref in taken_by:
             returned = 0
             for lot in taken_by.pop(entry.source_ref):
-                credit(lot.remaining, lot.expires_on)
+                credit(lot.remaining, lot.expires_on, lot.origin)
                 returned += lot.remaining
             if entry.points > returned:  # what the redemption took beyond the lots (none, normally)
-                credit(entry.points - returned, policy.expires_on(entry.occurred_at, tz))
+                credit(entry.points - returned, policy.expires_on(entry.occurred_at, tz), entry.source_ref)
         elif entry.points > 0 and entry.entry_type in CREDITS:
-            credit(entry.points, policy.expires_on(entry.occurred_at, tz))
+            credit(entry.points, policy.expires_on(entry.occurred_at, tz), entry.source_ref)
         elif entry.points < 0:
             owed, consumed = -entry.points, []
             for lot in _in_order_of_use(lots, entry, tz):
                 taken = min(lot.remaining, owed)
                 if taken:
-                    consumed.append(Lot(lot.expires_on, taken))
+                    consumed.append(Lot(lot.expires_on, taken, lot.origin))
+                    if entry.entry_type is EntryType.EXPIRE:
+                        expired[lot.origin] = expired.get(lot.origin, 0) + taken
                 lot.remaining -= taken
                 owed -= taken
                 if not owed:
@@ -80,7 +103,7 @@ def open_lots(entries: Iterable[LedgerEntry], policy: ExpiryPolicy, tz: tzinfo) 
             deficit += owed
             if entry.entry_type is EntryType.REDEEM:
                 taken_by[entry.source_ref] = consumed
-    return lots
+    return lots, expired
 
 
 def _in_order_of_use(lots: list[Lot], debit: LedgerEntry, tz: tzinfo) -> list[Lot]:

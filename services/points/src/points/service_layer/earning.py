@@ -13,13 +13,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from points.adapters.repository import ACCOUNTS, AccountRepository
 from points.adapters.rules import load_rules
-from points.adapters.tables import PendingReturnRow, SaleEarningRow, table_of
+from points.adapters.tables import LedgerRow, PendingReturnRow, SaleEarningRow, table_of
 from points.domain.earning import EarningRule, earn_for_sale, rule_in_force, without_points
+from points.domain.expiry import expired_from
 from points.domain.model import EntryType, PointsAccount, Source
-from points.domain.returns import SaleEarned, points_to_reverse
+from points.domain.returns import SaleEarned, points_earned_by, points_to_reverse
+from points.service_layer.expiry import member_entries
 from shared.consumer import Delivery
 from shared.db import insert_into, insert_many, insert_or_skip, one_of
 from shared.events import contracts as c
+from shared.integers import POINTS_MAX
 from shared.money import CENT
 from shared.unit_of_work import UnitOfWork
 
@@ -40,12 +43,15 @@ async def on_member_registered(uow: UnitOfWork, delivery: Delivery) -> None:
 
 
 async def on_member_profile_changed(uow: UnitOfWork, delivery: Delivery) -> None:
-    """Staff changed the member's channel (or store, or community): gifts are priced at the new
-    channel from now on; what was earned and redeemed stays as it was. No account yet: the
-    registration, which follows on the same partition, opens it with the channel it carries."""
+    """Staff changed the member's channel (or card, store or community): gifts are priced at the
+    new channel from now on, and the till's preview finds the account by the new card (a lost one
+    finds nothing); what was earned and redeemed stays as it was. No account yet: the
+    registration, which follows on the same partition, opens it with what it carries."""
     changed: c.MemberProfileChangedV1 = delivery.payload  # type: ignore[assignment]
-    await uow.session.exec(ACCOUNTS.update().where(ACCOUNTS.c.member_id == changed.member_id).values(
-        channel=changed.channel, updated_at=uow.now()))
+    values: dict[str, object] = {"channel": changed.channel, "updated_at": uow.now()}
+    if changed.card_no is not None:  # events of before cards were carried: the card did not change
+        values["card_no"] = changed.card_no
+    await uow.session.exec(ACCOUNTS.update().where(ACCOUNTS.c.member_id == changed.member_id).values(**values))
 
 
 async def on_members_registered(uow: UnitOfWork, deliveries: list[Delivery]) -> None:
@@ -116,6 +122,10 @@ async def on_purchases_attributed(uow: UnitOfWork, deliveries: list[Delivery]) -
             reason += " (imported without points)"
         if earning.below_minimum:
             reason += " (below the minimum sale amount)"
+        if earning.capped:
+            log.warning("sale %s (event %s) of member %s earns more than %d points: booked at that cap",
+                        ref, sale.sale_event_id, sale.member_id, POINTS_MAX)
+            reason += f" (capped at {POINTS_MAX} points a sale)"
         accounts[sale.member_id].earn(
             earning.points, reason=reason, source=Source(ref=f"sale:{ref}", event_id=sale.sale_event_id), at=sale.occurred_at)
     await _apply_waiting_returns(session, [s.sale_event_id for s in todo.values()], accounts, rules)
@@ -138,7 +148,8 @@ async def on_return_attributed(uow: UnitOfWork, delivery: Delivery) -> None:
         return
     repo = AccountRepository(session, uow.now())
     accounts = await repo.lock_many([earned.member_id], booked=[(EntryType.REVERSE, _return_source(ret))])
-    _reverse(accounts[earned.member_id], earned, ret, await load_rules(session))
+    expired = await _expired_of_sale(uow, earned)
+    _reverse(accounts[earned.member_id], earned, ret, await load_rules(session), expired=expired)
     session.add(earned)
     await repo.save_many(accounts.values())
 
@@ -147,19 +158,39 @@ def _return_source(ret: c.ReturnAttributedV1) -> str:
     return f"return:{sale_ref(ret.store_id, ret.refund_id)}"
 
 
-def _reverse(account: PointsAccount, earned: SaleEarningRow, ret: c.ReturnAttributedV1, rules: list[EarningRule]) -> None:
-    """Books the reversal of one return against its sale's earning (once per return)."""
+async def _expired_of_sale(uow: UnitOfWork, earned: SaleEarningRow) -> int:
+    """What of the sale's points the expiry job has taken (`domain.expiry.expired_from`), read under
+    the account's lock. Replaying the ledger is only needed once something of the member has expired."""
+    session = uow.session
+    any_expired = (await session.exec(select(LedgerRow.id).where(
+        LedgerRow.member_id == earned.member_id, LedgerRow.entry_type == EntryType.EXPIRE.value).limit(1))).first()
+    if any_expired is None or earned.points == 0:
+        return 0
+    entries = await member_entries(session, earned.member_id)
+    return expired_from(entries, f"sale:{earned.sale_ref}", uow.settings.expiry_policy, uow.settings.zone)
+
+
+def _reverse(
+    account: PointsAccount, earned: SaleEarningRow, ret: c.ReturnAttributedV1, rules: list[EarningRule], *, expired: int = 0
+) -> None:
+    """Books the reversal of one return against its sale's earning (once per return), capped at
+    what is still open of that earning (`domain.returns`). `expired`: what of the sale's points the
+    expiry job took; a return waiting for its sale is applied as the sale is booked, when none has."""
     source = Source(ref=_return_source(ret), event_id=ret.refund_event_id)
     if account.has_booked(EntryType.REVERSE, source.ref):
         log.info("return %s already reversed", source.ref)
         return
     rule = next((r for r in rules if r.version == earned.rule_version), None) or rule_in_force(rules, earned.occurred_at)
     returned = rule.eligible_amount(ret.lines)
-    state = SaleEarned(earned.points, earned.eligible_amount, earned.returned_eligible, earned.reversed_points)
+    state = SaleEarned(earned.points, earned.eligible_amount, earned.returned_eligible, earned.reversed_points, expired)
     points = points_to_reverse(state, returned)
-    account.reverse(
-        points, reason=f"return {sale_ref(ret.store_id, ret.refund_id)} of sale {earned.sale_ref}", source=source, at=ret.occurred_at
-    )
+    reason = f"return {sale_ref(ret.store_id, ret.refund_id)} of sale {earned.sale_ref}"
+    if points < (goods_earned := points_earned_by(state, returned)):
+        # The ledger says why less came back than the goods earned (no schema change needed).
+        log.info("return %s of sale %s: %d of the %d points the goods earned taken back; %d of the sale's had expired",
+                 source.ref, earned.sale_ref, points, goods_earned, expired)
+        reason += f" (the goods earned {goods_earned}; {expired} of the sale's points had already expired)"
+    account.reverse(points, reason=reason[:200], source=source, at=ret.occurred_at)
     earned.returned_eligible = min(earned.eligible_amount, earned.returned_eligible + returned).quantize(CENT)
     earned.reversed_points += points
 

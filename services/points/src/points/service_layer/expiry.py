@@ -20,6 +20,7 @@ from shared.commands import Commands, derived_event_id
 from shared.db import insert_into
 from shared.events import contracts as c
 from shared.events.registry import POINTS_EXPIRING
+from shared.integers import POINTS_MAX
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ async def run_expiry(commands: Commands, policy: ExpiryPolicy, zone: ZoneInfo, n
         members = await _candidates(uow.session, policy, zone, today)
     summary = {"members_checked": len(members), "points_expired": 0, "expiry_entries": 0, "warnings": 0, "failed": 0}
     for member_id in members:
-        # One member's failure (a lot too large for its warning, a lock timeout) is theirs alone:
+        # One member's failure (a lock timeout, a database error) is theirs alone:
         # logged and counted, and the run goes on to everyone after them, as the next run retries it.
         counted = dict(summary)
         try:
@@ -104,9 +105,19 @@ async def _expire_member(
         )
         if inserted.rowcount != 1:
             continue  # warned before, by an earlier run
+        # The event carries at most POINTS_MAX, the most any points figure on an event may be: one
+        # sale earns at most that, but a member's points of one expiry date add up over many sales.
+        # One warning naming the cap (the row above keeps the whole figure, and the member's
+        # `expiring` view shows it) rather than a run that fails on this member every time and
+        # expires none of their due points; several events for one date would each trigger the
+        # same reminder, which campaigns sends once per member and date anyway.
+        if points > POINTS_MAX:
+            log.warning("member %s: %d points expire on %s; the warning carries the cap of %d",
+                        member_id, points, expires_on.isoformat(), POINTS_MAX)
         uow.emit(
             POINTS_EXPIRING,
-            c.PointsExpiringV1(member_id=member_id, points=points, expires_on=expires_on, balance=account.balance),
+            c.PointsExpiringV1(member_id=member_id, points=min(points, POINTS_MAX), expires_on=expires_on,
+                               balance=account.balance),
             key=member_id, subject=member_id,
             event_id=derived_event_id("points", "points-expiring", member_id, expires_on.isoformat()),
         )

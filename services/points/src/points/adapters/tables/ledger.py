@@ -4,10 +4,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from shared.columns import MoneyColumn, UtcDateTime
+
+
+def _points(default: int | None = None) -> Any:
+    """A column of points that add up (a balance, an entry, a sale's or an expiry date's sum):
+    BIGINT, since they may pass int4 on PostgreSQL (migration 0009)."""
+    column = Column(BigInteger(), nullable=False)
+    return Field(sa_column=column) if default is None else Field(default=default, sa_column=column)
 
 
 class AccountRow(SQLModel, table=True):
@@ -17,7 +24,7 @@ class AccountRow(SQLModel, table=True):
     channel: str = Field(default="retail", max_length=16)
     # The points card number, so a till can preview a basket by the card it just swiped.
     card_no: str | None = Field(default=None, max_length=32, index=True)
-    balance: int = 0
+    balance: int = _points(0)
     opened_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
@@ -40,8 +47,8 @@ class LedgerRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     member_id: str = Field(max_length=36)
     entry_type: str = Field(max_length=16)
-    points: int
-    balance_after: int
+    points: int = _points()
+    balance_after: int = _points()
     reason: str = Field(max_length=200)
     source_ref: str = Field(max_length=200)
     source_event_id: str | None = Field(default=None, max_length=200)
@@ -61,9 +68,9 @@ class SaleEarningRow(SQLModel, table=True):
     sale_event_id: str = Field(max_length=200, unique=True)
     rule_version: int
     eligible_amount: Decimal = Field(sa_column=Column(MoneyColumn(), nullable=False))
-    points: int
+    points: int = _points()
     returned_eligible: Decimal = Field(sa_column=Column(MoneyColumn(), nullable=False))
-    reversed_points: int = 0
+    reversed_points: int = _points(0)
     occurred_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
@@ -99,5 +106,5 @@ class ExpiryWarningRow(SQLModel, table=True):
 
     member_id: str = Field(primary_key=True, max_length=36)
     expires_on: date = Field(primary_key=True)
-    points: int
+    points: int = _points()
     warned_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))

@@ -1,15 +1,17 @@
 """The gift catalogue: items (gifts, or coupons sold for points), their point price per channel,
 active dates, stock per store (gifts only)."""
 
+import logging
 from typing import Annotated, cast
 
 from fastapi import APIRouter, Path, Query, Request
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from points.adapters.tables import GiftPriceRow, GiftRow, GiftStockRow
+from points.adapters.tables import GiftPriceRow, GiftRow, GiftStockRow, RedemptionRow
 from points.api.schemas import GiftIn, GiftPublic, StockIn, StockPublic
-from points.domain.catalogue import GiftKind
+from points.domain.catalogue import GiftKind, RegisterStatus
 from shared.authorize import Allowed
 from shared.db import insert_into
 from shared.deps import UowDep
@@ -19,6 +21,8 @@ from shared.identifiers import StoreId
 from shared.policy import Grant
 
 GIFTS = GiftRow.__table__  # type: ignore[attr-defined]
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/gifts", tags=["gift catalogue"])
 
@@ -70,6 +74,27 @@ async def put_gift(
     return (await _gifts(uow, gift_id))[0]
 
 
+async def _reserved(session: AsyncSession, *, gift_id: str | None = None, store_id: str | None = None) -> dict[tuple[str, str], int]:
+    """Open reservations (status reserved: neither handed over nor cancelled) per gift and store.
+    They are on the shelf until handed over, but no longer free to reserve."""
+    query = (
+        select(RedemptionRow.gift_id, RedemptionRow.store_id, func.count())
+        .where(RedemptionRow.status == RegisterStatus.RESERVED.value, RedemptionRow.kind == GiftKind.GIFT.value)
+        .group_by(RedemptionRow.gift_id, RedemptionRow.store_id)
+    )
+    if gift_id is not None:
+        query = query.where(RedemptionRow.gift_id == gift_id)
+    if store_id is not None:
+        query = query.where(RedemptionRow.store_id == store_id)
+    return {(g, s): n for g, s, n in (await session.exec(query)).all()}
+
+
+def _stock(row: GiftStockRow, reserved: dict[tuple[str, str], int]) -> StockPublic:
+    held = reserved.get((row.gift_id, row.store_id), 0)
+    return StockPublic(gift_id=row.gift_id, store_id=row.store_id, quantity=row.quantity, reserved=held,
+                       on_hand=row.quantity + held, updated_at=row.updated_at)
+
+
 @router.get("/stock", summary="Units left of every gift kept at a store")
 async def store_stock(
     uow: UowDep, grant: Annotated[Grant, Allowed("points.stock.read")], store_id: Annotated[StoreId, Query()],
@@ -77,7 +102,8 @@ async def store_stock(
     """What the desk of `store_id` can hand over: a gift without a row there has none."""
     grant.ensure_store(store_id)
     rows = (await uow.session.exec(select(GiftStockRow).where(GiftStockRow.store_id == store_id).order_by(GiftStockRow.gift_id))).all()
-    return [StockPublic.model_validate(r, from_attributes=True) for r in rows]
+    reserved = await _reserved(uow.session, store_id=store_id)
+    return [_stock(r, reserved) for r in rows]
 
 
 @router.get("/{gift_id}/stock", summary="Units left per store")
@@ -87,7 +113,8 @@ async def get_stock(uow: UowDep, _: Annotated[Grant, Allowed("points.stock.read"
     if await uow.session.get(GiftRow, gift_id) is None:
         raise NotFound(f"gift {gift_id} is not in the catalogue")
     rows = (await uow.session.exec(select(GiftStockRow).where(GiftStockRow.gift_id == gift_id).order_by(GiftStockRow.store_id))).all()
-    return [StockPublic.model_validate(r, from_attributes=True) for r in rows]
+    reserved = await _reserved(uow.session, gift_id=gift_id)
+    return [_stock(r, reserved) for r in rows]
 
 
 @router.put("/{gift_id}/stock/{store_id}", summary="Set the counted stock of a store (store manager, admin)")
@@ -106,9 +133,20 @@ async def put_stock(
             select(GiftStockRow).where(GiftStockRow.gift_id == gift_id, GiftStockRow.store_id == store_id).with_for_update()
         )
     ).first()
+    # The count is what is on the shelf, and reserved gifts stay there until they are handed over:
+    # what can still be reserved is the count less the open reservations, counted under the stock
+    # row's lock (a redemption takes the same row before it writes its reservation, a cancellation
+    # before it ends one), so a recount never promises a unit twice.
+    reserved = await _reserved(uow.session, gift_id=gift_id, store_id=store_id)
+    held = reserved.get((gift_id, store_id), 0)
+    if body.quantity < held:
+        # Fewer on the shelf than are promised: none is free, and `on_hand` (free + reserved) stays
+        # above the count until the reservations that cannot be handed over are cancelled.
+        log.warning("gift %s at %s: %d counted but %d reserved and not handed over", gift_id, store_id, body.quantity, held)
+    free = max(0, body.quantity - held)
     if row is None:
-        row = GiftStockRow(gift_id=gift_id, store_id=store_id, quantity=body.quantity, updated_at=now)
-    row.quantity, row.updated_at = body.quantity, now
+        row = GiftStockRow(gift_id=gift_id, store_id=store_id, quantity=free, updated_at=now)
+    row.quantity, row.updated_at = free, now
     uow.session.add(row)
     await uow.session.flush()
-    return StockPublic.model_validate(row, from_attributes=True)
+    return _stock(row, reserved)
