@@ -134,8 +134,14 @@ async def test_a_customer_uses_the_app_for_card_coupons_a_gift_and_a_complaint(e
         assert sorted(e["points"] for e in data["points"]["ledger"]) == [-10_000, 12_000]
         assert [r["redemption_id"] for r in data["points"]["reservations"]] == [first.json()["redemption_id"]]
         assert [c["code"] for c in data["coupons"]] == [c["code"] for c in coupons["items"]]
+        # Every message to me, on every channel (the inbox is among them), with its status.
         inbox = (await p.gateway.get("/app/v1/messages", headers=mine)).json()
-        assert [m["id"] for m in data["messages"]] == [m["id"] for m in inbox["items"]]
+        assert {m["id"] for m in inbox["items"]} <= {m["id"] for m in data["messages"]}
+        # What feedback keeps: my complaint in full, with the reason I gave to reopen it.
+        [kept] = data["feedback"]["complaints"]
+        assert (kept["id"], kept["description"], kept["resolution_note"]) == (complaint["id"], "买的牛奶过期了", "已退款并致歉")
+        assert [h["detail"] for h in kept["history"] if h["action"] == "reopen"] == ["退款还没到账"]
+        assert "offers" in data and isinstance(data["entitlements"], list)
         # and the other member's, only theirs.
         their_export = (await p.gateway.post("/app/v1/me/export", headers=theirs)).json()
         assert their_export["profile"]["id"] == other["id"] and their_export["purchases"] == []

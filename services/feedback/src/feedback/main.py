@@ -5,7 +5,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from feedback.adapters.profiles import member_facts
-from feedback.api.routes import comment_book, complaints, surveys
+from feedback.api.routes import comment_book, complaints, export, surveys
 from feedback.config import Settings, get_settings
 from feedback.consumers import batch_handlers, handlers
 from feedback.jobs import scheduled_jobs
@@ -22,7 +22,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
             title="CRM feedback",
             description="Complaints workflow with deadlines and escalation, service recovery, satisfaction "
                         "surveys and the comment book (意见簿).",
-            routers=[complaints.router, surveys.router, comment_book.router],
+            routers=[complaints.router, surveys.router, comment_book.router, export.router],
             handlers=handlers(settings, clock),
             batch_handlers=batch_handlers(settings, clock),
             jobs=scheduled_jobs(settings),

@@ -32,3 +32,15 @@ async def test_compensation_points_that_are_not_a_json_integer_are_422(fb, point
     assert r.status_code == 422, r.text
     assert r.json()["detail"][0]["loc"] == ["body", "compensation", "points"]
     assert (await fb.client.get(f"/v1/complaints/{complaint['id']}", headers=fb.admin())).json()["status"] == "acknowledged"
+
+
+async def test_a_field_a_body_does_not_have_is_422_naming_it_not_dropped(fb) -> None:
+    # A field a body does not have (`coupon` for `coupon_value`, a phone) was answered as if taken.
+    complaint = {"category": "product_quality", "severity": "high", "description": "买到的牛奶已过期"}
+    for body, loc in (({**complaint, "phone": "13800138000"}, ["body", "phone"]),
+                      ({**complaint, "sale": {"pos_txn_id": "S001-T1-1", "till": "3"}}, ["body", "sale", "till"])):
+        r = await fb.client.post("/v1/complaints", json=body, headers=fb.desk())
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == loc, r.text
+    filed = await fb.file()
+    r = await fb.act(filed["id"], "resolve", note="已退款", compensation={"points": 5, "coupon": "10.00"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "compensation", "coupon"], r.text

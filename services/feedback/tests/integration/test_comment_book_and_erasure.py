@@ -139,3 +139,32 @@ async def test_an_id_no_member_can_have_is_422_but_a_registration_on_its_way_is_
     after = (await fb.client.get(f"/v1/complaints/{complaint['id']}", headers=fb.admin())).json()
     assert after["description"] is None
     assert [e["text"] for e in (await fb.client.get("/v1/comment-book", headers=fb.admin())).json()] == [None]
+
+
+async def test_entries_filed_under_an_erased_members_complaint_are_emptied_and_no_new_one_is_taken(fb) -> None:
+    """Finding (audit 7, M2): the desk files a page of the comment book under the customer's
+    complaint without naming them again; the erasure emptied only entries naming them by
+    `member_id`, and entries could still be filed under their complaint afterwards."""
+    await fb.register("m-linked", "S001")
+    theirs = await fb.file(member_id="m-linked", description="顾客投诉")
+    other = await fb.file(description="匿名投诉")
+    linked = await fb.client.post("/v1/comment-book", json={"kind": "suggestion", "text": "张三 13912345678",
+                                                            "complaint_id": theirs["id"]}, headers=fb.desk())
+    assert linked.status_code == 201, linked.text
+    later = (await fb.client.post("/v1/comment-book", json={"kind": "praise", "text": "张三表扬"}, headers=fb.desk())).json()
+    r = await fb.client.post(f"/v1/comment-book/{later['id']}/complaint", json={"complaint_id": theirs["id"]}, headers=fb.desk())
+    assert r.status_code == 200, r.text
+    kept = await fb.client.post("/v1/comment-book", json={"kind": "praise", "text": "保留",
+                                                          "complaint_id": other["id"]}, headers=fb.desk())
+    await fb.erase("m-linked")
+
+    entries = {e["id"]: e["text"] for e in (await fb.client.get("/v1/comment-book", headers=fb.admin())).json()}
+    assert entries == {linked.json()["id"]: None, later["id"]: None, kept.json()["id"]: "保留"}
+    r = await fb.client.post("/v1/comment-book", json={"kind": "praise", "text": "张三又来了",
+                                                       "complaint_id": theirs["id"]}, headers=fb.desk())
+    assert r.status_code == 409 and r.json()["detail"] == "complaint_id: member is erased; nothing more is recorded about them"
+    fresh = (await fb.client.post("/v1/comment-book", json={"kind": "praise", "text": "张三"}, headers=fb.desk())).json()
+    r = await fb.client.post(f"/v1/comment-book/{fresh['id']}/complaint", json={"complaint_id": theirs["id"]}, headers=fb.desk())
+    assert r.status_code == 409 and "member is erased" in r.json()["detail"]
+    texts = [e["text"] for e in (await fb.client.get("/v1/comment-book", headers=fb.admin())).json()]
+    assert "张三又来了" not in texts and texts.count(None) == 2

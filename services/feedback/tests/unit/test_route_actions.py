@@ -30,6 +30,7 @@ ROUTE_ACTIONS = {
     ("POST", "/v1/comment-book"): "feedback.comment_book.use",
     ("GET", "/v1/comment-book"): "feedback.comment_book.use",
     ("POST", "/v1/comment-book/{entry_id}/complaint"): "feedback.comment_book.use",
+    ("GET", "/v1/members/{member_id}/export"): "feedback.privacy.export",
     ("GET", "/v1/jobs"): "jobs.read",
     ("POST", "/v1/jobs/{name}/run"): "jobs.run",
 }

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field, Strict, StringConstraints
 
 from feedback.domain.assignment import assignee_form
+from shared.bodies import Body
 from shared.events.contracts import ComplaintCategory, ComplaintChannel, Severity
 from shared.identifiers import RecordId, StoreId, TxnId
 from shared.integers import Points
@@ -22,12 +23,12 @@ Rating = Annotated[int, Strict(), Field(ge=1, le=5)]
 NpsScore = Annotated[int, Strict(), Field(ge=0, le=10)]
 
 
-class SaleRef(BaseModel):
+class SaleRef(Body):
     store_id: StoreId | None = Field(default=None, description="Defaults to the store the complaint concerns")
     pos_txn_id: TxnId
 
 
-class ComplaintCreate(BaseModel):
+class ComplaintCreate(Body):
     member_id: RecordId | None = Field(
         default=None, description="Absent for an anonymous complaint; a member filing in the app is always themself")
     store_id: StoreId | None = Field(default=None, description="Defaults to the filing staff member's store")
@@ -107,33 +108,33 @@ class ComplaintPublic(ComplaintSummary):
         default=None, description="Link of that survey while it can be answered; shown to the member themself only")
 
 
-class CompensationIn(BaseModel):
+class CompensationIn(Body):
     points: Points = 0
     # A coupon is worth something: 0.00 would be recorded as no coupon and still promised to campaigns.
     coupon_value: Annotated[Money, Field(gt=0)] | None = Field(default=None, description="Left out for no coupon")
 
 
-class ResolveIn(BaseModel):
+class ResolveIn(Body):
     note: Annotated[Text, StringConstraints(max_length=1000)]
     compensation: CompensationIn = Field(default_factory=CompensationIn)
 
 
-class ReopenIn(BaseModel):
+class ReopenIn(Body):
     reason: Annotated[Text, StringConstraints(max_length=200)]
 
 
-class AssignIn(BaseModel):
+class AssignIn(Body):
     # Checked where it enters: a form no queue matches is a 422 naming the field and the forms.
     assignee: Annotated[str, StringConstraints(min_length=1, max_length=80), AfterValidator(assignee_form)] = Field(
         description="desk:<store_id> or store_manager:<store_id> of the complaint's store, or the staff id of an account manager")
 
 
-class RatingIn(BaseModel):
+class RatingIn(Body):
     score: Rating
     comment: Annotated[Text, StringConstraints(max_length=500)] | None = None
 
 
-class TemplateCreate(BaseModel):
+class TemplateCreate(Body):
     name: Annotated[Text, StringConstraints(max_length=100)]
     dimensions: list[Dimension] = Field(min_length=1)
     ask_nps: bool = True
@@ -163,13 +164,13 @@ class SurveyForm(BaseModel):
     expires_at: datetime
 
 
-class AnswerIn(BaseModel):
+class AnswerIn(Body):
     ratings: dict[Dimension, Rating] = Field(default_factory=dict)
     nps: NpsScore | None = None
     comment: Annotated[Text, StringConstraints(max_length=1000)] | None = None
 
 
-class CommentCreate(BaseModel):
+class CommentCreate(Body):
     store_id: StoreId | None = Field(default=None, description="Defaults to the recording staff member's store")
     kind: Literal["suggestion", "praise"]
     text: Annotated[Text, StringConstraints(max_length=1000)]
@@ -177,7 +178,7 @@ class CommentCreate(BaseModel):
     complaint_id: RecordId | None = None
 
 
-class CommentLinkIn(BaseModel):
+class CommentLinkIn(Body):
     complaint_id: RecordId
 
 

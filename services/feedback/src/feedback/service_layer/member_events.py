@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlmodel import col, select
 
 from feedback.adapters.tables import (
@@ -153,7 +153,10 @@ async def erase_member(uow: UnitOfWork, member_id: str, now: datetime | None = N
     theirs = select(ComplaintRow.id).where(col(ComplaintRow.member_id) == member_id)
     await session.exec(update(ComplaintHistoryRow).where(
         col(ComplaintHistoryRow.complaint_id).in_(theirs), col(ComplaintHistoryRow.action) == "reopen").values(detail=None))
-    await session.exec(update(CommentEntryRow).where(col(CommentEntryRow.member_id) == member_id).values(text=None))
+    # Comment book entries about them: naming them, or linked to one of their complaints (how the
+    # desk files a page of the book under a complaint, without naming the customer again).
+    await session.exec(update(CommentEntryRow).where(
+        or_(col(CommentEntryRow.member_id) == member_id, col(CommentEntryRow.complaint_id).in_(theirs))).values(text=None))
     answered = select(SurveyInvitationRow.id).where(col(SurveyInvitationRow.member_id) == member_id)
     await session.exec(update(SurveyResponseRow).where(col(SurveyResponseRow.invitation_id).in_(answered)).values(comment=None))
     profile = await _profile(uow, member_id, now)
