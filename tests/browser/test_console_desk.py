@@ -2,8 +2,8 @@
 member with the desk's form (htmx posts it and follows the gateway's redirect), the customer's first
 sale earns points, the clerk redeems a gift with them from the page's list (a gift the balance
 cannot pay is greyed out, and with none left to pay for the page says so), hands it over, and
-prints the day's gift register naming the customer, the gift and the clerk. Screenshots under
-screenshots/."""
+prints the day's gift register naming the customer, the gift and the clerk; then the customer's
+lost card is replaced, and the old number refused as a new card. Screenshots under screenshots/."""
 
 from datetime import UTC, datetime
 
@@ -85,3 +85,24 @@ async def test_a_desk_clerk_registers_a_customer_and_hands_over_a_gift(env: Test
             assert f"钱芳 ({profile['card_no']})" in register and "靠枕" in register and "李服务台" in register
             await page.emulate_media(media="print")
             await page.screenshot(path=screenshots / "53-gift-register-print.png", full_page=True)
+
+            # The customer lost the card: the clerk hands over a new one, and the old one stops working.
+            await page.emulate_media(media="screen")
+            await page.goto(f"{base}/console/desk/members/{member_id}")
+            card_form = page.locator('form[action$="/card"]')
+            await card_form.get_by_label("原因").select_option("lost")
+            await card_form.get_by_label("新卡号（留空则发新卡号）").fill("8800000077772")
+            await card_form.get_by_role("button", name="补卡").click()
+            await page.wait_for_url("**?notice=card_replaced")
+            assert "已补卡：旧卡已停用。" in await page.locator("main").inner_text()
+            assert "8800000077772" in await page.locator("h1").inner_text()
+            await page.screenshot(path=screenshots / "54-card-replaced.png", full_page=True)
+            found = (await gw.get("/api/v1/members", params={"card_no": profile["card_no"]}, headers=admin)).json()
+            assert found["total"] == 0
+            # A card that is another customer's is refused under the form, in Chinese.
+            await card_form.get_by_label("新卡号（留空则发新卡号）").fill(profile["card_no"])
+            await card_form.get_by_role("button", name="补卡").click()
+            refusal = page.locator("#card-message .refusal")
+            await refusal.wait_for()
+            assert "该卡已停用" in await refusal.inner_text()
+

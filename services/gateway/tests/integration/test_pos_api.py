@@ -5,8 +5,10 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import col, select
 
+from gateway.adapters.tables import PosSaleRow
 from gateway.config import Settings
 from gateway.main import create_app
 from shared.auth import Role
@@ -190,8 +192,18 @@ async def test_refunds_are_bounded_by_what_is_left_of_the_sale(gateway, env: Tes
     r = await gateway.post("/pos/v1/refunds", json=first, headers=pos(env))
     assert r.status_code == 202, r.text
 
-    # One more bag of rice, which is left, but at a price above the 178.90 left of the sale.
+    # One more bag of rice, which is left, but at a price above the 178.90 left of the sale: above
+    # the 39.90 the bag was sold for, first of all.
     too_much = refund_body(sale, lines=[line(qty="1", unit_price="179.00")])
+    r = await gateway.post("/pos/v1/refunds", json=too_much, headers=pos(env))
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "lines", 0, "amount"]
+    assert "at most 39.90" in r.json()["detail"][0]["msg"]
+    # A sale accepted before the gateway kept its lines' amounts (migration 0011) has only its total.
+    async with gateway.app.state.sessions() as session:
+        await session.exec(update(PosSaleRow).where(col(PosSaleRow.pos_txn_id) == sale["pos_txn_id"])
+                           .values(sold_detail_by_sku=None))
+        await session.commit()
     r = await gateway.post("/pos/v1/refunds", json=too_much, headers=pos(env))
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["body", "amount"]

@@ -139,3 +139,60 @@ async def test_a_sale_accepted_before_quantities_were_kept_is_checked_by_amount_
     async with gateway.app.state.sessions() as session:
         row = (await session.exec(select(PosSaleRow).where(PosSaleRow.pos_txn_id == sale["pos_txn_id"]))).one()
     assert (row.sold_by_sku, row.returned_by_sku) == (None, None)
+
+
+async def test_a_return_naming_a_sold_sku_under_another_category_is_422_on_that_lines_category(gateway, env: TestEnv) -> None:
+    # Cigarettes earn nothing and rice earns: returned "as grain" they would take back the rice's points.
+    sale = await sold(gateway, env, line(sku="CIG", qty="1", unit_price="100.00", category="tobacco"),
+                      line(qty="1", unit_price="100.00"))
+    as_grain = refund_body(sale, lines=[line(sku="CIG", qty="1", unit_price="100.00")])
+    msg = refused(await gateway.post("/pos/v1/refunds", json=as_grain, headers=pos(env)), ["body", "lines", 0, "category"])
+    assert 'sold CIG as "tobacco"' in msg and sale["pos_txn_id"] in msg
+    assert await refunds_queued(gateway) == 0
+    as_sold = refund_body(sale, lines=[line(sku="CIG", qty="1", unit_price="100.00", category="tobacco")])
+    assert (await gateway.post("/pos/v1/refunds", json=as_sold, headers=pos(env))).status_code == 202
+
+
+async def test_a_return_asking_more_than_those_units_were_sold_for_is_422_on_that_lines_amount(gateway, env: TestEnv) -> None:
+    sale = await sold(gateway, env, line(sku="A", qty="2", unit_price="50.00"),
+                      line(sku="B", qty="1", unit_price="50.00", category="tobacco"))
+    # One of two units declared at the whole line's 100.00 (within the sale's 150.00 total).
+    greedy = refund_body(sale, lines=[line(sku="A", qty="1", unit_price="50.00", amount="100.00")])
+    msg = refused(await gateway.post("/pos/v1/refunds", json=greedy, headers=pos(env)), ["body", "lines", 0, "amount"])
+    assert "at most 50.00" in msg
+    first = refund_body(sale, lines=[line(sku="A", qty="1", unit_price="50.00")])
+    assert (await gateway.post("/pos/v1/refunds", json=first, headers=pos(env))).status_code == 202
+    # The second unit is held to what is left of the line, with the first return counted.
+    r = await gateway.post("/pos/v1/refunds", json=refund_body(sale, lines=[line(sku="A", qty="1", unit_price="50.01")]),
+                           headers=pos(env))
+    assert "took 1 for 50.00" in refused(r, ["body", "lines", 0, "amount"])
+    rest = refund_body(sale, lines=[line(sku="A", qty="1", unit_price="50.00")])
+    assert (await gateway.post("/pos/v1/refunds", json=rest, headers=pos(env))).status_code == 202
+    async with gateway.app.state.sessions() as session:
+        row = (await session.exec(select(PosSaleRow).where(PosSaleRow.pos_txn_id == sale["pos_txn_id"]))).one()
+    assert row.returned_amount_by_sku == '{"A":"100.00"}'
+    assert await refunds_queued(gateway) == 2
+
+
+async def test_weighed_goods_returned_in_parts_get_back_their_whole_amount(gateway, env: TestEnv) -> None:
+    sale = await sold(gateway, env, line(sku="BEEF", qty="0.750", unit_price="13.34", amount="10.00", category="meat"))
+    for qty, amount in (("0.250", "3.34"), ("0.250", "3.33"), ("0.250", "3.33")):
+        part = refund_body(sale, lines=[line(sku="BEEF", qty=qty, unit_price="13.34", amount=amount, category="meat")])
+        r = await gateway.post("/pos/v1/refunds", json=part, headers=pos(env))
+        assert r.status_code == 202, r.text
+    assert await refunds_queued(gateway) == 3
+
+
+async def test_a_sale_accepted_before_categories_and_amounts_were_kept_is_held_to_sku_and_quantity(gateway, env: TestEnv) -> None:
+    sale = await sold(gateway, env)  # rice x2 at 39.90, oil x1
+    async with gateway.app.state.sessions() as session:  # as migration 0011 left a sale accepted before it
+        await session.exec(update(PosSaleRow).where(PosSaleRow.pos_txn_id == sale["pos_txn_id"])
+                           .values(sold_detail_by_sku=None))
+        await session.commit()
+    other = refund_body(sale, lines=[line(qty="1", unit_price="79.80", category="tobacco")])
+    assert (await gateway.post("/pos/v1/refunds", json=other, headers=pos(env))).status_code == 202
+    r = await gateway.post("/pos/v1/refunds", json=refund_body(sale, lines=[line(qty="2")]), headers=pos(env))
+    refused(r, ["body", "lines", 0, "qty"])
+    async with gateway.app.state.sessions() as session:
+        row = (await session.exec(select(PosSaleRow).where(PosSaleRow.pos_txn_id == sale["pos_txn_id"]))).one()
+    assert (row.returned_by_sku, row.returned_amount_by_sku) == ('{"6901234567890":"1"}', None)

@@ -198,6 +198,27 @@ async def test_scores_reach_feedback_as_the_app_sent_them_or_not_at_all(app_api)
     assert services["feedback"].requests == []
 
 
+async def test_text_that_cannot_be_forwarded_is_422_naming_the_field(app_api) -> None:
+    # A lone surrogate parses as JSON but cannot be written as UTF-8 into the forwarded body.
+    client, services, member, _ = app_api
+    bad = "\ud800"
+    complaint = {"category": "product_quality", "severity": "low", "description": "x", "store_id": "S001"}
+    for method, path, body, field in (
+        ("PATCH", "/app/v1/me", {"address": bad}, "address"),
+        ("POST", "/app/v1/complaints", {**complaint, "description": bad}, "description"),
+        ("POST", "/app/v1/complaints", {**complaint, "category": bad}, "category"),
+        ("POST", "/app/v1/complaints/c1/reopen", {"reason": bad}, "reason"),
+        ("POST", "/app/v1/complaints/c1/rating", {"score": 3, "comment": bad}, "comment"),
+        ("POST", "/app/v1/surveys/t1", {"ratings": {"service": 5}, "comment": bad}, "comment"),
+        ("POST", "/app/v1/surveys/t1", {"ratings": {bad: 5}}, "ratings"),
+    ):
+        raw = json.dumps(body).encode()  # ASCII, the surrogate escaped as JSON allows
+        r = await client.request(method, path, content=raw, headers={**member, "Content-Type": "application/json",
+                                                                      "Idempotency-Key": "k-surrogate-1"})
+        assert r.status_code == 422 and field in r.json()["message_en"] and "lone surrogate" in r.text, (path, r.text)
+    assert services["feedback"].requests == [] and services["members"].requests == []
+
+
 async def test_every_complaints_cursor_handed_out_is_taken_back_up_to_the_newest_500(app_api) -> None:
     client, services, member, _ = app_api
     # A member with more complaints than the app lists: feedback answers as many as asked for.
@@ -416,12 +437,56 @@ async def test_the_export_of_a_member_points_and_campaigns_do_not_know_yet_says_
     assert not [q for q in services["points"].requests if q.url.path.endswith(("/ledger", "/redemptions"))]
 
 
+async def test_the_export_carries_feedback_every_message_the_offer_list_and_the_entitlements(app_api) -> None:
+    """Audit 7, M4: the export held no complaint text, nothing from feedback, only the app's inbox
+    of the member's messages, and neither their personal offer list nor their entitlements."""
+    client, services, member, _ = app_api
+    document = {"profile": PROFILE, "complaints": [{"id": "c1", "category": "price"}]}
+    services["members"].answers[f"/v1/members/{ME}/export"] = (200, document)
+    from_feedback = {
+        "member_id": ME, "exported_at": "2026-12-01T00:00:00Z",
+        "complaints": [{"id": "c1", "description": "鸡蛋是坏的", "resolution_note": "已退款", "rating_comment": "慢",
+                        "history": [{"action": "reopen", "detail": "还是不满意"}]}],
+        "surveys": [{"id": "i1", "answer": {"nps": 6, "comment": "一般"}}],
+        "comment_book": [{"id": "e1", "text": "顾客表扬", "complaint_id": "c1"}],
+    }
+    services["feedback"].answers[f"/v1/members/{ME}/export"] = (200, from_feedback)
+    offers = {"member_id": ME, "round_id": "r1", "personal": True, "offers": [{"rank": 1, "sku": "A1"}]}
+    services["campaigns"].answers[f"/v1/members/{ME}/offers"] = (200, offers)
+    services["points"].answers[f"/v1/entitlements/{ME}"] = (200, [{"kind": "leftover_visit", "left": 2}])
+    r = await client.post("/app/v1/me/export", headers=member)
+    assert r.status_code == 200, r.text
+    data = r.json()
+    # members' keys stay as they were, the complaint summary among them.
+    assert data["profile"] == PROFILE and data["complaints"] == document["complaints"]
+    assert data["feedback"] == {k: from_feedback[k] for k in ("complaints", "surveys", "comment_book")}
+    assert (data["offers"], data["entitlements"]) == (offers, [{"kind": "leftover_visit", "left": 2}])
+    # Every message, on every channel: asked for with `all`, and only the export asks for it.
+    asked = [q for q in services["campaigns"].requests if q.url.path.endswith("/messages")]
+    assert asked and all(q.url.params["all"] == "true" for q in asked)
+    [to_feedback] = [q for q in services["feedback"].requests if q.url.path == f"/v1/members/{ME}/export"]
+    assert to_feedback.headers["authorization"] == member["Authorization"]
+    await client.get("/app/v1/messages", headers=member)
+    assert "all" not in services["campaigns"].requests[-1].url.params
+
+
+async def test_the_export_of_a_member_feedback_and_campaigns_do_not_know_yet_has_empty_sections(app_api) -> None:
+    client, services, member, _ = app_api
+    services["members"].answers[f"/v1/members/{ME}/export"] = (200, {"profile": PROFILE})
+    r = await client.post("/app/v1/me/export", headers=member)
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert data["feedback"] == {"complaints": [], "surveys": [], "comment_book": []}
+    assert (data["offers"], data["entitlements"]) == (None, [])
+
+
 async def test_a_refused_export_reads_nothing_else(app_api) -> None:
     client, services, member, _ = app_api
     services["members"].answers[f"/v1/members/{ME}/export"] = (404, {"detail": f"no member {ME}"})
     r = await client.post("/app/v1/me/export", headers=member)
     assert r.status_code == 404
     assert services["points"].requests == [] and services["campaigns"].requests == []
+    assert services["feedback"].requests == []
 
 
 async def test_a_services_422_as_a_string_names_its_fields_in_the_message(app_api) -> None:

@@ -13,7 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from gateway.adapters.console_tables import CONSOLE_TABLES
 from gateway.adapters.member_tables import MEMBER_SIGN_IN_TABLES
-from gateway.domain.pos import canonical_quantity
+from gateway.domain.pos import SoldSku, canonical_quantity
 from shared.columns import MoneyColumn, UtcDateTime
 
 
@@ -49,6 +49,15 @@ class PosSaleRow(SQLModel, table=True):
     # its returns are checked by amount only. `returned_by_sku` is NULL until the first return.
     sold_by_sku: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
     returned_by_sku: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
+    # The category and amount of each sku the sale sold (`sold_skus_text`), and what its returns
+    # took back of each in money (`amounts_text`), so that a return line is held to the category the
+    # sale recorded and to the pro-rata amount of what it takes back (`domain.pos.return_lines_problem`).
+    # Written by the same INSERT. NULL in `sold_detail_by_sku` for a sale accepted before the gateway
+    # kept them (migration 0011) and for an imported sale (`sales_imported` carries quantities only):
+    # their returns are checked by sku and quantity only. `returned_amount_by_sku` is NULL until the
+    # first return of a sale that has them.
+    sold_detail_by_sku: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
+    returned_amount_by_sku: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
 
 
 def quantities_text(by_sku: Mapping[str, Decimal]) -> str:
@@ -59,6 +68,26 @@ def quantities_text(by_sku: Mapping[str, Decimal]) -> str:
 
 def quantities_of(text: str | None) -> dict[str, Decimal]:
     return {sku: Decimal(qty) for sku, qty in json.loads(text).items()} if text else {}
+
+
+def sold_skus_text(by_sku: Mapping[str, SoldSku]) -> str:
+    """sku -> category and amount as kept on `pos_sale.sold_detail_by_sku`: a JSON object of
+    `{"amount": "79.80", "categories": ["grain"]}`, amounts as decimal strings, never floats."""
+    return json.dumps({sku: {"amount": str(s.amount), "categories": list(s.categories)} for sku, s in sorted(by_sku.items())},
+                      ensure_ascii=False, separators=(",", ":"))
+
+
+def sold_skus_of(text: str) -> dict[str, SoldSku]:
+    return {sku: SoldSku(tuple(s["categories"]), Decimal(s["amount"])) for sku, s in json.loads(text).items()}
+
+
+def amounts_text(by_sku: Mapping[str, Decimal]) -> str:
+    """sku -> money as kept on `pos_sale.returned_amount_by_sku`: decimal strings of cents."""
+    return json.dumps({sku: str(amount) for sku, amount in sorted(by_sku.items())}, ensure_ascii=False, separators=(",", ":"))
+
+
+def amounts_of(text: str | None) -> dict[str, Decimal]:
+    return {sku: Decimal(amount) for sku, amount in json.loads(text).items()} if text else {}
 
 
 class PosRefundRow(SQLModel, table=True):

@@ -1,15 +1,19 @@
 """Bodies and answers of the member app API, with the examples its OpenAPI document shows.
 
 Only what the app may send is declared here (unknown fields are refused, 422 naming them); the
-values themselves are checked by the owning service, which answers the same 422 for them."""
+values themselves are checked by the owning service, which answers the same 422 for them. Free
+text is the shared `Text` here already: a lone surrogate could not even be written into the body
+forwarded to the service."""
 
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict
 
+from shared.bodies import Body
 from shared.identifiers import StoreId, TxnId
 from shared.strict import StrictBool, StrictDate
+from shared.text import Text
 
 # A score is passed on as the app sent it: in lax mode `true` would reach feedback as 1 and "5" as 5,
 # a rating nobody gave. Feedback checks the range; the type is refused here before it is converted.
@@ -19,22 +23,22 @@ Purpose = Literal["marketing_sms", "marketing_email", "service_tips_sms", "perso
 
 
 def _examples(*examples: dict[str, Any]) -> ConfigDict:
-    return ConfigDict(extra="forbid", json_schema_extra={"examples": list(examples)})
+    return ConfigDict(json_schema_extra={"examples": list(examples)})
 
 
-class ProfileEdit(BaseModel):
+class ProfileEdit(Body):
     """What a member changes in the app: contact details, community and birthday. The phone is the
     sign-in identity and is changed at the service desk."""
 
     model_config = _examples({"email": "li.na@example.com", "address": "幸福小区 3-2-501", "community": "幸福小区",
                               "birthday": "1990-05-17"})
-    email: str | None = None
-    address: str | None = None
-    community: str | None = None
+    email: Text | None = None
+    address: Text | None = None
+    community: Text | None = None
     birthday: StrictDate | None = None
 
 
-class ConsentsEdit(BaseModel):
+class ConsentsEdit(Body):
     model_config = _examples({"purposes": {"marketing_sms": True, "personalised_offers": False}})
     purposes: dict[Purpose, StrictBool] = Field(
         min_length=1,
@@ -43,47 +47,46 @@ class ConsentsEdit(BaseModel):
     )
 
 
-class GiftReservation(BaseModel):
+class GiftReservation(Body):
     model_config = _examples({"gift_id": "rice-cooker"})
-    gift_id: str = Field(min_length=1, max_length=64)
+    gift_id: Text = Field(min_length=1, max_length=64)
 
 
-class SaleRef(BaseModel):
+class SaleRef(Body):
     """The sale a complaint is about: one of the member's own purchases (checked with members)."""
 
-    model_config = ConfigDict(extra="forbid")
     store_id: StoreId | None = Field(default=None, description="Defaults to the complaint's store_id")
     pos_txn_id: TxnId
 
 
-class ComplaintFiling(BaseModel):
+class ComplaintFiling(Body):
     """The complaint is always the caller's own and filed from the app; the rest is as feedback takes it."""
 
     model_config = _examples({"category": "product_quality", "severity": "medium", "store_id": "S001",
                               "description": "买的牛奶过期了 The milk I bought was past its date"})
-    category: str
-    severity: str
-    description: str
-    store_id: str | None = None
+    category: Text
+    severity: Text
+    description: Text
+    store_id: StoreId | None = None
     sale: SaleRef | None = Field(default=None, description="The sale it is about, one of my purchases: {store_id, pos_txn_id}")
 
 
-class Rating(BaseModel):
+class Rating(Body):
     model_config = _examples({"score": 4, "comment": "处理很及时 Handled quickly"})
     score: Score
-    comment: str | None = None
+    comment: Text | None = None
 
 
-class Reopening(BaseModel):
+class Reopening(Body):
     model_config = _examples({"reason": "问题没有解决 It was not put right"})
-    reason: str
+    reason: Text
 
 
-class SurveyAnswer(BaseModel):
+class SurveyAnswer(Body):
     model_config = _examples({"ratings": {"service": 5, "freshness": 4}, "nps": 9, "comment": "很好 Good"})
-    ratings: dict[str, Score] = Field(default_factory=dict)
+    ratings: dict[Text, Score] = Field(default_factory=dict)
     nps: Score | None = None
-    comment: str | None = None
+    comment: Text | None = None
 
 
 class Barcode(BaseModel):

@@ -2,8 +2,9 @@
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
+from shared.bodies import Body
 from shared.phones import Phone
 from shared.strict import StrictBool, StrictDate
 from shared.text import Text
@@ -11,7 +12,7 @@ from shared.text import Text
 Code = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
 
 
-class CodeRequest(BaseModel):
+class CodeRequest(Body):
     phone: Phone = Field(description="Mainland China mobile number, 11 digits", examples=["13800138000"])
 
 
@@ -22,27 +23,23 @@ class CodeRequested(BaseModel):
     expires_in: int = Field(description="seconds the code is valid for")
 
 
-class SignInRequest(BaseModel):
+class SignInRequest(Body):
     phone: Phone = Field(description="The number the code was sent to", examples=["13800138000"])
     code: Code = Field(description="The 6 digits of the SMS", examples=["042917"])
 
 
-class SignUpConsents(BaseModel):
+class SignUpConsents(Body):
     """The customer's answers, each left out if not given (silence is no consent). An answer under
     another name (`marketing_sms`) is refused: dropped, a customer's "no" would be lost."""
-
-    model_config = ConfigDict(extra="forbid")
 
     sms: StrictBool | None = Field(default=None, description="Marketing messages by SMS (营销短信)")
     email: StrictBool | None = Field(default=None, description="Marketing messages by e-mail")
     service_tips_sms: StrictBool | None = Field(default=None, description="Service tips by SMS (服务提示短信)")
 
 
-class SignUpRequest(BaseModel):
+class SignUpRequest(Body):
     """Registration from the app: the phone is proved by the code; members checks the rest as it
     does a desk registration (and answers 422 naming the field). Unknown fields are refused."""
-
-    model_config = ConfigDict(extra="forbid")
 
     phone: Phone = Field(description="The number the code was sent to", examples=["13800138000"])
     code: Code = Field(description="The 6 digits of the SMS", examples=["042917"])
@@ -60,7 +57,7 @@ class SignUpRequest(BaseModel):
         return self.model_dump(mode="json", exclude={"code"}, exclude_none=True)
 
 
-class RefreshRequest(BaseModel):
+class RefreshRequest(Body):
     refresh_token: str = Field(min_length=1, max_length=200)
 
 

@@ -5,11 +5,12 @@ domain/ and are named here for the routes."""
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.domain.customer360 import Customer360, Unavailable
 from gateway.domain.identity import ClientKind
 from gateway.domain.sales import PosMember, PosPurchaseIn, PosRefundIn
+from shared.bodies import Body
 from shared.identifiers import StoreId
 from shared.text import Text
 
@@ -24,18 +25,21 @@ class PosAccepted(BaseModel):
     duplicate: bool = Field(description="True when this exact transaction was already accepted (a retry)")
 
 
-class StoreIn(BaseModel):
+class StoreIn(Body):
     name: Text = Field(min_length=1, max_length=100)
     city: Text = Field(default="", max_length=50)
     active: bool = True
 
 
 class StorePublic(StoreIn):
+    # An answer: pydantic's default, not the body's refusal of unknown fields.
+    model_config = ConfigDict(extra="ignore")
+
     store_id: str
     created_at: datetime
 
 
-class ClientIn(BaseModel):
+class ClientIn(Body):
     kind: ClientKind = Field(description="`till` (bound to one store) or `service` (names one of the platform's services)")
     store_id: StoreId | None = Field(default=None, description="the till's store; only for `till`")
     service: Text | None = Field(default=None, max_length=32, description="the service's name, e.g. `campaigns`; only for `service`")

@@ -3,9 +3,10 @@
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from gateway.domain.staff import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
+from shared.bodies import Body
 from shared.identifiers import StoreId
 from shared.text import NonBlankText, Text
 
@@ -14,10 +15,8 @@ StaffRole = Literal["service_desk", "account_manager", "store_manager", "marketi
 _PASSWORD = f"{MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"
 
 
-class StaffIn(BaseModel):
-    # A misspelt field (`stor_id`) would be dropped and the admin believe it was set.
-    model_config = ConfigDict(extra="forbid")
-
+class StaffIn(Body):
+    # A misspelt field (`stor_id`) would be dropped and the admin believe it was set: refused (Body).
     login: Text = Field(min_length=2, max_length=64, description="what the person types to log in; stored in lowercase")
     name: NonBlankText = Field(max_length=100)
     role: StaffRole
@@ -33,10 +32,8 @@ class StaffIn(BaseModel):
     )
 
 
-class StaffUpdate(BaseModel):
+class StaffUpdate(Body):
     """Only the fields sent change; `store_id` or `account_manager_id` sent as null clear them."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: NonBlankText | None = Field(default=None, max_length=100)
     role: StaffRole | None = None
@@ -69,7 +66,7 @@ class StaffWithPassword(StaffPublic):
     password: str | None = Field(description="the generated password, shown this once; null when the admin set one")
 
 
-class PasswordIn(BaseModel):
+class PasswordIn(Body):
     password: Text | None = Field(
         default=None, max_length=MAX_PASSWORD_CHARS, description=f"{_PASSWORD}; left out, one is generated",
     )
@@ -92,7 +89,7 @@ class StaffAuditEntry(BaseModel):
     detail: str
 
 
-class LoginIn(BaseModel):
+class LoginIn(Body):
     login: Text = Field(min_length=1, max_length=200)
     # Longer than any valid password, so that an overlong one is a wrong password (401), not a hint.
     password: str = Field(min_length=1, max_length=1024)
@@ -102,12 +99,10 @@ class LoginIn(BaseModel):
 class PasswordChangeIn(LoginIn):
     """A staff member's own new password: proven by the login and the current password (and code)."""
 
-    model_config = ConfigDict(extra="forbid")
-
     new_password: str = Field(min_length=1, max_length=1024, description=_PASSWORD)
 
 
-class RefreshIn(BaseModel):
+class RefreshIn(Body):
     refresh_token: str = Field(min_length=1, max_length=200)
 
 

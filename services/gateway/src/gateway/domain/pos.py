@@ -3,8 +3,9 @@
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, TypeAdapter
@@ -72,17 +73,74 @@ def before_sale_problem(returned_at: datetime, sold_at: datetime) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class SoldSku:
+    """What a sale's lines of one sku came to beyond their quantity: the category they named (one
+    in practice; a till that listed the sku under two categories on one sale gets either accepted
+    on its returns) and their amounts summed."""
+
+    categories: tuple[str, ...]
+    amount: Decimal
+
+
+def sold_skus(lines: Iterable[SaleLine]) -> dict[str, SoldSku]:
+    """Of each sku the lines hold, its categories and what its lines came to."""
+    categories: dict[str, list[str]] = {}
+    amounts: dict[str, Decimal] = {}
+    for line in lines:
+        named = categories.setdefault(line.sku, [])
+        if line.category not in named:
+            named.append(line.category)
+        amounts[line.sku] = amounts.get(line.sku, Decimal(0)) + line.amount
+    return {sku: SoldSku(tuple(named), amounts[sku]) for sku, named in categories.items()}
+
+
+def amounts_taken_back(returned: Mapping[str, Decimal], lines: Iterable[SaleLine]) -> dict[str, Decimal]:
+    """What the sale's returns took back of each sku in money once these lines are returned too."""
+    after = dict(returned)
+    for line in lines:
+        after[line.sku] = after.get(line.sku, Decimal(0)) + line.amount
+    return after
+
+
+_CENT = Decimal("0.01")
+
+
+def returnable_amount(sold_amount: Decimal, sold_qty: Decimal, qty_back: Decimal) -> Decimal:
+    """What the returns of a sku may take back in all once `qty_back` of the `sold_qty` sold for
+    `sold_amount` has come back: its pro-rata share, rounded up to the cent. Held cumulatively (every
+    return of the sale together, not each return on its own), so the shares of several parts never
+    add up to more than a cent above the share of their sum, and the part bringing back the last of
+    the sku may always take what is left of its amount, however the earlier parts were rounded or
+    however little they took (3 kg sold for 10.00, returned 1 kg at a time: 3.34, then up to
+    6.67 in all, then the rest of 10.00)."""
+    if qty_back >= sold_qty:
+        return sold_amount
+    return min(sold_amount, (sold_amount * qty_back / sold_qty).quantize(_CENT, rounding=ROUND_CEILING))
+
+
 def return_lines_problem(
     lines: Iterable[SaleLine], sold: Mapping[str, Decimal], returned: Mapping[str, Decimal], sale: str,
+    *, sold_as: Mapping[str, SoldSku] | None = None, returned_amounts: Mapping[str, Decimal] | None = None,
 ) -> tuple[int, str, str] | None:
     """Why a return's lines do not fit its sale, as (line index, field, message), or None. `sold`
     is what the sale sold of each sku, `returned` what its earlier returns took back. Points weigh a
-    return by its lines' categories, so a line the sale never had, or more of a sku than is left of
-    it, would let a till choose which points come back; the amount alone cannot tell."""
+    return by its lines' categories and amounts, so a line the sale never had, a sku under another
+    category than the sale's, more of a sku than is left of it, or more money for it than that many
+    units were sold for, would let a till choose which points come back; the sale's total alone
+    cannot tell. `sold_as` is the category and amount of each sku (`sold_skus`) and
+    `returned_amounts` what earlier returns took back of each in money; without `sold_as` (a sale
+    accepted before the gateway kept them, an imported sale) lines are held to sku and quantity only."""
     taking: dict[str, Decimal] = {}  # of each sku, this return's lines so far
+    paying: dict[str, Decimal] = {}  # and their amounts
     for i, line in enumerate(lines):
         if line.sku not in sold:
             return i, "sku", f"sku {line.sku} is not in sale {sale}"
+        terms = sold_as.get(line.sku) if sold_as is not None else None
+        if terms is not None and line.category not in terms.categories:
+            named = " or ".join(f'"{category}"' for category in terms.categories)
+            return i, "category", (
+                f'is "{line.category}", but sale {sale} sold {line.sku} as {named}: a return takes back what the sale sold')
         taking[line.sku] = taking.get(line.sku, Decimal(0)) + line.qty
         earlier = returned.get(line.sku, Decimal(0))
         if taking[line.sku] > sold[line.sku] - earlier:
@@ -91,6 +149,17 @@ def return_lines_problem(
                 f"returns {canonical_quantity(taking[line.sku])} of sku {line.sku}, but sale {sale} sold "
                 f"{canonical_quantity(sold[line.sku])} and {canonical_quantity(earlier)} already returned: "
                 f"at most {canonical_quantity(left)} can come back"
+            )
+        if terms is None:
+            continue
+        paying[line.sku] = paying.get(line.sku, Decimal(0)) + line.amount
+        earlier_paid = (returned_amounts or {}).get(line.sku, Decimal("0.00"))
+        may = returnable_amount(terms.amount, sold[line.sku], earlier + taking[line.sku]) - earlier_paid
+        if paying[line.sku] > may:
+            return i, "amount", (
+                f"returns {paying[line.sku]} for {canonical_quantity(taking[line.sku])} of sku {line.sku}, but sale "
+                f"{sale} sold {canonical_quantity(sold[line.sku])} for {terms.amount} and its earlier returns took "
+                f"{canonical_quantity(earlier)} for {earlier_paid}: at most {max(may, Decimal('0.00'))} can come back for it"
             )
     return None
 

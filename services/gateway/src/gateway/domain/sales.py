@@ -2,8 +2,9 @@
 
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from shared.bodies import Body
 from shared.cards import CardNumber
 from shared.coupon_codes import CouponCode
 from shared.events.contracts import DiscountIn, SaleLineIn, SaleTime, discounts_fit, lines_add_up, sum_of_discounts
@@ -13,9 +14,7 @@ from shared.phones import Phone
 from shared.text import Text
 
 
-class PosMember(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # `phone_number` for `phone` must not pass as no phone
-
+class PosMember(Body):  # unknown fields refused: `phone_number` for `phone` must not pass as no phone
     card_no: CardNumber | None = None
     phone: Phone | None = Field(default=None, description="Mainland mobile number")
 
@@ -26,11 +25,10 @@ class PosMember(BaseModel):
         return self
 
 
-class PosPurchaseIn(BaseModel):
+class PosPurchaseIn(Body):
     # A till's misspelled field (e.g. `customer` for `member`) would otherwise pass as an anonymous
-    # sale and the customer would silently lose the points: unknown fields are a 422.
+    # sale and the customer would silently lose the points: unknown fields are a 422 (Body).
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "example": {
                 "store_id": "S001", "pos_txn_id": "S001-T03-000123", "occurred_at": "2026-11-23T10:15:00+08:00",
@@ -70,9 +68,7 @@ class PosPurchaseIn(BaseModel):
         return sum_of_discounts(self.discounts)
 
 
-class PosRefundIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PosRefundIn(Body):
     store_id: StoreId
     refund_id: TxnId
     pos_txn_id: TxnId  # the original sale

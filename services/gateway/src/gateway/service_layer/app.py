@@ -189,29 +189,41 @@ EXPORT_PAGE = 200
 async def export(calls: MemberCalls, member_id: str) -> dict[str, Any]:
     """A copy of everything the platform keeps about the member (数据导出), as one document:
     members' own export (profile, consents, purchases and returns, tracking contacts, complaints
-    as members records them, who read their data) and beside it what points and campaigns keep:
-    the points balance with the whole ledger and every gift reservation, every coupon and every
-    message. Each list is read to its end. Members is asked first: it logs the export and refuses
-    it for a member it cannot export (erased), and then nothing else is read. The gateway's own
-    sign-in rows (digests of codes and refresh tokens) are credentials, not data about the member."""
+    as members records them, who read their data) and beside it what points, campaigns and
+    feedback keep: the points balance with the whole ledger and every gift reservation, the
+    service entitlements; every coupon, every message on every channel (not only the app's inbox)
+    with its status, and the current personal offer list; and from feedback the complaints in full
+    (description, resolution note, rating comment, history with reopen reasons), the survey
+    invitations with the answers, and the comment book entries about the member. Each list is read
+    to its end. Members is asked first: it logs the export and refuses it for a member it cannot
+    export (erased), and then nothing else is read. The gateway's own sign-in rows (digests of codes
+    and refresh tokens) are credentials, not data about the member."""
     document = await calls.get("members", f"/v1/members/{own(member_id)}/export")
-    account, coupons, messages = await asyncio.gather(
+    account, entitlements, coupons, messages, offers, feedback = await asyncio.gather(
         points_account(calls, f"/v1/accounts/{own(member_id)}", {"entries": 0}),
+        unless_unknown(calls.get("points", f"/v1/entitlements/{own(member_id)}"), []),
         unless_unknown(calls.get("campaigns", f"/v1/members/{own(member_id)}/coupons"), []),
-        unless_unknown(_every_page(calls, "campaigns", f"/v1/members/{own(member_id)}/messages"), []),
+        # `all`: every message to them (texts, e-mails, queued, refused), not only the app's inbox.
+        unless_unknown(_every_page(calls, "campaigns", f"/v1/members/{own(member_id)}/messages", {"all": "true"}), []),
+        unless_unknown(calls.get("campaigns", f"/v1/members/{own(member_id)}/offers"), None),
+        unless_unknown(calls.get("feedback", f"/v1/members/{own(member_id)}/export"), {}),
     )
     points: dict[str, Any] = {"balance": 0, "ledger": [], "reservations": []}
     if account is not None:  # no account yet: nothing earned, nothing reserved
         points = {"balance": account["balance"], "ledger": await _whole_ledger(calls, member_id),
                   "reservations": await _every_page(calls, "points", f"/v1/members/{own(member_id)}/redemptions")}
-    return {**document, "points": points, "coupons": coupons, "messages": messages}
+    return {
+        **document, "points": points, "entitlements": entitlements, "coupons": coupons, "messages": messages,
+        "offers": offers,
+        "feedback": {key: feedback.get(key, []) for key in ("complaints", "surveys", "comment_book")},
+    }
 
 
-async def _every_page(calls: MemberCalls, service: str, path: str) -> list[Any]:
+async def _every_page(calls: MemberCalls, service: str, path: str, params: dict[str, Any] | None = None) -> list[Any]:
     """A list a service pages by offset, read to its end."""
     items: list[Any] = []
     while True:
-        batch = await calls.get(service, path, {"limit": EXPORT_PAGE, "offset": len(items)})
+        batch = await calls.get(service, path, {**(params or {}), "limit": EXPORT_PAGE, "offset": len(items)})
         items += batch
         if len(batch) < EXPORT_PAGE:
             return items

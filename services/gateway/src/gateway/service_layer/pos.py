@@ -6,9 +6,18 @@ from typing import Any
 
 from sqlmodel import select
 
-from gateway.adapters.tables import PosRefundRow, PosSaleRow, quantities_of, quantities_text
+from gateway.adapters.tables import (
+    PosRefundRow,
+    PosSaleRow,
+    amounts_of,
+    amounts_text,
+    quantities_of,
+    quantities_text,
+    sold_skus_of,
+)
 from gateway.domain.pos import (
     IMPORTED,
+    amounts_taken_back,
     before_sale_problem,
     payload_digest,
     refundable,
@@ -91,18 +100,28 @@ async def accept_refund(uow: UnitOfWork, body: PosRefundIn, credential: str) -> 
         raise InvalidField("occurred_at", problem)
     # A sale accepted before the gateway kept its quantities (NULL) is held to its amount only.
     returned_after: str | None = None
+    paid_back_after: str | None = None
     if sale.sold_by_sku is not None:
         returned = quantities_of(sale.returned_by_sku)
+        # Categories and amounts too, but for a sale accepted before the gateway kept them (NULL,
+        # migration 0011) or an imported one: those are held to sku and quantity only.
+        sold_as = sold_skus_of(sale.sold_detail_by_sku) if sale.sold_detail_by_sku is not None else None
+        paid_back = amounts_of(sale.returned_amount_by_sku)
         sale_name = f"{body.store_id}/{body.pos_txn_id}"
-        if wrong := return_lines_problem(body.lines, quantities_of(sale.sold_by_sku), returned, sale_name):
+        if wrong := return_lines_problem(body.lines, quantities_of(sale.sold_by_sku), returned, sale_name,
+                                         sold_as=sold_as, returned_amounts=paid_back):
             raise InvalidLineField(*wrong)
         returned_after = quantities_text(taken_back(returned, body.lines))
+        if sold_as is not None:
+            paid_back_after = amounts_text(amounts_taken_back(paid_back, body.lines))
     left = refundable(sale.total, sale.refunded_total)
     if body.amount > left:
         raise InvalidField("amount", f"refund of {body.amount} exceeds what is left of the sale ({left})")
     sale.refunded_total += body.amount
     if returned_after is not None:
         sale.returned_by_sku = returned_after
+    if paid_back_after is not None:
+        sale.returned_amount_by_sku = paid_back_after
     uow.session.add(sale)  # what the return takes back, in the transaction holding the sale's lock
 
     customer = None

@@ -14,8 +14,8 @@ from asgi_correlation_id import correlation_id
 from sqlalchemy import bindparam, tuple_
 from sqlmodel import select
 
-from gateway.adapters.tables import PosSaleRow, StoreRow, quantities_text
-from gateway.domain.pos import IMPORTED, payload_digest
+from gateway.adapters.tables import PosSaleRow, StoreRow, quantities_text, sold_skus_text
+from gateway.domain.pos import IMPORTED, payload_digest, sold_skus
 from gateway.domain.sales import PosPurchaseIn
 from gateway.service_layer.pos import ConflictingRetry, taken, unknown_store
 from shared.db import BulkInsert
@@ -37,7 +37,7 @@ _OPEN_STORES = select(STORES.c.store_id).where(STORES.c.store_id.in_(bindparam("
 _INSERT_SALES = BulkInsert(
     SALES,
     ["store_id", "pos_txn_id", "event_id", "digest", "card_no", "phone_hmac", "total", "refunded_total", "occurred_at",
-     "accepted_at", "sold_by_sku"],
+     "accepted_at", "sold_by_sku", "sold_detail_by_sku"],
     lambda insert: insert.on_conflict_do_nothing().returning(SALES.c.store_id, SALES.c.pos_txn_id),
 )
 
@@ -65,6 +65,7 @@ class PendingSale:
     total: Decimal
     occurred_at: datetime
     sold_by_sku: str  # what a return of it may take back (`pos_sale.sold_by_sku`)
+    sold_detail_by_sku: str  # under which category and for how much (`pos_sale.sold_detail_by_sku`)
     event: c.PurchaseMadeV1
     key: str
     credential: str
@@ -97,7 +98,8 @@ def pending_sale(body: PosPurchaseIn, pepper: str, credential: str, zone: ZoneIn
         store_id=body.store_id, pos_txn_id=body.pos_txn_id, event_id=sale_event_id(body.store_id, body.pos_txn_id),
         digest=payload_digest(body, zone), total=body.total, occurred_at=body.occurred_at,
         # Encoded here, in the request, rather than by the writer while it holds the transaction.
-        sold_by_sku=quantities_text(quantities_by_sku(body.lines)), event=event,
+        sold_by_sku=quantities_text(quantities_by_sku(body.lines)), sold_detail_by_sku=sold_skus_text(sold_skus(body.lines)),
+        event=event,
         key=customer.key if customer else f"store:{body.store_id}", credential=credential,
         correlation_id=correlation_id.get(),
     )
@@ -124,7 +126,7 @@ async def accept_purchases(uow: UnitOfWork, sales: Sequence[PendingSale]) -> lis
              "card_no": s.event.customer.card_no if s.event.customer else None,
              "phone_hmac": s.event.customer.phone_hmac if s.event.customer else None,
              "total": s.total, "refunded_total": Decimal("0.00"), "occurred_at": s.occurred_at, "accepted_at": now,
-             "sold_by_sku": s.sold_by_sku}
+             "sold_by_sku": s.sold_by_sku, "sold_detail_by_sku": s.sold_detail_by_sku}
             for s in first.values()
         ]
         inserted = {(row[0], row[1]) for row in (await _INSERT_SALES.run(session, rows)).all()}
@@ -167,6 +169,8 @@ async def record_imported(uow: UnitOfWork, sales: Sequence[c.ImportedSaleRef]) -
          "digest": IMPORTED, "total": s.total, "refunded_total": Decimal("0.00"), "occurred_at": s.occurred_at,
          "accepted_at": now,
          # A sale kept as its total only is held to its amount, as one accepted before the lines were kept.
+         # `sold` has no categories or amounts: its returns are held to sku and quantity only
+         # (`sold_detail_by_sku` stays NULL).
          "sold_by_sku": quantities_text({q.sku: q.qty for q in s.sold}) if s.sold else None}
         for s in sales
     ]

@@ -28,7 +28,7 @@ Gettext = Callable[[str], str]
 # A field as the services name it (dotted below the body) -> the label of the console's form field.
 LABELS = {
     "name": N_("Name"), "phone": N_("Phone"), "community": N_("Community"), "address": N_("Address"),
-    "card_no": N_("Card"), "birthday": N_("Birthday"), "consents.sms": N_("Agrees to marketing SMS"),
+    "card_no": N_("Card"), "replaces": N_("Card to replace"), "birthday": N_("Birthday"), "consents.sms": N_("Agrees to marketing SMS"),
     "store_id": N_("Store"), "home_store_id": N_("Store"), "gift_id": N_("Gift"), "used_on": N_("Date of the visit"),
     "tracked_on": N_("Date"), "date": N_("Date"), "member_id": N_("Customer"), "contact": N_("Contact (who was reached)"),
     "method": N_("Method"), "rating": N_("Effect (1 poor to 5 very good)"), "notes": N_("Notes"),
@@ -158,6 +158,10 @@ KNOWN = (
             r"phone is already registered to (?:member \S+|another member)"),
     Wording(N_("This card number is already registered to another customer."), r"card_no is already registered to member \S+"),
     Wording(N_("This phone number or card number is already registered."), r"phone or card_no is already registered"),
+    Wording(N_("this card was retired (reported lost or damaged, or its holder's data erased) and is never issued again; "
+               "hand over another card"), r"this card was retired .*"),
+    Wording(N_("card %(card)s is not this customer's card (theirs is %(theirs)s)"),
+            r"card (?P<card>\S+) is not this member's card \(theirs is (?P<theirs>\S+)\)"),
     Wording(N_("must not be in the future"), r"birthday is in the future"),
     Wording(N_("more than %(years)s years ago (the earliest taken is %(earliest)s)"),
             r"birthday is more than (?P<years>\d+) years ago \(the earliest taken is (?P<earliest>\S+)\)"),

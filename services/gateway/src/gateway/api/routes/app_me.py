@@ -37,7 +37,8 @@ async def set_consents(body: ConsentsEdit, grant: AppGrant, calls: Calls) -> dic
     return await views.set_consents(calls, mine(grant), {str(purpose): granted for purpose, granted in body.purposes.items()})
 
 
-@router.post("/export", summary="A copy of everything the platform keeps about me: profile, purchases, points, coupons, messages")
+@router.post("/export", summary="A copy of everything the platform keeps about me: profile, purchases, points, coupons, "
+                                  "messages, offers, complaints, surveys")
 async def export(grant: AppGrant, calls: Calls) -> JSONResponse:
     # POST: the export is recorded in the access log, so it is not a cacheable read.
     return JSONResponse(await views.export(calls, mine(grant)))

@@ -1,5 +1,6 @@
 """The service desk's pages of the console: register a member, a customer's gifts (redeem one,
-hand over a reserved one) and leftover-material visits, and the store's gift register to print.
+hand over a reserved one), leftover-material visits and a lost card replaced, and the store's
+gift register to print.
 
 Every write carries an idempotency key made when the form was shown, so a form sent twice (a
 double tap on the tablet, a retry after a timeout) registers or redeems once. Members and points
@@ -100,6 +101,18 @@ async def redeem(member_id: str, request: Request, form: Form, user: Annotated[C
     body = {"member_id": member_id, "gift_id": one(form, "gift_id"), "store_id": _store(user, form)}
     await call(request.app.state.downstream.points, "points", "POST", "/v1/redemptions", keyed(user, form), json=body)
     return go(request, f"/console/desk/members/{quote(member_id, safe='')}?notice=redeemed")
+
+
+@router.post("/members/{member_id}/card")
+async def replace_card(member_id: str, request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
+    """A lost or damaged card replaced by the card handed over, or a number members issues. The
+    form names the card it replaces, so a form sent twice replaces once."""
+    body: dict[str, Any] = {"replaces": one(form, "replaces"), "reason": one(form, "reason")}
+    if card := one(form, "card_no").strip():
+        body["card_no"] = card
+    await call(request.app.state.downstream.members, "members", "POST", f"/v1/members/{quote(member_id, safe='')}/card-replacement",
+               user.bearer(), json=body)
+    return go(request, f"/console/desk/members/{quote(member_id, safe='')}?notice=card_replaced")
 
 
 @router.post("/members/{member_id}/hand-over")

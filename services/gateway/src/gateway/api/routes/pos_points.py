@@ -11,9 +11,10 @@ from typing import Annotated
 
 import httpx
 from fastapi import APIRouter, HTTPException, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from shared.authorize import Allowed
+from shared.bodies import Body
 from shared.cards import CardNumber
 from shared.coupon_codes import CouponCode
 from shared.events.contracts import SaleLineIn, SaleTime
@@ -25,11 +26,9 @@ router = APIRouter(prefix="/pos/v1/points", tags=["pos"])
 PosDep = Annotated[Grant, Allowed("gateway.pos.preview")]
 
 
-class BasketIn(BaseModel):
-    # As for a sale: a till that sends the card the way a sale does (`member`) must hear so,
-    # not be answered for an unknown card at retail rates.
-    model_config = ConfigDict(extra="forbid")
-
+class BasketIn(Body):
+    # As for a sale: a till that sends the card the way a sale does (`member`) must hear so (an
+    # unknown field, refused), not be answered for an unknown card at retail rates.
     store_id: StoreId
     occurred_at: SaleTime | None = Field(default=None, description="Defaults to now")
     card_no: CardNumber | None = Field(default=None, description="The swiped points card")
