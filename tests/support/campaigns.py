@@ -14,7 +14,13 @@ from sqlmodel import select
 from shared.auth import Role, TokenIssuer, ensure_dev_keypair
 from shared.events import contracts as c
 from shared.events.envelope import Envelope, new_event, sale_event_id
-from shared.events.registry import MEMBER_ERASED, MEMBER_REGISTERED, PURCHASE_MADE, PURCHASE_REFUNDED
+from shared.events.registry import (
+    MEMBER_ERASED,
+    MEMBER_PROFILE_CHANGED,
+    MEMBER_REGISTERED,
+    PURCHASE_MADE,
+    PURCHASE_REFUNDED,
+)
 from shared.outbox import OutboxRecord
 from tests.support.audience import T0 as START
 from tests.support.platform import TestEnv
@@ -165,6 +171,13 @@ class CampaignsDriver:
         data = c.MemberRegisteredV1(member_id=member_id, card_no=card, channel="retail", home_store_id=home_store_id,
                                     registered_at=START)
         return new_event(MEMBER_REGISTERED, data, source="crm/members", subject=member_id)
+
+    def card_replaced(self, member_id: str, card_no: str, home_store_id: str = "S001") -> Envelope:
+        """Members' `member_profile_changed` after a lost card was replaced by `card_no`."""
+        self.cards[member_id] = card_no
+        data = c.MemberProfileChangedV1(member_id=member_id, changed_at=self.clock.now, home_store_id=home_store_id,
+                                        channel="retail", card_no=card_no)
+        return new_event(MEMBER_PROFILE_CHANGED, data, source="crm/members", subject=member_id)
 
     def erased(self, member_id: str) -> Envelope:
         return new_event(MEMBER_ERASED, c.MemberErasedV1(member_id=member_id, erased_at=self.clock.now), source="crm/members",

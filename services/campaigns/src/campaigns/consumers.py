@@ -2,7 +2,8 @@
 in (home store, account manager and erasure of each customer, for the access policy)."""
 
 from campaigns.config import Settings
-from campaigns.service_layer import campaigns, coupons, item_history, messages, points_coupons, segments, store_names
+from campaigns.service_layer import campaigns, item_history, messages, points_coupons, segments, store_names
+from campaigns.service_layer.coupons import cards, redemption
 from shared.clock import Clock
 from shared.consumer import BatchHandler, Delivery, Handler, in_turn
 from shared.events.registry import (
@@ -34,24 +35,24 @@ from shared.unit_of_work import UnitOfWork
 def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
     return with_directory({
         # the audience's read model of customers (service_layer/segments.py), and members' cards
-        # for generic codes (service_layer/coupons.py)
-        MEMBER_REGISTERED: in_turn(segments.on_member_registered, coupons.on_member_registered),
+        # for generic codes (service_layer/coupons/cards.py)
+        MEMBER_REGISTERED: in_turn(segments.on_member_registered, cards.on_member_registered),
         # the read model takes the attributes in within win-back's handler, between its look at the
         # churn risk they replace and its segments, which select on the new attributes
         MEMBER_ATTRIBUTES: campaigns.on_member_attributes,
-        MEMBER_PROFILE_CHANGED: segments.on_member_profile_changed,
+        MEMBER_PROFILE_CHANGED: in_turn(segments.on_member_profile_changed, cards.on_member_profile_changed),
         TIER_CHANGED: segments.on_tier_changed,
         CONSENT_CHANGED: segments.on_consent_changed,
         # v2: the same change, from a channel v1 cannot name (a reply to an SMS)
         CONSENT_CHANGED_V2: segments.on_consent_changed,
         PERSONALISATION_CHANGED: segments.on_personalisation_changed,
-        MEMBER_ERASED: in_turn(segments.on_member_erased, coupons.on_member_erased, messages.on_member_erased,
+        MEMBER_ERASED: in_turn(segments.on_member_erased, cards.on_member_erased, messages.on_member_erased,
                                item_history.on_member_erased),
         PURCHASE_ATTRIBUTED: segments.on_purchase_attributed,
         RETURN_ATTRIBUTED: segments.on_return_attributed,
         # coupons: redemption and reversal from the tills' sales
-        PURCHASE_MADE: coupons.on_purchase_made,
-        PURCHASE_REFUNDED: coupons.on_purchase_refunded,
+        PURCHASE_MADE: redemption.on_purchase_made,
+        PURCHASE_REFUNDED: redemption.on_purchase_refunded,
         # coupons bought with points (service_layer/points_coupons.py)
         REWARD_REDEEMED: points_coupons.on_reward_redeemed,
         # triggered campaigns (service_layer/campaigns.py)
@@ -90,7 +91,7 @@ def batch_handlers(settings: Settings, clock: Clock) -> dict[str, BatchHandler]:
 def _customer_facts() -> BatchHandler:
     async def handler(uow: UnitOfWork, deliveries: list[Delivery]) -> None:
         await segments.on_customer_facts(uow, deliveries)
-        await coupons.on_members_registered(uow, [d for d in deliveries if d.envelope.type == MEMBER_REGISTERED])
+        await cards.on_members_registered(uow, [d for d in deliveries if d.envelope.type == MEMBER_REGISTERED])
 
     return handler
 

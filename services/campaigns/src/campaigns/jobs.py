@@ -6,7 +6,8 @@ from typing import Any
 
 from campaigns.adapters.transports import Providers, transport_for
 from campaigns.config import Settings
-from campaigns.service_layer import campaigns, coupons, messages, offer_lists
+from campaigns.service_layer import campaigns, messages, offer_lists
+from campaigns.service_layer.coupons.till import release_expired
 from shared.commands import Commands
 from shared.errors import Conflict
 from shared.jobs import ScheduledJob
@@ -18,7 +19,7 @@ async def release_expired_reservations(commands: Commands, settings: Settings, n
     released = 0
     while True:
         async with commands() as uow:
-            batch = await coupons.release_expired(uow, now, settings.coupon_release_batch)
+            batch = await release_expired(uow, now, settings.coupon_release_batch)
         released += batch
         if batch < settings.coupon_release_batch:
             return {"released": released}

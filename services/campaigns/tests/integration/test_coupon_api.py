@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import func, select
 
 from campaigns.adapters.tables import CouponRow
-from campaigns.service_layer import coupons
+from campaigns.service_layer.coupons.issuing import issue
 from shared.auth import Role
 
 pytestmark = pytest.mark.integration
@@ -120,9 +120,9 @@ async def test_issuing_regenerates_the_codes_that_clash(cmp) -> None:
     the unique index and is drawn again, until every member has a code of their own."""
     template_id = await cmp.template()
     async with cmp.app.state.commands() as uow:
-        first = await coupons.issue(uow, template_id, [f"a-{i}" for i in range(40)], None, random.Random(5).randrange)
+        first = await issue(uow, template_id, [f"a-{i}" for i in range(40)], None, random.Random(5).randrange)
     async with cmp.app.state.commands() as uow:
-        second = await coupons.issue(uow, template_id, [f"b-{i}" for i in range(40)], None, random.Random(5).randrange)
+        second = await issue(uow, template_id, [f"b-{i}" for i in range(40)], None, random.Random(5).randrange)
     assert first.issued == second.issued == 40
     async with cmp.app.state.sessions() as s:
         codes = (await s.exec(select(CouponRow.code))).all()
@@ -133,7 +133,7 @@ async def test_issuing_regenerates_the_codes_that_clash(cmp) -> None:
 async def test_a_hundred_thousand_coupons_are_issued_without_collisions(cmp) -> None:
     template_id = await cmp.template()
     async with cmp.app.state.commands() as uow:
-        result = await coupons.issue(uow, template_id, [f"m-{i}" for i in range(100_000)], "C-big")
+        result = await issue(uow, template_id, [f"m-{i}" for i in range(100_000)], "C-big")
     assert result.issued == 100_000
     async with cmp.app.state.sessions() as s:
         count, distinct = (await s.exec(select(func.count(CouponRow.id), func.count(func.distinct(CouponRow.code))))).one()
@@ -145,7 +145,7 @@ async def test_issuing_answers_the_coupon_of_each_member(cmp) -> None:
     reading the coupons back by id (one bound parameter per coupon)."""
     template_id = await cmp.template()
     async with cmp.app.state.commands() as uow:
-        issued = await coupons.issue(uow, template_id, ["a-1", "a-2", "a-1"], None)
+        issued = await issue(uow, template_id, ["a-1", "a-2", "a-1"], None)
     async with cmp.app.state.sessions() as s:
         stored = dict((await s.exec(select(CouponRow.member_id, CouponRow.id))).all())
     assert issued.coupon_of == stored and set(stored) == {"a-1", "a-2"}

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from campaigns.service_layer.coupons import counter
+from campaigns.service_layer.coupons.counters import counter
 
 pytestmark = pytest.mark.integration
 
@@ -139,3 +139,13 @@ async def test_an_erased_members_card_no_longer_resolves(cmp) -> None:
     assert (await cmp.validate([code], card=card)).json()["codes"][0]["ok"]
     await cmp.apply(cmp.erased("m-a"))
     assert (await cmp.validate([code], card=card)).json()["codes"][0]["reason"] == "member_required"
+
+
+async def test_a_replaced_cards_coupons_go_with_the_new_card_and_the_lost_one_applies_none(cmp) -> None:
+    code = await generic(cmp, caps={"per_member": 1})
+    await cmp.apply(cmp.registered("m-a"))
+    lost = cmp.cards["m-a"]
+    await cmp.apply(cmp.card_replaced("m-a", "8800000077772"))
+    assert (await cmp.validate([code], card="8800000077772")).json()["codes"][0]["ok"]
+    assert (await cmp.validate([code], card=lost)).json()["codes"][0]["reason"] == "member_required"
+

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from campaigns.service_layer import coupons
+from campaigns.service_layer.coupons.counters import counter
+from campaigns.service_layer.coupons.redemption import on_purchase_made
 
 pytestmark = pytest.mark.integration
 TILLS = 32
@@ -27,7 +28,7 @@ async def coupons_for(cmp, n: int, **template: object) -> tuple[str, list[str]]:
 
 async def used(cmp, key: str) -> tuple[int, Decimal]:
     async with cmp.app.state.sessions() as s:
-        row = await coupons.counter(s, key)
+        row = await counter(s, key)
     return (row.used_count, row.used_amount) if row else (0, Decimal("0.00"))
 
 
@@ -50,7 +51,7 @@ async def test_parallel_sales_published_straight_to_kafka_never_pass_the_cap(cmp
 
     async def redeem(delivery) -> None:
         async with commands() as uow:
-            await coupons.on_purchase_made(uow, delivery)
+            await on_purchase_made(uow, delivery)
 
     await asyncio.gather(*(redeem(d) for d in deliveries))
     assert await used(cmp, f"{template_id}|-|redemptions") == (7, Decimal("140.00"))

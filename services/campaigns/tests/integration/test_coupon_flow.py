@@ -153,6 +153,34 @@ async def test_a_partial_return_leaves_the_coupon_used_and_the_return_completing
     assert (await cmp.wallet("m-1"))[0]["state"] == "issued"
 
 
+@pytest.mark.parametrize("returns_on_refund", [True, False])
+async def test_a_return_read_before_its_sale_reverses_the_coupon_when_the_sale_arrives(cmp, returns_on_refund) -> None:
+    # A return naming no customer travels on another partition than its sale (a till publishing
+    # straight to the topic), and may be read first; it must count as it would have afterwards.
+    _, code = await issued_code(cmp, returns_on_refund=returns_on_refund)
+    await cmp.reserve([code])
+    await cmp.apply(cmp.refund(refund_id="R-1", amount="50.00"))
+    await cmp.apply(cmp.sale([code], discounts={code: "20.00"}))
+    assert await cmp.outbox(COUPON_REVERSED) == []  # 50.00 of 120.00 back: still used
+    await cmp.apply(cmp.refund(refund_id="R-2", amount="70.00"))
+    (reversed_,) = await cmp.outbox(COUPON_REVERSED)
+    assert reversed_["returned"] is returns_on_refund and reversed_["refund_id"] == "R-2"
+    assert (await cmp.wallet("m-1"))[0]["state"] == ("issued" if returns_on_refund else "reversed")
+
+
+@pytest.mark.parametrize("returns_on_refund", [True, False])
+async def test_a_whole_sale_returned_before_it_was_read_never_keeps_its_coupon(cmp, returns_on_refund) -> None:
+    _, code = await issued_code(cmp, returns_on_refund=returns_on_refund)
+    await cmp.reserve([code])
+    await cmp.apply(cmp.refund(refund_id="R-1", amount="120.00"))
+    await cmp.apply(cmp.sale([code], discounts={code: "20.00"}))
+    (reversed_,) = await cmp.outbox(COUPON_REVERSED)
+    assert reversed_["returned"] is returns_on_refund and reversed_["refund_id"] == "R-1"
+    assert (await cmp.wallet("m-1"))[0]["state"] == ("issued" if returns_on_refund else "reversed")
+    if returns_on_refund:  # back in the wallet, and out of the counters: usable again
+        assert (await cmp.validate([code], txn="T-9")).json()["codes"][0]["ok"]
+
+
 async def test_a_partial_return_sent_again_under_a_new_event_id_counts_once(cmp) -> None:
     # A till publishing straight to Kafka may resend a return under a fresh event id; members
     # counts it once by its refund id, and so must the coupon: half of the sale sent twice is

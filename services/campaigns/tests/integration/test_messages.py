@@ -309,6 +309,17 @@ async def test_failed_hand_overs_are_retried_with_backoff_then_failed(cmp) -> No
     assert await inbox(cmp, "m-1") == []
 
 
+async def test_a_members_export_lists_every_message_and_the_inbox_only_what_reached_them(cmp) -> None:
+    await cmp.apply(registered("m-1"))
+    await cmp.apply(welcome("m-1", event_id="e-1"))  # an SMS, queued: not in the inbox yet
+    assert await inbox(cmp, "m-1") == []
+    r = await cmp.client.get("/v1/members/m-1/messages", params={"all": "true"}, headers=cmp.member("m-1"))
+    assert r.status_code == 200 and [(m["channel"], m["status"]) for m in r.json()] == [("sms", "queued")], r.text
+    # Another member's messages stay theirs, whatever is asked.
+    r = await cmp.client.get("/v1/members/m-1/messages", params={"all": "true"}, headers=cmp.member("m-2"))
+    assert r.status_code in (403, 404), r.text
+
+
 async def test_an_inbox_message_is_not_held_by_quiet_hours(cmp) -> None:
     await cmp.apply(registered("m-1"), consent("m-1", "marketing_sms", True))
     cmp.clock.now = local(5, 22, 30)

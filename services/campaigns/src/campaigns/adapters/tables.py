@@ -181,7 +181,7 @@ class CouponRow(SQLModel, table=True):
     redeemed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     discount: Decimal | None = Field(default=None, sa_column=Column(MoneyColumn(), nullable=True))
     # The redeeming sale's total and what its returns have brought back so far: the coupon is
-    # reversed by the return that completes it (service_layer/coupons.on_purchase_refunded).
+    # reversed by the return that completes it (service_layer/coupons/redemption.on_purchase_refunded).
     sale_total: Decimal | None = Field(default=None, sa_column=Column(MoneyColumn(), nullable=True))
     sale_returned: Decimal | None = Field(default=None, sa_column=Column(MoneyColumn(), nullable=True))
     # The counters this coupon's use was added to (given back on release or a returning refund):
@@ -194,7 +194,7 @@ class CouponRow(SQLModel, table=True):
 
 
 class CouponCounterRow(SQLModel, table=True):
-    """One budget or cap being counted (key: what and whose, see service_layer/coupons.py)."""
+    """One budget or cap being counted (key: what and whose, see service_layer/coupons/__init__.py)."""
 
     __tablename__ = "coupon_counter"
 

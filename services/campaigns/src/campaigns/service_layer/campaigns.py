@@ -4,7 +4,7 @@ members reached with those held out.
 
 Reaching a member means: a `campaign_member` row (the key (campaign, member, occasion) makes each
 occasion count once whatever the redelivery), a coupon of the campaign's template for the treatment
-group (issued by `service_layer.coupons`, which enforces the template's budgets and caps within the
+group (issued by `service_layer.coupons.issuing`, which enforces the template's budgets and caps within the
 campaign; a campaign with a budget of its own issues from a template of its own, the chosen one
 with its caps narrowed to the budget) and a notification request for the sender. Control members
 get the row only: they are who the results compare against.
@@ -35,7 +35,9 @@ from campaigns.domain.coupons import Kind
 from campaigns.domain.coupons import State as CouponState
 from campaigns.domain.segments import SegmentRule
 from campaigns.domain.uplift import Uplift, uplift
-from campaigns.service_layer import compensation, coupons, messages, segments
+from campaigns.service_layer import compensation, messages, segments
+from campaigns.service_layer.coupons.issuing import issue
+from campaigns.service_layer.coupons.templates import create_template, ensure_usable, get_template, spec_of
 from shared.columns import MoneyColumn
 from shared.commands import derived_event_id
 from shared.consumer import Delivery
@@ -80,17 +82,17 @@ async def create(uow: UnitOfWork, spec: CampaignIn, by: str) -> CampaignRow:
         segments.ensure_active(await _referenced("segment_id", segments.get_segment(uow, spec.segment_id)), "segment_id")
     template = None
     if spec.coupon_template_id is not None:
-        template = await _referenced("coupon_template_id", coupons.get_template(uow.session, spec.coupon_template_id))
-        coupons.ensure_usable(template, now, "coupon_template_id")
-        if coupons.spec_of(template).generic_code is not None:
+        template = await _referenced("coupon_template_id", get_template(uow.session, spec.coupon_template_id))
+        ensure_usable(template, now, "coupon_template_id")
+        if spec_of(template).generic_code is not None:
             raise Conflict(f"template {template.id} has a generic code: a campaign issues member codes")
-        if spec.trigger is Trigger.COMPLAINT_COMPENSATION and coupons.spec_of(template).kind is not Kind.AMOUNT_OFF:
+        if spec.trigger is Trigger.COMPLAINT_COMPENSATION and spec_of(template).kind is not Kind.AMOUNT_OFF:
             raise Invalid("coupon_template_id", f"template {template.id} is {template.kind}: a complaint's compensation "
                           f"is a coupon of the value staff promised, so its campaign gives an {Kind.AMOUNT_OFF.value} one")
     _check_message(spec)
     budget_template_id = None
     if template is not None and spec.budget is not None:
-        budget_template_id = (await coupons.create_template(uow, budgeted(coupons.spec_of(template), spec.budget), by, now)).id
+        budget_template_id = (await create_template(uow, budgeted(spec_of(template), spec.budget), by, now)).id
     row = CampaignRow(
         id=str(uuid.uuid4()), name=spec.name, description=spec.description, kind=spec.kind,
         trigger=spec.trigger.value if spec.trigger else None, segment_id=spec.segment_id,
@@ -157,7 +159,7 @@ async def launch(uow: UnitOfWork, campaign_id: str) -> CampaignRow:
     now = uow.now()
     row.state = move(State(row.state), "launch", now=now, starts_at=row.starts_at, ends_at=row.ends_at).value
     if (template_id := _issuing_template(row)) is not None:
-        coupons.ensure_usable(await coupons.get_template(uow.session, template_id), now, "coupon_template_id")
+        ensure_usable(await get_template(uow.session, template_id), now, "coupon_template_id")
     row.launched_at = now
     if row.segment_id is not None:
         segment = await segments.get_segment(uow, row.segment_id)
@@ -197,7 +199,7 @@ async def preview(uow: UnitOfWork, campaign_id: str) -> LaunchPreview:
     treated, held_out = await _split(uow, row, rule, uow.now())
     cap = None
     if (template_id := _issuing_template(row)) is not None:
-        cap = coupons.spec_of(await coupons.get_template(uow.session, template_id)).caps.issued
+        cap = spec_of(await get_template(uow.session, template_id)).caps.issued
     needed = len(treated) if template_id is not None else 0
     return LaunchPreview(audience=len(treated) + len(held_out), treatment=len(treated), control=len(held_out),
                          coupons_needed=needed, issue_cap=cap, fits_budget=cap is None or needed <= cap)
@@ -225,7 +227,7 @@ async def _check_budget(uow: UnitOfWork, row: CampaignRow, treated: int) -> None
     order."""
     if (template_id := _issuing_template(row)) is None:
         return
-    cap = coupons.spec_of(await coupons.get_template(uow.session, template_id)).caps.issued
+    cap = spec_of(await get_template(uow.session, template_id)).caps.issued
     if cap is None or cap >= treated:
         return
     if row.budget is not None and row.budget.get("max_coupons") == cap:
@@ -294,13 +296,13 @@ async def _reach(
     if template_id is not None and treated:
         # The mapping comes from the issue itself: reading it back by id would bind one parameter
         # per coupon, past asyncpg's 32,767 for a launch to a large segment.
-        coupon_of = (await coupons.issue(uow, template_id, treated, row.id,
-                                         once_per_member=row.kind == "one_off")).coupon_of
+        coupon_of = (await issue(uow, template_id, treated, row.id,
+                                 once_per_member=row.kind == "one_off")).coupon_of
         # The message announces the coupon (`offer`): a member past the issue cap got none, and
         # must not be told of one that is not in their wallet.
         treated = [m for m in treated if m in coupon_of]
     if row.message is not None:
-        given = {**(coupon_params((await coupons.get_template(uow.session, template_id)).name) if template_id else {}),
+        given = {**(coupon_params((await get_template(uow.session, template_id)).name) if template_id else {}),
                  **row.message.get("params", {}), **params}
         purpose: Literal["marketing_sms", "marketing_email"] | None = (
             "marketing_sms" if row.channel == "sms" else "marketing_email") if _marketing(row) else None
@@ -455,7 +457,7 @@ async def on_complaint_resolved(uow: UnitOfWork, delivery: Delivery) -> None:
             if row.message is None:  # the member is told all the same
                 template_id = _issuing_template(row)
                 assert template_id is not None  # it issued the coupon
-                template = await coupons.get_template(uow.session, template_id)
+                template = await get_template(uow.session, template_id)
                 await compensation.tell(uow, member_id, complaint_id, template.name, campaign_id=row.id)
             return
         # Its template's caps refused one more coupon (or, created before compensation was never
@@ -473,7 +475,7 @@ async def _compensating(uow: UnitOfWork, member_id: str, value: Decimal) -> Camp
     for row in rows:
         template_id = _issuing_template(row)
         assert template_id is not None  # CampaignIn requires it for this trigger
-        spec = coupons.spec_of(await coupons.get_template(uow.session, template_id))
+        spec = spec_of(await get_template(uow.session, template_id))
         if spec.kind is not Kind.AMOUNT_OFF or spec.amount != value:
             continue
         rule = SegmentRule.from_json(row.segment_rule) if row.segment_rule is not None else None

@@ -30,7 +30,9 @@ from campaigns.adapters.tables import CampaignMemberRow, CampaignRow, CouponRow,
 from campaigns.config import Settings
 from campaigns.domain.campaigns import Trigger
 from campaigns.domain.coupons import CENT, Kind, TemplateSpec, Validity
-from campaigns.service_layer import coupons, messages
+from campaigns.service_layer import messages
+from campaigns.service_layer.coupons.issuing import issue
+from campaigns.service_layer.coupons.templates import ensure_template
 from shared.commands import derived_event_id
 from shared.unit_of_work import UnitOfWork
 
@@ -78,7 +80,7 @@ async def _template(uow: UnitOfWork, value: Decimal) -> CouponTemplateRow:
     spec = TemplateSpec(name=f"{_yuan(value)}元补偿", kind=Kind.AMOUNT_OFF, amount=value.quantize(CENT),
                         validity=Validity(days=days), returns_on_refund=True)
     template_id = derived_event_id(SERVICE, "compensation_template", spec.model_dump_json())
-    return await coupons.ensure_template(uow, template_id, spec, SERVICE, uow.now())
+    return await ensure_template(uow, template_id, spec, SERVICE, uow.now())
 
 
 async def pay(uow: UnitOfWork, member_id: str, complaint_id: str, value: Decimal) -> str:
@@ -86,7 +88,7 @@ async def pay(uow: UnitOfWork, member_id: str, complaint_id: str, value: Decimal
     answers the coupon id. The template has no caps, so it always issues: anything else is a fault
     for an operator (the event is dead-lettered), not a promise quietly dropped."""
     template = await _template(uow, value)
-    issued = await coupons.issue(uow, template.id, [member_id], campaign_id_of(complaint_id), once_per_member=False)
+    issued = await issue(uow, template.id, [member_id], campaign_id_of(complaint_id), once_per_member=False)
     if issued.issued != 1:
         raise RuntimeError(f"complaint {complaint_id}: template {template.id} issued {issued.issued} coupons, not 1")
     await tell(uow, member_id, complaint_id, template.name)

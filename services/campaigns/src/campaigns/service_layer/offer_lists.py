@@ -48,7 +48,9 @@ from campaigns.domain import offers
 from campaigns.domain.campaigns import State
 from campaigns.domain.control import in_control
 from campaigns.domain.promotions import PromotionIn, coupon_spec, own_price
-from campaigns.service_layer import coupons, item_history, messages, promotions
+from campaigns.service_layer import item_history, messages, promotions
+from campaigns.service_layer.coupons.issuing import issue
+from campaigns.service_layer.coupons.templates import create_template
 from shared.commands import Commands, derived_event_id
 from shared.db import insert_or_skip, one_of
 from shared.errors import Conflict
@@ -224,7 +226,7 @@ async def _open(uow: UnitOfWork, settings: Settings, key: str, now: datetime) ->
     uow.session.add(campaign)
     templates = {}
     for promotion, spec in on_offer:
-        template = await coupons.create_template(uow, coupon_spec(spec, now, ends), "offer-lists", now)
+        template = await create_template(uow, coupon_spec(spec, now, ends), "offer-lists", now)
         templates[promotion.id] = template.id
     row = OfferRoundRow(id=str(uuid.uuid4()), key=key, campaign_id=campaign.id, as_of=now, ends_at=ends, templates=templates)
     uow.session.add(row)
@@ -283,7 +285,7 @@ async def _issue(uow: UnitOfWork, row: OfferRoundRow, lists: dict[str, list[Offe
             holders[o.promotion.id].append(member_id)
     coupon_of: dict[tuple[str, str], str] = {}
     for promotion_id, member_ids in holders.items():
-        issued = await coupons.issue(uow, row.templates[promotion_id], member_ids, row.campaign_id)
+        issued = await issue(uow, row.templates[promotion_id], member_ids, row.campaign_id)
         coupon_of.update({(promotion_id, m): coupon for m, coupon in issued.coupon_of.items()})
     return coupon_of
 

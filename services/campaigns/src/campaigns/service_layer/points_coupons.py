@@ -18,7 +18,8 @@ from typing import cast
 from sqlmodel import select
 
 from campaigns.adapters.tables import CouponRow
-from campaigns.service_layer import coupons
+from campaigns.service_layer.coupons.counters import campaign_key
+from campaigns.service_layer.coupons.issuing import issue
 from shared.consumer import Delivery
 from shared.events import contracts as c
 from shared.member_directory import member_facts
@@ -32,7 +33,7 @@ def campaign_id_of(redemption_id: str) -> str:
 
 
 async def bought_coupon(uow: UnitOfWork, template_id: str, redemption_id: str) -> CouponRow | None:
-    key = coupons.campaign_key(template_id, campaign_id_of(redemption_id))
+    key = campaign_key(template_id, campaign_id_of(redemption_id))
     query = select(CouponRow).where(CouponRow.template_id == template_id, CouponRow.campaign_key == key)
     return (await uow.session.exec(query)).first()
 
@@ -52,6 +53,6 @@ async def on_reward_redeemed(uow: UnitOfWork, delivery: Delivery) -> None:
         return
     # An unknown template or one with a generic code raises here: the event is dead-lettered for
     # an operator rather than dropped, since the member has paid for the coupon.
-    issued = await coupons.issue(uow, template_id, [redeemed.member_id], campaign_id_of(redemption_id), once_per_member=False)
+    issued = await issue(uow, template_id, [redeemed.member_id], campaign_id_of(redemption_id), once_per_member=False)
     if issued.issued != 1:
         raise RuntimeError(f"redemption {redemption_id}: template {template_id} issued {issued.issued} coupons, not 1")

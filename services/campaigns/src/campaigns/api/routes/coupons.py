@@ -6,6 +6,7 @@ from typing import Annotated, cast
 
 from fastapi import APIRouter, Query, Request, status
 
+from campaigns.adapters.tables import CouponTemplateRow
 from campaigns.api.coupon_schemas import (
     CodeAnswer,
     IssueIn,
@@ -20,7 +21,8 @@ from campaigns.api.coupon_schemas import (
 )
 from campaigns.config import Settings
 from campaigns.domain.coupons import ZERO, State, Verdict, shown_state
-from campaigns.service_layer import coupons
+from campaigns.service_layer.coupons import issuing, templates, till
+from campaigns.service_layer.coupons import wallet as wallets
 from shared.authorize import Allowed
 from shared.deps import NowDep, ReadUowDep, UowDep
 from shared.errors import Invalid
@@ -40,28 +42,28 @@ def _settings(request: Request) -> Settings:
     return cast(Settings, request.app.state.settings)
 
 
-def _template(row: coupons.CouponTemplateRow) -> TemplatePublic:
-    return TemplatePublic(id=row.id, name=row.name, kind=row.kind, spec=coupons.spec_of(row), created_by=row.created_by,
+def _template(row: CouponTemplateRow) -> TemplatePublic:
+    return TemplatePublic(id=row.id, name=row.name, kind=row.kind, spec=templates.spec_of(row), created_by=row.created_by,
                           created_at=row.created_at)
 
 
 @router.post("/v1/coupon-templates", status_code=status.HTTP_201_CREATED, summary="Create a coupon template")
 async def create_template(body: TemplateIn, uow: UowDep, now: NowDep,
                           grant: Annotated[Grant, Allowed("campaigns.coupon_template.write")]) -> TemplatePublic:
-    return _template(await coupons.create_template(uow, body, grant.principal.subject, now))
+    return _template(await templates.create_template(uow, body, grant.principal.subject, now))
 
 
 @router.get("/v1/coupon-templates", summary="Coupon templates, newest first")
 async def list_templates(uow: UowDep, _: Annotated[Grant, Allowed("campaigns.coupon_template.read")],
                          limit: Annotated[Int64, Query(ge=1, le=500)] = 100,
                          offset: Annotated[Int64, Query(ge=0, le=1_000_000)] = 0) -> list[TemplatePublic]:
-    return [_template(row) for row in await coupons.list_templates(uow.session, limit, offset)]
+    return [_template(row) for row in await templates.list_templates(uow.session, limit, offset)]
 
 
 @router.get("/v1/coupon-templates/{template_id}", summary="One coupon template")
 async def get_template(template_id: str, uow: UowDep,
                        _: Annotated[Grant, Allowed("campaigns.coupon_template.read")]) -> TemplatePublic:
-    return _template(await coupons.get_template(uow.session, template_id))
+    return _template(await templates.get_template(uow.session, template_id))
 
 
 @router.post("/v1/coupon-templates/{template_id}/issue", summary="Issue the template's coupons to members")
@@ -74,11 +76,11 @@ async def issue(template_id: str, body: IssueIn, uow: UowDep, request: Request,
     limit = _settings(request).coupon_issue_max_members
     if len(body.member_ids) > limit:
         raise Invalid("member_ids", f"at most {limit} members per request")
-    coupons.ensure_usable(await coupons.get_template(uow.session, template_id), uow.now(), "template_id")
+    templates.ensure_usable(await templates.get_template(uow.session, template_id), uow.now(), "template_id")
     wanted = list(dict.fromkeys(body.member_ids))
-    customers = await coupons.customers_of(uow.session, wanted)
+    customers = await issuing.customers_of(uow.session, wanted)
     unknown = [m for m in wanted if m not in customers]
-    result = await coupons.issue(uow, template_id, [m for m in wanted if m in customers], body.campaign_id)
+    result = await issuing.issue(uow, template_id, [m for m in wanted if m in customers], body.campaign_id)
     return IssuePublic(requested=len(wanted), issued=result.issued, already_held=result.already_held,
                        over_budget=result.over_budget, unknown=len(unknown), unknown_member_ids=unknown)
 
@@ -90,8 +92,8 @@ async def wallet(member_id: str, uow: ReadUowDep, _: Annotated[Grant, Allowed("c
 
 async def wallet_coupons(uow: UnitOfWork, member_id: str) -> list[WalletCoupon]:
     out, now = [], uow.now()
-    for row in await coupons.wallet(uow.session, member_id):
-        spec = coupons.parsed_spec(row.spec)
+    for row in await wallets.wallet(uow.session, member_id):
+        spec = templates.parsed_spec(row.spec)
         out.append(WalletCoupon(
             coupon_id=row.id, code=row.code, template_id=row.template_id, name=row.name, kind=row.kind,
             campaign_id=row.campaign_id, state=shown_state(State(row.state), row.valid_until, now),
@@ -103,16 +105,16 @@ async def wallet_coupons(uow: UnitOfWork, member_id: str) -> list[WalletCoupon]:
     return out
 
 
-def _till_request(body: TillIn, now: datetime, settings: Settings) -> coupons.TillRequest:
+def _till_request(body: TillIn, now: datetime, settings: Settings) -> till.TillRequest:
     at = body.occurred_at or now
     if at > now + CLOCK_SKEW:
         raise Invalid("occurred_at", f"{at.isoformat()} is ahead of the service's clock by more than {CLOCK_SKEW}")
     if at < now - OLDEST_BASKET:
         raise Invalid("occurred_at", f"{at.isoformat()} is more than {OLDEST_BASKET} ago")
-    return coupons.TillRequest(
+    return till.TillRequest(
         store_id=body.store_id, pos_txn_id=body.pos_txn_id, at=at, now=now,
         card_no=body.member.card_no if body.member else None, channel=body.channel,
-        lines=coupons.basket_lines(body.lines), codes=list(dict.fromkeys(body.codes)), zone=settings.zone,
+        lines=till.basket_lines(body.lines), codes=list(dict.fromkeys(body.codes)), zone=settings.zone,
     )
 
 
@@ -129,7 +131,7 @@ def _answer(body: TillIn, verdicts: list[Verdict], reserved_until: datetime | No
 async def validate(body: TillIn, uow: UowDep, now: NowDep, request: Request,
                    grant: Annotated[Grant, Allowed("campaigns.coupon.validate")]) -> TillAnswer:
     grant.ensure_store(body.store_id)
-    return _answer(body, await coupons.validate(uow, _till_request(body, now, _settings(request))))
+    return _answer(body, await till.validate(uow, _till_request(body, now, _settings(request))))
 
 
 @router.post("/v1/coupons/reserve", summary="Hold the codes that apply for this sale")
@@ -137,7 +139,7 @@ async def reserve(body: TillIn, uow: UowDep, now: NowDep, request: Request,
                   grant: Annotated[Grant, Allowed("campaigns.coupon.reserve")]) -> TillAnswer:
     grant.ensure_store(body.store_id)
     ttl = timedelta(seconds=_settings(request).coupon_reservation_ttl_s)
-    verdicts = await coupons.reserve(uow, _till_request(body, now, _settings(request)), ttl)
+    verdicts = await till.reserve(uow, _till_request(body, now, _settings(request)), ttl)
     return _answer(body, verdicts, now + ttl if any(v.ok for v in verdicts) else None)
 
 
@@ -145,4 +147,4 @@ async def reserve(body: TillIn, uow: UowDep, now: NowDep, request: Request,
 async def release(body: ReleaseIn, uow: UowDep,
                   grant: Annotated[Grant, Allowed("campaigns.coupon.release")]) -> ReleasePublic:
     grant.ensure_store(body.store_id)
-    return ReleasePublic(released=await coupons.release(uow, body.store_id, body.pos_txn_id))
+    return ReleasePublic(released=await till.release(uow, body.store_id, body.pos_txn_id))

@@ -21,16 +21,23 @@ router = APIRouter(tags=["messages"])
 async def of_member(
     member_id: str, uow: ReadUowDep, grant: Annotated[Grant, Allowed("campaigns.message.read")],
     limit: Annotated[Int64, Query(ge=1, le=500)] = 100, offset: Annotated[Int64, Query(ge=0, le=1_000_000)] = 0,
+    everything: Annotated[bool, Query(alias="all", description=(
+        "Every message to the member on every channel, with its status (the member's data export); "
+        "without it a member's own token lists their inbox. Staff always see every message."))] = False,
 ) -> list[MessagePublic]:
-    return await member_messages(uow, member_id, grant, limit=limit, offset=offset)
+    return await member_messages(uow, member_id, grant, limit=limit, offset=offset, everything=everything)
 
 
-async def member_messages(uow: UnitOfWork, member_id: str, grant: Grant, *, limit: int, offset: int) -> list[MessagePublic]:
+async def member_messages(
+    uow: UnitOfWork, member_id: str, grant: Grant, *, limit: int, offset: int, everything: bool = False,
+) -> list[MessagePublic]:
     # Whoever may read only their own messages (the member: scope `self` in the policy) sees their
-    # inbox, what reached them; staff see every message with its status and why.
-    inbox = grant.scope is Scope.SELF
+    # inbox, what reached them, unless they ask for every message (their data export: texts,
+    # e-mails, what is queued or was refused, and why); staff see every message with its status.
+    own = grant.scope is Scope.SELF
+    inbox = own and not everything
     rows = await messages.of_member(uow, member_id, inbox=inbox, limit=limit, offset=offset)
-    if inbox:
+    if own:  # the member's own messages, their survey links among them, as they were written to them
         return [MessagePublic.model_validate(r) for r in rows]
     return [MessagePublic.model_validate(r).model_copy(update={"text": as_staff_read_it(r.text, r.params or {})}) for r in rows]
 
