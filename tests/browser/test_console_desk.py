@@ -1,5 +1,6 @@
 """A service desk's customer, in a real browser against the real stack: the clerk registers a new
-member with the desk's form (htmx posts it and follows the gateway's redirect), the customer's first
+member with the desk's form (htmx posts it and follows the gateway's redirect; a phone members
+refuses is told under the form, in Chinese, the form kept to be put right), the customer's first
 sale earns points, the clerk redeems a gift with them from the page's list (a gift the balance
 cannot pay is greyed out, and with none left to pay for the page says so), hands it over, and
 prints the day's gift register naming the customer, the gift and the clerk; then the customer's
@@ -35,10 +36,19 @@ async def test_a_desk_clerk_registers_a_customer_and_hands_over_a_gift(env: Test
             await page.goto(f"{base}/console/desk")
             form = page.locator('form[action="/console/desk/register"]')
             await form.get_by_label("姓名").fill("钱芳")
-            await form.get_by_label("电话").fill("13912340001")
+            await form.get_by_label("电话").fill("123")
             await form.get_by_label("社区").fill("阳光花园")
             await form.get_by_label("地址").fill("阳光花园3幢2单元201室")
             await form.get_by_label("同意接收营销短信").check()
+            await form.get_by_role("button", name="注册").click()
+            # Members refuses the phone: the form's own message area says which field and why, in
+            # Chinese, and the form stays, filled in, to be put right.
+            message = page.locator("#register-message .refusal")
+            await message.wait_for()
+            assert (await message.inner_text()).strip() == "电话：应为 11 位手机号码"
+            assert page.url == f"{base}/console/desk"
+            await page.screenshot(path=screenshots / "50-registration-refused.png", full_page=True)
+            await form.get_by_label("电话").fill("13912340001")
             await form.get_by_role("button", name="注册").click()
             await page.wait_for_url("**/console/desk/members/*?registered=1")
             assert "会员已注册。" in await page.locator("main").inner_text()
