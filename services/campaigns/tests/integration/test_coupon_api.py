@@ -60,6 +60,10 @@ async def test_issuing_is_for_marketing_and_admins(cmp, env) -> None:
         assert r.status_code == 403
     r = await cmp.client.post(f"/v1/coupon-templates/{template_id}/issue", json={"member_ids": []}, headers=cmp.marketing())
     assert r.status_code == 422 and "member_ids" in r.text
+    # A misspelt campaign id was dropped in silence: the coupons issued outside the campaign's budget.
+    r = await cmp.client.post(f"/v1/coupon-templates/{template_id}/issue", json={"member_ids": ["m-1"], "campaign": "c-1"},
+                              headers=cmp.marketing())
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "campaign"], r.text
     r = await cmp.client.post("/v1/coupon-templates/nope/issue", json={"member_ids": ["m-1"]}, headers=cmp.marketing())
     assert r.status_code == 404
 

@@ -4,9 +4,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from campaigns.domain.coupons import TemplateSpec
+from shared.bodies import Body
 from shared.cards import CardNumber
 from shared.coupon_codes import CouponCode
 from shared.events.contracts import Channel, SaleLineIn, SaleTime
@@ -32,7 +33,7 @@ class TemplatePublic(BaseModel):
     created_at: datetime
 
 
-class IssueIn(BaseModel):
+class IssueIn(Body):
     member_ids: list[Text] = Field(min_length=1, max_length=10_000)
     campaign_id: Text | None = Field(default=None, min_length=1, max_length=64)
 
@@ -62,17 +63,13 @@ class WalletCoupon(BaseModel):
     terms: dict[str, Any] = Field(description="what the coupon gives and where (the template's rules)")
 
 
-class TillMember(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TillMember(Body):
     card_no: CardNumber
 
 
-class TillIn(BaseModel):
+class TillIn(Body):
     """The basket as the till has it, and the codes the customer handed over. Read exactly as sent,
     as a sale is: a misspelt field would otherwise change which offers apply without a word."""
-
-    model_config = ConfigDict(extra="forbid")
 
     store_id: StoreId
     pos_txn_id: TxnId
@@ -90,7 +87,7 @@ class TillIn(BaseModel):
         return self
 
 
-class ReleaseIn(BaseModel):
+class ReleaseIn(Body):
     store_id: StoreId
     pos_txn_id: TxnId
 

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from shared.bodies import Body
 from shared.phones import Phone
 from shared.text import Text
 
@@ -12,7 +13,7 @@ ParamName = Annotated[Text, StringConstraints(min_length=1, max_length=32)]
 ParamValue = Annotated[Text, StringConstraints(max_length=64)]
 
 
-class OneTimeMessageIn(BaseModel):
+class OneTimeMessageIn(Body):
     phone: Phone = Field(description="Mainland China mobile number, 11 digits: where the message goes")
     template: Literal["signin_code"]
     params: dict[ParamName, ParamValue] = Field(default_factory=dict, max_length=10,

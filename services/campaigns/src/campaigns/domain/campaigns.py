@@ -19,9 +19,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from campaigns.domain.coupons import TemplateSpec
+from shared.bodies import Body
 from shared.errors import Conflict
 from shared.money import Money
 from shared.text import NonBlankText, Text
@@ -67,22 +68,18 @@ def coupon_params(template_name: str) -> dict[str, str]:
 COUPON_PARAMS = frozenset(coupon_params(""))
 
 
-class Message(BaseModel):
+class Message(Body):
     """What the sender is asked to send to each member reached (the messages issue delivers it)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     template: Text = Field(min_length=1, max_length=64, description="The sender's template name")
     params: dict[str, Text] = Field(default_factory=dict, max_length=20)
 
 
-class Budget(BaseModel):
+class Budget(Body):
     """The campaign's own limits on its coupons, on top of its template's caps: checked at launch
     (`max_coupons` against the treatment group) and enforced at every issue and redemption by the
     template caps' counters, which count per campaign: the campaign issues from a template of its
     own, the chosen one with its caps narrowed to these (`budgeted`)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     max_coupons: int | None = Field(default=None, ge=1, le=10_000_000, description="Coupons the campaign may issue")
     max_discount: Money | None = Field(default=None, gt=0, description="Total discount the campaign's coupons may give at the tills")
@@ -104,9 +101,7 @@ def budgeted(spec: TemplateSpec, budget: Budget) -> TemplateSpec:
     return TemplateSpec.model_validate({**spec.model_dump(), "caps": caps})
 
 
-class CampaignIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CampaignIn(Body):
     name: NonBlankText = Field(max_length=120)
     description: Text = Field(default="", max_length=2000)
     kind: Literal["one_off", "triggered"]

@@ -11,9 +11,10 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from campaigns.domain.coupons import Caps, Kind, Limits, Stacking, TemplateSpec, Validity
+from shared.bodies import Body
 from shared.money import Money
 from shared.text import NonBlankText, Text
 from shared.zones import Moment
@@ -24,8 +25,7 @@ HUNDRED = Decimal(100)
 MAX_OFFERS_PER_SALE = 20
 
 
-class PromotionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PromotionIn(Body):
 
     title: NonBlankText = Field(max_length=100, description="what the member reads, e.g. 伊利纯牛奶 8折")
     sku: Text | None = Field(default=None, min_length=1, max_length=64)

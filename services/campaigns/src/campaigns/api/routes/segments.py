@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from campaigns.domain.segments import Rule, SegmentRule, check_size
 from campaigns.service_layer import segments
 from shared.authorize import Allowed
+from shared.bodies import Body
 from shared.deps import NowDep, UowDep
 from shared.policy import Grant
 from shared.text import NonBlankText, Text
@@ -24,7 +25,7 @@ EXAMPLE_RULE: dict[str, Any] = {
 }
 
 
-class _WithRule(BaseModel):
+class _WithRule(Body):
     rule: Rule = Field(description="A tree of and / or / not over conditions; see the README")
 
     @field_validator("rule", mode="before")
@@ -39,7 +40,6 @@ class _WithRule(BaseModel):
 
 class SegmentIn(_WithRule):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={"example": {"name": "Key customers at risk, Sunshine Garden", "description": "",
                                        "rule": EXAMPLE_RULE}},
     )
@@ -49,7 +49,7 @@ class SegmentIn(_WithRule):
 
 
 class PreviewIn(_WithRule):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"rule": EXAMPLE_RULE}})
+    model_config = ConfigDict(json_schema_extra={"example": {"rule": EXAMPLE_RULE}})
 
 
 class SegmentPublic(BaseModel):
