@@ -182,6 +182,13 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     "campaigns.message.one_time": {R.SERVICE: A},
     # gateway
     "gateway.customer360.read": {**_CUSTOMER_WORK, R.MEMBER: SELF},
+    # A customer's request for a copy of their data made at a desk or in writing, answered by whoever
+    # handles privacy requests: the document the member gets in the app (`/app/v1/me/export`), for
+    # whoever may export the member in every service (`members.privacy.export`, ...).
+    "gateway.privacy.export": _ADMIN,
+    # The same requests' erasure: members' (`members.privacy.erase`), with the customer's sign-ins
+    # ended at the gateway at once.
+    "gateway.privacy.erase": _ADMIN,
     # Changes through the services' pass-through (/api/<service>/..., each service deciding as
     # ever): staff and operators. A member reads their own there, but changes things through the
     # app API (/app/v1) alone, where the gateway checks what no one service can (that a complaint's

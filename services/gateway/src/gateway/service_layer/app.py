@@ -9,14 +9,18 @@ ledger's `before_id` for the ledger; a list a service answers whole (coupons) or
 
 import asyncio
 from collections.abc import Awaitable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from gateway.adapters.member_revocations import RevokedMembers
 from gateway.adapters.tables import StoreRow
+from gateway.service_layer import member_sign_in
 from gateway.service_layer.app_calls import MemberCalls, Relayed, own
+from shared.commands import Commands
 from shared.errors import Invalid, InvalidBodyField
 
 COMPLAINTS_READ_MAX = 500  # the most feedback lists in one read
@@ -195,8 +199,9 @@ async def export(calls: MemberCalls, member_id: str) -> dict[str, Any]:
     with its status, and the current personal offer list; and from feedback the complaints in full
     (description, resolution note, rating comment, history with reopen reasons), the survey
     invitations with the answers, and the comment book entries about the member. Each list is read
-    to its end. Members is asked first: it logs the export and refuses it for a member it cannot
-    export (erased), and then nothing else is read. The gateway's own sign-in rows (digests of codes
+    to its end. Members is asked first: it logs the export and refuses it for a member it does not
+    have or the caller may not export, and then nothing else is read (the member's own token is
+    refused once they are erased). The gateway's own sign-in rows (digests of codes
     and refresh tokens) are credentials, not data about the member."""
     document = await calls.get("members", f"/v1/members/{own(member_id)}/export")
     account, entitlements, coupons, messages, offers, feedback = await asyncio.gather(
@@ -217,6 +222,18 @@ async def export(calls: MemberCalls, member_id: str) -> dict[str, Any]:
         "offers": offers,
         "feedback": {key: feedback.get(key, []) for key in ("complaints", "surveys", "comment_book")},
     }
+
+
+async def erase(calls: MemberCalls, commands: Commands, revoked: RevokedMembers, member_id: str) -> dict[str, Any]:
+    """Erases the member in members (which decides whether the caller may: the member themself, or
+    head office answering their request), then ends the member's sign-ins here at once, not when
+    `member_erased` reaches this gateway over the broker (seconds, longer while the consumer catches
+    up): meanwhile their refresh token would still mint new tokens. The event does the same again
+    later, which changes nothing."""
+    body: dict[str, Any] = (await calls.send("POST", "members", f"/v1/members/{own(member_id)}/erasure")).body
+    async with commands() as uow:
+        await member_sign_in.on_member_erased(uow, member_id, datetime.fromisoformat(body["erased_at"]), revoked)
+    return body
 
 
 async def _every_page(calls: MemberCalls, service: str, path: str, params: dict[str, Any] | None = None) -> list[Any]:

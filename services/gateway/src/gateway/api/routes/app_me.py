@@ -1,7 +1,6 @@
 """The member app: me (profile, consents, export of my data, erasure). Forwarded to members with
 the member's own token; the member id is the token's."""
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,7 +9,6 @@ from fastapi.responses import JSONResponse
 from gateway.api.app_deps import AppGrant, Calls, mine
 from gateway.api.app_schemas import ConsentsEdit, ProfileEdit
 from gateway.service_layer import app as views
-from gateway.service_layer import member_sign_in
 from gateway.service_layer.app_calls import own
 
 router = APIRouter(prefix="/app/v1/me", tags=["member app"])
@@ -46,12 +44,4 @@ async def export(grant: AppGrant, calls: Calls) -> JSONResponse:
 
 @router.post("/erasure", summary="Erase my data; my sign-ins end and this token stops working")
 async def erase(grant: AppGrant, calls: Calls, request: Request) -> dict[str, Any]:
-    member_id = mine(grant)
-    body = (await calls.send("POST", "members", f"/v1/members/{own(member_id)}/erasure")).body
-    # The member's sign-ins end now, not when `member_erased` reaches this gateway over the broker
-    # (seconds, longer while the consumer catches up): meanwhile their refresh token would still
-    # mint new tokens. The event does the same again later, which changes nothing.
-    async with request.app.state.commands() as uow:
-        await member_sign_in.on_member_erased(uow, member_id, datetime.fromisoformat(body["erased_at"]),
-                                              request.app.state.revoked_members)
-    return body
+    return await views.erase(calls, request.app.state.commands, request.app.state.revoked_members, mine(grant))

@@ -1,5 +1,7 @@
-"""Staff pages of the console: customer search, and the customer-360 page (profile as the
-person's role may see it, points ledger, purchases, coupons, complaints, messages).
+"""Staff pages of the console: customer search, the customer-360 page (profile as the
+person's role may see it, points ledger, purchases, coupons, complaints, messages), and the copy of
+a customer's data handed over on their request and their erasure (for whoever handles privacy
+requests).
 
 The search reads members' `GET /v1/members` and the page the gateway's own
 `GET /api/v1/customers/{id}/360`, both with the person's token: the services decide what the
@@ -9,14 +11,16 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
-from gateway.api.console.render import page
+from gateway.api.console.render import go, keep_cookies, page, today
 from gateway.api.console.services import service_clients
-from gateway.api.console.session import Console, ConsoleUser
+from gateway.api.console.session import Console, ConsoleUser, Form, one
 from gateway.service_layer.console_people import display_names
-from gateway.service_layer.console_reads import read
+from gateway.service_layer.console_reads import call, read
 from shared.deps import UowDep
+from shared.errors import Invalid
+from shared.policy import POLICY
 
 router = APIRouter(prefix="/console/customers", tags=["console"], include_in_schema=False)
 # What a search may ask members: the card number, the name, the community, or (for the roles that
@@ -41,7 +45,33 @@ async def customer(member_id: str, request: Request, uow: UowDep, user: Annotate
     return page(request, "staff/customer_360.html", user, view=view, profile=profile,
                 staff_names=await display_names(uow, [profile.get("manager_id")]),
                 recent_purchases=_rows(view.get("recent_purchases")), complaints=_rows(view.get("complaints")),
-                coupons=_rows(view.get("coupons")), messages=_rows(view.get("messages")))
+                coupons=_rows(view.get("coupons")), messages=_rows(view.get("messages")), member_id=member_id,
+                may_export=user.principal.role in POLICY["gateway.privacy.export"],
+                may_erase=user.principal.role in POLICY["gateway.privacy.erase"], notice=request.query_params.get("notice", ""))
+
+
+@router.post("/{member_id}/export")
+async def export(member_id: str, request: Request, _: Form, user: Annotated[ConsoleUser, Console("gateway.privacy.export")]) -> Response:
+    """The gateway's `POST /api/v1/customers/{id}/export` as a file to save and hand over: a form
+    (with the CSRF token), since members records every export in the customer's access log."""
+    async with service_clients(request) as clients:
+        answer = await call(clients["gateway"], "gateway", "POST", f"/api/v1/customers/{quote(member_id, safe='')}/export", user.bearer())
+    name = f"customer-{quote(member_id, safe='')}-{today(request).isoformat()}.json"
+    response = Response(answer.content, media_type="application/json",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    keep_cookies(request, response)
+    return response
+
+
+@router.post("/{member_id}/erasure")
+async def erase(member_id: str, request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.privacy.erase")]) -> Response:
+    """The gateway's `POST /api/v1/customers/{id}/erasure`, once the person has ticked that the
+    customer asked for it: it cannot be undone."""
+    if one(form, "confirm") != "yes":
+        raise Invalid("confirm", "tick the box to confirm that the customer asked for the erasure")
+    async with service_clients(request) as clients:
+        await call(clients["gateway"], "gateway", "POST", f"/api/v1/customers/{quote(member_id, safe='')}/erasure", user.bearer())
+    return go(request, f"/console/customers/{quote(member_id, safe='')}?notice=erased")
 
 
 def _rows(section: Any) -> list[Any]:
