@@ -48,6 +48,7 @@ from gateway.consumers import handlers
 from gateway.jobs import refresh_member_revocations, refresh_revocations, scheduled_jobs
 from gateway.service_layer.customer360 import Admission
 from gateway.service_layer.pos_purchases import accept_purchases
+from gateway.service_layer.stores import OpenStores
 from shared.clock import Clock, utc_now
 from shared.errors import ServiceError
 from shared.group_commit import GroupCommit
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
     app.add_middleware(AppHttpMiddleware)
     app.add_middleware(StaffNoStoreMiddleware)
     app.state.customer360_admission = Admission(settings.customer360_concurrency, settings.customer360_queue_s)
+    app.state.open_stores = OpenStores(settings.open_store_ttl_s)
     # The console's pages answer refusals, a missing session and a forbidden page with pages.
     app.state.console_successors = Successors()
     app.add_exception_handler(ServiceError, refusal_handler(service_error_handler))

@@ -3,15 +3,18 @@ and the console's reports) must name one of the chain's stores, which the gatewa
 services have no list of them and would answer an unknown store with zeros."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 
 import httpx
 import pytest
 
+from gateway.config import Settings
+from gateway.main import create_app
 from shared.auth import Role
 from tests.support.console import logged_in
 from tests.support.identity import MovableClock, admin, gateway_with_stores
-from tests.support.platform import TestEnv
+from tests.support.platform import TestEnv, service
 
 pytestmark = pytest.mark.integration
 
@@ -144,3 +147,32 @@ async def test_the_printed_information_base_names_the_store_members_answered_for
     assert page.status_code == 200, page.text
     printed = page.text.split('<p class="print-only">')[1].split("</p>")[0]
     assert printed.startswith("门店: S001") and "全部门店" not in printed, printed
+
+
+async def test_a_home_store_seen_open_is_read_again_once_closed_here_or_once_its_time_is_up(
+    gateway: httpx.AsyncClient, members: list[httpx.Request], env: TestEnv,
+) -> None:
+    """Each replica remembers the stores it saw open (`OpenStores`) for `open_store_ttl_s`: the one
+    that closes a store refuses it at once; another takes it for open until its time is up."""
+    desk = env.auth(Role.SERVICE_DESK, store_id="S001")
+    registration = {"name": "赵敏", "home_store_id": "S002"}
+
+    async def replica(ttl_s: float) -> AsyncIterator[httpx.AsyncClient]:
+        settings = env.settings(Settings, gateway.app.state.settings.database_url, open_store_ttl_s=ttl_s)
+        async with service(create_app(settings)) as other:
+            wired = other.app.state.downstream
+            other.app.state.downstream = replace(wired, members=gateway.app.state.downstream.members)
+            yield other
+            other.app.state.downstream = wired  # closed by its own shutdown
+
+    async with asynccontextmanager(replica)(300) as remembering, asynccontextmanager(replica)(0) as reading:
+        for client in (gateway, remembering, reading):
+            assert (await client.post("/api/v1/members", json=registration, headers=desk)).status_code == 200
+        assert len(members) == 3
+        closed = await gateway.put("/api/v1/stores/S002", json={"name": "store S002", "active": False}, headers=admin(env))
+        assert closed.status_code == 200
+        for client in (gateway, reading):
+            r = await client.post("/api/v1/members", json=registration, headers=desk)
+            assert r.status_code == 422 and r.json()["detail"][0]["msg"] == "unknown or inactive store S002", r.text
+        assert (await remembering.post("/api/v1/members", json=registration, headers=desk)).status_code == 200
+        assert len(members) == 4

@@ -13,7 +13,6 @@ import httpx
 import pytest
 
 from gateway.adapters.clients import Downstream
-from gateway.api.routes import app_feedback
 from gateway.config import Settings
 from gateway.main import create_app
 from gateway.service_layer.app import MAX_OFFSET, page, receipt
@@ -364,21 +363,17 @@ async def test_answers_without_an_etag_are_not_to_be_stored(app_api) -> None:
     assert card.headers["cache-control"] == "private, no-cache" and card.headers["etag"]
 
 
-async def test_a_complaint_names_only_a_sale_of_the_members_own(app_api, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_complaint_names_only_a_sale_of_the_members_own(app_api) -> None:
     client, services, member, _ = app_api
     purchases: list[dict[str, Any]] = []
     services["members"].answers[f"/v1/members/{ME}/purchases"] = lambda request: (200, purchases)
     about = {"category": "service", "severity": "low", "description": "收银员态度差", "sale": {"store_id": "S001", "pos_txn_id": "T-9"}}
 
-    @asynccontextmanager
-    async def stores(**_: object) -> AsyncIterator[SimpleNamespace]:
-        yield SimpleNamespace(session=None)
-
-    async def open_store(session: None, store_id: str, **_: object) -> None:  # every store asked about is open
+    async def open_store(commands: object, store_id: str, **_: object) -> None:  # every store asked about is open
         assert store_id == "S001"
 
-    client._transport.app.state.commands = stores  # type: ignore[attr-defined]
-    monkeypatch.setattr(app_feedback, "ensure_store", open_store)
+    client._transport.app.state.commands = None  # type: ignore[attr-defined]  # the stores are the stub's
+    client._transport.app.state.open_stores = SimpleNamespace(ensure=open_store)  # type: ignore[attr-defined]
     refused = await client.post("/app/v1/complaints", headers=member, json=about)
     assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "sale.pos_txn_id"], refused.text
     asked = services["members"].requests[-1].url.params

@@ -22,7 +22,7 @@ from gateway.domain import member_codes as rules
 from gateway.domain.throttle import SignInGuard
 from gateway.service_layer import member_tokens
 from gateway.service_layer.member_tokens import MemberToken, Tokens
-from gateway.service_layer.stores import ensure_store
+from gateway.service_layer.stores import OpenStores
 from shared.commands import Commands
 from shared.db import insert_into
 from shared.errors import InvalidBodyField, TooManyRequests
@@ -43,6 +43,7 @@ class SignIn:
     guard: SignInGuard
     pepper: str
     tokens: Tokens
+    stores: OpenStores
 
 
 async def ask_code(s: SignIn, *, phone: str, address: str, now: datetime, language: str | None = None) -> int:
@@ -78,8 +79,7 @@ async def sign_up(s: SignIn, *, registration: dict[str, Any], code: str, address
     phone = str(registration["phone"])
     phone_key, digest = await _accepted(s, phone, code, address, now)
     if home := registration.get("home_store_id"):  # before the code is used: a corrected sign-up may use it
-        async with s.commands(read_only=True) as uow:
-            await ensure_store(uow.session, str(home), field="home_store_id", kind=InvalidBodyField)
+        await s.stores.ensure(s.commands, str(home), field="home_store_id", kind=InvalidBodyField)
     member_id = await s.accounts.sign_up(registration)
     await _use(s, phone_key, digest, now)
     return await member_tokens.issue(s.tokens, member_id, now)

@@ -13,7 +13,8 @@ It is also where store names live: every change is announced (`store_changed`), 
 that name a store to customers (campaigns' messages) keep the names from there.
 """
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import bindparam, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -73,3 +74,29 @@ async def ensure_report_stores(commands: Commands, store_ids: Iterable[str]) -> 
         async with commands(read_only=True) as uow:
             for store_id in store_ids:
                 await ensure_store(uow.session, store_id, closed_too=True)
+
+
+class OpenStores:
+    """The stores this process saw open for business in the last `ttl_s` seconds, so that a
+    registration, an app sign-up or an app complaint does not read the store table every time: the
+    look-up (a session, a statement, its commit) was a third of the gateway's CPU in forwarding a
+    registration, and costs PostgreSQL a statement and a wake-up (bench/README.md). A store closed
+    here is forgotten once the closing commits; a replica that saw it open before takes it for open
+    for at most `ttl_s` more, as it would have a moment earlier anyway. Unknown and closed stores are
+    never remembered: a store opened a moment ago is accepted at once, and every refusal is read."""
+
+    def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl_s, self._clock = ttl_s, clock
+        self._seen: dict[str, float] = {}  # store id -> when it was last read open
+
+    async def ensure(self, commands: Commands, store_id: str, *, field: str = "store_id", kind: type[Invalid] = Invalid) -> None:
+        """`ensure_store` (a store open for business), read only when not seen open lately."""
+        seen = self._seen.get(store_id)
+        if seen is not None and self._clock() - seen < self._ttl_s:
+            return
+        async with commands(read_only=True) as uow:
+            await ensure_store(uow.session, store_id, field=field, kind=kind)
+        self._seen[store_id] = self._clock()
+
+    def forget(self, store_id: str) -> None:
+        self._seen.pop(store_id, None)

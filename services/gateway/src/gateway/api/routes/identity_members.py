@@ -57,7 +57,7 @@ def _sign_in(request: Request, commands: CommandsDep, tokens: TokensDep) -> Sign
     )
     return SignIn(
         commands=commands, accounts=accounts, guard=request.app.state.sign_in_guard,
-        pepper=settings.resolved_pepper(), tokens=tokens,
+        pepper=settings.resolved_pepper(), tokens=tokens, stores=request.app.state.open_stores,
     )
 
 

@@ -20,7 +20,7 @@ from urllib.parse import quote
 import httpx
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
-from gateway.service_layer.stores import ensure_report_stores, ensure_store
+from gateway.service_layer.stores import ensure_report_stores
 from shared.authorize import Allowed, forwarded
 from shared.errors import InvalidBodyField
 
@@ -52,8 +52,7 @@ async def forward(request: Request, service: str, path: str, timeout: float | No
         await ensure_report_stores(request.app.state.commands, store_ids)
     body = await request.body()
     if (home := _home_store(request, body)) is not None:
-        async with request.app.state.commands(read_only=True) as uow:
-            await ensure_store(uow.session, home, field="home_store_id", kind=InvalidBodyField)
+        await request.app.state.open_stores.ensure(request.app.state.commands, home, field="home_store_id", kind=InvalidBodyField)
     try:
         upstream = await client.request(
             request.method, path, content=body, headers=headers,

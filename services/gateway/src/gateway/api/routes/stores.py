@@ -2,14 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from sqlmodel import select
 
 from gateway.adapters.tables import StoreRow
 from gateway.api.schemas import StoreIn, StorePublic
 from gateway.service_layer.stores import save_store
 from shared.authorize import Allowed
-from shared.deps import UowDep
+from shared.deps import CommandsDep, UowDep
 from shared.identifiers import StoreId
 from shared.policy import Grant
 
@@ -20,10 +20,12 @@ StoreIdPath = Annotated[StoreId, Path()]
 
 
 @router.put("/{store_id}")
-async def put_store(store_id: StoreIdPath, body: StoreIn, uow: UowDep, _: AdminDep) -> StorePublic:
+async def put_store(store_id: StoreIdPath, body: StoreIn, commands: CommandsDep, request: Request, _: AdminDep) -> StorePublic:
     """Create or update a store (idempotent). Every save is announced to the other services
     (`crm.gateway.store_changed.v1`): customer messages name the store by the name kept here."""
-    row = await save_store(uow, store_id, body.name, body.city, body.active)
+    row = await commands.run(lambda uow: save_store(uow, store_id, body.name, body.city, body.active))
+    # Once committed: a check reading the store before the commit would remember it open again.
+    request.app.state.open_stores.forget(store_id)
     return StorePublic.model_validate(row, from_attributes=True)
 
 
