@@ -2,6 +2,7 @@
 (client credentials of tills and services exchanged for tokens; staff accounts and their logins;
 members' sign-in by SMS code)."""
 
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -79,7 +80,8 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
 
     async def start_pos_writer(app: FastAPI) -> None:
         # Concurrent tills' sales share a transaction and its commit (shared.group_commit).
-        app.state.pos_purchases = GroupCommit(app.state.commands, accept_purchases, name="pos-group-commit")
+        app.state.pos_purchases = GroupCommit(app.state.commands, partial(accept_purchases, stores=app.state.open_stores),
+                                              name="pos-group-commit")
 
     app = build_service_app(
         settings,

@@ -13,6 +13,7 @@ from gateway.config import Settings
 from gateway.main import create_app
 from shared.auth import Role
 from tests.support.console import logged_in
+from tests.support.factories import sale_body
 from tests.support.identity import MovableClock, admin, gateway_with_stores
 from tests.support.platform import TestEnv, service
 
@@ -149,12 +150,13 @@ async def test_the_printed_information_base_names_the_store_members_answered_for
     assert printed.startswith("门店: S001") and "全部门店" not in printed, printed
 
 
-async def test_a_home_store_seen_open_is_read_again_once_closed_here_or_once_its_time_is_up(
+async def test_a_store_seen_open_is_read_again_once_closed_here_or_once_its_time_is_up(
     gateway: httpx.AsyncClient, members: list[httpx.Request], env: TestEnv,
 ) -> None:
-    """Each replica remembers the stores it saw open (`OpenStores`) for `open_store_ttl_s`: the one
-    that closes a store refuses it at once; another takes it for open until its time is up."""
-    desk = env.auth(Role.SERVICE_DESK, store_id="S001")
+    """Each replica remembers the stores it saw open (`OpenStores`) for `open_store_ttl_s`, for a
+    registration's home store as for a till's sale: the one that closes a store refuses it at once;
+    another takes it for open until its time is up."""
+    desk, till = env.auth(Role.SERVICE_DESK, store_id="S001"), env.auth(Role.POS, store_id="S002")
     registration = {"name": "赵敏", "home_store_id": "S002"}
 
     async def replica(ttl_s: float) -> AsyncIterator[httpx.AsyncClient]:
@@ -168,11 +170,15 @@ async def test_a_home_store_seen_open_is_read_again_once_closed_here_or_once_its
     async with asynccontextmanager(replica)(300) as remembering, asynccontextmanager(replica)(0) as reading:
         for client in (gateway, remembering, reading):
             assert (await client.post("/api/v1/members", json=registration, headers=desk)).status_code == 200
+            assert (await client.post("/pos/v1/purchases", json=sale_body("S002"), headers=till)).status_code == 202
         assert len(members) == 3
         closed = await gateway.put("/api/v1/stores/S002", json={"name": "store S002", "active": False}, headers=admin(env))
         assert closed.status_code == 200
         for client in (gateway, reading):
             r = await client.post("/api/v1/members", json=registration, headers=desk)
             assert r.status_code == 422 and r.json()["detail"][0]["msg"] == "unknown or inactive store S002", r.text
+            r = await client.post("/pos/v1/purchases", json=sale_body("S002"), headers=till)
+            assert r.status_code == 422 and "S002" in r.text, r.text
         assert (await remembering.post("/api/v1/members", json=registration, headers=desk)).status_code == 200
+        assert (await remembering.post("/pos/v1/purchases", json=sale_body("S002"), headers=till)).status_code == 202
         assert len(members) == 4

@@ -11,13 +11,14 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from asgi_correlation_id import correlation_id
-from sqlalchemy import bindparam, tuple_
+from sqlalchemy import tuple_
 from sqlmodel import select
 
-from gateway.adapters.tables import PosSaleRow, StoreRow, quantities_text, sold_skus_text
+from gateway.adapters.tables import PosSaleRow, quantities_text, sold_skus_text
 from gateway.domain.pos import IMPORTED, payload_digest, sold_skus
 from gateway.domain.sales import PosPurchaseIn
 from gateway.service_layer.pos import ConflictingRetry, taken, unknown_store
+from gateway.service_layer.stores import OpenStores
 from shared.db import BulkInsert
 from shared.events import contracts as c
 from shared.events.contracts.pos import quantities_by_sku
@@ -27,11 +28,9 @@ from shared.pseudonyms import phone_hmac
 from shared.unit_of_work import UnitOfWork
 
 SALES = PosSaleRow.__table__  # type: ignore[attr-defined]
-STORES = StoreRow.__table__  # type: ignore[attr-defined]
 
-# A group's two statements are built once, with bound parameters: built for every group (of 20
+# A group's statements are built once, with bound parameters: built for every group (of 20
 # sales, say), they cost the writer about half of the CPU writing a group took on PostgreSQL.
-_OPEN_STORES = select(STORES.c.store_id).where(STORES.c.store_id.in_(bindparam("store_ids", expanding=True)), STORES.c.active)
 # ON CONFLICT DO NOTHING: a sale accepted before (or by another replica just now) is kept as it
 # is; on PostgreSQL the statement waits for a racing transaction to end first.
 _INSERT_SALES = BulkInsert(
@@ -105,13 +104,12 @@ def pending_sale(body: PosPurchaseIn, pepper: str, credential: str, zone: ZoneIn
     )
 
 
-async def accept_purchases(uow: UnitOfWork, sales: Sequence[PendingSale]) -> list[Accepted | Exception]:
+async def accept_purchases(uow: UnitOfWork, sales: Sequence[PendingSale], *, stores: OpenStores) -> list[Accepted | Exception]:
     """Records the sales not recorded yet and queues their events; answers, per sale in order, its
     event id and whether it was a retry, or its refusal (which does not stop the others): an
     unknown or inactive store, or a transaction id already accepted with different content."""
     session = uow.session
-    store_ids = {sale.store_id for sale in sales}
-    open_stores = set((await session.exec(_OPEN_STORES, params={"store_ids": list(store_ids)})).all())
+    open_stores = await stores.open_among(session, {sale.store_id for sale in sales})
     # The first sale of each transaction id is the one written; a copy in the same group (two
     # identical retries racing) is answered from its outcome like any later retry.
     first: dict[tuple[str, str], PendingSale] = {}

@@ -52,6 +52,8 @@ def no_open_store(store_id: str, *, field: str = "store_id", kind: type[Invalid]
 # statement built once, not the ORM row (its look-up was a fifth of the gateway's CPU in forwarding
 # a registration).
 _ACTIVE = select(StoreRow.__table__.c.active).where(StoreRow.__table__.c.store_id == bindparam("store_id"))  # type: ignore[attr-defined]
+_STORES = StoreRow.__table__  # type: ignore[attr-defined]
+_OPEN_AMONG = select(_STORES.c.store_id).where(_STORES.c.store_id.in_(bindparam("store_ids", expanding=True)), _STORES.c.active)
 
 
 async def ensure_store(
@@ -77,26 +79,46 @@ async def ensure_report_stores(commands: Commands, store_ids: Iterable[str]) -> 
 
 
 class OpenStores:
-    """The stores this process saw open for business in the last `ttl_s` seconds, so that a
+    """The stores this process saw open for business in the last `ttl_s` seconds, so that a sale, a
     registration, an app sign-up or an app complaint does not read the store table every time: the
     look-up (a session, a statement, its commit) was a third of the gateway's CPU in forwarding a
-    registration, and costs PostgreSQL a statement and a wake-up (bench/README.md). A store closed
-    here is forgotten once the closing commits; a replica that saw it open before takes it for open
-    for at most `ttl_s` more, as it would have a moment earlier anyway. Unknown and closed stores are
-    never remembered: a store opened a moment ago is accepted at once, and every refusal is read."""
+    registration, and a round trip in every group of the POS writer's transaction (bench/README.md).
+    A store closed here is forgotten once the closing commits; a replica that saw it open before
+    (this one too, if its read raced the closing) takes it for open for at most `ttl_s` more, as
+    it would have a moment earlier anyway. Unknown and
+    closed stores are never remembered: a store opened a moment ago is accepted at once, and every
+    refusal is read."""
 
     def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl_s, self._clock = ttl_s, clock
         self._seen: dict[str, float] = {}  # store id -> when it was last read open
 
+    def seen_open(self, store_id: str) -> bool:
+        seen = self._seen.get(store_id)
+        return seen is not None and self._clock() - seen < self._ttl_s
+
+    def saw_open(self, store_ids: Iterable[str]) -> None:
+        now = self._clock()
+        self._seen.update(dict.fromkeys(store_ids, now))
+
     async def ensure(self, commands: Commands, store_id: str, *, field: str = "store_id", kind: type[Invalid] = Invalid) -> None:
         """`ensure_store` (a store open for business), read only when not seen open lately."""
-        seen = self._seen.get(store_id)
-        if seen is not None and self._clock() - seen < self._ttl_s:
+        if self.seen_open(store_id):
             return
         async with commands(read_only=True) as uow:
             await ensure_store(uow.session, store_id, field=field, kind=kind)
-        self._seen[store_id] = self._clock()
+        self.saw_open([store_id])
+
+    async def open_among(self, session: AsyncSession, store_ids: Iterable[str]) -> set[str]:
+        """Which of `store_ids` are open for business, read with `session` (the caller's
+        transaction) for those not seen open lately."""
+        wanted = set(store_ids)
+        known = {store_id for store_id in wanted if self.seen_open(store_id)}
+        if unsure := wanted - known:
+            found = set((await session.exec(_OPEN_AMONG, params={"store_ids": list(unsure)})).scalars().all())  # type: ignore[call-overload]
+            self.saw_open(found)
+            known |= found
+        return known
 
     def forget(self, store_id: str) -> None:
         self._seen.pop(store_id, None)
