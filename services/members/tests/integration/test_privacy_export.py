@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from members.adapters.tables.analytics import MemberComplaintRow
+from members.adapters.tables.analytics import MemberComplaintRow, MemberValueRow
 from members.adapters.tables.staff import TrackingRecordRow
 from shared.auth import Role
 from tests.support.factories import line
@@ -60,6 +60,20 @@ async def test_the_export_includes_tracking_contacts_and_complaints(members, env
     assert (contact["manager_id"], contact["rating"], contact["notes"]) == ("am-1", 5, "满意")
     [complaint] = data["complaints"]
     assert complaint["complaint_id"] == "C-1" and complaint["resolved_at"] is None
+
+
+async def test_the_export_says_how_value_analytics_rates_the_member(members, env) -> None:
+    m = await register(members, env)
+    assert (await export(members, env.auth(Role.ADMIN), m["id"])).json()["value"] is None  # no run yet
+    async with members.app.state.sessions() as s, s.begin():
+        s.add(MemberValueRow(
+            member_id=m["id"], as_of=datetime(2026, 11, 30, 16, tzinfo=UTC), window_days=365, recency=2, frequency=4, monetary=5,
+            value_class="key", rhythm_churn_risk="medium", churn_risk="high", window_spend=Decimal("5200.00"),
+            window_purchase_days=14, days_since_last_purchase=40, typical_interval_days=12.5, rhythm_source="own",
+        ))
+    value = (await export(members, env.auth(Role.MEMBER, member_id=m["id"]), m["id"])).json()["value"]
+    assert (value["value_class"], value["churn_risk"], value["rhythm_churn_risk"]) == ("key", "high", "medium")
+    assert (value["recency"], value["frequency"], value["monetary"], value["window_spend"]) == (2, 4, 5, "5200.00")
 
 
 async def test_an_export_is_itself_logged(members, env) -> None:

@@ -178,6 +178,7 @@ async def present_export(uow: UnitOfWork, data: MemberData, grant: Grant) -> Mem
         tracking_contacts=[tracking_contact(t) for t in data.tracking],
         complaints=[complaint_record(c) for c in data.complaints],
         access_log=[access_entry(a) for a in data.access],
+        value=MemberValue.model_validate(data.value, from_attributes=True) if data.value else None,
     )
 
 

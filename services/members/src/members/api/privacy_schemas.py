@@ -110,6 +110,8 @@ class MemberExport(BaseModel):
     tracking_contacts: list[TrackingContact]
     complaints: list[ComplaintRecord]
     access_log: list[AccessLogEntry] = Field(description="Who read this member's personal data in clear")
+    value: MemberValue | None = Field(
+        default=None, description="How value analytics rates the member (RFM, value class, churn risk); None before the first run")
 
 
 class ManagerRef(BaseModel):

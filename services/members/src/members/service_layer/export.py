@@ -15,7 +15,7 @@ from members.adapters.tables import (
     ReturnLineRow,
     ReturnRow,
 )
-from members.adapters.tables.analytics import MemberComplaintRow
+from members.adapters.tables.analytics import MemberComplaintRow, MemberValueRow
 from members.adapters.tables.privacy import AccessLogRow
 from members.adapters.tables.staff import TrackingRecordRow
 from members.service_layer.consents import consent_history
@@ -33,6 +33,9 @@ class MemberData:
     returns: list[tuple[ReturnRow, list[ReturnLineRow]]]
     tracking: list[TrackingRecordRow]
     complaints: list[MemberComplaintRow]
+    # How value analytics rates the member (RFM scores, value class, churn risk): a profile made of
+    # their data, theirs to see as the data itself. None before their first run.
+    value: MemberValueRow | None
     # Who read the member's personal data in clear, up to (not including) the export itself.
     access: list[AccessLogRow]
 
@@ -65,6 +68,7 @@ async def export_member(uow: UnitOfWork, member: MemberRow) -> MemberData:
         returns=await _returns_with_lines(uow, returns),
         tracking=list(tracking),
         complaints=list(complaints),
+        value=await session.get(MemberValueRow, member.id),
         access=list(access),
     )
 
