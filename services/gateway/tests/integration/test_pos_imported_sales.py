@@ -88,6 +88,26 @@ async def test_a_return_of_an_imported_sale_is_held_to_its_lines_and_travels_by_
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "lines", 0, "qty"], r.text
 
 
+async def test_a_return_of_an_imported_sale_is_held_to_the_categories_and_amounts_it_was_announced_with(
+    gateway, env: TestEnv,
+) -> None:
+    """As a till's sale is (`test_pos_returns`): a return cannot name a sku under another category
+    (the points a category earns differ) nor take more of its amount than its share."""
+    sold = [c.SoldQuantity(sku=RICE, qty=Decimal("2"), categories=["grain"], amount=Decimal("79.80")),
+            c.SoldQuantity(sku=OIL, qty=Decimal("1"), categories=["oil"], amount=Decimal("139.00"))]
+    await announce(gateway, c.ImportedSaleRef(store_id="S001", pos_txn_id="OLD-5", occurred_at=SOLD_AT,
+                                              total=Decimal("218.80"), sold=sold))
+    sale = {"store_id": "S001", "pos_txn_id": "OLD-5", "lines": []}
+    as_tobacco = refund_body(sale, lines=[line(qty="1", category="tobacco")])
+    r = await gateway.post("/pos/v1/refunds", json=as_tobacco, headers=pos(env))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "lines", 0, "category"], r.text
+    greedy = refund_body(sale, lines=[line(qty="1", unit_price="79.80")])  # one of two for the price of both
+    r = await gateway.post("/pos/v1/refunds", json=greedy, headers=pos(env))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "lines", 0, "amount"], r.text
+    r = await gateway.post("/pos/v1/refunds", json=refund_body(sale, lines=[line(qty="1")]), headers=pos(env))
+    assert r.status_code == 202, r.text
+
+
 async def test_a_return_of_an_imported_total_is_held_to_its_amount(gateway, env: TestEnv) -> None:
     await announce(gateway, imported("OLD-3", "30.00"))
     sale = {"store_id": "S001", "pos_txn_id": "OLD-3", "lines": [line(qty="1", unit_price="20.00")]}

@@ -6,9 +6,9 @@ from decimal import Decimal as D
 import pytest
 
 from gateway.adapters.tables import amounts_of, amounts_text, sold_skus_of, sold_skus_text
-from gateway.domain.pos import SoldSku, amounts_taken_back, return_lines_problem, returnable_amount, sold_skus
+from gateway.domain.pos import amounts_taken_back, return_lines_problem, returnable_amount
 from shared.events.contracts import SaleLine
-from shared.events.contracts.pos import quantities_by_sku
+from shared.events.contracts.pos import SoldSku, quantities_by_sku, sold_skus
 
 
 def ln(sku: str, amount: str, qty: str = "1", category: str = "grain") -> SaleLine:

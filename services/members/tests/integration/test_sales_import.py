@@ -96,6 +96,9 @@ async def test_past_sales_count_like_live_ones_and_are_announced_as_imported(mem
     assert await told_the_gateway(members) == [
         ("S001", "H-1", "50.00", {SKU: "1"}), ("S001", "H-2", "25.50", {SKU: "2", "oil": "1"}),
         ("S001", "H-3", "50.00", {SKU: "1"}), ("S001", "H-4", "30.00", {})]
+    # What a return at the till is held to: each sku's categories and what its lines came to.
+    [h2] = [s for e in await announced(members, IMPORTED) for s in e["sales"] if s["pos_txn_id"] == "H-2"]
+    assert [(q["sku"], q["categories"], q["amount"]) for q in h2["sold"]] == [(SKU, ["grain"], "20.00"), ("oil", ["grain"], "5.50")]
     events = await announced(members)
     assert [(e["pos_txn_id"], e["member_id"], e["imported"], e["earns_points"], len(e["lines"])) for e in events] == [
         ("H-1", by_card["id"], True, True, 1), ("H-2", by_phone["id"], True, True, 2), ("H-4", by_card["id"], True, True, 0)]

@@ -13,8 +13,9 @@ from sqlmodel import Field, SQLModel
 
 from gateway.adapters.console_tables import CONSOLE_TABLES
 from gateway.adapters.member_tables import MEMBER_SIGN_IN_TABLES
-from gateway.domain.pos import SoldSku, canonical_quantity
+from gateway.domain.pos import canonical_quantity
 from shared.columns import MoneyColumn, UtcDateTime
+from shared.events.contracts.pos import SoldSku
 
 
 class StoreRow(SQLModel, table=True):

@@ -3,7 +3,6 @@
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 from zoneinfo import ZoneInfo
@@ -11,7 +10,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, TypeAdapter
 
 from shared.events.contracts import SaleLine
-from shared.events.contracts.pos import quantities_by_sku
+from shared.events.contracts.pos import SoldSku, quantities_by_sku
 
 # Fields a sale body gained after sales were already being accepted. Left out of the fingerprint
 # while empty, so that a sale accepted before they existed and retried after the upgrade is still
@@ -71,28 +70,6 @@ def before_sale_problem(returned_at: datetime, sold_at: datetime) -> str | None:
     if returned_at < sold_at:
         return f"is {returned_at.isoformat()}, before the sale's time {sold_at.isoformat()}"
     return None
-
-
-@dataclass(frozen=True)
-class SoldSku:
-    """What a sale's lines of one sku came to beyond their quantity: the category they named (one
-    in practice; a till that listed the sku under two categories on one sale gets either accepted
-    on its returns) and their amounts summed."""
-
-    categories: tuple[str, ...]
-    amount: Decimal
-
-
-def sold_skus(lines: Iterable[SaleLine]) -> dict[str, SoldSku]:
-    """Of each sku the lines hold, its categories and what its lines came to."""
-    categories: dict[str, list[str]] = {}
-    amounts: dict[str, Decimal] = {}
-    for line in lines:
-        named = categories.setdefault(line.sku, [])
-        if line.category not in named:
-            named.append(line.category)
-        amounts[line.sku] = amounts.get(line.sku, Decimal(0)) + line.amount
-    return {sku: SoldSku(tuple(named), amounts[sku]) for sku, named in categories.items()}
 
 
 def amounts_taken_back(returned: Mapping[str, Decimal], lines: Iterable[SaleLine]) -> dict[str, Decimal]:

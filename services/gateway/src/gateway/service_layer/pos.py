@@ -104,7 +104,8 @@ async def accept_refund(uow: UnitOfWork, body: PosRefundIn, credential: str) -> 
     if sale.sold_by_sku is not None:
         returned = quantities_of(sale.returned_by_sku)
         # Categories and amounts too, but for a sale accepted before the gateway kept them (NULL,
-        # migration 0011) or an imported one: those are held to sku and quantity only.
+        # migration 0011) or imported before the announcements carried them: those are held to
+        # sku and quantity only.
         sold_as = sold_skus_of(sale.sold_detail_by_sku) if sale.sold_detail_by_sku is not None else None
         paid_back = amounts_of(sale.returned_amount_by_sku)
         sale_name = f"{body.store_id}/{body.pos_txn_id}"

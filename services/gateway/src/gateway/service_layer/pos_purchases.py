@@ -15,13 +15,13 @@ from sqlalchemy import tuple_
 from sqlmodel import select
 
 from gateway.adapters.tables import PosSaleRow, quantities_text, sold_skus_text
-from gateway.domain.pos import IMPORTED, payload_digest, sold_skus
+from gateway.domain.pos import IMPORTED, payload_digest
 from gateway.domain.sales import PosPurchaseIn
 from gateway.service_layer.pos import ConflictingRetry, taken, unknown_store
 from gateway.service_layer.stores import OpenStores
 from shared.db import BulkInsert
 from shared.events import contracts as c
-from shared.events.contracts.pos import quantities_by_sku
+from shared.events.contracts.pos import SoldSku, quantities_by_sku, sold_skus
 from shared.events.envelope import sale_event_id
 from shared.events.registry import PURCHASE_MADE
 from shared.pseudonyms import phone_hmac
@@ -46,7 +46,8 @@ _INSERT_SALES = BulkInsert(
 # always a different sale (409). No card or phone: members links a return to its sale by the id.
 _INSERT_IMPORTED = BulkInsert(
     SALES,
-    ["store_id", "pos_txn_id", "event_id", "digest", "total", "refunded_total", "occurred_at", "accepted_at", "sold_by_sku"],
+    ["store_id", "pos_txn_id", "event_id", "digest", "total", "refunded_total", "occurred_at", "accepted_at", "sold_by_sku",
+     "sold_detail_by_sku"],
     lambda insert: insert.on_conflict_do_nothing(),
 )
 
@@ -167,9 +168,16 @@ async def record_imported(uow: UnitOfWork, sales: Sequence[c.ImportedSaleRef]) -
          "digest": IMPORTED, "total": s.total, "refunded_total": Decimal("0.00"), "occurred_at": s.occurred_at,
          "accepted_at": now,
          # A sale kept as its total only is held to its amount, as one accepted before the lines were kept.
-         # `sold` has no categories or amounts: its returns are held to sku and quantity only
-         # (`sold_detail_by_sku` stays NULL).
-         "sold_by_sku": quantities_text({q.sku: q.qty for q in s.sold}) if s.sold else None}
+         "sold_by_sku": quantities_text({q.sku: q.qty for q in s.sold}) if s.sold else None,
+         "sold_detail_by_sku": _sold_detail(s.sold)}
         for s in sales
     ]
     await _INSERT_IMPORTED.run(uow.session, rows)
+
+
+def _sold_detail(sold: Sequence[c.SoldQuantity]) -> str | None:
+    """An imported sale's categories and amounts per sku, as a till's sale keeps them; None (its
+    returns held to sku and quantity only) for one announced before they were carried."""
+    if not sold or any(q.categories is None or q.amount is None for q in sold):
+        return None
+    return sold_skus_text({q.sku: SoldSku(tuple(q.categories or ()), q.amount or Decimal(0)) for q in sold})

@@ -6,13 +6,14 @@ Members is the only service holding names, phones and addresses; none of these p
 
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
 from shared.cards import CardNumber
 from shared.events.contracts.common import Channel, Contract, Id, StoreId, TxnId
 from shared.money import Money, MoneyTotal, Quantity
+from shared.text import Text
 
 Tier = Literal["member", "vip"]
 ValueClass = Literal["key", "secondary", "ordinary", "none"]
@@ -67,6 +68,11 @@ class PurchaseAttributedV1(Contract):
 class SoldQuantity(Contract):
     sku: str = Field(min_length=1, max_length=64)
     qty: Quantity
+    # The categories its lines named and what they came to (`shared.events.contracts.pos.sold_skus`),
+    # so that a return of an imported sale is held to them as a till's sale is; absent from the
+    # announcements of before they were carried, whose sales are held to sku and quantity only.
+    categories: list[Annotated[Text, Field(max_length=64)]] | None = None
+    amount: Money | None = None
 
 
 class ImportedSaleRef(Contract):

@@ -1,6 +1,7 @@
 """What point-of-sale systems publish: sales and returns."""
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol, TypeVar
 
@@ -39,6 +40,28 @@ def quantities_by_sku(lines: Iterable[SaleLine]) -> dict[str, Decimal]:
     for line in lines:
         by_sku[line.sku] = by_sku.get(line.sku, Decimal(0)) + line.qty
     return by_sku
+
+
+@dataclass(frozen=True)
+class SoldSku:
+    """What a sale's lines of one sku came to beyond their quantity: the category they named (one
+    in practice; a till that listed the sku under two categories on one sale gets either accepted
+    on its returns) and their amounts summed."""
+
+    categories: tuple[str, ...]
+    amount: Decimal
+
+
+def sold_skus(lines: Iterable[SaleLine]) -> dict[str, SoldSku]:
+    """Of each sku the lines hold, its categories and what its lines came to."""
+    categories: dict[str, list[str]] = {}
+    amounts: dict[str, Decimal] = {}
+    for line in lines:
+        named = categories.setdefault(line.sku, [])
+        if line.category not in named:
+            named.append(line.category)
+        amounts[line.sku] = amounts.get(line.sku, Decimal(0)) + line.amount
+    return {sku: SoldSku(tuple(named), amounts[sku]) for sku, named in categories.items()}
 
 
 class CustomerRef(Contract):
