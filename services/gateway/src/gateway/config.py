@@ -28,8 +28,8 @@ class Settings(ServiceSettings):
     # s); 12 at once did the same views a second, all complete, p99 1.1-1.2 s.
     customer360_concurrency: int = Field(default=12, ge=1, le=1000)
     customer360_queue_s: float = Field(default=10.0, gt=0, le=60)
-    # How long a store seen open for business is taken for open without reading it again, for the
-    # home store of a registration or sign-up and the store of an app complaint
+    # How long a store seen open for business is taken for open without reading it again, for a
+    # till's sale, the home store of a registration or sign-up and the store of an app complaint
     # (`service_layer/stores.OpenStores`): a store closed on another replica is refused there
     # within this time, on the replica that closed it at once.
     open_store_ttl_s: float = Field(default=10.0, ge=0, le=300)
