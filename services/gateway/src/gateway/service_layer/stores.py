@@ -85,9 +85,8 @@ class OpenStores:
     registration, and a round trip in every group of the POS writer's transaction (bench/README.md).
     A store closed here is forgotten once the closing commits; a replica that saw it open before
     (this one too, if its read raced the closing) takes it for open for at most `ttl_s` more, as
-    it would have a moment earlier anyway. Unknown and
-    closed stores are never remembered: a store opened a moment ago is accepted at once, and every
-    refusal is read."""
+    it would have a moment earlier anyway. Unknown and closed stores are never remembered: a store
+    opened a moment ago is accepted at once, and every refusal is read."""
 
     def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl_s, self._clock = ttl_s, clock
