@@ -3,7 +3,7 @@ in (home store, account manager and erasure of each customer, for the access pol
 
 from campaigns.config import Settings
 from campaigns.service_layer import campaigns, item_history, messages, points_coupons, segments, store_names
-from campaigns.service_layer.coupons import cards, redemption
+from campaigns.service_layer.coupons import cards, issuing, redemption
 from shared.clock import Clock
 from shared.consumer import BatchHandler, Delivery, Handler, in_turn
 from shared.events.registry import (
@@ -46,8 +46,8 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
         # v2: the same change, from a channel v1 cannot name (a reply to an SMS)
         CONSENT_CHANGED_V2: segments.on_consent_changed,
         PERSONALISATION_CHANGED: segments.on_personalisation_changed,
-        MEMBER_ERASED: in_turn(segments.on_member_erased, cards.on_member_erased, messages.on_member_erased,
-                               item_history.on_member_erased),
+        MEMBER_ERASED: in_turn(segments.on_member_erased, cards.on_member_erased, issuing.on_member_erased,
+                               messages.on_member_erased, item_history.on_member_erased),
         PURCHASE_ATTRIBUTED: segments.on_purchase_attributed,
         RETURN_ATTRIBUTED: segments.on_return_attributed,
         # coupons: redemption and reversal from the tills' sales

@@ -232,3 +232,30 @@ async def test_a_mistyped_member_code_is_unknown(cmp) -> None:
     _, code = await issued_code(cmp)
     typo = code[:-1] + ("3" if code[-1] != "3" else "4")
     assert (await cmp.validate([typo])).json()["codes"][0]["reason"] == "unknown_code"
+
+
+async def test_an_erased_members_unused_coupons_are_withdrawn_and_used_or_held_ones_stay(cmp) -> None:
+    await cmp.apply(cmp.registered("m-1"), cmp.registered("m-2"))
+    used, held, unused = await cmp.template(), await cmp.template(), await cmp.template()
+    for template_id in (used, held, unused):
+        await cmp.issue(template_id, ["m-1"])
+    await cmp.issue(unused, ["m-2"])
+    code = {c["template_id"]: c["code"] for c in await cmp.wallet("m-1")}
+    await cmp.apply(cmp.sale([code[used]], discounts={code[used]: "20.00"}))
+    assert (await cmp.reserve([code[held]], txn="T-2")).json()["codes"][0]["ok"]  # a sale in flight at a till
+
+    async def states() -> dict[str, str]:  # as staff see them: the member's own token is refused now
+        r = await cmp.client.get("/v1/members/m-1/coupons", headers=cmp.marketing())
+        assert r.status_code == 200, r.text
+        return {c["template_id"]: c["state"] for c in r.json()}
+
+    for _ in range(2):  # delivered again: nothing more changes
+        await cmp.apply(cmp.erased("m-1"))
+        assert await states() == {used: "redeemed", held: "reserved", unused: "withdrawn"}
+    assert [c["state"] for c in await cmp.wallet("m-2")] == ["issued"]
+    # Nobody holds it: at a till it is a code that gives nothing, whatever card comes with it.
+    answer = (await cmp.validate([code[unused]], txn="T-3", card=cmp.cards["m-2"])).json()["codes"][0]
+    assert (answer["ok"], answer["reason"]) == (False, "unknown_code")
+    # The sale in flight still redeems the coupon it held.
+    await cmp.apply(cmp.sale([code[held]], txn="T-2", card=None, discounts={code[held]: "20.00"}))
+    assert (await states())[held] == "redeemed"

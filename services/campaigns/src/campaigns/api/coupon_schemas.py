@@ -54,7 +54,8 @@ class WalletCoupon(BaseModel):
     name: str
     kind: str
     campaign_id: str | None
-    state: str = Field(description="issued, reserved, redeemed, reversed, or expired: issued and past valid_until")
+    state: str = Field(description="issued, reserved, redeemed, reversed, withdrawn (its holder was erased), or expired: "
+                                   "issued and past valid_until")
     valid_from: datetime
     valid_until: datetime
     issued_at: datetime

@@ -178,6 +178,8 @@ class State(StrEnum):
     # A generic code's use that ended without a sale (a member coupon goes back to `issued`).
     RELEASED = "released"
     REVERSED = "reversed"
+    # A member's coupon that ended unused because its holder's data was erased: nobody holds it.
+    WITHDRAWN = "withdrawn"
 
 
 EXPIRED = "expired"
@@ -192,11 +194,12 @@ def shown_state(state: State, valid_until: datetime, now: datetime) -> str:
 # From -> the states it may move to. A released member coupon is `issued` again; a returned sale
 # gives the coupon back (`issued`) when the template says so, or marks it `reversed`.
 TRANSITIONS: dict[State, frozenset[State]] = {
-    State.ISSUED: frozenset({State.RESERVED, State.REDEEMED}),
+    State.ISSUED: frozenset({State.RESERVED, State.REDEEMED, State.WITHDRAWN}),
     State.RESERVED: frozenset({State.REDEEMED, State.ISSUED, State.RELEASED}),
     State.REDEEMED: frozenset({State.ISSUED, State.REVERSED}),
     State.RELEASED: frozenset(),
     State.REVERSED: frozenset(),
+    State.WITHDRAWN: frozenset(),
 }
 
 
@@ -353,6 +356,8 @@ def judge_one(coupon: CouponState | None, code: str, basket: Basket, *, capped: 
     spec = coupon.spec
     if coupon.state in (State.REDEEMED, State.REVERSED, State.RELEASED):
         return _refuse(code, Reason.ALREADY_USED)
+    if coupon.state is State.WITHDRAWN:  # its holder was erased: a code nobody holds any more
+        return _refuse(code, Reason.UNKNOWN_CODE)
     held = coupon.state is State.RESERVED and coupon.reserved_until is not None and coupon.reserved_until > basket.at
     if held and coupon.reserved_for != basket.txn:
         return _refuse(code, Reason.RESERVED_ELSEWHERE)

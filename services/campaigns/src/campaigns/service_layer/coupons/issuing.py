@@ -1,10 +1,12 @@
-"""Issuing a template's coupons to members, one each, within the template's `issued` cap."""
+"""Issuing a template's coupons to members, one each, within the template's `issued` cap; and
+withdrawing the unused ones of a member whose data was erased."""
 
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,6 +16,7 @@ from campaigns.domain.coupons import State
 from campaigns.service_layer.coupons.counters import Take, campaign_key, ensure_counter
 from campaigns.service_layer.coupons.templates import get_template, spec_of
 from shared.commands import derived_event_id
+from shared.consumer import Delivery
 from shared.db import insert_or_skip, one_of
 from shared.errors import Conflict
 from shared.events import contracts as c
@@ -120,3 +123,18 @@ async def _insert_with_codes(session: AsyncSession, rows: list[dict[str, Any]], 
             row["code"] = code
         inserted = set(await insert_or_skip(session, COUPON, pending, conflict_on=["code"], returning="id"))
         pending = [row for row in pending if row["id"] not in inserted]
+
+
+async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
+    """The erased member's unused coupons end (`withdrawn`): nobody holds them any more (their card
+    applies nothing, `cards.on_member_erased`), so none is left looking as if it were still to be
+    used. Used ones stay as they are, the sales' history; one held by a till for a sale in flight is
+    that sale's to redeem or release. The `issued` caps and a campaign's issued count keep them:
+    they were issued."""
+    erased = cast(c.MemberErasedV1, delivery.payload)
+    await uow.session.exec(
+        update(CouponRow)
+        .where(col(CouponRow.member_id) == erased.member_id, col(CouponRow.code).is_not(None),
+               col(CouponRow.state) == State.ISSUED.value)
+        .values(state=State.WITHDRAWN.value)
+    )

@@ -48,7 +48,7 @@ SHOWN_AS_DATA = (
     N_("price"), N_("returns_after_sales"), N_("delivery"),
     N_("filed"), N_("acknowledged"), N_("in_progress"), N_("resolved"), N_("closed"), N_("app"), N_("web"), N_("comment_book"),
     N_("earn"), N_("reverse"), N_("redeem"), N_("cancel_redeem"), N_("adjust"), N_("bonus"), N_("expire"),
-    N_("issued"), N_("redeemed"), N_("released"), N_("reversed"), N_("expired"),
+    N_("issued"), N_("redeemed"), N_("released"), N_("reversed"), N_("withdrawn"), N_("expired"),
     N_("queued"), N_("deferred"), N_("sent"), N_("delivered"), N_("failed"),
 )
 
