@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
+from gateway.adapters.tables import PosSaleRow
 from members.adapters.tables import PurchaseRow
 from shared.auth import Role
 from tests.support.factories import line, member_body, sale_body
@@ -141,6 +142,35 @@ async def test_pos_retries_never_count_twice_end_to_end(env: TestEnv, database_f
         await _balance_is(p, member["id"], 88 + 11)
         view = await _view(p, member["id"])
         assert view["purchase_count"] == 2
+
+
+async def test_an_erased_customers_sales_keep_no_card_or_phone_at_the_gateway(env: TestEnv, database_factory) -> None:
+    """Head office erases a customer on their request: members forgets the card and phone digest
+    on their sales, and tells the gateway, which kept them with each sale the tills posted."""
+    async with platform(env, database_factory) as p:
+        await _open_store(p)
+        member = await _register(p)
+        bystander = await _register(p)
+        sales = [sale_body(member={"card_no": member["card_no"]}, lines=[line(qty="1", unit_price="100.00")]),
+                 sale_body(member={"phone": member["phone"]}, lines=[line(qty="1", unit_price="50.50")])]
+        for sale in sales:
+            await _post_sale(p, sale)
+        await _post_sale(p, sale_body(member={"card_no": bystander["card_no"]}))
+        await _balance_is(p, member["id"], 150)
+        r = await p.gateway.post(f"/api/v1/customers/{member['id']}/erasure", headers=env.auth(Role.ADMIN))
+        assert r.status_code == 200, r.text
+
+        async def kept_at_the_gateway() -> dict[str, tuple[str | None, str | None]]:
+            async with p.apps["gateway"].state.sessions() as session:
+                rows = (await session.exec(select(PosSaleRow))).all()
+            return {row.pos_txn_id: (row.card_no, row.phone_hmac) for row in rows}
+
+        async def forgotten() -> bool:
+            kept = await kept_at_the_gateway()
+            return all(kept[sale["pos_txn_id"]] == (None, None) for sale in sales)
+
+        await eventually(forgotten, what="the gateway forgets the erased customer's card and phone on their sales")
+        assert bystander["card_no"] in {card for card, _ in (await kept_at_the_gateway()).values()}
 
 
 async def test_the_360_view_of_a_customer_who_is_not_theirs_is_refused_whole(env: TestEnv, database_factory) -> None:

@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from members.adapters.tables import HouseholdRow, MemberRow, PurchaseRow
 from members.adapters.tables.staff import TrackingRecordRow
+from members.service_layer import erasure
 from members.service_layer.consents import has_consent
 from shared.auth import Role
 from tests.support.factories import line, member_body
@@ -18,6 +19,7 @@ from tests.support.members import deliver_refund, deliver_sale, desk, outbox, re
 pytestmark = pytest.mark.integration
 
 ERASED = "crm.members.member_erased.v1"
+SALES_ERASED = "crm.members.member_sales_erased.v1"
 RICE = line(sku="rice", qty="2", unit_price="50.00")  # 100.00
 OIL = line(sku="oil", qty="1", unit_price="80.00")    # 80.00
 
@@ -75,6 +77,36 @@ async def test_erasure_is_announced_once_and_events_carry_no_personal_data(membe
     for row in await outbox(members, ERASED) + await outbox(members, "crm.members.consent_changed.v1"):
         for personal in ("赵敏", "13612340001", "湖畔居8幢", m["card_no"]):
             assert personal not in row.envelope
+
+
+async def test_the_gateway_is_told_the_erased_members_sales_in_events_of_a_bounded_size(members, env, monkeypatch) -> None:
+    """The gateway keeps the card or phone digest each sale was posted with: it hears which sales
+    to forget them on, by store and transaction id only, however many sales the member made."""
+    monkeypatch.setattr(erasure, "ERASED_SALES_PER_EVENT", 2)
+    m = await register(members, env, name="孙悦", phone="13612340009")
+    other = await register(members, env)
+    never_bought = await register(members, env)
+    sales = [("S001", await deliver_sale(members, card_no=m["card_no"], lines=[RICE])),
+             ("S002", await deliver_sale(members, card_no=m["card_no"], store="S002", lines=[OIL])),
+             ("S001", await deliver_sale(members, phone="13612340009", lines=[OIL]))]
+    await deliver_sale(members, card_no=other["card_no"], lines=[RICE])
+    await deliver_sale(members, lines=[RICE])  # nobody's
+    for member in (m, never_bought):
+        assert (await erase(members, admin(env), member["id"])).status_code == 200
+
+    events = await outbox(members, SALES_ERASED)
+    assert [e.key for e in events] == [m["id"], m["id"]]
+    told = [json.loads(e.envelope)["data"] for e in events]
+    assert [len(data["sales"]) for data in told] == [2, 1]
+    assert sorted((s["store_id"], s["pos_txn_id"]) for data in told for s in data["sales"]) == sorted(sales)
+    assert {data["member_id"] for data in told} == {m["id"]}
+    assert len({e.event_id for e in events}) == 2
+    for event in events:
+        for personal in ("孙悦", "13612340009", m["card_no"]):
+            assert personal not in event.envelope
+    # Erased again: refused, and nothing more is sent.
+    assert (await erase(members, admin(env), m["id"])).status_code == 409
+    assert len(await outbox(members, SALES_ERASED)) == 2
 
 
 async def test_erased_members_are_no_search_hit_the_phone_is_free_and_the_card_retired(members, env) -> None:

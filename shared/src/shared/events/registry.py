@@ -81,6 +81,7 @@ CONSENT_CHANGED_V2 = "crm.members.consent_changed.v2"
 PERSONALISATION_CHANGED = "crm.members.personalisation_changed.v1"
 MEMBER_ATTRIBUTES = "crm.members.member_attributes.v1"
 MEMBER_ERASED = "crm.members.member_erased.v1"
+MEMBER_SALES_ERASED = "crm.members.member_sales_erased.v1"
 MEMBER_PROFILE_CHANGED = "crm.members.member_profile_changed.v1"
 SALES_IMPORTED = "crm.members.sales_imported.v1"
 BIRTHDAY_UPCOMING = "crm.members.birthday_upcoming.v1"
@@ -121,6 +122,7 @@ REGISTRY = EventRegistry(
         EventSpec(PERSONALISATION_CHANGED, Topics.MEMBERS, c.PersonalisationChangedV1),
         EventSpec(MEMBER_ATTRIBUTES, Topics.MEMBERS, c.MemberAttributesV1),
         EventSpec(MEMBER_ERASED, Topics.MEMBERS, c.MemberErasedV1),
+        EventSpec(MEMBER_SALES_ERASED, Topics.MEMBERS, c.MemberSalesErasedV1),
         EventSpec(MEMBER_PROFILE_CHANGED, Topics.MEMBERS, c.MemberProfileChangedV1),
         EventSpec(SALES_IMPORTED, Topics.MEMBERS, c.SalesImportedV1),
         EventSpec(BIRTHDAY_UPCOMING, Topics.MEMBERS, c.BirthdayUpcomingV1),

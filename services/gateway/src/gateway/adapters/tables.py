@@ -37,6 +37,8 @@ class PosSaleRow(SQLModel, table=True):
     pos_txn_id: str = Field(max_length=64)
     event_id: str = Field(max_length=200)
     digest: str = Field(max_length=64)
+    # The customer the till named, for the sale's returns; forgotten when the member is erased
+    # (`member_sales_erased`).
     card_no: str | None = Field(default=None, max_length=32)
     phone_hmac: str | None = Field(default=None, max_length=64)
     total: Decimal = Field(sa_column=Column(MoneyColumn(), nullable=False))
@@ -54,8 +56,8 @@ class PosSaleRow(SQLModel, table=True):
     # took back of each in money (`amounts_text`), so that a return line is held to the category the
     # sale recorded and to the pro-rata amount of what it takes back (`domain.pos.return_lines_problem`).
     # Written by the same INSERT. NULL in `sold_detail_by_sku` for a sale accepted before the gateway
-    # kept them (migration 0011) and for an imported sale (`sales_imported` carries quantities only):
-    # their returns are checked by sku and quantity only. `returned_amount_by_sku` is NULL until the
+    # kept them (migration 0011) and for an imported sale announced before `sales_imported` carried
+    # them: their returns are checked by sku and quantity only. `returned_amount_by_sku` is NULL until the
     # first return of a sale that has them.
     sold_detail_by_sku: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
     returned_amount_by_sku: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))

@@ -181,3 +181,15 @@ def _sold_detail(sold: Sequence[c.SoldQuantity]) -> str | None:
     if not sold or any(q.categories is None or q.amount is None for q in sold):
         return None
     return sold_skus_text({q.sku: SoldSku(tuple(q.categories or ()), q.amount or Decimal(0)) for q in sold})
+
+
+async def forget_customers(uow: UnitOfWork, sales: Sequence[c.SaleKey]) -> None:
+    """An erased member's sales keep no card number or phone digest (members' `member_sales_erased`),
+    as members' purchases no longer do: the gateway's pepper makes a digest of any phone, which
+    would otherwise find the erased customer's sales. A return of one of them then names no
+    customer; members links it to its sale by the transaction id. A sale still on its way to
+    members when the member was erased is not among them (docs/architecture.md, Known limits)."""
+    await uow.session.exec(
+        SALES.update().where(tuple_(SALES.c.store_id, SALES.c.pos_txn_id).in_([(s.store_id, s.pos_txn_id) for s in sales]))
+        .values(card_no=None, phone_hmac=None)
+    )

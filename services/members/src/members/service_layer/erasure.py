@@ -4,7 +4,9 @@ The member row keeps its id, community, tier and spend, and purchases and return
 amounts, so community rankings and analytics totals do not change; everything that identifies the
 person is removed or replaced: name, phone and its digest, e-mail, birthday, address, card number,
 the household's address, the card and phone digest on their sales, and tracking notes. Consents in
-force are withdrawn, and `MemberErasedV1` tells the other services to purge what they hold.
+force are withdrawn, and `MemberErasedV1` tells the other services to purge what they hold;
+`MemberSalesErasedV1` names the sales to the gateway, which keeps the card or phone digest each
+was made with.
 Access-log rows stay: they hold ids and field names only and are the record of who saw what.
 """
 
@@ -23,8 +25,11 @@ from members.service_layer.registration import consent_channel
 from shared.auth import Principal
 from shared.errors import Conflict
 from shared.events import contracts as c
-from shared.events.registry import MEMBER_ERASED
+from shared.events.registry import MEMBER_ERASED, MEMBER_SALES_ERASED
 from shared.unit_of_work import UnitOfWork
+
+# A sale's key is under 100 bytes of JSON: 2,000 of them stay far below the broker's 1 MB message.
+ERASED_SALES_PER_EVENT = 2_000
 
 
 class AlreadyErased(Conflict):
@@ -47,9 +52,11 @@ async def erase_member(uow: UnitOfWork, member: MemberRow, principal: Principal,
             await change_consent(uow, member, purpose, False, consent_channel(principal), principal.subject, now=now)
     if member.household_id is not None:
         await _forget_household(uow, member)
-    await session.exec(
+    forgotten = await session.exec(
         update(PurchaseRow).where(col(PurchaseRow.member_id) == member.id).values(card_no=None, phone_hmac=None)
+        .returning(col(PurchaseRow.store_id), col(PurchaseRow.pos_txn_id))
     )
+    sales = [c.SaleKey(store_id=store_id, pos_txn_id=txn) for store_id, txn in sorted(forgotten.all())]
     await session.exec(
         update(TrackingRecordRow).where(col(TrackingRecordRow.member_id) == member.id).values(contact="", notes="")
     )
@@ -71,6 +78,12 @@ async def erase_member(uow: UnitOfWork, member: MemberRow, principal: Principal,
         MEMBER_ERASED, c.MemberErasedV1(member_id=member.id, erased_at=now), key=member.id, subject=member.id,
         event_id=f"member-erased:{member.id}",
     )
+    for n, start in enumerate(range(0, len(sales), ERASED_SALES_PER_EVENT)):
+        uow.emit(
+            MEMBER_SALES_ERASED,
+            c.MemberSalesErasedV1(member_id=member.id, erased_at=now, sales=sales[start:start + ERASED_SALES_PER_EVENT]),
+            key=member.id, subject=member.id, event_id=f"member-sales-erased:{member.id}:{n}",
+        )
     return erasure
 
 

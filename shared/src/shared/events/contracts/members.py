@@ -247,3 +247,22 @@ class MemberErasedV1(Contract):
 
     member_id: str
     erased_at: AwareDatetime
+
+
+class SaleKey(Contract):
+    """A POS transaction, as the till numbered it in its store."""
+
+    store_id: StoreId
+    pos_txn_id: TxnId
+
+
+class MemberSalesErasedV1(Contract):
+    """The sales of a member erased just now, for the gateway: it keeps the card number or phone
+    digest each was made with (with the transaction's idempotency record) and forgets them as
+    members did on its purchases. Sent in the erasure's transaction, as many events as it takes
+    (a long-standing customer's sales would pass the broker's message size in one). Ids only:
+    that these sales are the member's was on the bus already (`purchase_attributed`)."""
+
+    member_id: str
+    erased_at: AwareDatetime
+    sales: list[SaleKey] = Field(min_length=1)
