@@ -4,7 +4,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -106,17 +106,18 @@ class PointsDriver:
         data = c.AccountManagerAssignedV1(member_id=member_id, manager_id=manager_id, reason="new_vip", assigned_at=SALE_TIME)
         return new_event(ACCOUNT_MANAGER_ASSIGNED, data, source="crm/members", subject=member_id)
 
-    def attributes(self, member_id: str, home_store_id: str | None) -> Envelope:
+    def attributes(self, member_id: str, home_store_id: str | None, as_of: datetime = SALE_TIME + timedelta(days=1)) -> Envelope:
+        """As the nightly analytics after the sales of SALE_TIME publish them."""
         data = c.MemberAttributesV1(
-            member_id=member_id, as_of=SALE_TIME, window_days=365, tier="member", channel="retail",
+            member_id=member_id, as_of=as_of, window_days=365, tier="member", channel="retail",
             home_store_id=home_store_id, recency=0, frequency=0, monetary=0, value_class="none", churn_risk="unknown",
             window_spend=Decimal("0.00"),
         )  # type: ignore[arg-type]
         return new_event(MEMBER_ATTRIBUTES, data, source="crm/members", subject=member_id)
 
     def profile_changed(self, member_id: str, *, channel: str = "retail", home_store_id: str | None = "S001",
-                        card_no: str | None = None) -> Envelope:
-        data = c.MemberProfileChangedV1(member_id=member_id, changed_at=SALE_TIME, home_store_id=home_store_id,
+                        card_no: str | None = None, at: datetime = SALE_TIME) -> Envelope:
+        data = c.MemberProfileChangedV1(member_id=member_id, changed_at=at, home_store_id=home_store_id,
                                         channel=channel, card_no=card_no)  # type: ignore[arg-type]
         return new_event(MEMBER_PROFILE_CHANGED, data, source="crm/members", subject=member_id)
 

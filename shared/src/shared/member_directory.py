@@ -6,9 +6,10 @@ A service lists `TABLE` among the tables it migrates and merges `handlers()` int
 
 Every upsert is idempotent and tolerates any order of arrival: a manager assignment may arrive
 before the registration, so each event writes only its own columns and never blanks another's.
-- registration fills the home store only where none is known yet (a later attributes event may
-  already have moved the customer);
-- attributes set the home store when they carry one, and so does a profile change by staff;
+- the home store is a fact with the time it was true at (`home_store_at`): the registration's,
+  the value analytics' `as_of` (when the job read it) or the time staff moved the customer. An
+  event changes it only with a newer one, so attributes the job read before a move by staff, and
+  published after it, do not move the customer back; attributes without a store say nothing of it;
 - an assignment sets the manager, also to none (the manager left, or the community has none);
 - erasure records when; nothing clears it, so a late event cannot revive an erased customer.
 """
@@ -17,7 +18,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Column, func
+from sqlalchemy import Column, Table, func, or_
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -43,6 +44,8 @@ class MemberDirectoryRow(SQLModel, table=True):
 
     member_id: str = Field(primary_key=True, max_length=36)
     home_store_id: str | None = Field(default=None, max_length=32)
+    # When `home_store_id` was true (NULL: before the directory kept it; any event then sets it).
+    home_store_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     manager_id: str | None = Field(default=None, max_length=64)
     erased_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
 
@@ -57,30 +60,38 @@ async def _upsert(session: AsyncSession, member_id: str, values: dict[str, Any],
     await session.exec(statement.on_conflict_do_update(index_elements=[DIRECTORY.c.member_id], set_=on_conflict))
 
 
+async def move_home_stores(session: AsyncSession, rows: list[dict[str, Any]], table: Table = DIRECTORY,
+                           *, also: tuple[str, ...] = ()) -> None:
+    """Sets each row's `home_store_id` as of its `home_store_at` (and the columns `also` names),
+    unless `table` knows a store as of a later time (of two facts of one instant, the one read
+    last stands, as its partition ordered them). A member new to `table` is inserted with the row
+    as it is. For the directory and for a service's own table of members keyed by `member_id`
+    with the same two columns."""
+    statement, params = insert_many(session, table, rows)
+    known_at = table.c.home_store_at
+    await session.exec(statement.on_conflict_do_update(
+        index_elements=[table.c.member_id],
+        set_={name: statement.excluded[name] for name in ("home_store_id", "home_store_at", *also)},
+        where=or_(known_at.is_(None), known_at <= statement.excluded.home_store_at),
+    ), params=params)
+
+
 async def on_member_registered(uow: UnitOfWork, delivery: Delivery) -> None:
-    member = cast(c.MemberRegisteredV1, delivery.payload)
-    await _upsert(
-        uow.session, member.member_id, {"home_store_id": member.home_store_id},
-        {"home_store_id": func.coalesce(DIRECTORY.c.home_store_id, member.home_store_id)},
-    )
+    await on_members_registered(uow, [delivery])
 
 
 async def on_members_registered(uow: UnitOfWork, deliveries: list[Delivery]) -> None:
-    """`on_member_registered` for a run of registrations, in one upsert: for a member registered
-    twice in the run, the first store known wins, as it does one event after the other."""
-    stores: dict[str, str | None] = {}
+    """The home stores of a run of registrations, in one upsert (a member registered twice in
+    the run: as one event after the other would leave it)."""
+    rows: dict[str, dict[str, Any]] = {}
     for delivery in deliveries:
         member = cast(c.MemberRegisteredV1, delivery.payload)
-        if stores.get(member.member_id) is None:
-            stores[member.member_id] = member.home_store_id
-    if not stores:
-        return
-    rows = [{"member_id": m, "home_store_id": store} for m, store in stores.items()]
-    statement, params = insert_many(uow.session, DIRECTORY, rows)
-    await uow.session.exec(statement.on_conflict_do_update(
-        index_elements=[DIRECTORY.c.member_id],
-        set_={"home_store_id": func.coalesce(DIRECTORY.c.home_store_id, statement.excluded.home_store_id)},
-    ), params=params)
+        known = rows.get(member.member_id)
+        if known is None or member.registered_at >= known["home_store_at"]:
+            rows[member.member_id] = {"member_id": member.member_id, "home_store_id": member.home_store_id,
+                                      "home_store_at": member.registered_at}
+    if rows:
+        await move_home_stores(uow.session, list(rows.values()))
 
 
 async def on_account_manager_assigned(uow: UnitOfWork, delivery: Delivery) -> None:
@@ -92,14 +103,15 @@ async def on_member_attributes(uow: UnitOfWork, delivery: Delivery) -> None:
     attributes = cast(c.MemberAttributesV1, delivery.payload)
     if attributes.home_store_id is None:
         return
-    store = attributes.home_store_id
-    await _upsert(uow.session, attributes.member_id, {"home_store_id": store}, {"home_store_id": store})
+    await move_home_stores(uow.session, [{"member_id": attributes.member_id, "home_store_id": attributes.home_store_id,
+                               "home_store_at": attributes.as_of}])
 
 
 async def on_member_profile_changed(uow: UnitOfWork, delivery: Delivery) -> None:
     changed = cast(c.MemberProfileChangedV1, delivery.payload)
-    store = changed.home_store_id  # staff may also take the home store away: none then
-    await _upsert(uow.session, changed.member_id, {"home_store_id": store}, {"home_store_id": store})
+    # Staff may also take the home store away: none then.
+    await move_home_stores(uow.session, [{"member_id": changed.member_id, "home_store_id": changed.home_store_id,
+                               "home_store_at": changed.changed_at}])
 
 
 async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:

@@ -108,6 +108,18 @@ def drop_relay_heartbeat_table() -> None:
     op.drop_table("relay_heartbeat")
 
 
+def add_home_store_time(table: str = "member_directory") -> None:
+    """`home_store_at` beside a table's `home_store_id` (`shared.member_directory.move_home_stores`):
+    NULL for what was known before, which the next event about the member then sets."""
+    with op.batch_alter_table(table) as batch:
+        batch.add_column(Column("home_store_at", UtcDateTime(), nullable=True))
+
+
+def drop_home_store_time(table: str = "member_directory") -> None:
+    with op.batch_alter_table(table) as batch:
+        batch.drop_column("home_store_at")
+
+
 def create_job_runs_table() -> None:
     op.create_table(
         job_runs.TABLE,

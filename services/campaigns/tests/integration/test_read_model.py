@@ -14,6 +14,7 @@ from campaigns.adapters.tables import (
     CustomerRow,
     MemberCardRow,
 )
+from shared.member_directory import member_facts
 from tests.support.audience import (
     T0,
     attributes,
@@ -67,6 +68,24 @@ async def test_a_member_staff_moved_is_selected_by_the_new_store_channel_and_com
     assert await cmp.members_of({"field": "home_store", "op": "in", "value": ["S001"]}) == []
     await cmp.apply(erased("m1"), profile_changed("m1", at=T0 + timedelta(hours=2), home_store_id="S003"))
     assert (await customer(cmp, "m1")).home_store_id is None  # erased for good: a late change revives nothing
+
+
+async def test_attributes_read_before_a_staff_move_do_not_move_the_member_back(cmp) -> None:
+    """The analytics read the member at 02:00, staff moved them at 02:05, the job published at
+    02:10: segments and the member directory keep the store staff chose, while the scores apply."""
+    night = T0 + timedelta(days=3)
+    await cmp.apply(registered("m5", home_store_id="S001", community_id="C1"))
+    await cmp.apply(profile_changed("m5", at=night + timedelta(minutes=5), channel="partner", home_store_id="S002",
+                                    community_id="C7"))
+    await cmp.apply(attributes("m5", as_of=night, home_store_id="S001", community_id="C1", value_class="key"))
+    row = await customer(cmp, "m5")
+    assert (row.home_store_id, row.community_id, row.channel, row.value_class) == ("S002", "C7", "partner", "key")
+    assert await cmp.members_of({"field": "home_store", "op": "in", "value": ["S002"]}) == ["m5"]
+    async with cmp.app.state.sessions() as s:
+        assert (await member_facts(s, "m5")).home_store_id == "S002"
+    await cmp.apply(attributes("m5", as_of=night + timedelta(days=1), channel="partner", home_store_id="S004",
+                               community_id="C7"))
+    assert (await customer(cmp, "m5")).home_store_id == "S004"  # the next night's, read after the move
 
 
 async def test_events_in_any_order_end_with_the_latest_facts(cmp) -> None:

@@ -8,6 +8,7 @@ from shared.events.registry import (
     ACCOUNT_MANAGER_ASSIGNED,
     MEMBER_ATTRIBUTES,
     MEMBER_ERASED,
+    MEMBER_PROFILE_CHANGED,
     MEMBER_REGISTERED,
     PURCHASE_ATTRIBUTED,
     TIER_CHANGED,
@@ -18,6 +19,7 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
     return {
         MEMBER_REGISTERED: m.on_member_registered,
         MEMBER_ATTRIBUTES: m.on_member_attributes,
+        MEMBER_PROFILE_CHANGED: m.on_member_profile_changed,
         TIER_CHANGED: m.on_tier_changed,
         ACCOUNT_MANAGER_ASSIGNED: m.on_manager_assigned,
         MEMBER_ERASED: m.on_member_erased,

@@ -7,7 +7,7 @@ from feedback.adapters.profiles import member_facts
 from feedback.adapters.tables import MemberProfileRow
 from shared.events import contracts as c
 from shared.events.envelope import Envelope, new_event
-from shared.events.registry import MEMBER_REGISTERED
+from shared.events.registry import MEMBER_ATTRIBUTES, MEMBER_PROFILE_CHANGED, MEMBER_REGISTERED
 from shared.policy import MemberFacts
 
 pytestmark = pytest.mark.integration
@@ -34,6 +34,41 @@ async def test_facts_follow_registration_analytics_managers_and_erasure(fb) -> N
 async def test_analytics_alone_make_a_member_known_with_their_home_store(fb) -> None:
     await fb.attributes("m2", "S003")
     assert await _facts(fb, "m2") == MemberFacts("m2", home_store_id="S003", manager_id=None)
+
+
+def _moved(member_id: str, home_store_id: str | None, at) -> Envelope:
+    return new_event(MEMBER_PROFILE_CHANGED, c.MemberProfileChangedV1(
+        member_id=member_id, changed_at=at, home_store_id=home_store_id, channel="retail"),
+        source="crm/members", subject=member_id)
+
+
+def _attributes(member_id: str, home_store_id: str, as_of) -> Envelope:
+    return new_event(MEMBER_ATTRIBUTES, c.MemberAttributesV1(
+        member_id=member_id, as_of=as_of, window_days=365, tier="member", channel="retail", home_store_id=home_store_id,
+        recency=3, frequency=3, monetary=3, value_class="ordinary", churn_risk="low", window_spend="100.00"),
+        source="crm/members", subject=member_id)
+
+
+async def test_a_staff_move_takes_the_member_to_the_new_stores_staff_at_once(fb) -> None:
+    """Complaints of a member staff moved are the new store's to handle from then on, not after
+    the next night's analytics; attributes the analytics read before the move and published
+    after it do not move them back."""
+    await fb.register("m4", "S001")
+    read_at = fb.clock()
+    fb.clock.advance(minutes=5)
+    await fb.apply(_moved("m4", "S002", fb.clock()))
+    assert (await _facts(fb, "m4")).home_store_id == "S002"
+    await fb.apply(_attributes("m4", "S001", read_at))
+    assert (await _facts(fb, "m4")).home_store_id == "S002"
+    listed = {store: await fb.client.get("/v1/complaints", params={"member_id": "m4"}, headers=fb.store_manager(store))
+              for store in ("S001", "S002")}
+    assert (listed["S002"].status_code, listed["S001"].status_code) == (200, 403), listed
+    fb.clock.advance(days=1)
+    await fb.apply(_attributes("m4", "S003", fb.clock()))  # the next night: the member shops at S003 now
+    assert (await _facts(fb, "m4")).home_store_id == "S003"
+    fb.clock.advance(minutes=5)
+    await fb.apply(_moved("m4", None, fb.clock()))  # staff took the store away
+    assert (await _facts(fb, "m4")).home_store_id is None
 
 
 def _registered(member_id: str, home_store_id: str | None, at) -> Envelope:

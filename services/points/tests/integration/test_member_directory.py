@@ -36,6 +36,24 @@ async def test_the_directory_learns_home_store_manager_and_erasure_in_any_order(
     assert await facts(pts, "nobody") is None
 
 
+async def test_attributes_read_before_a_staff_move_do_not_move_the_member_back(pts) -> None:
+    """The analytics read the member at 02:00, staff moved them at 02:05, the job published at
+    02:10: the store staff chose stands, and the next night's attributes carry it."""
+    night = ERASED_AT.replace(hour=2)
+    await pts.apply(pts.registered("d3", home_store_id="S001"))
+    await pts.apply(pts.profile_changed("d3", home_store_id="S002", at=night + timedelta(minutes=5)))
+    await pts.apply(pts.attributes("d3", "S001", as_of=night))
+    assert (await facts(pts, "d3")).home_store_id == "S002"
+    await pts.apply(pts.attributes("d3", "S002", as_of=night + timedelta(days=1)))
+    await pts.apply(pts.profile_changed("d3", home_store_id=None, at=night + timedelta(days=1, hours=3)))
+    assert (await facts(pts, "d3")).home_store_id is None  # staff took the store away
+    # A move staff made and the attributes of the same run after it, delivered in any order.
+    await pts.apply(pts.attributes("d4", "S003", as_of=night + timedelta(minutes=10)),
+                    pts.profile_changed("d4", home_store_id="S002", at=night + timedelta(minutes=5)))
+    await pts.apply(pts.registered("d4", home_store_id="S001"))
+    assert (await facts(pts, "d4")).home_store_id == "S003"
+
+
 async def test_registration_still_opens_the_points_account_alongside_the_directory(pts) -> None:
     await pts.apply(pts.registered("d2", channel="partner", card_no="8800000000022", home_store_id="S002"))
     assert (await facts(pts, "d2")).home_store_id == "S002"

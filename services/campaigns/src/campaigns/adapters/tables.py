@@ -27,11 +27,12 @@ class CustomerRow(SQLModel, table=True):
     )
 
     member_id: str = Field(primary_key=True, max_length=36)
-    # Registration (channel and home store also move with attributes)
     registered_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    # From the registration, attributes and staff's profile changes, whichever is newer (`profile_at`)
     channel: str | None = Field(default=None, max_length=16)
     home_store_id: str | None = Field(default=None, max_length=32)
     community_id: str | None = Field(default=None, max_length=36)
+    profile_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     # Tier, from attributes and tier changes, whichever is newer
     tier: str | None = Field(default=None, max_length=16)
     tier_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))

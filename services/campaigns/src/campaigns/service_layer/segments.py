@@ -67,8 +67,7 @@ def _registered(row: CustomerRow, member: c.MemberRegisteredV1) -> None:
         return
     row.registered_at = member.registered_at
     # Attributes taken after the registration know the customer's store and community better.
-    if _newer(member.registered_at, row.attributes_as_of):
-        row.channel, row.home_store_id, row.community_id = member.channel, member.home_store_id, member.community_id
+    _profile(row, member.registered_at, member.channel, member.home_store_id, member.community_id)
     if row.tier is None:
         row.tier = "member"  # every member starts as one; tier_at stays unset so any later fact wins
 
@@ -79,7 +78,14 @@ async def on_member_profile_changed(uow: UnitOfWork, delivery: Delivery) -> None
     changed = cast(c.MemberProfileChangedV1, delivery.payload)
     row = await _customer(uow, changed.member_id)
     if row.erased_at is None:
-        row.channel, row.home_store_id, row.community_id = changed.channel, changed.home_store_id, changed.community_id
+        _profile(row, changed.changed_at, changed.channel, changed.home_store_id, changed.community_id)
+
+
+def _profile(row: CustomerRow, at: datetime, channel: str, home_store_id: str | None, community_id: str | None) -> None:
+    """The channel, home store and community as of `at`, unless newer ones are known: attributes
+    the analytics read before staff moved the member, and published after, do not move them back."""
+    if _newer(at, row.profile_at):
+        row.channel, row.home_store_id, row.community_id, row.profile_at = channel, home_store_id, community_id, at
 
 
 async def on_member_attributes(uow: UnitOfWork, delivery: Delivery) -> None:
@@ -88,7 +94,7 @@ async def on_member_attributes(uow: UnitOfWork, delivery: Delivery) -> None:
     if row.erased_at is not None or not _newer(a.as_of, row.attributes_as_of):
         return
     row.attributes_as_of = a.as_of
-    row.channel, row.home_store_id, row.community_id = a.channel, a.home_store_id, a.community_id
+    _profile(row, a.as_of, a.channel, a.home_store_id, a.community_id)
     row.value_class, row.churn_risk = a.value_class, a.churn_risk
     row.recency, row.frequency, row.monetary = a.recency, a.frequency, a.monetary
     row.days_since_last_purchase, row.birth_month = a.days_since_last_purchase, a.birth_month
@@ -161,7 +167,7 @@ async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
     row = await _customer(uow, erased.member_id)
     row.erased_at = row.erased_at or erased.erased_at
     for column in (
-        "registered_at", "channel", "home_store_id", "community_id", "tier", "tier_at", "attributes_as_of",
+        "registered_at", "channel", "home_store_id", "community_id", "profile_at", "tier", "tier_at", "attributes_as_of",
         "value_class", "recency", "frequency", "monetary", "churn_risk", "days_since_last_purchase", "birth_month",
         "last_purchase_at", "consent_sms", "consent_sms_at", "consent_email", "consent_email_at",
         "consent_service_tips_sms", "consent_service_tips_sms_at", "personalised", "personalised_at",

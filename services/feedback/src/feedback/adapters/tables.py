@@ -103,6 +103,8 @@ class MemberProfileRow(SQLModel, table=True):
     # Indexed: a reassignment to a staff id asks whether any member has them as manager.
     manager_id: str | None = Field(default=None, max_length=64, index=True)
     home_store_id: str | None = Field(default=None, max_length=32)
+    # When `home_store_id` was true (`shared.member_directory.move_home_stores`).
+    home_store_at: datetime | None = Field(default=None, sa_column=tz(nullable=True))
     updated_at: datetime = Field(sa_column=tz())
     erased_at: datetime | None = Field(default=None, sa_column=tz(nullable=True))
 

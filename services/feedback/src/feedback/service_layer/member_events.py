@@ -25,8 +25,8 @@ from feedback.domain.workflow import OPEN
 from feedback.service_layer.complaints import assign
 from feedback.service_layer.invitations import invite
 from shared.consumer import Delivery
-from shared.db import insert_many
 from shared.events import contracts as c
+from shared.member_directory import move_home_stores
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -76,30 +76,40 @@ async def on_member_registered(uow: UnitOfWork, delivery: Delivery) -> None:
 
 async def on_members_registered(uow: UnitOfWork, deliveries: list[Delivery]) -> None:
     """The profiles of new members, in one upsert: a profile another event made first (a manager
-    assigned before the registration arrived) keeps its other facts and takes the home store."""
-    now = uow.now()
-    stores: dict[str, str | None] = {}
+    assigned before the registration arrived) keeps its other facts and takes the home store,
+    unless it knows one of a later time (`_move`)."""
+    stores: dict[str, tuple[str | None, datetime]] = {}
     for delivery in deliveries:
         event = payload_of(delivery, c.MemberRegisteredV1)
-        stores[event.member_id] = event.home_store_id  # registered twice in the run: the later wins
-    if not stores:
-        return
-    rows = [MemberProfileRow(member_id=m, home_store_id=store, updated_at=now).model_dump() for m, store in stores.items()]
-    statement, params = insert_many(uow.session, PROFILES, rows)
-    await uow.session.exec(statement.on_conflict_do_update(
-        index_elements=[PROFILES.c.member_id],
-        set_={"home_store_id": statement.excluded.home_store_id, "updated_at": statement.excluded.updated_at},
-    ), params=params)
+        known = stores.get(event.member_id)
+        if known is None or event.registered_at >= known[1]:  # registered twice in the run: as one after the other
+            stores[event.member_id] = (event.home_store_id, event.registered_at)
+    if stores:
+        await _move(uow, [(m, store, at) for m, (store, at) in stores.items()])
 
 
 async def on_member_attributes(uow: UnitOfWork, delivery: Delivery) -> None:
-    # The daily analytics carry the member's current home store; registration only the first
-    # one. An event without one says nothing about it, so it leaves the known store alone.
+    # The daily analytics carry the member's current home store as of when they read it. An
+    # event without one says nothing about it, so it leaves the known store alone.
     event = payload_of(delivery, c.MemberAttributesV1)
-    if event.home_store_id is None:
-        return
-    profile = await _profile(uow, event.member_id, uow.now())
-    profile.home_store_id = event.home_store_id
+    if event.home_store_id is not None:
+        await _move(uow, [(event.member_id, event.home_store_id, event.as_of)])
+
+
+async def on_member_profile_changed(uow: UnitOfWork, delivery: Delivery) -> None:
+    """Staff moved the member to another store (or took the store away): its staff may handle
+    their complaints from now on, the old store's no longer."""
+    event = payload_of(delivery, c.MemberProfileChangedV1)
+    await _move(uow, [(event.member_id, event.home_store_id, event.changed_at)])
+
+
+async def _move(uow: UnitOfWork, stores: list[tuple[str, str | None, datetime]]) -> None:
+    """Each member's home store as of a time, unless one of a later time is known (attributes the
+    analytics read before staff moved the member and published after it do not move them back)."""
+    now = uow.now()
+    rows = [MemberProfileRow(member_id=m, home_store_id=store, home_store_at=at, updated_at=now).model_dump()
+            for m, store, at in stores]
+    await move_home_stores(uow.session, rows, PROFILES, also=("updated_at",))
 
 
 async def on_tier_changed(uow: UnitOfWork, delivery: Delivery) -> None:
