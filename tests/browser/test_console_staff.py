@@ -36,9 +36,11 @@ async def test_an_account_manager_drills_the_information_base_and_records_a_visi
         member = r.json()
         assert (await gw.put(f"/api/members/v1/staff/{MANAGER}/communities/{member['community_id']}", headers=admin)).status_code == 200
         pos = env.auth(Role.POS, store_id="S001")
-        for amount in ("3000.00", "2200.00"):
-            sale = sale_body(member={"card_no": member["card_no"]}, lines=[spend_line(amount)])
-            assert (await gw.post("/pos/v1/purchases", json=sale, headers=pos)).status_code == 202
+        # The second with the member-day promotion: 2,000.00 paid, 5,000.00 in all, the VIP threshold.
+        for amount, discounts in (("3000.00", []), ("2200.00", [{"amount": "200.00", "label": "会员日"}])):
+            sale = sale_body(member={"card_no": member["card_no"]}, lines=[spend_line(amount)], discounts=discounts)
+            r = await gw.post("/pos/v1/purchases", json=sale, headers=pos)
+            assert r.status_code == 202, r.text
 
         async def promoted() -> bool:
             profile = (await gw.get(f"/api/v1/members/{member['id']}", headers=admin)).json()
@@ -46,7 +48,7 @@ async def test_an_account_manager_drills_the_information_base_and_records_a_visi
         await eventually(promoted, timeout=60, what="a VIP with the community's account manager")
 
         async def earned() -> bool:
-            return bool((await p.points.get(f"/v1/accounts/{member['id']}", headers=admin)).json().get("balance") == 5200)
+            return bool((await p.points.get(f"/v1/accounts/{member['id']}", headers=admin)).json().get("balance") == 5000)
         await eventually(earned, timeout=60, what="the points of both sales")
         r = await gw.post("/identity/v1/staff", headers=admin, json={
             "login": "wang.dianzhang", "name": "王店长", "role": "store_manager", "store_id": "S001"})
@@ -64,15 +66,17 @@ async def test_an_account_manager_drills_the_information_base_and_records_a_visi
             await page.get_by_role("link", name="客户信息库").first.click()
             level1 = page.locator("#level1 tbody tr")
             assert await level1.count() == 1 and "阳光花园小区" in await level1.first.inner_text()
-            assert "5200.00" in await page.locator("#level1 tfoot").inner_text()
+            assert "5000.00" in await page.locator("#level1 tfoot").inner_text()
             await page.screenshot(path=screenshots / "11-level1.png", full_page=True)
             await level1.first.get_by_role("link", name="阳光花园小区").click()
             level2 = await page.locator("#level2 tbody").inner_text()
             assert "赵敏" in level2 and "VIP" in level2  # the tier by its name, not its code
             await page.screenshot(path=screenshots / "12-level2.png", full_page=True)
             await page.locator("#level2 tbody").get_by_role("link", name="赵敏").click()
-            assert await page.locator("#level3 tbody tr").count() == 2
-            assert "5200.00" in await page.locator("#level3 tfoot").inner_text()
+            # Two lines and the promotion's row: the page adds up to what level 1 counts.
+            assert await page.locator("#level3 tbody tr").count() == 3
+            assert "优惠券与促销折扣" in await page.locator("#level3 tbody").inner_text()
+            assert "5000.00" in await page.locator("#level3 tfoot").inner_text()
             async with page.expect_download() as download:
                 await page.get_by_role("link", name="下载 CSV").click()
             assert (await download.value).suggested_filename.endswith(".csv")
@@ -141,7 +145,7 @@ async def test_an_account_manager_drills_the_information_base_and_records_a_visi
 
             async def compensated() -> bool:
                 account = (await p.points.get(f"/v1/accounts/{member['id']}", headers=admin)).json()
-                return bool(account.get("balance") == 5500)
+                return bool(account.get("balance") == 5300)
             await eventually(compensated, timeout=30, what="the compensation points booked")
 
             # The store manager: level 2 on paper, the value analytics, the managers' evaluation.

@@ -83,3 +83,30 @@ async def test_the_vip_threshold_is_reached_on_what_was_paid_not_on_shelf_prices
     assert row.lifetime_spend == Decimal("4900.00") and row.tier == "member"
     await deliver_sale(members, card_no=m["card_no"], lines=[spend_line("100.00")])
     assert (await member_row(members, m["id"])).tier == "vip"
+
+
+async def test_the_purchase_list_adds_up_to_what_levels_1_and_2_count(members, env) -> None:
+    """Level 3 shows each discounted sale's discounts as a row of their own, and what a return of
+    it kept of them, so that its amounts add up to the spend levels 1 and 2 count."""
+    m = await register(members, env, community="翠苑")
+    txn = await deliver_sale(members, card_no=m["card_no"], lines=[RICE, OIL], discounts=[PROMOTION, {"amount": "20.00"}])
+    plain = await deliver_sale(members, card_no=m["card_no"], lines=[OIL])
+    await deliver_refund(members, txn=txn, lines=[OIL])  # gives back 64.00 of the 80.00 the oil sold for
+    r = await members.get(f"/v1/infobase/members/{m['id']}/purchases", headers=desk(env))
+    assert r.status_code == 200, r.text
+    rows = [(i["kind"], i["pos_txn_id"], i["sku"], Decimal(i["qty"]), Decimal(i["amount"])) for i in r.json()["items"]]
+    assert sorted(rows, key=lambda row: row[1] != plain) == [
+        ("sale", plain, "oil", Decimal("1"), Decimal("80.00")),
+        ("sale", txn, "rice", Decimal("2"), Decimal("100.00")),
+        ("sale", txn, "oil", Decimal("1"), Decimal("80.00")),
+        ("discount", txn, "", Decimal("-1"), Decimal("-36.00")),  # one row of -1 x 36.00
+        ("return", txn, "oil", Decimal("-1"), Decimal("-80.00")),
+        ("return_discount", txn, "", Decimal("1"), Decimal("16.00")),
+    ]
+    assert r.json()["total"] == 6
+    customers = await members.get(f"/v1/infobase/communities/{(await member_row(members, m['id'])).community_id}/customers",
+                                  headers=desk(env))
+    [customer] = customers.json()["items"]
+    assert Decimal(customer["spend"]) == sum(amount for *_, amount in rows) == Decimal("160.00")  # 144 - 64 + 80
+    printed = await members.get(f"/v1/infobase/members/{m['id']}/purchases", params={"format": "csv"}, headers=desk(env))
+    assert "折扣 Discounts" in printed.text and "退货扣回折扣" in printed.text

@@ -67,7 +67,9 @@ class CustomerRankPage(BaseModel):
 
 
 class PurchaseListLinePublic(BaseModel):
-    kind: str = Field(description="sale, or return (quantity and amount negative)")
+    kind: str = Field(description="sale (a line); discount (the sale's coupons and promotions: one row, amount "
+                                  "negative); return (a returned line: quantity and amount negative); return_discount "
+                                  "(what a return of a discounted sale kept of its lines' amount: positive)")
     occurred_at: datetime
     store_id: str
     pos_txn_id: str
@@ -167,7 +169,8 @@ def customer_columns(zone: ZoneInfo) -> list[Column]:
 
 CUSTOMER_TOTALS = ("spend", "purchases")
 
-_KIND = {"sale": "购买 Sale", "return": "退货 Return"}
+_KIND = {"sale": "购买 Sale", "discount": "折扣 Discounts", "return": "退货 Return",
+         "return_discount": "退货扣回折扣 Discounts kept on return"}
 
 
 def purchase_line_columns(zone: ZoneInfo) -> list[Column]:

@@ -34,6 +34,7 @@ from sqlalchemy import (
     nulls_last,
     or_,
     select,
+    type_coerce,
     union_all,
 )
 from sqlalchemy.orm import aliased
@@ -57,6 +58,7 @@ from members.adapters.tables.infobase import (
 from members.adapters.tables.staff import StaffRow
 from members.domain.month_ranges import Days, split_months
 from members.service_layer.infobase import day_bounds
+from shared.columns import MoneyColumn
 
 ZERO = Decimal("0.00")
 
@@ -295,7 +297,7 @@ async def community_customers(
 
 @dataclass(frozen=True)
 class PurchaseListLine:
-    kind: str  # "sale" or "return"
+    kind: str  # one of KINDS
     occurred_at: datetime
     store_id: str
     pos_txn_id: str
@@ -309,13 +311,21 @@ class PurchaseListLine:
     amount: Decimal
 
 
+# A level 3 row: a sale's line, the sale's discounts (one row, negative), a returned line
+# (negative), and what a return of a discounted sale keeps of its lines' amount (its share of the
+# discounts, positive). By (is a return, is a discount) as the query numbers them.
+KINDS = {(0, 0): "sale", (0, 1): "discount", (1, 0): "return", (1, 1): "return_discount"}
+
+
 async def purchase_list(
     session: AsyncSession, member_id: str, period: Period, limit: int, offset: int
 ) -> tuple[list[PurchaseListLine], int]:
-    """Newest sale first, line by line; each sale's returned lines follow it as negative rows.
+    """Newest sale first, line by line, then the sale's discounts; each return of it follows as
+    negative rows, then what it kept of the discounts.
 
-    The period selects sales by their business day and brings their returns along, so the lines
-    of a period add up to the spend levels 1 and 2 show for it.
+    The period selects sales by their business day and brings their returns along, so the rows
+    of a period add up to the spend levels 1 and 2 show for it: what was paid, less what returns
+    gave back.
     """
     p, pl, r, rl = PurchaseRow, PurchaseLineRow, ReturnRow, ReturnLineRow
     start, end = day_bounds(period.first, period.last, period.zone)
@@ -326,28 +336,48 @@ async def purchase_list(
         sale_filters.append(col(p.occurred_at) >= start)
     if end:
         sale_filters.append(col(p.occurred_at) < end)
+    zero, one, no_text = literal(0, Integer()), literal(1, Integer()), literal("", String())
+    one_unit = literal(Decimal(1), PurchaseLineRow.__table__.c.qty.type)  # type: ignore[attr-defined]  # stored scaled, as qty is
     sold: Select[*tuple[Any, ...]] = (
         select(
-            col(p.occurred_at).label("sale_at"), col(p.id).label("purchase_id"), literal(0, Integer()).label("kind"),
-            col(p.occurred_at).label("at"), literal(0, Integer()).label("return_id"), cast(null(), String()).label("refund_id"),
-            col(p.store_id), col(p.pos_txn_id), col(pl.line_no), col(pl.sku), col(pl.name), col(pl.category), col(pl.qty), col(pl.unit_price), col(pl.amount),
+            col(p.occurred_at).label("sale_at"), col(p.id).label("purchase_id"), zero.label("kind"),
+            col(p.occurred_at).label("at"), zero.label("return_id"), cast(null(), String()).label("refund_id"),
+            zero.label("discount"), col(p.store_id), col(p.pos_txn_id), col(pl.line_no), col(pl.sku), col(pl.name),
+            col(pl.category), col(pl.qty), col(pl.unit_price), col(pl.amount),
         )
         .join(pl, col(pl.purchase_id) == col(p.id))
         .where(col(p.member_id) == member_id, *sale_filters)
     )
+    discounts = (
+        select(
+            col(p.occurred_at), col(p.id), zero, col(p.occurred_at), zero, cast(null(), String()), one,
+            col(p.store_id), col(p.pos_txn_id), zero, no_text, no_text, no_text, one_unit, col(p.discount),
+            col(p.discount),
+        )
+        .where(col(p.member_id) == member_id, col(p.discount) > 0, *sale_filters)
+    )
     returned = (
         select(
-            col(p.occurred_at), col(p.id), literal(1, Integer()), col(r.occurred_at), col(r.id), col(r.refund_id),
+            col(p.occurred_at), col(p.id), one, col(r.occurred_at), col(r.id), col(r.refund_id), zero,
             col(p.store_id), col(p.pos_txn_id), col(rl.line_no), col(rl.sku), col(rl.name), col(rl.category), col(rl.qty), col(rl.unit_price), col(rl.amount),
         )
         .join(r, col(r.purchase_id) == col(p.id))
         .join(rl, col(rl.return_id) == col(r.id))
         .where(col(r.member_id) == member_id, col(r.applied_at).is_not(None), *sale_filters)
     )
-    lines = union_all(sold, returned).subquery()
+    kept = type_coerce(col(r.amount) - col(r.paid), MoneyColumn())
+    kept_discounts = (
+        select(
+            col(p.occurred_at), col(p.id), one, col(r.occurred_at), col(r.id), col(r.refund_id), one,
+            col(p.store_id), col(p.pos_txn_id), zero, no_text, no_text, no_text, one_unit, kept, kept,
+        )
+        .join(r, col(r.purchase_id) == col(p.id))
+        .where(col(r.member_id) == member_id, col(r.applied_at).is_not(None), col(r.amount) > col(r.paid), *sale_filters)
+    )
+    lines = union_all(sold, discounts, returned, kept_discounts).subquery()
     c = lines.c
     query = select(lines).order_by(
-        c.sale_at.desc(), c.purchase_id.desc(), c.kind, c.at, c.return_id, c.line_no
+        c.sale_at.desc(), c.purchase_id.desc(), c.kind, c.at, c.return_id, c.discount, c.line_no
     ).limit(limit).offset(offset)
     rows = (await _run(session, query)).mappings().all()
     total = (await _run(session, select(func.count()).select_from(lines))).scalar_one()
@@ -355,9 +385,11 @@ async def purchase_list(
 
 
 def _line(row: RowMapping) -> PurchaseListLine:
-    sign = -1 if row["kind"] else 1
+    # Negative: a returned line and a sale's discounts; positive: a sale's line and what a return
+    # kept of the discounts.
+    sign = -1 if row["kind"] != row["discount"] else 1
     return PurchaseListLine(
-        kind="return" if row["kind"] else "sale", occurred_at=row["at"], store_id=row["store_id"],
+        kind=KINDS[row["kind"], row["discount"]], occurred_at=row["at"], store_id=row["store_id"],
         pos_txn_id=row["pos_txn_id"], refund_id=row["refund_id"], line_no=row["line_no"], sku=row["sku"],
         name=row["name"], category=row["category"], qty=sign * row["qty"], unit_price=row["unit_price"],
         amount=sign * row["amount"],
