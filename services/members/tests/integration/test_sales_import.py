@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from members.adapters.tables import MemberRow, PurchaseLineRow, PurchaseRow
 from members.adapters.tables.infobase import MemberDaySpendRow
+from members.service_layer.sales_batch import AnotherSale
 from shared.auth import Role
 from shared.outbox import OutboxRecord
 from tests.support.factories import line, spend_line
@@ -142,6 +143,22 @@ async def test_a_sale_received_live_is_already_present_and_a_transaction_twice_c
     # D-1's purchase_attributed, and the gateway told of D-1 alone: the live sale's id it has.
     assert (after["PurchaseRow"], after["OutboxRecord"]) == (live["PurchaseRow"] + 1, live["OutboxRecord"] + 2)
     assert [txn for _, txn, _, _ in await told_the_gateway(members)] == ["D-1"]
+
+
+async def test_a_tills_sale_under_an_imported_id_counts_once_if_it_is_that_sale_and_is_refused_if_not(members, env) -> None:
+    """The gateway hears of an import a moment after members recorded it: a till's sale under one
+    of its transaction ids in that moment reaches members. The same sale counts once; another sale
+    is an error of the handler, which the consumer dead-letters for operators, never dropped."""
+    m = await register(members, env)
+    await send(members, env, [past_sale("I-1", card_no=m["card_no"])])
+    before = await counts(members)
+    with pytest.raises(AnotherSale, match=r"S001/I-1 is recorded already as another sale, of 50.00 .* of 120.00"):
+        await deliver_sale(members, card_no=m["card_no"], txn="I-1", lines=[line(qty="3", unit_price="40.00")])
+    assert await counts(members) == before
+    # Under the same event id (the gateway's, from store and transaction id), as the other would be.
+    await deliver_sale(members, card_no=m["card_no"], txn="I-1", lines=[line(qty="1", unit_price="50.00")])
+    assert await counts(members) == before
+    assert (await member_row(members, m["id"])).lifetime_spend == Decimal("50.00")
 
 
 async def test_a_past_sale_that_makes_a_vip_goes_the_one_by_one_way_and_is_still_announced_as_imported(members, env) -> None:

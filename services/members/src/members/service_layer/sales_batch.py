@@ -46,6 +46,7 @@ from members.service_layer.infobase import SpendChange, add_spend, business_day
 from members.service_layer.sales import LIVE, Origin
 from shared.consumer import Delivery
 from shared.db import BulkInsert, insert_rows, is_postgresql, one_of, unnest_columns, unnest_params
+from shared.errors import Conflict
 from shared.events import contracts as c
 from shared.events.registry import PURCHASE_ATTRIBUTED
 from shared.unit_of_work import UnitOfWork
@@ -174,19 +175,27 @@ async def record(uow: UnitOfWork, batch: list[Sale]) -> set[Key]:
     return recorded
 
 
-async def recorded_already(uow: UnitOfWork, keys: Sequence[Key]) -> dict[Key, str]:
-    """The POS transactions among `keys` recorded already, with the event id that recorded each."""
+class AnotherSale(Conflict):
+    """A till's sale under a POS transaction id recorded already as a sale of another amount:
+    dead-lettered (the consumer's rule for a handler's error), for operators to see, rather than
+    dropped as a repeat of the sale it is not. In practice a till's sale under the id of one a
+    `crm import-sales` recorded a moment before the gateway heard of the import."""
+
+
+async def recorded_already(uow: UnitOfWork, keys: Sequence[Key]) -> dict[Key, tuple[str, Decimal]]:
+    """The POS transactions among `keys` recorded already, with the event id that recorded each
+    and its total."""
     if not keys:
         return {}
     session = uow.session
     found = await session.exec(
-        select(PURCHASES.c.store_id, PURCHASES.c.pos_txn_id, PURCHASES.c.sale_event_id).where(  # type: ignore[call-overload]
+        select(PURCHASES.c.store_id, PURCHASES.c.pos_txn_id, PURCHASES.c.sale_event_id, PURCHASES.c.total).where(  # type: ignore[call-overload]
             one_of(session, PURCHASES.c.store_id, {store for store, _ in keys}),
             one_of(session, PURCHASES.c.pos_txn_id, {txn for _, txn in keys}),
         )
     )
     wanted = set(keys)
-    return {(store, txn): event_id for store, txn, event_id in found if (store, txn) in wanted}
+    return {(store, txn): (event_id, total) for store, txn, event_id, total in found if (store, txn) in wanted}
 
 
 async def _first_of_each_transaction(uow: UnitOfWork, batch: list[Sale]) -> list[Sale]:
@@ -195,17 +204,18 @@ async def _first_of_each_transaction(uow: UnitOfWork, batch: list[Sale]) -> list
     fresh = []
     for s in batch:
         if s.key in first:
-            # The same POS transaction under another event id (e.g. a vendor re-sending it
-            # directly): the first one counts; a differing one is logged for staff, never applied
-            # twice. An import run again finds all its sales there, and answers them present.
+            # An import run again finds all its sales there, and answers them present.
             if s.origin.imported:
                 continue
-            log.warning(
-                "sale %s/%s already recorded from event %s; ignoring event %s",
-                *s.key, first[s.key], s.delivery.envelope.id,
-            )
+            event_id, total = first[s.key]
+            if total != s.sale.total:
+                raise AnotherSale(f"pos_txn_id: {s.key[0]}/{s.key[1]} is recorded already as another sale, of {total} "
+                                  f"(event {event_id}); this one is of {s.sale.total}")
+            # The same sale again under another event id (a vendor re-sending it directly, or a
+            # till's sale an import recorded first): the first one counts, never applied twice.
+            log.warning("sale %s/%s already recorded from event %s; ignoring event %s", *s.key, event_id, s.delivery.envelope.id)
             continue
-        first[s.key] = s.delivery.envelope.id
+        first[s.key] = (s.delivery.envelope.id, s.sale.total)
         fresh.append(s)
     return fresh
 
