@@ -7,6 +7,7 @@ import asyncio
 import re
 from datetime import timedelta
 
+import httpx
 import pytest
 
 from shared.auth import Role
@@ -207,3 +208,22 @@ async def test_the_password_page_is_the_active_accounts_whose_directory_id_the_s
     assert (await log_in(gateway, "am.zhou", password)).status_code == 303
     form = await gateway.get("/console/password")
     assert form.status_code == 200 and 'value="am.zhou"' in form.text
+
+
+async def test_a_csv_download_sends_back_the_session_it_refreshed(gateway, env, clock) -> None:
+    def members(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, text="community,households\n", headers={"content-type": "text/csv"})
+
+    password = await account(gateway, env, "adm.wu", "admin")
+    clock.now -= timedelta(minutes=5)  # the access token has expired by the download
+    assert (await log_in(gateway, "adm.wu", password)).status_code == 303
+    clock.now += timedelta(minutes=5)
+    old = gateway.cookies.get("crm_console")
+    gateway.app.state.downstream.members = httpx.AsyncClient(transport=httpx.MockTransport(members), base_url="http://members")
+    r = await gateway.get("/console/infobase/export", params={"level": "communities"})
+    assert r.status_code == 200 and r.text == "community,households\n"
+    renewed = r.cookies.get("crm_console")
+    assert renewed and renewed != old
+    # Long after the swap was forgotten, the next page still finds the session alive.
+    gateway.app.state.console_successors._issued.clear()
+    assert (await gateway.get("/console")).status_code == 200
