@@ -2,6 +2,7 @@
 and the console's reports) must name one of the chain's stores, which the gateway keeps: the
 services have no list of them and would answer an unknown store with zeros."""
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -127,9 +128,19 @@ async def test_a_home_store_nobody_has_or_closed_is_refused_before_members_sees_
             assert r.status_code == 422, r.text
             assert r.json()["detail"] == [{"loc": ["body", "home_store_id"], "msg": f"unknown or inactive store {home}",
                                            "type": "value_error", "input": None}]
+    # The key written with a JSON escape is the same key.
+    escaped = await gateway.patch("/api/members/v1/members/m-1", content=b'{"home\\u005fstore_id": "S999"}',
+                                  headers={**desk, "Content-Type": "application/json"})
+    assert escaped.status_code == 422 and escaped.json()["detail"][0]["loc"] == ["body", "home_store_id"], escaped.text
     assert members == []
     r = await gateway.patch("/api/members/v1/members/m-1", json={"home_store_id": "S001"}, headers=desk)
     assert r.status_code == 200 and len(members) == 1
+    # A value that is no store id at all (a NUL, a number) is members' to refuse by its own rules,
+    # not a look-up the database fails on.
+    for odd in ("S\x001", 17):
+        r = await gateway.patch("/api/members/v1/members/m-1", json={"home_store_id": odd}, headers=desk)
+        assert r.status_code == 200, r.text
+    assert [json.loads(request.content)["home_store_id"] for request in members[1:]] == ["S\x001", 17]
 
 
 async def test_the_printed_information_base_names_the_store_members_answered_for(gateway: httpx.AsyncClient, env: TestEnv) -> None:

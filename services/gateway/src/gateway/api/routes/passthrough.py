@@ -19,10 +19,12 @@ from urllib.parse import quote
 
 import httpx
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from pydantic import TypeAdapter, ValidationError
 
 from gateway.service_layer.stores import ensure_report_stores
 from shared.authorize import Allowed, forwarded
 from shared.errors import InvalidBodyField
+from shared.identifiers import StoreId
 
 router = APIRouter(tags=["services"])
 # A read is forwarded with any valid token, the service deciding; a change only with a token whose
@@ -73,15 +75,23 @@ async def forward(request: Request, service: str, path: str, timeout: float | No
 
 
 def _home_store(request: Request, body: bytes) -> str | None:
-    """The `home_store_id` a JSON body names, if any; a body that is not JSON is the service's to refuse."""
-    if not body or b"home_store_id" not in body or "json" not in request.headers.get("content-type", ""):
+    """The `home_store_id` a JSON body names, if any; a body that is not JSON, or a value that is no
+    store id at all, is the service's to refuse (422 naming the field). The body is parsed whatever
+    its bytes: a key may be written with escapes (`home\\u005fstore_id`)."""
+    if not body or "json" not in request.headers.get("content-type", ""):
         return None
     try:
         data = json.loads(body)
     except ValueError:
         return None
     home = data.get("home_store_id") if isinstance(data, dict) else None
-    return home if isinstance(home, str) else None
+    try:
+        return _STORE_ID.validate_python(home)
+    except ValidationError:
+        return None
+
+
+_STORE_ID = TypeAdapter(StoreId)
 
 
 async def passthrough(service: str, path: str, request: Request) -> Response:
