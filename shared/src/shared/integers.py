@@ -33,3 +33,7 @@ POINTS_MAX = 10_000_000
 Points = Annotated[int, Strict(), Field(ge=0, le=POINTS_MAX)]
 # A change of a balance (a manual adjustment): taking away as well as giving, strict like Points.
 PointsChange = Annotated[int, Strict(), Field(ge=-POINTS_MAX, le=POINTS_MAX)]
+
+# A rating a person gave, 1 (poor) to 5 (very good): a survey's scores, a tracking form's effect
+# evaluation. Strict for the same reason: lax mode saves `true` as a rating of 1 nobody gave.
+Rating = Annotated[int, Strict(), Field(ge=1, le=5)]

@@ -90,6 +90,58 @@ async def test_a_vip_whose_community_nobody_covers_waits_and_is_assigned_when_co
     assert sms.params["manager_name"] == manager["name"]
 
 
+async def waiting_vip(members, env) -> dict:
+    """A VIP of a community nobody covers: promoted, unassigned, not yet welcomed."""
+    m = await register(members, env, community="无人小区", home_store_id="S001")
+    await deliver_sale(members, card_no=m["card_no"], lines=[spend_line("6000.00")])
+    assert (await member_row(members, m["id"])).manager_id is None
+    assert await outbox(members, "crm.members.notification_requested.v1") == []
+    return m
+
+
+async def welcomes(members) -> list[c.NotificationRequestedV1]:
+    return payloads(await outbox(members, "crm.members.notification_requested.v1"), c.NotificationRequestedV1)
+
+
+async def test_a_waiting_vip_given_a_manager_by_hand_is_welcomed_once(members, env) -> None:
+    m = await waiting_vip(members, env)
+    first, second = [(await members.post("/v1/staff", json=staff_body(), headers=admin(env))).json() for _ in range(2)]
+    for manager in (first, second):
+        r = await members.put(f"/v1/members/{m['id']}/account-manager", json={"manager_id": manager["id"]}, headers=admin(env))
+        assert r.status_code == 200, r.text
+    assigned = payloads(await outbox(members, "crm.members.account_manager_assigned.v1"), c.AccountManagerAssignedV1)
+    assert [(a.manager_id, a.reason) for a in assigned] == [
+        (None, "no_manager_for_community"), (first["id"], "new_vip"), (second["id"], "reassigned"),
+    ]
+    # The welcome names the first manager; moving the VIP on later does not welcome them again.
+    [sms] = await welcomes(members)
+    assert sms.template == "vip_welcome" and sms.params["manager_name"] == first["name"]
+
+
+async def test_a_waiting_vip_whose_community_is_merged_into_a_covered_one_gets_its_manager(members, env) -> None:
+    m = await waiting_vip(members, env)
+    neighbour = await register(members, env, community="翠苑一区")
+    manager = await add_manager(members, env, neighbour["community_id"])
+    r = await members.post(f"/v1/communities/{neighbour['community_id']}/merge",
+                           json={"community_id": m["community_id"]}, headers=admin(env))
+    assert r.status_code == 200, r.text
+    assert (await member_row(members, m["id"])).manager_id == manager["id"]
+    [sms] = await welcomes(members)
+    assert (sms.member_id, sms.params["manager_name"]) == (m["id"], manager["name"])
+
+
+async def test_a_waiting_vip_who_moves_into_a_covered_community_gets_its_manager(members, env) -> None:
+    m = await waiting_vip(members, env)
+    neighbour = await register(members, env, community="翠苑一区")
+    manager = await add_manager(members, env, neighbour["community_id"])
+    r = await members.patch(f"/v1/members/{m['id']}", json={"community": "翠苑一区", "address": "3幢2单元101"},
+                            headers=admin(env))
+    assert r.status_code == 200, r.text
+    assert (await member_row(members, m["id"])).manager_id == manager["id"]
+    [sms] = await welcomes(members)
+    assert (sms.member_id, sms.params["manager_name"]) == (m["id"], manager["name"])
+
+
 async def test_milestones_are_announced_once_each_under_a_derived_event_id(members, env) -> None:
     m = await register(members, env)
     await deliver_sale(members, card_no=m["card_no"], lines=[spend_line("30000.00")], event_id="evt-30k")

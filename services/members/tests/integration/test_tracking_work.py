@@ -179,7 +179,9 @@ async def test_how_late_a_form_may_be_dated_is_a_setting(env, database_factory) 
     assert older.status_code == 422 and "more than 7 days ago" in older.json()["detail"]
 
 
-@pytest.mark.parametrize(("field", "value"), [("method", "fax"), ("rating", 6), ("rating", 0), ("contact", " ")])
+@pytest.mark.parametrize(("field", "value"), [
+    ("method", "fax"), ("rating", 6), ("rating", 0), ("rating", True), ("rating", "4"), ("rating", 4.0), ("contact", " "),
+])
 async def test_bad_tracking_records_are_422_naming_the_field(members, env, field, value) -> None:
     record = {"tracked_on": "2026-11-20", "member_id": "m", "contact": "本人", "method": "sms", "rating": 3}
     r = await members.post("/v1/tracking/records", json={**record, field: value}, headers=as_manager(env, "am-x"))
@@ -211,6 +213,28 @@ async def test_the_daily_report_goes_to_the_store_manager_as_json_csv_and_a_prin
     assert (await members.get(url, params=day, headers=store_manager(env, "S002"))).json()["records"] == []
     assert (await members.get(url, params={**day, "store_id": "S001"}, headers=store_manager(env, "S002"))).status_code == 403
     assert (await members.get(url, params={"date": "20-11-2026"}, headers=store_manager(env))).status_code == 422
+
+
+async def test_a_store_managers_report_leaves_out_the_customers_of_other_stores(members, env) -> None:
+    """A store's account manager may look after a VIP of another store: the notes on that customer
+    are not for this store's manager, as the queue already shows them only their own store's."""
+    await manager_for(members, env, "云栖苑", id="am-x1", name="周敏")
+    ours = await vip(members, env, "云栖苑", NOW)
+    theirs = await register(members, env, community="云栖苑", home_store_id="S002")
+    await deliver_sale(members, card_no=theirs["card_no"], lines=[spend_line("5000.00")], occurred_at=NOW)
+    for member in (ours, theirs):
+        body = {"tracked_on": "2026-11-20", "member_id": member["id"], "contact": "本人", "method": "phone", "rating": 4}
+        r = await members.post("/v1/tracking/records", json=body, headers=as_manager(env, "am-x1"))
+        assert r.status_code == 201, r.text
+    url, day = "/v1/tracking/reports/daily", {"date": "2026-11-20"}
+    seen = {}
+    for who, headers in (("store", store_manager(env)), ("admin", admin(env)), ("manager", as_manager(env, "am-x1"))):
+        report = await members.get(url, params=day, headers=headers)
+        assert report.status_code == 200, report.text
+        seen[who] = {r["member_id"] for r in report.json()["records"]}
+    assert seen == {"store": {ours["id"]}, "admin": {ours["id"], theirs["id"]}, "manager": {ours["id"], theirs["id"]}}
+    csv = (await members.get(url, params={**day, "format": "csv"}, headers=store_manager(env))).text
+    assert ours["card_no"] in csv and theirs["card_no"] not in csv
 
 
 async def test_managers_are_ranked_monthly_and_the_lowest_of_the_quarter_is_flagged(members, env) -> None:

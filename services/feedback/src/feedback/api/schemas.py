@@ -10,16 +10,15 @@ from feedback.domain.assignment import assignee_form
 from shared.bodies import Body
 from shared.events.contracts import ComplaintCategory, ComplaintChannel, Severity
 from shared.identifiers import RecordId, StoreId, TxnId
-from shared.integers import Points
+from shared.integers import Points, Rating
 from shared.money import Money
 from shared.text import clean_text
 
 # Clean text (shared rule) after stripping: StringConstraints must come first to strip at all.
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(clean_text)]
 Dimension = Literal["product_quality", "service", "price", "store_environment", "after_sales"]
-# Scores are JSON integers only, like points: in lax mode pydantic takes `true` for 1 and "5" for 5,
-# and a rating or survey answer nobody gave would count in the results.
-Rating = Annotated[int, Strict(), Field(ge=1, le=5)]
+# Scores are JSON integers only, like points and ratings (shared.integers): in lax mode pydantic
+# takes `true` for 1 and "5" for 5, and a survey answer nobody gave would count in the results.
 NpsScore = Annotated[int, Strict(), Field(ge=0, le=10)]
 
 

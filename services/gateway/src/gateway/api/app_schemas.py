@@ -6,18 +6,15 @@ text is the shared `Text` here already: a lone surrogate could not even be writt
 forwarded to the service."""
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.bodies import Body
 from shared.identifiers import StoreId, TxnId
+from shared.integers import Rating as Score  # the class Rating below is the app's body
 from shared.strict import StrictBool, StrictDate
 from shared.text import Text
-
-# A score is passed on as the app sent it: in lax mode `true` would reach feedback as 1 and "5" as 5,
-# a rating nobody gave. Feedback checks the range; the type is refused here before it is converted.
-Score = Annotated[int, Strict()]
 
 Purpose = Literal["marketing_sms", "marketing_email", "service_tips_sms", "personalised_offers"]
 

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from shared.bodies import Body
+from shared.integers import Rating
 from shared.strict import StrictBool, StrictDate
 from shared.text import Text, stripped_not_blank
 
@@ -94,7 +95,7 @@ class TrackingCreate(Body):
     member_id: Text = Field(min_length=1, max_length=36)
     contact: Text = Field(min_length=1, max_length=50, description="Who was reached, e.g. 本人 / 家属")
     method: Method
-    rating: int = Field(ge=1, le=5, description="Effect evaluation, 1 (poor) to 5 (very good)")
+    rating: Rating = Field(description="Effect evaluation, 1 (poor) to 5 (very good)")
     notes: Text = Field(default="", max_length=500)
 
     @field_validator("contact")

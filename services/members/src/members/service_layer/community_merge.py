@@ -8,7 +8,6 @@ survivor and merging it again is a no-op.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, update
 from sqlmodel import col, select
@@ -18,9 +17,11 @@ from members.adapters.tables import CommunityAliasRow, CommunityRow, HouseholdRo
 from members.adapters.tables.infobase import CommunityMergeRow, HouseholdStoreSpendRow, MemberDaySpendRow
 from members.adapters.tables.staff import CoverageRow, TrackingRecordRow
 from members.domain.communities import household_moves
+from members.service_layer import staff as staffing
 from members.service_layer.communities import CommunityConflict, CommunityNotFound, current_community
 from members.service_layer.infobase import rebuild_months
 from shared.errors import Invalid
+from shared.unit_of_work import UnitOfWork
 
 
 class SelfMerge(Invalid):
@@ -40,7 +41,8 @@ class MergeResult:
     read_model_rows: int = 0
 
 
-async def merge(session: AsyncSession, into_id: str, merged_id: str, actor: str, *, now: datetime) -> MergeResult:
+async def merge(uow: UnitOfWork, into_id: str, merged_id: str, actor: str) -> MergeResult:
+    session, now = uow.session, uow.now()
     if into_id == merged_id:
         raise SelfMerge("a community cannot be merged into itself")
     # Both rows locked in id order (PostgreSQL) before anything is decided, so two merges or alias
@@ -77,6 +79,8 @@ async def merge(session: AsyncSession, into_id: str, merged_id: str, actor: str,
     ))
     await session.delete(merged)
     await session.flush()
+    # The merged community's VIPs may have waited for a manager the survivor has.
+    await staffing.assign_waiting_vips(uow, [survivor.id], now)
     return MergeResult(
         survivor, merged_id, already_merged=False, members=members, households_moved=moved,
         households_joined=joined, aliases=aliases, read_model_rows=rows,

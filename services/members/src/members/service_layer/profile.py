@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from members.adapters.tables import MemberRow
 from members.domain.profile import MemberUpdate
+from members.service_layer import staff as staffing
 from members.service_layer.communities import resolve_community, resolve_household
 from members.service_layer.identity_lock import lock_for_new_identity
 from members.service_layer.sales import attribute_waiting_sales
@@ -68,6 +69,9 @@ async def update_profile(uow: UnitOfWork, member: MemberRow, edit: MemberUpdate,
         await attribute_waiting_sales(uow, member)
     if _kept_elsewhere(member) != kept_elsewhere:
         announce_profile(uow, member)
+    if member.community_id != kept_elsewhere[2] and member.community_id is not None:
+        # A VIP waiting for a manager may have moved into a community someone covers.
+        await staffing.assign_waiting_vips(uow, [member.community_id], uow.now())
     return member
 
 

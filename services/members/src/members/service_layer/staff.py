@@ -147,12 +147,16 @@ async def reassign_customers(
     return {"reassigned": moved, "unassigned": unassigned}
 
 
-def reassign_to(uow: UnitOfWork, member: MemberRow, manager: StaffRow, now: datetime) -> None:
-    """A manual reassignment by a store manager or admin."""
+async def reassign_to(uow: UnitOfWork, member: MemberRow, manager: StaffRow, now: datetime) -> None:
+    """A manual reassignment by a store manager or admin. A VIP who was waiting unassigned gets
+    their first manager this way too, and with it the welcome they could not get at promotion."""
     previous = member.manager_id
     member.manager_id = manager.id
     uow.session.add(member)
-    _announce(uow, member, manager.id, previous, "reassigned", now)
+    first = member.tier == VIP and previous is None and not await _welcomed(uow, member)
+    _announce(uow, member, manager.id, previous, "new_vip" if first else "reassigned", now)
+    if first:
+        await _welcome(uow, member, manager, now)
 
 
 def _announce(

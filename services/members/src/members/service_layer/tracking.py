@@ -85,14 +85,17 @@ class ReportLine:
 
 
 async def daily_records(
-    uow: UnitOfWork, day: date, store_id: str | None, manager_id: str | None
+    uow: UnitOfWork, day: date, store_id: str | None, manager_id: str | None,
+    scope: Sequence[ColumnElement[bool]] = (),
 ) -> list[ReportLine]:
+    """The day's records of a store or a manager, of the customers `scope` admits: a store's
+    managers may track customers of other stores, whom its store manager does not see."""
     query = (
         select(TrackingRecordRow, StaffRow.name, MemberRow.name, MemberRow.card_no, CommunityRow.name, MemberRow.community)  # type: ignore[call-overload]  # sqlmodel's select is typed for at most four columns
         .join(MemberRow, col(MemberRow.id) == col(TrackingRecordRow.member_id))
         .outerjoin(StaffRow, col(StaffRow.id) == col(TrackingRecordRow.manager_id))
         .outerjoin(CommunityRow, col(CommunityRow.id) == col(TrackingRecordRow.community_id))
-        .where(TrackingRecordRow.tracked_on == day)
+        .where(TrackingRecordRow.tracked_on == day, *scope)
     )
     if store_id is not None:
         query = query.where(TrackingRecordRow.store_id == store_id)

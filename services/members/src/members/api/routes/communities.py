@@ -95,7 +95,7 @@ async def rename_community(community_id: str, body: CommunityRename, uow: UowDep
 
 @router.post("/{community_id}/merge", description="Merges the body's community into this one; repeating it changes nothing.")
 async def merge_community(community_id: str, body: MergeRequest, uow: UowDep, grant: EditorDep) -> MergeOutcome:
-    result = await merge(uow.session, community_id, body.community_id, grant.principal.subject, now=uow.now())
+    result = await merge(uow, community_id, body.community_id, grant.principal.subject)
     return MergeOutcome(
         community=await _public(uow, result.survivor), merged_id=result.merged_id,
         already_merged=result.already_merged, members=result.members, households_moved=result.households_moved,

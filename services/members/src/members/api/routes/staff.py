@@ -190,6 +190,6 @@ async def assign_manager(member_id: str, body: ManagerAssignment, uow: UowDep, g
         raise HTTPException(status.HTTP_409_CONFLICT, f"manager_id: {body.manager_id} is not an active account manager")
     grant.store_filter(manager.store_id)
     if member.manager_id != manager.id:
-        staffing.reassign_to(uow, member, manager, uow.now())
+        await staffing.reassign_to(uow, member, manager, uow.now())
         await uow.session.flush()
     return await _public(uow, manager)

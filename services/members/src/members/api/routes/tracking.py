@@ -166,7 +166,7 @@ async def daily_report(
         store_id = None
     else:
         store_id = grant.store_filter(store_id)
-    lines = await tracking.daily_records(uow, day, store_id, manager_id)
+    lines = await tracking.daily_records(uow, day, store_id, manager_id, member_scope(grant))
     scope = f"manager {manager_id}" if manager_id else f"store {store_id}" if store_id else "all stores"
     body = {
         "date": day, "store_id": store_id, "manager_id": manager_id,
