@@ -3,7 +3,7 @@
 import pytest
 
 from shared.auth import Role
-from shared.events.registry import COMPLAINT_FILED, COMPLAINT_RESOLVED
+from shared.events.registry import COMPLAINT_FILED, COMPLAINT_REOPENED, COMPLAINT_RESOLVED
 
 pytestmark = pytest.mark.integration
 
@@ -55,6 +55,30 @@ async def test_a_manager_leaving_sends_open_complaints_back_to_the_desk(fb) -> N
     complaint = await fb.file(member_id="m3")
     await fb.make_vip("m3", None)
     assert (await fb.client.get(f"/v1/complaints/{complaint['id']}", headers=fb.admin())).json()["assignee"] == "desk:S001"
+
+
+async def test_a_reopened_complaint_goes_where_a_new_one_would_and_is_announced(fb) -> None:
+    await fb.register("m5", "S001")
+    auto = await fb.file(member_id="m5")
+    by_hand = await fb.file(member_id="m5")
+    await fb.ok(by_hand["id"], "assign", assignee="store_manager:S001")
+    for complaint in (auto, by_hand):
+        await fb.ok(complaint["id"], "acknowledge")
+        await fb.ok(complaint["id"], "resolve", note="ok")
+    await fb.make_vip("m5", "am-wang")  # while resolved: member events move open complaints only
+    fb.clock.advance(hours=1)
+    reopened = await fb.ok(auto["id"], "reopen", reason="又坏了")
+    assert reopened["assignee"] == "am-wang"
+    assert [(h["action"], h["actor"], h["detail"]) for h in reopened["history"][-2:]] == [
+        ("reopen", "desk-li", "又坏了"), ("assigned", "system", "desk:S001 -> am-wang"),
+    ]
+    assert (await fb.ok(by_hand["id"], "reopen", reason="x"))["assignee"] == "store_manager:S001"
+    events = await fb.outbox(COMPLAINT_REOPENED)
+    assert [e["data"] for e in events] == [
+        {"complaint_id": cid, "member_id": "m5", "store_id": "S001", "reopen_count": 1, "reopened_at": "2026-11-23T03:00:00Z"}
+        for cid in (auto["id"], by_hand["id"])
+    ]
+    assert all(e["kafka_key"] == "m5" for e in events) and "又坏了" not in str(events)
 
 
 async def test_the_full_workflow_records_every_step_with_actor_and_time(fb) -> None:

@@ -60,7 +60,8 @@ async def test_sampled_sales_get_one_invitation_however_often_redelivered(fb) ->
     assert await _invitations(fb) == 1
     [invitation] = (await fb.client.get("/v1/surveys/invitations", headers=fb.member("m1"))).json()
     assert invitation["source"] == "sale" and invitation["store_id"] == "S001"
-    assert invitation["expires_at"].startswith("2026-12-07T02:00")
+    # 14 days on, to the end of that day in the stores' zone (midnight in Shanghai, 16:00 UTC).
+    assert invitation["expires_at"].startswith("2026-12-07T16:00")
     # On the public gateway address (the development default), never feedback's own port.
     assert invitation["link"].startswith("http://127.0.0.1:8000/surveys/")
 
@@ -101,9 +102,17 @@ async def test_expired_and_unknown_links_are_refused_clearly(fb) -> None:
     await fb.ok(complaint["id"], "acknowledge")
     await fb.ok(complaint["id"], "resolve", note="ok")
     token = await _token_of(fb, "m3")
-    fb.clock.advance(days=14)
+    # The SMS says the link works until 2026-12-07: all of that day, to 23:59 in Shanghai.
+    fb.clock.advance(days=14, hours=13, minutes=59)
+    assert (await fb.client.get(f"/v1/surveys/answers/{token}", headers=fb.member("m3"))).status_code == 200
+    own = (await fb.client.get(f"/v1/complaints/{complaint['id']}", headers=fb.member("m3"))).json()
+    assert own["survey_link"].endswith(token)
+    fb.clock.advance(minutes=1)
     r = await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ALL_FIVE, "nps": 9}, headers=fb.member("m3"))
-    assert r.status_code == 410 and "expired on 2026-12-07" in r.json()["detail"]
+    assert r.status_code == 410 and r.json()["detail"] == "this survey link could be answered until the end of 2026-12-07"
+    # Nor is the complaint's page offering a link that no longer answers.
+    own = (await fb.client.get(f"/v1/complaints/{complaint['id']}", headers=fb.member("m3"))).json()
+    assert own["survey_link"] is None and own["survey"] is not None
     r = await fb.client.post(f"/v1/surveys/answers/{token[:-2]}xx", json={"ratings": ALL_FIVE, "nps": 9}, headers=fb.member("m3"))
     assert r.status_code == 404
 
@@ -219,6 +228,16 @@ async def test_a_sampled_sale_asks_once_however_often_redelivered(fb) -> None:
     [request] = await _requests(fb)
     assert request["data"]["source"] == "sale" and request["data"]["member_id"] == "m7"
     assert request["data"]["params"]["store_id"] == "S009"
+
+
+async def test_a_complaint_whose_member_was_erased_before_its_resolution_invites_nobody(fb) -> None:
+    await fb.register("m8", "S001")
+    complaint = await fb.file(member_id="m8")
+    await fb.ok(complaint["id"], "acknowledge")
+    await fb.erase("m8")
+    resolved = await fb.ok(complaint["id"], "resolve", note="ok")
+    assert resolved["survey"] is None
+    assert await _invitations(fb) == 0 and await _requests(fb) == []
 
 
 async def test_an_anonymous_complaint_asks_for_no_message(fb) -> None:

@@ -1,6 +1,6 @@
 """Compensation rules, survey sampling, link tokens and scores."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -12,6 +12,8 @@ from feedback.domain.surveys import (
     AnswerDoesNotFit,
     change,
     check_answer,
+    invitation_expiry,
+    last_day_to_answer,
     link_token,
     nps,
     percent,
@@ -109,3 +111,17 @@ def test_an_answer_that_does_not_fit_names_every_field_in_one_refusal() -> None:
 def test_a_survey_that_asks_for_nps_needs_it() -> None:
     with pytest.raises(AnswerDoesNotFit, match=r"^nps: required by this survey$"):
         check_answer([], True, False, ratings={}, nps=None, comment=None)
+
+
+
+@pytest.mark.parametrize(("made", "expires", "last_day"), [
+    (datetime(2026, 11, 23, 2, 0, tzinfo=UTC), datetime(2026, 12, 7, 16, 0, tzinfo=UTC), date(2026, 12, 7)),  # 10:00 in Shanghai
+    (datetime(2026, 11, 23, 15, 59, tzinfo=UTC), datetime(2026, 12, 7, 16, 0, tzinfo=UTC), date(2026, 12, 7)),  # 23:59
+    (datetime(2026, 11, 23, 16, 0, tzinfo=UTC), datetime(2026, 12, 8, 16, 0, tzinfo=UTC), date(2026, 12, 8)),  # the next day
+])
+def test_a_survey_link_works_to_the_end_of_the_local_day_its_message_names(made, expires, last_day) -> None:
+    zone = ZoneInfo("Asia/Shanghai")
+    assert invitation_expiry(made, 14, zone) == expires
+    assert last_day_to_answer(expires, zone) == last_day
+    # An invitation made before the end-of-day rule, expiring at a time of day, keeps its own date.
+    assert last_day_to_answer(datetime(2026, 12, 7, 2, 0, tzinfo=UTC), zone) == date(2026, 12, 7)

@@ -4,7 +4,13 @@ from members.config import Settings
 from members.service_layer import complaints, sales, sales_batch
 from shared.clock import Clock
 from shared.consumer import BatchHandler, Handler
-from shared.events.registry import COMPLAINT_FILED, COMPLAINT_RESOLVED, PURCHASE_MADE, PURCHASE_REFUNDED
+from shared.events.registry import (
+    COMPLAINT_FILED,
+    COMPLAINT_REOPENED,
+    COMPLAINT_RESOLVED,
+    PURCHASE_MADE,
+    PURCHASE_REFUNDED,
+)
 
 
 def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
@@ -12,6 +18,7 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
         PURCHASE_REFUNDED: sales.on_purchase_refunded,
         COMPLAINT_FILED: complaints.on_complaint_filed,
         COMPLAINT_RESOLVED: complaints.on_complaint_resolved,
+        COMPLAINT_REOPENED: complaints.on_complaint_reopened,
     }
 
 

@@ -10,7 +10,7 @@ from members.service_layer import analytics
 from shared.auth import Role
 from shared.events import contracts as c
 from shared.events.envelope import new_event
-from shared.events.registry import COMPLAINT_FILED, COMPLAINT_RESOLVED
+from shared.events.registry import COMPLAINT_FILED, COMPLAINT_REOPENED, COMPLAINT_RESOLVED
 from tests.support.factories import line
 from tests.support.members import deliver_sale, desk, outbox, register
 
@@ -36,6 +36,12 @@ def resolved(member_id: str, complaint_id: str, at: datetime, category: str = "s
     return c.ComplaintResolvedV1(
         complaint_id=complaint_id, member_id=member_id, store_id="S001", category=category, severity="medium",
         resolved_at=at,
+    )
+
+
+def reopened(member_id: str, complaint_id: str, at: datetime, round_: int = 1) -> c.ComplaintReopenedV1:
+    return c.ComplaintReopenedV1(
+        complaint_id=complaint_id, member_id=member_id, store_id="S001", reopen_count=round_, reopened_at=at,
     )
 
 
@@ -132,3 +138,19 @@ async def test_a_complaint_before_the_first_run_is_taken_in_by_the_run(members, 
     await analytics.run(members.app.state.commands, members.app.state.settings, later)
     v = await value(members, env, m)
     assert (v["rhythm_churn_risk"], v["churn_risk"]) == ("low", "low")
+
+
+async def test_a_reopened_complaint_counts_open_until_it_is_resolved_again(members, env) -> None:
+    m = await register(members, env)
+    now = datetime.now(UTC)
+    await deliver(members, COMPLAINT_FILED, filed(m["id"], "C-7", now - timedelta(days=2)))
+    await deliver(members, COMPLAINT_RESOLVED, resolved(m["id"], "C-7", now - timedelta(days=1)))
+    assert (await summary(members, env, m))["resolved"] == 1
+    await deliver(members, COMPLAINT_REOPENED, reopened(m["id"], "C-7", now - timedelta(hours=5)))
+    s = await summary(members, env, m)
+    assert (s["filed"], s["open"], s["resolved"]) == (1, 1, 0)
+    await deliver(members, COMPLAINT_RESOLVED, resolved(m["id"], "C-7", now))
+    # A reopening older than the resolution on file (the first round's, replayed) undoes nothing.
+    await deliver(members, COMPLAINT_REOPENED, reopened(m["id"], "C-7", now - timedelta(hours=5)))
+    s = await summary(members, env, m)
+    assert (s["open"], s["resolved"]) == (0, 1)

@@ -92,6 +92,7 @@ ENTITLEMENT_GRANTED = "crm.points.entitlement_granted.v1"
 COMPLAINT_FILED = "crm.feedback.complaint_filed.v1"
 COMPLAINT_ESCALATED = "crm.feedback.complaint_escalated.v1"
 COMPLAINT_RESOLVED = "crm.feedback.complaint_resolved.v1"
+COMPLAINT_REOPENED = "crm.feedback.complaint_reopened.v1"
 # feedback: the survey invitations it asks the sender to deliver
 FEEDBACK_NOTIFICATION_REQUESTED = "crm.feedback.notification_requested.v1"
 # campaigns: coupons
@@ -133,6 +134,7 @@ REGISTRY = EventRegistry(
         EventSpec(COMPLAINT_FILED, Topics.FEEDBACK, c.ComplaintFiledV1),
         EventSpec(COMPLAINT_ESCALATED, Topics.FEEDBACK, c.ComplaintEscalatedV1),
         EventSpec(COMPLAINT_RESOLVED, Topics.FEEDBACK, c.ComplaintResolvedV1),
+        EventSpec(COMPLAINT_REOPENED, Topics.FEEDBACK, c.ComplaintReopenedV1),
         EventSpec(FEEDBACK_NOTIFICATION_REQUESTED, Topics.FEEDBACK, c.FeedbackNotificationRequestedV1),
         # campaigns: coupons
         EventSpec(COUPON_ISSUED, Topics.CAMPAIGNS, c.CouponIssuedV1),

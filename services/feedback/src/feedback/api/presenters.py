@@ -42,6 +42,8 @@ async def detail(session: AsyncSession, settings: Settings, grant: Grant, row: C
         history=[HistoryEntry.model_validate(h, from_attributes=True) for h in history],
         escalations=[EscalationPublic.model_validate(e, from_attributes=True) for e in escalations],
         survey=invitation_status(invitation) if invitation else None,
+        # Only a link that still takes an answer: an answered or expired one would only fail.
         survey_link=link_for(settings, invitation)
-        if invitation and invitation.answered_at is None and sees_survey_link(grant, row.member_id) else None,
+        if invitation and invitation.answered_at is None and now < invitation.expires_at
+        and sees_survey_link(grant, row.member_id) else None,
     )

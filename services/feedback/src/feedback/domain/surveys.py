@@ -8,7 +8,9 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Collection
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 from shared.errors import Invalid
 
@@ -20,6 +22,19 @@ DIMENSION_LABELS = {
     "store_environment": "购物环境 Store environment",
     "after_sales": "售后 After-sales",
 }
+
+
+def invitation_expiry(created_at: datetime, ttl_days: int, zone: ZoneInfo) -> datetime:
+    """When an invitation made at `created_at` stops taking answers: at the end of the chain's
+    local day `ttl_days` after, the last day its SMS names (`expires_on`), so the link works all
+    of that day rather than stopping at the time of day it was made."""
+    last_day = created_at.astimezone(zone).date() + timedelta(days=ttl_days)
+    return datetime.combine(last_day + timedelta(days=1), time(), tzinfo=zone)
+
+
+def last_day_to_answer(expires_at: datetime, zone: ZoneInfo) -> date:
+    """The local date an invitation can last be answered on: the day before the midnight it expires at."""
+    return (expires_at.astimezone(zone) - timedelta(microseconds=1)).date()
 
 
 class AnswerDoesNotFit(Invalid):

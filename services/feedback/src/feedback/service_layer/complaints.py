@@ -173,9 +173,10 @@ def resolve(
 
 async def invite_to_survey(uow: UnitOfWork, settings: Settings, row: ComplaintRow, now: datetime) -> Invitation | None:
     """Every resolved complaint of a member gets one survey invitation (the first resolution makes
-    it). An anonymous complaint gets none: only the invitation's member may answer it, and an
-    invitation nobody can answer would only lower the store's response rate."""
-    if row.member_id is None:
+    it). An anonymous complaint gets none, nor one whose member was erased meanwhile: only the
+    invitation's member may answer it, and an invitation nobody can answer would only lower the
+    store's response rate (and ask for an SMS to a customer who is gone)."""
+    if row.member_id is None or row.erased_at is not None:
         return None
     return await invite(
         uow, settings, source="complaint", source_ref=f"complaint:{row.id}", member_id=row.member_id,
@@ -189,12 +190,20 @@ def close(uow: UnitOfWork, row: ComplaintRow, actor: str, now: datetime) -> None
     _refresh_due(row)
 
 
-def reopen(uow: UnitOfWork, settings: Settings, row: ComplaintRow, actor: str, now: datetime, reason: str) -> None:
+async def reopen(uow: UnitOfWork, settings: Settings, row: ComplaintRow, actor: str, now: datetime, reason: str) -> None:
     _move(uow, row, Action.REOPEN, actor, now, detail=_kept(row, reason[:200]))
     row.reopen_count += 1
     row.resolved_at = row.closed_at = None
     row.resolve_due_at = policy_of(settings).resolve_due(row.severity, now)
     _refresh_due(row)
+    # Member events re-route open complaints only: while this one was resolved, the customer may
+    # have changed manager or become VIP. Routed automatically, it goes where a new one would.
+    if row.auto_assigned and row.member_id is not None:
+        profile = await uow.session.get(MemberProfileRow, row.member_id)
+        target = assignee_for(row.store_id, profile.tier if profile else None, profile.manager_id if profile else None)
+        if target != row.assignee:
+            assign(uow, row, target, "system", now, auto=True)
+    events.emit_reopened(uow, row, at=now)
 
 
 def assign(uow: UnitOfWork, row: ComplaintRow, assignee: str, actor: str, now: datetime, *, auto: bool = False) -> None:

@@ -8,10 +8,10 @@ cannot announce the same fact twice (the outbox refuses a duplicate event id).
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal, cast
-from zoneinfo import ZoneInfo
 
 from feedback.adapters.tables import ComplaintRow, SurveyInvitationRow
 from feedback.config import Settings
+from feedback.domain.surveys import last_day_to_answer
 from feedback.domain.workflow import Step
 from shared.commands import derived_event_id
 from shared.events import contracts as c
@@ -19,6 +19,7 @@ from shared.events.contracts import ComplaintCategory, ComplaintChannel, Severit
 from shared.events.registry import (
     COMPLAINT_ESCALATED,
     COMPLAINT_FILED,
+    COMPLAINT_REOPENED,
     COMPLAINT_RESOLVED,
     FEEDBACK_NOTIFICATION_REQUESTED,
 )
@@ -67,6 +68,18 @@ def emit_resolved(
     )
 
 
+def emit_reopened(uow: UnitOfWork, row: ComplaintRow, *, at: datetime) -> None:
+    """Members' archive counts the complaint open again until the next resolution."""
+    data = c.ComplaintReopenedV1(
+        complaint_id=row.id, member_id=row.member_id, store_id=row.store_id, reopen_count=row.reopen_count,
+        reopened_at=at,
+    )
+    uow.emit(
+        COMPLAINT_REOPENED, data, key=_key(row), subject=row.member_id,
+        event_id=event_id(row.id, f"reopened/{row.reopen_count}"),
+    )
+
+
 def emit_escalated(uow: UnitOfWork, row: ComplaintRow, *, step: Step, due_at: datetime, at: datetime) -> None:
     data = c.ComplaintEscalatedV1(
         complaint_id=row.id, member_id=row.member_id, store_id=row.store_id, category=_category(row),
@@ -87,12 +100,11 @@ def emit_survey_invitation(uow: UnitOfWork, settings: Settings, row: SurveyInvit
     a retried resolve or a redelivered sale cannot ask twice (and the sender's occasion is it)."""
     assert row.member_id is not None, "an anonymous invitation has nobody to send it to"
     notification_id = invitation_notification_id(row.id)
-    local_expiry = row.expires_at.astimezone(ZoneInfo(settings.business_timezone))
     data = c.FeedbackNotificationRequestedV1(
         notification_id=notification_id, member_id=row.member_id, invitation_id=row.id,
         source=cast(Literal["sale", "complaint"], row.source), store_id=row.store_id,
         # The sender names the store (campaigns keeps the gateway's store names).
-        params={"link": link, "store_id": row.store_id, "expires_on": local_expiry.date().isoformat()},
+        params={"link": link, "store_id": row.store_id, "expires_on": last_day_to_answer(row.expires_at, settings.zone).isoformat()},
         expires_at=row.expires_at, requested_at=row.created_at,
     )
     uow.emit(FEEDBACK_NOTIFICATION_REQUESTED, data, key=row.member_id, subject=row.member_id, event_id=notification_id)

@@ -6,7 +6,7 @@ import logging
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import select
@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from feedback.adapters.tables import SurveyInvitationRow, SurveyTemplateRow
 from feedback.config import Settings
-from feedback.domain.surveys import link_token, token_hash
+from feedback.domain.surveys import invitation_expiry, last_day_to_answer, link_token, token_hash
 from feedback.service_layer.events import emit_survey_invitation
 from shared.errors import Conflict, Gone, NotFound
 from shared.unit_of_work import UnitOfWork
@@ -80,7 +80,8 @@ async def invite(
     row = SurveyInvitationRow(
         id=str(uuid.uuid4()), template_id=template_id, source=source, source_ref=source_ref, member_id=member_id,
         store_id=store_id, month=month_of(now, settings.business_timezone), nonce=secrets.token_urlsafe(24),
-        token_hash="", created_at=now, expires_at=now + timedelta(days=settings.survey_ttl_days),
+        token_hash="", created_at=now,
+        expires_at=invitation_expiry(now, settings.survey_ttl_days, settings.zone),
     )
     token = link_token(settings.resolved_survey_token_key(), row.id, row.nonce)
     row.token_hash = token_hash(token)
@@ -100,10 +101,11 @@ async def find_invitation(session: AsyncSession, token: str, *, lock: bool = Fal
     return row
 
 
-def ensure_usable(row: SurveyInvitationRow, now: datetime) -> None:
+def ensure_usable(row: SurveyInvitationRow, now: datetime, zone: ZoneInfo) -> None:
     """Separate from finding it, so that whose invitation it is can be checked before its state is
     told to anyone."""
     if row.answered_at is not None:
         raise InvitationAnswered(f"this survey was already answered on {row.answered_at.isoformat(timespec='minutes')}")
     if now >= row.expires_at:
-        raise InvitationExpired(f"this survey link expired on {row.expires_at.isoformat(timespec='minutes')}")
+        raise InvitationExpired(
+            f"this survey link could be answered until the end of {last_day_to_answer(row.expires_at, zone).isoformat()}")

@@ -1,7 +1,8 @@
 """Complaints of members as feedback announces them: a summary for the archive, and churn risk.
 
 Each complaint is one row keyed by its complaint id, so it counts once however often, under
-whatever event ids, and in whatever order its filing and resolution arrive. A complaint filed
+whatever event ids, and in whatever order its filing and resolution arrive; a reopening makes it
+open again until the next resolution. A complaint filed
 within the complaint window raises the member's stored churn risk at once (the tracking queue and
 campaigns see it without waiting for the next analytics run); the run recomputes it from the same
 rows, so both paths agree.
@@ -57,6 +58,19 @@ async def on_complaint_resolved(uow: UnitOfWork, delivery: Delivery) -> None:
         log.info("complaint %s already resolved; ignoring event %s", resolved.complaint_id, delivery.envelope.id)
         return
     row.resolved_at = resolved.resolved_at
+    uow.session.add(row)
+
+
+async def on_complaint_reopened(uow: UnitOfWork, delivery: Delivery) -> None:
+    """Open again until its next resolution. A complaint's events share a partition (keyed by
+    member), so the reopening follows the resolution it undoes; one resolved after it is kept."""
+    reopened: c.ComplaintReopenedV1 = delivery.payload  # type: ignore[assignment]
+    if reopened.member_id is None:
+        return
+    row = await uow.session.get(MemberComplaintRow, reopened.complaint_id)
+    if row is None or row.resolved_at is None or row.resolved_at > reopened.reopened_at:
+        return
+    row.resolved_at = None
     uow.session.add(row)
 
 

@@ -62,6 +62,16 @@ class ComplaintResolvedV1(Contract):
 
 
 
+class ComplaintReopenedV1(Contract):
+    """A resolved or closed complaint is being worked again (its `reopen_count`-th reopening): it
+    counts as open until the next `complaint_resolved`, whose event id carries the same round."""
+
+    complaint_id: str = Id
+    member_id: str | None = None
+    store_id: StoreId
+    reopen_count: int = Field(ge=1, le=1_000_000)
+    reopened_at: AwareDatetime
+
 
 class FeedbackNotificationRequestedV1(Contract):
     """Ask the sender to message a member their survey invitation. Like members' requests, no

@@ -41,7 +41,8 @@ async def _linkable(uow: UnitOfWork, complaint_id: str, store_id: str) -> None:
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def record_entry(body: CommentCreate, uow: UowDep, grant: Using, now: NowDep) -> CommentPublic:
-    """An entry names its customer only if the caller may act for them (their store's, for a desk)."""
+    """An entry names its customer only if the caller may act for them (any customer for a desk,
+    their store's for a store manager: the policy's scope of `feedback.comment_book.use`)."""
     store_id = body.store_id or grant.principal.store_id
     grant.ensure_store(store_id)
     if not store_id:

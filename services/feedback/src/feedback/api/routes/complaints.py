@@ -198,7 +198,7 @@ async def reopen(
     """Staff, or the member who filed it, reopen a resolved or closed complaint; it gets a new
     resolution deadline from now."""
     row = await _handled(uow, complaint_id, grant)
-    uc.reopen(uow, settings, row, grant.principal.subject, now, body.reason)
+    await uc.reopen(uow, settings, row, grant.principal.subject, now, body.reason)
     return await detail(uow.session, settings, grant, row, now)
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from functools import partial
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import update
@@ -121,10 +122,12 @@ async def list_sent(
     return [invitation_status(r) for r in rows]
 
 
-async def _invitation(uow: UnitOfWork, token: str, grant: Grant, now: datetime, *, lock: bool = False) -> SurveyInvitationRow:
+async def _invitation(
+    uow: UnitOfWork, token: str, grant: Grant, now: datetime, zone: ZoneInfo, *, lock: bool = False,
+) -> SurveyInvitationRow:
     row = await find_invitation(uow.session, token, lock=lock)
     ensure_own_invitation(grant, row)  # before telling anyone whether it is answered or expired
-    ensure_usable(row, now)
+    ensure_usable(row, now, zone)
     return row
 
 
@@ -136,18 +139,22 @@ async def _template_of(uow: UnitOfWork, invitation: SurveyInvitationRow) -> Surv
 
 
 @router.get("/answers/{token}")
-async def survey_form(token: str, uow: UowDep, grant: Answering, now: NowDep) -> SurveyForm:
+async def survey_form(
+    token: str, uow: UowDep, grant: Answering, settings: FeedbackSettingsDep, now: NowDep,
+) -> SurveyForm:
     """The questions behind a survey link, for the member it was sent to."""
-    invitation = await _invitation(uow, token, grant, now)
+    invitation = await _invitation(uow, token, grant, now, settings.zone)
     template = await _template_of(uow, invitation)
     return SurveyForm(template=_template(template), store_id=invitation.store_id, expires_at=invitation.expires_at)
 
 
 @router.post("/answers/{token}", status_code=status.HTTP_201_CREATED)
-async def answer(token: str, body: AnswerIn, uow: UowDep, grant: Answering, now: NowDep) -> dict[str, datetime]:
+async def answer(
+    token: str, body: AnswerIn, uow: UowDep, grant: Answering, settings: FeedbackSettingsDep, now: NowDep,
+) -> dict[str, datetime]:
     """One answer per invitation, by its member: another caller is 403, an expired link 410, an
     answered one 409."""
-    invitation = await _invitation(uow, token, grant, now, lock=True)
+    invitation = await _invitation(uow, token, grant, now, settings.zone, lock=True)
     template = await _template_of(uow, invitation)
     check_answer(template.dimensions.split(","), template.ask_nps, template.ask_comment,
                  ratings=body.ratings, nps=body.nps, comment=body.comment)
