@@ -90,9 +90,34 @@ async def test_an_interrupted_bulk_job_resumes_without_booking_anyone_twice(pts,
         job = await uow.session.get(bulk.BulkBonusJobRow, job_id)
         await bulk._book_chunk(uow, job, members[:3], datetime.now(UTC))
     r = await pts.client.post("/v1/jobs/bulk-bonus/run", headers=env.auth(Role.ADMIN))
-    assert r.status_code == 200 and r.json() == {"jobs": 1, "booked": 4, "skipped": 0}
+    assert r.status_code == 200 and r.json() == {"jobs": 1, "booked": 4, "skipped": 0, "failed": 0}
     for m in members:
         assert await pts.balance(m) == 10 == await pts.ledger_sum(m)
+
+
+async def test_a_bulk_job_that_keeps_failing_does_not_hold_up_the_others(pts, env, monkeypatch) -> None:
+    await pts.apply(pts.registered("k1"), pts.registered("k2"))
+    async with UnitOfWork(pts.app.state.sessions, "points") as uow:
+        stuck, _ = await bulk.create_job(uow, idempotency_key="stuck-job-0001", member_ids=["k1"], points=10,
+                                         reason="stuck", staff_id="mgr", now=datetime(2026, 11, 1, tzinfo=UTC))
+        await bulk.create_job(uow, idempotency_key="fine-job-0001", member_ids=["k2"], points=10,
+                              reason="fine", staff_id="mgr", now=datetime(2026, 11, 2, tzinfo=UTC))
+        stuck_id = stuck.job_id
+    book = bulk._book_chunk
+
+    async def failing_for_the_stuck_job(uow, job, chunk, now):
+        if job.job_id == stuck_id:
+            raise RuntimeError("the database refuses this chunk")
+        return await book(uow, job, chunk, now)
+
+    monkeypatch.setattr(bulk, "_book_chunk", failing_for_the_stuck_job)
+    r = await pts.client.post("/v1/jobs/bulk-bonus/run", headers=env.auth(Role.ADMIN))
+    assert r.status_code == 200 and r.json() == {"jobs": 2, "booked": 1, "skipped": 0, "failed": 1}, r.text
+    assert (await pts.balance("k1"), await pts.balance("k2")) == (0, 10)
+    monkeypatch.setattr(bulk, "_book_chunk", book)  # the cause put right: the next run finishes it
+    r = await pts.client.post("/v1/jobs/bulk-bonus/run", headers=env.auth(Role.ADMIN))
+    assert r.json() == {"jobs": 1, "booked": 1, "skipped": 0, "failed": 0}
+    assert await pts.balance("k1") == 10
 
 
 async def test_complaint_compensation_is_booked_once_per_complaint(pts) -> None:

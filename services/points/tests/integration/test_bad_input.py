@@ -136,3 +136,13 @@ async def test_a_field_a_body_does_not_have_is_422_naming_it_not_dropped(pts) ->
         r = await pts.client.post(path, json=body, headers=headers)
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == loc, r.text
     assert await pts.balance("uf1") == 0
+
+
+# Finding: a member id longer than the member tables hold was taken into a bulk job, whose chunk
+# then failed on every run on PostgreSQL, and the job never finished.
+@pytest.mark.parametrize("member_id", ["m" * 37, "", "bad\x00id"], ids=["too long", "empty", "NUL"])
+async def test_a_bulk_bonus_names_each_member_by_an_id_it_can_hold(pts, member_id: str) -> None:
+    body = {"member_ids": ["bi4", member_id], "points": 5, "reason": "anniversary"}
+    headers = {**pts.env.auth(Role.ADMIN), "Idempotency-Key": "bulk-bad-member-0001"}
+    r = await pts.client.post("/v1/bulk-bonuses", json=body, headers=headers)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "member_ids", 1], r.text

@@ -46,6 +46,24 @@ async def test_the_desk_books_uses_until_none_is_left_and_the_member_sees_what_i
     assert (await pts.client.get("/v1/entitlements/e2", headers=env.auth(Role.MEMBER, member_id="e3"))).status_code == 403
 
 
+async def test_an_idempotency_key_is_its_members_and_refused_for_another_use(pts) -> None:
+    """A desk's keys may repeat across customers (a form's counter): customer B's visit under the
+    key of A's is booked for B, not answered with A's; the same key for another visit of A is 409."""
+    for member in ("e6", "e7"):
+        await pts.apply(pts.registered(member, home_store_id="S003"), pts.milestone(member, "50000.00"))
+    keyed = {**pts.desk("S003"), "Idempotency-Key": "visit-form-0001"}
+    body = {"used_on": "2026-11-01", "store_id": "S003"}
+    a = await pts.client.post("/v1/entitlements/e6/leftover_collection_visit/uses", json=body, headers=keyed)
+    b = await pts.client.post("/v1/entitlements/e7/leftover_collection_visit/uses", json=body, headers=keyed)
+    assert (a.status_code, b.status_code) == (201, 201), b.text
+    assert b.json()["id"] != a.json()["id"]
+    assert [(await visits(pts, m))["used"] for m in ("e6", "e7")] == [1, 1]
+    other = await pts.client.post("/v1/entitlements/e6/leftover_collection_visit/uses",
+                                  json={**body, "used_on": "2026-11-02"}, headers=keyed)
+    assert other.status_code == 409 and "visit-form-0001" in other.json()["detail"], other.text
+    assert (await visits(pts, "e6"))["used"] == 1
+
+
 async def test_a_member_without_a_milestone_has_nothing_to_use(pts) -> None:
     await pts.apply(pts.registered("e4", home_store_id="S001"))
     r = await pts.client.post("/v1/entitlements/e4/leftover_collection_visit/uses", json={"used_on": "2026-11-01", "store_id": "S001"},

@@ -19,7 +19,7 @@ from points.domain.catalogue import GiftKind, points_kept
 from shared.bodies import Body
 from shared.cards import CardNumber
 from shared.events.contracts import Channel
-from shared.identifiers import StoreId
+from shared.identifiers import RecordId, StoreId
 from shared.integers import Points, PointsChange
 from shared.money import Money, Rate
 from shared.text import NonBlankText, Text
@@ -285,7 +285,9 @@ class BonusIn(Body):
 
 
 class BulkBonusIn(BonusIn):
-    member_ids: list[str] = Field(min_length=1, description="Each member once; repeats are ignored")
+    # Each id checked where it enters: one the member tables cannot hold would fail its chunk on
+    # every run, and the job would never finish.
+    member_ids: list[RecordId] = Field(min_length=1, description="Each member once; repeats are ignored")
 
 
 class BulkBonusPublic(BaseModel):

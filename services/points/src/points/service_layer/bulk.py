@@ -110,9 +110,16 @@ async def _book_chunk(uow: UnitOfWork, job: BulkBonusJobRow, chunk: list[str], n
 async def run_unfinished(commands: Commands) -> dict[str, int]:
     async with commands() as uow:
         ids = (await uow.session.exec(select(BulkBonusJobRow.job_id).where(BulkBonusJobRow.status != "done"))).all()
-    totals = {"jobs": len(ids), "booked": 0, "skipped": 0}
+    totals = {"jobs": len(ids), "booked": 0, "skipped": 0, "failed": 0}
     for job_id in ids:
-        result = await run_job(commands, job_id)
+        # One job that cannot go on (its chunk fails each time) must not keep the others waiting:
+        # it is logged and counted in the run's result, and tried again on the next run.
+        try:
+            result = await run_job(commands, job_id)
+        except Exception:
+            log.exception("bulk bonus job %s failed; the other jobs go on", job_id)
+            totals["failed"] += 1
+            continue
         totals["booked"] += result["booked"]
         totals["skipped"] += result["skipped"]
     return totals

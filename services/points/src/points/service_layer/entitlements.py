@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import cast
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from points.adapters.tables import EntitlementGrantRow, EntitlementRow, EntitlementUseRow, table_of
@@ -18,7 +19,7 @@ from points.domain.entitlements import (
     earns_bonus,
     granted_after,
 )
-from points.domain.exceptions import NothingLeft
+from points.domain.exceptions import IdempotencyConflict, NothingLeft
 from points.service_layer.erasure import ensure_not_erased
 from shared.commands import derived_event_id
 from shared.consumer import Delivery
@@ -84,8 +85,12 @@ class UseRequest:
 async def book_use(uow: UnitOfWork, req: UseRequest) -> EntitlementUseRow:
     session = uow.session
     if req.idempotency_key:
-        earlier = (await session.exec(select(EntitlementUseRow).where(EntitlementUseRow.idempotency_key == req.idempotency_key))).first()
+        # The member's own key, as for redemptions: another member's booking under it is its own.
+        earlier = (await session.exec(select(EntitlementUseRow).where(
+            EntitlementUseRow.member_id == req.member_id, EntitlementUseRow.idempotency_key == req.idempotency_key))).first()
         if earlier is not None:
+            if (earlier.kind, earlier.used_on, earlier.store_id) != (req.kind, req.used_on, req.store_id):
+                raise IdempotencyConflict(f"Idempotency-Key {req.idempotency_key} was used for a different entitlement use")
             return earlier
     await ensure_not_erased(session, req.member_id)
     # One guarded update: two desks booking the last visit at once cannot both succeed.
@@ -103,5 +108,8 @@ async def book_use(uow: UnitOfWork, req: UseRequest) -> EntitlementUseRow:
         idempotency_key=req.idempotency_key, booked_at=uow.now(),
     )
     session.add(use)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # the same key in a concurrent request: its use is the one booked
+        raise IdempotencyConflict(f"Idempotency-Key {req.idempotency_key} is in use by a concurrent request; retry it") from exc
     return use

@@ -34,6 +34,8 @@ class EntitlementGrantRow(SQLModel, table=True):
 
 class EntitlementUseRow(SQLModel, table=True):
     __tablename__ = "entitlement_use"
+    # A key is its member's, as a redemption's: unique per member, not chain-wide.
+    __table_args__ = (UniqueConstraint("member_id", "idempotency_key", name="uq_entitlement_use_member_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     member_id: str = Field(max_length=36, index=True)
@@ -41,7 +43,7 @@ class EntitlementUseRow(SQLModel, table=True):
     used_on: date
     store_id: str = Field(max_length=32)
     staff_id: str = Field(max_length=64)
-    idempotency_key: str | None = Field(default=None, max_length=200, unique=True)
+    idempotency_key: str | None = Field(default=None, max_length=200)
     booked_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
