@@ -120,6 +120,25 @@ def drop_home_store_time(table: str = "member_directory") -> None:
         batch.drop_column("home_store_at")
 
 
+def scope_key_to_member(table: str, constraint: str) -> None:
+    """Makes a table's chain-wide unique `idempotency_key` unique per member, named `constraint`: an
+    app or a desk chooses its own keys, and another member's request under the same key is its own.
+    The first revisions left the key's constraint unnamed: PostgreSQL named it itself
+    (`<table>_idempotency_key_key`), and SQLite's copy of the table is given that name by the
+    naming convention, so that the batch can drop it."""
+    old = f"{table}_idempotency_key_key"
+    with op.batch_alter_table(table, naming_convention={"uq": "%(table_name)s_%(column_0_name)s_key"}) as batch_op:
+        batch_op.drop_constraint(old, type_="unique")
+        batch_op.create_unique_constraint(constraint, ["member_id", "idempotency_key"])
+
+
+def unscope_key_from_member(table: str, constraint: str) -> None:
+    """The way back; fails if two members have used one key since: whose it is cannot be told."""
+    with op.batch_alter_table(table) as batch_op:
+        batch_op.drop_constraint(constraint, type_="unique")
+        batch_op.create_unique_constraint(f"{table}_idempotency_key_key", ["idempotency_key"])
+
+
 def create_job_runs_table() -> None:
     op.create_table(
         job_runs.TABLE,
