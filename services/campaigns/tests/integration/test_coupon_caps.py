@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from campaigns.service_layer.coupons.counters import counter
+from shared.events.registry import COUPON_RELEASED
 
 pytestmark = pytest.mark.integration
 
@@ -149,3 +150,15 @@ async def test_a_replaced_cards_coupons_go_with_the_new_card_and_the_lost_one_ap
     assert (await cmp.validate([code], card="8800000077772")).json()["codes"][0]["ok"]
     assert (await cmp.validate([code], card=lost)).json()["codes"][0]["reason"] == "member_required"
 
+
+
+async def test_a_sale_taking_over_a_lapsed_reservation_counts_the_coupon_once(cmp) -> None:
+    template_id, codes = await members_with_coupons(cmp, 1, caps={"redemptions": 5})
+    await cmp.reserve([codes[0]], txn="T-held")
+    cmp.clock.advance(seconds=cmp.app.state.settings.coupon_reservation_ttl_s + 1)
+    # The release job has not run yet: the sale itself ends the lapsed hold before counting its own use.
+    await cmp.apply(cmp.sale([codes[0]], txn="T-sale", discounts={codes[0]: "20.00"}))
+    assert (await cmp.wallet("m-0"))[0]["state"] == "redeemed"
+    assert await used(cmp, f"{template_id}|-|redemptions") == (1, Decimal("20.00"))
+    (released,) = await cmp.outbox(COUPON_RELEASED)
+    assert released["pos_txn_id"] == "T-held" and released["reason"] == "expired"

@@ -2,6 +2,7 @@
 redeemed by the sale, released when the hold lapses or the sale is voided, reversed by a return."""
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -113,6 +114,20 @@ async def test_another_till_takes_over_a_lapsed_reservation(cmp) -> None:
     assert (await cmp.reserve([code], txn="T-2")).json()["codes"][0]["ok"]
     (released,) = await cmp.outbox(COUPON_RELEASED)
     assert released["pos_txn_id"] == "T-1" and released["reason"] == "expired"
+
+
+async def test_a_till_whose_clock_runs_ahead_cannot_take_a_coupon_another_till_still_holds(cmp) -> None:
+    _, code = await issued_code(cmp)
+    ttl = cmp.app.state.settings.coupon_reservation_ttl_s
+    held = await cmp.reserve([code])
+    assert held.json()["codes"][0]["ok"]
+    cmp.clock.advance(seconds=ttl - 120)  # the first till's hold runs two more minutes
+    ahead = (cmp.clock() + timedelta(minutes=4)).isoformat()  # within the clock skew a till is allowed
+    for call in (cmp.validate, cmp.reserve):
+        other = (await call([code], txn="T-2", occurred_at=ahead)).json()["codes"][0]
+        assert other["reason"] == "reserved_elsewhere", other
+    assert await cmp.outbox(COUPON_RELEASED) == []
+    assert (await cmp.wallet("m-1"))[0]["state"] == "reserved"
 
 
 async def test_a_return_reverses_the_coupon_once_and_keeps_it_used(cmp) -> None:

@@ -41,8 +41,9 @@ def line(amount: str, *, sku: str = "6900000000001", category: str = "grain", un
     return BasketLine(sku=sku, category=category, amount=D(amount), unit_price=D(unit_price or amount))
 
 
-def basket(*lines: BasketLine, store: str = "S001", channel: str = "retail", at: datetime = NOW, txn: tuple[str, str] = TXN) -> Basket:
-    return Basket(store_id=store, channel=channel, at=at, lines=tuple(lines), txn=txn, zone=SHANGHAI)
+def basket(*lines: BasketLine, store: str = "S001", channel: str = "retail", at: datetime = NOW, txn: tuple[str, str] = TXN,
+           now: datetime = NOW) -> Basket:
+    return Basket(store_id=store, channel=channel, at=at, lines=tuple(lines), txn=txn, zone=SHANGHAI, now=now)
 
 
 def coupon(code: str = "CODE1", template: TemplateSpec | None = None, *, state: State = State.ISSUED,
@@ -199,6 +200,15 @@ def test_a_reservation_blocks_other_sales_until_it_expires() -> None:
     assert one(mine, basket(line("100"))).ok
     lapsed = coupon(state=State.RESERVED, reserved_for=("S001", "T-other"), reserved_until=NOW)
     assert one(lapsed, basket(line("100"))).ok
+
+
+def test_whether_a_reservation_holds_is_judged_by_the_services_clock_not_the_tills() -> None:
+    held = coupon(state=State.RESERVED, reserved_for=("S001", "T-other"), reserved_until=NOW + timedelta(minutes=2))
+    ahead = basket(line("100"), at=NOW + timedelta(minutes=4))  # a till's clock four minutes fast
+    assert one(held, ahead).reason is Reason.RESERVED_ELSEWHERE
+    lapsed = coupon(state=State.RESERVED, reserved_for=("S001", "T-other"), reserved_until=NOW - timedelta(minutes=1))
+    behind = basket(line("100"), at=NOW - timedelta(minutes=10))  # a basket judged at an earlier time
+    assert one(lapsed, behind).ok
 
 
 def test_a_coupon_reserved_for_the_sale_before_it_expired_stays_good_for_it_while_reserved() -> None:

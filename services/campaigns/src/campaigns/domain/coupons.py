@@ -275,6 +275,10 @@ class Basket:
     txn: tuple[str, str]
     # The chain's local time: the till tells the cashier when a coupon starts or ended in it.
     zone: tzinfo
+    # The service's time. A reservation runs on the service's clock (it ends `ttl` after the
+    # service took it), so whether one still holds is judged by it, never by the till's clock,
+    # which may run minutes ahead or behind; the coupon's validity is judged at the basket's time.
+    now: datetime
 
     @property
     def total(self) -> Decimal:
@@ -358,7 +362,7 @@ def judge_one(coupon: CouponState | None, code: str, basket: Basket, *, capped: 
         return _refuse(code, Reason.ALREADY_USED)
     if coupon.state is State.WITHDRAWN:  # its holder was erased: a code nobody holds any more
         return _refuse(code, Reason.UNKNOWN_CODE)
-    held = coupon.state is State.RESERVED and coupon.reserved_until is not None and coupon.reserved_until > basket.at
+    held = coupon.state is State.RESERVED and coupon.reserved_until is not None and coupon.reserved_until > basket.now
     if held and coupon.reserved_for != basket.txn:
         return _refuse(code, Reason.RESERVED_ELSEWHERE)
     if basket.at < coupon.valid_from:

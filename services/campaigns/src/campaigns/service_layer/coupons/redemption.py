@@ -22,6 +22,7 @@ from campaigns.service_layer.coupons.counters import (
 from campaigns.service_layer.coupons.templates import get_template, spec_of
 from campaigns.service_layer.coupons.till import (
     basket_lines,
+    end_lapsed_hold,
     evaluate_loaded,
     held_by,
     load,
@@ -55,7 +56,7 @@ async def on_purchase_made(uow: UnitOfWork, delivery: Delivery) -> None:
     await release_txn(uow, sale.store_id, sale.pos_txn_id, keep=set(codes), reason="voided")
     loaded = await load(session, codes, sale.store_id, sale.pos_txn_id, member, sale.occurred_at, lock=True)
     basket = Basket(sale.store_id, "retail", sale.occurred_at, basket_lines(sale.lines), (sale.store_id, sale.pos_txn_id),
-                    uow.settings.zone)
+                    uow.settings.zone, uow.now())
     evaluation = evaluate_loaded(basket, codes, loaded)
     redeemed: list[CouponRow] = []
     for verdict in sorted(evaluation.verdicts, key=lambda v: v.code):
@@ -81,6 +82,7 @@ async def on_purchase_made(uow: UnitOfWork, delivery: Delivery) -> None:
             _reject(uow, sale, sale_event_id, code, verdict.reason or Reason.UNKNOWN_CODE, claimed[code])
             continue
         spec = loaded.specs[code]
+        await end_lapsed_hold(uow, row, spec, sale.store_id, sale.pos_txn_id)
         discount = min(claimed[code], verdict.discount) if claimed[code] else verdict.discount
         period = period_of(sale.occurred_at, spec.caps.period_days) if spec.caps.period_days else None
         member_id = member_for_caps(row, loaded)

@@ -53,7 +53,7 @@ class TillRequest:
 
     @property
     def basket(self) -> Basket:
-        return Basket(self.store_id, self.channel, self.at, self.lines, (self.store_id, self.pos_txn_id), self.zone)
+        return Basket(self.store_id, self.channel, self.at, self.lines, (self.store_id, self.pos_txn_id), self.zone, self.now)
 
 
 def basket_lines(lines: Iterable[c.SaleLine]) -> tuple[BasketLine, ...]:
@@ -230,8 +230,7 @@ async def _reserve(uow: UnitOfWork, request: TillRequest, member: str | None, tt
     capped: set[str] = set()
     for verdict in sorted((v for v in evaluation.verdicts if v.ok), key=lambda v: v.code):
         row, spec = loaded.rows[verdict.code], loaded.specs[verdict.code]
-        if row.state == State.RESERVED and not held_by(row, request.store_id, request.pos_txn_id):
-            await _release_row(uow, row, spec, "expired")  # the other sale's hold lapsed
+        await end_lapsed_hold(uow, row, spec, request.store_id, request.pos_txn_id)
         if held_by(row, request.store_id, request.pos_txn_id):
             await give_back(session, counted_takes(spec, row), row.discount or ZERO)
         period = period_of(request.at, spec.caps.period_days) if spec.caps.period_days else None
@@ -283,6 +282,14 @@ async def _release_row(uow: UnitOfWork, row: CouponRow, spec: TemplateSpec, reas
     else:
         to_issued(row)
     uow.session.add(row)
+
+
+async def end_lapsed_hold(uow: UnitOfWork, row: CouponRow, spec: TemplateSpec, store_id: str, pos_txn_id: str) -> None:
+    """A coupon another sale held past its reservation, now taken by this sale: that hold ends
+    first (its counters given back, its release announced), as the release job would have ended
+    it, so the coupon is never counted for two sales."""
+    if row.state == State.RESERVED and not held_by(row, store_id, pos_txn_id):
+        await _release_row(uow, row, spec, "expired")
 
 
 async def release_txn(uow: UnitOfWork, store_id: str, pos_txn_id: str, *, keep: set[str] = frozenset(),  # type: ignore[assignment]
