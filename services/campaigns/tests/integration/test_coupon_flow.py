@@ -274,3 +274,20 @@ async def test_an_erased_members_unused_coupons_are_withdrawn_and_used_or_held_o
     # The sale in flight still redeems the coupon it held.
     await cmp.apply(cmp.sale([code[held]], txn="T-2", card=None, discounts={code[held]: "20.00"}))
     assert (await states())[held] == "redeemed"
+
+
+async def test_an_erased_members_coupon_that_comes_back_unused_is_withdrawn(cmp) -> None:
+    await cmp.apply(cmp.registered("m-1"))
+    voided, returned = await cmp.template(), await cmp.template(returns_on_refund=True)
+    for template_id in (voided, returned):
+        await cmp.issue(template_id, ["m-1"])
+    code = {c["template_id"]: c["code"] for c in await cmp.wallet("m-1")}
+    assert (await cmp.reserve([code[voided]], txn="T-void")).json()["codes"][0]["ok"]
+    await cmp.apply(cmp.sale([code[returned]], txn="T-sold", discounts={code[returned]: "20.00"}))
+    await cmp.apply(cmp.erased("m-1"))
+    # Both come back after the erasure: the held one with its voided sale, the used one with its
+    # sale's return. Nobody holds them any more, so neither goes back to `issued`.
+    assert (await cmp.release("T-void")).json() == {"released": 1}
+    await cmp.apply(cmp.refund("T-sold"))
+    r = await cmp.client.get("/v1/members/m-1/coupons", headers=cmp.marketing())
+    assert {c["template_id"]: c["state"] for c in r.json()} == {voided: "withdrawn", returned: "withdrawn"}

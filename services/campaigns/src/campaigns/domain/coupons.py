@@ -192,11 +192,12 @@ def shown_state(state: State, valid_until: datetime, now: datetime) -> str:
 
 
 # From -> the states it may move to. A released member coupon is `issued` again; a returned sale
-# gives the coupon back (`issued`) when the template says so, or marks it `reversed`.
+# gives the coupon back (`issued`) when the template says so, or marks it `reversed`. Either way
+# a coupon whose holder was erased meanwhile ends `withdrawn` instead of going back to them.
 TRANSITIONS: dict[State, frozenset[State]] = {
     State.ISSUED: frozenset({State.RESERVED, State.REDEEMED, State.WITHDRAWN}),
-    State.RESERVED: frozenset({State.REDEEMED, State.ISSUED, State.RELEASED}),
-    State.REDEEMED: frozenset({State.ISSUED, State.REVERSED}),
+    State.RESERVED: frozenset({State.REDEEMED, State.ISSUED, State.RELEASED, State.WITHDRAWN}),
+    State.REDEEMED: frozenset({State.ISSUED, State.REVERSED, State.WITHDRAWN}),
     State.RELEASED: frozenset(),
     State.REVERSED: frozenset(),
     State.WITHDRAWN: frozenset(),

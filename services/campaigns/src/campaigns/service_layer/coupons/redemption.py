@@ -21,6 +21,7 @@ from campaigns.service_layer.coupons.counters import (
 )
 from campaigns.service_layer.coupons.templates import get_template, spec_of
 from campaigns.service_layer.coupons.till import (
+    back_in_wallet,
     basket_lines,
     end_lapsed_hold,
     evaluate_loaded,
@@ -28,7 +29,6 @@ from campaigns.service_layer.coupons.till import (
     load,
     member_for_caps,
     release_txn,
-    to_issued,
 )
 from shared.commands import derived_event_id
 from shared.consumer import Delivery
@@ -181,7 +181,7 @@ async def _count_return(
     if spec.returns_on_refund:
         await give_back(uow.session, counted_takes(spec, row), discount)
     if spec.returns_on_refund and row.code is not None:
-        to_issued(row)
+        await back_in_wallet(uow.session, row)
         row.redeemed_sale_event_id = row.redeemed_at = None
     else:
         row.state, row.refund_id, row.reversed_at = State.REVERSED.value, refund_id, at

@@ -36,6 +36,7 @@ from campaigns.service_layer.coupons.counters import (
 from campaigns.service_layer.coupons.templates import get_template, spec_of
 from shared.events import contracts as c
 from shared.events.registry import COUPON_RELEASED
+from shared.member_directory import member_facts
 from shared.unit_of_work import UnitOfWork
 
 
@@ -268,6 +269,17 @@ def to_issued(row: CouponRow) -> None:
     row.counted_store_id = row.counted_period = row.counted_member_id = None
 
 
+async def back_in_wallet(session: AsyncSession, row: CouponRow) -> None:
+    """A member coupon its sale did not use after all (the hold released, or the sale returned):
+    usable again by its holder, or `withdrawn` when the holder was erased meanwhile, like their
+    other unused coupons (`issuing.on_member_erased`): nobody holds it any more."""
+    to_issued(row)
+    if row.member_id is not None:
+        facts = await member_facts(session, row.member_id)
+        if facts is not None and facts.erased_at is not None:
+            row.state = State.WITHDRAWN.value
+
+
 async def _release_row(uow: UnitOfWork, row: CouponRow, spec: TemplateSpec, reason: str) -> None:
     """Ends a reservation: counters given back, a member coupon usable again, a generic use over."""
     assert row.state == State.RESERVED and row.store_id is not None and row.pos_txn_id is not None
@@ -280,7 +292,7 @@ async def _release_row(uow: UnitOfWork, row: CouponRow, spec: TemplateSpec, reas
     if row.code is None:
         row.state, row.reserved_until = State.RELEASED.value, None
     else:
-        to_issued(row)
+        await back_in_wallet(uow.session, row)
     uow.session.add(row)
 
 
