@@ -5,7 +5,7 @@ request's field with a 422 naming it), so a misspelt `Asia/Shangai` never reache
 that would have failed on it.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -37,6 +37,17 @@ def in_zone(local: datetime, zone: ZoneInfo) -> datetime:
     if aware.utcoffset() != local.replace(tzinfo=zone, fold=1).utcoffset():
         raise ValueError(f"the clocks of {zone.key} showed {local.isoformat()} twice; give its UTC offset")
     return aware
+
+
+def start_of_day(day: date, zone: ZoneInfo) -> datetime:
+    """The moment the local `day` begins in `zone`."""
+    return datetime.combine(day, time(), zone)
+
+
+def end_of_day(day: date, zone: ZoneInfo) -> datetime:
+    """The moment the local `day` ends in `zone`, when the next one begins: what "until the end of
+    <day>" means to a customer, and the open end of a range of business days."""
+    return start_of_day(day + timedelta(days=1), zone)
 
 
 def _on_the_calendar(value: datetime) -> datetime:

@@ -3,7 +3,7 @@ holds out its control group at launch, a till redeems its coupon, and the result
 groups; budgets refuse a launch; triggers reach a member once per occasion; the access policy."""
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -271,7 +271,10 @@ async def test_a_complaint_coupon_is_paid_once_without_a_compensation_campaign(c
     (coupon,) = await cmp.wallet("m-1")
     assert (coupon["kind"], coupon["terms"]["amount"], coupon["state"], coupon["campaign_id"]) == (
         "amount_off", "10.00", "issued", "complaint:cp-1")
-    assert at(coupon["valid_until"]) - at(coupon["valid_from"]) == timedelta(days=30)  # CRM_COMPENSATION_COUPON_VALID_DAYS
+    # CRM_COMPENSATION_COUPON_VALID_DAYS (30) from its issue, to the end of that local day
+    last_moment = at(coupon["valid_from"]) + timedelta(days=30)
+    zone = cmp.app.state.settings.zone
+    assert at(coupon["valid_until"]) == datetime.combine(last_moment.astimezone(zone).date() + timedelta(days=1), time(), zone)
     assert coupon["terms"]["limits"]["stores"] == []  # any store
     (issued,) = await cmp.outbox(COUPON_ISSUED)
     assert (issued["member_id"], issued["coupon_id"]) == ("m-1", coupon["coupon_id"])

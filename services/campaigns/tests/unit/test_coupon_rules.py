@@ -82,8 +82,17 @@ def test_validity_is_fixed_dates_or_days_from_issue() -> None:
     assert "both valid_from and valid_until" in reject(validity={"valid_from": "2026-12-01T00:00:00+08:00", "valid_until": None})
     assert "valid_until must be after" in reject(validity={"valid_from": "2026-12-02T00:00:00Z", "valid_until": "2026-12-01T00:00:00Z"})
     assert "timezone" in reject(validity={"valid_from": "2026-12-01T00:00:00", "valid_until": "2026-12-02T00:00:00"})
-    s = spec(validity={"days": 30})
-    assert s.validity.window(NOW) == (NOW, NOW + timedelta(days=30))
+
+
+def test_days_of_validity_run_to_the_end_of_the_local_day_they_end_on() -> None:
+    # Issued at 18:00 in Shanghai on 5 December: 30 days end on 4 January at 18:00, and the coupon
+    # is good all of that day, to midnight in Shanghai.
+    assert spec(validity={"days": 30}).validity.window(NOW, SHANGHAI) == (NOW, datetime(2027, 1, 5, tzinfo=SHANGHAI))
+    # Issued at 00:30 local time (16:30 UTC the day before): the local date counts, not UTC's.
+    late = datetime(2026, 12, 4, 16, 30, tzinfo=UTC)
+    assert spec(validity={"days": 1}).validity.window(late, SHANGHAI)[1] == datetime(2026, 12, 7, tzinfo=SHANGHAI)
+    fixed = spec().validity
+    assert fixed.window(NOW, SHANGHAI) == fixed.dates() == (fixed.valid_from, fixed.valid_until)
 
 
 def test_bad_values_are_refused_with_their_field() -> None:

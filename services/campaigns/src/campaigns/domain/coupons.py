@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, tzinfo
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -29,7 +30,7 @@ from shared.identifiers import StoreId
 from shared.integers import Int64
 from shared.money import Money
 from shared.text import Text
-from shared.zones import Moment
+from shared.zones import Moment, end_of_day
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -78,9 +79,17 @@ class Validity(Strict):
         """Fixed dates that have passed: a coupon of them could never be used."""
         return self.valid_until is not None and self.valid_until <= now
 
-    def window(self, issued_at: datetime) -> tuple[datetime, datetime]:
+    def window(self, issued_at: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+        """When a coupon issued at `issued_at` may be used. `days` run to the end of the chain's
+        local day they end on: a customer reads "valid 7 days" in days, so a coupon issued at 15:00
+        is good all of its last day rather than until 15:00 of it (and never for less than the days
+        given). A birthday coupon issued a week before the birthday covers the whole birthday."""
         if self.days is not None:
-            return issued_at, issued_at + timedelta(days=self.days)
+            return issued_at, end_of_day((issued_at + timedelta(days=self.days)).astimezone(zone).date(), zone)
+        return self.dates()
+
+    def dates(self) -> tuple[datetime, datetime]:
+        """The fixed dates (a generic code's: nobody is issued one, so there is no day of issue)."""
         assert self.valid_from is not None and self.valid_until is not None
         return self.valid_from, self.valid_until
 

@@ -8,11 +8,12 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Collection
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from shared.errors import Invalid
+from shared.zones import end_of_day
 
 DIMENSIONS = ("product_quality", "service", "price", "store_environment", "after_sales")
 DIMENSION_LABELS = {
@@ -28,8 +29,7 @@ def invitation_expiry(created_at: datetime, ttl_days: int, zone: ZoneInfo) -> da
     """When an invitation made at `created_at` stops taking answers: at the end of the chain's
     local day `ttl_days` after, the last day its SMS names (`expires_on`), so the link works all
     of that day rather than stopping at the time of day it was made."""
-    last_day = created_at.astimezone(zone).date() + timedelta(days=ttl_days)
-    return datetime.combine(last_day + timedelta(days=1), time(), tzinfo=zone)
+    return end_of_day(created_at.astimezone(zone).date() + timedelta(days=ttl_days), zone)
 
 
 def last_day_to_answer(expires_at: datetime, zone: ZoneInfo) -> date:

@@ -21,7 +21,7 @@ that a closed period's figure can still go down when a later return arrives.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,6 +38,7 @@ from members.adapters.tables.infobase import (
 )
 from members.domain.month_ranges import month_start
 from shared.db import BulkInsert, is_postgresql, one_of
+from shared.zones import end_of_day, start_of_day
 
 MEMBERS = MemberRow.__table__  # type: ignore[attr-defined]
 DAYS = MemberDaySpendRow.__table__  # type: ignore[attr-defined]
@@ -66,8 +67,8 @@ def business_day(at: datetime, zone: ZoneInfo) -> date:
 
 def day_bounds(first: date | None, last: date | None, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
     """The instants [start, end) covering business days first..last (either side may be open)."""
-    start = datetime.combine(first, time(), zone) if first else None
-    end = datetime.combine(last + timedelta(days=1), time(), zone) if last else None
+    start = start_of_day(first, zone) if first else None
+    end = end_of_day(last, zone) if last else None
     return start, end
 
 

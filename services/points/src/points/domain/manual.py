@@ -8,10 +8,11 @@ only a caller whose reach is the whole chain (an admin) may book.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from points.domain.exceptions import CapExceeded
+from shared.zones import end_of_day, start_of_day
 
 
 @dataclass(frozen=True)
@@ -22,9 +23,8 @@ class ManualCaps:
 
     def day_of(self, at: datetime) -> tuple[datetime, datetime]:
         """The business day `at` falls in, as [start, end) instants."""
-        start = datetime.combine(at.astimezone(self.zone).date(), time(), self.zone)
-        end = datetime.combine(start.date() + timedelta(days=1), time(), self.zone)
-        return start, end
+        day = at.astimezone(self.zone).date()
+        return start_of_day(day, self.zone), end_of_day(day, self.zone)
 
     def check(self, points: int, booked_today: int) -> None:
         """CapExceeded if `points` in one more entry breaks a cap, given what was booked today."""

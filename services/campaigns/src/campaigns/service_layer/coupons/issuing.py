@@ -92,7 +92,7 @@ async def issue(uow: UnitOfWork, template_id: str, member_ids: list[str], campai
     new = [m for m in wanted if m not in held]
     granted = await _room(uow.session, Take(f"{key}|issued", spec.caps.issued), len(new))
     result = Issued(requested=len(wanted), already_held=len(held), over_budget=len(new) - granted)
-    valid_from, valid_until = spec.validity.window(now)
+    valid_from, valid_until = spec.validity.window(now, uow.settings.zone)
     rows: dict[str, dict[str, Any]] = {m: {"id": str(uuid.uuid4()), "template_id": template_id, "campaign_id": campaign_id, "campaign_key": key,
                 "member_id": m, "state": State.ISSUED.value, "issued_at": now, "valid_from": valid_from,
                 "valid_until": valid_until} for m in new[:granted]}

@@ -97,7 +97,7 @@ async def load(session: AsyncSession, codes: list[str], store_id: str, pos_txn_i
             query = select(CouponRow).where(CouponRow.use_key == _use_key(template.id, store_id, pos_txn_id))
             use = (await session.exec(query.with_for_update() if lock else query)).first()
             spec = spec_of(template)
-            valid_from, valid_until = spec.validity.window(at)  # fixed dates: generic codes have no day of issue
+            valid_from, valid_until = spec.validity.dates()
             row = use or CouponRow(
                 id=str(uuid.uuid4()), code=None, use_key=_use_key(template.id, store_id, pos_txn_id), template_id=template.id,
                 campaign_key=campaign_key(template.id, None), member_id=member_id, state=State.ISSUED.value,

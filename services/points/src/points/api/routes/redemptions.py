@@ -1,6 +1,5 @@
 """Gift redemption at the service desk and the gift register (赠品发放登记)."""
 
-from datetime import datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -21,6 +20,7 @@ from shared.periods import ReportDay
 from shared.policy import Grant
 from shared.reports import Column, ReportFormat, local_time, render
 from shared.unit_of_work import UnitOfWork
+from shared.zones import end_of_day, start_of_day
 
 router = APIRouter(prefix="/v1", tags=["gift redemption"])
 
@@ -127,8 +127,7 @@ async def gift_register(
         raise RequestValidationError([{"type": "value_error", "loc": ("query", "to"), "input": str(date_to),
                                        "msg": "to is before from"}])
     zone = uow.settings.zone
-    start = datetime.combine(date_from, time(), zone)
-    end = datetime.combine(date_to + timedelta(days=1), time(), zone)
+    start, end = start_of_day(date_from, zone), end_of_day(date_to, zone)
     redeemed_at = col(RedemptionRow.redeemed_at)
     rows = (
         await uow.session.exec(
