@@ -1,11 +1,13 @@
 """Budgets and caps: counted when a coupon is held or used, given back when it is released or a
 return gives it back, and never passed, whatever the order of tills and sales."""
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from campaigns.service_layer.coupons.counters import counter
+from campaigns.service_layer.coupons.counters import counter, period_of
 from shared.events.registry import COUPON_RELEASED
 
 pytestmark = pytest.mark.integration
@@ -131,6 +133,27 @@ async def test_the_per_member_period_cap_starts_again_in_the_next_period(cmp) ->
     assert (await cmp.validate([code], txn="T-2", card=card)).json()["codes"][0]["reason"] == "cap_reached"
     cmp.clock.advance(days=7)
     assert (await cmp.validate([code], txn="T-2", card=card)).json()["codes"][0]["ok"]
+
+
+async def test_a_daily_cap_counts_the_chains_local_day(cmp) -> None:
+    code = await generic(cmp, caps={"per_member_per_period": 1, "period_days": 1},
+                         validity={"valid_from": "2026-12-01T00:00:00Z", "valid_until": "2027-03-01T00:00:00Z"})
+    await cmp.apply(cmp.registered("m-a"))
+    card = cmp.cards["m-a"]
+    cmp.clock.advance(hours=22, minutes=40)  # 08:40 on 6 December in Shanghai (00:40 UTC)
+    # Used at 07:30 the same local morning, which is still 5 December in UTC.
+    await cmp.apply(cmp.sale([code], txn="T-1", card=card, at=datetime(2026, 12, 5, 23, 30, tzinfo=UTC)))
+    assert (await cmp.validate([code], txn="T-2", card=card)).json()["codes"][0]["reason"] == "cap_reached"
+    cmp.clock.advance(hours=15, minutes=30)  # 00:10 on 7 December in Shanghai, still 6 December in UTC
+    assert (await cmp.validate([code], txn="T-2", card=card)).json()["codes"][0]["ok"]
+
+
+def test_periods_are_local_days_and_weeks_start_on_monday() -> None:
+    shanghai = ZoneInfo("Asia/Shanghai")
+    monday = datetime(2026, 12, 7, 0, 0, tzinfo=shanghai)
+    assert period_of(monday, 7, shanghai) == period_of(monday + timedelta(days=6, hours=23), 7, shanghai)
+    assert period_of(monday - timedelta(minutes=1), 7, shanghai) == period_of(monday, 7, shanghai) - 1
+    assert period_of(monday - timedelta(minutes=1), 1, shanghai) == period_of(monday, 1, shanghai) - 1
 
 
 async def test_an_erased_members_card_no_longer_resolves(cmp) -> None:

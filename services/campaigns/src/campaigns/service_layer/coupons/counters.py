@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
 
 from sqlalchemy import literal, update
@@ -14,15 +14,17 @@ from shared.columns import MoneyColumn
 from shared.db import insert_into
 
 COUNTER = CouponCounterRow.__table__  # type: ignore[attr-defined]
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def campaign_key(template_id: str, campaign_id: str | None) -> str:
     return f"{template_id}|{campaign_id or '-'}"
 
 
-def period_of(at: datetime, days: int) -> int:
-    return (at - EPOCH).days // days
+def period_of(at: datetime, days: int, zone: tzinfo) -> int:
+    """The period of `days` a use at `at` counts in, by the chain's local calendar: a daily cap
+    starts again at local midnight (not at UTC's, 08:00 in Shanghai), and periods are numbered from
+    the first day of the calendar, a Monday, so that weekly ones run Monday to Sunday."""
+    return (at.astimezone(zone).date().toordinal() - 1) // days
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,7 @@ async def on_purchase_made(uow: UnitOfWork, delivery: Delivery) -> None:
         spec = loaded.specs[code]
         await end_lapsed_hold(uow, row, spec, sale.store_id, sale.pos_txn_id)
         discount = min(claimed[code], verdict.discount) if claimed[code] else verdict.discount
-        period = period_of(sale.occurred_at, spec.caps.period_days) if spec.caps.period_days else None
+        period = period_of(sale.occurred_at, spec.caps.period_days, uow.settings.zone) if spec.caps.period_days else None
         member_id = member_for_caps(row, loaded)
         if not await take_all(session, counters(spec, row.campaign_key, member_id, sale.store_id, period), discount):
             _reject(uow, sale, sale_event_id, code, Reason.CAP_REACHED, claimed[code])

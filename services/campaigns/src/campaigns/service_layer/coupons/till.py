@@ -154,7 +154,7 @@ async def _would_break_caps(session: AsyncSession, loaded: Loaded, verdicts: lis
         if held_by(row, request.store_id, request.pos_txn_id):
             continue  # already counted for this sale
         member = member_for_caps(row, loaded)
-        period = period_of(request.at, spec.caps.period_days) if spec.caps.period_days else None
+        period = period_of(request.at, spec.caps.period_days, request.zone) if spec.caps.period_days else None
         for take in counters(spec, row.campaign_key, member, request.store_id, period):
             if take.count_cap is None and take.amount_cap is None:
                 continue  # counted for the results, capping nothing
@@ -234,7 +234,7 @@ async def _reserve(uow: UnitOfWork, request: TillRequest, member: str | None, tt
         await end_lapsed_hold(uow, row, spec, request.store_id, request.pos_txn_id)
         if held_by(row, request.store_id, request.pos_txn_id):
             await give_back(session, counted_takes(spec, row), row.discount or ZERO)
-        period = period_of(request.at, spec.caps.period_days) if spec.caps.period_days else None
+        period = period_of(request.at, spec.caps.period_days, request.zone) if spec.caps.period_days else None
         member_id = member_for_caps(row, loaded)
         if not await take_all(session, counters(spec, row.campaign_key, member_id, request.store_id, period), verdict.discount):
             capped.add(verdict.code)
