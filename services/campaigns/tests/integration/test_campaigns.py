@@ -245,6 +245,23 @@ async def test_a_compensation_campaign_holds_nobody_out_and_counts_each_complain
     assert {e["campaign_id"] for e in issued} == {made["id"]}
 
 
+async def test_a_triggered_campaign_counts_each_members_spend_from_when_it_reached_them(cmp) -> None:
+    await cmp.apply(registered("m-early"), registered("m-late"))
+    twenty = await cmp.template(kind="amount_off", amount="20", threshold=None, validity={"days": 30}, name="赔付券 20元")
+    made = await campaign(cmp, kind="triggered", trigger="complaint_compensation", coupon_template_id=twenty)
+    await act(cmp, made["id"], "launch")
+    await cmp.apply(resolved("cp-1", "m-early", "20"))
+    cmp.clock.advance(days=20)
+    # Bought weeks into the campaign, before it reached them: no effect of the campaign.
+    await cmp.apply(sale("m-late", [("grain", "100.00")], at=cmp.clock.now))
+    cmp.clock.advance(minutes=1)
+    await cmp.apply(resolved("cp-2", "m-late", "20"))
+    cmp.clock.advance(minutes=1)
+    await cmp.apply(sale("m-late", [("grain", "30.00")], at=cmp.clock.now))
+    treated = (await cmp.client.get(f"/v1/campaigns/{made['id']}/results", headers=cmp.marketing())).json()["treatment"]
+    assert (treated["members"], treated["buyers"], treated["spend_per_member"], treated["visits_per_member"]) == (2, 1, "15.00", "0.50")
+
+
 async def test_a_member_reached_on_several_occasions_counts_once_in_the_results(cmp) -> None:
     await cmp.apply(registered("m-twice"), registered("m-once"))
     twenty = await cmp.template(kind="amount_off", amount="20", threshold=None, validity={"days": 30}, name="赔付券 20元")

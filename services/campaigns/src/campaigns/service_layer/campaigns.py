@@ -514,7 +514,10 @@ class Results:
 
 async def results(uow: UnitOfWork, campaign_id: str) -> Results:
     """Treatment against control over the campaign's window (its start to its end, or now): spend
-    (paid, net of returns) and visits per member, every member of each group counted."""
+    (paid, net of returns) and visits per member, every member of each group counted. Each
+    member's spend counts from when the campaign first reached them (or held them out): a
+    triggered campaign reaches members over months, and what one bought before it reached them
+    is none of its effect (for a one-off campaign that is its start, for everyone)."""
     row = await get(uow, campaign_id)
     now = uow.now()
     end = row.ended_at or now
@@ -528,13 +531,14 @@ async def results(uow: UnitOfWork, campaign_id: str) -> Results:
         # Each member once: a triggered campaign keeps a row per occasion it reached them on (two
         # complaints, each year's birthday), and joined as they are every sale would count again
         # for each. A member's group is drawn from the campaign and the member alone, so it is one.
-        reached = core_select(MEMBERS.c.member_id, MEMBERS.c.control).where(MEMBERS.c.campaign_id == campaign_id).distinct().subquery()
+        reached = (core_select(MEMBERS.c.member_id, MEMBERS.c.control, func.min(MEMBERS.c.reached_at).label("since"))
+                   .where(MEMBERS.c.campaign_id == campaign_id).group_by(MEMBERS.c.member_id, MEMBERS.c.control).subquery())
         spent = await uow.session.exec(  # type: ignore[call-overload]
             core_select(reached.c.member_id, reached.c.control,
                         type_coerce(func.coalesce(func.sum(segments.net_paid(PURCHASES)), 0), MoneyColumn()),
                         func.count(PURCHASES.c.sale_event_id))
             .select_from(reached.join(PURCHASES, PURCHASES.c.member_id == reached.c.member_id))
-            .where(PURCHASES.c.occurred_at >= start, PURCHASES.c.occurred_at <= end)
+            .where(PURCHASES.c.occurred_at >= start, PURCHASES.c.occurred_at >= reached.c.since, PURCHASES.c.occurred_at <= end)
             .group_by(reached.c.member_id, reached.c.control)
         )
         for member_id, control, spend, visits in spent.all():
