@@ -1,5 +1,5 @@
-"""The `birthday-notices` job on SQLite and PostgreSQL: birthdays announced exactly N local days
-ahead, once per member and year (reruns and racing replicas), 29 February in common years, never
+"""The `birthday-notices` job on SQLite and PostgreSQL: birthdays announced N local days ahead (and
+those from today to then not announced yet), once per member and year (reruns and racing replicas), 29 February in common years, never
 for erased members, and the chain's calendar day deciding at midnight in Shanghai."""
 
 import asyncio
@@ -37,10 +37,11 @@ async def announced(members) -> list[tuple[c.BirthdayUpcomingV1, str]]:
 async def test_a_birthday_is_announced_seven_local_days_ahead_once_however_often_the_job_runs(members, env) -> None:
     due = await register(members, env, birthday="1990-12-12")
     await register(members, env, birthday="1990-12-13")  # eight days ahead: tomorrow's run
-    await register(members, env, birthday="1990-12-11")  # six days ahead: was yesterday's
+    await register(members, env, birthday="1990-12-04")  # yesterday: past
     await register(members, env)  # no birthday given
     summary = await run(members, MORNING)
-    assert summary == {"job": "birthday-notices", "today": "2026-12-05", "birthday": "2026-12-12", "due": 1, "announced": 1}
+    assert summary == {"job": "birthday-notices", "today": "2026-12-05", "birthdays_until": "2026-12-12", "due": 1,
+                       "announced": 1}
     [(event, event_id)] = await announced(members)
     assert event == c.BirthdayUpcomingV1(member_id=due["id"], days_until=7, occasion_year=2026)
     assert event_id == derived_event_id("members", "birthday", due["id"], 2026)
@@ -49,6 +50,24 @@ async def test_a_birthday_is_announced_seven_local_days_ahead_once_however_often
     assert (await run(members, MORNING.replace(hour=9)))["announced"] == 0
     assert (await run(members, MORNING.replace(hour=15)))["announced"] == 0  # 23:00 local, same day
     assert len(await announced(members)) == 1
+
+
+async def test_a_day_the_job_did_not_run_is_caught_up_with_the_days_actually_left(members, env) -> None:
+    sixth_ahead = await register(members, env, birthday="1990-12-11")  # yesterday's run would have announced it
+    today = await register(members, env, birthday="1990-12-05")  # registered on their birthday
+    await register(members, env, birthday="1990-12-13")  # eight days ahead: tomorrow's
+    assert (await run(members, MORNING))["announced"] == 2
+    assert sorted((e.member_id, e.days_until) for e, _ in await announced(members)) == sorted(
+        [(sixth_ahead["id"], 6), (today["id"], 0)])
+    assert (await run(members, MORNING.replace(hour=9)))["announced"] == 0
+
+
+async def test_a_window_across_new_year_announces_each_birthday_under_its_own_year(members, env) -> None:
+    december = await register(members, env, birthday="1990-12-31")
+    january = await register(members, env, birthday="1990-01-02")
+    await run(members, datetime(2026, 12, 27, 2, 0, tzinfo=UTC))
+    assert sorted((e.member_id, e.occasion_year, e.days_until) for e, _ in await announced(members)) == sorted(
+        [(december["id"], 2026, 4), (january["id"], 2027, 6)])
 
 
 async def test_the_payload_carries_no_date(members, env) -> None:
@@ -60,7 +79,7 @@ async def test_the_payload_carries_no_date(members, env) -> None:
 
 async def test_the_occasion_is_the_year_of_the_birthday_across_new_year(members, env) -> None:
     m = await register(members, env, birthday="1988-01-03")
-    assert (await run(members, datetime(2026, 12, 27, 2, 0, tzinfo=UTC)))["birthday"] == "2027-01-03"
+    assert (await run(members, datetime(2026, 12, 27, 2, 0, tzinfo=UTC)))["birthdays_until"] == "2027-01-03"
     [(event, event_id)] = await announced(members)
     assert (event.member_id, event.occasion_year) == (m["id"], 2027)
     assert event_id == derived_event_id("members", "birthday", m["id"], 2027)
@@ -100,11 +119,11 @@ async def test_the_local_day_decides_at_midnight_in_shanghai(members, env) -> No
     eleventh = await register(members, env, birthday="1990-12-11")
     # 15:59 UTC is 23:59 on 4 December in Shanghai: seven days ahead is the 11th, not yet the 12th.
     summary = await run(members, datetime(2026, 12, 4, 15, 59, tzinfo=UTC))
-    assert (summary["today"], summary["birthday"]) == ("2026-12-04", "2026-12-11")
+    assert (summary["today"], summary["birthdays_until"]) == ("2026-12-04", "2026-12-11")
     assert [e.member_id for e, _ in await announced(members)] == [eleventh["id"]]
     # One minute later it is 5 December there (still the 4th in UTC).
     summary = await run(members, datetime(2026, 12, 4, 16, 0, tzinfo=UTC))
-    assert (summary["today"], summary["birthday"]) == ("2026-12-05", "2026-12-12")
+    assert (summary["today"], summary["birthdays_until"]) == ("2026-12-05", "2026-12-12")
     assert [e.member_id for e, _ in await announced(members)] == [eleventh["id"], twelfth["id"]]
 
 
@@ -126,7 +145,8 @@ async def test_the_notice_period_is_a_setting_and_admins_run_the_job(env, databa
         assert r.status_code == 403
         r = await members.post("/v1/jobs/birthday-notices/run", params=as_of, headers=env.auth(Role.ADMIN))
         assert r.status_code == 200, r.text
-        assert r.json() == {"job": "birthday-notices", "today": "2026-12-05", "birthday": "2026-12-08", "due": 1, "announced": 1}
+        assert r.json() == {"job": "birthday-notices", "today": "2026-12-05", "birthdays_until": "2026-12-08", "due": 1,
+                            "announced": 1}
         [(event, _)] = await announced(members)
         assert (event.member_id, event.days_until) == (m["id"], 3)
 

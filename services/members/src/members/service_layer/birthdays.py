@@ -5,10 +5,14 @@ days are left and the year, not the date.
 
 Days are the chain's local days. The job may run as often as wanted and on every replica: the
 `birthday_notice` key (member, year) takes each announcement once, and its event id is derived
-from the same two facts, so a rerun or a second replica announces nothing twice.
+from the same two facts, so a rerun or a second replica announces nothing twice. It catches up:
+every birthday from today to `birthday_notice_days` ahead not announced yet is announced, with
+the days actually left, so a day the job did not run (a scheduler down over a weekend) costs
+nobody their birthday, and a customer registered a few days before theirs is not missed.
 """
 
-from datetime import datetime, timedelta
+from collections import defaultdict
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, extract, or_
@@ -34,27 +38,37 @@ async def run(commands: Commands, settings: Settings, now: datetime) -> dict[str
 
 
 async def announce(uow: UnitOfWork, settings: Settings, now: datetime) -> dict[str, Any]:
-    """Announces the birthdays that fall exactly `birthday_notice_days` local days after `now`'s
-    local day, skipping erased members and those already announced for that year."""
+    """Announces the birthdays that fall from `now`'s local day to `birthday_notice_days` local
+    days after it and were not announced for their year yet, skipping erased members."""
     days = settings.birthday_notice_days
     today = now.astimezone(settings.zone).date()
-    day = today + timedelta(days=days)
+    # (month, day) of birth -> the day in the window it is celebrated on
+    celebrated = {born: day for day in (today + timedelta(days=n) for n in range(days + 1)) for born in birthdays_on(day)}
     born_on = or_(*(
         and_(extract("month", col(MemberRow.birthday)) == month, extract("day", col(MemberRow.birthday)) == dom)
-        for month, dom in birthdays_on(day)
+        for month, dom in celebrated
     ))
-    due = list((await uow.session.exec(
-        select(MemberRow.id).where(col(MemberRow.erased_at).is_(None), col(MemberRow.birthday).is_not(None), born_on)
+    found = (await uow.session.exec(
+        select(MemberRow.id, col(MemberRow.birthday)).where(col(MemberRow.erased_at).is_(None), col(MemberRow.birthday).is_not(None), born_on)
         .order_by(col(MemberRow.id))  # racing replicas take the keys in one order: no deadlock
-    )).all())
-    fresh = await _take(uow, due, day.year, now)
-    await uow.emit_many(BIRTHDAY_UPCOMING, (
-        (c.BirthdayUpcomingV1(member_id=m, days_until=days, occasion_year=day.year), m,
-         derived_event_id("members", "birthday", m, day.year))
-        for m in fresh
-    ))
-    return {"job": JOB_NAME, "today": today.isoformat(), "birthday": day.isoformat(), "due": len(due),
-            "announced": len(fresh)}
+    )).all()
+    due: dict[int, list[tuple[str, date]]] = defaultdict(list)  # the birthday's year -> (member, day)
+    for member_id, birthday in found:
+        assert birthday is not None  # selected so
+        day = celebrated[(birthday.month, birthday.day)]
+        due[day.year].append((member_id, day))
+    announced = 0
+    for year, members in sorted(due.items()):
+        day_of = dict(members)
+        fresh = await _take(uow, list(day_of), year, now)
+        await uow.emit_many(BIRTHDAY_UPCOMING, (
+            (c.BirthdayUpcomingV1(member_id=m, days_until=(day_of[m] - today).days, occasion_year=year), m,
+             derived_event_id("members", "birthday", m, year))
+            for m in fresh
+        ))
+        announced += len(fresh)
+    return {"job": JOB_NAME, "today": today.isoformat(), "birthdays_until": (today + timedelta(days=days)).isoformat(),
+            "due": len(found), "announced": announced}
 
 
 async def _take(uow: UnitOfWork, member_ids: list[str], year: int, now: datetime) -> list[str]:
