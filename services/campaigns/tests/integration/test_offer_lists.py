@@ -4,7 +4,7 @@ the general list for a member who switched personalisation off, coupons and a co
 any campaign, and the SMS and inbox message with the public link. Against SQLite and PostgreSQL."""
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -118,7 +118,11 @@ async def test_a_member_gets_their_predicted_items_on_promotion_at_their_own_pri
     first = listed["offers"][0]
     assert first["own_price"] == "47.50"  # last paid 57.50, less the promotion's 10.00
     assert listed["offers"][1]["own_price"] is None  # a category has no one price
-    assert first["coupon_code"] and first["valid_until"]
+    assert first["coupon_code"]
+    # Valid for the round's days, to the end of the local day they end on.
+    zone, days = cmp.app.state.settings.zone, cmp.app.state.settings.offer_list_period_days
+    last_day = (cmp.clock() + timedelta(days=days)).astimezone(zone).date()
+    assert datetime.fromisoformat(first["valid_until"]) == datetime.combine(last_day + timedelta(days=1), time(), zone)
     # The coupon is the member's, limited to the SKU, in their wallet under the round's campaign.
     wallet = {w["code"]: w for w in await cmp.wallet("m1")}
     assert wallet[first["coupon_code"]]["campaign_id"] == built["campaign_id"]
