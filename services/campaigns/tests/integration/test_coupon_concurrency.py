@@ -5,9 +5,10 @@ import asyncio
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
 
 from campaigns.service_layer.coupons.counters import counter
-from campaigns.service_layer.coupons.redemption import on_purchase_made
+from campaigns.service_layer.coupons.redemption import on_purchase_made, on_purchase_refunded
 
 pytestmark = pytest.mark.integration
 TILLS = 32
@@ -74,3 +75,31 @@ async def test_a_generic_code_per_member_cap_holds_under_parallel_tills(cmp) -> 
     card = cmp.cards["m-a"]
     results = await asyncio.gather(*(cmp.reserve(["WINTER20"], txn=f"T-{i}", card=card) for i in range(TILLS)))
     assert sum(r.json()["codes"][0]["ok"] for r in results) == 2
+
+
+async def test_a_return_applied_while_its_sale_commits_still_reverses_the_coupon(cmp) -> None:
+    # A return naming no customer travels on another partition than its sale: two replicas may
+    # apply the two at once. Here the return comes while the sale's transaction, having redeemed
+    # the coupon, has not committed yet: the return may not miss the coupon (the sale's look for
+    # earlier returns could not see it either), so it waits for the sale.
+    _, (code,) = await coupons_for(cmp, 1)
+    consumer, commands = cmp.app.state.consumer, cmp.app.state.commands
+
+    async def apply_return() -> None:
+        async with commands() as uow:
+            await on_purchase_refunded(uow, consumer.delivery(cmp.refund("T-1")))
+
+    async def waiting_on_a_lock() -> bool:
+        async with cmp.app.state.sessions() as s:
+            found = await s.exec(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
+            return found.scalar_one() > 0
+
+    async with commands() as uow:
+        await on_purchase_made(uow, consumer.delivery(cmp.sale([code])))
+        returned = asyncio.create_task(apply_return())
+        deadline = asyncio.get_running_loop().time() + 10
+        while not returned.done() and not await waiting_on_a_lock():
+            assert asyncio.get_running_loop().time() < deadline, "the return neither finished nor waited"
+            await asyncio.sleep(0.01)
+    await returned
+    assert (await cmp.wallet("m-0"))[0]["state"] == "reversed"

@@ -5,6 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import cast
 
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from campaigns.adapters.tables import CouponRejectionRow, CouponRow, CouponSaleReturnRow
@@ -32,13 +33,24 @@ from campaigns.service_layer.coupons.till import (
 )
 from shared.commands import derived_event_id
 from shared.consumer import Delivery
-from shared.db import insert_or_skip
+from shared.db import advisory_lock, insert_or_skip, take_advisory_locks
 from shared.events import contracts as c
 from shared.events.registry import COUPON_REDEEMED, COUPON_REVERSED
 from shared.unit_of_work import UnitOfWork
 
 SERVICE = "campaigns"
 SALE_RETURN = CouponSaleReturnRow.__table__  # type: ignore[attr-defined]
+# The advisory lock of one sale's coupons ('coup', with the hash of the sale's transaction).
+SALE_COUPONS = 0x636F7570
+
+
+async def _lock_sale(uow: UnitOfWork, store_id: str, pos_txn_id: str) -> None:
+    """A sale and a return of it are applied one after the other, never side by side. A return
+    naming no customer travels on another partition than its sale, so two replicas may apply them
+    at once; each would look for the other's work before it was committed (the return for the
+    redeemed coupons, the sale for the returns kept before it) and the return would count for
+    nothing. Held to the end of the transaction (PostgreSQL; SQLite runs one writer at a time)."""
+    await take_advisory_locks(uow.session, advisory_lock(SALE_COUPONS, func.hashtext(f"{store_id}/{pos_txn_id}")))
 
 
 async def on_purchase_made(uow: UnitOfWork, delivery: Delivery) -> None:
@@ -51,6 +63,7 @@ async def on_purchase_made(uow: UnitOfWork, delivery: Delivery) -> None:
     if not codes:
         await release_txn(uow, sale.store_id, sale.pos_txn_id, reason="voided")
         return
+    await _lock_sale(uow, sale.store_id, sale.pos_txn_id)
     claimed = {code: sum((d.amount for d in sale.discounts if d.code == code), ZERO) for code in codes}
     member = await member_of_card(session, sale.customer.card_no if sale.customer else None)
     await release_txn(uow, sale.store_id, sale.pos_txn_id, keep=set(codes), reason="voided")
@@ -144,6 +157,7 @@ async def on_purchase_refunded(uow: UnitOfWork, delivery: Delivery) -> None:
     Coupons redeemed before sales' totals were kept (`sale_total` empty) go back on any return, as
     they always did."""
     refund = cast(c.PurchaseRefundedV1, delivery.payload)
+    await _lock_sale(uow, refund.store_id, refund.pos_txn_id)
     # Deduplication by event id does not catch a return republished under a new id; its own key does.
     counted = await insert_or_skip(uow.session, SALE_RETURN, [{
         "store_id": refund.store_id, "refund_id": refund.refund_id, "pos_txn_id": refund.pos_txn_id,
