@@ -50,6 +50,12 @@ def end_of_day(day: date, zone: ZoneInfo) -> datetime:
     return start_of_day(day + timedelta(days=1), zone)
 
 
+def end_of_local_day(at: datetime, zone: ZoneInfo, days_later: int = 0) -> datetime:
+    """The end of the local day in `zone` `days_later` calendar days after the one the moment `at`
+    falls on (`end_of_day`): "valid for 7 days" counted in the chain's days, whatever its clocks do."""
+    return end_of_day(at.astimezone(zone).date() + timedelta(days=days_later), zone)
+
+
 def _on_the_calendar(value: datetime) -> datetime:
     # A day's margin either side: a moment a day from the calendar's ends is shown and compared
     # in any zone (UTC-12 to UTC+14) without overflowing.

@@ -14,7 +14,7 @@ basket after the codes before it.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from typing import Literal
@@ -30,7 +30,7 @@ from shared.identifiers import StoreId
 from shared.integers import Int64
 from shared.money import Money
 from shared.text import Text
-from shared.zones import Moment, end_of_day
+from shared.zones import Moment, end_of_local_day
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -85,7 +85,7 @@ class Validity(Strict):
         is good all of its last day rather than until 15:00 of it (and never for less than the days
         given). A birthday coupon issued a week before the birthday covers the whole birthday."""
         if self.days is not None:
-            return issued_at, end_of_day((issued_at + timedelta(days=self.days)).astimezone(zone).date(), zone)
+            return issued_at, end_of_local_day(issued_at, zone, self.days)
         return self.dates()
 
     def dates(self) -> tuple[datetime, datetime]:

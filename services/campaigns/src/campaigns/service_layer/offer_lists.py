@@ -57,7 +57,7 @@ from shared.errors import Conflict
 from shared.events import contracts as c
 from shared.events.registry import CAMPAIGN_LAUNCHED
 from shared.unit_of_work import UnitOfWork
-from shared.zones import end_of_day
+from shared.zones import end_of_local_day
 
 SERVICE = "campaigns"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -216,7 +216,7 @@ async def _open(uow: UnitOfWork, settings: Settings, key: str, now: datetime) ->
     if not on_offer:
         raise Conflict("promotions: nothing is on the promotion list now, so there is nothing to offer")
     # To the end of the local day the period ends on, as any coupon valid for days (`Validity`).
-    ends = end_of_day((now + timedelta(days=settings.offer_list_period_days)).astimezone(settings.zone).date(), settings.zone)
+    ends = end_of_local_day(now, settings.zone, settings.offer_list_period_days)
     campaign = CampaignRow(
         id=str(uuid.uuid4()), name=f"个人优惠清单 {now.astimezone(settings.zone):%Y-%m-%d}",
         description=f"personal offer lists, round {key}", kind="one_off", message={"template": "offer_list"},

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from shared.errors import Invalid
-from shared.zones import end_of_day
+from shared.zones import end_of_local_day
 
 DIMENSIONS = ("product_quality", "service", "price", "store_environment", "after_sales")
 DIMENSION_LABELS = {
@@ -29,7 +29,7 @@ def invitation_expiry(created_at: datetime, ttl_days: int, zone: ZoneInfo) -> da
     """When an invitation made at `created_at` stops taking answers: at the end of the chain's
     local day `ttl_days` after, the last day its SMS names (`expires_on`), so the link works all
     of that day rather than stopping at the time of day it was made."""
-    return end_of_day(created_at.astimezone(zone).date() + timedelta(days=ttl_days), zone)
+    return end_of_local_day(created_at, zone, ttl_days)
 
 
 def last_day_to_answer(expires_at: datetime, zone: ZoneInfo) -> date:
