@@ -1,13 +1,13 @@
 """Local times made moments: a wall-clock time in the chain's zone, or one with its own offset,
 refused with a ValueError (a 422 naming the field where a form gave it) when it names no moment."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from shared.zones import Moment, in_zone, moment_of
+from shared.zones import Moment, end_of_day, end_of_local_day, in_zone, moment_of, start_of_day
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -50,3 +50,13 @@ def test_an_ordinary_moment_is_taken_as_it_is() -> None:
     with pytest.raises(ValidationError, match="timezone"):
         MOMENT.validate_python("2026-12-05T08:00:00")
 
+
+
+def test_a_local_day_ends_at_the_next_local_midnight_counted_in_calendar_days() -> None:
+    assert end_of_day(date(2026, 12, 5), SHANGHAI) == datetime(2026, 12, 5, 16, 0, tzinfo=UTC)
+    assert start_of_day(date(2026, 12, 5), SHANGHAI) == datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
+    # 00:30 in Shanghai is the day before in UTC: the local day counts.
+    assert end_of_local_day(datetime(2026, 12, 4, 16, 30, tzinfo=UTC), SHANGHAI) == datetime(2026, 12, 6, tzinfo=SHANGHAI)
+    # Over New York's change to summer time (8 March 2026, a 23-hour day), seven days are seven dates.
+    evening = datetime(2026, 3, 7, 23, 30, tzinfo=NEW_YORK)
+    assert end_of_local_day(evening, NEW_YORK, 7) == datetime(2026, 3, 15, tzinfo=NEW_YORK)
