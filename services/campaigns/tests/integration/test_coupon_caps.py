@@ -185,3 +185,13 @@ async def test_a_sale_taking_over_a_lapsed_reservation_counts_the_coupon_once(cm
     assert await used(cmp, f"{template_id}|-|redemptions") == (1, Decimal("20.00"))
     (released,) = await cmp.outbox(COUPON_RELEASED)
     assert released["pos_txn_id"] == "T-held" and released["reason"] == "expired"
+
+
+async def test_validate_answers_what_reserve_does_for_a_coupon_whose_hold_lapsed(cmp) -> None:
+    _, codes = await members_with_coupons(cmp, 1, caps={"redemptions": 1})
+    await cmp.reserve([codes[0]], txn="T-held")
+    cmp.clock.advance(seconds=cmp.app.state.settings.coupon_reservation_ttl_s + 1)
+    # The lapsed hold still counts until it is released; taking the coupon over gives it back first.
+    validated = (await cmp.validate([codes[0]], txn="T-next")).json()["codes"][0]
+    reserved = (await cmp.reserve([codes[0]], txn="T-next")).json()["codes"][0]
+    assert (validated["ok"], validated["reason"]) == (reserved["ok"], reserved["reason"]) == (True, None)

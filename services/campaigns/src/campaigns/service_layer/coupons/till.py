@@ -153,6 +153,9 @@ async def _would_break_caps(session: AsyncSession, loaded: Loaded, verdicts: lis
         row, spec = loaded.rows[verdict.code], loaded.specs[verdict.code]
         if held_by(row, request.store_id, request.pos_txn_id):
             continue  # already counted for this sale
+        # Another sale's hold that lapsed (a live one is refused before this): reserving ends it
+        # and gives its counts back first (`end_lapsed_hold`), so they are not counted against it.
+        lapsed = {t.key for t in counted_takes(spec, row)} if row.state == State.RESERVED else set()
         member = member_for_caps(row, loaded)
         period = period_of(request.at, spec.caps.period_days, request.zone) if spec.caps.period_days else None
         for take in counters(spec, row.campaign_key, member, request.store_id, period):
@@ -160,6 +163,8 @@ async def _would_break_caps(session: AsyncSession, loaded: Loaded, verdicts: lis
                 continue  # counted for the results, capping nothing
             current = await counter(session, take.key)
             used, amount = (current.used_count, current.used_amount) if current else (0, ZERO)
+            if take.key in lapsed:
+                used, amount = used - 1, amount - (row.discount or ZERO)
             if (take.count_cap is not None and used + 1 > take.count_cap) or (
                 take.amount_cap is not None and amount + verdict.discount > take.amount_cap
             ):
