@@ -9,7 +9,7 @@ from pydantic import AfterValidator
 
 from shared.strict import StrictDate
 
-_YEAR = r"([1-8]\d{3}|9[0-8]\d{2}|99[0-8]\d|999[0-8])"
+_YEAR = r"([1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
 MONTH_PATTERN = rf"^{_YEAR}-(0[1-9]|1[0-2])$"
 QUARTER_PATTERN = rf"^{_YEAR}-Q[1-4]$"
 

@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-PHONE_PATTERN = r"^1[3-9]\d{9}$"
+# ASCII digits only: `\d` would take full-width and other scripts' digits too, and one number so
+# written would be another to the per-phone limits and to the look-up of the member holding it.
+PHONE_PATTERN = r"^1[3-9][0-9]{9}$"
 
 Phone = Annotated[str, StringConstraints(pattern=PHONE_PATTERN)]

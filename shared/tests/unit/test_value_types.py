@@ -59,7 +59,10 @@ def test_mainland_mobile_numbers_are_accepted(phone: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "phone", ["1380013800", "138001380000", "12345678901", "23800138000", "+8613800138000", "138-0013-8000", ""],
+    "phone", ["1380013800", "138001380000", "12345678901", "23800138000", "+8613800138000", "138-0013-8000", "",
+              # Digits of other scripts: one number written in full-width or Arabic-Indic digits
+              # would be another number to the per-phone limits and the member look-up.
+              "13８００１３８０００", "13٨٠٠١٣٨٠٠٠"],
 )
 def test_other_phone_numbers_are_refused(phone: str) -> None:
     with pytest.raises(ValidationError, match="pattern"):

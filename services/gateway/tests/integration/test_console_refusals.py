@@ -17,8 +17,8 @@ from tests.support.platform import TestEnv
 pytestmark = pytest.mark.integration
 
 PHONE_REFUSED = {"detail": [
-    {"loc": ["body", "phone"], "msg": "String should match pattern '^1[3-9]\\d{9}$'", "type": "string_pattern_mismatch",
-     "input": "123", "ctx": {"pattern": "^1[3-9]\\d{9}$"}},
+    {"loc": ["body", "phone"], "msg": "String should match pattern '^1[3-9][0-9]{9}$'", "type": "string_pattern_mismatch",
+     "input": "123", "ctx": {"pattern": "^1[3-9][0-9]{9}$"}},
     {"loc": ["body", "name"], "msg": "String should have at most 50 characters", "type": "string_too_long",
      "input": "x", "ctx": {"max_length": 50}},
 ]}

@@ -223,6 +223,17 @@ async def test_a_birthday_in_the_future_is_422_in_the_shape_of_body_validation(s
     assert r.json()["total"] == 0
 
 
+async def test_digits_of_other_scripts_are_422_not_another_phone_or_code(sign_in) -> None:
+    # A number in full-width digits would be a phone of its own to the per-phone limit (five more
+    # codes an hour to the same handset) and a stranger to members' look-up.
+    r = await sign_in.ask("13８００１３８０００")
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "phone"], r.text
+    r = await sign_in.token("13800138000", "١٢٣٤٥٦")
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "code"], r.text
+    assert not any(e["recipient"].startswith("13８") for e in (
+        await sign_in.campaigns.get("/v1/outbox", headers=sign_in.env.auth(Role.OPERATOR))).json())
+
+
 async def test_codes_are_throttled_per_phone_with_retry_after(sign_in) -> None:
     for _ in range(3):
         assert (await sign_in.ask("13700005555")).status_code == 202

@@ -28,7 +28,9 @@ async def test_integers_beyond_64_bits_in_a_query_are_422(members, env: TestEnv,
 
 
 @pytest.mark.parametrize("query", ["managers/monthly?month=0000-01", "managers/quarterly?quarter=0000-Q1",
-                                   "managers/monthly?month=9999-12", "managers/quarterly?quarter=9999-Q4"])
+                                   "managers/monthly?month=9999-12", "managers/quarterly?quarter=9999-Q4",
+                                   # Full-width digits: a period is written in ASCII digits, as everywhere else.
+                                   "managers/monthly?month=２０２６-01", "managers/quarterly?quarter=２０２６-Q1"])
 async def test_year_zero_in_a_report_period_is_422(members, env: TestEnv, query: str) -> None:
     from shared.auth import Role
 

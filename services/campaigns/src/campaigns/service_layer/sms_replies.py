@@ -14,7 +14,7 @@ from campaigns.adapters.members_api import ReplyForwarder, ReplyRefused
 log = logging.getLogger(__name__)
 
 # A mainland mobile number as providers write it: 11 digits, perhaps after +86 or 86.
-_MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+_MOBILE = re.compile(r"^(?:\+?86)?(1[3-9][0-9]{9})$")
 
 
 @dataclass(frozen=True)

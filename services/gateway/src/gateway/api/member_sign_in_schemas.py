@@ -9,7 +9,7 @@ from shared.phones import Phone
 from shared.strict import StrictBool, StrictDate
 from shared.text import Text
 
-Code = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
+Code = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
 
 
 class CodeRequest(Body):

@@ -21,7 +21,7 @@ DLQ_PREFIX = "dlq_"
 # Added to a replayed record: which dead letter it replays. Consumers ignore it (they dedupe by
 # event id); it tells a reader of the topic, and a dead letter of a replay, where it came from.
 REPLAY_HEADER = "crm_replay_of"
-DEAD_LETTER_ID = re.compile(r"^(\d{1,9})-(\d{1,18})$")
+DEAD_LETTER_ID = re.compile(r"^([0-9]{1,9})-([0-9]{1,18})$")
 MAX_FILTER_CHARS = 200
 
 

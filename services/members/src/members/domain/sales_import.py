@@ -26,7 +26,7 @@ from shared.zones import in_zone
 
 # A local time as Chinese systems export it and spreadsheets save it: 2019/3/1 10:15 or
 # 2019/03/01 10:15:00, year first, so that it is never a day-month guess.
-SLASHED = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
+SLASHED = re.compile(r"([0-9]{4})/([0-9]{1,2})/([0-9]{1,2})[ T]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
 # Per request: about the most a body of CRM_MAX_BODY_BYTES carries of sales of a few lines.
 MAX_SALES_PER_BATCH = 5000
 
