@@ -235,6 +235,18 @@ async def test_every_complaints_cursor_handed_out_is_taken_back_up_to_the_newest
     assert beyond.status_code == 422 and "cursor" in beyond.json()["message_en"]
 
 
+async def test_an_id_of_dots_names_nothing_rather_than_another_path_of_the_service(app_api) -> None:
+    client, services, member, _ = app_api
+    # Sent as "/v1/complaints/." the id would be resolved away: the member's list of complaints,
+    # answered where one complaint was promised (a 500).
+    services["feedback"].answers["/v1/complaints"] = (200, [{"id": "c1"}])
+    for path, sent in (("/app/v1/complaints/%2E", b"/v1/complaints/%2E"),
+                       ("/app/v1/surveys/%2E%2E", b"/v1/surveys/answers/%2E%2E")):
+        r = await client.get(path, headers=member)
+        assert r.status_code == 404, (path, r.text)
+        assert services["feedback"].requests[-1].url.raw_path == sent
+
+
 async def test_staff_and_anonymous_callers_are_refused_in_both_languages(app_api) -> None:
     client, services, _, desk = app_api
     staff = await client.get("/app/v1/card", headers=desk)

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from asgi_correlation_id import correlation_id
 
-from gateway.adapters.clients import _client
+from gateway.adapters.clients import _client, segment
 
 pytestmark = pytest.mark.unit
 
@@ -234,3 +234,12 @@ async def test_a_post_that_reached_the_service_is_not_sent_again_nor_called_a_co
             await client.post("/v1/redemptions?gift=G2", json={})
     assert seen == [(1, "post /v1/redemptions?gift=g1"), (1, "post /v1/redemptions?gift=g2")]
     assert type(raised.value) is httpx.RemoteProtocolError and str(raised.value) == "Server disconnected"
+
+
+@pytest.mark.parametrize(("value", "sent"), [
+    ("m-1", "m-1"), ("a/b", "a%2Fb"), ("x?y#z", "x%3Fy%23z"), (".", "%2E"), ("..", "%2E%2E"), ("...", "..."), ("a.b", "a.b"),
+])
+def test_a_value_is_one_path_segment_that_no_url_resolves_away(value: str, sent: str) -> None:
+    assert segment(value) == sent
+    url = httpx.URL(f"http://members/v1/members/{segment(value)}/overview")
+    assert url.raw_path == f"/v1/members/{sent}/overview".encode()

@@ -27,6 +27,7 @@ What the pool does with connections a service closes (`DownstreamTransport`):
 import logging
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import httpx
@@ -39,6 +40,14 @@ from httpx_aiohttp import AiohttpTransport
 from gateway.config import Settings
 
 log = logging.getLogger(__name__)
+
+
+def segment(value: str) -> str:
+    """A value as one path segment of a downstream URL, whatever the caller sent: `/`, `?` and `#`
+    stay data, never syntax, and so do `.` and `..`, which a URL resolves as "this folder" and "the
+    one above" (`/v1/complaints/.` would be the list of complaints, not a complaint named ".")."""
+    quoted = quote(value, safe="")
+    return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
 
 
 @dataclass

@@ -16,10 +16,11 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from gateway.adapters.clients import segment
 from gateway.adapters.member_revocations import RevokedMembers
 from gateway.adapters.tables import StoreRow
 from gateway.service_layer import member_sign_in
-from gateway.service_layer.app_calls import MemberCalls, Relayed, own
+from gateway.service_layer.app_calls import MemberCalls, Relayed
 from shared.commands import Commands
 from shared.errors import Invalid, InvalidBodyField
 
@@ -70,8 +71,8 @@ async def unless_unknown(read: Awaitable[Any], nothing: Any) -> Any:
 async def card(calls: MemberCalls, member_id: str) -> dict[str, Any]:
     # gather, not a TaskGroup: a refusal must reach the app as itself, not inside an ExceptionGroup.
     member, balance = await asyncio.gather(
-        calls.get("members", f"/v1/members/{own(member_id)}"),
-        points_account(calls, f"/v1/members/{own(member_id)}/expiring"),
+        calls.get("members", f"/v1/members/{segment(member_id)}"),
+        points_account(calls, f"/v1/members/{segment(member_id)}/expiring"),
     )
     if balance is None:
         balance = {"balance": 0, "expiring": []}
@@ -94,7 +95,7 @@ async def ledger(calls: MemberCalls, member_id: str, limit: int, cursor: int | N
     params: dict[str, Any] = {"limit": limit}
     if cursor is not None:
         params["before_id"] = cursor
-    body = await points_account(calls, f"/v1/accounts/{own(member_id)}/ledger", params)
+    body = await points_account(calls, f"/v1/accounts/{segment(member_id)}/ledger", params)
     if body is None:
         return {"items": [], "next_cursor": None}
     items = [{k: e[k] for k in ("id", "entry_type", "points", "balance_after", "reason", "occurred_at")} for e in body["entries"]]
@@ -106,11 +107,11 @@ async def gifts(calls: MemberCalls, member_id: str) -> dict[str, Any]:
     """points' catalogue for the member: their channel's prices, their home store's stock. Before
     points has the account, it prices the catalogue by the channel and home store members has for
     them (points' `Newcomer`), so the rule of what is on offer stays in points."""
-    path = f"/v1/members/{own(member_id)}/gifts"
+    path = f"/v1/members/{segment(member_id)}/gifts"
     body = await points_account(calls, path)
     if body is not None:
         return body
-    member = await calls.get("members", f"/v1/members/{own(member_id)}")
+    member = await calls.get("members", f"/v1/members/{segment(member_id)}")
     newcomer = {"channel": member["channel"]}
     if member.get("home_store_id"):
         newcomer["home_store_id"] = member["home_store_id"]
@@ -139,26 +140,26 @@ def receipt(purchase: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
 
 async def purchases(calls: MemberCalls, session: AsyncSession, member_id: str, limit: int, cursor: int | None) -> dict[str, Any]:
     offset = cursor or 0
-    body = await calls.get("members", f"/v1/members/{own(member_id)}/purchases", {"limit": limit + 1, "offset": offset})
+    body = await calls.get("members", f"/v1/members/{segment(member_id)}/purchases", {"limit": limit + 1, "offset": offset})
     names = await store_names(session, {p["store_id"] for p in body} | {r["store_id"] for p in body for r in p.get("returns", [])})
     return page([receipt(p, names) for p in body], limit, offset)
 
 
 async def coupons(calls: MemberCalls, member_id: str, limit: int, cursor: int | None) -> dict[str, Any]:
     offset = cursor or 0
-    body = await calls.get("campaigns", f"/v1/members/{own(member_id)}/coupons")
+    body = await calls.get("campaigns", f"/v1/members/{segment(member_id)}/coupons")
     return page(body[offset:offset + limit + 1], limit, offset)
 
 
 async def messages(calls: MemberCalls, member_id: str, limit: int, cursor: int | None) -> dict[str, Any]:
     offset = cursor or 0
-    body = await calls.get("campaigns", f"/v1/members/{own(member_id)}/messages", {"limit": limit + 1, "offset": offset})
+    body = await calls.get("campaigns", f"/v1/members/{segment(member_id)}/messages", {"limit": limit + 1, "offset": offset})
     return page(body, limit, offset)
 
 
 async def reservations(calls: MemberCalls, member_id: str, limit: int, cursor: int | None) -> dict[str, Any]:
     offset = cursor or 0
-    body = await calls.get("points", f"/v1/members/{own(member_id)}/redemptions", {"limit": limit + 1, "offset": offset})
+    body = await calls.get("points", f"/v1/members/{segment(member_id)}/redemptions", {"limit": limit + 1, "offset": offset})
     return page(body, limit, offset)
 
 
@@ -178,7 +179,7 @@ async def ensure_own_sale(calls: MemberCalls, member_id: str, store_id: str | No
     would otherwise see another customer's receipt linked to it."""
     if store_id is None:
         raise InvalidBodyField("sale.store_id", "name the store of the sale, here or as the complaint's store_id")
-    found = await calls.get("members", f"/v1/members/{own(member_id)}/purchases",
+    found = await calls.get("members", f"/v1/members/{segment(member_id)}/purchases",
                             {"store_id": store_id, "pos_txn_id": pos_txn_id, "limit": 1})
     if not found:
         raise InvalidBodyField("sale.pos_txn_id", f"none of your purchases at {store_id} is {pos_txn_id} "
@@ -203,20 +204,20 @@ async def export(calls: MemberCalls, member_id: str) -> dict[str, Any]:
     have or the caller may not export, and then nothing else is read (the member's own token is
     refused once they are erased). The gateway's own sign-in rows (digests of codes
     and refresh tokens) are credentials, not data about the member."""
-    document = await calls.get("members", f"/v1/members/{own(member_id)}/export")
+    document = await calls.get("members", f"/v1/members/{segment(member_id)}/export")
     account, entitlements, coupons, messages, offers, feedback = await asyncio.gather(
-        points_account(calls, f"/v1/accounts/{own(member_id)}", {"entries": 0}),
-        unless_unknown(calls.get("points", f"/v1/entitlements/{own(member_id)}"), []),
-        unless_unknown(calls.get("campaigns", f"/v1/members/{own(member_id)}/coupons"), []),
+        points_account(calls, f"/v1/accounts/{segment(member_id)}", {"entries": 0}),
+        unless_unknown(calls.get("points", f"/v1/entitlements/{segment(member_id)}"), []),
+        unless_unknown(calls.get("campaigns", f"/v1/members/{segment(member_id)}/coupons"), []),
         # `all`: every message to them (texts, e-mails, queued, refused), not only the app's inbox.
-        unless_unknown(_every_page(calls, "campaigns", f"/v1/members/{own(member_id)}/messages", {"all": "true"}), []),
-        unless_unknown(calls.get("campaigns", f"/v1/members/{own(member_id)}/offers"), None),
-        unless_unknown(calls.get("feedback", f"/v1/members/{own(member_id)}/export"), {}),
+        unless_unknown(_every_page(calls, "campaigns", f"/v1/members/{segment(member_id)}/messages", {"all": "true"}), []),
+        unless_unknown(calls.get("campaigns", f"/v1/members/{segment(member_id)}/offers"), None),
+        unless_unknown(calls.get("feedback", f"/v1/members/{segment(member_id)}/export"), {}),
     )
     points: dict[str, Any] = {"balance": 0, "ledger": [], "reservations": []}
     if account is not None:  # no account yet: nothing earned, nothing reserved
         points = {"balance": account["balance"], "ledger": await _whole_ledger(calls, member_id),
-                  "reservations": await _every_page(calls, "points", f"/v1/members/{own(member_id)}/redemptions")}
+                  "reservations": await _every_page(calls, "points", f"/v1/members/{segment(member_id)}/redemptions")}
     return {
         **document, "points": points, "entitlements": entitlements, "coupons": coupons, "messages": messages,
         "offers": offers,
@@ -230,7 +231,7 @@ async def erase(calls: MemberCalls, commands: Commands, revoked: RevokedMembers,
     `member_erased` reaches this gateway over the broker (seconds, longer while the consumer catches
     up): meanwhile their refresh token would still mint new tokens. The event does the same again
     later, which changes nothing."""
-    body: dict[str, Any] = (await calls.send("POST", "members", f"/v1/members/{own(member_id)}/erasure")).body
+    body: dict[str, Any] = (await calls.send("POST", "members", f"/v1/members/{segment(member_id)}/erasure")).body
     async with commands() as uow:
         await member_sign_in.on_member_erased(uow, member_id, datetime.fromisoformat(body["erased_at"]), revoked)
     return body
@@ -251,7 +252,7 @@ async def _whole_ledger(calls: MemberCalls, member_id: str) -> list[Any]:
     entries: list[Any] = []
     params: dict[str, Any] = {"limit": EXPORT_PAGE}
     while True:
-        body = await calls.get("points", f"/v1/accounts/{own(member_id)}/ledger", params)
+        body = await calls.get("points", f"/v1/accounts/{segment(member_id)}/ledger", params)
         entries += body["entries"]
         if body.get("next_before_id") is None:
             return entries
@@ -261,6 +262,6 @@ async def _whole_ledger(calls: MemberCalls, member_id: str) -> list[Any]:
 async def set_consents(calls: MemberCalls, member_id: str, purposes: dict[str, bool]) -> dict[str, Any]:
     """One answer per purpose, each recorded as given in the app; then the consents in force."""
     for purpose, granted in purposes.items():
-        await calls.send("PUT", "members", f"/v1/members/{own(member_id)}/consents/{own(purpose)}",
+        await calls.send("PUT", "members", f"/v1/members/{segment(member_id)}/consents/{segment(purpose)}",
                          json={"granted": granted, "channel": "app"})
-    return await calls.get("members", f"/v1/members/{own(member_id)}/consents")
+    return await calls.get("members", f"/v1/members/{segment(member_id)}/consents")

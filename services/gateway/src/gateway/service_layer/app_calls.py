@@ -8,7 +8,6 @@ answer in time 504, as for every forwarded request.
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
@@ -43,11 +42,6 @@ class TimedOut(ServiceError):
 class Answer:
     status: int
     body: Any
-
-
-def own(member_id: str) -> str:
-    """The member id as one path segment: quoted, so no token could ever reach another path."""
-    return quote(member_id, safe="")
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import httpx
 
-from gateway.adapters.clients import Downstream
+from gateway.adapters.clients import Downstream, segment
 from gateway.domain.customer360 import Customer360, Unavailable
 from shared.errors import Forbidden, NotFound, Overloaded
 
@@ -103,7 +103,7 @@ async def customer_360(downstream: Downstream, member_id: str, authorization: st
     headers = {"Authorization": authorization}
     # The id is pasted into downstream paths: quoted, so that "x?y" or "../z" is a member id
     # (one that does not exist), never a different path or query.
-    quoted = quote(member_id, safe="")
+    quoted = segment(member_id)
     # Four calls for the six sections: members answers the profile with the purchases, campaigns
     # the coupons with the messages (each service's `/overview`), each call costing its service
     # and the gateway about as much as a section alone.

@@ -6,10 +6,10 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
+from gateway.adapters.clients import segment
 from shared.errors import Invalid, NotFound
 
 DEADLINE_S = 3.0
@@ -57,7 +57,7 @@ async def run_job(
     # service reads as an offset.
     params = {"as_of": as_of.astimezone(UTC).isoformat()} if as_of is not None else {}
     try:
-        response = await client.post(f"/v1/jobs/{quote(name, safe='')}/run", params=params, headers=headers, timeout=RUN_DEADLINE_S)
+        response = await client.post(f"/v1/jobs/{segment(name)}/run", params=params, headers=headers, timeout=RUN_DEADLINE_S)
     except httpx.HTTPError as exc:
         return {"status": 503, "body": {"detail": f"{service} unreachable ({type(exc).__name__})"}}
     try:

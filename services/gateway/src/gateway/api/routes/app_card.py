@@ -6,10 +6,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
+from gateway.adapters.clients import segment
 from gateway.api.app_deps import AppGrant, Calls, Cursor, LedgerCursor, Limit, mine
 from gateway.api.app_schemas import Card, GiftReservation, LedgerPage, Page
 from gateway.service_layer import app as views
-from gateway.service_layer.app_calls import own
 from shared.idempotency import idempotency_key_header
 
 router = APIRouter(prefix="/app/v1", tags=["member app"])
@@ -39,7 +39,7 @@ async def reserve(
     body: GiftReservation, grant: AppGrant, calls: Calls,
     idempotency_key: Annotated[str, idempotency_key_header("Unique per intended reservation; a retry reuses it")],
 ) -> Response:
-    answer = await calls.send("POST", "points", f"/v1/members/{own(mine(grant))}/redemptions",
+    answer = await calls.send("POST", "points", f"/v1/members/{segment(mine(grant))}/redemptions",
                               json=body.model_dump(), idempotency_key=idempotency_key)
     return JSONResponse(answer.body, status_code=answer.status)
 
@@ -51,10 +51,10 @@ async def reservations(grant: AppGrant, calls: Calls, limit: Limit = 20, cursor:
 
 @router.post("/gifts/reservations/{redemption_id}/cancel", summary="Cancel my reserved gift; the points come back")
 async def cancel(redemption_id: str, grant: AppGrant, calls: Calls) -> dict[str, Any]:
-    path = f"/v1/members/{own(mine(grant))}/redemptions/{own(redemption_id)}/cancel"
+    path = f"/v1/members/{segment(mine(grant))}/redemptions/{segment(redemption_id)}/cancel"
     return (await calls.send("POST", "points", path)).body
 
 
 @router.get("/entitlements", summary="My service entitlements (leftover-material visits): granted, used, left")
 async def entitlements(grant: AppGrant, calls: Calls) -> list[dict[str, Any]]:
-    return await calls.get("points", f"/v1/entitlements/{own(mine(grant))}")
+    return await calls.get("points", f"/v1/entitlements/{segment(mine(grant))}")

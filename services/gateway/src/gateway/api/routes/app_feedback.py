@@ -6,10 +6,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
+from gateway.adapters.clients import segment
 from gateway.api.app_deps import AppGrant, Calls, Cursor, Limit, mine
 from gateway.api.app_schemas import ComplaintFiling, Page, Rating, Reopening, SurveyAnswer
 from gateway.service_layer import app as views
-from gateway.service_layer.app_calls import own
 from shared.errors import InvalidBodyField
 from shared.idempotency import idempotency_key_header
 
@@ -44,19 +44,19 @@ async def complaints(grant: AppGrant, calls: Calls, limit: Limit = 20, cursor: C
 
 @router.get("/complaints/{complaint_id}", summary="One of my complaints with its history")
 async def complaint(complaint_id: str, grant: AppGrant, calls: Calls) -> dict[str, Any]:
-    return await calls.get("feedback", f"/v1/complaints/{own(complaint_id)}")
+    return await calls.get("feedback", f"/v1/complaints/{segment(complaint_id)}")
 
 
 @router.post("/complaints/{complaint_id}/rating", summary="Rate how my complaint was handled (1-5)")
 async def rate(complaint_id: str, body: Rating, grant: AppGrant, calls: Calls) -> dict[str, Any]:
-    return (await calls.send("POST", "feedback", f"/v1/complaints/{own(complaint_id)}/rating", json=body.model_dump(exclude_none=True))).body
+    return (await calls.send("POST", "feedback", f"/v1/complaints/{segment(complaint_id)}/rating", json=body.model_dump(exclude_none=True))).body
 
 
 @router.post("/complaints/{complaint_id}/reopen", summary="Reopen my resolved or closed complaint: it was not put right")
 async def reopen(complaint_id: str, body: Reopening, grant: AppGrant, calls: Calls) -> dict[str, Any]:
     """Feedback decides: only a resolved or closed complaint reopens (else 409 with the reason), and
     it gets a new resolution deadline from now."""
-    return (await calls.send("POST", "feedback", f"/v1/complaints/{own(complaint_id)}/reopen", json=body.model_dump())).body
+    return (await calls.send("POST", "feedback", f"/v1/complaints/{segment(complaint_id)}/reopen", json=body.model_dump())).body
 
 
 @router.get("/surveys", summary="My open survey invitations")
@@ -66,10 +66,10 @@ async def surveys(grant: AppGrant, calls: Calls) -> list[dict[str, Any]]:
 
 @router.get("/surveys/{token}", summary="The questions of one of my surveys")
 async def survey(token: str, grant: AppGrant, calls: Calls) -> dict[str, Any]:
-    return await calls.get("feedback", f"/v1/surveys/answers/{own(token)}")
+    return await calls.get("feedback", f"/v1/surveys/answers/{segment(token)}")
 
 
 @router.post("/surveys/{token}", status_code=status.HTTP_201_CREATED, summary="Answer one of my surveys")
 async def answer(token: str, body: SurveyAnswer, grant: AppGrant, calls: Calls) -> JSONResponse:
-    result = await calls.send("POST", "feedback", f"/v1/surveys/answers/{own(token)}", json=body.model_dump(exclude_none=True))
+    result = await calls.send("POST", "feedback", f"/v1/surveys/answers/{segment(token)}", json=body.model_dump(exclude_none=True))
     return JSONResponse(result.body, status_code=result.status)

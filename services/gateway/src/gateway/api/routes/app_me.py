@@ -6,28 +6,28 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from gateway.adapters.clients import segment
 from gateway.api.app_deps import AppGrant, Calls, mine
 from gateway.api.app_schemas import ConsentsEdit, ProfileEdit
 from gateway.service_layer import app as views
-from gateway.service_layer.app_calls import own
 
 router = APIRouter(prefix="/app/v1/me", tags=["member app"])
 
 
 @router.get("", summary="My profile: card number, contact details, community, birthday, tier, consents")
 async def profile(grant: AppGrant, calls: Calls) -> dict[str, Any]:
-    return await calls.get("members", f"/v1/members/{own(mine(grant))}")
+    return await calls.get("members", f"/v1/members/{segment(mine(grant))}")
 
 
 @router.patch("", summary="Change my contact details, community or birthday (only the fields sent)")
 async def edit_profile(body: ProfileEdit, grant: AppGrant, calls: Calls) -> dict[str, Any]:
-    answer = await calls.send("PATCH", "members", f"/v1/members/{own(mine(grant))}", json=body.model_dump(mode="json", exclude_unset=True))
+    answer = await calls.send("PATCH", "members", f"/v1/members/{segment(mine(grant))}", json=body.model_dump(mode="json", exclude_unset=True))
     return answer.body
 
 
 @router.get("/consents", summary="My consents in force: what I agreed to, when and where")
 async def consents(grant: AppGrant, calls: Calls) -> dict[str, Any]:
-    return await calls.get("members", f"/v1/members/{own(mine(grant))}/consents")
+    return await calls.get("members", f"/v1/members/{segment(mine(grant))}/consents")
 
 
 @router.put("/consents", summary="Grant or withdraw consents (recorded as given in the app); answers the consents in force")

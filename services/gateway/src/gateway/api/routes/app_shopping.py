@@ -4,10 +4,10 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from gateway.adapters.clients import segment
 from gateway.api.app_deps import AppGrant, Calls, Cursor, Limit, mine
 from gateway.api.app_schemas import Page
 from gateway.service_layer import app as views
-from gateway.service_layer.app_calls import own
 from shared.deps import UowDep
 
 router = APIRouter(prefix="/app/v1", tags=["member app"])
@@ -25,7 +25,7 @@ async def coupons(grant: AppGrant, calls: Calls, limit: Limit = 20, cursor: Curs
 
 @router.get("/offers", summary="My current personal offer list")
 async def offers(grant: AppGrant, calls: Calls) -> dict[str, Any]:
-    return await calls.get("campaigns", f"/v1/members/{own(mine(grant))}/offers")
+    return await calls.get("campaigns", f"/v1/members/{segment(mine(grant))}/offers")
 
 
 @router.get("/messages", summary="My inbox, newest first")
@@ -35,4 +35,4 @@ async def messages(grant: AppGrant, calls: Calls, limit: Limit = 20, cursor: Cur
 
 @router.post("/messages/{message_id}/read", summary="Mark a message of my inbox read")
 async def mark_read(message_id: str, grant: AppGrant, calls: Calls) -> dict[str, Any]:
-    return (await calls.send("POST", "campaigns", f"/v1/members/{own(mine(grant))}/messages/{own(message_id)}/read")).body
+    return (await calls.send("POST", "campaigns", f"/v1/members/{segment(mine(grant))}/messages/{segment(message_id)}/read")).body

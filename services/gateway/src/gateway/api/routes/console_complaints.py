@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from gateway.adapters.clients import segment
 from gateway.api.console.render import go, page
 from gateway.api.console.session import Console, ConsoleUser, Form, one
 from gateway.domain.complaint_urgency import urgency
@@ -42,7 +43,7 @@ async def queue(request: Request, now: NowDep, user: Annotated[ConsoleUser, Cons
 @router.get("/{complaint_id}")
 async def complaint(complaint_id: str, request: Request, now: NowDep,
                     user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
-    item = await read(_feedback(request), "feedback", f"/v1/complaints/{quote(complaint_id, safe='')}", user.bearer())
+    item = await read(_feedback(request), "feedback", f"/v1/complaints/{segment(complaint_id)}", user.bearer())
     already = request.query_params.get("already")
     return page(request, "staff/complaint.html", user, item=item, urgency=urgency(_due(item), now),
                 resolved=request.query_params.get("done") == "1", already=already if already in STEPS else None)
@@ -54,7 +55,7 @@ async def step(complaint_id: str, request: Request, form: Form, user: Annotated[
     action = one(form, "action")
     if action not in STEPS:
         raise Invalid("action", f"one of {', '.join(STEPS)}")
-    path = f"/v1/complaints/{quote(complaint_id, safe='')}"
+    path = f"/v1/complaints/{segment(complaint_id)}"
     try:
         await call(_feedback(request), "feedback", "POST", f"{path}/{action}", user.bearer())
     except ServiceRefused as refused:
@@ -79,5 +80,5 @@ async def resolve(complaint_id: str, request: Request, form: Form, user: Annotat
     except InvalidOperation:
         raise Invalid("coupon_value", "an amount such as 20.00") from None
     body = {"note": one(form, "note"), "compensation": {"points": points, "coupon_value": coupon}}
-    await call(_feedback(request), "feedback", "POST", f"/v1/complaints/{quote(complaint_id, safe='')}/resolve", user.bearer(), json=body)
+    await call(_feedback(request), "feedback", "POST", f"/v1/complaints/{segment(complaint_id)}/resolve", user.bearer(), json=body)
     return go(request, f"/console/complaints/{quote(complaint_id, safe='')}?done=1")

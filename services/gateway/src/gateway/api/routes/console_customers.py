@@ -13,6 +13,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from gateway.adapters.clients import segment
 from gateway.api.console.render import go, keep_cookies, page, today
 from gateway.api.console.services import service_clients
 from gateway.api.console.session import Console, ConsoleUser, Form, one
@@ -40,7 +41,7 @@ async def search(request: Request, user: Annotated[ConsoleUser, Console("gateway
 @router.get("/{member_id}")
 async def customer(member_id: str, request: Request, uow: UowDep, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
     async with service_clients(request) as clients:
-        view = await read(clients["gateway"], "gateway", f"/api/v1/customers/{quote(member_id, safe='')}/360", user.bearer())
+        view = await read(clients["gateway"], "gateway", f"/api/v1/customers/{segment(member_id)}/360", user.bearer())
     profile = view.get("member") or {}
     return page(request, "staff/customer_360.html", user, view=view, profile=profile,
                 staff_names=await display_names(uow, [profile.get("manager_id")]),
@@ -55,7 +56,7 @@ async def export(member_id: str, request: Request, _: Form, user: Annotated[Cons
     """The gateway's `POST /api/v1/customers/{id}/export` as a file to save and hand over: a form
     (with the CSRF token), since members records every export in the customer's access log."""
     async with service_clients(request) as clients:
-        answer = await call(clients["gateway"], "gateway", "POST", f"/api/v1/customers/{quote(member_id, safe='')}/export", user.bearer())
+        answer = await call(clients["gateway"], "gateway", "POST", f"/api/v1/customers/{segment(member_id)}/export", user.bearer())
     name = f"customer-{quote(member_id, safe='')}-{today(request).isoformat()}.json"
     response = Response(answer.content, media_type="application/json",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -70,7 +71,7 @@ async def erase(member_id: str, request: Request, form: Form, user: Annotated[Co
     if one(form, "confirm") != "yes":
         raise Invalid("confirm", "tick the box to confirm that the customer asked for the erasure")
     async with service_clients(request) as clients:
-        await call(clients["gateway"], "gateway", "POST", f"/api/v1/customers/{quote(member_id, safe='')}/erasure", user.bearer())
+        await call(clients["gateway"], "gateway", "POST", f"/api/v1/customers/{segment(member_id)}/erasure", user.bearer())
     return go(request, f"/console/customers/{quote(member_id, safe='')}?notice=erased")
 
 

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from gateway.adapters.clients import segment
 from gateway.api.console.gift_register import GiftRegister
 from gateway.api.console.i18n import LANG_COOKIE, language_of
 from gateway.api.console.render import gettext_of, go, keep_cookies, page, today, zone_of
@@ -65,7 +66,7 @@ async def register(request: Request, form: Form, user: Annotated[ConsoleUser, Co
 
 @router.get("/members/{member_id}")
 async def customer(member_id: str, request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
-    quoted, headers, points = quote(member_id, safe=""), user.bearer(), request.app.state.downstream.points
+    quoted, headers, points = segment(member_id), user.bearer(), request.app.state.downstream.points
     profile = await read(request.app.state.downstream.members, "members", f"/v1/members/{quoted}", headers)
     shown: dict[str, Any] = {"key": secrets.token_hex(16), "today": today(request).isoformat(), "notice": request.query_params.get("notice", "")}
     try:
@@ -110,14 +111,14 @@ async def replace_card(member_id: str, request: Request, form: Form, user: Annot
     body: dict[str, Any] = {"replaces": one(form, "replaces"), "reason": one(form, "reason")}
     if card := one(form, "card_no").strip():
         body["card_no"] = card
-    await call(request.app.state.downstream.members, "members", "POST", f"/v1/members/{quote(member_id, safe='')}/card-replacement",
+    await call(request.app.state.downstream.members, "members", "POST", f"/v1/members/{segment(member_id)}/card-replacement",
                user.bearer(), json=body)
     return go(request, f"/console/desk/members/{quote(member_id, safe='')}?notice=card_replaced")
 
 
 @router.post("/members/{member_id}/hand-over")
 async def hand_over(member_id: str, request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
-    redemption = quote(one(form, "redemption_id"), safe="")
+    redemption = segment(one(form, "redemption_id"))
     await call(request.app.state.downstream.points, "points", "POST", f"/v1/redemptions/{redemption}/hand-over", user.bearer())
     return go(request, f"/console/desk/members/{quote(member_id, safe='')}?notice=handed_over")
 
@@ -125,9 +126,9 @@ async def hand_over(member_id: str, request: Request, form: Form, user: Annotate
 @router.post("/members/{member_id}/visit")
 async def visit(member_id: str, request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
     """One use of a service entitlement (a leftover-material visit)."""
-    kind = quote(one(form, "kind"), safe="")
+    kind = segment(one(form, "kind"))
     body = {"used_on": one(form, "used_on") or today(request).isoformat(), "store_id": _store(user, form)}
-    await call(request.app.state.downstream.points, "points", "POST", f"/v1/entitlements/{quote(member_id, safe='')}/{kind}/uses",
+    await call(request.app.state.downstream.points, "points", "POST", f"/v1/entitlements/{segment(member_id)}/{kind}/uses",
                keyed(user, form), json=body)
     return go(request, f"/console/desk/members/{quote(member_id, safe='')}?notice=visited")
 
@@ -158,7 +159,7 @@ async def _profile(members: Any, member_id: str, user: ConsoleUser) -> dict[str,
     walk-in customers of other stores too, whom a store manager sees by id only (their profiles
     are the other store's), and an erased customer has none."""
     try:
-        profile: dict[str, Any] = await read(members, "members", f"/v1/members/{quote(member_id, safe='')}", user.bearer())
+        profile: dict[str, Any] = await read(members, "members", f"/v1/members/{segment(member_id)}", user.bearer())
     except ServiceRefused as refused:
         if refused.status_code in (403, 404):
             return None

@@ -4,11 +4,11 @@ and its 95% interval, drawn as charts). Campaigns' own API decides, with the per
 
 from decimal import Decimal
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from gateway.adapters.clients import segment
 from gateway.api.console.render import page
 from gateway.api.console.session import Console, ConsoleUser
 from gateway.domain.page_figures import bars, interval
@@ -38,7 +38,7 @@ async def campaigns(request: Request, user: Annotated[ConsoleUser, Console("gate
 
 @router.get("/campaigns/{campaign_id}")
 async def campaign(campaign_id: str, request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
-    quoted = quote(campaign_id, safe="")
+    quoted = segment(campaign_id)
     found = await read(_campaigns(request), "campaigns", f"/v1/campaigns/{quoted}", user.bearer())
     results = await read(_campaigns(request), "campaigns", f"/v1/campaigns/{quoted}/results", user.bearer())
     arms = {name: [{"arm": "treatment", "value": results["treatment"][name]}, {"arm": "control", "value": results["control"][name]}]

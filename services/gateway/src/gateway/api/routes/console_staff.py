@@ -7,11 +7,11 @@ Every page reads members' own API with the person's token: members decides what 
 
 import secrets
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from gateway.adapters.clients import segment
 from gateway.api.console.render import go, keep_cookies, page, today
 from gateway.api.console.session import Console, ConsoleUser, Form, keyed, one
 from gateway.domain.page_figures import bars, totals
@@ -53,7 +53,7 @@ async def communities(request: Request, user: Annotated[ConsoleUser, Console("ga
 async def customers(community_id: str, request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
     """Level 2: one community's customers by spend."""
     filters = await _filters(request)
-    path = LEVELS["customers"].format(id=quote(community_id, safe=""))
+    path = LEVELS["customers"].format(id=segment(community_id))
     body = await read(_members(request), "members", path, user.bearer(), {**filters, "limit": "1000"})
     return page(request, "staff/infobase_customers.html", user, body=body, filters=filters,
                 totals=totals(body["items"], ("spend", "purchases")))
@@ -63,7 +63,7 @@ async def customers(community_id: str, request: Request, user: Annotated[Console
 async def purchases(member_id: str, request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
     """Level 3: one customer's purchases line by line, returns beneath their sale."""
     filters = await _filters(request)
-    path = LEVELS["purchases"].format(id=quote(member_id, safe=""))
+    path = LEVELS["purchases"].format(id=segment(member_id))
     body = await read(_members(request), "members", path, user.bearer(), {**filters, "limit": "2000"})
     return page(request, "staff/infobase_purchases.html", user, body=body, filters=filters,
                 totals=totals(body["items"], ("amount",)))
@@ -78,7 +78,7 @@ async def export(request: Request, user: Annotated[ConsoleUser, Console("gateway
     ident = request.query_params.get("id", "")
     if level != "communities" and not ident:
         raise Invalid("id", "required for this level")
-    path = LEVELS[level].format(id=quote(ident, safe=""))
+    path = LEVELS[level].format(id=segment(ident))
     answer = await call(_members(request), "members", "GET", path, user.bearer(),
                         params={**await _filters(request), "format": "csv", "limit": "5000"})
     headers = {k: v for k, v in answer.headers.items() if k.lower() == "content-disposition"}

@@ -6,7 +6,8 @@ caller's correlation id.
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from gateway.api.routes.passthrough import forward, segment
+from gateway.adapters.clients import segment
+from gateway.api.routes.passthrough import forward
 from shared.authorize import forwarded
 from shared.idempotency import OptionalIdempotencyKey
 

@@ -15,12 +15,12 @@ manager's reach and can never pick up a gift.
 """
 
 import json
-from urllib.parse import quote
 
 import httpx
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import TypeAdapter, ValidationError
 
+from gateway.adapters.clients import segment
 from gateway.service_layer.stores import ensure_report_stores
 from shared.authorize import Allowed, forwarded
 from shared.errors import InvalidBodyField
@@ -96,11 +96,6 @@ _STORE_ID = TypeAdapter(StoreId)
 
 async def passthrough(service: str, path: str, request: Request) -> Response:
     return await forward(request, service, "/" + "/".join(segment(part) for part in path.split("/")))
-
-
-def segment(value: str) -> str:
-    """One path segment for a downstream URL: `?`, `#`, `/` and the like stay data, never syntax."""
-    return quote(value, safe="")
 
 
 for _method, _guard in GUARDS.items():

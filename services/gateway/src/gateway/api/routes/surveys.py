@@ -11,7 +11,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request, Response
 
-from gateway.api.routes.passthrough import forward, segment
+from gateway.adapters.clients import segment
+from gateway.api.routes.passthrough import forward
 from shared.authorize import forwarded
 
 router = APIRouter(prefix="/surveys", tags=["surveys"], dependencies=[Depends(forwarded)])
