@@ -48,7 +48,8 @@ async def customer(member_id: str, request: Request, uow: UowDep, user: Annotate
                 recent_purchases=_rows(view.get("recent_purchases")), complaints=_rows(view.get("complaints")),
                 coupons=_rows(view.get("coupons")), messages=_rows(view.get("messages")), member_id=member_id,
                 may_export=user.principal.role in POLICY["gateway.privacy.export"],
-                may_erase=user.principal.role in POLICY["gateway.privacy.erase"], notice=request.query_params.get("notice", ""))
+                may_erase=user.principal.role in POLICY["gateway.privacy.erase"], notice=request.query_params.get("notice", ""),
+                away={u["section"] for u in view.get("unavailable") or []})
 
 
 @router.post("/{member_id}/export")
