@@ -174,6 +174,21 @@ async def test_guessing_many_client_ids_from_one_address_is_throttled(gateway, e
     assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
 
 
+async def test_made_up_client_ids_of_any_size_are_throttled_under_one_key(gateway, env) -> None:
+    # The id is whatever the caller sent, up to the body's megabyte: kept as a key of its own each,
+    # made-up ids would fill the memory.
+    for n in range(3):
+        r = await gateway.post("/identity/v1/token", headers=FORM,
+                               content=f"grant_type=client_credentials&client_id={n}{'A' * 500_000}&client_secret=guess")
+        assert r.status_code == 401, r.text
+    assert max(map(len, gateway.app.state.exchange_guard.clients._failures)) <= 40
+    r = await gateway.post("/identity/v1/token", headers=FORM,
+                           content=f"grant_type=client_credentials&client_id={'B' * 41}&client_secret=guess")
+    assert r.status_code == 429
+    # The key is no client's: a well-formed id is judged on its own (the address has 3 of its 5).
+    assert (await exchange(gateway, "till_0000000000000000", "guess")).status_code == 401
+
+
 @pytest.mark.parametrize(("content", "headers", "status", "error", "field"), [
     ("grant_type=password&username=a&password=b", FORM, 400, "unsupported_grant_type", "grant_type"),
     ("client_id=a&client_secret=b", FORM, 400, "invalid_request", "grant_type"),

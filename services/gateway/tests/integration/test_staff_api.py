@@ -157,6 +157,22 @@ async def test_repeated_failures_lock_the_login_even_for_the_right_password_and_
     await log_in(gateway, "wang.li", created["password"])
 
 
+async def test_a_burst_of_guesses_sent_at_once_gets_no_more_of_them_judged_than_the_lock_allows(gateway, env, clock) -> None:
+    created = await manager(gateway, env)
+    # Each guess awaits its argon2 hash: were it counted only once judged, all of them would pass
+    # the lock together, and the right password sent last in the burst would get in.
+    guesses = [f"wrong password {n}" for n in range(7)] + [created["password"]]
+    answers = await asyncio.gather(*(
+        gateway.post("/identity/v1/login", json={"login": "wang.li", "password": p}) for p in guesses
+    ))
+    assert [r.status_code for r in answers] == [401] * 3 + [429] * 5
+    # An attempt counted ahead is taken back when it proves right: more logins than the address's
+    # 8 go on working.
+    clock.now += timedelta(seconds=601)
+    for _ in range(10):
+        await log_in(gateway, "wang.li", created["password"])
+
+
 async def test_a_refresh_swaps_the_token_and_a_swapped_token_sent_again_ends_the_session(gateway, env) -> None:
     created = await manager(gateway, env)
     first = await log_in(gateway, "wang.li", created["password"])
@@ -366,6 +382,25 @@ async def test_a_second_factor_makes_the_login_ask_for_a_code(gateway, env, cloc
     assert (await gateway.delete(f"/identity/v1/staff/{created['staff_id']}/totp", headers=admin(env))).json()[
         "totp_enabled"] is False
     await log_in(gateway, "wang.li", created["password"])
+
+
+async def test_one_code_sent_several_times_at_once_opens_one_session(gateway, env, clock) -> None:
+    created = await manager(gateway, env)
+    uri = (await gateway.post(f"/identity/v1/staff/{created['staff_id']}/totp", headers=admin(env))).json()["otpauth_uri"]
+    totp = pyotp.parse_uri(uri)
+    body = {"login": "wang.li", "password": created["password"], "totp_code": totp.at(clock.now)}
+    # A replay racing the login it copies: on PostgreSQL each of them read the step as unspent.
+    answers = await asyncio.gather(*(gateway.post("/identity/v1/login", json=body) for _ in range(3)))
+    assert sorted(r.status_code for r in answers) == [200, 401, 401], [r.text for r in answers]
+    assert all(r.json()["error"] == "totp_invalid" for r in answers if r.status_code == 401)
+    async with gateway.app.state.sessions() as session:
+        assert len((await session.exec(select(StaffSessionRow))).all()) == 1
+    # Being asked for the code is no failed attempt, however often (the login allows 3).
+    for _ in range(4):
+        r = await gateway.post("/identity/v1/login", json={"login": "wang.li", "password": created["password"]})
+        assert (r.status_code, r.json()["error"]) == (401, "totp_required")
+    clock.now += timedelta(seconds=30)
+    await log_in(gateway, "wang.li", created["password"], totp_code=totp.at(clock.now))
 
 
 async def test_ended_sessions_are_forgotten_after_the_retention(gateway, env, clock) -> None:

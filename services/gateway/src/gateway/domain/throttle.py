@@ -35,6 +35,15 @@ class FailureThrottle:
             times = self._failures[key] = deque()
         times.append(now)
 
+    def withdraw(self, key: str, at: datetime) -> None:
+        """Takes back one failure counted at `at`: an attempt counted before it was judged (see
+        ExchangeGuard) that turned out not to be a failure."""
+        times = self._failures.get(key)
+        if times and at in times:  # not there once it left the window or its key was cleared
+            times.remove(at)
+            if not times:
+                del self._failures[key]
+
     def clear(self, key: str) -> None:
         self._failures.pop(key, None)
 
@@ -56,7 +65,11 @@ class ExchangeGuard:
     secret or one person's password) and one per caller address (someone trying many of them).
     Used by the token exchange and by staff logins, each with its own limits. Only failures count;
     a success clears its client's count but not its address's, so one valid credential cannot be
-    used to reset the budget for guessing others from the same address."""
+    used to reset the budget for guessing others from the same address.
+
+    A caller that awaits while judging an attempt counts it as failed before the await and
+    withdraws it once it proves not to be: counted only after, a burst of attempts sent at once
+    would all pass `retry_after` before the first of them was counted, however many there were."""
 
     def __init__(self, window: timedelta, per_client: int, per_address: int) -> None:
         self.clients = FailureThrottle(window, per_client)
@@ -69,6 +82,11 @@ class ExchangeGuard:
     def failed(self, client_id: str, address: str, now: datetime) -> None:
         self.clients.fail(client_id, now)
         self.addresses.fail(address, now)
+
+    def withdraw(self, client_id: str, address: str, now: datetime) -> None:
+        """Takes back an attempt `failed` counted ahead, at `now`, that was no failure."""
+        self.clients.withdraw(client_id, now)
+        self.addresses.withdraw(address, now)
 
     def succeeded(self, client_id: str) -> None:
         self.clients.clear(client_id)

@@ -30,6 +30,9 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 MAX_SECRET_CHARS = 200
 # Compared against when the client is unknown, so that case costs the same hash as a wrong secret.
 _NO_DIGEST = "0" * 64
+# The throttle's one key for every client id that cannot be a client's (it does not match
+# CLIENT_ID itself, so it shares no client's count).
+_MALFORMED_CLIENT_ID = "malformed client id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,13 +142,14 @@ async def exchange(
     a client id or address with too many recent failures is TooManyRequests, even with the right
     secret, so guessing cannot go on at the throttled pace by mixing in a known credential."""
     now = uow.now()
-    if wait := guard.retry_after(client_id, address, now):
+    key = _throttle_key(client_id)
+    if wait := guard.retry_after(key, address, now):
         raise TooManyRequests("too many failed attempts; retry later", retry_after_s=wait)
     row = await authenticated(uow, client_id, secret)
     if row is None:
-        guard.failed(client_id, address, now)
+        guard.failed(key, address, now)
         raise InvalidClient()
-    guard.succeeded(client_id)
+    guard.succeeded(key)
     grant = grant_for(row.client_id, ClientKind(row.kind), row.store_id, row.service)
     token = issuer.mint(grant.subject, grant.role, store_id=grant.store_id, ttl=ttl, now=now)
     return IssuedToken(access_token=token, expires_in=int(ttl.total_seconds()))
@@ -159,6 +163,13 @@ async def authenticated(uow: UnitOfWork, client_id: str, secret: str) -> Identit
         row = await uow.session.get(IdentityClientRow, client_id)
     matches = secret_matches(secret[:MAX_SECRET_CHARS], row.secret_hash if row is not None else _NO_DIGEST)
     return row if row is not None and row.revoked_at is None and matches else None
+
+
+def _throttle_key(client_id: str) -> str:
+    """The key a client id's failures are counted under: the id itself, or one key shared by all
+    that cannot be a client's. The throttle keeps up to 100,000 keys, and an id is whatever the
+    caller sent, up to the body's megabyte: kept as it came, made-up ids would fill the memory."""
+    return client_id if CLIENT_ID.match(client_id) else _MALFORMED_CLIENT_ID
 
 
 def _new_secret() -> str:

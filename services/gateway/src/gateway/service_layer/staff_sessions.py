@@ -95,30 +95,45 @@ async def _proven(
     """The account whose password (and code) this is. Unknown login, wrong password and a
     deactivated account are the same LoginFailed after the same argon2 work; too many failures for
     the login name or from the address within the window are TooManyRequests, even with the right
-    password. The login name is counted whether or not it exists, so the 429 tells nothing either."""
+    password. The login name is counted whether or not it exists, so the 429 tells nothing either.
+    An attempt counts from the moment it passes the check, before the argon2 work is awaited, so
+    no more of a burst sent at once are judged than the limit allows; a success takes it back."""
     now = uow.now()
     key = normalized_login(login)[:64]
     if wait := guard.retry_after(key, address, now):
         raise TooManyRequests("too many failed logins; retry later", retry_after_s=wait)
+    guard.failed(key, address, now)  # counted ahead; taken back below where it proves no failure
     row = None
     if LOGIN.match(key) and len(password) <= MAX_PASSWORD_CHARS:
         row = (await uow.session.exec(select(StaffAccountRow).where(StaffAccountRow.login == key))).first()
     matches = await verify_password(password[:MAX_PASSWORD_CHARS], row.password_hash if row is not None else None)
     if row is None or not matches or row.deactivated_at is not None:
-        guard.failed(key, address, now)
         raise LoginFailed()
     if row.totp_enabled and row.totp_secret:
         if not totp_code:
             # Not a failure: the password was right and the person is about to type the code.
+            guard.withdraw(key, address, now)
             raise SecondFactorNeeded()
         step = matching_step(row.totp_secret, totp_code, now, after_step=row.totp_last_step)
-        if step is None:
-            guard.failed(key, address, now)
+        if step is None or not await _spend_step(uow, row.staff_id, step):
             raise SecondFactorWrong()
-        row.totp_last_step = step
-        uow.session.add(row)
+    guard.withdraw(key, address, now)
     guard.succeeded(key)
     return row
+
+
+async def _spend_step(uow: UnitOfWork, staff_id: str, step: int) -> bool:
+    """Records the code's time step as used, unless a concurrent login with the same code (or a
+    later one) just did: the step read with the account is not locked, and the conditional update
+    is what decides which of them the code opens a session for, as a code works once."""
+    result = await uow.session.exec(
+        update(StaffAccountRow)
+        .where(col(StaffAccountRow.staff_id) == staff_id, or_(
+            col(StaffAccountRow.totp_last_step).is_(None), col(StaffAccountRow.totp_last_step) < step,
+        ))
+        .values(totp_last_step=step)
+    )
+    return bool(result.rowcount)
 
 
 async def _new_session(uow: UnitOfWork, issuer: TokenIssuer, lifetimes: SessionLifetimes, row: StaffAccountRow) -> SessionTokens:
