@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 
 import httpx
+import pyotp
 import pytest
 
 from shared.auth import Role
@@ -54,6 +55,26 @@ async def test_a_wrong_password_is_refused_on_the_page_in_the_person_s_language(
     assert r.status_code == 401 and "登录名或密码错误。" in r.text
     assert "crm_console=" not in r.headers.get("set-cookie", "")
     assert (await gateway.get("/console")).status_code == 303
+
+
+async def test_a_person_with_a_second_factor_is_told_to_type_the_code_or_that_it_was_wrong(gateway, env, clock) -> None:
+    password = await account(gateway, env, "mgr.wang", "store_manager", store_id="S001")
+    [staff] = (await gateway.get("/identity/v1/staff", headers=admin(env))).json()
+    r = await gateway.post(f"/identity/v1/staff/{staff['staff_id']}/totp", headers=admin(env))
+    totp = pyotp.parse_uri(r.json()["otpauth_uri"])
+
+    async def with_code(code: str) -> httpx.Response:
+        form = await gateway.get("/console/login")
+        return await gateway.post("/console/login", data={
+            "csrf": csrf_of(form.text), "login": "mgr.wang", "password": password, "totp_code": code})
+
+    # Both are refusals of a right password: "wrong login or password" would send the person
+    # looking for a typo in the wrong field.
+    r = await with_code("")
+    assert r.status_code == 401 and "请同时输入身份验证器应用中的一次性验证码。" in r.text and "登录名或密码错误" not in r.text
+    r = await with_code(totp.at(clock.now - timedelta(minutes=5)))
+    assert r.status_code == 401 and "一次性验证码错误。" in r.text and "登录名或密码错误" not in r.text
+    assert (await with_code(totp.at(clock.now))).status_code == 303
 
 
 async def test_a_form_without_the_browser_s_csrf_token_is_refused(gateway, env) -> None:

@@ -190,12 +190,13 @@ async def login_needed(request: Request, exc: Exception) -> Response:
 def refusal_message(request: Request, exc: ServiceError) -> str:
     """What the person is told, in their language where the refusal is one the console expects."""
     _ = gettext_of(request)
-    if isinstance(exc, LoginFailed):
-        return str(_("Wrong login or password."))
-    if isinstance(exc, SecondFactorNeeded):
-        return str(_("Enter the one-time code of your authenticator app as well."))
+    # The most specific first: a wrong code is a SecondFactorNeeded, and both are LoginFailed.
     if isinstance(exc, SecondFactorWrong):
         return str(_("The one-time code is wrong."))
+    if isinstance(exc, SecondFactorNeeded):
+        return str(_("Enter the one-time code of your authenticator app as well."))
+    if isinstance(exc, LoginFailed):
+        return str(_("Wrong login or password."))
     if isinstance(exc, TooManyRequests):
         return str(_("Too many attempts; wait a few minutes and try again."))
     # A service's refusal is worded from what it answered (console_reads); the log keeps its English.
