@@ -9,7 +9,9 @@ token has expired (or is about to) swaps the refresh token for new ones, exactly
 
 Forms carry a token that must equal the value of a second cookie (double submit): with
 SameSite=Strict, a cross-site form post already arrives without cookies, and the token refuses one
-from a same-site page that is not the console's (another application on a sibling host)."""
+from a same-site page that is not the console's (another application on a sibling host). Such a
+host can set a cookie of the same name for the whole domain, which the browser then sends beside
+the console's own; a form that comes with two is refused, whichever of them it carries."""
 
 import asyncio
 import hmac
@@ -180,9 +182,14 @@ async def console_form(request: Request) -> dict[str, list[str]]:
     for name, value in pairs:
         form.setdefault(name, []).append(value)
     sent, kept = (form.get(CSRF_FIELD) or [""])[0], request.cookies.get(CSRF_COOKIE) or ""
-    if not kept or not hmac.compare_digest(sent.encode(), kept.encode()):
+    if not kept or _copies(request, CSRF_COOKIE) > 1 or not hmac.compare_digest(sent.encode(), kept.encode()):
         raise FormExpired()
     return form
+
+
+def _copies(request: Request, name: str) -> int:
+    """How many cookies called `name` the browser sent: `request.cookies` keeps only the last."""
+    return sum(part.partition("=")[0].strip() == name for part in request.headers.get("cookie", "").split(";"))
 
 
 Form = Annotated[dict[str, list[str]], Depends(console_form)]
