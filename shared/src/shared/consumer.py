@@ -502,9 +502,12 @@ class EventConsumer:
         assert self._dlq is not None
         headers = [*list(record.headers or ()), ("dlq_error", f"{type(exc).__name__}: {exc}"[:DLQ_ERROR_MAX].encode()), ("dlq_consumer_group", self.settings.consumer_group.encode()), ("dlq_original_topic", record.topic.encode()), ("dlq_original_partition", str(record.partition).encode()), ("dlq_original_offset", str(record.offset).encode()), ("dlq_failed_at", datetime.now(UTC).isoformat().encode())]
         # Awaited to the broker's ack: the offset of the poison record is committed only after
-        # the dead letter is safely stored.
+        # the dead letter is safely stored. It keeps the record's timestamp (the failure's time is
+        # dlq_failed_at), for a replay to be stamped with: a POS event's till credential is judged
+        # at the record's timestamp, and the till's token has long expired when an operator replays.
         await self._dlq.send_and_wait(
-            self.settings.topic(Topics.DEAD_LETTER), value=record.value, key=record.key, headers=headers
+            self.settings.topic(Topics.DEAD_LETTER), value=record.value, key=record.key, headers=headers,
+            timestamp_ms=record.timestamp if record.timestamp and record.timestamp > 0 else None,
         )
         EVENTS_DEAD_LETTERED.labels(self.settings.service_name).inc()
         # The traceback stays here, in the service's own log, never in the dead letter.

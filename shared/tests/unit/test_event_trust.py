@@ -1,6 +1,7 @@
 """Which events a consumer accepts: a type only from its owner's topic, unknown types by the
 topic's rules, POS sales and returns only with a valid credential of a till of their store."""
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -203,6 +204,28 @@ def test_the_credential_is_judged_at_the_time_the_record_was_published() -> None
         _deliver(_pos(token), published_at=issued + timedelta(hours=13))
     with pytest.raises(InvalidCredential, match="not yet valid"):
         _deliver(_pos(token), published_at=issued - timedelta(hours=1))
+
+
+class DeadLetters:
+    def __init__(self) -> None:
+        self.sent: list[dict] = []
+
+    async def send_and_wait(self, topic: str, **kwargs) -> None:
+        self.sent.append({"topic": topic, **kwargs})
+
+
+async def test_a_dead_letter_keeps_the_records_timestamp_for_its_replay_to_be_judged_at() -> None:
+    # Restamped with the time it failed, a sale replayed from it would be judged when its till's
+    # token had expired, and dead-lettered again.
+    sold_ms = int((NOW - timedelta(hours=3)).timestamp() * 1000)
+    events, dlq = consumer(PURCHASE_MADE), DeadLetters()
+    events._dlq = dlq  # type: ignore[assignment]
+    sale_record = dataclasses.replace(_record(_pos(till("S001")), PREFIX + Topics.POS_PURCHASES), timestamp=sold_ms)
+    await events._dead_letter(sale_record, RuntimeError("database refused it"))
+    await events._dead_letter(dataclasses.replace(sale_record, timestamp=-1), RuntimeError("database refused it"))  # none known
+    assert [(d["topic"], d["timestamp_ms"]) for d in dlq.sent] == [(PREFIX + Topics.DEAD_LETTER, sold_ms), (PREFIX + Topics.DEAD_LETTER, None)]
+    failed_at = datetime.fromisoformat(dict(dlq.sent[0]["headers"])["dlq_failed_at"].decode())
+    assert failed_at >= NOW  # the failure's own time travels in its header
 
 
 def test_small_clock_skew_is_tolerated() -> None:

@@ -4,18 +4,28 @@ once however often it is asked (marked only once the broker acknowledged it), an
 replay resumed, a discard needing a reason; every action audited."""
 
 import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 from sqlmodel import select
 
 from gateway.adapters.console_tables import DeadLetterMarkRow, DeadLetterReplayRow
-from shared.events.registry import Topics
+from shared.auth import Role
+from shared.consumer import EventConsumer
+from shared.events import contracts as c
+from shared.events.binding import stored_to_kafka
+from shared.events.envelope import Envelope, new_event, sale_event_id
+from shared.events.registry import PURCHASE_MADE, Topics
+from tests.messaging.test_outbox_and_consumer import background
 from tests.support.console import csrf_of, logged_in
 from tests.support.dead_letters import member_registered, plant_dead_letter
 from tests.support.identity import MovableClock, gateway_with_stores
 from tests.support.kafka_reader import read_topic
 from tests.support.platform import TestEnv
+from tests.support.polling import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 
@@ -87,6 +97,64 @@ async def test_a_dead_letter_is_replayed_once_after_a_dry_run_and_the_replay_is_
     again = await console.post("/console/ops/dead-letters/dry-run", data={"csrf": csrf, "error_class": "OperationalError", "state": "open", "scope": "all"})
     assert 'name="expected"' not in again.text
     assert len(await read_topic(env.broker.bootstrap, members_topic, expected=3, timeout=2.0)) == 2
+
+
+def till_sale(env: TestEnv, sold_at: datetime) -> Envelope:
+    """A sale made at `sold_at` with a till token of the gateway's default 15 minutes."""
+    token = env.issuer.mint("till-03", Role.POS, store_id="S001", ttl=timedelta(minutes=15), now=sold_at)
+    sale = c.PurchaseMadeV1(store_id="S001", pos_txn_id="T-LATE", occurred_at=sold_at, customer=None, payment="cash",
+                            lines=[c.SaleLine(sku="1", qty=Decimal(1), unit_price=Decimal("9.90"), amount=Decimal("9.90"))],
+                            total=Decimal("9.90"))
+    event = new_event(PURCHASE_MADE, sale, source="crm/gateway", event_id=sale_event_id("S001", "T-LATE"), credential=token)
+    return event.model_copy(update={"time": sold_at})
+
+
+async def published_as_the_relay_does(env: TestEnv, topic: str, event: Envelope) -> int:
+    """Sends `event` stamped with its own time, as the outbox relay does; that timestamp."""
+    assert env.broker is not None
+    value, headers, event_ms = stored_to_kafka(event.model_dump_json())
+    producer = AIOKafkaProducer(bootstrap_servers=env.broker.bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value, key=b"store:S001", headers=headers, timestamp_ms=event_ms)
+    finally:
+        await producer.stop()
+    return event_ms
+
+
+async def test_a_pos_sale_replayed_after_its_tills_token_expired_is_applied(console, env) -> None:
+    # A consumer judges a till's token at the record's timestamp. The replay, hours after the
+    # token expired, went out stamped with its own time: refused and dead-lettered again, while
+    # the console reported the sale replayed.
+    assert env.broker is not None
+    sale = till_sale(env, datetime.now(UTC) - timedelta(hours=3))
+    settings = console.app.state.settings.model_copy(update={"service_name": "members"})  # a consumer of sales
+    database_up, applied = False, []
+
+    async def record(uow, delivery) -> None:
+        if not database_up:
+            raise RuntimeError("members could not record the sale")
+        applied.append(delivery.envelope.id)
+
+    consumer = EventConsumer(settings, console.app.state.sessions, {PURCHASE_MADE: record})
+    async with background(consumer):
+        sold_ms = await published_as_the_relay_does(env, settings.topic(Topics.POS_PURCHASES), sale)
+        [dead] = await read_topic(env.broker.bootstrap, settings.topic(Topics.DEAD_LETTER), expected=1, timeout=40)
+        assert dead.timestamp == sold_ms, "the dead letter keeps the sale's timestamp"
+
+        database_up = True
+        csrf = csrf_of((await console.get("/console/ops/dead-letters")).text)
+        r = await console.post("/console/ops/dead-letters/replay", data={"csrf": csrf, "state": "open", "expected": "1"})
+        assert r.status_code == 303, r.text
+
+        async def recorded() -> bool:
+            return applied == [sale.id]
+
+        await eventually(recorded, timeout=20, what="the replayed sale applied")
+    await consumer.stop()
+    replayed = await read_topic(env.broker.bootstrap, settings.topic(Topics.POS_PURCHASES), expected=2)
+    assert [rec.timestamp for rec in replayed] == [sold_ms, sold_ms]
+    assert len(await read_topic(env.broker.bootstrap, settings.topic(Topics.DEAD_LETTER), expected=2, timeout=2.0)) == 1
 
 
 async def test_a_replay_larger_than_a_batch_is_interrupted_and_resumed(console, env) -> None:

@@ -3,10 +3,13 @@ prepared for replay."""
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from gateway.adapters.dead_letter_topic import DeadLetterTopic
 from gateway.adapters.revocations import RevokedTills
 from gateway.config import Settings
 from gateway.domain.dead_letters import REPLAY_HEADER, DeadLetter, Filter, Mark, check_reason, parse_filter, parse_id
@@ -53,6 +56,38 @@ def test_a_dead_letter_names_its_error_class_origin_and_failure_time() -> None:
 def test_a_replayed_record_carries_the_original_headers_without_the_dead_letter_ones_and_its_mark() -> None:
     headers = letter(crm_replay_of="0-1").replay_headers()
     assert dict(headers) == {"ce_type": b"crm.members.member_registered.v1", "ce_id": b"e-1", REPLAY_HEADER: b"1-42"}
+
+
+def test_a_replay_is_stamped_with_the_events_time_else_the_dead_letter_records() -> None:
+    # Consumers judge a till's credential at the record's timestamp: stamped with the time of the
+    # replay, hours later, a sale would be refused again for its till's expired token.
+    sold_at, written_at = datetime(2026, 12, 1, 1, 15, tzinfo=UTC), FAILED_AT
+    assert dataclasses.replace(letter(ce_time=sold_at.isoformat()), written_at=written_at).event_time == sold_at
+    for no_time in ({}, {"ce_time": "yesterday"}, {"ce_time": "2026-12-01T01:15:00"}, {"ce_time": "0001-01-01T00:00:00+00:00"}):
+        assert dataclasses.replace(letter(**no_time), written_at=written_at).event_time == written_at, no_time
+    assert letter().event_time is None  # a record without a timestamp: the broker stamps the replay
+
+
+class Producer:
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    async def send_and_wait(self, topic: str, **kwargs: Any) -> Any:
+        self.sent.append({"topic": topic, **kwargs})
+        return SimpleNamespace(partition=0, offset=9)
+
+
+async def test_a_replay_is_sent_with_the_events_time_as_its_timestamp() -> None:
+    sold_at = datetime(2026, 12, 1, 1, 15, tzinfo=UTC)
+    topic, producer = DeadLetterTopic(Settings()), Producer()
+    topic._producer = producer  # type: ignore[assignment]
+    structured = dataclasses.replace(letter(), written_at=sold_at)  # its time in the value, not in a header
+    assert await topic.republish(letter(ce_time=sold_at.isoformat())) == (0, 9)
+    await topic.republish(structured)
+    await topic.republish(letter())
+    sold_ms = int(sold_at.timestamp() * 1000)
+    assert [(s["topic"], s["key"], s["timestamp_ms"]) for s in producer.sent] == [
+        ("p.crm.members.events", b"m-1", sold_ms), ("p.crm.members.events", b"m-1", sold_ms), ("p.crm.members.events", b"m-1", None)]
 
 
 def test_filters_match_parts_of_texts_case_blind_times_and_the_state() -> None:

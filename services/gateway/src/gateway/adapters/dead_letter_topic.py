@@ -81,12 +81,14 @@ class DeadLetterTopic:
         return DeadLetterRead(sorted(found, key=lambda d: (d.partition, d.offset)), older_left)
 
     async def republish(self, letter: DeadLetter) -> tuple[int, int]:
-        """Sends the record back to its original topic and waits for the broker's acknowledgement
+        """Sends the record back to its original topic, stamped with the event's time as the relay
+        stamped it (`DeadLetter.event_time`), and waits for the broker's acknowledgement
         (acks=all); (partition, offset) where it landed."""
         producer = await self._started()
+        at = letter.event_time
         sent = await producer.send_and_wait(
             letter.original_topic, value=letter.value, key=letter.key.encode() if letter.key is not None else None,
-            headers=letter.replay_headers(),
+            headers=letter.replay_headers(), timestamp_ms=int(at.timestamp() * 1000) if at is not None else None,
         )
         return sent.partition, sent.offset
 

@@ -43,7 +43,10 @@ class DeadLetter:
     key: str | None
     headers: tuple[tuple[str, str], ...]
     value: bytes
-    written_at: datetime | None  # the dead-letter record's own timestamp
+    # The dead-letter record's own timestamp. Consumers write it with the failed record's (the
+    # event's time, as the relay stamps it), not the failure's (`failed_at`); a letter written
+    # before they kept it holds the moment it was dead-lettered.
+    written_at: datetime | None
 
     @property
     def id(self) -> str:
@@ -78,12 +81,30 @@ class DeadLetter:
 
     @property
     def failed_at(self) -> datetime | None:
+        """When the consumer gave up on the record; the record's timestamp for a letter without a
+        readable dlq_failed_at (one no consumer of ours wrote)."""
         text = self.header("dlq_failed_at")
         try:
             moment = datetime.fromisoformat(text) if text else self.written_at
         except ValueError:
             moment = self.written_at
         return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    @property
+    def event_time(self) -> datetime | None:
+        """The event's own time, which a replay is stamped with: consumers judge a till's credential
+        at a record's timestamp, and stamped with the replay's time a sale would be judged hours
+        after its till's token expired, and dead-lettered again. Its CloudEvents time (the relay
+        stamps records with it), else the record's timestamp (a structured-mode letter, without
+        the header)."""
+        text = self.header("ce_time")
+        try:
+            moment = datetime.fromisoformat(text) if text else None
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None or moment.timestamp() <= 0:  # no time to stamp a record with
+            return self.written_at
+        return moment
 
     def payload_text(self) -> str:
         """The value for reading: indented JSON where it is JSON, else the text as it decodes."""
