@@ -127,6 +127,18 @@ async def test_two_returns_of_the_last_item_at_once_do_not_both_pass(gateway, en
     assert await refunds_queued(gateway) == 1
 
 
+async def test_a_retry_racing_its_return_of_all_that_is_left_is_answered_as_that_return(gateway, env: TestEnv) -> None:
+    # A retry that found no earlier return before the original took what was left would be held
+    # to the nothing the original left, and refused.
+    sale = await sold(gateway, env, line(qty="1"))
+    whole = refund_body(sale)
+    answers = await asyncio.gather(*(gateway.post("/pos/v1/refunds", json=whole, headers=pos(env)) for _ in range(2)))
+    assert [a.status_code for a in answers] == [202, 202], [a.text for a in answers]
+    assert sorted(a.json()["duplicate"] for a in answers) == [False, True]
+    assert len({a.json()["event_id"] for a in answers}) == 1
+    assert await refunds_queued(gateway) == 1
+
+
 async def test_a_sale_accepted_before_quantities_were_kept_is_checked_by_amount_only(gateway, env: TestEnv) -> None:
     sale = await sold(gateway, env)
     async with gateway.app.state.sessions() as session:  # as the migration left a sale accepted before it

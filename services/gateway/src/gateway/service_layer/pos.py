@@ -83,10 +83,6 @@ async def _earlier(uow: UnitOfWork, id_column, store_id: str, txn_id: str, diges
 async def accept_refund(uow: UnitOfWork, body: PosRefundIn, credential: str) -> tuple[str, bool]:
     await ensure_store(uow.session, body.store_id, kind=InvalidField)
     digest = payload_digest(body, uow.settings.zone)
-    earlier = await _earlier(uow, PosRefundRow.refund_id, body.store_id, body.refund_id, digest)
-    if earlier is not None:
-        return earlier, True
-
     sale = (
         await uow.session.exec(
             select(PosSaleRow)
@@ -94,6 +90,12 @@ async def accept_refund(uow: UnitOfWork, body: PosRefundIn, credential: str) -> 
             .with_for_update()  # two returns against one sale must not both pass the remaining check
         )
     ).first()
+    # Looked for under the sale's lock: a retry racing its original waits here for it, then finds
+    # it and is answered as it. Looked for first, it would find nothing yet and then be held to
+    # what the original left of the sale, a 422 for a return of all of it.
+    earlier = await _earlier(uow, PosRefundRow.refund_id, body.store_id, body.refund_id, digest)
+    if earlier is not None:
+        return earlier, True
     if sale is None:
         raise InvalidField("pos_txn_id", f"no sale {body.store_id}/{body.pos_txn_id} is known")
     if problem := before_sale_problem(body.occurred_at, sale.occurred_at):
