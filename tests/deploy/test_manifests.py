@@ -10,6 +10,7 @@ setting or a new service therefore fails here, not at the first production rollo
 
 import asyncio
 import importlib
+import ipaddress
 import json
 import os
 import re
@@ -46,7 +47,8 @@ PORT = 8000
 MEMORY_LIMIT_MAX = 256 * 2**20
 SECRET_NAME = "crm-secrets"
 # Variables that are not settings but that the image itself reads (the Dockerfile CMD).
-IMAGE_ENV = {"SERVICE"}
+# Read by the image itself: which service to run, and the proxies uvicorn believes.
+IMAGE_ENV = {"SERVICE", "FORWARDED_ALLOW_IPS"}
 # Settings that hold secrets: their values must never be written into a manifest or compose file.
 SECRET_SETTINGS = {"CRM_JWT_PUBLIC_KEY", "CRM_JWT_PRIVATE_KEY", "CRM_IDENTITY_PEPPER", "CRM_SURVEY_TOKEN_KEY"}
 # Which of them each service needs (beyond those every service needs).
@@ -535,6 +537,16 @@ def test_gateway_urls_point_at_cluster_services(monkeypatch: pytest.MonkeyPatch)
         match = re.fullmatch(r"http://([a-z0-9-]+)(?:\.[a-z0-9.-]+)?:(\d+)", url)
         assert match and match[1] == backend, f"{backend}_url={url!r}"
         assert int(match[2]) in {p["port"] for p in services[backend]["spec"]["ports"]}
+
+
+def test_gateway_takes_the_callers_address_and_scheme_from_the_ingress() -> None:
+    # The throttles of sign-ins and token exchanges count per caller address, and the console's
+    # cookies are Secure over https: behind the Ingress both come from its forwarded headers.
+    env = {e["name"]: e.get("value") for e in main_container("gateway")["env"]}
+    trusted = env.get("FORWARDED_ALLOW_IPS")
+    assert trusted and "*" not in trusted, trusted
+    for network in trusted.split(","):
+        assert ipaddress.ip_network(network.strip()).is_private, network
 
 
 def test_gateway_is_autoscaled_and_protected_from_disruption() -> None:

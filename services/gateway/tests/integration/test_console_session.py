@@ -41,7 +41,7 @@ async def test_logging_in_keeps_the_tokens_in_a_strict_http_only_cookie(gateway,
     assert r.status_code == 303 and r.headers["location"] == "/console"
     session = next(v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith("crm_console="))
     assert "HttpOnly" in session and "SameSite=strict" in session and "Path=/console" in session
-    assert "Secure" not in session  # served over http here; over https the cookie is Secure
+    assert "Secure" not in session  # served over http here, at an http public address
 
     home = await gateway.get("/console")
     assert home.status_code == 200 and "运维人员" in home.text and '<a href="/console/password" title="我的密码">op.zhang</a> · 运维人员' in home.text
@@ -75,6 +75,26 @@ async def test_a_person_with_a_second_factor_is_told_to_type_the_code_or_that_it
     r = await with_code(totp.at(clock.now - timedelta(minutes=5)))
     assert r.status_code == 401 and "一次性验证码错误。" in r.text and "登录名或密码错误" not in r.text
     assert (await with_code(totp.at(clock.now))).status_code == 303
+
+
+async def test_behind_a_proxy_ending_tls_the_cookies_are_secure_by_the_public_address(env: TestEnv, database_factory) -> None:
+    # The Ingress ends TLS and talks http to the gateway: the request alone says http. (The test
+    # client keeps Secure cookies from an http address to itself: they are sent by hand here.)
+    async with gateway_with_stores(env, await database_factory("gateway"), MovableClock(),
+                                   public_url="https://crm.example.cn") as gateway:
+        password = await account(gateway, env, "op.zhang", "operator")
+        page = await gateway.get("/console/login")
+        assert "Secure" in page.headers["set-cookie"]
+        csrf = csrf_of(page.text)
+        r = await gateway.post("/console/login", data={"csrf": csrf, "login": "op.zhang", "password": password},
+                               headers={"Cookie": f"crm_console_csrf={csrf}"})
+        assert r.status_code == 303, r.text
+        session = next(v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith("crm_console="))
+        assert "Secure" in session and "HttpOnly" in session
+        logout = await gateway.post("/console/logout", data={"csrf": csrf}, headers={
+            "Cookie": f"crm_console_csrf={csrf}; {session.split(';')[0]}"})
+        ended = next(v for k, v in logout.headers.multi_items() if k == "set-cookie" and v.startswith("crm_console="))
+        assert logout.status_code == 303 and "Secure" in ended and "Max-Age=0" in ended
 
 
 async def test_a_form_without_the_browser_s_csrf_token_is_refused(gateway, env) -> None:

@@ -18,7 +18,7 @@ from jinja2.runtime import Context
 
 from gateway.api.console.i18n import LANG_COOKIE, LANGUAGES, N_, language_of, translations
 from gateway.api.console.refusals import explain
-from gateway.api.console.session import CSRF_COOKIE, PATH, SESSION_COOKIE, ConsoleUser, csrf_token
+from gateway.api.console.session import CSRF_COOKIE, PATH, SESSION_COOKIE, ConsoleUser, csrf_token, secure_cookies
 from gateway.console import TEMPLATES
 from gateway.domain.staff import LoginFailed, SecondFactorNeeded, SecondFactorWrong
 from gateway.service_layer.console_reads import ServiceRefused
@@ -158,7 +158,7 @@ def page(request: Request, template: str, user: ConsoleUser | None = None, statu
 
 def keep_cookies(request: Request, response: Response) -> None:
     """Sends back what this request changed: a new CSRF token, refreshed session tokens."""
-    secure = request.url.scheme == "https"
+    secure = secure_cookies(request)
     if (csrf := getattr(request.state, "console_csrf", None)) is not None:
         response.set_cookie(CSRF_COOKIE, csrf, path=PATH, httponly=True, secure=secure, samesite="strict")
     if (session := getattr(request.state, "console_session", None)) is not None:
@@ -183,7 +183,7 @@ def on_console(request: Request) -> bool:
 
 async def login_needed(request: Request, exc: Exception) -> Response:
     response = go(request, "/console/login")
-    response.delete_cookie(SESSION_COOKIE, path=PATH)
+    response.delete_cookie(SESSION_COOKIE, path=PATH, secure=secure_cookies(request), httponly=True, samesite="strict")
     return response
 
 

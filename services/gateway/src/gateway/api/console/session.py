@@ -3,9 +3,10 @@ CSRF check of every form.
 
 The access token (a minute) and the refresh token of the staff login live in one cookie that
 scripts cannot read (HttpOnly), sent only to /console, only from the console's own pages
-(SameSite=Strict) and only over https when the console is served over https. A page whose access
-token has expired (or is about to) swaps the refresh token for new ones, exactly as a client of
-`POST /identity/v1/refresh` would, and sends the new cookie back.
+(SameSite=Strict) and only over https when the console is served over https or its public address
+is https (`secure_cookies`). A page whose access token has expired (or is about to) swaps the
+refresh token for new ones, exactly as a client of `POST /identity/v1/refresh` would, and sends
+the new cookie back.
 
 Forms carry a token that must equal the value of a second cookie (double submit): with
 SameSite=Strict, a cross-site form post already arrives without cookies, and the token refuses one
@@ -160,6 +161,12 @@ class ConsoleAuthorize(Authorize):
 def Console(action: str) -> ConsoleUser:
     """The dependency of a console page: `user: Annotated[ConsoleUser, Console("...")]`."""
     return Depends(ConsoleAuthorize(action))
+
+
+def secure_cookies(request: Request) -> bool:
+    """Whether the console's cookies go over https only: when it is served over https, which
+    behind a proxy that ends TLS the request alone may not show, or when its public address is."""
+    return request.url.scheme == "https" or request.app.state.settings.public_base.startswith("https://")
 
 
 def csrf_token(request: Request) -> str:

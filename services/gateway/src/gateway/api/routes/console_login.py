@@ -18,6 +18,7 @@ from gateway.api.console.session import (
     lifetimes,
     one,
     remember_session,
+    secure_cookies,
 )
 from gateway.console import STATIC
 from gateway.domain.identity import NoSigningKey
@@ -64,7 +65,7 @@ async def logout(request: Request, form: Form, user: Annotated[ConsoleUser, Cons
         request.state.console_session = None
     await staff_sessions.logout(request.app.state.commands, refresh)
     response = go(request, "/console/login")
-    response.delete_cookie(SESSION_COOKIE, path=PATH)
+    response.delete_cookie(SESSION_COOKIE, path=PATH, secure=secure_cookies(request), httponly=True, samesite="strict")
     return response
 
 
@@ -117,7 +118,7 @@ async def language(request: Request, form: Form) -> Response:
     response = go(request, back)
     if chosen in LANGUAGES:
         response.set_cookie(LANG_COOKIE, chosen, max_age=YEAR_S, path=PATH, samesite="strict",
-                            secure=request.url.scheme == "https", httponly=True)
+                            secure=secure_cookies(request), httponly=True)
     return response
 
 
