@@ -51,3 +51,12 @@ async def test_a_save_refused_announces_nothing(gateway, env: TestEnv) -> None:
     r = await gateway.put("/api/v1/stores/S001", json={"name": "城东店"}, headers=env.auth(Role.STORE_MANAGER, store_id="S001"))
     assert r.status_code == 403
     assert await announced(gateway) == []
+
+
+async def test_a_till_reads_its_own_store_and_staff_read_the_chains(gateway, env: TestEnv) -> None:
+    for store in ("S001", "S002", "S003"):
+        assert (await gateway.put(f"/api/v1/stores/{store}", json={"name": store}, headers=env.auth(Role.ADMIN))).status_code == 200
+    till = await gateway.get("/api/v1/stores", headers=env.auth(Role.POS, store_id="S002"))
+    assert till.status_code == 200 and [s["store_id"] for s in till.json()] == ["S002"]
+    desk = await gateway.get("/api/v1/stores", headers=env.auth(Role.SERVICE_DESK, store_id="S002"))
+    assert [s["store_id"] for s in desk.json()] == ["S001", "S002", "S003"]

@@ -30,6 +30,10 @@ async def put_store(store_id: StoreIdPath, body: StoreIn, commands: CommandsDep,
 
 
 @router.get("")
-async def list_stores(uow: UowDep, _: ReaderDep) -> list[StorePublic]:
-    rows = (await uow.session.exec(select(StoreRow).order_by(StoreRow.store_id))).all()
+async def list_stores(uow: UowDep, grant: ReaderDep) -> list[StorePublic]:
+    """The chain's stores; a till, whose reach is its own store, gets that one."""
+    query = select(StoreRow).order_by(StoreRow.store_id)
+    if (only := grant.store_filter(None)) is not None:
+        query = query.where(StoreRow.store_id == only)
+    rows = (await uow.session.exec(query)).all()
     return [StorePublic.model_validate(r, from_attributes=True) for r in rows]
