@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from gateway.adapters.clients import Downstream, close_clients, open_clients
+from gateway.api.staff_http import StaffNoStoreMiddleware
 from gateway.config import Settings
 from gateway.main import create_app
 from shared.auth import Role, TokenIssuer, TokenVerifier, generate_keypair
@@ -77,7 +78,7 @@ async def test_repeated_query_parameters_are_all_forwarded(gateway) -> None:
 
 async def test_staff_answers_carrying_customers_data_are_not_to_be_stored(gateway) -> None:
     client, _, desk = gateway
-    for path in ("/api/members/v1/analytics/churn", "/api/v1/customers/m-1/360", "/console/customers"):
+    for path in ("/api/members/v1/analytics/churn", "/api/v1/customers/m-1/360", "/console/customers", "/surveys/invitation-token"):
         r = await client.get(path, headers=desk)
         assert r.headers["cache-control"] == "no-store", (path, r.status_code)
     # A route's own caching stands: the console's static files keep theirs.
@@ -223,3 +224,18 @@ async def test_a_member_reads_through_the_pass_through_but_changes_only_through_
     # Staff change things through it as before.
     r = await client.post("/api/feedback/v1/complaints", json=filing, headers=desk)
     assert r.status_code == 200 and [req.method for req in recorders["feedback"].requests] == ["GET", "POST"]
+
+
+@pytest.mark.parametrize(("path", "stored"), [
+    ("/identity/v1/staff", False),  # a new account's generated password, a second factor's secret, tokens
+    ("/surveys/invitation-token", False),  # a customer's answers
+    ("/health/live", True),
+])
+async def test_identity_answers_and_survey_pages_are_not_to_be_stored(path: str, stored: bool) -> None:
+    async def answer(scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=StaffNoStoreMiddleware(answer)), base_url="http://gateway")
+    r = await client.get(path)
+    assert ("cache-control" not in r.headers) if stored else r.headers["cache-control"] == "no-store"

@@ -1,6 +1,8 @@
 """Staff answers are not to be stored: `Cache-Control: no-store` on every answer of the staff API
 (`/api/...`, the customer-360 view and the services' pass-through) and of the console's pages, unless
-the route set its own (the console's static files are cached for an hour).
+the route set its own (the console's static files are cached for an hour). The same for the
+identity API (tokens, a new account's generated password, a second factor's secret) and a
+customer's survey page (their answers).
 
 They carry customers' personal data (profiles, purchase lists, exports as CSV, the 360 view) to
 screens in shops and offices, often behind a company proxy; without a Cache-Control a shared cache
@@ -11,7 +13,7 @@ have their own rules (`app_http`).
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-PREFIXES = ("/api/", "/console")
+PREFIXES = ("/api/", "/console", "/identity/", "/surveys/")
 
 
 class StaffNoStoreMiddleware:
