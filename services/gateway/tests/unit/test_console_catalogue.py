@@ -3,7 +3,7 @@ translated there, and the catalogue compiles (it is compiled in memory at start-
 
 from gateway.api.console import catalogue
 from gateway.api.console.i18n import translations
-from gateway.api.console.render import SHOWN_AS_DATA
+from gateway.api.console.render import SHOWN_AS_DATA, environment
 
 
 def test_every_console_message_is_translated_into_chinese() -> None:
@@ -21,3 +21,13 @@ def test_english_words_every_code_shown_as_data() -> None:
     assert sorted(w for w in SHOWN_AS_DATA if not (english.get(w) and english.get(w).string)) == []
     assert translations("en").gettext("service_desk") == "Service desk"
     assert translations("en").gettext("vip") == "VIP"
+
+
+def test_a_code_the_catalogue_does_not_know_is_shown_escaped() -> None:
+    for language in ("zh-CN", "en"):
+        page = environment(language).from_string(
+            '{{ _(status) }} | {{ _("Log in") }} | {{ ngettext("%(num)s purchase", "%(num)s purchases", n) }} | {{ _("%(who)s", who=who) }}')
+        html = page.render(status="<img src=x onerror=alert(1)>", n=2, who="<b>")
+        assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+        assert "&lt;b&gt;" in html and "<b>" not in html
+    assert environment("zh-CN").from_string('{{ _("Log in") }} {{ _(s) }}').render(s="vip") == "登录 VIP"

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
+from markupsafe import escape
 
 from gateway.api.console.i18n import LANG_COOKIE, LANGUAGES, N_, language_of, translations
 from gateway.api.console.refusals import explain
@@ -59,7 +60,15 @@ def environment(language: str) -> Environment:
         loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
         extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True,
     )
-    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    # Escaped: under autoescape, Jinja marks what gettext answers as safe HTML, and a code shown
+    # through `_()` that the catalogue does not know is answered as it came (a status a service
+    # added, or text that is no code at all) and would be written into the page unescaped.
+    words = translations(language)
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda message: escape(words.gettext(message)),
+        ngettext=lambda singular, plural, n: escape(words.ngettext(singular, plural, n)),
+        newstyle=True,
+    )
     env.filters["local_time"] = local_time
     env.filters["local_input"] = local_input
     return env
