@@ -56,10 +56,10 @@ class Settings(ServiceSettings):
     # How often each replica reloads the revoked tills whose tokens it refuses (a revocation made
     # through a replica takes effect there at once, at the others within this).
     identity_revocation_refresh_s: float = Field(default=30.0, gt=0)
-    # Failed exchanges tolerated within the window, per client id and per caller address, before
-    # the exchange answers 429: secrets are 256-bit, so this bounds load and noise, not guessing.
+    # Failed exchanges tolerated within the window per caller address before the exchange answers
+    # 429: secrets are 256-bit, so this bounds load and noise, not guessing (none per client id:
+    # see service_layer/identity.exchange).
     identity_failure_window_s: float = Field(default=300.0, gt=0)
-    identity_max_failures_per_client: int = Field(default=10, ge=1)
     identity_max_failures_per_address: int = Field(default=50, ge=1)
     # Staff sessions (POST /identity/v1/login): the access token's lifetime is also the longest a
     # logout, a deactivation or a detected refresh-token theft takes to reach every service, which

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from gateway.adapters.member_revocations import RevokedMembers
 from gateway.adapters.revocations import RevocationAwareVerifier, RevokedTills
 from gateway.config import Settings
-from gateway.domain.throttle import ExchangeGuard, SignInGuard
+from gateway.domain.throttle import ExchangeGuard, FailureThrottle, SignInGuard
 from shared.auth import TokenIssuer
 
 log = logging.getLogger(__name__)
@@ -46,9 +46,8 @@ def open_identity(app: FastAPI, revoked: RevokedTills, members: RevokedMembers |
     app.state.token_issuer = issuer_from(settings) if settings.identity_enabled else None
     if settings.identity_enabled and app.state.token_issuer is None:
         log.warning("no token signing key (CRM_JWT_PRIVATE_KEY): POST /identity/v1/token answers 503")
-    app.state.exchange_guard = ExchangeGuard(
-        timedelta(seconds=settings.identity_failure_window_s),
-        settings.identity_max_failures_per_client, settings.identity_max_failures_per_address,
+    app.state.exchange_guard = FailureThrottle(
+        timedelta(seconds=settings.identity_failure_window_s), settings.identity_max_failures_per_address,
     )
     # Staff logins count failures the same way, per login name instead of per client id.
     app.state.login_guard = ExchangeGuard(

@@ -19,7 +19,7 @@ from gateway.domain.identity import (
     hash_secret,
     secret_matches,
 )
-from gateway.domain.throttle import ExchangeGuard
+from gateway.domain.throttle import FailureThrottle
 from shared.auth import TokenIssuer
 from shared.errors import Conflict, Invalid, NotFound, TooManyRequests
 from shared.unit_of_work import UnitOfWork
@@ -30,9 +30,6 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 MAX_SECRET_CHARS = 200
 # Compared against when the client is unknown, so that case costs the same hash as a wrong secret.
 _NO_DIGEST = "0" * 64
-# The throttle's one key for every client id that cannot be a client's (it does not match
-# CLIENT_ID itself, so it shares no client's count).
-_MALFORMED_CLIENT_ID = "malformed client id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,21 +132,26 @@ async def audit_trail(uow: UnitOfWork, client_id: str) -> list[IdentityAuditRow]
 
 
 async def exchange(
-    uow: UnitOfWork, issuer: TokenIssuer, guard: ExchangeGuard, ttl: timedelta, *, client_id: str, secret: str,
+    uow: UnitOfWork, issuer: TokenIssuer, addresses: FailureThrottle, ttl: timedelta, *, client_id: str, secret: str,
     address: str,
 ) -> IssuedToken:
     """A token for a client that proves its secret. Every way of failing is the same InvalidClient;
-    a client id or address with too many recent failures is TooManyRequests, even with the right
-    secret, so guessing cannot go on at the throttled pace by mixing in a known credential."""
+    an address with too many recent failures is TooManyRequests, even with the right secret, so
+    one caller cannot go on hammering the exchange by mixing in a known credential.
+
+    Failures are counted per address only, never per client: a till's client id is no secret (it
+    is the subject of every token the till holds, and travels with its sales), and a lock per id
+    would let anyone stop a till's sales with a few wrong secrets, while the secret's 256 bits are
+    no easier to guess without one. An attempt counts before the look-up is awaited and is taken
+    back when it succeeds, so a burst sent at once gets no more judged than the limit."""
     now = uow.now()
-    key = _throttle_key(client_id)
-    if wait := guard.retry_after(key, address, now):
+    if wait := addresses.retry_after(address, now):
         raise TooManyRequests("too many failed attempts; retry later", retry_after_s=wait)
+    addresses.fail(address, now)
     row = await authenticated(uow, client_id, secret)
     if row is None:
-        guard.failed(key, address, now)
         raise InvalidClient()
-    guard.succeeded(key)
+    addresses.withdraw(address, now)
     grant = grant_for(row.client_id, ClientKind(row.kind), row.store_id, row.service)
     token = issuer.mint(grant.subject, grant.role, store_id=grant.store_id, ttl=ttl, now=now)
     return IssuedToken(access_token=token, expires_in=int(ttl.total_seconds()))
@@ -163,13 +165,6 @@ async def authenticated(uow: UnitOfWork, client_id: str, secret: str) -> Identit
         row = await uow.session.get(IdentityClientRow, client_id)
     matches = secret_matches(secret[:MAX_SECRET_CHARS], row.secret_hash if row is not None else _NO_DIGEST)
     return row if row is not None and row.revoked_at is None and matches else None
-
-
-def _throttle_key(client_id: str) -> str:
-    """The key a client id's failures are counted under: the id itself, or one key shared by all
-    that cannot be a client's. The throttle keeps up to 100,000 keys, and an id is whatever the
-    caller sent, up to the body's megabyte: kept as it came, made-up ids would fill the memory."""
-    return client_id if CLIENT_ID.match(client_id) else _MALFORMED_CLIENT_ID
 
 
 def _new_secret() -> str:
