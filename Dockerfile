@@ -65,5 +65,6 @@ EXPOSE 8000
 # Shell form only to expand SERVICE; `exec` makes uvicorn PID 1 so it receives SIGTERM directly and
 # drains in-flight requests, the outbox relay and the consumer before exiting. No HEALTHCHECK here:
 # Kubernetes ignores it and the migration one-shots share this image, so the probes live in
-# docker-compose.yml and the manifests instead.
-CMD ["sh", "-c", "exec uvicorn \"${SERVICE:?set SERVICE to members, points, campaigns, feedback or gateway}.main:create_app\" --factory --host 0.0.0.0 --port 8000"]
+# docker-compose.yml and the manifests instead. No access log: its lines carry query strings, and a
+# search by phone number is one (each service counts what it answers by route and status instead).
+CMD ["sh", "-c", "exec uvicorn \"${SERVICE:?set SERVICE to members, points, campaigns, feedback or gateway}.main:create_app\" --factory --host 0.0.0.0 --port 8000 --no-access-log"]

@@ -46,8 +46,8 @@ IMAGE = "crm-platform"
 PORT = 8000
 MEMORY_LIMIT_MAX = 256 * 2**20
 SECRET_NAME = "crm-secrets"
-# Variables that are not settings but that the image itself reads (the Dockerfile CMD).
-# Read by the image itself: which service to run, and the proxies uvicorn believes.
+# Variables that are not settings but that the image itself reads: which service the Dockerfile
+# CMD runs, and the proxies uvicorn believes.
 IMAGE_ENV = {"SERVICE", "FORWARDED_ALLOW_IPS"}
 # Settings that hold secrets: their values must never be written into a manifest or compose file.
 SECRET_SETTINGS = {"CRM_JWT_PUBLIC_KEY", "CRM_JWT_PRIVATE_KEY", "CRM_IDENTITY_PEPPER", "CRM_SURVEY_TOKEN_KEY"}
@@ -977,7 +977,7 @@ def test_dockerfile_cmd_starts_the_selected_service() -> None:
     argv = json.loads(cmds[0])  # exec form, so that the process gets signals directly
     script = argv[2] if argv[:2] == ["sh", "-c"] else " ".join(argv)
     target = r"\"?\$\{SERVICE[^}]*\}\.main:create_app\"?"
-    assert re.fullmatch(rf"(exec )?uvicorn {target} --factory --host 0\.0\.0\.0 --port {PORT}", script), script
+    assert re.fullmatch(rf"(exec )?uvicorn {target} --factory --host 0\.0\.0\.0 --port {PORT} --no-access-log", script), script
 
 
 def test_cli_provides_the_migrate_command() -> None:
