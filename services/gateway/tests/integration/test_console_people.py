@@ -168,6 +168,34 @@ async def test_the_desk_words_a_customer_s_gift_states_and_visits_in_the_person_
     assert "<td>Leftover-material collection visit</td>" in english.text
 
 
+async def test_a_gift_waiting_behind_twenty_newer_entries_can_still_be_handed_over(gateway, env) -> None:
+    r = await gateway.post("/identity/v1/staff", headers=admin(env),
+                           json={"login": "li.fuwutai", "name": "李服务台", "role": "service_desk", "store_id": "S001"})
+    assert r.status_code == 201, r.text
+    assert (await log_in(gateway, "li.fuwutai", r.json()["password"])).status_code == 303
+    downstream = _points_and_members(r.json()["staff_id"])
+    waiting = {"redemption_id": "old-gift", "member_id": "m-1", "gift_id": "cushion", "kind": "physical", "coupon_template_id": None,
+               "store_id": "S001", "channel": "desk", "points": 5000, "points_kept": 5000, "status": "reserved", "staff_id": "x",
+               "redeemed_at": "2026-10-01T03:00:00Z", "handed_over_at": None, "handed_over_by": None,
+               "cancelled_at": None, "cancelled_by": None, "cancel_reason": None}
+    newer = [{**waiting, "redemption_id": f"coupon-{n}", "status": "completed", "redeemed_at": f"2026-11-{n + 1:02d}T03:00:00Z"}
+             for n in range(20)]
+
+    async def points(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/members/m-1/redemptions":
+            return httpx.Response(200, json=[waiting] if request.url.params.get("status") == "reserved" else newer[::-1])
+        return await downstream.points._transport.handle_async_request(request)  # type: ignore[union-attr]
+
+    gateway.app.state.downstream = Downstream(members=downstream.members,
+                                              points=httpx.AsyncClient(transport=httpx.MockTransport(points), base_url="http://points"))
+    page = await gateway.get("/console/desk/members/m-1")
+    assert page.status_code == 200, page.text
+    entries = page.text.split('id="entries"')[1].split("</table>")[0]
+    assert entries.count("<tr data-redemption=") == 21
+    last = entries.split('<tr data-redemption="old-gift">')[1]
+    assert "/hand-over" in last
+
+
 async def test_a_customer_registered_a_moment_ago_is_shown_while_points_opens_the_account(gateway, env) -> None:
     """Points opens the account on the registration event, after members answered: the desk lands
     on the customer's page before that, and sees the customer with the account still opening."""

@@ -74,6 +74,10 @@ async def test_a_member_reserves_at_their_home_store_retries_safely_and_cancels_
 
     listed = await pts.client.get("/v1/members/m3/redemptions", headers=member(env, "m3"))
     assert [e["redemption_id"] for e in listed.json()] == [entry["redemption_id"]]
+    for state, found in (("reserved", [entry["redemption_id"]]), ("handed_over", [])):
+        only = await pts.client.get("/v1/members/m3/redemptions", params={"status": state}, headers=member(env, "m3"))
+        assert [e["redemption_id"] for e in only.json()] == found
+    assert (await pts.client.get("/v1/members/m3/redemptions", params={"status": "lost"}, headers=member(env, "m3"))).status_code == 422
 
     # Another member can neither list nor cancel it; even naming it in their own path finds nothing.
     await pts.apply(pts.registered("m4"))

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from points.adapters.tables import AccountRow, GiftPriceRow, GiftRow, GiftStockRow, RedemptionRow
-from points.domain.catalogue import GiftKind
+from points.domain.catalogue import GiftKind, RegisterStatus
 from points.domain.expiry import ExpiryPolicy, open_lots
 from points.service_layer import redemptions
 from points.service_layer.expiry import member_entries
@@ -107,9 +107,13 @@ async def cancel_own(uow: UnitOfWork, member_id: str, redemption_id: str, now: d
     return await redemptions.cancel(uow, redemption_id, APP_STAFF_ID, "cancelled by the member in the app", now)
 
 
-async def reservations(session: AsyncSession, member_id: str, limit: int, offset: int) -> list[RedemptionRow]:
-    query = (select(RedemptionRow).where(RedemptionRow.member_id == member_id)
-             .order_by(col(RedemptionRow.redeemed_at).desc(), col(RedemptionRow.redemption_id)).offset(offset).limit(limit))
+async def reservations(
+    session: AsyncSession, member_id: str, limit: int, offset: int, status: RegisterStatus | None = None,
+) -> list[RedemptionRow]:
+    query = select(RedemptionRow).where(RedemptionRow.member_id == member_id)
+    if status is not None:
+        query = query.where(RedemptionRow.status == status)
+    query = query.order_by(col(RedemptionRow.redeemed_at).desc(), col(RedemptionRow.redemption_id)).offset(offset).limit(limit)
     return list((await session.exec(query)).all())
 
 

@@ -30,6 +30,8 @@ from shared.unit_of_work import UnitOfWork
 router = APIRouter(prefix="/console/desk", tags=["console"], include_in_schema=False)
 # Customers named on one register page at most (one look-up each); beyond, their ids are shown.
 NAMED_AT_MOST = 200
+# A customer's gift register entries on their desk page: the newest, then any older gift waiting.
+NEWEST_ENTRIES = 20
 REGISTRATION = ("name", "phone", "community", "address", "card_no", "email", "birthday", "gender")
 
 
@@ -89,7 +91,11 @@ async def customer(member_id: str, request: Request, user: Annotated[ConsoleUser
         left = {g["gift_id"]: units.get(g["gift_id"], 0) if g["kind"] == "gift" else None for g in catalogue["gifts"]}
     # Offered only what the balance pays for and the store still has; the rest is listed greyed out.
     payable = {g["gift_id"] for g in catalogue["gifts"] if g["points"] <= balance and left.get(g["gift_id"]) != 0}
-    entries = await read(points, "points", f"/v1/members/{quoted}/redemptions", headers, {"limit": "20"})
+    # The 20 newest, and every gift still waiting to be handed over, however many came after it.
+    newest = await read(points, "points", f"/v1/members/{quoted}/redemptions", headers, {"limit": str(NEWEST_ENTRIES)})
+    waiting = await read(points, "points", f"/v1/members/{quoted}/redemptions", headers, {"status": "reserved", "limit": "200"})
+    shown_ids = {e["redemption_id"] for e in newest}
+    entries = newest + [e for e in waiting if e["redemption_id"] not in shown_ids]
     entitlements = await read(points, "points", f"/v1/entitlements/{quoted}", headers)
     names = {g["gift_id"]: g["name_en"] if language_of(request.cookies.get(LANG_COOKIE)) == "en" else g["name_zh"]
              for g in catalogue["gifts"]}

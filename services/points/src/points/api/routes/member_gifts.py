@@ -16,6 +16,7 @@ from points.api.schemas import (
     RedemptionPublic,
     ReserveIn,
 )
+from points.domain.catalogue import RegisterStatus
 from points.service_layer import member_gifts as svc
 from shared.authorize import Allowed
 from shared.deps import CommandsDep, UowDep
@@ -60,8 +61,10 @@ async def expiring(member_id: str, uow: UowDep, _: Annotated[Grant, Allowed("poi
 async def reservations(
     member_id: str, uow: UowDep, _: Annotated[Grant, Allowed("points.redemption.read")],
     limit: Annotated[Int64, Query(ge=1, le=200)] = 50, offset: Annotated[Int64, Query(ge=0, le=1_000_000)] = 0,
+    # The desk lists the gifts waiting to be handed over however many redemptions came after them.
+    status: Annotated[RegisterStatus | None, Query(description="Only the entries in this state")] = None,
 ) -> list[RedemptionPublic]:
-    return [_public(r) for r in await svc.reservations(uow.session, member_id, limit, offset)]
+    return [_public(r) for r in await svc.reservations(uow.session, member_id, limit, offset, status)]
 
 
 @router.post(
