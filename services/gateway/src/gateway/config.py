@@ -84,6 +84,9 @@ class Settings(ServiceSettings):
     # wrong codes per caller address (one phone's guesses are bounded by its code's 5 tries).
     member_token_ttl_s: int = Field(default=3600, ge=300, le=int(MAX_TOKEN_LIFETIME[Role.MEMBER].total_seconds()))
     member_refresh_token_ttl_s: int = Field(default=30 * 86400, ge=3600, le=365 * 86400)
+    # How long after a refresh token's use the same token is taken as the app's retry of an answer
+    # it lost, not as a copy in another's hands (gateway.domain.member_refresh).
+    member_refresh_retry_grace_s: float = Field(default=60.0, ge=0, le=600)
     member_sign_in_window_s: float = Field(default=3600.0, gt=0)
     member_codes_per_phone: int = Field(default=5, ge=1)
     member_codes_per_address: int = Field(default=30, ge=1)

@@ -330,7 +330,9 @@ async def test_a_refresh_token_works_once_and_gives_the_next_pair(sign_in, env) 
 async def test_a_reused_refresh_token_ends_the_whole_sign_in(sign_in) -> None:
     _, first = await signed_in(sign_in)
     second = (await refresh(sign_in, first["refresh_token"])).json()
-    # The first token again: a copy is in someone else's hands. Both holders are cut off.
+    # The first token again, past the grace of a retry: a copy is in someone else's hands. Both
+    # holders are cut off.
+    sign_in.clock.now += timedelta(seconds=61)
     r = await refresh(sign_in, first["refresh_token"])
     assert (r.status_code, r.json()) == (401, REFUSED)
     r = await refresh(sign_in, second["refresh_token"])
@@ -342,8 +344,32 @@ async def test_another_sign_in_of_the_member_is_not_touched_by_a_reuse(sign_in) 
     await sign_in.ask(m["phone"])
     phone_b = (await sign_in.token(m["phone"], await sign_in.code_sent_to(m["phone"]))).json()
     await refresh(sign_in, phone_a["refresh_token"])
+    sign_in.clock.now += timedelta(seconds=61)
     assert (await refresh(sign_in, phone_a["refresh_token"])).status_code == 401
     assert (await refresh(sign_in, phone_b["refresh_token"])).status_code == 200
+
+
+async def test_a_refresh_whose_answer_was_lost_is_answered_again_moments_later(sign_in) -> None:
+    _, first = await signed_in(sign_in)
+    lost = (await refresh(sign_in, first["refresh_token"])).json()  # the answer never reached the phone
+    sign_in.clock.now += timedelta(seconds=20)
+    r = await refresh(sign_in, first["refresh_token"])
+    assert r.status_code == 200, r.text
+    again = r.json()
+    assert again["refresh_token"] != lost["refresh_token"]
+    # The lost answer's token ends; the sign-in goes on with the one the phone got.
+    assert (await refresh(sign_in, lost["refresh_token"])).status_code == 401
+    assert (await refresh(sign_in, again["refresh_token"])).status_code == 200
+
+
+async def test_a_token_presented_again_after_its_family_went_on_is_reuse_even_moments_later(sign_in) -> None:
+    _, first = await signed_in(sign_in)
+    second = (await refresh(sign_in, first["refresh_token"])).json()
+    third = (await refresh(sign_in, second["refresh_token"])).json()
+    # The phone had the answer (it used it): the first token again is a copy's.
+    r = await refresh(sign_in, first["refresh_token"])
+    assert (r.status_code, r.json()) == (401, REFUSED)
+    assert (await refresh(sign_in, third["refresh_token"])).status_code == 401
 
 
 @pytest.mark.parametrize("case", ["unknown", "expired", "logged out"])

@@ -7,12 +7,17 @@ sign-in; each use marks the token used and issues the next one of the family. A 
 presented again means two holders (the app and a thief who copied it): the whole family is revoked,
 so whichever of them comes next must sign in with a code again (RFC 6819 §5.2.2.3, OAuth 2.0
 Security BCP §4.14.2). Unknown, expired, revoked and reused tokens are the same refusal.
+
+A phone on a shop floor loses answers: the app sends the refresh, the answer never arrives, and
+the app sends the same token again. Within a short grace after its use, a token presented again
+while its family has gone no further (no later token of it used) is that retry (`RETRIED`): the
+answer it lost is revoked and another is issued. Later, or once the family went on, it is reuse.
 """
 
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from shared.errors import ServiceError
@@ -26,12 +31,13 @@ class RefreshVerdict(StrEnum):
     EXPIRED = "expired"
     REVOKED = "revoked"  # its family was revoked: logout, reuse, erasure
     REUSED = "reused"  # used before: the family is to be revoked
+    RETRIED = "retried"  # used moments ago: a retry of a lost answer, if the family went no further
 
 
 @dataclass(frozen=True, slots=True)
 class StoredRefresh:
     expires_at: datetime
-    used: bool
+    used_at: datetime | None
     revoked: bool
 
 
@@ -43,13 +49,13 @@ def refresh_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def judge_refresh(stored: StoredRefresh | None, now: datetime) -> RefreshVerdict:
+def judge_refresh(stored: StoredRefresh | None, now: datetime, retry_grace: timedelta) -> RefreshVerdict:
     if stored is None:
         return RefreshVerdict.UNKNOWN
     if stored.revoked:
         return RefreshVerdict.REVOKED
-    if stored.used:  # before expiry: a reused token revokes its family even when it is old
-        return RefreshVerdict.REUSED
+    if stored.used_at is not None:  # before expiry: a reused token revokes its family even when it is old
+        return RefreshVerdict.RETRIED if now - stored.used_at <= retry_grace else RefreshVerdict.REUSED
     if now >= stored.expires_at:
         return RefreshVerdict.EXPIRED
     return RefreshVerdict.VALID

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
+from sqlmodel import col, select
 
 from gateway.adapters.member_revocations import RevokedMembers
 from gateway.adapters.member_tables import MemberRefreshTokenRow
@@ -25,6 +26,7 @@ class Tokens:
     revoked: RevokedMembers
     token_ttl: timedelta
     refresh_ttl: timedelta
+    retry_grace: timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,17 +49,24 @@ async def issue(t: Tokens, member_id: str, now: datetime) -> MemberToken:
 
 async def refresh(t: Tokens, token: str, now: datetime) -> MemberToken:
     """The next pair of the family, the presented token marked used. A token used before revokes
-    its family (committed before the refusal is answered)."""
+    its family (committed before the refusal is answered), unless it is the retry of an answer
+    lost moments ago (`rules.RefreshVerdict.RETRIED`): then the lost answer's refresh token is
+    revoked and another pair is issued."""
     digest = rules.refresh_digest(token[:200])
     async with t.commands() as uow:
-        # Locked (PostgreSQL): two refreshes with one token are one use and one reuse, never two uses.
+        # Locked (PostgreSQL): two refreshes with one token are one use and one retry, never two uses.
         row = await uow.session.get(MemberRefreshTokenRow, digest, with_for_update=True)
         stored = None if row is None else rules.StoredRefresh(
-            expires_at=row.expires_at, used=row.used_at is not None, revoked=row.revoked_at is not None,
+            expires_at=row.expires_at, used_at=row.used_at, revoked=row.revoked_at is not None,
         )
-        verdict = rules.judge_refresh(stored, now)
+        verdict = rules.judge_refresh(stored, now, t.retry_grace)
+        if row is not None and verdict is rules.RefreshVerdict.RETRIED and row.used_at is not None:
+            verdict = rules.RefreshVerdict.REUSED if await _went_on(uow, row, row.used_at) else verdict
         if row is not None and verdict is rules.RefreshVerdict.REUSED:
             await _revoke_family(uow, row.family_id, now)
+        elif row is not None and verdict is rules.RefreshVerdict.RETRIED and row.member_id not in t.revoked:
+            await _revoke_unused(uow, row.family_id, now)
+            return _pair(t, uow, row.member_id, row.family_id, now)
         elif row is not None and verdict is rules.RefreshVerdict.VALID and row.member_id not in t.revoked:
             row.used_at = now
             uow.session.add(row)
@@ -88,6 +97,22 @@ async def forget_expired(uow: UnitOfWork, before: datetime) -> int:
 async def _revoke_family(uow: UnitOfWork, family_id: str, now: datetime) -> None:
     await uow.session.exec(update(REFRESH).where(
         REFRESH.c.family_id == family_id, REFRESH.c.revoked_at.is_(None)).values(revoked_at=now))
+
+
+async def _went_on(uow: UnitOfWork, presented: MemberRefreshTokenRow, used_at: datetime) -> bool:
+    """Whether another token of the family, issued since the presented one was used, was used in
+    turn: the app has the answer the retry says it lost, so the retry is someone else's."""
+    row = MemberRefreshTokenRow
+    found = await uow.session.exec(select(row.token_digest).where(
+        row.family_id == presented.family_id, col(row.token_digest) != presented.token_digest,
+        col(row.issued_at) >= used_at, col(row.used_at).is_not(None)).limit(1))
+    return found.first() is not None
+
+
+async def _revoke_unused(uow: UnitOfWork, family_id: str, now: datetime) -> None:
+    """The family's token not used yet (the one the lost answer carried) ends."""
+    await uow.session.exec(update(REFRESH).where(
+        REFRESH.c.family_id == family_id, REFRESH.c.used_at.is_(None), REFRESH.c.revoked_at.is_(None)).values(revoked_at=now))
 
 
 def _pair(t: Tokens, uow: UnitOfWork, member_id: str, family_id: str, now: datetime) -> MemberToken:

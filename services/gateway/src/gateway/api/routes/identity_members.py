@@ -41,6 +41,7 @@ def _tokens(request: Request, commands: CommandsDep) -> Tokens:
         commands=commands, issuer=issuer, revoked=request.app.state.revoked_members,
         token_ttl=timedelta(seconds=settings.member_token_ttl_s),
         refresh_ttl=timedelta(seconds=settings.member_refresh_token_ttl_s),
+        retry_grace=timedelta(seconds=settings.member_refresh_retry_grace_s),
     )
 
 
