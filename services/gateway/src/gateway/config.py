@@ -20,7 +20,7 @@ class Settings(ServiceSettings):
     campaigns_url: str = "http://127.0.0.1:8003"
     feedback_url: str = "http://127.0.0.1:8004"
     # Budget of each downstream call of an aggregated view: a slow service costs its section,
-    # never the whole page.
+    # never the whole page. Also of the till's points preview, which a customer waits on.
     downstream_timeout_s: float = 2.0
     # Views fanned out at once by one gateway process; the others wait their turn, at most the queue
     # budget, then get 503. Admitting them all let 32 staff screens push the sections past their

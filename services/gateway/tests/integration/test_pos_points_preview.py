@@ -55,3 +55,23 @@ async def test_the_baskets_discounts_reach_points_checked_as_a_sales_are(gateway
             assert len(sent) == 1
         finally:
             gateway.app.state.downstream = wired
+
+
+@pytest.mark.parametrize(("failure", "status", "said"), [
+    (httpx.ConnectError("refused"), 503, "points service unavailable: ConnectError"),
+    (httpx.ReadTimeout("slow"), 504, "points service did not answer within 2.0s"),
+])
+async def test_points_away_is_503_and_points_too_slow_504(gateway, env: TestEnv, failure, status, said) -> None:
+    # 504: the till's preview books nothing, but it must know the service was reached.
+    def points(request: httpx.Request) -> httpx.Response:
+        raise failure
+
+    wired = gateway.app.state.downstream
+    async with httpx.AsyncClient(transport=httpx.MockTransport(points), base_url="http://points") as stand_in:
+        gateway.app.state.downstream = replace(wired, points=stand_in)
+        try:
+            r = await gateway.post("/pos/v1/points/preview", json={"store_id": "S001", "lines": [line()]},
+                                   headers=env.auth(Role.POS, store_id="S001"))
+        finally:
+            gateway.app.state.downstream = wired
+    assert (r.status_code, r.json()["detail"]) == (status, said)

@@ -24,7 +24,9 @@ What the pool does with connections a service closes (`DownstreamTransport`):
   reset, "Server disconnected") `ConnectTimeout`, and the routes' 503s repeat the name.
 """
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -38,8 +40,33 @@ from fastapi import FastAPI
 from httpx_aiohttp import AiohttpTransport
 
 from gateway.config import Settings
+from shared.errors import ServiceError
 
 log = logging.getLogger(__name__)
+
+
+class Unreachable(ServiceError):
+    """The service could not be reached: nothing was sent, or nothing reached it."""
+
+    status_code = 503
+
+
+class TimedOut(ServiceError):
+    """The service was reached but did not answer in time: the request may still take effect
+    there (the caller checks, or retries what is idempotent)."""
+
+    status_code = 504
+
+
+@contextlib.contextmanager
+def answered_by(service: str, timeout: float) -> Iterator[None]:
+    """A call to `service` inside: its transport failures as the caller's 503 or 504."""
+    try:
+        yield
+    except (httpx.ReadTimeout, httpx.WriteTimeout) as exc:
+        raise TimedOut(f"{service} service did not answer within {timeout}s") from exc
+    except httpx.HTTPError as exc:
+        raise Unreachable(f"{service} service unavailable: {type(exc).__name__}") from exc
 
 
 def segment(value: str) -> str:

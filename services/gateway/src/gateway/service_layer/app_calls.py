@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from gateway.adapters.clients import Downstream
+from gateway.adapters.clients import Downstream, Unreachable, answered_by
 from shared.errors import ServiceError
 
 
@@ -28,14 +28,6 @@ class Relayed(ServiceError):
 
     def extra(self) -> dict[str, Any]:
         return {k: v for k, v in self.body.items() if k != "detail"}
-
-
-class Unreachable(ServiceError):
-    status_code = 503
-
-
-class TimedOut(ServiceError):
-    status_code = 504
 
 
 @dataclass(frozen=True)
@@ -66,15 +58,11 @@ class MemberCalls:
             headers["Accept-Language"] = self.accept_language
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
-        try:
+        with answered_by(service, self.timeout):
             response = await self._client(service).request(
                 method, path, params=params, json=json, headers=headers,
                 timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 1.0)),
             )
-        except (httpx.ReadTimeout, httpx.WriteTimeout) as exc:
-            raise TimedOut(f"{service} service did not answer within {self.timeout}s") from exc
-        except httpx.HTTPError as exc:
-            raise Unreachable(f"{service} service unavailable: {type(exc).__name__}") from exc
         try:
             body = response.json() if response.content else None
         except ValueError:

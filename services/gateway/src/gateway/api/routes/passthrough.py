@@ -20,7 +20,7 @@ import httpx
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import TypeAdapter, ValidationError
 
-from gateway.adapters.clients import segment
+from gateway.adapters.clients import answered_by, segment
 from gateway.service_layer.stores import ensure_report_stores
 from shared.authorize import Allowed, forwarded
 from shared.errors import InvalidBodyField
@@ -55,21 +55,13 @@ async def forward(request: Request, service: str, path: str, timeout: float | No
     body = await request.body()
     if (home := _home_store(request, body)) is not None:
         await request.app.state.open_stores.ensure(request.app.state.commands, home, field="home_store_id", kind=InvalidBodyField)
-    try:
+    with answered_by(service, timeout):
         upstream = await client.request(
             request.method, path, content=body, headers=headers,
             # Every value of a repeated parameter (?risk=high&risk=lost), not just the last.
             params=tuple(request.query_params.multi_items()),
             timeout=httpx.Timeout(timeout, connect=min(timeout, 1.0)),
         )
-    except (httpx.ReadTimeout, httpx.WriteTimeout) as exc:
-        raise HTTPException(
-            status.HTTP_504_GATEWAY_TIMEOUT, f"{service} service did not answer within {timeout}s"
-        ) from exc
-    except httpx.HTTPError as exc:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, f"{service} service unavailable: {type(exc).__name__}"
-        ) from exc
     kept = {k: v for k, v in upstream.headers.items() if k.lower() in FORWARDED_RESPONSE}
     return Response(upstream.content, upstream.status_code, headers=kept)
 

@@ -10,9 +10,10 @@ from decimal import Decimal
 from typing import Annotated
 
 import httpx
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, Request, Response
 from pydantic import Field, model_validator
 
+from gateway.adapters.clients import answered_by
 from shared.authorize import Allowed
 from shared.bodies import Body
 from shared.cards import CardNumber
@@ -57,8 +58,8 @@ async def preview(body: BasketIn, grant: PosDep, request: Request) -> Response:
         "discount": str(body.discount_total),
     }
     client: httpx.AsyncClient = request.app.state.downstream.points
-    try:
-        upstream = await client.post("/v1/earning/preview", json=payload, headers={"Authorization": f"Bearer {grant.principal.token}"})
-    except httpx.HTTPError as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"points service unavailable: {type(exc).__name__}") from exc
+    timeout = request.app.state.settings.downstream_timeout_s  # a customer waits at the checkout
+    with answered_by("points", timeout):
+        upstream = await client.post("/v1/earning/preview", json=payload, headers={"Authorization": f"Bearer {grant.principal.token}"},
+                                     timeout=httpx.Timeout(timeout, connect=min(timeout, 1.0)))
     return Response(upstream.content, upstream.status_code, media_type=upstream.headers.get("content-type"))
