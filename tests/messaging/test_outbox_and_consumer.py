@@ -145,6 +145,28 @@ async def test_relay_keeps_rows_while_the_broker_is_down_and_publishes_when_it_i
     assert sorted(from_kafka(r.value, r.headers).id for r in records) == sorted(ids)
 
 
+async def test_a_relay_started_while_the_database_is_away_publishes_once_it_is_back(env: TestEnv, database_factory) -> None:
+    # A pod started while PostgreSQL restarts: the relay's first reads fail. It must keep trying,
+    # as it does for any later failure, rather than end and leave the outbox unpublished.
+    async with database(env, database_factory) as (settings, sessions):
+        ids = await emit(sessions, [("m1", attributed("m1", "T1"))])
+        away = 3
+
+        def restarting():
+            nonlocal away
+            if away:
+                away -= 1
+                raise ConnectionRefusedError("the database is restarting")
+            return sessions()
+
+        relay = OutboxRelay(settings, restarting)
+        async with background(relay) as task:
+            await eventually(lambda: _zero(pending(sessions)), timeout=30, what="published once the database is back")
+            assert not task.done() and away == 0
+        records = await read_topic(env.broker.bootstrap, settings.topic(Topics.MEMBERS), 1)
+    assert [from_kafka(r.value, r.headers).id for r in records] == ids
+
+
 @contextlib.asynccontextmanager
 async def _own_broker(env: TestEnv, database_factory) -> AsyncIterator[tuple[Broker, Any, Any]]:
     """A broker of the test's own, to restart, and a database whose relay heartbeats often."""

@@ -170,11 +170,14 @@ class OutboxRelay:
 
     async def run(self) -> None:
         backoff = Backoff()
-        await self._load_acked_offsets()
+        loaded = False
         loop = asyncio.get_running_loop()
         next_loss_check = next_cleanup = loop.time()
         while not self.stopping:
             try:
+                if not loaded:  # inside the loop: a database away at start is retried like any failure
+                    await self._load_acked_offsets()
+                    loaded = True
                 await self._connect()
                 published = await self.publish_batch()
                 backoff.reset()

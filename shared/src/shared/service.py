@@ -110,6 +110,9 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec, clock: Clock
             tasks.append(asyncio.create_task(consumer.run(), name="event-consumer"))
         if settings.jobs_enabled:
             tasks += [asyncio.create_task(jobs.run_forever(job), name=f"job-{job.name}") for job in spec.jobs]
+        for task in tasks:
+            task.add_done_callback(_ended)
+        app.state.background = tasks
         for hook in spec.on_startup:
             await hook(app)
         tune_collector()
@@ -179,6 +182,12 @@ def _facts_lookup(
     return lookup
 
 
+def _ended(task: asyncio.Task[Any]) -> None:
+    """Says why a background task failed, in the service's log: /health/live then fails."""
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.error("%s ended: %s", task.get_name(), exc, exc_info=exc)
+
+
 def _health_router(version: str) -> APIRouter:
     router = APIRouter(tags=["health"], dependencies=[Depends(public)])
     # When this process started serving, for the uptime the operators' console shows (a restart
@@ -186,12 +195,19 @@ def _health_router(version: str) -> APIRouter:
     started = datetime.now(UTC)
 
     @router.get("/health/live")
-    async def live(request: Request) -> dict[str, Any]:
+    async def live(request: Request) -> JSONResponse:
+        """Live while the event loop answers and every background task runs: each runs until the
+        service stops, so one that ended (a bug, a failure it did not expect) leaves the service
+        answering requests but never publishing its outbox, consuming or running a job again,
+        and only a restart brings it back (503: the orchestrator restarts the process)."""
         now = datetime.now(UTC)
-        return {
+        body: dict[str, Any] = {
             "status": "live", "service": request.app.state.settings.service_name, "version": version,
             "started_at": started.isoformat(), "uptime_s": int((now - started).total_seconds()),
         }
+        if ended := [task.get_name() for task in getattr(request.app.state, "background", ()) if task.done()]:
+            return JSONResponse({**body, "status": "failed", "ended": ended}, status_code=503)
+        return JSONResponse(body)
 
     @router.get("/health/ready")
     async def ready(request: Request) -> JSONResponse:
