@@ -135,7 +135,8 @@ async def test_a_sale_received_live_is_already_present_and_a_transaction_twice_c
     txn = await deliver_sale(members, card_no=m["card_no"])
     live = await counts(members)
     answer = await send(members, env, [
-        past_sale(txn, card_no=m["card_no"], lines=[line(qty="2")]),  # the till's sale as the old system kept it
+        # The till's sale as the old system kept it: its time to the minute, in the chain's zone.
+        past_sale(txn, card_no=m["card_no"], lines=[line(qty="2")], at="2026-11-23T10:15:00+08:00"),
         past_sale("D-1", card_no=m["card_no"]), past_sale("D-1", card_no=m["card_no"]),
     ])
     assert [r["status"] for r in answer["results"]] == ["present", "imported", "present"]
@@ -250,6 +251,25 @@ async def test_another_sale_under_an_id_earlier_in_the_same_batch_is_refused_as_
                                        past_sale("E-1", card_no=m["card_no"], total="600.00")], dry_run=dry_run)
     assert [r["status"] for r in answer["results"]] == ["imported", "rejected"]
     assert answer["results"][1]["reason"] == "pos_txn_id: S001/E-1 is recorded already as another sale, of 5.00 (not 600.00)"
+
+
+@pytest.mark.parametrize("earlier_in_the_batch", [False, True])
+async def test_the_same_id_and_amount_on_another_day_is_another_sale_not_present(members, env, earlier_in_the_batch) -> None:
+    # An old system whose receipt numbers start again every day: receipt 0001 of 5.00 on two days
+    # is two sales. Answered present, the second would be lost from the history without a word.
+    m = await register(members, env)
+    first = past_sale("R-0001", card_no=m["card_no"], total="5.00", at="2019-03-01T10:15:00+08:00")
+    again = past_sale("R-0001", card_no=m["card_no"], total="5.00", at="2019-03-02T09:00:00+08:00")
+    same_day = past_sale("R-0001", card_no=m["card_no"], total="5.00", at="2019-03-01T10:15:59+08:00")
+    if earlier_in_the_batch:
+        answer = await send(members, env, [first, again, same_day])
+    else:
+        await send(members, env, [first])
+        answer = await send(members, env, [again, same_day])
+    results = [(r["status"], r["reason"]) for r in answer["results"]][-2:]
+    # The same sale again, its time written to the minute by another export: present.
+    assert results == [("rejected", "pos_txn_id: S001/R-0001 is recorded already as another sale, on 2019-03-01 (not 2019-03-02)"),
+                       ("present", None)]
 
 
 async def test_only_admins_import_and_a_batch_is_bounded(members, env) -> None:

@@ -15,7 +15,7 @@ imported transaction id and takes returns of imported sales at the till.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -67,14 +67,12 @@ async def import_sales(
     }
     valid = {i: p for i, p in enumerate(parsed) if isinstance(p, ImportedSale)}
     # Looked up first, so that a run again or resumed spends nothing more on what it did before.
-    present = await _recorded_totals(uow, [(p.store_id, p.pos_txn_id) for p in valid.values()])
+    zone = settings_of(uow).zone
+    present = await _recorded(uow, [(p.store_id, p.pos_txn_id) for p in valid.values()], zone)
     for i, sale in list(valid.items()):
         if (kept := present.get((sale.store_id, sale.pos_txn_id))) is None:
             continue
-        # The same transaction with another amount is another sale (a till numbering its sales as
-        # the old system did): refused, not answered present as if the history were in.
-        results[i] = RowResult(RowStatus.PRESENT) if kept == sale.amount else _another_sale(
-            (sale.store_id, sale.pos_txn_id), kept, sale.amount)
+        results[i] = _present_or_another((sale.store_id, sale.pos_txn_id), kept, (sale.amount, sale.occurred_at.astimezone(zone).date()))
         del valid[i]
     pepper = settings_of(uow).resolved_pepper()
     customers = {i: _customer(sale, pepper) for i, sale in valid.items()}
@@ -92,18 +90,30 @@ async def import_sales(
         announce(uow, [s.sale for s in batch.values() if s.key in recorded])
     # A transaction twice in the batch is recorded once, from its first sale; the other is present
     # if it is the same sale, and refused as another one under a recorded id as in a later batch.
-    first: dict[Key, Decimal] = {}
+    first: dict[Key, Recorded] = {}
     for i, s in batch.items():
+        this = (s.paid, s.sale.occurred_at.astimezone(zone).date())
         if (kept := first.get(s.key)) is not None:
-            results[i] = RowResult(RowStatus.PRESENT) if kept == s.paid else _another_sale(s.key, kept, s.paid)
+            results[i] = _present_or_another(s.key, kept, this)
             continue
-        first[s.key] = s.paid
+        first[s.key] = this
         results[i] = RowResult(RowStatus.IMPORTED if s.key in recorded else RowStatus.PRESENT)
     return [results[i] for i in range(len(raw_sales))]
 
 
-def _another_sale(key: Key, kept: Decimal, amount: Decimal) -> RowResult:
-    return RowResult(RowStatus.REJECTED, f"pos_txn_id: {key[0]}/{key[1]} is recorded already as another sale, of {kept} (not {amount})")
+# A recorded POS transaction as an import tells it from another: its amount and its local day.
+Recorded = tuple[Decimal, date]
+
+
+def _present_or_another(key: Key, kept: Recorded, this: Recorded) -> RowResult:
+    """The same transaction with another amount, or on another day, is another sale under the
+    same id (a till numbering its sales as the old system did, or an old system whose numbers
+    start again every day): refused, not answered present as if the history were in."""
+    if this == kept:
+        return RowResult(RowStatus.PRESENT)
+    (amount, day), (kept_amount, kept_day) = this, kept
+    said = f"of {kept_amount} (not {amount})" if amount != kept_amount else f"on {kept_day} (not {day})"
+    return RowResult(RowStatus.REJECTED, f"pos_txn_id: {key[0]}/{key[1]} is recorded already as another sale, {said}")
 
 
 def announce(uow: UnitOfWork, sales: Sequence[c.PurchaseMadeV1]) -> None:
@@ -131,16 +141,17 @@ def announce(uow: UnitOfWork, sales: Sequence[c.PurchaseMadeV1]) -> None:
         uow.emit(SALES_IMPORTED, c.SalesImportedV1.model_construct(sales=chunk), key=ANNOUNCEMENT_KEY)
 
 
-async def _recorded_totals(uow: UnitOfWork, keys: Sequence[Key]) -> dict[Key, Decimal]:
-    """The POS transactions among `keys` recorded already, with the total each was recorded with."""
+async def _recorded(uow: UnitOfWork, keys: Sequence[Key], zone: ZoneInfo) -> dict[Key, Recorded]:
+    """The POS transactions among `keys` recorded already, with the total each was recorded with
+    and the local day it was sold on."""
     if not keys:
         return {}
     session = uow.session
     p = PURCHASES.c
-    found = await session.exec(select(p.store_id, p.pos_txn_id, p.total).where(  # type: ignore[call-overload]
+    found = await session.exec(select(p.store_id, p.pos_txn_id, p.total, p.occurred_at).where(  # type: ignore[call-overload]
         one_of(session, p.store_id, {store for store, _ in keys}), one_of(session, p.pos_txn_id, {txn for _, txn in keys})))
     wanted = set(keys)
-    return {(store, txn): total for store, txn, total in found if (store, txn) in wanted}
+    return {(store, txn): (total, at.astimezone(zone).date()) for store, txn, total, at in found if (store, txn) in wanted}
 
 
 def _customer(sale: ImportedSale, pepper: str) -> c.CustomerRef | None:
