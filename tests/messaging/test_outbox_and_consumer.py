@@ -310,10 +310,21 @@ async def test_committed_offsets_are_not_redelivered_to_the_next_consumer(env: T
         later = new_event(PURCHASE_ATTRIBUTED, attributed("m1", "T9"), source="t", subject="m1")
         await _produce(env.broker.bootstrap, settings.topic(Topics.MEMBERS), [_record(later)])
         second = EventConsumer(settings, sessions, {PURCHASE_ATTRIBUTED: record})
+        # What the second consumer fetched, not only what it applied: the dedupe would skip the
+        # first three redelivered, and hide offsets that were never committed.
+        fetched: set[str] = set()
+        parse = second._parse
+
+        def parse_and_note(r):
+            fetched.add(from_kafka(r.value, r.headers).id)
+            return parse(r)
+
+        second._parse = parse_and_note  # type: ignore[method-assign]
         async with background(second):
             await eventually(lambda: _ready(len(seen) == 4), what="second consumer applied the new one")
         await second.stop()
     assert seen == [e.id for e in events] + [later.id]
+    assert fetched == {later.id}
 
 
 async def _ready(value: bool) -> bool:

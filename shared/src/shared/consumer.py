@@ -11,7 +11,9 @@ and nothing of a fetch takes effect before the fetch before it.
 
 If the batch transaction fails, the events are retried one at a time so that one poison message
 cannot hold back the rest; an event that still fails after `consumer_max_attempts` is forwarded to
-the dead-letter topic with the error attached, and the consumer moves on.
+the dead-letter topic with the error attached, and the consumer moves on. A failure of the database
+itself (`is_transient`: away, restarting, full, a deadlock) is no event's: the consumer reconnects,
+backing off, and the batch is redelivered. A record that cannot be parsed is dead-lettered at once.
 
 Which events are accepted (`EventConsumer.delivery`), on a record read from topic T:
 
@@ -44,7 +46,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError
 from asgi_correlation_id import correlation_id
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Column
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -57,7 +59,7 @@ from shared.events.binding import UnreadableEvent, from_kafka
 from shared.events.credentials import InvalidCredential
 from shared.events.envelope import Envelope
 from shared.events.registry import EXTERNAL_TOPICS, REGISTRY, Topics, namespace
-from shared.kafka import close_quietly, ensure_topics, make_consumer, make_producer
+from shared.kafka import close_quietly, ensure_topics, make_consumer, make_producer, record_time
 from shared.metrics import EVENTS_APPLIED, EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE, EVENTS_SKIPPED
 from shared.retry import Backoff
 from shared.settings import ServiceSettings
@@ -93,13 +95,41 @@ class UnknownEventType(ValueError):
     """A type the registry does not know, where it cannot be a newer version of the topic's owner."""
 
 
-# Failures of the infrastructure rather than of the event: never a reason to dead-letter.
+# Failures of the infrastructure rather than of the event: never a reason to dead-letter (`is_transient`).
 TRANSIENT = (OperationalError, InterfaceError, OSError, TimeoutError)
+# SQLSTATE classes of a database that is away or asks for the transaction again: connection
+# exceptions (08), insufficient resources (53: too many connections, disk full), operator
+# intervention (57: shutting down or starting up, terminated by an administrator) and transaction
+# rollback (40: deadlock, serialization failure).
+TRANSIENT_SQLSTATE_CLASSES = frozenset({"08", "53", "57", "40"})
 # Failures of the event itself, known before any handler runs: dead-lettered at once, no retries.
 REJECTED = (UnreadableEvent, ValidationError, ForeignEvent, UnknownEventType, InvalidCredential)
 # A dead letter's error header: enough to triage, bounded so a huge validation message cannot
 # bloat the record.
 DLQ_ERROR_MAX = 1000
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether `exc` is a failure of the infrastructure rather than of the event: the consumer
+    reconnects and the event is redelivered, however long it takes. SQLAlchemy's asyncpg dialect
+    raises most server errors as a plain DBAPIError, not as OperationalError, a restarting
+    PostgreSQL's among them: those are told by their SQLSTATE, or by the connection they broke."""
+    if isinstance(exc, TRANSIENT):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    return exc.connection_invalidated or _sqlstate(exc)[:2] in TRANSIENT_SQLSTATE_CLASSES
+
+
+def _sqlstate(exc: DBAPIError) -> str:
+    """The SQLSTATE of the driver's error, or "": SQLAlchemy's asyncpg adapter copies it from the
+    asyncpg error, which it keeps as the adapter error's cause."""
+    for error in (exc.orig, exc.orig.__cause__ if exc.orig is not None else None):
+        code = getattr(error, "sqlstate", None)
+        if isinstance(code, str):
+            return code
+    return ""
+
 
 Handler = Callable[[UnitOfWork, Delivery], Awaitable[None]]
 
@@ -155,6 +185,22 @@ def _at(record: ConsumerRecord) -> _At:
     return record.topic, record.partition, record.offset
 
 
+def _published_at(record: ConsumerRecord) -> datetime | None:
+    """The record timestamp: when the event was written (CreateTime, which the relay sets to the
+    event's time), the moment its credential is judged at; None when the record has none. One that
+    is no time, as from a producer writing microseconds, makes the record unreadable: judged at
+    another time, a till's credential would be checked at a moment the till never wrote it."""
+    at = record_time(record.timestamp)
+    if at is None and record.timestamp and record.timestamp > 0:
+        raise UnreadableEvent(f"record timestamp {record.timestamp} is not a time in milliseconds")
+    return at
+
+
+def _readable_timestamp(record: ConsumerRecord) -> int | None:
+    """The record's timestamp if it is a time, else None."""
+    return record.timestamp if record_time(record.timestamp) is not None else None
+
+
 class EventConsumer:
     def __init__(
         self,
@@ -196,8 +242,7 @@ class EventConsumer:
                 try:
                     await self._connect()
                     batch, parsed = await self._next_fetch(applying)
-                    applying = asyncio.create_task(self._apply_and_commit(batch, parsed))
-                    backoff.reset()
+                    applying = asyncio.create_task(self._apply_then_reset(batch, parsed, backoff))
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # broker or database away: nothing committed, redelivered later
@@ -212,6 +257,14 @@ class EventConsumer:
                 await task
         finally:
             await _cancelled(applying)
+
+    async def _apply_then_reset(self, batch: dict[TopicPartition, list[ConsumerRecord]], parsed: dict[_At, _Parsed], backoff: Backoff) -> None:
+        """`_apply_and_commit`, then the reconnect backoff started over once records went through.
+        Not as soon as a fetch comes back: a broker that answers says nothing of the database, and
+        while it is away every reconnect would wait the first step again, a group join every 0.2 s."""
+        await self._apply_and_commit(batch, parsed)
+        if batch:
+            backoff.reset()
 
     @property
     def _fetch_size(self) -> int:
@@ -262,9 +315,13 @@ class EventConsumer:
         parsed: dict[_At, _Parsed] = {}
         for records in batch.values():
             for record in records:
+                # Any failure, not only the expected ones (REJECTED): parsing reads the record and
+                # nothing else (the key is loaded in `_connect`), so whatever it raises is that
+                # record's doing. Raised out of here, it would reconnect the consumer, fetch the
+                # same record again and stall every partition for good.
                 try:
                     parsed[_at(record)] = self._parse(record)
-                except REJECTED as exc:
+                except Exception as exc:
                     parsed[_at(record)] = exc
                 if len(parsed) % _PARSED_BETWEEN_YIELDS == 0:
                     await asyncio.sleep(0)
@@ -345,6 +402,12 @@ class EventConsumer:
     async def _connect(self) -> None:
         if self._consumer is not None:
             return
+        # The key till credentials are checked with is the service's, not a record's: missing, it
+        # fails here, before the group is joined, and is retried like a broker away. Found missing
+        # while parsing, it would have every sale dead-lettered (`_parse_fetch`), and a replica
+        # without it joining the group would take partitions from those that have it.
+        if any(REGISTRY[t].credential is not None for t in self.handled):
+            self.verifier()
         await ensure_topics(self.settings, set(self.topics) | {self.settings.topic(Topics.DEAD_LETTER)})
         # Kept on self before starting, so stop() closes them even if start-up is interrupted.
         self._dlq = make_producer(self.settings)
@@ -375,10 +438,7 @@ class EventConsumer:
     def _parse(self, record: ConsumerRecord) -> Delivery | None:
         if self._handled_elsewhere(record):
             return None
-        # The record timestamp: when the event was written (CreateTime, which the relay sets to the
-        # event's time), the moment its credential is judged at.
-        published_at = datetime.fromtimestamp(record.timestamp / 1000, UTC) if record.timestamp and record.timestamp > 0 else None
-        return self.delivery(from_kafka(record.value, record.headers), topic=record.topic, published_at=published_at)
+        return self.delivery(from_kafka(record.value, record.headers), topic=record.topic, published_at=_published_at(record))
 
     def _handled_elsewhere(self, record: ConsumerRecord) -> bool:
         """Whether the record's `ce_type` header names a type of its topic that this service does
@@ -489,9 +549,9 @@ class EventConsumer:
             try:
                 await self.apply_batch([delivery])
                 return
-            except TRANSIENT:
-                raise  # the database is away: reconnect and redeliver, this is no poison message
             except Exception as exc:  # counted, then dead-lettered
+                if is_transient(exc):
+                    raise  # the database is away: reconnect and redeliver, this is no poison message
                 log.warning("event %s failed (attempt %d): %s", delivery.envelope.id, attempt, exc)
                 if attempt == self.settings.consumer_max_attempts:
                     await self._dead_letter(record, exc)
@@ -500,14 +560,18 @@ class EventConsumer:
 
     async def _dead_letter(self, record: ConsumerRecord, exc: BaseException) -> None:
         assert self._dlq is not None
-        headers = [*list(record.headers or ()), ("dlq_error", f"{type(exc).__name__}: {exc}"[:DLQ_ERROR_MAX].encode()), ("dlq_consumer_group", self.settings.consumer_group.encode()), ("dlq_original_topic", record.topic.encode()), ("dlq_original_partition", str(record.partition).encode()), ("dlq_original_offset", str(record.offset).encode()), ("dlq_failed_at", datetime.now(UTC).isoformat().encode())]
+        # Without the record's null-valued headers (the same as absent to `from_kafka`): readers of
+        # the dead letters decode every header value.
+        kept = [(k, v) for k, v in record.headers or () if v is not None]
+        headers = [*kept, ("dlq_error", f"{type(exc).__name__}: {exc}"[:DLQ_ERROR_MAX].encode()), ("dlq_consumer_group", self.settings.consumer_group.encode()), ("dlq_original_topic", record.topic.encode()), ("dlq_original_partition", str(record.partition).encode()), ("dlq_original_offset", str(record.offset).encode()), ("dlq_failed_at", datetime.now(UTC).isoformat().encode())]
         # Awaited to the broker's ack: the offset of the poison record is committed only after
         # the dead letter is safely stored. It keeps the record's timestamp (the failure's time is
         # dlq_failed_at), for a replay to be stamped with: a POS event's till credential is judged
         # at the record's timestamp, and the till's token has long expired when an operator replays.
+        # A timestamp that is no time is left to the broker to set: readers take it for one.
         await self._dlq.send_and_wait(
             self.settings.topic(Topics.DEAD_LETTER), value=record.value, key=record.key, headers=headers,
-            timestamp_ms=record.timestamp if record.timestamp and record.timestamp > 0 else None,
+            timestamp_ms=_readable_timestamp(record),
         )
         EVENTS_DEAD_LETTERED.labels(self.settings.service_name).inc()
         # The traceback stays here, in the service's own log, never in the dead letter.

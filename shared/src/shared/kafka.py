@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -19,6 +20,17 @@ log = logging.getLogger(__name__)
 DEFAULT_PARTITIONS = 4
 # aiokafka's stop() can wait on a group join or a dead broker; shutdown must not hang on it.
 CLOSE_TIMEOUT_S = 5.0
+
+
+def record_time(timestamp_ms: int | None) -> datetime | None:
+    """A record's timestamp as a moment; None when it has none, or when it is no time in
+    milliseconds (a producer writing microseconds): any producer may write a topic."""
+    if not timestamp_ms or timestamp_ms <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(timestamp_ms / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def client_kwargs(settings: ServiceSettings) -> dict[str, Any]:

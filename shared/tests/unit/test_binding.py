@@ -43,6 +43,15 @@ def test_unreadable_records_are_reported_as_such(value: bytes, headers: list, re
         from_kafka(value, headers)
 
 
+def test_a_header_without_a_value_counts_as_absent() -> None:
+    # Null header values are allowed by the protocol; aiokafka hands them over as None.
+    value, headers = to_kafka(_envelope())
+    nulls = [("x-trace", None), *((k, None) if k == "ce_subject" else (k, v) for k, v in headers)]
+    assert from_kafka(value, nulls) == _envelope().model_copy(update={"subject": None})
+    with pytest.raises(UnreadableEvent, match="neither ce_"):
+        from_kafka(value, [("ce_id", None)])
+
+
 def test_sale_event_id_is_deterministic_per_transaction_and_kind() -> None:
     assert sale_event_id("S001", "T1") == sale_event_id("S001", "T1")
     assert sale_event_id("S001", "T1") != sale_event_id("S002", "T1")

@@ -61,11 +61,13 @@ class Group:
 
 def consumer(
     *fetches: list[int], batch: int = 2, failing: int | None = None, rejected: int | None = None, rebalance_at: int | None = None,
+    broken: int | None = None,
 ) -> tuple[EventConsumer, Group, list[str]]:
     """An EventConsumer over `fetches` whose steps are listed: each record's parse, each batch's
     apply (which waits for the database, fails for a batch holding `failing`, and the first batch
     holding `rebalance_at` sees a rebalance back to its own first offset), each dead letter (the record
-    at `rejected` does not parse) and each reconnect (which stops the loop)."""
+    at `rejected` does not parse, the one at `broken` breaks the parser) and each reconnect (which
+    stops the loop)."""
     steps: list[str] = []
     group = Group(steps, *fetches)
     settings = ServiceSettings(service_name="test", kafka_topic_prefix="t1.", consumer_batch_size=batch)
@@ -77,6 +79,8 @@ def consumer(
         steps.append(f"parse {r.offset}")
         if r.offset == rejected:
             raise UnreadableEvent("value is not JSON")
+        if r.offset == broken:
+            raise AttributeError("'NoneType' object has no attribute 'decode'")
         return r.offset
 
     async def apply_batch(offsets: list[int]) -> None:
@@ -152,6 +156,16 @@ async def test_a_rejected_record_of_the_next_fetch_is_dead_lettered_after_the_fe
     events, group, steps = consumer([0, 1], [2, 3], rejected=2)
     await asyncio.wait_for(events.run(), 5)
     assert steps.index("parse 2") < steps.index("applied 0-1")
+    assert steps.index("dead-letter 2") > steps.index("applied 0-1")
+    assert [s for s in steps if s.startswith("appl")] == ["apply 0-1", "applied 0-1", "apply 3-3", "applied 3-3"]
+    assert group.commits == [2, 4]
+
+
+async def test_a_record_that_breaks_the_parser_is_dead_lettered_in_its_turn_like_a_rejected_one() -> None:
+    # Not taken for the broker or the database being away: reconnecting would fetch it again, for ever.
+    events, group, steps = consumer([0, 1], [2, 3], broken=2)
+    await asyncio.wait_for(events.run(), 5)
+    assert "reconnect" not in steps
     assert steps.index("dead-letter 2") > steps.index("applied 0-1")
     assert [s for s in steps if s.startswith("appl")] == ["apply 0-1", "applied 0-1", "apply 3-3", "applied 3-3"]
     assert group.commits == [2, 4]

@@ -228,6 +228,29 @@ async def test_a_dead_letter_keeps_the_records_timestamp_for_its_replay_to_be_ju
     assert failed_at >= NOW  # the failure's own time travels in its header
 
 
+def test_a_sale_whose_record_timestamp_is_no_time_is_unreadable_rather_than_judged_now() -> None:
+    # A producer writing its CreateTime in microseconds: when the till wrote the sale is unknown,
+    # so its credential cannot be judged then, and judged now instead it would pass.
+    record = _record(_pos(till("S001")), PREFIX + Topics.POS_PURCHASES)
+    written_ms = int(datetime.now(UTC).timestamp() * 1000)
+    assert consumer(PURCHASE_MADE)._parse(dataclasses.replace(record, timestamp=written_ms)) is not None
+    with pytest.raises(UnreadableEvent, match=f"record timestamp {written_ms * 1000} is not a time"):
+        consumer(PURCHASE_MADE)._parse(dataclasses.replace(record, timestamp=written_ms * 1000))
+
+
+async def test_a_dead_letter_leaves_out_what_its_readers_could_not_read() -> None:
+    # The operators' console decodes every header value and reads the timestamp as a time: a
+    # null-valued header is left out, and a timestamp that is no time is left to the broker to set.
+    events, dlq = consumer(PURCHASE_MADE), DeadLetters()
+    events._dlq = dlq  # type: ignore[assignment]
+    record = _record(_pos(till("S001")), PREFIX + Topics.POS_PURCHASES)
+    odd = dataclasses.replace(record, timestamp=int(NOW.timestamp() * 1_000_000), headers=[*record.headers, ("x-trace", None)])
+    await events._dead_letter(odd, UnreadableEvent("record timestamp is not a time"))
+    [sent] = dlq.sent
+    assert sent["timestamp_ms"] is None
+    assert [(k, v) for k, v in sent["headers"] if not k.startswith("dlq_")] == record.headers
+
+
 def test_small_clock_skew_is_tolerated() -> None:
     token = till("S001", issued=NOW, ttl=timedelta(hours=1))
     assert _deliver(_pos(token), published_at=NOW - timedelta(seconds=30)) is not None

@@ -55,8 +55,10 @@ def stored_to_kafka(text: str) -> tuple[bytes, Headers, int]:
     return orjson.dumps(fields["data"]), headers, int(at.timestamp() * 1000)
 
 
-def from_kafka(value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> Envelope:
-    hdrs = {k.lower(): v.decode("utf-8", "replace") for k, v in headers or ()}
+def from_kafka(value: bytes | None, headers: Sequence[tuple[str, bytes | None]]) -> Envelope:
+    # A header may have a null value (the protocol allows it, aiokafka hands it over as None): it
+    # says nothing, so it counts as absent.
+    hdrs = {k.lower(): v.decode("utf-8", "replace") for k, v in headers or () if v is not None}
     try:
         # orjson: a third of json.loads' CPU, and strict JSON (no NaN, integers within 64 bits).
         body: Any = orjson.loads(value) if value else None
