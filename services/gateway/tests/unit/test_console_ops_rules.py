@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway.adapters.dead_letter_topic import DeadLetterTopic
+from gateway.adapters.dead_letter_topic import DeadLetterTopic, _letter
 from gateway.adapters.revocations import RevokedTills
 from gateway.config import Settings
 from gateway.domain.dead_letters import REPLAY_HEADER, DeadLetter, Filter, Mark, check_reason, parse_filter, parse_id
@@ -51,6 +51,14 @@ def test_a_dead_letter_names_its_error_class_origin_and_failure_time() -> None:
     assert parse_id("1-42") == (1, 42)
     with pytest.raises(Invalid, match=r"^id:"):
         parse_id("1-42; drop")
+
+
+def test_a_dead_letter_another_producer_wrote_oddly_is_still_listed() -> None:
+    # Any producer may write the topic: a header without a value, a timestamp in microseconds.
+    record = SimpleNamespace(partition=0, offset=7, key=None, value=b"{}", timestamp=1_764_000_000_000_000,
+                             headers=[("ce_type", b"crm.pos.purchase_made.v1"), ("trace", None)])
+    letter = _letter(record)  # type: ignore[arg-type]
+    assert letter.headers == (("ce_type", "crm.pos.purchase_made.v1"),) and letter.written_at is None
 
 
 def test_a_replayed_record_carries_the_original_headers_without_the_dead_letter_ones_and_its_mark() -> None:

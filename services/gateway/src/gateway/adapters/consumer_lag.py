@@ -11,7 +11,6 @@ right."""
 
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
@@ -21,7 +20,7 @@ from gateway.config import Settings
 from gateway.domain.dead_letters import BrokerAway
 from gateway.domain.event_flow import PartitionLag
 from shared.events.registry import REGISTRY
-from shared.kafka import client_kwargs, close_quietly
+from shared.kafka import client_kwargs, close_quietly, record_time
 
 QUIET_MS = 300
 # How long the broker has to answer the first fetch of a partition. Until it has, an empty poll
@@ -95,7 +94,7 @@ async def _behind(reader: AIOKafkaConsumer, group: str, tp: TopicPartition, comm
             if time.monotonic() >= answer_by:
                 raise BrokerAway(f"the broker did not answer a fetch of {tp.topic}[{tp.partition}] within {ANSWER_S:.0f} s")
             continue
-        if oldest is None and records[0].timestamp and records[0].timestamp > 0:
-            oldest = datetime.fromtimestamp(records[0].timestamp / 1000, UTC)
+        if oldest is None:
+            oldest = record_time(records[0].timestamp)
         count += len(records)
     return PartitionLag(group, tp.topic, tp.partition, committed, count, count >= cap, oldest)

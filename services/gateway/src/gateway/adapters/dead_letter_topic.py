@@ -22,7 +22,7 @@ from gateway.adapters.operator_kafka import operator_settings
 from gateway.config import Settings
 from gateway.domain.dead_letters import BrokerAway, DeadLetter
 from shared.events.registry import Topics
-from shared.kafka import client_kwargs, close_quietly, make_producer
+from shared.kafka import client_kwargs, close_quietly, make_producer, record_time
 
 # An empty fetch of this long ends the reading: the log end has been reached.
 QUIET_MS = 400
@@ -110,11 +110,13 @@ def _age(letter: DeadLetter) -> tuple[datetime, int, int]:
 
 
 def _letter(record: ConsumerRecord[bytes, bytes]) -> DeadLetter:
-    timestamp, key = record.timestamp, record.key
+    key = record.key
     return DeadLetter(
         partition=record.partition, offset=record.offset,
         key=key.decode("utf-8", "replace") if key is not None else None,
-        headers=tuple((k, v.decode("utf-8", "replace")) for k, v in record.headers or ()),
+        # Any producer may write the topic: a header without a value is none, a timestamp that is
+        # no time is none (as the consumers take them).
+        headers=tuple((k, v.decode("utf-8", "replace")) for k, v in record.headers or () if v is not None),
         value=record.value or b"",
-        written_at=datetime.fromtimestamp(timestamp / 1000, UTC) if timestamp and timestamp > 0 else None,
+        written_at=record_time(record.timestamp),
     )
