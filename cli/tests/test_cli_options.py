@@ -17,6 +17,13 @@ def test_a_token_that_would_be_born_expired_is_refused(hours: str, capsys: pytes
     assert "--ttl-hours" in err.err and err.out == ""
 
 
+@pytest.mark.parametrize("hours", ["1e15", "1e308"])
+def test_a_token_longer_than_its_role_may_live_is_refused_however_long(hours: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["token", "--role", "admin", "--ttl-hours", hours]) == 2
+    err = capsys.readouterr()
+    assert err.err == "error: a admin token may live at most 12:00:00\n" and err.out == ""
+
+
 @pytest.mark.parametrize("size", ["0", "-5", "5001", "many"])
 def test_a_batch_size_members_would_refuse_is_refused_before_reading(
     size: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],

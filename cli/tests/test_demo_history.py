@@ -1,10 +1,12 @@
-"""The demo's members sign up over the months of its history, each before their first sale."""
+"""The demo's members sign up over the months of its history, each before their first sale, and shop
+while the stores are open in their time zone."""
 
 import random
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from crm_cli.demo import HISTORY_DAYS, _joining_days, _members_shopping, _registered_at, return_of
+from crm_cli.demo import HISTORY_DAYS, _joining_days, _members_shopping, _registered_at, _sold_at, return_of
 
 START = datetime(2026, 9, 2, tzinfo=UTC)
 
@@ -17,9 +19,23 @@ def test_every_member_registers_before_their_first_sale() -> None:
     shopped = _members_shopping(rng, joined, 3000) + [visit for _ in range(50) for visit in _members_shopping(rng, joined, 1)]
     assert len(shopped) > 2500
     for idx, day, _, _ in shopped:
-        # The earliest a sale of that day is made (the demo dates sales from 8:00 UTC).
-        assert START + timedelta(days=day, hours=8) > registered[idx]
+        # The earliest a sale of that day is made: the stores open at 8:00 in Shanghai, 0:00 UTC.
+        assert START + timedelta(days=day) > registered[idx]
         assert 0 <= day < HISTORY_DAYS
+
+
+def test_sales_are_made_while_the_stores_are_open_in_their_time_zone_and_before_the_day_of_the_load() -> None:
+    rng = random.Random(11)
+    stores = ZoneInfo("Asia/Shanghai")
+    for day in range(HISTORY_DAYS):
+        for _ in range(20):
+            sold = _sold_at(rng, START, day)
+            local = sold.astimezone(stores)
+            assert time(8) <= local.time() <= time(21)
+            assert local.date() == START.date() + timedelta(days=day)
+            assert sold.tzinfo == UTC and sold < START + timedelta(days=HISTORY_DAYS)
+    registered = _registered_at(rng, START, 3).astimezone(stores)
+    assert time(9) <= registered.time() <= time(15) and registered.date() == START.date() + timedelta(days=3)
 
 
 def test_registrations_spread_over_the_months_of_the_history_and_before_it() -> None:

@@ -25,3 +25,20 @@ def test_a_sqlite_file_in_a_directory_not_made_yet_is_migrated(tmp_path, monkeyp
     assert main(["migrate", "points"]) == 0
     assert capsys.readouterr().out == "points: migrated to head\n"
     assert (tmp_path / "new" / "data" / "points.db").is_file()
+
+
+@pytest.mark.parametrize("url", ["postgres://crm:s3cret@127.0.0.1:1/crm", "postgresql://crm:s3cret@127.0.0.1:1/crm",
+                                 "mysql://crm:s3cret@127.0.0.1:1/crm", "sqlite:///members.db"])
+def test_a_url_of_a_driver_the_services_do_not_use_names_the_ones_they_do(url: str, capsys) -> None:
+    assert main(["migrate", "members", "--database-url", url]) == 2
+    err = capsys.readouterr().err
+    scheme = url.split("://")[0]
+    assert err.startswith("error: ") and err.endswith(f": use postgresql+asyncpg:// or sqlite+aiosqlite://, not {scheme}://\n")
+    assert "s3cret" not in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_a_setting_the_service_refuses_is_one_line_naming_the_variable(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setenv("CRM_BUSINESS_TIMEZONE", "Asia/Shangai")
+    assert main(["migrate", "members"]) == 2
+    assert capsys.readouterr().err == ("error: members: CRM_BUSINESS_TIMEZONE: 'Asia/Shangai' is not a time zone of the "
+                                       "IANA database, e.g. Asia/Shanghai\n")

@@ -166,3 +166,72 @@ def test_a_members_service_that_cannot_be_reached_ends_the_command_with_an_error
     code = main(["import-sales", str(sales), "--points", "none", "--members-url", "http://127.0.0.1:1", "--token", "x"])
     assert code == 1
     assert "(http://127.0.0.1:1); what was imported before it is kept" in capsys.readouterr().err
+
+
+def test_a_quote_never_closed_is_refused_naming_its_line_and_the_lines_it_took_in() -> None:
+    row = "S001,T-{},2019-03-01T10:15:00+08:00,,,cash,,rice,米,grain,1,5.00,5.00\n"
+    stray = 'S001,T-3,2019-03-01T10:15:00+08:00,,,cash,,pizza,"12寸披萨,food,1,5.00,5.00\n'
+    found = csv_sales(HEADER + row.format(1) + row.format(2) + stray + "".join(row.format(i) for i in range(4, 9)))
+    # The rows after the quote are not silently gone: the refusal says where they went.
+    assert [(s.line, s.problem) for s in found] == [
+        (2, None), (3, None),
+        (4, "row: a quote opened on line 4 is never closed: lines 4 to 9 were read as one row "
+            "(9 fields where the header has 13)"),
+    ]
+    # A quoted field that holds a line end, closed, is one field as before.
+    [named] = csv_sales(HEADER + 'S001,T-1,2019-03-01T10:15:00+08:00,,,cash,,rice,"米\n5kg",grain,1,5.00,5.00\n')
+    assert (named.problem, named.sale["lines"][0]["name"]) == (None, "米\n5kg")
+
+
+def test_a_quote_never_closed_in_a_large_file_stops_it_at_its_line_after_the_sales_before() -> None:
+    row = "S001,T-{},2019-03-01T10:15:00+08:00,,,cash,,rice,米,grain,1,5.00,5.00\n"
+    stray = 'S001,T-4,2019-03-01T10:15:00+08:00,,,cash,,pizza,"12寸披萨,food,1,5.00,5.00\n'
+    # The field reads on past the reader's limit (128 KB): a line that cannot be read, named.
+    text = HEADER + "".join(row.format(i) for i in range(1, 4)) + stray + "".join(row.format(i) for i in range(5, 3000))
+    found = []
+    with pytest.raises(FileProblem, match=r"^line 5: a quote opened in this row is never closed \(field larger than field limit"):
+        found.extend(CsvSales(iter(Counting(io.BytesIO(text.encode())))))
+    # The one before is held back: the line that cannot be read might have been another of its rows.
+    assert [s.line for s in found] == [2, 3]
+
+
+def test_empty_columns_a_spreadsheet_saves_beside_the_table_are_ignored_while_they_hold_nothing() -> None:
+    row = "S001,T-1,2019-03-01T10:15:00+08:00,,,cash,,rice,米,grain,1,5.00,5.00"
+    sales = CsvSales(iter(Counting(io.BytesIO((HEADER.rstrip("\n") + ",,\n" + row + ",,\n" + row.replace("T-1", "T-2") + ",,x\n").encode()))))
+    assert sales.columns == HEADER.rstrip("\n").split(",")  # the reject file's columns: named ones only
+    ok, filled = list(sales)
+    assert (ok.problem, ok.sale["lines"][0]["sku"], ok.rows[0][1]) == (None, "rice", row.split(","))
+    assert (filled.sale, filled.problem) == (None, "row: column 15 holds 'x' but has no name in the header")
+    with pytest.raises(FileProblem, match=r"unknown columns: customer$"):
+        csv_sales("store_id,pos_txn_id,occurred_at,,customer\n")
+
+
+def test_a_json_string_holding_half_a_surrogate_pair_is_refused_naming_its_field() -> None:
+    text = ('{"store_id": "S001", "payment": "\\ud83d"}\n'
+            '{"store_id": "S001", "lines": [{"sku": "a"}, {"sku": "b", "name": "\\udc00\\u7c73"}]}\n'
+            '{"store_id": "S001", "payment": "\\ud83d\\ude00"}\n')  # a whole pair is one character
+    found = list(read_jsonl(iter(Counting(io.BytesIO(text.encode())))))
+    assert [(s.sale, s.problem) for s in found[:2]] == [
+        (None, "payment: \\ud83d is half of a UTF-16 surrogate pair, not a character (the text was cut inside one)"),
+        (None, "lines.1.name: \\udc00 is half of a UTF-16 surrogate pair, not a character (the text was cut inside one)"),
+    ]
+    assert (found[2].problem, found[2].sale["payment"]) == (None, "😀")
+
+
+@pytest.mark.parametrize("spelling", ["same", "relative", "link"])
+def test_a_reject_file_that_is_the_sales_file_is_refused_before_either_is_opened(
+    spelling: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys,
+) -> None:
+    sales = tmp_path / "fixed.csv"
+    text = HEADER + "S001,T-1,2019-03-01T10:15:00+08:00,,,cash,5.00,,,,,,\n"
+    sales.write_text(text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    rejects = {"same": str(sales), "relative": "./fixed.csv", "link": str(tmp_path / "link.csv")}[spelling]
+    if spelling == "link":
+        (tmp_path / "link.csv").symlink_to(sales)
+    code = main(["import-sales", str(sales), "--rejects", rejects, "--points", "none",
+                 "--members-url", "http://127.0.0.1:1", "--token", "unused"])
+    assert code == 2
+    assert capsys.readouterr().err == (f"error: --rejects {Path(rejects)}: that is the file being imported; "
+                                       "name another file for the refused rows\n")
+    assert sales.read_text(encoding="utf-8") == text

@@ -2,17 +2,21 @@
 and nothing left running. Real processes (the `crm` command, Tansu, uvicorn) with deadlines."""
 
 import os
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from crm_cli import broker as broker_module
+from crm_cli import stack as stack_module
 from crm_cli.broker import free_port, start_broker
 from crm_cli.ports import bind_error
-from crm_cli.stack import Stack, StackConfig
-from crm_cli.startup import ProcessLog, StartupFailed
+from crm_cli.stack import Stack, StackConfig, run
+from crm_cli.startup import Interrupted, ProcessLog, StartupFailed
 
 
 def crm_run(data_dir: Path, base_port: int, broker_port: int) -> subprocess.CompletedProcess:
@@ -94,3 +98,80 @@ def test_only_this_runs_part_of_a_log_is_searched_for_the_error(tmp_path: Path) 
     with log.open() as out:
         out.write(b"\x1b[31mERROR\x1b[0m bind failed\nnote: run with RUST_BACKTRACE=1\n")
     assert log.last_error() == "ERROR bind failed"
+
+
+@pytest.fixture
+def launcher(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """`run()` in this process, on free ports and a data directory of the test's; the signal
+    handlers it installs are this process's, put back afterwards whatever it does."""
+    for key in [k for k in os.environ if k.startswith("CRM_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("CRM_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CRM_BASE_PORT", str(free_port()))
+    monkeypatch.setenv("CRM_BROKER_PORT", str(free_port()))
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield tmp_path / "data"
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+
+
+def test_crm_run_with_a_setting_the_services_refuse_says_so_in_one_line_and_exits_1(
+    launcher: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("CRM_BUSINESS_TIMEZONE", "Asia/Shangai")
+    assert run(demo=False) == 1
+    err = capsys.readouterr().err
+    assert err == ("error: CRM_BUSINESS_TIMEZONE: 'Asia/Shangai' is not a time zone of the IANA database, "
+                   "e.g. Asia/Shanghai\n")
+    assert not (launcher / "logs" / "broker.log").exists()  # nothing was started
+
+
+def test_crm_run_whose_demo_cannot_be_loaded_says_so_in_one_line_and_exits_1(
+    launcher: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A platform that started, whose gateway then does not answer the demo's first request.
+    monkeypatch.setattr(stack_module, "enroll_service_clients", lambda config: None)
+    monkeypatch.setattr(Stack, "start", lambda self: None)
+    monkeypatch.setattr(Stack, "wait_ready", lambda self, timeout=90.0, stopping=None: None)
+    assert run(demo=True) == 1
+    out, err = capsys.readouterr()
+    assert err.startswith("error: loading the demo data: ConnectError: ")
+    assert err.endswith(f"; the services' logs are in {launcher / 'logs'}\n") and err.count("\n") == 1
+    assert out.endswith("stopped\n")
+
+
+def test_ctrl_c_while_starting_stops_what_was_started_and_exits_130(
+    launcher: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(stack_module, "enroll_service_clients", lambda config: None)
+    started: list[subprocess.Popen] = []
+
+    def start(self: Stack) -> None:
+        # The terminal's Ctrl-C reaches the children as well: the broker ends at once (Tansu
+        # exits 0), a service is still going.
+        self.procs["broker"] = subprocess.Popen([sys.executable, "-c", "pass"])
+        self.procs["broker"].wait()
+        self.procs["members"] = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        started.extend(self.procs.values())
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(Stack, "start", start)
+    assert run(demo=False) == 130
+    out, err = capsys.readouterr()
+    assert out.endswith("\ninterrupted\nstopped\n") and err == ""
+    assert all(proc.poll() is not None for proc in started)
+
+
+def test_waiting_for_the_services_ends_when_a_stop_is_asked_for(tmp_path: Path) -> None:
+    # A service that never gets ready: no need to wait for the deadline once the operator stops.
+    stack = Stack(StackConfig.on_free_ports(tmp_path / "data", ("members",)))
+    stack.procs["members"] = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    asked = time.monotonic() + 1.0
+    try:
+        with pytest.raises(Interrupted):
+            stack.wait_ready(timeout=60, stopping=lambda: time.monotonic() > asked)
+        assert time.monotonic() < asked + 5
+    finally:
+        stack.stop()

@@ -10,9 +10,10 @@ Deterministic (seeded), so loading twice changes nothing: the second run's regis
 import asyncio
 import random
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 from faker import Faker
@@ -24,6 +25,9 @@ STORES = [
     ("S002", "翠苑社区超市", "杭州"),
     ("S003", "九堡建材店", "杭州"),
 ]
+# Where the stores are, Hangzhou, and the platform's default CRM_BUSINESS_TIMEZONE: the customers'
+# sign-ups and purchases are dated in the stores' hours there.
+STORES_ZONE = ZoneInfo("Asia/Shanghai")
 COMMUNITIES = ["阳光花园", "翠苑一区", "金色家园", "湖畔居", "丽景湾", "明月小区", "锦绣江南", "城东新村"]
 # How customers also write some of them: resolved to the same community (the 小区 suffix is ignored).
 SPELLINGS = {"阳光花园": "阳光花园小区", "丽景湾": "丽景湾小区"}
@@ -97,10 +101,23 @@ def _joining_days(rng: random.Random, members: int) -> list[int]:
     return [rng.randint(-270, -1) if rng.random() < 0.4 else rng.randint(0, HISTORY_DAYS - 10) for _ in range(members)]
 
 
+def _local_time(start: datetime, day: int, seconds: int) -> datetime:
+    """`seconds` after midnight in the stores' zone on the day `day` days after `start`'s, in UTC."""
+    midnight = datetime.combine(start.date() + timedelta(days=day), time(), STORES_ZONE)
+    return (midnight + timedelta(seconds=seconds)).astimezone(UTC)
+
+
 def _registered_at(rng: random.Random, start: datetime, day: int) -> datetime:
-    """During the stores' opening hours (9:00-15:00 in Shanghai, 1:00-7:00 UTC) of that day: before
-    any sale of the member, which comes on a later day, from 8:00 UTC."""
-    return start + timedelta(days=day, seconds=rng.randint(1 * 3600, 7 * 3600))
+    """At the service desk, 9:00-15:00 in the stores' zone (1:00-7:00 UTC) of that day: before any
+    sale of the member, which comes on a later day."""
+    return _local_time(start, day, rng.randint(9 * 3600, 15 * 3600))
+
+
+def _sold_at(rng: random.Random, start: datetime, day: int) -> datetime:
+    """While the stores are open, 8:00-21:00 in their zone (0:00-13:00 UTC) of that day: the hours
+    reports show sales at, and, as `start` is a UTC midnight, on that day in UTC too, so that every
+    sale of the history is before the day of the load."""
+    return _local_time(start, day, rng.randint(8 * 3600, 21 * 3600))
 
 
 def _members_shopping(rng: random.Random, joined: list[int], sales: int) -> list[tuple[int, int, str, list[tuple]]]:
@@ -247,7 +264,7 @@ async def load(
             if not shopped:  # the habits made fewer visits than this many sales: one more visit
                 shopped = _members_shopping(rng, joined, 1)
             idx, day, store, lines = shopped.pop()
-            at = start + timedelta(days=day, seconds=rng.randint(8 * 3600, 21 * 3600))
+            at = _sold_at(rng, start, day)
             member = {"phone": phones[idx]} if roll < 0.25 else {"card_no": cards[idx]}
         bodies.append(_sale(rng, store, f"{store}-D{today:%Y%m%d}-{n:06d}", at, member, lines))
 

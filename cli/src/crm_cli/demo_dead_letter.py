@@ -1,65 +1,82 @@
-"""A dead letter for the demo's operators to find on the console and replay: a customer's
-registration that points gave up on (its database was locked), as the consumer would have
-dead-lettered it. Once replayed, points opens the customer's account.
+"""A dead letter for the demo's operators to find on the console and replay: the registration of one
+of the demo's customers, as members announced it, dead-lettered as points would have left it had its
+database been locked at the time.
+
+Replaying it is what an operator does once such an outage is over, and here it is safe to try: the
+record is the announced one, its event id included, and points and the other consumers of the
+members topic, which took it when it was announced, apply an event once (they dedupe by event id).
+A made-up registration would instead open accounts, in every service that reads the topic, for a
+customer members does not have.
 
 Planted once per broker log: the embedded broker keeps its log in memory, so a fresh
-`crm run --demo` plants it again, under the same event id (points applies it once however often
-it is replayed)."""
+`crm run --demo` plants it again, from a registration members announces again."""
 
 import asyncio
-import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
-from shared.events.binding import to_kafka
-from shared.events.contracts.members import MemberRegisteredV1
-from shared.events.envelope import new_event
 from shared.events.registry import MEMBER_REGISTERED, Topics
 
-EVENT_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "crm-demo/dead-letter/registration"))
-MEMBER_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "crm-demo/dead-letter/member"))
+GROUP = "points"
+ERROR = "OperationalError: database is locked"
 
 
 def plant_demo_dead_letter(bootstrap: str) -> bool:
-    """True when planted now, False when the broker holds it already."""
+    """True when planted now; False when the broker holds it already, or holds no registration yet
+    to make it of."""
     return asyncio.run(_plant(bootstrap))
 
 
 async def _plant(bootstrap: str) -> bool:
-    if await _planted(bootstrap):
+    if await _first(bootstrap, Topics.DEAD_LETTER, _is_demo_letter) is not None:
         return False
-    payload = MemberRegisteredV1(member_id=MEMBER_ID, card_no="8800990000001", channel="retail", home_store_id="S001",
-                                 registered_at=datetime.now(UTC))
-    value, headers = to_kafka(new_event(MEMBER_REGISTERED, payload, source="members", subject=MEMBER_ID, event_id=EVENT_ID))
-    headers += [
-        ("dlq_error", b"OperationalError: database is locked"), ("dlq_consumer_group", b"points"),
-        ("dlq_original_topic", Topics.MEMBERS.encode()), ("dlq_original_partition", b"0"),
-        ("dlq_original_offset", b"0"), ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
+    registration = await _first(bootstrap, Topics.MEMBERS, lambda r: _header(r, "ce_type") == MEMBER_REGISTERED)
+    if registration is None:
+        return False
+    # What a consumer adds to the record it gives up on (shared.consumer), which is kept as it was.
+    headers = [
+        *(registration.headers or ()),
+        ("dlq_error", ERROR.encode()), ("dlq_consumer_group", GROUP.encode()),
+        ("dlq_original_topic", Topics.MEMBERS.encode()), ("dlq_original_partition", str(registration.partition).encode()),
+        ("dlq_original_offset", str(registration.offset).encode()), ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
     ]
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:
-        await producer.send_and_wait(Topics.DEAD_LETTER, value=value, key=MEMBER_ID.encode(), headers=headers)
+        await producer.send_and_wait(Topics.DEAD_LETTER, value=registration.value, key=registration.key,
+                                     headers=headers, timestamp_ms=registration.timestamp)
     finally:
         await producer.stop()
     return True
 
 
-async def _planted(bootstrap: str) -> bool:
+def _is_demo_letter(record: ConsumerRecord) -> bool:
+    return (_header(record, "ce_type") == MEMBER_REGISTERED and _header(record, "dlq_consumer_group") == GROUP
+            and _header(record, "dlq_error") == ERROR)
+
+
+def _header(record: ConsumerRecord, name: str) -> str | None:
+    value = dict(record.headers or ()).get(name)
+    return value.decode(errors="replace") if value is not None else None
+
+
+async def _first(bootstrap: str, topic: str, wanted: Callable[[ConsumerRecord], bool]) -> ConsumerRecord | None:
+    """The first record of `topic` that is `wanted`, read from the start; None if there is none."""
     reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     await reader.start()
     try:
-        partitions = (await reader.topics()) and reader.partitions_for_topic(Topics.DEAD_LETTER)
+        partitions = (await reader.topics()) and reader.partitions_for_topic(topic)
         if not partitions:
-            return False
-        assigned = [TopicPartition(Topics.DEAD_LETTER, p) for p in partitions]
+            return None
+        assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
         reader.assign(assigned)
         await reader.seek_to_beginning(*assigned)
         while batch := await reader.getmany(timeout_ms=500):
             for records in batch.values():
-                if any(dict(r.headers or ()).get("ce_id") == EVENT_ID.encode() for r in records):
-                    return True
-        return False
+                if (found := next((r for r in records if wanted(r)), None)) is not None:
+                    return found
+        return None
     finally:
         await reader.stop()

@@ -50,7 +50,8 @@ class Summary:
     rejected: int = 0
     seconds: float = 0.0
     interrupted: bool = False
-    # Why reading stopped part-way (a line the file's encoding cannot read); what was sent is settled.
+    # Why reading stopped part-way (a line the file's encoding cannot read, a CSV quote never closed);
+    # what was sent is settled.
     problem: str | None = None
     dry_run: bool = False
 
@@ -93,6 +94,9 @@ async def import_sales(
     checked against once the file is open."""
     fmt = format_of(path, options.fmt)
     encoding = encoding_of(options.encoding)
+    if _same_file(path, options.rejects):
+        # Opened for writing it would be emptied before it is read, and then removed.
+        raise FileProblem(f"--rejects {options.rejects}: that is the file being imported; name another file for the refused rows")
     summary = Summary(dry_run=options.dry_run)
     started = time.perf_counter()
     try:
@@ -110,20 +114,31 @@ async def import_sales(
     return summary
 
 
+def _same_file(path: Path, other: Path) -> bool:
+    """Whether `other` names `path`, through a relative path, a symbolic or a hard link."""
+    if path.resolve() == other.resolve():
+        return True
+    try:
+        return os.path.samefile(path, other)
+    except OSError:  # one of them does not exist (yet): not the same
+        return False
+
+
 async def _import(
     raw: BinaryIO, rejects_file: TextIO, fmt: str, encoding: str, client: httpx.AsyncClient, options: Options,
     summary: Summary,
 ) -> None:
     lines = Counting(raw, encoding)
     sales: Iterator[SourceSale]
+    delimiter = ","
     if fmt == "csv":
         csv_sales = CsvSales(iter(lines))
-        columns, sales = csv_sales.columns, iter(csv_sales)
+        columns, sales, delimiter = csv_sales.columns, iter(csv_sales), csv_sales.delimiter
     else:
         columns, sales = [], read_jsonl(iter(lines))
     if options.stores is not None:
         sales = _at_known_stores(sales, options.stores)
-    rejects = csv.writer(rejects_file)
+    rejects = csv.writer(rejects_file, delimiter=delimiter)
     rejects.writerow(reject_header(fmt, columns))
     size = os.fstat(raw.fileno()).st_size
     with _progress(options.progress) as bar:
@@ -182,15 +197,18 @@ def _status(s: Summary) -> str:
 
 
 def _batches(sales: Iterator[SourceSale], batch_size: int) -> Iterator[list[tuple[SourceSale, str | None]]]:
-    """Sales with their JSON text (None when refused here), cut by count and by bytes."""
+    """Sales with their JSON text (None when refused here), cut by count and by bytes.
+
+    The count is of the batch's entries, the sales refused here included: a long run of them (a
+    file of a store the chain does not have) is settled, and written to the reject file, a batch at
+    a time as the file is read, instead of piling up in one batch until a sale to send comes."""
     batch: list[tuple[SourceSale, str | None]] = []
     size = 0
     try:
         for sale in sales:
             text = json.dumps(sale.sale, ensure_ascii=False) if sale.sale is not None else None
             length = len(text.encode()) + 1 if text is not None else 0
-            sent = sum(1 for _, t in batch if t is not None)
-            if batch and (sent >= batch_size or size + length > MAX_BATCH_BYTES):
+            if batch and (len(batch) >= batch_size or size + length > MAX_BATCH_BYTES):
                 yield batch
                 batch, size = [], 0
             batch.append((sale, text))

@@ -10,10 +10,13 @@ from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
+from crm_cli.startup import settings_problem
 from shared.auth import MAX_TOKEN_LIFETIME, STORE_BOUND, Role, TokenIssuer
 from shared.zones import TimeZoneName
 
 SERVICE_NAMES = ("members", "points", "campaigns", "feedback", "gateway")
+# The drivers of the services' databases (shared.db): PostgreSQL through asyncpg, SQLite files.
+DATABASE_DRIVERS = ("postgresql+asyncpg", "sqlite+aiosqlite")
 
 
 def _data_dir() -> Path:
@@ -49,10 +52,11 @@ def _signing_key() -> str | None:
 def cmd_token(args: argparse.Namespace) -> int:
     """Mint a token with the development key in the data directory (never in production)."""
     role = Role(args.role)
-    ttl = None if args.ttl_hours is None else timedelta(hours=args.ttl_hours)  # None: TokenIssuer's default
-    if ttl is not None and ttl > MAX_TOKEN_LIFETIME[role]:
+    # Compared in hours, before a timedelta is made of them: 1e15 hours is beyond its range.
+    if args.ttl_hours is not None and args.ttl_hours > MAX_TOKEN_LIFETIME[role] / timedelta(hours=1):
         print(f"error: a {role} token may live at most {MAX_TOKEN_LIFETIME[role]}", file=sys.stderr)
         return 2
+    ttl = None if args.ttl_hours is None else timedelta(hours=args.ttl_hours)  # None: TokenIssuer's default
     if (role == Role.POS or role in STORE_BOUND) and not args.store:
         # Without one, the policy refuses every store-scoped action: a token that sees nothing.
         print(f"error: a {role} token needs --store", file=sys.stderr)
@@ -79,7 +83,11 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from shared.migrations import upgrade
 
     module = importlib.import_module(f"{args.service}.config")
-    settings = module.Settings()
+    try:
+        settings = module.Settings()
+    except ValidationError as exc:  # e.g. CRM_BUSINESS_TIMEZONE misspelt
+        print(f"error: {args.service}: {settings_problem(exc)}", file=sys.stderr)
+        return 2
     url = args.database_url or settings.database
     try:
         parsed = make_url(url)
@@ -87,6 +95,12 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         print(f"error: {url!r} is not a database URL (e.g. postgresql+asyncpg://user:password@host/db)", file=sys.stderr)
         return 2
     shown = parsed.render_as_string(hide_password=True)
+    if parsed.drivername not in DATABASE_DRIVERS:
+        # The services talk to their databases asynchronously, through these drivers alone; another
+        # URL (postgres://, postgresql:// as libpq writes them) fails deep in SQLAlchemy otherwise.
+        print(f"error: {shown}: use postgresql+asyncpg:// or sqlite+aiosqlite://, not {parsed.drivername}://",
+              file=sys.stderr)
+        return 2
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)  # as `crm run` makes the data directory
     try:

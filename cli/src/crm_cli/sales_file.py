@@ -16,7 +16,7 @@ import csv
 import itertools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -38,6 +38,7 @@ RECENT_TRANSACTIONS = 200_000
 # whose decimal mark is the comma, "12,50" is 12.50: its comma is turned into the point members reads.
 NUMBER_COLUMNS = ("total", "qty", "unit_price", "amount")
 DECIMAL_COMMA = re.compile(r"[+-]?[0-9]+,[0-9]+")
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class FileProblem(ValueError):
@@ -113,11 +114,35 @@ def read_jsonl(lines: Iterator[str]) -> Iterator[SourceSale]:
         except ValueError as exc:
             found.problem = f"record: not valid JSON ({exc.msg} at column {exc.colno})"
         else:
-            if isinstance(value, dict):
-                found.sale = value
-            else:
+            if not isinstance(value, dict):
                 found.problem = "record: a sale is a JSON object"
+            elif "\\u" in record and (where := _lone_surrogate(value)) is not None:
+                # Only a \u escape writes one: text read in the file's encoding never holds it.
+                found.problem = f"{where[0]}: \\u{where[1]:04x} is half of a UTF-16 surrogate pair, not a character (the text was cut inside one)"
+            else:
+                found.sale = value
         yield found
+
+
+def _lone_surrogate(value: Any, path: str = "record") -> tuple[str, int] | None:
+    """The field (`payment`, `lines.0.name`) and code of the first half of a UTF-16 surrogate pair
+    in a decoded JSON value: JSON's escapes can write one, but UTF-8, and so the request, cannot."""
+    if isinstance(value, str):
+        found = SURROGATE.search(value)
+        return (path, ord(found[0])) if found else None
+    if isinstance(value, dict):
+        # One in a name is reported as the object's: the reason must not hold it either.
+        if (in_name := next((_lone_surrogate(k, path) for k in value if SURROGATE.search(k)), None)) is not None:
+            return in_name
+        items: Iterable[tuple[Any, Any]] = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        if (found_in := _lone_surrogate(item, str(key) if path == "record" else f"{path}.{key}")) is not None:
+            return found_in
+    return None
 
 
 class CsvSales:
@@ -133,26 +158,46 @@ class CsvSales:
             # Lines are split at LF: a file of CR-only line ends arrives as one line, which the CSV
             # reader would refuse with a message about its own modes.
             raise FileProblem("the lines end with CR alone (an old Mac format): save the file with LF or CRLF line ends")
-        delimiter = _delimiter(header)
-        self.reader = csv.reader(itertools.chain([header], lines), delimiter=delimiter)
-        self._decimal_comma = delimiter == ";"
-        self.header = [c.strip() for c in next(self.reader)]
+        # The reject file is written with it too, so that, its rows fixed, it reads as the file did
+        # (a semicolon file's decimal commas included).
+        self.delimiter = _delimiter(header)
+        self.reader = csv.reader(itertools.chain([header], lines), delimiter=self.delimiter)
+        self._decimal_comma = self.delimiter == ";"
+        _, _, names = next(self._records())
+        self.header = [c.strip() for c in names]
         missing = [c for c in REQUIRED_COLUMNS if c not in self.header]
         if missing:
             raise FileProblem(f"the CSV header lacks {', '.join(missing)} (columns: {', '.join(SALE_COLUMNS + LINE_COLUMNS)})")
-        unknown = [c for c in self.header if c not in SALE_COLUMNS + LINE_COLUMNS + REJECT_COLUMNS]
+        # A spreadsheet saves the empty columns beside the table as well (",," after the last name):
+        # without a name they hold nothing, which each row is checked for.
+        unknown = [c for c in self.header if c not in ("", *SALE_COLUMNS, *LINE_COLUMNS, *REJECT_COLUMNS)]
         if unknown:
             raise FileProblem(f"the CSV header has unknown columns: {', '.join(unknown)}")
-        self._kept = [i for i, c in enumerate(self.header) if c not in REJECT_COLUMNS]
+        self._unnamed = [i for i, c in enumerate(self.header) if c == ""]
+        self._kept = [i for i, c in enumerate(self.header) if c not in ("", *REJECT_COLUMNS)]
         self.columns = [self.header[i] for i in self._kept]
+
+    def _records(self) -> Iterator[tuple[int, int, list[str]]]:
+        """(first line, last line, fields) of each record: a quoted field may hold line ends."""
+        start = self.reader.line_num + 1
+        while True:
+            try:
+                fields = next(self.reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                # A quote never closed reads on to the end of the file, or until a field outgrows
+                # the reader's limit: a line that cannot be read, which stops the import.
+                reason = (f"a quote opened in this row is never closed ({exc})" if "field limit" in str(exc) else str(exc))
+                raise FileProblem(f"line {start}: {reason}") from None
+            yield start, self.reader.line_num, fields
+            start = self.reader.line_num + 1
 
     def __iter__(self) -> Iterator[SourceSale]:
         current: SourceSale | None = None
         key: tuple[str, str] | None = None
         began: dict[tuple[str, str], int] = {}  # the latest transactions' first lines, oldest first
-        start = self.reader.line_num + 1
-        for fields in self.reader:
-            line, start = start, self.reader.line_num + 1
+        for line, end, fields in self._records():
             if not any(f.strip() for f in fields):
                 continue
             row = dict(zip(self.header, fields, strict=False))
@@ -162,12 +207,12 @@ class CsvSales:
                         row[name] = value.replace(",", ".")
             row_key = (row.get("store_id", ""), row.get("pos_txn_id", ""))
             if current is not None and row_key == key:
-                self._add_row(current, line, fields, row)
+                self._add_row(current, line, end, fields, row)
                 continue
             if current is not None:
                 yield current
             current, key = SourceSale(line), row_key
-            self._add_row(current, line, fields, row)
+            self._add_row(current, line, end, fields, row)
             if (first := began.get(row_key)) is not None:
                 # Imported, its lines would be answered present as the sale already recorded: lost.
                 current.problem = (f"pos_txn_id: transaction {row_key[0]}/{row_key[1]} began at line {first} and is "
@@ -180,13 +225,17 @@ class CsvSales:
         if current is not None:
             yield current
 
-    def _add_row(self, sale: SourceSale, line: int, fields: list[str], row: dict[str, str]) -> None:
+    def _add_row(self, sale: SourceSale, line: int, end: int, fields: list[str], row: dict[str, str]) -> None:
         whole = len(fields) == len(self.header)
         sale.rows.append((line, [fields[i] for i in self._kept] if whole else fields))
         if sale.problem is not None:
             return
         if not whole:
-            sale.problem = f"row: {len(fields)} fields where the header has {len(self.header)}"
+            sale.problem = self._misfit(line, end, fields)
+            sale.sale = None
+            return
+        if filled := [i for i in self._unnamed if fields[i].strip()]:
+            sale.problem = f"row: column {filled[0] + 1} holds {fields[filled[0]]!r} but has no name in the header"
             sale.sale = None
             return
         if sale.sale is None:
@@ -200,6 +249,18 @@ class CsvSales:
         item = {c: row[c] for c in LINE_COLUMNS if row.get(c, "") != ""}
         if item:
             sale.sale.setdefault("lines", []).append(item)
+
+    def _misfit(self, line: int, end: int, fields: list[str]) -> str:
+        """Why a row of the wrong number of fields is refused. One read over several lines is a
+        quote never closed, whose field took in the lines after it: those sales are named with it,
+        not silently gone."""
+        counted = f"{len(fields)} fields where the header has {len(self.header)}"
+        if end == line:
+            return f"row: {counted}"
+        # The field that took the lines in is the one holding the most line ends.
+        quoted = max(range(len(fields)), key=lambda i: fields[i].count("\n"))
+        opened = line + sum(f.count("\n") for f in fields[:quoted])
+        return f"row: a quote opened on line {opened} is never closed: lines {line} to {end} were read as one row ({counted})"
 
 
 def _delimiter(header: str) -> str:

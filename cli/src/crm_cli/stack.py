@@ -12,17 +12,21 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+from aiokafka.errors import KafkaError
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from crm_cli.broker import BROKER, free_ports, start_broker
 from crm_cli.demo_staff import DemoLogin, create_demo_staff
 from crm_cli.ports import PortsUnavailable, PortUse, check_ports
 from crm_cli.service_clients import ServiceCredential, ensure_service_client
-from crm_cli.startup import ProcessLog, StartupFailed, exit_reason
+from crm_cli.startup import Interrupted, ProcessLog, StartupFailed, exit_reason, settings_problem
 from shared.auth import Role, TokenIssuer, ensure_dev_keypair
 
 # Port offsets from CRM_BASE_PORT; the gateway takes the base port itself. Also the start order:
@@ -217,13 +221,17 @@ class Stack:
                     start_new_session=self.config.own_session,
                 )
 
-    def wait_ready(self, timeout: float = 90.0) -> None:
+    def wait_ready(self, timeout: float = 90.0, stopping: Callable[[], bool] = lambda: False) -> None:
         """Polls each service's /health/ready until all answer 200; StartupFailed names a process
-        that exits meanwhile, or the services still not ready at the deadline."""
+        that exits meanwhile, or the services still not ready at the deadline. Interrupted once
+        `stopping()` says a stop was asked for: looked at first, as a Ctrl-C in the terminal
+        reaches the children too, and their exits are then no failure to report."""
         deadline = time.monotonic() + timeout
         pending = [name for name in self.procs if name != "broker"]
         with httpx.Client(timeout=2.0) as client:
             while pending:
+                if stopping():
+                    raise Interrupted
                 self._check_started()
                 for service in list(pending):
                     try:
@@ -297,6 +305,28 @@ def dev_tokens(data_dir: Path) -> dict[str, str]:
     }
 
 
+# What start-up can end with besides a busy port: a process that fails to start or dies, a setting
+# the services refuse (the launcher reads the gateway's first, enrolling the service clients), the
+# gateway's database, files, and the demo's requests to the gateway and its record on the broker.
+STARTUP_ERRORS = (StartupFailed, RuntimeError, TimeoutError, OSError, ValidationError, SQLAlchemyError, httpx.HTTPError,
+                  KafkaError)
+
+
+class StopRequest:
+    """Ctrl-C or SIGTERM, as the signal handler notes it: the running platform is stopped at the
+    next look, and start-up between its steps (`check`) and while it waits for the services."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, _signum: int, _frame: object) -> None:
+        self.requested = True
+
+    def check(self) -> None:
+        if self.requested:
+            raise Interrupted
+
+
 def run(demo: bool) -> int:
     try:
         config = StackConfig.from_env()
@@ -307,33 +337,13 @@ def run(demo: bool) -> int:
             print(f"error: {line}", file=sys.stderr)
         print("nothing was started", file=sys.stderr)
         return 1
-    stopping = False
-
-    def _stop(_signum, _frame) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    stop = StopRequest()
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
         print(f"starting broker and services (data in {config.data_dir}, logs in {stack.logs})", flush=True)
-        enroll_service_clients(config)
-        stack.start()
-        stack.wait_ready()
-        tokens = dev_tokens(config.data_dir)
-        tills: dict[str, ServiceCredential] = {}
-        staff: list[DemoLogin] = []
-        if demo:
-            from crm_cli.demo import load_demo
-            from crm_cli.demo_dead_letter import plant_demo_dead_letter
-            from crm_cli.demo_tills import enroll_demo_tills
-
-            load_demo(config.url("gateway"), config.data_dir)
-            tills = enroll_demo_tills(config.url("gateway"), config.data_dir)
-            staff = create_demo_staff(config.url("gateway"), config.data_dir)
-            plant_demo_dead_letter(f"{config.host}:{config.broker_port}")
+        tokens, tills, staff = _start(stack, demo, stop)
         _print_banner(config, tokens, tills, staff)
-        while not stopping:
+        while not stop.requested:
             stack.check_alive()
             time.sleep(0.5)
         print("\nstopping...", flush=True)
@@ -342,12 +352,70 @@ def run(demo: bool) -> int:
         for line in str(exc).splitlines():
             print(f"error: {line}", file=sys.stderr)
         return 1
-    except (RuntimeError, TimeoutError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except Interrupted:
+        return _interrupted()
+    except STARTUP_ERRORS as exc:
+        if stop.requested:
+            # The terminal's Ctrl-C reaches the children as well: the broker's exit, or the demo's
+            # request to a service gone, is the stop's doing, not a failure to report.
+            return _interrupted()
+        print(f"error: {_failure(exc, stack.logs)}", file=sys.stderr)
         return 1
     finally:
         stack.stop()
         print("stopped", flush=True)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _start(
+    stack: Stack, demo: bool, stop: StopRequest,
+) -> tuple[dict[str, str], dict[str, ServiceCredential], list[DemoLogin]]:
+    """Everything up to the banner: the platform, ready, and the demo data if asked for; the
+    development tokens, the demo's tills and staff logins."""
+    config = stack.config
+    enroll_service_clients(config)
+    stop.check()
+    stack.start()
+    stack.wait_ready(stopping=lambda: stop.requested)
+    tokens = dev_tokens(config.data_dir)
+    if not demo:
+        return tokens, {}, []
+    from crm_cli.demo import load_demo
+    from crm_cli.demo_dead_letter import plant_demo_dead_letter
+    from crm_cli.demo_tills import enroll_demo_tills
+
+    load_demo(config.url("gateway"), config.data_dir)
+    stop.check()
+    tills = enroll_demo_tills(config.url("gateway"), config.data_dir)
+    staff = create_demo_staff(config.url("gateway"), config.data_dir)
+    stop.check()
+    plant_demo_dead_letter(f"{config.host}:{config.broker_port}")
+    stop.check()
+    return tokens, tills, staff
+
+
+def _interrupted() -> int:
+    print("\ninterrupted", flush=True)
+    return 130
+
+
+def _failure(exc: BaseException, logs: Path) -> str:
+    """One line for what ended start-up: a StartupFailed names the process and its log itself."""
+    if isinstance(exc, ValidationError):
+        return settings_problem(exc)
+    if isinstance(exc, httpx.HTTPStatusError):
+        return (f"loading the demo data: {exc.response.status_code} from {exc.request.method} {exc.request.url}: "
+                f"{exc.response.text[:300]}; the services' logs are in {logs}")
+    if isinstance(exc, httpx.HTTPError):
+        return f"loading the demo data: {type(exc).__name__}: {exc}; the services' logs are in {logs}"
+    if isinstance(exc, KafkaError):
+        return f"planting the demo's dead letter on the broker: {exc}; its log is {logs / 'broker.log'}"
+    if isinstance(exc, DBAPIError):
+        return f"the gateway's database: {type(exc.orig).__name__}: {exc.orig}"
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    return str(exc) or type(exc).__name__
 
 
 def _print_banner(

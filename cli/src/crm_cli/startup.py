@@ -5,6 +5,8 @@ import json
 import re
 from pathlib import Path
 
+from pydantic import ValidationError
+
 # Tansu colours its log lines even when they go to a file.
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _EXCEPTION_LINE = re.compile(r"^[\w.]+(Error|Exception)\b")
@@ -14,6 +16,10 @@ class StartupFailed(Exception):
     def __init__(self, what: str, reason: str, log_path: Path | None = None) -> None:
         self.what, self.reason, self.log_path = what, reason, log_path
         super().__init__(f"{what} failed to start: {reason}" + (f"; see {log_path}" if log_path else ""))
+
+
+class Interrupted(Exception):
+    """A stop (Ctrl-C, SIGTERM) was asked for while the platform was starting."""
 
 
 class ProcessLog:
@@ -65,3 +71,14 @@ def exit_reason(returncode: int, log: ProcessLog | None) -> str:
     reason = f"exited with code {returncode}"
     detail = log.last_error() if log is not None else None
     return f"{reason} ({detail})" if detail else reason
+
+
+def settings_problem(exc: ValidationError) -> str:
+    """A service's settings refused, on one line in the variables the operator sets
+    (`CRM_BUSINESS_TIMEZONE: 'Asia/Shangai' is not a time zone ...`), not pydantic's report."""
+    problems = []
+    for error in exc.errors():
+        name = "_".join(str(part) for part in error["loc"]).upper()
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append(f"CRM_{name}: {message}" if name else message)
+    return "; ".join(dict.fromkeys(problems))

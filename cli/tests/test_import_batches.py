@@ -1,0 +1,71 @@
+"""How `crm import-sales` cuts the file into requests: a batch holds at most `--batch-size` sales,
+those refused before sending included, so that a long run of them is settled, and its rows written
+to the reject file, as the file is read."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from crm_cli import import_sales as import_module
+from crm_cli.import_sales import Options, _batches, import_sales
+from crm_cli.sales_file import SourceSale
+
+REFUSED = "store_id: S999 is not one of the chain's stores"
+
+
+def sales(count: int, pulled: list[int], refused_every: int = 1) -> Iterator[SourceSale]:
+    """`count` sales, every `refused_every`th refused here (all by default), noting each read."""
+    for i in range(count):
+        pulled.append(i)
+        if i % refused_every == 0:
+            yield SourceSale(i + 1, [(i + 1, [f"T-{i}"])], None, REFUSED)
+        else:
+            yield SourceSale(i + 1, [(i + 1, [f"T-{i}"])], {"store_id": "S001", "pos_txn_id": f"T-{i}"})
+
+
+def test_sales_refused_here_are_cut_into_batches_as_they_are_read() -> None:
+    pulled: list[int] = []
+    batches = _batches(sales(10_000, pulled), 100)
+    first = next(batches)
+    # Handed over once the next sale is read, not once the file is.
+    assert len(first) == 100 and len(pulled) == 101
+    rest = list(batches)
+    assert [len(b) for b in rest] == [100] * 99
+    assert [sale.line for batch in [first, *rest] for sale, _ in batch] == list(range(1, 10_001))
+
+
+def test_a_batch_holds_batch_size_sales_sent_or_refused() -> None:
+    pulled: list[int] = []
+    batches = list(_batches(sales(1_000, pulled, refused_every=3), 50))
+    assert [len(b) for b in batches] == [50] * 20
+    assert all(text is None for b in batches for sale, text in b if sale.sale is None)
+
+
+class NoMembers(httpx.AsyncBaseTransport):
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        raise AssertionError("nothing is sent: every sale is refused here")
+
+
+async def test_a_file_of_sales_all_refused_here_is_settled_a_batch_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = tmp_path / "sales.jsonl"
+    path.write_text("".join(f'{{"store_id": "S999", "pos_txn_id": "U-{i}", "occurred_at": "2019-01-01T08:00:00+08:00", '
+                            f'"total": "5.00"}}\n' for i in range(1_000)), encoding="utf-8")
+    settled: list[int] = []
+    settle = import_module._settle
+
+    def noting(results, *args):
+        settled.append(len(results))
+        settle(results, *args)
+
+    monkeypatch.setattr(import_module, "_settle", noting)
+    options = Options(points="none", rejects=tmp_path / "rejects.csv", batch_size=40, progress=False,
+                      stores=frozenset({"S001"}))
+    async with httpx.AsyncClient(transport=NoMembers(), base_url="http://members") as client:
+        summary = await import_sales(path, client, options)
+    assert (summary.read, summary.rejected) == (1_000, 1_000)
+    assert settled == [40] * 25
+    assert len(options.rejects.read_text(encoding="utf-8-sig").splitlines()) == 1 + 1_000
