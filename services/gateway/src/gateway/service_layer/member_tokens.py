@@ -60,8 +60,8 @@ async def refresh(t: Tokens, token: str, now: datetime) -> MemberToken:
             expires_at=row.expires_at, used_at=row.used_at, revoked=row.revoked_at is not None,
         )
         verdict = rules.judge_refresh(stored, now, t.retry_grace)
-        if row is not None and verdict is rules.RefreshVerdict.RETRIED and row.used_at is not None:
-            verdict = rules.RefreshVerdict.REUSED if await _went_on(uow, row, row.used_at) else verdict
+        if row is not None and verdict is rules.RefreshVerdict.RETRIED and await _went_on(uow, row):
+            verdict = rules.RefreshVerdict.REUSED
         if row is not None and verdict is rules.RefreshVerdict.REUSED:
             await _revoke_family(uow, row.family_id, now)
         elif row is not None and verdict is rules.RefreshVerdict.RETRIED and row.member_id not in t.revoked:
@@ -99,13 +99,13 @@ async def _revoke_family(uow: UnitOfWork, family_id: str, now: datetime) -> None
         REFRESH.c.family_id == family_id, REFRESH.c.revoked_at.is_(None)).values(revoked_at=now))
 
 
-async def _went_on(uow: UnitOfWork, presented: MemberRefreshTokenRow, used_at: datetime) -> bool:
+async def _went_on(uow: UnitOfWork, presented: MemberRefreshTokenRow) -> bool:
     """Whether another token of the family, issued since the presented one was used, was used in
     turn: the app has the answer the retry says it lost, so the retry is someone else's."""
     row = MemberRefreshTokenRow
     found = await uow.session.exec(select(row.token_digest).where(
         row.family_id == presented.family_id, col(row.token_digest) != presented.token_digest,
-        col(row.issued_at) >= used_at, col(row.used_at).is_not(None)).limit(1))
+        col(row.issued_at) >= presented.used_at, col(row.used_at).is_not(None)).limit(1))
     return found.first() is not None
 
 
