@@ -240,11 +240,10 @@ async def test_an_id_of_dots_names_nothing_rather_than_another_path_of_the_servi
     # Sent as "/v1/complaints/." the id would be resolved away: the member's list of complaints,
     # answered where one complaint was promised (a 500).
     services["feedback"].answers["/v1/complaints"] = (200, [{"id": "c1"}])
-    for path, sent in (("/app/v1/complaints/%2E", b"/v1/complaints/%2E"),
-                       ("/app/v1/surveys/%2E%2E", b"/v1/surveys/answers/%2E%2E")):
+    for path in ("/app/v1/complaints/%2E", "/app/v1/surveys/%2E%2E"):
         r = await client.get(path, headers=member)
         assert r.status_code == 404, (path, r.text)
-        assert services["feedback"].requests[-1].url.raw_path == sent
+    assert services["feedback"].requests == []
 
 
 async def test_staff_and_anonymous_callers_are_refused_in_both_languages(app_api) -> None:

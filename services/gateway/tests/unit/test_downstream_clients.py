@@ -17,6 +17,7 @@ import pytest
 from asgi_correlation_id import correlation_id
 
 from gateway.adapters.clients import _client, segment
+from shared.errors import NotFound
 
 pytestmark = pytest.mark.unit
 
@@ -236,10 +237,15 @@ async def test_a_post_that_reached_the_service_is_not_sent_again_nor_called_a_co
     assert type(raised.value) is httpx.RemoteProtocolError and str(raised.value) == "Server disconnected"
 
 
-@pytest.mark.parametrize(("value", "sent"), [
-    ("m-1", "m-1"), ("a/b", "a%2Fb"), ("x?y#z", "x%3Fy%23z"), (".", "%2E"), ("..", "%2E%2E"), ("...", "..."), ("a.b", "a.b"),
-])
+@pytest.mark.parametrize(("value", "sent"), [("m-1", "m-1"), ("a/b", "a%2Fb"), ("x?y#z", "x%3Fy%23z"), ("...", "..."), ("a.b", "a.b")])
 def test_a_value_is_one_path_segment_that_no_url_resolves_away(value: str, sent: str) -> None:
     assert segment(value) == sent
     url = httpx.URL(f"http://members/v1/members/{segment(value)}/overview")
     assert url.raw_path == f"/v1/members/{sent}/overview".encode()
+
+
+@pytest.mark.parametrize("value", [".", ".."])
+def test_dots_alone_name_nothing_and_are_never_sent(value: str) -> None:
+    # Percent-encoded, aiohttp's URL would decode them and resolve them away all the same.
+    with pytest.raises(NotFound):
+        segment(value)

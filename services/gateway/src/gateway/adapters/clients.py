@@ -40,7 +40,7 @@ from fastapi import FastAPI
 from httpx_aiohttp import AiohttpTransport
 
 from gateway.config import Settings
-from shared.errors import ServiceError
+from shared.errors import NotFound, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +71,12 @@ def answered_by(service: str, timeout: float) -> Iterator[None]:
 
 def segment(value: str) -> str:
     """A value as one path segment of a downstream URL, whatever the caller sent: `/`, `?` and `#`
-    stay data, never syntax, and so do `.` and `..`, which a URL resolves as "this folder" and "the
-    one above" (`/v1/complaints/.` would be the list of complaints, not a complaint named ".")."""
-    quoted = quote(value, safe="")
-    return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
+    stay data, never syntax. `.` and `..` name nothing (404): a URL resolves them as "this folder"
+    and "the one above" (`/v1/complaints/.` is the list of complaints, not a complaint named "."),
+    and percent-encoded they are decoded again on the way (aiohttp's URLs normalise `%2E`)."""
+    if value in (".", ".."):
+        raise NotFound(f"nothing is named {value!r}")
+    return quote(value, safe="")
 
 
 @dataclass
