@@ -24,8 +24,8 @@ def refresh_revocations(revoked: RevokedTills) -> JobFn:
         # A till revoked longer ago than a token lives has no token left to refuse.
         since = now - timedelta(seconds=settings.identity_token_ttl_s)
         async with commands() as uow:
-            revoked.replace(await identity.revoked_tills_since(uow, since))
-        return {"revoked_tills": len(revoked.client_ids)}
+            revoked.replace(await identity.revoked_tills_since(uow, since), since)
+        return {"revoked_tills": len(revoked.ids)}
 
     return run
 
@@ -43,8 +43,8 @@ def refresh_member_revocations(revoked: RevokedMembers) -> JobFn:
         # longest lifetime the services accept.
         since = now - MAX_TOKEN_LIFETIME[Role.MEMBER]
         async with commands() as uow:
-            revoked.replace(await member_sign_in.revoked_members_since(uow, since))
-        return {"revoked_members": len(revoked.member_ids)}
+            revoked.replace(await member_sign_in.revoked_members_since(uow, since), since)
+        return {"revoked_members": len(revoked.ids)}
 
     return run
 

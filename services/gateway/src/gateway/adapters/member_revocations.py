@@ -7,16 +7,8 @@ through the gateway are covered: a member token sent to a service directly is ju
 public key alone, and the services refuse an erased member's data by their own erasure instead
 (see the gateway README, "Members' sign-in")."""
 
+from gateway.adapters.revocations import RevokedIds
 
-class RevokedMembers:
-    def __init__(self) -> None:
-        self.member_ids: frozenset[str] = frozenset()
 
-    def replace(self, member_ids: set[str]) -> None:
-        self.member_ids = frozenset(member_ids)
-
-    def add(self, member_id: str) -> None:
-        self.member_ids = self.member_ids | {member_id}
-
-    def __contains__(self, member_id: object) -> bool:
-        return member_id in self.member_ids
+class RevokedMembers(RevokedIds):
+    """Ids of erased members whose tokens may still be within their lifetime."""

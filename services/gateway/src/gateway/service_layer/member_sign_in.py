@@ -93,7 +93,7 @@ async def on_member_erased(uow: UnitOfWork, member_id: str, erased_at: datetime,
     await member_tokens.revoke_member(uow, member_id, uow.now())
     # At once on this replica (a redelivery adds it again, which changes nothing); the others
     # reload the table with the member-revocations job.
-    revoked.add(member_id)
+    revoked.add(member_id, erased_at)
 
 
 async def revoked_members_since(uow: UnitOfWork, since: datetime) -> set[str]:

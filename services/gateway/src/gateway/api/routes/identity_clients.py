@@ -65,7 +65,7 @@ async def revoke(client_id: ClientIdPath, request: Request, uow: UowDep, grant: 
     its few minutes."""
     row = await identity.revoke(uow, _actor(grant), client_id)
     if row.kind == ClientKind.TILL.value:
-        request.app.state.revoked_tills.add(client_id)
+        request.app.state.revoked_tills.add(client_id, row.revoked_at)
     return ClientPublic.model_validate(row, from_attributes=True)
 
 
