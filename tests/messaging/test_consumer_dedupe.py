@@ -3,13 +3,16 @@ an event redelivered, repeated inside one batch, or held by a replica's open tra
 once, and the replica that lost the race skips the event instead of failing its batch."""
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlmodel import func, select
 
-from shared.consumer import PROCESSED, Delivery, EventConsumer
+from shared import consumer as consumer_module
+from shared.commands import Commands
+from shared.consumer import PROCESSED, Delivery, EventConsumer, forget_processed_events
 from shared.events.envelope import new_event
 from shared.events.registry import PURCHASE_ATTRIBUTED
 from shared.unit_of_work import UnitOfWork
@@ -81,3 +84,31 @@ async def test_a_replica_waits_for_the_other_holding_the_same_event_and_then_ski
         await asyncio.gather(first, second)  # neither fails
         assert applied == [event.id]
         assert await recorded(sessions) == 1
+
+
+async def test_ids_are_forgotten_once_older_than_the_retention_a_batch_at_a_time(env: TestEnv, database_factory, monkeypatch) -> None:
+    applied: list[str] = []
+
+    async def book(uow: UnitOfWork, delivery: Delivery) -> None:
+        applied.append(delivery.envelope.id)
+
+    monkeypatch.setattr(consumer_module, "FORGET_BATCH", 2)  # five old ids: three transactions
+    async with database(env, database_factory) as (settings, sessions):
+        consumer = EventConsumer(settings, sessions, handlers={PURCHASE_ATTRIBUTED: book})
+        old, recent = [sale(f"old-{n}") for n in range(5)], sale("recent")
+        await consumer.apply_batch([consumer.delivery(e) for e in old])
+        # Recorded ten days ago (ids are recorded on the wall clock).
+        async with sessions() as session, session.begin():
+            await session.exec(PROCESSED.update().where(PROCESSED.c.event_id.in_([e.id for e in old]))
+                               .values(processed_at=datetime.now(UTC) - timedelta(days=10)))
+        await consumer.apply_batch([consumer.delivery(recent)])
+
+        commands = Commands(sessions, settings)
+        retention = timedelta(seconds=settings.processed_events_retention_s)
+        now = datetime.now(UTC)
+        assert await forget_processed_events(commands, settings, now + retention - timedelta(days=10, minutes=1)) == {"deleted": 0}
+        assert await forget_processed_events(commands, settings, now + retention - timedelta(days=9)) == {"deleted": 5}
+        assert await recorded(sessions) == 1
+        # The recent id still dedupes a redelivery.
+        await consumer.apply_batch([consumer.delivery(recent)])
+        assert applied.count(recent.id) == 1

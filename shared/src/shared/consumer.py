@@ -39,13 +39,14 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
 from asgi_correlation_id import correlation_id
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Column
+from sqlalchemy import Column, select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import Field, SQLModel
@@ -54,6 +55,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from shared.auth import TokenVerifier
 from shared.clock import Clock, utc_now
 from shared.columns import UtcDateTime
+from shared.commands import Commands
 from shared.db import insert_or_skip
 from shared.events.binding import UnreadableEvent, from_kafka
 from shared.events.credentials import InvalidCredential
@@ -73,10 +75,30 @@ class ProcessedEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=200)
     event_type: str = Field(max_length=200)
-    processed_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    # Indexed for the clean-up (`forget_processed_events`), which deletes the oldest ids.
+    processed_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False, index=True))
 
 
 PROCESSED = ProcessedEvent.__table__  # type: ignore[attr-defined]
+FORGET_BATCH = 5000  # ids deleted a transaction: short locks, however many are due at once
+
+
+async def forget_processed_events(commands: Commands, settings: ServiceSettings, now: datetime) -> dict[str, Any]:
+    """Deletes the event ids recorded longer ago than `processed_events_retention_s`, a batch a
+    transaction. An id is needed only while its record can be delivered again: after a crash
+    between the database commit and the offset commit (moments), or from the start of the topic
+    when a group's committed offsets are gone (a group idle longer than the broker keeps them),
+    never beyond the topic's retention. Kept for ever, a row per event consumed grows the table
+    without bound: hundreds of millions of rows a month at a chain's peak."""
+    cutoff = now - timedelta(seconds=settings.processed_events_retention_s)
+    oldest = select(PROCESSED.c.event_id).where(PROCESSED.c.processed_at < cutoff).limit(FORGET_BATCH)
+    deleted = 0
+    while True:
+        async with commands() as uow:
+            result = await uow.session.exec(PROCESSED.delete().where(PROCESSED.c.event_id.in_(oldest)))
+        deleted += int(result.rowcount or 0)
+        if (result.rowcount or 0) < FORGET_BATCH:
+            return {"deleted": deleted}
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,15 @@ def drop_messaging_tables() -> None:
     op.drop_table("outbox")
 
 
+def index_processed_events_time() -> None:
+    """`processed_at` indexed, for `shared.consumer.forget_processed_events`."""
+    op.create_index("ix_processed_events_processed_at", "processed_events", ["processed_at"])
+
+
+def drop_processed_events_time_index() -> None:
+    op.drop_index("ix_processed_events_processed_at", table_name="processed_events")
+
+
 def create_relay_heartbeat_table() -> None:
     """`shared.outbox.RelayHeartbeat`: added after the messaging tables, by a migration of its own."""
     op.create_table(

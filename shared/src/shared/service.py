@@ -30,7 +30,7 @@ from shared.clean_urls import CleanUrlMiddleware
 from shared.clock import Clock, utc_now
 from shared.collector import tune_collector
 from shared.commands import Commands
-from shared.consumer import BatchHandler, EventConsumer, Handler
+from shared.consumer import BatchHandler, EventConsumer, Handler, forget_processed_events
 from shared.db import make_engine, make_sessionmaker, ping, read_only_sessions
 from shared.errors import ServiceError
 from shared.jobs import JobRunner, ScheduledJob
@@ -84,6 +84,8 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec, clock: Clock
     if settings.environment != "test":
         configure_logging(settings.service_name, settings.log_level, settings.log_json)
 
+    scheduled = spec.jobs + _shared_jobs(settings, spec)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database)
@@ -104,12 +106,12 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec, clock: Clock
         if spec.member_facts is not None:
             app.state.member_facts = _facts_lookup(sessions, spec.member_facts)
         app.state.verifier = TokenVerifier(settings.resolved_public_key(), settings.jwt_issuer, settings.jwt_audience)
-        app.state.jobs = jobs = JobRunner(app.state.commands, spec.jobs, clock=app.state.clock)
+        app.state.jobs = jobs = JobRunner(app.state.commands, scheduled, clock=app.state.clock)
         tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
         if consumer is not None and settings.consume_events:
             tasks.append(asyncio.create_task(consumer.run(), name="event-consumer"))
         if settings.jobs_enabled:
-            tasks += [asyncio.create_task(jobs.run_forever(job), name=f"job-{job.name}") for job in spec.jobs]
+            tasks += [asyncio.create_task(jobs.run_forever(job), name=f"job-{job.name}") for job in scheduled]
         for task in tasks:
             task.add_done_callback(_ended)
         app.state.background = tasks
@@ -158,9 +160,17 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec, clock: Clock
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     for router in spec.routers:
         app.include_router(router)
-    if spec.jobs:
+    if scheduled:
         app.include_router(jobs_api.router)
     return app
+
+
+def _shared_jobs(settings: ServiceSettings, spec: ServiceSpec) -> list[ScheduledJob]:
+    """The jobs of the skeleton's own parts, besides the service's: a consumer's clean-up of the
+    event ids it recorded."""
+    if not spec.handlers or not settings.processed_events_retention_s:
+        return []
+    return [ScheduledJob("processed-events-cleanup", settings.processed_events_cleanup_every_s, forget_processed_events)]
 
 
 async def service_error_handler(request: Request, exc: Exception) -> JSONResponse:

@@ -80,6 +80,12 @@ class ServiceSettings(BaseSettings):
     # suits a service whose handlers touch only rows keyed like its events (points).
     consumer_partitions_in_flight: int = Field(default=1, ge=1, le=16)
     consumer_max_attempts: int = 3
+    # How long the consumer's record of applied event ids (its dedupe) keeps an id. It must exceed
+    # the longest a record can be delivered again: the topics' retention (Kafka's default: 7
+    # days), since a group idle for longer than the broker keeps its offsets (also 7 days) starts
+    # again from the oldest record kept. 0 keeps every id for ever.
+    processed_events_retention_s: float = Field(default=14 * 86400.0, ge=0)
+    processed_events_cleanup_every_s: float = Field(default=3600.0, gt=0)
     outbox_batch_size: int = 500
     outbox_poll_interval_s: float = 1.0
     # How often the relay looks for pending rows below the ones it last published (a transaction

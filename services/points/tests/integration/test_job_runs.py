@@ -69,3 +69,12 @@ async def test_only_the_newest_runs_of_each_job_are_kept(pts) -> None:
     ]
     assert [r["summary"]["minute"] for r in newest] == [5, 4, 3]
     assert [r["as_of"] for r in newest] == [(AS_OF + timedelta(minutes=m)).isoformat() for m in (5, 4, 3)]
+
+
+async def test_the_consumer_forgets_old_event_ids_as_one_of_the_services_jobs(pts, env) -> None:
+    # Every service with a consumer has it (the skeleton's, `shared.service`), listed and run like its own.
+    listed = (await pts.client.get("/v1/jobs", headers=env.auth(Role.OPERATOR))).json()["items"]
+    [job] = [j for j in listed if j["name"] == "processed-events-cleanup"]
+    assert job["every_s"] == pts.app.state.settings.processed_events_cleanup_every_s
+    ran = await pts.client.post("/v1/jobs/processed-events-cleanup/run", headers=env.auth(Role.ADMIN))
+    assert ran.status_code == 200 and ran.json() == {"deleted": 0}
