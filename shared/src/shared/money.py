@@ -10,8 +10,10 @@ CENT = Decimal("0.01")
 
 def _to_cents(value: Decimal) -> Decimal:
     # Normalise "79.8" and "79.80" to one representation so that payload digests and
-    # comparisons do not depend on how a POS happened to print the number.
-    return value.quantize(CENT)
+    # comparisons do not depend on how a POS happened to print the number. Adding 0 drops the
+    # sign of a negative zero: a till computing in floats sends -0.0 for a free line, which is
+    # not below zero, and its retry printing 0 is the same sale (and no event carries "-0.00").
+    return value.quantize(CENT) + 0
 
 
 # CNY amount: two decimals at most, never negative; JSON numbers and strings are both accepted.

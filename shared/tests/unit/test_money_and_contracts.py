@@ -31,6 +31,14 @@ def test_valid_sale_normalises_amounts_to_cents() -> None:
     assert sale.lines[0].amount == Decimal("79.80")
 
 
+def test_a_negative_zero_is_zero() -> None:
+    # A till computing in floats sends -0.0 for a free line: not below zero, and no event carries "-0.00".
+    free = {**_sale()["lines"][0], "unit_price": -0.0, "amount": "-0.00"}
+    sale = PurchaseMadeV1.model_validate(_sale(total="-0", lines=[free]))
+    assert [str(v) for v in (sale.total, sale.lines[0].unit_price, sale.lines[0].amount)] == ["0.00", "0.00", "0.00"]
+    assert '"-0' not in sale.model_dump_json()
+
+
 def test_total_must_equal_sum_of_line_amounts() -> None:
     with pytest.raises(ValidationError, match=r"does not equal the sum of line amounts 79\.80") as exc:
         PurchaseMadeV1.model_validate(_sale(total="80.00"))

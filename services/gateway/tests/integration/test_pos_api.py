@@ -176,6 +176,33 @@ async def test_unknown_store_is_422_on_store_id(gateway, env: TestEnv) -> None:
     assert "unknown" in r.json()["detail"][0]["msg"]
 
 
+async def test_retries_accepted_before_the_store_closed_are_answered_as_accepted(gateway, env: TestEnv) -> None:
+    """The store closes while a till still retries a sale and a return whose answers it lost: both
+    were accepted, and a 422 would tell the till they were refused (and invite a re-entry under a new
+    id, counting them twice). New traffic of the closed store is still refused."""
+    sale = sale_body(lines=[line(qty="3")])
+    refund = refund_body(sale, lines=[line(qty="1")])
+    sold = await gateway.post("/pos/v1/purchases", json=sale, headers=pos(env))
+    returned = await gateway.post("/pos/v1/refunds", json=refund, headers=pos(env))
+    assert sold.status_code == returned.status_code == 202, (sold.text, returned.text)
+    r = await gateway.put("/api/v1/stores/S001", json={"name": "城东大卖场", "city": "杭州", "active": False},
+                          headers=env.auth(Role.ADMIN))
+    assert r.status_code == 200, r.text
+
+    again = await gateway.post("/pos/v1/purchases", json=sale, headers=pos(env))
+    assert (again.status_code, again.json()) == (202, {"event_id": sold.json()["event_id"], "duplicate": True})
+    again = await gateway.post("/pos/v1/refunds", json=refund, headers=pos(env))
+    assert (again.status_code, again.json()) == (202, {"event_id": returned.json()["event_id"], "duplicate": True})
+    other = await gateway.post("/pos/v1/purchases", json={**sale, "payment": "cash"}, headers=pos(env))
+    assert other.status_code == 409, other.text
+
+    for path, body in (("/pos/v1/purchases", sale_body()), ("/pos/v1/refunds", {**refund, "refund_id": "S001-R-new"})):
+        r = await gateway.post(path, json=body, headers=pos(env))
+        assert r.status_code == 422, r.text
+        assert r.json()["detail"][0]["loc"] == ["body", "store_id"]
+    assert len(await outbox_rows(gateway)) == 2
+
+
 async def test_malformed_json_is_422(gateway, env: TestEnv) -> None:
     r = await gateway.post(
         "/pos/v1/purchases", content=b'{"store_id": "S001", ', headers={**pos(env), "Content-Type": "application/json"}
@@ -231,7 +258,10 @@ async def test_refund_retry_is_idempotent_and_reuse_is_a_conflict(gateway, env: 
     again = await gateway.post("/pos/v1/refunds", json=refund, headers=pos(env))
     assert again.json() == {"event_id": first.json()["event_id"], "duplicate": True}
     reused = {**refund, "lines": [line(qty="2")], "amount": "79.80"}
-    assert (await gateway.post("/pos/v1/refunds", json=reused, headers=pos(env))).status_code == 409
+    r = await gateway.post("/pos/v1/refunds", json=reused, headers=pos(env))
+    assert r.status_code == 409
+    # Named as the return, not as a "transaction" a till reads as the sale's pos_txn_id.
+    assert r.json()["detail"] == f"return S001/{refund['refund_id']} (refund_id) was already accepted with different content"
 
 
 async def test_sales_and_returns_carry_the_tills_credential_to_members(gateway, env: TestEnv) -> None:

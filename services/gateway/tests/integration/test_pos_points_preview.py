@@ -3,6 +3,7 @@ basket's discounts on: points are earned on what is paid."""
 
 import json
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -52,6 +53,35 @@ async def test_the_baskets_discounts_reach_points_checked_as_a_sales_are(gateway
             stray = {**basket, "coupons": []}  # a coupon's discount without the coupon, as a sale refuses it
             r = await gateway.post("/pos/v1/points/preview", json=stray, headers=pos)
             assert r.status_code == 422 and "not among the sale's coupons" in r.text
+            assert len(sent) == 1
+        finally:
+            gateway.app.state.downstream = wired
+
+
+async def test_a_basket_dated_beyond_the_clock_skew_is_422_as_its_sale_would_be(gateway, env: TestEnv) -> None:
+    # Passed on, it was priced by whatever rule is in force then (one not yet in force today),
+    # for a sale the gateway then refuses; a till a little ahead is still answered.
+    sent: list[dict] = []
+
+    def points(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content))
+        return httpx.Response(200, json={"points": 79})
+
+    wired = gateway.app.state.downstream
+    async with httpx.AsyncClient(transport=httpx.MockTransport(points), base_url="http://points") as stand_in:
+        gateway.app.state.downstream = replace(wired, points=stand_in)
+        try:
+            pos = env.auth(Role.POS, store_id="S001")
+            skew = timedelta(seconds=gateway.app.state.settings.clock_skew_s)
+            ahead = {"store_id": "S001", "lines": [line()], "occurred_at": (datetime.now(UTC) + skew + timedelta(days=1)).isoformat()}
+            r = await gateway.post("/pos/v1/points/preview", json=ahead, headers=pos)
+            assert r.status_code == 422, r.text
+            [error] = r.json()["detail"]
+            assert error["loc"] == ["body", "occurred_at"] and "in the future beyond the allowed clock skew" in error["msg"]
+            assert sent == []
+            a_little = {**ahead, "occurred_at": (datetime.now(UTC) + skew / 2).isoformat()}
+            r = await gateway.post("/pos/v1/points/preview", json=a_little, headers=pos)
+            assert r.status_code == 200, r.text
             assert len(sent) == 1
         finally:
             gateway.app.state.downstream = wired

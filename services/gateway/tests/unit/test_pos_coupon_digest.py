@@ -72,3 +72,22 @@ def test_the_same_moment_written_with_another_utc_offset_is_the_same_sale(writte
 
 def test_another_moment_is_another_sale() -> None:
     assert payload_digest(PosPurchaseIn.model_validate({**SALE, "occurred_at": "2026-11-23T10:15:00+07:00"}), ZONE) != BEFORE_COUPONS
+
+
+def test_a_zero_amount_written_as_negative_zero_is_the_same_sale_and_return() -> None:
+    # A till computing in floats sends -0.0 for a free line; its retry printing 0 was refused as 409.
+    free = {"sku": "2000000000017", "qty": "1", "unit_price": "0", "amount": "0"}
+    sale = {**SALE, "lines": [SALE["lines"][0], free]}
+    negative = {**free, "unit_price": -0.0, "amount": "-0.00"}
+    assert (payload_digest(PosPurchaseIn.model_validate({**sale, "lines": [SALE["lines"][0], negative]}), ZONE)
+            == payload_digest(PosPurchaseIn.model_validate(sale), ZONE))
+    only_free = {**SALE, "lines": [free], "total": "0"}
+    assert (payload_digest(PosPurchaseIn.model_validate({**only_free, "lines": [negative], "total": "-0"}), ZONE)
+            == payload_digest(PosPurchaseIn.model_validate(only_free), ZONE))
+    refund = {"store_id": "S001", "refund_id": "R1", "pos_txn_id": "T1", "occurred_at": "2026-11-24T09:00:00+08:00",
+              "lines": [free], "amount": "0.00"}
+    assert (payload_digest(PosRefundIn.model_validate({**refund, "lines": [negative], "amount": -0.0}), ZONE)
+            == payload_digest(PosRefundIn.model_validate(refund), ZONE))
+    # A zero is still not any other amount.
+    assert payload_digest(PosPurchaseIn.model_validate({**sale, "lines": [SALE["lines"][0], {**free, "amount": "0.01"}],
+                                                        "total": "79.81"}), ZONE) != payload_digest(PosPurchaseIn.model_validate(sale), ZONE)

@@ -1,12 +1,13 @@
 """A return line is held to the category its sale recorded for the sku and to the pro-rata amount of
 what it takes back, with the sale's earlier returns (`gateway.domain.pos.return_lines_problem`)."""
 
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal as D
 
 import pytest
 
 from gateway.adapters.tables import amounts_of, amounts_text, sold_skus_of, sold_skus_text
-from gateway.domain.pos import amounts_taken_back, return_lines_problem, returnable_amount
+from gateway.domain.pos import amounts_taken_back, before_sale_problem, return_lines_problem, returnable_amount
 from shared.events.contracts import SaleLine
 from shared.events.contracts.pos import SoldSku, quantities_by_sku, sold_skus
 
@@ -85,3 +86,12 @@ def test_what_is_kept_on_the_sales_row_reads_back_as_written() -> None:
     assert sold_skus_of(sold_skus_text(kept)) == kept
     assert amounts_of(amounts_text({"A": D("50.00")})) == {"A": D("50.00")}
     assert amounts_of(None) == {}
+
+
+def test_a_return_before_its_sale_names_the_sales_time_in_the_returns_offset() -> None:
+    # Sold at 10:15 in Shanghai (kept as 02:15 UTC), returned at 01:00 the same morning.
+    shanghai = timezone(timedelta(hours=8))
+    sold_at = datetime(2026, 12, 5, 2, 15, tzinfo=UTC)
+    problem = before_sale_problem(datetime(2026, 12, 5, 1, 0, tzinfo=shanghai), sold_at)
+    assert problem == "is 2026-12-05T01:00:00+08:00, before the sale's time 2026-12-05T10:15:00+08:00"
+    assert before_sale_problem(sold_at.astimezone(shanghai), sold_at) is None

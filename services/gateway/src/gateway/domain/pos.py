@@ -68,7 +68,9 @@ def before_sale_problem(returned_at: datetime, sold_at: datetime) -> str | None:
     """Why a return cannot be dated `returned_at`, or None: goods come back after they were sold,
     and a return dated earlier would count against spend windows its sale is not in."""
     if returned_at < sold_at:
-        return f"is {returned_at.isoformat()}, before the sale's time {sold_at.isoformat()}"
+        # The sale's time in the return's own offset: kept in UTC, it read as a time after the
+        # return's to a till writing local time ("01:00+08:00, before the sale's 02:15+00:00").
+        return f"is {returned_at.isoformat()}, before the sale's time {sold_at.astimezone(returned_at.tzinfo).isoformat()}"
     return None
 
 

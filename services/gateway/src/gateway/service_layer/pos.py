@@ -76,12 +76,12 @@ async def _earlier(uow: UnitOfWork, id_column, store_id: str, txn_id: str, diges
     if row is None:
         return None
     if row.digest != digest:
-        raise ConflictingRetry(f"transaction {store_id}/{txn_id} was already accepted with different content")
+        # Named as the return it is: "transaction <refund id>" read as the sale's pos_txn_id to a till.
+        raise ConflictingRetry(f"return {store_id}/{txn_id} (refund_id) was already accepted with different content")
     return row.event_id
 
 
 async def accept_refund(uow: UnitOfWork, body: PosRefundIn, credential: str) -> tuple[str, bool]:
-    await ensure_store(uow.session, body.store_id, kind=InvalidField)
     digest = payload_digest(body, uow.settings.zone)
     sale = (
         await uow.session.exec(
@@ -96,6 +96,9 @@ async def accept_refund(uow: UnitOfWork, body: PosRefundIn, credential: str) -> 
     earlier = await _earlier(uow, PosRefundRow.refund_id, body.store_id, body.refund_id, digest)
     if earlier is not None:
         return earlier, True
+    # Checked after the retry: a till retrying a return accepted before its store closed (its
+    # answer lost) must hear that it was accepted, not a 422 that it was refused.
+    await ensure_store(uow.session, body.store_id, kind=InvalidField)
     if sale is None:
         raise InvalidField("pos_txn_id", f"no sale {body.store_id}/{body.pos_txn_id} is known")
     if problem := before_sale_problem(body.occurred_at, sale.occurred_at):

@@ -108,7 +108,8 @@ def pending_sale(body: PosPurchaseIn, pepper: str, credential: str, zone: ZoneIn
 async def accept_purchases(uow: UnitOfWork, sales: Sequence[PendingSale], *, stores: OpenStores) -> list[Accepted | Exception]:
     """Records the sales not recorded yet and queues their events; answers, per sale in order, its
     event id and whether it was a retry, or its refusal (which does not stop the others): an
-    unknown or inactive store, or a transaction id already accepted with different content."""
+    unknown or inactive store (but for a retry of a sale accepted before its store closed), or a
+    transaction id already accepted with different content."""
     session = uow.session
     open_stores = await stores.open_among(session, {sale.store_id for sale in sales})
     # The first sale of each transaction id is the one written; a copy in the same group (two
@@ -130,7 +131,10 @@ async def accept_purchases(uow: UnitOfWork, sales: Sequence[PendingSale], *, sto
         ]
         inserted = {(row[0], row[1]) for row in (await _INSERT_SALES.run(session, rows)).all()}
     earlier: dict[tuple[str, str], tuple[str, str]] = {}  # txn -> (digest, event id) of an earlier acceptance
-    if missing := [txn for txn in first if txn not in inserted]:
+    # A sale of a store closed since is looked for too: a till retrying a sale accepted before its
+    # store closed (its answer lost) must hear that it was accepted, not a 422 that it was refused.
+    closed = {sale.txn for sale in sales if sale.store_id not in open_stores}
+    if missing := [txn for txn in first if txn not in inserted] + sorted(closed):
         found = await session.exec(
             select(SALES.c.store_id, SALES.c.pos_txn_id, SALES.c.digest, SALES.c.event_id)
             .where(tuple_(SALES.c.store_id, SALES.c.pos_txn_id).in_(missing))
@@ -146,7 +150,7 @@ async def accept_purchases(uow: UnitOfWork, sales: Sequence[PendingSale], *, sto
 
     outcomes: list[Accepted | Exception] = []
     for sale in sales:
-        if sale.store_id not in open_stores:
+        if sale.store_id not in open_stores and sale.txn not in earlier:
             outcomes.append(unknown_store(sale.store_id))
         elif sale.txn not in earlier:
             # Neither written nor found: the racing transaction that held the id rolled back after

@@ -6,6 +6,7 @@ lines and what is taken off them on. Points earn on what is paid, so a preview w
 discounts would promise more than the sale earns. Points checks the token itself and books nothing.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated
 
@@ -14,10 +15,13 @@ from fastapi import APIRouter, Request, Response
 from pydantic import Field, model_validator
 
 from gateway.adapters.clients import answered_by
+from gateway.domain.pos import future_time_problem
+from gateway.service_layer.pos import InvalidField
 from shared.authorize import Allowed
 from shared.bodies import Body
 from shared.cards import CardNumber
 from shared.coupon_codes import CouponCode
+from shared.deps import NowDep
 from shared.events.contracts import SaleLineIn, SaleTime
 from shared.events.contracts.pos import DiscountIn, discounts_fit, sum_of_discounts
 from shared.identifiers import StoreId
@@ -49,8 +53,13 @@ class BasketIn(Body):
 
 
 @router.post("/preview", summary="Points this basket would earn (nothing is booked)")
-async def preview(body: BasketIn, grant: PosDep, request: Request) -> Response:
+async def preview(body: BasketIn, grant: PosDep, request: Request, now: NowDep) -> Response:
     grant.ensure_store(body.store_id)
+    # Held to the sale's rule: a time the sale will be refused for (a till clock running ahead)
+    # would otherwise be priced by an earning rule not yet in force, promising points the sale never earns.
+    skew = timedelta(seconds=request.app.state.settings.clock_skew_s)
+    if body.occurred_at is not None and (problem := future_time_problem(body.occurred_at, now, skew)):
+        raise InvalidField("occurred_at", problem)
     payload = {
         "store_id": body.store_id, "card_no": body.card_no,
         "occurred_at": body.occurred_at.isoformat() if body.occurred_at else None,
