@@ -188,6 +188,19 @@ async def test_member_files_in_the_app_reads_only_their_own_and_rates_the_handli
     assert (await fb.act(mine["id"], "acknowledge", headers=fb.member("m8"))).status_code == 403
 
 
+async def test_a_member_filing_about_a_sale_with_its_store_files_at_that_store(fb) -> None:
+    # The app names the sale with its store and no store_id of the complaint: the sale's store is the
+    # complaint's (a member's token names no store to default to).
+    await fb.register("m8", "S001")
+    sale = {"store_id": "S002", "pos_txn_id": "S002-T01-000042"}
+    mine = await fb.file(headers=fb.member("m8"), sale=sale)
+    assert (mine["store_id"], mine["assignee"]) == ("S002", "desk:S002")
+    assert (mine["sale_store_id"], mine["sale_pos_txn_id"]) == ("S002", "S002-T01-000042")
+    # A store named on the complaint still wins, and a desk's own store before the sale's.
+    assert (await fb.file(headers=fb.member("m8"), store_id="S001", sale=sale))["store_id"] == "S001"
+    assert (await fb.file(sale=sale))["store_id"] == "S001"
+
+
 async def test_a_rating_is_a_json_integer_never_a_boolean_or_a_string(fb) -> None:
     await fb.register("m8", "S002")
     mine = await fb.file(headers=fb.member("m8"), store_id="S002", category="delivery", severity="low")

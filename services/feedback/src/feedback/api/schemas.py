@@ -30,7 +30,8 @@ class SaleRef(Body):
 class ComplaintCreate(Body):
     member_id: RecordId | None = Field(
         default=None, description="Absent for an anonymous complaint; a member filing in the app is always themself")
-    store_id: StoreId | None = Field(default=None, description="Defaults to the filing staff member's store")
+    store_id: StoreId | None = Field(
+        default=None, description="Defaults to the filing staff member's store, else to the store of the sale")
     channel: ComplaintChannel | None = Field(default=None, description="Defaults to app for members, service_desk for staff")
     category: ComplaintCategory
     severity: Severity

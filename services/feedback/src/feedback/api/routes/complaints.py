@@ -55,7 +55,9 @@ def _filing(body: ComplaintCreate, grant: Grant, member_id: str | None) -> uc.Fi
     allowed = MEMBER_CHANNELS if by_customer else STAFF_CHANNELS
     if channel not in allowed:
         raise Invalid("channel", f"a {grant.principal.role} files through {', '.join(allowed)}")
-    store_id = body.store_id or grant.principal.store_id
+    # A complaint about a sale concerns the sale's store when neither the body nor the token names
+    # one: a member in the app, whose token has no store, names the sale with its store only.
+    store_id = body.store_id or grant.principal.store_id or (body.sale.store_id if body.sale else None)
     grant.ensure_store(store_id)  # a store-bound token files for its own store only
     if not store_id:
         raise Invalid("store_id", "required: the store the complaint concerns")
