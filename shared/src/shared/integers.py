@@ -37,3 +37,6 @@ PointsChange = Annotated[int, Strict(), Field(ge=-POINTS_MAX, le=POINTS_MAX)]
 # A rating a person gave, 1 (poor) to 5 (very good): a survey's scores, a tracking form's effect
 # evaluation. Strict for the same reason: lax mode saves `true` as a rating of 1 nobody gave.
 Rating = Annotated[int, Strict(), Field(ge=1, le=5)]
+# How likely a customer is to recommend the store, 0 (not at all) to 10 (extremely): a survey's
+# net promoter score, where 9 and 10 are promoters and 0 to 6 detractors. Strict like Rating.
+NpsScore = Annotated[int, Strict(), Field(ge=0, le=10)]

@@ -197,6 +197,21 @@ async def test_scores_reach_feedback_as_the_app_sent_them_or_not_at_all(app_api)
     assert services["feedback"].requests == []
 
 
+async def test_a_survey_answer_takes_the_whole_nps_scale(app_api) -> None:
+    # 0 to 10, as feedback counts it (9 and 10 promoters): held to a rating's 1 to 5, no app answer
+    # could be a promoter's and every store's NPS from the app read as detractors only.
+    client, services, member, _ = app_api
+    services["feedback"].answers["/v1/surveys/answers/t1"] = (201, {"id": "a1"})
+    for nps in (0, 9, 10):
+        r = await client.post("/app/v1/surveys/t1", json={"ratings": {"service": 5}, "nps": nps}, headers=member)
+        assert r.status_code == 201, (nps, r.text)
+    assert [json.loads(call.content)["nps"] for call in services["feedback"].requests] == [0, 9, 10]
+    for nps in (11, -1, True):
+        r = await client.post("/app/v1/surveys/t1", json={"nps": nps}, headers=member)
+        assert r.status_code == 422 and "nps" in r.json()["message_en"], (nps, r.text)
+    assert len(services["feedback"].requests) == 3
+
+
 async def test_text_that_cannot_be_forwarded_is_422_naming_the_field(app_api) -> None:
     # A lone surrogate parses as JSON but cannot be written as UTF-8 into the forwarded body.
     client, services, member, _ = app_api

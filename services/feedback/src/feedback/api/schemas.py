@@ -4,22 +4,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, Strict, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from feedback.domain.assignment import assignee_form
 from shared.bodies import Body
 from shared.events.contracts import ComplaintCategory, ComplaintChannel, Severity
 from shared.identifiers import RecordId, StoreId, TxnId
-from shared.integers import Points, Rating
+from shared.integers import NpsScore, Points, Rating
 from shared.money import Money
 from shared.text import clean_text
 
 # Clean text (shared rule) after stripping: StringConstraints must come first to strip at all.
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(clean_text)]
 Dimension = Literal["product_quality", "service", "price", "store_environment", "after_sales"]
-# Scores are JSON integers only, like points and ratings (shared.integers): in lax mode pydantic
-# takes `true` for 1 and "5" for 5, and a survey answer nobody gave would count in the results.
-NpsScore = Annotated[int, Strict(), Field(ge=0, le=10)]
 
 
 class SaleRef(Body):

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.bodies import Body
 from shared.identifiers import StoreId, TxnId
+from shared.integers import NpsScore
 from shared.integers import Rating as Score  # the class Rating below is the app's body
 from shared.strict import StrictBool, StrictDate
 from shared.text import Text
@@ -80,9 +81,9 @@ class Reopening(Body):
 
 
 class SurveyAnswer(Body):
-    model_config = _examples({"ratings": {"service": 5, "freshness": 4}, "nps": 9, "comment": "很好 Good"})
+    model_config = _examples({"ratings": {"service": 5, "product_quality": 4}, "nps": 9, "comment": "很好 Good"})
     ratings: dict[Text, Score] = Field(default_factory=dict)
-    nps: Score | None = None
+    nps: NpsScore | None = None
     comment: Text | None = None
 
 
