@@ -39,3 +39,60 @@ async def test_with_members_away_the_page_shows_the_other_sections(gateway, env)
     coupons = page.text.split('id="h-coupons"')[1].split("</section>")[0]
     assert "Not available now" in purchases and "None yet." not in purchases
     assert "None yet." in coupons
+
+
+async def test_a_customer_outside_the_persons_scope_is_refused_in_one_sentence(gateway, env) -> None:
+    """A store manager following a complaint of their store to a walk-in customer of another store:
+    every service refuses, each naming its own action; the page says why once, in Chinese, and
+    never under the label of the compensation field that happens to be called "points"."""
+    await logged_in(gateway, env, "wang.sm", "store_manager", store_id="S001")
+
+    def refusing(action: str) -> httpx.AsyncClient:
+        detail = f"store managers and desks may only act on the customers of their own store ({action})"
+        return _service(httpx.Response(403, json={"detail": detail}))
+
+    gateway.app.state.downstream = Downstream(
+        members=refusing("members.member.read"), points=refusing("points.account.read"),
+        feedback=refusing("feedback.complaint.read"), campaigns=refusing("campaigns.overview.read"),
+    )
+    page = await gateway.get("/console/customers/m-1")
+    assert page.status_code == 403, page.text
+    refusal = page.text.split('class="refusal" role="alert">')[1].split("</p>")[0]
+    assert refusal == "您只能为本门店的顾客办理。"
+
+
+@pytest.mark.parametrize(("language", "shown"), [
+    ("zh-CN", ["<td>满意度调查邀请</td><td>已取消 (未同意接收服务提示短信)</td>", "<td>VIP 欢迎</td><td>延后发送 (免打扰时段)</td>",
+               "<td>优惠券通知</td><td>已取消 (已达每周上限：近 7 天已发 2 条营销消息（上限 2 条）)</td>",
+               "<td>个人优惠清单</td><td>失败 (isv.BUSINESS_LIMIT_CONTROL)</td>"]),
+    ("en", ["<td>Survey invitation</td><td>Cancelled (no consent to service tips by SMS)</td>",
+            "<td>VIP welcome</td><td>Deferred (quiet hours)</td>"]),
+])
+async def test_the_messages_say_what_they_were_and_why_they_wait_in_the_persons_language(
+    gateway, env, language: str, shown: list[str],
+) -> None:
+    """Campaigns names each message by its template and says in English why one waits or was
+    cancelled; the desk reads both in its own language (a reason not known is shown as written)."""
+    await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
+
+    def message(template: str, status: str, reason: str | None) -> dict[str, object]:
+        return {"id": template, "created_at": "2026-12-01T02:00:00+00:00", "channel": "sms", "template": template,
+                "status": status, "reason": reason}
+
+    messages = [message("survey_invitation", "cancelled", "no service_tips_sms consent"),
+                message("vip_welcome", "deferred", "quiet hours"),
+                message("coupon_offer", "cancelled", "weekly cap: 2 marketing messages in the last 7 days (cap 2)"),
+                message("offer_list", "failed", "isv.BUSINESS_LIMIT_CONTROL")]
+    gateway.app.state.downstream = Downstream(
+        members=_service(httpx.Response(500, json={"detail": "members failed"})),  # away: the other sections show
+        points=_service(httpx.Response(200, json={"member_id": "m-1", "balance": 0, "entries": []})),
+        feedback=_service(httpx.Response(200, json=[])),
+        campaigns=_service(httpx.Response(200, json={"coupons": [], "messages": messages})),
+    )
+    gateway.cookies.set("crm_console_lang", language)
+    page = await gateway.get("/console/customers/m-1")
+    assert page.status_code == 200, page.text
+    section = page.text.split('id="h-messages"')[1].split("</section>")[0]
+    for row in shown:
+        assert row in section, section
+    assert "survey_invitation" not in section and "service_tips_sms" not in section

@@ -90,3 +90,26 @@ async def test_an_operator_is_told_campaigns_are_not_theirs(stack, env) -> None:
     assert "/console/campaigns" not in (await gw.get("/console")).text
     r = await gw.get("/console/campaigns")
     assert r.status_code == 403 and "无权执行此操作" in r.text
+
+
+async def test_a_campaign_that_held_nobody_out_is_not_compared_with_a_control_group_of_none(stack, env) -> None:
+    """Campaigns answers a control group of no members with zeros per member: drawn as bars, the
+    campaign would seem to lift spend from 0.00; the page says there is nothing to compare with."""
+    gw, cmp = stack
+    members = [f"m-{i:02d}" for i in range(4)]
+    await cmp.apply(*(e for m in members for e in (registered(m), attributes(m, value_class="key", churn_risk="high", community_id="C1"),
+                                                   consent(m, "marketing_sms", True))))
+    r = await cmp.client.post("/v1/segments", json={"name": "C1 key customers", "rule": AUDIENCE}, headers=cmp.marketing())
+    assert r.status_code == 201, r.text
+    launched = await cmp.launched(name="Everyone", kind="one_off", segment_id=r.json()["id"], coupon_template_id=await cmp.template(),
+                                  message={"template": "coupon_offer"}, control_share="0")
+    assert (launched["treatment_size"], launched["control_size"]) == (4, 0)
+    cmp.clock.advance(minutes=5)
+    await cmp.apply(*(sale(m, [("grain", "150.00")], at=cmp.clock.now) for m in members))
+
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    page = await gw.get(f"/console/campaigns/{launched['id']}")
+    assert page.status_code == 200, page.text
+    assert "4 / 0" in page.text
+    assert '<p class="notice" id="no-control">本活动没有预留对照组，无从比较。</p>' in page.text
+    assert "人均消费" not in page.text and "对照组</text>" not in page.text

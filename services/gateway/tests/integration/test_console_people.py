@@ -221,3 +221,20 @@ async def test_a_customer_registered_a_moment_ago_is_shown_while_points_opens_th
     gateway.app.state.downstream = _points_and_members(r.json()["staff_id"])
     ready = await gateway.get("/console/desk/members/m-1")
     assert ready.status_code == 200 and 'id="opening"' not in ready.text and '<strong id="balance">12000</strong>' in ready.text
+
+
+async def test_head_office_is_asked_for_a_store_before_a_register_is_shown(gateway, env) -> None:
+    """An admin has no store of their own: the register page without one read nothing, and says so,
+    rather than showing an empty register as if the chain had handed over no gift that day."""
+    r = await gateway.post("/identity/v1/staff", headers=admin(env), json={"login": "li.admin", "name": "李总部", "role": "admin"})
+    assert r.status_code == 201, r.text
+    assert (await log_in(gateway, "li.admin", r.json()["password"])).status_code == 303
+    gateway.app.state.downstream = _points_and_members(r.json()["staff_id"])
+
+    page = await gateway.get("/console/desk/gift-register")
+    assert page.status_code == 200, page.text
+    assert '<p class="notice" id="choose-store">请填写要查看哪家门店的登记簿。</p>' in page.text
+    assert "此期间没有兑换" not in page.text and 'id="gift-register"' not in page.text
+    assert re.search(r"<h1>赠品发放登记 · \d{4}-\d{2}-\d{2}</h1>", page.text), page.text
+    page = await gateway.get("/console/desk/gift-register", params={"store_id": "S001", "from": "2026-12-01"})
+    assert len(re.findall(r"<tr><td>", page.text.split('id="gift-register"')[1])) == 3

@@ -225,6 +225,7 @@ KNOWN = (
             r"the form has expired or did not come from the console: reload the page and try again"),
     Wording(N_("say which store the customer is served at")),
     Wording(N_("say which store's register to export")),
+    Wording(N_("YYYY-MM for a month or YYYY-Qn for a quarter, of the years 1000 to 9998")),
     Wording(N_("tick the box to confirm that the customer asked for the erasure")),
     Wording(N_("a whole number of points")),
     Wording(N_("an amount such as 20.00")),

@@ -34,8 +34,8 @@ OPERATORS = frozenset({Role.OPERATOR, Role.ADMIN})
 # Words that reach the templates as data and are translated there: roles, job triggers, the
 # states of dead letters and of replays, contact methods, churn risks, urgencies, value classes, tiers,
 # the states of gift redemptions, segments and campaigns, message channels, service entitlements,
-# complaints' categories, states and channels, points ledger entries, and the states of coupons and
-# of messages.
+# complaints' categories, states and channels, points ledger entries, the states of coupons and
+# of messages, and the templates of messages.
 SHOWN_AS_DATA = (
     N_("service_desk"), N_("account_manager"), N_("store_manager"), N_("marketing"), N_("admin"), N_("operator"),
     N_("schedule"), N_("by hand"), N_("phone"), N_("sms"), N_("wechat"), N_("home_visit"), N_("in_store"),
@@ -51,6 +51,8 @@ SHOWN_AS_DATA = (
     N_("earn"), N_("reverse"), N_("redeem"), N_("cancel_redeem"), N_("adjust"), N_("bonus"), N_("expire"),
     N_("issued"), N_("redeemed"), N_("released"), N_("reversed"), N_("withdrawn"), N_("expired"),
     N_("queued"), N_("deferred"), N_("sent"), N_("delivered"), N_("failed"),
+    N_("inbox"), N_("vip_welcome"), N_("survey_invitation"), N_("coupon_offer"), N_("offer_list"), N_("points_expiry"),
+    N_("service_tip"), N_("signin_code"),
 )
 
 

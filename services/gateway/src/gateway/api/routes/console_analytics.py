@@ -3,6 +3,8 @@ churn bands) and the account managers' monthly evaluation and quarterly flag. Me
 decides, with the person's token (the figures cover the person's scope)."""
 
 import asyncio
+import re
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -15,6 +17,7 @@ from gateway.domain.page_figures import bars, pareto
 from gateway.service_layer.console_reads import read
 from gateway.service_layer.stores import ensure_report_stores
 from shared.errors import Invalid
+from shared.periods import MONTH_PATTERN, QUARTER_PATTERN
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 RISKS = ("low", "medium", "high", "lost", "unknown")
@@ -55,9 +58,7 @@ async def evaluations(request: Request, user: Annotated[ConsoleUser, Console("ga
     kind = request.query_params.get("kind", "monthly")
     if kind not in ("monthly", "quarterly"):
         raise Invalid("kind", "monthly or quarterly")
-    this_day = today(request)
-    default = f"{this_day.year}-{this_day.month:02d}" if kind == "monthly" else f"{this_day.year}-Q{(this_day.month - 1) // 3 + 1}"
-    period = request.query_params.get("period", "").strip() or default
+    period = _period(kind, request.query_params.get("period", "").strip(), today(request))
     params = {"month" if kind == "monthly" else "quarter": period}
     if store := request.query_params.get("store_id", "").strip():
         await ensure_report_stores(request.app.state.commands, [store])
@@ -65,3 +66,24 @@ async def evaluations(request: Request, user: Annotated[ConsoleUser, Console("ga
     report: dict[str, Any] = await read(request.app.state.downstream.members, "members",
                                         f"/v1/evaluations/managers/{kind}", user.bearer(), params)
     return page(request, "staff/evaluations.html", user, report=report, kind=kind, period=period, store=store)
+
+
+def _period(kind: str, asked: str, this_day: date) -> str:
+    """The period to rank, of the kind chosen. The form shows the period it ranked, so a person who
+    switches the kind and presses Show sends the other kind's period: a month becomes its quarter,
+    a quarter its latest month up to today (its first, for a quarter still to come). Anything else
+    is refused here naming the form's field, not members' `month` or `quarter` parameter."""
+    if not asked:
+        asked = f"{this_day.year}-{this_day.month:02d}"
+    if re.fullmatch(MONTH_PATTERN, asked):
+        year, month = (int(part) for part in asked.split("-"))
+        return asked if kind == "monthly" else f"{year}-Q{(month - 1) // 3 + 1}"
+    if re.fullmatch(QUARTER_PATTERN, asked):
+        if kind == "quarterly":
+            return asked
+        year, quarter = (int(part) for part in asked.split("-Q"))
+        first, now = 3 * quarter - 2, (this_day.year, this_day.month)
+        if (year, first + 2) <= now:  # a quarter gone by: its last month
+            return f"{year}-{first + 2:02d}"
+        return f"{year}-{this_day.month if (year, first) <= now else first:02d}"  # this quarter: this month
+    raise Invalid("period", "YYYY-MM for a month or YYYY-Qn for a quarter, of the years 1000 to 9998")

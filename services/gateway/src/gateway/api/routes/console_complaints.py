@@ -21,6 +21,7 @@ from shared.errors import Invalid
 router = APIRouter(prefix="/console/complaints", tags=["console"], include_in_schema=False)
 # Each step, and the states a complaint is in once it has taken it.
 STEPS = {"acknowledge": ("acknowledged", "in_progress", "resolved", "closed"), "start": ("in_progress", "resolved", "closed")}
+RESOLVED = ("resolved", "closed")
 
 
 def _feedback(request: Request) -> Any:
@@ -46,7 +47,7 @@ async def complaint(complaint_id: str, request: Request, now: NowDep,
     item = await read(_feedback(request), "feedback", f"/v1/complaints/{segment(complaint_id)}", user.bearer())
     already = request.query_params.get("already")
     return page(request, "staff/complaint.html", user, item=item, urgency=urgency(_due(item), now),
-                resolved=request.query_params.get("done") == "1", already=already if already in STEPS else None)
+                resolved=request.query_params.get("done") == "1", already=already if already in (*STEPS, "resolve") else None)
 
 
 @router.post("/{complaint_id}/step")
@@ -80,5 +81,14 @@ async def resolve(complaint_id: str, request: Request, form: Form, user: Annotat
     except InvalidOperation:
         raise Invalid("coupon_value", "an amount such as 20.00") from None
     body = {"note": one(form, "note"), "compensation": {"points": points, "coupon_value": coupon}}
-    await call(_feedback(request), "feedback", "POST", f"/v1/complaints/{segment(complaint_id)}/resolve", user.bearer(), json=body)
+    path = f"/v1/complaints/{segment(complaint_id)}"
+    try:
+        await call(_feedback(request), "feedback", "POST", f"{path}/resolve", user.bearer(), json=body)
+    except ServiceRefused as refused:
+        # A second click, a resend after a slow answer, or a colleague a moment earlier: the
+        # complaint is resolved already, and its page shows the note and compensation it was
+        # resolved with, not a refusal saying the compensation was granted already.
+        if refused.status_code != 409 or (await read(_feedback(request), "feedback", path, user.bearer()))["status"] not in RESOLVED:
+            raise
+        return go(request, f"/console/complaints/{quote(complaint_id, safe='')}?already=resolve")
     return go(request, f"/console/complaints/{quote(complaint_id, safe='')}?done=1")

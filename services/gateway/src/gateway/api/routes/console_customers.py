@@ -14,11 +14,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gateway.adapters.clients import segment
-from gateway.api.console.render import go, keep_cookies, page, today
+from gateway.api.console.message_reasons import message_reason
+from gateway.api.console.refusals import sentence
+from gateway.api.console.render import gettext_of, go, keep_cookies, page, today
 from gateway.api.console.services import service_clients
 from gateway.api.console.session import Console, ConsoleUser, Form, one
+from gateway.domain.refusals import problems
 from gateway.service_layer.console_people import display_names
-from gateway.service_layer.console_reads import call, read
+from gateway.service_layer.console_reads import ServiceRefused, call, read
 from shared.deps import UowDep
 from shared.errors import Invalid
 from shared.policy import POLICY
@@ -41,7 +44,10 @@ async def search(request: Request, user: Annotated[ConsoleUser, Console("gateway
 @router.get("/{member_id}")
 async def customer(member_id: str, request: Request, uow: UowDep, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
     async with service_clients(request) as clients:
-        view = await read(clients["gateway"], "gateway", f"/api/v1/customers/{segment(member_id)}/360", user.bearer())
+        try:
+            view = await read(clients["gateway"], "gateway", f"/api/v1/customers/{segment(member_id)}/360", user.bearer())
+        except ServiceRefused as refused:
+            raise _once(refused) from None
     profile = view.get("member") or {}
     return page(request, "staff/customer_360.html", user, view=view, profile=profile,
                 staff_names=await display_names(uow, [profile.get("manager_id")]),
@@ -49,7 +55,8 @@ async def customer(member_id: str, request: Request, uow: UowDep, user: Annotate
                 coupons=_rows(view.get("coupons")), messages=_rows(view.get("messages")), member_id=member_id,
                 may_export=user.principal.role in POLICY["gateway.privacy.export"],
                 may_erase=user.principal.role in POLICY["gateway.privacy.erase"], notice=request.query_params.get("notice", ""),
-                away={u["section"] for u in view.get("unavailable") or []})
+                away={u["section"] for u in view.get("unavailable") or []},
+                message_reason=lambda reason: message_reason(reason, gettext_of(request)))
 
 
 @router.post("/{member_id}/export")
@@ -81,3 +88,16 @@ def _rows(section: Any) -> list[Any]:
     if isinstance(section, dict):
         return list(section.get("items") or [])
     return list(section or [])
+
+
+def _once(refused: ServiceRefused) -> ServiceRefused:
+    """The 360 view is refused whole when any service refuses the customer, naming each section
+    ("member: ...; points: ...; complaints: ..."), and the services refuse for the same reason: the
+    person is told it once, not once per section under the label of a form field that shares the
+    section's name ("points", the compensation in points). Each service names its own action, so
+    the reasons are compared as the person reads them; differing ones are kept as they came."""
+    named = problems(refused.said) if isinstance(refused.said, str) else []
+    if named and len({sentence(why, str) or why for _, why in named}) == 1:
+        reason = named[0][1]
+        return ServiceRefused("gateway", refused.status_code, reason, reason)
+    return refused

@@ -1,0 +1,85 @@
+"""The account managers' evaluation page: the period kind chosen on the form and the period shown
+in its field go to members together, so switching the kind and pressing Show ranks the period of
+that kind, and a period members could not read is refused naming the form's own field."""
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from tests.support.console import logged_in
+from tests.support.identity import MovableClock, gateway_with_stores
+from tests.support.platform import TestEnv
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def gateway(env: TestEnv, database_factory):
+    async with gateway_with_stores(env, await database_factory("gateway"), MovableClock()) as client:
+        yield client
+
+
+@pytest.fixture
+async def members(gateway: httpx.AsyncClient) -> AsyncIterator[list[httpx.Request]]:
+    """Members answering an evaluation with no managers; records what reaches it."""
+    received: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        period = request.url.params.get("month") or request.url.params.get("quarter")
+        return httpx.Response(200, json={"period": period, "stores": {}})
+
+    wired = gateway.app.state.downstream
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer), base_url="http://members") as stand_in:
+        gateway.app.state.downstream = replace(wired, members=stand_in)
+        yield received
+        gateway.app.state.downstream = wired
+
+
+def _today() -> tuple[int, int]:
+    """The chain's year and month now (the tokens the test logs in with are the real clock's)."""
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    return now.year, now.month
+
+
+YEAR, MONTH = _today()
+QUARTER = (MONTH - 1) // 3 + 1
+
+
+@pytest.mark.parametrize(("kind", "period", "asked"), [
+    ("monthly", "", ("monthly", "month", f"{YEAR}-{MONTH:02d}")),
+    ("quarterly", "", ("quarterly", "quarter", f"{YEAR}-Q{QUARTER}")),
+    # The month the page showed, with the kind switched to quarterly: its quarter.
+    ("quarterly", f"{YEAR}-{MONTH:02d}", ("quarterly", "quarter", f"{YEAR}-Q{QUARTER}")),
+    ("quarterly", "2025-02", ("quarterly", "quarter", "2025-Q1")),
+    # The quarter the page showed, with the kind switched to monthly: its latest month up to today.
+    ("monthly", f"{YEAR}-Q{QUARTER}", ("monthly", "month", f"{YEAR}-{MONTH:02d}")),
+    ("monthly", "2025-Q2", ("monthly", "month", "2025-06")),
+    ("monthly", f"{YEAR + 1}-Q1", ("monthly", "month", f"{YEAR + 1}-01")),
+    ("quarterly", "2025-Q3", ("quarterly", "quarter", "2025-Q3")),
+])
+async def test_the_period_shown_is_ranked_as_the_kind_chosen(
+    gateway: httpx.AsyncClient, env: TestEnv, members: list[httpx.Request], kind: str, period: str, asked: tuple[str, str, str],
+) -> None:
+    await logged_in(gateway, env, "wang.sm", "store_manager", store_id="S001")
+    page = await gateway.get("/console/evaluations", params={"kind": kind, "period": period, "store_id": ""})
+    assert page.status_code == 200, page.text[page.text.find("<main"):]
+    path, name, value = asked
+    assert [(r.url.path, dict(r.url.params)) for r in members] == [(f"/v1/evaluations/managers/{path}", {name: value})]
+    assert f'name="period" value="{value}"' in page.text
+
+
+@pytest.mark.parametrize("period", ["2026-13", "2026-Q5", "9999-12", "0000-01", "26-11", "2026/11"])
+async def test_a_period_members_cannot_read_is_refused_naming_the_forms_field(
+    gateway: httpx.AsyncClient, env: TestEnv, members: list[httpx.Request], period: str,
+) -> None:
+    await logged_in(gateway, env, "wang.sm", "store_manager", store_id="S001")
+    page = await gateway.get("/console/evaluations", params={"kind": "monthly", "period": period})
+    assert page.status_code == 422
+    refusal = page.text.split('class="refusal" role="alert">')[1].split("</p>")[0]
+    assert refusal.startswith("期间（YYYY-MM 或 YYYY-Qn）："), refusal
+    assert members == []
