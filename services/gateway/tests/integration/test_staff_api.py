@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import select
 
 from gateway.adapters.tables import StaffAccountRow, StaffRefreshTokenRow, StaffSessionRow
+from gateway.domain.sessions import RETRY_GRACE
 from shared.auth import Role, TokenVerifier
 from tests.support.identity import MovableClock, admin, gateway_with_stores
 from tests.support.platform import TestEnv
@@ -173,7 +174,7 @@ async def test_a_burst_of_guesses_sent_at_once_gets_no_more_of_them_judged_than_
         await log_in(gateway, "wang.li", created["password"])
 
 
-async def test_a_refresh_swaps_the_token_and_a_swapped_token_sent_again_ends_the_session(gateway, env) -> None:
+async def test_a_refresh_swaps_the_token_and_a_swapped_token_sent_again_ends_the_session(gateway, env, clock) -> None:
     created = await manager(gateway, env)
     first = await log_in(gateway, "wang.li", created["password"])
     other_device = await log_in(gateway, "wang.li", created["password"])
@@ -184,7 +185,9 @@ async def test_a_refresh_swaps_the_token_and_a_swapped_token_sent_again_ends_the
     assert second["refresh_token"] != first["refresh_token"]
     assert verify(env, second["access_token"]).subject == created["staff_id"]
 
-    # The first token again: someone holds a copy. Refused, and the whole family with it.
+    # The first token again, after the grace in which a request sent at the same time may still
+    # arrive: someone holds a copy. Refused, and the whole family with it.
+    clock.now += RETRY_GRACE + timedelta(seconds=1)
     reused = await gateway.post("/identity/v1/refresh", json={"refresh_token": first["refresh_token"]})
     assert (reused.status_code, reused.json()) == (401, REFRESH_FAILED)
     after = await gateway.post("/identity/v1/refresh", json={"refresh_token": second["refresh_token"]})
@@ -195,6 +198,38 @@ async def test_a_refresh_swaps_the_token_and_a_swapped_token_sent_again_ends_the
     # The other login is a family of its own and goes on.
     r = await gateway.post("/identity/v1/refresh", json={"refresh_token": other_device["refresh_token"]})
     assert r.status_code == 200, r.text
+
+
+async def test_requests_sent_with_one_token_at_once_each_get_a_working_successor(gateway, env, clock) -> None:
+    # A console page and its fragments, or two tabs, whose access token ran out together, each on
+    # its own gateway replica: none of them is taken for a thief, and whichever successor the
+    # browser keeps works.
+    created = await manager(gateway, env)
+    session = await log_in(gateway, "wang.li", created["password"])
+    answers = await asyncio.gather(*(
+        gateway.post("/identity/v1/refresh", json={"refresh_token": session["refresh_token"]}) for _ in range(3)))
+    assert [a.status_code for a in answers] == [200, 200, 200], [a.text for a in answers]
+    successors = [a.json()["refresh_token"] for a in answers]
+    assert len(set(successors)) == 3
+    swapped = await gateway.post("/identity/v1/refresh", json={"refresh_token": successors[1]})
+    assert swapped.status_code == 200, swapped.text
+    kept = swapped.json()
+    # The successors the browser did not keep end with that swap: one that comes back later is reuse.
+    clock.now += RETRY_GRACE + timedelta(seconds=1)
+    dropped = await gateway.post("/identity/v1/refresh", json={"refresh_token": successors[0]})
+    assert (dropped.status_code, dropped.json()) == (401, REFRESH_FAILED)
+    assert (await gateway.post("/identity/v1/refresh", json={"refresh_token": kept["refresh_token"]})).status_code == 401
+
+
+async def test_a_swapped_token_is_reuse_within_the_grace_once_its_family_went_on(gateway, env) -> None:
+    created = await manager(gateway, env)
+    session = await log_in(gateway, "wang.li", created["password"])
+    successor = (await gateway.post("/identity/v1/refresh", json={"refresh_token": session["refresh_token"]})).json()
+    kept = (await gateway.post("/identity/v1/refresh", json={"refresh_token": successor["refresh_token"]})).json()
+    # Its holder is not the browser, which has the answer and swapped it already.
+    late = await gateway.post("/identity/v1/refresh", json={"refresh_token": session["refresh_token"]})
+    assert (late.status_code, late.json()) == (401, REFRESH_FAILED)
+    assert (await gateway.post("/identity/v1/refresh", json={"refresh_token": kept["refresh_token"]})).status_code == 401
 
 
 async def test_logout_ends_the_session_and_answers_the_same_for_any_token(gateway, env) -> None:

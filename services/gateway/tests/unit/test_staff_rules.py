@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from gateway.adapters.passwords import hash_password, needs_rehash, verify_password
 from gateway.config import Settings
 from gateway.domain.second_factor import code_matches, matching_step, new_seed, provisioning_uri
-from gateway.domain.sessions import RefreshOutcome, judge_refresh, new_refresh_token
+from gateway.domain.sessions import RETRY_GRACE, RefreshOutcome, judge_refresh, new_refresh_token
 from gateway.domain.staff import assignment, check_login, check_password, token_subject
 from gateway.domain.throttle import ExchangeGuard
 from shared.auth import Role
@@ -89,7 +89,9 @@ def test_login_lockout_counts_failures_per_login_and_per_address_within_the_wind
 def test_a_refresh_token_is_swapped_once_and_its_reuse_is_detected() -> None:
     live = {"family_revoked_at": None, "family_expires_at": T0 + timedelta(hours=12), "account_active": True, "now": T0}
     assert judge_refresh(rotated_at=None, **live) is RefreshOutcome.ROTATE
-    assert judge_refresh(rotated_at=T0 - timedelta(seconds=5), **live) is RefreshOutcome.REUSED
+    # Swapped moments ago: a request that set out with it at the same time (another tab, another replica).
+    assert judge_refresh(rotated_at=T0 - RETRY_GRACE, **live) is RefreshOutcome.RETRIED
+    assert judge_refresh(rotated_at=T0 - RETRY_GRACE - timedelta(seconds=1), **live) is RefreshOutcome.REUSED
 
 
 @pytest.mark.parametrize("change", [

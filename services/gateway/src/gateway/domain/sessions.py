@@ -3,6 +3,13 @@ for the next one of its family. A token presented again after it was swapped mea
 it (one of them stole it): the whole family is revoked, so the thief and the owner both have to log
 in again, and only the owner can.
 
+A token is swapped about once a minute, and often by several requests at once: a console page and
+its fragments, two tabs sharing one cookie, each perhaps on another gateway replica. A token
+presented again within `RETRY_GRACE` of its swap, while its family has gone no further (no later
+token of it swapped), is such a request (`RETRIED`): it gets a successor of its own, and the first
+successor keeps working, since the browser keeps whichever of the two answers reached it last.
+After the grace, or once the family went on, it is reuse.
+
 Access tokens are not tracked: they live at most `MAX_ACCESS_TTL` (a minute), so whatever ends a
 family (logout, reuse, deactivation, a new password) ends its access at every service within a
 minute, with no service needing to know."""
@@ -14,6 +21,9 @@ from enum import StrEnum
 from shared.errors import ServiceError
 
 MAX_ACCESS_TTL = timedelta(seconds=60)
+# Long enough for the requests that set out with one token to arrive (a slow page's fragments); a
+# copy used later than this, or after the owner's next swap, is taken for theft.
+RETRY_GRACE = timedelta(seconds=30)
 REFRESH_TOKEN_BYTES = 32  # 256 bits: stored as a SHA-256 digest, like client secrets
 # Refresh tokens look like `rt_<43 characters>`; anything much longer is not one of ours.
 MAX_REFRESH_TOKEN_CHARS = 100
@@ -29,6 +39,7 @@ class RevokedBecause(StrEnum):
 class RefreshOutcome(StrEnum):
     ROTATE = "rotate"  # the current token of a live family: swap it
     REUSED = "reused"  # a token already swapped: revoke the family
+    RETRIED = "retried"  # swapped moments ago: another successor, if the family went no further
     DEAD = "dead"  # revoked or expired family, or a deactivated account: refuse, change nothing
 
 
@@ -41,7 +52,7 @@ def judge_refresh(
     if family_revoked_at is not None or not account_active or now >= family_expires_at:
         return RefreshOutcome.DEAD
     if rotated_at is not None:
-        return RefreshOutcome.REUSED
+        return RefreshOutcome.RETRIED if now - rotated_at <= RETRY_GRACE else RefreshOutcome.REUSED
     return RefreshOutcome.ROTATE
 
 

@@ -147,7 +147,8 @@ async def _new_session(uow: UnitOfWork, issuer: TokenIssuer, lifetimes: SessionL
 
 async def refresh(commands: Commands, issuer: TokenIssuer, lifetimes: SessionLifetimes, token: str) -> SessionTokens:
     """The next refresh token of the family and a fresh access token (with the account's current
-    role and store). A token already swapped revokes its family, committed before the refusal."""
+    role and store). A token already swapped revokes its family, committed before the refusal,
+    unless it was swapped moments ago and the family went no further (`RefreshOutcome.RETRIED`)."""
     async with commands() as uow:
         issued = await _refresh(uow, issuer, lifetimes, token)
     if issued is None:
@@ -189,18 +190,44 @@ async def _refresh(
         rotated_at=found.rotated_at, family_revoked_at=family.revoked_at, family_expires_at=family.expires_at,
         account_active=account.deactivated_at is None, now=now,
     )
-    if outcome is RefreshOutcome.ROTATE and not await _swap(uow, found.token_hash, now):
-        outcome = RefreshOutcome.REUSED  # swapped by a concurrent request with the same token
+    if outcome is RefreshOutcome.ROTATE:
+        if await _swap(uow, found.token_hash, now):
+            await _end_siblings(uow, found, now)
+        else:
+            outcome = RefreshOutcome.RETRIED  # swapped this moment by a concurrent request with the same token
+    if outcome is RefreshOutcome.RETRIED and await _went_on(uow, found, since=found.rotated_at or now):
+        outcome = RefreshOutcome.REUSED
     if outcome is RefreshOutcome.REUSED:
         await _revoke(uow, family.family_id, RevokedBecause.REUSE)
-    if outcome is not RefreshOutcome.ROTATE:
+    if outcome not in (RefreshOutcome.ROTATE, RefreshOutcome.RETRIED):
         return None
     return await _issue(uow, issuer, lifetimes, account, family, now)
 
 
+async def _end_siblings(uow: UnitOfWork, swapped: StaffRefreshTokenRow, now: datetime) -> None:
+    """Marks swapped the family's other live tokens: the successors given to retries beside the one
+    the browser kept and swaps now. Nobody holds them any more; one that comes back is reuse."""
+    await uow.session.exec(
+        update(StaffRefreshTokenRow)
+        .where(col(StaffRefreshTokenRow.family_id) == swapped.family_id, col(StaffRefreshTokenRow.rotated_at).is_(None),
+               col(StaffRefreshTokenRow.token_hash) != swapped.token_hash)
+        .values(rotated_at=now)
+    )
+
+
+async def _went_on(uow: UnitOfWork, presented: StaffRefreshTokenRow, since: datetime) -> bool:
+    """Whether a token of the family issued since the presented one was swapped has been swapped in
+    turn: its holder had the answer, so a request still holding the older token is someone else's."""
+    row = StaffRefreshTokenRow
+    found = await uow.session.exec(select(row.token_hash).where(
+        row.family_id == presented.family_id, col(row.token_hash) != presented.token_hash,
+        col(row.issued_at) >= since, col(row.rotated_at).is_not(None)).limit(1))
+    return found.first() is not None
+
+
 async def _swap(uow: UnitOfWork, token_hash: str, now: datetime) -> bool:
     """Marks the token swapped, unless another request just did: the conditional update is what
-    decides between two concurrent refreshes with one token (only one of them gets a successor)."""
+    decides between two concurrent refreshes with one token (one swaps it, the other is a retry)."""
     result = await uow.session.exec(
         update(StaffRefreshTokenRow)
         .where(col(StaffRefreshTokenRow.token_hash) == token_hash, col(StaffRefreshTokenRow.rotated_at).is_(None))

@@ -27,7 +27,7 @@ import jwt
 from fastapi import Depends, Request
 
 from gateway.config import Settings
-from gateway.domain.sessions import RefreshFailed
+from gateway.domain.sessions import RETRY_GRACE, RefreshFailed
 from gateway.service_layer import console_people, staff_sessions
 from gateway.service_layer.staff_sessions import SessionLifetimes, SessionTokens
 from shared.auth import Principal
@@ -46,9 +46,8 @@ REFRESH_AHEAD_S = 10
 # A form of the console has a few fields; a selection of dead letters has at most a page of them.
 MAX_FORM_FIELDS = 500
 # How long a swapped refresh token's successor is handed to concurrent requests that came with the
-# old one (a page and its htmx fragments): presenting a swapped token again would otherwise count
-# as theft and end the session.
-SUCCESSOR_GRACE_S = 30.0
+# old one (a page and its htmx fragments), the grace in which identity takes them for retries.
+SUCCESSOR_GRACE_S = RETRY_GRACE.total_seconds()
 
 
 class LoginNeeded(Exception):
@@ -95,7 +94,10 @@ def remember_session(request: Request, tokens: SessionTokens) -> None:
 
 
 class Successors:
-    """The successor of each refresh token this replica swapped lately (see SUCCESSOR_GRACE_S)."""
+    """The successor of each refresh token this replica swapped lately (see SUCCESSOR_GRACE_S):
+    the requests of one browser that reach this replica with the old token all get the same one.
+    Those that reach another replica are retries to identity, which gives each its own successor
+    (`gateway.domain.sessions`); the browser keeps whichever came last, and all of them work."""
 
     def __init__(self) -> None:
         self._issued: dict[str, tuple[float, SessionTokens]] = {}
