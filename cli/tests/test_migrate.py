@@ -42,3 +42,13 @@ def test_a_setting_the_service_refuses_is_one_line_naming_the_variable(monkeypat
     assert main(["migrate", "members"]) == 2
     assert capsys.readouterr().err == ("error: members: CRM_BUSINESS_TIMEZONE: 'Asia/Shangai' is not a time zone of the "
                                        "IANA database, e.g. Asia/Shanghai\n")
+
+
+def test_a_data_directory_it_cannot_make_is_one_line_and_exit_1(tmp_path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.delenv("CRM_DATABASE_URL", raising=False)
+    monkeypatch.setenv("CRM_DATA_DIR", str(tmp_path / "a-file" / "data"))  # a file is in the way
+    assert main(["migrate", "members"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: members: cannot migrate the database at sqlite+aiosqlite:///")
+    assert "Traceback" not in err and err.count("\n") == 1

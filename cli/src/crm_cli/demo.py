@@ -12,13 +12,12 @@ import random
 import re
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 from faker import Faker
 
-from shared.auth import Role, TokenIssuer, ensure_dev_keypair
+from shared.auth import Role, TokenIssuer
 
 STORES = [
     ("S001", "城东大卖场", "杭州"),
@@ -181,6 +180,35 @@ async def _load(gateway: str, issuer: TokenIssuer) -> None:
         print(await load(client, issuer))
 
 
+async def cover_communities(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    """Every community is covered by an account manager before the sales make VIPs of anyone; one
+    covered already keeps its managers. Dealt out anew, a load again gave the communities after one
+    registered since (in name order) each a second manager, and put back coverage staff took away."""
+    staff = (await client.get("/api/members/v1/staff", params={"role": "account_manager"}, headers=admin)).raise_for_status().json()
+    covered = {community for manager in staff if manager["active"] for community in manager["communities"]}
+    found = (await client.get("/api/members/v1/communities", params={"limit": 500}, headers=admin)).raise_for_status().json()
+    for i, community in enumerate(sorted(found["items"], key=lambda c: c["name"])):
+        if community["id"] not in covered:
+            staff_id = MANAGERS[i % len(MANAGERS)][0]
+            (await client.put(f"/api/members/v1/staff/{staff_id}/communities/{community['id']}", headers=admin)).raise_for_status()
+
+
+async def stock_gifts(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    """Gifts counted at every store that has none of them yet; the catalogue itself comes with the
+    points service. A store counted before keeps its count: a load again (`crm run --demo` once more
+    on the same data directory) would otherwise put back every gift handed over since, and undo the
+    counts staff set."""
+    gifts = (await client.get("/api/points/v1/gifts", headers=admin)).raise_for_status().json()
+    for gift in gifts:
+        counted = (await client.get(f"/api/points/v1/gifts/{gift['gift_id']}/stock", headers=admin)).raise_for_status().json()
+        stocked = {row["store_id"] for row in counted}
+        units = max(2, 300_000 // gift["prices"]["retail"])
+        for store_id, _, _ in STORES:
+            if store_id not in stocked:
+                (await client.put(f"/api/points/v1/gifts/{gift['gift_id']}/stock/{store_id}",
+                                  json={"quantity": units}, headers=admin)).raise_for_status()
+
+
 async def load(
     client: httpx.AsyncClient, issuer: TokenIssuer, members: int = 200, sales: int = 3000, queue_wait_s: float = 30
 ) -> str:
@@ -192,13 +220,7 @@ async def load(
     pos = {s: {"Authorization": f"Bearer {issuer.mint(f'pos-{s}', Role.POS, store_id=s)}"} for s, _, _ in STORES}
     for store_id, name, city in STORES:
         (await client.put(f"/api/v1/stores/{store_id}", json={"name": name, "city": city}, headers=admin)).raise_for_status()
-    # Gifts counted at every store; the catalogue itself comes with the points service.
-    gifts = (await client.get("/api/points/v1/gifts", headers=admin)).json()
-    for gift in gifts:
-        units = max(2, 300_000 // gift["prices"]["retail"])
-        for store_id, _, _ in STORES:
-            (await client.put(f"/api/points/v1/gifts/{gift['gift_id']}/stock/{store_id}",
-                              json={"quantity": units}, headers=admin)).raise_for_status()
+    await stock_gifts(client, admin)
     for staff_id, name, phone, store_id in MANAGERS:
         r = await client.post("/api/members/v1/staff", headers=admin, json={
             "id": staff_id, "name": name, "work_phone": phone, "store_id": store_id, "role": "account_manager"})
@@ -245,11 +267,7 @@ async def load(
         joined.append(joined_day)
         member_cards[r.json()["id"]] = r.json()["card_no"]
 
-    # Every community is covered by an account manager before the sales make VIPs of anyone.
-    found = (await client.get("/api/members/v1/communities", params={"limit": 500}, headers=admin)).json()
-    for i, community in enumerate(sorted(found["items"], key=lambda c: c["name"])):
-        staff_id = MANAGERS[i % len(MANAGERS)][0]
-        (await client.put(f"/api/members/v1/staff/{staff_id}/communities/{community['id']}", headers=admin)).raise_for_status()
+    await cover_communities(client, admin)
 
     bodies = []
     shopped = _members_shopping(rng, joined, sales)
@@ -515,6 +533,6 @@ async def _offer_lists(client: httpx.AsyncClient, issuer: TokenIssuer) -> str:
             f"{built['held_out']} held out")
 
 
-def load_demo(gateway: str, data_dir: Path) -> None:
-    private, _ = ensure_dev_keypair(data_dir / "keys")
-    asyncio.run(_load(gateway, TokenIssuer(private)))
+def load_demo(gateway: str, private_pem: str) -> None:
+    """`private_pem`: the key the platform's tokens are signed with."""
+    asyncio.run(_load(gateway, TokenIssuer(private_pem)))

@@ -7,7 +7,9 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from pydantic import TypeAdapter, ValidationError
 
 from crm_cli.startup import settings_problem
@@ -23,9 +25,18 @@ def _data_dir() -> Path:
     return Path(os.environ.get("CRM_DATA_DIR", ".crm-data")).resolve()
 
 
+def _address(text: str) -> str:
+    # Refused with the option (exit 2) rather than at the first request, where it read as an
+    # unreachable service (exit 1) and "what was imported before it is kept".
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) address, e.g. http://127.0.0.1:8000")
+    return text
+
+
 def _gateway_option(parser: argparse.ArgumentParser) -> None:
     port = os.environ.get("CRM_BASE_PORT", "8000")
-    parser.add_argument("--gateway", default=f"http://127.0.0.1:{port}",
+    parser.add_argument("--gateway", type=_address, default=f"http://127.0.0.1:{port}",
                         help=f"the platform's gateway (default: http://127.0.0.1:{port}, from CRM_BASE_PORT)")
 
 
@@ -40,21 +51,32 @@ def _signing_key() -> str | None:
     `crm run` keeps in its data directory. None, said on stderr, when there is neither: a key made
     here would sign tokens the running platform refuses ("invalid token")."""
     if pem := os.environ.get("CRM_JWT_PRIVATE_KEY"):
-        return pem
-    private = _data_dir() / "keys" / "jwt-private.pem"
-    if not private.exists():
-        print(f"error: no signing key: {private} does not exist. `crm run` makes it in its data directory: run this "
-              "where it runs (or set CRM_DATA_DIR to that directory), or set CRM_JWT_PRIVATE_KEY", file=sys.stderr)
+        where = "CRM_JWT_PRIVATE_KEY"
+    else:
+        private = _data_dir() / "keys" / "jwt-private.pem"
+        if not private.exists():
+            print(f"error: no signing key: {private} does not exist. `crm run` makes it in its data directory: run this "
+                  "where it runs (or set CRM_DATA_DIR to that directory), or set CRM_JWT_PRIVATE_KEY", file=sys.stderr)
+            return None
+        pem, where = private.read_text(), str(private)
+    try:
+        TokenIssuer(pem).mint("key-check", Role.ADMIN)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        # A path instead of the key's text, the public half, a key of another kind: one line, not
+        # cryptography's traceback.
+        print(f"error: {where} is not the platform's signing key (the PEM text of an Ed25519 private key, "
+              f"not its path): {exc}", file=sys.stderr)
         return None
-    return private.read_text()
+    return pem
 
 
 def cmd_token(args: argparse.Namespace) -> int:
     """Mint a token with the development key in the data directory (never in production)."""
     role = Role(args.role)
     # Compared in hours, before a timedelta is made of them: 1e15 hours is beyond its range.
-    if args.ttl_hours is not None and args.ttl_hours > MAX_TOKEN_LIFETIME[role] / timedelta(hours=1):
-        print(f"error: a {role} token may live at most {MAX_TOKEN_LIFETIME[role]}", file=sys.stderr)
+    if args.ttl_hours is not None and args.ttl_hours > (most := MAX_TOKEN_LIFETIME[role] / timedelta(hours=1)):
+        # In the option's own unit: a timedelta prints a day as "1 day, 0:00:00".
+        print(f"error: a {role} token may live at most {most:g} hours (--ttl-hours {most:g})", file=sys.stderr)
         return 2
     ttl = None if args.ttl_hours is None else timedelta(hours=args.ttl_hours)  # None: TokenIssuer's default
     if (role == Role.POS or role in STORE_BOUND) and not args.store:
@@ -101,9 +123,11 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         print(f"error: {shown}: use postgresql+asyncpg:// or sqlite+aiosqlite://, not {parsed.drivername}://",
               file=sys.stderr)
         return 2
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)  # as `crm run` makes the data directory
     try:
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            # As `crm run` makes the data directory; one it cannot make (no permission, a file in
+            # the way) is the same one line as a database it cannot open.
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         upgrade(Path(importlib.import_module(args.service).__file__).parent / "migrations", url)
     except (DBAPIError, OSError) as exc:
         reason = getattr(exc, "orig", None) or exc
@@ -118,15 +142,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     from crm_cli.demo import load_demo
 
+    # The platform's own key, never one made here: run away from `crm run`'s data directory, a new
+    # key would sign tokens the gateway refuses, and leave a stray key directory behind.
+    if (private_pem := _signing_key()) is None:
+        return 1
     try:
-        load_demo(args.gateway, _data_dir())
+        load_demo(args.gateway, private_pem)
     except httpx.TransportError as exc:
         reason = str(exc) or type(exc).__name__
         print(f"error: cannot reach the gateway at {args.gateway} ({reason}); start it with "
               "`crm run`, or point --gateway (or CRM_BASE_PORT) at it", file=sys.stderr)
         return 1
     except httpx.HTTPStatusError as exc:
-        print(f"error: {exc.response.status_code} from {exc.request.method} {exc.request.url}: {exc.response.text[:500]}",
+        hint = ("; the gateway refuses tokens of this signing key: set CRM_DATA_DIR to the data directory of the "
+                "`crm run` serving it, or CRM_JWT_PRIVATE_KEY to its key") if exc.response.status_code == 401 else ""
+        print(f"error: {exc.response.status_code} from {exc.request.method} {exc.request.url}: {exc.response.text[:500]}{hint}",
               file=sys.stderr)
         return 1
     return 0
@@ -241,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--rejects", help="where refused rows go, with line and reason (default: FILE.rejects.csv)")
     imp.add_argument("--batch-size", type=_batch_size, default=2000, help="sales a request (at most 5000)")
     _gateway_option(imp)
-    imp.add_argument("--members-url", help="call the members service directly at this address instead of the gateway")
+    imp.add_argument("--members-url", type=_address, help="call the members service directly at this address instead of the gateway")
     imp.add_argument("--token", help="an admin's bearer token (default: CRM_TOKEN, else one minted with the signing key)")
     imp.set_defaults(func=cmd_import_sales)
 

@@ -6,6 +6,8 @@ waits until all report ready, and stops them all (gateway first, broker last) on
 benchmarks start the platform with the same `Stack`, on PostgreSQL databases of their own.
 """
 
+import functools
+import importlib
 import os
 import secrets
 import signal
@@ -35,6 +37,16 @@ SERVICES = {"members": 1, "points": 2, "campaigns": 3, "feedback": 4, "gateway":
 # Services that call others as themselves (campaigns' message sender reading a contact from
 # members): each gets a client credential of its own, enrolled at the gateway before start-up.
 SERVICE_CLIENTS = ("campaigns",)
+# What the launcher gives each service itself: its name, environment, database, data directory,
+# logs, the broker it started (Tansu, without authentication), the other services' addresses, the
+# credential it enrolled and the signing key's place. Exported in the shell these stay behind: one
+# CRM_DATABASE_URL would give all five services one database, a CRM_KAFKA_BOOTSTRAP another broker.
+LAUNCHER_SETTINGS = frozenset({
+    "CRM_SERVICE_NAME", "CRM_ENVIRONMENT", "CRM_DATA_DIR", "CRM_DATABASE_URL", "CRM_AUTO_MIGRATE", "CRM_LOG_JSON",
+    "CRM_IDENTITY_URL", "CRM_SERVICE_CLIENT_ID", "CRM_SERVICE_CLIENT_SECRET", "CRM_ALIYUN_CALLBACK_TOKEN",
+    "CRM_JWT_PRIVATE_KEY", "CRM_JWT_PRIVATE_KEY_FILE", *(f"CRM_{name.upper()}_URL" for name in SERVICES),
+})
+LAUNCHER_PREFIXES = ("CRM_KAFKA_", "CRM_OPERATOR_KAFKA_")
 
 
 @dataclass
@@ -111,6 +123,11 @@ class StackConfig:
         )
         # Links sent to customers point at this stack's gateway, wherever CRM_BASE_PORT put it.
         env["CRM_PUBLIC_URL"] = self.url("gateway")
+        # The service's own settings exported in the shell (`CRM_VIP_THRESHOLD=3000 crm run`), as
+        # the services' READMEs list them; none for a caller that takes nothing from the shell (a
+        # cleared passthrough: the benchmarks).
+        if self.passthrough:
+            env.update(shell_settings(service))
         # Pass through deliberate overrides, not the launcher's own knobs.
         for key in self.passthrough:
             if key in os.environ:
@@ -130,6 +147,21 @@ class StackConfig:
             )
         env.update(self.env)
         return env
+
+
+def shell_settings(service: str) -> dict[str, str]:
+    """The settings of `service` set in this process's environment, but the launcher's own."""
+    names = setting_names(service)
+    return {key: value for key, value in os.environ.items()
+            if key in names and key not in LAUNCHER_SETTINGS and not key.startswith(LAUNCHER_PREFIXES)}
+
+
+@functools.cache
+def setting_names(service: str) -> frozenset[str]:
+    """The environment variables `service` reads its settings from (`<service>.config.Settings`)."""
+    settings = importlib.import_module(f"{service}.config").Settings
+    prefix = settings.model_config.get("env_prefix") or ""
+    return frozenset(f"{prefix}{name}".upper() for name in settings.model_fields)
 
 
 def _int_setting(name: str, default: int) -> int:
@@ -385,7 +417,7 @@ def _start(
     from crm_cli.demo_dead_letter import plant_demo_dead_letter
     from crm_cli.demo_tills import enroll_demo_tills
 
-    load_demo(config.url("gateway"), config.data_dir)
+    load_demo(config.url("gateway"), ensure_dev_keypair(config.data_dir / "keys")[0])
     stop.check()
     tills = enroll_demo_tills(config.url("gateway"), config.data_dir)
     staff = create_demo_staff(config.url("gateway"), config.data_dir)

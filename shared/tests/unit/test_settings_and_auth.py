@@ -176,4 +176,4 @@ def test_the_cli_refuses_to_mint_a_token_the_services_would_refuse(capsys: pytes
     from crm_cli.main import main
 
     assert main(["token", "--role", "admin", "--ttl-hours", "48"]) == 2
-    assert "may live at most 12:00:00" in capsys.readouterr().err
+    assert "may live at most 12 hours" in capsys.readouterr().err

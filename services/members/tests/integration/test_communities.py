@@ -42,6 +42,16 @@ async def test_staff_find_communities_by_any_alias_with_member_counts(members, e
     assert everything["total"] == 2 and [c["name"] for c in everything["items"]] == ["阳光花园", "翠苑"]
 
 
+async def test_a_household_everyone_moved_out_of_is_not_counted(members, env) -> None:
+    mover = await register(members, env, community="阳光花园", address="1幢")
+    await register(members, env, community="阳光花园", address="2幢")
+    r = await members.patch(f"/v1/members/{mover['id']}", json={"community": "翠苑"}, headers=admin(env))
+    assert r.status_code == 200, r.text
+    found = {c["name"]: c for c in (await members.get("/v1/communities", headers=admin(env))).json()["items"]}
+    assert (found["阳光花园"]["member_count"], found["阳光花园"]["household_count"]) == (1, 1)
+    assert (found["翠苑"]["member_count"], found["翠苑"]["household_count"]) == (1, 1)
+
+
 async def test_an_alias_makes_registrations_under_that_name_join_the_community(members, env) -> None:
     first = await register(members, env, community="阳光花园")
     community_id, _ = await community_of(members, first["id"])

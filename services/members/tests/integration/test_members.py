@@ -132,6 +132,15 @@ async def test_only_admins_backdate_a_registration_and_never_into_the_future(mem
         assert error["loc"] == ["body", "registered_at"] and says in error["msg"]
 
 
+@pytest.mark.parametrize("registered_at", ["1800-01-01T00:00:00+08:00", "1900-01-01T00:00:00Z", "1969-12-31T23:59:59Z"])
+async def test_a_registration_backdated_before_1970_is_refused_naming_the_field(members, env, registered_at: str) -> None:
+    # A misread year on a paper form, not a customer: counted, they would be new in a month long gone.
+    r = await members.post("/v1/members", json=member_body(registered_at=registered_at), headers=env.auth(Role.ADMIN))
+    assert r.status_code == 422, r.text
+    [error] = r.json()["detail"]
+    assert error["loc"] == ["body", "registered_at"] and "before 1970" in error["msg"]
+
+
 async def test_a_phone_or_card_belongs_to_one_member(members, env) -> None:
     first = await register(members, env, phone="13700000001", card_no="8800000099999")
     r = await members.post("/v1/members", json=member_body(phone="13700000001"), headers=desk(env))

@@ -6,7 +6,7 @@ past, depends on the clock, which a model validator cannot see; `birthday_proble
 injected one.
 """
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
@@ -25,6 +25,10 @@ FUTURE_BIRTHDAY = "birthday is in the future"
 OLDEST_AGE_YEARS = 130
 BIRTHDAY_RULE = f"YYYY-MM-DD; not after today's date in the chain's timezone, nor more than {OLDEST_AGE_YEARS} years before it"
 FUTURE_REGISTRATION = "registered_at is in the future"
+# A paper form dated before this is a misread year (1800 for 2018, 0001-01-01 as a placeholder), as
+# a sale before it is for the tills: dated so, the customer would be counted in months long gone.
+EARLIEST_REGISTRATION = datetime(1970, 1, 1, tzinfo=UTC)
+EARLY_REGISTRATION = "registered_at is before 1970: give the day the form was signed"
 
 
 def earliest_birthday(today: date) -> date:
@@ -48,8 +52,15 @@ def birthday_problem(birthday: date | None, today: date) -> str | None:
     return None
 
 
-def registered_in_future(registered_at: datetime | None, now: datetime) -> bool:
-    return registered_at is not None and registered_at > now
+def registration_problem(registered_at: datetime | None, now: datetime) -> str | None:
+    """Why a back-dated registration's time cannot be right, or None."""
+    if registered_at is None:
+        return None
+    if registered_at > now:
+        return FUTURE_REGISTRATION
+    if registered_at < EARLIEST_REGISTRATION:
+        return EARLY_REGISTRATION
+    return None
 
 
 # Registration names the marketing consents by channel; the profile, the app and the policy by
@@ -102,7 +113,7 @@ class MemberCreate(Body):
     registered_at: Moment | None = Field(
         default=None,
         description="When the customer signed up, for the back office importing paper forms (admins only, "
-        "`members.member.register_backdated`); not in the future. Left out: now",
+        "`members.member.register_backdated`); not in the future, nor before 1970. Left out: now",
     )
 
     _strip = field_validator("name", "community", "address")(stripped_not_blank)

@@ -164,8 +164,11 @@ async def search_communities(
         select(col(MemberRow.community_id), func.count().label("n"))
         .where(col(MemberRow.erased_at).is_(None)).group_by(col(MemberRow.community_id)).subquery()
     )
+    # The households its members live in now: a household everyone moved out of (or whose one
+    # member was erased) stays for the sales it made, but is no household of the community's.
     households = (
-        select(col(HouseholdRow.community_id), func.count().label("n")).group_by(col(HouseholdRow.community_id)).subquery()
+        select(col(MemberRow.community_id), func.count(func.distinct(col(MemberRow.household_id))).label("n"))
+        .where(col(MemberRow.erased_at).is_(None)).group_by(col(MemberRow.community_id)).subquery()
     )
     member_count = func.coalesce(members.c.n, 0)
     listed = (

@@ -23,7 +23,7 @@ from members.api.schemas import (
 )
 from members.config import Settings
 from members.domain.communities import community_key
-from members.domain.profile import FUTURE_REGISTRATION, birthday_problem, registered_in_future
+from members.domain.profile import birthday_problem, registration_problem
 from members.service_layer.cards import RetiredBecause, replace_card
 from members.service_layer.privacy import phone_search_allowed, record_phone_search
 from members.service_layer.profile import SELF_SERVICE_FIELDS, update_profile
@@ -59,10 +59,10 @@ def _refuse_impossible_birthday(birthday: date | None, uow: UnitOfWork, settings
 
 
 def _refuse_future_registration(body: MemberCreate, uow: UnitOfWork) -> None:
-    if registered_in_future(body.registered_at, uow.now()):
+    if (problem := registration_problem(body.registered_at, uow.now())) is not None:
         raise RequestValidationError([{
-            "type": "value_error", "loc": ("body", "registered_at"), "msg": f"Value error, {FUTURE_REGISTRATION}",
-            "input": body.registered_at.isoformat() if body.registered_at else None, "ctx": {"error": FUTURE_REGISTRATION},
+            "type": "value_error", "loc": ("body", "registered_at"), "msg": f"Value error, {problem}",
+            "input": body.registered_at.isoformat() if body.registered_at else None, "ctx": {"error": problem},
         }])
 
 
