@@ -264,6 +264,18 @@ async def test_staff_trigger_the_job_as_admin_only(members, env) -> None:
     assert r.status_code == 200 and r.json()["job"] == "value-analytics" and r.json()["buyers"] == 1
 
 
+async def test_a_run_for_a_moment_before_the_latest_leaves_the_current_scores(members, env) -> None:
+    # An operator's run by hand "as of" a past date: the scores of today stay, nothing is announced.
+    m = await register(members, env)
+    await buy(members, m, 2, "100.00")
+    await run(members)
+    before = await value(members, env, m)
+    earlier = await run(members, NOW - timedelta(days=30))
+    assert earlier["skipped"] is True and NOW.isoformat() in earlier["reason"]
+    assert await value(members, env, m) == before and len(await published(members)) == 1
+    assert (await run(members, NOW + timedelta(hours=1)))["published"] == 0  # later runs go on as before
+
+
 async def test_a_later_run_refreshes_days_since_and_rewrites_only_what_changed(members, env) -> None:
     steady = await register(members, env)
     for days_ago in (2, 9, 16):

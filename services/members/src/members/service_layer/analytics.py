@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, bindparam, delete, literal, type_coerce, update
+from sqlalchemy import BigInteger, bindparam, delete, func, literal, type_coerce, update
 from sqlmodel import col, select
 
 from members.adapters.tables import MemberRow, PurchaseRow
@@ -86,6 +86,14 @@ async def compute(uow: UnitOfWork, settings: Settings, now: datetime) -> dict[st
     today = now.astimezone(zone).date()
     window_start = now - timedelta(days=settings.analytics_window_days)
     session = uow.session
+
+    # The snapshots are the customers' current scores, which campaigns and the console act on: a
+    # run by hand for a moment before the latest run's (a date typed wrong, a "rerun" of a missed
+    # day) would put them back to then and announce every change it made.
+    latest = (await session.exec(select(func.max(col(ValueAnalyticsRunRow.as_of))))).one()
+    if latest is not None and latest > now:
+        return {"as_of": now.isoformat(), "skipped": True,
+                "reason": f"the scores are as of {latest.isoformat()}, later than this run's moment; they stay"}
 
     # Before reading anything: a change committed while the job reads then makes the stored
     # key differ from what the next run finds, so that run scores again rather than reuse.
