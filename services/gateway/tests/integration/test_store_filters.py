@@ -143,6 +143,24 @@ async def test_a_home_store_nobody_has_or_closed_is_refused_before_members_sees_
     assert [json.loads(request.content)["home_store_id"] for request in members[1:]] == ["S\x001", 17]
 
 
+async def test_a_store_nobody_has_named_in_a_forwarded_body_is_refused_before_the_service_sees_it(
+    gateway: httpx.AsyncClient, members: list[httpx.Request], env: TestEnv,
+) -> None:
+    # Recorded as it came, staff "at S999" would be nobody's and a complaint about it nobody's to handle.
+    staff = {"id": "am-s999-li", "name": "李明", "role": "account_manager", "store_id": "S999"}
+    r = await gateway.post("/api/members/v1/staff", json=staff, headers=admin(env))
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == [{"loc": ["body", "store_id"], "msg": "unknown store S999", "type": "value_error", "input": None}]
+    assert members == []
+    # A store of the chain, a closed one too (where something was, not where it happens now), goes through.
+    assert (await gateway.put("/api/v1/stores/S002", json={"name": "store S002", "active": False},
+                              headers=admin(env))).status_code == 200
+    for store in ("S001", "S002"):
+        r = await gateway.post("/api/members/v1/staff", json={**staff, "store_id": store}, headers=admin(env))
+        assert r.status_code == 200, r.text
+    assert [json.loads(request.content)["store_id"] for request in members] == ["S001", "S002"]
+
+
 async def test_the_printed_information_base_names_the_store_members_answered_for(gateway: httpx.AsyncClient, env: TestEnv) -> None:
     # A store manager leaves the store empty: members answers for their own store, and so says the paper.
     def answer(request: httpx.Request) -> httpx.Response:

@@ -216,7 +216,7 @@ async def test_a_member_reads_through_the_pass_through_but_changes_only_through_
     r = await client.get("/api/feedback/v1/complaints", params={"member_id": "m-1"}, headers=member)
     assert r.status_code == 200, r.text
     # Filing straight to feedback would skip the app's check that the complaint's sale is theirs.
-    filing = {"store_id": "S001", "category": "service", "description": "x", "sale": {"pos_txn_id": "T-1"}}
+    filing = {"category": "service", "description": "x", "sale": {"store_id": "S001", "pos_txn_id": "T-1"}}
     for method in ("POST", "PUT", "PATCH", "DELETE"):
         r = await client.request(method, "/api/feedback/v1/complaints", json=filing, headers=member)
         assert r.status_code == 403 and "gateway.services.change" in r.text, (method, r.text)

@@ -6,9 +6,10 @@ service checks identity and permissions itself, the gateway adds no rights of it
 reads here, but changes nothing: the member app's API (`/app/v1`) is where a member's changes are
 checked for what no one service can tell (`gateway.services.change`).
 
-A `store_id` in the query (a report's or a list's filter) must name a store the chain has or had:
-the gateway keeps the stores, the services do not, and would answer a store nobody has with zeros
-or an empty list, as if it had sold nothing (`service_layer/stores.ensure_report_stores`). A
+A `store_id` in the query (a report's or a list's filter) or in a JSON body (a staff member's store,
+a complaint's) must name a store the chain has or had: the gateway keeps the stores, the services
+do not, and would answer a store nobody has with zeros or an empty list, as if it had sold nothing,
+or record staff at it (`service_layer/stores.ensure_report_stores`). A
 `home_store_id` in a JSON body (a registration, a profile edit) must name a store open for
 business, as an app sign-up's must: a customer homed at a store nobody has is outside every store
 manager's reach and can never pick up a gift.
@@ -21,7 +22,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import TypeAdapter, ValidationError
 
 from gateway.adapters.clients import answered_by, segment
-from gateway.service_layer.stores import ensure_report_stores
+from gateway.service_layer.stores import ensure_report_stores, ensure_store
 from shared.authorize import Allowed, forwarded
 from shared.errors import InvalidBodyField
 from shared.identifiers import StoreId
@@ -53,8 +54,12 @@ async def forward(request: Request, service: str, path: str, timeout: float | No
     if store_ids := request.query_params.getlist("store_id"):
         await ensure_report_stores(request.app.state.commands, store_ids)
     body = await request.body()
-    if (home := _home_store(request, body)) is not None:
+    home, store = _stores_named(request, body)
+    if home is not None:
         await request.app.state.open_stores.ensure(request.app.state.commands, home, field="home_store_id", kind=InvalidBodyField)
+    if store is not None and not request.app.state.open_stores.seen_open(store):
+        async with request.app.state.commands(read_only=True) as uow:
+            await ensure_store(uow.session, store, kind=InvalidBodyField, closed_too=True)
     with answered_by(service, timeout):
         upstream = await client.request(
             request.method, path, content=body, headers=headers,
@@ -66,19 +71,24 @@ async def forward(request: Request, service: str, path: str, timeout: float | No
     return Response(upstream.content, upstream.status_code, headers=kept)
 
 
-def _home_store(request: Request, body: bytes) -> str | None:
-    """The `home_store_id` a JSON body names, if any; a body that is not JSON, or a value that is no
-    store id at all, is the service's to refuse (422 naming the field). The body is parsed whatever
-    its bytes: a key may be written with escapes (`home\\u005fstore_id`)."""
+def _stores_named(request: Request, body: bytes) -> tuple[str | None, str | None]:
+    """The `home_store_id` and the `store_id` a JSON body names, if any; a body that is not JSON, or
+    a value that is no store id at all, is the service's to refuse (422 naming the field). The body
+    is parsed whatever its bytes: a key may be written with escapes (`home\\u005fstore_id`)."""
     if not body or "json" not in request.headers.get("content-type", ""):
-        return None
+        return None, None
     try:
         data = json.loads(body)
     except ValueError:
-        return None
-    home = data.get("home_store_id") if isinstance(data, dict) else None
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    return _store_id(data.get("home_store_id")), _store_id(data.get("store_id"))
+
+
+def _store_id(value: object) -> str | None:
     try:
-        return _STORE_ID.validate_python(home)
+        return _STORE_ID.validate_python(value)
     except ValidationError:
         return None
 
