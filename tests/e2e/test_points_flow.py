@@ -1,5 +1,6 @@
-"""The points card end to end: a POS sale and a return through the gateway become points, which the
-service desk redeems for a gift written in the gift register."""
+"""The points card end to end: a POS sale and its returns through the gateway (at the store of the
+sale and at another store of the chain) become points, which the service desk redeems for a gift
+written in the gift register."""
 
 from datetime import UTC, datetime
 
@@ -37,22 +38,33 @@ async def test_sale_and_return_at_the_till_then_a_gift_at_the_service_desk(env: 
         await eventually(lambda: _account(p, member["id"]), timeout=40, what="points account opened")
 
         rice, kettle = line(qty="2", unit_price="6000.00"), line(sku="6902083881085", qty="1", unit_price="500.00", category="appliances")
-        basket = {"store_id": "S001", "card_no": member["card_no"], "lines": [rice, kettle]}
+        oil = line(sku="6901234500011", qty="1", unit_price="100.00", name="鲁花花生油")
+        basket = {"store_id": "S001", "card_no": member["card_no"], "lines": [rice, kettle, oil]}
         preview = await p.gateway.post("/pos/v1/points/preview", json=basket, headers=pos)
         assert preview.status_code == 200, preview.text
-        assert (preview.json()["points"], preview.json()["member_known"]) == (12_500, True)
+        assert (preview.json()["points"], preview.json()["member_known"]) == (12_600, True)
         assert (await p.gateway.post("/pos/v1/points/preview", json={**basket, "store_id": "S002"}, headers=pos)).status_code == 403
 
-        sale = sale_body(member={"card_no": member["card_no"]}, lines=[rice, kettle], occurred_at=datetime.now(UTC).isoformat())
+        sale = sale_body(member={"card_no": member["card_no"]}, lines=[rice, kettle, oil], occurred_at=datetime.now(UTC).isoformat())
         assert (await p.gateway.post("/pos/v1/purchases", json=sale, headers=pos)).status_code == 202
-        await _balance_becomes(p, member["id"], 12_500)
+        await _balance_becomes(p, member["id"], 12_600)
 
         refund = refund_body(sale, lines=[kettle], occurred_at=datetime.now(UTC).isoformat())
         for _ in range(2):  # the till retries; the return is reversed once
             assert (await p.gateway.post("/pos/v1/refunds", json=refund, headers=pos)).status_code == 202
-        account = await _balance_becomes(p, member["id"], 12_000)
+        account = await _balance_becomes(p, member["id"], 12_100)
         reverse = account["entries"][0]
         assert (reverse["entry_type"], reverse["points"]) == ("reverse", -500)
+
+        # The oil comes back at the chain's other store: its till, under its own store, names the sale's.
+        assert (await p.gateway.put("/api/v1/stores/S002", json={"name": "城西社区店"}, headers=admin)).status_code == 200
+        elsewhere = refund_body(sale, lines=[oil], store_id="S002", sale_store_id="S001", occurred_at=datetime.now(UTC).isoformat())
+        for _ in range(2):
+            r = await p.gateway.post("/pos/v1/refunds", json=elsewhere, headers=env.auth(Role.POS, store_id="S002"))
+            assert r.status_code == 202, r.text
+        account = await _balance_becomes(p, member["id"], 12_000)
+        reverse = account["entries"][0]
+        assert (reverse["entry_type"], reverse["points"]) == ("reverse", -100)
 
         stock = await p.gateway.put("/api/points/v1/gifts/cushion/stock/S001", json={"quantity": 1},
                                     headers=env.auth(Role.STORE_MANAGER, store_id="S001"))

@@ -200,10 +200,12 @@ class CampaignsDriver:
         return new_event(PURCHASE_MADE, sale, source="test/pos", event_id=sale_event_id(store, txn),
                          credential=self._credential(store))
 
-    def refund(self, txn: str = "T-1", *, store: str = "S001", refund_id: str = "R-1", amount: str = "120.00") -> Envelope:
+    def refund(self, txn: str = "T-1", *, store: str = "S001", refund_id: str = "R-1", amount: str = "120.00",
+               sale_store: str | None = None) -> Envelope:
+        """A return at a till of `store`, of a sale of `sale_store` (another store of the chain), else of its own."""
         refund = c.PurchaseRefundedV1(
             store_id=store, refund_id=refund_id, pos_txn_id=txn, occurred_at=self.clock.now,
-            lines=[c.SaleLine.model_validate(sale_line(amount))], amount=Decimal(amount),
+            lines=[c.SaleLine.model_validate(sale_line(amount))], amount=Decimal(amount), sale_store_id=sale_store,
         )
         return new_event(PURCHASE_REFUNDED, refund, source="test/pos", event_id=sale_event_id(store, refund_id, "refund"),
                          credential=self._credential(store))

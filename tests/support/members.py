@@ -93,14 +93,15 @@ async def outbox(members, event_type: str) -> list[OutboxRecord]:
 
 def refund_event(members, *, txn: str, lines: list[dict], store: str = "S001", refund_id: str | None = None,
                  card_no: str | None = None, event_id: str | None = None,
-                 occurred_at: datetime | None = None) -> Envelope:
-    """A purchase-refunded event as a till of `store` publishes it."""
+                 occurred_at: datetime | None = None, sale_store: str | None = None) -> Envelope:
+    """A purchase-refunded event as a till of `store` publishes it (of a sale of `sale_store`, when
+    the goods came back at another store than the one that sold them)."""
     refund_id = refund_id or f"R-{uuid.uuid4().hex[:8]}"
     sale_lines = [c.SaleLine.model_validate(ln) for ln in lines]
     refund = c.PurchaseRefundedV1(
         store_id=store, refund_id=refund_id, pos_txn_id=txn, occurred_at=occurred_at or SALE_TIME,
         customer=c.CustomerRef(card_no=card_no) if card_no else None, lines=sale_lines,
-        amount=sum((ln.amount for ln in sale_lines), Decimal("0.00")),
+        amount=sum((ln.amount for ln in sale_lines), Decimal("0.00")), sale_store_id=sale_store,
     )
     return new_event(PURCHASE_REFUNDED, refund, source="test/pos",
                      event_id=event_id or sale_event_id(store, refund_id, "refund"),

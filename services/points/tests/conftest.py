@@ -138,14 +138,17 @@ class PointsDriver:
         return new_event(PURCHASE_ATTRIBUTED, data, source="crm/members", subject=member_id, event_id=event_id)
 
     def ret(self, sale: Envelope, lines: list[tuple[str, str]] | str, *, refund: str | None = None,
-            at: datetime = SALE_TIME, event_id: str | None = None) -> Envelope:
+            at: datetime = SALE_TIME, event_id: str | None = None, store: str | None = None) -> Envelope:
+        """A return of `sale` at its own store, or at `store` (another store of the chain)."""
         s = c.PurchaseAttributedV1.model_validate(sale.data)
         items = _lines([("grain", lines)] if isinstance(lines, str) else lines)
         refund = refund or f"R-{uuid.uuid4().hex[:10]}"
+        store = store or s.store_id
         data = c.ReturnAttributedV1(
-            member_id=s.member_id, refund_event_id=f"refund-{s.store_id}-{refund}", sale_event_id=s.sale_event_id,
-            store_id=s.store_id, refund_id=refund, pos_txn_id=s.pos_txn_id, occurred_at=at,
+            member_id=s.member_id, refund_event_id=f"refund-{store}-{refund}", sale_event_id=s.sale_event_id,
+            store_id=store, refund_id=refund, pos_txn_id=s.pos_txn_id, occurred_at=at,
             amount=sum((ln.amount for ln in items), Decimal("0.00")), sale_total=s.total, lines=items,
+            sale_store_id=s.store_id if store != s.store_id else None,
         )
         return new_event(RETURN_ATTRIBUTED, data, source="crm/members", subject=s.member_id, event_id=event_id)
 

@@ -102,6 +102,21 @@ def test_refund_amount_must_equal_its_lines() -> None:
         )
 
 
+def test_a_return_names_its_sales_store_only_when_it_is_another_one() -> None:
+    refund = {"store_id": "S002", "refund_id": "R1", "pos_txn_id": "T1", "occurred_at": "2026-11-23T10:15:00+08:00",
+              "lines": _sale()["lines"], "amount": "79.80"}
+    # An event of before the field existed: the sale is the return's own store's.
+    assert PurchaseRefundedV1.model_validate(refund).sale_store == "S002"
+    elsewhere = PurchaseRefundedV1.model_validate({**refund, "sale_store_id": "S001"})
+    assert (elsewhere.sale_store_id, elsewhere.sale_store) == ("S001", "S001")
+    # Its own store written out is a same-store return, read as one sent without the field.
+    own = PurchaseRefundedV1.model_validate({**refund, "sale_store_id": "S002"})
+    assert (own.sale_store_id, own.sale_store) == (None, "S002")
+    with pytest.raises(ValidationError) as exc:
+        PurchaseRefundedV1.model_validate({**refund, "sale_store_id": "S 001"})
+    assert _error_fields(exc.value) == [("sale_store_id",)]
+
+
 def test_unknown_fields_are_ignored_for_forward_compatibility() -> None:
     sale = PurchaseMadeV1.model_validate(_sale(loyalty_tier="gold"))
     assert not hasattr(sale, "loyalty_tier")

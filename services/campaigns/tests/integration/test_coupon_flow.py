@@ -168,6 +168,33 @@ async def test_a_partial_return_leaves_the_coupon_used_and_the_return_completing
     assert (await cmp.wallet("m-1"))[0]["state"] == "issued"
 
 
+async def test_returns_at_another_store_count_towards_the_sale_that_redeemed_the_coupon(cmp) -> None:
+    """Bought at S001 with the coupon, brought back in parts to S002 (and to S001): every part counts
+    towards S001's sale, once, and the part completing it gives the coupon back; a sale of S002
+    under the same transaction id is not the one returned."""
+    _, code = await issued_code(cmp, returns_on_refund=True)
+    await cmp.apply(cmp.sale([code], discounts={code: "20.00"}))
+    half = cmp.refund(store="S002", sale_store="S001", refund_id="R-1", amount="60.00")
+    await cmp.apply(half, half.model_copy(update={"id": str(uuid.uuid4())}))  # and resent under a new event id
+    await cmp.apply(cmp.refund(store="S002", refund_id="R-2", amount="60.00"))  # of S002's own T-1: not this sale
+    assert await cmp.outbox(COUPON_REVERSED) == []
+    assert (await cmp.wallet("m-1"))[0]["state"] == "redeemed"
+    await cmp.apply(cmp.refund(refund_id="R-3", amount="60.00"))  # the rest, back at S001
+    (reversed_,) = await cmp.outbox(COUPON_REVERSED)
+    assert (reversed_["returned"], reversed_["store_id"], reversed_["refund_id"]) == (True, "S001", "R-3")
+    assert (await cmp.wallet("m-1"))[0]["state"] == "issued"
+
+
+async def test_a_return_at_another_store_read_before_its_sale_counts_when_the_sale_arrives(cmp) -> None:
+    _, code = await issued_code(cmp, returns_on_refund=False)
+    await cmp.reserve([code])
+    await cmp.apply(cmp.refund(store="S002", sale_store="S001", refund_id="R-1", amount="120.00"))
+    await cmp.apply(cmp.sale([code], discounts={code: "20.00"}))
+    (reversed_,) = await cmp.outbox(COUPON_REVERSED)
+    assert (reversed_["store_id"], reversed_["refund_id"]) == ("S001", "R-1")
+    assert (await cmp.wallet("m-1"))[0]["state"] == "reversed"
+
+
 @pytest.mark.parametrize("returns_on_refund", [True, False])
 async def test_a_return_read_before_its_sale_reverses_the_coupon_when_the_sale_arrives(cmp, returns_on_refund) -> None:
     # A return naming no customer travels on another partition than its sale (a till publishing

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from gateway.adapters.tables import PosSaleRow
+from gateway.adapters.tables import PosRefundRow, PosSaleRow
 from gateway.config import Settings
 from gateway.main import create_app
 from shared.auth import Role
@@ -276,3 +276,119 @@ async def test_sales_and_returns_carry_the_tills_credential_to_members(gateway, 
     for row in await outbox_rows(gateway):
         _, kafka_headers = to_kafka(Envelope.model_validate_json(row.envelope))
         assert dict(kafka_headers)["ce_crmcredential"] == token.encode(), row.event_type
+
+
+async def _second_store(gateway, env: TestEnv) -> None:
+    r = await gateway.put("/api/v1/stores/S002", json={"name": "城西社区店", "city": "杭州"}, headers=env.auth(Role.ADMIN))
+    assert r.status_code == 200, r.text
+
+
+async def test_a_return_at_another_store_of_the_chain_is_held_to_its_sale(gateway, env: TestEnv) -> None:
+    """Bought at S001, brought back to S002: S002's till posts the return under its own store and
+    refund id, naming the sale's store. Its retry is a duplicate, and the sale's rules hold across
+    both stores: what S001 took back already counts, and neither store may take back more."""
+    await _second_store(gateway, env)
+    sale = sale_body(member={"card_no": "8800000012345"}, lines=[line(qty="3")])  # 119.70
+    assert (await gateway.post("/pos/v1/purchases", json=sale, headers=pos(env))).status_code == 202
+    at_s001 = refund_body(sale, lines=[line(qty="1")])
+    assert (await gateway.post("/pos/v1/refunds", json=at_s001, headers=pos(env))).status_code == 202
+
+    at_s002 = refund_body(sale, lines=[line(qty="1")], store_id="S002", sale_store_id="S001")
+    first = await gateway.post("/pos/v1/refunds", json=at_s002, headers=pos(env, "S002"))
+    assert (first.status_code, first.json()["duplicate"]) == (202, False), first.text
+    again = await gateway.post("/pos/v1/refunds", json=at_s002, headers=pos(env, "S002"))
+    assert (again.status_code, again.json()) == (202, {"event_id": first.json()["event_id"], "duplicate": True})
+
+    # One bag is left of the three: two more are refused, at either store.
+    for store in ("S002", "S001"):
+        over = refund_body(sale, lines=[line(qty="2")], store_id=store, sale_store_id="S001")
+        r = await gateway.post("/pos/v1/refunds", json=over, headers=pos(env, store))
+        assert r.status_code == 422, r.text
+        assert r.json()["detail"][0]["loc"] == ["body", "lines", 0, "qty"]
+    last = refund_body(sale, lines=[line(qty="1")], store_id="S002", sale_store_id="S001")
+    assert (await gateway.post("/pos/v1/refunds", json=last, headers=pos(env, "S002"))).status_code == 202
+    nothing_left = refund_body(sale, lines=[line(qty="1")], store_id="S002", sale_store_id="S001")
+    assert (await gateway.post("/pos/v1/refunds", json=nothing_left, headers=pos(env, "S002"))).status_code == 422
+
+    rows = await outbox_rows(gateway)
+    returns = [json.loads(r.envelope)["data"] for r in rows if r.event_type == "crm.pos.purchase_refunded.v1"]
+    assert [(d["store_id"], d.get("sale_store_id"), d["pos_txn_id"]) for d in returns] == [
+        ("S001", None, sale["pos_txn_id"]), ("S002", "S001", sale["pos_txn_id"]), ("S002", "S001", sale["pos_txn_id"])]
+    assert {r.key for r in rows} == {"card:8800000012345"}  # the sale's partition, whichever store took it back
+    async with gateway.app.state.sessions() as session:
+        kept = (await session.exec(select(PosRefundRow).order_by(col(PosRefundRow.id)))).all()
+    assert [(r.store_id, r.sale_store_id, r.pos_txn_id) for r in kept] == [
+        ("S001", None, sale["pos_txn_id"]), ("S002", "S001", sale["pos_txn_id"]), ("S002", "S001", sale["pos_txn_id"])]
+
+
+async def test_a_return_at_another_store_of_an_anonymous_sale_follows_its_sale(gateway, env: TestEnv) -> None:
+    """An anonymous sale travels under its store's key: its return at another store too, so it is
+    read after the sale rather than on another partition."""
+    await _second_store(gateway, env)
+    sale = sale_body(lines=[line(qty="2")])
+    assert (await gateway.post("/pos/v1/purchases", json=sale, headers=pos(env))).status_code == 202
+    r = await gateway.post("/pos/v1/refunds", json=refund_body(sale, lines=[line(qty="1")], store_id="S002", sale_store_id="S001"),
+                           headers=pos(env, "S002"))
+    assert r.status_code == 202, r.text
+    assert [row.key for row in await outbox_rows(gateway)] == ["store:S001", "store:S001"]
+
+
+async def test_naming_its_own_store_as_the_sales_is_a_same_store_return(gateway, env: TestEnv) -> None:
+    """`sale_store_id` equal to `store_id` means what leaving it out means: the same return, so a
+    till that starts sending the field retries its earlier returns as duplicates."""
+    sale = sale_body(lines=[line(qty="2")])
+    assert (await gateway.post("/pos/v1/purchases", json=sale, headers=pos(env))).status_code == 202
+    refund = refund_body(sale, lines=[line(qty="1")])
+    first = await gateway.post("/pos/v1/refunds", json=refund, headers=pos(env))
+    again = await gateway.post("/pos/v1/refunds", json={**refund, "sale_store_id": "S001"}, headers=pos(env))
+    assert again.json() == {"event_id": first.json()["event_id"], "duplicate": True}
+    data = json.loads((await outbox_rows(gateway))[-1].envelope)["data"]
+    assert data.get("sale_store_id") is None
+
+
+async def test_a_return_naming_an_unknown_store_or_a_sale_it_does_not_have_is_422_on_sale_store_id(gateway, env: TestEnv) -> None:
+    await _second_store(gateway, env)
+    sale = sale_body(lines=[line(qty="2")])
+    assert (await gateway.post("/pos/v1/purchases", json=sale, headers=pos(env))).status_code == 202
+    unknown_store = refund_body(sale, lines=[line(qty="1")], store_id="S002", sale_store_id="S999")
+    r = await gateway.post("/pos/v1/refunds", json=unknown_store, headers=pos(env, "S002"))
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["body", "sale_store_id"]
+    assert "S999" in r.json()["detail"][0]["msg"]
+    # The sale is S001's: S002 (the returning store itself) has none under that id.
+    not_there = refund_body(sale, lines=[line(qty="1")], store_id="S001", sale_store_id="S002")
+    r = await gateway.post("/pos/v1/refunds", json=not_there, headers=pos(env))
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["body", "sale_store_id"]
+    assert f"no sale S002/{sale['pos_txn_id']} is known" in r.json()["detail"][0]["msg"]
+    # Without the field, the sale is the returning store's, as before: S002 has none.
+    r = await gateway.post("/pos/v1/refunds", json=refund_body(sale, lines=[line(qty="1")], store_id="S002"),
+                           headers=pos(env, "S002"))
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["body", "pos_txn_id"]
+    assert len(await outbox_rows(gateway)) == 1
+
+
+async def test_a_till_returns_only_under_its_own_store_whatever_store_sold(gateway, env: TestEnv) -> None:
+    await _second_store(gateway, env)
+    sale = sale_body(lines=[line(qty="2")])
+    assert (await gateway.post("/pos/v1/purchases", json=sale, headers=pos(env))).status_code == 202
+    for body in (refund_body(sale, lines=[line(qty="1")]),
+                 refund_body(sale, lines=[line(qty="1")], sale_store_id="S002")):
+        r = await gateway.post("/pos/v1/refunds", json=body, headers=pos(env, "S002"))
+        assert r.status_code == 403, r.text
+    assert len(await outbox_rows(gateway)) == 1
+
+
+async def test_a_return_of_a_sale_of_a_closed_store_is_taken_at_an_open_one(gateway, env: TestEnv) -> None:
+    """The sale's store need only be one the chain had: goods bought at a store since closed come
+    back at another."""
+    await _second_store(gateway, env)
+    sale = sale_body(lines=[line(qty="2")])
+    assert (await gateway.post("/pos/v1/purchases", json=sale, headers=pos(env))).status_code == 202
+    r = await gateway.put("/api/v1/stores/S001", json={"name": "城东大卖场", "city": "杭州", "active": False},
+                          headers=env.auth(Role.ADMIN))
+    assert r.status_code == 200, r.text
+    r = await gateway.post("/pos/v1/refunds", json=refund_body(sale, lines=[line(qty="1")], store_id="S002", sale_store_id="S001"),
+                           headers=pos(env, "S002"))
+    assert r.status_code == 202, r.text

@@ -91,3 +91,24 @@ def test_a_zero_amount_written_as_negative_zero_is_the_same_sale_and_return() ->
     # A zero is still not any other amount.
     assert payload_digest(PosPurchaseIn.model_validate({**sale, "lines": [SALE["lines"][0], {**free, "amount": "0.01"}],
                                                         "total": "79.81"}), ZONE) != payload_digest(PosPurchaseIn.model_validate(sale), ZONE)
+
+
+RETURN = {"store_id": "S001", "refund_id": "R1", "pos_txn_id": "T1", "occurred_at": "2026-11-24T09:00:00+08:00",
+          "lines": SALE["lines"], "amount": "79.80"}
+# The fingerprint of RETURN as the gateway computed it before returns could name the sale's store.
+BEFORE_SALE_STORE = "f975d157034eec6c9f814a086b1d8d0abf5304311ef8ac812abd6824067ffc1e"
+
+
+def test_a_return_of_its_own_stores_sale_keeps_the_fingerprint_it_had_before_sale_store_id_existed() -> None:
+    # Written out or left out, its own store is the sale's: a return accepted before the field
+    # existed and retried by a till that now sends it is the same return.
+    assert payload_digest(PosRefundIn.model_validate(RETURN), ZONE) == BEFORE_SALE_STORE
+    assert payload_digest(PosRefundIn.model_validate({**RETURN, "sale_store_id": "S001"}), ZONE) == BEFORE_SALE_STORE
+
+
+def test_the_sales_store_is_part_of_a_returns_fingerprint() -> None:
+    # The same refund id of S002 returning S001's sale T1 or its own T1 are two different returns.
+    own = PosRefundIn.model_validate({**RETURN, "store_id": "S002"})
+    of_s001 = PosRefundIn.model_validate({**RETURN, "store_id": "S002", "sale_store_id": "S001"})
+    assert payload_digest(own, ZONE) != payload_digest(of_s001, ZONE)
+    assert (own.sale_store, of_s001.sale_store) == ("S002", "S001")

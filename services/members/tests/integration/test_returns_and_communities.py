@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from members.adapters.tables import MemberRow, PurchaseRow, ReturnRow
 from members.domain.spend import ReturnTooLarge
+from shared.auth import Role
 from shared.events import contracts as c
 from shared.outbox import OutboxRecord
 from tests.support.factories import line
@@ -81,6 +82,50 @@ async def test_a_return_beyond_what_is_left_of_the_sale_is_refused_and_changes_n
         refunds = (await s.exec(select(ReturnRow.refund_id).where(ReturnRow.pos_txn_id == txn))).all()
         sale = (await s.exec(select(PurchaseRow).where(PurchaseRow.pos_txn_id == txn))).one()
     assert refunds == ["R-a"] and sale.returned == Decimal("100.00")
+
+
+async def test_a_return_at_another_store_reverses_its_sales_spend_once(members, env) -> None:
+    """Bought at S001, brought back to S002: the return (S002's, naming S001 as the sale's store)
+    lowers the sale's spend once, and the store of the sale keeps the figure, as for any return."""
+    m = await register(members, env, community="阳光花园", address="3幢2单元401")
+    txn = await deliver_sale(members, card_no=m["card_no"], lines=[RICE, OIL], store="S001")
+    # S002 has a sale under the same transaction id: not the one returned.
+    await deliver_sale(members, card_no=m["card_no"], lines=[RICE], store="S002", txn=txn)
+    for event_id in ("e-1", "e-2"):  # redelivered under another event id: counted once
+        await deliver_refund(members, txn=txn, lines=[OIL], store="S002", sale_store="S001", refund_id="R-1",
+                             card_no=m["card_no"], event_id=event_id)
+    row = await member_row(members, m["id"])
+    assert row.lifetime_spend == Decimal("200.00") and row.purchase_count == 2
+    [ret] = payloads(await outbox(members, "crm.members.return_attributed.v1"), c.ReturnAttributedV1)
+    async with members.app.state.sessions() as s:
+        sold = {p.store_id: p for p in (await s.exec(select(PurchaseRow).where(PurchaseRow.pos_txn_id == txn))).all()}
+        stored = (await s.exec(select(ReturnRow).where(ReturnRow.refund_id == "R-1"))).one()
+    assert ret.sale_event_id == sold["S001"].sale_event_id
+    assert (ret.store_id, ret.sale_store_id, ret.amount) == ("S002", "S001", Decimal("80.00"))
+    assert (sold["S001"].returned, sold["S002"].returned) == (Decimal("80.00"), Decimal("0.00"))
+    assert (stored.store_id, stored.sale_store_id, stored.purchase_id) == ("S002", "S001", sold["S001"].id)
+    # Store figures: the return lowers the sale's store (S001), not the store that paid it back.
+    by_store = {}
+    for store in ("S001", "S002"):
+        r = await members.get("/v1/infobase/communities", params={"store_id": store}, headers=env.auth(Role.MARKETING))
+        assert r.status_code == 200, r.text
+        by_store[store] = {i["name"]: Decimal(i["spend"]) for i in r.json()["items"]}["阳光花园"]
+    assert by_store == {"S001": Decimal("100.00"), "S002": Decimal("100.00")}
+
+
+async def test_a_return_at_another_store_arriving_before_its_sale_waits_for_that_sale(members, env) -> None:
+    """An anonymous-looking return read before its sale waits for the sale of the store it names,
+    not for a sale of the returning store under the same transaction id."""
+    m = await register(members, env)
+    await deliver_refund(members, txn="T-far", lines=[OIL], store="S002", sale_store="S001")
+    await deliver_sale(members, card_no=m["card_no"], txn="T-far", lines=[RICE, OIL], store="S002")
+    assert await outbox(members, "crm.members.return_attributed.v1") == []
+    await deliver_sale(members, card_no=m["card_no"], txn="T-far", lines=[RICE, OIL], store="S001")
+    assert (await member_row(members, m["id"])).lifetime_spend == Decimal("280.00")
+    [ret] = payloads(await outbox(members, "crm.members.return_attributed.v1"), c.ReturnAttributedV1)
+    async with members.app.state.sessions() as s:
+        sale = (await s.exec(select(PurchaseRow).where(PurchaseRow.store_id == "S001", PurchaseRow.pos_txn_id == "T-far"))).one()
+    assert (ret.sale_event_id, ret.sale_total, sale.returned) == (sale.sale_event_id, Decimal("180.00"), Decimal("80.00"))
 
 
 async def test_community_names_with_and_without_the_suffix_are_one_community(members, env) -> None:

@@ -31,6 +31,30 @@ async def test_a_redelivered_return_is_reversed_once(pts) -> None:
     assert await pts.balance("r2") == 40
 
 
+async def test_a_return_at_another_store_reverses_its_sales_points_once(pts) -> None:
+    """Bought at S001, brought back to S002: S002's return R1 reverses what S001's sale earned, once
+    however often it arrives, and is another return than S001's own R1; S002's sale under the same
+    transaction id keeps its points."""
+    sale = pts.sale("r6", [("grain", "118.80"), ("appliances", "100.00")], txn="T-6")  # 218 points
+    same_txn_elsewhere = pts.sale("r6", "50.00", txn="T-6", store="S002")
+    elsewhere = pts.ret(sale, [("appliances", "100.00")], refund="R1", store="S002")
+    resent = pts.ret(sale, [("appliances", "100.00")], refund="R1", store="S002")  # under a new event id
+    await pts.apply(sale, same_txn_elsewhere, elsewhere, elsewhere)
+    await pts.apply(resent, pts.ret(sale, [("grain", "18.80")], refund="R1"))  # S001's own R1
+    acc = await pts.account("r6")
+    assert acc["balance"] == 218 + 50 - 100 - 18
+    reversals = sorted((e["source_ref"], e["points"], e["reason"]) for e in acc["entries"] if e["entry_type"] == "reverse")
+    assert reversals == [("return:S001/R1", -18, "return S001/R1 of sale S001/T-6"),
+                         ("return:S002/R1", -100, "return S002/R1 of sale S001/T-6")]
+
+
+async def test_a_return_at_another_store_read_before_its_sale_waits_for_it(pts) -> None:
+    sale = pts.sale("r7", "80.00", txn="T-7")
+    await pts.apply(pts.ret(sale, "30.00", refund="R1", store="S002"))
+    await pts.apply(sale)
+    assert await pts.balance("r7") == 50
+
+
 async def test_several_returns_never_take_back_more_than_the_sale_earned(pts) -> None:
     sale = pts.sale("r3", "100.99")
     await pts.apply(sale, pts.ret(sale, "33.33"), pts.ret(sale, "33.33"), pts.ret(sale, "34.33"), pts.ret(sale, "10.00"))

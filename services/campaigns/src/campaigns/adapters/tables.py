@@ -228,7 +228,10 @@ class CouponSaleReturnRow(SQLModel, table=True):
 
     store_id: str = Field(primary_key=True, max_length=32)
     refund_id: str = Field(primary_key=True, max_length=64)
-    pos_txn_id: str = Field(max_length=64)
+    # The sale's: of `sale_store_id` when the goods came back at another store of the chain, else
+    # of this return's own store. Indexed: a sale finds its earlier returns by it, whichever store.
+    pos_txn_id: str = Field(max_length=64, index=True)
+    sale_store_id: str | None = Field(default=None, max_length=32)
     amount: Decimal = Field(sa_column=Column(MoneyColumn(), nullable=False))
     recorded_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 

@@ -101,6 +101,8 @@ class PosRefundRow(SQLModel, table=True):
     store_id: str = Field(max_length=32)
     refund_id: str = Field(max_length=64)
     pos_txn_id: str = Field(max_length=64)
+    # The sale's store when the goods came back at another store of the chain; empty, `store_id`.
+    sale_store_id: str | None = Field(default=None, max_length=32)
     event_id: str = Field(max_length=200)
     digest: str = Field(max_length=64)
     amount: Decimal = Field(sa_column=Column(MoneyColumn(), nullable=False))

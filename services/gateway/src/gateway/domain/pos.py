@@ -12,10 +12,10 @@ from pydantic import BaseModel, TypeAdapter
 from shared.events.contracts import SaleLine
 from shared.events.contracts.pos import SoldSku, quantities_by_sku
 
-# Fields a sale body gained after sales were already being accepted. Left out of the fingerprint
-# while empty, so that a sale accepted before they existed and retried after the upgrade is still
-# recognised as the same sale rather than refused as different content.
-_ADDED_LATER = ("coupons", "discounts")
+# Fields a sale or return body gained after they were already being accepted. Left out of the
+# fingerprint while empty, so that a sale or return accepted before they existed and retried after
+# the upgrade is still recognised as the same one rather than refused as different content.
+_ADDED_LATER = ("coupons", "discounts", "sale_store_id")
 _MOMENT = TypeAdapter(datetime)
 
 

@@ -7,7 +7,16 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from shared.bodies import Body
 from shared.cards import CardNumber
 from shared.coupon_codes import CouponCode
-from shared.events.contracts import DiscountIn, SaleLineIn, SaleTime, discounts_fit, lines_add_up, sum_of_discounts
+from shared.events.contracts import (
+    DiscountIn,
+    SaleLineIn,
+    SaleTime,
+    discounts_fit,
+    lines_add_up,
+    own_store_unnamed,
+    sale_store_of,
+    sum_of_discounts,
+)
 from shared.identifiers import StoreId, TxnId
 from shared.money import Money
 from shared.phones import Phone
@@ -75,5 +84,15 @@ class PosRefundIn(Body):
     occurred_at: SaleTime
     lines: list[SaleLineIn] = Field(min_length=1, max_length=500, description="The returned lines")
     amount: Money
+    sale_store_id: StoreId | None = Field(
+        default=None, description="The store of the sale, when the goods come back at another store of the chain; "
+        "absent: the sale is this store's (`store_id`)",
+    )
 
     _amount_matches_lines = field_validator("amount")(lines_add_up)
+    _own_store_unnamed = model_validator(mode="after")(own_store_unnamed)
+
+    @property
+    def sale_store(self) -> str:
+        """The store whose sale `pos_txn_id` is."""
+        return sale_store_of(self)

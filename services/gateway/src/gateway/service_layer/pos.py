@@ -82,11 +82,16 @@ async def _earlier(uow: UnitOfWork, id_column, store_id: str, txn_id: str, diges
 
 
 async def accept_refund(uow: UnitOfWork, body: PosRefundIn, credential: str) -> tuple[str, bool]:
+    """A return at the till of `store_id` (its token's store, checked by the route), of the sale
+    `pos_txn_id` of `sale_store_id`, any store of the chain (the customer's goods may come back at
+    another store than the one that sold them), else of its own store. Every rule is the sale's,
+    whichever store takes the goods back; the return's own id is its store's (`refund_id`)."""
     digest = payload_digest(body, uow.settings.zone)
+    sale_store = body.sale_store
     sale = (
         await uow.session.exec(
             select(PosSaleRow)
-            .where(PosSaleRow.store_id == body.store_id, PosSaleRow.pos_txn_id == body.pos_txn_id)
+            .where(PosSaleRow.store_id == sale_store, PosSaleRow.pos_txn_id == body.pos_txn_id)
             .with_for_update()  # two returns against one sale must not both pass the remaining check
         )
     ).first()
@@ -99,8 +104,13 @@ async def accept_refund(uow: UnitOfWork, body: PosRefundIn, credential: str) -> 
     # Checked after the retry: a till retrying a return accepted before its store closed (its
     # answer lost) must hear that it was accepted, not a 422 that it was refused.
     await ensure_store(uow.session, body.store_id, kind=InvalidField)
+    if body.sale_store_id is not None:
+        # Any store the chain has or had: goods bought at a store since closed still come back.
+        await ensure_store(uow.session, body.sale_store_id, field="sale_store_id", kind=InvalidField, closed_too=True)
     if sale is None:
-        raise InvalidField("pos_txn_id", f"no sale {body.store_id}/{body.pos_txn_id} is known")
+        # Named as the field the till chose the sale by: its own store's, or the one it named.
+        field = "pos_txn_id" if body.sale_store_id is None else "sale_store_id"
+        raise InvalidField(field, f"no sale {sale_store}/{body.pos_txn_id} is known")
     if problem := before_sale_problem(body.occurred_at, sale.occurred_at):
         raise InvalidField("occurred_at", problem)
     # A sale accepted before the gateway kept its quantities (NULL) is held to its amount only.
@@ -113,7 +123,7 @@ async def accept_refund(uow: UnitOfWork, body: PosRefundIn, credential: str) -> 
         # sku and quantity only.
         sold_as = sold_skus_of(sale.sold_detail_by_sku) if sale.sold_detail_by_sku is not None else None
         paid_back = amounts_of(sale.returned_amount_by_sku)
-        sale_name = f"{body.store_id}/{body.pos_txn_id}"
+        sale_name = f"{sale_store}/{body.pos_txn_id}"
         if wrong := return_lines_problem(body.lines, quantities_of(sale.sold_by_sku), returned, sale_name,
                                          sold_as=sold_as, returned_amounts=paid_back):
             raise InvalidLineField(*wrong)
@@ -136,18 +146,19 @@ async def accept_refund(uow: UnitOfWork, body: PosRefundIn, credential: str) -> 
     event_id = sale_event_id(body.store_id, body.refund_id, kind="refund")
     uow.session.add(
         PosRefundRow(
-            store_id=body.store_id, refund_id=body.refund_id, pos_txn_id=body.pos_txn_id, event_id=event_id,
-            digest=digest, amount=body.amount, accepted_at=uow.now(),
+            store_id=body.store_id, refund_id=body.refund_id, pos_txn_id=body.pos_txn_id, sale_store_id=body.sale_store_id,
+            event_id=event_id, digest=digest, amount=body.amount, accepted_at=uow.now(),
         )
     )
     uow.emit(
         PURCHASE_REFUNDED,
         c.PurchaseRefundedV1(
             store_id=body.store_id, refund_id=body.refund_id, pos_txn_id=body.pos_txn_id, occurred_at=body.occurred_at,
-            customer=customer, lines=list[c.SaleLine](body.lines), amount=body.amount,
+            customer=customer, lines=list[c.SaleLine](body.lines), amount=body.amount, sale_store_id=body.sale_store_id,
         ),
-        # Same key as the sale, so the return is never read before the sale it reverses.
-        key=customer.key if customer else f"store:{body.store_id}",
+        # Same key as the sale (an anonymous one's is its own store's), so the return is never read
+        # before the sale it reverses.
+        key=customer.key if customer else f"store:{sale_store}",
         event_id=event_id,
         credential=credential,
     )

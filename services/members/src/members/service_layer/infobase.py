@@ -16,7 +16,10 @@ A return lowers the spend of the day and store of its *sale*, not of the day it 
 in a period" then means what the sales of that period are worth after returns, which is what the
 purchase list (level 3) shows for the same period (each sale with its returns beneath it), and a
 period's figure never turns negative because goods bought earlier were returned in it. The price is
-that a closed period's figure can still go down when a later return arrives.
+that a closed period's figure can still go down when a later return arrives. For the same reason a
+return taken at another store of the chain (`sale_store_id`) lowers the figures of the store that
+made the sale, not of the store whose till paid the money back: a store's figures are what its
+sales are worth, and the returning store never had the sale to lose.
 """
 
 from collections.abc import Iterable

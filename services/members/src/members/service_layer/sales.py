@@ -1,8 +1,10 @@
 """Sales and returns from the POS: recorded, matched to members, counted in their spend.
 
 A sale or return is recorded once per POS transaction (`store_id` + `pos_txn_id` / `refund_id`),
-whatever event id it arrives under. Sales whose card or phone is not registered yet wait,
-unattributed, and are credited at registration (`late_match`). A return may arrive before its
+whatever event id it arrives under. A return names its sale by `pos_txn_id` of the sale's store,
+`sale_store_id`, which is the return's own store unless the goods came back at another store.
+Sales whose card or phone is not registered yet wait, unattributed, and are credited at
+registration (`late_match`). A return may arrive before its
 sale (the two travel on different partitions when the return names no customer): it waits and is
 applied when the sale arrives. Every effect on a member announces itself (`purchase_attributed`,
 `return_attributed`) and updates the read models through `projections`.
@@ -15,7 +17,7 @@ through `tiers.spend_grew`, as here) and hands a sale with a return waiting for 
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import or_
+from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import col, select
 
 from members.adapters.tables import MemberRow, PurchaseLineRow, PurchaseRow, ReturnLineRow, ReturnRow
@@ -94,8 +96,7 @@ async def on_purchase_made(uow: UnitOfWork, delivery: Delivery, origin: Origin =
     waiting = (
         await session.exec(
             select(ReturnRow).where(
-                ReturnRow.store_id == sale.store_id, ReturnRow.pos_txn_id == sale.pos_txn_id,
-                col(ReturnRow.purchase_id).is_(None),
+                of_sale(sale.store_id), ReturnRow.pos_txn_id == sale.pos_txn_id, col(ReturnRow.purchase_id).is_(None),
             ).order_by(col(ReturnRow.id))
         )
     ).all()
@@ -125,8 +126,8 @@ async def on_purchase_refunded(uow: UnitOfWork, delivery: Delivery) -> None:
         return
     ret = ReturnRow(
         refund_event_id=delivery.envelope.id, store_id=refund.store_id, refund_id=refund.refund_id,
-        pos_txn_id=refund.pos_txn_id, occurred_at=refund.occurred_at, amount=refund.amount,
-        received_at=uow.now(),
+        pos_txn_id=refund.pos_txn_id, sale_store_id=refund.sale_store_id, occurred_at=refund.occurred_at,
+        amount=refund.amount, received_at=uow.now(),
     )
     session.add(ret)
     await session.flush()
@@ -140,14 +141,24 @@ async def on_purchase_refunded(uow: UnitOfWork, delivery: Delivery) -> None:
     )
     purchase = (
         await session.exec(
-            select(PurchaseRow).where(PurchaseRow.store_id == refund.store_id, PurchaseRow.pos_txn_id == refund.pos_txn_id)
+            select(PurchaseRow).where(PurchaseRow.store_id == refund.sale_store, PurchaseRow.pos_txn_id == refund.pos_txn_id)
         )
     ).first()
     if purchase is None:
-        log.info("return %s/%s waits for its sale %s", refund.store_id, refund.refund_id, refund.pos_txn_id)
+        log.info("return %s/%s waits for its sale %s/%s", refund.store_id, refund.refund_id, refund.sale_store, refund.pos_txn_id)
         return
     member = await session.get(MemberRow, purchase.member_id) if purchase.member_id else None
     await _link_return(uow, purchase, ret, member)
+
+
+# The store of a return's sale: the one it names when the goods came back at another store, else its own.
+RETURNED_SALE_STORE = func.coalesce(col(ReturnRow.sale_store_id), col(ReturnRow.store_id))
+
+
+def of_sale(store_id: str) -> ColumnElement[bool]:
+    """The returns whose sale is `store_id`'s (with `pos_txn_id`): its own, and those it sold that
+    came back at another store."""
+    return RETURNED_SALE_STORE == store_id
 
 
 async def attribute_waiting_sales(uow: UnitOfWork, member: MemberRow) -> None:
@@ -237,8 +248,8 @@ async def _apply_return(uow: UnitOfWork, member: MemberRow, purchase: PurchaseRo
         RETURN_ATTRIBUTED,
         c.ReturnAttributedV1(
             member_id=member.id, refund_event_id=ret.refund_event_id, sale_event_id=purchase.sale_event_id,
-            store_id=ret.store_id, refund_id=ret.refund_id, pos_txn_id=ret.pos_txn_id, occurred_at=ret.occurred_at,
-            amount=ret.amount, sale_total=purchase.total,
+            store_id=ret.store_id, refund_id=ret.refund_id, pos_txn_id=ret.pos_txn_id, sale_store_id=ret.sale_store_id,
+            occurred_at=ret.occurred_at, amount=ret.amount, sale_total=purchase.total,
             lines=[c.AttributedLine(sku=ln.sku, category=ln.category, qty=ln.qty, amount=ln.amount) for ln in lines],
             late_match=late_match,
         ),

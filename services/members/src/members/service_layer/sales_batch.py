@@ -226,7 +226,8 @@ async def _with_waiting_returns(uow: UnitOfWork, keys: Sequence[Key]) -> set[Key
         return set()
     session = uow.session
     found = await session.exec(
-        select(RETURNS.c.store_id, RETURNS.c.pos_txn_id).where(  # type: ignore[call-overload]
+        # By the sale's store: a return at another store waits for the sale of the store it names.
+        select(sales.RETURNED_SALE_STORE, RETURNS.c.pos_txn_id).where(  # type: ignore[call-overload]
             one_of(session, RETURNS.c.pos_txn_id, {txn for _, txn in keys}), RETURNS.c.purchase_id.is_(None)
         )
     )

@@ -69,6 +69,8 @@ from shared.events.contracts.pos import (
     SaleLine,
     SaleLineIn,
     discounts_fit,
+    own_store_unnamed,
+    sale_store_of,
     sum_of_discounts,
 )
 
@@ -134,5 +136,7 @@ __all__ = [
     "ValueClass",
     "discounts_fit",
     "lines_add_up",
+    "own_store_unnamed",
+    "sale_store_of",
     "sum_of_discounts",
 ]

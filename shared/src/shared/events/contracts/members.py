@@ -111,6 +111,9 @@ class ReturnAttributedV1(Contract):
     sale_total: Money
     lines: list[AttributedLine]
     late_match: bool = False
+    # Added inside v1 (optional): the store of the sale (`sale_event_id`, `pos_txn_id`) when the
+    # goods came back at another store (`store_id`, whose return `refund_id` is); absent, the return's own.
+    sale_store_id: str | None = None
 
 
 class TierChangedV1(Contract):

@@ -156,13 +156,48 @@ class PurchaseMadeV1(Contract):
         return self.total - self.discount_total
 
 
+class ReturnOfASale(Protocol):
+    """What names the sale a return takes goods back from: the till's body and the event alike."""
+
+    @property
+    def store_id(self) -> str: ...
+
+    @property
+    def sale_store_id(self) -> str | None: ...
+
+
+_Return = TypeVar("_Return", bound=ReturnOfASale)
+
+
+def sale_store_of(ret: ReturnOfASale) -> str:
+    """The store whose sale the return's `pos_txn_id` is: the one it names, else its own."""
+    return ret.sale_store_id or ret.store_id
+
+
+def own_store_unnamed(ret: _Return) -> _Return:
+    """A return naming its own store as the sale's is a same-store return, written one way (no
+    `sale_store_id`), so that it reads, fingerprints and is stored like one sent without the field."""
+    if ret.sale_store_id == ret.store_id:
+        ret.sale_store_id = None  # type: ignore[misc]
+    return ret
+
+
 class PurchaseRefundedV1(Contract):
-    store_id: StoreId
+    store_id: StoreId  # the store taking the goods back: its till's credential, its refund_id
     refund_id: TxnId
     pos_txn_id: TxnId
     occurred_at: SaleTime
     customer: CustomerRef | None = None
     lines: list[SaleLine] = Field(min_length=1, max_length=500)
     amount: Money
+    # Added inside v1 (optional): the store of the sale when the goods come back at another store
+    # of the chain; absent, the sale is the return's own store's, as it always was.
+    sale_store_id: StoreId | None = None
 
     _amount_matches_lines = field_validator("amount")(lines_add_up)
+    _own_store_unnamed = model_validator(mode="after")(own_store_unnamed)
+
+    @property
+    def sale_store(self) -> str:
+        """What the sale is looked up by, with `pos_txn_id`."""
+        return sale_store_of(self)

@@ -117,7 +117,11 @@ async def _count_earlier_returns(uow: UnitOfWork, rows: list[CouponRow], store_i
     partition than its sale (a till publishing straight to the topic), and may be read first.
     It was kept (`coupon_sale_return`) and counts now, as it would have after the sale."""
     earlier = (await uow.session.exec(
-        select(CouponSaleReturnRow).where(CouponSaleReturnRow.store_id == store_id, CouponSaleReturnRow.pos_txn_id == pos_txn_id)
+        select(CouponSaleReturnRow).where(
+            # Its returns at any store of the chain: those at another store name this one as the sale's.
+            func.coalesce(col(CouponSaleReturnRow.sale_store_id), col(CouponSaleReturnRow.store_id)) == store_id,
+            CouponSaleReturnRow.pos_txn_id == pos_txn_id,
+        )
         .order_by(col(CouponSaleReturnRow.recorded_at), col(CouponSaleReturnRow.refund_id))
     )).all()
     for ret in earlier:
@@ -157,22 +161,25 @@ async def on_purchase_refunded(uow: UnitOfWork, delivery: Delivery) -> None:
     Coupons redeemed before sales' totals were kept (`sale_total` empty) go back on any return, as
     they always did."""
     refund = cast(c.PurchaseRefundedV1, delivery.payload)
-    await _lock_sale(uow, refund.store_id, refund.pos_txn_id)
+    # The sale is `sale_store`'s (another store's when the goods came back elsewhere); the return's
+    # own key is its own store's.
+    sale_store = refund.sale_store
+    await _lock_sale(uow, sale_store, refund.pos_txn_id)
     # Deduplication by event id does not catch a return republished under a new id; its own key does.
     counted = await insert_or_skip(uow.session, SALE_RETURN, [{
         "store_id": refund.store_id, "refund_id": refund.refund_id, "pos_txn_id": refund.pos_txn_id,
-        "amount": refund.amount, "recorded_at": uow.now(),
+        "sale_store_id": refund.sale_store_id, "amount": refund.amount, "recorded_at": uow.now(),
     }], conflict_on=["store_id", "refund_id"], returning="refund_id")
     if not counted:
         return
     query = (
         select(CouponRow)
-        .where(CouponRow.store_id == refund.store_id, CouponRow.pos_txn_id == refund.pos_txn_id,
+        .where(CouponRow.store_id == sale_store, CouponRow.pos_txn_id == refund.pos_txn_id,
                CouponRow.state == State.REDEEMED.value)
         .order_by(col(CouponRow.id)).with_for_update()
     )
     for row in (await uow.session.exec(query)).all():
-        await _count_return(uow, row, refund.store_id, refund.pos_txn_id, refund.refund_id, refund.amount, refund.occurred_at)
+        await _count_return(uow, row, sale_store, refund.pos_txn_id, refund.refund_id, refund.amount, refund.occurred_at)
 
 
 async def _count_return(

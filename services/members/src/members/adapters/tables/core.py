@@ -162,6 +162,9 @@ class ReturnRow(SQLModel, table=True):
     paid: Decimal = Field(default=Decimal("0.00"), sa_column=money())
     received_at: datetime = Field(sa_column=tz())
     applied_at: datetime | None = Field(default=None, sa_column=tz(nullable=True))
+    # The store of the sale when the goods came back at another store of the chain; empty, the
+    # sale is this return's own store's (`store_id`), as for every return before the field existed.
+    sale_store_id: str | None = Field(default=None, max_length=32)
 
 
 class ReturnLineRow(SQLModel, table=True):

@@ -1,0 +1,31 @@
+"""The store of a return's sale, when the goods came back at another store of the chain than the one
+that sold them (`crm.pos.purchase_refunded.v1`'s `sale_store_id`); empty, the sale is the return's
+own store's, as for every return kept before. A sale finds its earlier returns by its transaction
+id, whichever store took them, so that id is indexed.
+
+Revision ID: 0018
+Revises: 0017
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel.sql.sqltypes
+from alembic import op
+
+revision: str = '0018'
+down_revision: str | None = '0017'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('coupon_sale_return', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('sale_store_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True))
+        batch_op.create_index(batch_op.f('ix_coupon_sale_return_pos_txn_id'), ['pos_txn_id'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('coupon_sale_return', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_coupon_sale_return_pos_txn_id'))
+        batch_op.drop_column('sale_store_id')
