@@ -2,7 +2,9 @@
 and nothing left running. Real processes (the `crm` command, Tansu, uvicorn) with deadlines."""
 
 import os
+import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -100,6 +102,26 @@ def test_only_this_runs_part_of_a_log_is_searched_for_the_error(tmp_path: Path) 
     assert log.last_error() == "ERROR bind failed"
 
 
+def free_base_port() -> int:
+    """A base port whose services' ports (base+1 to base+5) are free too, below the range the
+    system hands out for outgoing connections: a base taken from that range had its members port
+    (base+1) taken by another test's connection now and then, and `crm run` refused to start."""
+    rng = random.Random()
+    while True:
+        base = rng.randrange(20000, 30000)
+        if all(_bindable(port) for port in range(base, base + 6)):
+            return base
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 @pytest.fixture
 def launcher(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """`run()` in this process, on free ports and a data directory of the test's; the signal
@@ -107,7 +129,7 @@ def launcher(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     for key in [k for k in os.environ if k.startswith("CRM_")]:
         monkeypatch.delenv(key)
     monkeypatch.setenv("CRM_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("CRM_BASE_PORT", str(free_port()))
+    monkeypatch.setenv("CRM_BASE_PORT", str(free_base_port()))
     monkeypatch.setenv("CRM_BROKER_PORT", str(free_port()))
     handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
