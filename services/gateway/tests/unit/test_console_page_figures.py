@@ -26,6 +26,13 @@ def test_the_80_20_curve_ranks_customers_by_spend_and_reads_the_top_fifth_share(
     assert pareto([]).points == [(0.0, 0.0), (100.0, 0.0)] and pareto([]).top_fifth_share == 0.0
 
 
+def test_the_top_fifth_is_rounded_up_to_whole_customers_as_the_value_analytics_count_it() -> None:
+    # Seven customers: their top fifth is two (1.4 rounded up), as members' `top_share` counts them.
+    spends = [Decimal(v) for v in ("70", "60", "50", "40", "30", "20", "10")]
+    assert pareto(spends).top_fifth_share == 130 / 280 * 100
+    assert pareto(spends, Decimal("0.10")).top_fifth_share == 25.0  # a run with another fraction: 0.7 -> 1
+
+
 def test_an_uplift_interval_is_placed_on_a_scale_that_includes_zero() -> None:
     drawn = interval(Decimal("100"), Decimal("50"), Decimal("150"))
     assert (drawn.zero, drawn.estimate, drawn.low, drawn.high) == (0.0, 200 / 3, 100 / 3, 100.0)

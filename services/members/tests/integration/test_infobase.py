@@ -26,6 +26,7 @@ from shared.auth import Role
 from shared.columns import MoneyColumn, UtcDateTime
 from shared.migrations import upgrade
 from tests.support.factories import line
+from tests.support.identity import admin
 from tests.support.members import deliver_refund, deliver_sale, desk, register
 from tests.support.platform import service
 
@@ -185,6 +186,27 @@ async def test_purchase_list_is_line_by_line_newest_first_with_returns_beneath_t
     assert page.json()["total"] == 4 and [i["kind"] for i in page.json()["items"]] == ["return"]
     old = await members.get(f"/v1/members/{w['a1']['id']}/purchases", headers=desk(env))
     assert old.status_code == 200 and [p["pos_txn_id"] for p in old.json()] == [later, w["sale_a1"]]
+
+
+async def test_a_sale_imported_as_its_total_only_is_a_row_of_level_three_adding_up_to_level_two(members, env) -> None:
+    w = await _world(members, env)
+    past = {"store_id": "S001", "pos_txn_id": "OLD-4", "occurred_at": "2026-11-23T00:15:00+08:00",
+            "card_no": w["a1"]["card_no"], "total": "40.00"}
+    r = await members.post("/v1/sales/import", json={"points": "none", "sales": [past]}, headers=admin(env))
+    assert r.status_code == 200 and r.json()["imported"] == 1, r.text
+    day = {"from": "2026-11-23", "to": "2026-11-23"}
+    listed = await members.get(f"/v1/infobase/members/{w['a1']['id']}/purchases", params=day, headers=desk(env))
+    assert listed.status_code == 200, listed.text
+    rows = [(i["kind"], i["pos_txn_id"], i["sku"], Decimal(i["qty"]), Decimal(i["amount"])) for i in listed.json()["items"]]
+    assert rows == [
+        ("sale", w["sale_a1"], "rice", Decimal("2"), Decimal("79.80")),
+        ("return", w["sale_a1"], "rice", Decimal("-1"), Decimal("-39.90")),
+        ("sale", "OLD-4", "", Decimal("1"), Decimal("40.00")),
+    ]
+    community = (await _level1(members, env, **day))["阳光花园"]["community_id"]
+    customers = await _level2(members, env, community, desk(env), **day)
+    spend = {i["member_id"]: Decimal(i["spend"]) for i in customers["items"]}
+    assert sum(amount for *_, amount in rows) == spend[w["a1"]["id"]] == Decimal("79.90")
 
 
 async def test_purchase_lists_follow_who_may_see_the_customer(members, env) -> None:

@@ -28,6 +28,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    exists,
     func,
     literal,
     null,
@@ -348,6 +349,15 @@ async def purchase_list(
         .join(pl, col(pl.purchase_id) == col(p.id))
         .where(col(p.member_id) == member_id, *sale_filters)
     )
+    # A sale an import kept as its total only has no lines: it is one row of its total, or the
+    # rows would add up to less than levels 1 and 2 count for the same customer and period.
+    total_only = (
+        select(
+            col(p.occurred_at), col(p.id), zero, col(p.occurred_at), zero, cast(null(), String()), zero,
+            col(p.store_id), col(p.pos_txn_id), zero, no_text, no_text, no_text, one_unit, col(p.total), col(p.total),
+        )
+        .where(col(p.member_id) == member_id, ~exists().where(col(pl.purchase_id) == col(p.id)), *sale_filters)
+    )
     discounts = (
         select(
             col(p.occurred_at), col(p.id), zero, col(p.occurred_at), zero, cast(null(), String()), one,
@@ -374,7 +384,7 @@ async def purchase_list(
         .join(r, col(r.purchase_id) == col(p.id))
         .where(col(r.member_id) == member_id, col(r.applied_at).is_not(None), col(r.amount) > col(r.paid), *sale_filters)
     )
-    lines = union_all(sold, discounts, returned, kept_discounts).subquery()
+    lines = union_all(sold, total_only, discounts, returned, kept_discounts).subquery()
     c = lines.c
     query = select(lines).order_by(
         c.sale_at.desc(), c.purchase_id.desc(), c.kind, c.at, c.return_id, c.discount, c.line_no

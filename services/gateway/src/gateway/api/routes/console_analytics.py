@@ -43,8 +43,9 @@ async def analytics(request: Request, user: Annotated[ConsoleUser, Console("gate
     ))
     bands = [{"risk": risk, "customers": answer["total"]} for risk, answer in zip(RISKS, churn, strict=True)]
     classes = [{"value_class": k, "customers": v} for k, v in sorted(first["counts"].items())]
+    curve = pareto([Decimal(str(i["window_spend"])) for i in items], _top_fraction(first["summary"]))
     return page(
-        request, "staff/analytics.html", user, summary=first["summary"], curve=pareto([Decimal(str(i["window_spend"])) for i in items]),
+        request, "staff/analytics.html", user, summary=first["summary"], curve=curve,
         curve_customers=len(items), total=first["total"], class_bars=bars(classes, "value_class", "customers"),
         churn_bars=bars(bands, "risk", "customers"), rfm=rfm,
         rfm_bars={name: bars([{"score": k, "customers": v} for k, v in sorted(rfm[name].items())], "score", "customers")
@@ -66,6 +67,11 @@ async def evaluations(request: Request, user: Annotated[ConsoleUser, Console("ga
     report: dict[str, Any] = await read(request.app.state.downstream.members, "members",
                                         f"/v1/evaluations/managers/{kind}", user.bearer(), params)
     return page(request, "staff/evaluations.html", user, report=report, kind=kind, period=period, store=store)
+
+
+def _top_fraction(summary: dict[str, Any] | None) -> Decimal:
+    """The run's own fraction (before any run, the setting's default)."""
+    return Decimal(str(summary["top_fraction"])) if summary else Decimal("0.20")
 
 
 def _period(kind: str, asked: str, this_day: date) -> str:

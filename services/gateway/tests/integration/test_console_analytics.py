@@ -1,0 +1,54 @@
+"""The value-analytics page: its figures agree with the run's summary, and a person who sees part of
+the customers is told which figures are the whole chain's."""
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import httpx
+import pytest
+
+from tests.support.console import logged_in
+from tests.support.identity import MovableClock, gateway_with_stores
+from tests.support.platform import TestEnv
+
+pytestmark = pytest.mark.integration
+
+SUMMARY = {"as_of": "2026-12-05T22:00:00+00:00", "window_days": 365, "members_total": 9, "top_fraction": "0.20",
+           "top_share": "0.3000"}
+# The store's seven customers of the chain's nine: their top fifth is two customers (1.4 rounded
+# up, as members counts `top_share`), 130 of 280.
+SPENDS = ["70.00", "60.00", "50.00", "40.00", "30.00", "20.00", "10.00"]
+
+
+@pytest.fixture
+async def gateway(env: TestEnv, database_factory):
+    async with gateway_with_stores(env, await database_factory("gateway"), MovableClock()) as client:
+        yield client
+
+
+@pytest.fixture
+async def members(gateway: httpx.AsyncClient) -> AsyncIterator[None]:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/analytics/value-classes":
+            items = [{"window_spend": s} for s in SPENDS]
+            return httpx.Response(200, json={"summary": SUMMARY, "counts": {"key": 7}, "total": 7, "items": items})
+        if request.url.path == "/v1/analytics/rfm":
+            return httpx.Response(200, json={"recency": {}, "frequency": {}, "monetary": {}, "cells": []})
+        return httpx.Response(200, json={"total": 0, "items": []})
+
+    wired = gateway.app.state.downstream
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer), base_url="http://members") as stand_in:
+        gateway.app.state.downstream = replace(wired, members=stand_in)
+        yield
+        gateway.app.state.downstream = wired
+
+
+async def test_a_store_managers_curve_counts_the_top_fifth_as_the_run_and_the_chains_share_says_so(
+    gateway: httpx.AsyncClient, env: TestEnv, members: None,
+) -> None:
+    await logged_in(gateway, env, "wang.sm", "store_manager", store_id="S001")
+    gateway.cookies.set("crm_console_lang", "en", path="/console")
+    page = await gateway.get("/console/analytics")
+    assert page.status_code == 200, page.text[page.text.find("<main"):]
+    assert "the top fifth brings 46.4%." in page.text
+    assert "over 365 days, across the whole chain: the top 20% of customers bring 30.0% of the spend." in page.text
