@@ -240,6 +240,20 @@ async def test_churn_list_shows_the_most_valuable_at_risk_customers_first(member
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "risk", 0]
 
 
+async def test_an_erased_customer_is_no_customer_to_win_back(members, env) -> None:
+    kept, erased = await register(members, env), await register(members, env)
+    for i in range(4):
+        await buy(members, kept, 40 + 7 * i, "20.00")
+        await buy(members, erased, 30 + 7 * i, "500.00")
+    await set_member(members, erased, erased_at=NOW - timedelta(days=1), name="")
+    await run(members)
+    body = (await members.get("/v1/analytics/churn", headers=env.auth(Role.MARKETING))).json()
+    assert [i["member_id"] for i in body["items"]] == [kept["id"]] and body["total"] == 1
+    # Still counted where the chain's customers are counted.
+    counts = (await members.get("/v1/analytics/value-classes", headers=env.auth(Role.MARKETING))).json()["counts"]
+    assert sum(counts.values()) == 2
+
+
 async def test_rfm_distribution_counts_customers_per_score(members, env) -> None:
     customers = [await register(members, env) for _ in range(5)]
     for i, c in enumerate(customers):

@@ -92,8 +92,10 @@ async def churn_list(
     value_class: Annotated[ValueClass | None, Query()] = None,
     limit: Limit = 50, offset: Offset = 0, fmt: Format = ReportFormat.JSON,
 ) -> Response:
-    """Customers at risk, most valuable first (spend in the window, then the longest absence)."""
-    filters: list[ColumnElement[bool]] = [col(MemberValueRow.churn_risk).in_(risk)]
+    """Customers at risk, most valuable first (spend in the window, then the longest absence): the
+    customers to win back, so not those erased, who can be neither told apart nor contacted (the
+    counts of the value classes keep them, as the analytics' totals do)."""
+    filters: list[ColumnElement[bool]] = [col(MemberValueRow.churn_risk).in_(risk), col(MemberRow.erased_at).is_(None)]
     if value_class:
         filters.append(col(MemberValueRow.value_class) == value_class)
     total, items = await _page(uow, grant, filters, limit, offset)
