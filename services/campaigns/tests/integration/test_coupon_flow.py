@@ -69,6 +69,25 @@ async def test_a_sale_with_a_code_it_never_reserved_still_redeems_it_if_valid(cm
     assert (await cmp.wallet("m-1"))[0]["state"] == "redeemed"
 
 
+async def test_a_partner_coupon_applies_on_the_partner_customers_card_alone(cmp) -> None:
+    """A coupon for the customers the decoration company referred (`limits.channel: partner`): the
+    till scans the card and knows nothing of its holder's channel, and a sale carries none; members
+    keeps it, and that is what counts. A retail customer's card does not make a sale partner."""
+    from tests.support.audience import T0, profile_changed
+
+    template_id, code = await issued_code(cmp, "m-p", limits={"channel": "partner"})
+    await cmp.apply(profile_changed("m-p", at=T0 + timedelta(minutes=1), channel="partner"))
+    assert (await cmp.validate([code])).json()["codes"][0]["ok"]
+    assert (await cmp.reserve([code], txn="T-held")).json()["codes"][0]["ok"]
+    assert (await cmp.release("T-held")).json() == {"released": 1}
+    await cmp.apply(cmp.sale([code], txn="T-direct"))  # never reserved: judged by the holder's channel too
+    assert (await cmp.wallet("m-p"))[0]["state"] == "redeemed"
+    await cmp.apply(cmp.registered("m-r"))
+    await cmp.issue(template_id, ["m-r"])
+    retail = (await cmp.validate([await cmp.code_of("m-r")], txn="T-r", channel="partner")).json()["codes"][0]
+    assert retail["reason"] == "not_for_this_store"
+
+
 async def test_an_invalid_code_on_a_sale_is_recorded_not_lost(cmp) -> None:
     from sqlmodel import select
 

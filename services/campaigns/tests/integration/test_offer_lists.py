@@ -98,6 +98,15 @@ async def test_promotions_are_refused_with_the_field_and_the_reason(cmp) -> None
     assert r.status_code == 403
 
 
+async def test_a_promotion_whose_end_has_passed_is_refused_naming_valid_until(cmp) -> None:
+    """No round could offer it: accepted, it would sit on the list as if members were offered it."""
+    past = {"valid_from": (T0 - timedelta(days=30)).isoformat(), "valid_until": (T0 - timedelta(days=1)).isoformat()}
+    r = await cmp.client.post("/v1/promotions", json={"title": "x", "sku": MILK, "amount_off": "1", **past}, headers=cmp.marketing())
+    assert r.status_code == 422 and r.json()["detail"].startswith("valid_until: "), r.text
+    assert (await cmp.client.get("/v1/promotions", headers=cmp.marketing())).json() == []
+    await promote(cmp, title="x", sku=MILK, amount_off="1")  # one still in force is taken
+
+
 async def test_with_nothing_on_the_promotion_list_there_is_no_round(cmp) -> None:
     await member(cmp, "m1")
     r = await cmp.client.post("/v1/offer-lists", headers=cmp.marketing())

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
 
 from campaigns.domain import messages
 from campaigns.domain.campaigns import Budget, CampaignIn, State, budgeted, move
@@ -68,6 +69,35 @@ def test_a_templates_parameters_are_what_it_renders_in_every_language_and_subjec
     assert campaign_template_params("vip_welcome") == {"manager_name", "manager_phone", "store_name"}
     assert campaign_template_params("signin_code") is None  # a one-time template: never a campaign's
     assert campaign_template_params("../coupon_offer") is None
+
+
+@pytest.mark.parametrize("value", ["", "   "])
+def test_a_blank_message_parameter_is_refused_naming_it(value: str) -> None:
+    """A campaign's own `offer` wins over its coupon's name in every member's SMS: a blank one is
+    refused when the campaign is created, not sent to the whole segment as a hole in the text."""
+    def spec(offer: str) -> dict:
+        return {"name": "x", "kind": "one_off", "segment_id": "s", "coupon_template_id": "t",
+                "message": {"template": "coupon_offer", "params": {"offer": offer}}}
+    with pytest.raises(ValidationError) as refused:
+        CampaignIn.model_validate(spec(value))
+    assert [(e["loc"], e["msg"]) for e in refused.value.errors()] == [(("message", "params", "offer"), "Value error, must not be blank")]
+    message = CampaignIn.model_validate(spec("  满100减20 ")).message
+    assert message is not None and message.params == {"offer": "满100减20"}
+
+
+@pytest.mark.parametrize("spec", [
+    {"kind": "one_off", "segment_id": "s", "coupon_template_id": "t"},
+    {"kind": "one_off", "segment_id": "s", "message": {"template": "coupon_offer", "params": {"offer": "满100减20"}}},
+    {"kind": "triggered", "trigger": "vip_welcome", "coupon_template_id": "t", "message": {"template": "vip_welcome"}},
+])
+def test_a_coupon_or_an_offer_is_marketing_and_cannot_be_sent_as_a_service(spec: dict) -> None:
+    """`marketing: false` skips marketing consent and the SMS opt-out line: a coupon offered that
+    way would reach the members who refused marketing."""
+    with pytest.raises(ValueError, match="marketing: "):
+        CampaignIn.model_validate({"name": "x", "marketing": False, **spec})
+    assert CampaignIn.model_validate({"name": "x", **spec}).marketing
+    tip = {"name": "x", "kind": "one_off", "segment_id": "s", "message": {"template": "service_tip", "params": {"tip": "t"}}}
+    assert not CampaignIn.model_validate({**tip, "marketing": False}).marketing  # a service tip may be a service
 
 
 COMPENSATION = {"name": "赔付", "kind": "triggered", "trigger": "complaint_compensation", "coupon_template_id": "t-1"}

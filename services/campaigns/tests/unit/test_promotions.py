@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from campaigns.domain.coupons import Kind
+from campaigns.domain.coupons import Basket, BasketLine, Kind, discount_of
 from campaigns.domain.promotions import PromotionIn, coupon_spec, own_price
 
 pytestmark = pytest.mark.unit
@@ -44,6 +44,16 @@ def test_the_members_own_price_is_what_they_last_paid_less_the_promotion() -> No
     assert own_price(percent, Decimal("12.00")) == Decimal("9.60")
     assert own_price(percent, Decimal("40.00")) == Decimal("35.00")  # capped
     assert own_price(promotion(category="dairy", amount_off="2"), Decimal("12.00")) is None
+
+
+def test_the_own_price_of_a_percent_promotion_is_what_the_till_then_charges() -> None:
+    """10% of 20.55 is 2.055: the till's percent coupon takes 2.05 off (down to the fen), so the
+    member pays 18.50, and their list must say 18.50, not 18.49."""
+    percent = promotion(sku="A", percent_off="10", max_discount="50.00")
+    line = BasketLine("A", "condiment", Decimal("20.55"), Decimal("20.55"))
+    basket = Basket("S001", "retail", START, (line,), ("S001", "T1"), UTC, START)
+    taken = discount_of(coupon_spec(percent, START, START + timedelta(days=14)), Decimal("20.55"), basket)
+    assert own_price(percent, Decimal("20.55")) == Decimal("20.55") - taken == Decimal("18.50")
 
 
 def test_an_offer_is_a_coupon_limited_to_its_item_for_the_round_within_the_promotion() -> None:

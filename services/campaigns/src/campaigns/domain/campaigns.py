@@ -67,12 +67,18 @@ def coupon_params(template_name: str) -> dict[str, str]:
 
 COUPON_PARAMS = frozenset(coupon_params(""))
 
+# The sender's templates that offer something (a coupon, a list of discounted items): marketing
+# whatever a campaign calls itself.
+OFFER_TEMPLATES = frozenset({"coupon_offer", "offer_list"})
+
 
 class Message(Body):
     """What the sender is asked to send to each member reached (the messages issue delivers it)."""
 
     template: Text = Field(min_length=1, max_length=64, description="The sender's template name")
-    params: dict[str, Text] = Field(default_factory=dict, max_length=20)
+    # Each value is rendered into every member's text, and a campaign's own `offer` wins over its
+    # coupon's name: a blank one would send "A  coupon is waiting in your member wallet" to the whole segment.
+    params: dict[str, NonBlankText] = Field(default_factory=dict, max_length=20)
 
 
 class Budget(Body):
@@ -132,6 +138,12 @@ class CampaignIn(Body):
             raise ValueError("trigger: a triggered campaign needs one")
         if self.trigger is Trigger.COMPLAINT_COMPENSATION:
             self._owed()
+        elif not self.marketing and (self.coupon_template_id is not None
+                                     or (self.message is not None and self.message.template in OFFER_TEMPLATES)):
+            # A service campaign needs no marketing consent and its SMS carry no opt-out line: a
+            # coupon or an offer sent that way would reach the members who said no to marketing.
+            raise ValueError("marketing: a campaign that gives a coupon or an offer is marketing and reaches only members "
+                             "who agreed to it; only a complaint's compensation, which is owed, is a service")
         if self.coupon_template_id is None and self.message is None:
             raise ValueError("coupon_template_id: a campaign gives a coupon, a message or both")
         if self.budget is not None and self.coupon_template_id is None:

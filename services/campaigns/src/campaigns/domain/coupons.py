@@ -343,6 +343,13 @@ def eligible_amount(spec: TemplateSpec, basket: Basket) -> Decimal:
     )
 
 
+def percent_off(amount: Decimal, percent: Decimal, cap: Decimal | None) -> Decimal:
+    """`percent` of `amount`, down to the fen and at most `cap`: what a percent coupon takes off at
+    the till, and so what a member's own price on their offer list is worked out with."""
+    off = (amount * percent / 100).quantize(CENT, rounding=ROUND_DOWN)
+    return off if cap is None else min(off, cap)
+
+
 def discount_of(spec: TemplateSpec, eligible: Decimal, basket: Basket) -> Decimal:
     """The discount the template gives on `eligible`, before checks of state, time and caps."""
     match spec.kind:
@@ -351,7 +358,7 @@ def discount_of(spec: TemplateSpec, eligible: Decimal, basket: Basket) -> Decima
             off = spec.amount
         case Kind.PERCENT_OFF:
             assert spec.percent is not None and spec.max_discount is not None
-            off = min((eligible * spec.percent / 100).quantize(CENT, rounding=ROUND_DOWN), spec.max_discount)
+            off = percent_off(eligible, spec.percent, spec.max_discount)
         case Kind.THRESHOLD:
             assert spec.amount is not None and spec.threshold is not None
             times = int(eligible // spec.threshold) if spec.repeat else int(eligible >= spec.threshold)

@@ -8,19 +8,18 @@ less the discount (the regular price when they never bought it). Pure: no I/O.
 """
 
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field, model_validator
 
-from campaigns.domain.coupons import Caps, Kind, Limits, Stacking, TemplateSpec, Validity
+from campaigns.domain.coupons import Caps, Kind, Limits, Stacking, TemplateSpec, Validity, percent_off
 from shared.bodies import Body
 from shared.money import Money
 from shared.text import NonBlankText, Text
 from shared.zones import Moment
 
 CENT = Decimal("0.01")
-HUNDRED = Decimal(100)
 # Each offer of a list is a coupon of its own; a member may use all of them in one sale.
 MAX_OFFERS_PER_SALE = 20
 
@@ -87,10 +86,9 @@ def own_price(p: PromotionIn, paid_last: Decimal | None) -> Decimal | None:
     if p.amount_off is not None:
         return max(CENT, usual - p.amount_off)
     assert p.percent_off is not None
-    off = (usual * p.percent_off / HUNDRED).quantize(CENT, ROUND_HALF_UP)
-    if p.max_discount is not None:
-        off = min(off, p.max_discount)
-    return max(CENT, usual - off)
+    # The till's rule for the offer's coupon (rounded down to the fen), so the price the member is
+    # shown is the one they pay.
+    return max(CENT, usual - percent_off(usual, p.percent_off, p.max_discount))
 
 
 def coupon_spec(p: PromotionIn, starts: datetime, ends: datetime) -> TemplateSpec:

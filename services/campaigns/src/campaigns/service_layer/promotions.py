@@ -8,13 +8,19 @@ from sqlmodel import col, select
 
 from campaigns.adapters.tables import PromotionRow
 from campaigns.domain.promotions import PromotionIn
-from shared.errors import NotFound
+from shared.errors import Invalid, NotFound
 from shared.unit_of_work import UnitOfWork
 
 
 async def create(uow: UnitOfWork, spec: PromotionIn, by: str) -> PromotionRow:
+    now = uow.now()
+    if spec.valid_until <= now:
+        # No round would ever offer it (a round takes what is in force when it is built): listed, it
+        # would look to marketing as if it were on the members' lists. Coupon templates refuse
+        # their passed dates alike (`templates.ensure_usable`).
+        raise Invalid("valid_until", f"{spec.valid_until:%Y-%m-%dT%H:%M%z} has passed: no offer list could ever carry this promotion")
     row = PromotionRow(id=str(uuid.uuid4()), item=spec.item, spec=spec.model_dump(mode="json"),
-                       valid_from=spec.valid_from, valid_until=spec.valid_until, created_by=by, created_at=uow.now())
+                       valid_from=spec.valid_from, valid_until=spec.valid_until, created_by=by, created_at=now)
     uow.session.add(row)
     return row
 

@@ -6,7 +6,7 @@ from sqlalchemy import delete
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from campaigns.adapters.tables import MemberCardRow
+from campaigns.adapters.tables import CustomerRow, MemberCardRow
 from shared.consumer import Delivery
 from shared.db import insert_many
 from shared.events import contracts as c
@@ -20,6 +20,17 @@ async def member_of_card(session: AsyncSession, card_no: str | None) -> str | No
         return None
     row = await session.get(MemberCardRow, card_no)
     return row.member_id if row is not None else None
+
+
+async def channel_of(session: AsyncSession, member_id: str | None, given: str) -> str:
+    """The channel a basket is judged in (a coupon limited to `partner` customers, those the
+    decoration company referred): the card holder's own, as members keeps it (points prices their
+    gifts by it too); a till knows only the card, and a sale carries no channel at all. Without a
+    known card (or before members told us the channel), what the till said."""
+    if member_id is None:
+        return given
+    row = await session.get(CustomerRow, member_id)
+    return row.channel if row is not None and row.channel else given
 
 
 async def on_member_registered(uow: UnitOfWork, delivery: Delivery) -> None:

@@ -23,7 +23,7 @@ from campaigns.domain.coupons import (
     evaluate,
     messages,
 )
-from campaigns.service_layer.coupons.cards import member_of_card
+from campaigns.service_layer.coupons.cards import channel_of, member_of_card
 from campaigns.service_layer.coupons.counters import (
     campaign_key,
     counted_takes,
@@ -201,7 +201,7 @@ async def validate(uow: UnitOfWork, request: TillRequest) -> list[Verdict]:
     """What each code would take off the basket now, with the member's personal offers; changes nothing."""
     member = await member_of_card(uow.session, request.card_no)
     added = await _personal_offers(uow.session, member, request)
-    request = replace(request, codes=[*request.codes, *added])
+    request = replace(request, codes=[*request.codes, *added], channel=await channel_of(uow.session, member, request.channel))
     return _shown(await _validate(uow, request, member), added)
 
 
@@ -225,7 +225,8 @@ async def reserve(uow: UnitOfWork, request: TillRequest, ttl: timedelta) -> list
     session = uow.session
     member = await member_of_card(session, request.card_no)
     added = await _personal_offers(session, member, request)
-    return _shown(await _reserve(uow, replace(request, codes=[*request.codes, *added]), member, ttl), added)
+    request = replace(request, codes=[*request.codes, *added], channel=await channel_of(session, member, request.channel))
+    return _shown(await _reserve(uow, request, member, ttl), added)
 
 
 async def _reserve(uow: UnitOfWork, request: TillRequest, member: str | None, ttl: timedelta) -> list[Verdict]:
