@@ -59,6 +59,22 @@ async def test_a_late_sale_earns_by_the_rules_of_its_own_time(pts, env) -> None:
     assert await pts.balance("late1") == 100 + 200
 
 
+async def test_a_rule_from_a_moment_just_past_starts_now_so_sales_of_those_minutes_keep_one_version(clocked, env) -> None:
+    pts, clock = clocked
+    now = clock.now
+    booked = pts.sale("skew1", "100.00", at=now - timedelta(minutes=1))
+    await pts.apply(booked)
+    # An admin's screen a few minutes slow: within the tolerance, but the start is the server's now.
+    r = await pts.client.post("/v1/earning-rules", json=rule(now - timedelta(minutes=3), points_per_yuan="2"),
+                              headers=env.auth(Role.ADMIN))
+    assert r.status_code == 201, r.text
+    assert datetime.fromisoformat(r.json()["effective_from"]) == now
+    # A sale of the same minute arriving later (a till's backlog) earns as the one booked already.
+    late = pts.sale("skew1", "100.00", at=now - timedelta(seconds=30))
+    await pts.apply(late, pts.sale("skew1", "100.00", at=now + timedelta(seconds=1)))
+    assert await pts.balance("skew1") == 100 + 100 + 200
+
+
 async def test_preview_tells_a_till_what_a_basket_earns_and_books_nothing(pts, env) -> None:
     await pts.apply(pts.registered("p1", channel="partner", card_no="8800000099999"))
     r = await pts.client.post("/v1/earning-rules", json=rule(datetime.now(UTC), channel_rates={"partner": "1.5"},

@@ -99,6 +99,19 @@ def test_a_discount_is_spread_over_the_lines_so_an_excluded_category_stays_exclu
     assert earning.eligible_amount == Decimal("100.00")
 
 
+@pytest.mark.parametrize(("rate", "pairs", "discount", "expected"), [
+    # 100 eligible x 40/120 paid x 3 a yuan = 100 exactly; the paid share rounded first gave 99.
+    ("3", [("grain", "100.00"), ("tobacco", "20.00")], "80.00", 100),
+    ("1.8", [("grain", "5.00"), ("tobacco", "10.00")], "5.00", 6),  # 5 x 10/15 x 1.8 = 6
+    ("0.6", [("grain", "15.00"), ("tobacco", "30.00")], "5.00", 8),  # 15 x 40/45 x 0.6 = 8
+])
+def test_a_discounted_sale_whose_points_come_out_whole_earns_every_one_of_them(
+    rate: str, pairs: list[tuple[str, str]], discount: str, expected: int
+) -> None:
+    rule = EarningRule(version=2, effective_from=T0, points_per_yuan=Decimal(rate), category_multipliers={"tobacco": Decimal(0)})
+    assert earn_paid(rule, pairs, discount).points == expected
+
+
 def test_the_minimum_sale_amount_is_checked_against_what_was_paid() -> None:
     rule = EarningRule(version=2, effective_from=T0, min_sale_amount=Decimal("50.00"))
     assert earn_paid(rule, [("grain", "60.00")], "10.00").points == 50

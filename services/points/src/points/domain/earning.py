@@ -92,8 +92,11 @@ def earn_for_sale(
     paid = total - discount
     if paid < rule.min_sale_amount:
         return Earning(0, eligible, rate, rule.version, below_minimum=True)
-    earning_base = eligible * paid / total if discount and total > 0 else eligible
-    points = int((earning_base * rate).to_integral_value(rounding=ROUND_DOWN))
+    # The paid share is divided out last: a quotient rounded to 28 digits first and multiplied by
+    # the rate after could fall just short of a whole point (100 yuan eligible, 40 of 120 paid, 3 a
+    # yuan: 33.33...33 x 3 = 99.99...99 earned 99, not 100).
+    earned = eligible * rate * paid / total if discount and total > 0 else eligible * rate
+    points = int(earned.to_integral_value(rounding=ROUND_DOWN))
     if points > POINTS_MAX:
         return Earning(POINTS_MAX, eligible, rate, rule.version, capped=True)
     return Earning(points, eligible, rate, rule.version)

@@ -51,13 +51,18 @@ async def add_rule(body: EarningRuleIn, uow: UowDep, grant: Annotated[Grant, All
             [{"type": "value_error", "loc": ("body", "effective_from"), "input": None,
               "msg": "must not be in the past: sales already booked keep the rules they were booked with"}]
         )
+    # "From now" sent by a screen whose clock is a little behind starts now, not minutes ago: the
+    # sales of those minutes booked already keep the old version, so a start in the past would
+    # price the rest of them (a backlog, a late till) by the new one, and the list would show a
+    # version in force over sales it never priced.
+    effective_from = max(body.effective_from, now)
     multipliers = dict(body.category_multipliers)
     multipliers.update({category: Decimal(0) for category in body.excluded_categories})
     # Versions are numbered in turn: two rules added at once would otherwise both take the next.
     await take_advisory_locks(uow.session, advisory_lock(RULE_VERSIONS))
     latest = (await uow.session.exec(select(func.max(EarningRuleRow.version)))).one() or 0
     rule = EarningRule(
-        version=latest + 1, effective_from=body.effective_from, points_per_yuan=body.points_per_yuan,
+        version=latest + 1, effective_from=effective_from, points_per_yuan=body.points_per_yuan,
         channel_rates=dict(body.channel_rates.items()), store_rates=body.store_rates, category_multipliers=multipliers,
         min_sale_amount=body.min_sale_amount,
     )
