@@ -16,6 +16,7 @@ from shared import consumer, outbox  # noqa: F401  (their tables belong to every
 from shared.events.envelope import Envelope
 from shared.events.registry import STORE_CHANGED
 from shared.migrations import service_metadata, upgrade
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -74,3 +75,37 @@ async def test_the_gateway_announces_once_the_stores_it_kept_before_stores_were_
     data = [Envelope.model_validate_json(envelope).data for *_, envelope in rows]
     assert [(d["store_id"], d["name"], d["city"], d["active"]) for d in data] == [
         ("S001", "城东大卖场", "杭州", True), ("S002", "翠苑社区超市", "", False)]
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_the_index_of_processed_event_times_is_built_while_the_consumer_goes_on_writing(database_factory) -> None:
+    # By then the table holds a row for every event the service ever consumed: a plain CREATE INDEX
+    # would hold every consumer write for as long as it waits and builds.
+    migrations = Path(import_module("points").__file__).parent / "migrations"
+    url = await database_factory("points", empty=True)
+    await asyncio.to_thread(upgrade, migrations, url, "0011")
+    engine = create_async_engine(url)
+    row = "INSERT INTO processed_events (event_id, event_type, processed_at) VALUES (:id, 't', now())"
+    try:
+        async with engine.connect() as applying:  # a consumer's batch, open while the migration starts
+            await applying.execute(text(row), {"id": "e1"})
+            migration = asyncio.create_task(asyncio.to_thread(upgrade, migrations, url))
+
+            async def building() -> bool:
+                async with engine.connect() as conn:
+                    return bool((await conn.execute(text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE query ILIKE 'CREATE INDEX%processed_at%'"
+                        " AND wait_event_type = 'Lock'"))).scalar_one())
+
+            await eventually(building, timeout=30, what="the index build waits for the open batch")
+            async with engine.begin() as next_batch:  # the next batch is not held behind the build
+                await next_batch.execute(text("SET LOCAL lock_timeout = '3s'"))
+                await next_batch.execute(text(row), {"id": "e2"})
+            await applying.commit()
+            await migration
+        async with engine.connect() as conn:
+            indexes = (await conn.execute(text(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'processed_events'"))).scalars().all()
+    finally:
+        await engine.dispose()
+    assert "ix_processed_events_processed_at" in indexes

@@ -95,7 +95,15 @@ def drop_messaging_tables() -> None:
 
 
 def index_processed_events_time() -> None:
-    """`processed_at` indexed, for `shared.consumer.forget_processed_events`."""
+    """`processed_at` indexed, for `shared.consumer.forget_processed_events`. On PostgreSQL built
+    CONCURRENTLY, outside the migration's transaction: by the time this runs the table holds a row
+    for every event the service ever consumed, and a plain CREATE INDEX would stop its consumer's
+    writes for as long as the build takes."""
+    if op.get_context().dialect.name == "postgresql":
+        with op.get_context().autocommit_block():
+            op.create_index("ix_processed_events_processed_at", "processed_events", ["processed_at"],
+                            postgresql_concurrently=True)
+        return
     op.create_index("ix_processed_events_processed_at", "processed_events", ["processed_at"])
 
 
