@@ -9,6 +9,7 @@ from shared.consumer import BatchHandler, Delivery, Handler, in_turn
 from shared.events.registry import (
     BIRTHDAY_UPCOMING,
     CAMPAIGN_NOTIFICATION_REQUESTED,
+    CAMPAIGN_NOTIFICATION_REQUESTED_V1,
     COMPLAINT_RESOLVED,
     CONSENT_CHANGED,
     CONSENT_CHANGED_V2,
@@ -81,6 +82,7 @@ def batch_handlers(settings: Settings, clock: Clock) -> dict[str, BatchHandler]:
         PERSONALISATION_CHANGED: facts,
         # A launch asks for a message per treated member: the sender takes them in a batch at a time.
         CAMPAIGN_NOTIFICATION_REQUESTED: messages.on_campaign_notifications_requested,
+        CAMPAIGN_NOTIFICATION_REQUESTED_V1: messages.on_campaign_notifications_requested,  # those still on the topic
         # offers: the read model takes each sale or return in as before, the item history a batch
         # at a time (these replace the single handlers above for these types)
         PURCHASE_ATTRIBUTED: _each_then(segments.on_purchase_attributed, item_history.on_purchases_attributed),

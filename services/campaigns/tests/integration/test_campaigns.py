@@ -417,14 +417,20 @@ async def test_an_occasion_announced_again_counts_neither_group_twice(cmp) -> No
 
 
 async def test_marketing_consent_decides_who_a_marketing_campaign_reaches(cmp) -> None:
-    await seed(cmp, 3)
+    audience = await seed(cmp, 3)
+    # Service tips are a consent of their own: m-quiet agreed to them, not to marketing.
+    await cmp.apply(consent("m-quiet", "service_tips_sms", True), consent(audience[0], "service_tips_sms", True))
     rule = {"field": "community", "op": "in", "value": ["C1"]}
     seg = await segment(cmp, rule)
     marketing = await campaign(cmp, kind="one_off", segment_id=seg, message=TIP, control_share="0")
     service = await campaign(cmp, kind="one_off", segment_id=seg, message=TIP, control_share="0",
                              marketing=False)
     assert (await act(cmp, marketing["id"], "launch"))["treatment_size"] == 4  # m-quiet gave no consent
-    assert (await act(cmp, service["id"], "launch"))["treatment_size"] == 5
+    # A service message reaches those who agreed to service tips, and asks the sender to check again.
+    assert (await act(cmp, service["id"], "launch"))["treatment_size"] == 2
+    asked = {(m["member_id"], m["requires_consent"]) for m in await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED)
+             if m["campaign_id"] == service["id"]}
+    assert asked == {("m-quiet", "service_tips_sms"), (audience[0], "service_tips_sms")}
 
 
 async def test_a_personalised_one_off_campaign_leaves_out_who_opted_out_and_a_store_wide_one_does_not(cmp) -> None:

@@ -18,7 +18,11 @@ from campaigns.service_layer import messages
 from shared.auth import Role
 from shared.events import contracts as c
 from shared.events.envelope import Envelope, new_event
-from shared.events.registry import CAMPAIGN_NOTIFICATION_REQUESTED, NOTIFICATION_REQUESTED
+from shared.events.registry import (
+    CAMPAIGN_NOTIFICATION_REQUESTED,
+    CAMPAIGN_NOTIFICATION_REQUESTED_V1,
+    NOTIFICATION_REQUESTED,
+)
 from tests.support.audience import T0, consent, erased, registered
 
 pytestmark = pytest.mark.integration
@@ -148,6 +152,30 @@ async def test_marketing_needs_consent_on_its_channel_service_messages_their_own
     (yes,) = await rows(cmp, "m-yes")
     assert (yes.status, yes.reason) == ("cancelled", "no marketing_sms consent")
     assert [e["member_id"] for e in await outbox(cmp)] == ["m-tips-yes"]
+
+
+def campaign_tip(member_id: str, *, version: int = 2) -> Envelope:
+    """A service campaign's message request: v2 requires the service tips consent, v1 (still on the
+    topic from before) could name none."""
+    model = c.CampaignNotificationRequestedV2 if version == 2 else c.CampaignNotificationRequestedV1
+    data = model(
+        notification_id=str(uuid.uuid4()), member_id=member_id, campaign_id="camp-tips", occasion="once",
+        template="service_tip", channel="sms", params={"tip": "本周六延长营业至22点"},
+        requires_consent="service_tips_sms" if version == 2 else None, requested_at=T0,  # type: ignore[arg-type]
+    )
+    kind = CAMPAIGN_NOTIFICATION_REQUESTED if version == 2 else CAMPAIGN_NOTIFICATION_REQUESTED_V1
+    return new_event(kind, data, source="crm/campaigns", subject=member_id)
+
+
+async def test_a_service_campaigns_message_needs_the_service_tips_consent_and_a_v1_request_still_goes(cmp) -> None:
+    await cmp.apply(registered("m-tips"), registered("m-tips-yes"), consent("m-tips-yes", "service_tips_sms", True),
+                    registered("m-old"))
+    await cmp.apply(campaign_tip("m-tips"), campaign_tip("m-tips-yes"), campaign_tip("m-old", version=1))
+    (tips,), (tips_yes,), (old,) = await rows(cmp, "m-tips"), await rows(cmp, "m-tips-yes"), await rows(cmp, "m-old")
+    assert (tips.status, tips.reason) == ("cancelled", "no service_tips_sms consent")
+    # A service message: no opt-out line, and not marketing for the weekly cap.
+    assert tips_yes.status == "queued" and tips_yes.text == f"{SIGN}温馨提示：本周六延长营业至22点" and not tips_yes.marketing
+    assert old.status == "queued" and not old.marketing and old.requires_consent is None
 
 
 async def test_the_weekly_cap_cancels_marketing_beyond_it_and_service_messages_are_not_counted(cmp) -> None:

@@ -100,6 +100,15 @@ def test_a_coupon_or_an_offer_is_marketing_and_cannot_be_sent_as_a_service(spec:
     assert not CampaignIn.model_validate({**tip, "marketing": False}).marketing  # a service tip may be a service
 
 
+def test_a_service_message_goes_by_sms_to_those_who_agreed_to_service_tips() -> None:
+    tip = {"name": "x", "kind": "one_off", "segment_id": "s", "message": {"template": "service_tip", "params": {"tip": "t"}},
+           "marketing": False}
+    with pytest.raises(ValueError, match="channel: a service message goes by SMS"):
+        CampaignIn.model_validate({**tip, "channel": "email"})
+    assert CampaignIn.model_validate({**tip, "channel": "email", "marketing": True}).channel == "email"
+    assert CampaignIn.model_validate({**COMPENSATION, "channel": "email"}).channel == "email"  # owed: no consent to go by
+
+
 COMPENSATION = {"name": "赔付", "kind": "triggered", "trigger": "complaint_compensation", "coupon_template_id": "t-1"}
 
 

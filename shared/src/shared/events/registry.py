@@ -103,7 +103,8 @@ COUPON_REVERSED = "crm.campaigns.coupon_reversed.v1"
 # campaigns: campaigns and the messages they ask for
 CAMPAIGN_LAUNCHED = "crm.campaigns.campaign_launched.v1"
 CAMPAIGN_ENDED = "crm.campaigns.campaign_ended.v1"
-CAMPAIGN_NOTIFICATION_REQUESTED = "crm.campaigns.notification_requested.v1"
+CAMPAIGN_NOTIFICATION_REQUESTED_V1 = "crm.campaigns.notification_requested.v1"  # read, no longer written
+CAMPAIGN_NOTIFICATION_REQUESTED = "crm.campaigns.notification_requested.v2"
 # gateway: the chain's stores
 STORE_CHANGED = "crm.gateway.store_changed.v1"
 
@@ -143,7 +144,8 @@ REGISTRY = EventRegistry(
         EventSpec(COUPON_REVERSED, Topics.CAMPAIGNS, c.CouponReversedV1),
         EventSpec(CAMPAIGN_LAUNCHED, Topics.CAMPAIGNS, c.CampaignLaunchedV1),
         EventSpec(CAMPAIGN_ENDED, Topics.CAMPAIGNS, c.CampaignEndedV1),
-        EventSpec(CAMPAIGN_NOTIFICATION_REQUESTED, Topics.CAMPAIGNS, c.CampaignNotificationRequestedV1),
+        EventSpec(CAMPAIGN_NOTIFICATION_REQUESTED_V1, Topics.CAMPAIGNS, c.CampaignNotificationRequestedV1),
+        EventSpec(CAMPAIGN_NOTIFICATION_REQUESTED, Topics.CAMPAIGNS, c.CampaignNotificationRequestedV2),
         EventSpec(STORE_CHANGED, Topics.GATEWAY, c.StoreChangedV1),
     ]
 )

@@ -144,6 +144,11 @@ class CampaignIn(Body):
             # coupon or an offer sent that way would reach the members who said no to marketing.
             raise ValueError("marketing: a campaign that gives a coupon or an offer is marketing and reaches only members "
                              "who agreed to it; only a complaint's compensation, which is owed, is a service")
+        elif not self.marketing and self.channel == "email":
+            # A service message goes to the members who agreed to service tips, a consent given
+            # for SMS only: by e-mail there would be nobody's consent to go by.
+            raise ValueError("channel: a service message goes by SMS to the members who agreed to service tips; "
+                             "by e-mail a campaign is marketing")
         if self.coupon_template_id is None and self.message is None:
             raise ValueError("coupon_template_id: a campaign gives a coupon, a message or both")
         if self.budget is not None and self.coupon_template_id is None:

@@ -125,6 +125,22 @@ def _marketing(row: CampaignRow) -> bool:
     return row.marketing and row.trigger != Trigger.COMPLAINT_COMPENSATION.value
 
 
+AudienceConsent = Literal["sms", "email", "service_tips_sms"]
+RequiredConsent = Literal["marketing_sms", "marketing_email", "service_tips_sms"]
+
+
+def _consent(row: CampaignRow) -> tuple[AudienceConsent | None, RequiredConsent | None]:
+    """The consent that lets the campaign reach a member (the audience's read-model column) and
+    that its messages require again at send time: marketing on the channel for marketing; the
+    service tips a member agreed to for any other service message (by SMS: a service campaign by
+    e-mail is refused when drafted); none for a complaint's compensation, which is owed."""
+    if _marketing(row):
+        return row.channel, "marketing_sms" if row.channel == "sms" else "marketing_email"  # type: ignore[return-value]
+    if row.trigger == Trigger.COMPLAINT_COMPENSATION.value:
+        return None, None
+    return "service_tips_sms", "service_tips_sms"
+
+
 def _issuing_template(row: CampaignRow) -> str | None:
     """The template the campaign's coupons are issued from: its budget's own, or the one chosen."""
     return row.budget_template_id or row.coupon_template_id
@@ -173,7 +189,7 @@ async def launch(uow: UnitOfWork, campaign_id: str) -> CampaignRow:
 
 async def _split(uow: UnitOfWork, row: CampaignRow, rule: SegmentRule | None, now: datetime) -> tuple[list[str], list[str]]:
     """The one-off audience now, as (treated, held out)."""
-    consent: Literal["sms", "email"] | None = row.channel if row.marketing else None  # type: ignore[assignment]
+    consent, _ = _consent(row)
     members = await segments.audience(uow, rule, now, consent=consent, personalised=row.personalised)
     held_out = [m for m in members if in_control(row.id, m, row.control_share)]
     return [m for m in members if not in_control(row.id, m, row.control_share)], held_out
@@ -304,12 +320,11 @@ async def _reach(
     if row.message is not None:
         given = {**(coupon_params((await get_template(uow.session, template_id)).name) if template_id else {}),
                  **row.message.get("params", {}), **params}
-        purpose: Literal["marketing_sms", "marketing_email"] | None = (
-            "marketing_sms" if row.channel == "sms" else "marketing_email") if _marketing(row) else None
-        def request(member_id: str) -> tuple[c.CampaignNotificationRequestedV1, str, str]:
+        _, purpose = _consent(row)
+        def request(member_id: str) -> tuple[c.CampaignNotificationRequestedV2, str, str]:
             notification_id = derived_event_id(SERVICE, "campaign_message", row.id, member_id, occasion)
             assert row.message is not None
-            return c.CampaignNotificationRequestedV1(
+            return c.CampaignNotificationRequestedV2(
                 notification_id=notification_id, member_id=member_id, campaign_id=row.id, occasion=occasion,
                 template=row.message["template"], channel=row.channel,  # type: ignore[arg-type]
                 params=given, coupon_id=coupon_of.get(member_id),
@@ -359,7 +374,7 @@ async def _trigger(
     any), consent rule and personalisation take them in."""
     for row in await _running(uow, trigger):
         rule = SegmentRule.from_json(row.segment_rule) if row.segment_rule is not None else None
-        consent: Literal["sms", "email"] | None = row.channel if row.marketing else None  # type: ignore[assignment]
+        consent, _ = _consent(row)
         if not await segments.audience(uow, rule, uow.now(), consent=consent, among=[member_id],
                                        personalised=row.personalised):
             continue

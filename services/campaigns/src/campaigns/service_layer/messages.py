@@ -210,16 +210,17 @@ async def on_feedback_notification_requested(uow: UnitOfWork, delivery: Delivery
 
 async def on_campaign_notifications_requested(uow: UnitOfWork, deliveries: list[Delivery]) -> None:
     """Campaigns' own requests (service_layer/campaigns.py `_reach`), taken in a batch at a time
-    (a launch asks for one per treated member): marketing when they require marketing consent,
-    service messages (a compensation, `marketing: false`) when not."""
+    (a launch asks for one per treated member), v1 and v2 alike: marketing when they require
+    marketing consent, service messages (`marketing: false`: service tips, a compensation) when not."""
     await request(uow, [_campaign_request(cast(c.CampaignNotificationRequestedV1, d.payload)) for d in deliveries])
 
 
 def _campaign_request(data: c.CampaignNotificationRequestedV1) -> Request:
+    # v1 named marketing consent alone (a service message required none); v2 also service tips.
     return Request(
         member_id=data.member_id, source=data.campaign_id, occasion=data.occasion, campaign_id=data.campaign_id,
         notification_id=data.notification_id, channel=data.channel, template=data.template, params=dict(data.params),
-        marketing=data.requires_consent is not None, requires_consent=data.requires_consent,
+        marketing=data.requires_consent in ("marketing_sms", "marketing_email"), requires_consent=data.requires_consent,
     )
 
 

@@ -381,7 +381,7 @@ class Preview:
     sample: list[SampleCustomer]
 
 
-def _matching(rule: SegmentRule, now: datetime, consent: Literal["sms", "email"] | None = None) -> Any:
+def _matching(rule: SegmentRule, now: datetime, consent: Literal["sms", "email", "service_tips_sms"] | None = None) -> Any:
     conditions = [CUSTOMERS.c.erased_at.is_(None), where(rule, READ_MODEL, now)]
     if consent is not None:
         conditions.append(CUSTOMERS.c[f"consent_{consent}"].is_(True))
@@ -403,11 +403,11 @@ async def preview(uow: UnitOfWork, rule: SegmentRule, now: datetime, *, sample_s
 
 
 async def audience(
-    uow: UnitOfWork, rule: SegmentRule | None, now: datetime, *, consent: Literal["sms", "email"] | None = None,
+    uow: UnitOfWork, rule: SegmentRule | None, now: datetime, *, consent: Literal["sms", "email", "service_tips_sms"] | None = None,
     among: list[str] | None = None, personalised: bool = False,
 ) -> list[str]:
     """The member ids a rule selects now (erased customers never; with `consent`, only those who
-    agreed to marketing on that channel; when `personalised`, not those who opted out of
+    agreed to marketing on that channel, or to service tips; when `personalised`, not those who opted out of
     personalised offers), ordered by id: one query, for a campaign to freeze.
     `among` narrows it to given members (a trigger asking about one); no rule selects everyone."""
     conditions = _matching(rule, now, consent) if rule is not None else [CUSTOMERS.c.erased_at.is_(None)]

@@ -100,3 +100,11 @@ class CampaignNotificationRequestedV1(Contract):
     # A marketing message needs the member's marketing consent on the channel at send time too.
     requires_consent: Literal["marketing_sms", "marketing_email"] | None = None
     requested_at: AwareDatetime
+
+
+class CampaignNotificationRequestedV2(CampaignNotificationRequestedV1):
+    """v1, whose `requires_consent` could name marketing only, so a service campaign's message
+    required nothing: v2 names `service_tips_sms` for it, the consent members give to service
+    tips, which the sender checks at send time as it does marketing's."""
+
+    requires_consent: Literal["marketing_sms", "marketing_email", "service_tips_sms"] | None = None  # type: ignore[assignment]
