@@ -1,8 +1,9 @@
 """The gateway as its identity tests drive it: on a clock the test moves, with two active stores
 (tills and desks are bound to one), and an admin who enrolls clients and manages staff."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,3 +36,23 @@ async def gateway_with_stores(env: TestEnv, database_url: str, clock: MovableClo
             r = await client.put(f"/api/v1/stores/{store}", json={"name": f"store {store}"}, headers=env.auth(Role.ADMIN))
             assert r.status_code == 200, r.text
         yield client
+
+
+@asynccontextmanager
+async def members_answering(
+    gateway: httpx.AsyncClient, answer: Callable[[httpx.Request], httpx.Response],
+) -> AsyncIterator[list[httpx.Request]]:
+    """The gateway's members service replaced by `answer` while inside; the requests that reach it."""
+    received: list[httpx.Request] = []
+
+    def recording(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return answer(request)
+
+    wired = gateway.app.state.downstream  # type: ignore[attr-defined]
+    async with httpx.AsyncClient(transport=httpx.MockTransport(recording), base_url="http://members") as stand_in:
+        gateway.app.state.downstream = replace(wired, members=stand_in)  # type: ignore[attr-defined]
+        try:
+            yield received
+        finally:
+            gateway.app.state.downstream = wired  # type: ignore[attr-defined]  # closed by the gateway's own shutdown

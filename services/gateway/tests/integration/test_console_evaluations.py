@@ -3,7 +3,6 @@ in its field go to members together, so switching the kind and pressing Show ran
 that kind, and a period members could not read is refused naming the form's own field."""
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -11,7 +10,7 @@ import httpx
 import pytest
 
 from tests.support.console import logged_in
-from tests.support.identity import MovableClock, gateway_with_stores
+from tests.support.identity import MovableClock, gateway_with_stores, members_answering
 from tests.support.platform import TestEnv
 
 pytestmark = pytest.mark.integration
@@ -26,18 +25,12 @@ async def gateway(env: TestEnv, database_factory):
 @pytest.fixture
 async def members(gateway: httpx.AsyncClient) -> AsyncIterator[list[httpx.Request]]:
     """Members answering an evaluation with no managers; records what reaches it."""
-    received: list[httpx.Request] = []
-
     def answer(request: httpx.Request) -> httpx.Response:
-        received.append(request)
         period = request.url.params.get("month") or request.url.params.get("quarter")
         return httpx.Response(200, json={"period": period, "stores": {}})
 
-    wired = gateway.app.state.downstream
-    async with httpx.AsyncClient(transport=httpx.MockTransport(answer), base_url="http://members") as stand_in:
-        gateway.app.state.downstream = replace(wired, members=stand_in)
+    async with members_answering(gateway, answer) as received:
         yield received
-        gateway.app.state.downstream = wired
 
 
 def _today() -> tuple[int, int]:

@@ -15,7 +15,7 @@ from gateway.main import create_app
 from shared.auth import Role
 from tests.support.console import logged_in
 from tests.support.factories import sale_body
-from tests.support.identity import MovableClock, admin, gateway_with_stores
+from tests.support.identity import MovableClock, admin, gateway_with_stores, members_answering
 from tests.support.platform import TestEnv, service
 
 pytestmark = pytest.mark.integration
@@ -32,17 +32,11 @@ async def gateway(env: TestEnv, database_factory):
 @pytest.fixture
 async def members(gateway: httpx.AsyncClient) -> AsyncIterator[list[httpx.Request]]:
     """Members as it answers a report of a store without sales: zeros. Records what reaches it."""
-    received: list[httpx.Request] = []
-
     def answer(request: httpx.Request) -> httpx.Response:
-        received.append(request)
         return httpx.Response(200, json={"items": [], "total": 0, "limit": 200, "offset": 0, "filters": {}})
 
-    wired = gateway.app.state.downstream
-    async with httpx.AsyncClient(transport=httpx.MockTransport(answer), base_url="http://members") as stand_in:
-        gateway.app.state.downstream = replace(wired, members=stand_in)
+    async with members_answering(gateway, answer) as received:
         yield received
-        gateway.app.state.downstream = wired  # closed by the gateway's own shutdown
 
 
 @pytest.mark.parametrize("level", LEVELS)
@@ -167,13 +161,8 @@ async def test_the_printed_information_base_names_the_store_members_answered_for
         return httpx.Response(200, json={"items": [], "total": 0, "limit": 200, "offset": 0, "filters": {"store_id": "S001"}})
 
     await logged_in(gateway, env, "wang.sm", "store_manager", store_id="S001")
-    wired = gateway.app.state.downstream
-    async with httpx.AsyncClient(transport=httpx.MockTransport(answer), base_url="http://members") as stand_in:
-        gateway.app.state.downstream = replace(wired, members=stand_in)
-        try:
-            page = await gateway.get("/console/infobase")
-        finally:
-            gateway.app.state.downstream = wired
+    async with members_answering(gateway, answer):
+        page = await gateway.get("/console/infobase")
     assert page.status_code == 200, page.text
     printed = page.text.split('<p class="print-only">')[1].split("</p>")[0]
     assert printed.startswith("门店: S001") and "全部门店" not in printed, printed
