@@ -39,10 +39,11 @@ async def gateway_with_stores(env: TestEnv, database_url: str, clock: MovableClo
 
 
 @asynccontextmanager
-async def members_answering(
-    gateway: httpx.AsyncClient, answer: Callable[[httpx.Request], httpx.Response],
+async def answering(
+    gateway: httpx.AsyncClient, service: str, answer: Callable[[httpx.Request], httpx.Response],
 ) -> AsyncIterator[list[httpx.Request]]:
-    """The gateway's members service replaced by `answer` while inside; the requests that reach it."""
+    """The gateway's downstream `service` (members, points, feedback, campaigns) replaced by `answer`
+    while inside; the requests that reach it."""
     received: list[httpx.Request] = []
 
     def recording(request: httpx.Request) -> httpx.Response:
@@ -50,8 +51,8 @@ async def members_answering(
         return answer(request)
 
     wired = gateway.app.state.downstream  # type: ignore[attr-defined]
-    async with httpx.AsyncClient(transport=httpx.MockTransport(recording), base_url="http://members") as stand_in:
-        gateway.app.state.downstream = replace(wired, members=stand_in)  # type: ignore[attr-defined]
+    async with httpx.AsyncClient(transport=httpx.MockTransport(recording), base_url=f"http://{service}") as stand_in:
+        gateway.app.state.downstream = replace(wired, **{service: stand_in})  # type: ignore[attr-defined]
         try:
             yield received
         finally:

@@ -2,13 +2,12 @@
 the customers is told which figures are the whole chain's."""
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 import httpx
 import pytest
 
 from tests.support.console import logged_in
-from tests.support.identity import MovableClock, gateway_with_stores
+from tests.support.identity import MovableClock, answering, gateway_with_stores
 from tests.support.platform import TestEnv
 
 pytestmark = pytest.mark.integration
@@ -36,11 +35,8 @@ async def members(gateway: httpx.AsyncClient) -> AsyncIterator[None]:
             return httpx.Response(200, json={"recency": {}, "frequency": {}, "monetary": {}, "cells": []})
         return httpx.Response(200, json={"total": 0, "items": []})
 
-    wired = gateway.app.state.downstream
-    async with httpx.AsyncClient(transport=httpx.MockTransport(answer), base_url="http://members") as stand_in:
-        gateway.app.state.downstream = replace(wired, members=stand_in)
+    async with answering(gateway, "members", answer):
         yield
-        gateway.app.state.downstream = wired
 
 
 async def test_a_store_managers_curve_counts_the_top_fifth_as_the_run_and_the_chains_share_says_so(

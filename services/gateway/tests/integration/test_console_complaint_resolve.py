@@ -3,14 +3,13 @@ a slow answer, a colleague a moment earlier): the person is shown the complaint 
 not feedback's refusal that the compensation was granted already; a complaint that is open again
 (reopened after its compensation) still gets the refusal, since nothing resolved it."""
 
-from dataclasses import replace
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.support.console import csrf_of, logged_in
-from tests.support.identity import MovableClock, gateway_with_stores
+from tests.support.identity import MovableClock, answering, gateway_with_stores
 from tests.support.platform import TestEnv
 
 pytestmark = pytest.mark.integration
@@ -38,15 +37,12 @@ async def resolve_twice_with(gateway: httpx.AsyncClient, env: TestEnv, status_no
         return httpx.Response(200, json=complaint(status_now))
 
     await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
-    wired = gateway.app.state.downstream
-    async with httpx.AsyncClient(transport=httpx.MockTransport(feedback), base_url="http://feedback") as stand_in:
-        gateway.app.state.downstream = replace(wired, feedback=stand_in)
+    async with answering(gateway, "feedback", feedback):
         form = await gateway.get("/console/complaints/c-1")
         answer = await gateway.post("/console/complaints/c-1/resolve",
                                     data={"csrf": csrf_of(form.text), "note": "已处理", "points": "100", "coupon_value": ""})
         if answer.status_code == 303:
             answer = await gateway.get(answer.headers["location"])
-        gateway.app.state.downstream = wired
     return answer
 
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.support.console import logged_in
-from tests.support.identity import MovableClock, gateway_with_stores, members_answering
+from tests.support.identity import MovableClock, answering, gateway_with_stores
 from tests.support.platform import TestEnv
 
 pytestmark = pytest.mark.integration
@@ -29,7 +29,7 @@ async def members(gateway: httpx.AsyncClient) -> AsyncIterator[list[httpx.Reques
         period = request.url.params.get("month") or request.url.params.get("quarter")
         return httpx.Response(200, json={"period": period, "stores": {}})
 
-    async with members_answering(gateway, answer) as received:
+    async with answering(gateway, "members", answer) as received:
         yield received
 
 

@@ -2,7 +2,6 @@
 basket's discounts on: points are earned on what is paid."""
 
 import json
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -12,6 +11,7 @@ from gateway.config import Settings
 from gateway.main import create_app
 from shared.auth import Role
 from tests.support.factories import line
+from tests.support.identity import answering
 from tests.support.platform import TestEnv, service
 
 pytestmark = pytest.mark.integration
@@ -40,22 +40,17 @@ async def test_the_baskets_discounts_reach_points_checked_as_a_sales_are(gateway
         sent.append(json.loads(request.content))
         return httpx.Response(200, json={"points": 69})
 
-    wired = gateway.app.state.downstream
-    async with httpx.AsyncClient(transport=httpx.MockTransport(points), base_url="http://points") as stand_in:
-        gateway.app.state.downstream = replace(wired, points=stand_in)
-        try:
-            pos = env.auth(Role.POS, store_id="S001")
-            basket = {"store_id": "S001", "lines": [line()], "coupons": ["K7QM2XWD9P"],
-                      "discounts": [{"code": "K7QM2XWD9P", "amount": "10.00"}, {"amount": "0.80", "label": "会员价"}]}
-            r = await gateway.post("/pos/v1/points/preview", json=basket, headers=pos)
-            assert r.status_code == 200, r.text
-            assert sent[0]["discount"] == "10.80" and sent[0]["lines"][0]["amount"] == "79.80"
-            stray = {**basket, "coupons": []}  # a coupon's discount without the coupon, as a sale refuses it
-            r = await gateway.post("/pos/v1/points/preview", json=stray, headers=pos)
-            assert r.status_code == 422 and "not among the sale's coupons" in r.text
-            assert len(sent) == 1
-        finally:
-            gateway.app.state.downstream = wired
+    async with answering(gateway, "points", points):
+        pos = env.auth(Role.POS, store_id="S001")
+        basket = {"store_id": "S001", "lines": [line()], "coupons": ["K7QM2XWD9P"],
+                  "discounts": [{"code": "K7QM2XWD9P", "amount": "10.00"}, {"amount": "0.80", "label": "会员价"}]}
+        r = await gateway.post("/pos/v1/points/preview", json=basket, headers=pos)
+        assert r.status_code == 200, r.text
+        assert sent[0]["discount"] == "10.80" and sent[0]["lines"][0]["amount"] == "79.80"
+        stray = {**basket, "coupons": []}  # a coupon's discount without the coupon, as a sale refuses it
+        r = await gateway.post("/pos/v1/points/preview", json=stray, headers=pos)
+        assert r.status_code == 422 and "not among the sale's coupons" in r.text
+        assert len(sent) == 1
 
 
 async def test_a_basket_dated_beyond_the_clock_skew_is_422_as_its_sale_would_be(gateway, env: TestEnv) -> None:
@@ -67,24 +62,19 @@ async def test_a_basket_dated_beyond_the_clock_skew_is_422_as_its_sale_would_be(
         sent.append(json.loads(request.content))
         return httpx.Response(200, json={"points": 79})
 
-    wired = gateway.app.state.downstream
-    async with httpx.AsyncClient(transport=httpx.MockTransport(points), base_url="http://points") as stand_in:
-        gateway.app.state.downstream = replace(wired, points=stand_in)
-        try:
-            pos = env.auth(Role.POS, store_id="S001")
-            skew = timedelta(seconds=gateway.app.state.settings.clock_skew_s)
-            ahead = {"store_id": "S001", "lines": [line()], "occurred_at": (datetime.now(UTC) + skew + timedelta(days=1)).isoformat()}
-            r = await gateway.post("/pos/v1/points/preview", json=ahead, headers=pos)
-            assert r.status_code == 422, r.text
-            [error] = r.json()["detail"]
-            assert error["loc"] == ["body", "occurred_at"] and "in the future beyond the allowed clock skew" in error["msg"]
-            assert sent == []
-            a_little = {**ahead, "occurred_at": (datetime.now(UTC) + skew / 2).isoformat()}
-            r = await gateway.post("/pos/v1/points/preview", json=a_little, headers=pos)
-            assert r.status_code == 200, r.text
-            assert len(sent) == 1
-        finally:
-            gateway.app.state.downstream = wired
+    async with answering(gateway, "points", points):
+        pos = env.auth(Role.POS, store_id="S001")
+        skew = timedelta(seconds=gateway.app.state.settings.clock_skew_s)
+        ahead = {"store_id": "S001", "lines": [line()], "occurred_at": (datetime.now(UTC) + skew + timedelta(days=1)).isoformat()}
+        r = await gateway.post("/pos/v1/points/preview", json=ahead, headers=pos)
+        assert r.status_code == 422, r.text
+        [error] = r.json()["detail"]
+        assert error["loc"] == ["body", "occurred_at"] and "in the future beyond the allowed clock skew" in error["msg"]
+        assert sent == []
+        a_little = {**ahead, "occurred_at": (datetime.now(UTC) + skew / 2).isoformat()}
+        r = await gateway.post("/pos/v1/points/preview", json=a_little, headers=pos)
+        assert r.status_code == 200, r.text
+        assert len(sent) == 1
 
 
 @pytest.mark.parametrize(("failure", "status", "said"), [
@@ -96,12 +86,7 @@ async def test_points_away_is_503_and_points_too_slow_504(gateway, env: TestEnv,
     def points(request: httpx.Request) -> httpx.Response:
         raise failure
 
-    wired = gateway.app.state.downstream
-    async with httpx.AsyncClient(transport=httpx.MockTransport(points), base_url="http://points") as stand_in:
-        gateway.app.state.downstream = replace(wired, points=stand_in)
-        try:
-            r = await gateway.post("/pos/v1/points/preview", json={"store_id": "S001", "lines": [line()]},
-                                   headers=env.auth(Role.POS, store_id="S001"))
-        finally:
-            gateway.app.state.downstream = wired
+    async with answering(gateway, "points", points):
+        r = await gateway.post("/pos/v1/points/preview", json={"store_id": "S001", "lines": [line()]},
+                               headers=env.auth(Role.POS, store_id="S001"))
     assert (r.status_code, r.json()["detail"]) == (status, said)

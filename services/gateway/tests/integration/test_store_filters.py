@@ -15,7 +15,7 @@ from gateway.main import create_app
 from shared.auth import Role
 from tests.support.console import logged_in
 from tests.support.factories import sale_body
-from tests.support.identity import MovableClock, admin, gateway_with_stores, members_answering
+from tests.support.identity import MovableClock, admin, answering, gateway_with_stores
 from tests.support.platform import TestEnv, service
 
 pytestmark = pytest.mark.integration
@@ -35,7 +35,7 @@ async def members(gateway: httpx.AsyncClient) -> AsyncIterator[list[httpx.Reques
     def answer(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"items": [], "total": 0, "limit": 200, "offset": 0, "filters": {}})
 
-    async with members_answering(gateway, answer) as received:
+    async with answering(gateway, "members", answer) as received:
         yield received
 
 
@@ -161,7 +161,7 @@ async def test_the_printed_information_base_names_the_store_members_answered_for
         return httpx.Response(200, json={"items": [], "total": 0, "limit": 200, "offset": 0, "filters": {"store_id": "S001"}})
 
     await logged_in(gateway, env, "wang.sm", "store_manager", store_id="S001")
-    async with members_answering(gateway, answer):
+    async with answering(gateway, "members", answer):
         page = await gateway.get("/console/infobase")
     assert page.status_code == 200, page.text
     printed = page.text.split('<p class="print-only">')[1].split("</p>")[0]
