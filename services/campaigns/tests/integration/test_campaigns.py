@@ -146,6 +146,9 @@ async def test_results_count_what_was_paid_and_kept_after_discounts_and_returns(
     await cmp.apply(whole, half, ret(whole, [("grain", "150.00")], at=cmp.clock.now), ret(half, [("oil", "75.00")], at=cmp.clock.now))
     res = (await cmp.client.get(f"/v1/campaigns/{made['id']}/results", headers=cmp.marketing())).json()
     assert res["treatment"]["spend_per_member"] == "32.50"  # (0.00 + 65.00) / 2
+    # A sale returned whole is no visit, and its customer no buyer: what the campaign made them
+    # buy and keep is what it measures.
+    assert (res["treatment"]["buyers"], res["treatment"]["visits_per_member"]) == (1, "0.50")
     # The read model's lifetime spend follows the same rule: only m-001 has 65.00 to show.
     assert (await cmp.preview({"field": "lifetime_spend", "op": "gte", "value": "65.00"}))["size"] == 1
     assert (await cmp.preview({"field": "lifetime_spend", "op": "gt", "value": "65.00"}))["size"] == 0

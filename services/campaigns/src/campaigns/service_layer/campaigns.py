@@ -548,10 +548,13 @@ async def results(uow: UnitOfWork, campaign_id: str) -> Results:
         # for each. A member's group is drawn from the campaign and the member alone, so it is one.
         reached = (core_select(MEMBERS.c.member_id, MEMBERS.c.control, func.min(MEMBERS.c.reached_at).label("since"))
                    .where(MEMBERS.c.campaign_id == campaign_id).group_by(MEMBERS.c.member_id, MEMBERS.c.control).subquery())
+        # A sale returned in full is no visit (nor makes a buyer), as it is no last purchase in
+        # the segments' attributes: a campaign that only sent goods back to the shelf did nothing.
+        net = segments.net_paid(PURCHASES)
         spent = await uow.session.exec(  # type: ignore[call-overload]
             core_select(reached.c.member_id, reached.c.control,
-                        type_coerce(func.coalesce(func.sum(segments.net_paid(PURCHASES)), 0), MoneyColumn()),
-                        func.count(PURCHASES.c.sale_event_id))
+                        type_coerce(func.coalesce(func.sum(net), 0), MoneyColumn()),
+                        func.count(PURCHASES.c.sale_event_id).filter(net > 0))
             .select_from(reached.join(PURCHASES, PURCHASES.c.member_id == reached.c.member_id))
             .where(PURCHASES.c.occurred_at >= start, PURCHASES.c.occurred_at >= reached.c.since, PURCHASES.c.occurred_at <= end)
             .group_by(reached.c.member_id, reached.c.control)
