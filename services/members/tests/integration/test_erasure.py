@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
-from members.adapters.tables import HouseholdRow, MemberRow, PurchaseRow
+from members.adapters.tables import HouseholdRow, MemberRow, PurchaseRow, RegistrationRequestRow
+from members.adapters.tables.core import RetiredCardRow
 from members.adapters.tables.staff import TrackingRecordRow
 from members.service_layer import erasure
 from members.service_layer.consents import has_consent
@@ -201,3 +202,40 @@ async def test_the_same_erasure_asked_for_at_once_is_done_once(members, env) -> 
     assert sorted(r.status_code for r in answers) == [200] + [409] * 4, [r.text for r in answers]
     assert all("already erased" in r.json()["detail"] for r in answers if r.status_code == 409)
     assert len(await outbox(members, ERASED)) == 1
+
+
+async def test_the_registration_request_goes_with_the_erasure(members, env) -> None:
+    """The Idempotency-Key record holds a digest of the whole form (name, phone, address...) next to
+    the member id: it goes, and a retry under the key no longer answers the erased member."""
+    body, headers = member_body(name="周芷若", phone="13612340011"), {**desk(env), "Idempotency-Key": "reg-erased-01"}
+    first = await members.post("/v1/members", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    m = first.json()
+    assert await row_of(members, RegistrationRequestRow, RegistrationRequestRow.member_id == m["id"])
+    assert (await erase(members, env.auth(Role.MEMBER, member_id=m["id"]), m["id"])).status_code == 200
+    assert await row_of(members, RegistrationRequestRow, RegistrationRequestRow.member_id == m["id"]) == []
+    again = await members.post("/v1/members", json=body, headers=headers)
+    assert again.json()["id"] != m["id"], again.text
+
+
+async def test_the_retired_cards_of_an_erased_member_lead_back_to_nobody(members, env) -> None:
+    """Their card now and the one they lost stay retired (never issued again) without their id, nor
+    the member as who retired it (they erased themself), nor the erasure's exact time."""
+    m = await register(members, env, card_no="8800000066666")
+    r = await members.post(f"/v1/members/{m['id']}/card-replacement", headers=desk(env),
+                           json={"replaces": "8800000066666", "reason": "lost", "card_no": "8800000077777"})
+    assert r.status_code == 201, r.text
+    erased = await erase(members, env.auth(Role.MEMBER, member_id=m["id"]), m["id"])
+    assert erased.status_code == 200, erased.text
+    erased_at = datetime.fromisoformat(erased.json()["erased_at"])
+    rows = {row.card_no: row for row in await row_of(
+        members, RetiredCardRow, col(RetiredCardRow.card_no).in_(["8800000066666", "8800000077777"]))}
+    assert set(rows) == {"8800000066666", "8800000077777"}
+    assert rows["8800000077777"].retired_by == "erasure", rows["8800000077777"]
+    assert rows["8800000077777"].retired_at == erased_at.replace(hour=0, minute=0, second=0, microsecond=0)
+    for row in rows.values():
+        assert row.member_id is None and m["id"] not in (row.retired_by, row.member_id), row
+        assert row.retired_at == row.retired_at.replace(hour=0, minute=0, second=0, microsecond=0), row
+    for card in rows:  # still never issued again
+        r = await members.post("/v1/members", json=member_body(card_no=card), headers=desk(env))
+        assert r.status_code == 409 and "retired" in r.json()["detail"], r.text

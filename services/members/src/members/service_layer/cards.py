@@ -9,9 +9,10 @@ A replacement names the card it replaces, so a form sent twice replaces once: th
 that card retired from this member and answers the member as the first left them.
 """
 
+from datetime import datetime
 from enum import StrEnum
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from members.adapters.tables import MemberRow
 from members.adapters.tables.core import RetiredCardRow
@@ -77,10 +78,26 @@ async def ensure_issuable(uow: UnitOfWork, card_no: str) -> None:
         raise CardConflict(RETIRED_CARD)
 
 
-def retire_erased(uow: UnitOfWork, card_no: str, principal: Principal) -> None:
-    """An erased member's card: retired without a member, so it leads back to nobody."""
-    uow.session.add(RetiredCardRow(card_no=card_no, member_id=None, reason=RetiredBecause.ERASED.value,
-                                   retired_by=principal.subject, retired_at=uow.now()))
+# Who retires an erased member's card: not the caller, who is the member themself when they erase
+# their own data (`privacy_erasure` keeps who asked).
+ERASURE = "erasure"
+
+
+def _day_of(moment: datetime) -> datetime:
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+async def retire_erased(uow: UnitOfWork, member: MemberRow, now: datetime) -> None:
+    """An erased member's cards stay retired but lead back to nobody: their card now is retired
+    without a member, by `erasure`, and the cards retired from them before (lost, damaged) lose the
+    member; each keeps the day alone (an exact time would join it to `privacy_erasure`, or to the
+    access log's row of the replacement)."""
+    earlier = (await uow.session.exec(select(RetiredCardRow).where(col(RetiredCardRow.member_id) == member.id))).all()
+    for row in earlier:  # a card or two, replaced at the desk
+        row.member_id, row.retired_at = None, _day_of(row.retired_at)
+        uow.session.add(row)
+    uow.session.add(RetiredCardRow(card_no=member.card_no, member_id=None, reason=RetiredBecause.ERASED.value,
+                                   retired_by=ERASURE, retired_at=_day_of(now)))
 
 
 async def _unused_number(uow: UnitOfWork) -> str:

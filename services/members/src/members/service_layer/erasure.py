@@ -3,7 +3,8 @@
 The member row keeps its id, community, tier and spend, and purchases and returns keep their
 amounts, so community rankings and analytics totals do not change; everything that identifies the
 person is removed or replaced: name, phone and its digest, e-mail, birthday, address, card number,
-the household's address, the card and phone digest on their sales, and tracking notes. Consents in
+the household's address, the card and phone digest on their sales, tracking notes, and the
+registration's Idempotency-Key record; their retired cards name nobody. Consents in
 force are withdrawn, and `MemberErasedV1` tells the other services to purge what they hold;
 `MemberSalesErasedV1` names the sales to the gateway, which keeps the card or phone digest each
 was made with.
@@ -12,10 +13,10 @@ Access-log rows stay: they hold ids and field names only and are the record of w
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import col, select
 
-from members.adapters.tables import HouseholdRow, MemberRow, PurchaseRow
+from members.adapters.tables import HouseholdRow, MemberRow, PurchaseRow, RegistrationRequestRow
 from members.adapters.tables.privacy import ErasureRow
 from members.adapters.tables.staff import TrackingRecordRow
 from members.domain.privacy import ERASED_NAME, erased_address_key, erased_card_no
@@ -60,10 +61,13 @@ async def erase_member(uow: UnitOfWork, member: MemberRow, principal: Principal,
     await session.exec(
         update(TrackingRecordRow).where(col(TrackingRecordRow.member_id) == member.id).values(contact="", notes="")
     )
+    # A registration's Idempotency-Key and its digest of the form (name, phone, address...) would
+    # tie the member to their details, and a retry under the key would answer the erased member.
+    await session.exec(delete(RegistrationRequestRow).where(col(RegistrationRequestRow.member_id) == member.id))
     member.name = ERASED_NAME
     member.phone = member.phone_hmac = member.email = member.birthday = None
     member.address = ""
-    retire_erased(uow, member.card_no, principal)
+    await retire_erased(uow, member, now)
     member.card_no = erased_card_no(member.id)
     member.gender = "unspecified"
     member.erased_at = now
