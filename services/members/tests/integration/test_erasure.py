@@ -4,6 +4,7 @@ import asyncio
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import col, select
@@ -14,6 +15,7 @@ from members.adapters.tables.staff import TrackingRecordRow
 from members.service_layer import erasure
 from members.service_layer.consents import has_consent
 from shared.auth import Role
+from shared.zones import start_of_day
 from tests.support.factories import line, member_body
 from tests.support.members import deliver_refund, deliver_sale, desk, outbox, register
 
@@ -204,6 +206,9 @@ async def test_the_same_erasure_asked_for_at_once_is_done_once(members, env) -> 
     assert len(await outbox(members, ERASED)) == 1
 
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
 async def test_the_registration_request_goes_with_the_erasure(members, env) -> None:
     """The Idempotency-Key record holds a digest of the whole form (name, phone, address...) next to
     the member id: it goes, and a retry under the key no longer answers the erased member."""
@@ -232,10 +237,11 @@ async def test_the_retired_cards_of_an_erased_member_lead_back_to_nobody(members
         members, RetiredCardRow, col(RetiredCardRow.card_no).in_(["8800000066666", "8800000077777"]))}
     assert set(rows) == {"8800000066666", "8800000077777"}
     assert rows["8800000077777"].retired_by == "erasure", rows["8800000077777"]
-    assert rows["8800000077777"].retired_at == erased_at.replace(hour=0, minute=0, second=0, microsecond=0)
+    # The day the chain's staff would name (Asia/Shanghai), not the UTC one.
+    assert rows["8800000077777"].retired_at == start_of_day(erased_at.astimezone(SHANGHAI).date(), SHANGHAI)
     for row in rows.values():
         assert row.member_id is None and m["id"] not in (row.retired_by, row.member_id), row
-        assert row.retired_at == row.retired_at.replace(hour=0, minute=0, second=0, microsecond=0), row
+        assert row.retired_at == start_of_day(row.retired_at.astimezone(SHANGHAI).date(), SHANGHAI), row
     for card in rows:  # still never issued again
         r = await members.post("/v1/members", json=member_body(card_no=card), headers=desk(env))
         assert r.status_code == 409 and "retired" in r.json()["detail"], r.text

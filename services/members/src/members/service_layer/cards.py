@@ -11,11 +11,13 @@ that card retired from this member and answers the member as the first left them
 
 from datetime import datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
 from members.adapters.tables import MemberRow
 from members.adapters.tables.core import RetiredCardRow
+from members.config import settings_of
 from members.domain.cards import new_card_no
 from members.service_layer.identity_lock import lock_for_new_identity
 from members.service_layer.profile import ProfileConflict, announce_profile
@@ -23,6 +25,7 @@ from members.service_layer.sales import attribute_waiting_sales
 from shared.auth import Principal
 from shared.errors import Conflict
 from shared.unit_of_work import UnitOfWork
+from shared.zones import start_of_day
 
 RETIRED_CARD = ("card_no: this card was retired (reported lost or damaged, or its holder's data erased) "
                 "and is never issued again; hand over another card")
@@ -83,8 +86,9 @@ async def ensure_issuable(uow: UnitOfWork, card_no: str) -> None:
 ERASURE = "erasure"
 
 
-def _day_of(moment: datetime) -> datetime:
-    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+def _day_of(moment: datetime, zone: ZoneInfo) -> datetime:
+    """The start of the chain's day `moment` falls on (the day staff would name)."""
+    return start_of_day(moment.astimezone(zone).date(), zone)
 
 
 async def retire_erased(uow: UnitOfWork, member: MemberRow, now: datetime) -> None:
@@ -92,12 +96,13 @@ async def retire_erased(uow: UnitOfWork, member: MemberRow, now: datetime) -> No
     without a member, by `erasure`, and the cards retired from them before (lost, damaged) lose the
     member; each keeps the day alone (an exact time would join it to `privacy_erasure`, or to the
     access log's row of the replacement)."""
+    zone = settings_of(uow).zone
     earlier = (await uow.session.exec(select(RetiredCardRow).where(col(RetiredCardRow.member_id) == member.id))).all()
     for row in earlier:  # a card or two, replaced at the desk
-        row.member_id, row.retired_at = None, _day_of(row.retired_at)
+        row.member_id, row.retired_at = None, _day_of(row.retired_at, zone)
         uow.session.add(row)
     uow.session.add(RetiredCardRow(card_no=member.card_no, member_id=None, reason=RetiredBecause.ERASED.value,
-                                   retired_by=ERASURE, retired_at=_day_of(now)))
+                                   retired_by=ERASURE, retired_at=_day_of(now, zone)))
 
 
 async def _unused_number(uow: UnitOfWork) -> str:
