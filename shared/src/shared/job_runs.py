@@ -85,6 +85,14 @@ async def record(session: AsyncSession, run: JobRun, replica: str, keep: int = K
         await session.exec(delete(JobRunRow).where(col(JobRunRow.job) == run.job, col(JobRunRow.id) < oldest_kept))
 
 
+async def last_scheduled(session: AsyncSession, job: str) -> datetime | None:
+    """When the job's latest scheduled run (of any replica) started; None if there is none."""
+    return (await session.exec(
+        select(JobRunRow.started_at).where(JobRunRow.job == job, JobRunRow.trigger == "schedule")
+        .order_by(col(JobRunRow.id).desc()).limit(1)
+    )).first()
+
+
 async def latest(session: AsyncSession, job: str, limit: int) -> list[dict[str, Any]]:
     """The job's latest runs on every replica, newest first, as `GET /v1/jobs` lists them."""
     rows = (await session.exec(

@@ -29,6 +29,8 @@ JobFn = Callable[[Commands, Any, datetime], Awaitable[dict[str, Any]]]
 # Runs of each job `GET /v1/jobs` lists (the operators' console): the database keeps more
 # (`job_runs.KEPT_IN_DATABASE`), of every replica.
 KEPT_RUNS = 10
+# The wait after start before a job whose interval has passed since its last scheduled run runs.
+OVERDUE_FIRST_AFTER_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -50,15 +52,35 @@ class JobRunner:
     stopping: bool = False
 
     async def run_forever(self, job: ScheduledJob) -> None:
-        # The first run waits one interval: a restarting replica must not stampede the database.
-        # A job cheap enough to run at once (the console's sampling) says so with `first_after_s`.
-        wait = job.every_s if job.first_after_s is None else job.first_after_s
+        wait = await self.first_wait(job)
         while not self.stopping:
             await asyncio.sleep(wait)
             if self.stopping:
                 return
             await self.run_once(job)
             wait = job.every_s
+
+    async def first_wait(self, job: ScheduledJob) -> float:
+        """Seconds to the first scheduled run after start. A job cheap enough to run at once (the
+        console's sampling) says so with `first_after_s`. Otherwise the interval runs on from the
+        job's latest scheduled run of any replica, as recorded in the database: a restarting
+        replica does not stampede the database, and a restart does not put the next run off by a
+        whole interval, so a daily job on a service restarted every few hours still runs daily. A
+        job overdue runs `OVERDUE_FIRST_AFTER_S` after start; one never run waits one interval."""
+        if job.first_after_s is not None:
+            return job.first_after_s
+        try:
+            async with self.commands.sessions() as session:
+                last = await job_runs.last_scheduled(session, job.name)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the database is not there yet: as if the job had just run
+            log.exception("could not read the last run of job %s", job.name)
+            return job.every_s
+        if last is None:
+            return job.every_s
+        left = job.every_s - (utc_now() - last).total_seconds()
+        return min(job.every_s, max(left, OVERDUE_FIRST_AFTER_S))
 
     async def run_once(self, job: ScheduledJob, now: datetime | None = None, trigger: str = "schedule") -> dict[str, Any]:
         as_of = now or self.clock()
