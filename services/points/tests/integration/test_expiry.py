@@ -98,3 +98,31 @@ async def test_more_points_expiring_on_one_date_than_an_event_may_carry_are_warn
     later = await expire_points(pts.app.state.commands, pts.app.state.settings, datetime(2026, 1, 2, tzinfo=UTC))
     assert (later["failed"], later["points_expired"]) == (0, 16_000_000)
     assert await pts.balance("big") == 0 == await pts.ledger_sum("big")
+
+
+async def test_points_due_again_later_the_same_day_expire_at_that_day_s_next_run(pts) -> None:
+    """A gift reserved in 2025 and cancelled on 1 January, after the night's run, gives back points
+    valid until 2025-12-31: the afternoon run expires them. It used to find that day's source
+    (`expiry:2025-12-31@2026-01-01`) booked and leave them in the balance until the next day."""
+    await pts.apply(pts.sale("x4", "1000.00", at=EARNED_2024))
+    gift = Source(ref="redemption:x4-gift")
+    async with pts.app.state.sessions() as s:
+        repo = AccountRepository(s, EARNED_2025)
+        account = await repo.lock("x4")
+        account.redeem(600, reason="gift", source=gift, at=EARNED_2025)
+        await repo.save(account)
+        await s.commit()
+    night = await expire_points(pts.app.state.commands, pts.app.state.settings, datetime(2025, 12, 31, 16, 30, tzinfo=UTC))
+    assert night["points_expired"] == 400
+    cancelled_at = datetime(2026, 1, 1, 2, tzinfo=UTC)  # 10:00 in China
+    async with pts.app.state.sessions() as s:
+        repo = AccountRepository(s, cancelled_at)
+        account = await repo.lock("x4")
+        account.cancel_redeem(600, reason="gift not collected", source=gift, at=cancelled_at)
+        await repo.save(account)
+        await s.commit()
+    afternoon = await expire_points(pts.app.state.commands, pts.app.state.settings, datetime(2026, 1, 1, 6, 30, tzinfo=UTC))
+    assert (afternoon["points_expired"], afternoon["expiry_entries"]) == (600, 1)
+    again = await expire_points(pts.app.state.commands, pts.app.state.settings, datetime(2026, 1, 1, 12, 30, tzinfo=UTC))
+    assert again["points_expired"] == 0
+    assert await pts.balance("x4") == 0 == await pts.ledger_sum("x4")

@@ -156,3 +156,17 @@ async def test_a_return_before_its_sale_s_points_expired_takes_everything_back_a
     await expire_points(pts.app.state.commands, pts.app.state.settings, datetime(2025, 12, 20, tzinfo=UTC))  # warns only
     await pts.apply(pts.ret(old, "800.00"))
     assert await pts.balance("r10") == 200
+
+
+async def test_a_return_takes_back_its_own_sale_s_points_not_older_ones_about_to_expire(pts) -> None:
+    """100 points of 2024 end on 2025-12-31; a sale on 2025-12-20 earns 100 valid until 2026-12-31 and
+    comes back the next day. What is left are the 2024 points, and they expire at the new year: the
+    return took back the new sale's points, not the oldest ones (which left the new ones standing a
+    year longer, a free extension of points about to expire)."""
+    await pts.apply(pts.sale("r11", "100.00", at=EARNED_2024))
+    late = pts.sale("r11", "100.00", at=datetime(2025, 12, 20, 4, tzinfo=UTC))
+    await pts.apply(late, pts.ret(late, "100.00", refund="R11", at=datetime(2025, 12, 21, 4, tzinfo=UTC)))
+    assert await pts.balance("r11") == 100
+    expired = await expire_points(pts.app.state.commands, pts.app.state.settings, AFTER_EXPIRY)
+    assert expired["points_expired"] == 100
+    assert await pts.balance("r11") == 0 == await pts.ledger_sum("r11")

@@ -139,3 +139,19 @@ def test_points_a_cancelled_redemption_gave_back_keep_their_sale_when_they_expir
     back = LedgerEntry(EntryType.CANCEL_REDEEM, 400, 0, "r", "redemption:x", None, at(2025, 5, 2))
     entries = [sale_earn("S001/A", 1_000, at(2024, 6, 1)), redeem, back, e(EntryType.EXPIRE, -1_000, at(2026, 1, 1))]
     assert expired_from(entries, "sale:S001/A", POLICY, CN) == 1_000
+
+
+def test_a_return_takes_its_own_sale_s_lot_first() -> None:
+    # Old points about to expire stay about to expire when a newer sale comes back.
+    entries = [
+        sale_earn("S001/A", 100, at(2024, 6, 1)),      # valid until 2025-12-31
+        sale_earn("S001/B", 300, at(2025, 12, 20)),    # valid until 2026-12-31
+        LedgerEntry(EntryType.REVERSE, -120, 280, "return S001/R1 of sale S001/B", "return:S001/R1", None,
+                    at(2025, 12, 21), reverses="sale:S001/B"),
+    ]
+    lots = open_lots(entries, POLICY, CN)
+    assert [(lot.expires_on, lot.remaining) for lot in lots] == [(date(2025, 12, 31), 100), (date(2026, 12, 31), 180)]
+    # More than its sale's lot holds (some of it was spent): the rest from the oldest, as any debit.
+    more = [*entries[:2], LedgerEntry(EntryType.REDEEM, -250, 150, "gift", "redemption:g", None, at(2025, 12, 20)),
+            LedgerEntry(EntryType.REVERSE, -300, -150, "r", "return:S001/R2", None, at(2025, 12, 21), reverses="sale:S001/B")]
+    assert open_lots(more, POLICY, CN) == []

@@ -114,7 +114,7 @@ class AccountRepository:
                 {
                     "member_id": a.member_id, "entry_type": e.entry_type.value, "points": e.points,
                     "balance_after": e.balance_after, "reason": e.reason[:200], "source_ref": e.source_ref,
-                    "source_event_id": e.source_event_id, "staff_id": e.staff_id, "job_id": e.job_id,
+                    "source_event_id": e.source_event_id, "staff_id": e.staff_id, "job_id": e.job_id, "reverses": e.reverses,
                     "occurred_at": e.occurred_at, "booked_at": now,
                 }
                 for a in changed

@@ -6,6 +6,10 @@ Every credit (earn, bonus, positive adjustment) is a lot that expires at the end
 first, a redemption those still valid on its day; a debit larger than all open lots (a return after spending) leaves a deficit that the next
 credits pay off first. What remains of a lot on its expiry date expires.
 
+A return takes back its own sale's points first (the reversal's `reverses`), then the oldest: taking
+the oldest first, buying goods and returning them the next day swapped points about to expire for
+the new sale's, valid a year longer, and the expiry job expired nothing at the new year.
+
 A cancelled redemption gives back the very points it took, with the expiry dates they had: were it
 a new lot, reserving a gift and cancelling it would make points about to expire (or expired and
 not yet taken by the job) valid for another year.
@@ -110,7 +114,10 @@ def _in_order_of_use(lots: list[Lot], debit: LedgerEntry, tz: tzinfo) -> list[Lo
     """The lots a debit takes from, in order: the earliest expiry first; but a redemption spends
     only points still valid on its day (past ones cannot buy a gift), so it takes those first and
     leaves the overdue ones for the expiry job. Were it to take them, points the job should expire
-    would stay in the balance as valid ones. A return or an expiry takes the oldest, overdue or not."""
+    would stay in the balance as valid ones. A return takes its own sale's lots first, then, as an
+    expiry, the oldest, overdue or not."""
+    if debit.entry_type is EntryType.REVERSE and debit.reverses:
+        return [lot for lot in lots if lot.origin == debit.reverses] + [lot for lot in lots if lot.origin != debit.reverses]
     if debit.entry_type is not EntryType.REDEEM:
         return lots
     day = debit.occurred_at.astimezone(tz).date()

@@ -49,6 +49,9 @@ class LedgerEntry:
     occurred_at: datetime
     staff_id: str | None = None
     job_id: str | None = None
+    # A reversal's: the credit it takes back (`sale:<store>/<txn>`), whose points it takes first
+    # (`domain.expiry`).
+    reverses: str | None = None
 
 
 @dataclass
@@ -68,11 +71,12 @@ class PointsAccount:
             raise ValueError("earned points cannot be negative")
         return self._book(EntryType.EARN, points, reason, source, at)
 
-    def reverse(self, points: int, *, reason: str, source: Source, at: datetime) -> LedgerEntry:
-        """Takes back points a returned sale earned, even below zero (they may be spent already)."""
+    def reverse(self, points: int, *, reason: str, source: Source, at: datetime, reverses: str | None = None) -> LedgerEntry:
+        """Takes back points a returned sale earned, even below zero (they may be spent already).
+        `reverses`: the sale's credit (`sale:<store>/<txn>`)."""
         if points < 0:
             raise ValueError("reversed points are given as a positive number")
-        return self._book(EntryType.REVERSE, -points, reason, source, at)
+        return self._book(EntryType.REVERSE, -points, reason, source, at, reverses)
 
     def check_can_redeem(self, points: int, overdue: int = 0) -> None:
         """`overdue`: points of the balance past their last valid day that the expiry job has not
@@ -120,14 +124,16 @@ class PointsAccount:
     def has_booked(self, kind: EntryType, source_ref: str) -> bool:
         return (kind, source_ref) in self.booked_sources
 
-    def _book(self, kind: EntryType, points: int, reason: str, source: Source, at: datetime) -> LedgerEntry:
+    def _book(
+        self, kind: EntryType, points: int, reason: str, source: Source, at: datetime, reverses: str | None = None
+    ) -> LedgerEntry:
         if not reason.strip():
             raise ValueError("every ledger entry needs a reason")
         if (kind, source.ref) in self.booked_sources:
             raise AlreadyBooked(f"{kind} for {source.ref} is already in the ledger")
         self.balance += points
         entry = LedgerEntry(
-            kind, points, self.balance, reason, source.ref, source.event_id, at, source.staff_id, source.job_id
+            kind, points, self.balance, reason, source.ref, source.event_id, at, source.staff_id, source.job_id, reverses
         )
         self.booked_sources.add((kind, source.ref))
         self.new_entries.append(entry)

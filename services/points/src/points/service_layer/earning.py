@@ -190,7 +190,7 @@ def _reverse(
         log.info("return %s of sale %s: %d of the %d points the goods earned taken back; %d of the sale's had expired",
                  source.ref, earned.sale_ref, points, goods_earned, expired)
         reason += f" (the goods earned {goods_earned}; {expired} of the sale's points had already expired)"
-    account.reverse(points, reason=reason[:200], source=source, at=ret.occurred_at)
+    account.reverse(points, reason=reason[:200], source=source, at=ret.occurred_at, reverses=f"sale:{earned.sale_ref}")
     earned.returned_eligible = min(earned.eligible_amount, earned.returned_eligible + returned).quantize(CENT)
     earned.reversed_points += points
 

@@ -1,11 +1,13 @@
 """The expiry job: expires what is due and warns members ahead of time.
 
-Safe to run twice and on several replicas: an expiry entry's source is `expiry:<date>@<run day>`
-(unique in the ledger) and the replayed ledger already shows expired lots as consumed; a warning
+Safe to run twice and on several replicas: the replayed ledger, read under the account's lock,
+already shows expired lots as consumed; an expiry entry's source is `expiry:<date>@<run day>`
+(unique in the ledger; `#2`... for the same date due again later that day); a warning
 is recorded per member and expiry date (unique), and its event id is derived from both.
 """
 
 import logging
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -15,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from points.adapters.repository import AccountRepository
 from points.adapters.tables import AccountRow, ExpiryWarningRow, LedgerRow, table_of
 from points.domain.expiry import ExpiryPolicy, due, open_lots, overdue, upcoming
-from points.domain.model import EntryType, LedgerEntry, Source
+from points.domain.model import EntryType, LedgerEntry, PointsAccount, Source
 from shared.commands import Commands, derived_event_id
 from shared.db import insert_into
 from shared.events import contracts as c
@@ -41,10 +43,26 @@ async def _candidates(session: AsyncSession, policy: ExpiryPolicy, zone: ZoneInf
     return list((await session.exec(query)).all())
 
 
+# A reversal's reason as `service_layer.earning` writes it: "return <store>/<refund> of sale <store>/<txn>...".
+_REVERSAL_REASON = re.compile(r"return \S+ of sale (\S+)")
+
+
+def _reverses(row: LedgerRow) -> str | None:
+    """The sale a reversal takes back: its column, or for one booked before the column (migration
+    0013) its reason, which names the sale (unless cut at 200 characters: then the oldest first)."""
+    if row.entry_type != EntryType.REVERSE.value:
+        return None
+    if row.reverses:
+        return row.reverses
+    found = _REVERSAL_REASON.match(row.reason)
+    return f"sale:{found.group(1)}" if found else None
+
+
 async def member_entries(session: AsyncSession, member_id: str) -> list[LedgerEntry]:
     rows = (await session.exec(select(LedgerRow).where(LedgerRow.member_id == member_id).order_by(col(LedgerRow.id)))).all()
     return [
-        LedgerEntry(EntryType(r.entry_type), r.points, r.balance_after, r.reason, r.source_ref, r.source_event_id, r.occurred_at)
+        LedgerEntry(EntryType(r.entry_type), r.points, r.balance_after, r.reason, r.source_ref, r.source_event_id, r.occurred_at,
+                    reverses=_reverses(r))
         for r in rows
     ]
 
@@ -75,6 +93,18 @@ async def run_expiry(commands: Commands, policy: ExpiryPolicy, zone: ZoneInfo, n
     return summary
 
 
+def _expiry_ref(account: PointsAccount, expires_on: date, today: date) -> str:
+    """The source of an expiry: `expiry:<valid until>@<run day>`, and `#2`, `#3`... for points of
+    that date due again the same day (given back by a cancelled redemption, earned by a late sale
+    of an earlier year) after a run took the first. What is due comes from the replayed ledger,
+    under the account's lock, so a rerun finds nothing left to book: the suffix cannot repeat one."""
+    ref = f"expiry:{expires_on.isoformat()}@{today.isoformat()}"
+    n = 1
+    while account.has_booked(EntryType.EXPIRE, ref if n == 1 else f"{ref}#{n}"):
+        n += 1
+    return ref if n == 1 else f"{ref}#{n}"
+
+
 async def _expire_member(
     uow: UnitOfWork, member_id: str, policy: ExpiryPolicy, zone: ZoneInfo, today: date, now: datetime, summary: dict[str, int]
 ) -> None:
@@ -87,10 +117,10 @@ async def _expire_member(
     lots = open_lots(entries, policy, zone)
     job_id = f"expiry@{today.isoformat()}"
     for expires_on, points in sorted(due(lots, today).items()):
-        ref = f"expiry:{expires_on.isoformat()}@{today.isoformat()}"
         amount = min(points, account.balance)
-        if account.has_booked(EntryType.EXPIRE, ref) or amount <= 0:
+        if amount <= 0:
             continue
+        ref = _expiry_ref(account, expires_on, today)
         account.expire(
             amount, reason=f"points valid until {expires_on.isoformat()} expired", source=Source(ref=ref, job_id=job_id), at=now
         )

@@ -54,6 +54,9 @@ class LedgerRow(SQLModel, table=True):
     source_event_id: str | None = Field(default=None, max_length=200)
     staff_id: str | None = Field(default=None, max_length=64)
     job_id: str | None = Field(default=None, max_length=64)
+    # A reversal's: the sale's credit it takes back (`sale:<store>/<txn>`), for the expiry replay
+    # (`domain.expiry`); NULL on every other entry and on reversals booked before migration 0013.
+    reverses: str | None = Field(default=None, max_length=200)
     occurred_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     booked_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
