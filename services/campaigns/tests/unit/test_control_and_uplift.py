@@ -68,3 +68,11 @@ def test_small_groups_get_no_interval_and_a_zero_control_no_ratio() -> None:
     assert result.relative is None
     with pytest.raises(ValueError):
         uplift([], [Decimal("1")])
+
+
+def test_the_means_are_the_groups_spend_per_member_to_the_cent() -> None:
+    # 601.695 a member: floats made it 601.69, while the results' spend per member (Decimal) says 601.70.
+    result = uplift([Decimal("661.54"), Decimal("541.85")], [Decimal("120.17"), Decimal("542.02")])
+    assert (result.treatment_mean, result.control_mean) == (Decimal("601.70"), Decimal("331.10"))
+    assert result.difference == Decimal("270.60")  # 601.695 - 331.095, to the cent
+    assert result.relative == Decimal("0.8173")

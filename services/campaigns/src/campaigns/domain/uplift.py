@@ -81,11 +81,16 @@ def uplift(treatment: Sequence[Decimal], control: Sequence[Decimal], confidence:
     """Difference in mean per member, with Welch's interval at `confidence`."""
     if not treatment or not control:
         raise ValueError("both groups need at least one member")
+    # The means and their difference are money, in Decimal: in floats a mean of 601.695 came out
+    # 601.69 beside the group's spend per member of 601.70 on the same report. Only the interval,
+    # an estimate, is worked in floats.
+    mean_t = sum(treatment, Decimal(0)) / len(treatment)
+    mean_c = sum(control, Decimal(0)) / len(control)
     t = [float(v) for v in treatment]
     c = [float(v) for v in control]
-    mt, mc = fmean(t), fmean(c)
     low = high = None
     if len(t) >= MIN_GROUP and len(c) >= MIN_GROUP:
+        mt, mc = fmean(t), fmean(c)
         vt, vc = variance(t) / len(t), variance(c) / len(c)
         se = math.sqrt(vt + vc)
         if se == 0:
@@ -95,11 +100,11 @@ def uplift(treatment: Sequence[Decimal], control: Sequence[Decimal], confidence:
             half = t_quantile(1 - (1 - float(confidence)) / 2, df) * se
             low, high = mt - mc - half, mt - mc + half
     return Uplift(
-        treatment_mean=_money(mt),
-        control_mean=_money(mc),
-        difference=_money(mt - mc),
+        treatment_mean=mean_t.quantize(CENT, rounding=ROUND_HALF_EVEN),
+        control_mean=mean_c.quantize(CENT, rounding=ROUND_HALF_EVEN),
+        difference=(mean_t - mean_c).quantize(CENT, rounding=ROUND_HALF_EVEN),
         low=None if low is None else _money(low),
         high=None if high is None else _money(high),
-        relative=None if mc == 0 else Decimal(repr((mt - mc) / mc)).quantize(Decimal("0.0001")),
+        relative=None if mean_c == 0 else ((mean_t - mean_c) / mean_c).quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN),
         confidence=confidence,
     )
