@@ -141,6 +141,9 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     "feedback.complaint.comment": {R.SERVICE_DESK: S, R.ACCOUNT_MANAGER: M, R.STORE_MANAGER: S, R.ADMIN: A, R.MEMBER: SELF},
     "feedback.survey.design": {R.MARKETING: A, R.ADMIN: A},
     "feedback.survey.read": _STAFF,
+    # The surveys sent to one customer and what became of them: whoever reads the customer, within
+    # the same reach (a store's staff, another store's customer: no more than their profile).
+    "feedback.survey.sent": _CUSTOMER_READ,
     # A survey link is the member's own: nobody else sees it (staff see that one was sent).
     "feedback.survey.invitations": {R.MEMBER: SELF},
     "feedback.survey.answer": {R.MEMBER: SELF},
@@ -284,6 +287,15 @@ class Grant:
         if bound is None and self.scope is Scope.STORE:
             raise AccessDenied(f"a {self.principal.role} token must name its store")
 
+    def acts_for_store(self, store_id: str | None) -> bool:
+        """`ensure_store` as a question, for what a route leaves out rather than refuses (another
+        store's figures beside a customer the caller may see)."""
+        try:
+            self.ensure_store(store_id)
+        except AccessDenied:
+            return False
+        return True
+
     def ensure_home_store(self, home_store_id: str | None) -> None:
         """The home store a caller gives a customer, registering or editing them. A caller whose
         reach is their store's customers (`STORE`) may give only their own store: another one, or
@@ -303,7 +315,9 @@ class Grant:
 
     def store_filter(self, requested: str | None) -> str | None:
         """The store a report or list covers: a caller whose scope is their store gets their own
-        store (asking for another is refused); others get what they asked for (None: every store)."""
+        store (asking for another is refused); others get what they asked for (None: every store
+        their scope reaches). The store binding holds whatever the scope: a store-bound token (a
+        desk's, whose customers are every store's walk-ins) asks for no other store's figures."""
         bound = self.principal.store_id
         if self.scope is Scope.STORE:
             if bound is None:
@@ -311,7 +325,19 @@ class Grant:
             if requested not in (None, bound):
                 raise AccessDenied(f"store_id: {self.principal.role} may only see their own store {bound} ({self.action})")
             return bound
+        if bound is not None and requested not in (None, bound):
+            raise AccessDenied(f"store_id: this token is bound to store {bound}, not {requested} ({self.action})")
         return requested
+
+    def store_rows(self, store_id: Any) -> list[ColumnElement[bool]]:
+        """SQL conditions limiting rows that belong to a store (its gift stock, its register, what
+        was lodged there), given the column holding their store, to the stores the caller acts for:
+        a store-bound token's own (`ensure_store` for one row, this for a list), every store for
+        an unbound one, none for a STORE scope without a store."""
+        bound = self.principal.store_id
+        if bound is not None:
+            return [store_id == bound]
+        return [false()] if self.scope is Scope.STORE else []
 
     def sees_contact_details(self, member_id: str) -> bool:
         p = self.principal

@@ -55,6 +55,9 @@ def test_a_store_bound_token_acts_only_for_its_store() -> None:
     with pytest.raises(AccessDenied, match="must name its store"):
         grant(Role.STORE_MANAGER, "points.redemption.handle").ensure_store("S001")
     grant(Role.ADMIN, "points.redemption.handle").ensure_store("S002")
+    # The same rule as a question, for what a route leaves out rather than refuses.
+    assert desk.acts_for_store("S001") and not desk.acts_for_store("S002")
+    assert grant(Role.ADMIN, "points.redemption.handle").acts_for_store("S002")
 
 
 @pytest.mark.parametrize("action", ["members.member.register", "members.member.update"])
@@ -79,6 +82,31 @@ def test_reports_of_a_store_scoped_caller_cover_their_store_only() -> None:
         manager.store_filter("S002")
     assert grant(Role.ADMIN, "members.infobase.read").store_filter("S002") == "S002"
     assert grant(Role.ADMIN, "members.infobase.read").store_filter(None) is None
+
+
+def test_a_store_bound_token_asks_for_no_other_stores_figures_whatever_its_scope() -> None:
+    # A desk's scope is every customer (walk-ins of every store), but its token is bound to its
+    # store: it does not pull another store's reports by naming that store, any more than a store
+    # manager does (`ensure_store`, the same rule for one row).
+    desk = grant(Role.SERVICE_DESK, "members.infobase.read", store_id="S001")
+    assert desk.store_filter(None) is None
+    assert desk.store_filter("S001") == "S001"
+    with pytest.raises(AccessDenied, match="bound to store S001, not S002"):
+        desk.store_filter("S002")
+    with pytest.raises(AccessDenied, match="bound to store S001, not S002"):
+        grant(Role.ACCOUNT_MANAGER, "members.infobase.read", subject="am-1", store_id="S001").store_filter("S002")
+    assert grant(Role.MARKETING, "members.infobase.read").store_filter("S002") == "S002"
+
+
+def test_a_list_of_store_rows_is_limited_to_the_store_a_token_is_bound_to() -> None:
+    from sqlalchemy import column
+
+    store = column("store_id")
+    [own] = grant(Role.SERVICE_DESK, "points.stock.read", store_id="S001").store_rows(store)
+    assert str(own.compile(compile_kwargs={"literal_binds": True})) == "store_id = 'S001'"
+    assert grant(Role.ADMIN, "points.stock.read").store_rows(store) == []
+    [nothing] = grant(Role.STORE_MANAGER, "points.stock.write").store_rows(store)  # a STORE scope naming no store
+    assert str(nothing.compile(compile_kwargs={"literal_binds": True})) == "false"
 
 
 def test_contact_details_are_for_roles_that_need_them_and_the_member_themself() -> None:

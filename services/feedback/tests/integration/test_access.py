@@ -131,12 +131,16 @@ async def test_only_the_invitations_member_answers_it(fb) -> None:
 async def test_staff_see_that_a_survey_was_sent_but_never_its_link(fb) -> None:
     resolved, token = await _invited(fb)
     assert resolved["survey_link"] is None and resolved["survey"]["source"] == "complaint"
-    staff = [fb.desk(), fb.store_manager(), fb.admin(), fb.as_(Role.MARKETING), fb.as_(Role.ACCOUNT_MANAGER, "am-1")]
+    staff = [fb.desk(), fb.store_manager(), fb.admin(), fb.as_(Role.MARKETING)]
     for headers in staff:
         assert (await fb.client.get("/v1/surveys/invitations", params={"member_id": "m-in"}, headers=headers)).status_code == 403
         sent = await fb.client.get("/v1/surveys/sent", params={"member_id": "m-in"}, headers=headers)
         assert sent.status_code == 200 and [i["id"] for i in sent.json()] == [resolved["survey"]["id"]]
         assert "link" not in sent.json()[0] and token not in sent.text
+    # Staff whose reach is not the customer (another store's manager, an account manager not theirs)
+    # learn no more of the customer's surveys than of their profile or complaints.
+    for headers in (fb.store_manager("S002"), fb.as_(Role.ACCOUNT_MANAGER, "am-1")):
+        assert (await fb.client.get("/v1/surveys/sent", params={"member_id": "m-in"}, headers=headers)).status_code == 403
     for headers in (fb.desk(), fb.store_manager(), fb.admin()):
         complaint = await fb.client.get(f"/v1/complaints/{resolved['id']}", headers=headers)
         assert complaint.json()["survey_link"] is None and token not in complaint.text

@@ -103,7 +103,7 @@ CASES = [
     Case("file a complaint for the customer", "feedback.complaint.file", 201, False, _file),
     Case("list the customer's complaints", "feedback.complaint.read", 200, False, _get("/v1/complaints")),
     Case("list the customer's survey links", "feedback.survey.invitations", 200, False, _get("/v1/surveys/invitations")),
-    Case("list the surveys sent to the customer", "feedback.survey.read", 200, False, _get("/v1/surveys/sent")),
+    Case("list the surveys sent to the customer", "feedback.survey.sent", 200, False, _get("/v1/surveys/sent")),
     Case("export what feedback keeps about the customer", "feedback.privacy.export", 200, False,
          lambda fb, member_id, headers: fb.client.get(f"/v1/members/{member_id}/export", headers=headers)),
     Case("name the customer in the comment book", "feedback.comment_book.use", 201, False, _comment_book),

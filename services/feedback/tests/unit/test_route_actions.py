@@ -22,7 +22,7 @@ ROUTE_ACTIONS = {
     ("POST", "/v1/surveys/templates"): "feedback.survey.design",
     ("POST", "/v1/surveys/templates/{template_id}/default"): "feedback.survey.design",
     ("GET", "/v1/surveys/templates"): "feedback.survey.read",
-    ("GET", "/v1/surveys/sent"): "feedback.survey.read",
+    ("GET", "/v1/surveys/sent"): "feedback.survey.sent",
     ("GET", "/v1/surveys/invitations"): "feedback.survey.invitations",
     ("GET", "/v1/surveys/answers/{token}"): "feedback.survey.answer",
     ("POST", "/v1/surveys/answers/{token}"): "feedback.survey.answer",

@@ -123,6 +123,20 @@ async def test_store_managers_see_their_own_store_and_members_see_no_ranking(mem
     assert (await members.get("/v1/infobase/communities", headers=member)).status_code == 403
 
 
+async def test_a_desk_sees_no_other_stores_figures_though_it_serves_every_stores_customers(members, env) -> None:
+    # The desk's reach is every customer (walk-ins of every store), but its token is bound to its
+    # store: S001's desk does not read S002's report by naming S002, at either level.
+    await _world(members, env)
+    desk_s001 = env.auth(Role.SERVICE_DESK, store_id="S001")
+    r = await members.get("/v1/infobase/communities", params={"store_id": "S002"}, headers=desk_s001)
+    assert r.status_code == 403 and "bound to store S001" in r.json()["detail"]
+    ranked = await _level1(members, env, Role.SERVICE_DESK, {"store_id": "S001"}, store_id="S001")
+    assert ranked["阳光花园"]["households"] == 1  # its own store's figures it reads (a1 and a2, one household)
+    sun = ranked["阳光花园"]["community_id"]
+    r = await members.get(f"/v1/infobase/communities/{sun}/customers", params={"store_id": "S002"}, headers=desk_s001)
+    assert r.status_code == 403
+
+
 async def _level2(members, env, community_id: str, headers: dict, **params) -> dict:
     r = await members.get(f"/v1/infobase/communities/{community_id}/customers", params=params, headers=headers)
     assert r.status_code == 200, r.text

@@ -30,6 +30,19 @@ async def test_the_catalogue_shows_the_members_channel_price_and_home_store_stoc
     assert other.status_code == 403
 
 
+async def test_a_desk_of_another_store_sees_the_customers_catalogue_without_their_home_stores_stock(pts, env) -> None:
+    # S001's desk serves a walk-in customer of S002 (its scope is every customer), but its token is
+    # bound to S001: S002's stock is no more its to read here than at /v1/gifts/stock?store_id=S002.
+    await pts.apply(pts.registered("m3", home_store_id="S002"), pts.sale("m3", "100.00"))
+    await pts.stock("rice-cooker", "S002", 3)
+    away = (await pts.client.get("/v1/members/m3/gifts", headers=pts.desk("S001"))).json()
+    assert {g["stock_at_home_store"] for g in away["gifts"]} == {None}
+    home = (await pts.client.get("/v1/members/m3/gifts", headers=pts.desk("S002"))).json()
+    assert {g["gift_id"]: g["stock_at_home_store"] for g in home["gifts"]}["rice-cooker"] == 3
+    admin = (await pts.client.get("/v1/members/m3/gifts", headers=env.auth(Role.ADMIN))).json()
+    assert {g["gift_id"]: g["stock_at_home_store"] for g in admin["gifts"]}["rice-cooker"] == 3
+
+
 async def test_a_member_staff_moved_sees_the_new_channel_s_prices_and_the_new_store_s_stock(pts, env) -> None:
     await pts.apply(pts.registered("m10", channel="retail", home_store_id="S001"), pts.sale("m10", "100.00"))
     await pts.stock("rice-cooker", "S002", 4)

@@ -224,6 +224,19 @@ async def test_a_desk_reads_what_its_own_store_has_of_every_gift(pts, env) -> No
     assert (await pts.client.get("/v1/gifts/stock/stock", headers=env.auth(Role.ADMIN))).status_code == 404
 
 
+async def test_a_gifts_stock_per_store_shows_a_store_bound_token_its_own_store_only(pts, env) -> None:
+    # The list of one gift's stock in every store is the same reach as one store's list: a desk or
+    # store manager of S001 does not learn S002's counts by asking per gift instead of per store.
+    await pts.stock("cushion", "S001", 2)
+    await pts.stock("cushion", "S002", 5)
+    for headers in (pts.desk(), env.auth(Role.STORE_MANAGER, store_id="S001"), env.auth(Role.MARKETING, store_id="S001")):
+        r = await pts.client.get("/v1/gifts/cushion/stock", headers=headers)
+        assert r.status_code == 200, r.text
+        assert [(s["store_id"], s["quantity"]) for s in r.json()] == [("S001", 2)]
+    every = (await pts.client.get("/v1/gifts/cushion/stock", headers=env.auth(Role.ADMIN))).json()
+    assert [(s["store_id"], s["quantity"]) for s in every] == [("S001", 2), ("S002", 5)]
+
+
 async def _stock_of(pts, gift_id: str, store_id: str = "S001") -> tuple[int, int, int]:
     desk = pts.desk(store_id)
     [row] = [s for s in (await pts.client.get(f"/v1/gifts/{gift_id}/stock", headers=desk)).json() if s["store_id"] == store_id]

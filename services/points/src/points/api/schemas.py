@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -212,6 +212,17 @@ class StockPublic(BaseModel):
     updated_at: datetime
 
 
+class GiftChangePublic(BaseModel):
+    id: int
+    gift_id: str
+    store_id: str | None = Field(description="The store of a stock count; null for a change of the gift itself")
+    change: str = Field(description="gift (names, prices, dates, kind) or stock (a store's count)")
+    staff_id: str
+    at: datetime
+    before: dict[str, Any] | None = Field(description="null: the gift, or the store's stock of it, was new")
+    after: dict[str, Any]
+
+
 class RedemptionIn(Body):
     member_id: Text = Field(min_length=1, max_length=36)
     gift_id: Text = Field(min_length=1, max_length=64)
@@ -311,7 +322,8 @@ class MemberGiftPublic(BaseModel):
     kind: GiftKind
     points: int = Field(description="The price at the member's own channel")
     stock_at_home_store: int | None = Field(
-        description="Units left at the member's home store; null for a coupon item or while no home store is known")
+        description="Units left at the member's home store; null for a coupon item, while no home store is known, "
+                    "or for a store-bound caller (a desk) of another store")
     active_from: datetime | None
     active_until: datetime | None
 

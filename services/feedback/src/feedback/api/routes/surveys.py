@@ -45,6 +45,7 @@ router = APIRouter(prefix="/v1/surveys", tags=["surveys"])
 # Who may take each action, and over which customers and stores: shared.policy.POLICY.
 Designing = Annotated[Grant, Allowed("feedback.survey.design")]
 Reading = Annotated[Grant, Allowed("feedback.survey.read")]
+SentReading = Annotated[Grant, Allowed("feedback.survey.sent")]
 OwnInvitations = Annotated[Grant, Allowed("feedback.survey.invitations")]
 Answering = Annotated[Grant, Allowed("feedback.survey.answer")]
 Results = Annotated[Grant, Allowed("feedback.survey.results")]
@@ -113,7 +114,7 @@ async def list_invitations(
 
 @router.get("/sent")
 async def list_sent(
-    uow: UowDep, grant: Reading, now: NowDep, member_id: str, open_only: bool = False,
+    uow: UowDep, grant: SentReading, now: NowDep, member_id: str, open_only: bool = False,
 ) -> list[InvitationStatus]:
     """The survey invitations sent to one customer and what became of them, for staff: without the
     links, which answer for the customer."""

@@ -3,7 +3,7 @@
 from sqlalchemy import Table, inspect
 from sqlmodel import SQLModel
 
-from points.adapters.tables.gifts import GiftPriceRow, GiftRow, GiftStockRow, RedemptionRow
+from points.adapters.tables.gifts import GiftChangeRow, GiftPriceRow, GiftRow, GiftStockRow, RedemptionRow
 from points.adapters.tables.ledger import (
     AccountRow,
     EarningRuleRow,
@@ -26,7 +26,7 @@ from shared.member_directory import MemberDirectoryRow
 TABLES = frozenset(
     {
         "points_account", "points_ledger", "sale_earning", "pending_return", "earning_rule", "expiry_warning",
-        "gift", "gift_price", "gift_stock", "gift_redemption",
+        "gift", "gift_price", "gift_stock", "gift_redemption", "gift_change",
         "entitlement", "entitlement_grant", "entitlement_use", "bulk_bonus_job", "bulk_bonus_item",
         "staff_booking_lock", MEMBER_DIRECTORY,
     }
@@ -44,7 +44,7 @@ def table_of(row: type[SQLModel]) -> Table:
 
 __all__ = [
     "TABLES", "AccountRow", "BulkBonusItemRow", "BulkBonusJobRow", "EarningRuleRow", "EntitlementGrantRow",
-    "EntitlementRow", "EntitlementUseRow", "ExpiryWarningRow", "GiftPriceRow", "GiftRow", "GiftStockRow",
+    "EntitlementRow", "EntitlementUseRow", "ExpiryWarningRow", "GiftChangeRow", "GiftPriceRow", "GiftRow", "GiftStockRow",
     "LedgerRow", "MemberDirectoryRow", "PendingReturnRow", "RedemptionRow", "SaleEarningRow", "StaffBookingLockRow",
     "table_of",
 ]

@@ -1,8 +1,9 @@
 """Gift catalogue, stock per store, and the gift register (赠品发放登记)."""
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shared.columns import UtcDateTime
@@ -71,3 +72,21 @@ class RedemptionRow(SQLModel, table=True):
     cancelled_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     cancelled_by: str | None = Field(default=None, max_length=64)
     cancel_reason: str | None = Field(default=None, max_length=200)
+
+
+class GiftChangeRow(SQLModel, table=True):
+    """Who changed a gift (its prices, names, dates) or a store's stock count of it, when, and from
+    what to what: the catalogue's audit trail. A price is what a member pays in points, a count
+    what the register is checked against; both were overwritten in place with no trace of who."""
+
+    __tablename__ = "gift_change"
+    __table_args__ = (Index("ix_gift_change_gift", "gift_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    gift_id: str = Field(max_length=64)
+    store_id: str | None = Field(default=None, max_length=32)  # a stock count's store; None for the gift itself
+    change: str = Field(max_length=16)  # "gift" or "stock"
+    staff_id: str = Field(max_length=64)
+    at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))  # None: new
+    after: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))

@@ -5,12 +5,12 @@ import logging
 from typing import Annotated, cast
 
 from fastapi import APIRouter, Path, Query, Request
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from points.adapters.tables import GiftPriceRow, GiftRow, GiftStockRow, RedemptionRow
-from points.api.schemas import GiftIn, GiftPublic, StockIn, StockPublic
+from points.adapters.tables import GiftChangeRow, GiftPriceRow, GiftRow, GiftStockRow, RedemptionRow
+from points.api.schemas import GiftChangePublic, GiftIn, GiftPublic, StockIn, StockPublic
 from points.domain.catalogue import GiftKind, RegisterStatus
 from shared.authorize import Allowed
 from shared.db import insert_into
@@ -58,6 +58,9 @@ async def put_gift(
 ) -> GiftPublic:
     if body.coupon_template_id is not None:  # a coupon item: campaigns must have its template
         await request.app.state.coupon_templates.ensure_exists(body.coupon_template_id, grant.principal.token)
+    # Read under the row's lock, so that two PUTs at once each record what they replaced.
+    before = await _gift_state(uow, gift_id, lock=True)
+    uow.session.expire_all()  # the upsert below is Core: the gift read above must not answer for it
     values = {
         "name_zh": body.name_zh, "name_en": body.name_en, "active_from": body.active_from,
         "active_until": body.active_until, "kind": body.kind.value, "coupon_template_id": body.coupon_template_id,
@@ -71,7 +74,36 @@ async def put_gift(
     await uow.session.exec(delete(GiftPriceRow).where(col(GiftPriceRow.gift_id) == gift_id))
     uow.session.add_all(GiftPriceRow(gift_id=gift_id, channel=ch, points=pts) for ch, pts in body.prices.items())
     await uow.session.flush()
+    after = await _gift_state(uow, gift_id)
+    if after != before:
+        uow.session.add(GiftChangeRow(gift_id=gift_id, change="gift", staff_id=grant.principal.subject, at=uow.now(),
+                                      before=before, after=after or {}))
+        await uow.session.flush()
     return (await _gifts(uow, gift_id))[0]
+
+
+async def _gift_state(uow, gift_id: str, *, lock: bool = False) -> dict[str, object] | None:
+    """What a change of the gift records: its fields and prices as JSON, None while it does not exist."""
+    if lock:
+        await uow.session.exec(select(GiftRow.gift_id).where(GiftRow.gift_id == gift_id).with_for_update())
+    found = await _gifts(uow, gift_id)
+    return found[0].model_dump(mode="json", exclude={"gift_id"}) if found else None
+
+
+@router.get("/{gift_id}/changes", summary="Who changed the gift or a store's stock of it, when, from what to what")
+async def gift_changes(
+    uow: UowDep, grant: Annotated[Grant, Allowed("points.stock.read")], gift_id: str = GiftId,
+) -> list[GiftChangePublic]:
+    """Oldest first: the gift's own changes, and the stock counts of the stores the caller acts for
+    (a store-bound token's: its own store's). 404 for a gift the catalogue does not have."""
+    if await uow.session.get(GiftRow, gift_id) is None:
+        raise NotFound(f"gift {gift_id} is not in the catalogue")
+    store = col(GiftChangeRow.store_id)
+    query = select(GiftChangeRow).where(GiftChangeRow.gift_id == gift_id)
+    if scoped := grant.store_rows(store):
+        query = query.where(or_(store.is_(None), *scoped))
+    rows = (await uow.session.exec(query.order_by(col(GiftChangeRow.id)))).all()
+    return [GiftChangePublic.model_validate(r, from_attributes=True) for r in rows]
 
 
 async def _reserved(session: AsyncSession, *, gift_id: str | None = None, store_id: str | None = None) -> dict[tuple[str, str], int]:
@@ -107,12 +139,13 @@ async def store_stock(
 
 
 @router.get("/{gift_id}/stock", summary="Units left per store")
-async def get_stock(uow: UowDep, _: Annotated[Grant, Allowed("points.stock.read")], gift_id: str = GiftId) -> list[StockPublic]:
-    """Every store's count; 404 for a gift the catalogue does not have (a mistyped id is not "no
-    stock anywhere")."""
+async def get_stock(uow: UowDep, grant: Annotated[Grant, Allowed("points.stock.read")], gift_id: str = GiftId) -> list[StockPublic]:
+    """Every store's count (a store-bound token's: its own store's only); 404 for a gift the
+    catalogue does not have (a mistyped id is not "no stock anywhere")."""
     if await uow.session.get(GiftRow, gift_id) is None:
         raise NotFound(f"gift {gift_id} is not in the catalogue")
-    rows = (await uow.session.exec(select(GiftStockRow).where(GiftStockRow.gift_id == gift_id).order_by(GiftStockRow.store_id))).all()
+    query = select(GiftStockRow).where(GiftStockRow.gift_id == gift_id, *grant.store_rows(GiftStockRow.store_id))
+    rows = (await uow.session.exec(query.order_by(GiftStockRow.store_id))).all()
     reserved = await _reserved(uow.session, gift_id=gift_id)
     return [_stock(r, reserved) for r in rows]
 
@@ -144,9 +177,13 @@ async def put_stock(
         # above the count until the reservations that cannot be handed over are cancelled.
         log.warning("gift %s at %s: %d counted but %d reserved and not handed over", gift_id, store_id, body.quantity, held)
     free = max(0, body.quantity - held)
+    before = None if row is None else {"quantity": row.quantity, "reserved": held}
     if row is None:
         row = GiftStockRow(gift_id=gift_id, store_id=store_id, quantity=free, updated_at=now)
     row.quantity, row.updated_at = free, now
     uow.session.add(row)
+    # The count as entered, and what it left free beside the reservations.
+    uow.session.add(GiftChangeRow(gift_id=gift_id, store_id=store_id, change="stock", staff_id=grant.principal.subject, at=now,
+                                  before=before, after={"counted": body.quantity, "quantity": free, "reserved": held}))
     await uow.session.flush()
     return _stock(row, reserved)

@@ -3,6 +3,7 @@
 reservations (reserve with an Idempotency-Key, list, cancel while reserved) and when their points
 expire. Every route names the member in its path, so the access policy checks it is the caller."""
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -36,13 +37,15 @@ def _public(row: RedemptionRow) -> RedemptionPublic:
 
 @router.get("/gifts", summary="The catalogue at the member's channel's prices, with stock at their home store")
 async def catalogue(
-    member_id: str, uow: UowDep, _: Annotated[Grant, Allowed("points.account.read")],
+    member_id: str, uow: UowDep, grant: Annotated[Grant, Allowed("points.account.read")],
     channel: Annotated[Channel | None, Query(description="For a member points has no account of yet (just signed up): "
                                                          "their channel, as members has it; ignored once the account exists")] = None,
     home_store_id: Annotated[StoreId | None, Query(description="With `channel`: their home store, as members has it")] = None,
 ) -> MemberCatalogue:
     newcomer = svc.Newcomer(channel, home_store_id) if channel is not None else None
     channel_in_force, store, gifts = await svc.catalogue_for(uow.session, member_id, uow.now(), newcomer)
+    if not grant.acts_for_store(store):  # a store-bound token sees no other store's stock, whoever the customer
+        gifts = [replace(g, stock_at_home_store=None) for g in gifts]
     return MemberCatalogue(
         member_id=member_id, channel=channel_in_force, home_store_id=store,
         gifts=[MemberGiftPublic.model_validate(g, from_attributes=True) for g in gifts],
