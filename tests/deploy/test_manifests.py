@@ -516,6 +516,40 @@ def test_prometheus_scrapes_the_metrics_endpoint(service: str) -> None:
     assert int(annotations.get("prometheus.io/port", 0)) == PORT
 
 
+BACKENDS = tuple(s for s in SERVICES if s != "gateway")
+
+
+def callers_of(backend: str) -> set[str]:
+    """The services that call `backend`: those with a `<backend>_url` setting."""
+    return {s for s in SERVICES if f"{backend}_url" in settings_class(s).model_fields}
+
+
+@pytest.mark.parametrize("service", BACKENDS)
+def test_only_the_services_that_call_a_service_and_prometheus_reach_it(service: str) -> None:
+    """A member's or a till's token sent straight to a service would skip what the gateway alone
+    checks, so each service's port takes the pods of its callers (from the settings: a new
+    `<service>_url` must be allowed here) and Prometheus, nothing else."""
+    template_labels = deployment(service)["spec"]["template"]["metadata"]["labels"]
+    policies = [p for p in base_of_kind("NetworkPolicy").values()
+                if p["spec"]["podSelector"]["matchLabels"].items() <= template_labels.items()]
+    assert len(policies) == 1, f"{service}: expected one NetworkPolicy selecting its pods"
+    spec = policies[0]["spec"]
+    assert spec["policyTypes"] == ["Ingress"]
+    [rule] = spec["ingress"]
+    assert [container_port(main_container(service), p["port"]) for p in rule["ports"]] == [PORT]
+    in_namespace = {peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for peer in rule["from"]
+                    if "namespaceSelector" not in peer}
+    assert in_namespace == callers_of(service) and "gateway" in in_namespace
+    elsewhere = [peer for peer in rule["from"] if "namespaceSelector" in peer]
+    assert elsewhere == [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}}]
+
+
+def test_the_gateway_takes_any_caller() -> None:
+    gateway_labels = deployment("gateway")["spec"]["template"]["metadata"]["labels"]
+    assert not [p for p in base_of_kind("NetworkPolicy").values()
+                if p["spec"]["podSelector"]["matchLabels"].items() <= gateway_labels.items()]
+
+
 def test_configmap_holds_only_common_non_secret_settings() -> None:
     config = configmaps()["crm-config"]
     assert config["CRM_ENVIRONMENT"] == "production"
