@@ -10,6 +10,7 @@ Chinese text; the printable page is plain HTML with print CSS, no scripts or ext
 import csv
 import html
 import io
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -92,24 +93,30 @@ def to_csv(columns: Sequence[Column], rows: Iterable[Any], totals: Sequence[str]
     writer.writerow([c.label for c in columns])
     rows = list(rows)
     for row in rows:
-        writer.writerow([_csv_safe(_text(c.of(row))) for c in columns])
+        writer.writerow([_csv_cell(c.of(row)) for c in columns])
     if totals is not None:
         writer.writerow(totals_row(columns, rows, totals))
     return "\ufeff" + out.getvalue()
 
 
+# What makes a spreadsheet read a cell as a formula (OWASP "CSV injection"): = + - @ first, or a
+# tab or line break before them, which Excel and LibreOffice pass over.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+# A number as the reports write one (a Decimal, an int): it stays a number in the spreadsheet.
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+def _csv_cell(value: Any) -> str:
+    if isinstance(value, (int, float, Decimal)):  # a figure the report computed, not typed text
+        return _text(value)
+    return _csv_safe(_text(value))
+
+
 def _csv_safe(text: str) -> str:
-    # A cell starting with = + - @ is run as a formula by spreadsheets (CSV injection); names and
-    # notes are typed by customers and staff, so such cells are prefixed with a quote.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") and not _is_number(text) else text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        Decimal(text)
-    except ArithmeticError:
-        return False
-    return True
+    # Names and notes are typed by customers and staff: a cell that would run as a formula is
+    # prefixed with a quote. Only a plain number is left alone (an amount that came as text, e.g.
+    # "-1.00"); "+8613800138000", "-Infinity" or "-1e5" are text the spreadsheet would change.
+    return "'" + text if text[:1] in _FORMULA_START and not _PLAIN_NUMBER.fullmatch(text) else text
 
 
 def to_html(

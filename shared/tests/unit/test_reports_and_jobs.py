@@ -1,6 +1,8 @@
 """Report rendering (CSV for Excel, printable HTML), the scheduled-job runner and its admin route."""
 
 import asyncio
+import csv
+import io
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -30,6 +32,21 @@ def test_csv_opens_in_excel_with_chinese_labels_and_defuses_formulas() -> None:
     assert text.startswith("\ufeff姓名 Name,消费 Spend,2x\r\n")
     assert "王小明,12.30,24.60" in text
     assert "'=HYPERLINK" in text and ",-1.00," in text  # negative numbers stay numbers
+
+
+@pytest.mark.parametrize("typed", [
+    "\t=1+2", "\r=HYPERLINK(\"http://x\",\"点我\")", "\n@SUM(A1)",  # a spreadsheet skips the blank, then runs it
+    "+8613800138000", "-1e5", "-Infinity", "+1",  # not numbers as a report writes them: kept as typed
+])
+def test_csv_defuses_every_cell_a_spreadsheet_would_read_as_a_formula(typed: str) -> None:
+    rows = list(csv.reader(io.StringIO(to_csv([Column("name", "姓名 Name")], [{"name": typed}]).lstrip("\ufeff"))))
+    assert rows[1] == ["'" + typed]
+
+
+def test_csv_keeps_numbers_numbers_whether_computed_or_sent_as_text() -> None:
+    columns = [Column("a", "a"), Column("b", "b"), Column("c", "c")]
+    text = to_csv(columns, [{"a": Decimal("-12.50"), "b": -3, "c": "-1.00"}])
+    assert text.endswith("-12.50,-3,-1.00\r\n")
 
 
 def test_printable_page_escapes_what_staff_typed() -> None:

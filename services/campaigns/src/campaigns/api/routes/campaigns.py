@@ -1,8 +1,6 @@
 """Campaigns: marketing creates, launches, pauses, resumes and ends them, and reads their results
 (JSON, or CSV for a spreadsheet)."""
 
-import csv
-import io
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
@@ -15,6 +13,7 @@ from shared.authorize import Allowed
 from shared.deps import UowDep
 from shared.integers import Int64
 from shared.policy import Grant
+from shared.reports import Column, to_csv
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
 
@@ -68,22 +67,31 @@ async def results(campaign_id: str, uow: UowDep, _: Annotated[Grant, Allowed("ca
     return body
 
 
+# One row per measure, its key first (stable for a spreadsheet's formulas), the headings in both
+# languages like every report; written by the shared writer (a byte-order mark for Excel).
+RESULT_COLUMNS = [
+    Column("measure", "指标 Measure"), Column("treatment", "触达组 Treatment"), Column("control", "对照组 Control"),
+    Column("difference", "差值 Difference"), Column("ci_low", "置信下限 CI low"), Column("ci_high", "置信上限 CI high"),
+    Column("relative", "相对变化 Relative"),
+]
+
+
+def _result_rows(r: ResultsPublic) -> list[dict[str, object]]:
+    def row(measure: str, treatment: object = "", control: object = "", *uplift: object) -> dict[str, object]:
+        return dict(zip([c.key for c in RESULT_COLUMNS], (measure, treatment, control, *(uplift or ("", "", "", ""))), strict=True))
+
+    rows = [row("members", r.treatment.members, r.control.members), row("buyers", r.treatment.buyers, r.control.buyers)]
+    for name, u in (("spend_per_member", r.spend_uplift), ("visits_per_member", r.visits_uplift)):
+        rows.append(row(name, getattr(r.treatment, name), getattr(r.control, name),
+                        *((u.difference, _cell(u.low), _cell(u.high), _cell(u.relative)) if u else ())))
+    rows += [row("coupons_issued", r.issued), row("coupons_redeemed", r.redeemed),
+             row("redemption_rate", _cell(r.redemption_rate)), row("discount_cost", r.discount_cost)]
+    return rows
+
+
 @router.get("/{campaign_id}/results.csv", summary="The results as CSV: one row per measure",
             response_class=Response, responses={200: {"content": {"text/csv": {}}}})
 async def results_csv(campaign_id: str, uow: UowDep, _: Annotated[Grant, Allowed("campaigns.campaign.read")]) -> Response:
     r = ResultsPublic.model_validate(await campaigns.results(uow, campaign_id))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["measure", "treatment", "control", "difference", "ci_low", "ci_high", "relative"])
-    writer.writerow(["members", r.treatment.members, r.control.members, "", "", "", ""])
-    writer.writerow(["buyers", r.treatment.buyers, r.control.buyers, "", "", "", ""])
-    for name, u in (("spend_per_member", r.spend_uplift), ("visits_per_member", r.visits_uplift)):
-        group = "spend_per_member" if name.startswith("spend") else "visits_per_member"
-        writer.writerow([name, getattr(r.treatment, group), getattr(r.control, group),
-                         *((u.difference, _cell(u.low), _cell(u.high), _cell(u.relative)) if u else ("", "", "", ""))])
-    writer.writerow(["coupons_issued", r.issued, "", "", "", "", ""])
-    writer.writerow(["coupons_redeemed", r.redeemed, "", "", "", "", ""])
-    writer.writerow(["redemption_rate", _cell(r.redemption_rate), "", "", "", "", ""])
-    writer.writerow(["discount_cost", r.discount_cost, "", "", "", "", ""])
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+    return Response(to_csv(RESULT_COLUMNS, _result_rows(r)), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="campaign-{campaign_id}-results.csv"'})
