@@ -233,6 +233,10 @@ async def test_bad_filings_are_422_naming_the_field(fb) -> None:
         ({"category": "parking", "severity": "high", "description": "x"}, "category"),
         ({"category": "price", "severity": "urgent", "description": "x"}, "severity"),
         ({"category": "price", "severity": "low", "description": "   "}, "description"),
+        # Blank as a phone's IME leaves it: full-width and zero-width spaces, a byte-order mark.
+        ({"category": "price", "severity": "low", "description": "\u3000\u3000"}, "description"),
+        ({"category": "price", "severity": "low", "description": "\u200b\u3000"}, "description"),
+        ({"category": "price", "severity": "low", "description": "\ufeff"}, "description"),
         ({"category": "price", "severity": "low", "description": "x", "sale": {"pos_txn_id": "bad id!"}}, "pos_txn_id"),
     ]:
         r = await fb.client.post("/v1/complaints", json=body, headers=fb.desk())

@@ -12,10 +12,11 @@ from shared.events.contracts import ComplaintCategory, ComplaintChannel, Severit
 from shared.identifiers import RecordId, StoreId, TxnId
 from shared.integers import NpsScore, Points, Rating
 from shared.money import Money
-from shared.text import clean_text
+from shared.text import NonBlankText
 
-# Clean text (shared rule) after stripping: StringConstraints must come first to strip at all.
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(clean_text)]
+# Clean text that says something, stored stripped (the shared rule): a complaint, a note or a
+# comment of spaces, full-width spaces (U+3000) or zero-width characters alone is a 422 naming the field.
+Text = NonBlankText
 Dimension = Literal["product_quality", "service", "price", "store_environment", "after_sales"]
 
 
