@@ -37,7 +37,7 @@ async def test_a_desk_clerk_registers_a_customer_and_hands_over_a_gift(env: Test
             form = page.locator('form[action="/console/desk/register"]')
             await form.get_by_label("姓名").fill("钱芳")
             await form.get_by_label("电话").fill("123")
-            await form.get_by_label("社区").fill("阳光花园")
+            await form.get_by_label("小区").fill("阳光花园")
             await form.get_by_label("地址").fill("阳光花园3幢2单元201室")
             await form.get_by_label("同意接收营销短信").check()
             await form.get_by_role("button", name="注册").click()

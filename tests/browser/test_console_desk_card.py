@@ -40,7 +40,7 @@ async def test_a_scanned_card_of_any_length_members_takes_reaches_members_whole(
                 form = page.locator('form[action="/console/desk/register"]')
                 await form.get_by_label("姓名").fill("钱芳")
                 await form.get_by_label("电话").fill("13912340001")
-                await form.get_by_label("社区").fill("阳光花园")
+                await form.get_by_label("小区").fill("阳光花园")
                 await form.get_by_label("地址").fill("阳光花园3幢2单元201室")
                 await form.get_by_label("卡号（留空则发新卡）").press_sequentially(LONGEST_CARD)  # as a scanner types it
                 await form.get_by_role("button", name="注册").click()

@@ -66,7 +66,7 @@ async def test_an_account_manager_drills_the_information_base_and_records_a_visi
             await page.get_by_role("link", name="客户信息库").first.click()
             level1 = page.locator("#level1 tbody tr")
             assert await level1.count() == 1 and "阳光花园小区" in await level1.first.inner_text()
-            assert "5000.00" in await page.locator("#level1 tfoot").inner_text()
+            assert "¥5,000.00" in await page.locator("#level1 tfoot").inner_text()
             await page.screenshot(path=screenshots / "11-level1.png", full_page=True)
             await level1.first.get_by_role("link", name="阳光花园小区").click()
             level2 = await page.locator("#level2 tbody").inner_text()
@@ -76,7 +76,7 @@ async def test_an_account_manager_drills_the_information_base_and_records_a_visi
             # Two lines and the promotion's row: the page adds up to what level 1 counts.
             assert await page.locator("#level3 tbody tr").count() == 3
             assert "优惠券与促销折扣" in await page.locator("#level3 tbody").inner_text()
-            assert "5000.00" in await page.locator("#level3 tfoot").inner_text()
+            assert "¥5,000.00" in await page.locator("#level3 tfoot").inner_text()
             async with page.expect_download() as download:
                 await page.get_by_role("link", name="下载 CSV").click()
             assert (await download.value).suggested_filename.endswith(".csv")

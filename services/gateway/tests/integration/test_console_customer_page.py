@@ -96,3 +96,27 @@ async def test_the_messages_say_what_they_were_and_why_they_wait_in_the_persons_
     for row in shown:
         assert row in section, section
     assert "survey_invitation" not in section and "service_tips_sms" not in section
+
+
+async def test_the_points_ledger_says_why_points_moved_in_the_persons_language(gateway, env) -> None:
+    """Points writes the reasons it makes in English ("purchase S001/T1"); a Chinese desk reads them
+    in Chinese, and a reason staff typed as they typed it."""
+    await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
+
+    def entry(entry_type: str, points: int, reason: str) -> dict[str, object]:
+        return {"occurred_at": "2026-12-01T02:00:00+00:00", "entry_type": entry_type, "points": points,
+                "balance_after": 100, "reason": reason}
+
+    entries = [entry("earn", 52, "purchase S001/T1 (capped at 5000 points a sale)"),
+               entry("reverse", -12, "return S001/R1 of sale S001/T1"), entry("bonus", 60, "店庆加赠")]
+    gateway.app.state.downstream = Downstream(
+        members=_service(httpx.Response(500, json={"detail": "members failed"})),
+        points=_service(httpx.Response(200, json={"member_id": "m-1", "balance": 100, "entries": entries})),
+        feedback=_service(httpx.Response(200, json=[])),
+        campaigns=_service(httpx.Response(200, json={"coupons": [], "messages": []})),
+    )
+    page = await gateway.get("/console/customers/m-1")
+    assert page.status_code == 200, page.text
+    ledger = page.text.split('id="ledger"')[1].split("</table>")[0]
+    for shown in ("<td>消费 S001/T1（每笔最多积 5000 分）</td>", "<td>退货 S001/R1（原小票 S001/T1）</td>", "<td>店庆加赠</td>"):
+        assert shown in ledger, ledger

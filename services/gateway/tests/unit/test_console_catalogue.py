@@ -31,3 +31,11 @@ def test_a_code_the_catalogue_does_not_know_is_shown_escaped() -> None:
         assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
         assert "&lt;b&gt;" in html and "<b>" not in html
     assert environment("zh-CN").from_string('{{ _("Log in") }} {{ _(s) }}').render(s="vip") == "登录 VIP"
+
+
+def test_a_community_is_a_xiaoqu_as_in_the_reports_the_console_prints_beside_the_services() -> None:
+    # members' reports and CSV exports head the column "小区 Community" (the chain's residential
+    # communities); the console's forms, tables and refusals must not call the same place 社区.
+    zh = catalogue.read("zh-CN")
+    assert translations("zh-CN").gettext("Community") == "小区"
+    assert [m.id for m in zh if m.id and "社区" in str(m.string)] == []

@@ -28,7 +28,7 @@ def error(field: str, type_: str, msg: str, **ctx: object) -> dict[str, object]:
     ([error("address", "string_too_short", "String should have at least 1 character", min_length=1)], "地址：至少 1 个字符"),
     ([error("rating", "greater_than_equal", "Input should be greater than or equal to 1", ge=1)], "效果评价（1 差 至 5 很好）：不能小于 1"),
     ([error("rating", "less_than_equal", "Input should be less than or equal to 5", le=5)], "效果评价（1 差 至 5 很好）：不能大于 5"),
-    ([error("community", "missing", "Field required")], "社区：必填"),
+    ([error("community", "missing", "Field required")], "小区：必填"),
     ([error("points", "int_parsing", "Input should be a valid integer, unable to parse string as an integer")], "补偿积分：应为整数"),
     ([error("birthday", "date_from_datetime_parsing", "Input should be a valid date or datetime, input is too short",
             error="input is too short")], "生日：应为日期（年-月-日）"),

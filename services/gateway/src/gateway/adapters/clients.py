@@ -69,6 +69,13 @@ def answered_by(service: str, timeout: float) -> Iterator[None]:
         raise Unreachable(f"{service} service unavailable: {type(exc).__name__}") from exc
 
 
+def as_received(value: str) -> bytes:
+    """A caller's header value, forwarded as the bytes it sent. Starlette reads header values as
+    Latin-1 and httpx writes a `str` as ASCII, so a value with any other byte (an `Accept-Language`
+    or `Content-Type` holding 0xFF) was a server error on the way out instead of the service's to judge."""
+    return value.encode("latin-1")
+
+
 def segment(value: str) -> str:
     """A value as one path segment of a downstream URL, whatever the caller sent: `/`, `?` and `#`
     stay data, never syntax. `.` and `..` name nothing (404): a URL resolves them as "this folder"

@@ -5,6 +5,7 @@ pages shown for a refusal, a missing session or a forbidden page."""
 import logging
 import posixpath
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -73,7 +74,24 @@ def environment(language: str) -> Environment:
     )
     env.filters["local_time"] = local_time
     env.filters["local_input"] = local_input
+    env.filters["money"] = money
     return env
+
+
+def money(value: Decimal | str | int | None) -> str:
+    """An amount in yuan as the chain's staff read one: ¥, the thousands grouped, two decimals
+    (¥1,264.70, -¥12.50). The services send amounts as strings; one that is no amount is shown as
+    it came, and no amount at all as nothing."""
+    if value is None or value == "":
+        return ""
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    if not amount.is_finite():
+        return str(value)
+    amount = amount.quantize(Decimal("0.01"))
+    return f"{'-' if amount < 0 else ''}¥{abs(amount):,.2f}"
 
 
 @pass_context

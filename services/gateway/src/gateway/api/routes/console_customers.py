@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gateway.adapters.clients import segment
+from gateway.api.console.ledger_reasons import ledger_reason
 from gateway.api.console.message_reasons import message_reason
 from gateway.api.console.refusals import sentence
 from gateway.api.console.render import gettext_of, go, keep_cookies, page, today
@@ -56,7 +57,8 @@ async def customer(member_id: str, request: Request, uow: UowDep, user: Annotate
                 may_export=user.principal.role in POLICY["gateway.privacy.export"],
                 may_erase=user.principal.role in POLICY["gateway.privacy.erase"], notice=request.query_params.get("notice", ""),
                 away={u["section"] for u in view.get("unavailable") or []},
-                message_reason=lambda reason: message_reason(reason, gettext_of(request)))
+                message_reason=lambda reason: message_reason(reason, gettext_of(request)),
+                ledger_reason=lambda reason: ledger_reason(reason, gettext_of(request)))
 
 
 @router.post("/{member_id}/export")

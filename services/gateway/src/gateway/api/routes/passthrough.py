@@ -21,7 +21,7 @@ import httpx
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import TypeAdapter, ValidationError
 
-from gateway.adapters.clients import answered_by, segment
+from gateway.adapters.clients import answered_by, as_received, segment
 from gateway.service_layer.stores import ensure_report_stores, ensure_store
 from shared.authorize import Allowed, forwarded
 from shared.errors import InvalidBodyField
@@ -47,7 +47,7 @@ async def forward(request: Request, service: str, path: str, timeout: float | No
     client: httpx.AsyncClient | None = getattr(request.app.state.downstream, service, None)
     if client is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"{service} service unavailable: not configured")
-    headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_REQUEST}
+    headers = {k: as_received(v) for k, v in request.headers.items() if k.lower() in FORWARDED_REQUEST}
     if timeout is None:
         timeout = request.app.state.settings.forward_timeout_s
     # Every value: a service reads the last of a repeated parameter, and none may slip past unchecked.
@@ -79,7 +79,7 @@ def _stores_named(request: Request, body: bytes) -> tuple[str | None, str | None
         return None, None
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         return None, None
     if not isinstance(data, dict):
         return None, None

@@ -1,0 +1,21 @@
+"""The operators' health page speaks the person's language for what each service's consumer said."""
+
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from gateway.api.console.render import environment
+from gateway.domain.platform_health import ServiceHealth, uptime_text
+
+
+@pytest.mark.parametrize(("language", "said", "shown"), [
+    ("zh-CN", "assigned", "已分配分区"), ("zh-CN", "no partitions assigned", "未分配分区"),
+    ("en", "assigned", "Partitions assigned"),
+])
+def test_a_consumers_state_is_worded_in_the_persons_language(language: str, said: str, shown: str) -> None:
+    service = ServiceHealth(name="points", live=True, ready=True, database="ok", broker="ok", consumer=said)
+    page = environment(language).get_template("ops/health.html").render(
+        lang=language, languages={}, menu=[], path="/console/ops/health", back="/console/ops/health", user=None, csrf="",
+        zone=ZoneInfo("Asia/Shanghai"), services=[service], uptime_text=uptime_text, all_healthy=True,
+    )
+    assert f"<td>{shown}</td>" in page

@@ -1,0 +1,26 @@
+"""Amounts on the console's pages read as yuan: ¥, the thousands grouped, two decimals."""
+
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from gateway.api.console.render import environment
+
+
+@pytest.mark.parametrize(("sent", "shown"), [
+    ("163332.1", "¥163,332.10"), ("54.40", "¥54.40"), ("0", "¥0.00"), ("-12.5", "-¥12.50"), (None, ""), ("", ""),
+    ("n/a", "n/a"), ("NaN", "NaN"),  # no amount: shown as it came
+])
+def test_an_amount_is_shown_in_yuan_with_two_decimals(sent: object, shown: str) -> None:
+    assert environment("zh-CN").from_string("{{ v|money }}").render(v=sent) == shown
+
+
+def test_a_customer_page_shows_their_spend_and_purchases_in_yuan() -> None:
+    line = {"kind": "sale", "occurred_at": "2026-12-06T00:12:00+00:00", "store_id": "S001", "pos_txn_id": "T1",
+            "refund_id": None, "name": "金龙鱼大米", "category": "grain", "qty": "2", "unit_price": "1250", "amount": "2500"}
+    page = environment("zh-CN").get_template("staff/infobase_purchases.html").render(
+        lang="zh-CN", languages={}, menu=[], path="/console", back="/console", user=None, csrf="", zone=ZoneInfo("Asia/Shanghai"),
+        body={"member_id": "m1", "member_name": "王小明", "card_no": "8800000012345", "items": [line], "filters": {}},
+        filters={}, totals={"amount": "5000"},
+    )
+    assert "¥1,250.00" in page and "¥2,500.00" in page and "¥5,000.00" in page
