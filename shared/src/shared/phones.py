@@ -3,12 +3,23 @@
 Staff work phones (landlines with area codes, extensions) follow another rule, in members.
 """
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import StringConstraints
+from pydantic import BeforeValidator, StringConstraints
 
 # ASCII digits only: `\d` would take full-width and other scripts' digits too, and one number so
 # written would be another to the per-phone limits and to the look-up of the member holding it.
 PHONE_PATTERN = r"^1[3-9][0-9]{9}$"
+# A Chinese input method left in full-width mode types ０-９: the same digits, so the same number
+# once written in ASCII (every limit and look-up then sees one number). Digits of other scripts
+# are not what anyone here types by mistake, and stay refused.
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
-Phone = Annotated[str, StringConstraints(pattern=PHONE_PATTERN)]
+
+def as_ascii_digits(value: Any) -> Any:
+    """A phone as typed: full-width digits in ASCII, spaces around it (full-width ones too) dropped."""
+    return value.translate(_FULL_WIDTH_DIGITS).strip() if isinstance(value, str) else value
+
+
+# The validator after the constraints runs before them, and keeps the pattern in the JSON Schema.
+Phone = Annotated[str, StringConstraints(pattern=PHONE_PATTERN), BeforeValidator(as_ascii_digits)]

@@ -224,14 +224,26 @@ async def test_a_birthday_in_the_future_is_422_in_the_shape_of_body_validation(s
 
 
 async def test_digits_of_other_scripts_are_422_not_another_phone_or_code(sign_in) -> None:
-    # A number in full-width digits would be a phone of its own to the per-phone limit (five more
+    # A number in Arabic-Indic digits would be a phone of its own to the per-phone limit (five more
     # codes an hour to the same handset) and a stranger to members' look-up.
-    r = await sign_in.ask("13８００１３８０００")
+    r = await sign_in.ask("13٨٠٠١٣٨٠٠٠")
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "phone"], r.text
     r = await sign_in.token("13800138000", "١٢٣٤٥٦")
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "code"], r.text
-    assert not any(e["recipient"].startswith("13８") for e in (
+    assert not any(e["recipient"].startswith("13٨") for e in (
         await sign_in.campaigns.get("/v1/outbox", headers=sign_in.env.auth(Role.OPERATOR))).json())
+
+
+async def test_a_phone_typed_in_full_width_digits_is_the_same_phone_to_the_code_limit(sign_in) -> None:
+    # An input method left in full-width mode types the same number: its codes count against that
+    # handset's limit, and each code goes to that number.
+    for typed in ("13700006666", "13７００００６６６６", "１３７００００６６６６"):
+        assert (await sign_in.ask(typed)).status_code == 202
+    r = await sign_in.ask("13700006666")
+    assert r.status_code == 429, r.text
+    recipients = [e["recipient"] for e in (
+        await sign_in.campaigns.get("/v1/outbox", headers=sign_in.env.auth(Role.OPERATOR))).json()]
+    assert recipients.count("137****6666") == 3, recipients  # the outbox shows numbers masked
 
 
 async def test_codes_are_throttled_per_phone_with_retry_after(sign_in) -> None:
