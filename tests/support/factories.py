@@ -1,6 +1,7 @@
 """Test data builders: valid by default, overridden field by field."""
 
 import itertools
+import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -73,3 +74,9 @@ def staff_body(**overrides: Any) -> dict[str, Any]:
 def spend_line(amount: str, sku: str = "sofa-3p") -> dict[str, Any]:
     """One sale line worth exactly `amount` yuan (e.g. to push a member past the VIP threshold)."""
     return line(sku=sku, qty="1", unit_price=amount, name="三人沙发", category="furniture")
+
+
+def keyed(headers: dict[str, str], key: str | None = None) -> dict[str, str]:
+    """`headers` with an `Idempotency-Key` (a new one unless given): what a request that books
+    something (a manual entry, a visit) must carry."""
+    return {**headers, "Idempotency-Key": key or uuid.uuid4().hex}

@@ -11,6 +11,7 @@ from points.service_layer import bulk
 from points.service_layer.bulk import run_job
 from shared.auth import Role
 from shared.unit_of_work import UnitOfWork
+from tests.support.factories import keyed
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
@@ -28,17 +29,17 @@ async def test_managers_adjust_with_a_reason_and_retries_book_once(pts, env) -> 
         reused = await pts.client.post("/v1/accounts/a1/adjustments", json=other, headers=manager)
         assert reused.status_code == 409 and reused.json()["detail"] == "Idempotency-Key adjust-a1-0001 was used for a different adjust"
     assert await pts.balance("a1") == 70
-    too_much = await pts.client.post("/v1/accounts/a1/adjustments", json={"points": -71, "reason": "correction"}, headers=env.auth(Role.ADMIN))
+    too_much = await pts.client.post("/v1/accounts/a1/adjustments", json={"points": -71, "reason": "correction"}, headers=keyed(env.auth(Role.ADMIN)))
     # A state of the account (409), named for what it is: not a refused redemption.
     assert too_much.status_code == 409 and "below zero" in too_much.json()["detail"]
     assert too_much.json()["error"] == "NotEnoughPoints"
-    no_reason = await pts.client.post("/v1/accounts/a1/bonuses", json={"points": 5}, headers=env.auth(Role.ADMIN))
+    no_reason = await pts.client.post("/v1/accounts/a1/bonuses", json={"points": 5}, headers=keyed(env.auth(Role.ADMIN)))
     assert no_reason.status_code == 422 and no_reason.json()["detail"][0]["loc"] == ["body", "reason"]
-    zero = await pts.client.post("/v1/accounts/a1/adjustments", json={"points": 0, "reason": "nothing"}, headers=env.auth(Role.ADMIN))
+    zero = await pts.client.post("/v1/accounts/a1/adjustments", json={"points": 0, "reason": "nothing"}, headers=keyed(env.auth(Role.ADMIN)))
     assert zero.status_code == 422
-    desk = await pts.client.post("/v1/accounts/a1/bonuses", json={"points": 5, "reason": "goodwill"}, headers=pts.desk())
+    desk = await pts.client.post("/v1/accounts/a1/bonuses", json={"points": 5, "reason": "goodwill"}, headers=keyed(pts.desk()))
     assert desk.status_code == 403
-    bonus = await pts.client.post("/v1/accounts/a1/bonuses", json={"points": 50, "reason": "store anniversary"}, headers=env.auth(Role.ADMIN))
+    bonus = await pts.client.post("/v1/accounts/a1/bonuses", json={"points": 50, "reason": "store anniversary"}, headers=keyed(env.auth(Role.ADMIN)))
     assert bonus.status_code == 201 and bonus.json()["entry_type"] == "bonus"
     assert await pts.balance("a1") == 120 == await pts.ledger_sum("a1")
 
@@ -140,6 +141,17 @@ async def test_compensation_is_booked_under_the_staff_member_who_resolved_the_co
     # Feedback caps compensation per complaint; it is not one of their manual entries of the day, so
     # the store manager's daily cap (10,000) is not spent by it.
     manager = {"Authorization": f"Bearer {env.issuer.mint('sm-S001', Role.STORE_MANAGER, store_id='S001')}"}
-    r = await pts.client.post("/v1/accounts/a3/bonuses", json={"points": 2_000, "reason": "store event"}, headers=manager)
+    r = await pts.client.post("/v1/accounts/a3/bonuses", json={"points": 2_000, "reason": "store event"}, headers=keyed(manager))
     assert r.status_code == 201, r.text
     assert await pts.balance("a3") == 11_000
+
+
+@pytest.mark.parametrize("path", ["/v1/accounts/a4/adjustments", "/v1/accounts/a4/bonuses",
+                                  "/v1/entitlements/a4/leftover_collection_visit/uses"])
+async def test_a_manual_entry_without_an_idempotency_key_is_422_naming_the_header(pts, env, path) -> None:
+    """Without a key, a retry after a lost answer would book the points (or the visit) again."""
+    await pts.apply(pts.registered("a4", home_store_id="S001"), pts.milestone("a4", "50000.00"))
+    body = {"used_on": "2026-11-01", "store_id": "S001"} if path.endswith("/uses") else {"points": 5, "reason": "goodwill"}
+    r = await pts.client.post(path, json=body, headers=env.auth(Role.ADMIN))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"], r.text
+    assert await pts.balance("a4") == 0 and (await pts.account("a4"))["entries"] == []

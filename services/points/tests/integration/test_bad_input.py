@@ -3,6 +3,7 @@
 import pytest
 
 from shared.auth import Role
+from tests.support.factories import keyed
 
 pytestmark = pytest.mark.integration
 
@@ -72,9 +73,9 @@ async def test_a_reason_of_whitespace_is_422_naming_the_reason(pts, method: str,
 async def test_a_reason_is_kept_without_the_spaces_around_it_and_counted_without_them(pts) -> None:
     await pts.apply(pts.registered("bi2"))
     admin = pts.env.auth(Role.ADMIN)
-    r = await pts.client.post("/v1/accounts/bi2/bonuses", json={"points": 5, "reason": "  goodwill \n"}, headers=admin)
+    r = await pts.client.post("/v1/accounts/bi2/bonuses", json={"points": 5, "reason": "  goodwill \n"}, headers=keyed(admin))
     assert r.status_code == 201 and r.json()["reason"] == "goodwill"
-    short = await pts.client.post("/v1/accounts/bi2/bonuses", json={"points": 5, "reason": "  ok  "}, headers=admin)
+    short = await pts.client.post("/v1/accounts/bi2/bonuses", json={"points": 5, "reason": "  ok  "}, headers=keyed(admin))
     assert short.status_code == 422 and short.json()["detail"][0]["loc"] == ["body", "reason"]
     assert await pts.balance("bi2") == 5
 
@@ -129,7 +130,7 @@ async def test_a_field_a_body_does_not_have_is_422_naming_it_not_dropped(pts) ->
     await pts.apply(pts.registered("uf1"))
     for path, body, loc, headers in (
         ("/v1/accounts/uf1/bonuses", {"points": 5, "reason": "goodwill", "expires_on": "2031-01-01"}, ["body", "expires_on"],
-         pts.env.auth(Role.ADMIN)),
+         keyed(pts.env.auth(Role.ADMIN))),
         ("/v1/earning/preview", {"store_id": "S001", "lines": [{"sku": "1", "amount": "10.00", "qty": 2}]},
          ["body", "lines", 0, "qty"], pts.env.auth(Role.POS, store_id="S001")),
     ):

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from shared.auth import Role
+from tests.support.factories import keyed
 
 pytestmark = pytest.mark.integration
 
@@ -36,8 +37,8 @@ async def test_the_desk_books_uses_until_none_is_left_and_the_member_sees_what_i
     retry = await pts.client.post(path, json={"used_on": "2026-11-01", "store_id": "S003"},
                                   headers={**pts.desk("S003"), "Idempotency-Key": "visit-e2-0001"})
     assert retry.json()["id"] == first.json()["id"]
-    assert (await pts.client.post(path, json={"used_on": "2026-11-10", "store_id": "S003"}, headers=pts.desk("S003"))).status_code == 201
-    none_left = await pts.client.post(path, json={"used_on": "2026-11-20", "store_id": "S003"}, headers=pts.desk("S003"))
+    assert (await pts.client.post(path, json={"used_on": "2026-11-10", "store_id": "S003"}, headers=keyed(pts.desk("S003")))).status_code == 201
+    none_left = await pts.client.post(path, json={"used_on": "2026-11-20", "store_id": "S003"}, headers=keyed(pts.desk("S003")))
     assert none_left.status_code == 409 and "no use left" in none_left.json()["detail"]
     mine = await visits(pts, "e2", env.auth(Role.MEMBER, member_id="e2"))
     assert (mine["granted"], mine["used"], mine["remaining"]) == (2, 2, 0)
@@ -67,7 +68,7 @@ async def test_an_idempotency_key_is_its_members_and_refused_for_another_use(pts
 async def test_a_member_without_a_milestone_has_nothing_to_use(pts) -> None:
     await pts.apply(pts.registered("e4", home_store_id="S001"))
     r = await pts.client.post("/v1/entitlements/e4/leftover_collection_visit/uses", json={"used_on": "2026-11-01", "store_id": "S001"},
-                              headers=pts.desk())
+                              headers=keyed(pts.desk()))
     assert r.status_code == 409
     assert (await pts.client.get("/v1/entitlements/e4", headers=pts.desk())).json() == []
 
@@ -78,11 +79,11 @@ async def test_a_use_dated_after_today_where_the_stores_are_is_422_naming_used_o
     clock.now = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)  # 01:00 on the 24th in Shanghai, still the 23rd in UTC
     path = "/v1/entitlements/e5/leftover_collection_visit/uses"
     for ahead in ("2026-11-25", "2031-05-05"):
-        r = await pts.client.post(path, json={"used_on": ahead, "store_id": "S002"}, headers=pts.desk("S002"))
+        r = await pts.client.post(path, json={"used_on": ahead, "store_id": "S002"}, headers=keyed(pts.desk("S002")))
         assert r.status_code == 422, r.text
         [error] = r.json()["detail"]
         assert error["loc"] == ["body", "used_on"] and "2026-11-24" in error["msg"]
-    today = await pts.client.post(path, json={"used_on": "2026-11-24", "store_id": "S002"}, headers=pts.desk("S002"))
+    today = await pts.client.post(path, json={"used_on": "2026-11-24", "store_id": "S002"}, headers=keyed(pts.desk("S002")))
     assert today.status_code == 201, today.text
     assert (await visits(pts, "e5"))["remaining"] == 1
 

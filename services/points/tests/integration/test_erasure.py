@@ -8,6 +8,7 @@ from sqlmodel import select
 from points.adapters.tables import RedemptionRow
 from points.service_layer.erasure import REDACTED
 from shared.auth import Role
+from tests.support.factories import keyed
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
@@ -59,13 +60,13 @@ async def test_nothing_new_is_recorded_about_an_erased_member(pts, env) -> None:
     admin = env.auth(Role.ADMIN)
 
     for kind in ("bonuses", "adjustments"):
-        r = await pts.client.post(f"/v1/accounts/er2/{kind}", json={"points": 5, "reason": f"回访 {PERSONAL}"}, headers=admin)
+        r = await pts.client.post(f"/v1/accounts/er2/{kind}", json={"points": 5, "reason": f"回访 {PERSONAL}"}, headers=keyed(admin))
         assert r.status_code == 409 and r.json()["error"] == "MemberErased", r.text
         assert "member is erased" in r.json()["detail"]
     redeemed = await pts.redeem("er2", "cushion")
     assert redeemed.status_code == 409 and redeemed.json()["error"] == "MemberErased"
     visit = await pts.client.post("/v1/entitlements/er2/leftover_collection_visit/uses",
-                                  json={"used_on": "2026-11-20", "store_id": "S001"}, headers=pts.desk())
+                                  json={"used_on": "2026-11-20", "store_id": "S001"}, headers=keyed(pts.desk()))
     assert visit.status_code == 409 and visit.json()["error"] == "MemberErased"
     job = await pts.client.post("/v1/bulk-bonuses", json={"member_ids": ["er2"], "points": 5, "reason": "双十一 bonus"},
                                 headers={**admin, "Idempotency-Key": "bulk-after-erasure"})

@@ -15,7 +15,7 @@ from points.service_layer.adjustments import book_manual
 from shared.authorize import Allowed
 from shared.commands import Commands
 from shared.deps import CommandsDep, UowDep
-from shared.idempotency import IdempotencyKey, OptionalIdempotencyKey
+from shared.idempotency import IdempotencyKey
 from shared.member_directory import member_facts
 from shared.policy import Grant, Scope
 from shared.reports import Column, ReportFormat, local_time, render
@@ -23,6 +23,8 @@ from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["adjustments and bonuses"])
 
+# Points are money to the customer: a manual entry takes an Idempotency-Key, so a retry after a
+# lost answer (a script, a double click) books once; without one it would book again.
 MANUAL: dict[int | str, dict[str, Any]] = {201: {"description": "Booked"}, 200: {"description": "A retry with the same Idempotency-Key"}}
 
 
@@ -46,7 +48,7 @@ async def _manual(
 @router.post("/accounts/{member_id}/adjustments", status_code=status.HTTP_201_CREATED, responses=MANUAL)
 async def adjust(
     member_id: str, body: AdjustmentIn, grant: Annotated[Grant, Allowed("points.manual.book")], request: Request, response: Response,
-    commands: CommandsDep, idempotency_key: OptionalIdempotencyKey = None,
+    commands: CommandsDep, idempotency_key: IdempotencyKey,
 ) -> LedgerEntryPublic:
     """Correct a balance up or down, with a reason; never below zero."""
     return await _manual(EntryType.ADJUST, member_id, body.points, body.reason, grant, idempotency_key, request, response,
@@ -56,7 +58,7 @@ async def adjust(
 @router.post("/accounts/{member_id}/bonuses", status_code=status.HTTP_201_CREATED, responses=MANUAL)
 async def bonus(
     member_id: str, body: BonusIn, grant: Annotated[Grant, Allowed("points.manual.book")], request: Request, response: Response,
-    commands: CommandsDep, idempotency_key: OptionalIdempotencyKey = None,
+    commands: CommandsDep, idempotency_key: IdempotencyKey,
 ) -> LedgerEntryPublic:
     return await _manual(EntryType.BONUS, member_id, body.points, body.reason, grant, idempotency_key, request, response,
                          commands)

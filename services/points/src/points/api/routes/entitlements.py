@@ -12,7 +12,7 @@ from points.domain.entitlements import EntitlementKind, used_in_future
 from points.service_layer.entitlements import UseRequest, book_use
 from shared.authorize import Allowed
 from shared.deps import CommandsDep, NowDep, UowDep
-from shared.idempotency import OptionalIdempotencyKey
+from shared.idempotency import IdempotencyKey
 from shared.policy import Grant
 
 router = APIRouter(prefix="/v1/entitlements", tags=["service entitlements"])
@@ -37,7 +37,7 @@ async def get_entitlements(member_id: str, uow: UowDep, _: Annotated[Grant, Allo
              responses={409: {"description": "No use left, or the member is erased"}})
 async def use_entitlement(
     member_id: str, kind: EntitlementKind, body: EntitlementUseIn, grant: Annotated[Grant, Allowed("points.entitlement.use")],
-    commands: CommandsDep, request: Request, now: NowDep, idempotency_key: OptionalIdempotencyKey = None,
+    commands: CommandsDep, request: Request, now: NowDep, idempotency_key: IdempotencyKey,
 ) -> EntitlementUsePublic:
     """Book one use at the service desk (date of the visit, the booking staff member)."""
     grant.ensure_store(body.store_id)
