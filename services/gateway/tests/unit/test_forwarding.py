@@ -101,7 +101,6 @@ async def test_the_idempotency_key_of_a_registration_is_forwarded(gateway) -> No
     assert recorders["members"].requests[0].headers["idempotency-key"] == "reg-0001-abcdef"
 
 
-
 async def test_header_values_with_bytes_beyond_ascii_are_forwarded_as_sent_not_a_server_error(gateway, keypair) -> None:
     """Starlette reads header values as Latin-1; forwarded as text, httpx refused a 0xFF (500)."""
     client, recorders, desk = gateway
@@ -109,14 +108,12 @@ async def test_header_values_with_bytes_beyond_ascii_are_forwarded_as_sent_not_a
     r = await client.post("/api/members/v1/members", content=b"{}", headers={**desk, **odd})
     assert r.status_code == 404, r.text  # the members stand-in's answer, relayed
     forwarded = recorders["members"].requests[0].headers
-    assert {name: forwarded.get_list(name)[0].encode("latin-1") for name in odd} == {n.lower(): v for n, v in odd.items()} | {
-        name: forwarded.get_list(name)[0].encode("latin-1") for name in odd}
     assert [v for k, v in forwarded.raw if k.decode().title() in odd] == list(odd.values())
     # The member app's calls forward the caller's Accept-Language the same way.
     member = {"Authorization": f"Bearer {TokenIssuer(keypair[0]).mint('app-m-1', Role.MEMBER, member_id='m-1')}"}
     r = await client.get("/app/v1/me", headers={**member, "Accept-Language": b"en-\xff"})
     assert r.status_code < 500, r.text
-    assert (b"accept-language", b"en-\xff") in recorders["members"].requests[-1].headers.raw
+    assert recorders["members"].requests[-1].headers.get("accept-language").encode("latin-1") == b"en-\xff"
 
 
 async def test_a_body_nested_deeper_than_the_json_parser_goes_is_forwarded_not_a_server_error(gateway) -> None:
