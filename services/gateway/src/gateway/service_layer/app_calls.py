@@ -53,11 +53,11 @@ class MemberCalls:
         self, method: str, service: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None,
         idempotency_key: str | None = None,
     ) -> Answer:
-        headers = {"Authorization": as_received(self.authorization)}
+        headers = {b"Authorization": as_received(self.authorization)}
         if self.accept_language:
-            headers["Accept-Language"] = as_received(self.accept_language)
+            headers[b"Accept-Language"] = as_received(self.accept_language)
         if idempotency_key is not None:
-            headers["Idempotency-Key"] = as_received(idempotency_key)
+            headers[b"Idempotency-Key"] = as_received(idempotency_key)
         with answered_by(service, self.timeout):
             response = await self._client(service).request(
                 method, path, params=params, json=json, headers=headers,

@@ -47,7 +47,7 @@ async def forward(request: Request, service: str, path: str, timeout: float | No
     client: httpx.AsyncClient | None = getattr(request.app.state.downstream, service, None)
     if client is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"{service} service unavailable: not configured")
-    headers = {k: as_received(v) for k, v in request.headers.items() if k.lower() in FORWARDED_REQUEST}
+    headers = {as_received(k): as_received(v) for k, v in request.headers.items() if k.lower() in FORWARDED_REQUEST}
     if timeout is None:
         timeout = request.app.state.settings.forward_timeout_s
     # Every value: a service reads the last of a repeated parameter, and none may slip past unchecked.
