@@ -1,5 +1,6 @@
 """The expiry job: oldest points first, safe to run twice, members warned ahead."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -7,7 +8,7 @@ from sqlmodel import select
 
 from points.adapters.repository import AccountRepository
 from points.adapters.tables import ExpiryWarningRow
-from points.domain.model import Source
+from points.domain.model import PointsAccount, Source
 from points.jobs import expire_points
 from points.service_layer import expiry
 from shared.auth import Role
@@ -106,21 +107,20 @@ async def test_points_due_again_later_the_same_day_expire_at_that_day_s_next_run
     (`expiry:2025-12-31@2026-01-01`) booked and leave them in the balance until the next day."""
     await pts.apply(pts.sale("x4", "1000.00", at=EARNED_2024))
     gift = Source(ref="redemption:x4-gift")
-    async with pts.app.state.sessions() as s:
-        repo = AccountRepository(s, EARNED_2025)
-        account = await repo.lock("x4")
-        account.redeem(600, reason="gift", source=gift, at=EARNED_2025)
-        await repo.save(account)
-        await s.commit()
+
+    async def book(at: datetime, entry: Callable[[PointsAccount], object]) -> None:
+        async with pts.app.state.sessions() as s:
+            repo = AccountRepository(s, at)
+            account = await repo.lock("x4")
+            entry(account)
+            await repo.save(account)
+            await s.commit()
+
+    await book(EARNED_2025, lambda account: account.redeem(600, reason="gift", source=gift, at=EARNED_2025))
     night = await expire_points(pts.app.state.commands, pts.app.state.settings, datetime(2025, 12, 31, 16, 30, tzinfo=UTC))
     assert night["points_expired"] == 400
     cancelled_at = datetime(2026, 1, 1, 2, tzinfo=UTC)  # 10:00 in China
-    async with pts.app.state.sessions() as s:
-        repo = AccountRepository(s, cancelled_at)
-        account = await repo.lock("x4")
-        account.cancel_redeem(600, reason="gift not collected", source=gift, at=cancelled_at)
-        await repo.save(account)
-        await s.commit()
+    await book(cancelled_at, lambda account: account.cancel_redeem(600, reason="gift not collected", source=gift, at=cancelled_at))
     afternoon = await expire_points(pts.app.state.commands, pts.app.state.settings, datetime(2026, 1, 1, 6, 30, tzinfo=UTC))
     assert (afternoon["points_expired"], afternoon["expiry_entries"]) == (600, 1)
     again = await expire_points(pts.app.state.commands, pts.app.state.settings, datetime(2026, 1, 1, 12, 30, tzinfo=UTC))
