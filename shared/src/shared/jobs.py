@@ -38,7 +38,8 @@ class ScheduledJob:
     name: str
     every_s: float
     run: JobFn
-    # The wait before the first scheduled run after start; None waits one interval (see run_forever).
+    # The wait before the first scheduled run after start; None counts the interval from the job's
+    # last scheduled run, or its first start if it never ran (see first_wait).
     first_after_s: float | None = None
 
 
@@ -66,20 +67,25 @@ class JobRunner:
         job's latest scheduled run of any replica, as recorded in the database: a restarting
         replica does not stampede the database, and a restart does not put the next run off by a
         whole interval, so a daily job on a service restarted every few hours still runs daily. A
-        job overdue runs `OVERDUE_FIRST_AFTER_S` after start; one never run waits one interval."""
+        job that never ran on the schedule counts from its anchor, the first start of any replica
+        with it (`job_runs.anchor`), for the same reason: counted from each start, a daily job on a
+        service deployed every few hours would never run. A job overdue runs
+        `OVERDUE_FIRST_AFTER_S` after start; on its very first start a job waits one interval."""
         if job.first_after_s is not None:
             return job.first_after_s
+        now = utc_now()
         try:
             async with self.commands.sessions() as session:
-                last = await job_runs.last_scheduled(session, job.name)
+                since = await job_runs.last_scheduled(session, job.name)
+                if since is None:
+                    since = await job_runs.anchor(session, job.name, now, self.replica)
+                    await session.commit()
         except asyncio.CancelledError:
             raise
         except Exception:  # the database is not there yet: as if the job had just run
             log.exception("could not read the last run of job %s", job.name)
             return job.every_s
-        if last is None:
-            return job.every_s
-        left = job.every_s - (utc_now() - last).total_seconds()
+        left = job.every_s - (now - since).total_seconds()
         return min(job.every_s, max(left, OVERDUE_FIRST_AFTER_S))
 
     async def run_once(self, job: ScheduledJob, now: datetime | None = None, trigger: str = "schedule") -> dict[str, Any]:

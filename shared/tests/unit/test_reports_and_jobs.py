@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlmodel import select
 
 from shared import job_runs, jobs, jobs_api
 from shared.auth import Role, TokenIssuer, TokenVerifier, generate_keypair
@@ -245,7 +246,7 @@ async def test_a_run_by_hand_for_a_future_moment_is_refused_before_it_acts(comma
 
 
 async def test_a_job_may_run_soon_after_start_then_keeps_its_interval(commands: Commands) -> None:
-    """The first run waits one interval unless the job asks for less (the console's sampling)."""
+    """On its first start a job waits one interval unless it asks for less (the console's sampling)."""
     ran: list[str] = []
     first_run = asyncio.Event()
 
@@ -320,3 +321,83 @@ async def test_a_restart_waits_out_the_rest_of_the_interval_since_the_last_sched
     analytics, expiry = runner.jobs
     assert 3_500 < await runner.first_wait(analytics) <= 3_600  # an hour left of the day
     assert await runner.first_wait(expiry) == 6 * 3600  # never ran: one interval, as on a fresh install
+
+
+# --- a job that never ran on the schedule counts from its anchor, the first start of any replica:
+# counted from each start, a daily job on a service deployed every few hours would never run
+
+async def anchored_before(commands: Commands, job: str, ago: timedelta, replica: str = "replica-a:1") -> None:
+    async with commands.sessions() as session:
+        await job_runs.anchor(session, job, utc_now() - ago, replica)
+        await session.commit()
+
+
+async def test_restarts_never_put_off_a_job_that_never_ran(commands: Commands, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A daily job on a service restarted every three hours: each start waits what is left of the
+    day since the first start, and the start after a day runs it soon (it used to wait a whole day
+    at every start, so it never ran)."""
+    first_start = utc_now()
+    waits = []
+    for hours in range(0, 25, 3):
+        monkeypatch.setattr(jobs, "utc_now", lambda hours=hours: first_start + timedelta(hours=hours))
+        runner = JobRunner(commands, [ScheduledJob("value-analytics", DAY, nothing)], replica=f"pod-{hours}:1")
+        waits.append(await runner.first_wait(runner.jobs[0]))
+    assert waits == [DAY - h * 3600 for h in range(0, 24, 3)] + [jobs.OVERDUE_FIRST_AFTER_S]
+    # The anchor is no run: nothing is listed, and the first start's is the only one written.
+    assert (await runner.latest_runs())["value-analytics"] == []
+    async with commands.sessions() as session:
+        anchors = (await session.exec(select(JobRunRow).where(JobRunRow.trigger == job_runs.ANCHOR))).all()
+    assert [(a.job, a.started_at, a.replica) for a in anchors] == [("value-analytics", first_start, "pod-0:1")]
+
+
+async def test_a_job_first_started_a_day_ago_and_never_run_runs_soon_after_a_restart(
+    commands: Commands, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jobs, "OVERDUE_FIRST_AFTER_S", 0.05, raising=False)
+    await anchored_before(commands, "value-analytics", timedelta(hours=25))
+    ran = asyncio.Event()
+
+    async def analytics(commands: Commands, settings: object, now: datetime) -> dict[str, int]:
+        ran.set()
+        return {"scored": 1}
+
+    runner = JobRunner(commands, [ScheduledJob("value-analytics", DAY, analytics)])
+    task = asyncio.create_task(runner.run_forever(runner.jobs[0]))
+    try:
+        async with asyncio.timeout(5):
+            await ran.wait()
+    finally:
+        runner.stopping = True
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert [r["trigger"] for r in (await runner.latest_runs())["value-analytics"]] == ["schedule"]
+
+
+async def test_replicas_share_the_earliest_anchor_and_a_scheduled_run_takes_over(commands: Commands) -> None:
+    # Two replicas that started at nearly the same moment each wrote one: the earlier counts.
+    await anchored_before(commands, "points-expiry", timedelta(hours=2), replica="pod-b:1")
+    async with commands.sessions() as session:
+        session.add(JobRunRow(job="points-expiry", trigger=job_runs.ANCHOR, as_of=utc_now() - timedelta(hours=5),
+                              started_at=utc_now() - timedelta(hours=5), finished_at=utc_now() - timedelta(hours=5),
+                              duration_s=0.0, ok=True, summary={}, replica="pod-a:1"))
+        await session.commit()
+    runner = JobRunner(commands, [ScheduledJob("points-expiry", 6 * 3600, nothing)])
+    assert 3_500 < await runner.first_wait(runner.jobs[0]) <= 3_600  # six hours from the earlier start
+    # Once the job has run on the schedule, its runs count, not the anchor.
+    await ran_before(commands, "points-expiry", timedelta(hours=1))
+    assert 5 * 3600 - 100 < await runner.first_wait(runner.jobs[0]) <= 5 * 3600
+
+
+async def test_the_anchor_is_kept_while_runs_are_pruned(commands: Commands) -> None:
+    await anchored_before(commands, "bulk-bonus", timedelta(hours=3))
+    at = utc_now()
+    async with commands.sessions() as session:
+        for n in range(5):
+            await job_runs.record(session, job_runs.JobRun(job="bulk-bonus", trigger="by hand", as_of=at, started_at=at,
+                                                           finished_at=at, duration_s=1.0, ok=True, summary={"n": n}), "r", keep=3)
+        await session.commit()
+        kept = (await session.exec(select(JobRunRow.trigger).where(JobRunRow.job == "bulk-bonus"))).all()
+        assert sorted(kept) == [job_runs.ANCHOR, "by hand", "by hand", "by hand"]
+        assert [r["summary"] for r in await job_runs.latest(session, "bulk-bonus", 10)] == [{"n": 4}, {"n": 3}, {"n": 2}]
+    runner = JobRunner(commands, [ScheduledJob("bulk-bonus", 6 * 3600, nothing)])
+    assert 3 * 3600 - 100 < await runner.first_wait(runner.jobs[0]) <= 3 * 3600  # runs by hand are not the schedule's

@@ -47,8 +47,8 @@ class Settings(ServiceSettings):
     analytics_every_s: float = 86400.0
 
     # Birthdays are announced (`birthday_upcoming`) this many local days ahead, once per member and
-    # year. The job checks hourly: a day is announced by whichever run sees it first, and a restart
-    # (the first run waits one interval) cannot skip a whole day as a daily interval could.
+    # year. The job checks hourly: a day is announced by whichever run sees it first, and each run
+    # catches up the days since the previous one (a birthday given after that day's last run).
     birthday_notice_days: int = Field(default=7, ge=0, le=60)
     birthday_notices_every_s: float = 3600.0
 

@@ -1,10 +1,12 @@
 """The `birthday-notices` job on SQLite and PostgreSQL: birthdays announced N local days ahead (and
 those from today to then not announced yet), once per member and year (reruns and racing replicas), 29 February in common years, never
-for erased members, and the chain's calendar day deciding at midnight in Shanghai."""
+for erased members, and the chain's calendar day deciding at midnight in Shanghai; and the birthdays
+since the job's previous successful run it did not see (a customer registered on their birthday
+after the day's last run)."""
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,6 +14,7 @@ import pytest
 from members.config import Settings
 from members.main import create_app
 from members.service_layer import birthdays
+from shared import job_runs
 from shared.auth import Role
 from shared.commands import derived_event_id
 from shared.events import contracts as c
@@ -40,8 +43,8 @@ async def test_a_birthday_is_announced_seven_local_days_ahead_once_however_often
     await register(members, env, birthday="1990-12-04")  # yesterday: past
     await register(members, env)  # no birthday given
     summary = await run(members, MORNING)
-    assert summary == {"job": "birthday-notices", "today": "2026-12-05", "birthdays_until": "2026-12-12", "due": 1,
-                       "announced": 1}
+    assert summary == {"job": "birthday-notices", "today": "2026-12-05", "birthdays_from": "2026-12-05",
+                       "birthdays_until": "2026-12-12", "due": 1, "announced": 1}
     [(event, event_id)] = await announced(members)
     assert event == c.BirthdayUpcomingV1(member_id=due["id"], days_until=7, occasion_year=2026)
     assert event_id == derived_event_id("members", "birthday", due["id"], 2026)
@@ -145,8 +148,8 @@ async def test_the_notice_period_is_a_setting_and_admins_run_the_job(env, databa
         assert r.status_code == 403
         r = await members.post("/v1/jobs/birthday-notices/run", params=as_of, headers=env.auth(Role.ADMIN))
         assert r.status_code == 200, r.text
-        assert r.json() == {"job": "birthday-notices", "today": "2026-12-05", "birthdays_until": "2026-12-08", "due": 1,
-                            "announced": 1}
+        assert r.json() == {"job": "birthday-notices", "today": "2026-12-05", "birthdays_from": "2026-12-05",
+                            "birthdays_until": "2026-12-08", "due": 1, "announced": 1}
         [(event, _)] = await announced(members)
         assert (event.member_id, event.days_until) == (m["id"], 3)
 
@@ -166,3 +169,95 @@ async def test_a_run_by_hand_for_a_day_not_yet_come_is_refused_and_announces_not
         assert await announced(members) == []
         runs = (await members.get("/v1/jobs", headers=env.auth(Role.OPERATOR))).json()["items"]
         assert [job["runs"] for job in runs if job["name"] == "birthday-notices"] == [[]]
+
+
+# --- catching up behind: a birthday from the previous successful run's local day to yesterday not
+# announced yet (a customer registered on their birthday after the day's last hourly run)
+
+
+class Clock:
+    """The service's clock, moved by the test."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def local(day: int, hour: int, minute: int = 0, month: int = 12, year: int = 2026) -> datetime:
+    """A moment in Shanghai (UTC+8), the chain's zone in the tests."""
+    return datetime(year, month, day, hour, minute, tzinfo=UTC) - timedelta(hours=8)
+
+
+async def scheduled_run(members) -> dict[str, Any]:
+    """A run of the job as the runner makes it: at the service's clock, and recorded."""
+    runner = members.app.state.jobs
+    [job] = [j for j in runner.jobs if j.name == birthdays.JOB_NAME]
+    return await runner.run_once(job)
+
+
+async def failed_run(members, at: datetime) -> None:
+    async with members.app.state.commands.sessions() as session:
+        await job_runs.record(session, job_runs.JobRun(job=birthdays.JOB_NAME, trigger="schedule", as_of=at, started_at=at,
+                                                       finished_at=at, duration_s=1.0, ok=False, summary={"failed": True}),
+                              "replica-a:1")
+        await session.commit()
+
+
+async def test_a_customer_registered_on_their_birthday_after_the_days_last_run_is_announced_by_the_next(
+    env, database_factory
+) -> None:
+    clock = Clock(local(5, 23, 10))
+    async with service(create_app(env.settings(Settings, await database_factory("members")), clock=clock)) as members:
+        assert (await scheduled_run(members))["announced"] == 0  # the day's last hourly run
+        clock.now = local(5, 23, 40)
+        late = await register(members, env, birthday="1990-12-05")
+        await register(members, env, birthday="1990-12-04")  # yesterday's, before the previous run: not caught up
+        clock.now = local(6, 0, 10)  # the first run of the next local day
+        summary = await scheduled_run(members)
+        assert [(e.member_id, e.days_until, e.occasion_year) for e, _ in await announced(members)] == [(late["id"], 0, 2026)]
+        assert (summary["today"], summary["birthdays_from"], summary["announced"]) == ("2026-12-06", "2026-12-05", 1)
+
+        clock.now = local(6, 0, 20)
+        await register(members, env, birthday="1990-12-05")  # registered the day after their birthday: not greeted
+        clock.now = local(6, 1, 10)
+        assert (await scheduled_run(members))["announced"] == 0  # the next run: nobody twice
+        assert [e.member_id for e, _ in await announced(members)] == [late["id"]]
+
+
+async def test_a_birthday_on_new_years_eve_caught_up_on_new_years_day_is_of_the_old_year_once(env, database_factory) -> None:
+    clock = Clock(local(31, 23, 5))
+    async with service(create_app(env.settings(Settings, await database_factory("members")), clock=clock)) as members:
+        await scheduled_run(members)
+        clock.now = local(31, 23, 50)
+        eve = await register(members, env, birthday="1985-12-31")
+        clock.now = local(1, 0, 5, month=1, year=2027)
+        # Two replicas running at once, and a rerun: announced once, under the birthday's year.
+        summaries = await asyncio.gather(scheduled_run(members), scheduled_run(members))
+        assert sorted(s["announced"] for s in summaries) == [0, 1]
+        clock.now = local(1, 1, 5, month=1, year=2027)
+        assert (await scheduled_run(members))["announced"] == 0
+        [(event, event_id)] = await announced(members)
+    assert (event.member_id, event.days_until, event.occasion_year) == (eve["id"], 0, 2026)
+    assert event_id == derived_event_id("members", "birthday", eve["id"], 2026)
+
+
+async def test_days_the_job_failed_are_caught_up_from_its_last_successful_run_at_most_a_week_back(
+    env, database_factory
+) -> None:
+    clock = Clock(local(1, 10))
+    async with service(create_app(env.settings(Settings, await database_factory("members")), clock=clock)) as members:
+        await scheduled_run(members)  # the last run that worked
+        clock.now = local(2, 12)
+        missed = await register(members, env, birthday="1990-12-02")
+        clock.now = local(3, 9)
+        await register(members, env, birthday="1990-12-02")  # joined the day after their birthday: not greeted
+        await failed_run(members, local(4, 10))  # a run that failed is no previous run
+        clock.now = local(5, 10)
+        summary = await scheduled_run(members)
+        assert [(e.member_id, e.days_until) for e, _ in await announced(members)] == [(missed["id"], 0)]
+        assert (summary["birthdays_from"], summary["announced"]) == ("2026-12-01", 1)
+        # A month later the catch-up reaches a week back, no further.
+        clock.now = local(5, 10, month=1, year=2027)
+        assert (await scheduled_run(members))["birthdays_from"] == "2026-12-29"
