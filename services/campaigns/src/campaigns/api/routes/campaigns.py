@@ -1,5 +1,5 @@
 """Campaigns: marketing creates, launches, pauses, resumes and ends them, and reads their results
-(JSON, or CSV for a spreadsheet)."""
+(JSON, or CSV or an Excel workbook for a spreadsheet)."""
 
 from typing import Annotated, Literal
 
@@ -13,7 +13,8 @@ from shared.authorize import Allowed
 from shared.deps import UowDep
 from shared.integers import Int64
 from shared.policy import Grant
-from shared.reports import Column, to_csv
+from shared.reports import XLSX_MEDIA_TYPE, Column, ReportFormat, render
+from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
 
@@ -92,6 +93,16 @@ def _result_rows(r: ResultsPublic) -> list[dict[str, object]]:
 @router.get("/{campaign_id}/results.csv", summary="The results as CSV: one row per measure",
             response_class=Response, responses={200: {"content": {"text/csv": {}}}})
 async def results_csv(campaign_id: str, uow: UowDep, _: Annotated[Grant, Allowed("campaigns.campaign.read")]) -> Response:
+    return await _results_file(ReportFormat.CSV, campaign_id, uow)
+
+
+@router.get("/{campaign_id}/results.xlsx", summary="The results as an Excel workbook: one row per measure",
+            response_class=Response, responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}})
+async def results_xlsx(campaign_id: str, uow: UowDep, _: Annotated[Grant, Allowed("campaigns.campaign.read")]) -> Response:
+    return await _results_file(ReportFormat.XLSX, campaign_id, uow)
+
+
+async def _results_file(fmt: ReportFormat, campaign_id: str, uow: UnitOfWork) -> Response:
     r = ResultsPublic.model_validate(await campaigns.results(uow, campaign_id))
-    return Response(to_csv(RESULT_COLUMNS, _result_rows(r)), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="campaign-{campaign_id}-results.csv"'})
+    return render(fmt, title="活动效果 Campaign results", columns=RESULT_COLUMNS, rows=_result_rows(r), json_body=None,
+                  filename=f"campaign-{campaign_id}-results")

@@ -47,7 +47,7 @@ from shared.reports import ReportFormat, render
 
 router = APIRouter(prefix="/v1/infobase", tags=["information base"])
 
-FormatQuery = Annotated[ReportFormat, Query(description="json for screens, csv for Excel, html to print")]
+FormatQuery = Annotated[ReportFormat, Query(description="json for screens, csv or xlsx (a workbook) for Excel, html to print")]
 StoreQuery = Annotated[str | None, Query(max_length=32, description="Only sales in this store")]
 FromQuery = Annotated[ReportDay | None, Query(alias="from", description="First business day (inclusive), YYYY-MM-DD")]
 ToQuery = Annotated[ReportDay | None, Query(alias="to", description="Last business day (inclusive), YYYY-MM-DD")]
