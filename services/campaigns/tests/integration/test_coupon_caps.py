@@ -161,8 +161,11 @@ async def test_an_erased_members_card_no_longer_resolves(cmp) -> None:
     await cmp.apply(cmp.registered("m-a"))
     card = cmp.cards["m-a"]
     assert (await cmp.validate([code], card=card)).json()["codes"][0]["ok"]
+    await cmp.apply(cmp.card_replaced("m-a", "8800000077773"))
     await cmp.apply(cmp.erased("m-a"))
-    assert (await cmp.validate([code], card=card)).json()["codes"][0]["reason"] == "member_required"
+    # Both unknown, as a number never registered: neither says the customer was a member.
+    for shown in (card, "8800000077773"):
+        assert (await cmp.validate([code], card=shown)).json()["codes"][0]["reason"] == "card_unknown"
 
 
 async def test_a_replaced_cards_coupons_go_with_the_new_card_and_the_lost_one_applies_none(cmp) -> None:
@@ -171,7 +174,25 @@ async def test_a_replaced_cards_coupons_go_with_the_new_card_and_the_lost_one_ap
     lost = cmp.cards["m-a"]
     await cmp.apply(cmp.card_replaced("m-a", "8800000077772"))
     assert (await cmp.validate([code], card="8800000077772")).json()["codes"][0]["ok"]
-    assert (await cmp.validate([code], card=lost)).json()["codes"][0]["reason"] == "member_required"
+    old = (await cmp.validate([code], card=lost)).json()["codes"][0]
+    assert (old["reason"], old["message_en"]) == (
+        "card_replaced", "This member card has been replaced and is no longer valid; ask the customer for the new card")
+    assert "8800000077772" not in str(old)  # the old card never leads to the new one
+
+
+async def test_a_card_shown_but_unknown_is_said_to_be_unknown_not_asked_for(cmp) -> None:
+    # The till sent the card the customer showed; "present the member card" sent the cashier round in circles.
+    _, codes = await members_with_coupons(cmp, 1)
+    code = await generic(cmp, caps={"per_member": 1})
+    for shown in (codes[0], code):
+        unknown = (await cmp.validate([shown], card="8800000099991")).json()["codes"][0]
+        assert unknown["reason"] == "card_unknown", unknown
+        assert "not registered" in unknown["message_en"] and "未登记" in unknown["message_zh"]
+        assert "Present the member card" not in unknown["message_en"]
+    reserved = (await cmp.reserve([code], card="8800000099991")).json()["codes"][0]
+    assert reserved["reason"] == "card_unknown"
+    # Without a card it is still the card that is asked for.
+    assert (await cmp.validate([code])).json()["codes"][0]["reason"] == "member_required"
 
 
 

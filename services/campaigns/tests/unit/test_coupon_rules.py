@@ -235,6 +235,13 @@ def test_caps_and_a_missing_member_are_reported_after_the_basket_rules() -> None
     assert one(coupon(), basket(line("10")), capped=True).reason is Reason.BASKET_TOO_SMALL
 
 
+@pytest.mark.parametrize("because", [Reason.CARD_UNKNOWN, Reason.CARD_REPLACED])
+def test_a_card_that_leads_to_nobody_is_named_as_such_not_asked_for(because: Reason) -> None:
+    verdict = one(coupon(), basket(line("100")), member_missing=True, missing_because=because)
+    assert verdict.reason is because
+    assert "请先出示会员卡" not in verdict.message_zh and "Present the member card" not in verdict.message_en
+
+
 def test_every_reason_has_a_message_in_both_languages() -> None:
     params = {"until": "x", "since": "x", "short": "1", "needed": "2", "other": "ABC"}
     for reason in Reason:

@@ -1,7 +1,11 @@
 """The till's points preview refuses what it would otherwise silently ignore, and passes the
-basket's discounts on: points are earned on what is paid."""
+basket's discounts on: points are earned on what is paid. It names the customer as the sale does,
+by card or by phone; a phone is asked of members and never reaches points, a log or the till's answer
+as anything but what points said."""
 
 import json
+import logging
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -9,12 +13,15 @@ import pytest
 
 from gateway.config import Settings
 from gateway.main import create_app
-from shared.auth import Role
-from tests.support.factories import line
+from shared.auth import Role, TokenVerifier
+from tests.support.factories import line, member_body
 from tests.support.identity import answering
 from tests.support.platform import TestEnv, service
 
 pytestmark = pytest.mark.integration
+
+CARD = "8800000012345"
+PHONE = "13912345678"
 
 
 @pytest.fixture
@@ -42,7 +49,7 @@ async def test_the_baskets_discounts_reach_points_checked_as_a_sales_are(gateway
 
     async with answering(gateway, "points", points):
         pos = env.auth(Role.POS, store_id="S001")
-        basket = {"store_id": "S001", "lines": [line()], "coupons": ["K7QM2XWD9P"],
+        basket = {"store_id": "S001", "card_no": CARD, "lines": [line()], "coupons": ["K7QM2XWD9P"],
                   "discounts": [{"code": "K7QM2XWD9P", "amount": "10.00"}, {"amount": "0.80", "label": "会员价"}]}
         r = await gateway.post("/pos/v1/points/preview", json=basket, headers=pos)
         assert r.status_code == 200, r.text
@@ -65,7 +72,7 @@ async def test_a_basket_dated_beyond_the_clock_skew_is_422_as_its_sale_would_be(
     async with answering(gateway, "points", points):
         pos = env.auth(Role.POS, store_id="S001")
         skew = timedelta(seconds=gateway.app.state.settings.clock_skew_s)
-        ahead = {"store_id": "S001", "lines": [line()], "occurred_at": (datetime.now(UTC) + skew + timedelta(days=1)).isoformat()}
+        ahead = {"store_id": "S001", "card_no": CARD, "lines": [line()], "occurred_at": (datetime.now(UTC) + skew + timedelta(days=1)).isoformat()}
         r = await gateway.post("/pos/v1/points/preview", json=ahead, headers=pos)
         assert r.status_code == 422, r.text
         [error] = r.json()["detail"]
@@ -87,6 +94,125 @@ async def test_points_away_is_503_and_points_too_slow_504(gateway, env: TestEnv,
         raise failure
 
     async with answering(gateway, "points", points):
-        r = await gateway.post("/pos/v1/points/preview", json={"store_id": "S001", "lines": [line()]},
+        r = await gateway.post("/pos/v1/points/preview", json={"store_id": "S001", "card_no": CARD, "lines": [line()]},
                                headers=env.auth(Role.POS, store_id="S001"))
     assert (r.status_code, r.json()["detail"]) == (status, said)
+
+
+async def test_a_basket_names_its_customer_by_card_or_by_phone_never_both(gateway, env: TestEnv) -> None:
+    # With both, the preview would choose one silently.
+    async with answering(gateway, "points", lambda _: httpx.Response(200, json={})) as to_points, \
+            answering(gateway, "members", lambda _: httpx.Response(404, json={})) as to_members:
+        r = await gateway.post("/pos/v1/points/preview", json={"store_id": "S001", "lines": [line()], "card_no": CARD, "phone": PHONE},
+                               headers=env.auth(Role.POS, store_id="S001"))
+    assert r.status_code == 422, r.text
+    [error] = r.json()["detail"]
+    assert error["loc"] == ["body"] and "give exactly one of card_no or phone" in error["msg"]
+    assert PHONE not in r.text
+    assert to_points == [] and to_members == []
+
+
+async def test_a_basket_without_a_customer_is_previewed_at_retail_rates_as_an_unknown_card(gateway, env: TestEnv) -> None:
+    # What the customer would earn by joining: tills show it to those without a card.
+    to_points: list[dict] = []
+
+    def points(request: httpx.Request) -> httpx.Response:
+        to_points.append(json.loads(request.content))
+        return httpx.Response(200, json={"points": 79, "channel": "retail", "member_known": False})
+
+    async with answering(gateway, "points", points), answering(gateway, "members", lambda _: httpx.Response(500)) as to_members:
+        r = await gateway.post("/pos/v1/points/preview", json={"store_id": "S001", "lines": [line()]},
+                               headers=env.auth(Role.POS, store_id="S001"))
+    assert (r.status_code, r.json()["member_known"]) == (200, False), r.text
+    [sent] = to_points
+    assert "card_no" not in sent and "member_id" not in sent
+    assert to_members == []
+
+
+async def test_a_phone_is_asked_of_members_and_points_hears_only_the_member(gateway, env: TestEnv, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    to_points: list[dict] = []
+
+    def points(request: httpx.Request) -> httpx.Response:
+        to_points.append(json.loads(request.content))
+        return httpx.Response(200, json={"points": 79, "channel": "partner", "member_known": True})
+
+    def members(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"member_id": "m-77", "created": False})
+
+    till = env.auth(Role.POS, store_id="S001")
+    async with answering(gateway, "points", points), answering(gateway, "members", members) as to_members:
+        # Typed with an input method left in full-width mode: the same number, as for a sale.
+        r = await gateway.post("/pos/v1/points/preview", json={"store_id": "S001", "phone": "１３９１２３４５６７８", "lines": [line()]},
+                               headers=till)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"points": 79, "channel": "partner", "member_known": True}
+    [asked] = to_members
+    assert (asked.method, asked.url.path, json.loads(asked.content)) == ("POST", "/v1/app-accounts/identify", {"phone": PHONE})
+    assert PHONE not in str(asked.url)  # never in a URL: URLs end up in access logs
+    # Asked as the gateway itself: a till's token may not ask whose number it is.
+    asker = TokenVerifier(env.public_key, "crm-identity", "crm").verify(asked.headers["Authorization"].removeprefix("Bearer "))
+    assert (asker.role, asker.subject) == (Role.SERVICE, "gateway")
+    [sent] = to_points
+    assert sent["member_id"] == "m-77" and "card_no" not in sent and PHONE not in json.dumps(sent)
+    assert PHONE not in caplog.text and "１３９１２３４５６７８" not in caplog.text
+
+
+async def test_a_phone_that_is_nobodys_answers_as_an_unknown_card(gateway, env: TestEnv) -> None:
+    to_points: list[dict] = []
+
+    def points(request: httpx.Request) -> httpx.Response:
+        to_points.append(json.loads(request.content))
+        return httpx.Response(200, json={"points": 79, "channel": "retail", "member_known": False})
+
+    till = env.auth(Role.POS, store_id="S001")
+    async with answering(gateway, "points", points), \
+            answering(gateway, "members", lambda _: httpx.Response(404, json={"detail": "no member has this phone"})):
+        by_phone = await gateway.post("/pos/v1/points/preview", json={"store_id": "S001", "phone": PHONE, "lines": [line()]},
+                                      headers=till)
+        by_card = await gateway.post("/pos/v1/points/preview", json={"store_id": "S001", "card_no": "8800000099991", "lines": [line()]},
+                                     headers=till)
+    assert (by_phone.status_code, by_phone.json()) == (by_card.status_code, by_card.json())
+    # Points is asked for no customer, and answers as it does for a card it does not know.
+    phone_sent, card_sent = to_points
+    assert "card_no" not in phone_sent and "member_id" not in phone_sent
+    assert phone_sent == {k: v for k, v in card_sent.items() if k != "card_no"}
+
+
+async def test_members_away_is_503_naming_it_and_points_is_not_asked(gateway, env: TestEnv) -> None:
+    def members(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused")
+
+    async with answering(gateway, "points", lambda _: httpx.Response(200, json={})) as to_points, answering(gateway, "members", members):
+        r = await gateway.post("/pos/v1/points/preview", json={"store_id": "S001", "phone": PHONE, "lines": [line()]},
+                               headers=env.auth(Role.POS, store_id="S001"))
+    assert (r.status_code, r.json()["detail"]) == (503, "members service unavailable: ConnectError")
+    assert to_points == []
+
+
+async def test_the_phone_finds_the_member_a_phone_sale_is_credited_to(env: TestEnv, database_factory) -> None:
+    # The real members service: the gateway's own token may ask it, and it finds the member by the
+    # phone's digest under the pepper, as it matches a sale paid by phone.
+    from members.config import Settings as MembersSettings
+    from members.main import create_app as members_app
+
+    async with service(members_app(env.settings(MembersSettings, await database_factory("members")))) as members, \
+            service(create_app(env.settings(Settings, await database_factory("gateway")))) as gateway:
+        r = await members.post("/v1/members", json=member_body(phone=PHONE), headers=env.auth(Role.SERVICE_DESK, store_id="S001"))
+        assert r.status_code == 201, r.text
+        member_id = r.json()["id"]
+        to_points: list[dict] = []
+
+        def points(request: httpx.Request) -> httpx.Response:
+            to_points.append(json.loads(request.content))
+            return httpx.Response(200, json={"member_known": True})
+
+        wired = gateway.app.state.downstream  # type: ignore[attr-defined]
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=members.app), base_url="http://members") as to_members:  # type: ignore[attr-defined]
+            gateway.app.state.downstream = replace(wired, members=to_members)  # type: ignore[attr-defined]
+            async with answering(gateway, "points", points):
+                r = await gateway.post("/pos/v1/points/preview", json={"store_id": "S001", "phone": PHONE, "lines": [line()]},
+                                       headers=env.auth(Role.POS, store_id="S001"))
+            gateway.app.state.downstream = wired  # type: ignore[attr-defined]
+    assert r.status_code == 200, r.text
+    assert to_points[0]["member_id"] == member_id

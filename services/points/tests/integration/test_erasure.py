@@ -47,6 +47,9 @@ async def test_erasure_replaces_staff_written_text_and_forgets_the_card(pts, env
     assert entry.cancel_reason == REDACTED
     unknown = (await pts.client.post("/v1/earning/preview", json={**BASKET, "card_no": CARD}, headers=pos)).json()
     assert (unknown["member_known"], unknown["channel"]) == (False, "retail")
+    # Nor by the member id a till's phone is looked up as (the account stays, for the ledger).
+    by_member = (await pts.client.post("/v1/earning/preview", json={**BASKET, "member_id": "er1"}, headers=pos)).json()
+    assert (by_member["member_known"], by_member["channel"]) == (False, "retail")
     own = await pts.client.get("/v1/accounts/er1", headers=env.auth(Role.MEMBER, member_id="er1"))
     assert own.status_code == 401
 

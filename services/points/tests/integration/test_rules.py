@@ -100,6 +100,22 @@ async def test_preview_tells_a_till_what_a_basket_earns_and_books_nothing(pts, e
     assert too_much.status_code == 422 and "discount: 120.51 exceeds the basket's 120.50" in too_much.text
 
 
+async def test_preview_by_the_member_a_till_found_by_phone_answers_as_by_their_card(pts, env) -> None:
+    # Points keeps no phones: the gateway asks members whose phone it is and sends the member.
+    await pts.apply(pts.registered("p2", channel="partner", card_no="8800000099998"))
+    basket = {"store_id": "S001", "lines": [{"category": "grain", "amount": "20.50"}]}
+    pos = env.auth(Role.POS, store_id="S001")
+    by_card = (await pts.client.post("/v1/earning/preview", json={**basket, "card_no": "8800000099998"}, headers=pos)).json()
+    by_member = (await pts.client.post("/v1/earning/preview", json={**basket, "member_id": "p2"}, headers=pos)).json()
+    assert by_member == by_card and (by_member["channel"], by_member["member_known"]) == ("partner", True)
+    assert "p2" not in str(by_member)  # the till hears no member id
+    # A member points has no account for yet (registered a moment ago) is not known yet, as a new card is.
+    newcomer = (await pts.client.post("/v1/earning/preview", json={**basket, "member_id": "p-new"}, headers=pos)).json()
+    assert (newcomer["channel"], newcomer["member_known"]) == ("retail", False)
+    both = await pts.client.post("/v1/earning/preview", json={**basket, "card_no": "8800000099998", "member_id": "p2"}, headers=pos)
+    assert both.status_code == 422 and "give card_no or member_id, not both" in both.text
+
+
 async def test_rules_added_at_the_same_moment_take_versions_in_turn(pts, env) -> None:
     start = datetime.now(UTC) + timedelta(days=2)
     answers = await asyncio.gather(*(

@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 from shared.columns import Fraction, MoneyColumn, Qty, UtcDateTime
@@ -243,6 +243,9 @@ class MemberCardRow(SQLModel, table=True):
 
     card_no: str = Field(primary_key=True, max_length=32)
     member_id: str = Field(max_length=36, index=True)
+    # Replaced at the desk (lost or damaged): it leads to nobody at the till any more, but is kept
+    # so the cashier hears that the customer has a new card rather than "not registered".
+    retired: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 COUPON_TABLES = frozenset({

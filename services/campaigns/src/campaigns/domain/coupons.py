@@ -239,6 +239,11 @@ class Reason(StrEnum):
     # A member's own coupon, or a generic code whose caps count per member, at a sale without the
     # member's card.
     MEMBER_REQUIRED = "member_required"
+    # The same coupons at a sale whose card leads to no member: a number never registered (or not
+    # announced yet, or an erased member's), or a card replaced at the desk by a new one. The card
+    # was shown, so asking for it again would send the cashier round in circles.
+    CARD_UNKNOWN = "card_unknown"
+    CARD_REPLACED = "card_replaced"
     # A member's own coupon at a sale with another member's card: coupons are not bearer vouchers.
     OTHER_MEMBERS = "other_members"
 
@@ -255,6 +260,10 @@ _MESSAGES: dict[Reason, tuple[str, str]] = {
     Reason.CAP_REACHED: ("此券的使用次数或预算已达上限", "This coupon's usage limit or budget has been reached"),
     Reason.CANNOT_COMBINE: ("此券不能与{other}同时使用", "This coupon cannot be combined with {other}"),
     Reason.MEMBER_REQUIRED: ("请先出示会员卡再使用此券", "Present the member card to use this coupon"),
+    Reason.CARD_UNKNOWN: ("此会员卡未登记，请核对卡号；新办的卡可能需稍后再试",
+                          "This member card is not registered; check the card number (a card issued just now may take a moment)"),
+    Reason.CARD_REPLACED: ("此会员卡已补换新卡，不能再使用，请顾客出示新卡",
+                           "This member card has been replaced and is no longer valid; ask the customer for the new card"),
     Reason.OTHER_MEMBERS: ("此券属于其他会员，不能用于本会员卡", "This coupon belongs to another member's card"),
 }
 
@@ -370,8 +379,10 @@ def discount_of(spec: TemplateSpec, eligible: Decimal, basket: Basket) -> Decima
 
 
 def judge_one(coupon: CouponState | None, code: str, basket: Basket, *, capped: bool = False,
-              member_missing: bool = False, other_members: bool = False) -> Verdict:
-    """One code on its own: its state, its time, where it applies and what it gives."""
+              member_missing: bool = False, other_members: bool = False,
+              missing_because: Reason = Reason.MEMBER_REQUIRED) -> Verdict:
+    """One code on its own: its state, its time, where it applies and what it gives.
+    `missing_because`: why a code needing the member has none (no card, or the card's own reason)."""
     if coupon is None:
         return _refuse(code, Reason.UNKNOWN_CODE)
     spec = coupon.spec
@@ -402,7 +413,7 @@ def judge_one(coupon: CouponState | None, code: str, basket: Basket, *, capped: 
     if discount <= 0:  # a free gift whose item is not in the basket
         return _refuse(code, Reason.NOT_FOR_THESE_ITEMS)
     if member_missing:
-        return _refuse(code, Reason.MEMBER_REQUIRED)
+        return _refuse(code, missing_because)
     if other_members:
         return _refuse(code, Reason.OTHER_MEMBERS)
     if capped:
@@ -424,18 +435,20 @@ class Evaluation:
 
 def evaluate(basket: Basket, codes: list[str], coupons: dict[str, CouponState], *,
              capped: frozenset[str] = frozenset(), member_missing: frozenset[str] = frozenset(),
-             other_members: frozenset[str] = frozenset()) -> Evaluation:
+             other_members: frozenset[str] = frozenset(), missing_because: Reason = Reason.MEMBER_REQUIRED) -> Evaluation:
     """Every code against the basket, in the order the till gave them: the first codes keep their
     place when stacking rules let only some of them through. `capped`: codes whose caps this sale
-    would break; `member_missing`: codes that need the member's card and the sale has none;
-    `other_members`: member coupons of someone other than the sale's card holder."""
+    would break; `member_missing`: codes that need the member's card and the sale has no known
+    member, refused for `missing_because` (`member_required` without a card, `card_unknown` or
+    `card_replaced` for a card that leads to nobody); `other_members`: member coupons of someone
+    other than the sale's card holder."""
     result = Evaluation()
     accepted: list[tuple[str, Stacking]] = []
     left = basket.total
     for code in codes:
         coupon = coupons.get(code)
         verdict = judge_one(coupon, code, basket, capped=code in capped, member_missing=code in member_missing,
-                            other_members=code in other_members)
+                            other_members=code in other_members, missing_because=missing_because)
         if verdict.ok and coupon is not None:
             stacking = coupon.spec.stacking
             clash = _clash(stacking, accepted)

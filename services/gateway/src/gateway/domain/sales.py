@@ -23,13 +23,32 @@ from shared.phones import Phone
 from shared.text import Text
 
 
-class PosMember(Body):  # unknown fields refused: `phone_number` for `phone` must not pass as no phone
-    card_no: CardNumber | None = None
-    phone: Phone | None = Field(default=None, description="Mainland mobile number")
+class TillCustomer(Body):
+    """Who the customer is at the till: the member card they show, or the phone number they give
+    when they have no card with them; never both. The one rule for every request that names the
+    customer at the till (a sale's `member`, the points preview), so each takes what the other takes.
+    Unknown fields refused: `phone_number` for `phone` must not pass as no phone."""
+
+    card_no: CardNumber | None = Field(default=None, description="The member card, swiped or typed")
+    phone: Phone | None = Field(default=None, description="Mainland mobile number, for a customer without their card")
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> "PosMember":
-        if (self.card_no is None) == (self.phone is None):
+    def _not_both(self) -> "TillCustomer":
+        if self.card_no is not None and self.phone is not None:
+            raise ValueError("give exactly one of card_no or phone")
+        return self
+
+    @property
+    def named(self) -> bool:
+        return self.card_no is not None or self.phone is not None
+
+
+class PosMember(TillCustomer):
+    """A sale's customer: a `member` sent names one (a sale without a customer leaves it out)."""
+
+    @model_validator(mode="after")
+    def _named(self) -> "PosMember":
+        if not self.named:
             raise ValueError("give exactly one of card_no or phone")
         return self
 

@@ -127,11 +127,19 @@ class PreviewIn(Body):
     store_id: StoreId
     occurred_at: Moment | None = Field(default=None, description="Defaults to now")
     card_no: CardNumber | None = Field(default=None, description="The swiped points card")
+    # Points keeps no phones: the gateway asks members whose phone the customer gave, and sends the member.
+    member_id: RecordId | None = Field(default=None, description="The member the till found by phone, instead of a card")
     channel: Channel | None = Field(default=None, description="Used when no card is given; retail by default")
     lines: list[PreviewLine] = Field(min_length=1, max_length=500)
     # Points follow what is paid (domain/earning.py): the basket's coupons and promotions, as the
     # sale will carry them in its discounts.
     discount: Money = Field(default=Decimal("0.00"), description="What the sale's discounts take off the lines")
+
+    @model_validator(mode="after")
+    def _one_customer(self) -> "PreviewIn":
+        if self.card_no is not None and self.member_id is not None:
+            raise ValueError("give card_no or member_id, not both")
+        return self
 
     @model_validator(mode="after")
     def _discount_within_the_basket(self) -> "PreviewIn":

@@ -1,8 +1,10 @@
 """The member's card: whose card a sale's card number is, kept from members' events."""
 
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import cast
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,11 +17,31 @@ from shared.unit_of_work import UnitOfWork
 MEMBER_CARDS = MemberCardRow.__table__  # type: ignore[attr-defined]
 
 
-async def member_of_card(session: AsyncSession, card_no: str | None) -> str | None:
+class Card(StrEnum):
+    """What a card number the till sent is here. Nothing else about it: a retired card names
+    neither its member nor their new card, and an erased member's cards are all unknown."""
+
+    NONE = "none"  # the till sent no card
+    KNOWN = "known"
+    RETIRED = "retired"  # replaced at the desk (lost or damaged)
+    UNKNOWN = "unknown"  # never registered, an erased member's, or not announced by members yet
+
+
+@dataclass(frozen=True)
+class Holder:
+    """The member a till's card leads to (None but for a known card), and what the card is."""
+
+    member_id: str | None
+    card: Card
+
+
+async def holder_of_card(session: AsyncSession, card_no: str | None) -> Holder:
     if card_no is None:
-        return None
+        return Holder(None, Card.NONE)
     row = await session.get(MemberCardRow, card_no)
-    return row.member_id if row is not None else None
+    if row is None:
+        return Holder(None, Card.UNKNOWN)
+    return Holder(None, Card.RETIRED) if row.retired else Holder(row.member_id, Card.KNOWN)
 
 
 async def channel_of(session: AsyncSession, member_id: str | None, given: str) -> str:
@@ -45,25 +67,33 @@ async def on_members_registered(uow: UnitOfWork, deliveries: list[Delivery]) -> 
         cards[member.card_no] = member.member_id  # a card twice in the run: the later wins
     if not cards:
         return
-    statement, params = insert_many(uow.session, MEMBER_CARDS, [{"card_no": k, "member_id": m} for k, m in cards.items()])
+    await _live(uow, cards)
+
+
+async def _live(uow: UnitOfWork, cards: dict[str, str]) -> None:
+    """Each card leads to its member (a registration's or a replacement's card is in use)."""
+    rows = [{"card_no": k, "member_id": m, "retired": False} for k, m in cards.items()]
+    statement, params = insert_many(uow.session, MEMBER_CARDS, rows)
     await uow.session.exec(statement.on_conflict_do_update(
-        index_elements=[MEMBER_CARDS.c.card_no], set_={"member_id": statement.excluded.member_id}), params=params)
+        index_elements=[MEMBER_CARDS.c.card_no],
+        set_={"member_id": statement.excluded.member_id, "retired": statement.excluded.retired}), params=params)
 
 
 async def on_member_profile_changed(uow: UnitOfWork, delivery: Delivery) -> None:
     """A card replaced at the desk (lost, or damaged): the member's coupons go with the new card, and
-    the old one, retired by members, applies none at the till. Events of before cards were carried
-    name none: the card did not change."""
+    the old one, retired by members, applies none at the till; it is kept as retired, so the till
+    can tell the cashier to ask for the new card. Events of before cards were carried name none:
+    the card did not change."""
     changed = cast(c.MemberProfileChangedV1, delivery.payload)
     if changed.card_no is None:
         return
-    await uow.session.exec(delete(MemberCardRow).where(
-        col(MemberCardRow.member_id) == changed.member_id, col(MemberCardRow.card_no) != changed.card_no))
-    statement, params = insert_many(uow.session, MEMBER_CARDS, [{"card_no": changed.card_no, "member_id": changed.member_id}])
-    await uow.session.exec(statement.on_conflict_do_update(
-        index_elements=[MEMBER_CARDS.c.card_no], set_={"member_id": statement.excluded.member_id}), params=params)
+    await uow.session.exec(update(MemberCardRow).where(
+        col(MemberCardRow.member_id) == changed.member_id, col(MemberCardRow.card_no) != changed.card_no,
+    ).values(retired=True))
+    await _live(uow, {changed.card_no: changed.member_id})
 
 
 async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
     erased = cast(c.MemberErasedV1, delivery.payload)
+    # Retired cards too: an erased member's old card is unknown, never "replaced by a new one".
     await uow.session.exec(delete(MemberCardRow).where(col(MemberCardRow.member_id) == erased.member_id))

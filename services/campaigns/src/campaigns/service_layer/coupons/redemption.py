@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from campaigns.adapters.tables import CouponRejectionRow, CouponRow, CouponSaleReturnRow
 from campaigns.domain.coupons import ZERO, Basket, Reason, State
-from campaigns.service_layer.coupons.cards import channel_of, member_of_card
+from campaigns.service_layer.coupons.cards import channel_of, holder_of_card
 from campaigns.service_layer.coupons.counters import (
     Take,
     counted_takes,
@@ -65,9 +65,11 @@ async def on_purchase_made(uow: UnitOfWork, delivery: Delivery) -> None:
         return
     await _lock_sale(uow, sale.store_id, sale.pos_txn_id)
     claimed = {code: sum((d.amount for d in sale.discounts if d.code == code), ZERO) for code in codes}
-    member = await member_of_card(session, sale.customer.card_no if sale.customer else None)
+    # A rejection of the sale's codes keeps the reason the till was told: an unknown or replaced card, not "no card".
+    holder = await holder_of_card(session, sale.customer.card_no if sale.customer else None)
+    member = holder.member_id
     await release_txn(uow, sale.store_id, sale.pos_txn_id, keep=set(codes), reason="voided")
-    loaded = await load(session, codes, sale.store_id, sale.pos_txn_id, member, sale.occurred_at, lock=True)
+    loaded = await load(session, codes, sale.store_id, sale.pos_txn_id, holder, sale.occurred_at, lock=True)
     basket = Basket(sale.store_id, await channel_of(session, member, "retail"), sale.occurred_at, basket_lines(sale.lines), (sale.store_id, sale.pos_txn_id),
                     uow.settings.zone, uow.now())
     evaluation = evaluate_loaded(basket, codes, loaded)

@@ -23,7 +23,7 @@ from campaigns.domain.coupons import (
     evaluate,
     messages,
 )
-from campaigns.service_layer.coupons.cards import channel_of, member_of_card
+from campaigns.service_layer.coupons.cards import Card, Holder, channel_of, holder_of_card
 from campaigns.service_layer.coupons.counters import (
     campaign_key,
     counted_takes,
@@ -66,6 +66,7 @@ class Loaded:
     """The coupons behind a sale's codes: rows (member coupons and generic uses), their templates."""
 
     member_id: str | None
+    card: Card = Card.NONE  # what the sale's card is: why a code needing the member has none
     states: dict[str, CouponState] = field(default_factory=dict)
     rows: dict[str, CouponRow] = field(default_factory=dict)
     templates: dict[str, CouponTemplateRow] = field(default_factory=dict)
@@ -76,9 +77,10 @@ def _use_key(template_id: str, store_id: str, pos_txn_id: str) -> str:
     return f"{template_id}|{store_id}|{pos_txn_id}"
 
 
-async def load(session: AsyncSession, codes: list[str], store_id: str, pos_txn_id: str, member_id: str | None,
+async def load(session: AsyncSession, codes: list[str], store_id: str, pos_txn_id: str, holder: Holder,
                 at: datetime, *, lock: bool) -> Loaded:
-    loaded = Loaded(member_id)
+    member_id = holder.member_id
+    loaded = Loaded(member_id, holder.card)
     # Member codes first, in code order: every till locks rows in the same order.
     for code in sorted(codes):
         if not could_exist(code):
@@ -135,9 +137,17 @@ def _other_members(loaded: Loaded) -> frozenset[str]:
     )
 
 
+# Why a code that needs the member has none, by what the sale's card is. A card that was shown
+# and leads to nobody is said to be so: "present the member card" sent the cashier round in circles.
+_MISSING_BECAUSE = {
+    Card.NONE: Reason.MEMBER_REQUIRED, Card.KNOWN: Reason.MEMBER_REQUIRED,
+    Card.UNKNOWN: Reason.CARD_UNKNOWN, Card.RETIRED: Reason.CARD_REPLACED,
+}
+
+
 def evaluate_loaded(basket: Basket, codes: list[str], loaded: Loaded, capped: frozenset[str] = frozenset()) -> Evaluation:
     return evaluate(basket, codes, loaded.states, capped=capped, member_missing=_needs_member(loaded),
-                    other_members=_other_members(loaded))
+                    other_members=_other_members(loaded), missing_because=_MISSING_BECAUSE[loaded.card])
 
 
 def member_for_caps(row: CouponRow, loaded: Loaded) -> str | None:
@@ -199,14 +209,14 @@ def _shown(verdicts: list[Verdict], added: list[str]) -> list[Verdict]:
 
 async def validate(uow: UnitOfWork, request: TillRequest) -> list[Verdict]:
     """What each code would take off the basket now, with the member's personal offers; changes nothing."""
-    member = await member_of_card(uow.session, request.card_no)
-    added = await _personal_offers(uow.session, member, request)
-    request = replace(request, codes=[*request.codes, *added], channel=await channel_of(uow.session, member, request.channel))
-    return _shown(await _validate(uow, request, member), added)
+    holder = await holder_of_card(uow.session, request.card_no)
+    added = await _personal_offers(uow.session, holder.member_id, request)
+    request = replace(request, codes=[*request.codes, *added], channel=await channel_of(uow.session, holder.member_id, request.channel))
+    return _shown(await _validate(uow, request, holder), added)
 
 
-async def _validate(uow: UnitOfWork, request: TillRequest, member: str | None) -> list[Verdict]:
-    loaded = await load(uow.session, request.codes, request.store_id, request.pos_txn_id, member, request.at, lock=False)
+async def _validate(uow: UnitOfWork, request: TillRequest, holder: Holder) -> list[Verdict]:
+    loaded = await load(uow.session, request.codes, request.store_id, request.pos_txn_id, holder, request.at, lock=False)
     first = evaluate_loaded(request.basket, request.codes, loaded)
     capped = await _would_break_caps(uow.session, loaded, first.verdicts, request)
     if not capped:
@@ -223,16 +233,16 @@ async def reserve(uow: UnitOfWork, request: TillRequest, ttl: timedelta) -> list
     is idempotent: codes it holds stay held (counted once, with the new discount), codes no longer
     asked for are released. The member's personal offers are held with them, as `validate` finds them."""
     session = uow.session
-    member = await member_of_card(session, request.card_no)
-    added = await _personal_offers(session, member, request)
-    request = replace(request, codes=[*request.codes, *added], channel=await channel_of(session, member, request.channel))
-    return _shown(await _reserve(uow, request, member, ttl), added)
+    holder = await holder_of_card(session, request.card_no)
+    added = await _personal_offers(session, holder.member_id, request)
+    request = replace(request, codes=[*request.codes, *added], channel=await channel_of(session, holder.member_id, request.channel))
+    return _shown(await _reserve(uow, request, holder, ttl), added)
 
 
-async def _reserve(uow: UnitOfWork, request: TillRequest, member: str | None, ttl: timedelta) -> list[Verdict]:
+async def _reserve(uow: UnitOfWork, request: TillRequest, holder: Holder, ttl: timedelta) -> list[Verdict]:
     session, now = uow.session, request.now
     await release_txn(uow, request.store_id, request.pos_txn_id, keep=set(request.codes), reason="voided")
-    loaded = await load(session, request.codes, request.store_id, request.pos_txn_id, member, request.at, lock=True)
+    loaded = await load(session, request.codes, request.store_id, request.pos_txn_id, holder, request.at, lock=True)
     evaluation = evaluate_loaded(request.basket, request.codes, loaded)
     capped: set[str] = set()
     for verdict in sorted((v for v in evaluation.verdicts if v.ok), key=lambda v: v.code):

@@ -1,9 +1,11 @@
 """POS: how many points a basket would earn, asked of the points service with the till's token.
 
 The till sends its basket as it would post the sale, with the coupons and discounts it will
-carry; the gateway checks the store binding and the discounts by the sale's rules and passes the
-lines and what is taken off them on. Points earn on what is paid, so a preview without the
-discounts would promise more than the sale earns. Points checks the token itself and books nothing.
+carry, and names the customer as the sale does: the card they show, or the phone they give
+without it (`TillCustomer`; a phone is found through members, `service_layer.pos_customers`). The
+gateway checks the store binding and the discounts by the sale's rules and passes the lines and
+what is taken off them on. Points earn on what is paid, so a preview without the discounts would
+promise more than the sale earns. Points checks the token itself and books nothing.
 """
 
 from datetime import timedelta
@@ -15,11 +17,15 @@ from fastapi import APIRouter, Request, Response
 from pydantic import Field, model_validator
 
 from gateway.adapters.clients import answered_by
+from gateway.adapters.member_accounts import MemberAccounts
+from gateway.api.routes.identity_members import SERVICE_TOKEN_TTL
+from gateway.domain.identity import NoSigningKey
 from gateway.domain.pos import future_time_problem
+from gateway.domain.sales import TillCustomer
 from gateway.service_layer.pos import InvalidField
+from gateway.service_layer.pos_customers import points_customer
+from shared.auth import Role
 from shared.authorize import Allowed
-from shared.bodies import Body
-from shared.cards import CardNumber
 from shared.coupon_codes import CouponCode
 from shared.deps import NowDep
 from shared.events.contracts import SaleLineIn, SaleTime
@@ -31,12 +37,13 @@ router = APIRouter(prefix="/pos/v1/points", tags=["pos"])
 PosDep = Annotated[Grant, Allowed("gateway.pos.preview")]
 
 
-class BasketIn(Body):
+class BasketIn(TillCustomer):
     # As for a sale: a till that sends the card the way a sale does (`member`) must hear so (an
-    # unknown field, refused), not be answered for an unknown card at retail rates.
+    # unknown field, refused), not be answered for an unknown card at retail rates. The customer
+    # is `card_no` or `phone`, never both; a basket with neither is previewed at retail rates
+    # (`member_known: false`): what the customer would earn by joining.
     store_id: StoreId
     occurred_at: SaleTime | None = Field(default=None, description="Defaults to now")
-    card_no: CardNumber | None = Field(default=None, description="The swiped points card")
     lines: list[SaleLineIn] = Field(min_length=1, max_length=500)
     coupons: list[CouponCode] = Field(default_factory=list, max_length=20)
     discounts: list[DiscountIn] = Field(default_factory=list, max_length=50, description="As the sale will carry them")
@@ -60,15 +67,30 @@ async def preview(body: BasketIn, grant: PosDep, request: Request, now: NowDep) 
     skew = timedelta(seconds=request.app.state.settings.clock_skew_s)
     if body.occurred_at is not None and (problem := future_time_problem(body.occurred_at, now, skew)):
         raise InvalidField("occurred_at", problem)
+    timeout = request.app.state.settings.downstream_timeout_s  # a customer waits at the checkout
+    customer = await points_customer(body, _member_accounts(request, timeout))
     payload = {
-        "store_id": body.store_id, "card_no": body.card_no,
+        "store_id": body.store_id, **customer,
         "occurred_at": body.occurred_at.isoformat() if body.occurred_at else None,
         "lines": [{"sku": ln.sku, "category": ln.category, "amount": str(ln.amount)} for ln in body.lines],
         "discount": str(body.discount_total),
     }
     client: httpx.AsyncClient = request.app.state.downstream.points
-    timeout = request.app.state.settings.downstream_timeout_s  # a customer waits at the checkout
     with answered_by("points", timeout):
         upstream = await client.post("/v1/earning/preview", json=payload, headers={"Authorization": f"Bearer {grant.principal.token}"},
                                      timeout=httpx.Timeout(timeout, connect=min(timeout, 1.0)))
     return Response(upstream.content, upstream.status_code, media_type=upstream.headers.get("content-type"))
+
+
+def _member_accounts(request: Request, timeout: float) -> MemberAccounts:
+    """Members asked as the gateway itself, as the app's sign-in asks it: a till's token may not
+    ask whose phone a number is (`members.member.identify`), and the till hears only what points
+    answers. Within the preview's own deadline."""
+    state = request.app.state
+
+    def token() -> str:  # minted only when a phone is asked about: a card needs no signing key
+        if state.token_issuer is None:
+            raise NoSigningKey()
+        return state.token_issuer.mint("gateway", Role.SERVICE, ttl=SERVICE_TOKEN_TTL)
+
+    return MemberAccounts(state.downstream.members, None, token, timeout_s=timeout)

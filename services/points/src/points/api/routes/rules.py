@@ -16,6 +16,7 @@ from points.domain.earning import EarningRule, earn_for_sale, rule_in_force
 from shared.authorize import Allowed
 from shared.db import advisory_lock, take_advisory_locks
 from shared.deps import UowDep
+from shared.member_directory import member_facts
 from shared.policy import Grant
 
 # The key of the advisory lock that numbers rule versions ("rule"), the same in every replica.
@@ -78,15 +79,23 @@ async def add_rule(body: EarningRuleIn, uow: UowDep, grant: Annotated[Grant, All
 @router.post("/earning/preview", summary="Points a basket would earn now; books nothing")
 async def preview(body: PreviewIn, uow: UowDep, grant: Annotated[Grant, Allowed("points.preview")]) -> PreviewOut:
     # A till previews for its own store. The customer is not checked against the till's store:
-    # customers shop in every store, and the answer says only whether the card is known and its
-    # channel (no balance, no ledger).
+    # customers shop in every store, and the answer says only whether the card (or the member the
+    # gateway found by phone) is known and its channel (no balance, no ledger, no member id).
     grant.ensure_store(body.store_id)
     channel: str = body.channel or "retail"
     known = False
+    account = None
     if body.card_no is not None:
         account = (await uow.session.exec(select(AccountRow).where(AccountRow.card_no == body.card_no))).first()
-        if account is not None:
-            channel, known = account.channel, True
+    elif body.member_id is not None:
+        # A member members knows but points has no account for yet (just registered) answers as
+        # an unknown card does: the account opens a moment later, from `member_registered`. So
+        # does an erased member's account, kept for the ledger, as their removed card does.
+        facts = await member_facts(uow.session, body.member_id)
+        if facts is None or facts.erased_at is None:
+            account = await uow.session.get(AccountRow, body.member_id)
+    if account is not None:
+        channel, known = account.channel, True
     at = body.occurred_at or uow.now()
     total = sum((ln.amount for ln in body.lines), Decimal("0.00"))
     earning = earn_for_sale(

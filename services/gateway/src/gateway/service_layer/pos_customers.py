@@ -1,0 +1,25 @@
+"""The customer at the till, for what the till asks before the sale: the points preview.
+
+A till names its customer by card or by phone (`domain.sales.TillCustomer`, the rule of a sale's
+`member` too). Points keeps each account's card, so a card goes to it as it is. Points knows no
+phones: a phone is asked of members, who hold them, with the look-up the app's sign-in uses
+(members' `/v1/app-accounts/identify`, the phone's digest under the platform's pepper, as a phone
+sale is matched to its member), and points is then asked by the member id it answered. The phone
+travels in that request's body only, never in a URL (URLs end up in access logs), in a log line or
+on Kafka; the till hears no member id, only what points answers.
+"""
+
+from gateway.adapters.member_accounts import MemberAccounts
+from gateway.domain.sales import TillCustomer
+
+
+async def points_customer(customer: TillCustomer, accounts: MemberAccounts) -> dict[str, str]:
+    """How points' preview is to find the customer's account: `card_no` or `member_id`, or nothing
+    for a basket without a customer or a phone that is no member's, which points answers as it
+    does an unknown card (not known, at the basket's channel)."""
+    if customer.card_no is not None:
+        return {"card_no": customer.card_no}
+    if customer.phone is None:
+        return {}
+    member_id = await accounts.member_with_phone(customer.phone)
+    return {} if member_id is None else {"member_id": member_id}
