@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from campaigns.adapters.tables import CustomerRow, StoreNameRow
+from campaigns.adapters.tables import CustomerRow
 from feedback.adapters.tables import MemberProfileRow
 from shared.auth import Role
-from tests.support.factories import member_body
+from shared.store_directory import StoreDirectoryRow
+from tests.support.factories import keyed, member_body
 from tests.support.platform import TestEnv, platform
 from tests.support.polling import eventually
 
@@ -39,14 +40,14 @@ async def test_the_survey_link_a_customer_receives_opens_on_the_gateway_and_is_a
                 profile = await s.get(MemberProfileRow, member_id)
             async with p.apps["campaigns"].state.sessions() as s:
                 customer = await s.get(CustomerRow, member_id)
-                store = await s.get(StoreNameRow, "S001")
+                store = await s.get(StoreDirectoryRow, "S001")
             return (profile is not None and customer is not None and customer.consent_service_tips_sms is True
                     and store is not None)
 
         await eventually(known_everywhere, timeout=60, what="feedback and campaigns learn the member, the consent and the store")
 
         r = await p.gateway.post("/api/feedback/v1/complaints", json={
-            "member_id": member_id, "category": "checkout_queues", "severity": "low", "description": "收银排队太久"}, headers=desk)
+            "member_id": member_id, "category": "checkout_queues", "severity": "low", "description": "收银排队太久"}, headers=keyed(desk))
         assert r.status_code == 201, r.text
         complaint_id = r.json()["id"]
         for action, payload in (("acknowledge", None), ("resolve", {"note": "已增开收银台"})):

@@ -68,6 +68,8 @@ allow members Read group members
 allow points Write topic crm.points.events
 allow points Read topic crm.members.events
 allow points Read topic crm.feedback.events
+# Stores open or closed: no gift is reserved for pick-up at a closed store.
+allow points Read topic crm.gateway.events
 allow points Read group points
 allow feedback Write topic crm.feedback.events
 allow feedback Read topic crm.members.events

@@ -2,8 +2,9 @@
 in (home store, account manager and erasure of each customer, for the access policy)."""
 
 from campaigns.config import Settings
-from campaigns.service_layer import campaigns, item_history, messages, points_coupons, segments, store_names
+from campaigns.service_layer import campaigns, item_history, messages, points_coupons, segments
 from campaigns.service_layer.coupons import cards, issuing, redemption
+from shared import store_directory
 from shared.clock import Clock
 from shared.consumer import BatchHandler, Delivery, Handler, in_turn
 from shared.events.registry import (
@@ -67,7 +68,7 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
         FEEDBACK_NOTIFICATION_REQUESTED: in_turn(campaigns.on_survey_invitation_requested,
                                                  messages.on_feedback_notification_requested),
         # the names messages give stores, from the gateway, where stores are kept
-        STORE_CHANGED: store_names.on_store_changed,
+        STORE_CHANGED: store_directory.on_store_changed,
     })
 
 

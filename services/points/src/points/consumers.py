@@ -1,8 +1,10 @@
 """Event type -> handler map of the points service, with the member directory's handlers merged in
-(home store, account manager and erasure of each customer, for the access policy)."""
+(home store, account manager and erasure of each customer, for the access policy) and the store
+directory's (a gift is never reserved for pick-up at a closed store)."""
 
 from points.config import Settings
 from points.service_layer import compensation, earning, entitlements, erasure
+from shared import store_directory
 from shared.clock import Clock
 from shared.consumer import BatchHandler, Handler
 from shared.events.registry import (
@@ -13,6 +15,7 @@ from shared.events.registry import (
     PURCHASE_ATTRIBUTED,
     RETURN_ATTRIBUTED,
     SPEND_MILESTONE_REACHED,
+    STORE_CHANGED,
 )
 from shared.member_directory import with_directory, with_directory_batches
 
@@ -26,6 +29,7 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
         SPEND_MILESTONE_REACHED: entitlements.milestone_handler(settings.leftover_visits_by_milestone),
         COMPLAINT_RESOLVED: compensation.on_complaint_resolved,
         MEMBER_ERASED: erasure.on_member_erased,
+        STORE_CHANGED: store_directory.on_store_changed,
     })
 
 

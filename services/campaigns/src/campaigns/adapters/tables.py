@@ -11,6 +11,8 @@ from sqlmodel import Field, SQLModel
 from shared.columns import Fraction, MoneyColumn, Qty, UtcDateTime
 from shared.member_directory import TABLE as MEMBER_DIRECTORY
 from shared.member_directory import MemberDirectoryRow  # noqa: F401  (registers the table)
+from shared.store_directory import TABLE as STORE_DIRECTORY
+from shared.store_directory import StoreDirectoryRow  # noqa: F401  (registers the table)
 
 # --- audience: campaigns' read model of customers (from members' events) and saved segments
 
@@ -390,18 +392,7 @@ class OneTimeMessageRow(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
 
 
-class StoreNameRow(SQLModel, table=True):
-    """A store as customer messages name it, from the gateway's `store_changed` (the gateway keeps
-    the chain's stores); the latest change wins."""
-
-    __tablename__ = "store_name"
-
-    store_id: str = Field(primary_key=True, max_length=32)
-    name: str = Field(max_length=100)
-    changed_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
-
-
-MESSAGE_TABLES = frozenset({"message", "local_outbox", "one_time_message", "store_name"})
+MESSAGE_TABLES = frozenset({"message", "local_outbox", "one_time_message", STORE_DIRECTORY})
 
 # --- end of messages
 

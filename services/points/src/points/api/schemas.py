@@ -340,6 +340,8 @@ class MemberCatalogue(BaseModel):
     member_id: str
     channel: str
     home_store_id: str | None
+    home_store_closed: bool = Field(description="The home store has closed: no gift can be reserved for pick-up there "
+                                                "until a service desk moves the member's home store (coupon items still can)")
     gifts: list[MemberGiftPublic]
 
 

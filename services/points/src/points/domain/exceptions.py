@@ -42,6 +42,10 @@ class OutOfStock(PointsError, Conflict):
     """No unit of the gift is left at the store."""
 
 
+class StoreClosed(PointsError, Conflict):
+    """The store has closed (the gateway says it is not open for business): no gift is picked up there."""
+
+
 class GiftUnavailable(PointsError, Conflict):
     """The gift is not in the catalogue for this channel, or not active at this time."""
 

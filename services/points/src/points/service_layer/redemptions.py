@@ -22,13 +22,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from points.adapters.repository import AccountRepository
 from points.adapters.tables import GiftPriceRow, GiftRow, GiftStockRow, RedemptionRow, table_of
 from points.domain.catalogue import Gift, GiftKind, RegisterStatus, check_transition, initial_status
-from points.domain.exceptions import IdempotencyConflict, NotFound, OutOfStock
+from points.domain.exceptions import IdempotencyConflict, NotFound, OutOfStock, StoreClosed
 from points.domain.model import Source
 from points.service_layer.erasure import REDACTED, ensure_not_erased, erased_among
 from points.service_layer.expiry import overdue_points
 from shared.commands import derived_event_id
 from shared.events import contracts as c
 from shared.events.registry import REWARD_REDEEMED, REWARD_REDEMPTION_CANCELLED
+from shared.store_directory import is_closed
 from shared.unit_of_work import UnitOfWork
 
 STOCK = table_of(GiftStockRow)
@@ -81,6 +82,10 @@ async def redeem(uow: UnitOfWork, req: RedeemRequest, now: datetime) -> tuple[Re
     await ensure_not_erased(session, req.member_id)
     gift = await load_gift(session, req.gift_id)
     gift.check_active(now, uow.settings.zone)
+    # A gift is handed over at the store; a coupon item is not picked up anywhere.
+    if gift.has_stock and await is_closed(session, req.store_id):
+        raise StoreClosed(f"store {req.store_id} is closed: no gift can be picked up there "
+                          "(a service desk can move the member's home store)")
     price = gift.price_for(account.channel)
     redemption_id = str(uuid.uuid4())
     settings = uow.settings

@@ -22,13 +22,15 @@ from points.adapters.tables.services import (
 )
 from shared.member_directory import TABLE as MEMBER_DIRECTORY
 from shared.member_directory import MemberDirectoryRow
+from shared.store_directory import TABLE as STORE_DIRECTORY
+from shared.store_directory import StoreDirectoryRow  # noqa: F401  (registers the table)
 
 TABLES = frozenset(
     {
         "points_account", "points_ledger", "sale_earning", "pending_return", "earning_rule", "expiry_warning",
         "gift", "gift_price", "gift_stock", "gift_redemption", "gift_change",
         "entitlement", "entitlement_grant", "entitlement_use", "bulk_bonus_job", "bulk_bonus_item",
-        "staff_booking_lock", MEMBER_DIRECTORY,
+        "staff_booking_lock", MEMBER_DIRECTORY, STORE_DIRECTORY,
     }
 )
 

@@ -26,6 +26,7 @@ from shared.idempotency import IdempotencyKey
 from shared.identifiers import StoreId
 from shared.integers import Int64
 from shared.policy import Grant
+from shared.store_directory import is_closed
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/members/{member_id}", tags=["member's gifts"])
@@ -48,6 +49,7 @@ async def catalogue(
         gifts = [replace(g, stock_at_home_store=None) for g in gifts]
     return MemberCatalogue(
         member_id=member_id, channel=channel_in_force, home_store_id=store,
+        home_store_closed=store is not None and await is_closed(uow.session, store),
         gifts=[MemberGiftPublic.model_validate(g, from_attributes=True) for g in gifts],
     )
 
@@ -75,7 +77,7 @@ async def reservations(
     summary="Reserve a gift for pick-up at the member's home store",
     responses={200: {"description": "A retry with the same Idempotency-Key: the original reservation"},
                409: {"description": "Too few points, out of stock at the home store, no home store known, "
-                                    "or the key reused for another request"}},
+                                    "the home store closed, or the key reused for another request"}},
 )
 async def reserve(
     member_id: str, body: ReserveIn, idempotency_key: IdempotencyKey, response: Response, commands: CommandsDep,
