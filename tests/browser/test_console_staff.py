@@ -12,7 +12,7 @@ import pytest
 
 from shared.auth import Role
 from tests.browser.conftest import chromium, log_in, served
-from tests.support.factories import member_body, sale_body, spend_line
+from tests.support.factories import keyed, member_body, sale_body, spend_line
 from tests.support.platform import TestEnv, platform
 from tests.support.polling import eventually
 
@@ -115,7 +115,7 @@ async def test_an_account_manager_drills_the_information_base_and_records_a_visi
             await page.screenshot(path=screenshots / "16-daily-report-print.png", full_page=True)
 
             # The customer complains in the app; the complaint reaches the manager's queue.
-            r = await p.feedback.post("/v1/complaints", headers=env.auth(Role.MEMBER, member_id=member["id"]), json={
+            r = await p.feedback.post("/v1/complaints", headers=keyed(env.auth(Role.MEMBER, member_id=member["id"])), json={
                 "store_id": "S001", "category": "product_quality", "severity": "high", "description": "电饭锅不通电"})
             assert r.status_code == 201 and r.json()["assignee"] == MANAGER, r.text
             await page.emulate_media(media="screen")

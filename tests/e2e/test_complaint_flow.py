@@ -11,7 +11,7 @@ from shared.auth import Role
 from shared.events.envelope import Envelope
 from shared.events.registry import COMPLAINT_RESOLVED
 from shared.outbox import OutboxRecord
-from tests.support.factories import line, member_body, sale_body
+from tests.support.factories import keyed, line, member_body, sale_body
 from tests.support.platform import Platform, TestEnv, platform
 from tests.support.polling import eventually
 
@@ -72,7 +72,7 @@ async def test_vip_complaint_goes_to_the_manager_and_its_points_reach_the_360_vi
 
         customer = _as(p, Role.MEMBER, f"app-{member_id}", member_id=member_id)
         r = await p.feedback.post("/v1/complaints", json={
-            "store_id": "S001", "category": "product_quality", "severity": "high", "description": "电饭锅不通电"}, headers=customer)
+            "store_id": "S001", "category": "product_quality", "severity": "high", "description": "电饭锅不通电"}, headers=keyed(customer))
         assert r.status_code == 201, r.text
         complaint = r.json()
         assert complaint["assignee"] == MANAGER

@@ -10,7 +10,7 @@ import pytest
 from shared.auth import Role
 from tests.e2e.test_member_sign_in_flow import sign_in
 from tests.support.campaigns import template_body
-from tests.support.factories import line, member_body, sale_body
+from tests.support.factories import keyed, line, member_body, sale_body
 from tests.support.platform import TestEnv, platform
 from tests.support.polling import eventually
 
@@ -72,9 +72,9 @@ async def test_a_customer_uses_the_app_for_card_coupons_a_gift_and_a_complaint(e
         gifts = (await p.gateway.get("/app/v1/gifts", headers=mine)).json()
         cushion = next(g for g in gifts["gifts"] if g["gift_id"] == "cushion")
         assert (cushion["points"], cushion["stock_at_home_store"], gifts["home_store_id"]) == (10_000, 1, "S001")
-        keyed = {**mine, "Idempotency-Key": f"app-{me['id']}-cushion"}
-        first = await p.gateway.post("/app/v1/gifts/reservations", json={"gift_id": "cushion"}, headers=keyed)
-        retry = await p.gateway.post("/app/v1/gifts/reservations", json={"gift_id": "cushion"}, headers=keyed)
+        reserving = {**mine, "Idempotency-Key": f"app-{me['id']}-cushion"}
+        first = await p.gateway.post("/app/v1/gifts/reservations", json={"gift_id": "cushion"}, headers=reserving)
+        retry = await p.gateway.post("/app/v1/gifts/reservations", json={"gift_id": "cushion"}, headers=reserving)
         assert (first.status_code, retry.status_code) == (201, 200), first.text
         assert retry.json()["redemption_id"] == first.json()["redemption_id"]
         assert (first.json()["status"], first.json()["store_id"]) == ("reserved", "S001")
@@ -86,16 +86,16 @@ async def test_a_customer_uses_the_app_for_card_coupons_a_gift_and_a_complaint(e
         assert (await p.gateway.get("/app/v1/card", headers=mine)).json()["points"]["balance"] == 2_000
 
         # A complaint about a store the chain does not have would sit in a queue nobody works.
-        nowhere = await p.gateway.post("/app/v1/complaints", headers=mine, json={
+        nowhere = await p.gateway.post("/app/v1/complaints", headers=keyed(mine), json={
             "category": "product_quality", "severity": "medium", "store_id": "S999", "description": "买的牛奶过期了"})
         assert nowhere.status_code == 422 and nowhere.json()["detail"][0]["loc"] == ["body", "store_id"], nowhere.text
         # A complaint may name the sale it is about, one of mine only: staff would see its receipt.
         about_mine = {"category": "product_quality", "severity": "medium", "store_id": "S001", "description": "买的牛奶过期了",
                       "sale": {"pos_txn_id": sale["pos_txn_id"]}}
-        not_theirs = await p.gateway.post("/app/v1/complaints", headers=theirs, json=about_mine)
+        not_theirs = await p.gateway.post("/app/v1/complaints", headers=keyed(theirs), json=about_mine)
         assert not_theirs.status_code == 422 and not_theirs.json()["detail"][0]["loc"] == ["body", "sale.pos_txn_id"], not_theirs.text
         # A complaint filed in the app is mine, from the app, and I can follow it.
-        filed = await p.gateway.post("/app/v1/complaints", headers=mine, json=about_mine)
+        filed = await p.gateway.post("/app/v1/complaints", headers=keyed(mine), json=about_mine)
         assert filed.status_code == 201, filed.text
         complaint = filed.json()
         listed = (await p.gateway.get("/app/v1/complaints", headers=mine)).json()

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from shared.auth import Role
 from shared.outbox import OutboxRecord
-from tests.support.factories import member_body, refund_body, sale_body, spend_line
+from tests.support.factories import keyed, member_body, refund_body, sale_body, spend_line
 from tests.support.platform import Platform, TestEnv, platform
 from tests.support.polling import eventually
 
@@ -65,7 +65,7 @@ async def test_pos_sales_make_a_vip_whose_manager_is_told_tracks_and_reports(env
         queue = (await gw.get("/api/members/v1/tracking/queue", headers=manager)).json()
         assert [item["member_id"] for item in queue["items"]] == [member["id"]]
         today = date.today().isoformat()
-        r = await gw.post("/api/members/v1/tracking/records", headers=manager, json={
+        r = await gw.post("/api/members/v1/tracking/records", headers=keyed(manager), json={
             "tracked_on": today, "member_id": member["id"], "contact": "本人", "method": "phone", "rating": 5,
             "notes": "感谢惠顾，介绍了上门回收余料服务"})
         assert r.status_code == 201, r.text

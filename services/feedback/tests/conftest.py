@@ -22,6 +22,7 @@ from shared.events.registry import (
     TIER_CHANGED,
 )
 from shared.outbox import OutboxRecord
+from tests.support.factories import keyed
 from tests.support.platform import TestEnv, service
 
 START = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in the stores' time zone
@@ -66,8 +67,10 @@ class Feedback:
         return self.as_(Role.ADMIN, "admin")
 
     async def file(self, headers: dict[str, str] | None = None, **fields: Any) -> dict:
+        """Files a complaint under the key `headers` carry, or a new one (every filing needs one)."""
         body = {"category": "product_quality", "severity": "high", "description": "买到的牛奶已过期"} | fields
-        r = await self.client.post("/v1/complaints", json=body, headers=headers or self.desk())
+        headers = headers or self.desk()
+        r = await self.client.post("/v1/complaints", json=body, headers=keyed(headers, headers.get("Idempotency-Key")))
         assert r.status_code == 201, r.text
         return r.json()
 

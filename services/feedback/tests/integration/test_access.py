@@ -7,6 +7,7 @@ m-out of store S002 managed by am-2 (both VIPs, so their complaints go to their 
 import pytest
 
 from shared.auth import Role
+from tests.support.factories import keyed
 
 pytestmark = pytest.mark.integration
 
@@ -65,8 +66,8 @@ async def test_account_managers_file_only_for_their_own_customers(fb) -> None:
     await _two_customers(fb)
     body = {"category": "price", "severity": "low", "description": "价签错误", "store_id": "S001"}
     am = fb.as_(Role.ACCOUNT_MANAGER, "am-1")
-    assert (await fb.client.post("/v1/complaints", json=body | {"member_id": "m-in"}, headers=am)).status_code == 201
-    assert (await fb.client.post("/v1/complaints", json=body | {"member_id": "m-out"}, headers=am)).status_code == 403
+    assert (await fb.client.post("/v1/complaints", json=body | {"member_id": "m-in"}, headers=keyed(am))).status_code == 201
+    assert (await fb.client.post("/v1/complaints", json=body | {"member_id": "m-out"}, headers=keyed(am))).status_code == 403
 
 
 # Finding: complaint-level rules compared roles by hand; they now follow the grant.
@@ -163,7 +164,7 @@ async def test_an_erased_members_token_is_refused(fb) -> None:
     await fb.file(headers=me, store_id="S001")
     await fb.erase("m-gone")
     body = {"category": "price", "severity": "low", "description": "x", "store_id": "S001"}
-    assert (await fb.client.post("/v1/complaints", json=body, headers=me)).status_code == 401
+    assert (await fb.client.post("/v1/complaints", json=body, headers=keyed(me))).status_code == 401
     assert (await fb.client.get("/v1/complaints", headers=me)).status_code == 401
     assert (await fb.client.get("/v1/surveys/invitations", headers=me)).status_code == 401
 

@@ -19,6 +19,7 @@ import pytest
 
 from shared.auth import Role
 from shared.policy import POLICY, Scope
+from tests.support.factories import keyed
 
 pytestmark = pytest.mark.integration
 
@@ -67,7 +68,7 @@ async def _read_complaint(fb, member_id: str, headers: dict[str, str]) -> httpx.
 
 async def _file(fb, member_id: str, headers: dict[str, str]) -> httpx.Response:
     body = {"member_id": member_id, "store_id": "S001", "category": "price", "severity": "low", "description": "价签错误"}
-    return await fb.client.post("/v1/complaints", json=body, headers=headers)
+    return await fb.client.post("/v1/complaints", json=body, headers=keyed(headers))
 
 
 def _get(path: str):

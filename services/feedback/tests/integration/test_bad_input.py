@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from tests.support.factories import keyed
+
 pytestmark = pytest.mark.integration
 
 
@@ -17,7 +19,7 @@ async def test_compensation_points_beyond_64_bits_are_422(fb) -> None:
 @pytest.mark.parametrize("bad", ["牛奶\u0000过期", "牛奶\ud800"])
 async def test_nul_or_a_lone_surrogate_in_a_description_is_422(fb, bad: str) -> None:
     body = json.dumps({"category": "product_quality", "severity": "high", "description": bad})
-    r = await fb.client.post("/v1/complaints", content=body, headers={**fb.desk(), "Content-Type": "application/json"})
+    r = await fb.client.post("/v1/complaints", content=body, headers=keyed({**fb.desk(), "Content-Type": "application/json"}))
     assert r.status_code == 422, r.text
     assert r.json()["detail"][0]["loc"] == ["body", "description"]
 
@@ -39,7 +41,7 @@ async def test_a_field_a_body_does_not_have_is_422_naming_it_not_dropped(fb) -> 
     complaint = {"category": "product_quality", "severity": "high", "description": "买到的牛奶已过期"}
     for body, loc in (({**complaint, "phone": "13800138000"}, ["body", "phone"]),
                       ({**complaint, "sale": {"pos_txn_id": "S001-T1-1", "till": "3"}}, ["body", "sale", "till"])):
-        r = await fb.client.post("/v1/complaints", json=body, headers=fb.desk())
+        r = await fb.client.post("/v1/complaints", json=body, headers=keyed(fb.desk()))
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == loc, r.text
     filed = await fb.file()
     r = await fb.act(filed["id"], "resolve", note="已退款", compensation={"points": 5, "coupon": "10.00"})

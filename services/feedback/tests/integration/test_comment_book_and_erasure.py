@@ -11,6 +11,7 @@ from shared.auth import Role
 from shared.events import contracts as c
 from shared.events.envelope import new_event
 from shared.events.registry import MEMBER_ERASED
+from tests.support.factories import keyed
 
 pytestmark = pytest.mark.integration
 
@@ -96,7 +97,7 @@ async def test_nothing_new_is_recorded_about_an_erased_member(fb) -> None:
     await fb.erase("m-erased")
 
     filing = {"category": "price", "severity": "low", "description": "我叫张三，电话13912345678", "member_id": "m-erased"}
-    r = await fb.client.post("/v1/complaints", json=filing, headers=fb.desk())
+    r = await fb.client.post("/v1/complaints", json=filing, headers=keyed(fb.desk()))
     assert r.status_code == 409 and r.json()["detail"] == "member_id: member is erased; nothing more is recorded about them"
     r = await fb.client.post("/v1/comment-book", json={"kind": "praise", "text": "张三表扬 13912345678", "member_id": "m-erased"},
                              headers=fb.desk())
@@ -123,7 +124,7 @@ async def test_an_id_no_member_can_have_is_422_but_a_registration_on_its_way_is_
     is refused; a UUID feedback has not heard of is a registration still on its way over the broker
     (the desk registered the customer a moment ago), and accepted."""
     filing = {"category": "price", "severity": "low", "description": "价签错误", "member_id": "nonexistent"}
-    r = await fb.client.post("/v1/complaints", json=filing, headers=fb.desk())
+    r = await fb.client.post("/v1/complaints", json=filing, headers=keyed(fb.desk()))
     assert r.status_code == 422 and r.json()["detail"].startswith("member_id: no member nonexistent"), r.text
     r = await fb.client.post("/v1/comment-book", json={"kind": "praise", "text": "很好", "member_id": "nonexistent"}, headers=fb.desk())
     assert r.status_code == 422 and r.json()["detail"].startswith("member_id: "), r.text

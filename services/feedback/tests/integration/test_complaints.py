@@ -4,6 +4,7 @@ import pytest
 
 from shared.auth import Role
 from shared.events.registry import COMPLAINT_FILED, COMPLAINT_REOPENED, COMPLAINT_RESOLVED
+from tests.support.factories import keyed
 
 pytestmark = pytest.mark.integration
 
@@ -239,16 +240,16 @@ async def test_bad_filings_are_422_naming_the_field(fb) -> None:
         ({"category": "price", "severity": "low", "description": "\ufeff"}, "description"),
         ({"category": "price", "severity": "low", "description": "x", "sale": {"pos_txn_id": "bad id!"}}, "pos_txn_id"),
     ]:
-        r = await fb.client.post("/v1/complaints", json=body, headers=fb.desk())
+        r = await fb.client.post("/v1/complaints", json=body, headers=keyed(fb.desk()))
         assert r.status_code == 422 and field in str(r.json()["detail"]), (field, r.text)
     r = await fb.client.post("/v1/complaints", json={"category": "price", "severity": "low", "description": "x"},
-                             headers=fb.admin())
+                             headers=keyed(fb.admin()))
     assert r.status_code == 422 and "store_id" in r.text
     r = await fb.client.post("/v1/complaints", json={"category": "price", "severity": "low", "description": "x",
-                                                     "channel": "app"}, headers=fb.desk())
+                                                     "channel": "app"}, headers=keyed(fb.desk()))
     assert r.status_code == 422 and "channel" in r.text
     r = await fb.client.post("/v1/complaints", json={"category": "price", "severity": "low", "description": "x",
-                                                     "member_id": "m-other", "store_id": "S001"}, headers=fb.member("m11"))
+                                                     "member_id": "m-other", "store_id": "S001"}, headers=keyed(fb.member("m11")))
     assert r.status_code == 403
 
 
@@ -260,6 +261,17 @@ async def test_a_retried_filing_with_the_same_idempotency_key_files_once(fb) -> 
     assert (first.status_code, second.status_code) == (201, 200)
     assert first.json()["id"] == second.json()["id"]
     assert len(await fb.outbox(COMPLAINT_FILED)) == 1
+
+
+async def test_a_filing_without_an_idempotency_key_is_422_naming_the_header_and_files_nothing(fb) -> None:
+    """Without a key, a retry after a lost answer (the app on a flaky connection, the phone line's
+    integration, the desk's double click) would file a second complaint."""
+    body = {"category": "price", "severity": "low", "description": "价签与收银不符", "store_id": "S001"}
+    for headers in (fb.desk(), fb.member("m12")):
+        r = await fb.client.post("/v1/complaints", json=body, headers=headers)
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"], r.text
+    assert await fb.outbox(COMPLAINT_FILED) == []
+    assert (await fb.client.get("/v1/complaints", headers=fb.admin())).json() == []
 
 
 async def test_the_same_idempotency_key_with_a_different_filing_is_409_and_files_nothing(fb) -> None:

@@ -14,6 +14,7 @@ from gateway.adapters.clients import Downstream
 from gateway.config import Settings as GatewaySettings
 from gateway.main import create_app as gateway_app
 from shared.auth import Role
+from tests.support.factories import keyed
 from tests.support.platform import TestEnv, service
 
 pytestmark = pytest.mark.integration
@@ -41,7 +42,7 @@ async def stack(env: TestEnv, database_factory):
 async def _link_of_a_resolved_complaint(fb: httpx.AsyncClient, env: TestEnv, member_id: str) -> str:
     desk = env.auth(Role.SERVICE_DESK, store_id="S001")
     r = await fb.post("/v1/complaints", json={"category": "price", "severity": "low", "description": "价签不符",
-                                              "member_id": member_id}, headers=desk)
+                                              "member_id": member_id}, headers=keyed(desk))
     assert r.status_code == 201, r.text
     for action, body in (("acknowledge", None), ("resolve", {"note": "已退差价"})):
         r = await fb.post(f"/v1/complaints/{r.json()['id']}/{action}", json=body, headers=desk)

@@ -17,6 +17,7 @@ from gateway.config import Settings
 from gateway.main import create_app
 from gateway.service_layer.app import MAX_OFFSET, page, receipt
 from shared.auth import Role, TokenIssuer, TokenVerifier, generate_keypair
+from tests.support.factories import keyed
 
 pytestmark = pytest.mark.unit
 
@@ -155,11 +156,11 @@ async def test_consents_and_a_birthday_are_taken_only_as_json_writes_them(app_ap
 async def test_a_complaint_is_always_the_members_own_and_from_the_app(app_api) -> None:
     client, services, member, _ = app_api
     r = await client.post("/app/v1/complaints", json={"category": "product_quality", "severity": "low", "description": "x"},
-                          headers=member)
+                          headers=keyed(member))
     assert r.status_code == 201, r.text
     sent = json.loads(services["feedback"].requests[0].content)
     assert (sent["member_id"], sent["channel"]) == (ME, "app")
-    smuggled = await client.post("/app/v1/complaints", headers=member,
+    smuggled = await client.post("/app/v1/complaints", headers=keyed(member),
                                  json={"category": "product_quality", "severity": "low", "description": "x", "member_id": "other"})
     assert smuggled.status_code == 422 and "member_id" in smuggled.json()["message_en"]
 
@@ -174,6 +175,34 @@ async def test_a_complaints_idempotency_key_reaches_feedback_so_a_retry_files_it
     too_long = await client.post("/app/v1/complaints", json=filing, headers={**member, "Idempotency-Key": "k" * 101})
     assert too_long.status_code == 422 and "Idempotency-Key" in too_long.text
     assert len(services["feedback"].requests) == 2
+
+
+async def test_a_complaint_without_an_idempotency_key_is_422_naming_the_header_and_never_reaches_feedback(app_api) -> None:
+    """Without a key, the app's retry after a lost answer would file a second complaint."""
+    client, services, member, _ = app_api
+    r = await client.post("/app/v1/complaints", json={"category": "product_quality", "severity": "low", "description": "x"},
+                          headers={**member, "Accept-Language": "en"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"], r.text
+    assert "Idempotency-Key" in r.json()["message_en"]
+    assert services["feedback"].requests == []
+
+
+async def test_a_retried_complaint_is_answered_with_the_first_filing_feedback_returns(app_api) -> None:
+    client, services, member, _ = app_api
+    filed: dict[str, str] = {}
+
+    def feedback(request: httpx.Request) -> tuple[int, dict[str, str]]:  # files once per key, as feedback does
+        key = request.headers["idempotency-key"]
+        first = key not in filed
+        filed.setdefault(key, f"c-{len(filed) + 1}")
+        return (201 if first else 200), {"id": filed[key], "status": "filed"}
+
+    services["feedback"].answers["/v1/complaints"] = feedback
+    headers = keyed(member, "complaint-key-0003")
+    filing = {"category": "price", "severity": "low", "description": "y"}
+    first, retry = [await client.post("/app/v1/complaints", json=filing, headers=headers) for _ in range(2)]
+    assert (first.status_code, retry.status_code) == (201, 200)
+    assert first.json()["id"] == retry.json()["id"] == "c-1" and filed == {"complaint-key-0003": "c-1"}
 
 
 async def test_a_complaints_key_reused_for_another_complaint_is_feedbacks_409_relayed(app_api) -> None:
@@ -400,15 +429,15 @@ async def test_a_complaint_names_only_a_sale_of_the_members_own(app_api) -> None
 
     client._transport.app.state.commands = None  # type: ignore[attr-defined]  # the stores are the stub's
     client._transport.app.state.open_stores = SimpleNamespace(ensure=open_store)  # type: ignore[attr-defined]
-    refused = await client.post("/app/v1/complaints", headers=member, json=about)
+    refused = await client.post("/app/v1/complaints", headers=keyed(member), json=about)
     assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "sale.pos_txn_id"], refused.text
     asked = services["members"].requests[-1].url.params
     assert (asked["store_id"], asked["pos_txn_id"]) == ("S001", "T-9")
     assert services["feedback"].requests == []
-    no_store = await client.post("/app/v1/complaints", headers=member, json={**about, "sale": {"pos_txn_id": "T-9"}})
+    no_store = await client.post("/app/v1/complaints", headers=keyed(member), json={**about, "sale": {"pos_txn_id": "T-9"}})
     assert no_store.status_code == 422 and no_store.json()["detail"][0]["loc"] == ["body", "sale.store_id"]
     purchases.append({"store_id": "S001", "pos_txn_id": "T-9"})
-    filed = await client.post("/app/v1/complaints", headers=member, json=about)
+    filed = await client.post("/app/v1/complaints", headers=keyed(member), json=about)
     assert filed.status_code == 201, filed.text
     sent = json.loads(services["feedback"].requests[-1].content)
     assert (sent["member_id"], sent["sale"]) == (ME, {"store_id": "S001", "pos_txn_id": "T-9"})

@@ -12,7 +12,7 @@ from members.adapters.tables.privacy import AccessLogRow
 from members.config import Settings
 from members.main import create_app
 from shared.auth import Role
-from tests.support.factories import spend_line, staff_body
+from tests.support.factories import keyed, spend_line, staff_body
 from tests.support.members import deliver_sale, register
 from tests.support.platform import service
 
@@ -99,18 +99,18 @@ async def test_a_manager_records_tracking_for_their_own_customers_only(members, 
     theirs = await vip(members, env, "地山苑", NOW)
     record = {"tracked_on": "2026-11-20", "member_id": mine["id"], "contact": "本人", "method": "phone", "rating": 4,
               "notes": "满意，下月再来"}
-    r = await members.post("/v1/tracking/records", json=record, headers=as_manager(env, "am-t"))
+    r = await members.post("/v1/tracking/records", json=record, headers=keyed(as_manager(env, "am-t")))
     assert r.status_code == 201, r.text
     assert r.json()["store_id"] == "S001" and r.json()["community_id"] == mine["community_id"]
-    r = await members.post("/v1/tracking/records", json={**record, "member_id": theirs["id"]}, headers=as_manager(env, "am-t"))
+    r = await members.post("/v1/tracking/records", json={**record, "member_id": theirs["id"]}, headers=keyed(as_manager(env, "am-t")))
     assert r.status_code == 403 and "member_id" in r.json()["detail"]
-    r = await members.post("/v1/tracking/records", json=record, headers=as_manager(env, "am-not-in-directory"))
+    r = await members.post("/v1/tracking/records", json=record, headers=keyed(as_manager(env, "am-not-in-directory")))
     assert r.status_code == 403 and "staff directory" in r.json()["detail"]
-    r = await members.post("/v1/tracking/records", json={**record, "member_id": "nobody"}, headers=as_manager(env, "am-t"))
+    r = await members.post("/v1/tracking/records", json={**record, "member_id": "nobody"}, headers=keyed(as_manager(env, "am-t")))
     assert r.status_code == 404
-    r = await members.post("/v1/tracking/records", json={**record, "tracked_on": "2026-11-21"}, headers=as_manager(env, "am-t"))
+    r = await members.post("/v1/tracking/records", json={**record, "tracked_on": "2026-11-21"}, headers=keyed(as_manager(env, "am-t")))
     assert r.status_code == 422 and r.json()["detail"] == "tracked_on: is 2026-11-21, in the future (today is 2026-11-20)"
-    r = await members.post("/v1/tracking/records", json=record, headers=store_manager(env))
+    r = await members.post("/v1/tracking/records", json=record, headers=keyed(store_manager(env)))
     assert r.status_code == 403
     queue = (await members.get("/v1/tracking/queue", headers=as_manager(env, "am-t"))).json()
     assert queue["items"][0]["last_tracked_on"] == "2026-11-20"
@@ -120,28 +120,42 @@ async def test_a_form_sent_twice_under_one_key_is_one_line_of_the_day(members, e
     await manager_for(members, env, "天水苑", id="am-t")
     mine = await vip(members, env, "天水苑", NOW)
     record = {"tracked_on": "2026-11-20", "member_id": mine["id"], "contact": "本人", "method": "phone", "rating": 4}
-    keyed = {**as_manager(env, "am-t"), "Idempotency-Key": "form-0001-abcdef"}
-    first = await members.post("/v1/tracking/records", json=record, headers=keyed)
-    again = await members.post("/v1/tracking/records", json=record, headers=keyed)  # a double click
+    under_key = {**as_manager(env, "am-t"), "Idempotency-Key": "form-0001-abcdef"}
+    first = await members.post("/v1/tracking/records", json=record, headers=under_key)
+    again = await members.post("/v1/tracking/records", json=record, headers=under_key)  # a double click
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json() == first.json()
     # The key sent with another line (another rating, another customer) would be lost if answered
     # with the first: refused.
     theirs = await vip(members, env, "天水苑", NOW)
     for changed in ({**record, "rating": 5, "notes": "changed"}, {**record, "member_id": theirs["id"]}):
-        r = await members.post("/v1/tracking/records", json=changed, headers=keyed)
+        r = await members.post("/v1/tracking/records", json=changed, headers=under_key)
         assert r.status_code == 409 and "form-0001-abcdef" in r.text and "another tracking record" in r.text, r.text
-    # Another form's key is another line, and so is a form sent without one.
+    # Another form's key is another line; a form sent without one is refused (422), not recorded.
     other = await members.post("/v1/tracking/records", json=record,
                                headers={**as_manager(env, "am-t"), "Idempotency-Key": "form-0002-abcdef"})
     assert other.status_code == 201 and other.json()["id"] != first.json()["id"]
-    r = await members.post("/v1/tracking/records", json=record, headers=as_manager(env, "am-t"))  # no key: recorded
-    assert r.status_code == 201
+    r = await members.post("/v1/tracking/records", json=record, headers=as_manager(env, "am-t"))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"], r.text
     day = (await members.get("/v1/tracking/reports/daily", params={"date": "2026-11-20", "manager_id": "am-t"},
                              headers=store_manager(env))).json()
-    assert len(day["records"]) == 3
+    assert len(day["records"]) == 2
     r = await members.post("/v1/tracking/records", json=record, headers={**as_manager(env, "am-t"), "Idempotency-Key": "short"})
     assert r.status_code == 422 and "Idempotency-Key" in r.text
+
+
+async def test_a_form_without_an_idempotency_key_is_422_naming_the_header_and_records_nothing(members, env) -> None:
+    """Without a key, a form sent again after a lost answer would be a second line of the report."""
+    await manager_for(members, env, "天水苑", id="am-t")
+    mine = await vip(members, env, "天水苑", NOW)
+    record = {"tracked_on": "2026-11-20", "member_id": mine["id"], "contact": "本人", "method": "phone", "rating": 4}
+    r = await members.post("/v1/tracking/records", json=record, headers=as_manager(env, "am-t"))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"], r.text
+    day = (await members.get("/v1/tracking/reports/daily", params={"date": "2026-11-20", "manager_id": "am-t"},
+                             headers=store_manager(env))).json()
+    assert day["records"] == []
+    queue = (await members.get("/v1/tracking/queue", headers=as_manager(env, "am-t"))).json()
+    assert queue["items"][0]["last_tracked_on"] is None
 
 
 async def test_a_form_is_dated_at_most_a_month_back_so_a_slip_of_the_year_is_refused(members, env) -> None:
@@ -151,15 +165,15 @@ async def test_a_form_is_dated_at_most_a_month_back_so_a_slip_of_the_year_is_ref
     m = await vip(members, env, "望江苑", NOW)
     record = {"member_id": m["id"], "contact": "本人", "method": "phone", "rating": 4}
     headers = as_manager(env, "am-late")
-    r = await members.post("/v1/tracking/records", json={**record, "tracked_on": "2026-10-20"}, headers=headers)
+    r = await members.post("/v1/tracking/records", json={**record, "tracked_on": "2026-10-20"}, headers=keyed(headers))
     assert r.status_code == 201, r.text  # 31 days before 2026-11-20
     for slip in ("2026-10-19", "1990-11-20"):
-        r = await members.post("/v1/tracking/records", json={**record, "tracked_on": slip}, headers=headers)
+        r = await members.post("/v1/tracking/records", json={**record, "tracked_on": slip}, headers=keyed(headers))
         assert r.status_code == 422
         assert r.json()["detail"] == (f"tracked_on: is {slip}, more than 31 days ago: a contact is recorded at most that late "
                                       "(the earliest taken is 2026-10-20)")
     for guessed in (0, "0", 20261120, "2026-11-20T00:00:00"):  # lax parsing took these for dates
-        r = await members.post("/v1/tracking/records", json={**record, "tracked_on": guessed}, headers=headers)
+        r = await members.post("/v1/tracking/records", json={**record, "tracked_on": guessed}, headers=keyed(headers))
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "tracked_on"], (guessed, r.text)
     report = await members.get("/v1/tracking/reports/daily", params={"date": "0"}, headers=store_manager(env))
     assert report.status_code == 422 and report.json()["detail"][0]["loc"] == ["query", "date"]
@@ -173,8 +187,8 @@ async def test_how_late_a_form_may_be_dated_is_a_setting(env, database_factory) 
         await manager_for(members, env, "临江苑", id="am-week")
         m = await vip(members, env, "临江苑", NOW)
         record = {"member_id": m["id"], "contact": "本人", "method": "sms", "rating": 3}
-        week = await members.post("/v1/tracking/records", json={**record, "tracked_on": "2026-11-13"}, headers=as_manager(env, "am-week"))
-        older = await members.post("/v1/tracking/records", json={**record, "tracked_on": "2026-11-12"}, headers=as_manager(env, "am-week"))
+        week = await members.post("/v1/tracking/records", json={**record, "tracked_on": "2026-11-13"}, headers=keyed(as_manager(env, "am-week")))
+        older = await members.post("/v1/tracking/records", json={**record, "tracked_on": "2026-11-12"}, headers=keyed(as_manager(env, "am-week")))
     assert week.status_code == 201, week.text
     assert older.status_code == 422 and "more than 7 days ago" in older.json()["detail"]
 
@@ -184,7 +198,7 @@ async def test_how_late_a_form_may_be_dated_is_a_setting(env, database_factory) 
 ])
 async def test_bad_tracking_records_are_422_naming_the_field(members, env, field, value) -> None:
     record = {"tracked_on": "2026-11-20", "member_id": "m", "contact": "本人", "method": "sms", "rating": 3}
-    r = await members.post("/v1/tracking/records", json={**record, field: value}, headers=as_manager(env, "am-x"))
+    r = await members.post("/v1/tracking/records", json={**record, field: value}, headers=keyed(as_manager(env, "am-x")))
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", field]
 
 
@@ -196,7 +210,7 @@ async def test_the_daily_report_goes_to_the_store_manager_as_json_csv_and_a_prin
     for manager, member, method in (("am-r1", a, "home_visit"), ("am-r2", b, "wechat")):
         body = {"tracked_on": "2026-11-20", "member_id": member["id"], "contact": "家属", "method": method, "rating": 5,
                 "notes": "=送货上门"}
-        assert (await members.post("/v1/tracking/records", json=body, headers=as_manager(env, manager))).status_code == 201
+        assert (await members.post("/v1/tracking/records", json=body, headers=keyed(as_manager(env, manager)))).status_code == 201
     url = "/v1/tracking/reports/daily"
     day = {"date": "2026-11-20"}
     report = (await members.get(url, params=day, headers=store_manager(env))).json()
@@ -224,7 +238,7 @@ async def test_a_store_managers_report_leaves_out_the_customers_of_other_stores(
     await deliver_sale(members, card_no=theirs["card_no"], lines=[spend_line("5000.00")], occurred_at=NOW)
     for member in (ours, theirs):
         body = {"tracked_on": "2026-11-20", "member_id": member["id"], "contact": "本人", "method": "phone", "rating": 4}
-        r = await members.post("/v1/tracking/records", json=body, headers=as_manager(env, "am-x1"))
+        r = await members.post("/v1/tracking/records", json=body, headers=keyed(as_manager(env, "am-x1")))
         assert r.status_code == 201, r.text
     url, day = "/v1/tracking/reports/daily", {"date": "2026-11-20"}
     seen = {}

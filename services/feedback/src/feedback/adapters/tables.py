@@ -40,6 +40,7 @@ class ComplaintRow(SQLModel, table=True):
     auto_assigned: bool = True
     escalated_to: str | None = Field(default=None, max_length=80, index=True)
     filed_by: str = Field(max_length=64)
+    # Every filing carries one; None for complaints filed before a key was required.
     idempotency_key: str | None = Field(default=None, max_length=100)
     # SHA-256 of the filing made under `idempotency_key` (service_layer/complaints.py), to tell a
     # retry from another complaint sent under the same key. None for complaints filed before it was

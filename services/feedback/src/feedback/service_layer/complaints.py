@@ -76,7 +76,7 @@ async def load(uow: UnitOfWork, complaint_id: str, *, lock: bool = False) -> Com
 
 
 async def file_complaint(
-    uow: UnitOfWork, settings: Settings, filing: Filing, *, actor: str, now: datetime, idempotency_key: str | None = None,
+    uow: UnitOfWork, settings: Settings, filing: Filing, *, actor: str, now: datetime, idempotency_key: str,
 ) -> tuple[ComplaintRow, bool]:
     """The new complaint and True, or the one filed before under the same idempotency key and False.
 
@@ -85,15 +85,14 @@ async def file_complaint(
     fingerprint (filed before one was kept, or its member erased since) cannot be compared and
     answers any request under its key, as before."""
     digest = filing.digest
-    if idempotency_key:
-        earlier = (await uow.session.exec(select(ComplaintRow).where(
-            ComplaintRow.filed_by == actor, ComplaintRow.idempotency_key == idempotency_key))).first()
-        if earlier is not None:
-            if earlier.request_hash is not None and earlier.request_hash != digest:
-                raise IdempotencyConflict(
-                    f"Idempotency-Key {idempotency_key} was already used to file a different complaint; "
-                    "a new complaint needs a new key")
-            return earlier, False
+    earlier = (await uow.session.exec(select(ComplaintRow).where(
+        ComplaintRow.filed_by == actor, ComplaintRow.idempotency_key == idempotency_key))).first()
+    if earlier is not None:
+        if earlier.request_hash is not None and earlier.request_hash != digest:
+            raise IdempotencyConflict(
+                f"Idempotency-Key {idempotency_key} was already used to file a different complaint; "
+                "a new complaint needs a new key")
+        return earlier, False
     profile = await recordable_member(uow.session, filing.member_id) if filing.member_id else None
     policy = policy_of(settings)
     row = ComplaintRow(
@@ -101,7 +100,7 @@ async def file_complaint(
         category=filing.category, severity=filing.severity, description=filing.description,
         sale_store_id=filing.sale_store_id, sale_pos_txn_id=filing.sale_pos_txn_id, status=Status.FILED.value,
         assignee=assignee_for(filing.store_id, profile.tier if profile else None, profile.manager_id if profile else None),
-        filed_by=actor, idempotency_key=idempotency_key, request_hash=digest if idempotency_key else None, filed_at=now,
+        filed_by=actor, idempotency_key=idempotency_key, request_hash=digest, filed_at=now,
         ack_due_at=policy.ack_due(filing.severity, now), resolve_due_at=policy.resolve_due(filing.severity, now),
         updated_at=now,
     )

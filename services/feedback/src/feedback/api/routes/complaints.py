@@ -76,14 +76,16 @@ def _filing(body: ComplaintCreate, grant: Grant, member_id: str | None) -> uc.Fi
 async def file_complaint(
     body: ComplaintCreate, uow: UowDep, grant: Filing, settings: FeedbackSettingsDep, now: NowDep,
     response: Response,
-    # Complaints keep 100 characters of the key (their column), fewer than the other services.
-    idempotency_key: Annotated[str | None, idempotency_key_header(max_length=100)] = None,
+    # Required: without a key, a retry after a lost answer (a flaky mobile connection, a phone
+    # line's integration) would file a second complaint. Complaints keep 100 characters of the key
+    # (their column), fewer than the other services.
+    idempotency_key: Annotated[str, idempotency_key_header(max_length=100)],
 ) -> ComplaintPublic:
     """File a complaint (service desk, phone line, or a member in the app, for themself only). A
     VIP's complaint goes to their account manager, others to the store's service desk queue.
-    Repeating a request with the same `Idempotency-Key` returns the first complaint (200) instead
-    of filing it again; the same key with a different filing is refused (409), since the key stands
-    for one intended complaint."""
+    Every filing carries an `Idempotency-Key` (422 without one): repeating a request with the same
+    key returns the first complaint (200) instead of filing it again; the same key with a different
+    filing is refused (409), since the key stands for one intended complaint."""
     member_id = customer_named(grant, body.member_id)
     if member_id is not None:
         await ensure_customer(uow.session, grant, member_id)

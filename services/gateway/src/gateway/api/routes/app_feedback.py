@@ -21,10 +21,11 @@ router = APIRouter(prefix="/app/v1", tags=["member app"])
                         409: {"description": "The Idempotency-Key was already used for a different complaint (feedback's refusal, relayed)"}})
 async def file_complaint(
     body: ComplaintFiling, grant: AppGrant, calls: Calls, request: Request,
-    # Passed on to feedback, which files once per key and member: a retry over a flaky mobile
-    # connection must not open a second complaint. 100 characters, what feedback keeps of a key.
-    idempotency_key: Annotated[str | None, idempotency_key_header(
-        "Unique per intended complaint; a retry reuses it and gets the first one back", max_length=100)] = None,
+    # Required, and passed on to feedback, which files once per key and member: a retry over a
+    # flaky mobile connection must not open a second complaint. 100 characters, what feedback
+    # keeps of a key.
+    idempotency_key: Annotated[str, idempotency_key_header(
+        "Unique per intended complaint; a retry reuses it and gets the first one back", max_length=100)],
 ) -> JSONResponse:
     named = [(field, store_id) for field, store_id in (("store_id", body.store_id), ("sale.store_id", body.sale and body.sale.store_id))
              if store_id]

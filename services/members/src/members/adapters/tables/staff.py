@@ -97,6 +97,7 @@ class TrackingRecordRow(SQLModel, table=True):
     rating: int
     notes: str = Field(default="", max_length=500)
     recorded_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    # Every line carries one; None for lines recorded before a key was required.
     idempotency_key: str | None = Field(default=None, max_length=100)
 
 

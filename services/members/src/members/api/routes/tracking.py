@@ -104,13 +104,15 @@ async def unassigned_vips(
 @router.post("/records", status_code=status.HTTP_201_CREATED)
 async def record_tracking(
     body: TrackingCreate, uow: UowDep, grant: ManagerDep, settings: MembersSettingsDep, response: Response,
-    idempotency_key: Annotated[str | None, idempotency_key_header(max_length=100)] = None,
+    # Required: without a key, a form sent again after a lost answer would record a second line.
+    idempotency_key: Annotated[str, idempotency_key_header(max_length=100)],
 ) -> TrackingPublic:
     """One line of the daily tracking feedback form, by the customer's own account manager.
-    Repeating a request with the same `Idempotency-Key` answers the line it recorded (200) instead
-    of recording it twice; the key sent with another line is 409."""
+    Every line carries an `Idempotency-Key` (422 without one): repeating a request with the same
+    key answers the line it recorded (200) instead of recording it twice; the key sent with another
+    line is 409."""
     line = (body.tracked_on, body.member_id, body.contact, body.method.value, body.rating, body.notes)
-    if idempotency_key and (earlier := await tracking.recorded_under(uow, grant.principal.subject, idempotency_key, line)):
+    if earlier := await tracking.recorded_under(uow, grant.principal.subject, idempotency_key, line):
         response.status_code = status.HTTP_200_OK
         return TrackingPublic.model_validate(earlier, from_attributes=True)
     now = uow.now()
