@@ -1,6 +1,7 @@
 """The store's gift register as the console shows, prints and exports it: customers, gifts and the
 staff who redeemed and handed over each gift by name (an id nobody could name is shown as it is), times in the
-chain's local time, a totals row. The CSV's headings are the screen's, in the person's language."""
+chain's local time, a totals row. The CSV's and the workbook's headings are the screen's, in the
+person's language."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -8,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from shared.reports import Column, local_time, to_csv
+from shared.reports import Column, local_time
 
 
 def _at(value: str | None, zone: ZoneInfo) -> str:
@@ -29,8 +30,9 @@ class GiftRegister:
     def staff(self, staff_id: str | None) -> str:
         return self.staff_names.get(staff_id, staff_id) if staff_id else ""
 
-    def csv(self, gettext: Callable[[str], str], language: str, zone: ZoneInfo) -> str:
-        columns = [
+    def columns(self, gettext: Callable[[str], str], language: str, zone: ZoneInfo) -> list[Column]:
+        """The columns of its downloads (the register totals `points_kept`)."""
+        return [
             Column("redeemed_at", gettext("When"), lambda r: _at(r["redeemed_at"], zone)),
             Column("member", gettext("Customer"), lambda r: self.people.get(r["member_id"], r["member_id"])),
             Column("gift", gettext("Gift"), lambda r: self.gift(r["gift_id"], language)),
@@ -42,4 +44,3 @@ class GiftRegister:
             Column("staff_id", gettext("Redeemed by"), lambda r: self.staff(r.get("staff_id"))),
             Column("handed_over_by", gettext("Handed over by"), lambda r: self.staff(r.get("handed_over_by"))),
         ]
-        return to_csv(columns, self.rows, totals=("points_kept",))

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any, cast
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
@@ -155,10 +155,14 @@ def menu(user: ConsoleUser | None) -> list[tuple[str, str]]:
 
 def on_the_console(target: str) -> bool:
     """Whether `target` (a path and query to go back to) stays on the console: `/console/../x`
-    starts like a console address and is not one."""
+    starts like a console address and is not one, nor `/console/%2e%2e/x`, which browsers read
+    as the same (a `%2e` segment is a dot to them). A control character is none either: urlsplit
+    and browsers drop a tab or a line break where they read an address, and in the `HX-Redirect`
+    header a line break would end it."""
     parts = urlsplit(target)
-    path = parts.path
-    return (not (parts.scheme or parts.netloc) and "\\" not in target and posixpath.normpath(path) == path.rstrip("/")
+    path = unquote(parts.path)
+    return (not (parts.scheme or parts.netloc) and "\\" not in target and target.isprintable()
+            and posixpath.normpath(path) == path.rstrip("/")
             and (path == PATH or path.startswith(PATH + "/")))
 
 

@@ -173,11 +173,20 @@ def secure_cookies(request: Request) -> bool:
 
 def csrf_token(request: Request) -> str:
     """This browser's CSRF token, made (and sent back with the page) on its first visit."""
-    token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "console_csrf", None)
+    token = getattr(request.state, "console_csrf", None) or request.cookies.get(CSRF_COOKIE)
     if not token or len(token) != 64:
         token = secrets.token_hex(32)
         request.state.console_csrf = token
     return token
+
+
+def start_session(request: Request, tokens: SessionTokens) -> None:
+    """A login's tokens, and a new CSRF token with them: the one the login form came with was
+    made before anyone was logged in, and may be known to others (a sibling host can set the
+    cookie for the whole domain before the console ever set its own, and then knows its value);
+    the session does not take it over."""
+    remember_session(request, tokens)
+    request.state.console_csrf = secrets.token_hex(32)
 
 
 async def console_form(request: Request) -> dict[str, list[str]]:

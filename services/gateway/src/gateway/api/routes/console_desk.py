@@ -25,6 +25,7 @@ from gateway.service_layer.console_reads import ServiceRefused, call, read
 from gateway.service_layer.stores import ensure_report_stores
 from shared.deps import UowDep
 from shared.errors import Invalid
+from shared.reports import download_format, render
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/console/desk", tags=["console"], include_in_schema=False)
@@ -182,13 +183,16 @@ async def gift_register(request: Request, uow: UowDep, user: Annotated[ConsoleUs
 
 
 @router.get("/gift-register/export")
-async def gift_register_csv(request: Request, uow: UowDep, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
-    """The same register as CSV for Excel (a byte-order mark, a totals row)."""
+async def gift_register_export(request: Request, uow: UowDep, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
+    """The same register for Excel: CSV (a byte-order mark, a totals row), or with `format=xlsx` a
+    workbook whose card numbers and ids Excel cannot reformat."""
+    fmt = download_format(request.query_params.get("format"))
     store, first, last, register = await _register(request, user, uow)
     if not store:
         raise Invalid("store_id", "say which store's register to export")
-    text = register.csv(gettext_of(request), language_of(request.cookies.get(LANG_COOKIE)), zone_of(request))
-    response = Response(text, media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="gift-register-{quote(store, safe="")}-{first}-{last}.csv"'})
+    gettext = gettext_of(request)
+    columns = register.columns(gettext, language_of(request.cookies.get(LANG_COOKIE)), zone_of(request))
+    response = render(fmt, title=f"{gettext('Gift register')} {store}", columns=columns, rows=register.rows,
+                      json_body=None, filename=f"gift-register-{quote(store, safe='')}-{first}-{last}", totals=("points_kept",))
     keep_cookies(request, response)
     return response

@@ -19,6 +19,7 @@ from gateway.api.console.session import (
     one,
     remember_session,
     secure_cookies,
+    start_session,
 )
 from gateway.console import STATIC
 from gateway.domain.identity import NoSigningKey
@@ -51,7 +52,7 @@ async def login(request: Request, form: Form, uow: UowDep) -> Response:
         password=one(form, "password"), totp_code=code or None,
         address=request.client.host if request.client else "unknown",
     )
-    remember_session(request, issued)
+    start_session(request, issued)
     return go(request, PATH)
 
 

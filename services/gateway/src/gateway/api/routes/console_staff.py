@@ -18,6 +18,7 @@ from gateway.domain.page_figures import bars, totals
 from gateway.service_layer.console_reads import call, read
 from gateway.service_layer.stores import ensure_report_stores
 from shared.errors import Invalid
+from shared.reports import download_format
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 FILTERS = ("store_id", "from", "to", "sort")
@@ -71,7 +72,9 @@ async def purchases(member_id: str, request: Request, user: Annotated[ConsoleUse
 
 @router.get("/infobase/export")
 async def export(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
-    """Any level as CSV, as members writes it (totals, local times, names), for Excel."""
+    """Any level for Excel as members writes it (totals, local times, names): CSV, or with
+    `format=xlsx` a workbook."""
+    fmt = download_format(request.query_params.get("format"))
     level = request.query_params.get("level", "")
     if level not in LEVELS:
         raise Invalid("level", f"one of {', '.join(LEVELS)}")
@@ -80,7 +83,7 @@ async def export(request: Request, user: Annotated[ConsoleUser, Console("gateway
         raise Invalid("id", "required for this level")
     path = LEVELS[level].format(id=segment(ident))
     answer = await call(_members(request), "members", "GET", path, user.bearer(),
-                        params={**await _filters(request), "format": "csv", "limit": "5000"})
+                        params={**await _filters(request), "format": fmt.value, "limit": "5000"})
     headers = {k: v for k, v in answer.headers.items() if k.lower() == "content-disposition"}
     response = Response(answer.content, media_type=answer.headers.get("content-type", "text/csv"), headers=headers)
     # A session refreshed to serve the download must reach the browser, or its next page would
