@@ -134,6 +134,10 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     # Store managers within a per-entry and per-day cap (points settings); beyond it, admins.
     "points.manual.book": _MANAGEMENT,
     "points.bulk_bonus.run": _ADMIN,
+    # The points liability (what members hold, by the month it expires) that finance books: the
+    # chain's figure for those who read the chain's figures (marketing, admins), a store manager
+    # their store's share (what its sales earned), as with survey results.
+    "points.liability.read": {R.STORE_MANAGER: S, R.MARKETING: A, R.ADMIN: A},
     # feedback: complaints, surveys, comment book
     "feedback.complaint.file": {**_CUSTOMER_WORK, R.MEMBER: SELF},
     "feedback.complaint.read": {**_CUSTOMER_WORK, R.MEMBER: SELF},

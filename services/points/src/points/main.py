@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from points.adapters.coupon_templates import CouponTemplates
 from points.adapters.member_names import MemberNames
-from points.api.routes import accounts, adjustments, catalogue, entitlements, member_gifts, redemptions, rules
+from points.api.routes import accounts, adjustments, catalogue, entitlements, member_gifts, redemptions, reports, rules
 from points.config import Settings, get_settings
 from points.consumers import batch_handlers, handlers
 from points.jobs import scheduled_jobs
@@ -42,7 +42,7 @@ def create_app(
             "service entitlements, adjustments and expiry.",
             routers=[
                 accounts.router, rules.router, catalogue.router, redemptions.router, entitlements.router,
-                adjustments.router, member_gifts.router,
+                adjustments.router, member_gifts.router, reports.router,
             ],
             handlers=handlers(settings, clock),
             batch_handlers=batch_handlers(settings, clock),

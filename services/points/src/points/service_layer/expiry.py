@@ -9,8 +9,10 @@ is recorded per member and expiry date (unique), and its event id is derived fro
 import logging
 import re
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Row
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -47,7 +49,7 @@ async def _candidates(session: AsyncSession, policy: ExpiryPolicy, zone: ZoneInf
 _REVERSAL_REASON = re.compile(r"return \S+ of sale (\S+)")
 
 
-def _reverses(row: LedgerRow) -> str | None:
+def _reverses(row: LedgerRow | Row[Any]) -> str | None:
     """The sale a reversal takes back: its column, or for one booked before the column (migration
     0013) its reason, which names the sale (unless cut at 200 characters: then the oldest first)."""
     if row.entry_type != EntryType.REVERSE.value:
@@ -58,13 +60,16 @@ def _reverses(row: LedgerRow) -> str | None:
     return f"sale:{found.group(1)}" if found else None
 
 
+def ledger_entry(r: LedgerRow | Row[Any]) -> LedgerEntry:
+    """A stored entry (a row of `LedgerRow`'s table, or one read as a plain row) as the domain
+    replays it (`domain.expiry`)."""
+    return LedgerEntry(EntryType(r.entry_type), r.points, r.balance_after, r.reason, r.source_ref, r.source_event_id, r.occurred_at,
+                       reverses=_reverses(r))
+
+
 async def member_entries(session: AsyncSession, member_id: str) -> list[LedgerEntry]:
     rows = (await session.exec(select(LedgerRow).where(LedgerRow.member_id == member_id).order_by(col(LedgerRow.id)))).all()
-    return [
-        LedgerEntry(EntryType(r.entry_type), r.points, r.balance_after, r.reason, r.source_ref, r.source_event_id, r.occurred_at,
-                    reverses=_reverses(r))
-        for r in rows
-    ]
+    return [ledger_entry(r) for r in rows]
 
 
 async def overdue_points(session: AsyncSession, member_id: str, policy: ExpiryPolicy, zone: ZoneInfo, now: datetime) -> int:
