@@ -6,12 +6,14 @@ import io
 from datetime import UTC, datetime
 
 import pytest
+from openpyxl import load_workbook
 from sqlmodel import func, select
 
 from points.adapters.tables import LedgerRow
 from points.jobs import expire_points
 from points.service_layer.liability import points_liability
 from shared.auth import Role
+from shared.reports import XLSX_MEDIA_TYPE
 
 pytestmark = pytest.mark.integration
 
@@ -108,6 +110,20 @@ async def test_the_csv_has_bilingual_headings_a_bom_and_a_totals_row(clocked, en
         # An account holding points of two months counts in both: the accounts are not summed.
         ["合计 Total (4)", "", "11320", ""],
     ]
+
+
+async def test_the_workbook_has_the_csvs_lines_with_points_as_numbers(clocked, env) -> None:
+    pts, _ = clocked
+    await a_chain(pts)
+    r = await pts.client.get(URL, params={"format": "xlsx"}, headers=env.auth(Role.ADMIN))
+    assert r.status_code == 200 and r.headers["content-type"] == XLSX_MEDIA_TYPE
+    assert r.headers["content-disposition"] == 'attachment; filename="points-liability-all-2026-11-23.xlsx"'
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    assert sheet is not None
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0] == ["到期月份 Expires (month)", "状态 Status", "积分 Points", "账户数 Accounts"]
+    assert rows[3] == ["2027-12", "可兑换 Redeemable", 10_350, 3]
+    assert rows[-1] == ["合计 Total (4)", None, 11_320, None]
 
 
 async def test_the_printable_page_states_what_is_redeemable_and_that_it_is_in_points_only(clocked, env) -> None:
