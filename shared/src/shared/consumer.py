@@ -63,7 +63,7 @@ from shared.events.envelope import Envelope
 from shared.events.registry import EXTERNAL_TOPICS, REGISTRY, Topics, namespace
 from shared.kafka import close_quietly, ensure_topics, make_consumer, make_producer, record_time
 from shared.metrics import EVENTS_APPLIED, EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE, EVENTS_SKIPPED
-from shared.retry import Backoff
+from shared.retry import Backoff, failure_reason
 from shared.settings import ServiceSettings
 from shared.unit_of_work import UnitOfWork
 
@@ -247,6 +247,8 @@ class EventConsumer:
         self._dlq: AIOKafkaProducer | None = None
         self._verifier: TokenVerifier | None = None
         self.connected = False
+        # What made the consumer reconnect last (`shared.retry.failure_reason`), for its readiness.
+        self.failure: str | None = None
         # Checked by the loop as well as cancelling it: a cancellation can be swallowed inside a
         # client library (asyncio.wait_for on Python 3.11), and the loop must still end.
         self.stopping = False
@@ -271,6 +273,7 @@ class EventConsumer:
                     await _cancelled(applying)
                     applying = None
                     delay = backoff.next()
+                    self.failure = failure_reason(exc)
                     log.warning("consumer failed, reconnecting in %.1fs: %s", delay, exc)
                     await self.stop()
                     await asyncio.sleep(delay)

@@ -32,7 +32,7 @@ from shared.events.envelope import Envelope
 from shared.events.registry import REGISTRY
 from shared.kafka import close_quietly, ensure_topics, make_producer
 from shared.metrics import OUTBOX_PUBLISHED, OUTBOX_REPUBLISHED
-from shared.retry import Backoff
+from shared.retry import Backoff, failure_reason
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -153,6 +153,8 @@ class OutboxRelay:
         # Highest offset the broker acknowledged to us, per partition: the log-loss detector.
         self._acked: dict[tuple[str, int], int] = {}
         self.connected = False
+        # What made the relay reconnect last (`shared.retry.failure_reason`), for its readiness.
+        self.failure: str | None = None
         # Where the next scan for pending rows starts (None: from the first), and when a scan
         # last started from the first. See `publish_batch`.
         self._floor: int | None = None
@@ -194,6 +196,7 @@ class OutboxRelay:
                 raise
             except Exception as exc:  # broker or database away: keep the rows, try again later
                 self.connected = False
+                self.failure = failure_reason(exc)
                 delay = backoff.next()
                 log.warning("outbox relay failed, retrying in %.1fs: %s", delay, exc)
                 await self._disconnect()

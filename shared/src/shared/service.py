@@ -9,6 +9,7 @@ import time: engines and Kafka clients exist only between start-up and shutdown.
 import asyncio
 import contextlib
 import logging
+import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -30,7 +32,7 @@ from shared.clean_urls import CleanUrlMiddleware
 from shared.clock import Clock, utc_now
 from shared.collector import tune_collector
 from shared.commands import Commands
-from shared.consumer import BatchHandler, EventConsumer, Handler, forget_processed_events
+from shared.consumer import BatchHandler, EventConsumer, Handler, forget_processed_events, is_transient
 from shared.db import make_engine, make_sessionmaker, ping, read_only_sessions
 from shared.errors import ServiceError
 from shared.jobs import JobRunner, ScheduledJob
@@ -40,12 +42,22 @@ from shared.migrations import upgrade_async
 from shared.outbox import OutboxRelay
 from shared.policy import MemberFacts
 from shared.query_params import refuse_unknown_query
+from shared.retry import failure_reason
 from shared.settings import ServiceSettings
 from shared.validation_errors import validation_error_handler
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_TIMEOUT_S = 10.0
+# What a request that met its database away tells its caller to wait before trying again: about
+# the time a PostgreSQL restart or a failover takes.
+DATABASE_AWAY_RETRY_AFTER_S = 5
+# `/health/ready` answers within the operators' console's deadline (3 s, gateway's platform_health):
+# its probes each get PROBE_TIMEOUT_S, side by side, and the figures beside them (outbox backlog,
+# consumer lag) what is left. Past the console's deadline, a service whose database hangs (every
+# pooled connection waiting for SQLite's write lock) had read as silent, not as its database.
+PROBE_TIMEOUT_S = 2.0
+READY_FIGURES_TIMEOUT_S = 0.5
 
 Hook = Callable[[FastAPI], Awaitable[None]]
 # How a service finds what the access policy needs to know about a customer (home store, manager).
@@ -150,6 +162,8 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec, clock: Clock
     app.state.clock = clock
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(ServiceError, service_error_handler)
+    app.add_exception_handler(DBAPIError, database_error_handler)
+    app.add_exception_handler(OSError, database_error_handler)
     # Inside metrics and correlation ids, so that a 413 or a refused URL is still measured and
     # carries the correlation id.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -178,6 +192,27 @@ async def service_error_handler(request: Request, exc: Exception) -> JSONRespons
     body: dict[str, Any] = {"detail": exc.detail()}
     body.update((key, value) for key, value in exc.extra().items() if key != "detail")
     return JSONResponse(body, status_code=exc.status_code, headers=exc.headers() or None)
+
+
+async def database_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A request that met its database away (`shared.consumer.is_transient`: unreachable,
+    restarting, out of connections or disk, its file unreadable) is a 503 naming the problem, with
+    `Retry-After`: the caller (a till, the gateway, a client) retries, as it would a restart,
+    rather than report a 500 as a bug. Any other database error is one, and stays a 500, as does
+    an OSError that did not come from the database: asyncpg's connect raises a refused or missing
+    socket as a bare OSError, which SQLAlchemy passes on unwrapped."""
+    away = (isinstance(exc, DBAPIError) and is_transient(exc)) or (isinstance(exc, OSError) and _from_the_database(exc))
+    if not away:
+        raise exc
+    reason = failure_reason(exc)  # the driver's words: SQLAlchemy's carry the statement and its values
+    log.error("%s %s: the database is unavailable: %s", request.method, request.url.path, reason)
+    body = {"detail": f"the {request.app.state.settings.service_name} database is unavailable, retry later ({reason})"[:300]}
+    return JSONResponse(body, status_code=503, headers={"Retry-After": str(DATABASE_AWAY_RETRY_AFTER_S)})
+
+
+def _from_the_database(exc: BaseException) -> bool:
+    """Whether `exc` was raised through SQLAlchemy (opening or using a connection)."""
+    return any(frame.f_globals.get("__name__", "").startswith("sqlalchemy.") for frame, _ in traceback.walk_tb(exc.__traceback__))
 
 
 def _facts_lookup(
@@ -222,9 +257,10 @@ def _health_router(version: str) -> APIRouter:
     @router.get("/health/ready")
     async def ready(request: Request) -> JSONResponse:
         state = request.app.state
-        checks: dict[str, Any] = {}
-        checks["database"] = await _check(ping(state.engine))
-        checks["broker"] = await _check(_broker_metadata(state.relay))
+        # Together, not one after the other: a database and a broker that both hang still leave
+        # time for the figures below within the console's deadline.
+        database, broker = await asyncio.gather(_check(ping(state.engine)), _check(_broker_metadata(state.relay)))
+        checks: dict[str, Any] = {"database": database, "broker": broker}
         ok = all(v == "ok" for v in checks.values())
         body: dict[str, Any] = {"status": "ready" if ok else "not ready", "checks": checks}
         if state.consumer is not None:
@@ -233,35 +269,60 @@ def _health_router(version: str) -> APIRouter:
             if not state.settings.consume_events:
                 body["consumer"] = "off (CRM_CONSUME_EVENTS=false)"
             else:
-                body["consumer"] = "assigned" if state.consumer.assigned else "no partitions assigned"
+                body["consumer"] = _consumer_state(state.consumer)
             # What the service's group reads (whichever replicas consume): the operators' console
             # measures its lag there even before it has committed anything, as when its consumer
             # is stuck on its first event.
             body["consumer_group"], body["consumer_topics"] = state.settings.consumer_group, state.consumer.topics
-        with contextlib.suppress(Exception):
-            body["outbox_pending"] = pending = await state.relay.pending()
-            OUTBOX_PENDING.labels(state.settings.service_name).set(pending)
-            oldest = await state.relay.oldest_pending()
-            body["outbox_oldest_pending_at"] = oldest.isoformat() if oldest is not None else None
-            if state.consumer is not None:
-                body["consumer_lag"] = lag = await state.consumer.lag()
-                for topic, value in lag.items():
-                    CONSUMER_LAG.labels(state.settings.service_name, topic).set(value)
+        with contextlib.suppress(Exception):  # the figures are left out when they cannot be had in time
+            async with asyncio.timeout(READY_FIGURES_TIMEOUT_S):
+                body["outbox_pending"] = pending = await state.relay.pending()
+                OUTBOX_PENDING.labels(state.settings.service_name).set(pending)
+                oldest = await state.relay.oldest_pending()
+                body["outbox_oldest_pending_at"] = oldest.isoformat() if oldest is not None else None
+                if state.consumer is not None:
+                    body["consumer_lag"] = lag = await state.consumer.lag()
+                    for topic, value in lag.items():
+                        CONSUMER_LAG.labels(state.settings.service_name, topic).set(value)
         return JSONResponse(body, status_code=200 if ok else 503)
 
     return router
 
 
+class Unavailable(Exception):
+    """A readiness probe's own verdict, in words for the operator: reported as it is worded."""
+
+
+def _consumer_state(consumer: EventConsumer) -> str:
+    """`assigned`, `no partitions assigned` (a standby replica, or a rebalance), or, while the
+    consumer is between two attempts to reconnect, what made it fail: without it a consumer whose
+    database or broker is away read as a standby replica."""
+    if consumer.assigned:
+        return "assigned"
+    if not consumer.connected and consumer.failure:
+        return f"reconnecting after a failure: {consumer.failure}"[:300]
+    return "no partitions assigned"
+
+
 async def _broker_metadata(relay: OutboxRelay) -> None:
     if relay.producer is None:
-        raise ConnectionError("not connected to the broker")
-    await relay.producer.client.fetch_all_metadata()
+        # The relay closes its connection after any failure, its database's too: say which it was.
+        why = f" (the outbox relay's last failure: {relay.failure})" if relay.failure else ""
+        raise Unavailable(f"not connected to the broker{why}")
+    try:
+        await relay.producer.client.fetch_all_metadata()
+    except Exception as exc:
+        raise Unavailable(f"the broker at {relay.settings.kafka_bootstrap} does not answer: {failure_reason(exc)}") from exc
 
 
-async def _check(probe: Awaitable[None], timeout: float = 2.0) -> str:
+async def _check(probe: Awaitable[None], timeout: float = PROBE_TIMEOUT_S) -> str:
     try:
         async with asyncio.timeout(timeout):
             await probe
         return "ok"
+    except TimeoutError:
+        return f"failed: no answer within {timeout:g}s"
+    except Unavailable as exc:
+        return f"failed: {exc}"[:300]
     except Exception as exc:  # any failure is reported in the health body, not raised
-        return f"failed: {type(exc).__name__}: {exc}"[:300]
+        return f"failed: {failure_reason(exc)}"[:300]

@@ -19,3 +19,15 @@ def test_a_consumers_state_is_worded_in_the_persons_language(language: str, said
         zone=ZoneInfo("Asia/Shanghai"), services=[service], uptime_text=uptime_text, all_healthy=True,
     )
     assert f"<td>{shown}</td>" in page
+
+
+@pytest.mark.parametrize(("language", "shown"), [("zh-CN", "故障后正在重连"), ("en", "Reconnecting after a failure")])
+def test_a_consumer_reconnecting_is_worded_in_the_persons_language_with_what_failed(language: str, shown: str) -> None:
+    said = "reconnecting after a failure: OperationalError: unable to open database file"
+    service = ServiceHealth(name="points", live=True, ready=False, database="failed: OperationalError: unable to open database file",
+                            broker="ok", consumer=said)
+    page = environment(language).get_template("ops/health.html").render(
+        lang=language, languages={}, menu=[], path="/console/ops/health", back="/console/ops/health", user=None, csrf="",
+        zone=ZoneInfo("Asia/Shanghai"), services=[service], uptime_text=uptime_text, all_healthy=False,
+    )
+    assert f"<td>{shown}<br><small>OperationalError: unable to open database file</small></td>" in page
