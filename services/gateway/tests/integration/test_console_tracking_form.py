@@ -31,6 +31,8 @@ def members_recording(sent: list[httpx.Request]) -> Downstream:
             return httpx.Response(200, json=QUEUE)
         if request.url.path == "/v1/tracking/reports/daily":
             return httpx.Response(200, json={"records": []})
+        if request.url.path == "/v1/staff":  # the account managers a store manager's report chooses from
+            return httpx.Response(200, json=[])
         if request.method == "POST" and request.url.path == "/v1/tracking/records":
             sent.append(request)
             return httpx.Response(201, json={"id": len(sent)})

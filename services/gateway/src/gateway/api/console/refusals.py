@@ -36,7 +36,7 @@ LABELS = {
     "coupon_value": N_("Compensation coupon value"), "compensation.coupon_value": N_("Compensation coupon value"),
     "from": N_("From"), "to": N_("To"), "since": N_("Failed from"), "until": N_("Failed before"),
     "reason": N_("Reason for discarding"), "as_of": N_("As of (empty: now)"), "period": N_("Period (YYYY-MM or YYYY-Qn)"),
-    "new_password": N_("New password"), "repeat_password": N_("New password again"), "confirm": N_("Confirmation"),
+    "count": N_("Counted now"), "new_password": N_("New password"), "repeat_password": N_("New password again"), "confirm": N_("Confirmation"),
 }
 
 # What a field's pattern asks for, where its regex says nothing to a person (`string_pattern_mismatch`).
@@ -225,6 +225,9 @@ KNOWN = (
             r"the form has expired or did not come from the console: reload the page and try again"),
     Wording(N_("say which store the customer is served at")),
     Wording(N_("say which store's register to export")),
+    Wording(N_("%(gift)s: a whole number of units from 0 to %(most)s"),
+            r"(?P<gift>\S+): a whole number of units from 0 to (?P<most>\d+)"),
+    Wording(N_("enter the units counted of at least one gift")),
     Wording(N_("YYYY-MM for a month or YYYY-Qn for a quarter, of the years 1000 to 9998")),
     Wording(N_("tick the box to confirm that the customer asked for the erasure")),
     Wording(N_("a whole number of points")),

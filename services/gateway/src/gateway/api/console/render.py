@@ -135,12 +135,19 @@ def menu(user: ConsoleUser | None) -> list[tuple[str, str]]:
         items.append(("/console/customers", N_("Customer search")))
     if role in POLICY["points.redemption.handle"]:
         items.append(("/console/desk", N_("Service desk")))
+    if role in POLICY["points.stock.write"]:
+        items.append(("/console/desk/stock", N_("Gift stock")))
     if role in POLICY["feedback.complaint.handle"]:
         items.append(("/console/complaints", N_("Complaints")))
     if role in POLICY["members.infobase.read"]:
         items.append(("/console/infobase", N_("Information base")))
     if role in POLICY["members.tracking.record"]:
         items.append(("/console/tracking", N_("Tracking")))
+    elif role in POLICY["members.tracking.read"]:
+        # Store managers and admins keep no queue of their own: they read their managers' reports.
+        items.append(("/console/tracking/report", N_("Tracking reports")))
+    if role in POLICY["members.tracking.unassigned"]:
+        items.append(("/console/tracking/unassigned", N_("VIPs without a manager")))
     if role in POLICY["members.evaluation.read"]:
         items.append(("/console/evaluations", N_("Evaluation")))
     if role in POLICY["members.analytics.read"]:

@@ -1,15 +1,16 @@
 """The service desk's pages of the console: register a member, a customer's gifts (redeem one,
-hand over a reserved one), leftover-material visits and a lost card replaced, and the store's
-gift register to print.
+hand over a reserved one), leftover-material visits and a lost card replaced, the store's
+gift register to print, and its gift stock counted by the store manager.
 
 Every write carries an idempotency key made when the form was shown, so a form sent twice (a
-double tap on the tablet, a retry after a timeout) registers or redeems once. Members and points
-decide, with the person's token."""
+double tap on the tablet, a retry after a timeout) registers or redeems once; a stock count needs
+none, being what is on the shelf (sent twice, it sets the same figure). Members and points decide,
+with the person's token."""
 
 import asyncio
 import secrets
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -33,6 +34,8 @@ router = APIRouter(prefix="/console/desk", tags=["console"], include_in_schema=F
 NAMED_AT_MOST = 200
 # A customer's gift register entries on their desk page: the newest, then any older gift waiting.
 NEWEST_ENTRIES = 20
+# The most units a count may say (points' own bound of a store's stock).
+MOST_UNITS = 1_000_000
 REGISTRATION = ("name", "phone", "community", "address", "card_no", "email", "birthday", "gender")
 
 
@@ -138,6 +141,60 @@ async def visit(member_id: str, request: Request, form: Form, user: Annotated[Co
     await call(request.app.state.downstream.points, "points", "POST", f"/v1/entitlements/{segment(member_id)}/{kind}/uses",
                keyed(user, form), json=body)
     return go(request, f"/console/desk/members/{quote(member_id, safe='')}?notice=visited")
+
+
+COUNT_FIELD = "count:"  # the stock form's field of a gift's count, by gift id
+
+
+@router.get("/stock")
+async def stock(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
+    """The store's gift stock (on the shelf, reserved and not yet handed over, free to redeem, when
+    its figures last changed) and the form to enter a count: the store manager's stocktaking. Points decides
+    who may read and set it."""
+    store = user.principal.store_id or request.query_params.get("store_id", "").strip()
+    gifts: list[dict[str, Any]] = []
+    counts: dict[str, dict[str, Any]] = {}
+    if store:
+        if store != user.principal.store_id:  # a store asked for, not the person's own
+            await ensure_report_stores(request.app.state.commands, [store])
+        points, headers = request.app.state.downstream.points, user.bearer()
+        catalogue, held = await asyncio.gather(read(points, "points", "/v1/gifts", headers),
+                                               read(points, "points", "/v1/gifts/stock", headers, {"store_id": store}))
+        counts = {c["gift_id"]: c for c in held}
+        # A coupon has no stock; a gift the store never counted is on the list, to be counted.
+        gifts = [g for g in catalogue if g.get("kind", "gift") == "gift"]
+    english = language_of(request.cookies.get(LANG_COOKIE)) == "en"
+    names = {g["gift_id"]: g["name_en"] if english else g["name_zh"] for g in gifts}
+    return page(request, "staff/gift_stock.html", user, store=store, gifts=gifts, counts=counts, names=names,
+                field=COUNT_FIELD, counted=request.query_params.get("counted", ""),
+                totals=totals(list(counts.values()), ("on_hand", "reserved", "quantity")))
+
+
+@router.post("/stock")
+async def count_stock(request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
+    """The counts entered, one per gift (a field left empty was not counted). Every count is read
+    before any is sent, so a mistyped one changes nothing; a count is what is on the shelf, so the
+    form sent twice sets the same figures again."""
+    store = _store(user, form)
+    entered: dict[str, int] = {}
+    for name, values in form.items():
+        if not name.startswith(COUNT_FIELD) or not (value := (values or [""])[0].strip()):
+            continue
+        gift_id = name.removeprefix(COUNT_FIELD)
+        # Digits only (a full-width ７ from a Chinese keyboard is one), and few enough to read.
+        if not value.isdecimal() or len(value) > len(str(MOST_UNITS)) or int(value) > MOST_UNITS:
+            raise Invalid("count", f"{gift_id}: a whole number of units from 0 to {MOST_UNITS}")
+        entered[gift_id] = int(value)
+    if not entered:
+        raise Invalid("count", "enter the units counted of at least one gift")
+    if store != user.principal.store_id:
+        await ensure_report_stores(request.app.state.commands, [store])
+    points = request.app.state.downstream.points
+    for gift_id, units in entered.items():
+        await call(points, "points", "PUT", f"/v1/gifts/{segment(gift_id)}/stock/{segment(store)}", user.bearer(),
+                   json={"quantity": units})
+    back = {"counted": str(len(entered)), **({} if user.principal.store_id else {"store_id": store})}
+    return go(request, f"/console/desk/stock?{urlencode(back)}")
 
 
 async def _register(request: Request, user: ConsoleUser, uow: UnitOfWork) -> tuple[str, str, str, GiftRegister]:

@@ -1,11 +1,14 @@
 """Staff pages of the console: the customer information base (level 1 communities ranked, level 2
 a community's customers, level 3 a customer's purchases; each printable and as CSV) and the
-account manager's tracking queue, daily tracking form and daily report.
+account manager's tracking queue, daily tracking form and daily report (a store manager's of any
+of the store's account managers), and the VIP customers still waiting for an account manager.
 
 Every page reads members' own API with the person's token: members decides what they may see
 (a role that may not is told so on the page)."""
 
+import asyncio
 import secrets
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -18,6 +21,7 @@ from gateway.domain.page_figures import bars, totals
 from gateway.service_layer.console_reads import call, read
 from gateway.service_layer.stores import ensure_report_stores
 from shared.errors import Invalid
+from shared.policy import POLICY, Scope
 from shared.reports import download_format
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
@@ -52,12 +56,26 @@ async def communities(request: Request, user: Annotated[ConsoleUser, Console("ga
 
 @router.get("/infobase/communities/{community_id}")
 async def customers(community_id: str, request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
-    """Level 2: one community's customers by spend."""
+    """Level 2: one community's customers by spend, and what of level 1's figures for the
+    community they leave out."""
     filters = await _filters(request)
     path = LEVELS["customers"].format(id=segment(community_id))
-    body = await read(_members(request), "members", path, user.bearer(), {**filters, "limit": "1000"})
-    return page(request, "staff/infobase_customers.html", user, body=body, filters=filters,
-                totals=totals(body["items"], ("spend", "purchases")))
+    body, ranked = await asyncio.gather(
+        read(_members(request), "members", path, user.bearer(), {**filters, "limit": "1000"}),
+        read(_members(request), "members", LEVELS["communities"], user.bearer(), {**filters, "limit": "500"}),
+    )
+    listed = totals(body["items"], ("spend", "purchases"))
+    # Level 1 counts every sale of the community (at the store filtered on), level 2 lists only the
+    # customers the person may see (a store manager: their store's own): without a word, the
+    # community's row there and the totals here would not agree, or a community level 1 ranks
+    # would read here as one with no sales.
+    row = next((c for c in ranked["items"] if c["community_id"] == body["community_id"]), None)
+    unlisted = None
+    if row is not None:
+        spend, purchases = Decimal(str(row["spend"])) - listed["spend"], int(row["purchases"]) - int(listed["purchases"])
+        if len(body["items"]) >= body["total"] and (spend or purchases):
+            unlisted = {"spend": spend, "purchases": purchases, "of_spend": row["spend"]}
+    return page(request, "staff/infobase_customers.html", user, body=body, filters=filters, totals=listed, unlisted=unlisted)
 
 
 @router.get("/infobase/members/{member_id}")
@@ -118,11 +136,32 @@ async def record_tracking(request: Request, form: Form, user: Annotated[ConsoleU
 
 @router.get("/tracking/report")
 async def tracking_report(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
-    """The day's tracking records, to print."""
+    """The day's tracking records, to print: an account manager's own; a store manager's (or an
+    admin's) of the store or of one of its account managers, chosen on the form, which keeps the
+    choice when another day is shown."""
     day = request.query_params.get("date") or today(request).isoformat()
-    params = {"date": day, **{k: v for k, v in request.query_params.items() if k in ("store_id", "manager_id") and v}}
+    params = {"date": day, **{k: v.strip() for k, v in request.query_params.items() if k in ("store_id", "manager_id") and v.strip()}}
     await ensure_report_stores(request.app.state.commands, [params["store_id"]] if "store_id" in params else [])
     report = await read(_members(request), "members", "/v1/tracking/reports/daily", user.bearer(), params)
     ratings = [r["rating"] for r in report["records"]]
     average = round(sum(ratings) / len(ratings), 1) if ratings else None
-    return page(request, "staff/tracking_report.html", user, report=report, day=day, average=average)
+    managers: list[dict[str, Any]] = []
+    # Whoever reads beyond their own customers (a store, the chain) chooses whose report; an
+    # account manager's is their own.
+    chooses = POLICY["members.tracking.read"].get(user.principal.role) in (Scope.STORE, Scope.ALL)
+    if chooses:
+        managers = await read(_members(request), "members", "/v1/staff", user.bearer(),
+                              {"role": "account_manager", **({"store_id": params["store_id"]} if "store_id" in params else {})})
+    return page(request, "staff/tracking_report.html", user, report=report, day=day, average=average, chooses=chooses,
+                managers=managers, manager_id=params.get("manager_id", ""), store_id=params.get("store_id", ""))
+
+
+@router.get("/tracking/unassigned")
+async def unassigned_vips(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
+    """The store manager's VIP customers whose community no active account manager covers yet,
+    longest waiting first (members' order): the work to hand out at the weekly meeting."""
+    params = {"store_id": v} if (v := request.query_params.get("store_id", "").strip()) else {}
+    await ensure_report_stores(request.app.state.commands, list(params.values()))
+    vips = await read(_members(request), "members", "/v1/tracking/unassigned-vips", user.bearer(), params)
+    return page(request, "staff/unassigned_vips.html", user, vips=vips, store_id=params.get("store_id", ""),
+                totals=totals(vips, ("lifetime_spend",)))
