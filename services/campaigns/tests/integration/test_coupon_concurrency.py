@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from campaigns.service_layer.coupons.counters import counter
 from campaigns.service_layer.coupons.redemption import on_purchase_made, on_purchase_refunded
+from tests.support.campaigns import template_body
 
 pytestmark = pytest.mark.integration
 TILLS = 32
@@ -103,3 +104,42 @@ async def test_a_return_applied_while_its_sale_commits_still_reverses_the_coupon
             await asyncio.sleep(0.01)
     await returned
     assert (await cmp.wallet("m-0"))[0]["state"] == "reversed"
+
+
+async def test_one_sale_reserved_at_once_by_a_double_click_holds_a_generic_code_once(cmp) -> None:
+    # A till sends the same sale twice at once (a double click, a retry after a timeout): both add
+    # the generic code's use for the sale; the one that loses on its unique key runs again and
+    # answers as the repeat it is, rather than a 500, and the member's cap counts the use once.
+    template_id = await cmp.template(generic_code="WINTER20", caps={"per_member": 2})
+    await cmp.apply(cmp.registered("m-a"))
+    results = await asyncio.gather(*(cmp.reserve(["WINTER20"], txn="T-1", card=cmp.cards["m-a"]) for _ in range(TILLS // 4)))
+    assert all(r.status_code == 200 for r in results), [r.text for r in results if r.status_code != 200]
+    assert all(r.json()["codes"][0]["ok"] for r in results)
+    assert await used(cmp, f"{template_id}|-|member|m-a") == (1, Decimal("20.00"))
+    assert await used(cmp, f"{template_id}|-|redemptions") == (1, Decimal("20.00"))
+
+
+async def test_one_generic_code_given_to_two_templates_at_once_goes_to_one(cmp) -> None:
+    # Both find the code free before either is written; its unique key lets one through and the
+    # other is told which field, as it would be a moment later.
+    answers = await asyncio.gather(*(
+        cmp.client.post("/v1/coupon-templates", json=template_body(name=f"冬季{n}", generic_code="WINTER20"),
+                        headers=cmp.marketing()) for n in range(6)))
+    assert sorted(r.status_code for r in answers) == [201] + [409] * 5, [r.text for r in answers]
+    assert all("generic_code: WINTER20" in r.json()["detail"] for r in answers if r.status_code == 409)
+
+
+async def test_coupons_issued_by_hand_twice_at_once_are_one_per_member(cmp) -> None:
+    # A double click on issue: both requests read who holds one before either has written.
+    members = [f"m-{i}" for i in range(5)]
+    await cmp.apply(*(cmp.registered(m) for m in members))
+    for caps in ({}, {"issued": 100}):
+        template_id = await cmp.template(caps=caps)
+        answers = await asyncio.gather(*(
+            cmp.client.post(f"/v1/coupon-templates/{template_id}/issue", json={"member_ids": members}, headers=cmp.marketing())
+            for _ in range(4)))
+        assert all(r.status_code == 200 for r in answers), [r.text for r in answers]
+        assert sum(r.json()["issued"] for r in answers) == len(members), (caps, [r.json() for r in answers])
+        assert sum(r.json()["already_held"] for r in answers) == 3 * len(members)
+        for m in members:
+            assert [c["template_id"] for c in await cmp.wallet(m)].count(template_id) == 1, (caps, m)

@@ -1,5 +1,6 @@
 """Saved segments and previews through the app, on SQLite and PostgreSQL, with the access policy."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -135,3 +136,20 @@ async def test_only_marketing_and_admins_work_with_segments(cmp) -> None:
         expected = [200, 200, 201] if role in (Role.MARKETING, Role.ADMIN) else [403, 403, 403]
         assert answers == expected, role
     assert (await cmp.client.get("/v1/segments")).status_code == 401
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite runs one writer at a time
+async def test_a_segment_saved_twice_at_once_is_one_segment_and_changes_at_once_each_count(cmp) -> None:
+    # A double click on save: both requests find the name free before either is written.
+    h = cmp.marketing()
+    answers = await asyncio.gather(*(
+        cmp.client.post("/v1/segments", json={"name": "Key at risk, C1", "rule": KEY_AT_RISK}, headers=h) for _ in range(6)))
+    assert sorted(r.status_code for r in answers) == [201] + [409] * 5, [r.text for r in answers]
+    assert all("name" in r.json()["detail"] for r in answers if r.status_code == 409)
+    [saved] = (await cmp.client.get("/v1/segments", headers=h)).json()
+    # Two desks changing it at once: each change is a version of its own, none is lost.
+    changes = await asyncio.gather(*(
+        cmp.client.put(f"/v1/segments/{saved['id']}", json={"name": "Key at risk, C1", "description": f"change {n}",
+                                                           "rule": KEY_AT_RISK}, headers=h) for n in range(4)))
+    assert all(r.status_code == 200 for r in changes), [r.text for r in changes]
+    assert sorted(r.json()["version"] for r in changes) == [2, 3, 4, 5]

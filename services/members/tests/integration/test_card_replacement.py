@@ -2,14 +2,17 @@
 new card, the old number matches nobody and is never issued again, and a form sent twice
 replaces once."""
 
+import asyncio
 import json
 
 import pytest
-from sqlmodel import select
+from sqlalchemy import text, update
+from sqlmodel import col, select
 
-from members.adapters.tables import PurchaseRow
+from members.adapters.tables import MemberRow, PurchaseRow
 from shared.auth import Role
 from tests.support.members import deliver_sale, desk, outbox, register
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -95,3 +98,25 @@ async def test_an_erased_members_card_cannot_be_replaced(members, env) -> None:
     assert (await members.post(f"/v1/members/{m['id']}/erasure", headers=env.auth(Role.ADMIN))).status_code in (200, 201)
     r = await replace(members, desk(env), m["id"], replaces=OLD, reason="lost")
     assert r.status_code == 409, r.text
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite runs one writer at a time
+async def test_a_card_given_to_another_member_at_the_same_moment_is_a_conflict_not_a_500(members, env) -> None:
+    """Two desks hand over the same new card at once (a replacement each, or a replacement and a
+    registration): both find it unused, and the second to write it is told, 409 naming the card."""
+    a, b = await register(members, env), await register(members, env)
+    async with members.app.state.sessions() as other_desk:  # b gets NEW, not committed yet
+        await other_desk.exec(update(MemberRow).where(col(MemberRow.id) == b["id"]).values(card_no=NEW))
+        replacing = asyncio.create_task(replace(members, desk(env), a["id"], replaces=a["card_no"], reason="lost", card_no=NEW))
+        await eventually(lambda: _waiting_for_a_lock(members), what="the replacement waiting on the card's unique index")
+        await other_desk.commit()
+    r = await asyncio.wait_for(replacing, 30)
+    assert r.status_code == 409 and f"card_no {NEW}" in r.json()["detail"], r.text
+    kept = (await members.get(f"/v1/members/{a['id']}", headers=desk(env))).json()
+    assert kept["card_no"] == a["card_no"]  # nothing of the replacement was kept: the old card still works
+    assert [e for e in await outbox(members, PROFILE_CHANGED) if json.loads(e.envelope)["subject"] == a["id"]] == []
+
+
+async def _waiting_for_a_lock(members) -> bool:
+    async with members.app.state.sessions() as s:
+        return (await s.exec(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))).one()[0] > 0

@@ -1,13 +1,18 @@
 """Marketing consents: recorded with time and channel, withdrawn at once, announced without personal data."""
 
+import asyncio
 import json
 
 import pytest
+from sqlalchemy import text
 
+from members.adapters.tables import MemberRow
+from members.service_layer import erasure
 from members.service_layer.consents import has_consent
-from shared.auth import Role
+from shared.auth import Principal, Role
 from tests.support.factories import member_body
 from tests.support.members import desk, outbox, register
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -192,3 +197,36 @@ async def test_staff_record_an_opt_out_on_a_paper_form_but_marketing_may_not(mem
     r = await put(members, env.auth(Role.MARKETING), m["id"], "personalised_offers", granted=True)
     assert r.status_code == 403
     assert not await consent_now(members, m["id"], "personalised_offers")
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite runs one writer at a time
+async def test_a_withdrawal_tapped_several_times_at_once_is_recorded_and_announced_once(members, env) -> None:
+    m = await register(members, env, consents={"sms": True})
+    answers = await asyncio.gather(*(put(members, desk(env), m["id"], "marketing_sms", granted=False) for _ in range(6)))
+    assert all(r.status_code == 200 for r in answers), [r.text for r in answers]
+    assert sorted(r.json()["changed"] for r in answers) == [False] * 5 + [True]
+    events = [json.loads(e.envelope)["data"] for e in await outbox(members, CONSENT_CHANGED)]
+    assert [e["granted"] for e in events if e["purpose"] == "marketing_sms"] == [True, False]
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_a_consent_given_while_the_member_is_erased_is_refused_not_left_standing(members, env) -> None:
+    """The erasure withdraws the consents in force when it reads them; a grant committed after that
+    read, before the erasure commits, would stay in force for a customer who is gone."""
+    m = await register(members, env)
+    async with members.app.state.commands() as uow:  # the erasure, not committed yet
+        row = await uow.session.get(MemberRow, m["id"])
+        assert row is not None
+        await erasure.erase_member(uow, row, Principal(subject="admin-1", role=Role.ADMIN))
+        granting = asyncio.create_task(put(members, desk(env), m["id"], "marketing_email", granted=True))
+        await eventually(lambda: _done_or_waiting(members, granting), what="the grant done or waiting for the erasure")
+    r = await asyncio.wait_for(granting, 30)
+    assert r.status_code == 409 and "erased" in r.json()["detail"], r.text
+    assert not await consent_now(members, m["id"], "marketing_email")
+
+
+async def _done_or_waiting(members, task: asyncio.Task) -> bool:
+    if task.done():
+        return True
+    async with members.app.state.sessions() as s:
+        return (await s.exec(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))).one()[0] > 0

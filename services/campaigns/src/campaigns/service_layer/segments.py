@@ -30,7 +30,7 @@ from campaigns.adapters.tables import (
 from campaigns.domain.segments import ReadModel, SegmentRule, where
 from shared.columns import MoneyColumn
 from shared.consumer import Delivery
-from shared.db import one_of
+from shared.db import advisory_lock, one_of, take_advisory_locks
 from shared.errors import Conflict, NotFound
 from shared.events import contracts as c
 from shared.unit_of_work import UnitOfWork
@@ -40,6 +40,8 @@ CUSTOMERS = CustomerRow.__table__  # type: ignore[attr-defined]
 CATEGORIES = CustomerPurchaseCategoryRow.__table__  # type: ignore[attr-defined]
 READ_MODEL = ReadModel(CUSTOMERS, CATEGORIES)
 SAMPLE_SIZE = 20
+# The advisory lock of one segment name ('sgmt', with the hash of the name).
+SEGMENT_NAMES = 0x73676D74
 
 
 # --- the read model: one handler per members' event
@@ -325,7 +327,7 @@ def ensure_active(row: SegmentRow, field: str | None = None) -> None:
 async def update_segment(
     uow: UnitOfWork, segment_id: str, *, name: str, description: str, rule: SegmentRule, by: str, now: datetime
 ) -> SegmentRow:
-    row = await get_segment(uow, segment_id)
+    row = await _locked_segment(uow, segment_id)  # two changes at once: each a version of its own
     ensure_active(row)
     if name != row.name:
         await _name_free(uow, name)
@@ -348,7 +350,19 @@ async def archive_segment(uow: UnitOfWork, segment_id: str, *, by: str, now: dat
     return row
 
 
+async def _locked_segment(uow: UnitOfWork, segment_id: str) -> SegmentRow:
+    # populate_existing: the row may sit in the session from before the lock was waited for.
+    query = select(SegmentRow).where(col(SegmentRow.id) == segment_id).with_for_update()
+    row = (await uow.session.exec(query.execution_options(populate_existing=True))).first()
+    if row is None:
+        raise NotFound(f"no segment {segment_id}")
+    return row
+
+
 async def _name_free(uow: UnitOfWork, name: str) -> None:
+    # Two saves of one name at once (a double click) would both find it free: the second waits for
+    # the first to commit and then finds the name taken.
+    await take_advisory_locks(uow.session, advisory_lock(SEGMENT_NAMES, func.hashtext(name)))
     taken = (
         await uow.session.exec(select(SegmentRow.id).where(col(SegmentRow.name) == name, col(SegmentRow.status) == "active"))
     ).first()

@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from members.adapters.tables import MemberRow
@@ -65,7 +66,13 @@ async def replace_card(
                                retired_at=uow.now()))
     member.card_no = new
     session.add(member)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        # A desk registering the same card, or replacing another member's with it, at this very
+        # moment: both passed `ensure_issuable` before either was written, and the unique index
+        # lets one through.
+        raise CardConflict(f"card_no {new} was registered to another member at the same moment; hand over another card") from exc
     # A card handed over may have been used at a till before it was this member's.
     await attribute_waiting_sales(uow, member)
     announce_profile(uow, member)

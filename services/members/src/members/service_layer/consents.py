@@ -17,9 +17,14 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from members.adapters.tables import ConsentRow, MemberRow
 from members.domain.consents import PERSONALISED_OFFERS, granted_when_unanswered
+from shared.errors import Conflict
 from shared.events import contracts as c
 from shared.events.registry import CONSENT_CHANGED, CONSENT_CHANGED_V2, PERSONALISATION_CHANGED
 from shared.unit_of_work import UnitOfWork
+
+
+class ConsentConflict(Conflict):
+    """The member was erased: their consents can no longer change."""
 
 
 def _in_order(query: SelectOfScalar[ConsentRow]) -> SelectOfScalar[ConsentRow]:
@@ -62,6 +67,13 @@ async def change_consent(
 ) -> ConsentRow | None:
     """Records a grant or withdrawal and announces it; None when that answer is already in force
     (a repeated tap in the app or a retried request changes nothing and announces nothing)."""
+    # Read under the member's row lock (PostgreSQL; SQLite runs one writer at a time): of two taps
+    # at once the second finds the first's answer in force, and a change racing the member's
+    # erasure waits for it and is refused, rather than left in force after it.
+    erased_at = (await uow.session.exec(
+        select(MemberRow.erased_at).where(col(MemberRow.id) == member.id).with_for_update())).one()
+    if erased_at is not None:
+        raise ConsentConflict(f"member {member.id} is erased; consents can no longer change")
     current = (await consents_in_force(uow.session, [member.id])).get(member.id, {}).get(purpose)
     if current is not None and current.granted == granted:
         return None

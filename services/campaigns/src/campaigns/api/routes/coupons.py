@@ -24,7 +24,7 @@ from campaigns.domain.coupons import ZERO, State, Verdict, shown_state
 from campaigns.service_layer.coupons import issuing, templates, till
 from campaigns.service_layer.coupons import wallet as wallets
 from shared.authorize import Allowed
-from shared.deps import NowDep, ReadUowDep, UowDep
+from shared.deps import CommandsDep, NowDep, ReadUowDep, UowDep
 from shared.errors import Invalid
 from shared.integers import Int64
 from shared.policy import Grant
@@ -135,11 +135,15 @@ async def validate(body: TillIn, uow: UowDep, now: NowDep, request: Request,
 
 
 @router.post("/v1/coupons/reserve", summary="Hold the codes that apply for this sale")
-async def reserve(body: TillIn, uow: UowDep, now: NowDep, request: Request,
+async def reserve(body: TillIn, commands: CommandsDep, now: NowDep, request: Request,
                   grant: Annotated[Grant, Allowed("campaigns.coupon.reserve")]) -> TillAnswer:
     grant.ensure_store(body.store_id)
     ttl = timedelta(seconds=_settings(request).coupon_reservation_ttl_s)
-    verdicts = await till.reserve(uow, _till_request(body, now, _settings(request)), ttl)
+    till_request = _till_request(body, now, _settings(request))
+    # A till sending the same sale twice at once (a double click, a retry after a timeout): both
+    # add the use of a generic code for the sale, and the loser hits its unique key; run again, it
+    # finds the winner's hold for this sale and answers as a repeat of it.
+    verdicts = await commands.run(lambda uow: till.reserve(uow, till_request, ttl), retry_on_conflict=True)
     return _answer(body, verdicts, now + ttl if any(v.ok for v in verdicts) else None)
 
 

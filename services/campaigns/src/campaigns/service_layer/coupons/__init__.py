@@ -9,7 +9,8 @@ can never push a counter past its cap. What a coupon's use is counted in:
 - `...|member|<member>|period|<n>`: per member and period (`per_member_per_period`, `period_days`,
   periods of `period_days` days counted from 1970-01-01 UTC);
 - `...|store|<store>`: per store (`per_store`);
-- `...|issued`: coupons issued (`issued`).
+- `...|issued`: coupons issued (`issued`); its row is also the lock an issue to members takes
+  before reading who holds one already, capped or not, so one member never gets two at once.
 A use is counted when the coupon is reserved (or redeemed by a sale that did not reserve it), and
 given back when the reservation is released or a refund returns the coupon.
 

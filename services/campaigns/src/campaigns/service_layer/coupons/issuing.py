@@ -63,12 +63,16 @@ async def customers_of(session: AsyncSession, member_ids: Sequence[str]) -> set[
     return known
 
 
+async def _locked_counter(session: AsyncSession, key: str) -> CouponCounterRow:
+    await ensure_counter(session, key)
+    return (await session.exec(select(CouponCounterRow).where(CouponCounterRow.key == key).with_for_update())).one()
+
+
 async def _room(session: AsyncSession, take: Take, wanted: int) -> int:
     """Takes up to `wanted` from a count cap under a row lock; answers how many it took."""
     if take.count_cap is None or wanted == 0:
         return wanted
-    await ensure_counter(session, take.key)
-    row = (await session.exec(select(CouponCounterRow).where(CouponCounterRow.key == take.key).with_for_update())).one()
+    row = await _locked_counter(session, take.key)
     granted = max(0, min(wanted, take.count_cap - row.used_count))
     row.used_count += granted
     session.add(row)
@@ -88,9 +92,14 @@ async def issue(uow: UnitOfWork, template_id: str, member_ids: list[str], campai
     now = uow.now()
     key = campaign_key(template_id, campaign_id)
     wanted = list(dict.fromkeys(member_ids))
+    issued = Take(f"{key}|issued", spec.caps.issued)
+    if once_per_member:
+        # Who holds one is read under the lock of the issued counter, capped or not: of two issues
+        # at once (a double click) the second waits for the first and finds its members holding one.
+        await _locked_counter(uow.session, issued.key)
     held = await _holders(uow.session, template_id, key, wanted) if once_per_member else set()
     new = [m for m in wanted if m not in held]
-    granted = await _room(uow.session, Take(f"{key}|issued", spec.caps.issued), len(new))
+    granted = await _room(uow.session, issued, len(new))
     result = Issued(requested=len(wanted), already_held=len(held), over_budget=len(new) - granted)
     valid_from, valid_until = spec.validity.window(now, uow.settings.zone)
     rows: dict[str, dict[str, Any]] = {m: {"id": str(uuid.uuid4()), "template_id": template_id, "campaign_id": campaign_id, "campaign_key": key,

@@ -5,6 +5,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -30,6 +31,10 @@ async def create_template(uow: UnitOfWork, spec: TemplateSpec, created_by: str, 
         generic_code=spec.generic_code, created_by=created_by, created_at=now,
     )
     uow.session.add(row)
+    try:
+        await uow.session.flush()
+    except IntegrityError as exc:  # the code given to another template saved at the same moment (its unique key)
+        raise Conflict(f"generic_code: {spec.generic_code} is already the code of another template") from exc
     return row
 
 

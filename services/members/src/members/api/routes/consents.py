@@ -41,8 +41,6 @@ async def set_consent(
     member_id: str, purpose: Purpose, body: ConsentChange, uow: UowDep, grant: Annotated[Grant, Allowed("members.consent.change")]
 ) -> ConsentChangeResult:
     member = await visible_member(uow, member_id, grant)
-    if member.erased_at is not None:
-        raise HTTPException(status.HTTP_409_CONFLICT, f"member {member_id} is erased; consents can no longer change")
     channel = _channel(grant, body)
     row = await change_consent(uow, member, purpose, body.granted, channel, grant.principal.subject)
     in_force = (await consents_in_force(uow.session, [member_id])).get(member_id, {})
