@@ -18,6 +18,7 @@ from sqlmodel import SQLModel
 
 from shared import job_runs
 from shared.columns import UtcDateTime
+from shared.store_directory import TABLE as STORE_DIRECTORY
 
 MESSAGING_TABLES = frozenset({"outbox", "processed_events", "relay_heartbeat"})
 # Tables of the shared runtime every service has besides its own (`service_metadata`, `run_env`).
@@ -177,6 +178,23 @@ def create_job_runs_table() -> None:
 def drop_job_runs_table() -> None:
     op.drop_index("ix_job_run_job_id", table_name=job_runs.TABLE)
     op.drop_table(job_runs.TABLE)
+
+
+def create_store_directory_table() -> None:
+    """The chain's stores as a service keeps them from the gateway's `store_changed`
+    (`shared.store_directory`)."""
+    op.create_table(
+        STORE_DIRECTORY,
+        Column("store_id", String(32), primary_key=True),
+        Column("name", String(100), nullable=False),
+        Column("city", String(50), nullable=False),
+        Column("active", Boolean, nullable=False),
+        Column("changed_at", UtcDateTime(), nullable=False),
+    )
+
+
+def drop_store_directory_table() -> None:
+    op.drop_table(STORE_DIRECTORY)
 
 
 def service_metadata(tables: frozenset[str]) -> MetaData:

@@ -13,6 +13,7 @@ from alembic import op
 from sqlmodel.sql.sqltypes import AutoString
 
 import shared.columns
+from shared.migrations import create_store_directory_table, drop_store_directory_table
 
 revision: str = '0020'
 down_revision: str | None = '0019'
@@ -21,15 +22,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        'store_directory',
-        sa.Column('store_id', AutoString(length=32), nullable=False),
-        sa.Column('name', AutoString(length=100), nullable=False),
-        sa.Column('city', AutoString(length=50), nullable=False),
-        sa.Column('active', sa.Boolean(), nullable=False),
-        sa.Column('changed_at', shared.columns.UtcDateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint('store_id'),
-    )
+    create_store_directory_table()
     op.execute("INSERT INTO store_directory (store_id, name, city, active, changed_at) "
                "SELECT store_id, name, '', true, changed_at FROM store_name")
     op.drop_table('store_name')
@@ -44,4 +37,4 @@ def downgrade() -> None:
         sa.PrimaryKeyConstraint('store_id'),
     )
     op.execute("INSERT INTO store_name (store_id, name, changed_at) SELECT store_id, name, changed_at FROM store_directory")
-    op.drop_table('store_directory')
+    drop_store_directory_table()

@@ -8,11 +8,7 @@ Revises: 0014
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from alembic import op
-from sqlmodel.sql.sqltypes import AutoString
-
-import shared.columns
+from shared.migrations import create_store_directory_table, drop_store_directory_table
 
 revision: str = '0015'
 down_revision: str | None = '0014'
@@ -21,16 +17,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        'store_directory',
-        sa.Column('store_id', AutoString(length=32), nullable=False),
-        sa.Column('name', AutoString(length=100), nullable=False),
-        sa.Column('city', AutoString(length=50), nullable=False),
-        sa.Column('active', sa.Boolean(), nullable=False),
-        sa.Column('changed_at', shared.columns.UtcDateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint('store_id'),
-    )
+    create_store_directory_table()
 
 
 def downgrade() -> None:
-    op.drop_table('store_directory')
+    drop_store_directory_table()
