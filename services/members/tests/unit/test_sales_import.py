@@ -9,6 +9,9 @@ import pytest
 from members.domain.sales_import import ImportedSale, parse_sale, unknown_customer
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+FORMS = ("2019-03-01T10:15:00+08:00, or without the offset (in --local-time-zone) 2019-03-01 10:15:00, "
+         "2019-3-1 10:15 or 2019/3/1 10:15")
+PLAIN = "write digits and a decimal point alone, without a currency sign (¥) or thousands separators, e.g. 1234.50"
 LINE = {"sku": "rice", "name": "大米", "category": "grain", "qty": "2", "unit_price": "39.90", "amount": "79.80"}
 
 
@@ -31,7 +34,9 @@ def test_a_sale_of_only_a_total_has_no_lines() -> None:
 
 @pytest.mark.parametrize(("raw", "reason"), [
     (sale(occurred_at="2019-03-01T10:15:00"), "occurred_at: a time needs its UTC offset, e.g. 2019-03-01T10:15:00+08:00, or the import its local time zone (--local-time-zone)"),
-    (sale(occurred_at="yesterday"), "occurred_at: Input should be a valid datetime or date, input is too short"),
+    (sale(occurred_at="yesterday"), f"occurred_at: 'yesterday' is not a date and time as the import reads them: {FORMS}"),
+    (sale(occurred_at="2019年3月1日 10:15"), f"occurred_at: '2019年3月1日 10:15' is not a date and time as the import reads them: {FORMS}"),
+    (sale(occurred_at="2019/3-1 10:15"), f"occurred_at: '2019/3-1 10:15' is not a date and time as the import reads them: {FORMS}"),
     (sale(occurred_at="2026-12-01T20:00:01+08:00"), "occurred_at: later than now; an import brings past sales"),
     (sale(occurred_at="0001-01-01T00:00:00+08:00"), "occurred_at: before 1970, not a sale of a till"),
     (sale(occurred_at="20190301"), "occurred_at: '20190301' is a number, not a date and time such as 2026-12-04T10:15:00+08:00"),
@@ -46,6 +51,11 @@ def test_a_sale_of_only_a_total_has_no_lines() -> None:
     (sale(total="80.00"), "total: 80.00 is not the sum of the lines (79.80)"),
     (sale(total="-1"), "total: Input should be greater than or equal to 0"),
     (sale(total="1.234"), "total: Decimal input should have no more than 2 decimal places"),
+    # As a spreadsheet saves a cell formatted as currency: plain numbers only, said so.
+    (sale(total="¥79.80"), f"total: '¥79.80' is not a number: {PLAIN}"),
+    (sale(total="￥79.80"), f"total: '￥79.80' is not a number: {PLAIN}"),
+    (sale(total="79.80元"), f"total: '79.80元' is not a number: {PLAIN}"),
+    (sale(lines=[{**LINE, "unit_price": "1,039.90", "amount": "1,039.90"}]), f"lines.0.unit_price: '1,039.90' is not a number: {PLAIN}"),
     (sale(lines=[{**LINE, "qty": "0"}]), "lines.0.qty: Input should be greater than 0"),
     (sale(lines=[{**LINE, "amount": "NaN"}]), "lines.0.amount: Input should be a finite number"),
     (sale(lines=[{k: v for k, v in LINE.items() if k != "sku"}]), "lines.0.sku: Field required"),
@@ -71,9 +81,11 @@ def test_a_time_without_its_offset_is_taken_in_the_imports_local_time_zone() -> 
     assert parse_sale(sale(occurred_at="2021-11-07T01:30:00"), NOW, new_york) == (
         "occurred_at: the clocks of America/New_York showed 2021-11-07T01:30:00 twice; give its UTC offset")
     # As Chinese systems export local times and spreadsheets save them.
-    for slashed in ("2019/3/1 10:15", "2019/03/01 10:15:00"):
-        parsed = parse_sale(sale(occurred_at=slashed), NOW, shanghai)
+    for written in ("2019/3/1 10:15", "2019/03/01 10:15:00", "2019-3-1 10:15", "2019-03-01 10:15"):
+        parsed = parse_sale(sale(occurred_at=written), NOW, shanghai)
         assert isinstance(parsed, ImportedSale) and parsed.occurred_at == datetime(2019, 3, 1, 2, 15, tzinfo=UTC)
+    parsed = parse_sale(sale(occurred_at="2019-3-1 9:05"), NOW, shanghai)
+    assert isinstance(parsed, ImportedSale) and parsed.occurred_at == datetime(2019, 3, 1, 1, 5, tzinfo=UTC)
     assert parse_sale(sale(occurred_at="2019/2/30 10:15"), NOW, shanghai) == (
         "occurred_at: '2019/2/30 10:15' is not a date and time (day is out of range for month)")
     assert parse_sale(sale(occurred_at="2019/3/1 10:15"), NOW).startswith("occurred_at: a time needs its UTC offset")
@@ -87,3 +99,20 @@ def test_an_unknown_customer_is_named_by_what_the_sale_gave() -> None:
     assert isinstance(by_card, ImportedSale) and isinstance(by_phone, ImportedSale)
     assert unknown_customer(by_card) == "card_no: no member has this card"
     assert unknown_customer(by_phone) == "phone: no member has this phone"
+
+
+def test_what_a_full_width_input_method_typed_reads_as_its_ascii_in_codes_numbers_and_times() -> None:
+    typed = {
+        "store_id": "Ｓ００１", "pos_txn_id": "ＯＬＤ－１", "occurred_at": "２０１９／３／１　１０：１５", "card_no": "８８００００００１２３４５",
+        "lines": [{"sku": "６９０１２３４", "name": "大米（５ｋｇ）", "category": "粮油", "qty": "２", "unit_price": "３９．９０",
+                   "amount": "７９．８０"}],
+        "total": "７９．８０", "payment": "现金",
+    }
+    parsed = parse_sale(typed, NOW, ZoneInfo("Asia/Shanghai"))
+    assert isinstance(parsed, ImportedSale)
+    assert (parsed.store_id, parsed.pos_txn_id, parsed.occurred_at, parsed.card_no, parsed.amount) == (
+        "S001", "OLD-1", datetime(2019, 3, 1, 2, 15, tzinfo=UTC), "8800000012345", Decimal("79.80"))
+    [line] = parsed.lines
+    # A product's name is kept as written: full-width brackets are how it was named.
+    assert (line.sku, line.name, line.qty, line.unit_price) == ("6901234", "大米（５ｋｇ）", Decimal("2"), Decimal("39.90"))
+    assert parse_sale(sale(phone="１３９０００００００１"), NOW).phone == "13900000001"  # type: ignore[union-attr]

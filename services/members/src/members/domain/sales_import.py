@@ -24,9 +24,19 @@ from shared.phones import Phone
 from shared.text import Text
 from shared.zones import in_zone
 
-# A local time as Chinese systems export it and spreadsheets save it: 2019/3/1 10:15 or
-# 2019/03/01 10:15:00, year first, so that it is never a day-month guess.
-SLASHED = re.compile(r"([0-9]{4})/([0-9]{1,2})/([0-9]{1,2})[ T]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
+# A local time as Chinese systems export it and spreadsheets save it: 2019/3/1 10:15,
+# 2019-3-1 9:05 or 2019/03/01 10:15:00, year first, so that it is never a day-month guess.
+LOCAL_TIME = re.compile(r"(?P<year>[0-9]{4})(?P<sep>[/-])(?P<month>[0-9]{1,2})(?P=sep)(?P<day>[0-9]{1,2})"
+                        r"[ T](?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2}))?")
+LOCAL_TIME_PARTS = ("year", "month", "day", "hour", "minute", "second")
+TIME_FORMS = ("2019-03-01T10:15:00+08:00, or without the offset (in --local-time-zone) 2019-03-01 10:15:00, "
+              "2019-3-1 10:15 or 2019/3/1 10:15")
+# What a Chinese input method left in full-width mode types (２０２１／３／５　１４：０２, ￥ aside): the
+# same characters in ASCII. Folded in the fields that are codes, numbers and times; names, categories
+# and the payment keep what they were written with.
+FULL_WIDTH = {0xFF01 + i: 0x21 + i for i in range(0x5E)} | {0x3000: 0x20}
+HALF_WIDTH_FIELDS = ("store_id", "pos_txn_id", "occurred_at", "card_no", "total")  # a phone folds its own digits
+HALF_WIDTH_LINE_FIELDS = ("sku", "qty", "unit_price", "amount")
 # Per request: about the most a body of CRM_MAX_BODY_BYTES carries of sales of a few lines.
 MAX_SALES_PER_BATCH = 5000
 
@@ -57,12 +67,23 @@ class ImportedSale(BaseModel):
     total: Money | None = None
     payment: Text = Field(default="", max_length=32)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _half_width(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        folded = {k: _ascii(v) if k in HALF_WIDTH_FIELDS else v for k, v in data.items()}
+        if isinstance(lines := data.get("lines"), list):
+            folded["lines"] = [{k: _ascii(v) if k in HALF_WIDTH_LINE_FIELDS else v for k, v in ln.items()}
+                               if isinstance(ln, dict) else ln for ln in lines]
+        return folded
+
     @field_validator("occurred_at", mode="before")
     @classmethod
-    def _slashed(cls, value: Any) -> Any:
+    def _local(cls, value: Any) -> Any:
         value = written_out(value)
-        if isinstance(value, str) and (found := SLASHED.fullmatch(value.strip())):
-            year, month, day, hour, minute, second = (int(part or 0) for part in found.groups())
+        if isinstance(value, str) and (found := LOCAL_TIME.fullmatch(value.strip())):
+            year, month, day, hour, minute, second = (int(found[name] or 0) for name in LOCAL_TIME_PARTS)
             try:
                 return datetime(year, month, day, hour, minute, second)
             except ValueError as exc:
@@ -115,15 +136,27 @@ def parse_sale(raw: Any, now: datetime, local_time_zone: ZoneInfo | None = None)
 
 
 def reason_of(exc: ValidationError) -> str:
-    error = exc.errors(include_url=False, include_input=False)[0]
+    error = exc.errors(include_url=False)[0]
     field = ".".join(str(part) for part in error["loc"])
     message = error["msg"].removeprefix("Value error, ")
     if ":" in message.split(" ", 1)[0]:
         return message  # a rule of the whole sale, which names its field itself
+    written = error.get("input")
     if error["type"] == "timezone_aware":
         message = ("a time needs its UTC offset, e.g. 2019-03-01T10:15:00+08:00, or the import its local time zone "
                    "(--local-time-zone)")
+    elif error["type"] in ("datetime_parsing", "datetime_from_date_parsing") and isinstance(written, str):
+        message = f"{written[:40]!r} is not a date and time as the import reads them: {TIME_FORMS}"
+    elif error["type"] == "decimal_parsing" and isinstance(written, str):
+        # As a spreadsheet saves a cell formatted as currency (¥1,234.50): "1,234" would be a guess
+        # between a thousand and a decimal comma, so amounts are plain numbers.
+        message = (f"{written[:40]!r} is not a number: write digits and a decimal point alone, without a currency "
+                   "sign (¥) or thousands separators, e.g. 1234.50")
     return f"{field}: {message}" if field else message
+
+
+def _ascii(value: Any) -> Any:
+    return value.translate(FULL_WIDTH) if isinstance(value, str) else value
 
 
 def unknown_customer(sale: ImportedSale) -> str:
