@@ -13,6 +13,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from crm_cli.import_sales import Options, import_sales
+from crm_cli.sales_file import FileProblem
 from members.adapters.tables import MemberRow, PurchaseLineRow, PurchaseRow
 from shared.auth import Role
 from tests.support.members import register
@@ -142,40 +143,48 @@ async def test_an_interrupted_import_run_again_imports_the_rest_once(members, en
     assert await count(members, PurchaseRow) == 6
 
 
-async def test_a_line_the_encoding_cannot_read_stops_the_import_after_what_was_sent(members, env, tmp_path: Path) -> None:
+async def test_a_gbk_file_read_as_utf8_is_refused_before_a_sale_is_sent_and_imports_whole_with_its_encoding(
+    members, env, tmp_path: Path,
+) -> None:
     sale = '{{"store_id": "S001", "pos_txn_id": "E-{i}", "occurred_at": "2019-01-01T08:00:00+08:00", "total": "5.00", "payment": "{p}"}}\n'
     path = tmp_path / "sales.jsonl"
-    # Written by an old system in GBK: the first sales are ASCII, the fourth is not.
-    path.write_bytes("".join(sale.format(i=i, p="现金" if i == 3 else "cash") for i in range(6)).encode("gbk"))
+    # Written by an old system in GBK: the first three payments read as UTF-8 too, as mojibake
+    # (毛帽 as ëñ); the fourth does not.
+    payments = ["毛帽", "茅台", "卤鸭", "现金", "cash", "cash"]
+    path.write_bytes("".join(sale.format(i=i, p=p) for i, p in enumerate(payments)).encode("gbk"))
     options = Options(points="none", rejects=tmp_path / "rejects.csv", batch_size=1, progress=False)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=members.app), base_url="http://members",
                                  headers=env.auth(Role.ADMIN)) as client:
-        stopped = await import_sales(path, client, options)
-        assert stopped.problem is not None and stopped.problem.startswith("line 4: not utf-8 text")
-        assert (stopped.read, stopped.imported) == (3, 3)
+        with pytest.raises(FileProblem, match=r"^line 4: not utf-8 text \(byte 0xcf at byte 116\); give the file's encoding"):
+            await import_sales(path, client, options)
+        assert await count(members, PurchaseRow) == 0
         assert not options.rejects.exists()
         options.encoding = "gb18030"
-        resumed = await import_sales(path, client, options)
-    assert (resumed.problem, resumed.read, resumed.present, resumed.imported) == (None, 6, 3, 3)
+        imported = await import_sales(path, client, options)
+    assert (imported.problem, imported.read, imported.imported) == (None, 6, 6)
     async with members.app.state.sessions() as s:
-        payments = (await s.exec(select(PurchaseRow.payment).order_by(PurchaseRow.pos_txn_id))).all()
-    assert payments == ["cash", "cash", "cash", "现金", "cash", "cash"]
+        stored = (await s.exec(select(PurchaseRow.payment).order_by(PurchaseRow.pos_txn_id))).all()
+    assert stored == payments
 
 
 async def test_an_old_systems_local_times_are_imported_in_the_zone_the_command_names(members, env, tmp_path: Path) -> None:
     path = tmp_path / "sales.csv"
-    path.write_text(HEADER + "\nS001,L-1,2019-03-01 10:15:00,,,cash,12.00,,,,,,\n", encoding="utf-8")
+    # As old systems and spreadsheets write them, an input method's full-width digits too.
+    written = ["2019-03-01 10:15:00", "2019/3/1 10:15", "2019-3-1 10:15", "２０１９-０３-０１ １０:１５:００"]
+    path.write_text(HEADER + "".join(f"\nS001,L-{i},{at},,,cash,１２.００,,,,,," for i, at in enumerate(written)) + "\n",
+                    encoding="utf-8")
     rejects = tmp_path / "rejects.csv"
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=members.app), base_url="http://members",
                                  headers=env.auth(Role.ADMIN)) as client:
         refused = await import_sales(path, client, Options(points="none", rejects=rejects, progress=False))
-        assert (refused.imported, refused.rejected) == (0, 1)
+        assert (refused.imported, refused.rejected) == (0, 4)
         assert "(--local-time-zone)" in rejects.read_text(encoding="utf-8-sig")
         options = Options(points="none", rejects=rejects, local_time_zone="Asia/Shanghai", progress=False)
         imported = await import_sales(path, client, options)
-    assert (imported.imported, imported.rejected) == (1, 0)
+    assert (imported.imported, imported.rejected) == (4, 0)
     async with members.app.state.sessions() as s:
-        assert (await s.exec(select(PurchaseRow.occurred_at))).all() == [datetime(2019, 3, 1, 2, 15, tzinfo=UTC)]
+        stored = (await s.exec(select(PurchaseRow.occurred_at, PurchaseRow.total))).all()
+    assert stored == [(datetime(2019, 3, 1, 2, 15, tzinfo=UTC), Decimal("12.00"))] * 4
 
 
 async def test_a_dry_run_writes_the_reject_file_and_imports_nothing(members, env, tmp_path: Path) -> None:

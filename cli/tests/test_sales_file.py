@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from crm_cli.main import main
-from crm_cli.sales_file import Counting, CsvSales, FileProblem, encoding_of, format_of, read_jsonl
+from crm_cli.sales_file import CsvSales, FileProblem, format_of, read_jsonl
+from crm_cli.sales_text import Counting, check_text, encoding_of
 
 HEADER = "store_id,pos_txn_id,occurred_at,card_no,phone,payment,total,sku,name,category,qty,unit_price,amount\n"
 
@@ -99,28 +100,72 @@ def test_the_columns_may_be_separated_by_semicolons_or_tabs_as_the_header_shows(
         csv_sales(HEADER.replace(",", " "))
 
 
+def checked(data: bytes, encoding: str | None = None) -> None:
+    """The text check `crm import-sales` makes of the whole file before it sends a sale."""
+    list(check_text(io.BytesIO(data), encoding_of(encoding), given=encoding is not None))
+
+
 def test_a_file_in_another_encoding_is_read_with_its_encoding_and_refused_at_its_line_without() -> None:
     text = HEADER + "S001,T-1,2019-03-01T10:15:00+08:00,,,cash,,oil,花生油,oil,1,20.00,20.00\n"
     [sale] = csv_sales(text, "gb18030")
     assert sale.sale["lines"][0]["name"] == "花生油"
-    gbk = text.encode("gbk")
-    with pytest.raises(FileProblem, match=r"line 2: not utf-8 text \(byte 0xbb at byte 48\); give the file's encoding "
+    checked(text.encode("gb18030"), "gb18030")
+    gbk = (HEADER + "S001,T-0,2019-03-01T10:15:00+08:00,,,cash,5.00,,,,,,\n" + text.splitlines()[1]).encode("gbk")
+    with pytest.raises(FileProblem, match=r"^line 3: not utf-8 text \(byte 0xbb at byte 48\); give the file's encoding "
                                           r"with --encoding \(old systems in China often write gb18030 or gbk\)"):
-        list(CsvSales(iter(Counting(io.BytesIO(gbk)))))
-    # A sale whose first row reads and whose second does not is not handed over in part.
-    two_rows = HEADER + "S001,T-1,2019-03-01T10:15:00+08:00,,,cash,,rice,rice,grain,2,39.90,79.80\n" + text.splitlines()[1]
-    found = []
-    with pytest.raises(FileProblem, match="line 3: not utf-8 text"):
-        found.extend(CsvSales(iter(Counting(io.BytesIO(two_rows.encode("gbk"))))))
-    assert found == []
+        checked(gbk)
     # A byte order mark, as spreadsheets save "CSV UTF-8", is not part of the first column's name.
     [with_bom] = csv_sales("\ufeff" + text)
     assert with_bom.sale == sale.sale
-    assert (encoding_of("GBK"), encoding_of("UTF8")) == ("gbk", "utf-8")
+    checked(("\ufeff" + text).encode())
+    assert (encoding_of("GBK"), encoding_of("UTF8"), encoding_of(None)) == ("gbk", "utf-8", "utf-8")
     with pytest.raises(FileProblem, match="--encoding utf-16: not supported"):
         encoding_of("utf-16")
     with pytest.raises(FileProblem, match="--encoding latin-9x: no such encoding"):
         encoding_of("latin-9x")
+
+
+def test_a_line_that_does_not_read_is_found_in_any_block_of_the_file(monkeypatch) -> None:
+    monkeypatch.setattr("crm_cli.sales_text.BLOCK_BYTES", 100)
+    row = "S001,T-{},2019-03-01T10:15:00+08:00,,,cash,,oil,花生油,oil,1,20.00,20.00\n"
+    data = (HEADER + "".join(row.format(i) for i in range(1, 30))).encode()
+    checked(data)
+    with pytest.raises(FileProblem, match=r"^line 21: not utf-8 text"):
+        checked(data.replace(b"T-20,", b"T-20," + "现".encode("gbk")))
+
+
+def test_gbk_that_happens_to_read_as_utf8_is_refused_as_gbk_unless_utf8_is_said() -> None:
+    # One common character in five is two bytes UTF-8 reads too: these lines read without an error.
+    rows = ("S001,T-1,2019-03-01T10:15:00+08:00,,,cash,,hat,毛帽,鞋帽,1,25.00,25.00\n"
+            "S001,T-2,2019-03-01T10:16:00+08:00,,,cash,,duck,卤鸭,食品,1,35.00,35.00\n")
+    gbk = (HEADER + rows).encode("gbk")
+    assert gbk.decode("utf-8").splitlines()[1].split(",")[8] == "ëñ"
+    with pytest.raises(FileProblem, match=r"^line 2: reads as 'ëñ' in UTF-8 and as '毛帽' in GB18030, and no line holds "
+                                          r"Chinese in UTF-8: the file looks like GBK; give --encoding gb18030"):
+        checked(gbk)
+    checked(gbk, "gbk")
+    # Letters of a UTF-8 file without Chinese read as Chinese in GB18030 too: said to be UTF-8, it is.
+    latin = (HEADER + "S001,T-1,2019-03-01T10:15:00+08:00,,,cash,,cafe,Nestlé café,drinks,1,25.00,25.00\n").encode()
+    with pytest.raises(FileProblem, match=r"^line 2: reads as 'Nestlé café' in UTF-8 and as 'Nestl茅 caf茅' in GB18030"):
+        checked(latin)
+    checked(latin, "utf-8")
+    checked((HEADER + rows).encode())  # Chinese in UTF-8: UTF-8
+    checked((HEADER + "S001,T-1,2019-03-01T10:15:00+08:00,,,cash,１２.００,,,,,,\n").encode())  # full-width digits too
+
+
+def test_utf8_said_to_be_gbk_is_refused_even_where_it_reads_as_gbk() -> None:
+    row = "S001,T-1,2019-03-01T10:15:00+08:00,,,现金,,towel,towel,daily,1,25.00,25.00\n"
+    utf8 = (HEADER + row).encode()
+    assert utf8.decode("gbk").splitlines()[1].split(",")[5] == "鐜伴噾"
+    with pytest.raises(FileProblem, match=r"^line 2: reads as '现金' in UTF-8 and as '鐜伴噾' in gbk: the file is UTF-8 "
+                                          r"text, not gbk; leave out --encoding$"):
+        checked(utf8, "gbk")
+    with pytest.raises(FileProblem, match=r"^the file starts with the byte order mark of UTF-8: it is UTF-8 text, not "
+                                          r"gb18030; leave out --encoding$"):
+        checked(b"\xef\xbb\xbf" + utf8, "gb18030")
+    with pytest.raises(FileProblem, match=r"^line 2: not gb18030 text \(byte 0xb9 at byte 60\); the line is UTF-8 text: "
+                                          r"leave out --encoding$"):
+        checked((HEADER + row.replace("towel,daily", "花生油,daily")).encode(), "gb18030")
 
 
 def test_json_lines_are_objects_and_a_line_that_is_not_is_refused_with_its_number() -> None:
@@ -202,7 +247,7 @@ def test_empty_columns_a_spreadsheet_saves_beside_the_table_are_ignored_while_th
     ok, filled = list(sales)
     assert (ok.problem, ok.sale["lines"][0]["sku"], ok.rows[0][1]) == (None, "rice", row.split(","))
     assert (filled.sale, filled.problem) == (None, "row: column 15 holds 'x' but has no name in the header")
-    with pytest.raises(FileProblem, match=r"unknown columns: customer$"):
+    with pytest.raises(FileProblem, match=r"unknown columns: customer \(the columns are named store_id, .*, in any order\)$"):
         csv_sales("store_id,pos_txn_id,occurred_at,,customer\n")
 
 

@@ -21,16 +21,8 @@ from typing import Any, BinaryIO, TextIO
 import httpx
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from crm_cli.sales_file import (
-    Counting,
-    CsvSales,
-    FileProblem,
-    SourceSale,
-    encoding_of,
-    format_of,
-    read_jsonl,
-    reject_header,
-)
+from crm_cli.sales_file import CsvSales, FileProblem, SourceSale, format_of, read_jsonl, reject_header
+from crm_cli.sales_text import Counting, check_text, encoding_of
 
 PATH = "/v1/sales/import"
 # Under the services' and the gateway's body limit (CRM_MAX_BODY_BYTES, 1 MB by default).
@@ -71,7 +63,7 @@ class Options:
     points: str  # "none" or "rule-at-time"
     rejects: Path
     fmt: str | None = None
-    encoding: str = "utf-8"
+    encoding: str | None = None  # None: UTF-8, and a file that looks like GBK is refused (sales_text)
     local_time_zone: str | None = None  # of times without a UTC offset; None: they are refused
     dry_run: bool = False  # check the file as an import would, recording nothing
     batch_size: int = 2000
@@ -128,28 +120,25 @@ async def _import(
     raw: BinaryIO, rejects_file: TextIO, fmt: str, encoding: str, client: httpx.AsyncClient, options: Options,
     summary: Summary,
 ) -> None:
-    lines = Counting(raw, encoding)
-    sales: Iterator[SourceSale]
-    delimiter = ","
-    if fmt == "csv":
-        csv_sales = CsvSales(iter(lines))
-        columns, sales, delimiter = csv_sales.columns, iter(csv_sales), csv_sales.delimiter
-    else:
-        columns, sales = [], read_jsonl(iter(lines))
-    if options.stores is not None:
-        sales = _at_known_stores(sales, options.stores)
-    rejects = csv.writer(rejects_file, delimiter=delimiter)
-    rejects.writerow(reject_header(fmt, columns))
     size = os.fstat(raw.fileno()).st_size
     with _progress(options.progress) as bar:
-        task = bar.add_task("importing", total=size)
+        task = bar.add_task("checking the text", total=size)
         pending: list[asyncio.Task[list[tuple[SourceSale, str, str | None]]]] = []
-
-        async def settle_first() -> None:
-            _settle(await pending.pop(0), summary, rejects, fmt)
-            bar.update(task, completed=lines.read, description=_status(summary))
-
         try:
+            # The whole file, before a sale is sent: one in the wrong encoding is refused at once.
+            for done in check_text(raw, encoding, given=options.encoding is not None):
+                bar.update(task, completed=done)
+                await asyncio.sleep(0)  # a Ctrl-C is heard between blocks
+            bar.reset(task, description="importing")
+            lines = Counting(raw, encoding)
+            sales, columns, delimiter = _sales(lines, fmt, options)
+            rejects = csv.writer(rejects_file, delimiter=delimiter)
+            rejects.writerow(reject_header(fmt, columns))
+
+            async def settle_first() -> None:
+                _settle(await pending.pop(0), summary, rejects, fmt)
+                bar.update(task, completed=lines.read, description=_status(summary))
+
             try:
                 for batch in _batches(sales, options.batch_size):
                     pending.append(asyncio.create_task(_send(client, batch, options)))
@@ -164,6 +153,19 @@ async def _import(
         finally:
             for p in pending:  # interrupted, or a batch refused: nothing more is sent
                 p.cancel()
+
+
+def _sales(lines: Counting, fmt: str, options: Options) -> tuple[Iterator[SourceSale], list[str], str]:
+    """The file's sales, the columns of its reject file and their separator."""
+    sales: Iterator[SourceSale]
+    if fmt == "csv":
+        csv_sales = CsvSales(iter(lines))
+        columns, sales, delimiter = csv_sales.columns, iter(csv_sales), csv_sales.delimiter
+    else:
+        columns, sales, delimiter = [], read_jsonl(iter(lines)), ","
+    if options.stores is not None:
+        sales = _at_known_stores(sales, options.stores)
+    return sales, columns, delimiter
 
 
 def _at_known_stores(sales: Iterator[SourceSale], stores: frozenset[str]) -> Iterator[SourceSale]:
@@ -294,7 +296,7 @@ def run(args: Any, base_url: str, token: str, out: TextIO, gateway: str | None =
     if summary.rejected:
         print(f"rejected rows with their reasons: {options.rejects}", file=out)
     if summary.problem:
-        kept = "" if summary.dry_run else "; what was imported before it is kept (present when run again)"
+        kept = "; what was imported before it is kept (present when run again)" if summary.imported and not summary.dry_run else ""
         print(f"error: {summary.problem}{kept}", file=sys.stderr)
         return 2
     if summary.interrupted:

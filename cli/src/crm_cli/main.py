@@ -262,8 +262,9 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--points", required=True, choices=["none", "rule-at-time"],
                      help="none: the sales earn nothing; rule-at-time: the earning rule in force at each sale's time")
     imp.add_argument("--format", choices=["csv", "jsonl"], help="default: from the file's extension")
-    imp.add_argument("--encoding", default="utf-8",
-                     help="the file's text encoding (default: utf-8, with or without a BOM; e.g. gb18030 for GBK)")
+    imp.add_argument("--encoding",
+                     help="the file's text encoding, e.g. gb18030 for GBK (default: utf-8, with or without a BOM, "
+                          "and a file that reads like GBK is refused; --encoding utf-8 takes it as UTF-8 all the same)")
     imp.add_argument("--local-time-zone", type=_time_zone,
                      help="the zone of times given without a UTC offset, e.g. Asia/Shanghai (default: such times are refused)")
     imp.add_argument("--dry-run", action="store_true",

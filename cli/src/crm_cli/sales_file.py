@@ -11,7 +11,6 @@ follow each other and repeat its fields. A sale the old system kept only the tot
 with `total` and no line columns filled.
 """
 
-import codecs
 import csv
 import itertools
 import json
@@ -19,7 +18,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 SALE_COLUMNS = ("store_id", "pos_txn_id", "occurred_at", "card_no", "phone", "payment", "total")
 LINE_COLUMNS = ("sku", "name", "category", "qty", "unit_price", "amount")
@@ -68,39 +67,6 @@ def format_of(path: Path, given: str | None) -> str:
 
 def reject_header(fmt: str, columns: list[str]) -> list[str]:
     return [*REJECT_COLUMNS, *(columns if fmt == "csv" else ["record"])]
-
-
-def encoding_of(name: str) -> str:
-    """The codec's own name for `name`. Lines are split at newline bytes, so an encoding that
-    writes a character with a newline byte in it (UTF-16, UTF-32) is refused."""
-    try:
-        codec = codecs.lookup(name).name
-    except LookupError:
-        raise FileProblem(f"--encoding {name}: no such encoding (e.g. utf-8, gb18030)") from None
-    if codec.startswith(("utf-16", "utf-32")):
-        raise FileProblem(f"--encoding {name}: not supported; save the file as UTF-8")
-    return codec
-
-
-class Counting:
-    """The lines of a binary file as text in `encoding` (a UTF-8 byte order mark skipped),
-    counting the bytes read (for the progress bar)."""
-
-    def __init__(self, raw: BinaryIO, encoding: str = "utf-8") -> None:
-        self.raw, self.read, self.encoding = raw, 0, encoding
-
-    def __iter__(self) -> Iterator[str]:
-        for number, chunk in enumerate(self.raw, start=1):
-            self.read += len(chunk)
-            try:
-                yield chunk.decode("utf-8-sig" if number == 1 and self.encoding == "utf-8" else self.encoding)
-            except UnicodeDecodeError as exc:
-                # A file in another encoding fails at its first non-ASCII line, which may be far in.
-                hint = ("; give the file's encoding with --encoding (old systems in China often write "
-                        "gb18030 or gbk), or save it as UTF-8") if self.encoding == "utf-8" else ""
-                raise FileProblem(
-                    f"line {number}: not {self.encoding} text (byte 0x{chunk[exc.start]:02x} at byte {exc.start + 1}){hint}"
-                ) from None
 
 
 def read_jsonl(lines: Iterator[str]) -> Iterator[SourceSale]:
@@ -165,14 +131,17 @@ class CsvSales:
         self._decimal_comma = self.delimiter == ";"
         _, _, names = next(self._records())
         self.header = [c.strip() for c in names]
+        # The columns go by these names alone: an old system's own (门店, 小票号, 金额) are renamed to
+        # them, since which of its amounts is the total before discounts is the chain's to say.
+        named = f"the columns are named {', '.join(SALE_COLUMNS + LINE_COLUMNS)}, in any order"
         missing = [c for c in REQUIRED_COLUMNS if c not in self.header]
         if missing:
-            raise FileProblem(f"the CSV header lacks {', '.join(missing)} (columns: {', '.join(SALE_COLUMNS + LINE_COLUMNS)})")
+            raise FileProblem(f"the CSV header lacks {', '.join(missing)} ({named}; rename the old system's own to these)")
         # A spreadsheet saves the empty columns beside the table as well (",," after the last name):
         # without a name they hold nothing, which each row is checked for.
         unknown = [c for c in self.header if c not in ("", *SALE_COLUMNS, *LINE_COLUMNS, *REJECT_COLUMNS)]
         if unknown:
-            raise FileProblem(f"the CSV header has unknown columns: {', '.join(unknown)}")
+            raise FileProblem(f"the CSV header has unknown columns: {', '.join(unknown)} ({named})")
         self._unnamed = [i for i, c in enumerate(self.header) if c == ""]
         self._kept = [i for i, c in enumerate(self.header) if c not in ("", *REJECT_COLUMNS)]
         self.columns = [self.header[i] for i in self._kept]
