@@ -175,3 +175,20 @@ def test_a_quote_never_closed_in_a_large_file_stops_at_its_line_after_settling_w
     assert err.startswith("error: line 12: a quote opened in this row is never closed (field larger than field limit")
     assert err.endswith("; what was imported before it is kept (present when run again)\n")
     assert sorted(SalesImport.received, key=lambda txn: int(txn[2:])) == [f"Q-{i}" for i in range(1, 10)]  # two at a time
+
+
+def test_a_gbk_file_read_as_utf8_exits_2_naming_the_encoding_and_sends_nothing(
+    members_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    SalesImport.received.clear()
+    path = tmp_path / "sales.jsonl"
+    # Every line reads as UTF-8 (鞋帽 is two characters UTF-8 reads as Ьñ): the whole file says GBK.
+    path.write_bytes((sale("G-1") + sale("G-2").replace('"total"', '"payment": "鞋帽", "total"')).encode("gbk"))
+    assert import_sales(path, members_url) == 2
+    out, err = capsys.readouterr()
+    assert (out, SalesImport.received) == ("", [])
+    assert err == ("error: line 2: reads as 'Ьñ' in UTF-8 and as '鞋帽' in GB18030, and no line holds Chinese in UTF-8: "
+                   "the file looks like GBK; give --encoding gb18030, or --encoding utf-8 if the UTF-8 reading is right\n")
+    assert not (tmp_path / "sales.jsonl.rejects.csv").exists()
+    assert import_sales(path, members_url, "--encoding", "gb18030") == 0
+    assert SalesImport.received == ["G-1", "G-2"] and SalesImport.sales[-1]["payment"] == "鞋帽"

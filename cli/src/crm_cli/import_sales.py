@@ -300,6 +300,8 @@ def run(args: Any, base_url: str, token: str, out: TextIO, gateway: str | None =
         print(f"error: {summary.problem}{kept}", file=sys.stderr)
         return 2
     if summary.interrupted:
-        print("interrupted: run the same command again to go on; what was imported is answered present", file=out)
+        # A batch in flight may have been recorded all the same: members finishes what it was sent.
+        print("interrupted: the batches sent when it stopped may have been recorded too; run the same command "
+              "again to go on: what was recorded is answered present", file=out)
         return 130
     return EXIT_REJECTED if summary.rejected else 0
