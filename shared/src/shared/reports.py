@@ -27,11 +27,6 @@ from zoneinfo import ZoneInfo
 from fastapi import HTTPException, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, TYPE_STRING
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from shared.errors import Invalid
 
@@ -161,7 +156,6 @@ XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.s
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\\/?*:\[\]]")
 _SHEET_NAME_MAX = 31  # the longest sheet name Excel takes
 _WIDTH_MIN, _WIDTH_MAX = 6, 50  # in characters: a long note should not push the next columns off screen
-_BOLD = Font(bold=True)
 
 
 def to_xlsx(
@@ -173,6 +167,11 @@ def to_xlsx(
     number cells; everything else is a text cell in the Text number format, so Excel changes no
     identifier, turns no "=..." a customer typed into a formula, and keeps both when a clerk edits
     the cell."""
+    # Imported here: openpyxl costs every service's process some 6 MB, for a download now and then.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     rows = list(rows)
     lines: list[list[Any]] = [[c.of(row) for c in columns] for row in rows]
     if totals is not None:
@@ -186,15 +185,19 @@ def to_xlsx(
         sheet.column_dimensions[get_column_letter(i)].width = min(max(width + 2, _WIDTH_MIN), _WIDTH_MAX)
     if columns:  # filter buttons on the headings, over the lines but not the totals row
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
-    sheet.append([_xlsx_cell(sheet, c.label, bold=True) for c in columns])
+    bold = Font(bold=True)
+    sheet.append([_xlsx_cell(sheet, c.label, bold) for c in columns])
     for n, line in enumerate(lines):
-        sheet.append([_xlsx_cell(sheet, value, bold=n == len(rows)) for value in line])
+        sheet.append([_xlsx_cell(sheet, value, bold if n == len(rows) else None) for value in line])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def _xlsx_cell(sheet: Any, value: Any, bold: bool = False) -> Any:
+def _xlsx_cell(sheet: Any, value: Any, font: Any = None) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, TYPE_STRING
+
     if _is_figure(value):
         cell = WriteOnlyCell(sheet, value)
         # As many decimals as the figure has (12.30 shows 12.30, not 12.3), and never the
@@ -215,8 +218,8 @@ def _xlsx_cell(sheet: Any, value: Any, bold: bool = False) -> Any:
         # type is set after the value, so every string is stored as the text it is.
         cell.data_type = TYPE_STRING
         cell.number_format = "@"
-    if bold:
-        cell.font = _BOLD
+    if font is not None:
+        cell.font = font
     return cell
 
 
