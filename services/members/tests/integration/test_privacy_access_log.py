@@ -158,7 +158,9 @@ async def test_personal_data_never_leaves_when_its_access_log_row_cannot_be_comm
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         r = await client.get(f"/v1/members/{m['id']}", headers=desk(env))
     failing = False
-    assert r.status_code == 500 and "13511114444" not in r.text
+    # The database went away: a 503 the caller retries (shared.service), with no personal data in it.
+    assert r.status_code == 503 and "13511114444" not in r.text
+    assert "members database is unavailable" in r.json()["detail"]
 
 
 async def test_reads_and_phone_searches_are_logged_at_the_service_clock(env, database_factory) -> None:
