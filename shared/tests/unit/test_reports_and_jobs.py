@@ -297,13 +297,18 @@ async def test_a_daily_job_overdue_at_start_runs_soon_after_it(commands: Command
     wait another whole day (and for ever on a service restarted more often than daily)."""
     monkeypatch.setattr(jobs, "OVERDUE_FIRST_AFTER_S", 0.05, raising=False)
     await ran_before(commands, "value-analytics", timedelta(hours=25))
+    await first_scheduled_run(commands, "value-analytics")
+
+
+async def first_scheduled_run(commands: Commands, job: str) -> JobRunner:
+    """Starts the daily `job` on a runner and waits, at most 5 s, for its first scheduled run."""
     ran = asyncio.Event()
 
-    async def analytics(commands: Commands, settings: object, now: datetime) -> dict:
+    async def run(commands: Commands, settings: object, now: datetime) -> dict[str, int]:
         ran.set()
         return {"scored": 1}
 
-    runner = JobRunner(commands, [ScheduledJob("value-analytics", DAY, analytics)])
+    runner = JobRunner(commands, [ScheduledJob(job, DAY, run)])
     task = asyncio.create_task(runner.run_forever(runner.jobs[0]))
     try:
         async with asyncio.timeout(5):
@@ -312,6 +317,7 @@ async def test_a_daily_job_overdue_at_start_runs_soon_after_it(commands: Command
         runner.stopping = True
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+    return runner
 
 
 async def test_a_restart_waits_out_the_rest_of_the_interval_since_the_last_scheduled_run(commands: Commands) -> None:
@@ -355,21 +361,7 @@ async def test_a_job_first_started_a_day_ago_and_never_run_runs_soon_after_a_res
 ) -> None:
     monkeypatch.setattr(jobs, "OVERDUE_FIRST_AFTER_S", 0.05, raising=False)
     await anchored_before(commands, "value-analytics", timedelta(hours=25))
-    ran = asyncio.Event()
-
-    async def analytics(commands: Commands, settings: object, now: datetime) -> dict[str, int]:
-        ran.set()
-        return {"scored": 1}
-
-    runner = JobRunner(commands, [ScheduledJob("value-analytics", DAY, analytics)])
-    task = asyncio.create_task(runner.run_forever(runner.jobs[0]))
-    try:
-        async with asyncio.timeout(5):
-            await ran.wait()
-    finally:
-        runner.stopping = True
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+    runner = await first_scheduled_run(commands, "value-analytics")
     assert [r["trigger"] for r in (await runner.latest_runs())["value-analytics"]] == ["schedule"]
 
 
