@@ -20,6 +20,11 @@ class Settings(ServiceSettings):
     expiry_warning_days: int = Field(default=30, ge=0, le=366)
     expiry_job_every_s: float = 6 * 3600.0
     bulk_bonus_job_every_s: float = 60.0
+    # The liability snapshot job: its first run of each business day keeps the day's figures
+    # (service_layer/liability.py); a run later that day finds them taken and reads nothing.
+    liability_snapshot_job_every_s: float = Field(default=3600.0, gt=0)
+    # Daily snapshots older than this go; each month's first day's stays (the previous month's close).
+    liability_snapshot_days_kept: int = Field(default=92, ge=1, le=3660)
     # Lifetime spend milestone (yuan) -> total free home visits to collect leftover materials.
     leftover_visits_by_milestone: dict[Decimal, int] = Field(default_factory=lambda: dict(DEFAULT_VISITS_BY_MILESTONE))
     # Largest member list one bulk bonus may carry.

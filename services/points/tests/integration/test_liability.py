@@ -3,7 +3,7 @@ expires, erased members apart, in JSON, CSV and HTML, for whom the policy lets r
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -191,3 +191,74 @@ async def test_with_no_points_held_the_report_is_empty_with_zero_totals(pts, env
     assert body["ledger"] == {"balance": 0, "in_deficit": {"points": 0, "accounts": 0}}
     page = await pts.client.get(URL, params={"format": "csv"}, headers=env.auth(Role.ADMIN))
     assert page.text.splitlines()[-1] == "合计 Total (0),,0,"
+
+
+async def snapshot_now(pts) -> dict:
+    ran = await pts.client.post("/v1/jobs/liability-snapshot/run", headers=pts.env.auth(Role.ADMIN))
+    assert ran.status_code == 200, ran.text
+    return ran.json()
+
+
+async def test_the_days_snapshot_keeps_the_figures_of_its_first_run_for_the_chain_and_each_store(clocked, env) -> None:
+    pts, clock = clocked
+    await a_chain(pts)
+    chain_now = (await pts.client.get(URL, headers=env.auth(Role.ADMIN))).json()
+    s001_now = (await pts.client.get(URL, params={"store_id": "S001"}, headers=env.auth(Role.ADMIN))).json()
+    taken = await snapshot_now(pts)
+    assert (taken["snapshots"], taken["pruned"]) == (3, 0)  # the chain's, S001's and S002's
+    # A sale booked later that day moves the figures now, not the day's snapshot; a later run of
+    # the day keeps nothing new.
+    clock.now += timedelta(hours=2)
+    await pts.apply(pts.sale("m-open", "1000.00", at=clock.now))
+    assert (await snapshot_now(pts))["snapshots"] == 0
+    assert lines((await pts.client.get(URL, headers=env.auth(Role.ADMIN))).json()) != lines(chain_now)
+    kept = (await pts.client.get(URL, params={"day": "2026-11-23"}, headers=env.auth(Role.ADMIN))).json()
+    assert kept == {**chain_now, "snapshot": True}
+    manager = env.auth(Role.STORE_MANAGER, store_id="S001")
+    share = (await pts.client.get(URL, params={"day": "2026-11-23"}, headers=manager)).json()
+    assert share == {**s001_now, "snapshot": True}
+    assert lines(share) == lines(s001_now) != []
+    # A store none of whose sales' points were held that day holds nothing; another store's share
+    # is still refused to a store manager.
+    s003 = (await pts.client.get(URL, params={"day": "2026-11-23", "store_id": "S003"}, headers=env.auth(Role.MARKETING))).json()
+    assert (s003["lines"], s003["totals"]["all"], s003["ledger"]) == ([], {"points": 0, "accounts": 0}, None)
+    refused = await pts.client.get(URL, params={"day": "2026-11-23", "store_id": "S002"}, headers=manager)
+    assert refused.status_code == 403
+    csv_ = await pts.client.get(URL, params={"day": "2026-11-23", "format": "csv"}, headers=env.auth(Role.ADMIN))
+    assert csv_.headers["content-disposition"] == 'attachment; filename="points-liability-all-2026-11-23.csv"'
+    assert csv_.text.splitlines()[-1] == "合计 Total (4),,11320,"
+
+
+async def test_a_day_without_a_snapshot_is_a_404_naming_the_days_kept(clocked, env) -> None:
+    pts, _ = clocked
+    none_yet = await pts.client.get(URL, params={"day": "2026-11-22"}, headers=env.auth(Role.ADMIN))
+    assert none_yet.status_code == 404 and "no snapshot has been taken yet" in none_yet.text
+    await snapshot_now(pts)
+    missing = await pts.client.get(URL, params={"day": "2026-11-22"}, headers=env.auth(Role.ADMIN))
+    assert missing.status_code == 404
+    assert "2026-11-22" in missing.text and "kept from 2026-11-23 to 2026-11-23" in missing.text
+    bad = await pts.client.get(URL, params={"day": "2026-13-01"}, headers=env.auth(Role.ADMIN))
+    assert bad.status_code == 422 and "day" in bad.text
+
+
+async def test_a_run_by_hand_for_a_past_moment_keeps_todays_figures_under_today(clocked, env) -> None:
+    pts, _ = clocked
+    await a_chain(pts)
+    ran = await pts.client.post("/v1/jobs/liability-snapshot/run", params={"as_of": "2026-10-31T12:00:00+08:00"},
+                                headers=env.auth(Role.ADMIN))
+    assert ran.status_code == 200 and ran.json()["snapshots"] == 3
+    assert (await pts.client.get(URL, params={"day": "2026-10-31"}, headers=env.auth(Role.ADMIN))).status_code == 404
+    assert (await pts.client.get(URL, params={"day": "2026-11-23"}, headers=env.auth(Role.ADMIN))).status_code == 200
+
+
+async def test_old_snapshots_go_but_each_months_first_stays(clocked, env) -> None:
+    pts, clock = clocked
+    await a_chain(pts)
+    await snapshot_now(pts)  # 2026-11-23
+    clock.now = datetime(2026, 11, 30, 17, tzinfo=UTC)  # 2026-12-01 01:00 in Asia/Shanghai
+    await snapshot_now(pts)
+    clock.now = datetime(2027, 3, 5, 2, tzinfo=UTC)  # 92 days kept: from 2026-12-03
+    assert (await snapshot_now(pts))["pruned"] == 3  # 2026-11-23: the chain's, S001's and S002's
+    days = {day: (await pts.client.get(URL, params={"day": day}, headers=env.auth(Role.ADMIN))).status_code
+            for day in ("2026-11-23", "2026-12-01", "2027-03-05")}
+    assert days == {"2026-11-23": 404, "2026-12-01": 200, "2027-03-05": 200}

@@ -1,10 +1,11 @@
 """The points liability: each account's open lots, by the month they expire, erased members apart."""
 
+import json
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from points.domain.expiry import ExpiryPolicy, open_lots
-from points.domain.liability import Figure, LiabilityLine, LiabilityTally, Line, store_of
+from points.domain.liability import Figure, Liability, LiabilityBook, LiabilityLine, LiabilityTally, Line, store_of
 from points.domain.model import EntryType, LedgerEntry
 
 CN = ZoneInfo("Asia/Shanghai")
@@ -145,3 +146,36 @@ def test_the_store_of_a_lot_is_its_sales_store_and_other_credits_have_none() -> 
     assert store_of("bulk:job-1") is None
     assert store_of("redemption:r1") is None
     assert store_of("sale:") is None
+
+
+def accounts() -> list[tuple[list[LedgerEntry], bool]]:
+    """Accounts of two stores, a bonus of no store, a redemption, a past date, a deficit, an erasure."""
+    return [
+        ([earn(100, at(2025, 5, 1)), earn(300, at(2026, 3, 1), store="S002", txn="T2"),
+          entry(EntryType.REDEEM, -150, at(2026, 4, 1), "redemption:r1")], False),
+        ([earn(70, at(2024, 5, 1)), entry(EntryType.BONUS, 40, at(2026, 2, 1), "bonus:b1")], False),
+        ([earn(400, at(2026, 4, 1), store="S002")], True),
+        ([earn(100, at(2026, 2, 1)), entry(EntryType.REDEEM, -100, at(2026, 3, 1), "redemption:r2"),
+          entry(EntryType.REVERSE, -100, at(2026, 5, 1), "return:S001/R1", reverses="sale:S001/T1")], False),
+    ]
+
+
+def test_the_book_gives_the_chain_and_each_stores_share_as_their_own_tallies_do() -> None:
+    book = LiabilityBook(TODAY)
+    chain, s001, s002 = LiabilityTally(TODAY), LiabilityTally(TODAY, "S001"), LiabilityTally(TODAY, "S002")
+    for entries, erased in accounts():
+        for tally in (book, chain, s001, s002):
+            add(tally, *entries, erased=erased)
+    results = book.results()
+    assert results == {None: chain.result(), "S001": s001.result(), "S002": s002.result()}
+    assert results["S001"].lines and results["S002"].lines and results[None].in_deficit == Figure(-100, 1)
+
+
+def test_a_kept_report_reads_back_as_it_was() -> None:
+    tally = LiabilityTally(TODAY)
+    for entries, erased in accounts():
+        add(tally, *entries, erased=erased)
+    for report in (tally.result(), Liability.nothing(chain=True), Liability.nothing(chain=False)):
+        assert Liability.from_json(json.loads(json.dumps(report.as_json()))) == report
+    assert Liability.nothing(chain=False) == LiabilityTally(TODAY, "S009").result()
+    assert Liability.nothing(chain=True) == LiabilityTally(TODAY).result()

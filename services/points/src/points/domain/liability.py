@@ -19,12 +19,16 @@ against them, so that the lines, plus the deficits, add up to the ledger's sum.
 A store's share is the lots its tills' sales earned (a sale's credit is `sale:<store>/<txn>`).
 Bonuses, adjustments and compensation were earned at no store: they are in the chain's figure
 only, and so are the deficits, which belong to an account, not to a store.
+
+The daily snapshot (`LiabilityBook`) takes the chain's figure and every store's share in one pass
+over the accounts, and keeps each as the JSON the report answers (`Liability.as_json`).
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from points.domain.expiry import Lot
 
@@ -63,6 +67,39 @@ class Liability:
     def outstanding(self) -> Figure:
         """The liability: the points members may still redeem."""
         return self.totals[Line.REDEEMABLE]
+
+    def as_json(self) -> dict[str, Any]:
+        """The figures as the report's JSON gives them, and as a snapshot keeps them."""
+        return {
+            "lines": [{"line": ln.line.value, "expires_month": ln.expires_month, "points": ln.points, "accounts": ln.accounts}
+                      for ln in self.lines],
+            "totals": {**{kind.value: _figure(f) for kind, f in self.totals.items()}, "all": _figure(self.held)},
+            "ledger": None if self.in_deficit is None else {
+                "balance": self.ledger_balance, "in_deficit": _figure(self.in_deficit),
+            },
+        }
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> "Liability":
+        """A kept snapshot's figures (`as_json`) back."""
+        ledger = body["ledger"]
+        return cls(
+            lines=[LiabilityLine(Line(ln["line"]), ln["expires_month"], ln["points"], ln["accounts"]) for ln in body["lines"]],
+            totals={kind: Figure(**body["totals"][kind.value]) for kind in Line},
+            held=Figure(**body["totals"]["all"]),
+            ledger_balance=None if ledger is None else ledger["balance"],
+            in_deficit=None if ledger is None else Figure(**ledger["in_deficit"]),
+        )
+
+    @classmethod
+    def nothing(cls, *, chain: bool) -> "Liability":
+        """No points held: a store none of whose sales' points are left."""
+        return cls(lines=[], totals={kind: Figure() for kind in Line}, held=Figure(),
+                   ledger_balance=0 if chain else None, in_deficit=Figure() if chain else None)
+
+
+def _figure(figure: Figure) -> dict[str, int]:
+    return {"points": figure.points, "accounts": figure.accounts}
 
 
 def store_of(origin: str) -> str | None:
@@ -124,3 +161,33 @@ class LiabilityTally:
             ledger_balance=self._balance if chain else None,
             in_deficit=Figure(*self._deficit) if chain else None,
         )
+
+
+@dataclass
+class LiabilityBook:
+    """The chain's figure and every store's share from one pass over the accounts (`add` as
+    `LiabilityTally.add`): the daily snapshot reads the ledger once, not once per store."""
+
+    today: date
+    chain: LiabilityTally = field(init=False)
+    stores: dict[str, LiabilityTally] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.chain = LiabilityTally(self.today)
+
+    def add(self, lots: Iterable[Lot], *, balance: int, erased: bool) -> None:
+        lots = list(lots)
+        self.chain.add(lots, balance=balance, erased=erased)
+        by_store: dict[str, list[Lot]] = {}
+        for lot in lots:
+            if lot.remaining > 0 and (store := store_of(lot.origin)) is not None:
+                by_store.setdefault(store, []).append(lot)
+        for store, own in by_store.items():
+            if (tally := self.stores.get(store)) is None:
+                tally = self.stores[store] = LiabilityTally(self.today, store)
+            # A store's share has no balance of its own (`Liability.ledger_balance` is None).
+            tally.add(own, balance=0, erased=erased)
+
+    def results(self) -> dict[str | None, Liability]:
+        """None: the chain's; else each store's that any lot still held came from."""
+        return {None: self.chain.result(), **{store: tally.result() for store, tally in sorted(self.stores.items())}}

@@ -9,6 +9,7 @@ from points.adapters.tables.ledger import (
     EarningRuleRow,
     ExpiryWarningRow,
     LedgerRow,
+    LiabilitySnapshotRow,
     PendingReturnRow,
     SaleEarningRow,
 )
@@ -30,7 +31,7 @@ TABLES = frozenset(
         "points_account", "points_ledger", "sale_earning", "pending_return", "earning_rule", "expiry_warning",
         "gift", "gift_price", "gift_stock", "gift_redemption", "gift_change",
         "entitlement", "entitlement_grant", "entitlement_use", "bulk_bonus_job", "bulk_bonus_item",
-        "staff_booking_lock", MEMBER_DIRECTORY, STORE_DIRECTORY,
+        "staff_booking_lock", "liability_snapshot", MEMBER_DIRECTORY, STORE_DIRECTORY,
     }
 )
 
@@ -47,6 +48,6 @@ def table_of(row: type[SQLModel]) -> Table:
 __all__ = [
     "TABLES", "AccountRow", "BulkBonusItemRow", "BulkBonusJobRow", "EarningRuleRow", "EntitlementGrantRow",
     "EntitlementRow", "EntitlementUseRow", "ExpiryWarningRow", "GiftChangeRow", "GiftPriceRow", "GiftRow", "GiftStockRow",
-    "LedgerRow", "MemberDirectoryRow", "PendingReturnRow", "RedemptionRow", "SaleEarningRow", "StaffBookingLockRow",
+    "LedgerRow", "LiabilitySnapshotRow", "MemberDirectoryRow", "PendingReturnRow", "RedemptionRow", "SaleEarningRow", "StaffBookingLockRow",
     "table_of",
 ]

@@ -111,3 +111,15 @@ class ExpiryWarningRow(SQLModel, table=True):
     expires_on: date = Field(primary_key=True)
     points: int = _points()
     warned_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class LiabilitySnapshotRow(SQLModel, table=True):
+    """The points liability as the daily job found it (`service_layer.liability.take_snapshot`):
+    the chain's figure (`store_id` empty) and each store's share, as the report's JSON gives them."""
+
+    __tablename__ = "liability_snapshot"
+
+    business_day: date = Field(primary_key=True)
+    store_id: str = Field(primary_key=True, max_length=32)  # "": the chain's figure
+    taken_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    figures: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))

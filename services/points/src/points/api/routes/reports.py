@@ -1,11 +1,13 @@
-"""Finance's reports of points: the points liability (积分负债), as JSON, CSV or a printable page."""
+"""Finance's reports of points: the points liability (积分负债), as JSON, CSV or a printable page,
+now or as a day's snapshot kept it."""
 
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from points.domain.liability import Figure, Liability, LiabilityLine, Line
-from points.service_layer.liability import points_liability
+from points.domain.liability import Liability, Line
+from points.service_layer.liability import points_liability, snapshot
 from shared.authorize import Allowed
 from shared.deps import ReadUowDep
 from shared.identifiers import StoreId
@@ -30,14 +32,6 @@ COLUMNS = [
 ]
 
 
-def _figure(figure: Figure) -> dict[str, int]:
-    return {"points": figure.points, "accounts": figure.accounts}
-
-
-def _line(line: LiabilityLine) -> dict[str, Any]:
-    return {"line": line.line, "expires_month": line.expires_month, "points": line.points, "accounts": line.accounts}
-
-
 def _subtitle(report: Liability, as_of: str, zone: str, store_id: str | None) -> str:
     parts = [
         f"截至 As of {as_of} ({zone})",
@@ -56,22 +50,26 @@ def _subtitle(report: Liability, as_of: str, zone: str, store_id: str | None) ->
 async def liability(
     uow: ReadUowDep, grant: Annotated[Grant, Allowed("points.liability.read")],
     store_id: Annotated[StoreId | None, Query(description="A store's share: the points its sales earned; all stores if absent")] = None,
+    day: Annotated[date | None, Query(description=(
+        "A business day: the figures its snapshot kept (taken at the day's first run of the liability-snapshot job, "
+        "so the 1st of a month holds the previous month's close); now if absent"))] = None,
     format: ReportFormat = ReportFormat.JSON,
 ) -> Response:
-    """The points members hold now (earned, not yet redeemed, reversed or expired), by the month
-    they expire: redeemable ones, those past their date that the expiry job has not taken yet, and
-    erased members' on a line of their own. A store manager gets their store's share."""
+    """The points members hold (earned, not yet redeemed, reversed or expired), by the month they
+    expire: redeemable ones, those past their date that the expiry job has not taken yet, and
+    erased members' on a line of their own; now, or as a day's snapshot kept them. A store
+    manager gets their store's share."""
     store = grant.store_filter(store_id)
-    settings, now = uow.settings, uow.now()
-    report = await points_liability(uow.session, settings.expiry_policy, settings.zone, now, store)
+    settings = uow.settings
+    if day is None:
+        now = uow.now()
+        report = await points_liability(uow.session, settings.expiry_policy, settings.zone, now, store)
+    else:
+        now, report = await snapshot(uow.session, day, store)
     as_of = now.astimezone(settings.zone)
     body = {
         "as_of": as_of.isoformat(timespec="seconds"), "business_day": as_of.date(), "store_id": store,
-        "lines": [_line(ln) for ln in report.lines],
-        "totals": {**{kind.value: _figure(f) for kind, f in report.totals.items()}, "all": _figure(report.held)},
-        "ledger": None if report.in_deficit is None else {
-            "balance": report.ledger_balance, "in_deficit": _figure(report.in_deficit),
-        },
+        "snapshot": day is not None, **report.as_json(),
     }
     return render(
         format, title="积分负债 Points liability" + (f" — {store}" if store else ""), columns=COLUMNS, rows=report.lines,
