@@ -37,6 +37,12 @@ SERVICES = {"members": 1, "points": 2, "campaigns": 3, "feedback": 4, "gateway":
 # Services that call others as themselves (campaigns' message sender reading a contact from
 # members): each gets a client credential of its own, enrolled at the gateway before start-up.
 SERVICE_CLIENTS = ("campaigns",)
+# A service that exits while the platform runs is started again alone (`Stack.revive`): after 1 s,
+# doubled with each restart in the last ten minutes up to 30 s; a sixth exit in them stops all.
+RESTART_BACKOFF_S = 1.0
+RESTART_BACKOFF_MAX_S = 30.0
+RESTART_WINDOW_S = 600.0
+RESTARTS_IN_WINDOW = 5
 # What the launcher gives each service itself: its name, environment, database, data directory,
 # logs, the broker it started (Tansu, without authentication), the other services' addresses, the
 # credential it enrolled and the signing key's place. Exported in the shell these stay behind: one
@@ -226,6 +232,8 @@ class Stack:
         self.procs: dict[str, subprocess.Popen] = {}
         self.logs = config.log_dir
         self._process_logs: dict[str, ProcessLog] = {}
+        self._exited: dict[str, float] = {}  # a service that exited -> when it is started again
+        self._restarts: dict[str, list[float]] = {}  # when each service was started again, lately
 
     def check_ports(self) -> None:
         """PortsUnavailable naming each port that is taken; called before anything is started."""
@@ -240,18 +248,21 @@ class Stack:
         self._process_logs["broker"] = ProcessLog(self.logs / "broker.log")
         self.procs["broker"] = start_broker(self.config.broker_port, self.logs / "broker.log", self.config.host)
         for service in self.config.start_order():
-            log = self._process_logs[service] = ProcessLog(self.logs / f"{service}.log")
-            with log.open() as out:  # the child keeps its own handle
-                self.procs[service] = subprocess.Popen(
-                    [
-                        sys.executable, "-m", "uvicorn", f"{service}.main:create_app", "--factory",
-                        "--host", self.config.host, "--port", str(self.config.port(service)), "--no-access-log",
-                    ],
-                    env=self.config.service_env(service),
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=self.config.own_session,
-                )
+            self._process_logs[service] = ProcessLog(self.logs / f"{service}.log")
+            self.procs[service] = self._start_service(service)
+
+    def _start_service(self, service: str) -> subprocess.Popen:
+        with self._process_logs[service].open() as out:  # the child keeps its own handle
+            return subprocess.Popen(
+                [
+                    sys.executable, "-m", "uvicorn", f"{service}.main:create_app", "--factory",
+                    "--host", self.config.host, "--port", str(self.config.port(service)), "--no-access-log",
+                ],
+                env=self.config.service_env(service),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=self.config.own_session,
+            )
 
     def wait_ready(self, timeout: float = 90.0, stopping: Callable[[], bool] = lambda: False) -> None:
         """Polls each service's /health/ready until all answer 200; StartupFailed names a process
@@ -288,10 +299,44 @@ class Stack:
                                     self.log_path(name))
 
     def check_alive(self) -> None:
-        """RuntimeError naming a process that has exited since start-up, and its log."""
+        """RuntimeError naming a process that has exited since start-up, and its log (the
+        benchmarks: a figure measured while a process was down is no figure)."""
         for name, proc in self.procs.items():
             if proc.poll() is not None:
                 raise RuntimeError(f"{name} exited with code {proc.returncode}; see {self.log_path(name)}")
+
+    def revive(self, now: float | None = None) -> list[str]:
+        """Starts again, alone, a service that has exited since start-up (a crash, the kernel's
+        out-of-memory killer): it loses nothing it accepted, as every service picks up where its
+        database and the broker say it was. Each waits `RESTART_BACKOFF_S`, doubled with each of
+        its restarts in the last `RESTART_WINDOW_S`; one that exits more often than
+        `RESTARTS_IN_WINDOW` times in that window will not stay up (a setting, a full disk), and
+        nor can the broker be restarted under the services: RuntimeError, naming it and its log,
+        stops the platform. Answers a line for each exit seen and each restart."""
+        now = time.monotonic() if now is None else now
+        said = []
+        for name, proc in list(self.procs.items()):
+            if proc.poll() is None:
+                continue
+            if name == "broker":
+                raise RuntimeError(f"{BROKER} exited with code {proc.returncode}; see {self.log_path(name)}")
+            restarts = self._restarts.setdefault(name, [])
+            restarts[:] = [at for at in restarts if now - at < RESTART_WINDOW_S]
+            if name not in self._exited:
+                if len(restarts) >= RESTARTS_IN_WINDOW:
+                    raise RuntimeError(
+                        f"{name} exited with code {proc.returncode}, after {len(restarts)} restarts in "
+                        f"{RESTART_WINDOW_S / 60:g} minutes; see {self.log_path(name)}")
+                self._exited[name] = now + min(RESTART_BACKOFF_S * 2 ** len(restarts), RESTART_BACKOFF_MAX_S)
+                said.append(f"{name} exited with code {proc.returncode}; see {self.log_path(name)}; "
+                            f"starting it again in {self._exited[name] - now:g}s")
+            elif now >= self._exited[name]:
+                del self._exited[name]
+                restarts.append(now)
+                self.procs[name] = self._start_service(name)
+                said.append(f"{name} started again ({len(restarts)} of {RESTARTS_IN_WINDOW} restarts allowed in "
+                            f"{RESTART_WINDOW_S / 60:g} minutes)")
+        return said
 
     def log_path(self, name: str) -> Path:
         return self.logs / f"{name}.log"
@@ -376,7 +421,10 @@ def run(demo: bool) -> int:
         tokens, tills, staff = _start(stack, demo, stop)
         _print_banner(config, tokens, tills, staff)
         while not stop.requested:
-            stack.check_alive()
+            for line in stack.revive():
+                # The terminal's Ctrl-C reaches the services too: their exits are then the stop's.
+                if not stop.requested:
+                    print(line, file=sys.stderr, flush=True)
             time.sleep(0.5)
         print("\nstopping...", flush=True)
         return 0
