@@ -67,6 +67,12 @@ class Settings(ServiceSettings):
     staff_access_token_ttl_s: int = Field(default=60, ge=10, le=int(MAX_ACCESS_TTL.total_seconds()))
     # How long one login's refresh tokens last, however often they are swapped: a shift.
     staff_session_ttl_s: int = Field(default=12 * 3600, ge=300, le=30 * 24 * 3600)
+    # How long a login may be left unused before it ends (a refresh token not swapped within it is
+    # refused; see gateway.domain.sessions): a tablet left on the service desk logs itself out.
+    # At least 5 minutes, well beyond the access token's minute and the refresh retry grace (a
+    # session used every few minutes must not end); at most a day. Above staff_session_ttl_s, the
+    # session's own end comes first.
+    staff_idle_timeout_s: int = Field(default=30 * 60, ge=300, le=24 * 3600)
     # Ended staff sessions (and their refresh tokens) are deleted this long after they end, by the
     # `staff-sessions-cleanup` job running this often.
     staff_session_retention_s: int = Field(default=7 * 24 * 3600, ge=0)

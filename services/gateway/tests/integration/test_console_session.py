@@ -6,12 +6,13 @@ until the language is switched; a role without the right gets a page saying so."
 import asyncio
 import re
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import httpx
 import pyotp
 import pytest
 
-from shared.auth import Role
+from shared.auth import Principal, Role, TokenVerifier
 from tests.support.console import account, csrf_of, log_in
 from tests.support.identity import MovableClock, admin, gateway_with_stores
 from tests.support.platform import TestEnv
@@ -137,6 +138,93 @@ async def test_logging_out_ends_the_session(gateway, env) -> None:
     # The refresh token in a copy of the cookie is dead too.
     refresh = kept.strip('"').partition("|")[2]
     assert (await gateway.post("/identity/v1/refresh", json={"refresh_token": refresh})).status_code == 401
+
+
+IDLE_PAGE = "您的会话已因 30 分钟未使用而结束。"
+
+
+def going_of(html: str) -> str:
+    """Where the login form goes on to once logged in."""
+    found = re.search(r'action="/console/login".*?name="next" value="([^"]*)"', html, re.DOTALL)
+    assert found, html
+    return found.group(1).replace("&amp;", "&")
+
+
+class VerifierOnTheClock:
+    """The gateway's check of access tokens judged at the test's clock rather than the wall clock:
+    moving the clock on by minutes, the session's access token runs out as it would in real life,
+    and the next page swaps the refresh token."""
+
+    def __init__(self, verifier: TokenVerifier, clock: MovableClock) -> None:
+        self.verifier, self.clock = verifier, clock
+
+    def verify(self, token: str) -> Principal:
+        return self.verifier.verify_at(token, self.clock())
+
+
+def on_the_clock(gateway: httpx.AsyncClient, clock: MovableClock) -> None:
+    gateway.app.state.verifier = VerifierOnTheClock(gateway.app.state.verifier, clock)
+
+
+async def test_a_session_used_within_the_idle_time_goes_on_and_one_left_alone_ends_with_a_word_why(gateway, env, clock) -> None:
+    password = await account(gateway, env, "op.zhang", "operator")
+    on_the_clock(gateway, clock)
+    assert (await log_in(gateway, "op.zhang", password)).status_code == 303
+    # A page every 20 minutes: an hour on, the session goes on (CRM_STAFF_IDLE_TIMEOUT_S, 30 minutes).
+    for _ in range(3):
+        clock.now += timedelta(minutes=20)
+        assert (await gateway.get("/console")).status_code == 200
+    left = gateway.cookies.get("crm_console")
+
+    # Left on the desk for half an hour: the next page is the login page, saying why, and the
+    # session's cookie goes.
+    clock.now += timedelta(minutes=30)
+    r = await gateway.get("/console/password?changed=1")
+    going = "/console/password?changed=1"
+    assert r.status_code == 303 and r.headers["location"] == "/console/login?" + urlencode({"next": going, "ended": "idle"})
+    ended = next(v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith("crm_console="))
+    assert "Max-Age=0" in ended
+    english = await gateway.get(r.headers["location"], headers={"Cookie": "crm_console_lang=en"})
+    assert "Your session ended after 30 minutes without use." in english.text
+    login = await gateway.get(r.headers["location"])
+    assert login.status_code == 200 and IDLE_PAGE in login.text and going_of(login.text) == going
+    # It ended at the gateway, not only in this browser: a copy of the cookie says the same.
+    again = await gateway.get("/console", headers={"Cookie": f"crm_console={left}"})
+    assert again.headers["location"] == "/console/login?ended=idle"
+    refresh = left.strip('"').partition("|")[2]
+    assert (await gateway.post("/identity/v1/refresh", json={"refresh_token": refresh})).status_code == 401
+
+    # Logged in again, the person is back where they were going.
+    r = await gateway.post("/console/login", data={"csrf": csrf_of(login.text), "login": "op.zhang", "password": password,
+                                                   "next": going_of(login.text)})
+    assert r.status_code == 303 and r.headers["location"] == going
+    assert (await gateway.get(going)).status_code == 200
+
+
+async def test_a_fragment_of_a_page_left_alone_sends_the_page_to_the_login(gateway, env, clock) -> None:
+    password = await account(gateway, env, "op.zhang", "operator")
+    on_the_clock(gateway, clock)
+    assert (await log_in(gateway, "op.zhang", password)).status_code == 303
+    clock.now += timedelta(minutes=31)
+    r = await gateway.get("/console/ops/jobs", headers={
+        "HX-Request": "true", "HX-Current-URL": "http://testserver/console/ops/dead-letters?state=open"})
+    assert r.status_code == 204
+    assert r.headers["HX-Redirect"] == "/console/login?" + urlencode({"next": "/console/ops/dead-letters?state=open", "ended": "idle"})
+
+
+async def test_a_session_that_ended_otherwise_gets_the_plain_login_and_the_login_never_leaves_the_console(gateway, env) -> None:
+    password = await account(gateway, env, "op.zhang", "operator")
+    r = await gateway.get("/console/password")
+    assert r.headers["location"] == "/console/login?next=%2Fconsole%2Fpassword"  # no word about idleness
+    form = await gateway.get(r.headers["location"])
+    assert IDLE_PAGE not in form.text and going_of(form.text) == "/console/password"
+    assert IDLE_PAGE not in (await gateway.get("/console/login?ended=other")).text
+    for elsewhere in ("https://elsewhere/console", "//elsewhere/console", "/console/../identity/v1/staff"):
+        form = await gateway.get("/console/login", params={"next": elsewhere})
+        assert going_of(form.text) == "/console"
+        r = await gateway.post("/console/login", data={"csrf": csrf_of(form.text), "login": "op.zhang", "password": password,
+                                                       "next": elsewhere})
+        assert r.status_code == 303 and r.headers["location"] == "/console", elsewhere
 
 
 async def test_the_language_switch_shows_english_and_back(gateway, env) -> None:

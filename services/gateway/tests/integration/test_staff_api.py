@@ -232,6 +232,43 @@ async def test_a_swapped_token_is_reuse_within_the_grace_once_its_family_went_on
     assert (await gateway.post("/identity/v1/refresh", json={"refresh_token": kept["refresh_token"]})).status_code == 401
 
 
+async def test_a_session_left_unused_for_the_idle_time_ends_while_one_in_use_goes_on(gateway, env, clock) -> None:
+    created = await manager(gateway, env)
+    left = await log_in(gateway, "wang.li", created["password"])
+    used = await log_in(gateway, "wang.li", created["password"])
+    # The refresh token says how long it waits unused (CRM_STAFF_IDLE_TIMEOUT_S, 30 minutes).
+    assert left["refresh_expires_in"] == 30 * 60
+    # Swapped every 20 minutes, a session lasts well past the idle time, each swap counting anew.
+    for _ in range(3):
+        clock.now += timedelta(minutes=20)
+        r = await gateway.post("/identity/v1/refresh", json={"refresh_token": used["refresh_token"]})
+        assert r.status_code == 200, r.text
+        used = r.json()
+        assert used["refresh_expires_in"] == 30 * 60
+    # An hour unused: the same answer as any refused refresh, and the session has ended for good.
+    r = await gateway.post("/identity/v1/refresh", json={"refresh_token": left["refresh_token"]})
+    assert (r.status_code, r.json()) == (401, REFRESH_FAILED) and r.headers["WWW-Authenticate"].startswith("Bearer")
+    async with gateway.app.state.sessions() as session:
+        reasons = {s.revoked_because for s in (await session.exec(select(StaffSessionRow))).all()}
+    assert reasons == {"idle", None}
+    # Unused for exactly the idle time is too long.
+    clock.now += timedelta(minutes=30)
+    r = await gateway.post("/identity/v1/refresh", json={"refresh_token": used["refresh_token"]})
+    assert (r.status_code, r.json()) == (401, REFRESH_FAILED)
+
+
+async def test_near_the_session_s_end_the_refresh_token_lives_only_until_then(gateway, env, clock) -> None:
+    created = await manager(gateway, env)
+    session = await log_in(gateway, "wang.li", created["password"])
+    for _ in range(12 * 3 - 1):  # 11 h 40 min, used every 20 minutes
+        clock.now += timedelta(minutes=20)
+        session = (await gateway.post("/identity/v1/refresh", json={"refresh_token": session["refresh_token"]})).json()
+    assert session["refresh_expires_in"] == 20 * 60
+    clock.now += timedelta(minutes=20)
+    r = await gateway.post("/identity/v1/refresh", json={"refresh_token": session["refresh_token"]})
+    assert (r.status_code, r.json()) == (401, REFRESH_FAILED)  # the 12 hours are up, however used
+
+
 async def test_logout_ends_the_session_and_answers_the_same_for_any_token(gateway, env) -> None:
     created = await manager(gateway, env)
     session = await log_in(gateway, "wang.li", created["password"])

@@ -1,6 +1,6 @@
 """The rules of staff accounts and sessions: who may have which binding, login names and passwords,
-whom a token names, the login lockout window, refresh token rotation and reuse, one-time codes,
-and argon2 hashing."""
+whom a token names, the login lockout window, refresh token rotation, reuse and idleness, one-time
+codes, and argon2 hashing."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -11,13 +11,20 @@ from pydantic import ValidationError
 from gateway.adapters.passwords import hash_password, needs_rehash, verify_password
 from gateway.config import Settings
 from gateway.domain.second_factor import code_matches, matching_step, new_seed, provisioning_uri
-from gateway.domain.sessions import RETRY_GRACE, RefreshOutcome, judge_refresh, new_refresh_token
+from gateway.domain.sessions import (
+    RETRY_GRACE,
+    RefreshOutcome,
+    judge_refresh,
+    new_refresh_token,
+    refresh_expires_in,
+)
 from gateway.domain.staff import assignment, check_login, check_password, token_subject
 from gateway.domain.throttle import ExchangeGuard
 from shared.auth import Role
 from shared.errors import Invalid
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+IDLE = timedelta(minutes=30)
 
 
 @pytest.mark.parametrize(("role", "store_id", "manager_id", "field"), [
@@ -87,7 +94,8 @@ def test_login_lockout_counts_failures_per_login_and_per_address_within_the_wind
 
 
 def test_a_refresh_token_is_swapped_once_and_its_reuse_is_detected() -> None:
-    live = {"family_revoked_at": None, "family_expires_at": T0 + timedelta(hours=12), "account_active": True, "now": T0}
+    live = {"issued_at": T0 - timedelta(minutes=1), "family_revoked_at": None,
+            "family_expires_at": T0 + timedelta(hours=12), "account_active": True, "idle_after": IDLE, "now": T0}
     assert judge_refresh(rotated_at=None, **live) is RefreshOutcome.ROTATE
     # Swapped moments ago: a request that set out with it at the same time (another tab, another replica).
     assert judge_refresh(rotated_at=T0 - RETRY_GRACE, **live) is RefreshOutcome.RETRIED
@@ -102,7 +110,54 @@ def test_a_refresh_token_is_swapped_once_and_its_reuse_is_detected() -> None:
 @pytest.mark.parametrize("rotated_at", [None, T0 - timedelta(minutes=2)])
 def test_a_dead_family_refuses_every_token_and_needs_no_revoking(change, rotated_at) -> None:
     facts = {"family_revoked_at": None, "family_expires_at": T0 + timedelta(hours=12), "account_active": True, **change}
-    assert judge_refresh(rotated_at=rotated_at, now=T0, **facts) is RefreshOutcome.DEAD
+    assert judge_refresh(issued_at=T0 - timedelta(hours=1), rotated_at=rotated_at, idle_after=IDLE, now=T0,
+                         **facts) is RefreshOutcome.DEAD
+
+
+def test_a_refresh_token_left_unused_for_the_idle_time_ends_its_session() -> None:
+    live = {"rotated_at": None, "family_revoked_at": None, "family_expires_at": T0 + timedelta(hours=12),
+            "account_active": True, "idle_after": IDLE}
+    assert judge_refresh(issued_at=T0, now=T0 + IDLE - timedelta(seconds=1), **live) is RefreshOutcome.ROTATE
+    assert judge_refresh(issued_at=T0, now=T0 + IDLE, **live) is RefreshOutcome.IDLE
+    assert judge_refresh(issued_at=T0, now=T0 + timedelta(hours=3), **live) is RefreshOutcome.IDLE
+    # Used every 20 minutes, a session lasts: each swap issues a token of its own to count from.
+    issued = T0
+    for _ in range(20):
+        now = issued + timedelta(minutes=20)
+        assert judge_refresh(issued_at=issued, now=now, **live) is RefreshOutcome.ROTATE
+        issued = now
+    # Its absolute end still comes, however much it is used.
+    assert judge_refresh(issued_at=T0 + timedelta(hours=12) - timedelta(minutes=1), now=T0 + timedelta(hours=12),
+                         **live) is RefreshOutcome.DEAD
+
+
+def test_a_retry_of_a_token_swapped_moments_ago_is_never_idle() -> None:
+    # The token was issued long ago and swapped just now: the swap was its use, and the page's
+    # other fragments that set out with it still get a successor.
+    facts = {"family_revoked_at": None, "family_expires_at": T0 + timedelta(hours=12), "account_active": True,
+             "idle_after": IDLE, "now": T0}
+    swapped = T0 - timedelta(seconds=5)
+    long_ago = swapped - IDLE + timedelta(seconds=1)
+    assert judge_refresh(issued_at=long_ago, rotated_at=swapped, **facts) is RefreshOutcome.RETRIED
+    assert judge_refresh(issued_at=T0 - 2 * IDLE, rotated_at=swapped, **facts) is RefreshOutcome.RETRIED
+
+
+def test_a_refresh_token_lives_the_idle_time_or_to_the_session_s_end() -> None:
+    ends = T0 + timedelta(hours=12)
+    assert refresh_expires_in(issued_at=T0, family_expires_at=ends, idle_after=IDLE, now=T0) == IDLE
+    later = T0 + timedelta(minutes=10)
+    assert refresh_expires_in(issued_at=T0, family_expires_at=ends, idle_after=IDLE, now=later) == timedelta(minutes=20)
+    late = ends - timedelta(minutes=10)
+    assert refresh_expires_in(issued_at=late, family_expires_at=ends, idle_after=IDLE, now=late) == timedelta(minutes=10)
+    assert refresh_expires_in(issued_at=T0, family_expires_at=ends, idle_after=IDLE, now=ends) == timedelta(0)
+
+
+def test_the_idle_timeout_is_bounded() -> None:
+    assert Settings().staff_idle_timeout_s == 30 * 60
+    assert Settings(staff_idle_timeout_s=300).staff_idle_timeout_s == 300
+    for out_of_bounds in (60, 299, 24 * 3600 + 1):
+        with pytest.raises(ValidationError, match="staff_idle_timeout_s"):
+            Settings(staff_idle_timeout_s=out_of_bounds)
 
 
 def test_refresh_tokens_are_long_random_and_distinct() -> None:

@@ -111,7 +111,8 @@ class SessionOut(BaseModel):
     token_type: str = "Bearer"
     expires_in: int = Field(description="seconds the access token is valid for (at most 60)")
     refresh_token: str = Field(description="swap it at POST /identity/v1/refresh before the access token runs out")
-    refresh_expires_in: int = Field(description="seconds until the session ends and a new login is needed")
+    refresh_expires_in: int = Field(description="seconds the refresh token may wait unused: the idle timeout "
+                                    "(CRM_STAFF_IDLE_TIMEOUT_S), less when the session ends sooner; then a new login is needed")
     staff_id: str
     role: str
     store_id: str | None

@@ -10,6 +10,15 @@ token of it swapped), is such a request (`RETRIED`): it gets a successor of its 
 successor keeps working, since the browser keeps whichever of the two answers reached it last.
 After the grace, or once the family went on, it is reuse.
 
+A session left alone ends before its absolute lifetime: a refresh token not swapped within the idle
+time (`idle_after`, CRM_STAFF_IDLE_TIMEOUT_S) of being issued is refused and its family revoked
+(`IDLE`), so a shop tablet or a shared desk PC left logged in does not show customers' data to the
+next person for the rest of a shift. The rule is the refresh token's, not the console's: the console
+swaps the same tokens, and an API client of a staff login is held to it alike. Use is a refresh:
+every request of the console once its access token (a minute) has run out, so an hour-long session
+counts as used when any page or fragment was asked within the idle time, give or take that minute.
+A token swapped within the retry grace proved its use by the swap, so a retry is never idle.
+
 Access tokens are not tracked: they live at most `MAX_ACCESS_TTL` (a minute), so whatever ends a
 family (logout, reuse, deactivation, a new password) ends its access at every service within a
 minute, with no service needing to know."""
@@ -34,18 +43,20 @@ class RevokedBecause(StrEnum):
     REUSE = "reuse"
     DEACTIVATED = "deactivated"
     PASSWORD_SET = "password_set"
+    IDLE = "idle"
 
 
 class RefreshOutcome(StrEnum):
     ROTATE = "rotate"  # the current token of a live family: swap it
     REUSED = "reused"  # a token already swapped: revoke the family
     RETRIED = "retried"  # swapped moments ago: another successor, if the family went no further
+    IDLE = "idle"  # the current token, unused for the idle time: revoke the family
     DEAD = "dead"  # revoked or expired family, or a deactivated account: refuse, change nothing
 
 
 def judge_refresh(
-    *, rotated_at: datetime | None, family_revoked_at: datetime | None, family_expires_at: datetime,
-    account_active: bool, now: datetime,
+    *, issued_at: datetime, rotated_at: datetime | None, family_revoked_at: datetime | None,
+    family_expires_at: datetime, account_active: bool, idle_after: timedelta, now: datetime,
 ) -> RefreshOutcome:
     """What a presented refresh token earns. A dead family stays dead whatever is presented: reuse
     detection only matters while there is something left to protect."""
@@ -53,7 +64,17 @@ def judge_refresh(
         return RefreshOutcome.DEAD
     if rotated_at is not None:
         return RefreshOutcome.RETRIED if now - rotated_at <= RETRY_GRACE else RefreshOutcome.REUSED
+    if now - issued_at >= idle_after:
+        return RefreshOutcome.IDLE
     return RefreshOutcome.ROTATE
+
+
+def refresh_expires_in(
+    *, issued_at: datetime, family_expires_at: datetime, idle_after: timedelta, now: datetime,
+) -> timedelta:
+    """How long a token issued at `issued_at` can still be swapped: until the idle time has passed
+    or the session ends, whichever comes first."""
+    return max(timedelta(0), min(issued_at + idle_after, family_expires_at) - now)
 
 
 def new_refresh_token() -> str:
@@ -70,3 +91,9 @@ class RefreshFailed(ServiceError):
 
     def headers(self) -> dict[str, str]:
         return {"WWW-Authenticate": 'Bearer realm="crm-identity"'}
+
+
+class SessionIdle(RefreshFailed):
+    """A session that ended because it was left unused for the idle time. The same answer as any
+    refused refresh, so the API tells nothing more; the console tells the person why they are asked
+    to log in again."""

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 
 from gateway.adapters.passwords import hash_password, needs_rehash, verify_password
 from gateway.adapters.tables import StaffAccountRow, StaffRefreshTokenRow, StaffSessionRow
+from gateway.config import Settings
 from gateway.domain.identity import hash_secret
 from gateway.domain.second_factor import matching_step
 from gateway.domain.sessions import (
@@ -17,8 +18,10 @@ from gateway.domain.sessions import (
     RefreshFailed,
     RefreshOutcome,
     RevokedBecause,
+    SessionIdle,
     judge_refresh,
     new_refresh_token,
+    refresh_expires_in,
 )
 from gateway.domain.staff import (
     LOGIN,
@@ -44,6 +47,16 @@ from shared.unit_of_work import UnitOfWork
 class SessionLifetimes:
     access: timedelta  # of each access token: the longest a revocation takes to reach the services
     session: timedelta  # of a login's refresh tokens, however often they are swapped
+    idle: timedelta  # of each refresh token left unused: the session ends with it (domain.sessions)
+
+
+def lifetimes(settings: Settings) -> SessionLifetimes:
+    """The lifetimes of staff sessions, the same for the identity API and the console."""
+    return SessionLifetimes(
+        access=timedelta(seconds=settings.staff_access_token_ttl_s),
+        session=timedelta(seconds=settings.staff_session_ttl_s),
+        idle=timedelta(seconds=settings.staff_idle_timeout_s),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +64,8 @@ class SessionTokens:
     access_token: str
     expires_in: int
     refresh_token: str
-    refresh_expires_in: int
+    refresh_expires_in: int  # the refresh token's: the idle time, or less near the session's end
+    session_expires_in: int  # the session's absolute end, however often it is used
     staff_id: str
     role: Role
     store_id: str | None
@@ -148,11 +162,13 @@ async def _new_session(uow: UnitOfWork, issuer: TokenIssuer, lifetimes: SessionL
 async def refresh(commands: Commands, issuer: TokenIssuer, lifetimes: SessionLifetimes, token: str) -> SessionTokens:
     """The next refresh token of the family and a fresh access token (with the account's current
     role and store). A token already swapped revokes its family, committed before the refusal,
-    unless it was swapped moments ago and the family went no further (`RefreshOutcome.RETRIED`)."""
+    unless it was swapped moments ago and the family went no further (`RefreshOutcome.RETRIED`); so
+    does one left unused for the idle time, refused as SessionIdle, as is any later token of a family
+    that ended so."""
     async with commands() as uow:
         issued = await _refresh(uow, issuer, lifetimes, token)
-    if issued is None:
-        raise RefreshFailed()
+    if isinstance(issued, RefreshFailed):
+        raise issued
     return issued
 
 
@@ -179,17 +195,24 @@ async def forget_ended(uow: UnitOfWork, before: datetime) -> int:
 
 async def _refresh(
     uow: UnitOfWork, issuer: TokenIssuer, lifetimes: SessionLifetimes, token: str,
-) -> SessionTokens | None:
+) -> SessionTokens | RefreshFailed:
+    """The tokens issued, or the refusal to raise once what it changed is committed."""
     now = uow.now()
     found = await _token(uow, token)
     family = await uow.session.get(StaffSessionRow, found.family_id) if found is not None else None
     account = await uow.session.get(StaffAccountRow, family.staff_id) if family is not None else None
     if found is None or family is None or account is None:
-        return None
+        return RefreshFailed()
     outcome = judge_refresh(
-        rotated_at=found.rotated_at, family_revoked_at=family.revoked_at, family_expires_at=family.expires_at,
-        account_active=account.deactivated_at is None, now=now,
+        issued_at=found.issued_at, rotated_at=found.rotated_at, family_revoked_at=family.revoked_at,
+        family_expires_at=family.expires_at, account_active=account.deactivated_at is None, idle_after=lifetimes.idle,
+        now=now,
     )
+    if outcome is RefreshOutcome.IDLE:
+        await _revoke(uow, family.family_id, RevokedBecause.IDLE)
+        return SessionIdle()
+    if outcome is RefreshOutcome.DEAD and family.revoked_because == RevokedBecause.IDLE:
+        return SessionIdle()  # a page of the same browser, or another tab, after the one that found it idle
     if outcome is RefreshOutcome.ROTATE:
         if await _swap(uow, found.token_hash, now):
             await _end_siblings(uow, found, now)
@@ -200,7 +223,7 @@ async def _refresh(
     if outcome is RefreshOutcome.REUSED:
         await _revoke(uow, family.family_id, RevokedBecause.REUSE)
     if outcome not in (RefreshOutcome.ROTATE, RefreshOutcome.RETRIED):
-        return None
+        return RefreshFailed()
     return await _issue(uow, issuer, lifetimes, account, family, now)
 
 
@@ -262,8 +285,10 @@ async def _issue(
         token_subject(account.staff_id, account.account_manager_id), role, store_id=account.store_id,
         ttl=lifetimes.access, now=now,
     )
+    usable = refresh_expires_in(issued_at=now, family_expires_at=family.expires_at, idle_after=lifetimes.idle, now=now)
     return SessionTokens(
         access_token=access, expires_in=int(lifetimes.access.total_seconds()), refresh_token=refresh_token,
-        refresh_expires_in=max(0, int((family.expires_at - now).total_seconds())), staff_id=account.staff_id,
+        refresh_expires_in=int(usable.total_seconds()),
+        session_expires_in=max(0, int((family.expires_at - now).total_seconds())), staff_id=account.staff_id,
         role=role, store_id=account.store_id,
     )

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any, cast
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
@@ -20,7 +20,15 @@ from markupsafe import escape
 
 from gateway.api.console.i18n import LANG_COOKIE, LANGUAGES, N_, language_of, translations
 from gateway.api.console.refusals import explain
-from gateway.api.console.session import CSRF_COOKIE, PATH, SESSION_COOKIE, ConsoleUser, csrf_token, secure_cookies
+from gateway.api.console.session import (
+    CSRF_COOKIE,
+    PATH,
+    SESSION_COOKIE,
+    ConsoleUser,
+    LoginNeeded,
+    csrf_token,
+    secure_cookies,
+)
 from gateway.console import TEMPLATES
 from gateway.domain.staff import LoginFailed, SecondFactorNeeded, SecondFactorWrong
 from gateway.service_layer.console_reads import ServiceRefused
@@ -221,8 +229,23 @@ def on_console(request: Request) -> bool:
     return request.url.path == PATH or request.url.path.startswith(PATH + "/")
 
 
+def _going_to(request: Request) -> str:
+    """The console page a request without a live session was for, to go on to after logging in:
+    a page's own address; for an htmx fragment, the page it was loaded into (htmx names it); for a
+    form, the page the form was on."""
+    if request.headers.get("HX-Request"):
+        shown = urlsplit(request.headers.get("HX-Current-URL", ""))
+        here = shown.path + (f"?{shown.query}" if shown.query else "")
+        return here if on_the_console(here) else PATH
+    return _back(request)
+
+
 async def login_needed(request: Request, exc: Exception) -> Response:
-    response = go(request, "/console/login")
+    going = _going_to(request)
+    query = {"next": going} if going != PATH else {}
+    if isinstance(exc, LoginNeeded) and exc.idle:
+        query["ended"] = "idle"
+    response = go(request, "/console/login" + (f"?{urlencode(query)}" if query else ""))
     response.delete_cookie(SESSION_COOKIE, path=PATH, secure=secure_cookies(request), httponly=True, samesite="strict")
     return response
 

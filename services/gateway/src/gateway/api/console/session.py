@@ -6,7 +6,9 @@ scripts cannot read (HttpOnly), sent only to /console, only from the console's o
 (SameSite=Strict) and only over https when the console is served over https or its public address
 is https (`secure_cookies`). A page whose access token has expired (or is about to) swaps the
 refresh token for new ones, exactly as a client of `POST /identity/v1/refresh` would, and sends
-the new cookie back.
+the new cookie back. A session left unused for the idle time is refused there like any API
+client's (`gateway.domain.sessions`); the login page then says why, and goes on to the page that
+was asked for once the person has logged in again.
 
 Forms carry a token that must equal the value of a second cookie (double submit): with
 SameSite=Strict, a cross-site form post already arrives without cookies, and the token refuses one
@@ -19,17 +21,15 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Annotated
 from urllib.parse import parse_qsl
 
 import jwt
 from fastapi import Depends, Request
 
-from gateway.config import Settings
-from gateway.domain.sessions import RETRY_GRACE, RefreshFailed
+from gateway.domain.sessions import RETRY_GRACE, RefreshFailed, SessionIdle
 from gateway.service_layer import console_people, staff_sessions
-from gateway.service_layer.staff_sessions import SessionLifetimes, SessionTokens
+from gateway.service_layer.staff_sessions import SessionTokens, lifetimes
 from shared.auth import Principal
 from shared.authorize import Authorize
 from shared.errors import Forbidden, Invalid
@@ -51,7 +51,12 @@ SUCCESSOR_GRACE_S = RETRY_GRACE.total_seconds()
 
 
 class LoginNeeded(Exception):
-    """No session, or one that ended: the browser is sent to the login page."""
+    """No session, or one that ended: the browser is sent to the login page, which says so when
+    the session ended for being left unused (`idle`)."""
+
+    def __init__(self, *, idle: bool = False) -> None:
+        super().__init__("log in to the console")
+        self.idle = idle
 
 
 class FormExpired(Forbidden):
@@ -77,20 +82,15 @@ class ConsoleUser:
         return {"Authorization": f"Bearer {self.access_token}"}
 
 
-def lifetimes(settings: Settings) -> SessionLifetimes:
-    return SessionLifetimes(
-        access=timedelta(seconds=settings.staff_access_token_ttl_s),
-        session=timedelta(seconds=settings.staff_session_ttl_s),
-    )
-
-
 def cookie_value(tokens: SessionTokens) -> str:
     return f"{tokens.access_token}|{tokens.refresh_token}"
 
 
 def remember_session(request: Request, tokens: SessionTokens) -> None:
-    """The new tokens go back to the browser with the page being rendered (`render.page`)."""
-    request.state.console_session = (cookie_value(tokens), tokens.refresh_expires_in)
+    """The new tokens go back to the browser with the page being rendered (`render.page`). The
+    cookie lasts as long as the session could, not only the refresh token's idle time: a browser
+    that comes back after the idle time still sends it, and is told why it must log in again."""
+    request.state.console_session = (cookie_value(tokens), tokens.session_expires_in)
 
 
 class Successors:
@@ -117,6 +117,8 @@ class Successors:
                 tokens = await staff_sessions.refresh(
                     request.app.state.commands, issuer, lifetimes(request.app.state.settings), refresh_token,
                 )
+            except SessionIdle:
+                raise LoginNeeded(idle=True) from None
             except RefreshFailed:
                 raise LoginNeeded() from None
             finally:

@@ -15,7 +15,6 @@ from gateway.api.console.session import (
     Console,
     ConsoleUser,
     Form,
-    lifetimes,
     one,
     remember_session,
     secure_cookies,
@@ -36,24 +35,33 @@ YEAR_S = 365 * 24 * 3600
 
 @router.get("/login", dependencies=[Depends(public)])
 async def login_form(request: Request) -> HTMLResponse:
-    return page(request, "login.html")
+    """The login form; `next`, the console page to go on to once logged in (where a session that
+    ended was going), and `ended=idle` when it ended for being left unused, which the page says."""
+    going = request.query_params.get("next", PATH)
+    idle = None
+    if request.query_params.get("ended") == "idle":
+        # From the setting, never from the address: a link cannot make the page say anything else.
+        idle = max(1, round(request.app.state.settings.staff_idle_timeout_s / 60))
+    return page(request, "login.html", next=going if on_the_console(going) else PATH, idle_minutes=idle)
 
 
 @router.post("/login", dependencies=[Depends(public)])
 async def login(request: Request, form: Form, uow: UowDep) -> Response:
     """The staff login itself (`staff_sessions.login`, throttles and second factor included); its
-    tokens go into the session cookie instead of a JSON answer."""
+    tokens go into the session cookie instead of a JSON answer, and the browser goes on to the
+    page the form names in `next` (a console page only)."""
     issuer = request.app.state.token_issuer
     if issuer is None:
         raise NoSigningKey()
     code = one(form, "totp_code").strip()
     issued = await staff_sessions.login(
-        uow, issuer, request.app.state.login_guard, lifetimes(request.app.state.settings), login=one(form, "login"),
-        password=one(form, "password"), totp_code=code or None,
+        uow, issuer, request.app.state.login_guard, staff_sessions.lifetimes(request.app.state.settings),
+        login=one(form, "login"), password=one(form, "password"), totp_code=code or None,
         address=request.client.host if request.client else "unknown",
     )
     start_session(request, issued)
-    return go(request, PATH)
+    going = one(form, "next", PATH)
+    return go(request, going if on_the_console(going) else PATH)
 
 
 @router.post("/logout")
@@ -101,7 +109,7 @@ async def change_password(
         raise Invalid("repeat_password", "is not the same as the new password")
     code = one(form, "totp_code").strip()
     issued = await staff_sessions.change_password(
-        uow, issuer, request.app.state.login_guard, lifetimes(request.app.state.settings), login=login,
+        uow, issuer, request.app.state.login_guard, staff_sessions.lifetimes(request.app.state.settings), login=login,
         password=one(form, "password"), new_password=new_password, totp_code=code or None,
         address=request.client.host if request.client else "unknown",
     )

@@ -1,12 +1,9 @@
 """Staff log in with their password, swap refresh tokens, and log out. Public routes: the password
 or the refresh token is the proof."""
 
-from datetime import timedelta
-
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from gateway.api.staff_schemas import LoginIn, PasswordChangeIn, RefreshIn, SessionOut
-from gateway.config import Settings
 from gateway.domain.identity import NoSigningKey
 from gateway.service_layer import staff_sessions
 from gateway.service_layer.staff_sessions import SessionLifetimes, SessionTokens
@@ -25,11 +22,7 @@ def _issuer(request: Request) -> TokenIssuer:
 
 
 def _lifetimes(request: Request) -> SessionLifetimes:
-    settings: Settings = request.app.state.settings
-    return SessionLifetimes(
-        access=timedelta(seconds=settings.staff_access_token_ttl_s),
-        session=timedelta(seconds=settings.staff_session_ttl_s),
-    )
+    return staff_sessions.lifetimes(request.app.state.settings)
 
 
 def _answer(response: Response, issued: SessionTokens) -> SessionOut:
@@ -75,7 +68,9 @@ async def change_password(body: PasswordChangeIn, request: Request, response: Re
 @router.post("/refresh")
 async def refresh(body: RefreshIn, request: Request, response: Response, commands: CommandsDep) -> SessionOut:
     """The next refresh token of the session and a fresh access token; the one sent is used up. A
-    used-up token sent again ends the whole session (someone else holds a copy): 401 for both."""
+    used-up token sent again ends the whole session (someone else holds a copy), and so does a token
+    not used within `CRM_STAFF_IDLE_TIMEOUT_S` of being issued (the session was left alone): 401
+    for each, the same answer."""
     issued = await staff_sessions.refresh(commands, _issuer(request), _lifetimes(request), body.refresh_token)
     return _answer(response, issued)
 

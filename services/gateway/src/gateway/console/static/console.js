@@ -10,3 +10,25 @@ document.addEventListener("click", (event) => {
     window.history.back();
   }
 });
+
+// A page left untouched for the session's idle time (data-idle-timeout-s, set on the pages of a
+// logged-in person) goes to the login page, which says why: what was on the screen of a tablet
+// left on the desk does not stay there. The gateway ends the session itself after the same time
+// without a request; this only takes the page off the screen, and stops anything a page would
+// poll with it. Only the person's own input counts here, never a request a page made by itself.
+// Checked every few seconds against the time of the last input, so a tablet waking from sleep
+// leaves the page at once.
+(() => {
+  const idleS = Number(document.body?.dataset.idleTimeoutS);
+  if (!(idleS > 0)) return;
+  let touched = Date.now();
+  for (const kind of ["pointerdown", "keydown", "wheel"]) {
+    document.addEventListener(kind, () => { touched = Date.now(); }, { passive: true, capture: true });
+  }
+  const check = window.setInterval(() => {
+    if (Date.now() - touched < idleS * 1000) return;
+    window.clearInterval(check);
+    const going = new URLSearchParams({ next: location.pathname + location.search, ended: "idle" });
+    location.replace(`/console/login?${going}`);
+  }, 5000);
+})();
