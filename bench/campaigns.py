@@ -29,6 +29,7 @@ import random
 import sys
 import tempfile
 import time
+import uuid
 import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -153,7 +154,8 @@ async def seed(bench: Bench, customers: int, rng: random.Random) -> None:
 
 async def create_campaign(client: httpx.AsyncClient, marketing: dict[str, str], control: Decimal) -> tuple[str, str]:
     async def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
-        r = await client.post(path, json=body, headers=marketing)
+        # Each create under a key of its own, as every create must carry one (a segment ignores it)
+        r = await client.post(path, json=body, headers={**marketing, "Idempotency-Key": uuid.uuid4().hex})
         if r.status_code != 201:
             raise RuntimeError(f"POST {path}: HTTP {r.status_code} {r.text[:300]}")
         return dict(r.json())

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.auth import Role
-from tests.support.factories import line, member_body, refund_body, sale_body
+from tests.support.factories import keyed, line, member_body, refund_body, sale_body
 from tests.support.platform import Platform, TestEnv, platform
 from tests.support.polling import eventually
 
@@ -44,11 +44,11 @@ async def test_a_coupon_campaign_reaches_the_till_and_its_results(env: TestEnv, 
         r = await p.gateway.post("/api/campaigns/v1/segments", json={"name": COMMUNITY, "rule": rule}, headers=mkt)
         assert r.status_code == 201, r.text
         segment_id = r.json()["id"]
-        r = await p.gateway.post("/api/campaigns/v1/coupon-templates", headers=mkt, json={
+        r = await p.gateway.post("/api/campaigns/v1/coupon-templates", headers=keyed(mkt), json={
             "name": "满100减20", "kind": "threshold", "threshold": "100", "amount": "20", "validity": {"days": 30},
             "returns_on_refund": True})
         assert r.status_code == 201, r.text
-        r = await p.gateway.post("/api/campaigns/v1/campaigns", headers=mkt, json={
+        r = await p.gateway.post("/api/campaigns/v1/campaigns", headers=keyed(mkt), json={
             "name": "湖畔居回馈", "kind": "one_off", "segment_id": segment_id, "coupon_template_id": r.json()["id"],
             "message": {"template": "coupon_offer"}, "control_share": "0.1"})
         assert r.status_code == 201, r.text

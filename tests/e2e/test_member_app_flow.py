@@ -55,7 +55,7 @@ async def test_a_customer_uses_the_app_for_card_coupons_a_gift_and_a_complaint(e
 
         # A coupon issued by marketing shows in the app's wallet.
         marketing = env.auth(Role.MARKETING)
-        r = await p.campaigns.post("/v1/coupon-templates", json=template_body(), headers=marketing)
+        r = await p.campaigns.post("/v1/coupon-templates", json=template_body(), headers=keyed(marketing))
         assert r.status_code == 201, r.text
         template_id = r.json()["id"]
 

@@ -23,6 +23,7 @@ from shared.events.registry import (
 )
 from shared.outbox import OutboxRecord
 from tests.support.audience import T0 as START
+from tests.support.factories import keyed
 from tests.support.platform import TestEnv
 
 
@@ -84,7 +85,7 @@ class CampaignsDriver:
     # --- marketing
 
     async def template(self, **overrides: Any) -> str:
-        r = await self.client.post("/v1/coupon-templates", json=template_body(**overrides), headers=self.marketing())
+        r = await self.client.post("/v1/coupon-templates", json=template_body(**overrides), headers=keyed(self.marketing()))
         assert r.status_code == 201, r.text
         return r.json()["id"]
 
@@ -114,7 +115,7 @@ class CampaignsDriver:
 
     async def launched(self, **spec: Any) -> dict[str, Any]:
         """A campaign created and launched by marketing; its state after the launch."""
-        r = await self.client.post("/v1/campaigns", json=spec, headers=self.marketing())
+        r = await self.client.post("/v1/campaigns", json=spec, headers=keyed(self.marketing()))
         assert r.status_code == 201, r.text
         r = await self.client.post(f"/v1/campaigns/{r.json()['id']}/launch", headers=self.marketing())
         assert r.status_code == 200, r.text

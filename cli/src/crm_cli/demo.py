@@ -455,11 +455,11 @@ async def _campaign(
     segment_id = r.json()["id"] if r.status_code == 201 else None
     if segment_id is None:
         return f"campaign: segment refused ({r.status_code})"
-    r = await client.post("/api/campaigns/v1/coupon-templates", headers=mkt, json={
+    r = await client.post("/api/campaigns/v1/coupon-templates", headers={**mkt, "Idempotency-Key": f"demo-template-{segment_id}"}, json={
         "name": "满100减20", "kind": "threshold", "threshold": "100", "amount": "20", "validity": {"days": 30},
         "returns_on_refund": True})
     r.raise_for_status()
-    r = await client.post("/api/campaigns/v1/campaigns", headers=mkt, json={
+    r = await client.post("/api/campaigns/v1/campaigns", headers={**mkt, "Idempotency-Key": f"demo-campaign-{segment_id}"}, json={
         "name": CAMPAIGN, "kind": "one_off", "segment_id": segment_id, "coupon_template_id": r.json()["id"],
         "message": {"template": "coupon_offer", "params": {"offer": "满100减20"}}, "control_share": "0.1"})
     r.raise_for_status()
@@ -524,7 +524,7 @@ async def _offer_lists(client: httpx.AsyncClient, issuer: TokenIssuer) -> str:
         return "offer lists: loaded before"
     now = datetime.now(UTC)
     for priority, (title, item) in enumerate(PROMOTIONS):
-        r = await client.post("/api/campaigns/v1/promotions", headers=mkt, json={
+        r = await client.post("/api/campaigns/v1/promotions", headers={**mkt, "Idempotency-Key": f"demo-promotion-{now:%Y%m%d%H%M%S}-{priority}"}, json={
             "title": title, **item, "priority": priority, "valid_from": (now - timedelta(hours=1)).isoformat(),
             "valid_until": (now + timedelta(days=14)).isoformat()})
         r.raise_for_status()

@@ -9,6 +9,7 @@ from sqlmodel import func, select
 from campaigns.adapters.tables import CouponRow
 from campaigns.service_layer.coupons.issuing import issue
 from shared.auth import Role
+from tests.support.factories import keyed
 
 pytestmark = pytest.mark.integration
 
@@ -17,7 +18,7 @@ async def test_marketing_and_admins_write_templates_staff_read_them_others_may_n
     template_id = await cmp.template()
     for role in (Role.POS, Role.MEMBER, Role.SERVICE_DESK):
         claims = {"store_id": "S001"} if role is Role.POS else {"member_id": "m-1"} if role is Role.MEMBER else {}
-        r = await cmp.client.post("/v1/coupon-templates", json={}, headers=env.auth(role, **claims))
+        r = await cmp.client.post("/v1/coupon-templates", json={}, headers=keyed(env.auth(role, **claims)))
         assert r.status_code == 403, (role, r.text)
     r = await cmp.client.get(f"/v1/coupon-templates/{template_id}", headers=env.auth(Role.SERVICE_DESK))
     assert r.status_code == 200 and r.json()["spec"]["threshold"] == "100.00"
@@ -37,7 +38,7 @@ async def test_a_bad_template_is_422_naming_the_field(cmp) -> None:
     ]
     for overrides, expected in cases:
         body = {"name": "x", "kind": "threshold", "amount": "20", "threshold": "100", "validity": {"days": 7}, **overrides}
-        r = await cmp.client.post("/v1/coupon-templates", json=body, headers=cmp.marketing())
+        r = await cmp.client.post("/v1/coupon-templates", json=body, headers=keyed(cmp.marketing()))
         assert r.status_code == 422 and expected in r.text, (overrides, r.text)
 
 
@@ -45,7 +46,7 @@ async def test_a_generic_code_belongs_to_one_template(cmp) -> None:
     await cmp.template(generic_code="WINTER20")
     body = {"name": "x", "kind": "amount_off", "amount": "5", "generic_code": "WINTER20",
             "validity": {"valid_from": "2026-12-01T00:00:00Z", "valid_until": "2027-01-01T00:00:00Z"}}
-    r = await cmp.client.post("/v1/coupon-templates", json=body, headers=cmp.marketing())
+    r = await cmp.client.post("/v1/coupon-templates", json=body, headers=keyed(cmp.marketing()))
     assert r.status_code == 409 and "generic_code" in r.text
     generic_id = (await cmp.client.get("/v1/coupon-templates", headers=cmp.marketing())).json()[0]["id"]
     r = await cmp.client.post(f"/v1/coupon-templates/{generic_id}/issue", json={"member_ids": ["m-1"]}, headers=cmp.marketing())

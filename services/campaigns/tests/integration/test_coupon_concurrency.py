@@ -10,6 +10,7 @@ from sqlalchemy import text
 from campaigns.service_layer.coupons.counters import counter
 from campaigns.service_layer.coupons.redemption import on_purchase_made, on_purchase_refunded
 from tests.support.campaigns import template_body
+from tests.support.factories import keyed
 
 pytestmark = pytest.mark.integration
 TILLS = 32
@@ -124,7 +125,7 @@ async def test_one_generic_code_given_to_two_templates_at_once_goes_to_one(cmp) 
     # other is told which field, as it would be a moment later.
     answers = await asyncio.gather(*(
         cmp.client.post("/v1/coupon-templates", json=template_body(name=f"冬季{n}", generic_code="WINTER20"),
-                        headers=cmp.marketing()) for n in range(6)))
+                        headers=keyed(cmp.marketing())) for n in range(6)))
     assert sorted(r.status_code for r in answers) == [201] + [409] * 5, [r.text for r in answers]
     assert all("generic_code: WINTER20" in r.json()["detail"] for r in answers if r.status_code == 409)
 

@@ -24,6 +24,7 @@ from shared.events.registry import (
     NOTIFICATION_REQUESTED,
 )
 from tests.support.audience import T0, consent, erased, registered
+from tests.support.factories import keyed
 
 pytestmark = pytest.mark.integration
 
@@ -80,7 +81,7 @@ async def segment(cmp, rule: dict[str, Any]) -> str:
 
 
 async def campaign(cmp, **body: Any) -> dict[str, Any]:
-    r = await cmp.client.post("/v1/campaigns", json={"name": "Coupon offer", **body}, headers=cmp.marketing())
+    r = await cmp.client.post("/v1/campaigns", json={"name": "Coupon offer", **body}, headers=keyed(cmp.marketing()))
     assert r.status_code == 201, r.text
     return r.json()
 

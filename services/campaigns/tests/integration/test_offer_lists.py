@@ -20,6 +20,7 @@ from shared.events.envelope import Envelope, new_event
 from shared.events.registry import PURCHASE_ATTRIBUTED
 from tests.support.audience import T0, consent, personalisation, registered
 from tests.support.campaigns import CampaignsDriver, Clock
+from tests.support.factories import keyed
 from tests.support.platform import TestEnv, service
 
 from ..conftest import campaigns_settings
@@ -59,7 +60,7 @@ async def member(cmp, member_id: str, *, sms: bool = True, personalised: bool | 
 
 
 async def promote(cmp, **body: Any) -> dict[str, Any]:
-    r = await cmp.client.post("/v1/promotions", json={**WINDOW, **body}, headers=cmp.marketing())
+    r = await cmp.client.post("/v1/promotions", json={**WINDOW, **body}, headers=keyed(cmp.marketing()))
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -91,7 +92,7 @@ async def test_promotions_are_refused_with_the_field_and_the_reason(cmp) -> None
         ({"title": "x", "sku": MILK, "percent_off": "5"}, "max_discount"),
         ({"title": "x", "sku": MILK, "price": "9.90", "regular_price": "8.00"}, "regular_price"),
     ]:
-        r = await cmp.client.post("/v1/promotions", json={**WINDOW, **body}, headers=cmp.marketing())
+        r = await cmp.client.post("/v1/promotions", json={**WINDOW, **body}, headers=keyed(cmp.marketing()))
         assert r.status_code == 422 and field in r.text, (body, r.text)
     r = await cmp.client.post("/v1/promotions", json={**WINDOW, "title": "x", "sku": MILK, "amount_off": "1"},
                               headers=cmp.env.auth(Role.SERVICE_DESK, store_id="S001"))
@@ -101,7 +102,7 @@ async def test_promotions_are_refused_with_the_field_and_the_reason(cmp) -> None
 async def test_a_promotion_whose_end_has_passed_is_refused_naming_valid_until(cmp) -> None:
     """No round could offer it: accepted, it would sit on the list as if members were offered it."""
     past = {"valid_from": (T0 - timedelta(days=30)).isoformat(), "valid_until": (T0 - timedelta(days=1)).isoformat()}
-    r = await cmp.client.post("/v1/promotions", json={"title": "x", "sku": MILK, "amount_off": "1", **past}, headers=cmp.marketing())
+    r = await cmp.client.post("/v1/promotions", json={"title": "x", "sku": MILK, "amount_off": "1", **past}, headers=keyed(cmp.marketing()))
     assert r.status_code == 422 and r.json()["detail"].startswith("valid_until: "), r.text
     assert (await cmp.client.get("/v1/promotions", headers=cmp.marketing())).json() == []
     await promote(cmp, title="x", sku=MILK, amount_off="1")  # one still in force is taken

@@ -6,6 +6,8 @@ import io
 import pytest
 from openpyxl import load_workbook
 
+from tests.support.factories import keyed
+
 pytestmark = pytest.mark.integration
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -19,7 +21,7 @@ async def test_the_results_download_as_a_workbook(cmp) -> None:
     assert made.status_code == 201, made.text
     made = await cmp.client.post("/v1/campaigns", json={"name": "Win them back", "kind": "one_off",
                                                          "segment_id": made.json()["id"], "message": TIP},
-                                 headers=cmp.marketing())
+                                 headers=keyed(cmp.marketing()))
     assert made.status_code == 201, made.text
     campaign_id = made.json()["id"]
     r = await cmp.client.get(f"/v1/campaigns/{campaign_id}/results.xlsx", headers=cmp.marketing())

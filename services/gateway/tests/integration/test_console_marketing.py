@@ -15,7 +15,7 @@ from gateway.config import Settings as GatewaySettings
 from gateway.main import create_app as gateway_app
 from tests.support.audience import attributes, consent, registered, sale
 from tests.support.campaigns import CampaignsDriver, Clock
-from tests.support.console import logged_in
+from tests.support.console import csrf_of, logged_in
 from tests.support.platform import TestEnv, service
 
 pytestmark = pytest.mark.integration
@@ -113,3 +113,63 @@ async def test_a_campaign_that_held_nobody_out_is_not_compared_with_a_control_gr
     assert "4 / 0" in page.text
     assert '<p class="notice" id="no-control">本活动没有预留对照组，无从比较。</p>' in page.text
     assert "人均消费" not in page.text and "对照组</text>" not in page.text
+
+
+def form_key(html: str, form_id: str) -> str:
+    found = re.search(rf'<form id="{form_id}".*?name="idempotency_key" value="([0-9a-f]{{32}})"', html, re.S)
+    assert found, f"the form {form_id} has no key of its own"
+    return found.group(1)
+
+
+async def test_a_campaign_form_sent_twice_makes_one_campaign_and_both_answers_show_it(stack, env) -> None:
+    gw, cmp = stack
+    r = await cmp.client.post("/v1/segments", json={"name": "C1 key customers", "rule": AUDIENCE}, headers=cmp.marketing())
+    assert r.status_code == 201, r.text
+    segment_id, template_id = r.json()["id"], await cmp.template(name="满100减20")
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    page = await gw.get("/console/campaigns")
+    assert page.status_code == 200, page.text
+    assert f'<option value="{segment_id}">C1 key customers</option>' in page.text
+    assert f'<option value="{template_id}">满100减20</option>' in page.text
+    form = {"csrf": csrf_of(page.text), "idempotency_key": form_key(page.text, "new-campaign"), "name": "Win them back",
+            "kind": "one_off", "segment_id": segment_id, "trigger": "win_back", "coupon_template_id": template_id,
+            "message_template": "coupon_offer", "tip": "", "control_share": "0.25", "channel": "sms"}
+    # A double click: the browser sends the form twice before the first answer comes.
+    answers = [await gw.post("/console/campaigns", data=form) for _ in range(2)]
+    assert [r.status_code for r in answers] == [303, 303], [r.text for r in answers]
+    assert answers[0].headers["location"] == answers[1].headers["location"]
+    made = (await cmp.client.get("/v1/campaigns", headers=cmp.marketing())).json()
+    assert [(c["name"], c["kind"], c["segment_id"], c["trigger"], c["coupon_template_id"], c["control_share"], c["state"])
+            for c in made] == [("Win them back", "one_off", segment_id, None, template_id, "0.250", "draft")]
+    assert answers[0].headers["location"] == f"/console/campaigns/{made[0]['id']}"
+    shown = await gw.get(answers[0].headers["location"])
+    assert shown.status_code == 200 and "Win them back" in shown.text, shown.text
+    listed = await gw.get("/console/campaigns")
+    assert listed.text.count(f'data-campaign="{made[0]["id"]}"') == 1
+    # The next form is another campaign, under a key of its own.
+    assert form["idempotency_key"] not in listed.text
+
+
+async def test_a_coupon_template_form_sent_twice_makes_one_template(stack, env) -> None:
+    gw, cmp = stack
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    page = await gw.get("/console/campaigns")
+    form = {"csrf": csrf_of(page.text), "idempotency_key": form_key(page.text, "new-template"), "name": "满200减50",
+            "kind": "threshold", "amount": "50", "threshold": "200", "percent": "", "max_discount": "", "days": "30"}
+    answers = [await gw.post("/console/coupon-templates", data=form) for _ in range(2)]
+    assert [r.status_code for r in answers] == [303, 303], [r.text for r in answers]
+    made = (await cmp.client.get("/v1/coupon-templates", headers=cmp.marketing())).json()
+    assert [(t["name"], t["kind"], t["spec"]["amount"], t["spec"]["threshold"], t["spec"]["validity"]["days"]) for t in made] == [
+        ("满200减50", "threshold", "50.00", "200.00", 30)]
+    assert answers[0].headers["location"] == answers[1].headers["location"] == f"/console/campaigns?template={made[0]['id']}#coupon-templates"
+    shown = await gw.get(answers[0].headers["location"])
+    assert shown.status_code == 200 and "优惠券模板已保存。" in shown.text
+    row = re.search(rf'<tr data-template="{made[0]["id"]}" class="made">(.*?)</tr>', shown.text, re.S)
+    assert row and "<td>满200减50</td><td>满减</td>" in row.group(1), shown.text
+    # The same form sent again changed (the back button, another amount) is not taken for the first.
+    r = await gw.post("/console/coupon-templates", data={**form, "csrf": csrf_of(shown.text), "amount": "40"})
+    assert r.status_code == 409 and "此表单已用于另一项操作" in r.text, r.text
+    assert len((await cmp.client.get("/v1/coupon-templates", headers=cmp.marketing())).json()) == 1
+    # A key the page did not make is refused by the console before campaigns is asked.
+    r = await gw.post("/console/coupon-templates", data={**form, "csrf": csrf_of(shown.text), "idempotency_key": "bad"})
+    assert r.status_code == 422 and "表单已损坏或已过期" in r.text

@@ -480,4 +480,29 @@ OFFER_TABLES = frozenset({"customer_item", "promotion", "offer_round", "offer"})
 
 # --- end of offers
 
-TABLES: frozenset[str] = AUDIENCE_TABLES | COUPON_TABLES | CAMPAIGN_TABLES | MESSAGE_TABLES | OFFER_TABLES
+# --- creates: the Idempotency-Key of each campaign, coupon template and promotion marketing made
+
+
+class CreateRequestRow(SQLModel, table=True):
+    """One create request under its Idempotency-Key (service_layer/create_once.py): a retry finds
+    what the first made here instead of making it again. Keys are per caller, as complaints'
+    are: another person's request under the same key is a request of its own."""
+
+    __tablename__ = "create_request"
+
+    created_by: str = Field(primary_key=True, max_length=64)
+    idempotency_key: str = Field(primary_key=True, max_length=200)
+    kind: str = Field(max_length=32)  # campaign, coupon_template, promotion
+    # SHA-256 of the body as the route parsed it, to tell a retry from another request under the key
+    request_hash: str = Field(max_length=64)
+    # The id of what the request made, chosen before it is made: the key is taken first, so that a
+    # concurrent retry waits on it rather than on what the request goes on to write
+    resource_id: str = Field(max_length=36)
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+CREATE_TABLES = frozenset({"create_request"})
+
+# --- end of creates
+
+TABLES: frozenset[str] = AUDIENCE_TABLES | COUPON_TABLES | CAMPAIGN_TABLES | MESSAGE_TABLES | OFFER_TABLES | CREATE_TABLES

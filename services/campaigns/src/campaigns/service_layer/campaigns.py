@@ -74,7 +74,8 @@ async def _referenced(field: str, found: Awaitable[T]) -> T:
         raise Invalid(field, str(exc)) from None
 
 
-async def create(uow: UnitOfWork, spec: CampaignIn, by: str) -> CampaignRow:
+async def create(uow: UnitOfWork, spec: CampaignIn, by: str, *, campaign_id: str | None = None) -> CampaignRow:
+    """`campaign_id`: the id chosen for it beforehand (a create under an Idempotency-Key), else a new one."""
     now = uow.now()
     if spec.ends_at is not None and over(now, spec.ends_at):
         raise Invalid("ends_at", f"{spec.ends_at.isoformat()} is in the past: a campaign ending then would reach nobody")
@@ -94,7 +95,7 @@ async def create(uow: UnitOfWork, spec: CampaignIn, by: str) -> CampaignRow:
     if template is not None and spec.budget is not None:
         budget_template_id = (await create_template(uow, budgeted(spec_of(template), spec.budget), by, now)).id
     row = CampaignRow(
-        id=str(uuid.uuid4()), name=spec.name, description=spec.description, kind=spec.kind,
+        id=campaign_id or str(uuid.uuid4()), name=spec.name, description=spec.description, kind=spec.kind,
         trigger=spec.trigger.value if spec.trigger else None, segment_id=spec.segment_id,
         coupon_template_id=spec.coupon_template_id, message=spec.message.model_dump() if spec.message else None,
         control_share=spec.control_share, marketing=spec.marketing, channel=spec.channel, personalised=spec.personalised,

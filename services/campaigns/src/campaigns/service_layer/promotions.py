@@ -12,14 +12,15 @@ from shared.errors import Invalid, NotFound
 from shared.unit_of_work import UnitOfWork
 
 
-async def create(uow: UnitOfWork, spec: PromotionIn, by: str) -> PromotionRow:
+async def create(uow: UnitOfWork, spec: PromotionIn, by: str, *, promotion_id: str | None = None) -> PromotionRow:
+    """`promotion_id`: the id chosen for it beforehand (a create under an Idempotency-Key), else a new one."""
     now = uow.now()
     if spec.valid_until <= now:
         # No round would ever offer it (a round takes what is in force when it is built): listed, it
         # would look to marketing as if it were on the members' lists. Coupon templates refuse
         # their passed dates alike (`templates.ensure_usable`).
         raise Invalid("valid_until", f"{spec.valid_until:%Y-%m-%dT%H:%M%z} has passed: no offer list could ever carry this promotion")
-    row = PromotionRow(id=str(uuid.uuid4()), item=spec.item, spec=spec.model_dump(mode="json"),
+    row = PromotionRow(id=promotion_id or str(uuid.uuid4()), item=spec.item, spec=spec.model_dump(mode="json"),
                        valid_from=spec.valid_from, valid_until=spec.valid_until, created_by=by, created_at=now)
     uow.session.add(row)
     return row

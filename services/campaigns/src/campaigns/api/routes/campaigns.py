@@ -9,8 +9,10 @@ from fastapi.responses import Response
 from campaigns.api.campaign_schemas import CampaignPublic, LaunchPreviewPublic, ResultsPublic
 from campaigns.domain.campaigns import CampaignIn, State
 from campaigns.service_layer import campaigns
+from campaigns.service_layer.create_once import CreateRequest, create_once
 from shared.authorize import Allowed
-from shared.deps import UowDep
+from shared.deps import CommandsDep, UowDep
+from shared.idempotency import IdempotencyKey
 from shared.integers import Int64
 from shared.policy import Grant
 from shared.reports import XLSX_MEDIA_TYPE, Column, ReportFormat, render
@@ -25,9 +27,19 @@ def _cell(value: object) -> object:
     return "" if value is None else value
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a campaign (a draft until launched)")
-async def create(body: CampaignIn, uow: UowDep, grant: Annotated[Grant, Allowed("campaigns.campaign.write")]) -> CampaignPublic:
-    return CampaignPublic.model_validate(await campaigns.create(uow, body, grant.principal.subject))
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a campaign (a draft until launched)",
+             responses={409: {"description": "The Idempotency-Key was already used for another request"}})
+async def create(body: CampaignIn, commands: CommandsDep, grant: Annotated[Grant, Allowed("campaigns.campaign.write")],
+                 idempotency_key: IdempotencyKey, response: Response) -> CampaignPublic:
+    """Every create carries an `Idempotency-Key` (422 without one): the same key with the same body
+    answers the campaign the first request made (200, the same id) instead of making another; the
+    key with another body is 409."""
+    request = CreateRequest("campaign", grant.principal.subject, idempotency_key, body)
+    made = await create_once(commands, request, lambda uow, new_id: campaigns.create(uow, body, request.created_by, campaign_id=new_id),
+                             campaigns.get)
+    if made.retry:
+        response.status_code = status.HTTP_200_OK
+    return CampaignPublic.model_validate(made.row)
 
 
 @router.get("", summary="Campaigns, newest first")

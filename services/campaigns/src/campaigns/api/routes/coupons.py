@@ -4,7 +4,7 @@ release (role pos, bound to its store; the gateway forwards /pos/v1/coupons/... 
 from datetime import datetime, timedelta
 from typing import Annotated, cast
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from campaigns.adapters.tables import CouponTemplateRow
 from campaigns.api.coupon_schemas import (
@@ -23,9 +23,11 @@ from campaigns.config import Settings
 from campaigns.domain.coupons import ZERO, State, Verdict, shown_state
 from campaigns.service_layer.coupons import issuing, templates, till
 from campaigns.service_layer.coupons import wallet as wallets
+from campaigns.service_layer.create_once import CreateRequest, create_once
 from shared.authorize import Allowed
 from shared.deps import CommandsDep, NowDep, ReadUowDep, UowDep
 from shared.errors import Invalid
+from shared.idempotency import IdempotencyKey
 from shared.integers import Int64
 from shared.policy import Grant
 from shared.unit_of_work import UnitOfWork
@@ -47,10 +49,22 @@ def _template(row: CouponTemplateRow) -> TemplatePublic:
                           created_at=row.created_at)
 
 
-@router.post("/v1/coupon-templates", status_code=status.HTTP_201_CREATED, summary="Create a coupon template")
-async def create_template(body: TemplateIn, uow: UowDep, now: NowDep,
-                          grant: Annotated[Grant, Allowed("campaigns.coupon_template.write")]) -> TemplatePublic:
-    return _template(await templates.create_template(uow, body, grant.principal.subject, now))
+@router.post("/v1/coupon-templates", status_code=status.HTTP_201_CREATED, summary="Create a coupon template",
+             responses={409: {"description": "The generic code is another template's, or the Idempotency-Key was already used for another request"}})
+async def create_template(body: TemplateIn, commands: CommandsDep, now: NowDep,
+                          grant: Annotated[Grant, Allowed("campaigns.coupon_template.write")],
+                          idempotency_key: IdempotencyKey, response: Response) -> TemplatePublic:
+    """Every create carries an `Idempotency-Key` (422 without one): the same key with the same body
+    answers the template the first request made (200, the same id) instead of making another; the
+    key with another body is 409."""
+    request = CreateRequest("coupon_template", grant.principal.subject, idempotency_key, body)
+    made = await create_once(
+        commands, request,
+        lambda uow, new_id: templates.create_template(uow, body, request.created_by, now, template_id=new_id),
+        lambda uow, found: templates.get_template(uow.session, found))
+    if made.retry:
+        response.status_code = status.HTTP_200_OK
+    return _template(made.row)
 
 
 @router.get("/v1/coupon-templates", summary="Coupon templates, newest first")

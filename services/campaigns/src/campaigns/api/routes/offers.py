@@ -10,8 +10,10 @@ from campaigns.api.offer_schemas import OfferListPublic, OfferPublic, OfferRound
 from campaigns.config import Settings
 from campaigns.domain.promotions import PromotionIn
 from campaigns.service_layer import offer_lists, promotions
+from campaigns.service_layer.create_once import CreateRequest, create_once
 from shared.authorize import Allowed
 from shared.deps import CommandsDep, NowDep, SettingsDep, UowDep
+from shared.idempotency import IdempotencyKey
 from shared.integers import Int64
 from shared.policy import Grant
 from shared.zones import Moment
@@ -24,10 +26,21 @@ def _promotion(row: PromotionRow) -> PromotionPublic:
                            created_at=row.created_at, withdrawn_at=row.withdrawn_at)
 
 
-@router.post("/v1/promotions", status_code=status.HTTP_201_CREATED, summary="Put an item on the promotion list")
-async def create_promotion(body: PromotionIn, uow: UowDep,
-                           grant: Annotated[Grant, Allowed("campaigns.promotion.write")]) -> PromotionPublic:
-    return _promotion(await promotions.create(uow, body, grant.principal.subject))
+@router.post("/v1/promotions", status_code=status.HTTP_201_CREATED, summary="Put an item on the promotion list",
+             responses={409: {"description": "The Idempotency-Key was already used for another request"}})
+async def create_promotion(body: PromotionIn, commands: CommandsDep,
+                           grant: Annotated[Grant, Allowed("campaigns.promotion.write")],
+                           idempotency_key: IdempotencyKey, response: Response) -> PromotionPublic:
+    """Every create carries an `Idempotency-Key` (422 without one): the same key with the same body
+    answers the promotion the first request put on the list (200, the same id) instead of listing it
+    twice; the key with another body is 409."""
+    request = CreateRequest("promotion", grant.principal.subject, idempotency_key, body)
+    made = await create_once(commands, request,
+                             lambda uow, new_id: promotions.create(uow, body, request.created_by, promotion_id=new_id),
+                             promotions.get)
+    if made.retry:
+        response.status_code = status.HTTP_200_OK
+    return _promotion(made.row)
 
 
 @router.get("/v1/promotions", summary="The promotion list, newest first; with `at`, what is in force then")

@@ -18,7 +18,9 @@ from shared.unit_of_work import UnitOfWork
 TEMPLATE = CouponTemplateRow.__table__  # type: ignore[attr-defined]
 
 
-async def create_template(uow: UnitOfWork, spec: TemplateSpec, created_by: str, now: datetime) -> CouponTemplateRow:
+async def create_template(uow: UnitOfWork, spec: TemplateSpec, created_by: str, now: datetime, *,
+                          template_id: str | None = None) -> CouponTemplateRow:
+    """`template_id`: the id chosen for it beforehand (a create under an Idempotency-Key), else a new one."""
     if spec.validity.over(now):
         raise Invalid("validity.valid_until", f"{spec.validity.valid_until:%Y-%m-%dT%H:%M%z} has passed: "
                       "a coupon of this template could never be used")
@@ -27,7 +29,7 @@ async def create_template(uow: UnitOfWork, spec: TemplateSpec, created_by: str, 
         if taken.first() is not None:
             raise Conflict(f"generic_code: {spec.generic_code} is already the code of another template")
     row = CouponTemplateRow(
-        id=str(uuid.uuid4()), name=spec.name, kind=spec.kind.value, spec=spec.model_dump_json(),
+        id=template_id or str(uuid.uuid4()), name=spec.name, kind=spec.kind.value, spec=spec.model_dump_json(),
         generic_code=spec.generic_code, created_by=created_by, created_at=now,
     )
     uow.session.add(row)

@@ -1,19 +1,26 @@
-"""Marketing pages of the console: the segments, the campaigns, and a campaign's results
-(redemption, and spend and visits per member against the held-out control group, with the uplift
-and its 95% interval, drawn as charts). Campaigns' own API decides, with the person's token."""
+"""Marketing pages of the console: the segments, the campaigns with their coupon templates and
+the forms that create both, and a campaign's results (redemption, and spend and visits per member
+against the held-out control group, with the uplift and its 95% interval, drawn as charts).
+Campaigns' own API decides, with the person's token.
 
+The create forms carry an idempotency key made when the page was shown, so a form sent twice (a
+double click, the browser sending it again) makes one campaign or template, and both answers lead
+to it."""
+
+import secrets
 from decimal import Decimal
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from gateway.adapters.clients import segment
-from gateway.api.console.render import page
-from gateway.api.console.session import Console, ConsoleUser
+from gateway.api.console.render import go, page
+from gateway.api.console.session import Console, ConsoleUser, Form, keyed, one
 from gateway.domain.page_figures import bars, interval
 from gateway.service_layer.console_people import display_names
-from gateway.service_layer.console_reads import read
+from gateway.service_layer.console_reads import call, read
 from shared.deps import UowDep
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
@@ -32,8 +39,44 @@ async def segments(request: Request, uow: UowDep, user: Annotated[ConsoleUser, C
 
 @router.get("/campaigns")
 async def campaigns(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
-    listed = await read(_campaigns(request), "campaigns", "/v1/campaigns", user.bearer(), {"limit": "200"})
-    return page(request, "staff/campaigns.html", user, campaigns=listed)
+    """The campaigns and coupon templates, and the forms to create each (one key per form)."""
+    client, headers = _campaigns(request), user.bearer()
+    listed = await read(client, "campaigns", "/v1/campaigns", headers, {"limit": "200"})
+    templates = await read(client, "campaigns", "/v1/coupon-templates", headers, {"limit": "200"})
+    segments = await read(client, "campaigns", "/v1/segments", headers)
+    return page(request, "staff/campaigns.html", user, campaigns=listed, templates=templates, segments=segments,
+                template_key=secrets.token_hex(16), campaign_key=secrets.token_hex(16),
+                made_template=request.query_params.get("template", ""))
+
+
+def _given(form: dict[str, list[str]], *names: str) -> dict[str, str]:
+    """The fields filled in: one left empty is left out, for campaigns to take its default or to
+    name it as missing."""
+    return {name: one(form, name).strip() for name in names if one(form, name).strip()}
+
+
+@router.post("/coupon-templates")
+async def create_template(request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
+    days = one(form, "days").strip()
+    body: dict[str, Any] = {
+        **_given(form, "name", "kind", "amount", "threshold", "percent", "max_discount"),
+        # A number of days as a number; anything else as typed, for campaigns to refuse naming it
+        "validity": {"days": int(days) if days.isascii() and days.isdigit() else days},
+    }
+    made = (await call(_campaigns(request), "campaigns", "POST", "/v1/coupon-templates", keyed(user, form), json=body)).json()
+    return go(request, f"/console/campaigns?template={quote(made['id'], safe='')}#coupon-templates")
+
+
+@router.post("/campaigns")
+async def create_campaign(request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
+    """A draft campaign: one-off to a saved segment, or triggered by an occasion; it gives a coupon
+    of a template, a message, or both. It is launched by campaigns' API."""
+    body: dict[str, Any] = _given(form, "name", "kind", "coupon_template_id", "control_share", "channel")
+    body.update(_given(form, "segment_id") if body.get("kind") == "one_off" else _given(form, "trigger"))
+    if template := one(form, "message_template").strip():
+        body["message"] = {"template": template, "params": _given(form, "tip") if template == "service_tip" else {}}
+    made = (await call(_campaigns(request), "campaigns", "POST", "/v1/campaigns", keyed(user, form), json=body)).json()
+    return go(request, f"/console/campaigns/{quote(made['id'], safe='')}")
 
 
 @router.get("/campaigns/{campaign_id}")
