@@ -120,3 +120,65 @@ async def test_the_points_ledger_says_why_points_moved_in_the_persons_language(g
     ledger = page.text.split('id="ledger"')[1].split("</table>")[0]
     for shown in ("<td>消费 S001/T1（每笔最多积 5000 分）</td>", "<td>退货 S001/R1（原小票 S001/T1）</td>", "<td>店庆加赠</td>"):
         assert shown in ledger, ledger
+
+
+def _members_with_contacts(profile: dict, contacts: httpx.Response) -> httpx.AsyncClient:
+    def members(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/tracking/members/m-1/records":
+            return contacts
+        return httpx.Response(200, json={"member": profile, "recent_purchases": []})
+
+    return httpx.AsyncClient(transport=httpx.MockTransport(members), base_url="http://members")
+
+
+PROFILE = {"id": "m-1", "name": "赵敏", "card_no": "8800000000001", "home_store_id": "S001", "manager_id": "am-017",
+           "tier": "vip", "birthday": "1980-12-24", "erased": False, "lifetime_spend": "5000.00", "purchase_count": 1,
+           "phone": "13900000001", "phone_masked": False, "community": "阳光花园", "address": "1幢", "created_at": "2026-01-02T03:00:00Z"}
+
+
+async def test_the_account_manager_reads_the_customers_earlier_contacts_and_what_was_planned(gateway, env) -> None:
+    await logged_in(gateway, env, "zhou.am", "account_manager", store_id="S001", account_manager_id="am-017")
+    contacts = [{"tracked_on": "2026-12-01", "manager_id": "am-017", "contact": "本人", "method": "home_visit", "rating": 5,
+                 "notes": "想要上门回收余料", "next_follow_up_on": "2026-12-08"},
+                {"tracked_on": "2026-11-02", "manager_id": "am-gone", "contact": "家属", "method": "phone", "rating": 3,
+                 "notes": "", "next_follow_up_on": None}]
+    gateway.app.state.downstream = Downstream(
+        members=_members_with_contacts(PROFILE, httpx.Response(200, json=contacts)),
+        points=_service(httpx.Response(200, json={"member_id": "m-1", "balance": 0, "entries": []})),
+        feedback=_service(httpx.Response(200, json=[])),
+        campaigns=_service(httpx.Response(200, json={"coupons": [], "messages": []})),
+    )
+    page = await gateway.get("/console/customers/m-1")
+    assert page.status_code == 200, page.text
+    table = page.text.split('id="contacts"')[1].split("</table>")[0]
+    rows = table.split("<tbody>")[1].split("</tr>")[:2]
+    assert "<td>2026-12-01</td><td>zhou.am</td>" in rows[0] and "<td>上门</td>" in rows[0], rows[0]
+    assert "想要上门回收余料" in rows[0] and "<td>2026-12-08</td>" in rows[0]
+    assert "<td>am-gone</td>" in rows[1] and "<td>电话</td>" in rows[1]
+
+    # members away for the contacts: the page says so and shows the rest.
+    gateway.app.state.downstream = Downstream(
+        members=_members_with_contacts(PROFILE, httpx.Response(503, json={"detail": "busy"})),
+        points=_service(httpx.Response(200, json={"member_id": "m-1", "balance": 0, "entries": []})),
+        feedback=_service(httpx.Response(200, json=[])),
+        campaigns=_service(httpx.Response(200, json={"coupons": [], "messages": []})),
+    )
+    page = await gateway.get("/console/customers/m-1")
+    assert page.status_code == 200, page.text
+    assert "暂不可用" in page.text.split('id="contacts"')[1].split("</table>")[0]
+    assert '<span id="balance">0</span>' in page.text
+
+
+@pytest.mark.parametrize(("manager_id", "linked"), [("am-017", True), ("am-other", False)])
+async def test_the_customers_own_account_manager_is_led_to_record_a_contact(gateway, env, manager_id, linked) -> None:
+    await logged_in(gateway, env, "zhou.am", "account_manager", store_id="S001", account_manager_id="am-017")
+    gateway.app.state.downstream = Downstream(
+        members=_members_with_contacts({**PROFILE, "manager_id": manager_id}, httpx.Response(200, json=[])),
+        points=_service(httpx.Response(200, json={"member_id": "m-1", "balance": 0, "entries": []})),
+        feedback=_service(httpx.Response(200, json=[])),
+        campaigns=_service(httpx.Response(200, json={"coupons": [], "messages": []})),
+    )
+    page = await gateway.get("/console/customers/m-1")
+    assert page.status_code == 200, page.text
+    assert ('href="/console/tracking?member_id=m-1#form">记录联系</a>' in page.text) is linked
+    assert "<td>1980-12-24</td>" in page.text.split('id="profile"')[1].split("</table>")[0]

@@ -3,6 +3,7 @@ the form sent twice (a double click, a retry) is one line of the day's report: m
 line once per key (services/members tests), the console sends every submission of a page under
 that page's key."""
 
+import json
 import re
 
 import httpx
@@ -76,3 +77,79 @@ async def test_the_daily_report_links_to_the_tracking_queue_only_for_those_who_k
     report = await gateway.get("/console/tracking/report")
     assert report.status_code == 200, report.text
     assert ('href="/console/tracking"' in report.text) is linked
+
+
+def members_answering(queue: dict, sent: list[httpx.Request], refusal: str | None = None) -> Downstream:
+    """Members with `queue` as the manager's queue, keeping each tracking record sent (refused with
+    `refusal` as members words it, when given)."""
+    def members(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/tracking/queue":
+            return httpx.Response(200, json=queue)
+        if request.method == "POST" and request.url.path == "/v1/tracking/records":
+            sent.append(request)
+            if refusal:
+                return httpx.Response(422, json={"detail": refusal})
+            return httpx.Response(201, json={"id": len(sent)})
+        return httpx.Response(404, json={"detail": "not here"})
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(members), base_url="http://members")
+    return Downstream(members=client, points=client)
+
+
+def queued(member_id: str, **fields) -> dict:
+    return {"member_id": member_id, "card_no": "8800000000001", "name": "赵敏", "phone": "13900000001", "community": "阳光花园",
+            "lifetime_spend": "5000.00", "last_purchase_at": None, "days_since_last_purchase": None, "churn_risk": "low",
+            "last_tracked_on": None, "next_follow_up_on": None, "follow_up_due": False, "birthday_in_days": None, **fields}
+
+
+async def test_the_queue_says_who_needs_a_call_today_and_leads_to_each_customer(gateway, env) -> None:
+    await logged_in(gateway, env, "zhou.am", "account_manager", store_id="S001", account_manager_id="am-017")
+    queue = {"manager_id": "am-017", "items": [
+        queued("m-due", name="钱多多", lifetime_spend="52340.50", last_tracked_on="2026-11-20", next_follow_up_on="2026-11-27",
+               follow_up_due=True, birthday_in_days=0),
+        queued("m-planned", name="孙莉", next_follow_up_on="2027-01-05", birthday_in_days=3),
+        queued("m-plain", name="周平"),
+    ]}
+    gateway.app.state.downstream = members_answering(queue, [])
+    page = await gateway.get("/console/tracking")
+    assert page.status_code == 200, page.text
+    assert re.search(r"今日应跟进（含逾期）1 位\s*·\s*近日生日 2 位", page.text), page.text
+    rows = {m: page.text.split(f'data-member="{m}"')[1].split("</tr>")[0] for m in ("m-due", "m-planned", "m-plain")}
+    assert 'href="/console/customers/m-due">钱多多</a>' in rows["m-due"]
+    assert "今天生日" in rows["m-due"] and "¥52,340.50" in rows["m-due"]
+    assert 'class="status-bad follow-up-due">2026-11-27 <small>(应跟进)</small>' in rows["m-due"]
+    assert "3 天后生日" in rows["m-planned"] and "<td>2027-01-05</td>" in rows["m-planned"]
+    assert "follow-up-due" not in rows["m-planned"] and "生日" not in rows["m-plain"]
+
+    gateway.cookies.set("crm_console_lang", "en")
+    english = await gateway.get("/console/tracking")
+    assert "1 follow-up due today or overdue" in english.text and "2 birthdays in the coming days" in english.text
+    assert "Birthday in 3 days" in english.text and "Birthday today" in english.text
+
+
+@pytest.mark.parametrize(("given", "planned"), [("2026-12-10", "2026-12-10"), ("", None), ("  ", None)])
+async def test_the_form_plans_the_next_follow_up_or_none(gateway, env, given, planned) -> None:
+    await logged_in(gateway, env, "zhou.am", "account_manager", store_id="S001", account_manager_id="am-017")
+    sent: list[httpx.Request] = []
+    gateway.app.state.downstream = members_answering({"manager_id": "am-017", "items": [queued("m-1")]}, sent)
+    page = await gateway.get("/console/tracking")
+    assert 'name="next_follow_up_on" type="date"' in page.text
+    key = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', page.text).group(1)
+    form = {"csrf": csrf_of(page.text), "idempotency_key": key, "tracked_on": "2026-12-01", "member_id": "m-1",
+            "contact": "本人", "method": "phone", "rating": "4", "notes": "", "next_follow_up_on": given}
+    r = await gateway.post("/console/tracking", data=form)
+    assert r.status_code == 303, r.text
+    assert json.loads(sent[0].content)["next_follow_up_on"] == planned
+
+
+async def test_a_follow_up_members_refuses_is_told_in_chinese_under_its_label(gateway, env) -> None:
+    await logged_in(gateway, env, "zhou.am", "account_manager", store_id="S001", account_manager_id="am-017")
+    refusal = "next_follow_up_on: is 2026-11-30, before 2026-12-02: plan it after the contact and not in the past"
+    gateway.app.state.downstream = members_answering({"manager_id": "am-017", "items": [queued("m-1")]}, [], refusal)
+    page = await gateway.get("/console/tracking")
+    key = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', page.text).group(1)
+    form = {"csrf": csrf_of(page.text), "idempotency_key": key, "tracked_on": "2026-11-28", "member_id": "m-1",
+            "contact": "本人", "method": "phone", "rating": "4", "notes": "", "next_follow_up_on": "2026-11-30"}
+    r = await gateway.post("/console/tracking", data=form, headers={"HX-Request": "true"})
+    assert r.status_code == 422
+    assert "下次跟进（可不填）：2026-11-30 早于 2026-12-02：下次跟进应在本次联系之后，且不能是过去的日期" in r.text, r.text

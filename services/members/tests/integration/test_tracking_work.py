@@ -84,7 +84,10 @@ async def test_who_may_see_which_queue(members, env) -> None:
     await manager_for(members, env, "甲小区", id="am-one")
     await manager_for(members, env, "乙小区", id="am-far", store_id="S002")
     url = "/v1/tracking/queue"
-    assert (await members.get(url, params={"manager_id": "am-far"}, headers=as_manager(env, "am-one"))).status_code == 403
+    refused = await members.get(url, params={"manager_id": "am-far"}, headers=as_manager(env, "am-one"))
+    # Worded as the policy's refusal of another's customers, which the console says in Chinese.
+    assert refused.status_code == 403 and refused.json()["detail"].startswith(
+        "account managers may only act on the customers assigned to them (members.tracking.read)")
     assert (await members.get(url, params={"manager_id": "am-one"}, headers=store_manager(env))).status_code == 200
     assert (await members.get(url, params={"manager_id": "am-far"}, headers=store_manager(env))).status_code == 403
     r = await members.get(url, headers=store_manager(env))
@@ -301,3 +304,106 @@ async def test_a_store_manager_sees_only_their_stores_customers_in_a_managers_qu
     assert ours["id"] in listed and theirs["id"] not in listed
     other = await members.get("/v1/tracking/queue", params={"manager_id": "am-mixed"}, headers=store_manager(env, "S002"))
     assert other.status_code == 403
+
+
+async def test_a_contact_plans_the_next_one_and_the_queue_shows_the_customer_due_from_that_day(members, env) -> None:
+    await manager_for(members, env, "望江苑", id="am-plan")
+    m = await vip(members, env, "望江苑", NOW - timedelta(days=1))
+    record = {"tracked_on": "2026-11-20", "member_id": m["id"], "contact": "本人", "method": "phone", "rating": 4,
+              "next_follow_up_on": "2026-11-25"}
+    r = await members.post("/v1/tracking/records", json=record, headers=keyed(as_manager(env, "am-plan")))
+    assert r.status_code == 201, r.text
+    assert r.json()["next_follow_up_on"] == "2026-11-25"
+
+    async def queued(at: datetime) -> dict:
+        r = await members.get("/v1/tracking/queue", params={"as_of": at.isoformat()}, headers=as_manager(env, "am-plan"))
+        assert r.status_code == 200, r.text
+        return r.json()["items"][0]
+
+    assert {k: (await queued(NOW))[k] for k in ("next_follow_up_on", "follow_up_due")} == {
+        "next_follow_up_on": "2026-11-25", "follow_up_due": False}
+    assert (await queued(NOW + timedelta(days=4)))["follow_up_due"] is False  # 24 November in Shanghai
+    assert (await queued(NOW + timedelta(days=5)))["follow_up_due"] is True
+    assert (await queued(NOW + timedelta(days=9)))["follow_up_due"] is True  # overdue stays due
+
+    # A contact recorded late for an earlier day leaves the latest day's plan in force ...
+    late = {**record, "tracked_on": "2026-11-18", "next_follow_up_on": "2026-11-30"}
+    assert (await members.post("/v1/tracking/records", json=late, headers=keyed(as_manager(env, "am-plan")))).status_code == 201
+    assert (await queued(NOW))["next_follow_up_on"] == "2026-11-25"
+    # ... and the next contact of the latest day replaces it, with another plan or none.
+    again = {k: v for k, v in record.items() if k != "next_follow_up_on"}
+    assert (await members.post("/v1/tracking/records", json=again, headers=keyed(as_manager(env, "am-plan")))).status_code == 201
+    now = await queued(NOW + timedelta(days=9))
+    assert (now["next_follow_up_on"], now["follow_up_due"], now["last_tracked_on"]) == (None, False, "2026-11-20")
+    day = (await members.get("/v1/tracking/reports/daily", params={"date": "2026-11-20", "format": "csv"},
+                             headers=as_manager(env, "am-plan")))
+    assert "下次跟进 Next follow-up" in day.text.splitlines()[0] and ",2026-11-25" in day.text
+
+
+@pytest.mark.parametrize(("next_on", "why"), [
+    ("2026-11-20", "is 2026-11-20, before 2026-11-21: plan it after the contact and not in the past"),
+    ("2026-11-19", "is 2026-11-19, before 2026-11-21: plan it after the contact and not in the past"),
+    ("2027-11-22", "is 2027-11-22, more than 366 days ahead (the latest taken is 2027-11-21)"),
+])
+async def test_a_follow_up_on_the_contacts_day_gone_by_or_a_year_away_is_422_naming_it(members, env, next_on, why) -> None:
+    await manager_for(members, env, "望江苑", id="am-plan")
+    m = await vip(members, env, "望江苑", NOW)
+    record = {"tracked_on": "2026-11-20", "member_id": m["id"], "contact": "本人", "method": "phone", "rating": 4,
+              "next_follow_up_on": next_on}
+    r = await members.post("/v1/tracking/records", json=record, headers=keyed(as_manager(env, "am-plan")))
+    assert r.status_code == 422 and r.json()["detail"] == f"next_follow_up_on: {why}", r.text
+    queue = (await members.get("/v1/tracking/queue", headers=as_manager(env, "am-plan"))).json()
+    assert queue["items"][0]["last_tracked_on"] is None
+
+
+async def test_a_form_sent_again_with_another_follow_up_under_its_key_is_409(members, env) -> None:
+    await manager_for(members, env, "望江苑", id="am-plan")
+    m = await vip(members, env, "望江苑", NOW)
+    record = {"tracked_on": "2026-11-20", "member_id": m["id"], "contact": "本人", "method": "phone", "rating": 4,
+              "next_follow_up_on": "2026-11-25"}
+    under_key = {**as_manager(env, "am-plan"), "Idempotency-Key": "form-plan-000001"}
+    assert (await members.post("/v1/tracking/records", json=record, headers=under_key)).status_code == 201
+    assert (await members.post("/v1/tracking/records", json=record, headers=under_key)).status_code == 200
+    r = await members.post("/v1/tracking/records", json={**record, "next_follow_up_on": "2026-11-26"}, headers=under_key)
+    assert r.status_code == 409, r.text
+
+
+async def test_the_queue_says_whose_birthday_is_within_the_notice_days(members, env) -> None:
+    await manager_for(members, env, "寿星苑", id="am-bday")
+    ms = {}
+    for label, born in (("today", "1980-11-20"), ("soon", "1975-11-27"), ("later", "1990-11-28"), ("gone", "1985-11-19"),
+                        ("none", None)):
+        m = await register(members, env, community="寿星苑", **({"birthday": born} if born else {}))
+        await deliver_sale(members, card_no=m["card_no"], lines=[spend_line("5000.00")], occurred_at=NOW)
+        ms[m["id"]] = label
+    r = await members.get("/v1/tracking/queue", params={"as_of": NOW.isoformat()}, headers=as_manager(env, "am-bday"))
+    assert r.status_code == 200, r.text
+    # CRM_BIRTHDAY_NOTICE_DAYS is 7: 27 November is in, 28 November and last year's are not.
+    assert {ms[i["member_id"]]: i["birthday_in_days"] for i in r.json()["items"]} == {
+        "today": 0, "soon": 7, "later": None, "gone": None, "none": None}
+
+
+async def test_a_customers_contacts_are_read_most_recent_first_by_those_who_may_act_on_them(members, env) -> None:
+    await manager_for(members, env, "望江苑", id="am-hist")
+    await manager_for(members, env, "观山苑", id="am-else")
+    mine = await vip(members, env, "望江苑", NOW)
+    theirs = await vip(members, env, "观山苑", NOW)
+    for day, notes, plan in (("2026-11-18", "first", None), ("2026-11-20", "latest", "2026-12-01"), ("2026-11-19", "late", None)):
+        body = {"tracked_on": day, "member_id": mine["id"], "contact": "本人", "method": "wechat", "rating": 4, "notes": notes,
+                **({"next_follow_up_on": plan} if plan else {})}
+        assert (await members.post("/v1/tracking/records", json=body, headers=keyed(as_manager(env, "am-hist")))).status_code == 201
+    url = f"/v1/tracking/members/{mine['id']}/records"
+    r = await members.get(url, headers=as_manager(env, "am-hist"))
+    assert r.status_code == 200, r.text
+    assert [(c["tracked_on"], c["notes"], c["next_follow_up_on"]) for c in r.json()] == [
+        ("2026-11-20", "latest", "2026-12-01"), ("2026-11-19", "late", None), ("2026-11-18", "first", None)]
+    assert [c["notes"] for c in (await members.get(url, params={"limit": 1}, headers=as_manager(env, "am-hist"))).json()] == ["latest"]
+    assert (await members.get(url, headers=store_manager(env))).status_code == 200
+    # Another manager's customer, another store's, a role that reads no tracking, nobody.
+    assert (await members.get(url, headers=as_manager(env, "am-else"))).status_code == 403
+    assert (await members.get(url, headers=store_manager(env, "S002"))).status_code == 403
+    assert (await members.get(url, headers=env.auth(Role.MARKETING))).status_code == 403
+    assert (await members.get(f"/v1/tracking/members/{theirs['id']}/records", headers=as_manager(env, "am-hist"))).status_code == 403
+    assert (await members.get("/v1/tracking/members/nobody/records", headers=admin(env))).status_code == 404
+    r = await members.get(url, params={"limit": 0}, headers=as_manager(env, "am-hist"))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "limit"]

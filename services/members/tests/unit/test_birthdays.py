@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from members.domain.birthdays import birthday_in, birthdays_on
+from members.domain.birthdays import birthday_in, birthdays_on, days_to_birthday
 
 
 @pytest.mark.parametrize(("born", "year", "celebrated"), [
@@ -34,3 +34,15 @@ def test_every_birthday_is_found_on_the_day_it_is_celebrated() -> None:
             born = date.fromordinal(ordinal)
             celebrated = birthday_in(year, born)
             assert (born.month, born.day) in birthdays_on(celebrated)
+
+
+@pytest.mark.parametrize(("born", "today", "days"), [
+    (date(1990, 12, 12), date(2026, 12, 12), 0),
+    (date(1990, 12, 12), date(2026, 12, 9), 3),
+    (date(1990, 12, 12), date(2026, 12, 13), 364),  # just gone: next year's
+    (date(1990, 1, 2), date(2026, 12, 30), 3),  # across the new year
+    (date(2000, 2, 29), date(2027, 2, 26), 2),  # 28 February in a common year
+    (date(2000, 2, 29), date(2028, 2, 26), 3),
+])
+def test_the_days_to_a_birthday_count_to_its_next_celebration(born: date, today: date, days: int) -> None:
+    assert days_to_birthday(born, today) == days

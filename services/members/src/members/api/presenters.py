@@ -144,7 +144,8 @@ def access_entry(row: AccessLogRow) -> AccessLogEntry:
 def tracking_contact(row: TrackingRecordRow) -> TrackingContact:
     return TrackingContact(
         tracked_on=row.tracked_on, manager_id=row.manager_id, store_id=row.store_id, contact=row.contact,
-        method=row.method, rating=row.rating, notes=row.notes, recorded_at=row.recorded_at,
+        method=row.method, rating=row.rating, notes=row.notes, next_follow_up_on=row.next_follow_up_on,
+        recorded_at=row.recorded_at,
     )
 
 

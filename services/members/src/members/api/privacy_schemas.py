@@ -86,6 +86,7 @@ class TrackingContact(BaseModel):
     method: str
     rating: int = Field(description="Effect evaluation 1-5")
     notes: str
+    next_follow_up_on: date | None = Field(default=None, description="The next contact the manager planned")
     recorded_at: datetime
 
 

@@ -97,6 +97,11 @@ class TrackingCreate(Body):
     method: Method
     rating: Rating = Field(description="Effect evaluation, 1 (poor) to 5 (very good)")
     notes: Text = Field(default="", max_length=500)
+    next_follow_up_on: StrictDate | None = Field(
+        default=None,
+        description="The day to contact the customer again (YYYY-MM-DD, optional): after tracked_on, not before "
+        "today, within a year; the queue shows the customer as due from that day",
+    )
 
     @field_validator("contact")
     @classmethod
@@ -115,6 +120,7 @@ class TrackingPublic(BaseModel):
     method: Method
     rating: int
     notes: str
+    next_follow_up_on: date | None
     recorded_at: datetime
 
 
@@ -131,6 +137,11 @@ class QueueItem(BaseModel):
     days_since_last_purchase: int | None
     churn_risk: str = Field(description="From the latest value analytics run; unknown before the first")
     last_tracked_on: date | None
+    next_follow_up_on: date | None = Field(description="The next contact planned by the manager's latest record")
+    follow_up_due: bool = Field(description="The planned contact is today or overdue")
+    birthday_in_days: int | None = Field(
+        description="Days to the customer's birthday (0: today) when within CRM_BIRTHDAY_NOTICE_DAYS, else null"
+    )
 
 
 class TrackingQueue(BaseModel):

@@ -23,3 +23,11 @@ def birthdays_on(day: date) -> list[tuple[int, int]]:
     if (day.month, day.day) == (2, 28) and not calendar.isleap(day.year):
         born.append(LEAP_DAY)
     return born
+
+
+def days_to_birthday(birthday: date, today: date) -> int:
+    """Local days from `today` to the next day `birthday` is celebrated (0: today)."""
+    coming = birthday_in(today.year, birthday)
+    if coming < today:
+        coming = birthday_in(today.year + 1, birthday)
+    return (coming - today).days

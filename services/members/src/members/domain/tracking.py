@@ -22,3 +22,21 @@ def tracked_on_problem(tracked_on: date, today: date, late_days: int) -> str | N
             f"a contact is recorded at most that late (the earliest taken is {earliest.isoformat()})"
         )
     return None
+
+
+# The next contact is planned within a year: further ahead is almost always a slip of the year
+# (2027-12-06 for 2026-12-06), and the customer would drop out of the manager's due list for good.
+FOLLOW_UP_AHEAD_DAYS = 366
+
+
+def follow_up_problem(next_on: date, tracked_on: date, today: date) -> str | None:
+    """Why the next contact cannot be planned on `next_on` (after a contact on `tracked_on`), or None:
+    it comes after the contact it follows and not before today (a day gone by is a plan already
+    missed), within `FOLLOW_UP_AHEAD_DAYS` of today."""
+    earliest = max(tracked_on + timedelta(days=1), today)
+    if next_on < earliest:
+        return f"is {next_on.isoformat()}, before {earliest.isoformat()}: plan it after the contact and not in the past"
+    latest = today + timedelta(days=FOLLOW_UP_AHEAD_DAYS)
+    if next_on > latest:
+        return f"is {next_on.isoformat()}, more than {FOLLOW_UP_AHEAD_DAYS} days ahead (the latest taken is {latest.isoformat()})"
+    return None

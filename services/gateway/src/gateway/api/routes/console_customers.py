@@ -24,8 +24,8 @@ from gateway.domain.refusals import problems
 from gateway.service_layer.console_people import display_names
 from gateway.service_layer.console_reads import ServiceRefused, call, read
 from shared.deps import UowDep
-from shared.errors import Invalid
-from shared.policy import POLICY
+from shared.errors import Invalid, ServiceError
+from shared.policy import POLICY, Grant, MemberFacts
 
 router = APIRouter(prefix="/console/customers", tags=["console"], include_in_schema=False)
 # What a search may ask members: the card number, the name, the community, or (for the roles that
@@ -50,12 +50,16 @@ async def customer(member_id: str, request: Request, uow: UowDep, user: Annotate
         except ServiceRefused as refused:
             raise _once(refused) from None
     profile = view.get("member") or {}
+    contacts = await _contacts(request, user, member_id)
+    managers = [profile.get("manager_id"), *(c.get("manager_id") for c in contacts or [])]
     return page(request, "staff/customer_360.html", user, view=view, profile=profile,
-                staff_names=await display_names(uow, [profile.get("manager_id")]),
+                staff_names=await display_names(uow, managers), contacts=contacts,
+                reads_contacts=user.principal.role in POLICY["members.tracking.read"],
                 recent_purchases=_rows(view.get("recent_purchases")), complaints=_rows(view.get("complaints")),
                 coupons=_rows(view.get("coupons")), messages=_rows(view.get("messages")), member_id=member_id,
                 may_export=user.principal.role in POLICY["gateway.privacy.export"],
                 may_erase=user.principal.role in POLICY["gateway.privacy.erase"], notice=request.query_params.get("notice", ""),
+                tracks=_tracks(user, member_id, profile),
                 away={u["section"] for u in view.get("unavailable") or []},
                 message_reason=lambda reason: message_reason(reason, gettext_of(request)),
                 ledger_reason=lambda reason: ledger_reason(reason, gettext_of(request)))
@@ -83,6 +87,28 @@ async def erase(member_id: str, request: Request, form: Form, user: Annotated[Co
     async with service_clients(request) as clients:
         await call(clients["gateway"], "gateway", "POST", f"/api/v1/customers/{segment(member_id)}/erasure", user.bearer())
     return go(request, f"/console/customers/{quote(member_id, safe='')}?notice=erased")
+
+
+async def _contacts(request: Request, user: ConsoleUser, member_id: str) -> list[dict[str, Any]] | None:
+    """The customer's latest tracking contacts, for those whose work reads them (account managers,
+    store managers); None when members cannot answer now, so the page says so and shows the rest,
+    as the 360 view does with a section whose service is away."""
+    if user.principal.role not in POLICY["members.tracking.read"]:
+        return None
+    try:
+        return list(await read(request.app.state.downstream.members, "members",
+                               f"/v1/tracking/members/{segment(member_id)}/records", user.bearer(), {"limit": "20"}))
+    except ServiceError:
+        return None
+
+
+def _tracks(user: ConsoleUser, member_id: str, profile: dict[str, Any]) -> bool:
+    """Whether the person records contacts with this customer (the customer's own account manager,
+    as members decides on the form): the page then leads to the tracking form."""
+    if user.principal.role not in POLICY["members.tracking.record"] or not profile or profile.get("erased"):
+        return False
+    facts = MemberFacts(member_id, profile.get("home_store_id"), profile.get("manager_id"))
+    return Grant.of(user.principal, "members.tracking.record").covers(facts)
 
 
 def _rows(section: Any) -> list[Any]:

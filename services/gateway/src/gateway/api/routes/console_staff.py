@@ -112,10 +112,14 @@ async def export(request: Request, user: Annotated[ConsoleUser, Console("gateway
 
 @router.get("/tracking")
 async def tracking_queue(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
-    """The account manager's queue (most recent purchase first, churn risk) and the day's form."""
+    """The account manager's queue (most recent purchase first, churn risk, the follow-ups due and
+    the birthdays coming) and the day's form, which may plan the next contact."""
     queue = await read(_members(request), "members", "/v1/tracking/queue", user.bearer())
-    this_day = today(request).isoformat()
-    return page(request, "staff/tracking_queue.html", user, queue=queue, today=this_day, methods=METHODS,
+    this_day = today(request)
+    items = queue["items"]
+    return page(request, "staff/tracking_queue.html", user, queue=queue, today=this_day.isoformat(), methods=METHODS,
+                due=sum(1 for c in items if c.get("follow_up_due")),
+                birthdays=sum(1 for c in items if c.get("birthday_in_days") is not None),
                 chosen=request.query_params.get("member_id", ""), recorded=request.query_params.get("recorded") == "1",
                 key=secrets.token_hex(16))
 
@@ -129,7 +133,9 @@ async def record_tracking(request: Request, form: Form, user: Annotated[ConsoleU
     except ValueError:
         raise Invalid("rating", "choose 1 to 5") from None
     body = {"tracked_on": one(form, "tracked_on"), "member_id": one(form, "member_id"), "contact": one(form, "contact"),
-            "method": one(form, "method"), "rating": rating, "notes": one(form, "notes")}
+            "method": one(form, "method"), "rating": rating, "notes": one(form, "notes"),
+            # Left empty, the contact plans no next one.
+            "next_follow_up_on": one(form, "next_follow_up_on").strip() or None}
     await call(_members(request), "members", "POST", "/v1/tracking/records", keyed(user, form), json=body)
     return go(request, "/console/tracking?recorded=1")
 

@@ -96,6 +96,9 @@ class TrackingRecordRow(SQLModel, table=True):
     method: str = Field(max_length=16)
     rating: int
     notes: str = Field(default="", max_length=500)
+    # The day the manager plans to contact the customer again (the customer is due from then); the
+    # plan of the manager's latest contact with the customer is the one in force.
+    next_follow_up_on: date | None = None
     recorded_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     # Every line carries one; None for lines recorded before a key was required.
     idempotency_key: str | None = Field(default=None, max_length=100)

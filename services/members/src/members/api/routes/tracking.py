@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from members.adapters.tables import MemberRow
 from members.adapters.tables.staff import StaffRow, TrackingRecordRow
-from members.api.access import facts, member_scope
+from members.api.access import ensure_visible, facts, member_scope
 from members.api.deps import MembersSettingsDep
 from members.api.staff_schemas import (
     METHOD_LABELS,
@@ -21,7 +21,7 @@ from members.api.staff_schemas import (
     UnassignedVip,
 )
 from members.domain.privacy import mask_phone
-from members.domain.tracking import tracked_on_problem
+from members.domain.tracking import follow_up_problem, tracked_on_problem
 from members.service_layer import tracking
 from members.service_layer.privacy import record_personal_data_read
 from shared.authorize import Allowed
@@ -47,7 +47,9 @@ async def _whose(uow: UnitOfWork, grant: Grant, manager_id: str | None) -> str:
     me = grant.principal.subject
     if grant.scope is Scope.ASSIGNED:
         if manager_id not in (None, me):
-            raise AccessDenied("account managers see their own tracking only")
+            # Worded as the policy's own refusal of the ASSIGNED scope, which the console translates.
+            raise AccessDenied(f"account managers may only act on the customers assigned to them ({grant.action}): "
+                               "another manager's tracking is not theirs")
         return me
     if manager_id is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "manager_id: required for store managers and admins")
@@ -68,7 +70,7 @@ async def tracking_queue(
     whose = await _whose(uow, grant, manager_id)
     now = as_of or uow.now()
     # A manager's VIPs may live in any store: a store manager sees those of their own store only.
-    entries = await tracking.queue(uow, whose, now, settings.zone, member_scope(grant))
+    entries = await tracking.queue(uow, whose, now, settings.zone, settings.birthday_notice_days, member_scope(grant))
     items = []
     for e in entries:
         m = e.member
@@ -81,7 +83,8 @@ async def tracking_queue(
             member_id=m.id, card_no=m.card_no, name=m.name, phone=(m.phone or "") if clear else (mask_phone(m.phone) or ""),
             phone_masked=not clear, community=m.community, lifetime_spend=m.lifetime_spend, vip_since=m.tier_since,
             last_purchase_at=m.last_purchase_at, days_since_last_purchase=e.days_since_last_purchase,
-            churn_risk=e.churn_risk, last_tracked_on=e.last_tracked_on,
+            churn_risk=e.churn_risk, last_tracked_on=e.last_tracked_on, next_follow_up_on=e.next_follow_up_on,
+            follow_up_due=e.follow_up_due, birthday_in_days=e.birthday_in_days,
         ))
     return TrackingQueue(manager_id=whose, as_of=now, items=items)
 
@@ -111,13 +114,16 @@ async def record_tracking(
     Every line carries an `Idempotency-Key` (422 without one): repeating a request with the same
     key answers the line it recorded (200) instead of recording it twice; the key sent with another
     line is 409."""
-    line = (body.tracked_on, body.member_id, body.contact, body.method.value, body.rating, body.notes)
+    line = (body.tracked_on, body.member_id, body.contact, body.method.value, body.rating, body.notes, body.next_follow_up_on)
     if earlier := await tracking.recorded_under(uow, grant.principal.subject, idempotency_key, line):
         response.status_code = status.HTTP_200_OK
         return TrackingPublic.model_validate(earlier, from_attributes=True)
     now = uow.now()
-    if problem := tracked_on_problem(body.tracked_on, now.astimezone(settings.zone).date(), settings.tracking_late_days):
+    today = now.astimezone(settings.zone).date()
+    if problem := tracked_on_problem(body.tracked_on, today, settings.tracking_late_days):
         raise Invalid("tracked_on", problem)
+    if body.next_follow_up_on is not None and (problem := follow_up_problem(body.next_follow_up_on, body.tracked_on, today)):
+        raise Invalid("next_follow_up_on", problem)
     manager = await uow.session.get(StaffRow, grant.principal.subject)
     if manager is None or not manager.active:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"{grant.principal.subject} is not an active account manager in the staff directory")
@@ -131,7 +137,7 @@ async def record_tracking(
     row = TrackingRecordRow(
         tracked_on=body.tracked_on, manager_id=manager.id, store_id=manager.store_id, member_id=member.id,
         community_id=member.community_id, contact=body.contact, method=body.method.value, rating=body.rating,
-        notes=body.notes.strip(), recorded_at=now, idempotency_key=idempotency_key,
+        notes=body.notes.strip(), next_follow_up_on=body.next_follow_up_on, recorded_at=now, idempotency_key=idempotency_key,
     )
     uow.session.add(row)
     try:
@@ -139,6 +145,18 @@ async def record_tracking(
     except IntegrityError as exc:  # the same key in a concurrent request, which recorded the line
         raise Conflict(f"Idempotency-Key {idempotency_key} is in use by a concurrent request; retry it") from exc
     return TrackingPublic.model_validate(row, from_attributes=True)
+
+
+@router.get("/members/{member_id}/records")
+async def member_records(
+    member_id: str, uow: UowDep, grant: TrackingReaderDep,
+    limit: Annotated[int, Query(ge=1, le=200, description="The latest this many contacts")] = 20,
+) -> list[TrackingPublic]:
+    """One customer's tracking contacts, most recent first, for whoever reads tracking and may act
+    on the customer: every manager's, so that a manager taking a customer over reads what was said
+    and planned before."""
+    await ensure_visible(uow, member_id, grant)
+    return [TrackingPublic.model_validate(r, from_attributes=True) for r in await tracking.member_records(uow, member_id, limit)]
 
 
 REPORT_COLUMNS = [
@@ -151,6 +169,7 @@ REPORT_COLUMNS = [
     Column("method", "跟踪方式 Method", lambda r: METHOD_LABELS[Method(r.record.method)]),
     Column("rating", "效果评分 Rating (1-5)", lambda r: r.record.rating),
     Column("notes", "效果评价 Evaluation", lambda r: r.record.notes),
+    Column("next_follow_up_on", "下次跟进 Next follow-up", lambda r: r.record.next_follow_up_on),
 ]
 
 
