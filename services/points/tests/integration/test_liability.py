@@ -262,3 +262,8 @@ async def test_old_snapshots_go_but_each_months_first_stays(clocked, env) -> Non
     days = {day: (await pts.client.get(URL, params={"day": day}, headers=env.auth(Role.ADMIN))).status_code
             for day in ("2026-11-23", "2026-12-01", "2027-03-05")}
     assert days == {"2026-11-23": 404, "2026-12-01": 200, "2027-03-05": 200}
+    kept = await pts.client.get(URL + "/snapshots", headers=env.auth(Role.STORE_MANAGER, store_id="S001"))
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["items"] == [{"business_day": "2027-03-05", "taken_at": "2027-03-05T10:00:00+08:00"},
+                                    {"business_day": "2026-12-01", "taken_at": "2026-12-01T01:00:00+08:00"}]
+    assert (await pts.client.get(URL + "/snapshots", headers=env.auth(Role.SERVICE_DESK, store_id="S001"))).status_code == 403

@@ -110,6 +110,13 @@ async def take_snapshot(commands: Commands, settings: Settings) -> dict[str, int
     return {"snapshots": len(kept), "pruned": pruned.rowcount}
 
 
+async def snapshot_days(session: AsyncSession) -> list[tuple[date, datetime]]:
+    """The days whose snapshot is kept, newest first, with when each was taken."""
+    rows = await session.exec(core_select(SNAPSHOTS.c.business_day, SNAPSHOTS.c.taken_at)  # type: ignore[call-overload]
+                              .where(SNAPSHOTS.c.store_id == CHAIN).order_by(SNAPSHOTS.c.business_day.desc()))
+    return [(day, taken_at) for day, taken_at in rows.all()]
+
+
 async def snapshot(session: AsyncSession, day: date, store_id: str | None) -> tuple[datetime, Liability]:
     """The figures the day's snapshot kept: the chain's, or a store's share (nothing held, when
     none of the points then held came from its sales). NotFound names the days kept."""

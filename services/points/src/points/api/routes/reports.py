@@ -2,12 +2,12 @@
 now or as a day's snapshot kept it."""
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
 from points.domain.liability import Liability, Line
-from points.service_layer.liability import points_liability, snapshot
+from points.service_layer.liability import points_liability, snapshot, snapshot_days
 from shared.authorize import Allowed
 from shared.deps import ReadUowDep
 from shared.identifiers import StoreId
@@ -44,6 +44,15 @@ def _subtitle(report: Liability, as_of: str, zone: str, store_id: str | None) ->
                      f" · 账本合计 Ledger total: {report.ledger_balance}")
     parts.append("仅以积分计，未设积分的折算金额 In points only: no yuan value of a point is set")
     return " · ".join(parts)
+
+
+@router.get("/liability/snapshots", summary="The days whose liability snapshot is kept, newest first")
+async def liability_snapshots(uow: ReadUowDep, _: Annotated[Grant, Allowed("points.liability.read")]) -> dict[str, Any]:
+    """What `GET /v1/reports/liability?day=` can answer: the last `CRM_LIABILITY_SNAPSHOT_DAYS_KEPT`
+    days' snapshots and each month's first before them, with when each was taken."""
+    zone = uow.settings.zone
+    return {"items": [{"business_day": day, "taken_at": taken_at.astimezone(zone).isoformat(timespec="seconds")}
+                      for day, taken_at in await snapshot_days(uow.session)]}
 
 
 @router.get("/liability", summary="Points outstanding by the month they expire, with totals (JSON, CSV or HTML)")
