@@ -331,3 +331,31 @@ async def test_a_complaint_is_reassigned_only_to_who_can_handle_it(fb) -> None:
     wang = fb.as_(Role.ACCOUNT_MANAGER, "am-wang")
     assert [q["id"] for q in (await fb.client.get("/v1/complaints/queue", headers=wang)).json()] == [c["id"]]
     assert (await fb.act(c["id"], "acknowledge", headers=wang)).status_code == 200
+
+
+async def test_a_handler_takes_a_complaint_from_the_shared_queue_where_colleagues_see_who_is_on_it(fb) -> None:
+    c = await fb.file()
+    li, wu = fb.desk(), fb.as_(Role.SERVICE_DESK, "desk-wu", store_id="S001")
+    taken = await fb.ok(c["id"], "take", headers=li)
+    assert (taken["assignee"], taken["handled_by"]) == ("desk:S001", "desk-li")
+    assert taken["history"][-1] | {"at": None} == {
+        "action": "taken", "from_status": None, "to_status": None, "actor": "desk-li", "detail": None, "at": None}
+    # A second click changes nothing; the complaint stays in the store's queue for everyone.
+    assert len((await fb.ok(c["id"], "take", headers=li))["history"]) == len(taken["history"])
+    for headers in (wu, fb.store_manager()):
+        [shown] = (await fb.client.get("/v1/complaints/queue", headers=headers)).json()
+        assert shown["handled_by"] == "desk-li"
+    mine = await fb.client.get("/v1/complaints/queue", params={"mine": True}, headers=li)
+    assert [q["id"] for q in mine.json()] == [c["id"]]
+    assert (await fb.client.get("/v1/complaints/queue", params={"mine": True}, headers=wu)).json() == []
+    # A colleague takes it over (Li went home); another store's desk may not take it at all.
+    over = await fb.ok(c["id"], "take", headers=wu)
+    assert over["handled_by"] == "desk-wu" and over["history"][-1]["detail"] == "from desk-li"
+    assert (await fb.act(c["id"], "take", headers=fb.desk("S002"))).status_code == 403
+    # Handed on, it waits for its new assignee to take it up.
+    handed = await fb.ok(c["id"], "assign", headers=fb.store_manager(), assignee="store_manager:S001")
+    assert handed["handled_by"] is None
+    await fb.ok(c["id"], "acknowledge")
+    await fb.ok(c["id"], "resolve", note="已退款")
+    r = await fb.act(c["id"], "take", headers=li)
+    assert r.status_code == 409 and "reopen it first" in r.json()["detail"]

@@ -117,3 +117,26 @@ async def test_admins_run_the_job_through_the_api_with_the_service_clock(fb) -> 
     assert r.status_code == 200 and r.json() == {"overdue": 1, "escalated": 1}
     assert (await fb.client.post("/v1/jobs/escalation/run", headers=fb.desk())).status_code == 403
     assert (await fb.client.post("/v1/jobs/nothing/run", headers=fb.admin())).status_code == 404
+
+
+async def test_a_handler_narrows_the_queue_to_a_state_an_assignee_or_what_is_overdue(fb) -> None:
+    waiting = await fb.file(severity="high")  # acknowledge within 4 h
+    handed_up = await fb.file(severity="low")
+    await fb.ok(handed_up["id"], "assign", assignee="store_manager:S001")
+    started = await fb.file(severity="low")
+    await fb.ok(started["id"], "acknowledge")
+    await fb.ok(started["id"], "start")
+    fb.clock.advance(hours=5)
+
+    async def queue(**params: object) -> list[str]:
+        r = await fb.client.get("/v1/complaints/queue", params=params, headers=fb.desk())
+        assert r.status_code == 200, r.text
+        return [q["id"] for q in r.json()]
+
+    assert await queue(status="in_progress") == [started["id"]]
+    assert await queue(overdue_only=True) == [waiting["id"]]
+    assert await queue(assignee="store_manager:S001") == [handed_up["id"]]
+    assert await queue(assignee="desk:S001", status="filed") == [waiting["id"]]
+    # The queue holds open complaints: asking it for resolved ones is a mistake, not an empty list.
+    r = await fb.client.get("/v1/complaints/queue", params={"status": "resolved"}, headers=fb.desk())
+    assert r.status_code == 422 and r.json()["detail"].startswith("status: the queue holds open complaints"), r.text

@@ -17,6 +17,7 @@ ROUTE_ACTIONS = {
     ("POST", "/v1/complaints/{complaint_id}/resolve"): "feedback.complaint.handle",
     ("POST", "/v1/complaints/{complaint_id}/close"): "feedback.complaint.handle",
     ("POST", "/v1/complaints/{complaint_id}/assign"): "feedback.complaint.handle",
+    ("POST", "/v1/complaints/{complaint_id}/take"): "feedback.complaint.handle",
     ("POST", "/v1/complaints/{complaint_id}/reopen"): "feedback.complaint.comment",
     ("POST", "/v1/complaints/{complaint_id}/rating"): "feedback.complaint.comment",
     ("POST", "/v1/surveys/templates"): "feedback.survey.design",

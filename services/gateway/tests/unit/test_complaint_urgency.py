@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from gateway.domain.complaint_urgency import Urgency, urgency
+from gateway.domain.complaint_urgency import TimeLeft, Urgency, time_left, urgency
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
@@ -13,3 +13,13 @@ def test_past_the_deadline_is_overdue_within_a_day_is_soon_and_beyond_is_later()
     assert urgency(NOW + timedelta(hours=24), NOW) is Urgency.SOON
     assert urgency(NOW + timedelta(hours=24, seconds=1), NOW) is Urgency.LATER
     assert urgency(None, NOW) is Urgency.NONE
+
+
+def test_time_left_is_read_in_minutes_within_the_hour_hours_within_two_days_and_days_beyond() -> None:
+    assert time_left(NOW + timedelta(minutes=59, seconds=59), NOW) == TimeLeft(59, "minutes", overdue=False)
+    assert time_left(NOW + timedelta(hours=5, minutes=40), NOW) == TimeLeft(5, "hours", overdue=False)
+    assert time_left(NOW + timedelta(hours=47, minutes=59), NOW) == TimeLeft(47, "hours", overdue=False)
+    assert time_left(NOW + timedelta(days=6, hours=23), NOW) == TimeLeft(6, "days", overdue=False)
+    assert time_left(NOW - timedelta(hours=3, minutes=10), NOW) == TimeLeft(3, "hours", overdue=True)
+    assert time_left(NOW, NOW) == TimeLeft(0, "minutes", overdue=True)
+    assert time_left(None, NOW) is None

@@ -38,6 +38,9 @@ class ComplaintRow(SQLModel, table=True):
     assignee: str = Field(max_length=80)
     # Routing follows member events only while nobody has assigned the complaint by hand.
     auto_assigned: bool = True
+    # The staff id of who took it to work on (from a shared store queue, mostly); the queue stays
+    # the assignee, so colleagues still see it. Cleared when it is handed to another assignee.
+    handled_by: str | None = Field(default=None, max_length=64)
     escalated_to: str | None = Field(default=None, max_length=80, index=True)
     filed_by: str = Field(max_length=64)
     # Every filing carries one; None for complaints filed before a key was required.

@@ -63,6 +63,7 @@ class ComplaintSummary(BaseModel):
     severity: str
     status: str
     assignee: str
+    handled_by: str | None = Field(description="Staff id of who took the complaint to work on it, if anyone has")
     escalated_to: str | None
     filed_at: datetime
     next_due_at: datetime | None

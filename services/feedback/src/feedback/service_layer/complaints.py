@@ -17,7 +17,7 @@ from feedback.adapters.tables import ComplaintHistoryRow, ComplaintRow, MemberPr
 from feedback.config import Settings
 from feedback.domain.assignment import assignee_for, check_reassignment, parse_assignee
 from feedback.domain.compensation import Compensation, check_compensation
-from feedback.domain.workflow import Action, DeadlinePolicy, Status, next_due, next_status
+from feedback.domain.workflow import OPEN, Action, DeadlinePolicy, Status, next_due, next_status
 from feedback.service_layer import events
 from feedback.service_layer.customers import recordable_member
 from feedback.service_layer.invitations import Invitation, invite
@@ -213,6 +213,7 @@ def assign(uow: UnitOfWork, row: ComplaintRow, assignee: str, actor: str, now: d
     record(uow, row, "assigned", actor, now, detail=f"{row.assignee} -> {assignee}")
     row.assignee = assignee
     row.auto_assigned = auto
+    row.handled_by = None  # handed on: the new assignee takes it up
     row.updated_at = now
 
 
@@ -226,6 +227,20 @@ async def reassign(uow: UnitOfWork, row: ComplaintRow, assignee: str, actor: str
         )).first() is not None
     check_reassignment(wanted, row.store_id, known_account_manager=known)
     assign(uow, row, assignee, actor, now)
+
+
+def take(uow: UnitOfWork, row: ComplaintRow, actor: str, now: datetime) -> bool:
+    """The caller takes the open complaint to work on it, from a colleague too (who may have gone
+    home); False, changing nothing, if it is theirs already (a second click)."""
+    if Status(row.status) not in OPEN:
+        # Worded as the workflow words a refused step, so that the console says it in the person's language.
+        why = "it is closed; reopen it first" if row.status == Status.CLOSED else "it is already resolved; reopen it first"
+        raise ComplaintConflict(f"cannot take a complaint that is {row.status}: {why}")
+    if row.handled_by == actor:
+        return False
+    record(uow, row, "taken", actor, now, detail=f"from {row.handled_by}" if row.handled_by else None)
+    row.handled_by, row.updated_at = actor, now
+    return True
 
 
 def rate(uow: UnitOfWork, row: ComplaintRow, score: int, comment: str | None, actor: str, now: datetime) -> None:

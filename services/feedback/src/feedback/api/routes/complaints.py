@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -139,10 +140,29 @@ async def list_complaints(
 
 
 @router.get("/queue")
-async def my_queue(uow: UowDep, grant: Handling, now: NowDep) -> list[ComplaintSummary]:
+async def my_queue(
+    uow: UowDep, grant: Handling, now: NowDep,
+    status_: Annotated[Status | None, Query(alias="status", description="One of the open states")] = None,
+    assignee: Annotated[str | None, Query(max_length=80, description="desk:<store_id>, store_manager:<store_id> or a staff id")] = None,
+    overdue_only: bool = False,
+    mine: Annotated[bool, Query(description="Only those the caller took, or that are assigned to them")] = False,
+) -> list[ComplaintSummary]:
     """The caller's open complaints, overdue first: their store's queue for the desk and the store
-    manager (including what was escalated to the store manager), an account manager's own."""
+    manager (including what was escalated to the store manager), an account manager's own.
+    Narrowed, as a handler sorts their day, to one state, one assignee or what is overdue."""
+    if status_ is not None and status_ not in OPEN:
+        # The queue holds open complaints only: a resolved one would silently list nothing.
+        raise Invalid("status", f"the queue holds open complaints: one of {', '.join(sorted(s.value for s in OPEN))}")
     query = select(ComplaintRow).where(queue_of(grant), col(ComplaintRow.status).in_([s.value for s in OPEN]))
+    if status_ is not None:
+        query = query.where(ComplaintRow.status == status_.value)
+    if assignee is not None:
+        query = query.where(ComplaintRow.assignee == assignee)
+    if overdue_only:
+        query = query.where(col(ComplaintRow.next_due_at) < now)
+    if mine:
+        me = grant.principal.subject
+        query = query.where(or_(col(ComplaintRow.handled_by) == me, col(ComplaintRow.assignee) == me))
     return [summary(r, now) for r in (await uow.session.exec(_order(query).limit(500))).all()]
 
 
@@ -214,6 +234,15 @@ async def reassign(
     an assignee who could not handle it (another store's queue, an unknown staff id) is 422."""
     row = await _handled(uow, complaint_id, grant)
     await uc.reassign(uow, row, body.assignee, grant.principal.subject, now)
+    return await detail(uow.session, settings, grant, row, now)
+
+
+@router.post("/{complaint_id}/take")
+async def take(complaint_id: str, uow: UowDep, grant: Handling, settings: FeedbackSettingsDep, now: NowDep) -> ComplaintPublic:
+    """The caller takes the open complaint to work on it (`handled_by`): it stays in its queue, where
+    colleagues see who is on it. Taking it again changes nothing; taking a colleague's takes it over."""
+    row = await _handled(uow, complaint_id, grant)
+    uc.take(uow, row, grant.principal.subject, now)
     return await detail(uow.session, settings, grant, row, now)
 
 

@@ -1,6 +1,8 @@
-"""Staff pages of the console: the complaints queue with deadlines coloured by urgency, and a
-complaint's page where it is acknowledged, started and resolved (with compensation in points or a
-coupon value). Feedback's own API decides, with the person's token."""
+"""Staff pages of the console: the complaints queue with deadlines coloured by urgency and the time
+left, naming each one's customer and who it is with, and a complaint's page with its history, where
+it is taken, acknowledged, started, handed on within its store, resolved (with compensation in
+points or a coupon value), closed and reopened. Feedback's own API decides, with the person's token;
+customers are named as members shows them to the person."""
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -13,46 +15,91 @@ from fastapi.responses import HTMLResponse, Response
 from gateway.adapters.clients import segment
 from gateway.api.console.render import go, page
 from gateway.api.console.session import Console, ConsoleUser, Form, one
-from gateway.domain.complaint_urgency import urgency
-from gateway.service_layer.console_reads import ServiceRefused, call, read
-from shared.deps import NowDep
+from gateway.domain.complaint_urgency import time_left, urgency
+from gateway.service_layer.console_people import customer_names, display_names
+from gateway.service_layer.console_reads import ServiceFailed, ServiceRefused, ServiceUnavailable, call, read
+from shared.deps import NowDep, UowDep
 from shared.errors import Invalid
 
 router = APIRouter(prefix="/console/complaints", tags=["console"], include_in_schema=False)
 # Each step, and the states a complaint is in once it has taken it.
-STEPS = {"acknowledge": ("acknowledged", "in_progress", "resolved", "closed"), "start": ("in_progress", "resolved", "closed")}
+STEPS = {"acknowledge": ("acknowledged", "in_progress", "resolved", "closed"), "start": ("in_progress", "resolved", "closed"),
+         "close": ("closed",)}
 RESOLVED = ("resolved", "closed")
+OPEN = ("filed", "acknowledged", "in_progress")
+# The queue's filter of who a complaint waits on, as feedback's assignee forms of the person's store.
+WAITING_ON = {"desk": "desk:{store}", "store_manager": "store_manager:{store}"}
 
 
 def _feedback(request: Request) -> Any:
     return request.app.state.downstream.feedback
 
 
+async def _customers(request: Request, user: ConsoleUser, member_ids: list[str | None]) -> dict[str, str] | None:
+    """The customers' names, or None while members cannot answer: complaints are handled without
+    names then (customers shown by id), not refused for a service they do not come from."""
+    try:
+        return await customer_names(request.app.state.downstream.members, member_ids, user.bearer())
+    except (ServiceUnavailable, ServiceFailed):
+        return None
+
+
 def _due(item: dict[str, Any]) -> datetime | None:
     return datetime.fromisoformat(item["next_due_at"]) if item.get("next_due_at") else None
 
 
+def _queue_filters(request: Request, user: ConsoleUser) -> tuple[dict[str, str], dict[str, str]]:
+    """The filters the person chose, and the same as feedback's query. A state or a queue the page
+    does not offer is bad input naming the field, as feedback would answer it."""
+    asked = {k: request.query_params.get(k, "").strip() for k in ("status", "waiting_on", "overdue", "mine")}
+    params: dict[str, str] = {}
+    if asked["status"]:
+        if asked["status"] not in OPEN:
+            raise Invalid("status", f"one of {', '.join(OPEN)}")
+        params["status"] = asked["status"]
+    if asked["waiting_on"]:
+        store = user.principal.store_id
+        if asked["waiting_on"] not in WAITING_ON or not store:
+            raise Invalid("waiting_on", f"one of {', '.join(WAITING_ON)}, for staff of a store")
+        params["assignee"] = WAITING_ON[asked["waiting_on"]].format(store=store)
+    if asked["overdue"] == "1":
+        params["overdue_only"] = "true"
+    if asked["mine"] == "1":
+        params["mine"] = "true"
+    return asked, params
+
+
 @router.get("")
-async def queue(request: Request, now: NowDep, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
+async def queue(request: Request, now: NowDep, uow: UowDep,
+                user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
     """The person's open complaints (their store's, an account manager's own, every store's for head
-    office), overdue first."""
-    items = await read(_feedback(request), "feedback", "/v1/complaints/queue", user.bearer())
-    rows = [(item, urgency(_due(item), now)) for item in items]
-    return page(request, "staff/complaints_queue.html", user, rows=rows)
+    office), overdue first, with whose they are and who is on them; narrowed to a state, to whom
+    they wait on, or to what is overdue."""
+    asked, params = _queue_filters(request, user)
+    items = await read(_feedback(request), "feedback", "/v1/complaints/queue", user.bearer(), params)
+    rows = [(item, urgency(_due(item), now), time_left(_due(item), now)) for item in items]
+    people = await _customers(request, user, [i.get("member_id") for i in items])
+    staff_names = await display_names(uow, (i.get(k) for i in items for k in ("assignee", "handled_by")))
+    return page(request, "staff/complaints_queue.html", user, rows=rows, people=people or {}, names_unavailable=people is None,
+                staff_names=staff_names, asked=asked, statuses=OPEN, waiting_on=WAITING_ON if user.principal.store_id else {})
 
 
 @router.get("/{complaint_id}")
-async def complaint(complaint_id: str, request: Request, now: NowDep,
+async def complaint(complaint_id: str, request: Request, now: NowDep, uow: UowDep,
                     user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
     item = await read(_feedback(request), "feedback", f"/v1/complaints/{segment(complaint_id)}", user.bearer())
     already = request.query_params.get("already")
-    return page(request, "staff/complaint.html", user, item=item, urgency=urgency(_due(item), now),
-                resolved=request.query_params.get("done") == "1", already=already if already in (*STEPS, "resolve") else None)
+    people = await _customers(request, user, [item.get("member_id")])
+    # Everyone the page names by id: the assignee, whoever took a step, and whom it was handed to.
+    staff_names = await display_names(uow, [item.get("assignee"), item.get("handled_by"), *(h["actor"] for h in item.get("history", []))])
+    return page(request, "staff/complaint.html", user, item=item, urgency=urgency(_due(item), now), left=time_left(_due(item), now),
+                people=people or {}, names_unavailable=people is None, staff_names=staff_names, resolved=request.query_params.get("done") == "1",
+                already=already if already in (*STEPS, "resolve", "reopen", "assign") else None)
 
 
 @router.post("/{complaint_id}/step")
 async def step(complaint_id: str, request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
-    """Acknowledge or start work on the complaint."""
+    """Acknowledge, start work on or close the complaint."""
     action = one(form, "action")
     if action not in STEPS:
         raise Invalid("action", f"one of {', '.join(STEPS)}")
@@ -65,6 +112,33 @@ async def step(complaint_id: str, request: Request, form: Form, user: Annotated[
         if refused.status_code != 409 or (await read(_feedback(request), "feedback", path, user.bearer()))["status"] not in STEPS[action]:
             raise
         return go(request, f"/console/complaints/{quote(complaint_id, safe='')}?already={action}")
+    return go(request, f"/console/complaints/{quote(complaint_id, safe='')}")
+
+
+@router.post("/{complaint_id}/take")
+async def take(complaint_id: str, request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
+    """The person takes the complaint to work on it: colleagues see on the queue who is on it.
+    Feedback takes a second click as done already."""
+    await call(_feedback(request), "feedback", "POST", f"/v1/complaints/{segment(complaint_id)}/take", user.bearer())
+    return go(request, f"/console/complaints/{quote(complaint_id, safe='')}")
+
+
+@router.post("/{complaint_id}/assign")
+async def assign(complaint_id: str, request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
+    """Hands the complaint to its store's desk or store manager queue (feedback checks the store)."""
+    queue = one(form, "queue")
+    if queue not in WAITING_ON:
+        raise Invalid("queue", f"one of {', '.join(WAITING_ON)}")
+    path = f"/v1/complaints/{segment(complaint_id)}"
+    item = await read(_feedback(request), "feedback", path, user.bearer())
+    assignee = WAITING_ON[queue].format(store=item["store_id"])
+    try:
+        await call(_feedback(request), "feedback", "POST", f"{path}/assign", user.bearer(), json={"assignee": assignee})
+    except ServiceRefused as refused:
+        # A second click, or a colleague a moment earlier: it is with that queue already.
+        if refused.status_code != 409 or (await read(_feedback(request), "feedback", path, user.bearer())).get("assignee") != assignee:
+            raise
+        return go(request, f"/console/complaints/{quote(complaint_id, safe='')}?already=assign")
     return go(request, f"/console/complaints/{quote(complaint_id, safe='')}")
 
 
@@ -92,3 +166,19 @@ async def resolve(complaint_id: str, request: Request, form: Form, user: Annotat
             raise
         return go(request, f"/console/complaints/{quote(complaint_id, safe='')}?already=resolve")
     return go(request, f"/console/complaints/{quote(complaint_id, safe='')}?done=1")
+
+
+@router.post("/{complaint_id}/reopen")
+async def reopen(complaint_id: str, request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
+    """Reopens a resolved or closed complaint with the reason (the customer came back): it gets a
+    fresh resolution deadline."""
+    path = f"/v1/complaints/{segment(complaint_id)}"
+    try:
+        await call(_feedback(request), "feedback", "POST", f"{path}/reopen", user.bearer(), json={"reason": one(form, "reason")})
+    except ServiceRefused as refused:
+        # The page offers reopening only while the complaint is resolved or closed: open again now,
+        # a second click or a colleague reopened it a moment earlier, which is what the person wanted.
+        if refused.status_code != 409 or (await read(_feedback(request), "feedback", path, user.bearer()))["status"] not in OPEN:
+            raise
+        return go(request, f"/console/complaints/{quote(complaint_id, safe='')}?already=reopen")
+    return go(request, f"/console/complaints/{quote(complaint_id, safe='')}")

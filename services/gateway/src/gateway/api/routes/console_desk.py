@@ -21,7 +21,7 @@ from gateway.api.console.i18n import LANG_COOKIE, language_of
 from gateway.api.console.render import gettext_of, go, keep_cookies, page, today, zone_of
 from gateway.api.console.session import Console, ConsoleUser, Form, keyed, one
 from gateway.domain.page_figures import totals
-from gateway.service_layer.console_people import display_names
+from gateway.service_layer.console_people import customer_names, display_names
 from gateway.service_layer.console_reads import ServiceRefused, call, read
 from gateway.service_layer.stores import ensure_report_stores
 from shared.deps import UowDep
@@ -30,8 +30,6 @@ from shared.reports import download_format, render
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/console/desk", tags=["console"], include_in_schema=False)
-# Customers named on one register page at most (one look-up each); beyond, their ids are shown.
-NAMED_AT_MOST = 200
 # A customer's gift register entries on their desk page: the newest, then any older gift waiting.
 NEWEST_ENTRIES = 20
 # The most units a count may say (points' own bound of a store's stock).
@@ -211,24 +209,9 @@ async def _register(request: Request, user: ConsoleUser, uow: UnitOfWork) -> tup
         # Names, not ids, on paper: the gifts from the catalogue, the customers from members, the
         # staff who redeemed and handed over each gift from the gateway's own staff accounts (one query).
         register.gifts = {g["gift_id"]: (g["name_zh"], g["name_en"]) for g in await read(points, "points", "/v1/gifts", user.bearer())}
-        ids = sorted({r["member_id"] for r in register.rows})[:NAMED_AT_MOST]
-        found = await asyncio.gather(*(_profile(members, i, user) for i in ids))
-        register.people = {m["id"]: f"{m['name']} ({m['card_no']})" for m in found if m is not None}
+        register.people = await customer_names(members, (r["member_id"] for r in register.rows), user.bearer())
         register.staff_names = await display_names(uow, (r.get(k) for r in register.rows for k in ("staff_id", "handed_over_by")))
     return store, first, last, register
-
-
-async def _profile(members: Any, member_id: str, user: ConsoleUser) -> dict[str, Any] | None:
-    """The customer's profile, or None where the reader may not see it: a store's register lists
-    walk-in customers of other stores too, whom a store manager sees by id only (their profiles
-    are the other store's), and an erased customer has none."""
-    try:
-        profile: dict[str, Any] = await read(members, "members", f"/v1/members/{segment(member_id)}", user.bearer())
-    except ServiceRefused as refused:
-        if refused.status_code in (403, 404):
-            return None
-        raise
-    return profile
 
 
 @router.get("/gift-register")
