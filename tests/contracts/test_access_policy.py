@@ -2,7 +2,8 @@
 
 A route with no `Authorize(action)`, `public` or `forwarded` dependency fails the build: access is
 never left to whoever writes the next route. Which roles and customers each action admits is
-tested per service (`test_policy_routes.py` in members, points and feedback).
+tested per service (members' `test_policy_routes.py`, points' `test_access.py`, feedback's
+`test_access.py` and `test_access_matrix.py`).
 """
 
 import re

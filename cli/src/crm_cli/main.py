@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
 
     token = sub.add_parser("token", help="mint a bearer token with the development key")
     token.add_argument("--role", required=True, choices=[r.value for r in Role])
-    token.add_argument("--store", help="store id (required for pos)")
+    token.add_argument("--store", help="store id (required for pos, service_desk and store_manager)")
     token.add_argument("--member", help="member id (required for member)")
     token.add_argument("--subject", help="who the token is for (default: <role>-cli)")
     token.add_argument("--ttl-hours", type=_hours, help="default: 12, or the role's maximum if shorter")
