@@ -6,6 +6,7 @@ import uuid
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import col, select
@@ -133,6 +134,70 @@ async def test_a_one_off_campaign_reaches_its_audience_once_and_measures_against
     assert ended["state"] == "ended" and ended["ended_at"]
     assert len(await cmp.outbox(CAMPAIGN_ENDED)) == 1
     await act(cmp, made["id"], "resume", 409)
+
+
+async def test_a_campaign_s_coupon_issued_by_hand_never_reaches_its_control_group(cmp) -> None:
+    """Held-out members stay untreated: a coupon of the campaign given them by hand would be counted
+    as control in the results, and the uplift would understate what the campaign did."""
+    audience = await seed(cmp, 20)
+    template_id = await cmp.template()
+    made = await campaign(cmp, kind="one_off", segment_id=await segment(cmp), coupon_template_id=template_id,
+                          message={"template": "coupon_offer"}, control_share="0.5")
+    launched = await act(cmp, made["id"], "launch")
+    control = sorted(m for m in audience if in_control(made["id"], m, Decimal("0.5")))
+    assert launched["control_size"] == len(control) >= 1
+    r = await cmp.client.post(f"/v1/coupon-templates/{template_id}/issue", headers=cmp.marketing(),
+                              json={"member_ids": [control[0], "m-low"], "campaign_id": made["id"]})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"requested": 2, "issued": 1, "already_held": 0, "over_budget": 0, "unknown": 0, "unknown_member_ids": [],
+                        "held_out": 1, "held_out_member_ids": [control[0]]}
+    assert await cmp.wallet(control[0]) == []
+    # Without the campaign's id the template is the campaign's no longer: that coupon is anyone's.
+    assert (await cmp.issue(template_id, [control[0]]))["issued"] == 1
+    res = (await cmp.client.get(f"/v1/campaigns/{made['id']}/results", headers=cmp.marketing())).json()
+    assert res["issued"] == launched["treatment_size"] + 1  # m-low's, under the campaign
+
+
+async def test_results_break_down_by_store_over_each_whole_group(cmp) -> None:
+    audience = await seed(cmp, 12)
+    await cmp.apply(sale(audience[0], [("grain", "500.00")], at=T0 - timedelta(days=1), store="S003"))  # before: no part
+    made = await campaign(cmp, kind="one_off", segment_id=await segment(cmp), coupon_template_id=await cmp.template(),
+                          message={"template": "coupon_offer"}, control_share="0.5")
+    launched = await act(cmp, made["id"], "launch")
+    control = sorted(m for m in audience if in_control(made["id"], m, Decimal("0.5")))
+    treated = sorted(set(audience) - set(control))
+    nt, nc = launched["treatment_size"], launched["control_size"]
+    assert (nt, nc) == (len(treated), len(control)) and nt >= 1 and nc >= 1
+    cmp.clock.advance(minutes=5)
+    # Every treated member spends 100.00 at S001, every control member 60.00 there; one treated
+    # member also redeems the coupon at S002 (150.00 less 20.00 off: 130.00 paid).
+    buyer = treated[0]
+    code = await cmp.code_of(buyer)
+    await cmp.apply(cmp.registered(buyer))
+    assert (await cmp.reserve([code], store="S002")).json()["codes"][0]["ok"]
+    await cmp.apply(cmp.sale([code], store="S002", discounts={code: "20.00"}),
+                    sale(buyer, [("grain", "150.00")], discount="20.00", store="S002", at=cmp.clock.now),
+                    *(sale(m, [("grain", "100.00")], at=cmp.clock.now) for m in treated),
+                    *(sale(m, [("grain", "60.00")], at=cmp.clock.now) for m in control))
+    res = (await cmp.client.get(f"/v1/campaigns/{made['id']}/results", headers=cmp.marketing())).json()
+    s001, s002 = res["by_store"]  # S003's sale came before the campaign
+    assert (s001["store_id"], s002["store_id"]) == ("S001", "S002")
+    assert (s001["treatment_spend_per_member"], s001["control_spend_per_member"]) == ("100.00", "60.00")
+    assert (s001["spend_uplift"]["difference"], s001["redeemed"], s001["discount_cost"]) == ("40.00", 0, "0.00")
+    # Everyone at S001 spent alike within their group: no spread, no interval.
+    assert (s001["spend_uplift"]["low"], s001["spend_uplift"]["high"]) == (None, None)
+    # S002: 130.00 over every treated member (those who bought nothing there count as 0.00).
+    at_s002 = (Decimal("130.00") / nt).quantize(Decimal("0.01"))
+    assert (Decimal(s002["treatment_spend_per_member"]), s002["control_spend_per_member"]) == (at_s002, "0.00")
+    assert (s002["redeemed"], s002["discount_cost"]) == (1, "20.00")
+    # The stores' parts add up to the campaign's: 100.00 + 130.00 / nt against 60.00.
+    assert Decimal(res["spend_uplift"]["difference"]) == ((Decimal("100.00") + Decimal("130.00") / nt) - Decimal("60.00")).quantize(Decimal("0.01"))
+    assert abs(Decimal(res["spend_uplift"]["difference"]) - Decimal("40.00") - Decimal(s002["spend_uplift"]["difference"])) <= Decimal("0.01")
+    csv = await cmp.client.get(f"/v1/campaigns/{made['id']}/results.csv", headers=cmp.marketing())
+    rows = {line.split(",")[0]: line.split(",") for line in csv.text.strip().splitlines()}
+    assert rows["spend_per_member@S001"][1:4] == ["100.00", "60.00", "40.00"]
+    assert rows["coupons_redeemed@S002"][1] == "1" and rows["discount_cost@S002"][1] == "20.00"
+    assert "spend_per_member@S003" not in rows
 
 
 async def test_results_count_what_was_paid_and_kept_after_discounts_and_returns(cmp) -> None:
@@ -657,8 +722,30 @@ async def test_the_results_csv_shows_a_measured_zero_rather_than_a_blank(cmp) ->
     assert r.status_code == 200, r.text
     rows = {line.split(",")[0]: line.split(",") for line in r.text.strip().splitlines()}
     assert rows["redemption_rate"][1] == "0.0000"
-    assert rows["spend_per_member"][1:] == ["100.00", "100.00", "0.00", "0.00", "0.00", "0.0000"]
-    assert rows["visits_per_member"][3:] == ["0.00", "0.00", "0.00", "0.0000"]
+    # The difference and the relative change are measured zeros; the interval stays empty, as
+    # groups without any spread give none (domain/uplift.py), not a blank for a zero.
+    assert rows["spend_per_member"][1:] == ["100.00", "100.00", "0.00", "", "", "0.0000"]
+    assert rows["visits_per_member"][3:] == ["0.00", "", "", "0.0000"]
+
+
+async def test_the_results_file_names_its_window_and_leaves_a_missing_control_group_empty(cmp) -> None:
+    audience = await seed(cmp, 3)
+    made = await campaign(cmp, kind="one_off", segment_id=await segment(cmp), message=TIP, control_share="0")
+    await act(cmp, made["id"], "launch")  # at T0, 10:00 in Shanghai
+    cmp.clock.advance(hours=2)
+    await cmp.apply(*(sale(m, [("grain", "100.00")], at=cmp.clock.now) for m in audience))
+    await act(cmp, made["id"], "end")
+    cmp.clock.advance(days=1)  # read later: the window is still the campaign's, start to end
+    r = await cmp.client.get(f"/v1/campaigns/{made['id']}/results.csv", headers=cmp.marketing())
+    assert r.status_code == 200, r.text
+    rows = {line.split(",")[0]: line.split(",") for line in r.text.strip().splitlines()}
+    start, end = T0.astimezone(ZoneInfo("Asia/Shanghai")), (T0 + timedelta(hours=2)).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert rows["state"][1] == "ended"
+    assert rows["window_start"][1] == f"{start:%Y-%m-%d %H:%M}" and rows["window_end"][1] == f"{end:%Y-%m-%d %H:%M}"
+    # Nobody held out: no control spend of 0.00 beside the treated's 100.00, and no difference.
+    assert rows["members"][1:3] == ["3", "0"]
+    assert rows["spend_per_member"][1:] == ["100.00", "", "", "", "", ""]
+    assert rows["visits_per_member"][1:3] == ["1.00", ""]
 
 
 async def test_blank_names_are_refused_and_names_are_kept_without_their_surrounding_spaces(cmp) -> None:

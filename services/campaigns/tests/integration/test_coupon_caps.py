@@ -71,8 +71,10 @@ async def test_the_per_store_cap_is_per_store(cmp) -> None:
 async def test_the_issued_cap_issues_up_to_it_and_counts_the_rest(cmp) -> None:
     await cmp.apply(*(cmp.registered(f"m-{i}") for i in range(5)))
     template_id = await cmp.template(caps={"issued": 3})
-    assert await cmp.issue(template_id, ["m-0", "m-1"]) == {"requested": 2, "issued": 2, "already_held": 0, "over_budget": 0, "unknown": 0, "unknown_member_ids": []}
-    assert await cmp.issue(template_id, ["m-2", "m-3", "m-4"]) == {"requested": 3, "issued": 1, "already_held": 0, "over_budget": 2, "unknown": 0, "unknown_member_ids": []}
+    assert await cmp.issue(template_id, ["m-0", "m-1"]) == {"requested": 2, "issued": 2, "already_held": 0, "over_budget": 0, "unknown": 0, "unknown_member_ids": [],
+                      "held_out": 0, "held_out_member_ids": []}
+    assert await cmp.issue(template_id, ["m-2", "m-3", "m-4"]) == {"requested": 3, "issued": 1, "already_held": 0, "over_budget": 2, "unknown": 0, "unknown_member_ids": [],
+                      "held_out": 0, "held_out_member_ids": []}
     assert await cmp.wallet("m-4") == []
 
 

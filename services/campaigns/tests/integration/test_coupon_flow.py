@@ -16,14 +16,16 @@ async def issued_code(cmp, member: str = "m-1", **template: object) -> tuple[str
     await cmp.apply(cmp.registered(member))
     template_id = await cmp.template(**template)
     result = await cmp.issue(template_id, [member])
-    assert result == {"requested": 1, "issued": 1, "already_held": 0, "over_budget": 0, "unknown": 0, "unknown_member_ids": []}
+    assert result == {"requested": 1, "issued": 1, "already_held": 0, "over_budget": 0, "unknown": 0, "unknown_member_ids": [],
+                      "held_out": 0, "held_out_member_ids": []}
     return template_id, await cmp.code_of(member)
 
 
 async def test_issue_puts_one_coupon_per_member_in_the_wallet_and_announces_it(cmp) -> None:
     template_id, code = await issued_code(cmp)
     again = await cmp.issue(template_id, ["m-1", "m-2", "m-2"])
-    assert again == {"requested": 2, "issued": 1, "already_held": 1, "over_budget": 0, "unknown": 0, "unknown_member_ids": []}
+    assert again == {"requested": 2, "issued": 1, "already_held": 1, "over_budget": 0, "unknown": 0, "unknown_member_ids": [],
+                      "held_out": 0, "held_out_member_ids": []}
     (coupon,) = await cmp.wallet("m-1")
     assert coupon["code"] == code and coupon["state"] == "issued" and coupon["terms"]["threshold"] == "100.00"
     events = await cmp.outbox(COUPON_ISSUED)

@@ -76,3 +76,25 @@ def test_the_means_are_the_groups_spend_per_member_to_the_cent() -> None:
     assert (result.treatment_mean, result.control_mean) == (Decimal("601.70"), Decimal("331.10"))
     assert result.difference == Decimal("270.60")  # 601.695 - 331.095, to the cent
     assert result.relative == Decimal("0.8173")
+
+
+def test_groups_without_any_spread_get_no_interval_rather_than_a_certain_one() -> None:
+    # Everyone in both groups the same (nobody bought yet, or each treated member visited once and
+    # no control member did): the sample variances are 0, which says nothing about the uncertainty.
+    nothing = uplift([Decimal("0")] * 120, [Decimal("0")] * 17)
+    assert (nothing.difference, nothing.low, nothing.high) == (Decimal("0.00"), None, None)
+    once = uplift([Decimal("1")] * 3, [Decimal("0")] * 2)
+    assert once.difference == Decimal("1.00")
+    assert (once.low, once.high) == (None, None) and not once.significant
+
+
+def test_a_control_group_without_spread_leaves_the_treatment_s_uncertainty_worked_by_hand() -> None:
+    treatment = [Decimal(v) for v in ("120", "80", "100", "140", "60")]  # mean 100, variance 1000
+    control = [Decimal("0")] * 3
+    result = uplift(treatment, control)
+    # se = sqrt(1000/5 + 0) = 14.1421; df = 200**2 / (200**2/4 + 0) = 4; t(0.975, 4) = 2.7764,
+    # so the half-width is 39.26 and the interval 100 ± 39.26
+    assert result.difference == Decimal("100.00")
+    assert result.low == pytest.approx(Decimal("60.74"), abs=Decimal("0.02"))
+    assert result.high == pytest.approx(Decimal("139.26"), abs=Decimal("0.02"))
+    assert result.significant and result.relative is None

@@ -2,17 +2,23 @@
 campaigns, and a campaign's results against its control group drawn as charts; a role that may
 not read campaigns is told so by campaigns."""
 
+import io
 import re
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 
 from campaigns.config import Settings as CampaignsSettings
 from campaigns.main import create_app as campaigns_app
 from gateway.adapters.clients import Downstream
 from gateway.config import Settings as GatewaySettings
 from gateway.main import create_app as gateway_app
+from shared.auth import Role
+from shared.reports import XLSX_MEDIA_TYPE
 from tests.support.audience import attributes, consent, registered, sale
 from tests.support.campaigns import CampaignsDriver, Clock
 from tests.support.console import csrf_of, logged_in
@@ -54,6 +60,10 @@ async def test_marketing_sees_a_campaign_s_redemption_and_uplift_against_control
     cmp.clock.advance(minutes=5)
     reached = {e["member_id"] for e in await cmp.outbox("crm.campaigns.coupon_issued.v1")}
     await cmp.apply(*(sale(m, [("grain", "150.00")], at=cmp.clock.now) for m in sorted(reached)))
+    # Two held-out members buy a little: groups that each spent alike to the cent would give no
+    # interval at all (there is no spread to estimate one from).
+    held = sorted(set(members) - reached)[:2]
+    await cmp.apply(*(sale(m, [("grain", amount)], at=cmp.clock.now) for m, amount in zip(held, ("10.00", "30.00"), strict=True)))
 
     await logged_in(gw, env, "zhao.shichang", "marketing")
     listed = await gw.get("/console/campaigns")
@@ -173,3 +183,74 @@ async def test_a_coupon_template_form_sent_twice_makes_one_template(stack, env) 
     # A key the page did not make is refused by the console before campaigns is asked.
     r = await gw.post("/console/coupon-templates", data={**form, "csrf": csrf_of(shown.text), "idempotency_key": "bad"})
     assert r.status_code == 422 and "表单已损坏或已过期" in r.text
+
+
+async def test_a_campaign_s_page_names_the_period_measured_and_downloads_its_results(stack, env) -> None:
+    """Nobody bought yet: both groups spent 0.00 each, which gives no interval (not one of
+    0.00 – 0.00, as if the effect were known); the page says why, and the window the figures
+    cover, still open; the results download for the report to management."""
+    gw, cmp = stack
+    members = [f"m-{i:02d}" for i in range(20)]
+    await cmp.apply(*(e for m in members for e in (registered(m), attributes(m, value_class="key", churn_risk="high", community_id="C1"),
+                                                   consent(m, "marketing_sms", True))))
+    r = await cmp.client.post("/v1/segments", json={"name": "C1 key customers", "rule": AUDIENCE}, headers=cmp.marketing())
+    assert r.status_code == 201, r.text
+    launched = await cmp.launched(name="Win them back", kind="one_off", segment_id=r.json()["id"], coupon_template_id=await cmp.template(),
+                                  message={"template": "coupon_offer"}, control_share="0.5")
+    assert launched["treatment_size"] >= 2 and launched["control_size"] >= 2
+    cmp.clock.advance(hours=3)
+
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    page = await gw.get(f"/console/campaigns/{launched['id']}")
+    assert page.status_code == 200, page.text
+    shanghai = ZoneInfo("Asia/Shanghai")
+    start = datetime.fromisoformat(launched["started_at"]).astimezone(shanghai)
+    end = cmp.clock.now.astimezone(shanghai)
+    assert (f'<td id="window">{start:%Y-%m-%d %H:%M:%S} – {end:%Y-%m-%d %H:%M:%S} (截至目前：活动尚未结束)</td>'
+            in page.text), page.text
+    uplift = re.search(r'data-uplift="spend_uplift".*?<figcaption>\s*([^<]*)</figcaption>', page.text, re.S)
+    assert uplift and "无置信区间" in uplift.group(1) and "显著" not in uplift.group(1), page.text
+
+    link = f"/console/campaigns/{launched['id']}/results?format=xlsx"
+    assert f'<a href="{link}">下载 Excel</a>' in page.text
+    r = await gw.get(link)
+    assert r.status_code == 200 and r.headers["content-type"] == XLSX_MEDIA_TYPE
+    assert r.headers["content-disposition"] == f'attachment; filename="campaign-{launched["id"]}-results.xlsx"'
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    assert sheet is not None
+    rows = {row[0].value: [c.value for c in row] for row in sheet.iter_rows(min_row=2)}
+    assert rows["window_start"][1] == f"{start:%Y-%m-%d %H:%M}"
+    assert rows["members"][1:3] == [launched["treatment_size"], launched["control_size"]]
+    csv = await gw.get(f"/console/campaigns/{launched['id']}/results?format=csv")
+    assert csv.status_code == 200 and csv.text.startswith("\ufeff指标 Measure")
+    assert (await gw.get(f"/console/campaigns/{launched['id']}/results?format=pdf")).status_code == 422
+
+
+async def test_a_campaign_s_page_breaks_its_results_down_by_store_under_the_stores_names(stack, env) -> None:
+    gw, cmp = stack
+    r = await gw.put("/api/v1/stores/S001", json={"name": "城东店"}, headers=env.auth(Role.ADMIN))
+    assert r.status_code in (200, 201), r.text
+    members = [f"m-{i:02d}" for i in range(12)]
+    await cmp.apply(*(e for m in members for e in (registered(m), attributes(m, value_class="key", churn_risk="high", community_id="C1"),
+                                                   consent(m, "marketing_sms", True))))
+    r = await cmp.client.post("/v1/segments", json={"name": "C1 key customers", "rule": AUDIENCE}, headers=cmp.marketing())
+    assert r.status_code == 201, r.text
+    launched = await cmp.launched(name="Win them back", kind="one_off", segment_id=r.json()["id"], coupon_template_id=await cmp.template(),
+                                  message={"template": "coupon_offer"}, control_share="0.5")
+    assert launched["treatment_size"] and launched["control_size"]
+    cmp.clock.advance(minutes=5)
+    reached = {e["member_id"] for e in await cmp.outbox("crm.campaigns.coupon_issued.v1")}
+    # Every treated member spends 100.00 at S001 and nobody held out does; S002 is no store the gateway knows.
+    await cmp.apply(*(sale(m, [("grain", "100.00")], at=cmp.clock.now) for m in reached),
+                    sale(sorted(reached)[0], [("grain", "30.00")], at=cmp.clock.now, store="S002"))
+
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    page = await gw.get(f"/console/campaigns/{launched['id']}")
+    assert page.status_code == 200, page.text
+    table = re.search(r'<table id="by-store">(.*?)</table>', page.text, re.S)
+    assert table, page.text
+    s001 = re.search(r'<tr data-store="S001">(.*?)</tr>', table.group(1), re.S)
+    assert s001 and "<td>城东店</td>" in s001.group(1) and "¥100.00" in s001.group(1) and "¥0.00" in s001.group(1)
+    s002 = re.search(r'<tr data-store="S002"><td>(.*?)</td>', table.group(1), re.S)
+    assert s002 and s002.group(1) == "S002"
+    assert "分门店" in page.text

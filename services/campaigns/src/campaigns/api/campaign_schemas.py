@@ -72,6 +72,20 @@ class UpliftPublic(BaseModel):
     significant: bool
 
 
+class StoreResultsPublic(BaseModel):
+    """One store's part: each group's spend there per member (the whole group counted, so the
+    stores' differences add up to the campaign's), the uplift there, the coupons redeemed there."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    store_id: str
+    treatment_spend_per_member: Decimal
+    control_spend_per_member: Decimal | None
+    spend_uplift: UpliftPublic | None
+    redeemed: int
+    discount_cost: Decimal
+
+
 class ResultsPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -87,3 +101,4 @@ class ResultsPublic(BaseModel):
     discount_cost: Decimal
     spend_uplift: UpliftPublic | None
     visits_uplift: UpliftPublic | None
+    by_store: list[StoreResultsPublic]

@@ -45,6 +45,8 @@ class IssuePublic(BaseModel):
     over_budget: int = Field(description="members not issued one: the template's `issued` cap was reached")
     unknown: int = Field(description="ids issued nothing: no customer campaigns knows of, or one erased")
     unknown_member_ids: list[str] = Field(description="those ids, as sent")
+    held_out: int = Field(description="members issued nothing: held out of the campaign named (its control group)")
+    held_out_member_ids: list[str] = Field(description="those ids, as sent")
 
 
 class WalletCoupon(BaseModel):

@@ -25,7 +25,8 @@ class Uplift:
     treatment_mean: Decimal
     control_mean: Decimal
     difference: Decimal  # treatment - control, per member
-    low: Decimal | None  # the confidence interval of the difference; None when a group is too small
+    low: Decimal | None  # the confidence interval of the difference; None when a group is too small or
+    # neither group varies
     high: Decimal | None
     relative: Decimal | None  # difference / control mean; None when the control spent nothing
     confidence: Decimal
@@ -93,9 +94,10 @@ def uplift(treatment: Sequence[Decimal], control: Sequence[Decimal], confidence:
         mt, mc = fmean(t), fmean(c)
         vt, vc = variance(t) / len(t), variance(c) / len(c)
         se = math.sqrt(vt + vc)
-        if se == 0:
-            low = high = mt - mc
-        else:
+        # Both groups without any spread (everyone spent the same, typically nothing yet): their
+        # variances estimate zero uncertainty, and an interval of [d, d] would claim the effect is
+        # known to the cent (and "significant" for any d other than 0). There is no interval then.
+        if se > 0:
             df = (vt + vc) ** 2 / (vt**2 / (len(t) - 1) + vc**2 / (len(c) - 1))
             half = t_quantile(1 - (1 - float(confidence)) / 2, df) * se
             low, high = mt - mc - half, mt - mc + half

@@ -513,6 +513,20 @@ class GroupFigures:
 
 
 @dataclass(frozen=True)
+class StoreFigures:
+    """One store's part of the results: what each group spent there per member (every member of
+    the group counted, a zero for one who bought elsewhere or nowhere, so the stores' differences
+    add up to the campaign's), and the campaign's coupons redeemed there."""
+
+    store_id: str
+    treatment_spend_per_member: Decimal
+    control_spend_per_member: Decimal | None  # None when nobody was held out
+    spend_uplift: Uplift | None
+    redeemed: int
+    discount_cost: Decimal
+
+
+@dataclass(frozen=True)
 class Results:
     campaign_id: str
     state: str
@@ -526,6 +540,7 @@ class Results:
     discount_cost: Decimal
     spend_uplift: Uplift | None
     visits_uplift: Uplift | None
+    by_store: list[StoreFigures]
 
 
 async def results(uow: UnitOfWork, campaign_id: str) -> Results:
@@ -539,6 +554,8 @@ async def results(uow: UnitOfWork, campaign_id: str) -> Results:
     end = row.ended_at or now
     start = row.started_at
     groups: dict[bool, dict[str, tuple[Decimal, int]]] = {False: {}, True: {}}
+    # Per store, per group: each member's spend there (members who spent nothing there are absent).
+    at_store: dict[str, dict[bool, dict[str, Decimal]]] = {}
     members = await uow.session.exec(core_select(MEMBERS.c.member_id, MEMBERS.c.control).where(  # type: ignore[call-overload]
         MEMBERS.c.campaign_id == campaign_id))
     for member_id, control in members.all():
@@ -553,21 +570,27 @@ async def results(uow: UnitOfWork, campaign_id: str) -> Results:
         # the segments' attributes: a campaign that only sent goods back to the shelf did nothing.
         net = segments.net_paid(PURCHASES)
         spent = await uow.session.exec(  # type: ignore[call-overload]
-            core_select(reached.c.member_id, reached.c.control,
+            core_select(reached.c.member_id, reached.c.control, PURCHASES.c.store_id,
                         type_coerce(func.coalesce(func.sum(net), 0), MoneyColumn()),
                         func.count(PURCHASES.c.sale_event_id).filter(net > 0))
             .select_from(reached.join(PURCHASES, PURCHASES.c.member_id == reached.c.member_id))
             .where(PURCHASES.c.occurred_at >= start, PURCHASES.c.occurred_at >= reached.c.since, PURCHASES.c.occurred_at <= end)
-            .group_by(reached.c.member_id, reached.c.control)
+            .group_by(reached.c.member_id, reached.c.control, PURCHASES.c.store_id)
         )
-        for member_id, control, spend, visits in spent.all():
-            groups[bool(control)][member_id] = (spend, int(visits))
+        for member_id, control, store_id, spend, visits in spent.all():
+            before, seen = groups[bool(control)][member_id]
+            groups[bool(control)][member_id] = (before + spend, seen + int(visits))
+            at_store.setdefault(store_id, {False: {}, True: {}})[bool(control)][member_id] = spend
     coupon_counts = dict((await uow.session.exec(  # type: ignore[call-overload]
         core_select(COUPONS.c.state, func.count()).where(COUPONS.c.campaign_id == campaign_id).group_by(COUPONS.c.state))).all())
     discount_cost = (await uow.session.exec(core_select(type_coerce(func.coalesce(func.sum(COUPONS.c.discount), 0), MoneyColumn())).where(  # type: ignore[call-overload]
         COUPONS.c.campaign_id == campaign_id, COUPONS.c.state == CouponState.REDEEMED.value))).scalar_one()
     issued = sum(int(n) for n in coupon_counts.values())
     redeemed = int(coupon_counts.get(CouponState.REDEEMED.value, 0))
+    used_at = {store_id: (int(n), cost) for store_id, n, cost in (await uow.session.exec(  # type: ignore[call-overload]
+        core_select(COUPONS.c.store_id, func.count(), type_coerce(func.coalesce(func.sum(COUPONS.c.discount), 0), MoneyColumn()))
+        .where(COUPONS.c.campaign_id == campaign_id, COUPONS.c.state == CouponState.REDEEMED.value)
+        .group_by(COUPONS.c.store_id))).all() if store_id is not None}
     treated, held = groups[False], groups[True]
     return Results(
         campaign_id=campaign_id, state=row.state, window_start=start, window_end=end,
@@ -577,6 +600,24 @@ async def results(uow: UnitOfWork, campaign_id: str) -> Results:
         spend_uplift=uplift([s for s, _ in treated.values()], [s for s, _ in held.values()]) if treated and held else None,
         visits_uplift=uplift([Decimal(v) for _, v in treated.values()], [Decimal(v) for _, v in held.values()])
         if treated and held else None,
+        by_store=[_store_figures(store_id, at_store.get(store_id, {False: {}, True: {}}), treated, held,
+                                 *used_at.get(store_id, (0, Decimal("0.00"))))
+                  for store_id in sorted(at_store.keys() | used_at.keys())],
+    )
+
+
+def _store_figures(store_id: str, spent: dict[bool, dict[str, Decimal]], treated: dict[str, tuple[Decimal, int]],
+                   held: dict[str, tuple[Decimal, int]], redeemed: int, cost: Decimal) -> StoreFigures:
+    """The store's spend per member over the whole of each group: the same members as the
+    campaign's figures, each at what they spent at this store."""
+    at_t = [spent[False].get(m, Decimal("0.00")) for m in treated]
+    at_c = [spent[True].get(m, Decimal("0.00")) for m in held]
+    return StoreFigures(
+        store_id=store_id,
+        treatment_spend_per_member=(sum(at_t, Decimal("0.00")) / len(at_t)).quantize(Decimal("0.01")) if at_t else Decimal("0.00"),
+        control_spend_per_member=(sum(at_c, Decimal("0.00")) / len(at_c)).quantize(Decimal("0.01")) if at_c else None,
+        spend_uplift=uplift(at_t, at_c) if at_t and at_c else None,
+        redeemed=redeemed, discount_cost=cost,
     )
 
 

@@ -2,6 +2,7 @@
 (JSON, or CSV or an Excel workbook for a spreadsheet)."""
 
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
@@ -15,7 +16,7 @@ from shared.deps import CommandsDep, UowDep
 from shared.idempotency import IdempotencyKey
 from shared.integers import Int64
 from shared.policy import Grant
-from shared.reports import XLSX_MEDIA_TYPE, Column, ReportFormat, render
+from shared.reports import XLSX_MEDIA_TYPE, Column, ReportFormat, local_time, render
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
@@ -84,21 +85,35 @@ async def results(campaign_id: str, uow: UowDep, _: Annotated[Grant, Allowed("ca
 # languages like every report; written by the shared writer (a byte-order mark for Excel).
 RESULT_COLUMNS = [
     Column("measure", "指标 Measure"), Column("treatment", "触达组 Treatment"), Column("control", "对照组 Control"),
-    Column("difference", "差值 Difference"), Column("ci_low", "置信下限 CI low"), Column("ci_high", "置信上限 CI high"),
-    Column("relative", "相对变化 Relative"),
+    Column("difference", "差值 Difference"), Column("ci_low", "95%置信下限 95% CI low"),
+    Column("ci_high", "95%置信上限 95% CI high"), Column("relative", "相对变化 Relative"),
 ]
 
 
-def _result_rows(r: ResultsPublic) -> list[dict[str, object]]:
+def _result_rows(r: ResultsPublic, zone: ZoneInfo) -> list[dict[str, object]]:
     def row(measure: str, treatment: object = "", control: object = "", *uplift: object) -> dict[str, object]:
         return dict(zip([c.key for c in RESULT_COLUMNS], (measure, treatment, control, *(uplift or ("", "", "", ""))), strict=True))
 
-    rows = [row("members", r.treatment.members, r.control.members), row("buyers", r.treatment.buyers, r.control.buyers)]
+    # The window measured, in the chain's local time: a file passed on to management without it
+    # says neither when the figures were taken nor whether the campaign was still running.
+    rows = [row("state", r.state), row("window_start", local_time(r.window_start, zone)),
+            row("window_end", local_time(r.window_end, zone)),
+            row("members", r.treatment.members, r.control.members), row("buyers", r.treatment.buyers, r.control.buyers)]
+    held_out = r.control.members > 0
     for name, u in (("spend_per_member", r.spend_uplift), ("visits_per_member", r.visits_uplift)):
-        rows.append(row(name, getattr(r.treatment, name), getattr(r.control, name),
+        # Nobody held out: a control group of none spent nothing per member only as a division by
+        # zero would have it; the cell stays empty rather than showing a 0.00 to compare with.
+        rows.append(row(name, getattr(r.treatment, name), getattr(r.control, name) if held_out else "",
                         *((u.difference, _cell(u.low), _cell(u.high), _cell(u.relative)) if u else ())))
     rows += [row("coupons_issued", r.issued), row("coupons_redeemed", r.redeemed),
              row("redemption_rate", _cell(r.redemption_rate)), row("discount_cost", r.discount_cost)]
+    # Each store's part, keyed by the measure and the store: the spend there per member of each
+    # whole group, and the coupons redeemed there with their cost.
+    for s in r.by_store:
+        u = s.spend_uplift
+        rows += [row(f"spend_per_member@{s.store_id}", s.treatment_spend_per_member, _cell(s.control_spend_per_member),
+                     *((u.difference, _cell(u.low), _cell(u.high), _cell(u.relative)) if u else ())),
+                 row(f"coupons_redeemed@{s.store_id}", s.redeemed), row(f"discount_cost@{s.store_id}", s.discount_cost)]
     return rows
 
 
@@ -116,5 +131,5 @@ async def results_xlsx(campaign_id: str, uow: UowDep, _: Annotated[Grant, Allowe
 
 async def _results_file(fmt: ReportFormat, campaign_id: str, uow: UnitOfWork) -> Response:
     r = ResultsPublic.model_validate(await campaigns.results(uow, campaign_id))
-    return render(fmt, title="活动效果 Campaign results", columns=RESULT_COLUMNS, rows=_result_rows(r), json_body=None,
+    return render(fmt, title="活动效果 Campaign results", columns=RESULT_COLUMNS, rows=_result_rows(r, uow.settings.zone), json_body=None,
                   filename=f"campaign-{campaign_id}-results")

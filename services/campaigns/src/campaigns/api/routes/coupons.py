@@ -86,7 +86,9 @@ async def issue(template_id: str, body: IssueIn, uow: UowDep, request: Request,
     """One coupon per member named, each id counted once. An id that is no customer campaigns knows
     of (a typo, an erased member, or one registered a moment ago whose registration has not reached
     campaigns yet) is issued nothing and listed under `unknown_member_ids`: issued, it would be a
-    coupon nobody holds, taking a place under the template's cap."""
+    coupon nobody holds, taking a place under the template's cap. Under a `campaign_id`, a member
+    held out of that campaign is issued nothing either (`held_out_member_ids`): the control group
+    stays untouched, or the campaign's results would measure against treated members."""
     limit = _settings(request).coupon_issue_max_members
     if len(body.member_ids) > limit:
         raise Invalid("member_ids", f"at most {limit} members per request")
@@ -94,9 +96,12 @@ async def issue(template_id: str, body: IssueIn, uow: UowDep, request: Request,
     wanted = list(dict.fromkeys(body.member_ids))
     customers = await issuing.customers_of(uow.session, wanted)
     unknown = [m for m in wanted if m not in customers]
-    result = await issuing.issue(uow, template_id, [m for m in wanted if m in customers], body.campaign_id)
+    held = await issuing.held_out_of(uow.session, body.campaign_id, wanted) if body.campaign_id else set()
+    held_out = [m for m in wanted if m in customers and m in held]
+    result = await issuing.issue(uow, template_id, [m for m in wanted if m in customers and m not in held], body.campaign_id)
     return IssuePublic(requested=len(wanted), issued=result.issued, already_held=result.already_held,
-                       over_budget=result.over_budget, unknown=len(unknown), unknown_member_ids=unknown)
+                       over_budget=result.over_budget, unknown=len(unknown), unknown_member_ids=unknown,
+                       held_out=len(held_out), held_out_member_ids=held_out)
 
 
 @router.get("/v1/members/{member_id}/coupons", summary="A member's coupons (their wallet)")

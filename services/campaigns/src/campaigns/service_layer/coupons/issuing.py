@@ -10,7 +10,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from campaigns.adapters.tables import CouponCounterRow, CouponRow, CustomerRow
+from campaigns.adapters.tables import CampaignMemberRow, CouponCounterRow, CouponRow, CustomerRow
 from campaigns.domain.codes import Draw, new_member_codes
 from campaigns.domain.coupons import State
 from campaigns.service_layer.coupons.counters import Take, campaign_key, ensure_counter
@@ -26,6 +26,7 @@ from shared.unit_of_work import UnitOfWork
 SERVICE = "campaigns"
 COUPON = CouponRow.__table__  # type: ignore[attr-defined]
 CUSTOMER = CustomerRow.__table__  # type: ignore[attr-defined]
+CAMPAIGN_MEMBER = CampaignMemberRow.__table__  # type: ignore[attr-defined]
 LOOKUP_CHUNK = 1000
 
 
@@ -61,6 +62,20 @@ async def customers_of(session: AsyncSession, member_ids: Sequence[str]) -> set[
         query = select(CustomerRow.member_id).where(one_of(session, CUSTOMER.c.member_id, chunk), col(CustomerRow.erased_at).is_(None))
         known.update((await session.exec(query)).all())
     return known
+
+
+async def held_out_of(session: AsyncSession, campaign_id: str, member_ids: Sequence[str]) -> set[str]:
+    """The ids among `member_ids` held out of the campaign (its control group). A coupon of the
+    campaign issued to one by hand would make them treated while the results count them as
+    control, and the uplift would come out smaller than the campaign's effect."""
+    held: set[str] = set()
+    for start in range(0, len(member_ids), LOOKUP_CHUNK):
+        chunk = list(member_ids[start:start + LOOKUP_CHUNK])
+        query = select(CampaignMemberRow.member_id).where(
+            CampaignMemberRow.campaign_id == campaign_id, col(CampaignMemberRow.control).is_(True),
+            one_of(session, CAMPAIGN_MEMBER.c.member_id, chunk))
+        held.update((await session.exec(query)).all())
+    return held
 
 
 async def _locked_counter(session: AsyncSession, key: str) -> CouponCounterRow:

@@ -16,12 +16,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gateway.adapters.clients import segment
-from gateway.api.console.render import go, page
+from gateway.api.console.render import go, keep_cookies, page
 from gateway.api.console.session import Console, ConsoleUser, Form, keyed, one
 from gateway.domain.page_figures import bars, interval
+from gateway.service_layer.app import store_names
 from gateway.service_layer.console_people import display_names
 from gateway.service_layer.console_reads import call, read
 from shared.deps import UowDep
+from shared.reports import download_format
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 
@@ -80,7 +82,8 @@ async def create_campaign(request: Request, form: Form, user: Annotated[ConsoleU
 
 
 @router.get("/campaigns/{campaign_id}")
-async def campaign(campaign_id: str, request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
+async def campaign(campaign_id: str, request: Request, uow: UowDep,
+                   user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
     quoted = segment(campaign_id)
     found = await read(_campaigns(request), "campaigns", f"/v1/campaigns/{quoted}", user.bearer())
     results = await read(_campaigns(request), "campaigns", f"/v1/campaigns/{quoted}/results", user.bearer())
@@ -88,8 +91,26 @@ async def campaign(campaign_id: str, request: Request, user: Annotated[ConsoleUs
             for name in ("spend_per_member", "visits_per_member")}
     uplifts = {name: (results[name], interval(Decimal(str(results[name]["difference"])), _dec(results[name]["low"]), _dec(results[name]["high"])))
                for name in ("spend_uplift", "visits_uplift") if results.get(name)}
-    return page(request, "staff/campaign.html", user, campaign=found, results=results, uplifts=uplifts,
+    # Each store's part, by the store's name as the stores are kept here (an id campaigns knows of
+    # that the gateway does not is shown as it came).
+    stores = await store_names(uow.session, {s["store_id"] for s in results.get("by_store", [])})
+    return page(request, "staff/campaign.html", user, campaign=found, results=results, uplifts=uplifts, stores=stores,
                 spend_bars=bars(arms["spend_per_member"], "arm", "value"), visit_bars=bars(arms["visits_per_member"], "arm", "value"))
+
+
+@router.get("/campaigns/{campaign_id}/results")
+async def campaign_results(campaign_id: str, request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
+    """The results as campaigns writes them for a spreadsheet (the window, both groups, the uplift
+    with its interval, the coupons): CSV, or with `format=xlsx` a workbook, for the report to
+    management the page alone cannot be pasted into."""
+    fmt = download_format(request.query_params.get("format"))
+    answer = await call(_campaigns(request), "campaigns", "GET", f"/v1/campaigns/{segment(campaign_id)}/results.{fmt.value}", user.bearer())
+    headers = {k: v for k, v in answer.headers.items() if k.lower() == "content-disposition"}
+    response = Response(answer.content, media_type=answer.headers.get("content-type", "text/csv"), headers=headers)
+    # A session refreshed to serve the download must reach the browser, or its next page would
+    # present the spent refresh token and end the session as a stolen one.
+    keep_cookies(request, response)
+    return response
 
 
 def _dec(value: Any) -> Decimal | None:
