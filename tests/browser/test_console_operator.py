@@ -31,13 +31,14 @@ async def test_an_operator_checks_health_and_replays_a_dead_letter_then_switches
         async with served(p.apps["gateway"]) as base, chromium(tmp_path / "chromium-profile", viewport={"width": 1024, "height": 768}) as browser:
             page = browser.pages[0] if browser.pages else await browser.new_page()
 
-            await page.goto(f"{base}/console/ops/health")  # not logged in: sent to the login form
-            assert page.url == f"{base}/console/login"
+            # Not logged in: sent to the login form, and back to the page asked for once logged in.
+            await page.goto(f"{base}/console/ops/health")
+            assert page.url == f"{base}/console/login?next=%2Fconsole%2Fops%2Fhealth"
             await page.get_by_label("登录名").fill("op.zhang")
             await page.get_by_label("密码", exact=True).fill(password)
             await page.screenshot(path=screenshots / "01-login.png")
             await page.get_by_role("button", name="登录").click()
-            await page.wait_for_url(f"{base}/console")
+            await page.wait_for_url(f"{base}/console/ops/health")
 
             await page.get_by_role("link", name="健康状态").first.click()
             await page.wait_for_url(f"{base}/console/ops/health")

@@ -125,7 +125,8 @@ async def test_an_account_manager_drills_the_information_base_and_records_a_visi
             # category, severity and state read in Chinese, not as feedback's codes
             assert [c.strip() for c in await row.locator("td").all_inner_texts()][2:5] == ["商品质量", "高", "已登记"]
             await page.screenshot(path=screenshots / "17-complaints.png", full_page=True)
-            await row.get_by_role("link").click()
+            # The row leads to the complaint by its deadline; the customer's name leads to the customer.
+            await row.locator(f'a[href="/console/complaints/{r.json()["id"]}"]').click()
             csrf = await page.locator('input[name="csrf"]').first.input_value()
             await page.get_by_role("button", name="确认受理").click()
             await page.wait_for_url(f"**/console/complaints/{r.json()['id']}")

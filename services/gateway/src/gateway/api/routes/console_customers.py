@@ -36,6 +36,10 @@ SEARCH_FIELDS = ("card_no", "name", "community", "phone")
 @router.get("")
 async def search(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
     asked = {k: v.strip() for k, v in request.query_params.items() if k in SEARCH_FIELDS and v.strip()}
+    # A card names one customer: searched alone, as at the desk. A card scanned after a search by
+    # name is sent with the name the form still holds, and would otherwise find no one.
+    if "card_no" in asked:
+        asked = {"card_no": asked["card_no"]}
     found = None
     if asked:
         found = await read(request.app.state.downstream.members, "members", "/v1/members", user.bearer(), {**asked, "limit": "50"})

@@ -11,6 +11,15 @@ document.addEventListener("click", (event) => {
   }
 });
 
+// A card field a barcode scanner types into (data-scan) has what it holds selected whenever it gets
+// the focus, by autofocus on the page's load too: the next scan replaces the number searched last
+// rather than being typed onto its end, and the scanner's Enter sends the search for the new card.
+const selectScanned = (field) => {
+  if (field instanceof HTMLInputElement && field.matches("[data-scan]")) field.select();
+};
+document.addEventListener("focusin", (event) => selectScanned(event.target));
+selectScanned(document.activeElement);
+
 // A page left untouched for the session's idle time (data-idle-timeout-s, set on the pages of a
 // logged-in person) goes to the login page, which says why: what was on the screen of a tablet
 // left on the desk does not stay there. The gateway ends the session itself after the same time
