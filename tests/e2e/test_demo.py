@@ -19,7 +19,7 @@ async def test_the_demo_loads_through_the_gateway_and_a_second_load_changes_no_m
     async with platform(env, database_factory) as p:
         first = await load(p.gateway, env.issuer, members=30, sales=150, queue_wait_s=5)
         assert "30 members, 150 sales, 4 returns" in first, first
-        assert re.search(r"key customers at risk in .*: \d+ reached, \d+ held out, [1-9]\d* redeemed at the till, 1 returned", first), first
+        assert re.search(r"key customers at risk in .*: \d+ reached, [1-9]\d* held out, [1-9]\d* redeemed at the till, 1 returned", first), first
         admin = env.auth(Role.ADMIN)
 
         async def complaints_and_calls() -> tuple[int, int]:

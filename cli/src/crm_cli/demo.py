@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from faker import Faker
 
+from campaigns.domain.control import in_control
 from shared.auth import Role, TokenIssuer
 
 STORES = [
@@ -409,49 +410,44 @@ async def _complaints(client: httpx.AsyncClient, desk: dict, phones: list[str], 
 CAMPAIGN = "回馈老客户：满100减20"
 
 
-# The smallest audience the demo campaign takes from one community: with a 10 % control group, a
-# smaller one is too often held out whole, and the results would show nothing to compare.
-MIN_AUDIENCE = 5
+# Half held out, the most a campaign may: the demo's audience is a few dozen members at most, and
+# its results page is there to show the treated against the held out.
+CONTROL_SHARE = Decimal("0.5")
+# The split follows the campaign's random id, so a draft whose preview leaves a group empty is
+# ended and another made, a fresh draw each time. With n members in the audience a draw leaves a
+# group empty with probability 2 * 0.5**n: 1/2 at n = 2, and ATTEMPTS draws all do so with
+# probability (1/2)**24 < 1e-7 at worst (1/16 per draw from n = 5, the e2e test's scale).
+ATTEMPTS = 24
 
 
 async def _campaign(
     client: httpx.AsyncClient, issuer: TokenIssuer, rng: random.Random, member_cards: dict[str, str],
     pos: dict[str, dict[str, str]], wait_s: float,
 ) -> str:
-    """Marketing wins back key customers at risk in the community that has most of them: a 满100减20
-    coupon with a 10% control group, reaching those who agreed to marketing SMS. About half of those
-    reached come back and use it at the till (the first returns the sale, which gives the coupon
-    back), so the results page shows redemptions and spend against the control group."""
+    """Marketing wins back key customers at risk who agreed to marketing SMS, across the chain: a
+    满100减20 coupon, half of them held out as the control group. About half of those reached come
+    back and use it at the till (the first returns the sale, which gives the coupon back), and two
+    held out shop without it, so the results page shows redemptions and spend against control."""
     mkt = {"Authorization": f"Bearer {issuer.mint('demo-marketing', Role.MARKETING)}"}
     found = (await client.get("/api/campaigns/v1/campaigns", headers=mkt)).json()
     if any(c["name"] == CAMPAIGN for c in found):
         return "campaign: loaded before"
-    communities = (await client.get("/api/members/v1/communities", params={"limit": 500}, headers=mkt)).json()["items"]
-
-    def at_risk(community_id: str) -> dict:
-        return {"and": [{"field": "value_class", "op": "in", "value": ["key", "secondary"]},
-                        {"field": "churn_risk", "op": "in", "value": ["medium", "high", "lost"]},
-                        {"field": "community", "op": "in", "value": [community_id]}]}
+    # The consent in the rule too: the segment is then the campaign's audience, and its sample
+    # names the held out who shop below.
+    rule = {"and": [{"field": "value_class", "op": "in", "value": ["key", "secondary"]},
+                    {"field": "churn_risk", "op": "in", "value": ["medium", "high", "lost"]},
+                    {"field": "marketing_consent", "channel": "sms"}]}
 
     # The attributes reach campaigns through the broker after the analytics run: wait for them.
     deadline = asyncio.get_running_loop().time() + wait_s
-    best: tuple[int, dict, str] = (0, {}, "")
-    while not best[0] and asyncio.get_running_loop().time() < deadline:
-        for community in communities:
-            rule = at_risk(community["id"])
-            size = (await client.post("/api/campaigns/v1/segments/preview", json={"rule": rule}, headers=mkt)).json()["size"]
-            best = max(best, (size, rule, community["name"]), key=lambda b: b[0])
-        if not best[0]:
-            await asyncio.sleep(1)
-    if not best[0]:
-        return "campaign: not run (no customer at risk yet)"
-    size, rule, community_name = best
-    if size < MIN_AUDIENCE:  # a handful could all fall in the control group: every community instead
-        rule = {"and": at_risk(communities[0]["id"])["and"][:2]}
+    size = 0
+    while not size and asyncio.get_running_loop().time() < deadline:
         size = (await client.post("/api/campaigns/v1/segments/preview", json={"rule": rule}, headers=mkt)).json()["size"]
-        community_name = "全部社区"
-    r = await client.post("/api/campaigns/v1/segments", headers=mkt, json={
-        "name": f"{community_name} 流失风险的重点客户", "rule": rule})
+        if not size:
+            await asyncio.sleep(1)
+    if not size:
+        return "campaign: not run (no customer at risk yet)"
+    r = await client.post("/api/campaigns/v1/segments", headers=mkt, json={"name": "全部社区 流失风险的重点客户", "rule": rule})
     segment_id = r.json()["id"] if r.status_code == 201 else None
     if segment_id is None:
         return f"campaign: segment refused ({r.status_code})"
@@ -459,11 +455,19 @@ async def _campaign(
         "name": "满100减20", "kind": "threshold", "threshold": "100", "amount": "20", "validity": {"days": 30},
         "returns_on_refund": True})
     r.raise_for_status()
-    r = await client.post("/api/campaigns/v1/campaigns", headers={**mkt, "Idempotency-Key": f"demo-campaign-{segment_id}"}, json={
-        "name": CAMPAIGN, "kind": "one_off", "segment_id": segment_id, "coupon_template_id": r.json()["id"],
-        "message": {"template": "coupon_offer", "params": {"offer": "满100减20"}}, "control_share": "0.1"})
-    r.raise_for_status()
-    campaign = (await client.post(f"/api/campaigns/v1/campaigns/{r.json()['id']}/launch", headers=mkt)).json()
+    template_id = r.json()["id"]
+    for attempt in range(ATTEMPTS):
+        r = await client.post("/api/campaigns/v1/campaigns", headers={**mkt, "Idempotency-Key": f"demo-campaign-{segment_id}-{attempt}"},
+                              json={"name": CAMPAIGN, "kind": "one_off", "segment_id": segment_id, "coupon_template_id": template_id,
+                                    "message": {"template": "coupon_offer", "params": {"offer": "满100减20"}},
+                                    "control_share": str(CONTROL_SHARE)})
+        r.raise_for_status()
+        draft = r.json()["id"]
+        split = (await client.get(f"/api/campaigns/v1/campaigns/{draft}/preview", headers=mkt)).json()
+        if (split["treatment"] and split["control"]) or split["audience"] < 2 or attempt == ATTEMPTS - 1:
+            break
+        (await client.post(f"/api/campaigns/v1/campaigns/{draft}/end", headers=mkt)).raise_for_status()
+    campaign = (await client.post(f"/api/campaigns/v1/campaigns/{draft}/launch", headers=mkt)).json()
 
     # About half of the treated come back with the coupon.
     now = datetime.now(UTC)
@@ -493,7 +497,19 @@ async def _campaign(
                       "occurred_at": (now + timedelta(seconds=1)).isoformat(), "lines": lines, "amount": "139.00"}
             (await client.post("/pos/v1/refunds", json=refund, headers=pos[store])).raise_for_status()
             returned += 1
-    return (f"campaign '{CAMPAIGN}' to {size} key customers at risk in {community_name}: "
+    # Two of the held out shop without a coupon, for different amounts: a control group that spent
+    # nothing, or all alike, gives the uplift no interval. The split is recomputed from the ids, as
+    # `in_control` allows, over the segment's sample (its first members by id).
+    sample = (await client.get(f"/api/campaigns/v1/segments/{segment_id}/preview", headers=mkt)).json()["sample"]
+    held_out = [s["member_id"] for s in sample if in_control(campaign["id"], s["member_id"], CONTROL_SHARE)]
+    baskets = [("6901234567890", "金龙鱼大米 5kg", "grain", Decimal("39.90"), 1), ("6907992500133", "伊利纯牛奶 250ml×24", "dairy", Decimal("59.90"), 2)]
+    for n, (member_id, (sku, name, category, price, qty)) in enumerate(zip(held_out, baskets, strict=False)):
+        store, amount = "S002", str(price * qty)
+        lines = [{"sku": sku, "name": name, "category": category, "qty": str(qty), "unit_price": str(price), "amount": amount}]
+        sale = {"store_id": store, "pos_txn_id": f"{store}-CTL-{n:05d}", "occurred_at": now.isoformat(), "lines": lines, "total": amount,
+                "payment": "wechat", "member": {"card_no": member_cards[member_id]}}
+        (await client.post("/pos/v1/purchases", json=sale, headers=pos[store])).raise_for_status()
+    return (f"campaign '{CAMPAIGN}' to {size} key customers at risk in 全部社区: "
             f"{campaign['treatment_size']} reached, {campaign['control_size']} held out, {redeemed} redeemed at the till, "
             f"{returned} returned")
 

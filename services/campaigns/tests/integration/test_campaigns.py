@@ -740,12 +740,66 @@ async def test_the_results_file_names_its_window_and_leaves_a_missing_control_gr
     assert r.status_code == 200, r.text
     rows = {line.split(",")[0]: line.split(",") for line in r.text.strip().splitlines()}
     start, end = T0.astimezone(ZoneInfo("Asia/Shanghai")), (T0 + timedelta(hours=2)).astimezone(ZoneInfo("Asia/Shanghai"))
-    assert rows["state"][1] == "ended"
+    # Bilingual like every label of the file, never the API's code.
+    assert rows["state"][1] == "已结束 Ended"
     assert rows["window_start"][1] == f"{start:%Y-%m-%d %H:%M}" and rows["window_end"][1] == f"{end:%Y-%m-%d %H:%M}"
     # Nobody held out: no control spend of 0.00 beside the treated's 100.00, and no difference.
     assert rows["members"][1:3] == ["3", "0"]
     assert rows["spend_per_member"][1:] == ["100.00", "", "", "", "", ""]
     assert rows["visits_per_member"][1:3] == ["1.00", ""]
+
+
+async def test_the_redemption_rate_leaves_out_the_coupons_withdrawn_at_an_erasure(cmp) -> None:
+    """Four coupons issued, one redeemed, one withdrawn when its holder's data was erased: of the
+    three still redeemable one was used, 1/3 = 0.3333 (not 1/4 = 0.2500, as if the campaign had
+    failed to sell a coupon nobody could use any more). The withdrawn one is shown: 4 = 1 + 3."""
+    audience = await seed(cmp, 4)
+    made = await campaign(cmp, kind="one_off", segment_id=await segment(cmp), coupon_template_id=await cmp.template(),
+                          message={"template": "coupon_offer"}, control_share="0")
+    await act(cmp, made["id"], "launch")
+    buyer, erased = audience[0], audience[1]
+    code = await cmp.code_of(buyer)
+    await cmp.apply(cmp.registered(buyer))
+    assert (await cmp.reserve([code])).json()["codes"][0]["ok"]
+    cmp.clock.advance(minutes=5)
+    await cmp.apply(cmp.sale([code], discounts={code: "20.00"}), cmp.erased(erased))
+    res = (await cmp.client.get(f"/v1/campaigns/{made['id']}/results", headers=cmp.marketing())).json()
+    assert (res["issued"], res["withdrawn"], res["redeemed"]) == (4, 1, 1)
+    assert Decimal(res["redemption_rate"]) == Decimal("0.3333")
+    r = await cmp.client.get(f"/v1/campaigns/{made['id']}/results.csv", headers=cmp.marketing())
+    rows = {line.split(",")[0]: line.split(",") for line in r.text.strip().splitlines()}
+    assert (rows["coupons_issued"][1], rows["coupons_withdrawn"][1], rows["coupons_redeemed"][1]) == ("4", "1", "1")
+    assert rows["redemption_rate"][1] == "0.3333"
+
+
+async def test_a_member_erased_after_the_campaign_stays_in_their_group_in_either_arm(cmp) -> None:
+    """Erasure keeps the id and the sales' amounts and times, and the campaign keeps its record of
+    who was reached and who held out: a member erased afterwards still counts in their group with
+    what they spent, treated and held out alike (dropping them from one arm only would bias the
+    uplift)."""
+    audience = await seed(cmp, 20)
+    made = await campaign(cmp, kind="one_off", segment_id=await segment(cmp), coupon_template_id=await cmp.template(),
+                          message={"template": "coupon_offer"}, control_share="0.5")
+    await act(cmp, made["id"], "launch")
+    control = sorted(m for m in audience if in_control(made["id"], m, Decimal("0.5")))
+    treated = sorted(set(audience) - set(control))
+    assert len(treated) >= 2 and len(control) >= 2
+    cmp.clock.advance(minutes=1)
+    await cmp.apply(sale(treated[0], [("grain", "100.00")], at=cmp.clock.now), sale(treated[1], [("grain", "40.00")], at=cmp.clock.now),
+                    sale(control[0], [("grain", "60.00")], at=cmp.clock.now))
+    before = (await cmp.client.get(f"/v1/campaigns/{made['id']}/results", headers=cmp.marketing())).json()
+    cmp.clock.advance(minutes=1)
+    await cmp.apply(cmp.erased(treated[0]), cmp.erased(control[0]))
+    after = (await cmp.client.get(f"/v1/campaigns/{made['id']}/results", headers=cmp.marketing())).json()
+    assert after["treatment"] == {"members": len(treated), "buyers": 2,
+                                  "spend_per_member": str((Decimal("140.00") / len(treated)).quantize(Decimal("0.01"))),
+                                  "visits_per_member": str((Decimal(2) / len(treated)).quantize(Decimal("0.01")))}
+    assert after["control"] == {"members": len(control), "buyers": 1,
+                                "spend_per_member": str((Decimal("60.00") / len(control)).quantize(Decimal("0.01"))),
+                                "visits_per_member": str((Decimal(1) / len(control)).quantize(Decimal("0.01")))}
+    assert (after["treatment"], after["control"], after["spend_uplift"]) == (before["treatment"], before["control"], before["spend_uplift"])
+    # The treated member's unused coupon was withdrawn: out of the rate, the group unchanged.
+    assert (after["issued"], after["withdrawn"]) == (len(treated), 1)
 
 
 async def test_blank_names_are_refused_and_names_are_kept_without_their_surrounding_spaces(cmp) -> None:

@@ -254,3 +254,27 @@ async def test_a_campaign_s_page_breaks_its_results_down_by_store_under_the_stor
     s002 = re.search(r'<tr data-store="S002"><td>(.*?)</td>', table.group(1), re.S)
     assert s002 and s002.group(1) == "S002"
     assert "分门店" in page.text
+
+
+async def test_a_campaign_s_page_shows_the_coupons_withdrawn_at_an_erasure_beside_the_rate(stack, env) -> None:
+    """Four coupons issued, one withdrawn when its holder's data was erased, one redeemed: the rate
+    is 1 of the 3 still redeemable, and the withdrawn one is shown so that the figures add up."""
+    gw, cmp = stack
+    members = [f"m-{i:02d}" for i in range(4)]
+    await cmp.apply(*(e for m in members for e in (registered(m), attributes(m, value_class="key", churn_risk="high", community_id="C1"),
+                                                   consent(m, "marketing_sms", True))))
+    r = await cmp.client.post("/v1/segments", json={"name": "C1 key customers", "rule": AUDIENCE}, headers=cmp.marketing())
+    assert r.status_code == 201, r.text
+    launched = await cmp.launched(name="Win them back", kind="one_off", segment_id=r.json()["id"], coupon_template_id=await cmp.template(),
+                                  message={"template": "coupon_offer"}, control_share="0")
+    code = await cmp.code_of(members[0])
+    await cmp.apply(cmp.registered(members[0]))
+    assert (await cmp.reserve([code])).json()["codes"][0]["ok"]
+    cmp.clock.advance(minutes=5)
+    await cmp.apply(cmp.sale([code], discounts={code: "20.00"}), cmp.erased(members[1]))
+
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    page = await gw.get(f"/console/campaigns/{launched['id']}")
+    assert page.status_code == 200, page.text
+    assert '<th scope="row">已收回优惠券（持有人资料已注销）</th><td id="withdrawn">1</td>' in page.text, page.text
+    assert '<td id="redeemed">1 (33.3%)</td>' in page.text, page.text

@@ -96,6 +96,7 @@ class ResultsPublic(BaseModel):
     treatment: GroupPublic
     control: GroupPublic
     issued: int
+    withdrawn: int
     redeemed: int
     redemption_rate: Decimal | None
     discount_cost: Decimal

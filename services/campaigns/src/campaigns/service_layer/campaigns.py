@@ -535,8 +535,9 @@ class Results:
     treatment: GroupFigures
     control: GroupFigures
     issued: int
+    withdrawn: int  # of the issued, ended unused when their holder's data was erased
     redeemed: int
-    redemption_rate: Decimal | None
+    redemption_rate: Decimal | None  # redeemed / (issued - withdrawn)
     discount_cost: Decimal
     spend_uplift: Uplift | None
     visits_uplift: Uplift | None
@@ -587,6 +588,11 @@ async def results(uow: UnitOfWork, campaign_id: str) -> Results:
         COUPONS.c.campaign_id == campaign_id, COUPONS.c.state == CouponState.REDEEMED.value))).scalar_one()
     issued = sum(int(n) for n in coupon_counts.values())
     redeemed = int(coupon_counts.get(CouponState.REDEEMED.value, 0))
+    # A coupon withdrawn when its holder's data was erased could never be redeemed: out of the
+    # rate's denominator (else every erasure would read as a coupon the campaign failed to sell),
+    # and shown, so that issued = withdrawn + the rate's denominator still adds up.
+    withdrawn = int(coupon_counts.get(CouponState.WITHDRAWN.value, 0))
+    redeemable = issued - withdrawn
     used_at = {store_id: (int(n), cost) for store_id, n, cost in (await uow.session.exec(  # type: ignore[call-overload]
         core_select(COUPONS.c.store_id, func.count(), type_coerce(func.coalesce(func.sum(COUPONS.c.discount), 0), MoneyColumn()))
         .where(COUPONS.c.campaign_id == campaign_id, COUPONS.c.state == CouponState.REDEEMED.value)
@@ -594,8 +600,8 @@ async def results(uow: UnitOfWork, campaign_id: str) -> Results:
     treated, held = groups[False], groups[True]
     return Results(
         campaign_id=campaign_id, state=row.state, window_start=start, window_end=end,
-        treatment=_figures(treated), control=_figures(held), issued=issued, redeemed=redeemed,
-        redemption_rate=(Decimal(redeemed) / Decimal(issued)).quantize(Decimal("0.0001")) if issued else None,
+        treatment=_figures(treated), control=_figures(held), issued=issued, withdrawn=withdrawn, redeemed=redeemed,
+        redemption_rate=(Decimal(redeemed) / Decimal(redeemable)).quantize(Decimal("0.0001")) if redeemable else None,
         discount_cost=discount_cost,
         spend_uplift=uplift([s for s, _ in treated.values()], [s for s, _ in held.values()]) if treated and held else None,
         visits_uplift=uplift([Decimal(v) for _, v in treated.values()], [Decimal(v) for _, v in held.values()])

@@ -89,6 +89,16 @@ RESULT_COLUMNS = [
     Column("ci_high", "95%置信上限 95% CI high"), Column("relative", "相对变化 Relative"),
 ]
 
+# The campaign's state as the file shows it: bilingual like its headings, for a reader who never
+# saw the API's codes.
+STATE_LABELS = {
+    State.DRAFT: "草稿 Draft",
+    State.SCHEDULED: "待开始 Scheduled",
+    State.RUNNING: "进行中 Running",
+    State.PAUSED: "已暂停 Paused",
+    State.ENDED: "已结束 Ended",
+}
+
 
 def _result_rows(r: ResultsPublic, zone: ZoneInfo) -> list[dict[str, object]]:
     def row(measure: str, treatment: object = "", control: object = "", *uplift: object) -> dict[str, object]:
@@ -96,7 +106,7 @@ def _result_rows(r: ResultsPublic, zone: ZoneInfo) -> list[dict[str, object]]:
 
     # The window measured, in the chain's local time: a file passed on to management without it
     # says neither when the figures were taken nor whether the campaign was still running.
-    rows = [row("state", r.state), row("window_start", local_time(r.window_start, zone)),
+    rows = [row("state", STATE_LABELS[State(r.state)]), row("window_start", local_time(r.window_start, zone)),
             row("window_end", local_time(r.window_end, zone)),
             row("members", r.treatment.members, r.control.members), row("buyers", r.treatment.buyers, r.control.buyers)]
     held_out = r.control.members > 0
@@ -105,7 +115,7 @@ def _result_rows(r: ResultsPublic, zone: ZoneInfo) -> list[dict[str, object]]:
         # zero would have it; the cell stays empty rather than showing a 0.00 to compare with.
         rows.append(row(name, getattr(r.treatment, name), getattr(r.control, name) if held_out else "",
                         *((u.difference, _cell(u.low), _cell(u.high), _cell(u.relative)) if u else ())))
-    rows += [row("coupons_issued", r.issued), row("coupons_redeemed", r.redeemed),
+    rows += [row("coupons_issued", r.issued), row("coupons_withdrawn", r.withdrawn), row("coupons_redeemed", r.redeemed),
              row("redemption_rate", _cell(r.redemption_rate)), row("discount_cost", r.discount_cost)]
     # Each store's part, keyed by the measure and the store: the spend there per member of each
     # whole group, and the coupons redeemed there with their cost.
