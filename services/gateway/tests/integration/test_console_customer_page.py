@@ -57,7 +57,7 @@ async def test_a_customer_outside_the_persons_scope_is_refused_in_one_sentence(g
     )
     page = await gateway.get("/console/customers/m-1")
     assert page.status_code == 403, page.text
-    refusal = page.text.split('class="refusal" role="alert">')[1].split("</p>")[0]
+    refusal = page.text.split('<div role="alert" aria-live="polite"><p class="refusal">')[1].split("</p>")[0]
     assert refusal == "您只能为本门店的顾客办理。"
 
 

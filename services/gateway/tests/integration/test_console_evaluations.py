@@ -73,6 +73,6 @@ async def test_a_period_members_cannot_read_is_refused_naming_the_forms_field(
     await logged_in(gateway, env, "wang.sm", "store_manager", store_id="S001")
     page = await gateway.get("/console/evaluations", params={"kind": "monthly", "period": period})
     assert page.status_code == 422
-    refusal = page.text.split('class="refusal" role="alert">')[1].split("</p>")[0]
+    refusal = page.text.split('<div role="alert" aria-live="polite"><p class="refusal" data-fields="period">')[1].split("</p>")[0]
     assert refusal.startswith("期间（YYYY-MM 或 YYYY-Qn）："), refusal
     assert members == []

@@ -8,7 +8,10 @@ import pytest
 from gateway.api.console import catalogue
 from gateway.api.console.i18n import translations
 from gateway.api.console.refusals import KNOWN, LABELS, REASONS, explain
-from gateway.api.console.render import environment
+from gateway.api.console.render import environment, refused_fields
+from gateway.domain.staff import LoginFailed, SecondFactorWrong
+from gateway.service_layer.console_reads import ServiceRefused
+from shared.errors import Conflict, Invalid, TooManyRequests
 
 pytestmark = pytest.mark.unit
 
@@ -114,3 +117,20 @@ def test_a_count_on_a_page_takes_the_english_singular_or_plural(count, english, 
     words = 'ngettext("Total: %(num)s contact", "Total: %(num)s contacts", n)'
     shown = [environment(language).from_string("{{ " + words + " }}").render(n=count) for language in ("en", "zh-CN")]
     assert shown == [english, chinese]
+
+
+@pytest.mark.parametrize(("refusal", "fields"), [
+    (ServiceRefused("members", 422, "...", said=[error("phone", "string_pattern_mismatch", "String should match pattern"),
+                                                 {"loc": ["body", "consents", "sms"], "msg": "x", "type": "bool_type"}]),
+     ["phone", "consents.sms"]),
+    (ServiceRefused("members", 422, "tracked_on: is 2026-12-09, in the future (today is 2026-12-06)"), ["tracked_on"]),
+    (Invalid("period", "YYYY-MM for a month or YYYY-Qn for a quarter, of the years 1000 to 9998"), ["period"]),
+    # A sentence naming no field marks none; nor does a login refused, which never says which was wrong.
+    (ServiceRefused("points", 409, "balance 120 is below the price of 500 points"), []),
+    (Conflict("the gift shelf is being restocked"), []),
+    (LoginFailed(), []),
+    (SecondFactorWrong(), []),
+    (TooManyRequests("login: too many attempts"), []),
+])
+def test_the_fields_a_refusal_names_are_those_the_form_marks(refusal, fields) -> None:
+    assert refused_fields(refusal) == fields

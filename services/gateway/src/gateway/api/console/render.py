@@ -30,6 +30,7 @@ from gateway.api.console.session import (
     secure_cookies,
 )
 from gateway.console import TEMPLATES
+from gateway.domain.refusals import field_names
 from gateway.domain.staff import LoginFailed, SecondFactorNeeded, SecondFactorWrong
 from gateway.service_layer.console_reads import ServiceRefused
 from shared.auth import Role
@@ -263,7 +264,21 @@ def refusal_message(request: Request, exc: ServiceError) -> str:
     if isinstance(exc, TooManyRequests):
         return str(_("Too many attempts; wait a few minutes and try again."))
     # A service's refusal is worded from what it answered (console_reads); the log keeps its English.
-    return explain(exc.said if isinstance(exc, ServiceRefused) else exc.detail(), _)
+    return explain(_said(exc), _)
+
+
+def _said(exc: ServiceError) -> Any:
+    """What the refusal said: a service's own detail as it answered it, else the gateway's own."""
+    return exc.said if isinstance(exc, ServiceRefused) else exc.detail()
+
+
+def refused_fields(exc: ServiceError) -> list[str]:
+    """The fields a refusal names, as the services name them (`phone`, `consents.sms`): console.js
+    marks the form's fields of those names invalid and moves the focus to the first. A login
+    refused, or a refusal naming no field, marks none."""
+    if isinstance(exc, LoginFailed | TooManyRequests):
+        return []
+    return field_names(_said(exc))
 
 
 def refusal_handler(json_handler: Any) -> Any:
@@ -277,7 +292,7 @@ def refusal_handler(json_handler: Any) -> Any:
         # The services' own words, for support: the page shows them in the person's language.
         log.info("console %s %s refused (%s): %s", request.method, request.url.path, exc.status_code, exc)
         template = "fragments/refusal.html" if request.headers.get("HX-Request") else "refusal.html"
-        response = page(request, template, status_code=exc.status_code, message=message)
+        response = page(request, template, status_code=exc.status_code, message=message, fields=refused_fields(exc))
         response.headers.update(exc.headers())
         return response
 

@@ -46,13 +46,18 @@ def _store(user: ConsoleUser, form: dict[str, list[str]]) -> str:
 
 
 @router.get("")
-async def desk(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
+async def desk(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
     """Find the customer by card (or phone) and register a new one."""
     card, phone = request.query_params.get("card_no", "").strip(), request.query_params.get("phone", "").strip()
     found = None
     if card or phone:
         params = {"card_no": card} if card else {"phone": phone}
         found = await read(request.app.state.downstream.members, "members", "/v1/members", user.bearer(), {**params, "limit": "10"})
+        # A card is scanned with its holder at the desk, and names one customer: the scan opens
+        # their page, not a list of one. A phone is typed and a household may share it: a list,
+        # so the clerk sees who else it finds.
+        if card and found["total"] == 1 and len(found["items"]) == 1:
+            return go(request, f"/console/desk/members/{quote(found['items'][0]['id'], safe='')}")
     return page(request, "staff/desk.html", user, found=found, card=card, phone=phone, key=secrets.token_hex(16),
                 registered=request.query_params.get("registered", ""))
 

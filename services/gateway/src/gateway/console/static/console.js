@@ -20,6 +20,42 @@ const selectScanned = (field) => {
 document.addEventListener("focusin", (event) => selectScanned(event.target));
 selectScanned(document.activeElement);
 
+// A refused form points at what to put right: the refusal put in its message area names the fields
+// refused (data-fields, as the services name them: `phone`, `compensation.points`), and each of the
+// form's fields of that name is marked invalid, described by the message area (so a screen reader
+// reads the reason with the field), and the first takes the focus. The message itself is announced
+// by the area, a live region, once. Each submit starts unmarked: a form accepted leaves nothing
+// marked, a refusal naming another field marks that one only.
+const REFUSED = "data-refused-described";
+const unmark = (form) => {
+  for (const field of form.querySelectorAll(`[${REFUSED}]`)) {
+    const before = field.getAttribute(REFUSED);
+    if (before) field.setAttribute("aria-describedby", before); else field.removeAttribute("aria-describedby");
+    field.removeAttribute(REFUSED);
+    field.removeAttribute("aria-invalid");
+  }
+};
+const formOf = (detail) => (detail?.requestConfig?.elt ?? detail?.elt)?.closest?.("form");
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const form = formOf(event.detail);
+  if (form instanceof HTMLFormElement) unmark(form);
+});
+document.addEventListener("htmx:afterSwap", (event) => {
+  const form = formOf(event.detail), area = event.detail?.target;
+  if (!(form instanceof HTMLFormElement) || !(area instanceof Element)) return;
+  unmark(form);
+  const names = (area.querySelector(".refusal[data-fields]")?.dataset.fields || "").split(" ").filter(Boolean);
+  const refused = [...form.elements].filter((field) => field.name && field.type !== "hidden"
+    && names.some((name) => name === field.name || name.split(".").pop() === field.name));
+  for (const field of refused) {
+    const before = field.getAttribute("aria-describedby") || "";
+    field.setAttribute(REFUSED, before);
+    if (area.id) field.setAttribute("aria-describedby", `${before} ${area.id}`.trim());
+    field.setAttribute("aria-invalid", "true");
+  }
+  refused.find((field) => !field.disabled)?.focus();
+});
+
 // A page left untouched for the session's idle time (data-idle-timeout-s, set on the pages of a
 // logged-in person) goes to the login page, which says why: what was on the screen of a tablet
 // left on the desk does not stay there. The gateway ends the session itself after the same time

@@ -1,0 +1,58 @@
+"""The desk's search: a card scanned with its holder at the desk opens that customer's page; a
+phone, which a household may share, and a search finding none or several stay a list."""
+
+from dataclasses import replace
+
+import httpx
+import pytest
+
+from tests.support.console import logged_in
+from tests.support.identity import MovableClock, gateway_with_stores
+
+pytestmark = pytest.mark.integration
+
+ZHAO = {"id": "m-1", "name": "赵敏", "card_no": "8800000001", "community": "阳光花园"}
+QIAN = {"id": "m/2", "name": "钱芳", "card_no": "8800000002", "community": "阳光花园"}
+
+
+def members_finding(found: list[dict[str, str]], searched: list[dict[str, str]]) -> httpx.AsyncClient:
+    def answer(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/v1/members", request.url
+        searched.append(dict(request.url.params))
+        return httpx.Response(200, json={"items": found, "total": len(found)})
+
+    return httpx.AsyncClient(transport=httpx.MockTransport(answer), base_url="http://members")
+
+
+@pytest.fixture
+async def gateway(env, database_factory):
+    async with gateway_with_stores(env, await database_factory("gateway"), MovableClock()) as client:
+        await logged_in(client, env, "li.fuwutai", "service_desk", store_id="S001")
+        yield client
+
+
+@pytest.mark.parametrize(("customer", "page"), [(ZHAO, "/console/desk/members/m-1"), (QIAN, "/console/desk/members/m%2F2")])
+async def test_a_card_scanned_that_one_customer_holds_opens_their_desk_page(gateway, customer, page) -> None:
+    searched: list[dict[str, str]] = []
+    gateway.app.state.downstream = replace(gateway.app.state.downstream, members=members_finding([customer], searched))
+    r = await gateway.get("/console/desk", params={"card_no": f" {customer['card_no']}"})
+    assert r.status_code == 303, r.text
+    assert r.headers["location"] == page
+    assert searched == [{"card_no": customer["card_no"], "limit": "10"}]
+
+
+@pytest.mark.parametrize(("params", "found"), [
+    ({"phone": "13912340001"}, [ZHAO]),  # a phone finding one is still a list: a household may share it
+    ({"card_no": "8800000009"}, []),
+    ({"card_no": "8800000001"}, [ZHAO, QIAN]),
+])
+async def test_a_phone_or_a_card_matching_none_or_several_stays_a_list(gateway, params, found) -> None:
+    searched: list[dict[str, str]] = []
+    gateway.app.state.downstream = replace(gateway.app.state.downstream, members=members_finding(found, searched))
+    r = await gateway.get("/console/desk", params=params)
+    assert r.status_code == 200, r.text
+    results = r.text.split('<table id="desk-results">')[1].split("</table>")[0]
+    assert [m["name"] in results for m in (ZHAO, QIAN)] == [m in found for m in (ZHAO, QIAN)]
+    if not found:
+        assert "没有匹配的客户。" in results
+    assert searched == [{**params, "limit": "10"}]
