@@ -41,9 +41,6 @@ from shared.auth import generate_keypair
 from shared.migrations import upgrade
 
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-# bench/campaigns.py shares its name with the service's package: with this directory on sys.path
-# (put there for _support), `import campaigns` would import that script, not the service.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 GOAL_PER_S = 500.0
 NOW = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: outside quiet hours
 SEED_BATCH = 10_000

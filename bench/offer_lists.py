@@ -38,9 +38,6 @@ from _support import PrivateStack, cpu_seconds, log, run_bench
 
 from shared.migrations import upgrade
 
-# bench/campaigns.py (the campaign launch benchmark) would shadow the campaigns package.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 GOAL_S = 120.0

@@ -14,7 +14,7 @@ customers, and back to back, the most the stack answers (where latency is 32 / t
 Little's law). Raw limits measured in the same run: the rows the launch wrote inserted again into
 copies of their tables, and a trivial authenticated GET through the same stack, in the same modes.
 
-    .venv/bin/python bench/campaigns.py [--customers 100000] [--tills 32] [--seconds 30]
+    .venv/bin/python bench/campaign_launch.py [--customers 100000] [--tills 32] [--seconds 30]
 
 Exit code 0 whether the goals are met or not; 2 if a correctness check failed, 1 if the benchmark
 could not run, 130 on Ctrl-C. Everything it starts is stopped by process id when it ends.
@@ -49,9 +49,6 @@ from shared.events.registry import CAMPAIGN_NOTIFICATION_REQUESTED, COUPON_ISSUE
 from shared.migrations import upgrade
 
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-# This script shares its name with the service's package: with the script's directory on sys.path
-# (put there for _support), `import campaigns` would import the script again, not the service.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 GOAL_LAUNCH_S = 60.0
 GOAL_VALIDATE_P99_S = 0.050
