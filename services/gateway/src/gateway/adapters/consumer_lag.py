@@ -4,13 +4,16 @@ The broker's reported high watermark can be wrong (Tansu's undercounts after bat
 the records after a group's committed offset are fetched and counted, up to a cap per partition;
 the first of them tells how long it has been waiting. A partition is read to its end only once
 the broker has answered a fetch of it: on a loaded broker the first answer can take longer than
-the quiet time, and a group behind would have been reported caught up. Read with a consumer of
+the quiet time, and a group behind would have been reported caught up. A group's partitions are
+read together, so the page waits one quiet time for each group, not one for each of its partitions
+(with every service's topics, 16 s a page). Read with a consumer of
 no group, so the groups measured are never disturbed. Every client logs in as the operator
 (`adapters.operator_kafka`): reading other services' topics and groups is not the gateway's own
 right."""
 
 import time
 from collections.abc import Mapping
+from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
@@ -38,7 +41,7 @@ async def group_lags(gateway: Settings, groups: list[str], cap: int, reads: Mapp
     settings = operator_settings(gateway)
     topics = sorted(settings.topic(name) for name in REGISTRY.topics())
     # fetch_max_wait_ms under the quiet time: the broker answers a fetch at the end of a partition
-    # within it, so a caught-up partition costs one quiet time, not the broker's default 500 ms.
+    # within it, so a caught-up group costs one quiet time, not the broker's default 500 ms.
     reader = AIOKafkaConsumer(**client_kwargs(settings), client_id=f"{settings.service_name}-console", group_id=None,
                               enable_auto_commit=False, auto_offset_reset="earliest", fetch_max_wait_ms=QUIET_MS // 3,
                               request_timeout_ms=REQUEST_TIMEOUT_MS)
@@ -53,9 +56,7 @@ async def group_lags(gateway: Settings, groups: list[str], cap: int, reads: Mapp
         for group in groups:
             committed = await _committed(settings, group, partitions)
             read = {tp.topic for tp, offset in committed.items() if offset is not None} | set((reads or {}).get(group, ()))
-            for topic in sorted(read):
-                for tp in sorted((tp for tp in committed if tp.topic == topic), key=lambda tp: tp.partition):
-                    found.append(await _behind(reader, group, tp, committed[tp], cap))
+            found += await _behind(reader, group, [tp for tp in partitions if tp.topic in read], committed, cap)
         return found
     except KafkaError as exc:
         raise BrokerAway(f"the broker cannot be reached to measure the lag: {type(exc).__name__}") from exc
@@ -75,26 +76,39 @@ async def _committed(settings: Settings, group: str, partitions: list[TopicParti
         await close_quietly(asking)
 
 
-async def _behind(reader: AIOKafkaConsumer, group: str, tp: TopicPartition, committed: int | None, cap: int) -> PartitionLag:
-    reader.assign([tp])
-    if committed is None:
-        await reader.seek_to_beginning(tp)
-    else:
-        reader.seek(tp, committed)
-    count, oldest = 0, None
+async def _behind(
+    reader: AIOKafkaConsumer, group: str, partitions: list[TopicPartition], committed: Mapping[TopicPartition, int | None], cap: int,
+) -> list[PartitionLag]:
+    """The group's lag on each of `partitions`, fetched together from its committed offsets. A poll
+    returns as soon as any partition has records, so a partition that brought none in it may have
+    more on the way: the end is only a poll that brought nothing from any of them in the quiet
+    time, and then only for the partitions the broker has answered a fetch of."""
+    if not partitions:
+        return []
+    reader.assign(partitions)
+    for tp in partitions:
+        if committed[tp] is None:
+            await reader.seek_to_beginning(tp)
+        else:
+            reader.seek(tp, committed[tp])
+    count = dict.fromkeys(partitions, 0)
+    oldest: dict[TopicPartition, datetime | None] = {}
+    reading = set(partitions)
     answer_by = time.monotonic() + ANSWER_S
-    while count < cap:
-        batch = await reader.getmany(tp, timeout_ms=QUIET_MS, max_records=min(500, cap - count))
-        records = batch.get(tp, [])
-        if not records:
-            # The end of what the group has to read, once the broker has answered a fetch of this
-            # partition (its high watermark is known from then on); before that, only a slow answer.
-            if reader.highwater(tp) is not None:
-                break
-            if time.monotonic() >= answer_by:
-                raise BrokerAway(f"the broker did not answer a fetch of {tp.topic}[{tp.partition}] within {ANSWER_S:.0f} s")
+    while reading:
+        # Everything fetched so far (no max_records), of every partition still read.
+        batch = await reader.getmany(*reading, timeout_ms=QUIET_MS)
+        for tp, records in batch.items():
+            oldest.setdefault(tp, record_time(records[0].timestamp))
+            count[tp] += len(records)
+            if count[tp] >= cap:
+                reading.discard(tp)
+                reader.pause(tp)  # counted enough: fetched no further
+        if batch:
             continue
-        if oldest is None:
-            oldest = record_time(records[0].timestamp)
-        count += len(records)
-    return PartitionLag(group, tp.topic, tp.partition, committed, count, count >= cap, oldest)
+        reading -= {tp for tp in reading if reader.highwater(tp) is not None}
+        if reading and time.monotonic() >= answer_by:
+            tp = min(reading)
+            raise BrokerAway(f"the broker did not answer a fetch of {tp.topic}[{tp.partition}] within {ANSWER_S:.0f} s")
+    return [PartitionLag(group, tp.topic, tp.partition, committed[tp], min(count[tp], cap), count[tp] >= cap, oldest.get(tp))
+            for tp in partitions]
