@@ -11,6 +11,7 @@ no group, so the groups measured are never disturbed. Every client logs in as th
 (`adapters.operator_kafka`): reading other services' topics and groups is not the gateway's own
 right."""
 
+import asyncio
 import time
 from collections.abc import Mapping
 from datetime import datetime
@@ -37,29 +38,55 @@ REQUEST_TIMEOUT_MS = int(ANSWER_S * 1000)
 async def group_lags(gateway: Settings, groups: list[str], cap: int, reads: Mapping[str, list[str]] | None = None) -> list[PartitionLag]:
     """Each group's lag on every partition of the topics it has committed on and of those its
     service says it reads (`reads`, group -> topics); a partition without a commit yet is counted
-    from its start, where the group's consumer starts (`auto_offset_reset="earliest"`)."""
+    from its start, where the group's consumer starts (`auto_offset_reset="earliest"`). The groups
+    are measured at once, each with a reader of its own: the page waits for the slowest of them, not
+    for their sum."""
     settings = operator_settings(gateway)
-    topics = sorted(settings.topic(name) for name in REGISTRY.topics())
-    # fetch_max_wait_ms under the quiet time: the broker answers a fetch at the end of a partition
-    # within it, so a caught-up group costs one quiet time, not the broker's default 500 ms.
-    reader = AIOKafkaConsumer(**client_kwargs(settings), client_id=f"{settings.service_name}-console", group_id=None,
-                              enable_auto_commit=False, auto_offset_reset="earliest", fetch_max_wait_ms=QUIET_MS // 3,
-                              request_timeout_ms=REQUEST_TIMEOUT_MS)
     try:
-        await reader.start()
-        known = await reader.topics()  # metadata of every topic, for their partitions
-        # Listed once, before measuring: once the reader is assigned a partition, its metadata
-        # covers only the assigned topics, and the next group would see the others as absent.
-        partitions = [TopicPartition(topic, p) for topic in topics if topic in known
-                      for p in sorted(reader.partitions_for_topic(topic) or ())]
-        found: list[PartitionLag] = []
-        for group in groups:
-            committed = await _committed(settings, group, partitions)
-            read = {tp.topic for tp, offset in committed.items() if offset is not None} | set((reads or {}).get(group, ()))
-            found += await _behind(reader, group, [tp for tp in partitions if tp.topic in read], committed, cap)
-        return found
+        partitions = await _partitions(settings)
+        measured = await asyncio.gather(*(
+            _group_lags(settings, group, partitions, set((reads or {}).get(group, ())), cap) for group in groups
+        ), return_exceptions=True)  # each reader closed before an error is raised
     except KafkaError as exc:
         raise BrokerAway(f"the broker cannot be reached to measure the lag: {type(exc).__name__}") from exc
+    found: list[PartitionLag] = []
+    for lags in measured:
+        if isinstance(lags, KafkaError):
+            raise BrokerAway(f"the broker cannot be reached to measure the lag: {type(lags).__name__}") from lags
+        if isinstance(lags, BaseException):
+            raise lags
+        found += lags
+    return found
+
+
+def _reader(settings: Settings) -> AIOKafkaConsumer:
+    # fetch_max_wait_ms under the quiet time: the broker answers a fetch at the end of a partition
+    # within it, so a caught-up group costs one quiet time, not the broker's default 500 ms.
+    return AIOKafkaConsumer(**client_kwargs(settings), client_id=f"{settings.service_name}-console", group_id=None,
+                            enable_auto_commit=False, auto_offset_reset="earliest", fetch_max_wait_ms=QUIET_MS // 3,
+                            request_timeout_ms=REQUEST_TIMEOUT_MS)
+
+
+async def _partitions(settings: Settings) -> list[TopicPartition]:
+    """Every partition of the platform's topics that the broker has. Listed by a reader of its own:
+    once a reader is assigned partitions, its metadata covers only their topics."""
+    topics = sorted(settings.topic(name) for name in REGISTRY.topics())
+    reader = _reader(settings)
+    try:
+        await reader.start()
+        known = await reader.topics()
+        return [TopicPartition(topic, p) for topic in topics if topic in known for p in sorted(reader.partitions_for_topic(topic) or ())]
+    finally:
+        await close_quietly(reader)
+
+
+async def _group_lags(settings: Settings, group: str, partitions: list[TopicPartition], reads: set[str], cap: int) -> list[PartitionLag]:
+    committed = await _committed(settings, group, partitions)
+    read = {tp.topic for tp, offset in committed.items() if offset is not None} | reads
+    reader = _reader(settings)
+    try:
+        await reader.start()
+        return await _behind(reader, group, [tp for tp in partitions if tp.topic in read], committed, cap)
     finally:
         await close_quietly(reader)
 
