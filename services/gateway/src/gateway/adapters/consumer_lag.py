@@ -5,8 +5,8 @@ the records after a group's committed offset are fetched and counted, up to a ca
 the first of them tells how long it has been waiting. A partition is read to its end only once
 the broker has answered a fetch of it: on a loaded broker the first answer can take longer than
 the quiet time, and a group behind would have been reported caught up. A group's partitions are
-read together, so the page waits one quiet time for each group, not one for each of its partitions
-(with every service's topics, 16 s a page). Read with a consumer of
+read together and the groups at once, so a page waits about one quiet time, not one for every
+partition of every group (16 s a page with every service's topics). Read with a consumer of
 no group, so the groups measured are never disturbed. Every client logs in as the operator
 (`adapters.operator_kafka`): reading other services' topics and groups is not the gateway's own
 right."""
@@ -42,20 +42,18 @@ async def group_lags(gateway: Settings, groups: list[str], cap: int, reads: Mapp
     are measured at once, each with a reader of its own: the page waits for the slowest of them, not
     for their sum."""
     settings = operator_settings(gateway)
+    found: list[PartitionLag] = []
     try:
         partitions = await _partitions(settings)
         measured = await asyncio.gather(*(
             _group_lags(settings, group, partitions, set((reads or {}).get(group, ())), cap) for group in groups
-        ), return_exceptions=True)  # each reader closed before an error is raised
+        ), return_exceptions=True)  # every group's readers closed before an error is raised
+        for lags in measured:
+            if isinstance(lags, BaseException):
+                raise lags
+            found += lags
     except KafkaError as exc:
         raise BrokerAway(f"the broker cannot be reached to measure the lag: {type(exc).__name__}") from exc
-    found: list[PartitionLag] = []
-    for lags in measured:
-        if isinstance(lags, KafkaError):
-            raise BrokerAway(f"the broker cannot be reached to measure the lag: {type(lags).__name__}") from lags
-        if isinstance(lags, BaseException):
-            raise lags
-        found += lags
     return found
 
 
