@@ -88,13 +88,27 @@ def test_groups_without_any_spread_get_no_interval_rather_than_a_certain_one() -
     assert (once.low, once.high) == (None, None) and not once.significant
 
 
-def test_a_control_group_without_spread_leaves_the_treatment_s_uncertainty_worked_by_hand() -> None:
+def test_a_control_group_without_spread_takes_the_treatment_s_variance_worked_by_hand() -> None:
     treatment = [Decimal(v) for v in ("120", "80", "100", "140", "60")]  # mean 100, variance 1000
     control = [Decimal("0")] * 3
     result = uplift(treatment, control)
-    # se = sqrt(1000/5 + 0) = 14.1421; df = 200**2 / (200**2/4 + 0) = 4; t(0.975, 4) = 2.7764,
-    # so the half-width is 39.26 and the interval 100 ± 39.26
+    # Pooled: variance (4 * 1000 + 2 * 0) / 6 = 666.67, se = sqrt(666.67 * (1/5 + 1/3)) = 18.856,
+    # df = 6, t(0.975, 6) = 2.4469, so the half-width is 46.14 and the interval 100 ± 46.14 (Welch's,
+    # from the treatment alone, was 100 ± 39.26)
     assert result.difference == Decimal("100.00")
-    assert result.low == pytest.approx(Decimal("60.74"), abs=Decimal("0.02"))
-    assert result.high == pytest.approx(Decimal("139.26"), abs=Decimal("0.02"))
+    assert result.low == pytest.approx(Decimal("53.86"), abs=Decimal("0.02"))
+    assert result.high == pytest.approx(Decimal("146.14"), abs=Decimal("0.02"))
     assert result.significant and result.relative is None
+
+
+def test_a_control_of_two_who_bought_nothing_does_not_make_a_few_buyers_certain() -> None:
+    # A hundred reached, ten of them spent 100: mean 10. Two held out, neither bought, as two
+    # customers in ten would not without any campaign. Welch's interval, from the treatment's
+    # variance alone, was 10 ± 5.98 and "significant"; taking the control's variance to be the
+    # treatment's: pooled 900, se = sqrt(900 * (1/100 + 1/2)) = 21.42, df 100, t = 1.984, 10 ± 42.5.
+    treatment = [Decimal("100")] * 10 + [Decimal("0")] * 90
+    result = uplift(treatment, [Decimal("0")] * 2)
+    assert result.difference == Decimal("10.00")
+    assert result.low == pytest.approx(Decimal("-32.50"), abs=Decimal("0.05"))
+    assert result.high == pytest.approx(Decimal("52.50"), abs=Decimal("0.05"))
+    assert not result.significant

@@ -6,7 +6,12 @@ not (a zero is an outcome), so the means are per member reached, not per buyer.
 
 The interval is Welch's: the two groups' variances are not assumed equal (a coupon makes spend more
 spread out as well as higher), and its degrees of freedom come from the Welch–Satterthwaite
-formula. The t quantile is computed here rather than pulling in SciPy for one function.
+formula. When one group has no spread at all (a small control group where nobody has bought yet),
+its sample variance of zero is no evidence that its members cannot vary: Welch's interval would
+then be the other group's uncertainty alone, as certain of a control of two as of a control of two
+thousand. That group's variance is taken to be the other's instead: the pooled (Student) interval,
+with n_t + n_c - 2 degrees of freedom. The t quantile is computed here rather than pulling in SciPy
+for one function.
 """
 
 import math
@@ -98,7 +103,12 @@ def uplift(treatment: Sequence[Decimal], control: Sequence[Decimal], confidence:
         # variances estimate zero uncertainty, and an interval of [d, d] would claim the effect is
         # known to the cent (and "significant" for any d other than 0). There is no interval then.
         if se > 0:
-            df = (vt + vc) ** 2 / (vt**2 / (len(t) - 1) + vc**2 / (len(c) - 1))
+            if vt and vc:
+                df = (vt + vc) ** 2 / (vt**2 / (len(t) - 1) + vc**2 / (len(c) - 1))
+            else:  # one group without spread: the pooled interval (module docstring)
+                df = len(t) + len(c) - 2
+                pooled = ((len(t) - 1) * variance(t) + (len(c) - 1) * variance(c)) / df
+                se = math.sqrt(pooled * (1 / len(t) + 1 / len(c)))
             half = t_quantile(1 - (1 - float(confidence)) / 2, df) * se
             low, high = mt - mc - half, mt - mc + half
     return Uplift(
