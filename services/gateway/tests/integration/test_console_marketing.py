@@ -28,6 +28,24 @@ pytestmark = pytest.mark.integration
 AUDIENCE = {"and": [{"field": "community", "op": "in", "value": ["C1"]}]}
 
 
+async def c1_segment(cmp: CampaignsDriver) -> str:
+    """Marketing's segment of the C1 community (AUDIENCE); its id."""
+    r = await cmp.client.post("/v1/segments", json={"name": "C1 key customers", "rule": AUDIENCE}, headers=cmp.marketing())
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+async def launched_to_key_customers(
+    cmp: CampaignsDriver, count: int, control_share: str, name: str = "Win them back",
+) -> tuple[list[str], dict]:
+    """`count` key customers at high risk in C1 who agreed to marketing SMS (m-00, m-01, ...), and a
+    coupon campaign launched to them holding `control_share` out: the members and the campaign."""
+    members = [f"m-{i:02d}" for i in range(count)]
+    await cmp.apply(*(e for m in members for e in (registered(m), attributes(m, value_class="key", churn_risk="high", community_id="C1"),
+                                                   consent(m, "marketing_sms", True))))
+    launched = await cmp.launched(name=name, kind="one_off", segment_id=await c1_segment(cmp), coupon_template_id=await cmp.template(),
+                                  message={"template": "coupon_offer"}, control_share=control_share)
+    return members, launched
 
 
 @pytest.fixture
@@ -48,13 +66,7 @@ async def test_marketing_sees_a_campaign_s_redemption_and_uplift_against_control
     gw, cmp = stack
     # Enough members that the quarter held out is never fewer than the two an interval needs
     # (the split follows the campaign's random id).
-    members = [f"m-{i:02d}" for i in range(60)]
-    await cmp.apply(*(e for m in members for e in (registered(m), attributes(m, value_class="key", churn_risk="high", community_id="C1"),
-                                                   consent(m, "marketing_sms", True))))
-    r = await cmp.client.post("/v1/segments", json={"name": "C1 key customers", "rule": AUDIENCE}, headers=cmp.marketing())
-    assert r.status_code == 201, r.text
-    launched = await cmp.launched(name="Win them back", kind="one_off", segment_id=r.json()["id"], coupon_template_id=await cmp.template(),
-                                  message={"template": "coupon_offer"}, control_share="0.25")
+    members, launched = await launched_to_key_customers(cmp, 60, control_share="0.25")
     treated, held_out = launched["treatment_size"], launched["control_size"]
     assert treated and held_out
     cmp.clock.advance(minutes=5)
@@ -86,8 +98,7 @@ async def test_marketing_sees_a_campaign_s_redemption_and_uplift_against_control
 
 async def test_the_lists_head_a_campaign_s_and_a_segment_s_name_not_a_person_s(stack, env) -> None:
     gw, cmp = stack
-    r = await cmp.client.post("/v1/segments", json={"name": "C1 key customers", "rule": AUDIENCE}, headers=cmp.marketing())
-    assert r.status_code == 201, r.text
+    await c1_segment(cmp)
     await logged_in(gw, env, "zhao.shichang", "marketing")
     for path, heading in [("/console/campaigns", "活动名称"), ("/console/segments", "客群名称")]:
         head = re.search(r"<thead>(.*?)</thead>", (await gw.get(path)).text, re.S)
@@ -106,13 +117,7 @@ async def test_a_campaign_that_held_nobody_out_is_not_compared_with_a_control_gr
     """Campaigns answers a control group of no members with zeros per member: drawn as bars, the
     campaign would seem to lift spend from 0.00; the page says there is nothing to compare with."""
     gw, cmp = stack
-    members = [f"m-{i:02d}" for i in range(4)]
-    await cmp.apply(*(e for m in members for e in (registered(m), attributes(m, value_class="key", churn_risk="high", community_id="C1"),
-                                                   consent(m, "marketing_sms", True))))
-    r = await cmp.client.post("/v1/segments", json={"name": "C1 key customers", "rule": AUDIENCE}, headers=cmp.marketing())
-    assert r.status_code == 201, r.text
-    launched = await cmp.launched(name="Everyone", kind="one_off", segment_id=r.json()["id"], coupon_template_id=await cmp.template(),
-                                  message={"template": "coupon_offer"}, control_share="0")
+    members, launched = await launched_to_key_customers(cmp, 4, control_share="0", name="Everyone")
     assert (launched["treatment_size"], launched["control_size"]) == (4, 0)
     cmp.clock.advance(minutes=5)
     await cmp.apply(*(sale(m, [("grain", "150.00")], at=cmp.clock.now) for m in members))
@@ -133,9 +138,7 @@ def form_key(html: str, form_id: str) -> str:
 
 async def test_a_campaign_form_sent_twice_makes_one_campaign_and_both_answers_show_it(stack, env) -> None:
     gw, cmp = stack
-    r = await cmp.client.post("/v1/segments", json={"name": "C1 key customers", "rule": AUDIENCE}, headers=cmp.marketing())
-    assert r.status_code == 201, r.text
-    segment_id, template_id = r.json()["id"], await cmp.template(name="满100减20")
+    segment_id, template_id = await c1_segment(cmp), await cmp.template(name="满100减20")
     await logged_in(gw, env, "zhao.shichang", "marketing")
     page = await gw.get("/console/campaigns")
     assert page.status_code == 200, page.text
@@ -190,13 +193,7 @@ async def test_a_campaign_s_page_names_the_period_measured_and_downloads_its_res
     0.00 – 0.00, as if the effect were known); the page says why, and the window the figures
     cover, still open; the results download for the report to management."""
     gw, cmp = stack
-    members = [f"m-{i:02d}" for i in range(20)]
-    await cmp.apply(*(e for m in members for e in (registered(m), attributes(m, value_class="key", churn_risk="high", community_id="C1"),
-                                                   consent(m, "marketing_sms", True))))
-    r = await cmp.client.post("/v1/segments", json={"name": "C1 key customers", "rule": AUDIENCE}, headers=cmp.marketing())
-    assert r.status_code == 201, r.text
-    launched = await cmp.launched(name="Win them back", kind="one_off", segment_id=r.json()["id"], coupon_template_id=await cmp.template(),
-                                  message={"template": "coupon_offer"}, control_share="0.5")
+    _, launched = await launched_to_key_customers(cmp, 20, control_share="0.5")
     assert launched["treatment_size"] >= 2 and launched["control_size"] >= 2
     cmp.clock.advance(hours=3)
 
@@ -230,13 +227,7 @@ async def test_a_campaign_s_page_breaks_its_results_down_by_store_under_the_stor
     gw, cmp = stack
     r = await gw.put("/api/v1/stores/S001", json={"name": "城东店"}, headers=env.auth(Role.ADMIN))
     assert r.status_code in (200, 201), r.text
-    members = [f"m-{i:02d}" for i in range(12)]
-    await cmp.apply(*(e for m in members for e in (registered(m), attributes(m, value_class="key", churn_risk="high", community_id="C1"),
-                                                   consent(m, "marketing_sms", True))))
-    r = await cmp.client.post("/v1/segments", json={"name": "C1 key customers", "rule": AUDIENCE}, headers=cmp.marketing())
-    assert r.status_code == 201, r.text
-    launched = await cmp.launched(name="Win them back", kind="one_off", segment_id=r.json()["id"], coupon_template_id=await cmp.template(),
-                                  message={"template": "coupon_offer"}, control_share="0.5")
+    _, launched = await launched_to_key_customers(cmp, 12, control_share="0.5")
     assert launched["treatment_size"] and launched["control_size"]
     cmp.clock.advance(minutes=5)
     reached = {e["member_id"] for e in await cmp.outbox("crm.campaigns.coupon_issued.v1")}
@@ -260,13 +251,7 @@ async def test_a_campaign_s_page_shows_the_coupons_withdrawn_at_an_erasure_besid
     """Four coupons issued, one withdrawn when its holder's data was erased, one redeemed: the rate
     is 1 of the 3 still redeemable, and the withdrawn one is shown so that the figures add up."""
     gw, cmp = stack
-    members = [f"m-{i:02d}" for i in range(4)]
-    await cmp.apply(*(e for m in members for e in (registered(m), attributes(m, value_class="key", churn_risk="high", community_id="C1"),
-                                                   consent(m, "marketing_sms", True))))
-    r = await cmp.client.post("/v1/segments", json={"name": "C1 key customers", "rule": AUDIENCE}, headers=cmp.marketing())
-    assert r.status_code == 201, r.text
-    launched = await cmp.launched(name="Win them back", kind="one_off", segment_id=r.json()["id"], coupon_template_id=await cmp.template(),
-                                  message={"template": "coupon_offer"}, control_share="0")
+    members, launched = await launched_to_key_customers(cmp, 4, control_share="0")
     code = await cmp.code_of(members[0])
     await cmp.apply(cmp.registered(members[0]))
     assert (await cmp.reserve([code])).json()["codes"][0]["ok"]
