@@ -7,6 +7,7 @@ adds beside it. The access policy's own refusals (`shared.policy.AccessDenied`, 
 mapped beside them by `shared.authorize.access_error_handlers`.
 """
 
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -78,6 +79,16 @@ class Invalid(ServiceError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field, self.message = field, message
+
+
+class NotOneOf(Invalid):
+    """A value outside a fixed set, worded as request validation words a literal's ("Input should
+    be 'a', 'b' or 'c'"): a client, and the console putting a refusal into words, read the choices
+    a service layer checks the same way as those its schema checks."""
+
+    def __init__(self, field: str, choices: Iterable[str]) -> None:
+        *others, last = [f"'{choice}'" for choice in choices]
+        super().__init__(field, f"Input should be {', '.join(others)} or {last}" if others else f"Input should be {last}")
 
 
 class InvalidBodyField(Invalid):

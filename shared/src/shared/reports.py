@@ -28,7 +28,7 @@ from fastapi import HTTPException, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from shared.errors import Invalid
+from shared.errors import NotOneOf
 
 
 class ReportFormat(StrEnum):
@@ -47,7 +47,7 @@ def download_format(asked: str | None) -> ReportFormat:
     if not asked:
         return ReportFormat.CSV
     if asked not in DOWNLOADS:
-        raise Invalid("format", f"one of {', '.join(DOWNLOADS)}")
+        raise NotOneOf("format", DOWNLOADS)
     return ReportFormat(asked)
 
 

@@ -101,4 +101,4 @@ def test_a_download_link_asks_for_csv_or_a_workbook_and_nothing_else() -> None:
     for asked in ("json", "html", "pdf", "XLSX"):
         with pytest.raises(Invalid) as refused:
             download_format(asked)
-        assert (refused.value.field, refused.value.message) == ("format", "one of csv, xlsx")
+        assert (refused.value.field, refused.value.message) == ("format", "Input should be 'csv' or 'xlsx'")

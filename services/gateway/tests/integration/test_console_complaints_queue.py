@@ -97,12 +97,24 @@ async def test_the_queue_is_narrowed_by_state_queue_and_overdue_through_feedback
         page = await gateway.get("/console/complaints", params={"status": "in_progress", "waiting_on": "store_manager", "overdue": "1"})
         unfiltered = await gateway.get("/console/complaints")
         wrong = await gateway.get("/console/complaints", params={"status": "closed"})
+        nobody = await gateway.get("/console/complaints", params={"waiting_on": "cleaners"})
     assert page.status_code == 200 and unfiltered.status_code == 200
     assert dict(asked[0].url.params) == {"status": "in_progress", "assignee": "store_manager:S001", "overdue_only": "true"}
     assert dict(asked[1].url.params) == {}
     assert '<option value="in_progress" selected>处理中</option>' in page.text and 'name="overdue" value="1" checked' in page.text
-    # A state the queue does not hold is bad input naming the field, and feedback is not asked.
-    assert wrong.status_code == 422 and len(asked) == 2
+    # A state or a queue the page does not offer (typed into the address) is bad input naming the
+    # field under its label, with the choices in the person's words; feedback is not asked.
+    assert (wrong.status_code, nobody.status_code, len(asked)) == (422, 422, 2)
+    assert "状态：只能是以下之一：已登记 / 已受理 / 处理中" in wrong.text
+    assert "待处理方：只能是以下之一：服务台 / 店长" in nobody.text
+
+
+async def test_head_office_is_told_the_queue_of_a_store_is_for_its_staff(gateway: httpx.AsyncClient, env: TestEnv) -> None:
+    await logged_in(gateway, env, "qian.shichang", "marketing")
+    async with answering(gateway, "feedback", lambda _: httpx.Response(200, json=[])) as asked:
+        page = await gateway.get("/console/complaints", params={"waiting_on": "desk"})
+    assert (page.status_code, len(asked)) == (422, 0)
+    assert "待处理方：只有门店员工才能按投诉等待的处理方筛选" in page.text
 
 
 async def test_a_complaints_page_shows_its_history_with_names_and_the_reason_it_was_reopened(

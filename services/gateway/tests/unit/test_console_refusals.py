@@ -11,7 +11,7 @@ from gateway.api.console.refusals import KNOWN, LABELS, REASONS, explain
 from gateway.api.console.render import environment, refused_fields
 from gateway.domain.staff import LoginFailed, SecondFactorWrong
 from gateway.service_layer.console_reads import ServiceRefused
-from shared.errors import Conflict, Invalid, TooManyRequests
+from shared.errors import Conflict, Invalid, NotOneOf, TooManyRequests
 
 pytestmark = pytest.mark.unit
 
@@ -81,6 +81,15 @@ def test_a_refusal_the_services_are_known_to_say_is_told_in_chinese(detail, show
     assert explain(detail, zh) == shown
 
 
+def test_a_choice_a_service_layer_checks_is_worded_as_a_literal_of_the_schema() -> None:
+    # A value typed into a console address that no form offers: the choices in the person's words.
+    status = NotOneOf("status", ("filed", "acknowledged", "in_progress"))
+    assert str(status) == "status: Input should be 'filed', 'acknowledged' or 'in_progress'"
+    assert explain(str(status), zh) == "状态：只能是以下之一：已登记 / 已受理 / 处理中"
+    assert explain(str(status), en) == "Status: one of: Filed / Acknowledged / In progress"
+    assert explain(str(NotOneOf("kind", ["monthly"])), zh) == "kind：只能是以下之一：按月"
+
+
 def test_an_unknown_refusal_is_shown_as_the_service_wrote_it_after_a_chinese_prefix() -> None:
     assert explain("the moon is in the wrong phase", zh) == "系统拒绝：the moon is in the wrong phase"
     # A field's reason nobody worded here: the field's label, then the service's own words.
@@ -125,6 +134,7 @@ def test_a_count_on_a_page_takes_the_english_singular_or_plural(count, english, 
      ["phone", "consents.sms"]),
     (ServiceRefused("members", 422, "tracked_on: is 2026-12-09, in the future (today is 2026-12-06)"), ["tracked_on"]),
     (Invalid("period", "YYYY-MM for a month or YYYY-Qn for a quarter, of the years 1000 to 9998"), ["period"]),
+    (NotOneOf("waiting_on", ("desk", "store_manager")), ["waiting_on"]),
     # A sentence naming no field marks none; nor does a login refused, which never says which was wrong.
     (ServiceRefused("points", 409, "balance 120 is below the price of 500 points"), []),
     (Conflict("the gift shelf is being restocked"), []),

@@ -37,7 +37,7 @@ LABELS = {
     "coupon_value": N_("Compensation coupon value"), "compensation.coupon_value": N_("Compensation coupon value"),
     "from": N_("From"), "to": N_("To"), "since": N_("Failed from"), "until": N_("Failed before"),
     "reason": N_("Reason for discarding"), "as_of": N_("As of (empty: now)"), "period": N_("Period (YYYY-MM or YYYY-Qn)"),
-    "count": N_("Counted now"), "new_password": N_("New password"), "repeat_password": N_("New password again"), "confirm": N_("Confirmation"),
+    "count": N_("Counted now"), "status": N_("Status"), "waiting_on": N_("Waiting on"), "new_password": N_("New password"), "repeat_password": N_("New password again"), "confirm": N_("Confirmation"),
 }
 
 # What a field's pattern asks for, where its regex says nothing to a person (`string_pattern_mismatch`).
@@ -241,6 +241,7 @@ KNOWN = (
     Wording(N_("not a date and time (YYYY-MM-DDTHH:MM)")),
     Wording(N_("%(moment)s is too close to the ends of the calendar (the years 1 to 9999)"), r"(?P<moment>\S+) is outside the years 1 to 9999(?: in \S+ or in UTC)?"),
     Wording(N_("say why the dead letter is discarded")),
+    Wording(N_("only staff of a store can narrow the queue to whom a complaint waits on")),
     Wording(_AT_MOST_CHARACTERS, r"at most (?P<max_length>\d+) characters?", one=_AT_MOST_ONE),
     # the gateway: a person's own password (logging in is worded by `render.refusal_message`)
     Wording(_AT_LEAST_CHARACTERS, r"at least (?P<min_length>\d+) characters?", one=_AT_LEAST_ONE),

@@ -63,6 +63,8 @@ SHOWN_AS_DATA = (
     N_("queued"), N_("deferred"), N_("sent"), N_("delivered"), N_("failed"),
     N_("inbox"), N_("vip_welcome"), N_("survey_invitation"), N_("coupon_offer"), N_("offer_list"), N_("points_expiry"),
     N_("service_tip"), N_("signin_code"),
+    # Choices a console address may carry, named in a refusal of one it does not offer.
+    N_("desk"), N_("communities"), N_("customers"), N_("purchases"), N_("monthly"), N_("quarterly"),
 )
 
 

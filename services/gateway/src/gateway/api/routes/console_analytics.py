@@ -16,7 +16,7 @@ from gateway.api.console.session import Console, ConsoleUser
 from gateway.domain.page_figures import bars, pareto
 from gateway.service_layer.console_reads import read
 from gateway.service_layer.stores import ensure_report_stores
-from shared.errors import Invalid
+from shared.errors import Invalid, NotOneOf
 from shared.periods import MONTH_PATTERN, QUARTER_PATTERN
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
@@ -58,7 +58,7 @@ async def evaluations(request: Request, user: Annotated[ConsoleUser, Console("ga
     """Account managers ranked for a month, or for a quarter with each store's lowest flagged."""
     kind = request.query_params.get("kind", "monthly")
     if kind not in ("monthly", "quarterly"):
-        raise Invalid("kind", "monthly or quarterly")
+        raise NotOneOf("kind", ("monthly", "quarterly"))
     period = _period(kind, request.query_params.get("period", "").strip(), today(request))
     params = {"month" if kind == "monthly" else "quarter": period}
     if store := request.query_params.get("store_id", "").strip():

@@ -19,7 +19,7 @@ from gateway.domain.complaint_urgency import time_left, urgency
 from gateway.service_layer.console_people import customer_names, display_names
 from gateway.service_layer.console_reads import ServiceFailed, ServiceRefused, ServiceUnavailable, call, read
 from shared.deps import NowDep, UowDep
-from shared.errors import Invalid
+from shared.errors import Invalid, NotOneOf
 
 router = APIRouter(prefix="/console/complaints", tags=["console"], include_in_schema=False)
 # Each step, and the states a complaint is in once it has taken it.
@@ -55,12 +55,14 @@ def _queue_filters(request: Request, user: ConsoleUser) -> tuple[dict[str, str],
     params: dict[str, str] = {}
     if asked["status"]:
         if asked["status"] not in OPEN:
-            raise Invalid("status", f"one of {', '.join(OPEN)}")
+            raise NotOneOf("status", OPEN)
         params["status"] = asked["status"]
     if asked["waiting_on"]:
         store = user.principal.store_id
-        if asked["waiting_on"] not in WAITING_ON or not store:
-            raise Invalid("waiting_on", f"one of {', '.join(WAITING_ON)}, for staff of a store")
+        if not store:  # head office: no store's desk or manager to wait on (the page offers none)
+            raise Invalid("waiting_on", "only staff of a store can narrow the queue to whom a complaint waits on")
+        if asked["waiting_on"] not in WAITING_ON:
+            raise NotOneOf("waiting_on", WAITING_ON)
         params["assignee"] = WAITING_ON[asked["waiting_on"]].format(store=store)
     if asked["overdue"] == "1":
         params["overdue_only"] = "true"
@@ -102,7 +104,7 @@ async def step(complaint_id: str, request: Request, form: Form, user: Annotated[
     """Acknowledge, start work on or close the complaint."""
     action = one(form, "action")
     if action not in STEPS:
-        raise Invalid("action", f"one of {', '.join(STEPS)}")
+        raise NotOneOf("action", STEPS)
     path = f"/v1/complaints/{segment(complaint_id)}"
     try:
         await call(_feedback(request), "feedback", "POST", f"{path}/{action}", user.bearer())
@@ -128,7 +130,7 @@ async def assign(complaint_id: str, request: Request, form: Form, user: Annotate
     """Hands the complaint to its store's desk or store manager queue (feedback checks the store)."""
     queue = one(form, "queue")
     if queue not in WAITING_ON:
-        raise Invalid("queue", f"one of {', '.join(WAITING_ON)}")
+        raise NotOneOf("queue", WAITING_ON)
     path = f"/v1/complaints/{segment(complaint_id)}"
     item = await read(_feedback(request), "feedback", path, user.bearer())
     assignee = WAITING_ON[queue].format(store=item["store_id"])

@@ -20,7 +20,7 @@ from gateway.api.console.session import Console, ConsoleUser, Form, keyed, one
 from gateway.domain.page_figures import bars, totals
 from gateway.service_layer.console_reads import call, read
 from gateway.service_layer.stores import ensure_report_stores
-from shared.errors import Invalid
+from shared.errors import Invalid, NotOneOf
 from shared.policy import POLICY, Scope
 from shared.reports import download_format
 
@@ -95,7 +95,7 @@ async def export(request: Request, user: Annotated[ConsoleUser, Console("gateway
     fmt = download_format(request.query_params.get("format"))
     level = request.query_params.get("level", "")
     if level not in LEVELS:
-        raise Invalid("level", f"one of {', '.join(LEVELS)}")
+        raise NotOneOf("level", LEVELS)
     ident = request.query_params.get("id", "")
     if level != "communities" and not ident:
         raise Invalid("id", "required for this level")
