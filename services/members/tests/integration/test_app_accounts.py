@@ -1,6 +1,6 @@
 """The gateway's member sign-in asks members, with its service token, whose a proved phone is and
 registers customers signing up in the app: consents recorded with channel `app`; a phone that is a
-member's already is that member; an erased member's phone is nobody's; other roles may not ask."""
+member's already is that member, with the consents the form answers; an erased member's phone is nobody's; other roles may not ask."""
 
 import asyncio
 import json
@@ -48,14 +48,27 @@ async def test_signing_up_in_the_app_registers_with_consents_given_in_the_app(me
     assert len(await outbox(members, REGISTERED)) == 1
 
 
-async def test_signing_up_with_a_members_phone_is_that_member_unchanged(members, env) -> None:
-    m = await register(members, env, name="李四")
-    r = await members.post("/v1/app-accounts", json=sign_up_body(phone=m["phone"], name="张三"),
-                           headers=env.auth(Role.SERVICE))
+async def test_signing_up_with_a_members_phone_is_that_member_with_the_consents_answered(members, env) -> None:
+    m = await register(members, env, name="李四", consents={"sms": True, "email": True})
+    body = sign_up_body(phone=m["phone"], name="张三", address="别处 1 号", consents={"sms": False, "service_tips_sms": True})
+    r = await members.post("/v1/app-accounts", json=body, headers=env.auth(Role.SERVICE))
     assert r.status_code == 200, r.text
     assert r.json() == {"member_id": m["id"], "created": False}
-    assert (await members.get(f"/v1/members/{m['id']}", headers=desk(env))).json()["name"] == "李四"
+    profile = (await members.get(f"/v1/members/{m['id']}", headers=desk(env))).json()
+    # The profile stays as it was; the answers given on the form are the member's, in the app.
+    assert (profile["name"], profile["address"]) == ("李四", m["address"])
+    consents = {purpose: (c["granted"], c["channel"]) for purpose, c in profile["consents"].items() if c}
+    assert consents == {"marketing_sms": (False, "app"), "marketing_email": (True, "service_desk"), "service_tips_sms": (True, "app")}
     assert len(await outbox(members, REGISTERED)) == 1
+    changed = [json.loads(e.envelope)["data"] for e in await outbox(members, CONSENT_CHANGED)]
+    # Announced after the two answers of the registration at the desk.
+    assert {(d["purpose"], d["granted"], d["channel"]) for d in changed[2:]} == {
+        ("marketing_sms", False, "app"), ("service_tips_sms", True, "app")} and len(changed) == 4
+
+    # The same form again (a retry) changes and announces nothing more.
+    r = await members.post("/v1/app-accounts", json=body, headers=env.auth(Role.SERVICE))
+    assert r.status_code == 200, r.text
+    assert len(await outbox(members, CONSENT_CHANGED)) == len(changed)
 
 
 async def test_one_phone_signing_up_twice_at_once_is_one_member(members, env) -> None:

@@ -75,7 +75,8 @@ async def sign_in(s: SignIn, *, phone: str, code: str, address: str, now: dateti
 async def sign_up(s: SignIn, *, registration: dict[str, Any], code: str, address: str, now: datetime) -> MemberToken:
     """Registers the customer whose phone the code proves (with channel `app` for the consents),
     and answers their member token. A phone that is a member's already answers that member's token,
-    the same as a sign-in: nothing tells a new member from an existing one."""
+    the same as a sign-in: nothing tells a new member from an existing one (members records the
+    consents the form answers as that member's)."""
     phone = str(registration["phone"])
     phone_key, digest = await _accepted(s, phone, code, address, now)
     if home := registration.get("home_store_id"):  # before the code is used: a corrected sign-up may use it

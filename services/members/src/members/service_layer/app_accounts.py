@@ -8,6 +8,7 @@ from sqlmodel import col, select
 
 from members.adapters.tables import MemberRow
 from members.domain.profile import MemberCreate
+from members.service_layer.consents import change_consent
 from members.service_layer.registration import MemberConflict, register_member
 from shared.auth import Principal
 from shared.pseudonyms import phone_hmac
@@ -27,19 +28,24 @@ async def member_with_phone(uow: UnitOfWork, phone: str, pepper: str) -> str | N
 
 async def sign_up(uow: UnitOfWork, cmd: MemberCreate, pepper: str, principal: Principal) -> tuple[str, bool]:
     """The member the phone belongs to and whether they were registered now. A phone that is a
-    member's already is that member, unchanged: whoever proved the phone may sign in as its member
-    anyway, and the app's answer must not tell a sign-up from a sign-in."""
+    member's already is that member, whose profile the form does not change: whoever proved the
+    phone may sign in as its member anyway, and the app's answer must not tell a sign-up from a
+    sign-in. The consents the form answers are that member's answers all the same, given in the
+    app: a customer who unticks marketing SMS while signing up again must not go on getting it."""
     existing = await member_with_phone(uow, cmd.phone, pepper)
-    if existing is not None:
-        return existing, False
-    try:
-        # In a savepoint: when the same phone signs up twice at once (a double tap), the one that
-        # registers second loses only this part, and answers the member the first registered.
-        async with uow.session.begin_nested():
-            registered = await register_member(uow, cmd, pepper, principal, consents_via=APP)
-    except MemberConflict:
-        existing = await member_with_phone(uow, cmd.phone, pepper)
-        if existing is None:
-            raise
-        return existing, False
-    return registered.member.id, True
+    if existing is None:
+        try:
+            # In a savepoint: when the same phone signs up twice at once (a double tap), the one
+            # that registers second loses only this part, and answers the member the first registered.
+            async with uow.session.begin_nested():
+                registered = await register_member(uow, cmd, pepper, principal, consents_via=APP)
+            return registered.member.id, True
+        except MemberConflict:
+            existing = await member_with_phone(uow, cmd.phone, pepper)
+            if existing is None:
+                raise
+    member = await uow.session.get(MemberRow, existing)
+    assert member is not None  # found by its phone in this transaction
+    for purpose, granted in cmd.consents.by_purpose().items():
+        await change_consent(uow, member, purpose, granted, APP, principal.subject)
+    return existing, False
