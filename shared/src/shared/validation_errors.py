@@ -3,7 +3,9 @@
 FastAPI's default handler returns each error's whole `input`, so a 50 MB body that fails
 validation comes back as a still larger answer, and an input the JSON encoder cannot write (a lone
 surrogate) turns the 422 into a 500. Here each error keeps `loc`, `msg` and `type` (which field,
-and why) plus a short, always encodable excerpt of the input and of the `ctx` values.
+and why) plus a short, always encodable excerpt of the input and of the `ctx` values; and a body
+with thousands of bad fields (50,000 unknown keys fit in the body limit) gets the first
+`MAX_ERRORS` and a count of the rest, not an answer eight times its size.
 """
 
 import json
@@ -16,6 +18,7 @@ from fastapi.responses import JSONResponse
 
 EXCERPT_CHARS = 100
 MESSAGE_CHARS = 300
+MAX_ERRORS = 50
 
 
 def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str | int | float | bool | None:
@@ -62,8 +65,9 @@ def _as_text_length(error: dict[str, Any]) -> dict[str, Any]:
 
 
 def summarise(errors: Any) -> list[dict[str, Any]]:
+    errors = list(errors)
     summary = []
-    for error in map(_as_text_length, errors):
+    for error in map(_as_text_length, errors[:MAX_ERRORS]):
         item: dict[str, Any] = {
             "loc": [excerpt(part) for part in error.get("loc", ())],
             "msg": _clip(str(error.get("msg", "")), MESSAGE_CHARS),
@@ -74,6 +78,8 @@ def summarise(errors: Any) -> list[dict[str, Any]]:
         if ctx := error.get("ctx"):
             item["ctx"] = {key: excerpt(value) for key, value in ctx.items()}
         summary.append(item)
+    if len(errors) > MAX_ERRORS:  # an entry of the same shape, naming no field
+        summary.append({"loc": [], "msg": f"{len(errors) - MAX_ERRORS} more problems not listed", "type": "too_many_errors"})
     return summary
 
 

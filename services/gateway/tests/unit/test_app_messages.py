@@ -36,7 +36,9 @@ def test_a_refusal_keeps_its_detail_and_fields_and_gains_both_messages() -> None
 @pytest.mark.parametrize(("body", "zh", "en"), [
     ({"detail": "balance 10 is below the price of 500 points", "error": "RedemptionRefused"}, "积分不足", "enough points"),
     ({"detail": "gift g1 is out of stock at store S001", "error": "OutOfStock"}, "无库存", "out of stock"),
-    ({"detail": "no home store is known for this member yet: gifts are picked up at the home store"}, "所属门店", "home store"),
+    ({"detail": "no home store is known for this member yet: gifts are picked up at the home store"}, "到任一服务台选择", "at any service desk"),
+    ({"detail": "store S003 is closed: no gift can be picked up there (a service desk can move the member's home store)",
+      "error": "StoreClosed"}, "已停止营业", "has closed"),
     ({"detail": "the handling was already rated on 2026-12-04T16:20+00:00"}, "已评价", "already rated"),
     ({"detail": "only a resolved complaint can be rated; this one is in_progress"}, "处理完成后", "once the complaint is resolved"),
     ({"detail": "cannot reopen a complaint that is in_progress: it is still open"}, "重新打开", "can be reopened"),
@@ -100,3 +102,20 @@ def test_a_string_detail_is_answered_in_the_shape_of_body_validation() -> None:
         {"loc": ["body"], "msg": "something went wrong", "type": "value_error", "input": None}]
     listed = [{"loc": ["body", "address"], "msg": "String should have at least 1 character", "type": "string_too_short"}]
     assert as_body_errors(listed) is listed
+
+
+def test_a_body_that_is_no_json_names_no_field() -> None:
+    # FastAPI locates it at the character where parsing stopped, which is no field of the form.
+    detail = [{"loc": ["body", 19], "msg": "JSON decode error", "type": "json_invalid", "ctx": {"error": "Expecting value"}}]
+    assert field_names(detail) == []
+    body = localised(422, {"detail": detail}, "en")
+    assert (body["message_zh"], body["message_en"]) == NO_FIELD_NAMED
+
+
+def test_a_message_names_the_first_few_fields_of_many() -> None:
+    detail = [{"loc": ["body", f"k{n}"], "msg": "Extra inputs are not permitted", "type": "extra_forbidden"} for n in range(5000)]
+    body = localised(422, {"detail": detail}, "en")
+    assert body["message_en"] == "Some details are not valid; please check: k0, k1, k2, k3, k4 and 4995 more."
+    assert body["message_zh"] == "填写的信息有误，请检查：k0, k1, k2, k3, k4 等 5000 项。"
+    five = localised(422, {"detail": detail[:5]}, "en")
+    assert five["message_en"] == "Some details are not valid; please check: k0, k1, k2, k3, k4."

@@ -35,7 +35,11 @@ CONFLICTS: tuple[tuple[str | None, re.Pattern[str] | None, str, str], ...] = tup
         ("OutOfStock", None, "该礼品在您的门店已无库存。", "This gift is out of stock at your store."),
         ("GiftUnavailable", None, "该礼品目前不可兑换。", "This gift cannot be reserved at the moment."),
         ("InvalidTransition", None, "该预约当前的状态不允许此操作。", "This reservation cannot be changed in its present state."),
-        (None, r"no home store is known", "请先设置您的所属门店：礼品在所属门店领取。", "Set your home store first: gifts are picked up there."),
+        # The home store is the chain's to set (members' SELF_SERVICE_FIELDS): the app sends the member to a desk.
+        ("StoreClosed", None, "您的所属门店已停止营业：请到任一服务台更换所属门店后再领取礼品。",
+         "Your home store has closed: choose another at any service desk to pick up gifts."),
+        (None, r"no home store is known", "您还没有所属门店：请到任一服务台选择，礼品在所属门店领取。",
+         "You have no home store yet: choose one at any service desk; gifts are picked up there."),
         (None, r"Idempotency-Key \S+ (?:was|is)", "该请求已用于其他操作，请刷新后重试。",
          "This request was already used for something else; please refresh and try again."),
         (None, r"the handling was already rated", "您已评价过本次处理。", "You have already rated how this was handled."),
@@ -43,6 +47,7 @@ CONFLICTS: tuple[tuple[str | None, re.Pattern[str] | None, str, str], ...] = tup
         (None, r"cannot reopen a complaint", "只有已解决或已关闭的投诉才能重新打开。", "Only a resolved or closed complaint can be reopened."),
         (None, r"this survey was already answered", "您已填写过这份问卷。", "You have already answered this survey."),
     ))
+NAMED = 5  # the most fields a message names
 # A 422 whose detail names no field (a sentence of the service's): asked to check, without a list.
 NO_FIELD_NAMED = ("填写的信息有误，请检查后重试。", "Some details are not valid; please check them and try again.")
 
@@ -80,8 +85,11 @@ def localised(status: int, body: Any, accept_language: str | None) -> dict[str, 
     names = field_names(out.get("detail"))
     if status == 422 and not names:
         zh, en = NO_FIELD_NAMED
-    fields = ", ".join(names)
-    out["message_zh"], out["message_en"] = zh.format(fields=fields), en.format(fields=fields)
+    # A few fields are something to check; a body of thousands of bad keys gets the first few.
+    fields = ", ".join(names[:NAMED])
+    more = len(names) - NAMED
+    out["message_zh"] = zh.format(fields=f"{fields} 等 {len(names)} 项" if more > 0 else fields)
+    out["message_en"] = en.format(fields=f"{fields} and {more} more" if more > 0 else fields)
     out["message"] = out["message_en"] if preferred_language(accept_language) == "en" else out["message_zh"]
     return out
 

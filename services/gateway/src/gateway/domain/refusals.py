@@ -36,9 +36,10 @@ def field_names(detail: Any) -> list[str]:
     if isinstance(detail, str):
         names = [field for field, _ in problems(detail)]
     elif isinstance(detail, list):
+        # A body that is no JSON is located at the character where parsing stopped: no field.
         names = [
             ".".join(str(part) for part in (error.get("loc") or []) if part != "body")
-            for error in detail if isinstance(error, dict)
+            for error in detail if isinstance(error, dict) and error.get("type") != "json_invalid"
         ]
     else:
         names = []
