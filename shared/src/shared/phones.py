@@ -13,11 +13,14 @@ PHONE_PATTERN = r"^1[3-9][0-9]{9}$"
 # A Chinese input method left in full-width mode types ０-９: the same digits, so the same number
 # once written in ASCII (every limit and look-up then sees one number). Digits of other scripts
 # are not what anyone here types by mistake, and stay refused.
-_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+# People write a number in groups, "139 5235 3871" or "139-5235-3871" (a desk clerk copying it off
+# a form, a customer typing it in the app): the separators are no part of the number, dropped too.
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789", " \u3000-")
 
 
 def as_ascii_digits(value: Any) -> Any:
-    """A phone as typed: full-width digits in ASCII, spaces around it (full-width ones too) dropped."""
+    """A phone as typed: full-width digits in ASCII; spaces (full-width ones too) and hyphens,
+    around it or between its groups of digits, dropped."""
     return value.translate(_FULL_WIDTH_DIGITS).strip() if isinstance(value, str) else value
 
 

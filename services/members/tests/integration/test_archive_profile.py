@@ -42,6 +42,9 @@ async def test_a_new_phone_is_unique_rehashed_and_picks_up_sales_made_with_it(me
     assert (await row_of(members, m["id"])).phone_hmac == phone_hmac("13700000013", PEPPER)
     found = (await members.get("/v1/members", params={"phone": "13700000013"}, headers=desk(env))).json()
     assert [i["id"] for i in found["items"]] == [m["id"]]
+    # Typed in groups, as a clerk copies it off a form: the same number.
+    grouped = (await members.get("/v1/members", params={"phone": "137 0000 0013"}, headers=desk(env))).json()
+    assert [i["id"] for i in grouped["items"]] == [m["id"]]
     assert (await members.get("/v1/members", params={"phone": "13700000011"}, headers=desk(env))).json()["total"] == 0
     purchases = (await members.get(f"/v1/members/{m['id']}/purchases", headers=desk(env))).json()
     assert [p["pos_txn_id"] for p in purchases] == [txn]
