@@ -103,12 +103,13 @@ async def test_the_points_ledger_says_why_points_moved_in_the_persons_language(g
     in Chinese, and a reason staff typed as they typed it."""
     await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
 
-    def entry(entry_type: str, points: int, reason: str) -> dict[str, object]:
-        return {"occurred_at": "2026-12-01T02:00:00+00:00", "entry_type": entry_type, "points": points,
+    def entry(entry_type: str, points: int, reason: str, booked: str = "2026-12-01T02:00:05+00:00") -> dict[str, object]:
+        return {"occurred_at": "2026-12-01T02:00:00+00:00", "booked_at": booked, "entry_type": entry_type, "points": points,
                 "balance_after": 100, "reason": reason}
 
+    # The return booked days after the sale it reverses was made (the till's backlog).
     entries = [entry("earn", 52, "purchase S001/T1 (capped at 5000 points a sale)"),
-               entry("reverse", -12, "return S001/R1 of sale S001/T1"), entry("bonus", 60, "店庆加赠")]
+               entry("reverse", -12, "return S001/R1 of sale S001/T1", booked="2026-12-04T09:30:00+00:00"), entry("bonus", 60, "店庆加赠")]
     gateway.app.state.downstream = Downstream(
         members=_service(httpx.Response(500, json={"detail": "members failed"})),
         points=_service(httpx.Response(200, json={"member_id": "m-1", "balance": 100, "entries": entries})),
@@ -120,6 +121,10 @@ async def test_the_points_ledger_says_why_points_moved_in_the_persons_language(g
     ledger = page.text.split('id="ledger"')[1].split("</table>")[0]
     for shown in ("<td>消费 S001/T1（每笔最多积 5000 分）</td>", "<td>退货 S001/R1（原小票 S001/T1）</td>", "<td>店庆加赠</td>"):
         assert shown in ledger, ledger
+    # Listed as booked, the balance running down the column; an entry booked on another day than
+    # its sale was made says when that was (in the chain's zone, Asia/Shanghai).
+    assert ledger.count("<td>2026-12-01 10:00:05</td>") == 2, ledger
+    assert "<td>2026-12-04 17:30:00<br><small>交易于 2026-12-01 10:00:00</small></td>" in ledger, ledger
 
 
 def _members_with_contacts(profile: dict, contacts: httpx.Response) -> httpx.AsyncClient:
