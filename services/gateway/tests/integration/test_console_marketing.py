@@ -1,6 +1,7 @@
 """Marketing's pages on the console against real campaigns and gateway apps: the segments, the
-campaigns, and a campaign's results against its control group drawn as charts; a role that may
-not read campaigns is told so by campaigns."""
+campaigns, a campaign launched, paused and ended from its page, and its results against its
+control group drawn as charts; a role that may not read campaigns is told so by campaigns, and one
+that may not change them is offered no button to."""
 
 import io
 import re
@@ -9,6 +10,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import httpx
+import jwt
 import pytest
 from openpyxl import load_workbook
 
@@ -18,10 +20,13 @@ from gateway.adapters.clients import Downstream
 from gateway.config import Settings as GatewaySettings
 from gateway.main import create_app as gateway_app
 from shared.auth import Role
+from shared.policy import POLICY
 from shared.reports import XLSX_MEDIA_TYPE
 from tests.support.audience import attributes, consent, registered, sale
 from tests.support.campaigns import CampaignsDriver, Clock
-from tests.support.console import csrf_of, logged_in
+from tests.support.console import csrf_of, log_in, logged_in
+from tests.support.factories import keyed
+from tests.support.identity import admin, answering
 from tests.support.platform import TestEnv, service
 
 pytestmark = pytest.mark.integration
@@ -35,17 +40,31 @@ async def c1_segment(cmp: CampaignsDriver) -> str:
     return str(r.json()["id"])
 
 
-async def launched_to_key_customers(
-    cmp: CampaignsDriver, count: int, control_share: str, name: str = "Win them back",
-) -> tuple[list[str], dict]:
-    """`count` key customers at high risk in C1 who agreed to marketing SMS (m-00, m-01, ...), and a
-    coupon campaign launched to them holding `control_share` out: the members and the campaign."""
+async def key_customers(cmp: CampaignsDriver, count: int, control_share: str, name: str) -> tuple[list[str], dict]:
+    """`count` key customers at high risk in C1 who agreed to marketing SMS (m-00, m-01, ...), and
+    the spec of a coupon campaign to them holding `control_share` out."""
     members = [f"m-{i:02d}" for i in range(count)]
     await cmp.apply(*(e for m in members for e in (registered(m), attributes(m, value_class="key", churn_risk="high", community_id="C1"),
                                                    consent(m, "marketing_sms", True))))
-    launched = await cmp.launched(name=name, kind="one_off", segment_id=await c1_segment(cmp), coupon_template_id=await cmp.template(),
-                                  message={"template": "coupon_offer"}, control_share=control_share)
-    return members, launched
+    return members, {"name": name, "kind": "one_off", "segment_id": await c1_segment(cmp), "coupon_template_id": await cmp.template(),
+                     "message": {"template": "coupon_offer"}, "control_share": control_share}
+
+
+async def launched_to_key_customers(
+    cmp: CampaignsDriver, count: int, control_share: str, name: str = "Win them back",
+) -> tuple[list[str], dict]:
+    """The key customers of `key_customers`, and a coupon campaign launched to them: the members
+    and the campaign."""
+    members, spec = await key_customers(cmp, count, control_share, name)
+    return members, await cmp.launched(**spec)
+
+
+async def drafted_to_key_customers(cmp: CampaignsDriver, count: int, control_share: str, name: str = "Win them back") -> dict:
+    """The campaign of `launched_to_key_customers` drafted by marketing and not launched."""
+    _, spec = await key_customers(cmp, count, control_share, name)
+    r = await cmp.client.post("/v1/campaigns", json=spec, headers=keyed(cmp.marketing()))
+    assert r.status_code == 201, r.text
+    return dict(r.json())
 
 
 @pytest.fixture
@@ -263,3 +282,182 @@ async def test_a_campaign_s_page_shows_the_coupons_withdrawn_at_an_erasure_besid
     assert page.status_code == 200, page.text
     assert '<th scope="row">已收回优惠券（持有人资料已注销）</th><td id="withdrawn">1</td>' in page.text, page.text
     assert '<td id="redeemed">1 (33.3%)</td>' in page.text, page.text
+
+
+def offered(html: str) -> list[str]:
+    """The actions the campaign's page offers as buttons, in the page's order."""
+    return re.findall(r'<form method="post" action="/console/campaigns/[^"]+/action".*?name="action" value="(\w+)"', html, re.S)
+
+
+async def marketer(gw: httpx.AsyncClient, env: TestEnv) -> str:
+    """Marketing's Zhao, logged in; their staff id, which the tokens they are given name."""
+    r = await gw.post("/identity/v1/staff", headers=admin(env), json={"login": "zhao.shichang", "name": "Zhao", "role": "marketing"})
+    assert r.status_code == 201, r.text
+    assert (await log_in(gw, "zhao.shichang", r.json()["password"])).status_code == 303
+    return str(r.json()["staff_id"])
+
+
+def recording(gw: httpx.AsyncClient) -> list[httpx.Request]:
+    """The requests the gateway sends campaigns from now on (campaigns answering them as ever)."""
+    sent: list[httpx.Request] = []
+
+    async def record(request: httpx.Request) -> None:
+        sent.append(request)
+
+    gw.app.state.downstream.campaigns.event_hooks["request"].append(record)  # type: ignore[attr-defined]
+    return sent
+
+
+async def test_marketing_launches_a_draft_from_its_page_with_their_own_token(stack, env) -> None:
+    """The draft's page says whom a launch reaches (campaigns' preview) beside the button, and that
+    the comparison with its fifth held out comes once it has run; the launch goes to campaigns with
+    the marketer's own token, and the page they come back to shows the campaign running."""
+    gw, cmp = stack
+    draft = await drafted_to_key_customers(cmp, 30, control_share="0.2")
+    staff_id = await marketer(gw, env)
+    preview = (await cmp.client.get(f"/v1/campaigns/{draft['id']}/preview", headers=cmp.marketing())).json()
+    assert preview["audience"] == 30
+
+    page = await gw.get(f"/console/campaigns/{draft['id']}")
+    assert page.status_code == 200, page.text
+    assert offered(page.text) == ["launch", "end"]
+    assert (f'<p id="launch-reach">现在启动，将触达受众中同意接收联系的 30 位顾客中的 {preview["treatment"]} 位，'
+            f'另留出 {preview["control"]} 位作为对照组。</p>') in page.text, page.text
+    assert '<p class="notice" id="control-later">活动开始后才能与对照组比较：届时将随机留出 20% 的受众作为对照组。</p>' in page.text
+    assert 'id="no-control"' not in page.text and "本活动没有预留对照组" not in page.text
+
+    sent = recording(gw)
+    r = await gw.post(f"/console/campaigns/{draft['id']}/action", data={"csrf": csrf_of(page.text), "action": "launch"})
+    assert r.status_code == 303, r.text
+    assert r.headers["location"] == f"/console/campaigns/{draft['id']}"
+    posted = [q for q in sent if q.method == "POST"]
+    assert [q.url.path for q in posted] == [f"/v1/campaigns/{draft['id']}/launch"]
+    claims = jwt.decode(posted[0].headers["authorization"].removeprefix("Bearer "), options={"verify_signature": False})
+    assert (claims["sub"], claims["role"]) == (staff_id, "marketing")
+    assert await cmp.sizes(draft["id"]) == (preview["treatment"], preview["control"])
+
+    shown = await gw.get(r.headers["location"])
+    assert shown.status_code == 200, shown.text
+    assert re.search(r'<th scope="row">状态</th><td>进行中</td>', shown.text), shown.text
+    assert offered(shown.text) == ["pause", "end"] and 'id="launch-reach"' not in shown.text
+    assert "该活动已经启动。" not in shown.text
+
+
+async def test_a_second_click_is_shown_as_done_and_an_action_the_state_refuses_is_told_in_the_form(stack, env) -> None:
+    """A double click sends the form twice: campaigns refuses the second (409), the campaign being
+    where the first took it, and the person is shown it done. An action the campaign has not taken
+    (a page left open while a colleague ended it) is campaigns' refusal, in the form's message area."""
+    gw, cmp = stack
+    draft = await drafted_to_key_customers(cmp, 4, control_share="0.2")
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    here = f"/console/campaigns/{draft['id']}"
+    htmx = {"HX-Request": "true"}
+    launch = {"csrf": csrf_of((await gw.get(here)).text), "action": "launch"}
+    answers = [await gw.post(f"{here}/action", data=launch, headers=htmx) for _ in range(2)]
+    assert [(r.status_code, r.headers.get("hx-redirect")) for r in answers] == [(204, here), (204, f"{here}?already=launch")], \
+        [r.text for r in answers]
+    shown = await gw.get(f"{here}?already=launch")
+    assert '<p class="notice" role="status">该活动已经启动。</p>' in shown.text, shown.text
+    assert offered(shown.text) == ["pause", "end"]
+
+    pause = {"csrf": csrf_of(shown.text), "action": "pause"}
+    answers = [await gw.post(f"{here}/action", data=pause) for _ in range(2)]
+    assert [(r.status_code, r.headers.get("location")) for r in answers] == [(303, here), (303, f"{here}?already=pause")]
+    shown = await gw.get(f"{here}?already=pause")
+    assert '<p class="notice" role="status">该活动已经暂停。</p>' in shown.text
+    assert re.search(r'<th scope="row">状态</th><td>已暂停</td>', shown.text), shown.text
+    assert offered(shown.text) == ["resume", "end"]
+
+    r = await cmp.client.post(f"/v1/campaigns/{draft['id']}/end", headers=cmp.marketing())
+    assert r.status_code == 200, r.text
+    refused = await gw.post(f"{here}/action", data={"csrf": csrf_of(shown.text), "action": "resume"}, headers=htmx)
+    assert refused.status_code == 409 and "hx-redirect" not in refused.headers
+    assert refused.text.startswith('<p class="refusal"') and "该活动当前为“已结束”：现在不能执行此操作。" in refused.text, refused.text
+    assert offered((await gw.get(here)).text) == []
+    bad = await gw.post(f"{here}/action", data={"csrf": csrf_of(shown.text), "action": "delete"})
+    assert bad.status_code == 422
+
+
+DRAFT = {"id": "c-1", "name": "Win them back", "description": "", "kind": "one_off", "trigger": None, "segment_id": "s-1",
+         "coupon_template_id": "t-1", "message": None, "control_share": "0.200", "marketing": True, "personalised": False,
+         "channel": "sms", "starts_at": None, "ends_at": None, "budget": None, "budget_template_id": None, "state": "draft",
+         "treatment_size": 0, "control_size": 0, "created_by": "staff-1", "created_at": "2026-12-01T02:00:00+00:00",
+         "launched_at": None, "started_at": None, "ended_at": None}
+NOBODY = {"members": 0, "buyers": 0, "spend_per_member": "0.00", "visits_per_member": "0.0000"}
+NOTHING_YET = {"campaign_id": "c-1", "state": "draft", "window_start": None, "window_end": "2026-12-01T03:00:00+00:00",
+               "treatment": NOBODY, "control": NOBODY, "issued": 0, "withdrawn": 0, "redeemed": 0, "redemption_rate": None,
+               "discount_cost": "0.00", "spend_uplift": None, "visits_uplift": None, "by_store": []}
+
+
+def campaigns_answering(campaign: dict, results: dict):
+    """Campaigns as a stand-in answering the campaign `c-1`, its results and its launch preview."""
+    answers = {"/v1/campaigns/c-1": campaign, "/v1/campaigns/c-1/results": results,
+               "/v1/campaigns/c-1/preview": {"audience": 10, "treatment": 8, "control": 2, "coupons_needed": 8, "issue_cap": None,
+                                             "fits_budget": True}}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        found = answers.get(request.url.path) if request.method == "GET" else None
+        return httpx.Response(200, json=found) if found is not None else httpx.Response(404, json={"detail": "Not Found"})
+
+    return answer
+
+
+async def test_a_role_that_may_not_change_campaigns_is_offered_no_button(stack, env) -> None:
+    """Today only the roles that change campaigns read them: campaigns stands in here for one
+    that would show the page to another role (an operator)."""
+    gw, _ = stack
+    assert Role.OPERATOR not in POLICY["campaigns.campaign.launch"]
+    await logged_in(gw, env, "sun.yunwei", "operator")
+    async with answering(gw, "campaigns", campaigns_answering(DRAFT, NOTHING_YET)) as received:
+        page = await gw.get("/console/campaigns/c-1")
+    assert page.status_code == 200, page.text
+    assert offered(page.text) == [] and 'id="campaign-actions"' not in page.text and 'id="launch-reach"' not in page.text
+    assert "/v1/campaigns/c-1/preview" not in [q.url.path for q in received]
+    # The same page, to marketing: the draft is offered for launch.
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    async with answering(gw, "campaigns", campaigns_answering(DRAFT, NOTHING_YET)):
+        page = await gw.get("/console/campaigns/c-1")
+    assert offered(page.text) == ["launch", "end"], page.text
+
+
+@pytest.mark.parametrize(("campaign", "shown"), [
+    (DRAFT, '<p class="notice" id="control-later">活动开始后才能与对照组比较：届时将随机留出 20% 的受众作为对照组。</p>'),
+    ({**DRAFT, "control_share": "0.125"}, "届时将随机留出 12.5% 的受众作为对照组。"),
+    ({**DRAFT, "control_share": "0.000"}, '<p class="notice" id="no-control">本活动没有预留对照组，无从比较。</p>'),
+    ({**DRAFT, "state": "running", "launched_at": "2026-12-01T02:10:00+00:00", "started_at": "2026-12-01T02:10:00+00:00"},
+     '<p class="notice" id="control-none-drawn">尚无顾客被抽入对照组（按 20% 随机留出受众）：无从比较。</p>'),
+], ids=["draft", "draft-eighth", "draft-without-control", "running-nobody-drawn"])
+async def test_only_a_campaign_that_keeps_no_control_group_says_it_has_none(stack, env, campaign, shown) -> None:
+    gw, _ = stack
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    async with answering(gw, "campaigns", campaigns_answering(campaign, {**NOTHING_YET, "state": campaign["state"]})):
+        page = await gw.get("/console/campaigns/c-1")
+    assert page.status_code == 200, page.text
+    assert shown in page.text, page.text
+    assert page.text.count('class="notice" id="') == 1 and "人均消费" not in page.text
+
+
+async def test_money_on_the_results_is_shown_in_yuan_and_visits_as_counts(stack, env) -> None:
+    gw, _ = stack
+    running = {**DRAFT, "state": "running", "launched_at": "2026-12-01T02:10:00+00:00", "started_at": "2026-12-01T02:10:00+00:00",
+               "treatment_size": 80, "control_size": 20}
+
+    def uplift(difference: str, low: str, high: str) -> dict:
+        return {"treatment_mean": "0", "control_mean": "0", "difference": difference, "low": low, "high": high, "relative": None,
+                "confidence": "0.95", "significant": False}
+
+    results = {**NOTHING_YET, "state": "running", "window_start": "2026-12-01T02:10:00+00:00",
+               "treatment": {"members": 80, "buyers": 50, "spend_per_member": "45.33", "visits_per_member": "1.5000"},
+               "control": {"members": 20, "buyers": 9, "spend_per_member": "19.96", "visits_per_member": "1.2000"},
+               "spend_uplift": uplift("25.37", "-16.42", "67.16"), "visits_uplift": uplift("0.3000", "-0.1000", "0.7000")}
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    async with answering(gw, "campaigns", campaigns_answering(running, results)):
+        page = await gw.get("/console/campaigns/c-1")
+    assert page.status_code == 200, page.text
+    spend = re.search(r'aria-label="人均消费">(.*?)</svg>', page.text, re.S)
+    visits = re.search(r'aria-label="人均到店次数">(.*?)</svg>', page.text, re.S)
+    assert spend and ">¥45.33</text>" in spend.group(1) and ">¥19.96</text>" in spend.group(1), page.text
+    assert visits and ">1.5000</text>" in visits.group(1) and "¥" not in visits.group(1)
+    captions = dict(re.findall(r'data-uplift="(\w+)".*?<figcaption>\s*(.*?)</figcaption>', page.text, re.S))
+    assert re.match(r"人均消费提升:\s*¥25\.37\s*\[-¥16\.42, ¥67\.16\]", captions["spend_uplift"]), captions
+    assert re.match(r"人均到店次数提升:\s*0\.3000\s*\[-0\.1000, 0\.7000\]", captions["visits_uplift"]), captions

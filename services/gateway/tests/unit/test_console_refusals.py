@@ -76,6 +76,10 @@ def test_a_list_flattened_into_a_string_is_read_back_from_pydantic_s_english() -
     ("dead letter 3-0 was already replayed or discarded", "该死信已被重放或丢弃。"),
     ("1 dead letters match now, not the -1 of the dry run: run the dry run again", "现在匹配 1 条死信，而不是试运行时的 -1 条：请重新试运行。"),
     ("points failed with an error of its own (500)", "积分服务处理此请求时出错：如再次出现，请告知运维人员。"),
+    ("an ended campaign cannot resume", "该活动当前为“已结束”：现在不能执行此操作。"),
+    ("amount: more off than the threshold to reach", "减免金额（元）：优惠金额不能超过使用门槛"),
+    ("budget: the template allows 10 coupons, the campaign would issue 30", "budget：将发放 30 张优惠券，超过上限 10 张：请提高上限或缩小客群"),
+    ("id: required for this level", "id：此级别必须填写"),
 ])
 def test_a_refusal_the_services_are_known_to_say_is_told_in_chinese(detail, shown) -> None:
     assert explain(detail, zh) == shown

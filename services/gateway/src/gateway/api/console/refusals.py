@@ -37,7 +37,10 @@ LABELS = {
     "coupon_value": N_("Compensation coupon value"), "compensation.coupon_value": N_("Compensation coupon value"),
     "from": N_("From"), "to": N_("To"), "since": N_("Failed from"), "until": N_("Failed before"),
     "reason": N_("Reason for discarding"), "as_of": N_("As of (empty: now)"), "period": N_("Period (YYYY-MM or YYYY-Qn)"),
-    "count": N_("Counted now"), "status": N_("Status"), "waiting_on": N_("Waiting on"), "new_password": N_("New password"), "repeat_password": N_("New password again"), "confirm": N_("Confirmation"),
+    "count": N_("Counted now"), "status": N_("Status"), "waiting_on": N_("Waiting on"),
+    "amount": N_("Amount off (yuan)"), "threshold": N_("Spend at least (yuan)"), "percent": N_("Percent off"),
+    "max_discount": N_("At most off (yuan)"), "days": N_("Valid for (days from issue)"),
+    "control_share": N_("Share held out as control (0 to 0.5)"), "tip": N_("Tip (for a tip message)"), "selected": N_("Dead letters"), "new_password": N_("New password"), "repeat_password": N_("New password again"), "confirm": N_("Confirmation"),
 }
 
 # What a field's pattern asks for, where its regex says nothing to a person (`string_pattern_mismatch`).
@@ -202,6 +205,12 @@ KNOWN = (
             r"compensation needs a member; the complaint's member is erased"),
     Wording(N_("The complaint was not found."), r"no complaint \S+"),
     Wording(N_("The campaign was not found."), r"no campaign \S+"),
+    # campaigns: a coupon template, a campaign's launch and the steps after it
+    Wording(N_("more off than the threshold to reach"), r"more off than the threshold to reach"),
+    Wording(N_("The campaign is %(state)s: it cannot do that now."), r"an? (?P<state>\w+) campaign cannot \w+", codes=("state",)),
+    Wording(N_("the campaign ended at %(when)s"), r"the campaign ended at (?P<when>\S+), .*"),
+    Wording(N_("it would issue %(treated)s coupons where %(cap)s are allowed: raise the cap or narrow the segment"),
+            r"the (?:campaign's budget|template) allows (?P<cap>\d+) coupons, the campaign would issue (?P<treated>\d+)"),
     Wording(N_("The community was not found."), r"no community \S+"),
     Wording(N_("The dead letter was not found."), r"no dead letter \S+"),
     Wording(N_("This dead letter was already replayed or discarded."), r"dead letter \S+ was already replayed or discarded"),
@@ -241,6 +250,7 @@ KNOWN = (
     Wording(N_("not a date and time (YYYY-MM-DDTHH:MM)")),
     Wording(N_("%(moment)s is too close to the ends of the calendar (the years 1 to 9999)"), r"(?P<moment>\S+) is outside the years 1 to 9999(?: in \S+ or in UTC)?"),
     Wording(N_("say why the dead letter is discarded")),
+    Wording(N_("required for this level")),
     Wording(N_("only staff of a store can narrow the queue to whom a complaint waits on")),
     Wording(_AT_MOST_CHARACTERS, r"at most (?P<max_length>\d+) characters?", one=_AT_MOST_ONE),
     # the gateway: a person's own password (logging in is worded by `render.refusal_message`)

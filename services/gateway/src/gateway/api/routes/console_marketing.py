@@ -1,7 +1,8 @@
 """Marketing pages of the console: the segments, the campaigns with their coupon templates and
-the forms that create both, and a campaign's results (redemption, and spend and visits per member
-against the held-out control group, with the uplift and its 95% interval, drawn as charts).
-Campaigns' own API decides, with the person's token.
+the forms that create both, and a campaign's page: launching, pausing, resuming and ending it, and
+its results (redemption, and spend and visits per member against the held-out control group, with
+the uplift and its 95% interval, drawn as charts). Campaigns' own API decides, with the person's
+token.
 
 The create forms carry an idempotency key made when the page was shown, so a form sent twice (a
 double click, the browser sending it again) makes one campaign or template, and both answers lead
@@ -16,16 +17,24 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gateway.adapters.clients import segment
-from gateway.api.console.render import go, keep_cookies, page
+from gateway.api.console.render import go, keep_cookies, page, refusal_message
 from gateway.api.console.session import Console, ConsoleUser, Form, keyed, one
 from gateway.domain.page_figures import bars, interval
 from gateway.service_layer.app import store_names
 from gateway.service_layer.console_people import display_names
-from gateway.service_layer.console_reads import call, read
+from gateway.service_layer.console_reads import ServiceRefused, call, read
 from shared.deps import UowDep
+from shared.errors import NotOneOf
+from shared.policy import POLICY
 from shared.reports import download_format
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
+# Each action on a campaign and the states campaigns allows it from: the page offers only these.
+ACTIONS = {"launch": ("draft",), "pause": ("scheduled", "running"), "resume": ("paused",),
+           "end": ("draft", "scheduled", "running", "paused")}
+# The states a campaign is in once it has taken the action (launching is told by its launch time,
+# as a launched campaign may have been paused or ended since).
+TAKEN = {"pause": ("paused",), "resume": ("scheduled", "running"), "end": ("ended",)}
 
 
 def _campaigns(request: Request) -> Any:
@@ -94,8 +103,65 @@ async def campaign(campaign_id: str, request: Request, uow: UowDep,
     # Each store's part, by the store's name as the stores are kept here (an id campaigns knows of
     # that the gateway does not is shown as it came).
     stores = await store_names(uow.session, {s["store_id"] for s in results.get("by_store", [])})
+    offered = [action for action, states in ACTIONS.items() if found["state"] in states] \
+        if user.principal.role in POLICY["campaigns.campaign.launch"] else []
+    preview, unpreviewed = await _preview(request, user, found) if "launch" in offered else (None, None)
+    already = request.query_params.get("already")
     return page(request, "staff/campaign.html", user, campaign=found, results=results, uplifts=uplifts, stores=stores,
-                spend_bars=bars(arms["spend_per_member"], "arm", "value"), visit_bars=bars(arms["visits_per_member"], "arm", "value"))
+                spend_bars=bars(arms["spend_per_member"], "arm", "value"), visit_bars=bars(arms["visits_per_member"], "arm", "value"),
+                offered=offered, preview=preview, unpreviewed=unpreviewed, already=already if already in ACTIONS else None,
+                control=_control(found, results), share=_percent(Decimal(str(found["control_share"]))))
+
+
+async def _preview(request: Request, user: ConsoleUser, found: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+    """Whom a launch now would reach, for the person to confirm before pressing it; or, where
+    campaigns refuses to say, its refusal in place of the figures rather than a page refused for the
+    want of them. A triggered campaign has no audience to preview: it reaches members as their
+    occasions come."""
+    if found["kind"] != "one_off" or not found.get("segment_id"):
+        return None, None
+    try:
+        return await read(_campaigns(request), "campaigns", f"/v1/campaigns/{segment(found['id'])}/preview", user.bearer()), None
+    except ServiceRefused as refused:
+        return None, refusal_message(request, refused)
+
+
+def _control(found: dict[str, Any], results: dict[str, Any]) -> str:
+    """What the page can say of the control group: compared with; none kept (a share of 0); none
+    yet, as nobody is held out before the campaign starts; or none drawn of those reached."""
+    if results["control"]["members"]:
+        return "compared"
+    if not Decimal(str(found["control_share"])):
+        return "none"
+    return "later" if found.get("started_at") is None else "none_drawn"
+
+
+def _percent(share: Decimal) -> str:
+    return f"{(share * 100).normalize():f}%"
+
+
+@router.post("/campaigns/{campaign_id}/action")
+async def change(campaign_id: str, request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
+    """Launches, pauses, resumes or ends the campaign."""
+    action = one(form, "action")
+    if action not in ACTIONS:
+        raise NotOneOf("action", ACTIONS)
+    path = f"/v1/campaigns/{segment(campaign_id)}"
+    try:
+        await call(_campaigns(request), "campaigns", "POST", f"{path}/{action}", user.bearer())
+    except ServiceRefused as refused:
+        # A second click, or a colleague a moment earlier: the campaign has taken the action
+        # already, which is what the person wanted. They see it, not a refusal.
+        if refused.status_code != 409 or not _taken(action, await read(_campaigns(request), "campaigns", path, user.bearer())):
+            raise
+        return go(request, f"/console/campaigns/{quote(campaign_id, safe='')}?already={action}")
+    return go(request, f"/console/campaigns/{quote(campaign_id, safe='')}")
+
+
+def _taken(action: str, found: dict[str, Any]) -> bool:
+    if action == "launch":
+        return found.get("launched_at") is not None
+    return found["state"] in TAKEN[action]
 
 
 @router.get("/campaigns/{campaign_id}/results")
