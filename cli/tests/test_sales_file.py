@@ -149,6 +149,10 @@ def test_gbk_that_happens_to_read_as_utf8_is_refused_as_gbk_unless_utf8_is_said(
     with pytest.raises(FileProblem, match=r"^line 2: reads as 'Nestlé café' in UTF-8 and as 'Nestl茅 caf茅' in GB18030"):
         checked(latin)
     checked(latin, "utf-8")
+    # A file starting with UTF-8's byte order mark says it is UTF-8 (Excel's "CSV UTF-8", the
+    # reject file with a reason naming the currency sign ¥): it is, whatever GB18030 makes of it.
+    checked(b"\xef\xbb\xbf" + latin)
+    checked(b"\xef\xbb\xbf" + (HEADER + "S001,T-1,2019-03-01T10:15:00+08:00,,,cash,¥12.50,,,,,,\n").encode())
     checked((HEADER + rows).encode())  # Chinese in UTF-8: UTF-8
     checked((HEADER + "S001,T-1,2019-03-01T10:15:00+08:00,,,cash,１２.００,,,,,,\n").encode())  # full-width digits too
 
@@ -177,6 +181,13 @@ def test_json_lines_are_objects_and_a_line_that_is_not_is_refused_with_its_numbe
         (4, None, "record: not valid JSON (Expecting value at column 14)"),
     ]
     assert found[1].rows == [(3, ["[1, 2]"])]
+    # Nested beyond what the parser reads: a rejected record like any other, the next one read.
+    deep = '{"lines": ' + "[" * 100_000 + "]" * 100_000 + "}\n" + '{"store_id": "S002"}\n'
+    found = list(read_jsonl(iter(Counting(io.BytesIO(deep.encode())))))
+    assert [(s.line, s.sale, s.problem) for s in found] == [
+        (1, None, "record: nested deeper than JSON is read here; a sale is an object of fields and lines"),
+        (2, {"store_id": "S002"}, None),
+    ]
 
 
 def test_the_format_comes_from_the_extension_or_the_option() -> None:

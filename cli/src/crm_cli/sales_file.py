@@ -79,6 +79,8 @@ def read_jsonl(lines: Iterator[str]) -> Iterator[SourceSale]:
             value = json.loads(record)
         except ValueError as exc:
             found.problem = f"record: not valid JSON ({exc.msg} at column {exc.colno})"
+        except RecursionError:  # arrays in arrays a thousand deep: beyond the parser, and no sale
+            found.problem = "record: nested deeper than JSON is read here; a sale is an object of fields and lines"
         else:
             if not isinstance(value, dict):
                 found.problem = "record: a sale is a JSON object"

@@ -9,9 +9,9 @@ common character in five is two bytes UTF-8 reads as well (食品 as ʳƷ, 鞋�
 GB18030 often reads without an error too (微信 as 寰俊). So the whole file is read in its encoding
 first, and refused, naming a line, when
 - a line cannot be read in it;
-- read as UTF-8 (the encoding when none is given), it holds no Chinese (no ideograph, CJK punctuation
-  or full-width form) but letters that GB18030 reads as Chinese: GBK text, in a file too small to
-  have failed at a line;
+- read as UTF-8 (the encoding when none is given, the file not starting with UTF-8's byte order
+  mark), it holds no Chinese (no ideograph, CJK punctuation or full-width form) but letters that
+  GB18030 reads as Chinese: GBK text, in a file too small to have failed at a line;
 - read in another encoding, it is UTF-8 text: it starts with UTF-8's byte order mark, or reads
   as UTF-8 with Chinese in it.
 `--encoding utf-8`, given, takes the file as UTF-8 whatever it holds.
@@ -55,11 +55,14 @@ def encoding_of(name: str | None) -> str:
 def check_text(raw: BinaryIO, codec: str, given: bool) -> Iterator[int]:
     """Reads the whole of `raw` in `codec` (`given`: named by --encoding), yielding the bytes read
     after each block; FileProblem names the line of the first problem. Leaves `raw` at its start."""
-    if codec != UTF8 and raw.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:
+    utf8_marked = raw.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
+    if codec != UTF8 and utf8_marked:
         raise FileProblem(f"the file starts with the byte order mark of UTF-8: it is UTF-8 text, not {codec}; "
                           "leave out --encoding")
     raw.seek(0)
-    could_be_gbk = codec == UTF8 and not given  # until a line holds Chinese
+    # Until a line holds Chinese; a file that says it is UTF-8 (Excel's "CSV UTF-8", the reject
+    # file) is, even when its only letters outside ASCII are a few GB18030 reads as Chinese (¥).
+    could_be_gbk = codec == UTF8 and not given and not utf8_marked
     first_foreign: tuple[int, bytes] | None = None  # the first block holding text that is not ASCII
     could_be_utf8 = codec != UTF8  # until a line does not read as UTF-8
     utf8_chinese: tuple[int, bytes] | None = None  # the first block UTF-8 reads Chinese in

@@ -1,11 +1,30 @@
 """Money and quantities: Decimal with a fixed scale, never float."""
 
+import re
 from decimal import ROUND_DOWN, Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
 CENT = Decimal("0.01")
+
+# A number sent as text is a decimal as tills print them: digits with a decimal point, a minus
+# sign (a negative amount is then refused as below zero, not as unreadable), an exponent (a till
+# printing Python's normalised Decimal sends "2E+1" for 20). Python's Decimal reads more, "1_000"
+# as 1000 and " +12.5 " as 12.5, which no till or spreadsheet means as an amount and an import of
+# old sales must not take as one. JSON numbers are numbers already.
+_PLAIN = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_NON_FINITE = frozenset({"NaN", "nan", "Infinity", "infinity", "Inf", "inf"})  # left to the finite check, which names them
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, str) and not _PLAIN.fullmatch(value) and value.lstrip("-") not in _NON_FINITE:
+        raise PydanticCustomError("decimal_parsing", "Input should be a valid decimal")
+    return value
+
+
+Plain = BeforeValidator(_plain)
 
 
 def _to_cents(value: Decimal) -> Decimal:
@@ -21,6 +40,7 @@ Money = Annotated[
     Decimal,
     Field(ge=0, max_digits=14, decimal_places=2, allow_inf_nan=False),
     AfterValidator(_to_cents),
+    Plain,
 ]
 
 # A sum of amounts (a member's lifetime spend, a window's spend): as wide as the BIGINT of fen that
@@ -30,16 +50,17 @@ MoneyTotal = Annotated[
     Decimal,
     Field(ge=0, max_digits=17, decimal_places=2, allow_inf_nan=False),
     AfterValidator(_to_cents),
+    Plain,
 ]
 
 # Quantity sold: weighed goods have up to three decimals (kilograms); zero is meaningless.
-Quantity = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=3, allow_inf_nan=False)]
+Quantity = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=3, allow_inf_nan=False), Plain]
 
 
 # A rate or multiplier (points per yuan, a channel's or category's factor): finite, never
 # negative, at most 4 decimals and 4 integer digits, so that "1e309" is a 422 rather than an
 # overflow in the arithmetic behind it.
-Rate = Annotated[Decimal, Field(ge=0, max_digits=8, decimal_places=4, allow_inf_nan=False)]
+Rate = Annotated[Decimal, Field(ge=0, max_digits=8, decimal_places=4, allow_inf_nan=False), Plain]
 
 
 def whole_yuan(amount: Decimal) -> int:

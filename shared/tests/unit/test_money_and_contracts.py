@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from shared.events.contracts import CustomerRef, PurchaseMadeV1, PurchaseRefundedV1
+from shared.events.contracts.pos import SaleLineIn
 from shared.money import whole_yuan
 
 
@@ -142,3 +143,11 @@ def test_points_in_events_have_the_caps_of_the_api() -> None:
     assert ComplaintResolvedV1(**resolved, compensation_points=POINTS_MAX).compensation_points == POINTS_MAX
     with pytest.raises(ValidationError, match="compensation_points"):
         ComplaintResolvedV1(**resolved, compensation_points=POINTS_MAX + 1)
+
+
+def test_a_sku_a_till_sends_is_one_code_whatever_the_spaces_around_it_and_never_blank() -> None:
+    line = {"qty": "1", "unit_price": "2.00", "amount": "2.00"}
+    assert SaleLineIn.model_validate({**line, "sku": " 6901234567890 "}).sku == "6901234567890"
+    for blank in ("   ", "\u3000"):
+        with pytest.raises(ValidationError, match="must not be blank"):
+            SaleLineIn.model_validate({**line, "sku": blank})

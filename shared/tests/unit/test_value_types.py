@@ -111,6 +111,19 @@ def test_negative_overprecise_or_unbounded_amounts_are_refused(amount: str) -> N
         amounts.validate_python(amount)
 
 
+@pytest.mark.parametrize("written", ["1_000", "1_000.00", " 12.50", "12.50 ", "+12.50", "12,50", "0x10", "1e", "."])
+def test_an_amount_or_quantity_written_as_no_till_writes_one_is_unreadable(written: str) -> None:
+    for kind in (amounts, quantities):
+        with pytest.raises(ValidationError) as refused:
+            kind.validate_python(written)
+        assert refused.value.errors()[0]["type"] == "decimal_parsing"
+
+
+@pytest.mark.parametrize(("written", "amount"), [("1234.50", "1234.50"), ("2E+1", "20.00"), ("12.", "12.00"), (".5", "0.50")])
+def test_an_amount_written_as_tills_print_decimals_is_read(written: str, amount: str) -> None:
+    assert amounts.validate_python(written) == Decimal(amount)
+
+
 @pytest.mark.parametrize("qty", ["0", "-1", "0.0005", "NaN"])
 def test_zero_negative_or_overprecise_quantities_are_refused(qty: str) -> None:
     with pytest.raises(ValidationError):

@@ -55,6 +55,9 @@ def test_a_sale_of_only_a_total_has_no_lines() -> None:
     (sale(total="¥79.80"), f"total: '¥79.80' is not a number: {PLAIN}"),
     (sale(total="￥79.80"), f"total: '￥79.80' is not a number: {PLAIN}"),
     (sale(total="79.80元"), f"total: '79.80元' is not a number: {PLAIN}"),
+    # Python's Decimal reads these as 1000 and 12.5; nobody writes an amount so.
+    (sale(total="1_000"), f"total: '1_000' is not a number: {PLAIN}"),
+    (sale(lines=[{**LINE, "qty": " +1"}]), f"lines.0.qty: ' +1' is not a number: {PLAIN}"),
     (sale(lines=[{**LINE, "unit_price": "1,039.90", "amount": "1,039.90"}]), f"lines.0.unit_price: '1,039.90' is not a number: {PLAIN}"),
     (sale(lines=[{**LINE, "qty": "0"}]), "lines.0.qty: Input should be greater than 0"),
     (sale(lines=[{**LINE, "amount": "NaN"}]), "lines.0.amount: Input should be a finite number"),

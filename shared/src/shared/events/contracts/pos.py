@@ -11,7 +11,7 @@ from shared.cards import CardNumber
 from shared.coupon_codes import CouponCode
 from shared.events.contracts.common import Contract, SaleTime, StoreId, TxnId, lines_add_up
 from shared.money import Money, Quantity
-from shared.text import Text
+from shared.text import Text, stripped_not_blank
 
 
 class SaleLine(Contract):
@@ -32,6 +32,10 @@ class SaleLineIn(SaleLine):
     excludes, so an unknown field is refused."""
 
     model_config = ConfigDict(extra="forbid")
+
+    # A sku is a code the line is known by, to a return naming it and a coupon's rule: " A1" and
+    # "A1" are one item, and a sku of spaces names none.
+    _sku = field_validator("sku")(stripped_not_blank)
 
 
 def quantities_by_sku(lines: Iterable[SaleLine]) -> dict[str, Decimal]:
