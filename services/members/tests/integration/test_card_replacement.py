@@ -4,14 +4,17 @@ replaces once."""
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text, update
 from sqlmodel import col, select
 
 from members.adapters.tables import MemberRow, PurchaseRow
+from members.adapters.tables.core import RetiredCardRow
 from shared.auth import Role
-from tests.support.members import deliver_sale, desk, outbox, register
+from tests.support.factories import line
+from tests.support.members import deliver_batch, deliver_refund, deliver_sale, desk, outbox, register, sale_event
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
@@ -37,7 +40,8 @@ async def test_a_lost_card_is_replaced_by_the_card_handed_over_and_the_old_one_m
     assert (await members.get("/v1/members", params={"card_no": NEW}, headers=desk(env))).json()["total"] == 1
     assert (await members.get("/v1/members", params={"card_no": OLD}, headers=desk(env))).json()["total"] == 0
 
-    on_new, on_old = await deliver_sale(members, card_no=NEW), await deliver_sale(members, card_no=OLD)
+    found_later = datetime.now(UTC)  # after the replacement
+    on_new, on_old = await deliver_sale(members, card_no=NEW), await deliver_sale(members, card_no=OLD, occurred_at=found_later)
     assert await attributed_to(members, on_new) == m["id"]
     assert await attributed_to(members, on_old) is None  # whoever found the card buys as nobody
     # Never issued again, so the sale on it is no one's for good.
@@ -68,6 +72,40 @@ async def test_the_form_sent_twice_replaces_once_and_a_stale_card_is_refused(mem
     assert r.status_code == 409 and f"registered to member {other['id']}" in r.json()["detail"], r.text
     r = await replace(members, desk(env), m["id"], replaces=issued, reason="lost", card_no=OLD)
     assert r.status_code == 409 and "retired" in r.json()["detail"], r.text
+
+
+async def test_a_sale_made_on_the_old_card_before_the_replacement_is_still_the_members(members, env) -> None:
+    """A till's backlog sent after the desk replaced the card, and an import of old sales: the card
+    was the member's when they bought, so the sale is theirs, on its own, in a batch, or waiting
+    for its return; made after the replacement, on a card someone found, it is nobody's."""
+    m = await register(members, env, card_no=OLD)
+    assert (await replace(members, desk(env), m["id"], replaces=OLD, reason="lost", card_no=NEW)).status_code == 201
+    # Replaced an hour ago: sales an hour and a half before it and half an hour after, both past.
+    replaced = datetime.now(UTC) - timedelta(hours=1)
+    async with members.app.state.sessions() as s, s.begin():
+        await s.exec(update(RetiredCardRow).where(col(RetiredCardRow.card_no) == OLD).values(retired_at=replaced))
+    before, after = replaced - timedelta(minutes=90), replaced + timedelta(minutes=30)
+    alone = await deliver_sale(members, card_no=OLD, occurred_at=before)
+    late = sale_event(members, card_no=OLD, occurred_at=after)
+    in_batch = sale_event(members, card_no=OLD, occurred_at=before)
+    await deliver_batch(members, [late, in_batch, sale_event(members, card_no=NEW)])
+    assert await attributed_to(members, alone) == m["id"] and await attributed_to(members, in_batch.data["pos_txn_id"]) == m["id"]
+    assert await attributed_to(members, late.data["pos_txn_id"]) is None
+    # Its return came first (one sale at a time, then): the sale is theirs and the return applied.
+    returned = "T-RETURNED"
+    await deliver_refund(members, txn=returned, lines=[line(qty="1")], card_no=OLD, occurred_at=before + timedelta(minutes=5))
+    await deliver_sale(members, card_no=OLD, txn=returned, occurred_at=before)
+    assert await attributed_to(members, returned) == m["id"]
+    profile = (await members.get(f"/v1/members/{m['id']}", headers=desk(env))).json()
+    assert profile["purchase_count"] == 4  # alone, in the batch, on the new card, the one returned in part
+
+    r = await members.post("/v1/sales/import", headers=env.auth(Role.ADMIN), json={"points": "none", "sales": [
+        {"store_id": "S001", "pos_txn_id": f"H-{n}", "occurred_at": at.isoformat(), "card_no": OLD, "lines": [line(qty="1")]}
+        for n, at in enumerate((before, after))]})
+    assert r.status_code == 200, r.text
+    assert [(row["status"], row["reason"]) for row in r.json()["results"]] == [
+        ("imported", None), ("rejected", "card_no: no member has this card")], r.text
+    assert await attributed_to(members, "H-0") == m["id"]
 
 
 async def test_a_card_used_at_a_till_before_it_was_handed_over_brings_its_sales(members, env) -> None:

@@ -15,16 +15,22 @@ through `tiers.spend_grew`, as here) and hands a sale with a return waiting for 
 """
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from members.adapters.tables import MemberRow, PurchaseLineRow, PurchaseRow, ReturnLineRow, ReturnRow
+from members.adapters.tables.core import RetiredCardRow
+from members.domain.cards import still_theirs
 from members.domain.spend import ReturnTooLarge, paid_returned, record_purchase, record_return, returnable
 from members.service_layer import projections
 from members.service_layer.identity_lock import lock_for_matching_sales
 from shared.consumer import Delivery
+from shared.db import one_of
 from shared.events import contracts as c
 from shared.events.registry import PURCHASE_ATTRIBUTED, RETURN_ATTRIBUTED
 from shared.unit_of_work import UnitOfWork
@@ -79,7 +85,7 @@ async def on_purchase_made(uow: UnitOfWork, delivery: Delivery, origin: Origin =
     )
     # The member is looked up first so the purchase row is written once, already attributed.
     # An anonymous sale, or one whose card or phone is not registered yet, is kept unattributed.
-    member = await _member_for(uow, customer) if customer else None
+    member = await _member_for(uow, customer, sale.occurred_at) if customer else None
     session.add(purchase)
     await session.flush()
     assert purchase.id is not None, "the flush assigns the purchase its id"
@@ -188,9 +194,28 @@ async def attribute_waiting_sales(uow: UnitOfWork, member: MemberRow) -> None:
             await _apply_return(uow, member, purchase, ret, late_match=True)
 
 
-async def _member_for(uow: UnitOfWork, customer: c.CustomerRef) -> MemberRow | None:
+async def _member_for(uow: UnitOfWork, customer: c.CustomerRef, sold_at: datetime) -> MemberRow | None:
     by = MemberRow.card_no == customer.card_no if customer.card_no else MemberRow.phone_hmac == customer.phone_hmac
-    return (await uow.session.exec(select(MemberRow).where(by))).first()
+    member = (await uow.session.exec(select(MemberRow).where(by))).first()
+    if member is None and customer.card_no:
+        held = (await holders_of_replaced(uow.session, [customer.card_no])).get(customer.card_no)
+        if held is not None and still_theirs(sold_at, held[1]):
+            member = await uow.session.get(MemberRow, held[0])
+    return member
+
+
+RETIRED = RetiredCardRow.__table__  # type: ignore[attr-defined]
+
+
+async def holders_of_replaced(session: AsyncSession, cards: Collection[str]) -> dict[str, tuple[str, datetime]]:
+    """The cards among `cards` replaced at the desk, each with the member it was taken from and
+    when: it names them still for the sales made on it before (`domain.cards.still_theirs`). An
+    erased member's cards lead back to nobody and are not among them."""
+    if not cards:
+        return {}
+    found = await session.exec(select(RETIRED.c.card_no, RETIRED.c.member_id, RETIRED.c.retired_at).where(
+        one_of(session, RETIRED.c.card_no, cards), RETIRED.c.member_id.is_not(None)))
+    return {card: (member_id, at) for card, member_id, at in found}
 
 
 async def _attribute(

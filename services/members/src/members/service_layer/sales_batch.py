@@ -38,6 +38,7 @@ from sqlmodel import select as select_rows  # ORM objects, where `select` here r
 from members.adapters.tables import MemberRow, PurchaseLineRow, PurchaseRow, ReturnRow
 from members.adapters.tables.staff import MilestoneRow
 from members.config import settings_of
+from members.domain.cards import still_theirs
 from members.domain.spend import record_purchase
 from members.domain.tiers import TierRules, new_milestones, promoted_tier
 from members.service_layer import sales, tiers
@@ -101,7 +102,29 @@ class MemberState:
     reached: set[Decimal]  # spend milestones already announced
 
 
-Members = tuple[dict[str, "MemberState"], dict[str, "MemberState"]]  # by card number, by phone digest
+@dataclass(frozen=True)
+class Members:
+    """The members a batch's sales name, each once: by card number, by phone digest, and by a card
+    replaced at the desk, with when, which names its member still for the sales made on it before."""
+
+    by_card: dict[str, "MemberState"]
+    by_phone: dict[str, "MemberState"]
+    by_replaced_card: dict[str, tuple["MemberState", datetime]]
+
+    def of(self, sale: c.PurchaseMadeV1) -> "MemberState | None":
+        customer = sale.customer
+        if customer is None:
+            return None
+        # As `sales`: the card when the till gave one, else the phone.
+        if not customer.card_no:
+            return self.by_phone.get(customer.phone_hmac or "")
+        if (member := self.by_card.get(customer.card_no)) is not None:
+            return member
+        held = self.by_replaced_card.get(customer.card_no)
+        return held[0] if held is not None and still_theirs(sale.occurred_at, held[1]) else None
+
+
+NOBODY = Members({}, {}, {})
 
 
 @dataclass(frozen=True)
@@ -153,7 +176,7 @@ async def record(uow: UnitOfWork, batch: list[Sale]) -> set[Key]:
         later: list[Sale] = []
         held: set[str] = set()
         for s in pending:
-            member = _member_of(members, s.sale.customer)
+            member = members.of(s.sale)
             if member is not None and member.id in held:
                 later.append(s)
             elif s.key in waiting:
@@ -243,30 +266,35 @@ async def _lock_members(uow: UnitOfWork, pending: list[Sale], rules: TierRules) 
     cards = {s.sale.customer.card_no for s in pending if s.sale.customer and s.sale.customer.card_no}
     phones = {s.sale.customer.phone_hmac for s in pending if s.sale.customer and not s.sale.customer.card_no}
     if not cards and not phones:
-        return {}, {}
+        return NOBODY
+    # Read first, so that the members they lead to are locked with the others, in id order.
+    replaced = await sales.holders_of_replaced(session, cards) if cards else {}
     m = MEMBERS.c
     conditions = []
     if cards:
         conditions.append(one_of(session, m.card_no, cards))
     if phones:
         conditions.append(one_of(session, m.phone_hmac, phones))
+    if replaced:
+        conditions.append(one_of(session, m.id, {member_id for member_id, _ in replaced.values()}))
     rows = await session.exec(
         select(  # type: ignore[call-overload]
             m.id, m.card_no, m.phone_hmac, m.community_id, m.household_id, m.tier, m.lifetime_spend, m.purchase_count,
             m.first_purchase_at, m.last_purchase_at,
         ).where(or_(*conditions)).order_by(m.id).with_for_update()
     )
+    by_id: dict[str, MemberState] = {}
     by_card: dict[str, MemberState] = {}
     by_phone: dict[str, MemberState] = {}
     for row in rows:
-        state = MemberState(
+        state = by_id[row.id] = MemberState(
             row.id, row.community_id, row.household_id, row.tier, row.lifetime_spend or _ZERO, row.purchase_count,
             row.first_purchase_at, row.last_purchase_at, set(),
         )
         by_card[row.card_no] = state
         if row.phone_hmac:
             by_phone.setdefault(row.phone_hmac, state)
-    members = by_card, by_phone
+    members = Members(by_card, by_phone, {card: (by_id[member_id], at) for card, (member_id, at) in replaced.items() if member_id in by_id})
     await _load_milestones(uow, members, pending, rules)
     return members
 
@@ -278,7 +306,7 @@ async def _load_milestones(uow: UnitOfWork, members: Members, pending: list[Sale
         return
     bound: dict[str, Decimal] = {}  # the most each member's spend can reach during the batch
     for s in pending:
-        member = _member_of(members, s.sale.customer)
+        member = members.of(s.sale)
         if member is not None:
             bound[member.id] = bound.get(member.id, member.lifetime_spend) + max(s.paid, _ZERO)
     lowest = min(rules.milestones)
@@ -289,17 +317,9 @@ async def _load_milestones(uow: UnitOfWork, members: Members, pending: list[Sale
     found = await session.exec(
         select(MILESTONES.c.member_id, MILESTONES.c.milestone).where(one_of(session, MILESTONES.c.member_id, near))  # type: ignore[call-overload]
     )
-    by_id = {m.id: m for m in members[0].values()}
+    by_id = {m.id: m for m in members.by_card.values()}
     for member_id, milestone in found:
         by_id[member_id].reached.add(Decimal(milestone))
-
-
-def _member_of(members: Members, customer: c.CustomerRef | None) -> MemberState | None:
-    if customer is None:
-        return None
-    by_card, by_phone = members
-    # As `sales`: the card when the till gave one, else the phone.
-    return by_card.get(customer.card_no) if customer.card_no else by_phone.get(customer.phone_hmac or "")
 
 
 def _crosses_a_threshold(member: MemberState, paid: Decimal, rules: TierRules) -> bool:

@@ -24,7 +24,9 @@ from sqlalchemy import or_, select
 
 from members.adapters.tables import MemberRow
 from members.config import settings_of
+from members.domain.cards import still_theirs
 from members.domain.sales_import import ImportedSale, PointsMode, RowStatus, parse_sale, unknown_customer
+from members.service_layer import sales
 from members.service_layer.sales import Origin
 from members.service_layer.sales_batch import PURCHASES, Key, Sale, record
 from shared.consumer import Delivery
@@ -77,11 +79,13 @@ async def import_sales(
     pepper = settings_of(uow).resolved_pepper()
     customers = {i: _customer(sale, pepper) for i, sale in valid.items()}
     known = await _known(uow, [ref for ref in customers.values() if ref is not None])
+    replaced = await sales.holders_of_replaced(uow.session, {ref.card_no for ref in customers.values() if ref and ref.card_no})
     origin = Origin(imported=True, earns_points=points is PointsMode.RULE_AT_TIME)
     batch: dict[int, Sale] = {}
     for i, sale in valid.items():
         ref = customers[i]
-        if ref is not None and ref.key not in known:
+        if ref is not None and ref.key not in known and not (
+                ref.card_no in replaced and still_theirs(sale.occurred_at, replaced[ref.card_no][1])):
             results[i] = RowResult(RowStatus.REJECTED, unknown_customer(sale))
             continue
         batch[i] = _sale(sale, ref, now, origin)
