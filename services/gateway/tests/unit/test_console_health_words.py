@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from gateway.api.console.render import environment
-from gateway.domain.platform_health import ServiceHealth, uptime_text
+from gateway.domain.platform_health import ServiceHealth, uptime_parts
 
 
 @pytest.mark.parametrize(("language", "said", "shown"), [
@@ -16,7 +16,7 @@ def test_a_consumers_state_is_worded_in_the_persons_language(language: str, said
     service = ServiceHealth(name="points", live=True, ready=True, database="ok", broker="ok", consumer=said)
     page = environment(language).get_template("ops/health.html").render(
         lang=language, languages={}, menu=[], path="/console/ops/health", back="/console/ops/health", user=None, csrf="",
-        zone=ZoneInfo("Asia/Shanghai"), services=[service], uptime_text=uptime_text, all_healthy=True,
+        zone=ZoneInfo("Asia/Shanghai"), services=[service], uptime_parts=uptime_parts, all_healthy=True,
     )
     assert f"<td>{shown}</td>" in page
 
@@ -28,6 +28,19 @@ def test_a_consumer_reconnecting_is_worded_in_the_persons_language_with_what_fai
                             broker="ok", consumer=said)
     page = environment(language).get_template("ops/health.html").render(
         lang=language, languages={}, menu=[], path="/console/ops/health", back="/console/ops/health", user=None, csrf="",
-        zone=ZoneInfo("Asia/Shanghai"), services=[service], uptime_text=uptime_text, all_healthy=False,
+        zone=ZoneInfo("Asia/Shanghai"), services=[service], uptime_parts=uptime_parts, all_healthy=False,
     )
     assert f"<td>{shown}<br><small>OperationalError: unable to open database file</small></td>" in page
+
+
+@pytest.mark.parametrize(("language", "uptime_s", "shown"), [
+    ("zh-CN", 455, "7 分 35 秒"), ("zh-CN", 3700, "1 小时 1 分"), ("zh-CN", 90061, "1 天 1 小时 1 分"),
+    ("en", 455, "7 min 35 s"), ("en", 90061, "1 d 1 h 1 min"),
+])
+def test_an_uptime_is_worded_in_the_persons_language(language: str, uptime_s: int, shown: str) -> None:
+    service = ServiceHealth(name="points", live=True, ready=True, database="ok", broker="ok", consumer="assigned", uptime_s=uptime_s)
+    page = environment(language).get_template("ops/health.html").render(
+        lang=language, languages={}, menu=[], path="/console/ops/health", back="/console/ops/health", user=None, csrf="",
+        zone=ZoneInfo("Asia/Shanghai"), services=[service], uptime_parts=uptime_parts, all_healthy=True,
+    )
+    assert f"<td>{shown}</td>" in page, page

@@ -14,7 +14,7 @@ from gateway.adapters.revocations import RevokedTills
 from gateway.config import Settings
 from gateway.domain.dead_letters import REPLAY_HEADER, DeadLetter, Filter, Mark, check_reason, parse_filter, parse_id
 from gateway.domain.event_flow import PartitionLag, chart, first_sample_after_s, group_totals
-from gateway.domain.platform_health import judge, uptime_text
+from gateway.domain.platform_health import judge, uptime_parts
 from gateway.jobs import scheduled_jobs
 from shared.errors import Invalid
 
@@ -34,7 +34,7 @@ def test_a_ready_service_is_healthy_and_each_check_is_reported() -> None:
              "consumer_lag": {"p.crm.members.events": 3}}
     health = judge("points", live, ready)
     assert health.healthy and health.version == "0.1.0" and health.consumer_lag == {"p.crm.members.events": 3}
-    assert health.outbox_warning and uptime_text(health.uptime_s) == "1h 1m"
+    assert health.outbox_warning and uptime_parts(health.uptime_s) == (0, 1, 1, 40)
 
 
 def test_a_service_without_its_broker_is_live_but_not_ready_and_one_not_answering_is_down() -> None:

@@ -52,10 +52,10 @@ def judge(name: str, live: dict[str, Any] | None, ready: dict[str, Any] | None, 
     )
 
 
-def uptime_text(seconds: int | None) -> str:
+def uptime_parts(seconds: int | None) -> tuple[int, int, int, int] | None:
+    """Days, hours, minutes and seconds of an uptime, for the page to word in the person's language."""
     if seconds is None:
-        return ""
+        return None
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    return f"{days}d {hours}h {minutes}m" if days else f"{hours}h {minutes}m" if hours else f"{minutes}m {rest % 60}s"
+    return days, hours, *divmod(rest, 60)

@@ -14,7 +14,7 @@ from gateway.api.console.services import service_clients
 from gateway.api.console.session import Console, ConsoleUser, Form, one
 from gateway.config import Settings
 from gateway.domain.event_flow import chart, first_sample_after_s, group_totals, groups
-from gateway.domain.platform_health import uptime_text
+from gateway.domain.platform_health import uptime_parts
 from gateway.service_layer import event_flow
 from gateway.service_layer.platform_health import platform_health
 from gateway.service_layer.service_jobs import job_lists, run_job
@@ -29,7 +29,7 @@ router = APIRouter(prefix="/console/ops", tags=["console"], include_in_schema=Fa
 async def health(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.operate")]) -> HTMLResponse:
     async with service_clients(request) as clients:
         services = await platform_health(clients)
-    return page(request, "ops/health.html", user, services=services, uptime_text=uptime_text,
+    return page(request, "ops/health.html", user, services=services, uptime_parts=uptime_parts,
                 all_healthy=all(s.healthy for s in services))
 
 
