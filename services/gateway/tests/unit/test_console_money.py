@@ -24,3 +24,5 @@ def test_a_customer_page_shows_their_spend_and_purchases_in_yuan() -> None:
         filters={}, totals={"amount": "5000"},
     )
     assert "¥1,250.00" in page and "¥2,500.00" in page and "¥5,000.00" in page
+    # The category as the till named it, in the person's words where the console knows the code.
+    assert "<td>粮食</td>" in page and "<td>grain</td>" not in page
