@@ -178,3 +178,16 @@ def test_only_the_event_flow_sample_runs_soon_after_start() -> None:
     assert jobs["event-flow-sample"].first_after_s == 15
     assert all(j.first_after_s is None for name, j in jobs.items() if name != "event-flow-sample")
     assert first_sample_after_s(5.0) == 5  # never later than the interval itself
+
+
+def test_a_jobs_summary_reads_in_local_time_with_its_figures_by_name() -> None:
+    from zoneinfo import ZoneInfo
+
+    from gateway.api.console.render import environment
+
+    shown = environment("zh-CN").from_string("{{ v|summary }}").render(zone=ZoneInfo("Asia/Shanghai"), v={
+        "as_of": "2026-12-06T09:13:06+00:00", "day": "2026-12-06", "sent": 3, "by_channel": {"sms": 2, "inbox": 1},
+        "skipped": ["m-1", "m-2"], "note": "<b>x</b>",
+    })
+    assert shown == ("as_of: 2026-12-06 17:13:06, day: 2026-12-06, sent: 3, by_channel: sms: 2, inbox: 1, "
+                     "skipped: m-1, m-2, note: &lt;b&gt;x&lt;/b&gt;")

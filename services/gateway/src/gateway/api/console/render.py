@@ -4,6 +4,8 @@ pages shown for a refusal, a missing session or a forbidden page."""
 
 import logging
 import posixpath
+import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -89,6 +91,7 @@ def environment(language: str) -> Environment:
     )
     env.filters["local_time"] = local_time
     env.filters["local_input"] = local_input
+    env.filters["summary"] = summary
     env.filters["money"] = money
     return env
 
@@ -115,6 +118,24 @@ def local_time(context: Context, value: datetime | str | None) -> str:
         return ""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     return moment.astimezone(context["zone"]).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@pass_context
+def summary(context: Context, value: Any) -> str:
+    """A value of a job's summary as the operator reads it: a moment (as ISO text, with its offset)
+    in the chain's local time, a mapping as `name: value` pairs, a list as its items, anything else
+    as it came; the services write these as JSON and each job names its own figures."""
+    if isinstance(value, Mapping):
+        return ", ".join(f"{name}: {summary(context, item)}" for name, item in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(summary(context, item) for item in value)
+    if isinstance(value, str) and _MOMENT.fullmatch(value):
+        return local_time(context, value)
+    return str(value)
+
+
+# ISO 8601 with a time and an offset, as the services write moments: a date alone is no moment.
+_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})")
 
 
 @pass_context
