@@ -196,10 +196,17 @@ async def test_retries_accepted_before_the_store_closed_are_answered_as_accepted
     other = await gateway.post("/pos/v1/purchases", json={**sale, "payment": "cash"}, headers=pos(env))
     assert other.status_code == 409, other.text
 
-    for path, body in (("/pos/v1/purchases", sale_body()), ("/pos/v1/refunds", {**refund, "refund_id": "S001-R-new"})):
+    basket = {"store_id": "S001", "lines": sale["lines"]}
+    codes = {"store_id": "S001", "pos_txn_id": "S001-T-new", "codes": ["C-1"], "lines": sale["lines"]}
+    for path, body in (("/pos/v1/purchases", sale_body()), ("/pos/v1/refunds", {**refund, "refund_id": "S001-R-new"}),
+                       # Nor are its baskets priced, or coupons checked or held for a sale it cannot make.
+                       ("/pos/v1/points/preview", basket), ("/pos/v1/coupons/validate", codes), ("/pos/v1/coupons/reserve", codes)):
         r = await gateway.post(path, json=body, headers=pos(env))
-        assert r.status_code == 422, r.text
-        assert r.json()["detail"][0]["loc"] == ["body", "store_id"]
+        assert r.status_code == 422, (path, r.text)
+        assert r.json()["detail"][0]["loc"] == ["body", "store_id"], (path, r.text)
+    # Codes held before it closed can still be given back.
+    released = await gateway.post("/pos/v1/coupons/release", json={"store_id": "S001", "pos_txn_id": "S001-T-1"}, headers=pos(env))
+    assert released.status_code != 422, released.text
     assert len(await outbox_rows(gateway)) == 2
 
 

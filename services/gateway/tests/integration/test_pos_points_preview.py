@@ -28,6 +28,9 @@ PHONE = "13912345678"
 async def gateway(env: TestEnv, database_factory):
     settings = env.settings(Settings, await database_factory("gateway"))
     async with service(create_app(settings)) as client:
+        # The till's store, open: a closed store's basket is refused as its sale is.
+        r = await client.put("/api/v1/stores/S001", json={"name": "城东大卖场"}, headers=env.auth(Role.ADMIN))
+        assert r.status_code == 200, r.text
         yield client
 
 
@@ -198,6 +201,8 @@ async def test_the_phone_finds_the_member_a_phone_sale_is_credited_to(env: TestE
 
     async with service(members_app(env.settings(MembersSettings, await database_factory("members")))) as members, \
             service(create_app(env.settings(Settings, await database_factory("gateway")))) as gateway:
+        r = await gateway.put("/api/v1/stores/S001", json={"name": "城东大卖场"}, headers=env.auth(Role.ADMIN))
+        assert r.status_code == 200, r.text
         r = await members.post("/v1/members", json=member_body(phone=PHONE), headers=env.auth(Role.SERVICE_DESK, store_id="S001"))
         assert r.status_code == 201, r.text
         member_id = r.json()["id"]

@@ -47,8 +47,10 @@ def gateway_with(tmp_path: Path, tokens, campaigns_client: httpx.AsyncClient | N
     app.state.verifier = TokenVerifier(public, settings.jwt_issuer, settings.jwt_audience)
     unused = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(599)), base_url="http://unused")
     app.state.downstream = Downstream(members=unused, points=unused, feedback=unused, campaigns=campaigns_client)
-    # The stores the bodies name, as the gateway's store table would answer (no database here).
+    # The stores the bodies name, as the gateway's store table would answer (no database here:
+    # the open stores are all seen open, so their table is never read).
     app.state.open_stores.saw_open(["S001", "S002"])
+    app.state.commands = None
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
 
 

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Body, Request, Response
 
 from gateway.api.routes.passthrough import forward
 from shared.authorize import Allowed
+from shared.errors import InvalidBodyField
 from shared.policy import Grant
 
 router = APIRouter(prefix="/pos/v1/coupons", tags=["pos"])
@@ -30,10 +31,15 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 CouponBody = Annotated[dict[str, Any], Body(description="As the campaigns service's /v1/coupons/* operation takes it")]
 
 
-async def _forward(request: Request, grant: Grant, body: dict[str, Any], path: str) -> Response:
+async def _forward(request: Request, grant: Grant, body: dict[str, Any], path: str, *, open_store: bool = True) -> Response:
+    """`open_store`: the store must be open for business, as for the sale the codes are for (a
+    closed store's sale is refused, so its codes are neither priced nor held); giving codes back
+    is always allowed."""
     store_id = body.get("store_id")
     if isinstance(store_id, str):
         grant.ensure_store(store_id)
+        if open_store:
+            await request.app.state.open_stores.ensure(request.app.state.commands, store_id, kind=InvalidBodyField)
     return await forward(request, "campaigns", path, timeout=request.app.state.settings.pos_coupon_timeout_s)
 
 
@@ -49,4 +55,4 @@ async def reserve(body: CouponBody, grant: PosDep, request: Request) -> Response
 
 @router.post("/release", summary="Give back the codes held for a voided or abandoned transaction", responses=_RESPONSES)
 async def release(body: CouponBody, grant: PosDep, request: Request) -> Response:
-    return await _forward(request, grant, body, "/v1/coupons/release")
+    return await _forward(request, grant, body, "/v1/coupons/release", open_store=False)

@@ -62,6 +62,8 @@ class BasketIn(TillCustomer):
 @router.post("/preview", summary="Points this basket would earn (nothing is booked)")
 async def preview(body: BasketIn, grant: PosDep, request: Request, now: NowDep) -> Response:
     grant.ensure_store(body.store_id)
+    # A closed store's sale is refused: its basket promises no points either.
+    await request.app.state.open_stores.ensure(request.app.state.commands, body.store_id, kind=InvalidField)
     # Held to the sale's rule: a time the sale will be refused for (a till clock running ahead)
     # would otherwise be priced by an earning rule not yet in force, promising points the sale never earns.
     skew = timedelta(seconds=request.app.state.settings.clock_skew_s)
