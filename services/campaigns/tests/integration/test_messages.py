@@ -366,6 +366,68 @@ async def test_an_inbox_message_is_not_held_by_quiet_hours(cmp) -> None:
     assert [m["status"] for m in await inbox(cmp, "m-1")] == ["delivered"]
 
 
+def offer_list(member_id: str, source: str) -> list[messages.Request]:
+    """An offer list's announcement as its round asks for it (offer_lists._requests): by SMS and the
+    same text in the inbox."""
+    return [messages.Request(
+        member_id=member_id, source=source, occasion=f"offer_list:{channel}", notification_id=f"n-{source}-{channel}",
+        channel=channel, template="offer_list", marketing=channel == "sms", requires_consent="marketing_sms",
+        params={"count": "1", "first": "满100减20", "personal": "no", "link": "https://example.test/app/v1/offers"},
+    ) for channel in ("sms", "inbox")]
+
+
+async def test_the_member_reads_a_message_sent_by_sms_and_in_the_inbox_once_staff_see_both_deliveries(cmp) -> None:
+    await cmp.apply(registered("m-1"), consent("m-1", "marketing_sms", True))
+    for source in ("round-1", "round-2"):  # two lists: two messages, each once in the app
+        async with cmp.app.state.commands() as uow:
+            await messages.request(uow, offer_list("m-1", source))
+        cmp.clock.advance(minutes=1)
+    await cmp.apply(welcome("m-1"))  # by SMS alone: the app shows it as it was sent
+    assert (await cmp.run_job("message-dispatch"))["due"] == 5
+    mine = await inbox(cmp, "m-1")
+    assert [(m["source"], m["channel"], m["status"]) for m in mine] == [
+        ("members:vip_welcome", "sms", "sent"), ("round-2", "inbox", "delivered"), ("round-1", "inbox", "delivered")]
+    # What the app shows is the inbox's own text: no sign name, no opt-out line of the SMS.
+    assert not mine[1]["text"].startswith(SIGN) and "回T退订" not in mine[1]["text"]
+    # Staff (the customer-360) and the member's export see every delivery with its status.
+    staff = cmp.env.auth(Role.SERVICE_DESK, store_id="S001")
+    expected = [("members:vip_welcome", "sms", "sent"), ("round-2", "sms", "sent"), ("round-2", "inbox", "delivered"),
+                ("round-1", "sms", "sent"), ("round-1", "inbox", "delivered")]
+    assert sorted((m["source"], m["channel"], m["status"]) for m in await inbox(cmp, "m-1", headers=staff)) == sorted(expected)
+    r = await cmp.client.get("/v1/members/m-1/overview", params={"messages": 10}, headers=staff)
+    assert r.status_code == 200, r.text
+    assert sorted((m["source"], m["channel"], m["status"]) for m in r.json()["messages"]) == sorted(expected)
+    r = await cmp.client.get("/v1/members/m-1/messages", params={"all": "true"}, headers=cmp.member("m-1"))
+    assert r.status_code == 200 and len(r.json()) == 5, r.text
+    # The member's own overview lists what their inbox does; a page counts each message once.
+    r = await cmp.client.get("/v1/members/m-1/overview", headers=cmp.member("m-1"))
+    assert r.status_code == 200 and r.json()["messages"] == mine, r.text
+    r = await cmp.client.get("/v1/members/m-1/messages", params={"limit": 2, "offset": 1}, headers=cmp.member("m-1"))
+    assert r.status_code == 200 and [m["id"] for m in r.json()] == [m["id"] for m in mine[1:]], r.text
+    # Marking read follows the inbox: the inbox copy is the one read, its SMS is not in the inbox.
+    sms = next(m for m in await inbox(cmp, "m-1", headers=staff) if (m["source"], m["channel"]) == ("round-1", "sms"))
+    r = await cmp.client.post(f"/v1/members/m-1/messages/{sms['id']}/read", headers=cmp.member("m-1"))
+    assert r.status_code == 404, r.text
+    r = await cmp.client.post(f"/v1/members/m-1/messages/{mine[2]['id']}/read", headers=cmp.member("m-1"))
+    assert r.status_code == 200 and r.json()["read_at"] is not None, r.text
+
+
+async def test_an_sms_whose_inbox_copy_did_not_reach_the_member_stays_in_their_inbox(cmp) -> None:
+    await cmp.apply(registered("m-1"), consent("m-1", "marketing_sms", True))
+    async with cmp.app.state.commands() as uow:
+        await messages.request(uow, offer_list("m-1", "round-1"))
+    async with cmp.app.state.sessions() as s:  # the inbox copy not delivered (yet): the SMS is all they got
+        inbox_copy = (await s.exec(select(MessageRow).where(MessageRow.channel == "inbox"))).one()
+        inbox_copy.status, inbox_copy.not_before = "queued", cmp.clock.now + timedelta(hours=1)
+        s.add(inbox_copy)
+        await s.commit()
+    assert (await cmp.run_job("message-dispatch"))["due"] == 1
+    assert [(m["channel"], m["status"]) for m in await inbox(cmp, "m-1")] == [("sms", "sent")]
+    cmp.clock.advance(hours=1)
+    await cmp.run_job("message-dispatch")
+    assert [(m["channel"], m["status"]) for m in await inbox(cmp, "m-1")] == [("inbox", "delivered")]
+
+
 async def test_a_retry_falling_into_quiet_hours_is_deferred_and_a_permanent_refusal_fails_at_once(cmp) -> None:
     await cmp.apply(registered("m-1"), registered("m-2"))
     cmp.clock.now = local(5, 20, 59)

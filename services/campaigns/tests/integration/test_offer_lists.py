@@ -206,6 +206,9 @@ async def test_the_list_is_announced_by_sms_and_in_the_inbox_with_the_public_lin
     assert found["sms"]["text"].endswith("回T退订")
     assert found["sms"]["status"] == "sent" and found["inbox"]["status"] == "delivered"
     assert link in found["inbox"]["text"]
+    # The member's app lists the announcement once, as the inbox has it; the SMS is staff's record.
+    r = await cmp.client.get("/v1/members/m1/messages", headers=cmp.member("m1"))
+    assert r.status_code == 200 and [(m["id"], m["channel"]) for m in r.json()] == [(found["inbox"]["id"], "inbox")], r.text
     # Another member may not read the list.
     r = await cmp.client.get("/v1/members/m1/offers", headers=cmp.member("m2"))
     assert r.status_code == 403

@@ -13,6 +13,7 @@ from campaigns.domain.messages import (
     QuietHours,
     RenderError,
     compose,
+    occasion_on,
     over_cap,
     refusal,
     render,
@@ -156,3 +157,9 @@ def test_an_unknown_or_unsafe_template_name_is_no_template() -> None:
     assert templates.source("no_such_template", "zh-CN") is None
     assert templates.source("../config", "zh-CN") is None
     assert templates.source("vip_welcome.zh-CN", "zh-CN") is None
+
+
+def test_the_copies_of_an_offer_list_keep_the_occasions_their_message_ids_derive_from() -> None:
+    # Ids of the messages already sent derive from these occasions: another spelling would send a
+    # round's list again on a rerun, and the inbox would no longer pair the copies.
+    assert [occasion_on("offer_list", channel) for channel in ("sms", "inbox")] == ["offer_list:sms", "offer_list:inbox"]

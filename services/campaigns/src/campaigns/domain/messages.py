@@ -113,6 +113,14 @@ def as_staff_read_it(text: str | None, params: dict[str, str]) -> str | None:
     return text.replace(link, "[…]") if text and SURVEY_PATH in link else text
 
 
+def occasion_on(occasion: str, channel: Channel) -> str:
+    """The occasion of one channel's copy of a message sent on several at once (an offer list: by
+    SMS and the same text in the inbox). Each copy is a message of its own, with its own status for
+    staff; the shared occasion is how the member's inbox knows them for one message and lists it
+    once, as its inbox copy (`service_layer.messages`)."""
+    return f"{occasion}:{channel}"
+
+
 def disturbs(channel: str) -> bool:
     """Whether a message on `channel` reaches the person the moment it goes (a text, an e-mail):
     those wait out quiet hours. The inbox is in the member's own app, read when they open it."""

@@ -1,6 +1,6 @@
 """The sender: notification requests become messages (one per member, source and occasion), the
 rules of `domain.messages` decide what becomes of each, and the dispatch job hands due messages to
-the transport. The member's inbox is every message they received.
+the transport. The member's inbox is every message they received, each once.
 
 Intake (the consumer handlers) checks consent, renders the text, counts the weekly cap and defers
 a request arriving in quiet hours; dispatch checks consent and quiet hours again at the time of
@@ -15,7 +15,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Row, Select, bindparam, delete, func, update
+from sqlalchemy import ColumnElement, Row, Select, String, bindparam, delete, exists, func, or_, update
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
@@ -326,12 +326,30 @@ async def _personal(message: Outgoing, contacts: ContactDirectory, settings: Set
 # --- reading
 
 
+def _in_inbox(m: Any) -> list[ColumnElement[bool]]:
+    """What a member's inbox holds of the messages `m`: what reached them, each message once. A
+    message sent on several channels at once (an offer list: by SMS and the same text in the inbox,
+    occasions `rules.occasion_on`) is listed as its inbox copy, which reads as the app should (no
+    sign name, no opt-out line); its SMS is listed only while the inbox copy has not reached the
+    member. Staff's archive and the member's export keep every copy with its own status."""
+    received = [s.value for s in rules.RECEIVED]
+    copy = MESSAGES.alias("inbox_copy")
+    inbox: Channel = "inbox"
+    # The inbox copy's occasion with its channel swapped for this message's (`offer_list:inbox` for
+    # `offer_list:sms`). Member and source lead the unique key, so the index finds the candidates.
+    in_inbox_too = exists().where(
+        copy.c.member_id == m.member_id, copy.c.source == m.source, copy.c.channel == inbox,
+        copy.c.status.in_(received), copy.c.occasion.endswith(rules.occasion_on("", inbox)),
+        m.occasion == func.substr(copy.c.occasion, 1, func.length(copy.c.occasion) - len(inbox), type_=String) + m.channel,
+    )
+    return [m.status.in_(received), or_(m.channel == inbox, ~in_inbox_too)]
+
+
 def _of_member(*, inbox: bool) -> Select[Any]:
-    table = MessageRow.__table__  # type: ignore[attr-defined]
-    m = table.c
-    query = core_select(table).where(m.member_id == bindparam("member_id"))
+    m = MESSAGES.c
+    query = core_select(MESSAGES).where(m.member_id == bindparam("member_id"))
     if inbox:
-        query = query.where(m.status.in_([s.value for s in rules.RECEIVED]))
+        query = query.where(*_in_inbox(m))
     return query.order_by(m.created_at.desc(), m.id).offset(bindparam("offset")).limit(bindparam("limit"))
 
 
@@ -341,16 +359,19 @@ _INBOX, _ARCHIVE = _of_member(inbox=True), _of_member(inbox=False)
 
 
 async def of_member(uow: UnitOfWork, member_id: str, *, inbox: bool, limit: int, offset: int) -> Sequence[Row[Any]]:
-    """A member's messages, newest first, with every column of `MessageRow`: what they received
-    (their inbox), or every one with its status (staff: the archive)."""
+    """A member's messages, newest first, with every column of `MessageRow`: what they received,
+    each message once (their inbox), or every one with its status (staff: the archive)."""
     params = {"member_id": member_id, "offset": offset, "limit": limit}
     return (await uow.session.exec(_INBOX if inbox else _ARCHIVE, params=params)).all()  # type: ignore[call-overload]
 
 
 async def mark_read(uow: UnitOfWork, member_id: str, message_id: str, now: datetime) -> MessageRow:
-    row = await uow.session.get(MessageRow, message_id)
-    # Another member's message, or one not received yet, is not in this inbox: the same 404.
-    if row is None or row.member_id != member_id or row.status not in rules.RECEIVED:
+    # Another member's message, one not received yet, or the SMS of a message the inbox lists by
+    # its inbox copy, is not in this inbox: the same 404.
+    found = await uow.session.exec(select(MessageRow).where(
+        col(MessageRow.id) == message_id, col(MessageRow.member_id) == member_id, *_in_inbox(MESSAGES.c)))
+    row = found.first()
+    if row is None:
         raise NotFound(f"no message {message_id} in the inbox of {member_id}")
     if row.read_at is None:
         row.read_at = now

@@ -47,6 +47,7 @@ from campaigns.config import Settings
 from campaigns.domain import offers
 from campaigns.domain.campaigns import State
 from campaigns.domain.control import in_control
+from campaigns.domain.messages import occasion_on
 from campaigns.domain.promotions import PromotionIn, coupon_spec, own_price
 from campaigns.service_layer import item_history, messages, promotions
 from campaigns.service_layer.coupons.issuing import issue
@@ -294,12 +295,13 @@ async def _issue(uow: UnitOfWork, row: OfferRoundRow, lists: dict[str, list[Offe
 
 def _requests(row: OfferRoundRow, member_id: str, offered: list[Offer], settings: Settings) -> list[messages.Request]:
     """An SMS (marketing: consent, quiet hours and the weekly cap apply) and the same in the inbox,
-    which is the member's own app and so is not counted against the cap."""
+    which is the member's own app and so is not counted against the cap. Both are copies of one
+    message (`occasion_on`), so the member's inbox lists it once."""
     params = {"count": str(len(offered)), "first": offered[0].spec.title, "personal": "yes" if offered[0].personal else "no",
               # The app's own page of the list: the member is the one signed in, so no id is in the SMS.
               "link": f"{settings.public_base}/app/v1/offers"}
     return [messages.Request(
-        member_id=member_id, source=row.campaign_id, occasion=f"offer_list:{channel}", campaign_id=row.campaign_id,
+        member_id=member_id, source=row.campaign_id, occasion=occasion_on("offer_list", channel), campaign_id=row.campaign_id,
         notification_id=derived_event_id(SERVICE, "offer_list", row.id, member_id, channel), channel=channel,
         template="offer_list", params=params, marketing=channel == "sms", requires_consent="marketing_sms",
     ) for channel in ("sms", "inbox")]
