@@ -16,7 +16,7 @@ from gateway.adapters.clients import segment
 from gateway.api.console.render import go, page
 from gateway.api.console.session import Console, ConsoleUser, Form, one
 from gateway.domain.complaint_urgency import time_left, urgency
-from gateway.service_layer.console_people import customer_names, display_names
+from gateway.service_layer.console_people import StaffDirectory, customer_names, display_names
 from gateway.service_layer.console_reads import ServiceFailed, ServiceRefused, ServiceUnavailable, call, read
 from shared.deps import NowDep, UowDep
 from shared.errors import Invalid, NotOneOf
@@ -81,7 +81,8 @@ async def queue(request: Request, now: NowDep, uow: UowDep,
     items = await read(_feedback(request), "feedback", "/v1/complaints/queue", user.bearer(), params)
     rows = [(item, urgency(_due(item), now), time_left(_due(item), now)) for item in items]
     people = await _customers(request, user, [i.get("member_id") for i in items])
-    staff_names = await display_names(uow, (i.get(k) for i in items for k in ("assignee", "handled_by")))
+    staff_names = await display_names(uow, (i.get(k) for i in items for k in ("assignee", "handled_by")),
+                                      StaffDirectory(request.app.state.downstream.members, user.principal, user.bearer()))
     return page(request, "staff/complaints_queue.html", user, rows=rows, people=people or {}, names_unavailable=people is None,
                 staff_names=staff_names, asked=asked, statuses=OPEN, waiting_on=WAITING_ON if user.principal.store_id else {})
 
@@ -93,7 +94,8 @@ async def complaint(complaint_id: str, request: Request, now: NowDep, uow: UowDe
     already = request.query_params.get("already")
     people = await _customers(request, user, [item.get("member_id")])
     # Everyone the page names by id: the assignee, whoever took a step, and whom it was handed to.
-    staff_names = await display_names(uow, [item.get("assignee"), item.get("handled_by"), *(h["actor"] for h in item.get("history", []))])
+    staff_names = await display_names(uow, [item.get("assignee"), item.get("handled_by"), *(h["actor"] for h in item.get("history", []))],
+                                      StaffDirectory(request.app.state.downstream.members, user.principal, user.bearer()))
     return page(request, "staff/complaint.html", user, item=item, urgency=urgency(_due(item), now), left=time_left(_due(item), now),
                 people=people or {}, names_unavailable=people is None, staff_names=staff_names, resolved=request.query_params.get("done") == "1",
                 already=already if already in (*STEPS, "resolve", "reopen", "assign") else None)

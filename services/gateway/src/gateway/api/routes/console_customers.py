@@ -21,7 +21,7 @@ from gateway.api.console.render import gettext_of, go, keep_cookies, page, today
 from gateway.api.console.services import service_clients
 from gateway.api.console.session import Console, ConsoleUser, Form, one
 from gateway.domain.refusals import problems
-from gateway.service_layer.console_people import display_names
+from gateway.service_layer.console_people import StaffDirectory, display_names
 from gateway.service_layer.console_reads import ServiceRefused, call, read
 from shared.deps import UowDep
 from shared.errors import Invalid, ServiceError
@@ -56,8 +56,9 @@ async def customer(member_id: str, request: Request, uow: UowDep, user: Annotate
     profile = view.get("member") or {}
     contacts = await _contacts(request, user, member_id)
     managers = [profile.get("manager_id"), *(c.get("manager_id") for c in contacts or [])]
+    directory = StaffDirectory(request.app.state.downstream.members, user.principal, user.bearer())
     return page(request, "staff/customer_360.html", user, view=view, profile=profile,
-                staff_names=await display_names(uow, managers), contacts=contacts,
+                staff_names=await display_names(uow, managers, directory), contacts=contacts,
                 reads_contacts=user.principal.role in POLICY["members.tracking.read"],
                 recent_purchases=_rows(view.get("recent_purchases")), complaints=_rows(view.get("complaints")),
                 coupons=_rows(view.get("coupons")), messages=_rows(view.get("messages")), member_id=member_id,
