@@ -40,7 +40,9 @@ LABELS = {
     "count": N_("Counted now"), "status": N_("Status"), "waiting_on": N_("Waiting on"),
     "amount": N_("Amount off (yuan)"), "threshold": N_("Spend at least (yuan)"), "percent": N_("Percent off"),
     "max_discount": N_("At most off (yuan)"), "days": N_("Valid for (days from issue)"),
-    "control_share": N_("Share held out as control (0 to 0.5)"), "tip": N_("Tip (for a tip message)"), "selected": N_("Dead letters"), "new_password": N_("New password"), "repeat_password": N_("New password again"), "confirm": N_("Confirmation"),
+    "control_share": N_("Share held out as control (0 to 0.5)"), "tip": N_("Tip (for a tip message)"), "selected": N_("Dead letters"),
+    "description": N_("Description"), "category": N_("Complaint category"), "severity": N_("Severity"), "channel": N_("Channel"),
+    "new_password": N_("New password"), "repeat_password": N_("New password again"), "confirm": N_("Confirmation"),
 }
 
 # What a field's pattern asks for, where its regex says nothing to a person (`string_pattern_mismatch`).

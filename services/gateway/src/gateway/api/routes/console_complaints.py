@@ -1,8 +1,9 @@
 """Staff pages of the console: the complaints queue with deadlines coloured by urgency and the time
 left, naming each one's customer and who it is with, and a complaint's page with its history, where
 it is taken, acknowledged, started, handed on within its store, resolved (with compensation in
-points or a coupon value), closed and reopened. Feedback's own API decides, with the person's token;
-customers are named as members shows them to the person."""
+points or a coupon value), closed and reopened; the desk lands there once it has filed one
+(console_desk.py). Feedback's own API decides, with the person's token; customers are named as
+members shows them to the person."""
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -98,6 +99,7 @@ async def complaint(complaint_id: str, request: Request, now: NowDep, uow: UowDe
                                       StaffDirectory(request.app.state.downstream.members, user.principal, user.bearer()))
     return page(request, "staff/complaint.html", user, item=item, urgency=urgency(_due(item), now), left=time_left(_due(item), now),
                 people=people or {}, names_unavailable=people is None, staff_names=staff_names, resolved=request.query_params.get("done") == "1",
+                filed=request.query_params.get("filed") == "1",
                 already=already if already in (*STEPS, "resolve", "reopen", "assign") else None)
 
 

@@ -1,15 +1,16 @@
 """The service desk's pages of the console: register a member, a customer's gifts (redeem one,
-hand over a reserved one), leftover-material visits and a lost card replaced, the store's
-gift register to print, and its gift stock counted by the store manager.
+hand over a reserved one), leftover-material visits and a lost card replaced, complaints filed
+for a customer or anonymously, the store's gift register to print, and its gift stock counted by
+the store manager.
 
 Every write carries an idempotency key made when the form was shown, so a form sent twice (a
-double tap on the tablet, a retry after a timeout) registers or redeems once; a stock count needs
-none, being what is on the shelf (sent twice, it sets the same figure). Members and points decide,
-with the person's token."""
+double tap on the tablet, a retry after a timeout) registers, redeems or files once; a stock count
+needs none, being what is on the shelf (sent twice, it sets the same figure). Members, points and
+feedback decide, with the person's token."""
 
 import asyncio
 import secrets
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
@@ -25,7 +26,9 @@ from gateway.service_layer.console_people import customer_names, display_names
 from gateway.service_layer.console_reads import ServiceRefused, call, read
 from gateway.service_layer.stores import ensure_report_stores
 from shared.deps import UowDep
-from shared.errors import Invalid
+from shared.errors import Invalid, NotOneOf
+from shared.events.contracts.feedback import ComplaintCategory, Severity
+from shared.policy import POLICY
 from shared.reports import download_format, render
 from shared.unit_of_work import UnitOfWork
 
@@ -35,6 +38,12 @@ NEWEST_ENTRIES = 20
 # The most units a count may say (points' own bound of a store's stock).
 MOST_UNITS = 1_000_000
 REGISTRATION = ("name", "phone", "community", "address", "card_no", "email", "birthday", "gender")
+# What a complaint is about and how serious it is: the values feedback takes (the shared contract).
+CATEGORIES: tuple[str, ...] = get_args(ComplaintCategory)
+SEVERITIES: tuple[str, ...] = get_args(Severity)
+# How a complaint reached the desk: in person, or taken down from a call or the comment book; the
+# app and the web are the customers' own ways in, not the desk's.
+DESK_CHANNELS = ("service_desk", "phone", "comment_book")
 
 
 def _store(user: ConsoleUser, form: dict[str, list[str]]) -> str:
@@ -45,9 +54,34 @@ def _store(user: ConsoleUser, form: dict[str, list[str]]) -> str:
     return store
 
 
+def _complaint_form(user: ConsoleUser) -> dict[str, Any]:
+    """The complaint form of a desk page: offered to the roles feedback lets file one (a role it
+    would refuse is not shown a form to fill in for nothing), with its own idempotency key."""
+    return {"files_complaints": user.principal.role in POLICY["feedback.complaint.file"], "complaint_key": secrets.token_hex(16),
+            "categories": CATEGORIES, "severities": SEVERITIES, "channels": DESK_CHANNELS}
+
+
+async def _file_complaint(request: Request, user: ConsoleUser, form: dict[str, list[str]], member_id: str | None) -> Response:
+    """Files the complaint with feedback and goes to its page, where it is worked on."""
+    channel = one(form, "channel").strip() or "service_desk"
+    if channel not in DESK_CHANNELS:
+        raise NotOneOf("channel", DESK_CHANNELS)
+    store = _store(user, form)
+    if store != user.principal.store_id:
+        # Feedback keeps no stores: a complaint about a store the chain does not have open would sit
+        # in a queue nobody works. The person's own store is their token's, checked when it was issued.
+        await request.app.state.open_stores.ensure(request.app.state.commands, store)
+    body: dict[str, Any] = {"store_id": store, "channel": channel, "category": one(form, "category"),
+                            "severity": one(form, "severity"), "description": one(form, "description")}
+    if member_id is not None:
+        body["member_id"] = member_id
+    answer = await call(request.app.state.downstream.feedback, "feedback", "POST", "/v1/complaints", keyed(user, form), json=body)
+    return go(request, f"/console/complaints/{quote(answer.json()['id'], safe='')}?filed=1")
+
+
 @router.get("")
 async def desk(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
-    """Find the customer by card (or phone) and register a new one."""
+    """Find the customer by card (or phone), register a new one, or file a complaint of no customer."""
     card, phone = request.query_params.get("card_no", "").strip(), request.query_params.get("phone", "").strip()
     found = None
     if card or phone:
@@ -59,7 +93,7 @@ async def desk(request: Request, user: Annotated[ConsoleUser, Console("gateway.c
         if card and found["total"] == 1 and len(found["items"]) == 1:
             return go(request, f"/console/desk/members/{quote(found['items'][0]['id'], safe='')}")
     return page(request, "staff/desk.html", user, found=found, card=card, phone=phone, key=secrets.token_hex(16),
-                registered=request.query_params.get("registered", ""))
+                registered=request.query_params.get("registered", ""), **_complaint_form(user))
 
 
 @router.post("/register")
@@ -77,7 +111,8 @@ async def register(request: Request, form: Form, user: Annotated[ConsoleUser, Co
 async def customer(member_id: str, request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
     quoted, headers, points = segment(member_id), user.bearer(), request.app.state.downstream.points
     profile = await read(request.app.state.downstream.members, "members", f"/v1/members/{quoted}", headers)
-    shown: dict[str, Any] = {"key": secrets.token_hex(16), "today": today(request).isoformat(), "notice": request.query_params.get("notice", "")}
+    shown: dict[str, Any] = {"key": secrets.token_hex(16), "today": today(request).isoformat(), "notice": request.query_params.get("notice", ""),
+                             **_complaint_form(user)}
     try:
         balance = (await read(points, "points", f"/v1/accounts/{quoted}", headers, {"entries": "0"}))["balance"]
     except ServiceRefused as refused:
@@ -108,6 +143,19 @@ async def customer(member_id: str, request: Request, user: Annotated[ConsoleUser
              for g in catalogue["gifts"]}
     return page(request, "staff/desk_customer.html", user, profile=profile, catalogue=catalogue, entries=entries, names=names,
                 entitlements=entitlements, balance=balance, opening=False, left=left, payable=payable, **shown)
+
+
+@router.post("/complaints")
+async def file_anonymous_complaint(request: Request, form: Form,
+                                   user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
+    """A complaint of no member: someone at the desk who is not one, or a page of the comment book."""
+    return await _file_complaint(request, user, form, None)
+
+
+@router.post("/members/{member_id}/complaints")
+async def file_complaint(member_id: str, request: Request, form: Form,
+                         user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
+    return await _file_complaint(request, user, form, member_id)
 
 
 @router.post("/members/{member_id}/redeem")
