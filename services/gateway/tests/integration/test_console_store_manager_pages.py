@@ -141,6 +141,8 @@ async def test_the_evaluation_says_its_rank_sum_is_better_lower(
     shown = await gateway.get("/console/evaluations")
     assert shown.status_code == 200, shown.text
     assert "名次和（越小越好）" in shown.text and ">得分<" not in shown.text
+    # Two with the same sum are not ranked by chance: the page says how (members' rule).
+    assert "名次和相同时，平均消费额高者在前，其次新增顾客多者在前。" in shown.text
 
 
 LEVEL1 = {"items": [{"rank": 1, "community_id": "c-1", "name": "明月小区", "households": 3, "spend": "1500.00",
