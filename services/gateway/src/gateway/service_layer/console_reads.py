@@ -2,6 +2,7 @@
 the service's answer, or its refusal as the same refusal here (its status and its detail), so the
 page says what the service said."""
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -53,6 +54,21 @@ async def call(client: httpx.AsyncClient | None, service: str, method: str, path
 async def read(client: httpx.AsyncClient | None, service: str, path: str, headers: dict[str, str],
                params: dict[str, str] | None = None) -> Any:
     return (await call(client, service, "GET", path, headers, params=params)).json()
+
+
+async def step_once(client: httpx.AsyncClient | None, service: str, path: str, step: str, headers: dict[str, str], *,
+                    taken: Callable[[dict[str, Any]], bool], json: Any = None) -> bool:
+    """Takes `step` on the record at `path` (`POST <path>/<step>`); answers whether it was taken
+    already. A 409 while the record, read again, is where the step leads (`taken`) is a second
+    click, a resend after a slow answer, or a colleague a moment earlier: what the person wanted,
+    for the page to show as done rather than refused. Any other refusal is raised."""
+    try:
+        await call(client, service, "POST", f"{path}/{step}", headers, json=json)
+    except ServiceRefused as refused:
+        if refused.status_code != 409 or not taken(await read(client, service, path, headers)):
+            raise
+        return True
+    return False
 
 
 def _said(response: httpx.Response) -> Any:

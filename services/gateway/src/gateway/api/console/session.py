@@ -20,6 +20,7 @@ import asyncio
 import hmac
 import secrets
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import parse_qsl
@@ -32,7 +33,7 @@ from gateway.service_layer import console_people, staff_sessions
 from gateway.service_layer.staff_sessions import SessionTokens, lifetimes
 from shared.auth import Principal
 from shared.authorize import Authorize
-from shared.errors import Forbidden, Invalid
+from shared.errors import Forbidden, Invalid, NotOneOf
 from shared.idempotency import is_idempotency_key
 from shared.policy import Grant
 
@@ -217,6 +218,15 @@ Form = Annotated[dict[str, list[str]], Depends(console_form)]
 
 def one(form: dict[str, list[str]], name: str, default: str = "") -> str:
     return (form.get(name) or [default])[0]
+
+
+def chosen(form: dict[str, list[str]], name: str, choices: Collection[str]) -> str:
+    """A field whose value the page chooses among `choices` (a button's hidden field, a select):
+    any other is bad input naming the field, never passed on."""
+    value = one(form, name)
+    if value not in choices:
+        raise NotOneOf(name, choices)
+    return value
 
 
 def keyed(user: ConsoleUser, form: dict[str, list[str]]) -> dict[str, str]:

@@ -15,10 +15,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from gateway.adapters.clients import segment
 from gateway.api.console.render import go, page
-from gateway.api.console.session import Console, ConsoleUser, Form, one
+from gateway.api.console.session import Console, ConsoleUser, Form, chosen, one
 from gateway.domain.complaint_urgency import time_left, urgency
 from gateway.service_layer.console_people import StaffDirectory, customer_names, display_names
-from gateway.service_layer.console_reads import ServiceFailed, ServiceRefused, ServiceUnavailable, call, read
+from gateway.service_layer.console_reads import ServiceFailed, ServiceUnavailable, call, read, step_once
 from shared.deps import NowDep, UowDep
 from shared.errors import Invalid, NotOneOf
 
@@ -43,6 +43,11 @@ async def _customers(request: Request, user: ConsoleUser, member_ids: list[str |
         return await customer_names(request.app.state.downstream.members, member_ids, user.bearer())
     except (ServiceUnavailable, ServiceFailed):
         return None
+
+
+def _page_of(complaint_id: str, query: str = "") -> str:
+    """The complaint's page, told what just happened (`already=<step>`, `done=1`) if anything."""
+    return f"/console/complaints/{quote(complaint_id, safe='')}" + (f"?{query}" if query else "")
 
 
 def _due(item: dict[str, Any]) -> datetime | None:
@@ -106,19 +111,10 @@ async def complaint(complaint_id: str, request: Request, now: NowDep, uow: UowDe
 @router.post("/{complaint_id}/step")
 async def step(complaint_id: str, request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
     """Acknowledge, start work on or close the complaint."""
-    action = one(form, "action")
-    if action not in STEPS:
-        raise NotOneOf("action", STEPS)
-    path = f"/v1/complaints/{segment(complaint_id)}"
-    try:
-        await call(_feedback(request), "feedback", "POST", f"{path}/{action}", user.bearer())
-    except ServiceRefused as refused:
-        # A second click, or a colleague a moment earlier: the complaint has taken the step already,
-        # which is what the person wanted. They see it, not a refusal.
-        if refused.status_code != 409 or (await read(_feedback(request), "feedback", path, user.bearer()))["status"] not in STEPS[action]:
-            raise
-        return go(request, f"/console/complaints/{quote(complaint_id, safe='')}?already={action}")
-    return go(request, f"/console/complaints/{quote(complaint_id, safe='')}")
+    action = chosen(form, "action", STEPS)
+    already = await step_once(_feedback(request), "feedback", f"/v1/complaints/{segment(complaint_id)}", action, user.bearer(),
+                              taken=lambda item: item["status"] in STEPS[action])
+    return go(request, _page_of(complaint_id, f"already={action}" if already else ""))
 
 
 @router.post("/{complaint_id}/take")
@@ -126,26 +122,19 @@ async def take(complaint_id: str, request: Request, user: Annotated[ConsoleUser,
     """The person takes the complaint to work on it: colleagues see on the queue who is on it.
     Feedback takes a second click as done already."""
     await call(_feedback(request), "feedback", "POST", f"/v1/complaints/{segment(complaint_id)}/take", user.bearer())
-    return go(request, f"/console/complaints/{quote(complaint_id, safe='')}")
+    return go(request, _page_of(complaint_id))
 
 
 @router.post("/{complaint_id}/assign")
 async def assign(complaint_id: str, request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
     """Hands the complaint to its store's desk or store manager queue (feedback checks the store)."""
-    queue = one(form, "queue")
-    if queue not in WAITING_ON:
-        raise NotOneOf("queue", WAITING_ON)
+    queue = chosen(form, "queue", WAITING_ON)
     path = f"/v1/complaints/{segment(complaint_id)}"
     item = await read(_feedback(request), "feedback", path, user.bearer())
     assignee = WAITING_ON[queue].format(store=item["store_id"])
-    try:
-        await call(_feedback(request), "feedback", "POST", f"{path}/assign", user.bearer(), json={"assignee": assignee})
-    except ServiceRefused as refused:
-        # A second click, or a colleague a moment earlier: it is with that queue already.
-        if refused.status_code != 409 or (await read(_feedback(request), "feedback", path, user.bearer())).get("assignee") != assignee:
-            raise
-        return go(request, f"/console/complaints/{quote(complaint_id, safe='')}?already=assign")
-    return go(request, f"/console/complaints/{quote(complaint_id, safe='')}")
+    already = await step_once(_feedback(request), "feedback", path, "assign", user.bearer(), json={"assignee": assignee},
+                              taken=lambda item: item.get("assignee") == assignee)  # with that queue already
+    return go(request, _page_of(complaint_id, "already=assign" if already else ""))
 
 
 @router.post("/{complaint_id}/resolve")
@@ -161,30 +150,19 @@ async def resolve(complaint_id: str, request: Request, form: Form, user: Annotat
     except InvalidOperation:
         raise Invalid("coupon_value", "an amount such as 20.00") from None
     body = {"note": one(form, "note"), "compensation": {"points": points, "coupon_value": coupon}}
-    path = f"/v1/complaints/{segment(complaint_id)}"
-    try:
-        await call(_feedback(request), "feedback", "POST", f"{path}/resolve", user.bearer(), json=body)
-    except ServiceRefused as refused:
-        # A second click, a resend after a slow answer, or a colleague a moment earlier: the
-        # complaint is resolved already, and its page shows the note and compensation it was
-        # resolved with, not a refusal saying the compensation was granted already.
-        if refused.status_code != 409 or (await read(_feedback(request), "feedback", path, user.bearer()))["status"] not in RESOLVED:
-            raise
-        return go(request, f"/console/complaints/{quote(complaint_id, safe='')}?already=resolve")
-    return go(request, f"/console/complaints/{quote(complaint_id, safe='')}?done=1")
+    # Resolved already: its page shows the note and compensation it was resolved with, not a
+    # refusal saying the compensation was granted already.
+    already = await step_once(_feedback(request), "feedback", f"/v1/complaints/{segment(complaint_id)}", "resolve", user.bearer(),
+                              json=body, taken=lambda item: item["status"] in RESOLVED)
+    return go(request, _page_of(complaint_id, "already=resolve" if already else "done=1"))
 
 
 @router.post("/{complaint_id}/reopen")
 async def reopen(complaint_id: str, request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
     """Reopens a resolved or closed complaint with the reason (the customer came back): it gets a
     fresh resolution deadline."""
-    path = f"/v1/complaints/{segment(complaint_id)}"
-    try:
-        await call(_feedback(request), "feedback", "POST", f"{path}/reopen", user.bearer(), json={"reason": one(form, "reason")})
-    except ServiceRefused as refused:
-        # The page offers reopening only while the complaint is resolved or closed: open again now,
-        # a second click or a colleague reopened it a moment earlier, which is what the person wanted.
-        if refused.status_code != 409 or (await read(_feedback(request), "feedback", path, user.bearer()))["status"] not in OPEN:
-            raise
-        return go(request, f"/console/complaints/{quote(complaint_id, safe='')}?already=reopen")
-    return go(request, f"/console/complaints/{quote(complaint_id, safe='')}")
+    # The page offers reopening only while the complaint is resolved or closed: open again now, it
+    # was reopened a moment earlier.
+    already = await step_once(_feedback(request), "feedback", f"/v1/complaints/{segment(complaint_id)}", "reopen", user.bearer(),
+                              json={"reason": one(form, "reason")}, taken=lambda item: item["status"] in OPEN)
+    return go(request, _page_of(complaint_id, "already=reopen" if already else ""))

@@ -18,13 +18,12 @@ from fastapi.responses import HTMLResponse, Response
 
 from gateway.adapters.clients import segment
 from gateway.api.console.render import go, keep_cookies, page, refusal_message
-from gateway.api.console.session import Console, ConsoleUser, Form, keyed, one
+from gateway.api.console.session import Console, ConsoleUser, Form, chosen, keyed, one
 from gateway.domain.page_figures import bars, interval
 from gateway.service_layer.app import store_names
 from gateway.service_layer.console_people import display_names
-from gateway.service_layer.console_reads import ServiceRefused, call, read
+from gateway.service_layer.console_reads import ServiceRefused, call, read, step_once
 from shared.deps import UowDep
-from shared.errors import NotOneOf
 from shared.policy import POLICY
 from shared.reports import download_format
 
@@ -143,19 +142,10 @@ def _percent(share: Decimal) -> str:
 @router.post("/campaigns/{campaign_id}/action")
 async def change(campaign_id: str, request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
     """Launches, pauses, resumes or ends the campaign."""
-    action = one(form, "action")
-    if action not in ACTIONS:
-        raise NotOneOf("action", ACTIONS)
-    path = f"/v1/campaigns/{segment(campaign_id)}"
-    try:
-        await call(_campaigns(request), "campaigns", "POST", f"{path}/{action}", user.bearer())
-    except ServiceRefused as refused:
-        # A second click, or a colleague a moment earlier: the campaign has taken the action
-        # already, which is what the person wanted. They see it, not a refusal.
-        if refused.status_code != 409 or not _taken(action, await read(_campaigns(request), "campaigns", path, user.bearer())):
-            raise
-        return go(request, f"/console/campaigns/{quote(campaign_id, safe='')}?already={action}")
-    return go(request, f"/console/campaigns/{quote(campaign_id, safe='')}")
+    action = chosen(form, "action", ACTIONS)
+    already = await step_once(_campaigns(request), "campaigns", f"/v1/campaigns/{segment(campaign_id)}", action, user.bearer(),
+                              taken=lambda found: _taken(action, found))
+    return go(request, f"/console/campaigns/{quote(campaign_id, safe='')}" + (f"?already={action}" if already else ""))
 
 
 def _taken(action: str, found: dict[str, Any]) -> bool:
