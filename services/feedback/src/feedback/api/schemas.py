@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from feedback.domain.assignment import assignee_form
 from shared.bodies import Body
 from shared.events.contracts import ComplaintCategory, ComplaintChannel, Severity
+from shared.feedback_input import ComplaintDescription, Dimension, RatingComment, ReopenReason, SurveyComment
 from shared.identifiers import RecordId, StoreId, TxnId
 from shared.integers import NpsScore, Points, Rating
 from shared.money import Money
@@ -17,7 +18,6 @@ from shared.text import NonBlankText
 # Clean text that says something, stored stripped (the shared rule): a complaint, a note or a
 # comment of spaces, full-width spaces (U+3000) or zero-width characters alone is a 422 naming the field.
 Text = NonBlankText
-Dimension = Literal["product_quality", "service", "price", "store_environment", "after_sales"]
 
 
 class SaleRef(Body):
@@ -33,7 +33,7 @@ class ComplaintCreate(Body):
     channel: ComplaintChannel | None = Field(default=None, description="Defaults to app for members, service_desk for staff")
     category: ComplaintCategory
     severity: Severity
-    description: Annotated[Text, StringConstraints(max_length=2000)]
+    description: ComplaintDescription
     sale: SaleRef | None = None
 
 
@@ -119,7 +119,7 @@ class ResolveIn(Body):
 
 
 class ReopenIn(Body):
-    reason: Annotated[Text, StringConstraints(max_length=200)]
+    reason: ReopenReason
 
 
 class AssignIn(Body):
@@ -130,7 +130,7 @@ class AssignIn(Body):
 
 class RatingIn(Body):
     score: Rating
-    comment: Annotated[Text, StringConstraints(max_length=500)] | None = None
+    comment: RatingComment | None = None
 
 
 class TemplateCreate(Body):
@@ -166,7 +166,7 @@ class SurveyForm(BaseModel):
 class AnswerIn(Body):
     ratings: dict[Dimension, Rating] = Field(default_factory=dict)
     nps: NpsScore | None = None
-    comment: Annotated[Text, StringConstraints(max_length=1000)] | None = None
+    comment: SurveyComment | None = None
 
 
 class CommentCreate(Body):

@@ -3,7 +3,9 @@
 Only what the app may send is declared here (unknown fields are refused, 422 naming them); the
 values themselves are checked by the owning service, which answers the same 422 for them. Free
 text is the shared `Text` here already: a lone surrogate could not even be written into the body
-forwarded to the service."""
+forwarded to the service. What a member writes to feedback (a complaint, a rating, a survey) is
+typed as feedback types it (`shared.feedback_input`, the complaint's category and severity from the
+event contracts), so the document gives its choices and limits."""
 
 from datetime import date
 from typing import Any, Literal
@@ -11,6 +13,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.bodies import Body
+from shared.events.contracts import ComplaintCategory, Severity
+from shared.feedback_input import ComplaintDescription, Dimension, RatingComment, ReopenReason, SurveyComment
 from shared.identifiers import StoreId, TxnId
 from shared.integers import NpsScore
 from shared.integers import Rating as Score  # the class Rating below is the app's body
@@ -62,9 +66,9 @@ class ComplaintFiling(Body):
 
     model_config = _examples({"category": "product_quality", "severity": "medium", "store_id": "S001",
                               "description": "买的牛奶过期了 The milk I bought was past its date"})
-    category: Text
-    severity: Text
-    description: Text
+    category: ComplaintCategory
+    severity: Severity
+    description: ComplaintDescription
     store_id: StoreId | None = None
     sale: SaleRef | None = Field(default=None, description="The sale it is about, one of my purchases: {store_id, pos_txn_id}")
 
@@ -72,19 +76,19 @@ class ComplaintFiling(Body):
 class Rating(Body):
     model_config = _examples({"score": 4, "comment": "处理很及时 Handled quickly"})
     score: Score
-    comment: Text | None = None
+    comment: RatingComment | None = None
 
 
 class Reopening(Body):
     model_config = _examples({"reason": "问题没有解决 It was not put right"})
-    reason: Text
+    reason: ReopenReason
 
 
 class SurveyAnswer(Body):
     model_config = _examples({"ratings": {"service": 5, "product_quality": 4}, "nps": 9, "comment": "很好 Good"})
-    ratings: dict[Text, Score] = Field(default_factory=dict)
+    ratings: dict[Dimension, Score] = Field(default_factory=dict)
     nps: NpsScore | None = None
-    comment: Text | None = None
+    comment: SurveyComment | None = None
 
 
 class Barcode(BaseModel):
