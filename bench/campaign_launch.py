@@ -39,7 +39,7 @@ from typing import Any
 
 import asyncpg
 import httpx
-from _support import PrivateStack, cpu_seconds, log, run_bench
+from _support import PrivateStack, cpu_seconds, insert_copy, log, run_bench
 
 from crm_cli.demo import PRODUCTS
 from crm_cli.stack import Stack as PlatformStack
@@ -249,14 +249,7 @@ async def raw_inserts(bench: Bench, campaign_id: str, since: datetime) -> dict[s
             loaded[table] = await conn.fetch(query, arg)
 
         async def insert(table: str, rows: list[asyncpg.Record]) -> float:
-            columns = list(rows[0].keys())
-            statement = (f"INSERT INTO raw_{table} ({', '.join(columns)}) VALUES"
-                         f" ({', '.join(f'${i + 1}' for i in range(len(columns)))})")
-            t = time.perf_counter()
-            async with conn.transaction():
-                for start in range(0, len(rows), RAW_BATCH):
-                    await conn.executemany(statement, [tuple(r) for r in rows[start:start + RAW_BATCH]])
-            return time.perf_counter() - t
+            return await insert_copy(conn, table, rows, RAW_BATCH)
 
         coupons = loaded["coupon"]
         plain = coupons[:100_000]

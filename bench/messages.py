@@ -35,7 +35,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from _support import PrivateStack, cpu_seconds, log, run_bench
+from _support import PrivateStack, cpu_seconds, insert_copy, log, run_bench
 
 from shared.auth import generate_keypair
 from shared.migrations import upgrade
@@ -79,14 +79,7 @@ async def raw_insert(stack: PrivateStack, table: str) -> float:
     try:
         rows = await conn.fetch(f"SELECT * FROM {table}")
         await conn.execute(f"CREATE TABLE raw_{table} (LIKE {table} INCLUDING ALL)")
-        columns = list(rows[0].keys())
-        statement = (f"INSERT INTO raw_{table} ({', '.join(columns)}) "
-                     f"VALUES ({', '.join(f'${i + 1}' for i in range(len(columns)))})")
-        t = time.perf_counter()
-        async with conn.transaction():
-            for start in range(0, len(rows), RAW_BATCH):
-                await conn.executemany(statement, [tuple(r) for r in rows[start:start + RAW_BATCH]])
-        return time.perf_counter() - t
+        return await insert_copy(conn, table, rows, RAW_BATCH)
     finally:
         await conn.close()
 
