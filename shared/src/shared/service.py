@@ -23,10 +23,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.exceptions import HTTPException
 
 from shared import jobs_api
 from shared.auth import TokenVerifier
 from shared.authorize import access_error_handlers, public
+from shared.body_encoding import http_error_handler
 from shared.body_limit import BodySizeLimitMiddleware
 from shared.clean_urls import CleanUrlMiddleware
 from shared.clock import Clock, utc_now
@@ -161,6 +163,8 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec, clock: Clock
     app.state.settings = settings
     app.state.clock = clock
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    # FastAPI's own, but a JSON body that is not UTF-8 is answered as a bad body, naming the byte.
+    app.add_exception_handler(HTTPException, http_error_handler)
     app.add_exception_handler(ServiceError, service_error_handler)
     app.add_exception_handler(DBAPIError, database_error_handler)
     app.add_exception_handler(OSError, database_error_handler)

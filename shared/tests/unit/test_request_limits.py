@@ -8,7 +8,7 @@ from typing import Annotated
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, HTTPException
 from pydantic import BaseModel, Field, StringConstraints
 
 from shared.authorize import Allowed
@@ -41,6 +41,11 @@ def make_app(limit: int = LIMIT) -> tuple[FastAPI, list[str]]:
     async def get_item(item_id: str, q: str = "") -> dict[str, str]:
         reached.append(item_id)
         return {"item_id": item_id, "q": q}
+
+    @router.post("/refused")
+    async def post_refused() -> None:
+        # A route's own 400, even one that met a decoding error, is answered as it says.
+        raise HTTPException(400, "code: unreadable", headers={"X-Refused": "yes"}) from UnicodeDecodeError("utf-8", b"\xff", 0, 1, "x")
 
     @router.post("/guarded")
     async def post_guarded(note: Note, _: Annotated[Grant, Allowed("jobs.run")]) -> Note:
@@ -130,6 +135,32 @@ async def test_a_content_length_that_is_not_a_number_is_400() -> None:
     }
     await app(scope, receive, send)
     assert sent[0]["status"] == 400
+
+
+async def test_a_json_body_that_is_not_utf8_is_422_naming_the_body_the_byte_and_its_position() -> None:
+    app, reached = make_app()
+    async with client(app) as c:
+        # A till writing GBK: 你 is c4 e3.
+        gbk = '{"title": "ok", "count": 1, "remark": "你"}'.encode("gbk")
+        r = await c.post("/notes", content=gbk, headers={"Content-Type": "application/json"})
+        utf16 = await c.post("/notes", content='{"title": "ok"}'.encode("utf-16-le") + b"}", headers={"Content-Type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert r.json() == {"detail": [{
+        "loc": ["body", 39], "msg": "body: not UTF-8 (byte 0xc4 at position 39); send JSON in UTF-8",
+        "type": "json_invalid", "ctx": {"error": "invalid continuation byte"}}]}
+    assert gbk[39] == 0xC4
+    assert utf16.status_code == 422
+    assert utf16.json()["detail"][0]["msg"] == "body: not UTF-8 (byte 0x7d at position 30, read as utf-16-le); send JSON in UTF-8"
+    assert reached == []
+
+
+async def test_other_http_errors_are_answered_as_fastapi_answers_them() -> None:
+    app, _ = make_app()
+    async with client(app) as c:
+        refused = await c.post("/refused")
+        missing = await c.get("/nowhere")
+    assert (refused.status_code, refused.json(), refused.headers["X-Refused"]) == (400, {"detail": "code: unreadable"}, "yes")
+    assert (missing.status_code, missing.json()) == (404, {"detail": "Not Found"})
 
 
 async def test_a_422_names_the_field_and_reason_without_echoing_the_whole_input() -> None:

@@ -27,3 +27,18 @@ async def test_a_sale_not_sent_as_json_is_415_naming_the_content_type(gateway, e
     # Sent as JSON, the same bytes are a sale.
     headers["Content-Type"] = "application/json; charset=utf-8"
     assert (await gateway.post("/pos/v1/purchases", content=json.dumps(sale_body()).encode(), headers=headers)).status_code == 202
+
+
+async def test_a_sale_not_in_utf8_is_422_naming_the_byte_and_where(gateway, env: TestEnv) -> None:
+    headers = env.auth(Role.POS, store_id="S001") | {"Content-Type": "application/json"}
+    sale = sale_body()
+    gbk = json.dumps(sale, ensure_ascii=False).encode("gbk")  # as a till set to the Windows code page writes it
+    at = gbk.index("金龙鱼大米".encode("gbk"))  # the product's name, the sale's first Chinese
+    r = await gateway.post("/pos/v1/purchases", content=gbk, headers=headers)
+    assert r.status_code == 422, r.text
+    [error] = r.json()["detail"]
+    assert (error["loc"], error["type"]) == (["body", at], "json_invalid")
+    assert error["msg"] == f"body: not UTF-8 (byte 0x{gbk[at]:02x} at position {at}); send JSON in UTF-8"
+    # The same sale in UTF-8 is taken.
+    utf8 = json.dumps(sale, ensure_ascii=False).encode()
+    assert (await gateway.post("/pos/v1/purchases", content=utf8, headers=headers)).status_code == 202
