@@ -3,6 +3,7 @@ line by line, and a second run that changes nothing."""
 
 import asyncio
 import csv
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -201,3 +202,42 @@ async def test_a_dry_run_writes_the_reject_file_and_imports_nothing(members, env
     with rejects.open(encoding="utf-8-sig", newline="") as f:
         assert [r[0] for r in list(csv.reader(f))[1:]] == ["2", "3", "4", "5", "6", "8", "9", "10"]
     assert await count(members, PurchaseRow) == 0
+
+
+async def test_another_sale_under_an_id_an_earlier_line_of_the_file_took_is_rejected_naming_that_line(
+    members, env, tmp_path: Path,
+) -> None:
+    buyer, other = await register(members, env), await register(members, env)
+    rice = {"sku": "rice", "qty": "1", "unit_price": "50.00", "amount": "50.00"}
+    first = {"store_id": "S001", "pos_txn_id": "K-1", "occurred_at": "2019-03-01T10:15:00+08:00",
+             "card_no": buyer["card_no"], "lines": [rice]}
+    split = [{**rice, "unit_price": "30.00", "amount": "30.00"}, {**rice, "sku": "oil", "unit_price": "20.00", "amount": "20.00"}]
+    sales = [
+        first,                                                                          # line 1
+        {**first, "pos_txn_id": "K-2"},                                                 # line 2
+        # The same sale, its time in UTC and its amounts written otherwise: present, not refused.
+        {**first, "occurred_at": "2019-03-01T02:15:00Z", "lines": [{**rice, "qty": "1.000", "amount": "50"}]},  # line 3
+        {**first, "card_no": other["card_no"]},                                         # line 4: another card
+        {**first, "lines": [{**rice, "qty": "2", "amount": "100.00"}]},                 # line 5: another total
+        {**first, "occurred_at": "2019-03-01T10:16:00+08:00"},                          # line 6: another time that day
+        {**first, "lines": split},                                                      # line 7: other lines, the same total
+        {**first, "pos_txn_id": "K-2"},                                                 # line 8: K-2 again, the same
+    ]
+    path = tmp_path / "sales.jsonl"
+    path.write_text("".join(json.dumps(sale) + "\n" for sale in sales), encoding="utf-8")
+    rejects = tmp_path / "rejects.csv"
+    # Batches of two: most repeats reach members after the sale of line 1 was recorded.
+    options = Options(points="none", rejects=rejects, batch_size=2, in_flight=1, progress=False)
+    conflict = "pos_txn_id: conflicts with line {} of this file (same store and transaction id, different sale)"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=members.app), base_url="http://members",
+                                 headers=env.auth(Role.ADMIN)) as client:
+        for run, imported in ((1, 2), (2, 0)):  # run again, it changes nothing
+            summary = await import_sales(path, client, options)
+            assert (summary.read, summary.imported, summary.present, summary.rejected) == (8, imported, 4 - imported, 4), run
+            with rejects.open(encoding="utf-8-sig", newline="") as f:
+                assert [(r[0], r[1]) for r in list(csv.reader(f))[1:]] == [
+                    ("4", conflict.format(1)), ("5", conflict.format(1)), ("6", conflict.format(1)), ("7", conflict.format(1))], run
+    async with members.app.state.sessions() as s:
+        recorded = (await s.exec(select(PurchaseRow.pos_txn_id, PurchaseRow.member_id, PurchaseRow.total)
+                                 .order_by(PurchaseRow.pos_txn_id))).all()
+    assert recorded == [("K-1", buyer["id"], Decimal("50.00")), ("K-2", buyer["id"], Decimal("50.00"))]

@@ -3,7 +3,8 @@
 
 Running it again, or again after it was stopped half-way (Ctrl-C, a kill, a lost connection),
 counts nothing twice: members answers every sale already recorded `present`, whether an earlier run
-or the till brought it. So there is no checkpoint to keep; a resumed run reads the file from the
+or the till brought it (or an earlier line of the file, when it is the same sale: another sale
+under its id is refused, naming that line). So there is no checkpoint to keep; a resumed run reads the file from the
 start and the part done is answered present at the cost of reading it.
 """
 
@@ -15,14 +16,25 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from crm_cli.sales_file import CsvSales, FileProblem, SourceSale, format_of, read_jsonl, reject_header
+from crm_cli.sales_file import (
+    RECENT_TRANSACTIONS,
+    CsvSales,
+    FileProblem,
+    SourceSale,
+    format_of,
+    read_jsonl,
+    reject_header,
+)
 from crm_cli.sales_text import Counting, check_text, encoding_of
+from members.domain.sales_import import ImportedSale, conflicting_repeat, fingerprint, parse_sale
 
 PATH = "/v1/sales/import"
 # Under the services' and the gateway's body limit (CRM_MAX_BODY_BYTES, 1 MB by default).
@@ -165,7 +177,7 @@ def _sales(lines: Counting, fmt: str, options: Options) -> tuple[Iterator[Source
         columns, sales, delimiter = [], read_jsonl(iter(lines)), ","
     if options.stores is not None:
         sales = _at_known_stores(sales, options.stores)
-    return sales, columns, delimiter
+    return _one_sale_per_transaction(sales, options.local_time_zone), columns, delimiter
 
 
 def _at_known_stores(sales: Iterator[SourceSale], stores: frozenset[str]) -> Iterator[SourceSale]:
@@ -178,6 +190,42 @@ def _at_known_stores(sales: Iterator[SourceSale], stores: frozenset[str]) -> Ite
                             f"(PUT /api/v1/stores/{store}, inactive if it has closed) and import again")
             sale.sale = None
         yield sale
+
+
+def _one_sale_per_transaction(sales: Iterator[SourceSale], local_time_zone: str | None) -> Iterator[SourceSale]:
+    """Refuses a sale under the store and transaction id of an earlier line of the file that is
+    another sale (another card, total, time or lines): sent, it would be answered present, as the
+    sale recorded from that line, and lost without a word. The same sale again is sent, and
+    answered present, as a run again is.
+
+    Read as members reads it (`parse_sale`), so that a repeat spelling a value differently is still
+    the same sale; one members will refuse anyway is left to it. Kept for the latest
+    `RECENT_TRANSACTIONS` transactions, as the CSV reader's own check: a file of years takes no more
+    memory than that, and a repeat further back meets the sale recorded from it at members, which
+    refuses another amount or day."""
+    zone = _zone(local_time_zone)
+    now = datetime.now(UTC)
+    first: dict[tuple[str, str], tuple[int, int]] = {}  # the latest transactions' (line, fingerprint), oldest first
+    for sale in sales:
+        if sale.sale is not None and isinstance(parsed := parse_sale(sale.sale, now, zone), ImportedSale):
+            key, this = (parsed.store_id, parsed.pos_txn_id), fingerprint(parsed)
+            if (earlier := first.get(key)) is None:
+                first[key] = (sale.line, this)
+                if len(first) > RECENT_TRANSACTIONS:
+                    del first[next(iter(first))]
+            elif earlier[1] != this:
+                sale.problem = conflicting_repeat(f"line {earlier[0]} of this file")
+                sale.sale = None
+        yield sale
+
+
+def _zone(name: str | None) -> ZoneInfo | None:
+    # A name that is no zone is members' to refuse (422, naming --local-time-zone): here its times
+    # read as having no offset, which only leaves those sales unchecked.
+    try:
+        return ZoneInfo(name) if name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 async def chain_stores(gateway: httpx.AsyncClient) -> frozenset[str]:

@@ -245,12 +245,35 @@ async def test_a_dry_run_answers_what_the_import_would_and_records_nothing(membe
 
 
 @pytest.mark.parametrize("dry_run", [False, True])
-async def test_another_sale_under_an_id_earlier_in_the_same_batch_is_refused_as_in_a_later_batch(members, env, dry_run) -> None:
+async def test_another_sale_under_an_id_earlier_in_the_same_batch_is_refused_naming_it(members, env, dry_run) -> None:
+    m, other = await register(members, env), await register(members, env)
+    first = past_sale("E-1", card_no=m["card_no"], total="5.00")
+    answer = await send(members, env, [
+        first,
+        past_sale("E-1", card_no=m["card_no"], total="600.00"),
+        # Not only another amount or day: another card, or time, is another sale too.
+        past_sale("E-1", card_no=other["card_no"], total="5.00"),
+        past_sale("E-1", card_no=m["card_no"], total="5.00", at="2019-03-01T18:40:00+08:00"),
+        {**first, "total": "5"},  # the same sale, its amount written otherwise
+    ], dry_run=dry_run)
+    conflict = "pos_txn_id: conflicts with sale 1 of this batch (same store and transaction id, different sale)"
+    assert [(r["status"], r["reason"]) for r in answer["results"]] == [
+        ("imported", None), ("rejected", conflict), ("rejected", conflict), ("rejected", conflict), ("present", None)]
+
+
+async def test_a_repeat_in_the_batch_shares_the_outcome_of_its_first_sale(members, env) -> None:
     m = await register(members, env)
-    answer = await send(members, env, [past_sale("E-1", card_no=m["card_no"], total="5.00"),
-                                       past_sale("E-1", card_no=m["card_no"], total="600.00")], dry_run=dry_run)
-    assert [r["status"] for r in answer["results"]] == ["imported", "rejected"]
-    assert answer["results"][1]["reason"] == "pos_txn_id: S001/E-1 is recorded already as another sale, of 5.00 (not 600.00)"
+    await send(members, env, [past_sale("F-1", card_no=m["card_no"], total="5.00")])
+    answer = await send(members, env, [
+        past_sale("F-1", card_no=m["card_no"], total="5.00"), past_sale("F-1", card_no=m["card_no"], total="5.00"),
+        past_sale("F-2", card_no="88000000000000"), past_sale("F-2", card_no="88000000000000"),
+        past_sale("F-1", card_no=m["card_no"], total="9.00"),
+    ])
+    assert [(r["status"], r["reason"]) for r in answer["results"]] == [
+        ("present", None), ("present", None),
+        ("rejected", "card_no: no member has this card"), ("rejected", "card_no: no member has this card"),
+        ("rejected", "pos_txn_id: conflicts with sale 1 of this batch (same store and transaction id, different sale)")]
+    assert (await member_row(members, m["id"])).lifetime_spend == Decimal("5.00")
 
 
 @pytest.mark.parametrize("earlier_in_the_batch", [False, True])
@@ -265,8 +288,13 @@ async def test_the_same_id_and_amount_on_another_day_is_another_sale_not_present
         answer = await send(members, env, [first, again, same_day])
     else:
         await send(members, env, [first])
-        answer = await send(members, env, [again, same_day])
+        answer = {"results": [r for sale in (again, same_day) for r in (await send(members, env, [sale]))["results"]]}
     results = [(r["status"], r["reason"]) for r in answer["results"]][-2:]
+    if earlier_in_the_batch:
+        # A batch comes from one file, which holds each sale once as it was: another time is another sale.
+        conflict = "pos_txn_id: conflicts with sale 1 of this batch (same store and transaction id, different sale)"
+        assert results == [("rejected", conflict), ("rejected", conflict)]
+        return
     # The same sale again, its time written to the minute by another export: present.
     assert results == [("rejected", "pos_txn_id: S001/R-0001 is recorded already as another sale, on 2019-03-01 (not 2019-03-02)"),
                        ("present", None)]

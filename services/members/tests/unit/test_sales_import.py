@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from members.domain.sales_import import ImportedSale, parse_sale, unknown_customer
+from members.domain.sales_import import ImportedSale, fingerprint, parse_sale, unknown_customer
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 FORMS = ("2019-03-01T10:15:00+08:00, or without the offset (in --local-time-zone) 2019-03-01 10:15:00, "
@@ -119,3 +119,37 @@ def test_what_a_full_width_input_method_typed_reads_as_its_ascii_in_codes_number
     # A product's name is kept as written: full-width brackets are how it was named.
     assert (line.sku, line.name, line.qty, line.unit_price) == ("6901234", "大米（５ｋｇ）", Decimal("2"), Decimal("39.90"))
     assert parse_sale(sale(phone="１３９０００００００１"), NOW).phone == "13900000001"  # type: ignore[union-attr]
+
+
+def fingerprint_of(raw: dict) -> int:
+    parsed = parse_sale(raw, NOW)
+    assert isinstance(parsed, ImportedSale), parsed
+    return fingerprint(parsed)
+
+
+def test_the_same_sale_written_otherwise_has_one_fingerprint() -> None:
+    written = sale(card_no="8800000012345", total="79.80")
+    assert fingerprint_of(written) == fingerprint_of({
+        **written, "occurred_at": "2019-03-01T02:15:00Z", "total": "79.8",
+        "lines": [{**LINE, "qty": "2.000", "unit_price": "39.9"}],
+    })
+
+
+CARD = "8800000012345"
+
+
+@pytest.mark.parametrize("other", [
+    sale(card_no="8800000099999"),
+    sale(phone="13300000001"),
+    sale(),  # no customer
+    sale(card_no=CARD, occurred_at="2019-03-01T10:15:01+08:00"),
+    sale(card_no=CARD, lines=[{**LINE, "qty": "1", "amount": "39.90"}]),
+    # The same total from other lines, and from no lines at all.
+    sale(card_no=CARD, lines=[{**LINE, "sku": "oil"}]),
+    sale(card_no=CARD, lines=[{**LINE, "qty": "1", "unit_price": "40.00", "amount": "40.00"},
+                              {**LINE, "qty": "1", "unit_price": "39.80", "amount": "39.80"}]),
+    {**sale(card_no=CARD, total="79.80"), "lines": []},
+    sale(card_no=CARD, payment="wechat"),
+])
+def test_another_customer_time_total_lines_or_payment_is_another_sale(other: dict) -> None:
+    assert fingerprint_of(other) != fingerprint_of(sale(card_no=CARD))

@@ -159,6 +159,23 @@ def _ascii(value: Any) -> Any:
     return value.translate(FULL_WIDTH) if isinstance(value, str) else value
 
 
+def fingerprint(sale: ImportedSale) -> int:
+    """What tells two sales under one store and transaction id apart within one import (a file, a
+    batch): its customer, moment, amount, payment and lines. Compared as values, so a repeat that
+    spells them differently (50 and 50.00, 10:15+08:00 and 02:15Z) is still the same sale.
+
+    A hash, so that a reader of a long file keeps a number per transaction rather than the sale;
+    Python's hash of text differs between processes, so it is compared within one run, never kept."""
+    lines = tuple((ln.sku, ln.name, ln.category, ln.qty, ln.unit_price, ln.amount) for ln in sale.lines)
+    return hash((sale.card_no, sale.phone, sale.occurred_at, sale.amount, sale.payment, lines))
+
+
+def conflicting_repeat(earlier: str) -> str:
+    """Why a sale under the store and transaction id of `earlier` ("line 12 of this file") is
+    refused when it differs from it: answered present, it would be lost without a word."""
+    return f"pos_txn_id: conflicts with {earlier} (same store and transaction id, different sale)"
+
+
 def unknown_customer(sale: ImportedSale) -> str:
     if sale.card_no is not None:
         return "card_no: no member has this card"

@@ -8,7 +8,10 @@ card or phone no member has. An import is of the chain's members, so a sale of a
 is refused rather than kept unattributed as a live one would be (nobody will register with a card
 of years ago, and kept it would wait for a late match for ever). A POS transaction recorded
 already, by an earlier run of the import or live from the till, is answered present and changes
-nothing: running an import again, or resuming an interrupted one, counts nothing twice. What it
+nothing: running an import again, or resuming an interrupted one, counts nothing twice. One
+recorded as another sale (another amount, or day) is refused, naming the recorded one; within a
+batch, whose sales come from one file, a sale differing in anything from an earlier one under the
+same id is refused naming it (`fingerprint`). What it
 records is announced to the gateway (`sales_imported`), which refuses a till's sale under an
 imported transaction id and takes returns of imported sales at the till.
 """
@@ -25,7 +28,15 @@ from sqlalchemy import or_, select
 from members.adapters.tables import MemberRow
 from members.config import settings_of
 from members.domain.cards import still_theirs
-from members.domain.sales_import import ImportedSale, PointsMode, RowStatus, parse_sale, unknown_customer
+from members.domain.sales_import import (
+    ImportedSale,
+    PointsMode,
+    RowStatus,
+    conflicting_repeat,
+    fingerprint,
+    parse_sale,
+    unknown_customer,
+)
 from members.service_layer import sales
 from members.service_layer.sales import Origin
 from members.service_layer.sales_batch import PURCHASES, Key, Sale, record
@@ -68,6 +79,9 @@ async def import_sales(
         i: RowResult(RowStatus.REJECTED, p) for i, p in enumerate(parsed) if isinstance(p, str)
     }
     valid = {i: p for i, p in enumerate(parsed) if isinstance(p, ImportedSale)}
+    # A transaction twice in the batch is decided once, from its first sale: the same sale again
+    # shares its outcome, another sale under the id is refused naming the first.
+    repeats = _repeats(valid, results)
     # Looked up first, so that a run again or resumed spends nothing more on what it did before.
     zone = settings_of(uow).zone
     present = await _recorded(uow, [(p.store_id, p.pos_txn_id) for p in valid.values()], zone)
@@ -92,17 +106,31 @@ async def import_sales(
     recorded = {s.key for s in batch.values()} if dry_run else await record(uow, list(batch.values()))
     if not dry_run:
         announce(uow, [s.sale for s in batch.values() if s.key in recorded])
-    # A transaction twice in the batch is recorded once, from its first sale; the other is present
-    # if it is the same sale, and refused as another one under a recorded id as in a later batch.
-    first: dict[Key, Recorded] = {}
     for i, s in batch.items():
-        this = (s.paid, s.sale.occurred_at.astimezone(zone).date())
-        if (kept := first.get(s.key)) is not None:
-            results[i] = _present_or_another(s.key, kept, this)
-            continue
-        first[s.key] = this
         results[i] = RowResult(RowStatus.IMPORTED if s.key in recorded else RowStatus.PRESENT)
+    for i, first in repeats.items():
+        # Recorded once: the repeat of a sale just imported is present, as in a later batch.
+        results[i] = RowResult(RowStatus.PRESENT) if results[first].status is RowStatus.IMPORTED else results[first]
     return [results[i] for i in range(len(raw_sales))]
+
+
+def _repeats(valid: dict[int, ImportedSale], results: dict[int, RowResult]) -> dict[int, int]:
+    """Takes out of `valid` each sale of a transaction an earlier sale of the batch has: the same
+    sale (`fingerprint`) is answered with the first one's outcome, so it is returned with the
+    first's index; another one is refused in `results`."""
+    first: dict[Key, tuple[int, int]] = {}
+    repeats: dict[int, int] = {}
+    for i, sale in list(valid.items()):
+        key, this = (sale.store_id, sale.pos_txn_id), fingerprint(sale)
+        if (earlier := first.get(key)) is None:
+            first[key] = (i, this)
+            continue
+        del valid[i]
+        if earlier[1] == this:
+            repeats[i] = earlier[0]
+        else:
+            results[i] = RowResult(RowStatus.REJECTED, conflicting_repeat(f"sale {earlier[0] + 1} of this batch"))
+    return repeats
 
 
 # A recorded POS transaction as an import tells it from another: its amount and its local day.
