@@ -27,6 +27,22 @@ EXPIRING = {"member_id": ME, "balance": 1250, "expiring": [{"expires_on": "2026-
                                                             {"expires_on": "2027-12-31", "points": 950}]}
 
 
+class StoreTable:
+    """The gateway's store table as the app's views read it (names by id): every row it holds."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names, self.reads = names, 0
+
+    @asynccontextmanager
+    async def __call__(self, **_: object) -> AsyncIterator[SimpleNamespace]:
+        self.reads += 1
+        yield SimpleNamespace(session=self)
+
+    async def exec(self, statement: object) -> SimpleNamespace:
+        rows = [SimpleNamespace(store_id=store_id, name=name) for store_id, name in self.names.items()]
+        return SimpleNamespace(all=lambda: rows)
+
+
 class Service:
     """A downstream service answering by path; records every request."""
 
@@ -46,6 +62,7 @@ def app_api(tmp_path: Path):
     settings = Settings(environment="test", data_dir=tmp_path, jwt_public_key=public)
     app = create_app(settings)
     app.state.verifier = TokenVerifier(public, settings.jwt_issuer, settings.jwt_audience)
+    app.state.commands = StoreTable({"S001": "城东大卖场"})
     services = {
         "members": Service({f"/v1/members/{ME}": (200, PROFILE)}),
         "points": Service({
@@ -454,12 +471,13 @@ async def test_a_complaint_names_only_a_sale_of_the_members_own(app_api) -> None
     client._transport.app.state.commands = None  # type: ignore[attr-defined]  # the stores are the stub's
     client._transport.app.state.open_stores = SimpleNamespace(ensure=open_store)  # type: ignore[attr-defined]
     refused = await client.post("/app/v1/complaints", headers=keyed(member), json=about)
-    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "sale.pos_txn_id"], refused.text
+    # Located as validation locates a nested field: the app marks the sale's receipt number.
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "sale", "pos_txn_id"], refused.text
     asked = services["members"].requests[-1].url.params
     assert (asked["store_id"], asked["pos_txn_id"]) == ("S001", "T-9")
     assert services["feedback"].requests == []
     no_store = await client.post("/app/v1/complaints", headers=keyed(member), json={**about, "sale": {"pos_txn_id": "T-9"}})
-    assert no_store.status_code == 422 and no_store.json()["detail"][0]["loc"] == ["body", "sale.store_id"]
+    assert no_store.status_code == 422 and no_store.json()["detail"][0]["loc"] == ["body", "sale", "store_id"]
     purchases.append({"store_id": "S001", "pos_txn_id": "T-9"})
     filed = await client.post("/app/v1/complaints", headers=keyed(member), json=about)
     assert filed.status_code == 201, filed.text
@@ -571,6 +589,80 @@ async def test_a_services_422_as_a_string_names_its_fields_in_the_message(app_ap
     assert r.status_code == 422
     assert r.json()["message_en"] == "Some details are not valid; please check: ratings.product_quality, nps."
     assert r.json()["message_zh"] == "填写的信息有误，请检查：ratings.product_quality, nps。"
+    assert r.json()["detail"] == [
+        {"loc": ["body", "ratings", "product_quality"], "msg": "required by this survey", "type": "value_error", "input": None},
+        {"loc": ["body", "nps"], "msg": "required by this survey", "type": "value_error", "input": None}]
+
+
+async def test_a_rule_only_members_checks_is_answered_in_the_shape_of_the_gateways_own_validation(app_api) -> None:
+    """The app marks a form's fields from one shape: a birthday the gateway refuses (not a date) and
+    one only members can refuse (in the future, by the chain's clock) name the same field alike."""
+    client, services, member, _ = app_api
+    own = await client.patch("/app/v1/me", json={"birthday": "17/05/1990"}, headers=member)
+    services["members"].answers[f"/v1/members/{ME}"] = (422, {"detail": "birthday: birthday is in the future"})
+    relayed = await client.patch("/app/v1/me", json={"birthday": "2999-01-01"}, headers=member)
+    assert own.status_code == relayed.status_code == 422
+    for answer in (own, relayed):
+        [error] = answer.json()["detail"]
+        assert error["loc"] == ["body", "birthday"] and error["msg"] and error["type"], answer.text
+        assert {"message", "message_zh", "message_en"} <= answer.json().keys()
+        assert "birthday" in answer.json()["message_zh"]
+    assert relayed.json()["detail"][0]["msg"] == "birthday is in the future"
+    assert [json.loads(call.content) for call in services["members"].requests] == [{"birthday": "2999-01-01"}]
+
+
+async def test_a_services_422_in_the_list_shape_and_one_naming_no_field_are_both_lists(app_api) -> None:
+    client, services, member, _ = app_api
+    listed = [{"loc": ["body", "email"], "msg": "value is not a valid email address", "type": "value_error"}]
+    services["members"].answers[f"/v1/members/{ME}"] = (422, {"detail": listed})
+    r = await client.patch("/app/v1/me", json={"email": "not-an-address"}, headers=member)
+    assert r.status_code == 422 and r.json()["detail"] == listed and "email" in r.json()["message_zh"]
+    services["feedback"].answers["/v1/surveys/answers/t1"] = (422, {"detail": "the survey no longer takes answers"})
+    r = await client.post("/app/v1/surveys/t1", json={"ratings": {"service": 5}}, headers=member)
+    assert r.status_code == 422
+    assert r.json()["detail"] == [{"loc": ["body"], "msg": "the survey no longer takes answers", "type": "value_error", "input": None}]
+
+
+async def test_the_gateways_own_refusal_of_a_cursor_is_located_in_the_query_as_validation_locates_it(app_api) -> None:
+    client, services, member, _ = app_api
+    services["feedback"].answers["/v1/complaints"] = (200, [])
+    beyond = await client.get("/app/v1/complaints", params={"cursor": 501}, headers=member)
+    not_a_number = await client.get("/app/v1/complaints", params={"cursor": "x"}, headers=member)
+    assert beyond.status_code == not_a_number.status_code == 422
+    assert [e["loc"] for e in beyond.json()["detail"]] == [e["loc"] for e in not_a_number.json()["detail"]] == [["query", "cursor"]]
+    assert beyond.json()["detail"][0]["msg"] == "complaints are listed up to the newest 500"
+
+
+async def test_the_profile_document_offers_null_only_where_members_clears_the_field(app_api) -> None:
+    client, _, _, _ = app_api
+    document = (await client.get("/openapi.json")).json()
+    edit = document["components"]["schemas"]["ProfileEdit"]["properties"]
+    for clearable in ("email", "birthday"):
+        assert {"type": "null"} in edit[clearable]["anyOf"] and "null clears it" in edit[clearable]["description"]
+    for kept in ("address", "community"):
+        assert edit[kept]["type"] == "string" and "anyOf" not in edit[kept] and "cannot be cleared" in edit[kept]["description"]
+    # Left out means unchanged: no field shows a default the app might take for "set to null".
+    assert not any("default" in field for field in edit.values())
+
+
+async def test_null_clears_the_email_and_birthday_and_is_refused_for_the_address_and_community(app_api) -> None:
+    client, services, member, _ = app_api
+    services["members"].answers[f"/v1/members/{ME}"] = lambda request: (200, {**PROFILE, **json.loads(request.content)})
+    cleared = await client.patch("/app/v1/me", json={"email": None, "birthday": None}, headers=member)
+    assert cleared.status_code == 200, cleared.text
+    moved = await client.patch("/app/v1/me", json={"address": "幸福小区 3-2-502"}, headers=member)
+    assert moved.status_code == 200, moved.text
+    # Only the fields sent reach members: what is left out stays as it is.
+    assert [json.loads(call.content) for call in services["members"].requests] == [
+        {"email": None, "birthday": None}, {"address": "幸福小区 3-2-502"}]
+    for field in ("address", "community"):
+        r = await client.patch("/app/v1/me", json={field: None, "email": None}, headers={**member, "Accept-Language": "en"})
+        assert r.status_code == 422, r.text
+        [error] = r.json()["detail"]
+        assert (error["loc"], error["type"]) == (["body", field], "not_clearable")
+        assert error["msg"] == "cannot be cleared: leave the field out to keep it unchanged"
+        assert r.json()["message_en"] == f"Some details are not valid; please check: {field}."
+    assert len(services["members"].requests) == 2
 
 
 async def test_a_malformed_token_is_a_plain_invalid_token(app_api) -> None:
@@ -578,3 +670,43 @@ async def test_a_malformed_token_is_a_plain_invalid_token(app_api) -> None:
     r = await client.get("/app/v1/card", headers={"Authorization": "Bearer abc.def.ghi"})
     assert r.status_code == 401 and r.json()["detail"] == "invalid token" and r.json()["message_zh"]
     assert all(s.requests == [] for s in services.values())
+
+
+async def test_each_ledger_entry_is_described_in_the_members_language_with_store_and_gift_names(app_api) -> None:
+    client, services, member, _ = app_api
+    booked = {"source_event_id": None, "staff_id": None, "job_id": None, "booked_at": "2026-11-30T02:15:01Z"}
+    services["points"].answers[f"/v1/accounts/{ME}/ledger"] = (200, {"member_id": ME, "next_before_id": None, "entries": [
+        {**booked, "id": 9, "entry_type": "redeem", "points": -28000, "balance_after": 120, "reason": "gift rice-cooker at S001",
+         "source_ref": "redemption:r1", "occurred_at": "2026-11-30T03:00:00Z"},
+        {**booked, "id": 8, "entry_type": "earn", "points": 120, "balance_after": 28120, "reason": "purchase S001/T1001",
+         "source_ref": "sale:S001/T1001", "occurred_at": "2026-11-30T02:15:00Z"}]})
+    services["points"].answers[f"/v1/members/{ME}/gifts"] = (200, {"member_id": ME, "gifts": [
+        {"gift_id": "rice-cooker", "name_zh": "电饭锅", "name_en": "Rice cooker"}]})
+    zh = (await client.get("/app/v1/points/ledger", headers=member)).json()["items"]
+    assert [(e["description"], e["description_zh"]) for e in zh] == [
+        ("兑换礼品：电饭锅（城东大卖场）",) * 2, ("购物：城东大卖场，小票 T1001",) * 2]
+    assert [e["reason"] for e in zh] == ["gift rice-cooker at S001", "purchase S001/T1001"]  # kept as points wrote it
+    en = await client.get("/app/v1/points/ledger", headers={**member, "Accept-Language": "en"})
+    assert [e["description"] for e in en.json()["items"]] == ["Gift redeemed: Rice cooker (城东大卖场)", "Purchase at 城东大卖场, receipt T1001"]
+    assert en.headers["vary"] == "Authorization, Accept-Language"
+
+
+async def test_the_ledger_is_answered_with_gifts_named_by_id_when_the_catalogue_cannot_be_read(app_api) -> None:
+    client, services, member, _ = app_api
+    services["points"].answers[f"/v1/accounts/{ME}/ledger"] = (200, {"member_id": ME, "next_before_id": None, "entries": [
+        {"id": 3, "entry_type": "cancel_redeem", "points": 500, "balance_after": 500, "reason": "cancelled gift kettle: x",
+         "source_ref": "redemption:r2", "occurred_at": "2026-11-30T03:00:00Z"}]})
+    services["points"].answers[f"/v1/members/{ME}/gifts"] = (500, {"detail": "catalogue unavailable"})
+    r = await client.get("/app/v1/points/ledger", headers=member)
+    assert r.status_code == 200, r.text
+    assert r.json()["items"][0]["description"] == "取消兑换，积分退回：kettle"
+    tables = client._transport.app.state.commands  # type: ignore[attr-defined]
+    assert tables.reads == 0  # a page naming no store reads no table
+
+
+async def test_the_ledger_document_shows_descriptions(app_api) -> None:
+    client, _, _, _ = app_api
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    assert {"description", "description_zh", "description_en", "reason"} <= schemas["LedgerEntry"]["properties"].keys()
+    [example] = schemas["LedgerPage"]["examples"]
+    assert all(item["description_zh"] and item["description_en"] for item in example["items"])

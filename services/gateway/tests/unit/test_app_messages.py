@@ -65,19 +65,33 @@ def test_an_unknown_status_falls_back_to_its_class_and_a_bare_body_becomes_the_d
     assert localised(502, {"detail": "bad gateway"}, "en")["message_en"] == MESSAGES[503][1]
 
 
-@pytest.mark.parametrize(("detail", "fields"), [
-    ("store_id: required (the caller has no store)", "store_id"),
-    ("ratings.product_quality: required by this survey", "ratings.product_quality"),
+@pytest.mark.parametrize(("detail", "fields", "locs"), [
+    ("store_id: required (the caller has no store)", "store_id", [["body", "store_id"]]),
+    ("ratings.product_quality: required by this survey", "ratings.product_quality", [["body", "ratings", "product_quality"]]),
     ("ratings.service: required by this survey; nps: required by this survey; comment: not asked by this survey",
-     "ratings.service, nps, comment"),
-    ("channel: members answer by app or web, not phone", "channel"),
-    ("cursor: complaints are listed up to the newest 500", "cursor"),
+     "ratings.service, nps, comment", [["body", "ratings", "service"], ["body", "nps"], ["body", "comment"]]),
+    ("channel: members answer by app or web, not phone", "channel", [["body", "channel"]]),
+    ("lines.0.sku: unknown", "lines.0.sku", [["body", "lines", 0, "sku"]]),
 ])
-def test_a_validation_error_written_as_a_string_names_its_fields(detail, fields) -> None:
+def test_a_validation_error_written_as_a_string_becomes_the_list_validation_gives_naming_its_fields(detail, fields, locs) -> None:
     body = localised(422, {"detail": detail}, "en")
-    assert body["detail"] == detail
+    assert [error["loc"] for error in body["detail"]] == locs
+    assert all(error["type"] == "value_error" and error["msg"] and not error["msg"].endswith(";") for error in body["detail"])
     assert body["message_en"] == f"Some details are not valid; please check: {fields}."
     assert body["message_zh"] == f"填写的信息有误，请检查：{fields}。"
+
+
+def test_a_string_naming_a_query_parameter_the_request_sent_is_located_in_the_query() -> None:
+    body = localised(422, {"detail": "cursor: complaints are listed up to the newest 500"}, "en", query={"cursor", "limit"})
+    assert body["detail"] == [{"loc": ["query", "cursor"], "msg": "complaints are listed up to the newest 500",
+                               "type": "value_error", "input": None}]
+    # As request validation names a query parameter: with its place.
+    assert body["message_en"] == "Some details are not valid; please check: query.cursor."
+
+
+def test_only_a_422_changes_shape() -> None:
+    assert localised(409, {"detail": "store_id: closed"}, "en")["detail"] == "store_id: closed"
+    assert localised(400, {"detail": "nps: bad"}, "en")["detail"] == "nps: bad"
 
 
 @pytest.mark.parametrize("detail", [
@@ -87,6 +101,8 @@ def test_a_validation_error_naming_no_field_asks_to_check_without_a_list(detail)
     body = localised(422, {"detail": detail}, "en")
     assert (body["message_zh"], body["message_en"]) == NO_FIELD_NAMED
     assert "-" not in body["message_en"]
+    # Still the list shape: one entry at the body, or none where the service listed none.
+    assert isinstance(body["detail"], list) and all(error["loc"] == ["body"] and error["msg"] for error in body["detail"])
 
 
 def test_a_reason_with_a_colon_of_its_own_is_not_split_into_fields() -> None:
@@ -100,6 +116,8 @@ def test_a_string_detail_is_answered_in_the_shape_of_body_validation() -> None:
     assert [e["loc"] for e in as_body_errors("name: too long; email: not an address")] == [["body", "name"], ["body", "email"]]
     assert as_body_errors("something went wrong") == [
         {"loc": ["body"], "msg": "something went wrong", "type": "value_error", "input": None}]
+    assert as_body_errors(None) == [{"loc": ["body"], "msg": "the request was refused without a reason", "type": "value_error", "input": None}]
+    assert as_body_errors({"why": "x"}) == [{"loc": ["body"], "msg": '{"why": "x"}', "type": "value_error", "input": None}]
     listed = [{"loc": ["body", "address"], "msg": "String should have at least 1 character", "type": "string_too_short"}]
     assert as_body_errors(listed) is listed
 

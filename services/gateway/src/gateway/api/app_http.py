@@ -8,7 +8,8 @@
   member's personal data too (the export of all of it, a profile just changed, a reservation, a
   refusal naming their records) and, with no ETag to revalidate by, nothing may keep a copy.
 - every refusal (4xx, 5xx with a JSON body), whether the gateway's own (token, access policy,
-  validation) or a service's relayed one, gets the customer's messages of `domain.app_messages`.
+  validation) or a service's relayed one, gets the customer's messages of `domain.app_messages`,
+  and every 422 its one shape there (the list of request validation, whoever refused).
 
 A pure ASGI middleware rather than per-route code: refusals are produced by the shared exception
 handlers after a route has given up, and only the finished answer shows them.
@@ -17,6 +18,7 @@ handlers after a route has given up, and only the finished answer shows them.
 import hashlib
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -48,6 +50,7 @@ class AppHttpMiddleware:
             await self.app(scope, receive, send)
             return
         request_headers = Headers(scope=scope)
+        query: bytes = scope.get("query_string", b"")
         start: Message | None = None
         chunks: list[bytes] = []
 
@@ -59,18 +62,18 @@ class AppHttpMiddleware:
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body", False):
                     assert start is not None
-                    await self._finish(scope["method"], request_headers, start, b"".join(chunks), send)
+                    await self._finish(scope["method"], request_headers, query, start, b"".join(chunks), send)
             else:
                 await send(message)
 
         await self.app(scope, receive, buffer)
 
-    async def _finish(self, method: str, request: Headers, start: Message, body: bytes, send: Send) -> None:
+    async def _finish(self, method: str, request: Headers, query: bytes, start: Message, body: bytes, send: Send) -> None:
         status: int = start["status"]
         headers = MutableHeaders(raw=list(start.get("headers", [])))
         headers["Vary"] = "Authorization, Accept-Language"
         if status >= 400 and headers.get("content-type", "").startswith("application/json"):
-            body = self._localise(status, body, request.get("accept-language"))
+            body = self._localise(status, body, request.get("accept-language"), query)
             headers["Content-Language"] = preferred_language(request.get("accept-language"))
         if method == "GET" and status == 200:
             etag = strong_etag(body)
@@ -89,9 +92,11 @@ class AppHttpMiddleware:
         await send({"type": "http.response.body", "body": body})
 
     @staticmethod
-    def _localise(status: int, body: bytes, accept_language: str | None) -> bytes:
+    def _localise(status: int, body: bytes, accept_language: str | None, query: bytes) -> bytes:
         try:
             parsed: Any = json.loads(body)
         except ValueError:
             parsed = body.decode("utf-8", "replace")
-        return json.dumps(localised(status, parsed, accept_language), ensure_ascii=False).encode()
+        # Where a 422's field was sent: a query parameter's is located in the query, any other in the body.
+        sent = {name for name, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True)} if status == 422 else set()
+        return json.dumps(localised(status, parsed, accept_language, sent), ensure_ascii=False).encode()

@@ -8,9 +8,10 @@ typed as feedback types it (`shared.feedback_input`, the complaint's category an
 event contracts), so the document gives its choices and limits."""
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from shared.bodies import Body
 from shared.events.contracts import ComplaintCategory, Severity
@@ -28,16 +29,46 @@ def _examples(*examples: dict[str, Any]) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": list(examples)})
 
 
+# A profile field members keeps once set: null is refused before pydantic reads the text, so the
+# answer says why (it cannot be cleared) rather than that null is no string.
+def _not_cleared(value: Any) -> Any:
+    if value is None:
+        raise PydanticCustomError("not_clearable", "cannot be cleared: leave the field out to keep it unchanged")
+    return value
+
+
+KeptText = Annotated[Text, BeforeValidator(_not_cleared)]
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    # A field left out is unchanged, not set to null: the document shows no default that says so.
+    schema.pop("default", None)
+
+
+def _clearable(description: str) -> Any:
+    return Field(default=None, json_schema_extra=_no_default, description=f"{description}. Left out: unchanged; null clears it")
+
+
+def _kept(description: str) -> Any:
+    return Field(default=None, json_schema_extra=_no_default,
+                 description=f"{description}. Left out: unchanged; it cannot be cleared (null is refused, 422 naming it)")
+
+
 class ProfileEdit(Body):
-    """What a member changes in the app: contact details, community and birthday. The phone is the
-    sign-in identity and is changed at the service desk."""
+    """What a member changes in the app: contact details, community and birthday, only the fields
+    sent. The phone is the sign-in identity and is changed at the service desk.
+
+    Which fields null clears is members' rule (`MemberUpdate`): e-mail and birthday may be cleared,
+    the address and community may not (the information base counts every member in a community and
+    household). It is written here once, as each field's type, so the document states it and a null
+    members would refuse is refused here, naming the field, before members is asked."""
 
     model_config = _examples({"email": "li.na@example.com", "address": "幸福小区 3-2-501", "community": "幸福小区",
-                              "birthday": "1990-05-17"})
-    email: Text | None = None
-    address: Text | None = None
-    community: Text | None = None
-    birthday: StrictDate | None = None
+                              "birthday": "1990-05-17"}, {"email": None, "birthday": None})
+    email: Text | None = _clearable("E-mail address")
+    address: KeptText = _kept("Delivery address")
+    community: KeptText = _kept("Residential community (小区)")
+    birthday: StrictDate | None = _clearable("Birthday, YYYY-MM-DD")
 
 
 class ConsentsEdit(Body):
@@ -137,16 +168,26 @@ class Page(BaseModel):
 
 class LedgerEntry(BaseModel):
     id: int
-    entry_type: str
+    entry_type: str = Field(description="earn, reverse (a return), redeem, cancel_redeem, adjust, bonus or expire; "
+                                        "more may be added")
     points: int
     balance_after: int
-    reason: str
+    reason: str = Field(description="Points' own record of the entry, for staff and support; show `description`")
+    description: str = Field(description="What the entry was, for the member: in the language Accept-Language prefers "
+                                         "(Chinese unless English ranks higher)")
+    description_zh: str
+    description_en: str
     occurred_at: str
 
 
 class LedgerPage(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"items": [
         {"id": 42, "entry_type": "earn", "points": 120, "balance_after": 1250, "reason": "purchase S001/T1001",
-         "occurred_at": "2026-11-30T10:15:00+08:00"}], "next_cursor": "42"}]})
+         "description": "购物：城东大卖场，小票 T1001", "description_zh": "购物：城东大卖场，小票 T1001",
+         "description_en": "Purchase at 城东大卖场, receipt T1001", "occurred_at": "2026-11-30T10:15:00+08:00"},
+        {"id": 41, "entry_type": "redeem", "points": -28000, "balance_after": 1130, "reason": "gift rice-cooker at S001",
+         "description": "兑换礼品：电饭锅（城东大卖场）", "description_zh": "兑换礼品：电饭锅（城东大卖场）",
+         "description_en": "Gift redeemed: Rice cooker (城东大卖场)", "occurred_at": "2026-11-28T16:40:00+08:00"}],
+        "next_cursor": "41"}]})
     items: list[LedgerEntry]
     next_cursor: str | None

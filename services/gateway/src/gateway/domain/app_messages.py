@@ -3,14 +3,20 @@
 Every refusal under `/app/v1` (the gateway's own, or a service's relayed) keeps its `detail` as the
 service wrote it, for support and logs, and gains `message_zh` and `message_en`, worded for a
 customer, and `message` in the language `Accept-Language` prefers (Chinese unless English ranks
-higher). A validation error names the fields at fault in both languages, whichever of the two shapes
-the service answered (`domain.refusals`).
+higher).
+
+Every 422 comes in one shape, whoever refused: `detail` is the list request validation gives, each
+problem with `loc`, `msg` and `type`, so the app marks the form's fields from one shape. A rule only
+a service checks is answered there as a string (`"birthday: birthday is in the future"`); it is
+turned into that list here (`domain.refusals.as_body_errors`), the field it names located where the
+app sent it, and the messages name the fields at fault in both languages.
 """
 
 import re
+from collections.abc import Collection
 from typing import Any
 
-from gateway.domain.refusals import field_names
+from gateway.domain.refusals import as_body_errors, field_names
 
 # What the customer reads, by HTTP status. A status missing here falls back to its class (4xx, 5xx).
 MESSAGES: dict[int, tuple[str, str]] = {
@@ -76,9 +82,12 @@ def preferred_language(accept_language: str | None) -> str:
     return best[2] if best else "zh"
 
 
-def localised(status: int, body: Any, accept_language: str | None) -> dict[str, Any]:
-    """The refusal's body with the customer's messages added; `detail` and any other field kept."""
+def localised(status: int, body: Any, accept_language: str | None, query: Collection[str] = ()) -> dict[str, Any]:
+    """The refusal's body with the customer's messages added; any other field kept, and `detail`
+    too, but for a 422's in the list shape. `query`: the names of the request's query parameters."""
     out = dict(body) if isinstance(body, dict) else {"detail": body}
+    if status == 422:
+        out["detail"] = as_body_errors(out.get("detail"), query)
     zh, en = MESSAGES.get(status) or FALLBACK.get(status // 100, MESSAGES[400])
     if status == 409 and (told := _conflict(out)) is not None:
         zh, en = told

@@ -4,14 +4,14 @@ Request validation answers FastAPI's list, `[{"loc": ["body", "gift_id"], "msg",
 rule only the service can check answers a string, `"<field>: <reason>"`: `shared.errors.Invalid`
 writes it so (`Invalid("store_id", "required")`), routes raise `HTTPException(422, "to: must not be
 before from")` in the same form, and feedback joins several with "; " (`"ratings.service: required
-by this survey; nps: required by this survey"`). Read here, once, for the app's messages and for the
-sign-up, which answers every 422 in the list shape.
+by this survey; nps: required by this survey"`). Read here, once: for the app's messages, and to answer
+every 422 of the member app (the sign-up included) in the list shape.
 """
 
+import json
 import re
+from collections.abc import Collection
 from typing import Any
-
-from shared.errors import InvalidBodyField
 
 # A field as the services name them: a parameter or body field, nested parts joined by dots.
 _FIELD = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*"
@@ -46,14 +46,25 @@ def field_names(detail: Any) -> list[str]:
     return list(dict.fromkeys(name for name in names if name))
 
 
-def as_body_errors(detail: Any) -> Any:
-    """A 422's detail in the shape body validation gives: a list one entry per problem, each with
-    `loc` `["body", field]` (`shared.errors.InvalidBodyField`'s entry), so a caller reads every bad
-    field from one shape. A list is already that shape; a string naming no field is one entry at
-    `["body"]` with the whole string as its message."""
-    if not isinstance(detail, str):
+def as_body_errors(detail: Any, query: Collection[str] = ()) -> list[Any]:
+    """A 422's detail in the shape request validation gives: a list, one entry per problem, each
+    with `loc`, `msg` and `type`, so a caller reads every bad field from one shape. A list is
+    already that shape. A string's fields are located as validation locates them: a field the
+    request sent as a query parameter (named in `query`) at `["query", field]`, any other in the
+    body, a dotted name split into its parts (`ratings.service` at `["body", "ratings", "service"]`,
+    as pydantic locates a nested field). A detail naming no field is one entry at `["body"]` with
+    the whole detail as its message."""
+    if isinstance(detail, list):
         return detail
+    if not isinstance(detail, str):
+        detail = "the request was refused without a reason" if detail is None else json.dumps(detail, ensure_ascii=False)
     named = problems(detail)
     if not named:
         return [{"loc": ["body"], "msg": detail, "type": "value_error", "input": None}]
-    return [entry for field, reason in named for entry in InvalidBodyField(field, reason).detail()]
+    return [{"loc": _located(field, query), "msg": reason, "type": "value_error", "input": None} for field, reason in named]
+
+
+def _located(field: str, query: Collection[str]) -> list[str | int]:
+    if field in query:
+        return ["query", field]
+    return ["body", *(int(part) if part.isdigit() else part for part in field.split("."))]

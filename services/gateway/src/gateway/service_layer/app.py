@@ -8,6 +8,7 @@ ledger's `before_id` for the ledger; a list a service answers whole (coupons) or
 """
 
 import asyncio
+import logging
 from collections.abc import Awaitable
 from datetime import datetime
 from decimal import Decimal
@@ -19,10 +20,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from gateway.adapters.clients import segment
 from gateway.adapters.member_revocations import RevokedMembers
 from gateway.adapters.tables import StoreRow
+from gateway.domain import ledger_wording as wording
+from gateway.domain.app_messages import preferred_language
 from gateway.service_layer import member_sign_in
 from gateway.service_layer.app_calls import MemberCalls, Relayed
 from shared.commands import Commands
-from shared.errors import Invalid, InvalidBodyField
+from shared.errors import Invalid, ServiceError
+
+log = logging.getLogger(__name__)
 
 COMPLAINTS_READ_MAX = 500  # the most feedback lists in one read
 
@@ -91,16 +96,47 @@ async def card(calls: MemberCalls, member_id: str) -> dict[str, Any]:
     }
 
 
-async def ledger(calls: MemberCalls, member_id: str, limit: int, cursor: int | None) -> dict[str, Any]:
+async def ledger(calls: MemberCalls, commands: Commands, member_id: str, limit: int, cursor: int | None) -> dict[str, Any]:
+    """A page of the ledger, each entry with its `description` for the member (`domain.ledger_wording`)
+    in the language they prefer and in both, the stores and gifts it names by their names."""
     params: dict[str, Any] = {"limit": limit}
     if cursor is not None:
         params["before_id"] = cursor
     body = await points_account(calls, f"/v1/accounts/{segment(member_id)}/ledger", params)
     if body is None:
         return {"items": [], "next_cursor": None}
-    items = [{k: e[k] for k in ("id", "entry_type", "points", "balance_after", "reason", "occurred_at")} for e in body["entries"]]
+    entries = body["entries"]
+    store_ids, gift_ids = wording.named(entries)
+    names = wording.Names(await _store_names(commands, store_ids), await _gift_names(calls, member_id) if gift_ids else {})
+    english = preferred_language(calls.accept_language) == "en"
+    items = []
+    for e in entries:
+        zh, en = wording.describe(e, names)
+        items.append({**{k: e[k] for k in LEDGER_FIELDS}, "description": en if english else zh, "description_zh": zh, "description_en": en})
     nxt = body.get("next_before_id")
     return {"items": items, "next_cursor": str(nxt) if nxt is not None else None}
+
+
+LEDGER_FIELDS = ("id", "entry_type", "points", "balance_after", "reason", "occurred_at")
+
+
+async def _store_names(commands: Commands, store_ids: set[str]) -> dict[str, str]:
+    # A page naming no store (gifts cancelled, bonuses, expiries) reads no table.
+    if not store_ids:
+        return {}
+    async with commands(read_only=True) as uow:
+        return await store_names(uow.session, store_ids)
+
+
+async def _gift_names(calls: MemberCalls, member_id: str) -> dict[str, tuple[str, str]]:
+    """The gifts' names from the member's catalogue. A gift no longer on offer is named by its id, and
+    so is every gift when the catalogue cannot be read: the ledger is answered either way."""
+    try:
+        catalogue = await points_account(calls, f"/v1/members/{segment(member_id)}/gifts")
+    except ServiceError as refusal:
+        log.warning("gift names for the ledger unavailable (%s); gifts named by id", refusal)
+        return {}
+    return {g["gift_id"]: (g["name_zh"], g["name_en"]) for g in (catalogue or {}).get("gifts", [])}
 
 
 async def gifts(calls: MemberCalls, member_id: str) -> dict[str, Any]:
@@ -175,14 +211,15 @@ async def complaints(calls: MemberCalls, member_id: str, limit: int, cursor: int
 
 
 async def ensure_own_sale(calls: MemberCalls, member_id: str, store_id: str | None, pos_txn_id: str) -> None:
-    """Refuses a complaint's sale that is not one of the member's purchases (422 naming it): staff
-    would otherwise see another customer's receipt linked to it."""
+    """Refuses a complaint's sale that is not one of the member's purchases (422 naming it, located
+    in the body by the app's one 422 shape, `domain.app_messages`): staff would otherwise see another
+    customer's receipt linked to it."""
     if store_id is None:
-        raise InvalidBodyField("sale.store_id", "name the store of the sale, here or as the complaint's store_id")
+        raise Invalid("sale.store_id", "name the store of the sale, here or as the complaint's store_id")
     found = await calls.get("members", f"/v1/members/{segment(member_id)}/purchases",
                             {"store_id": store_id, "pos_txn_id": pos_txn_id, "limit": 1})
     if not found:
-        raise InvalidBodyField("sale.pos_txn_id", f"none of your purchases at {store_id} is {pos_txn_id} "
+        raise Invalid("sale.pos_txn_id", f"none of your purchases at {store_id} is {pos_txn_id} "
                                "(a purchase of the last few minutes may not be listed yet)")
 
 

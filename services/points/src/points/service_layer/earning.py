@@ -19,6 +19,7 @@ from points.domain.expiry import expired_from
 from points.domain.model import EntryType, PointsAccount, Source
 from points.domain.returns import SaleEarned, points_earned_by, points_to_reverse
 from points.service_layer.expiry import member_entries
+from shared import ledger_reasons as reasons
 from shared.consumer import Delivery
 from shared.db import insert_into, insert_many, insert_or_skip, one_of
 from shared.events import contracts as c
@@ -117,15 +118,11 @@ async def on_purchases_attributed(uow: UnitOfWork, deliveries: list[Delivery]) -
         return
     for ref, sale in todo.items():
         earning = earnings[ref]
-        reason = f"purchase {ref}"
-        if not sale.earns_points:
-            reason += " (imported without points)"
-        if earning.below_minimum:
-            reason += " (below the minimum sale amount)"
         if earning.capped:
             log.warning("sale %s (event %s) of member %s earns more than %d points: booked at that cap",
                         ref, sale.sale_event_id, sale.member_id, POINTS_MAX)
-            reason += f" (capped at {POINTS_MAX} points a sale)"
+        reason = reasons.purchase(ref, earns_points=sale.earns_points, below_minimum=earning.below_minimum,
+                                  capped_at=POINTS_MAX if earning.capped else None)
         accounts[sale.member_id].earn(
             earning.points, reason=reason, source=Source(ref=f"sale:{ref}", event_id=sale.sale_event_id), at=sale.occurred_at)
     await _apply_waiting_returns(session, [s.sale_event_id for s in todo.values()], accounts, rules)
@@ -184,13 +181,14 @@ def _reverse(
     returned = rule.eligible_amount(ret.lines)
     state = SaleEarned(earned.points, earned.eligible_amount, earned.returned_eligible, earned.reversed_points, expired)
     points = points_to_reverse(state, returned)
-    reason = f"return {sale_ref(ret.store_id, ret.refund_id)} of sale {earned.sale_ref}"
+    reason = reasons.sale_return(sale_ref(ret.store_id, ret.refund_id), earned.sale_ref)
     if points < (goods_earned := points_earned_by(state, returned)):
         # The ledger says why less came back than the goods earned (no schema change needed).
         log.info("return %s of sale %s: %d of the %d points the goods earned taken back; %d of the sale's had expired",
                  source.ref, earned.sale_ref, points, goods_earned, expired)
-        reason += f" (the goods earned {goods_earned}; {expired} of the sale's points had already expired)"
-    account.reverse(points, reason=reason[:200], source=source, at=ret.occurred_at, reverses=f"sale:{earned.sale_ref}")
+        reason = reasons.sale_return(sale_ref(ret.store_id, ret.refund_id), earned.sale_ref,
+                                     goods_earned=goods_earned, expired=expired)
+    account.reverse(points, reason=reason, source=source, at=ret.occurred_at, reverses=f"sale:{earned.sale_ref}")
     earned.returned_eligible = min(earned.eligible_amount, earned.returned_eligible + returned).quantize(CENT)
     earned.reversed_points += points
 

@@ -7,7 +7,6 @@ is recorded per member and expiry date (unique), and its event id is derived fro
 """
 
 import logging
-import re
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +19,7 @@ from points.adapters.repository import AccountRepository
 from points.adapters.tables import AccountRow, ExpiryWarningRow, LedgerRow, table_of
 from points.domain.expiry import ExpiryPolicy, due, open_lots, overdue, upcoming
 from points.domain.model import EntryType, LedgerEntry, PointsAccount, Source
+from shared import ledger_reasons as reasons
 from shared.commands import Commands, derived_event_id
 from shared.db import insert_into
 from shared.events import contracts as c
@@ -45,10 +45,6 @@ async def _candidates(session: AsyncSession, policy: ExpiryPolicy, zone: ZoneInf
     return list((await session.exec(query)).all())
 
 
-# A reversal's reason as `service_layer.earning` writes it: "return <store>/<refund> of sale <store>/<txn>...".
-_REVERSAL_REASON = re.compile(r"return \S+ of sale (\S+)")
-
-
 def _reverses(row: LedgerRow | Row[Any]) -> str | None:
     """The sale a reversal takes back: its column, or for one booked before the column (migration
     0013) its reason, which names the sale (unless cut at 200 characters: then the oldest first)."""
@@ -56,8 +52,8 @@ def _reverses(row: LedgerRow | Row[Any]) -> str | None:
         return None
     if row.reverses:
         return row.reverses
-    found = _REVERSAL_REASON.match(row.reason)
-    return f"sale:{found.group(1)}" if found else None
+    sale = reasons.returned_sale(row.reason)
+    return f"sale:{sale}" if sale else None
 
 
 def ledger_entry(r: LedgerRow | Row[Any]) -> LedgerEntry:
@@ -127,7 +123,7 @@ async def _expire_member(
             continue
         ref = _expiry_ref(account, expires_on, today)
         account.expire(
-            amount, reason=f"points valid until {expires_on.isoformat()} expired", source=Source(ref=ref, job_id=job_id), at=now
+            amount, reason=reasons.points_expired(expires_on), source=Source(ref=ref, job_id=job_id), at=now
         )
         summary["points_expired"] += amount
         summary["expiry_entries"] += 1

@@ -26,6 +26,7 @@ from points.domain.exceptions import IdempotencyConflict, NotFound, OutOfStock, 
 from points.domain.model import Source
 from points.service_layer.erasure import REDACTED, ensure_not_erased, erased_among
 from points.service_layer.expiry import overdue_points
+from shared import ledger_reasons as reasons
 from shared.commands import derived_event_id
 from shared.events import contracts as c
 from shared.events.registry import REWARD_REDEEMED, REWARD_REDEMPTION_CANCELLED
@@ -90,7 +91,7 @@ async def redeem(uow: UnitOfWork, req: RedeemRequest, now: datetime) -> tuple[Re
     redemption_id = str(uuid.uuid4())
     settings = uow.settings
     account.redeem(
-        price, reason=f"gift {req.gift_id} at {req.store_id}",
+        price, reason=reasons.gift_redeemed(req.gift_id, req.store_id),
         source=Source(ref=f"redemption:{redemption_id}", staff_id=req.staff_id), at=now,
         overdue=await overdue_points(session, req.member_id, settings.expiry_policy, settings.zone, now),
     )
@@ -160,7 +161,7 @@ async def cancel(uow: UnitOfWork, redemption_id: str, staff_id: str, reason: str
         # the erasure's scrub, is not kept.
         reason = REDACTED
     account.cancel_redeem(
-        row.points, reason=f"cancelled gift {row.gift_id}: {reason}"[:200],
+        row.points, reason=reasons.gift_cancelled(row.gift_id, reason),
         source=Source(ref=f"redemption:{redemption_id}", staff_id=staff_id), at=now,
     )
     await session.exec(

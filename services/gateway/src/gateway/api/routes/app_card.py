@@ -10,6 +10,7 @@ from gateway.adapters.clients import segment
 from gateway.api.app_deps import AppGrant, Calls, Cursor, LedgerCursor, Limit, mine
 from gateway.api.app_schemas import Card, GiftReservation, LedgerPage, Page
 from gateway.service_layer import app as views
+from shared.deps import CommandsDep
 from shared.idempotency import idempotency_key_header
 
 router = APIRouter(prefix="/app/v1", tags=["member app"])
@@ -20,9 +21,9 @@ async def card(grant: AppGrant, calls: Calls) -> Card:
     return Card.model_validate(await views.card(calls, mine(grant)))
 
 
-@router.get("/points/ledger", summary="My points ledger with reasons, newest first")
-async def ledger(grant: AppGrant, calls: Calls, limit: Limit = 20, cursor: LedgerCursor = None) -> LedgerPage:
-    return LedgerPage.model_validate(await views.ledger(calls, mine(grant), limit, cursor))
+@router.get("/points/ledger", summary="My points ledger, each entry described in my language, newest first")
+async def ledger(grant: AppGrant, calls: Calls, commands: CommandsDep, limit: Limit = 20, cursor: LedgerCursor = None) -> LedgerPage:
+    return LedgerPage.model_validate(await views.ledger(calls, commands, mine(grant), limit, cursor))
 
 
 @router.get("/gifts", summary="The gift catalogue at my channel's prices, with stock at my home store")

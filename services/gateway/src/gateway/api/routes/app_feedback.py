@@ -10,7 +10,6 @@ from gateway.adapters.clients import segment
 from gateway.api.app_deps import AppGrant, Calls, Cursor, Limit, mine
 from gateway.api.app_schemas import ComplaintFiling, Page, Rating, Reopening, SurveyAnswer
 from gateway.service_layer import app as views
-from shared.errors import InvalidBodyField
 from shared.idempotency import idempotency_key_header
 
 router = APIRouter(prefix="/app/v1", tags=["member app"])
@@ -30,7 +29,7 @@ async def file_complaint(
     named = [(field, store_id) for field, store_id in (("store_id", body.store_id), ("sale.store_id", body.sale and body.sale.store_id))
              if store_id]
     for field, store_id in named:  # feedback keeps no stores; the gateway does
-        await request.app.state.open_stores.ensure(request.app.state.commands, store_id, field=field, kind=InvalidBodyField)
+        await request.app.state.open_stores.ensure(request.app.state.commands, store_id, field=field)
     if body.sale is not None:  # feedback cannot tell whose a sale is; members can
         await views.ensure_own_sale(calls, mine(grant), body.sale.store_id or body.store_id, body.sale.pos_txn_id)
     filing = {**body.model_dump(exclude_none=True), "member_id": mine(grant), "channel": "app"}
