@@ -214,6 +214,8 @@ def _copies(request: Request, name: str) -> int:
 
 
 Form = Annotated[dict[str, list[str]], Depends(console_form)]
+# The CSRF check of a form that carries nothing else (a button): `dependencies=CHECKED`.
+CHECKED = [Depends(console_form)]
 
 
 def one(form: dict[str, list[str]], name: str, default: str = "") -> str:

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from gateway.adapters.clients import segment
 from gateway.api.console.render import go, page
-from gateway.api.console.session import Console, ConsoleUser, Form, chosen, one
+from gateway.api.console.session import CHECKED, Console, ConsoleUser, Form, chosen, one
 from gateway.domain.complaint_urgency import time_left, urgency
 from gateway.service_layer.console_people import StaffDirectory, customer_names, display_names
 from gateway.service_layer.console_reads import ServiceFailed, ServiceUnavailable, call, read, step_once
@@ -117,7 +117,7 @@ async def step(complaint_id: str, request: Request, form: Form, user: Annotated[
     return go(request, _page_of(complaint_id, f"already={action}" if already else ""))
 
 
-@router.post("/{complaint_id}/take")
+@router.post("/{complaint_id}/take", dependencies=CHECKED)
 async def take(complaint_id: str, request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
     """The person takes the complaint to work on it: colleagues see on the queue who is on it.
     Feedback takes a second click as done already."""
