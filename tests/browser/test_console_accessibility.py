@@ -129,12 +129,12 @@ async def test_every_page_is_labelled_titled_reachable_by_keyboard_and_fits_a_ta
         r = await gw.post("/api/members/v1/staff", headers=admin, json={
             "id": "am-a11y", "name": "李经理", "work_phone": "0571-88881234", "store_id": "S001", "role": "account_manager"})
         assert r.status_code == 201, r.text
-        passwords = {}
+        passwords, staff_ids = {}, {}
         for login, role, extra in (("a11y.admin", "admin", {}), ("a11y.desk", "service_desk", {"store_id": "S001"}),
                                    ("a11y.am", "account_manager", {"store_id": "S001", "account_manager_id": "am-a11y"})):
             r = await gw.post("/identity/v1/staff", headers=admin, json={"login": login, "name": login, "role": role, **extra})
             assert r.status_code == 201, r.text
-            passwords[login] = r.json()["password"]
+            passwords[login], staff_ids[login] = r.json()["password"], r.json()["staff_id"]
 
         async with served(p.apps["gateway"]) as base, chromium(tmp_path / "profile", viewport=TABLET) as browser:
             page = browser.pages[0] if browser.pages else await browser.new_page()
@@ -163,7 +163,7 @@ async def test_every_page_is_labelled_titled_reachable_by_keyboard_and_fits_a_ta
                        f"/console/desk?phone={first['phone']}", f"/console/desk/members/{first['id']}",
                        "/console/desk/stock?store_id=S001", "/console/desk/gift-register?store_id=S001",
                        f"/console/infobase/communities/{first['community_id']}", f"/console/infobase/members/{first['id']}",
-                       "/console/password"]
+                       "/console/password", "/console/accounts/new", f"/console/accounts/{staff_ids['a11y.desk']}"]
             wrong += await _walk(page, base, menu + details, "zh-CN", titles, screenshots)
             # A refusal is a page of its own too, not one more "CRM console".
             await page.goto(f"{base}/console/customers/no-such-customer")

@@ -20,7 +20,9 @@ from gateway.api.routes import (
     app_feedback,
     app_me,
     app_shopping,
+    console_accounts,
     console_analytics,
+    console_clients,
     console_complaints,
     console_customers,
     console_dead_letters,
@@ -67,7 +69,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
          console_login.router, console_ops.router, console_dead_letters.router,
          console_staff.router, console_customers.router, console_complaints.router,
          console_analytics.router, console_marketing.router,
-         console_desk.router]
+         console_desk.router, console_accounts.router, console_clients.router]
         if settings.identity_enabled else []
     )
     revoked, revoked_members = RevokedTills(), RevokedMembers()

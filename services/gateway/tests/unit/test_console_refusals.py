@@ -91,7 +91,9 @@ def test_a_choice_a_service_layer_checks_is_worded_as_a_literal_of_the_schema() 
     assert str(status) == "status: Input should be 'filed', 'acknowledged' or 'in_progress'"
     assert explain(str(status), zh) == "状态：只能是以下之一：已登记 / 已受理 / 处理中"
     assert explain(str(status), en) == "Status: one of: Filed / Acknowledged / In progress"
-    assert explain(str(NotOneOf("kind", ["monthly"])), zh) == "kind：只能是以下之一：按月"
+    assert explain(str(NotOneOf("kind", ["monthly"])), zh) == "类型：只能是以下之一：按月"
+    # A field no label names keeps its name before the choices.
+    assert explain(str(NotOneOf("cadence", ["monthly"])), zh) == "cadence：只能是以下之一：按月"
 
 
 def test_an_unknown_refusal_is_shown_as_the_service_wrote_it_after_a_chinese_prefix() -> None:

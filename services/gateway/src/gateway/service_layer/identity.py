@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
+from gateway.adapters.revocations import RevokedTills
 from gateway.adapters.tables import IdentityAuditRow, IdentityClientRow, StoreRow
 from gateway.domain.identity import (
     SECRET_BYTES,
@@ -83,14 +84,22 @@ async def rotate(uow: UnitOfWork, actor: Actor, client_id: str) -> tuple[Identit
     return row, secret
 
 
-async def revoke(uow: UnitOfWork, actor: Actor, client_id: str) -> IdentityClientRow:
-    """No more tokens for this client, for good. Revoking a revoked client changes nothing."""
+async def revoke(uow: UnitOfWork, actor: Actor, client_id: str, refused_here: RevokedTills) -> IdentityClientRow:
+    """No more tokens for this client, for good. Revoking a revoked client changes nothing.
+
+    A till's tokens already issued are refused by this replica at once (`refused_here`, the app's
+    `revoked_tills`) and by the others within CRM_IDENTITY_REVOCATION_REFRESH_S, when their
+    identity-revocations job reads the database; a till must not go on selling with points in the
+    meantime. A service's token lives out its few minutes. Every way of revoking (the API, the
+    console) comes here, so none can leave this replica accepting a revoked till's token."""
     row = await get(uow, client_id)
     if row.revoked_at is None:
         row.revoked_at = uow.now()
         uow.session.add(row)
         _audit(uow, actor, AuditAction.REVOKED, client_id)
         await uow.session.flush()
+    if row.kind == ClientKind.TILL.value:
+        refused_here.add(client_id, row.revoked_at)
     return row
 
 

@@ -43,6 +43,8 @@ LABELS = {
     "control_share": N_("Share held out as control (0 to 0.5)"), "tip": N_("Tip (for a tip message)"), "selected": N_("Dead letters"),
     "description": N_("Description"), "category": N_("Complaint category"), "severity": N_("Severity"), "channel": N_("Channel"),
     "new_password": N_("New password"), "repeat_password": N_("New password again"), "confirm": N_("Confirmation"),
+    "login": N_("Login name"), "role": N_("Role"), "account_manager_id": N_("Staff-directory id"), "password": N_("Password"),
+    "service": N_("Service"), "label": N_("Label"), "kind": N_("Kind"),
 }
 
 # What a field's pattern asks for, where its regex says nothing to a person (`string_pattern_mismatch`).
@@ -266,6 +268,33 @@ KNOWN = (
     Wording(N_("at most %(count)s at once; replay by filter instead"), r"at most (?P<count>\d+) at once; replay by filter instead"),
     Wording(N_("%(now)s dead letters match now, not the %(expected)s of the dry run: run the dry run again."),
             r"(?P<now>\d+) dead letters match now, not the (?P<expected>-?\d+) of the dry run: run the dry run again"),
+    # the gateway: staff accounts (`gateway.domain.staff`, `service_layer.staff`) and the stores they name
+    Wording(N_("The login %(login)s is taken."), r"login (?P<login>\S+) is taken"),
+    Wording(N_("2 to 64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit")),
+    Wording(N_("a %(role)s works for one store: name the store"), r"an? (?P<role>\w+) works for one store: store_id is required",
+            codes=("role",)),
+    Wording(N_("a %(role)s is not bound to a store: leave it empty"), r"an? (?P<role>\w+) is not bound to a store", codes=("role",)),
+    Wording(N_("an account manager needs their staff-directory id: it is how their customers are found")),
+    Wording(N_("a %(role)s is not in the staff directory: leave it empty"), r"an? (?P<role>\w+) is not in the staff directory",
+            codes=("role",)),
+    Wording(N_("1 to 64 letters, digits, '.', '_' or '-'")),
+    Wording(N_("%(id)s is already the staff-directory id of the active account %(holder)s"),
+            r"(?P<id>\S+) is the staff-directory id of the active account (?P<holder>\S+)"),
+    Wording(N_("The staff account was not found."), r"no staff account \S+"),
+    Wording(N_("unknown or closed store %(store)s"), r"unknown or inactive store (?P<store>\S+)"),
+    Wording(N_("unknown store %(store)s"), r"unknown store (?P<store>\S+)"),
+    # the gateway: tills and services (`gateway.domain.identity`, `service_layer.identity`)
+    Wording(N_("a till is bound to one store: name the store"), r"a till is bound to one store: store_id is required"),
+    Wording(N_("a till names no service: leave it empty"), r"a till does not name a service"),
+    Wording(N_("a service client names its service: fill it in"), r"a service client names its service: service is required"),
+    Wording(N_("2 to 32 lowercase letters, digits, '-' or '_', starting with a letter"),
+            r"a service name is 2 to 32 lowercase letters, digits, '-' or '_', starting with a letter"),
+    Wording(N_("a service client is not bound to a store: leave it empty"), r"a service client is not bound to a store"),
+    Wording(N_("unknown store %(store)s"), r"no store (?P<store>\S+); add it with PUT \S+ first"),
+    Wording(N_("store %(store)s is closed"), r"store (?P<store>\S+) is not active"),
+    Wording(N_("The till or service was not found."), r"no client \S+"),
+    Wording(N_("This till or service is revoked: enrol a new one."), r"client \S+ is revoked; enroll a new one"),
+    Wording(N_("tick the box to confirm that the till or service is to be revoked")),
 )
 
 

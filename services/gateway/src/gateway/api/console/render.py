@@ -190,6 +190,10 @@ def menu(user: ConsoleUser | None) -> list[tuple[str, str]]:
         items.append(("/console/analytics", N_("Analytics")))
     if role in POLICY["campaigns.campaign.read"]:
         items += [("/console/segments", N_("Segments")), ("/console/campaigns", N_("Campaigns"))]
+    if role in POLICY["gateway.staff.read"]:
+        items.append(("/console/accounts", N_("Staff accounts")))
+    if role in POLICY["gateway.identity_client.read"]:
+        items.append(("/console/clients", N_("Tills and services")))
     if role in OPERATORS:
         items += [("/console/ops/health", N_("Health")), ("/console/ops/event-flow", N_("Event flow")),
                   ("/console/ops/dead-letters", N_("Dead letters")), ("/console/ops/jobs", N_("Jobs"))]

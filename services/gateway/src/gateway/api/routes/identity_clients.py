@@ -63,9 +63,7 @@ async def revoke(client_id: ClientIdPath, request: Request, uow: UowDep, grant: 
     """No new token for this client, ever. A till's tokens are refused by the gateway at once here
     and within CRM_IDENTITY_REVOCATION_REFRESH_S at its other replicas; a service's token lives out
     its few minutes."""
-    row = await identity.revoke(uow, _actor(grant), client_id)
-    if row.kind == ClientKind.TILL.value:
-        request.app.state.revoked_tills.add(client_id, row.revoked_at)
+    row = await identity.revoke(uow, _actor(grant), client_id, request.app.state.revoked_tills)
     return ClientPublic.model_validate(row, from_attributes=True)
 
 
