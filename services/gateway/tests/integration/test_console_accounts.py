@@ -69,6 +69,8 @@ async def test_an_admin_adds_an_account_whose_generated_password_is_shown_once_a
     # The audit trail names the admin who added it by name, not by their staff id.
     added_row = re.search(r'<tr data-action="created">(.*?)</tr>', page.text, re.S)
     assert added_row and "admin.wang" in added_row.group(1) and "添加了账号" in added_row.group(1)
+    # What it recorded, in the person's words: the codes the API answers are named.
+    assert "登录名：desk.li<br>姓名：李服务<br>角色：服务台<br>门店：S001" in added_row.group(1)
 
     # Without scripts the answer is a page of its own; a typed password is never shown back.
     plain = await console.post("/console/accounts", data={
@@ -141,7 +143,9 @@ async def test_changing_role_and_store_takes_effect_and_is_in_the_audit_trail(co
     now = (await console.get("/identity/v1/staff/" + staff_id, headers=admin(env))).json()
     assert (now["name"], now["role"], now["store_id"]) == ("李店长", "store_manager", "S002")
     page = await console.get(f"/console/accounts/{staff_id}?done=changed")
-    assert "账号已保存。" in page.text and "修改了账号" in page.text and "role=service_desk store=S001 -&gt; " in page.text
+    assert "账号已保存。" in page.text and "修改了账号" in page.text
+    changed_row = re.search(r'<tr data-action="changed">(.*?)</tr>', page.text, re.S)
+    assert changed_row and "姓名：desk.li → 李店长<br>角色：服务台 → 店长<br>门店：S001 → S002" in changed_row.group(1)
 
     # A role without a store keeps none: the form says so on the store field until it is emptied.
     kept = await console.post(f"/console/accounts/{staff_id}", headers=HTMX, data={
@@ -174,7 +178,8 @@ async def test_deactivating_ends_logins_and_reactivating_brings_them_back(consol
     assert not await can_log_in(console, "desk.li", password)
     page = await console.get(off.headers["location"])
     assert "账号已停用" in page.text and "已停用" in page.text and "重新启用" in page.text
-    assert "<tr data-action=\"deactivated\">" in page.text
+    deactivated_row = re.search(r'<tr data-action="deactivated">(.*?)</tr>', page.text, re.S)
+    assert deactivated_row and re.search(r"结束的登录会话：\d+", deactivated_row.group(1))
     # Sent again (a second click), it changes nothing and is no error.
     assert (await console.post(f"/console/accounts/{staff_id}/deactivate", data=form)).status_code == 303
 

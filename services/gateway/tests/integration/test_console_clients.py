@@ -88,6 +88,7 @@ async def test_an_admin_enrols_a_till_whose_secret_is_shown_once_and_earns_a_tok
     # The audit trail names the admin who enrolled it by name, not by their staff id.
     created = re.search(r'<tr data-action="created">(.*?)</tr>', page.text, re.S)
     assert created and "admin.wang" in created.group(1) and "登记了客户端" in created.group(1)
+    assert "类型：收银机<br>门店或服务：S001" in created.group(1)
     assert secret not in (await console.get("/console/clients")).text
 
     # Without scripts the answer is a page of its own.

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 
 from gateway.adapters.revocations import RevokedTills
 from gateway.adapters.tables import IdentityAuditRow, IdentityClientRow, StoreRow
+from gateway.domain import audit_details as details
 from gateway.domain.identity import (
     SECRET_BYTES,
     AuditAction,
@@ -66,7 +67,7 @@ async def enroll(
         label=label, secret_hash=hash_secret(secret), created_at=uow.now(),
     )
     uow.session.add(row)
-    _audit(uow, actor, AuditAction.CREATED, row.client_id, f"{kind.value} {bound.store_id or bound.service}")
+    _audit(uow, actor, AuditAction.CREATED, row.client_id, details.client(kind.value, bound.store_id or bound.service or ""))
     await uow.session.flush()
     return row, secret
 

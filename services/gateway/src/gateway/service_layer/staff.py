@@ -10,6 +10,7 @@ from sqlmodel import col, select
 
 from gateway.adapters.passwords import hash_password
 from gateway.adapters.tables import StaffAccountRow, StaffAuditRow, StaffSessionRow
+from gateway.domain import audit_details as details
 from gateway.domain.sessions import RevokedBecause
 from gateway.domain.staff import (
     SECOND_FACTOR_ROLES,
@@ -95,7 +96,7 @@ async def change(uow: UnitOfWork, actor: Actor, staff_id: str, what: StaffChange
     if after != before:
         row.changed_at = uow.now()
         uow.session.add(row)
-        audit(uow, actor, StaffAction.CHANGED, staff_id, f"{before} -> {after}")
+        audit(uow, actor, StaffAction.CHANGED, staff_id, details.account_change(before, after))
         await uow.session.flush()
     return row
 
@@ -111,7 +112,7 @@ async def set_password(uow: UnitOfWork, actor: Actor, staff_id: str, password: s
     row.password_hash, row.changed_at = await hash_password(password), uow.now()
     uow.session.add(row)
     ended = await end_sessions(uow, staff_id, RevokedBecause.PASSWORD_SET)
-    audit(uow, actor, StaffAction.PASSWORD_SET, staff_id, f"{'generated' if generated else 'given'}; {ended} sessions ended")
+    audit(uow, actor, StaffAction.PASSWORD_SET, staff_id, details.password_set(generated is not None, ended))
     await uow.session.flush()
     return generated
 
@@ -123,7 +124,7 @@ async def deactivate(uow: UnitOfWork, actor: Actor, staff_id: str) -> StaffAccou
         row.deactivated_at = row.changed_at = uow.now()
         uow.session.add(row)
         ended = await end_sessions(uow, staff_id, RevokedBecause.DEACTIVATED)
-        audit(uow, actor, StaffAction.DEACTIVATED, staff_id, f"{ended} sessions ended")
+        audit(uow, actor, StaffAction.DEACTIVATED, staff_id, details.sessions_ended(ended))
         await uow.session.flush()
     return row
 
@@ -198,12 +199,7 @@ async def _check_directory_id(uow: UnitOfWork, directory_id: str | None, staff_i
 
 
 def _describe(row: StaffAccountRow) -> str:
-    parts = [f"login={row.login}", f"name={row.name}", f"role={row.role}"]
-    if row.store_id:
-        parts.append(f"store={row.store_id}")
-    if row.account_manager_id:
-        parts.append(f"directory_id={row.account_manager_id}")
-    return " ".join(parts)
+    return details.account(row.login, row.name, row.role, row.store_id, row.account_manager_id)
 
 
 def audit(uow: UnitOfWork, actor: Actor, action: StaffAction, staff_id: str, detail: str = "") -> None:

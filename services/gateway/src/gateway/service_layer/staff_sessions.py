@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from gateway.adapters.passwords import hash_password, needs_rehash, verify_password
 from gateway.adapters.tables import StaffAccountRow, StaffRefreshTokenRow, StaffSessionRow
 from gateway.config import Settings
+from gateway.domain import audit_details as details
 from gateway.domain.identity import hash_secret
 from gateway.domain.second_factor import matching_step
 from gateway.domain.sessions import (
@@ -99,7 +100,7 @@ async def change_password(
     row.password_hash, row.changed_at = await hash_password(new_password), uow.now()
     uow.session.add(row)
     ended = await staff.end_sessions(uow, row.staff_id, RevokedBecause.PASSWORD_SET)
-    staff.audit(uow, Actor(row.staff_id, row.role), StaffAction.PASSWORD_CHANGED, row.staff_id, f"{ended} sessions ended")
+    staff.audit(uow, Actor(row.staff_id, row.role), StaffAction.PASSWORD_CHANGED, row.staff_id, details.sessions_ended(ended))
     return await _new_session(uow, issuer, lifetimes, row)
 
 

@@ -32,6 +32,7 @@ from gateway.api.console.session import (
     secure_cookies,
 )
 from gateway.console import TEMPLATES
+from gateway.domain import audit_details
 from gateway.domain.refusals import field_names
 from gateway.domain.staff import LoginFailed, SecondFactorNeeded, SecondFactorWrong
 from gateway.service_layer.console_reads import ServiceRefused
@@ -93,6 +94,7 @@ def environment(language: str) -> Environment:
     env.filters["local_input"] = local_input
     env.filters["summary"] = summary
     env.filters["money"] = money
+    env.filters["audit_facts"] = lambda entry: audit_details.facts(entry.action, entry.detail)
     return env
 
 
