@@ -77,6 +77,23 @@ async def test_marketing_saves_previews_changes_and_archives_a_segment(cmp) -> N
     assert r.status_code == 201
 
 
+async def test_a_save_sent_again_under_its_key_answers_the_segment_it_saved(cmp) -> None:
+    h = cmp.marketing()
+    keyed = {**h, "Idempotency-Key": "segment-form-0001"}
+    first = await cmp.client.post("/v1/segments", json={"name": "Key at risk, C1", "rule": KEY_AT_RISK}, headers=keyed)
+    again = await cmp.client.post("/v1/segments", json={"name": "Key at risk, C1", "rule": KEY_AT_RISK}, headers=keyed)
+
+    assert (first.status_code, again.status_code) == (201, 200), again.text
+    assert again.json()["id"] == first.json()["id"]
+    assert [s["id"] for s in (await cmp.client.get("/v1/segments", headers=h)).json()] == [first.json()["id"]]
+    # The key with another segment is refused, and a new key for the same name meets the name taken.
+    other = await cmp.client.post("/v1/segments", json={"name": "Key at risk, C2", "rule": KEY_AT_RISK}, headers=keyed)
+    assert other.status_code == 409 and "Idempotency-Key" in other.json()["detail"]
+    same_name = await cmp.client.post("/v1/segments", json={"name": "Key at risk, C1", "rule": KEY_AT_RISK},
+                                      headers={**h, "Idempotency-Key": "segment-form-0002"})
+    assert same_name.status_code == 409 and "name" in same_name.json()["detail"]
+
+
 async def test_unknown_segment_is_404(cmp) -> None:
     for method, path in (("GET", "/v1/segments/nope"), ("GET", "/v1/segments/nope/preview"), ("DELETE", "/v1/segments/nope")):
         r = await cmp.client.request(method, path, headers=cmp.marketing())

@@ -492,7 +492,7 @@ class CreateRequestRow(SQLModel, table=True):
 
     created_by: str = Field(primary_key=True, max_length=64)
     idempotency_key: str = Field(primary_key=True, max_length=200)
-    kind: str = Field(max_length=32)  # campaign, coupon_template, promotion
+    kind: str = Field(max_length=32)  # campaign, coupon_template, promotion, segment
     # SHA-256 of the body as the route parsed it, to tell a retry from another request under the key
     request_hash: str = Field(max_length=64)
     # The id of what the request made, chosen before it is made: the key is taken first, so that a

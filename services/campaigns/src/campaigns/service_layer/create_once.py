@@ -1,4 +1,4 @@
-"""Creating once per Idempotency-Key: a campaign, a coupon template or a promotion.
+"""Creating once per Idempotency-Key: a campaign, a coupon template, a promotion or a segment.
 
 Each create carries an `Idempotency-Key` (the header's rule: `shared.idempotency`) standing for one
 intended thing. A double click, a browser sending the form again or a client's retry after a lost
@@ -29,7 +29,7 @@ from shared.errors import Conflict
 from shared.unit_of_work import UnitOfWork
 
 T = TypeVar("T", bound=SQLModel)
-Kind = Literal["campaign", "coupon_template", "promotion"]
+Kind = Literal["campaign", "coupon_template", "promotion", "segment"]
 
 
 class IdempotencyConflict(Conflict):

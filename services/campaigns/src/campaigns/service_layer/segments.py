@@ -291,11 +291,11 @@ async def _refresh_purchases(uow: UnitOfWork, row: CustomerRow) -> None:
 
 
 async def create_segment(
-    uow: UnitOfWork, *, name: str, description: str, rule: SegmentRule, by: str, now: datetime
+    uow: UnitOfWork, *, name: str, description: str, rule: SegmentRule, by: str, now: datetime, segment_id: str | None = None,
 ) -> SegmentRow:
     await _name_free(uow, name)
     row = SegmentRow(
-        id=str(uuid.uuid4()), name=name, description=description, rule=rule.to_json(),
+        id=segment_id or str(uuid.uuid4()), name=name, description=description, rule=rule.to_json(),
         created_by=by, created_at=now, updated_by=by, updated_at=now,
     )
     uow.session.add(row)

@@ -1,18 +1,24 @@
 """Saved segments and previews (marketing). The rule language is in campaigns.domain.segments."""
 
+import uuid
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from campaigns.adapters.tables import SegmentRow
 from campaigns.domain.segments import Rule, SegmentRule, check_size
 from campaigns.service_layer import segments
+from campaigns.service_layer.create_once import CreateRequest, create_once
 from shared.authorize import Allowed
 from shared.bodies import Body
-from shared.deps import NowDep, UowDep
+from shared.deps import CommandsDep, NowDep, UowDep
+from shared.idempotency import OptionalIdempotencyKey
 from shared.policy import Grant
 from shared.text import NonBlankText, Text
+from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["segments"])
 
@@ -87,14 +93,27 @@ def _preview(result: segments.Preview) -> PreviewOut:
     return PreviewOut(size=result.size, sample=[SampleCustomerPublic.model_validate(s, from_attributes=True) for s in result.sample])
 
 
-@router.post("/segments", status_code=status.HTTP_201_CREATED, summary="Save a segment")
+@router.post("/segments", status_code=status.HTTP_201_CREATED, summary="Save a segment",
+             responses={409: {"description": "A segment of this name exists, or the Idempotency-Key was already used for another request"}})
 async def create_segment(
-    body: SegmentIn, uow: UowDep, now: NowDep, grant: Annotated[Grant, Allowed("campaigns.segment.write")]
+    body: SegmentIn, commands: CommandsDep, grant: Annotated[Grant, Allowed("campaigns.segment.write")],
+    response: Response, idempotency_key: OptionalIdempotencyKey = None,
 ) -> SegmentPublic:
-    row = await segments.create_segment(
-        uow, name=body.name, description=body.description, rule=body.segment_rule(), by=grant.principal.subject, now=now
-    )
-    return _public(row)
+    """With an `Idempotency-Key`, the same key with the same body answers the segment the first
+    request saved (200, the same id) rather than a 409 for its name taken: a form sent twice saves
+    one. Without one, a second request is refused for the name."""
+
+    def make(uow: UnitOfWork, segment_id: str) -> Awaitable[SegmentRow]:
+        return segments.create_segment(uow, name=body.name, description=body.description, rule=body.segment_rule(),
+                                       by=grant.principal.subject, now=uow.now(), segment_id=segment_id)
+
+    if idempotency_key is None:
+        return _public(await commands.run(lambda uow: make(uow, str(uuid.uuid4()))))
+    made = await create_once(commands, CreateRequest("segment", grant.principal.subject, idempotency_key, body), make,
+                             segments.get_segment)
+    if made.retry:
+        response.status_code = status.HTTP_200_OK
+    return _public(made.row)
 
 
 @router.get("/segments", summary="Saved segments by name")

@@ -45,6 +45,13 @@ LABELS = {
     "new_password": N_("New password"), "repeat_password": N_("New password again"), "confirm": N_("Confirmation"),
     "login": N_("Login name"), "role": N_("Role"), "account_manager_id": N_("Staff-directory id"), "password": N_("Password"),
     "service": N_("Service"), "label": N_("Label"), "kind": N_("Kind"),
+    # the segment form (`gateway.domain.segment_form` locates campaigns' refusals of a rule at these)
+    "tier": N_("Tier"), "value_class": N_("Value class"), "churn_risk": N_("Churn risk"),
+    "home_store": N_("Home stores (ids, separated by commas)"), "spend_min": N_("Lifetime spend at least (yuan)"),
+    "spend_max": N_("Lifetime spend at most (yuan)"), "idle_from": N_("Days since the last purchase, at least"),
+    "idle_to": N_("Days since the last purchase, at most"), "categories": N_("Bought in the categories (separated by commas)"),
+    "category_days": N_("in the last days"), "category_min_spend": N_("spending at least (yuan)"),
+    "birth_month": N_("Birth month"), "consent": N_("Marketing consent"), "rule": N_("Customers who meet all the conditions filled in"),
 }
 
 # What a field's pattern asks for, where its regex says nothing to a person (`string_pattern_mismatch`).
@@ -295,6 +302,10 @@ KNOWN = (
     Wording(N_("The till or service was not found."), r"no client \S+"),
     Wording(N_("This till or service is revoked: enrol a new one."), r"client \S+ is revoked; enroll a new one"),
     Wording(N_("tick the box to confirm that the till or service is to be revoked")),
+    # campaigns: segments
+    Wording(N_("a segment of this name exists already"), r"a segment named .* exists already"),
+    # A range of a segment's rule (`campaigns.domain.segments`): the form's "at least" above its "at most".
+    Wording(N_("the lower bound is above the upper one"), r"(?:value: )?between needs low <= high"),
 )
 
 

@@ -44,7 +44,8 @@ def _campaigns(request: Request) -> Any:
 async def segments(request: Request, uow: UowDep, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
     listed = await read(_campaigns(request), "campaigns", "/v1/segments", user.bearer())
     staff_names = await display_names(uow, [s.get("updated_by") for s in listed])
-    return page(request, "staff/segments.html", user, segments=listed, staff_names=staff_names)
+    return page(request, "staff/segments.html", user, segments=listed, staff_names=staff_names,
+                writes=user.principal.role in POLICY["campaigns.segment.write"])
 
 
 @router.get("/campaigns")

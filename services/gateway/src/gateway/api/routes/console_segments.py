@@ -1,0 +1,140 @@
+"""Marketing's segments on the console: a new segment built from a form of the common conditions
+(all to be met), its audience previewed before it is saved, and a segment's page (its rule, the
+size of its audience now, editing, archiving). Campaigns' API decides, with the person's token;
+`gateway.domain.segment_form` turns the form into a rule and back, and campaigns' refusal of a
+part of the rule onto the form's field it came from.
+
+The new-segment form carries an idempotency key made when the page was shown, so a form sent twice
+saves one segment and both answers lead to it. The list is console_marketing's."""
+
+import json
+import secrets
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from gateway.adapters.clients import segment as quoted
+from gateway.api.console.render import go, page, refusal_message
+from gateway.api.console.session import Console, ConsoleUser, Form, chosen, keyed, one
+from gateway.domain import segment_form
+from gateway.domain.segment_form import Built
+from gateway.service_layer.console_people import display_names
+from gateway.service_layer.console_reads import ServiceRefused, call, read
+from shared.deps import UowDep
+from shared.policy import POLICY, AccessDenied
+
+router = APIRouter(prefix="/console/segments", tags=["console"], include_in_schema=False)
+User = Annotated[ConsoleUser, Console("gateway.console.use")]
+# What a segment's page confirms after a step, by the `done` of its address.
+DONE = ("saved", "archived")
+
+
+def _campaigns(request: Request) -> Any:
+    return request.app.state.downstream.campaigns
+
+
+def _writes(user: ConsoleUser) -> bool:
+    """Whether the pages offer their forms: a role campaigns would refuse them to is shown none."""
+    return user.principal.role in POLICY["campaigns.segment.write"]
+
+
+def _refused(refused: ServiceRefused, built: Built) -> ServiceRefused:
+    """Campaigns' refusal with each part of the rule it names located at the form's field."""
+    said = built.refusal(refused.said)
+    return ServiceRefused("campaigns", refused.status_code, str(refused).partition(": ")[2], said)
+
+
+async def _send(request: Request, user: ConsoleUser, method: str, path: str, headers: dict[str, str], body: dict[str, Any],
+                built: Built) -> Any:
+    try:
+        return (await call(_campaigns(request), "campaigns", method, path, headers, json=body)).json()
+    except ServiceRefused as refused:
+        raise _refused(refused, built) from None
+
+
+def _body(form: dict[str, list[str]]) -> tuple[dict[str, Any], Built]:
+    built = segment_form.build(segment_form.values(form))
+    return {"name": one(form, "name").strip(), "description": one(form, "description").strip(), "rule": built.rule}, built
+
+
+@router.get("/new")
+async def new_segment(request: Request, user: User) -> HTMLResponse:
+    if not _writes(user):
+        raise AccessDenied("campaigns.segment.write")
+    return page(request, "staff/segment_form.html", user, segment=None, shown={}, key=secrets.token_hex(16),
+                name="", description="", channels=segment_form.CONSENT_CHANNELS)
+
+
+@router.post("/preview")
+async def preview(request: Request, form: Form, user: User) -> HTMLResponse:
+    """The size and a sample of the form's audience now; nothing is saved. htmx puts the answer
+    under the form; without scripts the form comes back with it."""
+    built = segment_form.build(segment_form.values(form))
+    found = await _send(request, user, "POST", "/v1/segments/preview", user.bearer(), {"rule": built.rule}, built)
+    if request.headers.get("HX-Request"):
+        return page(request, "staff/_segment_preview.html", user, preview=found)
+    segment_id = one(form, "segment_id")
+    shown_segment = await read(_campaigns(request), "campaigns", f"/v1/segments/{quoted(segment_id)}", user.bearer()) if segment_id else None
+    return page(request, "staff/segment_form.html", user, segment=shown_segment, shown=segment_form.values(form),
+                key=one(form, "idempotency_key"), name=one(form, "name"), description=one(form, "description"),
+                channels=segment_form.CONSENT_CHANNELS, preview=found)
+
+
+@router.post("")
+async def create_segment(request: Request, form: Form, user: User) -> Response:
+    """Saves the segment, under the key made when the form was shown: campaigns answers a form sent
+    again (a double click, a resend after a slow answer) with the segment the first one saved."""
+    body, built = _body(form)
+    made = await _send(request, user, "POST", "/v1/segments", keyed(user, form), body, built)
+    return go(request, f"/console/segments/{quote(made['id'], safe='')}?done=saved")
+
+
+@router.get("/{segment_id}")
+async def segment_page(segment_id: str, request: Request, uow: UowDep, user: User) -> HTMLResponse:
+    """The segment, its rule in the form's words (or as JSON, when the form cannot show it), and
+    its audience now: where campaigns refuses to say, its refusal in place of the figures."""
+    found = await read(_campaigns(request), "campaigns", f"/v1/segments/{quoted(segment_id)}", user.bearer())
+    audience, unpreviewed = None, None
+    try:
+        audience = await read(_campaigns(request), "campaigns", f"/v1/segments/{quoted(segment_id)}/preview", user.bearer())
+    except ServiceRefused as refused:
+        unpreviewed = refusal_message(request, refused)
+    names = await display_names(uow, [found.get("updated_by")])
+    done = request.query_params.get("done")
+    return page(request, "staff/segment.html", user, segment=found, shown=segment_form.values_of(found["rule"]),
+                rule_json=json.dumps(found["rule"], ensure_ascii=False, indent=2), audience=audience, unpreviewed=unpreviewed,
+                staff_names=names, writes=_writes(user), done=done if done in DONE else "")
+
+
+@router.get("/{segment_id}/edit")
+async def edit_segment(segment_id: str, request: Request, user: User) -> Response:
+    """The segment in the form; one whose rule the form cannot show is changed through the API,
+    and its page says so."""
+    if not _writes(user):
+        raise AccessDenied("campaigns.segment.write")
+    found = await read(_campaigns(request), "campaigns", f"/v1/segments/{quoted(segment_id)}", user.bearer())
+    shown = segment_form.values_of(found["rule"])
+    if shown is None or found["status"] != "active":
+        return go(request, f"/console/segments/{quote(segment_id, safe='')}")
+    return page(request, "staff/segment_form.html", user, segment=found, shown=shown, key="", name=found["name"],
+                description=found["description"], channels=segment_form.CONSENT_CHANNELS)
+
+
+@router.post("/{segment_id}")
+async def change_segment(segment_id: str, request: Request, form: Form, user: User) -> Response:
+    """The name, description and rule of the form, all of them (campaigns' PUT): sent twice, the
+    second changes nothing more."""
+    body, built = _body(form)
+    await _send(request, user, "PUT", f"/v1/segments/{quoted(segment_id)}", user.bearer(), body, built)
+    return go(request, f"/console/segments/{quote(segment_id, safe='')}?done=saved")
+
+
+@router.post("/{segment_id}/archive")
+async def archive_segment(segment_id: str, request: Request, form: Form, user: User) -> Response:
+    """Archived once the box confirming it is ticked: kept for the campaigns that used it, offered
+    to no new one."""
+    chosen(form, "confirm", ("yes",))
+    await call(_campaigns(request), "campaigns", "DELETE", f"/v1/segments/{quoted(segment_id)}", user.bearer())
+    return go(request, f"/console/segments/{quote(segment_id, safe='')}?done=archived")

@@ -1,0 +1,181 @@
+"""The console's segment form and campaigns' segment rules, each into the other: the one home of
+that translation.
+
+The form holds the conditions marketing uses most, all of which a customer must meet (an `and`
+of conditions). Its values go to campaigns as typed: campaigns checks them (an amount, a number of
+days, a store) and names the part of the rule it refuses, `rule.and.2.value`; `Built.located`
+names the form's field that part came from instead, for the refusal to be shown on it. A number
+field's digits are sent as a number, anything else as typed, for campaigns to refuse.
+
+A saved rule the form can show (`values_of`) opens in the form for editing; any other (an `or`, a
+`not`, nesting, a condition or comparison the form has no field for, made through the API) is not
+taken apart here: the console shows it as it is and it is changed through the API.
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# Fields holding several values (a select of several, or ids separated by commas or spaces).
+LISTS = ("tier", "value_class", "churn_risk", "birth_month", "home_store", "categories", "consent")
+# Fields of one value.
+SINGLES = ("spend_min", "spend_max", "idle_from", "idle_to", "category_days", "category_min_spend")
+# The set conditions the form has a field of its own for: the rule's field -> the form's.
+_SETS = {"tier": "tier", "value_class": "value_class", "churn_risk": "churn_risk", "home_store": "home_store",
+         "birth_month": "birth_month"}
+# Fields typed as ids: several in one box, separated by commas (either width) or white space.
+_TYPED_LISTS = ("home_store", "categories")
+_SEPARATORS = re.compile(r"[,，\s]+")
+CONSENT_CHANNELS = ("sms", "email")
+
+
+@dataclass(frozen=True)
+class Built:
+    """A rule made of a form, with the form's field of each part of it (`places[i]`: the part of
+    the i-th condition, "" for the condition as a whole, -> the field)."""
+
+    rule: dict[str, Any]
+    places: list[dict[str, str]] = field(default_factory=list)
+
+    def located(self, loc: list[Any]) -> str | None:
+        """The form's field of a refusal's location (`["body", "rule", "and", "and", 2, "condition",
+        "tier", "value", 0]`); None for a part of the union campaigns tried and the form did not
+        send (a list where the form sent one value, or the reverse), which says nothing of it."""
+        parts = [str(p) for p in loc if p != "body"]
+        if not parts or parts[0] != "rule":
+            return ".".join(parts)  # name, description: the form's fields of the same names
+        index = next((int(p) for p in parts[1:] if p.isdigit()), None)
+        if index is None or index >= len(self.places):
+            return "rule"  # the rule as a whole (no condition at all)
+        place, condition = self.places[index], self.rule["and"][index]
+        after = parts[parts.index(str(index)) + 1:]
+        # Past the union's tags ("condition", the field's name) to the condition's own attribute.
+        after = after[2:] if after[:1] == ["condition"] else after
+        attribute, rest = (after[0], after[1:]) if after else ("", [])
+        if attribute == "value":
+            listed = isinstance(condition.get("value"), list)
+            if any(part.startswith("tuple[") for part in rest) and not listed:
+                return None
+            position = next((p for p in rest if p.isdigit()), None)
+            if listed and position is None and rest:  # the one-value branch of a pair (between)
+                return None
+            if position is not None and f"value.{position}" in place:
+                return place[f"value.{position}"]
+        return place.get(attribute) or place.get("value") or place[""]
+
+    def refusal(self, said: Any) -> Any:
+        """Campaigns' list of errors with each located at the form's field (once per field, the
+        first: one typed value refused by each branch of a union is one mistake), or what it said
+        when it is no list."""
+        if not isinstance(said, list):
+            return said
+        seen: set[str] = set()
+        errors = []
+        for error in said:
+            if not isinstance(error, Mapping):
+                continue
+            name = self.located(list(error.get("loc") or []))
+            if name is None or name in seen:
+                continue
+            seen.add(name)
+            errors.append({**error, "loc": ["body", *name.split(".")]})
+        return errors or said
+
+
+def values(form: Mapping[str, list[str]]) -> dict[str, Any]:
+    """The form's values as the page shows them again: lists for the fields of several values
+    (ids typed in one box split apart), the others' text trimmed; empty ones left out."""
+    shown: dict[str, Any] = {}
+    for name in LISTS:
+        items = [item for given in form.get(name) or [] for item in
+                 (_SEPARATORS.split(given) if name in _TYPED_LISTS else [given.strip()])]
+        if items := list(dict.fromkeys(item for item in items if item)):
+            shown[name] = items
+    for name in SINGLES:
+        if text := (form.get(name) or [""])[0].strip():
+            shown[name] = text
+    return shown
+
+
+def _number(text: str) -> int | str:
+    return int(text) if text.isascii() and text.isdigit() else text
+
+
+def build(shown: Mapping[str, Any]) -> Built:
+    """The rule of the form's values (`values`): each condition filled in, all of them to be met."""
+    conditions: list[dict[str, Any]] = []
+    places: list[dict[str, str]] = []
+
+    def add(condition: dict[str, Any], place: dict[str, str]) -> None:
+        conditions.append(condition)
+        places.append(place)
+
+    for rule_field, name in _SETS.items():
+        if items := shown.get(name):
+            value = [_number(i) for i in items] if name == "birth_month" else list(items)
+            add({"field": rule_field, "op": "in", "value": value}, {"": name})
+    for name, op in (("spend_min", "gte"), ("spend_max", "lte")):
+        if name in shown:
+            add({"field": "lifetime_spend", "op": op, "value": shown[name]}, {"": name})
+    low, high = shown.get("idle_from"), shown.get("idle_to")
+    if low is not None and high is not None:
+        add({"field": "days_since_last_purchase", "op": "between", "value": [_number(low), _number(high)]},
+            {"": "idle_from", "value.0": "idle_from", "value.1": "idle_to"})
+    elif low is not None or high is not None:
+        name = "idle_from" if low is not None else "idle_to"
+        add({"field": "days_since_last_purchase", "op": "gte" if low is not None else "lte", "value": _number(shown[name])},
+            {"": name})
+    if any(name in shown for name in ("categories", "category_days", "category_min_spend")):
+        # Left out when not given, for campaigns to name what is missing or to take no minimum.
+        bought: dict[str, Any] = {"field": "categories_bought", "categories": list(shown.get("categories", []))}
+        if "category_days" in shown:
+            bought["days"] = _number(shown["category_days"])
+        if "category_min_spend" in shown:
+            bought["min_spend"] = shown["category_min_spend"]
+        add(bought, {"": "categories", "categories": "categories", "days": "category_days", "min_spend": "category_min_spend"})
+    for channel in shown.get("consent", []):
+        add({"field": "marketing_consent", "channel": channel}, {"": "consent"})
+    return Built({"and": conditions}, places)
+
+
+def values_of(rule: Any) -> dict[str, Any] | None:
+    """The form's values of a saved rule, or None when the form cannot show it: anything but an
+    `and` of conditions it has fields for, each field once (two minimums of spend, or a spend
+    `gt`, have no place on it)."""
+    if not isinstance(rule, Mapping) or set(rule) != {"and"} or not isinstance(rule["and"], list):
+        return None
+    shown: dict[str, Any] = {}
+    for condition in rule["and"]:
+        if not isinstance(condition, Mapping):
+            return None
+        found = _fields(condition)
+        if found is None:
+            return None
+        for name, value in found.items():
+            if name == "consent" and value[0] not in shown.get(name, []):
+                shown[name] = [*shown.get(name, []), *value]
+            elif name in shown:
+                return None
+            else:
+                shown[name] = value
+    return shown
+
+
+def _fields(condition: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The form's fields of one condition, or None when it has none for it."""
+    kind, op, value = condition.get("field"), condition.get("op"), condition.get("value")
+    if kind in _SETS and op == "in" and isinstance(value, list):
+        return {_SETS[kind]: [str(v) for v in value]}
+    if kind == "lifetime_spend" and op in ("gte", "lte") and not isinstance(value, list):
+        return {"spend_min" if op == "gte" else "spend_max": str(value)}
+    if kind == "days_since_last_purchase" and op == "between" and isinstance(value, list) and len(value) == 2:
+        return {"idle_from": str(value[0]), "idle_to": str(value[1])}
+    if kind == "days_since_last_purchase" and op in ("gte", "lte") and not isinstance(value, list):
+        return {"idle_from" if op == "gte" else "idle_to": str(value)}
+    if kind == "categories_bought" and set(condition) <= {"field", "categories", "days", "min_spend"}:
+        found = {"categories": [str(c) for c in condition.get("categories") or []], "category_days": str(condition.get("days"))}
+        return found | ({"category_min_spend": str(condition["min_spend"])} if condition.get("min_spend") is not None else {})
+    if kind == "marketing_consent" and condition.get("channel") in CONSENT_CHANNELS:
+        return {"consent": [condition["channel"]]}
+    return None

@@ -1,0 +1,160 @@
+"""Marketing builds segments on the console against real campaigns and gateway apps: the form's
+audience previewed without saving, saved once however often it is sent, edited, archived; a part
+of the rule campaigns refuses shown on the form's field; a rule made through the API shown as it
+is; a role that may not write segments offered no form and refused its posts."""
+
+import re
+
+import httpx
+import pytest
+
+from campaigns.config import Settings as CampaignsSettings
+from campaigns.main import create_app as campaigns_app
+from gateway.adapters.clients import Downstream
+from gateway.config import Settings as GatewaySettings
+from gateway.main import create_app as gateway_app
+from tests.support.audience import attributes, consent, registered
+from tests.support.campaigns import CampaignsDriver, Clock
+from tests.support.console import csrf_of, logged_in
+from tests.support.platform import TestEnv, service
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def stack(env: TestEnv, database_factory):
+    clock = Clock()
+    async with service(campaigns_app(env.settings(CampaignsSettings, await database_factory("campaigns")), clock=clock)) as cmp:
+        gateway = gateway_app(env.settings(GatewaySettings, await database_factory("gateway")))
+        closed = "http://127.0.0.1:9"
+        gateway.state.downstream = Downstream(
+            members=httpx.AsyncClient(base_url=closed), points=httpx.AsyncClient(base_url=closed),
+            campaigns=httpx.AsyncClient(transport=httpx.ASGITransport(app=cmp.app), base_url="http://campaigns"),  # type: ignore[attr-defined]
+        )
+        async with service(gateway) as gw:
+            driver = CampaignsDriver(cmp, env, clock)
+            # Three key customers at high risk, two of whom agreed to marketing SMS.
+            await driver.apply(*(e for m in ("m-1", "m-2", "m-3") for e in (registered(m), attributes(m, value_class="key", churn_risk="high"))),
+                               consent("m-1", "marketing_sms", True), consent("m-2", "marketing_sms", True))
+            yield gw, driver
+
+
+def new_form(html: str, **fields: str | list[str]) -> dict[str, str | list[str]]:
+    key = re.search(r'<form id="segment-form".*?name="idempotency_key" value="([0-9a-f]{32})"', html, re.S)
+    assert key, "the form has no key of its own"
+    return {"csrf": csrf_of(html), "idempotency_key": key.group(1), "name": "Key at risk", "description": "",
+            "value_class": "key", "churn_risk": "high", "consent": "sms", **fields}
+
+
+async def saved(cmp: CampaignsDriver) -> list[dict]:
+    return list((await cmp.client.get("/v1/segments", params={"include_archived": "true"}, headers=cmp.marketing())).json())
+
+
+async def test_marketing_previews_a_segment_then_saves_it_once_however_often_it_is_sent(stack, env) -> None:
+    gw, cmp = stack
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    listed = await gw.get("/console/segments")
+    assert 'href="/console/segments/new"' in listed.text
+    shown = await gw.get("/console/segments/new")
+    assert shown.status_code == 200 and "新建客群" in shown.text
+    form = new_form(shown.text)
+
+    preview = await gw.post("/console/segments/preview", data=form, headers={"HX-Request": "true"})
+    assert preview.status_code == 200, preview.text
+    assert "当前有 2 位顾客符合。" in preview.text and "m-1" in preview.text and "m-3" not in preview.text
+    assert await saved(cmp) == []  # a preview saves nothing
+
+    answers = [await gw.post("/console/segments", data=form) for _ in range(2)]  # a double click
+    assert [r.status_code for r in answers] == [303, 303], [r.text for r in answers]
+    made = await saved(cmp)
+    assert len(made) == 1 and made[0]["rule"] == {"and": [
+        {"field": "value_class", "op": "in", "value": ["key"]}, {"field": "churn_risk", "op": "in", "value": ["high"]},
+        {"field": "marketing_consent", "channel": "sms"}]}
+    assert answers[0].headers["location"] == answers[1].headers["location"] == f"/console/segments/{made[0]['id']}?done=saved"
+    page = await gw.get(answers[0].headers["location"])
+    assert page.status_code == 200 and "客群已保存。" in page.text
+    assert "价值等级: 重点客户" in page.text and "同意接收短信营销" in page.text
+    assert re.search(r'<p id="audience-size">当前有 2 位顾客符合。</p>', page.text), page.text
+    assert f'href="/console/segments/{made[0]["id"]}"' in (await gw.get("/console/segments")).text
+
+
+async def test_a_saved_segment_opens_in_the_form_and_is_changed_there(stack, env) -> None:
+    gw, cmp = stack
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    shown = await gw.get("/console/segments/new")
+    made = await gw.post("/console/segments", data=new_form(shown.text, spend_min="100.00"))
+    segment_page = made.headers["location"].partition("?")[0]
+    edit = await gw.get(f"{segment_page}/edit")
+    assert edit.status_code == 200 and 'name="spend_min" value="100.00"' in edit.text
+    assert '<option value="key" selected>' in edit.text and 'value="sms" checked' in edit.text
+    changed = await gw.post(segment_page, data={"csrf": csrf_of(edit.text), "name": "Key at risk, by e-mail", "description": "",
+                                               "value_class": "key", "consent": "email"})
+    assert changed.status_code == 303, changed.text
+    [segment] = await saved(cmp)
+    assert segment["version"] == 2 and segment["name"] == "Key at risk, by e-mail"
+    assert segment["rule"] == {"and": [{"field": "value_class", "op": "in", "value": ["key"]},
+                                       {"field": "marketing_consent", "channel": "email"}]}
+
+
+async def test_a_part_of_the_rule_campaigns_refuses_is_shown_on_its_field(stack, env) -> None:
+    gw, cmp = stack
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    shown = await gw.get("/console/segments/new")
+    r = await gw.post("/console/segments", data=new_form(shown.text, idle_from="30", idle_to="7"), headers={"HX-Request": "true"})
+    assert r.status_code == 422, r.text
+    assert 'data-fields="idle_from"' in r.text and "距上次购买天数，至少：下限不能高于上限" in r.text
+    r = await gw.post("/console/segments/preview", data=new_form(shown.text, category_days="60"), headers={"HX-Request": "true"})
+    assert r.status_code == 422 and 'data-fields="categories"' in r.text, r.text
+    assert await saved(cmp) == []
+
+
+async def test_a_rule_made_through_the_api_is_shown_as_it_is_and_not_in_the_form(stack, env) -> None:
+    gw, cmp = stack
+    rule = {"or": [{"field": "tier", "op": "in", "value": ["vip"]}, {"not": {"field": "churn_risk", "op": "in", "value": ["low"]}}]}
+    r = await cmp.client.post("/v1/segments", json={"name": "VIP or at risk", "rule": rule}, headers=cmp.marketing())
+    assert r.status_code == 201, r.text
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    page = await gw.get(f"/console/segments/{r.json()['id']}")
+    assert page.status_code == 200 and 'id="rule-by-api"' in page.text and '"or": [' in page.text.replace("&#34;", '"')
+    assert 'id="edit-segment"' not in page.text and 'id="segment-rule"' not in page.text
+    edit = await gw.get(f"/console/segments/{r.json()['id']}/edit")
+    assert edit.status_code == 303 and edit.headers["location"] == f"/console/segments/{r.json()['id']}"
+
+
+async def test_a_segment_is_archived_once_the_box_is_ticked(stack, env) -> None:
+    gw, cmp = stack
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    made = await gw.post("/console/segments", data=new_form((await gw.get("/console/segments/new")).text))
+    segment_page = made.headers["location"].partition("?")[0]
+    page = await gw.get(segment_page)
+    assert 'id="archive-segment"' in page.text
+    unticked = await gw.post(f"{segment_page}/archive", data={"csrf": csrf_of(page.text)}, headers={"HX-Request": "true"})
+    assert unticked.status_code == 422 and 'data-fields="confirm"' in unticked.text
+    assert (await saved(cmp))[0]["status"] == "active"
+    archived = await gw.post(f"{segment_page}/archive", data={"csrf": csrf_of(page.text), "confirm": "yes"})
+    assert archived.status_code == 303 and archived.headers["location"] == f"{segment_page}?done=archived"
+    assert (await saved(cmp))[0]["status"] == "archived"
+    after = await gw.get(archived.headers["location"])
+    assert "客群已归档。" in after.text and 'id="archive-segment"' not in after.text and 'id="edit-segment"' not in after.text
+
+
+async def test_a_role_that_may_not_write_segments_gets_no_form_and_its_posts_are_refused(stack, env) -> None:
+    gw, cmp = stack
+    await logged_in(gw, env, "sun.yunwei", "operator")
+    assert 'href="/console/segments/new"' not in (await gw.get("/console")).text
+    r = await gw.get("/console/segments/new")
+    assert r.status_code == 403 and 'id="segment-form"' not in r.text
+    csrf = csrf_of(r.text) if 'name="csrf"' in r.text else gw.cookies.get("crm_console_csrf", path="/console")
+    posted = await gw.post("/console/segments", data={"csrf": csrf, "idempotency_key": "a" * 32, "name": "x", "tier": "vip"})
+    assert posted.status_code == 403, posted.text
+    assert await saved(cmp) == []
+
+
+async def test_a_segment_form_without_the_csrf_token_is_refused(stack, env) -> None:
+    gw, cmp = stack
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    form = new_form((await gw.get("/console/segments/new")).text)
+    for path in ("/console/segments", "/console/segments/preview"):
+        r = await gw.post(path, data={**form, "csrf": "0" * 64})
+        assert r.status_code == 403 and "表单已过期" in r.text, r.text
+    assert await saved(cmp) == []
