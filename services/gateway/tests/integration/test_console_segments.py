@@ -78,6 +78,20 @@ async def test_marketing_previews_a_segment_then_saves_it_once_however_often_it_
     assert f'href="/console/segments/{made[0]["id"]}"' in (await gw.get("/console/segments")).text
 
 
+async def test_a_segment_s_page_leads_to_a_new_campaign_for_it(stack, env) -> None:
+    gw, cmp = stack
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    shown = await gw.get("/console/segments/new")
+    made = await gw.post("/console/segments", data=new_form(shown.text))
+    [segment] = await saved(cmp)
+    page = await gw.get(made.headers["location"])
+    link = f'href="/console/campaigns?segment_id={segment["id"]}#new-campaign"'
+    assert link in page.text and "为该客群新建营销活动" in page.text
+    campaigns = await gw.get(f"/console/campaigns?segment_id={segment['id']}")
+    assert f'<option value="{segment["id"]}" selected>Key at risk</option>' in campaigns.text
+    assert "selected>" not in (await gw.get("/console/campaigns")).text.split('id="c-segment"')[1].split("</select>")[0]
+
+
 async def test_a_saved_segment_opens_in_the_form_and_is_changed_there(stack, env) -> None:
     gw, cmp = stack
     await logged_in(gw, env, "zhao.shichang", "marketing")

@@ -57,7 +57,8 @@ async def campaigns(request: Request, user: Annotated[ConsoleUser, Console("gate
     segments = await read(client, "campaigns", "/v1/segments", headers)
     return page(request, "staff/campaigns.html", user, campaigns=listed, templates=templates, segments=segments,
                 template_key=secrets.token_hex(16), campaign_key=secrets.token_hex(16),
-                made_template=request.query_params.get("template", ""))
+                made_template=request.query_params.get("template", ""),
+                chosen_segment=request.query_params.get("segment_id", ""))  # from a segment's page
 
 
 def _given(form: dict[str, list[str]], *names: str) -> dict[str, str]:

@@ -105,7 +105,8 @@ async def segment_page(segment_id: str, request: Request, uow: UowDep, user: Use
     done = request.query_params.get("done")
     return page(request, "staff/segment.html", user, segment=found, shown=segment_form.values_of(found["rule"]),
                 rule_json=json.dumps(found["rule"], ensure_ascii=False, indent=2), audience=audience, unpreviewed=unpreviewed,
-                staff_names=names, writes=_writes(user), done=done if done in DONE else "")
+                staff_names=names, writes=_writes(user), done=done if done in DONE else "",
+                launches=user.principal.role in POLICY["campaigns.campaign.write"])
 
 
 @router.get("/{segment_id}/edit")
