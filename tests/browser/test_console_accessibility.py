@@ -163,7 +163,8 @@ async def test_every_page_is_labelled_titled_reachable_by_keyboard_and_fits_a_ta
                        f"/console/desk?phone={first['phone']}", f"/console/desk/members/{first['id']}",
                        "/console/desk/stock?store_id=S001", "/console/desk/gift-register?store_id=S001",
                        f"/console/infobase/communities/{first['community_id']}", f"/console/infobase/members/{first['id']}",
-                       "/console/password", "/console/accounts/new", f"/console/accounts/{staff_ids['a11y.desk']}"]
+                       "/console/password", "/console/accounts/new", f"/console/accounts/{staff_ids['a11y.desk']}",
+                       "/console/segments/new"]
             wrong += await _walk(page, base, menu + details, "zh-CN", titles, screenshots)
             # A refusal is a page of its own too, not one more "CRM console".
             await page.goto(f"{base}/console/customers/no-such-customer")
