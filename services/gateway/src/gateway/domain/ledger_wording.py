@@ -59,11 +59,11 @@ def _store_and_ref(rest: str) -> tuple[str, str] | None:
 
 
 def _gift_of(entry: Mapping[str, Any]) -> tuple[str, str | None] | None:
-    reason = str(entry.get("reason") or "")
-    if entry.get("entry_type") == "redeem":
-        return ledger_reasons.redeemed_gift(reason)
-    if entry.get("entry_type") == "cancel_redeem" and (gift_id := ledger_reasons.cancelled_gift(reason)):
-        return gift_id, None
+    said = ledger_reasons.read(str(entry.get("reason") or ""))
+    if entry.get("entry_type") == "redeem" and said is not None and said.kind == "gift":
+        return said.gift, said.store
+    if entry.get("entry_type") == "cancel_redeem" and said is not None and said.kind == "cancelled_gift":
+        return said.gift, None
     return None
 
 
@@ -89,19 +89,20 @@ def describe(entry: Mapping[str, Any], names: Names) -> tuple[str, str]:
     reason = str(entry.get("reason") or "")
     if entry_type == "earn" and kind == "sale" and (sale := _store_and_ref(rest)):
         store, txn = names.store(sale[0]), sale[1]
-        notes = ledger_reasons.purchase_notes(reason)
+        notes = ledger_reasons.read(reason) or ledger_reasons.Reason("purchase")
         if notes.imported_without_points:
             return f"导入的购物记录：{store}，小票 {txn}（不积分）", f"Imported purchase at {store}, receipt {txn} (earns no points)"
         zh, en = f"购物：{store}，小票 {txn}", f"Purchase at {store}, receipt {txn}"
         if notes.below_minimum:
             zh, en = zh + "（未达积分最低消费金额）", en + " (below the minimum amount that earns points)"
-        if notes.capped:
+        if notes.capped_at is not None:
             zh, en = zh + "（单笔积分已达上限）", en + " (points capped for one purchase)"
         return zh, en
     if entry_type == "reverse" and kind == "return" and (refund := _store_and_ref(rest)):
         store, refund_id = names.store(refund[0]), refund[1]
         zh, en = f"退货：{store}，退货单 {refund_id}", f"Return at {store}, refund {refund_id}"
-        if (of := ledger_reasons.returned_sale(reason)) and (sale := _store_and_ref(of)):
+        said = ledger_reasons.read(reason)
+        if said is not None and said.kind == "return" and (sale := _store_and_ref(said.sale)):
             zh, en = f"{zh}，原小票 {sale[1]}", f"{en}, of receipt {sale[1]}"
         return zh, en
     if entry_type in ("redeem", "cancel_redeem"):

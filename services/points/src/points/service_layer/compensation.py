@@ -6,13 +6,12 @@ from typing import cast
 
 from points.adapters.repository import AccountRepository
 from points.domain.model import EntryType, Source
+from shared import ledger_reasons as reasons
 from shared.consumer import Delivery
 from shared.events import contracts as c
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-REASON = "complaint compensation"
 
 
 async def on_complaint_resolved(uow: UnitOfWork, delivery: Delivery) -> None:
@@ -27,7 +26,7 @@ async def on_complaint_resolved(uow: UnitOfWork, delivery: Delivery) -> None:
         log.info("compensation for %s already booked", ref)
         return
     account.bonus(
-        resolved.compensation_points, reason=REASON,
+        resolved.compensation_points, reason=reasons.COMPENSATION,
         source=Source(ref=ref, event_id=delivery.envelope.id, staff_id=resolved.resolved_by),
         at=resolved.resolved_at or uow.now(),
     )

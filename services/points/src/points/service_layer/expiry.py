@@ -52,8 +52,8 @@ def _reverses(row: LedgerRow | Row[Any]) -> str | None:
         return None
     if row.reverses:
         return row.reverses
-    sale = reasons.returned_sale(row.reason)
-    return f"sale:{sale}" if sale else None
+    said = reasons.read(row.reason)
+    return f"sale:{said.sale}" if said is not None and said.kind == "return" else None
 
 
 def ledger_entry(r: LedgerRow | Row[Any]) -> LedgerEntry:
