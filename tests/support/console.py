@@ -32,3 +32,10 @@ async def logged_in(gateway: httpx.AsyncClient, env: TestEnv, login: str, role: 
     """A new account of `role`, logged in: the client holds its session cookie from now on."""
     r = await log_in(gateway, login, await account(gateway, env, login, role, **extra))
     assert r.status_code == 303, r.text
+
+
+async def form_of(gateway: httpx.AsyncClient, address: str) -> dict[str, str]:
+    """The CSRF field of the page at `address`, to post its forms with."""
+    shown = await gateway.get(address)
+    assert shown.status_code == 200, shown.text
+    return {"csrf": csrf_of(shown.text)}

@@ -5,12 +5,11 @@ trail; a bad form refused naming its field in Chinese; and nobody but whom `gate
 and `gateway.staff.write` name sees the link or opens the pages."""
 
 import re
-from typing import Any
 
 import httpx
 import pytest
 
-from tests.support.console import account, csrf_of, logged_in
+from tests.support.console import account, csrf_of, form_of, logged_in
 from tests.support.identity import MovableClock, admin, gateway_with_stores
 from tests.support.platform import TestEnv
 
@@ -36,12 +35,6 @@ async def can_log_in(gateway: httpx.AsyncClient, login: str, password: str) -> b
     r = await gateway.post("/identity/v1/login", json={"login": login, "password": password})
     assert r.status_code in (200, 401), r.text
     return r.status_code == 200
-
-
-async def form_of(gateway: httpx.AsyncClient, address: str) -> dict[str, Any]:
-    shown = await gateway.get(address)
-    assert shown.status_code == 200, shown.text
-    return {"csrf": csrf_of(shown.text)}
 
 
 def row_of(html: str, login: str) -> str:

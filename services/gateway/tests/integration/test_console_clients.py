@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.console import csrf_of, logged_in
+from tests.support.console import csrf_of, form_of, logged_in
 from tests.support.factories import sale_body
 from tests.support.identity import MovableClock, admin, gateway_with_stores
 from tests.support.platform import TestEnv
@@ -46,12 +46,6 @@ async def till_bearer(gateway: httpx.AsyncClient, till: dict[str, Any]) -> dict[
     r = await token_for(gateway, till["client_id"], till["client_secret"])
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
-async def form_of(gateway: httpx.AsyncClient, address: str) -> dict[str, Any]:
-    shown = await gateway.get(address)
-    assert shown.status_code == 200, shown.text
-    return {"csrf": csrf_of(shown.text)}
 
 
 def listed_ids(html: str) -> list[str]:

@@ -14,20 +14,16 @@ import jwt
 import pytest
 from openpyxl import load_workbook
 
-from campaigns.config import Settings as CampaignsSettings
-from campaigns.main import create_app as campaigns_app
-from gateway.adapters.clients import Downstream
-from gateway.config import Settings as GatewaySettings
-from gateway.main import create_app as gateway_app
 from shared.auth import Role
 from shared.policy import POLICY
 from shared.reports import XLSX_MEDIA_TYPE
 from tests.support.audience import attributes, consent, registered, sale
-from tests.support.campaigns import CampaignsDriver, Clock
+from tests.support.campaigns import CampaignsDriver
 from tests.support.console import csrf_of, log_in, logged_in
 from tests.support.factories import keyed
 from tests.support.identity import admin, answering
-from tests.support.platform import TestEnv, service
+from tests.support.marketing_console import gateway_over_campaigns
+from tests.support.platform import TestEnv
 
 pytestmark = pytest.mark.integration
 AUDIENCE = {"and": [{"field": "community", "op": "in", "value": ["C1"]}]}
@@ -69,16 +65,8 @@ async def drafted_to_key_customers(cmp: CampaignsDriver, count: int, control_sha
 
 @pytest.fixture
 async def stack(env: TestEnv, database_factory):
-    clock = Clock()
-    async with service(campaigns_app(env.settings(CampaignsSettings, await database_factory("campaigns")), clock=clock)) as cmp:
-        gateway = gateway_app(env.settings(GatewaySettings, await database_factory("gateway")))
-        closed = "http://127.0.0.1:9"
-        gateway.state.downstream = Downstream(
-            members=httpx.AsyncClient(base_url=closed), points=httpx.AsyncClient(base_url=closed),
-            campaigns=httpx.AsyncClient(transport=httpx.ASGITransport(app=cmp.app), base_url="http://campaigns"),  # type: ignore[attr-defined]
-        )
-        async with service(gateway) as gw:
-            yield gw, CampaignsDriver(cmp, env, clock)
+    async with gateway_over_campaigns(env, database_factory) as (gw, cmp):
+        yield gw, cmp
 
 
 async def test_marketing_sees_a_campaign_s_redemption_and_uplift_against_control(stack, env) -> None:

@@ -5,38 +5,21 @@ is; a role that may not write segments offered no form and refused its posts."""
 
 import re
 
-import httpx
 import pytest
 
-from campaigns.config import Settings as CampaignsSettings
-from campaigns.main import create_app as campaigns_app
-from gateway.adapters.clients import Downstream
-from gateway.config import Settings as GatewaySettings
-from gateway.main import create_app as gateway_app
-from tests.support.audience import attributes, consent, registered
-from tests.support.campaigns import CampaignsDriver, Clock
+from tests.support.campaigns import CampaignsDriver
 from tests.support.console import csrf_of, logged_in
-from tests.support.platform import TestEnv, service
+from tests.support.marketing_console import gateway_over_campaigns, key_customers_at_risk
+from tests.support.platform import TestEnv
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 async def stack(env: TestEnv, database_factory):
-    clock = Clock()
-    async with service(campaigns_app(env.settings(CampaignsSettings, await database_factory("campaigns")), clock=clock)) as cmp:
-        gateway = gateway_app(env.settings(GatewaySettings, await database_factory("gateway")))
-        closed = "http://127.0.0.1:9"
-        gateway.state.downstream = Downstream(
-            members=httpx.AsyncClient(base_url=closed), points=httpx.AsyncClient(base_url=closed),
-            campaigns=httpx.AsyncClient(transport=httpx.ASGITransport(app=cmp.app), base_url="http://campaigns"),  # type: ignore[attr-defined]
-        )
-        async with service(gateway) as gw:
-            driver = CampaignsDriver(cmp, env, clock)
-            # Three key customers at high risk, two of whom agreed to marketing SMS.
-            await driver.apply(*(e for m in ("m-1", "m-2", "m-3") for e in (registered(m), attributes(m, value_class="key", churn_risk="high"))),
-                               consent("m-1", "marketing_sms", True), consent("m-2", "marketing_sms", True))
-            yield gw, driver
+    async with gateway_over_campaigns(env, database_factory) as (gw, cmp):
+        await key_customers_at_risk(cmp)
+        yield gw, cmp
 
 
 def new_form(html: str, **fields: str | list[str]) -> dict[str, str | list[str]]:
