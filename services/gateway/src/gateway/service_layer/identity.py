@@ -22,7 +22,7 @@ from gateway.domain.identity import (
     secret_matches,
 )
 from gateway.domain.throttle import FailureThrottle
-from shared.auth import TokenIssuer
+from shared.auth import Principal, TokenIssuer
 from shared.errors import Conflict, Invalid, NotFound, TooManyRequests
 from shared.unit_of_work import UnitOfWork
 
@@ -40,6 +40,10 @@ class Actor:
 
     name: str
     role: str
+
+    @classmethod
+    def of(cls, principal: Principal) -> "Actor":
+        return cls(principal.subject, principal.role.value)
 
 
 @dataclass(frozen=True, slots=True)

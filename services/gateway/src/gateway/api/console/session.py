@@ -22,11 +22,13 @@ import secrets
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qsl
 
 import jwt
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 
 from gateway.domain.sessions import RETRY_GRACE, RefreshFailed, SessionIdle
 from gateway.service_layer import console_people, staff_sessions
@@ -36,6 +38,8 @@ from shared.authorize import Authorize
 from shared.errors import Forbidden, Invalid, NotOneOf
 from shared.idempotency import is_idempotency_key
 from shared.policy import Grant
+
+BodyModel = TypeVar("BodyModel", bound=BaseModel)
 
 SESSION_COOKIE = "crm_console"
 CSRF_COOKIE = "crm_console_csrf"
@@ -216,6 +220,16 @@ def _copies(request: Request, name: str) -> int:
 Form = Annotated[dict[str, list[str]], Depends(console_form)]
 # The CSRF check of a form that carries nothing else (a button): `dependencies=CHECKED`.
 CHECKED = [Depends(console_form)]
+
+
+def as_body(model: type[BodyModel], values: dict[str, Any]) -> BodyModel:
+    """A form read as the JSON API reads its body (`model`, the API's own), so a form is held to
+    exactly its rules: what the API's validation would refuse is refused the same way, naming the
+    field (`render.validation_handler` shows it on the form)."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
 
 
 def one(form: dict[str, list[str]], name: str, default: str = "") -> str:

@@ -11,16 +11,14 @@ refusal names the field as the API's would. A generated password is shown once, 
 the form (after the change has committed), and never put in an address, where a browser's history
 or a proxy's log would keep it."""
 
-from typing import Annotated, Any, TypeVar, get_args
+from typing import Annotated, get_args
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, ValidationError
 
 from gateway.api.console.render import go, page
-from gateway.api.console.session import CHECKED, Console, ConsoleUser, Form, one
+from gateway.api.console.session import CHECKED, Console, ConsoleUser, Form, as_body, one
 from gateway.api.staff_schemas import PasswordIn, StaffIn, StaffRole, StaffUpdate
 from gateway.domain.staff import MIN_PASSWORD_CHARS, SECOND_FACTOR_ROLES
 from gateway.service_layer import second_factor, staff
@@ -39,26 +37,12 @@ Writer = Annotated[ConsoleUser, Console("gateway.staff.write")]
 ROLES: tuple[str, ...] = get_args(StaffRole)
 # What an account's page confirms after a step, by the `done` of its address.
 DONE = ("changed", "deactivated", "reactivated", "second_factor_removed")
-Body = TypeVar("Body", bound=BaseModel)
-
-
-def _actor(user: ConsoleUser) -> Actor:
-    return Actor(user.principal.subject, user.principal.role.value)
 
 
 def _writes(user: ConsoleUser) -> bool:
     """Whether the page offers its forms: a reader who may not change accounts is not shown forms
     that would only be refused."""
     return user.principal.role in POLICY["gateway.staff.write"]
-
-
-def _as_body(model: type[Body], values: dict[str, Any]) -> Body:
-    """The form read as the staff API reads its JSON body; what the API's validation would refuse
-    is refused here the same way, naming the field (`render.validation_handler`)."""
-    try:
-        return model.model_validate(values)
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False)) from None
 
 
 def _filled(form: dict[str, list[str]], *names: str) -> dict[str, str]:
@@ -98,10 +82,10 @@ async def create(request: Request, form: Form, uow: UowDep, user: Writer) -> HTM
     """The new account, and its generated password where none was typed, shown this once: htmx
     puts the answer in place of the form (a second click has no form left to send), a browser
     without scripts gets it as a page."""
-    body = _as_body(StaffIn, {"login": one(form, "login"), "name": one(form, "name"), "role": one(form, "role"),
+    body = as_body(StaffIn, {"login": one(form, "login"), "name": one(form, "name"), "role": one(form, "role"),
                               **_filled(form, "store_id", "account_manager_id", "password")})
     row, generated = await staff.create(
-        uow, _actor(user), login=body.login, name=body.name, role=Role(body.role), store_id=body.store_id,
+        uow, Actor.of(user.principal), login=body.login, name=body.name, role=Role(body.role), store_id=body.store_id,
         account_manager_id=body.account_manager_id, password=body.password,
     )
     if request.headers.get("HX-Request"):
@@ -134,14 +118,14 @@ async def change(staff_id: str, request: Request, form: Form, uow: UowDep, user:
     typed = {"name": one(form, "name"), "role": one(form, "role"), "store_id": one(form, "store_id").strip() or None,
              "account_manager_id": one(form, "account_manager_id").strip() or None}
     current = {"name": row.name, "role": row.role, "store_id": row.store_id, "account_manager_id": row.account_manager_id}
-    body = _as_body(StaffUpdate, {name: value for name, value in typed.items() if value != current[name]})
+    body = as_body(StaffUpdate, {name: value for name, value in typed.items() if value != current[name]})
     sent = body.model_fields_set
     what = staff.StaffChange(
         name=body.name, role=Role(body.role) if body.role else None, store_id=body.store_id,
         clear_store="store_id" in sent and body.store_id is None, account_manager_id=body.account_manager_id,
         clear_account_manager="account_manager_id" in sent and body.account_manager_id is None,
     )
-    await staff.change(uow, _actor(user), staff_id, what)
+    await staff.change(uow, Actor.of(user.principal), staff_id, what)
     return go(request, _account_page(staff_id, "changed"))
 
 
@@ -149,8 +133,8 @@ async def change(staff_id: str, request: Request, form: Form, uow: UowDep, user:
 async def set_password(staff_id: str, request: Request, form: Form, uow: UowDep, user: Writer) -> HTMLResponse:
     """A new password, the one typed or (left empty) a generated one shown this once in the form's
     message area; every session of the account ends."""
-    body = _as_body(PasswordIn, _filled(form, "password"))
-    generated = await staff.set_password(uow, _actor(user), staff_id, body.password)
+    body = as_body(PasswordIn, _filled(form, "password"))
+    generated = await staff.set_password(uow, Actor.of(user.principal), staff_id, body.password)
     if request.headers.get("HX-Request"):
         return page(request, "accounts/_password_set.html", user, generated=generated)
     return page(request, "accounts/password_set.html", user, account=await staff.get(uow, staff_id), generated=generated)
@@ -159,13 +143,13 @@ async def set_password(staff_id: str, request: Request, form: Form, uow: UowDep,
 @router.post("/{staff_id}/deactivate", dependencies=CHECKED)
 async def deactivate(staff_id: str, request: Request, uow: UowDep, user: Writer) -> Response:
     """No more logins; every session ends. Sent twice, it changes nothing the second time."""
-    await staff.deactivate(uow, _actor(user), staff_id)
+    await staff.deactivate(uow, Actor.of(user.principal), staff_id)
     return go(request, _account_page(staff_id, "deactivated"))
 
 
 @router.post("/{staff_id}/reactivate", dependencies=CHECKED)
 async def reactivate(staff_id: str, request: Request, uow: UowDep, user: Writer) -> Response:
-    await staff.reactivate(uow, _actor(user), staff_id)
+    await staff.reactivate(uow, Actor.of(user.principal), staff_id)
     return go(request, _account_page(staff_id, "reactivated"))
 
 
@@ -173,5 +157,5 @@ async def reactivate(staff_id: str, request: Request, uow: UowDep, user: Writer)
 async def remove_second_factor(staff_id: str, request: Request, uow: UowDep, user: Writer) -> Response:
     """For a lost phone: logging in needs the password only, until a second factor is enrolled again
     (through the API, which answers the new seed for the person's authenticator app)."""
-    await second_factor.remove(uow, _actor(user), staff_id)
+    await second_factor.remove(uow, Actor.of(user.principal), staff_id)
     return go(request, _account_page(staff_id, "second_factor_removed"))

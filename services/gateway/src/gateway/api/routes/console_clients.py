@@ -11,17 +11,15 @@ refusal names the field as the API's would. A secret is shown once, in the answe
 proxy's log would keep it. Revoking goes through the same `identity.revoke` as the API, which makes
 this replica refuse a revoked till's tokens at once."""
 
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 
 from gateway.api.console.i18n import N_
 from gateway.api.console.render import go, page
-from gateway.api.console.session import CHECKED, Console, ConsoleUser, Form, one
+from gateway.api.console.session import CHECKED, Console, ConsoleUser, Form, as_body, one
 from gateway.api.schemas import ClientIn
 from gateway.domain.identity import ClientKind
 from gateway.service_layer import identity
@@ -43,23 +41,10 @@ KIND_WORDS = (N_("till"), N_("service"))
 DONE = ("revoked",)
 
 
-def _actor(user: ConsoleUser) -> Actor:
-    return Actor(user.principal.subject, user.principal.role.value)
-
-
 def _writes(user: ConsoleUser) -> bool:
     """Whether the page offers its forms: a reader who may not change clients is not shown forms
     that would only be refused."""
     return user.principal.role in POLICY["gateway.identity_client.write"]
-
-
-def _as_body(values: dict[str, Any]) -> ClientIn:
-    """The form read as the client API reads its JSON body; what the API's validation would refuse
-    is refused here the same way, naming the field (`render.validation_handler`)."""
-    try:
-        return ClientIn.model_validate(values)
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False)) from None
 
 
 def _client_page(client_id: str) -> str:
@@ -90,8 +75,8 @@ async def enrol(request: Request, form: Form, uow: UowDep, user: Writer) -> HTML
     the page's content (a second click has no form left to send), a browser without scripts gets it
     as a page. A field left empty is left out, as a JSON client leaves out what its kind does not name."""
     filled = {name: one(form, name).strip() for name in ("store_id", "service", "label") if one(form, name).strip()}
-    body = _as_body({"kind": one(form, "kind"), **filled})
-    row, secret = await identity.enroll(uow, _actor(user), body.kind, store_id=body.store_id, service=body.service,
+    body = as_body(ClientIn, {"kind": one(form, "kind"), **filled})
+    row, secret = await identity.enroll(uow, Actor.of(user.principal), body.kind, store_id=body.store_id, service=body.service,
                                         label=body.label)
     stores = await store_names(uow.session, {row.store_id} if row.store_id else set())
     if request.headers.get("HX-Request"):
@@ -117,7 +102,7 @@ async def client(client_id: str, request: Request, uow: ReadUowDep, user: Reader
 @router.post("/{client_id}/rotate", dependencies=CHECKED)
 async def rotate(client_id: str, request: Request, uow: UowDep, user: Writer) -> HTMLResponse:
     """A new secret, shown this once in the form's message area; the old one stops working at once."""
-    row, secret = await identity.rotate(uow, _actor(user), client_id)
+    row, secret = await identity.rotate(uow, Actor.of(user.principal), client_id)
     if request.headers.get("HX-Request"):
         return page(request, "clients/_rotated.html", user, secret=secret)
     return page(request, "clients/rotated.html", user, client=row, secret=secret)
@@ -130,5 +115,5 @@ async def revoke(client_id: str, request: Request, form: Form, uow: UowDep, user
     second time."""
     if one(form, "confirm") != "yes":
         raise Invalid("confirm", "tick the box to confirm that the till or service is to be revoked")
-    await identity.revoke(uow, _actor(user), client_id, request.app.state.revoked_tills)
+    await identity.revoke(uow, Actor.of(user.principal), client_id, request.app.state.revoked_tills)
     return go(request, f"{_client_page(client_id)}?done=revoked")

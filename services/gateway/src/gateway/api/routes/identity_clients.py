@@ -20,10 +20,6 @@ ReaderDep = Annotated[Grant, Allowed("gateway.identity_client.read")]
 ClientIdPath = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-def _actor(grant: Grant) -> Actor:
-    return Actor(grant.principal.subject, grant.principal.role.value)
-
-
 def _with_secret(row: IdentityClientRow, secret: str) -> ClientWithSecret:
     return ClientWithSecret(**ClientPublic.model_validate(row, from_attributes=True).model_dump(), client_secret=secret)
 
@@ -32,7 +28,7 @@ def _with_secret(row: IdentityClientRow, secret: str) -> ClientWithSecret:
 async def enroll(body: ClientIn, uow: UowDep, grant: WriterDep) -> ClientWithSecret:
     """Enroll a till for its store or a service by its name; the answer holds the secret, once."""
     row, secret = await identity.enroll(
-        uow, _actor(grant), body.kind, store_id=body.store_id, service=body.service, label=body.label,
+        uow, Actor.of(grant.principal), body.kind, store_id=body.store_id, service=body.service, label=body.label,
     )
     return _with_secret(row, secret)
 
@@ -54,7 +50,7 @@ async def get_client(client_id: ClientIdPath, uow: UowDep, _: ReaderDep) -> Clie
 @router.post("/{client_id}/rotate")
 async def rotate(client_id: ClientIdPath, uow: UowDep, grant: WriterDep) -> ClientWithSecret:
     """A new secret, shown once; the old one stops working at once."""
-    row, secret = await identity.rotate(uow, _actor(grant), client_id)
+    row, secret = await identity.rotate(uow, Actor.of(grant.principal), client_id)
     return _with_secret(row, secret)
 
 
@@ -63,7 +59,7 @@ async def revoke(client_id: ClientIdPath, request: Request, uow: UowDep, grant: 
     """No new token for this client, ever. A till's tokens are refused by the gateway at once here
     and within CRM_IDENTITY_REVOCATION_REFRESH_S at its other replicas; a service's token lives out
     its few minutes."""
-    row = await identity.revoke(uow, _actor(grant), client_id, request.app.state.revoked_tills)
+    row = await identity.revoke(uow, Actor.of(grant.principal), client_id, request.app.state.revoked_tills)
     return ClientPublic.model_validate(row, from_attributes=True)
 
 

@@ -32,10 +32,6 @@ ReaderDep = Annotated[Grant, Allowed("gateway.staff.read")]
 StaffIdPath = Annotated[str, Path(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_]+$")]
 
 
-def _actor(grant: Grant) -> Actor:
-    return Actor(grant.principal.subject, grant.principal.role.value)
-
-
 def _public(row: StaffAccountRow) -> StaffPublic:
     return StaffPublic.model_validate(row, from_attributes=True)
 
@@ -45,7 +41,7 @@ async def create(body: StaffIn, uow: UowDep, grant: WriterDep) -> StaffWithPassw
     """A new account. Without `password` one is generated and answered here, once; a given one is
     never answered back."""
     row, generated = await staff.create(
-        uow, _actor(grant), login=body.login, name=body.name, role=Role(body.role), store_id=body.store_id,
+        uow, Actor.of(grant.principal), login=body.login, name=body.name, role=Role(body.role), store_id=body.store_id,
         account_manager_id=body.account_manager_id, password=body.password,
     )
     return StaffWithPassword(**_public(row).model_dump(), password=generated)
@@ -78,37 +74,37 @@ async def change(staff_id: StaffIdPath, body: StaffUpdate, uow: UowDep, grant: W
         clear_store="store_id" in sent and body.store_id is None, account_manager_id=body.account_manager_id,
         clear_account_manager="account_manager_id" in sent and body.account_manager_id is None,
     )
-    return _public(await staff.change(uow, _actor(grant), staff_id, what))
+    return _public(await staff.change(uow, Actor.of(grant.principal), staff_id, what))
 
 
 @router.post("/{staff_id}/password")
 async def set_password(staff_id: StaffIdPath, body: PasswordIn, uow: UowDep, grant: WriterDep) -> PasswordOut:
     """A new password (given, or generated and answered once); every session of the account ends."""
-    return PasswordOut(password=await staff.set_password(uow, _actor(grant), staff_id, body.password))
+    return PasswordOut(password=await staff.set_password(uow, Actor.of(grant.principal), staff_id, body.password))
 
 
 @router.post("/{staff_id}/deactivate")
 async def deactivate(staff_id: StaffIdPath, uow: UowDep, grant: WriterDep) -> StaffPublic:
     """No more logins; every session ends, and its last access token expires within a minute."""
-    return _public(await staff.deactivate(uow, _actor(grant), staff_id))
+    return _public(await staff.deactivate(uow, Actor.of(grant.principal), staff_id))
 
 
 @router.post("/{staff_id}/reactivate")
 async def reactivate(staff_id: StaffIdPath, uow: UowDep, grant: WriterDep) -> StaffPublic:
-    return _public(await staff.reactivate(uow, _actor(grant), staff_id))
+    return _public(await staff.reactivate(uow, Actor.of(grant.principal), staff_id))
 
 
 @router.post("/{staff_id}/totp")
 async def enroll_second_factor(staff_id: StaffIdPath, uow: UowDep, grant: WriterDep) -> SecondFactorOut:
     """A new TOTP seed for an admin or a store manager (replacing any earlier one); from now on
     their login needs a code. The URI is answered once, for the person's authenticator app."""
-    return SecondFactorOut(otpauth_uri=await second_factor.enroll(uow, _actor(grant), staff_id))
+    return SecondFactorOut(otpauth_uri=await second_factor.enroll(uow, Actor.of(grant.principal), staff_id))
 
 
 @router.delete("/{staff_id}/totp")
 async def remove_second_factor(staff_id: StaffIdPath, uow: UowDep, grant: WriterDep) -> StaffPublic:
     """For a lost phone: logging in needs the password only, until enrolled again."""
-    return _public(await second_factor.remove(uow, _actor(grant), staff_id))
+    return _public(await second_factor.remove(uow, Actor.of(grant.principal), staff_id))
 
 
 @router.get("/{staff_id}/audit")
