@@ -66,6 +66,7 @@ SHOWN_AS_DATA = (
     N_("queued"), N_("deferred"), N_("sent"), N_("delivered"), N_("failed"),
     N_("inbox"), N_("vip_welcome"), N_("survey_invitation"), N_("coupon_offer"), N_("offer_list"), N_("points_expiry"),
     N_("service_tip"), N_("signin_code"),
+    N_("till"), N_("service"),  # the kinds of identity clients
     # Product categories as the tills and the demo name them (a chain's own codes show as they come).
     N_("baby"), N_("bread"), N_("condiments"), N_("dairy"), N_("drinks"), N_("eggs"), N_("electrical"), N_("fresh"),
     N_("frozen"), N_("fruit"), N_("grain"), N_("household"), N_("liquor"), N_("noodles"), N_("oil"), N_("paint"),

@@ -17,7 +17,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from gateway.api.console.i18n import N_
 from gateway.api.console.render import go, page
 from gateway.api.console.session import CHECKED, Console, ConsoleUser, Form, as_body, one
 from gateway.api.schemas import ClientIn
@@ -35,8 +34,6 @@ router = APIRouter(prefix="/console/clients", tags=["console"], include_in_schem
 Reader = Annotated[ConsoleUser, Console("gateway.identity_client.read")]
 Writer = Annotated[ConsoleUser, Console("gateway.identity_client.write")]
 KINDS: tuple[str, ...] = tuple(kind.value for kind in ClientKind)
-# The kinds as the pages show them, worded by the catalogue (a refusal's choices are worded the same way).
-KIND_WORDS = (N_("till"), N_("service"))
 # What a client's page confirms after a step, by the `done` of its address.
 DONE = ("revoked",)
 
