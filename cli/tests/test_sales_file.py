@@ -49,6 +49,19 @@ def test_rows_of_a_sale_that_disagree_or_lack_fields_are_refused_here() -> None:
     assert (short.line, short.sale, short.problem) == (4, None, "row: 3 fields where the header has 13")
 
 
+def test_rows_of_a_sale_that_write_its_total_or_time_differently_are_still_one_sale() -> None:
+    [one, other] = csv_sales(
+        HEADER
+        + "S001,T-1,2019-03-01T10:15:00+08:00,8800000012345,,cash,99.8,rice,米,grain,2,39.90,79.80\n"
+        + "S001,T-1,2019-03-01T02:15:00Z,8800000012345,,cash,99.80,oil,油,oil,1,20.00,20.00\n"
+        + "S001,T-2,2019-03-01T10:15:00+08:00,8800000012345,,cash,99.80,rice,米,grain,2,39.90,79.80\n"
+        + "S001,T-2,2019-03-01T10:15:00+08:00,8800000012345,,cash,99.81,oil,油,oil,1,20.00,20.00\n"
+    )
+    assert one.problem is None and (one.sale["total"], one.sale["occurred_at"]) == ("99.8", "2019-03-01T10:15:00+08:00")
+    assert len(one.sale["lines"]) == 2
+    assert (other.sale, other.problem) == (None, "total: differs between the rows of this sale (line 4 and line 5)")
+
+
 def test_rows_of_a_sale_that_come_back_after_another_sale_are_refused_not_lost(monkeypatch) -> None:
     rice = "S001,T-1,2019-03-01T10:15:00+08:00,8800000012345,,cash,,rice,米,grain,2,39.90,79.80\n"
     oil = "S001,T-1,2019-03-01T10:15:00+08:00,8800000012345,,cash,,oil,油,oil,1,50.00,50.00\n"

@@ -17,6 +17,8 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,24 @@ SURROGATE = re.compile("[\ud800-\udfff]")
 
 class FileProblem(ValueError):
     """The file as a whole cannot be read (an unknown format, a CSV header without a required column)."""
+
+
+def _same(column: str, kept: str, given: str) -> bool:
+    """Whether a sale's column, repeated on another of its rows, says the same: an amount or a time
+    as its value (12.5 and 12.50; 10:15+08:00 and 02:15Z), as a spreadsheet may write one cell
+    differently from the next; anything else as written. A value that does not read as one is
+    compared as written: members refuses it, with its reason, from the first row."""
+    if given == kept:
+        return True
+    try:
+        if column == "total":
+            return Decimal(given.strip()) == Decimal(kept.strip())
+        if column == "occurred_at":
+            this, first = datetime.fromisoformat(given.strip()), datetime.fromisoformat(kept.strip())
+            return (this.tzinfo is None) == (first.tzinfo is None) and this == first
+    except (InvalidOperation, ValueError):
+        return False
+    return False
 
 
 @dataclass
@@ -213,7 +233,7 @@ class CsvSales:
             sale.sale = {c: row[c] for c in SALE_COLUMNS if row.get(c, "") != ""}
         else:
             for c in SALE_COLUMNS:
-                if row.get(c, "") not in ("", sale.sale.get(c, "")):
+                if row.get(c, "") != "" and not _same(c, sale.sale.get(c, ""), row[c]):
                     sale.problem = f"{c}: differs between the rows of this sale (line {sale.line} and line {line})"
                     sale.sale = None
                     return
