@@ -227,6 +227,20 @@ def _back(request: Request) -> str:
     return here if on_the_console(here) else PATH
 
 
+def shown_once(request: Request, user: ConsoleUser, partial: str, whole: str, *, replaces_page: bool = False,
+               **context: Any) -> HTMLResponse:
+    """The answer to a form that made a secret or a password, shown this once: with htmx the fragment
+    `partial`, in place of the page's content when `replaces_page` (no form is left to send again)
+    or else in the form's message area; without scripts the page `whole`. Never an address to go to,
+    where a browser's history or a proxy's log would keep the secret."""
+    if not request.headers.get("HX-Request"):
+        return page(request, whole, user, **context)
+    response = page(request, partial, user, **context)
+    if replaces_page:
+        response.headers.update({"HX-Retarget": "#main", "HX-Reswap": "innerHTML"})
+    return response
+
+
 def page(request: Request, template: str, user: ConsoleUser | None = None, status_code: int = 200, **context: Any) -> HTMLResponse:
     language = language_of(request.cookies.get(LANG_COOKIE))
     csrf = csrf_token(request)

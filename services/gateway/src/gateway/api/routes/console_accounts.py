@@ -17,7 +17,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from gateway.api.console.render import go, page
+from gateway.api.console.render import go, page, shown_once
 from gateway.api.console.session import CHECKED, Console, ConsoleUser, Form, as_body, one
 from gateway.api.staff_schemas import PasswordIn, StaffIn, StaffRole, StaffUpdate
 from gateway.domain.staff import MIN_PASSWORD_CHARS, SECOND_FACTOR_ROLES
@@ -88,11 +88,8 @@ async def create(request: Request, form: Form, uow: UowDep, user: Writer) -> HTM
         uow, Actor.of(user.principal), login=body.login, name=body.name, role=Role(body.role), store_id=body.store_id,
         account_manager_id=body.account_manager_id, password=body.password,
     )
-    if request.headers.get("HX-Request"):
-        response = page(request, "accounts/_created.html", user, account=row, generated=generated)
-        response.headers.update({"HX-Retarget": "#main", "HX-Reswap": "innerHTML"})
-        return response
-    return page(request, "accounts/created.html", user, account=row, generated=generated)
+    return shown_once(request, user, "accounts/_created.html", "accounts/created.html", replaces_page=True,
+                      account=row, generated=generated)
 
 
 @router.get("/{staff_id}")
@@ -135,9 +132,8 @@ async def set_password(staff_id: str, request: Request, form: Form, uow: UowDep,
     message area; every session of the account ends."""
     body = as_body(PasswordIn, _filled(form, "password"))
     generated = await staff.set_password(uow, Actor.of(user.principal), staff_id, body.password)
-    if request.headers.get("HX-Request"):
-        return page(request, "accounts/_password_set.html", user, generated=generated)
-    return page(request, "accounts/password_set.html", user, account=await staff.get(uow, staff_id), generated=generated)
+    return shown_once(request, user, "accounts/_password_set.html", "accounts/password_set.html",
+                      account=await staff.get(uow, staff_id), generated=generated)
 
 
 @router.post("/{staff_id}/deactivate", dependencies=CHECKED)

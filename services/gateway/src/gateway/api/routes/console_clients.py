@@ -17,7 +17,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from gateway.api.console.render import go, page
+from gateway.api.console.render import go, page, shown_once
 from gateway.api.console.session import CHECKED, Console, ConsoleUser, Form, as_body, one
 from gateway.api.schemas import ClientIn
 from gateway.domain.identity import ClientKind
@@ -76,11 +76,8 @@ async def enrol(request: Request, form: Form, uow: UowDep, user: Writer) -> HTML
     row, secret = await identity.enroll(uow, Actor.of(user.principal), body.kind, store_id=body.store_id, service=body.service,
                                         label=body.label)
     stores = await store_names(uow.session, {row.store_id} if row.store_id else set())
-    if request.headers.get("HX-Request"):
-        response = page(request, "clients/_enrolled.html", user, client=row, secret=secret, stores=stores)
-        response.headers.update({"HX-Retarget": "#main", "HX-Reswap": "innerHTML"})
-        return response
-    return page(request, "clients/enrolled.html", user, client=row, secret=secret, stores=stores)
+    return shown_once(request, user, "clients/_enrolled.html", "clients/enrolled.html", replaces_page=True,
+                      client=row, secret=secret, stores=stores)
 
 
 @router.get("/{client_id}")
@@ -100,9 +97,7 @@ async def client(client_id: str, request: Request, uow: ReadUowDep, user: Reader
 async def rotate(client_id: str, request: Request, uow: UowDep, user: Writer) -> HTMLResponse:
     """A new secret, shown this once in the form's message area; the old one stops working at once."""
     row, secret = await identity.rotate(uow, Actor.of(user.principal), client_id)
-    if request.headers.get("HX-Request"):
-        return page(request, "clients/_rotated.html", user, secret=secret)
-    return page(request, "clients/rotated.html", user, client=row, secret=secret)
+    return shown_once(request, user, "clients/_rotated.html", "clients/rotated.html", client=row, secret=secret)
 
 
 @router.post("/{client_id}/revoke")
