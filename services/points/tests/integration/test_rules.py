@@ -124,3 +124,28 @@ async def test_rules_added_at_the_same_moment_take_versions_in_turn(pts, env) ->
     ))
     assert [r.status_code for r in answers] == [201] * 4, [r.text for r in answers]
     assert sorted(r.json()["version"] for r in answers) == [2, 3, 4, 5]
+
+
+async def test_a_rule_sent_again_under_its_key_adds_one_version(pts, env) -> None:
+    admin = env.auth(Role.ADMIN)
+    body = {"points_per_yuan": "2", "reason": "double points week"}  # no start: from now
+    first = await pts.client.post("/v1/earning-rules", json=body, headers={**admin, "Idempotency-Key": "rule-form-0001"})
+    assert first.status_code == 201, first.text
+    assert datetime.fromisoformat(first.json()["effective_from"]) <= datetime.now(UTC)
+    again = await pts.client.post("/v1/earning-rules", json=body, headers={**admin, "Idempotency-Key": "rule-form-0001"})
+    assert again.status_code == 200 and again.json() == first.json()
+    other = await pts.client.post("/v1/earning-rules", json={**body, "points_per_yuan": "3"},
+                                  headers={**admin, "Idempotency-Key": "rule-form-0001"})
+    assert other.status_code == 409 and "another rule" in other.text
+    listed = (await pts.client.get("/v1/earning-rules", headers=admin)).json()
+    assert [v["version"] for v in listed] == [1, 2]
+    # Without a key each request adds a version, as before.
+    assert (await pts.client.post("/v1/earning-rules", json=body, headers=admin)).json()["version"] == 3
+
+
+async def test_concurrent_retries_under_one_key_add_one_version(pts, env) -> None:
+    headers = {**env.auth(Role.ADMIN), "Idempotency-Key": "rule-form-0002"}
+    body = {"points_per_yuan": "1.5", "reason": "spring rules"}
+    answers = await asyncio.gather(*(pts.client.post("/v1/earning-rules", json=body, headers=headers) for _ in range(4)))
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 201]
+    assert {a.json()["version"] for a in answers} == {2}

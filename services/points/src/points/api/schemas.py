@@ -77,7 +77,8 @@ class EarningRuleIn(Body):
         }
     )
 
-    effective_from: Moment = Field(description="Not in the past: booked sales keep the rules they were booked with")
+    effective_from: Moment | None = Field(
+        default=None, description="Not in the past: booked sales keep the rules they were booked with; left out, now")
     # As high as the other rates go: a mistyped 1000 would be in force at once, at a thousand times the points.
     points_per_yuan: Rate = Field(default=Decimal(1), gt=0, le=100)
     channel_rates: dict[Channel, Rate] = Field(default_factory=dict)

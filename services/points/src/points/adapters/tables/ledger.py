@@ -94,12 +94,18 @@ class EarningRuleRow(SQLModel, table=True):
 
     __tablename__ = "earning_rule"
 
+    # An admin's retry (a form sent twice, a lost answer) under the same Idempotency-Key is answered
+    # this version instead of adding an identical one: keys are per admin.
+    __table_args__ = (UniqueConstraint("created_by", "idempotency_key", name="uq_earning_rule_key"),)
+
     version: int = Field(primary_key=True)
     effective_from: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     reason: str = Field(max_length=200)
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    request_digest: str | None = Field(default=None, max_length=64)  # of the request the key was sent with
 
 
 class ExpiryWarningRow(SQLModel, table=True):

@@ -1,10 +1,11 @@
 """Earning rules: versions (admin, audited) and the basket preview for tills."""
 
+import hashlib
 from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -16,8 +17,11 @@ from points.domain.earning import EarningRule, earn_for_sale, rule_in_force
 from shared.authorize import Allowed
 from shared.db import advisory_lock, take_advisory_locks
 from shared.deps import UowDep
+from shared.errors import Conflict
+from shared.idempotency import OptionalIdempotencyKey
 from shared.member_directory import member_facts
 from shared.policy import Grant
+from shared.unit_of_work import UnitOfWork
 
 # The key of the advisory lock that numbers rule versions ("rule"), the same in every replica.
 RULE_VERSIONS = 0x72756C65
@@ -44,10 +48,16 @@ async def list_rules(uow: UowDep, _: Annotated[Grant, Allowed("points.rule.read"
     return [_public(r) for r in rows]
 
 
-@router.post("/earning-rules", status_code=status.HTTP_201_CREATED, summary="Add a rule version (admin)")
-async def add_rule(body: EarningRuleIn, uow: UowDep, grant: Annotated[Grant, Allowed("points.rule.write")]) -> EarningRulePublic:
+@router.post("/earning-rules", status_code=status.HTTP_201_CREATED, summary="Add a rule version (admin)",
+             responses={200: {"description": "A retry with the same Idempotency-Key: the version it added"},
+                        409: {"description": "The Idempotency-Key was already used for another rule"}})
+async def add_rule(body: EarningRuleIn, uow: UowDep, grant: Annotated[Grant, Allowed("points.rule.write")],
+                   response: Response, idempotency_key: OptionalIdempotencyKey = None) -> EarningRulePublic:
+    """A new version replaces the whole rule from `effective_from` on. With an `Idempotency-Key`
+    (the console sends one with every form), the same key and body answer the version the first
+    request added (200) instead of adding an identical one; the key with another body is 409."""
     now = uow.now()
-    if body.effective_from < now - PAST_TOLERANCE:
+    if body.effective_from is not None and body.effective_from < now - PAST_TOLERANCE:
         raise RequestValidationError(
             [{"type": "value_error", "loc": ("body", "effective_from"), "input": None,
               "msg": "must not be in the past: sales already booked keep the rules they were booked with"}]
@@ -56,11 +66,19 @@ async def add_rule(body: EarningRuleIn, uow: UowDep, grant: Annotated[Grant, All
     # sales of those minutes booked already keep the old version, so a start in the past would
     # price the rest of them (a backlog, a late till) by the new one, and the list would show a
     # version in force over sales it never priced.
-    effective_from = max(body.effective_from, now)
+    effective_from = max(body.effective_from or now, now)
     multipliers = dict(body.category_multipliers)
     multipliers.update({category: Decimal(0) for category in body.excluded_categories})
     # Versions are numbered in turn: two rules added at once would otherwise both take the next.
+    # The lock also makes a retry under the same key wait for the first to commit, and find it.
     await take_advisory_locks(uow.session, advisory_lock(RULE_VERSIONS))
+    digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    if idempotency_key is not None and (earlier := await _added_under(uow, grant.principal.subject, idempotency_key)):
+        if earlier.request_digest != digest:
+            raise Conflict(f"Idempotency-Key {idempotency_key} was already used for another rule (version {earlier.version}); "
+                           "a new rule needs a new key")
+        response.status_code = status.HTTP_200_OK
+        return _public(earlier)
     latest = (await uow.session.exec(select(func.max(EarningRuleRow.version)))).one() or 0
     rule = EarningRule(
         version=latest + 1, effective_from=effective_from, points_per_yuan=body.points_per_yuan,
@@ -69,11 +87,18 @@ async def add_rule(body: EarningRuleIn, uow: UowDep, grant: Annotated[Grant, All
     )
     row = EarningRuleRow(
         version=rule.version, effective_from=rule.effective_from, body=rule_body(rule), reason=body.reason,
-        created_by=grant.principal.subject, created_at=now,
+        created_by=grant.principal.subject, created_at=now, idempotency_key=idempotency_key,
+        request_digest=digest if idempotency_key is not None else None,
     )
     uow.session.add(row)
     await uow.session.flush()
     return _public(row)
+
+
+async def _added_under(uow: UnitOfWork, admin: str, key: str) -> EarningRuleRow | None:
+    found = await uow.session.exec(
+        select(EarningRuleRow).where(EarningRuleRow.created_by == admin, EarningRuleRow.idempotency_key == key))
+    return found.first()
 
 
 @router.post("/earning/preview", summary="Points a basket would earn now; books nothing")
