@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, AwareDatetime, Field
 
+from shared.errors import Invalid
+
 
 def _known_zone(name: str) -> str:
     try:
@@ -85,6 +87,23 @@ def moment_of(value: datetime, zone: ZoneInfo) -> datetime:
     except OverflowError:
         raise ValueError(_out_of_range(value, zone)) from None
     return moment
+
+
+def typed_moment(name: str, text: str, zone: ZoneInfo) -> datetime | None:
+    """The moment a person typed in field `name` (a form's or a query's `YYYY-MM-DDTHH:MM`, as a
+    datetime-local input sends it: `zone`'s wall-clock time unless it gives its offset); None when
+    left empty; anything else is a refusal naming the field."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        typed = datetime.fromisoformat(text)
+    except ValueError:
+        raise Invalid(name, "not a date and time (YYYY-MM-DDTHH:MM)") from None
+    try:
+        return moment_of(typed, zone)
+    except ValueError as exc:  # no moment at all there (a time the clocks skipped, beyond the calendar)
+        raise Invalid(name, str(exc)) from None
 
 
 def _out_of_range(value: datetime, zone: ZoneInfo) -> str:

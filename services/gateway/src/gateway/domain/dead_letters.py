@@ -15,7 +15,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from shared.errors import Invalid, ServiceError
-from shared.zones import moment_of
+from shared.zones import typed_moment
 
 DLQ_PREFIX = "dlq_"
 # Added to a replayed record: which dead letter it replays. Consumers ignore it (they dedupe by
@@ -190,20 +190,7 @@ def parse_filter(params: dict[str, str], zone: ZoneInfo) -> Filter:
     state = params.get("state", "open")
     if state not in STATES:
         raise Invalid("state", "one of open, replayed, discarded or empty")
-    times: dict[str, datetime | None] = {}
-    for name in ("since", "until"):
-        value = params.get(name, "").strip()
-        if not value:
-            times[name] = None
-            continue
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            raise Invalid(name, "not a date and time (YYYY-MM-DDTHH:MM)") from None
-        try:
-            times[name] = moment_of(moment, zone)
-        except ValueError as exc:
-            raise Invalid(name, str(exc)) from None
+    times = {name: typed_moment(name, params.get(name, ""), zone) for name in ("since", "until")}
     return Filter(error_class=texts["error_class"], event_type=texts["event_type"], topic=texts["topic"], key=texts["key"],
                   state=state, since=times["since"], until=times["until"])
 

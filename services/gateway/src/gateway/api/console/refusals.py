@@ -52,6 +52,13 @@ LABELS = {
     "idle_to": N_("Days since the last purchase, at most"), "categories": N_("Bought in the categories (separated by commas)"),
     "category_days": N_("in the last days"), "category_min_spend": N_("spending at least (yuan)"),
     "birth_month": N_("Birth month"), "consent": N_("Marketing consent"), "rule": N_("Customers who meet all the conditions filled in"),
+    # the earning-rule form (`gateway.domain.earning_rule_form`)
+    "effective_from": N_("In force from (empty: now)"), "points_per_yuan": N_("Points per yuan"),
+    "channel_rates": N_("Rates per channel (name = rate, a line each)"),
+    "store_rates": N_("Rates per store (store id = rate, a line each)"),
+    "category_multipliers": N_("Multipliers per category (category = multiplier, a line each)"),
+    "excluded_categories": N_("Categories earning nothing (a line each)"), "min_sale_amount": N_("Least sale that earns (yuan)"),
+    "rule_reason": N_("Why (kept with the version)"),
 }
 
 # What a field's pattern asks for, where its regex says nothing to a person (`string_pattern_mismatch`).
@@ -304,6 +311,15 @@ KNOWN = (
     Wording(N_("tick the box to confirm that the till or service is to be revoked")),
     # campaigns: segments
     Wording(N_("a segment of this name exists already"), r"a segment named .* exists already"),
+    # points: an earning rule's rates (`EarningRuleIn`), located at their line by the form
+    Wording(N_("%(rate)s must be above 0, at most 100, with at most 4 decimals"),
+            r"(?P<rate>\S+) must be above 0, at most 100, with at most 4 decimals"),
+    Wording(N_("%(rate)s must be 0 or more, at most 100, with at most 4 decimals"),
+            r"(?P<rate>\S+) must be 0 or more, at most 100, with at most 4 decimals"),
+    Wording(N_("%(categories)s also excluded: give a category a multiplier or exclude it"),
+            r"(?P<categories>.+) also in excluded_categories; give a category a multiplier or exclude it"),
+    Wording(N_("line %(number)s is not “name = rate”: %(line)s"), r"line (?P<number>\d+) is not 'name = rate': (?P<line>.*)"),
+    Wording(N_("%(name)s is given twice"), r"(?P<name>.+) is given twice"),
     # A range of a segment's rule (`campaigns.domain.segments`): the form's "at least" above its "at most".
     Wording(N_("the lower bound is above the upper one"), r"(?:value: )?between needs low <= high"),
 )
@@ -345,9 +361,13 @@ def _choices(values: dict[str, Any], gettext: Gettext) -> dict[str, Any]:
 
 
 def label(name: str, gettext: Gettext) -> str:
-    """The form's label of a field, or its name as the service gives it."""
+    """The form's label of a field, or its name as the service gives it. A part of a box's value
+    (`channel_rates.partner`, a line of the rates' box) is the box's label and the part."""
     known = LABELS.get(name) or LABELS.get(name.rpartition(".")[2])
-    return gettext(known) if known else name
+    if known:
+        return gettext(known)
+    box, _, part = name.partition(".")
+    return f"{gettext(LABELS[box])} {part}" if part and box in LABELS else name
 
 
 def field_of(loc: Iterable[Any]) -> str:

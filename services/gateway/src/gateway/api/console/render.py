@@ -191,6 +191,8 @@ def menu(user: ConsoleUser | None) -> list[tuple[str, str]]:
         items.append(("/console/evaluations", N_("Evaluation")))
     if role in POLICY["members.analytics.read"]:
         items.append(("/console/analytics", N_("Analytics")))
+    if role in POLICY["points.rule.read"]:
+        items.append(("/console/earning-rules", N_("Earning rules")))
     if role in POLICY["campaigns.campaign.read"]:
         items += [("/console/segments", N_("Segments")), ("/console/campaigns", N_("Campaigns"))]
     if role in POLICY["gateway.staff.read"]:

@@ -2,7 +2,6 @@
 outbox backlogs, now and over 24 hours), and the scheduled jobs (latest runs, run now). Each reads
 the services' own endpoints, the jobs with the operator's token."""
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -19,8 +18,7 @@ from gateway.service_layer import event_flow
 from gateway.service_layer.platform_health import platform_health
 from gateway.service_layer.service_jobs import job_lists, run_job
 from shared.deps import NowDep, UowDep
-from shared.errors import Invalid
-from shared.zones import moment_of
+from shared.zones import typed_moment
 
 router = APIRouter(prefix="/console/ops", tags=["console"], include_in_schema=False)
 
@@ -69,17 +67,8 @@ async def jobs(request: Request, user: Annotated[ConsoleUser, Console("gateway.c
 async def run(request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.operate")]) -> Response:
     """Runs a job now at its service (the service checks `jobs.run` against the operator's token),
     optionally for another moment (`as_of`, a local date and time of the form)."""
-    service, name, as_of_text = one(form, "service"), one(form, "job"), one(form, "as_of").strip()
-    as_of: datetime | None = None
-    if as_of_text:
-        try:
-            as_of = datetime.fromisoformat(as_of_text)
-        except ValueError:
-            raise Invalid("as_of", "not a date and time (YYYY-MM-DDTHH:MM)") from None
-        try:  # the form's time is the chain's local time, unless it gives its offset
-            as_of = moment_of(as_of, zone_of(request))
-        except ValueError as exc:
-            raise Invalid("as_of", str(exc)) from None
+    service, name = one(form, "service"), one(form, "job")
+    as_of = typed_moment("as_of", one(form, "as_of"), zone_of(request))
     async with service_clients(request) as clients:
         outcome: dict[str, Any] = await run_job(clients, user.bearer(), service, name, as_of)
     _ = gettext_of(request)

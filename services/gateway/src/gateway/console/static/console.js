@@ -22,7 +22,7 @@ selectScanned(document.activeElement);
 
 // A refused form points at what to put right: the refusal put in its message area names the fields
 // refused (data-fields, as the services name them: `phone`, `compensation.points`), and each of the
-// form's fields of that name is marked invalid, described by the message area (so a screen reader
+// form's fields of that name (or of its last part, or its first: a line of a box's value) is marked invalid, described by the message area (so a screen reader
 // reads the reason with the field), and the first takes the focus. The message itself is announced
 // by the area, a live region, once. Each submit starts unmarked: a form accepted leaves nothing
 // marked, a refusal naming another field marks that one only.
@@ -46,7 +46,7 @@ document.addEventListener("htmx:afterSwap", (event) => {
   unmark(form);
   const names = (area.querySelector(".refusal[data-fields]")?.dataset.fields || "").split(" ").filter(Boolean);
   const refused = [...form.elements].filter((field) => field.name && field.type !== "hidden"
-    && names.some((name) => name === field.name || name.split(".").pop() === field.name));
+    && names.some((name) => [name, name.split(".").pop(), name.split(".")[0]].includes(field.name)));
   for (const field of refused) {
     const before = field.getAttribute("aria-describedby") || "";
     field.setAttribute(REFUSED, before);

@@ -1,0 +1,54 @@
+"""The earning rules on the console: every version points keeps (the one pricing sales now, those
+scheduled, the history, each with who added it and why) and, for the roles that may, the form of
+a new version. Points' API decides, with the person's token; `gateway.domain.earning_rule_form`
+reads the form into its body, and points' refusal of a part onto the form's box.
+
+The form carries an idempotency key made when the page was shown, so a form sent twice adds one
+version and both answers lead to it."""
+
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from gateway.api.console.render import go, page, zone_of
+from gateway.api.console.session import Console, ConsoleUser, Form, keyed
+from gateway.domain import earning_rule_form
+from gateway.service_layer.console_people import display_names
+from gateway.service_layer.console_reads import ServiceRefused, call, read
+from shared.deps import NowDep, UowDep
+from shared.policy import POLICY
+
+router = APIRouter(prefix="/console/earning-rules", tags=["console"], include_in_schema=False)
+User = Annotated[ConsoleUser, Console("points.rule.read")]
+
+
+def _points(request: Request) -> Any:
+    return request.app.state.downstream.points
+
+
+@router.get("")
+async def earning_rules(request: Request, uow: UowDep, now: NowDep, user: User) -> HTMLResponse:
+    versions = await read(_points(request), "points", "/v1/earning-rules", user.bearer())
+    writes = user.principal.role in POLICY["points.rule.write"]
+    # A new version starts from the latest one, scheduled or in force: the admin changes what differs.
+    in_force, scheduled = earning_rule_form.in_force(versions, now)
+    return page(request, "staff/earning_rules.html", user, versions=list(reversed(versions)),
+                in_force=in_force, scheduled=scheduled, writes=writes,
+                staff_names=await display_names(uow, [v["created_by"] for v in versions]),
+                shown=earning_rule_form.values_of(versions[-1] if versions else None), key=secrets.token_hex(16),
+                added=added if (added := request.query_params.get("added", "")).isdigit() else "")
+
+
+@router.post("")
+async def add_version(request: Request, form: Form, user: User) -> Response:
+    """Adds the version under the key made with the page: points answers a form sent again with
+    the version the first one added."""
+    body = earning_rule_form.body(earning_rule_form.values(form), zone_of(request))
+    try:
+        added = (await call(_points(request), "points", "POST", "/v1/earning-rules", keyed(user, form), json=body)).json()
+    except ServiceRefused as refused:
+        raise ServiceRefused("points", refused.status_code, str(refused).partition(": ")[2],
+                             earning_rule_form.located(refused.said)) from None
+    return go(request, f"/console/earning-rules?added={added['version']}#version-{added['version']}")
