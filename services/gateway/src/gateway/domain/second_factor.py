@@ -4,8 +4,10 @@ from an authenticator app enrolled with an otpauth:// URI."""
 import hmac
 import re
 from datetime import datetime
+from urllib.parse import parse_qs, urlsplit
 
 import pyotp
+import segno
 
 ISSUER_NAME = "CRM"
 CODE = re.compile(r"^[0-9]{6}$")
@@ -38,3 +40,16 @@ def matching_step(seed: str, code: str, now: datetime, after_step: int | None = 
 
 def code_matches(seed: str, code: str, now: datetime) -> bool:
     return matching_step(seed, code, now) is not None
+
+
+def qr_code_svg(uri: str, title: str) -> str:
+    """The otpauth URI as a QR code for the authenticator app to scan, inline SVG markup (no file
+    and no address of its own, where a cache or a log would keep the seed). White around it, as
+    scanners need, whatever the page's colours."""
+    return segno.make(uri, error="m").svg_inline(scale=5, border=4, title=title, light="#fff")
+
+
+def seed_for_typing(uri: str) -> str:
+    """The seed of an otpauth URI in groups of four, for typing into an app that cannot scan."""
+    seed = parse_qs(urlsplit(uri).query)["secret"][0]
+    return " ".join(seed[i:i + 4] for i in range(0, len(seed), 4))

@@ -99,17 +99,23 @@ async def _directory_names(directory: StaffDirectory, ids: set[str]) -> dict[str
     return {person.id: person.name for person in listed if person.id in ids}
 
 
-async def own_login(uow: UnitOfWork, subject: str) -> str | None:
-    """The login name of the active account a token's subject names (its staff id, or for staff in
-    members' directory, their directory id, which one active account holds: a deactivated one may
-    have held it before); None for a token no account stands behind (`crm token`)."""
+async def own_account(uow: UnitOfWork, subject: str) -> StaffAccountRow | None:
+    """The active account a token's subject names (its staff id, or for staff in members'
+    directory, their directory id, which one active account holds: a deactivated one may have held
+    it before); None for a token no account stands behind (`crm token`)."""
     rows = (await uow.session.exec(
-        select(StaffAccountRow.staff_id, StaffAccountRow.login)
+        select(StaffAccountRow)
         .where(or_(col(StaffAccountRow.staff_id) == subject, col(StaffAccountRow.account_manager_id) == subject),
                col(StaffAccountRow.deactivated_at).is_(None))
     )).all()
     # A staff id is the account's own: it wins over a directory id that happens to be the same.
-    return next((login for staff_id, login in rows if staff_id == subject), rows[0][1] if rows else None)
+    return next((row for row in rows if row.staff_id == subject), rows[0] if rows else None)
+
+
+async def own_login(uow: UnitOfWork, subject: str) -> str | None:
+    """The login name of the account a token's subject names (`own_account`)."""
+    account = await own_account(uow, subject)
+    return account.login if account is not None else None
 
 
 async def customer_names(members: Any, member_ids: Iterable[str | None], headers: dict[str, str]) -> dict[str, str]:

@@ -76,8 +76,8 @@ async def login(
     uow: UnitOfWork, issuer: TokenIssuer, guard: ExchangeGuard, lifetimes: SessionLifetimes, *, login: str,
     password: str, totp_code: str | None, address: str,
 ) -> SessionTokens:
-    """A new session for the right password (and code); the refusals are `_proven`'s."""
-    row = await _proven(uow, guard, login=login, password=password, totp_code=totp_code, address=address)
+    """A new session for the right password (and code); the refusals are `proven`'s."""
+    row = await proven(uow, guard, login=login, password=password, totp_code=totp_code, address=address)
     if needs_rehash(row.password_hash):
         row.password_hash = await hash_password(password)
         uow.session.add(row)
@@ -96,7 +96,7 @@ async def change_password(
     check_password(new_password, field="new_password")
     if new_password == password:
         raise Invalid("new_password", "must differ from the current password")
-    row = await _proven(uow, guard, login=login, password=password, totp_code=totp_code, address=address)
+    row = await proven(uow, guard, login=login, password=password, totp_code=totp_code, address=address)
     row.password_hash, row.changed_at = await hash_password(new_password), uow.now()
     uow.session.add(row)
     ended = await staff.end_sessions(uow, row.staff_id, RevokedBecause.PASSWORD_SET)
@@ -104,7 +104,7 @@ async def change_password(
     return await _new_session(uow, issuer, lifetimes, row)
 
 
-async def _proven(
+async def proven(
     uow: UnitOfWork, guard: ExchangeGuard, *, login: str, password: str, totp_code: str | None, address: str,
 ) -> StaffAccountRow:
     """The account whose password (and code) this is. Unknown login, wrong password and a

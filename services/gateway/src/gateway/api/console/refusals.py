@@ -58,7 +58,7 @@ LABELS = {
     "store_rates": N_("Rates per store (store id = rate, a line each)"),
     "category_multipliers": N_("Multipliers per category (category = multiplier, a line each)"),
     "excluded_categories": N_("Categories earning nothing (a line each)"), "min_sale_amount": N_("Least sale that earns (yuan)"),
-    "rule_reason": N_("Why (kept with the version)"),
+    "rule_reason": N_("Why (kept with the version)"), "totp_code": N_("One-time code"),
 }
 
 # What a field's pattern asks for, where its regex says nothing to a person (`string_pattern_mismatch`).
@@ -311,6 +311,13 @@ KNOWN = (
     Wording(N_("tick the box to confirm that the till or service is to be revoked")),
     # campaigns: segments
     Wording(N_("a segment of this name exists already"), r"a segment named .* exists already"),
+    # gateway: a person setting up their own second factor (`service_layer.second_factor`)
+    Wording(N_("Two-step login is on already. For a lost or new phone, an admin removes it first."),
+            r"a second factor is enrolled already; for a lost or new phone an admin removes it first"),
+    Wording(N_("Two-step login is not being set up: start again from your password page."),
+            r"no second factor is being set up: start again"),
+    Wording(N_("this is not the code the app shows now (check the phone's clock)"),
+            r"is not the code the app shows now \(check the phone's clock\)"),
     # points: an earning rule's rates (`EarningRuleIn`), located at their line by the form
     Wording(N_("%(rate)s must be above 0, at most 100, with at most 4 decimals"),
             r"(?P<rate>\S+) must be above 0, at most 100, with at most 4 decimals"),

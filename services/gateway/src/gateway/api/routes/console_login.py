@@ -22,8 +22,9 @@ from gateway.api.console.session import (
 )
 from gateway.console import STATIC
 from gateway.domain.identity import NoSigningKey
-from gateway.domain.staff import MIN_PASSWORD_CHARS
+from gateway.domain.staff import MIN_PASSWORD_CHARS, SECOND_FACTOR_ROLES
 from gateway.service_layer import console_people, staff_sessions
+from shared.auth import Role
 from shared.authorize import public
 from shared.deps import UowDep
 from shared.errors import Invalid, NotFound
@@ -85,10 +86,15 @@ async def home(request: Request, user: Annotated[ConsoleUser, Console("gateway.c
 
 @router.get("/password")
 async def password_form(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")], uow: UowDep) -> HTMLResponse:
-    """Any staff member's own password: the form, and after a change the word that it was made."""
-    login = await console_people.own_login(uow, user.principal.subject)
-    return page(request, "password.html", user, login=login, changed=request.query_params.get("changed") == "1",
-                min_password=MIN_PASSWORD_CHARS)
+    """Any staff member's own password: the form, and after a change the word that it was made;
+    for admins and store managers, their second factor (`console_second_factor`)."""
+    account = await console_people.own_account(uow, user.principal.subject)
+    second_factor = None
+    if account is not None and Role(account.role) in SECOND_FACTOR_ROLES:
+        second_factor = "on" if account.totp_enabled else "off"
+    return page(request, "password.html", user, login=account.login if account else None,
+                changed=request.query_params.get("changed") == "1", min_password=MIN_PASSWORD_CHARS,
+                second_factor=second_factor, turned_on=request.query_params.get("second_factor") == "on")
 
 
 @router.post("/password")
