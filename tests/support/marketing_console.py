@@ -5,29 +5,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
-
 from campaigns.config import Settings as CampaignsSettings
 from campaigns.main import create_app as campaigns_app
-from gateway.adapters.clients import Downstream
-from gateway.config import Settings as GatewaySettings
-from gateway.main import create_app as gateway_app
 from tests.support.audience import attributes, consent, registered
 from tests.support.campaigns import CampaignsDriver, Clock
-from tests.support.platform import TestEnv, service
+from tests.support.platform import TestEnv, gateway_reaching, service
 
 
 @asynccontextmanager
 async def gateway_over_campaigns(env: TestEnv, database_factory: Callable[[str], Awaitable[Any]]) -> AsyncIterator[tuple[Any, CampaignsDriver]]:
     clock = Clock()
     async with service(campaigns_app(env.settings(CampaignsSettings, await database_factory("campaigns")), clock=clock)) as cmp:
-        gateway = gateway_app(env.settings(GatewaySettings, await database_factory("gateway")))
-        closed = "http://127.0.0.1:9"
-        gateway.state.downstream = Downstream(
-            members=httpx.AsyncClient(base_url=closed), points=httpx.AsyncClient(base_url=closed),
-            campaigns=httpx.AsyncClient(transport=httpx.ASGITransport(app=cmp.app), base_url="http://campaigns"),  # type: ignore[attr-defined]
-        )
-        async with service(gateway) as gw:
+        async with gateway_reaching(env, database_factory, campaigns=cmp.app) as gw:  # type: ignore[attr-defined]
             yield gw, CampaignsDriver(cmp, env, clock)
 
 

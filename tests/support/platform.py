@@ -99,6 +99,24 @@ async def service(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+@asynccontextmanager
+async def gateway_reaching(env: TestEnv, database_factory, **reached: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """The gateway alone (`service`), reaching the apps named by service (`points=...`) in process
+    and every other service at a closed port: a page that asks one of those says it is away."""
+    from gateway.adapters.clients import Downstream
+    from gateway.config import Settings as GatewaySettings
+    from gateway.main import create_app as gateway_app
+
+    gateway = gateway_app(env.settings(GatewaySettings, await database_factory("gateway")))
+    clients = {name: httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}")
+               for name, app in reached.items()}
+    closed = "http://127.0.0.1:9"
+    gateway.state.downstream = Downstream(**{name: clients.get(name) or httpx.AsyncClient(base_url=closed)
+                                             for name in ("members", "points", "campaigns")})
+    async with service(gateway) as gw:
+        yield gw
+
+
 async def _assigned(app: FastAPI) -> bool:
     return app.state.consumer.assigned
 
