@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from gateway.domain.refusals import at_form_fields
 from shared.errors import Invalid
 from shared.zones import typed_moment
 
@@ -22,9 +23,6 @@ RATES = ("channel_rates", "store_rates", "category_multipliers")
 TEXTS = ("points_per_yuan", "min_sale_amount", "rule_reason", "effective_from")
 _LINE = re.compile(r"^\s*(?P<name>[^=＝]+?)\s*[=＝]\s*(?P<rate>\S+)\s*$")
 _SEPARATORS = re.compile(r"[,，\n]")
-# Points names the reason `reason`; the form's box of it has a name of its own, as the console's
-# field labels are one per name and "reason" is the discard form's.
-_RENAMED = {"reason": "rule_reason"}
 
 
 def values(form: Mapping[str, list[str]]) -> dict[str, str]:
@@ -82,28 +80,10 @@ def _rates(name: str, text: str) -> dict[str, str]:
 
 
 def located(said: Any) -> Any:
-    """Points' refusal with each part at the form's box: a rule of the whole body, which pydantic
-    locates at the body (`channel_rates.partner: 0 must be above 0, ...`), at the part it names
-    first (the rates' box marks itself for a part of its lines, `console.js`); the reason at its
-    own box."""
-    if not isinstance(said, list):
-        return said
-    errors = []
-    for error in said:
-        if not isinstance(error, Mapping):
-            continue
-        parts = [str(p) for p in error.get("loc") or [] if p != "body"]
-        if not parts and (named := _WHOLE.match(str(error.get("msg") or ""))):
-            # Worded by points itself: its message, not the type's ("Value error, ..."), is the reason.
-            error = {"loc": [], "msg": named["why"], "type": "points_rule"}
-            parts = named["field"].split(".")
-        if parts:
-            parts[0] = _RENAMED.get(parts[0], parts[0])
-        errors.append({**error, "loc": ["body", *parts]})
-    return errors or said
-
-
-_WHOLE = re.compile(r"(?:Value error, )?(?P<field>[a-z_]+(?:\.[^:\s]+)?): (?P<why>.*)", re.DOTALL)
+    """Points' refusal with each part at the form's box (`refusals.at_form_fields`): a rule of the
+    whole body at the box it names (a part of the rates' box, `channel_rates.partner`, marks the
+    box, `console.js`); the reason at its own box."""
+    return at_form_fields(said, {"reason": "rule_reason"})
 
 
 def in_force(versions: list[Mapping[str, Any]], now: datetime) -> tuple[int | None, set[int]]:

@@ -10,7 +10,7 @@ every 422 of the member app (the sign-up included) in the list shape.
 
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 # A field as the services name them: a parameter or body field, nested parts joined by dots.
@@ -68,3 +68,28 @@ def _located(field: str, query: Collection[str]) -> list[str | int]:
     if field in query:
         return ["query", field]
     return ["body", *(int(part) if part.isdigit() else part for part in field.split("."))]
+
+
+# A rule of a whole body that names its field first ("Value error, max_discount: needs its cap"):
+# pydantic locates it at the body itself.
+_BODY_RULE = re.compile(rf"(?:Value error, )?(?P<field>{_FIELD}): (?P<why>.*)", re.DOTALL)
+
+
+def at_form_fields(detail: Any, renamed: Mapping[str, str] | None = None) -> Any:
+    """A service's 422 list with each problem at the form's field: a rule of the whole body at the
+    field its message names first (its own words, not the type's, then the reason), and a field the
+    form names otherwise (`renamed`: the service's name -> the form's, where the console's label of
+    the service's name is another form's) at the form's. Anything but a list is as it was."""
+    if not isinstance(detail, list):
+        return detail
+    located = []
+    for error in detail:
+        if not isinstance(error, Mapping):
+            continue
+        parts = [str(p) for p in error.get("loc") or [] if p != "body"]
+        if not parts and (named := _BODY_RULE.fullmatch(str(error.get("msg") or ""))):
+            error, parts = {"msg": named["why"], "type": "service_rule"}, named["field"].split(".")
+        if parts and renamed and parts[0] in renamed:
+            parts[0] = renamed[parts[0]]
+        located.append({**error, "loc": ["body", *parts]})
+    return located or detail
