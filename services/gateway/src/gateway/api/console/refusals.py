@@ -59,6 +59,12 @@ LABELS = {
     "category_multipliers": N_("Multipliers per category (category = multiplier, a line each)"),
     "excluded_categories": N_("Categories earning nothing (a line each)"), "min_sale_amount": N_("Least sale that earns (yuan)"),
     "rule_reason": N_("Why (kept with the version)"), "totp_code": N_("One-time code"),
+    # the promotion form (`gateway.domain.promotion_form`)
+    "promotion_title": N_("Title (what the member reads)"), "promotion_sku": N_("SKU (or a category)"),
+    "promotion_category": N_("Category (or a SKU)"), "promotion_price": N_("Promotional price (yuan, a SKU only)"),
+    "regular_price": N_("Usual price (yuan, with a promotional price)"), "amount_off": N_("Amount off (yuan)"),
+    "percent_off": N_("Percent off"), "valid_from": N_("Valid from"), "valid_until": N_("Valid until"),
+    "promotion_priority": N_("Priority on the general list (0 first)"),
 }
 
 # What a field's pattern asks for, where its regex says nothing to a person (`string_pattern_mismatch`).
@@ -318,6 +324,18 @@ KNOWN = (
             r"no second factor is being set up: start again"),
     Wording(N_("this is not the code the app shows now (check the phone's clock)"),
             r"is not the code the app shows now \(check the phone's clock\)"),
+    Wording(N_("Nothing is on the promotion list now, so there is nothing to offer."),
+            r"promotions: nothing is on the promotion list now, so there is nothing to offer"),
+    # campaigns: a promotion (`PromotionIn`), the rules of its whole body located by the form
+    Wording(N_("give a SKU or a category, one of them"), r"sku, category: give exactly one of them"),
+    Wording(N_("give one of a promotional price, an amount off and a percent off"),
+            r"price, amount_off, percent_off: give exactly one of them"),
+    Wording(N_("a promotional price is for a SKU; for a category give an amount or a percent off"),
+            r"a promotional price is for a SKU; a category takes amount_off or percent_off"),
+    Wording(N_("give the usual unit price, above the promotional price"), r"give the usual unit price, above the promotional price"),
+    Wording(N_("goes with a promotional price only"), r"goes with price only"),
+    Wording(N_("a percent off needs its cap, and only it has one"), r"a percent_off promotion needs its cap, and only it has one"),
+    Wording(N_("must be after its start"), r"must be after valid_from"),
     # points: an earning rule's rates (`EarningRuleIn`), located at their line by the form
     Wording(N_("%(rate)s must be above 0, at most 100, with at most 4 decimals"),
             r"(?P<rate>\S+) must be above 0, at most 100, with at most 4 decimals"),

@@ -195,6 +195,8 @@ def menu(user: ConsoleUser | None) -> list[tuple[str, str]]:
         items.append(("/console/earning-rules", N_("Earning rules")))
     if role in POLICY["campaigns.campaign.read"]:
         items += [("/console/segments", N_("Segments")), ("/console/campaigns", N_("Campaigns"))]
+    if role in POLICY["campaigns.promotion.read"]:
+        items.append(("/console/promotions", N_("Promotions")))
     if role in POLICY["gateway.staff.read"]:
         items.append(("/console/accounts", N_("Staff accounts")))
     if role in POLICY["gateway.identity_client.read"]:
