@@ -155,3 +155,32 @@ async def test_a_manual_entry_without_an_idempotency_key_is_422_naming_the_heade
     r = await pts.client.post(path, json=body, headers=env.auth(Role.ADMIN))
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"], r.text
     assert await pts.balance("a4") == 0 and (await pts.account("a4"))["entries"] == []
+
+
+async def test_a_bulk_bonus_by_card_numbers_is_the_job_of_their_members(pts, env) -> None:
+    await pts.apply(pts.registered("c1", card_no="8800000000011"), pts.registered("c2", card_no="8800000000022"))
+    admin = env.auth(Role.ADMIN)
+    by_cards = {"card_nos": ["8800000000011", "8800000000022", "8800000000011"], "points": 100, "reason": "门店店庆"}
+    started = await pts.client.post("/v1/bulk-bonuses", json=by_cards, headers={**admin, "Idempotency-Key": "cards-0001"})
+    assert started.status_code == 202 and started.json()["total"] == 2, started.text
+    # The same customers by id under the key are the same job.
+    by_ids = {"member_ids": ["c1", "c2"], "points": 100, "reason": "门店店庆"}
+    again = await pts.client.post("/v1/bulk-bonuses", json=by_ids, headers={**admin, "Idempotency-Key": "cards-0001"})
+    assert again.status_code == 200 and again.json()["job_id"] == started.json()["job_id"]
+    await eventually(lambda: _done(pts, admin, started.json()["job_id"]), timeout=20, what="bulk bonus finished")
+    assert await pts.balance("c1") == 100 == await pts.balance("c2")
+
+    unknown = await pts.client.post("/v1/bulk-bonuses", json={**by_cards, "card_nos": ["8800000000011", "8899999999999"]},
+                                    headers={**admin, "Idempotency-Key": "cards-0002"})
+    assert unknown.status_code == 422 and unknown.json()["detail"] == "card_nos: no points account holds 8899999999999"
+    for body in ({"points": 5, "reason": "门店店庆"}, {**by_cards, **by_ids}):
+        r = await pts.client.post("/v1/bulk-bonuses", json=body, headers={**admin, "Idempotency-Key": "cards-0003"})
+        assert r.status_code == 422 and "member_ids, card_nos: give one of them" in r.text
+
+    listed = (await pts.client.get("/v1/bulk-bonuses", headers=admin)).json()
+    assert [(j["job_id"], j["total"], j["booked"], j["status"]) for j in listed] == [(started.json()["job_id"], 2, 2, "done")]
+    assert (await pts.client.get("/v1/bulk-bonuses", headers=pts.desk())).status_code == 403
+
+
+async def _done(pts, headers: dict[str, str], job_id: str) -> bool:
+    return (await pts.client.get(f"/v1/bulk-bonuses/{job_id}", headers=headers)).json()["status"] == "done"

@@ -307,7 +307,17 @@ class BonusIn(Body):
 class BulkBonusIn(BonusIn):
     # Each id checked where it enters: one the member tables cannot hold would fail its chunk on
     # every run, and the job would never finish.
-    member_ids: list[RecordId] = Field(min_length=1, description="Each member once; repeats are ignored")
+    member_ids: list[RecordId] | None = Field(default=None, min_length=1, description="Each member once; repeats are ignored")
+    card_nos: list[CardNumber] | None = Field(
+        default=None, min_length=1,
+        description="Instead of member_ids: the customers' points card numbers (a column of a spreadsheet), each a "
+                    "card a points account holds now; repeats are ignored")
+
+    @model_validator(mode="after")
+    def _one_list(self) -> "BulkBonusIn":
+        if (self.member_ids is None) == (self.card_nos is None):
+            raise ValueError("member_ids, card_nos: give one of them")
+        return self
 
 
 class BulkBonusPublic(BaseModel):

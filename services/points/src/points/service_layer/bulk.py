@@ -12,15 +12,16 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from points.adapters.repository import AccountRepository
-from points.adapters.tables import BulkBonusItemRow, BulkBonusJobRow
+from points.adapters.tables import AccountRow, BulkBonusItemRow, BulkBonusJobRow
 from points.domain.exceptions import IdempotencyConflict, NotFound
 from points.domain.model import EntryType, Source
 from points.service_layer.erasure import erased_among
 from shared.commands import Commands
+from shared.errors import Invalid
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,29 @@ async def create_job(
     )
     uow.session.add(job)
     return job, False
+
+
+async def holders_of(session: AsyncSession, card_nos: list[str]) -> list[str]:
+    """The members whose points accounts hold `card_nos` now, in the order of the cards (a card
+    given twice, once); every card must be one: those no account holds are refused, naming them."""
+    cards = list(dict.fromkeys(card_nos))
+    found = dict((await session.exec(select(AccountRow.card_no, AccountRow.member_id).where(col(AccountRow.card_no).in_(cards)))).all())
+    if unknown := [card for card in cards if card not in found]:
+        shown = ", ".join(unknown[:10]) + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
+        raise Invalid("card_nos", f"no points account holds {shown}")
+    return [found[card] for card in cards]
+
+
+async def jobs(session: AsyncSession, limit: int, offset: int) -> list[tuple[BulkBonusJobRow, dict[str, int]]]:
+    """The jobs, newest first, each with its counts (one query for the counts of the page)."""
+    page = (await session.exec(select(BulkBonusJobRow).order_by(col(BulkBonusJobRow.created_at).desc(), col(BulkBonusJobRow.job_id))
+                                .offset(offset).limit(limit))).all()
+    counted = (await session.exec(
+        select(BulkBonusItemRow.job_id, BulkBonusItemRow.outcome, func.count())
+        .where(col(BulkBonusItemRow.job_id).in_([job.job_id for job in page]))
+        .group_by(BulkBonusItemRow.job_id, BulkBonusItemRow.outcome))).all()
+    counts = {(job_id, outcome): n for job_id, outcome, n in counted}
+    return [(job, {o: counts.get((job.job_id, o), 0) for o in ("booked", "skipped")}) for job in page]
 
 
 async def progress(session: AsyncSession, job_id: str) -> tuple[BulkBonusJobRow, dict[str, int]]:

@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from sqlmodel import select
 
@@ -16,6 +16,7 @@ from shared.authorize import Allowed
 from shared.commands import Commands
 from shared.deps import CommandsDep, UowDep
 from shared.idempotency import IdempotencyKey
+from shared.integers import Int64
 from shared.member_directory import member_facts
 from shared.policy import Grant, Scope
 from shared.reports import Column, ReportFormat, local_time, render
@@ -77,18 +78,23 @@ async def start_bulk_bonus(
     body: BulkBonusIn, grant: Annotated[Grant, Allowed("points.bulk_bonus.run")], idempotency_key: IdempotencyKey, request: Request,
     commands: CommandsDep, response: Response, background: BackgroundTasks,
 ) -> BulkBonusPublic:
-    """Book one bonus for a list of members as one job; follow it at GET /v1/bulk-bonuses/{job_id}."""
+    """Book one bonus for a list of members, by member id or by card number, as one job; follow it
+    at GET /v1/bulk-bonuses/{job_id}. A list of cards naming one no account holds is refused whole
+    (422 naming them), so nothing is booked until the list is put right."""
+    listed, field = (body.member_ids, "member_ids") if body.member_ids is not None else (body.card_nos or [], "card_nos")
     limit = request.app.state.settings.bulk_bonus_max_members
-    if len(body.member_ids) > limit:
-        raise RequestValidationError([{"type": "value_error", "loc": ("body", "member_ids"), "input": None,
+    if len(listed) > limit:
+        raise RequestValidationError([{"type": "value_error", "loc": ("body", field), "input": None,
                                        "msg": f"at most {limit} members per job"}])
 
     async def command(uow: UnitOfWork) -> tuple[BulkBonusJobRow, dict[str, int], bool]:
+        member_ids = body.member_ids if body.member_ids is not None else await bulk.holders_of(uow.session, listed)
         if grant.scope is not Scope.ALL:  # today only admins, who reach everyone; a narrower role checks each member
-            for member_id in body.member_ids:
+            for member_id in member_ids:
                 grant.ensure_member(await member_facts(uow.session, member_id), member_id)
+        # The same customers by card or by id are the same job: its key's digest is of the members.
         job, replay = await bulk.create_job(
-            uow, idempotency_key=idempotency_key, member_ids=body.member_ids, points=body.points, reason=body.reason,
+            uow, idempotency_key=idempotency_key, member_ids=member_ids, points=body.points, reason=body.reason,
             staff_id=grant.principal.subject, now=uow.now(),
         )
         # A replay answers how far the job has come; a new job has booked nothing yet.
@@ -111,6 +117,14 @@ def _report_columns(zone: ZoneInfo, points: int) -> list[Column]:
         Column("detail", "说明 Detail"),
         Column("processed_at", "处理时间 Processed at", lambda r: local_time(r.processed_at, zone)),
     ]
+
+
+@router.get("/bulk-bonuses", summary="The jobs, newest first, with their progress")
+async def bulk_bonuses(
+    uow: UowDep, _: Annotated[Grant, Allowed("points.bulk_bonus.run")],
+    limit: Annotated[Int64, Query(ge=1, le=200)] = 50, offset: Annotated[Int64, Query(ge=0, le=1_000_000)] = 0,
+) -> list[BulkBonusPublic]:
+    return [_job_public(job, counts) for job, counts in await bulk.jobs(uow.session, limit, offset)]
 
 
 @router.get("/bulk-bonuses/{job_id}", summary="Progress, and the result per member (JSON, CSV or HTML)")
