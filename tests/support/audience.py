@@ -41,8 +41,8 @@ def _event(type_: str, data: Any, member_id: str, event_id: str | None = None) -
 
 
 def registered(member_id: str, *, at: datetime = T0, channel: str = "retail", home_store_id: str | None = "S001",
-               community_id: str | None = "C1") -> Envelope:
-    data = c.MemberRegisteredV1(member_id=member_id, card_no=f"88{uuid.uuid4().int % 10**11:011d}", channel=channel,  # type: ignore[arg-type]
+               community_id: str | None = "C1", card_no: str | None = None) -> Envelope:
+    data = c.MemberRegisteredV1(member_id=member_id, card_no=card_no or f"88{uuid.uuid4().int % 10**11:011d}", channel=channel,  # type: ignore[arg-type]
                                 home_store_id=home_store_id, registered_at=at, community_id=community_id)
     return _event(MEMBER_REGISTERED, data, member_id)
 

@@ -22,6 +22,7 @@ from gateway.api.routes import (
     app_shopping,
     console_accounts,
     console_analytics,
+    console_bonuses,
     console_clients,
     console_complaints,
     console_customers,
@@ -72,7 +73,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
         [identity_token.router, identity_clients.router, login.router, staff.router, identity_members.router,
          console_login.router, console_ops.router, console_dead_letters.router,
          console_staff.router, console_second_factor.router, console_customers.router, console_complaints.router,
-         console_analytics.router, console_marketing.router, console_segments.router, console_promotions.router, console_earning_rules.router,
+         console_analytics.router, console_marketing.router, console_segments.router, console_promotions.router, console_earning_rules.router, console_bonuses.router,
          console_desk.router, console_accounts.router, console_clients.router]
         if settings.identity_enabled else []
     )

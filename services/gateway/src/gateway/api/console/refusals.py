@@ -65,6 +65,9 @@ LABELS = {
     "regular_price": N_("Usual price (yuan, with a promotional price)"), "amount_off": N_("Amount off (yuan)"),
     "percent_off": N_("Percent off"), "valid_from": N_("Valid from"), "valid_until": N_("Valid until"),
     "promotion_priority": N_("Priority on the general list (0 first)"),
+    # the bulk bonus form (`api/routes/console_bonuses.py`)
+    "bonus_points": N_("Points for each customer"), "bonus_reason": N_("Reason (in each customer's points history)"),
+    "card_nos": N_("Card numbers, one a line (a column pasted from a spreadsheet)"),
 }
 
 # What a field's pattern asks for, where its regex says nothing to a person (`string_pattern_mismatch`).
@@ -336,6 +339,8 @@ KNOWN = (
     Wording(N_("goes with a promotional price only"), r"goes with price only"),
     Wording(N_("a percent off needs its cap, and only it has one"), r"a percent_off promotion needs its cap, and only it has one"),
     Wording(N_("must be after its start"), r"must be after valid_from"),
+    # points: a bulk bonus by card numbers
+    Wording(N_("no customer's account holds %(cards)s"), r"no points account holds (?P<cards>.+)"),
     # points: an earning rule's rates (`EarningRuleIn`), located at their line by the form
     Wording(N_("%(rate)s must be above 0, at most 100, with at most 4 decimals"),
             r"(?P<rate>\S+) must be above 0, at most 100, with at most 4 decimals"),

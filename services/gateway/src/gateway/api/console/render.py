@@ -13,6 +13,7 @@ from typing import Any, cast
 from urllib.parse import unquote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
+import httpx
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -193,6 +194,8 @@ def menu(user: ConsoleUser | None) -> list[tuple[str, str]]:
         items.append(("/console/analytics", N_("Analytics")))
     if role in POLICY["points.rule.read"]:
         items.append(("/console/earning-rules", N_("Earning rules")))
+    if role in POLICY["points.bulk_bonus.run"]:
+        items.append(("/console/bonuses", N_("Bulk bonuses")))
     if role in POLICY["campaigns.campaign.read"]:
         items += [("/console/segments", N_("Segments")), ("/console/campaigns", N_("Campaigns"))]
     if role in POLICY["campaigns.promotion.read"]:
@@ -265,6 +268,16 @@ def keep_cookies(request: Request, response: Response) -> None:
     if (session := getattr(request.state, "console_session", None)) is not None:
         value, max_age = session
         response.set_cookie(SESSION_COOKIE, value, max_age=max_age, path=PATH, httponly=True, secure=secure, samesite="strict")
+
+
+def downloaded(request: Request, answer: httpx.Response) -> Response:
+    """A service's file (a CSV, a workbook) handed on as the service wrote it, with its name."""
+    headers = {k: v for k, v in answer.headers.items() if k.lower() == "content-disposition"}
+    response = Response(answer.content, media_type=answer.headers.get("content-type", "text/csv"), headers=headers)
+    # A session refreshed to serve the download must reach the browser, or its next page would
+    # present the spent refresh token and end the session as a stolen one.
+    keep_cookies(request, response)
+    return response
 
 
 def go(request: Request, location: str) -> Response:

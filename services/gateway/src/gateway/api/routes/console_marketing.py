@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gateway.adapters.clients import segment
-from gateway.api.console.render import go, keep_cookies, page, refusal_message
+from gateway.api.console.render import downloaded, go, page, refusal_message
 from gateway.api.console.session import Console, ConsoleUser, Form, chosen, keyed, one
 from gateway.domain.page_figures import bars, interval
 from gateway.service_layer.app import store_names
@@ -163,12 +163,7 @@ async def campaign_results(campaign_id: str, request: Request, user: Annotated[C
     management the page alone cannot be pasted into."""
     fmt = download_format(request.query_params.get("format"))
     answer = await call(_campaigns(request), "campaigns", "GET", f"/v1/campaigns/{segment(campaign_id)}/results.{fmt.value}", user.bearer())
-    headers = {k: v for k, v in answer.headers.items() if k.lower() == "content-disposition"}
-    response = Response(answer.content, media_type=answer.headers.get("content-type", "text/csv"), headers=headers)
-    # A session refreshed to serve the download must reach the browser, or its next page would
-    # present the spent refresh token and end the session as a stolen one.
-    keep_cookies(request, response)
-    return response
+    return downloaded(request, answer)
 
 
 def _dec(value: Any) -> Decimal | None:

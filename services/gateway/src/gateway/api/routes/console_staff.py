@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gateway.adapters.clients import segment
-from gateway.api.console.render import go, keep_cookies, page, today
+from gateway.api.console.render import downloaded, go, page, today
 from gateway.api.console.session import Console, ConsoleUser, Form, keyed, one
 from gateway.domain.page_figures import bars, totals
 from gateway.service_layer.console_reads import call, read
@@ -102,12 +102,7 @@ async def export(request: Request, user: Annotated[ConsoleUser, Console("gateway
     path = LEVELS[level].format(id=segment(ident))
     answer = await call(_members(request), "members", "GET", path, user.bearer(),
                         params={**await _filters(request), "format": fmt.value, "limit": "5000"})
-    headers = {k: v for k, v in answer.headers.items() if k.lower() == "content-disposition"}
-    response = Response(answer.content, media_type=answer.headers.get("content-type", "text/csv"), headers=headers)
-    # A session refreshed to serve the download must reach the browser, or its next page would
-    # present the spent refresh token and end the session as a stolen one.
-    keep_cookies(request, response)
-    return response
+    return downloaded(request, answer)
 
 
 @router.get("/tracking")

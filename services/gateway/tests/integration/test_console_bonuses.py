@@ -1,0 +1,89 @@
+"""An admin books a bulk bonus on the console against real points and gateway apps: card numbers
+pasted as a spreadsheet's column start one job however often the form is sent, its page shows each
+customer's result and hands on points' CSV; a card no account holds is refused on the form's box
+and nothing is booked; another role is refused the pages."""
+
+import re
+
+import pytest
+
+from shared.auth import Role
+from tests.support.audience import registered
+from tests.support.console import csrf_of, logged_in
+from tests.support.members import deliver_batch
+from tests.support.platform import TestEnv
+from tests.support.points_console import gateway_over_points
+from tests.support.polling import eventually
+
+pytestmark = pytest.mark.integration
+CARDS = ("8800000000011", "8800000000022")
+
+
+@pytest.fixture
+async def stack(env: TestEnv, database_factory):
+    async with gateway_over_points(env, database_factory) as (gw, pts):
+        await deliver_batch(pts, [registered("m-1", card_no=CARDS[0]), registered("m-2", card_no=CARDS[1])])
+        yield gw, pts
+
+
+def bonus_form(html: str, **fields: str) -> dict[str, str]:
+    key = re.search(r'<form id="bonus-form".*?name="idempotency_key" value="([0-9a-f]{32})"', html, re.S)
+    assert key, "the form has no key of its own"
+    return {"csrf": csrf_of(html), "idempotency_key": key.group(1), "bonus_points": "200", "bonus_reason": "城东店周年庆",
+            "card_nos": f" {CARDS[0]}\r\n\r\n{CARDS[1]}\r\n{CARDS[0]}\r\n", "confirm": "yes", **fields}
+
+
+async def balance(pts, member_id: str, env: TestEnv) -> int:
+    return int((await pts.get(f"/v1/accounts/{member_id}", headers=env.auth(Role.ADMIN))).json()["balance"])
+
+
+async def test_an_admin_books_a_bulk_bonus_once_however_often_the_form_is_sent(stack, env) -> None:
+    gw, pts = stack
+    await logged_in(gw, env, "qian.admin", "admin")
+    shown = await gw.get("/console/bonuses")
+    assert shown.status_code == 200 and 'href="/console/bonuses"' in shown.text and "暂无。" in shown.text
+    form = bonus_form(shown.text)
+    answers = [await gw.post("/console/bonuses", data=form) for _ in range(2)]  # a double click
+    assert [r.status_code for r in answers] == [303, 303], [r.text for r in answers]
+    assert answers[0].headers["location"] == answers[1].headers["location"]
+    jobs = (await pts.get("/v1/bulk-bonuses", headers=env.auth(Role.ADMIN))).json()
+    assert [(j["total"], j["points"], j["reason"]) for j in jobs] == [(2, 200, "城东店周年庆")]
+
+    async def done() -> str | None:
+        page = await gw.get(answers[0].headers["location"])
+        return page.text if "已于" in page.text and "完成" in page.text else None
+
+    page = await eventually(done, timeout=20, what="the job done")
+    assert "批量奖励：200 积分，城东店周年庆" in page
+    assert re.search(r'<td id="bonus-booked">2</td>', page)
+    assert page.count("已发放</td><td>200 积分</td>") == 2
+    assert await balance(pts, "m-1", env) == 200 == await balance(pts, "m-2", env)
+    listed = await gw.get("/console/bonuses")
+    assert "qian.admin" in listed.text and "城东店周年庆" in listed.text
+
+    csv = await gw.get(answers[0].headers["location"] + "/export")
+    assert csv.status_code == 200 and csv.text.startswith("\ufeff会员 Member") and "m-1" in csv.text
+    assert "attachment" in csv.headers["content-disposition"]
+
+
+async def test_a_card_no_account_holds_is_refused_on_its_box_and_nothing_is_booked(stack, env) -> None:
+    gw, pts = stack
+    await logged_in(gw, env, "qian.admin", "admin")
+    form = bonus_form((await gw.get("/console/bonuses")).text, card_nos=f"{CARDS[0]}\n8899999999999")
+    r = await gw.post("/console/bonuses", data=form, headers={"HX-Request": "true"})
+    assert r.status_code == 422, r.text
+    assert 'data-fields="card_nos"' in r.text and "没有客户的积分账户持有 8899999999999" in r.text
+    zero = await gw.post("/console/bonuses", data=bonus_form((await gw.get("/console/bonuses")).text, bonus_points="0"),
+                         headers={"HX-Request": "true"})
+    assert zero.status_code == 422 and 'data-fields="bonus_points"' in zero.text and "每位客户的积分" in zero.text
+    unticked = {k: v for k, v in bonus_form((await gw.get("/console/bonuses")).text).items() if k != "confirm"}
+    assert (await gw.post("/console/bonuses", data=unticked, headers={"HX-Request": "true"})).status_code == 422
+    assert (await pts.get("/v1/bulk-bonuses", headers=env.auth(Role.ADMIN))).json() == []
+    assert await balance(pts, "m-1", env) == 0
+
+
+async def test_marketing_is_refused_the_pages(stack, env) -> None:
+    gw, _ = stack
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    assert (await gw.get("/console/bonuses")).status_code == 403
+    assert 'href="/console/bonuses"' not in (await gw.get("/console")).text
