@@ -121,9 +121,18 @@ async def test_this_period_s_lists_are_built_once(stack, env) -> None:
     assert len(re.findall(r'<td><a href="/console/campaigns/[^"]+">效果</a></td>', shown.text)) == 1
 
 
-async def test_an_operator_is_refused_the_page(stack, env) -> None:
-    gw, _ = stack
+async def test_an_operator_is_refused_the_page_and_its_forms(stack, env) -> None:
+    gw, cmp = stack
     await logged_in(gw, env, "op.zhang", "operator")
     r = await gw.get("/console/promotions")
     assert r.status_code == 403
-    assert 'href="/console/promotions"' not in (await gw.get("/console")).text
+    home = await gw.get("/console")
+    assert 'href="/console/promotions"' not in home.text
+    # A form made up outside the page is refused too: campaigns decides, with the person's token.
+    made_up = {"csrf": csrf_of(home.text), "idempotency_key": "a" * 32, "promotion_title": "乳制品 8折",
+               "promotion_category": "乳制品", "amount_off": "2", "valid_from": "2026-12-01T08:00", "valid_until": "2026-12-31T08:00"}
+    sent = await gw.post("/console/promotions", data=made_up)
+    assert sent.status_code == 403 and await listed(cmp) == []
+    built = await gw.post("/console/offer-lists", data={"csrf": csrf_of(home.text)})
+    assert built.status_code == 403
+    assert (await cmp.client.get("/v1/offer-lists", headers=cmp.marketing())).json() == []

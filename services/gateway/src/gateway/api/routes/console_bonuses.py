@@ -24,7 +24,7 @@ from shared.deps import UowDep
 from shared.reports import download_format
 
 router = APIRouter(prefix="/console/bonuses", tags=["console"], include_in_schema=False)
-User = Annotated[ConsoleUser, Console("points.bulk_bonus.run")]
+User = Annotated[ConsoleUser, Console("gateway.console.use")]  # points decides, with the person's token
 # Points' names of the form's boxes whose console labels are other forms' (compensation points,
 # a discard's reason).
 BOXES = {"points": "bonus_points", "reason": "bonus_reason"}

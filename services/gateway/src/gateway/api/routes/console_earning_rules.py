@@ -21,7 +21,7 @@ from shared.deps import NowDep, UowDep
 from shared.policy import POLICY
 
 router = APIRouter(prefix="/console/earning-rules", tags=["console"], include_in_schema=False)
-User = Annotated[ConsoleUser, Console("points.rule.read")]
+User = Annotated[ConsoleUser, Console("gateway.console.use")]  # points decides, with the person's token
 
 
 def _points(request: Request) -> Any:

@@ -24,7 +24,7 @@ from shared.deps import NowDep, UowDep
 from shared.policy import POLICY
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
-User = Annotated[ConsoleUser, Console("campaigns.promotion.read")]
+User = Annotated[ConsoleUser, Console("gateway.console.use")]  # campaigns decides, with the person's token
 # What the list page confirms after a step, by the `done` of its address.
 DONE = ("listed", "withdrawn", "built", "built_before")
 
