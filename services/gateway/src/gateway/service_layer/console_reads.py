@@ -35,7 +35,10 @@ class ServiceFailed(ServiceError):
 
 
 async def call(client: httpx.AsyncClient | None, service: str, method: str, path: str, headers: dict[str, str], *,
-               params: dict[str, str] | None = None, json: Any = None) -> httpx.Response:
+               params: dict[str, str] | None = None, json: Any = None,
+               located: Callable[[Any], Any] | None = None) -> httpx.Response:
+    """The service's answer; a refusal as `ServiceRefused`, what it said put on the form's fields
+    by `located` where the form names them otherwise (`domain.refusals.at_form_fields`)."""
     if client is None:
         raise ServiceUnavailable(f"{service} is not configured")
     try:
@@ -47,7 +50,8 @@ async def call(client: httpx.AsyncClient | None, service: str, method: str, path
     if response.status_code >= 500:
         raise ServiceFailed(f"{service} failed with an error of its own ({response.status_code})")
     if response.status_code >= 400:
-        raise ServiceRefused(service, response.status_code, _detail(response), _said(response))
+        said = _said(response)
+        raise ServiceRefused(service, response.status_code, _detail(response), located(said) if located else said)
     return response
 
 

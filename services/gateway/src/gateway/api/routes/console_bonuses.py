@@ -19,7 +19,7 @@ from gateway.api.console.render import downloaded, go, page
 from gateway.api.console.session import Console, ConsoleUser, Form, chosen, keyed, one
 from gateway.domain.refusals import at_form_fields
 from gateway.service_layer.console_people import display_names
-from gateway.service_layer.console_reads import ServiceRefused, call, read
+from gateway.service_layer.console_reads import call, read
 from shared.deps import UowDep
 from shared.reports import download_format
 
@@ -54,11 +54,8 @@ async def start(request: Request, form: Form, user: User) -> Response:
             # points to refuse naming it.
             "points": int(points) if points.isascii() and points.isdigit() else points,
             "reason": one(form, "bonus_reason").strip()}
-    try:
-        job = (await call(_points(request), "points", "POST", "/v1/bulk-bonuses", keyed(user, form), json=body)).json()
-    except ServiceRefused as refused:
-        raise ServiceRefused("points", refused.status_code, str(refused).partition(": ")[2],
-                             at_form_fields(refused.said, BOXES)) from None
+    job = (await call(_points(request), "points", "POST", "/v1/bulk-bonuses", keyed(user, form), json=body,
+                      located=lambda said: at_form_fields(said, BOXES))).json()
     return go(request, f"/console/bonuses/{quote(job['job_id'], safe='')}")
 
 

@@ -16,7 +16,7 @@ from gateway.api.console.render import go, page, zone_of
 from gateway.api.console.session import Console, ConsoleUser, Form, keyed
 from gateway.domain import earning_rule_form
 from gateway.service_layer.console_people import display_names
-from gateway.service_layer.console_reads import ServiceRefused, call, read
+from gateway.service_layer.console_reads import call, read
 from shared.deps import NowDep, UowDep
 from shared.policy import POLICY
 
@@ -46,9 +46,6 @@ async def add_version(request: Request, form: Form, user: User) -> Response:
     """Adds the version under the key made with the page: points answers a form sent again with
     the version the first one added."""
     body = earning_rule_form.body(earning_rule_form.values(form), zone_of(request))
-    try:
-        added = (await call(_points(request), "points", "POST", "/v1/earning-rules", keyed(user, form), json=body)).json()
-    except ServiceRefused as refused:
-        raise ServiceRefused("points", refused.status_code, str(refused).partition(": ")[2],
-                             earning_rule_form.located(refused.said)) from None
+    added = (await call(_points(request), "points", "POST", "/v1/earning-rules", keyed(user, form), json=body,
+                        located=earning_rule_form.located)).json()
     return go(request, f"/console/earning-rules?added={added['version']}#version-{added['version']}")

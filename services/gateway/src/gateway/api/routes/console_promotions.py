@@ -19,7 +19,7 @@ from gateway.api.console.render import go, page, zone_of
 from gateway.api.console.session import Console, ConsoleUser, Form, chosen, keyed
 from gateway.domain import promotion_form
 from gateway.service_layer.console_people import display_names
-from gateway.service_layer.console_reads import ServiceRefused, call, read
+from gateway.service_layer.console_reads import call, read
 from shared.deps import NowDep, UowDep
 from shared.policy import POLICY
 
@@ -53,11 +53,8 @@ async def list_promotion(request: Request, form: Form, user: User) -> Response:
     """Lists the promotion under the key made with the page: campaigns answers a form sent again
     with the promotion the first one listed."""
     body = promotion_form.body(promotion_form.values(form), zone_of(request))
-    try:
-        made = (await call(_campaigns(request), "campaigns", "POST", "/v1/promotions", keyed(user, form), json=body)).json()
-    except ServiceRefused as refused:
-        raise ServiceRefused("campaigns", refused.status_code, str(refused).partition(": ")[2],
-                             promotion_form.located(refused.said)) from None
+    made = (await call(_campaigns(request), "campaigns", "POST", "/v1/promotions", keyed(user, form), json=body,
+                       located=promotion_form.located)).json()
     return go(request, f"/console/promotions?done=listed#promotion-{quote(made['id'], safe='')}")
 
 

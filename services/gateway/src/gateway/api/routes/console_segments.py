@@ -40,18 +40,10 @@ def _writes(user: ConsoleUser) -> bool:
     return user.principal.role in POLICY["campaigns.segment.write"]
 
 
-def _refused(refused: ServiceRefused, built: Built) -> ServiceRefused:
-    """Campaigns' refusal with each part of the rule it names located at the form's field."""
-    said = built.refusal(refused.said)
-    return ServiceRefused("campaigns", refused.status_code, str(refused).partition(": ")[2], said)
-
-
 async def _send(request: Request, user: ConsoleUser, method: str, path: str, headers: dict[str, str], body: dict[str, Any],
                 built: Built) -> Any:
-    try:
-        return (await call(_campaigns(request), "campaigns", method, path, headers, json=body)).json()
-    except ServiceRefused as refused:
-        raise _refused(refused, built) from None
+    """Campaigns' answer; its refusal with each part of the rule it names at the form's field."""
+    return (await call(_campaigns(request), "campaigns", method, path, headers, json=body, located=built.refusal)).json()
 
 
 def _body(form: dict[str, list[str]]) -> tuple[dict[str, Any], Built]:
