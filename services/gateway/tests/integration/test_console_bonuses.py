@@ -57,6 +57,8 @@ async def test_an_admin_books_a_bulk_bonus_once_however_often_the_form_is_sent(s
     assert "批量奖励：200 积分，城东店周年庆" in page
     assert re.search(r'<td id="bonus-booked">2</td>', page)
     assert page.count("已发放</td><td>200 积分</td>") == 2
+    # Each customer by their card, linked to their page.
+    assert f'<a href="/console/customers/m-1">{CARDS[0]}</a>' in page and f'<a href="/console/customers/m-2">{CARDS[1]}</a>' in page
     assert await balance(pts, "m-1", env) == 200 == await balance(pts, "m-2", env)
     listed = await gw.get("/console/bonuses")
     assert "qian.admin" in listed.text and "城东店周年庆" in listed.text

@@ -73,11 +73,14 @@ async def test_a_bulk_bonus_is_one_idempotent_job_with_progress_and_a_report(pts
     csv = await pts.client.get(f"/v1/bulk-bonuses/{job_id}?format=csv", headers=headers)
     assert csv.text.startswith("\ufeff会员 Member") and "unknown-member" in csv.text
     table = list(reader(io.StringIO(csv.text.lstrip("\ufeff"))))
-    assert table[0] == ["会员 Member", "结果 Outcome", "积分 Points", "说明 Detail", "处理时间 Processed at"]
+    assert table[0] == ["会员 Member", "卡号 Card", "结果 Outcome", "积分 Points", "说明 Detail", "处理时间 Processed at"]
     # The chain's local time, as every printed report, and the points booked summed in the last row.
-    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", row[4]) for row in table[1:-1]), table
-    assert {row[0]: row[2] for row in table[1:-1]}["unknown-member"] == "0"
-    assert table[-1][2] == "1000"
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", row[5]) for row in table[1:-1]), table
+    assert {row[0]: row[3] for row in table[1:-1]}["unknown-member"] == "0"
+    # Each member by the card their account holds now, which staff know them by; none without an account.
+    assert {row[0]: row[1] for row in table[1:-1]}["unknown-member"] == ""
+    assert all(re.fullmatch(r"88\d{11}", row[1]) for row in table[1:-1] if row[0] != "unknown-member"), table
+    assert table[-1][3] == "1000"
 
 
 async def test_an_interrupted_bulk_job_resumes_without_booking_anyone_twice(pts, env) -> None:

@@ -62,6 +62,13 @@ async def holders_of(session: AsyncSession, card_nos: list[str]) -> list[str]:
     return [found[card] for card in cards]
 
 
+async def cards_of(session: AsyncSession, member_ids: list[str]) -> dict[str, str | None]:
+    """The card each member's account holds now."""
+    if not member_ids:
+        return {}
+    return dict((await session.exec(select(AccountRow.member_id, AccountRow.card_no).where(col(AccountRow.member_id).in_(member_ids)))).all())
+
+
 async def jobs(session: AsyncSession, limit: int, offset: int) -> list[tuple[BulkBonusJobRow, dict[str, int]]]:
     """The jobs, newest first, each with its counts (one query for the counts of the page)."""
     page = (await session.exec(select(BulkBonusJobRow).order_by(col(BulkBonusJobRow.created_at).desc(), col(BulkBonusJobRow.job_id))

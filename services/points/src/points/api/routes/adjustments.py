@@ -108,10 +108,12 @@ async def start_bulk_bonus(
     return _job_public(job, counts)
 
 
-def _report_columns(zone: ZoneInfo, points: int) -> list[Column]:
-    """Times in the chain's; the points each member was booked, summed in the last row."""
+def _report_columns(zone: ZoneInfo, points: int, cards: dict[str, str | None]) -> list[Column]:
+    """Times in the chain's; the points each member was booked, summed in the last row; each
+    member's card as their account holds it now, which staff know them by."""
     return [
         Column("member_id", "会员 Member"),
+        Column("card_no", "卡号 Card", lambda r: cards.get(r.member_id) or ""),
         Column("outcome", "结果 Outcome"),
         Column("points", "积分 Points", lambda r: points if r.outcome == "booked" else 0),
         Column("detail", "说明 Detail"),
@@ -136,8 +138,10 @@ async def bulk_bonus_report(
         await uow.session.exec(select(BulkBonusItemRow).where(BulkBonusItemRow.job_id == job_id).order_by(BulkBonusItemRow.member_id))
     ).all()
     summary = _job_public(job, counts)
+    cards = await bulk.cards_of(uow.session, [i.member_id for i in items])
     return render(
-        format, title=f"批量奖励积分 Bulk bonus {job_id}", columns=_report_columns(uow.settings.zone, job.points), rows=items,
-        json_body={**summary.model_dump(), "items": [i.model_dump() for i in items]}, filename=f"bulk-bonus-{job_id}",
+        format, title=f"批量奖励积分 Bulk bonus {job_id}", columns=_report_columns(uow.settings.zone, job.points, cards), rows=items,
+        json_body={**summary.model_dump(), "items": [{**i.model_dump(), "card_no": cards.get(i.member_id)} for i in items]},
+        filename=f"bulk-bonus-{job_id}",
         subtitle=f"{job.points} points — {job.reason} — {summary.booked + summary.skipped}/{job.total}", totals=("points",),
     )
