@@ -104,8 +104,13 @@ async def test_a_sale_matched_at_registration_counts_for_the_community(members, 
 
 async def test_bad_filters_are_refused_naming_the_field(members, env) -> None:
     headers = env.auth(Role.MARKETING)
-    r = await members.get("/v1/infobase/communities", params={"from": "2026-11-30", "to": "2026-11-01"}, headers=headers)
-    assert r.status_code == 422 and "to" in r.json()["detail"]
+    customer = await register(members, env, community="翠苑")
+    reversed_days = {"from": "2026-11-30", "to": "2026-11-01"}
+    for level, caller in (("/v1/infobase/communities", headers),
+                          (f"/v1/infobase/communities/{customer['community_id']}/customers", headers),
+                          (f"/v1/infobase/members/{customer['id']}/purchases", desk(env))):
+        r = await members.get(level, params=reversed_days, headers=caller)
+        assert (r.status_code, r.json()["detail"]) == (422, "to: must not be before from"), level
     r = await members.get("/v1/infobase/communities", params={"from": "yesterday"}, headers=headers)
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "from"]
     r = await members.get("/v1/infobase/communities", params={"format": "pdf"}, headers=headers)
