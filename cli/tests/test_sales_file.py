@@ -62,6 +62,22 @@ def test_rows_of_a_sale_that_write_its_total_or_time_differently_are_still_one_s
     assert (other.sale, other.problem) == (None, "total: differs between the rows of this sale (line 4 and line 5)")
 
 
+def test_a_sales_discount_is_repeated_on_its_rows_like_its_total() -> None:
+    header = HEADER.replace(",total,", ",total,discount,")
+    [one, other] = csv_sales(
+        header
+        + "S001,T-1,2019-03-01T10:15:00+08:00,8800000012345,,cash,99.80,10,rice,米,grain,2,39.90,79.80\n"
+        + "S001,T-1,2019-03-01T10:15:00+08:00,8800000012345,,cash,99.80,10.00,oil,油,oil,1,20.00,20.00\n"
+        + "S001,T-2,2019-03-01T10:15:00+08:00,8800000012345,,cash,99.80,10,rice,米,grain,2,39.90,79.80\n"
+        + "S001,T-2,2019-03-01T10:15:00+08:00,8800000012345,,cash,99.80,9.99,oil,油,oil,1,20.00,20.00\n"
+    )
+    assert one.problem is None and (one.sale["total"], one.sale["discount"], len(one.sale["lines"])) == ("99.80", "10", 2)
+    assert (other.sale, other.problem) == (None, "discount: differs between the rows of this sale (line 4 and line 5)")
+    # Where the comma is the decimal mark, a discount is written with it like the other amounts.
+    [decimal_comma] = csv_sales(header.replace(",", ";") + "S001;T-3;2019-03-01T10:15:00+08:00;;;cash;45,50;5,50;;;;;;\n")
+    assert (decimal_comma.sale["total"], decimal_comma.sale["discount"]) == ("45.50", "5.50")
+
+
 def test_rows_of_a_sale_that_come_back_after_another_sale_are_refused_not_lost(monkeypatch) -> None:
     rice = "S001,T-1,2019-03-01T10:15:00+08:00,8800000012345,,cash,,rice,米,grain,2,39.90,79.80\n"
     oil = "S001,T-1,2019-03-01T10:15:00+08:00,8800000012345,,cash,,oil,油,oil,1,50.00,50.00\n"

@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-SALE_COLUMNS = ("store_id", "pos_txn_id", "occurred_at", "card_no", "phone", "payment", "total")
+SALE_COLUMNS = ("store_id", "pos_txn_id", "occurred_at", "card_no", "phone", "payment", "total", "discount")
 LINE_COLUMNS = ("sku", "name", "category", "qty", "unit_price", "amount")
 REQUIRED_COLUMNS = ("store_id", "pos_txn_id", "occurred_at")
 # The reject file's own columns, before the refused rows' fields.
@@ -37,7 +37,7 @@ DELIMITERS = (",", ";", "\t", "|")
 RECENT_TRANSACTIONS = 200_000
 # The columns holding numbers. In a file separated by semicolons, the separator of the locales
 # whose decimal mark is the comma, "12,50" is 12.50: its comma is turned into the point members reads.
-NUMBER_COLUMNS = ("total", "qty", "unit_price", "amount")
+NUMBER_COLUMNS = ("total", "discount", "qty", "unit_price", "amount")
 DECIMAL_COMMA = re.compile(r"[+-]?[0-9]+,[0-9]+")
 SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -54,7 +54,7 @@ def _same(column: str, kept: str, given: str) -> bool:
     if given == kept:
         return True
     try:
-        if column == "total":
+        if column in ("total", "discount"):
             return Decimal(given.strip()) == Decimal(kept.strip())
         if column == "occurred_at":
             this, first = datetime.fromisoformat(given.strip()), datetime.fromisoformat(kept.strip())

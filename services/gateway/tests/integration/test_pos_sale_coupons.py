@@ -55,7 +55,7 @@ async def test_a_sale_without_coupons_publishes_empty_lists(gateway, env: TestEn
 @pytest.mark.parametrize(("coupons", "discounts", "message"), [
     (["K7QM2XWD9P", "k7qm2xwd9p"], [], "coupons: a code is listed twice"),
     ([], [COUPON], "discounts: code K7QM2XWD9P is not among the sale's coupons"),
-    (["K7QM2XWD9P"], [{**COUPON, "amount": "70.00"}, {"amount": "9.81"}], "discounts: 79.81 exceed the total 79.80"),
+    (["K7QM2XWD9P"], [{**COUPON, "amount": "70.00"}, {"amount": "9.81"}], "discounts: 79.81 is more than the total 79.80"),
 ])
 async def test_coupons_and_discounts_that_do_not_fit_the_sale_are_422(
     gateway, env: TestEnv, coupons: list, discounts: list, message: str

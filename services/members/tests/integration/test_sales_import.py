@@ -107,6 +107,32 @@ async def test_past_sales_count_like_live_ones_and_are_announced_as_imported(mem
     assert datetime.fromisoformat(events[2]["occurred_at"]) == datetime(2020, 6, 1, 1, 0, tzinfo=UTC)
 
 
+async def test_what_the_old_system_took_off_a_sale_is_not_spent_as_at_a_till(members, env) -> None:
+    m = await register(members, env)
+    lines = [line(qty="2", unit_price="40.00")]
+    answer = await send(members, env, [
+        {**past_sale("D-1", card_no=m["card_no"], lines=lines), "discount": "15.50"},
+        {**past_sale("D-2", card_no=m["card_no"], total="30.00", lines=[]), "discount": "30.00"},  # all of it off
+        {**past_sale("D-3", card_no=m["card_no"], lines=lines), "discount": "80.01"},
+    ])
+    assert [(r["status"], r["reason"]) for r in answer["results"]] == [
+        ("imported", None), ("imported", None), ("rejected", "discount: 80.01 is more than the total 80.00")]
+    async with members.app.state.sessions() as s:
+        kept = (await s.exec(select(PurchaseRow.pos_txn_id, PurchaseRow.total, PurchaseRow.discount).order_by(PurchaseRow.pos_txn_id))).all()
+        day_spend = (await s.exec(select(func.sum(MemberDaySpendRow.spend)))).one()
+    assert [tuple(r) for r in kept] == [("D-1", Decimal("80.00"), Decimal("15.50")), ("D-2", Decimal("30.00"), Decimal("30.00"))]
+    # The customer's spend (tiers, VIP) and the information base count what was paid.
+    member = await member_row(members, m["id"])
+    assert (member.lifetime_spend, member.purchase_count, day_spend) == (Decimal("64.50"), 2, Decimal("64.50"))
+    # Points earn on what was paid, as they do for a till's discounted sale.
+    assert [(e["pos_txn_id"], e["total"], e["discount"]) for e in await announced(members)] == [
+        ("D-1", "80.00", "15.50"), ("D-2", "30.00", "30.00")]
+    # A receipt shows it as a till's: the total and what was taken off it (newest first: the same
+    # time, the later recorded).
+    r = await members.get(f"/v1/members/{m['id']}/purchases", headers=admin(env))
+    assert [(p["pos_txn_id"], p["total"], p["discount"]) for p in r.json()] == [("D-2", "30.00", "30.00"), ("D-1", "80.00", "15.50")]
+
+
 async def test_importing_again_changes_nothing_and_says_present(members, env) -> None:
     m = await register(members, env)
     sales = [past_sale(f"R-{i}", card_no=m["card_no"]) for i in range(5)] + [past_sale("R-anon")]

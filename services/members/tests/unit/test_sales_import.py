@@ -29,7 +29,16 @@ def test_a_sale_with_lines_gets_its_total_from_them() -> None:
 def test_a_sale_of_only_a_total_has_no_lines() -> None:
     parsed = parse_sale({**sale(total="45.5"), "lines": []}, NOW)
     assert isinstance(parsed, ImportedSale)
-    assert (parsed.amount, parsed.lines) == (Decimal("45.50"), [])
+    assert (parsed.amount, parsed.lines, parsed.discount, parsed.paid) == (Decimal("45.50"), [], Decimal("0.00"), Decimal("45.50"))
+
+
+def test_what_the_old_system_took_off_is_not_paid() -> None:
+    parsed = parse_sale(sale(discount="9.8"), NOW)
+    assert isinstance(parsed, ImportedSale)
+    assert (parsed.amount, parsed.discount, parsed.paid) == (Decimal("79.80"), Decimal("9.80"), Decimal("70.00"))
+    # All of it taken off (a gift, a voucher worth the basket) is a sale paid nothing for.
+    everything = parse_sale({**sale(total="45.50", discount="45.50"), "lines": []}, NOW)
+    assert isinstance(everything, ImportedSale) and everything.paid == Decimal("0.00")
 
 
 @pytest.mark.parametrize(("raw", "reason"), [
@@ -51,6 +60,10 @@ def test_a_sale_of_only_a_total_has_no_lines() -> None:
     (sale(total="80.00"), "total: 80.00 is not the sum of the lines (79.80)"),
     (sale(total="-1"), "total: Input should be greater than or equal to 0"),
     (sale(total="1.234"), "total: Decimal input should have no more than 2 decimal places"),
+    (sale(discount="79.81"), "discount: 79.81 is more than the total 79.80"),
+    ({**sale(total="10", discount="10.01"), "lines": []}, "discount: 10.01 is more than the total 10.00"),
+    (sale(discount="-1"), "discount: Input should be greater than or equal to 0"),
+    (sale(discount="¥5"), f"discount: '¥5' is not a number: {PLAIN}"),
     # As a spreadsheet saves a cell formatted as currency: plain numbers only, said so.
     (sale(total="¥79.80"), f"total: '¥79.80' is not a number: {PLAIN}"),
     (sale(total="￥79.80"), f"total: '￥79.80' is not a number: {PLAIN}"),
@@ -109,12 +122,12 @@ def test_what_a_full_width_input_method_typed_reads_as_its_ascii_in_codes_number
         "store_id": "Ｓ００１", "pos_txn_id": "ＯＬＤ－１", "occurred_at": "２０１９／３／１　１０：１５", "card_no": "８８００００００１２３４５",
         "lines": [{"sku": "６９０１２３４", "name": "大米（５ｋｇ）", "category": "粮油", "qty": "２", "unit_price": "３９．９０",
                    "amount": "７９．８０"}],
-        "total": "７９．８０", "payment": "现金",
+        "total": "７９．８０", "discount": "９．８０", "payment": "现金",
     }
     parsed = parse_sale(typed, NOW, ZoneInfo("Asia/Shanghai"))
     assert isinstance(parsed, ImportedSale)
-    assert (parsed.store_id, parsed.pos_txn_id, parsed.occurred_at, parsed.card_no, parsed.amount) == (
-        "S001", "OLD-1", datetime(2019, 3, 1, 2, 15, tzinfo=UTC), "8800000012345", Decimal("79.80"))
+    assert (parsed.store_id, parsed.pos_txn_id, parsed.occurred_at, parsed.card_no, parsed.amount, parsed.discount) == (
+        "S001", "OLD-1", datetime(2019, 3, 1, 2, 15, tzinfo=UTC), "8800000012345", Decimal("79.80"), Decimal("9.80"))
     [line] = parsed.lines
     # A product's name is kept as written: full-width brackets are how it was named.
     assert (line.sku, line.name, line.qty, line.unit_price) == ("6901234", "大米（５ｋｇ）", Decimal("2"), Decimal("39.90"))
@@ -128,9 +141,9 @@ def fingerprint_of(raw: dict) -> int:
 
 
 def test_the_same_sale_written_otherwise_has_one_fingerprint() -> None:
-    written = sale(card_no="8800000012345", total="79.80")
+    written = sale(card_no="8800000012345", total="79.80", discount="5")
     assert fingerprint_of(written) == fingerprint_of({
-        **written, "occurred_at": "2019-03-01T02:15:00Z", "total": "79.8",
+        **written, "occurred_at": "2019-03-01T02:15:00Z", "total": "79.8", "discount": "5.00",
         "lines": [{**LINE, "qty": "2.000", "unit_price": "39.9"}],
     })
 
@@ -150,6 +163,7 @@ CARD = "8800000012345"
                               {**LINE, "qty": "1", "unit_price": "39.80", "amount": "39.80"}]),
     {**sale(card_no=CARD, total="79.80"), "lines": []},
     sale(card_no=CARD, payment="wechat"),
+    sale(card_no=CARD, discount="0.01"),
 ])
-def test_another_customer_time_total_lines_or_payment_is_another_sale(other: dict) -> None:
+def test_another_customer_time_total_lines_discount_or_payment_is_another_sale(other: dict) -> None:
     assert fingerprint_of(other) != fingerprint_of(sale(card_no=CARD))

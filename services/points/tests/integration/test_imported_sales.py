@@ -52,6 +52,16 @@ async def test_a_sale_imported_with_only_its_total_earns_on_the_total(pts) -> No
     assert await pts.balance("i3") == 88
 
 
+@pytest.mark.parametrize("lines", [True, False])
+async def test_a_sale_imported_with_its_discount_earns_on_what_was_paid(pts, lines: bool) -> None:
+    sale = imported(pts.sale("i5", "100.00", at=IN_2019), earns_points=True)
+    sale.data["discount"] = "20.50"
+    if not lines:
+        sale.data["lines"] = []
+    await pts.apply(pts.registered("i5"), sale)
+    assert await pts.balance("i5") == 79
+
+
 async def test_points_of_years_ago_are_expired_by_the_next_run_of_the_job(pts) -> None:
     await pts.apply(pts.registered("i4"), imported(pts.sale("i4", "300.00", at=IN_2019), earns_points=True),
                     pts.sale("i4", "50.00", at=datetime(2026, 11, 20, tzinfo=UTC)))

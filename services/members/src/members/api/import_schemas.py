@@ -17,7 +17,7 @@ class SalesImportIn(BaseModel):
     # sale is refused with its reason while the others of the batch are recorded.
     sales: list[dict[str, Any]] = Field(
         min_length=1, max_length=MAX_SALES_PER_BATCH,
-        description="store_id, pos_txn_id, occurred_at (with its UTC offset), card_no or phone or neither, lines and/or total, payment",
+        description="store_id, pos_txn_id, occurred_at (with its UTC offset), card_no or phone or neither, lines and/or total, discount (taken off the total), payment",
     )
     local_time_zone: TimeZoneName | None = Field(
         default=None, description="The zone of times given without a UTC offset (e.g. Asia/Shanghai); without it they are refused",

@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 from shared.cards import CardNumber
 from shared.events.contracts import EARLIEST_SALE, SaleLineIn
 from shared.events.contracts.common import written_out
+from shared.events.contracts.pos import within_the_total
 from shared.identifiers import StoreId, TxnId
 from shared.money import Money
 from shared.phones import Phone
@@ -35,7 +36,7 @@ TIME_FORMS = ("2019-03-01T10:15:00+08:00, or without the offset (in --local-time
 # same characters in ASCII. Folded in the fields that are codes, numbers and times; names, categories
 # and the payment keep what they were written with.
 FULL_WIDTH = {0xFF01 + i: 0x21 + i for i in range(0x5E)} | {0x3000: 0x20}
-HALF_WIDTH_FIELDS = ("store_id", "pos_txn_id", "occurred_at", "card_no", "total")  # a phone folds its own digits
+HALF_WIDTH_FIELDS = ("store_id", "pos_txn_id", "occurred_at", "card_no", "total", "discount")  # a phone folds its own digits
 HALF_WIDTH_LINE_FIELDS = ("sku", "qty", "unit_price", "amount")
 # Per request: about the most a body of CRM_MAX_BODY_BYTES carries of sales of a few lines.
 MAX_SALES_PER_BATCH = 5000
@@ -65,6 +66,10 @@ class ImportedSale(BaseModel):
     lines: list[SaleLineIn] = Field(default_factory=list, max_length=500)
     # Before discounts; worked out from the lines when absent.
     total: Money | None = None
+    # What the old system took off the total (promotions, coupons, member prices), as a live sale's
+    # discounts: the customer paid `total - discount`, which is what counts as their spend and what
+    # earns points, as at a till.
+    discount: Money = Decimal("0.00")
     payment: Text = Field(default="", max_length=32)
 
     @model_validator(mode="before")
@@ -112,12 +117,17 @@ class ImportedSale(BaseModel):
                 raise ValueError(f"total: {self.total} is not the sum of the lines ({line_sum})")
         elif self.total is None:
             raise ValueError("lines: give the sale's lines or its total")
+        within_the_total(self.discount, self.total, "discount")
         return self
 
     @property
     def amount(self) -> Decimal:
         assert self.total is not None, "set by the validator"
         return self.total
+
+    @property
+    def paid(self) -> Decimal:
+        return self.amount - self.discount
 
 
 def parse_sale(raw: Any, now: datetime, local_time_zone: ZoneInfo | None = None) -> ImportedSale | str:
@@ -161,13 +171,13 @@ def _ascii(value: Any) -> Any:
 
 def fingerprint(sale: ImportedSale) -> int:
     """What tells two sales under one store and transaction id apart within one import (a file, a
-    batch): its customer, moment, amount, payment and lines. Compared as values, so a repeat that
+    batch): its customer, moment, amount, discount, payment and lines. Compared as values, so a repeat that
     spells them differently (50 and 50.00, 10:15+08:00 and 02:15Z) is still the same sale.
 
     A hash, so that a reader of a long file keeps a number per transaction rather than the sale;
     Python's hash of text differs between processes, so it is compared within one run, never kept."""
     lines = tuple((ln.sku, ln.name, ln.category, ln.qty, ln.unit_price, ln.amount) for ln in sale.lines)
-    return hash((sale.card_no, sale.phone, sale.occurred_at, sale.amount, sale.payment, lines))
+    return hash((sale.card_no, sale.phone, sale.occurred_at, sale.amount, sale.discount, sale.payment, lines))
 
 
 def conflicting_repeat(earlier: str) -> str:

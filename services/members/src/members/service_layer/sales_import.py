@@ -51,7 +51,6 @@ from shared.unit_of_work import UnitOfWork
 
 MEMBERS = MemberRow.__table__  # type: ignore[attr-defined]
 SOURCE = "members/import"
-ZERO = Decimal("0.00")
 # A `sales_imported` is about no one customer: an import's announcements share one partition.
 ANNOUNCEMENT_KEY = "sales-import"
 ANNOUNCED_SALES = 500
@@ -221,13 +220,14 @@ def _sale(sale: ImportedSale, customer: c.CustomerRef | None, now: datetime, ori
     # The event id a till's sale of this transaction gets: whichever arrives second, live or
     # imported, is the same sale to every service downstream.
     event_id = sale_event_id(sale.store_id, sale.pos_txn_id)
+    # The old system's discount is one, with no coupon code: the codes it redeemed are not this platform's.
+    discounts = [c.Discount.model_construct(code=None, amount=sale.discount, label="")] if sale.discount else []
     event = c.PurchaseMadeV1.model_construct(
         store_id=sale.store_id, pos_txn_id=sale.pos_txn_id, occurred_at=sale.occurred_at, customer=customer,
-        lines=list[c.SaleLine](sale.lines), total=sale.amount, payment=sale.payment, coupons=[], discounts=[],
+        lines=list[c.SaleLine](sale.lines), total=sale.amount, payment=sale.payment, coupons=[], discounts=discounts,
     )
     envelope = Envelope.model_construct(
         specversion="1.0", id=event_id, source=SOURCE, type=PURCHASE_MADE, time=now, subject=None,
         datacontenttype="application/json", correlationid=None, crmcredential=None, data={},
     )
-    # An imported sale has no discounts: the customer paid its total.
-    return Sale(Delivery(envelope, event), event, (sale.store_id, sale.pos_txn_id), ZERO, sale.amount, origin)
+    return Sale(Delivery(envelope, event), event, (sale.store_id, sale.pos_txn_id), sale.discount, sale.paid, origin)

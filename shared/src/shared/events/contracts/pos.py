@@ -122,6 +122,13 @@ def sum_of_discounts(discounts: Sequence[Discount]) -> Decimal:
     return sum((d.amount for d in discounts), Decimal("0.00"))
 
 
+def within_the_total(taken_off: Decimal, total: Decimal, field: str) -> None:
+    """What a sale's discounts take off is at most its total: nobody is paid to buy. `field` names
+    what the caller sent (a till's `discounts`, an import's `discount`)."""
+    if taken_off > total:
+        raise ValueError(f"{field}: {taken_off} is more than the total {total}")
+
+
 def discounts_fit(purchase: _Sale) -> _Sale:
     """The rules a sale's coupons and discounts obey, in the till's body and in the event alike."""
     if len(set(purchase.coupons)) != len(purchase.coupons):
@@ -129,8 +136,7 @@ def discounts_fit(purchase: _Sale) -> _Sale:
     unknown = {d.code for d in purchase.discounts if d.code is not None} - set(purchase.coupons)
     if unknown:
         raise ValueError(f"discounts: code {sorted(unknown)[0]} is not among the sale's coupons")
-    if purchase.discount_total > purchase.total:
-        raise ValueError(f"discounts: {purchase.discount_total} exceed the total {purchase.total}")
+    within_the_total(purchase.discount_total, purchase.total, "discounts")
     return purchase
 
 
