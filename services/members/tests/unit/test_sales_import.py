@@ -39,6 +39,9 @@ def test_what_the_old_system_took_off_is_not_paid() -> None:
     # All of it taken off (a gift, a voucher worth the basket) is a sale paid nothing for.
     everything = parse_sale({**sale(total="45.50", discount="45.50"), "lines": []}, NOW)
     assert isinstance(everything, ImportedSale) and everything.paid == Decimal("0.00")
+    # An export writing every column says null where nothing was taken off.
+    nothing = parse_sale(sale(discount=None), NOW)
+    assert isinstance(nothing, ImportedSale) and (nothing.discount, nothing.paid) == (Decimal("0.00"), Decimal("79.80"))
 
 
 @pytest.mark.parametrize(("raw", "reason"), [

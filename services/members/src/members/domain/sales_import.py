@@ -83,6 +83,13 @@ class ImportedSale(BaseModel):
                                if isinstance(ln, dict) else ln for ln in lines]
         return folded
 
+    @field_validator("discount", mode="before")
+    @classmethod
+    def _none_taken_off(cls, value: Any) -> Any:
+        # An export that writes every column gives `null` where nothing was taken off, as it does
+        # for a `total` left to the lines.
+        return Decimal("0.00") if value is None else value
+
     @field_validator("occurred_at", mode="before")
     @classmethod
     def _local(cls, value: Any) -> Any:
