@@ -69,6 +69,8 @@ async def served(app: FastAPI) -> AsyncIterator[str]:
 
 @asynccontextmanager
 async def chromium(user_data: Path, **context: Any) -> AsyncIterator[Any]:
+    """The tab of a Chromium with a profile of its own in `user_data` (a persistent context opens
+    with one), `context` its options (a viewport)."""
     if not INSTALLED:
         pytest.fail(f"{CHROMIUM} is missing: CI must install it (.ci/run)")
     from playwright.async_api import async_playwright
@@ -78,7 +80,7 @@ async def chromium(user_data: Path, **context: Any) -> AsyncIterator[Any]:
             str(user_data), executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS, **context,
         )
         try:
-            yield browser
+            yield browser.pages[0] if browser.pages else await browser.new_page()
         finally:
             await browser.close()
 

@@ -136,8 +136,7 @@ async def test_every_page_is_labelled_titled_reachable_by_keyboard_and_fits_a_ta
             assert r.status_code == 201, r.text
             passwords[login], staff_ids[login] = r.json()["password"], r.json()["staff_id"]
 
-        async with served(p.apps["gateway"]) as base, chromium(tmp_path / "profile", viewport=TABLET) as browser:
-            page = browser.pages[0] if browser.pages else await browser.new_page()
+        async with served(p.apps["gateway"]) as base, chromium(tmp_path / "profile", viewport=TABLET) as page:
             titles: dict[str, str] = {}
             wrong = await _walk(page, base, ["/console/login"], "zh-CN", titles, screenshots)
 

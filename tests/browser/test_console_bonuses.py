@@ -19,8 +19,7 @@ async def test_an_admin_books_a_bulk_bonus(env: TestEnv, database_factory, scree
     async with gateway_over_points(env, database_factory) as (gw, pts):
         await deliver_batch(pts, [registered("m-1", card_no="8800000000011"), registered("m-2", card_no="8800000000022")])
         password = await account(gw, env, "qian.admin", "admin")
-        async with served(gw.app) as base, chromium(tmp_path / "profile") as browser:  # type: ignore[attr-defined]
-            page = browser.pages[0] if browser.pages else await browser.new_page()
+        async with served(gw.app) as base, chromium(tmp_path / "profile") as page:  # type: ignore[attr-defined]
             await log_in(page, base, "qian.admin", password)
 
             await page.get_by_role("navigation").get_by_role("link", name="批量奖励积分").click()

@@ -22,8 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 async def test_an_admin_enrols_a_till_sees_its_secret_once_and_revokes_it(env: TestEnv, database_factory, screenshots, tmp_path) -> None:
     async with gateway_with_stores(env, await database_factory("gateway"), MovableClock()) as gateway:
         password = await account(gateway, env, "admin.wang", "admin")
-        async with served(gateway.app) as base, chromium(tmp_path / "profile") as browser:
-            page = browser.pages[0] if browser.pages else await browser.new_page()
+        async with served(gateway.app) as base, chromium(tmp_path / "profile") as page:
             await log_in(page, base, "admin.wang", password)
 
             await page.get_by_role("navigation").get_by_role("link", name="收银机与服务").click()

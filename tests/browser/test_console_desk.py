@@ -29,8 +29,7 @@ async def test_a_desk_clerk_registers_a_customer_and_hands_over_a_gift(env: Test
         assert r.status_code == 201, r.text
         password = r.json()["password"]
 
-        async with served(p.apps["gateway"]) as base, chromium(tmp_path / "profile", viewport={"width": 1024, "height": 768}) as browser:
-            page = browser.pages[0] if browser.pages else await browser.new_page()
+        async with served(p.apps["gateway"]) as base, chromium(tmp_path / "profile", viewport={"width": 1024, "height": 768}) as page:
             await log_in(page, base, "li.fuwutai", password)
 
             await page.goto(f"{base}/console/desk")

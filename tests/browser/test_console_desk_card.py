@@ -33,8 +33,7 @@ async def test_a_scanned_card_of_any_length_members_takes_reaches_members_whole(
         wired = gateway.app.state.downstream
         async with httpx.AsyncClient(transport=httpx.MockTransport(members), base_url="http://members") as stand_in:
             gateway.app.state.downstream = replace(wired, members=stand_in)
-            async with served(gateway.app) as base, chromium(tmp_path / "profile") as browser:
-                page = browser.pages[0] if browser.pages else await browser.new_page()
+            async with served(gateway.app) as base, chromium(tmp_path / "profile") as page:
                 await log_in(page, base, "li.fuwutai", password)
                 await page.goto(f"{base}/console/desk")
                 form = page.locator('form[action="/console/desk/register"]')

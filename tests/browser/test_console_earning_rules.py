@@ -18,8 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 async def test_an_admin_adds_an_earning_rule_version(env: TestEnv, database_factory, screenshots, tmp_path) -> None:
     async with gateway_over_points(env, database_factory) as (gw, pts):
         password = await account(gw, env, "qian.admin", "admin")
-        async with served(gw.app) as base, chromium(tmp_path / "profile") as browser:  # type: ignore[attr-defined]
-            page = browser.pages[0] if browser.pages else await browser.new_page()
+        async with served(gw.app) as base, chromium(tmp_path / "profile") as page:  # type: ignore[attr-defined]
             await log_in(page, base, "qian.admin", password)
 
             await page.get_by_role("navigation").get_by_role("link", name="积分规则").click()

@@ -20,8 +20,7 @@ async def test_a_page_left_untouched_for_the_idle_time_goes_to_the_login_page_an
 ) -> None:
     async with gateway_with_stores(env, await database_factory("gateway"), MovableClock()) as gateway:
         password = await account(gateway, env, "op.zhang", "operator")
-        async with served(gateway.app) as base, chromium(tmp_path / "profile") as browser:
-            page = browser.pages[0] if browser.pages else await browser.new_page()
+        async with served(gateway.app) as base, chromium(tmp_path / "profile") as page:
             await page.clock.install()
             await log_in(page, base, "op.zhang", password)
             going = f"{base}/console/password?changed=1"

@@ -28,8 +28,7 @@ async def test_an_operator_checks_health_and_replays_a_dead_letter_then_switches
         member_id = lost.data["member_id"]
         assert (await p.points.get(f"/v1/accounts/{member_id}", headers=env.auth(Role.ADMIN))).status_code == 404
 
-        async with served(p.apps["gateway"]) as base, chromium(tmp_path / "chromium-profile", viewport={"width": 1024, "height": 768}) as browser:
-            page = browser.pages[0] if browser.pages else await browser.new_page()
+        async with served(p.apps["gateway"]) as base, chromium(tmp_path / "chromium-profile", viewport={"width": 1024, "height": 768}) as page:
 
             # Not logged in: sent to the login form, and back to the page asked for once logged in.
             await page.goto(f"{base}/console/ops/health")

@@ -110,8 +110,7 @@ async def test_head_office_hands_a_customer_their_data_then_erases_them_and_the_
 
         r = await p.gateway.post("/identity/v1/staff", headers=admin, json={"login": "zhou.dpo", "name": "周主管", "role": "admin"})
         assert r.status_code == 201, r.text
-        async with served(p.apps["gateway"]) as base, chromium(tmp_path / "profile", viewport={"width": 1024, "height": 900}) as browser:
-            page = browser.pages[0] if browser.pages else await browser.new_page()
+        async with served(p.apps["gateway"]) as base, chromium(tmp_path / "profile", viewport={"width": 1024, "height": 900}) as page:
             await log_in(page, base, "zhou.dpo", r.json()["password"])
             await page.goto(f"{base}/console/customers/{member['id']}")
             privacy = page.locator("section", has=page.get_by_role("heading", name="个人信息保护"))

@@ -24,8 +24,7 @@ def local(moment: datetime) -> str:
 async def test_marketing_lists_a_promotion(env: TestEnv, database_factory, screenshots, tmp_path) -> None:
     async with gateway_over_campaigns(env, database_factory) as (gw, driver):
         password = await account(gw, env, "zhao.shichang", "marketing")
-        async with served(gw.app) as base, chromium(tmp_path / "profile") as browser:  # type: ignore[attr-defined]
-            page = browser.pages[0] if browser.pages else await browser.new_page()
+        async with served(gw.app) as base, chromium(tmp_path / "profile") as page:  # type: ignore[attr-defined]
             await log_in(page, base, "zhao.shichang", password)
 
             await page.get_by_role("navigation").get_by_role("link", name="促销商品").click()

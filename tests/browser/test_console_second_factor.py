@@ -19,8 +19,7 @@ async def test_a_store_manager_turns_two_step_login_on(env: TestEnv, database_fa
     clock = MovableClock()
     async with gateway_with_stores(env, await database_factory("gateway"), clock) as gateway:
         password = await account(gateway, env, "mgr.wang", "store_manager", store_id="S001")
-        async with served(gateway.app) as base, chromium(tmp_path / "profile") as browser:
-            page = browser.pages[0] if browser.pages else await browser.new_page()
+        async with served(gateway.app) as base, chromium(tmp_path / "profile") as page:
             await log_in(page, base, "mgr.wang", password)
 
             await page.get_by_role("link", name="mgr.wang").click()

@@ -18,8 +18,7 @@ async def test_marketing_previews_and_saves_a_segment(env: TestEnv, database_fac
     async with gateway_over_campaigns(env, database_factory) as (gw, driver):
         await key_customers_at_risk(driver)
         password = await account(gw, env, "zhao.shichang", "marketing")
-        async with served(gw.app) as base, chromium(tmp_path / "profile") as browser:  # type: ignore[attr-defined]
-            page = browser.pages[0] if browser.pages else await browser.new_page()
+        async with served(gw.app) as base, chromium(tmp_path / "profile") as page:  # type: ignore[attr-defined]
             await log_in(page, base, "zhao.shichang", password)
 
             await page.get_by_role("navigation").get_by_role("link", name="客群").click()

@@ -59,8 +59,7 @@ async def test_an_account_manager_drills_the_information_base_and_records_a_visi
         assert r.status_code == 201, r.text
         password = r.json()["password"]
 
-        async with served(p.apps["gateway"]) as base, chromium(tmp_path / "profile", viewport={"width": 1024, "height": 768}) as browser:
-            page = browser.pages[0] if browser.pages else await browser.new_page()
+        async with served(p.apps["gateway"]) as base, chromium(tmp_path / "profile", viewport={"width": 1024, "height": 768}) as page:
             await log_in(page, base, "li.jingli", password)
 
             await page.get_by_role("link", name="客户信息库").first.click()
