@@ -4,6 +4,7 @@ backend. Nothing tells a member's phone from a stranger's; every bad code is the
 and wrong guesses are throttled; refresh tokens rotate, and a reused one ends its sign-in; an
 erased member's tokens are refused and none is issued."""
 
+import asyncio
 from contextlib import AsyncExitStack
 from datetime import date, timedelta
 
@@ -221,6 +222,33 @@ async def test_a_birthday_in_the_future_is_422_in_the_shape_of_body_validation(s
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "birthday"]
     r = await sign_in.members.get("/v1/members", params={"phone": phone}, headers=env.auth(Role.ADMIN))
     assert r.json()["total"] == 0
+    # Members' refusal gave the code back: the corrected form signs up with it.
+    assert (await sign_in.register(phone, code, birthday="1990-12-01")).status_code == 200
+
+
+async def test_of_sign_ups_sent_at_once_with_one_code_only_the_one_answered_200_takes_effect(sign_in, env) -> None:
+    phone = "13700004325"
+    await sign_in.ask(phone)
+    code = await sign_in.code_sent_to(phone)
+    answers = await asyncio.gather(*(sign_in.register(phone, code, consents={"sms": i % 2 == 0}) for i in range(6)))
+    assert sorted(r.status_code for r in answers) == [200] + [401] * 5, [r.text for r in answers]
+    accepted = next(i for i, r in enumerate(answers) if r.status_code == 200)
+    r = await sign_in.members.get(f"/v1/members/{answers[accepted].json()['member_id']}/consents", headers=env.auth(Role.ADMIN))
+    sms = [entry for entry in r.json()["history"] if entry["purpose"] == "marketing_sms"]
+    # The customer's answer is the one of the request that was accepted; the refused ones recorded nothing.
+    assert [entry["granted"] for entry in sms] == [accepted % 2 == 0], r.json()
+
+
+async def test_members_unreachable_at_sign_up_is_a_503_and_the_code_still_signs_up(sign_in) -> None:
+    phone = "13700004326"
+    await sign_in.ask(phone)
+    code = await sign_in.code_sent_to(phone)
+    downstream = sign_in.gateway.app.state.downstream  # type: ignore[attr-defined]
+    reachable, downstream.members = downstream.members, httpx.AsyncClient(base_url="http://127.0.0.1:1")
+    r = await sign_in.register(phone, code)
+    assert r.status_code == 503, r.text
+    downstream.members = reachable
+    assert (await sign_in.register(phone, code)).status_code == 200
 
 
 async def test_digits_of_other_scripts_are_422_not_another_phone_or_code(sign_in) -> None:

@@ -5,8 +5,11 @@ Asking for a code answers the same whether or not the phone is a member's: the c
 way, since signing up needs it too. The code is sent by campaigns' sender before it is stored, so
 no database transaction waits on the SMS provider; a code that could not be sent is never stored
 (and the one it would have replaced still stands). Redeeming a code is judged and, if wrong,
-counted in one transaction; the code is marked used only once members has answered, so a phone
-that is no member's keeps its code for signing up, and a members outage costs the customer no code.
+counted in one transaction. Signing in marks the code used only once members has answered, so a
+phone that is no member's keeps its code for signing up. Signing up marks it used before members
+records anything (the customer's consents among it), so that of sign-ups sent at once with one
+code only one takes effect; if members refuses the form or cannot be reached, the code is given
+back: a corrected form, or a members outage, costs the customer no code.
 """
 
 from dataclasses import dataclass
@@ -81,8 +84,12 @@ async def sign_up(s: SignIn, *, registration: dict[str, Any], code: str, address
     phone_key, digest = await _accepted(s, phone, code, address, now)
     if home := registration.get("home_store_id"):  # before the code is used: a corrected sign-up may use it
         await s.stores.ensure(s.commands, str(home), field="home_store_id", kind=InvalidBodyField)
-    member_id = await s.accounts.sign_up(registration)
     await _use(s, phone_key, digest, now)
+    try:
+        member_id = await s.accounts.sign_up(registration)
+    except Exception:
+        await _give_back(s, phone_key, digest, now)
+        raise
     return await member_tokens.issue(s.tokens, member_id, now)
 
 
@@ -151,4 +158,12 @@ async def _use(s: SignIn, phone_key: str, digest: str, now: datetime) -> None:
         used = result.rowcount == 1
     if not used:
         raise rules.InvalidCode()
+
+
+async def _give_back(s: SignIn, phone_key: str, digest: str, now: datetime) -> None:
+    """The code usable again, unless a new one replaced it meanwhile. Its tries are not given back."""
+    async with s.commands() as uow:
+        await uow.session.exec(update(CODES).where(
+            CODES.c.phone_digest == phone_key, CODES.c.code_digest == digest, CODES.c.used_at == now,
+        ).values(used_at=None))
 
