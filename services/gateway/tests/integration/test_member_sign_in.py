@@ -226,6 +226,14 @@ async def test_a_birthday_in_the_future_is_422_in_the_shape_of_body_validation(s
     assert (await sign_in.register(phone, code, birthday="1990-12-01")).status_code == 200
 
 
+@pytest.mark.parametrize("home", ["", " ", "不存在的门店", "S 001"])
+async def test_a_home_store_that_is_no_store_id_is_422_naming_it(sign_in, env, home: str) -> None:
+    phone = "13700004324"
+    await sign_in.ask(phone)
+    r = await sign_in.register(phone, await sign_in.code_sent_to(phone), home_store_id=home)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "home_store_id"], r.text
+
+
 async def test_of_sign_ups_sent_at_once_with_one_code_only_the_one_answered_200_takes_effect(sign_in, env) -> None:
     phone = "13700004325"
     await sign_in.ask(phone)

@@ -59,3 +59,15 @@ async def test_a_report_day_beyond_the_years_a_report_can_span_is_422(members, e
     r = await members.get(f"/v1/infobase/communities?{query}", headers=env.auth(Role.ADMIN))
     assert r.status_code == 422, r.text
     assert r.json()["detail"][0]["loc"] == ["query", field]
+
+
+@pytest.mark.parametrize("home", ["", " ", "不存在的门店", "S 001", "S001\u0000"])
+async def test_a_home_store_that_is_no_store_id_is_422_naming_it_at_registration_and_edit(members, env: TestEnv, home: str) -> None:
+    # Events carry the home store as a store id: one stored in any other form made every later
+    # edit of the member a server error, when its announcement was refused.
+    r = await members.post("/v1/members", json=member_body(home_store_id=home), headers=desk(env))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "home_store_id"], r.text
+    r = await members.post("/v1/members", json=member_body(), headers=desk(env))
+    assert r.status_code == 201, r.text
+    r = await members.patch(f"/v1/members/{r.json()['id']}", json={"home_store_id": home}, headers=desk(env))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "home_store_id"], r.text

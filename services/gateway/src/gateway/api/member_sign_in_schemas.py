@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from shared.bodies import Body
+from shared.identifiers import StoreId
 from shared.phones import Phone
 from shared.strict import StrictBool, StrictDate
 from shared.text import Text
@@ -49,7 +50,7 @@ class SignUpRequest(Body):
     community: Text = Field(min_length=1, max_length=100, description="Residential community (小区)")
     address: Text = Field(min_length=1, max_length=200)
     birthday: StrictDate | None = None
-    home_store_id: Text | None = Field(default=None, max_length=32)
+    home_store_id: StoreId | None = None
     consents: SignUpConsents = SignUpConsents()
 
     def registration(self) -> dict[str, object]:

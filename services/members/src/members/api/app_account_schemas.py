@@ -6,6 +6,7 @@ from pydantic import BaseModel, EmailStr, Field, field_validator
 
 from members.domain.profile import BIRTHDAY_RULE, Consents, MemberCreate
 from shared.bodies import Body
+from shared.identifiers import StoreId
 from shared.phones import Phone
 from shared.strict import StrictDate
 from shared.text import Text, stripped_not_blank
@@ -31,7 +32,7 @@ class AppSignUp(Body):
     community: Text = Field(min_length=1, max_length=100, description="Residential community (小区)")
     address: Text = Field(min_length=1, max_length=200)
     birthday: StrictDate | None = Field(default=None, description=BIRTHDAY_RULE)
-    home_store_id: Text | None = Field(default=None, max_length=32)
+    home_store_id: StoreId | None = None
     consents: Consents = Consents()
 
     _strip = field_validator("name", "community", "address")(stripped_not_blank)

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from shared.bodies import Body
+from shared.identifiers import StoreId
 from shared.integers import Rating
 from shared.strict import StrictBool, StrictDate
 from shared.text import Text, stripped_not_blank
@@ -21,7 +22,7 @@ class StaffCreate(Body):
     id: Text = Field(min_length=1, max_length=64, description="The subject of this person's bearer token")
     name: Text = Field(min_length=1, max_length=50)
     work_phone: WorkPhone = Field(description="Work phone, given to customers")
-    store_id: Text | None = Field(default=None, max_length=32, description="Defaults to the caller's store")
+    store_id: StoreId | None = Field(default=None, description="Defaults to the caller's store")
     role: StaffRole = "account_manager"
 
     @field_validator("id", "name")

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, mo
 
 from shared.bodies import Body
 from shared.cards import CardNumber
+from shared.identifiers import StoreId
 from shared.phones import Phone
 from shared.strict import StrictBool, StrictDate
 from shared.text import Text, stripped_not_blank
@@ -108,7 +109,7 @@ class MemberCreate(Body):
     channel: Literal["retail", "partner"] = "retail"
     birthday: StrictDate | None = Field(default=None, description=BIRTHDAY_RULE)
     card_no: CardNumber | None = None
-    home_store_id: Text | None = Field(default=None, max_length=32)
+    home_store_id: StoreId | None = None
     consents: Consents = Consents()
     registered_at: Moment | None = Field(
         default=None,
@@ -130,7 +131,7 @@ class MemberUpdate(Body):
     community: Text | None = Field(default=None, min_length=1, max_length=100)
     address: Text | None = Field(default=None, min_length=1, max_length=200)
     channel: Literal["retail", "partner"] | None = None
-    home_store_id: Text | None = Field(default=None, max_length=32)
+    home_store_id: StoreId | None = None
 
     @field_validator("name", "phone", "gender", "community", "address", "channel", "home_store_id", mode="before")
     @classmethod
