@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from shared.events.registry import COUPON_ISSUED, COUPON_REDEEMED, COUPON_RELEASED, COUPON_REVERSED
+from tests.support.campaigns import sale_line
 
 pytestmark = pytest.mark.integration
 
@@ -271,6 +272,24 @@ async def test_a_members_coupon_is_refused_with_another_members_card_or_none(cmp
     assert (await cmp.validate([code])).json()["codes"][0]["ok"]  # with the owner's own card
     # A sale published straight to Kafka with the code and someone else's card does not redeem it.
     await cmp.apply(cmp.sale([code], txn="T-other", card=cmp.cards["m-2"], discounts={code: "20.00"}))
+    assert await cmp.outbox(COUPON_REDEEMED) == []
+    assert (await cmp.wallet("m-1"))[0]["state"] == "issued"
+
+
+@pytest.mark.parametrize("change", ["another card", "a smaller basket"])
+async def test_a_hold_the_same_sale_is_refused_again_is_released_and_its_sale_redeems_nothing(cmp, change) -> None:
+    _, code = await issued_code(cmp)
+    await cmp.apply(cmp.registered("m-2"))
+    assert (await cmp.reserve([code])).json()["codes"][0]["ok"]
+    again = {"card": cmp.cards["m-2"]} if change == "another card" else {"lines": [sale_line("60.00")]}
+    answer = (await cmp.reserve([code], **again)).json()
+    assert answer["codes"][0]["ok"] is False, answer
+    (coupon,) = await cmp.wallet("m-1")
+    assert coupon["state"] == "issued", coupon  # what the till was last answered: nothing held
+    (released,) = await cmp.outbox(COUPON_RELEASED)
+    assert released["pos_txn_id"] == "T-1"
+    # The sale that follows, with the code the till was refused, does not redeem it.
+    await cmp.apply(cmp.sale([code], discounts={code: "20.00"}, **again))
     assert await cmp.outbox(COUPON_REDEEMED) == []
     assert (await cmp.wallet("m-1"))[0]["state"] == "issued"
 

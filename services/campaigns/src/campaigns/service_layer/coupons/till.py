@@ -231,7 +231,9 @@ def held_by(row: CouponRow, store_id: str, pos_txn_id: str) -> bool:
 async def reserve(uow: UnitOfWork, request: TillRequest, ttl: timedelta) -> list[Verdict]:
     """Holds the codes that apply for this sale until `ttl` from now. Reserving the same sale again
     is idempotent: codes it holds stay held (counted once, with the new discount), codes no longer
-    asked for are released. The member's personal offers are held with them, as `validate` finds them."""
+    asked for, or that no longer apply (another card, a smaller basket), are released: the hold is
+    what the till was last answered. The member's personal offers are held with them, as `validate`
+    finds them."""
     session = uow.session
     holder = await holder_of_card(session, request.card_no)
     added = await _personal_offers(session, holder.member_id, request)
@@ -244,6 +246,10 @@ async def _reserve(uow: UnitOfWork, request: TillRequest, holder: Holder, ttl: t
     await release_txn(uow, request.store_id, request.pos_txn_id, keep=set(request.codes), reason="voided")
     loaded = await load(session, request.codes, request.store_id, request.pos_txn_id, holder, request.at, lock=True)
     evaluation = evaluate_loaded(request.basket, request.codes, loaded)
+    # A sale redeems the codes held for it without judging them again (the till gave what it was
+    # answered), so a code this sale held that is refused now must not stay held.
+    if refused := {v.code for v in evaluation.verdicts if not v.ok}:
+        await release_txn(uow, request.store_id, request.pos_txn_id, keep=set(request.codes) - refused, reason="voided")
     capped: set[str] = set()
     for verdict in sorted((v for v in evaluation.verdicts if v.ok), key=lambda v: v.code):
         row, spec = loaded.rows[verdict.code], loaded.specs[verdict.code]
