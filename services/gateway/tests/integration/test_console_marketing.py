@@ -193,6 +193,11 @@ async def test_a_coupon_template_form_sent_twice_makes_one_template(stack, env) 
     # A key the page did not make is refused by the console before campaigns is asked.
     r = await gw.post("/console/coupon-templates", data={**form, "csrf": csrf_of(shown.text), "idempotency_key": "bad"})
     assert r.status_code == 422 and "表单已损坏或已过期" in r.text
+    # More digits than Python reads as an integer: the box's refusal, not a server error.
+    page = await gw.get("/console/campaigns")
+    r = await gw.post("/console/coupon-templates", data={**form, "csrf": csrf_of(page.text), "days": "9" * 5000,
+                                                        "idempotency_key": form_key(page.text, "new-template")})
+    assert r.status_code == 422 and 'data-fields="validity.days"' in r.text, r.text
 
 
 async def test_a_campaign_s_page_names_the_period_measured_and_downloads_its_results(stack, env) -> None:

@@ -100,6 +100,9 @@ async def test_a_part_of_the_rule_campaigns_refuses_is_shown_on_its_field(stack,
     r = await gw.post("/console/segments", data=new_form(shown.text, idle_from="30", idle_to="7"), headers={"HX-Request": "true"})
     assert r.status_code == 422, r.text
     assert 'data-fields="idle_from"' in r.text and "距上次购买天数，至少：下限不能高于上限" in r.text
+    # Spend at least 500 and at most 100 is a segment nobody can be in: refused the same way.
+    r = await gw.post("/console/segments", data=new_form(shown.text, spend_min="500", spend_max="100"), headers={"HX-Request": "true"})
+    assert r.status_code == 422 and 'data-fields="spend_min"' in r.text and "下限不能高于上限" in r.text, r.text
     r = await gw.post("/console/segments/preview", data=new_form(shown.text, category_days="60"), headers={"HX-Request": "true"})
     assert r.status_code == 422 and 'data-fields="categories"' in r.text, r.text
     assert await saved(cmp) == []

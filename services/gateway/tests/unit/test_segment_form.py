@@ -80,3 +80,21 @@ def test_campaigns_refusals_of_parts_of_the_rule_are_located_at_the_form_s_field
     assert built.located(idle) == "idle_from"  # low above high: the pair, named by its first field
     assert build({}).located(["body", "rule", "and", "and"]) == "rule"
     assert built.refusal("a sentence") == "a sentence"
+
+
+def test_both_bounds_of_spend_are_one_range_campaigns_can_refuse_if_low_is_above_high_and_it_opens_again() -> None:
+    built = build(values({"spend_min": ["500"], "spend_max": ["100"]}))
+    assert built.rule["and"] == [{"field": "lifetime_spend", "op": "between", "value": ["500", "100"]}]
+    assert values_of(built.rule) == {"spend_min": "500", "spend_max": "100"}
+    refused = ["body", "rule", "and", "and", 0, "condition", "lifetime_spend"]
+    assert built.located(refused) == "spend_min"  # low above high: the pair, named by its first field
+    assert built.located([*refused, "value", "tuple[...]", 1]) == "spend_max"
+
+
+def test_a_number_of_more_digits_than_any_field_takes_goes_as_typed() -> None:
+    # Python refuses to read an integer of over 4,300 digits: that was a server error.
+    many = "9" * 5000
+    rule = build(values({"idle_from": [many], "birth_month": [many], "categories": ["fresh"], "category_days": [many]})).rule
+    assert rule["and"] == [{"field": "birth_month", "op": "in", "value": [many]},
+                           {"field": "days_since_last_purchase", "op": "gte", "value": many},
+                           {"field": "categories_bought", "categories": ["fresh"], "days": many}]

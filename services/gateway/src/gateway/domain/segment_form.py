@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.domain.form_numbers import typed_number
+
 # Fields holding several values (a select of several, or ids separated by commas or spaces).
 LISTS = ("tier", "value_class", "churn_risk", "birth_month", "home_store", "categories", "consent")
 # Fields of one value.
@@ -98,10 +100,6 @@ def values(form: Mapping[str, list[str]]) -> dict[str, Any]:
     return shown
 
 
-def _number(text: str) -> int | str:
-    return int(text) if text.isascii() and text.isdigit() else text
-
-
 def build(shown: Mapping[str, Any]) -> Built:
     """The rule of the form's values (`values`): each condition filled in, all of them to be met."""
     conditions: list[dict[str, Any]] = []
@@ -113,24 +111,24 @@ def build(shown: Mapping[str, Any]) -> Built:
 
     for rule_field, name in _SETS.items():
         if items := shown.get(name):
-            value = [_number(i) for i in items] if name == "birth_month" else list(items)
+            value = [typed_number(i) for i in items] if name == "birth_month" else list(items)
             add({"field": rule_field, "op": "in", "value": value}, {"": name})
-    for name, op in (("spend_min", "gte"), ("spend_max", "lte")):
-        if name in shown:
-            add({"field": "lifetime_spend", "op": op, "value": shown[name]}, {"": name})
-    low, high = shown.get("idle_from"), shown.get("idle_to")
-    if low is not None and high is not None:
-        add({"field": "days_since_last_purchase", "op": "between", "value": [_number(low), _number(high)]},
-            {"": "idle_from", "value.0": "idle_from", "value.1": "idle_to"})
-    elif low is not None or high is not None:
-        name = "idle_from" if low is not None else "idle_to"
-        add({"field": "days_since_last_purchase", "op": "gte" if low is not None else "lte", "value": _number(shown[name])},
-            {"": name})
+    # A range of two boxes: both filled, one `between` (campaigns refuses a low above the high,
+    # which as two conditions made a segment nobody can be in); one filled, a bound.
+    for rule_field, low_name, high_name, typed in (("lifetime_spend", "spend_min", "spend_max", str),
+                                                   ("days_since_last_purchase", "idle_from", "idle_to", typed_number)):
+        low, high = shown.get(low_name), shown.get(high_name)
+        if low is not None and high is not None:
+            add({"field": rule_field, "op": "between", "value": [typed(low), typed(high)]},
+                {"": low_name, "value.0": low_name, "value.1": high_name})
+        elif low is not None or high is not None:
+            name = low_name if low is not None else high_name
+            add({"field": rule_field, "op": "gte" if low is not None else "lte", "value": typed(shown[name])}, {"": name})
     if any(name in shown for name in ("categories", "category_days", "category_min_spend")):
         # Left out when not given, for campaigns to name what is missing or to take no minimum.
         bought: dict[str, Any] = {"field": "categories_bought", "categories": list(shown.get("categories", []))}
         if "category_days" in shown:
-            bought["days"] = _number(shown["category_days"])
+            bought["days"] = typed_number(shown["category_days"])
         if "category_min_spend" in shown:
             bought["min_spend"] = shown["category_min_spend"]
         add(bought, {"": "categories", "categories": "categories", "days": "category_days", "min_spend": "category_min_spend"})
@@ -167,12 +165,11 @@ def _fields(condition: Mapping[str, Any]) -> dict[str, Any] | None:
     kind, op, value = condition.get("field"), condition.get("op"), condition.get("value")
     if kind in _SETS and op == "in" and isinstance(value, list):
         return {_SETS[kind]: [str(v) for v in value]}
-    if kind == "lifetime_spend" and op in ("gte", "lte") and not isinstance(value, list):
-        return {"spend_min" if op == "gte" else "spend_max": str(value)}
-    if kind == "days_since_last_purchase" and op == "between" and isinstance(value, list) and len(value) == 2:
-        return {"idle_from": str(value[0]), "idle_to": str(value[1])}
-    if kind == "days_since_last_purchase" and op in ("gte", "lte") and not isinstance(value, list):
-        return {"idle_from" if op == "gte" else "idle_to": str(value)}
+    for rule_field, low, high in (("lifetime_spend", "spend_min", "spend_max"), ("days_since_last_purchase", "idle_from", "idle_to")):
+        if kind == rule_field and op == "between" and isinstance(value, list) and len(value) == 2:
+            return {low: str(value[0]), high: str(value[1])}
+        if kind == rule_field and op in ("gte", "lte") and not isinstance(value, list):
+            return {low if op == "gte" else high: str(value)}
     if kind == "categories_bought" and set(condition) <= {"field", "categories", "days", "min_spend"}:
         found = {"categories": [str(c) for c in condition.get("categories") or []], "category_days": str(condition.get("days"))}
         return found | ({"category_min_spend": str(condition["min_spend"])} if condition.get("min_spend") is not None else {})

@@ -236,6 +236,14 @@ def one(form: dict[str, list[str]], name: str, default: str = "") -> str:
     return (form.get(name) or [default])[0]
 
 
+def filled(form: dict[str, list[str]], *names: str, as_typed: Collection[str] = ()) -> dict[str, str]:
+    """The optional fields filled in, stripped: one left empty is left out, for the API to take its
+    default or to name it as missing. Those `as_typed` (a password) keep their spaces, for the API
+    to refuse: stripped, a password was set that was not the one typed."""
+    values = {name: one(form, name) if name in as_typed else one(form, name).strip() for name in names}
+    return {name: value for name, value in values.items() if value}
+
+
 def chosen(form: dict[str, list[str]], name: str, choices: Collection[str]) -> str:
     """A field whose value the page chooses among `choices` (a button's hidden field, a select):
     any other is bad input naming the field, never passed on."""

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gateway.api.console.render import go, page, shown_once
-from gateway.api.console.session import CHECKED, Console, ConsoleUser, Form, as_body, one
+from gateway.api.console.session import CHECKED, Console, ConsoleUser, Form, as_body, filled, one
 from gateway.api.staff_schemas import PasswordIn, StaffIn, StaffRole, StaffUpdate
 from gateway.domain.staff import MIN_PASSWORD_CHARS, SECOND_FACTOR_ROLES
 from gateway.service_layer import second_factor, staff
@@ -43,12 +43,6 @@ def _writes(user: ConsoleUser) -> bool:
     """Whether the page offers its forms: a reader who may not change accounts is not shown forms
     that would only be refused."""
     return user.principal.role in POLICY["gateway.staff.write"]
-
-
-def _filled(form: dict[str, list[str]], *names: str) -> dict[str, str]:
-    """The optional fields filled in: one left empty is left out, for the API's default (no store,
-    no directory id, a generated password)."""
-    return {name: one(form, name).strip() for name in names if one(form, name).strip()}
 
 
 def _account_page(staff_id: str, done: str) -> str:
@@ -83,7 +77,7 @@ async def create(request: Request, form: Form, uow: UowDep, user: Writer) -> HTM
     puts the answer in place of the form (a second click has no form left to send), a browser
     without scripts gets it as a page."""
     body = as_body(StaffIn, {"login": one(form, "login"), "name": one(form, "name"), "role": one(form, "role"),
-                              **_filled(form, "store_id", "account_manager_id", "password")})
+                              **filled(form, "store_id", "account_manager_id", "password", as_typed={"password"})})
     row, generated = await staff.create(
         uow, Actor.of(user.principal), login=body.login, name=body.name, role=Role(body.role), store_id=body.store_id,
         account_manager_id=body.account_manager_id, password=body.password,
@@ -130,7 +124,7 @@ async def change(staff_id: str, request: Request, form: Form, uow: UowDep, user:
 async def set_password(staff_id: str, request: Request, form: Form, uow: UowDep, user: Writer) -> HTMLResponse:
     """A new password, the one typed or (left empty) a generated one shown this once in the form's
     message area; every session of the account ends."""
-    body = as_body(PasswordIn, _filled(form, "password"))
+    body = as_body(PasswordIn, filled(form, "password", as_typed={"password"}))
     generated = await staff.set_password(uow, Actor.of(user.principal), staff_id, body.password)
     return shown_once(request, user, "accounts/_password_set.html", "accounts/password_set.html",
                       account=await staff.get(uow, staff_id), generated=generated)

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from gateway.adapters.clients import segment
 from gateway.api.console.render import downloaded, go, page
 from gateway.api.console.session import Console, ConsoleUser, Form, chosen, keyed, one
+from gateway.domain.form_numbers import typed_number
 from gateway.domain.refusals import at_form_fields
 from gateway.service_layer.console_people import display_names
 from gateway.service_layer.console_reads import call, read
@@ -50,9 +51,7 @@ async def start(request: Request, form: Form, user: User) -> Response:
     chosen(form, "confirm", ("yes",))
     points = one(form, "bonus_points").strip()
     body = {"card_nos": [card for card in _CARDS.split(one(form, "card_nos")) if card],
-            # A number as a number (points takes whole points only); anything else as typed, for
-            # points to refuse naming it.
-            "points": int(points) if points.isascii() and points.isdigit() else points,
+            "points": typed_number(points),
             "reason": one(form, "bonus_reason").strip()}
     job = (await call(_points(request), "points", "POST", "/v1/bulk-bonuses", keyed(user, form), json=body,
                       located=lambda said: at_form_fields(said, BOXES))).json()

@@ -18,7 +18,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from gateway.adapters.clients import segment
 from gateway.api.console.render import downloaded, go, page, refusal_message
-from gateway.api.console.session import Console, ConsoleUser, Form, chosen, keyed, one
+from gateway.api.console.session import Console, ConsoleUser, Form, chosen, filled, keyed, one
+from gateway.domain.form_numbers import typed_number
 from gateway.domain.page_figures import bars, interval
 from gateway.service_layer.app import store_names
 from gateway.service_layer.console_people import display_names
@@ -61,19 +62,12 @@ async def campaigns(request: Request, user: Annotated[ConsoleUser, Console("gate
                 chosen_segment=request.query_params.get("segment_id", ""))  # from a segment's page
 
 
-def _given(form: dict[str, list[str]], *names: str) -> dict[str, str]:
-    """The fields filled in: one left empty is left out, for campaigns to take its default or to
-    name it as missing."""
-    return {name: one(form, name).strip() for name in names if one(form, name).strip()}
-
-
 @router.post("/coupon-templates")
 async def create_template(request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
     days = one(form, "days").strip()
     body: dict[str, Any] = {
-        **_given(form, "name", "kind", "amount", "threshold", "percent", "max_discount"),
-        # A number of days as a number; anything else as typed, for campaigns to refuse naming it
-        "validity": {"days": int(days) if days.isascii() and days.isdigit() else days},
+        **filled(form, "name", "kind", "amount", "threshold", "percent", "max_discount"),
+        "validity": {"days": typed_number(days)},
     }
     made = (await call(_campaigns(request), "campaigns", "POST", "/v1/coupon-templates", keyed(user, form), json=body)).json()
     return go(request, f"/console/campaigns?template={quote(made['id'], safe='')}#coupon-templates")
@@ -83,10 +77,10 @@ async def create_template(request: Request, form: Form, user: Annotated[ConsoleU
 async def create_campaign(request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
     """A draft campaign: one-off to a saved segment, or triggered by an occasion; it gives a coupon
     of a template, a message, or both. It is launched by campaigns' API."""
-    body: dict[str, Any] = _given(form, "name", "kind", "coupon_template_id", "control_share", "channel")
-    body.update(_given(form, "segment_id") if body.get("kind") == "one_off" else _given(form, "trigger"))
+    body: dict[str, Any] = filled(form, "name", "kind", "coupon_template_id", "control_share", "channel")
+    body.update(filled(form, "segment_id") if body.get("kind") == "one_off" else filled(form, "trigger"))
     if template := one(form, "message_template").strip():
-        body["message"] = {"template": template, "params": _given(form, "tip") if template == "service_tip" else {}}
+        body["message"] = {"template": template, "params": filled(form, "tip") if template == "service_tip" else {}}
     made = (await call(_campaigns(request), "campaigns", "POST", "/v1/campaigns", keyed(user, form), json=body)).json()
     return go(request, f"/console/campaigns/{quote(made['id'], safe='')}")
 
