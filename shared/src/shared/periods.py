@@ -3,11 +3,14 @@ Python can build, and a report runs to the first day after its period, which for
 none either (a server error deep in a report): the years here run from 1000 to 9998."""
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator
 
+from shared.errors import Invalid
 from shared.strict import StrictDate
+
+Day = TypeVar("Day", date, str)  # a day, or a month or quarter written as text (YYYY-MM orders as text)
 
 _YEAR = r"([1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
 MONTH_PATTERN = rf"^{_YEAR}-(0[1-9]|1[0-2])$"
@@ -24,3 +27,10 @@ def _within_the_years(day: date) -> date:
 
 # A day a report starts or ends on, written YYYY-MM-DD.
 ReportDay = Annotated[StrictDate, AfterValidator(_within_the_years)]
+
+
+def in_order(first: Day | None, last: Day | None, *, first_name: str = "from", last_name: str = "to") -> None:
+    """A span a report is asked for ends no earlier than it starts: one that ends before it starts
+    holds nothing, and is answered as the mistake it is (422 naming its end), not as an empty report."""
+    if first is not None and last is not None and last < first:
+        raise Invalid(last_name, f"must not be before {first_name}")

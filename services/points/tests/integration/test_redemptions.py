@@ -128,7 +128,7 @@ async def test_the_register_exports_per_store_and_date_range_as_csv_and_printabl
     wrong_store = await pts.client.get(f"/v1/gift-register?{params.replace('S001', 'S002')}", headers=pts.desk("S001"))
     assert wrong_store.status_code == 403
     backwards = await pts.client.get("/v1/gift-register?store_id=S001&from=2026-11-30&to=2026-11-01", headers=manager)
-    assert backwards.status_code == 422 and backwards.json()["detail"][0]["loc"] == ["query", "to"]
+    assert (backwards.status_code, backwards.json()["detail"]) == (422, "to: must not be before from")
 
 
 async def test_the_printed_register_names_customers_and_gifts_in_local_time_with_totals(pts, env) -> None:

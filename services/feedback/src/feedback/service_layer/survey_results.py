@@ -13,7 +13,7 @@ from sqlmodel.sql.expression import Select
 
 from feedback.adapters.tables import SurveyInvitationRow, SurveyResponseRow
 from feedback.domain.surveys import DIMENSIONS, change, nps, percent
-from shared.errors import Invalid
+from shared.periods import in_order
 
 
 @dataclass
@@ -40,8 +40,7 @@ async def results(
 ) -> list[MonthResult]:
     # Months as YYYY-MM order as text. A period that ends before it starts holds no month: answered
     # as the mistake it is (as the information base does), not as an empty report.
-    if from_month and to_month and to_month < from_month:
-        raise Invalid("to_month", "must not be before from_month")
+    in_order(from_month, to_month, first_name="from_month", last_name="to_month")
     inv, resp = SurveyInvitationRow, SurveyResponseRow
     columns: list[SQLCoreOperations[Any]] = [col(inv.store_id), col(inv.month), func.count(col(inv.id)), func.count(col(resp.id))]
     for dim in DIMENSIONS:

@@ -8,7 +8,7 @@ contact details. Level 3 is one customer's purchase list, for whoever may see th
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from members.api.access import member_scope, visible_member
@@ -41,7 +41,7 @@ from members.service_layer.infobase_queries import (
 from shared.authorize import Allowed
 from shared.deps import UowDep
 from shared.integers import Int64
-from shared.periods import ReportDay
+from shared.periods import ReportDay, in_order
 from shared.policy import Grant
 from shared.reports import ReportFormat, render
 
@@ -57,8 +57,7 @@ OffsetQuery = Annotated[Int64, Query(ge=0)]
 def _period(settings: Settings, store_id: str | None, first: date | None, last: date | None) -> Period:
     """The days and store a level reads; levels 1 and 2 pass the store through `grant.store_filter`
     (a store manager sees their own store's figures), level 3 is one customer's, in every store."""
-    if first and last and last < first:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "to: must not be before from")
+    in_order(first, last)
     return Period(settings.zone, store_id, first, last)
 
 

@@ -4,7 +4,6 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response, status
-from fastapi.exceptions import RequestValidationError
 from sqlmodel import col, select
 
 from points.adapters.tables import GiftRow, RedemptionRow
@@ -16,7 +15,7 @@ from shared.authorize import Allowed
 from shared.deps import CommandsDep, UowDep
 from shared.idempotency import IdempotencyKey
 from shared.member_directory import member_facts
-from shared.periods import ReportDay
+from shared.periods import ReportDay, in_order
 from shared.policy import Grant
 from shared.reports import Column, ReportFormat, local_time, render
 from shared.unit_of_work import UnitOfWork
@@ -123,9 +122,7 @@ async def gift_register(
     format: ReportFormat = ReportFormat.JSON,
 ):
     grant.ensure_store(store_id)
-    if date_to < date_from:
-        raise RequestValidationError([{"type": "value_error", "loc": ("query", "to"), "input": str(date_to),
-                                       "msg": "to is before from"}])
+    in_order(date_from, date_to)
     zone = uow.settings.zone
     start, end = start_of_day(date_from, zone), end_of_day(date_to, zone)
     redeemed_at = col(RedemptionRow.redeemed_at)
