@@ -80,6 +80,17 @@ def test_a_list_flattened_into_a_string_is_read_back_from_pydantic_s_english() -
     ("amount: more off than the threshold to reach", "减免金额（元）：优惠金额不能超过使用门槛"),
     ("budget: the template allows 10 coupons, the campaign would issue 30", "budget：将发放 30 张优惠券，超过上限 10 张：请提高上限或缩小客群"),
     ("id: required for this level", "id：此级别必须填写"),
+    # campaigns' checks of a template and a campaign as a whole, each field of the form by its label
+    ([{"loc": ["body"], "msg": "Value error, threshold does not apply to a amount_off coupon", "type": "value_error"}],
+     "此类优惠券不使用“满（元）”：请留空。"),
+    ([{"loc": ["body"], "msg": "Value error, amount is required for a threshold coupon", "type": "value_error"}],
+     "此类优惠券需要填写：减免金额（元）。"),
+    ("segment_id: a one-off campaign needs a segment", "一次性活动面向一个客户分群：请选择分群。"),
+    ("to: must not be before from", "截止日期：不能早于开始日期"),
+    ("to: must be a date from 1000-01-01 to 9998-12-31", "截止日期：应为 1000-01-01 至 9998-12-31 之间的日期"),
+    ([error("validity.days", "int_parsing_size", "Unable to parse input string as an integer, exceeded maximum size")],
+     "有效天数（自发放日起）：位数过多"),
+    ("nothing is named '..'", "未找到。"),
 ])
 def test_a_refusal_the_services_are_known_to_say_is_told_in_chinese(detail, shown) -> None:
     assert explain(detail, zh) == shown

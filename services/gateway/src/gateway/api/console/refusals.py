@@ -82,6 +82,7 @@ class Wording:
     message: str
     english: str = ""  # how the service says it, its values as named groups (matched whole)
     codes: tuple[str, ...] = ()
+    fields: tuple[str, ...] = ()  # placeholders holding a field's name, shown as its form label
     nested: tuple[str, ...] = ()
     one: tuple[str, str] = ("", "")  # (placeholder, message): the message when that count is 1
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
@@ -94,6 +95,9 @@ class Wording:
         for name in self.codes:
             if shown.get(name):
                 shown[name] = gettext(shown[name])
+        for name in self.fields:
+            if shown.get(name) in LABELS:
+                shown[name] = gettext(LABELS[shown[name]])
         for name in self.nested:
             if shown.get(name):
                 shown[name] = sentence(shown[name], gettext) or shown[name]
@@ -149,6 +153,7 @@ REASONS = {
                         one=("max_length", N_("at most 1 item"))),
     "uuid_parsing": Wording(N_("not a valid id"), r"Input should be a valid UUID, (?P<error>.*)"),
     "finite_number": Wording(N_("must be an ordinary number"), r"Input should be a finite number"),
+    "int_parsing_size": Wording(N_("too many digits"), r"Unable to parse input string as an integer, exceeded maximum size"),
     # A validator's own words ("Value error, must not be blank"): worded below, as a sentence.
     "value_error": Wording("%(error)s", r"Value error, (?P<error>.*)", nested=("error",)),
     "assertion_error": Wording("%(error)s", r"Assertion failed, (?P<error>.*)", nested=("error",)),
@@ -212,7 +217,8 @@ KNOWN = (
     Wording(_DATE, r"must be a date written YYYY-MM-DD"),
     Wording(_YES_NO, r"must be true or false.*"),
     Wording(N_("not a valid e-mail address"), r"value is not a valid email address.*"),
-    Wording(N_("must not be before the start"), r"must not be before from"),
+    Wording(N_("must not be before the start"), r"must not be before from(?:_month)?"),
+    Wording(N_("must be a date from %(first)s to %(last)s"), r"must be a date from (?P<first>\S+) to (?P<last>\S+)"),
     # feedback: a complaint's steps and its compensation
     Wording(N_("The complaint is %(status)s: %(why)s"), r"cannot \w+ a complaint that is (?P<status>\w+): (?P<why>.*)",
             codes=("status",), nested=("why",)),
@@ -234,6 +240,14 @@ KNOWN = (
     Wording(N_("The campaign was not found."), r"no campaign \S+"),
     # campaigns: a coupon template, a campaign's launch and the steps after it
     Wording(N_("more off than the threshold to reach"), r"more off than the threshold to reach"),
+    Wording(N_("A box this kind of coupon needs is empty: fill in %(field)s."), r"(?P<field>\w+) is required for an? \w+ coupon",
+            fields=("field",)),
+    Wording(N_("This kind of coupon does not take %(field)s: leave it empty."), r"(?P<field>\w+) does not apply to an? \w+ coupon",
+            fields=("field",)),
+    Wording(N_("A one-off campaign goes to a segment: choose one."), r"segment_id: a one-off campaign needs a segment"),
+    Wording(N_("A triggered campaign needs its occasion: choose one."), r"trigger: a triggered campaign needs one"),
+    Wording(N_("Only a triggered campaign has an occasion."), r"trigger: only a triggered campaign has one"),
+    Wording(N_("must not be in the past: sales already booked keep the rules they were booked with")),
     Wording(N_("The campaign is %(state)s: it cannot do that now."), r"an? (?P<state>\w+) campaign cannot \w+", codes=("state",)),
     Wording(N_("the campaign ended at %(when)s"), r"the campaign ended at (?P<when>\S+), .*"),
     Wording(N_("it would issue %(treated)s coupons where %(cap)s are allowed: raise the cap or narrow the segment"),
@@ -241,7 +255,7 @@ KNOWN = (
     Wording(N_("The community was not found."), r"no community \S+"),
     Wording(N_("The dead letter was not found."), r"no dead letter \S+"),
     Wording(N_("This dead letter was already replayed or discarded."), r"dead letter \S+ was already replayed or discarded"),
-    Wording(N_("Not found."), r"Not Found"),
+    Wording(N_("Not found."), r"Not Found|nothing is named .*"),
     Wording(N_("This complaint is not yours to handle."), r"complaint \S+ is not (?:yours|assigned to you)"),
     # every service: the form's key, the person's rights
     Wording(_FORM_SENT, r"Idempotency-Key \S+ was (?:already )?used for (?:a different|another) .*"),
