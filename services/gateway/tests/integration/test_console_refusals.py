@@ -87,6 +87,14 @@ async def test_a_registration_members_refuses_names_each_field_by_its_label_in_c
     assert '<p class="refusal" data-fields="phone name">' in fragment.text
 
 
+@pytest.mark.parametrize("role", ["marketing", "operator"])
+async def test_a_role_that_may_not_register_is_offered_no_registration_form(gateway, env, role) -> None:
+    await logged_in(gateway, env, "someone", role)
+    page = await gateway.get("/console/desk")
+    assert page.status_code == 200, page.text
+    assert 'action="/console/desk/register"' not in page.text
+
+
 async def test_points_refusing_a_gift_is_told_in_chinese_and_an_unknown_refusal_keeps_its_words(gateway, env) -> None:
     await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
     gateway.app.state.downstream = refusing_services()

@@ -45,6 +45,7 @@ async def test_marketing_previews_a_segment_then_saves_it_once_however_often_it_
     preview = await gw.post("/console/segments/preview", data=form, headers={"HX-Request": "true"})
     assert preview.status_code == 200, preview.text
     assert "当前有 2 位顾客符合。" in preview.text and "m-1" in preview.text and "m-3" not in preview.text
+    assert 'href="/console/customers/' not in preview.text  # marketing may not open a customer: no link to a refusal
     assert await saved(cmp) == []  # a preview saves nothing
 
     answers = [await gw.post("/console/segments", data=form) for _ in range(2)]  # a double click

@@ -246,6 +246,18 @@ async def test_a_store_manager_sees_the_gift_stock_and_saves_a_count(
     assert "已保存 1 种赠品的盘点数。" in (await gateway.get(saved.headers["location"])).text
 
 
+async def test_an_account_manager_sees_the_gift_stock_without_a_count_to_save(
+    gateway: httpx.AsyncClient, env: TestEnv, points: list[httpx.Request],
+) -> None:
+    # Points lets every store's staff read its stock, and only its management count it.
+    await logged_in(gateway, env, "chen.am", "account_manager", store_id="S001", account_manager_id="am-1")
+    shown = await gateway.get("/console/desk/stock")
+    assert shown.status_code == 200, shown.text
+    assert re.search(r'<tr data-gift="pillow".*?</tr>', shown.text, re.S)
+    assert "<input" not in re.search(r'<table id="gift-stock">.*?</table>', shown.text, re.S).group(0)
+    assert "本次盘点数" not in shown.text and "保存盘点" not in shown.text
+
+
 @pytest.mark.parametrize(("counts", "said"), [
     ({"count:pillow": "4", "count:towel": "-1"}, "本次盘点数：towel：须为 0 到 1000000 之间的整数件数"),
     ({"count:pillow": "4", "count:towel": "两"}, "本次盘点数：towel：须为 0 到 1000000 之间的整数件数"),

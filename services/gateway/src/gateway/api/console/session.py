@@ -37,7 +37,7 @@ from shared.auth import Principal
 from shared.authorize import Authorize
 from shared.errors import Forbidden, Invalid, NotOneOf
 from shared.idempotency import is_idempotency_key
-from shared.policy import Grant
+from shared.policy import POLICY, Grant
 
 BodyModel = TypeVar("BodyModel", bound=BaseModel)
 
@@ -85,6 +85,12 @@ class ConsoleUser:
 
     def bearer(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.access_token}"}
+
+    def may(self, action: str) -> bool:
+        """Whether the person's role may take `action` at all (`shared.policy`): a page offers only
+        the forms, buttons and links whose answer would not be a refusal of the role. Which
+        customers and stores remain the services' to judge."""
+        return self.principal.role in POLICY[action]
 
 
 def cookie_value(tokens: SessionTokens) -> str:

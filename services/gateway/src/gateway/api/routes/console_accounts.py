@@ -29,7 +29,6 @@ from gateway.service_layer.stores import ensure_store
 from shared.auth import Role
 from shared.deps import ReadUowDep, UowDep
 from shared.errors import NotOneOf
-from shared.policy import POLICY
 
 router = APIRouter(prefix="/console/accounts", tags=["console"], include_in_schema=False)
 Reader = Annotated[ConsoleUser, Console("gateway.staff.read")]
@@ -42,7 +41,7 @@ DONE = ("changed", "deactivated", "reactivated", "second_factor_removed")
 def _writes(user: ConsoleUser) -> bool:
     """Whether the page offers its forms: a reader who may not change accounts is not shown forms
     that would only be refused."""
-    return user.principal.role in POLICY["gateway.staff.write"]
+    return user.may("gateway.staff.write")
 
 
 def _account_page(staff_id: str, done: str) -> str:

@@ -28,7 +28,6 @@ from gateway.service_layer.identity import Actor
 from gateway.service_layer.stores import ensure_store
 from shared.deps import ReadUowDep, UowDep
 from shared.errors import Invalid, NotOneOf
-from shared.policy import POLICY
 
 router = APIRouter(prefix="/console/clients", tags=["console"], include_in_schema=False)
 Reader = Annotated[ConsoleUser, Console("gateway.identity_client.read")]
@@ -41,7 +40,7 @@ DONE = ("revoked",)
 def _writes(user: ConsoleUser) -> bool:
     """Whether the page offers its forms: a reader who may not change clients is not shown forms
     that would only be refused."""
-    return user.principal.role in POLICY["gateway.identity_client.write"]
+    return user.may("gateway.identity_client.write")
 
 
 def _client_page(client_id: str) -> str:

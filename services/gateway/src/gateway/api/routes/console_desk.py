@@ -28,7 +28,6 @@ from gateway.service_layer.stores import ensure_report_stores
 from shared.deps import UowDep
 from shared.errors import Invalid, NotOneOf
 from shared.events.contracts.feedback import ComplaintCategory, Severity
-from shared.policy import POLICY
 from shared.reports import download_format, render
 from shared.unit_of_work import UnitOfWork
 
@@ -57,7 +56,7 @@ def _store(user: ConsoleUser, form: dict[str, list[str]]) -> str:
 def _complaint_form(user: ConsoleUser) -> dict[str, Any]:
     """The complaint form of a desk page: offered to the roles feedback lets file one (a role it
     would refuse is not shown a form to fill in for nothing), with its own idempotency key."""
-    return {"files_complaints": user.principal.role in POLICY["feedback.complaint.file"], "complaint_key": secrets.token_hex(16),
+    return {"files_complaints": user.may("feedback.complaint.file"), "complaint_key": secrets.token_hex(16),
             "categories": CATEGORIES, "severities": SEVERITIES, "channels": DESK_CHANNELS}
 
 

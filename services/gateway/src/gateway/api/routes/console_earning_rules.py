@@ -18,7 +18,6 @@ from gateway.domain import earning_rule_form
 from gateway.service_layer.console_people import display_names
 from gateway.service_layer.console_reads import call, read
 from shared.deps import NowDep, UowDep
-from shared.policy import POLICY
 
 router = APIRouter(prefix="/console/earning-rules", tags=["console"], include_in_schema=False)
 User = Annotated[ConsoleUser, Console("gateway.console.use")]  # points decides, with the person's token
@@ -31,7 +30,7 @@ def _points(request: Request) -> Any:
 @router.get("")
 async def earning_rules(request: Request, uow: UowDep, now: NowDep, user: User) -> HTMLResponse:
     versions = await read(_points(request), "points", "/v1/earning-rules", user.bearer())
-    writes = user.principal.role in POLICY["points.rule.write"]
+    writes = user.may("points.rule.write")
     # A new version starts from the latest one, scheduled or in force: the admin changes what differs.
     in_force, scheduled = earning_rule_form.in_force(versions, now)
     return page(request, "staff/earning_rules.html", user, versions=list(reversed(versions)),

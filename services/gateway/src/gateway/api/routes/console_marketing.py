@@ -25,7 +25,6 @@ from gateway.service_layer.app import store_names
 from gateway.service_layer.console_people import display_names
 from gateway.service_layer.console_reads import ServiceRefused, call, read, step_once
 from shared.deps import UowDep
-from shared.policy import POLICY
 from shared.reports import download_format
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
@@ -46,7 +45,7 @@ async def segments(request: Request, uow: UowDep, user: Annotated[ConsoleUser, C
     listed = await read(_campaigns(request), "campaigns", "/v1/segments", user.bearer())
     staff_names = await display_names(uow, [s.get("updated_by") for s in listed])
     return page(request, "staff/segments.html", user, segments=listed, staff_names=staff_names,
-                writes=user.principal.role in POLICY["campaigns.segment.write"])
+                writes=user.may("campaigns.segment.write"))
 
 
 @router.get("/campaigns")
@@ -99,7 +98,7 @@ async def campaign(campaign_id: str, request: Request, uow: UowDep,
     # that the gateway does not is shown as it came).
     stores = await store_names(uow.session, {s["store_id"] for s in results.get("by_store", [])})
     offered = [action for action, states in ACTIONS.items() if found["state"] in states] \
-        if user.principal.role in POLICY["campaigns.campaign.launch"] else []
+        if user.may("campaigns.campaign.launch") else []
     preview, unpreviewed = await _preview(request, user, found) if "launch" in offered else (None, None)
     already = request.query_params.get("already")
     return page(request, "staff/campaign.html", user, campaign=found, results=results, uplifts=uplifts, stores=stores,

@@ -23,7 +23,7 @@ from gateway.domain.segment_form import Built
 from gateway.service_layer.console_people import display_names
 from gateway.service_layer.console_reads import ServiceRefused, call, read
 from shared.deps import UowDep
-from shared.policy import POLICY, AccessDenied
+from shared.policy import AccessDenied
 
 router = APIRouter(prefix="/console/segments", tags=["console"], include_in_schema=False)
 User = Annotated[ConsoleUser, Console("gateway.console.use")]
@@ -37,7 +37,7 @@ def _campaigns(request: Request) -> Any:
 
 def _writes(user: ConsoleUser) -> bool:
     """Whether the pages offer their forms: a role campaigns would refuse them to is shown none."""
-    return user.principal.role in POLICY["campaigns.segment.write"]
+    return user.may("campaigns.segment.write")
 
 
 async def _send(request: Request, user: ConsoleUser, method: str, path: str, headers: dict[str, str], body: dict[str, Any],
@@ -98,7 +98,7 @@ async def segment_page(segment_id: str, request: Request, uow: UowDep, user: Use
     return page(request, "staff/segment.html", user, segment=found, shown=segment_form.values_of(found["rule"]),
                 rule_json=json.dumps(found["rule"], ensure_ascii=False, indent=2), audience=audience, unpreviewed=unpreviewed,
                 staff_names=names, writes=_writes(user), done=done if done in DONE else "",
-                launches=user.principal.role in POLICY["campaigns.campaign.write"])
+                launches=user.may("campaigns.campaign.write"))
 
 
 @router.get("/{segment_id}/edit")
