@@ -109,3 +109,24 @@ async def test_the_index_of_processed_event_times_is_built_while_the_consumer_go
     finally:
         await engine.dispose()
     assert "ix_processed_events_processed_at" in indexes
+
+
+async def test_a_home_store_that_is_no_store_id_is_cleared_and_store_ids_are_kept(database_factory) -> None:
+    migrations = Path(import_module("members").__file__).parent / "migrations"
+    url = await database_factory("members", empty=True)
+    await asyncio.to_thread(upgrade, migrations, url, "0019")
+    homes = {"m-1": "S001", "m-2": "store_2-b", "m-3": "不存在的门店", "m-4": " ", "m-5": "", "m-6": "S 001", "m-7": None}
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            for n, (member_id, home) in enumerate(homes.items()):
+                await conn.execute(text(
+                    "INSERT INTO member (id, card_no, name, gender, community, address, channel, home_store_id, lifetime_spend,"
+                    " purchase_count, tier, tier_imported, created_at) VALUES (:id, :card, '王', 'unspecified', 'c', 'a', 'retail',"
+                    " :home, 0, 0, 'member', false, '2026-01-01 00:00:00+00:00')"), {"id": member_id, "card": f"880000{n}", "home": home})
+        await asyncio.to_thread(upgrade, migrations, url)
+        async with engine.connect() as conn:
+            after = dict((await conn.execute(text("SELECT id, home_store_id FROM member"))).all())
+    finally:
+        await engine.dispose()
+    assert after == {"m-1": "S001", "m-2": "store_2-b", "m-3": None, "m-4": None, "m-5": None, "m-6": None, "m-7": None}
