@@ -56,6 +56,7 @@ class Column:
     key: str
     label: str  # bilingual for staff, e.g. "小区 Community"
     value: Callable[[Any], Any] | None = None  # defaults to row[key] / getattr(row, key)
+    money: bool = False  # yuan: its total has two decimals even over no lines ("0.00", not "0")
 
     def of(self, row: Any) -> Any:
         if self.value is not None:
@@ -88,7 +89,7 @@ def _totals(columns: Sequence[Column], rows: Sequence[Any], summed: Sequence[str
         if i == 0:
             cells.append(f"{TOTAL_LABEL} ({len(rows)})")
         elif column.key in summed:
-            cells.append(sum((_number(column.of(row)) for row in rows), Decimal(0)))
+            cells.append(sum((_number(column.of(row)) for row in rows), Decimal("0.00") if column.money else Decimal(0)))
         else:
             cells.append("")
     return cells

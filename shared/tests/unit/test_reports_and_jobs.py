@@ -25,7 +25,7 @@ from shared.jobs import JobRunner, ScheduledJob
 from shared.reports import Column, ReportFormat, local_time, render, to_csv, to_html, totals_row
 from shared.settings import ServiceSettings
 
-COLUMNS = [Column("name", "姓名 Name"), Column("spend", "消费 Spend"), Column("double", "2x", lambda r: r["spend"] * 2)]
+COLUMNS = [Column("name", "姓名 Name"), Column("spend", "消费 Spend", money=True), Column("double", "2x", lambda r: r["spend"] * 2)]
 ROWS = [{"name": "王小明", "spend": Decimal("12.30")}, {"name": "=HYPERLINK(\"x\")", "spend": Decimal("-1.00")}]
 
 
@@ -59,7 +59,8 @@ def test_printable_page_escapes_what_staff_typed() -> None:
 def test_the_totals_row_counts_the_lines_and_sums_the_named_columns() -> None:
     text = to_csv(COLUMNS, ROWS, totals=("spend", "double"))
     assert text.endswith("合计 Total (2),11.30,22.60\r\n")
-    assert to_csv(COLUMNS, [], totals=("spend",)).endswith("合计 Total (0),0,\r\n")
+    # Over no lines a sum of yuan still reads as money, a count as a count.
+    assert to_csv(COLUMNS, [], totals=("spend", "double")).endswith("合计 Total (0),0.00,0\r\n")
     page = to_html("报表 Report", COLUMNS, ROWS, totals=("spend",))
     assert "<tfoot><tr><th>合计 Total (2)</th><th>11.30</th><th></th></tr></tfoot>" in page
     assert "<tfoot>" not in to_html("报表 Report", COLUMNS, ROWS) and "合计" not in to_csv(COLUMNS, ROWS)

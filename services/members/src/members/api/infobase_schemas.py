@@ -143,8 +143,8 @@ COMMUNITY_COLUMNS = [
     Column("rank", "排名 Rank"),
     Column("name", "小区 Community"),
     Column("households", "购买户数 Buying households"),
-    Column("spend", "消费总额 Total spend (CNY)"),
-    Column("spend_per_household", "户均消费 Spend per household (CNY)"),
+    Column("spend", "消费总额 Total spend (CNY)", money=True),
+    Column("spend_per_household", "户均消费 Spend per household (CNY)", money=True),
     Column("member_count", "会员数 Members"),
     Column("purchases", "购买次数 Purchases"),
     Column("community_id", "小区编号 Community ID"),
@@ -158,7 +158,7 @@ def customer_columns(zone: ZoneInfo) -> list[Column]:
         Column("rank", "排名 Rank"),
         Column("name", "姓名 Name"),
         Column("card_no", "卡号 Card no."),
-        Column("spend", "消费额 Spend (CNY)"),
+        Column("spend", "消费额 Spend (CNY)", money=True),
         Column("purchases", "购买次数 Purchases"),
         Column("last_purchase_at", "最近购买 Last purchase", lambda r: local_time(r.last_purchase_at, zone)),
         Column("tier", "等级 Tier"),
@@ -185,7 +185,7 @@ def purchase_line_columns(zone: ZoneInfo) -> list[Column]:
         Column("category", "品类 Category"),
         Column("qty", "数量 Qty"),
         Column("unit_price", "单价 Unit price"),
-        Column("amount", "金额 Amount (CNY)"),
+        Column("amount", "金额 Amount (CNY)", money=True),
     ]
 
 
