@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from crm_cli import import_sales as import_module
-from crm_cli.import_sales import Options, _batches, import_sales
+from crm_cli.import_sales import Options, _at_known_stores, _batches, import_sales
 from crm_cli.sales_file import SourceSale
 
 REFUSED = "store_id: S999 is not one of the chain's stores"
@@ -69,3 +69,11 @@ async def test_a_file_of_sales_all_refused_here_is_settled_a_batch_at_a_time(
     assert (summary.read, summary.rejected) == (1_000, 1_000)
     assert settled == [40] * 25
     assert len(options.rejects.read_text(encoding="utf-8-sig").splitlines()) == 1 + 1_000
+
+
+def test_a_store_typed_in_full_width_mode_is_the_chain_s_store_it_reads_as() -> None:
+    typed = [SourceSale(2, [(2, ["Ｓ００１"])], {"store_id": "Ｓ００１", "pos_txn_id": "T-1"}),
+             SourceSale(3, [(3, ["Ｓ９９９"])], {"store_id": "Ｓ９９９", "pos_txn_id": "T-2"})]
+    known, unknown = _at_known_stores(iter(typed), frozenset({"S001"}))
+    assert (known.problem, known.sale) == (None, {"store_id": "Ｓ００１", "pos_txn_id": "T-1"})  # members reads it as S001
+    assert unknown.sale is None and unknown.problem.startswith("store_id: S999 is not one of the chain's stores")

@@ -62,6 +62,16 @@ def test_rows_of_a_sale_that_write_its_total_or_time_differently_are_still_one_s
     assert (other.sale, other.problem) == (None, "total: differs between the rows of this sale (line 4 and line 5)")
 
 
+def test_rows_of_a_sale_typed_in_full_width_mode_are_rows_of_the_same_sale() -> None:
+    # Members reads Ｓ００１ as S001: rows written either way are one sale, not a sale and a repeat.
+    [one] = csv_sales(
+        HEADER
+        + "S001,T-1,2019-03-01T10:15:00+08:00,8800000012345,,cash,99.80,rice,米,grain,2,39.90,79.80\n"
+        + "Ｓ００１,Ｔ-１,2019-03-01T10:15:00+08:00,8800000012345,,cash,99.80,oil,油,oil,1,20.00,20.00\n"
+    )
+    assert one.problem is None and len(one.sale["lines"]) == 2, one.problem
+
+
 def test_a_sales_discount_is_repeated_on_its_rows_like_its_total() -> None:
     header = HEADER.replace(",total,", ",total,discount,")
     [one, other] = csv_sales(

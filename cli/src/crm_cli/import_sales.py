@@ -34,7 +34,7 @@ from crm_cli.sales_file import (
     reject_header,
 )
 from crm_cli.sales_text import Counting, check_text, encoding_of
-from members.domain.sales_import import ImportedSale, conflicting_repeat, fingerprint, parse_sale
+from members.domain.sales_import import ImportedSale, conflicting_repeat, fingerprint, half_width, parse_sale
 
 PATH = "/v1/sales/import"
 # Under the services' and the gateway's body limit (CRM_MAX_BODY_BYTES, 1 MB by default).
@@ -184,7 +184,8 @@ def _at_known_stores(sales: Iterator[SourceSale], stores: frozenset[str]) -> Ite
     """Refuses a sale of a store the chain does not have: recorded, it would count in reports of a
     store nobody can name or choose, and its returns could never be taken at a till."""
     for sale in sales:
-        store = sale.sale.get("store_id") if sale.sale is not None else None
+        # As members reads it: Ｓ００１ typed in full-width mode is S001.
+        store = half_width(sale.sale.get("store_id")) if sale.sale is not None else None
         if isinstance(store, str) and store not in stores:
             sale.problem = (f"store_id: {store} is not one of the chain's stores; add it at the gateway "
                             f"(PUT /api/v1/stores/{store}, inactive if it has closed) and import again")

@@ -22,6 +22,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from members.domain.sales_import import HALF_WIDTH_FIELDS, half_width
+
 SALE_COLUMNS = ("store_id", "pos_txn_id", "occurred_at", "card_no", "phone", "payment", "total", "discount")
 LINE_COLUMNS = ("sku", "name", "category", "qty", "unit_price", "amount")
 REQUIRED_COLUMNS = ("store_id", "pos_txn_id", "occurred_at")
@@ -50,7 +52,10 @@ def _same(column: str, kept: str, given: str) -> bool:
     """Whether a sale's column, repeated on another of its rows, says the same: an amount or a time
     as its value (12.5 and 12.50; 10:15+08:00 and 02:15Z), as a spreadsheet may write one cell
     differently from the next; anything else as written. A value that does not read as one is
-    compared as written: members refuses it, with its reason, from the first row."""
+    compared as written: members refuses it, with its reason, from the first row. Typed in
+    full-width mode, a code, an amount or a time is what members reads it as (Ｓ００１ is S001)."""
+    if column in HALF_WIDTH_FIELDS:
+        given, kept = half_width(given), half_width(kept)
     if given == kept:
         return True
     try:
@@ -196,7 +201,8 @@ class CsvSales:
                 for name in NUMBER_COLUMNS:
                     if DECIMAL_COMMA.fullmatch(value := row.get(name, "").strip()):
                         row[name] = value.replace(",", ".")
-            row_key = (row.get("store_id", ""), row.get("pos_txn_id", ""))
+            # As members reads them: a row typed Ｓ００１ is of the sale a row typed S001 began.
+            row_key = (half_width(row.get("store_id", "")), half_width(row.get("pos_txn_id", "")))
             if current is not None and row_key == key:
                 self._add_row(current, line, end, fields, row)
                 continue

@@ -77,9 +77,9 @@ class ImportedSale(BaseModel):
     def _half_width(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        folded = {k: _ascii(v) if k in HALF_WIDTH_FIELDS else v for k, v in data.items()}
+        folded = {k: half_width(v) if k in HALF_WIDTH_FIELDS else v for k, v in data.items()}
         if isinstance(lines := data.get("lines"), list):
-            folded["lines"] = [{k: _ascii(v) if k in HALF_WIDTH_LINE_FIELDS else v for k, v in ln.items()}
+            folded["lines"] = [{k: half_width(v) if k in HALF_WIDTH_LINE_FIELDS else v for k, v in ln.items()}
                                if isinstance(ln, dict) else ln for ln in lines]
         return folded
 
@@ -172,7 +172,8 @@ def reason_of(exc: ValidationError) -> str:
     return f"{field}: {message}" if field else message
 
 
-def _ascii(value: Any) -> Any:
+def half_width(value: Any) -> Any:
+    """Text typed in full-width mode in ASCII (`FULL_WIDTH`); anything else as it is."""
     return value.translate(FULL_WIDTH) if isinstance(value, str) else value
 
 
