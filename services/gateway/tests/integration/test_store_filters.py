@@ -109,6 +109,20 @@ async def test_any_forwarded_report_or_list_refuses_an_unknown_store(gateway: ht
     assert r.status_code == 422 and r.json()["detail"] == "store_id: unknown store S999", r.text
 
 
+async def test_a_gifts_stock_at_a_store_nobody_has_is_refused_before_points_sees_it(gateway: httpx.AsyncClient, env: TestEnv) -> None:
+    # Counted there, the units could never be handed out: no till nor desk works at such a store.
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"gift_id": "mug", "store_id": "S001", "quantity": 2})
+
+    async with answering(gateway, "points", answer) as points:
+        for store in ("S999", "S%39%39%39"):  # the id written with escapes is the same id
+            r = await gateway.put(f"/api/points/v1/gifts/mug/stock/{store}", json={"quantity": 2}, headers=admin(env))
+            assert (r.status_code, r.json()["detail"]) == (422, "store_id: unknown store S999"), r.text
+        assert points == []
+        r = await gateway.put("/api/points/v1/gifts/mug/stock/S001", json={"quantity": 2}, headers=admin(env))
+        assert r.status_code == 200 and [request.url.path for request in points] == ["/v1/gifts/mug/stock/S001"]
+
+
 async def test_a_home_store_nobody_has_or_closed_is_refused_before_members_sees_it(
     gateway: httpx.AsyncClient, members: list[httpx.Request], env: TestEnv,
 ) -> None:

@@ -286,3 +286,9 @@ async def test_a_count_below_the_open_reservations_leaves_nothing_free(pts) -> N
     assert await _stock_of(pts, "electric-kettle", "S002") == (0, 2, 2)
     await pts.stock("electric-kettle", "S002", 5)  # a delivery: 3 more than the 2 reserved
     assert await _stock_of(pts, "electric-kettle", "S002") == (3, 2, 5)
+
+
+@pytest.mark.parametrize("store", ["不存在的门店", "S 001"])
+async def test_stock_at_what_is_no_store_id_is_422_naming_the_store(pts, env, store) -> None:
+    r = await pts.client.put(f"/v1/gifts/electric-kettle/stock/{store}", json={"quantity": 2}, headers=env.auth(Role.ADMIN))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["path", "store_id"], r.text

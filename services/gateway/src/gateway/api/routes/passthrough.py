@@ -6,8 +6,9 @@ service checks identity and permissions itself, the gateway adds no rights of it
 reads here, but changes nothing: the member app's API (`/app/v1`) is where a member's changes are
 checked for what no one service can tell (`gateway.services.change`).
 
-A `store_id` in the query (a report's or a list's filter) or in a JSON body (a staff member's store,
-a complaint's) must name a store the chain has or had: the gateway keeps the stores, the services
+A `store_id` in the query (a report's or a list's filter), in a JSON body (a staff member's store,
+a complaint's) or in the path (a gift's stock at a store, `STORE_IN_PATH`) must name a store the
+chain has or had: the gateway keeps the stores, the services
 do not, and would answer a store nobody has with zeros or an empty list, as if it had sold nothing,
 or record staff at it (`service_layer/stores.ensure_report_stores`). A
 `home_store_id` in a JSON body (a registration, a profile edit) must name a store open for
@@ -16,6 +17,8 @@ manager's reach and can never pick up a gift.
 """
 
 import json
+import re
+from urllib.parse import unquote
 
 import httpx
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
@@ -36,6 +39,8 @@ GUARDS = {"GET": Depends(forwarded), **dict.fromkeys(("POST", "PUT", "PATCH", "D
 FORWARDED_REQUEST = ("authorization", "content-type", "accept", "accept-language", "idempotency-key")
 FORWARDED_RESPONSE = ("content-type", "content-disposition", "retry-after")
 SERVICES = ("members", "points", "feedback", "campaigns")
+# The services' routes that name a store in their path, with the store as `store_id`.
+STORE_IN_PATH = {"points": re.compile(r"/v1/gifts/[^/]+/stock/(?P<store_id>[^/]+)")}
 
 
 async def forward(request: Request, service: str, path: str, timeout: float | None = None) -> Response:
@@ -51,7 +56,11 @@ async def forward(request: Request, service: str, path: str, timeout: float | No
     if timeout is None:
         timeout = request.app.state.settings.forward_timeout_s
     # Every value: a service reads the last of a repeated parameter, and none may slip past unchecked.
-    if store_ids := request.query_params.getlist("store_id"):
+    store_ids = request.query_params.getlist("store_id")
+    if (pattern := STORE_IN_PATH.get(service)) and (named := pattern.fullmatch(path)) and (
+            in_path := _store_id(unquote(named["store_id"]))):  # one that is no store id at all: the service's 422
+        store_ids.append(in_path)
+    if store_ids:
         await ensure_report_stores(request.app.state.commands, store_ids)
     body = await request.body()
     home, store = _stores_named(request, body)

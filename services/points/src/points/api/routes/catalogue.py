@@ -152,7 +152,8 @@ async def get_stock(uow: UowDep, grant: Annotated[Grant, Allowed("points.stock.r
 
 @router.put("/{gift_id}/stock/{store_id}", summary="Set the counted stock of a store (store manager, admin)")
 async def put_stock(
-    body: StockIn, uow: UowDep, grant: Annotated[Grant, Allowed("points.stock.write")], store_id: str, gift_id: str = GiftId
+    body: StockIn, uow: UowDep, grant: Annotated[Grant, Allowed("points.stock.write")], store_id: Annotated[StoreId, Path()],
+    gift_id: str = GiftId,
 ) -> StockPublic:
     grant.ensure_store(store_id)
     gift = await uow.session.get(GiftRow, gift_id)
