@@ -56,6 +56,12 @@ async def test_an_operator_runs_a_job_now_and_sees_its_summary_and_its_run(conso
     assert ancient.status_code == 422 and "业务时间（留空为现在）：0001-01-01T00:00:00 太接近日历的起止（公元 1 至 9999 年）" in ancient.text
     unknown = await console.post("/console/ops/jobs/run", data={"csrf": csrf_of(jobs.text), "service": "gateway", "job": "nothing"})
     assert unknown.status_code == 200 and "404" in unknown.text
+    # The service's own refusal (a moment at the end of its calendar) in words, not as its JSON.
+    edge = await console.post("/console/ops/jobs/run", data={
+        "csrf": csrf_of(jobs.text), "service": "gateway", "job": "staff-sessions-cleanup", "as_of": "9999-12-31T23:59"})
+    refusal = re.search(r'<p class="refusal">(.*?)</p>', edge.text, re.S)
+    assert refusal and "422" in refusal.group(1) and "太接近日历的起止" in refusal.group(1), edge.text
+    assert "'loc'" not in refusal.group(1) and "{" not in refusal.group(1)
 
 
 async def test_the_console_reads_and_shows_times_in_the_chains_configured_zone(env: TestEnv, database_factory) -> None:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gateway.adapters.consumer_lag import group_lags
+from gateway.api.console.refusals import explain
 from gateway.api.console.render import gettext_of, page, zone_of
 from gateway.api.console.services import service_clients
 from gateway.api.console.session import Console, ConsoleUser, Form, one
@@ -72,4 +73,7 @@ async def run(request: Request, form: Form, user: Annotated[ConsoleUser, Console
     async with service_clients(request) as clients:
         outcome: dict[str, Any] = await run_job(clients, user.bearer(), service, name, as_of)
     _ = gettext_of(request)
-    return page(request, "ops/job_result.html", user, service=service, job=name, outcome=outcome, title=_("Job run"))
+    # A refusal in the person's words, as every form's (a moment the job cannot take, a role).
+    refused = explain(outcome["body"].get("detail"), _) if outcome["status"] != 200 and isinstance(outcome["body"], dict) else ""
+    return page(request, "ops/job_result.html", user, service=service, job=name, outcome=outcome, refused=refused,
+                title=_("Job run"))
