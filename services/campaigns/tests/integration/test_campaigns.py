@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from sqlmodel import col, select
 
@@ -156,6 +157,34 @@ async def test_a_campaign_s_coupon_issued_by_hand_never_reaches_its_control_grou
     assert (await cmp.issue(template_id, [control[0]]))["issued"] == 1
     res = (await cmp.client.get(f"/v1/campaigns/{made['id']}/results", headers=cmp.marketing())).json()
     assert res["issued"] == launched["treatment_size"] + 1  # m-low's, under the campaign
+
+
+async def test_coupons_by_hand_go_only_under_a_running_campaign_of_their_template(cmp) -> None:
+    """Under any other id they would count in a campaign's results, or pass for the payment of a
+    complaint's compensation coupon (issued under `complaint:<id>`) that was then never issued."""
+    audience = await seed(cmp, 4)
+    template_id, other_template = await cmp.template(), await cmp.template()
+    made = await campaign(cmp, kind="one_off", segment_id=await segment(cmp), coupon_template_id=template_id,
+                          message={"template": "coupon_offer"}, control_share="0")
+    launched = await act(cmp, made["id"], "launch")
+    assert launched["treatment_size"] == len(audience)
+
+    async def by_hand(template: str, campaign_id: str) -> httpx.Response:
+        return await cmp.client.post(f"/v1/coupon-templates/{template}/issue", headers=cmp.marketing(),
+                                     json={"member_ids": [audience[0]], "campaign_id": campaign_id})
+
+    for campaign_id, template, said in ((f"complaint:{made['id']}", template_id, "no campaign complaint:"),
+                                        ("no-such-campaign", template_id, "no campaign no-such-campaign"),
+                                        (made["id"], other_template, f"gives coupons of template {template_id}")):
+        r = await by_hand(template, campaign_id)
+        assert r.status_code == 422 and r.json()["detail"].startswith("campaign_id: ") and said in r.json()["detail"], r.text
+    await act(cmp, made["id"], "end")
+    r = await by_hand(template_id, made["id"])
+    assert r.status_code == 409 and "is ended: only a running campaign gives coupons" in r.json()["detail"], r.text
+    # Nothing refused was issued: the campaign's results count its launch's coupons, the member holds theirs alone.
+    res = (await cmp.client.get(f"/v1/campaigns/{made['id']}/results", headers=cmp.marketing())).json()
+    assert res["issued"] == launched["treatment_size"]
+    assert len(await cmp.wallet(audience[0])) == 1
 
 
 async def test_results_break_down_by_store_over_each_whole_group(cmp) -> None:

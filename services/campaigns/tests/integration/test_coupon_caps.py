@@ -9,16 +9,27 @@ import pytest
 
 from campaigns.service_layer.coupons.counters import counter, period_of
 from shared.events.registry import COUPON_RELEASED
+from tests.support.factories import keyed
 
 pytestmark = pytest.mark.integration
 
 
-async def members_with_coupons(cmp, n: int, *, campaign_id: str | None = None, **template: object) -> tuple[str, list[str]]:
+async def members_with_coupons(cmp, n: int, *, campaign: bool = False, **template: object) -> tuple[str, list[str]]:
+    """`campaign`: issued under a running campaign of the template, whose caps count apart."""
     members = [f"m-{i}" for i in range(n)]
     await cmp.apply(*(cmp.registered(m) for m in members))
     template_id = await cmp.template(**template)
-    await cmp.issue(template_id, members, campaign_id)
+    await cmp.issue(template_id, members, await running_campaign(cmp, template_id) if campaign else None)
     return template_id, [await cmp.code_of(m) for m in members]
+
+
+async def running_campaign(cmp, template_id: str) -> str:
+    made = await cmp.client.post("/v1/campaigns", headers=keyed(cmp.marketing()), json={
+        "name": "birthday gift", "kind": "triggered", "trigger": "birthday", "coupon_template_id": template_id})
+    assert made.status_code == 201, made.text
+    launched = await cmp.client.post(f"/v1/campaigns/{made.json()['id']}/launch", headers=cmp.marketing())
+    assert launched.status_code == 200 and launched.json()["state"] == "running", launched.text
+    return made.json()["id"]
 
 
 async def used(cmp, key: str) -> tuple[int, Decimal]:
@@ -28,13 +39,14 @@ async def used(cmp, key: str) -> tuple[int, Decimal]:
 
 
 async def test_the_redemption_cap_counts_holds_and_gives_back_releases(cmp) -> None:
-    template_id, codes = await members_with_coupons(cmp, 3, campaign_id="C-1", caps={"redemptions": 2})
+    template_id, codes = await members_with_coupons(cmp, 3, campaign=True, caps={"redemptions": 2})
+    campaign_id = (await cmp.wallet("m-0"))[0]["campaign_id"]
     assert (await cmp.reserve([codes[0]], txn="T-0")).json()["codes"][0]["ok"]
     assert (await cmp.reserve([codes[1]], txn="T-1")).json()["codes"][0]["ok"]
     full = (await cmp.reserve([codes[2]], txn="T-2")).json()["codes"][0]
     assert full["reason"] == "cap_reached" and full["discount"] == "0.00"
     assert (await cmp.validate([codes[2]], txn="T-2")).json()["codes"][0]["reason"] == "cap_reached"
-    assert await used(cmp, f"{template_id}|C-1|redemptions") == (2, Decimal("40.00"))
+    assert await used(cmp, f"{template_id}|{campaign_id}|redemptions") == (2, Decimal("40.00"))
     await cmp.release("T-0")
     assert (await cmp.reserve([codes[2]], txn="T-2")).json()["codes"][0]["ok"]
     assert (await cmp.wallet("m-2"))[0]["state"] == "reserved"

@@ -93,6 +93,8 @@ async def issue(template_id: str, body: IssueIn, uow: UowDep, request: Request,
     if len(body.member_ids) > limit:
         raise Invalid("member_ids", f"at most {limit} members per request")
     templates.ensure_usable(await templates.get_template(uow.session, template_id), uow.now(), "template_id")
+    if body.campaign_id is not None:
+        await issuing.ensure_issuing_by_hand(uow.session, body.campaign_id, template_id, uow.now())
     wanted = list(dict.fromkeys(body.member_ids))
     customers = await issuing.customers_of(uow.session, wanted)
     unknown = [m for m in wanted if m not in customers]

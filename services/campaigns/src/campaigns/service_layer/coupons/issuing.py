@@ -4,13 +4,16 @@ withdrawing the unused ones of a member whose data was erased."""
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from campaigns.adapters.tables import CampaignMemberRow, CouponCounterRow, CouponRow, CustomerRow
+from campaigns.adapters.tables import CampaignMemberRow, CampaignRow, CouponCounterRow, CouponRow, CustomerRow
+from campaigns.domain.campaigns import State as CampaignState
+from campaigns.domain.campaigns import over
 from campaigns.domain.codes import Draw, new_member_codes
 from campaigns.domain.coupons import State
 from campaigns.service_layer.coupons.counters import Take, campaign_key, ensure_counter
@@ -18,7 +21,7 @@ from campaigns.service_layer.coupons.templates import get_template, spec_of
 from shared.commands import derived_event_id
 from shared.consumer import Delivery
 from shared.db import insert_or_skip, one_of
-from shared.errors import Conflict
+from shared.errors import Conflict, Invalid
 from shared.events import contracts as c
 from shared.events.registry import COUPON_ISSUED
 from shared.unit_of_work import UnitOfWork
@@ -62,6 +65,23 @@ async def customers_of(session: AsyncSession, member_ids: Sequence[str]) -> set[
         query = select(CustomerRow.member_id).where(one_of(session, CUSTOMER.c.member_id, chunk), col(CustomerRow.erased_at).is_(None))
         known.update((await session.exec(query)).all())
     return known
+
+
+async def ensure_issuing_by_hand(session: AsyncSession, campaign_id: str, template_id: str, now: datetime) -> None:
+    """Coupons given by hand under `campaign_id` count in that campaign's results, and pay what a
+    complaint's resolution promised under its own id (`compensation.campaign_id_of`): only a
+    running campaign's, of the template it gives (its budget's, where it has one), may be. Under
+    an ended one they reached members after its end; under any other id they skewed a campaign's
+    rate, or passed for the payment of a compensation coupon that was then never issued."""
+    campaign = await session.get(CampaignRow, campaign_id)
+    if campaign is None:
+        raise Invalid("campaign_id", f"no campaign {campaign_id}")
+    if campaign.state != CampaignState.RUNNING or over(now, campaign.ends_at):
+        raise Conflict(f"campaign_id: campaign {campaign_id} is {campaign.state}: only a running campaign gives coupons")
+    gives = campaign.budget_template_id or campaign.coupon_template_id
+    if template_id != gives:
+        raise Invalid("campaign_id", f"campaign {campaign_id} gives coupons of template {gives}, not {template_id}"
+                      if gives else f"campaign {campaign_id} gives no coupons")
 
 
 async def held_out_of(session: AsyncSession, campaign_id: str, member_ids: Sequence[str]) -> set[str]:
