@@ -493,6 +493,29 @@ async def test_a_launched_campaign_reaches_members_through_the_sender_and_counts
     assert r.status_code == 404
 
 
+async def test_a_campaigns_message_still_waiting_at_its_end_is_cancelled_not_sent(cmp) -> None:
+    # Deferred by quiet hours to 08:00, the campaign ended at 03:47: nothing reaches anyone after its end.
+    members = ["m-0", "m-1"]
+    for m in members:
+        await cmp.apply(registered(m), consent(m, "marketing_sms", True))
+    seg = await segment(cmp, {"field": "marketing_consent", "channel": "sms"})
+    made = await campaign(cmp, kind="one_off", segment_id=seg, message={"template": "coupon_offer", "params": {"offer": "满100减20"}},
+                          control_share="0")
+    cmp.clock.now = local(5, 22, 30)
+    await act(cmp, made["id"], "launch")
+    requests = await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED)
+    await cmp.apply(*(new_event(CAMPAIGN_NOTIFICATION_REQUESTED, c.CampaignNotificationRequestedV1.model_validate(d),
+                                source="crm/campaigns", subject=d["member_id"], event_id=d["notification_id"]) for d in requests))
+    assert [row.status for m in members for row in await rows(cmp, m)] == ["deferred", "deferred"]
+    cmp.clock.now = local(6, 3, 47)
+    await act(cmp, made["id"], "end")
+    cmp.clock.now = local(6, 8, 0)
+    assert (await cmp.run_job("message-dispatch"))["cancelled"] == 2
+    assert await outbox(cmp) == []
+    assert [(row.status, row.reason) for m in members for row in await rows(cmp, m)] == [
+        ("cancelled", "the campaign ended before it was sent")] * 2
+
+
 async def test_who_may_read_messages_and_the_outbox(cmp) -> None:
     await cmp.apply(registered("m-1", home_store_id="S001"), registered("m-2", home_store_id="S002"))
     await cmp.apply(welcome("m-1"))

@@ -4,7 +4,7 @@ the transport. The member's inbox is every message they received, each once.
 
 Intake (the consumer handlers) checks consent, renders the text, counts the weekly cap and defers
 a request arriving in quiet hours; dispatch checks consent and quiet hours again at the time of
-sending (a consent withdrawn overnight stops a deferred message), greets the member by name where
+sending (a consent withdrawn overnight stops a deferred message, as does its campaign's end), greets the member by name where
 the template does (`rules.SALUTATION`), hands the message over, and retries a failed hand-over
 with backoff until it is `failed`.
 """
@@ -25,6 +25,7 @@ from campaigns.adapters.tables import CampaignRow, CustomerRow, LocalOutboxRow, 
 from campaigns.adapters.transports import Outgoing, Transport, TransportError
 from campaigns.config import Settings
 from campaigns.domain import messages as rules
+from campaigns.domain.campaigns import State as CampaignState
 from campaigns.domain.messages import Channel, Purpose, Status
 from campaigns.service_layer import store_names
 from shared.commands import derived_event_id
@@ -262,9 +263,14 @@ async def dispatch(uow: UnitOfWork, transport: Transport, now: datetime, limit: 
     due = [MessageRow(**row._mapping) for row in found.all()]  # detached: never flushed on their own
     counts = {"due": len(due), "sent": 0, "delivered": 0, "deferred": 0, "retrying": 0, "failed": 0, "cancelled": 0}
     consents = await _consents(uow, (row.member_id for row in due))
+    ended = await _ended_campaigns(uow, {row.campaign_id for row in due if row.campaign_id}, now)
     for row in due:
-        outcome = await _send(row, transport, settings, quiet, consents.get(row.member_id, rules.Consents()), now,
-                              contacts)
+        if row.campaign_id in ended:  # deferred past the end (quiet hours), or requested just before it
+            _finish(row, Status.CANCELLED, "the campaign ended before it was sent", now)
+            outcome = "cancelled"
+        else:
+            outcome = await _send(row, transport, settings, quiet, consents.get(row.member_id, rules.Consents()), now,
+                                  contacts)
         counts[outcome] += 1
     if due:
         await uow.session.exec(
@@ -273,6 +279,17 @@ async def dispatch(uow: UnitOfWork, transport: Transport, now: datetime, limit: 
             params=[{"message_id": row.id, **{name: getattr(row, name) for name in _HANDOVER}} for row in due],
         )
     return counts
+
+
+async def _ended_campaigns(uow: UnitOfWork, campaign_ids: set[str], now: datetime) -> set[str]:
+    """Those of `campaign_ids` that ended (by marketing, or their `ends_at` passed before the job
+    saw it): nothing of a campaign reaches anyone after its end (docs/campaigns.md)."""
+    if not campaign_ids:
+        return set()
+    found = await uow.session.exec(select(CampaignRow.id).where(
+        col(CampaignRow.id).in_(campaign_ids),
+        or_(col(CampaignRow.state) == CampaignState.ENDED.value, col(CampaignRow.ends_at) <= now)))
+    return set(found.all())
 
 
 async def _send(row: MessageRow, transport: Transport, settings: Settings, quiet: rules.QuietHours,
