@@ -186,6 +186,7 @@ async def test_member_files_in_the_app_reads_only_their_own_and_rates_the_handli
     assert rated["rating"] == 4 and rated["history"][-1]["action"] == "rated"
     again = await fb.act(mine["id"], "rating", headers=fb.member("m8"), score=1)
     assert again.status_code == 409 and "already rated" in again.json()["detail"]
+    assert again.json()["detail"].endswith("+08:00"), again.text  # the chain's time, as every moment a refusal names
     assert (await fb.act(mine["id"], "acknowledge", headers=fb.member("m8"))).status_code == 403
 
 

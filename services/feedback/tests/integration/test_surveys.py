@@ -90,6 +90,7 @@ async def test_a_resolved_complaint_invites_the_customer_and_the_link_answers_on
     assert r.status_code == 201, r.text
     again = await fb.client.post(f"/v1/surveys/answers/{token}", json={"ratings": ALL_FIVE, "nps": 9}, headers=fb.member("m2"))
     assert again.status_code == 409 and "already answered" in again.json()["detail"]
+    assert again.json()["detail"].endswith("+08:00"), again.text  # the chain's time, as every moment a refusal names
     assert (await fb.client.get(f"/v1/surveys/answers/{token}", headers=fb.member("m2"))).status_code == 409
     await fb.ok(complaint["id"], "reopen", reason="x")
     await fb.ok(complaint["id"], "resolve", note="ok")

@@ -247,6 +247,8 @@ def rate(uow: UnitOfWork, row: ComplaintRow, score: int, comment: str | None, ac
     if row.status not in (Status.RESOLVED.value, Status.CLOSED.value):
         raise ComplaintConflict(f"only a resolved complaint can be rated; this one is {row.status}")
     if row.rated_at is not None:
-        raise ComplaintConflict(f"the handling was already rated on {row.rated_at.isoformat(timespec='minutes')}")
+        # In the chain's time, as every other moment a refusal names.
+        raise ComplaintConflict(
+            f"the handling was already rated on {row.rated_at.astimezone(uow.settings.zone).isoformat(timespec='minutes')}")
     row.rating, row.rating_comment, row.rated_at, row.updated_at = score, _kept(row, comment), now, now
     record(uow, row, "rated", actor, now, detail=f"{score}/5")

@@ -105,7 +105,8 @@ def ensure_usable(row: SurveyInvitationRow, now: datetime, zone: ZoneInfo) -> No
     """Separate from finding it, so that whose invitation it is can be checked before its state is
     told to anyone."""
     if row.answered_at is not None:
-        raise InvitationAnswered(f"this survey was already answered on {row.answered_at.isoformat(timespec='minutes')}")
+        raise InvitationAnswered(
+            f"this survey was already answered on {row.answered_at.astimezone(zone).isoformat(timespec='minutes')}")
     if now >= row.expires_at:
         raise InvitationExpired(
             f"this survey link could be answered until the end of {last_day_to_answer(row.expires_at, zone).isoformat()}")
