@@ -140,6 +140,12 @@ async def test_a_home_store_nobody_has_or_closed_is_refused_before_members_sees_
     escaped = await gateway.patch("/api/members/v1/members/m-1", content=b'{"home\\u005fstore_id": "S999"}',
                                   headers={**desk, "Content-Type": "application/json"})
     assert escaped.status_code == 422 and escaped.json()["detail"][0]["loc"] == ["body", "home_store_id"], escaped.text
+    # Members reads the body as JSON with the type in capitals, or with none: so does the check.
+    for typed in ({"Content-Type": "application/JSON"}, {"Content-Type": "Application/Json; charset=utf-8"}, {}):
+        for method, path in (("POST", "/api/v1/members"), ("PATCH", "/api/members/v1/members/m-1")):
+            r = await gateway.request(method, path, content=json.dumps({"name": "赵敏", "home_store_id": "S999"}).encode(),
+                                      headers={**desk, **typed})
+            assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "home_store_id"], (typed, r.text)
     assert members == []
     r = await gateway.patch("/api/members/v1/members/m-1", json={"home_store_id": "S001"}, headers=desk)
     assert r.status_code == 200 and len(members) == 1

@@ -63,7 +63,7 @@ async def forward(request: Request, service: str, path: str, timeout: float | No
     if store_ids:
         await ensure_report_stores(request.app.state.commands, store_ids)
     body = await request.body()
-    home, store = _stores_named(request, body)
+    home, store = _stores_named(body)
     if home is not None:
         await request.app.state.open_stores.ensure(request.app.state.commands, home, field="home_store_id", kind=InvalidBodyField)
     if store is not None and not request.app.state.open_stores.seen_open(store):
@@ -80,11 +80,13 @@ async def forward(request: Request, service: str, path: str, timeout: float | No
     return Response(upstream.content, upstream.status_code, headers=kept)
 
 
-def _stores_named(request: Request, body: bytes) -> tuple[str | None, str | None]:
+def _stores_named(body: bytes) -> tuple[str | None, str | None]:
     """The `home_store_id` and the `store_id` a JSON body names, if any; a body that is not JSON, or
     a value that is no store id at all, is the service's to refuse (422 naming the field). The body
-    is parsed whatever its bytes: a key may be written with escapes (`home\\u005fstore_id`)."""
-    if not body or "json" not in request.headers.get("content-type", ""):
+    is parsed whatever its bytes: a key may be written with escapes (`home\\u005fstore_id`). And
+    whatever its Content-Type: FastAPI reads a body as JSON without one, or with `application/JSON`,
+    and a check that trusted the header was passed by leaving it out or writing it in capitals."""
+    if not body:
         return None, None
     try:
         data = json.loads(body)
