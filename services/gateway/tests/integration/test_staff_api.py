@@ -456,6 +456,18 @@ async def test_a_second_factor_makes_the_login_ask_for_a_code(gateway, env, cloc
     await log_in(gateway, "wang.li", created["password"])
 
 
+async def test_a_role_without_a_second_factor_drops_it_and_the_audit_says_so(gateway, env) -> None:
+    # Back in a role that has one, the person logs in with the password alone: the trail must tell.
+    created = await manager(gateway, env)
+    assert (await gateway.post(f"/identity/v1/staff/{created['staff_id']}/totp", headers=admin(env))).status_code == 200
+    for role in ("service_desk", "store_manager"):
+        r = await gateway.patch(f"/identity/v1/staff/{created['staff_id']}", json={"role": role}, headers=admin(env))
+        assert r.status_code == 200 and r.json()["totp_enabled"] is False, r.text
+    trail = (await gateway.get(f"/identity/v1/staff/{created['staff_id']}/audit", headers=admin(env))).json()
+    assert [e["action"] for e in trail] == ["created", "totp_enrolled", "changed", "totp_removed", "changed"]
+    await log_in(gateway, "wang.li", created["password"])
+
+
 async def test_one_code_sent_several_times_at_once_opens_one_session(gateway, env, clock) -> None:
     created = await manager(gateway, env)
     uri = (await gateway.post(f"/identity/v1/staff/{created['staff_id']}/totp", headers=admin(env))).json()["otpauth_uri"]

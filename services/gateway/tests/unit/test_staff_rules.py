@@ -35,6 +35,8 @@ IDLE = timedelta(minutes=30)
     (Role.ACCOUNT_MANAGER, "S001", None, "account_manager_id"),
     (Role.MARKETING, None, "am-1", "account_manager_id"),
     (Role.ACCOUNT_MANAGER, None, "am 1", "account_manager_id"),
+    # Another account's own id, the subject of its tokens: this one would speak as that person.
+    (Role.SERVICE_DESK, "S001", "stf_61974eee4af187c6", "account_manager_id"),
     (Role.POS, "S001", None, "role"),
     (Role.MEMBER, None, None, "role"),
     (Role.SERVICE, None, None, "role"),

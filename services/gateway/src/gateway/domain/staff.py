@@ -72,6 +72,10 @@ def assignment(role: Role, store_id: str | None, account_manager_id: str | None)
             raise Invalid("account_manager_id", f"a {role} is not in the staff directory")
         if not DIRECTORY_ID.match(account_manager_id):
             raise Invalid("account_manager_id", "1 to 64 letters, digits, '.', '_' or '-'")
+        if STAFF_ID.match(account_manager_id):
+            # An account's own id is the subject of its tokens when it has no directory id: taken as
+            # a directory id, another account's would make this one speak as that person.
+            raise Invalid("account_manager_id", "stf_ and 16 hex digits is how this platform names accounts, not a staff-directory id")
     return Assignment(role, store_id or None, account_manager_id)
 
 

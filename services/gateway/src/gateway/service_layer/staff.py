@@ -89,14 +89,19 @@ async def change(uow: UnitOfWork, actor: Actor, staff_id: str, what: StaffChange
     before = _describe(row)
     row.name = what.name or row.name
     row.role, row.store_id, row.account_manager_id = bound.role.value, bound.store_id, bound.account_manager_id
-    if Role(row.role) not in SECOND_FACTOR_ROLES and row.totp_secret is not None:
-        # The second factor belongs to the roles that have one; a role without it drops the seed.
+    dropped_factor = Role(row.role) not in SECOND_FACTOR_ROLES and row.totp_secret is not None
+    if dropped_factor:
+        # The second factor belongs to the roles that have one; a role without it drops the seed,
+        # and says so in the audit as a removal by hand does: back in such a role, the person logs
+        # in with the password alone until they set one up again.
         row.totp_secret, row.totp_enabled, row.totp_last_step = None, False, None
     after = _describe(row)
     if after != before:
         row.changed_at = uow.now()
         uow.session.add(row)
         audit(uow, actor, StaffAction.CHANGED, staff_id, details.account_change(before, after))
+        if dropped_factor:
+            audit(uow, actor, StaffAction.SECOND_FACTOR_REMOVED, staff_id)
         await uow.session.flush()
     return row
 

@@ -315,6 +315,7 @@ KNOWN = (
     Wording(N_("a %(role)s is not in the staff directory: leave it empty"), r"an? (?P<role>\w+) is not in the staff directory",
             codes=("role",)),
     Wording(N_("1 to 64 letters, digits, '.', '_' or '-'")),
+    Wording(N_("stf_ and 16 hex digits is how this platform names accounts, not a staff-directory id")),
     Wording(N_("%(id)s is already the staff-directory id of the active account %(holder)s"),
             r"(?P<id>\S+) is the staff-directory id of the active account (?P<holder>\S+)"),
     Wording(N_("The staff account was not found."), r"no staff account \S+"),
