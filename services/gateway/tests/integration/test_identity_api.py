@@ -88,6 +88,11 @@ async def test_the_secret_is_shown_once_and_stored_only_as_a_hash(gateway, env) 
     one = (await gateway.get(f"/identity/v1/clients/{till['client_id']}", headers=admin(env))).json()
     assert [c["client_id"] for c in listed] == [till["client_id"]]
     assert "client_secret" not in listed[0] and "client_secret" not in one
+    # Narrowed to a store: the chain's, or 422 (a store it never had would list no till, as if it had none).
+    assert [c["client_id"] for c in (await gateway.get("/identity/v1/clients?store_id=S001", headers=admin(env))).json()] == [
+        till["client_id"]]
+    r = await gateway.get("/identity/v1/clients?store_id=NOPE", headers=admin(env))
+    assert (r.status_code, r.json()["detail"]) == (422, "store_id: unknown store NOPE"), r.text
     async with gateway.app.state.sessions() as session:
         row = (await session.exec(select(IdentityClientRow))).one()
     assert till["client_secret"] not in row.secret_hash and len(row.secret_hash) == 64

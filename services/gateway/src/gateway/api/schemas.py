@@ -12,7 +12,7 @@ from gateway.domain.identity import ClientKind
 from gateway.domain.sales import PosMember, PosPurchaseIn, PosRefundIn
 from shared.bodies import Body
 from shared.identifiers import StoreId
-from shared.text import Text
+from shared.text import NonBlankText, Text
 
 __all__ = [
     "AuditEntry", "ClientIn", "ClientPublic", "ClientWithSecret", "Customer360", "PosAccepted", "PosMember",
@@ -26,7 +26,8 @@ class PosAccepted(BaseModel):
 
 
 class StoreIn(Body):
-    name: Text = Field(min_length=1, max_length=100)
+    # Customers read it in messages ("your gift waits at …"): never blank.
+    name: NonBlankText = Field(min_length=1, max_length=100)
     city: Text = Field(default="", max_length=50)
     active: bool = True
 

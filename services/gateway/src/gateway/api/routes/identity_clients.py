@@ -9,6 +9,7 @@ from gateway.api.schemas import AuditEntry, ClientIn, ClientPublic, ClientWithSe
 from gateway.domain.identity import ClientKind
 from gateway.service_layer import identity
 from gateway.service_layer.identity import Actor
+from gateway.service_layer.stores import ensure_store
 from shared.authorize import Allowed
 from shared.deps import UowDep
 from shared.identifiers import StoreId
@@ -38,6 +39,8 @@ async def list_clients(
     uow: UowDep, _: ReaderDep, kind: ClientKind | None = None, store_id: Annotated[StoreId | None, Query()] = None,
     include_revoked: bool = False,
 ) -> list[ClientPublic]:
+    if store_id is not None:  # a store the chain never had would be an empty list, as if it had no tills
+        await ensure_store(uow.session, store_id, closed_too=True)
     rows = await identity.listing(uow, kind=kind, store_id=store_id, include_revoked=include_revoked)
     return [ClientPublic.model_validate(r, from_attributes=True) for r in rows]
 
