@@ -90,3 +90,28 @@ async def test_only_the_member_themself_or_an_admin_may_export(members, env) -> 
                     env.auth(Role.MEMBER, member_id=other["id"])):
         assert (await export(members, headers, m["id"])).status_code == 403
     assert (await export(members, env.auth(Role.ADMIN), "no-such-member")).status_code == 404
+
+
+async def test_a_customer_of_many_purchases_exports_each_with_its_own_lines_in_till_order(members, env, monkeypatch) -> None:
+    # More purchases than one query of their lines takes (a few here, 5,000 in service): matched
+    # every purchase against every line, 20,000 of them held the service's CPU for minutes and it
+    # answered nothing else meanwhile.
+    from members.adapters.tables import PurchaseLineRow, PurchaseRow
+
+    monkeypatch.setattr("members.service_layer.export.LINES_PER_QUERY", 40)
+    m = await register(members, env)
+    count = 2 * 40 + 7
+    at = datetime(2025, 1, 1, tzinfo=UTC)
+    async with members.app.state.sessions() as s, s.begin():
+        rows = [PurchaseRow(sale_event_id=f"e-{i}", store_id="S001", pos_txn_id=f"T-{i}", member_id=m["id"], occurred_at=at,
+                            total=Decimal("3.00"), received_at=at) for i in range(count)]
+        s.add_all(rows)
+        await s.flush()
+        # Written last line first: the export puts them in till order.
+        s.add_all([PurchaseLineRow(purchase_id=p.id, line_no=n, sku=f"{p.pos_txn_id}/{n}", qty=Decimal(1), unit_price=Decimal(n),
+                                   amount=Decimal(n)) for p in rows for n in (2, 1)])
+    r = await export(members, env.auth(Role.ADMIN), m["id"])
+    assert r.status_code == 200, r.text
+    purchases = r.json()["purchases"]
+    assert len(purchases) == count
+    assert all([ln["sku"] for ln in p["lines"]] == [f"{p['pos_txn_id']}/1", f"{p['pos_txn_id']}/2"] for p in purchases)

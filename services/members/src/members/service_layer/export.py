@@ -1,9 +1,11 @@
 """A member's data export: everything the members service holds about them (the api presents it
 as one JSON document)."""
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlmodel import col, select
 
@@ -19,6 +21,7 @@ from members.adapters.tables.analytics import MemberComplaintRow, MemberValueRow
 from members.adapters.tables.privacy import AccessLogRow
 from members.adapters.tables.staff import TrackingRecordRow
 from members.service_layer.consents import consent_history
+from shared.db import one_of
 from shared.unit_of_work import UnitOfWork
 
 
@@ -73,18 +76,36 @@ async def export_member(uow: UnitOfWork, member: MemberRow) -> MemberData:
     )
 
 
+# Ids per query of their lines: SQLite takes at most 32,766 parameters a statement, and a customer
+# of many years (or a chain's account) holds more purchases than that.
+LINES_PER_QUERY = 5000
+
+Line = TypeVar("Line", PurchaseLineRow, ReturnLineRow)
+
+
 async def purchases_with_lines(
     uow: UnitOfWork, purchases: Sequence[PurchaseRow]
 ) -> list[tuple[PurchaseRow, list[PurchaseLineRow]]]:
-    """Each purchase with its lines in till order (one query for all of them)."""
-    ids = [p.id for p in purchases]
-    lines = (await uow.session.exec(
-        select(PurchaseLineRow).where(col(PurchaseLineRow.purchase_id).in_(ids))
-    )).all() if ids else []
-    return [(p, sorted((ln for ln in lines if ln.purchase_id == p.id), key=lambda ln: ln.line_no)) for p in purchases]
+    """Each purchase with its lines in till order."""
+    lines = await _lines_by_owner(uow, PurchaseLineRow, "purchase_id", [p.id for p in purchases])
+    return [(p, lines.get(p.id, [])) for p in purchases]
 
 
 async def _returns_with_lines(uow: UnitOfWork, returns: Sequence[ReturnRow]) -> list[tuple[ReturnRow, list[ReturnLineRow]]]:
-    ids = [r.id for r in returns]
-    lines = (await uow.session.exec(select(ReturnLineRow).where(col(ReturnLineRow.return_id).in_(ids)))).all() if ids else []
-    return [(r, sorted((ln for ln in lines if ln.return_id == r.id), key=lambda ln: ln.line_no)) for r in returns]
+    lines = await _lines_by_owner(uow, ReturnLineRow, "return_id", [r.id for r in returns])
+    return [(r, lines.get(r.id, [])) for r in returns]
+
+
+async def _lines_by_owner(uow: UnitOfWork, model: type[Line], owner: str, ids: list[Any]) -> dict[Any, list[Line]]:
+    """The lines of each purchase (or return) in `ids`, in till order: grouped as read, where
+    matching every purchase against every line took the service's whole CPU for minutes for a
+    customer of 20,000 purchases, and answered nothing else meanwhile."""
+    key = getattr(model, owner)
+    grouped: dict[Any, list[Line]] = defaultdict(list)
+    for start in range(0, len(ids), LINES_PER_QUERY):
+        found = await uow.session.exec(select(model).where(one_of(uow.session, key, ids[start:start + LINES_PER_QUERY])))
+        for line in found.all():
+            grouped[getattr(line, owner)].append(line)
+    for owned in grouped.values():
+        owned.sort(key=lambda line: line.line_no)
+    return grouped
