@@ -84,6 +84,14 @@ async def test_a_member_reserves_at_their_home_store_retries_safely_and_cancels_
     assert again.json() == entry
     assert (entry["store_id"], entry["status"], entry["points"], entry["staff_id"]) == ("S001", "reserved", 10_000, "member-app")
     assert await pts.balance("m3") == 20_000
+    # The home store moved, then cleared, since: the retry is still the reservation the member made.
+    for home in ("S002", None):
+        await pts.apply(pts.profile_changed("m3", home_store_id=home))
+        retried = await pts.client.post("/v1/members/m3/redemptions", json={"gift_id": "cushion"},
+                                        headers=member(env, "m3", "app-key-0001"))
+        assert (retried.status_code, retried.json()) == (200, entry), retried.text
+    await pts.apply(pts.profile_changed("m3", home_store_id="S001"))
+    assert await pts.balance("m3") == 20_000
 
     listed = await pts.client.get("/v1/members/m3/redemptions", headers=member(env, "m3"))
     assert [e["redemption_id"] for e in listed.json()] == [entry["redemption_id"]]

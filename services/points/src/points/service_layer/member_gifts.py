@@ -93,9 +93,13 @@ async def catalogue_for(session: AsyncSession, member_id: str, now: datetime,
 
 async def reserve(uow: UnitOfWork, member_id: str, gift_id: str, idempotency_key: str, now: datetime) -> tuple[RedemptionRow, bool]:
     store = await home_store(uow.session, member_id)
+    request = redemptions.RedeemRequest(member_id, gift_id, store or "", APP_STAFF_ID, idempotency_key, store_named=False)
+    # A retry is answered with its reservation before the home store is looked at: moved or
+    # cleared since, it is still the reservation the member made.
+    if (made := await redemptions.earlier(uow.session, request)) is not None:
+        return made, True
     if store is None:
         raise Conflict("no home store is known for this member yet: gifts are picked up at the home store")
-    request = redemptions.RedeemRequest(member_id, gift_id, store, APP_STAFF_ID, idempotency_key)
     return await redemptions.redeem(uow, request, now)
 
 

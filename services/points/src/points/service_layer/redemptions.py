@@ -43,10 +43,14 @@ class RedeemRequest:
     store_id: str
     staff_id: str
     idempotency_key: str
+    # Whether the caller named the store (a desk does); the app's is the member's home store of the
+    # moment, no part of what the member asked, and a retry after it changed is the same request.
+    store_named: bool = True
 
     @property
     def digest(self) -> str:
-        return hashlib.sha256(f"{self.member_id}\n{self.gift_id}\n{self.store_id}".encode()).hexdigest()
+        store = self.store_id if self.store_named else ""
+        return hashlib.sha256(f"{self.member_id}\n{self.gift_id}\n{store}".encode()).hexdigest()
 
 
 async def load_gift(session: AsyncSession, gift_id: str) -> Gift:
@@ -57,6 +61,11 @@ async def load_gift(session: AsyncSession, gift_id: str) -> Gift:
     prices = (await session.exec(select(GiftPriceRow).where(GiftPriceRow.gift_id == gift_id))).all()
     return Gift(gift_id, {p.channel: p.points for p in prices}, row.active_from, row.active_until, GiftKind(row.kind),
                 row.coupon_template_id)
+
+
+async def earlier(session: AsyncSession, req: RedeemRequest) -> RedemptionRow | None:
+    """The redemption the same request made before (a retry), whatever changed since."""
+    return await _by_key(session, req)
 
 
 async def _by_key(session: AsyncSession, req: RedeemRequest) -> RedemptionRow | None:
