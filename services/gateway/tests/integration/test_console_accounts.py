@@ -184,6 +184,16 @@ async def test_deactivating_ends_logins_and_reactivating_brings_them_back(consol
     assert "账号已重新启用。" in (await console.get(on.headers["location"])).text
 
 
+async def test_the_last_admin_account_is_not_deactivated_and_the_form_says_why_in_chinese(console, env) -> None:
+    staff_id = await staff_id_of(console, env, "admin.wang")
+    form = await form_of(console, f"/console/accounts/{staff_id}")
+    off = await console.post(f"/console/accounts/{staff_id}/deactivate", headers=HTMX, data=form)
+    assert off.status_code == 409 and "admin.wang 是最后一个在用的管理员账户：请先将另一个账户设为管理员。" in off.text
+    assert await staff_id_of(console, env, "admin.wang") == staff_id
+    listed = (await console.get("/identity/v1/staff", headers=admin(env), params={"role": "admin"})).json()
+    assert [a["login"] for a in listed] == ["admin.wang"]
+
+
 async def test_a_new_password_generated_is_shown_once_and_a_short_one_is_refused(console, env) -> None:
     old = await account(console, env, "desk.li", "service_desk", store_id="S001")
     staff_id = await staff_id_of(console, env, "desk.li")

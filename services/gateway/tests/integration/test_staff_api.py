@@ -410,6 +410,34 @@ async def test_one_login_created_several_times_at_once_is_one_account(gateway, e
     assert all(r.json()["detail"] == "login zhao.min is taken" for r in answers if r.status_code == 409)
 
 
+async def test_the_last_active_admin_account_is_neither_deactivated_nor_moved_to_another_role(gateway, env) -> None:
+    first = await create(gateway, env, login="admin.zhou", name="周", role="admin")
+    last = {"detail": "admin.zhou is the last active admin account; make another admin first"}
+    off = await gateway.post(f"/identity/v1/staff/{first['staff_id']}/deactivate", headers=admin(env))
+    assert off.status_code == 409 and off.json() == last
+    moved = await gateway.patch(f"/identity/v1/staff/{first['staff_id']}", json={"role": "marketing"}, headers=admin(env))
+    assert moved.status_code == 409 and moved.json() == last
+    renamed = await gateway.patch(f"/identity/v1/staff/{first['staff_id']}", json={"name": "周总"}, headers=admin(env))
+    assert renamed.status_code == 200 and renamed.json()["role"] == "admin"
+
+    second = await create(gateway, env, login="admin.qian", name="钱", role="admin")
+    assert (await gateway.post(f"/identity/v1/staff/{first['staff_id']}/deactivate", headers=admin(env))).status_code == 200
+    # Deactivated, the first no longer counts: the second is now the last.
+    r = await gateway.post(f"/identity/v1/staff/{second['staff_id']}/deactivate", headers=admin(env))
+    assert r.status_code == 409 and r.json()["detail"].startswith("admin.qian is the last active admin account")
+    trail = (await gateway.get(f"/identity/v1/staff/{second['staff_id']}/audit", headers=admin(env))).json()
+    assert [e["action"] for e in trail] == ["created"]
+
+
+async def test_two_admins_ending_each_other_at_once_leave_one_of_them(gateway, env) -> None:
+    ids = [(await create(gateway, env, login=f"admin.{n}", name=n, role="admin"))["staff_id"] for n in ("sun", "li")]
+    answers = await asyncio.gather(*(
+        gateway.post(f"/identity/v1/staff/{staff_id}/deactivate", headers=admin(env)) for staff_id in ids))
+    assert sorted(r.status_code for r in answers) == [200, 409], [r.text for r in answers]
+    active = (await gateway.get("/identity/v1/staff", params={"role": "admin"}, headers=admin(env))).json()
+    assert len(active) == 1
+
+
 async def test_only_admins_manage_staff_accounts(gateway, env) -> None:
     created = await manager(gateway, env)
     own = await log_in(gateway, "wang.li", created["password"])

@@ -25,6 +25,7 @@ from gateway.service_layer.identity import Actor
 from gateway.service_layer.stores import ensure_store
 from shared.auth import Role
 from shared.errors import Conflict, NotFound
+from shared.policy import POLICY
 from shared.unit_of_work import UnitOfWork
 
 # A generated first password: 96 random bits in 16 characters, typed once and then changed.
@@ -82,6 +83,8 @@ async def change(uow: UnitOfWork, actor: Actor, staff_id: str, what: StaffChange
     store_id = None if what.clear_store else (what.store_id or row.store_id)
     manager_id = None if what.clear_account_manager else (what.account_manager_id or row.account_manager_id)
     bound = assignment(role, store_id, manager_id)
+    if bound.role.value not in MANAGE_ACCOUNTS:
+        await _keep_an_admin(uow, row)
     if what.store_id is not None:
         await _check_store(uow, bound)
     if bound.account_manager_id != row.account_manager_id:
@@ -126,6 +129,7 @@ async def deactivate(uow: UnitOfWork, actor: Actor, staff_id: str) -> StaffAccou
     """No more logins or refreshes; every session ends. Deactivating twice changes nothing."""
     row = await get(uow, staff_id)
     if row.deactivated_at is None:
+        await _keep_an_admin(uow, row)
         row.deactivated_at = row.changed_at = uow.now()
         uow.session.add(row)
         ended = await end_sessions(uow, staff_id, RevokedBecause.DEACTIVATED)
@@ -189,6 +193,26 @@ async def audit_trail(uow: UnitOfWork, staff_id: str) -> list[StaffAuditRow]:
 async def _check_store(uow: UnitOfWork, bound: Assignment) -> None:
     if bound.store_id is not None:
         await ensure_store(uow.session, bound.store_id)
+
+
+# The roles the policy lets manage staff accounts: the chain keeps an active account of one of them.
+MANAGE_ACCOUNTS = frozenset(role.value for role in POLICY["gateway.staff.write"])
+
+
+async def _keep_an_admin(uow: UnitOfWork, row: StaffAccountRow) -> None:
+    """Refuses to deactivate, or move to another role, the last active account that may manage
+    accounts: without one nobody could but whoever holds the signing key. Those accounts are locked
+    in one order, so two admins ending each other's accounts at once leave the second to find
+    itself the last."""
+    if row.role not in MANAGE_ACCOUNTS or row.deactivated_at is not None:
+        return
+    managers = (await uow.session.exec(
+        select(StaffAccountRow.staff_id)
+        .where(col(StaffAccountRow.role).in_(MANAGE_ACCOUNTS), col(StaffAccountRow.deactivated_at).is_(None))
+        .order_by(col(StaffAccountRow.staff_id)).with_for_update()
+    )).all()
+    if not set(managers) - {row.staff_id}:
+        raise Conflict(f"{row.login} is the last active admin account; make another admin first")
 
 
 async def _check_directory_id(uow: UnitOfWork, directory_id: str | None, staff_id: str | None = None) -> None:

@@ -307,6 +307,8 @@ KNOWN = (
             r"(?P<now>\d+) dead letters match now, not the (?P<expected>-?\d+) of the dry run: run the dry run again"),
     # the gateway: staff accounts (`gateway.domain.staff`, `service_layer.staff`) and the stores they name
     Wording(N_("The login %(login)s is taken."), r"login (?P<login>\S+) is taken"),
+    Wording(N_("%(login)s is the last active admin account: make another account an admin first."),
+            r"(?P<login>\S+) is the last active admin account; make another admin first"),
     Wording(N_("2 to 64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit")),
     Wording(N_("a %(role)s works for one store: name the store"), r"an? (?P<role>\w+) works for one store: store_id is required",
             codes=("role",)),
