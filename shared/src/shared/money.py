@@ -27,6 +27,25 @@ def _plain(value: Any) -> Any:
 Plain = BeforeValidator(_plain)
 
 
+def _places_first(places: int) -> BeforeValidator:
+    """Says "too many decimal places" before pydantic's count of digits in total would: a till
+    summing in floats sends 0.30000000000000004, whose fault is its decimals, not its length."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, (str, float, int, Decimal)) and not isinstance(value, bool):
+            try:
+                exponent = Decimal(str(value)).normalize().as_tuple().exponent
+            except (ArithmeticError, ValueError):  # unreadable, or an int too long to print: left to pydantic
+                return value
+            if isinstance(exponent, int) and -exponent > places:
+                raise PydanticCustomError(
+                    "decimal_max_places", "Decimal input should have no more than {decimal_places} decimal places",
+                    {"decimal_places": places})
+        return value
+
+    return BeforeValidator(check)
+
+
 def _to_cents(value: Decimal) -> Decimal:
     # Normalise "79.8" and "79.80" to one representation so that payload digests and
     # comparisons do not depend on how a POS happened to print the number. Adding 0 drops the
@@ -40,6 +59,17 @@ Money = Annotated[
     Decimal,
     Field(ge=0, max_digits=14, decimal_places=2, allow_inf_nan=False),
     AfterValidator(_to_cents),
+    _places_first(2),
+    Plain,
+]
+
+# An amount that must be more than nothing (a price, a coupon's value, a cap): its own bound, so a
+# negative one is refused as "greater than 0", the rule, not as Money's "greater than or equal to 0".
+PositiveMoney = Annotated[
+    Decimal,
+    Field(gt=0, max_digits=14, decimal_places=2, allow_inf_nan=False),
+    AfterValidator(_to_cents),
+    _places_first(2),
     Plain,
 ]
 
@@ -50,17 +80,20 @@ MoneyTotal = Annotated[
     Decimal,
     Field(ge=0, max_digits=17, decimal_places=2, allow_inf_nan=False),
     AfterValidator(_to_cents),
+    _places_first(2),
     Plain,
 ]
 
 # Quantity sold: weighed goods have up to three decimals (kilograms); zero is meaningless.
-Quantity = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=3, allow_inf_nan=False), Plain]
+Quantity = Annotated[
+    Decimal, Field(gt=0, max_digits=12, decimal_places=3, allow_inf_nan=False), _places_first(3), Plain,
+]
 
 
 # A rate or multiplier (points per yuan, a channel's or category's factor): finite, never
 # negative, at most 4 decimals and 4 integer digits, so that "1e309" is a 422 rather than an
 # overflow in the arithmetic behind it.
-Rate = Annotated[Decimal, Field(ge=0, max_digits=8, decimal_places=4, allow_inf_nan=False), Plain]
+Rate = Annotated[Decimal, Field(ge=0, max_digits=8, decimal_places=4, allow_inf_nan=False), _places_first(4), Plain]
 
 
 def whole_yuan(amount: Decimal) -> int:

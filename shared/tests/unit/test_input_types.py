@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 from shared.idempotency import OptionalIdempotencyKey, is_idempotency_key
 from shared.identifiers import RecordId
 from shared.integers import INT64_MAX, Int64
-from shared.money import Money, Quantity, Rate
+from shared.money import Money, PositiveMoney, Quantity, Rate
 from shared.text import NonBlankText, Text, stripped_not_blank
 from shared.zones import TimeZoneName
 
@@ -94,6 +94,44 @@ def test_amounts_quantities_and_rates_refuse_non_finite_and_huge_json_numbers(fi
 def test_a_rate_needs_at_most_4_integer_digits_and_4_decimals(raw: str) -> None:
     with pytest.raises(ValidationError, match="rate"):
         Body.model_validate_json(f'{{"rate": {raw}}}')
+
+
+@pytest.mark.parametrize(("field", "raw", "places"), [
+    ("amount", "0.30000000000000004", 2), ("amount", "79.999", 2), ("qty", "0.30000000000000004", 3),
+    ("rate", "1.00001", 4), ("amount", '"0.30000000000000004"', 2),
+])
+def test_a_float_artefact_is_refused_for_its_decimals_not_for_its_length(field: str, raw: str, places: int) -> None:
+    with pytest.raises(ValidationError) as exc:
+        Body.model_validate_json(f'{{"{field}": {raw}}}')
+    [error] = exc.value.errors()
+    assert error["type"] == "decimal_max_places" and error["ctx"] == {"decimal_places": places}
+    assert error["msg"] == f"Decimal input should have no more than {places} decimal places"
+
+
+def test_trailing_zeros_and_exponents_are_no_decimals_and_length_is_still_counted() -> None:
+    assert Body.model_validate_json('{"amount": "79.8000", "qty": 2.5000, "rate": "1E+1"}').amount == Decimal("79.80")
+    with pytest.raises(ValidationError, match="no more than 14 digits in total"):
+        Body.model_validate_json('{"amount": 100000000000000000}')
+
+
+class Price(BaseModel):
+    price: PositiveMoney
+
+
+@pytest.mark.parametrize("raw", ["-1", "0", "-0.00", "0.00"])
+def test_a_positive_amount_refuses_nothing_and_less_as_not_greater_than_zero(raw: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        Price(price=raw)
+    [error] = exc.value.errors()
+    assert error["type"] == "greater_than" and error["msg"] == "Input should be greater than 0"
+
+
+def test_a_positive_amount_is_money_otherwise() -> None:
+    assert Price(price="12.3").price == Decimal("12.30")
+    with pytest.raises(ValidationError, match="no more than 2 decimal places"):
+        Price(price="0.001")
+    with pytest.raises(ValidationError, match="valid decimal"):
+        Price(price="1_000")
 
 
 def test_a_fields_own_bounds_still_apply_on_top_of_int64() -> None:

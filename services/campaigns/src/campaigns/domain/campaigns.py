@@ -24,7 +24,7 @@ from pydantic import Field, model_validator
 from campaigns.domain.coupons import TemplateSpec
 from shared.bodies import Body
 from shared.errors import Conflict
-from shared.money import Money
+from shared.money import PositiveMoney
 from shared.text import NonBlankText, Text
 from shared.zones import Moment
 
@@ -88,7 +88,7 @@ class Budget(Body):
     own, the chosen one with its caps narrowed to these (`budgeted`)."""
 
     max_coupons: int | None = Field(default=None, ge=1, le=10_000_000, description="Coupons the campaign may issue")
-    max_discount: Money | None = Field(default=None, gt=0, description="Total discount the campaign's coupons may give at the tills")
+    max_discount: PositiveMoney | None = Field(default=None, description="Total discount the campaign's coupons may give at the tills")
 
     @model_validator(mode="after")
     def _some_limit(self) -> "Budget":

@@ -28,7 +28,7 @@ from shared.errors import Conflict
 from shared.events.contracts.common import Channel
 from shared.identifiers import StoreId
 from shared.integers import Int64
-from shared.money import Money
+from shared.money import Money, PositiveMoney
 from shared.text import Text
 from shared.zones import Moment, end_of_local_day
 
@@ -114,7 +114,7 @@ class Caps(Strict):
 
     issued: Int64 | None = Field(default=None, ge=1)
     redemptions: Int64 | None = Field(default=None, ge=1)
-    amount: Money | None = Field(default=None, gt=0)
+    amount: PositiveMoney | None = None
     per_member: Int64 | None = Field(default=None, ge=1)
     per_member_per_period: Int64 | None = Field(default=None, ge=1)
     period_days: int | None = Field(default=None, ge=1, le=366)
@@ -136,10 +136,10 @@ class TemplateSpec(Strict):
 
     name: Text = Field(min_length=1, max_length=100)
     kind: Kind
-    amount: Money | None = Field(default=None, gt=0, description="amount_off and threshold: money off")
+    amount: PositiveMoney | None = Field(default=None, description="amount_off and threshold: money off")
     percent: Decimal | None = Field(default=None, gt=0, lt=100, max_digits=5, decimal_places=2)
-    max_discount: Money | None = Field(default=None, gt=0, description="percent_off: the cap")
-    threshold: Money | None = Field(default=None, gt=0, description="threshold: spend at least this")
+    max_discount: PositiveMoney | None = Field(default=None, description="percent_off: the cap")
+    threshold: PositiveMoney | None = Field(default=None, description="threshold: spend at least this")
     repeat: bool = Field(default=False, description="threshold: once per full threshold (每满)")
     gift_sku: Text | None = Field(default=None, min_length=1, max_length=64)
     limits: Limits = Field(default_factory=Limits)

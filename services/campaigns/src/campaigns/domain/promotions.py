@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 
 from campaigns.domain.coupons import Caps, Kind, Limits, Stacking, TemplateSpec, Validity, percent_off
 from shared.bodies import Body
-from shared.money import Money
+from shared.money import PositiveMoney
 from shared.text import NonBlankText, Text
 from shared.zones import Moment
 
@@ -29,11 +29,11 @@ class PromotionIn(Body):
     title: NonBlankText = Field(max_length=100, description="what the member reads, e.g. 伊利纯牛奶 8折")
     sku: Text | None = Field(default=None, min_length=1, max_length=64)
     category: Text | None = Field(default=None, min_length=1, max_length=64)
-    price: Money | None = Field(default=None, gt=0, description="promotional unit price (a SKU only)")
-    regular_price: Money | None = Field(default=None, gt=0, description="with `price`: the usual unit price")
-    amount_off: Money | None = Field(default=None, gt=0)
+    price: PositiveMoney | None = Field(default=None, description="promotional unit price (a SKU only)")
+    regular_price: PositiveMoney | None = Field(default=None, description="with `price`: the usual unit price")
+    amount_off: PositiveMoney | None = None
     percent_off: Decimal | None = Field(default=None, gt=0, lt=100, max_digits=5, decimal_places=2)
-    max_discount: Money | None = Field(default=None, gt=0, description="with `percent_off`: the cap")
+    max_discount: PositiveMoney | None = Field(default=None, description="with `percent_off`: the cap")
     valid_from: Moment
     valid_until: Moment
     # The general list (members who switched personalised offers off) shows promotions by it, lowest first.

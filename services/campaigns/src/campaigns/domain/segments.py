@@ -32,7 +32,7 @@ from shared.columns import MoneyColumn
 from shared.events.contracts.common import Channel
 from shared.events.contracts.members import ChurnRisk, Tier, ValueClass
 from shared.identifiers import StoreId
-from shared.money import Money
+from shared.money import Money, PositiveMoney
 from shared.text import Text
 
 # Bounds: a rule deeper or larger than this is refused (422) before it is compiled.
@@ -142,7 +142,7 @@ class CategoriesBoughtCondition(_Condition):
     field: Literal["categories_bought"]
     categories: list[Category] = Field(min_length=1, max_length=MAX_VALUES)
     days: int = Field(ge=1, le=MAX_DAYS)
-    min_spend: Money | None = Field(default=None, gt=0)
+    min_spend: PositiveMoney | None = None
 
 
 class MarketingConsentCondition(_Condition):

@@ -12,7 +12,7 @@ from shared.events.contracts import ComplaintCategory, ComplaintChannel, Severit
 from shared.feedback_input import ComplaintDescription, Dimension, RatingComment, ReopenReason, SurveyComment
 from shared.identifiers import RecordId, StoreId, TxnId
 from shared.integers import NpsScore, Points, Rating
-from shared.money import Money
+from shared.money import PositiveMoney
 from shared.text import NonBlankText
 
 # Clean text that says something, stored stripped (the shared rule): a complaint, a note or a
@@ -110,7 +110,7 @@ class ComplaintPublic(ComplaintSummary):
 class CompensationIn(Body):
     points: Points = 0
     # A coupon is worth something: 0.00 would be recorded as no coupon and still promised to campaigns.
-    coupon_value: Annotated[Money, Field(gt=0)] | None = Field(default=None, description="Left out for no coupon")
+    coupon_value: PositiveMoney | None = Field(default=None, description="Left out for no coupon")
 
 
 class ResolveIn(Body):

@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from shared.cards import CardNumber
 from shared.coupon_codes import CouponCode
 from shared.events.contracts.common import Contract, SaleTime, StoreId, TxnId, lines_add_up
-from shared.money import Money, Quantity
+from shared.money import Money, PositiveMoney, Quantity
 from shared.text import Text, stripped_not_blank
 
 
@@ -89,7 +89,7 @@ class Discount(Contract):
     """Money taken off the sale's total: by a coupon (`code`) or by the till's own promotion."""
 
     code: CouponCode | None = None
-    amount: Money = Field(gt=0)
+    amount: PositiveMoney
     label: Text = Field(default="", max_length=64)
 
 
