@@ -69,11 +69,18 @@ def test_login_names_are_kept_in_lowercase_and_refused_when_malformed() -> None:
         assert refused.value.field == "login"
 
 
-@pytest.mark.parametrize("password", ["short", "x" * 129, " leading-space-pw", "trailing-space-pw "])
+@pytest.mark.parametrize("password", [
+    "short", "x" * 129, " leading-space-pw", "trailing-space-pw ", "\u200bzero-width-first", "zero-width-last\ufeff",
+    "ideographic-space-last\u3000",
+])
 def test_a_password_out_of_bounds_names_the_field(password) -> None:
     with pytest.raises(Invalid) as refused:
         check_password(password)
     assert refused.value.field == "password"
+
+
+def test_a_zero_width_character_inside_a_password_is_the_person_s_choice() -> None:
+    check_password("inside\u200bthe-password")
 
 
 def test_login_lockout_counts_failures_per_login_and_per_address_within_the_window() -> None:

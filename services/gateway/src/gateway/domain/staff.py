@@ -91,13 +91,18 @@ def check_login(login: str) -> str:
     return normal
 
 
+# Spaces of no width, which `str.strip` keeps: zero-width space, non-joiner, joiner, word joiner, BOM.
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+
+
 def check_password(password: str, field: str = "password") -> None:
     if len(password) < MIN_PASSWORD_CHARS:
         raise Invalid(field, f"at least {MIN_PASSWORD_CHARS} characters")
     if len(password) > MAX_PASSWORD_CHARS:
         raise Invalid(field, f"at most {MAX_PASSWORD_CHARS} characters")
-    if password != password.strip():
-        # A trailing space typed once is a login that fails forever after: refuse it up front.
+    if password != password.strip() or password != password.strip(_ZERO_WIDTH):
+        # A trailing space typed once is a login that fails forever after: refuse it up front. A
+        # zero-width space pasted along with a password is the same, and not even seen in the box.
         raise Invalid(field, "must not begin or end with white space")
 
 
