@@ -16,6 +16,11 @@ STORE_ID_PATTERN = r"^[A-Za-z0-9_-]+$"
 TXN_ID_PATTERN = r"^[A-Za-z0-9_.:/-]+$"
 
 StoreId = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=STORE_ID_PATTERN)]
+# A person's id in members' staff directory (an HR number, "am-s001-chen"): the subject of their
+# tokens, and a segment of the paths that address them, so no "/", "?" or "#", and neither "." nor
+# "..", which no path can name.
+STAFF_DIRECTORY_ID_PATTERN = r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$"
+StaffDirectoryId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=STAFF_DIRECTORY_ID_PATTERN)]
 TxnId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=TXN_ID_PATTERN)]
 # A member, complaint or other record of this platform, as its service named it (a UUID's 36
 # characters); an empty one names nothing and is refused, not taken for "none", and one with a

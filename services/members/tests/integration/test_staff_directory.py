@@ -76,7 +76,9 @@ TOO_LONG_PHONE = "+38153235407684-566--"  # the pattern's shape, one character p
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("work_phone", "call me"), ("work_phone", TOO_LONG_PHONE), ("name", "  "), ("role", "marketing"), ("id", "")],
+    [("work_phone", "call me"), ("work_phone", TOO_LONG_PHONE), ("name", "  "), ("role", "marketing"), ("id", ""),
+     # Ids no path can address again: read, renamed or deactivated, they would all be 404.
+     ("id", "am/1"), ("id", ".."), ("id", "."), ("id", "am?1"), ("id", "am#1"), ("id", "am 1"), ("id", "x" * 65)],
 )
 async def test_bad_staff_entries_are_422_naming_the_field(members, env, field, value) -> None:
     r = await members.post("/v1/staff", json=staff_body(**{field: value}), headers=admin(env))
@@ -179,6 +181,8 @@ async def test_store_managers_reassign_customers_within_their_store(members, env
     r = await members.put(url, json={"manager_id": gone["id"]}, headers=store_manager(env))
     assert r.status_code == 409 and "manager_id" in r.json()["detail"]
     assert (await members.put(url, json={"manager_id": "nobody"}, headers=store_manager(env))).status_code == 404
+    r = await members.put(url, json={"manager_id": "am/new"}, headers=store_manager(env))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "manager_id"]
     assert (await members.put(url, json={"manager_id": target["id"]}, headers=store_manager(env, "S002"))).status_code == 403
     r = await members.put(url, json={"manager_id": target["id"]}, headers=store_manager(env))
     assert r.status_code == 200 and r.json()["customers"] == 1

@@ -10,6 +10,7 @@ from typing import Any
 
 from shared.auth import STORE_BOUND, Role
 from shared.errors import Invalid, ServiceError
+from shared.identifiers import STAFF_DIRECTORY_ID_PATTERN
 
 # The roles people hold. Tills, members and the platform's services get their tokens elsewhere.
 STAFF_ROLES = frozenset({
@@ -25,7 +26,7 @@ IN_DIRECTORY = frozenset({Role.ACCOUNT_MANAGER, Role.STORE_MANAGER, Role.SERVICE
 SECOND_FACTOR_ROLES = frozenset({Role.ADMIN, Role.STORE_MANAGER})
 
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-DIRECTORY_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+DIRECTORY_ID = re.compile(STAFF_DIRECTORY_ID_PATTERN)
 STAFF_ID = re.compile(r"^stf_[0-9a-f]{16}$")
 MIN_PASSWORD_CHARS = 12
 # argon2 hashes any length, but a megabyte of password would be a megabyte hashed per try.
@@ -71,7 +72,7 @@ def assignment(role: Role, store_id: str | None, account_manager_id: str | None)
         if role not in IN_DIRECTORY:
             raise Invalid("account_manager_id", f"a {role} is not in the staff directory")
         if not DIRECTORY_ID.match(account_manager_id):
-            raise Invalid("account_manager_id", "1 to 64 letters, digits, '.', '_' or '-'")
+            raise Invalid("account_manager_id", "1 to 64 letters, digits, '.', '_' or '-', not beginning with '.'")
         if STAFF_ID.match(account_manager_id):
             # An account's own id is the subject of its tokens when it has no directory id: taken as
             # a directory id, another account's would make this one speak as that person.

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from shared.bodies import Body
-from shared.identifiers import StoreId
+from shared.identifiers import StaffDirectoryId, StoreId
 from shared.integers import Rating
 from shared.strict import StrictBool, StrictDate
 from shared.text import Text, stripped_not_blank
@@ -19,13 +19,13 @@ WorkPhone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9-]{4,19}$", 
 
 
 class StaffCreate(Body):
-    id: Text = Field(min_length=1, max_length=64, description="The subject of this person's bearer token")
+    id: StaffDirectoryId = Field(description="The subject of this person's bearer token")
     name: Text = Field(min_length=1, max_length=50)
     work_phone: WorkPhone = Field(description="Work phone, given to customers")
     store_id: StoreId | None = Field(default=None, description="Defaults to the caller's store")
     role: StaffRole = "account_manager"
 
-    @field_validator("id", "name")
+    @field_validator("name")
     @classmethod
     def _strip(cls, value: str) -> str:
         return stripped_not_blank(value)
@@ -71,7 +71,7 @@ class CoverageChange(BaseModel):
 
 
 class ManagerAssignment(Body):
-    manager_id: Text = Field(min_length=1, max_length=64)
+    manager_id: StaffDirectoryId
 
 
 class Method(StrEnum):

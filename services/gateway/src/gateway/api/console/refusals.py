@@ -316,7 +316,7 @@ KNOWN = (
     Wording(N_("an account manager needs their staff-directory id: it is how their customers are found")),
     Wording(N_("a %(role)s is not in the staff directory: leave it empty"), r"an? (?P<role>\w+) is not in the staff directory",
             codes=("role",)),
-    Wording(N_("1 to 64 letters, digits, '.', '_' or '-'")),
+    Wording(N_("1 to 64 letters, digits, '.', '_' or '-', not beginning with '.'")),
     Wording(N_("stf_ and 16 hex digits is how this platform names accounts, not a staff-directory id")),
     Wording(N_("%(id)s is already the staff-directory id of the active account %(holder)s"),
             r"(?P<id>\S+) is the staff-directory id of the active account (?P<holder>\S+)"),
