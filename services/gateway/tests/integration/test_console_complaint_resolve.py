@@ -58,3 +58,39 @@ async def test_a_complaint_open_again_is_still_refused(gateway: httpx.AsyncClien
     page = await resolve_twice_with(gateway, env, "in_progress")
     assert page.status_code == 409
     assert "给予补偿：每宗投诉只补偿一次。" in page.text
+
+
+SURVEY = {"id": "i-1", "source": "complaint", "store_id": "S001", "member_id": "m-1", "created_at": "2026-12-06T02:00:00+00:00",
+          "expires_at": "2026-12-13T02:00:00+00:00", "answered_at": None}
+
+
+@pytest.mark.parametrize(("member_id", "survey", "said"), [
+    ("m-1", SURVEY, "投诉已处理完成；已邀请客户参加满意度调查。"),
+    (None, None, "投诉已处理完成。"),
+])
+async def test_the_resolved_notice_speaks_of_a_survey_only_when_one_was_sent(
+    gateway: httpx.AsyncClient, env: TestEnv, member_id: str | None, survey: dict | None, said: str,
+) -> None:
+    def feedback(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={**complaint("resolved"), "member_id": member_id, "survey": survey})
+
+    await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
+    async with answering(gateway, "feedback", feedback):
+        page = await gateway.get("/console/complaints/c-1?done=1")
+    assert page.status_code == 200
+    notice = page.text[page.text.find('<p class="notice" role="status">'):]
+    assert notice.startswith(f'<p class="notice" role="status">{said}</p>')
+
+
+@pytest.mark.parametrize(("member_id", "offered"), [("m-1", True), (None, False)])
+async def test_compensation_is_offered_for_a_member_s_complaint_only(
+    gateway: httpx.AsyncClient, env: TestEnv, member_id: str | None, offered: bool,
+) -> None:
+    def feedback(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={**complaint("in_progress"), "member_id": member_id, "compensation_points": None})
+
+    await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
+    async with answering(gateway, "feedback", feedback):
+        page = await gateway.get("/console/complaints/c-1")
+    assert page.status_code == 200 and 'name="note"' in page.text
+    assert ('name="points"' in page.text) is offered and ('name="coupon_value"' in page.text) is offered
