@@ -64,6 +64,11 @@ async def test_an_admin_adds_an_account_whose_generated_password_is_shown_once_a
     assert added_row and "admin.wang" in added_row.group(1) and "添加了账号" in added_row.group(1)
     # What it recorded, in the person's words: the codes the API answers are named.
     assert "登录名：desk.li<br>姓名：李服务<br>角色：服务台<br>门店：S001" in added_row.group(1)
+    console.cookies.set("crm_console_lang", "en")
+    english = await console.get(f"/console/accounts/{staff_id}")
+    console.cookies.delete("crm_console_lang")
+    added_row = re.search(r'<tr data-action="created">(.*?)</tr>', english.text, re.S)
+    assert added_row and "Login name: desk.li<br>Name: 李服务<br>Role: Service desk<br>Store: S001" in added_row.group(1)
 
     # Without scripts the answer is a page of its own; a typed password is never shown back.
     plain = await console.post("/console/accounts", data={

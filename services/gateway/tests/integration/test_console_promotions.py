@@ -64,6 +64,17 @@ async def test_marketing_lists_a_promotion_once_however_often_the_form_is_sent(s
     assert "zhao.shichang" in row
 
 
+async def test_a_category_of_the_catalogue_is_shown_in_the_page_s_language(stack, env) -> None:
+    gw, cmp = stack
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    sent = await gw.post("/console/promotions", data=promotion_form((await gw.get("/console/promotions")).text,
+                                                                     promotion_category="snacks", promotion_title="零食 9折"))
+    assert sent.status_code == 303, sent.text
+    [made] = await listed(cmp)
+    row = re.search(rf'<tr id="promotion-{made["id"]}">(.*?)</tr>', (await gw.get("/console/promotions")).text, re.S).group(1)
+    assert "品类 零食" in row and "snacks" not in row
+
+
 @pytest.mark.parametrize(("fields", "marked", "says"), [
     ({"promotion_sku": "6901234567890"}, None, "商品编码和品类只填其中一项"),
     ({"max_discount": ""}, "max_discount", "最多减免（元）：折扣须填写最多优惠金额，其他方式不填"),

@@ -238,7 +238,7 @@ async def test_a_store_manager_sees_the_gift_stock_and_saves_a_count(
     assert "2026-12-01 10:00:00" in pillow.group(0)  # the chain's local time
     assert "尚未盘点" in towel.group(0)
 
-    form = {"csrf": csrf_of(text), "count:pillow": "4", "count:towel": ""}
+    form = {"csrf": csrf_of(text), "count.pillow": "4", "count.towel": ""}
     points.clear()
     saved = await gateway.post("/console/desk/stock", data=form)
     assert saved.status_code == 303 and saved.headers["location"] == "/console/desk/stock?counted=1", saved.text
@@ -258,19 +258,19 @@ async def test_an_account_manager_sees_the_gift_stock_without_a_count_to_save(
     assert "本次盘点数" not in shown.text and "保存盘点" not in shown.text
 
 
-@pytest.mark.parametrize(("counts", "said"), [
-    ({"count:pillow": "4", "count:towel": "-1"}, "本次盘点数：towel：须为 0 到 1000000 之间的整数件数"),
-    ({"count:pillow": "4", "count:towel": "两"}, "本次盘点数：towel：须为 0 到 1000000 之间的整数件数"),
-    ({"count:pillow": "99999999999999999999"}, "本次盘点数：pillow：须为 0 到 1000000 之间的整数件数"),
-    ({"count:pillow": " ", "count:towel": ""}, "本次盘点数：请至少填写一种赠品的盘点件数"),
+@pytest.mark.parametrize(("counts", "said", "marked"), [
+    ({"count.pillow": "4", "count.towel": "-1"}, "本次盘点数 towel：须为 0 到 1000000 之间的整数件数", "count.towel"),
+    ({"count.pillow": "4", "count.towel": "两"}, "本次盘点数 towel：须为 0 到 1000000 之间的整数件数", "count.towel"),
+    ({"count.pillow": "99999999999999999999"}, "本次盘点数 pillow：须为 0 到 1000000 之间的整数件数", "count.pillow"),
+    ({"count.pillow": " ", "count.towel": ""}, "本次盘点数：请至少填写一种赠品的盘点件数", "count"),
 ])
 async def test_a_count_that_is_no_number_of_units_changes_nothing(
-    gateway: httpx.AsyncClient, env: TestEnv, points: list[httpx.Request], counts: dict[str, str], said: str,
+    gateway: httpx.AsyncClient, env: TestEnv, points: list[httpx.Request], counts: dict[str, str], said: str, marked: str,
 ) -> None:
     await logged_in(gateway, env, "wang.sm", "store_manager", store_id="S001")
     shown = await gateway.get("/console/desk/stock")
     points.clear()
     refused = await gateway.post("/console/desk/stock", data={"csrf": csrf_of(shown.text), **counts})
     assert refused.status_code == 422, refused.text
-    assert said in refused.text
+    assert said in refused.text and f'data-fields="{marked}"' in refused.text  # the gift's own box is marked
     assert points == []  # not even the counts that were numbers

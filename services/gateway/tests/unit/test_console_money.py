@@ -26,3 +26,14 @@ def test_a_customer_page_shows_their_spend_and_purchases_in_yuan() -> None:
     assert "¥1,250.00" in page and "¥2,500.00" in page and "¥5,000.00" in page
     # The category as the till named it, in the person's words where the console knows the code.
     assert "<td>粮食</td>" in page and "<td>grain</td>" not in page
+
+
+@pytest.mark.parametrize(("ranked", "value", "shown"), [("spend", "163332.1", "¥163,332.10"), ("households", "42", ">42<")])
+def test_the_communities_chart_shows_spend_in_yuan_as_the_table_beside_it(ranked: str, value: str, shown: str) -> None:
+    page = environment("zh-CN").get_template("staff/infobase_communities.html").render(
+        lang="zh-CN", languages={}, menu=[], path="/console", back="/console", user=None, csrf="", zone=ZoneInfo("Asia/Shanghai"),
+        bars=[{"label": "明月小区", "width": 100.0, "value": value}], ranked=ranked, body={"items": [], "filters": {}},
+        filters={}, totals={},
+    )
+    chart = page[page.find("<svg"):page.find("</svg>")]
+    assert shown in chart

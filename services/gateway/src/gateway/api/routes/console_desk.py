@@ -193,7 +193,9 @@ async def visit(member_id: str, request: Request, form: Form, user: Annotated[Co
     return go(request, f"/console/desk/members/{quote(member_id, safe='')}?notice=visited")
 
 
-COUNT_FIELD = "count:"  # the stock form's field of a gift's count, by gift id
+# The stock form's field of a gift's count, by gift id: `count.pillow`, a part of the count, so a
+# refusal naming it marks that gift's box and is worded as the count's.
+COUNT_FIELD = "count."
 
 
 @router.get("/stock")
@@ -233,7 +235,7 @@ async def count_stock(request: Request, form: Form, user: Annotated[ConsoleUser,
         gift_id = name.removeprefix(COUNT_FIELD)
         # Digits only (a full-width ７ from a Chinese keyboard is one), and few enough to read.
         if not value.isdecimal() or len(value) > len(str(MOST_UNITS)) or int(value) > MOST_UNITS:
-            raise Invalid("count", f"{gift_id}: a whole number of units from 0 to {MOST_UNITS}")
+            raise Invalid(name, f"a whole number of units from 0 to {MOST_UNITS}")
         entered[gift_id] = int(value)
     if not entered:
         raise Invalid("count", "enter the units counted of at least one gift")
