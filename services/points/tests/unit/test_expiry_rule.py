@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from points.domain.exceptions import RedemptionRefused
-from points.domain.expiry import ExpiryPolicy, due, expired_from, open_lots, overdue, upcoming
+from points.domain.expiry import ExpiryPolicy, Lot, due, expired_from, open_lots, overdue, upcoming
 from points.domain.model import EntryType, LedgerEntry, PointsAccount, Source
 
 CN = ZoneInfo("Asia/Shanghai")
@@ -155,3 +155,46 @@ def test_a_return_takes_its_own_sale_s_lot_first() -> None:
     more = [*entries[:2], LedgerEntry(EntryType.REDEEM, -250, 150, "gift", "redemption:g", None, at(2025, 12, 20)),
             LedgerEntry(EntryType.REVERSE, -300, -150, "r", "return:S001/R2", None, at(2025, 12, 21), reverses="sale:S001/B")]
     assert open_lots(more, POLICY, CN) == []
+
+
+def by_date(lots: list[Lot]) -> dict[date, int]:
+    out: dict[date, int] = {}
+    for lot in lots:
+        out[lot.expires_on] = out.get(lot.expires_on, 0) + lot.remaining
+    return out
+
+
+def test_a_cancelled_redemption_gives_back_what_a_return_took_in_stead_of_its_sale_s_points() -> None:
+    # A sale of last year's, a bonus of this year's; a gift takes both, the sale comes back while the
+    # gift is reserved (its own points held by the gift, the return takes the bonus's), the gift is
+    # cancelled: what is left is the bonus, valid as long as the bonus is.
+    redeem = LedgerEntry(EntryType.REDEEM, -10_000, 1_000, "gift", "redemption:g", None, at(2026, 12, 1))
+    entries = [
+        sale_earn("S001/A", 1_000, at(2025, 5, 1)),                          # valid until 2026-12-31
+        LedgerEntry(EntryType.BONUS, 10_000, 11_000, "bonus", "bonus:b", None, at(2026, 11, 30)),  # until 2027-12-31
+        redeem,
+        LedgerEntry(EntryType.REVERSE, -1_000, 0, "return", "return:S001/R", None, at(2026, 12, 2), reverses="sale:S001/A"),
+        LedgerEntry(EntryType.CANCEL_REDEEM, 10_000, 10_000, "cancelled", "redemption:g", None, at(2026, 12, 3)),
+    ]
+    assert by_date(open_lots(entries, POLICY, CN)) == {date(2027, 12, 31): 10_000}
+    # Returned in part, the sale's unreturned points are given back as the sale's.
+    part = [*entries[:3], LedgerEntry(EntryType.REVERSE, -400, 600, "return", "return:S001/R", None, at(2026, 12, 2),
+                                      reverses="sale:S001/A"), entries[4]]
+    assert by_date(open_lots(part, POLICY, CN)) == {date(2026, 12, 31): 600, date(2027, 12, 31): 10_000}
+    # The same steps with the return after the cancellation come to the same.
+    after = [*entries[:3], entries[4], entries[3]]
+    assert by_date(open_lots(after, POLICY, CN)) == {date(2027, 12, 31): 10_000}
+
+
+def test_a_return_after_a_gift_handed_over_keeps_what_it_took_in_stead() -> None:
+    # The sale's points went on a gift handed over (never cancelled): the return's points come from
+    # the bonus, and a later gift reserved and cancelled gives back only what it took.
+    entries = [
+        sale_earn("S001/A", 1_000, at(2025, 5, 1)),
+        LedgerEntry(EntryType.REDEEM, -1_000, 0, "gift", "redemption:kept", None, at(2026, 1, 1)),
+        LedgerEntry(EntryType.BONUS, 5_000, 5_000, "bonus", "bonus:b", None, at(2026, 2, 1)),
+        LedgerEntry(EntryType.REVERSE, -1_000, 4_000, "return", "return:S001/R", None, at(2026, 2, 2), reverses="sale:S001/A"),
+        LedgerEntry(EntryType.REDEEM, -3_000, 1_000, "gift", "redemption:g", None, at(2026, 3, 1)),
+        LedgerEntry(EntryType.CANCEL_REDEEM, 3_000, 4_000, "cancelled", "redemption:g", None, at(2026, 3, 2)),
+    ]
+    assert by_date(open_lots(entries, POLICY, CN)) == {date(2027, 12, 31): 4_000}

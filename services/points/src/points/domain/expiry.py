@@ -12,7 +12,8 @@ the new sale's, valid a year longer, and the expiry job expired nothing at the n
 
 A cancelled redemption gives back the very points it took, with the expiry dates they had: were it
 a new lot, reserving a gift and cancelling it would make points about to expire (or expired and
-not yet taken by the job) valid for another year.
+not yet taken by the job) valid for another year. Points of a sale returned meanwhile are the
+return's: the redemption gives back, for them, the points the return took in their stead.
 """
 
 from collections.abc import Iterable
@@ -71,6 +72,12 @@ def _replay(entries: Iterable[LedgerEntry], policy: ExpiryPolicy, tz: tzinfo) ->
     lots: list[Lot] = []
     deficit = 0
     taken_by: dict[str, list[Lot]] = {}  # a redemption's source -> the points it took, by expiry date
+    # A sale's source -> the points its returns took in stead of the sale's own, which a redemption
+    # held (or had spent) when the return came. A cancelled redemption gives back the sale's own
+    # points: they are the return's, and the points taken in their stead come back instead. Were
+    # the sale's given back, a gift reserved and cancelled around a return would swap points valid
+    # for another year for the returned sale's, about to expire.
+    stood_in: dict[str, list[Lot]] = {}
     expired: dict[str, int] = {}
 
     def credit(amount: int, expires_on: date, origin: str) -> None:
@@ -85,7 +92,8 @@ def _replay(entries: Iterable[LedgerEntry], policy: ExpiryPolicy, tz: tzinfo) ->
         if entry.entry_type is EntryType.CANCEL_REDEEM and entry.source_ref in taken_by:
             returned = 0
             for lot in taken_by.pop(entry.source_ref):
-                credit(lot.remaining, lot.expires_on, lot.origin)
+                for back in _in_stead_of(lot, stood_in):
+                    credit(back.remaining, back.expires_on, back.origin)
                 returned += lot.remaining
             if entry.points > returned:  # what the redemption took beyond the lots (none, normally)
                 credit(entry.points - returned, policy.expires_on(entry.occurred_at, tz), entry.source_ref)
@@ -107,7 +115,27 @@ def _replay(entries: Iterable[LedgerEntry], policy: ExpiryPolicy, tz: tzinfo) ->
             deficit += owed
             if entry.entry_type is EntryType.REDEEM:
                 taken_by[entry.source_ref] = consumed
+            elif entry.entry_type is EntryType.REVERSE and entry.reverses:
+                stood_in.setdefault(entry.reverses, []).extend(lot for lot in consumed if lot.origin != entry.reverses)
     return lots, expired
+
+
+def _in_stead_of(held: Lot, stood_in: dict[str, list[Lot]]) -> list[Lot]:
+    """What a cancelled redemption gives back for a lot it took: the lot itself, but for the part of
+    it that a return of its sale has since taken from other points in its stead, those points."""
+    back, left = [], held.remaining
+    substitutes = stood_in.get(held.origin, [])
+    while left and substitutes:
+        first = substitutes[0]
+        swapped = min(left, first.remaining)
+        back.append(Lot(first.expires_on, swapped, first.origin))
+        first.remaining -= swapped
+        left -= swapped
+        if not first.remaining:
+            substitutes.pop(0)
+    if left:
+        back.append(Lot(held.expires_on, left, held.origin))
+    return back
 
 
 def _in_order_of_use(lots: list[Lot], debit: LedgerEntry, tz: tzinfo) -> list[Lot]:
