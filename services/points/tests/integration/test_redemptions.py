@@ -288,6 +288,26 @@ async def test_a_count_below_the_open_reservations_leaves_nothing_free(pts) -> N
     assert await _stock_of(pts, "electric-kettle", "S002") == (3, 2, 5)
 
 
+async def test_cancelling_a_reservation_the_count_found_no_unit_for_frees_none(pts) -> None:
+    # 2 kettles reserved, the count finds 1: a cancellation is of a kettle that is not there, and
+    # the one on the shelf stays promised to the other reservation.
+    for m in ("k7", "k8", "k9"):
+        await funded(pts, m, "20000.00")
+    await pts.stock("electric-kettle", "S002", 2)
+    held = [await pts.redeem(m, "electric-kettle", store="S002") for m in ("k7", "k8")]
+    assert [r.status_code for r in held] == [201, 201]
+    await pts.stock("electric-kettle", "S002", 1)
+    cancel = f"/v1/redemptions/{held[0].json()['redemption_id']}/cancel"
+    assert (await pts.client.post(cancel, json={"reason": "顾客放弃"}, headers=pts.desk("S002"))).status_code == 200
+    assert await _stock_of(pts, "electric-kettle", "S002") == (0, 1, 1)
+    assert (await pts.redeem("k9", "electric-kettle", store="S002")).status_code == 409
+    # The other cancelled too: now the kettle on the shelf is free again.
+    cancel = f"/v1/redemptions/{held[1].json()['redemption_id']}/cancel"
+    assert (await pts.client.post(cancel, json={"reason": "顾客放弃"}, headers=pts.desk("S002"))).status_code == 200
+    assert await _stock_of(pts, "electric-kettle", "S002") == (1, 0, 1)
+    assert (await pts.redeem("k9", "electric-kettle", store="S002")).status_code == 201
+
+
 @pytest.mark.parametrize("store", ["不存在的门店", "S 001"])
 async def test_stock_at_what_is_no_store_id_is_422_naming_the_store(pts, env, store) -> None:
     r = await pts.client.put(f"/v1/gifts/electric-kettle/stock/{store}", json={"quantity": 2}, headers=env.auth(Role.ADMIN))

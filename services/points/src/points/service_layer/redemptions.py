@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import case, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -173,9 +173,13 @@ async def cancel(uow: UnitOfWork, redemption_id: str, staff_id: str, reason: str
         row.points, reason=reasons.gift_cancelled(row.gift_id, reason),
         source=Source(ref=f"redemption:{redemption_id}", staff_id=staff_id), at=now,
     )
+    # The unit goes back to what can be reserved, unless the last count found fewer on the shelf
+    # than were reserved: then it is one of the units promised that are not there.
+    short = STOCK.c.shortfall > 0
     await session.exec(
         update(STOCK).where(STOCK.c.gift_id == row.gift_id, STOCK.c.store_id == row.store_id)
-        .values(quantity=STOCK.c.quantity + 1, updated_at=now)
+        .values(quantity=case((short, STOCK.c.quantity), else_=STOCK.c.quantity + 1),
+                shortfall=case((short, STOCK.c.shortfall - 1), else_=0), updated_at=now)
     )
     row.status, row.cancelled_at, row.cancelled_by, row.cancel_reason = RegisterStatus.CANCELLED.value, now, staff_id, reason
     session.add(row)

@@ -39,6 +39,10 @@ class GiftStockRow(SQLModel, table=True):
     gift_id: str = Field(primary_key=True, max_length=64, foreign_key="gift.gift_id")
     store_id: str = Field(primary_key=True, max_length=32)
     quantity: int = 0
+    # Open reservations beyond the last count: units promised that are not on the shelf. A
+    # cancellation of one of those frees no unit (it takes one off here instead), so a count below
+    # the reservations never lets the unit be promised again. Reset by the next count.
+    shortfall: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 

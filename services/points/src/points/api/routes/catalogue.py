@@ -175,13 +175,14 @@ async def put_stock(
     held = reserved.get((gift_id, store_id), 0)
     if body.quantity < held:
         # Fewer on the shelf than are promised: none is free, and `on_hand` (free + reserved) stays
-        # above the count until the reservations that cannot be handed over are cancelled.
+        # above the count until the reservations that cannot be handed over are cancelled; those
+        # cancellations free no unit (`shortfall`).
         log.warning("gift %s at %s: %d counted but %d reserved and not handed over", gift_id, store_id, body.quantity, held)
-    free = max(0, body.quantity - held)
+    free, shortfall = max(0, body.quantity - held), max(0, held - body.quantity)
     before = None if row is None else {"quantity": row.quantity, "reserved": held}
     if row is None:
         row = GiftStockRow(gift_id=gift_id, store_id=store_id, quantity=free, updated_at=now)
-    row.quantity, row.updated_at = free, now
+    row.quantity, row.shortfall, row.updated_at = free, shortfall, now
     uow.session.add(row)
     # The count as entered, and what it left free beside the reservations.
     uow.session.add(GiftChangeRow(gift_id=gift_id, store_id=store_id, change="stock", staff_id=grant.principal.subject, at=now,
