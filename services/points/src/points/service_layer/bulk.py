@@ -30,7 +30,9 @@ CHUNK = 200
 
 
 def _digest(member_ids: list[str], points: int, reason: str) -> str:
-    return hashlib.sha256(f"{points}\n{reason}\n{','.join(member_ids)}".encode()).hexdigest()
+    """The request as a set of members: the same members in another order (a list exported again,
+    sorted otherwise) are the same job, as they are by card or by id."""
+    return hashlib.sha256(f"{points}\n{reason}\n{','.join(sorted(member_ids))}".encode()).hexdigest()
 
 
 async def create_job(
