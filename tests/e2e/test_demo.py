@@ -2,7 +2,7 @@
 load registers nobody twice."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -33,6 +33,13 @@ async def test_the_demo_loads_through_the_gateway_and_a_second_load_changes_no_m
         again = await load(p.gateway, env.issuer, members=30, sales=150, queue_wait_s=5)
         assert "30 members" in again and "4 returns" in again and "campaign: loaded before" in again, again
         assert await complaints_and_calls() == before  # nothing filed or recorded twice
+        found = await p.gateway.get("/api/v1/members", params={"limit": 1}, headers=env.auth(Role.ADMIN))
+        assert found.json()["total"] == 30
+        # Loaded as on the day before: every registration is another request for a phone taken,
+        # refused naming nobody, and the loader finds those members in the list instead.
+        yesterday = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
+        earlier = await load(p.gateway, env.issuer, members=30, sales=150, queue_wait_s=5, today=yesterday)
+        assert "30 members" in earlier, earlier
         found = await p.gateway.get("/api/v1/members", params={"limit": 1}, headers=env.auth(Role.ADMIN))
         assert found.json()["total"] == 30
         # Registered over months, each member before their first sale (when the sales reached them).

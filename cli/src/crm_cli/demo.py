@@ -9,9 +9,9 @@ Deterministic (seeded), so loading twice changes nothing: the second run's regis
 
 import asyncio
 import random
-import re
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -181,6 +181,18 @@ async def _load(gateway: str, issuer: TokenIssuer) -> None:
         print(await load(client, issuer))
 
 
+async def _members_by_phone(client: httpx.AsyncClient, admin: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Every member by phone, as an admin lists them (200 at a time)."""
+    found: dict[str, dict[str, Any]] = {}
+    seen = 0
+    while True:
+        page = (await client.get("/api/v1/members", params={"limit": 200, "offset": seen}, headers=admin)).raise_for_status().json()
+        found.update({m["phone"]: m for m in page["items"] if m.get("phone")})  # an erased member has none
+        seen += len(page["items"])
+        if not page["items"] or seen >= page["total"]:
+            return found
+
+
 async def cover_communities(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
     """Every community is covered by an account manager before the sales make VIPs of anyone; one
     covered already keeps its managers. Dealt out anew, a load again gave the communities after one
@@ -211,9 +223,11 @@ async def stock_gifts(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
 
 
 async def load(
-    client: httpx.AsyncClient, issuer: TokenIssuer, members: int = 200, sales: int = 3000, queue_wait_s: float = 30
+    client: httpx.AsyncClient, issuer: TokenIssuer, members: int = 200, sales: int = 3000, queue_wait_s: float = 30,
+    today: datetime | None = None,
 ) -> str:
-    """Loads the demo through the gateway's public API, as staff and tills would; returns a summary."""
+    """Loads the demo through the gateway's public API, as staff and tills would; returns a summary.
+    `today` (midnight UTC) is the day its history ends: today's, unless a test loads as on another day."""
     rng, fake = random.Random(20261123), Faker("zh_CN")
     fake.seed_instance(20261123)
     admin = {"Authorization": f"Bearer {issuer.mint('demo-admin', Role.ADMIN)}"}
@@ -228,12 +242,13 @@ async def load(
         if r.status_code != 409:  # 409: loaded before
             r.raise_for_status()
 
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = today or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     start = today - timedelta(days=HISTORY_DAYS)
     cards: list[str] = []
     phones: list[str] = []
     joined: list[int] = []
     member_cards: dict[str, str] = {}
+    registered_before: dict[str, dict[str, Any]] | None = None
     for i, joined_day in enumerate(_joining_days(rng, members)):
         community = rng.choice(COMMUNITIES)
         written = SPELLINGS.get(community, community) if rng.random() < 0.3 else community
@@ -258,15 +273,19 @@ async def load(
         r = await client.post("/api/v1/members", json=body, headers={**admin, "Idempotency-Key": key})
         if r.status_code == 409:
             # Loaded on an earlier day (the dates moved with today), or the same phone drawn twice.
-            earlier = re.search(r"phone is already registered to member (\S+)", r.json().get("detail", ""))
-            if earlier is None or earlier[1] in member_cards:
+            # The refusal names nobody (whoever registers learns no one's id from it): the members
+            # loaded before are found in the list, read once.
+            if registered_before is None:
+                registered_before = await _members_by_phone(client, admin)
+            member = registered_before.get(phone)
+            if member is None or member["id"] in member_cards:
                 continue
-            r = await client.get(f"/api/v1/members/{earlier[1]}", headers=admin)
-        r.raise_for_status()
-        cards.append(r.json()["card_no"])
+        else:
+            member = r.raise_for_status().json()
+        cards.append(member["card_no"])
         phones.append(phone)
         joined.append(joined_day)
-        member_cards[r.json()["id"]] = r.json()["card_no"]
+        member_cards[member["id"]] = member["card_no"]
 
     await cover_communities(client, admin)
 

@@ -64,7 +64,7 @@ def test_a_list_flattened_into_a_string_is_read_back_from_pydantic_s_english() -
     ("gift cushion is out of stock at store S001", "赠品 cushion 在门店 S001 已无库存。"),
     ("Idempotency-Key 'k-1' was already used for another registration", "此表单已用于另一项操作：请刷新页面后重新填写。"),
     ("Idempotency-Key k-1 was used for a different redemption", "此表单已用于另一项操作：请刷新页面后重新填写。"),
-    ("phone is already registered to member 7f0c", "该电话号码已登记给另一位顾客。"),
+    ("phone is already registered to another member", "该电话号码已登记给另一位顾客。"),
     ("a gift register entry that is handed_over cannot become cancelled", "该赠品登记为“已发放”，不能改为“已取消”。"),
     ("cannot start a complaint that is filed: acknowledge it first", "投诉当前为“已登记”：请先受理"),
     ("compensation.points: 5000 exceeds the limit of 1000 (CRM_COMPENSATION_POINTS_MAX)", "补偿积分：超过上限 1000"),

@@ -34,9 +34,9 @@ async def test_the_desk_edits_a_profile_and_only_the_fields_sent_change(members,
 
 async def test_a_new_phone_is_unique_rehashed_and_picks_up_sales_made_with_it(members, env) -> None:
     m = await register(members, env, phone="13700000011")
-    other = await register(members, env, phone="13700000012")
+    await register(members, env, phone="13700000012")
     clash = await edit(members, desk(env), m["id"], phone="13700000012")
-    assert clash.status_code == 409 and "phone" in clash.json()["detail"] and other["id"] in clash.json()["detail"]
+    assert clash.status_code == 409 and clash.json()["detail"] == "phone is already registered to another member"
     txn = await deliver_sale(members, phone="13700000013")
     assert (await edit(members, desk(env), m["id"], phone="13700000013")).status_code == 200
     assert (await row_of(members, m["id"])).phone_hmac == phone_hmac("13700000013", PEPPER)

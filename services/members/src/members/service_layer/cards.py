@@ -83,7 +83,7 @@ async def ensure_issuable(uow: UnitOfWork, card_no: str) -> None:
     """Refuses a number that is a member's card or was retired."""
     owner = (await uow.session.exec(select(MemberRow.id).where(MemberRow.card_no == card_no))).first()
     if owner is not None:
-        raise CardConflict(f"card_no is already registered to member {owner}")
+        raise CardConflict("card_no is already registered to another member")
     if await uow.session.get(RetiredCardRow, card_no) is not None:
         raise CardConflict(RETIRED_CARD)
 

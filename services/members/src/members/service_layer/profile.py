@@ -49,7 +49,7 @@ async def update_profile(uow: UnitOfWork, member: MemberRow, edit: MemberUpdate,
     if new_phone is not None and new_phone != member.phone:
         owner = (await session.exec(select(MemberRow.id).where(MemberRow.phone == new_phone))).first()
         if owner is not None:
-            raise ProfileConflict(f"phone is already registered to member {owner}")
+            raise ProfileConflict("phone is already registered to another member")
         member.phone, member.phone_hmac = new_phone, phone_hmac(new_phone, pepper)
     community, address = changes.pop("community", None), changes.pop("address", None)
     for field, value in changes.items():

@@ -124,9 +124,9 @@ async def _look_up(
 
 def _refuse_clash(found: _Found) -> None:
     if found.phone_owner is not None:
-        raise MemberConflict(f"phone is already registered to member {found.phone_owner}")
+        raise MemberConflict("phone is already registered to another member")
     if found.card_owner is not None:
-        raise MemberConflict(f"card_no is already registered to member {found.card_owner}")
+        raise MemberConflict("card_no is already registered to another member")
     if found.card_retired:  # a generated number is all but never one (10^10 of them): the same answer
         raise MemberConflict(RETIRED_CARD)
 

@@ -191,8 +191,8 @@ KNOWN = (
     Wording(_ERASED, r"member \S+ was erased on \S+; the profile is read-only"),
     # members: registering a customer, the tracking form
     Wording(N_("This phone number is already registered to another customer."),
-            r"phone is already registered to (?:member \S+|another member)"),
-    Wording(N_("This card number is already registered to another customer."), r"card_no is already registered to member \S+"),
+            r"phone is already registered to another member"),
+    Wording(N_("This card number is already registered to another customer."), r"card_no is already registered to another member"),
     Wording(N_("This phone number or card number is already registered."), r"phone or card_no is already registered"),
     Wording(N_("this card was retired (reported lost or damaged, or its holder's data erased) and is never issued again; "
                "hand over another card"), r"this card was retired .*"),
