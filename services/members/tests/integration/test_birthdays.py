@@ -18,6 +18,7 @@ from shared import job_runs
 from shared.auth import Role
 from shared.commands import derived_event_id
 from shared.events import contracts as c
+from tests.support.factories import member_body
 from tests.support.members import outbox, register
 from tests.support.platform import service
 
@@ -32,16 +33,25 @@ async def run(members, now: datetime) -> dict[str, Any]:
     return await birthdays.run(members.app.state.commands, members.app.state.settings, now)
 
 
+async def customer(members, env, **fields) -> dict[str, Any]:
+    """A customer since January: a member already on every day these runs are as of (the job
+    greets nobody for a day before they registered, nor as of a moment before they did)."""
+    r = await members.post("/v1/members", json=member_body(registered_at="2026-01-01T08:00:00+08:00", **fields),
+                           headers=env.auth(Role.ADMIN))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
 async def announced(members) -> list[tuple[c.BirthdayUpcomingV1, str]]:
     return [(c.BirthdayUpcomingV1.model_validate(json.loads(r.envelope)["data"]), r.event_id)
             for r in await outbox(members, UPCOMING)]
 
 
 async def test_a_birthday_is_announced_seven_local_days_ahead_once_however_often_the_job_runs(members, env) -> None:
-    due = await register(members, env, birthday="1990-12-12")
-    await register(members, env, birthday="1990-12-13")  # eight days ahead: tomorrow's run
-    await register(members, env, birthday="1990-12-04")  # yesterday: past
-    await register(members, env)  # no birthday given
+    due = await customer(members, env, birthday="1990-12-12")
+    await customer(members, env, birthday="1990-12-13")  # eight days ahead: tomorrow's run
+    await customer(members, env, birthday="1990-12-04")  # yesterday: past
+    await customer(members, env)  # no birthday given
     summary = await run(members, MORNING)
     assert summary == {"job": "birthday-notices", "today": "2026-12-05", "birthdays_from": "2026-12-05",
                        "birthdays_until": "2026-12-12", "due": 1, "announced": 1}
@@ -56,9 +66,9 @@ async def test_a_birthday_is_announced_seven_local_days_ahead_once_however_often
 
 
 async def test_a_day_the_job_did_not_run_is_caught_up_with_the_days_actually_left(members, env) -> None:
-    sixth_ahead = await register(members, env, birthday="1990-12-11")  # yesterday's run would have announced it
-    today = await register(members, env, birthday="1990-12-05")  # registered on their birthday
-    await register(members, env, birthday="1990-12-13")  # eight days ahead: tomorrow's
+    sixth_ahead = await customer(members, env, birthday="1990-12-11")  # yesterday's run would have announced it
+    today = await customer(members, env, birthday="1990-12-05")  # registered on their birthday
+    await customer(members, env, birthday="1990-12-13")  # eight days ahead: tomorrow's
     assert (await run(members, MORNING))["announced"] == 2
     assert sorted((e.member_id, e.days_until) for e, _ in await announced(members)) == sorted(
         [(sixth_ahead["id"], 6), (today["id"], 0)])
@@ -66,22 +76,22 @@ async def test_a_day_the_job_did_not_run_is_caught_up_with_the_days_actually_lef
 
 
 async def test_a_window_across_new_year_announces_each_birthday_under_its_own_year(members, env) -> None:
-    december = await register(members, env, birthday="1990-12-31")
-    january = await register(members, env, birthday="1990-01-02")
+    december = await customer(members, env, birthday="1990-12-31")
+    january = await customer(members, env, birthday="1990-01-02")
     await run(members, datetime(2026, 12, 27, 2, 0, tzinfo=UTC))
     assert sorted((e.member_id, e.occasion_year, e.days_until) for e, _ in await announced(members)) == sorted(
         [(december["id"], 2026, 4), (january["id"], 2027, 6)])
 
 
 async def test_the_payload_carries_no_date(members, env) -> None:
-    await register(members, env, birthday="1990-12-12")
+    await customer(members, env, birthday="1990-12-12")
     await run(members, MORNING)
     [record] = await outbox(members, UPCOMING)
     assert set(json.loads(record.envelope)["data"]) == {"member_id", "days_until", "occasion_year"}
 
 
 async def test_the_occasion_is_the_year_of_the_birthday_across_new_year(members, env) -> None:
-    m = await register(members, env, birthday="1988-01-03")
+    m = await customer(members, env, birthday="1988-01-03")
     assert (await run(members, datetime(2026, 12, 27, 2, 0, tzinfo=UTC)))["birthdays_until"] == "2027-01-03"
     [(event, event_id)] = await announced(members)
     assert (event.member_id, event.occasion_year) == (m["id"], 2027)
@@ -89,15 +99,15 @@ async def test_the_occasion_is_the_year_of_the_birthday_across_new_year(members,
 
 
 async def test_the_next_year_is_announced_again(members, env) -> None:
-    m = await register(members, env, birthday="1990-12-12")
+    m = await customer(members, env, birthday="1990-12-12")
     await run(members, MORNING)
     await run(members, MORNING.replace(year=2027))
     assert [(e.member_id, e.occasion_year) for e, _ in await announced(members)] == [(m["id"], 2026), (m["id"], 2027)]
 
 
 async def test_a_leap_day_birthday_falls_on_28_february_in_common_years(members, env) -> None:
-    leap = await register(members, env, birthday="2000-02-29")
-    eve = await register(members, env, birthday="1995-02-28")
+    leap = await customer(members, env, birthday="2000-02-29")
+    eve = await customer(members, env, birthday="1995-02-28")
     # 2027 is a common year: 28 February is both birthdays.
     await run(members, datetime(2027, 2, 21, 2, 0, tzinfo=UTC))
     assert sorted(e.member_id for e, _ in await announced(members)) == sorted([leap["id"], eve["id"]])
@@ -109,8 +119,8 @@ async def test_a_leap_day_birthday_falls_on_28_february_in_common_years(members,
 
 
 async def test_erased_members_are_never_announced(members, env) -> None:
-    kept = await register(members, env, birthday="1990-12-12")
-    gone = await register(members, env, birthday="1990-12-12")
+    kept = await customer(members, env, birthday="1990-12-12")
+    gone = await customer(members, env, birthday="1990-12-12")
     r = await members.post(f"/v1/members/{gone['id']}/erasure", headers=env.auth(Role.ADMIN))
     assert r.status_code == 200, r.text
     assert (await run(members, MORNING))["announced"] == 1
@@ -118,8 +128,8 @@ async def test_erased_members_are_never_announced(members, env) -> None:
 
 
 async def test_the_local_day_decides_at_midnight_in_shanghai(members, env) -> None:
-    twelfth = await register(members, env, birthday="1990-12-12")
-    eleventh = await register(members, env, birthday="1990-12-11")
+    twelfth = await customer(members, env, birthday="1990-12-12")
+    eleventh = await customer(members, env, birthday="1990-12-11")
     # 15:59 UTC is 23:59 on 4 December in Shanghai: seven days ahead is the 11th, not yet the 12th.
     summary = await run(members, datetime(2026, 12, 4, 15, 59, tzinfo=UTC))
     assert (summary["today"], summary["birthdays_until"]) == ("2026-12-04", "2026-12-11")
@@ -131,7 +141,7 @@ async def test_the_local_day_decides_at_midnight_in_shanghai(members, env) -> No
 
 
 async def test_two_replicas_running_at_once_announce_once(members, env) -> None:
-    ids = {(await register(members, env, birthday="1990-12-12"))["id"] for _ in range(3)}
+    ids = {(await customer(members, env, birthday="1990-12-12"))["id"] for _ in range(3)}
     summaries = await asyncio.gather(run(members, MORNING), run(members, MORNING))
     assert sorted(s["announced"] for s in summaries) == [0, 3]
     assert sorted(e.member_id for e, _ in await announced(members)) == sorted(ids)
@@ -142,7 +152,7 @@ async def test_the_notice_period_is_a_setting_and_admins_run_the_job(env, databa
     # The service's clock at MORNING: a run by hand is for now or the past, never ahead of its clock.
     async with service(create_app(settings, clock=lambda: MORNING)) as members:
         m = await register(members, env, birthday="1990-12-08")
-        as_of = {"as_of": "2026-12-05T09:00:00+08:00"}
+        as_of = {"as_of": "2026-12-05T10:00:00+08:00"}  # the moment they registered: a member then
         r = await members.post("/v1/jobs/birthday-notices/run", params=as_of,
                                headers=env.auth(Role.STORE_MANAGER, store_id="S001"))
         assert r.status_code == 403
@@ -261,3 +271,15 @@ async def test_days_the_job_failed_are_caught_up_from_its_last_successful_run_at
         # A month later the catch-up reaches a week back, no further.
         clock.now = local(5, 10, month=1, year=2027)
         assert (await scheduled_run(members))["birthdays_from"] == "2026-12-29"
+
+
+async def test_a_run_as_of_a_day_gone_by_greets_nobody_who_registered_after_it(members, env) -> None:
+    # An admin runs the job as of last December: a customer who registered this year was no member
+    # then, and is not greeted now for a birthday eleven months ago.
+    since_january = await customer(members, env, birthday="1990-12-31")
+    await register(members, env, birthday="1990-12-31")  # registered today
+    summary = await run(members, datetime(2025, 12, 28, 4, 0, tzinfo=UTC))
+    assert (summary["due"], summary["announced"]) == (0, 0)
+    # As of this December, the customer since January is greeted.
+    await run(members, datetime(2026, 12, 28, 4, 0, tzinfo=UTC))
+    assert since_january["id"] in {e.member_id for e, _ in await announced(members)}

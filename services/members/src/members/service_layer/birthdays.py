@@ -60,8 +60,8 @@ async def run(commands: Commands, settings: Settings, now: datetime) -> dict[str
 async def announce(uow: UnitOfWork, settings: Settings, now: datetime, previous: datetime | None = None) -> dict[str, Any]:
     """Announces the birthdays that fall from the local day of `previous` (the job's previous
     successful run; today without one, and at most `CATCH_UP_DAYS` back) to `birthday_notice_days`
-    local days after `now`'s and were not announced for their year yet, skipping erased members
-    and, for a day already past, those who registered after it."""
+    local days after `now`'s and were not announced for their year yet, skipping erased members,
+    those who registered after `now` and, for a day already past, those who registered after it."""
     days = settings.birthday_notice_days
     today = now.astimezone(settings.zone).date()
     since = today
@@ -83,8 +83,10 @@ async def announce(uow: UnitOfWork, settings: Settings, now: datetime, previous:
     for member_id, birthday, registered_at in found:
         assert birthday is not None  # selected so
         day = celebrated[(birthday.month, birthday.day)]
-        if day < today and registered_at.astimezone(settings.zone).date() > day:
-            continue  # a birthday before they were a member: not one to greet
+        if registered_at > now or (day < today and registered_at.astimezone(settings.zone).date() > day):
+            # Not a member yet at the moment the job runs as of (a run for a day gone by), or a
+            # birthday before they were one: not one to greet.
+            continue
         due[day.year].append((member_id, day))
     announced = 0
     for year, members in sorted(due.items()):
