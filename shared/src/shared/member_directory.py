@@ -14,12 +14,12 @@ before the registration, so each event writes only its own columns and never bla
 - erasure records when; nothing clears it, so a late event cannot revive an erased customer.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Column, Table, func, or_
-from sqlmodel import Field, SQLModel, select
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.columns import UtcDateTime
@@ -165,3 +165,14 @@ async def member_facts(session: AsyncSession, member_id: str) -> MemberFacts | N
     if row is None:
         return None
     return MemberFacts(member_id=row.member_id, home_store_id=row.home_store_id, manager_id=row.manager_id, erased_at=row.erased_at)
+
+
+async def erased_among(session: AsyncSession, member_ids: Iterable[str]) -> set[str]:
+    """Those of the members whose erasure this service has recorded: what a late or replayed event
+    about them must not bring back (a card number, a name)."""
+    ids = list(member_ids)
+    if not ids:
+        return set()
+    found = await session.exec(select(MemberDirectoryRow.member_id).where(
+        col(MemberDirectoryRow.member_id).in_(ids), col(MemberDirectoryRow.erased_at).is_not(None)))
+    return set(found.all())

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from campaigns.adapters.tables import MemberCardRow
+from campaigns.service_layer.coupons.cards import Card, Holder, holder_of_card
 from shared.events.registry import COUPON_ISSUED, COUPON_REDEEMED, COUPON_RELEASED, COUPON_REVERSED
 from tests.support.campaigns import sale_line
 
@@ -358,3 +360,15 @@ async def test_an_erased_members_coupon_that_comes_back_unused_is_withdrawn(cmp)
     await cmp.apply(cmp.refund("T-sold"))
     r = await cmp.client.get("/v1/members/m-1/coupons", headers=cmp.marketing())
     assert {c["template_id"]: c["state"] for c in r.json()} == {voided: "withdrawn", returned: "withdrawn"}
+
+
+@pytest.mark.parametrize("late", ["registered", "card_replaced"])
+async def test_a_late_event_of_an_erased_member_does_not_bring_their_card_back(cmp, late) -> None:
+    await cmp.apply(cmp.registered("m-1"), cmp.erased("m-1"))
+    card = cmp.cards["m-1"]
+    # A registration dead-lettered before the erasure and replayed after it, or a card change
+    # delivered late: the card stays unknown, and no row of it comes back.
+    await cmp.apply(cmp.registered("m-1") if late == "registered" else cmp.card_replaced("m-1", card))
+    async with cmp.app.state.sessions() as session:
+        assert await holder_of_card(session, card) == Holder(None, Card.UNKNOWN)
+        assert await session.get(MemberCardRow, card) is None

@@ -54,6 +54,18 @@ async def test_erasure_replaces_staff_written_text_and_forgets_the_card(pts, env
     assert own.status_code == 401
 
 
+@pytest.mark.parametrize("late", ["registered", "profile_changed"])
+async def test_a_late_event_of_an_erased_member_does_not_bring_their_card_back(pts, env, late) -> None:
+    # A registration dead-lettered before the erasure and replayed after it, or a card change
+    # delivered late: the till must still not know the erased member's card.
+    await pts.apply(pts.registered("er3", card_no=CARD), pts.erased("er3"))
+    event = pts.registered("er3", card_no=CARD) if late == "registered" else pts.profile_changed("er3", card_no=CARD)
+    await pts.apply(event)
+    pos = env.auth(Role.POS, store_id="S001")
+    preview = (await pts.client.post("/v1/earning/preview", json={**BASKET, "card_no": CARD}, headers=pos)).json()
+    assert preview["member_known"] is False
+
+
 async def test_nothing_new_is_recorded_about_an_erased_member(pts, env) -> None:
     """The erasure's scrub ran once, when the event came: what staff wrote after it would stay."""
     await pts.apply(pts.registered("er2", home_store_id="S001"), pts.sale("er2", "30000.00"), pts.milestone("er2", "30000.00"))

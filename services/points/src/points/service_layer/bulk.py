@@ -19,9 +19,9 @@ from points.adapters.repository import AccountRepository
 from points.adapters.tables import AccountRow, BulkBonusItemRow, BulkBonusJobRow
 from points.domain.exceptions import IdempotencyConflict, NotFound
 from points.domain.model import EntryType, Source
-from points.service_layer.erasure import erased_among
 from shared.commands import Commands
 from shared.errors import Invalid
+from shared.member_directory import erased_among
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -24,6 +24,7 @@ from shared.consumer import Delivery
 from shared.db import insert_into, insert_many, insert_or_skip, one_of
 from shared.events import contracts as c
 from shared.integers import POINTS_MAX
+from shared.member_directory import erased_among
 from shared.money import CENT
 from shared.unit_of_work import UnitOfWork
 
@@ -50,7 +51,9 @@ async def on_member_profile_changed(uow: UnitOfWork, delivery: Delivery) -> None
     registration, which follows on the same partition, opens it with what it carries."""
     changed: c.MemberProfileChangedV1 = delivery.payload  # type: ignore[assignment]
     values: dict[str, object] = {"channel": changed.channel, "updated_at": uow.now()}
-    if changed.card_no is not None:  # events of before cards were carried: the card did not change
+    # Events of before cards were carried name none: the card did not change. An erased member's
+    # card went with the erasure: a late or replayed event does not bring it back.
+    if changed.card_no is not None and not await erased_among(uow.session, [changed.member_id]):
         values["card_no"] = changed.card_no
     await uow.session.exec(ACCOUNTS.update().where(ACCOUNTS.c.member_id == changed.member_id).values(**values))
 
@@ -67,6 +70,8 @@ async def on_members_registered(uow: UnitOfWork, deliveries: list[Delivery]) -> 
                                   "balance": 0, "opened_at": now, "updated_at": now}
     if not rows:
         return
+    for member_id in await erased_among(uow.session, rows):  # a late or replayed registration
+        rows[member_id]["card_no"] = None
     statement, params = insert_many(uow.session, ACCOUNTS, list(rows.values()))
     await uow.session.exec(statement.on_conflict_do_update(
         index_elements=[ACCOUNTS.c.member_id],

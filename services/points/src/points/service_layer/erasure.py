@@ -15,11 +15,9 @@ stay the sum of what happened.
 """
 
 
-from collections.abc import Iterable
 from typing import cast
 
 from sqlalchemy import update
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from points.adapters.repository import ACCOUNTS, LEDGER
@@ -27,7 +25,7 @@ from points.adapters.tables import RedemptionRow, table_of
 from points.domain.exceptions import MemberErased
 from shared.consumer import Delivery
 from shared.events import contracts as c
-from shared.member_directory import MemberDirectoryRow
+from shared.member_directory import erased_among
 from shared.unit_of_work import UnitOfWork
 
 REDACTED = "（已注销）"
@@ -50,18 +48,6 @@ async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
     await session.exec(
         update(ACCOUNTS).where(ACCOUNTS.c.member_id == member_id).values(card_no=None, updated_at=uow.now())
     )
-
-
-async def erased_among(session: AsyncSession, member_ids: Iterable[str]) -> set[str]:
-    """Those of the members whose erasure points has recorded (the member directory's)."""
-    ids = list(member_ids)
-    if not ids:
-        return set()
-    found = await session.exec(
-        select(MemberDirectoryRow.member_id).where(
-            col(MemberDirectoryRow.member_id).in_(ids), col(MemberDirectoryRow.erased_at).is_not(None))
-    )
-    return set(found.all())
 
 
 async def ensure_not_erased(session: AsyncSession, member_id: str) -> None:

@@ -26,11 +26,11 @@ from points.config import Settings
 from points.domain.expiry import ExpiryPolicy, open_lots
 from points.domain.liability import Liability, LiabilityBook, LiabilityTally
 from points.domain.model import EntryType
-from points.service_layer.erasure import erased_among
 from points.service_layer.expiry import ledger_entry
 from shared.commands import Commands
 from shared.db import insert_or_skip, one_of
 from shared.errors import NotFound
+from shared.member_directory import erased_among
 
 CHUNK = 500  # accounts a query; their ledgers come in one more
 SNAPSHOTS = table_of(LiabilitySnapshotRow)

@@ -24,12 +24,13 @@ from points.adapters.tables import GiftPriceRow, GiftRow, GiftStockRow, Redempti
 from points.domain.catalogue import Gift, GiftKind, RegisterStatus, check_transition, initial_status
 from points.domain.exceptions import IdempotencyConflict, NotFound, OutOfStock, StoreClosed
 from points.domain.model import Source
-from points.service_layer.erasure import REDACTED, ensure_not_erased, erased_among
+from points.service_layer.erasure import REDACTED, ensure_not_erased
 from points.service_layer.expiry import overdue_points
 from shared import ledger_reasons as reasons
 from shared.commands import derived_event_id
 from shared.events import contracts as c
 from shared.events.registry import REWARD_REDEEMED, REWARD_REDEMPTION_CANCELLED
+from shared.member_directory import erased_among
 from shared.store_directory import is_closed
 from shared.unit_of_work import UnitOfWork
 

@@ -12,6 +12,7 @@ from campaigns.adapters.tables import CustomerRow, MemberCardRow
 from shared.consumer import Delivery
 from shared.db import insert_many
 from shared.events import contracts as c
+from shared.member_directory import erased_among
 from shared.unit_of_work import UnitOfWork
 
 MEMBER_CARDS = MemberCardRow.__table__  # type: ignore[attr-defined]
@@ -71,8 +72,12 @@ async def on_members_registered(uow: UnitOfWork, deliveries: list[Delivery]) -> 
 
 
 async def _live(uow: UnitOfWork, cards: dict[str, str]) -> None:
-    """Each card leads to its member (a registration's or a replacement's card is in use)."""
-    rows = [{"card_no": k, "member_id": m, "retired": False} for k, m in cards.items()]
+    """Each card leads to its member (a registration's or a replacement's card is in use), but for
+    an erased member's: a late or replayed event does not bring back a card the erasure removed."""
+    erased = await erased_among(uow.session, set(cards.values()))
+    rows = [{"card_no": k, "member_id": m, "retired": False} for k, m in cards.items() if m not in erased]
+    if not rows:
+        return
     statement, params = insert_many(uow.session, MEMBER_CARDS, rows)
     await uow.session.exec(statement.on_conflict_do_update(
         index_elements=[MEMBER_CARDS.c.card_no],
