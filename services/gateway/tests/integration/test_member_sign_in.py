@@ -309,6 +309,16 @@ async def test_wrong_codes_are_throttled_per_address_even_across_phones(sign_in)
     assert r.status_code == 429 and "retry-after" in r.headers
 
 
+async def test_wrong_codes_sent_at_once_are_judged_no_more_than_the_address_allows(sign_in) -> None:
+    # 12 wrong codes an hour per address here: a burst of 20 at once gets no more than 12 judged.
+    phone = "13700007100"
+    await sign_in.ask(phone)
+    code = await sign_in.code_sent_to(phone)
+    guesses = [f"{(int(code) + n) % 1_000_000:06d}" for n in range(1, 21)]
+    answers = await asyncio.gather(*(sign_in.token(f"1370000720{n % 10}", guess) for n, guess in enumerate(guesses)))
+    assert sorted(r.status_code for r in answers) == [401] * 12 + [429] * 8, [r.status_code for r in answers]
+
+
 async def test_an_erased_member_is_refused_at_the_gateway_and_signed_in_no_more(sign_in, env) -> None:
     m = await sign_in.member()
     await sign_in.ask(m["phone"])

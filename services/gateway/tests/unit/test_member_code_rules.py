@@ -94,5 +94,14 @@ def test_codes_are_throttled_per_address_across_phones() -> None:
 def test_wrong_codes_are_throttled_per_address(wrong) -> None:
     g = guard()
     for _ in range(wrong):
-        g.wrong_code("10.0.0.1", T0)
+        g.guessing("10.0.0.1", T0)
     assert (g.guess_wait("10.0.0.1", T0) is None) is (wrong < 4)
+
+
+def test_a_right_code_takes_back_the_guess_counted_ahead() -> None:
+    g = guard()
+    for _ in range(3):
+        g.guessing("10.0.0.1", T0)
+    g.guessing("10.0.0.1", T0)
+    g.right_code("10.0.0.1", T0)
+    assert g.guess_wait("10.0.0.1", T0) is None

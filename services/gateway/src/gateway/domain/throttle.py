@@ -117,5 +117,11 @@ class SignInGuard:
     def guess_wait(self, address: str, now: datetime) -> int | None:
         return self.guesses.retry_after(address, now)
 
-    def wrong_code(self, address: str, now: datetime) -> None:
+    def guessing(self, address: str, now: datetime) -> None:
+        """Counts a code about to be judged as wrong, before the judging awaits: a burst of guesses
+        sent at once is counted as it comes, as `ExchangeGuard`'s attempts are."""
         self.guesses.fail(address, now)
+
+    def right_code(self, address: str, now: datetime) -> None:
+        """Takes back the count of a code `guessing` counted at `now` that proved right."""
+        self.guesses.withdraw(address, now)

@@ -128,9 +128,11 @@ async def _store(uow: UnitOfWork, phone_key: str, digest: str, now: datetime) ->
 
 async def _accepted(s: SignIn, phone: str, code: str, address: str, now: datetime) -> tuple[str, str]:
     """The phone's digest and the code's, when the code is right; else one try is counted (for a
-    wrong code) and `InvalidCode` raised, after the count is committed."""
+    wrong code) and `InvalidCode` raised, after the count is committed. The address's count of
+    wrong codes takes this one before the code is judged, and gives it back if it was right."""
     if wait := s.guard.guess_wait(address, now):
         raise TooManyRequests("too many wrong codes; retry later", retry_after_s=wait)
+    s.guard.guessing(address, now)
     phone_key = phone_hmac(phone, s.pepper)
     digest = rules.code_digest(s.pepper, phone_key, code)
     async with s.commands() as uow:
@@ -144,8 +146,8 @@ async def _accepted(s: SignIn, phone: str, code: str, address: str, now: datetim
             row.tries_left -= 1
             uow.session.add(row)
     if verdict is not rules.Verdict.ACCEPTED:
-        s.guard.wrong_code(address, now)
         raise rules.InvalidCode()
+    s.guard.right_code(address, now)
     return phone_key, digest
 
 
