@@ -416,9 +416,21 @@ async def test_a_refresh_whose_answer_was_lost_is_answered_again_moments_later(s
     assert r.status_code == 200, r.text
     again = r.json()
     assert again["refresh_token"] != lost["refresh_token"]
-    # The lost answer's token ends; the sign-in goes on with the one the phone got.
-    assert (await refresh(sign_in, lost["refresh_token"])).status_code == 401
+    # The sign-in goes on with the one the phone got.
     assert (await refresh(sign_in, again["refresh_token"])).status_code == 200
+
+
+async def test_the_token_of_an_answer_taken_for_lost_presented_after_all_ends_the_whole_sign_in(sign_in) -> None:
+    # A thief replays the phone's used token within the retry's grace: taken for the phone's retry,
+    # it gets a pair, and the phone's own next token is superseded. When the phone presents it, two
+    # holders are found out: the thief's chain ends too.
+    _, first = await signed_in(sign_in)
+    phone = (await refresh(sign_in, first["refresh_token"])).json()
+    sign_in.clock.now += timedelta(seconds=5)
+    thief = (await refresh(sign_in, first["refresh_token"])).json()
+    r = await refresh(sign_in, phone["refresh_token"])
+    assert (r.status_code, r.json()) == (401, REFUSED)
+    assert (await refresh(sign_in, thief["refresh_token"])).status_code == 401
 
 
 async def test_a_token_presented_again_after_its_family_went_on_is_reuse_even_moments_later(sign_in) -> None:

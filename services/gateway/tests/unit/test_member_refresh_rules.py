@@ -48,3 +48,8 @@ def test_a_used_token_presented_again_moments_after_its_use_is_a_retry() -> None
     assert judge_refresh(used, T0 + GRACE, GRACE) is RefreshVerdict.RETRIED
     assert judge_refresh(used, T0 + GRACE + timedelta(seconds=1), GRACE) is RefreshVerdict.REUSED
     assert judge_refresh(used, T0 + timedelta(seconds=1), timedelta(0)) is RefreshVerdict.REUSED
+
+
+def test_a_token_superseded_by_a_retry_presented_again_is_reuse() -> None:
+    superseded = StoredRefresh(expires_at=LATER, used_at=None, revoked=True, superseded=True)
+    assert judge_refresh(superseded, T0, GRACE) is RefreshVerdict.REUSED

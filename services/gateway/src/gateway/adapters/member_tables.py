@@ -38,6 +38,8 @@ class MemberRefreshTokenRow(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False, index=True))
     used_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    # Revoked because a retry took the answer it came in for lost: presented again, it is reuse.
+    superseded_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
 
 
 class RevokedMemberRow(SQLModel, table=True):

@@ -12,6 +12,8 @@ A phone on a shop floor loses answers: the app sends the refresh, the answer nev
 the app sends the same token again. Within a short grace after its use, a token presented again
 while its family has gone no further (no later token of it used) is that retry (`RETRIED`): the
 answer it lost is revoked and another is issued. Later, or once the family went on, it is reuse.
+The answer taken for lost was not, if its token comes back: someone holds it (the retry was a
+copy's), and that is reuse too (`superseded`).
 """
 
 import hashlib
@@ -39,6 +41,7 @@ class StoredRefresh:
     expires_at: datetime
     used_at: datetime | None
     revoked: bool
+    superseded: bool = False  # issued in an answer a retry took for lost, and replaced
 
 
 def new_refresh_token() -> str:
@@ -52,6 +55,8 @@ def refresh_digest(token: str) -> str:
 def judge_refresh(stored: StoredRefresh | None, now: datetime, retry_grace: timedelta) -> RefreshVerdict:
     if stored is None:
         return RefreshVerdict.UNKNOWN
+    if stored.superseded:
+        return RefreshVerdict.REUSED
     if stored.revoked:
         return RefreshVerdict.REVOKED
     if stored.used_at is not None:  # before expiry: a reused token revokes its family even when it is old

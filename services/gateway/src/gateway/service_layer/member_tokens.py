@@ -58,6 +58,7 @@ async def refresh(t: Tokens, token: str, now: datetime) -> MemberToken:
         row = await uow.session.get(MemberRefreshTokenRow, digest, with_for_update=True)
         stored = None if row is None else rules.StoredRefresh(
             expires_at=row.expires_at, used_at=row.used_at, revoked=row.revoked_at is not None,
+            superseded=row.superseded_at is not None,
         )
         verdict = rules.judge_refresh(stored, now, t.retry_grace)
         if row is not None and verdict is rules.RefreshVerdict.RETRIED and await _went_on(uow, row):
@@ -110,9 +111,11 @@ async def _went_on(uow: UnitOfWork, presented: MemberRefreshTokenRow) -> bool:
 
 
 async def _revoke_unused(uow: UnitOfWork, family_id: str, now: datetime) -> None:
-    """The family's token not used yet (the one the lost answer carried) ends."""
+    """The family's token not used yet (the one the lost answer carried) ends, as superseded: were
+    the answer not lost after all, whoever presents its token is found out."""
     await uow.session.exec(update(REFRESH).where(
-        REFRESH.c.family_id == family_id, REFRESH.c.used_at.is_(None), REFRESH.c.revoked_at.is_(None)).values(revoked_at=now))
+        REFRESH.c.family_id == family_id, REFRESH.c.used_at.is_(None), REFRESH.c.revoked_at.is_(None),
+    ).values(revoked_at=now, superseded_at=now))
 
 
 def _pair(t: Tokens, uow: UnitOfWork, member_id: str, family_id: str, now: datetime) -> MemberToken:
