@@ -3,6 +3,7 @@ filtered, replayed to their original topic only after a dry run of the same coun
 once however often it is asked (marked only once the broker acknowledged it), an interrupted
 replay resumed, a discard needing a reason; every action audited."""
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -97,6 +98,20 @@ async def test_a_dead_letter_is_replayed_once_after_a_dry_run_and_the_replay_is_
     again = await console.post("/console/ops/dead-letters/dry-run", data={"csrf": csrf, "error_class": "OperationalError", "state": "open", "scope": "all"})
     assert 'name="expected"' not in again.text
     assert len(await read_topic(env.broker.bootstrap, members_topic, expected=3, timeout=2.0)) == 2
+
+
+async def test_two_replays_confirmed_at_once_send_each_letter_once(console, env) -> None:
+    assert env.broker is not None
+    event = member_registered()
+    await plant_dead_letter(env.broker.bootstrap, env.prefix, event)
+    page = await console.get("/console/ops/dead-letters")
+    form = {"csrf": csrf_of(page.text), "state": "open", "expected": "1"}
+    answers = await asyncio.gather(*(console.post("/console/ops/dead-letters/replay", data=form) for _ in range(2)))
+    assert [r.status_code for r in answers] == [303, 303], [r.text for r in answers]
+    replays = [await console.get(r.headers["location"]) for r in answers]
+    assert sorted(re.search(r'id="replayed">(\d+)<', p.text).group(1) for p in replays) == ["0", "1"]
+    sent = await read_topic(env.broker.bootstrap, f"{env.prefix}{Topics.MEMBERS}", expected=2, timeout=2.0)
+    assert [dict(rec.headers)["ce_id"].decode() for rec in sent] == [event.id]
 
 
 def till_sale(env: TestEnv, sold_at: datetime) -> Envelope:

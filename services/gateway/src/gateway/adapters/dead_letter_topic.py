@@ -40,6 +40,11 @@ class DeadLetterTopic:
         self.topic = settings.topic(Topics.DEAD_LETTER)
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
+        # One replay sends at a time on this replica: two started at once (a double click, two
+        # operators) would each send what neither had marked yet. The second, let in after the
+        # first, finds the letters marked and sends nothing. Replicas apart, a letter sent twice is
+        # applied once: consumers dedupe by event id.
+        self.replaying = asyncio.Lock()
 
     async def read(self, limit: int) -> DeadLetterRead:
         """The newest `limit` dead letters (by failure time), in order of partition and offset."""

@@ -131,7 +131,8 @@ async def discard(letter_id: str, request: Request, form: Form, uow: UowDep, use
 
 async def _send(request: Request, topic: DeadLetterTopic, letters: list[DeadLetter], replay_id: int) -> None:
     settings: Settings = request.app.state.settings
-    await dead_letters.run_replay(
-        request.app.state.commands, topic.topic, letters, replay_id, topic.republish,
-        pace_s=1.0 / settings.console_replay_per_s, batch=settings.console_replay_batch,
-    )
+    async with topic.replaying:
+        await dead_letters.run_replay(
+            request.app.state.commands, topic.topic, letters, replay_id, topic.republish,
+            pace_s=1.0 / settings.console_replay_per_s, batch=settings.console_replay_batch,
+        )
