@@ -37,6 +37,7 @@ def test_a_refusal_keeps_its_detail_and_fields_and_gains_both_messages() -> None
     ({"detail": "balance 10 is below the price of 500 points", "error": "RedemptionRefused"}, "积分不足", "enough points"),
     ({"detail": "gift g1 is out of stock at store S001", "error": "OutOfStock"}, "无库存", "out of stock"),
     ({"detail": "no home store is known for this member yet: gifts are picked up at the home store"}, "到任一服务台选择", "at any service desk"),
+    ({"detail": "the membership is still being set up: try again in a moment"}, "正在开通", "still being set up"),
     ({"detail": "store S003 is closed: no gift can be picked up there (a service desk can move the member's home store)",
       "error": "StoreClosed"}, "已停止营业", "has closed"),
     ({"detail": "the handling was already rated on 2026-12-04T16:20+00:00"}, "已评价", "already rated"),

@@ -140,6 +140,9 @@ async def test_reserving_needs_a_key_enough_points_and_a_known_home_store(pts, e
     await pts.apply(pts.registered("m6", home_store_id=None), pts.sale("m6", "20000.00"))
     homeless = await pts.client.post("/v1/members/m6/redemptions", json={"gift_id": "cushion"}, headers=member(env, "m6", "app-key-0003"))
     assert homeless.status_code == 409 and "home store" in homeless.json()["detail"]
+    # Signed up a moment ago, their registration not read yet: not sent to a desk for a home store.
+    newcomer = await pts.client.post("/v1/members/m7/redemptions", json={"gift_id": "cushion"}, headers=member(env, "m7", "app-key-0004"))
+    assert newcomer.status_code == 409 and newcomer.json()["detail"] == "the membership is still being set up: try again in a moment"
 
 
 async def test_expiring_points_are_grouped_by_their_last_valid_day(pts, env) -> None:

@@ -46,6 +46,8 @@ CONFLICTS: tuple[tuple[str | None, re.Pattern[str] | None, str, str], ...] = tup
          "Your home store has closed: choose another at any service desk to pick up gifts."),
         (None, r"no home store is known", "您还没有所属门店：请到任一服务台选择，礼品在所属门店领取。",
          "You have no home store yet: choose one at any service desk; gifts are picked up there."),
+        (None, r"the membership is still being set up", "您的会员资料正在开通，请稍后再试。",
+         "Your membership is still being set up; please try again in a moment."),
         (None, r"Idempotency-Key \S+ (?:was|is)", "该请求已用于其他操作，请刷新后重试。",
          "This request was already used for something else; please refresh and try again."),
         (None, r"the handling was already rated", "您已评价过本次处理。", "You have already rated how this was handled."),

@@ -92,12 +92,17 @@ async def catalogue_for(session: AsyncSession, member_id: str, now: datetime,
 
 
 async def reserve(uow: UnitOfWork, member_id: str, gift_id: str, idempotency_key: str, now: datetime) -> tuple[RedemptionRow, bool]:
-    store = await home_store(uow.session, member_id)
+    known = await uow.session.get(MemberDirectoryRow, member_id)
+    store = known.home_store_id if known else None
     request = redemptions.RedeemRequest(member_id, gift_id, store or "", APP_STAFF_ID, idempotency_key, store_named=False)
     # A retry is answered with its reservation before the home store is looked at: moved or
     # cleared since, it is still the reservation the member made.
     if (made := await redemptions.earlier(uow.session, request)) is not None:
         return made, True
+    if known is None:
+        # Signed up a moment ago: members' registration has not reached points yet. Not "no home
+        # store", which would send the customer to a desk for one they chose.
+        raise Conflict("the membership is still being set up: try again in a moment")
     if store is None:
         raise Conflict("no home store is known for this member yet: gifts are picked up at the home store")
     return await redemptions.redeem(uow, request, now)
