@@ -229,6 +229,11 @@ async def test_the_daily_report_goes_to_the_store_manager_as_json_csv_and_a_prin
     assert page.headers["content-type"].startswith("text/html") and "@media print" in page.text and "王芳" in page.text
     assert (await members.get(url, params=day, headers=store_manager(env, "S002"))).json()["records"] == []
     assert (await members.get(url, params={**day, "store_id": "S001"}, headers=store_manager(env, "S002"))).status_code == 403
+    # One manager's day, asked by another store's manager, is refused as their queue is; an unknown one is 404.
+    assert (await members.get(url, params={**day, "manager_id": "am-r1"}, headers=store_manager(env, "S002"))).status_code == 403
+    assert (await members.get(url, params={**day, "manager_id": "nobody"}, headers=store_manager(env))).status_code == 404
+    one = (await members.get(url, params={**day, "manager_id": "am-r1"}, headers=store_manager(env))).json()
+    assert [r["member_id"] for r in one["records"]] == [a["id"]]
     assert (await members.get(url, params={"date": "20-11-2026"}, headers=store_manager(env))).status_code == 422
 
 

@@ -187,6 +187,8 @@ async def daily_report(
         store_id = None
     else:
         store_id = grant.store_filter(store_id)
+        if manager_id is not None:  # as the queue asks: an unknown manager is 404, another store's 403
+            manager_id = await _whose(uow, grant, manager_id)
     lines = await tracking.daily_records(uow, day, store_id, manager_id, member_scope(grant))
     scope = f"manager {manager_id}" if manager_id else f"store {store_id}" if store_id else "all stores"
     body = {
