@@ -212,6 +212,20 @@ async def test_a_return_keeps_the_tier_until_the_review_which_demotes_once(membe
     assert (demotion.member_id, demotion.old_tier, demotion.new_tier) == (dropping["id"], "vip", "member")
 
 
+async def test_a_review_run_as_of_a_day_before_the_latest_review_changes_nothing(members, env) -> None:
+    # The October review was held; a return then took a VIP below the threshold. A run by hand as of
+    # July would hold a July review after October's, and demote them now rather than in January.
+    commands, settings = members.app.state.commands, members.app.state.settings
+    october = datetime(2026, 10, 1, 1, 0, tzinfo=UTC)
+    assert (await run_tier_review(commands, settings, october))["held_now"] is True
+    dropping = await register(members, env)
+    txn = await deliver_sale(members, card_no=dropping["card_no"], lines=[spend_line("4000.00"), spend_line("1500.00", sku="lamp")])
+    await deliver_refund(members, txn=txn, lines=[spend_line("1500.00", sku="lamp")])
+    july = datetime(2026, 7, 15, 1, 0, tzinfo=UTC)
+    assert await run_tier_review(commands, settings, july) == {"review_date": "2026-07-01", "held_now": False, "demoted": 0}
+    assert (await member_row(members, dropping["id"])).tier == "vip"
+
+
 async def test_the_review_job_can_be_run_by_an_admin_only(members, env) -> None:
     as_of = {"as_of": "2026-10-01T09:00:00+08:00"}
     r = await members.post("/v1/jobs/tier-review/run", params=as_of, headers=env.auth(Role.STORE_MANAGER, store_id="S001"))

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from members.adapters.tables import MemberRow
@@ -91,7 +92,11 @@ async def hold_review(uow: UnitOfWork, settings: Settings, now: datetime) -> dic
     go back to member. The account manager stays on the customer (who may well come back)."""
     rules = settings.tier_rules
     review_date = latest_review_date(now.astimezone(ZoneInfo(settings.business_timezone)).date(), rules.review_months)
-    if await uow.session.get(TierReviewRow, review_date) is not None:
+    # Held already, or a later review was (a run by hand as of a day gone by): the tiers are the
+    # later review's until the next, and judging today's spend as of an earlier date would demote
+    # a VIP whose return came after the later review before the next one is due.
+    latest_held = (await uow.session.exec(select(func.max(TierReviewRow.review_date)))).one()
+    if latest_held is not None and latest_held >= review_date:
         return {"review_date": review_date.isoformat(), "held_now": False, "demoted": 0}
     below = (
         await uow.session.exec(
