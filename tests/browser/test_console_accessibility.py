@@ -165,6 +165,12 @@ async def test_every_page_is_labelled_titled_reachable_by_keyboard_and_fits_a_ta
                        "/console/password", "/console/accounts/new", f"/console/accounts/{staff_ids['a11y.desk']}",
                        "/console/segments/new"]
             wrong += await _walk(page, base, menu + details, "zh-CN", titles, screenshots)
+            # On paper, a table of figures inside a form stays (the gift stock, beside its counts).
+            await page.goto(f"{base}/console/desk/stock?store_id=S001")
+            await page.emulate_media(media="print")
+            assert await page.locator("#gift-stock").is_visible()
+            assert not await page.get_by_role("button", name="保存盘点").is_visible()
+            await page.emulate_media(media="screen")
             # A refusal is a page of its own too, not one more "CRM console".
             await page.goto(f"{base}/console/customers/no-such-customer")
             titles["a refusal"] = await page.title()
