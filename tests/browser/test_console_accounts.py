@@ -43,6 +43,9 @@ async def test_an_admin_adds_a_desk_account_and_deactivates_it(env: TestEnv, dat
             generated = (await page.locator("#generated-password").inner_text()).strip()
             assert len(generated) >= 12
             await expect(page.locator("#new-account")).to_have_count(0)  # no form left to send twice
+            # The answer took the page's place: its heading has the focus and names the page.
+            await expect(page.get_by_role("heading", name="员工账号已添加")).to_be_focused()
+            assert (await page.title()).startswith("员工账号已添加 · ")
             await page.screenshot(path=screenshots / "accounts-02-added.png", full_page=True)
             r = await gateway.post("/identity/v1/login", json={"login": "desk.li", "password": generated})
             assert r.status_code == 200, r.text

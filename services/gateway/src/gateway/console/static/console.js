@@ -56,6 +56,21 @@ document.addEventListener("htmx:afterSwap", (event) => {
   refused.find((field) => !field.disabled)?.focus();
 });
 
+// A form whose answer takes the place of the page's content (an account added, a password or a
+// second factor shown once): the new content's heading takes the focus, so the keyboard and a screen
+// reader go on from there rather than from the top of the page, and the title names it as a page
+// of its own would ("<heading> · <console>").
+document.addEventListener("htmx:afterSwap", (event) => {
+  const area = event.detail?.target;
+  if (!(area instanceof HTMLElement) || area.id !== "main") return;
+  const heading = area.querySelector("h1");
+  if (!heading) return;
+  heading.setAttribute("tabindex", "-1");
+  heading.focus();
+  const console = document.title.indexOf(" · ");
+  if (console >= 0) document.title = heading.textContent.trim() + document.title.slice(console);
+});
+
 // A page left untouched for the session's idle time (data-idle-timeout-s, set on the pages of a
 // logged-in person) goes to the login page, which says why: what was on the screen of a tablet
 // left on the desk does not stay there. The gateway ends the session itself after the same time
