@@ -1,6 +1,7 @@
 """The value-analytics page: its figures agree with the run's summary, and a person who sees part of
 the customers is told which figures are the whole chain's."""
 
+import re
 from collections.abc import AsyncIterator
 
 import httpx
@@ -48,3 +49,11 @@ async def test_a_store_managers_curve_counts_the_top_fifth_as_the_run_and_the_ch
     assert page.status_code == 200, page.text[page.text.find("<main"):]
     assert "the top fifth brings 46.4%." in page.text
     assert "over 365 days, across the whole chain: the top 20% of customers bring 30.0% of the spend." in page.text
+
+
+async def test_a_chart_s_figures_are_in_its_name_for_a_screen_reader(gateway: httpx.AsyncClient, env: TestEnv, members: None) -> None:
+    await logged_in(gateway, env, "wang.sm", "store_manager", store_id="S001")
+    page = await gateway.get("/console/analytics")
+    assert page.status_code == 200
+    names = re.findall(r'<svg[^>]*role="img" aria-label="([^"]*)"', page.text)
+    assert any(name.startswith("各价值等级的客户数：") and "重点客户 7" in name for name in names), names

@@ -2,6 +2,7 @@
 prepared for replay."""
 
 import dataclasses
+import re
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 
 from gateway.adapters.dead_letter_topic import DeadLetterTopic, _letter
 from gateway.adapters.revocations import RevokedTills
+from gateway.api.console.render import environment
 from gateway.config import Settings
 from gateway.domain.dead_letters import REPLAY_HEADER, DeadLetter, Filter, Mark, check_reason, parse_filter, parse_id
 from gateway.domain.event_flow import PartitionLag, chart, first_sample_after_s, group_totals
@@ -191,3 +193,15 @@ def test_a_jobs_summary_reads_in_local_time_with_its_figures_by_name() -> None:
     })
     assert shown == ("as_of: 2026-12-06 17:13:06, day: 2026-12-06, sent: 3, by_channel: sms: 2, inbox: 1, "
                      "skipped: m-1, m-2, note: &lt;b&gt;x&lt;/b&gt;")
+
+
+def test_a_backlog_past_the_warning_is_said_in_words_not_only_in_colour() -> None:
+    live = {"status": "live", "version": "0.1.0", "started_at": "2026-12-01T00:00:00+00:00", "uptime_s": 3700}
+    ready = {"status": "ready", "checks": {"database": "ok", "broker": "ok"}, "consumer": "assigned", "outbox_pending": 1200,
+             "consumer_lag": {}}
+    calm = {**ready, "outbox_pending": 3}
+    page = environment("zh-CN").get_template("ops/health.html").render(
+        lang="zh-CN", languages={}, menu=[], path="/console/ops/health", back="/console", user=None, csrf="", zone=SHANGHAI,
+        services=[judge("points", live, ready), judge("members", live, calm)], uptime_parts=uptime_parts, all_healthy=True)
+    backlog = [re.search(rf'<tr data-service="{name}">.*?</tr>', page, re.S).group(0) for name in ("points", "members")]
+    assert "1200 <small>(积压)</small>" in backlog[0] and "积压" not in backlog[1]
