@@ -61,6 +61,8 @@ async def test_marketing_lists_a_promotion_once_however_often_the_form_is_sent(s
     assert "已加入促销清单。" in page.text
     row = re.search(rf'<tr id="promotion-{made["id"]}">(.*?)</tr>', page.text, re.S).group(1)
     assert "品类 乳制品" in row and "优惠 20%，最多 ¥5.00" in row and '<span class="badge">生效中</span>' in row
+    # Each row's button says which promotion it takes off, for whoever tabs through a column of them.
+    assert '撤下<span class="visually-hidden"> 乳制品 8折</span></button>' in row
     assert "zhao.shichang" in row
 
 
