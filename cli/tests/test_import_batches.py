@@ -43,6 +43,15 @@ def test_a_batch_holds_batch_size_sales_sent_or_refused() -> None:
     assert all(text is None for b in batches for sale, text in b if sale.sale is None)
 
 
+def test_one_sale_larger_than_a_request_may_carry_is_refused_and_the_rest_go_on() -> None:
+    huge = SourceSale(2, [(2, ["T-big"])], {"store_id": "S001", "pos_txn_id": "T-big", "note": "备注" * 400_000})
+    small = [SourceSale(n, [(n, [f"T-{n}"])], {"store_id": "S001", "pos_txn_id": f"T-{n}"}) for n in (1, 3)]
+    [batch] = list(_batches(iter([small[0], huge, small[1]]), 100))
+    assert [(sale.line, text is None) for sale, text in batch] == [(1, False), (2, True), (3, False)]
+    assert huge.sale is None and huge.problem is not None and huge.problem.startswith("record: 2,400,")
+    assert f"more than the {import_module.MAX_BATCH_BYTES:,} one sale may take" in huge.problem
+
+
 class NoMembers(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         raise AssertionError("nothing is sent: every sale is refused here")

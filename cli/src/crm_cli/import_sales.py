@@ -259,6 +259,11 @@ def _batches(sales: Iterator[SourceSale], batch_size: int) -> Iterator[list[tupl
         for sale in sales:
             text = json.dumps(sale.sale, ensure_ascii=False) if sale.sale is not None else None
             length = len(text.encode()) + 1 if text is not None else 0
+            if length > MAX_BATCH_BYTES:
+                # One sale past what one request may carry (a field of megabytes): refused here, as
+                # members would refuse the whole batch, and the rest of the file goes on.
+                sale.sale, sale.problem = None, f"record: {length:,} bytes as JSON, more than the {MAX_BATCH_BYTES:,} one sale may take"
+                text, length = None, 0
             if batch and (len(batch) >= batch_size or size + length > MAX_BATCH_BYTES):
                 yield batch
                 batch, size = [], 0
