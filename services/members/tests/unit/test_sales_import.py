@@ -97,6 +97,10 @@ def test_a_time_without_its_offset_is_taken_in_the_imports_local_time_zone() -> 
     # Where the clocks change, a local time may be no moment, or two.
     assert parse_sale(sale(occurred_at="2021-03-14T02:30:00"), NOW, new_york) == (
         "occurred_at: the clocks of America/New_York skipped 2021-03-14T02:30:00; give its UTC offset")
+    # A moment the calendar cannot hold in the zone: its reason names the field too, though its
+    # own first word holds colons.
+    assert parse_sale(sale(occurred_at="0001-01-01T00:00:00"), NOW, shanghai) == (
+        "occurred_at: 0001-01-01T00:00:00 is outside the years 1 to 9999 in Asia/Shanghai or in UTC")
     assert parse_sale(sale(occurred_at="2021-11-07T01:30:00"), NOW, new_york) == (
         "occurred_at: the clocks of America/New_York showed 2021-11-07T01:30:00 twice; give its UTC offset")
     # As Chinese systems export local times and spreadsheets save them.

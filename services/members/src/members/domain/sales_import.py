@@ -152,11 +152,16 @@ def parse_sale(raw: Any, now: datetime, local_time_zone: ZoneInfo | None = None)
     return sale
 
 
+# "total: 99.00 is not the sum ...": a message that begins with a field's name. Not a moment's
+# "0001-01-01T00:00:00 is outside ...", whose first word holds a colon too.
+NAMES_ITS_FIELD = re.compile(r"[a-z_][a-z0-9_.]*: ")
+
+
 def reason_of(exc: ValidationError) -> str:
     error = exc.errors(include_url=False)[0]
     field = ".".join(str(part) for part in error["loc"])
     message = error["msg"].removeprefix("Value error, ")
-    if ":" in message.split(" ", 1)[0]:
+    if NAMES_ITS_FIELD.match(message):
         return message  # a rule of the whole sale, which names its field itself
     written = error.get("input")
     if error["type"] == "timezone_aware":
