@@ -261,6 +261,10 @@ def test_a_members_service_that_cannot_be_reached_ends_the_command_with_an_error
     code = main(["import-sales", str(sales), "--points", "none", "--members-url", "http://127.0.0.1:1", "--token", "x"])
     assert code == 1
     assert "(http://127.0.0.1:1); what was imported before it is kept" in capsys.readouterr().err
+    # A dry run recorded nothing: it says nothing of what is kept.
+    code = main(["import-sales", str(sales), "--points", "none", "--members-url", "http://127.0.0.1:1", "--token", "x", "--dry-run"])
+    err = capsys.readouterr().err
+    assert code == 1 and "(http://127.0.0.1:1)" in err and "kept" not in err
 
 
 def test_a_quote_never_closed_is_refused_naming_its_line_and_the_lines_it_took_in() -> None:

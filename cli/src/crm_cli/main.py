@@ -218,8 +218,9 @@ def cmd_import_sales(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except (ImportFailed, httpx.TransportError) as exc:
-        print(f"error: {exc!s} ({base_url}); what was imported before it is kept (present when run again)",
-              file=sys.stderr)
+        # A dry run recorded nothing to keep.
+        kept = "" if args.dry_run else "; what was imported before it is kept (present when run again)"
+        print(f"error: {exc!s} ({base_url}){kept}", file=sys.stderr)
         return 1
 
 
