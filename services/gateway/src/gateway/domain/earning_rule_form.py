@@ -86,8 +86,19 @@ def located(said: Any) -> Any:
     return at_form_fields(said, {"reason": "rule_reason"})
 
 
+def _starts(version: Mapping[str, Any]) -> tuple[datetime, int]:
+    """A version's place among the others, as points ranks them (`points.domain.earning.rule_in_force`):
+    by when it starts, then by number. A version added later may start earlier than one scheduled."""
+    return datetime.fromisoformat(str(version["effective_from"])), int(version["version"])
+
+
 def in_force(versions: list[Mapping[str, Any]], now: datetime) -> tuple[int | None, set[int]]:
-    """The version pricing sales now (the latest started: points lists them oldest first), and
-    those scheduled to start later."""
-    started = [v["version"] for v in versions if datetime.fromisoformat(str(v["effective_from"])) <= now]
-    return (started[-1] if started else None), {v["version"] for v in versions if v["version"] not in started}
+    """The version pricing sales now (the latest started), and those scheduled to start later."""
+    started = [v for v in versions if _starts(v)[0] <= now]
+    current = max(started, key=_starts)["version"] if started else None
+    return current, {v["version"] for v in versions if _starts(v)[0] > now}
+
+
+def latest(versions: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The version starting last, scheduled or in force: what a new version starts from."""
+    return max(versions, key=_starts) if versions else None

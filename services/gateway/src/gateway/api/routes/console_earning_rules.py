@@ -36,7 +36,7 @@ async def earning_rules(request: Request, uow: UowDep, now: NowDep, user: User) 
     return page(request, "staff/earning_rules.html", user, versions=list(reversed(versions)),
                 in_force=in_force, scheduled=scheduled, writes=writes,
                 staff_names=await display_names(uow, [v["created_by"] for v in versions]),
-                shown=earning_rule_form.values_of(versions[-1] if versions else None), key=secrets.token_hex(16),
+                shown=earning_rule_form.values_of(earning_rule_form.latest(versions)), key=secrets.token_hex(16),
                 added=added if (added := request.query_params.get("added", "")).isdigit() else "")
 
 
