@@ -31,6 +31,9 @@ POINTS_MAX = 10_000_000
 # Points a client sends are JSON integers and nothing else: without strict mode pydantic takes
 # `true` for 1 and "5" for 5, and a script or form sending the wrong type booked points nobody typed.
 Points = Annotated[int, Strict(), Field(ge=0, le=POINTS_MAX)]
+# Points that must be more than none (a bonus): its own bound, so -5 is refused as "greater than 0",
+# the rule, not as Points' "greater than or equal to 0".
+PositivePoints = Annotated[int, Strict(), Field(gt=0, le=POINTS_MAX)]
 # A change of a balance (a manual adjustment): taking away as well as giving, strict like Points.
 PointsChange = Annotated[int, Strict(), Field(ge=-POINTS_MAX, le=POINTS_MAX)]
 

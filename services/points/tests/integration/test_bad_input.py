@@ -104,6 +104,17 @@ async def test_an_amount_that_is_not_a_json_integer_is_422(pts, method: str, pat
     assert await pts.balance("bi3") == 0
 
 
+@pytest.mark.parametrize("path", ["/v1/accounts/bi4/bonuses", "/v1/bulk-bonuses"])
+@pytest.mark.parametrize("points", [-5, 0])
+async def test_a_bonus_of_nothing_or_less_is_refused_as_not_greater_than_zero(pts, path: str, points: int) -> None:
+    await pts.apply(pts.registered("bi4"))
+    body = {"points": points, "reason": "goodwill", **({"member_ids": ["bi4"]} if path == "/v1/bulk-bonuses" else {})}
+    r = await pts.client.post(path, json=body, headers={**pts.env.auth(Role.ADMIN), "Idempotency-Key": "bonus-of-nothing-01"})
+    assert r.status_code == 422, r.text
+    [error] = r.json()["detail"]
+    assert error["loc"] == ["body", "points"] and error["msg"] == "Input should be greater than 0"
+
+
 @pytest.mark.parametrize(("query", "field"), [("from=2020-01-01&to=9999-12-31", "to"), ("from=0001-01-01&to=2020-01-01", "from"),
                                               ("from=0&to=2020-01-01", "from")])
 async def test_a_gift_register_day_beyond_the_years_a_report_can_span_is_422(pts, query: str, field: str) -> None:

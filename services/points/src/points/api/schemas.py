@@ -20,7 +20,7 @@ from shared.bodies import Body
 from shared.cards import CardNumber
 from shared.events.contracts import Channel
 from shared.identifiers import RecordId, StoreId
-from shared.integers import Points, PointsChange
+from shared.integers import Points, PointsChange, PositivePoints
 from shared.money import Money, Rate
 from shared.text import NonBlankText, Text
 from shared.zones import Moment
@@ -300,7 +300,7 @@ class AdjustmentIn(Body):
 
 
 class BonusIn(Body):
-    points: Points = Field(gt=0)
+    points: PositivePoints
     reason: NonBlankText = Reason
 
 
