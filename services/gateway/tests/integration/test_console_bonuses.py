@@ -75,9 +75,10 @@ async def test_a_card_no_account_holds_is_refused_on_its_box_and_nothing_is_book
     r = await gw.post("/console/bonuses", data=form, headers={"HX-Request": "true"})
     assert r.status_code == 422, r.text
     assert 'data-fields="card_nos"' in r.text and "没有客户的积分账户持有 8899999999999" in r.text
-    zero = await gw.post("/console/bonuses", data=bonus_form((await gw.get("/console/bonuses")).text, bonus_points="0"),
-                         headers={"HX-Request": "true"})
-    assert zero.status_code == 422 and 'data-fields="bonus_points"' in zero.text and "每位客户的积分" in zero.text
+    for nothing in ("0", "-5"):  # below the bound, said so: not "a whole number" for the minus sign
+        zero = await gw.post("/console/bonuses", data=bonus_form((await gw.get("/console/bonuses")).text, bonus_points=nothing),
+                             headers={"HX-Request": "true"})
+        assert zero.status_code == 422 and 'data-fields="bonus_points"' in zero.text and "每位客户的积分：应大于 0" in zero.text
     # More digits than Python reads as an integer: the box's refusal, not a server error.
     huge = await gw.post("/console/bonuses", data=bonus_form((await gw.get("/console/bonuses")).text, bonus_points="9" * 5000),
                          headers={"HX-Request": "true"})
