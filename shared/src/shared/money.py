@@ -94,6 +94,8 @@ Quantity = Annotated[
 # negative, at most 4 decimals and 4 integer digits, so that "1e309" is a 422 rather than an
 # overflow in the arithmetic behind it.
 Rate = Annotated[Decimal, Field(ge=0, max_digits=8, decimal_places=4, allow_inf_nan=False), _places_first(4), Plain]
+# A rate that must be more than nothing (points per yuan): its own bound, as `PositiveMoney`'s.
+PositiveRate = Annotated[Decimal, Field(gt=0, max_digits=8, decimal_places=4, allow_inf_nan=False), _places_first(4), Plain]
 
 
 def whole_yuan(amount: Decimal) -> int:

@@ -39,6 +39,8 @@ async def test_only_admins_change_rules_and_never_into_the_past(pts, env) -> Non
 
 @pytest.mark.parametrize(("change", "says"), [
     ({"points_per_yuan": "1000"}, "points_per_yuan"),  # a mistyped rate, in force at once
+    ({"points_per_yuan": "-1"}, "Input should be greater than 0"),  # the rule's bound, not a rate's "or equal"
+    ({"points_per_yuan": "0"}, "Input should be greater than 0"),
     ({"category_multipliers": {"": "2"}}, "category_multipliers"),  # would multiply every uncategorised line
     ({"excluded_categories": ["  "]}, "excluded_categories"),
     ({"store_rates": {"S 1": "2"}}, "store_rates"),

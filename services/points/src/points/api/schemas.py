@@ -21,7 +21,7 @@ from shared.cards import CardNumber
 from shared.events.contracts import Channel
 from shared.identifiers import RecordId, StoreId
 from shared.integers import Points, PointsChange, PositivePoints
-from shared.money import Money, Rate
+from shared.money import Money, PositiveRate, Rate
 from shared.text import NonBlankText, Text
 from shared.zones import Moment
 
@@ -80,7 +80,7 @@ class EarningRuleIn(Body):
     effective_from: Moment | None = Field(
         default=None, description="Not in the past: booked sales keep the rules they were booked with; left out, now")
     # As high as the other rates go: a mistyped 1000 would be in force at once, at a thousand times the points.
-    points_per_yuan: Rate = Field(default=Decimal(1), gt=0, le=100)
+    points_per_yuan: PositiveRate = Field(default=Decimal(1), le=100)
     channel_rates: dict[Channel, Rate] = Field(default_factory=dict)
     store_rates: dict[StoreId, Rate] = Field(default_factory=dict)
     category_multipliers: dict[Category, Rate] = Field(default_factory=dict)
