@@ -71,7 +71,7 @@ def test_login_names_are_kept_in_lowercase_and_refused_when_malformed() -> None:
 
 @pytest.mark.parametrize("password", [
     "short", "x" * 129, " leading-space-pw", "trailing-space-pw ", "\u200bzero-width-first", "zero-width-last\ufeff",
-    "ideographic-space-last\u3000",
+    "ideographic-space-last\u3000", "\u180emongolian-vowel-separator",
 ])
 def test_a_password_out_of_bounds_names_the_field(password) -> None:
     with pytest.raises(Invalid) as refused:

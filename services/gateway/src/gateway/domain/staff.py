@@ -92,8 +92,9 @@ def check_login(login: str) -> str:
     return normal
 
 
-# Spaces of no width, which `str.strip` keeps: zero-width space, non-joiner, joiner, word joiner, BOM.
-_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+# Spaces of no width, which `str.strip` keeps: Mongolian vowel separator, zero-width space,
+# non-joiner, joiner, word joiner, BOM.
+_ZERO_WIDTH = "\u180e\u200b\u200c\u200d\u2060\ufeff"
 
 
 def check_password(password: str, field: str = "password") -> None:
