@@ -385,6 +385,7 @@ async def test_a_change_of_store_reaches_the_next_refresh_and_is_audited(gateway
     ({"login": "a.b", "name": "A", "role": "account_manager"}, 422, "account_manager_id"),
     ({"login": "a.b", "name": "A", "role": "account_manager", "account_manager_id": ".."}, 422, "account_manager_id"),
     ({"login": "a.b", "name": "A", "role": "account_manager", "account_manager_id": "am/1"}, 422, "account_manager_id"),
+    ({"login": "a.b", "name": "A", "role": "account_manager", "account_manager_id": "am-1\n"}, 422, "account_manager_id"),
     ({"login": "a.b", "name": "A", "role": "marketing", "password": "short"}, 422, "password"),
     ({"login": "a b", "name": "A", "role": "marketing"}, 422, "login"),
     ({"login": "a.b", "name": "A", "role": "pos"}, 422, "role"),

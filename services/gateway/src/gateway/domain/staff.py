@@ -71,7 +71,7 @@ def assignment(role: Role, store_id: str | None, account_manager_id: str | None)
     if account_manager_id is not None:
         if role not in IN_DIRECTORY:
             raise Invalid("account_manager_id", f"a {role} is not in the staff directory")
-        if not DIRECTORY_ID.match(account_manager_id):
+        if not DIRECTORY_ID.fullmatch(account_manager_id):  # `$` alone lets a final newline through
             raise Invalid("account_manager_id", "1 to 64 letters, digits, '.', '_' or '-', not beginning with '.'")
         if STAFF_ID.match(account_manager_id):
             # An account's own id is the subject of its tokens when it has no directory id: taken as
