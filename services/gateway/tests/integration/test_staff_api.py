@@ -221,6 +221,22 @@ async def test_requests_sent_with_one_token_at_once_each_get_a_working_successor
     assert (await gateway.post("/identity/v1/refresh", json={"refresh_token": kept["refresh_token"]})).status_code == 401
 
 
+async def test_a_successor_not_kept_is_reuse_at_once_after_the_kept_one_is_swapped(gateway, env, clock) -> None:
+    # Two holders of one token, each with a successor of its own from the retry grace, cannot go
+    # on side by side: once one of them swaps, the other's successor is ended, not retried.
+    created = await manager(gateway, env)
+    session = await log_in(gateway, "wang.li", created["password"])
+    first = (await gateway.post("/identity/v1/refresh", json={"refresh_token": session["refresh_token"]})).json()
+    clock.now += timedelta(seconds=3)
+    second = (await gateway.post("/identity/v1/refresh", json={"refresh_token": session["refresh_token"]})).json()
+    kept = await gateway.post("/identity/v1/refresh", json={"refresh_token": first["refresh_token"]})
+    assert kept.status_code == 200, kept.text
+    clock.now += timedelta(seconds=4)
+    other = await gateway.post("/identity/v1/refresh", json={"refresh_token": second["refresh_token"]})
+    assert (other.status_code, other.json()) == (401, REFRESH_FAILED)
+    assert (await gateway.post("/identity/v1/refresh", json={"refresh_token": kept.json()["refresh_token"]})).status_code == 401
+
+
 async def test_a_swapped_token_is_reuse_within_the_grace_once_its_family_went_on(gateway, env) -> None:
     created = await manager(gateway, env)
     session = await log_in(gateway, "wang.li", created["password"])

@@ -109,6 +109,8 @@ def test_a_refresh_token_is_swapped_once_and_its_reuse_is_detected() -> None:
     # Swapped moments ago: a request that set out with it at the same time (another tab, another replica).
     assert judge_refresh(rotated_at=T0 - RETRY_GRACE, **live) is RefreshOutcome.RETRIED
     assert judge_refresh(rotated_at=T0 - RETRY_GRACE - timedelta(seconds=1), **live) is RefreshOutcome.REUSED
+    # Ended by a sibling's swap, not its own: whoever presents it is not the browser that kept the sibling.
+    assert judge_refresh(rotated_at=T0 - timedelta(seconds=1), superseded=True, **live) is RefreshOutcome.REUSED
 
 
 @pytest.mark.parametrize("change", [

@@ -196,7 +196,8 @@ class StaffSessionRow(SQLModel, table=True):
 
 class StaffRefreshTokenRow(SQLModel, table=True):
     """A refresh token of a family, by the SHA-256 of its value; `rotated_at` marks one swapped for
-    its successor, whose reappearance is reuse."""
+    its successor, whose reappearance is reuse; `superseded_at` one ended by a sibling's swap, not
+    its own, whose reappearance is reuse at once."""
 
     __tablename__ = "staff_refresh_token"
 
@@ -204,6 +205,7 @@ class StaffRefreshTokenRow(SQLModel, table=True):
     family_id: str = Field(max_length=32, index=True)
     issued_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     rotated_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    superseded_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
 
 
 TABLES = frozenset({

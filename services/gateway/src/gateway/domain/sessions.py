@@ -8,7 +8,10 @@ its fragments, two tabs sharing one cookie, each perhaps on another gateway repl
 presented again within `RETRY_GRACE` of its swap, while its family has gone no further (no later
 token of it swapped), is such a request (`RETRIED`): it gets a successor of its own, and the first
 successor keeps working, since the browser keeps whichever of the two answers reached it last.
-After the grace, or once the family went on, it is reuse.
+After the grace, or once the family went on, it is reuse. So is, at once, a successor the browser
+did not keep, once the one it kept is swapped (`superseded`): each answer carries an access token,
+so the browser's next refresh comes a minute later with the token it kept, and any other successor
+presented after that swap is held by someone else.
 
 A session left alone ends before its absolute lifetime: a refresh token not swapped within the idle
 time (`idle_after`, CRM_STAFF_IDLE_TIMEOUT_S) of being issued is refused and its family revoked
@@ -57,13 +60,15 @@ class RefreshOutcome(StrEnum):
 def judge_refresh(
     *, issued_at: datetime, rotated_at: datetime | None, family_revoked_at: datetime | None,
     family_expires_at: datetime, account_active: bool, idle_after: timedelta, now: datetime,
+    superseded: bool = False,
 ) -> RefreshOutcome:
     """What a presented refresh token earns. A dead family stays dead whatever is presented: reuse
     detection only matters while there is something left to protect."""
     if family_revoked_at is not None or not account_active or now >= family_expires_at:
         return RefreshOutcome.DEAD
     if rotated_at is not None:
-        return RefreshOutcome.RETRIED if now - rotated_at <= RETRY_GRACE else RefreshOutcome.REUSED
+        retried = not superseded and now - rotated_at <= RETRY_GRACE
+        return RefreshOutcome.RETRIED if retried else RefreshOutcome.REUSED
     if now - issued_at >= idle_after:
         return RefreshOutcome.IDLE
     return RefreshOutcome.ROTATE

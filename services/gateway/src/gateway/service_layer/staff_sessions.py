@@ -207,7 +207,7 @@ async def _refresh(
     outcome = judge_refresh(
         issued_at=found.issued_at, rotated_at=found.rotated_at, family_revoked_at=family.revoked_at,
         family_expires_at=family.expires_at, account_active=account.deactivated_at is None, idle_after=lifetimes.idle,
-        now=now,
+        now=now, superseded=found.superseded_at is not None,
     )
     if outcome is RefreshOutcome.IDLE:
         await _revoke(uow, family.family_id, RevokedBecause.IDLE)
@@ -218,7 +218,10 @@ async def _refresh(
         if await _swap(uow, found.token_hash, now):
             await _end_siblings(uow, found, now)
         else:
-            outcome = RefreshOutcome.RETRIED  # swapped this moment by a concurrent request with the same token
+            # Swapped this moment by a concurrent request with the same token (a retry), or ended by
+            # a concurrent swap of a sibling (reuse): what that request committed tells which.
+            await uow.session.refresh(found)
+            outcome = RefreshOutcome.REUSED if found.superseded_at is not None else RefreshOutcome.RETRIED
     if outcome is RefreshOutcome.RETRIED and await _went_on(uow, found, since=found.rotated_at or now):
         outcome = RefreshOutcome.REUSED
     if outcome is RefreshOutcome.REUSED:
@@ -235,7 +238,7 @@ async def _end_siblings(uow: UnitOfWork, swapped: StaffRefreshTokenRow, now: dat
         update(StaffRefreshTokenRow)
         .where(col(StaffRefreshTokenRow.family_id) == swapped.family_id, col(StaffRefreshTokenRow.rotated_at).is_(None),
                col(StaffRefreshTokenRow.token_hash) != swapped.token_hash)
-        .values(rotated_at=now)
+        .values(rotated_at=now, superseded_at=now)
     )
 
 
