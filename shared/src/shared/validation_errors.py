@@ -5,7 +5,8 @@ validation comes back as a still larger answer, and an input the JSON encoder ca
 surrogate) turns the 422 into a 500. Here each error keeps `loc`, `msg` and `type` (which field,
 and why) plus a short, always encodable excerpt of the input and of the `ctx` values; and a body
 with thousands of bad fields (50,000 unknown keys fit in the body limit) gets the first
-`MAX_ERRORS` and a count of the rest, not an answer eight times its size.
+`MAX_ERRORS` and a count of the rest, not an answer eight times its size. A secret sent in a
+field of `SECRET_FIELDS` is never part of an excerpt: answers end up in logs, proxies' included.
 """
 
 import json
@@ -19,6 +20,11 @@ from fastapi.responses import JSONResponse
 EXCERPT_CHARS = 100
 MESSAGE_CHARS = 300
 MAX_ERRORS = 50
+# Passwords, one-time codes and tokens: the error names the field and the reason, not the value.
+SECRET_FIELDS = frozenset({
+    "password", "new_password", "totp_code", "code", "refresh_token", "client_secret", "token",
+})
+HIDDEN = "(hidden)"
 
 
 def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str | int | float | bool | None:
@@ -74,13 +80,21 @@ def summarise(errors: Any) -> list[dict[str, Any]]:
             "type": error.get("type", "value_error"),
         }
         if "input" in error:
-            item["input"] = excerpt(error["input"])
+            item["input"] = HIDDEN if SECRET_FIELDS.intersection(item["loc"]) else excerpt(_without_secrets(error["input"]))
         if ctx := error.get("ctx"):
             item["ctx"] = {key: excerpt(value) for key, value in ctx.items()}
         summary.append(item)
     if len(errors) > MAX_ERRORS:  # an entry of the same shape, naming no field
         summary.append({"loc": [], "msg": f"{len(errors) - MAX_ERRORS} more problems not listed", "type": "too_many_errors"})
     return summary
+
+
+def _without_secrets(value: Any) -> Any:
+    """A whole body refused as one (a rule across its fields) shows its secrets' names, not their
+    values. Our secrets are top-level fields of the bodies that carry them."""
+    if isinstance(value, dict) and not SECRET_FIELDS.isdisjoint(value):
+        return {key: HIDDEN if key in SECRET_FIELDS else item for key, item in value.items()}
+    return value
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:

@@ -23,3 +23,15 @@ def test_thousands_of_bad_fields_are_the_first_few_and_a_count_of_the_rest() -> 
     assert summary[MAX_ERRORS:] == [{"loc": [], "msg": f"{50_000 - MAX_ERRORS} more problems not listed", "type": "too_many_errors"}]
     # Exactly the limit: every error listed, no count.
     assert len(summarise(unknown(f"k{n}") for n in range(MAX_ERRORS))) == MAX_ERRORS
+
+
+@pytest.mark.parametrize("field", ["password", "new_password", "totp_code", "refresh_token", "client_secret"])
+def test_a_secret_is_named_but_never_echoed(field) -> None:
+    error = {"loc": ("body", field), "msg": "String should have at least 12 characters", "type": "string_too_short",
+             "input": "hunter2", "ctx": {"min_length": 12}}
+    assert summarise([error]) == [{**error, "loc": ["body", field], "input": "(hidden)"}]
+    # A rule across fields refuses the whole body: the other fields show, the secret does not.
+    whole = {"loc": ("body",), "msg": "Value error, pick one", "type": "value_error",
+             "input": {"login": "wang.li", field: "hunter2"}}
+    (item,) = summarise([whole])
+    assert "hunter2" not in str(item) and "wang.li" in str(item)

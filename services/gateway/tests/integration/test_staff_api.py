@@ -562,3 +562,15 @@ async def test_a_change_that_would_change_nothing_it_names_is_refused_naming_the
     r = await gateway.patch(f"/identity/v1/staff/{created['staff_id']}", json=body, headers=admin(env))
     assert r.status_code == 422, r.text
     assert r.json()["detail"][0]["loc"] == ["body", field]
+
+
+async def test_a_refused_password_is_named_but_not_echoed(gateway, env) -> None:
+    created = await manager(gateway, env)
+    long_secret = "correct horse battery staple " * 40
+    answer = await gateway.post("/identity/v1/login", json={"login": "wang.li", "password": long_secret})
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"] == ["body", "password"]
+    assert "horse" not in answer.text
+    changed = await gateway.post("/identity/v1/password", json={
+        "login": "wang.li", "password": created["password"], "new_password": long_secret})
+    assert changed.status_code == 422 and "horse" not in changed.text and created["password"] not in changed.text
