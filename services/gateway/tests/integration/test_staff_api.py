@@ -394,6 +394,16 @@ async def test_a_change_of_store_reaches_the_next_refresh_and_is_audited(gateway
     assert trail[1]["detail"].endswith("role=store_manager store=S002")
 
 
+async def test_a_change_of_an_account_with_the_longest_fields_is_recorded_whole(gateway, env) -> None:
+    login, name = "l" * 64, "长" * 100
+    created = await create(gateway, env, login=login, name=name, role="account_manager", store_id="S001",
+                           account_manager_id="a" * 64)
+    r = await gateway.patch(f"/identity/v1/staff/{created['staff_id']}", json={"name": "短" * 100}, headers=admin(env))
+    assert r.status_code == 200, r.text
+    trail = (await gateway.get(f"/identity/v1/staff/{created['staff_id']}/audit", headers=admin(env))).json()
+    assert trail[1]["detail"].endswith(f'login={login} name="{"短" * 100}" role=account_manager store=S001 directory_id={"a" * 64}')
+
+
 @pytest.mark.parametrize(("body", "status", "field"), [
     ({"login": "a.b", "name": "A", "role": "store_manager"}, 422, "store_id"),
     ({"login": "a.b", "name": "A", "role": "marketing", "store_id": "S001"}, 422, "store_id"),

@@ -27,6 +27,21 @@ def test_a_change_gives_back_only_what_changed_with_what_it_was() -> None:
         Fact("role", "marketing", "service_desk"), Fact("store", "", "S001")]
 
 
+@pytest.mark.parametrize("name", ["Li role=admin", "Wang -> Li", 'Zhao "Z" name=x', "\\ store=S999 ->", "login=x"])
+def test_a_name_that_looks_like_other_fields_or_a_change_reads_back_as_that_name(name) -> None:
+    before = details.account("li.na", name, "service_desk", "S001", None)
+    after = details.account("li.na", name + " Jr", "service_desk", "S001", None)
+
+    assert details.facts("created", before) == [
+        Fact("login", "li.na"), Fact("name", name), Fact("role", "service_desk"), Fact("store", "S001")]
+    assert details.facts("changed", details.account_change(before, after)) == [Fact("name", name + " Jr", name)]
+
+
+def test_an_entry_written_before_names_were_quoted_reads_as_it_was_written() -> None:
+    assert details.facts("changed", "login=li.na name=李 娜 role=service_desk -> login=li.na name=李 娜 role=marketing") == [
+        Fact("role", "marketing", "service_desk")]
+
+
 def test_a_password_and_ended_sessions_are_read_back() -> None:
     assert details.facts("password_set", details.password_set(True, 2)) == [Fact("password", "generated"), Fact("sessions_ended", "2")]
     assert details.facts("password_set", details.password_set(False, 0)) == [Fact("password", "given"), Fact("sessions_ended", "0")]

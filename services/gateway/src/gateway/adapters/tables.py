@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from gateway.adapters.console_tables import CONSOLE_TABLES
 from gateway.adapters.member_tables import MEMBER_SIGN_IN_TABLES
+from gateway.domain.audit_details import MAX_DETAIL_CHARS
 from gateway.domain.pos import canonical_quantity
 from shared.columns import MoneyColumn, UtcDateTime
 from shared.events.contracts.pos import SoldSku
@@ -178,7 +179,7 @@ class StaffAuditRow(SQLModel, table=True):
     actor_role: str = Field(max_length=32)
     action: str = Field(max_length=24)
     staff_id: str = Field(max_length=20)
-    detail: str = Field(default="", max_length=300)
+    detail: str = Field(default="", max_length=MAX_DETAIL_CHARS)
 
 
 class StaffSessionRow(SQLModel, table=True):

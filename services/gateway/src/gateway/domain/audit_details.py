@@ -2,12 +2,17 @@
 and read back in one place.
 
 The `detail` of an entry is text the JSON API answers as it was written (in English, with codes:
-"login=li.na name=李娜 role=service_desk store=S001", "generated; 2 sessions ended"), kept for
+'login=li.na name="李娜" role=service_desk store=S001', "generated; 2 sessions ended"), kept for
 support and for the entries written before the console read them. The console shows the same facts
 in the person's language: `facts` reads back what the writers here wrote; an entry it cannot read is
 shown as it was written.
+
+A name is free text, so it is written as a JSON string: a name such as `x role=admin` or `a -> b`
+reads back as that name, not as a change of role. Entries written before names were quoted are
+read as they were written, up to the next field's label.
 """
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -15,13 +20,19 @@ from dataclasses import dataclass
 ACCOUNT_FIELDS = ("login", "name", "role", "store", "directory_id")
 _FIELD = re.compile(r"(?:^| )(" + "|".join(ACCOUNT_FIELDS) + r")=(.*?)(?= (?:" + "|".join(ACCOUNT_FIELDS) + r")=|$)")
 _CHANGE = " -> "
+_QUOTED = r'"(?:[^"\\]|\\.)*"'
+_QUOTED_NAME = re.compile(r"(?:^| )name=(" + _QUOTED + ")")
+_CHANGE_OUTSIDE_QUOTES = re.compile(_QUOTED + "|" + re.escape(_CHANGE))
+# Room for an account's change whole: two descriptions of at most 314 characters each (a login of
+# 64, a name of 100, a store id of 32, a directory id of 64, and their labels).
+MAX_DETAIL_CHARS = 1000
 _PASSWORD = re.compile(r"(generated|given); (\d+) sessions ended")
 _SESSIONS = re.compile(r"(\d+) sessions ended")
 _CLIENT = re.compile(r"(till|service) (\S+)")
 
 
 def account(login: str, name: str, role: str, store_id: str | None, directory_id: str | None) -> str:
-    parts = [f"login={login}", f"name={name}", f"role={role}"]
+    parts = [f"login={login}", f"name={json.dumps(name, ensure_ascii=False)}", f"role={role}"]
     if store_id:
         parts.append(f"store={store_id}")
     if directory_id:
@@ -57,7 +68,21 @@ class Fact:
 
 
 def _fields(description: str) -> dict[str, str]:
-    return {name: value for name, value in _FIELD.findall(description)}
+    quoted = _QUOTED_NAME.search(description)
+    if quoted is not None:
+        description = description[:quoted.start()] + description[quoted.end():]
+    found = {name: value for name, value in _FIELD.findall(description)}
+    if quoted is not None:
+        found["name"] = json.loads(quoted[1])
+    return found
+
+
+def _split_change(detail: str) -> tuple[str, str] | None:
+    """The descriptions before and after, split at the arrow outside any quoted name."""
+    for match in _CHANGE_OUTSIDE_QUOTES.finditer(detail):
+        if match[0] == _CHANGE:
+            return detail[:match.start()], detail[match.end():]
+    return None
 
 
 def facts(action: str, detail: str) -> list[Fact] | None:
@@ -65,9 +90,8 @@ def facts(action: str, detail: str) -> list[Fact] | None:
     written then)."""
     if not detail:
         return []
-    if action == "changed" and _CHANGE in detail:
-        before, _, after = detail.partition(_CHANGE)
-        old, new = _fields(before), _fields(after)
+    if action == "changed" and (change := _split_change(detail)) is not None:
+        old, new = map(_fields, change)
         changed = [Fact(name, new.get(name, ""), old.get(name, "")) for name in ACCOUNT_FIELDS
                    if old.get(name, "") != new.get(name, "")]
         return changed if old and new else None

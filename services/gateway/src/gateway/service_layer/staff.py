@@ -235,5 +235,5 @@ def audit(uow: UnitOfWork, actor: Actor, action: StaffAction, staff_id: str, det
     """Writes down a change of an account: the one way every change of a staff account is recorded."""
     uow.session.add(StaffAuditRow(
         at=uow.now(), actor=actor.name[:200], actor_role=actor.role[:32], action=action.value, staff_id=staff_id,
-        detail=detail[:300],
+        detail=detail[:details.MAX_DETAIL_CHARS],
     ))
