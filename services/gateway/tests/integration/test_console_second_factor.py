@@ -102,3 +102,27 @@ async def test_roles_without_a_second_factor_are_offered_none(gateway, env) -> N
     confirm = await gateway.post("/console/second-factor/confirm", data={"csrf": csrf_of(page.text), "totp_code": "123456"},
                                  headers={"HX-Request": "true"})
     assert confirm.status_code == 409
+
+
+async def test_a_pending_seed_dropped_leaves_no_removal_of_a_factor_in_the_trail(gateway, env) -> None:
+    # Started and never confirmed, it asked nobody for a code: neither a role without a second
+    # factor nor an admin's removal tells the trail one was removed.
+    password = await account(gateway, env, "mgr.wang", "store_manager", store_id="S001")
+    await log_in(gateway, "mgr.wang", password)
+    page = await gateway.get("/console/password")
+    for then in ("role", "removal"):
+        shown = await gateway.post("/console/second-factor", data={"csrf": csrf_of(page.text), "password": password},
+                                   headers={"HX-Request": "true"})
+        assert shown.status_code == 200, shown.text
+        [staff] = (await gateway.get("/identity/v1/staff", headers=admin(env))).json()
+        if then == "role":
+            r = await gateway.patch(f"/identity/v1/staff/{staff['staff_id']}", json={"role": "service_desk"}, headers=admin(env))
+            assert r.status_code == 200, r.text
+            r = await gateway.patch(f"/identity/v1/staff/{staff['staff_id']}", json={"role": "store_manager"}, headers=admin(env))
+            await log_in(gateway, "mgr.wang", password)
+            page = await gateway.get("/console/password")
+        else:
+            r = await gateway.delete(f"/identity/v1/staff/{staff['staff_id']}/totp", headers=admin(env))
+        assert r.status_code == 200 and r.json()["totp_enabled"] is False, r.text
+    trail = (await gateway.get(f"/identity/v1/staff/{staff['staff_id']}/audit", headers=admin(env))).json()
+    assert [e["action"] for e in trail] == ["created", "changed", "changed"]

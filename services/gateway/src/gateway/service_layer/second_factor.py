@@ -35,11 +35,14 @@ async def enroll(uow: UnitOfWork, actor: Actor, staff_id: str) -> str:
 
 
 async def remove(uow: UnitOfWork, actor: Actor, staff_id: str) -> StaffAccountRow:
+    """Removes the factor, or a pending seed; the trail records the removal of a factor in force
+    only, as a pending one never asked anybody for a code."""
     row = await staff.get(uow, staff_id)
     if row.totp_secret is not None:
+        if row.totp_enabled:
+            staff.audit(uow, actor, StaffAction.SECOND_FACTOR_REMOVED, staff_id)
         row.totp_secret, row.totp_enabled, row.totp_last_step, row.changed_at = None, False, None, uow.now()
         uow.session.add(row)
-        staff.audit(uow, actor, StaffAction.SECOND_FACTOR_REMOVED, staff_id)
         await uow.session.flush()
     return row
 

@@ -92,11 +92,12 @@ async def change(uow: UnitOfWork, actor: Actor, staff_id: str, what: StaffChange
     before = _describe(row)
     row.name = what.name or row.name
     row.role, row.store_id, row.account_manager_id = bound.role.value, bound.store_id, bound.account_manager_id
-    dropped_factor = Role(row.role) not in SECOND_FACTOR_ROLES and row.totp_secret is not None
-    if dropped_factor:
-        # The second factor belongs to the roles that have one; a role without it drops the seed,
-        # and says so in the audit as a removal by hand does: back in such a role, the person logs
-        # in with the password alone until they set one up again.
+    dropped_factor = Role(row.role) not in SECOND_FACTOR_ROLES and row.totp_enabled
+    if Role(row.role) not in SECOND_FACTOR_ROLES:
+        # The second factor belongs to the roles that have one; a role without it drops the seed
+        # (one in use says so in the audit, as a removal by hand does; one never confirmed was not
+        # a factor yet): back in such a role, the person logs in with the password alone until
+        # they set one up again.
         row.totp_secret, row.totp_enabled, row.totp_last_step = None, False, None
     after = _describe(row)
     if after != before:
