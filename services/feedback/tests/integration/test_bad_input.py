@@ -46,3 +46,14 @@ async def test_a_field_a_body_does_not_have_is_422_naming_it_not_dropped(fb) -> 
     filed = await fb.file()
     r = await fb.act(filed["id"], "resolve", note="已退款", compensation={"points": 5, "coupon": "10.00"})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "compensation", "coupon"], r.text
+
+
+@pytest.mark.parametrize(("path", "param"), [
+    ("/v1/complaints", "member_id"), ("/v1/complaints", "store_id"), ("/v1/comment-book", "store_id"),
+    ("/v1/surveys/results", "store_id"),
+])
+async def test_an_empty_id_in_a_filter_is_422_not_taken_for_no_filter(fb, path, param) -> None:
+    # Every role alike: an empty id was every store's list for some and "no member" for others.
+    r = await fb.client.get(path, params={param: ""}, headers=fb.admin())
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["query", param]

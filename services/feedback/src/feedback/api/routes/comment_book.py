@@ -15,6 +15,7 @@ from feedback.service_layer.customers import recordable_member
 from shared.authorize import Allowed
 from shared.deps import NowDep, UowDep
 from shared.errors import Conflict, Invalid, NotFound
+from shared.identifiers import StoreId
 from shared.integers import Int64
 from shared.policy import Grant
 from shared.unit_of_work import UnitOfWork
@@ -64,7 +65,7 @@ async def record_entry(body: CommentCreate, uow: UowDep, grant: Using, now: NowD
 
 @router.get("")
 async def list_entries(
-    uow: UowDep, grant: Using, store_id: str | None = None,
+    uow: UowDep, grant: Using, store_id: Annotated[StoreId | None, Query()] = None,
     kind: Annotated[str | None, Query(pattern="^(suggestion|praise)$")] = None,
     limit: Annotated[Int64, Query(ge=1, le=500)] = 100,
 ) -> list[CommentPublic]:

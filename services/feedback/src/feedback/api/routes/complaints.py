@@ -34,6 +34,7 @@ from shared.authorize import Allowed
 from shared.deps import NowDep, ReadUowDep, UowDep
 from shared.errors import Invalid
 from shared.idempotency import idempotency_key_header
+from shared.identifiers import RecordId, StoreId
 from shared.integers import Int64
 from shared.policy import Grant, Scope
 
@@ -109,7 +110,8 @@ def _order(query: SelectOfScalar[ComplaintRow]) -> SelectOfScalar[ComplaintRow]:
 @router.get("")
 async def list_complaints(
     uow: ReadUowDep, grant: Reading, now: NowDep,
-    member_id: str | None = None, store_id: str | None = None, assignee: str | None = None,
+    member_id: Annotated[RecordId | None, Query()] = None, store_id: Annotated[StoreId | None, Query()] = None,
+    assignee: str | None = None,
     status_: Annotated[Status | None, Query(alias="status")] = None,
     open_only: bool = False, overdue_only: bool = False,
     limit: Annotated[Int64, Query(ge=1, le=500)] = 100,
@@ -123,6 +125,7 @@ async def list_complaints(
     if customer is not None:
         await ensure_customer(uow.session, grant, customer)
         query = query.where(ComplaintRow.member_id == customer)
+        grant.store_filter(store_id)  # a store-bound token names no other store, whoever the customer
     else:
         query = query.where(*complaints_in_reach(grant, store_id, assignee))
     if store_id is not None:

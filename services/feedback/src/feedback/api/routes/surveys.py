@@ -35,6 +35,7 @@ from feedback.service_layer.survey_results import results as survey_results
 from shared.authorize import Allowed
 from shared.deps import NowDep, UowDep
 from shared.errors import Invalid, NotFound
+from shared.identifiers import RecordId, StoreId
 from shared.periods import MONTH_PATTERN
 from shared.policy import Grant
 from shared.reports import Column, ReportFormat, render
@@ -101,7 +102,7 @@ def _invitations_of(member_id: str, now: datetime, open_only: bool) -> SelectOfS
 @router.get("/invitations")
 async def list_invitations(
     uow: UowDep, grant: OwnInvitations, settings: FeedbackSettingsDep, now: NowDep,
-    member_id: str | None = None, open_only: bool = True,
+    member_id: Annotated[RecordId | None, Query()] = None, open_only: bool = True,
 ) -> list[InvitationPublic]:
     """The member's own survey invitations with their links (delivering them is the app's job)."""
     member_id = customer_named(grant, member_id)
@@ -186,7 +187,7 @@ RESULT_COLUMNS = [
 @router.get("/results", response_model=None)
 async def results(
     uow: UowDep, grant: Results,
-    store_id: str | None = None, from_month: Month = None, to_month: Month = None,
+    store_id: Annotated[StoreId | None, Query()] = None, from_month: Month = None, to_month: Month = None,
     format: ReportFormat = ReportFormat.JSON,
 ) -> Response:
     """CSAT per dimension, overall CSAT, NPS and response rate per store and month (by the month
