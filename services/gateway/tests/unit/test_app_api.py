@@ -24,7 +24,7 @@ pytestmark = pytest.mark.unit
 ME = "member-0001"
 PROFILE = {"id": ME, "card_no": "8800000012345678", "tier": "silver", "name": "李娜"}
 EXPIRING = {"member_id": ME, "balance": 1250, "expiring": [{"expires_on": "2026-12-31", "points": 300},
-                                                            {"expires_on": "2027-12-31", "points": 950}]}
+                                                            {"expires_on": "2027-12-31", "points": 950}], "past_date": 0}
 
 
 class StoreTable:
@@ -367,7 +367,7 @@ async def test_a_card_before_points_opened_the_account_shows_no_points_and_a_ref
     services["points"].answers.pop(f"/v1/members/{ME}/expiring")
     r = await client.get("/app/v1/card", headers=member)
     assert r.status_code == 200, r.text
-    assert r.json()["points"] == {"balance": 0, "next_expiry": None, "expiring": []}
+    assert r.json()["points"] == {"balance": 0, "next_expiry": None, "expiring": [], "past_date": 0}
     services["members"].answers[f"/v1/members/{ME}"] = (401, {"detail": "this member's account was erased"})
     refused = await client.get("/app/v1/card", headers=member)
     assert refused.status_code == 401 and refused.json()["detail"] == "this member's account was erased"

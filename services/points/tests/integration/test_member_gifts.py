@@ -163,6 +163,10 @@ async def test_points_past_their_expiry_date_cannot_buy_a_gift_before_the_job_ta
                     pts.sale("m8", "5000.00"))
     await pts.stock("cushion", "S001", 1)
     assert await pts.balance("m8") == 25_000
+    # Not shown among the days to come: last year's 31 December read as the member's next expiry.
+    shown = (await pts.client.get("/v1/members/m8/expiring", headers=member(env, "m8"))).json()
+    assert (shown["past_date"], [lot["points"] for lot in shown["expiring"]]) == (20_000, [5_000])
+    assert shown["expiring"][0]["expires_on"] >= datetime.now(UTC).date().isoformat()
     refused = await pts.client.post("/v1/members/m8/redemptions", json={"gift_id": "cushion"}, headers=member(env, "m8", "app-key-0008"))
     assert refused.status_code == 409
     assert refused.json()["detail"] == ("20000 of the balance 25000 are past their expiry date; "

@@ -138,8 +138,10 @@ class ExpiringLot(BaseModel):
 
 class CardPoints(BaseModel):
     balance: int
-    next_expiry: ExpiringLot | None = Field(description="The soonest date some points expire, and how many")
+    next_expiry: ExpiringLot | None = Field(description="The soonest date, today or later, some points expire, and how many")
     expiring: list[ExpiringLot]
+    past_date: int = Field(description="Points whose last day has passed, in the balance until the expiry job takes "
+                                       "them (a few hours at most); they buy no gift")
 
 
 class Card(BaseModel):
@@ -148,7 +150,8 @@ class Card(BaseModel):
         "barcode": {"format": "CODE128", "payload": "8800000012345678"}, "qr": {"payload": "8800000012345678"},
         "tier": "silver",
         "points": {"balance": 1250, "next_expiry": {"expires_on": "2026-12-31", "points": 300},
-                   "expiring": [{"expires_on": "2026-12-31", "points": 300}, {"expires_on": "2027-12-31", "points": 950}]},
+                   "expiring": [{"expires_on": "2026-12-31", "points": 300}, {"expires_on": "2027-12-31", "points": 950}],
+                   "past_date": 0},
     }]})
     member_id: str
     card_no: str

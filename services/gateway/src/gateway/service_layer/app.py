@@ -80,7 +80,7 @@ async def card(calls: MemberCalls, member_id: str) -> dict[str, Any]:
         points_account(calls, f"/v1/members/{segment(member_id)}/expiring"),
     )
     if balance is None:
-        balance = {"balance": 0, "expiring": []}
+        balance = {"balance": 0, "expiring": [], "past_date": 0}
     expiring = balance["expiring"]
     return {
         "member_id": member_id,
@@ -90,8 +90,9 @@ async def card(calls: MemberCalls, member_id: str) -> dict[str, Any]:
         "tier": member["tier"],
         "points": {
             "balance": balance["balance"],
-            "next_expiry": expiring[0] if expiring else None,
+            "next_expiry": expiring[0] if expiring else None,  # points lists the days to come only
             "expiring": expiring,
+            "past_date": balance["past_date"],
         },
     }
 

@@ -368,4 +368,7 @@ class ExpiringLot(BaseModel):
 class ExpiringPublic(BaseModel):
     member_id: str
     balance: int
-    expiring: list[ExpiringLot] = Field(description="The member's points by the day they expire, soonest first")
+    expiring: list[ExpiringLot] = Field(
+        description="The member's points by the day they expire, today or later, soonest first")
+    past_date: int = Field(description="Points past their last day, still in the balance until the expiry job "
+                                       "takes them (a few hours at most); they buy no gift")

@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from points.adapters.tables import AccountRow, GiftPriceRow, GiftRow, GiftStockRow, RedemptionRow
 from points.domain.catalogue import GiftKind, RegisterStatus
-from points.domain.expiry import ExpiryPolicy, open_lots
+from points.domain.expiry import ExpiryPolicy, open_lots, overdue
 from points.service_layer import redemptions
 from points.service_layer.expiry import member_entries
 from shared.errors import Conflict, NotFound
@@ -126,12 +126,22 @@ async def reservations(
     return list((await session.exec(query)).all())
 
 
-async def expiring(
-    session: AsyncSession, member_id: str, policy: ExpiryPolicy, zone: ZoneInfo
-) -> tuple[AccountRow, list[tuple[date, int]]]:
-    """The account and its open lots by the last day they are valid, soonest first."""
+@dataclass(frozen=True, slots=True)
+class Expiring:
+    account: AccountRow
+    lots: list[tuple[date, int]]  # by the last day they are valid, today or later, soonest first
+    past_date: int  # past their last day, in the balance until the expiry job takes them (`overdue`)
+
+
+async def expiring(session: AsyncSession, member_id: str, policy: ExpiryPolicy, zone: ZoneInfo, now: datetime) -> Expiring:
+    """The account and its open lots by the last day they are valid. Lots whose day has passed
+    (between midnight and the next expiry run) are counted apart: shown among the dates to come,
+    last year's 31 December read as the member's next expiry."""
     account = await _account(session, member_id)
+    today = now.astimezone(zone).date()
+    lots = open_lots(await member_entries(session, member_id), policy, zone)
     by_date: dict[date, int] = {}
-    for lot in open_lots(await member_entries(session, member_id), policy, zone):
-        by_date[lot.expires_on] = by_date.get(lot.expires_on, 0) + lot.remaining
-    return account, sorted(by_date.items())
+    for lot in lots:
+        if lot.expires_on >= today:
+            by_date[lot.expires_on] = by_date.get(lot.expires_on, 0) + lot.remaining
+    return Expiring(account, sorted(by_date.items()), overdue(lots, today))

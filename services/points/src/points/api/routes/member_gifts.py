@@ -57,9 +57,9 @@ async def catalogue(
 @router.get("/expiring", summary="The member's balance and their points by the day they expire")
 async def expiring(member_id: str, uow: UowDep, _: Annotated[Grant, Allowed("points.account.read")]) -> ExpiringPublic:
     settings = uow.settings
-    account, lots = await svc.expiring(uow.session, member_id, settings.expiry_policy, settings.zone)
-    return ExpiringPublic(member_id=member_id, balance=account.balance,
-                          expiring=[ExpiringLot(expires_on=d, points=p) for d, p in lots])
+    found = await svc.expiring(uow.session, member_id, settings.expiry_policy, settings.zone, uow.now())
+    return ExpiringPublic(member_id=member_id, balance=found.account.balance, past_date=found.past_date,
+                          expiring=[ExpiringLot(expires_on=d, points=p) for d, p in found.lots])
 
 
 @router.get("/redemptions", summary="The member's gift reservations and redemptions, newest first")
