@@ -237,8 +237,10 @@ async def test_a_day_without_a_snapshot_is_a_404_naming_the_days_kept(clocked, e
     missing = await pts.client.get(URL, params={"day": "2026-11-22"}, headers=env.auth(Role.ADMIN))
     assert missing.status_code == 404
     assert "2026-11-22" in missing.text and "kept from 2026-11-23 to 2026-11-23" in missing.text
-    bad = await pts.client.get(URL, params={"day": "2026-13-01"}, headers=env.auth(Role.ADMIN))
-    assert bad.status_code == 422 and "day" in bad.text
+    # Not a day as the other reports take one: not 1970-01-01 for 0, nor a moment's date, nor year 9999.
+    for day in ("2026-13-01", "0", "2026-11-23T00:00:00Z", "9999-12-31"):
+        bad = await pts.client.get(URL, params={"day": day}, headers=env.auth(Role.ADMIN))
+        assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "day"], (day, bad.text)
 
 
 async def test_a_run_by_hand_for_a_past_moment_keeps_todays_figures_under_today(clocked, env) -> None:

@@ -1,7 +1,6 @@
 """Finance's reports of points: the points liability (积分负债), as JSON, CSV or a printable page,
 now or as a day's snapshot kept it."""
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -11,6 +10,7 @@ from points.service_layer.liability import points_liability, snapshot, snapshot_
 from shared.authorize import Allowed
 from shared.deps import ReadUowDep
 from shared.identifiers import StoreId
+from shared.periods import ReportDay
 from shared.policy import Grant
 from shared.reports import Column, ReportFormat, local_time, render
 
@@ -59,7 +59,7 @@ async def liability_snapshots(uow: ReadUowDep, _: Annotated[Grant, Allowed("poin
 async def liability(
     uow: ReadUowDep, grant: Annotated[Grant, Allowed("points.liability.read")],
     store_id: Annotated[StoreId | None, Query(description="A store's share: the points its sales earned; all stores if absent")] = None,
-    day: Annotated[date | None, Query(description=(
+    day: Annotated[ReportDay | None, Query(description=(
         "A business day: the figures its snapshot kept (taken at the day's first run of the liability-snapshot job, "
         "so the 1st of a month holds the previous month's close); now if absent"))] = None,
     format: ReportFormat = ReportFormat.JSON,
