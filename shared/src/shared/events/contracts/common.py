@@ -34,7 +34,7 @@ def written_out(value: Any) -> Any:
 
 def _a_sale_time(value: datetime) -> datetime:
     if value < EARLIEST_SALE:
-        raise ValueError(f"{value.isoformat()} is before 1970, not a time a till sold or took back anything")
+        raise ValueError(f"{value.isoformat()} is before 1970-01-01T00:00:00Z, not a time a till sold or took back anything")
     try:
         # Every consumer stores and compares times in UTC; one that cannot be expressed there
         # (year 9999 west of Greenwich) would fail each of them instead of the sender.
