@@ -84,9 +84,6 @@ class ServiceSpec:
     # checks every `{member_id}` route against the caller's scope.
     member_facts: MemberFactsQuery | None = None
     version: str = "0.1.0"
-    # Query parameters a route does not declare are 422 (`shared.query_params`). The gateway reads
-    # some itself (the console's filters, the pass-through's) and leaves them to the services.
-    strict_query: bool = True
 
 
 def build_service_app(settings: ServiceSettings, spec: ServiceSpec, clock: Clock = utc_now) -> FastAPI:
@@ -155,7 +152,8 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec, clock: Clock
     app = FastAPI(
         title=spec.title, description=spec.description, version=spec.version, lifespan=lifespan,
         exception_handlers=access_error_handlers(),
-        dependencies=[Depends(refuse_unknown_query)] if spec.strict_query else None,
+        # Query parameters a route does not declare are 422 (`shared.query_params`).
+        dependencies=[Depends(refuse_unknown_query)],
         # The platform measures itself (/metrics) and has no OpenTelemetry provider; FastAPI's
         # own telemetry still looked for one on every request (about 20 us each, 7 calls a 360 view).
         telemetry={"tracing": False, "metrics": False, "logs": False},

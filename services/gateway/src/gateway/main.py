@@ -104,8 +104,6 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
                 passthrough.router,
             ],
             migrations=Path(__file__).parent / "migrations",
-            # The console and the pass-through read their query parameters themselves.
-            strict_query=False,
             on_startup=[open_clients, start_identity, start_pos_writer],
             handlers=handlers(settings, clock, revoked_members),
             jobs=scheduled_jobs(settings, revoked, revoked_members),

@@ -220,3 +220,19 @@ async def test_a_store_seen_open_is_read_again_once_closed_here_or_once_its_time
         assert (await remembering.post("/api/v1/members", json=registration, headers=desk)).status_code == 200
         assert (await remembering.post("/pos/v1/purchases", json=sale_body("S002"), headers=till)).status_code == 202
         assert len(members) == 4
+
+
+async def test_the_gateways_own_routes_refuse_a_parameter_they_do_not_take_and_forwarding_ones_pass_it_on(
+    gateway: httpx.AsyncClient, members: list[httpx.Request], env: TestEnv,
+) -> None:
+    # A misspelt filter answered the whole list: every staff account for `?store=`, every client for `?kin=`.
+    for path, name in (("/identity/v1/staff", "store"), ("/identity/v1/clients", "kin"), ("/api/v1/stores", "foo")):
+        r = await gateway.get(path, params={name: "S002"}, headers=admin(env))
+        assert r.status_code == 422, (path, r.text)
+        assert r.json()["detail"][0]["loc"] == ["query", name] and r.json()["detail"][0]["type"] == "extra_forbidden"
+    # Forwarded, a parameter is the service's to judge; the console reads its pages' own.
+    assert (await gateway.get("/api/members/v1/communities", params={"qq": "x"}, headers=admin(env))).status_code == 200
+    assert (await gateway.get("/api/v1/members", params={"qq": "x"}, headers=admin(env))).status_code == 200
+    assert [dict(request.url.params) for request in members] == [{"qq": "x"}, {"qq": "x"}]
+    await logged_in(gateway, env, "wang.sm", "store_manager", store_id="S001")
+    assert (await gateway.get("/console/infobase", params={"qq": "x"})).status_code == 200

@@ -29,8 +29,9 @@ from gateway.service_layer.stores import ensure_store
 from shared.auth import Role
 from shared.deps import ReadUowDep, UowDep
 from shared.errors import NotOneOf
+from shared.query_params import QUERY_CHECKED_ELSEWHERE
 
-router = APIRouter(prefix="/console/accounts", tags=["console"], include_in_schema=False)
+router = APIRouter(prefix="/console/accounts", tags=["console"], include_in_schema=False, dependencies=[QUERY_CHECKED_ELSEWHERE])
 Reader = Annotated[ConsoleUser, Console("gateway.staff.read")]
 Writer = Annotated[ConsoleUser, Console("gateway.staff.write")]
 ROLES: tuple[str, ...] = get_args(StaffRole)

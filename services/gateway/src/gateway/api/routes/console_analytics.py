@@ -18,8 +18,9 @@ from gateway.service_layer.console_reads import read
 from gateway.service_layer.stores import ensure_report_stores
 from shared.errors import Invalid, NotOneOf
 from shared.periods import MONTH_PATTERN, QUARTER_PATTERN
+from shared.query_params import QUERY_CHECKED_ELSEWHERE
 
-router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
+router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False, dependencies=[QUERY_CHECKED_ELSEWHERE])
 RISKS = ("low", "medium", "high", "lost", "unknown")
 # Customers drawn on the 80/20 curve at most (pages of 500, the most members answers at once).
 CURVE_PAGES = 10

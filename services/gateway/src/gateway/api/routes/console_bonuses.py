@@ -22,9 +22,10 @@ from gateway.domain.refusals import at_form_fields
 from gateway.service_layer.console_people import display_names
 from gateway.service_layer.console_reads import call, read
 from shared.deps import UowDep
+from shared.query_params import QUERY_CHECKED_ELSEWHERE
 from shared.reports import download_format
 
-router = APIRouter(prefix="/console/bonuses", tags=["console"], include_in_schema=False)
+router = APIRouter(prefix="/console/bonuses", tags=["console"], include_in_schema=False, dependencies=[QUERY_CHECKED_ELSEWHERE])
 User = Annotated[ConsoleUser, Console("gateway.console.use")]  # points decides, with the person's token
 # Points' names of the form's boxes whose console labels are other forms' (compensation points,
 # a discard's reason).

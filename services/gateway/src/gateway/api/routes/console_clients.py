@@ -28,8 +28,9 @@ from gateway.service_layer.identity import Actor
 from gateway.service_layer.stores import ensure_store
 from shared.deps import ReadUowDep, UowDep
 from shared.errors import Invalid, NotOneOf
+from shared.query_params import QUERY_CHECKED_ELSEWHERE
 
-router = APIRouter(prefix="/console/clients", tags=["console"], include_in_schema=False)
+router = APIRouter(prefix="/console/clients", tags=["console"], include_in_schema=False, dependencies=[QUERY_CHECKED_ELSEWHERE])
 Reader = Annotated[ConsoleUser, Console("gateway.identity_client.read")]
 Writer = Annotated[ConsoleUser, Console("gateway.identity_client.write")]
 KINDS: tuple[str, ...] = tuple(kind.value for kind in ClientKind)

@@ -21,8 +21,9 @@ from gateway.service_layer.console_people import StaffDirectory, customer_names,
 from gateway.service_layer.console_reads import ServiceFailed, ServiceUnavailable, call, read, step_once
 from shared.deps import NowDep, UowDep
 from shared.errors import Invalid, NotOneOf
+from shared.query_params import QUERY_CHECKED_ELSEWHERE
 
-router = APIRouter(prefix="/console/complaints", tags=["console"], include_in_schema=False)
+router = APIRouter(prefix="/console/complaints", tags=["console"], include_in_schema=False, dependencies=[QUERY_CHECKED_ELSEWHERE])
 # Each step, and the states a complaint is in once it has taken it.
 STEPS = {"acknowledge": ("acknowledged", "in_progress", "resolved", "closed"), "start": ("in_progress", "resolved", "closed"),
          "close": ("closed",)}

@@ -26,8 +26,9 @@ from gateway.service_layer.console_reads import ServiceRefused, call, read
 from shared.deps import UowDep
 from shared.errors import Invalid, ServiceError
 from shared.policy import POLICY, Grant, MemberFacts
+from shared.query_params import QUERY_CHECKED_ELSEWHERE
 
-router = APIRouter(prefix="/console/customers", tags=["console"], include_in_schema=False)
+router = APIRouter(prefix="/console/customers", tags=["console"], include_in_schema=False, dependencies=[QUERY_CHECKED_ELSEWHERE])
 # What a search may ask members: the card number, the name, the community, or (for the roles that
 # may, and rate-limited by members) the phone.
 SEARCH_FIELDS = ("card_no", "name", "community", "phone")

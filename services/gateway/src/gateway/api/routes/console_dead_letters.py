@@ -18,8 +18,9 @@ from gateway.service_layer.console_people import display_names
 from shared.deps import CommandsDep, UowDep
 from shared.errors import Invalid
 from shared.integers import Int64
+from shared.query_params import QUERY_CHECKED_ELSEWHERE
 
-router = APIRouter(prefix="/console/ops/dead-letters", tags=["console"], include_in_schema=False)
+router = APIRouter(prefix="/console/ops/dead-letters", tags=["console"], include_in_schema=False, dependencies=[QUERY_CHECKED_ELSEWHERE])
 FILTER_FIELDS = ("error_class", "event_type", "topic", "key", "since", "until", "state")
 
 

@@ -28,10 +28,11 @@ from gateway.service_layer.stores import ensure_report_stores
 from shared.deps import UowDep
 from shared.errors import Invalid, NotOneOf
 from shared.events.contracts.feedback import ComplaintCategory, Severity
+from shared.query_params import QUERY_CHECKED_ELSEWHERE
 from shared.reports import download_format, render
 from shared.unit_of_work import UnitOfWork
 
-router = APIRouter(prefix="/console/desk", tags=["console"], include_in_schema=False)
+router = APIRouter(prefix="/console/desk", tags=["console"], include_in_schema=False, dependencies=[QUERY_CHECKED_ELSEWHERE])
 # A customer's gift register entries on their desk page: the newest, then any older gift waiting.
 NEWEST_ENTRIES = 20
 # The most units a count may say (points' own bound of a store's stock).

@@ -18,8 +18,9 @@ from gateway.domain import earning_rule_form
 from gateway.service_layer.console_people import display_names
 from gateway.service_layer.console_reads import call, read
 from shared.deps import NowDep, UowDep
+from shared.query_params import QUERY_CHECKED_ELSEWHERE
 
-router = APIRouter(prefix="/console/earning-rules", tags=["console"], include_in_schema=False)
+router = APIRouter(prefix="/console/earning-rules", tags=["console"], include_in_schema=False, dependencies=[QUERY_CHECKED_ELSEWHERE])
 User = Annotated[ConsoleUser, Console("gateway.console.use")]  # points decides, with the person's token
 
 

@@ -28,8 +28,9 @@ from shared.auth import Role
 from shared.authorize import public
 from shared.deps import UowDep
 from shared.errors import Invalid, NotFound
+from shared.query_params import QUERY_CHECKED_ELSEWHERE
 
-router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
+router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False, dependencies=[QUERY_CHECKED_ELSEWHERE])
 STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
 YEAR_S = 365 * 24 * 3600
 

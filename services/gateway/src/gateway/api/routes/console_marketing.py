@@ -25,9 +25,10 @@ from gateway.service_layer.app import store_names
 from gateway.service_layer.console_people import display_names
 from gateway.service_layer.console_reads import ServiceRefused, call, read, step_once
 from shared.deps import UowDep
+from shared.query_params import QUERY_CHECKED_ELSEWHERE
 from shared.reports import download_format
 
-router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
+router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False, dependencies=[QUERY_CHECKED_ELSEWHERE])
 # Each action on a campaign and the states campaigns allows it from: the page offers only these.
 ACTIONS = {"launch": ("draft",), "pause": ("scheduled", "running"), "resume": ("paused",),
            "end": ("draft", "scheduled", "running", "paused")}

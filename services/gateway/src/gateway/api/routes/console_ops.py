@@ -19,9 +19,10 @@ from gateway.service_layer import event_flow
 from gateway.service_layer.platform_health import platform_health
 from gateway.service_layer.service_jobs import job_lists, run_job
 from shared.deps import NowDep, UowDep
+from shared.query_params import QUERY_CHECKED_ELSEWHERE
 from shared.zones import typed_moment
 
-router = APIRouter(prefix="/console/ops", tags=["console"], include_in_schema=False)
+router = APIRouter(prefix="/console/ops", tags=["console"], include_in_schema=False, dependencies=[QUERY_CHECKED_ELSEWHERE])
 
 
 @router.get("/health")

@@ -22,8 +22,9 @@ from gateway.service_layer.console_people import display_names
 from gateway.service_layer.console_reads import call, read
 from shared.deps import NowDep, UowDep
 from shared.policy import POLICY
+from shared.query_params import QUERY_CHECKED_ELSEWHERE
 
-router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
+router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False, dependencies=[QUERY_CHECKED_ELSEWHERE])
 User = Annotated[ConsoleUser, Console("gateway.console.use")]  # campaigns decides, with the person's token
 # What the list page confirms after a step, by the `done` of its address.
 DONE = ("listed", "withdrawn", "built", "built_before")

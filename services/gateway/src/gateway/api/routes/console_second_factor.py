@@ -13,8 +13,9 @@ from gateway.domain.second_factor import qr_code_svg, seed_for_typing
 from gateway.service_layer import console_people, second_factor
 from shared.deps import UowDep
 from shared.errors import NotFound
+from shared.query_params import QUERY_CHECKED_ELSEWHERE
 
-router = APIRouter(prefix="/console/second-factor", tags=["console"], include_in_schema=False)
+router = APIRouter(prefix="/console/second-factor", tags=["console"], include_in_schema=False, dependencies=[QUERY_CHECKED_ELSEWHERE])
 User = Annotated[ConsoleUser, Console("gateway.console.use")]
 
 

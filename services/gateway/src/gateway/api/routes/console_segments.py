@@ -24,8 +24,9 @@ from gateway.service_layer.console_people import display_names
 from gateway.service_layer.console_reads import ServiceRefused, call, read
 from shared.deps import UowDep
 from shared.policy import AccessDenied
+from shared.query_params import QUERY_CHECKED_ELSEWHERE
 
-router = APIRouter(prefix="/console/segments", tags=["console"], include_in_schema=False)
+router = APIRouter(prefix="/console/segments", tags=["console"], include_in_schema=False, dependencies=[QUERY_CHECKED_ELSEWHERE])
 User = Annotated[ConsoleUser, Console("gateway.console.use")]
 # What a segment's page confirms after a step, by the `done` of its address.
 DONE = ("saved", "archived")

@@ -22,9 +22,10 @@ from gateway.service_layer.console_reads import call, read
 from gateway.service_layer.stores import ensure_report_stores
 from shared.errors import Invalid, NotOneOf
 from shared.policy import POLICY, Scope
+from shared.query_params import QUERY_CHECKED_ELSEWHERE
 from shared.reports import download_format
 
-router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
+router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False, dependencies=[QUERY_CHECKED_ELSEWHERE])
 FILTERS = ("store_id", "from", "to", "sort")
 LEVELS = {"communities": "/v1/infobase/communities", "customers": "/v1/infobase/communities/{id}/customers",
           "purchases": "/v1/infobase/members/{id}/purchases"}

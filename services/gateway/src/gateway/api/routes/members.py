@@ -10,8 +10,9 @@ from gateway.adapters.clients import segment
 from gateway.api.routes.passthrough import forward
 from shared.authorize import forwarded
 from shared.idempotency import OptionalIdempotencyKey
+from shared.query_params import QUERY_CHECKED_ELSEWHERE
 
-router = APIRouter(prefix="/api/v1/members", tags=["members"], dependencies=[Depends(forwarded)])
+router = APIRouter(prefix="/api/v1/members", tags=["members"], dependencies=[QUERY_CHECKED_ELSEWHERE, Depends(forwarded)])
 
 
 async def _forward(request: Request, path: str) -> Response:

@@ -29,8 +29,9 @@ from gateway.service_layer.stores import ensure_report_stores, ensure_store
 from shared.authorize import Allowed, forwarded
 from shared.errors import InvalidBodyField
 from shared.identifiers import StoreId
+from shared.query_params import QUERY_CHECKED_ELSEWHERE
 
-router = APIRouter(tags=["services"])
+router = APIRouter(tags=["services"], dependencies=[QUERY_CHECKED_ELSEWHERE])
 # A read is forwarded with any valid token, the service deciding; a change only with a token whose
 # role may change things here at all (`gateway.services.change`: not a member's, whose changes go
 # through the app API), the service deciding the rest.

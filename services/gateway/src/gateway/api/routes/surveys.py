@@ -14,8 +14,9 @@ from fastapi import APIRouter, Body, Depends, Request, Response
 from gateway.adapters.clients import segment
 from gateway.api.routes.passthrough import forward
 from shared.authorize import forwarded
+from shared.query_params import QUERY_CHECKED_ELSEWHERE
 
-router = APIRouter(prefix="/surveys", tags=["surveys"], dependencies=[Depends(forwarded)])
+router = APIRouter(prefix="/surveys", tags=["surveys"], dependencies=[QUERY_CHECKED_ELSEWHERE, Depends(forwarded)])
 
 # Feedback defines and checks the answer (ratings per dimension of the survey, NPS, comment).
 AnswerBody = Annotated[dict[str, Any], Body(description="As feedback's POST /v1/surveys/answers/{token} takes it")]
