@@ -187,3 +187,35 @@ async def test_the_customers_own_account_manager_is_led_to_record_a_contact(gate
     assert page.status_code == 200, page.text
     assert ('href="/console/tracking?member_id=m-1#form">记录联系</a>' in page.text) is linked
     assert "<td>1980-12-24</td>" in page.text.split('id="profile"')[1].split("</table>")[0]
+
+
+async def test_a_search_finding_more_than_a_page_leads_to_the_rest(gateway, env) -> None:
+    # 120 customers of a community: the caption said 120 found and only the first 50 were reachable.
+    asked: list[dict[str, str]] = []
+
+    def members(request: httpx.Request) -> httpx.Response:
+        params = dict(request.url.params)
+        asked.append(params)
+        start, limit = int(params["offset"]), int(params["limit"])
+        items = [{"id": f"m-{n}", "name": f"顾客{n}", "card_no": f"88000000{n:05d}", "phone": None, "community": "幸福里",
+                  "tier": "regular", "home_store_id": "S001", "lifetime_spend": "0.00"} for n in range(start, min(start + limit, 120))]
+        return httpx.Response(200, json={"items": items, "total": 120, "limit": limit, "offset": start})
+
+    await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
+    gateway.app.state.downstream = Downstream(
+        members=httpx.AsyncClient(transport=httpx.MockTransport(members), base_url="http://service"),
+        points=_service(httpx.Response(200, json={})), feedback=_service(httpx.Response(200, json=[])),
+        campaigns=_service(httpx.Response(200, json={})),
+    )
+    gateway.cookies.set("crm_console_lang", "en")
+    first = await gateway.get("/console/customers", params={"community": "幸福里"})
+    assert first.status_code == 200 and "顾客49<" in first.text and "顾客50<" not in first.text
+    assert "Page 1 of 3" in first.text and 'rel="prev"' not in first.text
+    following = first.text.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    last = await gateway.get(following.replace("page=2", "page=3"))
+    assert "顾客119<" in last.text and "顾客100<" in last.text and "顾客99<" not in last.text
+    assert "Page 3 of 3" in last.text and 'rel="next"' not in last.text
+    assert [(a["community"], a["offset"]) for a in asked] == [("幸福里", "0"), ("幸福里", "100")]
+    for bad in ("0", "x", "20001"):
+        refused = await gateway.get("/console/customers", params={"community": "幸福里", "page": bad})
+        assert refused.status_code == 422 and "a page number from 1 to 20000" in refused.text, refused.text

@@ -44,7 +44,7 @@ LABELS = {
     "description": N_("Description"), "category": N_("Complaint category"), "severity": N_("Severity"), "channel": N_("Channel"),
     "new_password": N_("New password"), "repeat_password": N_("New password again"), "confirm": N_("Confirmation"),
     "login": N_("Login name"), "role": N_("Role"), "account_manager_id": N_("Staff-directory id"), "password": N_("Password"),
-    "service": N_("Service"), "label": N_("Label"), "kind": N_("Kind"),
+    "service": N_("Service"), "label": N_("Label"), "kind": N_("Kind"), "page": N_("Page"),
     # the segment form (`gateway.domain.segment_form` locates campaigns' refusals of a rule at these)
     "tier": N_("Tier"), "value_class": N_("Value class"), "churn_risk": N_("Churn risk"),
     "home_store": N_("Home stores (ids, separated by commas)"), "spend_min": N_("Lifetime spend at least (yuan)"),
@@ -281,6 +281,7 @@ KNOWN = (
     Wording(N_("say which store the customer is served at")),
     Wording(N_("say which store's register to export")),
     Wording(N_("a whole number of units from 0 to %(most)s"), r"a whole number of units from 0 to (?P<most>\d+)"),
+    Wording(N_("a page number from 1 to %(most)s"), r"a page number from 1 to (?P<most>\d+)"),
     Wording(N_("enter the units counted of at least one gift")),
     Wording(N_("YYYY-MM for a month or YYYY-Qn for a quarter, of the years 1000 to 9998")),
     Wording(N_("tick the box to confirm that the customer asked for the erasure")),

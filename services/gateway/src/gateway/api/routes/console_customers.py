@@ -7,8 +7,10 @@ The search reads members' `GET /v1/members` and the page the gateway's own
 `GET /api/v1/customers/{id}/360`, both with the person's token: the services decide what the
 person may see, the policy unchanged."""
 
+import re
+from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -32,6 +34,40 @@ router = APIRouter(prefix="/console/customers", tags=["console"], include_in_sch
 # What a search may ask members: the card number, the name, the community, or (for the roles that
 # may, and rate-limited by members) the phone.
 SEARCH_FIELDS = ("card_no", "name", "community", "phone")
+PAGE = 50  # customers a page of results shows
+MOST_PAGES = 20_000  # a million customers: members pages no further
+_PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,4}")
+
+
+@dataclass(frozen=True, slots=True)
+class Pages:
+    """Where a page of results stands among the others, with the links to its neighbours."""
+
+    page: int
+    count: int
+    previous: str | None
+    next: str | None
+
+
+def _page(request: Request) -> int:
+    text = request.query_params.get("page", "").strip()
+    if not text:
+        return 1
+    if not _PAGE_NUMBER.fullmatch(text) or int(text) > MOST_PAGES:
+        raise Invalid("page", f"a page number from 1 to {MOST_PAGES}")
+    return int(text)
+
+
+def _pages(asked: dict[str, str], page: int, total: int) -> Pages | None:
+    count = min(MOST_PAGES, -(-total // PAGE))
+    if count <= 1 and page == 1:
+        return None
+
+    def link(n: int) -> str:
+        return "/console/customers?" + urlencode({**asked, "page": n})
+
+    # A page past the end (the list shrank since the link was made) leads back to the last one.
+    return Pages(page, count, link(max(1, min(page - 1, count))) if page > 1 else None, link(page + 1) if page < count else None)
 
 
 @router.get("")
@@ -41,10 +77,13 @@ async def search(request: Request, user: Annotated[ConsoleUser, Console("gateway
     # name is sent with the name the form still holds, and would otherwise find no one.
     if "card_no" in asked:
         asked = {"card_no": asked["card_no"]}
-    found = None
+    found = pages = None
     if asked:
-        found = await read(request.app.state.downstream.members, "members", "/v1/members", user.bearer(), {**asked, "limit": "50"})
-    return page(request, "staff/customer_search.html", user, asked=asked, found=found)
+        number = _page(request)
+        found = await read(request.app.state.downstream.members, "members", "/v1/members", user.bearer(),
+                           {**asked, "limit": str(PAGE), "offset": str((number - 1) * PAGE)})
+        pages = _pages(asked, number, found["total"])
+    return page(request, "staff/customer_search.html", user, asked=asked, found=found, pages=pages)
 
 
 @router.get("/{member_id}")
