@@ -4,9 +4,10 @@ the general list for a member who switched personalisation off, coupons and a co
 any campaign, and the SMS and inbox message with the public link. Against SQLite and PostgreSQL."""
 
 import asyncio
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
@@ -28,6 +29,7 @@ from ..conftest import campaigns_settings
 pytestmark = pytest.mark.integration
 
 MILK, RICE, BEER = "6907992500133", "6901234567890", "6902952880017"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 WINDOW = {"valid_from": (T0 - timedelta(days=1)).isoformat(), "valid_until": (T0 + timedelta(days=30)).isoformat()}
 
 
@@ -129,10 +131,9 @@ async def test_a_member_gets_their_predicted_items_on_promotion_at_their_own_pri
     assert first["own_price"] == "47.50"  # last paid 57.50, less the promotion's 10.00
     assert listed["offers"][1]["own_price"] is None  # a category has no one price
     assert first["coupon_code"]
-    # Valid for the round's days, to the end of the local day they end on.
-    zone, days = cmp.app.state.settings.zone, cmp.app.state.settings.offer_list_period_days
-    last_day = (cmp.clock() + timedelta(days=days)).astimezone(zone).date()
-    assert datetime.fromisoformat(first["valid_until"]) == datetime.combine(last_day + timedelta(days=1), time(), zone)
+    # Valid for the round: to the end of its period's last local day (the fortnight of T0 runs 3 to
+    # 16 December), not a period's days from the build.
+    assert datetime.fromisoformat(first["valid_until"]) == datetime(2026, 12, 17, tzinfo=SHANGHAI)
     # The coupon is the member's, limited to the SKU, in their wallet under the round's campaign.
     wallet = {w["code"]: w for w in await cmp.wallet("m1")}
     assert wallet[first["coupon_code"]]["campaign_id"] == built["campaign_id"]
@@ -238,6 +239,33 @@ async def test_a_period_has_one_round_whoever_builds_it_and_however_often(cmp) -
     assert r.status_code == 200 and r.json()["id"] == later["round_id"], r.text
     r = await cmp.client.get("/v1/offer-lists", headers=cmp.marketing())
     assert [round_["id"] for round_ in r.json()] == [later["round_id"], first["id"]]
+
+
+async def test_a_round_ends_with_its_period_and_the_next_begins_at_local_midnight(cmp) -> None:
+    # The fortnight of T0 (Saturday 5 December, 10:00 in Shanghai) runs 3 to 16 December.
+    await promotion_list(cmp)
+    await member(cmp, "m1")
+    assert cmp.app.state.settings.zone == SHANGHAI and cmp.app.state.settings.offer_list_period_days == 14
+    first = await build(cmp)
+    period_end = datetime(2026, 12, 17, tzinfo=SHANGHAI)
+    campaign = (await cmp.client.get(f"/v1/campaigns/{first['campaign_id']}", headers=cmp.marketing())).json()
+    assert datetime.fromisoformat(first["ends_at"]) == datetime.fromisoformat(campaign["ends_at"]) == period_end
+    assert {datetime.fromisoformat(w["valid_until"]) for w in await cmp.wallet("m1")} == {period_end}
+    # 23:59 on the 16th: still the period's round.
+    cmp.clock.now = datetime(2026, 12, 16, 23, 59, tzinfo=SHANGHAI)
+    assert (await cmp.run_job("offer-lists"))["round_id"] == first["id"]
+    # 00:30 on the 17th, still the 16th in UTC: the next period, and its round starts where the
+    # first one ended, so the member never holds two rounds' coupons at once.
+    cmp.clock.now = datetime(2026, 12, 17, 0, 30, tzinfo=SHANGHAI)
+    assert cmp.clock.now.astimezone(UTC).day == 16
+    later = await cmp.run_job("offer-lists")
+    assert later["built"] is True and later["round_id"] != first["id"]
+    (second,) = [r for r in (await cmp.client.get("/v1/offer-lists", headers=cmp.marketing())).json()
+                 if r["id"] == later["round_id"]]
+    assert datetime.fromisoformat(second["as_of"]) >= period_end
+    assert datetime.fromisoformat(second["ends_at"]) == datetime(2026, 12, 31, tzinfo=SHANGHAI)
+    fresh = [w for w in await cmp.wallet("m1") if w["campaign_id"] == second["campaign_id"]]
+    assert fresh and all(datetime.fromisoformat(w["valid_from"]) >= period_end for w in fresh)
 
 
 async def test_two_requests_at_once_build_one_round_and_reach_each_member_once(cmp) -> None:

@@ -11,12 +11,12 @@ uplift like any other campaign's. A personalised member's list is their predicte
 switched off personalised offers gets the promotion list as it is, with nothing read from their
 purchases.
 
-Building runs a chunk of members per transaction. The round is keyed by its period (`period:<n>`),
-whoever asks for it: the job, or marketing building it now, so a period has one round and a second
-request (a retry, a second click, the job after marketing) answers that round. Its campaign members
-are keyed by (campaign, member, occasion) and only the members a chunk records itself get coupons
-and messages, so a build interrupted half-way, rerun, or run twice at once (two requests, two
-replicas) reaches nobody twice.
+Building runs a chunk of members per transaction. The round is keyed by its period (`period:<n>`,
+of the chain's local days: domain/rounds.py) and ends with it, whoever asks for it: the job, or
+marketing building it now, so a period has one round and a second request (a retry, a second
+click, the job after marketing) answers that round. Its campaign members are keyed by (campaign,
+member, occasion) and only the members a chunk records itself get coupons and messages, so a build
+interrupted half-way, rerun, or run twice at once (two requests, two replicas) reaches nobody twice.
 """
 
 import asyncio
@@ -25,7 +25,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
@@ -49,6 +49,7 @@ from campaigns.domain.campaigns import State
 from campaigns.domain.control import in_control
 from campaigns.domain.messages import occasion_on
 from campaigns.domain.promotions import PromotionIn, coupon_spec, own_price
+from campaigns.domain.rounds import period_key, round_ends
 from campaigns.service_layer import item_history, messages, promotions
 from campaigns.service_layer.coupons.issuing import issue
 from campaigns.service_layer.coupons.templates import create_template
@@ -58,19 +59,13 @@ from shared.errors import Conflict
 from shared.events import contracts as c
 from shared.events.registry import CAMPAIGN_LAUNCHED
 from shared.unit_of_work import UnitOfWork
-from shared.zones import end_of_local_day
 
 SERVICE = "campaigns"
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 OCCASION = "once"  # a round reaches each member once
 CUSTOMERS = CustomerRow.__table__  # type: ignore[attr-defined]
 MEMBERS = CampaignMemberRow.__table__  # type: ignore[attr-defined]
 ROUNDS = OfferRoundRow.__table__  # type: ignore[attr-defined]
 OFFERS = OfferRow.__table__  # type: ignore[attr-defined]
-
-
-def period_key(now: datetime, days: int) -> str:
-    return f"period:{(now - EPOCH).days // days}"
 
 
 # --- the members' histories as the prediction reads them
@@ -137,7 +132,7 @@ def general_list(on_offer: list[tuple[PromotionRow, PromotionIn]], settings: Set
 async def build_period(commands: Commands, settings: Settings, now: datetime) -> tuple[OfferRoundRow, bool]:
     """Builds (or finishes building) the round of the period of `now`; answers it once built, and
     whether this call opened it (False: it was there already, built or being built)."""
-    return await _build(commands, settings, now, period_key(now, settings.offer_list_period_days))
+    return await _build(commands, settings, now, period_key(now, settings.offer_list_period_days, settings.zone))
 
 
 async def build(commands: Commands, settings: Settings, now: datetime, key: str) -> OfferRoundRow:
@@ -216,8 +211,9 @@ async def _open(uow: UnitOfWork, settings: Settings, key: str, now: datetime) ->
     on_offer = await promotions.in_force(uow, now)
     if not on_offer:
         raise Conflict("promotions: nothing is on the promotion list now, so there is nothing to offer")
-    # To the end of the local day the period ends on, as any coupon valid for days (`Validity`).
-    ends = end_of_local_day(now, settings.zone, settings.offer_list_period_days)
+    # With the period (to the end of its last local day), not a period's days from the build: the
+    # next period's round starts there, and a member never holds two rounds' lists and coupons.
+    ends = round_ends(now, settings.offer_list_period_days, settings.zone)
     campaign = CampaignRow(
         id=str(uuid.uuid4()), name=f"个人优惠清单 {now.astimezone(settings.zone):%Y-%m-%d}",
         description=f"personal offer lists, round {key}", kind="one_off", message={"template": "offer_list"},
