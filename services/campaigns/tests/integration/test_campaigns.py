@@ -3,7 +3,7 @@ holds out its control group at launch, a till redeems its coupon, and the result
 groups; budgets refuse a launch; triggers reach a member once per occasion; the access policy."""
 
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -476,6 +476,20 @@ async def test_win_back_reaches_a_member_when_churn_risk_rises_not_while_it_stay
     await cmp.apply(attributes("m-1", churn_risk="high", as_of=T0 + timedelta(days=3)))  # older reading: ignored
     (message,) = await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED)
     assert message["occasion"] == f"churn:{(T0 + timedelta(days=7)).date().isoformat()}"
+
+
+async def test_the_win_back_occasion_is_the_chains_local_date_of_the_attributes(cmp) -> None:
+    # Attributes worked out at 00:30 in Shanghai on 12 December (16:30 UTC on the 11th) are the
+    # 12th's: the occasion is the chain's date, as every day in the platform.
+    await cmp.apply(registered("m-1"), attributes("m-1", churn_risk="low"), consent("m-1", "marketing_sms", True))
+    made = await campaign(cmp, kind="triggered", trigger="win_back", message=TIP, control_share="0")
+    await act(cmp, made["id"], "launch")
+    assert cmp.app.state.settings.zone == ZoneInfo("Asia/Shanghai")
+    # Members publishes the moment in UTC.
+    at = datetime(2026, 12, 12, 0, 30, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
+    await cmp.apply(attributes("m-1", churn_risk="high", as_of=at))
+    (message,) = await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED)
+    assert message["occasion"] == "churn:2026-12-12"
 
 
 async def test_a_win_back_segment_is_judged_on_the_attributes_that_raise_the_risk(cmp) -> None:

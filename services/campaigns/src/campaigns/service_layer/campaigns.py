@@ -396,7 +396,10 @@ async def on_member_attributes(uow: UnitOfWork, delivery: Delivery) -> None:
     rose = await _churn_risk_rises(uow, data)
     await segments.on_member_attributes(uow, delivery)
     if rose:
-        await _trigger(uow, Trigger.WIN_BACK, data.member_id, f"churn:{data.as_of.date().isoformat()}")
+        # The chain's date, as every day in the platform: attributes worked out at 00:30 in Shanghai
+        # are that day's, not the day before's (UTC's date until 08:00).
+        day = data.as_of.astimezone(uow.settings.zone).date()
+        await _trigger(uow, Trigger.WIN_BACK, data.member_id, f"churn:{day.isoformat()}")
 
 
 async def _churn_risk_rises(uow: UnitOfWork, data: c.MemberAttributesV1) -> bool:
