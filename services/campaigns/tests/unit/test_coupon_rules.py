@@ -192,7 +192,24 @@ def test_time_window_is_from_inclusive_until_exclusive() -> None:
     assert expired.reason is Reason.EXPIRED
     # The cashier reads the chain's local time, not UTC in ISO form.
     assert (early.message_zh, early.message_en) == ("优惠券自2026-12-05 18:00起可用", "This coupon is valid from 2026-12-05 18:00")
-    assert (expired.message_zh, expired.message_en) == ("优惠券已于2026-12-05 19:00过期", "This coupon expired on 2026-12-05 19:00")
+    # Named by the last minute it could be used in: the stored end (19:00) is exclusive.
+    assert (expired.message_zh, expired.message_en) == ("优惠券已过期（有效期至2026-12-05 18:59）",
+                                                        "This coupon has expired (valid until 2026-12-05 18:59)")
+
+
+def test_an_expired_coupon_of_days_names_its_last_valid_day_not_the_midnight_after() -> None:
+    # Valid 16 days from 18:00 on 5 December: good all of 21 December, ending at 22 December 00:00
+    # (exclusive). Told it expired "on 2026-12-22 00:00", a customer would think the 22nd was theirs.
+    valid_from, valid_until = spec(validity={"days": 16}).validity.window(NOW, SHANGHAI)
+    assert valid_until == datetime(2026, 12, 22, tzinfo=SHANGHAI)  # the stored end stays exclusive
+    last_moment = one(coupon(valid_from=valid_from, valid_until=valid_until),
+                      basket(line("100"), at=valid_until - timedelta(microseconds=1), now=valid_until))
+    assert last_moment.ok
+    expired = one(coupon(valid_from=valid_from, valid_until=valid_until), basket(line("100"), at=valid_until, now=valid_until))
+    assert expired.reason is Reason.EXPIRED
+    assert (expired.message_zh, expired.message_en) == ("优惠券已过期（有效期至2026-12-21 23:59）",
+                                                        "This coupon has expired (valid until 2026-12-21 23:59)")
+    assert "12-22" not in expired.message_zh + expired.message_en
 
 
 def test_a_used_or_unknown_code_gives_nothing() -> None:
@@ -243,7 +260,7 @@ def test_a_card_that_leads_to_nobody_is_named_as_such_not_asked_for(because: Rea
 
 
 def test_every_reason_has_a_message_in_both_languages() -> None:
-    params = {"until": "x", "since": "x", "short": "1", "needed": "2", "other": "ABC"}
+    params = {"last": "x", "since": "x", "short": "1", "needed": "2", "other": "ABC"}
     for reason in Reason:
         zh, en = messages(reason, **params)
         assert zh and en and zh != en

@@ -205,3 +205,10 @@ def test_a_backlog_past_the_warning_is_said_in_words_not_only_in_colour() -> Non
         services=[judge("points", live, ready), judge("members", live, calm)], uptime_parts=uptime_parts, all_healthy=True)
     backlog = [re.search(rf'<tr data-service="{name}">.*?</tr>', page, re.S).group(0) for name in ("points", "members")]
     assert "1200 <small>(积压)</small>" in backlog[0] and "积压" not in backlog[1]
+
+
+def test_an_exclusive_end_is_shown_as_its_last_second() -> None:
+    # A coupon valid to the end of 21 December ends at 22 December 00:00 (Shanghai).
+    shown = environment("zh-CN").from_string("{{ v|last_moment }}|{{ none|last_moment }}").render(
+        zone=ZoneInfo("Asia/Shanghai"), v="2026-12-21T16:00:00+00:00", none=None)
+    assert shown == "2026-12-21 23:59:59|"

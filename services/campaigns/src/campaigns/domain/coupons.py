@@ -14,7 +14,7 @@ basket after the codes before it.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from typing import Literal
@@ -250,7 +250,7 @@ class Reason(StrEnum):
 
 _MESSAGES: dict[Reason, tuple[str, str]] = {
     Reason.UNKNOWN_CODE: ("券码无效，请核对后重新输入", "Unknown coupon code; please check it"),
-    Reason.EXPIRED: ("优惠券已于{until}过期", "This coupon expired on {until}"),
+    Reason.EXPIRED: ("优惠券已过期（有效期至{last}）", "This coupon has expired (valid until {last})"),
     Reason.NOT_YET_VALID: ("优惠券自{since}起可用", "This coupon is valid from {since}"),
     Reason.ALREADY_USED: ("优惠券已使用", "This coupon has already been used"),
     Reason.RESERVED_ELSEWHERE: ("优惠券正在另一笔交易中使用", "This coupon is held by another sale"),
@@ -339,6 +339,14 @@ def _local(at: datetime, zone: tzinfo) -> str:
     return at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
+def _last_valid(until: datetime, zone: tzinfo) -> str:
+    """The last minute a coupon ending at `until` could be used in, in local time. The stored end is
+    exclusive: a coupon valid to the end of 21 December ends at 22 December 00:00, and a customer told
+    it expired "on 2026-12-22 00:00" reads that it was good on the 22nd; "until 2026-12-21 23:59" is
+    what they were given."""
+    return _local(until - timedelta(microseconds=1), zone)
+
+
 def _money(value: Decimal) -> str:
     return f"{value.quantize(CENT)}"
 
@@ -398,7 +406,7 @@ def judge_one(coupon: CouponState | None, code: str, basket: Basket, *, capped: 
     # Reserved for this sale while it was valid, it stays good for the sale while the reservation
     # holds, as the sale's redemption of it does: the customer handed it over in time.
     if basket.at >= coupon.valid_until and not held:
-        return _refuse(code, Reason.EXPIRED, until=_local(coupon.valid_until, basket.zone))
+        return _refuse(code, Reason.EXPIRED, last=_last_valid(coupon.valid_until, basket.zone))
     limits = spec.limits
     if (limits.stores and basket.store_id not in limits.stores) or (limits.channel and basket.channel != limits.channel):
         return _refuse(code, Reason.NOT_FOR_THIS_STORE)

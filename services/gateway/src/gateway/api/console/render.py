@@ -6,7 +6,7 @@ import logging
 import posixpath
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any, cast
@@ -93,6 +93,7 @@ def environment(language: str) -> Environment:
         newstyle=True,
     )
     env.filters["local_time"] = local_time
+    env.filters["last_moment"] = last_moment
     env.filters["local_input"] = local_input
     env.filters["summary"] = summary
     env.filters["money"] = money
@@ -122,6 +123,17 @@ def local_time(context: Context, value: datetime | str | None) -> str:
         return ""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     return moment.astimezone(context["zone"]).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@pass_context
+def last_moment(context: Context, value: datetime | str | None) -> str:
+    """The last second before an exclusive end, as `local_time` shows a moment: a coupon valid to the
+    end of 21 December ends at 22 December 00:00, and "valid until 2026-12-22 00:00:00" reads as
+    good on the 22nd."""
+    if value is None or value == "":
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return local_time(context, moment - timedelta(seconds=1))
 
 
 @pass_context
