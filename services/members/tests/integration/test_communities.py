@@ -42,6 +42,17 @@ async def test_staff_find_communities_by_any_alias_with_member_counts(members, e
     assert everything["total"] == 2 and [c["name"] for c in everything["items"]] == ["阳光花园", "翠苑"]
 
 
+@pytest.mark.parametrize("q", ["   ", "", "\u200b"])
+async def test_a_search_term_that_says_nothing_is_422_not_every_community(members, env, q: str) -> None:
+    await register(members, env, community="阳光花园")
+    r = await members.get("/v1/communities", params={"q": q}, headers=env.auth(Role.SERVICE_DESK))
+    assert r.status_code == 422, r.text
+    [error] = r.json()["detail"]
+    assert error["loc"] == ["query", "q"] and "blank" in error["msg"]
+    padded = (await members.get("/v1/communities", params={"q": " 阳光 "}, headers=env.auth(Role.SERVICE_DESK))).json()
+    assert [c["name"] for c in padded["items"]] == ["阳光花园"]
+
+
 async def test_a_household_everyone_moved_out_of_is_not_counted(members, env) -> None:
     mover = await register(members, env, community="阳光花园", address="1幢")
     await register(members, env, community="阳光花园", address="2幢")

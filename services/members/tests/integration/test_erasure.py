@@ -125,6 +125,23 @@ async def test_erased_members_are_no_search_hit_the_phone_is_free_and_the_card_r
     assert again["id"] != m["id"] and again["card_no"] != "8800000044444"
 
 
+async def test_an_erased_member_is_listed_and_counted_by_no_search_as_the_community_counts_them(members, env) -> None:
+    # The placeholder is nobody: the community filter and the whole list agree with the
+    # community's member_count, which counts living members only.
+    living = await register(members, env, community="栖霞苑", address="1幢")
+    gone = await register(members, env, community="栖霞苑", address="2幢")
+    assert (await erase(members, admin(env), gone["id"])).status_code == 200
+    [community] = (await members.get("/v1/communities", params={"q": "栖霞苑"}, headers=desk(env))).json()["items"]
+    assert community["member_count"] == 1
+    in_community = (await members.get("/v1/members", params={"community": "栖霞苑"}, headers=desk(env))).json()
+    assert in_community["total"] == 1 and [m["id"] for m in in_community["items"]] == [living["id"]]
+    everyone = (await members.get("/v1/members", headers=desk(env))).json()
+    assert everyone["total"] == 1 and [m["id"] for m in everyone["items"]] == [living["id"]]
+    # Still read by id, shown as erased.
+    profile = (await members.get(f"/v1/members/{gone['id']}", headers=desk(env))).json()
+    assert profile["erased"] is True
+
+
 async def test_erasure_withdraws_every_consent_in_force(members, env) -> None:
     m = await register(members, env, consents={"sms": True, "service_tips_sms": True})
     await erase(members, admin(env), m["id"])

@@ -169,6 +169,37 @@ async def test_staff_find_members_by_card_phone_and_community(members, env) -> N
     assert misspelt.status_code == 422 and misspelt.json()["detail"][0]["loc"] == ["query", "q"]
 
 
+@pytest.mark.parametrize("field", ["name", "community"])
+@pytest.mark.parametrize("term", ["   ", "", "\u200b"])
+async def test_a_search_term_that_says_nothing_is_422_not_every_member(members, env, field: str, term: str) -> None:
+    await register(members, env, name="王小明", community="丽景湾")
+    r = await members.get("/v1/members", params={field: term}, headers=desk(env))
+    assert r.status_code == 422, r.text
+    [error] = r.json()["detail"]
+    assert error["loc"] == ["query", field] and "blank" in error["msg"]
+    padded = (await members.get("/v1/members", params={field: " 丽景湾 " if field == "community" else " 小明 "},
+                                headers=desk(env))).json()
+    assert padded["total"] == 1
+
+
+async def test_members_registered_at_the_same_moment_are_paged_each_once_in_a_fixed_order(env, database_factory) -> None:
+    from members.config import Settings
+    from members.main import create_app
+
+    # One clock reading for every registration: created_at alone cannot order them.
+    now = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    app = create_app(env.settings(Settings, await database_factory("members")), clock=lambda: now)
+    async with service(app) as members:
+        ids = [(await register(members, env, community="丽景湾"))["id"] for _ in range(6)]
+        pages = []
+        for offset in range(0, 6, 2):
+            r = await members.get("/v1/members", params={"community": "丽景湾", "limit": 2, "offset": offset}, headers=desk(env))
+            assert r.status_code == 200, r.text
+            pages += [m["id"] for m in r.json()["items"]]
+    # Newest first, and among equals the id decides, the same on every page.
+    assert pages == sorted(ids, reverse=True)
+
+
 async def test_contact_details_are_masked_for_marketing_and_members_see_only_themselves(members, env) -> None:
     a = await register(members, env, phone="13500000001")
     b = await register(members, env, phone="13500000002")

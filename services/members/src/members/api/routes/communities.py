@@ -29,6 +29,7 @@ from shared.authorize import Allowed
 from shared.deps import UowDep
 from shared.integers import Int64
 from shared.policy import Grant
+from shared.text import NonBlankText
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/communities", tags=["communities"])
@@ -55,7 +56,8 @@ async def _current(uow: UnitOfWork, community_id: str) -> CommunityRow:
 async def find_communities(
     uow: UowDep,
     _: ReaderDep,
-    q: Annotated[str | None, Query(min_length=1, max_length=100, description="Part of the name or of any alias")] = None,
+    # A term of spaces says nothing: taken as asked, every community contains it.
+    q: Annotated[NonBlankText | None, Query(max_length=100, description="Part of the name or of any alias")] = None,
     limit: Annotated[Int64, Query(ge=1, le=500)] = 50,
     offset: Annotated[Int64, Query(ge=0)] = 0,
 ) -> CommunityPage:

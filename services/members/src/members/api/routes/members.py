@@ -38,6 +38,7 @@ from shared.integers import Int64
 from shared.phones import Phone
 from shared.policy import Grant, Scope
 from shared.pseudonyms import phone_hmac
+from shared.text import NonBlankText
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
@@ -98,12 +99,15 @@ async def find_members(
     settings: MembersSettingsDep,
     card_no: Annotated[CardNumber | None, Query()] = None,
     phone: Annotated[Phone | None, Query()] = None,
-    community: Annotated[str | None, Query(max_length=100, description="Community name or any alias")] = None,
-    name: Annotated[str | None, Query(min_length=1, max_length=50, description="Part of the name")] = None,
+    # A term of spaces says nothing: taken as asked, it would be no filter and list every member.
+    community: Annotated[NonBlankText | None, Query(max_length=100, description="Community name or any alias")] = None,
+    name: Annotated[NonBlankText | None, Query(max_length=50, description="Part of the name")] = None,
     limit: Annotated[Int64, Query(ge=1, le=200)] = 50,
     offset: Annotated[Int64, Query(ge=0)] = 0,
 ) -> MemberPage:
-    query = select(MemberRow).where(*member_scope(grant))
+    # An erased member's placeholder is nobody: never a hit of any search, nor counted in a list
+    # (the community's member_count leaves them out too). Their profile stays readable by id.
+    query = select(MemberRow).where(*member_scope(grant), col(MemberRow.erased_at).is_(None))
     if card_no:
         query = query.where(MemberRow.card_no == card_no)
     if phone:
@@ -119,12 +123,12 @@ async def find_members(
         query = query.where(MemberRow.community_id == select(CommunityAliasRow.community_id).where(
             CommunityAliasRow.alias_key == community_key(community)).scalar_subquery())
     if name:
-        # An erased member's placeholder name is nobody's name: never a search hit.
-        query = query.where(
-            col(MemberRow.name).contains(name.strip(), autoescape=True), col(MemberRow.erased_at).is_(None)
-        )
+        query = query.where(col(MemberRow.name).contains(name, autoescape=True))
     total = (await uow.session.exec(select(func.count()).select_from(query.subquery()))).one()
-    rows = (await uow.session.exec(query.order_by(col(MemberRow.created_at).desc()).offset(offset).limit(limit))).all()
+    # Members registered at the same moment (an import, a clock's resolution) need the id as well,
+    # or the database may give them in another order on each page and skip or repeat one.
+    newest_first = (col(MemberRow.created_at).desc(), col(MemberRow.id).desc())
+    rows = (await uow.session.exec(query.order_by(*newest_first).offset(offset).limit(limit))).all()
     items = await present_members(uow, rows, grant, "members.search")
     if phone:
         record_phone_search(uow.session, grant.principal, [row.id for row in rows], now=uow.now())
