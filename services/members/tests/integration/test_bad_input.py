@@ -44,6 +44,26 @@ async def test_nul_in_a_search_term_or_an_id_is_422_not_a_database_error(members
     assert r.status_code == 422, r.text
 
 
+# An empty id names nothing: taken for "no filter", it answered every store's or manager's rows as
+# if they were the ones asked for.
+@pytest.mark.parametrize(("url", "field"), [
+    ("/v1/infobase/communities?store_id=", "store_id"),
+    ("/v1/evaluations/managers/monthly?month=2026-10&store_id=", "store_id"),
+    ("/v1/evaluations/managers/quarterly?quarter=2026-Q4&store_id=", "store_id"),
+    ("/v1/staff?store_id=", "store_id"),
+    ("/v1/tracking/unassigned-vips?store_id=", "store_id"),
+    ("/v1/tracking/reports/daily?date=2026-11-23&store_id=", "store_id"),
+    ("/v1/tracking/reports/daily?date=2026-11-23&manager_id=", "manager_id"),
+    ("/v1/tracking/queue?manager_id=", "manager_id"),
+])
+async def test_an_empty_id_filter_is_422_naming_it_not_every_record(members, env: TestEnv, url: str, field: str) -> None:
+    from shared.auth import Role
+
+    r = await members.get(url, headers=env.auth(Role.ADMIN))
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["query", field]
+
+
 def _ascii_json(body: dict) -> bytes:
     import json
 

@@ -119,6 +119,15 @@ async def test_bad_access_log_queries_are_422_naming_the_parameter(members, env)
     assert r.status_code == 422 and "until" in r.json()["detail"]
 
 
+async def test_an_empty_member_id_is_422_not_the_whole_log(members, env) -> None:
+    # An empty id names nobody: taken for no filter, it answered every member's reads as if they
+    # were the one member's asked for.
+    await register(members, env)
+    r = await members.get("/v1/privacy/access-log", params={"member_id": ""}, headers=admin(env))
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["query", "member_id"]
+
+
 async def test_every_search_by_phone_is_logged_even_a_miss(members, env) -> None:
     m = await register(members, env, phone="13511113333")
     before = datetime.now(UTC)

@@ -13,6 +13,7 @@ from members.domain.evaluation import Period, month_period, quarter_period, rank
 from members.service_layer import evaluation
 from shared.authorize import Allowed
 from shared.deps import UowDep
+from shared.identifiers import StoreId
 from shared.periods import MONTH_PATTERN, QUARTER_PATTERN
 from shared.policy import Grant
 from shared.reports import Column, ReportFormat, render
@@ -68,7 +69,7 @@ async def _report(
 async def monthly(
     uow: UowDep, grant: Annotated[Grant, Allowed("members.evaluation.read")], settings: MembersSettingsDep,
     month: Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM")],
-    store_id: Annotated[str | None, Query(max_length=32)] = None,
+    store_id: Annotated[StoreId | None, Query()] = None,
     format: ReportFormat = ReportFormat.JSON,
 ) -> Response:
     year, mon = (int(part) for part in month.split("-"))
@@ -79,7 +80,7 @@ async def monthly(
 async def quarterly(
     uow: UowDep, grant: Annotated[Grant, Allowed("members.evaluation.read")], settings: MembersSettingsDep,
     quarter: Annotated[str, Query(pattern=QUARTER_PATTERN, description="YYYY-Qn, e.g. 2026-Q4")],
-    store_id: Annotated[str | None, Query(max_length=32)] = None,
+    store_id: Annotated[StoreId | None, Query()] = None,
     format: ReportFormat = ReportFormat.JSON,
 ) -> Response:
     year, q = quarter.split("-Q")

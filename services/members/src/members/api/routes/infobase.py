@@ -40,6 +40,7 @@ from members.service_layer.infobase_queries import (
 )
 from shared.authorize import Allowed
 from shared.deps import UowDep
+from shared.identifiers import StoreId
 from shared.integers import Int64
 from shared.periods import ReportDay, in_order
 from shared.policy import Grant
@@ -48,7 +49,8 @@ from shared.reports import ReportFormat, render
 router = APIRouter(prefix="/v1/infobase", tags=["information base"])
 
 FormatQuery = Annotated[ReportFormat, Query(description="json for screens, csv or xlsx (a workbook) for Excel, html to print")]
-StoreQuery = Annotated[str | None, Query(max_length=32, description="Only sales in this store")]
+# An empty store id names no store: refused, not taken for "every store".
+StoreQuery = Annotated[StoreId | None, Query(description="Only sales in this store")]
 FromQuery = Annotated[ReportDay | None, Query(alias="from", description="First business day (inclusive), YYYY-MM-DD")]
 ToQuery = Annotated[ReportDay | None, Query(alias="to", description="Last business day (inclusive), YYYY-MM-DD")]
 OffsetQuery = Annotated[Int64, Query(ge=0)]

@@ -12,6 +12,7 @@ from members.service_layer.export import export_member
 from members.service_layer.privacy import access_log_page
 from shared.authorize import Allowed
 from shared.deps import UowDep
+from shared.identifiers import RecordId
 from shared.integers import Int64
 from shared.policy import Grant
 from shared.zones import Moment
@@ -23,7 +24,8 @@ router = APIRouter(tags=["privacy"])
 async def access_log(
     uow: UowDep,
     _: Annotated[Grant, Allowed("members.access_log.read")],
-    member_id: Annotated[str | None, Query(max_length=36)] = None,
+    # An empty id names nobody: refused, not taken for "every member's" rows.
+    member_id: Annotated[RecordId | None, Query()] = None,
     actor: Annotated[str | None, Query(max_length=64, description="Token subject of the reader")] = None,
     since: Annotated[Moment | None, Query(description="Inclusive")] = None,
     until: Annotated[Moment | None, Query(description="Exclusive")] = None,

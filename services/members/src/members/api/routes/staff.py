@@ -29,6 +29,7 @@ from members.api.staff_schemas import (
 from members.service_layer import staff as staffing
 from shared.authorize import Allowed
 from shared.deps import UowDep
+from shared.identifiers import StoreId
 from shared.policy import Grant, Scope
 from shared.unit_of_work import UnitOfWork
 
@@ -79,7 +80,7 @@ async def create_staff(body: StaffCreate, uow: UowDep, grant: DirectoryAdminDep)
 @router.get("")
 async def list_staff(
     uow: UowDep, grant: DirectoryReaderDep,
-    store_id: Annotated[str | None, Query(max_length=32)] = None,
+    store_id: Annotated[StoreId | None, Query()] = None,
     role: StaffRole | None = None,
     active: bool | None = None,
 ) -> list[StaffPublic]:

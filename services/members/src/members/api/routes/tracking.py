@@ -28,6 +28,7 @@ from shared.authorize import Allowed
 from shared.deps import UowDep
 from shared.errors import Conflict, Invalid
 from shared.idempotency import idempotency_key_header
+from shared.identifiers import StaffDirectoryId, StoreId
 from shared.periods import ReportDay
 from shared.policy import AccessDenied, Grant, Scope
 from shared.reports import Column, ReportFormat, render
@@ -63,7 +64,7 @@ async def _whose(uow: UnitOfWork, grant: Grant, manager_id: str | None) -> str:
 @router.get("/queue")
 async def tracking_queue(
     uow: UowDep, grant: TrackingReaderDep, settings: MembersSettingsDep,
-    manager_id: Annotated[str | None, Query(max_length=64, description="Defaults to the calling manager")] = None,
+    manager_id: Annotated[StaffDirectoryId | None, Query(description="Defaults to the calling manager")] = None,
     as_of: Annotated[Moment | None, Query(description="The moment days are counted to; defaults to now")] = None,
 ) -> TrackingQueue:
     """The manager's VIP customers, most recent purchase first."""
@@ -91,7 +92,7 @@ async def tracking_queue(
 
 @router.get("/unassigned-vips")
 async def unassigned_vips(
-    uow: UowDep, grant: SupervisorDep, store_id: Annotated[str | None, Query(max_length=32)] = None
+    uow: UowDep, grant: SupervisorDep, store_id: Annotated[StoreId | None, Query()] = None
 ) -> list[UnassignedVip]:
     """VIPs whose community no active manager covers yet (they are assigned once one does)."""
     store_id = grant.store_filter(store_id)
@@ -177,8 +178,8 @@ REPORT_COLUMNS = [
 async def daily_report(
     uow: UowDep, grant: TrackingReaderDep,
     day: Annotated[ReportDay, Query(alias="date", description="YYYY-MM-DD")],
-    store_id: Annotated[str | None, Query(max_length=32)] = None,
-    manager_id: Annotated[str | None, Query(max_length=64)] = None,
+    store_id: Annotated[StoreId | None, Query()] = None,
+    manager_id: Annotated[StaffDirectoryId | None, Query()] = None,
     format: ReportFormat = ReportFormat.JSON,
 ) -> Response:
     """The day's tracking feedback forms of a store (store manager, admin) or of one manager."""
