@@ -119,13 +119,14 @@ async def test_bad_access_log_queries_are_422_naming_the_parameter(members, env)
     assert r.status_code == 422 and "until" in r.json()["detail"]
 
 
-async def test_an_empty_member_id_is_422_not_the_whole_log(members, env) -> None:
+@pytest.mark.parametrize("name", ["member_id", "actor"])
+async def test_an_empty_member_id_or_reader_is_422_not_the_whole_log(members, env, name) -> None:
     # An empty id names nobody: taken for no filter, it answered every member's reads as if they
-    # were the one member's asked for.
+    # were the one member's (or the one reader's) asked for.
     await register(members, env)
-    r = await members.get("/v1/privacy/access-log", params={"member_id": ""}, headers=admin(env))
+    r = await members.get("/v1/privacy/access-log", params={name: ""}, headers=admin(env))
     assert r.status_code == 422, r.text
-    assert r.json()["detail"][0]["loc"] == ["query", "member_id"]
+    assert r.json()["detail"][0]["loc"] == ["query", name]
 
 
 async def test_every_search_by_phone_is_logged_even_a_miss(members, env) -> None:

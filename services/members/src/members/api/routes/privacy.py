@@ -15,6 +15,7 @@ from shared.deps import UowDep
 from shared.identifiers import RecordId
 from shared.integers import Int64
 from shared.policy import Grant
+from shared.text import NonBlankText
 from shared.zones import Moment
 
 router = APIRouter(tags=["privacy"])
@@ -26,7 +27,7 @@ async def access_log(
     _: Annotated[Grant, Allowed("members.access_log.read")],
     # An empty id names nobody: refused, not taken for "every member's" rows.
     member_id: Annotated[RecordId | None, Query()] = None,
-    actor: Annotated[str | None, Query(max_length=64, description="Token subject of the reader")] = None,
+    actor: Annotated[NonBlankText | None, Query(max_length=64, description="Token subject of the reader")] = None,
     since: Annotated[Moment | None, Query(description="Inclusive")] = None,
     until: Annotated[Moment | None, Query(description="Exclusive")] = None,
     limit: Annotated[Int64, Query(ge=1, le=500)] = 100,
