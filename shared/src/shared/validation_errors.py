@@ -5,8 +5,12 @@ validation comes back as a still larger answer, and an input the JSON encoder ca
 surrogate) turns the 422 into a 500. Here each error keeps `loc`, `msg` and `type` (which field,
 and why) plus a short, always encodable excerpt of the input and of the `ctx` values; and a body
 with thousands of bad fields (50,000 unknown keys fit in the body limit) gets the first
-`MAX_ERRORS` and a count of the rest, not an answer eight times its size. A secret sent in a
-field of `SECRET_FIELDS` is never part of an excerpt: answers end up in logs, proxies' included.
+`MAX_ERRORS` and a count of the rest, not an answer eight times its size.
+
+A secret is never part of an excerpt, as answers end up in logs, proxies' included: not the value
+of a field whose name says it holds one (`secret_name`: a password, a token, a one-time code,
+whatever its case), not a field the route does not take (most often a misspelt one, `Password`),
+and not a body refused whole for not being an object (the login's fields sent as a list).
 """
 
 import json
@@ -21,10 +25,17 @@ EXCERPT_CHARS = 100
 MESSAGE_CHARS = 300
 MAX_ERRORS = 50
 # Passwords, one-time codes and tokens: the error names the field and the reason, not the value.
-SECRET_FIELDS = frozenset({
-    "password", "new_password", "totp_code", "code", "refresh_token", "client_secret", "token",
-})
+_SECRET_WORDS = ("password", "passwd", "secret", "token", "totp")
+_SECRET_NAMES = frozenset({"code", "sms_code", "otp", "pin"})
 HIDDEN = "(hidden)"
+
+
+def secret_name(name: object) -> bool:
+    """Whether a field of this name holds a secret (`access_token`, `Password`, `client_secret`, `code`)."""
+    if not isinstance(name, str):
+        return False
+    lowered = name.lower()
+    return lowered in _SECRET_NAMES or any(word in lowered for word in _SECRET_WORDS)
 
 
 def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str | int | float | bool | None:
@@ -61,7 +72,8 @@ _TEXT_LENGTH = {"too_long": ("string_too_long", "max_length", "at most"),
                 "too_short": ("string_too_short", "min_length", "at least")}
 
 
-def _as_text_length(error: dict[str, Any]) -> dict[str, Any]:
+def as_text_length(error: dict[str, Any]) -> dict[str, Any]:
+    """A pydantic error of a text's length worded as one (characters, not items)."""
     if (kind := _TEXT_LENGTH.get(error.get("type", ""))) is None or not isinstance(error.get("input"), str):
         return error
     type_, limit_name, bound = kind
@@ -73,14 +85,14 @@ def _as_text_length(error: dict[str, Any]) -> dict[str, Any]:
 def summarise(errors: Any) -> list[dict[str, Any]]:
     errors = list(errors)
     summary = []
-    for error in map(_as_text_length, errors[:MAX_ERRORS]):
+    for error in map(as_text_length, errors[:MAX_ERRORS]):
         item: dict[str, Any] = {
             "loc": [excerpt(part) for part in error.get("loc", ())],
             "msg": _clip(str(error.get("msg", "")), MESSAGE_CHARS),
             "type": error.get("type", "value_error"),
         }
         if "input" in error:
-            item["input"] = HIDDEN if SECRET_FIELDS.intersection(item["loc"]) else excerpt(_without_secrets(error["input"]))
+            item["input"] = HIDDEN if _hides_input(error) else excerpt(_without_secrets(error["input"]))
         if ctx := error.get("ctx"):
             item["ctx"] = {key: excerpt(value) for key, value in ctx.items()}
         summary.append(item)
@@ -89,11 +101,17 @@ def summarise(errors: Any) -> list[dict[str, Any]]:
     return summary
 
 
+def _hides_input(error: dict[str, Any]) -> bool:
+    loc = tuple(error.get("loc", ()))
+    whole_body = loc == ("body",) and not isinstance(error.get("input"), dict | None)
+    return error.get("type") == "extra_forbidden" or whole_body or any(map(secret_name, loc))
+
+
 def _without_secrets(value: Any) -> Any:
     """A whole body refused as one (a rule across its fields) shows its secrets' names, not their
     values. Our secrets are top-level fields of the bodies that carry them."""
-    if isinstance(value, dict) and not SECRET_FIELDS.isdisjoint(value):
-        return {key: HIDDEN if key in SECRET_FIELDS else item for key, item in value.items()}
+    if isinstance(value, dict) and any(map(secret_name, value)):
+        return {key: HIDDEN if secret_name(key) else item for key, item in value.items()}
     return value
 
 

@@ -13,8 +13,9 @@ def unknown(key: str) -> dict:
 
 
 def test_each_error_keeps_its_field_and_reason_and_an_excerpt_of_the_input() -> None:
-    assert summarise([unknown("nickname")]) == [
-        {"loc": ["body", "nickname"], "msg": "Extra inputs are not permitted", "type": "extra_forbidden", "input": "x" * 100 + "…"}]
+    long = {"loc": ("body", "nickname"), "msg": "String should have at most 20 characters", "type": "string_too_long",
+            "input": "x" * 500, "ctx": {"max_length": 20}}
+    assert summarise([long]) == [{**long, "loc": ["body", "nickname"], "input": "x" * 100 + "…"}]
 
 
 def test_thousands_of_bad_fields_are_the_first_few_and_a_count_of_the_rest() -> None:
@@ -25,7 +26,8 @@ def test_thousands_of_bad_fields_are_the_first_few_and_a_count_of_the_rest() -> 
     assert len(summarise(unknown(f"k{n}") for n in range(MAX_ERRORS))) == MAX_ERRORS
 
 
-@pytest.mark.parametrize("field", ["password", "new_password", "totp_code", "refresh_token", "client_secret"])
+@pytest.mark.parametrize("field", ["password", "new_password", "totp_code", "refresh_token", "client_secret",
+                                   "access_token", "Password", "Token", "sms_code", "code"])
 def test_a_secret_is_named_but_never_echoed(field) -> None:
     error = {"loc": ("body", field), "msg": "String should have at least 12 characters", "type": "string_too_short",
              "input": "hunter2", "ctx": {"min_length": 12}}
@@ -35,3 +37,15 @@ def test_a_secret_is_named_but_never_echoed(field) -> None:
              "input": {"login": "wang.li", field: "hunter2"}}
     (item,) = summarise([whole])
     assert "hunter2" not in str(item) and "wang.li" in str(item)
+
+
+def test_a_field_not_taken_and_a_body_that_is_no_object_are_not_echoed() -> None:
+    # Most often a misspelt field (`Pasword`), and a login's fields sent as a list: both could be secrets.
+    assert summarise([unknown("Pasword")])[0]["input"] == "(hidden)"
+    listed = {"loc": ("body",), "msg": "Input should be a valid dictionary", "type": "dict_type", "input": ["li.na", "hunter2"]}
+    assert summarise([listed])[0]["input"] == "(hidden)"
+    # A missing body has nothing to hide, and a field named for no secret shows its excerpt.
+    missing = {"loc": ("body",), "msg": "Field required", "type": "missing", "input": None}
+    assert summarise([missing])[0]["input"] is None
+    limit = {"loc": ("query", "limit"), "msg": "Input should be a valid integer", "type": "int_parsing", "input": "ten"}
+    assert summarise([limit])[0]["input"] == "ten"
