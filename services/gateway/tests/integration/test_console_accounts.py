@@ -92,6 +92,8 @@ async def test_an_admin_adds_an_account_whose_generated_password_is_shown_once_a
     ({"login": "mkt.feng", "name": "  ", "role": "marketing"}, "name", "姓名：不能为空", 422),
     ({"login": "mkt.chen", "name": "陈", "role": "cashier"}, "role", "角色：只能是以下之一：服务台 / 客户经理 / 店长 / 市场营销 / 管理员 / 运维人员", 422),
     ({"login": "mkt.chu", "name": "褚", "role": "marketing", "password": "short"}, "password", "密码：至少 12 个字符", 422),
+    # A text's limit in characters, as the API words it, not "at most 128 items".
+    ({"login": "mkt.wei", "name": "魏", "role": "marketing", "password": "x" * 129}, "password", "密码：最多 128 个字符", 422),
 ])
 async def test_a_bad_new_account_is_refused_on_the_form_naming_its_field_in_chinese(console, env, typed, field, said, status) -> None:
     form = await form_of(console, "/console/accounts/new")

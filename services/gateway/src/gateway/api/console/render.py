@@ -40,6 +40,7 @@ from gateway.service_layer.console_reads import ServiceRefused
 from shared.auth import Role
 from shared.errors import Invalid, ServiceError, TooManyRequests
 from shared.policy import POLICY, AccessDenied
+from shared.validation_errors import as_text_length
 
 log = logging.getLogger(__name__)
 OPERATORS = frozenset({Role.OPERATOR, Role.ADMIN})
@@ -384,7 +385,7 @@ def validation_handler(json_handler: Any) -> Any:
     async def handle(request: Request, exc: Exception) -> Response:
         if not on_console(request) or not isinstance(exc, RequestValidationError):
             return await json_handler(request, exc)
-        error = exc.errors()[0]
+        error = as_text_length(exc.errors()[0])  # a text's limit in characters, as the API words it
         return await refuse(request, Invalid(str(error["loc"][-1]), str(error["msg"])))
 
     return handle
