@@ -50,7 +50,8 @@ async def test_a_field_a_body_does_not_have_is_422_naming_it_not_dropped(fb) -> 
 
 @pytest.mark.parametrize(("path", "param"), [
     ("/v1/complaints", "member_id"), ("/v1/complaints", "store_id"), ("/v1/comment-book", "store_id"),
-    ("/v1/surveys/results", "store_id"),
+    ("/v1/surveys/results", "store_id"), ("/v1/complaints", "assignee"), ("/v1/complaints/queue", "assignee"),
+    ("/v1/surveys/sent", "member_id"),
 ])
 async def test_an_empty_id_in_a_filter_is_422_not_taken_for_no_filter(fb, path, param) -> None:
     # Every role alike: an empty id was every store's list for some and "no member" for others.

@@ -37,6 +37,7 @@ from shared.idempotency import idempotency_key_header
 from shared.identifiers import RecordId, StoreId
 from shared.integers import Int64
 from shared.policy import Grant, Scope
+from shared.text import NonBlankText
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
 
@@ -107,11 +108,15 @@ def _order(query: SelectOfScalar[ComplaintRow]) -> SelectOfScalar[ComplaintRow]:
     return query.order_by(due.is_(None), due, col(ComplaintRow.filed_at).desc())
 
 
+# Whose complaints: an empty one names nobody, and is refused rather than taken for no filter.
+Assignee = Annotated[NonBlankText | None, Query(max_length=80, description="desk:<store_id>, store_manager:<store_id> or a staff id")]
+
+
 @router.get("")
 async def list_complaints(
     uow: ReadUowDep, grant: Reading, now: NowDep,
     member_id: Annotated[RecordId | None, Query()] = None, store_id: Annotated[StoreId | None, Query()] = None,
-    assignee: str | None = None,
+    assignee: Assignee = None,
     status_: Annotated[Status | None, Query(alias="status")] = None,
     open_only: bool = False, overdue_only: bool = False,
     limit: Annotated[Int64, Query(ge=1, le=500)] = 100,
@@ -146,7 +151,7 @@ async def list_complaints(
 async def my_queue(
     uow: UowDep, grant: Handling, now: NowDep,
     status_: Annotated[Status | None, Query(alias="status", description="One of the open states")] = None,
-    assignee: Annotated[str | None, Query(max_length=80, description="desk:<store_id>, store_manager:<store_id> or a staff id")] = None,
+    assignee: Assignee = None,
     overdue_only: bool = False,
     mine: Annotated[bool, Query(description="Only those the caller took, or that are assigned to them")] = False,
 ) -> list[ComplaintSummary]:

@@ -115,7 +115,7 @@ async def list_invitations(
 
 @router.get("/sent")
 async def list_sent(
-    uow: UowDep, grant: SentReading, now: NowDep, member_id: str, open_only: bool = False,
+    uow: UowDep, grant: SentReading, now: NowDep, member_id: Annotated[RecordId, Query()], open_only: bool = False,
 ) -> list[InvitationStatus]:
     """The survey invitations sent to one customer and what became of them, for staff: without the
     links, which answer for the customer."""
