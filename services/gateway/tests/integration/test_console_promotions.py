@@ -132,6 +132,10 @@ async def test_this_period_s_lists_are_built_once(stack, env) -> None:
     shown = await gw.get(second.headers["location"])
     assert "本期优惠清单此前已生成。" in shown.text
     assert len(re.findall(r'<td><a href="/console/campaigns/[^"]+">效果</a></td>', shown.text)) == 1
+    # The round's end is exclusive (the next period's first moment): shown as its last second.
+    [listed] = (await cmp.client.get("/v1/offer-lists", headers=cmp.marketing())).json()
+    last = datetime.fromisoformat(listed["ends_at"]) - timedelta(seconds=1)
+    assert f"<td>{last.astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d %H:%M:%S}</td>" in shown.text
 
 
 async def test_an_operator_is_refused_the_page_and_its_forms(stack, env) -> None:
