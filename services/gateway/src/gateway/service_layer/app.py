@@ -92,7 +92,7 @@ async def card(calls: MemberCalls, member_id: str) -> dict[str, Any]:
             "balance": balance["balance"],
             "next_expiry": expiring[0] if expiring else None,  # points lists the days to come only
             "expiring": expiring,
-            "past_date": balance["past_date"],
+            "past_date": balance.get("past_date", 0),  # not from points before it counted them apart
         },
     }
 
