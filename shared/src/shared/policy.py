@@ -107,7 +107,9 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     "members.community.read": _STAFF,
     "members.community.edit": _MANAGEMENT,
     # members: staff directory, account managers and tracking
-    "members.staff.read": {R.SERVICE_DESK: S, R.ACCOUNT_MANAGER: S, R.STORE_MANAGER: S, R.ADMIN: A},
+    # The sender too (a `service` token): the name and work phone of the account manager a VIP's
+    # welcome introduces, which members' request gives by id alone (no names or phones on the bus).
+    "members.staff.read": {R.SERVICE_DESK: S, R.ACCOUNT_MANAGER: S, R.STORE_MANAGER: S, R.ADMIN: A, R.SERVICE: A},
     "members.staff.manage": _MANAGEMENT,
     "members.manager.assign": _MANAGEMENT,
     "members.tracking.read": {R.ACCOUNT_MANAGER: M, R.STORE_MANAGER: S, R.ADMIN: A},

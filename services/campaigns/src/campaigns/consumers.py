@@ -1,6 +1,10 @@
 """Event type -> handler map of the campaigns service, with the member directory's handlers merged
 in (home store, account manager and erasure of each customer, for the access policy)."""
 
+from collections.abc import Callable
+
+from campaigns.adapters.members_api import StaffDirectory
+from campaigns.adapters.transports import Providers
 from campaigns.config import Settings
 from campaigns.service_layer import campaigns, item_history, messages, points_coupons, segments
 from campaigns.service_layer.coupons import cards, issuing, redemption
@@ -33,8 +37,14 @@ from shared.events.registry import (
 from shared.member_directory import with_directory, with_directory_batches
 from shared.unit_of_work import UnitOfWork
 
+# The providers made at start-up, read when an event is handled (the handlers are made before
+# the app starts); None: none (the handlers alone, as the manifests' test makes them).
+ProvidersSource = Callable[[], Providers | None]
 
-def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
+
+def handlers(settings: Settings, clock: Clock, providers: ProvidersSource = lambda: None) -> dict[str, Handler]:
+    """`providers` gives members' staff directory, which names the account manager of a VIP's
+    welcome (without it, no service credential: such a welcome fails, saying so)."""
     return with_directory({
         # the audience's read model of customers (service_layer/segments.py), and members' cards
         # for generic codes (service_layer/coupons/cards.py)
@@ -63,7 +73,7 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
         BIRTHDAY_UPCOMING: campaigns.on_birthday_upcoming,
         # the sender (service_layer/messages.py): members' requests after the welcome campaigns
         # added theirs (campaigns' own requests from its topic: `batch_handlers`)
-        NOTIFICATION_REQUESTED: in_turn(campaigns.on_notification_requested, messages.on_member_notification_requested),
+        NOTIFICATION_REQUESTED: in_turn(campaigns.on_notification_requested, _member_requests(providers)),
         # feedback's survey invitations: survey-invitation campaigns, then the sender sends the invitation
         FEEDBACK_NOTIFICATION_REQUESTED: in_turn(campaigns.on_survey_invitation_requested,
                                                  messages.on_feedback_notification_requested),
@@ -72,7 +82,7 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
     })
 
 
-def batch_handlers(settings: Settings, clock: Clock) -> dict[str, BatchHandler]:
+def batch_handlers(settings: Settings, clock: Clock, providers: ProvidersSource = lambda: None) -> dict[str, BatchHandler]:
     # A desk's registrations arrive each with the consents given at it: the read model takes a run
     # of them together (one handler for the four types, so one run), the cards a run at a time.
     facts = _customer_facts()
@@ -82,13 +92,32 @@ def batch_handlers(settings: Settings, clock: Clock) -> dict[str, BatchHandler]:
         CONSENT_CHANGED_V2: facts,
         PERSONALISATION_CHANGED: facts,
         # A launch asks for a message per treated member: the sender takes them in a batch at a time.
-        CAMPAIGN_NOTIFICATION_REQUESTED: messages.on_campaign_notifications_requested,
-        CAMPAIGN_NOTIFICATION_REQUESTED_V1: messages.on_campaign_notifications_requested,  # those still on the topic
+        CAMPAIGN_NOTIFICATION_REQUESTED: _campaign_requests(providers),
+        CAMPAIGN_NOTIFICATION_REQUESTED_V1: _campaign_requests(providers),  # those still on the topic
         # offers: the read model takes each sale or return in as before, the item history a batch
         # at a time (these replace the single handlers above for these types)
         PURCHASE_ATTRIBUTED: _each_then(segments.on_purchase_attributed, item_history.on_purchases_attributed),
         RETURN_ATTRIBUTED: _each_then(segments.on_return_attributed, item_history.on_returns_attributed),
     })
+
+
+def _staff(providers: ProvidersSource) -> StaffDirectory | None:
+    made = providers()
+    return made.staff if made else None
+
+
+def _member_requests(providers: ProvidersSource) -> Handler:
+    async def handler(uow: UnitOfWork, delivery: Delivery) -> None:
+        await messages.on_member_notification_requested(uow, delivery, _staff(providers))
+
+    return handler
+
+
+def _campaign_requests(providers: ProvidersSource) -> BatchHandler:
+    async def handler(uow: UnitOfWork, deliveries: list[Delivery]) -> None:
+        await messages.on_campaign_notifications_requested(uow, deliveries, _staff(providers))
+
+    return handler
 
 
 def _customer_facts() -> BatchHandler:

@@ -26,9 +26,9 @@ from shared.service_token import ServiceTokenSource
 
 
 def create_app(settings: Settings | None = None, clock: Clock = utc_now, tokens: TokenSource | None = None) -> FastAPI:
-    """`tokens` gives the service's own bearer token for its calls to members (contacts, SMS
-    replies): by default the client credential of its settings exchanged at the gateway's identity
-    endpoint; without either every channel must use the local outbox."""
+    """`tokens` gives the service's own bearer token for its calls to members (contacts, account
+    managers, SMS replies): by default the client credential of its settings exchanged at the
+    gateway's identity endpoint; without either every channel must use the local outbox."""
     settings = settings or get_settings()
     if tokens is None and settings.service_client_id:
         tokens = ServiceTokenSource(settings.identity_url, settings.service_client_id,
@@ -57,10 +57,11 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now, tokens:
                 provider_callbacks.router,
                 offers.router,
             ],
-            handlers=handlers(settings, clock),
-            batch_handlers=batch_handlers(settings, clock),
+            # The consumer's handlers and the dispatch job read the providers made at start-up
+            # (late: the app exists by then): members' directories, the transports.
+            handlers=handlers(settings, clock, lambda: app.state.providers),
+            batch_handlers=batch_handlers(settings, clock, lambda: app.state.providers),
             migrations=Path(__file__).parent / "migrations",
-            # The dispatch job reads the providers made at start-up (late: the app exists by then).
             jobs=scheduled_jobs(settings, lambda: app.state.providers),
             on_startup=[open_providers],
             on_shutdown=[close_providers],

@@ -1,5 +1,5 @@
-"""The sender's real transports against real servers on this machine: contacts looked up in the
-members service with a service token, SMS through a local server speaking Alibaba Cloud's SendSms
+"""The sender's real transports against real servers on this machine: contacts and account
+managers looked up in the members service with a service token, SMS through a local server speaking Alibaba Cloud's SendSms
 API (signature checked), e-mail through a real SMTP server (aiosmtpd, STARTTLS and sign-in)."""
 
 import email
@@ -12,10 +12,19 @@ import httpx
 import pytest
 
 from campaigns.adapters.aliyun_sms import AliyunConfig, AliyunSmsTransport
-from campaigns.adapters.members_api import ContactDirectory, MembersClient
+from campaigns.adapters.members_api import (
+    ContactDirectory,
+    Manager,
+    ManagerUnavailable,
+    MembersClient,
+    StaffDirectory,
+    UnknownManager,
+)
 from campaigns.adapters.outgoing import Outgoing, TransportError
 from campaigns.adapters.smtp import SmtpConfig, SmtpTransport
 from shared.auth import Role
+from shared.consumer import is_transient
+from tests.support.factories import staff_body
 from tests.support.members import register
 from tests.support.providers import (
     ACCESS_KEY_ID,
@@ -102,6 +111,27 @@ async def test_a_5xx_or_a_timeout_of_members_is_retryable(tokens, failure, reaso
         await ContactDirectory(client).address("m-1", "sms")
     assert caught.value.retryable
     await client.aclose()
+
+
+# --- account managers
+
+
+async def test_the_staff_directory_reads_a_managers_name_and_work_phone_with_a_service_token(members, env, tokens) -> None:
+    body = staff_body(name="陈静", work_phone="13900001234", store_id="S002")
+    assert (await members.post("/v1/staff", json=body, headers=env.auth(Role.ADMIN))).status_code == 201
+    client = MembersClient("http://members", tokens, timeout_s=5, transport=httpx.ASGITransport(app=members.app))
+    staff = StaffDirectory(client)
+    # Any store's manager: the sender serves every store (`members.staff.read`, scope all for `service`).
+    assert await staff.manager(body["id"]) == Manager(name="陈静", work_phone="13900001234")
+    with pytest.raises(UnknownManager, match="no staff member am-nobody"):
+        await staff.manager("am-nobody")
+    await client.aclose()
+
+    closed = MembersClient("http://127.0.0.1:1", tokens, timeout_s=2)
+    with pytest.raises(ManagerUnavailable, match="unreachable") as away:
+        await StaffDirectory(closed).manager(body["id"])
+    assert is_transient(away.value)  # the consumer redelivers the request
+    await closed.aclose()
 
 
 # --- Alibaba Cloud SMS

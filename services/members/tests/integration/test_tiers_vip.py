@@ -66,9 +66,23 @@ async def test_a_new_vip_gets_the_manager_of_their_community_and_a_welcome_sms(m
     [sms_row] = await outbox(members, "crm.members.notification_requested.v1")
     [sms] = payloads([sms_row], c.NotificationRequestedV1)
     assert sms.template == "vip_welcome" and sms.member_id == m["id"] and sms.requires_consent is None
-    assert sms.params == {"manager_name": "陈静", "manager_phone": "0571-88001234", "store_id": "S001"}
+    assert sms.params == {"manager_id": manager["id"], "store_id": "S001"}
     # The customer's own name, phone and address never travel in the event.
     for personal in (m["name"], m["phone"], m["address"]):
+        assert personal not in sms_row.envelope
+
+
+async def test_the_welcome_names_the_manager_by_id_never_by_name_or_phone(members, env) -> None:
+    # No personal data on the bus beyond ids (docs/events.md): the manager's name and work phone
+    # (which may be their own mobile) stay in members; the sender looks them up.
+    m = await register(members, env, community="翠苑一区", home_store_id="S001")
+    manager = await add_manager(members, env, m["community_id"], name="陈静", work_phone="13900001234")
+    await deliver_sale(members, card_no=m["card_no"], lines=[spend_line("5000.00")])
+    [sms_row] = await outbox(members, "crm.members.notification_requested.v1")
+    [sms] = payloads([sms_row], c.NotificationRequestedV1)
+    assert sms.params["manager_id"] == manager["id"]
+    assert not {"manager_name", "manager_phone"} & set(sms.params)
+    for personal in ("陈静", "13900001234"):
         assert personal not in sms_row.envelope
 
 
@@ -87,7 +101,7 @@ async def test_a_vip_whose_community_nobody_covers_waits_and_is_assigned_when_co
     assert (await member_row(members, m["id"])).manager_id == manager["id"]
     assert (await members.get("/v1/tracking/unassigned-vips", headers=store_manager)).json() == []
     [sms] = payloads(await outbox(members, "crm.members.notification_requested.v1"), c.NotificationRequestedV1)
-    assert sms.params["manager_name"] == manager["name"]
+    assert sms.params["manager_id"] == manager["id"]
 
 
 async def waiting_vip(members, env) -> dict:
@@ -115,7 +129,7 @@ async def test_a_waiting_vip_given_a_manager_by_hand_is_welcomed_once(members, e
     ]
     # The welcome names the first manager; moving the VIP on later does not welcome them again.
     [sms] = await welcomes(members)
-    assert sms.template == "vip_welcome" and sms.params["manager_name"] == first["name"]
+    assert sms.template == "vip_welcome" and sms.params["manager_id"] == first["id"]
 
 
 async def test_a_waiting_vip_whose_community_is_merged_into_a_covered_one_gets_its_manager(members, env) -> None:
@@ -127,7 +141,7 @@ async def test_a_waiting_vip_whose_community_is_merged_into_a_covered_one_gets_i
     assert r.status_code == 200, r.text
     assert (await member_row(members, m["id"])).manager_id == manager["id"]
     [sms] = await welcomes(members)
-    assert (sms.member_id, sms.params["manager_name"]) == (m["id"], manager["name"])
+    assert (sms.member_id, sms.params["manager_id"]) == (m["id"], manager["id"])
 
 
 async def test_a_waiting_vip_who_moves_into_a_covered_community_gets_its_manager(members, env) -> None:
@@ -139,7 +153,7 @@ async def test_a_waiting_vip_who_moves_into_a_covered_community_gets_its_manager
     assert r.status_code == 200, r.text
     assert (await member_row(members, m["id"])).manager_id == manager["id"]
     [sms] = await welcomes(members)
-    assert (sms.member_id, sms.params["manager_name"]) == (m["id"], manager["name"])
+    assert (sms.member_id, sms.params["manager_id"]) == (m["id"], manager["id"])
 
 
 async def test_milestones_are_announced_once_each_under_a_derived_event_id(members, env) -> None:

@@ -1,7 +1,9 @@
 """Campaigns' calls to members, with the service's own bearer token (role `service`): the phone or
 e-mail a message goes to and the family name it greets the member by, looked up at the moment of
-sending (campaigns stores none of them and never sees them on the bus), and customers' replies to
-an SMS, which members judges and records.
+sending (campaigns stores none of them and never sees them on the bus), the name and work phone of
+the account manager a VIP's welcome introduces, looked up when the request is taken in (members'
+request names the manager by id alone), and customers' replies to an SMS, which members judges and
+records.
 
 The token comes from a `TokenSource`: in production the client-credentials client of
 `shared.service_token`, which fetches and renews the token from the identity endpoint.
@@ -15,6 +17,7 @@ from urllib.parse import quote
 import httpx
 
 from campaigns.adapters.outgoing import TransportError
+from shared.service_token import ServiceTokenError
 
 
 class TokenSource(Protocol):
@@ -93,6 +96,46 @@ class ContactDirectory:
         data = response.json()
         return Contact(phone=data.get("phone"), email=data.get("email"), family_name=data.get("family_name"),
                        gender=data.get("gender") or "unspecified")
+
+
+@dataclass(frozen=True)
+class Manager:
+    name: str
+    work_phone: str
+
+
+class ManagerUnavailable(ConnectionError):
+    """Members could not say now who an account manager is (unreachable, 5xx, the service's token
+    refused). A ConnectionError on purpose: the consumer treats it as it treats its own database
+    away (`shared.consumer.is_transient`), backing off and redelivering the request, so a welcome
+    waits for members rather than being dead-lettered."""
+
+
+class UnknownManager(Exception):
+    """Members answered that there is no such staff member (or refused the question as malformed):
+    asking again cannot help."""
+
+
+class StaffDirectory:
+    """The name and work phone of an account manager, from members' staff directory
+    (`GET /v1/staff/{id}`, `members.staff.read`)."""
+
+    def __init__(self, members: MembersClient) -> None:
+        self.members = members
+
+    async def manager(self, staff_id: str) -> Manager:
+        try:
+            response = await self.members.request("GET", f"/v1/staff/{quote(staff_id, safe='')}")
+        except (MembersUnavailable, ServiceTokenError) as exc:
+            raise ManagerUnavailable(f"account manager look-up: {exc}") from exc
+        if response.status_code == 404:
+            raise UnknownManager(f"account manager look-up: members knows no staff member {staff_id}")
+        if response.status_code in (401, 403):  # the service's credential: an operator fixes it, the welcome waits
+            raise ManagerUnavailable(f"account manager look-up: members refused the service token ({response.status_code})")
+        if response.status_code != 200:
+            raise UnknownManager(f"account manager look-up: members answered {response.status_code}")
+        data = response.json()
+        return Manager(name=data["name"], work_phone=data["work_phone"])
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from campaigns.adapters.aliyun_sms import AliyunConfig, AliyunSmsTransport
-from campaigns.adapters.members_api import ContactDirectory, MembersClient, ReplyForwarder, TokenSource
+from campaigns.adapters.members_api import ContactDirectory, MembersClient, ReplyForwarder, StaffDirectory, TokenSource
 from campaigns.adapters.outgoing import Outgoing, Receipt, Transport, TransportError
 from campaigns.adapters.smtp import SmtpConfig, SmtpTransport
 from campaigns.adapters.tables import LocalOutboxRow
@@ -52,13 +52,14 @@ class LocalOutboxTransport:
 
 @dataclass
 class Providers:
-    """The real transports, per channel (None: that channel uses the local outbox), and the
-    forwarder of SMS replies; made once at start-up, closed at shutdown."""
+    """The real transports, per channel (None: that channel uses the local outbox), the forwarder
+    of SMS replies and members' directories; made once at start-up, closed at shutdown."""
 
     sms: Transport | None = None
     email: Transport | None = None
     replies: ReplyForwarder | None = None
     contacts: ContactDirectory | None = None  # members' answers for the greeting of a message
+    staff: StaffDirectory | None = None  # members' answers for the account manager a VIP's welcome names
     clients: list[httpx.AsyncClient | MembersClient] = field(default_factory=list)
 
     async def aclose(self) -> None:
@@ -78,7 +79,8 @@ def providers_for(settings: Settings, tokens: TokenSource | None) -> Providers:
         return Providers()
     members = MembersClient(settings.members_url, tokens, timeout_s=settings.members_timeout_s)
     contacts = ContactDirectory(members)
-    providers = Providers(replies=ReplyForwarder(members), contacts=contacts, clients=[members])
+    providers = Providers(replies=ReplyForwarder(members), contacts=contacts, staff=StaffDirectory(members),
+                          clients=[members])
     if sms == "aliyun":
         http = httpx.AsyncClient(timeout=settings.aliyun_sms_timeout_s)
         providers.clients.append(http)

@@ -48,10 +48,12 @@ class Trigger(StrEnum):
 
 # The parameters each trigger puts in its messages (the handlers in service_layer/campaigns.py
 # supply them; the VIP welcome's come from members' request, the survey's from feedback's): a
-# campaign's template may count on these beside its own `message.params`.
+# campaign's template may count on these beside its own `message.params`. The VIP welcome's
+# request names the manager by id; the sender fills in their name and phone from members
+# (service_layer/account_managers.py), as it fills in `store_name` from `store_id`.
 TRIGGER_PARAMS: dict[Trigger, frozenset[str]] = {
     Trigger.WIN_BACK: frozenset(),
-    Trigger.VIP_WELCOME: frozenset({"manager_name", "manager_phone", "store_id", "store_name"}),
+    Trigger.VIP_WELCOME: frozenset({"manager_id", "manager_name", "manager_phone", "store_id", "store_name"}),
     Trigger.POINTS_EXPIRING: frozenset({"points", "expires_on"}),
     Trigger.COMPLAINT_COMPENSATION: frozenset({"complaint_id"}),
     Trigger.BIRTHDAY: frozenset({"days_until"}),

@@ -422,7 +422,8 @@ async def on_points_expiring(uow: UnitOfWork, delivery: Delivery) -> None:
 
 async def on_notification_requested(uow: UnitOfWork, delivery: Delivery) -> None:
     """Members asks for the welcome of a new VIP; welcome campaigns add their coupon and message,
-    with the account manager members named."""
+    with the account manager members named (by `manager_id`: the sender fills in their name and
+    work phone when it takes the campaign's request in, so they never travel on the bus)."""
     data = c.NotificationRequestedV1.model_validate(delivery.envelope.data)
     if data.template != "vip_welcome":
         return

@@ -2,9 +2,10 @@
 rules of `domain.messages` decide what becomes of each, and the dispatch job hands due messages to
 the transport. The member's inbox is every message they received, each once.
 
-Intake (the consumer handlers) checks consent, renders the text, counts the weekly cap and defers
-a request arriving in quiet hours; dispatch checks consent and quiet hours again at the time of
-sending (a consent withdrawn overnight stops a deferred message, as does its campaign's end), greets the member by name where
+Intake (the consumer handlers) checks consent, names the account manager a VIP's welcome
+introduces (`account_managers`: members' request gives their id alone), renders the text, counts
+the weekly cap and defers a request arriving in quiet hours; dispatch checks consent and quiet
+hours again at the time of sending (a consent withdrawn overnight stops a deferred message, as does its campaign's end), greets the member by name where
 the template does (`rules.SALUTATION`), hands the message over, and retries a failed hand-over
 with backoff until it is `failed`.
 """
@@ -20,14 +21,14 @@ from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
 from campaigns.adapters import templates
-from campaigns.adapters.members_api import ContactDirectory
+from campaigns.adapters.members_api import ContactDirectory, StaffDirectory
 from campaigns.adapters.tables import CampaignRow, CustomerRow, LocalOutboxRow, MessageRow
 from campaigns.adapters.transports import Outgoing, Transport, TransportError
 from campaigns.config import Settings
 from campaigns.domain import messages as rules
 from campaigns.domain.campaigns import State as CampaignState
 from campaigns.domain.messages import Channel, Purpose, Status
-from campaigns.service_layer import store_names
+from campaigns.service_layer import account_managers, store_names
 from shared.commands import derived_event_id
 from shared.consumer import Delivery
 from shared.db import insert_or_skip, one_of
@@ -113,11 +114,12 @@ async def _sent_this_week(uow: UnitOfWork, member_ids: Iterable[str], now: datet
     return {member_id: int(n) for member_id, n in found.all()}
 
 
-async def request(uow: UnitOfWork, reqs: Sequence[Request]) -> list[Draft]:
+async def request(uow: UnitOfWork, reqs: Sequence[Request], staff: StaffDirectory | None = None) -> list[Draft]:
     """Records the messages the requests ask for, with what the rules make of each now, a handful
     of statements for the whole batch (a launch asks for 100,000). A (member, source, occasion)
     that already has its message (a redelivery, a republished request) is left alone; the rows
-    recorded are answered."""
+    recorded are answered. `staff` names the account managers requests give by id; members being
+    unable to answer raises `ManagerUnavailable` before anything is recorded."""
     by_id = {message_id(r.member_id, r.source, r.occasion): r for r in reversed(reqs)}  # the first wins
     if not by_id:
         return []
@@ -129,6 +131,7 @@ async def request(uow: UnitOfWork, reqs: Sequence[Request]) -> list[Draft]:
     settings, now = _settings(uow), uow.now()
     params = {mid: dict(req.params) for mid, req in fresh}
     await store_names.name_stores(uow, params.values())
+    unnamed = await account_managers.name_managers(staff, params)
     consents = await _consents(uow, (req.member_id for _, req in fresh))
     counted = await _sent_this_week(uow, {req.member_id for _, req in fresh if req.marketing}, now)
     release = _quiet(settings).release(now)
@@ -142,7 +145,7 @@ async def request(uow: UnitOfWork, reqs: Sequence[Request]) -> list[Draft]:
             "not_before": now, "created_at": now,
         })
         refused = rules.refusal(req.channel, req.requires_consent, consents.get(req.member_id, rules.Consents()))
-        _decide(row, refused, settings, now)
+        _decide(row, refused, unnamed.get(mid), settings, now)
         if row.status == Status.QUEUED and req.marketing:
             if (reason := rules.over_cap(counted.get(req.member_id, 0), settings.message_weekly_cap)):
                 _finish(row, Status.CANCELLED, reason, now)
@@ -157,10 +160,14 @@ async def request(uow: UnitOfWork, reqs: Sequence[Request]) -> list[Draft]:
     return [row for row in rows if row.id in inserted]
 
 
-def _decide(row: Draft, refused: str | None, settings: Settings, now: datetime) -> None:
-    """Cancels a message without consent, fails one that cannot be rendered, else renders it."""
+def _decide(row: Draft, refused: str | None, unnamed: str | None, settings: Settings, now: datetime) -> None:
+    """Cancels a message without consent, fails one whose account manager members could not name
+    or that cannot be rendered, else renders it."""
     if refused is not None:
         _finish(row, Status.CANCELLED, refused, now)
+        return
+    if unnamed is not None:
+        _finish(row, Status.FAILED, unnamed, now)
         return
     source = templates.source(row.template, row.language)
     if source is None:
@@ -186,15 +193,17 @@ def _finish(row: MessageRow | Draft, status: Status, reason: str | None, now: da
 # --- the consumer's handlers
 
 
-async def on_member_notification_requested(uow: UnitOfWork, delivery: Delivery) -> None:
+async def on_member_notification_requested(uow: UnitOfWork, delivery: Delivery,
+                                          staff: StaffDirectory | None = None) -> None:
     """Members' service messages (VIP welcome, service tips, points expiry). The notification id is
-    derived by members from the occasion, so it is the occasion here."""
+    derived by members from the occasion, so it is the occasion here. A welcome names its account
+    manager by id: `staff` gives their name and work phone."""
     data = cast(c.NotificationRequestedV1, delivery.payload)
     await request(uow, [Request(
         member_id=data.member_id, source=f"members:{data.template}", occasion=data.notification_id,
         notification_id=data.notification_id, channel=data.channel, template=data.template, params=dict(data.params),
         marketing=data.requires_consent in ("marketing_sms", "marketing_email"), requires_consent=data.requires_consent,
-    )])
+    )], staff)
 
 
 async def on_feedback_notification_requested(uow: UnitOfWork, delivery: Delivery) -> None:
@@ -209,11 +218,15 @@ async def on_feedback_notification_requested(uow: UnitOfWork, delivery: Delivery
     )])
 
 
-async def on_campaign_notifications_requested(uow: UnitOfWork, deliveries: list[Delivery]) -> None:
+async def on_campaign_notifications_requested(uow: UnitOfWork, deliveries: list[Delivery],
+                                              staff: StaffDirectory | None = None) -> None:
     """Campaigns' own requests (service_layer/campaigns.py `_reach`), taken in a batch at a time
     (a launch asks for one per treated member), v1 and v2 alike: marketing when they require
-    marketing consent, service messages (`marketing: false`: service tips, a compensation) when not."""
-    await request(uow, [_campaign_request(cast(c.CampaignNotificationRequestedV1, d.payload)) for d in deliveries])
+    marketing consent, service messages (`marketing: false`: service tips, a compensation) when not.
+    A VIP-welcome campaign's request names the account manager by id, as members' did: `staff`
+    gives their name and work phone."""
+    await request(uow, [_campaign_request(cast(c.CampaignNotificationRequestedV1, d.payload)) for d in deliveries],
+                  staff)
 
 
 def _campaign_request(data: c.CampaignNotificationRequestedV1) -> Request:

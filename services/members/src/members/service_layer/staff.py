@@ -188,6 +188,8 @@ async def _welcome(uow: UnitOfWork, member: MemberRow, manager: StaffRow, now: d
     # service they now receive, so it does not wait for marketing consent (requires_consent=None).
     # A VIP of the imported history gets a manager but no SMS, whether the manager comes at the
     # import or once someone covers their community.
+    # The manager by id only: no names or phones on the bus (docs/events.md). The sender looks
+    # their name and work phone up in the staff directory when it takes the request in.
     if not welcome_owed(tier_imported=member.tier_imported, welcomed=await _welcomed(uow, member)):
         return
     promoted_at = member.tier_since or now
@@ -197,11 +199,7 @@ async def _welcome(uow: UnitOfWork, member: MemberRow, manager: StaffRow, now: d
         NOTIFICATION_REQUESTED,
         c.NotificationRequestedV1(
             notification_id=event_id, member_id=member.id, template="vip_welcome",
-            params={
-                "manager_name": manager.name,
-                "manager_phone": manager.work_phone,
-                "store_id": manager.store_id,
-            },
+            params={"manager_id": manager.id, "store_id": manager.store_id},
             requires_consent=None, requested_at=now,
         ),
         key=member.id,

@@ -153,8 +153,11 @@ class AccountManagerAssignedV1(Contract):
 
 class NotificationRequestedV1(Contract):
     """Ask the notification sender to message a member. The sender looks the member's contact
-    details up in members itself (an audited read); `params` hold only business data such as the
-    account manager's name and work phone, never the customer's own details."""
+    details up in members itself (an audited read); `params` hold ids and business data only, never
+    a name or phone, the customer's or staff's: `vip_welcome` gives `manager_id` and `store_id`, and
+    the sender looks the manager's name and work phone up in members' staff directory. Requests
+    published before carry `manager_name` and `manager_phone` instead; the sender uses them as they
+    are."""
 
     notification_id: str = Id
     member_id: str
