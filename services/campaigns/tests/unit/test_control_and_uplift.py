@@ -103,12 +103,12 @@ def test_a_control_group_without_spread_takes_the_treatment_s_variance_worked_by
     treatment = [Decimal(v) for v in ("120", "80", "100", "140", "60")]  # mean 100, variance 1000
     control = [Decimal("0")] * 3
     result = uplift(treatment, control)
-    # Pooled: variance (4 * 1000 + 2 * 0) / 6 = 666.67, se = sqrt(666.67 * (1/5 + 1/3)) = 18.856,
-    # df = 6, t(0.975, 6) = 2.4469, so the half-width is 46.14 and the interval 100 ± 46.14 (Welch's,
-    # from the treatment alone, was 100 ± 39.26)
+    # The control's variance taken to be the treatment's, 1000: se = sqrt(1000 * (1/5 + 1/3)) =
+    # 23.094, df = 6, t(0.975, 6) = 2.4469, so the half-width is 56.51 and the interval 100 ± 56.51
+    # (Welch's, from the treatment alone, was 100 ± 39.26; the zero pooled in, 100 ± 46.14)
     assert result.difference == Decimal("100.00")
-    assert result.low == pytest.approx(Decimal("53.86"), abs=Decimal("0.02"))
-    assert result.high == pytest.approx(Decimal("146.14"), abs=Decimal("0.02"))
+    assert result.low == pytest.approx(Decimal("43.49"), abs=Decimal("0.02"))
+    assert result.high == pytest.approx(Decimal("156.51"), abs=Decimal("0.02"))
     assert result.significant and result.relative is None
 
 
@@ -116,10 +116,19 @@ def test_a_control_of_two_who_bought_nothing_does_not_make_a_few_buyers_certain(
     # A hundred reached, ten of them spent 100: mean 10. Two held out, neither bought, as two
     # customers in ten would not without any campaign. Welch's interval, from the treatment's
     # variance alone, was 10 ± 5.98 and "significant"; taking the control's variance to be the
-    # treatment's: pooled 900, se = sqrt(900 * (1/100 + 1/2)) = 21.42, df 100, t = 1.984, 10 ± 42.5.
+    # treatment's, 909.09: se = sqrt(909.09 * (1/100 + 1/2)) = 21.53, df 100, t = 1.984, 10 ± 42.72.
     treatment = [Decimal("100")] * 10 + [Decimal("0")] * 90
     result = uplift(treatment, [Decimal("0")] * 2)
     assert result.difference == Decimal("10.00")
-    assert result.low == pytest.approx(Decimal("-32.50"), abs=Decimal("0.05"))
-    assert result.high == pytest.approx(Decimal("52.50"), abs=Decimal("0.05"))
+    assert result.low == pytest.approx(Decimal("-32.72"), abs=Decimal("0.05"))
+    assert result.high == pytest.approx(Decimal("52.72"), abs=Decimal("0.05"))
+    assert not result.significant
+
+
+def test_a_large_control_where_nobody_bought_yet_does_not_narrow_the_interval() -> None:
+    # A store's row of a campaign's results: 12 reached, four spent 119.00; 17 held out, none bought
+    # there. Its zero pooled in as it stood weighed as evidence of no spread: [10.73, 68.60],
+    # "significant". Its variance taken to be the treatment's (3432.97), df 27: [-5.66, 84.99].
+    result = uplift([Decimal("119.00")] * 4 + [Decimal("0")] * 8, [Decimal("0")] * 17)
+    assert (result.low, result.high) == (Decimal("-5.66"), Decimal("84.99"))
     assert not result.significant

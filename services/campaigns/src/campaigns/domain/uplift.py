@@ -162,8 +162,11 @@ def uplift(treatment: Sequence[Decimal], control: Sequence[Decimal], confidence:
                 df = (vt + vc) ** 2 / (vt**2 / (len(t) - 1) + vc**2 / (len(c) - 1))
             else:  # one group without spread: the pooled interval (module docstring)
                 df = len(t) + len(c) - 2
-                pooled = ((len(t) - 1) * variance(t) + (len(c) - 1) * variance(c)) / df
-                se = math.sqrt(pooled * (1 / len(t) + 1 / len(c)))
+                # Its variance taken to be the other's, so the common variance is the other's: the
+                # zero pooled in as it stands would weigh in as evidence of no spread, and a large
+                # control where nobody has bought yet would narrow the interval to a false certainty.
+                common = variance(t) or variance(c)
+                se = math.sqrt(common * (1 / len(t) + 1 / len(c)))
             half = t_quantile(1 - (1 - float(confidence)) / 2, df) * se
             low, high = mt - mc - half, mt - mc + half
     return Uplift(
