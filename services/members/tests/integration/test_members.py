@@ -281,6 +281,96 @@ async def test_a_members_purchases_are_paged_newest_first_with_limit_and_offset(
     assert bad.status_code == 422 and "offset" in bad.text
 
 
+def _after(member: dict, limit: int, last: dict | None = None, **query: object) -> str:
+    """The member's purchases page of `limit` after `last` (a purchase as listed), by keyset."""
+    url = f"/v1/members/{member['id']}/purchases?limit={limit}"
+    if last is not None:
+        url += f"&before_store_id={last['store_id']}&before_pos_txn_id={last['pos_txn_id']}"
+    return url + "".join(f"&{name}={value}" for name, value in query.items())
+
+
+async def test_a_page_after_the_last_purchase_shown_repeats_none_when_a_sale_lands_meanwhile(members, env) -> None:
+    m = await register(members, env)
+    own = env.auth(Role.MEMBER, member_id=m["id"])
+    txns = [await deliver_sale(members, card_no=m["card_no"], occurred_at=datetime(2026, 11, day, 10, tzinfo=UTC))
+            for day in (17, 18, 19, 20, 21)]
+    first = await members.get(_after(m, 2), headers=own)
+    assert [p["pos_txn_id"] for p in first.json()] == [txns[4], txns[3]]
+    # A sale at the till while the member reads the first page: by offset, the next page would
+    # start at the 21st again (listed twice).
+    newer = await deliver_sale(members, card_no=m["card_no"], occurred_at=datetime(2026, 11, 22, 10, tzinfo=UTC))
+    seen, last = [p["pos_txn_id"] for p in first.json()], first.json()[-1]
+    while True:
+        r = await members.get(_after(m, 2, last), headers=own)
+        assert r.status_code == 200, r.text
+        if not r.json():
+            break
+        seen += [p["pos_txn_id"] for p in r.json()]
+        last = r.json()[-1]
+    assert seen == [txns[4], txns[3], txns[2], txns[1], txns[0]]
+    # The new sale is at the top of a fresh first page; offset counts from the purchase named.
+    assert [p["pos_txn_id"] for p in (await members.get(_after(m, 1), headers=own)).json()] == [newer]
+    skipped = await members.get(_after(m, 1, first.json()[-1], offset=1), headers=own)
+    assert [p["pos_txn_id"] for p in skipped.json()] == [txns[1]]
+
+
+async def test_purchases_of_the_same_instant_page_by_keyset_across_a_page_boundary(members, env) -> None:
+    m = await register(members, env)
+    own = env.auth(Role.MEMBER, member_id=m["id"])
+    at = datetime(2026, 11, 21, 10, 0, 0, 250000, tzinfo=UTC)
+    older = await deliver_sale(members, card_no=m["card_no"], occurred_at=datetime(2026, 11, 20, 10, tzinfo=UTC))
+    # Same instant, two stores: the later recorded is listed first, as the offset pages list them.
+    tied = [await deliver_sale(members, card_no=m["card_no"], occurred_at=at, store=store) for store in ("S001", "S002", "S001")]
+    newest = await deliver_sale(members, card_no=m["card_no"], occurred_at=datetime(2026, 11, 22, 10, tzinfo=UTC))
+    everything = [newest, *reversed(tied), older]
+    assert [p["pos_txn_id"] for p in (await members.get(_after(m, 10), headers=own)).json()] == everything
+    for limit in (1, 2, 3):
+        pages, last = [], None
+        while page := (await members.get(_after(m, limit, last), headers=own)).json():
+            pages.append([p["pos_txn_id"] for p in page])
+            last = page[-1]
+        assert [txn for p in pages for txn in p] == everything, (limit, pages)
+        assert all(len(p) == limit for p in pages[:-1])
+
+
+async def test_a_page_after_a_purchase_not_the_members_own_is_422_naming_before_pos_txn_id(members, env) -> None:
+    m, other = await register(members, env), await register(members, env)
+    own = env.auth(Role.MEMBER, member_id=m["id"])
+    mine = await deliver_sale(members, card_no=m["card_no"], occurred_at=datetime(2026, 11, 22, 10, tzinfo=UTC))
+    await deliver_sale(members, card_no=m["card_no"], occurred_at=datetime(2026, 11, 20, 10, tzinfo=UTC))
+    # Between the member's two sales in time: a page after it would list their older one.
+    theirs = await deliver_sale(members, card_no=other["card_no"], occurred_at=datetime(2026, 11, 21, 10, tzinfo=UTC))
+    anonymous = await deliver_sale(members, occurred_at=datetime(2026, 11, 21, 10, tzinfo=UTC))
+    for store, txn in (("S001", theirs), ("S001", anonymous), ("S001", "T-never-sold"), ("S002", mine)):
+        r = await members.get(_after(m, 5, {"store_id": store, "pos_txn_id": txn}), headers=own)
+        assert r.status_code == 422, (store, txn, r.text)
+        assert r.json()["detail"].startswith("before_pos_txn_id: not one of this member's purchases"), r.text
+    # The member's oldest purchase named: the end of the list, not a refusal.
+    [oldest] = (await members.get(_after(m, 1, offset=1), headers=own)).json()
+    end = await members.get(_after(m, 5, oldest), headers=own)
+    assert end.status_code == 200 and end.json() == []
+
+
+@pytest.mark.parametrize(("sent", "missing"), [("before_store_id=S001", "before_pos_txn_id"),
+                                                ("before_pos_txn_id=T-1", "before_store_id")])
+async def test_a_purchase_to_page_after_is_named_by_both_before_parameters(members, env, sent, missing) -> None:
+    m = await register(members, env)
+    await deliver_sale(members, card_no=m["card_no"], txn="T-1")
+    r = await members.get(f"/v1/members/{m['id']}/purchases?{sent}", headers=desk(env))
+    assert r.status_code == 422 and [e["loc"] for e in r.json()["detail"]] == [["query", missing]], r.text
+    assert "before_store_id and before_pos_txn_id together" in r.json()["detail"][0]["msg"]
+
+
+async def test_one_sale_is_not_asked_for_with_a_page_position(members, env) -> None:
+    m = await register(members, env)
+    txn = await deliver_sale(members, card_no=m["card_no"])
+    r = await members.get(f"/v1/members/{m['id']}/purchases?store_id=S001&pos_txn_id={txn}"
+                          f"&before_store_id=S001&before_pos_txn_id={txn}", headers=desk(env))
+    assert r.status_code == 422, r.text
+    assert [e["loc"] for e in r.json()["detail"]] == [["query", "before_store_id"], ["query", "before_pos_txn_id"]]
+    assert "not with store_id and pos_txn_id" in r.json()["detail"][0]["msg"]
+
+
 async def test_one_sale_is_listed_only_among_its_own_members_purchases(members, env) -> None:
     m, other = await register(members, env), await register(members, env)
     txn = await deliver_sale(members, card_no=m["card_no"])

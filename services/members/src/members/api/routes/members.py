@@ -190,18 +190,46 @@ async def replace_members_card(
     return await present_member(uow, member, grant, "members.card_replacement")
 
 
+def _sale_named(store_field: str, store_id: str | None, txn_field: str, pos_txn_id: str | None) -> tuple[str, str] | None:
+    """A sale named by a pair of query parameters: both or neither (a transaction id is only unique
+    within its store); one alone is 422 naming the other."""
+    if (store_id is None) != (pos_txn_id is None):
+        missing = txn_field if pos_txn_id is None else store_field
+        raise RequestValidationError([{"type": "missing", "loc": ("query", missing), "msg": f"Field required: a sale is named by {store_field} and {txn_field} together", "input": None}])
+    return (store_id, pos_txn_id) if store_id is not None and pos_txn_id is not None else None
+
+
 # Built as plain dicts (service_layer.receipts) and validated once, on the way out.
 @router.get("/{member_id}/purchases", response_model=list[PurchaseWithReturns])
 async def member_purchases(
     member_id: str, uow: ReadUowDep, grant: Annotated[Grant, Allowed("members.member.read")], limit: Annotated[Int64, Query(ge=1, le=200)] = 20,
-    # Paging for the member app's e-receipts (newest first).
-    offset: Annotated[Int64, Query(ge=0, le=1_000_000)] = 0,
+    # Offset paging stays for callers that page by number (the console); the app pages by keyset below.
+    offset: Annotated[Int64, Query(ge=0, le=1_000_000, description=(
+        "Purchases to skip, newest first; with before_store_id and before_pos_txn_id, counted from "
+        "the purchase they name"))] = 0,
     # One sale, if it is the member's (the app checks the sale a complaint names): both or neither.
     store_id: Annotated[StoreId | None, Query()] = None, pos_txn_id: Annotated[TxnId | None, Query()] = None,
+    # Keyset paging for the member app's e-receipts: a position in the list, not a count, so a sale
+    # that lands while the member scrolls goes to the top and shows no purchase twice on the next page.
+    before_store_id: Annotated[StoreId | None, Query(description=(
+        "With before_pos_txn_id (both or neither): list the purchases after this one of the member's, "
+        "the last of the previous page, in the list's order (newest first). Not with store_id and pos_txn_id"))] = None,
+    before_pos_txn_id: Annotated[TxnId | None, Query(description=(
+        "With before_store_id: the transaction of the last purchase of the previous page; 422 if it "
+        "is not one of the member's purchases"))] = None,
 ) -> list[dict[str, Any]]:
-    if (store_id is None) != (pos_txn_id is None):
-        missing = "pos_txn_id" if pos_txn_id is None else "store_id"
-        raise RequestValidationError([{"type": "missing", "loc": ("query", missing), "msg": "Field required: a sale is named by store_id and pos_txn_id together", "input": None}])
+    """The member's purchases with their lines and returns, newest first (the same instant: the
+    later recorded first). A page follows the previous one by `before_store_id` and
+    `before_pos_txn_id` (its last purchase) or by `offset`; `store_id` and `pos_txn_id` ask for one
+    sale instead."""
+    sale = _sale_named("store_id", store_id, "pos_txn_id", pos_txn_id)
+    before = _sale_named("before_store_id", before_store_id, "before_pos_txn_id", before_pos_txn_id)
+    if sale is not None and before is not None:
+        # One sale is no page: a position after another purchase would say nothing or hide it.
+        raise RequestValidationError([
+            {"type": "value_error", "loc": ("query", field), "input": value,
+             "msg": "Value error, not with store_id and pos_txn_id: one sale is asked for, not a page"}
+            for field, value in (("before_store_id", before_store_id), ("before_pos_txn_id", before_pos_txn_id))
+        ])
     await ensure_visible(uow, member_id, grant)
-    sale = (store_id, pos_txn_id) if store_id is not None and pos_txn_id is not None else None
-    return await receipts(uow.session, member_id, limit=limit, offset=offset, sale=sale)
+    return await receipts(uow.session, member_id, limit=limit, offset=offset, sale=sale, before=before)
