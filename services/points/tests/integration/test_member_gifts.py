@@ -1,7 +1,7 @@
 """A member's own gifts in the app: the catalogue at their channel with their home store's stock,
 reserving and cancelling their own gifts, and when their points expire; nobody else's."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -115,6 +115,85 @@ async def test_a_member_reserves_at_their_home_store_retries_safely_and_cancels_
     assert await pts.balance("m3") == 30_000
     stock = (await pts.client.get("/v1/gifts/cushion/stock", headers=pts.desk())).json()
     assert stock[0]["quantity"] == 2
+
+
+async def _reserve(pts, env, member_id: str, count: int, key: str) -> list[str]:
+    ids = []
+    for n in range(count):
+        r = await pts.client.post(f"/v1/members/{member_id}/redemptions", json={"gift_id": "cushion"},
+                                  headers=member(env, member_id, f"{key}-{n:04d}"))
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["redemption_id"])
+    return ids
+
+
+async def _listed(pts, env, member_id: str, **params) -> list[str]:
+    r = await pts.client.get(f"/v1/members/{member_id}/redemptions", params=params, headers=member(env, member_id))
+    assert r.status_code == 200, r.text
+    return [e["redemption_id"] for e in r.json()]
+
+
+async def test_paging_after_the_last_entry_seen_neither_repeats_nor_skips_one_when_a_reservation_comes_in_between(pts, env) -> None:
+    await pts.apply(pts.registered("m11"), pts.sale("m11", "70000.00"))
+    await pts.stock("cushion", "S001", 10)
+    made = await _reserve(pts, env, "m11", 5, "scroll")
+    everything = await _listed(pts, env, "m11")
+    assert sorted(everything) == sorted(made)
+    first = await _listed(pts, env, "m11", limit=2)
+    assert first == everything[:2]
+    # The member reserves another gift while looking at the first page: it goes to the top.
+    [newest] = await _reserve(pts, env, "m11", 1, "meanwhile")
+    assert (await _listed(pts, env, "m11"))[0] == newest
+    # By offset, the next page would show the first page's last entry again; after it, it does not.
+    assert (await _listed(pts, env, "m11", limit=2, offset=2))[0] == first[-1]
+    second = await _listed(pts, env, "m11", limit=2, before_id=first[-1])
+    assert second == everything[2:4]
+    third = await _listed(pts, env, "m11", limit=2, before_id=second[-1])
+    assert third == everything[4:]
+    assert await _listed(pts, env, "m11", limit=2, before_id=third[-1]) == []
+    assert first + second + third == everything
+    # `offset` counts from the entry named.
+    assert await _listed(pts, env, "m11", limit=2, before_id=first[-1], offset=1) == everything[3:5]
+    # The entry named only gives the position: cancelled since, the reserved ones after it are listed all the same.
+    cancelled = await pts.client.post(f"/v1/members/m11/redemptions/{everything[2]}/cancel", headers=member(env, "m11"))
+    assert cancelled.status_code == 200, cancelled.text
+    assert await _listed(pts, env, "m11", status="reserved", before_id=everything[2]) == everything[3:]
+    assert await _listed(pts, env, "m11", status="cancelled", before_id=everything[1]) == [everything[2]]
+    assert await _listed(pts, env, "m11", status="cancelled", before_id=everything[2]) == []
+
+
+async def test_entries_of_one_instant_are_paged_by_id_across_a_page_boundary(clocked, env) -> None:
+    pts, clock = clocked
+    await pts.apply(pts.registered("m12"), pts.sale("m12", "60000.00"))
+    await pts.stock("cushion", "S001", 10)
+    [older] = await _reserve(pts, env, "m12", 1, "earlier")
+    clock.now += timedelta(minutes=1)
+    together = await _reserve(pts, env, "m12", 4, "together")  # all at one instant
+    everything = await _listed(pts, env, "m12")
+    assert everything == [*sorted(together), older]
+    for size in (1, 2, 3):
+        pages, last = [], None
+        while page := await _listed(pts, env, "m12", limit=size, **({"before_id": last} if last else {})):
+            assert len(pages) <= len(everything), "paging never ends"
+            pages.append(page)
+            last = page[-1]
+        assert [e for p in pages for e in p] == everything, size
+
+
+async def test_paging_after_an_entry_not_the_members_own_is_422_naming_before_id(pts, env) -> None:
+    await pts.apply(pts.registered("m13"), pts.sale("m13", "20000.00"), pts.registered("m14"), pts.sale("m14", "20000.00"))
+    await pts.stock("cushion", "S001", 5)
+    [mine] = await _reserve(pts, env, "m13", 1, "own")
+    [theirs] = await _reserve(pts, env, "m14", 1, "own")
+    assert await _listed(pts, env, "m13", before_id=mine) == []
+    for other in (theirs, "no-such-entry"):
+        r = await pts.client.get("/v1/members/m13/redemptions", params={"before_id": other}, headers=member(env, "m13"))
+        assert r.status_code == 422, r.text
+        # Another member's entry is refused as an unknown one: this member learns nothing of it.
+        assert r.json()["detail"] == f"before_id: no gift reservation {other} of this member to list after"
+    for bad in ("", "x" * 37):
+        r = await pts.client.get("/v1/members/m13/redemptions", params={"before_id": bad}, headers=member(env, "m13"))
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "before_id"], r.text
 
 
 async def test_a_key_is_the_members_own_two_members_choosing_one_key_reserve_a_gift_each(pts, env) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import col, select
+from sqlmodel import and_, col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from points.adapters.tables import AccountRow, GiftPriceRow, GiftRow, GiftStockRow, RedemptionRow
@@ -19,7 +19,7 @@ from points.domain.catalogue import GiftKind, RegisterStatus
 from points.domain.expiry import ExpiryPolicy, open_lots, overdue
 from points.service_layer import redemptions
 from points.service_layer.expiry import member_entries
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, Invalid, NotFound
 from shared.member_directory import MemberDirectoryRow
 from shared.unit_of_work import UnitOfWork
 
@@ -118,10 +118,29 @@ async def cancel_own(uow: UnitOfWork, member_id: str, redemption_id: str, now: d
 
 async def reservations(
     session: AsyncSession, member_id: str, limit: int, offset: int, status: RegisterStatus | None = None,
+    before_id: str | None = None,
 ) -> list[RedemptionRow]:
+    """The member's register entries, newest first (ties on the instant by id), from `offset`;
+    with `before_id`, only those after that entry of theirs in this order (keyset paging), and
+    `offset` counts from there.
+
+    The app pages by `before_id`: a reservation made while the member scrolls goes to the top of
+    the list and shifts every offset by one, so an offset page would repeat an entry; the entries
+    after a given one stay the same. The named entry only gives the position and need not match
+    `status`: listing the reserved ones, the last of a page may be handed over or cancelled
+    before the next page is asked for, and the list goes on after it all the same."""
     query = select(RedemptionRow).where(RedemptionRow.member_id == member_id)
     if status is not None:
         query = query.where(RedemptionRow.status == status)
+    if before_id is not None:
+        after = await session.get(RedemptionRow, before_id)
+        # Another member's entry is refused as unknown: its existence, let alone its time, is
+        # not this member's to learn by paging from it.
+        if after is None or after.member_id != member_id:
+            raise Invalid("before_id", f"no gift reservation {before_id} of this member to list after")
+        at = col(RedemptionRow.redeemed_at)
+        query = query.where(or_(at < after.redeemed_at,
+                                and_(at == after.redeemed_at, col(RedemptionRow.redemption_id) > after.redemption_id)))
     query = query.order_by(col(RedemptionRow.redeemed_at).desc(), col(RedemptionRow.redemption_id)).offset(offset).limit(limit)
     return list((await session.exec(query)).all())
 

@@ -23,7 +23,7 @@ from shared.authorize import Allowed
 from shared.deps import CommandsDep, UowDep
 from shared.events.contracts import Channel
 from shared.idempotency import IdempotencyKey
-from shared.identifiers import StoreId
+from shared.identifiers import RecordId, StoreId
 from shared.integers import Int64
 from shared.policy import Grant
 from shared.store_directory import is_closed
@@ -65,11 +65,19 @@ async def expiring(member_id: str, uow: UowDep, _: Annotated[Grant, Allowed("poi
 @router.get("/redemptions", summary="The member's gift reservations and redemptions, newest first")
 async def reservations(
     member_id: str, uow: UowDep, _: Annotated[Grant, Allowed("points.redemption.read")],
-    limit: Annotated[Int64, Query(ge=1, le=200)] = 50, offset: Annotated[Int64, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[Int64, Query(ge=1, le=200)] = 50,
+    offset: Annotated[Int64, Query(ge=0, le=1_000_000, description=(
+        "Entries to skip: from the top of the list, or with `before_id` from the entry after it (then normally 0)"))] = 0,
     # The desk lists the gifts waiting to be handed over however many redemptions came after them.
     status: Annotated[RegisterStatus | None, Query(description="Only the entries in this state")] = None,
+    # The app's next page: a reservation made while the member scrolls shifts every offset by one.
+    before_id: Annotated[RecordId | None, Query(description=(
+        "The next page: the `redemption_id` of the last entry of the previous page; only the entries after it in "
+        "this order are listed (older, or as old with a greater id), whatever was reserved since. Any of the "
+        "member's entries, matching `status` or not (it may have been handed over or cancelled since); "
+        "422 for an id that is not one of the member's"))] = None,
 ) -> list[RedemptionPublic]:
-    return [_public(r) for r in await svc.reservations(uow.session, member_id, limit, offset, status)]
+    return [_public(r) for r in await svc.reservations(uow.session, member_id, limit, offset, status, before_id)]
 
 
 @router.post(
