@@ -428,6 +428,98 @@ async def test_an_sms_whose_inbox_copy_did_not_reach_the_member_stays_in_their_i
     assert [(m["channel"], m["status"]) for m in await inbox(cmp, "m-1")] == [("inbox", "delivered")]
 
 
+async def in_the_app(cmp, member_id: str, *sources: str) -> None:
+    """An offer list's inbox copy per source, recorded in one batch (one `created_at`) and delivered:
+    messages of the member's inbox alone."""
+    async with cmp.app.state.commands() as uow:
+        await messages.request(uow, [r for source in sources for r in offer_list(member_id, source) if r.channel == "inbox"])
+    await cmp.run_job("message-dispatch")
+
+
+async def page(cmp, member_id: str, headers: dict[str, str] | None = None, **params: Any) -> list[dict[str, Any]]:
+    r = await cmp.client.get(f"/v1/members/{member_id}/messages", params=params, headers=headers or cmp.member(member_id))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_paging_on_from_the_last_message_seen_lists_each_once_though_a_newer_one_arrived(cmp) -> None:
+    await cmp.apply(registered("m-1"), consent("m-1", "marketing_sms", True))
+    for n in range(1, 6):
+        await in_the_app(cmp, "m-1", f"round-{n}")
+        cmp.clock.advance(minutes=1)
+    first = await page(cmp, "m-1", limit=2)
+    assert [m["source"] for m in first] == ["round-5", "round-4"]
+    await in_the_app(cmp, "m-1", "round-6")  # arrives while the member scrolls
+    # What the app did by offset: the next page starts one late, round-4 listed twice.
+    assert [m["source"] for m in await page(cmp, "m-1", limit=2, offset=2)] == ["round-4", "round-3"]
+    second = await page(cmp, "m-1", limit=2, before_id=first[-1]["id"])
+    third = await page(cmp, "m-1", limit=2, before_id=second[-1]["id"])
+    assert [m["source"] for m in first + second + third] == [f"round-{n}" for n in range(5, 0, -1)]
+    assert await page(cmp, "m-1", limit=2, before_id=third[-1]["id"]) == []  # the end: an empty page, not a refusal
+    # The newer message is where a reload finds it, at the top.
+    assert [m["source"] for m in await page(cmp, "m-1", limit=1)] == ["round-6"]
+
+
+async def test_messages_of_the_same_time_page_on_by_id_across_a_page_boundary(cmp) -> None:
+    await cmp.apply(registered("m-1"), consent("m-1", "marketing_sms", True))
+    await in_the_app(cmp, "m-1", "round-a", "round-b", "round-c", "round-d")  # one batch: one created_at
+    cmp.clock.advance(minutes=1)
+    await in_the_app(cmp, "m-1", "round-e")
+    everything = await page(cmp, "m-1")
+    ties = everything[1:]
+    assert everything[0]["source"] == "round-e" and len({at(m["created_at"]) for m in ties}) == 1
+    assert [m["id"] for m in ties] == sorted(m["id"] for m in ties)  # as old: by id
+    first = await page(cmp, "m-1", limit=2)
+    second = await page(cmp, "m-1", limit=2, before_id=first[-1]["id"])  # the boundary splits the batch
+    third = await page(cmp, "m-1", limit=2, before_id=second[-1]["id"])
+    assert [m["id"] for m in first + second + third] == [m["id"] for m in everything]
+    # An offset with it counts from the message named: one skipped after it.
+    skipped = await page(cmp, "m-1", limit=2, before_id=first[-1]["id"], offset=1)
+    assert [m["id"] for m in skipped] == [m["id"] for m in everything[3:5]]
+
+
+async def test_a_page_goes_on_from_a_message_the_inbox_does_not_list_by_its_place(cmp) -> None:
+    await cmp.apply(registered("m-1"), consent("m-1", "marketing_sms", True))
+    for source in ("round-1", "round-2"):  # each by SMS and in the inbox, the two at one time
+        async with cmp.app.state.commands() as uow:
+            await messages.request(uow, offer_list("m-1", source))
+        cmp.clock.advance(minutes=1)
+    assert (await cmp.run_job("message-dispatch"))["due"] == 4
+    # Staff's archive lists both copies; a page of 3 ends between the two of round-1.
+    staff = cmp.env.auth(Role.SERVICE_DESK, store_id="S001")
+    archive = await page(cmp, "m-1", staff)
+    first = await page(cmp, "m-1", staff, limit=3)
+    second = await page(cmp, "m-1", staff, limit=3, before_id=first[-1]["id"])
+    assert [m["id"] for m in first + second] == [m["id"] for m in archive] and len(archive) == 4
+    assert [m["source"] for m in first] == ["round-2", "round-2", "round-1"]
+    # The app's inbox lists the inbox copies alone: named by round-2's SMS, which it does not list
+    # (the app's last item may have left the inbox since), it goes on from that SMS's place.
+    listed = {m["id"] for m in await inbox(cmp, "m-1")}
+    sms = next(m for m in archive if (m["source"], m["channel"]) == ("round-2", "sms"))
+    assert sms["id"] not in listed
+    following = [m["id"] for m in archive[archive.index(sms) + 1:] if m["id"] in listed]
+    assert [m["id"] for m in await page(cmp, "m-1", before_id=sms["id"])] == following
+    assert "round-1" in {m["source"] for m in archive[archive.index(sms) + 1:] if m["id"] in listed}
+
+
+async def test_paging_on_from_another_members_or_an_unknown_message_is_refused_naming_before_id(cmp) -> None:
+    await cmp.apply(registered("m-1"), registered("m-2"), consent("m-1", "marketing_sms", True),
+                    consent("m-2", "marketing_sms", True))
+    await in_the_app(cmp, "m-1", "round-1")
+    await in_the_app(cmp, "m-2", "round-1")
+    (theirs,) = await inbox(cmp, "m-2")
+    staff = cmp.env.auth(Role.SERVICE_DESK, store_id="S001")
+    unknown = str(uuid.uuid4())
+    for before_id, headers, params in ((theirs["id"], cmp.member("m-1"), {}), (theirs["id"], cmp.member("m-1"), {"all": "true"}),
+                                       (theirs["id"], staff, {}), (unknown, cmp.member("m-1"), {})):
+        r = await cmp.client.get("/v1/members/m-1/messages", params={"before_id": before_id, **params}, headers=headers)
+        assert r.status_code == 422, r.text
+        assert r.json()["detail"] == f"before_id: no message {before_id} of member m-1: name the last message of the page before"
+    for bad in ("", "x" * 37, "a\x00b"):  # nothing, longer than any id, a NUL PostgreSQL refuses
+        r = await cmp.client.get("/v1/members/m-1/messages", params={"before_id": bad}, headers=cmp.member("m-1"))
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "before_id"], r.text
+
+
 async def test_a_retry_falling_into_quiet_hours_is_deferred_and_a_permanent_refusal_fails_at_once(cmp) -> None:
     await cmp.apply(registered("m-1"), registered("m-2"))
     cmp.clock.now = local(5, 20, 59)

@@ -32,7 +32,7 @@ from campaigns.service_layer import account_managers, store_names
 from shared.commands import derived_event_id
 from shared.consumer import Delivery
 from shared.db import insert_or_skip, one_of
-from shared.errors import NotFound
+from shared.errors import Invalid, NotFound
 from shared.events import contracts as c
 from shared.unit_of_work import UnitOfWork
 
@@ -375,24 +375,54 @@ def _in_inbox(m: Any) -> list[ColumnElement[bool]]:
     return [m.status.in_(received), or_(m.channel == inbox, ~in_inbox_too)]
 
 
-def _of_member(*, inbox: bool) -> Select[Any]:
+def _of_member(*, inbox: bool, keyset: bool = False) -> Select[Any]:
     m = MESSAGES.c
     query = core_select(MESSAGES).where(m.member_id == bindparam("member_id"))
     if inbox:
         query = query.where(*_in_inbox(m))
+    if keyset:
+        # What follows the message `before_id` in the list's order (created_at desc, id asc): older,
+        # or as old with a greater id. A page read from there stays put when newer messages arrive,
+        # where an offset shifts by them and lists an item twice. The message is looked up among
+        # all of the member's (not only what the inbox lists): it gives the position alone, and the
+        # app's last item may have left the inbox since (an SMS, once its inbox copy reached them).
+        # A sub-select, not a value read first: the page costs one query; one not of this member
+        # (or no message at all) is NULL and selects nothing, which `of_member` tells apart.
+        anchor = MESSAGES.alias("page_anchor")
+        before_at = core_select(anchor.c.created_at).where(
+            anchor.c.id == bindparam("before_id"), anchor.c.member_id == bindparam("member_id")).scalar_subquery()
+        # `<=` first: the bound the (member_id, created_at) index scans from; the OR only splits ties.
+        query = query.where(m.created_at <= before_at, or_(m.created_at < before_at, m.id > bindparam("before_id")))
     return query.order_by(m.created_at.desc(), m.id).offset(bindparam("offset")).limit(bindparam("limit"))
 
 
 # Built once, read as plain rows: the customer-360 view and the app read a member's messages on
 # every view, where building the statement and the ORM's loading cost more than running it.
 _INBOX, _ARCHIVE = _of_member(inbox=True), _of_member(inbox=False)
+_INBOX_BEFORE, _ARCHIVE_BEFORE = _of_member(inbox=True, keyset=True), _of_member(inbox=False, keyset=True)
+_IS_MEMBERS = core_select(MESSAGES.c.id).where(
+    MESSAGES.c.id == bindparam("before_id"), MESSAGES.c.member_id == bindparam("member_id"))
 
 
-async def of_member(uow: UnitOfWork, member_id: str, *, inbox: bool, limit: int, offset: int) -> Sequence[Row[Any]]:
+async def of_member(uow: UnitOfWork, member_id: str, *, inbox: bool, limit: int, offset: int,
+                    before_id: str | None = None) -> Sequence[Row[Any]]:
     """A member's messages, newest first, with every column of `MessageRow`: what they received,
-    each message once (their inbox), or every one with its status (staff: the archive)."""
-    params = {"member_id": member_id, "offset": offset, "limit": limit}
-    return (await uow.session.exec(_INBOX if inbox else _ARCHIVE, params=params)).all()  # type: ignore[call-overload]
+    each message once (their inbox), or every one with its status (staff: the archive).
+
+    With `before_id`, those that follow that message of theirs in this order (the last of the page
+    before), `offset` counting from there; it need not be listed itself (the inbox lists only some
+    of them), it names the place. One that is not this member's message is `Invalid`."""
+    params: dict[str, Any] = {"member_id": member_id, "offset": offset, "limit": limit}
+    if before_id is None:
+        return (await uow.session.exec(_INBOX if inbox else _ARCHIVE, params=params)).all()  # type: ignore[call-overload]
+    params["before_id"] = before_id
+    found = (await uow.session.exec(_INBOX_BEFORE if inbox else _ARCHIVE_BEFORE, params=params)).all()  # type: ignore[call-overload]
+    # An empty page is the end of the list, or an id that named nothing of theirs: only then is it
+    # asked which (a page with rows had its anchor), so paging costs one query but at the end.
+    anchor = {"member_id": member_id, "before_id": before_id}
+    if not found and (await uow.session.exec(_IS_MEMBERS, params=anchor)).first() is None:  # type: ignore[call-overload]
+        raise Invalid("before_id", f"no message {before_id} of member {member_id}: name the last message of the page before")
+    return found
 
 
 async def mark_read(uow: UnitOfWork, member_id: str, message_id: str, now: datetime) -> MessageRow:
