@@ -14,8 +14,9 @@ import pytest
 
 from gateway.adapters.clients import Downstream
 from gateway.config import Settings
+from gateway.domain.app_cursors import cursor_of
 from gateway.main import create_app
-from gateway.service_layer.app import MAX_OFFSET, page, receipt
+from gateway.service_layer.app import receipt
 from shared.auth import Role, TokenIssuer, TokenVerifier, generate_keypair
 from tests.support.factories import keyed
 
@@ -75,8 +76,8 @@ def app_api(tmp_path: Path):
         }),
         "feedback": Service({"/v1/complaints": (201, {"complaint_id": "c1", "status": "new"})}),
         "campaigns": Service({
-            f"/v1/members/{ME}/coupons": (200, [{"code": f"C{i}"} for i in range(5)]),
-            f"/v1/members/{ME}/messages": (200, [{"id": i} for i in range(3)]),
+            f"/v1/members/{ME}/coupons": (200, [{"coupon_id": f"cp{i}", "code": f"C{i}"} for i in range(5)]),
+            f"/v1/members/{ME}/messages": (200, [{"id": f"m{i}"} for i in range(3)]),
         }),
     }
     app.state.downstream = Downstream(**{
@@ -118,15 +119,59 @@ async def test_a_get_has_a_strong_etag_of_its_body_and_if_none_match_is_304(app_
 async def test_lists_are_paged_with_limit_and_an_opaque_cursor(app_api) -> None:
     client, services, member, _ = app_api
     page1 = (await client.get("/app/v1/coupons?limit=2", headers=member)).json()
-    assert [c["code"] for c in page1["items"]] == ["C0", "C1"] and page1["next_cursor"] == "2"
-    last = (await client.get("/app/v1/coupons?limit=2&cursor=4", headers=member)).json()
+    assert [c["code"] for c in page1["items"]] == ["C0", "C1"] and page1["next_cursor"] == cursor_of("cp1")
+    last = (await client.get("/app/v1/coupons", params={"limit": 2, "cursor": cursor_of("cp3")}, headers=member)).json()
     assert [c["code"] for c in last["items"]] == ["C4"] and last["next_cursor"] is None
-    await client.get("/app/v1/messages?limit=2&cursor=6", headers=member)
+    messages = (await client.get("/app/v1/messages", params={"limit": 2, "cursor": cursor_of("m7")}, headers=member)).json()
     [call] = services["campaigns"].requests[-1:]
-    assert (call.url.params["limit"], call.url.params["offset"]) == ("3", "6")  # one more: is there a next page?
+    # campaigns lists what follows the cursor's message, one more than the page: is there a next page?
+    assert dict(call.url.params) == {"limit": "3", "before_id": "m7"}
+    assert messages == {"items": [{"id": "m0"}, {"id": "m1"}], "next_cursor": cursor_of("m1")}
     ledger = (await client.get("/app/v1/points/ledger?limit=1&cursor=9", headers=member)).json()
     assert ledger["next_cursor"] == "7" and ledger["items"][0]["reason"] == "purchase"
     assert services["points"].requests[-1].url.params["before_id"] == "9"
+
+
+async def test_an_item_added_while_the_member_scrolls_neither_shows_twice_nor_hides_another(app_api) -> None:
+    client, services, member, _ = app_api
+    wallet = [{"coupon_id": f"cp{i}", "code": f"C{i}"} for i in range(5)]
+    services["campaigns"].answers[f"/v1/members/{ME}/coupons"] = lambda _: (200, wallet)
+    first = (await client.get("/app/v1/coupons?limit=2", headers=member)).json()
+    wallet.insert(0, {"coupon_id": "cp-new", "code": "NEW"})  # issued at the till meanwhile: newest first
+    second = (await client.get("/app/v1/coupons", params={"limit": 2, "cursor": first["next_cursor"]}, headers=member)).json()
+    assert [c["code"] for c in first["items"] + second["items"]] == ["C0", "C1", "C2", "C3"]
+
+
+async def test_a_purchase_cursor_names_the_sale_members_pages_after(app_api) -> None:
+    client, services, member, _ = app_api
+
+    @asynccontextmanager
+    async def no_database(**_: object) -> AsyncIterator[SimpleNamespace]:
+        yield SimpleNamespace(session=StoreTable({}))
+
+    client._transport.app.state.commands = no_database  # type: ignore[attr-defined]
+    sale = {"store_id": "S001", "pos_txn_id": "T/9 ä", "occurred_at": "2026-11-30T02:15:00Z", "total": "10.00",
+            "discount": "0.00", "payment": "cash", "lines": [], "returns": []}
+    services["members"].answers[f"/v1/members/{ME}/purchases"] = (200, [sale, {**sale, "pos_txn_id": "T8"}])
+    r = await client.get("/app/v1/purchases", params={"limit": 1, "cursor": cursor_of("S001", "T10")}, headers=member)
+    assert r.status_code == 200, r.text
+    call = services["members"].requests[-1]
+    assert dict(call.url.params) == {"limit": "2", "before_store_id": "S001", "before_pos_txn_id": "T10"}
+    assert r.json()["next_cursor"] == cursor_of("S001", "T/9 ä")
+    # A cursor of another list (one id, not a sale's two) is refused before members is asked.
+    wrong = await client.get("/app/v1/purchases", params={"cursor": cursor_of("m1")}, headers=member)
+    assert wrong.status_code == 422 and len(services["members"].requests) == 1
+
+
+async def test_a_cursor_whose_item_the_service_no_longer_lists_is_422_naming_the_cursor(app_api) -> None:
+    client, services, member, _ = app_api
+    services["campaigns"].answers[f"/v1/members/{ME}/messages"] = (
+        422, {"detail": [{"loc": ["query", "before_id"], "msg": "no message m9 of member-0001", "type": "value_error"}]})
+    r = await client.get("/app/v1/messages", params={"cursor": cursor_of("m9")}, headers={**member, "Accept-Language": "en"})
+    assert r.status_code == 422, r.text
+    assert [e["loc"] for e in r.json()["detail"]] == [["query", "cursor"]] and "before_id" not in r.text
+    gone = await client.get("/app/v1/coupons", params={"cursor": cursor_of("cp-gone")}, headers=member)
+    assert gone.status_code == 422 and [e["loc"] for e in gone.json()["detail"]] == [["query", "cursor"]]
 
 
 async def test_a_bad_cursor_is_422_naming_it_in_both_languages(app_api) -> None:
@@ -307,7 +352,7 @@ async def test_every_complaints_cursor_handed_out_is_taken_back_up_to_the_newest
     client, services, member, _ = app_api
     # A member with more complaints than the app lists: feedback answers as many as asked for.
     services["feedback"].answers["/v1/complaints"] = lambda request: (
-        200, [{"id": i} for i in range(int(request.url.params["limit"]))])
+        200, [{"id": f"c{i}"} for i in range(int(request.url.params["limit"]) + 100)][:int(request.url.params["limit"])])
     seen, cursor = [], None
     while True:
         r = await client.get("/app/v1/complaints", params={"limit": 30, **({"cursor": cursor} if cursor else {})}, headers=member)
@@ -315,9 +360,7 @@ async def test_every_complaints_cursor_handed_out_is_taken_back_up_to_the_newest
         seen += [c["id"] for c in r.json()["items"]]
         if (cursor := r.json()["next_cursor"]) is None:
             break
-    assert seen == list(range(500))
-    beyond = await client.get("/app/v1/complaints", params={"cursor": 501}, headers=member)
-    assert beyond.status_code == 422 and "cursor" in beyond.json()["message_en"]
+    assert seen == [f"c{i}" for i in range(500)]
 
 
 async def test_an_id_of_dots_names_nothing_rather_than_another_path_of_the_service(app_api) -> None:
@@ -412,39 +455,33 @@ async def test_once_points_has_the_account_its_catalogue_is_answered_and_other_r
         assert refused.status_code == 403 and refused.json()["detail"] == "not yours"
 
 
-@pytest.mark.parametrize("path", ["/app/v1/purchases", "/app/v1/messages", "/app/v1/gifts/reservations", "/app/v1/coupons"])
-async def test_a_cursor_past_what_the_services_page_to_is_422_naming_the_cursor(app_api, path: str) -> None:
+@pytest.mark.parametrize("path", ["/app/v1/purchases", "/app/v1/messages", "/app/v1/gifts/reservations", "/app/v1/coupons",
+                                  "/app/v1/complaints"])
+@pytest.mark.parametrize("cursor", ["20", "x" * 401, cursor_of("a", "b", "c"), cursor_of(""), "WzEyXQ"])
+async def test_a_cursor_the_gateway_never_handed_out_is_422_naming_the_cursor(app_api, path: str, cursor: str) -> None:
     client, services, member, _ = app_api
 
     @asynccontextmanager
-    async def no_database(**_: object) -> AsyncIterator[None]:
-        yield None  # purchases opens a unit of work (store names) before its parameters are judged
+    async def no_database(**_: object) -> AsyncIterator[SimpleNamespace]:
+        yield SimpleNamespace(session=None)  # purchases opens a unit of work (store names) before its cursor is judged
 
     client._transport.app.state.commands = no_database  # type: ignore[attr-defined]
-    r = await client.get(f"{path}?cursor=999999999999", headers={**member, "Accept-Language": "en"})
+    r = await client.get(path, params={"cursor": cursor}, headers={**member, "Accept-Language": "en"})
     assert r.status_code == 422, r.text
     body = r.json()
     assert [e["loc"] for e in body["detail"]] == [["query", "cursor"]]
-    assert "query.cursor" in body["message_en"] and "offset" not in r.text
+    assert "query.cursor" in body["message_en"]
     assert all(s.requests == [] for s in services.values())
 
 
-async def test_the_cursor_reaches_as_far_as_the_services_page_and_the_ledgers_is_an_entry_id(app_api) -> None:
+async def test_the_ledgers_cursor_is_an_entry_id(app_api) -> None:
     client, services, member, _ = app_api
-    r = await client.get(f"/app/v1/messages?cursor={MAX_OFFSET}", headers=member)
-    assert r.status_code == 200, r.text
-    assert services["campaigns"].requests[-1].url.params["offset"] == str(MAX_OFFSET)
     # Ledger ids grow past any offset; none is below 1.
     r = await client.get("/app/v1/points/ledger?cursor=999999999999", headers=member)
     assert r.status_code == 200 and services["points"].requests[-1].url.params["before_id"] == "999999999999"
     zero = await client.get("/app/v1/points/ledger?cursor=0", headers=member)
     assert zero.status_code == 422 and [e["loc"] for e in zero.json()["detail"]] == [["query", "cursor"]]
     assert len(services["points"].requests) == 1
-
-
-def test_no_page_hands_out_a_cursor_past_the_furthest_offset() -> None:
-    assert page([1, 2, 3], 2, MAX_OFFSET - 2)["next_cursor"] == str(MAX_OFFSET)
-    assert page([1, 2, 3], 2, MAX_OFFSET - 1)["next_cursor"] is None
 
 
 async def test_answers_without_an_etag_are_not_to_be_stored(app_api) -> None:
@@ -626,11 +663,11 @@ async def test_a_services_422_in_the_list_shape_and_one_naming_no_field_are_both
 async def test_the_gateways_own_refusal_of_a_cursor_is_located_in_the_query_as_validation_locates_it(app_api) -> None:
     client, services, member, _ = app_api
     services["feedback"].answers["/v1/complaints"] = (200, [])
-    beyond = await client.get("/app/v1/complaints", params={"cursor": 501}, headers=member)
-    not_a_number = await client.get("/app/v1/complaints", params={"cursor": "x"}, headers=member)
-    assert beyond.status_code == not_a_number.status_code == 422
-    assert [e["loc"] for e in beyond.json()["detail"]] == [e["loc"] for e in not_a_number.json()["detail"]] == [["query", "cursor"]]
-    assert beyond.json()["detail"][0]["msg"] == "complaints are listed up to the newest 500"
+    gone = await client.get("/app/v1/complaints", params={"cursor": cursor_of("c1")}, headers=member)
+    too_long = await client.get("/app/v1/complaints", params={"cursor": "x" * 401}, headers=member)
+    assert gone.status_code == too_long.status_code == 422
+    assert [e["loc"] for e in gone.json()["detail"]] == [e["loc"] for e in too_long.json()["detail"]] == [["query", "cursor"]]
+    assert gone.json()["detail"][0]["msg"] == "names an item no longer in this list: start again from its first page"
 
 
 async def test_the_profile_document_offers_null_only_where_members_clears_the_field(app_api) -> None:

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from gateway.service_layer.app import MAX_OFFSET
+from gateway.domain.app_cursors import MAX_CURSOR_CHARS
 from gateway.service_layer.app_calls import MemberCalls
 from shared.authorize import Allowed
 from shared.errors import Forbidden
@@ -17,13 +17,11 @@ AppGrant = Annotated[Grant, Allowed("gateway.app.use")]
 Limit = Annotated[int, Query(ge=1, le=100, description="Items per page")]
 
 _CURSOR = "`next_cursor` of the previous page; absent for the first page"
-# A cursor is bounded by what the list it pages can reach: an offset by the services' furthest
-# offset, the ledger's by the entry ids points takes (`before_id` >= 1). A cursor past those is none
-# the gateway handed out (a client bug: a cursor kept from another list, mangled or made up), so it
-# is a 422 naming `cursor`, which tells the app's developer what is wrong, rather than an empty page,
-# which would look like the end of the list. A cursor within them but past the end of the list
-# (the list shrank since) is an empty page, as it is at the end of any list.
-Cursor = Annotated[int | None, Query(ge=0, le=MAX_OFFSET, description=_CURSOR)]
+# A cursor names the last item of the previous page (`domain.app_cursors`); the ledger's is the
+# entry id points pages by (`before_id` >= 1). One the gateway never handed out (a client bug: a
+# cursor kept from another list, mangled or made up) is a 422 naming `cursor`, which tells the app's
+# developer what is wrong, rather than an empty page, which would look like the end of the list.
+Cursor = Annotated[str | None, Query(min_length=1, max_length=MAX_CURSOR_CHARS, description=_CURSOR)]
 LedgerCursor = Annotated[int | None, Query(ge=1, le=INT64_MAX, description=_CURSOR)]
 
 

@@ -164,7 +164,7 @@ class Card(BaseModel):
 class Page(BaseModel):
     """One page of a list: pass `next_cursor` as `cursor` for the next one (null: the last page)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [{"...": "..."}], "next_cursor": "20"}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [{"...": "..."}], "next_cursor": "WyJtc2ctMDAyMSJd"}]})
     items: list[dict[str, Any]]
     next_cursor: str | None
 

@@ -2,9 +2,10 @@
 
 The member id always comes from the token (`member_id` here is the caller's own, never a value the
 app sent), so another member's data cannot be named. Lists are paged with `limit` and an opaque
-`cursor` (next_cursor of the previous page): an offset for lists the services page by offset, the
-ledger's `before_id` for the ledger; a list a service answers whole (coupons) or only by `limit`
-(complaints, up to 500) is paged here from one read.
+`cursor` (next_cursor of the previous page) naming the last item shown (`domain.app_cursors`): the
+services page their lists after it (a purchase, message or reservation by its keys; the ledger by
+its entry id); a list a service answers whole (coupons) or only by `limit` (complaints, up to 500)
+is paged here from one read.
 """
 
 import asyncio
@@ -21,6 +22,7 @@ from gateway.adapters.clients import segment
 from gateway.adapters.member_revocations import RevokedMembers
 from gateway.adapters.tables import StoreRow
 from gateway.domain import ledger_wording as wording
+from gateway.domain.app_cursors import GONE, after, next_page, position
 from gateway.domain.app_messages import preferred_language
 from gateway.service_layer import member_sign_in
 from gateway.service_layer.app_calls import MemberCalls, Relayed
@@ -30,20 +32,6 @@ from shared.errors import Invalid, ServiceError
 log = logging.getLogger(__name__)
 
 COMPLAINTS_READ_MAX = 500  # the most feedback lists in one read
-
-# The furthest `offset` members, points and campaigns page to (each declares `le=1_000_000`): the
-# one bound of the app's offset cursors, so a cursor beyond it is refused as the app's own `cursor`
-# (422) rather than relayed to a service and refused there as an `offset` the app never sent.
-MAX_OFFSET = 1_000_000
-
-
-def page(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
-    """One page from a read of up to `limit + 1` items starting at `offset` (the extra one tells
-    whether another page follows). A list ends at MAX_OFFSET, as the services' lists do: every
-    `next_cursor` handed out is one the app may send back."""
-    more = len(items) > limit and offset + limit <= MAX_OFFSET
-    return {"items": items[:limit], "next_cursor": str(offset + limit) if more else None}
-
 
 def barcode_payload(card_no: str) -> str:
     """What the app's barcode and QR code encode: the card number itself, which every till already
@@ -175,40 +163,56 @@ def receipt(purchase: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     }
 
 
-async def purchases(calls: MemberCalls, session: AsyncSession, member_id: str, limit: int, cursor: int | None) -> dict[str, Any]:
-    offset = cursor or 0
-    body = await calls.get("members", f"/v1/members/{segment(member_id)}/purchases", {"limit": limit + 1, "offset": offset})
+async def after_cursor(read: Awaitable[Any], cursor: str | None) -> Any:
+    """A service's page after the item a cursor names. The service refuses an item that is not the
+    member's (422 naming its own parameter, which the app never sent): the app's `cursor` refused."""
+    if cursor is None:
+        return await read
+    try:
+        return await read
+    except Relayed as refusal:
+        if refusal.status_code != 422:
+            raise
+        raise Invalid("cursor", GONE) from refusal
+
+
+async def purchases(calls: MemberCalls, session: AsyncSession, member_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    params: dict[str, Any] = {"limit": limit + 1}
+    if cursor is not None:
+        params["before_store_id"], params["before_pos_txn_id"] = position(cursor, 2)
+    body = await after_cursor(calls.get("members", f"/v1/members/{segment(member_id)}/purchases", params), cursor)
     names = await store_names(session, {p["store_id"] for p in body} | {r["store_id"] for p in body for r in p.get("returns", [])})
-    return page([receipt(p, names) for p in body], limit, offset)
+    return next_page([receipt(p, names) for p in body], limit, lambda p: (p["store_id"], p["pos_txn_id"]))
 
 
-async def coupons(calls: MemberCalls, member_id: str, limit: int, cursor: int | None) -> dict[str, Any]:
-    offset = cursor or 0
+async def coupons(calls: MemberCalls, member_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    wanted = position(cursor, 1)[0] if cursor is not None else None
     body = await calls.get("campaigns", f"/v1/members/{segment(member_id)}/coupons")
-    return page(body[offset:offset + limit + 1], limit, offset)
+    return next_page(after(body, wanted, "coupon_id")[:limit + 1], limit, lambda c: (c["coupon_id"],))
 
 
-async def messages(calls: MemberCalls, member_id: str, limit: int, cursor: int | None) -> dict[str, Any]:
-    offset = cursor or 0
-    body = await calls.get("campaigns", f"/v1/members/{segment(member_id)}/messages", {"limit": limit + 1, "offset": offset})
-    return page(body, limit, offset)
+async def messages(calls: MemberCalls, member_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    return await _paged_by_id(calls, "campaigns", f"/v1/members/{segment(member_id)}/messages", limit, cursor, "id")
 
 
-async def reservations(calls: MemberCalls, member_id: str, limit: int, cursor: int | None) -> dict[str, Any]:
-    offset = cursor or 0
-    body = await calls.get("points", f"/v1/members/{segment(member_id)}/redemptions", {"limit": limit + 1, "offset": offset})
-    return page(body, limit, offset)
+async def reservations(calls: MemberCalls, member_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    return await _paged_by_id(calls, "points", f"/v1/members/{segment(member_id)}/redemptions", limit, cursor, "redemption_id")
 
 
-async def complaints(calls: MemberCalls, member_id: str, limit: int, cursor: int | None) -> dict[str, Any]:
-    offset = cursor or 0
-    # Only a cursor beyond the newest 500 is refused: a page reaching past them is cut there (the
-    # read is capped, so it ends with no next page), as every next_cursor handed out must be one
-    # the app may send back whatever `limit` it pages by.
-    if offset > COMPLAINTS_READ_MAX:
-        raise Invalid("cursor", f"complaints are listed up to the newest {COMPLAINTS_READ_MAX}")
-    body = await calls.get("feedback", "/v1/complaints", {"member_id": member_id, "limit": min(offset + limit + 1, COMPLAINTS_READ_MAX)})
-    return page(body[offset:], limit, offset)
+async def _paged_by_id(calls: MemberCalls, service: str, path: str, limit: int, cursor: str | None, key: str) -> dict[str, Any]:
+    params: dict[str, Any] = {"limit": limit + 1}
+    if cursor is not None:
+        [params["before_id"]] = position(cursor, 1)
+    body = await after_cursor(calls.get(service, path, params), cursor)
+    return next_page(body, limit, lambda item: (item[key],))
+
+
+async def complaints(calls: MemberCalls, member_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    # Feedback lists a member's newest complaints only by `limit`: all of them are read, up to the
+    # newest 500 (a member files a handful), and paged here; the list ends at the 500th.
+    wanted = position(cursor, 1)[0] if cursor is not None else None
+    body = await calls.get("feedback", "/v1/complaints", {"member_id": member_id, "limit": COMPLAINTS_READ_MAX})
+    return next_page(after(body, wanted, "id")[:limit + 1], limit, lambda c: (c["id"],))
 
 
 async def ensure_own_sale(calls: MemberCalls, member_id: str, store_id: str | None, pos_txn_id: str) -> None:
