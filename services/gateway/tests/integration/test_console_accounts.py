@@ -37,6 +37,16 @@ async def can_log_in(gateway: httpx.AsyncClient, login: str, password: str) -> b
     return r.status_code == 200
 
 
+async def new_account_form(console: httpx.AsyncClient) -> dict[str, str]:
+    """The hidden fields of the form that adds an account, as the page made them: its CSRF field and
+    its own Idempotency-Key (a new one each time the page is shown)."""
+    shown = await console.get("/console/accounts/new")
+    assert shown.status_code == 200, shown.text
+    key = re.search(r'<form id="new-account".*?name="idempotency_key" value="([0-9a-f]{32})"', shown.text, re.S)
+    assert key, shown.text
+    return {"csrf": csrf_of(shown.text), "idempotency_key": key.group(1)}
+
+
 def row_of(html: str, login: str) -> str:
     found = re.search(rf'<tr data-account="{re.escape(login)}">(.*?)</tr>', html, re.S)
     assert found, login
@@ -44,7 +54,7 @@ def row_of(html: str, login: str) -> str:
 
 
 async def test_an_admin_adds_an_account_whose_generated_password_is_shown_once_and_works(console, env) -> None:
-    form = await form_of(console, "/console/accounts/new")
+    form = await new_account_form(console)
     added = await console.post("/console/accounts", headers=HTMX, data={
         **form, "login": "Desk.Li", "name": "李服务", "role": "service_desk", "store_id": "S001", "password": ""})
     assert added.status_code == 200, added.text
@@ -71,11 +81,13 @@ async def test_an_admin_adds_an_account_whose_generated_password_is_shown_once_a
     assert added_row and "Login name: desk.li<br>Name: 李服务<br>Role: Service desk<br>Store: S001" in added_row.group(1)
 
     # Without scripts the answer is a page of its own; a typed password is never shown back.
+    form = await new_account_form(console)
     plain = await console.post("/console/accounts", data={
         **form, "login": "mkt.zhao", "name": "赵营销", "role": "marketing", "password": "a long enough secret"})
     assert plain.status_code == 200 and "<html" in plain.text and "generated-password" not in plain.text
     assert "本人使用表单中输入的密码登录。" in plain.text
     assert await can_log_in(console, "mkt.zhao", "a long enough secret")
+    form = await new_account_form(console)
     spaced = await console.post("/console/accounts", headers=HTMX, data={
         **form, "login": "mkt.qian", "name": "钱营销", "role": "marketing", "password": " a long enough secret"})
     assert spaced.status_code == 422 and 'data-fields="password"' in spaced.text, spaced.text
@@ -96,7 +108,7 @@ async def test_an_admin_adds_an_account_whose_generated_password_is_shown_once_a
     ({"login": "mkt.wei", "name": "魏", "role": "marketing", "password": "x" * 129}, "password", "密码：最多 128 个字符", 422),
 ])
 async def test_a_bad_new_account_is_refused_on_the_form_naming_its_field_in_chinese(console, env, typed, field, said, status) -> None:
-    form = await form_of(console, "/console/accounts/new")
+    form = await new_account_form(console)
     refused = await console.post("/console/accounts", headers=HTMX, data={**form, **typed})
     assert refused.status_code == status, refused.text
     assert re.fullmatch(rf'\s*<p class="refusal" data-fields="{field}">{re.escape(said)}</p>\s*', refused.text), refused.text
@@ -104,9 +116,26 @@ async def test_a_bad_new_account_is_refused_on_the_form_naming_its_field_in_chin
     assert typed["login"].lower() not in [a["login"] for a in listed.json()]
 
 
+async def test_the_form_sent_again_after_a_lost_answer_shows_the_account_with_a_password_that_works(console, env) -> None:
+    form = {**await new_account_form(console), "login": "desk.li", "name": "李服务", "role": "service_desk",
+            "store_id": "S001", "password": ""}
+    lost = await console.post("/console/accounts", headers=HTMX, data=form)
+    again = await console.post("/console/accounts", headers=HTMX, data=form)
+    assert lost.status_code == again.status_code == 200, again.text
+    assert "账号 desk.li（李服务，服务台）已添加。" in again.text
+    first, second = (re.search(r'<code id="generated-password">([^<]+)</code>', r.text).group(1) for r in (lost, again))
+    assert first != second and await can_log_in(console, "desk.li", second) and not await can_log_in(console, "desk.li", first)
+    page = await console.get(f"/console/accounts/{await staff_id_of(console, env, 'desk.li')}")
+    assert '<tr data-action="creation_retried">' in page.text and "重试添加：已重新生成初始密码" in page.text
+    # A form without its key is refused naming it, not taken without one.
+    keyless = {name: value for name, value in form.items() if name != "idempotency_key"}
+    refused = await console.post("/console/accounts", headers=HTMX, data={**keyless, "login": "desk.zhou"})
+    assert refused.status_code == 422 and 'data-fields="idempotency_key"' in refused.text
+
+
 async def test_a_login_taken_is_refused_in_chinese(console, env) -> None:
     await account(console, env, "desk.li", "service_desk", store_id="S001")
-    form = await form_of(console, "/console/accounts/new")
+    form = await new_account_form(console)
     taken = await console.post("/console/accounts", headers=HTMX, data={**form, "login": "desk.li", "name": "另一个李", "role": "marketing"})
     assert taken.status_code == 409 and "登录名 desk.li 已被使用。" in taken.text
 

@@ -439,6 +439,52 @@ async def test_one_login_created_several_times_at_once_is_one_account(gateway, e
     assert all(r.json()["detail"] == "login zhao.min is taken" for r in answers if r.status_code == 409)
 
 
+async def test_a_creation_retried_under_its_key_gives_the_account_back_with_a_new_password(gateway, env) -> None:
+    body, keyed = {"login": "zhao.min", "name": "赵敏", "role": "marketing"}, {**admin(env), "Idempotency-Key": "create-zhao-0001"}
+    first = await gateway.post("/identity/v1/staff", json=body, headers=keyed)
+    assert first.status_code == 201, first.text
+    # The answer was lost: the retry is the account, with a password that works; the first, never seen, does not.
+    again = await gateway.post("/identity/v1/staff", json=body, headers=keyed)
+    assert again.status_code == 200, again.text
+    assert again.json()["staff_id"] == first.json()["staff_id"] and again.json()["password"] != first.json()["password"]
+    assert (await gateway.post("/identity/v1/login", json={"login": "zhao.min", "password": first.json()["password"]})).status_code == 401
+    third = await gateway.post("/identity/v1/staff", json=body, headers=keyed)
+    assert third.status_code == 200 and third.json()["staff_id"] == first.json()["staff_id"]
+    trail = (await gateway.get(f"/identity/v1/staff/{first.json()['staff_id']}/audit", headers=admin(env))).json()
+    assert [e["action"] for e in trail] == ["created", "creation_retried", "creation_retried"]
+    # Once the person has logged in, a retry no longer resets their password.
+    await log_in(gateway, "zhao.min", third.json()["password"])
+    in_use = await gateway.post("/identity/v1/staff", json=body, headers=keyed)
+    assert in_use.status_code == 409 and "in use since" in in_use.json()["detail"]
+    # The key of one account is not another's; without a key a second creation is "login taken".
+    other = await gateway.post("/identity/v1/staff", json={**body, "name": "赵敏敏"}, headers=keyed)
+    assert other.status_code == 409 and "not this one" in other.json()["detail"]
+    unkeyed = await gateway.post("/identity/v1/staff", json=body, headers=admin(env))
+    assert (unkeyed.status_code, unkeyed.json()["detail"]) == (409, "login zhao.min is taken")
+    assert await log_in(gateway, "zhao.min", third.json()["password"])
+
+
+async def test_a_creation_retried_with_its_typed_password_answers_the_account_and_sets_nothing(gateway, env, clock) -> None:
+    body = {"login": "qian.li", "name": "钱力", "role": "marketing", "password": "a long enough secret"}
+    keyed = {**admin(env), "Idempotency-Key": "create-qian-0001"}
+    first = await gateway.post("/identity/v1/staff", json=body, headers=keyed)
+    again = await gateway.post("/identity/v1/staff", json=body, headers=keyed)
+    assert (first.status_code, again.status_code) == (201, 200), again.text
+    assert again.json() == first.json() and again.json()["password"] is None
+    other = await gateway.post("/identity/v1/staff", json={**body, "password": "another long secret"}, headers=keyed)
+    assert other.status_code == 409 and "another password" in other.json()["detail"]
+    trail = (await gateway.get(f"/identity/v1/staff/{first.json()['staff_id']}/audit", headers=admin(env))).json()
+    assert [e["action"] for e in trail] == ["created"]
+    await log_in(gateway, "qian.li", "a long enough secret")
+    # A generated password's retry is taken for a day: after that the account may be in use.
+    late = {"login": "sun.li", "name": "孙力", "role": "marketing"}
+    late_key = {**admin(env), "Idempotency-Key": "create-sun-00001"}
+    assert (await gateway.post("/identity/v1/staff", json=late, headers=late_key)).status_code == 201
+    clock.now += timedelta(hours=24, seconds=1)
+    stale = await gateway.post("/identity/v1/staff", json=late, headers=late_key)
+    assert stale.status_code == 409 and "set a new password" in stale.json()["detail"]
+
+
 async def test_the_last_active_admin_account_is_neither_deactivated_nor_moved_to_another_role(gateway, env) -> None:
     first = await create(gateway, env, login="admin.zhou", name="周", role="admin")
     last = {"detail": "admin.zhou is the last active admin account; make another admin first"}

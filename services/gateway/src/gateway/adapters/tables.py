@@ -165,6 +165,10 @@ class StaffAccountRow(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     changed_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     deactivated_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    # The Idempotency-Key of the creation and a digest of what it asked for (`service_layer.staff`):
+    # a retry after a lost answer is recognised, a key sent again with another account refused.
+    creation_key: str | None = Field(default=None, max_length=200, unique=True, index=True)
+    creation_digest: str | None = Field(default=None, max_length=64)
 
 
 class StaffAuditRow(SQLModel, table=True):

@@ -35,6 +35,9 @@ MAX_PASSWORD_CHARS = 128
 
 class StaffAction(StrEnum):
     CREATED = "created"
+    # The creation sent again under its Idempotency-Key after its answer was lost: the generated
+    # first password, never seen, replaced by another (`service_layer.staff._created_already`).
+    CREATION_RETRIED = "creation_retried"
     CHANGED = "changed"
     PASSWORD_SET = "password_set"
     # By the account's own holder, with the password they had (`staff_sessions.change_password`).

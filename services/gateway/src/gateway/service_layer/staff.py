@@ -1,14 +1,17 @@
 """Staff accounts: admins create, change, deactivate and reactivate them and set their passwords;
 every change is written to `staff_audit` (who, when, what; never a password)."""
 
+import hashlib
+import json
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from gateway.adapters.passwords import hash_password
+from gateway.adapters.passwords import hash_password, verify_password
 from gateway.adapters.tables import StaffAccountRow, StaffAuditRow, StaffSessionRow
 from gateway.domain import audit_details as details
 from gateway.domain.sessions import RevokedBecause
@@ -46,11 +49,16 @@ class StaffChange:
 
 async def create(
     uow: UnitOfWork, actor: Actor, *, login: str, name: str, role: Role, store_id: str | None = None,
-    account_manager_id: str | None = None, password: str | None = None,
-) -> tuple[StaffAccountRow, str | None]:
-    """A new account, and its generated password when none was given (the only time it is seen)."""
+    account_manager_id: str | None = None, password: str | None = None, key: str | None = None,
+) -> tuple[StaffAccountRow, str | None, bool]:
+    """A new account, its generated password when none was given (the only time it is seen), and
+    whether this was a retry of the creation made under `key` (the Idempotency-Key): the account
+    comes back rather than "login taken", see `_created_already`."""
     normal = check_login(login)
     bound = assignment(role, store_id, account_manager_id)
+    digest = _creation_digest(normal, name, bound, typed=password is not None)
+    if key is not None and (made := await _created_already(uow, actor, key, digest, password)) is not None:
+        return made[0], made[1], True
     await _check_store(uow, bound)
     generated = None
     if password is None:
@@ -64,14 +72,68 @@ async def create(
         staff_id=f"stf_{secrets.token_hex(8)}", login=normal, name=name, role=bound.role.value,
         store_id=bound.store_id, account_manager_id=bound.account_manager_id,
         password_hash=await hash_password(password), created_at=now, changed_at=now,
+        creation_key=key, creation_digest=digest if key is not None else None,
     )
     uow.session.add(row)
     audit(uow, actor, StaffAction.CREATED, row.staff_id, _describe(row))
     try:
         await uow.session.flush()
-    except IntegrityError as exc:  # the same login created at the same moment: the unique index decides
-        raise Conflict(f"login {normal} is taken") from exc
+    except IntegrityError as exc:  # the same login or key at the same moment: the unique indexes decide
+        under_way = "" if key is None else ", or a creation under this Idempotency-Key is under way: send it again"
+        raise Conflict(f"login {normal} is taken{under_way}") from exc
+    return row, generated, False
+
+
+# How long a creation may be retried under its key: long enough for any client's retries after a
+# lost answer, short enough that an old key never resets the password of an account long in use.
+CREATION_RETRY_WINDOW = timedelta(hours=24)
+
+
+def _creation_digest(login: str, name: str, bound: Assignment, *, typed: bool) -> str:
+    """What a creation asked for, as the key's retry must ask it again: never the password itself,
+    only whether one was typed (a typed one is checked against the account's hash)."""
+    asked = [login, name, bound.role.value, bound.store_id, bound.account_manager_id, typed]
+    return hashlib.sha256(json.dumps(asked, ensure_ascii=False).encode()).hexdigest()
+
+
+async def _created_already(
+    uow: UnitOfWork, actor: Actor, key: str, digest: str, password: str | None,
+) -> tuple[StaffAccountRow, str | None] | None:
+    """The account created under `key`, as the retry of its creation answers it; None for a new key.
+
+    A typed password comes back as the account (the password stands: it is checked, not set again).
+    A generated one was shown only in the answer that was lost, so the retry generates another and
+    shows that (the first, never seen, stops working), as long as nobody can have used the account:
+    within a day of its creation, with no login and no change since. Otherwise, or for a key sent
+    again with another account, 409 saying what to do."""
+    row = (await uow.session.exec(select(StaffAccountRow).where(StaffAccountRow.creation_key == key))).first()
+    if row is None:
+        return None
+    if row.creation_digest != digest:
+        raise Conflict(f"the Idempotency-Key was used to create account {row.login}, not this one: send a new key")
+    if password is not None:
+        if not await verify_password(password, row.password_hash):
+            raise Conflict(f"account {row.login} was created with this key and another password, or its password "
+                           "was set since: send a new key, or set the password on the account")
+        return row, None
+    if uow.now() - row.created_at > CREATION_RETRY_WINDOW or await _touched_since_creation(uow, row.staff_id):
+        raise Conflict(f"account {row.login} was created with this key and is in use since: "
+                       "set a new password on the account if its first one was lost")
+    generated = secrets.token_urlsafe(GENERATED_PASSWORD_BYTES)
+    row.password_hash, row.changed_at = await hash_password(generated), uow.now()
+    uow.session.add(row)
+    audit(uow, actor, StaffAction.CREATION_RETRIED, row.staff_id)
+    await uow.session.flush()
     return row, generated
+
+
+async def _touched_since_creation(uow: UnitOfWork, staff_id: str) -> bool:
+    """Whether anyone has logged in to the account, or anything was recorded of it beyond its creation."""
+    login = select(StaffSessionRow.family_id).where(StaffSessionRow.staff_id == staff_id).limit(1)
+    creation = (StaffAction.CREATED.value, StaffAction.CREATION_RETRIED.value)
+    changed = select(StaffAuditRow.id).where(StaffAuditRow.staff_id == staff_id,
+                                             col(StaffAuditRow.action).not_in(creation)).limit(1)
+    return (await uow.session.exec(login)).first() is not None or (await uow.session.exec(changed)).first() is not None
 
 
 async def change(uow: UnitOfWork, actor: Actor, staff_id: str, what: StaffChange) -> StaffAccountRow:

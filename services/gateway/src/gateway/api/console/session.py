@@ -259,10 +259,15 @@ def chosen(form: dict[str, list[str]], name: str, choices: Collection[str]) -> s
     return value
 
 
-def keyed(user: ConsoleUser, form: dict[str, list[str]]) -> dict[str, str]:
-    """The user's headers with the form's own Idempotency-Key (a hidden field made with the page),
-    so that a form sent twice, by a double click or a retry, takes effect once."""
+def form_key(form: dict[str, list[str]]) -> str:
+    """The form's own Idempotency-Key (a hidden field made with the page), so that a form sent
+    twice, by a double click or a retry, takes effect once."""
     key = one(form, "idempotency_key")
     if not is_idempotency_key(key):  # sent on as a header: never one that breaks it
         raise Invalid("idempotency_key", "missing or damaged: reload the form")
-    return {**user.bearer(), "Idempotency-Key": key}
+    return key
+
+
+def keyed(user: ConsoleUser, form: dict[str, list[str]]) -> dict[str, str]:
+    """The user's headers with the form's Idempotency-Key, for a call to a service."""
+    return {**user.bearer(), "Idempotency-Key": form_key(form)}

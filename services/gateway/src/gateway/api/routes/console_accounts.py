@@ -11,6 +11,7 @@ refusal names the field as the API's would. A generated password is shown once, 
 the form (after the change has committed), and never put in an address, where a browser's history
 or a proxy's log would keep it."""
 
+import secrets
 from typing import Annotated, get_args
 from urllib.parse import quote
 
@@ -18,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gateway.api.console.render import go, page, shown_once
-from gateway.api.console.session import CHECKED, Console, ConsoleUser, Form, as_body, filled, one
+from gateway.api.console.session import CHECKED, Console, ConsoleUser, Form, as_body, filled, form_key, one
 from gateway.api.staff_schemas import PasswordIn, StaffIn, StaffRole, StaffUpdate
 from gateway.domain.staff import MIN_PASSWORD_CHARS, SECOND_FACTOR_ROLES
 from gateway.service_layer import second_factor, staff
@@ -68,19 +69,20 @@ async def accounts(request: Request, uow: ReadUowDep, user: Reader) -> HTMLRespo
 
 @router.get("/new")
 async def new_account(request: Request, user: Writer) -> HTMLResponse:
-    return page(request, "accounts/new.html", user, roles=ROLES, min_password=MIN_PASSWORD_CHARS)
+    return page(request, "accounts/new.html", user, roles=ROLES, min_password=MIN_PASSWORD_CHARS, key=secrets.token_hex(16))
 
 
 @router.post("")
 async def create(request: Request, form: Form, uow: UowDep, user: Writer) -> HTMLResponse:
     """The new account, and its generated password where none was typed, shown this once: htmx
     puts the answer in place of the form (a second click has no form left to send), a browser
-    without scripts gets it as a page."""
+    without scripts gets it as a page. The form's key, made with the page, makes the form sent
+    again after a lost answer show the account, with another generated password, not "login taken"."""
     body = as_body(StaffIn, {"login": one(form, "login"), "name": one(form, "name"), "role": one(form, "role"),
                               **filled(form, "store_id", "account_manager_id", "password", as_typed={"password"})})
-    row, generated = await staff.create(
+    row, generated, _ = await staff.create(
         uow, Actor.of(user.principal), login=body.login, name=body.name, role=Role(body.role), store_id=body.store_id,
-        account_manager_id=body.account_manager_id, password=body.password,
+        account_manager_id=body.account_manager_id, password=body.password, key=form_key(form),
     )
     return shown_once(request, user, "accounts/_created.html", "accounts/created.html", replaces_page=True,
                       account=row, generated=generated)

@@ -3,7 +3,7 @@ factor, and read the audit trail of each account."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from gateway.adapters.tables import StaffAccountRow
 from gateway.api.staff_schemas import (
@@ -23,6 +23,7 @@ from gateway.service_layer.stores import ensure_store
 from shared.auth import Role
 from shared.authorize import Allowed
 from shared.deps import UowDep
+from shared.idempotency import OptionalIdempotencyKey
 from shared.identifiers import StoreId
 from shared.policy import Grant
 
@@ -36,14 +37,22 @@ def _public(row: StaffAccountRow) -> StaffPublic:
     return StaffPublic.model_validate(row, from_attributes=True)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
-async def create(body: StaffIn, uow: UowDep, grant: WriterDep) -> StaffWithPassword:
+@router.post("", status_code=status.HTTP_201_CREATED, responses={
+    200: {"description": "A retry with the same Idempotency-Key: the account, with another generated password"},
+    409: {"description": "The login is taken, or the key created another account or one in use since"}})
+async def create(
+    body: StaffIn, uow: UowDep, grant: WriterDep, response: Response, idempotency_key: OptionalIdempotencyKey = None,
+) -> StaffWithPassword:
     """A new account. Without `password` one is generated and answered here, once; a given one is
-    never answered back."""
-    row, generated = await staff.create(
+    never answered back. Sent with an `Idempotency-Key`, a retry after a lost answer is 200 with the
+    account (and, for a generated password nobody has seen, another one: the first stops working)
+    as long as nobody has logged in to it or changed it, within a day."""
+    row, generated, retried = await staff.create(
         uow, Actor.of(grant.principal), login=body.login, name=body.name, role=Role(body.role), store_id=body.store_id,
-        account_manager_id=body.account_manager_id, password=body.password,
+        account_manager_id=body.account_manager_id, password=body.password, key=idempotency_key,
     )
+    if retried:
+        response.status_code = status.HTTP_200_OK
     return StaffWithPassword(**_public(row).model_dump(), password=generated)
 
 
