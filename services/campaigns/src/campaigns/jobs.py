@@ -41,7 +41,7 @@ async def message_dispatch(commands: Commands, settings: Settings, now: datetime
         async with commands() as uow:
             transport = transport_for(settings, uow.session, providers)
             batch = await messages.dispatch(uow, transport, now, settings.message_dispatch_batch,
-                                            providers.contacts if providers else None)
+                                            providers.contacts if providers else None, providers.staff if providers else None)
         for outcome, n in batch.items():
             totals[outcome] = totals.get(outcome, 0) + n
         if batch["due"] < settings.message_dispatch_batch:

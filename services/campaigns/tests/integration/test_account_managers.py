@@ -1,7 +1,8 @@
 """The account manager a VIP's welcome introduces, on SQLite and PostgreSQL: members' request names
 the manager by id (no names or phones on the bus), the sender looks their name and work phone up in
 members when it takes the request in, so the stored text (the member's inbox) names them; members
-being away leaves the request to be redelivered, a manager members does not know fails the message,
+being away leaves the welcome waiting for the dispatch job, not the consumer, a manager members
+does not know fails the message,
 and a request published before, with the name and phone in it, renders as it is."""
 
 import uuid
@@ -10,10 +11,9 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
-from campaigns.adapters.members_api import ManagerUnavailable, MembersClient, StaffDirectory
+from campaigns.adapters.members_api import MembersClient, StaffDirectory
 from campaigns.adapters.tables import MessageRow
 from campaigns.service_layer.account_managers import NO_CREDENTIAL
-from shared.consumer import is_transient
 from shared.events import contracts as c
 from shared.events.envelope import Envelope, new_event
 from shared.events.registry import CAMPAIGN_NOTIFICATION_REQUESTED, NOTIFICATION_REQUESTED
@@ -96,19 +96,43 @@ async def test_a_welcome_campaign_passes_the_manager_on_by_id_and_its_message_na
     assert theirs.text is not None and "客户经理王芳，工作电话021-5555-0101" in theirs.text
 
 
-async def test_members_being_away_leaves_the_welcome_to_be_redelivered_not_lost(cmp, members) -> None:
-    await cmp.apply(registered("m-1"))
-    request = welcome("m-1", {"manager_id": "am-1", "store_id": "S001"})
+async def test_members_being_away_holds_the_welcome_not_the_consumer_until_members_answers(cmp, members) -> None:
+    await cmp.apply(registered("m-1"), registered("m-2"))
     members.away = True
-    with pytest.raises(ManagerUnavailable, match="members answered 503") as caught:
-        await cmp.apply(request)
-    # Transient, as the consumer tells its database away: it backs off and redelivers, never dead-letters.
-    assert is_transient(caught.value)
-    assert await messages_of(cmp, "m-1") == []  # nothing recorded, the event not marked processed
+    # Taken in at once: the consumer goes on to the next event, the welcome waits unrendered.
+    await cmp.apply(welcome("m-1", {"manager_id": "am-1", "store_id": "S001"}))
+    (waiting,) = await messages_of(cmp, "m-1")
+    assert (waiting.status, waiting.text, waiting.reason) == (
+        "queued", None, "waiting for the account manager's name: account manager look-up: members answered 503")
+    await cmp.apply(consent("m-2", "marketing_sms", True))  # what comes next is not held up
+    # Due while members is still away: not handed over, not failed, no attempt spent; asked again later.
+    cmp.clock.advance(minutes=1)
+    ran = await cmp.run_job("message-dispatch")
+    assert (ran["due"], ran["waiting"], ran["sent"], ran["failed"]) == (1, 1, 0, 0)
+    (waiting,) = await messages_of(cmp, "m-1")
+    assert (waiting.status, waiting.text, waiting.attempts) == ("queued", None, 0)
+    assert (await cmp.run_job("message-dispatch"))["due"] == 0  # not due again within the minute
     members.away = False
-    await cmp.apply(request)  # redelivered
+    cmp.clock.advance(minutes=1)
+    ran = await cmp.run_job("message-dispatch")
+    assert (ran["due"], ran["sent"]) == (1, 1)
     (message,) = await messages_of(cmp, "m-1")
-    assert (message.status, message.text) == ("queued", TEXT)
+    assert (message.status, message.text, message.reason) == ("sent", TEXT, None)
+    assert (message.params["manager_name"], message.params["manager_phone"]) == ("王芳", "021-5555-0101")
+    r = await cmp.client.get("/v1/members/m-1/messages", headers=cmp.member("m-1"))
+    assert [m["text"] for m in r.json()] == [TEXT]
+
+
+async def test_a_manager_members_no_longer_knows_when_it_answers_fails_the_waiting_welcome(cmp, members) -> None:
+    await cmp.apply(registered("m-1"))
+    members.away = True
+    await cmp.apply(welcome("m-1", {"manager_id": "am-gone", "store_id": "S001"}))
+    members.away = False
+    cmp.clock.advance(minutes=1)
+    assert (await cmp.run_job("message-dispatch"))["failed"] == 1
+    (message,) = await messages_of(cmp, "m-1")
+    assert (message.status, message.reason, message.text) == (
+        "failed", "account manager look-up: members knows no staff member am-gone", None)
 
 
 async def test_a_manager_members_does_not_know_fails_the_welcome_saying_so(cmp, members) -> None:

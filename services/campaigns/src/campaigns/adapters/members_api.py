@@ -104,11 +104,9 @@ class Manager:
     work_phone: str
 
 
-class ManagerUnavailable(ConnectionError):
+class ManagerUnavailable(Exception):
     """Members could not say now who an account manager is (unreachable, 5xx, the service's token
-    refused). A ConnectionError on purpose: the consumer treats it as it treats its own database
-    away (`shared.consumer.is_transient`), backing off and redelivering the request, so a welcome
-    waits for members rather than being dead-lettered."""
+    refused): the welcome waits for members (`service_layer.account_managers`), it is not failed."""
 
 
 class UnknownManager(Exception):

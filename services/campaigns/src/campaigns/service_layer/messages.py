@@ -118,8 +118,8 @@ async def request(uow: UnitOfWork, reqs: Sequence[Request], staff: StaffDirector
     """Records the messages the requests ask for, with what the rules make of each now, a handful
     of statements for the whole batch (a launch asks for 100,000). A (member, source, occasion)
     that already has its message (a redelivery, a republished request) is left alone; the rows
-    recorded are answered. `staff` names the account managers requests give by id; members being
-    unable to answer raises `ManagerUnavailable` before anything is recorded."""
+    recorded are answered. `staff` names the account managers requests give by id; a message whose
+    manager members cannot name now is recorded unrendered, to be named and rendered by `dispatch`."""
     by_id = {message_id(r.member_id, r.source, r.occasion): r for r in reversed(reqs)}  # the first wins
     if not by_id:
         return []
@@ -131,7 +131,7 @@ async def request(uow: UnitOfWork, reqs: Sequence[Request], staff: StaffDirector
     settings, now = _settings(uow), uow.now()
     params = {mid: dict(req.params) for mid, req in fresh}
     await store_names.name_stores(uow, params.values())
-    unnamed = await account_managers.name_managers(staff, params)
+    naming = await account_managers.name_managers(staff, params)
     consents = await _consents(uow, (req.member_id for _, req in fresh))
     counted = await _sent_this_week(uow, {req.member_id for _, req in fresh if req.marketing}, now)
     release = _quiet(settings).release(now)
@@ -145,7 +145,7 @@ async def request(uow: UnitOfWork, reqs: Sequence[Request], staff: StaffDirector
             "not_before": now, "created_at": now,
         })
         refused = rules.refusal(req.channel, req.requires_consent, consents.get(req.member_id, rules.Consents()))
-        _decide(row, refused, unnamed.get(mid), settings, now)
+        _decide(row, refused, naming, settings, now)
         if row.status == Status.QUEUED and req.marketing:
             if (reason := rules.over_cap(counted.get(req.member_id, 0), settings.message_weekly_cap)):
                 _finish(row, Status.CANCELLED, reason, now)
@@ -160,12 +160,20 @@ async def request(uow: UnitOfWork, reqs: Sequence[Request], staff: StaffDirector
     return [row for row in rows if row.id in inserted]
 
 
-def _decide(row: Draft, refused: str | None, unnamed: str | None, settings: Settings, now: datetime) -> None:
-    """Cancels a message without consent, fails one whose account manager members could not name
-    or that cannot be rendered, else renders it."""
+def _decide(row: Draft, refused: str | None, naming: account_managers.Naming, settings: Settings, now: datetime) -> None:
+    """Cancels a message without consent, leaves one whose account manager members cannot name now
+    to wait for `dispatch` (queued, unrendered), else renders it (`_render`)."""
     if refused is not None:
         _finish(row, Status.CANCELLED, refused, now)
-        return
+    elif (waiting := naming.waiting.get(row.id)) is not None:
+        row.reason, row.not_before = waiting, now + account_managers.ASK_AGAIN_AFTER
+    else:
+        _render(row, naming.failed.get(row.id), settings, now)
+
+
+def _render(row: MessageRow | Draft, unnamed: str | None, settings: Settings, now: datetime) -> None:
+    """The message's text, from its template and parameters; failed when its account manager could
+    not be named or it cannot be rendered."""
     if unnamed is not None:
         _finish(row, Status.FAILED, unnamed, now)
         return
@@ -178,7 +186,7 @@ def _decide(row: Draft, refused: str | None, unnamed: str | None, settings: Sett
     except rules.RenderError as exc:
         _finish(row, Status.FAILED, str(exc)[:500], now)
         return
-    row.text = rules.compose(body, channel=row.channel, marketing=row.marketing,
+    row.text = rules.compose(body, channel=cast(Channel, row.channel), marketing=row.marketing,
                              sign=settings.sms_sign, language=row.language)
 
 
@@ -260,11 +268,12 @@ _HANDOVER = ("status", "reason", "not_before", "attempts", "sent_at", "delivered
 
 
 async def dispatch(uow: UnitOfWork, transport: Transport, now: datetime, limit: int,
-                   contacts: ContactDirectory | None = None) -> dict[str, int]:
+                   contacts: ContactDirectory | None = None, staff: StaffDirectory | None = None) -> dict[str, int]:
     """Hands up to `limit` due messages to the transport, oldest due first. Rows are locked and
     skipped by other replicas (PostgreSQL), so each message is handed over by one of them.
     `contacts` gives the name a greeting message calls the member by; without it (no service
-    credential to reach members) the message greets them as it was stored, neutrally.
+    credential to reach members) the message greets them as it was stored, neutrally. `staff`
+    names the account managers members could not name at intake (`_render_late`).
 
     The rows are read as plain columns and written back in one executemany at the end: tracked ORM
     objects would each be flushed by the transport's own writes, an UPDATE per message."""
@@ -274,11 +283,16 @@ async def dispatch(uow: UnitOfWork, transport: Transport, now: datetime, limit: 
         MESSAGES.c.status.in_([s.value for s in rules.PENDING]), MESSAGES.c.not_before <= now,
     ).order_by(MESSAGES.c.not_before, MESSAGES.c.id).limit(limit).with_for_update(skip_locked=True))
     due = [MessageRow(**row._mapping) for row in found.all()]  # detached: never flushed on their own
-    counts = {"due": len(due), "sent": 0, "delivered": 0, "deferred": 0, "retrying": 0, "failed": 0, "cancelled": 0}
+    counts = {"due": len(due), "sent": 0, "delivered": 0, "deferred": 0, "retrying": 0, "failed": 0, "cancelled": 0,
+              "waiting": 0}
     consents = await _consents(uow, (row.member_id for row in due))
     ended = await _ended_campaigns(uow, {row.campaign_id for row in due if row.campaign_id}, now)
+    late = [row for row in due if row.text is None]
+    held = await _render_late(late, staff, settings, now)
     for row in due:
-        if row.campaign_id in ended:  # deferred past the end (quiet hours), or requested just before it
+        if row.id in held:  # its manager still unnamed, or not to be named
+            outcome = held[row.id]
+        elif row.campaign_id in ended:  # deferred past the end (quiet hours), or requested just before it
             _finish(row, Status.CANCELLED, "the campaign ended before it was sent", now)
             outcome = "cancelled"
         else:
@@ -291,7 +305,34 @@ async def dispatch(uow: UnitOfWork, transport: Transport, now: datetime, limit: 
                 {name: bindparam(name) for name in _HANDOVER}),
             params=[{"message_id": row.id, **{name: getattr(row, name) for name in _HANDOVER}} for row in due],
         )
+    if rendered := [row for row in late if held.get(row.id) != "waiting"]:
+        await uow.session.exec(
+            update(MESSAGES).where(MESSAGES.c.id == bindparam("message_id")).values(
+                text=bindparam("text"), params=bindparam("params")),
+            params=[{"message_id": row.id, "text": row.text, "params": row.params} for row in rendered],
+        )
     return counts
+
+
+async def _render_late(rows: list[MessageRow], staff: StaffDirectory | None, settings: Settings,
+                       now: datetime) -> dict[str, str]:
+    """Names the account manager of the due messages members could not name at intake (recorded
+    unrendered, `_decide`) and renders them, to be handed over in this run. Answers those that are
+    not: "waiting" while members still cannot answer (asked again a minute on, whatever their
+    attempts: an outage of members fails no welcome), "failed" when they cannot be named."""
+    if not rows:
+        return {}
+    naming = await account_managers.name_managers(staff, {row.id: row.params for row in rows})
+    held: dict[str, str] = {}
+    for row in rows:
+        if (waiting := naming.waiting.get(row.id)) is not None:
+            row.status, row.reason, row.not_before = Status.QUEUED.value, waiting, now + account_managers.ASK_AGAIN_AFTER
+            held[row.id] = "waiting"
+            continue
+        _render(row, naming.failed.get(row.id), settings, now)
+        if row.text is None:
+            held[row.id] = "failed"
+    return held
 
 
 async def _ended_campaigns(uow: UnitOfWork, campaign_ids: set[str], now: datetime) -> set[str]:
@@ -313,7 +354,7 @@ async def _send(row: MessageRow, transport: Transport, settings: Settings, quiet
     if rules.disturbs(row.channel) and (release := quiet.release(now)) is not None:  # a retry or a late run fell into quiet hours
         row.status, row.not_before, row.reason = Status.DEFERRED.value, release, "quiet hours"
         return "deferred"
-    assert row.text is not None  # rendered at intake; only a rendered message is ever queued
+    assert row.text is not None  # rendered at intake, or by `_render_late` before it is handed over
     if row.channel == "inbox":  # the inbox is ours: it is delivered by being recorded
         row.status, row.sent_at, row.delivered_at, row.reason = Status.DELIVERED.value, now, now, None
         return "delivered"
