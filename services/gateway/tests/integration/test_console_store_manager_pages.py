@@ -145,44 +145,38 @@ async def test_the_evaluation_says_its_rank_sum_is_better_lower(
     assert "名次和相同时，平均消费额高者在前，其次新增顾客多者在前。" in shown.text
 
 
-LEVEL1 = {"items": [{"rank": 1, "community_id": "c-1", "name": "明月小区", "households": 3, "spend": "1500.00",
-                     "spend_per_household": "500.00", "purchases": 9, "member_count": 4}],
-          "total": 1, "limit": 500, "offset": 0, "filters": {"store_id": "S001"}}
-
-
-def _level2(listed: list[dict[str, object]]) -> dict[str, object]:
+def _level2(listed: list[dict[str, object]], outside: dict[str, object] | None) -> dict[str, object]:
     return {"community_id": "c-1", "community_name": "明月小区", "items": listed, "total": len(listed), "limit": 1000,
-            "offset": 0, "filters": {"store_id": "S001"}}
+            "offset": 0, "filters": {"store_id": "S001"}, "outside_scope": outside}
 
 
 CUSTOMER = {"rank": 1, "member_id": "m-1", "card_no": "8800000000011", "name": "赵敏", "tier": "vip", "manager_id": None,
             "manager_name": None, "spend": "1000.00", "purchases": 5, "last_purchase_at": None, "erased": False}
 
 
-@pytest.mark.parametrize(("listed", "said"), [
+@pytest.mark.parametrize(("listed", "outside", "said"), [
     # Two of the three households are S001's own: the third, another store's customer, bought ¥500 in 4 purchases.
-    ([CUSTOMER], "本期该小区 ¥1,500.00 的消费中，有 ¥500.00（4 次购买）来自您无权查看的客户（其他门店的客户）"),
+    ([CUSTOMER], {"spend": "500.00", "purchases": 4, "community_spend": "1500.00"},
+     "本期该小区 ¥1,500.00 的消费中，有 ¥500.00（4 次购买）来自您无权查看的客户（其他门店的客户）"),
     # None of them the store's own: the list is empty, and says why.
-    ([], "本期该小区 ¥1,500.00 的消费中，有 ¥1,500.00（9 次购买）来自您无权查看的客户（其他门店的客户）"),
-    # Every one of them listed: the figures agree and nothing is said.
-    ([CUSTOMER, {**CUSTOMER, "rank": 2, "member_id": "m-2", "spend": "500.00", "purchases": 4}], None),
+    ([], {"spend": "1500.00", "purchases": 9, "community_spend": "1500.00"},
+     "本期该小区 ¥1,500.00 的消费中，有 ¥1,500.00（9 次购买）来自您无权查看的客户（其他门店的客户）"),
+    # Every one of them listed: members says nothing is left out, and so does the page.
+    ([CUSTOMER, {**CUSTOMER, "rank": 2, "member_id": "m-2", "spend": "500.00", "purchases": 4}], None, None),
 ])
 async def test_level_2_says_what_of_level_1s_figures_it_leaves_out(
-    gateway: httpx.AsyncClient, env: TestEnv, listed: list[dict[str, object]], said: str | None,
+    gateway: httpx.AsyncClient, env: TestEnv, listed: list[dict[str, object]], outside: dict[str, object] | None,
+    said: str | None,
 ) -> None:
     await logged_in(gateway, env, "wang.sm", "store_manager", store_id="S001")
 
     def answer(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/v1/infobase/communities":
-            return httpx.Response(200, json=LEVEL1)
-        return httpx.Response(200, json=_level2(listed))
+        return httpx.Response(200, json=_level2(listed, outside))
 
     async with answering(gateway, "members", answer) as received:
         shown = await gateway.get("/console/infobase/communities/c-1", params={"from": "2026-11-01"})
     assert shown.status_code == 200, shown.text
-    # Both levels read with the same filters.
-    assert {r.url.path: r.url.params["from"] for r in received} == {
-        "/v1/infobase/communities": "2026-11-01", "/v1/infobase/communities/c-1/customers": "2026-11-01"}
+    assert [(r.url.path, r.url.params["from"]) for r in received] == [("/v1/infobase/communities/c-1/customers", "2026-11-01")]
     if said is None:
         assert 'id="unlisted"' not in shown.text
     else:

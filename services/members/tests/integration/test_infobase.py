@@ -184,6 +184,28 @@ async def test_level_two_shows_only_the_customers_the_caller_may_see(members, en
     assert r.status_code == 404
 
 
+async def test_a_scoped_level_two_says_what_the_customers_it_does_not_list_spent(members, env) -> None:
+    w = await _world(members, env)
+    # S002's customer shops at S001 once: S001's level 1 counts the sale, its manager's level 2 does
+    # not list her, and says what she spent there.
+    await deliver_sale(members, card_no=w["a3"]["card_no"], lines=[PAINT], store="S001", occurred_at=NOV_23)
+    sun = (await _level1(members, env))["阳光花园"]["community_id"]
+    level1 = await _level1(members, env, Role.STORE_MANAGER, {"store_id": "S001"})
+    manager = env.auth(Role.STORE_MANAGER, store_id="S001")
+    store = await _level2(members, env, sun, manager)
+    assert w["a3"]["id"] not in [i["member_id"] for i in store["items"]]
+    outside = store["outside_scope"]
+    assert (Decimal(outside["spend"]), outside["purchases"]) == (Decimal("100.00"), 1)
+    listed = sum(Decimal(i["spend"]) for i in store["items"])
+    assert listed + Decimal(outside["spend"]) == Decimal(outside["community_spend"]) == Decimal(level1["阳光花园"]["spend"])
+    printed = await members.get(f"/v1/infobase/communities/{sun}/customers", params={"format": "html"}, headers=manager)
+    assert "Not listed (customers not yours to see): ¥100.00, purchases: 1" in printed.text
+    # Whoever sees every customer has nothing left out; nor has a store manager whose store only its own bought at.
+    assert (await _level2(members, env, sun, env.auth(Role.MARKETING)))["outside_scope"] is None
+    own = await _level2(members, env, sun, env.auth(Role.STORE_MANAGER, store_id="S002"))
+    assert own["outside_scope"] is None and [i["member_id"] for i in own["items"]] == [w["a3"]["id"]]
+
+
 async def test_purchase_list_is_line_by_line_newest_first_with_returns_beneath_their_sale(members, env) -> None:
     w = await _world(members, env)
     later = await deliver_sale(members, card_no=w["a1"]["card_no"], lines=[PAINT, ONE_RICE],

@@ -56,6 +56,12 @@ class CustomerRankPublic(BaseModel):
     erased: bool
 
 
+class OutsideScopePublic(BaseModel):
+    spend: Decimal = Field(description="What customers the caller may not see spent in the community in the period")
+    purchases: int = Field(description="In this many purchases")
+    community_spend: Decimal = Field(description="Everyone's spend in the community in the period, as level 1 shows it")
+
+
 class CustomerRankPage(BaseModel):
     community_id: str
     community_name: str
@@ -64,6 +70,10 @@ class CustomerRankPage(BaseModel):
     limit: int
     offset: int
     filters: ReportFilters
+    outside_scope: OutsideScopePublic | None = Field(default=None, description=(
+        "For a caller who sees only some customers (a store manager: their store's own; an account manager: "
+        "their own): what the others spent, which level 1 counts and this list leaves out; null when the list "
+        "leaves nothing out"))
 
 
 class PurchaseListLinePublic(BaseModel):
@@ -192,6 +202,15 @@ def purchase_line_columns(zone: ZoneInfo) -> list[Column]:
 # Quantities of different items do not add up to anything a clerk checks; the amount, net of
 # returns, is what the receipts add up to.
 PURCHASE_LINE_TOTALS = ("amount",)
+
+
+def outside_subtitle(outside: OutsideScopePublic | None) -> str:
+    """The line a scoped caller's level 2 export carries under its filters: what it leaves out."""
+    if outside is None:
+        return ""
+    return (f" · 未列出的客户（您无权查看）：¥{outside.spend:,.2f}，购买 {outside.purchases} 次，该小区合计 "
+            f"¥{outside.community_spend:,.2f} · Not listed (customers not yours to see): ¥{outside.spend:,.2f}, "
+            f"purchases: {outside.purchases}, of the community's ¥{outside.community_spend:,.2f}")
 
 
 def filters_subtitle(filters: ReportFilters, zone: ZoneInfo) -> str:

@@ -257,11 +257,25 @@ class CustomerRank:
     erased: bool
 
 
+@dataclass(frozen=True)
+class OutsideScope:
+    """What the customers a scoped caller may not see (a store manager: other stores' customers
+    buying at their store) spent in the community in the period: level 1 counts it, their level 2
+    does not list it. `community_spend` is everyone's, as level 1 shows it."""
+
+    spend: Decimal
+    purchases: int
+    community_spend: Decimal
+
+
 async def community_customers(
     session: AsyncSession, community_id: str, period: Period, scope: list[ColumnElement[bool]], limit: int, offset: int
-) -> tuple[list[CustomerRank], int]:
+) -> tuple[list[CustomerRank], int, OutsideScope | None]:
     """Customers who live in the community or bought while living there, by spend in the period;
-    residents who bought nothing in it come last with zero, so staff see whom to win over."""
+    residents who bought nothing in it come last with zero, so staff see whom to win over. For a
+    caller who sees only some customers (`scope`), what the others spent (None when there is
+    nothing they miss): without it their list and level 1's row would not add up, and a community
+    level 1 ranks would read here as one without sales."""
     d = MemberDaySpendRow
     spent = (
         select(
@@ -291,9 +305,14 @@ async def community_customers(
     )
     rows = (await _run(session, query)).all()
     total = (await _run(session, select(func.count()).select_from(base.subquery()))).scalar_one()
-    return [
-        CustomerRank(r[0], r[1], r[2], r[3], r[4], r[5], r[6], int(r[7]), r[8], r[9] is not None) for r in rows
-    ], total
+    ranks = [CustomerRank(r[0], r[1], r[2], r[3], r[4], r[5], r[6], int(r[7]), r[8], r[9] is not None) for r in rows]
+    if not scope:
+        return ranks, total, None
+    sums = (func.coalesce(func.sum(spent.c.spend), ZERO), func.coalesce(func.sum(spent.c.purchases), 0))
+    everyone = (await _run(session, select(*sums))).one()
+    listed = (await _run(session, base.with_only_columns(*sums))).one()
+    outside = OutsideScope(everyone[0] - listed[0], int(everyone[1]) - int(listed[1]), everyone[0])
+    return ranks, total, outside if outside.spend or outside.purchases else None
 
 
 @dataclass(frozen=True)

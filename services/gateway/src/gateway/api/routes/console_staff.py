@@ -6,9 +6,7 @@ of the store's account managers), and the VIP customers still waiting for an acc
 Every page reads members' own API with the person's token: members decides what they may see
 (a role that may not is told so on the page)."""
 
-import asyncio
 import secrets
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -57,26 +55,14 @@ async def communities(request: Request, user: Annotated[ConsoleUser, Console("ga
 
 @router.get("/infobase/communities/{community_id}")
 async def customers(community_id: str, request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
-    """Level 2: one community's customers by spend, and what of level 1's figures for the
-    community they leave out."""
+    """Level 2: one community's customers by spend, and (members' `outside_scope`) what of level
+    1's figures for the community the list leaves out, for whoever sees only some customers."""
     filters = await _filters(request)
     path = LEVELS["customers"].format(id=segment(community_id))
-    body, ranked = await asyncio.gather(
-        read(_members(request), "members", path, user.bearer(), {**filters, "limit": "1000"}),
-        read(_members(request), "members", LEVELS["communities"], user.bearer(), {**filters, "limit": "500"}),
-    )
+    body = await read(_members(request), "members", path, user.bearer(), {**filters, "limit": "1000"})
     listed = totals(body["items"], ("spend", "purchases"))
-    # Level 1 counts every sale of the community (at the store filtered on), level 2 lists only the
-    # customers the person may see (a store manager: their store's own): without a word, the
-    # community's row there and the totals here would not agree, or a community level 1 ranks
-    # would read here as one with no sales.
-    row = next((c for c in ranked["items"] if c["community_id"] == body["community_id"]), None)
-    unlisted = None
-    if row is not None:
-        spend, purchases = Decimal(str(row["spend"])) - listed["spend"], int(row["purchases"]) - int(listed["purchases"])
-        if len(body["items"]) >= body["total"] and (spend or purchases):
-            unlisted = {"spend": spend, "purchases": purchases, "of_spend": row["spend"]}
-    return page(request, "staff/infobase_customers.html", user, body=body, filters=filters, totals=listed, unlisted=unlisted)
+    return page(request, "staff/infobase_customers.html", user, body=body, filters=filters, totals=listed,
+                unlisted=body.get("outside_scope"))
 
 
 @router.get("/infobase/members/{member_id}")

@@ -22,11 +22,13 @@ from members.api.infobase_schemas import (
     CommunityRankPublic,
     CustomerRankPage,
     CustomerRankPublic,
+    OutsideScopePublic,
     PurchaseListLinePublic,
     PurchaseListPage,
     ReportFilters,
     customer_columns,
     filters_subtitle,
+    outside_subtitle,
     purchase_line_columns,
 )
 from members.config import Settings
@@ -114,7 +116,7 @@ async def community_customers_ranked(
 ) -> Response:
     period = _period(settings, grant.store_filter(store_id), first, last)
     community = await current_community(uow.session, community_id)
-    ranks, total = await community_customers(uow.session, community.id, period, member_scope(grant), limit, offset)
+    ranks, total, outside = await community_customers(uow.session, community.id, period, member_scope(grant), limit, offset)
     items = [
         CustomerRankPublic(
             rank=offset + i, member_id=r.member_id, card_no=r.card_no, name=r.name, tier=r.tier,
@@ -126,11 +128,12 @@ async def community_customers_ranked(
     page = CustomerRankPage(
         community_id=community.id, community_name=community.name, items=items, total=total, limit=limit,
         offset=offset, filters=_filters(period),
+        outside_scope=OutsideScopePublic(**vars(outside)) if outside is not None else None,
     )
     return render(
         format, title=f"{community.name} 客户排名 Customers by spend", columns=customer_columns(settings.zone),
         rows=items, json_body=page, filename=f"infobase-community-{community.id}",
-        subtitle=filters_subtitle(page.filters, settings.zone), totals=CUSTOMER_TOTALS,
+        subtitle=filters_subtitle(page.filters, settings.zone) + outside_subtitle(page.outside_scope), totals=CUSTOMER_TOTALS,
     )
 
 
