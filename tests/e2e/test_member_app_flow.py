@@ -146,3 +146,26 @@ async def test_a_customer_uses_the_app_for_card_coupons_a_gift_and_a_complaint(e
         their_export = (await p.gateway.post("/app/v1/me/export", headers=theirs)).json()
         assert their_export["profile"]["id"] == other["id"] and their_export["purchases"] == []
         assert (their_export["points"]["ledger"], their_export["points"]["reservations"], their_export["coupons"]) == ([], [], [])
+
+        # Paging my receipts one at a time while new sales land at the till: each page goes on after
+        # the receipt the last one ended with, so none is shown twice and none is missed.
+        pos = env.auth(Role.POS, store_id="S001")
+
+        async def sold(txn: str) -> None:
+            later = sale_body(member={"card_no": me["card_no"]}, pos_txn_id=txn, lines=[line(qty="1", unit_price="5.00")],
+                              occurred_at=datetime.now(UTC).isoformat())
+            assert (await p.gateway.post("/pos/v1/purchases", json=later, headers=pos)).status_code == 202
+
+        async def receipts_counted(n: int) -> list | None:
+            r = await p.gateway.get("/app/v1/purchases", params={"limit": 100}, headers=mine)
+            return r.json()["items"] if len(r.json()["items"]) == n else None
+
+        await sold("T-PAGE-1")
+        await eventually(lambda: receipts_counted(2), timeout=60, what="the second receipt in the app")
+        newest = (await p.gateway.get("/app/v1/purchases", params={"limit": 1}, headers=mine)).json()
+        await sold("T-PAGE-2")
+        await eventually(lambda: receipts_counted(3), timeout=60, what="the third receipt in the app")
+        older = (await p.gateway.get("/app/v1/purchases", params={"limit": 1, "cursor": newest["next_cursor"]},
+                                     headers=mine)).json()
+        assert [r["pos_txn_id"] for r in newest["items"] + older["items"]] == ["T-PAGE-1", sale["pos_txn_id"]]
+        assert older["next_cursor"] is None
