@@ -77,6 +77,12 @@ async def test_the_ledger_pages_newest_first(pts, env) -> None:
                                  headers=env.auth(Role.MEMBER, member_id="m9"))).json()
     # Exactly full and the last: no next page to send the app to an empty one.
     assert ([e["source_ref"] for e in last["entries"]], last["next_before_id"]) == (["sale:S001/L1"], None)
+    # Another member's entry, or an id no entry has, names no place in this ledger.
+    await pts.apply(pts.sale("m10", "1.00", txn="L-other"))
+    theirs = (await pts.client.get("/v1/accounts/m10/ledger", headers=env.auth(Role.MEMBER, member_id="m10"))).json()
+    for foreign in (theirs["entries"][0]["id"], 10**12):
+        r = await pts.client.get(f"/v1/accounts/m9/ledger?before_id={foreign}", headers=env.auth(Role.MEMBER, member_id="m9"))
+        assert r.status_code == 422 and r.json()["detail"].startswith("before_id: no ledger entry"), r.text
 
 
 async def test_one_sale_earns_at_most_points_max_and_says_so(pts, caplog) -> None:

@@ -3,13 +3,13 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import BigInteger, Row, bindparam, select
 
 from points.adapters.tables import AccountRow, LedgerRow
 from points.api.schemas import AccountPublic, LedgerEntryPublic, LedgerPage
 from shared.authorize import Allowed
 from shared.deps import ReadUowDep
-from shared.errors import NotFound
+from shared.errors import Invalid, NotFound
 from shared.integers import Int64
 from shared.policy import Grant
 from shared.unit_of_work import UnitOfWork
@@ -25,7 +25,11 @@ _ENTRY_COLUMNS = [_L[name] for name in LedgerEntryPublic.model_fields]
 _LATEST = (
     select(*_ENTRY_COLUMNS).where(_L.member_id == bindparam("member_id")).order_by(_L.id.desc()).limit(bindparam("limit"))
 )
-_OLDER = _LATEST.where(_L.id < bindparam("before_id"))
+# The id a page goes on after is any the API takes (Int64): bound as such, not as the column's
+# integer, which PostgreSQL's driver refuses to send past 2**31 (a 500, not an empty page).
+_BEFORE = bindparam("before_id", type_=BigInteger)
+_OLDER = _LATEST.where(_L.id < _BEFORE)
+_IS_MEMBERS = select(_L.id).where(_L.id == _BEFORE, _L.member_id == bindparam("member_id"))
 
 
 async def _account(uow: UnitOfWork, member_id: str) -> Row[Any]:
@@ -61,6 +65,11 @@ async def get_ledger(
     limit: Annotated[Int64, Query(ge=1, le=500)] = 100, before_id: Annotated[Int64 | None, Query(ge=1)] = None,
 ) -> LedgerPage:
     await _account(uow, member_id)
+    # A page goes on after an entry of the previous one: an id that is not the member's (another's,
+    # or made up) names no place in their ledger, and is refused rather than read as one.
+    if before_id is not None and (await uow.session.exec(  # type: ignore[call-overload]
+            _IS_MEMBERS, params={"before_id": before_id, "member_id": member_id})).first() is None:
+        raise Invalid("before_id", f"no ledger entry {before_id} of member {member_id}: name the last entry of the page before")
     # One entry more than the page, to tell the last page (no next) from one exactly full.
     entries = await _entries(uow, member_id, limit + 1, before_id)
     more = len(entries) > limit
