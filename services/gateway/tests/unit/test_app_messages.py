@@ -111,6 +111,12 @@ def test_a_reason_with_a_colon_of_its_own_is_not_split_into_fields() -> None:
     assert field_names("to: must not be before from; from: e.g. 2026-01-01") == ["to", "from"]
 
 
+def test_a_mappings_bad_key_is_named_by_the_key_without_the_validation_marker() -> None:
+    detail = [{"loc": ["body", "purposes", "bogus", "[key]"], "msg": "Input should be 'sms' or 'email'", "type": "enum"}]
+    assert field_names(detail) == ["purposes.bogus"]
+    assert "[key]" not in localised(422, {"detail": detail}, "en")["message_en"]
+
+
 def test_a_string_detail_is_answered_in_the_shape_of_body_validation() -> None:
     assert as_body_errors("birthday: birthday is in the future") == [
         {"loc": ["body", "birthday"], "msg": "birthday is in the future", "type": "value_error", "input": None}]

@@ -32,13 +32,14 @@ def problems(detail: str) -> list[tuple[str, str]]:
 
 def field_names(detail: Any) -> list[str]:
     """The fields a 422 names, in order, once each: `body.` left out (`gift_id`), `query.` kept
-    (`query.limit`), as the app shows them."""
+    (`query.limit`), as the app shows them. A mapping's bad key is named by the key itself
+    (`purposes.bogus`), without the `[key]` validation appends to say it was the key."""
     if isinstance(detail, str):
         names = [field for field, _ in problems(detail)]
     elif isinstance(detail, list):
         # A body that is no JSON is located at the character where parsing stopped: no field.
         names = [
-            ".".join(str(part) for part in (error.get("loc") or []) if part != "body")
+            ".".join(str(part) for part in (error.get("loc") or []) if part not in ("body", "[key]"))
             for error in detail if isinstance(error, dict) and error.get("type") != "json_invalid"
         ]
     else:
