@@ -127,8 +127,8 @@ async def test_lists_are_paged_with_limit_and_an_opaque_cursor(app_api) -> None:
     # campaigns lists what follows the cursor's message, one more than the page: is there a next page?
     assert dict(call.url.params) == {"limit": "3", "before_id": "m7"}
     assert messages == {"items": [{"id": "m0"}, {"id": "m1"}], "next_cursor": cursor_of("m1")}
-    ledger = (await client.get("/app/v1/points/ledger?limit=1&cursor=9", headers=member)).json()
-    assert ledger["next_cursor"] == "7" and ledger["items"][0]["reason"] == "purchase"
+    ledger = (await client.get("/app/v1/points/ledger", params={"limit": 1, "cursor": cursor_of("9")}, headers=member)).json()
+    assert ledger["next_cursor"] == cursor_of("7") and ledger["items"][0]["reason"] == "purchase"
     assert services["points"].requests[-1].url.params["before_id"] == "9"
 
 
@@ -348,11 +348,16 @@ async def test_what_a_member_writes_to_feedback_is_held_to_feedbacks_choices_and
     assert filing["severity"]["enum"] == ["low", "medium", "high"] and filing["description"]["maxLength"] == 2000
 
 
+def _complaint(n: int, due_in_hours: int = 0) -> dict[str, Any]:
+    """A complaint as feedback lists it: filed `n` minutes after 09:00, most urgent first."""
+    return {"id": f"c{n:03}", "filed_at": f"2026-12-01T{9 + n // 60:02}:{n % 60:02}:00+08:00", "due_in": due_in_hours}
+
+
 async def test_every_complaints_cursor_handed_out_is_taken_back_up_to_the_newest_500(app_api) -> None:
     client, services, member, _ = app_api
     # A member with more complaints than the app lists: feedback answers as many as asked for.
     services["feedback"].answers["/v1/complaints"] = lambda request: (
-        200, [{"id": f"c{i}"} for i in range(int(request.url.params["limit"]) + 100)][:int(request.url.params["limit"])])
+        200, [_complaint(n) for n in range(600, 0, -1)][:int(request.url.params["limit"])])
     seen, cursor = [], None
     while True:
         r = await client.get("/app/v1/complaints", params={"limit": 30, **({"cursor": cursor} if cursor else {})}, headers=member)
@@ -360,7 +365,18 @@ async def test_every_complaints_cursor_handed_out_is_taken_back_up_to_the_newest
         seen += [c["id"] for c in r.json()["items"]]
         if (cursor := r.json()["next_cursor"]) is None:
             break
-    assert seen == [f"c{i}" for i in range(500)]
+    assert seen == [f"c{n:03}" for n in range(600, 100, -1)]
+
+
+async def test_complaints_page_newest_first_however_staff_move_them_in_their_queue(app_api) -> None:
+    client, services, member, _ = app_api
+    # Feedback lists them for staff, the most urgent first: acknowledging one moves it to the end.
+    queue = [_complaint(2, due_in_hours=1), _complaint(3, due_in_hours=2), _complaint(1, due_in_hours=3)]
+    services["feedback"].answers["/v1/complaints"] = lambda _: (200, queue)
+    first = (await client.get("/app/v1/complaints", params={"limit": 1}, headers=member)).json()
+    queue.append(queue.pop(queue.index(next(c for c in queue if c["id"] == first["items"][0]["id"]))))
+    rest = (await client.get("/app/v1/complaints", params={"cursor": first["next_cursor"]}, headers=member)).json()
+    assert [c["id"] for c in first["items"] + rest["items"]] == ["c003", "c002", "c001"]
 
 
 async def test_an_id_of_dots_names_nothing_rather_than_another_path_of_the_service(app_api) -> None:
@@ -474,14 +490,22 @@ async def test_a_cursor_the_gateway_never_handed_out_is_422_naming_the_cursor(ap
     assert all(s.requests == [] for s in services.values())
 
 
-async def test_the_ledgers_cursor_is_an_entry_id(app_api) -> None:
+@pytest.mark.parametrize("cursor", ["9", cursor_of("0"), cursor_of("-3"), cursor_of("9.0"), cursor_of("９"),
+                                    cursor_of(str(2**63)), cursor_of("S001", "T1")])
+async def test_a_ledger_cursor_wraps_an_entry_id_and_nothing_else(app_api, cursor: str) -> None:
     client, services, member, _ = app_api
-    # Ledger ids grow past any offset; none is below 1.
-    r = await client.get("/app/v1/points/ledger?cursor=999999999999", headers=member)
-    assert r.status_code == 200 and services["points"].requests[-1].url.params["before_id"] == "999999999999"
-    zero = await client.get("/app/v1/points/ledger?cursor=0", headers=member)
-    assert zero.status_code == 422 and [e["loc"] for e in zero.json()["detail"]] == [["query", "cursor"]]
-    assert len(services["points"].requests) == 1
+    r = await client.get("/app/v1/points/ledger", params={"cursor": cursor}, headers=member)
+    assert r.status_code == 422 and [e["loc"] for e in r.json()["detail"]] == [["query", "cursor"]]
+    assert services["points"].requests == []
+
+
+async def test_a_ledger_entry_points_does_not_know_as_the_members_is_422_naming_the_cursor(app_api) -> None:
+    client, services, member, _ = app_api
+    services["points"].answers[f"/v1/accounts/{ME}/ledger"] = (
+        422, {"detail": "before_id: no ledger entry 2544 of member member-0001: name the last entry of the page before"})
+    r = await client.get("/app/v1/points/ledger", params={"cursor": cursor_of("2544")}, headers={**member, "Accept-Language": "en"})
+    assert r.status_code == 422 and [e["loc"] for e in r.json()["detail"]] == [["query", "cursor"]] and "before_id" not in r.text
+    assert services["points"].requests[-1].url.params["before_id"] == "2544"
 
 
 async def test_answers_without_an_etag_are_not_to_be_stored(app_api) -> None:

@@ -9,7 +9,6 @@ from gateway.domain.app_cursors import MAX_CURSOR_CHARS
 from gateway.service_layer.app_calls import MemberCalls
 from shared.authorize import Allowed
 from shared.errors import Forbidden
-from shared.integers import INT64_MAX
 from shared.policy import Grant
 
 AppGrant = Annotated[Grant, Allowed("gateway.app.use")]
@@ -17,12 +16,11 @@ AppGrant = Annotated[Grant, Allowed("gateway.app.use")]
 Limit = Annotated[int, Query(ge=1, le=100, description="Items per page")]
 
 _CURSOR = "`next_cursor` of the previous page; absent for the first page"
-# A cursor names the last item of the previous page (`domain.app_cursors`); the ledger's is the
-# entry id points pages by (`before_id` >= 1). One the gateway never handed out (a client bug: a
-# cursor kept from another list, mangled or made up) is a 422 naming `cursor`, which tells the app's
-# developer what is wrong, rather than an empty page, which would look like the end of the list.
+# A cursor names the last item of the previous page (`domain.app_cursors`). One the gateway never
+# handed out (a client bug: a cursor kept from another list, mangled or made up) is a 422 naming
+# `cursor`, which tells the app's developer what is wrong, rather than an empty page, which would
+# look like the end of the list.
 Cursor = Annotated[str | None, Query(min_length=1, max_length=MAX_CURSOR_CHARS, description=_CURSOR)]
-LedgerCursor = Annotated[int | None, Query(ge=1, le=INT64_MAX, description=_CURSOR)]
 
 
 def mine(grant: Grant) -> str:

@@ -191,6 +191,6 @@ class LedgerPage(BaseModel):
         {"id": 41, "entry_type": "redeem", "points": -28000, "balance_after": 1130, "reason": "gift rice-cooker at S001",
          "description": "兑换礼品：电饭锅（城东大卖场）", "description_zh": "兑换礼品：电饭锅（城东大卖场）",
          "description_en": "Gift redeemed: Rice cooker (城东大卖场)", "occurred_at": "2026-11-28T16:40:00+08:00"}],
-        "next_cursor": "41"}]})
+        "next_cursor": "WyI0MSJd"}]})
     items: list[LedgerEntry]
     next_cursor: str | None

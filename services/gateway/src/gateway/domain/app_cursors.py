@@ -1,6 +1,6 @@
 """The member app's list cursors: each names the last item of the page it ends (a purchase by its
-store and transaction, a message, coupon, reservation or complaint by its id), and the next page
-lists what follows that item in the list's order.
+store and transaction, a ledger entry, message, coupon, reservation or complaint by its id), and
+the next page lists what follows that item in the list's order.
 
 A cursor is a position in the list, not a count: an item added while the member scrolls (a sale at
 the till, a message sent, a coupon issued) comes before the position, at the top, so no item shows
@@ -16,7 +16,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from shared.errors import Invalid
+from shared.integers import INT64_MAX
 
+NOT_OURS = "not a cursor of this list: pass the next_cursor of its previous page"
+GONE = "names an item no longer in this list: start again from its first page"
 # Longer than any cursor the gateway hands out (a store id and a transaction id, each bounded by its
 # type, wrapped), short enough that a made-up one is refused before anything is decoded.
 MAX_CURSOR_CHARS = 400
@@ -35,8 +38,16 @@ def position(cursor: str, arity: int) -> tuple[str, ...]:
     except (binascii.Error, ValueError):
         ids = None
     if not (isinstance(ids, list) and len(ids) == arity and all(isinstance(i, str) and i for i in ids)):
-        raise Invalid("cursor", "not a cursor of this list: pass the next_cursor of its previous page")
+        raise Invalid("cursor", NOT_OURS)
     return tuple(ids)
+
+
+def entry_position(cursor: str) -> int:
+    """The ledger entry id a ledger cursor wraps (points pages its ledger by entry id)."""
+    [entry] = position(cursor, 1)
+    if not (entry.isascii() and entry.isdigit() and 1 <= int(entry) <= INT64_MAX):
+        raise Invalid("cursor", NOT_OURS)
+    return int(entry)
 
 
 def next_page(items: Sequence[Any], limit: int, ids: Any) -> dict[str, Any]:
@@ -57,6 +68,3 @@ def after(items: Sequence[dict[str, Any]], wanted: str | None, key: str) -> Sequ
         if item[key] == wanted:
             return items[index + 1:]
     raise Invalid("cursor", GONE)
-
-
-GONE = "names an item no longer in this list: start again from its first page"

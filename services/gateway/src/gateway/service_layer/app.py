@@ -3,8 +3,7 @@
 The member id always comes from the token (`member_id` here is the caller's own, never a value the
 app sent), so another member's data cannot be named. Lists are paged with `limit` and an opaque
 `cursor` (next_cursor of the previous page) naming the last item shown (`domain.app_cursors`): the
-services page their lists after it (a purchase, message or reservation by its keys; the ledger by
-its entry id); a list a service answers whole (coupons) or only by `limit` (complaints, up to 500)
+services page their lists after it (a purchase, ledger entry, message or reservation by its keys); a list a service answers whole (coupons) or only by `limit` (complaints, up to 500)
 is paged here from one read.
 """
 
@@ -22,7 +21,7 @@ from gateway.adapters.clients import segment
 from gateway.adapters.member_revocations import RevokedMembers
 from gateway.adapters.tables import StoreRow
 from gateway.domain import ledger_wording as wording
-from gateway.domain.app_cursors import GONE, after, next_page, position
+from gateway.domain.app_cursors import GONE, after, cursor_of, entry_position, next_page, position
 from gateway.domain.app_messages import preferred_language
 from gateway.service_layer import member_sign_in
 from gateway.service_layer.app_calls import MemberCalls, Relayed
@@ -85,13 +84,13 @@ async def card(calls: MemberCalls, member_id: str) -> dict[str, Any]:
     }
 
 
-async def ledger(calls: MemberCalls, commands: Commands, member_id: str, limit: int, cursor: int | None) -> dict[str, Any]:
+async def ledger(calls: MemberCalls, commands: Commands, member_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
     """A page of the ledger, each entry with its `description` for the member (`domain.ledger_wording`)
     in the language they prefer and in both, the stores and gifts it names by their names."""
     params: dict[str, Any] = {"limit": limit}
     if cursor is not None:
-        params["before_id"] = cursor
-    body = await points_account(calls, f"/v1/accounts/{segment(member_id)}/ledger", params)
+        params["before_id"] = entry_position(cursor)
+    body = await after_cursor(points_account(calls, f"/v1/accounts/{segment(member_id)}/ledger", params), cursor)
     if body is None:
         return {"items": [], "next_cursor": None}
     entries = body["entries"]
@@ -103,7 +102,7 @@ async def ledger(calls: MemberCalls, commands: Commands, member_id: str, limit: 
         zh, en = wording.describe(e, names)
         items.append({**{k: e[k] for k in LEDGER_FIELDS}, "description": en if english else zh, "description_zh": zh, "description_en": en})
     nxt = body.get("next_before_id")
-    return {"items": items, "next_cursor": str(nxt) if nxt is not None else None}
+    return {"items": items, "next_cursor": cursor_of(str(nxt)) if nxt is not None else None}
 
 
 LEDGER_FIELDS = ("id", "entry_type", "points", "balance_after", "reason", "occurred_at")
@@ -212,7 +211,12 @@ async def complaints(calls: MemberCalls, member_id: str, limit: int, cursor: str
     # newest 500 (a member files a handful), and paged here; the list ends at the 500th.
     wanted = position(cursor, 1)[0] if cursor is not None else None
     body = await calls.get("feedback", "/v1/complaints", {"member_id": member_id, "limit": COMPLAINTS_READ_MAX})
-    return next_page(after(body, wanted, "id")[:limit + 1], limit, lambda c: (c["id"],))
+    # Feedback lists them for staff, the most urgent first: an order that changes as staff act on
+    # one, which would move the cursor's complaint between pages. The member's list is theirs as
+    # they filed them, newest first, an order nothing changes.
+    mine = sorted(body, key=lambda c: c["id"])
+    mine.sort(key=lambda c: datetime.fromisoformat(c["filed_at"]), reverse=True)
+    return next_page(after(mine, wanted, "id")[:limit + 1], limit, lambda c: (c["id"],))
 
 
 async def ensure_own_sale(calls: MemberCalls, member_id: str, store_id: str | None, pos_txn_id: str) -> None:

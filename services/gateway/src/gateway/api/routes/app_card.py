@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from gateway.adapters.clients import segment
-from gateway.api.app_deps import AppGrant, Calls, Cursor, LedgerCursor, Limit, mine
+from gateway.api.app_deps import AppGrant, Calls, Cursor, Limit, mine
 from gateway.api.app_schemas import Card, GiftReservation, LedgerPage, Page
 from gateway.service_layer import app as views
 from shared.deps import CommandsDep
@@ -22,7 +22,7 @@ async def card(grant: AppGrant, calls: Calls) -> Card:
 
 
 @router.get("/points/ledger", summary="My points ledger, each entry described in my language, newest first")
-async def ledger(grant: AppGrant, calls: Calls, commands: CommandsDep, limit: Limit = 20, cursor: LedgerCursor = None) -> LedgerPage:
+async def ledger(grant: AppGrant, calls: Calls, commands: CommandsDep, limit: Limit = 20, cursor: Cursor = None) -> LedgerPage:
     return LedgerPage.model_validate(await views.ledger(calls, commands, mine(grant), limit, cursor))
 
 
