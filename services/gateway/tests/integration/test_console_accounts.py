@@ -127,6 +127,13 @@ async def test_the_form_sent_again_after_a_lost_answer_shows_the_account_with_a_
     assert first != second and await can_log_in(console, "desk.li", second) and not await can_log_in(console, "desk.li", first)
     page = await console.get(f"/console/accounts/{await staff_id_of(console, env, 'desk.li')}")
     assert '<tr data-action="creation_retried">' in page.text and "重试添加：已重新生成初始密码" in page.text
+    # The same form sent again for another account, or once the person has logged in: said in Chinese,
+    # with what to do on the console (a key is nothing its users see).
+    other = await console.post("/console/accounts", headers=HTMX, data={**form, "role": "marketing", "store_id": ""})
+    assert other.status_code == 409 and "此表单已用于另一项操作：请刷新页面后重新填写。" in other.text, other.text
+    assert await can_log_in(console, "desk.li", second)
+    used = await console.post("/console/accounts", headers=HTMX, data=form)
+    assert used.status_code == 409 and "此表单已添加账号 desk.li，该账号此后已被使用或修改" in used.text, used.text
     # A form without its key is refused naming it, not taken without one.
     keyless = {name: value for name, value in form.items() if name != "idempotency_key"}
     refused = await console.post("/console/accounts", headers=HTMX, data={**keyless, "login": "desk.zhou"})

@@ -455,7 +455,7 @@ async def test_a_creation_retried_under_its_key_gives_the_account_back_with_a_ne
     # Once the person has logged in, a retry no longer resets their password.
     await log_in(gateway, "zhao.min", third.json()["password"])
     in_use = await gateway.post("/identity/v1/staff", json=body, headers=keyed)
-    assert in_use.status_code == 409 and "in use since" in in_use.json()["detail"]
+    assert in_use.status_code == 409 and "in use or was changed since" in in_use.json()["detail"]
     # The key of one account is not another's; without a key a second creation is "login taken".
     other = await gateway.post("/identity/v1/staff", json={**body, "name": "赵敏敏"}, headers=keyed)
     assert other.status_code == 409 and "not this one" in other.json()["detail"]

@@ -117,7 +117,7 @@ async def _created_already(
                            "was set since: send a new key, or set the password on the account")
         return row, None
     if uow.now() - row.created_at > CREATION_RETRY_WINDOW or await _touched_since_creation(uow, row.staff_id):
-        raise Conflict(f"account {row.login} was created with this key and is in use since: "
+        raise Conflict(f"account {row.login} was created with this key and is in use or was changed since: "
                        "set a new password on the account if its first one was lost")
     generated = secrets.token_urlsafe(GENERATED_PASSWORD_BYTES)
     row.password_hash, row.changed_at = await hash_password(generated), uow.now()

@@ -307,6 +307,15 @@ KNOWN = (
             r"(?P<now>\d+) dead letters match now, not the (?P<expected>-?\d+) of the dry run: run the dry run again"),
     # the gateway: staff accounts (`gateway.domain.staff`, `service_layer.staff`) and the stores they name
     Wording(N_("The login %(login)s is taken."), r"login (?P<login>\S+) is taken"),
+    Wording(N_("The login %(login)s is taken, or the same form is being sent at this moment."),
+            r"login (?P<login>\S+) is taken, or a creation under this Idempotency-Key is under way: send it again"),
+    Wording(_FORM_SENT, r"the Idempotency-Key was used to create account \S+, not this one: send a new key"),
+    Wording(N_("This form already added the account %(login)s with another password, or its password was set since: "
+               "open the form again, or set the password on the account's page."),
+            r"account (?P<login>\S+) was created with this key and another password, or its password was set since: .*"),
+    Wording(N_("This form already added the account %(login)s, which has been used or changed since: set a new "
+               "password on its page if the first one was lost."),
+            r"account (?P<login>\S+) was created with this key and is in use or was changed since: .*"),
     Wording(N_("%(login)s is the last active admin account: make another account an admin first."),
             r"(?P<login>\S+) is the last active admin account; make another admin first"),
     Wording(N_("2 to 64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit")),
