@@ -63,6 +63,19 @@ async def test_a_store_bound_token_names_no_other_store_in_a_customers_complaint
         assert own.status_code == 200 and own.json() == []
 
 
+async def test_an_account_manager_given_a_store_names_no_other_store_in_their_complaints_list(fb) -> None:
+    # Bound to their store, as members binds them (`Grant.store_filter`): the filter for another
+    # store is refused, not answered with that store's complaints of their customers.
+    await fb.register("m-in", "S002", manager_id="am-1")
+    await fb.file(headers=fb.admin(), member_id="m-in", store_id="S002")
+    bound = fb.as_(Role.ACCOUNT_MANAGER, "am-1", store_id="S001")
+    other = await fb.client.get("/v1/complaints", params={"store_id": "S002"}, headers=bound)
+    assert other.status_code == 403 and "store_id" in other.json()["detail"], other.text
+    assert len((await fb.client.get("/v1/complaints", headers=bound)).json()) == 1
+    unbound = await fb.client.get("/v1/complaints", params={"store_id": "S002"}, headers=fb.as_(Role.ACCOUNT_MANAGER, "am-1"))
+    assert unbound.status_code == 200 and len(unbound.json()) == 1
+
+
 async def test_a_home_store_learnt_from_the_analytics_moves_the_customer_to_that_stores_manager(fb) -> None:
     await _two_customers(fb)
     await fb.attributes("m-out", "S001")

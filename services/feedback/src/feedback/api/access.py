@@ -87,6 +87,7 @@ def complaints_in_reach(grant: Grant, store_id: str | None, assignee: str | None
         case Scope.ASSIGNED:
             if assignee not in (None, p.subject):
                 raise AccessDenied("assignee: account managers list their own complaints")
+            grant.store_filter(store_id)  # one given a store names no other, as in every service
             customers = grant.where(ComplaintRow.member_id, MemberProfileRow.home_store_id, MemberProfileRow.manager_id)
             return [or_(col(ComplaintRow.assignee) == p.subject, *customers)]
         case Scope.SELF:
