@@ -12,7 +12,7 @@ rather than building one of its own.
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from shared.errors import Invalid
@@ -50,7 +50,7 @@ def entry_position(cursor: str) -> int:
     return int(entry)
 
 
-def next_page(items: Sequence[Any], limit: int, ids: Any) -> dict[str, Any]:
+def next_page(items: Sequence[Any], limit: int, ids: Callable[[Any], tuple[str, ...]]) -> dict[str, Any]:
     """One page from a read of up to `limit + 1` items (the extra one tells whether another page
     follows), its cursor naming its last item by `ids(item)`."""
     shown = list(items[:limit])

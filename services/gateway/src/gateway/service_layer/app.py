@@ -3,8 +3,9 @@
 The member id always comes from the token (`member_id` here is the caller's own, never a value the
 app sent), so another member's data cannot be named. Lists are paged with `limit` and an opaque
 `cursor` (next_cursor of the previous page) naming the last item shown (`domain.app_cursors`): the
-services page their lists after it (a purchase, ledger entry, message or reservation by its keys); a list a service answers whole (coupons) or only by `limit` (complaints, up to 500)
-is paged here from one read.
+services page their lists after it (a purchase, ledger entry, message or reservation by its keys);
+a list a service answers whole (coupons) or only by `limit` (complaints, up to 500) is paged here
+from one read.
 """
 
 import asyncio
@@ -165,12 +166,10 @@ def receipt(purchase: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
 async def after_cursor(read: Awaitable[Any], cursor: str | None) -> Any:
     """A service's page after the item a cursor names. The service refuses an item that is not the
     member's (422 naming its own parameter, which the app never sent): the app's `cursor` refused."""
-    if cursor is None:
-        return await read
     try:
         return await read
     except Relayed as refusal:
-        if refusal.status_code != 422:
+        if cursor is None or refusal.status_code != 422:
             raise
         raise Invalid("cursor", GONE) from refusal
 
@@ -207,8 +206,8 @@ async def _paged_by_id(calls: MemberCalls, service: str, path: str, limit: int, 
 
 
 async def complaints(calls: MemberCalls, member_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    # Feedback lists a member's newest complaints only by `limit`: all of them are read, up to the
-    # newest 500 (a member files a handful), and paged here; the list ends at the 500th.
+    # Feedback lists a member's complaints only by `limit`: all of them are read, up to 500 (a
+    # member files a handful), and paged here.
     wanted = position(cursor, 1)[0] if cursor is not None else None
     body = await calls.get("feedback", "/v1/complaints", {"member_id": member_id, "limit": COMPLAINTS_READ_MAX})
     # Feedback lists them for staff, the most urgent first: an order that changes as staff act on
