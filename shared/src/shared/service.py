@@ -9,6 +9,7 @@ import time: engines and Kafka clients exist only between start-up and shutdown.
 import asyncio
 import contextlib
 import logging
+import re
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -84,6 +85,17 @@ class ServiceSpec:
     # checks every `{member_id}` route against the caller's scope.
     member_facts: MemberFactsQuery | None = None
     version: str = "0.1.0"
+
+
+# A caller's own request id is kept, not only a UUID (the middleware's default): a till's receipt
+# number or another system's trace id is what its people search the logs for. Letters, digits and
+# `. _ : / -` only, so that none can break a log line, a header or an event's attribute; any other
+# is replaced by a new id.
+_CORRELATION_ID = re.compile(r"[A-Za-z0-9._:/-]{1,128}")
+
+
+def is_correlation_id(value: str) -> bool:
+    return _CORRELATION_ID.fullmatch(value) is not None
 
 
 def build_service_app(settings: ServiceSettings, spec: ServiceSpec, clock: Clock = utc_now) -> FastAPI:
@@ -171,7 +183,7 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec, clock: Clock
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(CleanUrlMiddleware)
     app.add_middleware(HttpMetricsMiddleware, service=settings.service_name)
-    app.add_middleware(CorrelationIdMiddleware, header_name="X-Correlation-ID")
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Correlation-ID", validator=is_correlation_id)
     app.include_router(_health_router(spec.version))
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     for router in spec.routers:

@@ -771,3 +771,4 @@ async def test_the_ledger_document_shows_descriptions(app_api) -> None:
     assert {"description", "description_zh", "description_en", "reason"} <= schemas["LedgerEntry"]["properties"].keys()
     [example] = schemas["LedgerPage"]["examples"]
     assert all(item["description_zh"] and item["description_en"] for item in example["items"])
+
