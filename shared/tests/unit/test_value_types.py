@@ -59,15 +59,18 @@ def test_mainland_mobile_numbers_are_accepted(phone: str) -> None:
 
 
 @pytest.mark.parametrize("typed", ["13８００１３８０００", "１３８００１３８０００", "\u300013800138000 ", " 13800138000\t",
-                                   "138 0013 8000", "138-0013-8000", "138\u30000013\u30008000", "1 3 8 0 0 1 3 8 0 0 0"])
+                                   "138 0013 8000", "138-0013-8000", "138\u30000013\u30008000", "1 3 8 0 0 1 3 8 0 0 0",
+                                   "+8613800138000", "+86 138 0013 8000", "0086-138-0013-8000", "＋８６ １３８００１３８０００"])
 def test_a_phone_typed_in_full_width_digits_in_groups_or_with_spaces_around_is_the_same_number(typed: str) -> None:
-    # A Chinese input method left in full-width mode, a number copied in groups off a form: the
-    # same number to every limit and look-up.
+    # A Chinese input method left in full-width mode, a number copied in groups off a form or with
+    # China's country code off a contact card: the same number to every limit and look-up.
     assert phones.validate_python(typed) == "13800138000"
 
 
 @pytest.mark.parametrize(
-    "phone", ["1380013800", "138001380000", "12345678901", "23800138000", "+8613800138000", "138.0013.8000", "138/0013/8000", "",
+    "phone", ["1380013800", "138001380000", "12345678901", "23800138000", "138.0013.8000", "138/0013/8000", "",
+              # Another country's code, or China's before a number that is no mobile one.
+              "+85213800138000", "+86 1380013800", "+860013800138000", "86 13800138000",
               # Digits of other scripts: one number written in Arabic-Indic digits would be
               # another number to the per-phone limits and the member look-up.
               "13٨٠٠١٣٨٠٠٠", "１３８"],
