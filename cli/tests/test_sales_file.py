@@ -1,6 +1,7 @@
 """Taking a file of past sales apart (`crm import-sales`): sales grouped from their CSV rows with
 their line numbers, JSON lines, and what is refused before anything is sent."""
 
+import codecs
 import io
 from pathlib import Path
 
@@ -160,6 +161,11 @@ def test_a_file_in_another_encoding_is_read_with_its_encoding_and_refused_at_its
     assert (encoding_of("GBK"), encoding_of("UTF8"), encoding_of(None)) == ("gbk", "utf-8", "utf-8")
     with pytest.raises(FileProblem, match="--encoding utf-16: not supported"):
         encoding_of("utf-16")
+    # Saved as Windows' "Unicode text": said at once that it must be UTF-8, not to name its encoding.
+    for wide in ("utf-16", "utf-16-be", "utf-32"):
+        marked = text.encode(wide) if wide != "utf-16-be" else codecs.BOM_UTF16_BE + text.encode(wide)
+        with pytest.raises(FileProblem, match=r"^the file is UTF-16 or UTF-32 text .*: save it as UTF-8"):
+            checked(marked)
     with pytest.raises(FileProblem, match="--encoding latin-9x: no such encoding"):
         encoding_of("latin-9x")
 

@@ -55,6 +55,13 @@ def encoding_of(name: str | None) -> str:
 def check_text(raw: BinaryIO, codec: str, given: bool) -> Iterator[int]:
     """Reads the whole of `raw` in `codec` (`given`: named by --encoding), yielding the bytes read
     after each block; FileProblem names the line of the first problem. Leaves `raw` at its start."""
+    # Windows' "Unicode text" is UTF-16 behind its byte order mark: no --encoding reads it (lines
+    # are split at newline bytes), so the way out is said at once, not after a first wrong hint.
+    start = raw.read(4)
+    if start.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise FileProblem("the file is UTF-16 or UTF-32 text (its byte order mark says so), which is not supported: "
+                          "save it as UTF-8 (in Excel: CSV UTF-8)")
+    raw.seek(0)
     utf8_marked = raw.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
     if codec != UTF8 and utf8_marked:
         raise FileProblem(f"the file starts with the byte order mark of UTF-8: it is UTF-8 text, not {codec}; "
