@@ -113,7 +113,8 @@ def test_templates_render_strictly() -> None:
 
 def test_every_sms_starts_with_the_sign_and_marketing_ends_with_the_opt_out() -> None:
     marketing = compose("满100减20优惠券已到账", channel="sms", marketing=True, sign=SIGN, language="zh-CN")
-    assert marketing == f"{SIGN}满100减20优惠券已到账{OPT_OUT}"
+    assert marketing == f"{SIGN}满100减20优惠券已到账。{OPT_OUT}"  # a full stop, not run on into the opt-out
+    assert compose("周末生鲜八折！", channel="sms", marketing=True, sign=SIGN, language="zh-CN") == f"{SIGN}周末生鲜八折！{OPT_OUT}"
     service = compose("您有120积分将到期", channel="sms", marketing=False, sign=SIGN, language="zh-CN")
     assert service == f"{SIGN}您有120积分将到期"
     assert compose(f"{SIGN}已签名", channel="sms", marketing=False, sign=SIGN, language="zh-CN") == f"{SIGN}已签名"

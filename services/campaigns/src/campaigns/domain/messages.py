@@ -202,5 +202,14 @@ def compose(body: str, *, channel: Channel, marketing: bool, sign: str, language
         return body
     text = body if body.startswith(sign) else f"{sign}{body}"
     if marketing and not text.endswith(OPT_OUT):
-        text = f"{text} {OPT_OUT}" if language == "en" else f"{text}{OPT_OUT}"
+        if language == "en":
+            text = f"{text} {OPT_OUT}"
+        else:
+            # A body that ends without a full stop (a tip as marketing typed it) would run on into
+            # the opt-out line: "周末生鲜八折回T退订" reads as part of the tip.
+            text = f"{text}{'' if text.endswith(SENTENCE_ENDS) else '。'}{OPT_OUT}"
     return text
+
+
+# What ends a Chinese sentence, or closes a quotation or bracket after it.
+SENTENCE_ENDS = ("。", "！", "？", "…", "」", "』", "）", ".", "!", "?", ")")
