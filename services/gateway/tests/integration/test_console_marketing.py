@@ -170,6 +170,21 @@ async def test_a_campaign_form_sent_twice_makes_one_campaign_and_both_answers_sh
     assert form["idempotency_key"] not in listed.text
 
 
+@pytest.mark.parametrize(("message", "tip", "coupon"), [("service_tip", "", True), ("coupon_offer", "", False)])
+async def test_a_message_the_campaign_gives_nothing_for_is_refused_in_the_persons_words(stack, env, message, tip, coupon) -> None:
+    gw, cmp = stack
+    segment_id, template_id = await c1_segment(cmp), await cmp.template(name="满100减20")
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    page = await gw.get("/console/campaigns")
+    form = {"csrf": csrf_of(page.text), "idempotency_key": form_key(page.text, "new-campaign"), "name": "Tips",
+            "kind": "one_off", "segment_id": segment_id, "trigger": "win_back", "coupon_template_id": template_id if coupon else "",
+            "message_template": message, "tip": tip, "control_share": "0", "channel": "sms"}
+    refused = await gw.post("/console/campaigns", data=form, headers={"HX-Request": "true"})
+    assert refused.status_code == 422, refused.text
+    needs = "tip" if message == "service_tip" else "offer"
+    assert f"消息：消息需要 {needs}，而本活动没有提供：优惠信息请选择优惠券，提示消息请填写提示内容" in refused.text, refused.text
+
+
 async def test_a_coupon_template_form_sent_twice_makes_one_template(stack, env) -> None:
     gw, cmp = stack
     await logged_in(gw, env, "zhao.shichang", "marketing")
@@ -334,6 +349,18 @@ async def test_marketing_launches_a_draft_from_its_page_with_their_own_token(sta
     assert re.search(r'<th scope="row">状态</th><td>进行中</td>', shown.text), shown.text
     assert offered(shown.text) == ["pause", "end"] and 'id="launch-reach"' not in shown.text
     assert "该活动已经启动。" not in shown.text
+
+
+async def test_a_draft_over_its_budget_says_the_budget_limits_the_launch_not_the_template(stack, env) -> None:
+    gw, cmp = stack
+    _, spec = await key_customers(cmp, 5, "0", "Budgeted")
+    r = await cmp.client.post("/v1/campaigns", json={**spec, "budget": {"max_coupons": 2}}, headers=keyed(cmp.marketing()))
+    assert r.status_code == 201, r.text
+    await marketer(gw, env)
+    page = await gw.get(f"/console/campaigns/{r.json()['id']}")
+    assert page.status_code == 200, page.text
+    assert ('<p class="status-bad" id="launch-budget">启动需发放 5 张优惠券，而活动预算只允许发放 2 张：'
+            '在提高预算或缩小客群之前，启动会被拒绝。</p>') in page.text, page.text
 
 
 async def test_a_second_click_is_shown_as_done_and_an_action_the_state_refuses_is_told_in_the_form(stack, env) -> None:

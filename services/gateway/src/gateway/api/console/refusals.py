@@ -41,6 +41,7 @@ LABELS = {
     "amount": N_("Amount off (yuan)"), "threshold": N_("Spend at least (yuan)"), "percent": N_("Percent off"),
     "max_discount": N_("At most off (yuan)"), "days": N_("Valid for (days from issue)"),
     "control_share": N_("Share held out as control (0 to 0.5)"), "tip": N_("Tip (for a tip message)"), "selected": N_("Dead letters"),
+    "message.params": N_("Message"),
     "description": N_("Description"), "category": N_("Complaint category"), "severity": N_("Severity"), "channel": N_("Channel"),
     "new_password": N_("New password"), "repeat_password": N_("New password again"), "confirm": N_("Confirmation"),
     "login": N_("Login name"), "role": N_("Role"), "account_manager_id": N_("Staff-directory id"), "password": N_("Password"),
@@ -248,6 +249,10 @@ KNOWN = (
     Wording(N_("A triggered campaign needs its occasion: choose one."), r"trigger: a triggered campaign needs one"),
     Wording(N_("Only a triggered campaign has an occasion."), r"trigger: only a triggered campaign has one"),
     Wording(N_("must not be in the past: sales already booked keep the rules they were booked with")),
+    # The campaign form gives a message's parameters from its coupon (the offer) and its tip field.
+    Wording(N_("the message needs %(names)s, which the campaign does not give: choose a coupon for an offer, "
+               "write the tip for a tip message"),
+            r"template '[^']+' needs (?P<names>.+), which this campaign does not supply: give them in message\.params"),
     Wording(N_("The campaign is %(state)s: it cannot do that now."), r"an? (?P<state>\w+) campaign cannot \w+", codes=("state",)),
     Wording(N_("the campaign ended at %(when)s"), r"the campaign ended at (?P<when>\S+), .*"),
     Wording(N_("it would issue %(treated)s coupons where %(cap)s are allowed: raise the cap or narrow the segment"),
