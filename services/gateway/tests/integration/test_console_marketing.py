@@ -361,6 +361,12 @@ async def test_a_draft_over_its_budget_says_the_budget_limits_the_launch_not_the
     assert page.status_code == 200, page.text
     assert ('<p class="status-bad" id="launch-budget">启动需发放 5 张优惠券，而活动预算只允许发放 2 张：'
             '在提高预算或缩小客群之前，启动会被拒绝。</p>') in page.text, page.text
+    # What it does, as set up: whom, the coupon and message by their names, when, within what.
+    terms = re.search(r'<table class="card" id="terms"><tbody>(.*?)</tbody></table>', page.text, re.S)
+    assert terms, page.text
+    rows = dict(re.findall(r'<tr><th scope="row">([^<]+)</th><td[^>]*>([^<]*)</td></tr>', terms.group(1)))
+    assert rows == {"类型": "一个客群，一次", "客群": "C1 key customers", "优惠券": "满100减20", "消息": "优惠券通知 · 短信",
+                    "活动时间": "自启动起 – 至结束为止", "预算": "最多 2 张优惠券"}, rows
 
 
 async def test_a_second_click_is_shown_as_done_and_an_action_the_state_refuses_is_told_in_the_form(stack, env) -> None:

@@ -102,7 +102,8 @@ async def campaign(campaign_id: str, request: Request, uow: UowDep,
         if user.may("campaigns.campaign.launch") else []
     preview, unpreviewed = await _preview(request, user, found) if "launch" in offered else (None, None)
     already = request.query_params.get("already")
-    return page(request, "staff/campaign.html", user, campaign=found, results=results, uplifts=uplifts, stores=stores,
+    names = await _terms_named(request, user, found)
+    return page(request, "staff/campaign.html", user, campaign=found, results=results, uplifts=uplifts, stores=stores, names=names,
                 spend_bars=bars(arms["spend_per_member"], "arm", "value"), visit_bars=bars(arms["visits_per_member"], "arm", "value"),
                 offered=offered, preview=preview, unpreviewed=unpreviewed, already=already if already in ACTIONS else None,
                 control=_control(found, results), share=_percent(Decimal(str(found["control_share"]))))
@@ -119,6 +120,20 @@ async def _preview(request: Request, user: ConsoleUser, found: dict[str, Any]) -
         return await read(_campaigns(request), "campaigns", f"/v1/campaigns/{segment(found['id'])}/preview", user.bearer()), None
     except ServiceRefused as refused:
         return None, refusal_message(request, refused)
+
+
+async def _terms_named(request: Request, user: ConsoleUser, found: dict[str, Any]) -> dict[str, str]:
+    """The names of the segment and coupon template the campaign names, for its terms on the page;
+    one the person may not read, or gone, is shown by its id."""
+    wanted = {"segment": ("/v1/segments/", found.get("segment_id")), "coupon": ("/v1/coupon-templates/", found.get("coupon_template_id"))}
+    names: dict[str, str] = {}
+    for key, (path, ident) in wanted.items():
+        if ident:
+            try:
+                names[key] = (await read(_campaigns(request), "campaigns", path + segment(ident), user.bearer()))["name"]
+            except ServiceRefused:
+                names[key] = ident
+    return names
 
 
 def _control(found: dict[str, Any], results: dict[str, Any]) -> str:
