@@ -53,10 +53,11 @@ async def build_offer_lists(commands: Commands, settings: Settings, now: datetim
     built (by an earlier run, or by marketing asking for it), or finishes a build that was cut short.
     With nothing on the promotion list it waits."""
     try:
-        row, _ = await offer_lists.build_period(commands, settings, now)
+        row, opened = await offer_lists.build_period(commands, settings, now)
     except Conflict as exc:
         return {"built": False, "reason": str(exc)}
-    return {"built": True, **offer_lists.summary(row)}
+    # A run that found the period's round there (built by an earlier run, or by marketing) says so.
+    return {"built": True, "already": not opened, **offer_lists.summary(row)}
 
 
 def scheduled_jobs(settings: Settings, providers: Callable[[], Providers | None] = lambda: None) -> list[ScheduledJob]:

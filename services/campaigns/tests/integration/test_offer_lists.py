@@ -229,12 +229,12 @@ async def test_a_period_has_one_round_whoever_builds_it_and_however_often(cmp) -
     r = await cmp.client.post("/v1/offer-lists", headers=cmp.marketing())  # sent again: a second click, a retry
     assert r.status_code == 200 and r.json() == first, r.text
     again = await cmp.run_job("offer-lists")  # the job, later in the period
-    assert again["built"] is True and again["round_id"] == first["id"]
+    assert again["built"] is True and again["already"] is True and again["round_id"] == first["id"]
     assert len(await cmp.wallet("m1")) == 2  # nothing issued twice
     assert sorted(m["channel"] for m in await messages_of(cmp, "m1")) == ["inbox", "sms"]  # nothing sent twice
     cmp.clock.advance(days=14)
     later = await cmp.run_job("offer-lists")  # the next period: the next round
-    assert later["round_id"] != first["id"]
+    assert later["round_id"] != first["id"] and later["already"] is False
     r = await cmp.client.post("/v1/offer-lists", headers=cmp.marketing())
     assert r.status_code == 200 and r.json()["id"] == later["round_id"], r.text
     r = await cmp.client.get("/v1/offer-lists", headers=cmp.marketing())
