@@ -30,7 +30,7 @@ def mine(grant: Grant) -> str:
     return grant.principal.member_id
 
 
-def member_calls(request: Request) -> MemberCalls:
+async def member_calls(request: Request) -> MemberCalls:
     """The route's grant has already checked the token; the same token goes to the services."""
     return MemberCalls(
         request.app.state.downstream, request.headers.get("authorization", ""), request.app.state.settings.forward_timeout_s,

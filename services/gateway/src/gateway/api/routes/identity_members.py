@@ -32,7 +32,7 @@ _REFUSED: dict[int | str, dict[str, Any]] = {401: {"description": "The code is w
             429: {"description": "Too many wrong codes from this address; see Retry-After"}}
 
 
-def _tokens(request: Request, commands: CommandsDep) -> Tokens:
+async def _tokens(request: Request, commands: CommandsDep) -> Tokens:
     issuer = request.app.state.token_issuer
     if issuer is None:
         raise NoSigningKey()
@@ -48,7 +48,7 @@ def _tokens(request: Request, commands: CommandsDep) -> Tokens:
 TokensDep = Annotated[Tokens, Depends(_tokens)]
 
 
-def _sign_in(request: Request, commands: CommandsDep, tokens: TokensDep) -> SignIn:
+async def _sign_in(request: Request, commands: CommandsDep, tokens: TokensDep) -> SignIn:
     settings: Settings = request.app.state.settings
     downstream = request.app.state.downstream
     issuer = tokens.issuer
