@@ -151,7 +151,7 @@ async def test_a_campaign_form_sent_twice_makes_one_campaign_and_both_answers_sh
     assert page.status_code == 200, page.text
     assert f'<option value="{segment_id}">C1 key customers</option>' in page.text
     assert f'<option value="{template_id}">满100减20</option>' in page.text
-    form = {"csrf": csrf_of(page.text), "idempotency_key": form_key(page.text, "new-campaign"), "name": "Win them back",
+    form = {"csrf": csrf_of(page.text), "idempotency_key": form_key(page.text, "new-campaign"), "campaign_name": "Win them back",
             "kind": "one_off", "segment_id": segment_id, "trigger": "win_back", "coupon_template_id": template_id,
             "message_template": "coupon_offer", "tip": "", "control_share": "0.25", "channel": "sms"}
     # A double click: the browser sends the form twice before the first answer comes.
@@ -176,7 +176,7 @@ async def test_a_message_the_campaign_gives_nothing_for_is_refused_in_the_person
     segment_id, template_id = await c1_segment(cmp), await cmp.template(name="满100减20")
     await logged_in(gw, env, "zhao.shichang", "marketing")
     page = await gw.get("/console/campaigns")
-    form = {"csrf": csrf_of(page.text), "idempotency_key": form_key(page.text, "new-campaign"), "name": "Tips",
+    form = {"csrf": csrf_of(page.text), "idempotency_key": form_key(page.text, "new-campaign"), "campaign_name": "Tips",
             "kind": "one_off", "segment_id": segment_id, "trigger": "win_back", "coupon_template_id": template_id if coupon else "",
             "message_template": message, "tip": tip, "control_share": "0", "channel": "sms"}
     refused = await gw.post("/console/campaigns", data=form, headers={"HX-Request": "true"})
@@ -185,11 +185,31 @@ async def test_a_message_the_campaign_gives_nothing_for_is_refused_in_the_person
     assert f"消息：消息需要 {needs}，而本活动没有提供：优惠信息请选择优惠券，提示消息请填写提示内容" in refused.text, refused.text
 
 
+@pytest.mark.parametrize(("path", "box", "label"), [("/console/campaigns", "campaign_name", "活动名称"),
+                                                   ("/console/coupon-templates", "template_name", "模板名称")])
+async def test_a_blank_name_is_refused_as_the_records_name_on_its_box(stack, env, path, box, label) -> None:
+    """Not as a person's name (姓名), which is what the console calls a plain `name`."""
+    gw, cmp = stack
+    segment_id, template_id = await c1_segment(cmp), await cmp.template(name="满100减20")
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    page = await gw.get("/console/campaigns")
+    forms = {
+        "/console/campaigns": {"idempotency_key": form_key(page.text, "new-campaign"), "kind": "one_off", "segment_id": segment_id,
+                               "coupon_template_id": template_id, "message_template": "", "control_share": "0", "channel": "sms"},
+        "/console/coupon-templates": {"idempotency_key": form_key(page.text, "new-template"), "kind": "threshold", "amount": "50",
+                                      "threshold": "200", "days": "30"},
+    }
+    refused = await gw.post(path, data={"csrf": csrf_of(page.text), box: "  ", **forms[path]}, headers={"HX-Request": "true"})
+    assert refused.status_code == 422, refused.text
+    assert f"{label}：" in refused.text and "姓名" not in refused.text, refused.text
+    assert f'data-fields="{box}"' in refused.text, refused.text
+
+
 async def test_a_coupon_template_form_sent_twice_makes_one_template(stack, env) -> None:
     gw, cmp = stack
     await logged_in(gw, env, "zhao.shichang", "marketing")
     page = await gw.get("/console/campaigns")
-    form = {"csrf": csrf_of(page.text), "idempotency_key": form_key(page.text, "new-template"), "name": "满200减50",
+    form = {"csrf": csrf_of(page.text), "idempotency_key": form_key(page.text, "new-template"), "template_name": "满200减50",
             "kind": "threshold", "amount": "50", "threshold": "200", "percent": "", "max_discount": "", "days": "30"}
     answers = [await gw.post("/console/coupon-templates", data=form) for _ in range(2)]
     assert [r.status_code for r in answers] == [303, 303], [r.text for r in answers]

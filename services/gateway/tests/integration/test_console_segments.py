@@ -25,7 +25,7 @@ async def stack(env: TestEnv, database_factory):
 def new_form(html: str, **fields: str | list[str]) -> dict[str, str | list[str]]:
     key = re.search(r'<form id="segment-form".*?name="idempotency_key" value="([0-9a-f]{32})"', html, re.S)
     assert key, "the form has no key of its own"
-    return {"csrf": csrf_of(html), "idempotency_key": key.group(1), "name": "Key at risk", "description": "",
+    return {"csrf": csrf_of(html), "idempotency_key": key.group(1), "segment_name": "Key at risk", "description": "",
             "value_class": "key", "churn_risk": "high", "consent": "sms", **fields}
 
 
@@ -85,7 +85,7 @@ async def test_a_saved_segment_opens_in_the_form_and_is_changed_there(stack, env
     edit = await gw.get(f"{segment_page}/edit")
     assert edit.status_code == 200 and 'name="spend_min" value="100.00"' in edit.text
     assert '<option value="key" selected>' in edit.text and 'value="sms" checked' in edit.text
-    changed = await gw.post(segment_page, data={"csrf": csrf_of(edit.text), "name": "Key at risk, by e-mail", "description": "",
+    changed = await gw.post(segment_page, data={"csrf": csrf_of(edit.text), "segment_name": "Key at risk, by e-mail", "description": "",
                                                "value_class": "key", "consent": "email"})
     assert changed.status_code == 303, changed.text
     [segment] = await saved(cmp)
@@ -106,6 +106,9 @@ async def test_a_part_of_the_rule_campaigns_refuses_is_shown_on_its_field(stack,
     assert r.status_code == 422 and 'data-fields="spend_min"' in r.text and "下限不能高于上限" in r.text, r.text
     r = await gw.post("/console/segments/preview", data=new_form(shown.text, category_days="60"), headers={"HX-Request": "true"})
     assert r.status_code == 422 and 'data-fields="categories"' in r.text, r.text
+    # The segment's name, left blank: the segment's, not a person's (姓名).
+    r = await gw.post("/console/segments", data=new_form(shown.text, segment_name=" "), headers={"HX-Request": "true"})
+    assert r.status_code == 422 and 'data-fields="segment_name"' in r.text and "客群名称：" in r.text and "姓名" not in r.text, r.text
     assert await saved(cmp) == []
 
 
@@ -146,7 +149,7 @@ async def test_a_role_that_may_not_write_segments_gets_no_form_and_its_posts_are
     r = await gw.get("/console/segments/new")
     assert r.status_code == 403 and 'id="segment-form"' not in r.text
     csrf = csrf_of(r.text) if 'name="csrf"' in r.text else gw.cookies.get("crm_console_csrf", path="/console")
-    posted = await gw.post("/console/segments", data={"csrf": csrf, "idempotency_key": "a" * 32, "name": "x", "tier": "vip"})
+    posted = await gw.post("/console/segments", data={"csrf": csrf, "idempotency_key": "a" * 32, "segment_name": "x", "tier": "vip"})
     assert posted.status_code == 403, posted.text
     assert await saved(cmp) == []
 

@@ -75,7 +75,7 @@ def test_campaigns_refusals_of_parts_of_the_rule_are_located_at_the_form_s_field
         {"loc": [*idle, "value", "tuple[int, int]", 1], "msg": "Input should be a valid integer", "type": "int_parsing"},
         {"loc": ["body", "rule", "and", "and", 3, "condition", "categories_bought", "days"], "msg": "x", "type": "greater_than_equal"},
     ]
-    assert [e["loc"] for e in built.refusal(said)] == [["body", "name"], ["body", "spend_min"], ["body", "idle_to"], ["body", "category_days"]]
+    assert [e["loc"] for e in built.refusal(said)] == [["body", "segment_name"], ["body", "spend_min"], ["body", "idle_to"], ["body", "category_days"]]
     assert built.located(["body", "rule", "and", "and", 0, "condition", "tier", "value", 0]) == "tier"
     assert built.located(idle) == "idle_from"  # low above high: the pair, named by its first field
     assert build({}).located(["body", "rule", "and", "and"]) == "rule"

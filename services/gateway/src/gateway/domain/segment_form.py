@@ -46,7 +46,8 @@ class Built:
         send (a list where the form sent one value, or the reverse), which says nothing of it."""
         parts = [str(p) for p in loc if p != "body"]
         if not parts or parts[0] != "rule":
-            return ".".join(parts)  # name, description: the form's fields of the same names
+            # The segment's name has a box of its own name: the console's label of a `name` is a person's.
+            return ".".join(["segment_name", *parts[1:]] if parts[:1] == ["name"] else parts)
         index = next((int(p) for p in parts[1:] if p.isdigit()), None)
         if index is None or index >= len(self.places):
             return "rule"  # the rule as a whole (no condition at all)

@@ -46,6 +46,8 @@ LABELS = {
     "new_password": N_("New password"), "repeat_password": N_("New password again"), "confirm": N_("Confirmation"),
     "login": N_("Login name"), "role": N_("Role"), "account_manager_id": N_("Staff-directory id"), "password": N_("Password"),
     "service": N_("Service"), "label": N_("Label"), "kind": N_("Kind"), "page": N_("Page"),
+    # what a record is called, each in a box of its form's own name (a plain `name` is a person's)
+    "campaign_name": N_("Campaign name"), "template_name": N_("Template name"), "segment_name": N_("Segment name"),
     # the segment form (`gateway.domain.segment_form` locates campaigns' refusals of a rule at these)
     "tier": N_("Tier"), "value_class": N_("Value class"), "churn_risk": N_("Churn risk"),
     "home_store": N_("Home stores (ids, separated by commas)"), "spend_min": N_("Lifetime spend at least (yuan)"),

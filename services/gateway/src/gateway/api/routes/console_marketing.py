@@ -9,6 +9,7 @@ double click, the browser sending it again) makes one campaign or template, and 
 to it."""
 
 import secrets
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -21,6 +22,7 @@ from gateway.api.console.render import downloaded, go, page, refusal_message
 from gateway.api.console.session import Console, ConsoleUser, Form, chosen, filled, keyed, one
 from gateway.domain.form_numbers import typed_number
 from gateway.domain.page_figures import bars, interval
+from gateway.domain.refusals import at_form_fields
 from gateway.service_layer.app import store_names
 from gateway.service_layer.console_people import display_names
 from gateway.service_layer.console_reads import ServiceRefused, call, read, step_once
@@ -62,14 +64,26 @@ async def campaigns(request: Request, user: Annotated[ConsoleUser, Console("gate
                 chosen_segment=request.query_params.get("segment_id", ""))  # from a segment's page
 
 
+def _named(form: dict[str, list[str]], box: str) -> dict[str, str]:
+    """The record's `name` as typed in the form's box of it. Each form names its box for what it
+    names (`campaign_name`): the console's label of a plain `name` is a person's (姓名)."""
+    return {"name": text} if (text := one(form, box).strip()) else {}
+
+
+def _name_at(box: str) -> Callable[[Any], Any]:
+    """Campaigns' refusal of the record's `name`, put at the form's box of it."""
+    return lambda said: at_form_fields(said, {"name": box})
+
+
 @router.post("/coupon-templates")
 async def create_template(request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
     days = one(form, "days").strip()
     body: dict[str, Any] = {
-        **filled(form, "name", "kind", "amount", "threshold", "percent", "max_discount"),
+        **_named(form, "template_name"), **filled(form, "kind", "amount", "threshold", "percent", "max_discount"),
         "validity": {"days": typed_number(days)},
     }
-    made = (await call(_campaigns(request), "campaigns", "POST", "/v1/coupon-templates", keyed(user, form), json=body)).json()
+    made = (await call(_campaigns(request), "campaigns", "POST", "/v1/coupon-templates", keyed(user, form), json=body,
+                       located=_name_at("template_name"))).json()
     return go(request, f"/console/campaigns?template={quote(made['id'], safe='')}#coupon-templates")
 
 
@@ -77,11 +91,12 @@ async def create_template(request: Request, form: Form, user: Annotated[ConsoleU
 async def create_campaign(request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
     """A draft campaign: one-off to a saved segment, or triggered by an occasion; it gives a coupon
     of a template, a message, or both. It is launched by campaigns' API."""
-    body: dict[str, Any] = filled(form, "name", "kind", "coupon_template_id", "control_share", "channel")
+    body: dict[str, Any] = {**_named(form, "campaign_name"), **filled(form, "kind", "coupon_template_id", "control_share", "channel")}
     body.update(filled(form, "segment_id") if body.get("kind") == "one_off" else filled(form, "trigger"))
     if template := one(form, "message_template").strip():
         body["message"] = {"template": template, "params": filled(form, "tip") if template == "service_tip" else {}}
-    made = (await call(_campaigns(request), "campaigns", "POST", "/v1/campaigns", keyed(user, form), json=body)).json()
+    made = (await call(_campaigns(request), "campaigns", "POST", "/v1/campaigns", keyed(user, form), json=body,
+                       located=_name_at("campaign_name"))).json()
     return go(request, f"/console/campaigns/{quote(made['id'], safe='')}")
 
 

@@ -49,7 +49,7 @@ async def _send(request: Request, user: ConsoleUser, method: str, path: str, hea
 
 def _body(form: dict[str, list[str]]) -> tuple[dict[str, Any], Built]:
     built = segment_form.build(segment_form.values(form))
-    return {"name": one(form, "name").strip(), "description": one(form, "description").strip(), "rule": built.rule}, built
+    return {"name": one(form, "segment_name").strip(), "description": one(form, "description").strip(), "rule": built.rule}, built
 
 
 @router.get("/new")
@@ -71,7 +71,7 @@ async def preview(request: Request, form: Form, user: User) -> HTMLResponse:
     segment_id = one(form, "segment_id")
     shown_segment = await read(_campaigns(request), "campaigns", f"/v1/segments/{quoted(segment_id)}", user.bearer()) if segment_id else None
     return page(request, "staff/segment_form.html", user, segment=shown_segment, shown=segment_form.values(form),
-                key=one(form, "idempotency_key"), name=one(form, "name"), description=one(form, "description"),
+                key=one(form, "idempotency_key"), name=one(form, "segment_name"), description=one(form, "description"),
                 channels=segment_form.CONSENT_CHANNELS, preview=found)
 
 
