@@ -82,7 +82,8 @@ class UseRequest:
     idempotency_key: str | None
 
 
-async def book_use(uow: UnitOfWork, req: UseRequest) -> EntitlementUseRow:
+async def book_use(uow: UnitOfWork, req: UseRequest) -> tuple[EntitlementUseRow, bool]:
+    """The use booked, and whether it was booked already (a retry under the same key)."""
     session = uow.session
     if req.idempotency_key:
         # The member's own key, as for redemptions: another member's booking under it is its own.
@@ -91,7 +92,7 @@ async def book_use(uow: UnitOfWork, req: UseRequest) -> EntitlementUseRow:
         if earlier is not None:
             if (earlier.kind, earlier.used_on, earlier.store_id) != (req.kind, req.used_on, req.store_id):
                 raise IdempotencyConflict(f"Idempotency-Key {req.idempotency_key} was used for a different entitlement use")
-            return earlier
+            return earlier, True
     await ensure_not_erased(session, req.member_id)
     # One guarded update: two desks booking the last visit at once cannot both succeed.
     result = await session.exec(
@@ -112,4 +113,4 @@ async def book_use(uow: UnitOfWork, req: UseRequest) -> EntitlementUseRow:
         await session.flush()
     except IntegrityError as exc:  # the same key in a concurrent request: its use is the one booked
         raise IdempotencyConflict(f"Idempotency-Key {req.idempotency_key} is in use by a concurrent request; retry it") from exc
-    return use
+    return use, False

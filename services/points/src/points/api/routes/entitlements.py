@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from sqlmodel import col, select
 
@@ -34,10 +34,11 @@ async def get_entitlements(member_id: str, uow: UowDep, _: Annotated[Grant, Allo
 
 
 @router.post("/{member_id}/{kind}/uses", status_code=status.HTTP_201_CREATED,
-             responses={409: {"description": "No use left, or the member is erased"}})
+             responses={200: {"description": "A retry with the same Idempotency-Key: the use it booked"},
+                        409: {"description": "No use left, or the member is erased"}})
 async def use_entitlement(
     member_id: str, kind: EntitlementKind, body: EntitlementUseIn, grant: Annotated[Grant, Allowed("points.entitlement.use")],
-    commands: CommandsDep, request: Request, now: NowDep, idempotency_key: IdempotencyKey,
+    commands: CommandsDep, request: Request, response: Response, now: NowDep, idempotency_key: IdempotencyKey,
 ) -> EntitlementUsePublic:
     """Book one use at the service desk (date of the visit, the booking staff member)."""
     grant.ensure_store(body.store_id)
@@ -49,5 +50,7 @@ async def use_entitlement(
             "msg": f"must not be after today ({today.isoformat()} in {settings.business_timezone}): a use records a visit that took place",
         }])
     req = UseRequest(member_id, kind, body.used_on, body.store_id, grant.principal.subject, idempotency_key)
-    use = await commands.run(lambda uow: book_use(uow, req), retry_on_conflict=True)
+    use, replay = await commands.run(lambda uow: book_use(uow, req), retry_on_conflict=True)
+    if replay:
+        response.status_code = status.HTTP_200_OK
     return EntitlementUsePublic.model_validate(use, from_attributes=True)
