@@ -164,7 +164,9 @@ def to_xlsx(
     subtitle: str = "",
 ) -> bytes:
     """The report as an Excel workbook: one sheet named after `title`, the bilingual headings in a
-    frozen first row, then the rows and the totals row exactly as the CSV has them. Figures are
+    frozen first row, then the rows and the totals row exactly as the CSV has them, and under them,
+    after a blank row, the `subtitle` (the filters, what a scoped report leaves out) where whoever
+    opens or prints the sheet reads it: row 1 stays the headings, for filters and pivot tables. Figures are
     number cells; everything else is a text cell in the Text number format, so Excel changes no
     identifier, turns no "=..." a customer typed into a formula, and keeps both when a clerk edits
     the cell."""
@@ -190,6 +192,9 @@ def to_xlsx(
     sheet.append([_xlsx_cell(sheet, c.label, bold) for c in columns])
     for n, line in enumerate(lines):
         sheet.append([_xlsx_cell(sheet, value, bold if n == len(rows) else None) for value in line])
+    if subtitle:
+        sheet.append([])
+        sheet.append([_xlsx_cell(sheet, subtitle, Font(italic=True))])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

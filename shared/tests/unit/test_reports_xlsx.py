@@ -102,3 +102,12 @@ def test_a_download_link_asks_for_csv_or_a_workbook_and_nothing_else() -> None:
         with pytest.raises(Invalid) as refused:
             download_format(asked)
         assert (refused.value.field, refused.value.message) == ("format", "Input should be 'csv' or 'xlsx'")
+
+
+def test_the_subtitle_is_in_the_sheet_under_the_totals_with_the_headings_still_first() -> None:
+    said = "门店 Store: S001 · 营业日 Business days: 2026-11-01 – 2026-11-30"
+    sheet = sheet_of(to_xlsx(COLUMNS, ROWS, totals=("spend",), title="客户排名 Customers", subtitle=said))
+    assert [c.value for c in sheet[1]] == [c.label for c in COLUMNS]
+    assert str(sheet["A4"].value).startswith("合计 Total") and sheet["A5"].value is None
+    assert sheet["A6"].value == said and sheet.max_row == 6
+    assert sheet.auto_filter.ref == "A1:F3"  # the filter buttons cover the lines only

@@ -225,6 +225,22 @@ async def test_lists_export_as_csv_with_bom_and_printable_html(members, env) -> 
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "format"]
 
 
+async def test_lists_name_the_community_as_the_chain_does_and_print_the_run_in_local_time(members, env) -> None:
+    first = await register(members, env, name="王五", community="丽景湾小区")
+    second = await register(members, env, name="赵六", community="丽景湾")  # the same community, typed another way
+    assert first["community_id"] == second["community_id"]
+    for m in (first, second):
+        await buy(members, m, 5, "20.00")
+    await run(members)
+    r = await members.get("/v1/analytics/value-classes", headers=env.auth(Role.ADMIN))
+    assert {i["name"]: i["community"] for i in r.json()["items"]} == {"王五": "丽景湾小区", "赵六": "丽景湾小区"}
+    # The run's time as the stores' clocks showed it (noon in Shanghai), and whose top-20% share it is.
+    printed = await members.get("/v1/analytics/value-classes", params={"format": "html"},
+                                headers=env.auth(Role.STORE_MANAGER, store_id="S001"))
+    assert "截至 As of 2026-11-23 12:00 (Asia/Shanghai)" in printed.text, printed.text
+    assert "全连锁前20%客户消费占比 Top 20% share, whole chain" in printed.text
+
+
 async def test_churn_list_shows_the_most_valuable_at_risk_customers_first(members, env) -> None:
     rich, poor, fine = [await register(members, env) for _ in range(3)]
     for i in range(4):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from openpyxl import load_workbook
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import select
@@ -200,6 +201,15 @@ async def test_a_scoped_level_two_says_what_the_customers_it_does_not_list_spent
     assert listed + Decimal(outside["spend"]) == Decimal(outside["community_spend"]) == Decimal(level1["阳光花园"]["spend"])
     printed = await members.get(f"/v1/infobase/communities/{sun}/customers", params={"format": "html"}, headers=manager)
     assert "Not listed (customers not yours to see): ¥100.00, purchases: 1" in printed.text
+    # The workbook says it in the sheet, under the totals, and its name says whose and when.
+    book = await members.get(f"/v1/infobase/communities/{sun}/customers", headers=manager,
+                             params={"format": "xlsx", "from": "2026-11-01", "to": "2026-11-30"})
+    sheet = load_workbook(io.BytesIO(book.content)).active
+    assert sheet is not None
+    said = [c.value for row in sheet.iter_rows(min_col=1, max_col=1) for c in row]
+    assert said[-2] is None and "门店 Store: S001" in said[-1] and "Not listed (customers not yours to see): ¥100.00" in said[-1], said
+    assert book.headers["content-disposition"] == \
+        f'attachment; filename="infobase-community-{sun}-S001-from-2026-11-01-to-2026-11-30.xlsx"'
     # Whoever sees every customer has nothing left out; nor has a store manager whose store only its own bought at.
     assert (await _level2(members, env, sun, env.auth(Role.MARKETING)))["outside_scope"] is None
     own = await _level2(members, env, sun, env.auth(Role.STORE_MANAGER, store_id="S002"))

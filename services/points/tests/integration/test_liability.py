@@ -123,7 +123,10 @@ async def test_the_workbook_has_the_csvs_lines_with_points_as_numbers(clocked, e
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     assert rows[0] == ["到期月份 Expires (month)", "状态 Status", "积分 Points", "账户数 Accounts"]
     assert rows[3] == ["2027-12", "可兑换 Redeemable", 10_350, 3]
-    assert rows[-1] == ["合计 Total (4)", None, 11_320, None]
+    assert rows[-3] == ["合计 Total (4)", None, 11_320, None]
+    # Under the totals, after a blank row: the date, the stores and the figures the page states.
+    assert rows[-2] == [None] * 4
+    assert str(rows[-1][0]).startswith("截至 As of 2026-11-23 10:15 (Asia/Shanghai) · 全部门店 All stores")
 
 
 async def test_the_printable_page_states_what_is_redeemable_and_that_it_is_in_points_only(clocked, env) -> None:

@@ -6,6 +6,7 @@ contact list. On paper and in CSV times are the stores' local time (JSON keeps U
 each level ends with a totals row of its countable columns (`*_TOTALS`).
 """
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -211,6 +212,18 @@ def outside_subtitle(outside: OutsideScopePublic | None) -> str:
     return (f" · 未列出的客户（您无权查看）：¥{outside.spend:,.2f}，购买 {outside.purchases} 次，该小区合计 "
             f"¥{outside.community_spend:,.2f} · Not listed (customers not yours to see): ¥{outside.spend:,.2f}, "
             f"purchases: {outside.purchases}, of the community's ¥{outside.community_spend:,.2f}")
+
+
+def filters_filename(report: str, filters: ReportFilters) -> str:
+    """A download's name with its store and business days, as the other reports name theirs: two
+    files of one community, one the chain's of all time and one a store's month, are told apart
+    where they are saved (a CSV has no line to say it)."""
+    parts = [report, re.sub(r"[^A-Za-z0-9_-]", "_", filters.store_id or "all")]
+    if filters.from_day:
+        parts.append(f"from-{filters.from_day.isoformat()}")
+    if filters.to_day:
+        parts.append(f"to-{filters.to_day.isoformat()}")
+    return "-".join(parts)
 
 
 def filters_subtitle(filters: ReportFilters, zone: ZoneInfo) -> str:

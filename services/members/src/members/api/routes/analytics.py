@@ -6,25 +6,28 @@ gets their own customers, a store manager their store's. The chain-wide run summ
 top-20% share) is the same for everyone. Lists carry names but never contact details.
 """
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import Response
 from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select
 
-from members.adapters.tables import MemberRow
+from members.adapters.tables import CommunityRow, MemberRow
 from members.adapters.tables.analytics import MemberValueRow, ValueAnalyticsRunRow
 from members.api.access import member_scope, visible_member
 from members.api.analytics_schemas import ComplaintSummary, MemberValue
+from members.api.deps import MembersSettingsDep
 from members.service_layer.complaints import complaint_summary
 from shared.authorize import Allowed
 from shared.deps import UowDep
 from shared.events.contracts import ChurnRisk, ValueClass
 from shared.integers import Int64
 from shared.policy import Grant
-from shared.reports import Column, ReportFormat, render
+from shared.reports import Column, ReportFormat, local_time, render
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(tags=["analytics"])
@@ -69,7 +72,7 @@ async def member_complaints(member_id: str, uow: UowDep, grant: Annotated[Grant,
 
 @router.get("/v1/analytics/value-classes")
 async def value_classes(
-    uow: UowDep, grant: Annotated[Grant, Allowed("members.analytics.read")],
+    uow: UowDep, grant: Annotated[Grant, Allowed("members.analytics.read")], settings: MembersSettingsDep,
     value_class: Annotated[ValueClass | None, Query(description="Only this class; all classes if absent")] = None,
     limit: Limit = 50, offset: Offset = 0, fmt: Format = ReportFormat.JSON,
 ) -> Response:
@@ -79,7 +82,7 @@ async def value_classes(
     summary = await _latest_summary(uow)
     return render(
         fmt, title="客户价值分级 Customer value classes (80/20)", columns=COLUMNS, rows=items,
-        subtitle=_subtitle(summary), filename="value-classes",
+        subtitle=_subtitle(summary, settings.zone), filename="value-classes",
         json_body={"summary": summary, "counts": counts, "total": total, "limit": limit, "offset": offset,
                    "items": items},
     )
@@ -87,7 +90,7 @@ async def value_classes(
 
 @router.get("/v1/analytics/churn")
 async def churn_list(
-    uow: UowDep, grant: Annotated[Grant, Allowed("members.analytics.read")],
+    uow: UowDep, grant: Annotated[Grant, Allowed("members.analytics.read")], settings: MembersSettingsDep,
     risk: Annotated[list[ChurnRisk], Query(description="Risk levels to list (repeatable)")] = ["high", "lost"],  # noqa: B006
     value_class: Annotated[ValueClass | None, Query()] = None,
     limit: Limit = 50, offset: Offset = 0, fmt: Format = ReportFormat.JSON,
@@ -102,14 +105,17 @@ async def churn_list(
     summary = await _latest_summary(uow)
     return render(
         fmt, title="流失风险客户 Customers at risk of churning", columns=COLUMNS, rows=items,
-        subtitle=_subtitle(summary), filename="churn-risk",
+        subtitle=_subtitle(summary, settings.zone), filename="churn-risk",
         json_body={"as_of": summary.get("as_of"), "risk": risk, "total": total, "limit": limit, "offset": offset,
                    "items": items},
     )
 
 
 @router.get("/v1/analytics/rfm")
-async def rfm_distribution(uow: UowDep, grant: Annotated[Grant, Allowed("members.analytics.read")], fmt: Format = ReportFormat.JSON) -> Response:
+async def rfm_distribution(
+    uow: UowDep, grant: Annotated[Grant, Allowed("members.analytics.read")], settings: MembersSettingsDep,
+    fmt: Format = ReportFormat.JSON,
+) -> Response:
     """How many customers (and how much spend) sit in each R-F-M cell; 0 means no purchase in the window."""
     v = MemberValueRow
     query = (
@@ -133,7 +139,7 @@ async def rfm_distribution(uow: UowDep, grant: Annotated[Grant, Allowed("members
         Column("members", "客户数 Customers"), Column("window_spend", "期内消费 Spend in window"),
     ]
     return render(
-        fmt, title="RFM 分布 RFM distribution", columns=columns, rows=cells, subtitle=_subtitle(summary),
+        fmt, title="RFM 分布 RFM distribution", columns=columns, rows=cells, subtitle=_subtitle(summary, settings.zone),
         filename="rfm", json_body={"as_of": summary.get("as_of"), **dimensions, "cells": cells},
     )
 
@@ -142,9 +148,12 @@ async def _page(
     uow: UnitOfWork, grant: Grant, filters: list[Any], limit: int, offset: int
 ) -> tuple[int, list[dict[str, Any]]]:
     v = MemberValueRow
-    base = select(v, MemberRow.name, MemberRow.community, MemberRow.tier).join(
+    # The community by the name the chain gives it (as the information base lists it), not as each
+    # customer typed it: an export pivoted by community would otherwise split one into several.
+    community = func.coalesce(CommunityRow.name, MemberRow.community)
+    base = select(v, MemberRow.name, community, MemberRow.tier).join(
         MemberRow, col(MemberRow.id) == v.member_id
-    ).where(*member_scope(grant), *filters)
+    ).outerjoin(CommunityRow, col(CommunityRow.id) == MemberRow.community_id).where(*member_scope(grant), *filters)
     total = (await uow.session.exec(select(func.count()).select_from(base.subquery()))).one()
     rows = (
         await uow.session.exec(
@@ -175,10 +184,13 @@ async def _latest_summary(uow: UnitOfWork) -> dict[str, Any]:
     return run.summary if run else {}
 
 
-def _subtitle(summary: dict[str, Any]) -> str:
+def _subtitle(summary: dict[str, Any], zone: ZoneInfo) -> str:
+    """The run the lists come from, at the stores' time, and its top-20% share: the chain's, which
+    defines the classes, whatever part of the chain the caller's lines are."""
     if not summary:
         return "尚未计算 Not computed yet"
+    as_of = local_time(datetime.fromisoformat(str(summary["as_of"])), zone)
     return (
-        f"截至 As of {summary['as_of']} · 窗口 Window {summary['window_days']} 天 days · "
-        f"前20%客户消费占比 Top 20% share {summary['top_share']}"
+        f"截至 As of {as_of} ({zone.key}) · 窗口 Window {summary['window_days']} 天 days · "
+        f"全连锁前20%客户消费占比 Top 20% share, whole chain {summary['top_share']}"
     )

@@ -27,6 +27,7 @@ from members.api.infobase_schemas import (
     PurchaseListPage,
     ReportFilters,
     customer_columns,
+    filters_filename,
     filters_subtitle,
     outside_subtitle,
     purchase_line_columns,
@@ -94,7 +95,7 @@ async def communities_ranked(
     page = CommunityRankPage(items=items, total=total, limit=limit, offset=offset, filters=_filters(period))
     return render(
         format, title="小区排名 Communities ranked", columns=COMMUNITY_COLUMNS, rows=items, json_body=page,
-        filename="infobase-communities", subtitle=filters_subtitle(page.filters, settings.zone), totals=COMMUNITY_TOTALS,
+        filename=filters_filename("infobase-communities", page.filters), subtitle=filters_subtitle(page.filters, settings.zone), totals=COMMUNITY_TOTALS,
     )
 
 
@@ -132,7 +133,7 @@ async def community_customers_ranked(
     )
     return render(
         format, title=f"{community.name} 客户排名 Customers by spend", columns=customer_columns(settings.zone),
-        rows=items, json_body=page, filename=f"infobase-community-{community.id}",
+        rows=items, json_body=page, filename=filters_filename(f"infobase-community-{community.id}", page.filters),
         subtitle=filters_subtitle(page.filters, settings.zone) + outside_subtitle(page.outside_scope), totals=CUSTOMER_TOTALS,
     )
 
@@ -163,6 +164,6 @@ async def member_purchase_list(
     )
     return render(
         format, title=f"{member.name} ({member.card_no}) 购买明细 Purchase list",
-        columns=purchase_line_columns(settings.zone), rows=items, json_body=page, filename=f"infobase-member-{member.id}",
+        columns=purchase_line_columns(settings.zone), rows=items, json_body=page, filename=filters_filename(f"infobase-member-{member.id}", page.filters),
         subtitle=filters_subtitle(page.filters, settings.zone), totals=PURCHASE_LINE_TOTALS,
     )
