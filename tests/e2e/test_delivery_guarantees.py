@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from crm_cli.broker import free_port, start_broker
 from shared.auth import Role
-from tests.support.factories import line, member_body, sale_body
+from tests.support.factories import line, member_body, refund_body, sale_body
 from tests.support.infra import Broker
 from tests.support.kafka_reader import read_topic
 from tests.support.platform import PEPPER, TestEnv, platform
@@ -108,22 +108,27 @@ async def test_a_pos_vendor_can_publish_sales_with_its_own_kafka_client(env: Tes
 
         # The same transaction arriving again through the gateway is recognised, not credited twice.
         again = sale_body(member={"card_no": member["card_no"]}, pos_txn_id="S001-T07-000001",
-                          lines=[line(qty="2", unit_price="39.90")])
+                          lines=[line(qty="2", unit_price="39.90")], occurred_at="2026-11-23T10:15:00+08:00")
         r = await p.gateway.post("/pos/v1/purchases", json=again, headers=env.auth(Role.POS, store_id="S001"))
-        assert r.status_code == 202
+        assert r.status_code == 202 and r.json() == {"event_id": structured["id"], "duplicate": True}, r.text
+        # And the second sale comes back at a desk through the API: the gateway read it from the topic too.
+        back = refund_body({"store_id": "S001", "pos_txn_id": "S001-T07-000002", "lines": [line(qty="1", unit_price="20.00")]})
+        r = await p.gateway.post("/pos/v1/refunds", json=back, headers=env.auth(Role.POS, store_id="S001"))
+        assert r.status_code == 202, r.text
         extra = sale_body(member={"card_no": member["card_no"]}, lines=[line(qty="1", unit_price="1.00")])
         await p.gateway.post("/pos/v1/purchases", json=extra, headers=env.auth(Role.POS, store_id="S001"))
         # The marker sale came through after the repeat and the two refused sales on the same key.
-        await _wait_balance(p, member["id"], 79 + 20 + 1)
+        await _wait_balance(p, member["id"], 79 + 20 - 20 + 1)
         # Every service reading the tills' topic refuses the two forged sales on its own: members
-        # (which would have credited them) and campaigns (which would have redeemed their coupons).
-        dead = await read_topic(env.broker.bootstrap, env.prefix + "crm.dead-letter", 4, then_wait=1.0)
+        # (which would have credited them), campaigns (which would have redeemed their coupons) and
+        # the gateway (which would have kept their transaction ids).
+        dead = await read_topic(env.broker.bootstrap, env.prefix + "crm.dead-letter", 6, then_wait=1.0)
         refused: dict[str, list[bytes]] = {}
         for r in dead:
             headers = dict(r.headers)
             group = headers["dlq_consumer_group"].decode().removeprefix(env.prefix)
             refused.setdefault(group, []).append(headers["dlq_error"].split(b":")[0])
-        assert refused == {"members": [b"InvalidCredential"] * 2, "campaigns": [b"InvalidCredential"] * 2}
+        assert refused == {group: [b"InvalidCredential"] * 2 for group in ("members", "campaigns", "gateway")}
 
 
 async def test_sales_survive_a_broker_restart_that_empties_the_log(env: TestEnv, database_factory) -> None:

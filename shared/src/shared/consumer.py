@@ -59,7 +59,7 @@ from shared.commands import Commands
 from shared.db import insert_or_skip
 from shared.events.binding import UnreadableEvent, from_kafka
 from shared.events.credentials import InvalidCredential
-from shared.events.envelope import Envelope
+from shared.events.envelope import Envelope, source_of
 from shared.events.registry import EXTERNAL_TOPICS, REGISTRY, Topics, namespace
 from shared.kafka import close_quietly, ensure_topics, make_consumer, make_producer, record_time
 from shared.metrics import EVENTS_APPLIED, EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE, EVENTS_SKIPPED
@@ -232,8 +232,14 @@ class EventConsumer:
         on_commit: Callable[[], None] = lambda: None,
         batch_handlers: dict[str, BatchHandler] | None = None,
         clock: Clock = utc_now,
+        own_skipped: frozenset[str] = frozenset(),
     ) -> None:
+        """`own_skipped`: types this service publishes itself and reads for the events others publish
+        of them (the gateway's POS sales, which a till may also publish straight to Kafka). Its own,
+        whose `ce_source` header is its, it applied as it published them: they are skipped unparsed."""
         self.settings = settings
+        self.own_skipped = own_skipped
+        self.own_source = source_of(settings.service_name).encode()
         self.clock = clock
         self.sessions = sessions
         self.handlers = handlers
@@ -467,11 +473,16 @@ class EventConsumer:
 
     def _handled_elsewhere(self, record: ConsumerRecord) -> bool:
         """Whether the record's `ce_type` header names a type of its topic that this service does
-        not handle: skipped before its value is parsed. A service reading a topic for one type (the
+        not handle, or one of `own_skipped` its `ce_source` says it published: skipped before its
+        value is parsed. A service reading a topic for one type (the
         sender, campaigns' own topic for its requests) would otherwise decode every coupon a launch
         issued only to drop it."""
-        kind = next((v for k, v in record.headers or () if k == "ce_type"), None)
+        headers = record.headers or ()
+        kind = next((v for k, v in headers if k == "ce_type"), None)
         spec = REGISTRY.get(kind.decode("utf-8", "replace")) if kind is not None else None
+        if spec is not None and spec.type in self.own_skipped and ("ce_source", self.own_source) in headers:
+            EVENTS_SKIPPED.labels(self.settings.service_name).inc()
+            return True
         if spec is None or spec.type in self.handled:
             return False
         if self.settings.topic(spec.topic) != record.topic:

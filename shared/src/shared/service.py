@@ -77,6 +77,9 @@ class ServiceSpec:
     # Optional: a handler for a run of consecutive events of one type, for high-volume types
     # (e.g. points booking sales); the per-event handler of the type is still required.
     batch_handlers: dict[str, BatchHandler] = field(default_factory=dict)
+    # Types the service publishes and also reads, for the events others publish of them: its own are
+    # skipped (`EventConsumer.own_skipped`).
+    own_skipped: frozenset[str] = frozenset()
     # Extra start-up / shutdown work (e.g. the gateway's HTTP clients).
     on_startup: list[Hook] = field(default_factory=list)
     on_shutdown: list[Hook] = field(default_factory=list)
@@ -120,7 +123,7 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec, clock: Clock
         consumer = (
             EventConsumer(
                 settings, sessions, spec.handlers, on_commit=relay.wake, batch_handlers=spec.batch_handlers,
-                clock=app.state.clock,
+                clock=app.state.clock, own_skipped=spec.own_skipped,
             )
             if spec.handlers
             else None

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.clock import Clock, utc_now
-from shared.events.envelope import Envelope, EnvelopeFrame, envelope_texts, new_event
+from shared.events.envelope import Envelope, EnvelopeFrame, envelope_texts, new_event, source_of
 from shared.outbox import add_many_to_outbox, outbox_row, text_row
 
 
@@ -104,7 +104,7 @@ class UnitOfWork:
         envelope = new_event(
             type_,
             data,
-            source=f"crm/{self.source}",
+            source=source_of(self.source),
             subject=subject,
             event_id=event_id,
             correlation_id=correlation or self.correlation_id or correlation_id.get(),
@@ -121,7 +121,7 @@ class UnitOfWork:
         events share one time, that of the call. Answers how many."""
         if self.read_only:
             raise ReadOnlyViolation(f"a read-only unit of work cannot emit {type_}")
-        frame = EnvelopeFrame(type_, source=f"crm/{self.source}")
+        frame = EnvelopeFrame(type_, source=source_of(self.source))
         default = self.correlation_id or correlation_id.get()
         rows = []
         for data, key, subject, correlation in items:
@@ -151,7 +151,7 @@ class UnitOfWork:
         # a generator that does the work of each event while the server stores the previous ones.
         emissions, keyed = tee(Emission(*item) for item in items)
         texts = envelope_texts(type_, ((e.data, e.event_id, e.subject) for e in emissions),
-                               source=f"crm/{self.source}", correlation_id=self.correlation_id or correlation_id.get())
+                               source=source_of(self.source), correlation_id=self.correlation_id or correlation_id.get())
         rows = (text_row(event_id, type_, e.key, text) for (event_id, text), e in zip(texts, keyed, strict=True))
         count = await add_many_to_outbox(self.session, rows)
         self.emitted = self.emitted or count > 0

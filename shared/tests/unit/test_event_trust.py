@@ -152,6 +152,22 @@ def test_a_record_of_a_type_handled_elsewhere_is_skipped_by_its_header_alone() -
         consumer(MEMBER_ERASED)._parse(_record(_typed(MEMBER_REGISTERED), PREFIX + Topics.FEEDBACK))
 
 
+def test_its_own_events_of_a_type_it_also_reads_from_others_are_skipped_by_their_source_alone() -> None:
+    # The gateway publishes the sales it accepts and reads those tills publish straight to Kafka.
+    settings = ServiceSettings(service_name="gateway", kafka_topic_prefix=PREFIX, jwt_public_key=PUBLIC)
+    gateway = EventConsumer(settings, sessions=None, handlers={PURCHASE_MADE: _noop},  # type: ignore[arg-type]
+                            own_skipped=frozenset({PURCHASE_MADE}))
+    own = _record(new_event(PURCHASE_MADE, sale("S001"), source="crm/gateway"), PREFIX + Topics.POS_PURCHASES, value=b"not json")
+    assert gateway._parse(own) is None  # never parsed: the gateway kept it as it accepted it
+    vendors = _record(new_event(PURCHASE_MADE, sale("S001"), source="pos/vendor-a/S001"), PREFIX + Topics.POS_PURCHASES,
+                      value=b"not json")
+    with pytest.raises(UnreadableEvent):
+        gateway._parse(vendors)
+    # Without the type among `own_skipped`, its own are read like any other.
+    with pytest.raises(UnreadableEvent):
+        EventConsumer(settings, sessions=None, handlers={PURCHASE_MADE: _noop})._parse(own)  # type: ignore[arg-type]
+
+
 # --- finding: POS events carry a till's credential ---------------------------------------------
 
 def _pos(credential: str | None, store: str = "S001") -> Envelope:

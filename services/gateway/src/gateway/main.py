@@ -52,7 +52,7 @@ from gateway.api.routes import (
 )
 from gateway.api.staff_http import StaffNoStoreMiddleware
 from gateway.config import Settings, get_settings
-from gateway.consumers import handlers
+from gateway.consumers import BATCH_HANDLERS, OWN_SKIPPED, handlers
 from gateway.jobs import refresh_member_revocations, refresh_revocations, scheduled_jobs
 from gateway.service_layer.customer360 import Admission
 from gateway.service_layer.pos_purchases import accept_purchases
@@ -105,7 +105,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
             ],
             migrations=Path(__file__).parent / "migrations",
             on_startup=[open_clients, start_identity, start_pos_writer],
-            handlers=handlers(settings, clock, revoked_members),
+            handlers=handlers(settings, clock, revoked_members), batch_handlers=BATCH_HANDLERS, own_skipped=OWN_SKIPPED,
             jobs=scheduled_jobs(settings, revoked, revoked_members),
             on_shutdown=[close_clients, console_dead_letters.close_dead_letter_topic],
         ),

@@ -35,6 +35,11 @@ class Envelope(BaseModel):
     data: dict[str, Any]
 
 
+def source_of(service_name: str) -> str:
+    """The CloudEvents `source` of the events a service of the platform publishes."""
+    return f"crm/{service_name}"
+
+
 def new_event(
     type_: str,
     data: BaseModel,

@@ -5,9 +5,10 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from shared.events.contracts import SaleLine
 from shared.events.contracts.pos import SoldSku, quantities_by_sku
@@ -22,6 +23,10 @@ _MOMENT = TypeAdapter(datetime)
 # The digest kept for a sale brought in by `crm import-sales` rather than posted by a till: no
 # fingerprint of a POS body (those are 64 hex digits), so it never matches a till's sale.
 IMPORTED = "imported"
+# The digest kept for a sale a till published straight to Kafka naming its customer by a phone's
+# digest (`phone_hmac`): the request that would have made it names the phone, which cannot be told
+# from its digest, so no till's request under its id is taken for the same sale.
+PUBLISHED = "published"
 
 
 def canonical_quantity(qty: Decimal) -> str:
@@ -50,6 +55,17 @@ def payload_digest(body: BaseModel, zone: ZoneInfo) -> str:
         line["qty"] = canonical_quantity(Decimal(line["qty"]))
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def request_digest(model: type[BaseModel], data: dict[str, Any], zone: ZoneInfo) -> str:
+    """The fingerprint (`payload_digest`) a sale or return a till published straight to Kafka
+    would have had as a request to the API, so that the same one posted (a till falling back to
+    HTTP) is answered as a retry, and another is refused; `PUBLISHED` for an event no request
+    could have made (refused by the API's stricter reading)."""
+    try:
+        return payload_digest(model.model_validate(data), zone)
+    except ValidationError:
+        return PUBLISHED
 
 
 def refundable(total: Decimal, refunded: Decimal) -> Decimal:

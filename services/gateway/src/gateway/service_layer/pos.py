@@ -2,6 +2,8 @@
 entry shares with sales (`pos_purchases`)."""
 
 
+from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel import select
@@ -17,10 +19,12 @@ from gateway.adapters.tables import (
 )
 from gateway.domain.pos import (
     IMPORTED,
+    PUBLISHED,
     amounts_taken_back,
     before_sale_problem,
     payload_digest,
     refundable,
+    request_digest,
     return_lines_problem,
     taken_back,
 )
@@ -60,6 +64,10 @@ def taken(store_id: str, pos_txn_id: str, earlier_digest: str) -> ConflictingRet
         return ConflictingRetry(
             f"transaction {store_id}/{pos_txn_id} is a past sale brought in by the import of the chain's history; "
             "a till's sale needs a transaction id of its own")
+    if earlier_digest == PUBLISHED:
+        return ConflictingRetry(
+            f"transaction {store_id}/{pos_txn_id} is a sale a till published to Kafka, naming its customer by the "
+            "phone's digest, which cannot be compared with this request: a sale through the API needs a transaction id of its own")
     return ConflictingRetry(f"transaction {store_id}/{pos_txn_id} was already accepted with different content")
 
 
@@ -113,31 +121,7 @@ async def accept_refund(uow: UnitOfWork, body: PosRefundIn, credential: str) -> 
         raise InvalidField(field, f"no sale {sale_store}/{body.pos_txn_id} is known")
     if problem := before_sale_problem(body.occurred_at, sale.occurred_at):
         raise InvalidField("occurred_at", problem)
-    # A sale accepted before the gateway kept its quantities (NULL) is held to its amount only.
-    returned_after: str | None = None
-    paid_back_after: str | None = None
-    if sale.sold_by_sku is not None:
-        returned = quantities_of(sale.returned_by_sku)
-        # Categories and amounts too, but for a sale accepted before the gateway kept them (NULL,
-        # migration 0011) or imported before the announcements carried them: those are held to
-        # sku and quantity only.
-        sold_as = sold_skus_of(sale.sold_detail_by_sku) if sale.sold_detail_by_sku is not None else None
-        paid_back = amounts_of(sale.returned_amount_by_sku)
-        sale_name = f"{sale_store}/{body.pos_txn_id}"
-        if wrong := return_lines_problem(body.lines, quantities_of(sale.sold_by_sku), returned, sale_name,
-                                         sold_as=sold_as, returned_amounts=paid_back):
-            raise InvalidLineField(*wrong)
-        returned_after = quantities_text(taken_back(returned, body.lines))
-        if sold_as is not None:
-            paid_back_after = amounts_text(amounts_taken_back(paid_back, body.lines))
-    left = refundable(sale.total, sale.refunded_total)
-    if body.amount > left:
-        raise InvalidField("amount", f"refund of {body.amount} exceeds what is left of the sale ({left})")
-    sale.refunded_total += body.amount
-    if returned_after is not None:
-        sale.returned_by_sku = returned_after
-    if paid_back_after is not None:
-        sale.returned_amount_by_sku = paid_back_after
+    _take_back(sale, body.lines, body.amount, f"{sale_store}/{body.pos_txn_id}")
     uow.session.add(sale)  # what the return takes back, in the transaction holding the sale's lock
 
     customer = None
@@ -163,3 +147,63 @@ async def accept_refund(uow: UnitOfWork, body: PosRefundIn, credential: str) -> 
         credential=credential,
     )
     return event_id, False
+
+
+def _take_back(sale: PosSaleRow, lines: Sequence[c.SaleLine], amount: Decimal, sale_name: str, *, lines_held: bool = True) -> None:
+    """Takes the return's lines and amount off what is left of `sale`, or raises why they do not fit
+    (taking nothing). A sale accepted before the gateway kept its quantities (NULL) is held to its
+    amount only, as is every sale when not `lines_held`."""
+    returned_after: str | None = None
+    paid_back_after: str | None = None
+    if sale.sold_by_sku is not None and lines_held:
+        returned = quantities_of(sale.returned_by_sku)
+        # Categories and amounts too, but for a sale accepted before the gateway kept them (NULL,
+        # migration 0011) or imported before the announcements carried them: those are held to
+        # sku and quantity only.
+        sold_as = sold_skus_of(sale.sold_detail_by_sku) if sale.sold_detail_by_sku is not None else None
+        paid_back = amounts_of(sale.returned_amount_by_sku)
+        if wrong := return_lines_problem(lines, quantities_of(sale.sold_by_sku), returned, sale_name,
+                                         sold_as=sold_as, returned_amounts=paid_back):
+            raise InvalidLineField(*wrong)
+        returned_after = quantities_text(taken_back(returned, lines))
+        if sold_as is not None:
+            paid_back_after = amounts_text(amounts_taken_back(paid_back, lines))
+    left = refundable(sale.total, sale.refunded_total)
+    if amount > left:
+        raise InvalidField("amount", f"refund of {amount} exceeds what is left of the sale ({left})")
+    sale.refunded_total += amount
+    if returned_after is not None:
+        sale.returned_by_sku = returned_after
+    if paid_back_after is not None:
+        sale.returned_amount_by_sku = paid_back_after
+
+
+async def record_published_refund(uow: UnitOfWork, event_id: str, refund: c.PurchaseRefundedV1) -> None:
+    """A return a till published straight to Kafka, kept as if it had come through the API: what it
+    took back of its sale, so that a return at a desk is held to what is left, and its `refund_id`,
+    so that the same return posted is answered as a retry and another refused. Members holds such a
+    return to what is left of the sale's amount only, and so is it here: lines that do not fit what
+    the gateway kept of the sale take back their amount alone; one over what is left, which members
+    dead-letters, takes back nothing. A sale the gateway never learnt of (published before it read
+    them) has nothing here to take back from."""
+    sale_store = refund.sale_store_id or refund.store_id
+    sale = (await uow.session.exec(
+        select(PosSaleRow).where(PosSaleRow.store_id == sale_store, PosSaleRow.pos_txn_id == refund.pos_txn_id).with_for_update()
+    )).first()
+    if sale is None or (await uow.session.exec(select(PosRefundRow.id).where(
+            PosRefundRow.store_id == refund.store_id, PosRefundRow.refund_id == refund.refund_id))).first() is not None:
+        return
+    name = f"{sale_store}/{refund.pos_txn_id}"
+    try:
+        try:
+            _take_back(sale, refund.lines, refund.amount, name)
+        except InvalidLineField:
+            _take_back(sale, refund.lines, refund.amount, name, lines_held=False)
+    except InvalidField:
+        return
+    uow.session.add(sale)
+    data = refund.model_dump(mode="json", exclude={"customer"})
+    uow.session.add(PosRefundRow(
+        store_id=refund.store_id, refund_id=refund.refund_id, pos_txn_id=refund.pos_txn_id, sale_store_id=refund.sale_store_id,
+        event_id=event_id, digest=request_digest(PosRefundIn, data, uow.settings.zone), amount=refund.amount, accepted_at=uow.now(),
+    ))

@@ -15,7 +15,7 @@ from sqlalchemy import tuple_
 from sqlmodel import select
 
 from gateway.adapters.tables import PosSaleRow, quantities_text, sold_skus_text
-from gateway.domain.pos import IMPORTED, payload_digest
+from gateway.domain.pos import IMPORTED, PUBLISHED, payload_digest, request_digest
 from gateway.domain.sales import PosPurchaseIn
 from gateway.service_layer.pos import ConflictingRetry, taken, unknown_store
 from gateway.service_layer.stores import OpenStores
@@ -177,6 +177,35 @@ async def record_imported(uow: UnitOfWork, sales: Sequence[c.ImportedSaleRef]) -
         for s in sales
     ]
     await _INSERT_IMPORTED.run(uow.session, rows)
+
+
+async def record_published(uow: UnitOfWork, sales: Sequence[tuple[str, c.PurchaseMadeV1]]) -> None:
+    """Keeps the sales tills published straight to Kafka (event id, sale), as if they had come
+    through the API: a till's request under the same transaction id is then answered as a retry
+    of the same sale or refused as another (409), instead of accepted (202) and dead-lettered by
+    members; and a return at a desk through the API finds its sale. A transaction kept already
+    (through the API, or an earlier copy) stays as it was kept, as members keeps the first version."""
+    zone = uow.settings.zone
+    rows = [
+        {"store_id": sale.store_id, "pos_txn_id": sale.pos_txn_id, "event_id": event_id, "digest": _request_digest(sale, zone),
+         "card_no": sale.customer.card_no if sale.customer else None,
+         "phone_hmac": sale.customer.phone_hmac if sale.customer else None,
+         "total": sale.total, "refunded_total": Decimal("0.00"), "occurred_at": sale.occurred_at, "accepted_at": uow.now(),
+         "sold_by_sku": quantities_text(quantities_by_sku(sale.lines)), "sold_detail_by_sku": sold_skus_text(sold_skus(sale.lines))}
+        for event_id, sale in sales
+    ]
+    await _INSERT_SALES.run(uow.session, rows)
+
+
+def _request_digest(sale: c.PurchaseMadeV1, zone: ZoneInfo) -> str:
+    """The sale's fingerprint as a till's request for it: one naming its customer by a phone's digest
+    has none (`PUBLISHED`), the request naming the phone."""
+    if sale.customer is not None and sale.customer.phone_hmac is not None:
+        return PUBLISHED
+    data = sale.model_dump(mode="json", exclude={"customer"})
+    if sale.customer is not None:
+        data["member"] = {"card_no": sale.customer.card_no}
+    return request_digest(PosPurchaseIn, data, zone)
 
 
 def _sold_detail(sold: Sequence[c.SoldQuantity]) -> str | None:
