@@ -60,3 +60,10 @@ def stripped_not_blank(value: str) -> str:
 # strip at all), so what is stored is what is shown and a field's `max_length` counts the stripped
 # text. A field gives no `min_length`: that would answer a blank name with "at least 1 character".
 NonBlankText = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(non_blank)]
+
+# A sku or a category a client names in a rule matched against the till's sale lines (a coupon's
+# limits, a promotion): read by the till's own rule for a line's sku (`SaleLineIn._sku`), so
+# " 6901234567890" is the "6901234567890" the till sends, and one of spaces, which names no item, is
+# refused. The length is checked on the text as sent, as the till's is: after `clean_text`, pydantic
+# would word a long one as "at most 64 items".
+ItemCode = Annotated[str, StringConstraints(max_length=64), AfterValidator(clean_text), AfterValidator(stripped_not_blank)]

@@ -587,6 +587,15 @@ async def test_a_personalised_trigger_skips_who_opted_out_and_a_plain_one_does_n
     assert (personal["id"], "m-out") in reached
 
 
+async def test_a_campaigns_switch_is_json_true_or_false_not_a_word_or_a_number(cmp) -> None:
+    """Read as false, "marketing": "no" sent a campaign as a service message, past marketing consent."""
+    tip = {"name": "x", "kind": "one_off", "segment_id": "s", "message": {"template": "service_tip", "params": {"tip": "t"}}}
+    for field, value in [("marketing", "no"), ("marketing", 0), ("personalised", "off"), ("personalised", "1")]:
+        r = await cmp.client.post("/v1/campaigns", json={**tip, field: value}, headers=keyed(cmp.marketing()))
+        assert r.status_code == 422 and [e["loc"] for e in r.json()["detail"]] == [["body", field]], (field, value, r.text)
+        assert "must be true or false" in r.json()["detail"][0]["msg"]
+
+
 async def test_campaign_bodies_are_checked_and_only_marketing_runs_campaigns(cmp) -> None:
     bad = [
         ({"kind": "one_off", "message": {"template": "x"}}, "segment_id"),

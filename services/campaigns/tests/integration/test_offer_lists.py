@@ -101,6 +101,17 @@ async def test_promotions_are_refused_with_the_field_and_the_reason(cmp) -> None
     assert r.status_code == 403
 
 
+async def test_a_promotions_sku_or_category_is_kept_as_the_till_sends_it_and_a_blank_one_is_422_naming_it(cmp) -> None:
+    """Its offer coupon is limited to it: kept with its spaces, it never matched a till's line."""
+    assert (await promote(cmp, title="x", sku=f" {RICE} ", price="9.90", regular_price="12.00"))["spec"]["sku"] == RICE
+    assert (await promote(cmp, title="x", category="\u3000grain ", amount_off="1"))["spec"]["category"] == "grain"
+    for field in ("sku", "category"):
+        r = await cmp.client.post("/v1/promotions", json={**WINDOW, "title": "x", field: "   ", "amount_off": "1"},
+                                  headers=keyed(cmp.marketing()))
+        assert r.status_code == 422, r.text
+        assert [(e["loc"], e["msg"]) for e in r.json()["detail"]] == [(["body", field], "Value error, must not be blank")]
+
+
 async def test_a_promotion_whose_end_has_passed_is_refused_naming_valid_until(cmp) -> None:
     """No round could offer it: accepted, it would sit on the list as if members were offered it."""
     past = {"valid_from": (T0 - timedelta(days=30)).isoformat(), "valid_until": (T0 - timedelta(days=1)).isoformat()}

@@ -100,6 +100,19 @@ def test_a_coupon_or_an_offer_is_marketing_and_cannot_be_sent_as_a_service(spec:
     assert not CampaignIn.model_validate({**tip, "marketing": False}).marketing  # a service tip may be a service
 
 
+@pytest.mark.parametrize("value", ["no", "off", "false", "0", "1", "t", "y", 0, 1])
+@pytest.mark.parametrize("field", ["marketing", "personalised"])
+def test_a_campaigns_switches_are_json_true_or_false_only(field: str, value: object) -> None:
+    """Pydantic's lax bool read "no" as false: a campaign sent "marketing": "no" went out as a
+    service message, past the members' marketing consent."""
+    tip = {"name": "x", "kind": "one_off", "segment_id": "s", "message": {"template": "service_tip", "params": {"tip": "t"}}}
+    with pytest.raises(ValidationError) as info:
+        CampaignIn.model_validate({**tip, field: value})
+    [error] = info.value.errors()
+    assert error["loc"] == (field,) and "must be true or false (a JSON boolean)" in error["msg"]
+    assert getattr(CampaignIn.model_validate({**tip, field: False}), field) is False
+
+
 def test_a_service_message_goes_by_sms_to_those_who_agreed_to_service_tips() -> None:
     tip = {"name": "x", "kind": "one_off", "segment_id": "s", "message": {"template": "service_tip", "params": {"tip": "t"}},
            "marketing": False}

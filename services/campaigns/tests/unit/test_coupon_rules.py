@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
+from campaigns.api.coupon_schemas import TemplateIn
 from campaigns.domain.coupons import (
     Basket,
     BasketLine,
@@ -106,6 +107,56 @@ def test_bad_values_are_refused_with_their_field() -> None:
 
 def test_generic_codes_are_normalised() -> None:
     assert spec(generic_code=" SPRING20 ").generic_code == "SPRING20"
+
+
+def template_in(**overrides: Any) -> TemplateIn:
+    return TemplateIn.model_validate({**spec().model_dump(mode="json"), **overrides})
+
+
+def refused_in(**overrides: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    with pytest.raises(ValidationError) as info:
+        template_in(**overrides)
+    return [(e["loc"], e["msg"]) for e in info.value.errors()]
+
+
+def test_a_templates_skus_and_categories_are_stripped_as_the_till_strips_a_lines_sku() -> None:
+    """The till strips a sale line's sku: a gift sku or a limit kept with its spaces never matched a basket."""
+    gift = template_in(kind="free_gift", amount=None, threshold=None, gift_sku=" 6901234567890")
+    assert gift.gift_sku == "6901234567890"
+    limited = template_in(limits={"skus": [" 6901234567890 ", "6900000000002"], "categories": ["\u3000乳品 "]})
+    assert (limited.limits.skus, limited.limits.categories) == (["6901234567890", "6900000000002"], ["乳品"])
+    # As the till sends it, stripped: the gift is found in the basket.
+    assert one(coupon(template=gift), basket(line("12.00", sku="6901234567890"))).discount == D("12.00")
+
+
+@pytest.mark.parametrize(("overrides", "loc"), [
+    ({"limits": {"skus": [" 6901234567890 ", ""]}}, ("limits", "skus", 1)),
+    ({"limits": {"categories": ["", "  "]}}, ("limits", "categories", 0)),
+    ({"limits": {"categories": ["乳品", "\u200b "]}}, ("limits", "categories", 1)),
+    ({"kind": "free_gift", "amount": None, "threshold": None, "gift_sku": "   "}, ("gift_sku",)),
+])
+def test_a_blank_sku_or_category_of_a_template_is_refused_naming_its_place(overrides: dict, loc: tuple) -> None:
+    assert (loc, "Value error, must not be blank") in refused_in(**overrides)
+
+
+def test_a_templates_sku_or_category_longer_than_a_tills_is_refused_in_characters() -> None:
+    assert refused_in(limits={"skus": ["6" * 65]}) == [(("limits", "skus", 0), "String should have at most 64 characters")]
+    assert refused_in(kind="free_gift", amount=None, threshold=None, gift_sku="6" * 65) == [
+        (("gift_sku",), "String should have at most 64 characters")]
+
+
+def test_a_stored_template_with_a_blank_sku_is_still_read_back() -> None:
+    """The rule is for templates marketing sends: one stored before it must still be read at the till."""
+    stored = spec(limits={"skus": [" 6901234567890 ", ""]}, kind="free_gift", amount=None, threshold=None, gift_sku=" 1")
+    assert (stored.limits.skus, stored.gift_sku) == ([" 6901234567890 ", ""], " 1")
+
+
+@pytest.mark.parametrize("value", ["no", "off", "1", "t", "y", "true", 1, 0])
+@pytest.mark.parametrize("field", ["repeat", "returns_on_refund"])
+def test_a_templates_switches_are_json_true_or_false_only(field: str, value: object) -> None:
+    [(loc, msg)] = refused_in(**{field: value})
+    assert loc == (field,) and "must be true or false (a JSON boolean)" in msg
+    assert getattr(template_in(**{field: True}), field) is True
 
 
 # --- the state machine

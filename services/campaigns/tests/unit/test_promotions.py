@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from campaigns.domain.coupons import Basket, BasketLine, Kind, discount_of
-from campaigns.domain.promotions import PromotionIn, coupon_spec, own_price
+from campaigns.domain.promotions import Promotion, PromotionIn, coupon_spec, own_price
 
 pytestmark = pytest.mark.unit
 
@@ -33,6 +33,28 @@ def promotion(**fields: object) -> PromotionIn:
 def test_a_promotion_is_refused_naming_the_field(fields: dict, field: str) -> None:
     with pytest.raises(ValidationError, match=field):
         promotion(**fields)
+
+
+def test_a_promotions_sku_or_category_is_stripped_as_the_till_strips_a_lines_sku() -> None:
+    """Its offer coupon is limited to it: one kept with its spaces never matched a basket."""
+    on_sku = promotion(sku=" 6901234567890 ", price="9.90", regular_price="12.00")
+    assert on_sku.sku == "6901234567890" and on_sku.item == "sku:6901234567890"
+    assert coupon_spec(on_sku, START, START + timedelta(days=14)).limits.skus == ["6901234567890"]
+    assert promotion(category="\u3000乳品 ", amount_off="1").category == "乳品"
+
+
+@pytest.mark.parametrize("field", ["sku", "category"])
+@pytest.mark.parametrize("blank", ["   ", "\u3000", "\u200b"])
+def test_a_blank_sku_or_category_of_a_promotion_is_refused_naming_it(field: str, blank: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        promotion(**{field: blank, "amount_off": "1"})
+    assert [(e["loc"], e["msg"]) for e in info.value.errors()] == [((field,), "Value error, must not be blank")]
+
+
+def test_a_stored_promotion_is_read_back_as_written() -> None:
+    """The rule is for what marketing sends: one listed before it is still shown and still offered."""
+    stored = Promotion.model_validate({"title": "offer", **WINDOW, "sku": "   ", "amount_off": "1"})
+    assert stored.sku == "   "
 
 
 def test_the_members_own_price_is_what_they_last_paid_less_the_promotion() -> None:

@@ -424,7 +424,7 @@ class CustomerItemRow(SQLModel, table=True):
 
 class PromotionRow(SQLModel, table=True):
     """One item of the promotion list marketing maintains (domain/promotions.py): the whole
-    PromotionIn as JSON (amounts as strings), with the window and the item as columns to query."""
+    Promotion as JSON (amounts as strings), with the window and the item as columns to query."""
 
     __tablename__ = "promotion"
     __table_args__ = (Index("ix_promotion_window", "valid_until", "valid_from"),)

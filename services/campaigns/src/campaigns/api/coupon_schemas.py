@@ -6,22 +6,35 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from campaigns.domain.coupons import TemplateSpec
+from campaigns.domain.coupons import Limits, TemplateSpec
 from shared.bodies import Body
 from shared.cards import CardNumber
 from shared.coupon_codes import CouponCode
 from shared.events.contracts import Channel, SaleLineIn, SaleTime
 from shared.identifiers import StoreId, TxnId
-from shared.text import NonBlankText, Text
+from shared.text import ItemCode, NonBlankText, Text
+
+
+class LimitsIn(Limits):
+    """`Limits` as marketing writes them: each sku and category stripped, and refused when blank,
+    naming its place (`limits.skus.1`): a blank entry would match no line, and a list of blanks
+    alone would limit the coupon to nothing while looking like a limit."""
+
+    categories: list[ItemCode] = Field(default_factory=list, max_length=200)
+    skus: list[ItemCode] = Field(default_factory=list, max_length=1000)
 
 
 class TemplateIn(TemplateSpec):
     """A template as marketing creates it. The name is what members read in their wallet and in the
     campaign's SMS (`offer`), so a blank one is refused where every template from outside comes in.
     Not on `TemplateSpec.name` itself: stored templates are read back through TemplateSpec, and one
-    named before this rule must still redeem at the till."""
+    named before this rule must still redeem at the till. Its skus and categories likewise: they
+    are matched against the till's sale lines, whose skus the till strips, so one kept with its
+    spaces could never be found in a basket (`ItemCode`)."""
 
     name: NonBlankText = Field(max_length=100)
+    gift_sku: ItemCode | None = None
+    limits: LimitsIn = Field(default_factory=LimitsIn)
 
 
 class TemplatePublic(BaseModel):

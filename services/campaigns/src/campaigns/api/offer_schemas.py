@@ -5,14 +5,14 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from campaigns.domain.promotions import PromotionIn
+from campaigns.domain.promotions import Promotion
 
 
 class PromotionPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
-    spec: PromotionIn
+    spec: Promotion
     created_by: str
     created_at: datetime
     withdrawn_at: datetime | None

@@ -25,6 +25,7 @@ from campaigns.domain.coupons import TemplateSpec
 from shared.bodies import Body
 from shared.errors import Conflict
 from shared.money import PositiveMoney
+from shared.strict import StrictBool
 from shared.text import NonBlankText, Text
 from shared.zones import Moment
 
@@ -118,13 +119,15 @@ class CampaignIn(Body):
     coupon_template_id: str | None = Field(default=None, max_length=64)
     message: Message | None = None
     control_share: Decimal = Field(default=Decimal("0.10"), ge=0, le=Decimal("0.5"), decimal_places=3)
-    # Marketing campaigns reach only members who consented to marketing on `channel`.
-    marketing: bool = True
+    # Marketing campaigns reach only members who consented to marketing on `channel`. JSON true or
+    # false only, as `personalised`: pydantic's lax bool read "no" or 0 as false, and a campaign
+    # sent "no" went out as a service message, past the members' marketing consent.
+    marketing: StrictBool = True
     channel: Literal["sms", "email"] = "sms"
     # Personalised campaigns (chosen from behaviour, or triggered by a member's occasion) skip
     # members who opted out of personalised offers; an offer made alike to everyone in a group
     # (a store-wide or community offer) is not personalised and still reaches them.
-    personalised: bool = True
+    personalised: StrictBool = True
     starts_at: Moment | None = Field(default=None, description="Defaults to the launch")
     ends_at: Moment | None = None
     budget: Budget | None = None

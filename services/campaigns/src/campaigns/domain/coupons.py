@@ -29,6 +29,7 @@ from shared.events.contracts.common import Channel
 from shared.identifiers import StoreId
 from shared.integers import Int64
 from shared.money import Money, PositiveMoney
+from shared.strict import StrictBool
 from shared.text import Text
 from shared.zones import Moment, end_of_local_day
 
@@ -140,13 +141,15 @@ class TemplateSpec(Strict):
     percent: Decimal | None = Field(default=None, gt=0, lt=100, max_digits=5, decimal_places=2)
     max_discount: PositiveMoney | None = Field(default=None, description="percent_off: the cap")
     threshold: PositiveMoney | None = Field(default=None, description="threshold: spend at least this")
-    repeat: bool = Field(default=False, description="threshold: once per full threshold (每满)")
+    # JSON true or false only (as `returns_on_refund`): pydantic's lax bool read "no", "off" or 0 as
+    # marketing's rule. Stored templates hold JSON booleans, so reading them back is unchanged.
+    repeat: StrictBool = Field(default=False, description="threshold: once per full threshold (每满)")
     gift_sku: Text | None = Field(default=None, min_length=1, max_length=64)
     limits: Limits = Field(default_factory=Limits)
     validity: Validity
     min_basket: Money = ZERO
     stacking: Stacking = Field(default_factory=Stacking)
-    returns_on_refund: bool = False
+    returns_on_refund: StrictBool = False
     generic_code: CouponCode | None = None
     caps: Caps = Field(default_factory=Caps)
 

@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 from campaigns.domain.coupons import Caps, Kind, Limits, Stacking, TemplateSpec, Validity, percent_off
 from shared.bodies import Body
 from shared.money import PositiveMoney
-from shared.text import NonBlankText, Text
+from shared.text import ItemCode, NonBlankText, Text
 from shared.zones import Moment
 
 CENT = Decimal("0.01")
@@ -24,7 +24,10 @@ CENT = Decimal("0.01")
 MAX_OFFERS_PER_SALE = 20
 
 
-class PromotionIn(Body):
+class Promotion(Body):
+    """A promotion as stored, and as read back: its sku or category as it was written (`PromotionIn`
+    is what marketing sends, with the stricter rules), so one listed before a rule was added is still
+    shown and still put on the members' lists."""
 
     title: NonBlankText = Field(max_length=100, description="what the member reads, e.g. 伊利纯牛奶 8折")
     sku: Text | None = Field(default=None, min_length=1, max_length=64)
@@ -40,7 +43,7 @@ class PromotionIn(Body):
     priority: int = Field(default=100, ge=0, le=1000)
 
     @model_validator(mode="after")
-    def _rules(self) -> "PromotionIn":
+    def _rules(self) -> "Promotion":
         if (self.sku is None) == (self.category is None):
             raise ValueError("sku, category: give exactly one of them")
         given = [n for n in ("price", "amount_off", "percent_off") if getattr(self, n) is not None]
@@ -65,14 +68,24 @@ class PromotionIn(Body):
         return f"sku:{self.sku}" if self.sku is not None else f"category:{self.category}"
 
 
+class PromotionIn(Promotion):
+    """A promotion as marketing puts it on the list. Its sku or category becomes the limit of each
+    member's offer coupon, matched against the till's sale lines, whose skus the till strips: one
+    kept with its spaces would never be found in a basket, and one of spaces names no item
+    (`ItemCode`: stripped, and a 422 naming the field when blank)."""
+
+    sku: ItemCode | None = None
+    category: ItemCode | None = None
+
+
 Discount = Literal["price", "amount_off", "percent_off"]
 
 
-def discount_of(p: PromotionIn) -> Discount:
+def discount_of(p: Promotion) -> Discount:
     return "price" if p.price is not None else "amount_off" if p.amount_off is not None else "percent_off"
 
 
-def own_price(p: PromotionIn, paid_last: Decimal | None) -> Decimal | None:
+def own_price(p: Promotion, paid_last: Decimal | None) -> Decimal | None:
     """The member's price of a SKU on promotion: what they last paid per unit (or the regular price)
     less the promotion, never below a fen; None for a category, which has no one price."""
     if p.sku is None:
@@ -91,7 +104,7 @@ def own_price(p: PromotionIn, paid_last: Decimal | None) -> Decimal | None:
     return max(CENT, usual - percent_off(usual, p.percent_off, p.max_discount))
 
 
-def coupon_spec(p: PromotionIn, starts: datetime, ends: datetime) -> TemplateSpec:
+def coupon_spec(p: Promotion, starts: datetime, ends: datetime) -> TemplateSpec:
     """The coupon template of a promotion on one round's lists: limited to its SKU or category,
     valid for the round (within the promotion's own window), once per member, usable with the
     member's other offers in one sale."""

@@ -48,7 +48,7 @@ from campaigns.domain import offers
 from campaigns.domain.campaigns import State
 from campaigns.domain.control import in_control
 from campaigns.domain.messages import occasion_on
-from campaigns.domain.promotions import PromotionIn, coupon_spec, own_price
+from campaigns.domain.promotions import Promotion, coupon_spec, own_price
 from campaigns.domain.rounds import period_key, round_ends
 from campaigns.service_layer import item_history, messages, promotions
 from campaigns.service_layer.coupons.issuing import issue
@@ -102,13 +102,13 @@ def _day(at: datetime, settings: Settings) -> int:
 @dataclass(frozen=True)
 class Offer:
     promotion: PromotionRow
-    spec: PromotionIn
+    spec: Promotion
     personal: bool
     score: float | None
     own_price: Decimal | None
 
 
-def personal_list(shopper: Shopper | None, model: offers.Model, on_offer: list[tuple[PromotionRow, PromotionIn]],
+def personal_list(shopper: Shopper | None, model: offers.Model, on_offer: list[tuple[PromotionRow, Promotion]],
                   settings: Settings) -> list[Offer]:
     """The member's predicted items that are on promotion, most likely first, with their price."""
     if shopper is None:
@@ -120,7 +120,7 @@ def personal_list(shopper: Shopper | None, model: offers.Model, on_offer: list[t
             for score, _, row, spec in ranked[:settings.offer_list_size] if score >= settings.offer_min_score]
 
 
-def general_list(on_offer: list[tuple[PromotionRow, PromotionIn]], settings: Settings) -> list[Offer]:
+def general_list(on_offer: list[tuple[PromotionRow, Promotion]], settings: Settings) -> list[Offer]:
     """For a member who switched personalised offers off: the promotion list as marketing made it,
     priced from the promotion alone (nothing of their purchases is read)."""
     return [Offer(row, spec, False, None, own_price(spec, None)) for row, spec in on_offer[:settings.offer_list_size]]
@@ -180,7 +180,7 @@ class Plan:
 
 
 async def _plan(commands: Commands, settings: Settings, row: OfferRoundRow, model: offers.Model,
-                on_offer: list[tuple[PromotionRow, PromotionIn]], share: Decimal, chunk: list[tuple[str, bool]]) -> Plan:
+                on_offer: list[tuple[PromotionRow, Promotion]], share: Decimal, chunk: list[tuple[str, bool]]) -> Plan:
     # Lists are predicted for everyone, the control group too, and the control is drawn among
     # those with one: the two groups come from the same population. Held out before predicting,
     # the control would keep the members nothing is predicted for (lapsed shoppers, mostly) while
@@ -233,7 +233,7 @@ async def _open(uow: UnitOfWork, settings: Settings, key: str, now: datetime) ->
     return row, True
 
 
-async def _on_offer(uow: UnitOfWork, row: OfferRoundRow) -> list[tuple[PromotionRow, PromotionIn]]:
+async def _on_offer(uow: UnitOfWork, row: OfferRoundRow) -> list[tuple[PromotionRow, Promotion]]:
     """The promotions the round opened with (those withdrawn since stay on it: their coupons exist)."""
     found = (await uow.session.exec(select(PromotionRow).where(col(PromotionRow.id).in_(list(row.templates))))).all()
     return promotions.ordered(found)
@@ -333,7 +333,7 @@ async def rounds(uow: UnitOfWork, limit: int, offset: int) -> Sequence[OfferRoun
 class ListedOffer:
     rank: int
     promotion_id: str
-    spec: PromotionIn
+    spec: Promotion
     personal: bool
     own_price: Decimal | None
     coupon_code: str | None
@@ -357,7 +357,7 @@ async def member_list(uow: UnitOfWork, member_id: str, settings: Settings) -> tu
     if any(o.personal for o, _, _ in rows) and await _opted_out(uow, member_id):
         return latest, [ListedOffer(rank, o.promotion.id, o.spec, False, o.own_price, None, None)
                         for rank, o in enumerate(general_list(await _on_offer(uow, latest), settings), start=1)]
-    return latest, [ListedOffer(o.rank, p.id, PromotionIn.model_validate(p.spec), o.personal, o.own_price,
+    return latest, [ListedOffer(o.rank, p.id, Promotion.model_validate(p.spec), o.personal, o.own_price,
                                 coupon.code if coupon else None, coupon.valid_until if coupon else None)
                     for o, p, coupon in rows]
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from campaigns.adapters.tables import PromotionRow
-from campaigns.domain.promotions import PromotionIn
+from campaigns.domain.promotions import Promotion, PromotionIn
 from shared.errors import Invalid, NotFound
 from shared.unit_of_work import UnitOfWork
 
@@ -51,13 +51,13 @@ async def listing(uow: UnitOfWork, at: datetime | None, limit: int, offset: int)
     return (await uow.session.exec(query.offset(offset).limit(limit))).all()
 
 
-async def in_force(uow: UnitOfWork, at: datetime) -> list[tuple[PromotionRow, PromotionIn]]:
+async def in_force(uow: UnitOfWork, at: datetime) -> list[tuple[PromotionRow, Promotion]]:
     """The current promotion list by marketing's priority (the general list's order)."""
     query = select(PromotionRow).where(col(PromotionRow.valid_from) <= at, col(PromotionRow.valid_until) > at,
                                        col(PromotionRow.withdrawn_at).is_(None))
     return ordered((await uow.session.exec(query)).all())
 
 
-def ordered(rows: Sequence[PromotionRow]) -> list[tuple[PromotionRow, PromotionIn]]:
-    specs = [(r, PromotionIn.model_validate(r.spec)) for r in rows]
+def ordered(rows: Sequence[PromotionRow]) -> list[tuple[PromotionRow, Promotion]]:
+    specs = [(r, Promotion.model_validate(r.spec)) for r in rows]
     return sorted(specs, key=lambda pair: (pair[1].priority, pair[0].created_at, pair[0].id))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 from campaigns.adapters.tables import PromotionRow
 from campaigns.api.offer_schemas import OfferListPublic, OfferPublic, OfferRoundPublic, PromotionPublic
 from campaigns.config import Settings
-from campaigns.domain.promotions import PromotionIn
+from campaigns.domain.promotions import Promotion, PromotionIn
 from campaigns.service_layer import offer_lists, promotions
 from campaigns.service_layer.create_once import CreateRequest, create_once
 from shared.authorize import Allowed
@@ -22,7 +22,7 @@ router = APIRouter(tags=["offers"])
 
 
 def _promotion(row: PromotionRow) -> PromotionPublic:
-    return PromotionPublic(id=row.id, spec=PromotionIn.model_validate(row.spec), created_by=row.created_by,
+    return PromotionPublic(id=row.id, spec=Promotion.model_validate(row.spec), created_by=row.created_by,
                            created_at=row.created_at, withdrawn_at=row.withdrawn_at)
 
 
