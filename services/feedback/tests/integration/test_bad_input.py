@@ -58,3 +58,17 @@ async def test_an_empty_id_in_a_filter_is_422_not_taken_for_no_filter(fb, path, 
     r = await fb.client.get(path, params={param: ""}, headers=fb.admin())
     assert r.status_code == 422, r.text
     assert r.json()["detail"][0]["loc"] == ["query", param]
+
+
+@pytest.mark.parametrize("field", ["ask_nps", "ask_comment", "is_default"])
+async def test_a_template_flag_that_is_not_a_json_boolean_is_422(fb, field) -> None:
+    # Pydantic's lax mode read "no" or 0 as false, "y" or 1 as true: a template asking no NPS, or
+    # made every new survey's default, by a client's mistake.
+    before = (await fb.client.get("/v1/surveys/templates", headers=fb.admin())).json()
+    for sent in ("no", "off", "false", "1", "t", "y", 0, 1, None):
+        body = {"name": "门店满意度", "dimensions": ["service"], field: sent}
+        r = await fb.client.post("/v1/surveys/templates", json=body, headers=fb.admin())
+        assert r.status_code == 422, (sent, r.text)
+        [error] = r.json()["detail"]
+        assert error["loc"] == ["body", field] and "true or false" in error["msg"], (sent, error)
+    assert (await fb.client.get("/v1/surveys/templates", headers=fb.admin())).json() == before

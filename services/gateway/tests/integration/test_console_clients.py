@@ -60,6 +60,12 @@ def secret_in(html: str) -> str:
     return found.group(1)
 
 
+async def test_the_enrol_form_offers_the_platforms_services_as_they_are_written(console) -> None:
+    page = await console.get("/console/clients")
+    assert ('<datalist id="e-services"><option value="members"><option value="points"><option value="feedback">'
+            '<option value="campaigns"></datalist>') in page.text, page.text
+
+
 async def test_an_admin_enrols_a_till_whose_secret_is_shown_once_and_earns_a_token(console, env) -> None:
     form = await form_of(console, "/console/clients")
     added = await console.post("/console/clients", headers=HTMX, data={
@@ -97,7 +103,7 @@ async def test_an_admin_enrols_a_till_whose_secret_is_shown_once_and_earns_a_tok
     ({"kind": "till"}, "store_id", "门店：收银机属于一家门店：请填写门店"),
     ({"kind": "till", "store_id": "S001", "service": "campaigns"}, "service", "服务：收银机不填写服务：请留空"),
     ({"kind": "service"}, "service", "服务：服务客户端须填写其服务名称"),
-    ({"kind": "service", "service": "Campaigns!"}, "service", "服务：2 至 32 个小写字母、数字、“-”或“_”，以字母开头"),
+    ({"kind": "service", "service": "bogus"}, "service", "服务：须为平台的服务之一：members, points, feedback, campaigns（按此处原样填写）"),
     ({"kind": "service", "service": "campaigns", "store_id": "S001"}, "store_id", "门店：服务客户端不属于某一门店：请留空"),
     ({"kind": "till", "store_id": "S404"}, "store_id", "门店：门店 S404 不存在"),
     ({"kind": "till", "store_id": "S 1"}, "store_id", "门店：格式不正确"),

@@ -212,13 +212,22 @@ async def test_odd_client_ids_are_simply_unknown_clients(gateway) -> None:
     ({"kind": "till", "store_id": "S999"}, "store_id"),
     ({"kind": "till", "store_id": "S001", "service": "campaigns"}, "service"),
     ({"kind": "service"}, "service"),
-    ({"kind": "service", "service": "Campaigns!"}, "service"),
     ({"kind": "service", "service": "campaigns", "store_id": "S001"}, "store_id"),
 ])
 async def test_enrolling_with_bad_input_is_422_naming_the_field(gateway, env, body, field) -> None:
     r = await gateway.post("/identity/v1/clients", json=body, headers=admin(env))
     assert r.status_code == 422, r.text
     assert r.json()["detail"].startswith(f"{field}:")
+
+
+@pytest.mark.parametrize("name", ["bogus", "gateway", "Campaigns!", "campaign"])
+async def test_a_service_client_names_one_of_the_platforms_services(gateway, env, name) -> None:
+    # Any well-formed name was enrolled, and its token was a `service` token for nobody ("bogus"),
+    # or one with the gateway's own subject, which the gateway mints for itself and enrolls nowhere.
+    r = await gateway.post("/identity/v1/clients", json={"kind": "service", "service": name}, headers=admin(env))
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == "service: a service client is one of the platform's services: members, points, feedback, campaigns"
+    assert (await gateway.get("/identity/v1/clients", headers=admin(env))).json() == []
 
 
 async def test_enrolling_a_till_for_an_inactive_store_is_refused(gateway, env) -> None:

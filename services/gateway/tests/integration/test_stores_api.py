@@ -54,6 +54,20 @@ async def test_a_save_refused_announces_nothing(gateway, env: TestEnv) -> None:
     assert await announced(gateway) == []
 
 
+@pytest.mark.parametrize("sent", ["no", "off", "false", "0", "1", "t", "y", 0, 1, None])
+async def test_active_is_only_json_true_or_false(gateway, env: TestEnv, sent) -> None:
+    # Pydantic's lax mode read "no", "off" or 0 as false: a client's mistake closed the store.
+    admin = env.auth(Role.ADMIN)
+    assert (await gateway.put("/api/v1/stores/S001", json={"name": "城东店"}, headers=admin)).status_code == 200
+    r = await gateway.put("/api/v1/stores/S001", json={"name": "城东店", "active": sent}, headers=admin)
+    assert r.status_code == 422, r.text
+    [error] = r.json()["detail"]
+    assert error["loc"] == ["body", "active"] and "true or false" in error["msg"], error
+    [listed] = (await gateway.get("/api/v1/stores", headers=admin)).json()
+    assert listed["active"] is True
+    assert len(await announced(gateway)) == 1
+
+
 async def test_a_till_reads_its_own_store_and_staff_read_the_chains(gateway, env: TestEnv) -> None:
     for store in ("S001", "S002", "S003"):
         assert (await gateway.put(f"/api/v1/stores/{store}", json={"name": store}, headers=env.auth(Role.ADMIN))).status_code == 200

@@ -25,7 +25,7 @@ def _refusal(kind: ClientKind, store_id: str | None, service: str | None) -> Inv
     (_refusal(ClientKind.TILL, None, None), "门店：收银机属于一家门店：请填写门店", ["store_id"]),
     (_refusal(ClientKind.TILL, "S001", "campaigns"), "服务：收银机不填写服务：请留空", ["service"]),
     (_refusal(ClientKind.SERVICE, None, None), "服务：服务客户端须填写其服务名称", ["service"]),
-    (_refusal(ClientKind.SERVICE, None, "Campaigns"), "服务：2 至 32 个小写字母、数字、“-”或“_”，以字母开头", ["service"]),
+    (_refusal(ClientKind.SERVICE, None, "Campaigns"), "服务：须为平台的服务之一：members, points, feedback, campaigns（按此处原样填写）", ["service"]),
     (_refusal(ClientKind.SERVICE, "S001", "campaigns"), "门店：服务客户端不属于某一门店：请留空", ["store_id"]),
     (Invalid("store_id", "no store S404; add it with PUT /api/v1/stores/S404 first"), "门店：门店 S404 不存在", ["store_id"]),
     (Invalid("store_id", "store S003 is not active"), "门店：门店 S003 已停业", ["store_id"]),

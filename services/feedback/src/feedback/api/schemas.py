@@ -13,6 +13,7 @@ from shared.feedback_input import ComplaintDescription, Dimension, RatingComment
 from shared.identifiers import RecordId, StoreId, TxnId
 from shared.integers import NpsScore, Points, Rating
 from shared.money import PositiveMoney
+from shared.strict import StrictBool
 from shared.text import NonBlankText
 
 # Clean text that says something, stored stripped (the shared rule): a complaint, a note or a
@@ -136,9 +137,11 @@ class RatingIn(Body):
 class TemplateCreate(Body):
     name: Annotated[Text, StringConstraints(max_length=100)]
     dimensions: list[Dimension] = Field(min_length=1)
-    ask_nps: bool = True
-    ask_comment: bool = True
-    is_default: bool = False
+    # Only JSON true / false: "no" or 0 read as false would silently drop the NPS question from
+    # every survey sent, or (is_default) change which template every new survey uses.
+    ask_nps: StrictBool = True
+    ask_comment: StrictBool = True
+    is_default: StrictBool = False
 
 
 class TemplatePublic(BaseModel):

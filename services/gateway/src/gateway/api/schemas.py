@@ -8,10 +8,11 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.domain.customer360 import Customer360, Unavailable
-from gateway.domain.identity import ClientKind
+from gateway.domain.identity import DOWNSTREAM_SERVICES, ClientKind
 from gateway.domain.sales import PosMember, PosPurchaseIn, PosRefundIn
 from shared.bodies import Body
 from shared.identifiers import StoreId
+from shared.strict import StrictBool
 from shared.text import NonBlankText, Text
 
 __all__ = [
@@ -29,13 +30,16 @@ class StoreIn(Body):
     # Customers read it in messages ("your gift waits at …"): never blank.
     name: NonBlankText = Field(min_length=1, max_length=100)
     city: Text = Field(default="", max_length=50)
-    active: bool = True
+    # A closed store refuses its tills' sales and new home-store customers: "no" or 0 read as
+    # false would close it by a client's mistake (shared.strict).
+    active: StrictBool = True
 
 
 class StorePublic(StoreIn):
-    # An answer: pydantic's default, not the body's refusal of unknown fields.
+    # An answer: pydantic's default, not the body's refusal of unknown fields or lax values.
     model_config = ConfigDict(extra="ignore")
 
+    active: bool
     store_id: str
     created_at: datetime
 
@@ -43,7 +47,10 @@ class StorePublic(StoreIn):
 class ClientIn(Body):
     kind: ClientKind = Field(description="`till` (bound to one store) or `service` (names one of the platform's services)")
     store_id: StoreId | None = Field(default=None, description="the till's store; only for `till`")
-    service: Text | None = Field(default=None, max_length=32, description="the service's name, e.g. `campaigns`; only for `service`")
+    service: Text | None = Field(
+        default=None, max_length=32,
+        description=f"the service's name, one of {', '.join(f'`{s}`' for s in DOWNSTREAM_SERVICES)}; only for `service`",
+    )
     label: Text = Field(default="", max_length=100, description="free text for people, e.g. `till 3 by the entrance`")
 
 

@@ -9,7 +9,6 @@ the exchange cheap for tills that come back every few minutes.
 
 import hashlib
 import hmac
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -18,7 +17,10 @@ from shared.auth import Role
 from shared.errors import Invalid, ServiceError
 
 SECRET_BYTES = 32  # 256 bits
-SERVICE_NAME = re.compile(r"^[a-z][a-z0-9_-]{1,31}$")
+# The services behind the gateway: what `/api/<service>/` forwards to, and what a service client may
+# be. A token for a name no service has ("bogus") would be a machine token for nobody the platform
+# knows, and the gateway mints its own (`gateway`) and enrols nowhere.
+DOWNSTREAM_SERVICES = ("members", "points", "feedback", "campaigns")
 
 
 class ClientKind(StrEnum):
@@ -89,8 +91,8 @@ def binding(kind: ClientKind, store_id: str | None, service: str | None) -> Bind
         return Binding(kind, store_id=store_id)
     if not service:
         raise Invalid("service", "a service client names its service: service is required")
-    if not SERVICE_NAME.match(service):
-        raise Invalid("service", "a service name is 2 to 32 lowercase letters, digits, '-' or '_', starting with a letter")
+    if service not in DOWNSTREAM_SERVICES:
+        raise Invalid("service", f"a service client is one of the platform's services: {', '.join(DOWNSTREAM_SERVICES)}")
     if store_id:
         raise Invalid("store_id", "a service client is not bound to a store")
     return Binding(kind, service=service)

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 from gateway.api.console.render import go, page, shown_once
 from gateway.api.console.session import CHECKED, Console, ConsoleUser, Form, as_body, one
 from gateway.api.schemas import ClientIn
-from gateway.domain.identity import ClientKind
+from gateway.domain.identity import DOWNSTREAM_SERVICES, ClientKind
 from gateway.service_layer import identity
 from gateway.service_layer.app import store_names
 from gateway.service_layer.console_people import display_names
@@ -63,7 +63,7 @@ async def clients(request: Request, uow: ReadUowDep, user: Reader) -> HTMLRespon
                                   include_revoked=revoked_too)
     stores = await store_names(uow.session, {r.store_id for r in rows if r.store_id})
     return page(request, "clients/list.html", user, clients=rows, kinds=KINDS, kind=kind, store=store,
-                revoked_too=revoked_too, stores=stores, writes=_writes(user))
+                revoked_too=revoked_too, stores=stores, writes=_writes(user), services=DOWNSTREAM_SERVICES)
 
 
 @router.post("")

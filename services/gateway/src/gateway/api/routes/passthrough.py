@@ -25,6 +25,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import TypeAdapter, ValidationError
 
 from gateway.adapters.clients import answered_by, as_received, segment
+from gateway.domain.identity import DOWNSTREAM_SERVICES
 from gateway.service_layer.stores import ensure_report_stores, ensure_store
 from shared.authorize import Allowed, forwarded
 from shared.errors import InvalidBodyField
@@ -39,7 +40,7 @@ GUARDS = {"GET": Depends(forwarded), **dict.fromkeys(("POST", "PUT", "PATCH", "D
 
 FORWARDED_REQUEST = ("authorization", "content-type", "accept", "accept-language", "idempotency-key")
 FORWARDED_RESPONSE = ("content-type", "content-disposition", "retry-after")
-SERVICES = ("members", "points", "feedback", "campaigns")
+SERVICES = DOWNSTREAM_SERVICES
 # The services' routes that name a store in their path, with the store as `store_id`.
 STORE_IN_PATH = {"points": re.compile(r"/v1/gifts/[^/]+/stock/(?P<store_id>[^/]+)")}
 
