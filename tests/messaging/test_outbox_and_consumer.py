@@ -4,6 +4,7 @@ application, dead letters for poison messages."""
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from asgi_correlation_id import correlation_id
 from sqlmodel import func, select
 
 from crm_cli.broker import free_port, start_broker
@@ -256,7 +258,8 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_rest_is_appli
             await points_handlers(settings, utc_now)[PURCHASE_ATTRIBUTED](uow, delivery)
 
         good = [new_event(PURCHASE_ATTRIBUTED, attributed("m1", f"G{i}"), source="t", subject="m1") for i in range(3)]
-        failing = new_event(PURCHASE_ATTRIBUTED, attributed("m1", "BOOM"), source="t", subject="m1")
+        failing = new_event(PURCHASE_ATTRIBUTED, attributed("m1", "BOOM"), source="t", subject="m1",
+                            correlation_id="S001-T03-000124")
         invalid = Envelope(**{**good[0].model_dump(), "id": str(uuid.uuid4()), "data": {"member_id": "m1"}})
         # A newer type of the topic's owner is skipped; a type owned by another service is forged.
         newer = Envelope(**{**good[0].model_dump(), "id": str(uuid.uuid4()), "type": "crm.members.something_new.v9"})
@@ -266,14 +269,19 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_rest_is_appli
         await _produce(env.broker.bootstrap, settings.topic(Topics.MEMBERS), messages)
 
         consumer = EventConsumer(settings, sessions, {PURCHASE_ATTRIBUTED: fragile})
-        async with background(consumer):
-            dead = await read_topic(env.broker.bootstrap, settings.topic(Topics.DEAD_LETTER), 4, timeout=40)
+        logged = _CorrelatedLines()
+        logging.getLogger("shared.consumer").addHandler(logged)
+        try:
+            async with background(consumer):
+                dead = await read_topic(env.broker.bootstrap, settings.topic(Topics.DEAD_LETTER), 4, timeout=40)
 
-            async def ledger() -> int:
-                async with sessions() as s:
-                    return (await s.exec(select(func.count()).select_from(LedgerRow))).one()
+                async def ledger() -> int:
+                    async with sessions() as s:
+                        return (await s.exec(select(func.count()).select_from(LedgerRow))).one()
 
-            await eventually(lambda: _equals(ledger(), 3), what="good events applied")
+                await eventually(lambda: _equals(ledger(), 3), what="good events applied")
+        finally:
+            logging.getLogger("shared.consumer").removeHandler(logged)
         await consumer.stop()
 
     assert len(dead) == 4
@@ -287,6 +295,22 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_rest_is_appli
     assert headers["dlq_original_topic"].decode() == settings.topic(Topics.MEMBERS)
     assert headers["dlq_consumer_group"].decode() == settings.consumer_group
     assert from_kafka(boom.value, boom.headers).id == failing.id  # the original record, untouched
+    # Its failures are logged under its correlation id, as its handler's lines are, and one refused
+    # before it was read under the id its headers give.
+    failures = [(level, correlation) for level, message, correlation in logged.lines if failing.id in message]
+    assert failures == [(logging.WARNING, "S001-T03-000124")] * 2 + [(logging.ERROR, "S001-T03-000124")], logged.lines
+    assert [correlation for _, message, correlation in logged.lines if "event x at" in message] == ["x"], logged.lines
+
+
+class _CorrelatedLines(logging.Handler):
+    """The consumer's log lines, with the correlation id each was logged under."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[tuple[int, str, str | None]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append((record.levelno, record.getMessage(), correlation_id.get()))
 
 
 async def _equals(value, expected) -> bool:

@@ -35,9 +35,10 @@ leave the service); the traceback goes to the local log.
 """
 
 import asyncio
+import contextlib
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -205,6 +206,16 @@ _PARSED_BETWEEN_YIELDS = 32
 
 def _at(record: ConsumerRecord) -> _At:
     return record.topic, record.partition, record.offset
+
+
+@contextlib.contextmanager
+def _correlated(value: str | None) -> Iterator[None]:
+    """The log lines inside carry `value` as their correlation id."""
+    token = correlation_id.set(value)
+    try:
+        yield
+    finally:
+        correlation_id.reset(token)
 
 
 def _published_at(record: ConsumerRecord) -> datetime | None:
@@ -573,26 +584,26 @@ class EventConsumer:
 
     async def _apply_one(self, uow: UnitOfWork, delivery: Delivery) -> None:
         env = delivery.envelope
-        token = correlation_id.set(env.correlationid or env.id)
-        try:
+        with _correlated(env.correlationid or env.id):
             uow.correlation_id = env.correlationid or env.id
             await self.handlers[env.type](uow, delivery)
-        finally:
-            correlation_id.reset(token)
 
     async def _apply_one_with_retries(self, record: ConsumerRecord, delivery: Delivery) -> None:
-        for attempt in range(1, self.settings.consumer_max_attempts + 1):
-            try:
-                await self.apply_batch([delivery])
-                return
-            except Exception as exc:  # counted, then dead-lettered
-                if is_transient(exc):
-                    raise  # the database is away: reconnect and redeliver, this is no poison message
-                log.warning("event %s failed (attempt %d): %s", delivery.envelope.id, attempt, exc)
-                if attempt == self.settings.consumer_max_attempts:
-                    await self._dead_letter(record, exc)
+        # Its failures are logged under the event's correlation id, as its handler's lines are: they
+        # are the lines whoever follows a till's request through the logs is looking for.
+        with _correlated(delivery.envelope.correlationid or delivery.envelope.id):
+            for attempt in range(1, self.settings.consumer_max_attempts + 1):
+                try:
+                    await self.apply_batch([delivery])
                     return
-                await asyncio.sleep(0.05 * attempt)
+                except Exception as exc:  # counted, then dead-lettered
+                    if is_transient(exc):
+                        raise  # the database is away: reconnect and redeliver, this is no poison message
+                    log.warning("event %s failed (attempt %d): %s", delivery.envelope.id, attempt, exc)
+                    if attempt == self.settings.consumer_max_attempts:
+                        await self._dead_letter(record, exc)
+                        return
+                    await asyncio.sleep(0.05 * attempt)
 
     async def _dead_letter(self, record: ConsumerRecord, exc: BaseException) -> None:
         assert self._dlq is not None
@@ -610,8 +621,12 @@ class EventConsumer:
             timestamp_ms=_readable_timestamp(record),
         )
         EVENTS_DEAD_LETTERED.labels(self.settings.service_name).inc()
-        # The traceback stays here, in the service's own log, never in the dead letter.
-        log.error("event at %s[%d]@%d dead-lettered: %s", record.topic, record.partition, record.offset, exc, exc_info=exc)
+        # The traceback stays here, in the service's own log, never in the dead letter. An event
+        # refused before it was read (no credential, not JSON) is named by its headers, if it has them.
+        named = {k: v.decode("utf-8", "replace") for k, v in kept if k in ("ce_id", "ce_correlationid")}
+        with _correlated(named.get("ce_correlationid") or named.get("ce_id") or correlation_id.get()):
+            log.error("event %s at %s[%d]@%d dead-lettered: %s", named.get("ce_id", "(no id)"), record.topic,
+                      record.partition, record.offset, exc, exc_info=exc)
 
     async def lag(self) -> dict[str, int]:
         """Records between our position and the log end, summed per topic (for /health and metrics)."""
