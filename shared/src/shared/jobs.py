@@ -41,6 +41,9 @@ class ScheduledJob:
     # The wait before the first scheduled run after start; None counts the interval from the job's
     # last scheduled run, or its first start if it never ran (see first_wait).
     first_after_s: float | None = None
+    # A job that reads how the platform is now (the event flow's sample) is run for now only: for a
+    # past moment it would record today's reading under that moment (`jobs_api.run_job`).
+    now_only: bool = False
 
 
 @dataclass

@@ -46,6 +46,11 @@ async def run_job(
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {name}; jobs: {', '.join(j.name for j in runner.jobs)}")
     if as_of is not None:
         _refuse_future(as_of, runner.clock(), runner.commands.settings.clock_skew_s)
+        if job.now_only and as_of < runner.clock() - timedelta(seconds=runner.commands.settings.clock_skew_s):
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                f"as_of: job {name} reads how the platform is now and cannot be run for a past moment; leave as_of out",
+            )
     # Without `as_of`, the runner uses the service's clock (feedback's deadlines in tests, for one).
     result: dict[str, Any] = await runner.run_once(job, as_of, trigger="by hand")
     # `failed: True` is the runner's mark of a run that raised; a count named `failed` (messages

@@ -394,3 +394,30 @@ async def test_the_anchor_is_kept_while_runs_are_pruned(commands: Commands) -> N
         assert [r["summary"] for r in await job_runs.latest(session, "bulk-bonus", 10)] == [{"n": 4}, {"n": 3}, {"n": 2}]
     runner = JobRunner(commands, [ScheduledJob("bulk-bonus", 6 * 3600, nothing)])
     assert 3 * 3600 - 100 < await runner.first_wait(runner.jobs[0]) <= 3 * 3600  # runs by hand are not the schedule's
+
+
+async def test_a_job_that_reads_the_platform_now_is_not_run_for_a_past_moment(commands: Commands) -> None:
+    """The event flow's sample measures the lags of now: run "as of" this morning, it recorded
+    this afternoon's reading under this morning, before the services had even started."""
+    private, public = generate_keypair()
+    issuer = TokenIssuer(private)
+    now = datetime(2026, 12, 7, 5, 40, tzinfo=UTC)
+    ran: list[datetime] = []
+
+    async def sample(commands: Commands, settings: object, as_of: datetime) -> dict:
+        ran.append(as_of)
+        return {"samples": 1}
+
+    app = FastAPI()
+    app.include_router(jobs_api.router)
+    app.state.verifier = TokenVerifier(public, issuer.issuer, issuer.audience)
+    app.state.jobs = JobRunner(commands, [ScheduledJob("event-flow-sample", 60, sample, now_only=True)], clock=lambda: now)
+    operator = {"Authorization": f"Bearer {issuer.mint('o', Role.OPERATOR)}"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        past = await client.post("/v1/jobs/event-flow-sample/run", params={"as_of": "2026-12-07T13:00:00+08:00"}, headers=operator)
+        assert past.status_code == 422 and "cannot be run for a past moment" in past.json()["detail"], past.text
+        assert ran == []
+        # Now, given or left out, it runs.
+        given = await client.post("/v1/jobs/event-flow-sample/run", params={"as_of": now.isoformat()}, headers=operator)
+        left_out = await client.post("/v1/jobs/event-flow-sample/run", headers=operator)
+    assert (given.status_code, left_out.status_code) == (200, 200) and ran == [now, now]

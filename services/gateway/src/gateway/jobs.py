@@ -9,7 +9,7 @@ import httpx
 
 from gateway.adapters.consumer_lag import group_lags
 from gateway.adapters.member_revocations import RevokedMembers
-from gateway.adapters.revocations import RevokedTills
+from gateway.adapters.revocations import RevokedIds, RevokedTills
 from gateway.config import Settings
 from gateway.domain.event_flow import first_sample_after_s
 from gateway.domain.event_flow import groups as consumer_groups
@@ -19,13 +19,21 @@ from shared.commands import Commands
 from shared.jobs import JobFn, ScheduledJob
 
 
+def _reloaded(revoked: RevokedIds, loaded: set[str], since: datetime) -> dict[str, Any]:
+    """Reloads the revoked ids and says what changed, not how many are held: a reload every 30 s
+    that found nothing new is then a run that did nothing, logged at DEBUG (`shared.jobs`), rather
+    than a line at INFO every 30 s for a month after each erasure."""
+    before = revoked.ids
+    revoked.replace(loaded, since)
+    return {"newly_revoked": len(revoked.ids - before), "no_longer_held": len(before - revoked.ids)}
+
+
 def refresh_revocations(revoked: RevokedTills) -> JobFn:
     async def run(commands: Commands, settings: Settings, now: datetime) -> dict[str, Any]:
         # A till revoked longer ago than a token lives has no token left to refuse.
         since = now - timedelta(seconds=settings.identity_token_ttl_s)
         async with commands() as uow:
-            revoked.replace(await identity.revoked_tills_since(uow, since), since)
-        return {"revoked_tills": len(revoked.ids)}
+            return _reloaded(revoked, await identity.revoked_tills_since(uow, since), since)
 
     return run
 
@@ -43,8 +51,7 @@ def refresh_member_revocations(revoked: RevokedMembers) -> JobFn:
         # longest lifetime the services accept.
         since = now - MAX_TOKEN_LIFETIME[Role.MEMBER]
         async with commands() as uow:
-            revoked.replace(await member_sign_in.revoked_members_since(uow, since), since)
-        return {"revoked_members": len(revoked.ids)}
+            return _reloaded(revoked, await member_sign_in.revoked_members_since(uow, since), since)
 
     return run
 
@@ -81,7 +88,7 @@ def scheduled_jobs(settings: Settings, revoked: RevokedTills, members: RevokedMe
         ScheduledJob("identity-revocations", settings.identity_revocation_refresh_s, refresh_revocations(revoked)),
         ScheduledJob("staff-sessions-cleanup", settings.staff_session_cleanup_every_s, forget_ended_sessions),
         ScheduledJob("event-flow-sample", settings.console_event_flow_sample_s, sample_event_flow,
-                     first_after_s=first_sample_after_s(settings.console_event_flow_sample_s)),
+                     first_after_s=first_sample_after_s(settings.console_event_flow_sample_s), now_only=True),
     ]
     if members is not None:
         jobs += [

@@ -285,12 +285,14 @@ async def test_other_replicas_refuse_it_after_their_next_refresh_and_forget_it_o
         assert (await two.post("/pos/v1/purchases", json=sale_body(), headers=bearer)).status_code == 202  # not yet known
 
         job = next(j for j in two.app.state.jobs.jobs if j.name == "identity-revocations")
-        assert await two.app.state.jobs.run_once(job) == {"revoked_tills": 1}
+        assert await two.app.state.jobs.run_once(job) == {"newly_revoked": 1, "no_longer_held": 0}
         r = await two.post("/pos/v1/purchases", json=sale_body(), headers=bearer)
         assert r.status_code == 401 and "revoked" in r.json()["detail"]
 
         clock.now += timedelta(seconds=901)
-        assert await two.app.state.jobs.run_once(job, now=clock.now) == {"revoked_tills": 0}
+        assert await two.app.state.jobs.run_once(job, now=clock.now) == {"newly_revoked": 0, "no_longer_held": 1}
+        # Nothing changed since: a run that did nothing (logged at DEBUG, not INFO every 30 s).
+        assert await two.app.state.jobs.run_once(job, now=clock.now) == {"newly_revoked": 0, "no_longer_held": 0}
     # A replica starting later loads the revocation at start-up while a token may still be alive,
     # and not once none can be.
     async with service(create_app(settings, clock=clock)) as later:

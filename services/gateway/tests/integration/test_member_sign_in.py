@@ -341,7 +341,7 @@ async def test_an_erased_member_is_refused_at_the_gateway_and_signed_in_no_more(
     sign_in.gateway.app.state.revoked_members.replace(set(), since=sign_in.clock.now)  # type: ignore[attr-defined]
     assert (await sign_in.gateway.get(f"/api/v1/members/{m['id']}", headers=bearer)).status_code == 200
     r = await sign_in.gateway.post("/v1/jobs/member-revocations/run", headers=env.auth(Role.ADMIN))
-    assert r.status_code == 200 and r.json()["revoked_members"] == 1, r.text
+    assert r.status_code == 200 and r.json()["newly_revoked"] == 1, r.text
     assert (await sign_in.gateway.get(f"/api/v1/members/{m['id']}", headers=bearer)).status_code == 401
 
 
