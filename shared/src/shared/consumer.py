@@ -589,21 +589,21 @@ class EventConsumer:
             await self.handlers[env.type](uow, delivery)
 
     async def _apply_one_with_retries(self, record: ConsumerRecord, delivery: Delivery) -> None:
-        # Its failures are logged under the event's correlation id, as its handler's lines are: they
-        # are the lines whoever follows a till's request through the logs is looking for.
-        with _correlated(delivery.envelope.correlationid or delivery.envelope.id):
-            for attempt in range(1, self.settings.consumer_max_attempts + 1):
-                try:
-                    await self.apply_batch([delivery])
-                    return
-                except Exception as exc:  # counted, then dead-lettered
-                    if is_transient(exc):
-                        raise  # the database is away: reconnect and redeliver, this is no poison message
+        for attempt in range(1, self.settings.consumer_max_attempts + 1):
+            try:
+                await self.apply_batch([delivery])
+                return
+            except Exception as exc:  # counted, then dead-lettered
+                if is_transient(exc):
+                    raise  # the database is away: reconnect and redeliver, this is no poison message
+                # Under the event's correlation id, as its handler's lines are: they are the lines
+                # whoever follows a till's request through the logs is looking for.
+                with _correlated(delivery.envelope.correlationid or delivery.envelope.id):
                     log.warning("event %s failed (attempt %d): %s", delivery.envelope.id, attempt, exc)
                     if attempt == self.settings.consumer_max_attempts:
                         await self._dead_letter(record, exc)
                         return
-                    await asyncio.sleep(0.05 * attempt)
+                await asyncio.sleep(0.05 * attempt)
 
     async def _dead_letter(self, record: ConsumerRecord, exc: BaseException) -> None:
         assert self._dlq is not None
