@@ -94,7 +94,9 @@ class NotOneOf(Invalid):
 class InvalidBodyField(Invalid):
     """`Invalid`, answered in the shape request validation gives (`[{"loc": ["body", field], "msg",
     "type", "input"}]`), for APIs whose clients read every bad field from that one shape (the POS
-    API): what only the service can check looks the same to them as what the schema checks."""
+    API): what only the service can check looks the same to them as what the schema checks. A field
+    below the top (`sales.3.store_id`) is located as validation locates it: `["body", "sales", 3, "store_id"]`."""
 
     def detail(self) -> Any:
-        return [{"loc": ["body", self.field], "msg": self.message, "type": "value_error", "input": None}]
+        loc = [int(part) if part.isdigit() else part for part in self.field.split(".")]
+        return [{"loc": ["body", *loc], "msg": self.message, "type": "value_error", "input": None}]

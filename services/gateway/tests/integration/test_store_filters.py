@@ -175,6 +175,24 @@ async def test_a_store_nobody_has_named_in_a_forwarded_body_is_refused_before_th
     assert [json.loads(request.content)["store_id"] for request in members] == ["S001", "S002"]
 
 
+async def test_a_store_nobody_has_anywhere_in_a_forwarded_body_is_refused_at_its_place(
+    gateway: httpx.AsyncClient, members: list[httpx.Request], env: TestEnv,
+) -> None:
+    """An import of past sales names a store per sale: one mistyped would put its spend under a
+    store nobody has, which every report's filter then refuses to show."""
+    sale = {"pos_txn_id": "OLD-1", "occurred_at": "2025-03-01T10:15:00+08:00", "total": "12.50"}
+    body = {"points": "none", "sales": [{**sale, "store_id": "S001"}, {**sale, "pos_txn_id": "OLD-2", "store_id": "ZZZ"},
+                                        {**sale, "pos_txn_id": "OLD-3", "store_id": "ZZZ"}]}
+    r = await gateway.post("/api/members/v1/sales/import", json=body, headers=admin(env))
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == [{"loc": ["body", "sales", 1, "store_id"], "msg": "unknown store ZZZ", "type": "value_error",
+                                   "input": None}]
+    assert members == []
+    body["sales"] = body["sales"][:1]
+    assert (await gateway.post("/api/members/v1/sales/import", json=body, headers=admin(env))).status_code == 200
+    assert len(members) == 1
+
+
 async def test_the_printed_information_base_names_the_store_members_answered_for(gateway: httpx.AsyncClient, env: TestEnv) -> None:
     # A store manager leaves the store empty: members answers for their own store, and so says the paper.
     def answer(request: httpx.Request) -> httpx.Response:

@@ -6,9 +6,9 @@ service checks identity and permissions itself, the gateway adds no rights of it
 reads here, but changes nothing: the member app's API (`/app/v1`) is where a member's changes are
 checked for what no one service can tell (`gateway.services.change`).
 
-A `store_id` in the query (a report's or a list's filter), in a JSON body (a staff member's store,
-a complaint's) or in the path (a gift's stock at a store, `STORE_IN_PATH`) must name a store the
-chain has or had: the gateway keeps the stores, the services
+A `store_id` in the query (a report's or a list's filter), anywhere in a JSON body (a staff member's
+store, a complaint's, each sale's of an import, a return's `sale_store_id`) or in the path (a gift's
+stock at a store, `STORE_IN_PATH`) must name a store the chain has or had: the gateway keeps the stores, the services
 do not, and would answer a store nobody has with zeros or an empty list, as if it had sold nothing,
 or record staff at it (`service_layer/stores.ensure_report_stores`). A
 `home_store_id` in a JSON body (a registration, a profile edit) must name a store open for
@@ -41,6 +41,10 @@ GUARDS = {"GET": Depends(forwarded), **dict.fromkeys(("POST", "PUT", "PATCH", "D
 FORWARDED_REQUEST = ("authorization", "content-type", "accept", "accept-language", "idempotency-key")
 FORWARDED_RESPONSE = ("content-type", "content-disposition", "retry-after")
 SERVICES = DOWNSTREAM_SERVICES
+# The keys naming a store of the chain in a body, at any depth down to `STORE_DEPTH` (an import's
+# `sales[].store_id` is at 2).
+STORE_KEYS = ("store_id", "sale_store_id")
+STORE_DEPTH = 4
 # The services' routes that name a store in their path, with the store as `store_id`.
 STORE_IN_PATH = {"points": re.compile(r"/v1/gifts/[^/]+/stock/(?P<store_id>[^/]+)")}
 
@@ -65,12 +69,13 @@ async def forward(request: Request, service: str, path: str, timeout: float | No
     if store_ids:
         await ensure_report_stores(request.app.state.commands, store_ids)
     body = await request.body()
-    home, store = _stores_named(body)
+    home, in_body = _stores_named(body)
     if home is not None:
         await request.app.state.open_stores.ensure(request.app.state.commands, home, field="home_store_id", kind=InvalidBodyField)
-    if store is not None and not request.app.state.open_stores.seen_open(store):
+    if unseen := {store: field for field, store in reversed(in_body) if not request.app.state.open_stores.seen_open(store)}:
         async with request.app.state.commands(read_only=True) as uow:
-            await ensure_store(uow.session, store, kind=InvalidBodyField, closed_too=True)
+            for store, field in unseen.items():  # each store once, named at the first place it is
+                await ensure_store(uow.session, store, field=field, kind=InvalidBodyField, closed_too=True)
     with answered_by(service, timeout):
         upstream = await client.request(
             request.method, path, content=body, headers=headers,
@@ -82,21 +87,31 @@ async def forward(request: Request, service: str, path: str, timeout: float | No
     return Response(upstream.content, upstream.status_code, headers=kept)
 
 
-def _stores_named(body: bytes) -> tuple[str | None, str | None]:
-    """The `home_store_id` and the `store_id` a JSON body names, if any; a body that is not JSON, or
-    a value that is no store id at all, is the service's to refuse (422 naming the field). The body
-    is parsed whatever its bytes: a key may be written with escapes (`home\\u005fstore_id`). And
-    whatever its Content-Type: FastAPI reads a body as JSON without one, or with `application/JSON`,
-    and a check that trusted the header was passed by leaving it out or writing it in capitals."""
+def _stores_named(body: bytes) -> tuple[str | None, list[tuple[str, str]]]:
+    """The `home_store_id` a JSON body names at its top, and each store id it names anywhere
+    (`STORE_KEYS`) with its place (`sales.3.store_id`), in the body's order; a body that is not
+    JSON, or a value that is no store id at all, is the service's to refuse (422 naming the field).
+    The body is parsed whatever its bytes: a key may be written with escapes (`home\\u005fstore_id`).
+    And whatever its Content-Type: FastAPI reads a body as JSON without one, or with
+    `application/JSON`, and a check that trusted the header was passed by leaving it out or writing
+    it in capitals."""
     if not body:
-        return None, None
+        return None, []
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
-        return None, None
-    if not isinstance(data, dict):
-        return None, None
-    return _store_id(data.get("home_store_id")), _store_id(data.get("store_id"))
+        return None, []
+    named: list[tuple[str, str]] = []
+    places: list[tuple[tuple[str | int, ...], object]] = [((), data)]
+    while places:
+        path, node = places.pop(0)
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, value in items:
+            if key in STORE_KEYS and (store := _store_id(value)) is not None:
+                named.append((".".join(map(str, (*path, key))), store))
+            elif isinstance(value, dict | list) and len(path) < STORE_DEPTH:
+                places.append(((*path, key), value))
+    return _store_id(data.get("home_store_id")) if isinstance(data, dict) else None, named
 
 
 def _store_id(value: object) -> str | None:
