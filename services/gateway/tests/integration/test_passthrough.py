@@ -10,6 +10,7 @@ from gateway.config import Settings
 from gateway.main import create_app
 from shared.auth import Role
 from tests.support.platform import TestEnv, service
+from tests.support.points_console import gateway_over_points
 
 pytestmark = pytest.mark.integration
 
@@ -37,3 +38,13 @@ async def test_an_unknown_service_is_404_naming_the_known_ones(gateway, env: Tes
 async def test_a_service_that_is_down_is_503_naming_it(gateway, env: TestEnv, service_name: str) -> None:
     r = await gateway.post(f"/api/{service_name}/v1/anything", json={}, headers=env.auth(Role.ADMIN))
     assert r.status_code == 503 and r.json()["detail"].startswith(f"{service_name} service unavailable")
+
+
+async def test_a_services_redirect_points_at_the_gateways_own_address(env: TestEnv, database_factory) -> None:
+    """A trailing slash the service redirects away: forwarded without its Location, the redirect
+    led nowhere, and the service's own address is no caller's to reach."""
+    async with gateway_over_points(env, database_factory) as (gw, _):
+        r = await gw.get("/api/points/v1/gifts/", headers=env.auth(Role.ADMIN), follow_redirects=False)
+        assert r.status_code == 307 and r.headers["location"] == "/api/points/v1/gifts", r.headers
+        followed = await gw.get("/api/points/v1/gifts/", headers=env.auth(Role.ADMIN), follow_redirects=True)
+        assert followed.status_code == 200, followed.text

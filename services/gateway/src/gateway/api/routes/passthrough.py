@@ -18,7 +18,7 @@ manager's reach and can never pick up a gift.
 
 import json
 import re
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import httpx
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
@@ -84,7 +84,20 @@ async def forward(request: Request, service: str, path: str, timeout: float | No
             timeout=httpx.Timeout(timeout, connect=min(timeout, 1.0)),
         )
     kept = {k: v for k, v in upstream.headers.items() if k.lower() in FORWARDED_RESPONSE}
+    if (location := upstream.headers.get("location")) and (here := _relocated(request.url.path, path, location, client.base_url.netloc)):
+        kept["location"] = here
     return Response(upstream.content, upstream.status_code, headers=kept)
+
+
+def _relocated(asked: str, forwarded: str, location: str, service: bytes) -> str | None:
+    """A service's redirect (`/v1/gifts/` to `/v1/gifts`, the trailing slash dropped) as the
+    gateway's own address of where it points: the service's address is no caller's to reach, and
+    without one the redirect led nowhere. None where the gateway's path does not end in the one
+    it forwarded to, or the redirect leaves the service."""
+    target = urlsplit(location)
+    if not asked.endswith(forwarded) or not target.path.startswith("/") or target.netloc not in ("", service.decode()):
+        return None
+    return asked.removesuffix(forwarded) + target.path + (f"?{target.query}" if target.query else "")
 
 
 def _stores_named(body: bytes) -> tuple[str | None, list[tuple[str, str]]]:
