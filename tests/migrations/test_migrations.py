@@ -130,3 +130,25 @@ async def test_a_home_store_that_is_no_store_id_is_cleared_and_store_ids_are_kep
     finally:
         await engine.dispose()
     assert after == {"m-1": "S001", "m-2": "store_2-b", "m-3": None, "m-4": None, "m-5": None, "m-6": None, "m-7": None}
+
+
+async def test_card_numbers_are_put_in_capitals_but_for_one_another_member_holds_in_them(database_factory) -> None:
+    migrations = Path(import_module("members").__file__).parent / "migrations"
+    url = await database_factory("members", empty=True)
+    await asyncio.to_thread(upgrade, migrations, url, "0020")
+    cards = {"m-1": "8800000001", "m-2": "qa12b34", "m-3": "Qa99z", "m-4": "QA99Z"}
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            for member_id, card in cards.items():
+                await conn.execute(text(
+                    "INSERT INTO member (id, card_no, name, gender, community, address, channel, lifetime_spend,"
+                    " purchase_count, tier, tier_imported, created_at) VALUES (:id, :card, '王', 'unspecified', 'c', 'a', 'retail',"
+                    " 0, 0, 'member', false, '2026-01-01 00:00:00+00:00')"), {"id": member_id, "card": card})
+        await asyncio.to_thread(upgrade, migrations, url)
+        async with engine.connect() as conn:
+            after = dict((await conn.execute(text("SELECT id, card_no FROM member"))).all())
+    finally:
+        await engine.dispose()
+    # m-3's capitals are m-4's card: both are kept as they were, for someone to look at.
+    assert after == {"m-1": "8800000001", "m-2": "QA12B34", "m-3": "Qa99z", "m-4": "QA99Z"}

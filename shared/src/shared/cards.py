@@ -11,8 +11,10 @@ from typing import Annotated
 from pydantic import StringConstraints
 
 # 4 to 32 letters or digits. The published POS contract states it as lengths plus a pattern, so
-# the type keeps that form: its JSON Schema is part of the contract and may not change.
-CardNumber = Annotated[str, StringConstraints(min_length=4, max_length=32, pattern=r"^[0-9A-Za-z]+$")]
+# the type keeps that form: its JSON Schema is part of the contract and may not change. Read in
+# capitals: a card printed "QA12B" and typed "qa12b" at a till is the same card, where it was a
+# card nobody held (the sale credited to no one), or later a second customer's.
+CardNumber = Annotated[str, StringConstraints(min_length=4, max_length=32, pattern=r"^[0-9A-Za-z]+$", to_upper=True)]
 
 
 def luhn_check_digit(body: str) -> str:

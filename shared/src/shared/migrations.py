@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from alembic import command, context, op
 from alembic.config import Config
-from sqlalchemy import JSON, BigInteger, Boolean, Column, Float, Integer, MetaData, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Float, Integer, MetaData, String, Text, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
@@ -131,6 +131,15 @@ def add_home_store_time(table: str = "member_directory") -> None:
     NULL for what was known before, which the next event about the member then sets."""
     with op.batch_alter_table(table) as batch:
         batch.add_column(Column("home_store_at", UtcDateTime(), nullable=True))
+
+
+def card_numbers_in_capitals(table: str, *, unique: bool = False) -> None:
+    """A card number stored as a client typed it (`qa12b`) in the capitals every card number is read
+    in now (`shared.cards.CardNumber`), so that the card is found whichever case a cashier types.
+    Where a card is a key (`unique`), one whose capitals another row holds already is left as it
+    was: two cards told apart only by case are two customers' until someone looks at them."""
+    clash = f" AND NOT EXISTS (SELECT 1 FROM {table} AS other WHERE other.card_no = UPPER({table}.card_no))" if unique else ""
+    op.execute(text(f"UPDATE {table} SET card_no = UPPER(card_no) WHERE card_no <> UPPER(card_no){clash}"))
 
 
 def drop_home_store_time(table: str = "member_directory") -> None:

@@ -141,6 +141,18 @@ async def test_a_registration_backdated_before_1970_is_refused_naming_the_field(
     assert error["loc"] == ["body", "registered_at"] and "before 1970" in error["msg"]
 
 
+async def test_a_card_with_letters_is_one_card_whichever_case_it_is_typed_in(members, env) -> None:
+    """A partner card printed QA12B34: typed in small letters at a desk it found nobody, and
+    registered so it became a second customer, who then got the first one's sales."""
+    holder = await register(members, env, card_no="QA12B34")
+    found = await members.get("/v1/members", params={"card_no": "qa12b34"}, headers=desk(env))
+    assert [m["id"] for m in found.json()["items"]] == [holder["id"]], found.text
+    r = await members.post("/v1/members", json=member_body(card_no="qa12b34"), headers=desk(env))
+    assert r.status_code == 409 and r.json()["detail"] == "card_no is already registered to another member", r.text
+    await deliver_sale(members, card_no="qa12b34")
+    assert (await members.get(f"/v1/members/{holder['id']}", headers=desk(env))).json()["purchase_count"] == 1
+
+
 async def test_a_phone_or_card_belongs_to_one_member_and_the_refusal_names_nobody(members, env) -> None:
     # Whoever may register learns from the refusal that the number is taken, not whose it is: a
     # store's manager trying another store's customer's phone gets no id to read them by, and the
