@@ -43,6 +43,15 @@ async def test_a_card_sent_as_a_sales_member_is_422_naming_the_field(gateway, en
     assert error["loc"] == ["body", "member"] and error["type"] == "extra_forbidden"
 
 
+async def test_a_basket_no_sale_could_carry_is_422_as_its_sale_would_be(gateway, env: TestEnv) -> None:
+    # 500 lines of 999,999,999,999.99: a total of 15 integer digits, which a sale's total may not be.
+    basket = {"store_id": "S001", "card_no": CARD, "lines": [line(qty="1", unit_price="999999999999.99")] * 500}
+    r = await gateway.post("/pos/v1/points/preview", json=basket, headers=env.auth(Role.POS, store_id="S001"))
+    assert r.status_code == 422, r.text
+    [error] = r.json()["detail"]
+    assert error["loc"] == ["body", "lines"] and "add up to 499999999999995.00" in error["msg"], error
+
+
 async def test_the_baskets_discounts_reach_points_checked_as_a_sales_are(gateway, env: TestEnv) -> None:
     sent: list[dict] = []
 

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import httpx
 from fastapi import APIRouter, Request, Response
-from pydantic import Field, model_validator
+from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from gateway.adapters.clients import answered_by
 from gateway.adapters.member_accounts import MemberAccounts
@@ -31,10 +31,14 @@ from shared.deps import NowDep
 from shared.events.contracts import SaleLineIn, SaleTime
 from shared.events.contracts.pos import DiscountIn, discounts_fit, sum_of_discounts
 from shared.identifiers import StoreId
+from shared.money import Money
 from shared.policy import Grant
 
 router = APIRouter(prefix="/pos/v1/points", tags=["pos"])
 PosDep = Annotated[Grant, Allowed("gateway.pos.preview")]
+
+
+_MONEY = TypeAdapter(Money)
 
 
 class BasketIn(TillCustomer):
@@ -49,6 +53,17 @@ class BasketIn(TillCustomer):
     discounts: list[DiscountIn] = Field(default_factory=list, max_length=50, description="As the sale will carry them")
 
     _discounts_fit = model_validator(mode="after")(discounts_fit)
+
+    @field_validator("lines")
+    @classmethod
+    def _total_fits(cls, lines: list[SaleLineIn]) -> list[SaleLineIn]:
+        """The sale's rule for its `total`: a basket no sale could carry promises no points."""
+        total = sum((ln.amount for ln in lines), Decimal("0.00"))
+        try:
+            _MONEY.validate_python(total)
+        except ValidationError as exc:
+            raise ValueError(f"add up to {total}, which a sale's total cannot be: {exc.errors()[0]['msg']}") from None
+        return lines
 
     @property
     def total(self) -> Decimal:
