@@ -40,6 +40,8 @@ def gateway(tmp_path: Path, keypair):
                         forward_timeout_s=30.0)  # distinct from the mock clients' default of 5 s
     app = create_app(settings)
     app.state.verifier = TokenVerifier(public, settings.jwt_issuer, settings.jwt_audience)
+    # The store the bodies name, as if read open a moment ago: there is no database here to read it from.
+    app.state.open_stores.saw_open(["S001"])
     recorders = {"members": Recorder(404, {"detail": "no such member"}), "points": Recorder(404), "feedback": Recorder(200, [])}
     app.state.downstream = Downstream(**{
         name: httpx.AsyncClient(transport=httpx.MockTransport(rec), base_url=f"http://{name}") for name, rec in recorders.items()
