@@ -32,6 +32,19 @@ async def test_a_desk_clerk_registers_a_customer_and_hands_over_a_gift(env: Test
         async with served(p.apps["gateway"]) as base, chromium(tmp_path / "profile", viewport={"width": 1024, "height": 768}) as page:
             await log_in(page, base, "li.fuwutai", password)
 
+            # A phone search members refuses is the desk again: the number as typed, in the box
+            # marked invalid and focused, the reason beside it; not a page of its own.
+            await page.goto(f"{base}/console/desk")
+            search = page.get_by_role("search")
+            await search.get_by_label("电话").fill("139123")
+            await search.get_by_role("button", name="查询").click()
+            refused = page.locator("#desk-search-message .refusal")
+            await refused.wait_for()
+            assert (await refused.inner_text()).strip() == "电话：应为 11 位手机号码"
+            phone = search.get_by_label("电话")
+            assert await phone.input_value() == "139123" and await phone.get_attribute("aria-invalid") == "true"
+            assert await phone.evaluate("box => box === document.activeElement")
+
             await page.goto(f"{base}/console/desk")
             form = page.locator('form[action="/console/desk/register"]')
             await form.get_by_label("姓名").fill("钱芳")

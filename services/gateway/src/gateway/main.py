@@ -7,13 +7,20 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
 
 from gateway.adapters.clients import close_clients, open_clients
 from gateway.adapters.member_revocations import RevokedMembers
 from gateway.adapters.revocations import RevokedTills
 from gateway.adapters.signing import open_identity
 from gateway.api.app_http import AppHttpMiddleware
-from gateway.api.console.render import forbidden_handler, login_needed, refusal_handler, validation_handler
+from gateway.api.console.render import (
+    forbidden_handler,
+    login_needed,
+    not_found_handler,
+    refusal_handler,
+    validation_handler,
+)
 from gateway.api.console.session import LoginNeeded, Successors
 from gateway.api.routes import (
     app_card,
@@ -57,6 +64,7 @@ from gateway.jobs import refresh_member_revocations, refresh_revocations, schedu
 from gateway.service_layer.customer360 import Admission
 from gateway.service_layer.pos_purchases import accept_purchases
 from gateway.service_layer.stores import OpenStores
+from shared.body_encoding import http_error_handler
 from shared.clock import Clock, utc_now
 from shared.errors import ServiceError
 from shared.group_commit import GroupCommit
@@ -121,4 +129,5 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
     app.add_exception_handler(AccessDenied, forbidden_handler)
     app.add_exception_handler(RequestValidationError, validation_handler(validation_error_handler))
     app.add_exception_handler(LoginNeeded, login_needed)
+    app.add_exception_handler(HTTPException, not_found_handler(http_error_handler))
     return app

@@ -101,7 +101,8 @@ async def test_an_admin_adds_an_account_whose_generated_password_is_shown_once_a
     ({"login": "desk.wu", "name": "吴", "role": "service_desk", "store_id": "S404"}, "store_id", "门店：门店 S404 不存在或已停业", 422),
     ({"login": "Zheng Wang", "name": "郑", "role": "marketing"}, "login",
      "登录名：2 至 64 个小写字母、数字、“.”、“_”或“-”，以字母或数字开头", 422),
-    ({"login": "mkt.feng", "name": "  ", "role": "marketing"}, "name", "姓名：不能为空", 422),
+    # Spaces only: a box left empty, as any other required one.
+    ({"login": "mkt.feng", "name": "  ", "role": "marketing"}, "name", "姓名：必填", 422),
     ({"login": "mkt.chen", "name": "陈", "role": "cashier"}, "role", "角色：只能是以下之一：服务台 / 客户经理 / 店长 / 市场营销 / 管理员 / 运维人员", 422),
     ({"login": "mkt.chu", "name": "褚", "role": "marketing", "password": "short"}, "password", "密码：至少 12 个字符", 422),
     # A text's limit in characters, as the API words it, not "at most 128 items".
@@ -114,6 +115,14 @@ async def test_a_bad_new_account_is_refused_on_the_form_naming_its_field_in_chin
     assert re.fullmatch(rf'\s*<p class="refusal" data-fields="{field}">{re.escape(said)}</p>\s*', refused.text), refused.text
     listed = await console.get("/identity/v1/staff", headers=admin(env), params={"include_deactivated": "true"})
     assert typed["login"].lower() not in [a["login"] for a in listed.json()]
+
+
+async def test_an_empty_new_account_form_names_every_required_box_as_required(console, env) -> None:
+    form = await new_account_form(console)
+    refused = await console.post("/console/accounts", headers=HTMX, data={**form, "login": "", "name": " ", "role": ""})
+    assert refused.status_code == 422, refused.text
+    said = "登录名：必填；姓名：必填；角色：必填"
+    assert re.fullmatch(rf'\s*<p class="refusal" data-fields="login name role">{re.escape(said)}</p>\s*', refused.text), refused.text
 
 
 async def test_the_form_sent_again_after_a_lost_answer_shows_the_account_with_a_password_that_works(console, env) -> None:

@@ -84,7 +84,9 @@ async def test_a_card_no_account_holds_is_refused_on_its_box_and_nothing_is_book
                          headers={"HX-Request": "true"})
     assert huge.status_code == 422 and 'data-fields="bonus_points"' in huge.text, huge.text
     unticked = {k: v for k, v in bonus_form((await gw.get("/console/bonuses")).text).items() if k != "confirm"}
-    assert (await gw.post("/console/bonuses", data=unticked, headers={"HX-Request": "true"})).status_code == 422
+    refused = await gw.post("/console/bonuses", data=unticked, headers={"HX-Request": "true"})
+    # A request to tick the box, not the value it sends ("yes").
+    assert refused.status_code == 422 and 'data-fields="confirm"' in refused.text and "确认：请勾选确认框" in refused.text, refused.text
     assert (await pts.get("/v1/bulk-bonuses", headers=env.auth(Role.ADMIN))).json() == []
     assert await balance(pts, "m-1", env) == 0
 

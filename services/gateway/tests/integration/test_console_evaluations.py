@@ -73,6 +73,8 @@ async def test_a_period_members_cannot_read_is_refused_naming_the_forms_field(
     await logged_in(gateway, env, "wang.sm", "store_manager", store_id="S001")
     page = await gateway.get("/console/evaluations", params={"kind": "monthly", "period": period})
     assert page.status_code == 422
-    refusal = page.text.split('<div role="alert" aria-live="polite"><p class="refusal" data-fields="period">')[1].split("</p>")[0]
-    assert refusal.startswith("期间（YYYY-MM 或 YYYY-Qn）："), refusal
+    # The evaluation page again, the period as typed and marked, the reason in its form's message area.
+    refusal = page.text.split('<div id="evaluation-message" role="alert" aria-live="polite"><p class="refusal" data-fields="period">')[1]
+    assert refusal.split("</p>")[0].startswith("期间（YYYY-MM 或 YYYY-Qn）："), refusal
+    assert f'name="period" value="{period}" aria-invalid="true" aria-describedby="evaluation-message" autofocus>' in page.text
     assert members == []

@@ -181,8 +181,38 @@ async def test_a_message_the_campaign_gives_nothing_for_is_refused_in_the_person
             "message_template": message, "tip": tip, "control_share": "0", "channel": "sms"}
     refused = await gw.post("/console/campaigns", data=form, headers={"HX-Request": "true"})
     assert refused.status_code == 422, refused.text
-    needs = "tip" if message == "service_tip" else "offer"
-    assert f"消息：消息需要 {needs}，而本活动没有提供：优惠信息请选择优惠券，提示消息请填写提示内容" in refused.text, refused.text
+    # The box that gives it, not the template's parameter (`offer`, `tip`).
+    needs = "提示消息需要提示内容：请填写提示内容" if message == "service_tip" else "优惠信息需要优惠券：请选择优惠券模板"
+    assert f"消息：{needs}" in refused.text and "offer" not in refused.text and "tip" not in refused.text, refused.text
+
+
+@pytest.mark.parametrize(("change", "marked", "said"), [
+    ({"segment_id": ""}, "segment_id", "客群（一次性活动）：请选择客群"),
+    ({"kind": "triggered", "trigger": ""}, "trigger", "时机：请选择时机"),
+    ({"control_share": "abc"}, "control_share", "对照组比例（0 至 0.5）：应为数字，如 0.1"),
+])
+async def test_a_campaign_refused_for_a_box_marks_it_and_says_it_in_the_form_s_words(stack, env, change, marked, said) -> None:
+    gw, cmp = stack
+    segment_id, template_id = await c1_segment(cmp), await cmp.template(name="满100减20")
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    page = await gw.get("/console/campaigns")
+    form = {"csrf": csrf_of(page.text), "idempotency_key": form_key(page.text, "new-campaign"), "campaign_name": "Tips",
+            "kind": "one_off", "segment_id": segment_id, "trigger": "", "coupon_template_id": template_id,
+            "message_template": "", "tip": "", "control_share": "0", "channel": "sms", **change}
+    refused = await gw.post("/console/campaigns", data=form, headers={"HX-Request": "true"})
+    assert refused.status_code == 422, refused.text
+    assert re.fullmatch(rf'\s*<p class="refusal" data-fields="{marked}">{re.escape(said)}</p>\s*', refused.text), refused.text
+
+
+async def test_a_template_taking_off_more_than_its_threshold_is_refused_on_the_amount(stack, env) -> None:
+    gw, _ = stack
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    page = await gw.get("/console/campaigns")
+    form = {"csrf": csrf_of(page.text), "idempotency_key": form_key(page.text, "new-template"), "template_name": "满5减10",
+            "kind": "threshold", "amount": "10", "threshold": "5", "percent": "", "max_discount": "", "days": "30"}
+    refused = await gw.post("/console/coupon-templates", data=form, headers={"HX-Request": "true"})
+    assert refused.status_code == 422, refused.text
+    assert re.fullmatch(r'\s*<p class="refusal" data-fields="amount">减免金额（元）：优惠金额不能超过使用门槛</p>\s*', refused.text), refused.text
 
 
 @pytest.mark.parametrize(("path", "box", "label"), [("/console/campaigns", "campaign_name", "活动名称"),

@@ -78,7 +78,9 @@ async def test_a_category_of_the_catalogue_is_shown_in_the_page_s_language(stack
 
 
 @pytest.mark.parametrize(("fields", "marked", "says"), [
-    ({"promotion_sku": "6901234567890"}, None, "商品编码和品类只填其中一项"),
+    # Both boxes, or neither: said for what the form sent, on the SKU's box.
+    ({"promotion_sku": "6901234567890"}, "promotion_sku", "商品编码（或填品类）：商品编码和品类只填其中一项"),
+    ({"promotion_category": ""}, "promotion_sku", "商品编码（或填品类）：请填写商品编码或品类"),
     ({"max_discount": ""}, "max_discount", "最多减免（元）：折扣须填写最多优惠金额，其他方式不填"),
     ({"promotion_price": "9.90", "percent_off": "", "max_discount": ""}, "promotion_price", "促销价只适用于单个商品"),
     ({"valid_until": local(datetime.now(UTC) - timedelta(days=1))}, "valid_until", "有效期至：须晚于开始时间"),

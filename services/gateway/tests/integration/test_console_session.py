@@ -309,7 +309,9 @@ async def test_a_person_changes_their_own_password_on_the_console_and_stays_logg
     assert r.status_code == 422 and "新密码：不能与当前密码相同" in r.text, r.text
     r = await gateway.post("/console/password", data={
         "csrf": csrf, "password": "not my password", "new_password": "a brand new secret", "repeat_password": "a brand new secret"})
-    assert r.status_code == 401 and "登录名或密码错误。" in r.text
+    # The login is the session's own: what is wrong is the current password, said so on its box.
+    assert r.status_code == 401 and '<p class="refusal" data-fields="password">当前密码不正确。</p>' in r.text, r.text
+    assert "登录名或密码错误" not in r.text
     # A form naming someone else's login changes only the session's own account.
     r = await change(login="someone.else", new_password="a brand new secret", repeat_password="a brand new secret")
     assert r.status_code == 303 and r.headers["location"] == "/console/password?changed=1"

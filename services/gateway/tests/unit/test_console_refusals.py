@@ -9,6 +9,8 @@ from gateway.api.console import catalogue
 from gateway.api.console.i18n import translations
 from gateway.api.console.refusals import KNOWN, LABELS, REASONS, explain
 from gateway.api.console.render import environment, refused_fields
+from gateway.domain.refusals import FormProblems
+from gateway.domain.segment_form import Built
 from gateway.domain.staff import LoginFailed, SecondFactorWrong
 from gateway.service_layer.console_reads import ServiceRefused
 from shared.errors import Conflict, Invalid, NotOneOf, TooManyRequests
@@ -28,7 +30,7 @@ def error(field: str, type_: str, msg: str, **ctx: object) -> dict[str, object]:
      "电话：应为 11 位手机号码"),
     ([error("contact", "string_pattern_mismatch", "String should match pattern '^\\S'", pattern="^\\S")], "联系对象：格式不正确"),
     ([error("name", "string_too_long", "String should have at most 50 characters", max_length=50)], "姓名：最多 50 个字符"),
-    ([error("address", "string_too_short", "String should have at least 1 character", min_length=1)], "地址：至少 1 个字符"),
+    ([error("address", "string_too_short", "String should have at least 2 characters", min_length=2)], "地址：至少 2 个字符"),
     ([error("rating", "greater_than_equal", "Input should be greater than or equal to 1", ge=1)], "效果评价（1 差 至 5 很好）：不能小于 1"),
     ([error("rating", "less_than_equal", "Input should be less than or equal to 5", le=5)], "效果评价（1 差 至 5 很好）：不能大于 5"),
     ([error("community", "missing", "Field required")], "小区：必填"),
@@ -85,7 +87,8 @@ def test_a_list_flattened_into_a_string_is_read_back_from_pydantic_s_english() -
      "此类优惠券不使用“满（元）”：请留空。"),
     ([{"loc": ["body"], "msg": "Value error, amount is required for a threshold coupon", "type": "value_error"}],
      "此类优惠券需要填写：减免金额（元）。"),
-    ("segment_id: a one-off campaign needs a segment", "一次性活动面向一个客户分群：请选择分群。"),
+    # A rule naming its field: under the field's label (the form's word, 客群), which the form marks.
+    ("segment_id: a one-off campaign needs a segment", "客群（一次性活动）：请选择客群"),
     ("to: must not be before from", "截止日期：不能早于开始日期"),
     ("to: must be a date from 1000-01-01 to 9998-12-31", "截止日期：应为 1000-01-01 至 9998-12-31 之间的日期"),
     ([error("validity.days", "int_parsing_size", "Unable to parse input string as an integer, exceeded maximum size")],
@@ -120,8 +123,6 @@ def test_in_english_the_same_refusals_read_as_english() -> None:
 
 
 @pytest.mark.parametrize(("detail", "english", "chinese"), [
-    ([error("address", "string_too_short", "String should have at least 1 character", min_length=1)],
-     "Address: at least 1 character", "地址：至少 1 个字符"),
     ([error("address", "string_too_short", "String should have at least 2 characters", min_length=2)],
      "Address: at least 2 characters", "地址：至少 2 个字符"),
     ([error("name", "string_too_long", "String should have at most 1 character", max_length=1)], "Name: at most 1 character", "姓名：最多 1 个字符"),
@@ -161,3 +162,93 @@ def test_a_count_on_a_page_takes_the_english_singular_or_plural(count, english, 
 ])
 def test_the_fields_a_refusal_names_are_those_the_form_marks(refusal, fields) -> None:
     assert refused_fields(refusal) == fields
+
+
+def body_rule(msg: str) -> list[dict[str, object]]:
+    """A rule of the whole body naming its field first, as pydantic locates a model validator's error."""
+    return [{"loc": ["body"], "msg": f"Value error, {msg}", "type": "value_error", "input": {}, "ctx": {"error": msg}}]
+
+
+@pytest.mark.parametrize(("said", "shown", "fields"), [
+    # As campaigns answers a form that does not locate its rules itself: the field's label and the reason.
+    (body_rule("amount: more off than the threshold to reach"), "减免金额（元）：优惠金额不能超过使用门槛", ["amount"]),
+    (body_rule("segment_id: a one-off campaign needs a segment"), "客群（一次性活动）：请选择客群", ["segment_id"]),
+    (body_rule("trigger: a triggered campaign needs one"), "时机：请选择时机", ["trigger"]),
+    # As a form locates them (`at_form_fields`), the same.
+    ([{"loc": ["body", "segment_id"], "msg": "a one-off campaign needs a segment", "type": "service_rule"}],
+     "客群（一次性活动）：请选择客群", ["segment_id"]),
+    ("trigger: a triggered campaign needs one", "时机：请选择时机", ["trigger"]),
+    ("trigger: only a triggered campaign has one", "时机：只有触发式活动才有时机：请留空", ["trigger"]),
+])
+def test_a_rule_naming_its_field_first_is_worded_under_that_field_which_is_marked(said, shown, fields) -> None:
+    assert explain(said, zh) == shown
+    assert refused_fields(ServiceRefused("campaigns", 422, "...", said=said)) == fields
+
+
+@pytest.mark.parametrize(("detail", "shown"), [
+    # A box left empty is required, whatever length the service asks of it, and a select too.
+    ([error("member_id", "string_too_short", "String should have at least 1 character", min_length=1)], "客户：必填"),
+    ("contact: String should have at least 1 character", "联系对象：必填"),
+    ([{**error("login", "string_too_short", "String should have at least 2 characters", min_length=2), "input": ""}], "登录名：必填"),
+    ([{**error("login", "string_too_short", "String should have at least 2 characters", min_length=2), "input": "a"}],
+     "登录名：至少 2 个字符"),
+])
+def test_an_empty_box_is_told_as_required(detail, shown) -> None:
+    assert explain(detail, zh) == shown
+
+
+def test_an_unticked_confirmation_is_asked_to_be_ticked() -> None:
+    assert explain(str(NotOneOf("confirm", ("yes",))), zh) == "确认：请勾选确认框"
+    assert explain([error("confirm", "literal_error", "Input should be 'yes'", expected="'yes'")], zh) == "确认：请勾选确认框"
+    # Any other choice is listed, as before.
+    assert explain(str(NotOneOf("format", ("csv", "xlsx"))), zh) == "下载格式：只能是以下之一：csv / xlsx"
+
+
+@pytest.mark.parametrize(("detail", "shown"), [
+    # A share or a percentage is a number, not an amount of money.
+    ([error("control_share", "decimal_parsing", "Input should be a valid decimal")], "对照组比例（0 至 0.5）：应为数字，如 0.1"),
+    ([error("percent", "decimal_parsing", "Input should be a valid decimal")], "折扣（百分比）：应为数字，如 15"),
+    ([error("amount", "decimal_parsing", "Input should be a valid decimal")], "减免金额（元）：应为金额，如 20.00"),
+])
+def test_a_decimal_is_worded_as_money_only_where_it_is_money(detail, shown) -> None:
+    assert explain(detail, zh) == shown
+
+
+@pytest.mark.parametrize(("needs", "shown"), [
+    ("offer", "消息：优惠信息需要优惠券：请选择优惠券模板"), ("tip", "消息：提示消息需要提示内容：请填写提示内容"),
+])
+def test_a_message_lacking_its_parameter_names_the_box_that_gives_it(needs, shown) -> None:
+    said = (f"message.params: template 'x' needs {needs}, which this campaign does not supply: give them in message.params")
+    assert explain(said, zh) == shown
+    assert needs not in explain(said, zh)
+
+
+def test_a_compensation_coupon_s_limit_is_money_and_the_points_limit_a_count() -> None:
+    coupon = "compensation.coupon_value: 999999 exceeds the limit of 500.00 (CRM_COMPENSATION_COUPON_MAX)"
+    assert explain(coupon, zh) == "补偿优惠券面值：超过上限 ¥500.00"
+    points = "compensation.points: 5000 exceeds the limit of 1000 (CRM_COMPENSATION_POINTS_MAX)"
+    assert explain(points, zh) == "补偿积分：超过上限 1000"
+
+
+def test_a_report_s_unknown_account_manager_is_told_in_chinese() -> None:
+    assert explain("manager_id: no staff member nobody", zh) == "客户经理：没有此员工"
+
+
+def test_several_problems_of_a_form_are_told_and_marked_together_each_part_by_its_shown_name() -> None:
+    refused = FormProblems([
+        {"loc": ["count", "pillow"], "msg": "a whole number of units from 0 to 1000000", "shown_as": "靠枕"},
+        {"loc": ["count", "towel"], "msg": "a whole number of units from 0 to 1000000"},
+    ])
+    assert refusal_text(refused) == "本次盘点数 靠枕：须为 0 到 1000000 之间的整数件数；本次盘点数 towel：须为 0 到 1000000 之间的整数件数"
+    assert refused_fields(refused) == ["count.pillow", "count.towel"]
+    assert refused.status_code == 422
+
+
+def refusal_text(refused: FormProblems) -> str:
+    return explain(refused.detail(), zh)
+
+
+def test_a_segment_name_taken_is_told_at_the_segment_s_name() -> None:
+    said = Built(rule={}).refusal("name: a segment named 'VIP' exists already")
+    assert refused_fields(ServiceRefused("campaigns", 409, "...", said=said)) == ["segment_name"]
+    assert explain(said, zh) == "客群名称：已有同名客群"

@@ -10,8 +10,10 @@ every 422 of the member app (the sign-up included) in the list shape.
 
 import json
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
+
+from shared.errors import Invalid
 
 # A field as the services name them: a parameter or body field, nested parts joined by dots.
 _FIELD = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*"
@@ -37,10 +39,11 @@ def field_names(detail: Any) -> list[str]:
     if isinstance(detail, str):
         names = [field for field, _ in problems(detail)]
     elif isinstance(detail, list):
-        # A body that is no JSON is located at the character where parsing stopped: no field.
+        # A body that is no JSON is located at the character where parsing stopped: no field. A
+        # rule of the whole body names its field in its message (`at_form_fields`): that field.
         names = [
             ".".join(str(part) for part in (error.get("loc") or []) if part not in ("body", "[key]"))
-            for error in detail if isinstance(error, dict) and error.get("type") != "json_invalid"
+            for error in at_form_fields(detail) if isinstance(error, Mapping) and error.get("type") != "json_invalid"
         ]
     else:
         names = []
@@ -80,7 +83,11 @@ def at_form_fields(detail: Any, renamed: Mapping[str, str] | None = None) -> Any
     """A service's 422 list with each problem at the form's field: a rule of the whole body at the
     field its message names first (its own words, not the type's, then the reason), and a field the
     form names otherwise (`renamed`: the service's name -> the form's, where the console's label of
-    the service's name is another form's) at the form's. Anything but a list is as it was."""
+    the service's name is another form's) at the form's. A string naming its fields first (a 409's
+    "name: a segment named 'x' exists already") has those renamed the same way; anything else is
+    as it was."""
+    if isinstance(detail, str) and renamed and (fields := problems(detail)):
+        return "; ".join(f"{renamed.get(field, field)}: {why}" for field, why in fields)
     if not isinstance(detail, list):
         return detail
     located = []
@@ -90,7 +97,29 @@ def at_form_fields(detail: Any, renamed: Mapping[str, str] | None = None) -> Any
         parts = [str(p) for p in error.get("loc") or [] if p != "body"]
         if not parts and (named := _BODY_RULE.fullmatch(str(error.get("msg") or ""))):
             error, parts = {"msg": named["why"], "type": "service_rule"}, named["field"].split(".")
+        elif not (parts and renamed and parts[0] in renamed):
+            located.append(error)  # where the service put it (a query parameter stays one)
+            continue
         if parts and renamed and parts[0] in renamed:
             parts[0] = renamed[parts[0]]
         located.append({**error, "loc": ["body", *parts]})
     return located or detail
+
+
+class FormProblems(Invalid):
+    """The console's refusal of several of a form's boxes at once, in the list shape request
+    validation gives (`[{"loc": ["body", field], "msg", "type", ...}]`), for the person to put all
+    of them right in one go rather than learn of each after the last is mended. Each problem keeps
+    what it was given (a `type` and `ctx` are worded from those); a dotted field (`count.pillow`)
+    is located at its parts, as validation locates a nested field."""
+
+    def __init__(self, errors: Sequence[Mapping[str, Any]]) -> None:
+        self.errors = [{"type": "value_error", "input": None, **error,
+                        "loc": ["body", *(part for part in error["loc"] if part != "body")]} for error in errors]
+        first, *_ = self.errors
+        # The log's line names every problem, as a string refusal joins them (`problems`).
+        super().__init__(".".join(str(p) for p in first["loc"][1:]), "; ".join(
+            [str(first["msg"])] + [f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in self.errors[1:]]))
+
+    def detail(self) -> Any:
+        return self.errors

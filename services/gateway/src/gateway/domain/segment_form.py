@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.domain.form_numbers import typed_number
+from gateway.domain.refusals import at_form_fields
 
 # Fields holding several values (a select of several, or ids separated by commas or spaces).
 LISTS = ("tier", "value_class", "churn_risk", "birth_month", "home_store", "categories", "consent")
@@ -70,9 +71,9 @@ class Built:
     def refusal(self, said: Any) -> Any:
         """Campaigns' list of errors with each located at the form's field (once per field, the
         first: one typed value refused by each branch of a union is one mistake), or what it said
-        when it is no list."""
+        when it is no list: a string naming the segment's `name` (a 409 of a name taken) at its box."""
         if not isinstance(said, list):
-            return said
+            return at_form_fields(said, {"name": "segment_name"})
         seen: set[str] = set()
         errors = []
         for error in said:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.api.console.i18n import N_
-from gateway.domain.refusals import problems
+from gateway.domain.refusals import at_form_fields, problems
 
 Gettext = Callable[[str], str]
 
@@ -41,7 +41,10 @@ LABELS = {
     "amount": N_("Amount off (yuan)"), "threshold": N_("Spend at least (yuan)"), "percent": N_("Percent off"),
     "max_discount": N_("At most off (yuan)"), "days": N_("Valid for (days from issue)"),
     "control_share": N_("Share held out as control (0 to 0.5)"), "tip": N_("Tip (for a tip message)"), "selected": N_("Dead letters"),
-    "message.params": N_("Message"),
+    "message.params": N_("Message"), "segment_id": N_("Segment (once)"), "trigger": N_("Occasion"),
+    "coupon_template_id": N_("Coupon template"),
+    # a report's filter, and the format of a download (an address typed by hand, or an old link)
+    "manager_id": N_("Account manager"), "format": N_("Download format"),
     "description": N_("Description"), "category": N_("Complaint category"), "severity": N_("Severity"), "channel": N_("Channel"),
     "new_password": N_("New password"), "repeat_password": N_("New password again"), "confirm": N_("Confirmation"),
     "login": N_("Login name"), "role": N_("Role"), "account_manager_id": N_("Staff-directory id"), "password": N_("Password"),
@@ -75,6 +78,10 @@ LABELS = {
 
 # What a field's pattern asks for, where its regex says nothing to a person (`string_pattern_mismatch`).
 FORMATS = {"phone": N_("must be an 11-digit mobile number"), "card_no": N_("letters and digits only")}
+# A decimal that is no amount of money: `decimal_parsing` is worded as money ("such as 20.00") but
+# for these, a share or a percentage, which "20.00" would mislead about.
+NUMBERS = {"control_share": N_("must be a number such as 0.1"), "percent": N_("must be a number such as 15"),
+           "percent_off": N_("must be a number such as 15")}
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,7 @@ class Wording:
 
 _NUMBER = r"-?[0-9.]+"
 _ONE_OF = N_("one of: %(expected)s")
+_TICK = N_("tick the box to confirm")
 _FORMAT = N_("not in the expected format")
 _WHOLE = N_("must be a whole number")
 _DATE = N_("must be a date (YYYY-MM-DD)")
@@ -213,6 +221,7 @@ KNOWN = (
             r"is (?P<date>\S+), more than (?P<days>\d+) days ahead \(the latest taken is (?P<latest>\S+)\)"),
     Wording(N_("The customer was not found."), r"no member \S+(?:: .*)?"),
     Wording(N_("This customer is not assigned to you."), r"this customer is not assigned to you"),
+    Wording(N_("no such member of staff"), r"no staff member \S+"),
     Wording(N_("You are not an active account manager in the staff directory."),
             r"\S+ is not an active account manager in the staff directory"),
     Wording(N_("must not be blank"), r"must not be blank"),
@@ -232,6 +241,8 @@ KNOWN = (
     Wording(N_("it is already resolved; reopen it first")),
     Wording(N_("it was already acknowledged")),
     Wording(N_("it is already in progress")),
+    # A coupon's value is money, shown with its sign as everywhere on the console; points are a count.
+    Wording(N_("more than the limit of ¥%(limit)s"), r"\S+ exceeds the limit of (?P<limit>\S+) \(CRM_COMPENSATION_COUPON_MAX\)"),
     Wording(N_("more than the limit of %(limit)s"), r"\S+ exceeds the limit of (?P<limit>\S+) \(CRM_COMPENSATION_\w+_MAX\)"),
     Wording(N_("Compensation was already granted on %(when)s: a complaint is compensated once."),
             r"compensation was already granted on (?P<when>\S+); a complaint is compensated once"),
@@ -247,11 +258,18 @@ KNOWN = (
             fields=("field",)),
     Wording(N_("This kind of coupon does not take %(field)s: leave it empty."), r"(?P<field>\w+) does not apply to an? \w+ coupon",
             fields=("field",)),
-    Wording(N_("A one-off campaign goes to a segment: choose one."), r"segment_id: a one-off campaign needs a segment"),
-    Wording(N_("A triggered campaign needs its occasion: choose one."), r"trigger: a triggered campaign needs one"),
-    Wording(N_("Only a triggered campaign has an occasion."), r"trigger: only a triggered campaign has one"),
+    # A rule naming its field ("segment_id: a one-off campaign needs a segment") is worded here by
+    # its reason, after the field's label: the box it names is marked, and called what it is called.
+    Wording(N_("choose the segment a one-off campaign goes to"), r"a one-off campaign needs a segment"),
+    Wording(N_("choose the occasion of a triggered campaign"), r"a triggered campaign needs one"),
+    Wording(N_("only a triggered campaign has an occasion: leave it empty"), r"only a triggered campaign has one"),
     Wording(N_("must not be in the past: sales already booked keep the rules they were booked with")),
-    # The campaign form gives a message's parameters from its coupon (the offer) and its tip field.
+    # The campaign form gives a message's parameters from its coupon (the offer) and its tip field:
+    # the one it lacks is said as the form's box, not as the template's parameter.
+    Wording(N_("the coupon offered needs a coupon: choose a coupon template"),
+            r"template '[^']+' needs offer, which this campaign does not supply: give them in message\.params"),
+    Wording(N_("a tip message needs its tip: write it in the tip box"),
+            r"template '[^']+' needs tip, which this campaign does not supply: give them in message\.params"),
     Wording(N_("the message needs %(names)s, which the campaign does not give: choose a coupon for an offer, "
                "write the tip for a tip message"),
             r"template '[^']+' needs (?P<names>.+), which this campaign does not supply: give them in message\.params"),
@@ -364,6 +382,7 @@ KNOWN = (
             r"promotions: nothing is on the promotion list now, so there is nothing to offer"),
     # campaigns: a promotion (`PromotionIn`), the rules of its whole body located by the form
     Wording(N_("give a SKU or a category, one of them"), r"sku, category: give exactly one of them"),
+    Wording(N_("give a SKU or a category")),  # neither given (`console_promotions`)
     Wording(N_("give one of a promotional price, an amount off and a percent off"),
             r"price, amount_off, percent_off: give exactly one of them"),
     Wording(N_("a promotional price is for a SKU; for a category give an amount or a percent off"),
@@ -409,10 +428,23 @@ def reason(error: Mapping[str, Any], gettext: Gettext, name: str = "") -> str:
         # The message's own values first: a service's summary of `ctx` may quote them ('"x"').
         values = {**dict(error.get("ctx") or {}), **(found.groupdict() if found else {})}
         if all(values.get(group) is not None for group in wording.pattern.groupindex):
-            if wording is REASONS["string_pattern_mismatch"] and name in FORMATS:
-                return gettext(FORMATS[name])
-            return wording.say(_choices(values, gettext), gettext)
+            return _said_for(wording, values, error, name, gettext)
     return sentence(msg, gettext) or msg
+
+
+def _said_for(wording: Wording, values: dict[str, Any], error: Mapping[str, Any], name: str, gettext: Gettext) -> str:
+    """`wording` of field `name`, unless what the field is says it better: a box left empty is
+    required, whatever length the service asks of a text (a form sends an empty box as ""); a choice
+    of 'yes' alone is a box to tick; a pattern or a decimal is said as the field's own."""
+    if wording is REASONS["string_too_short"] and (error.get("input") == "" or str(values.get("min_length")) == "1"):
+        return REASONS["missing"].say({}, gettext)  # nothing is shorter than 1 character but nothing
+    if wording.message == _ONE_OF and re.fullmatch(r"['\"]yes['\"]", str(values.get("expected", "")).strip()):
+        return gettext(_TICK)
+    if wording is REASONS["string_pattern_mismatch"] and name in FORMATS:
+        return gettext(FORMATS[name])
+    if wording is REASONS["decimal_parsing"] and name in NUMBERS:
+        return gettext(NUMBERS[name])
+    return wording.say(_choices(values, gettext), gettext)
 
 
 def _choices(values: dict[str, Any], gettext: Gettext) -> dict[str, Any]:
@@ -423,14 +455,15 @@ def _choices(values: dict[str, Any], gettext: Gettext) -> dict[str, Any]:
     return values
 
 
-def label(name: str, gettext: Gettext) -> str:
+def label(name: str, gettext: Gettext, shown_as: str = "") -> str:
     """The form's label of a field, or its name as the service gives it. A part of a box's value
-    (`channel_rates.partner`, a line of the rates' box) is the box's label and the part."""
+    (`channel_rates.partner`, a line of the rates' box) is the box's label and the part, as the
+    form shows the part where it says so (`shown_as`: a gift's name for the count of `count.pillow`)."""
     known = LABELS.get(name) or LABELS.get(name.rpartition(".")[2])
     if known:
         return gettext(known)
     box, _, part = name.partition(".")
-    return f"{gettext(LABELS[box])} {part}" if part and box in LABELS else name
+    return f"{gettext(LABELS[box])} {shown_as or part}" if part and box in LABELS else name
 
 
 def field_of(loc: Iterable[Any]) -> str:
@@ -442,14 +475,15 @@ def field_of(loc: Iterable[Any]) -> str:
 def explain(detail: Any, gettext: Gettext) -> str:
     """A refusal's `detail` (pydantic's list, or a string) as the person is told it."""
     if isinstance(detail, list) and detail and all(isinstance(e, Mapping) for e in detail):
-        named = [(name, reason(e, gettext, name)) for e in detail for name in [field_of(e.get("loc") or ())]]
+        # A rule of the whole body at the field its message names, as the form marks it.
+        named = [(label(name, gettext, str(e.get("shown_as") or "")), reason(e, gettext, name))
+                 for e in at_form_fields(detail) for name in [field_of(e.get("loc") or ())]]
     else:
         text = str(detail).strip()
         if (known := sentence(text, gettext)) is not None:
             return known
-        named = [(name, reason({"msg": why}, gettext, name)) for name, why in problems(text)]
+        named = [(label(name, gettext), reason({"msg": why}, gettext, name)) for name, why in problems(text)]
         if not named:
             return gettext(N_("Refused by the system: %(detail)s")) % {"detail": text}
-    lines = [gettext(N_("%(field)s: %(reason)s")) % {"field": label(name, gettext), "reason": why} if name else why
-             for name, why in named]
+    lines = [gettext(N_("%(field)s: %(reason)s")) % {"field": shown, "reason": why} if shown else why for shown, why in named]
     return gettext(N_("; ")).join(lines)

@@ -19,7 +19,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
-from markupsafe import escape
+from markupsafe import Markup, escape
+from starlette.exceptions import HTTPException
 
 from gateway.api.console.i18n import LANG_COOKIE, LANGUAGES, N_, language_of, translations
 from gateway.api.console.refusals import explain
@@ -99,7 +100,28 @@ def environment(language: str) -> Environment:
     env.filters["summary"] = summary
     env.filters["money"] = money
     env.filters["audit_facts"] = lambda entry: audit_details.facts(entry.action, entry.detail)
+    env.globals["refused"] = refused
     return env
+
+
+def _names(field: str, refused_name: str) -> bool:
+    """Whether a form's field is the one a refusal names (`phone`), or a part of it (`count.pillow`
+    names the box `pillow`; `consents.sms` the box `consents`): console.js's rule for a refusal
+    swapped into a form, for the fields of a page rendered whole."""
+    return field in (refused_name, refused_name.split(".")[-1], refused_name.split(".")[0])
+
+
+@pass_context
+def refused(context: Context, field: str, area: str) -> Markup:
+    """The attributes of a field of a page rendered again with its refusal (`refused_query_page`):
+    marked invalid and described by the message area `area`, as console.js marks a form's fields
+    after an htmx refusal, which does not run for a page loaded whole; the first field refused
+    takes the focus. Nothing for a field not refused."""
+    fields = context.get("fields") or []
+    if not any(_names(field, name) for name in fields):
+        return Markup("")
+    marks = Markup(' aria-invalid="true" aria-describedby="{}"').format(area)
+    return marks + Markup(" autofocus") if _names(field, fields[0]) else marks
 
 
 def money(value: Decimal | str | int | None) -> str:
@@ -329,6 +351,12 @@ async def login_needed(request: Request, exc: Exception) -> Response:
     return response
 
 
+class CurrentPasswordWrong(LoginFailed):
+    """A login refused on a person's own password form: the login is the session's own, so what is
+    wrong is the current password, said so and marked on its box. The login page's words ("wrong
+    login or password", no box marked) name a box that form does not have."""
+
+
 def refusal_message(request: Request, exc: ServiceError) -> str:
     """What the person is told, in their language where the refusal is one the console expects."""
     _ = gettext_of(request)
@@ -337,6 +365,8 @@ def refusal_message(request: Request, exc: ServiceError) -> str:
         return str(_("The one-time code is wrong."))
     if isinstance(exc, SecondFactorNeeded):
         return str(_("Enter the one-time code of your authenticator app as well."))
+    if isinstance(exc, CurrentPasswordWrong):
+        return str(_("The current password is wrong."))
     if isinstance(exc, LoginFailed):
         return str(_("Wrong login or password."))
     if isinstance(exc, TooManyRequests):
@@ -353,10 +383,21 @@ def _said(exc: ServiceError) -> Any:
 def refused_fields(exc: ServiceError) -> list[str]:
     """The fields a refusal names, as the services name them (`phone`, `consents.sms`): console.js
     marks the form's fields of those names invalid and moves the focus to the first. A login
-    refused, or a refusal naming no field, marks none."""
+    refused, or a refusal naming no field, marks none; a current password refused, its box."""
+    if isinstance(exc, CurrentPasswordWrong):
+        return ["password"]
     if isinstance(exc, LoginFailed | TooManyRequests):
         return []
     return field_names(_said(exc))
+
+
+def refused_query_page(request: Request, template: str, user: ConsoleUser, **context: Any) -> None:
+    """What a page read by its address (a search, a report's filters) shows when what it asks is
+    refused, by the console or by the service it reads: `template` with `context` (the filters as
+    typed, nothing found), the refusal in its form's message area (`message`, `fields`), so the
+    person puts the query right where they typed it; not the refusal page, which leaves them
+    nothing to put right. Set before the page reads anything; `refusal_handler` shows it."""
+    request.state.console_query_page = (template, user, context)
 
 
 def refusal_handler(json_handler: Any) -> Any:
@@ -369,6 +410,14 @@ def refusal_handler(json_handler: Any) -> Any:
         message = refusal_message(request, exc)
         # The services' own words, for support: the page shows them in the person's language.
         log.info("console %s %s refused (%s): %s", request.method, request.url.path, exc.status_code, exc)
+        again = getattr(request.state, "console_query_page", None)
+        if again is not None and request.method == "GET" and exc.status_code < 500 and not request.headers.get("HX-Request"):
+            # A refusal, not a service away (a 5xx): the page again, said in its form's message area.
+            template, user, context = again
+            response = page(request, template, user, status_code=exc.status_code, message=message,
+                            fields=refused_fields(exc), **context)
+            response.headers.update(exc.headers())
+            return response
         template = "fragments/refusal.html" if request.headers.get("HX-Request") else "refusal.html"
         response = page(request, template, status_code=exc.status_code, message=message, fields=refused_fields(exc))
         response.headers.update(exc.headers())
@@ -387,6 +436,21 @@ def validation_handler(json_handler: Any) -> Any:
             return await json_handler(request, exc)
         error = as_text_length(exc.errors()[0])  # a text's limit in characters, as the API words it
         return await refuse(request, Invalid(str(error["loc"][-1]), str(error["msg"])))
+
+    return handle
+
+
+def not_found_handler(json_handler: Any) -> Any:
+    """A console address no page has (a mistyped link, an old bookmark) is a console page saying so,
+    in the person's language, as an address naming no complaint is; not the router's JSON. Shown
+    with no session too: it says only that the console has no such page. Everywhere else, and for
+    any other status, the JSON answer stays."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        if not on_console(request) or not isinstance(exc, HTTPException) or exc.status_code != 404:
+            return await json_handler(request, exc)
+        _ = gettext_of(request)
+        return page(request, "refusal.html", status_code=404, message=str(_("The console has no such page.")))
 
     return handle
 

@@ -16,11 +16,13 @@ from typing import Annotated, get_args
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 
 from gateway.api.console.render import go, page, shown_once
 from gateway.api.console.session import CHECKED, Console, ConsoleUser, Form, as_body, filled, form_key, one
 from gateway.api.staff_schemas import PasswordIn, StaffIn, StaffRole, StaffUpdate
+from gateway.domain.refusals import FormProblems
 from gateway.domain.staff import MIN_PASSWORD_CHARS, SECOND_FACTOR_ROLES
 from gateway.service_layer import second_factor, staff
 from gateway.service_layer.app import store_names
@@ -31,6 +33,7 @@ from shared.auth import Role
 from shared.deps import ReadUowDep, UowDep
 from shared.errors import NotOneOf
 from shared.query_params import QUERY_CHECKED_ELSEWHERE
+from shared.validation_errors import summarise
 
 router = APIRouter(prefix="/console/accounts", tags=["console"], include_in_schema=False, dependencies=[QUERY_CHECKED_ELSEWHERE])
 Reader = Annotated[ConsoleUser, Console("gateway.staff.read")]
@@ -78,8 +81,13 @@ async def create(request: Request, form: Form, uow: UowDep, user: Writer) -> HTM
     puts the answer in place of the form (a second click has no form left to send), a browser
     without scripts gets it as a page. The form's key, made with the page, makes the form sent
     again after a lost answer show the account, with another generated password, not "login taken"."""
-    body = as_body(StaffIn, {"login": one(form, "login"), "name": one(form, "name"), "role": one(form, "role"),
-                              **filled(form, "store_id", "account_manager_id", "password", as_typed={"password"})})
+    # A box left empty is left out, for the API's rules to name it as required (not as too short);
+    # the login, name and role are refused together, for the admin to fill them in at once.
+    try:
+        body = as_body(StaffIn, filled(form, "login", "name", "role", "store_id", "account_manager_id", "password",
+                                       as_typed={"password"}))
+    except RequestValidationError as exc:
+        raise FormProblems(summarise(exc.errors())) from None
     row, generated, _ = await staff.create(
         uow, Actor.of(user.principal), login=body.login, name=body.name, role=Role(body.role), store_id=body.store_id,
         account_manager_id=body.account_manager_id, password=body.password, key=form_key(form),

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from gateway.api.console.render import page, today
+from gateway.api.console.render import page, refused_query_page, today
 from gateway.api.console.session import Console, ConsoleUser
 from gateway.domain.page_figures import bars, pareto
 from gateway.service_layer.console_reads import read
@@ -58,6 +58,8 @@ async def analytics(request: Request, user: Annotated[ConsoleUser, Console("gate
 async def evaluations(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
     """Account managers ranked for a month, or for a quarter with each store's lowest flagged."""
     kind = request.query_params.get("kind", "monthly")
+    refused_query_page(request, "staff/evaluations.html", user, report=None, kind=kind,
+                       period=request.query_params.get("period", "").strip(), store=request.query_params.get("store_id", "").strip())
     if kind not in ("monthly", "quarterly"):
         raise NotOneOf("kind", ("monthly", "quarterly"))
     period = _period(kind, request.query_params.get("period", "").strip(), today(request))

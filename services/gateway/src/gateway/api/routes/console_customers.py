@@ -19,7 +19,7 @@ from gateway.adapters.clients import segment
 from gateway.api.console.ledger_reasons import ledger_reason
 from gateway.api.console.message_reasons import message_reason
 from gateway.api.console.refusals import sentence
-from gateway.api.console.render import gettext_of, go, keep_cookies, page, today
+from gateway.api.console.render import gettext_of, go, keep_cookies, page, refused_query_page, today
 from gateway.api.console.services import service_clients
 from gateway.api.console.session import Console, ConsoleUser, Form, one
 from gateway.domain.refusals import problems
@@ -73,6 +73,8 @@ def _pages(asked: dict[str, str], page: int, total: int) -> Pages | None:
 @router.get("")
 async def search(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
     asked = {k: v.strip() for k, v in request.query_params.items() if k in SEARCH_FIELDS and v.strip()}
+    # Refused, the search comes back as the person typed it, every box (the card too) as it was.
+    refused_query_page(request, "staff/customer_search.html", user, asked=asked, found=None, pages=None)
     # A card names one customer: searched alone, as at the desk. A card scanned after a search by
     # name is sent with the name the form still holds, and would otherwise find no one.
     if "card_no" in asked:

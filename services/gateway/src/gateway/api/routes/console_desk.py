@@ -19,14 +19,15 @@ from fastapi.responses import HTMLResponse, Response
 from gateway.adapters.clients import segment
 from gateway.api.console.gift_register import GiftRegister
 from gateway.api.console.i18n import LANG_COOKIE, language_of
-from gateway.api.console.render import gettext_of, go, keep_cookies, page, today, zone_of
+from gateway.api.console.render import gettext_of, go, keep_cookies, page, refused_query_page, today, zone_of
 from gateway.api.console.session import Console, ConsoleUser, Form, keyed, one
 from gateway.domain.page_figures import totals
+from gateway.domain.refusals import FormProblems
 from gateway.service_layer.console_people import customer_names, display_names
 from gateway.service_layer.console_reads import ServiceRefused, call, read
 from gateway.service_layer.stores import ensure_report_stores
 from shared.deps import UowDep
-from shared.errors import Invalid, NotOneOf
+from shared.errors import Invalid, NotOneOf, ServiceError
 from shared.events.contracts.feedback import ComplaintCategory, Severity
 from shared.query_params import QUERY_CHECKED_ELSEWHERE
 from shared.reports import download_format, render
@@ -83,6 +84,9 @@ async def _file_complaint(request: Request, user: ConsoleUser, form: dict[str, l
 async def desk(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
     """Find the customer by card (or phone), register a new one, or file a complaint of no customer."""
     card, phone = request.query_params.get("card_no", "").strip(), request.query_params.get("phone", "").strip()
+    shown = {"card": card, "phone": phone, "key": secrets.token_hex(16), "registered": request.query_params.get("registered", ""),
+             **_complaint_form(user)}
+    refused_query_page(request, "staff/desk.html", user, found=None, **shown)
     found = None
     if card or phone:
         params = {"card_no": card} if card else {"phone": phone}
@@ -92,8 +96,7 @@ async def desk(request: Request, user: Annotated[ConsoleUser, Console("gateway.c
         # so the clerk sees who else it finds.
         if card and found["total"] == 1 and len(found["items"]) == 1:
             return go(request, f"/console/desk/members/{quote(found['items'][0]['id'], safe='')}")
-    return page(request, "staff/desk.html", user, found=found, card=card, phone=phone, key=secrets.token_hex(16),
-                registered=request.query_params.get("registered", ""), **_complaint_form(user))
+    return page(request, "staff/desk.html", user, found=found, **shown)
 
 
 @router.post("/register")
@@ -216,28 +219,38 @@ async def stock(request: Request, user: Annotated[ConsoleUser, Console("gateway.
         counts = {c["gift_id"]: c for c in held}
         # A coupon has no stock; a gift the store never counted is on the list, to be counted.
         gifts = [g for g in catalogue if g.get("kind", "gift") == "gift"]
-    english = language_of(request.cookies.get(LANG_COOKIE)) == "en"
-    names = {g["gift_id"]: g["name_en"] if english else g["name_zh"] for g in gifts}
+    names = _gift_names(request, gifts)
     return page(request, "staff/gift_stock.html", user, store=store, gifts=gifts, counts=counts, names=names,
                 field=COUNT_FIELD, counted=request.query_params.get("counted", ""),
                 totals=totals(list(counts.values()), ("on_hand", "reserved", "quantity")))
 
 
+def _gift_names(request: Request, gifts: list[dict[str, Any]]) -> dict[str, str]:
+    """Each gift's name in the person's language, by gift id: what the form shows beside its box."""
+    english = language_of(request.cookies.get(LANG_COOKIE)) == "en"
+    return {g["gift_id"]: g["name_en"] if english else g["name_zh"] for g in gifts}
+
+
 @router.post("/stock")
 async def count_stock(request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
     """The counts entered, one per gift (a field left empty was not counted). Every count is read
-    before any is sent, so a mistyped one changes nothing; a count is what is on the shelf, so the
-    form sent twice sets the same figures again."""
+    before any is sent, so a mistyped one changes nothing, and every mistyped one is refused at once,
+    by its gift's name; a count is what is on the shelf, so the form sent twice sets the same figures again."""
     store = _store(user, form)
     entered: dict[str, int] = {}
+    mistyped: list[str] = []
     for name, values in form.items():
         if not name.startswith(COUNT_FIELD) or not (value := (values or [""])[0].strip()):
             continue
         gift_id = name.removeprefix(COUNT_FIELD)
         # Digits only (a full-width ７ from a Chinese keyboard is one), and few enough to read.
         if not value.isdecimal() or len(value) > len(str(MOST_UNITS)) or int(value) > MOST_UNITS:
-            raise Invalid(name, f"a whole number of units from 0 to {MOST_UNITS}")
+            mistyped.append(gift_id)
+            continue
         entered[gift_id] = int(value)
+    if mistyped:
+        raise FormProblems([{"loc": [COUNT_FIELD.rstrip("."), gift_id], "msg": f"a whole number of units from 0 to {MOST_UNITS}",
+                             "shown_as": shown} for gift_id, shown in (await _mistyped_named(request, user, mistyped)).items()])
     if not entered:
         raise Invalid("count", "enter the units counted of at least one gift")
     if store != user.principal.store_id:
@@ -248,6 +261,16 @@ async def count_stock(request: Request, form: Form, user: Annotated[ConsoleUser,
                    json={"quantity": units})
     back = {"counted": str(len(entered)), **({} if user.principal.store_id else {"store_id": store})}
     return go(request, f"/console/desk/stock?{urlencode(back)}")
+
+
+async def _mistyped_named(request: Request, user: ConsoleUser, gift_ids: list[str]) -> dict[str, str]:
+    """The gifts by the names the form shows them by; a gift the catalogue no longer has, or a
+    catalogue points cannot give now, by its id: the counts are refused either way."""
+    try:
+        names = _gift_names(request, await read(request.app.state.downstream.points, "points", "/v1/gifts", user.bearer()))
+    except ServiceError:
+        names = {}
+    return {gift_id: names.get(gift_id, gift_id) for gift_id in gift_ids}
 
 
 async def _register(request: Request, user: ConsoleUser, uow: UnitOfWork) -> tuple[str, str, str, GiftRegister]:
@@ -271,7 +294,11 @@ async def _register(request: Request, user: ConsoleUser, uow: UnitOfWork) -> tup
 
 @router.get("/gift-register")
 async def gift_register(request: Request, uow: UowDep, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
-    """The store's gift register for a day or a period, to print."""
+    """The store's gift register for a day or a period, to print; a period refused (one that ends
+    before it starts) is shown again as typed, with no register read."""
+    refused_query_page(request, "staff/gift_register.html", user, register=GiftRegister(), rows=[], totals={},
+                       store=user.principal.store_id or request.query_params.get("store_id", "").strip(),
+                       first=request.query_params.get("from", "").strip(), last=request.query_params.get("to", "").strip())
     store, first, last, register = await _register(request, user, uow)
     return page(request, "staff/gift_register.html", user, register=register, rows=register.rows, store=store, first=first,
                 last=last, totals=totals(register.rows, ("points_kept",)))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gateway.api.console.i18n import LANG_COOKIE, LANGUAGES
-from gateway.api.console.render import go, on_the_console, page
+from gateway.api.console.render import CurrentPasswordWrong, go, on_the_console, page
 from gateway.api.console.session import (
     PATH,
     SESSION_COOKIE,
@@ -22,7 +22,7 @@ from gateway.api.console.session import (
 )
 from gateway.console import STATIC
 from gateway.domain.identity import NoSigningKey
-from gateway.domain.staff import MIN_PASSWORD_CHARS, SECOND_FACTOR_ROLES
+from gateway.domain.staff import MIN_PASSWORD_CHARS, SECOND_FACTOR_ROLES, LoginFailed, SecondFactorNeeded
 from gateway.service_layer import console_people, staff_sessions
 from shared.auth import Role
 from shared.authorize import public
@@ -115,11 +115,16 @@ async def change_password(
     if one(form, "repeat_password") != new_password:  # a typo here would lock the person out
         raise Invalid("repeat_password", "is not the same as the new password")
     code = one(form, "totp_code").strip()
-    issued = await staff_sessions.change_password(
-        uow, issuer, request.app.state.login_guard, staff_sessions.lifetimes(request.app.state.settings), login=login,
-        password=one(form, "password"), new_password=new_password, totp_code=code or None,
-        address=request.client.host if request.client else "unknown",
-    )
+    try:
+        issued = await staff_sessions.change_password(
+            uow, issuer, request.app.state.login_guard, staff_sessions.lifetimes(request.app.state.settings), login=login,
+            password=one(form, "password"), new_password=new_password, totp_code=code or None,
+            address=request.client.host if request.client else "unknown",
+        )
+    except LoginFailed as failed:
+        if isinstance(failed, SecondFactorNeeded):  # the code asked for, or wrong: said as at login
+            raise
+        raise CurrentPasswordWrong() from None
     remember_session(request, issued)
     return go(request, f"{PATH}/password?changed=1")
 

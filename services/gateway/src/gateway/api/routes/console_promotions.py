@@ -55,8 +55,23 @@ async def list_promotion(request: Request, form: Form, user: User) -> Response:
     with the promotion the first one listed."""
     body = promotion_form.body(promotion_form.values(form), zone_of(request))
     made = (await call(_campaigns(request), "campaigns", "POST", "/v1/promotions", keyed(user, form), json=body,
-                       located=promotion_form.located)).json()
+                       located=lambda said: _either_item(promotion_form.located(said), body))).json()
     return go(request, f"/console/promotions?done=listed#promotion-{quote(made['id'], safe='')}")
+
+
+# Campaigns' one rule of a promotion's item, said alike whether neither or both were given.
+_ONE_ITEM = "Value error, sku, category: give exactly one of them"
+
+
+def _either_item(said: Any, sent: dict[str, Any]) -> Any:
+    """Campaigns' refusal of the promotion's item at the SKU's box, saying what the form lacks: with
+    neither box filled, to fill one in; with both, to keep one (campaigns' own words)."""
+    if not isinstance(said, list):
+        return said
+    item = {"loc": ["body", "promotion_sku"], "type": "service_rule"}
+    return [{**item, "msg": "give a SKU or a category" if not ({"sku", "category"} & sent.keys())
+             else "sku, category: give exactly one of them"} if isinstance(e, dict) and e.get("msg") == _ONE_ITEM else e
+            for e in said]
 
 
 @router.post("/promotions/{promotion_id}/withdraw")

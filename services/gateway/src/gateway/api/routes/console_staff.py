@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gateway.adapters.clients import segment
-from gateway.api.console.render import downloaded, go, page, today
+from gateway.api.console.render import downloaded, go, page, refused_query_page, today
 from gateway.api.console.session import Console, ConsoleUser, Form, keyed, one
 from gateway.domain.page_figures import bars, totals
 from gateway.service_layer.console_reads import call, read
@@ -45,6 +45,8 @@ def _members(request: Request) -> Any:
 @router.get("/infobase")
 async def communities(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
     """Level 1: communities ranked by buying households (or spend), with a bar chart."""
+    typed = {k: v.strip() for k, v in request.query_params.items() if k in FILTERS}
+    refused_query_page(request, "staff/infobase_communities.html", user, body=None, filters=typed, bars=[], ranked="households")
     filters = await _filters(request)
     body = await read(_members(request), "members", LEVELS["communities"], user.bearer(), {**filters, "limit": "500"})
     ranked = "spend" if filters.get("sort") == "spend" else "households"
@@ -129,6 +131,9 @@ async def tracking_report(request: Request, user: Annotated[ConsoleUser, Console
     choice when another day is shown."""
     day = request.query_params.get("date") or today(request).isoformat()
     params = {"date": day, **{k: v.strip() for k, v in request.query_params.items() if k in ("store_id", "manager_id") and v.strip()}}
+    chooses = POLICY["members.tracking.read"].get(user.principal.role) in (Scope.STORE, Scope.ALL)
+    refused_query_page(request, "staff/tracking_report.html", user, report=None, day=day, average=None, chooses=chooses, managers=[],
+                       manager_id=params.get("manager_id", ""), store_id=params.get("store_id", ""))
     await ensure_report_stores(request.app.state.commands, [params["store_id"]] if "store_id" in params else [])
     report = await read(_members(request), "members", "/v1/tracking/reports/daily", user.bearer(), params)
     ratings = [r["rating"] for r in report["records"]]
@@ -136,7 +141,6 @@ async def tracking_report(request: Request, user: Annotated[ConsoleUser, Console
     managers: list[dict[str, Any]] = []
     # Whoever reads beyond their own customers (a store, the chain) chooses whose report; an
     # account manager's is their own.
-    chooses = POLICY["members.tracking.read"].get(user.principal.role) in (Scope.STORE, Scope.ALL)
     if chooses:
         managers = await read(_members(request), "members", "/v1/staff", user.bearer(),
                               {"role": "account_manager", **({"store_id": params["store_id"]} if "store_id" in params else {})})
