@@ -252,3 +252,14 @@ def test_a_segment_name_taken_is_told_at_the_segment_s_name() -> None:
     said = Built(rule={}).refusal("name: a segment named 'VIP' exists already")
     assert refused_fields(ServiceRefused("campaigns", 409, "...", said=said)) == ["segment_name"]
     assert explain(said, zh) == "客群名称：已有同名客群"
+
+
+@pytest.mark.parametrize(("said", "shown"), [
+    ("as_of: 2026-12-08T01:00:00+00:00 is later than the service's clock (2026-12-07T06:00:00+00:00, allowing 120 s of clock skew); "
+     "a job runs for now or a past moment, never ahead of time",
+     "业务时间（留空为现在）：2026-12-08T01:00:00+00:00 晚于服务的时钟（2026-12-07T06:00:00+00:00）：任务只能为现在或过去的时刻运行"),
+    ("as_of: job event-flow-sample reads how the platform is now and cannot be run for a past moment; leave as_of out",
+     "业务时间（留空为现在）：该任务读取平台当前的状态：业务时间请留空"),
+])
+def test_a_job_run_refused_for_its_moment_is_told_in_chinese(said: str, shown: str) -> None:
+    assert explain(said, zh) == shown

@@ -315,6 +315,11 @@ KNOWN = (
     Wording(N_("choose 1 to 5")),
     Wording(N_("not a date and time (YYYY-MM-DDTHH:MM)")),
     Wording(N_("%(moment)s is too close to the ends of the calendar (the years 1 to 9999)"), r"(?P<moment>\S+) is outside the years 1 to 9999(?: in \S+ or in UTC)?"),
+    # a job run by hand (`shared.jobs_api`): ahead of the clock, or one that reads the platform as it is now
+    Wording(N_("%(moment)s is later than the service's clock (%(clock)s): a job runs for now or a past moment"),
+            r"(?P<moment>\S+) is later than the service's clock \((?P<clock>[^,]+), allowing [^)]*\); a job runs for now or a past moment, never ahead of time"),
+    Wording(N_("this job reads how the platform is now: leave the moment empty"),
+            r"job \S+ reads how the platform is now and cannot be run for a past moment; leave as_of out"),
     Wording(N_("say why the dead letter is discarded")),
     Wording(N_("required for this level")),
     Wording(N_("only staff of a store can narrow the queue to whom a complaint waits on")),
