@@ -56,6 +56,8 @@ done
 
 # Each service writes only the topic it owns and reads what it consumes (docs/architecture.md).
 allow gateway Write topic crm.pos.purchases
+# The sales and returns tills publish straight to Kafka: the gateway keeps their transaction ids.
+allow gateway Read topic crm.pos.purchases
 # The chain's stores, as kept at the gateway (campaigns names them in customer messages).
 allow gateway Write topic crm.gateway.events
 # Members' erasures: the gateway refuses an erased member's tokens.
