@@ -4,6 +4,7 @@ connection failure, 503; the correlation id travels with every call; a connectio
 closes is not used again, and a request is sent twice only if the service cannot have seen it)."""
 
 import asyncio
+import contextlib
 import itertools
 import json
 import socket
@@ -56,6 +57,33 @@ async def test_answers_come_back_over_kept_alive_connections_with_the_correlatio
     assert [(a.status_code, a.json()) for a in answers] == [(200, json.loads(BODY))] * 3
     assert all(b"x-correlation-id: corr-123" in head.lower() and b"authorization: bearer t" in head.lower() for head in seen)
     assert len(seen) == 3
+
+
+async def test_a_body_goes_out_with_the_content_type_its_caller_gave_and_none_when_they_gave_none() -> None:
+    """A forwarded body keeps its caller's Content-Type; one sent without is forwarded without, so
+    the service tells the caller they sent none (aiohttp would call it application/octet-stream)."""
+    seen: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(asyncio.IncompleteReadError):  # the client hung up at the end
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                seen.append(head.lower())
+                await reader.readexactly(int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0]))
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}")
+                await writer.drain()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    client = _client(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", 2.0)
+    try:
+        await client.post("/v1/members", content=b'{"name": "x"}')
+        await client.post("/v1/members", content=b'{"name": "x"}', headers={"Content-Type": "text/plain"})
+        await client.post("/v1/members", json={"name": "x"})
+    finally:
+        await client.aclose()
+        server.close()
+    kinds = [[line for line in head.split(b"\r\n") if line.startswith(b"content-type:")] for head in seen]
+    assert kinds == [[], [b"content-type: text/plain"], [b"content-type: application/json"]]
 
 
 async def test_a_cookie_one_answer_sets_is_not_sent_with_anyone_elses_request() -> None:

@@ -146,7 +146,9 @@ def _session() -> aiohttp.ClientSession:
     connector = aiohttp.TCPConnector(
         limit=CONNECTIONS_PER_SERVICE, keepalive_timeout=KEEPALIVE_S, ssl=httpx.create_ssl_context()
     )
-    return aiohttp.ClientSession(connector=connector, response_class=_Answer)
+    # No Content-Type of aiohttp's own: a body forwarded without one goes out without one, and the
+    # service tells the caller they sent none (not "application/octet-stream", which they never said).
+    return aiohttp.ClientSession(connector=connector, response_class=_Answer, skip_auto_headers=("Content-Type",))
 
 
 class DownstreamTransport(AiohttpTransport):
