@@ -177,6 +177,17 @@ async def test_a_return_gives_the_coupon_back_when_the_template_says_so(cmp) -> 
     assert (await cmp.validate([code], txn="T-9")).json()["codes"][0]["ok"]
 
 
+async def test_a_coupon_given_back_comes_back_again_from_a_sale_of_another_store_under_the_same_transaction_id(cmp) -> None:
+    """Transaction ids are a store's own: S002's T-1 is another sale than S001's T-1, and the
+    coupon it redeemed, returned whole, is given back again."""
+    _, code = await issued_code(cmp, returns_on_refund=True)
+    for store in ("S001", "S002"):
+        await cmp.apply(cmp.sale([code], store=store, discounts={code: "20.00"}))
+        await cmp.apply(cmp.refund(store=store))
+        assert (await cmp.wallet("m-1"))[0]["state"] == "issued", store
+    assert [(r["store_id"], r["returned"]) for r in await cmp.outbox(COUPON_REVERSED)] == [("S001", True), ("S002", True)]
+
+
 async def test_a_partial_return_leaves_the_coupon_used_and_the_return_completing_the_sale_gives_it_back(cmp) -> None:
     # The till refunds the returned lines' share of what was paid: the customer already gives back
     # that share of the discount, so the coupon is not theirs again until the whole sale is back.

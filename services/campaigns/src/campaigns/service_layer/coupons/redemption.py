@@ -200,7 +200,10 @@ async def _count_return(
         coupon_id=row.id, template_id=row.template_id, campaign_id=row.campaign_id, store_id=store_id,
         pos_txn_id=pos_txn_id, refund_id=refund_id, discount=discount, returned=spec.returns_on_refund, reversed_at=at,
     )
-    uow.emit(COUPON_REVERSED, data, key=row.id, event_id=derived_event_id(SERVICE, "coupon_reversed", row.id, pos_txn_id))
+    # A coupon given back may be redeemed and returned again: its reversal is one per sale, and a
+    # sale is its store's transaction (another store's T-1 is another sale).
+    event_id = derived_event_id(SERVICE, "coupon_reversed", row.id, store_id, pos_txn_id)
+    uow.emit(COUPON_REVERSED, data, key=row.id, event_id=event_id)
     if spec.returns_on_refund:
         await give_back(uow.session, counted_takes(spec, row), discount)
     if spec.returns_on_refund and row.code is not None:
