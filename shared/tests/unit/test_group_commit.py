@@ -100,3 +100,38 @@ async def test_each_committed_transaction_is_measured_with_its_items() -> None:
     assert added["crm_group_commit_items_count"] == added["crm_group_commit_seconds_count"] == 3
     assert added["crm_group_commit_items_sum"] == 7
     assert added["crm_group_commit_seconds_sum"] >= 3 * 0.01
+
+
+class Counting(Database):
+    """Counts the transactions open at once."""
+
+    def __init__(self) -> None:
+        super().__init__(slow_s=0.005)
+        self.open = self.most_open = 0
+
+    async def run(self, command):
+        self.open += 1
+        self.most_open = max(self.most_open, self.open)
+        try:
+            return await super().run(command)
+        finally:
+            self.open -= 1
+
+
+async def test_one_group_is_written_at_a_time() -> None:
+    db = Counting()
+    writer = GroupCommit(db, write)  # type: ignore[arg-type]
+    for _ in range(3):  # requests at quiet moments and in bursts alike
+        assert await asyncio.gather(*(writer.submit(f"s{i}") for i in range(10))) == [f"S{i}" for i in range(10)]
+        assert await writer.submit("alone") == "ALONE"
+    assert db.most_open == 1
+
+
+async def test_an_item_queued_as_the_writer_ends_is_written() -> None:
+    """A writer that found the queue empty and ended must not count as one still at work."""
+    writer = GroupCommit(Database(), write)  # type: ignore[arg-type]
+    for i in range(20):
+        # Each submitted as soon as the last was answered: its writer has just ended, and its end
+        # is not yet told to anyone waiting on the task.
+        async with asyncio.timeout(5):
+            assert await writer.submit(f"s{i}") == f"S{i}"
