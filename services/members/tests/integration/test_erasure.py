@@ -15,8 +15,9 @@ from members.adapters.tables.staff import TrackingRecordRow
 from members.service_layer import erasure
 from members.service_layer.consents import has_consent
 from shared.auth import Role
+from shared.events.registry import ACCOUNT_MANAGER_ASSIGNED
 from shared.zones import start_of_day
-from tests.support.factories import line, member_body
+from tests.support.factories import line, member_body, staff_body
 from tests.support.members import deliver_refund, deliver_sale, desk, outbox, register
 
 pytestmark = pytest.mark.integration
@@ -197,11 +198,19 @@ async def test_access_log_rows_survive_erasure(members, env) -> None:
 
 async def test_erased_profiles_are_read_only(members, env) -> None:
     m = await register(members, env)
+    r = await members.post("/v1/staff", json=staff_body(id="am-1"), headers=admin(env))
+    assert r.status_code == 201, r.text
     await erase(members, admin(env), m["id"])
     r = await members.patch(f"/v1/members/{m['id']}", json={"name": "复活"}, headers=desk(env))
     assert r.status_code == 409 and "erased" in r.json()["detail"]
     r = await members.put(f"/v1/members/{m['id']}/consents/marketing_sms", json={"granted": True}, headers=desk(env))
     assert r.status_code == 409
+    # Nor does anyone become their account manager: nothing new is recorded or announced about them.
+    r = await members.put(f"/v1/members/{m['id']}/account-manager", json={"manager_id": "am-1"}, headers=admin(env))
+    assert r.status_code == 409 and "read-only" in r.json()["detail"], r.text
+    [erased] = await row_of(members, MemberRow, MemberRow.id == m["id"])
+    assert erased.manager_id is None
+    assert await outbox(members, ACCOUNT_MANAGER_ASSIGNED) == []
 
 
 async def test_only_admins_or_the_member_themself_may_erase(members, env) -> None:

@@ -20,8 +20,9 @@ from members.adapters.tables import MemberRow
 from members.adapters.tables.core import RetiredCardRow
 from members.config import settings_of
 from members.domain.cards import new_card_no
+from members.service_layer.editable import lock_editable
 from members.service_layer.identity_lock import lock_for_new_identity
-from members.service_layer.profile import ProfileConflict, announce_profile
+from members.service_layer.profile import announce_profile
 from members.service_layer.sales import attribute_waiting_sales
 from shared.auth import Principal
 from shared.errors import Conflict
@@ -52,9 +53,7 @@ async def replace_card(
     # The new card becomes the member's identity: no sale is matched meanwhile (identity_lock).
     # Taken before the member's row, in the order a sale takes them, so neither waits on the other.
     await lock_for_new_identity(session)
-    await session.refresh(member, with_for_update=True)  # two desks at once: one replaces, one is told
-    if member.erased_at is not None:
-        raise ProfileConflict(f"member {member.id} was erased on {member.erased_at.isoformat()}; the profile is read-only")
+    await lock_editable(session, member)  # two desks at once: one replaces, one is told
     if member.card_no != replaces:
         earlier = await session.get(RetiredCardRow, replaces)
         if earlier is not None and earlier.member_id == member.id and card_no in (None, member.card_no):

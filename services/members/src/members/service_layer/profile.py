@@ -12,9 +12,9 @@ from members.adapters.tables import MemberRow
 from members.domain.profile import MemberUpdate
 from members.service_layer import staff as staffing
 from members.service_layer.communities import resolve_community, resolve_household
+from members.service_layer.editable import ProfileConflict, lock_editable
 from members.service_layer.identity_lock import lock_for_new_identity
 from members.service_layer.sales import attribute_waiting_sales
-from shared.errors import Conflict
 from shared.events import contracts as c
 from shared.events.registry import MEMBER_PROFILE_CHANGED
 from shared.pseudonyms import phone_hmac
@@ -27,22 +27,15 @@ from shared.unit_of_work import UnitOfWork
 SELF_SERVICE_FIELDS = frozenset({"name", "email", "gender", "birthday", "community", "address"})
 
 
-class ProfileConflict(Conflict):
-    """The edit cannot be applied: the phone belongs to someone else, or the member is erased."""
-
-
 async def update_profile(uow: UnitOfWork, member: MemberRow, edit: MemberUpdate, pepper: str) -> MemberRow:
     session = uow.session
     if edit.phone is not None:
         # Its waiting sales are attributed below (identity_lock); taken before the member's row, in
         # the order a sale takes them, so that neither waits on the other.
         await lock_for_new_identity(session)
-    # Read again under a row lock (PostgreSQL; SQLite runs one writer at a time): of two edits at
-    # once (a double click), the second waits for the first and then compares with what it saved,
+    # Of two edits at once (a double click), the second compares with what the first saved,
     # instead of taking the member's new phone for someone else's.
-    await session.refresh(member, with_for_update=True)
-    if member.erased_at is not None:
-        raise ProfileConflict(f"member {member.id} was erased on {member.erased_at.isoformat()}; the profile is read-only")
+    await lock_editable(session, member)
     changes = edit.model_dump(exclude_unset=True)
     kept_elsewhere = _kept_elsewhere(member)
     new_phone = changes.pop("phone", None)

@@ -17,6 +17,7 @@ from members.adapters.tables import MemberRow
 from members.adapters.tables.staff import CoverageRow, StaffRow, VipWelcomeRow
 from members.domain.assignment import Candidate, choose_manager, welcome_owed
 from members.domain.tiers import VIP
+from members.service_layer.editable import lock_editable
 from shared.commands import derived_event_id
 from shared.events import contracts as c
 from shared.events.registry import ACCOUNT_MANAGER_ASSIGNED, NOTIFICATION_REQUESTED
@@ -149,7 +150,9 @@ async def reassign_customers(
 
 async def reassign_to(uow: UnitOfWork, member: MemberRow, manager: StaffRow, now: datetime) -> None:
     """A manual reassignment by a store manager or admin. A VIP who was waiting unassigned gets
-    their first manager this way too, and with it the welcome they could not get at promotion."""
+    their first manager this way too, and with it the welcome they could not get at promotion.
+    An erased member is refused (ProfileConflict): their record is read-only."""
+    await lock_editable(uow.session, member)
     previous = member.manager_id
     member.manager_id = manager.id
     uow.session.add(member)
