@@ -3,7 +3,8 @@
 A NUL character is refused by PostgreSQL text columns (a server error there, silently kept on
 SQLite), and a lone surrogate cannot be encoded as UTF-8 at all; both are refused here with a
 422 naming the field, so no service stores or echoes them. Other control characters except tab
-and line breaks are refused too: they have no place in a name or a note and break CSV exports.
+and line breaks are refused too, the C1 controls (U+0080-U+009F, U+0085 among them) as well: they
+have no place in a name or a note and break CSV exports and the terminals logs are read in.
 So are the controls that override the direction of text (U+202A-U+202E, U+2066-U+2069): a name
 holding one is shown to staff reordered, as another name or an id that is not its own.
 """
@@ -14,7 +15,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, StringConstraints
 
-_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_text(value: str) -> str:

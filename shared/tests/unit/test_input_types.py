@@ -24,7 +24,8 @@ class Body(BaseModel):
     rate: Rate = Decimal("1")
 
 
-@pytest.mark.parametrize("name", ["王\x00小明", "\x00", "a\x1bb", "x\ud800", "\udfff"])
+# The C1 controls (U+0080-U+009F) too: U+009B opens a terminal escape as ESC [ does.
+@pytest.mark.parametrize("name", ["王\x00小明", "\x00", "a\x1bb", "x\ud800", "\udfff", "a\x9b31mRED", "\x80", "line\x85next"])
 def test_text_refuses_nul_control_characters_and_lone_surrogates(name: str) -> None:
     with pytest.raises(ValidationError) as exc:
         Body(name=name)
