@@ -62,6 +62,7 @@ def test_a_list_flattened_into_a_string_is_read_back_from_pydantic_s_english() -
 
 @pytest.mark.parametrize(("detail", "shown"), [
     ("member is erased (m-1): nothing more is recorded about them", "该顾客的资料已删除，不能再记录任何内容。"),
+    ("member m-1 was already erased on 2026-12-07T15:47+08:00", "该顾客的资料已于 2026-12-07T15:47+08:00 删除。"),
     ("balance 120 is below the price of 500 points", "积分不足：余额 120，该赠品需 500 积分。"),
     ("gift cushion is out of stock at store S001", "赠品 cushion 在门店 S001 已无库存。"),
     ("Idempotency-Key 'k-1' was already used for another registration", "此表单已用于另一项操作：请刷新页面后重新填写。"),

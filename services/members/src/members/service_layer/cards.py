@@ -53,7 +53,7 @@ async def replace_card(
     # The new card becomes the member's identity: no sale is matched meanwhile (identity_lock).
     # Taken before the member's row, in the order a sale takes them, so neither waits on the other.
     await lock_for_new_identity(session)
-    await lock_editable(session, member)  # two desks at once: one replaces, one is told
+    await lock_editable(uow, member)  # two desks at once: one replaces, one is told
     if member.card_no != replaces:
         earlier = await session.get(RetiredCardRow, replaces)
         if earlier is not None and earlier.member_id == member.id and card_no in (None, member.card_no):

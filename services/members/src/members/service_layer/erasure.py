@@ -12,6 +12,7 @@ Access-log rows stay: they hold ids and field names only and are the record of w
 """
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, update
 from sqlmodel import col, select
@@ -19,6 +20,7 @@ from sqlmodel import col, select
 from members.adapters.tables import HouseholdRow, MemberRow, PurchaseRow, RegistrationRequestRow
 from members.adapters.tables.privacy import ErasureRow
 from members.adapters.tables.staff import TrackingRecordRow
+from members.config import settings_of
 from members.domain.privacy import ERASED_NAME, erased_address_key, erased_card_no
 from members.service_layer.cards import retire_erased
 from members.service_layer.consents import change_consent, consents_in_force
@@ -34,9 +36,9 @@ ERASED_SALES_PER_EVENT = 2_000
 
 
 class AlreadyErased(Conflict):
-    def __init__(self, member: MemberRow) -> None:
+    def __init__(self, member: MemberRow, zone: ZoneInfo) -> None:
         assert member.erased_at is not None
-        super().__init__(f"member {member.id} was already erased on {member.erased_at.isoformat()}")
+        super().__init__(f"member {member.id} was already erased on {member.erased_at.astimezone(zone).isoformat(timespec='minutes')}")
 
 
 async def erase_member(uow: UnitOfWork, member: MemberRow, principal: Principal, *, now: datetime | None = None) -> ErasureRow:
@@ -45,7 +47,7 @@ async def erase_member(uow: UnitOfWork, member: MemberRow, principal: Principal,
     # of one member at once, the second waits for the first and then finds the member erased.
     await session.refresh(member, with_for_update=True)
     if member.erased_at is not None:
-        raise AlreadyErased(member)
+        raise AlreadyErased(member, settings_of(uow).zone)
     now = now or uow.now()
     in_force = (await consents_in_force(session, [member.id])).get(member.id, {})
     for purpose, row in in_force.items():

@@ -35,7 +35,7 @@ async def update_profile(uow: UnitOfWork, member: MemberRow, edit: MemberUpdate,
         await lock_for_new_identity(session)
     # Of two edits at once (a double click), the second compares with what the first saved,
     # instead of taking the member's new phone for someone else's.
-    await lock_editable(session, member)
+    await lock_editable(uow, member)
     changes = edit.model_dump(exclude_unset=True)
     kept_elsewhere = _kept_elsewhere(member)
     new_phone = changes.pop("phone", None)

@@ -152,7 +152,7 @@ async def reassign_to(uow: UnitOfWork, member: MemberRow, manager: StaffRow, now
     """A manual reassignment by a store manager or admin. A VIP who was waiting unassigned gets
     their first manager this way too, and with it the welcome they could not get at promotion.
     An erased member is refused (ProfileConflict): their record is read-only."""
-    await lock_editable(uow.session, member)
+    await lock_editable(uow, member)
     previous = member.manager_id
     member.manager_id = manager.id
     uow.session.add(member)
