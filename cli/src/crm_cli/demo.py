@@ -364,7 +364,7 @@ async def _track_vips(
                 break
             await asyncio.sleep(1)
         vips += [item["member_id"] for item in queue.get("items", [])]
-        today = datetime.now(UTC).date().isoformat()
+        today = datetime.now(STORES_ZONE).date().isoformat()  # the stores' day, as members dates a call
         report = (await client.get("/api/members/v1/tracking/reports/daily", params={"date": today}, headers=headers)).json()
         if report.get("records"):  # a load before recorded today's calls
             recorded += len(report["records"])
@@ -385,7 +385,7 @@ async def _track_vips(
 async def _gift_desk(client: httpx.AsyncClient, desk: dict, vips: list[str]) -> int:
     """A cushion for each of the first three VIPs whose points allow it, handed over at the S001
     desk; none more if the desk's register of these days has some (a load before gave them)."""
-    today = datetime.now(UTC).date()
+    today = datetime.now(STORES_ZONE).date()
     register = await client.get("/api/points/v1/gift-register", headers=desk, params={
         "store_id": "S001", "from": (today - timedelta(days=1)).isoformat(), "to": (today + timedelta(days=1)).isoformat()})
     register.raise_for_status()
