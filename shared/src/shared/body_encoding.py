@@ -5,7 +5,8 @@ FastAPI decodes a JSON body itself and answers any failure but a JSON syntax err
 exception's `__cause__`. A till or an old system writing GBK then learns nothing of what to fix.
 Here that 400 becomes the answer a body that is no JSON gets (`json_invalid` at `["body",
 position]`, through the app's own validation handler), saying which byte at which position and
-that JSON is sent in UTF-8. Every other HTTP error is answered as FastAPI answers it.
+that JSON is sent in UTF-8. A 405 says every method its path takes (`shared.methods`). Every other
+HTTP error is answered as FastAPI answers it.
 """
 
 from fastapi import Request, status
@@ -14,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from shared.methods import allowed_methods
 from shared.validation_errors import validation_error_handler
 
 # FastAPI's words for a body it could not read (fastapi/routing.py): with its cause, what tells its
@@ -44,4 +46,6 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
         # get (the gateway's console wraps it).
         answer = request.app.exception_handlers.get(RequestValidationError, validation_error_handler)
         return await answer(request, RequestValidationError([not_utf8(cause)]))  # type: ignore[no-any-return]
+    if exc.status_code == status.HTTP_405_METHOD_NOT_ALLOWED and (allowed := allowed_methods(request.app.router.routes, request.scope)):
+        exc.headers = {**(exc.headers or {}), "Allow": ", ".join(allowed)}
     return await http_exception_handler(request, exc)

@@ -42,6 +42,10 @@ def make_app(limit: int = LIMIT) -> tuple[FastAPI, list[str]]:
         reached.append(item_id)
         return {"item_id": item_id, "q": q}
 
+    @router.patch("/items/{item_id}")
+    async def patch_item(item_id: str) -> dict[str, str]:
+        return {"item_id": item_id}
+
     @router.post("/refused")
     async def post_refused() -> None:
         # A route's own 400, even one that met a decoding error, is answered as it says.
@@ -232,3 +236,14 @@ async def test_a_length_is_told_in_characters_for_text_and_in_items_for_a_list(f
     assert (error["loc"], error["type"], error["msg"]) == (["body", field], type_, msg)
     if ctx is not None:  # the limit, under the name a plain string field's error gives it
         assert error["ctx"] == ctx
+
+
+async def test_a_method_the_path_does_not_take_is_405_naming_every_method_it_takes() -> None:
+    """A path with a route per method (GET and PATCH of an item): the first route's alone hid the rest."""
+    app, _ = make_app()
+    async with client(app) as c:
+        r = await c.put("/items/a1", json={})
+        assert r.status_code == 405 and r.headers["allow"] == "GET, PATCH", r.headers
+        r = await c.delete("/notes")
+        assert r.status_code == 405 and r.headers["allow"] == "POST", r.headers
+        assert (await c.put("/nothing/here")).status_code == 404

@@ -34,6 +34,14 @@ async def test_an_unknown_service_is_404_naming_the_known_ones(gateway, env: Tes
     assert r.status_code == 404 and "members, points, feedback" in r.json()["detail"]
 
 
+async def test_a_method_the_gateways_own_route_does_not_take_is_405_not_an_unknown_service(gateway, env: TestEnv) -> None:
+    r = await gateway.delete("/api/v1/stores", headers=env.auth(Role.ADMIN))
+    assert r.status_code == 405 and r.headers["allow"] == "GET", (r.status_code, r.headers, r.text)
+    r = await gateway.post("/api/v1/stores/S001", headers=env.auth(Role.ADMIN))
+    assert r.status_code == 405 and r.headers["allow"] == "PUT", (r.status_code, r.headers, r.text)
+    assert (await gateway.get("/api/v1/no-such-thing", headers=env.auth(Role.ADMIN))).status_code == 404
+
+
 @pytest.mark.parametrize("service_name", ["members", "points", "feedback"])
 async def test_a_service_that_is_down_is_503_naming_it(gateway, env: TestEnv, service_name: str) -> None:
     r = await gateway.post(f"/api/{service_name}/v1/anything", json={}, headers=env.auth(Role.ADMIN))

@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 
 from gateway.adapters.clients import answered_by, as_received, segment
@@ -30,6 +31,7 @@ from gateway.service_layer.stores import ensure_report_stores, ensure_store
 from shared.authorize import Allowed, forwarded
 from shared.errors import InvalidBodyField
 from shared.identifiers import StoreId
+from shared.methods import allowed_methods
 from shared.query_params import QUERY_CHECKED_ELSEWHERE
 
 router = APIRouter(tags=["services"], dependencies=[QUERY_CHECKED_ELSEWHERE])
@@ -54,6 +56,11 @@ async def forward(request: Request, service: str, path: str, timeout: float | No
     reached is 503; one that was reached but did not answer in time is 504, since the request may
     still take effect there (the caller should check or retry an idempotent request)."""
     if service not in SERVICES:
+        # A method the gateway's own route at this path does not take (`DELETE /api/v1/stores`) is
+        # that route's 405, not a service called "v1" nobody has.
+        own = (route for route in request.app.router.routes if getattr(route, "original_router", None) is not router)
+        if allowed := allowed_methods(own, request.scope):  # answered here: the app's 405 would count this route in
+            return JSONResponse({"detail": "Method Not Allowed"}, status.HTTP_405_METHOD_NOT_ALLOWED, headers={"Allow": ", ".join(allowed)})
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no service {service!r}; known: {', '.join(SERVICES)}")
     client: httpx.AsyncClient | None = getattr(request.app.state.downstream, service, None)
     if client is None:
