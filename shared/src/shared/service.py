@@ -42,6 +42,7 @@ from shared.jobs import JobRunner, ScheduledJob
 from shared.logs import configure_logging
 from shared.metrics import CONSUMER_LAG, OUTBOX_PENDING, HttpMetricsMiddleware, metrics_endpoint
 from shared.migrations import upgrade_async
+from shared.openapi_errors import document_refusals
 from shared.outbox import OutboxRelay
 from shared.policy import MemberFacts
 from shared.query_params import refuse_unknown_query
@@ -175,6 +176,7 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec, clock: Clock
     )
     app.state.settings = settings
     app.state.clock = clock
+    document_refusals(app)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     # FastAPI's own, but a JSON body that is not UTF-8 is answered as a bad body, naming the byte.
     app.add_exception_handler(HTTPException, http_error_handler)

@@ -247,3 +247,16 @@ async def test_a_method_the_path_does_not_take_is_405_naming_every_method_it_tak
         r = await c.delete("/notes")
         assert r.status_code == 405 and r.headers["allow"] == "POST", r.headers
         assert (await c.put("/nothing/here")).status_code == 404
+
+
+async def test_the_openapi_document_names_the_refusals_of_tokens_and_bodies() -> None:
+    """401 and 403 where a token is taken, 413, 415 and 422 where a body is: what the skeleton
+    answers, not the route, which FastAPI alone leaves out."""
+    app, _ = make_app()
+    async with client(app) as c:
+        paths = (await c.get("/openapi.json")).json()["paths"]
+    codes = {(path, method): sorted(op["responses"]) for path, ops in paths.items() for method, op in ops.items()}
+    assert codes[("/guarded", "post")] == ["200", "401", "403", "413", "415", "422"]
+    assert codes[("/notes", "post")] == ["200", "413", "415", "422"]
+    assert codes[("/items/{item_id}", "get")] == ["200", "422"]
+    assert paths["/guarded"]["post"]["responses"]["403"]["content"]["application/json"]["schema"]["required"] == ["detail"]
