@@ -147,6 +147,16 @@ async def test_a_form_sent_twice_under_one_key_is_one_line_of_the_day(members, e
     assert r.status_code == 422 and "Idempotency-Key" in r.text
 
 
+async def test_an_account_manager_asking_for_another_stores_report_is_refused_not_answered_with_their_own(members, env) -> None:
+    await manager_for(members, env, "天水苑", id="am-t")
+    url = "/v1/tracking/reports/daily"
+    r = await members.get(url, params={"date": "2026-11-20", "store_id": "S002"}, headers=as_manager(env, "am-t"))
+    assert r.status_code == 403 and "S001" in r.json()["detail"], r.text
+    for store in ({}, {"store_id": "S001"}):  # their own, with or without their store named
+        r = await members.get(url, params={"date": "2026-11-20", **store}, headers=as_manager(env, "am-t"))
+        assert r.status_code == 200 and r.json()["manager_id"] == "am-t", r.text
+
+
 async def test_a_form_without_an_idempotency_key_is_422_naming_the_header_and_records_nothing(members, env) -> None:
     """Without a key, a form sent again after a lost answer would be a second line of the report."""
     await manager_for(members, env, "天水苑", id="am-t")

@@ -184,8 +184,9 @@ async def daily_report(
 ) -> Response:
     """The day's tracking feedback forms of a store (store manager, admin) or of one manager."""
     if grant.scope is Scope.ASSIGNED:
+        grant.store_filter(store_id)  # another store than their account's is refused, not ignored
         manager_id = await _whose(uow, grant, manager_id)
-        store_id = None
+        store_id = None  # their own report, whatever store it names
     else:
         store_id = grant.store_filter(store_id)
         if manager_id is not None:  # as the queue asks: an unknown manager is 404, another store's 403
