@@ -41,6 +41,10 @@ class Settings(ServiceSettings):
     # checkout, and reserve and release are keyed by the till's transaction, so the till can simply
     # retry or go on without the coupon rather than hang for the long forwarding budget.
     pos_coupon_timeout_s: float = 5.0
+    # Phones a till may name in points previews within the window (each answer tells whether the
+    # phone is a member's; per replica, as the other throttles): 429 beyond.
+    till_phone_lookups: int = Field(default=120, ge=1)
+    till_phone_lookup_window_s: float = Field(default=3600.0, gt=0)
 
     # Identity: tills and the platform's services exchange a client credential for a short-lived
     # token at POST /identity/v1/token. Off, the gateway neither issues tokens nor needs the

@@ -2,6 +2,7 @@
 (client credentials of tills and services exchanged for tokens; staff accounts and their logins;
 members' sign-in by SMS code)."""
 
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -60,6 +61,7 @@ from gateway.api.routes import (
 from gateway.api.staff_http import StaffNoStoreMiddleware
 from gateway.config import Settings, get_settings
 from gateway.consumers import BATCH_HANDLERS, OWN_SKIPPED, handlers
+from gateway.domain.throttle import FailureThrottle
 from gateway.jobs import refresh_member_revocations, refresh_revocations, scheduled_jobs
 from gateway.service_layer.customer360 import Admission
 from gateway.service_layer.pos_purchases import accept_purchases
@@ -123,6 +125,8 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
     app.add_middleware(StaffNoStoreMiddleware)
     app.state.customer360_admission = Admission(settings.customer360_concurrency, settings.customer360_queue_s)
     app.state.open_stores = OpenStores(settings.open_store_ttl_s)
+    app.state.till_phone_lookups = FailureThrottle(timedelta(seconds=settings.till_phone_lookup_window_s),
+                                                   settings.till_phone_lookups)
     # The console's pages answer refusals, a missing session and a forbidden page with pages.
     app.state.console_successors = Successors()
     app.add_exception_handler(ServiceError, refusal_handler(service_error_handler))

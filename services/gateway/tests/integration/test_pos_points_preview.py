@@ -230,3 +230,31 @@ async def test_the_phone_finds_the_member_a_phone_sale_is_credited_to(env: TestE
             gateway.app.state.downstream = wired  # type: ignore[attr-defined]
     assert r.status_code == 200, r.text
     assert to_points[0]["member_id"] == member_id
+
+
+async def test_a_till_naming_more_phones_than_a_till_needs_is_429_and_cards_still_preview(env: TestEnv, database_factory) -> None:
+    """Each answer tells whether a phone is a member's: a till is held to a budget of phones, as
+    staff searching by phone are, so that no till token walks the numbers to find the members."""
+    settings = env.settings(Settings, await database_factory("gateway"), till_phone_lookups=3)
+    async with service(create_app(settings)) as gateway:
+        assert (await gateway.put("/api/v1/stores/S001", json={"name": "城东大卖场"}, headers=env.auth(Role.ADMIN))).status_code == 200
+        till, other_till = ({"Authorization": f"Bearer {env.issuer.mint(name, Role.POS, store_id='S001')}"}
+                            for name in ("till-1", "till-2"))
+        members_asked: list[httpx.Request] = []
+
+        def members(request: httpx.Request) -> httpx.Response:
+            members_asked.append(request)
+            return httpx.Response(404, json={"detail": "no member has this phone"})
+
+        async with answering(gateway, "points", lambda _: httpx.Response(200, json={"points": 79})), answering(gateway, "members", members):
+            async def preview(headers: dict[str, str], **customer: str) -> httpx.Response:
+                return await gateway.post("/pos/v1/points/preview", json={"store_id": "S001", "lines": [line()], **customer},
+                                          headers=headers)
+
+            answers = [await preview(till, phone=f"1391234567{i}") for i in range(4)]
+            assert [r.status_code for r in answers] == [200, 200, 200, 429], [r.text for r in answers]
+            refused = answers[-1]
+            assert int(refused.headers["retry-after"]) > 0 and "at most 3 customers named by phone" in refused.json()["detail"]
+            assert len(members_asked) == 3  # the fourth number was never looked up
+            assert (await preview(till, card_no=CARD)).status_code == 200
+            assert (await preview(other_till, phone=PHONE)).status_code == 200  # each till its own budget

@@ -9,17 +9,37 @@ travels in that request's body only, never in a URL (URLs end up in access logs)
 on Kafka; the till hears no member id, only what points answers.
 """
 
+from datetime import datetime
+
 from gateway.adapters.member_accounts import MemberAccounts
 from gateway.domain.sales import TillCustomer
+from gateway.domain.throttle import FailureThrottle
+from shared.errors import TooManyRequests
 
 
-async def points_customer(customer: TillCustomer, accounts: MemberAccounts) -> dict[str, str]:
+class TooManyPhoneLookups(TooManyRequests):
+    """A till asked about more phones than the chain's tills need (HTTP 429)."""
+
+
+async def points_customer(
+    customer: TillCustomer, accounts: MemberAccounts, *, till: str, lookups: FailureThrottle, now: datetime,
+) -> dict[str, str]:
     """How points' preview is to find the customer's account: `card_no` or `member_id`, or nothing
     for a basket without a customer or a phone that is no member's, which points answers as it
-    does an unknown card (not known, at the basket's channel)."""
+    does an unknown card (not known, at the basket's channel).
+
+    The answer tells whether a phone is a member's, so a till asks about at most `lookups.limit`
+    phones within its window (a busy till rings up a sale a minute, some named by phone): beyond
+    that it is TooManyPhoneLookups, as staff searching by phone are held to their own budget.
+    Counted before the look-up, so a burst sent at once is counted as it comes."""
     if customer.card_no is not None:
         return {"card_no": customer.card_no}
     if customer.phone is None:
         return {}
+    if wait := lookups.retry_after(till, now):
+        raise TooManyPhoneLookups(f"phone: at most {lookups.limit} customers named by phone within "
+                                  f"{int(lookups.window.total_seconds() // 60)} minutes at one till; try again later",
+                                  retry_after_s=wait)
+    lookups.fail(till, now)
     member_id = await accounts.member_with_phone(customer.phone)
     return {} if member_id is None else {"member_id": member_id}

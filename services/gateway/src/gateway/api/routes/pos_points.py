@@ -85,7 +85,8 @@ async def preview(body: BasketIn, grant: PosDep, request: Request, now: NowDep) 
     if body.occurred_at is not None and (problem := future_time_problem(body.occurred_at, now, skew)):
         raise InvalidField("occurred_at", problem)
     timeout = request.app.state.settings.downstream_timeout_s  # a customer waits at the checkout
-    customer = await points_customer(body, _member_accounts(request, timeout))
+    customer = await points_customer(body, _member_accounts(request, timeout), till=grant.principal.subject,
+                                     lookups=request.app.state.till_phone_lookups, now=now)
     payload = {
         "store_id": body.store_id, **customer,
         "occurred_at": body.occurred_at.isoformat() if body.occurred_at else None,
