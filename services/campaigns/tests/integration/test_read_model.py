@@ -1,8 +1,9 @@
 """Campaigns' read model of customers, fed by members' events in any order and more than once,
 and erasure. Against SQLite and PostgreSQL."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import col, select
@@ -29,6 +30,7 @@ from tests.support.audience import (
 )
 
 pytestmark = pytest.mark.integration
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 async def customer(cmp, member_id: str) -> CustomerRow:
@@ -55,8 +57,9 @@ async def test_registration_attributes_tier_and_consent_build_the_customer(cmp) 
     assert (row.tier, row.value_class, row.churn_risk, row.birth_month) == ("vip", "key", "high", 3)
     assert (row.recency, row.frequency, row.monetary, row.days_since_last_purchase) == (2, 5, 5, 40)
     assert row.consent_sms is True and row.consent_email is None
-    # No purchase seen, but the attributes say 40 days ago.
-    assert row.last_purchase_at == T0 + timedelta(days=1) - timedelta(days=40)
+    # No purchase seen, but the attributes say 40 days ago: on the local day 40 days before theirs.
+    as_of_day = (T0 + timedelta(days=1)).astimezone(SHANGHAI).date()
+    assert row.last_purchase_at == datetime.combine(as_of_day - timedelta(days=40), time(), SHANGHAI)
 
 
 async def test_a_member_staff_moved_is_selected_by_the_new_store_channel_and_community_at_once(cmp) -> None:

@@ -2,9 +2,10 @@
 Python reading of the same rule selects (written here independently of the compiler)."""
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import insert
@@ -16,6 +17,7 @@ from campaigns.service_layer.segments import CATEGORIES, CUSTOMERS
 pytestmark = pytest.mark.integration
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # the chain's zone in the tests' settings
 CUSTOMER_COUNT = 3000
 CATS = ("fresh", "dairy", "grain", "snacks", "household")
 
@@ -50,8 +52,13 @@ def population(rng: random.Random) -> tuple[list[dict[str, Any]], list[dict[str,
     return customers, bought
 
 
+def _day(at: datetime) -> date:
+    return at.astimezone(SHANGHAI).date()
+
+
 def _days_since(at: datetime) -> int:
-    return (NOW - at) // timedelta(days=1)
+    """Local calendar days, as members counts them."""
+    return (_day(NOW) - _day(at)).days
 
 
 def _compare(op: str, actual: Any, value: Any) -> bool:
@@ -90,8 +97,8 @@ def matches(rule: dict[str, Any], c: dict[str, Any], bought: list[dict[str, Any]
     if field == "marketing_consent":
         return c[f"consent_{rule['channel']}"] is True
     if field == "categories_bought":
-        since = NOW - timedelta(days=rule["days"])
-        mine = [b for b in bought if b["category"] in rule["categories"] and since < b["occurred_at"] <= NOW]
+        mine = [b for b in bought if b["category"] in rule["categories"]
+                and _days_since(b["occurred_at"]) < rule["days"] and b["occurred_at"] <= NOW]
         if "min_spend" not in rule:
             return any(b["amount"] > b["returned"] for b in mine)
         return sum((b["amount"] - b["returned"] for b in mine), Decimal(0)) >= Decimal(rule["min_spend"])

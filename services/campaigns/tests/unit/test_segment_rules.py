@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
@@ -16,7 +17,8 @@ from campaigns.adapters.tables import CustomerPurchaseCategoryRow, CustomerRow
 from campaigns.domain.segments import MAX_DEPTH, MAX_NODES, SegmentRule, where
 from campaigns.service_layer.segments import CATEGORIES, CUSTOMERS, READ_MODEL
 
-NOW = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)
+NOW = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def errors(rule: Any) -> list[tuple[tuple[Any, ...], str]]:
@@ -102,8 +104,9 @@ def customer(member_id: str, **values: Any) -> dict[str, Any]:
     return row
 
 
-def selected(engine: Engine, rule: dict[str, Any]) -> list[str]:
-    query = select(CUSTOMERS.c.member_id).where(where(SegmentRule.from_json(rule), READ_MODEL, NOW)).order_by(CUSTOMERS.c.member_id)
+def selected(engine: Engine, rule: dict[str, Any], now: datetime = NOW) -> list[str]:
+    condition = where(SegmentRule.from_json(rule), READ_MODEL, now, SHANGHAI)
+    query = select(CUSTOMERS.c.member_id).where(condition).order_by(CUSTOMERS.c.member_id)
     with engine.connect() as conn:
         return [r[0] for r in conn.execute(query)]
 
@@ -150,7 +153,7 @@ def test_numbers_money_and_consent(read_model: Engine) -> None:
     assert selected(read_model, {"not": {"field": "marketing_consent", "channel": "sms"}}) == ["b", "c"]
 
 
-def test_days_since_last_purchase_counts_whole_days(read_model: Engine) -> None:
+def test_days_since_last_purchase_counts_days(read_model: Engine) -> None:
     load(read_model, [
         customer("d0", last_purchase_at=NOW - timedelta(hours=3)),
         customer("d30", last_purchase_at=NOW - timedelta(days=30, hours=1)),
@@ -166,6 +169,41 @@ def test_days_since_last_purchase_counts_whole_days(read_model: Engine) -> None:
     assert selected(read_model, {"field": days, "op": "lt", "value": 30}) == ["d0"]
     assert selected(read_model, {"field": days, "op": "between", "value": [1, 30]}) == ["d30"]
     assert selected(read_model, {"field": days, "op": "ne", "value": 30}) == ["d0", "d31"]
+
+
+def test_days_since_last_purchase_counts_local_calendar_days_not_24_hour_periods(read_model: Engine) -> None:
+    """At 15:30 in Shanghai, a purchase at 23:30 last night was 1 day ago (as members counts it),
+    one at 00:00 today none, and one at 23:59 the day before yesterday 2."""
+    now = datetime(2026, 12, 7, 15, 30, tzinfo=SHANGHAI)
+    load(read_model, [
+        customer("today", last_purchase_at=datetime(2026, 12, 7, 0, 0, tzinfo=SHANGHAI)),
+        customer("last-night", last_purchase_at=datetime(2026, 12, 6, 23, 30, tzinfo=SHANGHAI)),
+        customer("yesterday-morning", last_purchase_at=datetime(2026, 12, 6, 0, 0, tzinfo=SHANGHAI)),
+        customer("two-days", last_purchase_at=datetime(2026, 12, 5, 23, 59, 59, tzinfo=SHANGHAI)),
+    ])
+    days = "days_since_last_purchase"
+    assert selected(read_model, {"field": days, "op": "eq", "value": 0}, now) == ["today"]
+    assert selected(read_model, {"field": days, "op": "eq", "value": 1}, now) == ["last-night", "yesterday-morning"]
+    assert selected(read_model, {"field": days, "op": "gte", "value": 2}, now) == ["two-days"]
+    assert selected(read_model, {"field": days, "op": "lt", "value": 1}, now) == ["today"]
+
+
+def test_bought_in_the_last_days_begins_at_local_midnight(read_model: Engine) -> None:
+    """The last 2 days at 15:30 are yesterday from its midnight and today, in the chain's time."""
+    now = datetime(2026, 12, 7, 15, 30, tzinfo=SHANGHAI)
+
+    def bought(member_id: str, at: datetime) -> dict[str, Any]:
+        return {"sale_event_id": member_id, "category": "fresh", "member_id": member_id, "occurred_at": at,
+                "amount": Decimal("10.00"), "returned": Decimal("0.00")}
+
+    load(read_model, [customer(m) for m in ("midnight", "before-midnight", "later")], [
+        bought("midnight", datetime(2026, 12, 6, 0, 0, tzinfo=SHANGHAI)),
+        bought("before-midnight", datetime(2026, 12, 5, 23, 59, 59, tzinfo=SHANGHAI)),  # within 48 hours, yet 2 days ago
+        bought("later", datetime(2026, 12, 7, 16, 0, tzinfo=SHANGHAI)),  # not yet
+    ])
+    assert selected(read_model, {"field": "categories_bought", "categories": ["fresh"], "days": 2}, now) == ["midnight"]
+    assert selected(read_model, {"field": "categories_bought", "categories": ["fresh"], "days": 3}, now) == [
+        "before-midnight", "midnight"]
 
 
 def test_categories_bought_in_a_window_with_and_without_a_minimum(read_model: Engine) -> None:

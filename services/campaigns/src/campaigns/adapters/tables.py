@@ -48,8 +48,8 @@ class CustomerRow(SQLModel, table=True):
     days_since_last_purchase: int | None = None
     birth_month: int | None = None
     # From the purchases below: the latest not returned in full, and the spend net of discounts
-    # and returns. `last_purchase_at` also learns from attributes (as_of - days since the last
-    # purchase) for customers whose older purchases campaigns never saw.
+    # and returns. `last_purchase_at` also learns from attributes (the start of the local day
+    # that many calendar days before as_of) for customers whose older purchases campaigns never saw.
     last_purchase_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     lifetime_spend: Decimal = Field(default=Decimal("0.00"), sa_column=Column(MoneyColumn(), nullable=False))
     # Marketing consent per channel; None: never answered (counts as no)

@@ -5,7 +5,9 @@ A rule is JSON, validated here field by field (an unknown field, a wrong operato
 a 422 naming where in the tree it is), bounded in depth and size so one request cannot cost more
 than a small query, and compiled by `where()` into one SQLAlchemy condition over the read model's
 tables. It works on SQLite and PostgreSQL alike: times are compared against bound parameters worked
-out here, never with database date arithmetic.
+out here, never with database date arithmetic. Days are the chain's local calendar days (`zone`), as
+members counts the days since the last purchase in the attributes it sends: a purchase at 23:30
+was one day ago the next afternoon, though only 16 hours back.
 
 Every condition is two-valued: a customer whose attribute is unknown (no attributes yet, no
 purchase yet) does not match it, and `not` of it does. So `not tier in [vip]` includes customers
@@ -22,8 +24,10 @@ Shapes:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 from sqlalchemy import ColumnElement, Table, and_, exists, false, func, not_, or_, select, true, type_coerce
@@ -34,6 +38,7 @@ from shared.events.contracts.members import ChurnRisk, Tier, ValueClass
 from shared.identifiers import StoreId
 from shared.money import Money, PositiveMoney
 from shared.text import Text
+from shared.zones import start_of_day
 
 # Bounds: a rule deeper or larger than this is refused (422) before it is compiled.
 MAX_DEPTH = 6
@@ -136,8 +141,8 @@ class LifetimeSpendCondition(_NumberCondition):
 
 
 class CategoriesBoughtCondition(_Condition):
-    """Bought in any of `categories` in the last `days` days; with `min_spend`, for at least that
-    much in those categories together (net of returns)."""
+    """Bought in any of `categories` in the last `days` local calendar days, today included (1:
+    today); with `min_spend`, for at least that much in those categories together (net of returns)."""
 
     field: Literal["categories_bought"]
     categories: list[Category] = Field(min_length=1, max_length=MAX_VALUES)
@@ -278,21 +283,35 @@ class ReadModel:
         self.customers, self.categories = customers, categories
 
 
-def where(rule: SegmentRule | Any, model: ReadModel, now: datetime) -> ColumnElement[bool]:
-    """The rule as one WHERE condition over `model.customers` (never NULL: see the module doc)."""
+def where(rule: SegmentRule | Any, model: ReadModel, now: datetime, zone: ZoneInfo) -> ColumnElement[bool]:
+    """The rule as one WHERE condition over `model.customers` (never NULL: see the module doc), its
+    days counted on `zone`'s calendar."""
     node = rule.rule if isinstance(rule, SegmentRule) else rule
-    return _compile(node, model, now)
+    return _compile(node, model, _Today(now, zone))
 
 
-def _compile(node: Any, model: ReadModel, now: datetime) -> ColumnElement[bool]:
+@dataclass(frozen=True)
+class _Today:
+    """`now` and the chain's calendar it is counted in: where each day a rule names begins."""
+
+    now: datetime
+    zone: ZoneInfo
+
+    def since(self, days: int) -> datetime:
+        """The start of the last `days` local days, today being the first of them: a moment is
+        fewer than `days` calendar days ago exactly when it is this or later (0: tomorrow)."""
+        return start_of_day(self.now.astimezone(self.zone).date() - timedelta(days=days - 1), self.zone)
+
+
+def _compile(node: Any, model: ReadModel, today: _Today) -> ColumnElement[bool]:
     c = model.customers.c
     match node:
         case AllOf():
-            return and_(true(), *(_compile(child, model, now) for child in node.all_of))
+            return and_(true(), *(_compile(child, model, today) for child in node.all_of))
         case AnyOf():
-            return or_(false(), *(_compile(child, model, now) for child in node.any_of))
+            return or_(false(), *(_compile(child, model, today) for child in node.any_of))
         case Not():
-            return not_(_compile(node.negated, model, now))
+            return not_(_compile(node.negated, model, today))
         case TierCondition() | ValueClassCondition() | ChurnRiskCondition() | CommunityCondition() \
                 | HomeStoreCondition() | ChannelCondition() | BirthMonthCondition():
             column = c[_SET_COLUMNS[node.field]]
@@ -304,9 +323,9 @@ def _compile(node: Any, model: ReadModel, now: datetime) -> ColumnElement[bool]:
         case LifetimeSpendCondition():
             return _number(c.lifetime_spend, node.op, node.value)
         case DaysSinceLastPurchaseCondition():
-            return _days_since(c.last_purchase_at, node.op, node.value, now)
+            return _days_since(c.last_purchase_at, node.op, node.value, today)
         case CategoriesBoughtCondition():
-            return _categories(node, model, now)
+            return _categories(node, model, today)
         case MarketingConsentCondition():
             column = c.consent_sms if node.channel == "sms" else c.consent_email
             return column.is_(True)
@@ -338,15 +357,16 @@ def _number(column: Any, op: str, value: Any) -> ColumnElement[bool]:
     return and_(column.is_not(None), test)
 
 
-def _days_since(column: Any, op: str, value: Any, now: datetime) -> ColumnElement[bool]:
-    """Whole days since the last purchase, as bounds on its time: `d` days ago means a last
-    purchase in (now - (d+1) days, now - d days]. Every comparison becomes one on the column."""
+def _days_since(column: Any, op: str, value: Any, today: _Today) -> ColumnElement[bool]:
+    """Local calendar days since the last purchase, as bounds on its time: `d` days ago means a
+    last purchase on the local day `d` days before today, in [since(d + 1), since(d)). Every
+    comparison becomes one on the column."""
 
-    def newer_than(days: int) -> ColumnElement[bool]:  # fewer than `days` whole days ago
-        return column > now - timedelta(days=days)
+    def newer_than(days: int) -> ColumnElement[bool]:  # fewer than `days` calendar days ago
+        return column >= today.since(days)
 
-    def at_least(days: int) -> ColumnElement[bool]:  # `days` or more whole days ago
-        return column <= now - timedelta(days=days)
+    def at_least(days: int) -> ColumnElement[bool]:  # `days` or more calendar days ago
+        return column < today.since(days)
 
     match op:
         case "eq":
@@ -366,12 +386,12 @@ def _days_since(column: Any, op: str, value: Any, now: datetime) -> ColumnElemen
     return and_(column.is_not(None), test)
 
 
-def _categories(node: CategoriesBoughtCondition, model: ReadModel, now: datetime) -> ColumnElement[bool]:
+def _categories(node: CategoriesBoughtCondition, model: ReadModel, today: _Today) -> ColumnElement[bool]:
     p = model.categories.c
     inside = and_(
         p.category.in_(list(dict.fromkeys(node.categories))),
-        p.occurred_at > now - timedelta(days=node.days),
-        p.occurred_at <= now,
+        p.occurred_at >= today.since(node.days),  # the same days as `days_since_last_purchase lt days`
+        p.occurred_at <= today.now,
     )
     if node.min_spend is None:
         return exists(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, delete, func, or_, type_coerce, update
 from sqlalchemy import select as core_select
@@ -34,6 +35,7 @@ from shared.db import advisory_lock, one_of, take_advisory_locks
 from shared.errors import Conflict, NotFound
 from shared.events import contracts as c
 from shared.unit_of_work import UnitOfWork
+from shared.zones import start_of_day
 
 ZERO = Decimal("0.00")
 CUSTOMERS = CustomerRow.__table__  # type: ignore[attr-defined]
@@ -282,9 +284,17 @@ async def _refresh_purchases(uow: UnitOfWork, row: CustomerRow) -> None:
     ).one()
     row.lifetime_spend = max(spent, ZERO)
     if row.attributes_as_of is not None and row.days_since_last_purchase is not None:
-        seen = row.attributes_as_of - timedelta(days=row.days_since_last_purchase)
+        seen = _day_of_last_purchase(row.attributes_as_of, row.days_since_last_purchase, uow.settings.zone)
         last = seen if last is None or seen > last else last
     row.last_purchase_at = last
+
+
+def _day_of_last_purchase(as_of: datetime, days_since: int, zone: ZoneInfo) -> datetime:
+    """The last purchase the attributes tell of, `days_since` local calendar days before `as_of`
+    (members' count): the start of that day, as the day is all they say and a purchase campaigns
+    saw on it keeps its own time. Not `as_of` less 24-hour days, which a change of the clocks
+    moves to another day."""
+    return start_of_day(as_of.astimezone(zone).date() - timedelta(days=days_since), zone)
 
 
 # --- saved segments
@@ -395,15 +405,17 @@ class Preview:
     sample: list[SampleCustomer]
 
 
-def _matching(rule: SegmentRule, now: datetime, consent: Literal["sms", "email", "service_tips_sms"] | None = None) -> Any:
-    conditions = [CUSTOMERS.c.erased_at.is_(None), where(rule, READ_MODEL, now)]
+def _matching(
+    rule: SegmentRule, now: datetime, zone: ZoneInfo, consent: Literal["sms", "email", "service_tips_sms"] | None = None,
+) -> Any:
+    conditions = [CUSTOMERS.c.erased_at.is_(None), where(rule, READ_MODEL, now, zone)]
     if consent is not None:
         conditions.append(CUSTOMERS.c[f"consent_{consent}"].is_(True))
     return conditions
 
 
 async def preview(uow: UnitOfWork, rule: SegmentRule, now: datetime, *, sample_size: int = SAMPLE_SIZE) -> Preview:
-    conditions = _matching(rule, now)
+    conditions = _matching(rule, now, uow.settings.zone)
     session = uow.session
     size = (await session.exec(core_select(func.count()).select_from(CUSTOMERS).where(*conditions))).scalar_one()  # type: ignore[call-overload]
     c_ = CUSTOMERS.c
@@ -424,7 +436,7 @@ async def audience(
     agreed to marketing on that channel, or to service tips; when `personalised`, not those who opted out of
     personalised offers), ordered by id: one query, for a campaign to freeze.
     `among` narrows it to given members (a trigger asking about one); no rule selects everyone."""
-    conditions = _matching(rule, now, consent) if rule is not None else [CUSTOMERS.c.erased_at.is_(None)]
+    conditions = _matching(rule, now, uow.settings.zone, consent) if rule is not None else [CUSTOMERS.c.erased_at.is_(None)]
     if rule is None and consent is not None:
         conditions.append(CUSTOMERS.c[f"consent_{consent}"].is_(True))
     if personalised:
