@@ -706,7 +706,7 @@ async def test_a_campaign_never_reaches_anyone_after_its_end(cmp) -> None:
     cmp.clock.advance(hours=2)
     r = await cmp.client.post(f"/v1/campaigns/{late['id']}/launch", headers=cmp.marketing())
     assert r.status_code == 409 and r.json()["detail"] == (
-        f"ends_at: the campaign ended at {(T0 + timedelta(hours=1)).isoformat()}, before it started")
+        "ends_at: the campaign ended at 2026-12-05T11:00:00+08:00, before it started")  # T0 + 1 hour, in Shanghai
     assert (await cmp.client.get(f"/v1/campaigns/{late['id']}", headers=cmp.marketing())).json()["state"] == "draft"
 
     # Scheduled, with its start and its end both passed before the job next ran: ended, nobody reached.
@@ -726,6 +726,75 @@ async def test_a_campaign_never_reaches_anyone_after_its_end(cmp) -> None:
     r = await cmp.client.post(f"/v1/campaigns/{paused['id']}/resume", headers=cmp.marketing())
     assert r.status_code == 409 and "so it cannot resume" in r.json()["detail"]
     assert await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED) == []
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+ENDS = datetime(2026, 12, 7, 7, 48, 41, tzinfo=UTC)  # 15:48:41 in Shanghai
+
+
+async def running_until(cmp, ends_at: datetime, n: int = 3) -> tuple[list[str], dict[str, Any]]:
+    """`n` members reached by a campaign launched now that runs until `ends_at`; the members and
+    the campaign."""
+    audience = await seed(cmp, n)
+    made = await campaign(cmp, kind="one_off", segment_id=await segment(cmp), message=TIP, control_share="0",
+                          ends_at=ends_at.isoformat())
+    return audience, await act(cmp, made["id"], "launch")
+
+
+async def results_of(cmp, campaign_id: str) -> dict[str, Any]:
+    r = await cmp.client.get(f"/v1/campaigns/{campaign_id}/results", headers=cmp.marketing())
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+async def test_a_campaign_that_cannot_resume_past_its_end_says_when_it_ended_in_the_chains_time(cmp) -> None:
+    _, made = await running_until(cmp, ENDS)
+    await act(cmp, made["id"], "pause")
+    cmp.clock.now = ENDS + timedelta(minutes=5)
+
+    r = await cmp.client.post(f"/v1/campaigns/{made['id']}/resume", headers=cmp.marketing())
+    assert r.status_code == 409 and r.json()["detail"] == (
+        "ends_at: the campaign ended at 2026-12-07T15:48:41+08:00, so it cannot resume")
+
+
+async def test_a_campaign_reaching_its_end_is_measured_to_its_end_not_to_when_the_job_noticed(cmp) -> None:
+    """The schedule job runs every so often (and not while the service is down): what members
+    bought between the campaign's end and the job's run is none of the campaign's doing."""
+    audience, made = await running_until(cmp, ENDS)
+    await cmp.apply(sale(audience[0], [("grain", "100.00")], at=ENDS - timedelta(minutes=1)),
+                    sale(audience[1], [("grain", "100.00")], at=ENDS + timedelta(seconds=20)),
+                    sale(audience[2], [("grain", "100.00")], at=ENDS))  # an exclusive end: nobody is reached at it
+    cmp.clock.now = ENDS + timedelta(seconds=36)
+    assert await cmp.run_job("campaign-schedule") == {"started": 0, "ended": 1}
+
+    shown = (await cmp.client.get(f"/v1/campaigns/{made['id']}", headers=cmp.marketing())).json()
+    assert at(shown["ended_at"]) == ENDS
+    assert at((await cmp.outbox(CAMPAIGN_ENDED))[0]["ended_at"]) == ENDS
+    results = await results_of(cmp, made["id"])
+    assert at(results["window_end"]) == ENDS
+    assert (results["treatment"]["buyers"], results["treatment"]["visits_per_member"]) == (1, "0.33")
+    csv = await cmp.client.get(f"/v1/campaigns/{made['id']}/results.csv", headers=cmp.marketing())
+    rows = {line.split(",")[0]: line.split(",") for line in csv.text.strip().splitlines()}
+    assert rows["window_end"][1] == "2026-12-07 15:48"
+
+
+async def test_a_campaign_past_its_end_before_the_job_ran_is_reported_ended_at_its_end(cmp) -> None:
+    audience, made = await running_until(cmp, ENDS)
+    await cmp.apply(sale(audience[0], [("grain", "100.00")], at=ENDS + timedelta(minutes=1)))
+    cmp.clock.now = ENDS + timedelta(minutes=2)  # the job has not run since
+
+    results = await results_of(cmp, made["id"])
+    assert (results["state"], at(results["window_end"])) == ("ended", ENDS)
+    assert results["treatment"]["buyers"] == 0
+
+
+async def test_a_campaign_ended_by_hand_before_its_end_is_measured_to_when_it_was_ended(cmp) -> None:
+    _, made = await running_until(cmp, ENDS)
+    cmp.clock.now = ENDS - timedelta(hours=1)
+    ended = await act(cmp, made["id"], "end")
+
+    assert at(ended["ended_at"]) == cmp.clock.now
+    assert at((await results_of(cmp, made["id"]))["window_end"]) == cmp.clock.now
 
 
 async def test_a_campaigns_template_and_its_parameters_are_checked_when_it_is_created(cmp) -> None:

@@ -4,12 +4,13 @@ starts or resumes after its end, and the message parameters it can supply."""
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
 
 from campaigns.domain import messages
-from campaigns.domain.campaigns import Budget, CampaignIn, State, budgeted, move
+from campaigns.domain.campaigns import Budget, CampaignIn, State, budgeted, ended_at, move
 from campaigns.domain.coupons import TemplateSpec
 from campaigns.service_layer.messages import campaign_template_params
 from shared.errors import Conflict
@@ -17,6 +18,7 @@ from shared.errors import Conflict
 pytestmark = pytest.mark.unit
 
 NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def template(**caps: object) -> TemplateSpec:
@@ -38,19 +40,28 @@ def test_a_budget_narrows_the_templates_caps_and_nothing_else(caps: dict, budget
 
 def test_a_refused_move_names_the_state_in_plain_english() -> None:
     with pytest.raises(Conflict, match=r"^an ended campaign cannot resume$"):
-        move(State.ENDED, "resume", now=NOW, starts_at=None, ends_at=None)
+        move(State.ENDED, "resume", now=NOW, starts_at=None, ends_at=None, zone=SHANGHAI)
     with pytest.raises(Conflict, match=r"^a paused campaign cannot launch$"):
-        move(State.PAUSED, "launch", now=NOW, starts_at=None, ends_at=None)
+        move(State.PAUSED, "launch", now=NOW, starts_at=None, ends_at=None, zone=SHANGHAI)
 
 
 def test_a_campaign_is_not_launched_or_resumed_after_its_end_and_may_always_be_ended() -> None:
     ended = NOW - timedelta(minutes=1)
-    with pytest.raises(Conflict, match=re.escape(f"ends_at: the campaign ended at {ended.isoformat()}, before it started")):
-        move(State.DRAFT, "launch", now=NOW, starts_at=None, ends_at=ended)
+    with pytest.raises(Conflict, match=re.escape("ends_at: the campaign ended at 2026-12-05T17:59:00+08:00, before it started")):
+        move(State.DRAFT, "launch", now=NOW, starts_at=None, ends_at=ended, zone=SHANGHAI)
     with pytest.raises(Conflict, match="so it cannot resume"):
-        move(State.PAUSED, "resume", now=NOW, starts_at=None, ends_at=NOW)
-    assert move(State.PAUSED, "end", now=NOW, starts_at=None, ends_at=ended) is State.ENDED
-    assert move(State.DRAFT, "launch", now=NOW, starts_at=NOW + timedelta(hours=1), ends_at=NOW + timedelta(days=1)) is State.SCHEDULED
+        move(State.PAUSED, "resume", now=NOW, starts_at=None, ends_at=NOW, zone=SHANGHAI)
+    assert move(State.PAUSED, "end", now=NOW, starts_at=None, ends_at=ended, zone=SHANGHAI) is State.ENDED
+    assert move(State.DRAFT, "launch", now=NOW, starts_at=NOW + timedelta(hours=1), ends_at=NOW + timedelta(days=1),
+                zone=SHANGHAI) is State.SCHEDULED
+
+
+def test_a_campaign_ends_at_its_end_when_that_came_before_it_was_ended() -> None:
+    """The schedule job notices an end late: the campaign ended at its `ends_at` all the same. Ended
+    by hand before it, a campaign ends when it was ended."""
+    assert ended_at(NOW, NOW - timedelta(seconds=36)) == NOW - timedelta(seconds=36)
+    assert ended_at(NOW, NOW + timedelta(hours=1)) == NOW
+    assert ended_at(NOW, None) == NOW
 
 
 @pytest.mark.parametrize(("spec", "supplied"), [

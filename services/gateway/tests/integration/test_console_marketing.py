@@ -5,7 +5,7 @@ that may not change them is offered no button to."""
 
 import io
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -340,6 +340,52 @@ async def test_a_campaign_s_page_shows_the_coupons_withdrawn_at_an_erasure_besid
     assert page.status_code == 200, page.text
     assert '<th scope="row">已收回优惠券（持有人资料已注销）</th><td id="withdrawn">1</td>' in page.text, page.text
     assert '<td id="redeemed">1 (33.3%)</td>' in page.text, page.text
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+async def running_until(cmp: CampaignsDriver, ends_at: datetime) -> dict:
+    """The key customers' campaign of `key_customers`, launched now to run until `ends_at`."""
+    _, spec = await key_customers(cmp, 4, "0", "Until the 16th")
+    return await cmp.launched(**spec, ends_at=ends_at.isoformat())
+
+
+def shown_in(html: str, cell: str) -> str:
+    found = re.search(rf'<td id="{cell}">([^<]*)</td>', html)
+    assert found, html
+    return found.group(1)
+
+
+async def test_a_campaign_s_page_shows_its_end_as_the_last_second_it_runs_as_the_promotions_page_does(stack, env) -> None:
+    """A campaign ending at midnight (an offer list's round) runs to 23:59:59 the day before: shown
+    as "– 2026-12-17 00:00:00" it reads as if the 17th were included, and the promotions page says
+    "2026-12-16 23:59:59" of the same round. The period measured once it ended says the same."""
+    gw, cmp = stack
+    ends = datetime(2026, 12, 17, 0, 0, tzinfo=SHANGHAI)
+    launched = await running_until(cmp, ends)
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    here = f"/console/campaigns/{launched['id']}"
+
+    assert shown_in((await gw.get(here)).text, "runs").endswith(" – 2026-12-16 23:59:59")
+    cmp.clock.now = ends + timedelta(minutes=7)
+    assert await cmp.run_job("campaign-schedule") == {"started": 0, "ended": 1}
+    assert shown_in((await gw.get(here)).text, "window").endswith(" – 2026-12-16 23:59:59")
+
+
+async def test_a_resume_refused_past_the_campaign_s_end_says_when_it_ended_in_the_chain_s_time(stack, env) -> None:
+    gw, cmp = stack
+    ends = datetime(2026, 12, 7, 7, 48, 41, tzinfo=UTC)  # 15:48:41 in Shanghai
+    launched = await running_until(cmp, ends)
+    assert (await cmp.client.post(f"/v1/campaigns/{launched['id']}/pause", headers=cmp.marketing())).status_code == 200
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    here = f"/console/campaigns/{launched['id']}"
+    page = await gw.get(here)
+    cmp.clock.now = ends + timedelta(minutes=1)  # the schedule job has not ended it yet
+
+    refused = await gw.post(f"{here}/action", data={"csrf": csrf_of(page.text), "action": "resume"}, headers={"HX-Request": "true"})
+    assert refused.status_code == 409, refused.text
+    assert "活动已于 2026-12-07T15:48:41+08:00 结束" in refused.text and "07:48:41" not in refused.text, refused.text
 
 
 def offered(html: str) -> list[str]:

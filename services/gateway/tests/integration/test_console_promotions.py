@@ -77,6 +77,20 @@ async def test_a_category_of_the_catalogue_is_shown_in_the_page_s_language(stack
     assert "品类 零食" in row and "snacks" not in row
 
 
+async def test_a_promotion_s_end_is_shown_as_the_last_second_it_is_in_force(stack, env) -> None:
+    """A promotion until midnight of 1 January is in force to 23:59:59 on 31 December, the last
+    second its offers' coupons are shown valid until on a customer's page."""
+    gw, cmp = stack
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    form = promotion_form((await gw.get("/console/promotions")).text, valid_from=local(cmp.clock.now - timedelta(hours=1)),
+                          valid_until="2027-01-01T00:00")
+    assert (await gw.post("/console/promotions", data=form)).status_code == 303
+    [made] = await listed(cmp)
+
+    row = re.search(rf'<tr id="promotion-{made["id"]}">(.*?)</tr>', (await gw.get("/console/promotions")).text, re.S).group(1)
+    assert "<td>2026-12-31 23:59:59</td>" in row and "2027-01-01 00:00:00" not in row, row
+
+
 @pytest.mark.parametrize(("fields", "marked", "says"), [
     # Both boxes, or neither: said for what the form sent, on the SKU's box.
     ({"promotion_sku": "6901234567890"}, "promotion_sku", "商品编码（或填品类）：商品编码和品类只填其中一项"),

@@ -18,6 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, model_validator
 
@@ -199,8 +200,10 @@ _MOVES: dict[str, tuple[frozenset[State], State | None]] = {
 }
 
 
-def move(state: State, action: str, *, now: datetime, starts_at: datetime | None, ends_at: datetime | None) -> State:
-    """The state after `action`, or a Conflict naming why not."""
+def move(
+    state: State, action: str, *, now: datetime, starts_at: datetime | None, ends_at: datetime | None, zone: ZoneInfo,
+) -> State:
+    """The state after `action`, or a Conflict naming why not (its times in the chain's `zone`)."""
     allowed, target = _MOVES[action]
     if state not in allowed:
         article = "an" if state.value[0] in "aeiou" else "a"  # "an ended campaign"
@@ -208,13 +211,26 @@ def move(state: State, action: str, *, now: datetime, starts_at: datetime | None
     if target is not None:
         return target
     if ends_at is not None and over(now, ends_at):  # launched or resumed, it would reach members after its end
-        raise Conflict(f"ends_at: the campaign ended at {ends_at.isoformat()}, "
+        raise Conflict(f"ends_at: the campaign ended at {staff_time(ends_at, zone)}, "
                        + ("before it started" if action == "launch" else f"so it cannot {action}"))
     return State.SCHEDULED if starts_at is not None and starts_at > now else State.RUNNING
 
 
+def staff_time(at: datetime, zone: ZoneInfo) -> str:
+    """A stored (UTC) moment as a refusal tells it: the chain's wall-clock time with its offset, as
+    staff set it and the console shows it, not UTC's hours (8 behind in Shanghai)."""
+    return at.astimezone(zone).isoformat(timespec="seconds")
+
+
 def over(now: datetime, ends_at: datetime | None) -> bool:
     return ends_at is not None and ends_at <= now
+
+
+def ended_at(now: datetime, ends_at: datetime | None) -> datetime:
+    """When a campaign ended that is ended at `now`: at its `ends_at` if that came first, since it
+    reached nobody after it and the schedule job notices an end up to an interval late (longer
+    if the service was down); else `now`, ended by hand before its end."""
+    return ends_at if ends_at is not None and over(now, ends_at) else now
 
 
 def reaches(state: State, now: datetime, starts_at: datetime | None, ends_at: datetime | None) -> bool:

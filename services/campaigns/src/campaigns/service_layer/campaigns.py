@@ -18,7 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal, TypeVar
 
-from sqlalchemy import func, type_coerce
+from sqlalchemy import ColumnElement, func, type_coerce
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
@@ -29,7 +29,17 @@ from campaigns.adapters.tables import (
     CustomerPurchaseRow,
     CustomerRow,
 )
-from campaigns.domain.campaigns import CampaignIn, State, Trigger, budgeted, coupon_params, move, over, reaches
+from campaigns.domain.campaigns import (
+    CampaignIn,
+    State,
+    Trigger,
+    budgeted,
+    coupon_params,
+    ended_at,
+    move,
+    over,
+    reaches,
+)
 from campaigns.domain.control import in_control
 from campaigns.domain.coupons import Kind
 from campaigns.domain.coupons import State as CouponState
@@ -174,7 +184,8 @@ async def launch(uow: UnitOfWork, campaign_id: str) -> CampaignRow:
     audience when it starts."""
     row = await _locked(uow, campaign_id)
     now = uow.now()
-    row.state = move(State(row.state), "launch", now=now, starts_at=row.starts_at, ends_at=row.ends_at).value
+    row.state = move(State(row.state), "launch", now=now, starts_at=row.starts_at, ends_at=row.ends_at,
+                     zone=uow.settings.zone).value
     if (template_id := _issuing_template(row)) is not None:
         ensure_usable(await get_template(uow.session, template_id), now, "coupon_template_id")
     row.launched_at = now
@@ -255,7 +266,8 @@ async def _check_budget(uow: UnitOfWork, row: CampaignRow, treated: int) -> None
 async def change(uow: UnitOfWork, campaign_id: str, action: Literal["pause", "resume", "end"]) -> CampaignRow:
     row = await _locked(uow, campaign_id)
     now = uow.now()
-    row.state = move(State(row.state), action, now=now, starts_at=row.starts_at, ends_at=row.ends_at).value
+    row.state = move(State(row.state), action, now=now, starts_at=row.starts_at, ends_at=row.ends_at,
+                     zone=uow.settings.zone).value
     if row.state == State.RUNNING and row.started_at is None:  # resumed past a start it missed
         await _start(uow, row, now)
     if row.state == State.ENDED:
@@ -265,16 +277,20 @@ async def change(uow: UnitOfWork, campaign_id: str, action: Literal["pause", "re
 
 
 def _ended(uow: UnitOfWork, row: CampaignRow, reason: Literal["ended", "ends_at_passed"], now: datetime) -> None:
-    row.ended_at = now
-    uow.emit(CAMPAIGN_ENDED, c.CampaignEndedV1(campaign_id=row.id, reason=reason, ended_at=now), key=row.id,
+    row.ended_at = ended_at(now, row.ends_at)
+    uow.emit(CAMPAIGN_ENDED, c.CampaignEndedV1(campaign_id=row.id, reason=reason, ended_at=row.ended_at), key=row.id,
              event_id=derived_event_id(SERVICE, "campaign_ended", row.id))
+
+
+# The states the schedule job ends a campaign from once its `ends_at` passes.
+_LIVE = (State.SCHEDULED, State.RUNNING, State.PAUSED)
 
 
 async def run_schedule(uow: UnitOfWork, now: datetime) -> dict[str, int]:
     """The schedule job: starts campaigns whose start came, ends those whose end passed."""
     started = ended = 0
     due = (await uow.session.exec(select(CampaignRow).where(
-        col(CampaignRow.state).in_([State.SCHEDULED.value, State.RUNNING.value, State.PAUSED.value])).with_for_update())).all()
+        col(CampaignRow.state).in_([state.value for state in _LIVE])).with_for_update())).all()
     for row in due:
         # A campaign whose end passed before the job saw its start (both within one interval) is
         # ended without reaching anyone: nobody is reached after a campaign's end.
@@ -555,8 +571,7 @@ async def results(uow: UnitOfWork, campaign_id: str) -> Results:
     triggered campaign reaches members over months, and what one bought before it reached them
     is none of its effect (for a one-off campaign that is its start, for everyone)."""
     row = await get(uow, campaign_id)
-    now = uow.now()
-    end = row.ended_at or now
+    state, end = _measured_until(row, uow.now())
     start = row.started_at
     groups: dict[bool, dict[str, tuple[Decimal, int]]] = {False: {}, True: {}}
     # Per store, per group: each member's spend there (members who spent nothing there are absent).
@@ -579,7 +594,7 @@ async def results(uow: UnitOfWork, campaign_id: str) -> Results:
                         type_coerce(func.coalesce(func.sum(net), 0), MoneyColumn()),
                         func.count(PURCHASES.c.sale_event_id).filter(net > 0))
             .select_from(reached.join(PURCHASES, PURCHASES.c.member_id == reached.c.member_id))
-            .where(PURCHASES.c.occurred_at >= start, PURCHASES.c.occurred_at >= reached.c.since, PURCHASES.c.occurred_at <= end)
+            .where(PURCHASES.c.occurred_at >= start, PURCHASES.c.occurred_at >= reached.c.since, _until(row, end))
             .group_by(reached.c.member_id, reached.c.control, PURCHASES.c.store_id)
         )
         for member_id, control, store_id, spend, visits in spent.all():
@@ -603,7 +618,7 @@ async def results(uow: UnitOfWork, campaign_id: str) -> Results:
         .group_by(COUPONS.c.store_id))).all() if store_id is not None}
     treated, held = groups[False], groups[True]
     return Results(
-        campaign_id=campaign_id, state=row.state, window_start=start, window_end=end,
+        campaign_id=campaign_id, state=state, window_start=start, window_end=end,
         treatment=_figures(treated), control=_figures(held), issued=issued, withdrawn=withdrawn, redeemed=redeemed,
         redemption_rate=(Decimal(redeemed) / Decimal(redeemable)).quantize(Decimal("0.0001")) if redeemable else None,
         discount_cost=discount_cost,
@@ -614,6 +629,25 @@ async def results(uow: UnitOfWork, campaign_id: str) -> Results:
                                  *used_at.get(store_id, (0, Decimal("0.00"))))
                   for store_id in sorted(at_store.keys() | used_at.keys())],
     )
+
+
+def _measured_until(row: CampaignRow, now: datetime) -> tuple[str, datetime]:
+    """The campaign's state as its results tell it, and the end of their window: when it ended (at
+    its `ends_at` if it reached it, a row ended late by an older job included), else `now`. One
+    whose `ends_at` passed before the schedule job ran is ended there, not running "so far"."""
+    if row.ended_at is not None:
+        return row.state, ended_at(row.ended_at, row.ends_at)
+    if State(row.state) in _LIVE and over(now, row.ends_at):
+        return State.ENDED.value, ended_at(now, row.ends_at)
+    return row.state, now
+
+
+def _until(row: CampaignRow, end: datetime) -> ColumnElement[bool]:
+    """The sales of the window up to its `end`: its `ends_at` is an exclusive end, as the campaign
+    reaches nobody at it (a round's is the next one's first moment); a moment it was ended at, or
+    now, counts itself."""
+    occurred_at = PURCHASES.c.occurred_at
+    return occurred_at < end if end == row.ends_at else occurred_at <= end
 
 
 def _store_figures(store_id: str, spent: dict[bool, dict[str, Decimal]], treated: dict[str, tuple[Decimal, int]],
