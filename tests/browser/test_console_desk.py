@@ -79,7 +79,7 @@ async def test_a_desk_clerk_registers_a_customer_and_hands_over_a_gift(env: Test
             await eventually(credited, timeout=40, what="the sale's points")
 
             await page.goto(f"{base}/console/desk/members/{member_id}")
-            assert (await page.locator("#balance").inner_text()).strip() == "12000"
+            assert (await page.locator("#balance").inner_text()).strip() == "12,000"
             gifts = page.get_by_label("赠品", exact=True)
             cushion = gifts.locator('option[value="cushion"]')
             assert await cushion.is_enabled() and "靠枕" in await cushion.inner_text() and "2" in await cushion.inner_text()
@@ -89,7 +89,7 @@ async def test_a_desk_clerk_registers_a_customer_and_hands_over_a_gift(env: Test
             await page.get_by_role("button", name="兑换").click()
             await page.wait_for_url("**?notice=redeemed")
             assert "赠品已兑换。" in await page.locator("main").inner_text()
-            assert (await page.locator("#balance").inner_text()).strip() == "2000"
+            assert (await page.locator("#balance").inner_text()).strip() == "2,000"
             # Nothing left that 2,000 points pay for: the desk is told so, with nothing to pick.
             assert await gifts.is_disabled() and await page.get_by_role("button", name="兑换").is_disabled()
             assert "积分余额不足或本店已无货，暂无可兑换的赠品。" in await page.locator("#g-none").inner_text()

@@ -67,14 +67,14 @@ async def test_the_desk_registers_a_member_then_redeems_and_hands_over_a_gift(en
         await eventually(credited, timeout=40, what="the sale's points")
 
         page = await gw.get(first.headers["location"])
-        assert page.status_code == 200 and 'id="balance">12000<' in page.text
+        assert page.status_code == 200 and 'id="balance">12,000<' in page.text
         redeem = {"csrf": field(page.text, "csrf"), "idempotency_key": field(page.text, "idempotency_key"), "gift_id": "cushion"}
         for _ in range(2):  # a double tap: redeemed once
             r = await gw.post(f"/console/desk/members/{member['id']}/redeem", data=redeem)
             assert r.status_code == 303, r.text
         page = await gw.get(f"/console/desk/members/{member['id']}")
         entries = re.findall(r'data-redemption="([^"]+)"', page.text)
-        assert len(entries) == 1 and 'id="balance">2000<' in page.text
+        assert len(entries) == 1 and 'id="balance">2,000<' in page.text
         r = await gw.post(f"/console/desk/members/{member['id']}/hand-over", data={"csrf": redeem["csrf"], "redemption_id": entries[0]})
         assert r.status_code == 303
         entries_table = (await gw.get(f"/console/desk/members/{member['id']}")).text.split('id="entries"')[1].split("</table>")[0]

@@ -11,6 +11,7 @@ clock skew (`CRM_CLOCK_SKEW_S`) for an operator's screen running a little ahead.
 
 from datetime import datetime, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 
@@ -45,7 +46,8 @@ async def run_job(
     if job is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {name}; jobs: {', '.join(j.name for j in runner.jobs)}")
     if as_of is not None:
-        _refuse_future(as_of, runner.clock(), runner.commands.settings.clock_skew_s)
+        settings = runner.commands.settings
+        _refuse_future(as_of, runner.clock(), settings.clock_skew_s, settings.zone)
         if job.now_only and as_of < runner.clock() - timedelta(seconds=runner.commands.settings.clock_skew_s):
             raise HTTPException(
                 status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -60,10 +62,16 @@ async def run_job(
     return result
 
 
-def _refuse_future(as_of: datetime, now: datetime, skew_s: float) -> None:
+def _refuse_future(as_of: datetime, now: datetime, skew_s: float, zone: ZoneInfo) -> None:
     if as_of > now + timedelta(seconds=skew_s):
+        # Both moments in the chain's time to the minute: the operator typed the moment as local
+        # wall-clock time, and UTC with microseconds would read as another moment beside it.
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"as_of: {as_of.isoformat()} is later than the service's clock ({now.isoformat()}, allowing {skew_s:g} s "
+            f"as_of: {_local(as_of, zone)} is later than the service's clock ({_local(now, zone)}, allowing {skew_s:g} s "
             "of clock skew); a job runs for now or a past moment, never ahead of time",
         )
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).isoformat(timespec="minutes")

@@ -235,7 +235,9 @@ async def test_a_run_by_hand_for_a_future_moment_is_refused_before_it_acts(comma
         beyond_skew = await client.post("/v1/jobs/escalation/run", params={"as_of": (now + skew + timedelta(seconds=1)).isoformat()},
                                         headers=operator)
         assert (ahead.status_code, beyond_skew.status_code) == (422, 422)
-        assert ahead.json()["detail"].startswith("as_of: 2026-12-02T20:30:00+00:00 is later than the service's clock")
+        # Both moments in the chain's time to the minute, as the operator typed the moment.
+        assert ahead.json()["detail"].startswith(
+            "as_of: 2026-12-03T04:30+08:00 is later than the service's clock (2026-12-02T23:56+08:00, allowing")
         assert ran == [] and (await runner.latest_runs())["escalation"] == []  # nothing ran, nothing recorded
         within_skew = await client.post("/v1/jobs/escalation/run", params={"as_of": (now + skew).isoformat()}, headers=operator)
         past = await client.post("/v1/jobs/escalation/run", params={"as_of": "2026-12-01T00:00:00+08:00"}, headers=operator)

@@ -154,6 +154,8 @@ async def test_a_login_taken_is_refused_in_chinese(console, env) -> None:
     form = await new_account_form(console)
     taken = await console.post("/console/accounts", headers=HTMX, data={**form, "login": "desk.li", "name": "另一个李", "role": "marketing"})
     assert taken.status_code == 409 and "登录名 desk.li 已被使用。" in taken.text
+    # The box holding the login is marked for the person to change it (console.js reads `data-fields`).
+    assert 'data-fields="login"' in taken.text, taken.text
 
 
 async def test_the_list_shows_each_account_and_filters_by_role_store_and_the_deactivated(console, env) -> None:

@@ -45,9 +45,11 @@ async def test_an_operator_runs_a_job_now_and_sees_its_summary_and_its_run(conso
     r = await console.post("/console/ops/jobs/run", data={
         "csrf": csrf_of(jobs.text), "service": "gateway", "job": "staff-sessions-cleanup", "as_of": "2026-12-01T08:30",
     })
-    assert r.status_code == 200 and "任务已运行。" in r.text and "sessions_deleted" in r.text
+    # The summary's figures in words, not the job's keys.
+    assert r.status_code == 200 and "任务已运行。" in r.text and "已删除的会话" in r.text and "sessions_deleted" not in r.text
     listed = await console.get("/console/ops/jobs")
     assert "2026-12-01 08:30:00" in listed.text and "手动" in listed.text  # the run, in local time, by hand
+    assert "已删除的会话：0" in listed.text and "sessions_deleted" not in listed.text
 
     bad = await console.post("/console/ops/jobs/run", data={"csrf": csrf_of(jobs.text), "service": "gateway", "job": "x", "as_of": "soon"})
     assert bad.status_code == 422 and "业务时间（留空为现在）：不是日期和时间" in bad.text

@@ -114,7 +114,7 @@ async def test_the_gift_register_names_the_staff_on_screen_and_in_its_csv(gatewa
     rows = re.findall(r"<tr><td>(.*?)</tr>", page.text.split('id="gift-register"')[1], re.S)
     assert len(rows) == 3
     # A cancelled entry gave its points back: the total is of the points kept, as points' own register's.
-    assert re.search(r'<td class="num">15000</td>', page.text.split("<tfoot>")[1])
+    assert re.search(r'<td class="num">15,000</td>', page.text.split("<tfoot>")[1])
     assert "李服务台" in rows[0] and desk_id not in rows[0] and "钱芳 (8800001)" in rows[0] and "靠垫" in rows[0]
     # the status is worded for the reader, never the code points stores it under
     assert "<td>已发放</td>" in rows[0] and "<td>待领取</td>" in rows[1] and "handed_over</td>" not in page.text
@@ -156,9 +156,9 @@ async def test_the_desk_words_a_customer_s_gift_states_and_visits_in_the_person_
     # Units left at the desk's own store (S001), where it hands the gift over, not at the home store:
     # none of the kettle there, so it cannot be chosen; a coupon has no stock.
     options = re.findall(r"<option [^>]*>[^<]*</option>", page.text.split('id="g-gift"')[1].split("</select>")[0])
-    assert options == ['<option value="cushion">靠垫 · 5000 积分 · 剩 2 件</option>',
-                       '<option value="kettle" disabled>水壶 · 6000 积分 · 剩 0 件</option>',
-                       '<option value="coupon-10">十元券 · 1000 积分</option>']
+    assert options == ['<option value="cushion">靠垫 · 5,000 积分 · 剩 2 件</option>',
+                       '<option value="kettle" disabled>水壶 · 6,000 积分 · 剩 0 件</option>',
+                       '<option value="coupon-10">十元券 · 1,000 积分</option>']
     visits = page.text.split('id="entitlements"')[1].split("</table>")[0]
     assert "<td>上门回收余料</td>" in visits and "leftover_collection_visit</td>" not in visits
 
@@ -220,7 +220,7 @@ async def test_a_customer_registered_a_moment_ago_is_shown_while_points_opens_th
 
     gateway.app.state.downstream = _points_and_members(r.json()["staff_id"])
     ready = await gateway.get("/console/desk/members/m-1")
-    assert ready.status_code == 200 and 'id="opening"' not in ready.text and '<strong id="balance">12000</strong>' in ready.text
+    assert ready.status_code == 200 and 'id="opening"' not in ready.text and '<strong id="balance">12,000</strong>' in ready.text
 
 
 async def test_head_office_is_asked_for_a_store_before_a_register_is_shown(gateway, env) -> None:

@@ -24,7 +24,7 @@ zh = translations("zh-CN").gettext
      "员工名录编号：am-7 已是在用账号 zhou.am 的员工名录编号", ["account_manager_id"]),
     (Invalid("store_id", "unknown or inactive store S404"), "门店：门店 S404 不存在或已停业", ["store_id"]),
     (Invalid("store_id", "unknown store S404"), "门店：门店 S404 不存在", ["store_id"]),
-    (Conflict("login zhou.am is taken"), "登录名 zhou.am 已被使用。", []),
+    (Conflict("login zhou.am is taken"), "登录名 zhou.am 已被使用。", ["login"]),
     (NotFound("no staff account stf_0123456789abcdef"), "未找到该员工账号。", []),
 ])
 def test_each_staff_account_rule_is_told_in_chinese_under_its_field(refusal, shown, fields) -> None:

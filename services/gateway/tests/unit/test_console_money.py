@@ -37,3 +37,10 @@ def test_the_communities_chart_shows_spend_in_yuan_as_the_table_beside_it(ranked
     )
     chart = page[page.find("<svg"):page.find("</svg>")]
     assert shown in chart
+
+
+@pytest.mark.parametrize(("sent", "shown"), [
+    (12643, "12,643"), ("10000", "10,000"), (-1500, "-1,500"), (0, "0"), (None, ""), ("", ""), ("n/a", "n/a"),
+])
+def test_points_are_shown_with_their_thousands_grouped_as_money_is(sent: object, shown: str) -> None:
+    assert environment("zh-CN").from_string("{{ v|points }}").render(v=sent) == shown

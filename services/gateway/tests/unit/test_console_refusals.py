@@ -264,3 +264,38 @@ def test_a_segment_name_taken_is_told_at_the_segment_s_name() -> None:
 ])
 def test_a_job_run_refused_for_its_moment_is_told_in_chinese(said: str, shown: str) -> None:
     assert explain(said, zh) == shown
+
+
+def test_a_campaign_giving_neither_a_coupon_nor_a_message_is_told_in_chinese_at_the_coupon_box() -> None:
+    # As campaigns' model validator answers it: a rule of the whole body naming its field first.
+    said = body_rule("coupon_template_id: a campaign gives a coupon, a message or both")
+    assert explain(said, zh) == "优惠券模板：活动至少要发放优惠券或发送消息：请选择优惠券模板，或填写消息"
+    assert refused_fields(ServiceRefused("campaigns", 422, "...", said=said)) == ["coupon_template_id"]
+
+
+@pytest.mark.parametrize(("refusal", "shown", "fields"), [
+    (ServiceRefused("members", 409, "phone is already registered to another member"), "该电话号码已登记给另一位顾客。", ["phone"]),
+    (ServiceRefused("members", 409, "card_no is already registered to another member"), "该卡号已登记给另一位顾客。", ["card_no"]),
+    (ServiceRefused("members", 409, "phone or card_no is already registered"), "该电话号码或卡号已被登记。", ["phone", "card_no"]),
+    (Conflict("login demo.desk is taken"), "登录名 demo.desk 已被使用。", ["login"]),
+    (Conflict("login demo.desk is taken, or a creation under this Idempotency-Key is under way: send it again"),
+     "登录名 demo.desk 已被使用，或同一表单正在提交中。", ["login"]),
+])
+def test_a_value_already_registered_marks_the_box_that_holds_it(refusal, shown, fields) -> None:
+    # The services say these as a sentence, not "field: reason": the box is still the one to change.
+    assert explain(refusal.detail() if not isinstance(refusal, ServiceRefused) else refusal.said, zh) == shown
+    assert refused_fields(refusal) == fields
+
+
+def test_a_bad_key_of_a_mapping_is_named_by_the_box_and_the_key_without_the_validation_path() -> None:
+    said = [{"loc": ["body", "channel_rates", "foo", "[key]"], "msg": "Input should be 'retail' or 'partner'", "type": "enum",
+             "input": "foo", "ctx": {"expected": "'retail' or 'partner'"}}]
+    assert explain(said, zh) == "渠道倍率 foo：只能是以下之一：retail / partner"
+    assert refused_fields(ServiceRefused("points", 422, "...", said=said)) == ["channel_rates.foo"]
+
+
+def test_a_job_run_ahead_of_the_clock_is_told_in_the_chain_s_time_to_the_minute() -> None:
+    said = ("as_of: 2030-01-01T10:00+08:00 is later than the service's clock (2026-12-07T16:23+08:00, allowing 120 s of clock skew); "
+            "a job runs for now or a past moment, never ahead of time")
+    assert explain(said, zh) == ("业务时间（留空为现在）：2030-01-01T10:00+08:00 晚于服务的时钟（2026-12-07T16:23+08:00）："
+                                 "任务只能为现在或过去的时刻运行")

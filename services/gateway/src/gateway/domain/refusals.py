@@ -22,6 +22,22 @@ _FIELD = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*"
 _NAMED = re.compile(rf"(?:^|;\s+)({_FIELD}): ")
 
 
+# A refusal said as a sentence about a value already in use, not as "field: reason" (members' 409s,
+# the gateway's staff accounts): the box holding that value is still the one to change, so it is
+# named as a "field: reason" names its own. Matched whole, as the console words these sentences.
+SENTENCES_NAMING = (
+    (re.compile(r"phone is already registered to another member"), ("phone",)),
+    (re.compile(r"card_no is already registered to another member"), ("card_no",)),
+    (re.compile(r"phone or card_no is already registered"), ("phone", "card_no")),
+    (re.compile(r"login \S+ is taken(?:, or a creation under this Idempotency-Key is under way: send it again)?"), ("login",)),
+)
+
+
+def _named_by_sentence(detail: str) -> list[str]:
+    """The fields a sentence of `SENTENCES_NAMING` names; none for any other sentence."""
+    return next((list(fields) for pattern, fields in SENTENCES_NAMING if pattern.fullmatch(detail.strip())), [])
+
+
 def problems(detail: str) -> list[tuple[str, str]]:
     """`(field, reason)` of each problem a string detail names; none when it does not open with a
     field (`"invalid token: ..."`, a sentence): such a detail names no field, and none is guessed."""
@@ -37,7 +53,7 @@ def field_names(detail: Any) -> list[str]:
     (`query.limit`), as the app shows them. A mapping's bad key is named by the key itself
     (`purposes.bogus`), without the `[key]` validation appends to say it was the key."""
     if isinstance(detail, str):
-        names = [field for field, _ in problems(detail)]
+        names = [field for field, _ in problems(detail)] or _named_by_sentence(detail)
     elif isinstance(detail, list):
         # A body that is no JSON is located at the character where parsing stopped: no field. A
         # rule of the whole body names its field in its message (`at_form_fields`): that field.

@@ -76,6 +76,11 @@ LABELS = {
     "card_nos": N_("Card numbers, one a line (a column pasted from a spreadsheet)"),
 }
 
+# A box taking a line per part (a rate per channel), as it is named before one of its parts: the
+# box's label without how to write a line, which says nothing of the part refused ("渠道倍率 foo").
+PART_LABELS = {"channel_rates": N_("Rates per channel"), "store_rates": N_("Rates per store"),
+               "category_multipliers": N_("Multipliers per category")}
+
 # What a field's pattern asks for, where its regex says nothing to a person (`string_pattern_mismatch`).
 FORMATS = {"phone": N_("must be an 11-digit mobile number"), "card_no": N_("letters and digits only")}
 # A decimal that is no amount of money: `decimal_parsing` is worded as money ("such as 20.00") but
@@ -264,6 +269,8 @@ KNOWN = (
     Wording(N_("choose the segment a one-off campaign goes to"), r"a one-off campaign needs a segment"),
     Wording(N_("choose the occasion of a triggered campaign"), r"a triggered campaign needs one"),
     Wording(N_("only a triggered campaign has an occasion: leave it empty"), r"only a triggered campaign has one"),
+    Wording(N_("a campaign gives a coupon, a message or both: choose a coupon template, or write the message"),
+            r"a campaign gives a coupon, a message or both"),
     Wording(N_("must not be in the past: sales already booked keep the rules they were booked with")),
     # The campaign form gives a message's parameters from its coupon (the offer) and its tip field:
     # the one it lacks is said as the form's box, not as the template's parameter.
@@ -469,12 +476,14 @@ def label(name: str, gettext: Gettext, shown_as: str = "") -> str:
     if known:
         return gettext(known)
     box, _, part = name.partition(".")
-    return f"{gettext(LABELS[box])} {shown_as or part}" if part and box in LABELS else name
+    return f"{gettext(PART_LABELS.get(box) or LABELS[box])} {shown_as or part}" if part and box in LABELS else name
 
 
 def field_of(loc: Iterable[Any]) -> str:
-    """`["body", "consents", "sms"]` -> `consents.sms`, as the services name a field below its place."""
-    parts = [str(part) for part in loc]
+    """`["body", "consents", "sms"]` -> `consents.sms`, as the services name a field below its place.
+    A mapping's bad key is named by the key (`channel_rates.foo`), without the `[key]` validation
+    appends to say it was the key and not its value: as `field_names` names the box it marks."""
+    parts = [str(part) for part in loc if part != "[key]"]
     return ".".join(parts[1:] if parts and parts[0] in ("body", "query", "path", "header") else parts)
 
 

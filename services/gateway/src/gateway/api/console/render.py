@@ -47,6 +47,14 @@ log = logging.getLogger(__name__)
 OPERATORS = frozenset({Role.OPERATOR, Role.ADMIN})
 
 
+# Product categories as the tills and the demo name them (a chain's own codes show as they come);
+# the forms that take a category offer these and read the names shown for them as their codes.
+PRODUCT_CATEGORIES = (
+    N_("baby"), N_("bread"), N_("condiments"), N_("dairy"), N_("drinks"), N_("eggs"), N_("electrical"), N_("fresh"),
+    N_("frozen"), N_("fruit"), N_("grain"), N_("household"), N_("liquor"), N_("noodles"), N_("oil"), N_("paint"),
+    N_("personal_care"), N_("pet"), N_("plumbing"), N_("snacks"), N_("tiles"), N_("tobacco"), N_("vegetables"),
+)
+
 # Words that reach the templates as data and are translated there: roles, job triggers, the
 # states of dead letters and of replays, contact methods, churn risks, urgencies, value classes, tiers,
 # the states of gift redemptions, segments and campaigns, message channels, service entitlements,
@@ -70,10 +78,7 @@ SHOWN_AS_DATA = (
     N_("inbox"), N_("vip_welcome"), N_("survey_invitation"), N_("coupon_offer"), N_("offer_list"), N_("points_expiry"),
     N_("service_tip"), N_("signin_code"),
     N_("till"), N_("service"),  # the kinds of identity clients
-    # Product categories as the tills and the demo name them (a chain's own codes show as they come).
-    N_("baby"), N_("bread"), N_("condiments"), N_("dairy"), N_("drinks"), N_("eggs"), N_("electrical"), N_("fresh"),
-    N_("frozen"), N_("fruit"), N_("grain"), N_("household"), N_("liquor"), N_("noodles"), N_("oil"), N_("paint"),
-    N_("personal_care"), N_("pet"), N_("plumbing"), N_("snacks"), N_("tiles"), N_("tobacco"), N_("vegetables"),
+    *PRODUCT_CATEGORIES,
     # Choices a console address may carry, named in a refusal of one it does not offer.
     N_("desk"), N_("communities"), N_("customers"), N_("purchases"), N_("monthly"), N_("quarterly"),
 )
@@ -99,6 +104,9 @@ def environment(language: str) -> Environment:
     env.filters["local_input"] = local_input
     env.filters["summary"] = summary
     env.filters["money"] = money
+    env.filters["points"] = points
+    env.filters["job_summary"] = job_summary
+    env.filters["job_figure"] = job_figure
     env.filters["audit_facts"] = lambda entry: audit_details.facts(entry.action, entry.detail)
     env.globals["refused"] = refused
     return env
@@ -140,6 +148,18 @@ def money(value: Decimal | str | int | None) -> str:
     return f"{'-' if amount < 0 else ''}¥{abs(amount):,.2f}"
 
 
+def points(value: int | str | None) -> str:
+    """A count of points as the staff read a figure: the thousands grouped as in an amount of money
+    (12,643, -1,500). One that is no whole number is shown as it came, and none at all as nothing."""
+    if value is None or value == "":
+        return ""
+    try:
+        count = int(str(value))
+    except ValueError:
+        return str(value)
+    return f"{count:,}"
+
+
 @pass_context
 def local_time(context: Context, value: datetime | str | None) -> str:
     if value is None or value == "":
@@ -171,6 +191,52 @@ def summary(context: Context, value: Any) -> str:
     if isinstance(value, str) and _MOMENT.fullmatch(value):
         return local_time(context, value)
     return str(value)
+
+
+# The figures the jobs name in their summaries (`shared.jobs`: each job returns its own), in words
+# the catalogue puts into the operator's language. A figure not named here keeps the job's key.
+JOB_FIGURES = {
+    # gateway
+    "newly_revoked": N_("newly revoked"), "no_longer_held": N_("no longer revoked"), "sessions_deleted": N_("sessions deleted"),
+    "codes": N_("expired sign-in codes deleted"), "refresh_tokens": N_("expired refresh tokens deleted"),
+    "samples": N_("samples recorded"),
+    # campaigns
+    "released": N_("coupon reservations released"), "started": N_("campaigns started"), "ended": N_("campaigns ended"),
+    "due": N_("due now"), "sent": N_("sent"), "delivered": N_("delivered"), "deferred": N_("deferred"),
+    "retrying": N_("retrying"), "failed": N_("failed"), "cancelled": N_("cancelled"), "waiting": N_("waiting"),
+    "built": N_("built"), "already": N_("already built"), "reason": N_("reason"), "round_id": N_("round"),
+    "key": N_("round key"), "campaign_id": N_("campaign"), "status": N_("status"), "members": N_("members reached"),
+    "personal": N_("personal lists"), "general": N_("general lists"), "held_out": N_("held out"),
+    # feedback
+    "overdue": N_("overdue"), "escalated": N_("escalated"),
+    # members
+    "review_date": N_("review date"), "held_now": N_("held now"), "demoted": N_("demoted"), "job": N_("job"),
+    "today": N_("today"), "birthdays_from": N_("birthdays from"), "birthdays_until": N_("birthdays until"),
+    "announced": N_("announced"), "as_of": N_("as of"), "window_days": N_("window (days)"),
+    "members_total": N_("members in total"), "buyers": N_("buyers"), "classes": N_("value classes"),
+    "churn": N_("churn risks"), "published": N_("published"), "skipped": N_("skipped"),
+    # points
+    "booked": N_("booked"), "snapshots": N_("snapshots"), "pruned": N_("pruned"), "members_checked": N_("members checked"),
+    "points_expired": N_("points expired"), "expiry_entries": N_("expiry entries"), "warnings": N_("expiry warnings"),
+}
+
+
+@pass_context
+def job_figure(context: Context, name: str) -> str:
+    """A figure of a job's summary named in the operator's language, else by the job's key."""
+    return translations(language_of(context.get("lang"))).gettext(JOB_FIGURES[name]) if name in JOB_FIGURES else name
+
+
+@pass_context
+def job_summary(context: Context, value: Any) -> str:
+    """A job's summary as `summary` shows it, each figure named by `job_figure` rather than by the
+    key the job wrote."""
+    if not isinstance(value, Mapping):
+        return summary(context, value)
+    words = translations(language_of(context.get("lang"))).gettext
+    pair = words(N_("%(name)s: %(value)s"))
+    return words(N_(", ")).join(pair % {"name": job_figure(context, name), "value": summary(context, item)}
+                                for name, item in value.items())
 
 
 # ISO 8601 with a time and an offset, as the services write moments: a date alone is no moment.
