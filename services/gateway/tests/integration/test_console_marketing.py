@@ -433,7 +433,7 @@ async def test_marketing_launches_a_draft_from_its_page_with_their_own_token(sta
     sent = recording(gw)
     r = await gw.post(f"/console/campaigns/{draft['id']}/action", data={"csrf": csrf_of(page.text), "action": "launch"})
     assert r.status_code == 303, r.text
-    assert r.headers["location"] == f"/console/campaigns/{draft['id']}"
+    assert r.headers["location"] == f"/console/campaigns/{draft['id']}?done=launch"
     posted = [q for q in sent if q.method == "POST"]
     assert [q.url.path for q in posted] == [f"/v1/campaigns/{draft['id']}/launch"]
     claims = jwt.decode(posted[0].headers["authorization"].removeprefix("Bearer "), options={"verify_signature": False})
@@ -444,7 +444,8 @@ async def test_marketing_launches_a_draft_from_its_page_with_their_own_token(sta
     assert shown.status_code == 200, shown.text
     assert re.search(r'<th scope="row">状态</th><td>进行中</td>', shown.text), shown.text
     assert offered(shown.text) == ["pause", "end"] and 'id="launch-reach"' not in shown.text
-    assert "该活动已经启动。" not in shown.text
+    # Told it is done, where the person looks after pressing it; not that it was done already.
+    assert '<p class="notice" role="status">活动已启动。</p>' in shown.text and "该活动已经启动。" not in shown.text
 
 
 async def test_a_draft_over_its_budget_says_the_budget_limits_the_launch_not_the_template(stack, env) -> None:
@@ -476,7 +477,7 @@ async def test_a_second_click_is_shown_as_done_and_an_action_the_state_refuses_i
     htmx = {"HX-Request": "true"}
     launch = {"csrf": csrf_of((await gw.get(here)).text), "action": "launch"}
     answers = [await gw.post(f"{here}/action", data=launch, headers=htmx) for _ in range(2)]
-    assert [(r.status_code, r.headers.get("hx-redirect")) for r in answers] == [(204, here), (204, f"{here}?already=launch")], \
+    assert [(r.status_code, r.headers.get("hx-redirect")) for r in answers] == [(204, f"{here}?done=launch"), (204, f"{here}?already=launch")], \
         [r.text for r in answers]
     shown = await gw.get(f"{here}?already=launch")
     assert '<p class="notice" role="status">该活动已经启动。</p>' in shown.text, shown.text
@@ -484,14 +485,19 @@ async def test_a_second_click_is_shown_as_done_and_an_action_the_state_refuses_i
 
     pause = {"csrf": csrf_of(shown.text), "action": "pause"}
     answers = [await gw.post(f"{here}/action", data=pause) for _ in range(2)]
-    assert [(r.status_code, r.headers.get("location")) for r in answers] == [(303, here), (303, f"{here}?already=pause")]
+    assert [(r.status_code, r.headers.get("location")) for r in answers] == [(303, f"{here}?done=pause"), (303, f"{here}?already=pause")]
     shown = await gw.get(f"{here}?already=pause")
     assert '<p class="notice" role="status">该活动已经暂停。</p>' in shown.text
     assert re.search(r'<th scope="row">状态</th><td>已暂停</td>', shown.text), shown.text
     assert offered(shown.text) == ["resume", "end"]
 
-    r = await cmp.client.post(f"/v1/campaigns/{draft['id']}/end", headers=cmp.marketing())
-    assert r.status_code == 200, r.text
+    # Ending cannot be undone: without its box ticked it is refused on the box, and nothing ends.
+    unticked = await gw.post(f"{here}/action", data={"csrf": csrf_of(shown.text), "action": "end"}, headers=htmx)
+    assert unticked.status_code == 422 and 'data-fields="confirm"' in unticked.text and "请勾选确认框" in unticked.text, unticked.text
+    assert re.search(r'<th scope="row">状态</th><td>已暂停</td>', (await gw.get(here)).text)
+    ended = await gw.post(f"{here}/action", data={"csrf": csrf_of(shown.text), "action": "end", "confirm": "yes"})
+    assert (ended.status_code, ended.headers.get("location")) == (303, f"{here}?done=end")
+    assert '<p class="notice" role="status">活动已结束。</p>' in (await gw.get(f"{here}?done=end")).text
     refused = await gw.post(f"{here}/action", data={"csrf": csrf_of(shown.text), "action": "resume"}, headers=htmx)
     assert refused.status_code == 409 and "hx-redirect" not in refused.headers
     assert refused.text.startswith('<p class="refusal"') and "该活动当前为“已结束”：现在不能执行此操作。" in refused.text, refused.text

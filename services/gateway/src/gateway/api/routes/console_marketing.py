@@ -116,11 +116,12 @@ async def campaign(campaign_id: str, request: Request, uow: UowDep,
     offered = [action for action, states in ACTIONS.items() if found["state"] in states] \
         if user.may("campaigns.campaign.launch") else []
     preview, unpreviewed = await _preview(request, user, found) if "launch" in offered else (None, None)
-    already = request.query_params.get("already")
+    already, done = request.query_params.get("already"), request.query_params.get("done")
     names = await _terms_named(request, user, found)
     return page(request, "staff/campaign.html", user, campaign=found, results=results, uplifts=uplifts, stores=stores, names=names,
                 spend_bars=bars(arms["spend_per_member"], "arm", "value"), visit_bars=bars(arms["visits_per_member"], "arm", "value"),
                 offered=offered, preview=preview, unpreviewed=unpreviewed, already=already if already in ACTIONS else None,
+                done=done if done in ACTIONS else None,
                 control=_control(found, results), share=_percent(Decimal(str(found["control_share"]))))
 
 
@@ -167,11 +168,14 @@ def _percent(share: Decimal) -> str:
 
 @router.post("/campaigns/{campaign_id}/action")
 async def change(campaign_id: str, request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
-    """Launches, pauses, resumes or ends the campaign."""
+    """Launches, pauses, resumes or ends the campaign; ending, which cannot be undone, only with
+    its box ticked. The page it leads to says what was done, or that it was done already."""
     action = chosen(form, "action", ACTIONS)
+    if action == "end":
+        chosen(form, "confirm", ("yes",))
     already = await step_once(_campaigns(request), "campaigns", f"/v1/campaigns/{segment(campaign_id)}", action, user.bearer(),
                               taken=lambda found: _taken(action, found))
-    return go(request, f"/console/campaigns/{quote(campaign_id, safe='')}" + (f"?already={action}" if already else ""))
+    return go(request, f"/console/campaigns/{quote(campaign_id, safe='')}?{'already' if already else 'done'}={action}")
 
 
 def _taken(action: str, found: dict[str, Any]) -> bool:
