@@ -32,7 +32,7 @@ async def test_with_members_away_the_page_shows_the_other_sections(gateway, env)
     gateway.cookies.set("crm_console_lang", "en")
     page = await gateway.get("/console/customers/m-1")
     assert page.status_code == 200, page.text
-    assert '<span id="balance">12000</span>' in page.text
+    assert '<span id="balance">12,000</span>' in page.text
     assert 'id="profile"' not in page.text
     # The profile and the purchases are missing, not empty; the coupons came back with none.
     purchases = page.text.split('id="h-purchases"')[1].split("</section>")[0]
@@ -119,12 +119,80 @@ async def test_the_points_ledger_says_why_points_moved_in_the_persons_language(g
     page = await gateway.get("/console/customers/m-1")
     assert page.status_code == 200, page.text
     ledger = page.text.split('id="ledger"')[1].split("</table>")[0]
-    for shown in ("<td>消费 S001/T1（每笔最多积 5000 分）</td>", "<td>退货 S001/R1（原小票 S001/T1）</td>", "<td>店庆加赠</td>"):
+    for shown in ("<td>消费 store S001/T1（每笔最多积 5000 分）</td>", "<td>退货 store S001/R1（原小票 store S001/T1）</td>", "<td>店庆加赠</td>"):
         assert shown in ledger, ledger
     # Listed as booked, the balance running down the column; an entry booked on another day than
     # its sale was made says when that was (in the chain's zone, Asia/Shanghai).
     assert ledger.count("<td>2026-12-01 10:00:05</td>") == 2, ledger
     assert "<td>2026-12-04 17:30:00<br><small>交易于 2026-12-01 10:00:00</small></td>" in ledger, ledger
+
+
+def _points_with_gifts(entries: list[dict[str, object]], gifts: httpx.Response) -> tuple[httpx.AsyncClient, list[str]]:
+    """Points answering the account with `entries` and its catalogue with `gifts`; the paths asked."""
+    asked: list[str] = []
+
+    def points(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        if request.url.path == "/v1/gifts":
+            return gifts
+        return httpx.Response(200, json={"member_id": "m-1", "balance": 100, "entries": entries})
+
+    return httpx.AsyncClient(transport=httpx.MockTransport(points), base_url="http://points"), asked
+
+
+LEDGER_OF_GIFTS = [{"occurred_at": "2026-12-01T02:00:00+00:00", "booked_at": "2026-12-01T02:00:00+00:00", "entry_type": entry_type,
+                    "points": points, "balance_after": 100, "reason": reason}
+                   for entry_type, points, reason in (("redeem", -300, "gift cushion at S002"), ("cancel_redeem", 300, "cancelled gift cushion: 顾客改主意"),
+                                                      ("redeem", -500, "gift kettle at S002"))]
+CATALOGUE = [{"gift_id": "cushion", "name_zh": "靠枕", "name_en": "Cushion", "prices": {}, "kind": "gift"}]
+
+
+@pytest.mark.parametrize(("language", "shown"), [
+    ("zh-CN", ["<td>在 store S002 兑换赠品 靠枕</td>", "<td>取消赠品 靠枕：顾客改主意</td>", "<td>在 store S002 兑换赠品 kettle</td>"]),
+    ("en", ["<td>gift Cushion at store S002</td>", "<td>cancelled gift Cushion: 顾客改主意</td>"]),
+])
+async def test_the_ledger_names_the_gift_and_the_store_of_a_redemption_from_one_read_of_the_catalogue(
+    gateway, env, language: str, shown: list[str],
+) -> None:
+    """A gift no longer in the catalogue (kettle) is shown by its id; the catalogue is read once for the page."""
+    await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
+    points, asked = _points_with_gifts(LEDGER_OF_GIFTS, httpx.Response(200, json=CATALOGUE))
+    gateway.app.state.downstream = Downstream(
+        members=_service(httpx.Response(500, json={"detail": "members failed"})), points=points,
+        feedback=_service(httpx.Response(200, json=[])), campaigns=_service(httpx.Response(200, json={"coupons": [], "messages": []})),
+    )
+    gateway.cookies.set("crm_console_lang", language)
+    page = await gateway.get("/console/customers/m-1")
+    assert page.status_code == 200, page.text
+    ledger = page.text.split('id="ledger"')[1].split("</table>")[0]
+    for row in shown:
+        assert row in ledger, ledger
+    assert asked.count("/v1/gifts") == 1, asked
+
+
+async def test_with_the_catalogue_away_the_ledger_still_shows_naming_gifts_by_id(gateway, env) -> None:
+    await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
+    points, _ = _points_with_gifts(LEDGER_OF_GIFTS, httpx.Response(503, json={"detail": "busy"}))
+    gateway.app.state.downstream = Downstream(
+        members=_service(httpx.Response(500, json={"detail": "members failed"})), points=points,
+        feedback=_service(httpx.Response(200, json=[])), campaigns=_service(httpx.Response(200, json={"coupons": [], "messages": []})),
+    )
+    page = await gateway.get("/console/customers/m-1")
+    assert page.status_code == 200, page.text
+    assert "<td>在 store S002 兑换赠品 cushion</td>" in page.text.split('id="ledger"')[1].split("</table>")[0]
+
+
+async def test_a_ledger_naming_no_gift_does_not_read_the_catalogue(gateway, env) -> None:
+    await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
+    entries = [{**LEDGER_OF_GIFTS[0], "entry_type": "earn", "points": 5, "reason": "purchase S001/T1"}]
+    points, asked = _points_with_gifts(entries, httpx.Response(200, json=CATALOGUE))
+    gateway.app.state.downstream = Downstream(
+        members=_service(httpx.Response(500, json={"detail": "members failed"})), points=points,
+        feedback=_service(httpx.Response(200, json=[])), campaigns=_service(httpx.Response(200, json={"coupons": [], "messages": []})),
+    )
+    page = await gateway.get("/console/customers/m-1")
+    assert "<td>消费 store S001/T1</td>" in page.text.split('id="ledger"')[1].split("</table>")[0], page.text
+    assert "/v1/gifts" not in asked
 
 
 def _members_with_contacts(profile: dict, contacts: httpx.Response) -> httpx.AsyncClient:

@@ -49,7 +49,8 @@ async def test_an_admin_adds_a_version_once_however_often_the_form_is_sent(stack
     assert answers[0].headers["location"] == answers[1].headers["location"] == "/console/earning-rules?added=2#version-2"
     kept = await versions(pts, env)
     assert [v["version"] for v in kept] == [1, 2]
-    assert kept[1]["category_multipliers"] == {"fresh": "2", "乳制品": "1.5", "tobacco": "0", "彩票": "0"}
+    # 乳制品 is the name the console shows for dairy: kept as its code; 彩票, no known category, as typed.
+    assert kept[1]["category_multipliers"] == {"fresh": "2", "dairy": "1.5", "tobacco": "0", "彩票": "0"}
     assert kept[1]["channel_rates"] == {"partner": "1.2"} and kept[1]["reason"] == "double points on fresh food"
     assert datetime.fromisoformat(kept[1]["effective_from"]) <= datetime.now(UTC)  # left empty: from now
 
@@ -61,7 +62,7 @@ async def test_an_admin_adds_a_version_once_however_often_the_form_is_sent(stack
     assert re.search(r'<tr id="version-2">\s*<th scope="row">2\s*<span class="badge">生效中</span>', page.text)
     assert "fresh × 2" in page.text and "qian.admin" in page.text
     # The next form starts from the latest version, excluded categories apart from the multipliers.
-    assert re.search(r'name="category_multipliers" rows="3">fresh = 2\n乳制品 = 1.5</textarea>', page.text), page.text
+    assert re.search(r'name="category_multipliers" rows="3">fresh = 2\ndairy = 1.5</textarea>', page.text), page.text
     assert re.search(r'name="excluded_categories" rows="3">tobacco\n彩票</textarea>', page.text)
 
 
@@ -81,7 +82,7 @@ async def test_a_version_starts_at_the_local_time_typed_and_is_shown_scheduled(s
 
 @pytest.mark.parametrize(("fields", "marked", "says"), [
     ({"category_multipliers": "fresh 2"}, "category_multipliers", "品类倍数（品类 = 倍数，每行一个）：第 1 行不是“名称 = 倍率”的格式：fresh 2"),
-    ({"channel_rates": "partner = 0"}, "channel_rates.partner", "渠道倍率（渠道 = 倍率，每行一个） partner：0 须大于 0、不超过 100"),
+    ({"channel_rates": "partner = 0"}, "channel_rates.partner", "渠道倍率 partner：0 须大于 0、不超过 100"),
     ({"category_multipliers": "tobacco = 2", "excluded_categories": "tobacco"}, "category_multipliers", "tobacco 同时被排除"),
     ({"effective_from": "2020-01-01T08:00"}, "effective_from", "生效时间（留空：立即）"),
     ({"effective_from": "next monday"}, "effective_from", "生效时间（留空：立即）"),
@@ -107,3 +108,37 @@ async def test_marketing_reads_the_rules_and_is_offered_no_form(stack, env) -> N
                                                             "points_per_yuan": "5", "rule_reason": "mine"})
     assert refused.status_code == 403
     assert [v["version"] for v in await versions(pts, env)] == [1]
+
+
+async def store(gw, env: TestEnv, store_id: str) -> None:
+    r = await gw.put(f"/api/v1/stores/{store_id}", json={"name": f"store {store_id}"}, headers=env.auth(Role.ADMIN))
+    assert r.status_code == 200, r.text
+
+
+async def test_a_category_typed_as_the_name_the_console_shows_is_kept_as_its_code(stack, env) -> None:
+    gw, pts = stack
+    await logged_in(gw, env, "qian.admin", "admin")
+    shown = await gw.get("/console/earning-rules")
+    # The known categories are listed by the boxes, each as the console shows it and by its code.
+    assert "品类: " in shown.text and "生鲜 (fresh), " in shown.text and "烟草 (tobacco)" in shown.text, shown.text
+    form = rule_form(shown.text, category_multipliers="生鲜 = 2\nFresh food = 3", excluded_categories="烟草")
+    twice = await gw.post("/console/earning-rules", data=form, headers={"HX-Request": "true"})
+    assert twice.status_code == 422 and 'data-fields="category_multipliers"' in twice.text, twice.text
+    assert "fresh 填写了两次" in twice.text
+    form["category_multipliers"] = "生鲜 = 2\n彩票 = 1.5"  # a code of the chain's own is kept as typed
+    r = await gw.post("/console/earning-rules", data=form)
+    assert r.status_code == 303, r.text
+    assert (await versions(pts, env))[1]["category_multipliers"] == {"fresh": "2", "彩票": "1.5", "tobacco": "0"}
+
+
+async def test_a_store_rate_is_for_a_store_the_chain_has_or_had(stack, env) -> None:
+    gw, pts = stack
+    await store(gw, env, "S001")
+    await logged_in(gw, env, "qian.admin", "admin")
+    form = rule_form((await gw.get("/console/earning-rules")).text, store_rates="S001 = 1.5\nS009 = 2")
+    r = await gw.post("/console/earning-rules", data=form, headers={"HX-Request": "true"})
+    assert r.status_code == 422 and 'data-fields="store_rates"' in r.text and "门店 S009 不存在" in r.text, r.text
+    assert [v["version"] for v in await versions(pts, env)] == [1]
+    r = await gw.post("/console/earning-rules", data={**form, "store_rates": "S001 = 1.5"})
+    assert r.status_code == 303, r.text
+    assert (await versions(pts, env))[1]["store_rates"] == {"S001": "1.5"}

@@ -5,10 +5,14 @@ is; a role that may not write segments offered no form and refused its posts."""
 
 import re
 
+import httpx
 import pytest
 
+from shared.auth import Role
+from tests.support.audience import sale
 from tests.support.campaigns import CampaignsDriver
 from tests.support.console import csrf_of, logged_in
+from tests.support.identity import answering
 from tests.support.marketing_console import gateway_over_campaigns, key_customers_at_risk
 from tests.support.platform import TestEnv
 
@@ -162,3 +166,61 @@ async def test_a_segment_form_without_the_csrf_token_is_refused(stack, env) -> N
         r = await gw.post(path, data={**form, "csrf": "0" * 64})
         assert r.status_code == 403 and "表单已过期" in r.text, r.text
     assert await saved(cmp) == []
+
+
+async def test_a_category_typed_as_the_name_the_console_shows_is_sent_as_its_code(stack, env) -> None:
+    gw, cmp = stack
+    await cmp.apply(sale("m-1", [("fresh", "50.00")], at=cmp.clock.now))
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    shown = await gw.get("/console/segments/new")
+    # The known categories are offered on the box, by code, each labelled as the console shows it.
+    assert 'id="s-categories" name="categories" list="known-categories"' in shown.text, shown.text
+    assert '<option value="fresh" label="生鲜">' in shown.text
+    by_name, by_code = ({"categories": typed, "category_days": "30", "consent": []} for typed in ("生鲜", "fresh"))
+    previews = [await gw.post("/console/segments/preview", data=new_form(shown.text, **form), headers={"HX-Request": "true"})
+                for form in (by_name, by_code)]
+    assert [p.status_code for p in previews] == [200, 200], [p.text for p in previews]
+    assert all("当前有 1 位顾客符合。" in p.text for p in previews), [p.text for p in previews]
+    # A code the console does not know (a chain's own) is sent as typed.
+    made = await gw.post("/console/segments", data=new_form(shown.text, categories="生鲜, 彩票", category_days="30"))
+    assert made.status_code == 303, made.text
+    [segment] = await saved(cmp)
+    assert {"field": "categories_bought", "categories": ["fresh", "彩票"], "days": 30} in segment["rule"]["and"]
+
+
+def communities(request: httpx.Request) -> httpx.Response:
+    """Members' communities, biggest first: C1 among them (the test customers' community)."""
+    items = [{"id": "C1", "name": "阳光花园", "aliases": [], "member_count": 3, "household_count": 2}]
+    return httpx.Response(200, json={"items": items, "total": 1, "limit": 500, "offset": 0})
+
+
+def sample_of(html: str) -> str:
+    return html.split('id="audience-sample"')[1].split("</table>")[0]
+
+
+async def test_the_preview_names_each_customer_s_community_and_home_store_from_one_read_of_each(stack, env) -> None:
+    gw, _ = stack
+    r = await gw.put("/api/v1/stores/S001", json={"name": "城东大卖场"}, headers=env.auth(Role.ADMIN))
+    assert r.status_code == 200, r.text
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    form = new_form((await gw.get("/console/segments/new")).text)
+    async with answering(gw, "members", communities) as asked:
+        preview = await gw.post("/console/segments/preview", data=form, headers={"HX-Request": "true"})
+        made = await gw.post("/console/segments", data=new_form((await gw.get("/console/segments/new")).text))
+        page = await gw.get(made.headers["location"])
+    for shown in (preview, page):
+        assert shown.status_code == 200, shown.text
+        sample = sample_of(shown.text)
+        assert sample.count("<td>阳光花园</td>") == 2 and sample.count("<td>城东大卖场</td>") == 2, sample
+        assert "<td>C1</td>" not in sample and "<td>S001</td>" not in sample
+    # One read of the communities per page, however many customers the sample shows.
+    assert [(q.url.path, q.url.params.get("limit")) for q in asked] == [("/v1/communities", "500")] * 2
+
+
+async def test_with_members_away_the_preview_shows_the_communities_by_id(stack, env) -> None:
+    gw, _ = stack
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    form = new_form((await gw.get("/console/segments/new")).text)
+    preview = await gw.post("/console/segments/preview", data=form, headers={"HX-Request": "true"})
+    assert preview.status_code == 200, preview.text
+    assert sample_of(preview.text).count("<td>C1</td>") == 2

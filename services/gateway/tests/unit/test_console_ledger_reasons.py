@@ -3,7 +3,8 @@
 import pytest
 
 from gateway.api.console.i18n import translations
-from gateway.api.console.ledger_reasons import ledger_reason
+from gateway.api.console.ledger_reasons import ledger_reason, named
+from gateway.domain.ledger_wording import Names
 
 ZH = translations("zh-CN").gettext
 EN = translations("en").gettext
@@ -33,3 +34,30 @@ def test_a_reason_staff_typed_or_not_known_is_shown_as_written(reason: str) -> N
 
 def test_english_reads_the_reason_as_points_wrote_it() -> None:
     assert ledger_reason("purchase S001/T9 (capped at 5000 points a sale)", EN) == "purchase S001/T9 (capped at 5000 points a sale)"
+
+
+NAMES = Names({"S001": "城东大卖场", "S003": "城西店"}, {"cushion": ("靠枕", "Cushion")})
+
+
+@pytest.mark.parametrize(("reason", "shown"), [
+    ("gift cushion at S001", "在 城东大卖场 兑换赠品 靠枕"),
+    ("cancelled gift cushion: 顾客改主意", "取消赠品 靠枕：顾客改主意"),
+    ("purchase S003/S003-D20261207-002867", "消费 城西店/S003-D20261207-002867"),
+    ("return S001/R1 of sale S003/T9", "退货 城东大卖场/R1（原小票 城西店/T9）"),
+])
+def test_the_gifts_and_stores_a_reason_names_are_shown_by_their_names(reason: str, shown: str) -> None:
+    assert ledger_reason(reason, ZH, NAMES) == shown
+
+
+def test_in_english_a_gift_is_named_by_its_english_name() -> None:
+    assert ledger_reason("gift cushion at S001", EN, NAMES, english=True) == "gift Cushion at 城东大卖场"
+
+
+def test_a_gift_or_store_without_a_name_is_shown_by_its_id() -> None:
+    assert ledger_reason("gift kettle at S009", ZH, NAMES) == "在 S009 兑换赠品 kettle"
+
+
+def test_the_stores_and_gifts_a_page_of_reasons_names_are_found_together() -> None:
+    reasons = ["purchase S003/T1 (capped at 5000 points a sale)", "return S001/R1 of sale S002/T9", "gift cushion at S004",
+               "cancelled gift kettle: 顾客改主意", "店庆加赠", "complaint compensation"]
+    assert named(reasons) == ({"S001", "S002", "S003", "S004"}, {"cushion", "kettle"})

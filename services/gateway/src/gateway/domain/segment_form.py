@@ -10,10 +10,14 @@ field's digits are sent as a number, anything else as typed, for campaigns to re
 A saved rule the form can show (`values_of`) opens in the form for editing; any other (an `or`, a
 `not`, nesting, a condition or comparison the form has no field for, made through the API) is not
 taken apart here: the console shows it as it is and it is changed through the API.
+
+A product category is typed as its code or as a name the console shows for it (`Categories`, the
+earning-rule form's reading of its category boxes too): the tills send the code, so a name kept as
+typed would match no purchase.
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +35,27 @@ _SETS = {"tier": "tier", "value_class": "value_class", "churn_risk": "churn_risk
 _TYPED_LISTS = ("home_store", "categories")
 _SEPARATORS = re.compile(r"[,，\s]+")
 CONSENT_CHANNELS = ("sms", "email")
+
+
+class Categories:
+    """The product categories the console knows, each by its code and by the names it shows for it,
+    one per language (`生鲜`, `Fresh food` for `fresh`). The one place a typed category is read."""
+
+    def __init__(self, codes: Iterable[str] = (), wordings: Iterable[Callable[[str], str]] = ()) -> None:
+        self.codes = tuple(codes)
+        # Names are matched whatever their case: the English ones are capitalised as words are.
+        self._by_name = {wording(code).casefold(): code for wording in wordings for code in self.codes}
+
+    def code(self, typed: str) -> str:
+        """The code of a category typed as its code or a name shown for it; anything else as typed,
+        as a chain's tills may send codes of their own. A code is matched exactly: a till's codes
+        may differ by case alone."""
+        if typed in self.codes:
+            return typed
+        return self._by_name.get(typed.strip().casefold(), typed)
+
+
+NONE_KNOWN = Categories()  # every category kept as typed
 
 
 @dataclass(frozen=True)
@@ -102,8 +127,9 @@ def values(form: Mapping[str, list[str]]) -> dict[str, Any]:
     return shown
 
 
-def build(shown: Mapping[str, Any]) -> Built:
-    """The rule of the form's values (`values`): each condition filled in, all of them to be met."""
+def build(shown: Mapping[str, Any], categories: Categories = NONE_KNOWN) -> Built:
+    """The rule of the form's values (`values`): each condition filled in, all of them to be met;
+    the categories by their codes (a name `categories` knows read as its code, each code once)."""
     conditions: list[dict[str, Any]] = []
     places: list[dict[str, str]] = []
 
@@ -128,7 +154,8 @@ def build(shown: Mapping[str, Any]) -> Built:
             add({"field": rule_field, "op": "gte" if low is not None else "lte", "value": typed(shown[name])}, {"": name})
     if any(name in shown for name in ("categories", "category_days", "category_min_spend")):
         # Left out when not given, for campaigns to name what is missing or to take no minimum.
-        bought: dict[str, Any] = {"field": "categories_bought", "categories": list(shown.get("categories", []))}
+        codes = dict.fromkeys(categories.code(typed) for typed in shown.get("categories", []))
+        bought: dict[str, Any] = {"field": "categories_bought", "categories": list(codes)}
         if "category_days" in shown:
             bought["days"] = typed_number(shown["category_days"])
         if "category_min_spend" in shown:

@@ -7,6 +7,7 @@ The search reads members' `GET /v1/members` and the page the gateway's own
 `GET /api/v1/customers/{id}/360`, both with the person's token: the services decide what the
 person may see, the policy unchanged."""
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -16,19 +17,25 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gateway.adapters.clients import segment
-from gateway.api.console.ledger_reasons import ledger_reason
+from gateway.api.console.i18n import LANG_COOKIE, language_of
+from gateway.api.console.ledger_reasons import ledger_reason, named
 from gateway.api.console.message_reasons import message_reason
 from gateway.api.console.refusals import sentence
 from gateway.api.console.render import gettext_of, go, keep_cookies, page, refused_query_page, today
 from gateway.api.console.services import service_clients
 from gateway.api.console.session import Console, ConsoleUser, Form, one
+from gateway.domain.ledger_wording import Names
 from gateway.domain.refusals import problems
+from gateway.service_layer.app import store_names
 from gateway.service_layer.console_people import StaffDirectory, display_names
 from gateway.service_layer.console_reads import ServiceRefused, call, read
 from shared.deps import UowDep
 from shared.errors import Invalid, ServiceError
 from shared.policy import POLICY, Grant, MemberFacts
 from shared.query_params import QUERY_CHECKED_ELSEWHERE
+from shared.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/console/customers", tags=["console"], include_in_schema=False, dependencies=[QUERY_CHECKED_ELSEWHERE])
 # What a search may ask members: the card number, the name, the community, or (for the roles that
@@ -99,6 +106,8 @@ async def customer(member_id: str, request: Request, uow: UowDep, user: Annotate
     contacts = await _contacts(request, user, member_id)
     managers = [profile.get("manager_id"), *(c.get("manager_id") for c in contacts or [])]
     directory = StaffDirectory(request.app.state.downstream.members, user.principal, user.bearer())
+    names = await _ledger_names(request, uow, user, (view.get("points") or {}).get("entries") or [])
+    english = language_of(request.cookies.get(LANG_COOKIE)) == "en"
     return page(request, "staff/customer_360.html", user, view=view, profile=profile,
                 staff_names=await display_names(uow, managers, directory), contacts=contacts,
                 reads_contacts=user.may("members.tracking.read"),
@@ -109,7 +118,7 @@ async def customer(member_id: str, request: Request, uow: UowDep, user: Annotate
                 tracks=_tracks(user, member_id, profile),
                 away={u["section"] for u in view.get("unavailable") or []},
                 message_reason=lambda reason: message_reason(reason, gettext_of(request)),
-                ledger_reason=lambda reason: ledger_reason(reason, gettext_of(request)))
+                ledger_reason=lambda reason: ledger_reason(reason, gettext_of(request), names, english=english))
 
 
 @router.post("/{member_id}/export")
@@ -134,6 +143,26 @@ async def erase(member_id: str, request: Request, form: Form, user: Annotated[Co
     async with service_clients(request) as clients:
         await call(clients["gateway"], "gateway", "POST", f"/api/v1/customers/{segment(member_id)}/erasure", user.bearer())
     return go(request, f"/console/customers/{quote(member_id, safe='')}?notice=erased")
+
+
+async def _ledger_names(request: Request, uow: UnitOfWork, user: ConsoleUser, entries: list[dict[str, Any]]) -> Names:
+    """The names of the stores and gifts the ledger's reasons name, as the member app's ledger has
+    them: the stores from the gateway's own table, the gifts from points' catalogue, each read once
+    for the page (the catalogue only when a reason names a gift)."""
+    store_ids, gift_ids = named(str(e.get("reason") or "") for e in entries)
+    gifts = await _gift_names(request, user) if gift_ids else {}
+    return Names(await store_names(uow.session, store_ids), gifts)
+
+
+async def _gift_names(request: Request, user: ConsoleUser) -> dict[str, tuple[str, str]]:
+    """gift id -> (Chinese, English) names from points' whole catalogue, gifts no longer on offer
+    too. When points cannot give it, the gifts are shown by id: the ledger shows either way."""
+    try:
+        catalogue = await read(request.app.state.downstream.points, "points", "/v1/gifts", user.bearer())
+    except ServiceError as refusal:
+        log.warning("gift names for the console's ledger unavailable (%s); gifts shown by id", refusal)
+        return {}
+    return {g["gift_id"]: (g["name_zh"], g["name_en"]) for g in catalogue}
 
 
 async def _contacts(request: Request, user: ConsoleUser, member_id: str) -> list[dict[str, Any]] | None:
