@@ -79,7 +79,7 @@ async def test_an_operator_checks_health_and_replays_a_dead_letter_then_switches
             assert "任务已运行。" in await page.content()
             await page.get_by_role("link", name="定时任务").first.click()
             gateway_jobs = await page.locator('section[data-service="gateway"]').inner_text()
-            assert "副本" in gateway_jobs and "手动" in gateway_jobs and "samples" in gateway_jobs
+            assert "副本" in gateway_jobs and "手动" in gateway_jobs and "已记录的样本" in gateway_jobs
             await page.screenshot(path=screenshots / "07-jobs.png", full_page=True)
             await page.get_by_role("link", name="事件流").first.click()
             assert await page.locator('figure.chart[data-samples="1"] circle').count() >= 1
