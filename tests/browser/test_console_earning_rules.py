@@ -45,4 +45,4 @@ async def test_an_admin_adds_an_earning_rule_version(env: TestEnv, database_fact
             await expect(added).to_contain_text("生鲜双倍积分")
             await page.screenshot(path=screenshots / "earning-rules-02-added.png", full_page=True)
             kept = (await pts.get("/v1/earning-rules", headers=env.auth(Role.ADMIN))).json()
-            assert [v["version"] for v in kept] == [1, 2] and kept[1]["category_multipliers"] == {"生鲜": "2"}
+            assert [v["version"] for v in kept] == [1, 2] and kept[1]["category_multipliers"] == {"fresh": "2"}

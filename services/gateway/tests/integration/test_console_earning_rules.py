@@ -60,7 +60,7 @@ async def test_an_admin_adds_a_version_once_however_often_the_form_is_sent(stack
     page = await gw.get(answers[0].headers["location"])
     assert "已添加版本 2。" in page.text
     assert re.search(r'<tr id="version-2">\s*<th scope="row">2\s*<span class="badge">生效中</span>', page.text)
-    assert "fresh × 2" in page.text and "qian.admin" in page.text
+    assert "生鲜 × 2" in page.text and "qian.admin" in page.text  # the code, said as the console says it
     # The next form starts from the latest version, excluded categories apart from the multipliers.
     assert re.search(r'name="category_multipliers" rows="3">fresh = 2\ndairy = 1.5</textarea>', page.text), page.text
     assert re.search(r'name="excluded_categories" rows="3">tobacco\n彩票</textarea>', page.text)
