@@ -16,6 +16,8 @@ from urllib.parse import quote_plus
 
 import httpx
 
+from shared.tls import client_tls
+
 TOKEN_PATH = "/identity/v1/token"
 
 
@@ -35,7 +37,7 @@ class ServiceTokenSource:
         self.client_id = client_id
         # RFC 6749 §2.3.1: each half is form-urlencoded before HTTP Basic joins them.
         self._auth = httpx.BasicAuth(quote_plus(client_id), quote_plus(client_secret))
-        self._client = client or httpx.AsyncClient(timeout=timeout_s)
+        self._client = client or httpx.AsyncClient(timeout=timeout_s, verify=client_tls())
         self._owns_client = client is None
         self._refresh_before_s = refresh_before_s
         self._monotonic = monotonic

@@ -17,6 +17,7 @@ from gateway.service_layer import event_flow, identity, member_sign_in, member_t
 from shared.auth import MAX_TOKEN_LIFETIME, Role
 from shared.commands import Commands
 from shared.jobs import JobFn, ScheduledJob
+from shared.tls import client_tls
 
 
 def _reloaded(revoked: RevokedIds, loaded: set[str], since: datetime) -> dict[str, Any]:
@@ -70,10 +71,10 @@ async def sample_event_flow(commands: Commands, settings: Settings, now: datetim
     24-hour history (a sample every `console_event_flow_sample_s`)."""
     groups = consumer_groups(settings.kafka_topic_prefix)
     timeout = httpx.Timeout(event_flow.DEADLINE_S)
-    async with httpx.AsyncClient(base_url=settings.members_url, timeout=timeout) as members, \
-            httpx.AsyncClient(base_url=settings.points_url, timeout=timeout) as points, \
-            httpx.AsyncClient(base_url=settings.feedback_url, timeout=timeout) as feedback, \
-            httpx.AsyncClient(base_url=settings.campaigns_url, timeout=timeout) as campaigns:
+    async with httpx.AsyncClient(base_url=settings.members_url, timeout=timeout, verify=client_tls()) as members, \
+            httpx.AsyncClient(base_url=settings.points_url, timeout=timeout, verify=client_tls()) as points, \
+            httpx.AsyncClient(base_url=settings.feedback_url, timeout=timeout, verify=client_tls()) as feedback, \
+            httpx.AsyncClient(base_url=settings.campaigns_url, timeout=timeout, verify=client_tls()) as campaigns:
         clients: dict[str, httpx.AsyncClient | None] = {"members": members, "points": points, "feedback": feedback, "campaigns": campaigns}
         snapshot = await event_flow.measure(clients, lambda reads: group_lags(settings, groups, settings.console_lag_fetch_cap, reads), now)
     async with commands() as uow:

@@ -18,6 +18,7 @@ import httpx
 
 from campaigns.adapters.outgoing import TransportError
 from shared.service_token import ServiceTokenError
+from shared.tls import client_tls
 
 
 class TokenSource(Protocol):
@@ -38,7 +39,7 @@ class MembersClient:
     def __init__(self, base_url: str, tokens: TokenSource, *, timeout_s: float,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.tokens = tokens
-        self.http = httpx.AsyncClient(base_url=base_url, timeout=timeout_s, transport=transport)
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=timeout_s, transport=transport, verify=client_tls())
 
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {await self.tokens.token()}"}

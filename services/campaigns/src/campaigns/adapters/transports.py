@@ -23,6 +23,7 @@ from campaigns.adapters.tables import LocalOutboxRow
 from campaigns.config import Settings
 from campaigns.domain.messages import masked_phone
 from shared.db import insert_into
+from shared.tls import client_tls
 
 OUTBOX = LocalOutboxRow.__table__  # type: ignore[attr-defined]
 
@@ -82,7 +83,7 @@ def providers_for(settings: Settings, tokens: TokenSource | None) -> Providers:
     providers = Providers(replies=ReplyForwarder(members), contacts=contacts, staff=StaffDirectory(members),
                           clients=[members])
     if sms == "aliyun":
-        http = httpx.AsyncClient(timeout=settings.aliyun_sms_timeout_s)
+        http = httpx.AsyncClient(timeout=settings.aliyun_sms_timeout_s, verify=client_tls())
         providers.clients.append(http)
         providers.sms = AliyunSmsTransport(AliyunConfig(
             endpoint=settings.aliyun_sms_endpoint, access_key_id=settings.aliyun_access_key_id,

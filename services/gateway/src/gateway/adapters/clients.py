@@ -41,6 +41,7 @@ from httpx_aiohttp import AiohttpTransport
 
 from gateway.config import Settings
 from shared.errors import NotFound, ServiceError
+from shared.tls import client_tls
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +145,7 @@ def _session() -> aiohttp.ClientSession:
     # Made on the transport's first call, inside the running loop, as aiohttp wants; the same
     # connector httpx_aiohttp makes, with the answer above.
     connector = aiohttp.TCPConnector(
-        limit=CONNECTIONS_PER_SERVICE, keepalive_timeout=KEEPALIVE_S, ssl=httpx.create_ssl_context()
+        limit=CONNECTIONS_PER_SERVICE, keepalive_timeout=KEEPALIVE_S, ssl=client_tls()
     )
     # No Content-Type of aiohttp's own: a body forwarded without one goes out without one, and the
     # service tells the caller they sent none (not "application/octet-stream", which they never said).
@@ -153,7 +154,9 @@ def _session() -> aiohttp.ClientSession:
 
 class DownstreamTransport(AiohttpTransport):
     def __init__(self) -> None:
-        super().__init__(client=_session)
+        # The process's one TLS context: the transport would load the trusted certificates again
+        # for each downstream service (it makes a context even when given the session).
+        super().__init__(client=_session, verify=client_tls())
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         answer = await self._send(request)

@@ -12,6 +12,7 @@ from urllib.parse import quote
 import httpx
 
 from shared.errors import Invalid, ServiceError
+from shared.tls import client_tls
 
 
 class CampaignsUnavailable(ServiceError):
@@ -22,7 +23,7 @@ class CouponTemplates:
     """One HTTP client to campaigns for the service's lifetime; closed at shutdown."""
 
     def __init__(self, base_url: str, *, timeout_s: float, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self.http = httpx.AsyncClient(base_url=base_url, timeout=timeout_s, transport=transport)
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=timeout_s, transport=transport, verify=client_tls())
 
     async def ensure_exists(self, template_id: str, bearer: str) -> None:
         try:

@@ -14,6 +14,7 @@ from urllib.parse import quote
 import httpx
 
 from shared.errors import ServiceError
+from shared.tls import client_tls
 
 # A day's register holds tens of entries; a month's a few hundred. Members is asked a few at a time.
 CONCURRENT_LOOKUPS = 8
@@ -27,7 +28,7 @@ class MemberNames:
     """One HTTP client to members for the service's lifetime; closed at shutdown."""
 
     def __init__(self, base_url: str, *, timeout_s: float, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self.http = httpx.AsyncClient(base_url=base_url, timeout=timeout_s, transport=transport)
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=timeout_s, transport=transport, verify=client_tls())
 
     async def names(self, member_ids: Iterable[str], bearer: str) -> dict[str, str]:
         """member id -> "name (card no.)" for each customer members shows to the token's holder."""
