@@ -46,6 +46,9 @@ class TestEnv:
     def settings(self, cls: type[S], database_url: str, **overrides: Any) -> S:
         values: dict[str, Any] = dict(
             environment="test",
+            # The gateway's staff accounts: argon2's cheapest work (the tests of hashing itself
+            # use RFC 9106's).
+            password_hashing="test-minimal",
             data_dir=self.data_dir,
             database_url=database_url,
             kafka_bootstrap=self.broker.bootstrap if self.broker is not None else NO_BROKER,

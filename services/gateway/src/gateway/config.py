@@ -4,6 +4,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 
+from gateway.adapters.passwords import Hashing
 from gateway.domain.sessions import MAX_ACCESS_TTL
 from shared.auth import MAX_TOKEN_LIFETIME, Role
 from shared.settings import PLACEHOLDERS, ServiceSettings, sasl_login_problems
@@ -50,6 +51,10 @@ class Settings(ServiceSettings):
     # token at POST /identity/v1/token. Off, the gateway neither issues tokens nor needs the
     # private key (another issuer, or `crm token`, mints them).
     identity_enabled: bool = True
+    # argon2id's work for each staff password: RFC 9106's low-memory profile. "test-minimal" is
+    # for the test suite alone (its thousands of throwaway accounts each cost a hash and a
+    # login); any other environment refuses it.
+    password_hashing: Hashing = "rfc9106-low-memory"
     # PEM text of the Ed25519 signing key, or a file holding it (a mounted secret). In development
     # it falls back to the key `crm run` / `crm token` keep in the data directory.
     jwt_private_key: SecretStr = SecretStr("")
@@ -147,6 +152,12 @@ class Settings(ServiceSettings):
                                        self.operator_kafka_sasl_password, production=self.environment == "production")
         if problems:
             raise ValueError("; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _real_password_hashing(self) -> "Settings":
+        if self.password_hashing == "test-minimal" and self.environment != "test":
+            raise ValueError(f"CRM_PASSWORD_HASHING=test-minimal is for the test suite only, not CRM_ENVIRONMENT={self.environment}")
         return self
 
     @model_validator(mode="after")

@@ -189,15 +189,27 @@ def test_one_time_codes_are_accepted_within_a_step_of_drift_and_not_beyond() -> 
 
 
 async def test_passwords_are_hashed_with_argon2id_and_checked() -> None:
-    stored = await hash_password("correct horse battery")
-    assert stored.startswith("$argon2id$") and "correct horse" not in stored
-    assert await verify_password("correct horse battery", stored)
-    assert not await verify_password("correct horse battery!", stored)
-    assert not await verify_password("correct horse battery", None)
-    assert not await verify_password("anything", "not a hash")
-    assert not needs_rehash(stored)
+    stored = await hash_password("correct horse battery", "rfc9106-low-memory")
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$") and "correct horse" not in stored
+    assert await verify_password("correct horse battery", stored, "rfc9106-low-memory")
+    assert not await verify_password("correct horse battery!", stored, "rfc9106-low-memory")
+    assert not await verify_password("correct horse battery", None, "rfc9106-low-memory")
+    assert not await verify_password("anything", "not a hash", "rfc9106-low-memory")
+    assert not needs_rehash(stored, "rfc9106-low-memory")
     weaker = "$argon2id$v=19$m=8,t=1,p=1$c29tZXNhbHQ$zSb3qHIOJTyHeqYxAQd8Rw"
-    assert needs_rehash(weaker)
+    assert needs_rehash(weaker, "rfc9106-low-memory")
+
+
+async def test_the_test_suites_cheap_hashing_is_refused_outside_tests() -> None:
+    with pytest.raises(ValidationError, match="CRM_PASSWORD_HASHING=test-minimal is for the test suite only, not CRM_ENVIRONMENT=development"):
+        Settings(environment="development", password_hashing="test-minimal")
+    assert Settings(environment="test", password_hashing="test-minimal").password_hashing == "test-minimal"
+    assert Settings().password_hashing == "rfc9106-low-memory"
+    # A cheap hash still checks the password; a hash of the real profile is rehashed to neither.
+    cheap = await hash_password("correct horse battery", "test-minimal")
+    assert await verify_password("correct horse battery", cheap, "test-minimal")
+    assert not await verify_password("wrong horse battery", cheap, "test-minimal")
+    assert needs_rehash(cheap, "rfc9106-low-memory")
 
 
 def test_staff_access_tokens_live_at_most_a_minute() -> None:

@@ -71,7 +71,7 @@ async def create(
     row = StaffAccountRow(
         staff_id=f"stf_{secrets.token_hex(8)}", login=normal, name=name, role=bound.role.value,
         store_id=bound.store_id, account_manager_id=bound.account_manager_id,
-        password_hash=await hash_password(password), created_at=now, changed_at=now,
+        password_hash=await hash_password(password, uow.settings.password_hashing), created_at=now, changed_at=now,
         creation_key=key, creation_digest=digest if key is not None else None,
     )
     uow.session.add(row)
@@ -112,7 +112,7 @@ async def _created_already(
     if row.creation_digest != digest:
         raise Conflict(f"the Idempotency-Key was used to create account {row.login}, not this one: send a new key")
     if password is not None:
-        if not await verify_password(password, row.password_hash):
+        if not await verify_password(password, row.password_hash, uow.settings.password_hashing):
             raise Conflict(f"account {row.login} was created with this key and another password, or its password "
                            "was set since: send a new key, or set the password on the account")
         return row, None
@@ -120,7 +120,7 @@ async def _created_already(
         raise Conflict(f"account {row.login} was created with this key and is in use or was changed since: "
                        "set a new password on the account if its first one was lost")
     generated = secrets.token_urlsafe(GENERATED_PASSWORD_BYTES)
-    row.password_hash, row.changed_at = await hash_password(generated), uow.now()
+    row.password_hash, row.changed_at = await hash_password(generated, uow.settings.password_hashing), uow.now()
     uow.session.add(row)
     audit(uow, actor, StaffAction.CREATION_RETRIED, row.staff_id)
     await uow.session.flush()
@@ -180,7 +180,7 @@ async def set_password(uow: UnitOfWork, actor: Actor, staff_id: str, password: s
     if password is None:
         password = generated = secrets.token_urlsafe(GENERATED_PASSWORD_BYTES)
     check_password(password)
-    row.password_hash, row.changed_at = await hash_password(password), uow.now()
+    row.password_hash, row.changed_at = await hash_password(password, uow.settings.password_hashing), uow.now()
     uow.session.add(row)
     ended = await end_sessions(uow, staff_id, RevokedBecause.PASSWORD_SET)
     audit(uow, actor, StaffAction.PASSWORD_SET, staff_id, details.password_set(generated is not None, ended))

@@ -78,8 +78,8 @@ async def login(
 ) -> SessionTokens:
     """A new session for the right password (and code); the refusals are `proven`'s."""
     row = await proven(uow, guard, login=login, password=password, totp_code=totp_code, address=address)
-    if needs_rehash(row.password_hash):
-        row.password_hash = await hash_password(password)
+    if needs_rehash(row.password_hash, uow.settings.password_hashing):
+        row.password_hash = await hash_password(password, uow.settings.password_hashing)
         uow.session.add(row)
     return await _new_session(uow, issuer, lifetimes, row)
 
@@ -97,7 +97,7 @@ async def change_password(
     if new_password == password:
         raise Invalid("new_password", "must differ from the current password")
     row = await proven(uow, guard, login=login, password=password, totp_code=totp_code, address=address)
-    row.password_hash, row.changed_at = await hash_password(new_password), uow.now()
+    row.password_hash, row.changed_at = await hash_password(new_password, uow.settings.password_hashing), uow.now()
     uow.session.add(row)
     ended = await staff.end_sessions(uow, row.staff_id, RevokedBecause.PASSWORD_SET)
     staff.audit(uow, Actor(row.staff_id, row.role), StaffAction.PASSWORD_CHANGED, row.staff_id, details.sessions_ended(ended))
@@ -121,7 +121,8 @@ async def proven(
     row = None
     if LOGIN.match(key) and len(password) <= MAX_PASSWORD_CHARS:
         row = (await uow.session.exec(select(StaffAccountRow).where(StaffAccountRow.login == key))).first()
-    matches = await verify_password(password[:MAX_PASSWORD_CHARS], row.password_hash if row is not None else None)
+    matches = await verify_password(password[:MAX_PASSWORD_CHARS], row.password_hash if row is not None else None,
+                                  uow.settings.password_hashing)
     if row is None or not matches or row.deactivated_at is not None:
         raise LoginFailed()
     if row.totp_enabled and row.totp_secret:
