@@ -55,3 +55,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "unit tests need neither the broker nor a database; move these to tests/integration:\n  "
             + "\n  ".join(misplaced)
         )
+    # The longest tests first (whole platforms, browsers, fuzzing; then the broker's; then the
+    # database's): handed out last, one of them kept a single worker busy for minutes after the
+    # others had run out of tests. Within a tier, the order of collection.
+    items.sort(key=_tier)
+
+
+def _tier(item: pytest.Item) -> int:
+    if any(item.get_closest_marker(m) for m in ("e2e", "browser", "fuzz")):
+        return 0
+    for rank, marker in enumerate(("kafka", "integration"), start=1):
+        if item.get_closest_marker(marker):
+            return rank
+    return 3

@@ -76,12 +76,26 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
     socket_dir = uri.split("host=")[1]
     pid = server.get_pid()
     assert pid is not None
+    asyncio.run(_without_durability(socket_dir))
     yield Postgres(socket_dir=socket_dir, pid=pid)
     # Fast shutdown of the postmaster we started, by its pid.
     try:
         os.kill(pid, signal.SIGINT)
     except ProcessLookupError:
         pass
+
+
+async def _without_durability(socket_dir: str) -> None:
+    """A throwaway cluster need not survive a crash of the machine: no fsync, no full-page
+    images, commits answered before their WAL is flushed. Every test database is created and
+    written many times over, and waiting on the disk for each was much of the suite's time."""
+    conn = await asyncpg.connect(host=socket_dir, user="postgres", database="postgres")
+    try:
+        for setting in ("fsync", "full_page_writes", "synchronous_commit"):
+            await conn.execute(f"ALTER SYSTEM SET {setting} = off")
+        await conn.execute("SELECT pg_reload_conf()")
+    finally:
+        await conn.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
