@@ -109,6 +109,18 @@ async def test_an_account_managers_report_is_their_own_without_a_choice(
     assert not [r for r in members if r.url.path == "/v1/staff"]
 
 
+async def test_a_store_manager_opening_the_tracking_queue_is_sent_to_the_reports(
+    gateway: httpx.AsyncClient, env: TestEnv, members: list[httpx.Request],
+) -> None:
+    # A store manager keeps no queue of their own (members would refuse the call for want of a
+    # manager id): the address leads to the reports their menu offers instead.
+    await logged_in(gateway, env, "wang.sm", "store_manager", store_id="S001")
+    opened = await gateway.get("/console/tracking")
+    assert opened.status_code == 303, opened.text
+    assert opened.headers["location"] == "/console/tracking/report"
+    assert not [r for r in members if r.url.path == "/v1/tracking/queue"]
+
+
 async def test_a_store_manager_sees_the_vips_without_a_manager_longest_waiting_first(
     gateway: httpx.AsyncClient, env: TestEnv, members: list[httpx.Request],
 ) -> None:

@@ -95,9 +95,12 @@ async def export(request: Request, user: Annotated[ConsoleUser, Console("gateway
 
 
 @router.get("/tracking")
-async def tracking_queue(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> HTMLResponse:
+async def tracking_queue(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
     """The account manager's queue (most recent purchase first, churn risk, the follow-ups due and
-    the birthdays coming) and the day's form, which may plan the next contact."""
+    the birthdays coming) and the day's form, which may plan the next contact. Those who read
+    tracking but keep no queue (store managers, admins) are sent to the reports their menu offers."""
+    if not user.may("members.tracking.record") and user.may("members.tracking.read"):
+        return go(request, "/console/tracking/report")
     queue = await read(_members(request), "members", "/v1/tracking/queue", user.bearer())
     this_day = today(request)
     items = queue["items"]
