@@ -59,6 +59,7 @@ async def test_head_office_hands_a_customer_their_data_then_erases_them_and_the_
         # Through the API: the whole document, each service having checked the admin's token.
         r = await p.gateway.post(f"/api/v1/customers/{member['id']}/export", headers=admin)
         assert r.status_code == 200, r.text
+        assert r.headers["content-disposition"] == f'attachment; filename="member-{member["id"]}.json"'
         data = r.json()
         assert data["profile"]["id"] == member["id"] and data["profile"]["phone"] == member["phone"]
         assert [x["pos_txn_id"] for x in data["purchases"]] == [sale["pos_txn_id"]]

@@ -277,14 +277,21 @@ def render(
         return JSONResponse(jsonable_encoder(json_body, custom_encoder={Decimal: str}))
     if fmt == ReportFormat.CSV:
         return Response(to_csv(columns, rows, totals), media_type="text/csv; charset=utf-8",
-                        headers=_attachment(f"{filename}.csv"))
+                        headers=attachment(f"{filename}.csv"))
     if fmt == ReportFormat.XLSX:
         return Response(to_xlsx(columns, rows, totals, title, subtitle), media_type=XLSX_MEDIA_TYPE,
-                        headers=_attachment(f"{filename}.xlsx"))
+                        headers=attachment(f"{filename}.xlsx"))
     if fmt == ReportFormat.HTML:
         return HTMLResponse(to_html(title, columns, rows, subtitle, totals))
     raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"format: unknown report format {fmt}")
 
 
-def _attachment(name: str) -> dict[str, str]:
+def attachment(name: str) -> dict[str, str]:
+    """Headers that make a browser save the answer as the file `name`."""
     return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+def member_export_file(member_id: str) -> dict[str, str]:
+    """The name a member's data export is saved under, wherever it is asked (members, the member
+    app, head office's desk)."""
+    return attachment(f"member-{member_id}.json")

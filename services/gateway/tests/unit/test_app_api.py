@@ -514,6 +514,8 @@ async def test_answers_without_an_etag_are_not_to_be_stored(app_api) -> None:
     export = await client.post("/app/v1/me/export", headers=member)
     assert export.status_code == 200, export.text
     assert export.headers["cache-control"] == "no-store" and "etag" not in export.headers
+    # Saved by a browser under the name members' own export gives it.
+    assert export.headers["content-disposition"] == f'attachment; filename="member-{ME}.json"'
     refused = await client.get("/app/v1/coupons?cursor=abc", headers=member)
     assert refused.status_code == 422 and refused.headers["cache-control"] == "no-store"
     card = await client.get("/app/v1/card", headers=member)

@@ -10,6 +10,7 @@ from gateway.adapters.clients import segment
 from gateway.api.app_deps import AppGrant, Calls, mine
 from gateway.api.app_schemas import ConsentsEdit, ProfileEdit
 from gateway.service_layer import app as views
+from shared.reports import member_export_file
 
 router = APIRouter(prefix="/app/v1/me", tags=["member app"])
 
@@ -39,7 +40,8 @@ async def set_consents(body: ConsentsEdit, grant: AppGrant, calls: Calls) -> dic
                                   "messages, offers, complaints, surveys")
 async def export(grant: AppGrant, calls: Calls) -> JSONResponse:
     # POST: the export is recorded in the access log, so it is not a cacheable read.
-    return JSONResponse(await views.export(calls, mine(grant)))
+    member_id = mine(grant)
+    return JSONResponse(await views.export(calls, member_id), headers=member_export_file(member_id))
 
 
 @router.post("/erasure", summary="Erase my data; my sign-ins end and this token stops working")

@@ -33,6 +33,7 @@ from shared.deps import UowDep
 from shared.errors import Invalid, ServiceError
 from shared.policy import POLICY, Grant, MemberFacts
 from shared.query_params import QUERY_CHECKED_ELSEWHERE
+from shared.reports import attachment
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -128,8 +129,7 @@ async def export(member_id: str, request: Request, _: Form, user: Annotated[Cons
     async with service_clients(request) as clients:
         answer = await call(clients["gateway"], "gateway", "POST", f"/api/v1/customers/{segment(member_id)}/export", user.bearer())
     name = f"customer-{quote(member_id, safe='')}-{today(request).isoformat()}.json"
-    response = Response(answer.content, media_type="application/json",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    response = Response(answer.content, media_type="application/json", headers=attachment(name))
     keep_cookies(request, response)
     return response
 

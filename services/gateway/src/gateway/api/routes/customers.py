@@ -12,6 +12,7 @@ from gateway.service_layer.app import erase, export
 from gateway.service_layer.customer360 import customer_360
 from shared.authorize import Allowed
 from shared.policy import Grant
+from shared.reports import member_export_file
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
 
@@ -39,7 +40,7 @@ async def export_customer(member_id: str, _: Annotated[Grant, Allowed("gateway.p
     export this customer; members records the export in the customer's access log, under the
     caller's name, and refuses it for a customer it does not have or the caller may not export
     (then nothing else is read). POST: it is recorded, not a cacheable read."""
-    return JSONResponse(await export(calls, member_id))
+    return JSONResponse(await export(calls, member_id), headers=member_export_file(member_id))
 
 
 @router.post("/{member_id}/erasure", summary="Erase a customer at their request made at a desk or in writing, as the "

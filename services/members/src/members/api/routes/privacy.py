@@ -15,6 +15,7 @@ from shared.deps import UowDep
 from shared.identifiers import RecordId
 from shared.integers import Int64
 from shared.policy import Grant
+from shared.reports import member_export_file
 from shared.text import NonBlankText
 from shared.zones import Moment
 
@@ -45,7 +46,7 @@ async def access_log(
 async def export(member_id: str, uow: UowDep, grant: Annotated[Grant, Allowed("members.privacy.export")], response: Response) -> MemberExport:
     member = await visible_member(uow, member_id, grant)
     body = await present_export(uow, await export_member(uow, member), grant)
-    response.headers["Content-Disposition"] = f'attachment; filename="member-{member_id}.json"'
+    response.headers.update(member_export_file(member_id))
     return body
 
 
