@@ -293,5 +293,5 @@ def attachment(name: str) -> dict[str, str]:
 
 def member_export_file(member_id: str) -> dict[str, str]:
     """The name a member's data export is saved under, wherever it is asked (members, the member
-    app, head office's desk)."""
+    app, head office's API; the console names its copy by the day handed over)."""
     return attachment(f"member-{member_id}.json")
