@@ -6,11 +6,14 @@ the record of job runs (job_run) by a later revision of each through `create_job
 """
 
 import asyncio
+from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
-from alembic import command, context, op
+from alembic import context, op
 from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import JSON, BigInteger, Boolean, Column, Float, Integer, MetaData, String, Text, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -26,10 +29,21 @@ SHARED_TABLES = MESSAGING_TABLES | {job_runs.TABLE}
 
 
 def upgrade(script_location: Path, database_url: str, revision: str = "head") -> None:
+    """`alembic upgrade` with the service's scripts read once per process: a service migrates at
+    every start, and reading every revision file again each time cost more than finding that
+    there is nothing to do (a process that starts services many times: the test suite)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(script_location))
     cfg.attributes["database_url"] = database_url
-    command.upgrade(cfg, revision)
+    script = _scripts(str(script_location))
+    with EnvironmentContext(cfg, script, fn=lambda rev, _context: script._upgrade_revs(revision, rev),
+                            destination_rev=revision):
+        script.run_env()
+
+
+@cache
+def _scripts(script_location: str) -> ScriptDirectory:
+    return ScriptDirectory(script_location)
 
 
 async def upgrade_async(script_location: Path, database_url: str) -> None:
