@@ -13,9 +13,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared import consumer, outbox  # noqa: F401  (their tables belong to every service's schema)
+from shared.db import make_engine
 from shared.events.envelope import Envelope
 from shared.events.registry import STORE_CHANGED
-from shared.migrations import service_metadata, upgrade
+from shared.migrations import service_metadata, upgrade, upgrade_async
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
@@ -53,6 +54,25 @@ async def test_migrations_match_the_models_and_downgrade_cleanly(service, back_t
     await asyncio.to_thread(_downgrade, migrations, url, back_to)
     await asyncio.to_thread(upgrade, migrations, url)
     assert await _differences(url, tables) == []
+
+
+async def test_a_service_start_migrates_only_a_database_behind_head(database_factory, tmp_path) -> None:
+    """`upgrade_async` given the service's engine: a database at head is only looked at (the
+    upgrade's own address is never used), one behind head is brought up to it."""
+    tables = import_module("members.adapters.tables").TABLES
+    migrations = Path(import_module("members").__file__).parent / "migrations"
+    url = await database_factory("members", empty=True)
+    nowhere = f"sqlite+aiosqlite:///{tmp_path}/no/such/dir/members.db"
+    engine = make_engine(url)
+    try:
+        await upgrade_async(migrations, url, engine=engine)
+        assert await _differences(url, tables) == []
+        await upgrade_async(migrations, nowhere, engine=engine)  # at head: nothing to do, `nowhere` unused
+        await asyncio.to_thread(_downgrade, migrations, url, "0006")
+        await upgrade_async(migrations, url, engine=engine)
+        assert await _differences(url, tables) == []
+    finally:
+        await engine.dispose()
 
 
 async def test_the_gateway_announces_once_the_stores_it_kept_before_stores_were_announced(database_factory) -> None:

@@ -13,14 +13,16 @@ from typing import Any, cast
 from alembic import context, op
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import JSON, BigInteger, Boolean, Column, Float, Integer, MetaData, String, Text, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import SQLModel
 
 from shared import job_runs
 from shared.columns import UtcDateTime
+from shared.db import READ_ONLY
 from shared.store_directory import TABLE as STORE_DIRECTORY
 
 MESSAGING_TABLES = frozenset({"outbox", "processed_events", "relay_heartbeat"})
@@ -29,9 +31,8 @@ SHARED_TABLES = MESSAGING_TABLES | {job_runs.TABLE}
 
 
 def upgrade(script_location: Path, database_url: str, revision: str = "head") -> None:
-    """`alembic upgrade` with the service's scripts read once per process: a service migrates at
-    every start, and reading every revision file again each time cost more than finding that
-    there is nothing to do (a process that starts services many times: the test suite)."""
+    """`alembic upgrade`, with the service's revision scripts read once per process (a process
+    that starts services many times: the test suite)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(script_location))
     cfg.attributes["database_url"] = database_url
@@ -46,9 +47,24 @@ def _scripts(script_location: str) -> ScriptDirectory:
     return ScriptDirectory(script_location)
 
 
-async def upgrade_async(script_location: Path, database_url: str) -> None:
+async def upgrade_async(script_location: Path, database_url: str, engine: AsyncEngine | None = None) -> None:
+    """`upgrade` from a running event loop. Given the service's `engine` (at its start), first a
+    look through its pool whether the database is at head already, as it is at nearly every start:
+    the upgrade takes a thread, an event loop, an engine and a connection of its own."""
+    if engine is not None and await _at_head(engine, script_location):
+        return
     # env.py runs its own event loop, so it goes to a worker thread when called from a running one.
     await asyncio.to_thread(upgrade, script_location, database_url)
+
+
+async def _at_head(engine: AsyncEngine, script_location: Path) -> bool:
+    def current(connection: Connection) -> set[str]:
+        return set(MigrationContext.configure(connection).get_current_heads())
+
+    # Read only: on SQLite it neither waits for nor takes the write turn (`shared.db`).
+    async with engine.execution_options(**READ_ONLY).connect() as connection:
+        found = await connection.run_sync(current)
+    return found == set(_scripts(str(script_location)).get_heads())
 
 
 def run_env(tables: frozenset[str]) -> None:

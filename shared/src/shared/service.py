@@ -117,7 +117,7 @@ def build_service_app(settings: ServiceSettings, spec: ServiceSpec, clock: Clock
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database)
         if settings.auto_migrate:
-            await upgrade_async(spec.migrations, settings.database)
+            await upgrade_async(spec.migrations, settings.database, engine=engine)
         sessions = make_sessionmaker(engine)
         relay = OutboxRelay(settings, sessions)
         app.state.commands = Commands(sessions, settings, wake=relay.wake, clock=app.state.clock)
