@@ -20,7 +20,7 @@ pytest_plugins = ["tests.support.infra", "tests.support.platform", "tests.suppor
 ROOT = Path(__file__).parent
 UNIT_DIRS = ("shared/tests",)
 # Fixtures that start infrastructure, by the tier a test that uses them belongs to.
-DATABASE_FIXTURES = {"postgres", "database_factory", "migrated_templates"}
+DATABASE_FIXTURES = {"postgres", "database_factory", "migrated_templates", "database_dir"}
 BROKER_FIXTURES = {"broker"}
 SERVICE_FIXTURES = {"env"}
 

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -57,7 +58,7 @@ class Stack:
         return self.env.issuer.mint("fuzz-admin", Role.ADMIN, store_id=STORE)
 
 
-async def _start(env: TestEnv, data_dir, postgres: Postgres | None) -> Stack:
+async def _start(env: TestEnv, database_dir: Path, postgres: Postgres | None) -> Stack:
     from campaigns.config import Settings as CampaignsSettings
     from campaigns.main import create_app as campaigns_app
     from feedback.config import Settings as FeedbackSettings
@@ -72,7 +73,7 @@ async def _start(env: TestEnv, data_dir, postgres: Postgres | None) -> Stack:
 
     names = ("members", "points", "feedback", "campaigns", "gateway")
     if postgres is None:
-        urls = {name: f"sqlite+aiosqlite:///{data_dir / f'{name}.db'}" for name in names}
+        urls = {name: f"sqlite+aiosqlite:///{database_dir / f'fuzz-{name}.db'}" for name in names}
     else:
         urls = {name: await postgres.create_database() for name in names}
 
@@ -109,7 +110,8 @@ async def _start(env: TestEnv, data_dir, postgres: Postgres | None) -> Stack:
 
 
 @pytest.fixture(scope="module")
-def fuzz_stack(broker: Broker, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Stack]:
+def fuzz_stack(broker: Broker, tmp_path_factory: pytest.TempPathFactory, database_dir: Path,
+               request: pytest.FixtureRequest) -> Iterator[Stack]:
     data_dir = tmp_path_factory.mktemp("fuzz")
     postgres = request.getfixturevalue("postgres") if BACKEND == "postgres" else None
     # In the data directory, where the gateway finds the private half to issue tokens with.
@@ -118,7 +120,7 @@ def fuzz_stack(broker: Broker, tmp_path_factory: pytest.TempPathFactory, request
                   issuer=TokenIssuer(private))
     loop = asyncio.new_event_loop()
     try:
-        stack = loop.run_until_complete(_start(env, data_dir, postgres))
+        stack = loop.run_until_complete(_start(env, database_dir, postgres))
         yield stack
         loop.run_until_complete(stack.stack.aclose())
     finally:

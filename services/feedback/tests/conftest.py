@@ -22,6 +22,7 @@ from shared.events.registry import (
     TIER_CHANGED,
 )
 from shared.outbox import OutboxRecord
+from tests.support.backends import on_postgres_only  # noqa: F401  (tests/support/backends.py says why)
 from tests.support.factories import keyed
 from tests.support.platform import TestEnv, service
 

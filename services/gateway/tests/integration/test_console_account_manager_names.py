@@ -12,7 +12,6 @@ import pytest
 from gateway.adapters.clients import Downstream
 from gateway.service_layer.console_people import StaffDirectory, display_names
 from shared.auth import Principal, Role
-from tests.support.backends import on_postgres_only  # noqa: F401  (the module's `backend`)
 from tests.support.console import logged_in
 from tests.support.identity import MovableClock, admin, answering, gateway_with_stores
 from tests.support.platform import TestEnv

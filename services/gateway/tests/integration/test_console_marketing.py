@@ -18,7 +18,6 @@ from shared.auth import Role
 from shared.policy import POLICY
 from shared.reports import XLSX_MEDIA_TYPE
 from tests.support.audience import attributes, consent, registered, sale
-from tests.support.backends import on_postgres_only  # noqa: F401  (the module's `backend`)
 from tests.support.campaigns import CampaignsDriver
 from tests.support.console import csrf_of, log_in, logged_in
 from tests.support.factories import keyed

@@ -12,7 +12,6 @@ import httpx
 import pytest
 
 from shared.auth import Role
-from tests.support.backends import on_postgres_only  # noqa: F401  (the module's `backend`)
 from tests.support.console import csrf_of, logged_in
 from tests.support.identity import MovableClock, gateway_with_stores
 from tests.support.marketing_console import gateway_over_campaigns

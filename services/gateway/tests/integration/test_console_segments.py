@@ -10,7 +10,6 @@ import pytest
 
 from shared.auth import Role
 from tests.support.audience import sale
-from tests.support.backends import on_postgres_only  # noqa: F401  (the module's `backend`)
 from tests.support.campaigns import CampaignsDriver
 from tests.support.console import csrf_of, logged_in
 from tests.support.identity import answering

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.support.backends import on_postgres_only  # noqa: F401  (the module's `backend`)
 from tests.support.console import csrf_of, logged_in
 from tests.support.identity import MovableClock, answering, gateway_with_stores
 from tests.support.platform import TestEnv

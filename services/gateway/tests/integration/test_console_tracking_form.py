@@ -10,7 +10,6 @@ import httpx
 import pytest
 
 from gateway.adapters.clients import Downstream
-from tests.support.backends import on_postgres_only  # noqa: F401  (the module's `backend`)
 from tests.support.console import csrf_of, logged_in
 from tests.support.identity import MovableClock, gateway_with_stores
 from tests.support.platform import TestEnv

@@ -9,7 +9,6 @@ import pytest
 from openpyxl import load_workbook
 
 from shared.reports import XLSX_MEDIA_TYPE, Column, ReportFormat, render
-from tests.support.backends import on_postgres_only  # noqa: F401  (the module's `backend`)
 from tests.support.console import logged_in
 from tests.support.identity import MovableClock, answering, gateway_with_stores
 from tests.support.platform import TestEnv

@@ -15,6 +15,7 @@ from shared.auth import Role
 from shared.events.envelope import Envelope
 from shared.outbox import OutboxRecord
 from shared.unit_of_work import UnitOfWork
+from tests.support.backends import on_both_backends  # noqa: F401  (the module's `backend`: SQLite's one writer too)
 from tests.support.factories import sale_body
 from tests.support.platform import TestEnv, service
 

@@ -3,6 +3,7 @@ text columns; integers beyond 64 bits by both drivers; year 0000 by Python's dat
 
 import pytest
 
+from tests.support.backends import on_postgres_only  # noqa: F401  (the module's `backend`: tests/support/backends.py)
 from tests.support.factories import member_body
 from tests.support.members import desk
 from tests.support.platform import TestEnv

@@ -8,6 +8,7 @@ from members.adapters.tables import MemberRow
 from members.config import Settings
 from members.main import create_app
 from shared.auth import Role
+from tests.support.backends import on_postgres_only  # noqa: F401  (the module's `backend`: tests/support/backends.py)
 from tests.support.members import register
 from tests.support.policy import customer_routes, expected_access, principal_claims
 

@@ -16,6 +16,7 @@ import pytest
 
 from shared.auth import Principal, Role
 from shared.policy import POLICY, Grant, MemberFacts
+from tests.support.backends import on_postgres_only  # noqa: F401  (the module's `backend`: tests/support/backends.py)
 
 pytestmark = pytest.mark.integration
 

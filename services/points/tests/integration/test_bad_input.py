@@ -3,6 +3,7 @@
 import pytest
 
 from shared.auth import Role
+from tests.support.backends import on_postgres_only  # noqa: F401  (the module's `backend`: tests/support/backends.py)
 from tests.support.factories import keyed
 
 pytestmark = pytest.mark.integration
