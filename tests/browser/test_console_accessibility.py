@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from playwright.async_api import expect
 
 from shared.auth import Role
 from tests.browser.conftest import chromium, log_in, served
@@ -201,19 +202,20 @@ async def test_every_page_is_labelled_titled_reachable_by_keyboard_and_fits_a_ta
                     await page.get_by_label("姓名").fill(second["name"])
                     await page.keyboard.press("Enter")
                     await page.wait_for_url(lambda url: parse_qs(urlsplit(url).query).get("name") == [second["name"]])
-                assert await page.evaluate("() => document.activeElement.id") == field
+                # Focused once the page has opened (expect waits): autofocus may come after the load event.
+                await expect(page.locator(f"#{field}")).to_be_focused()
                 if search == "/console/desk":
                     # At the desk a card no one holds leaves its number in the field, and the card
                     # scanned next opens its holder's page straight away.
                     await _scan(page, "8899999999")
                     assert await page.locator(f"#{field}").input_value() == "8899999999"
-                    assert await page.evaluate("() => document.activeElement.id") == field
+                    await expect(page.locator(f"#{field}")).to_be_focused()
                     await _scan(page, first["card_no"], f"/console/desk/members/{first['id']}")
                     assert first["name"] in await page.locator("main h1").inner_text()
                     continue
                 await _scan(page, first["card_no"])
                 assert first["name"] in await page.locator("main table tbody").inner_text()
-                assert await page.evaluate("() => document.activeElement.id") == field
+                await expect(page.locator(f"#{field}")).to_be_focused()
                 await _scan(page, second["card_no"])
                 assert await page.locator(f"#{field}").input_value() == second["card_no"]
                 rows = await page.locator("main table tbody").inner_text()
