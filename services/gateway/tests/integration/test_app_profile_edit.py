@@ -12,7 +12,7 @@ from gateway.config import Settings as GatewaySettings
 from gateway.main import create_app as gateway_app
 from shared.auth import Role
 from tests.support.factories import member_body
-from tests.support.platform import TestEnv, service
+from tests.support.platform import TestEnv, away, service
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +27,7 @@ async def platform(env: TestEnv, database_factory):
         app = gateway_app(env.settings(GatewaySettings, await database_factory("gateway")))
         app.state.downstream = Downstream(
             members=httpx.AsyncClient(transport=httpx.ASGITransport(app=members.app), base_url="http://members"),  # type: ignore[attr-defined]
-            points=httpx.AsyncClient(base_url="http://points.invalid"),  # a profile edit asks members alone
+            points=away("http://points.invalid"),  # a profile edit asks members alone
         )
         gateway = await stack.enter_async_context(service(app))
         yield gateway, members

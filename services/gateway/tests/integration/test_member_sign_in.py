@@ -22,7 +22,7 @@ from shared.events.envelope import new_event
 from shared.events.registry import MEMBER_ERASED
 from tests.support.factories import member_body
 from tests.support.identity import MovableClock
-from tests.support.platform import TestEnv, service
+from tests.support.platform import TestEnv, away, service
 
 pytestmark = pytest.mark.integration
 
@@ -74,7 +74,7 @@ async def sign_in(env: TestEnv, database_factory):
         ), clock=clock)
         app.state.downstream = Downstream(
             members=httpx.AsyncClient(transport=httpx.ASGITransport(app=members.app), base_url="http://members"),  # type: ignore[attr-defined]
-            points=httpx.AsyncClient(base_url="http://127.0.0.1:1"),
+            points=away("http://127.0.0.1:1"),
             campaigns=httpx.AsyncClient(transport=httpx.ASGITransport(app=campaigns.app), base_url="http://campaigns"),  # type: ignore[attr-defined]
         )
         gateway = await stack.enter_async_context(service(app))
@@ -252,7 +252,7 @@ async def test_members_unreachable_at_sign_up_is_a_503_and_the_code_still_signs_
     await sign_in.ask(phone)
     code = await sign_in.code_sent_to(phone)
     downstream = sign_in.gateway.app.state.downstream  # type: ignore[attr-defined]
-    reachable, downstream.members = downstream.members, httpx.AsyncClient(base_url="http://127.0.0.1:1")
+    reachable, downstream.members = downstream.members, away("http://127.0.0.1:1")
     r = await sign_in.register(phone, code)
     assert r.status_code == 503, r.text
     downstream.members = reachable
