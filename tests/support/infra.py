@@ -87,6 +87,7 @@ class AdminConnection:
         self._thread = threading.Thread(target=self._loop.run_forever, name="postgres-admin", daemon=True)
         self._thread.start()
         self._conn: asyncpg.Connection | None = None
+        self._turn = asyncio.Lock()  # a connection runs one statement at a time
 
     def execute(self, statement: str) -> None:
         """Runs `statement` from synchronous code (fixtures' set-up and teardown)."""
@@ -97,9 +98,10 @@ class AdminConnection:
         await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._execute(statement), self._loop))
 
     async def _execute(self, statement: str) -> None:
-        if self._conn is None or self._conn.is_closed():
-            self._conn = await asyncpg.connect(host=self._socket_dir, user="postgres", database="postgres")
-        await self._conn.execute(statement)
+        async with self._turn:
+            if self._conn is None or self._conn.is_closed():
+                self._conn = await asyncpg.connect(host=self._socket_dir, user="postgres", database="postgres")
+            await self._conn.execute(statement)
 
     def close(self) -> None:
         if self._conn is not None:
