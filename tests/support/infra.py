@@ -108,6 +108,7 @@ class AdminConnection:
             asyncio.run_coroutine_threadsafe(self._conn.close(timeout=5), self._loop).result()
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
+        self._loop.close()
 
 
 @dataclass
