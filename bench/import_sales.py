@@ -68,8 +68,10 @@ def write_file(path: Path, rng: random.Random, people: list[tuple[str, str, str]
     start = datetime(2019, 1, 1, 8, 0, tzinfo=SHANGHAI)
     span = (datetime(2024, 12, 31, tzinfo=SHANGHAI) - start).total_seconds()
     with path.open("w", newline="", encoding="utf-8") as f:
-        out = csv.writer(f)
-        out.writerow([*SALE_COLUMNS, *LINE_COLUMNS])
+        # By column name, so that a column the format gains stays empty here instead of shifting
+        # the rest into the wrong places.
+        out = csv.DictWriter(f, fieldnames=[*SALE_COLUMNS, *LINE_COLUMNS])
+        out.writeheader()
         for i in range(n):
             store = STORES[i % len(STORES)]
             kind = rng.choices(kinds, weights)[0]
@@ -81,8 +83,9 @@ def write_file(path: Path, rng: random.Random, people: list[tuple[str, str, str]
             for k in range(rng.randint(1, 4)):
                 category, low, high = rng.choice(CATEGORIES)
                 price = Decimal(rng.uniform(float(low), float(high))).quantize(Decimal("0.01"))
-                out.writerow([store, f"{store}-OLD-{i:08d}", at, card_no, phone_no, "cash", "",
-                              f"69{k:011d}", "商品", category, "1", price, price])
+                out.writerow({"store_id": store, "pos_txn_id": f"{store}-OLD-{i:08d}", "occurred_at": at,
+                              "card_no": card_no, "phone": phone_no, "payment": "cash", "sku": f"69{k:011d}",
+                              "name": "商品", "category": category, "qty": "1", "unit_price": price, "amount": price})
                 lines += 1
     counts["lines"] = lines
     return counts
@@ -220,7 +223,7 @@ def report(args: argparse.Namespace, results: dict) -> None:
     add("")
     add("Goals")
     add(f"  >= {GOAL_SALES_PER_S:,.0f} sales/s imported (members side, PostgreSQL)   "
-        f"{(f'{rate:,.0f}' if rate else 'incomplete'):>10}   {'PASS' if rate and rate >= GOAL_SALES_PER_S else 'MISS'}")
+        f"{(f'{rate:,.0f}' if rate else 'incomplete'):>10}   {'PASS' if rate and expected_ok and rate >= GOAL_SALES_PER_S else 'MISS'}")
     add(f"  first run imports every sale but the unknown cards, rejects those     {'PASS' if expected_ok else 'MISS'}")
     add(f"  second run changes nothing (imported 0, all present, same counts)     {'PASS' if second_ok else 'MISS'}")
     print("\n".join(lines), flush=True)
