@@ -63,6 +63,25 @@ def test_rows_of_a_sale_that_write_its_total_or_time_differently_are_still_one_s
     assert (other.sale, other.problem) == (None, "total: differs between the rows of this sale (line 4 and line 5)")
 
 
+def test_rows_of_a_sale_that_write_its_local_time_in_two_of_the_local_forms_are_still_one_sale() -> None:
+    # As a spreadsheet saves one cell 2019-3-1 9:05 and the next 2019/03/01 09:05:00: the import
+    # reads both as one moment (members' `sale_time`), so the rows are one sale.
+    [one, other, zoned] = csv_sales(
+        HEADER
+        + "S001,T-1,2019-3-1 9:05,8800000012345,,cash,,rice,米,grain,2,39.90,79.80\n"
+        + "S001,T-1,2019/03/01 09:05:00,8800000012345,,cash,,oil,油,oil,1,20.00,20.00\n"
+        + "S001,T-2,2019/3/1 9:05,8800000012345,,cash,,rice,米,grain,2,39.90,79.80\n"
+        + "S001,T-2,2019/3/1 9:06,8800000012345,,cash,,oil,油,oil,1,20.00,20.00\n"
+        # A local time and a time with its offset are not one reading: the zone the import puts
+        # the first in is not this reader's to know.
+        + "S001,T-3,2019-03-01 09:05,8800000012345,,cash,,rice,米,grain,2,39.90,79.80\n"
+        + "S001,T-3,2019-03-01T09:05:00+08:00,8800000012345,,cash,,oil,油,oil,1,20.00,20.00\n"
+    )
+    assert one.problem is None and (one.sale["occurred_at"], len(one.sale["lines"])) == ("2019-3-1 9:05", 2)
+    assert (other.sale, other.problem) == (None, "occurred_at: differs between the rows of this sale (line 4 and line 5)")
+    assert (zoned.sale, zoned.problem) == (None, "occurred_at: differs between the rows of this sale (line 6 and line 7)")
+
+
 def test_rows_of_a_sale_typed_in_full_width_mode_are_rows_of_the_same_sale() -> None:
     # Members reads Ｓ００１ as S001: rows written either way are one sale, not a sale and a repeat.
     [one] = csv_sales(

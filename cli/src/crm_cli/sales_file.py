@@ -17,12 +17,11 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from members.domain.sales_import import HALF_WIDTH_FIELDS, half_width
+from members.domain.sales_import import HALF_WIDTH_FIELDS, half_width, sale_time
 
 SALE_COLUMNS = ("store_id", "pos_txn_id", "occurred_at", "card_no", "phone", "payment", "total", "discount")
 LINE_COLUMNS = ("sku", "name", "category", "qty", "unit_price", "amount")
@@ -61,8 +60,8 @@ def _same(column: str, kept: str, given: str) -> bool:
     try:
         if column in ("total", "discount"):
             return Decimal(given.strip()) == Decimal(kept.strip())
-        if column == "occurred_at":
-            this, first = datetime.fromisoformat(given.strip()), datetime.fromisoformat(kept.strip())
+        if column == "occurred_at":  # read as members reads it: 2019/3/1 9:05 is 2019-03-01 09:05:00
+            this, first = sale_time(given), sale_time(kept)
             return (this.tzinfo is None) == (first.tzinfo is None) and this == first
     except (InvalidOperation, ValueError):
         return False

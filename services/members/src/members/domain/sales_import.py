@@ -12,7 +12,16 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from shared.cards import CardNumber
@@ -94,12 +103,8 @@ class ImportedSale(BaseModel):
     @classmethod
     def _local(cls, value: Any) -> Any:
         value = written_out(value)
-        if isinstance(value, str) and (found := LOCAL_TIME.fullmatch(value.strip())):
-            year, month, day, hour, minute, second = (int(found[name] or 0) for name in LOCAL_TIME_PARTS)
-            try:
-                return datetime(year, month, day, hour, minute, second)
-            except ValueError as exc:
-                raise ValueError(f"occurred_at: {value!r} is not a date and time ({exc})") from None
+        if isinstance(value, str) and (local := local_time(value)) is not None:
+            return local
         return value
 
     @field_validator("occurred_at")
@@ -175,6 +180,28 @@ def reason_of(exc: ValidationError) -> str:
         message = (f"{written[:40]!r} is not a number: write digits and a decimal point alone, without a currency "
                    "sign (¥) or thousands separators, e.g. 1234.50")
     return f"{field}: {message}" if field else message
+
+
+def local_time(value: str) -> datetime | None:
+    """A time written in one of the local forms (`LOCAL_TIME`), without its zone; None when the
+    text is in no such form. A form holding no real moment (2019/2/30 10:00) is a ValueError."""
+    if (found := LOCAL_TIME.fullmatch(value.strip())) is None:
+        return None
+    year, month, day, hour, minute, second = (int(found[name] or 0) for name in LOCAL_TIME_PARTS)
+    try:
+        return datetime(year, month, day, hour, minute, second)
+    except ValueError as exc:
+        raise ValueError(f"occurred_at: {value!r} is not a date and time ({exc})") from None
+
+
+_MOMENT = TypeAdapter(datetime)
+
+
+def sale_time(value: str) -> datetime:
+    """A sale's time as the import reads it, before a local one is put in its zone: a local form,
+    or ISO 8601 as pydantic reads it. A ValueError (pydantic's ValidationError is one) when it is
+    neither."""
+    return local if (local := local_time(value)) is not None else _MOMENT.validate_python(value)
 
 
 def half_width(value: Any) -> Any:
