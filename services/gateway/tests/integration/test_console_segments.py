@@ -116,6 +116,24 @@ async def test_a_part_of_the_rule_campaigns_refuses_is_shown_on_its_field(stack,
     assert await saved(cmp) == []
 
 
+async def test_a_home_store_the_chain_never_had_is_refused_on_its_field_before_campaigns_sees_it(stack, env) -> None:
+    # Campaigns checks a store id's format only: "S999", or "s001" typed in lower case, would be a
+    # segment of nobody, saved and launched without a word.
+    gw, cmp = stack
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    shown = await gw.get("/console/segments/new")
+    for path in ("/console/segments/preview", "/console/segments"):
+        r = await gw.post(path, data=new_form(shown.text, home_store="S999"), headers={"HX-Request": "true"})
+        assert r.status_code == 422, r.text
+        assert 'data-fields="home_store"' in r.text and "门店 S999 不存在" in r.text, r.text
+    assert await saved(cmp) == []
+    assert (await gw.put("/api/v1/stores/S001", json={"name": "store S001"}, headers=env.auth(Role.ADMIN))).status_code == 200
+    r = await gw.post("/console/segments", data=new_form(shown.text, home_store="S001"))
+    assert r.status_code == 303, r.text
+    [segment] = await saved(cmp)
+    assert {"field": "home_store", "op": "in", "value": ["S001"]} in segment["rule"]["and"]
+
+
 async def test_a_rule_made_through_the_api_is_shown_as_it_is_and_not_in_the_form(stack, env) -> None:
     gw, cmp = stack
     rule = {"or": [{"field": "tier", "op": "in", "value": ["vip"]}, {"not": {"field": "churn_risk", "op": "in", "value": ["low"]}}]}

@@ -254,3 +254,32 @@ async def test_the_gateways_own_routes_refuse_a_parameter_they_do_not_take_and_f
     assert [dict(request.url.params) for request in members] == [{"qq": "x"}, {"qq": "x"}]
     await logged_in(gateway, env, "wang.sm", "store_manager", store_id="S001")
     assert (await gateway.get("/console/infobase", params={"qq": "x"})).status_code == 200
+
+
+async def test_a_segment_rule_naming_a_home_store_nobody_has_is_refused_at_its_place_at_any_depth(
+    gateway: httpx.AsyncClient, env: TestEnv,
+) -> None:
+    """Campaigns checks a store id's format only: a segment of "S999", or of "s001" typed in lower
+    case, would be saved and launched to nobody without a word."""
+    marketing = env.auth(Role.MARKETING)
+    nested = {"and": [{"field": "tier", "op": "in", "value": ["gold"]},
+                      {"or": [{"not": {"field": "home_store", "op": "in", "value": ["S001", "s001"]}},
+                              {"field": "home_store", "op": "in", "value": ["S002"]}]}]}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(201, json={"id": "seg-1"})
+
+    async with answering(gateway, "campaigns", answer) as campaigns:
+        for path in ("/api/campaigns/v1/segments", "/api/campaigns/v1/segments/preview"):
+            r = await gateway.post(path, json={"name": "gold", "rule": nested}, headers=marketing)
+            assert r.status_code == 422, r.text
+            assert r.json()["detail"] == [{"loc": ["body", "rule", "and", 1, "or", 0, "not", "value", 1],
+                                           "msg": "unknown store s001", "type": "value_error", "input": None}]
+        assert campaigns == []
+        # The chain's stores, a closed one too (its customers are still homed there), go through.
+        assert (await gateway.put("/api/v1/stores/S002", json={"name": "store S002", "active": False},
+                                  headers=admin(env))).status_code == 200
+        nested["and"][1]["or"][0]["not"]["value"] = ["S001"]
+        r = await gateway.post("/api/campaigns/v1/segments", json={"name": "gold", "rule": nested}, headers=marketing)
+        assert r.status_code == 201, r.text
+        assert [json.loads(request.content)["rule"] for request in campaigns] == [nested]

@@ -73,9 +73,16 @@ async def ensure_report_stores(commands: Commands, store_ids: Iterable[str]) -> 
     reports) names stores the chain has or had; checked in a transaction of its own, which ends
     before the service is asked (that may take a while)."""
     if store_ids := list(store_ids):
-        async with commands(read_only=True) as uow:
-            for store_id in store_ids:
-                await ensure_store(uow.session, store_id, closed_too=True)
+        await ensure_had(commands, [("store_id", store_id) for store_id in store_ids])
+
+
+async def ensure_had(commands: Commands, named: Iterable[tuple[str, str]], *, kind: type[Invalid] = Invalid) -> None:
+    """Each store of `named` ((place, store id)) is one the chain has or had, closed ones too (where
+    something was, or whose customers a rule means, not where something happens now); one it never
+    had is refused at its place. Read in a transaction of its own, ended before a service is asked."""
+    async with commands(read_only=True) as uow:
+        for place, store in named:
+            await ensure_store(uow.session, store, field=place, kind=kind, closed_too=True)
 
 
 class OpenStores:
@@ -107,6 +114,15 @@ class OpenStores:
         async with commands(read_only=True) as uow:
             await ensure_store(uow.session, store_id, field=field, kind=kind)
         self.saw_open([store_id])
+
+    def unseen(self, named: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Of `named` ((place, store id), as a body names stores), the stores not seen open lately,
+        each at the first place that names it, for `ensure_had`."""
+        first: dict[str, str] = {}
+        for place, store in named:
+            if store not in first and not self.seen_open(store):
+                first[store] = place
+        return [(place, store) for store, place in first.items()]
 
     async def open_among(self, session: AsyncSession, store_ids: Iterable[str]) -> set[str]:
         """Which of `store_ids` are open for business, read with `session` (the caller's

@@ -21,7 +21,7 @@ from gateway.api.routes.console_segments import known_categories
 from gateway.domain import earning_rule_form
 from gateway.service_layer.console_people import display_names
 from gateway.service_layer.console_reads import call, read
-from gateway.service_layer.stores import ensure_store
+from gateway.service_layer.stores import ensure_had
 from shared.deps import NowDep, UowDep
 from shared.errors import Invalid
 from shared.query_params import QUERY_CHECKED_ELSEWHERE
@@ -81,6 +81,4 @@ async def _ensure_stores(request: Request, store_ids: Iterable[str]) -> None:
     cannot tell, and a rate of a store nobody has would be kept as if it were in force. Read in a
     transaction of its own, ended before points is asked."""
     if store_ids := list(store_ids):
-        async with request.app.state.commands(read_only=True) as uow:
-            for store_id in store_ids:
-                await ensure_store(uow.session, store_id, field="store_rates", closed_too=True)
+        await ensure_had(request.app.state.commands, [("store_rates", store_id) for store_id in store_ids])

@@ -22,10 +22,12 @@ from gateway.api.console.i18n import LANGUAGES, translations
 from gateway.api.console.render import PRODUCT_CATEGORIES, go, page, refusal_message
 from gateway.api.console.session import Console, ConsoleUser, Form, chosen, keyed, one
 from gateway.domain import segment_form
+from gateway.domain.rule_stores import rule_stores
 from gateway.domain.segment_form import Built, Categories
 from gateway.service_layer.app import store_names
 from gateway.service_layer.console_people import display_names
 from gateway.service_layer.console_reads import ServiceRefused, call, read
+from gateway.service_layer.stores import ensure_had
 from shared.deps import UowDep
 from shared.errors import ServiceError
 from shared.policy import AccessDenied
@@ -71,7 +73,12 @@ def _writes(user: ConsoleUser) -> bool:
 
 async def _send(request: Request, user: ConsoleUser, method: str, path: str, headers: dict[str, str], body: dict[str, Any],
                 built: Built) -> Any:
-    """Campaigns' answer; its refusal with each part of the rule it names at the form's field."""
+    """Campaigns' answer; its refusal with each part of the rule it names at the form's field. The
+    home stores the rule names are first checked to be the chain's, as the API's are (passthrough),
+    one it never had refused at the form's field."""
+    named = [(built.located(place.split(".")) or "home_store", store) for place, store in rule_stores(built.rule)]
+    if unseen := request.app.state.open_stores.unseen(named):
+        await ensure_had(request.app.state.commands, unseen)
     return (await call(_campaigns(request), "campaigns", method, path, headers, json=body, located=built.refusal)).json()
 
 

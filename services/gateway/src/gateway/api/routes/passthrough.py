@@ -7,9 +7,9 @@ reads here, but changes nothing: the member app's API (`/app/v1`) is where a mem
 checked for what no one service can tell (`gateway.services.change`).
 
 A `store_id` in the query (a report's or a list's filter), anywhere in a JSON body (a staff member's
-store, a complaint's, each sale's of an import, a return's `sale_store_id`) or in the path (a gift's
-stock at a store, `STORE_IN_PATH`) must name a store the chain has or had: the gateway keeps the stores, the services
-do not, and would answer a store nobody has with zeros or an empty list, as if it had sold nothing,
+store, a complaint's, each sale's of an import, a return's `sale_store_id`, each home store a
+segment's rule names) or in the path (a gift's stock at a store, `STORE_IN_PATH`) must name a store
+the chain has or had: the gateway keeps the stores, the services do not, and would answer a store nobody has with zeros or an empty list, as if it had sold nothing,
 or record staff at it (`service_layer/stores.ensure_report_stores`). A
 `home_store_id` in a JSON body (a registration, a profile edit) must name a store open for
 business, as an app sign-up's must: a customer homed at a store nobody has is outside every store
@@ -27,7 +27,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from gateway.adapters.clients import answered_by, as_received, segment
 from gateway.domain.identity import DOWNSTREAM_SERVICES
-from gateway.service_layer.stores import ensure_report_stores, ensure_store
+from gateway.domain.rule_stores import rule_stores
+from gateway.service_layer.stores import ensure_had, ensure_report_stores
 from shared.authorize import Allowed, forwarded
 from shared.errors import InvalidBodyField
 from shared.identifiers import StoreId
@@ -79,10 +80,8 @@ async def forward(request: Request, service: str, path: str, timeout: float | No
     home, in_body = _stores_named(body)
     if home is not None:
         await request.app.state.open_stores.ensure(request.app.state.commands, home, field="home_store_id", kind=InvalidBodyField)
-    if unseen := {store: field for field, store in reversed(in_body) if not request.app.state.open_stores.seen_open(store)}:
-        async with request.app.state.commands(read_only=True) as uow:
-            for store, field in unseen.items():  # each store once, named at the first place it is
-                await ensure_store(uow.session, store, field=field, kind=InvalidBodyField, closed_too=True)
+    if unseen := request.app.state.open_stores.unseen(in_body):
+        await ensure_had(request.app.state.commands, unseen, kind=InvalidBodyField)
     with answered_by(service, timeout):
         upstream = await client.request(
             request.method, path, content=body, headers=headers,
@@ -131,7 +130,11 @@ def _stores_named(body: bytes) -> tuple[str | None, list[tuple[str, str]]]:
                 named.append((".".join(map(str, (*path, key))), store))
             elif isinstance(value, dict | list) and len(path) < STORE_DEPTH:
                 places.append(((*path, key), value))
-    return _store_id(data.get("home_store_id")) if isinstance(data, dict) else None, named
+    if not isinstance(data, dict):
+        return None, named
+    # A segment's rule names stores in its conditions, at any depth (`domain.rule_stores`).
+    named += rule_stores(data.get("rule"))
+    return _store_id(data.get("home_store_id")), named
 
 
 def _store_id(value: object) -> str | None:
