@@ -287,3 +287,61 @@ async def test_a_search_finding_more_than_a_page_leads_to_the_rest(gateway, env)
     for bad in ("0", "x", "20001"):
         refused = await gateway.get("/console/customers", params={"community": "幸福里", "page": bad})
         assert refused.status_code == 422 and "a page number from 1 to 20000" in refused.text, refused.text
+
+
+def _sale(pos_txn_id: str, occurred_at: str, total: str, discount: str, returns: list[dict[str, object]]) -> dict[str, object]:
+    return {"store_id": "S001", "pos_txn_id": pos_txn_id, "occurred_at": occurred_at, "total": total, "discount": discount,
+            "payment": "cash", "lines": [], "returns": returns}
+
+
+def _return(refund_id: str, store_id: str, occurred_at: str, amount: str, refunded: str) -> dict[str, object]:
+    return {"store_id": store_id, "refund_id": refund_id, "occurred_at": occurred_at, "amount": amount, "refunded": refunded,
+            "lines": []}
+
+
+# Newest first, as members answers: a sale with a partial return made at another store, a
+# discounted sale whose return keeps its share of the discount, and a sale with no return.
+RECENT_PURCHASES = [
+    _sale("T3", "2026-12-03T02:00:00+00:00", "138.52", "0.00",
+          [_return("R-0001", "S002", "2026-12-05T06:30:00+00:00", "45.00", "45.00")]),
+    _sale("T2", "2026-12-02T02:00:00+00:00", "200.00", "20.00",
+          [_return("R-0002", "S001", "2026-12-02T08:00:00+00:00", "50.00", "45.00")]),
+    _sale("T1", "2026-12-01T02:00:00+00:00", "100.00", "0.00", []),
+]
+
+
+@pytest.mark.parametrize(("language", "returned", "net"), [("zh-CN", "退货", "退货后"), ("en", "return", "After returns")])
+async def test_each_recent_purchase_shows_its_returns_and_what_it_came_to_after_them(
+    gateway, env, language: str, returned: str, net: str,
+) -> None:
+    """The profile's spend counts what was paid less what returns gave back (138.52 - 45.00 here);
+    the list showed each sale at its full amount with no sign of its returns, and disagreed."""
+    await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
+    overview = {"member": {**PROFILE, "lifetime_spend": "328.52", "purchase_count": 3}, "recent_purchases": RECENT_PURCHASES}
+    gateway.app.state.downstream = Downstream(
+        members=_service(httpx.Response(200, json=overview)),
+        points=_service(httpx.Response(200, json={"member_id": "m-1", "balance": 0, "entries": []})),
+        feedback=_service(httpx.Response(200, json=[])),
+        campaigns=_service(httpx.Response(200, json={"coupons": [], "messages": []})),
+    )
+    gateway.cookies.set("crm_console_lang", language)
+    page = await gateway.get("/console/customers/m-1")
+    assert page.status_code == 200, page.text
+    rows = [r.strip() for r in page.text.split('id="purchases"')[1].split("<tbody>")[1].split("</tbody>")[0].split("</tr>")[:-1]]
+    # Each return beneath its sale, when and where it was made (in the chain's zone), by its refund
+    # id as level 3 of the information base names it; then what the sale came to after it.
+    assert rows[0].endswith('<td class="num">¥138.52</td><td class="num">¥0.00</td><td class="num">¥138.52</td>'), rows[0]
+    assert rows[1] == (f'<tr class="status-warn return"><td>2026-12-05 14:30:00</td><td>S002</td><td>T3 / {returned} R-0001</td>'
+                       '<td class="num">-¥45.00</td><td class="num">¥0.00</td><td class="num">-¥45.00</td>'), rows[1]
+    assert rows[2] == (f'<tr class="net"><td colspan="2"></td><th scope="row">{net}</th>'
+                       '<td class="num">¥93.52</td><td class="num">¥0.00</td><td class="num">¥93.52</td>'), rows[2]
+    # A discounted sale: the return gives back 45.00 of its 50.00, keeping 5.00 of the discount.
+    assert rows[3].endswith('<td class="num">¥200.00</td><td class="num">¥20.00</td><td class="num">¥180.00</td>'), rows[3]
+    assert f"<td>T2 / {returned} R-0002</td>" in rows[4]
+    assert rows[4].endswith('<td class="num">-¥50.00</td><td class="num">-¥5.00</td><td class="num">-¥45.00</td>'), rows[4]
+    assert rows[5].endswith(f'<th scope="row">{net}</th><td class="num">¥150.00</td><td class="num">¥15.00</td><td class="num">¥135.00</td>'), rows[5]
+    # A sale without returns is its one row: no return line, no net after returns.
+    assert "<td>T1</td>" in rows[6] and len(rows) == 7, rows
+    assert rows[6].endswith('<td class="num">¥100.00</td><td class="num">¥0.00</td><td class="num">¥100.00</td>'), rows[6]
+    # What the rows were paid, net of returns, adds up to the profile's spend.
+    assert "¥328.52" in page.text.split('id="profile"')[1].split("</table>")[0]

@@ -10,6 +10,7 @@ person may see, the policy unchanged."""
 import logging
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -112,7 +113,7 @@ async def customer(member_id: str, request: Request, uow: UowDep, user: Annotate
     return page(request, "staff/customer_360.html", user, view=view, profile=profile,
                 staff_names=await display_names(uow, managers, directory), contacts=contacts,
                 reads_contacts=user.may("members.tracking.read"),
-                recent_purchases=_rows(view.get("recent_purchases")), complaints=_rows(view.get("complaints")),
+                recent_purchases=[_after_returns(p) for p in _rows(view.get("recent_purchases"))], complaints=_rows(view.get("complaints")),
                 coupons=_rows(view.get("coupons")), messages=_rows(view.get("messages")), member_id=member_id,
                 may_export=user.may("gateway.privacy.export"),
                 may_erase=user.may("gateway.privacy.erase"), notice=request.query_params.get("notice", ""),
@@ -192,6 +193,26 @@ def _rows(section: Any) -> list[Any]:
     if isinstance(section, dict):
         return list(section.get("items") or [])
     return list(section or [])
+
+
+def _after_returns(purchase: dict[str, Any]) -> dict[str, Any]:
+    """A recent purchase as the page lists it: what was paid for it, each return with its share of
+    the sale's discount, and, when it has returns, what the sale came to after them (`net`). The
+    profile's spend counts what was paid less what returns gave back, so the list shows the same
+    figures, worked out here in Decimal from the amounts the services send as strings."""
+    total, discount = Decimal(str(purchase["total"])), Decimal(str(purchase["discount"]))
+    returns = []
+    for r in purchase.get("returns") or []:
+        amount, refunded = Decimal(str(r["amount"])), Decimal(str(r["refunded"]))
+        # A return of a discounted sale gives back less than its lines' amount: the difference is
+        # the discount it keeps, no longer taken off the sale.
+        returns.append({**r, "amount": amount, "refunded": refunded, "kept": amount - refunded})
+    net = None
+    if returns:
+        net = {"amount": total - sum((r["amount"] for r in returns), Decimal(0)),
+               "discount": discount - sum((r["kept"] for r in returns), Decimal(0)),
+               "paid": total - discount - sum((r["refunded"] for r in returns), Decimal(0))}
+    return {**purchase, "paid": total - discount, "returns": returns, "net": net}
 
 
 def _once(refused: ServiceRefused) -> ServiceRefused:
