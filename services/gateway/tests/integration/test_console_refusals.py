@@ -9,9 +9,10 @@ import httpx
 import pytest
 
 from gateway.adapters.clients import Downstream
-from shared.auth import Role
+from shared.auth import Principal, Role
+from shared.policy import AccessDenied, Grant
 from tests.support.console import csrf_of, logged_in
-from tests.support.identity import MovableClock, gateway_with_stores
+from tests.support.identity import MovableClock, answering, gateway_with_stores
 from tests.support.platform import TestEnv
 
 pytestmark = pytest.mark.integration
@@ -127,3 +128,33 @@ async def test_an_address_the_console_cannot_read_is_a_refusal_page_not_a_server
     # The gateway's own API beside the console keeps its JSON answer.
     r = await gateway.get("/identity/v1/staff?role=nonesuch", headers=env.auth(Role.ADMIN))
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "role"], r.text
+
+
+@pytest.mark.parametrize(("login", "role", "extra", "path", "action"), [
+    ("li.fuwutai", "service_desk", {}, "/console/infobase", "members.infobase.read"),
+    ("zhou.am", "account_manager", {"account_manager_id": "am-017"}, "/console/tracking/report", "members.tracking.read"),
+])
+async def test_another_store_s_report_is_refused_in_words_the_person_reads(gateway, env, login, role, extra, path, action) -> None:
+    await logged_in(gateway, env, login, role, store_id="S001", **extra)
+    # Members refusing the report as its policy words it, the action refused named after it.
+    grant = Grant.of(Principal(subject=login, role=Role(role), store_id="S001"), action)
+    with pytest.raises(AccessDenied) as refused:
+        grant.store_filter("S002")
+    assert refused.value.args[0].endswith(f"({action})")
+
+    def members(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(403, json={"detail": str(refused.value)})
+
+    def shown(html: str) -> str:
+        # The report's page keeps its filters, the refusal in the live area beside them.
+        found = re.search(r'<p class="refusal" data-fields="store_id">(.*?)</p>', html, re.S)
+        assert found, html
+        return found.group(1).strip()
+
+    async with answering(gateway, "members", members):
+        page = await gateway.get(path, params={"store_id": "S002"})
+        assert page.status_code == 403
+        assert shown(page.text) == "门店：您属于门店 S001，不能为门店 S002 办理。"
+        gateway.cookies.set("crm_console_lang", "en")
+        page = await gateway.get(path, params={"store_id": "S002"})
+        assert shown(page.text) == "Store: You work for store S001, not for store S002."

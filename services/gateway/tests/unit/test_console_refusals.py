@@ -3,6 +3,9 @@ under the form's own label with its reason worded from pydantic's error type (an
 a sentence the services are known to say in the person's language, and anything else shown as the
 service wrote it after a Chinese prefix, never hidden."""
 
+import re
+from collections.abc import Callable
+
 import pytest
 
 from gateway.api.console import catalogue
@@ -13,7 +16,9 @@ from gateway.domain.refusals import FormProblems
 from gateway.domain.segment_form import Built
 from gateway.domain.staff import LoginFailed, SecondFactorWrong
 from gateway.service_layer.console_reads import ServiceRefused
+from shared.auth import Principal, Role
 from shared.errors import Conflict, Invalid, NotOneOf, TooManyRequests
+from shared.policy import POLICY, AccessDenied, Grant
 
 pytestmark = pytest.mark.unit
 
@@ -299,3 +304,70 @@ def test_a_job_run_ahead_of_the_clock_is_told_in_the_chain_s_time_to_the_minute(
             "a job runs for now or a past moment, never ahead of time")
     assert explain(said, zh) == ("业务时间（留空为现在）：2030-01-01T10:00+08:00 晚于服务的时钟（2026-12-07T16:23+08:00）："
                                  "任务只能为现在或过去的时刻运行")
+
+
+def store_refusals() -> dict[str, str]:
+    """Each store refusal the policy words (`shared.policy.Grant`), as it words it: every action and
+    role of the policy, with a token bound to store S001 and with none, asking for store S002 and for
+    no store. Taken from the policy itself, not copied from it, so that a wording added or changed
+    there is met here. Keyed by the message with its action and role left out, one of each form."""
+    asks: list[Callable[[Grant], object]] = [
+        lambda grant: grant.ensure_store("S002"), lambda grant: grant.ensure_store(None),
+        lambda grant: grant.ensure_home_store("S002"), lambda grant: grant.ensure_home_store(None),
+        lambda grant: grant.store_filter("S002"),
+    ]
+    said: dict[str, str] = {}
+    for action, scopes in POLICY.items():
+        for role in scopes:
+            for store in ("S001", None):
+                grant = Grant.of(Principal(subject="someone", role=role, store_id=store, member_id="m-1"), action)
+                for ask in asks:
+                    try:
+                        ask(grant)
+                    except AccessDenied as refused:
+                        said.setdefault(str(refused).replace(f"({action})", "(action)").replace(role, "<role>"), str(refused))
+    return said
+
+
+def test_every_store_refusal_of_the_policy_is_told_in_the_person_s_language() -> None:
+    said = store_refusals()
+    # The forms the policy has now, at least: bound to another store (with the store field named and
+    # the action after it, for a report), to no store named, a home store not the token's (another,
+    # or none), another store's report, a token naming no store. Fewer: the calls above miss some.
+    assert len(said) >= 7, said
+    for form, message in said.items():
+        chinese, english = explain(message, zh), explain(message, en)
+        # Neither the English sentence nor the action the API names reaches the page: only ids do.
+        assert not re.search(r"[a-z]{2,}", chinese), (form, chinese)
+        assert "token" not in english and "(" not in english and "Refused by the system" not in english, (form, english)
+
+
+@pytest.mark.parametrize(("role", "action", "ask", "chinese", "english"), [
+    # The desk's report of another store (as members answers /v1/infobase?store_id=S002).
+    (Role.SERVICE_DESK, "members.infobase.read", lambda grant: grant.store_filter("S002"),
+     "门店：您属于门店 S001，不能为门店 S002 办理。", "Store: You work for store S001, not for store S002."),
+    (Role.ACCOUNT_MANAGER, "members.tracking.read", lambda grant: grant.store_filter("S002"),
+     "门店：您属于门店 S001，不能为门店 S002 办理。", "Store: You work for store S001, not for store S002."),
+    (Role.STORE_MANAGER, "members.infobase.read", lambda grant: grant.store_filter("S002"),
+     "门店：只能是本门店 S001", "Store: only your own store S001"),
+    (Role.SERVICE_DESK, "points.redemption.handle", lambda grant: grant.ensure_store("S002"),
+     "您属于门店 S001，不能为门店 S002 办理。", "You work for store S001, not for store S002."),
+    (Role.SERVICE_DESK, "points.redemption.handle", lambda grant: grant.ensure_store(None),
+     "您属于门店 S001：请选择本门店。", "You work for store S001: choose your own store."),
+    (Role.STORE_MANAGER, "members.member.register", lambda grant: grant.ensure_home_store("S002"),
+     "门店：只能是本门店 S001", "Store: only your own store S001"),
+    (Role.STORE_MANAGER, "members.member.update", lambda grant: grant.ensure_home_store(None),
+     "门店：只能是本门店 S001", "Store: only your own store S001"),
+])
+def test_a_store_refusal_says_which_store_the_person_works_for(role, action, ask, chinese, english) -> None:
+    grant = Grant.of(Principal(subject="someone", role=role, store_id="S001"), action)
+    with pytest.raises(AccessDenied) as refused:
+        ask(grant)
+    assert (explain(str(refused.value), zh), explain(str(refused.value), en)) == (chinese, english)
+
+
+def test_a_store_scoped_account_naming_no_store_is_told_so() -> None:
+    unbound = Grant.of(Principal(subject="someone", role=Role.STORE_MANAGER), "members.infobase.read")
+    with pytest.raises(AccessDenied) as refused:
+        unbound.store_filter(None)
+    assert (explain(str(refused.value), zh), explain(str(refused.value), en)) == ("您的账号未绑定门店。", "Your account names no store.")

@@ -294,8 +294,16 @@ KNOWN = (
     Wording(_FORM_SENT, r"Idempotency-Key \S+ was (?:already )?used for (?:a different|another) .*"),
     Wording(N_("The same form is being sent at this moment: wait a moment and try again."),
             r"Idempotency-Key \S+ is in use by a concurrent request; retry it"),
+    # A store-bound token's refusals (`shared.policy.Grant`). The policy names the action refused in
+    # brackets after some ("(members.infobase.read)"), for API clients: not for a person, and left out.
+    Wording(N_("You work for store %(bound)s: choose your own store."),
+            r"this token is bound to store (?P<bound>\S+), not None(?: \([\w.]+\))?"),
     Wording(N_("You work for store %(bound)s, not for store %(store)s."),
-            r"this token is bound to store (?P<bound>\S+), not (?P<store>\S+)"),
+            r"this token is bound to store (?P<bound>\S+), not (?P<store>\S+)(?: \([\w.]+\))?"),
+    # A customer's home store, the store field's reason: the token's store, the only one it may give.
+    Wording(N_("only your own store %(bound)s"),
+            r"this token is bound to store (?P<bound>\S+), not \S+; an? \w+ may only make their own store "
+            r"a customer's home store \([\w.]+\)"),
     Wording(N_("Your account names no store."), r"an? \w+ token must name its store"),
     Wording(N_("only your own store %(bound)s"), r"\w+ may only see their own store (?P<bound>\S+) \(.*\)"),
     Wording(N_("Your role (%(role)s) may not do this."), r"role (?P<role>\w+) may not .*", codes=("role",)),
