@@ -5,6 +5,7 @@ that page's key."""
 
 import json
 import re
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -144,14 +145,39 @@ async def test_the_form_plans_the_next_follow_up_or_none(gateway, env, given, pl
     assert json.loads(sent[0].content)["next_follow_up_on"] == planned
 
 
-async def test_a_follow_up_members_refuses_is_told_in_chinese_under_its_label(gateway, env) -> None:
+@pytest.mark.parametrize(("tracked_on", "next_on", "refusal", "chinese", "english"), [
+    # The day of the contact, today: the rule said as it is, not as a day in the past.
+    ("2026-12-08", "2026-12-08", "next_follow_up_on: is 2026-12-08: must be after the day of this contact (2026-12-08)",
+     "下次跟进（可不填）：须晚于本次联系的日期（2026-12-08）", "Next follow-up (optional): must be after the day of this contact (2026-12-08)"),
+    # After the contact of a form filled in late, but on a day gone by.
+    ("2026-12-05", "2026-12-07", "next_follow_up_on: is 2026-12-07: must not be before today (2026-12-08)",
+     "下次跟进（可不填）：不能早于今天（2026-12-08）", "Next follow-up (optional): must not be before today (2026-12-08)"),
+])
+async def test_a_follow_up_members_refuses_is_told_in_the_person_s_language_under_its_label(
+    gateway, env, tracked_on, next_on, refusal, chinese, english,
+) -> None:
     await logged_in(gateway, env, "zhou.am", "account_manager", store_id="S001", account_manager_id="am-017")
-    refusal = "next_follow_up_on: is 2026-11-30, before 2026-12-02: plan it after the contact and not in the past"
     gateway.app.state.downstream = members_answering({"manager_id": "am-017", "items": [queued("m-1")]}, [], refusal)
+    for language, shown in (("zh-CN", chinese), ("en", english)):
+        gateway.cookies.set("crm_console_lang", language)
+        page = await gateway.get("/console/tracking")
+        key = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', page.text).group(1)
+        form = {"csrf": csrf_of(page.text), "idempotency_key": key, "tracked_on": tracked_on, "member_id": "m-1",
+                "contact": "本人", "method": "phone", "rating": "4", "notes": "", "next_follow_up_on": next_on}
+        r = await gateway.post("/console/tracking", data=form, headers={"HX-Request": "true"})
+        assert r.status_code == 422
+        assert shown in r.text, r.text
+
+
+async def test_the_next_follow_up_s_picker_offers_the_days_members_takes_after_a_contact_today(gateway, env) -> None:
+    await logged_in(gateway, env, "zhou.am", "account_manager", store_id="S001", account_manager_id="am-017")
+    gateway.app.state.downstream = members_answering({"manager_id": "am-017", "items": [queued("m-1")]}, [])
     page = await gateway.get("/console/tracking")
-    key = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', page.text).group(1)
-    form = {"csrf": csrf_of(page.text), "idempotency_key": key, "tracked_on": "2026-11-28", "member_id": "m-1",
-            "contact": "本人", "method": "phone", "rating": "4", "notes": "", "next_follow_up_on": "2026-11-30"}
-    r = await gateway.post("/console/tracking", data=form, headers={"HX-Request": "true"})
-    assert r.status_code == 422
-    assert "下次跟进（可不填）：2026-11-30 早于 2026-12-02：下次跟进应在本次联系之后，且不能是过去的日期" in r.text, r.text
+    assert page.status_code == 200, page.text
+    # The contact's date starts at today, the chain's date by the gateway's clock (the test's now).
+    today = date.fromisoformat(re.search(r'name="tracked_on" type="date" value="([0-9-]{10})"', page.text).group(1))
+    # A contact today plans the next from tomorrow, up to 366 days ahead, as members takes them:
+    # today itself, which members refuses, is not offered.
+    picker = re.search(r'<input id="t-next" name="next_follow_up_on" type="date" min="([0-9-]{10})" max="([0-9-]{10})">', page.text)
+    assert picker, page.text
+    assert (picker.group(1), picker.group(2)) == ((today + timedelta(days=1)).isoformat(), (today + timedelta(days=366)).isoformat())

@@ -356,8 +356,8 @@ async def test_a_contact_plans_the_next_one_and_the_queue_shows_the_customer_due
 
 
 @pytest.mark.parametrize(("next_on", "why"), [
-    ("2026-11-20", "is 2026-11-20, before 2026-11-21: plan it after the contact and not in the past"),
-    ("2026-11-19", "is 2026-11-19, before 2026-11-21: plan it after the contact and not in the past"),
+    ("2026-11-20", "is 2026-11-20: must be after the day of this contact (2026-11-20)"),
+    ("2026-11-19", "is 2026-11-19: must be after the day of this contact (2026-11-20)"),
     ("2027-11-22", "is 2027-11-22, more than 366 days ahead (the latest taken is 2027-11-21)"),
 ])
 async def test_a_follow_up_on_the_contacts_day_gone_by_or_a_year_away_is_422_naming_it(members, env, next_on, why) -> None:

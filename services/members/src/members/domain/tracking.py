@@ -10,6 +10,8 @@ A date after today (the chain's business date) records a contact that has not ha
 
 from datetime import date, timedelta
 
+from shared.follow_ups import FOLLOW_UP_AHEAD_DAYS, earliest_follow_up, latest_follow_up
+
 
 def tracked_on_problem(tracked_on: date, today: date, late_days: int) -> str | None:
     """Why a tracking form cannot carry this date, or None; `today` is the chain's business date."""
@@ -24,19 +26,15 @@ def tracked_on_problem(tracked_on: date, today: date, late_days: int) -> str | N
     return None
 
 
-# The next contact is planned within a year: further ahead is almost always a slip of the year
-# (2027-12-06 for 2026-12-06), and the customer would drop out of the manager's due list for good.
-FOLLOW_UP_AHEAD_DAYS = 366
-
-
 def follow_up_problem(next_on: date, tracked_on: date, today: date) -> str | None:
-    """Why the next contact cannot be planned on `next_on` (after a contact on `tracked_on`), or None:
-    it comes after the contact it follows and not before today (a day gone by is a plan already
-    missed), within `FOLLOW_UP_AHEAD_DAYS` of today."""
-    earliest = max(tracked_on + timedelta(days=1), today)
-    if next_on < earliest:
-        return f"is {next_on.isoformat()}, before {earliest.isoformat()}: plan it after the contact and not in the past"
-    latest = today + timedelta(days=FOLLOW_UP_AHEAD_DAYS)
+    """Why the next contact cannot be planned on `next_on` (after a contact on `tracked_on`), or None.
+    The days taken are `shared.follow_ups`' (the console's date picker offers the same); the reason
+    given is the bound `next_on` misses: the contact's own day, or today for a form filled in late."""
+    if next_on < earliest_follow_up(tracked_on, today):
+        if next_on <= tracked_on:
+            return f"is {next_on.isoformat()}: must be after the day of this contact ({tracked_on.isoformat()})"
+        return f"is {next_on.isoformat()}: must not be before today ({today.isoformat()})"
+    latest = latest_follow_up(today)
     if next_on > latest:
         return f"is {next_on.isoformat()}, more than {FOLLOW_UP_AHEAD_DAYS} days ahead (the latest taken is {latest.isoformat()})"
     return None

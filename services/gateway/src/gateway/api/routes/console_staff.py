@@ -19,6 +19,7 @@ from gateway.domain.page_figures import bars, totals
 from gateway.service_layer.console_reads import call, read
 from gateway.service_layer.stores import ensure_report_stores
 from shared.errors import Invalid, NotOneOf
+from shared.follow_ups import earliest_follow_up, latest_follow_up
 from shared.policy import POLICY, Scope
 from shared.query_params import QUERY_CHECKED_ELSEWHERE
 from shared.reports import download_format
@@ -104,7 +105,11 @@ async def tracking_queue(request: Request, user: Annotated[ConsoleUser, Console(
     queue = await read(_members(request), "members", "/v1/tracking/queue", user.bearer())
     this_day = today(request)
     items = queue["items"]
+    # The next follow-up's picker offers the days members takes after a contact of the form's own
+    # date, today; a date changed to an earlier day is members' to judge, which may take today too.
+    follow_up = (earliest_follow_up(this_day, this_day).isoformat(), latest_follow_up(this_day).isoformat())
     return page(request, "staff/tracking_queue.html", user, queue=queue, today=this_day.isoformat(), methods=METHODS,
+                follow_up=follow_up,
                 due=sum(1 for c in items if c.get("follow_up_due")),
                 birthdays=sum(1 for c in items if c.get("birthday_in_days") is not None),
                 chosen=request.query_params.get("member_id", ""), recorded=request.query_params.get("recorded") == "1",
