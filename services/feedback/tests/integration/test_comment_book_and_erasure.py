@@ -10,7 +10,7 @@ from feedback.adapters.tables import ComplaintRow, SurveyResponseRow
 from shared.auth import Role
 from shared.events import contracts as c
 from shared.events.envelope import new_event
-from shared.events.registry import MEMBER_ERASED
+from shared.events.registry import COMPLAINT_REOPENED, MEMBER_ERASED
 from tests.support.factories import keyed
 
 pytestmark = pytest.mark.integration
@@ -108,8 +108,6 @@ async def test_nothing_new_is_recorded_about_an_erased_member(fb) -> None:
     r = await fb.act(still_open["id"], "resolve", note="补偿", compensation={"points": 100})
     assert r.status_code == 409 and "member is erased" in r.json()["detail"]
     resolved = await fb.ok(still_open["id"], "resolve", note="已联系张三 13912345678")
-    await fb.ok(still_open["id"], "reopen", reason="张三又来电 13912345678")
-    await fb.ok(still_open["id"], "resolve", note="张三满意")
     rated = await fb.ok(still_open["id"], "rating", score=4, comment="张三说谢谢")
     assert resolved["resolution_note"] is None and (rated["resolution_note"], rated["rating_comment"]) == (None, None)
     assert (rated["status"], rated["rating"], rated["compensation_points"]) == ("resolved", 4, 0)
@@ -169,3 +167,40 @@ async def test_entries_filed_under_an_erased_members_complaint_are_emptied_and_n
     assert r.status_code == 409 and "member is erased" in r.json()["detail"]
     texts = [e["text"] for e in (await fb.client.get("/v1/comment-book", headers=fb.admin())).json()]
     assert "张三又来了" not in texts and texts.count(None) == 2
+
+
+async def test_a_resolved_complaint_of_an_erased_member_is_not_reopened(fb) -> None:
+    """Finding: a resolved complaint of an erased customer was reopened and went back into the desk's
+    queue with a deadline, to escalate, although nothing more could be done for the customer."""
+    await fb.register("m-reopen", "S001")
+    resolved = await fb.file(member_id="m-reopen", description="顾客投诉")
+    await fb.ok(resolved["id"], "acknowledge")
+    await fb.ok(resolved["id"], "resolve", note="已处理")
+    closed = await fb.file(member_id="m-reopen", description="另一宗投诉")
+    await fb.ok(closed["id"], "acknowledge")
+    await fb.ok(closed["id"], "resolve", note="已处理")
+    await fb.ok(closed["id"], "close")
+    still_open = await fb.file(member_id="m-reopen", description="还在处理")
+    await fb.erase("m-reopen")
+
+    for complaint, status in ((resolved, "resolved"), (closed, "closed")):
+        for headers in (fb.desk(), fb.store_manager(), fb.admin()):
+            r = await fb.act(complaint["id"], "reopen", headers, reason="顾客又来了")
+            assert r.status_code == 409, r.text
+            assert r.json()["detail"] == "complaint_id: member is erased; nothing more is recorded about them"
+        after = (await fb.client.get(f"/v1/complaints/{complaint['id']}", headers=fb.admin())).json()
+        assert (after["status"], after["next_due_at"], after["reopen_count"], after["member_erased"]) == (status, None, 0, True)
+        assert "reopen" not in [h["action"] for h in after["history"]]
+    queue = (await fb.client.get("/v1/complaints/queue", headers=fb.desk())).json()
+    assert [c["id"] for c in queue] == [still_open["id"]]  # the one open at the erasure, to be worked to its end
+    assert await fb.outbox(COMPLAINT_REOPENED) == []
+
+
+async def test_a_complaint_says_whether_its_member_was_erased(fb) -> None:
+    await fb.register("m-kept", "S001")
+    theirs = await fb.file(member_id="m-kept")
+    anonymous = await fb.file()
+    for complaint in (theirs, anonymous):
+        assert (await fb.client.get(f"/v1/complaints/{complaint['id']}", headers=fb.admin())).json()["member_erased"] is False
+    await fb.erase("m-kept")
+    assert (await fb.client.get(f"/v1/complaints/{theirs['id']}", headers=fb.admin())).json()["member_erased"] is True

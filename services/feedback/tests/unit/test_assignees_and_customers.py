@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from feedback.domain.assignment import check_reassignment, parse_assignee
-from feedback.domain.customers import MemberErased, check_named_member
+from feedback.domain.customers import MemberErased, check_complaint_member, check_named_member
 from shared.errors import Invalid
 
 
@@ -55,3 +55,12 @@ def test_an_unknown_member_is_refused_only_when_no_member_could_have_that_id() -
         with pytest.raises(Invalid, match="no member") as refused:
             check_named_member(impossible, known=False, erased_at=None)
         assert refused.value.field == "member_id"
+
+
+def test_nothing_more_is_recorded_under_an_erased_members_complaint() -> None:
+    """Reopening one, or filing a comment book entry under it, is refused on the complaint."""
+    with pytest.raises(MemberErased) as refused:
+        check_complaint_member("m-1", erased_at=datetime(2026, 11, 23, tzinfo=UTC))
+    assert str(refused.value) == "complaint_id: member is erased; nothing more is recorded about them"
+    check_complaint_member("m-1", erased_at=None)  # a member not erased
+    check_complaint_member(None, erased_at=None)  # an anonymous complaint names nobody

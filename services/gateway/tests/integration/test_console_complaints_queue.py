@@ -203,6 +203,27 @@ async def test_a_resolved_complaint_is_closed_and_reopened_with_a_reason_from_it
     assert reopen_call.read() == '{"reason":"换的货也坏了"}'.encode()
 
 
+@pytest.mark.parametrize("status", ["resolved", "closed"])
+async def test_a_complaint_of_an_erased_customer_is_not_offered_for_reopening(gateway: httpx.AsyncClient, env: TestEnv, status: str) -> None:
+    """Finding: a resolved complaint of an erased customer was reopened from its page, back into the
+    desk's queue with a deadline, although nothing more could be done for the customer."""
+    def feedback(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path == "/v1/complaints/c-1/reopen":
+            return httpx.Response(409, json={"detail": "complaint_id: member is erased; nothing more is recorded about them"})
+        return httpx.Response(200, json=complaint("c-1", status=status, member_id="m-1", member_erased=True))
+
+    await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
+    async with answering(gateway, "feedback", feedback), answering(gateway, "members", members_knowing()):
+        page = await gateway.get("/console/complaints/c-1")
+        assert page.status_code == 200, page.text[page.text.find("<main"):]
+        assert 'action="/console/complaints/c-1/reopen"' not in page.text and 'name="reason"' not in page.text
+        assert '<p class="notice" role="status" id="not-reopened">该顾客的资料已删除：投诉不能再重新打开，已无法再为其做任何处理。</p>' in page.text
+        # A page opened before the erasure still has the form: feedback's refusal is told, and why.
+        sent = await gateway.post("/console/complaints/c-1/reopen", data={"csrf": csrf_of(page.text), "reason": "顾客又来了"})
+    assert sent.status_code == 409
+    assert "该顾客的资料已删除，不能再记录任何内容。" in sent.text
+
+
 async def test_complaints_are_handled_by_customer_id_while_members_cannot_answer(gateway: httpx.AsyncClient, env: TestEnv) -> None:
     await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
     async with answering(gateway, "feedback", lambda r: httpx.Response(

@@ -36,7 +36,8 @@ async def detail(session: AsyncSession, settings: Settings, grant: Grant, row: C
         select(SurveyInvitationRow).where(SurveyInvitationRow.source_ref == f"complaint:{row.id}")
     )).first()
     base = summary(row, now).model_dump()
-    extra = row.model_dump(include=set(ComplaintPublic.model_fields) - set(base) - {"history", "escalations", "survey", "survey_link"})
+    extra = row.model_dump(include=set(ComplaintPublic.model_fields) - set(base)
+                           - {"history", "escalations", "survey", "survey_link", "member_erased"})
     return ComplaintPublic(
         **base, **extra,
         history=[HistoryEntry.model_validate(h, from_attributes=True) for h in history],
@@ -46,4 +47,5 @@ async def detail(session: AsyncSession, settings: Settings, grant: Grant, row: C
         survey_link=link_for(settings, invitation)
         if invitation and invitation.answered_at is None and now < invitation.expires_at
         and sees_survey_link(grant, row.member_id) else None,
+        member_erased=row.erased_at is not None,
     )

@@ -106,6 +106,7 @@ class ComplaintPublic(ComplaintSummary):
     survey: InvitationStatus | None = Field(default=None, description="The satisfaction survey sent after resolution")
     survey_link: str | None = Field(
         default=None, description="Link of that survey while it can be answered; shown to the member themself only")
+    member_erased: bool = Field(description="The complaint's member was erased: it is worked to its end if still open, and never reopened")
 
 
 class CompensationIn(Body):

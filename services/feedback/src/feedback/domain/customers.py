@@ -12,6 +12,12 @@ member, a comment book entry's), from what members' events told it about them.
   cannot act on; accepting it loses nothing, as every later event about the member (a VIP tier
   routing the complaint to their manager, an erasure emptying it) is applied to it when it comes,
   in the member's order.
+
+Something new recorded under one of a member's complaints is about the member as much as a new
+complaint naming them is: a comment book entry filed or linked under it, and its reopening (a new
+round of work, deadline and escalation for a customer nothing more can be done for). Refused
+once they are erased, on `complaint_id`. A complaint still open at the erasure is worked to its
+end (resolved, then closed) and stays there.
 """
 
 import re
@@ -32,3 +38,10 @@ def check_named_member(member_id: str, *, known: bool, erased_at: datetime | Non
         raise MemberErased(f"{field}: member is erased; nothing more is recorded about them")
     if not known and not MEMBER_ID.fullmatch(member_id):
         raise Invalid(field, f"no member {member_id}: a member's id is the UUID members gave them")
+
+
+def check_complaint_member(member_id: str | None, *, erased_at: datetime | None) -> None:
+    """Refuses recording anything more under a complaint whose member is erased (409 on
+    `complaint_id`); an anonymous complaint names nobody."""
+    if member_id is not None:
+        check_named_member(member_id, known=True, erased_at=erased_at, field="complaint_id")

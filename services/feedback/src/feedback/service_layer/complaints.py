@@ -19,7 +19,7 @@ from feedback.domain.assignment import assignee_for, check_reassignment, parse_a
 from feedback.domain.compensation import Compensation, check_compensation
 from feedback.domain.workflow import OPEN, Action, DeadlinePolicy, Status, next_due, next_status
 from feedback.service_layer import events
-from feedback.service_layer.customers import recordable_member
+from feedback.service_layer.customers import ensure_complaint_recordable, recordable_member
 from feedback.service_layer.invitations import Invitation, invite
 from shared.errors import Conflict, NotFound
 from shared.unit_of_work import UnitOfWork
@@ -190,7 +190,11 @@ def close(uow: UnitOfWork, row: ComplaintRow, actor: str, now: datetime) -> None
 
 
 async def reopen(uow: UnitOfWork, settings: Settings, row: ComplaintRow, actor: str, now: datetime, reason: str) -> None:
-    _move(uow, row, Action.REOPEN, actor, now, detail=_kept(row, reason[:200]))
+    # A complaint of an erased member reached its end once resolved: reopened, it would wait in a
+    # queue and escalate for a customer nothing more can be done for (no compensation, nothing
+    # written about them kept), so it is refused as anything more recorded about them is.
+    await ensure_complaint_recordable(uow.session, row)
+    _move(uow, row, Action.REOPEN, actor, now, detail=reason[:200])
     row.reopen_count += 1
     row.resolved_at = row.closed_at = None
     row.resolve_due_at = policy_of(settings).resolve_due(row.severity, now)

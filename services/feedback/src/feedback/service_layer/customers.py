@@ -3,8 +3,8 @@ could have that id (domain/customers.py says why the rest are accepted)."""
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from feedback.adapters.tables import MemberProfileRow
-from feedback.domain.customers import check_named_member
+from feedback.adapters.tables import ComplaintRow, MemberProfileRow
+from feedback.domain.customers import check_complaint_member, check_named_member
 
 
 async def recordable_member(session: AsyncSession, member_id: str) -> MemberProfileRow | None:
@@ -13,3 +13,11 @@ async def recordable_member(session: AsyncSession, member_id: str) -> MemberProf
     profile = await session.get(MemberProfileRow, member_id)
     check_named_member(member_id, known=profile is not None, erased_at=profile.erased_at if profile else None)
     return profile
+
+
+async def ensure_complaint_recordable(session: AsyncSession, complaint: ComplaintRow) -> None:
+    """MemberErased (409 on `complaint_id`) when the complaint's member is erased: by the complaint's
+    own mark, or by their profile, for a complaint filed while the erasure was being applied (the
+    erasure marked the complaints it found)."""
+    profile = await session.get(MemberProfileRow, complaint.member_id) if complaint.member_id is not None else None
+    check_complaint_member(complaint.member_id, erased_at=complaint.erased_at or (profile.erased_at if profile is not None else None))

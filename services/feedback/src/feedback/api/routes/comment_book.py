@@ -7,11 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from sqlmodel import col, select
 
-from feedback.adapters.tables import CommentEntryRow, ComplaintRow, MemberProfileRow
+from feedback.adapters.tables import CommentEntryRow, ComplaintRow
 from feedback.api.access import ensure_customer
 from feedback.api.schemas import CommentCreate, CommentLinkIn, CommentPublic
-from feedback.domain.customers import check_named_member
-from feedback.service_layer.customers import recordable_member
+from feedback.service_layer.customers import ensure_complaint_recordable, recordable_member
 from shared.authorize import Allowed
 from shared.deps import NowDep, UowDep
 from shared.errors import Conflict, Invalid, NotFound
@@ -32,12 +31,9 @@ async def _linkable(uow: UnitOfWork, complaint_id: str, store_id: str) -> None:
         raise NotFound(f"complaint_id: no complaint {complaint_id}")
     if complaint.store_id != store_id:
         raise Conflict(f"complaint_id: complaint {complaint_id} concerns store {complaint.store_id}, not {store_id}")
-    if complaint.member_id is not None:
-        # An entry filed under an erased member's complaint is about them: nothing more is recorded
-        # about them (409, as for an entry naming them), as the erasure would never empty it.
-        profile = await uow.session.get(MemberProfileRow, complaint.member_id)
-        erased_at = complaint.erased_at or (profile.erased_at if profile is not None else None)
-        check_named_member(complaint.member_id, known=True, erased_at=erased_at, field="complaint_id")
+    # An entry filed under an erased member's complaint is about them: nothing more is recorded
+    # about them (409, as for an entry naming them), as the erasure would never empty it.
+    await ensure_complaint_recordable(uow.session, complaint)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
