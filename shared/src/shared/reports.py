@@ -64,6 +64,8 @@ class Column:
         return row[self.key] if isinstance(row, dict) else getattr(row, self.key)
 
 
+# The first cell of a totals row, as the services' bilingual reports head their columns; a report
+# in the person's language (the console's own) passes its own word as `total_label`.
 TOTAL_LABEL = "合计 Total"
 
 
@@ -73,13 +75,17 @@ def local_time(at: datetime | None, zone: ZoneInfo) -> str:
     return at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else ""
 
 
-def totals_row(columns: Sequence[Column], rows: Sequence[Any], summed: Sequence[str]) -> list[str]:
-    """The last line of a report: the number of lines under the first column, and the sum of each
-    column named in `summed` (empty values count as nothing); other cells stay empty."""
-    return [_text(cell) for cell in _totals(columns, rows, summed)]
+def totals_row(
+    columns: Sequence[Column], rows: Sequence[Any], summed: Sequence[str], total_label: str = TOTAL_LABEL,
+) -> list[str]:
+    """The last line of a report: `total_label` and the number of lines under the first column, and
+    the sum of each column named in `summed` (empty values count as nothing); other cells stay empty."""
+    return [_text(cell) for cell in _totals(columns, rows, summed, total_label)]
 
 
-def _totals(columns: Sequence[Column], rows: Sequence[Any], summed: Sequence[str]) -> list[str | Decimal]:
+def _totals(
+    columns: Sequence[Column], rows: Sequence[Any], summed: Sequence[str], total_label: str = TOTAL_LABEL,
+) -> list[str | Decimal]:
     """The totals row with its sums as figures: text for CSV and paper, number cells in a workbook."""
     unknown = set(summed) - {c.key for c in columns}
     if unknown or (columns and columns[0].key in summed):
@@ -87,7 +93,7 @@ def _totals(columns: Sequence[Column], rows: Sequence[Any], summed: Sequence[str
     cells: list[str | Decimal] = []
     for i, column in enumerate(columns):
         if i == 0:
-            cells.append(f"{TOTAL_LABEL} ({len(rows)})")
+            cells.append(f"{total_label} ({len(rows)})")
         elif column.key in summed:
             cells.append(sum((_number(column.of(row)) for row in rows), Decimal("0.00") if column.money else Decimal(0)))
         else:
@@ -113,8 +119,11 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def to_csv(columns: Sequence[Column], rows: Iterable[Any], totals: Sequence[str] | None = None) -> str:
-    """`totals`: the keys of the columns summed in a last totals row; None for no totals row."""
+def to_csv(
+    columns: Sequence[Column], rows: Iterable[Any], totals: Sequence[str] | None = None, total_label: str = TOTAL_LABEL,
+) -> str:
+    """`totals`: the keys of the columns summed in a last totals row, headed `total_label`; None for
+    no totals row."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([c.label for c in columns])
@@ -122,7 +131,7 @@ def to_csv(columns: Sequence[Column], rows: Iterable[Any], totals: Sequence[str]
     for row in rows:
         writer.writerow([_csv_cell(c.of(row)) for c in columns])
     if totals is not None:
-        writer.writerow(totals_row(columns, rows, totals))
+        writer.writerow(totals_row(columns, rows, totals, total_label))
     return "\ufeff" + out.getvalue()
 
 
@@ -161,7 +170,7 @@ _WIDTH_MIN, _WIDTH_MAX = 6, 50  # in characters: a long note should not push the
 
 def to_xlsx(
     columns: Sequence[Column], rows: Iterable[Any], totals: Sequence[str] | None = None, title: str = "",
-    subtitle: str = "",
+    subtitle: str = "", total_label: str = TOTAL_LABEL,
 ) -> bytes:
     """The report as an Excel workbook: one sheet named after `title`, the bilingual headings in a
     frozen first row, then the rows and the totals row exactly as the CSV has them, and under them,
@@ -178,7 +187,7 @@ def to_xlsx(
     rows = list(rows)
     lines: list[list[Any]] = [[c.of(row) for c in columns] for row in rows]
     if totals is not None:
-        lines.append(list(_totals(columns, rows, totals)))
+        lines.append(list(_totals(columns, rows, totals, total_label)))
     book = Workbook(write_only=True)
     book.properties.title, book.properties.subject, book.properties.creator = title, subtitle, "CRM"
     sheet = book.create_sheet(_sheet_name(title))
@@ -243,7 +252,8 @@ def _width(text: str) -> int:
 
 
 def to_html(
-    title: str, columns: Sequence[Column], rows: Iterable[Any], subtitle: str = "", totals: Sequence[str] | None = None
+    title: str, columns: Sequence[Column], rows: Iterable[Any], subtitle: str = "", totals: Sequence[str] | None = None,
+    total_label: str = TOTAL_LABEL,
 ) -> str:
     esc = html.escape
     rows = list(rows)
@@ -252,7 +262,7 @@ def to_html(
         "<tr>" + "".join(f"<td>{esc(_text(c.of(row)))}</td>" for c in columns) + "</tr>" for row in rows
     )
     foot = "" if totals is None else (
-        "<tfoot><tr>" + "".join(f"<th>{esc(cell)}</th>" for cell in totals_row(columns, rows, totals)) + "</tr></tfoot>"
+        "<tfoot><tr>" + "".join(f"<th>{esc(cell)}</th>" for cell in totals_row(columns, rows, totals, total_label)) + "</tr></tfoot>"
     )
     return (
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
@@ -268,21 +278,22 @@ def to_html(
 
 def render(
     fmt: ReportFormat, *, title: str, columns: Sequence[Column], rows: Sequence[Any], json_body: Any,
-    filename: str, subtitle: str = "", totals: Sequence[str] | None = None,
+    filename: str, subtitle: str = "", totals: Sequence[str] | None = None, total_label: str = TOTAL_LABEL,
 ) -> Response:
     """The response for one report in the requested format; `json_body` is what screens get.
-    `totals` names the columns the CSV, the workbook and the printable page sum in their last row."""
+    `totals` names the columns the CSV, the workbook and the printable page sum in their last row,
+    headed `total_label`."""
     if fmt == ReportFormat.JSON:
         # Amounts as strings, like every pydantic response in the platform: JSON floats lose cents.
         return JSONResponse(jsonable_encoder(json_body, custom_encoder={Decimal: str}))
     if fmt == ReportFormat.CSV:
-        return Response(to_csv(columns, rows, totals), media_type="text/csv; charset=utf-8",
+        return Response(to_csv(columns, rows, totals, total_label), media_type="text/csv; charset=utf-8",
                         headers=attachment(f"{filename}.csv"))
     if fmt == ReportFormat.XLSX:
-        return Response(to_xlsx(columns, rows, totals, title, subtitle), media_type=XLSX_MEDIA_TYPE,
+        return Response(to_xlsx(columns, rows, totals, title, subtitle, total_label), media_type=XLSX_MEDIA_TYPE,
                         headers=attachment(f"{filename}.xlsx"))
     if fmt == ReportFormat.HTML:
-        return HTMLResponse(to_html(title, columns, rows, subtitle, totals))
+        return HTMLResponse(to_html(title, columns, rows, subtitle, totals, total_label))
     raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"format: unknown report format {fmt}")
 
 

@@ -66,6 +66,13 @@ def test_the_totals_row_counts_the_lines_and_sums_the_named_columns() -> None:
     assert "<tfoot>" not in to_html("报表 Report", COLUMNS, ROWS) and "合计" not in to_csv(COLUMNS, ROWS)
 
 
+def test_a_report_in_one_language_heads_its_totals_row_in_that_language() -> None:
+    # The console's own exports are in the person's language: "Total (2)", not "合计 Total (2)".
+    assert to_csv(COLUMNS, ROWS, totals=("spend",), total_label="Total").endswith("Total (2),11.30,\r\n")
+    page = to_html("Report", COLUMNS, ROWS, totals=("spend",), total_label="合计")
+    assert "<tfoot><tr><th>合计 (2)</th>" in page and "Total" not in page
+
+
 def test_a_totals_row_refuses_a_column_it_cannot_sum() -> None:
     with pytest.raises(ValueError, match="nope"):
         totals_row(COLUMNS, ROWS, ("nope",))

@@ -57,3 +57,28 @@ async def test_a_chart_s_figures_are_in_its_name_for_a_screen_reader(gateway: ht
     assert page.status_code == 200
     names = re.findall(r'<svg[^>]*role="img" aria-label="([^"]*)"', page.text)
     assert any(name.startswith("各价值等级的客户数：") and "重点客户 7" in name for name in names), names
+
+
+@pytest.mark.parametrize(("language", "label"), [("en", "No net spend in the window"), ("zh-CN", "统计窗口内无净消费")])
+async def test_the_value_class_of_customers_without_spend_is_named_for_what_it_is(
+    gateway: httpx.AsyncClient, env: TestEnv, language: str, label: str,
+) -> None:
+    # Value class "none" is the customers with no net spend in the window (docs/members.md): its bar
+    # shown as "None" / "无" read as customers with no value class at all.
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/analytics/value-classes":
+            return httpx.Response(200, json={"summary": SUMMARY, "counts": {"key": 1, "none": 2}, "total": 3,
+                                             "items": [{"window_spend": "70.00"}]})
+        if request.url.path == "/v1/analytics/rfm":
+            return httpx.Response(200, json={"recency": {}, "frequency": {}, "monetary": {}, "cells": []})
+        return httpx.Response(200, json={"total": 0, "items": []})
+
+    await logged_in(gateway, env, "wang.sm", "store_manager", store_id="S001")
+    gateway.cookies.set("crm_console_lang", language, path="/console")
+    async with answering(gateway, "members", answer):
+        page = await gateway.get("/console/analytics")
+    assert page.status_code == 200, page.text[page.text.find("<main"):]
+    classes = page.text[page.text.find('<figure class="chart">'):]  # the first bar chart: the value classes
+    classes = classes[:classes.find("</figure>")]
+    assert re.findall(r'<text x="110"[^>]*>(.*?)</text>', classes) == [{"en": "Key", "zh-CN": "重点客户"}[language], label]
+    assert f"{label} 2" in re.findall(r'aria-label="([^"]*)"', classes)[0]

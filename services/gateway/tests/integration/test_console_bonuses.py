@@ -62,6 +62,15 @@ async def test_an_admin_books_a_bulk_bonus_once_however_often_the_form_is_sent(s
     assert await balance(pts, "m-1", env) == 200 == await balance(pts, "m-2", env)
     listed = await gw.get("/console/bonuses")
     assert "qian.admin" in listed.text and "城东店周年庆" in listed.text
+    # In English too the job's state and each customer's result are words, not points' codes
+    # ("done", "booked") shown as they come.
+    gw.cookies.set("crm_console_lang", "en")
+    english = (await gw.get(answers[0].headers["location"])).text
+    status = re.search(r'<td id="bonus-status">(.*?)</td>', english, re.S)
+    assert status and re.fullmatch(r"Finished \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", status.group(1)), status
+    assert english.count("<td>Bonus booked</td><td>200 points</td>") == 2
+    assert re.search(r'<td>Finished \d{4}-', (await gw.get("/console/bonuses")).text)
+    gw.cookies.delete("crm_console_lang")
 
     csv = await gw.get(answers[0].headers["location"] + "/export")
     assert csv.status_code == 200 and csv.text.startswith("\ufeff会员 Member") and "m-1" in csv.text

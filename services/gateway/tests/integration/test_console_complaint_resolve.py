@@ -57,7 +57,7 @@ async def test_a_complaint_resolved_already_is_shown_as_it_was_resolved(gateway:
 async def test_a_complaint_open_again_is_still_refused(gateway: httpx.AsyncClient, env: TestEnv) -> None:
     page = await resolve_twice_with(gateway, env, "in_progress")
     assert page.status_code == 409
-    assert "给予补偿：每宗投诉只补偿一次。" in page.text
+    assert "已于 2026-12-06 05:27 给予补偿：每宗投诉只补偿一次。" in page.text
 
 
 SURVEY = {"id": "i-1", "source": "complaint", "store_id": "S001", "member_id": "m-1", "created_at": "2026-12-06T02:00:00+00:00",

@@ -131,12 +131,14 @@ async def test_the_gift_register_names_the_staff_on_screen_and_in_its_csv(gatewa
     assert table[1] == ["2026-12-01 10:00", "钱芳 (8800001)", "靠垫", "10000", "已发放", "10000", "2026-12-01 10:05", "李服务台", "李服务台"]
     assert table[2] == ["2026-12-01 11:00", "钱芳 (8800001)", "靠垫", "5000", "待领取", "5000", "", "stf_left_long_ago", ""]
     assert table[3][3:6] == ["3000", "已取消", "0"]
-    assert table[4][0].startswith("合计") and table[4][5] == "15000"
+    # The totals row in the headings' language, as they are: the services' bilingual reports say "合计 Total".
+    assert table[4][0] == "合计 (3)" and table[4][5] == "15000"
 
     gateway.cookies.set("crm_console_lang", "en")
     english = await gateway.get("/console/desk/gift-register/export", params={"from": "2026-12-01"})
-    header = next(csv.reader(io.StringIO(english.text.lstrip("\ufeff"))))
+    header, *_, total = csv.reader(io.StringIO(english.text.lstrip("\ufeff")))
     assert header[-2:] == ["Redeemed by", "Handed over by"]
+    assert total[0] == "Total (3)" and total[5] == "15000"
     assert "Cushion" in english.text
     assert "Handed over" in next(line for line in english.text.splitlines() if "Cushion" in line and "10000" in line)
 

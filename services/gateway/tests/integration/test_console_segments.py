@@ -98,6 +98,22 @@ async def test_a_saved_segment_opens_in_the_form_and_is_changed_there(stack, env
                                        {"field": "marketing_consent", "channel": "email"}]}
 
 
+async def test_the_value_class_of_customers_without_spend_is_named_for_what_it_is(stack, env) -> None:
+    # Value class "none" is the customers with no net spend in the analytics window (docs/members.md),
+    # a class a segment picks like the others: "None" / "无" read as no value class at all.
+    gw, _ = stack
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    option = r'<option value="none">(.*?)</option>'
+    assert re.findall(option, (await gw.get("/console/segments/new")).text) == ["统计窗口内无净消费"]
+    gw.cookies.set("crm_console_lang", "en")
+    shown = await gw.get("/console/segments/new")
+    assert re.findall(option, shown.text) == ["No net spend in the window"]
+    made = await gw.post("/console/segments", data=new_form(shown.text, value_class=["key", "none"], churn_risk=[]))
+    assert made.status_code == 303, made.text
+    segment_page = (await gw.get(made.headers["location"])).text
+    assert "<li>Value class: Key, No net spend in the window</li>" in segment_page
+
+
 async def test_a_part_of_the_rule_campaigns_refuses_is_shown_on_its_field(stack, env) -> None:
     gw, cmp = stack
     await logged_in(gw, env, "zhao.shichang", "marketing")

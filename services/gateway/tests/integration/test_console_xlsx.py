@@ -63,7 +63,7 @@ async def test_the_gift_register_downloads_as_a_workbook_from_its_excel_link(gat
     # A name a customer typed with "=" first stays their name, and the card number all its digits.
     assert (customer.value, customer.data_type) == (f"=钱芳 ({CARD})", "s")
     assert (points.value, points.data_type) == (10000, "n")
-    assert sheet["A4"].value == "合计 Total (2)" and sheet["F4"].value == 10000  # the points kept
+    assert sheet["A4"].value == "合计 (2)" and sheet["F4"].value == 10000  # the points kept, headed as the headings are
     assert refused.status_code == 422 and "format" in refused.text
 
 

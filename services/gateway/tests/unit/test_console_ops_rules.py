@@ -212,3 +212,16 @@ def test_an_exclusive_end_is_shown_as_its_last_second() -> None:
     shown = environment("zh-CN").from_string("{{ v|last_moment }}|{{ none|last_moment }}").render(
         zone=ZoneInfo("Asia/Shanghai"), v="2026-12-21T16:00:00+00:00", none=None)
     assert shown == "2026-12-21 23:59:59|"
+
+
+@pytest.mark.parametrize(("language", "states"), [("en", ["Open", "Replayed", "Discarded", "All states"]),
+                                                  ("zh-CN", ["待处理", "已重放", "已丢弃", "全部状态"])])
+def test_the_dead_letters_state_filter_words_its_choices_alike(language: str, states: list[str]) -> None:
+    # "open / Replayed / Discarded / all" read as two lists run together: each state is worded as the
+    # list's state column words it, and the choice of every state as the console's other filters do.
+    page = environment(language).get_template("ops/dead_letters.html").render(
+        lang=language, languages={}, menu=[], path="/console/ops/dead-letters", back="/console", user=None, csrf="",
+        zone=SHANGHAI, wanted=Filter(), total=0, older_left=False, listed=[])
+    select = re.search(r'<select id="f-state" name="state">(.*?)</select>', page, re.S)
+    assert select, "the page has no state filter"
+    assert re.findall(r"<option value=\"[a-z]*\"(?: selected)?>(.*?)</option>", select.group(1)) == states

@@ -139,6 +139,13 @@ def test_a_limit_of_one_is_worded_in_the_singular(detail, english, chinese) -> N
     assert (explain(detail, en), explain(detail, zh)) == (english, chinese)
 
 
+def test_a_second_compensation_is_refused_with_the_first_one_s_time_as_the_console_shows_times() -> None:
+    # Feedback names the first grant's moment in ISO with its offset, in the chain's zone.
+    said = "compensation was already granted on 2026-12-08T06:39+08:00; a complaint is compensated once"
+    assert explain(said, en) == "Compensation was already granted on 2026-12-08 06:39: a complaint is compensated once."
+    assert explain(said, zh) == "已于 2026-12-08 06:39 给予补偿：每宗投诉只补偿一次。"
+
+
 def test_every_label_reason_and_known_sentence_is_in_the_chinese_catalogue() -> None:
     zh_cn = catalogue.read("zh-CN")
     messages = [*LABELS.values(), *(m for w in [*REASONS.values(), *KNOWN] for m in (w.message, w.one[1]) if m)]

@@ -18,6 +18,7 @@ it; a reason or a sentence not known here is shown as the service wrote it, neve
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from gateway.api.console.i18n import N_
@@ -99,6 +100,7 @@ class Wording:
     codes: tuple[str, ...] = ()
     fields: tuple[str, ...] = ()  # placeholders holding a field's name, shown as its form label
     nested: tuple[str, ...] = ()
+    moments: tuple[str, ...] = ()  # placeholders holding a moment (ISO, with its offset), shown as `wall_clock` shows it
     one: tuple[str, str] = ("", "")  # (placeholder, message): the message when that count is 1
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
@@ -116,9 +118,25 @@ class Wording:
         for name in self.nested:
             if shown.get(name):
                 shown[name] = sentence(shown[name], gettext) or shown[name]
+        for name in self.moments:
+            if shown.get(name):
+                shown[name] = wall_clock(shown[name])
         count, singular = self.one
         message = singular if singular and shown.get(count) == "1" else self.message
         return gettext(message) % shown
+
+
+def wall_clock(moment: str) -> str:
+    """A moment a service names in a refusal ("2026-12-08T06:39+08:00") as the console shows times,
+    the date and the local time without "T" and the offset (`render.local_time`): the services word
+    moments in the chain's zone (CRM_BUSINESS_TIMEZONE), the console's own, so its wall-clock time is
+    the one to show. To the minute, as the services say them: seconds would claim what was not said.
+    Anything that is no moment is shown as it came."""
+    try:
+        at = datetime.fromisoformat(moment)
+    except ValueError:
+        return moment
+    return at.strftime("%Y-%m-%d %H:%M" if at.second == at.microsecond == 0 else "%Y-%m-%d %H:%M:%S")
 
 
 _NUMBER = r"-?[0-9.]+"
@@ -251,7 +269,7 @@ KNOWN = (
     Wording(N_("more than the limit of ¥%(limit)s"), r"\S+ exceeds the limit of (?P<limit>\S+) \(CRM_COMPENSATION_COUPON_MAX\)"),
     Wording(N_("more than the limit of %(limit)s"), r"\S+ exceeds the limit of (?P<limit>\S+) \(CRM_COMPENSATION_\w+_MAX\)"),
     Wording(N_("Compensation was already granted on %(when)s: a complaint is compensated once."),
-            r"compensation was already granted on (?P<when>\S+); a complaint is compensated once"),
+            r"compensation was already granted on (?P<when>\S+); a complaint is compensated once", moments=("when",)),
     Wording(N_("Only a member can be compensated: this complaint is anonymous."),
             r"compensation needs a member; this complaint is anonymous"),
     Wording(N_("Only a member can be compensated: this customer's data was erased."),

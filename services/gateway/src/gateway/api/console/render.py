@@ -65,7 +65,7 @@ SHOWN_AS_DATA = (
     N_("schedule"), N_("by hand"), N_("phone"), N_("sms"), N_("wechat"), N_("home_visit"), N_("in_store"),
     N_("low"), N_("medium"), N_("high"), N_("lost"), N_("unknown"),
     N_("overdue"), N_("soon"), N_("later"), N_("none"), N_("key"), N_("secondary"), N_("ordinary"),
-    N_("treatment"), N_("control"), N_("replayed"), N_("discarded"), N_("running"), N_("finished"), N_("interrupted"),
+    N_("treatment"), N_("control"), N_("open"), N_("replayed"), N_("discarded"), N_("running"), N_("finished"), N_("interrupted"),
     N_("member"), N_("vip"), N_("reserved"), N_("handed_over"), N_("cancelled"), N_("completed"),
     N_("active"), N_("archived"), N_("draft"), N_("scheduled"), N_("paused"), N_("ended"), N_("email"),
     N_("leftover_collection_visit"),
@@ -82,6 +82,18 @@ SHOWN_AS_DATA = (
     # Choices a console address may carry, named in a refusal of one it does not offer.
     N_("desk"), N_("communities"), N_("customers"), N_("purchases"), N_("monthly"), N_("quarterly"),
 )
+
+
+# Members' value classes (docs/members.md, "80/20 classes"), each by the message that words it. "none"
+# is a class of its own, the customers with no net spend in the analytics window; worded as the
+# code, "None" / "无", it read as a customer without a class. A class not named here keeps its code.
+VALUE_CLASSES = {"key": N_("key"), "secondary": N_("secondary"), "ordinary": N_("ordinary"),
+                 "none": N_("No net spend in the window")}
+
+
+def value_class(code: str) -> str:
+    """The message of value class `code`, translated where it is shown (`_(v|value_class)`)."""
+    return VALUE_CLASSES.get(code, code)
 
 
 @cache
@@ -105,6 +117,7 @@ def environment(language: str) -> Environment:
     env.filters["summary"] = summary
     env.filters["money"] = money
     env.filters["points"] = points
+    env.filters["value_class"] = value_class
     env.filters["job_summary"] = job_summary
     env.filters["job_figure"] = job_figure
     env.filters["audit_facts"] = lambda entry: audit_details.facts(entry.action, entry.detail)

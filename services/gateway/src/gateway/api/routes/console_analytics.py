@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from gateway.api.console.render import page, refused_query_page, today
+from gateway.api.console.render import page, refused_query_page, today, value_class
 from gateway.api.console.session import Console, ConsoleUser
 from gateway.domain.page_figures import bars, pareto
 from gateway.service_layer.console_reads import read
@@ -43,7 +43,7 @@ async def analytics(request: Request, user: Annotated[ConsoleUser, Console("gate
         read(members, "members", "/v1/analytics/churn", headers, {"risk": risk, "limit": "1"}) for risk in RISKS
     ))
     bands = [{"risk": risk, "customers": answer["total"]} for risk, answer in zip(RISKS, churn, strict=True)]
-    classes = [{"value_class": k, "customers": v} for k, v in sorted(first["counts"].items())]
+    classes = [{"value_class": value_class(k), "customers": v} for k, v in sorted(first["counts"].items())]
     curve = pareto([Decimal(str(i["window_spend"])) for i in items], _top_fraction(first["summary"]))
     return page(
         request, "staff/analytics.html", user, summary=first["summary"], curve=curve,

@@ -314,7 +314,9 @@ async def gift_register_export(request: Request, uow: UowDep, user: Annotated[Co
         raise Invalid("store_id", "say which store's register to export")
     gettext = gettext_of(request)
     columns = register.columns(gettext, language_of(request.cookies.get(LANG_COOKIE)), zone_of(request))
+    # Its headings are in the person's language, so its totals row is too, not the services' "合计 Total".
     response = render(fmt, title=f"{gettext('Gift register')} {store}", columns=columns, rows=register.rows,
-                      json_body=None, filename=f"gift-register-{quote(store, safe='')}-{first}-{last}", totals=("points_kept",))
+                      json_body=None, filename=f"gift-register-{quote(store, safe='')}-{first}-{last}", totals=("points_kept",),
+                      total_label=gettext("Total"))
     keep_cookies(request, response)
     return response
