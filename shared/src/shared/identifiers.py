@@ -26,3 +26,7 @@ TxnId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=TX
 # characters); an empty one names nothing and is refused, not taken for "none", and one with a
 # control character can name nothing either (PostgreSQL refuses a NUL outright).
 RecordId = Annotated[str, StringConstraints(min_length=1, max_length=36), AfterValidator(clean_text)]
+
+# The staff id points records on a gift register entry a member made or cancelled themself in the
+# app: no person's, so the console, which names the staff of each entry, words it for the reader.
+APP_STAFF_ID = "member-app"

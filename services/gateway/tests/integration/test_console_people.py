@@ -14,6 +14,7 @@ from sqlalchemy import event
 
 from gateway.adapters.clients import Downstream
 from gateway.service_layer.console_people import display_names
+from shared.identifiers import APP_STAFF_ID
 from tests.support.console import log_in
 from tests.support.identity import MovableClock, admin, gateway_with_stores
 from tests.support.platform import TestEnv
@@ -141,6 +142,43 @@ async def test_the_gift_register_names_the_staff_on_screen_and_in_its_csv(gatewa
     assert total[0] == "Total (3)" and total[5] == "15000"
     assert "Cushion" in english.text
     assert "Handed over" in next(line for line in english.text.splitlines() if "Cushion" in line and "10000" in line)
+
+
+async def test_the_gift_register_says_a_gift_reserved_in_the_app_was_the_member_s_own(gateway, env) -> None:
+    r = await gateway.post("/identity/v1/staff", headers=admin(env),
+                           json={"login": "li.fuwutai", "name": "李服务台", "role": "service_desk", "store_id": "S001"})
+    assert r.status_code == 201, r.text
+    desk_id = r.json()["staff_id"]
+    assert (await log_in(gateway, "li.fuwutai", r.json()["password"])).status_code == 303
+    downstream = _points_and_members(desk_id)
+    # The member reserved the cushion in the app, the desk handed it over: points records the
+    # app's staff id, which is nobody's account.
+    reserved_in_app = {"redemption_id": "r4", "member_id": "m-1", "gift_id": "cushion", "kind": "physical",
+                       "coupon_template_id": None, "store_id": "S001", "channel": "retail", "points": 10000,
+                       "points_kept": 10000, "status": "handed_over", "staff_id": APP_STAFF_ID,
+                       "redeemed_at": "2026-12-01T05:00:00Z", "handed_over_at": "2026-12-01T06:00:00Z",
+                       "handed_over_by": desk_id, "cancelled_at": None, "cancelled_by": None, "cancel_reason": None}
+
+    def points(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/gift-register":
+            return httpx.Response(200, json=[reserved_in_app])
+        return httpx.Response(200, json=[{"gift_id": "cushion", "name_zh": "靠垫", "name_en": "Cushion", "points": 5000}])
+
+    gateway.app.state.downstream = Downstream(members=downstream.members, points=httpx.AsyncClient(
+        transport=httpx.MockTransport(points), base_url="http://points"))
+
+    page = await gateway.get("/console/desk/gift-register", params={"from": "2026-12-01"})
+    assert page.status_code == 200, page.text
+    [row] = re.findall(r"<tr><td>(.*?)</tr>", page.text.split('id="gift-register"')[1], re.S)
+    assert "<td>会员本人（App）</td><td>李服务台</td>" in row and APP_STAFF_ID not in page.text
+
+    exported = await gateway.get("/console/desk/gift-register/export", params={"from": "2026-12-01"})
+    table = list(csv.reader(io.StringIO(exported.text.lstrip("\ufeff"))))
+    assert table[1][-2:] == ["会员本人（App）", "李服务台"]
+
+    gateway.cookies.set("crm_console_lang", "en")
+    english = await gateway.get("/console/desk/gift-register/export", params={"from": "2026-12-01"})
+    assert next(csv.reader(io.StringIO(english.text.lstrip("\ufeff").splitlines()[1])))[-2:] == ["the member, in the app", "李服务台"]
 
 
 async def test_the_desk_words_a_customer_s_gift_states_and_visits_in_the_person_s_language(gateway, env) -> None:

@@ -20,11 +20,9 @@ from points.domain.expiry import ExpiryPolicy, open_lots, overdue
 from points.service_layer import redemptions
 from points.service_layer.expiry import member_entries
 from shared.errors import Conflict, Invalid, NotFound
+from shared.identifiers import APP_STAFF_ID
 from shared.member_directory import MemberDirectoryRow
 from shared.unit_of_work import UnitOfWork
-
-# Who the register names for a reservation or cancellation made in the app (not a person).
-APP_STAFF_ID = "member-app"
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from gateway.service_layer.stores import ensure_report_stores
 from shared.deps import UowDep
 from shared.errors import Invalid, NotOneOf, ServiceError
 from shared.events.contracts.feedback import ComplaintCategory, Severity
+from shared.identifiers import APP_STAFF_ID
 from shared.query_params import QUERY_CHECKED_ELSEWHERE
 from shared.reports import download_format, render
 from shared.unit_of_work import UnitOfWork
@@ -289,6 +290,8 @@ async def _register(request: Request, user: ConsoleUser, uow: UnitOfWork) -> tup
         register.gifts = {g["gift_id"]: (g["name_zh"], g["name_en"]) for g in await read(points, "points", "/v1/gifts", user.bearer())}
         register.people = await customer_names(members, (r["member_id"] for r in register.rows), user.bearer())
         register.staff_names = await display_names(uow, (r.get(k) for r in register.rows for k in ("staff_id", "handed_over_by")))
+        # A gift the member reserved in the app was redeemed by no one on the staff.
+        register.staff_names[APP_STAFF_ID] = gettext_of(request)("the member, in the app")
     return store, first, last, register
 
 
