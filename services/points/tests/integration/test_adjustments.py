@@ -79,6 +79,10 @@ async def test_a_bulk_bonus_is_one_idempotent_job_with_progress_and_a_report(pts
     assert {row[0]: row[3] for row in table[1:-1]}["unknown-member"] == "0"
     # Each member by the card their account holds now, which staff know them by; none without an account.
     assert {row[0]: row[1] for row in table[1:-1]}["unknown-member"] == ""
+    # The result in the report's two languages, as its headings, not the codes the job stores.
+    results = {row[0]: (row[2], row[4]) for row in table[1:-1]}
+    assert results["unknown-member"] == ("已跳过 skipped", "没有积分账户 no points account")
+    assert results["k1"] == ("已发放 booked", "200 积分 points")
     assert all(re.fullmatch(r"88\d{11}", row[1]) for row in table[1:-1] if row[0] != "unknown-member"), table
     assert table[-1][3] == "1000"
 

@@ -115,6 +115,11 @@ async def run_job(commands: Commands, job_id: str) -> dict[str, int]:
     return {"booked": booked, "skipped": skipped}
 
 
+# Why a member was skipped, as the job's result per member records it (the reports word it).
+NO_ACCOUNT = "no points account for this member"
+ERASED = "member is erased"
+
+
 async def _book_chunk(uow: UnitOfWork, job: BulkBonusJobRow, chunk: list[str], now: datetime) -> tuple[int, int]:
     ref = f"bulk:{job.job_id}"
     repo = AccountRepository(uow.session, now)
@@ -124,11 +129,11 @@ async def _book_chunk(uow: UnitOfWork, job: BulkBonusJobRow, chunk: list[str], n
     for member_id in chunk:
         account = accounts.get(member_id)
         if account is None:
-            outcome, detail = "skipped", "no points account for this member"
+            outcome, detail = "skipped", NO_ACCOUNT
             skipped += 1
         elif member_id in erased and not account.has_booked(EntryType.BONUS, ref):
             # As one by one: nothing new is written about an erased member (the reason is text).
-            outcome, detail = "skipped", "member is erased"
+            outcome, detail = "skipped", ERASED
             skipped += 1
         else:
             if not account.has_booked(EntryType.BONUS, ref):

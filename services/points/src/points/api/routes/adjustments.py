@@ -108,15 +108,21 @@ async def start_bulk_bonus(
     return _job_public(job, counts)
 
 
+# The result per member in the report's two languages, as its headings, rather than the codes stored.
+OUTCOME_LABELS = {"booked": "已发放 booked", "skipped": "已跳过 skipped"}
+SKIPPED_LABELS = {bulk.NO_ACCOUNT: "没有积分账户 no points account", bulk.ERASED: "资料已删除 member is erased"}
+
+
 def _report_columns(zone: ZoneInfo, points: int, cards: dict[str, str | None]) -> list[Column]:
     """Times in the chain's; the points each member was booked, summed in the last row; each
     member's card as their account holds it now, which staff know them by."""
     return [
         Column("member_id", "会员 Member"),
         Column("card_no", "卡号 Card", lambda r: cards.get(r.member_id) or ""),
-        Column("outcome", "结果 Outcome"),
+        Column("outcome", "结果 Outcome", lambda r: OUTCOME_LABELS.get(r.outcome, r.outcome)),
         Column("points", "积分 Points", lambda r: points if r.outcome == "booked" else 0),
-        Column("detail", "说明 Detail"),
+        Column("detail", "说明 Detail",
+               lambda r: f"{points} 积分 points" if r.outcome == "booked" else SKIPPED_LABELS.get(r.detail, r.detail)),
         Column("processed_at", "处理时间 Processed at", lambda r: local_time(r.processed_at, zone)),
     ]
 
@@ -143,5 +149,5 @@ async def bulk_bonus_report(
         format, title=f"批量奖励积分 Bulk bonus {job_id}", columns=_report_columns(uow.settings.zone, job.points, cards), rows=items,
         json_body={**summary.model_dump(), "items": [{**i.model_dump(), "card_no": cards.get(i.member_id)} for i in items]},
         filename=f"bulk-bonus-{job_id}",
-        subtitle=f"{job.points} points — {job.reason} — {summary.booked + summary.skipped}/{job.total}", totals=("points",),
+        subtitle=f"{job.points} 积分 points — {job.reason} — {summary.booked + summary.skipped}/{job.total}", totals=("points",),
     )
