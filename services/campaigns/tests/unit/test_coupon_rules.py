@@ -303,6 +303,13 @@ def test_caps_and_a_missing_member_are_reported_after_the_basket_rules() -> None
     assert one(coupon(), basket(line("10")), capped=True).reason is Reason.BASKET_TOO_SMALL
 
 
+def test_another_members_coupon_is_said_before_the_basket_rules() -> None:
+    # No basket makes it this card's: asking for more spend would only send the customer shopping.
+    assert one(coupon(), basket(line("10")), other_members=True).reason is Reason.OTHER_MEMBERS
+    assert one(coupon(), basket(line("100")), other_members=True).reason is Reason.OTHER_MEMBERS
+    assert one(coupon(), basket(line("10")), member_missing=True).reason is Reason.BASKET_TOO_SMALL
+
+
 @pytest.mark.parametrize("because", [Reason.CARD_UNKNOWN, Reason.CARD_REPLACED])
 def test_a_card_that_leads_to_nobody_is_named_as_such_not_asked_for(because: Reason) -> None:
     verdict = one(coupon(), basket(line("100")), member_missing=True, missing_because=because)

@@ -413,6 +413,11 @@ def judge_one(coupon: CouponState | None, code: str, basket: Basket, *, capped: 
     limits = spec.limits
     if (limits.stores and basket.store_id not in limits.stores) or (limits.channel and basket.channel != limits.channel):
         return _refuse(code, Reason.NOT_FOR_THIS_STORE)
+    # Another member's coupon is said before the basket's rules: no basket makes it this card's, and
+    # "spend 10.10 more" would send the customer to fetch items for a coupon refused anyway. A card
+    # not shown yet (`member_missing`) is said after them: showing it may be all the coupon needs.
+    if other_members:
+        return _refuse(code, Reason.OTHER_MEMBERS)
     if basket.total < spec.min_basket:
         return _refuse(code, Reason.BASKET_TOO_SMALL, short=_money(spec.min_basket - basket.total), needed=_money(spec.min_basket))
     eligible = eligible_amount(spec, basket)
@@ -425,8 +430,6 @@ def judge_one(coupon: CouponState | None, code: str, basket: Basket, *, capped: 
         return _refuse(code, Reason.NOT_FOR_THESE_ITEMS)
     if member_missing:
         return _refuse(code, missing_because)
-    if other_members:
-        return _refuse(code, Reason.OTHER_MEMBERS)
     if capped:
         return _refuse(code, Reason.CAP_REACHED)
     return Verdict(code, discount)
