@@ -120,6 +120,27 @@ async def test_two_replays_confirmed_at_once_send_each_letter_once(console, env)
     assert [dict(rec.headers)["ce_id"].decode() for rec in sent] == [event.id]
 
 
+async def test_a_record_several_groups_gave_up_on_is_sent_once_for_all_their_letters(console, env) -> None:
+    # Sent once per letter, the record reached every group once per send, and each group that
+    # failed on it again wrote a letter of it for each: a replay of them all tripled the pile.
+    assert env.broker is not None
+    poison, other = member_registered(), member_registered()
+    for group in ("points", "campaigns", "feedback"):
+        await plant_dead_letter(env.broker.bootstrap, env.prefix, poison, group=group)
+    await plant_dead_letter(env.broker.bootstrap, env.prefix, other, group="points")
+    page = await console.get("/console/ops/dead-letters")
+    assert len(listed_ids(page.text)) == 4
+    r = await console.post("/console/ops/dead-letters/replay", data={"csrf": csrf_of(page.text), "state": "open", "expected": "4"})
+    assert r.status_code == 303, r.text
+    assert 'id="replayed">4<' in (await console.get(r.headers["location"])).text
+    sent = await read_topic(env.broker.bootstrap, f"{env.prefix}{Topics.MEMBERS}", expected=3, timeout=2.0)
+    assert sorted(dict(rec.headers)["ce_id"].decode() for rec in sent) == sorted([poison.id, other.id])
+    recorded = await marks(console)
+    assert sorted(m.event_id for m in recorded) == sorted([poison.id] * 3 + [other.id])
+    # Each of the record's letters names where it went: the one record sent for all of them.
+    assert len({m.result for m in recorded if m.event_id == poison.id}) == 1
+
+
 def till_sale(env: TestEnv, sold_at: datetime) -> Envelope:
     """A sale made at `sold_at` with a till token of the gateway's default 15 minutes."""
     token = env.issuer.mint("till-03", Role.POS, store_id="S001", ttl=timedelta(minutes=15), now=sold_at)

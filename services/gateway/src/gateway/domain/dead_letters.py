@@ -80,6 +80,15 @@ class DeadLetter:
         return self.header("dlq_consumer_group")
 
     @property
+    def original_record(self) -> tuple[str, ...]:
+        """The record this letter is of, the same for the letter of every consumer group that gave
+        up on it: replayed, the record reaches every group again, so a replay sends it once however
+        many of their letters it takes. Its place and event id (a broker that lost its log may give
+        another event the same place); a letter naming neither is a record of its own."""
+        place = (self.original_topic, self.header("dlq_original_partition"), self.header("dlq_original_offset"))
+        return (*place, self.event_id) if all(place) and self.event_id else ("letter", self.id)
+
+    @property
     def failed_at(self) -> datetime | None:
         """When the consumer gave up on the record; the record's timestamp for a letter without a
         readable dlq_failed_at (one no consumer of ours wrote)."""

@@ -10,7 +10,10 @@ leaves the record unmarked and a resumed replay sends it again, which the consum
 apply each event id once). The mark's primary key makes a record replayed once whoever asks.
 Records go out at a bounded rate, and at most a batch per request: a replay that stops (the batch
 is used up, the broker is away, the gateway restarted) stays `interrupted` and is resumed from
-where it was, since the records already marked are skipped."""
+where it was, since the records already marked are skipped. A record several consumer groups gave up
+on is a letter of each: the replay sends it once and marks each of its letters it takes
+(`DeadLetter.original_record`), since every group reads the topic again; sent once per letter, a
+record that failed again came back as a letter of each group for each send."""
 
 import asyncio
 import dataclasses
@@ -115,33 +118,37 @@ async def start_replay(
 async def run_replay(
     commands: Commands, topic: str, letters: list[DeadLetter], replay_id: int, publish: Publish, *, pace_s: float, batch: int,
 ) -> DeadLetterReplayRow:
-    """Sends the replay's open records, at most `batch` of them, one per `pace_s`; the replay row
-    as it stands afterwards (finished, or interrupted to be resumed)."""
+    """Sends the replay's open records, at most `batch` of them, one per `pace_s`, each once for
+    all its letters; the replay row as it stands afterwards (finished, or interrupted to be resumed)."""
     async with commands() as uow:
         replay = await _replay(uow, replay_id)
         wanted = _filter(json.loads(replay.filter_json))
         todo = await pending(uow, topic, letters, wanted, [s for s in replay.selection.split(",") if s])
         replay.state, replay.last_error = "running", ""
         uow.session.add(replay)
+    records: dict[tuple[str, ...], list[DeadLetter]] = {}
+    for letter in todo:
+        records.setdefault(letter.original_record, []).append(letter)
     sent = skipped = 0
     error = ""
-    for letter in todo[:batch]:
+    for letters_of_record in list(records.values())[:batch]:
         try:
-            partition, offset = await publish(letter)
+            partition, offset = await publish(letters_of_record[0])
         except Exception as exc:  # the broker is away: stop here, resumable
             error = f"{type(exc).__name__}: {exc}"[:500]
             break
-        try:
-            async with commands() as uow:
-                await _free_place(uow, topic, letter)
-                uow.session.add(DeadLetterMarkRow(
-                    topic=topic, partition=letter.partition, offset=letter.offset, action=Mark.REPLAYED, replay_id=replay_id,
-                    actor=replay.requested_by, acted_at=uow.now(), result=f"{letter.original_topic}[{partition}]@{offset}",
-                    event_type=letter.event_type, event_id=letter.event_id,
-                ))
-            sent += 1
-        except IntegrityError:  # replayed meanwhile by another replay: its event id is applied once
-            skipped += 1
+        for letter in letters_of_record:
+            try:
+                async with commands() as uow:
+                    await _free_place(uow, topic, letter)
+                    uow.session.add(DeadLetterMarkRow(
+                        topic=topic, partition=letter.partition, offset=letter.offset, action=Mark.REPLAYED, replay_id=replay_id,
+                        actor=replay.requested_by, acted_at=uow.now(), result=f"{letter.original_topic}[{partition}]@{offset}",
+                        event_type=letter.event_type, event_id=letter.event_id,
+                    ))
+                sent += 1
+            except IntegrityError:  # replayed meanwhile by another replay: its event id is applied once
+                skipped += 1
         await asyncio.sleep(pace_s)
     async with commands() as uow:
         replay = await _replay(uow, replay_id)
