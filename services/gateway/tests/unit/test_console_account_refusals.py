@@ -14,9 +14,9 @@ zh = translations("zh-CN").gettext
 
 
 @pytest.mark.parametrize(("refusal", "shown", "fields"), [
-    (Invalid("store_id", "a store_manager works for one store: store_id is required"), "门店：店长在一家门店工作：请填写门店", ["store_id"]),
-    (Invalid("store_id", "a operator is not bound to a store"), "门店：运维人员不属于某一门店：请留空", ["store_id"]),
-    (Invalid("account_manager_id", "a marketing is not in the staff directory"), "员工名录编号：市场营销不在员工名录中：请留空",
+    (Invalid("store_id", "the role store_manager works for one store: store_id is required"), "门店：店长在一家门店工作：请填写门店", ["store_id"]),
+    (Invalid("store_id", "the role operator is not bound to a store"), "门店：运维人员不属于某一门店：请留空", ["store_id"]),
+    (Invalid("account_manager_id", "the role marketing is not in the staff directory"), "员工名录编号：市场营销不在员工名录中：请留空",
      ["account_manager_id"]),
     (Invalid("account_manager_id", "1 to 64 letters, digits, '.', '_' or '-', not beginning with '.'"),
      "员工名录编号：1 至 64 个字母、数字、“.”、“_”或“-”，不以“.”开头", ["account_manager_id"]),

@@ -47,6 +47,19 @@ def test_a_binding_that_does_not_fit_the_role_names_its_field(role, store_id, ma
     assert refused.value.field == field
 
 
+@pytest.mark.parametrize(("role", "store_id", "manager_id", "reason"), [
+    (Role.OPERATOR, "S001", None, "the role operator is not bound to a store"),
+    (Role.MARKETING, None, "am-1", "the role marketing is not in the staff directory"),
+    (Role.ADMIN, "S001", None, "the role admin is not bound to a store"),
+])
+def test_a_binding_refusal_names_the_role_as_a_role(role, store_id, manager_id, reason) -> None:
+    # "a operator", "a marketing": the role's code read as a noun with an article made the admin's
+    # refusal ungrammatical for every role but a few.
+    with pytest.raises(Invalid) as refused:
+        assignment(role, store_id, manager_id)
+    assert refused.value.message == reason
+
+
 def test_bindings_that_fit() -> None:
     assert assignment(Role.STORE_MANAGER, "S001", None).store_id == "S001"
     assert assignment(Role.ACCOUNT_MANAGER, None, "am-1").account_manager_id == "am-1"

@@ -63,9 +63,9 @@ def assignment(role: Role, store_id: str | None, account_manager_id: str | None)
     if role not in STAFF_ROLES:
         raise Invalid("role", f"{role} is not a staff role; one of {', '.join(sorted(STAFF_ROLES))}")
     if role in STORE_BOUND and not store_id:
-        raise Invalid("store_id", f"a {role} works for one store: store_id is required")
+        raise Invalid("store_id", f"the role {role} works for one store: store_id is required")
     if store_id and role not in MAY_HAVE_STORE:
-        raise Invalid("store_id", f"a {role} is not bound to a store")
+        raise Invalid("store_id", f"the role {role} is not bound to a store")
     if role is Role.ACCOUNT_MANAGER and not account_manager_id:
         raise Invalid(
             "account_manager_id",
@@ -73,7 +73,7 @@ def assignment(role: Role, store_id: str | None, account_manager_id: str | None)
         )
     if account_manager_id is not None:
         if role not in IN_DIRECTORY:
-            raise Invalid("account_manager_id", f"a {role} is not in the staff directory")
+            raise Invalid("account_manager_id", f"the role {role} is not in the staff directory")
         if not DIRECTORY_ID.fullmatch(account_manager_id):  # `$` alone lets a final newline through
             raise Invalid("account_manager_id", "1 to 64 letters, digits, '.', '_' or '-', not beginning with '.'")
         if STAFF_ID.match(account_manager_id):
