@@ -102,12 +102,17 @@ def _points_and_members(desk: str) -> Downstream:
                       points=httpx.AsyncClient(transport=httpx.MockTransport(points), base_url="http://points"))
 
 
-async def test_the_gift_register_names_the_staff_on_screen_and_in_its_csv(gateway, env) -> None:
+async def logged_in_desk(gateway: httpx.AsyncClient, env) -> str:
+    """A desk account of S001 made by an admin and logged in on the console; its staff id."""
     r = await gateway.post("/identity/v1/staff", headers=admin(env),
                            json={"login": "li.fuwutai", "name": "李服务台", "role": "service_desk", "store_id": "S001"})
     assert r.status_code == 201, r.text
-    desk_id = r.json()["staff_id"]
     assert (await log_in(gateway, "li.fuwutai", r.json()["password"])).status_code == 303
+    return str(r.json()["staff_id"])
+
+
+async def test_the_gift_register_names_the_staff_on_screen_and_in_its_csv(gateway, env) -> None:
+    desk_id = await logged_in_desk(gateway, env)
     gateway.app.state.downstream = _points_and_members(desk_id)
 
     page = await gateway.get("/console/desk/gift-register", params={"from": "2026-12-01"})
@@ -145,11 +150,7 @@ async def test_the_gift_register_names_the_staff_on_screen_and_in_its_csv(gatewa
 
 
 async def test_the_gift_register_says_a_gift_reserved_in_the_app_was_the_member_s_own(gateway, env) -> None:
-    r = await gateway.post("/identity/v1/staff", headers=admin(env),
-                           json={"login": "li.fuwutai", "name": "李服务台", "role": "service_desk", "store_id": "S001"})
-    assert r.status_code == 201, r.text
-    desk_id = r.json()["staff_id"]
-    assert (await log_in(gateway, "li.fuwutai", r.json()["password"])).status_code == 303
+    desk_id = await logged_in_desk(gateway, env)
     downstream = _points_and_members(desk_id)
     # The member reserved the cushion in the app, the desk handed it over: points records the
     # app's staff id, which is nobody's account.
