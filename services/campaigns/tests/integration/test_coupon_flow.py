@@ -74,6 +74,26 @@ async def test_a_sale_with_a_code_it_never_reserved_still_redeems_it_if_valid(cm
     assert (await cmp.wallet("m-1"))[0]["state"] == "redeemed"
 
 
+async def test_a_percent_coupon_on_too_little_of_its_items_is_refused_as_less_than_a_fen_not_as_no_item(cmp) -> None:
+    """5 % off dairy, with 0.10 of dairy in the basket: the till is told the discount on the dairy
+    comes to less than 0.01 and how much more dairy it takes, never that no item qualifies."""
+    _, code = await issued_code(cmp, kind="percent_off", amount=None, threshold=None, percent="5", max_discount="10",
+                                limits={"categories": ["dairy"]})
+    tiny = [sale_line("0.10", sku="6907992500133", category="dairy"), sale_line("30.00")]
+    for answer in ((await cmp.validate([code], lines=tiny)).json(), (await cmp.reserve([code], lines=tiny)).json()):
+        (refused,) = answer["codes"]
+        assert (refused["ok"], refused["discount"], refused["reason"]) == (False, "0.00", "discount_too_small"), answer
+        assert refused["message_en"] == ("The discount on the qualifying items comes to less than 0.01; "
+                                         "spend 0.10 more on them to use this coupon (minimum 0.20)")
+        assert "不足0.01元" in refused["message_zh"] and "0.10" in refused["message_zh"]
+    assert (await cmp.wallet("m-1"))[0]["state"] == "issued"  # nothing held for it
+    enough = [sale_line("0.20", sku="6907992500133", category="dairy"), sale_line("30.00")]
+    assert (await cmp.validate([code], lines=enough, txn="T-2")).json()["codes"][0]["discount"] == "0.01"
+    # The till's client reads every reason the answer can carry from the schema, this one among them.
+    schema = (await cmp.client.get("/openapi.json")).json()["components"]["schemas"]
+    assert {"discount_too_small", "not_for_these_items", "basket_too_small"} <= set(schema["Reason"]["enum"])
+
+
 async def test_a_partner_coupon_applies_on_the_partner_customers_card_alone(cmp) -> None:
     """A coupon for the customers the decoration company referred (`limits.channel: partner`): the
     till scans the card and knows nothing of its holder's channel, and a sale carries none; members

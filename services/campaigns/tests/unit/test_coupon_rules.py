@@ -203,6 +203,25 @@ def test_percent_off_rounds_down_to_the_fen_and_stops_at_its_cap() -> None:
     assert one(c, basket(line("1000.00"))).discount == D("30.00")
 
 
+def test_a_percent_of_qualifying_items_coming_to_less_than_a_fen_says_so_and_how_much_more_it_takes() -> None:
+    """5 % of 0.10 of dairy is 0.005, nothing once rounded to the fen: the dairy does qualify, so
+    'no item qualifies' would send the cashier looking for the wrong thing. 5 % takes a fen off
+    from 0.20, 3 % from 0.34 (0.33 gives 0.0099)."""
+    five = coupon(template=spec(kind="percent_off", amount=None, threshold=None, percent="5", max_discount="30",
+                                limits={"categories": ["dairy"]}))
+    tiny = one(five, basket(line("0.10", category="dairy"), line("50.00")))
+    assert (tiny.ok, tiny.discount, tiny.reason) == (False, D("0.00"), Reason.DISCOUNT_TOO_SMALL)
+    assert (tiny.message_zh, tiny.message_en) == messages(Reason.DISCOUNT_TOO_SMALL, short="0.10", needed="0.20")
+    assert "less than 0.01" in tiny.message_en and "spend 0.10 more" in tiny.message_en and "0.20" in tiny.message_zh
+    assert one(five, basket(line("0.19", category="dairy"))).reason is Reason.DISCOUNT_TOO_SMALL
+    assert one(five, basket(line("0.20", category="dairy"))).discount == D("0.01")  # the least it names is enough
+    assert one(five, basket(line("50.00"))).reason is Reason.NOT_FOR_THESE_ITEMS  # no dairy at all: as before
+    three = coupon(template=spec(kind="percent_off", amount=None, threshold=None, percent="3", max_discount="30"))
+    short = one(three, basket(line("0.33")))
+    assert short.reason is Reason.DISCOUNT_TOO_SMALL and "spend 0.01 more" in short.message_en and "0.34" in short.message_en
+    assert one(three, basket(line("0.34"))).discount == D("0.01")
+
+
 def test_free_gift_takes_one_unit_of_the_gift_off() -> None:
     c = coupon(template=spec(kind="free_gift", amount=None, threshold=None, gift_sku="GIFT1"))
     assert one(c, basket(line("20.00", sku="GIFT1", unit_price="10.00"), line("50.00"))).discount == D("10.00")

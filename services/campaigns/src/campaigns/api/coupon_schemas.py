@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from campaigns.domain.coupons import Limits, TemplateSpec
+from campaigns.domain.coupons import Limits, Reason, TemplateSpec
 from shared.bodies import Body
 from shared.cards import CardNumber
 from shared.coupon_codes import CouponCode
@@ -112,7 +112,7 @@ class CodeAnswer(BaseModel):
     code: str
     ok: bool
     discount: Decimal
-    reason: str | None
+    reason: Reason | None = Field(description="why the code gives nothing (null when it applies); worded for the cashier in the messages")
     message_zh: str
     message_en: str
 

@@ -15,7 +15,7 @@ basket after the codes before it.
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from enum import StrEnum
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -237,6 +237,9 @@ class Reason(StrEnum):
     BASKET_TOO_SMALL = "basket_too_small"
     NOT_FOR_THIS_STORE = "not_for_this_store"
     NOT_FOR_THESE_ITEMS = "not_for_these_items"
+    # A percent of items that do qualify, so few of them that it comes to less than a fen (5 % of
+    # 0.10): the items are right, the amount is not, and the wording says how much more it takes.
+    DISCOUNT_TOO_SMALL = "discount_too_small"
     CAP_REACHED = "cap_reached"
     CANNOT_COMBINE = "cannot_combine"
     # A member's own coupon, or a generic code whose caps count per member, at a sale without the
@@ -260,6 +263,9 @@ _MESSAGES: dict[Reason, tuple[str, str]] = {
     Reason.BASKET_TOO_SMALL: ("还差{short}元可用此券（需满{needed}元）", "Spend {short} more to use this coupon (minimum {needed})"),
     Reason.NOT_FOR_THIS_STORE: ("此券不适用于本门店或本渠道", "This coupon is not valid in this store or channel"),
     Reason.NOT_FOR_THESE_ITEMS: ("购物篮中没有适用此券的商品", "No item in the basket qualifies for this coupon"),
+    Reason.DISCOUNT_TOO_SMALL: ("此券对适用商品的优惠不足0.01元，适用商品还差{short}元可用（需满{needed}元）",
+                                "The discount on the qualifying items comes to less than 0.01; "
+                                "spend {short} more on them to use this coupon (minimum {needed})"),
     Reason.CAP_REACHED: ("此券的使用次数或预算已达上限", "This coupon's usage limit or budget has been reached"),
     Reason.CANNOT_COMBINE: ("此券不能与{other}同时使用", "This coupon cannot be combined with {other}"),
     Reason.MEMBER_REQUIRED: ("请先出示会员卡再使用此券", "Present the member card to use this coupon"),
@@ -370,6 +376,12 @@ def percent_off(amount: Decimal, percent: Decimal, cap: Decimal | None) -> Decim
     return off if cap is None else min(off, cap)
 
 
+def least_for_percent(percent: Decimal) -> Decimal:
+    """The least amount, in fen, that `percent_off` takes at least a fen off: below it the discount
+    rounds down to nothing (5 % needs 0.20). A cap is never below a fen, so it does not change it."""
+    return (CENT * 100 / percent).quantize(CENT, rounding=ROUND_UP)
+
+
 def discount_of(spec: TemplateSpec, eligible: Decimal, basket: Basket) -> Decimal:
     """The discount the template gives on `eligible`, before checks of state, time and caps."""
     match spec.kind:
@@ -426,6 +438,10 @@ def judge_one(coupon: CouponState | None, code: str, basket: Basket, *, capped: 
     if spec.kind is Kind.THRESHOLD and spec.threshold is not None and eligible < spec.threshold:
         return _refuse(code, Reason.BASKET_TOO_SMALL, short=_money(spec.threshold - eligible), needed=_money(spec.threshold))
     discount = discount_of(spec, eligible, basket)
+    if discount <= 0 and spec.kind is Kind.PERCENT_OFF:
+        assert spec.percent is not None
+        needed = least_for_percent(spec.percent)
+        return _refuse(code, Reason.DISCOUNT_TOO_SMALL, short=_money(needed - eligible), needed=_money(needed))
     if discount <= 0:  # a free gift whose item is not in the basket
         return _refuse(code, Reason.NOT_FOR_THESE_ITEMS)
     if member_missing:

@@ -145,7 +145,7 @@ def _answer(body: TillIn, verdicts: list[Verdict], reserved_until: datetime | No
     return TillAnswer(
         store_id=body.store_id, pos_txn_id=body.pos_txn_id, reserved_until=reserved_until,
         total_discount=sum((v.discount for v in verdicts), ZERO),
-        codes=[CodeAnswer(code=v.code, ok=v.ok, discount=v.discount, reason=v.reason.value if v.reason else None,
+        codes=[CodeAnswer(code=v.code, ok=v.ok, discount=v.discount, reason=v.reason,
                           message_zh=v.message_zh, message_en=v.message_en) for v in verdicts],
     )
 
