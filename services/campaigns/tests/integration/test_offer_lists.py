@@ -176,6 +176,31 @@ async def test_the_members_card_alone_redeems_their_personal_offers_at_checkout(
     assert r.status_code == 422 and "codes" in r.text
 
 
+async def test_each_offer_says_whether_its_coupon_is_still_to_use_used_or_expired(cmp) -> None:
+    """The list stays as the round made it, so an offer used at the till stays on it: the app is
+    told it was used (the wallet's own word for the coupon), not shown it as if it could be used."""
+    _beer, milk, grain = await promotion_list(cmp)
+    await member(cmp, "m1")
+    await cmp.apply(cmp.registered("m1"))
+    await build(cmp)
+
+    async def states() -> dict[str, tuple[str, str]]:
+        return {o["promotion_id"]: (o["coupon_code"], o["coupon_state"]) for o in (await offers_of(cmp, "m1"))["offers"]}
+
+    listed = await states()
+    assert [s for _, s in listed.values()] == ["issued", "issued"]
+    milk_code = listed[milk][0]
+    lines = [{"sku": MILK, "category": "dairy", "qty": 1, "unit_price": "59.90", "amount": "59.90"}]
+    assert (await cmp.reserve([], lines=lines, card=cmp.cards["m1"])).json()["codes"][0]["ok"]
+    assert (await states())[milk][1] == "reserved"
+    await cmp.apply(cmp.sale([milk_code], lines=lines, card=cmp.cards["m1"], discounts={milk_code: "10.00"}))
+    assert {p: s for p, (_, s) in (await states()).items()} == {milk: "redeemed", grain: "issued"}
+    wallet = {w["code"]: w["state"] for w in await cmp.wallet("m1")}
+    assert {code: s for code, s in (await states()).values()} == wallet  # one word for one coupon, in both
+    cmp.clock.advance(days=15)  # past the round's end (17 December, Shanghai): the unused one is over
+    assert {p: s for p, (_, s) in (await states()).items()} == {milk: "redeemed", grain: "expired"}
+
+
 async def test_an_opted_out_member_gets_the_general_list_and_no_consent_no_list(cmp) -> None:
     beer, milk, grain = await promotion_list(cmp)
     await member(cmp, "m1", personalised=False)
@@ -199,8 +224,8 @@ async def test_a_member_who_opts_out_after_the_round_sees_the_general_list_at_on
     listed = await offers_of(cmp, "m1")
     # Not the list their purchases made until the next round: marketing's list, priced from the promotions.
     assert listed["personal"] is False
-    assert [(o["promotion_id"], o["personal"], o["coupon_code"]) for o in listed["offers"]] == [
-        (beer, False, None), (milk, False, None), (grain, False, None)]
+    assert [(o["promotion_id"], o["personal"], o["coupon_code"], o["coupon_state"]) for o in listed["offers"]] == [
+        (beer, False, None, None), (milk, False, None, None), (grain, False, None, None)]
     assert [o["own_price"] for o in listed["offers"]][:2] == [None, "49.90"]
 
 

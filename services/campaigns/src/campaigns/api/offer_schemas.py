@@ -3,7 +3,7 @@
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from campaigns.domain.promotions import Promotion
 
@@ -45,6 +45,9 @@ class OfferPublic(BaseModel):
     personal: bool
     coupon_code: str | None
     valid_until: datetime | None
+    coupon_state: str | None = Field(description=(
+        "the state of the offer's coupon as the wallet shows it: issued (still to use), reserved (held by a sale at "
+        "a till), redeemed (used), reversed, or expired; null when the offer has no coupon"))
 
 
 class OfferListPublic(BaseModel):

@@ -47,6 +47,8 @@ from campaigns.config import Settings
 from campaigns.domain import offers
 from campaigns.domain.campaigns import State
 from campaigns.domain.control import in_control
+from campaigns.domain.coupons import State as CouponState
+from campaigns.domain.coupons import shown_state
 from campaigns.domain.messages import occasion_on
 from campaigns.domain.promotions import Promotion, coupon_spec, own_price
 from campaigns.domain.rounds import period_key, round_ends
@@ -338,6 +340,9 @@ class ListedOffer:
     own_price: Decimal | None
     coupon_code: str | None
     valid_until: datetime | None
+    # The offer's coupon as the member's wallet shows it (`issued`, `redeemed`, `expired`, ...): the
+    # list stays as it was made, so a used offer stays on it, said to be used. None without a coupon.
+    coupon_state: str | None
 
 
 async def member_list(uow: UnitOfWork, member_id: str, settings: Settings) -> tuple[OfferRoundRow | None, list[ListedOffer]]:
@@ -355,10 +360,12 @@ async def member_list(uow: UnitOfWork, member_id: str, settings: Settings) -> tu
         .outerjoin(CouponRow, col(CouponRow.id) == col(OfferRow.coupon_id))
         .where(OfferRow.round_id == latest.id, OfferRow.member_id == member_id).order_by(col(OfferRow.rank)))).all()
     if any(o.personal for o, _, _ in rows) and await _opted_out(uow, member_id):
-        return latest, [ListedOffer(rank, o.promotion.id, o.spec, False, o.own_price, None, None)
+        return latest, [ListedOffer(rank, o.promotion.id, o.spec, False, o.own_price, None, None, None)
                         for rank, o in enumerate(general_list(await _on_offer(uow, latest), settings), start=1)]
+    now = uow.now()
     return latest, [ListedOffer(o.rank, p.id, Promotion.model_validate(p.spec), o.personal, o.own_price,
-                                coupon.code if coupon else None, coupon.valid_until if coupon else None)
+                                coupon.code if coupon else None, coupon.valid_until if coupon else None,
+                                shown_state(CouponState(coupon.state), coupon.valid_until, now) if coupon else None)
                     for o, p, coupon in rows]
 
 

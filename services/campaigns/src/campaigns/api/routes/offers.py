@@ -93,5 +93,6 @@ async def member_offers(member_id: str, uow: UowDep, settings: SettingsDep,
         personal=bool(listed) and listed[0].personal,
         offers=[OfferPublic(rank=o.rank, promotion_id=o.promotion_id, title=o.spec.title, sku=o.spec.sku,
                             category=o.spec.category, own_price=o.own_price, personal=o.personal,
-                            coupon_code=o.coupon_code, valid_until=o.valid_until) for o in listed],
+                            coupon_code=o.coupon_code, valid_until=o.valid_until, coupon_state=o.coupon_state)
+                for o in listed],
     )
