@@ -55,7 +55,7 @@ async def test_an_operator_checks_health_and_replays_a_dead_letter_then_switches
             await rows.first.get_by_role("link").click()
             assert "database is locked" in await page.content()
             await page.get_by_role("button", name="试运行：重放此条").click()
-            assert "重放将把 1 条死信发回其原主题。" in await page.locator("#dry-run-count").inner_text()
+            assert "重放将把 1 条记录发回其原主题。" in await page.locator("#dry-run-count").inner_text()
             await page.screenshot(path=screenshots / "04-dry-run.png")
             await page.get_by_role("button", name="立即重放 1 条").click()
             await page.wait_for_url("**/dead-letters/replays/*")

@@ -141,6 +141,64 @@ async def test_a_record_several_groups_gave_up_on_is_sent_once_for_all_their_let
     assert len({m.result for m in recorded if m.event_id == poison.id}) == 1
 
 
+async def test_a_replay_of_some_letters_of_a_record_closes_its_other_groups_letters_too(console, env) -> None:
+    # The replayed record is read again by every group, each applying it once: the letters the
+    # filter left out stayed open, and a second replay of them sent the record again.
+    assert env.broker is not None
+    poison, other = member_registered(), member_registered()
+    await plant_dead_letter(env.broker.bootstrap, env.prefix, poison, group="points")
+    for group in ("campaigns", "feedback", "members"):
+        await plant_dead_letter(env.broker.bootstrap, env.prefix, poison, group=group, error="ValidationError: channel unknown")
+    await plant_dead_letter(env.broker.bootstrap, env.prefix, other, group="points", error="ValidationError: channel unknown")
+    page = await console.get("/console/ops/dead-letters")
+    rows = re.findall(r'<tr data-dead-letter="([^"]+)">(.*?)</tr>', page.text, re.S)
+    of_poison = {group: letter_id for letter_id, row in rows if f"<td>{poison.subject}</td>" in row
+                 for group in ("points", "campaigns", "feedback", "members") if f"<td>{env.prefix}{group}</td>" in row}
+    [other_id] = [letter_id for letter_id, row in rows if f"<td>{other.subject}</td>" in row]
+    assert len(of_poison) == 4
+    csrf = csrf_of(page.text)
+    # A letter of the record discarded before is not the replay's to close: it stays discarded.
+    r = await console.post(f"/console/ops/dead-letters/{of_poison['campaigns']}/discard", data={"csrf": csrf, "reason": "handled by hand"})
+    assert r.status_code == 303
+
+    form = {"csrf": csrf, "error_class": "OperationalError", "state": "open"}
+    dry = await console.post("/console/ops/dead-letters/dry-run", data={**form, "scope": "all"})
+    assert dry.status_code == 200
+    # One record sent; its points letter and the feedback and members letters the filter left out closed.
+    assert 'name="expected" value="3"' in dry.text
+    assert "重放将把 1 条记录发回其原主题。" in dry.text and "并关闭 3 条死信" in dry.text
+    assert "其中 2 条是其他消费组对所发记录写下的死信" in dry.text
+    r = await console.post("/console/ops/dead-letters/replay", data={**form, "expected": "3"})
+    assert r.status_code == 303, r.text
+    assert 'id="replayed">3<' in (await console.get(r.headers["location"])).text
+
+    sent = await read_topic(env.broker.bootstrap, f"{env.prefix}{Topics.MEMBERS}", expected=2, timeout=2.0)
+    assert [dict(rec.headers)["ce_id"].decode() for rec in sent] == [poison.id]
+    recorded = await marks(console)
+    assert sorted(m.action for m in recorded if m.event_id == poison.id) == ["discarded", "replayed", "replayed", "replayed"]
+    assert len({m.result for m in recorded if m.action == "replayed"}) == 1
+    # Only the other record's letter is left open, and nothing of the poison record is offered again.
+    assert listed_ids((await console.get("/console/ops/dead-letters")).text) == [other_id]
+    again = await console.post("/console/ops/dead-letters/dry-run", data={"csrf": csrf, "state": "open", "scope": "all"})
+    assert 'name="expected" value="1"' in again.text and "dry-run-siblings" not in again.text
+
+
+async def test_a_selected_letter_of_a_record_closes_its_other_groups_letters_too(console, env) -> None:
+    assert env.broker is not None
+    poison = member_registered()
+    for group in ("points", "campaigns"):
+        await plant_dead_letter(env.broker.bootstrap, env.prefix, poison, group=group)
+    page = await console.get("/console/ops/dead-letters")
+    first, second = listed_ids(page.text)
+    form = {"csrf": csrf_of(page.text), "state": "open", "selected": first}
+    dry = await console.post("/console/ops/dead-letters/dry-run", data={**form, "scope": "selection"})
+    assert 'name="expected" value="2"' in dry.text and "其中 1 条是其他消费组对所发记录写下的死信" in dry.text
+    r = await console.post("/console/ops/dead-letters/replay", data={**form, "expected": "2"})
+    assert r.status_code == 303, r.text
+    assert sorted(f"{m.partition}-{m.offset}" for m in await marks(console) if m.action == "replayed") == sorted([first, second])
+    assert listed_ids((await console.get("/console/ops/dead-letters")).text) == []
+
+
 def till_sale(env: TestEnv, sold_at: datetime) -> Envelope:
     """A sale made at `sold_at` with a till token of the gateway's default 15 minutes."""
     token = env.issuer.mint("till-03", Role.POS, store_id="S001", ttl=timedelta(minutes=15), now=sold_at)

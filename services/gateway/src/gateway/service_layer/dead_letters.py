@@ -11,9 +11,10 @@ apply each event id once). The mark's primary key makes a record replayed once w
 Records go out at a bounded rate, and at most a batch per request: a replay that stops (the batch
 is used up, the broker is away, the gateway restarted) stays `interrupted` and is resumed from
 where it was, since the records already marked are skipped. A record several consumer groups gave up
-on is a letter of each: the replay sends it once and marks each of its letters it takes
-(`DeadLetter.original_record`), since every group reads the topic again; sent once per letter, a
-record that failed again came back as a letter of each group for each send."""
+on is a letter of each (`DeadLetter.original_record`): the replay sends it once and marks every open
+letter of it, those its filter or selection left out too, since every group reads the topic again;
+sent once per letter, a record that failed again came back as a letter of each group for each send,
+and a letter left open was of a record already sent, offered for another replay."""
 
 import asyncio
 import dataclasses
@@ -83,24 +84,45 @@ def find(letters: list[DeadLetter], partition: int, offset: int) -> DeadLetter:
     return letter
 
 
-async def pending(uow: UnitOfWork, topic: str, letters: list[DeadLetter], wanted: Filter, selection: list[str]) -> list[DeadLetter]:
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """What a replay sends and closes: every open letter of the records it sends, oldest first."""
+
+    letters: list[DeadLetter]
+    # Of those, the letters of the same records that the filter or selection left out: the other
+    # groups' letters of a record that is read again by every group.
+    siblings: int
+
+    @property
+    def records(self) -> int:
+        return len({d.original_record for d in self.letters})
+
+
+async def pending(uow: UnitOfWork, topic: str, letters: list[DeadLetter], wanted: Filter, selection: list[str]) -> Pending:
     """What a replay of this filter (or, when given, of these selected ids within it) would send:
-    the matching dead letters neither replayed nor discarded, oldest first."""
+    the records of the matching dead letters neither replayed nor discarded, with every open
+    letter of each (within the replay's bound), oldest first."""
     if len(selection) > MAX_SELECTION:
         raise Invalid("selected", f"at most {MAX_SELECTION} at once; replay by filter instead")
     open_only = dataclasses.replace(wanted, state="open")
     known = await marks(uow, topic)
     chosen = set(selection)
-    found = [d for d in letters if open_only.matches(d, _mark_of(mark_for(known, d)))
+    taken = [d for d in letters if open_only.matches(d, _mark_of(mark_for(known, d)))
              and (not chosen or d.id in chosen)]
-    return sorted(found, key=lambda d: (d.failed_at is None, d.failed_at, d.partition, d.offset))
+    records = {d.original_record for d in taken}
+    # The same record's letters whatever else they show (another group, another error), open and,
+    # for a confirmed replay, within its bound: what a dry run counted is all it closes.
+    any_open = Filter(through=wanted.through)
+    found = [d for d in letters if d.original_record in records and any_open.matches(d, _mark_of(mark_for(known, d)))]
+    return Pending(sorted(found, key=lambda d: (d.failed_at is None, d.failed_at, d.partition, d.offset)),
+                   siblings=len(found) - len(taken))
 
 
 async def start_replay(
     uow: UnitOfWork, topic: str, letters: list[DeadLetter], wanted: Filter, selection: list[str], expected: int, actor: str,
 ) -> int:
     """Records the replay the operator confirmed; Conflict when the dry run's count is stale."""
-    todo = await pending(uow, topic, letters, wanted, selection)
+    todo = (await pending(uow, topic, letters, wanted, selection)).letters
     if len(todo) != expected:
         raise Conflict(f"{len(todo)} dead letters match now, not the {expected} of the dry run: run the dry run again")
     if not todo:
@@ -119,11 +141,12 @@ async def run_replay(
     commands: Commands, topic: str, letters: list[DeadLetter], replay_id: int, publish: Publish, *, pace_s: float, batch: int,
 ) -> DeadLetterReplayRow:
     """Sends the replay's open records, at most `batch` of them, one per `pace_s`, each once for
-    all its letters; the replay row as it stands afterwards (finished, or interrupted to be resumed)."""
+    all its open letters, which it marks; the replay row as it stands afterwards (finished, or
+    interrupted to be resumed)."""
     async with commands() as uow:
         replay = await _replay(uow, replay_id)
         wanted = _filter(json.loads(replay.filter_json))
-        todo = await pending(uow, topic, letters, wanted, [s for s in replay.selection.split(",") if s])
+        todo = (await pending(uow, topic, letters, wanted, [s for s in replay.selection.split(",") if s])).letters
         replay.state, replay.last_error = "running", ""
         uow.session.add(replay)
     records: dict[tuple[str, ...], list[DeadLetter]] = {}

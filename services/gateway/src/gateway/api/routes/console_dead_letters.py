@@ -79,15 +79,16 @@ async def inspect(letter_id: str, request: Request, uow: UowDep, user: Annotated
 
 @router.post("/dry-run")
 async def dry_run(request: Request, form: Form, uow: UowDep, user: Annotated[ConsoleUser, Console("gateway.dead_letter.handle")]) -> HTMLResponse:
-    """How many dead letters a replay of the filter (or of the selected ones) would send, and a
-    form to confirm exactly that count."""
+    """How many records a replay of the filter (or of the selected ones) would send and how many
+    dead letters it would close, and a form to confirm exactly that count."""
     wanted = _form_filter(request, form)
     selection = [] if one(form, "scope") == "all" else form.get("selected", [])
     if one(form, "scope") == "selection" and not selection:
         raise Invalid("selected", "choose at least one dead letter, or replay everything matching the filter")
     topic, letters = await _letters(request)
     todo = await dead_letters.pending(uow, topic.topic, letters, wanted, selection)
-    return page(request, "ops/dead_letter_dry_run.html", user, todo=todo, wanted=wanted, selection=selection)
+    return page(request, "ops/dead_letter_dry_run.html", user, todo=todo.letters, records=todo.records, siblings=todo.siblings,
+                wanted=wanted, selection=selection)
 
 
 @router.post("/replay")
