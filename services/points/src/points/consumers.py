@@ -3,10 +3,10 @@
 directory's (a gift is never reserved for pick-up at a closed store)."""
 
 from points.config import Settings
-from points.service_layer import compensation, earning, entitlements, erasure
+from points.service_layer import compensation, earning, entitlements, erasure, redemptions
 from shared import store_directory
 from shared.clock import Clock
-from shared.consumer import BatchHandler, Handler
+from shared.consumer import BatchHandler, Handler, in_turn
 from shared.events.registry import (
     COMPLAINT_RESOLVED,
     MEMBER_ERASED,
@@ -28,7 +28,8 @@ def handlers(settings: Settings, clock: Clock) -> dict[str, Handler]:
         RETURN_ATTRIBUTED: earning.on_return_attributed,
         SPEND_MILESTONE_REACHED: entitlements.milestone_handler(settings.leftover_visits_by_milestone),
         COMPLAINT_RESOLVED: compensation.on_complaint_resolved,
-        MEMBER_ERASED: erasure.on_member_erased,
+        # Reserved gifts cancelled first (their units back to the store), then the scrub.
+        MEMBER_ERASED: in_turn(redemptions.on_member_erased, erasure.on_member_erased),
         STORE_CHANGED: store_directory.on_store_changed,
     })
 

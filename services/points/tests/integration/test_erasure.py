@@ -6,8 +6,9 @@ import pytest
 from sqlmodel import select
 
 from points.adapters.tables import RedemptionRow
-from points.service_layer.erasure import REDACTED
+from points.service_layer.erasure import ERASURE_STAFF_ID, REDACTED
 from shared.auth import Role
+from shared.events.registry import REWARD_REDEMPTION_CANCELLED
 from tests.support.factories import keyed
 from tests.support.polling import eventually
 
@@ -70,7 +71,6 @@ async def test_nothing_new_is_recorded_about_an_erased_member(pts, env) -> None:
     """The erasure's scrub ran once, when the event came: what staff wrote after it would stay."""
     await pts.apply(pts.registered("er2", home_store_id="S001"), pts.sale("er2", "30000.00"), pts.milestone("er2", "30000.00"))
     await pts.stock("cushion", "S001", 2)
-    reserved = (await pts.redeem("er2", "cushion")).json()  # reserved before the erasure
     await pts.apply(pts.erased("er2"))
     admin = env.auth(Role.ADMIN)
 
@@ -94,14 +94,45 @@ async def test_nothing_new_is_recorded_about_an_erased_member(pts, env) -> None:
     report = await eventually(finished, timeout=20, what="bulk bonus finished")
     assert [(i["outcome"], i["detail"]) for i in report["items"]] == [("skipped", "member is erased")]
 
-    # A gift reserved before the erasure can still be cancelled (its unit goes back to the store),
-    # but the note, written about the customer after the scrub, is not kept.
-    cancel = await pts.client.post(f"/v1/redemptions/{reserved['redemption_id']}/cancel", json={"reason": f"{PERSONAL} 不要了"},
-                                   headers=pts.desk())
-    assert cancel.status_code == 200 and cancel.json()["cancel_reason"] == REDACTED
-    ledger = (await pts.client.get("/v1/accounts/er2/ledger", headers=admin)).json()["entries"]
-    assert all("13812345678" not in e["reason"] for e in ledger)
-    assert [e["entry_type"] for e in ledger] == ["cancel_redeem", "redeem", "earn"]
-    assert sum(e["points"] for e in ledger) == 30_000
+
+async def test_a_gift_reserved_before_the_erasure_is_cancelled_with_it_and_never_handed_over(pts, env) -> None:
+    # Nobody can collect it any more (no card, no token, the desk serves the customer no more):
+    # left reserved, its unit was held from every other customer for good, and points still took
+    # a hand-over of it that no desk offered.
+    await pts.apply(pts.registered("er4", home_store_id="S001"), pts.sale("er4", "30000.00"))
+    await pts.stock("cushion", "S001", 2)
+    reserved, collected = (await pts.redeem("er4", "cushion")).json(), (await pts.redeem("er4", "cushion")).json()
+    desk, admin = pts.desk(), env.auth(Role.ADMIN)
+    r = await pts.client.post(f"/v1/redemptions/{collected['redemption_id']}/hand-over", headers=desk)
+    assert r.status_code == 200, r.text
+    erasure = pts.erased("er4")
+    await pts.apply(erasure)
+    await pts.apply(erasure)  # redelivered: cancelled once
+
+    entry = (await pts.client.get(f"/v1/redemptions/{reserved['redemption_id']}", headers=admin)).json()
+    assert (entry["status"], entry["cancelled_by"], entry["cancel_reason"]) == ("cancelled", ERASURE_STAFF_ID, REDACTED)
+    # Its unit is free to reserve again; the gift collected before the erasure stays handed over.
     stock = (await pts.client.get("/v1/gifts/cushion/stock", headers=admin)).json()
-    assert [s["quantity"] for s in stock if s["store_id"] == "S001"] == [2]
+    assert [(s["quantity"], s["reserved"]) for s in stock if s["store_id"] == "S001"] == [(1, 0)]
+    assert (await pts.client.get(f"/v1/redemptions/{collected['redemption_id']}", headers=admin)).json()["status"] == "handed_over"
+    # Its points are back in the account (the liability's erased line), the note a placeholder.
+    ledger = (await pts.client.get("/v1/accounts/er4/ledger", headers=admin)).json()["entries"]
+    assert sorted(e["entry_type"] for e in ledger) == ["cancel_redeem", "earn", "redeem", "redeem"]
+    assert sum(e["points"] for e in ledger) == 30_000 - collected["points"]
+    assert all(e["reason"] == REDACTED for e in ledger if e["entry_type"] != "earn")
+    assert [(e["redemption_id"], e["staff_id"]) for e in await pts.outbox(REWARD_REDEMPTION_CANCELLED)] == [
+        (reserved["redemption_id"], ERASURE_STAFF_ID)]
+
+    # Handed over by hand after the erasure: refused as everything else recorded about the member,
+    # not as a cancelled entry.
+    refused = await pts.client.post(f"/v1/redemptions/{reserved['redemption_id']}/hand-over", headers=desk)
+    assert refused.status_code == 409 and refused.json()["error"] == "MemberErased", refused.text
+    assert "member is erased" in refused.json()["detail"]
+    # A retried hand-over of the gift collected before the erasure still answers it.
+    again = await pts.client.post(f"/v1/redemptions/{collected['redemption_id']}/hand-over", headers=desk)
+    assert again.status_code == 200 and again.json()["status"] == "handed_over"
+    # So does a cancellation asked for after the erasure's: the entry is cancelled once.
+    cancel = await pts.client.post(f"/v1/redemptions/{reserved['redemption_id']}/cancel", json={"reason": f"{PERSONAL} 不要了"},
+                                   headers=desk)
+    assert cancel.status_code == 200 and cancel.json()["cancel_reason"] == REDACTED
+    assert await pts.ledger_sum("er4") == 30_000 - collected["points"]

@@ -8,10 +8,11 @@ unknown card. Entries booked by the system (sales, returns, expiry) carry no per
 
 The scrub runs once, when the event arrives; whatever staff recorded after it would stay. So
 from then on nothing new is recorded about the member by hand (`ensure_not_erased`: manual
-entries, bulk bonuses, redemptions, entitlement uses), and a reserved gift cancelled afterwards
-(its unit must go back to the store) keeps the placeholder instead of the note. Events keep
-being booked (a late sale's points, a return): they carry no personal text, and the ledger must
-stay the sum of what happened.
+entries, bulk bonuses, redemptions, hand-overs, entitlement uses). The gifts the member had reserved
+are cancelled with the erasure, before the scrub (`redemptions.on_member_erased`): their units go
+back to the store, their points to the account, and the placeholder stands for the note. Events
+keep being booked (a late sale's points, a return): they carry no personal text, and the ledger
+must stay the sum of what happened.
 """
 
 
@@ -29,6 +30,8 @@ from shared.member_directory import erased_among
 from shared.unit_of_work import UnitOfWork
 
 REDACTED = "（已注销）"
+# The staff id points records on a reserved gift the erasure cancelled: no person's.
+ERASURE_STAFF_ID = "member-erasure"
 
 REDEMPTIONS = table_of(RedemptionRow)
 

@@ -8,12 +8,17 @@ redemptions of the last unit cannot both succeed and no balance goes below zero.
 A coupon item has no stock and nothing to hand over: its entry is complete when it is written, and
 campaigns issues the coupon from `reward_redeemed` (which names the template). It cannot be
 cancelled, since points cannot tell whether the coupon has been used.
+
+An erased member's reserved gifts are cancelled with the erasure (`on_member_erased`): nobody can
+collect them any more, so their units go back to the store and their points to the account. A
+hand-over for an erased member is refused (409 `MemberErased`), as everything else done by hand.
 """
 
 import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import case, update
 from sqlmodel import select
@@ -24,10 +29,11 @@ from points.adapters.tables import GiftPriceRow, GiftRow, GiftStockRow, Redempti
 from points.domain.catalogue import Gift, GiftKind, RegisterStatus, check_transition, initial_status
 from points.domain.exceptions import IdempotencyConflict, NotFound, OutOfStock, StoreClosed
 from points.domain.model import Source
-from points.service_layer.erasure import REDACTED, ensure_not_erased
+from points.service_layer.erasure import ERASURE_STAFF_ID, REDACTED, ensure_not_erased
 from points.service_layer.expiry import overdue_points
 from shared import ledger_reasons as reasons
 from shared.commands import derived_event_id
+from shared.consumer import Delivery
 from shared.events import contracts as c
 from shared.events.registry import REWARD_REDEEMED, REWARD_REDEMPTION_CANCELLED
 from shared.member_directory import erased_among
@@ -147,6 +153,9 @@ async def hand_over(uow: UnitOfWork, redemption_id: str, staff_id: str, now: dat
     row = await _locked(uow.session, redemption_id)
     if row.status == RegisterStatus.HANDED_OVER:
         return row  # a retried hand-over
+    # Before the transition: the erasure cancelled the member's reservations, and the refusal to
+    # say is that the member is erased, not that the entry is cancelled.
+    await ensure_not_erased(uow.session, row.member_id)
     check_transition(RegisterStatus(row.status), RegisterStatus.HANDED_OVER)
     row.status, row.handed_over_at, row.handed_over_by = RegisterStatus.HANDED_OVER.value, now, staff_id
     uow.session.add(row)
@@ -194,3 +203,23 @@ async def cancel(uow: UnitOfWork, redemption_id: str, staff_id: str, reason: str
         key=row.member_id, subject=row.member_id, event_id=derived_event_id("points", "redemption-cancelled", redemption_id),
     )
     return row
+
+
+async def on_member_erased(uow: UnitOfWork, delivery: Delivery) -> None:
+    """Cancels the gifts the erased member had reserved and not collected: nobody can collect them
+    any more (the member has no card or token, and the desk serves them no more), and left reserved
+    their units would be held from every other customer for good. Each is cancelled as at the desk
+    (`cancel`): the unit goes back to the store, the points to the account, with the placeholder
+    for a note. Idempotent: a redelivered erasure finds none reserved."""
+    member_id = cast(c.MemberErasedV1, delivery.payload).member_id  # the registry maps the event type to this model
+    now = uow.now()
+    # The account first, as everywhere; a hand-over holding an entry finishes first, and the
+    # entries still reserved once locked are the ones to cancel.
+    if await AccountRepository(uow.session, now).lock(member_id, open_missing=False) is None:
+        return
+    reserved = (await uow.session.exec(
+        select(RedemptionRow).where(RedemptionRow.member_id == member_id, RedemptionRow.status == RegisterStatus.RESERVED.value)
+        .with_for_update().execution_options(populate_existing=True)
+    )).all()
+    for row in reserved:
+        await cancel(uow, row.redemption_id, ERASURE_STAFF_ID, REDACTED, now)
