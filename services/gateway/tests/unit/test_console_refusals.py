@@ -270,7 +270,7 @@ def test_a_segment_name_taken_is_told_at_the_segment_s_name() -> None:
 @pytest.mark.parametrize(("said", "shown"), [
     ("as_of: 2026-12-08T01:00:00+00:00 is later than the service's clock (2026-12-07T06:00:00+00:00, allowing 120 s of clock skew); "
      "a job runs for now or a past moment, never ahead of time",
-     "业务时间（留空为现在）：2026-12-08T01:00:00+00:00 晚于服务的时钟（2026-12-07T06:00:00+00:00）：任务只能为现在或过去的时刻运行"),
+     "业务时间（留空为现在）：2026-12-08 01:00 晚于服务的时钟（2026-12-07 06:00）：任务只能为现在或过去的时刻运行"),
     ("as_of: job event-flow-sample reads how the platform is now and cannot be run for a past moment; leave as_of out",
      "业务时间（留空为现在）：该任务读取平台当前的状态：业务时间请留空"),
 ])
@@ -309,8 +309,14 @@ def test_a_bad_key_of_a_mapping_is_named_by_the_box_and_the_key_without_the_vali
 def test_a_job_run_ahead_of_the_clock_is_told_in_the_chain_s_time_to_the_minute() -> None:
     said = ("as_of: 2030-01-01T10:00+08:00 is later than the service's clock (2026-12-07T16:23+08:00, allowing 120 s of clock skew); "
             "a job runs for now or a past moment, never ahead of time")
-    assert explain(said, zh) == ("业务时间（留空为现在）：2030-01-01T10:00+08:00 晚于服务的时钟（2026-12-07T16:23+08:00）："
-                                 "任务只能为现在或过去的时刻运行")
+    assert explain(said, zh) == "业务时间（留空为现在）：2030-01-01 10:00 晚于服务的时钟（2026-12-07 16:23）：任务只能为现在或过去的时刻运行"
+    assert explain(said, en) == ("As of (empty: now): 2030-01-01 10:00 is later than the service's clock (2026-12-07 16:23): "
+                                 "a job runs for now or a past moment")
+    # Both moments as the console shows times elsewhere, not as ISO text with its "T", offset and fraction.
+    to_the_second = ("as_of: 2026-12-08T00:26:01.123456+00:00 is later than the service's clock (2026-12-08T00:25:30+00:00, "
+                     "allowing 5 s of clock skew); a job runs for now or a past moment, never ahead of time")
+    assert explain(to_the_second, en) == ("As of (empty: now): 2026-12-08 00:26:01 is later than the service's clock "
+                                          "(2026-12-08 00:25:30): a job runs for now or a past moment")
 
 
 def store_refusals() -> dict[str, str]:

@@ -351,7 +351,8 @@ KNOWN = (
     Wording(N_("%(moment)s is too close to the ends of the calendar (the years 1 to 9999)"), r"(?P<moment>\S+) is outside the years 1 to 9999(?: in \S+ or in UTC)?"),
     # a job run by hand (`shared.jobs_api`): ahead of the clock, or one that reads the platform as it is now
     Wording(N_("%(moment)s is later than the service's clock (%(clock)s): a job runs for now or a past moment"),
-            r"(?P<moment>\S+) is later than the service's clock \((?P<clock>[^,]+), allowing [^)]*\); a job runs for now or a past moment, never ahead of time"),
+            r"(?P<moment>\S+) is later than the service's clock \((?P<clock>[^,]+), allowing [^)]*\); a job runs for now or a past moment, never ahead of time",
+            moments=("moment", "clock")),
     Wording(N_("this job reads how the platform is now: leave the moment empty"),
             r"job \S+ reads how the platform is now and cannot be run for a past moment; leave as_of out"),
     Wording(N_("say why the dead letter is discarded")),
