@@ -224,6 +224,21 @@ async def test_a_complaint_of_an_erased_customer_is_not_offered_for_reopening(ga
     assert "该顾客的资料已删除，不能再记录任何内容。" in sent.text
 
 
+async def test_an_erased_customer_s_complaint_names_them_in_the_language_of_the_console(gateway: httpx.AsyncClient, env: TestEnv) -> None:
+    # Members names an erased customer 已注销用户: the English console said so in Chinese.
+    erased = {"m-1": {"name": "已注销用户", "card_no": "erased-0123456789abcdef012345678", "erased": True}}
+    await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
+    async with answering(gateway, "feedback", lambda _: httpx.Response(200, json=complaint("c-1", member_id="m-1"))), \
+            answering(gateway, "members", members_knowing(**erased)):
+        chinese = await gateway.get("/console/complaints/c-1")
+        gateway.cookies.set("crm_console_lang", "en")
+        english = await gateway.get("/console/complaints/c-1")
+    assert chinese.status_code == english.status_code == 200, english.text[english.text.find("<main"):]
+    assert '<a href="/console/customers/m-1">已注销用户 (erased-0123456789abcdef012345678)</a>' in chinese.text
+    assert '<a href="/console/customers/m-1">Erased customer (erased-0123456789abcdef012345678)</a>' in english.text
+    assert "已注销用户" not in english.text
+
+
 async def test_complaints_are_handled_by_customer_id_while_members_cannot_answer(gateway: httpx.AsyncClient, env: TestEnv) -> None:
     await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
     async with answering(gateway, "feedback", lambda r: httpx.Response(

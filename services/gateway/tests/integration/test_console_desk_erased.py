@@ -84,6 +84,21 @@ async def test_an_erased_customers_desk_page_says_so_and_offers_no_action(gatewa
     assert '<tr data-redemption="r-1">' in page.text and 'id="entitlements"' in page.text
 
 
+async def test_an_erased_customer_is_named_in_the_language_of_the_console(gateway: httpx.AsyncClient, env: TestEnv) -> None:
+    """Finding: the English console named them 已注销用户, members' placeholder, as the Chinese one does."""
+    customer = await erased_customer(gateway, env)
+    assert customer["name"] == "已注销用户"  # what members keeps: the console words it, members does not
+    await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
+    async with answering(gateway, "points", points):
+        chinese = await gateway.get(f"/console/desk/members/{customer['id']}")
+        gateway.cookies.set("crm_console_lang", "en")
+        english = await gateway.get(f"/console/desk/members/{customer['id']}")
+    assert chinese.status_code == english.status_code == 200
+    assert f"<h1>已注销用户 <small>{customer['card_no']}</small></h1>" in chinese.text
+    assert f"<h1>Erased customer <small>{customer['card_no']}</small></h1>" in english.text
+    assert "<title>Erased customer · Service desk" in english.text and "已注销用户" not in english.text
+
+
 async def test_a_form_sent_for_an_erased_customer_is_refused_for_the_erasure(gateway: httpx.AsyncClient, env: TestEnv) -> None:
     customer = await erased_customer(gateway, env)
     await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")

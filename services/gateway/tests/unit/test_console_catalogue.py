@@ -39,3 +39,11 @@ def test_a_community_is_a_xiaoqu_as_in_the_reports_the_console_prints_beside_the
     zh = catalogue.read("zh-CN")
     assert translations("zh-CN").gettext("Community") == "小区"
     assert [m.id for m in zh if m.id and "社区" in str(m.string)] == []
+
+
+def test_an_erased_customer_is_named_in_the_console_s_language_and_every_other_name_as_it_is() -> None:
+    # Members keeps 已注销用户 as an erased customer's name; a name that is also a message is a name.
+    page = '{{ erased|customer }} | {{ named|customer }} | {{ none|customer or "m-1" }}'
+    for language, erased in (("en", "Erased customer"), ("zh-CN", "已注销用户")):
+        shown = environment(language).from_string(page).render(lang=language, erased="已注销用户", named="Log in", none=None)
+        assert shown == f"{erased} | Log in | m-1"

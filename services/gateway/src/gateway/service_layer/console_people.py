@@ -7,7 +7,7 @@ is shown as the id itself. Customers: as members shows them to the reader (`cust
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,15 +118,16 @@ async def own_login(uow: UnitOfWork, subject: str) -> str | None:
     return account.login if account is not None else None
 
 
-async def customer_names(members: Any, member_ids: Iterable[str | None], headers: dict[str, str]) -> dict[str, str]:
+async def customer_names(members: Any, member_ids: Iterable[str | None], headers: dict[str, str],
+                         named: Callable[[str], str]) -> dict[str, str]:
     """member id -> "name (card no.)" for the customers the reader may see, read from members with
-    the reader's own token, so members' rules decide (its masking, its access log). A customer the
-    reader may not see is left out and shown by id: a store's lists hold walk-in customers of other
-    stores too, whom a store manager sees by id only (their profiles are the other store's), and an
-    erased customer has no profile."""
+    the reader's own token, so members' rules decide (its masking, its access log), each name as
+    `named` words it for the reader (an erased customer's placeholder in their language). A customer
+    the reader may not see is left out and shown by id: a store's lists hold walk-in customers of
+    other stores too, whom a store manager sees by id only (their profiles are the other store's)."""
     ids = sorted({i for i in member_ids if i})[:NAMED_AT_MOST]
     found = await asyncio.gather(*(_profile(members, i, headers) for i in ids))
-    return {m["id"]: f"{m['name']} ({m['card_no']})" for m in found if m is not None}
+    return {m["id"]: f"{named(m['name'])} ({m['card_no']})" for m in found if m is not None}
 
 
 async def _profile(members: Any, member_id: str, headers: dict[str, str]) -> dict[str, Any] | None:

@@ -7,7 +7,6 @@ import re
 # written to the access log.
 CONTACT_FIELDS = ("phone", "address", "email")
 
-ERASED_NAME = "已注销用户"
 # The card number column is unique and at most 32 characters. "erased-" plus 25 hex digits of a
 # digest of the member id stays unique per member, does not lead back to the card that was issued,
 # and can never be matched by a sale or a registration: both only accept letters and digits.

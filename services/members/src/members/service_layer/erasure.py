@@ -21,11 +21,12 @@ from members.adapters.tables import HouseholdRow, MemberRow, PurchaseRow, Regist
 from members.adapters.tables.privacy import ErasureRow
 from members.adapters.tables.staff import TrackingRecordRow
 from members.config import settings_of
-from members.domain.privacy import ERASED_NAME, erased_address_key, erased_card_no
+from members.domain.privacy import erased_address_key, erased_card_no
 from members.service_layer.cards import retire_erased
 from members.service_layer.consents import change_consent, consents_in_force
 from members.service_layer.registration import consent_channel
 from shared.auth import Principal
+from shared.erasure import ERASED_NAME
 from shared.errors import Conflict
 from shared.events import contracts as c
 from shared.events.registry import MEMBER_ERASED, MEMBER_SALES_ERASED

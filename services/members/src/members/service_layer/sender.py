@@ -14,10 +14,11 @@ from sqlmodel import select
 from members.adapters.tables import MemberRow
 from members.domain.consents import withdraws_by_reply
 from members.domain.names import family_name
-from members.domain.privacy import ERASED_NAME, present_contact_fields
+from members.domain.privacy import present_contact_fields
 from members.service_layer.consents import change_consent, consents_in_force
 from members.service_layer.privacy import record_personal_data_read
 from shared.auth import Principal
+from shared.erasure import ERASED_NAME
 from shared.errors import NotFound
 from shared.unit_of_work import UnitOfWork
 

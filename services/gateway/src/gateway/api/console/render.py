@@ -5,7 +5,7 @@ pages shown for a refusal, a missing session or a forbidden page."""
 import logging
 import posixpath
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -39,6 +39,7 @@ from gateway.domain.refusals import field_names
 from gateway.domain.staff import LoginFailed, SecondFactorNeeded, SecondFactorWrong
 from gateway.service_layer.console_reads import ServiceRefused
 from shared.auth import Role
+from shared.erasure import ERASED_NAME
 from shared.errors import Invalid, ServiceError, TooManyRequests
 from shared.policy import POLICY, AccessDenied
 from shared.validation_errors import as_text_length
@@ -96,6 +97,22 @@ def value_class(code: str) -> str:
     return VALUE_CLASSES.get(code, code)
 
 
+# An erased customer as the console names them: members keeps the placeholder `ERASED_NAME` (in
+# Chinese) as their name, and every page that names a customer words it in the person's language.
+ERASED_CUSTOMER = N_("Erased customer")
+
+
+def customer_name(name: str, gettext: Callable[[str], str]) -> str:
+    """A customer's name as members gives it, an erased customer's placeholder in `gettext`'s language."""
+    return gettext(ERASED_CUSTOMER) if name == ERASED_NAME else name
+
+
+@pass_context
+def customer(context: Context, name: str | None) -> str | None:
+    """`customer_name` on a page (`profile.name|customer`); no name stays none (`or member_id`)."""
+    return customer_name(name, translations(language_of(context.get("lang"))).gettext) if name else name
+
+
 @cache
 def environment(language: str) -> Environment:
     env = Environment(
@@ -118,6 +135,7 @@ def environment(language: str) -> Environment:
     env.filters["money"] = money
     env.filters["points"] = points
     env.filters["value_class"] = value_class
+    env.filters["customer"] = customer
     env.filters["job_summary"] = job_summary
     env.filters["job_figure"] = job_figure
     env.filters["audit_facts"] = lambda entry: audit_details.facts(entry.action, entry.detail)

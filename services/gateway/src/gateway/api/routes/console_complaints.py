@@ -7,6 +7,7 @@ members shows them to the person."""
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -14,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gateway.adapters.clients import segment
-from gateway.api.console.render import go, page
+from gateway.api.console.render import customer_name, gettext_of, go, page
 from gateway.api.console.session import CHECKED, Console, ConsoleUser, Form, chosen, one
 from gateway.domain.complaint_urgency import time_left, urgency
 from gateway.service_layer.console_people import StaffDirectory, customer_names, display_names
@@ -41,7 +42,8 @@ async def _customers(request: Request, user: ConsoleUser, member_ids: list[str |
     """The customers' names, or None while members cannot answer: complaints are handled without
     names then (customers shown by id), not refused for a service they do not come from."""
     try:
-        return await customer_names(request.app.state.downstream.members, member_ids, user.bearer())
+        return await customer_names(request.app.state.downstream.members, member_ids, user.bearer(),
+                                    partial(customer_name, gettext=gettext_of(request)))
     except (ServiceUnavailable, ServiceFailed):
         return None
 

@@ -10,6 +10,7 @@ feedback decide, with the person's token."""
 
 import asyncio
 import secrets
+from functools import partial
 from typing import Annotated, Any, get_args
 from urllib.parse import quote, urlencode
 
@@ -19,7 +20,16 @@ from fastapi.responses import HTMLResponse, Response
 from gateway.adapters.clients import segment
 from gateway.api.console.gift_register import GiftRegister
 from gateway.api.console.i18n import LANG_COOKIE, language_of
-from gateway.api.console.render import gettext_of, go, keep_cookies, page, refused_query_page, today, zone_of
+from gateway.api.console.render import (
+    customer_name,
+    gettext_of,
+    go,
+    keep_cookies,
+    page,
+    refused_query_page,
+    today,
+    zone_of,
+)
 from gateway.api.console.session import Console, ConsoleUser, Form, keyed, one
 from gateway.domain.page_figures import totals
 from gateway.domain.refusals import FormProblems
@@ -288,7 +298,8 @@ async def _register(request: Request, user: ConsoleUser, uow: UnitOfWork) -> tup
         # Names, not ids, on paper: the gifts from the catalogue, the customers from members, the
         # staff who redeemed and handed over each gift from the gateway's own staff accounts (one query).
         register.gifts = {g["gift_id"]: (g["name_zh"], g["name_en"]) for g in await read(points, "points", "/v1/gifts", user.bearer())}
-        register.people = await customer_names(members, (r["member_id"] for r in register.rows), user.bearer())
+        register.people = await customer_names(members, (r["member_id"] for r in register.rows), user.bearer(),
+                                               partial(customer_name, gettext=gettext_of(request)))
         register.staff_names = await display_names(uow, (r.get(k) for r in register.rows for k in ("staff_id", "handed_over_by")))
         # A gift the member reserved in the app was redeemed by no one on the staff.
         register.staff_names[APP_STAFF_ID] = gettext_of(request)("the member, in the app")
