@@ -170,6 +170,15 @@ async def test_wrong_secrets_for_a_till_from_elsewhere_never_keep_the_till_out(g
     assert (await exchange(gateway, till["client_id"], till["client_secret"])).status_code == 200
 
 
+async def test_the_token_endpoint_describes_its_throttle_as_it_counts_per_address_only(gateway) -> None:
+    # It said "too many failures per client id or address", while the two tests around this one
+    # show failures counted per address alone: a client reading it would expect a till locked out.
+    described = (await gateway.get("/openapi.json")).json()["paths"]["/identity/v1/token"]["post"]["description"]
+    flat = " ".join(described.split())
+    assert "too many failures from one address" in flat and "not counted per client id" in flat
+    assert "per client id or address" not in flat
+
+
 async def test_guessing_many_client_ids_from_one_address_is_throttled(gateway, env) -> None:
     till = await enroll(gateway, env, kind="till", store_id="S001")
     for n in range(5):

@@ -34,8 +34,10 @@ _FORM_BODY: dict[str, Any] = {
 @router.post("/token", dependencies=[Depends(public)], openapi_extra=_FORM_BODY)
 async def token(request: Request, response: Response, uow: UowDep) -> TokenOut:
     """OAuth2 client credentials (RFC 6749 §4.4): a till gets a `pos` token of its store, a service a
-    `service` token naming it. Any failed authentication is the same 401 `invalid_client`; too many
-    failures per client id or address within a few minutes are 429 with `Retry-After`."""
+    `service` token naming it. Any failed authentication is the same 401 `invalid_client`; after too
+    many failures from one address within a few minutes, the address gets 429 with `Retry-After`,
+    even with the right secret. Failures are not counted per client id: a till's id is no secret,
+    and wrong secrets sent for it from elsewhere must not keep the till out."""
     credentials = read_token_request(
         request.headers.get("content-type"), await request.body(), request.headers.get("authorization"),
     )
