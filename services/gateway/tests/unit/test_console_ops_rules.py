@@ -225,3 +225,22 @@ def test_the_dead_letters_state_filter_words_its_choices_alike(language: str, st
     select = re.search(r'<select id="f-state" name="state">(.*?)</select>', page, re.S)
     assert select, "the page has no state filter"
     assert re.findall(r"<option value=\"[a-z]*\"(?: selected)?>(.*?)</option>", select.group(1)) == states
+
+
+@pytest.mark.parametrize(("language", "letters", "records", "said"), [
+    ("en", 1, 1, "A replay would send 1 record back to its original topic. It closes 1 dead letter."),
+    ("en", 3, 2, "A replay would send 2 records back to their original topics. It closes 3 dead letters."),
+    ("zh-CN", 1, 1, "重放将把 1 条记录发回其原主题。 并关闭 1 条死信（标记为已重放）。"),
+    ("zh-CN", 3, 2, "重放将把 2 条记录发回其原主题。 并关闭 3 条死信（标记为已重放）。"),
+])
+def test_a_dry_run_counts_its_records_and_letters_in_the_singular_and_the_plural(
+    language: str, letters: int, records: int, said: str,
+) -> None:
+    # "A replay would send 1 dead letters": the count was worded in the plural whatever it was.
+    todo = [dataclasses.replace(letter(), offset=42 + n) for n in range(letters)]
+    page = environment(language).get_template("ops/dead_letter_dry_run.html").render(
+        lang=language, languages={}, menu=[], path="/console/ops/dead-letters/dry-run", back="/console", user=None, csrf="",
+        zone=SHANGHAI, todo=todo, records=records, siblings=0, wanted=Filter(), selection=[])
+    shown = re.search(r'<p id="dry-run-count">(.*?)</p>', page, re.S)
+    assert shown and " ".join(shown.group(1).split()) == said
+    assert f'name="expected" value="{letters}"' in page

@@ -134,6 +134,10 @@ def test_in_english_the_same_refusals_read_as_english() -> None:
     ([error("name", "string_too_long", "String should have at most 1 character", max_length=1)], "Name: at most 1 character", "姓名：最多 1 个字符"),
     ("lines: List should have at least 1 item after validation, not 0", "lines: at least 1 item", "lines：至少 1 项"),
     ("new_password: at least 1 character", "New password: at least 1 character", "新密码：至少 1 个字符"),
+    ("1 dead letters match now, not the 2 of the dry run: run the dry run again",
+     "1 dead letter matches now, not the 2 of the dry run: run the dry run again.", "现在匹配 1 条死信，而不是试运行时的 2 条：请重新试运行。"),
+    ("3 dead letters match now, not the 1 of the dry run: run the dry run again",
+     "3 dead letters match now, not the 1 of the dry run: run the dry run again.", "现在匹配 3 条死信，而不是试运行时的 1 条：请重新试运行。"),
 ])
 def test_a_limit_of_one_is_worded_in_the_singular(detail, english, chinese) -> None:
     assert (explain(detail, en), explain(detail, zh)) == (english, chinese)

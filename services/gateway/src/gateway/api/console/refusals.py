@@ -369,7 +369,8 @@ KNOWN = (
     Wording(N_("nothing to replay")),
     Wording(N_("at most %(count)s at once; replay by filter instead"), r"at most (?P<count>\d+) at once; replay by filter instead"),
     Wording(N_("%(now)s dead letters match now, not the %(expected)s of the dry run: run the dry run again."),
-            r"(?P<now>\d+) dead letters match now, not the (?P<expected>-?\d+) of the dry run: run the dry run again"),
+            r"(?P<now>\d+) dead letters match now, not the (?P<expected>-?\d+) of the dry run: run the dry run again",
+            one=("now", N_("1 dead letter matches now, not the %(expected)s of the dry run: run the dry run again."))),
     # the gateway: staff accounts (`gateway.domain.staff`, `service_layer.staff`) and the stores they name
     Wording(N_("The login %(login)s is taken."), r"login (?P<login>\S+) is taken"),
     Wording(N_("The login %(login)s is taken, or the same form is being sent at this moment."),
