@@ -192,15 +192,39 @@ async def test_a_resolved_complaint_is_closed_and_reopened_with_a_reason_from_it
         closed = await gateway.post("/console/complaints/c-1/step", data={"csrf": csrf_of(resolved.text), "action": "close"})
         assert closed.status_code == 303 and closed.headers["location"] == "/console/complaints/c-1"
         page = await gateway.get(closed.headers["location"])
-        reopened = await gateway.post("/console/complaints/c-1/reopen", data={"csrf": csrf_of(page.text), "reason": "换的货也坏了"})
+        reopened = await gateway.post("/console/complaints/c-1/reopen", data={"csrf": csrf_of(page.text), "reopen_reason": "换的货也坏了"})
         assert reopened.status_code == 303 and reopened.headers["location"] == "/console/complaints/c-1"
         # The same form sent again (a double click): the complaint is open again, as the person wanted.
-        again = await gateway.post("/console/complaints/c-1/reopen", data={"csrf": csrf_of(page.text), "reason": "换的货也坏了"})
+        again = await gateway.post("/console/complaints/c-1/reopen", data={"csrf": csrf_of(page.text), "reopen_reason": "换的货也坏了"})
         assert again.status_code == 303 and again.headers["location"] == "/console/complaints/c-1?already=reopen"
         shown = await gateway.get(again.headers["location"])
     assert "该投诉已被重新打开。" in shown.text
     [reopen_call, *_] = [r for r in asked if r.url.path.endswith("/reopen")]
     assert reopen_call.read() == '{"reason":"换的货也坏了"}'.encode()
+
+
+@pytest.mark.parametrize(("language", "shown"), [(None, "重新打开的原因：不能为空"), ("en", "Why it is reopened: must not be blank")])
+async def test_a_reopening_reason_refused_is_named_by_its_own_box(
+    gateway: httpx.AsyncClient, env: TestEnv, language: str | None, shown: str,
+) -> None:
+    """Finding: a reason of spaces refused by feedback was told as the dead letters' box, 丢弃原因：不能为空
+    (Reason for discarding), on the complaint's reopen form."""
+    def feedback(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path == "/v1/complaints/c-1/reopen":
+            return httpx.Response(422, json={"detail": [{"loc": ["body", "reason"], "msg": "Value error, must not be blank",
+                                                         "type": "value_error", "input": "  ", "ctx": {"error": "must not be blank"}}]})
+        return httpx.Response(200, json=complaint("c-1", status="resolved"))
+
+    await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
+    if language:
+        gateway.cookies.set("crm_console_lang", language)
+    async with answering(gateway, "feedback", feedback), answering(gateway, "members", members_knowing()):
+        page = await gateway.get("/console/complaints/c-1")
+        assert 'name="reopen_reason"' in page.text
+        sent = await gateway.post("/console/complaints/c-1/reopen", data={"csrf": csrf_of(page.text), "reopen_reason": "  "})
+    assert sent.status_code == 422
+    assert shown in sent.text
+    assert "丢弃原因" not in sent.text and "discarding" not in sent.text
 
 
 @pytest.mark.parametrize("status", ["resolved", "closed"])
@@ -216,10 +240,10 @@ async def test_a_complaint_of_an_erased_customer_is_not_offered_for_reopening(ga
     async with answering(gateway, "feedback", feedback), answering(gateway, "members", members_knowing()):
         page = await gateway.get("/console/complaints/c-1")
         assert page.status_code == 200, page.text[page.text.find("<main"):]
-        assert 'action="/console/complaints/c-1/reopen"' not in page.text and 'name="reason"' not in page.text
+        assert 'action="/console/complaints/c-1/reopen"' not in page.text and 'name="reopen_reason"' not in page.text
         assert '<p class="notice" role="status" id="not-reopened">该顾客的资料已删除：投诉不能再重新打开，已无法再为其做任何处理。</p>' in page.text
         # A page opened before the erasure still has the form: feedback's refusal is told, and why.
-        sent = await gateway.post("/console/complaints/c-1/reopen", data={"csrf": csrf_of(page.text), "reason": "顾客又来了"})
+        sent = await gateway.post("/console/complaints/c-1/reopen", data={"csrf": csrf_of(page.text), "reopen_reason": "顾客又来了"})
     assert sent.status_code == 409
     assert "该顾客的资料已删除，不能再记录任何内容。" in sent.text
 

@@ -61,13 +61,15 @@ async def read(client: httpx.AsyncClient | None, service: str, path: str, header
 
 
 async def step_once(client: httpx.AsyncClient | None, service: str, path: str, step: str, headers: dict[str, str], *,
-                    taken: Callable[[dict[str, Any]], bool], json: Any = None) -> bool:
+                    taken: Callable[[dict[str, Any]], bool], json: Any = None,
+                    located: Callable[[Any], Any] | None = None) -> bool:
     """Takes `step` on the record at `path` (`POST <path>/<step>`); answers whether it was taken
     already. A 409 while the record, read again, is where the step leads (`taken`) is a second
     click, a resend after a slow answer, or a colleague a moment earlier: what the person wanted,
-    for the page to show as done rather than refused. Any other refusal is raised."""
+    for the page to show as done rather than refused. Any other refusal is raised, what it said
+    put on the form's fields by `located`, as `call` does."""
     try:
-        await call(client, service, "POST", f"{path}/{step}", headers, json=json)
+        await call(client, service, "POST", f"{path}/{step}", headers, json=json, located=located)
     except ServiceRefused as refused:
         if refused.status_code != 409 or not taken(await read(client, service, path, headers)):
             raise

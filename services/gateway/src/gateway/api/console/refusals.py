@@ -37,7 +37,7 @@ LABELS = {
     "note": N_("Resolution note"), "points": N_("Compensation in points"), "compensation.points": N_("Compensation in points"),
     "coupon_value": N_("Compensation coupon value"), "compensation.coupon_value": N_("Compensation coupon value"),
     "from": N_("From"), "to": N_("To"), "since": N_("Failed from"), "until": N_("Failed before"),
-    "reason": N_("Reason for discarding"), "as_of": N_("As of (empty: now)"), "period": N_("Period (YYYY-MM or YYYY-Qn)"),
+    "reason": N_("Reason for discarding"), "reopen_reason": N_("Why it is reopened"), "as_of": N_("As of (empty: now)"), "period": N_("Period (YYYY-MM or YYYY-Qn)"),
     "count": N_("Counted now"), "status": N_("Status"), "waiting_on": N_("Waiting on"),
     "amount": N_("Amount off (yuan)"), "threshold": N_("Spend at least (yuan)"), "percent": N_("Percent off"),
     "max_discount": N_("At most off (yuan)"), "days": N_("Valid for (days from issue)"),

@@ -18,6 +18,7 @@ from gateway.adapters.clients import segment
 from gateway.api.console.render import customer_name, gettext_of, go, page
 from gateway.api.console.session import CHECKED, Console, ConsoleUser, Form, chosen, one
 from gateway.domain.complaint_urgency import time_left, urgency
+from gateway.domain.refusals import at_form_fields
 from gateway.service_layer.console_people import StaffDirectory, customer_names, display_names
 from gateway.service_layer.console_reads import ServiceFailed, ServiceUnavailable, call, read, step_once
 from shared.deps import NowDep, UowDep
@@ -30,6 +31,9 @@ STEPS = {"acknowledge": ("acknowledged", "in_progress", "resolved", "closed"), "
          "close": ("closed",)}
 RESOLVED = ("resolved", "closed")
 OPEN = ("filed", "acknowledged", "in_progress")
+# Feedback's names of the reopen form's boxes whose console labels are other forms' (a dead
+# letter's reason for discarding).
+REOPEN_BOXES = {"reason": "reopen_reason"}
 # The queue's filter of who a complaint waits on, as feedback's assignee forms of the person's store.
 WAITING_ON = {"desk": "desk:{store}", "store_manager": "store_manager:{store}"}
 
@@ -167,5 +171,6 @@ async def reopen(complaint_id: str, request: Request, form: Form, user: Annotate
     # The page offers reopening only while the complaint is resolved or closed: open again now, it
     # was reopened a moment earlier.
     already = await step_once(_feedback(request), "feedback", f"/v1/complaints/{segment(complaint_id)}", "reopen", user.bearer(),
-                              json={"reason": one(form, "reason")}, taken=lambda item: item["status"] in OPEN)
+                              json={"reason": one(form, "reopen_reason")}, taken=lambda item: item["status"] in OPEN,
+                              located=lambda said: at_form_fields(said, REOPEN_BOXES))
     return go(request, _page_of(complaint_id, "already=reopen" if already else ""))
