@@ -67,7 +67,7 @@ def test_a_list_flattened_into_a_string_is_read_back_from_pydantic_s_english() -
 
 @pytest.mark.parametrize(("detail", "shown"), [
     ("member is erased (m-1): nothing more is recorded about them", "该顾客的资料已删除，不能再记录任何内容。"),
-    ("member m-1 was already erased on 2026-12-07T15:47+08:00", "该顾客的资料已于 2026-12-07T15:47+08:00 删除。"),
+    ("member m-1 was already erased on 2026-12-07T15:47+08:00", "该顾客的资料已于 2026-12-07 15:47 删除。"),
     ("balance 120 is below the price of 500 points", "积分不足：余额 120，该赠品需 500 积分。"),
     ("gift cushion is out of stock at store S001", "赠品 cushion 在门店 S001 已无库存。"),
     ("Idempotency-Key 'k-1' was already used for another registration", "此表单已用于另一项操作：请刷新页面后重新填写。"),
@@ -148,6 +148,13 @@ def test_a_second_compensation_is_refused_with_the_first_one_s_time_as_the_conso
     said = "compensation was already granted on 2026-12-08T06:39+08:00; a complaint is compensated once"
     assert explain(said, en) == "Compensation was already granted on 2026-12-08 06:39: a complaint is compensated once."
     assert explain(said, zh) == "已于 2026-12-08 06:39 给予补偿：每宗投诉只补偿一次。"
+
+
+def test_an_erasure_asked_again_is_refused_with_the_first_one_s_time_as_the_console_shows_times() -> None:
+    # Finding: the console said 该顾客的资料已于 2026-12-08T08:41+08:00 删除, members' ISO moment as it came.
+    said = "member 618206b6-370a-4c0a-84df-f26de9ec5f04 was already erased on 2026-12-08T08:41+08:00"
+    assert explain(said, en) == "This customer's data was already erased, on 2026-12-08 08:41."
+    assert explain(said, zh) == "该顾客的资料已于 2026-12-08 08:41 删除。"
 
 
 def test_every_label_reason_and_known_sentence_is_in_the_chinese_catalogue() -> None:

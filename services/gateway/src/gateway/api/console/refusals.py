@@ -223,7 +223,8 @@ KNOWN = (
     Wording(_ERASED, r"(?:\w+: )?member is erased.*"),
     Wording(_ERASED, r"this customer's data was erased; nothing can be recorded"),
     Wording(_ERASED, r"member \S+ was erased on \S+; the profile is read-only"),
-    Wording(N_("This customer's data was already erased, on %(when)s."), r"member \S+ was already erased on (?P<when>\S+)"),
+    Wording(N_("This customer's data was already erased, on %(when)s."), r"member \S+ was already erased on (?P<when>\S+)",
+            moments=("when",)),
     # members: registering a customer, the tracking form
     Wording(N_("This phone number is already registered to another customer."),
             r"phone is already registered to another member"),
