@@ -221,6 +221,10 @@ async def test_lists_export_as_csv_with_bom_and_printable_html(members, env) -> 
     assert r.content.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(r.text.lstrip("\ufeff"))))
     assert rows[0][0] == "会员编号 Member ID" and rows[1][0] == m["id"] and "李四" in rows[1]
+    # Tier, value class and churn risk as staff read them, not members' codes (`member`, `key`, `low`).
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["等级 Tier"] == "普通会员 Member"
+    assert row["价值等级 Value class"] == "重点客户 Key" and row["流失风险 Churn risk"] in {"低 Low", "中 Medium", "高 High"}
     r = await members.get("/v1/analytics/churn", params={"format": "html", "risk": "low"}, headers=env.auth(Role.ADMIN))
     assert r.headers["content-type"].startswith("text/html") and "@media print" in r.text and m["id"] in r.text
     r = await members.get("/v1/analytics/rfm", params={"format": "xml"}, headers=env.auth(Role.ADMIN))

@@ -287,6 +287,25 @@ async def test_each_level_exports_csv_for_excel_and_a_printable_page(members, en
     assert "@media print" in r.text and "张伟" in r.text and "退货 Return" in r.text and "-39.90" in r.text
 
 
+async def test_level_2_exported_words_each_customer_s_tier_as_staff_read_it(members, env) -> None:
+    """Finding: the downloaded level 2 said `member` and `vip` under 等级 Tier, members' codes, where
+    the printed page says 普通会员 and VIP."""
+    await _world(members, env)
+    headers = env.auth(Role.ADMIN)
+    table = list(csv.reader(io.StringIO((await members.get("/v1/infobase/communities", params={"format": "csv"},
+                                                           headers=headers)).content.decode("utf-8-sig"))))
+    sun = table[1][-1]
+    for fmt in ("csv", "html"):
+        r = await members.get(f"/v1/infobase/communities/{sun}/customers", params={"format": fmt}, headers=headers)
+        assert r.status_code == 200
+        if fmt == "csv":
+            rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+            tier = rows[0].index("等级 Tier")
+            assert {row[1]: row[tier] for row in rows[1:-1]} == {"王芳": "普通会员 Member", "李娜": "普通会员 Member", "张伟": "普通会员 Member"}
+        else:
+            assert "普通会员 Member" in r.text and "<td>member</td>" not in r.text
+
+
 async def test_printed_and_exported_levels_show_local_times_and_end_with_totals(members, env) -> None:
     w = await _world(members, env)
     headers = env.auth(Role.ADMIN)

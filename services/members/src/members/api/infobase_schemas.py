@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, field_validator
 
+from members.api.report_words import TIER_WORDS, worded
 from shared.bodies import Body
 from shared.reports import Column, local_time
 from shared.text import Text, stripped_not_blank
@@ -172,7 +173,7 @@ def customer_columns(zone: ZoneInfo) -> list[Column]:
         Column("spend", "消费额 Spend (CNY)", money=True),
         Column("purchases", "购买次数 Purchases"),
         Column("last_purchase_at", "最近购买 Last purchase", lambda r: local_time(r.last_purchase_at, zone)),
-        Column("tier", "等级 Tier"),
+        Column("tier", "等级 Tier", lambda r: worded(TIER_WORDS, r.tier)),
         Column("manager_name", "客户经理 Account manager", lambda r: r.manager_name or r.manager_id),
         Column("member_id", "会员编号 Member ID"),
     ]

@@ -21,6 +21,7 @@ from members.adapters.tables.analytics import MemberValueRow, ValueAnalyticsRunR
 from members.api.access import member_scope, visible_member
 from members.api.analytics_schemas import ComplaintSummary, MemberValue
 from members.api.deps import MembersSettingsDep
+from members.api.report_words import CHURN_RISK_WORDS, TIER_WORDS, VALUE_CLASS_WORDS, worded
 from members.service_layer.complaints import complaint_summary
 from shared.authorize import Allowed
 from shared.deps import UowDep
@@ -41,9 +42,9 @@ COLUMNS = [
     Column("member_id", "会员编号 Member ID"),
     Column("name", "姓名 Name"),
     Column("community", "小区 Community"),
-    Column("tier", "等级 Tier"),
-    Column("value_class", "价值等级 Value class"),
-    Column("churn_risk", "流失风险 Churn risk"),
+    Column("tier", "等级 Tier", lambda r: worded(TIER_WORDS, r["tier"])),
+    Column("value_class", "价值等级 Value class", lambda r: worded(VALUE_CLASS_WORDS, r["value_class"])),
+    Column("churn_risk", "流失风险 Churn risk", lambda r: worded(CHURN_RISK_WORDS, r["churn_risk"])),
     Column("window_spend", "期内消费 Spend in window"),
     Column("window_purchase_days", "购物天数 Purchase days"),
     Column("days_since_last_purchase", "距上次购物天数 Days since last purchase"),
