@@ -109,6 +109,29 @@ async def test_the_queue_is_narrowed_by_state_queue_and_overdue_through_feedback
     assert "待处理方：只能是以下之一：服务台 / 店长" in nobody.text
 
 
+@pytest.mark.parametrize(("language", "shown"), [(None, "会员本人（App）"), ("en", "the member, in the app")])
+async def test_a_complaint_the_member_filed_and_rated_in_the_app_names_them_as_its_actor_not_by_their_id(
+    gateway: httpx.AsyncClient, env: TestEnv, language: str | None, shown: str,
+) -> None:
+    """Finding: a complaint filed in the app showed its history's actor as the member's raw id."""
+    member = "2a5c4214-9988-4280-9511-564e55d6dce9"
+    history = [
+        {"action": "filed", "from_status": None, "to_status": "filed", "actor": member, "detail": "channel app", "at": "2026-12-05T01:00:00+00:00"},
+        {"action": "rated", "from_status": None, "to_status": None, "actor": member, "detail": "5", "at": "2026-12-06T01:00:00+00:00"},
+    ]
+    item = complaint("c-1", status="resolved", channel="app", member_id=member, history=history)
+    await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
+    if language:
+        gateway.cookies.set("crm_console_lang", language)
+    async with answering(gateway, "feedback", lambda _: httpx.Response(200, json=item)), \
+            answering(gateway, "members", members_knowing(**{member: {"name": "王小红", "card_no": "8894046279962"}})):
+        page = await gateway.get("/console/complaints/c-1")
+    assert page.status_code == 200, page.text[page.text.find("<main"):]
+    table = page.text[page.text.index('<table id="history">'):]
+    assert table.count(f"<td>{shown}</td>") == 2
+    assert member not in table
+
+
 async def test_head_office_is_told_the_queue_of_a_store_is_for_its_staff(gateway: httpx.AsyncClient, env: TestEnv) -> None:
     await logged_in(gateway, env, "qian.shichang", "marketing")
     async with answering(gateway, "feedback", lambda _: httpx.Response(200, json=[])) as asked:
