@@ -136,3 +136,21 @@ async def test_a_gift_reserved_before_the_erasure_is_cancelled_with_it_and_never
                                    headers=desk)
     assert cancel.status_code == 200 and cancel.json()["cancel_reason"] == REDACTED
     assert await pts.ledger_sum("er4") == 30_000 - collected["points"]
+
+
+@pytest.mark.parametrize("kind", ["bonuses", "adjustments"])
+async def test_a_retry_of_an_entry_booked_before_the_erasure_answers_the_entry(pts, env, kind) -> None:
+    """The erasure replaced the entry's reason: a retry under its key is still the same request
+    (200 with the entry), not one 'for a different bonus'; another amount under it still is."""
+    await pts.apply(pts.registered("er4", home_store_id="S001"), pts.sale("er4", "300.00"))
+    admin = keyed(env.auth(Role.ADMIN))
+    body = {"points": 5, "reason": f"回访 {PERSONAL}"}
+    booked = await pts.client.post(f"/v1/accounts/er4/{kind}", json=body, headers=admin)
+    assert booked.status_code == 201, booked.text
+    await pts.apply(pts.erased("er4"))
+
+    retry = await pts.client.post(f"/v1/accounts/er4/{kind}", json=body, headers=admin)
+    assert retry.status_code == 200, retry.text
+    assert (retry.json()["id"], retry.json()["reason"]) == (booked.json()["id"], REDACTED)
+    other = await pts.client.post(f"/v1/accounts/er4/{kind}", json={**body, "points": 6}, headers=admin)
+    assert other.status_code == 409 and other.json()["error"] == "IdempotencyConflict", other.text

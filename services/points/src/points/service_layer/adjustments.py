@@ -17,7 +17,8 @@ from points.adapters.tables import LedgerRow
 from points.domain.exceptions import IdempotencyConflict, NotFound
 from points.domain.manual import ManualCaps
 from points.domain.model import EntryType, Source
-from points.service_layer.erasure import ensure_not_erased
+from points.service_layer.erasure import REDACTED, ensure_not_erased
+from shared.member_directory import erased_among
 from shared.unit_of_work import UnitOfWork
 
 
@@ -52,7 +53,16 @@ async def book_manual(
             select(LedgerRow).where(LedgerRow.member_id == member_id, LedgerRow.entry_type == kind.value, LedgerRow.source_ref == ref)
         )
     ).one()
-    if replay and (row.points, row.reason) != (points, reason):
+    if replay and not await _same_booking(uow, row, points, reason):
         # The entry is the request's fingerprint: another amount or reason under the key is another booking.
         raise IdempotencyConflict(f"Idempotency-Key {idempotency_key} was used for a different {kind.value}")
     return row, replay
+
+
+async def _same_booking(uow: UnitOfWork, row: LedgerRow, points: int, reason: str) -> bool:
+    """Whether a retry asks for the entry booked under its key. The member's erasure replaced the
+    reason staff wrote (`erasure.REDACTED`), so an erased member's entry is matched by its points:
+    the retry of a bonus booked before the erasure is answered with it, not taken for another."""
+    if row.points != points:
+        return False
+    return row.reason == reason or (row.reason == REDACTED and bool(await erased_among(uow.session, [row.member_id])))
