@@ -26,7 +26,11 @@ router = APIRouter(prefix="/v1", tags=["adjustments and bonuses"])
 
 # Points are money to the customer: a manual entry takes an Idempotency-Key, so a retry after a
 # lost answer (a script, a double click) books once; without one it would book again.
-MANUAL: dict[int | str, dict[str, Any]] = {201: {"description": "Booked"}, 200: {"description": "A retry with the same Idempotency-Key"}}
+MANUAL: dict[int | str, dict[str, Any]] = {
+    201: {"description": "Booked"}, 200: {"description": "A retry with the same Idempotency-Key"},
+    409: {"description": "The key used for another amount or reason, an adjustment below zero (NotEnoughPoints), "
+                        "or the member is erased"},
+}
 
 
 async def _manual(

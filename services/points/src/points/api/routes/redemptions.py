@@ -40,7 +40,8 @@ async def _entry_in_reach(uow: UnitOfWork, grant: Grant, redemption_id: str) -> 
 @router.post(
     "/redemptions", status_code=status.HTTP_201_CREATED,
     responses={200: {"description": "A retry with the same Idempotency-Key: the original result"},
-               409: {"description": "Too few points, negative balance, out of stock, or the key reused for another request"}},
+               409: {"description": "Too few points, negative balance, out of stock, a gift not on offer, the store closed, "
+                                   "the member erased, or the key reused for another request"}},
 )
 async def redeem(
     body: RedemptionIn, grant: Annotated[Grant, Allowed("points.redemption.handle")], idempotency_key: IdempotencyKey,
