@@ -258,8 +258,9 @@ async def take(complaint_id: str, uow: UowDep, grant: Handling, settings: Feedba
 async def rate(
     complaint_id: str, body: RatingIn, uow: UowDep, grant: Commenting, settings: FeedbackSettingsDep, now: NowDep,
 ) -> ComplaintPublic:
-    """The customer rates how the complaint was handled (1–5), once: in the app, or through the
-    service desk on their behalf."""
+    """The customer rates how the complaint was handled (1–5), once: in the app, or through staff
+    who may comment on the complaint (its store's desk and manager, the customer's account
+    manager, an admin) on their behalf."""
     row = await _handled(uow, complaint_id, grant)
     uc.rate(uow, row, body.score, body.comment, grant.principal.subject, now)
     return await detail(uow.session, settings, grant, row, now)

@@ -191,8 +191,8 @@ async def results(
     format: ReportFormat = ReportFormat.JSON,
 ) -> Response:
     """CSAT per dimension, overall CSAT, NPS and response rate per store and month (by the month
-    the invitation was sent), with the change from the store's previous month. JSON, CSV or a
-    printable page. Store managers see their own store."""
+    the invitation was sent), with the change from the store's previous month. JSON, CSV, an Excel
+    workbook or a printable page. Store managers see their own store."""
     store_id = store_id or grant.principal.store_id
     grant.ensure_store(store_id)  # a store manager sees their own store; marketing and admins any
     rows = await survey_results(uow.session, store_id=store_id, from_month=from_month, to_month=to_month)

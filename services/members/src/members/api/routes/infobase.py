@@ -1,4 +1,4 @@
-"""The customer information base (客户信息库), three levels, each as JSON, CSV or a printable page.
+"""The customer information base (客户信息库), three levels, each as JSON, CSV, an Excel workbook or a printable page.
 
 Level 1 holds no personal data and is open to all staff; a store manager always sees their own
 store's figures. Level 2 lists only the customers the caller may see (`member_scope`), without

@@ -139,7 +139,7 @@ async def bulk_bonuses(
     return [_job_public(job, counts) for job, counts in await bulk.jobs(uow.session, limit, offset)]
 
 
-@router.get("/bulk-bonuses/{job_id}", summary="Progress, and the result per member (JSON, CSV or HTML)")
+@router.get("/bulk-bonuses/{job_id}", summary="Progress, and the result per member (JSON, CSV, Excel or HTML)")
 async def bulk_bonus_report(
     job_id: str, uow: UowDep, _: Annotated[Grant, Allowed("points.bulk_bonus.run")], format: ReportFormat = ReportFormat.JSON
 ) -> Response:

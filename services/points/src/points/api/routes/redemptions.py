@@ -115,7 +115,7 @@ async def _gift_names(uow: UnitOfWork) -> dict[str, str]:
     return {g.gift_id: f"{g.name_zh} {g.name_en}" for g in (await uow.session.exec(select(GiftRow))).all()}
 
 
-@router.get("/gift-register", summary="The gift register of a store for a date range (JSON, CSV or printable HTML)")
+@router.get("/gift-register", summary="The gift register of a store for a date range (JSON, CSV, Excel or printable HTML)")
 async def gift_register(
     request: Request, grant: Annotated[Grant, Allowed("points.gift_register.read")], uow: UowDep, store_id: str,
     date_from: Annotated[ReportDay, Query(alias="from", description="First business day, inclusive")],

@@ -1,4 +1,4 @@
-"""Finance's reports of points: the points liability (积分负债), as JSON, CSV or a printable page,
+"""Finance's reports of points: the points liability (积分负债), as JSON, CSV, an Excel workbook or a printable page,
 now or as a day's snapshot kept it."""
 
 from typing import Annotated, Any
@@ -55,7 +55,7 @@ async def liability_snapshots(uow: ReadUowDep, _: Annotated[Grant, Allowed("poin
                       for day, taken_at in await snapshot_days(uow.session)]}
 
 
-@router.get("/liability", summary="Points outstanding by the month they expire, with totals (JSON, CSV or HTML)")
+@router.get("/liability", summary="Points outstanding by the month they expire, with totals (JSON, CSV, Excel or HTML)")
 async def liability(
     uow: ReadUowDep, grant: Annotated[Grant, Allowed("points.liability.read")],
     store_id: Annotated[StoreId | None, Query(description="A store's share: the points its sales earned; all stores if absent")] = None,
