@@ -123,6 +123,13 @@ def test_an_unknown_refusal_is_shown_as_the_service_wrote_it_after_a_chinese_pre
     assert explain([error("lines.0.sku", "sku_unknown", "no such SKU")], zh) == "lines.0.sku：no such SKU"
 
 
+def test_a_promotion_whose_end_has_passed_is_refused_in_the_person_s_language_at_the_console_s_time() -> None:
+    said = "valid_until: 2026-12-05T22:00+0800 has passed: no offer list could ever carry this promotion"
+    assert explain(said, zh) == "有效期至：2026-12-05 22:00 已过：任何一期优惠清单都不会包含此促销"
+    assert explain(said, en) == "Valid until: 2026-12-05 22:00 has passed: no offer list could ever carry this promotion"
+    assert refused_fields(ServiceRefused("campaigns", 422, "...", said=said)) == ["valid_until"]
+
+
 def test_in_english_the_same_refusals_read_as_english() -> None:
     assert explain([error("name", "string_too_long", "x", max_length=50)], en) == "Name: at most 50 characters"
     assert explain("the moon is in the wrong phase", en) == "Refused by the system: the moon is in the wrong phase"

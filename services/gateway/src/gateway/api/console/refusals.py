@@ -433,6 +433,9 @@ KNOWN = (
     Wording(N_("goes with a promotional price only"), r"goes with price only"),
     Wording(N_("a percent off needs its cap, and only it has one"), r"a percent_off promotion needs its cap, and only it has one"),
     Wording(N_("must be after its start"), r"must be after valid_from"),
+    # Its end has passed (campaigns words the moment in the chain's zone, `%Y-%m-%dT%H:%M%z`).
+    Wording(N_("%(when)s has passed: no offer list could ever carry this promotion"),
+            r"(?P<when>\S+) has passed: no offer list could ever carry this promotion", moments=("when",)),
     # points: a bulk bonus by card numbers
     Wording(N_("no customer's account holds %(cards)s"), r"no points account holds (?P<cards>.+)"),
     # points: an earning rule's rates (`EarningRuleIn`), located at their line by the form
