@@ -130,6 +130,16 @@ def test_a_promotion_whose_end_has_passed_is_refused_in_the_person_s_language_at
     assert refused_fields(ServiceRefused("campaigns", 422, "...", said=said)) == ["valid_until"]
 
 
+@pytest.mark.parametrize("said", [
+    "segment_id: segment 4f0c2f8e-1b9a-4a51-9d43-5c2c7a1e0b6d is archived; create a new one",  # a draft's launch, a new campaign
+    "segment 4f0c2f8e-1b9a-4a51-9d43-5c2c7a1e0b6d is archived; create a new one",  # the segment's own change
+])
+def test_a_segment_archived_since_is_said_in_the_person_s_language(said) -> None:
+    shown = "该客群已归档：请选择启用中的客群，或新建一个"
+    assert explain(said, zh) == (f"客群（一次性活动）：{shown}" if said.startswith("segment_id") else shown)
+    assert explain(said, en).endswith("the segment was archived: choose an active segment, or save a new one")
+
+
 def test_in_english_the_same_refusals_read_as_english() -> None:
     assert explain([error("name", "string_too_long", "x", max_length=50)], en) == "Name: at most 50 characters"
     assert explain("the moon is in the wrong phase", en) == "Refused by the system: the moon is in the wrong phase"

@@ -413,6 +413,8 @@ KNOWN = (
     Wording(N_("tick the box to confirm that the till or service is to be revoked")),
     # campaigns: segments
     Wording(N_("a segment of this name exists already"), r"a segment named .* exists already"),
+    # A segment archived since the campaign was drafted (its launch, a new campaign naming it, a change).
+    Wording(N_("the segment was archived: choose an active segment, or save a new one"), r"segment \S+ is archived; create a new one"),
     # gateway: a person setting up their own second factor (`service_layer.second_factor`)
     Wording(N_("Two-step login is on already. For a lost or new phone, an admin removes it first."),
             r"a second factor is enrolled already; for a lost or new phone an admin removes it first"),
