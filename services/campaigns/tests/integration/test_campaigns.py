@@ -985,7 +985,10 @@ async def test_an_archived_segment_takes_no_new_campaign_nor_a_launch(cmp) -> No
     r = await cmp.client.post("/v1/campaigns", json={"name": "x", "kind": "one_off", "message": TIP, "segment_id": seg},
                               headers=keyed(cmp.marketing()))
     assert r.status_code == 409 and r.json()["detail"] == f"segment_id: segment {seg} is archived; create a new one", r.text
-    # A draft made before the segment was archived is not launched with it either.
+    # A draft made before the segment was archived is not launched with it either, and its preview
+    # says so rather than promising a launch the launch refuses.
+    preview = await cmp.client.get(f"/v1/campaigns/{drafted['id']}/preview", headers=cmp.marketing())
+    assert preview.status_code == 409 and preview.json()["detail"] == f"segment_id: segment {seg} is archived; create a new one", preview.text
     launched = await cmp.client.post(f"/v1/campaigns/{drafted['id']}/launch", headers=cmp.marketing())
     assert launched.status_code == 409 and "archived" in launched.json()["detail"], launched.text
     assert (await cmp.client.get(f"/v1/campaigns/{drafted['id']}", headers=cmp.marketing())).json()["state"] == "draft"

@@ -223,7 +223,12 @@ async def preview(uow: UnitOfWork, campaign_id: str) -> LaunchPreview:
     row = await get(uow, campaign_id)
     if row.kind != "one_off" or row.segment_id is None:
         raise Conflict("only a one-off campaign has an audience to preview; a triggered one reaches members as their occasions come")
-    rule = SegmentRule.from_json(row.segment_rule or (await segments.get_segment(uow, row.segment_id)).rule)
+    if row.segment_rule is None:  # not launched yet: the segment as a launch now would take it, or refuse it
+        segment = await segments.get_segment(uow, row.segment_id)
+        segments.ensure_active(segment, "segment_id")  # archived since the campaign was drafted
+        rule = SegmentRule.from_json(segment.rule)
+    else:
+        rule = SegmentRule.from_json(row.segment_rule)
     treated, held_out = await _split(uow, row, rule, uow.now())
     cap = None
     if (template_id := _issuing_template(row)) is not None:
