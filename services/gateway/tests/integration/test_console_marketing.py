@@ -587,5 +587,6 @@ async def test_money_on_the_results_is_shown_in_yuan_and_visits_as_counts(stack,
     assert spend and ">¥45.33</text>" in spend.group(1) and ">¥19.96</text>" in spend.group(1), page.text
     assert visits and ">1.5000</text>" in visits.group(1) and "¥" not in visits.group(1)
     captions = dict(re.findall(r'data-uplift="(\w+)".*?<figcaption>\s*(.*?)</figcaption>', page.text, re.S))
-    assert re.match(r"人均消费提升:\s*¥25\.37\s*\[-¥16\.42, ¥67\.16\]", captions["spend_uplift"]), captions
-    assert re.match(r"人均到店次数提升:\s*0\.3000\s*\[-0\.1000, 0\.7000\]", captions["visits_uplift"]), captions
+    # In Chinese punctuation, as every label of the console: not an English colon and comma in a Chinese sentence.
+    assert re.match(r"人均消费提升：\s*¥25\.37\s*\[-¥16\.42, ¥67\.16\]，不显著", captions["spend_uplift"]), captions
+    assert re.match(r"人均到店次数提升：\s*0\.3000\s*\[-0\.1000, 0\.7000\]，不显著", captions["visits_uplift"]), captions
