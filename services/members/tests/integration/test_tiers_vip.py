@@ -72,6 +72,16 @@ async def test_a_new_vip_gets_the_manager_of_their_community_and_a_welcome_sms(m
         assert personal not in sms_row.envelope
 
 
+async def test_the_welcome_names_the_customer_s_own_store_when_their_manager_works_at_another(members, env) -> None:
+    # A manager of S002 covers the community of an S001 customer: the SMS said "恭喜您成为<S002>的VIP会员".
+    m = await register(members, env, community="翠苑一区", home_store_id="S001")
+    manager = await add_manager(members, env, m["community_id"], store_id="S002")
+    await deliver_sale(members, card_no=m["card_no"], lines=[spend_line("5000.00")])
+    assert (await member_row(members, m["id"])).manager_id == manager["id"]
+    [sms] = payloads(await outbox(members, "crm.members.notification_requested.v1"), c.NotificationRequestedV1)
+    assert sms.params == {"manager_id": manager["id"], "store_id": "S001"}
+
+
 async def test_the_welcome_names_the_manager_by_id_never_by_name_or_phone(members, env) -> None:
     # No personal data on the bus beyond ids (docs/events.md): the manager's name and work phone
     # (which may be their own mobile) stay in members; the sender looks them up.

@@ -202,7 +202,10 @@ async def _welcome(uow: UnitOfWork, member: MemberRow, manager: StaffRow, now: d
         NOTIFICATION_REQUESTED,
         c.NotificationRequestedV1(
             notification_id=event_id, member_id=member.id, template="vip_welcome",
-            params={"manager_id": manager.id, "store_id": manager.store_id},
+            # The store the customer became a VIP of ("恭喜您成为…的VIP会员") is their own: their
+            # manager may work at another store covering their community. A customer with no home
+            # store is welcomed in the name of the manager's.
+            params={"manager_id": manager.id, "store_id": member.home_store_id or manager.store_id},
             requires_consent=None, requested_at=now,
         ),
         key=member.id,
