@@ -172,3 +172,37 @@ async def test_card_numbers_are_put_in_capitals_but_for_one_another_member_holds
         await engine.dispose()
     # m-3's capitals are m-4's card: both are kept as they were, for someone to look at.
     assert after == {"m-1": "8800000001", "m-2": "QA12B34", "m-3": "Qa99z", "m-4": "QA99Z"}
+
+
+async def test_a_complaints_resolution_note_goes_to_its_latest_resolve_step(database_factory) -> None:
+    """The rounds resolved before the history kept each one's note: the complaint's note is the
+    latest round's, and only its resolve step gets it (an erased member's complaint has none)."""
+    migrations = Path(import_module("feedback").__file__).parent / "migrations"
+    url = await database_factory("feedback", empty=True)
+    await asyncio.to_thread(upgrade, migrations, url, "0009")
+    notes = {"c-1": "已重发", "c-2": None, "c-3": None}
+    steps = [("c-1", "filed"), ("c-1", "resolve"), ("c-1", "reopen"), ("c-1", "resolve"), ("c-1", "rated"),
+             ("c-2", "resolve"), ("c-3", "filed")]
+    at = "'2026-11-23 02:00:00+00:00'"  # a literal: asyncpg takes no text for a timestamp parameter
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            for complaint_id, note in notes.items():
+                await conn.execute(text(
+                    "INSERT INTO complaint (id, store_id, channel, category, severity, status, assignee, auto_assigned, filed_by,"
+                    " filed_at, ack_due_at, resolve_due_at, reopen_count, resolution_note, compensation_points, updated_at)"
+                    " VALUES (:id, 'S001', 'service_desk', 'price', 'low', 'resolved', 'desk:S001', true, 'desk-li',"
+                    f" {at}, {at}, {at}, 0, :note, 0, {at})"), {"id": complaint_id, "note": note})
+            for n, (complaint_id, action) in enumerate(steps, start=1):
+                await conn.execute(text(
+                    "INSERT INTO complaint_history (id, complaint_id, action, actor, detail, at)"
+                    f" VALUES (:id, :complaint_id, :action, 'desk-li', :detail, {at})"),
+                    {"id": n, "complaint_id": complaint_id, "action": action, "detail": f"{action} {n}"})
+        await asyncio.to_thread(upgrade, migrations, url)
+        async with engine.connect() as conn:
+            after = (await conn.execute(text("SELECT id, detail, note FROM complaint_history ORDER BY id"))).all()
+    finally:
+        await engine.dispose()
+    assert [tuple(row) for row in after] == [
+        (1, "filed 1", None), (2, "resolve 2", None), (3, "reopen 3", None), (4, "resolve 4", "已重发"), (5, "rated 5", None),
+        (6, "resolve 6", None), (7, "filed 7", None)]

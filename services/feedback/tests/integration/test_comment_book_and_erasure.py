@@ -75,6 +75,9 @@ async def test_erasure_purges_the_members_free_text_but_keeps_the_counts(fb) -> 
     after = (await fb.client.get(f"/v1/complaints/{complaint['id']}", headers=fb.admin())).json()
     assert "张三" not in str(after)
     assert (after["description"], after["resolution_note"], after["rating_comment"]) == (None, None, None)
+    # Each round's note in the history too: the first round's named them, and the later one goes as well.
+    assert [(h["detail"], h["note"]) for h in after["history"] if h["action"] == "resolve"] == [("round 0", None), ("round 1", None)]
+    assert all(h["note"] is None for h in after["history"])
     assert (after["rating"], after["category"], after["status"]) == (2, "product_quality", "resolved")
     assert [e["text"] for e in (await fb.client.get("/v1/comment-book", headers=fb.admin())).json()] == [None]
     async with fb.app.state.sessions() as s:

@@ -144,6 +144,28 @@ async def test_resolution_with_points_is_announced_once_and_never_compensated_ag
     assert (await fb.client.get(f"/v1/complaints/{c['id']}", headers=fb.admin())).json()["compensation_points"] == 500
 
 
+async def test_each_rounds_resolution_note_stays_in_the_history_after_a_reopening(fb) -> None:
+    """Finding: resolved again after a reopening, a complaint showed only the last round's note;
+    what staff did the first time (and what they gave for it) was gone from everything a store
+    manager reviewing the complaint could read."""
+    await fb.register("m11", "S001")
+    c = await fb.file(member_id="m11")
+    await fb.ok(c["id"], "acknowledge")
+    await fb.ok(c["id"], "resolve", note="退款并道歉", compensation={"points": 50})
+    fb.clock.advance(hours=2)
+    await fb.ok(c["id"], "reopen", headers=fb.member("m11"), reason="顾客又来了")
+    await fb.ok(c["id"], "resolve", headers=fb.store_manager(), note="已重发")
+    shown = (await fb.client.get(f"/v1/complaints/{c['id']}", headers=fb.store_manager())).json()
+    resolutions = [(h["actor"], h["detail"], h["note"]) for h in shown["history"] if h["action"] == "resolve"]
+    assert resolutions == [("desk-li", "round 0; compensation 50 points", "退款并道歉"), ("sm-zhao", "round 1", "已重发")]
+    # The complaint's own fields still answer with the latest round, and the one compensation,
+    # granted at the moment of the resolve step that granted it (the console pairs them so).
+    assert (shown["resolution_note"], shown["compensation_points"], shown["reopen_count"]) == ("已重发", 50, 1)
+    assert [h["at"] == shown["compensated_at"] for h in shown["history"] if h["action"] == "resolve"] == [True, False]
+    # No other step carries a note: the reopening's reason stays where it was.
+    assert {h["action"]: h["detail"] for h in shown["history"] if h["note"] is None}["reopen"] == "顾客又来了"
+
+
 async def test_a_coupon_compensation_is_published_for_campaigns(fb) -> None:
     await fb.register("m6", "S001")
     c = await fb.file(member_id="m6")
@@ -298,7 +320,7 @@ async def test_reassignment_is_recorded_and_refused_once_resolved(fb) -> None:
     moved = await fb.ok(c["id"], "assign", headers=fb.store_manager(), assignee="am-wang")
     assert moved["assignee"] == "am-wang" and moved["history"][-1] == {
         "action": "assigned", "from_status": None, "to_status": None, "actor": "sm-zhao",
-        "detail": "desk:S001 -> am-wang", "at": "2026-11-23T02:00:00Z"}
+        "detail": "desk:S001 -> am-wang", "note": None, "at": "2026-11-23T02:00:00Z"}
     await fb.ok(c["id"], "acknowledge")
     await fb.ok(c["id"], "resolve", note="ok")
     r = await fb.act(c["id"], "assign", assignee="desk:S001")
@@ -340,7 +362,7 @@ async def test_a_handler_takes_a_complaint_from_the_shared_queue_where_colleague
     taken = await fb.ok(c["id"], "take", headers=li)
     assert (taken["assignee"], taken["handled_by"]) == ("desk:S001", "desk-li")
     assert taken["history"][-1] | {"at": None} == {
-        "action": "taken", "from_status": None, "to_status": None, "actor": "desk-li", "detail": None, "at": None}
+        "action": "taken", "from_status": None, "to_status": None, "actor": "desk-li", "detail": None, "note": None, "at": None}
     # A second click changes nothing; the complaint stays in the store's queue for everyone.
     assert len((await fb.ok(c["id"], "take", headers=li))["history"]) == len(taken["history"])
     for headers in (wu, fb.store_manager()):

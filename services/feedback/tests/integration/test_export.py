@@ -40,6 +40,7 @@ async def test_the_export_holds_the_members_complaints_surveys_and_comment_book_
         assert (c["id"], c["description"], c["resolution_note"], c["rating"], c["rating_comment"]) == (
             complaint["id"], "鸡蛋是坏的", "再次退款", 3, "太慢了")
         assert [h["detail"] for h in c["history"] if h["action"] == "reopen"] == ["还是不满意"]
+        assert [h["note"] for h in c["history"] if h["action"] == "resolve"] == ["已退款", "再次退款"]
         [survey] = body["surveys"]
         assert survey["id"] == invitation["id"] and survey["answered_at"] is not None
         assert survey["answer"]["nps"] == 6 and survey["answer"]["comment"] == "一般" and survey["answer"]["service"] == 2

@@ -80,6 +80,9 @@ class ComplaintHistoryRow(SQLModel, table=True):
     to_status: str | None = Field(default=None, max_length=16)
     actor: str = Field(max_length=80)
     detail: str | None = Field(default=None, max_length=200)
+    # What staff wrote on the step: a resolution's note, kept for each round (the complaint's
+    # `resolution_note` is the latest round's only). Emptied when the member is erased.
+    note: str | None = Field(default=None, max_length=1000)
     at: datetime = Field(sa_column=tz())
 
 

@@ -29,7 +29,7 @@ class FeedbackExport(BaseModel):
     member_id: str
     exported_at: datetime
     # Their complaints in full: description, resolution note, rating and its comment, and the
-    # history (reopen reasons among it) and escalations.
+    # history (reopen reasons and each round's resolution note among it) and escalations.
     complaints: list[ComplaintPublic]
     # Every survey invitation sent to them, with their answer if they gave one.
     surveys: list[SurveyExport]

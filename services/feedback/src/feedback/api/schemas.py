@@ -44,6 +44,8 @@ class HistoryEntry(BaseModel):
     to_status: str | None
     actor: str
     detail: str | None
+    note: str | None = Field(
+        default=None, description="A resolution's note, kept for each round (`resolution_note` is the latest); null once the member is erased")
     at: datetime
 
 

@@ -60,10 +60,11 @@ def policy_of(settings: Settings) -> DeadlinePolicy:
 
 
 def record(uow: UnitOfWork, row: ComplaintRow, action: str, actor: str, at: datetime, *,
-           from_status: str | None = None, to_status: str | None = None, detail: str | None = None) -> None:
+           from_status: str | None = None, to_status: str | None = None, detail: str | None = None,
+           note: str | None = None) -> None:
     uow.session.add(ComplaintHistoryRow(
         complaint_id=row.id, action=action, from_status=from_status, to_status=to_status, actor=actor,
-        detail=detail, at=at,
+        detail=detail, note=note, at=at,
     ))
 
 
@@ -123,12 +124,13 @@ def _kept(row: ComplaintRow, text: str | None) -> str | None:
     return None if row.erased_at is not None else text
 
 
-def _move(uow: UnitOfWork, row: ComplaintRow, action: Action, actor: str, now: datetime, detail: str | None = None) -> Status:
+def _move(uow: UnitOfWork, row: ComplaintRow, action: Action, actor: str, now: datetime, detail: str | None = None,
+          note: str | None = None) -> Status:
     current = Status(row.status)
     target = next_status(current, action)  # raises InvalidTransition with the reason
     row.status = target.value
     row.updated_at = now
-    record(uow, row, action.value, actor, now, from_status=current.value, to_status=target.value, detail=detail)
+    record(uow, row, action.value, actor, now, from_status=current.value, to_status=target.value, detail=detail, note=note)
     return target
 
 
@@ -159,9 +161,12 @@ def resolve(
     if compensation.grants_anything:
         granted = f"; compensation {compensation.points} points" + (
             f", coupon {compensation.coupon_value}" if compensation.coupon_value else "")
-    _move(uow, row, Action.RESOLVE, actor, now, detail=f"round {row.reopen_count}{granted}")
+    # The note stays with its round in the history: a later round's note replaces the complaint's
+    # `resolution_note`, and whoever reviews a complaint that came back reads what was tried before.
+    kept = _kept(row, note)
+    _move(uow, row, Action.RESOLVE, actor, now, detail=f"round {row.reopen_count}{granted}", note=kept)
     row.resolved_at = now
-    row.resolution_note = _kept(row, note)
+    row.resolution_note = kept
     if compensation.grants_anything:
         row.compensation_points = compensation.points
         row.coupon_value = compensation.coupon_value

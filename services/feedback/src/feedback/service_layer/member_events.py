@@ -161,8 +161,11 @@ async def erase_member(uow: UnitOfWork, member_id: str, now: datetime | None = N
     await session.exec(update(ComplaintRow).where(col(ComplaintRow.member_id) == member_id).values(
         description=None, resolution_note=None, rating_comment=None, request_hash=None, erased_at=now))
     theirs = select(ComplaintRow.id).where(col(ComplaintRow.member_id) == member_id)
+    # In the history: the reasons given for reopening, and the notes of every round's resolution.
     await session.exec(update(ComplaintHistoryRow).where(
         col(ComplaintHistoryRow.complaint_id).in_(theirs), col(ComplaintHistoryRow.action) == "reopen").values(detail=None))
+    await session.exec(update(ComplaintHistoryRow).where(
+        col(ComplaintHistoryRow.complaint_id).in_(theirs), col(ComplaintHistoryRow.note).is_not(None)).values(note=None))
     # Comment book entries about them: naming them, or linked to one of their complaints (how the
     # desk files a page of the book under a complaint, without naming the customer again).
     await session.exec(update(CommentEntryRow).where(
