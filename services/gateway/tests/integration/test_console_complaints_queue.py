@@ -132,6 +132,37 @@ async def test_a_complaint_the_member_filed_and_rated_in_the_app_names_them_as_i
     assert member not in table
 
 
+async def test_a_complaint_that_came_back_shows_what_each_round_of_its_resolution_did(
+    gateway: httpx.AsyncClient, env: TestEnv,
+) -> None:
+    """Finding: resolved again after a reopening, the page showed only the last round's note; what
+    was done the first time, and what it was compensated with, could not be read anywhere."""
+    first, second = "2026-12-05T03:00:00+00:00", "2026-12-06T03:00:00+00:00"
+    history = [
+        {"action": "resolve", "from_status": "acknowledged", "to_status": "resolved", "actor": "li.fuwutai",
+         "detail": "round 0; compensation 50 points", "note": "退款并道歉", "at": first},
+        {"action": "reopen", "from_status": "resolved", "to_status": "in_progress", "actor": "m-1", "detail": "顾客又来了",
+         "note": None, "at": "2026-12-06T01:00:00+00:00"},
+        {"action": "resolve", "from_status": "in_progress", "to_status": "resolved", "actor": "li.fuwutai",
+         "detail": "round 1", "note": "已重发", "at": second},
+    ]
+    item = complaint("c-1", status="resolved", member_id="m-1", history=history, resolution_note="已重发",
+                     compensation_points=50, coupon_value=None, compensated_at=first, resolved_at=second)
+    await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
+    async with answering(gateway, "feedback", lambda _: httpx.Response(200, json=item)), \
+            answering(gateway, "members", members_knowing(**{"m-1": {"name": "张三", "card_no": "880001"}})):
+        page = await gateway.get("/console/complaints/c-1")
+    assert page.status_code == 200, page.text[page.text.find("<main"):]
+    table = page.text[page.text.index('<table id="history">'):]
+    rows = {part.split('"', 1)[0] + str(n): part.split("</tr>", 1)[0] for n, part in enumerate(table.split('data-action="')[1:])}
+    assert list(rows) == ["resolve0", "reopen1", "resolve2"]
+    # Each resolve step with its own round's note; the compensation beside the one that granted it.
+    assert "<td>退款并道歉 · 50 积分</td>" in rows["resolve0"] and "已重发" not in rows["resolve0"]
+    assert "<td>已重发</td>" in rows["resolve2"] and "积分" not in rows["resolve2"]
+    assert "round 0" not in table and "compensation 50 points" not in table  # feedback's own notes, in English
+    assert '<td id="resolution-note">已重发</td>' in page.text and '<td id="compensation">50 积分</td>' in page.text
+
+
 async def test_head_office_is_told_the_queue_of_a_store_is_for_its_staff(gateway: httpx.AsyncClient, env: TestEnv) -> None:
     await logged_in(gateway, env, "qian.shichang", "marketing")
     async with answering(gateway, "feedback", lambda _: httpx.Response(200, json=[])) as asked:
