@@ -1,11 +1,10 @@
 """Every feedback route names exactly one action of the shared policy table, and the right one."""
 
-from fastapi.routing import APIRoute
-
 from feedback.config import Settings
 from feedback.main import create_app
 from shared.authorize import Authorize, public
 from shared.policy import POLICY
+from tests.support.routes import api_routes
 
 ROUTE_ACTIONS = {
     ("POST", "/v1/complaints"): "feedback.complaint.file",
@@ -46,23 +45,11 @@ def _guards(dependant) -> list:
     return found
 
 
-def _api_routes(routes) -> list[APIRoute]:
-    # FastAPI keeps an included router as one node (`original_router`); its routes carry their
-    # router's prefix already, and no feedback router is included under a further prefix.
-    found: list[APIRoute] = []
-    for route in routes:
-        if isinstance(route, APIRoute):
-            found.append(route)
-        elif hasattr(route, "original_router"):
-            found += _api_routes(route.original_router.routes)
-    return found
-
-
 def _routes() -> dict[tuple[str, str], list]:
     app = create_app(Settings(environment="test"))
     return {
         (method, route.path): _guards(route.dependant)
-        for route in _api_routes(app.routes) if not route.path.startswith("/health")
+        for route in api_routes(app.routes) if not route.path.startswith("/health")
         for method in route.methods
     }
 

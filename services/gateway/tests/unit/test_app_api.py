@@ -15,6 +15,8 @@ import pytest
 from gateway.adapters.clients import Downstream
 from gateway.config import Settings
 from gateway.domain.app_cursors import cursor_of
+from gateway.domain.app_messages import field_label
+from gateway.domain.refusals import field_names
 from gateway.main import create_app
 from gateway.service_layer.app import receipt
 from shared.auth import Role, TokenIssuer, TokenVerifier, generate_keypair
@@ -55,6 +57,15 @@ class Service:
         answer = self.answers.get(request.url.path, (404, {"detail": f"nothing at {request.url.path}"}))
         status, body = answer(request) if callable(answer) else answer
         return httpx.Response(status, json=body)
+
+
+def names(answer: httpx.Response, field: str) -> bool:
+    """The refusal names `field` where the app reads it (`detail`, by its code, or a part of it),
+    and in words in both messages."""
+    zh, en = field_label(field)
+    named = field_names(answer.json()["detail"])
+    return (any(name == field or name.startswith(f"{field}.") for name in named)
+            and zh in answer.json()["message_zh"] and en in answer.json()["message_en"])
 
 
 @pytest.fixture
@@ -179,7 +190,8 @@ async def test_a_bad_cursor_is_422_naming_it_in_both_languages(app_api) -> None:
     r = await client.get("/app/v1/coupons?cursor=abc", headers={**member, "Accept-Language": "en"})
     assert r.status_code == 422
     body = r.json()
-    assert "cursor" in body["message_en"] and "cursor" in body["message_zh"] and body["message"] == body["message_en"]
+    assert [e["loc"] for e in body["detail"]] == [["query", "cursor"]]
+    assert "page position" in body["message_en"] and "翻页位置" in body["message_zh"] and body["message"] == body["message_en"]
     assert r.headers["content-language"] == "en"
 
 
@@ -208,10 +220,10 @@ async def test_consents_and_a_birthday_are_taken_only_as_json_writes_them(app_ap
     client, services, member, _ = app_api
     for body in ({"purposes": {"marketing_sms": "yes"}}, {"purposes": {"marketing_sms": 1}}):
         r = await client.put("/app/v1/me/consents", json=body, headers=member)
-        assert r.status_code == 422 and "purposes" in r.json()["message_en"], r.text
+        assert r.status_code == 422 and names(r, "purposes.marketing_sms"), r.text
     for birthday in (0, "0", "1990-05-17T00:00:00"):
         r = await client.patch("/app/v1/me", json={"birthday": birthday}, headers=member)
-        assert r.status_code == 422 and "birthday" in r.json()["message_en"], r.text
+        assert r.status_code == 422 and names(r, "birthday"), r.text
     assert services["members"].requests == []
 
 
@@ -245,7 +257,7 @@ async def test_a_complaint_without_an_idempotency_key_is_422_naming_the_header_a
     r = await client.post("/app/v1/complaints", json={"category": "product_quality", "severity": "low", "description": "x"},
                           headers={**member, "Accept-Language": "en"})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"], r.text
-    assert "Idempotency-Key" in r.json()["message_en"]
+    assert r.json()["message_en"] == "Some details are not valid; please check: request reference."
     assert services["feedback"].requests == []
 
 
@@ -284,7 +296,7 @@ async def test_scores_reach_feedback_as_the_app_sent_them_or_not_at_all(app_api)
                               ("/app/v1/surveys/t1", {"ratings": {"service": True}}, "ratings.service"),
                               ("/app/v1/surveys/t1", {"nps": "9"}, "nps")):
         r = await client.post(path, json=body, headers=member)
-        assert r.status_code == 422 and field in r.json()["message_en"], (body, r.text)
+        assert r.status_code == 422 and names(r, field), (body, r.text)
     assert services["feedback"].requests == []
 
 
@@ -299,7 +311,7 @@ async def test_a_survey_answer_takes_the_whole_nps_scale(app_api) -> None:
     assert [json.loads(call.content)["nps"] for call in services["feedback"].requests] == [0, 9, 10]
     for nps in (11, -1, True):
         r = await client.post("/app/v1/surveys/t1", json={"nps": nps}, headers=member)
-        assert r.status_code == 422 and "nps" in r.json()["message_en"], (nps, r.text)
+        assert r.status_code == 422 and names(r, "nps"), (nps, r.text)
     assert len(services["feedback"].requests) == 3
 
 
@@ -340,7 +352,7 @@ async def test_what_a_member_writes_to_feedback_is_held_to_feedbacks_choices_and
         ("/app/v1/surveys/t1", {"ratings": {"service": 5}, "comment": "x" * 1001}, "comment"),
     ):
         r = await client.post(path, json=body, headers={**member, "Idempotency-Key": "k-limits-0001"})
-        assert r.status_code == 422 and field in r.json()["message_en"], (path, body, r.text)
+        assert r.status_code == 422 and names(r, field), (path, body, r.text)
     assert services["feedback"].requests == []
     schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
     filing = schemas["ComplaintFiling"]["properties"]
@@ -486,7 +498,7 @@ async def test_a_cursor_the_gateway_never_handed_out_is_422_naming_the_cursor(ap
     assert r.status_code == 422, r.text
     body = r.json()
     assert [e["loc"] for e in body["detail"]] == [["query", "cursor"]]
-    assert "query.cursor" in body["message_en"]
+    assert "page position" in body["message_en"]
     assert all(s.requests == [] for s in services.values())
 
 
@@ -650,8 +662,8 @@ async def test_a_services_422_as_a_string_names_its_fields_in_the_message(app_ap
         422, {"detail": "ratings.product_quality: required by this survey; nps: required by this survey"})
     r = await client.post("/app/v1/surveys/tok123", json={"ratings": {}}, headers={**member, "Accept-Language": "en"})
     assert r.status_code == 422
-    assert r.json()["message_en"] == "Some details are not valid; please check: ratings.product_quality, nps."
-    assert r.json()["message_zh"] == "填写的信息有误，请检查：ratings.product_quality, nps。"
+    assert r.json()["message_en"] == "Some details are not valid; please check: product quality rating, likelihood to recommend."
+    assert r.json()["message_zh"] == "填写的信息有误，请检查：商品质量评分、推荐意愿评分。"
     assert r.json()["detail"] == [
         {"loc": ["body", "ratings", "product_quality"], "msg": "required by this survey", "type": "value_error", "input": None},
         {"loc": ["body", "nps"], "msg": "required by this survey", "type": "value_error", "input": None}]
@@ -669,9 +681,35 @@ async def test_a_rule_only_members_checks_is_answered_in_the_shape_of_the_gatewa
         [error] = answer.json()["detail"]
         assert error["loc"] == ["body", "birthday"] and error["msg"] and error["type"], answer.text
         assert {"message", "message_zh", "message_en"} <= answer.json().keys()
-        assert "birthday" in answer.json()["message_zh"]
+        assert answer.json()["message_zh"] == "填写的信息有误，请检查：生日。"
     assert relayed.json()["detail"][0]["msg"] == "birthday is in the future"
     assert [json.loads(call.content) for call in services["members"].requests] == [{"birthday": "2999-01-01"}]
+
+
+async def test_a_refusals_messages_name_the_fields_in_words_and_its_detail_keeps_their_codes(app_api) -> None:
+    """The customer reads 生日 / birthday and 门店 / store, never `store_id`; the app still marks its
+    form from the codes in `detail`."""
+    client, services, member, _ = app_api
+    services["members"].answers[f"/v1/members/{ME}"] = (422, {"detail": "birthday: birthday is in the future"})
+    birthday = await client.patch("/app/v1/me", json={"birthday": "2099-01-01"}, headers=member)
+    services["feedback"].answers["/v1/complaints"] = (422, {"detail": "store_id: required (the caller has no store)"})
+    store = await client.post("/app/v1/complaints", headers={**keyed(member), "Accept-Language": "en"},
+                              json={"category": "price", "severity": "low", "description": "x"})
+    own = await client.post("/app/v1/complaints", headers=keyed(member),
+                            json={"category": "price", "severity": "low", "description": "x", "sale": {"store_id": "S001"}})
+    assert birthday.status_code == store.status_code == own.status_code == 422
+    assert (birthday.json()["message_zh"], birthday.json()["message_en"]) == (
+        "填写的信息有误，请检查：生日。", "Some details are not valid; please check: birthday.")
+    assert [e["loc"] for e in birthday.json()["detail"]] == [["body", "birthday"]]
+    assert (store.json()["message_zh"], store.json()["message_en"]) == (
+        "填写的信息有误，请检查：门店。", "Some details are not valid; please check: store.")
+    assert store.json()["message"] == store.json()["message_en"]
+    assert [e["loc"] for e in store.json()["detail"]] == [["body", "store_id"]]
+    # The gateway's own validation of a nested field: in words too, the location as pydantic gives it.
+    assert own.json()["message_zh"] == "填写的信息有误，请检查：小票号。"
+    assert [e["loc"] for e in own.json()["detail"]] == [["body", "sale", "pos_txn_id"]]
+    for answer in (birthday, store, own):
+        assert "_" not in answer.json()["message_zh"] + answer.json()["message_en"]
 
 
 async def test_a_services_422_in_the_list_shape_and_one_naming_no_field_are_both_lists(app_api) -> None:
@@ -679,7 +717,7 @@ async def test_a_services_422_in_the_list_shape_and_one_naming_no_field_are_both
     listed = [{"loc": ["body", "email"], "msg": "value is not a valid email address", "type": "value_error"}]
     services["members"].answers[f"/v1/members/{ME}"] = (422, {"detail": listed})
     r = await client.patch("/app/v1/me", json={"email": "not-an-address"}, headers=member)
-    assert r.status_code == 422 and r.json()["detail"] == listed and "email" in r.json()["message_zh"]
+    assert r.status_code == 422 and r.json()["detail"] == listed and r.json()["message_zh"] == "填写的信息有误，请检查：电子邮箱。"
     services["feedback"].answers["/v1/surveys/answers/t1"] = (422, {"detail": "the survey no longer takes answers"})
     r = await client.post("/app/v1/surveys/t1", json={"ratings": {"service": 5}}, headers=member)
     assert r.status_code == 422
@@ -718,13 +756,13 @@ async def test_null_clears_the_email_and_birthday_and_is_refused_for_the_address
     # Only the fields sent reach members: what is left out stays as it is.
     assert [json.loads(call.content) for call in services["members"].requests] == [
         {"email": None, "birthday": None}, {"address": "幸福小区 3-2-502"}]
-    for field in ("address", "community"):
+    for field, words in (("address", "address"), ("community", "residential community")):
         r = await client.patch("/app/v1/me", json={field: None, "email": None}, headers={**member, "Accept-Language": "en"})
         assert r.status_code == 422, r.text
         [error] = r.json()["detail"]
         assert (error["loc"], error["type"]) == (["body", field], "not_clearable")
         assert error["msg"] == "cannot be cleared: leave the field out to keep it unchanged"
-        assert r.json()["message_en"] == f"Some details are not valid; please check: {field}."
+        assert r.json()["message_en"] == f"Some details are not valid; please check: {words}."
     assert len(services["members"].requests) == 2
 
 

@@ -1,9 +1,21 @@
 """The member app's messages: which language a header prefers, and what a refusal becomes."""
 
-import pytest
+import re
+import types
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin
 
-from gateway.domain.app_messages import MESSAGES, NO_FIELD_NAMED, localised, preferred_language
+import pytest
+from pydantic import BaseModel
+
+from gateway.api.app_http import PREFIX
+from gateway.config import Settings
+from gateway.domain.app_messages import FIELDS, MESSAGES, NO_FIELD_NAMED, field_label, localised, preferred_language
 from gateway.domain.refusals import as_body_errors, field_names
+from gateway.main import create_app
+from shared.auth import generate_keypair
+from tests.support.routes import api_routes
 
 pytestmark = pytest.mark.unit
 
@@ -56,7 +68,7 @@ def test_a_validation_error_names_each_field_at_fault_once_in_both_languages() -
               {"loc": ["body", "gift_id"], "msg": "again"}]
     body = localised(422, {"detail": detail}, None)
     assert body["detail"] == detail
-    assert body["message_zh"].endswith("gift_id, query.limit。") and "gift_id, query.limit" in body["message_en"]
+    assert body["message_zh"].endswith("礼品、每页条数。") and body["message_en"].endswith("please check: gift, items per page.")
     assert body["message"] == body["message_zh"]
 
 
@@ -66,20 +78,23 @@ def test_an_unknown_status_falls_back_to_its_class_and_a_bare_body_becomes_the_d
     assert localised(502, {"detail": "bad gateway"}, "en")["message_en"] == MESSAGES[503][1]
 
 
-@pytest.mark.parametrize(("detail", "fields", "locs"), [
-    ("store_id: required (the caller has no store)", "store_id", [["body", "store_id"]]),
-    ("ratings.product_quality: required by this survey", "ratings.product_quality", [["body", "ratings", "product_quality"]]),
+@pytest.mark.parametrize(("detail", "zh", "en", "locs"), [
+    ("store_id: required (the caller has no store)", "门店", "store", [["body", "store_id"]]),
+    ("ratings.product_quality: required by this survey", "商品质量评分", "product quality rating",
+     [["body", "ratings", "product_quality"]]),
     ("ratings.service: required by this survey; nps: required by this survey; comment: not asked by this survey",
-     "ratings.service, nps, comment", [["body", "ratings", "service"], ["body", "nps"], ["body", "comment"]]),
-    ("channel: members answer by app or web, not phone", "channel", [["body", "channel"]]),
-    ("lines.0.sku: unknown", "lines.0.sku", [["body", "lines", 0, "sku"]]),
+     "服务评分、推荐意愿评分、留言", "service rating, likelihood to recommend, comment",
+     [["body", "ratings", "service"], ["body", "nps"], ["body", "comment"]]),
+    # A field the app never sends has no words of its own: its code is the only name it has.
+    ("channel: members answer by app or web, not phone", "channel", "channel", [["body", "channel"]]),
+    ("lines.0.sku: unknown", "lines.0.sku", "lines.0.sku", [["body", "lines", 0, "sku"]]),
 ])
-def test_a_validation_error_written_as_a_string_becomes_the_list_validation_gives_naming_its_fields(detail, fields, locs) -> None:
+def test_a_validation_error_written_as_a_string_becomes_the_list_validation_gives_naming_its_fields(detail, zh, en, locs) -> None:
     body = localised(422, {"detail": detail}, "en")
     assert [error["loc"] for error in body["detail"]] == locs
     assert all(error["type"] == "value_error" and error["msg"] and not error["msg"].endswith(";") for error in body["detail"])
-    assert body["message_en"] == f"Some details are not valid; please check: {fields}."
-    assert body["message_zh"] == f"填写的信息有误，请检查：{fields}。"
+    assert body["message_en"] == f"Some details are not valid; please check: {en}."
+    assert body["message_zh"] == f"填写的信息有误，请检查：{zh}。"
 
 
 def test_a_string_naming_a_query_parameter_the_request_sent_is_located_in_the_query() -> None:
@@ -87,7 +102,7 @@ def test_a_string_naming_a_query_parameter_the_request_sent_is_located_in_the_qu
     assert body["detail"] == [{"loc": ["query", "cursor"], "msg": "complaints are listed up to the newest 500",
                                "type": "value_error", "input": None}]
     # As request validation names a query parameter: with its place.
-    assert body["message_en"] == "Some details are not valid; please check: query.cursor."
+    assert body["message_en"] == "Some details are not valid; please check: page position."
 
 
 def test_only_a_422_changes_shape() -> None:
@@ -141,6 +156,76 @@ def test_a_message_names_the_first_few_fields_of_many() -> None:
     detail = [{"loc": ["body", f"k{n}"], "msg": "Extra inputs are not permitted", "type": "extra_forbidden"} for n in range(5000)]
     body = localised(422, {"detail": detail}, "en")
     assert body["message_en"] == "Some details are not valid; please check: k0, k1, k2, k3, k4 and 4995 more."
-    assert body["message_zh"] == "填写的信息有误，请检查：k0, k1, k2, k3, k4 等 5000 项。"
+    assert body["message_zh"] == "填写的信息有误，请检查：k0、k1、k2、k3、k4 等 5000 项。"
     five = localised(422, {"detail": detail[:5]}, "en")
     assert five["message_en"] == "Some details are not valid; please check: k0, k1, k2, k3, k4."
+
+
+def _types(annotation: Any) -> Iterator[Any]:
+    """The types a field's annotation may hold: Optional's and a union's members, Annotated's base."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        for member in get_args(annotation):
+            yield from _types(member)
+    elif hasattr(annotation, "__metadata__"):  # Annotated[...]
+        yield from _types(annotation.__origin__)
+    else:
+        yield annotation
+
+
+def _body_fields(model: type[BaseModel], prefix: str = "") -> Iterator[str]:
+    """Every field of a body as `field_names` names it: nested parts joined by dots, a mapping with
+    a fixed set of keys (`purposes`, `ratings`) by each key too, as validation locates its value."""
+    for name, info in model.model_fields.items():
+        here = prefix + (info.alias or name)
+        yield here
+        for kind in _types(info.annotation):
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                yield from _body_fields(kind, here + ".")
+            elif get_origin(kind) is dict:
+                keys, _ = get_args(kind)
+                for key_type in _types(keys):
+                    if get_origin(key_type) is Literal:
+                        yield from (f"{here}.{key}" for key in get_args(key_type))
+
+
+def _app_fields(tmp_path: Path) -> set[str]:
+    """What the app's routes can refuse, from their declarations: body fields, query parameters and
+    headers, each as the app's 422 names it."""
+    _, public = generate_keypair()
+    app = create_app(Settings(environment="test", data_dir=tmp_path, jwt_public_key=public))
+    fields: set[str] = set()
+    for route in api_routes(app.routes):
+        if not route.path.startswith(PREFIX):
+            continue
+        pending = [route.dependant]
+        while pending:
+            dependant = pending.pop()
+            pending.extend(dependant.dependencies)
+            for param in dependant.body_params:
+                fields |= set(_body_fields(param.field_info.annotation))
+            fields |= {f"query.{param.alias}" for param in dependant.query_params}
+            fields |= {f"header.{param.alias}" for param in dependant.header_params}
+            # A path parameter is an id the app was given; as text it is never refused (an unknown one is 404).
+            assert all(param.field_info.annotation is str for param in dependant.path_params), route.path
+    return fields
+
+
+def test_every_field_the_app_can_refuse_is_named_in_words_in_both_languages(tmp_path: Path) -> None:
+    fields = _app_fields(tmp_path)
+    # The walk reaches every kind of field: a body's, a nested body's, a mapping's key, a query's, a header's.
+    assert {"birthday", "store_id", "sale.pos_txn_id", "purposes.marketing_sms", "ratings.service",
+            "query.cursor", "header.Idempotency-Key"} <= fields
+    assert sorted(fields - FIELDS.keys()) == []
+    for field in fields:
+        zh, en = FIELDS[field]
+        assert re.search(r"[\u4e00-\u9fff]", zh) and not re.search(r"[A-Za-z_]", zh), (field, zh)
+        assert re.fullmatch(r"[a-z][a-z -]*[a-z]", en), (field, en)
+
+
+def test_a_part_without_words_of_its_own_is_named_by_its_field_and_one_unknown_to_the_app_by_its_code() -> None:
+    assert field_label("purposes.bogus") == FIELDS["purposes"]
+    assert field_label("sale.till") == FIELDS["sale"]
+    assert field_label("k0") == ("k0", "k0")
+    # Two bad keys of one mapping are the one field to check.
+    detail = [{"loc": ["body", "purposes", key, "[key]"], "msg": "bad", "type": "literal_error"} for key in ("a", "b")]
+    assert localised(422, {"detail": detail}, "en")["message_en"] == "Some details are not valid; please check: consent choices."

@@ -6,25 +6,14 @@ from pathlib import Path
 
 import pytest
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
 
 from gateway.api.console.session import console_form
 from gateway.config import Settings
 from gateway.main import create_app
 from shared.auth import generate_keypair
+from tests.support.routes import api_routes
 
 pytestmark = pytest.mark.unit
-
-
-def _api_routes(routes: list[object]) -> list[APIRoute]:
-    """The app's routes, through the routers it includes (kept as routers of their own)."""
-    found: list[APIRoute] = []
-    for route in routes:
-        if isinstance(route, APIRoute):
-            found.append(route)
-        elif (included := getattr(route, "original_router", None)) is not None:
-            found += _api_routes(included.routes)
-    return found
 
 
 def _calls(dependant: Dependant) -> set[object]:
@@ -36,7 +25,7 @@ def _calls(dependant: Dependant) -> set[object]:
 
 def test_every_console_post_checks_the_csrf_token(tmp_path: Path) -> None:
     app = create_app(Settings(environment="test", data_dir=tmp_path, jwt_public_key=generate_keypair()[1]))
-    changing = [route for route in _api_routes(app.routes) if route.path.startswith("/console") and route.methods - {"GET", "HEAD"}]
+    changing = [route for route in api_routes(app.routes) if route.path.startswith("/console") and route.methods - {"GET", "HEAD"}]
 
     unchecked = [f"{sorted(route.methods)} {route.path}" for route in changing if console_form not in _calls(route.dependant)]
 

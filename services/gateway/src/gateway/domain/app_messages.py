@@ -9,7 +9,9 @@ Every 422 comes in one shape, whoever refused: `detail` is the list request vali
 problem with `loc`, `msg` and `type`, so the app marks the form's fields from one shape. A rule only
 a service checks is answered there as a string (`"birthday: birthday is in the future"`); it is
 turned into that list here (`domain.refusals.as_body_errors`), the field it names located where the
-app sent it, and the messages name the fields at fault in both languages.
+app sent it, and the messages name the fields at fault in both languages, each in words
+(`FIELDS`: "生日" / "birthday", never the code `birthday` or `store_id`); `detail` keeps the codes
+for the app to mark its form by.
 """
 
 import re
@@ -56,6 +58,56 @@ CONFLICTS: tuple[tuple[str | None, re.Pattern[str] | None, str, str], ...] = tup
         (None, r"this survey was already answered", "您已填写过这份问卷。", "You have already answered this survey."),
     ))
 NAMED = 5  # the most fields a message names
+# Each field the app can be refused, as the customer reads it, by the name `refusals.field_names`
+# gives it (a body field as it is, nested parts joined by dots, a query parameter or header with its
+# place). The app's own words: the console's `LABELS` are its forms' boxes, worded through its
+# gettext catalogue for staff. Every field of the app's bodies, queries and headers has one
+# (tests/unit/test_app_messages.py walks the routes); a part not listed is named by the field it is
+# a part of (`purposes.bogus` by `purposes`), and a field unknown to the app by its code.
+FIELDS: dict[str, tuple[str, str]] = {
+    # PATCH /app/v1/me
+    "email": ("电子邮箱", "e-mail address"),
+    "address": ("地址", "address"),
+    "community": ("小区", "residential community"),
+    "birthday": ("生日", "birthday"),
+    # what the profile shows and the app cannot change (a service desk does): named if sent anyway
+    "phone": ("手机号", "phone number"),
+    "home_store_id": ("所属门店", "home store"),
+    "name": ("姓名", "name"),
+    "card_no": ("会员卡号", "card number"),
+    "gender": ("性别", "gender"),
+    # PUT /app/v1/me/consents
+    "purposes": ("授权选项", "consent choices"),
+    "purposes.marketing_sms": ("营销短信", "marketing text messages"),
+    "purposes.marketing_email": ("营销邮件", "marketing e-mails"),
+    "purposes.service_tips_sms": ("服务提示短信", "service tips by text message"),
+    "purposes.personalised_offers": ("个性化优惠", "personalised offers"),
+    # POST /app/v1/gifts/reservations
+    "gift_id": ("礼品", "gift"),
+    # POST /app/v1/complaints
+    "category": ("投诉类别", "kind of complaint"),
+    "severity": ("严重程度", "how serious it is"),
+    "description": ("问题描述", "description"),
+    "store_id": ("门店", "store"),
+    "sale": ("所投诉的购物", "purchase complained about"),
+    "sale.store_id": ("购物门店", "store of the purchase"),
+    "sale.pos_txn_id": ("小票号", "receipt number"),
+    # a complaint's rating and reopening, and a survey's answer
+    "score": ("评分", "rating"),
+    "comment": ("留言", "comment"),
+    "reason": ("重新打开的原因", "reason for reopening"),
+    "ratings": ("各项评分", "ratings"),
+    "ratings.product_quality": ("商品质量评分", "product quality rating"),
+    "ratings.service": ("服务评分", "service rating"),
+    "ratings.price": ("价格评分", "price rating"),
+    "ratings.store_environment": ("门店环境评分", "store environment rating"),
+    "ratings.after_sales": ("售后服务评分", "after-sales service rating"),
+    "nps": ("推荐意愿评分", "likelihood to recommend"),
+    # every list's paging, and the key of a reservation or a complaint (the app's own, not typed)
+    "query.limit": ("每页条数", "items per page"),
+    "query.cursor": ("翻页位置", "page position"),
+    "header.Idempotency-Key": ("请求编号", "request reference"),
+}
 # A 422 whose detail names no field (a sentence of the service's): asked to check, without a list.
 NO_FIELD_NAMED = ("填写的信息有误，请检查后重试。", "Some details are not valid; please check them and try again.")
 
@@ -93,16 +145,28 @@ def localised(status: int, body: Any, accept_language: str | None, query: Collec
     zh, en = MESSAGES.get(status) or FALLBACK.get(status // 100, MESSAGES[400])
     if status == 409 and (told := _conflict(out)) is not None:
         zh, en = told
-    names = field_names(out.get("detail"))
-    if status == 422 and not names:
+    # Two parts of one field (two bad keys of `purposes`) are the one field to check.
+    labels = list(dict.fromkeys(field_label(name) for name in field_names(out.get("detail"))))
+    if status == 422 and not labels:
         zh, en = NO_FIELD_NAMED
     # A few fields are something to check; a body of thousands of bad keys gets the first few.
-    fields = ", ".join(names[:NAMED])
-    more = len(names) - NAMED
-    out["message_zh"] = zh.format(fields=f"{fields} 等 {len(names)} 项" if more > 0 else fields)
-    out["message_en"] = en.format(fields=f"{fields} and {more} more" if more > 0 else fields)
+    shown, more = labels[:NAMED], len(labels) - NAMED
+    fields_zh, fields_en = "、".join(z for z, _ in shown), ", ".join(e for _, e in shown)
+    out["message_zh"] = zh.format(fields=f"{fields_zh} 等 {len(labels)} 项" if more > 0 else fields_zh)
+    out["message_en"] = en.format(fields=f"{fields_en} and {more} more" if more > 0 else fields_en)
     out["message"] = out["message_en"] if preferred_language(accept_language) == "en" else out["message_zh"]
     return out
+
+
+def field_label(name: str) -> tuple[str, str]:
+    """The field `name` (as `field_names` gives it) in Chinese and English: its own words in
+    `FIELDS`, else those of the field it is a part of, else its code, the only name it has."""
+    part = name
+    while part:
+        if part in FIELDS:
+            return FIELDS[part]
+        part = part.rpartition(".")[0]
+    return name, name
 
 
 def _conflict(body: dict[str, Any]) -> tuple[str, str] | None:
