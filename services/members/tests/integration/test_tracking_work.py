@@ -1,5 +1,7 @@
 """Account managers' tracking queue, daily feedback forms and reports, and their evaluation."""
 
+import csv as csv_module
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -300,6 +302,33 @@ async def test_managers_are_ranked_monthly_and_the_lowest_of_the_quarter_is_flag
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "month"]
     assert (await members.get("/v1/evaluations/managers/monthly", params={"month": "2026-10"},
                               headers=as_manager(env, "am-east"))).status_code == 403
+
+
+async def test_only_the_quarterly_download_has_the_lowest_of_quarter_column_worded_in_both_languages(members, env) -> None:
+    """A month flags nobody: its download has no column that would read "no" for everyone. The
+    quarter's says yes or no as the reports word a code, 是 Yes / 否 No, not a bare English yes."""
+    await manager_for(members, env, "东苑", id="am-east", name="东经理")
+    await manager_for(members, env, "西苑", id="am-west", name="西经理")
+    await register(members, env, community="西苑")  # west has more new customers: east ranks lowest
+    heads = ["门店 Store", "排名 Rank", "客户经理 Account manager", "跟踪客户数 Customers tracked", "购买次数 Purchases",
+             "消费额 Spend (CNY)", "平均购买额 Average purchase (CNY)", "新增客户 New customers", "排名分 Rank score"]
+    url = "/v1/evaluations/managers"
+    month = await members.get(f"{url}/monthly", params={"month": "2026-11", "format": "csv"}, headers=store_manager(env))
+    assert month.status_code == 200, month.text
+    [head, *rows] = list(csv_module.reader(io.StringIO(month.text.removeprefix("\ufeff"))))
+    assert head == heads
+    assert [(row[2], len(row)) for row in rows] == [("西经理", len(heads)), ("东经理", len(heads))]
+    page = await members.get(f"{url}/monthly", params={"month": "2026-11", "format": "html"}, headers=store_manager(env))
+    assert "东经理" in page.text and "末位" not in page.text and "Lowest of quarter" not in page.text
+    # The screens' JSON keeps the field, false for every manager of a month.
+    monthly = (await members.get(f"{url}/monthly", params={"month": "2026-11"}, headers=store_manager(env))).json()
+    assert [m["flagged"] for m in monthly["stores"]["S001"]] == [False, False]
+
+    quarter = await members.get(f"{url}/quarterly", params={"quarter": "2026-Q4", "format": "csv"}, headers=store_manager(env))
+    assert quarter.status_code == 200, quarter.text
+    [head, *rows] = list(csv_module.reader(io.StringIO(quarter.text.removeprefix("\ufeff"))))
+    assert head == [*heads, "末位 Lowest of quarter"]
+    assert [(row[2], row[-1]) for row in rows] == [("西经理", "否 No"), ("东经理", "是 Yes")]
 
 
 async def test_a_store_manager_sees_only_their_stores_customers_in_a_managers_queue(members, env) -> None:

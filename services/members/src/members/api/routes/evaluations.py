@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 
 from members.api.deps import MembersSettingsDep
+from members.api.report_words import yes_no
 from members.api.staff_schemas import EvaluationReport, ManagerEvaluation
 from members.config import Settings
 from members.domain.evaluation import Period, month_period, quarter_period, rank_by_store
@@ -22,7 +23,9 @@ from shared.unit_of_work import UnitOfWork
 router = APIRouter(prefix="/v1/evaluations/managers", tags=["tracking"])
 
 
-COLUMNS = [
+# A month ranks the managers; only a quarter flags its lowest (`rank_by_store`), so only its
+# report has the column: in a month's it would read "no" for everyone.
+MONTHLY_COLUMNS = [
     Column("store_id", "门店 Store"),
     Column("rank", "排名 Rank"),
     Column("manager_name", "客户经理 Account manager"),
@@ -32,8 +35,8 @@ COLUMNS = [
     Column("average_purchase", "平均购买额 Average purchase (CNY)", money=True),
     Column("new_customers", "新增客户 New customers"),
     Column("score", "排名分 Rank score"),
-    Column("flagged", "末位 Lowest of quarter"),
 ]
+QUARTERLY_COLUMNS = [*MONTHLY_COLUMNS, Column("flagged", "末位 Lowest of quarter", lambda r: yes_no(r.flagged))]
 
 
 async def _report(
@@ -59,7 +62,8 @@ async def _report(
     body = EvaluationReport(period=period.label, kind=kind, stores=stores)
     title = ("客户经理月度考核 Monthly" if kind == "monthly" else "客户经理季度考核 Quarterly") + f" manager evaluation {period.label}"
     return render(
-        fmt, title=title, subtitle=f"store {store_id}" if store_id else "all stores", columns=COLUMNS,
+        fmt, title=title, subtitle=f"store {store_id}" if store_id else "all stores",
+        columns=MONTHLY_COLUMNS if kind == "monthly" else QUARTERLY_COLUMNS,
         rows=[row for group in stores.values() for row in group], json_body=body,
         filename=f"manager-evaluation-{period.label}-{re.sub(r'[^A-Za-z0-9_-]', '_', store_id or 'all')}",
     )
