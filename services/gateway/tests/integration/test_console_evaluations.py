@@ -78,3 +78,27 @@ async def test_a_period_members_cannot_read_is_refused_naming_the_forms_field(
     assert refusal.split("</p>")[0].startswith("期间（YYYY-MM 或 YYYY-Qn）："), refusal
     assert f'name="period" value="{period}" aria-invalid="true" aria-describedby="evaluation-message" autofocus>' in page.text
     assert members == []
+
+
+@pytest.mark.parametrize(("kind", "period", "flag_column"), [("monthly", "2025-02", False), ("quarterly", "2025-Q1", True)])
+async def test_only_a_quarter_has_the_column_of_its_lowest_manager(
+    gateway: httpx.AsyncClient, env: TestEnv, kind: str, period: str, flag_column: bool,
+) -> None:
+    # Only a quarter flags its lowest manager; a month's page had an empty "Flag" column.
+    def answer(request: httpx.Request) -> httpx.Response:
+        managers = [{"rank": rank, "manager_id": f"am-{rank}", "manager_name": name, "store_id": "S001",
+                     "tracked_customers": 3, "purchases": 4, "spend": "400.00", "average_purchase": "100.00",
+                     "new_customers": 1, "average_rank": rank, "new_customers_rank": rank, "score": 2 * rank,
+                     "flagged": kind == "quarterly" and rank == 2}
+                    for rank, name in ((1, "东经理"), (2, "西经理"))]
+        return httpx.Response(200, json={"period": period, "kind": kind, "stores": {"S001": managers}})
+
+    await logged_in(gateway, env, "wang.sm", "store_manager", store_id="S001")
+    async with answering(gateway, "members", answer):
+        page = await gateway.get("/console/evaluations", params={"kind": kind, "period": period})
+    assert page.status_code == 200, page.text[page.text.find("<main"):]
+    table = page.text[page.text.find('<section class="card" data-store="S001">'):]
+    header, rows = table.split("</thead>")[0], table.split("<tbody>")[1].split("</tbody>")[0]
+    assert ("标记" in header) is flag_column
+    assert rows.count("<td") == 2 * (9 if flag_column else 8)
+    assert ("本季度末位" in rows) is flag_column
