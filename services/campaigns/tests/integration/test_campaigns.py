@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
-from campaigns.adapters.tables import MessageRow
+from campaigns.adapters.tables import CampaignRow, MessageRow
 from campaigns.domain.control import in_control
 from shared.auth import Role
 from shared.events import contracts as c
@@ -807,8 +807,6 @@ async def test_a_campaigns_template_and_its_parameters_are_checked_when_it_is_cr
          "coupon_offer, offer_list, points_expiry, service_tip, survey_invitation, vip_welcome"),
         ({**one_off, "message": {"template": "signin_code", "params": {"code": "123456", "minutes": "5"}}},
          "message.template: no template 'signin_code'"),
-        # No coupon to name the offer, and the campaign does not name it either.
-        ({**one_off, "message": {"template": "coupon_offer"}}, "message.params: template 'coupon_offer' needs offer"),
         # Win-back gives no points or expiry date: only the points-expiring trigger does.
         ({"name": "x", "kind": "triggered", "trigger": "win_back", "message": {"template": "points_expiry"}},
          "message.params: template 'points_expiry' needs expires_on, points"),
@@ -818,7 +816,8 @@ async def test_a_campaigns_template_and_its_parameters_are_checked_when_it_is_cr
 
     # Supplied by the trigger, by the campaign's own params, or by its coupon (the template's name).
     await campaign(cmp, kind="triggered", trigger="points_expiring", message={"template": "points_expiry"})
-    await campaign(cmp, **{**one_off, "name": "周末"}, message={"template": "coupon_offer", "params": {"offer": "周末9折"}})
+    await campaign(cmp, **{**one_off, "name": "周末"}, coupon_template_id=coupon,
+                   message={"template": "coupon_offer", "params": {"offer": "周末9折"}})
     made = await campaign(cmp, **{**one_off, "name": "回馈"}, coupon_template_id=coupon, message={"template": "coupon_offer"})
     await act(cmp, made["id"], "launch")
     requests = await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED)
@@ -992,4 +991,48 @@ async def test_an_archived_segment_takes_no_new_campaign_nor_a_launch(cmp) -> No
     launched = await cmp.client.post(f"/v1/campaigns/{drafted['id']}/launch", headers=cmp.marketing())
     assert launched.status_code == 409 and "archived" in launched.json()["detail"], launched.text
     assert (await cmp.client.get(f"/v1/campaigns/{drafted['id']}", headers=cmp.marketing())).json()["state"] == "draft"
+
+
+UNBACKED = ("coupon_template_id: message template 'coupon_offer' tells each member a coupon is in their wallet, and the "
+            "campaign gives none: choose the coupon's template, or another message")
+
+
+async def test_a_coupon_offer_without_the_coupon_it_announces_is_refused_naming_the_coupon_template(cmp) -> None:
+    """「您有一张满50减10优惠券已放入会员卡包」 with nothing put in the wallet: refused when the
+    campaign is made, one-off or triggered, whatever offer it names."""
+    await seed(cmp, 3)
+    seg = await segment(cmp)
+    offer = {"template": "coupon_offer", "params": {"offer": "满50减10"}}
+    for body in [{"kind": "one_off", "segment_id": seg, "message": offer},
+                 {"kind": "one_off", "segment_id": seg, "message": {"template": "coupon_offer"}},
+                 {"kind": "triggered", "trigger": "birthday", "message": offer},
+                 {"kind": "triggered", "trigger": "survey_invitation", "message": offer, "control_share": "0"}]:
+        r = await cmp.client.post("/v1/campaigns", json={"name": "满50减10", **body}, headers=keyed(cmp.marketing()))
+        assert r.status_code == 422, (body, r.text)
+        assert [(e["loc"], e["msg"]) for e in r.json()["detail"]] == [(["body"], f"Value error, {UNBACKED}")], r.text
+    assert (await cmp.client.get("/v1/campaigns", headers=cmp.marketing())).json() == []
+    # With the coupon it announces it is made, the campaign's own offer wording kept.
+    coupon = await cmp.template()
+    made = await campaign(cmp, name="满50减10", kind="one_off", segment_id=seg, coupon_template_id=coupon, message=offer)
+    assert (made["coupon_template_id"], made["message"]) == (coupon, offer)
+
+
+async def test_a_draft_announcing_a_coupon_it_does_not_give_is_not_launched(cmp) -> None:
+    """A draft saved before the rule (its coupon left out) is refused at launch, and its preview says
+    so rather than showing an audience the launch refuses: nobody is texted a coupon they lack."""
+    await seed(cmp, 3)
+    seg = await segment(cmp)
+    drafted = await campaign(cmp, kind="one_off", segment_id=seg, coupon_template_id=await cmp.template(),
+                             message={"template": "coupon_offer", "params": {"offer": "满50减10"}}, control_share="0")
+    async with cmp.app.state.sessions() as s:
+        row = await s.get(CampaignRow, drafted["id"])
+        row.coupon_template_id = None
+        s.add(row)
+        await s.commit()
+    preview = await cmp.client.get(f"/v1/campaigns/{drafted['id']}/preview", headers=cmp.marketing())
+    assert preview.status_code == 422 and preview.json()["detail"] == UNBACKED, preview.text
+    launched = await cmp.client.post(f"/v1/campaigns/{drafted['id']}/launch", headers=cmp.marketing())
+    assert launched.status_code == 422 and launched.json()["detail"] == UNBACKED, launched.text
+    assert (await cmp.client.get(f"/v1/campaigns/{drafted['id']}", headers=cmp.marketing())).json()["state"] == "draft"
+    assert await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED) == []
 

@@ -562,8 +562,8 @@ async def test_a_launched_campaign_reaches_members_through_the_sender_and_counts
     for m in members:
         await cmp.apply(registered(m), consent(m, "marketing_sms", True))
     seg = await segment(cmp, {"field": "marketing_consent", "channel": "sms"})
-    made = await campaign(cmp, kind="one_off", segment_id=seg, message={"template": "coupon_offer", "params": {"offer": "满100减20"}},
-                          control_share="0")
+    made = await campaign(cmp, kind="one_off", segment_id=seg, coupon_template_id=await cmp.template(),
+                          message={"template": "coupon_offer", "params": {"offer": "满100减20"}}, control_share="0")
     await act(cmp, made["id"], "launch")
     requests = await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED)
     assert len(requests) == 4
@@ -591,8 +591,8 @@ async def test_a_campaigns_message_still_waiting_at_its_end_is_cancelled_not_sen
     for m in members:
         await cmp.apply(registered(m), consent(m, "marketing_sms", True))
     seg = await segment(cmp, {"field": "marketing_consent", "channel": "sms"})
-    made = await campaign(cmp, kind="one_off", segment_id=seg, message={"template": "coupon_offer", "params": {"offer": "满100减20"}},
-                          control_share="0")
+    made = await campaign(cmp, kind="one_off", segment_id=seg, coupon_template_id=await cmp.template(),
+                          message={"template": "coupon_offer", "params": {"offer": "满100减20"}}, control_share="0")
     cmp.clock.now = local(5, 22, 30)
     await act(cmp, made["id"], "launch")
     requests = await cmp.outbox(CAMPAIGN_NOTIFICATION_REQUESTED)

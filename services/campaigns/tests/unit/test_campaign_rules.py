@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from campaigns.domain import messages
-from campaigns.domain.campaigns import Budget, CampaignIn, State, budgeted, ended_at, move
+from campaigns.domain.campaigns import Budget, CampaignIn, State, budgeted, ended_at, move, unbacked_coupon
 from campaigns.domain.coupons import TemplateSpec
 from campaigns.service_layer.messages import campaign_template_params
 from shared.errors import Conflict
@@ -98,7 +98,9 @@ def test_a_blank_message_parameter_is_refused_naming_it(value: str) -> None:
 
 @pytest.mark.parametrize("spec", [
     {"kind": "one_off", "segment_id": "s", "coupon_template_id": "t"},
-    {"kind": "one_off", "segment_id": "s", "message": {"template": "coupon_offer", "params": {"offer": "满100减20"}}},
+    {"kind": "one_off", "segment_id": "s", "coupon_template_id": "t",
+     "message": {"template": "coupon_offer", "params": {"offer": "满100减20"}}},
+    {"kind": "one_off", "segment_id": "s", "message": {"template": "offer_list"}},
     {"kind": "triggered", "trigger": "vip_welcome", "coupon_template_id": "t", "message": {"template": "vip_welcome"}},
 ])
 def test_a_coupon_or_an_offer_is_marketing_and_cannot_be_sent_as_a_service(spec: dict) -> None:
@@ -155,3 +157,29 @@ def test_a_compensation_campaign_takes_a_services_settings_not_marketings_defaul
 def test_a_compensation_campaign_that_could_hold_back_a_promised_coupon_is_refused(given: dict, field: str) -> None:
     with pytest.raises(ValueError, match=rf"{field}: "):
         CampaignIn.model_validate({**COMPENSATION, **given})
+
+
+@pytest.mark.parametrize("spec", [
+    {"kind": "one_off", "segment_id": "s", "message": {"template": "coupon_offer", "params": {"offer": "满50减10"}}},
+    {"kind": "one_off", "segment_id": "s", "message": {"template": "coupon_offer"}},
+    {"kind": "triggered", "trigger": "birthday", "message": {"template": "coupon_offer", "params": {"offer": "生日礼"}}},
+    {"kind": "triggered", "trigger": "survey_invitation", "message": {"template": "coupon_offer", "params": {"offer": "答卷礼"}}},
+])
+def test_a_message_announcing_a_coupon_needs_the_coupon(spec: dict) -> None:
+    """`coupon_offer` tells each member a coupon is in their wallet: a campaign giving none would
+    promise every member something nobody gets. Refused naming the box to fill in."""
+    with pytest.raises(ValidationError) as refused:
+        CampaignIn.model_validate({"name": "x", **spec})
+    [error] = refused.value.errors()
+    assert error["loc"] == () and error["msg"] == (
+        "Value error, coupon_template_id: message template 'coupon_offer' tells each member a coupon is in their "
+        "wallet, and the campaign gives none: choose the coupon's template, or another message")
+    given = CampaignIn.model_validate({"name": "x", **spec, "coupon_template_id": "t-1"})
+    assert given.coupon_template_id == "t-1" and given.message is not None and given.message.template == "coupon_offer"
+
+
+def test_only_a_message_announcing_a_coupon_needs_one() -> None:
+    assert unbacked_coupon("coupon_offer", None) is not None
+    assert unbacked_coupon("coupon_offer", "t-1") is None
+    for template in ("service_tip", "offer_list", "vip_welcome", None):
+        assert unbacked_coupon(template, None) is None

@@ -170,20 +170,24 @@ async def test_a_campaign_form_sent_twice_makes_one_campaign_and_both_answers_sh
     assert form["idempotency_key"] not in listed.text
 
 
-@pytest.mark.parametrize(("message", "tip", "coupon"), [("service_tip", "", True), ("coupon_offer", "", False)])
-async def test_a_message_the_campaign_gives_nothing_for_is_refused_in_the_persons_words(stack, env, message, tip, coupon) -> None:
+@pytest.mark.parametrize(("message", "coupon", "marked", "said"), [
+    # The box that gives it, not the template's parameter (`tip`).
+    ("service_tip", True, "message.params", "消息：提示消息需要提示内容：请填写提示内容"),
+    # Campaigns refuses a message announcing a coupon the campaign does not give: at the coupon box.
+    ("coupon_offer", False, "coupon_template_id", "优惠券模板：“所发优惠券”消息告诉顾客优惠券已放入会员卡包：请选择优惠券模板，或换一条消息"),
+])
+async def test_a_message_the_campaign_gives_nothing_for_is_refused_in_the_persons_words(stack, env, message, coupon, marked, said) -> None:
     gw, cmp = stack
     segment_id, template_id = await c1_segment(cmp), await cmp.template(name="满100减20")
     await logged_in(gw, env, "zhao.shichang", "marketing")
     page = await gw.get("/console/campaigns")
     form = {"csrf": csrf_of(page.text), "idempotency_key": form_key(page.text, "new-campaign"), "campaign_name": "Tips",
             "kind": "one_off", "segment_id": segment_id, "trigger": "win_back", "coupon_template_id": template_id if coupon else "",
-            "message_template": message, "tip": tip, "control_share": "0", "channel": "sms"}
+            "message_template": message, "tip": "", "control_share": "0", "channel": "sms"}
     refused = await gw.post("/console/campaigns", data=form, headers={"HX-Request": "true"})
     assert refused.status_code == 422, refused.text
-    # The box that gives it, not the template's parameter (`offer`, `tip`).
-    needs = "提示消息需要提示内容：请填写提示内容" if message == "service_tip" else "优惠信息需要优惠券：请选择优惠券模板"
-    assert f"消息：{needs}" in refused.text and "offer" not in refused.text and "tip" not in refused.text, refused.text
+    assert re.fullmatch(rf'\s*<p class="refusal" data-fields="{marked}">{re.escape(said)}</p>\s*', refused.text), refused.text
+    assert (await cmp.client.get("/v1/campaigns", headers=cmp.marketing())).json() == []
 
 
 @pytest.mark.parametrize(("change", "marked", "said"), [

@@ -74,6 +74,20 @@ COUPON_PARAMS = frozenset(coupon_params(""))
 # The sender's templates that offer something (a coupon, a list of discounted items): marketing
 # whatever a campaign calls itself.
 OFFER_TEMPLATES = frozenset({"coupon_offer", "offer_list"})
+# The sender's templates that tell each member a coupon of the campaign's is in their wallet
+# (您有一张满100减20优惠券已放入会员卡包): sent by a campaign that gives none, they promise what
+# nobody gets.
+COUPON_TEMPLATES = frozenset({"coupon_offer"})
+
+
+def unbacked_coupon(message_template: str | None, coupon_template_id: str | None) -> str | None:
+    """Why a campaign's message may not go with the coupon it gives (None when it may): the message
+    tells each member a coupon is in their wallet and the campaign gives none. Said of
+    `coupon_template_id`, the box to fill in."""
+    if message_template in COUPON_TEMPLATES and coupon_template_id is None:
+        return (f"message template '{message_template}' tells each member a coupon is in their wallet, and the "
+                "campaign gives none: choose the coupon's template, or another message")
+    return None
 
 
 class Message(Body):
@@ -157,6 +171,8 @@ class CampaignIn(Body):
                              "by e-mail a campaign is marketing")
         if self.coupon_template_id is None and self.message is None:
             raise ValueError("coupon_template_id: a campaign gives a coupon, a message or both")
+        if why := unbacked_coupon(self.message.template if self.message else None, self.coupon_template_id):
+            raise ValueError(f"coupon_template_id: {why}")
         if self.budget is not None and self.coupon_template_id is None:
             raise ValueError("budget: limits a campaign's coupons, and this one gives none")
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:

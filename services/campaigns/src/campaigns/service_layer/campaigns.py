@@ -39,6 +39,7 @@ from campaigns.domain.campaigns import (
     move,
     over,
     reaches,
+    unbacked_coupon,
 )
 from campaigns.domain.control import in_control
 from campaigns.domain.coupons import Kind
@@ -152,6 +153,13 @@ def _consent(row: CampaignRow) -> tuple[AudienceConsent | None, RequiredConsent 
     return "service_tips_sms", "service_tips_sms"
 
 
+def _ensure_backed(row: CampaignRow) -> None:
+    """A draft saved before its message had to come with the coupon it announces (`unbacked_coupon`)
+    is refused at launch, and in its launch preview, as its creation now is."""
+    if why := unbacked_coupon((row.message or {}).get("template"), row.coupon_template_id):
+        raise Invalid("coupon_template_id", why)
+
+
 def _issuing_template(row: CampaignRow) -> str | None:
     """The template the campaign's coupons are issued from: its budget's own, or the one chosen."""
     return row.budget_template_id or row.coupon_template_id
@@ -186,6 +194,7 @@ async def launch(uow: UnitOfWork, campaign_id: str) -> CampaignRow:
     now = uow.now()
     row.state = move(State(row.state), "launch", now=now, starts_at=row.starts_at, ends_at=row.ends_at,
                      zone=uow.settings.zone).value
+    _ensure_backed(row)
     if (template_id := _issuing_template(row)) is not None:
         ensure_usable(await get_template(uow.session, template_id), now, "coupon_template_id")
     row.launched_at = now
@@ -224,6 +233,7 @@ async def preview(uow: UnitOfWork, campaign_id: str) -> LaunchPreview:
     if row.kind != "one_off" or row.segment_id is None:
         raise Conflict("only a one-off campaign has an audience to preview; a triggered one reaches members as their occasions come")
     if row.segment_rule is None:  # not launched yet: the segment as a launch now would take it, or refuse it
+        _ensure_backed(row)
         segment = await segments.get_segment(uow, row.segment_id)
         segments.ensure_active(segment, "segment_id")  # archived since the campaign was drafted
         rule = SegmentRule.from_json(segment.rule)

@@ -290,11 +290,14 @@ KNOWN = (
     Wording(N_("only a triggered campaign has an occasion: leave it empty"), r"only a triggered campaign has one"),
     Wording(N_("a campaign gives a coupon, a message or both: choose a coupon template, or write the message"),
             r"a campaign gives a coupon, a message or both"),
+    # A message telling each customer a coupon is in their wallet, of a campaign giving none
+    # (campaigns' `unbacked_coupon`), at the coupon box.
+    Wording(N_("“The coupon offered” tells each customer a coupon is in their wallet: choose the coupon template, "
+               "or another message"),
+            r"message template '[^']+' tells each member a coupon is in their wallet, and the campaign gives none: .*"),
     Wording(N_("must not be in the past: sales already booked keep the rules they were booked with")),
-    # The campaign form gives a message's parameters from its coupon (the offer) and its tip field:
-    # the one it lacks is said as the form's box, not as the template's parameter.
-    Wording(N_("the coupon offered needs a coupon: choose a coupon template"),
-            r"template '[^']+' needs offer, which this campaign does not supply: give them in message\.params"),
+    # The campaign form gives a tip message's parameter from its tip field: lacking, it is said as
+    # the form's box, not as the template's parameter.
     Wording(N_("a tip message needs its tip: write it in the tip box"),
             r"template '[^']+' needs tip, which this campaign does not supply: give them in message\.params"),
     Wording(N_("the message needs %(names)s, which the campaign does not give: choose a coupon for an offer, "
