@@ -100,19 +100,27 @@ async def test_unknown_segment_is_404(cmp) -> None:
         assert r.status_code == 404, (method, path, r.text)
 
 
-@pytest.mark.parametrize(("rule", "loc_part"), [
-    ({"field": "favourite_colour", "op": "in", "value": ["red"]}, "condition"),
-    ({"field": "churn_risk", "op": "gte", "value": ["high"]}, "op"),
-    ({"field": "churn_risk", "op": "in", "value": ["very high"]}, "value"),
-    ({"field": "categories_bought", "categories": ["fresh"], "days": 99999}, "days"),
+@pytest.mark.parametrize(("rule", "loc", "msg"), [
+    ({"field": "favourite_colour", "op": "in", "value": ["red"]}, ["field"],
+     "Input should be 'tier', 'value_class', 'churn_risk', 'community', 'home_store', 'channel', 'birth_month', 'recency', "
+     "'frequency', 'monetary', 'days_since_last_purchase', 'lifetime_spend', 'categories_bought' or 'marketing_consent'"),
+    ({"field": "churn_risk", "op": "gte", "value": ["high"]}, ["op"], "Input should be 'in' or 'not_in'"),
+    ({"field": "churn_risk", "op": "in", "value": ["very high"]}, ["value", 0], "Input should be 'low', 'medium', 'high', 'lost' or 'unknown'"),
+    ({"field": "categories_bought", "categories": ["fresh"], "days": 99999}, ["days"], "Input should be less than or equal to 3660"),
+    # Both shapes a comparison's value may have were tried: one refusal, of the one its operator takes.
+    ({"and": [{"field": "lifetime_spend", "op": "between", "value": ["100.5", "abc"]}]}, ["and", 0, "value", 1],
+     "Input should be a valid decimal"),
+    ({"field": "recency", "op": "gt", "value": 7}, ["value"], "Input should be less than or equal to 5"),
+    ({"or": [{"field": "tier", "op": "in", "value": ["vip"]}, {"not": {"field": "recency", "op": "lt", "value": [1, 2]}}]},
+     ["or", 1, "not", "value"], "Value error, lt takes one value, not a list"),
 ])
-async def test_bad_rules_are_422_naming_the_field(cmp, rule, loc_part) -> None:
+async def test_bad_rules_are_422_once_at_the_place_in_the_rule_as_sent(cmp, rule, loc, msg) -> None:
     for path in ("/v1/segments/preview", "/v1/segments"):
         body = {"rule": rule} if path.endswith("preview") else {"name": "n", "rule": rule}
         r = await cmp.client.post(path, json=body, headers=cmp.marketing())
         assert r.status_code == 422, r.text
         [error] = r.json()["detail"]
-        assert error["loc"][:2] == ["body", "rule"] and loc_part in error["loc"], error
+        assert (error["loc"], error["msg"]) == (["body", "rule", *loc], msg), error
 
 
 async def test_a_rule_too_deep_or_too_large_is_422_before_it_is_parsed(cmp) -> None:

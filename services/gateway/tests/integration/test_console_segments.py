@@ -132,6 +132,32 @@ async def test_a_part_of_the_rule_campaigns_refuses_is_shown_on_its_field(stack,
     assert await saved(cmp) == []
 
 
+async def test_a_bound_of_a_range_campaigns_refuses_is_shown_once_on_its_own_box(stack, env) -> None:
+    gw, cmp = stack
+    await logged_in(gw, env, "zhao.shichang", "marketing")
+    shown = await gw.get("/console/segments/new")
+    r = await gw.post("/console/segments/preview", data=new_form(shown.text, spend_min="100.5", spend_max="abc"),
+                      headers={"HX-Request": "true"})
+    assert r.status_code == 422, r.text
+    assert re.fullmatch(r'\s*<p class="refusal" data-fields="spend_max">[^<：]+：应为金额，如 20.00</p>\s*', r.text), r.text
+    assert await saved(cmp) == []
+
+
+@pytest.mark.parametrize(("rule", "loc", "msg"), [
+    ({"and": [{"field": "lifetime_spend", "op": "between", "value": ["100.5", "abc"]}]}, ["and", 0, "value", 1],
+     "Input should be a valid decimal"),
+    ({"field": "recency", "op": "gt", "value": 7}, ["value"], "Input should be less than or equal to 5"),
+    ({"or": [{"not": {"field": "tier", "op": "gte", "value": ["vip"]}}]}, ["or", 0, "not", "op"], "Input should be 'in' or 'not_in'"),
+])
+async def test_an_api_client_is_told_the_place_in_the_rule_it_sent(stack, env, rule, loc, msg) -> None:
+    """Through the gateway as from campaigns: one refusal, at the keys and indexes of the body sent,
+    as the gateway's own refusal of a store names its place."""
+    gw, _ = stack
+    r = await gw.post("/api/campaigns/v1/segments/preview", json={"rule": rule}, headers=env.auth(Role.MARKETING))
+    assert r.status_code == 422, r.text
+    assert [(e["loc"], e["msg"]) for e in r.json()["detail"]] == [(["body", "rule", *loc], msg)], r.text
+
+
 async def test_a_home_store_the_chain_never_had_is_refused_on_its_field_before_campaigns_sees_it(stack, env) -> None:
     # Campaigns checks a store id's format only: "S999", or "s001" typed in lower case, would be a
     # segment of nobody, saved and launched without a word.

@@ -64,21 +64,24 @@ def test_a_saved_rule_with_both_consents_and_no_minimum_spend_opens_in_the_form(
 
 def test_campaigns_refusals_of_parts_of_the_rule_are_located_at_the_form_s_fields() -> None:
     built = build(values({"tier": ["vip"], "spend_min": ["abc"], "idle_from": ["9"], "idle_to": ["x"],
-                          "categories": ["fresh"], "category_days": ["0"]}))
-    spend = ["body", "rule", "and", "and", 1, "condition", "lifetime_spend", "value"]
-    idle = ["body", "rule", "and", "and", 2, "condition", "days_since_last_purchase"]
+                          "categories": ["fresh"], "category_days": ["0"], "consent": ["sms"]}))
+    # As campaigns names them: the place in the rule as sent.
     said = [
         {"loc": ["body", "name"], "msg": "Field required", "type": "missing"},
-        {"loc": [*spend, "function-before[...]"], "msg": "Input should be a valid decimal", "type": "decimal_parsing"},
-        {"loc": [*spend, "tuple[...]"], "msg": "Input should be a valid tuple", "type": "tuple_type"},
-        {"loc": [*idle, "value", "int"], "msg": "Input should be a valid integer", "type": "int_type"},
-        {"loc": [*idle, "value", "tuple[int, int]", 1], "msg": "Input should be a valid integer", "type": "int_parsing"},
-        {"loc": ["body", "rule", "and", "and", 3, "condition", "categories_bought", "days"], "msg": "x", "type": "greater_than_equal"},
+        {"loc": ["body", "rule", "and", 1, "value"], "msg": "Input should be a valid decimal", "type": "decimal_parsing"},
+        {"loc": ["body", "rule", "and", 2, "value", 1], "msg": "Input should be a valid integer", "type": "int_type"},
+        {"loc": ["body", "rule", "and", 3, "days"], "msg": "x", "type": "greater_than_equal"},
+        {"loc": ["body", "rule", "and", 3, "categories", 0], "msg": "y", "type": "string_too_long"},  # the same box again
     ]
-    assert [e["loc"] for e in built.refusal(said)] == [["body", "segment_name"], ["body", "spend_min"], ["body", "idle_to"], ["body", "category_days"]]
-    assert built.located(["body", "rule", "and", "and", 0, "condition", "tier", "value", 0]) == "tier"
-    assert built.located(idle) == "idle_from"  # low above high: the pair, named by its first field
-    assert build({}).located(["body", "rule", "and", "and"]) == "rule"
+    assert [e["loc"] for e in built.refusal(said)] == [["body", "segment_name"], ["body", "spend_min"], ["body", "idle_to"],
+                                                      ["body", "category_days"], ["body", "categories"]]
+    assert built.located(["body", "rule", "and", 0, "value", 0]) == "tier"
+    assert built.located(["body", "rule", "and", 2, "value"]) == "idle_from"  # low above high: the pair, named by its first field
+    assert built.located(["body", "rule", "and", 2, "value", 0]) == "idle_from"
+    assert built.located(["body", "rule", "and", 4, "channel"]) == "consent"
+    assert built.located("rule.and.0.value.0".split(".")) == "tier"  # as `rule_stores` names a store
+    assert build({}).located(["body", "rule", "and"]) == "rule"
+    assert built.located(["body", "rule"]) == "rule"
     assert built.refusal("a sentence") == "a sentence"
 
 
@@ -86,9 +89,9 @@ def test_both_bounds_of_spend_are_one_range_campaigns_can_refuse_if_low_is_above
     built = build(values({"spend_min": ["500"], "spend_max": ["100"]}))
     assert built.rule["and"] == [{"field": "lifetime_spend", "op": "between", "value": ["500", "100"]}]
     assert values_of(built.rule) == {"spend_min": "500", "spend_max": "100"}
-    refused = ["body", "rule", "and", "and", 0, "condition", "lifetime_spend"]
+    refused = ["body", "rule", "and", 0, "value"]
     assert built.located(refused) == "spend_min"  # low above high: the pair, named by its first field
-    assert built.located([*refused, "value", "tuple[...]", 1]) == "spend_max"
+    assert built.located([*refused, 1]) == "spend_max"
 
 
 def test_a_number_of_more_digits_than_any_field_takes_goes_as_typed() -> None:

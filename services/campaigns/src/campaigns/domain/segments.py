@@ -29,7 +29,19 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from sqlalchemy import ColumnElement, Table, and_, exists, false, func, not_, or_, select, true, type_coerce
 
 from shared.columns import MoneyColumn
@@ -63,22 +75,35 @@ class _NumberCondition(_Condition):
     op: NumberOp
     value: Any
 
-    @model_validator(mode="after")
-    def _shape(self) -> _NumberCondition:
-        if self.op == "between":
-            if not isinstance(self.value, list | tuple) or len(self.value) != 2:
-                raise ValueError("value: between takes [low, high]")
-            if self.value[0] > self.value[1]:
-                raise ValueError("value: between needs low <= high")
-        elif isinstance(self.value, list | tuple):
-            raise ValueError(f"value: {self.op} takes one value, not a list")
-        return self
+    @field_validator("value", mode="wrap")
+    @classmethod
+    def _shape(cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+        """The value its operator takes, checked as that (one value, or a pair): refused once, at
+        `value`, not once per shape it might have had. With an operator already refused, as given."""
+        op, pair = info.data.get("op"), isinstance(value, list | tuple)
+        if op == "between" and not (pair and len(value) == 2):
+            raise ValueError("between takes [low, high]")
+        if op is not None and op != "between" and pair:
+            raise ValueError(f"{op} takes one value, not a list")
+        checked = handler(value)
+        if op == "between" and checked[0] > checked[1]:
+            raise ValueError("between needs low <= high")
+        return checked
+
+
+def _shape_of(value: Any) -> str:
+    """The tag of a comparison's value: a pair (between) or one value."""
+    return "pair" if isinstance(value, list | tuple) else "one"
 
 
 # Strict: JSON's true is not the score 1, nor "3" a number a rule should have been written with.
 Score = Annotated[int, Field(ge=0, le=5, strict=True)]
 Days = Annotated[int, Field(ge=0, le=MAX_DAYS, strict=True)]
 Month = Annotated[int, Field(ge=1, le=12, strict=True)]
+# A comparison's value: one, or [low, high] for between, told apart by its shape (`_shape_of`).
+ScoreValue = Annotated[Annotated[Score, Tag("one")] | Annotated[tuple[Score, Score], Tag("pair")], Discriminator(_shape_of)]
+DaysValue = Annotated[Annotated[Days, Tag("one")] | Annotated[tuple[Days, Days], Tag("pair")], Discriminator(_shape_of)]
+MoneyValue = Annotated[Annotated[Money, Tag("one")] | Annotated[tuple[Money, Money], Tag("pair")], Discriminator(_shape_of)]
 
 
 class TierCondition(_Condition):
@@ -127,17 +152,17 @@ class ScoreCondition(_NumberCondition):
     """RFM scores 1-5 (0: no purchase in the analytics window)."""
 
     field: Literal["recency", "frequency", "monetary"]
-    value: Score | tuple[Score, Score]
+    value: ScoreValue
 
 
 class DaysSinceLastPurchaseCondition(_NumberCondition):
     field: Literal["days_since_last_purchase"]
-    value: Days | tuple[Days, Days]
+    value: DaysValue
 
 
 class LifetimeSpendCondition(_NumberCondition):
     field: Literal["lifetime_spend"]
-    value: Money | tuple[Money, Money]
+    value: MoneyValue
 
 
 class CategoriesBoughtCondition(_Condition):
@@ -250,18 +275,69 @@ def check_size(raw: Any) -> Any:
     return raw
 
 
+# --- a refusal in the rule's own terms
+
+# The tags validation puts in a location between the rule's own keys: a node's kind, a condition's
+# field (`FIELDS`) and the shape of a comparison's value. None of them is a key or index a client sent.
+_NODE_TAGS = ("and", "or", "not", "condition")
+_VALUE_TAGS = ("one", "pair")
+_EXPECTED_FIELDS = ", ".join(f"'{name}'" for name in FIELDS[:-1]) + f" or '{FIELDS[-1]}'"
+
+
+def written(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """A location in the validated rule as the place in the rule as written: the keys and indexes a
+    client sent (`("and", 0, "value", 1)`), without the tags validation adds to say which kind of
+    node, which field's condition or which shape of value it tried (`("and", "and", 0, "condition",
+    "lifetime_spend", "value", "pair", 1)`)."""
+    place: list[int | str] = []
+    parts = list(loc)
+    while parts and parts[0] in _NODE_TAGS:  # at a node of the rule: its kind
+        kind = parts.pop(0)
+        if kind == "condition":
+            if parts and parts[0] in FIELDS:
+                parts.pop(0)
+            if parts[:1] == ["value"] and parts[1:2] and parts[1] in _VALUE_TAGS:
+                del parts[1]
+            break
+        if not parts or parts[0] != kind:  # a key the node does not take, or the node itself
+            break
+        place.append(parts.pop(0))
+        if kind != "not":
+            if not (parts and isinstance(parts[0], int)):
+                break
+            place.append(parts.pop(0))
+    return (*place, *parts)
+
+
+def _as_written(error: Any) -> InitErrorDetails:
+    """Pydantic's error of a rule, at its place in the rule as written. A field no condition has is
+    refused at `field`, with the fields there are."""
+    loc = written(tuple(error["loc"]))
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        given = error["input"].get("field") if isinstance(error["input"], dict) else error["input"]
+        return InitErrorDetails(type=PydanticCustomError("literal_error", "Input should be {expected}", {"expected": _EXPECTED_FIELDS}),
+                                loc=(*loc, "field"), input=given)
+    return InitErrorDetails(type=PydanticCustomError(error["type"], error["msg"], error.get("ctx")), loc=loc, input=error["input"])
+
+
+def _checked(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """A rule bounded in size (before it is walked), its refusals located in its own terms."""
+    check_size(value)
+    try:
+        return handler(value)
+    except ValidationError as refused:
+        raise ValidationError.from_exception_data(refused.title, [_as_written(e) for e in refused.errors()]) from None
+
+
+# A whole rule as a body carries it: what the API and the service layer validate.
+CheckedRule = Annotated[Rule, WrapValidator(_checked)]
+
+
 class SegmentRule(BaseModel):
     """A validated rule, the unit the API, the service layer and the compiler exchange."""
 
     model_config = ConfigDict(frozen=True)
-    rule: Rule
-
-    @model_validator(mode="before")
-    @classmethod
-    def _bounded(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "rule" in data:
-            check_size(data["rule"])
-        return data
+    rule: CheckedRule
 
     def to_json(self) -> dict[str, Any]:
         dumped: dict[str, Any] = self.model_dump(mode="json", by_alias=True, exclude_none=True)["rule"]

@@ -3,9 +3,10 @@ that translation.
 
 The form holds the conditions marketing uses most, all of which a customer must meet (an `and`
 of conditions). Its values go to campaigns as typed: campaigns checks them (an amount, a number of
-days, a store) and names the part of the rule it refuses, `rule.and.2.value`; `Built.located`
-names the form's field that part came from instead, for the refusal to be shown on it. A number
-field's digits are sent as a number, anything else as typed, for campaigns to refuse.
+days, a store) and names the part of the rule it refuses as it was sent, `rule.and.2.value`;
+`Built.located` names the form's field that part came from instead, for the refusal to be shown
+on it. A number field's digits are sent as a number, anything else as typed, for campaigns to
+refuse.
 
 A saved rule the form can show (`values_of`) opens in the form for editing; any other (an `or`, a
 `not`, nesting, a condition or comparison the form has no field for, made through the API) is not
@@ -66,37 +67,25 @@ class Built:
     rule: dict[str, Any]
     places: list[dict[str, str]] = field(default_factory=list)
 
-    def located(self, loc: list[Any]) -> str | None:
-        """The form's field of a refusal's location (`["body", "rule", "and", "and", 2, "condition",
-        "tier", "value", 0]`); None for a part of the union campaigns tried and the form did not
-        send (a list where the form sent one value, or the reverse), which says nothing of it."""
+    def located(self, loc: list[Any]) -> str:
+        """The form's field of a refusal's location, a place in the rule as sent (`["body", "rule",
+        "and", 2, "value", 0]`), as campaigns names it and `rule_stores` does (`rule.and.2.value.0`)."""
         parts = [str(p) for p in loc if p != "body"]
         if not parts or parts[0] != "rule":
             # The segment's name has a box of its own name: the console's label of a `name` is a person's.
             return ".".join(["segment_name", *parts[1:]] if parts[:1] == ["name"] else parts)
-        index = next((int(p) for p in parts[1:] if p.isdigit()), None)
-        if index is None or index >= len(self.places):
+        if parts[1:2] != ["and"] or len(parts) < 3 or not parts[2].isdigit() or int(parts[2]) >= len(self.places):
             return "rule"  # the rule as a whole (no condition at all)
-        place, condition = self.places[index], self.rule["and"][index]
-        after = parts[parts.index(str(index)) + 1:]
-        # Past the union's tags ("condition", the field's name) to the condition's own attribute.
-        after = after[2:] if after[:1] == ["condition"] else after
-        attribute, rest = (after[0], after[1:]) if after else ("", [])
-        if attribute == "value":
-            listed = isinstance(condition.get("value"), list)
-            if any(part.startswith("tuple[") for part in rest) and not listed:
-                return None
-            position = next((p for p in rest if p.isdigit()), None)
-            if listed and position is None and rest:  # the one-value branch of a pair (between)
-                return None
-            if position is not None and f"value.{position}" in place:
-                return place[f"value.{position}"]
-        return place.get(attribute) or place.get("value") or place[""]
+        place = self.places[int(parts[2])]
+        attribute, rest = (parts[3], parts[4:]) if len(parts) > 3 else ("", [])
+        if attribute == "value" and rest and f"value.{rest[0]}" in place:
+            return place[f"value.{rest[0]}"]  # a bound of a range: its own box
+        return place.get(attribute) or place[""]
 
     def refusal(self, said: Any) -> Any:
         """Campaigns' list of errors with each located at the form's field (once per field, the
-        first: one typed value refused by each branch of a union is one mistake), or what it said
-        when it is no list: a string naming the segment's `name` (a 409 of a name taken) at its box."""
+        first: a box is put right as one), or what it said when it is no list: a string naming the
+        segment's `name` (a 409 of a name taken) at its box."""
         if not isinstance(said, list):
             return at_form_fields(said, {"name": "segment_name"})
         seen: set[str] = set()
@@ -105,7 +94,7 @@ class Built:
             if not isinstance(error, Mapping):
                 continue
             name = self.located(list(error.get("loc") or []))
-            if name is None or name in seen:
+            if name in seen:
                 continue
             seen.add(name)
             errors.append({**error, "loc": ["body", *name.split(".")]})

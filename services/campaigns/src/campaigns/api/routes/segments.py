@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from campaigns.adapters.tables import SegmentRow
-from campaigns.domain.segments import Rule, SegmentRule, check_size
+from campaigns.domain.segments import CheckedRule, SegmentRule
 from campaigns.service_layer import segments
 from campaigns.service_layer.create_once import CreateRequest, create_once
 from shared.authorize import Allowed
@@ -32,13 +32,9 @@ EXAMPLE_RULE: dict[str, Any] = {
 
 
 class _WithRule(Body):
-    rule: Rule = Field(description="A tree of and / or / not over conditions; see the README")
-
-    @field_validator("rule", mode="before")
-    @classmethod
-    def _bounded(cls, value: Any) -> Any:
-        # Depth and size first, so a pathological tree is refused before it is parsed.
-        return check_size(value)
+    # Depth and size first, so a pathological tree is refused before it is parsed; a refusal names
+    # the place in the rule as sent (`rule.and.0.value.1`).
+    rule: CheckedRule = Field(description="A tree of and / or / not over conditions; see the README")
 
     def segment_rule(self) -> SegmentRule:
         return SegmentRule(rule=self.rule)

@@ -76,7 +76,7 @@ async def _send(request: Request, user: ConsoleUser, method: str, path: str, hea
     """Campaigns' answer; its refusal with each part of the rule it names at the form's field. The
     home stores the rule names are first checked to be the chain's, as the API's are (passthrough),
     one it never had refused at the form's field."""
-    named = [(built.located(place.split(".")) or "home_store", store) for place, store in rule_stores(built.rule)]
+    named = [(built.located(place.split(".")), store) for place, store in rule_stores(built.rule)]
     if unseen := request.app.state.open_stores.unseen(named):
         await ensure_had(request.app.state.commands, unseen)
     return (await call(_campaigns(request), "campaigns", method, path, headers, json=body, located=built.refusal)).json()
