@@ -84,6 +84,7 @@ def as_text_length(error: dict[str, Any]) -> dict[str, Any]:
 
 def summarise(errors: Any) -> list[dict[str, Any]]:
     errors = list(errors)
+    not_taken = {tuple(e.get("loc", ())) for e in errors if e.get("type") == "extra_forbidden"}
     summary = []
     for error in map(as_text_length, errors[:MAX_ERRORS]):
         item: dict[str, Any] = {
@@ -92,7 +93,7 @@ def summarise(errors: Any) -> list[dict[str, Any]]:
             "type": error.get("type", "value_error"),
         }
         if "input" in error:
-            item["input"] = HIDDEN if _hides_input(error) else excerpt(_without_secrets(error["input"]))
+            item["input"] = HIDDEN if _hides_input(error) else excerpt(_without_secrets(_without_fields_not_taken(error, not_taken)))
         if ctx := error.get("ctx"):
             item["ctx"] = {key: excerpt(value) for key, value in ctx.items()}
         summary.append(item)
@@ -105,6 +106,18 @@ def _hides_input(error: dict[str, Any]) -> bool:
     loc = tuple(error.get("loc", ()))
     whole_body = loc == ("body",) and not isinstance(error.get("input"), dict | None)
     return error.get("type") == "extra_forbidden" or whole_body or any(map(secret_name, loc))
+
+
+def _without_fields_not_taken(error: dict[str, Any], not_taken: set[tuple[Any, ...]]) -> Any:
+    """An object echoed by another error of it (a field missing beside a misspelt one, a rule
+    across its fields) shows the fields the route does not take by name only: their own errors
+    hide their values, and so does this one."""
+    value = error["input"]
+    if not isinstance(value, dict) or not not_taken:
+        return value
+    loc = tuple(error.get("loc", ()))
+    at = loc[:-1] if error.get("type") == "missing" else loc  # a missing field's input is its object
+    return {key: HIDDEN if (*at, key) in not_taken else item for key, item in value.items()}
 
 
 def _without_secrets(value: Any) -> Any:

@@ -49,3 +49,21 @@ def test_a_field_not_taken_and_a_body_that_is_no_object_are_not_echoed() -> None
     assert summarise([missing])[0]["input"] is None
     limit = {"loc": ("query", "limit"), "msg": "Input should be a valid integer", "type": "int_parsing", "input": "ten"}
     assert summarise([limit])[0]["input"] == "ten"
+
+
+def test_a_field_not_taken_is_not_echoed_by_the_error_of_a_field_missing_beside_it() -> None:
+    # `{"logn": ..., "pasword": "hunter2"}`: "login" missing echoes the body it is missing from, and
+    # that body holds the misspelt password its own error hides.
+    body = {"logn": "wang.li", "pasword": "hunter2"}
+    errors = [{"loc": ("body", "login"), "msg": "Field required", "type": "missing", "input": body},
+              {**unknown("logn"), "input": "wang.li"}, {**unknown("pasword"), "input": "hunter2"}]
+    assert "hunter2" not in str(summarise(errors)) and "pasword" in str(summarise(errors)[0]["input"])
+    # Nested likewise: a till's member with a phone where only a card is taken.
+    member = {"loc": ("body", "member", "card_no"), "msg": "Field required", "type": "missing",
+              "input": {"phone": "13912345678"}}
+    phone = {"loc": ("body", "member", "phone"), "msg": "Extra inputs are not permitted", "type": "extra_forbidden",
+             "input": "13912345678"}
+    assert "13912345678" not in str(summarise([member, phone]))
+    # A rule across the fields of the object echoes it too.
+    whole = {"loc": ("body",), "msg": "Value error, pick one", "type": "value_error", "input": body}
+    assert "hunter2" not in str(summarise([whole, {**unknown("pasword"), "input": "hunter2"}]))
