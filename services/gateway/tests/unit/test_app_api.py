@@ -389,6 +389,9 @@ async def test_complaints_page_newest_first_however_staff_move_them_in_their_que
     queue.append(queue.pop(queue.index(next(c for c in queue if c["id"] == first["items"][0]["id"]))))
     rest = (await client.get("/app/v1/complaints", params={"cursor": first["next_cursor"]}, headers=member)).json()
     assert [c["id"] for c in first["items"] + rest["items"]] == ["c003", "c002", "c001"]
+    # And the API document says so, not the staff's order.
+    listed = (await client.get("/openapi.json")).json()["paths"]["/app/v1/complaints"]["get"]["summary"]
+    assert "newest first" in listed and "overdue" not in listed
 
 
 async def test_an_id_of_dots_names_nothing_rather_than_another_path_of_the_service(app_api) -> None:

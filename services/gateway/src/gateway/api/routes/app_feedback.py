@@ -37,7 +37,7 @@ async def file_complaint(
     return JSONResponse(answer.body, status_code=answer.status)
 
 
-@router.get("/complaints", summary="My complaints, open and overdue ones first")
+@router.get("/complaints", summary="My complaints, newest first")
 async def complaints(grant: AppGrant, calls: Calls, limit: Limit = 20, cursor: Cursor = None) -> Page:
     return Page.model_validate(await views.complaints(calls, mine(grant), limit, cursor))
 
