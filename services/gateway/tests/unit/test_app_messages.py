@@ -63,6 +63,15 @@ def test_each_conflict_of_the_app_is_told_for_what_it_is(body, zh, en) -> None:
     assert zh in told["message_zh"] and en in told["message_en"] and told["detail"] == body["detail"]
 
 
+@pytest.mark.parametrize("detail", ["invalid token: the member this token was issued to has been erased",
+                                    "this member's account was erased"])
+def test_an_erased_members_token_is_told_the_account_is_closed_not_to_sign_in_again(detail) -> None:
+    told = localised(401, {"detail": detail}, "en")
+    assert "已注销" in told["message_zh"] and "closed" in told["message"] and "sign in again" not in told["message"]
+    assert told["detail"] == detail
+    assert localised(401, {"detail": "invalid token"}, "en")["message"] == MESSAGES[401][1]
+
+
 def test_a_validation_error_names_each_field_at_fault_once_in_both_languages() -> None:
     detail = [{"loc": ["body", "gift_id"], "msg": "Field required"}, {"loc": ["query", "limit"], "msg": "too big"},
               {"loc": ["body", "gift_id"], "msg": "again"}]

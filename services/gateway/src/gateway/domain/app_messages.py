@@ -57,6 +57,11 @@ CONFLICTS: tuple[tuple[str | None, re.Pattern[str] | None, str, str], ...] = tup
         (None, r"cannot reopen a complaint", "只有已解决或已关闭的投诉才能重新打开。", "Only a resolved or closed complaint can be reopened."),
         (None, r"this survey was already answered", "您已填写过这份问卷。", "You have already answered this survey."),
     ))
+# A 401 of an erased member's token (the gateway's "... has been erased", a service's "this member's
+# account was erased") is no sign-in to renew: signing in again finds no member.
+ERASED = ("您的会员账户已注销，如需继续使用请重新注册。",
+          "Your membership account has been closed; sign up again to go on using the app.")
+_ERASED = re.compile(r".*(?:has been erased|account was erased)")
 NAMED = 5  # the most fields a message names
 # Each field the app can be refused, as the customer reads it, by the name `refusals.field_names`
 # gives it (a body field as it is, nested parts joined by dots, a query parameter or header with its
@@ -145,6 +150,8 @@ def localised(status: int, body: Any, accept_language: str | None, query: Collec
     zh, en = MESSAGES.get(status) or FALLBACK.get(status // 100, MESSAGES[400])
     if status == 409 and (told := _conflict(out)) is not None:
         zh, en = told
+    if status == 401 and isinstance(out.get("detail"), str) and _ERASED.match(out["detail"]):
+        zh, en = ERASED
     # Two parts of one field (two bad keys of `purposes`) are the one field to check.
     labels = list(dict.fromkeys(field_label(name) for name in field_names(out.get("detail"))))
     if status == 422 and not labels:
