@@ -238,6 +238,16 @@ def test_an_empty_box_is_told_as_required(detail, shown) -> None:
     assert explain(detail, zh) == shown
 
 
+@pytest.mark.parametrize(("said", "shown"), [
+    ("store_rates: S001 is given twice", "门店倍率（门店编号 = 倍率，每行一个）：S001 填写了两次"),
+    ("category_multipliers: dairy is given twice", "品类倍数（品类 = 倍数，每行一个）：dairy 填写了两次"),
+    ("category_multipliers: dairy also in excluded_categories; give a category a multiplier or exclude it",
+     "品类倍数（品类 = 倍数，每行一个）：dairy 同时被排除：一个品类要么设倍数，要么排除"),
+])
+def test_a_rate_given_twice_is_told_under_its_box_s_label_not_its_name(said, shown) -> None:
+    assert explain(said, zh) == shown
+
+
 def test_an_unticked_confirmation_is_asked_to_be_ticked() -> None:
     assert explain(str(NotOneOf("confirm", ("yes",))), zh) == "确认：请勾选确认框"
     assert explain([error("confirm", "literal_error", "Input should be 'yes'", expected="'yes'")], zh) == "确认：请勾选确认框"

@@ -449,9 +449,10 @@ KNOWN = (
     Wording(N_("%(rate)s must be 0 or more, at most 100, with at most 4 decimals"),
             r"(?P<rate>\S+) must be 0 or more, at most 100, with at most 4 decimals"),
     Wording(N_("%(categories)s also excluded: give a category a multiplier or exclude it"),
-            r"(?P<categories>.+) also in excluded_categories; give a category a multiplier or exclude it"),
+            r"(?P<categories>[^:]+) also in excluded_categories; give a category a multiplier or exclude it"),
     Wording(N_("line %(number)s is not “name = rate”: %(line)s"), r"line (?P<number>\d+) is not 'name = rate': (?P<line>.*)"),
-    Wording(N_("%(name)s is given twice"), r"(?P<name>.+) is given twice"),
+    # The name alone: "store_rates: S001 is given twice" is the box's refusal, told under its label.
+    Wording(N_("%(name)s is given twice"), r"(?P<name>[^:]+) is given twice"),
     # A range of a segment's rule (`campaigns.domain.segments`): the form's "at least" above its "at most".
     Wording(N_("the lower bound is above the upper one"), r"(?:value: )?between needs low <= high"),
 )
