@@ -80,7 +80,7 @@ LABELS = {
 # A box taking a line per part (a rate per channel), as it is named before one of its parts: the
 # box's label without how to write a line, which says nothing of the part refused ("渠道倍率 foo").
 PART_LABELS = {"channel_rates": N_("Rates per channel"), "store_rates": N_("Rates per store"),
-               "category_multipliers": N_("Multipliers per category")}
+               "category_multipliers": N_("Multipliers per category"), "card_nos": N_("Card")}
 
 # What a field's pattern asks for, where its regex says nothing to a person (`string_pattern_mismatch`).
 FORMATS = {"phone": N_("must be an 11-digit mobile number"), "card_no": N_("letters and digits only")}

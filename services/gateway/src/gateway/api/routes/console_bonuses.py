@@ -51,12 +51,26 @@ async def start(request: Request, form: Form, user: User) -> Response:
     job the first one started."""
     chosen(form, "confirm", ("yes",))
     points = one(form, "bonus_points").strip()
-    body = {"card_nos": [card for card in _CARDS.split(one(form, "card_nos")) if card],
-            "points": typed_number(points),
-            "reason": one(form, "bonus_reason").strip()}
+    cards = [card for card in _CARDS.split(one(form, "card_nos")) if card]
+    body = {"card_nos": cards, "points": typed_number(points), "reason": one(form, "bonus_reason").strip()}
     job = (await call(_points(request), "points", "POST", "/v1/bulk-bonuses", keyed(user, form), json=body,
-                      located=lambda said: at_form_fields(said, BOXES))).json()
+                      located=lambda said: _cards_named(at_form_fields(said, BOXES), cards))).json()
     return go(request, f"/console/bonuses/{quote(job['job_id'], safe='')}")
+
+
+def _cards_named(said: Any, cards: list[str]) -> Any:
+    """Points' refusal of a card by its place in the list (`card_nos.0`) named by the card as
+    pasted ("卡号 123：至少 4 个字符"): the place counts from 0, and the person's lines from 1
+    with the empty ones and the separators left out, so neither would find it by the number."""
+    if not isinstance(said, list):
+        return said
+    named = []
+    for error in said:
+        loc = error.get("loc") if isinstance(error, dict) else None
+        if loc and len(loc) == 3 and loc[:2] == ["body", "card_nos"] and isinstance(loc[2], int) and 0 <= loc[2] < len(cards):
+            error = {**error, "shown_as": cards[loc[2]]}
+        named.append(error)
+    return named
 
 
 @router.get("/{job_id}")
