@@ -215,10 +215,16 @@ def summary(context: Context, value: Any) -> str:
     """A value of a job's summary as the operator reads it: a moment (as ISO text, with its offset)
     in the chain's local time, a mapping as `name: value` pairs, a list as its items, anything else
     as it came; the services write these as JSON and each job names its own figures."""
+    words = translations(language_of(context.get("lang"))).gettext
     if isinstance(value, Mapping):
-        return ", ".join(f"{name}: {summary(context, item)}" for name, item in value.items())
+        # A count by code (value classes, churn risks), each code in words as the pages show it.
+        pair = words(N_("%(name)s: %(value)s"))
+        return words(N_(", ")).join(pair % {"name": words(value_class(str(name))), "value": summary(context, item)}
+                                    for name, item in value.items())
     if isinstance(value, list | tuple):
-        return ", ".join(summary(context, item) for item in value)
+        return words(N_(", ")).join(summary(context, item) for item in value)
+    if isinstance(value, bool):
+        return words(N_("yes") if value else N_("no"))
     if isinstance(value, str) and _MOMENT.fullmatch(value):
         return local_time(context, value)
     return str(value)
@@ -246,8 +252,18 @@ JOB_FIGURES = {
     "announced": N_("announced"), "as_of": N_("as of"), "window_days": N_("window (days)"),
     "members_total": N_("members in total"), "buyers": N_("buyers"), "classes": N_("value classes"),
     "churn": N_("churn risks"), "published": N_("published"), "skipped": N_("skipped"),
+    # every service's processed-events-cleanup
+    "deleted": N_("processed event ids deleted"),
+    # members' value analytics (docs/members.md, "80/20 classes")
+    "window_spend_total": N_("spend in the window"), "top_fraction": N_("top fraction of buyers"),
+    "top_share": N_("their share of the spend"), "key_share_boundary": N_("key customers' share, as set"),
+    "secondary_share_boundary": N_("key and secondary customers' share, as set"),
+    "key_share_actual": N_("key customers' share, as reached"), "key_min_spend": N_("least spend of a key customer"),
+    "secondary_min_spend": N_("least spend of a secondary customer"),
+    "population_interval_days": N_("typical days between purchases"), "churn_complaint_days": N_("days a complaint weighs on churn"),
+    "snapshots_changed": N_("snapshots changed"), "reused": N_("the day's result reused"),
     # points
-    "booked": N_("booked"), "snapshots": N_("snapshots"), "pruned": N_("pruned"), "members_checked": N_("members checked"),
+    "jobs": N_("bulk bonus jobs"), "booked": N_("booked"), "snapshots": N_("snapshots"), "pruned": N_("pruned"), "members_checked": N_("members checked"),
     "points_expired": N_("points expired"), "expiry_entries": N_("expiry entries"), "warnings": N_("expiry warnings"),
 }
 
