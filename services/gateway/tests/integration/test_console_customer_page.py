@@ -39,6 +39,14 @@ async def test_with_members_away_the_page_shows_the_other_sections(gateway, env)
     coupons = page.text.split('id="h-coupons"')[1].split("</section>")[0]
     assert "Not available now" in purchases and "None yet." not in purchases
     assert "None yet." in coupons
+    # Said by the sections' headings, in words: not the view's names nor the gateway's reasons.
+    said = page.text.split('class="refusal" role="status">')[1].split("</p>")[0]
+    assert said == ("Profile is not available now: its service does not answer. Try again in a moment. "
+                    "Recent purchases is not available now: its service does not answer. Try again in a moment."), said
+    gateway.cookies.set("crm_console_lang", "zh-CN")
+    chinese = (await gateway.get("/console/customers/m-1")).text
+    said = chinese.split('class="refusal" role="status">')[1].split("</p>")[0]
+    assert said.startswith("客户资料暂不可用：相应服务没有应答，请稍后再试。") and "answered" not in said, said
 
 
 async def test_a_customer_outside_the_persons_scope_is_refused_in_one_sentence(gateway, env) -> None:
