@@ -36,6 +36,8 @@ async def test_the_health_page_shows_each_service_as_it_answered(console) -> Non
     assert gateway.count("status-ok") == 1 and "not connected to the broker" in gateway
     for service in ("members", "points", "feedback", "campaigns"):
         assert "宕机" in row(page.text, service) and "unreachable" in row(page.text, service)
+        # A service that did not answer said nothing of its database or broker: unknown, in words.
+        assert re.findall(r'<td class="status-bad">([^<]*)</td>', row(page.text, service)) == ["未知", "未知"], row(page.text, service)
 
 
 async def test_an_operator_runs_a_job_now_and_sees_its_summary_and_its_run(console) -> None:
