@@ -191,8 +191,10 @@ def test_a_jobs_summary_reads_in_local_time_with_its_figures_by_name() -> None:
         "as_of": "2026-12-06T09:13:06+00:00", "day": "2026-12-06", "sent": 3, "by_channel": {"sms": 2, "inbox": 1},
         "skipped": ["m-1", "m-2"], "note": "<b>x</b>",
     })
-    assert shown == ("as_of: 2026-12-06 17:13:06, day: 2026-12-06, sent: 3, by_channel: sms: 2, inbox: 1, "
-                     "skipped: m-1, m-2, note: &lt;b&gt;x&lt;/b&gt;")
+    # Chinese punctuation on the Chinese console; a code shown as data (a channel, a message's state)
+    # in words, any other key as the job wrote it.
+    assert shown == ("as_of：2026-12-06 17:13:06，day：2026-12-06，已发送：3，by_channel：短信：2，应用内消息：1，"
+                     "skipped：m-1，m-2，note：&lt;b&gt;x&lt;/b&gt;")
 
 
 def test_a_backlog_past_the_warning_is_said_in_words_not_only_in_colour() -> None:

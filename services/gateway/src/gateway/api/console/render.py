@@ -210,6 +210,13 @@ def last_moment(context: Context, value: datetime | str | None) -> str:
     return local_time(context, moment - timedelta(seconds=1))
 
 
+def _code_word(words: Callable[[str], str], code: str) -> str:
+    """A code that reaches the pages as data (`SHOWN_AS_DATA`, a value class) in words; else as it is."""
+    if code in VALUE_CLASSES:
+        return words(value_class(code))
+    return words(code) if code in SHOWN_AS_DATA else code
+
+
 @pass_context
 def summary(context: Context, value: Any) -> str:
     """A value of a job's summary as the operator reads it: a moment (as ISO text, with its offset)
@@ -217,9 +224,10 @@ def summary(context: Context, value: Any) -> str:
     as it came; the services write these as JSON and each job names its own figures."""
     words = translations(language_of(context.get("lang"))).gettext
     if isinstance(value, Mapping):
-        # A count by code (value classes, churn risks), each code in words as the pages show it.
+        # A count by code (value classes, churn risks, channels), each code in words as the pages
+        # show it; any other key as the job wrote it, never a catalogue word that happens to match.
         pair = words(N_("%(name)s: %(value)s"))
-        return words(N_(", ")).join(pair % {"name": words(value_class(str(name))), "value": summary(context, item)}
+        return words(N_(", ")).join(pair % {"name": _code_word(words, str(name)), "value": summary(context, item)}
                                     for name, item in value.items())
     if isinstance(value, list | tuple):
         return words(N_(", ")).join(summary(context, item) for item in value)
