@@ -168,6 +168,19 @@ async def test_a_right_code_for_a_stranger_is_404_and_still_signs_them_up(sign_i
     assert (await sign_in.register(phone, code)).status_code == 401
 
 
+async def test_a_sign_up_takes_the_consents_by_the_names_the_profile_gives_them(sign_in, env) -> None:
+    # The app reads and changes consents as marketing_sms and marketing_email (PUT /app/v1/me/consents),
+    # and a desk's registration at members takes those names too; the app's sign-up refused them.
+    phone = "13700001235"
+    await sign_in.ask(phone)
+    r = await sign_in.register(phone, await sign_in.code_sent_to(phone),
+                               consents={"marketing_sms": False, "marketing_email": True, "service_tips_sms": True})
+    assert r.status_code == 200, r.text
+    profile = (await sign_in.members.get(f"/v1/members/{r.json()['member_id']}", headers=env.auth(Role.ADMIN))).json()
+    answered = {purpose: (state["granted"], state["channel"]) for purpose, state in profile["consents"].items() if state}
+    assert answered == {"marketing_sms": (False, "app"), "marketing_email": (True, "app"), "service_tips_sms": (True, "app")}
+
+
 async def test_signing_up_with_a_members_phone_answers_like_a_sign_in(sign_in) -> None:
     m = await sign_in.member()
     await sign_in.ask(m["phone"])
@@ -188,9 +201,11 @@ async def test_a_sign_up_with_a_bad_code_registers_nobody_and_bad_fields_are_422
     assert r.status_code == 422 and "address" in r.text
     r = await sign_in.register(phone, code, email="not-an-address")
     assert r.status_code == 422 and "email" in r.text
-    # A "no" under another name would be dropped, and the customer texted against their answer.
-    r = await sign_in.register(phone, code, consents={"marketing_sms": False})
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "consents", "marketing_sms"], r.text
+    # A "no" under a name no consent has would be dropped, and the customer texted against their answer.
+    r = await sign_in.register(phone, code, consents={"wechat": False})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "consents", "wechat"], r.text
+    r = await sign_in.register(phone, code, consents={"marketing_sms": False, "sms": True})
+    assert r.status_code == 422 and "same consent" in r.text
     r = await sign_in.gateway.post("/identity/v1/members/token", json={"phone": phone, "code": "12345"})
     assert r.status_code == 422 and "code" in r.text
 

@@ -5,9 +5,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from shared.bodies import Body
+from shared.consents import Consents
 from shared.identifiers import StoreId
 from shared.phones import Phone
-from shared.strict import StrictBool, StrictDate
+from shared.strict import StrictDate
 from shared.text import Text
 
 Code = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
@@ -29,15 +30,6 @@ class SignInRequest(Body):
     code: Code = Field(description="The 6 digits of the SMS", examples=["042917"])
 
 
-class SignUpConsents(Body):
-    """The customer's answers, each left out if not given (silence is no consent). An answer under
-    another name (`marketing_sms`) is refused: dropped, a customer's "no" would be lost."""
-
-    sms: StrictBool | None = Field(default=None, description="Marketing messages by SMS (营销短信)")
-    email: StrictBool | None = Field(default=None, description="Marketing messages by e-mail")
-    service_tips_sms: StrictBool | None = Field(default=None, description="Service tips by SMS (服务提示短信)")
-
-
 class SignUpRequest(Body):
     """Registration from the app: the phone is proved by the code; members checks the rest as it
     does a desk registration (and answers 422 naming the field). Unknown fields are refused."""
@@ -51,7 +43,8 @@ class SignUpRequest(Body):
     address: Text = Field(min_length=1, max_length=200)
     birthday: StrictDate | None = None
     home_store_id: StoreId | None = None
-    consents: SignUpConsents = SignUpConsents()
+    # One type with the desk's registration at members (shared.consents): the same spellings taken.
+    consents: Consents = Consents()
 
     def registration(self) -> dict[str, object]:
         """What members is sent: everything but the code."""

@@ -4,8 +4,9 @@ from typing import Literal
 
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
-from members.domain.profile import BIRTHDAY_RULE, Consents, MemberCreate
+from members.domain.profile import BIRTHDAY_RULE, MemberCreate
 from shared.bodies import Body
+from shared.consents import Consents
 from shared.identifiers import StoreId
 from shared.phones import Phone
 from shared.strict import StrictDate

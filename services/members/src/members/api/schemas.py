@@ -9,9 +9,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from members.domain.profile import Consents, MemberCreate, MemberUpdate
+from members.domain.profile import MemberCreate, MemberUpdate
 from shared.bodies import Body
 from shared.cards import CardNumber
+from shared.consents import Consents
 
 __all__ = [
     "CardReplacement",
