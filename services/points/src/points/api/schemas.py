@@ -152,7 +152,10 @@ class PreviewIn(Body):
 
 class PreviewOut(BaseModel):
     points: int
-    eligible_amount: Decimal
+    eligible_amount: Decimal = Field(description=(
+        "What the rule counts of the basket (its excluded categories left out), before the basket's discounts: "
+        "points are earned on it scaled by what is paid, (total - discount) / total, so a 满100减20 coupon on "
+        "120 yuan shows 120.00 here and earns 100 points"))
     rate: Decimal
     rule_version: int
     channel: str
