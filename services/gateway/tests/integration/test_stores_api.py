@@ -75,3 +75,25 @@ async def test_a_till_reads_its_own_store_and_staff_read_the_chains(gateway, env
     assert till.status_code == 200 and [s["store_id"] for s in till.json()] == ["S002"]
     desk = await gateway.get("/api/v1/stores", headers=env.auth(Role.SERVICE_DESK, store_id="S002"))
     assert [s["store_id"] for s in desk.json()] == ["S001", "S002", "S003"]
+
+
+async def test_a_closed_store_stays_closed_when_a_later_save_leaves_active_out(gateway, env: TestEnv) -> None:
+    # A rename that does not mention `active` reopened the store: its tills sold again, customers
+    # picked it as their home store.
+    admin = env.auth(Role.ADMIN)
+    r = await gateway.put("/api/v1/stores/S004", json={"name": "城南店", "city": "杭州"}, headers=admin)
+    assert r.status_code == 200 and r.json()["active"] is True, r.text  # a new store opens
+    r = await gateway.put("/api/v1/stores/S004", json={"name": "城南店", "city": "杭州", "active": False}, headers=admin)
+    assert r.status_code == 200 and r.json()["active"] is False, r.text
+    for body in ({"name": "城南大卖场"}, {"name": "城南大卖场", "city": "宁波"}):
+        r = await gateway.put("/api/v1/stores/S004", json=body, headers=admin)
+        assert r.status_code == 200 and r.json()["active"] is False, r.text
+    [listed] = (await gateway.get("/api/v1/stores", headers=admin)).json()
+    assert (listed["name"], listed["city"], listed["active"]) == ("城南大卖场", "宁波", False)
+    # The announcements say it is closed too, or campaigns would take it for open again.
+    assert [d["active"] for _, d in await announced(gateway)] == [True, False, False, False]
+    # Reopening is asked for, and then it stays open when left out.
+    r = await gateway.put("/api/v1/stores/S004", json={"name": "城南大卖场", "active": True}, headers=admin)
+    assert r.status_code == 200 and r.json()["active"] is True, r.text
+    r = await gateway.put("/api/v1/stores/S004", json={"name": "城南店"}, headers=admin)
+    assert r.status_code == 200 and r.json()["active"] is True, r.text

@@ -31,8 +31,11 @@ class StoreIn(Body):
     name: NonBlankText = Field(min_length=1, max_length=100)
     city: Text = Field(default="", max_length=50)
     # A closed store refuses its tills' sales and new home-store customers: "no" or 0 read as
-    # false would close it by a client's mistake (shared.strict).
-    active: StrictBool = True
+    # false would close it by a client's mistake (shared.strict). Left out, a store stays as it is
+    # (a new one opens): a rename that does not mention it must not reopen a closed store.
+    active: StrictBool = Field(
+        default=True, description="open for business; left out, a new store opens and an existing one stays as it is",
+    )
 
 
 class StorePublic(StoreIn):

@@ -27,17 +27,21 @@ from shared.events.registry import STORE_CHANGED
 from shared.unit_of_work import UnitOfWork
 
 
-async def save_store(uow: UnitOfWork, store_id: str, name: str, city: str, active: bool) -> StoreRow:
+async def save_store(uow: UnitOfWork, store_id: str, name: str, city: str, active: bool | None = None) -> StoreRow:
     """Creates or changes a store and announces it as it now is. Saving a store unchanged announces
-    it again, which is how an operator hands the names to a service that missed them."""
+    it again, which is how an operator hands the names to a service that missed them. `active`
+    None keeps a store open or closed as it is, and opens a new one: a store closes or reopens
+    only when asked to."""
     row = await uow.session.get(StoreRow, store_id)
     now = uow.now()
     if row is None:
-        row = StoreRow(store_id=store_id, name=name, city=city, active=active, created_at=now)
+        row = StoreRow(store_id=store_id, name=name, city=city, active=True if active is None else active, created_at=now)
     else:
-        row.name, row.city, row.active = name, city, active
+        row.name, row.city = name, city
+        if active is not None:
+            row.active = active
     uow.session.add(row)
-    uow.emit(STORE_CHANGED, c.StoreChangedV1(store_id=store_id, name=name, city=city, active=active, changed_at=now),
+    uow.emit(STORE_CHANGED, c.StoreChangedV1(store_id=store_id, name=name, city=city, active=row.active, changed_at=now),
              key=store_id, subject=store_id)
     await uow.session.flush()
     return row

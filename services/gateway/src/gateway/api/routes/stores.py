@@ -22,8 +22,10 @@ StoreIdPath = Annotated[StoreId, Path()]
 @router.put("/{store_id}")
 async def put_store(store_id: StoreIdPath, body: StoreIn, commands: CommandsDep, request: Request, _: AdminDep) -> StorePublic:
     """Create or update a store (idempotent). Every save is announced to the other services
-    (`crm.gateway.store_changed.v1`): customer messages name the store by the name kept here."""
-    row = await commands.run(lambda uow: save_store(uow, store_id, body.name, body.city, body.active))
+    (`crm.gateway.store_changed.v1`): customer messages name the store by the name kept here.
+    `active` left out keeps the store open or closed as it is (a new store opens)."""
+    active = body.active if "active" in body.model_fields_set else None
+    row = await commands.run(lambda uow: save_store(uow, store_id, body.name, body.city, active))
     # Once committed: a check reading the store before the commit would remember it open again.
     request.app.state.open_stores.forget(store_id)
     return StorePublic.model_validate(row, from_attributes=True)
