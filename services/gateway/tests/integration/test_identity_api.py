@@ -245,6 +245,49 @@ async def test_enrolling_a_till_for_an_inactive_store_is_refused(gateway, env) -
     assert r.status_code == 422 and "not active" in r.json()["detail"]
 
 
+async def test_a_closed_stores_tills_get_no_token_until_it_reopens_and_keep_their_credentials(gateway, env) -> None:
+    till = await enroll(gateway, env, kind="till", store_id="S001", label="till 1")
+    other = await enroll(gateway, env, kind="till", store_id="S002", label="till 1")
+    service_client = await enroll(gateway, env, kind="service", service="campaigns")
+    r = await gateway.put("/api/v1/stores/S001", json={"name": "store S001", "active": False}, headers=admin(env))
+    assert r.status_code == 200 and r.json()["active"] is False, r.text
+
+    refused = await exchange(gateway, till["client_id"], till["client_secret"])
+    assert refused.status_code == 400, refused.text
+    body = refused.json()
+    assert body["error"] == "unauthorized_client" and "access_token" not in body
+    assert "S001" in body["error_description"] and "closed" in body["error_description"]
+    assert body["detail"] == body["error_description"]
+    # Another store's till and the services are not touched.
+    assert (await exchange(gateway, other["client_id"], other["client_secret"])).status_code == 200
+    assert (await exchange(gateway, service_client["client_id"], service_client["client_secret"])).status_code == 200
+    # Said only to the till itself: a wrong secret is the same 401 as ever.
+    wrong = await exchange(gateway, till["client_id"], "not-the-secret")
+    assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
+
+    # Closing is reversible: nothing was revoked, and the same secret works once the store reopens.
+    listed = (await gateway.get(f"/identity/v1/clients/{till['client_id']}", headers=admin(env))).json()
+    assert listed["revoked_at"] is None
+    r = await gateway.put("/api/v1/stores/S001", json={"name": "store S001", "active": True}, headers=admin(env))
+    assert r.status_code == 200, r.text
+    reopened = await exchange(gateway, till["client_id"], till["client_secret"])
+    assert reopened.status_code == 200, reopened.text
+    token = reopened.json()["access_token"]
+    sale = await gateway.post("/pos/v1/purchases", json=sale_body(store_id="S001"), headers={"Authorization": f"Bearer {token}"})
+    assert sale.status_code == 202, sale.text
+
+
+async def test_a_right_secret_refused_for_a_closed_store_is_no_failure_of_the_address(gateway, env) -> None:
+    # The till proved its secret: its retries while the store is closed must not lock its address
+    # (shared with the store's other tills) out of the exchange once the store reopens.
+    till = await enroll(gateway, env, kind="till", store_id="S002")
+    await gateway.put("/api/v1/stores/S002", json={"name": "store S002", "active": False}, headers=admin(env))
+    for _ in range(8):  # beyond the fixture's 5 failures per address
+        assert (await exchange(gateway, till["client_id"], till["client_secret"])).status_code == 400
+    await gateway.put("/api/v1/stores/S002", json={"name": "store S002", "active": True}, headers=admin(env))
+    assert (await exchange(gateway, till["client_id"], till["client_secret"])).status_code == 200
+
+
 @pytest.mark.parametrize("role", [Role.STORE_MANAGER, Role.SERVICE, Role.OPERATOR])
 async def test_only_admins_manage_credentials(gateway, env, role) -> None:
     claims = {"store_id": "S001"} if role == Role.STORE_MANAGER else {}

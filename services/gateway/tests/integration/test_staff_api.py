@@ -314,6 +314,23 @@ async def test_deactivation_ends_every_session_and_reactivation_allows_logins_ag
     assert created["password"] not in str(trail)
 
 
+async def test_staff_of_a_closed_store_still_log_in_bound_to_it(gateway, env) -> None:
+    # Closing a store stops its tills, not its people: a store's history (its reports, complaints
+    # about it, its customers) is still there to read and work, and closing is reversible.
+    created = await manager(gateway, env)
+    session = await log_in(gateway, "wang.li", created["password"])
+    r = await gateway.put("/api/v1/stores/S001", json={"name": "store S001", "active": False}, headers=admin(env))
+    assert r.status_code == 200, r.text
+    again = await log_in(gateway, "wang.li", created["password"])
+    assert again["store_id"] == "S001" and verify(env, again["access_token"]).store_id == "S001"
+    r = await gateway.post("/identity/v1/refresh", json={"refresh_token": session["refresh_token"]})
+    assert r.status_code == 200, r.text
+    # What needs a store open for business is still refused: a new account for it.
+    r = await gateway.post("/identity/v1/staff", json={"login": "li.desk", "name": "Li", "role": "service_desk", "store_id": "S001"},
+                           headers=admin(env))
+    assert r.status_code == 422 and "S001" in r.text, r.text
+
+
 async def test_a_new_password_ends_every_session_and_the_old_one_stops_working(gateway, env) -> None:
     created = await manager(gateway, env)
     session = await log_in(gateway, "wang.li", created["password"])

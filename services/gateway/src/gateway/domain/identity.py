@@ -63,6 +63,17 @@ class UnsupportedGrantType(OAuthError):
     error = "unsupported_grant_type"
 
 
+class StoreClosed(OAuthError):
+    """A till that proved its secret, of a store closed for business: no token while it is closed
+    (its sales would be refused anyway), and tokens again once the store reopens. Said only to a
+    client that authenticated, so it tells a stranger nothing."""
+
+    error = "unauthorized_client"
+
+    def __init__(self, store_id: str | None) -> None:
+        super().__init__(f"store_id: store {store_id} is closed; its tills get tokens again once it reopens")
+
+
 def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 

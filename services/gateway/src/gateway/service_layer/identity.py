@@ -16,12 +16,14 @@ from gateway.domain.identity import (
     AuditAction,
     ClientKind,
     InvalidClient,
+    StoreClosed,
     binding,
     grant_for,
     hash_secret,
     secret_matches,
 )
 from gateway.domain.throttle import FailureThrottle
+from gateway.service_layer.stores import is_open
 from shared.auth import Principal, TokenIssuer
 from shared.errors import Conflict, Invalid, NotFound, TooManyRequests
 from shared.unit_of_work import UnitOfWork
@@ -166,6 +168,10 @@ async def exchange(
     if row is None:
         raise InvalidClient()
     addresses.withdraw(address, now)
+    if row.kind == ClientKind.TILL.value and not (row.store_id and await is_open(uow.session, row.store_id)):
+        # Closing a store is reversible: its tills keep their credentials and get tokens again
+        # once it reopens (revoking is what ends a till for good).
+        raise StoreClosed(row.store_id)
     grant = grant_for(row.client_id, ClientKind(row.kind), row.store_id, row.service)
     token = issuer.mint(grant.subject, grant.role, store_id=grant.store_id, ttl=ttl, now=now)
     return IssuedToken(access_token=token, expires_in=int(ttl.total_seconds()))

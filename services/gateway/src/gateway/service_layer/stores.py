@@ -60,15 +60,21 @@ _STORES = StoreRow.__table__  # type: ignore[attr-defined]
 _OPEN_AMONG = select(_STORES.c.store_id).where(_STORES.c.store_id.in_(bindparam("store_ids", expanding=True)), _STORES.c.active)
 
 
+async def is_open(session: AsyncSession, store_id: str) -> bool | None:
+    """Whether the store is open for business; None for a store the chain never had."""
+    active = (await session.exec(_ACTIVE, params={"store_id": store_id})).first() if store_id else None  # type: ignore[call-overload]
+    return None if active is None else bool(active[0])
+
+
 async def ensure_store(
     session: AsyncSession, store_id: str, *, field: str = "store_id", kind: type[Invalid] = Invalid, closed_too: bool = False,
 ) -> None:
     """`closed_too` for a store id that says where to look rather than where something happens now
     (a report's filter): any store the chain has had will do."""
-    active = (await session.exec(_ACTIVE, params={"store_id": store_id})).first() if store_id else None  # type: ignore[call-overload]
-    if active is None and closed_too:
+    open_now = await is_open(session, store_id)
+    if open_now is None and closed_too:
         raise kind(field, f"unknown store {store_id}" if store_id else "empty: name a store, or leave it out for every store")
-    if active is None or not (active[0] or closed_too):
+    if open_now is None or not (open_now or closed_too):
         raise no_open_store(store_id, field=field, kind=kind)
 
 
