@@ -211,6 +211,9 @@ POLICY: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
     "gateway.pos.coupons": {R.POS: S},
     "gateway.store.read": {**_STAFF, R.POS: S},
     "gateway.store.write": _ADMIN,
+    # Who added, renamed, closed and reopened each store: read by those who change stores, as the
+    # audit trails of staff accounts and tills are.
+    "gateway.store.audit": _ADMIN,
     # Client credentials of tills and services: enrolling, rotating, revoking and their audit
     # trail. The exchange itself (POST /identity/v1/token) is public: the credential is the proof.
     "gateway.identity_client.read": _ADMIN,

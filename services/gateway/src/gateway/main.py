@@ -44,6 +44,7 @@ from gateway.api.routes import (
     console_second_factor,
     console_segments,
     console_staff,
+    console_stores,
     customers,
     identity_clients,
     identity_members,
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
          console_login.router, console_ops.router, console_dead_letters.router,
          console_staff.router, console_second_factor.router, console_customers.router, console_complaints.router,
          console_analytics.router, console_marketing.router, console_segments.router, console_promotions.router, console_earning_rules.router, console_bonuses.router,
-         console_desk.router, console_accounts.router, console_clients.router]
+         console_desk.router, console_accounts.router, console_clients.router, console_stores.router]
         if settings.identity_enabled else []
     )
     revoked, revoked_members = RevokedTills(), RevokedMembers()

@@ -236,3 +236,28 @@ async def test_only_the_roles_of_the_client_policy_see_the_link_and_open_the_pag
 async def test_an_admin_sees_the_link_on_the_menu_and_the_home_page(console) -> None:
     home = await console.get("/console")
     assert home.text.count('href="/console/clients"') == 2 and "收银机与服务" in home.text
+
+
+async def test_a_tills_store_links_to_the_stores_page_with_its_audit_trail_in_chinese(console, env) -> None:
+    till = await enrolled(console, env, kind="till", store_id="S001")
+    for body in ({"name": "城东大卖场", "city": "杭州"}, {"name": "城东大卖场", "city": "杭州", "active": False}):
+        assert (await console.put("/api/v1/stores/S001", json=body, headers=admin(env))).status_code == 200
+    client_page = await console.get(f"/console/clients/{till['client_id']}")
+    assert 'href="/console/stores/S001"' in client_page.text
+    r = await console.get("/console/stores/S001")
+    assert r.status_code == 200, r.text
+    rows = re.findall(r'<tr data-action="([^"]+)">(.*?)</tr>', r.text, re.S)
+    # Newest first, each action in words: the store was added (by the fixture), renamed, closed.
+    assert [action for action, _ in rows] == ["closed", "renamed", "created"]
+    closed, renamed, created = (cells for _, cells in rows)
+    assert "门店停业" in closed and "门店改名" in renamed and "新增门店" in created
+    assert "store S001 → 城东大卖场" in renamed and "城市" in renamed and "杭州" in renamed
+    assert "已停业" in r.text
+    assert (await console.get("/console/stores/S999")).status_code == 404
+
+
+async def test_only_who_may_read_a_stores_audit_opens_its_page(env, database_factory) -> None:
+    async with gateway_with_stores(env, await database_factory("gateway"), MovableClock()) as client:
+        await logged_in(client, env, "wang.sm", "store_manager", store_id="S001")
+        r = await client.get("/console/stores/S001")
+        assert r.status_code == 403, r.text

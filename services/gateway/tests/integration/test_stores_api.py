@@ -97,3 +97,33 @@ async def test_a_closed_store_stays_closed_when_a_later_save_leaves_active_out(g
     assert r.status_code == 200 and r.json()["active"] is True, r.text
     r = await gateway.put("/api/v1/stores/S004", json={"name": "城南店"}, headers=admin)
     assert r.status_code == 200 and r.json()["active"] is True, r.text
+
+
+async def test_adding_renaming_closing_and_reopening_a_store_is_audited_with_who_when_and_what(gateway, env: TestEnv) -> None:
+    admin = {"Authorization": f"Bearer {env.issuer.mint('admin-li', Role.ADMIN)}"}
+    saves = [{"name": "城南店", "city": "杭州"}, {"name": "城南店", "city": "杭州"},  # the second changes nothing
+             {"name": "城南大卖场", "city": "杭州", "active": False}, {"name": "城南大卖场", "city": "杭州", "active": True}]
+    for body in saves:
+        assert (await gateway.put("/api/v1/stores/S004", json=body, headers=admin)).status_code == 200
+    r = await gateway.get("/api/v1/stores/S004/audit", headers=admin)
+    assert r.status_code == 200, r.text
+    trail = r.json()
+    assert [(e["action"], e["detail"]) for e in trail] == [
+        ("created", 'name="城南店" city="杭州"'),
+        ("renamed", 'name="城南店" city="杭州" -> name="城南大卖场" city="杭州"'),
+        ("closed", ""), ("reopened", "")]
+    assert {(e["actor"], e["actor_role"], e["store_id"]) for e in trail} == {("admin-li", "admin", "S004")}
+    # A store added closed says so; the trail is the store's own.
+    assert (await gateway.put("/api/v1/stores/S005", json={"name": "仓库", "active": False}, headers=admin)).status_code == 200
+    other = (await gateway.get("/api/v1/stores/S005/audit", headers=admin)).json()
+    assert [e["action"] for e in other] == ["created", "closed"]
+
+
+async def test_only_admins_read_a_stores_audit_trail_and_an_unknown_store_is_404(gateway, env: TestEnv) -> None:
+    admin = env.auth(Role.ADMIN)
+    assert (await gateway.put("/api/v1/stores/S001", json={"name": "城东店"}, headers=admin)).status_code == 200
+    for role in (Role.STORE_MANAGER, Role.POS, Role.OPERATOR):
+        r = await gateway.get("/api/v1/stores/S001/audit", headers=env.auth(role, **({} if role is Role.OPERATOR else {"store_id": "S001"})))
+        assert r.status_code == 403, (role, r.text)
+    r = await gateway.get("/api/v1/stores/S999/audit", headers=admin)
+    assert r.status_code == 404 and "S999" in r.text

@@ -29,6 +29,21 @@ class StoreRow(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
+class StoreAuditRow(SQLModel, table=True):
+    """Who added, renamed, closed or reopened which store, when, and what it was before and after."""
+
+    __tablename__ = "store_audit"
+    __table_args__ = (Index("ix_store_audit_store_at", "store_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    actor: str = Field(max_length=200)
+    actor_role: str = Field(max_length=32)
+    action: str = Field(max_length=16)
+    store_id: str = Field(max_length=32)
+    detail: str = Field(default="", max_length=MAX_DETAIL_CHARS)
+
+
 class PosSaleRow(SQLModel, table=True):
     __tablename__ = "pos_sale"
     __table_args__ = (UniqueConstraint("store_id", "pos_txn_id", name="uq_pos_sale_store_txn"),)
@@ -214,6 +229,6 @@ class StaffRefreshTokenRow(SQLModel, table=True):
 
 
 TABLES = frozenset({
-    "store", "pos_sale", "pos_refund", "identity_client", "identity_audit", "staff_account", "staff_audit",
+    "store", "store_audit", "pos_sale", "pos_refund", "identity_client", "identity_audit", "staff_account", "staff_audit",
     "staff_session", "staff_refresh_token",
 }) | MEMBER_SIGN_IN_TABLES | CONSOLE_TABLES

@@ -17,7 +17,7 @@ from shared.text import NonBlankText, Text
 
 __all__ = [
     "AuditEntry", "ClientIn", "ClientPublic", "ClientWithSecret", "Customer360", "PosAccepted", "PosMember",
-    "PosPurchaseIn", "PosRefundIn", "StoreIn", "StorePublic", "TokenOut", "Unavailable",
+    "PosPurchaseIn", "PosRefundIn", "StoreAuditEntry", "StoreIn", "StorePublic", "TokenOut", "Unavailable",
 ]
 
 
@@ -79,6 +79,15 @@ class AuditEntry(BaseModel):
     action: str
     client_id: str
     detail: str
+
+
+class StoreAuditEntry(BaseModel):
+    at: datetime
+    actor: str
+    actor_role: str
+    action: str = Field(description="`created`, `renamed`, `closed` or `reopened`")
+    store_id: str
+    detail: str = Field(description='what it was called: `name="城南店" city="杭州"`, before `->` after for a renaming')
 
 
 class TokenOut(BaseModel):

@@ -1,5 +1,5 @@
-"""What the audit trails of staff accounts and identity clients record besides the action, written
-and read back in one place.
+"""What the audit trails of staff accounts, identity clients and stores record besides the action,
+written and read back in one place.
 
 The `detail` of an entry is text the JSON API answers as it was written (in English, with codes:
 'login=li.na name="李娜" role=service_desk store=S001', "generated; 2 sessions ended"), kept for
@@ -18,10 +18,14 @@ from dataclasses import dataclass
 
 # An account's facts in the order they are written; `directory_id` is the staff-directory id.
 ACCOUNT_FIELDS = ("login", "name", "role", "store", "directory_id")
-_FIELD = re.compile(r"(?:^| )(" + "|".join(ACCOUNT_FIELDS) + r")=(.*?)(?= (?:" + "|".join(ACCOUNT_FIELDS) + r")=|$)")
+# A store's: its name and city (whether it is open is the action: closed, reopened).
+STORE_FIELDS = ("name", "city")
+_LABELS = ACCOUNT_FIELDS + tuple(f for f in STORE_FIELDS if f not in ACCOUNT_FIELDS)
+_FIELD = re.compile(r"(?:^| )(" + "|".join(_LABELS) + r")=(.*?)(?= (?:" + "|".join(_LABELS) + r")=|$)")
 _CHANGE = " -> "
 _QUOTED = r'"(?:[^"\\]|\\.)*"'
-_QUOTED_NAME = re.compile(r"(?:^| )name=(" + _QUOTED + ")")
+# Free text, written as JSON strings.
+_QUOTED_FIELD = re.compile(r"(?:^| )(name|city)=(" + _QUOTED + ")")
 _CHANGE_OUTSIDE_QUOTES = re.compile(_QUOTED + "|" + re.escape(_CHANGE))
 # Room for an account's change whole: two descriptions of at most 314 characters each (a login of
 # 64, a name of 100, a store id of 32, a directory id of 64, and their labels).
@@ -43,6 +47,10 @@ def account(login: str, name: str, role: str, store_id: str | None, directory_id
 def account_change(before: str, after: str) -> str:
     """Two `account` descriptions, before and after a change."""
     return f"{before}{_CHANGE}{after}"
+
+
+def store(name: str, city: str) -> str:
+    return f"name={json.dumps(name, ensure_ascii=False)} city={json.dumps(city, ensure_ascii=False)}"
 
 
 def password_set(generated: bool, sessions_ended: int) -> str:
@@ -68,13 +76,9 @@ class Fact:
 
 
 def _fields(description: str) -> dict[str, str]:
-    quoted = _QUOTED_NAME.search(description)
-    if quoted is not None:
-        description = description[:quoted.start()] + description[quoted.end():]
-    found = {name: value for name, value in _FIELD.findall(description)}
-    if quoted is not None:
-        found["name"] = json.loads(quoted[1])
-    return found
+    quoted = {match[1]: json.loads(match[2]) for match in _QUOTED_FIELD.finditer(description)}
+    found = {name: value for name, value in _FIELD.findall(_QUOTED_FIELD.sub("", description))}
+    return found | quoted
 
 
 def _split_change(detail: str) -> tuple[str, str] | None:
@@ -90,15 +94,15 @@ def facts(action: str, detail: str) -> list[Fact] | None:
     written then)."""
     if not detail:
         return []
-    if action == "changed" and (change := _split_change(detail)) is not None:
+    if action in ("changed", "renamed") and (change := _split_change(detail)) is not None:
         old, new = map(_fields, change)
-        changed = [Fact(name, new.get(name, ""), old.get(name, "")) for name in ACCOUNT_FIELDS
+        changed = [Fact(name, new.get(name, ""), old.get(name, "")) for name in _LABELS
                    if old.get(name, "") != new.get(name, "")]
         return changed if old and new else None
     if action == "created" and (match := _CLIENT.fullmatch(detail)):
         return [Fact("kind", match[1]), Fact("store_or_service", match[2])]
     if action == "created" and (found := _fields(detail)):
-        return [Fact(name, found[name]) for name in ACCOUNT_FIELDS if name in found]
+        return [Fact(name, found[name]) for name in _LABELS if name in found]
     if match := _PASSWORD.fullmatch(detail):
         return [Fact("password", match[1]), Fact("sessions_ended", match[2])]
     if match := _SESSIONS.fullmatch(detail):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from shared.auth import Role
+from shared.auth import Principal, Role
 from shared.errors import Invalid, ServiceError
 
 SECRET_BYTES = 32  # 256 bits
@@ -21,6 +21,19 @@ SECRET_BYTES = 32  # 256 bits
 # be. A token for a name no service has ("bogus") would be a machine token for nobody the platform
 # knows, and the gateway mints its own (`gateway`) and enrols nowhere.
 DOWNSTREAM_SERVICES = ("members", "points", "feedback", "campaigns")
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who makes a change an audit trail records: the subject and role of the admin's token (or
+    `crm run` itself)."""
+
+    name: str
+    role: str
+
+    @classmethod
+    def of(cls, principal: Principal) -> "Actor":
+        return cls(principal.subject, principal.role.value)
 
 
 class ClientKind(StrEnum):

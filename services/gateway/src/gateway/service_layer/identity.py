@@ -13,6 +13,7 @@ from gateway.adapters.tables import IdentityAuditRow, IdentityClientRow, StoreRo
 from gateway.domain import audit_details as details
 from gateway.domain.identity import (
     SECRET_BYTES,
+    Actor,
     AuditAction,
     ClientKind,
     InvalidClient,
@@ -24,7 +25,7 @@ from gateway.domain.identity import (
 )
 from gateway.domain.throttle import FailureThrottle
 from gateway.service_layer.stores import is_open
-from shared.auth import Principal, TokenIssuer
+from shared.auth import TokenIssuer
 from shared.errors import Conflict, Invalid, NotFound, TooManyRequests
 from shared.unit_of_work import UnitOfWork
 
@@ -34,18 +35,6 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 MAX_SECRET_CHARS = 200
 # Compared against when the client is unknown, so that case costs the same hash as a wrong secret.
 _NO_DIGEST = "0" * 64
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who makes a change: the subject and role of the admin's token (or `crm run` itself)."""
-
-    name: str
-    role: str
-
-    @classmethod
-    def of(cls, principal: Principal) -> "Actor":
-        return cls(principal.subject, principal.role.value)
 
 
 @dataclass(frozen=True, slots=True)

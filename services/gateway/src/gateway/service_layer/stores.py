@@ -10,41 +10,85 @@ a store too, closed ones included: their history is still there to read, while a
 would be answered with zeros, as if it had sold nothing.
 
 It is also where store names live: every change is announced (`store_changed`), and the services
-that name a store to customers (campaigns' messages) keep the names from there.
+that name a store to customers (campaigns' messages) keep the names from there; and every change
+(added, renamed, closed, reopened) is written to the store's audit trail (`store_audit`).
 """
 
 import time
 from collections.abc import Callable, Iterable
+from enum import StrEnum
 
 from sqlalchemy import bindparam, select
+from sqlmodel import col
+from sqlmodel import select as select_rows
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from gateway.adapters.tables import StoreRow
+from gateway.adapters.tables import StoreAuditRow, StoreRow
+from gateway.domain import audit_details as details
+from gateway.domain.identity import Actor
 from shared.commands import Commands
-from shared.errors import Invalid
+from shared.errors import Invalid, NotFound
 from shared.events import contracts as c
 from shared.events.registry import STORE_CHANGED
 from shared.unit_of_work import UnitOfWork
 
 
-async def save_store(uow: UnitOfWork, store_id: str, name: str, city: str, active: bool | None = None) -> StoreRow:
+class StoreAction(StrEnum):
+    """What the audit trail of a store records; one save may be two (renamed and closed)."""
+
+    CREATED = "created"
+    RENAMED = "renamed"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+
+async def save_store(
+    uow: UnitOfWork, actor: Actor, store_id: str, name: str, city: str, active: bool | None = None,
+) -> StoreRow:
     """Creates or changes a store and announces it as it now is. Saving a store unchanged announces
     it again, which is how an operator hands the names to a service that missed them. `active`
     None keeps a store open or closed as it is, and opens a new one: a store closes or reopens
-    only when asked to."""
+    only when asked to. What changed is written to the store's audit trail, as the changes of staff
+    accounts and tills are (who, when, what); a save that changes nothing records nothing."""
     row = await uow.session.get(StoreRow, store_id)
     now = uow.now()
     if row is None:
         row = StoreRow(store_id=store_id, name=name, city=city, active=True if active is None else active, created_at=now)
+        audit(uow, actor, StoreAction.CREATED, store_id, details.store(name, city))
+        if not row.active:
+            audit(uow, actor, StoreAction.CLOSED, store_id)
     else:
+        if (row.name, row.city) != (name, city):
+            audit(uow, actor, StoreAction.RENAMED, store_id,
+                  details.account_change(details.store(row.name, row.city), details.store(name, city)))
         row.name, row.city = name, city
-        if active is not None:
+        if active is not None and active != row.active:
+            audit(uow, actor, StoreAction.CLOSED if not active else StoreAction.REOPENED, store_id)
             row.active = active
     uow.session.add(row)
     uow.emit(STORE_CHANGED, c.StoreChangedV1(store_id=store_id, name=name, city=city, active=row.active, changed_at=now),
              key=store_id, subject=store_id)
     await uow.session.flush()
     return row
+
+
+def audit(uow: UnitOfWork, actor: Actor, action: StoreAction, store_id: str, detail: str = "") -> None:
+    """Writes down a change of a store: the one way every change of a store is recorded."""
+    uow.session.add(StoreAuditRow(
+        at=uow.now(), actor=actor.name[:200], actor_role=actor.role[:32], action=action.value, store_id=store_id,
+        detail=detail[:details.MAX_DETAIL_CHARS],
+    ))
+
+
+async def audit_trail(uow: UnitOfWork, store_id: str) -> list[StoreAuditRow]:
+    """The store's audit trail, oldest first; NotFound for a store the chain never had."""
+    if await uow.session.get(StoreRow, store_id) is None:
+        raise NotFound(f"no store {store_id}")
+    query = (
+        select_rows(StoreAuditRow).where(StoreAuditRow.store_id == store_id)
+        .order_by(col(StoreAuditRow.at), col(StoreAuditRow.id))
+    )
+    return list((await uow.session.exec(query)).all())
 
 
 def no_open_store(store_id: str, *, field: str = "store_id", kind: type[Invalid] = Invalid) -> Invalid:
