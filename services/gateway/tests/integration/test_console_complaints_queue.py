@@ -52,6 +52,20 @@ def members_knowing(**profiles: dict[str, Any]) -> Any:
     return answer
 
 
+async def complaint_page(gateway: httpx.AsyncClient, env: TestEnv, item: dict[str, Any], customers: dict[str, dict[str, Any]],
+                         language: str | None = None) -> tuple[str, str]:
+    """The desk's page of complaint `item` as feedback answers it, its customers as members knows
+    them; the page, and its history table onwards."""
+    await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
+    if language:
+        gateway.cookies.set("crm_console_lang", language)
+    async with answering(gateway, "feedback", lambda _: httpx.Response(200, json=item)), \
+            answering(gateway, "members", members_knowing(**customers)):
+        page = await gateway.get(f"/console/complaints/{item['id']}")
+    assert page.status_code == 200, page.text[page.text.find("<main"):]
+    return page.text, page.text[page.text.index('<table id="history">'):]
+
+
 async def test_the_queue_names_the_customer_and_who_the_complaint_is_with(
     gateway: httpx.AsyncClient, env: TestEnv, clock: MovableClock,
 ) -> None:
@@ -120,14 +134,7 @@ async def test_a_complaint_the_member_filed_and_rated_in_the_app_names_them_as_i
         {"action": "rated", "from_status": None, "to_status": None, "actor": member, "detail": "5", "at": "2026-12-06T01:00:00+00:00"},
     ]
     item = complaint("c-1", status="resolved", channel="app", member_id=member, history=history)
-    await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
-    if language:
-        gateway.cookies.set("crm_console_lang", language)
-    async with answering(gateway, "feedback", lambda _: httpx.Response(200, json=item)), \
-            answering(gateway, "members", members_knowing(**{member: {"name": "王小红", "card_no": "8894046279962"}})):
-        page = await gateway.get("/console/complaints/c-1")
-    assert page.status_code == 200, page.text[page.text.find("<main"):]
-    table = page.text[page.text.index('<table id="history">'):]
+    _, table = await complaint_page(gateway, env, item, {member: {"name": "王小红", "card_no": "8894046279962"}}, language)
     assert table.count(f"<td>{shown}</td>") == 2
     assert member not in table
 
@@ -148,19 +155,14 @@ async def test_a_complaint_that_came_back_shows_what_each_round_of_its_resolutio
     ]
     item = complaint("c-1", status="resolved", member_id="m-1", history=history, resolution_note="已重发",
                      compensation_points=50, coupon_value=None, compensated_at=first, resolved_at=second)
-    await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
-    async with answering(gateway, "feedback", lambda _: httpx.Response(200, json=item)), \
-            answering(gateway, "members", members_knowing(**{"m-1": {"name": "张三", "card_no": "880001"}})):
-        page = await gateway.get("/console/complaints/c-1")
-    assert page.status_code == 200, page.text[page.text.find("<main"):]
-    table = page.text[page.text.index('<table id="history">'):]
+    text, table = await complaint_page(gateway, env, item, {"m-1": {"name": "张三", "card_no": "880001"}})
     rows = {part.split('"', 1)[0] + str(n): part.split("</tr>", 1)[0] for n, part in enumerate(table.split('data-action="')[1:])}
     assert list(rows) == ["resolve0", "reopen1", "resolve2"]
     # Each resolve step with its own round's note; the compensation beside the one that granted it.
     assert "<td>退款并道歉 · 50 积分</td>" in rows["resolve0"] and "已重发" not in rows["resolve0"]
     assert "<td>已重发</td>" in rows["resolve2"] and "积分" not in rows["resolve2"]
     assert "round 0" not in table and "compensation 50 points" not in table  # feedback's own notes, in English
-    assert '<td id="resolution-note">已重发</td>' in page.text and '<td id="compensation">50 积分</td>' in page.text
+    assert '<td id="resolution-note">已重发</td>' in text and '<td id="compensation">50 积分</td>' in text
 
 
 async def test_head_office_is_told_the_queue_of_a_store_is_for_its_staff(gateway: httpx.AsyncClient, env: TestEnv) -> None:
@@ -185,18 +187,13 @@ async def test_a_complaints_page_shows_its_history_with_names_and_the_reason_it_
          "at": "2026-12-06T01:00:00+00:00"},
     ]
     item = complaint("c-1", status="in_progress", member_id="m-1", history=history, next_due_at=(now + timedelta(hours=20)).isoformat())
-    await logged_in(gateway, env, "li.fuwutai", "service_desk", store_id="S001")
-    async with answering(gateway, "feedback", lambda _: httpx.Response(200, json=item)), \
-            answering(gateway, "members", members_knowing(**{"m-1": {"name": "张三", "card_no": "880001"}})):
-        page = await gateway.get("/console/complaints/c-1")
-    assert page.status_code == 200, page.text[page.text.find("<main"):]
-    table = page.text[page.text.index('<table id="history">'):]
+    text, table = await complaint_page(gateway, env, item, {"m-1": {"name": "张三", "card_no": "880001"}})
     assert [part.split('"', 1)[0] for part in table.split('data-action="')[1:]] == ["filed", "assigned", "escalated", "reopen"]
     assert "登记投诉" in table and "王经理" in table and "自动分派" in table and "服务台 S001" in table and "时限检查" in table
     assert "已关闭 → 处理中" in table and "换的货也坏了" in table
     assert "channel phone" not in table and "overdue since" not in table  # feedback's own notes, in English
-    assert '<td id="customer"><a href="/console/customers/m-1">张三 (880001)</a></td>' in page.text
-    assert "剩 20 小时" in page.text
+    assert '<td id="customer"><a href="/console/customers/m-1">张三 (880001)</a></td>' in text
+    assert "剩 20 小时" in text
 
 
 async def close_twice_with(gateway: httpx.AsyncClient, env: TestEnv, status_now: str) -> httpx.Response:
