@@ -120,6 +120,12 @@ async def test_the_code_request_answers_alike_for_a_member_and_a_stranger_and_ke
     assert m["phone"] not in stored and "13700007777" not in stored
 
 
+# Without Accept-Language, `message` is the Chinese one.
+BAD_CODE = {"detail": "the code is not valid; ask for a new one if it has expired",
+            "message_zh": "验证码不正确或已失效，请核对后重试，或重新获取验证码。", "message": "验证码不正确或已失效，请核对后重试，或重新获取验证码。",
+            "message_en": "The code is wrong or no longer valid; check it, or ask for a new one."}
+
+
 @pytest.mark.parametrize("case", ["wrong", "used", "expired", "exhausted", "replaced", "never asked"])
 async def test_every_bad_code_is_the_same_401(sign_in, case) -> None:
     m = await sign_in.member()
@@ -146,7 +152,7 @@ async def test_every_bad_code_is_the_same_401(sign_in, case) -> None:
     elif case == "never asked":
         phone = "13700000009"
     r = await sign_in.token(phone, code)
-    assert (r.status_code, r.json()) == (401, {"detail": "the code is not valid; ask for a new one if it has expired"})
+    assert (r.status_code, r.json()) == (401, BAD_CODE)
 
 
 async def test_a_right_code_for_a_stranger_is_404_and_still_signs_them_up(sign_in, env) -> None:
@@ -386,7 +392,9 @@ async def refresh(sign_in, token: str) -> httpx.Response:
     return await sign_in.gateway.post("/identity/v1/members/refresh", json={"refresh_token": token})
 
 
-REFUSED = {"detail": "the refresh token is not valid; sign in with a new code"}
+REFUSED = {"detail": "the refresh token is not valid; sign in with a new code",
+           "message_zh": "登录已失效，请用短信验证码重新登录。", "message": "登录已失效，请用短信验证码重新登录。",
+           "message_en": "Your sign-in has ended; please sign in again with a code sent by text message."}
 
 
 async def test_a_refresh_token_works_once_and_gives_the_next_pair(sign_in, env) -> None:
@@ -507,3 +515,49 @@ async def test_the_cleanup_job_forgets_expired_codes_and_refresh_tokens(sign_in,
     r = await sign_in.gateway.post("/v1/jobs/member-sign-in-cleanup/run", headers=env.auth(Role.ADMIN))
     assert r.status_code == 200, r.text
     assert (r.json()["codes"], r.json()["refresh_tokens"]) == (2, 1)
+
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+async def test_each_refusal_of_signing_in_and_up_is_worded_for_the_customer(sign_in, language: str) -> None:
+    """The app shows `message` (in the language it asked for) and keeps `detail` for its own code."""
+    headers = {"Accept-Language": "en-GB,en;q=0.9" if language == "en" else "zh-CN,zh;q=0.9"}
+
+    async def refused(path: str, body: dict, status: int, zh: str, en: str) -> dict:
+        r = await sign_in.gateway.post(f"/identity/v1/members/{path}", json=body, headers=headers)
+        assert r.status_code == status, r.text
+        told = r.json()
+        if status == 429:  # when to try again, from the answer's own Retry-After
+            minutes = -(-int(r.headers["retry-after"]) // 60)
+            zh, en = zh.format(minutes=minutes), en.format(minutes=minutes, s="s" if minutes > 1 else "")
+        assert (told["message_zh"], told["message_en"]) == (zh, en)
+        assert told["message"] == (en if language == "en" else zh) and r.headers["content-language"] == language
+        return told
+
+    stranger = "13700008888"
+    assert (await sign_in.gateway.post("/identity/v1/members/code", json={"phone": stranger}, headers=headers)).status_code == 202
+    code = await sign_in.code_sent_to(stranger)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    told = await refused("token", {"phone": stranger, "code": wrong}, 401, "验证码不正确或已失效，请核对后重试，或重新获取验证码。",
+                         "The code is wrong or no longer valid; check it, or ask for a new one.")
+    assert told["detail"] == "the code is not valid; ask for a new one if it has expired"
+    told = await refused("token", {"phone": stranger, "code": code}, 404,
+                         "该手机号尚未注册会员，请先注册。", "No membership uses this phone number yet; please sign up.")
+    assert told["detail"] == "no member has this phone; sign up with POST /identity/v1/members/register and the same code"
+    told = await refused("token", {"phone": stranger, "code": "12ab56"}, 422,
+                         "填写的信息有误，请检查：验证码。", "Some details are not valid; please check: code.")
+    assert [e["loc"] for e in told["detail"]] == [["body", "code"]]
+    # A sign-up members refuses (a birthday to come) names the field too, its detail the list validation gives.
+    body = {**member_body(phone=stranger), "code": code, "birthday": (date.today() + timedelta(days=30)).isoformat()}
+    del body["channel"]
+    told = await refused("register", body, 422, "填写的信息有误，请检查：生日。", "Some details are not valid; please check: birthday.")
+    assert [e["loc"] for e in told["detail"]] == [["body", "birthday"]]
+    told = await refused("refresh", {"refresh_token": "never-issued"}, 401, "登录已失效，请用短信验证码重新登录。",
+                         "Your sign-in has ended; please sign in again with a code sent by text message.")
+    assert told["detail"] == "the refresh token is not valid; sign in with a new code"
+    # The phone's third code is sent, the fourth refused until the window moves on.
+    for _ in range(2):
+        assert (await sign_in.ask(stranger)).status_code == 202
+    told = await refused("code", {"phone": stranger}, 429, "获取验证码的次数过多，请 {minutes} 分钟后再试。",
+                         "Too many codes were asked for; please try again in {minutes} minute{s}.")
+    assert told["detail"] == "too many codes asked for; retry later"

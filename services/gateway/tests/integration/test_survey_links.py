@@ -74,3 +74,23 @@ async def test_the_link_answers_only_for_its_member_and_never_without_a_token(st
     assert (await gateway.get(f"{path[:-2]}xx", headers=env.auth(Role.MEMBER, member_id=M2))).status_code == 404
     # Refused answers left the invitation open for its member.
     assert (await gateway.post(path, json=ANSWER, headers=env.auth(Role.MEMBER, member_id=M2))).status_code == 201
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+async def test_the_links_refusals_are_worded_for_the_customer(stack, env: TestEnv, language: str) -> None:
+    fb, gateway = stack
+    path = (await _link_of_a_resolved_complaint(fb, env, M1)).removeprefix(PUBLIC)
+    me = {**env.auth(Role.MEMBER, member_id=M1), "Accept-Language": language}
+    unknown = await gateway.get(f"{path[:-2]}xx", headers=me)
+    assert unknown.status_code == 404 and unknown.json()["detail"] == "no survey invitation for this link"
+    assert (unknown.json()["message_zh"], unknown.json()["message_en"]) == (
+        "找不到这份问卷，请检查链接是否完整。", "We could not find this survey; please check the link is complete.")
+    form = await gateway.get(path, headers=me)  # what is no refusal passes as feedback answered it
+    assert form.status_code == 200 and "message" not in form.json() and "content-language" not in form.headers
+    assert (await gateway.post(path, json=ANSWER, headers=me)).status_code == 201
+    again = await gateway.post(path, json=ANSWER, headers=me)
+    assert again.status_code == 409 and again.json()["detail"].startswith("this survey was already answered")
+    assert (again.json()["message_zh"], again.json()["message_en"]) == ("您已填写过这份问卷。", "You have already answered this survey.")
+    for told in (unknown, again):
+        assert told.json()["message"] == told.json()["message_en" if language == "en" else "message_zh"]
+        assert told.headers["content-language"] == language[:2]

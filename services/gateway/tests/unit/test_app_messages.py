@@ -9,9 +9,19 @@ from typing import Any, Literal, Union, get_args, get_origin
 import pytest
 from pydantic import BaseModel
 
-from gateway.api.app_http import PREFIX
+from gateway.api.app_http import PREFIX, SIGN_IN
 from gateway.config import Settings
-from gateway.domain.app_messages import FIELDS, MESSAGES, NO_FIELD_NAMED, field_label, localised, preferred_language
+from gateway.domain.app_messages import (
+    FIELDS,
+    MESSAGES,
+    NO_FIELD_NAMED,
+    field_label,
+    localised,
+    preferred_language,
+    wait_words,
+)
+from gateway.domain.member_codes import InvalidCode, NotAMember
+from gateway.domain.member_refresh import InvalidRefreshToken
 from gateway.domain.refusals import as_body_errors, field_names
 from gateway.main import create_app
 from shared.auth import generate_keypair
@@ -70,6 +80,50 @@ def test_an_erased_members_token_is_told_the_account_is_closed_not_to_sign_in_ag
     assert "已注销" in told["message_zh"] and "closed" in told["message"] and "sign in again" not in told["message"]
     assert told["detail"] == detail
     assert localised(401, {"detail": "invalid token"}, "en")["message"] == MESSAGES[401][1]
+
+
+SIGN_IN_REFUSALS = [
+    (404, str(NotAMember()), None, "该手机号尚未注册会员，请先注册。", "No membership uses this phone number yet; please sign up."),
+    (401, str(InvalidCode()), None, "验证码不正确或已失效，请核对后重试，或重新获取验证码。",
+     "The code is wrong or no longer valid; check it, or ask for a new one."),
+    (401, str(InvalidRefreshToken()), None, "登录已失效，请用短信验证码重新登录。",
+     "Your sign-in has ended; please sign in again with a code sent by text message."),
+    (429, "too many codes asked for; retry later", "1800", "获取验证码的次数过多，请 30 分钟后再试。",
+     "Too many codes were asked for; please try again in 30 minutes."),
+    (429, "too many codes asked for; retry later", None, "获取验证码的次数过多，请稍后再试。",
+     "Too many codes were asked for; please try again later."),
+    (429, "too many wrong codes; retry later", "61", "验证码输错的次数过多，请 2 分钟后再试。",
+     "Too many wrong codes were entered; please try again in 2 minutes."),
+    (429, "too many requests", "1", "操作过于频繁，请 1 秒后再试。", "Too many attempts; please try again in 1 second."),
+    (404, "no survey invitation for this link", None, "找不到这份问卷，请检查链接是否完整。",
+     "We could not find this survey; please check the link is complete."),
+    (410, "this survey link could be answered until the end of 2026-12-31", None, "这份问卷已过了填写期限。",
+     "This survey can no longer be answered: its time has passed."),
+]
+
+
+@pytest.mark.parametrize(("status", "detail", "retry_after", "zh", "en"), SIGN_IN_REFUSALS)
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_each_refusal_of_signing_in_is_worded_for_the_customer_in_both_languages(
+        status, detail, retry_after, zh, en, language) -> None:
+    told = localised(status, {"detail": detail}, language, retry_after=retry_after)
+    assert (told["detail"], told["message_zh"], told["message_en"]) == (detail, zh, en)
+    assert told["message"] == (en if language == "en" else zh)
+
+
+def test_the_sentences_of_one_status_are_not_told_for_another() -> None:
+    # The sign-in's 404 sentence under another status, a 409's `error` under a 404: the status's words.
+    assert localised(409, {"detail": str(NotAMember())}, "en")["message_en"] == MESSAGES[409][1]
+    assert localised(404, {"detail": "x", "error": "OutOfStock"}, "en")["message_en"] == MESSAGES[404][1]
+
+
+@pytest.mark.parametrize(("retry_after", "words"), [
+    (None, ("稍后", "later")), ("soon", ("稍后", "later")), ("Wed, 21 Oct 2026 07:28:00 GMT", ("稍后", "later")),
+    ("0", (" 1 秒后", "in 1 second")), ("59", (" 59 秒后", "in 59 seconds")), ("60", (" 1 分钟后", "in 1 minute")),
+    ("3599", (" 60 分钟后", "in 60 minutes")),
+])
+def test_when_to_try_again_is_said_from_retry_after(retry_after, words) -> None:
+    assert wait_words(retry_after) == words
 
 
 def test_a_validation_error_names_each_field_at_fault_once_in_both_languages() -> None:
@@ -204,7 +258,8 @@ def _app_fields(tmp_path: Path) -> set[str]:
     app = create_app(Settings(environment="test", data_dir=tmp_path, jwt_public_key=public))
     fields: set[str] = set()
     for route in api_routes(app.routes):
-        if not route.path.startswith(PREFIX):
+        # The app's routes, and those it signs in and up by (the survey link's body is feedback's to check).
+        if not route.path.startswith((PREFIX, SIGN_IN)):
             continue
         pending = [route.dependant]
         while pending:
@@ -223,7 +278,7 @@ def test_every_field_the_app_can_refuse_is_named_in_words_in_both_languages(tmp_
     fields = _app_fields(tmp_path)
     # The walk reaches every kind of field: a body's, a nested body's, a mapping's key, a query's, a header's.
     assert {"birthday", "store_id", "sale.pos_txn_id", "purposes.marketing_sms", "ratings.service",
-            "query.cursor", "header.Idempotency-Key"} <= fields
+            "query.cursor", "header.Idempotency-Key", "code", "refresh_token", "consents.service_tips_sms"} <= fields
     assert sorted(fields - FIELDS.keys()) == []
     for field in fields:
         zh, en = FIELDS[field]
