@@ -815,3 +815,92 @@ async def test_the_ledger_document_shows_descriptions(app_api) -> None:
     [example] = schemas["LedgerPage"]["examples"]
     assert all(item["description_zh"] and item["description_en"] for item in example["items"])
 
+
+
+# Staff accounts and queues as the services record them: none of them may reach the customer.
+STAFF_IDS = ("am-s001-chen", "dev-admin", "dev-desk", "member-app", "stf_9f2c", "store_manager:S001", "desk:S001",
+             "system:escalation")
+COMPLAINT = {
+    "id": "c1", "member_id": ME, "store_id": "S001", "channel": "app", "category": "product_quality", "severity": "medium",
+    "status": "in_progress", "assignee": "am-s001-chen", "handled_by": "stf_9f2c", "escalated_to": "store_manager:S001",
+    "filed_at": "2026-12-01T09:00:00+08:00", "next_due_at": "2026-12-02T09:00:00+08:00", "overdue": True,
+    "resolved_at": "2026-12-01T12:00:00+08:00", "compensation_points": 200, "coupon_value": None, "rating": None,
+    "description": "买的牛奶过期了", "sale_store_id": None, "sale_pos_txn_id": None, "filed_by": "dev-desk",
+    "ack_due_at": "2026-12-01T13:00:00+08:00", "resolve_due_at": "2026-12-03T09:00:00+08:00",
+    "acknowledged_at": "2026-12-01T10:00:00+08:00", "closed_at": None, "reopen_count": 1, "resolution_note": "已退款并致歉",
+    "compensated_at": None, "rating_comment": None, "rated_at": None, "member_erased": False, "survey_link": None,
+    "survey": {"id": "inv-1", "source": "complaint", "store_id": "S001", "member_id": ME},
+    "escalations": [{"step": "resolve", "round": 0, "due_at": "2026-12-01T11:00:00+08:00",
+                     "escalated_at": "2026-12-01T11:05:00+08:00", "escalated_to": "store_manager:S001"}],
+    "history": [
+        {"action": "filed", "from_status": None, "to_status": "filed", "actor": ME, "detail": "channel app", "note": None,
+         "at": "2026-12-01T09:00:00+08:00"},
+        {"action": "assigned", "from_status": None, "to_status": None, "actor": "system", "detail": "to am-s001-chen",
+         "note": None, "at": "2026-12-01T09:00:00+08:00"},
+        {"action": "acknowledge", "from_status": "filed", "to_status": "acknowledged", "actor": "dev-admin", "detail": None,
+         "note": None, "at": "2026-12-01T10:00:00+08:00"},
+        {"action": "taken", "from_status": None, "to_status": None, "actor": "stf_9f2c", "detail": "from dev-admin",
+         "note": None, "at": "2026-12-01T10:30:00+08:00"},
+        {"action": "escalated", "from_status": None, "to_status": None, "actor": "system:escalation",
+         "detail": "resolve overdue since 2026-12-01T11:00; to store_manager:S001", "note": None, "at": "2026-12-01T11:05:00+08:00"},
+        {"action": "resolve", "from_status": "in_progress", "to_status": "resolved", "actor": "stf_9f2c", "detail": "round 0",
+         "note": "已退款并致歉", "at": "2026-12-01T12:00:00+08:00"},
+        {"action": "reopen", "from_status": "resolved", "to_status": "in_progress", "actor": ME, "detail": "退款还没到账",
+         "note": None, "at": "2026-12-01T15:00:00+08:00"},
+    ],
+}
+RESERVATION = {"redemption_id": "r1", "member_id": ME, "gift_id": "rice-cooker", "kind": "goods", "coupon_template_id": None,
+               "store_id": "S001", "channel": "retail", "points": 28000, "status": "handed_over", "staff_id": "member-app",
+               "redeemed_at": "2026-11-28T16:40:00+08:00", "handed_over_at": "2026-11-29T10:00:00+08:00",
+               "handed_over_by": "dev-desk", "cancelled_at": None, "cancelled_by": None, "cancel_reason": None, "points_kept": 28000}
+ENTITLEMENT = {"kind": "leftover_material", "granted": 3, "used": 1, "remaining": 2, "uses": [
+    {"id": 4, "kind": "leftover_material", "used_on": "2026-11-20", "store_id": "S001", "staff_id": "dev-desk",
+     "booked_at": "2026-11-20T10:00:00+08:00"}]}
+
+
+async def test_no_staff_id_reaches_the_customer_in_any_answer_of_the_app(app_api) -> None:
+    client, services, member, _ = app_api
+    services["members"].answers[f"/v1/members/{ME}"] = (200, {**PROFILE, "manager_id": "am-s001-chen", "phone": "13800138000"})
+    services["feedback"].answers.update({
+        "/v1/complaints": lambda request: (200, [COMPLAINT]) if request.method == "GET" else (201, COMPLAINT),
+        "/v1/complaints/c1": (200, COMPLAINT), "/v1/complaints/c1/rating": (200, COMPLAINT),
+        "/v1/complaints/c1/reopen": (200, COMPLAINT),
+    })
+    services["points"].answers.update({
+        f"/v1/members/{ME}/redemptions": lambda request: (200, [RESERVATION]) if request.method == "GET" else (201, RESERVATION),
+        f"/v1/members/{ME}/redemptions/r1/cancel": (200, RESERVATION),
+        f"/v1/entitlements/{ME}": (200, [ENTITLEMENT]),
+    })
+    answers = [
+        await client.get("/app/v1/me", headers=member),
+        await client.patch("/app/v1/me", json={"community": "幸福小区"}, headers=member),
+        await client.post("/app/v1/complaints", json={"category": "price", "severity": "low", "description": "价签不符"},
+                          headers=keyed(member)),
+        await client.get("/app/v1/complaints", headers=member),
+        await client.get("/app/v1/complaints/c1", headers=member),
+        await client.post("/app/v1/complaints/c1/rating", json={"score": 4}, headers=member),
+        await client.post("/app/v1/complaints/c1/reopen", json={"reason": "退款还没到账"}, headers=member),
+        await client.post("/app/v1/gifts/reservations", json={"gift_id": "rice-cooker"}, headers=keyed(member)),
+        await client.get("/app/v1/gifts/reservations", headers=member),
+        await client.post("/app/v1/gifts/reservations/r1/cancel", headers=member),
+        await client.get("/app/v1/entitlements", headers=member),
+    ]
+    for answer in answers:
+        assert answer.status_code in (200, 201), (answer.request.url, answer.text)
+        assert not [staff for staff in STAFF_IDS if staff in answer.text], (answer.request.url, answer.text)
+    me, _, filed, listed, one = (a.json() for a in answers[:5])
+    # What the customer needs is kept: their profile, the complaint's course and what the store said.
+    assert (me["card_no"], me["phone"], "manager_id" in me) == (PROFILE["card_no"], "13800138000", False)
+    assert listed["items"] == [one] and filed == one
+    assert (one["status"], one["resolution_note"], one["resolve_due_at"], one["compensation_points"]) == (
+        "in_progress", "已退款并致歉", "2026-12-03T09:00:00+08:00", 200)
+    assert [(h["action"], h["by"]) for h in one["history"]] == [
+        ("filed", "you"), ("acknowledge", "staff"), ("resolve", "staff"), ("reopen", "you")]
+    assert one["history"][2]["note"] == "已退款并致歉" and one["history"][3]["reason"] == "退款还没到账"
+    for key in ("assignee", "handled_by", "escalated_to", "escalations", "overdue", "filed_by", "member_id", "survey"):
+        assert key not in one
+    reserved, page, cancelled = answers[7].json(), answers[8].json(), answers[9].json()
+    assert reserved == cancelled == page["items"][0]
+    assert (reserved["gift_id"], reserved["status"], reserved["handed_over_at"]) == ("rice-cooker", "handed_over", "2026-11-29T10:00:00+08:00")
+    assert answers[10].json() == [{"kind": "leftover_material", "granted": 3, "used": 1, "remaining": 2, "uses": [
+        {"id": 4, "kind": "leftover_material", "used_on": "2026-11-20", "store_id": "S001", "booked_at": "2026-11-20T10:00:00+08:00"}]}]

@@ -33,6 +33,63 @@ log = logging.getLogger(__name__)
 
 COMPLAINTS_READ_MAX = 500  # the most feedback lists in one read
 
+# What the app shows of the services' records: the customer's own data and what became of it, never
+# who on the staff handled it. Staff ids (an account manager's directory id, a desk's or the app's
+# account, a queue such as `desk:S001`) name people and are internal; so are a complaint's
+# assignment, escalations and deadlines overdue. Each shape is a list of what is kept: a field a
+# service adds later stays out of the app until it is added here.
+PROFILE_FIELDS = ("id", "card_no", "name", "phone", "email", "gender", "community", "address", "channel", "birthday",
+                  "home_store_id", "tier", "consents", "lifetime_spend", "purchase_count", "first_purchase_at",
+                  "last_purchase_at", "created_at")
+COMPLAINT_FIELDS = ("id", "store_id", "channel", "category", "severity", "status", "description", "sale_store_id",
+                    "sale_pos_txn_id", "filed_at", "ack_due_at", "acknowledged_at", "resolve_due_at", "resolved_at",
+                    "closed_at", "reopen_count", "resolution_note", "compensation_points", "coupon_value",
+                    "compensated_at", "rating", "rating_comment", "rated_at", "survey_link")
+# The steps of a complaint the customer follows (feedback's history also records its routing:
+# `assigned`, `taken`, `escalated`), each said as done by the customer or by the store's staff.
+COMPLAINT_STEPS = ("filed", "acknowledge", "start", "resolve", "close", "reopen", "rated")
+HISTORY_FIELDS = ("action", "from_status", "to_status", "note", "at")
+RESERVATION_FIELDS = ("redemption_id", "gift_id", "kind", "coupon_template_id", "store_id", "channel", "points",
+                      "points_kept", "status", "redeemed_at", "handed_over_at", "cancelled_at", "cancel_reason")
+ENTITLEMENT_FIELDS = ("kind", "granted", "used", "remaining")
+VISIT_FIELDS = ("id", "kind", "used_on", "store_id", "booked_at")
+
+
+def _kept(record: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    return {k: record[k] for k in fields if k in record}
+
+
+def profile(member: dict[str, Any]) -> dict[str, Any]:
+    """The member's profile as the app shows it: without the account manager's staff id."""
+    return _kept(member, PROFILE_FIELDS)
+
+
+def complaint(record: dict[str, Any], member_id: str) -> dict[str, Any]:
+    """A complaint (feedback's in full, or as its lists give it) as the app shows it: its steps
+    (`by` "you" or "staff"), never who on the staff has it, took it or was escalated to."""
+    shown = _kept(record, COMPLAINT_FIELDS)
+    if "history" in record:
+        shown["history"] = [_step(h, member_id) for h in record["history"] if h.get("action") in COMPLAINT_STEPS]
+    return shown
+
+
+def _step(entry: dict[str, Any], member_id: str) -> dict[str, Any]:
+    step = {**_kept(entry, HISTORY_FIELDS), "by": "you" if entry.get("actor") == member_id else "staff"}
+    if entry.get("action") == "reopen":  # the reason given for reopening it, the only detail meant for the customer
+        step["reason"] = entry.get("detail")
+    return step
+
+
+def reservation(record: dict[str, Any]) -> dict[str, Any]:
+    """A gift reservation as the app shows it: without who reserved, handed over or cancelled it."""
+    return _kept(record, RESERVATION_FIELDS)
+
+
+def entitlements(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The member's entitlements with their visits, without the staff who booked each."""
+    return [{**_kept(e, ENTITLEMENT_FIELDS), "uses": [_kept(u, VISIT_FIELDS) for u in e.get("uses", [])]} for e in records]
+
+
 def barcode_payload(card_no: str) -> str:
     """What the app's barcode and QR code encode: the card number itself, which every till already
     takes (a sale's `card_no`, the points preview), so nothing new has to be taught to the tills."""
@@ -194,7 +251,8 @@ async def messages(calls: MemberCalls, member_id: str, limit: int, cursor: str |
 
 
 async def reservations(calls: MemberCalls, member_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    return await _paged_by_id(calls, "points", f"/v1/members/{segment(member_id)}/redemptions", limit, cursor, "redemption_id")
+    page = await _paged_by_id(calls, "points", f"/v1/members/{segment(member_id)}/redemptions", limit, cursor, "redemption_id")
+    return {**page, "items": [reservation(r) for r in page["items"]]}
 
 
 async def _paged_by_id(calls: MemberCalls, service: str, path: str, limit: int, cursor: str | None, key: str) -> dict[str, Any]:
@@ -215,7 +273,8 @@ async def complaints(calls: MemberCalls, member_id: str, limit: int, cursor: str
     # they filed them, newest first, an order nothing changes.
     mine = sorted(body, key=lambda c: c["id"])
     mine.sort(key=lambda c: datetime.fromisoformat(c["filed_at"]), reverse=True)
-    return next_page(after(mine, wanted, "id")[:limit + 1], limit, lambda c: (c["id"],))
+    page = next_page(after(mine, wanted, "id")[:limit + 1], limit, lambda c: (c["id"],))
+    return {**page, "items": [complaint(c, member_id) for c in page["items"]]}
 
 
 async def ensure_own_sale(calls: MemberCalls, member_id: str, store_id: str | None, pos_txn_id: str) -> None:

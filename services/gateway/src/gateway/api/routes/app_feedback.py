@@ -34,7 +34,7 @@ async def file_complaint(
         await views.ensure_own_sale(calls, mine(grant), body.sale.store_id or body.store_id, body.sale.pos_txn_id)
     filing = {**body.model_dump(exclude_none=True), "member_id": mine(grant), "channel": "app"}
     answer = await calls.send("POST", "feedback", "/v1/complaints", json=filing, idempotency_key=idempotency_key)
-    return JSONResponse(answer.body, status_code=answer.status)
+    return JSONResponse(views.complaint(answer.body, mine(grant)), status_code=answer.status)
 
 
 @router.get("/complaints", summary="My complaints, newest first")
@@ -44,19 +44,21 @@ async def complaints(grant: AppGrant, calls: Calls, limit: Limit = 20, cursor: C
 
 @router.get("/complaints/{complaint_id}", summary="One of my complaints with its history")
 async def complaint(complaint_id: str, grant: AppGrant, calls: Calls) -> dict[str, Any]:
-    return await calls.get("feedback", f"/v1/complaints/{segment(complaint_id)}")
+    return views.complaint(await calls.get("feedback", f"/v1/complaints/{segment(complaint_id)}"), mine(grant))
 
 
 @router.post("/complaints/{complaint_id}/rating", summary="Rate how my complaint was handled (1-5)")
 async def rate(complaint_id: str, body: Rating, grant: AppGrant, calls: Calls) -> dict[str, Any]:
-    return (await calls.send("POST", "feedback", f"/v1/complaints/{segment(complaint_id)}/rating", json=body.model_dump(exclude_none=True))).body
+    answer = await calls.send("POST", "feedback", f"/v1/complaints/{segment(complaint_id)}/rating", json=body.model_dump(exclude_none=True))
+    return views.complaint(answer.body, mine(grant))
 
 
 @router.post("/complaints/{complaint_id}/reopen", summary="Reopen my resolved or closed complaint: it was not put right")
 async def reopen(complaint_id: str, body: Reopening, grant: AppGrant, calls: Calls) -> dict[str, Any]:
     """Feedback decides: only a resolved or closed complaint reopens (else 409 with the reason), and
     it gets a new resolution deadline from now."""
-    return (await calls.send("POST", "feedback", f"/v1/complaints/{segment(complaint_id)}/reopen", json=body.model_dump())).body
+    answer = await calls.send("POST", "feedback", f"/v1/complaints/{segment(complaint_id)}/reopen", json=body.model_dump())
+    return views.complaint(answer.body, mine(grant))
 
 
 @router.get("/surveys", summary="My open survey invitations")

@@ -17,13 +17,13 @@ router = APIRouter(prefix="/app/v1/me", tags=["member app"])
 
 @router.get("", summary="My profile: card number, contact details, community, birthday, tier, consents")
 async def profile(grant: AppGrant, calls: Calls) -> dict[str, Any]:
-    return await calls.get("members", f"/v1/members/{segment(mine(grant))}")
+    return views.profile(await calls.get("members", f"/v1/members/{segment(mine(grant))}"))
 
 
 @router.patch("", summary="Change my contact details, community or birthday (only the fields sent)")
 async def edit_profile(body: ProfileEdit, grant: AppGrant, calls: Calls) -> dict[str, Any]:
     answer = await calls.send("PATCH", "members", f"/v1/members/{segment(mine(grant))}", json=body.model_dump(mode="json", exclude_unset=True))
-    return answer.body
+    return views.profile(answer.body)
 
 
 @router.get("/consents", summary="My consents in force: what I agreed to, when and where")
