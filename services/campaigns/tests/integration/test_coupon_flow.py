@@ -403,3 +403,30 @@ async def test_a_late_event_of_an_erased_member_does_not_bring_their_card_back(c
     async with cmp.app.state.sessions() as session:
         assert await holder_of_card(session, card) == Holder(None, Card.UNKNOWN)
         assert await session.get(MemberCardRow, card) is None
+
+
+async def test_the_member_the_gateway_found_by_phone_uses_their_coupons_as_with_their_card(cmp) -> None:
+    """A customer who gave their phone without their card: the gateway sends the member it found
+    (`member_id`), and the till is answered as for the card; never both, and an id campaigns knows
+    nobody by is a sale without a card."""
+    _, code = await issued_code(cmp)
+    await cmp.apply(cmp.registered("m-2"))
+
+    def by_id(member: dict) -> dict:
+        return {**cmp.till_body([code], card=None), "member": member}
+
+    r = await cmp.client.post("/v1/coupons/validate", json=by_id({"member_id": "m-1"}), headers=cmp.till())
+    by_card = await cmp.validate([code])
+    assert r.status_code == 200 and r.json() == by_card.json() and r.json()["codes"][0]["ok"], r.text
+    for member, reason in [({"member_id": "m-2"}, "other_members"), ({"member_id": "m-nobody"}, "member_required")]:
+        answer = (await cmp.client.post("/v1/coupons/validate", json=by_id(member), headers=cmp.till())).json()["codes"][0]
+        assert (answer["ok"], answer["reason"]) == (False, reason), (member, answer)
+    for member in ({"member_id": "m-1", "card_no": cmp.cards["m-1"]}, {}):
+        r = await cmp.client.post("/v1/coupons/validate", json=by_id(member), headers=cmp.till())
+        assert r.status_code == 422 and "give exactly one of card_no or member_id" in r.text, r.text
+    # Held by id, redeemed by the sale paid without a card (a phone's digest campaigns cannot read).
+    r = await cmp.client.post("/v1/coupons/reserve", json=by_id({"member_id": "m-1"}), headers=cmp.till())
+    assert r.status_code == 200 and r.json()["codes"][0]["ok"], r.text
+    await cmp.apply(cmp.sale([code], card=None, discounts={code: "20.00"}))
+    (coupon,) = await cmp.wallet("m-1")
+    assert coupon["state"] == "redeemed"

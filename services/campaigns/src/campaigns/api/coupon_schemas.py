@@ -11,7 +11,7 @@ from shared.bodies import Body
 from shared.cards import CardNumber
 from shared.coupon_codes import CouponCode
 from shared.events.contracts import Channel, SaleLineIn, SaleTime
-from shared.identifiers import StoreId, TxnId
+from shared.identifiers import RecordId, StoreId, TxnId
 from shared.text import ItemCode, NonBlankText, Text
 
 
@@ -80,7 +80,22 @@ class WalletCoupon(BaseModel):
 
 
 class TillMember(Body):
-    card_no: CardNumber
+    """The customer at the till: the card they show, or, for a customer who gave their phone
+    without it, the member the gateway found by that phone (campaigns keeps no phones; the till's
+    `/pos/v1/coupons/*` takes `phone` and the gateway sends `member_id` in its place). Exactly one.
+
+    Taken from a till's token as the gateway forwards it, as points' preview takes it: a member id
+    is a random id no till is ever told, no easier to name than a card number a till may name at
+    will, and the till's store binding holds either way."""
+
+    card_no: CardNumber | None = Field(default=None, description="The member card, swiped or typed")
+    member_id: RecordId | None = Field(default=None, description="The member the gateway found by the phone the customer gave")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "TillMember":
+        if (self.card_no is None) == (self.member_id is None):
+            raise ValueError("give exactly one of card_no or member_id")
+        return self
 
 
 class TillIn(Body):

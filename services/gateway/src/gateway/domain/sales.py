@@ -26,7 +26,8 @@ from shared.text import Text
 class TillCustomer(Body):
     """Who the customer is at the till: the member card they show, or the phone number they give
     when they have no card with them; never both. The one rule for every request that names the
-    customer at the till (a sale's `member`, the points preview), so each takes what the other takes.
+    customer at the till (a sale's `member`, the points preview, the coupons' validate and reserve),
+    so each takes what the others take.
     Unknown fields refused: `phone_number` for `phone` must not pass as no phone."""
 
     card_no: CardNumber | None = Field(default=None, description="The member card, swiped or typed")
@@ -44,7 +45,8 @@ class TillCustomer(Body):
 
 
 class PosMember(TillCustomer):
-    """A sale's customer: a `member` sent names one (a sale without a customer leaves it out)."""
+    """A sale's customer, and that of the coupons checked and held for it: a `member` sent names one
+    (a sale without a customer leaves it out)."""
 
     @model_validator(mode="after")
     def _named(self) -> "PosMember":

@@ -136,7 +136,8 @@ def _till_request(body: TillIn, now: datetime, settings: Settings) -> till.TillR
         raise InvalidBodyField("occurred_at", f"{at.isoformat()} is more than {OLDEST_BASKET} ago")
     return till.TillRequest(
         store_id=body.store_id, pos_txn_id=body.pos_txn_id, at=at, now=now,
-        card_no=body.member.card_no if body.member else None, channel=body.channel,
+        card_no=body.member.card_no if body.member else None, member_id=body.member.member_id if body.member else None,
+        channel=body.channel,
         lines=till.basket_lines(body.lines), codes=list(dict.fromkeys(body.codes)), zone=settings.zone,
     )
 

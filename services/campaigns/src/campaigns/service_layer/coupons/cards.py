@@ -1,4 +1,5 @@
-"""The member's card: whose card a sale's card number is, kept from members' events."""
+"""The member's card: whose card a sale's card number is, kept from members' events; and the member a
+till names by id instead (the gateway found them by the phone the customer gave without their card)."""
 
 from dataclasses import dataclass
 from enum import StrEnum
@@ -12,7 +13,7 @@ from campaigns.adapters.tables import CustomerRow, MemberCardRow
 from shared.consumer import Delivery
 from shared.db import insert_many
 from shared.events import contracts as c
-from shared.member_directory import erased_among
+from shared.member_directory import erased_among, member_facts
 from shared.unit_of_work import UnitOfWork
 
 MEMBER_CARDS = MemberCardRow.__table__  # type: ignore[attr-defined]
@@ -43,6 +44,19 @@ async def holder_of_card(session: AsyncSession, card_no: str | None) -> Holder:
     if row is None:
         return Holder(None, Card.UNKNOWN)
     return Holder(None, Card.RETIRED) if row.retired else Holder(row.member_id, Card.KNOWN)
+
+
+async def holder_of(session: AsyncSession, card_no: str | None, member_id: str | None) -> Holder:
+    """The member a till's customer leads to: by the card shown, or by `member_id`, which the
+    gateway sends for a customer who gave their phone (`coupon_schemas.TillMember`: never both). A
+    member id campaigns has not been told of, or an erased member's, leads to nobody as no card
+    does (`Card.NONE`: "present the member card"): no card was shown, so none can be unknown."""
+    if member_id is None:
+        return await holder_of_card(session, card_no)
+    facts = await member_facts(session, member_id)
+    if facts is None or facts.erased_at is not None:
+        return Holder(None, Card.NONE)
+    return Holder(member_id, Card.KNOWN)
 
 
 async def channel_of(session: AsyncSession, member_id: str | None, given: str) -> str:

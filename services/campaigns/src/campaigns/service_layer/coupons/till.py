@@ -23,7 +23,7 @@ from campaigns.domain.coupons import (
     evaluate,
     messages,
 )
-from campaigns.service_layer.coupons.cards import Card, Holder, channel_of, holder_of_card
+from campaigns.service_layer.coupons.cards import Card, Holder, channel_of, holder_of
 from campaigns.service_layer.coupons.counters import (
     campaign_key,
     counted_takes,
@@ -47,6 +47,7 @@ class TillRequest:
     at: datetime  # the basket's time, by which validity is judged
     now: datetime  # the service's time, from which a reservation runs
     card_no: str | None
+    member_id: str | None  # for a customer without their card, found by the gateway by phone (never with card_no)
     channel: str
     lines: tuple[BasketLine, ...]
     codes: list[str]
@@ -209,7 +210,7 @@ def _shown(verdicts: list[Verdict], added: list[str]) -> list[Verdict]:
 
 async def validate(uow: UnitOfWork, request: TillRequest) -> list[Verdict]:
     """What each code would take off the basket now, with the member's personal offers; changes nothing."""
-    holder = await holder_of_card(uow.session, request.card_no)
+    holder = await holder_of(uow.session, request.card_no, request.member_id)
     added = await _personal_offers(uow.session, holder.member_id, request)
     request = replace(request, codes=[*request.codes, *added], channel=await channel_of(uow.session, holder.member_id, request.channel))
     return _shown(await _validate(uow, request, holder), added)
@@ -235,7 +236,7 @@ async def reserve(uow: UnitOfWork, request: TillRequest, ttl: timedelta) -> list
     what the till was last answered. The member's personal offers are held with them, as `validate`
     finds them."""
     session = uow.session
-    holder = await holder_of_card(session, request.card_no)
+    holder = await holder_of(session, request.card_no, request.member_id)
     added = await _personal_offers(session, holder.member_id, request)
     request = replace(request, codes=[*request.codes, *added], channel=await channel_of(session, holder.member_id, request.channel))
     return _shown(await _reserve(uow, request, holder, ttl), added)

@@ -2,7 +2,7 @@
 
 The till sends its basket as it would post the sale, with the coupons and discounts it will
 carry, and names the customer as the sale does: the card they show, or the phone they give
-without it (`TillCustomer`; a phone is found through members, `service_layer.pos_customers`). The
+without it (`TillCustomer`; a phone is found through members, `api.till_customers`). The
 gateway checks the store binding and the discounts by the sale's rules and passes the lines and
 what is taken off them on. Points earn on what is paid, so a preview without the discounts would
 promise more than the sale earns. Points checks the token itself and books nothing.
@@ -17,14 +17,10 @@ from fastapi import APIRouter, Request, Response
 from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from gateway.adapters.clients import answered_by
-from gateway.adapters.member_accounts import MemberAccounts
-from gateway.api.routes.identity_members import SERVICE_TOKEN_TTL
-from gateway.domain.identity import NoSigningKey
+from gateway.api.till_customers import services_customer
 from gateway.domain.pos import future_time_problem
 from gateway.domain.sales import TillCustomer
 from gateway.service_layer.pos import InvalidField
-from gateway.service_layer.pos_customers import points_customer
-from shared.auth import Role
 from shared.authorize import Allowed
 from shared.coupon_codes import CouponCode
 from shared.deps import NowDep
@@ -85,8 +81,7 @@ async def preview(body: BasketIn, grant: PosDep, request: Request, now: NowDep) 
     if body.occurred_at is not None and (problem := future_time_problem(body.occurred_at, now, skew)):
         raise InvalidField("occurred_at", problem)
     timeout = request.app.state.settings.downstream_timeout_s  # a customer waits at the checkout
-    customer = await points_customer(body, _member_accounts(request, timeout), till=grant.principal.subject,
-                                     lookups=request.app.state.till_phone_lookups, now=now)
+    customer = await services_customer(body, grant, request, now, timeout=timeout)
     payload = {
         "store_id": body.store_id, **customer,
         "occurred_at": body.occurred_at.isoformat() if body.occurred_at else None,
@@ -99,16 +94,3 @@ async def preview(body: BasketIn, grant: PosDep, request: Request, now: NowDep) 
                                      timeout=httpx.Timeout(timeout, connect=min(timeout, 1.0)))
     return Response(upstream.content, upstream.status_code, media_type=upstream.headers.get("content-type"))
 
-
-def _member_accounts(request: Request, timeout: float) -> MemberAccounts:
-    """Members asked as the gateway itself, as the app's sign-in asks it: a till's token may not
-    ask whose phone a number is (`members.member.identify`), and the till hears only what points
-    answers. Within the preview's own deadline."""
-    state = request.app.state
-
-    def token() -> str:  # minted only when a phone is asked about: a card needs no signing key
-        if state.token_issuer is None:
-            raise NoSigningKey()
-        return state.token_issuer.mint("gateway", Role.SERVICE, ttl=SERVICE_TOKEN_TTL)
-
-    return MemberAccounts(state.downstream.members, None, token, timeout_s=timeout)
