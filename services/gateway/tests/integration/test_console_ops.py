@@ -43,7 +43,11 @@ async def test_the_health_page_shows_each_service_as_it_answered(console) -> Non
 async def test_an_operator_runs_a_job_now_and_sees_its_summary_and_its_run(console) -> None:
     jobs = await console.get("/console/ops/jobs")
     assert jobs.status_code == 200 and "staff-sessions-cleanup" in jobs.text
-    assert "unreachable" in jobs.text  # the services that did not answer say so
+    # The services that did not answer say so, in words: not the connection's error.
+    for service, named in (("points", "积分"), ("members", "会员"), ("feedback", "反馈"), ("campaigns", "营销")):
+        section = re.search(rf'<section class="card" data-service="{service}">(.*?)</section>', jobs.text, re.S)
+        assert section and f'<p class="refusal">{named}服务暂时没有应答，请稍后再试。</p>' in section.group(1), jobs.text
+    assert "unreachable" not in jobs.text and "ConnectError" not in jobs.text
     r = await console.post("/console/ops/jobs/run", data={
         "csrf": csrf_of(jobs.text), "service": "gateway", "job": "staff-sessions-cleanup", "as_of": "2026-12-01T08:30",
     })
@@ -81,3 +85,15 @@ async def test_the_console_reads_and_shows_times_in_the_chains_configured_zone(e
         assert "2026-12-01 08:30:00" in (await console.get("/console/ops/jobs")).text
         skipped = await console.post("/console/ops/jobs/run", data={**form, "as_of": "2026-03-08T02:30"})
         assert skipped.status_code == 422 and "the clocks of America/New_York skipped 2026-03-08T02:30:00" in skipped.text
+
+
+async def test_a_job_run_at_a_service_that_does_not_answer_says_so_in_the_person_s_language(console) -> None:
+    jobs = await console.get("/console/ops/jobs")
+    form = {"csrf": csrf_of(jobs.text), "service": "points", "job": "points-expiry"}
+    r = await console.post("/console/ops/jobs/run", data=form)
+    # Nothing was answered: no status of the service's, no raw English of the connection.
+    assert r.status_code == 503 and "积分服务暂时没有应答，请稍后再试。" in r.text, r.text
+    assert "服务返回" not in r.text and "系统拒绝" not in r.text and "unreachable" not in r.text and "ConnectError" not in r.text
+    console.cookies.set("crm_console_lang", "en")
+    english = await console.post("/console/ops/jobs/run", data={**form, "csrf": csrf_of((await console.get("/console/ops/jobs")).text)})
+    assert english.status_code == 503 and "The points service does not answer now: try again in a moment." in english.text

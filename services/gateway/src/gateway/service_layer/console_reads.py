@@ -34,19 +34,29 @@ class ServiceFailed(ServiceError):
     status_code = 502
 
 
-async def call(client: httpx.AsyncClient | None, service: str, method: str, path: str, headers: dict[str, str], *,
-               params: dict[str, str] | None = None, json: Any = None,
-               located: Callable[[Any], Any] | None = None) -> httpx.Response:
-    """The service's answer; a refusal as `ServiceRefused`, what it said put on the form's fields
-    by `located` where the form names them otherwise (`domain.refusals.at_form_fields`)."""
+async def reach(client: httpx.AsyncClient | None, service: str, method: str, path: str, headers: dict[str, str], *,
+                params: dict[str, str] | None = None, json: Any = None, timeout: float = DEADLINE_S) -> httpx.Response:
+    """The service's answer, whatever its status; a service that does not answer (not configured,
+    not reached, or a proxy's 502, 503 or 504 in its place) as `ServiceUnavailable`, which every
+    console page words alike (`refusals.KNOWN`): for the pages that show a service's own answer as
+    it came (a job's run), and for `call`."""
     if client is None:
         raise ServiceUnavailable(f"{service} is not configured")
     try:
-        response = await client.request(method, path, headers=headers, params=params, json=json, timeout=DEADLINE_S)
+        response = await client.request(method, path, headers=headers, params=params, json=json, timeout=timeout)
     except httpx.HTTPError as exc:
         raise ServiceUnavailable(f"{service} cannot be reached ({type(exc).__name__})") from exc
     if response.status_code in (502, 503, 504):
         raise ServiceUnavailable(f"{service} answered {response.status_code}")
+    return response
+
+
+async def call(client: httpx.AsyncClient | None, service: str, method: str, path: str, headers: dict[str, str], *,
+               params: dict[str, str] | None = None, json: Any = None,
+               located: Callable[[Any], Any] | None = None, timeout: float = DEADLINE_S) -> httpx.Response:
+    """The service's answer; a refusal as `ServiceRefused`, what it said put on the form's fields
+    by `located` where the form names them otherwise (`domain.refusals.at_form_fields`)."""
+    response = await reach(client, service, method, path, headers, params=params, json=json, timeout=timeout)
     if response.status_code >= 500:
         raise ServiceFailed(f"{service} failed with an error of its own ({response.status_code})")
     if response.status_code >= 400:

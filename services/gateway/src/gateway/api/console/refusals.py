@@ -334,7 +334,8 @@ KNOWN = (
             r"store managers and desks may only act on the customers of their own store.*"),
     Wording(N_("The %(service)s service failed on this request, with an error of its own: tell the operators if it happens again."),
             r"(?P<service>\w+) failed with an error of its own \(\d+\)", codes=("service",)),
-    Wording(N_("The %(service)s service cannot be reached now: try again in a moment."),
+    # A service that does not answer (`console_reads.reach`), on every console page that calls one.
+    Wording(N_("The %(service)s service does not answer now: try again in a moment."),
             r"(?P<service>\w+) (?:cannot be reached \(.*\)|is not configured|answered \d+)", codes=("service",)),
     # the console's own checks of its forms
     Wording(N_("The form is damaged or out of date: reload the page and fill it in again."),
@@ -359,6 +360,8 @@ KNOWN = (
             moments=("moment", "clock")),
     Wording(N_("this job reads how the platform is now: leave the moment empty"),
             r"job \S+ reads how the platform is now and cannot be run for a past moment; leave as_of out"),
+    Wording(N_("The job %(job)s failed: the service's log has the error."), r"job (?P<job>\S+) failed; the service log has the error"),
+    Wording(N_("There is no job %(job)s here; the jobs are: %(jobs)s"), r"no job (?P<job>\S+); jobs: (?P<jobs>.*)"),
     Wording(N_("say why the dead letter is discarded")),
     Wording(N_("required for this level")),
     Wording(N_("only staff of a store can narrow the queue to whom a complaint waits on")),

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from gateway.adapters.consumer_lag import group_lags
 from gateway.api.console.refusals import explain
-from gateway.api.console.render import gettext_of, page, zone_of
+from gateway.api.console.render import gettext_of, page, refusal_message, zone_of
 from gateway.api.console.services import service_clients
 from gateway.api.console.session import Console, ConsoleUser, Form, one
 from gateway.config import Settings
@@ -62,7 +62,9 @@ async def event_flow_page(request: Request, uow: UowDep, now: NowDep,
 async def jobs(request: Request, user: Annotated[ConsoleUser, Console("gateway.console.operate")]) -> HTMLResponse:
     async with service_clients(request) as clients:
         listed = await job_lists(clients, user.bearer())
-    return page(request, "ops/jobs.html", user, listed=listed)
+    # A service that does not answer, or refuses the list, said as every console page says it.
+    problems = {group.service: refusal_message(request, group.problem) for group in listed if group.problem is not None}
+    return page(request, "ops/jobs.html", user, listed=listed, problems=problems)
 
 
 @router.post("/jobs/run")
