@@ -35,7 +35,10 @@ async def test_the_health_page_shows_each_service_as_it_answered(console) -> Non
     assert "存活，未就绪" in gateway and "0.1.0" in gateway  # live, its database ok, the broker away
     assert gateway.count("status-ok") == 1 and "not connected to the broker" in gateway
     for service in ("members", "points", "feedback", "campaigns"):
-        assert "宕机" in row(page.text, service) and "unreachable" in row(page.text, service)
+        # Why, in words, and the connection's error in small print for the operators.
+        assert "宕机" in row(page.text, service) and "不应答（无法连接）" in row(page.text, service)
+        assert "<small>/health/live, /health/ready: ConnectError</small>" in row(page.text, service)
+        assert "unreachable" not in row(page.text, service)
         # A service that did not answer said nothing of its database or broker: unknown, in words.
         assert re.findall(r'<td class="status-bad">([^<]*)</td>', row(page.text, service)) == ["未知", "未知"], row(page.text, service)
 

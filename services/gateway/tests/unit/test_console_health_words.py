@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from gateway.api.console.render import environment
-from gateway.domain.platform_health import ServiceHealth, uptime_parts
+from gateway.domain.platform_health import ServiceHealth, Unanswered, uptime_parts
 
 
 @pytest.mark.parametrize(("language", "said", "shown"), [
@@ -44,3 +44,28 @@ def test_an_uptime_is_worded_in_the_persons_language(language: str, uptime_s: in
         zone=ZoneInfo("Asia/Shanghai"), services=[service], uptime_parts=uptime_parts, all_healthy=True,
     )
     assert f"<td>{shown}</td>" in page, page
+
+
+def render(language: str, service: ServiceHealth) -> str:
+    return environment(language).get_template("ops/health.html").render(
+        lang=language, languages={}, menu=[], path="/console/ops/health", back="/console/ops/health", user=None, csrf="",
+        zone=ZoneInfo("Asia/Shanghai"), services=[service], uptime_parts=uptime_parts, all_healthy=False,
+    )
+
+
+@pytest.mark.parametrize(("language", "problem", "shown"), [
+    ("zh-CN", Unanswered("connect", ("/health/live", "/health/ready"), "ConnectError"),
+     '不应答（无法连接）</span><br><small>/health/live, /health/ready: ConnectError</small>'),
+    ("en", Unanswered("connect", ("/health/live", "/health/ready"), "ConnectError"),
+     'not answering (cannot connect)</span><br><small>/health/live, /health/ready: ConnectError</small>'),
+    ("zh-CN", Unanswered("unreachable", ("/health/ready",), "RemoteProtocolError"),
+     '不应答</span><br><small>/health/ready: RemoteProtocolError</small>'),
+    ("zh-CN", Unanswered("timeout", ("/health/ready",), seconds=3.0), '3 秒内未应答</span><br><small>/health/ready</small>'),
+    ("en", Unanswered("no_report", ("/health/live",), status=502), 'answered 502 without a health report</span>'),
+    ("zh-CN", Unanswered("not_configured"), '网关未配置此服务</span>      </td>'),
+])
+def test_why_a_service_gave_no_report_is_worded_with_the_technical_error_in_small_print(
+        language: str, problem: Unanswered, shown: str) -> None:
+    page = render(language, ServiceHealth(name="points", live=False, ready=False, problems=(problem,)))
+    assert f'<span class="unanswered">{shown}' in page, page
+    assert "unreachable" not in page.replace("RemoteProtocolError", "")

@@ -16,7 +16,7 @@ from gateway.api.console.render import environment
 from gateway.config import Settings
 from gateway.domain.dead_letters import REPLAY_HEADER, DeadLetter, Filter, Mark, check_reason, parse_filter, parse_id
 from gateway.domain.event_flow import PartitionLag, chart, first_sample_after_s, group_totals
-from gateway.domain.platform_health import judge, uptime_parts
+from gateway.domain.platform_health import Unanswered, judge, merged, uptime_parts
 from gateway.jobs import scheduled_jobs
 from shared.errors import Invalid
 
@@ -42,8 +42,13 @@ def test_a_ready_service_is_healthy_and_each_check_is_reported() -> None:
 def test_a_service_without_its_broker_is_live_but_not_ready_and_one_not_answering_is_down() -> None:
     broken = judge("members", {"status": "live"}, {"status": "not ready", "checks": {"database": "ok", "broker": "failed: KafkaConnectionError"}})
     assert broken.live and not broken.ready and not broken.healthy and broken.broker.startswith("failed")
-    down = judge("feedback", None, None, "unreachable (ConnectError)")
-    assert not down.live and not down.healthy and down.problem == "unreachable (ConnectError)"
+    refused = Unanswered("connect", ("/health/live",), "ConnectError")
+    down = judge("feedback", None, None, merged([refused, None, Unanswered("connect", ("/health/ready",), "ConnectError")]))
+    # Both addresses refused alike: said once, naming both.
+    assert not down.live and not down.healthy
+    assert down.problems == (Unanswered("connect", ("/health/live", "/health/ready"), "ConnectError"),)
+    late = Unanswered("timeout", ("/health/ready",), seconds=3.0)
+    assert merged([refused, late]) == (refused, late)
 
 
 def test_a_dead_letter_names_its_error_class_origin_and_failure_time() -> None:

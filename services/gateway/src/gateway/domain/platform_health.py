@@ -9,6 +9,34 @@ OUTBOX_WARNING = 1000
 
 
 @dataclass(frozen=True, slots=True)
+class Unanswered:
+    """Why a service's health addresses gave no report, for the page to word (`KINDS`), with the
+    technical detail an operator looks up (`error`: the connection's error) and the addresses so."""
+
+    kind: str  # one of KINDS
+    paths: tuple[str, ...] = ()
+    error: str = ""  # "ConnectError", as the HTTP client names what failed
+    status: int | None = None  # "no_report": the status answered without a report
+    seconds: float | None = None  # "timeout": the deadline waited
+
+
+# not_configured: the gateway has no address of the service; connect: nothing took the connection
+# (the service is down, or not where the address says); unreachable: the connection broke off;
+# timeout: no answer within the deadline; no_report: an answer that is no health report.
+KINDS = ("not_configured", "connect", "unreachable", "timeout", "no_report")
+
+
+def merged(found: list[Unanswered | None]) -> tuple[Unanswered, ...]:
+    """The problems of a service's addresses, those alike (both refused the connection) said once,
+    naming each address so."""
+    alike: dict[tuple[str, str, int | None, float | None], list[str]] = {}
+    for problem in found:
+        if problem is not None:
+            alike.setdefault((problem.kind, problem.error, problem.status, problem.seconds), []).extend(problem.paths)
+    return tuple(Unanswered(kind, tuple(paths), error, status, seconds) for (kind, error, status, seconds), paths in alike.items())
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceHealth:
     name: str
     live: bool
@@ -21,7 +49,7 @@ class ServiceHealth:
     consumer: str = ""
     outbox_pending: int | None = None
     consumer_lag: dict[str, int] = field(default_factory=dict)
-    problem: str = ""
+    problems: tuple[Unanswered, ...] = ()
 
     @property
     def healthy(self) -> bool:
@@ -32,8 +60,10 @@ class ServiceHealth:
         return self.outbox_pending is not None and self.outbox_pending >= OUTBOX_WARNING
 
 
-def judge(name: str, live: dict[str, Any] | None, ready: dict[str, Any] | None, problem: str = "") -> ServiceHealth:
-    """`live` and `ready` are the bodies of the two answers (None: no answer at all)."""
+def judge(name: str, live: dict[str, Any] | None, ready: dict[str, Any] | None,
+          problems: tuple[Unanswered, ...] = ()) -> ServiceHealth:
+    """`live` and `ready` are the bodies of the two answers (None: no answer at all); `problems`,
+    why there was none."""
     checks = (ready or {}).get("checks") or {}
     pending = (ready or {}).get("outbox_pending")
     return ServiceHealth(
@@ -48,7 +78,7 @@ def judge(name: str, live: dict[str, Any] | None, ready: dict[str, Any] | None, 
         consumer=str((ready or {}).get("consumer", "")),
         outbox_pending=pending if isinstance(pending, int) else None,
         consumer_lag={str(k): int(v) for k, v in ((ready or {}).get("consumer_lag") or {}).items()},
-        problem=problem,
+        problems=problems,
     )
 
 
