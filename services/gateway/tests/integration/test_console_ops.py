@@ -100,3 +100,14 @@ async def test_a_job_run_at_a_service_that_does_not_answer_says_so_in_the_person
     console.cookies.set("crm_console_lang", "en")
     english = await console.post("/console/ops/jobs/run", data={**form, "csrf": csrf_of((await console.get("/console/ops/jobs")).text)})
     assert english.status_code == 503 and "The points service does not answer now: try again in a moment." in english.text
+
+
+async def test_an_address_naming_no_dead_letter_is_refused_in_the_person_s_language(console) -> None:
+    zh = await console.get("/console/ops/dead-letters/abc")
+    assert zh.status_code == 422
+    assert "地址中没有有效的死信编号：死信以分区和偏移量命名，例如 0-1234。" in zh.text, zh.text
+    assert "id：" not in zh.text and "&lt;partition&gt;" not in zh.text
+    console.cookies.set("crm_console_lang", "en")
+    en = await console.get("/console/ops/dead-letters/1-2-3")
+    assert en.status_code == 422
+    assert "The address names no dead letter: a dead letter is named by its partition and offset, such as 0-1234." in en.text

@@ -309,6 +309,9 @@ KNOWN = (
             r"the (?:campaign's budget|template) allows (?P<cap>\d+) coupons, the campaign would issue (?P<treated>\d+)"),
     Wording(N_("The community was not found."), r"no community \S+"),
     Wording(N_("The dead letter was not found."), r"no dead letter \S+"),
+    # An address naming no dead letter (`dead_letters.parse_id`): a link typed or cut short by hand.
+    Wording(N_("The address names no dead letter: a dead letter is named by its partition and offset, such as 0-1234."),
+            r"id: a dead letter is named <partition>-<offset>"),
     Wording(N_("This dead letter was already replayed or discarded."), r"dead letter \S+ was already replayed or discarded"),
     Wording(N_("Not found."), r"Not Found|nothing is named .*"),
     Wording(N_("This complaint is not yours to handle."), r"complaint \S+ is not (?:yours|assigned to you)"),
