@@ -106,7 +106,7 @@ async def test_a_form_sent_for_an_erased_customer_is_refused_for_the_erasure(gat
     at = f"/console/desk/members/{customer['id']}"
 
     # The card the page held for them, opened before the erasure.
-    r = await gateway.post(f"{at}/card", data={"csrf": csrf, "replaces": "8800000012345", "reason": "lost"},
+    r = await gateway.post(f"{at}/card", data={"csrf": csrf, "replaces": "8800000012345", "card_reason": "lost"},
                            headers={"HX-Request": "true"})
     assert r.status_code == 409 and ERASED in r.text, r.text
 

@@ -37,7 +37,7 @@ LABELS = {
     "note": N_("Resolution note"), "points": N_("Compensation in points"), "compensation.points": N_("Compensation in points"),
     "coupon_value": N_("Compensation coupon value"), "compensation.coupon_value": N_("Compensation coupon value"),
     "from": N_("From"), "to": N_("To"), "since": N_("Failed from"), "until": N_("Failed before"),
-    "reason": N_("Reason for discarding"), "reopen_reason": N_("Why it is reopened"), "as_of": N_("As of (empty: now)"), "period": N_("Period (YYYY-MM or YYYY-Qn)"),
+    "reason": N_("Reason for discarding"), "reopen_reason": N_("Why it is reopened"), "card_reason": N_("Why"), "as_of": N_("As of (empty: now)"), "period": N_("Period (YYYY-MM or YYYY-Qn)"),
     "count": N_("Counted now"), "status": N_("Status"), "waiting_on": N_("Waiting on"),
     "amount": N_("Amount off (yuan)"), "threshold": N_("Spend at least (yuan)"), "percent": N_("Percent off"),
     "max_discount": N_("At most off (yuan)"), "days": N_("Valid for (days from issue)"),
@@ -81,6 +81,11 @@ LABELS = {
 # box's label without how to write a line, which says nothing of the part refused ("渠道倍率 foo").
 PART_LABELS = {"channel_rates": N_("Rates per channel"), "store_rates": N_("Rates per store"),
                "category_multipliers": N_("Multipliers per category"), "card_nos": N_("Card")}
+
+# A box's choices, each in the words its form offers it, where the code would be worded as another
+# page's (a card `lost` is 遗失, a churn risk `lost` 已流失): the form's options and a refusal of a
+# value it does not offer name them alike (`render` hands the table to the templates as `choices`).
+CHOICES = {"card_reason": {"lost": N_("Lost"), "damaged": N_("Damaged")}}
 
 # What a field's pattern asks for, where its regex says nothing to a person (`string_pattern_mismatch`).
 FORMATS = {"phone": N_("must be an 11-digit mobile number"), "card_no": N_("letters and digits only")}
@@ -501,14 +506,16 @@ def _said_for(wording: Wording, values: dict[str, Any], error: Mapping[str, Any]
         return gettext(FORMATS[name])
     if wording is REASONS["decimal_parsing"] and name in NUMBERS:
         return gettext(NUMBERS[name])
-    return wording.say(_choices(values, gettext), gettext)
+    return wording.say(_choices(values, gettext, name), gettext)
 
 
-def _choices(values: dict[str, Any], gettext: Gettext) -> dict[str, Any]:
-    """A literal's choices ("'phone', 'sms' or 'wechat'") each put into words."""
+def _choices(values: dict[str, Any], gettext: Gettext, name: str = "") -> dict[str, Any]:
+    """A literal's choices ("'phone', 'sms' or 'wechat'") each put into words: as field `name`'s
+    form offers them (`CHOICES`), else as the code is shown."""
     if isinstance(expected := values.get("expected"), str):
         codes = re.findall(r"'([^']*)'", expected) or re.split(r", | or ", expected)
-        values = {**values, "expected": " / ".join(gettext(code) for code in codes if code)}
+        offered = CHOICES.get(name, {})
+        values = {**values, "expected": " / ".join(gettext(offered.get(code, code)) for code in codes if code)}
     return values
 
 

@@ -23,7 +23,7 @@ from markupsafe import Markup, escape
 from starlette.exceptions import HTTPException
 
 from gateway.api.console.i18n import LANG_COOKIE, LANGUAGES, N_, language_of, translations
-from gateway.api.console.refusals import explain
+from gateway.api.console.refusals import CHOICES, explain
 from gateway.api.console.session import (
     CSRF_COOKIE,
     PATH,
@@ -140,6 +140,7 @@ def environment(language: str) -> Environment:
     env.filters["job_figure"] = job_figure
     env.filters["audit_facts"] = lambda entry: audit_details.facts(entry.action, entry.detail)
     env.globals["refused"] = refused
+    env.globals["choices"] = CHOICES  # a box's options in the words its refusals use
     return env
 
 

@@ -32,7 +32,7 @@ from gateway.api.console.render import (
 )
 from gateway.api.console.session import Console, ConsoleUser, Form, keyed, one
 from gateway.domain.page_figures import totals
-from gateway.domain.refusals import FormProblems
+from gateway.domain.refusals import FormProblems, at_form_fields
 from gateway.service_layer.console_people import customer_names, display_names
 from gateway.service_layer.console_reads import ServiceRefused, call, read
 from gateway.service_layer.stores import ensure_report_stores
@@ -56,6 +56,9 @@ SEVERITIES: tuple[str, ...] = get_args(Severity)
 # How a complaint reached the desk: in person, or taken down from a call or the comment book; the
 # app and the web are the customers' own ways in, not the desk's.
 DESK_CHANNELS = ("service_desk", "phone", "comment_book")
+# Members' names of the card form's boxes whose console labels are other forms' (a dead letter's
+# reason for discarding).
+CARD_BOXES = {"reason": "card_reason"}
 
 
 def _store(user: ConsoleUser, form: dict[str, list[str]]) -> str:
@@ -183,11 +186,11 @@ async def redeem(member_id: str, request: Request, form: Form, user: Annotated[C
 async def replace_card(member_id: str, request: Request, form: Form, user: Annotated[ConsoleUser, Console("gateway.console.use")]) -> Response:
     """A lost or damaged card replaced by the card handed over, or a number members issues. The
     form names the card it replaces, so a form sent twice replaces once."""
-    body: dict[str, Any] = {"replaces": one(form, "replaces"), "reason": one(form, "reason")}
+    body: dict[str, Any] = {"replaces": one(form, "replaces"), "reason": one(form, "card_reason")}
     if card := one(form, "card_no").strip():
         body["card_no"] = card
     await call(request.app.state.downstream.members, "members", "POST", f"/v1/members/{segment(member_id)}/card-replacement",
-               user.bearer(), json=body)
+               user.bearer(), json=body, located=lambda said: at_form_fields(said, CARD_BOXES))
     return go(request, f"/console/desk/members/{quote(member_id, safe='')}?notice=card_replaced")
 
 
