@@ -142,3 +142,21 @@ async def test_a_store_rate_is_for_a_store_the_chain_has_or_had(stack, env) -> N
     r = await gw.post("/console/earning-rules", data={**form, "store_rates": "S001 = 1.5"})
     assert r.status_code == 303, r.text
     assert (await versions(pts, env))[1]["store_rates"] == {"S001": "1.5"}
+
+
+async def test_the_seeded_rule_s_reason_is_worded_in_the_person_s_language_and_a_person_s_own_as_written(stack, env) -> None:
+    gw, _ = stack
+    await logged_in(gw, env, "qian.admin", "admin")
+    seeded = "default: 1 point per whole yuan of a sale"  # as points seeds it, in English
+    # A person may write the same words: theirs are shown as they wrote them.
+    form = rule_form((await gw.get("/console/earning-rules")).text, rule_reason=seeded)
+    assert (await gw.post("/console/earning-rules", data=form)).status_code == 303
+
+    def reasons(html: str) -> dict[str, str]:
+        return dict(re.findall(r'<tr id="version-(\d+)">.*?<td>([^<]*)</td>\s*<td>[^<]*?[,，] ?\d{4}-', html, re.S))
+
+    chinese = (await gw.get("/console/earning-rules")).text
+    assert reasons(chinese) == {"1": "默认：每笔消费每满 1 元积 1 分", "2": seeded}, chinese
+    gw.cookies.set("crm_console_lang", "en")
+    english = (await gw.get("/console/earning-rules")).text
+    assert reasons(english) == {"1": "Default: 1 point per whole yuan of a sale", "2": seeded}, english

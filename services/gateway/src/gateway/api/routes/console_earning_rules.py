@@ -15,7 +15,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from gateway.api.console.render import go, page, zone_of
+from gateway.api.console.i18n import N_
+from gateway.api.console.render import gettext_of, go, page, zone_of
 from gateway.api.console.session import Console, ConsoleUser, Form, keyed
 from gateway.api.routes.console_segments import known_categories
 from gateway.domain import earning_rule_form
@@ -29,6 +30,17 @@ from shared.query_params import QUERY_CHECKED_ELSEWHERE
 router = APIRouter(prefix="/console/earning-rules", tags=["console"], include_in_schema=False, dependencies=[QUERY_CHECKED_ELSEWHERE])
 User = Annotated[ConsoleUser, Console("gateway.console.use")]  # points decides, with the person's token
 
+# The rule points seeds for a new chain (its migration `0002_points_card`, added by "system"), with
+# its reason in English as points keeps it: worded here in the person's language. Every other
+# reason is a person's own words, shown as they wrote them.
+SEEDED_REASON = ("default: 1 point per whole yuan of a sale", N_("Default: 1 point per whole yuan of a sale"))
+
+
+def reason_shown(version: dict[str, Any], gettext: Any) -> str:
+    """A version's reason as the page shows it: the seeded rule's in the person's language."""
+    said, words = SEEDED_REASON
+    return str(gettext(words)) if version.get("created_by") == "system" and version.get("reason") == said else str(version.get("reason") or "")
+
 
 def _points(request: Request) -> Any:
     return request.app.state.downstream.points
@@ -40,7 +52,9 @@ async def earning_rules(request: Request, uow: UowDep, now: NowDep, user: User) 
     writes = user.may("points.rule.write")
     # A new version starts from the latest one, scheduled or in force: the admin changes what differs.
     in_force, scheduled = earning_rule_form.in_force(versions, now)
+    _ = gettext_of(request)
     return page(request, "staff/earning_rules.html", user, versions=list(reversed(versions)),
+                reasons={v["version"]: reason_shown(v, _) for v in versions},
                 in_force=in_force, scheduled=scheduled, writes=writes,
                 staff_names=await display_names(uow, [v["created_by"] for v in versions]),
                 shown=earning_rule_form.values_of(earning_rule_form.latest(versions)), key=secrets.token_hex(16),
