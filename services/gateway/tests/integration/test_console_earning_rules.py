@@ -120,7 +120,7 @@ async def test_a_category_typed_as_the_name_the_console_shows_is_kept_as_its_cod
     await logged_in(gw, env, "qian.admin", "admin")
     shown = await gw.get("/console/earning-rules")
     # The known categories are listed by the boxes, each as the console shows it and by its code.
-    assert "品类: " in shown.text and "生鲜 (fresh), " in shown.text and "烟草 (tobacco)" in shown.text, shown.text
+    assert "品类：" in shown.text and "生鲜 (fresh)，" in shown.text and "烟草 (tobacco)" in shown.text, shown.text
     form = rule_form(shown.text, category_multipliers="生鲜 = 2\nFresh food = 3", excluded_categories="烟草")
     twice = await gw.post("/console/earning-rules", data=form, headers={"HX-Request": "true"})
     assert twice.status_code == 422 and 'data-fields="category_multipliers"' in twice.text, twice.text

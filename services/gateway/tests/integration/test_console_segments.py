@@ -61,7 +61,7 @@ async def test_marketing_previews_a_segment_then_saves_it_once_however_often_it_
     assert answers[0].headers["location"] == answers[1].headers["location"] == f"/console/segments/{made[0]['id']}?done=saved"
     page = await gw.get(answers[0].headers["location"])
     assert page.status_code == 200 and "客群已保存。" in page.text
-    assert "价值等级: 重点客户" in page.text and "同意接收短信营销" in page.text
+    assert "价值等级：重点客户" in page.text and "同意接收短信营销" in page.text
     assert re.search(r'<p id="audience-size">当前有 2 位顾客符合。</p>', page.text), page.text
     assert f'href="/console/segments/{made[0]["id"]}"' in (await gw.get("/console/segments")).text
 

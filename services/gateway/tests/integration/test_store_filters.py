@@ -203,7 +203,7 @@ async def test_the_printed_information_base_names_the_store_members_answered_for
         page = await gateway.get("/console/infobase")
     assert page.status_code == 200, page.text
     printed = page.text.split('<p class="print-only">')[1].split("</p>")[0]
-    assert printed.startswith("门店: S001") and "全部门店" not in printed, printed
+    assert printed.startswith("门店：S001") and "全部门店" not in printed, printed
 
 
 async def test_a_store_seen_open_is_read_again_once_closed_here_or_once_its_time_is_up(
