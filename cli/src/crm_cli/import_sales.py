@@ -34,7 +34,8 @@ from crm_cli.sales_file import (
     reject_header,
 )
 from crm_cli.sales_text import Counting, check_text, encoding_of
-from members.domain.sales_import import ImportedSale, conflicting_repeat, fingerprint, half_width, parse_sale
+from members.domain.sales_import import ImportedSale, conflicting_repeat, fingerprint, parse_sale
+from shared.text import half_width
 
 PATH = "/v1/sales/import"
 # Under the services' and the gateway's body limit (CRM_MAX_BODY_BYTES, 1 MB by default).

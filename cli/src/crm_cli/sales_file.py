@@ -21,7 +21,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from members.domain.sales_import import HALF_WIDTH_FIELDS, half_width, sale_time
+from members.domain.sales_import import HALF_WIDTH_FIELDS, sale_time
+from shared.text import half_width
 
 SALE_COLUMNS = ("store_id", "pos_txn_id", "occurred_at", "card_no", "phone", "payment", "total", "discount")
 LINE_COLUMNS = ("sku", "name", "category", "qty", "unit_price", "amount")

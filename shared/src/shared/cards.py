@@ -8,13 +8,19 @@ partner cards, are still in customers' wallets and must keep working at the till
 
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import BeforeValidator, StringConstraints
+
+from shared.text import half_width
 
 # 4 to 32 letters or digits. The published POS contract states it as lengths plus a pattern, so
 # the type keeps that form: its JSON Schema is part of the contract and may not change. Read in
 # capitals: a card printed "QA12B" and typed "qa12b" at a till is the same card, where it was a
-# card nobody held (the sale credited to no one), or later a second customer's.
-CardNumber = Annotated[str, StringConstraints(min_length=4, max_length=32, pattern=r"^[0-9A-Za-z]+$", to_upper=True)]
+# card nobody held (the sale credited to no one), or later a second customer's. Typed in full-width
+# mode (８８００１２３４, pasted into a bulk bonus from a spreadsheet) it is the same card in ASCII, as
+# `crm import-sales` and a phone already read it; the validator before the constraints leaves the
+# schema as it was.
+CardNumber = Annotated[str, StringConstraints(min_length=4, max_length=32, pattern=r"^[0-9A-Za-z]+$", to_upper=True),
+                       BeforeValidator(half_width)]
 
 
 def luhn_check_digit(body: str) -> str:

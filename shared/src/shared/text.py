@@ -11,7 +11,7 @@ holding one is shown to staff reordered, as another name or an id that is not it
 
 import re
 import unicodedata
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, StringConstraints
 
@@ -68,3 +68,14 @@ NonBlankText = Annotated[str, StringConstraints(strip_whitespace=True), AfterVal
 # refused. The length is checked on the text as sent, as the till's is: after `clean_text`, pydantic
 # would word a long one as "at most 64 items".
 ItemCode = Annotated[str, StringConstraints(max_length=64), AfterValidator(clean_text), AfterValidator(stripped_not_blank)]
+
+
+# What a Chinese input method left in full-width mode types (２０２１／３／５　１４：０２, ＱＡ１２, ￥ aside):
+# the same characters in ASCII. For codes and numbers (a card number, a sale's id and amounts in an
+# import); names and other words keep what they were written with.
+FULL_WIDTH = {0xFF01 + i: 0x21 + i for i in range(0x5E)} | {0x3000: 0x20}
+
+
+def half_width(value: Any) -> Any:
+    """Text typed in full-width mode in ASCII (`FULL_WIDTH`); anything else as it is."""
+    return value.translate(FULL_WIDTH) if isinstance(value, str) else value

@@ -13,7 +13,14 @@ def test_a_card_typed_in_small_letters_is_read_in_capitals() -> None:
     assert CARD.validate_python("8800000012345") == "8800000012345"
 
 
-@pytest.mark.parametrize("typed", ["ab1", "qa-12b34", "卡12345", "x" * 33])
+def test_a_card_typed_in_full_width_mode_is_the_same_card_in_ascii() -> None:
+    # A Chinese input method left in full-width mode, or a column pasted from a spreadsheet into a
+    # bulk bonus: refused as "not in the expected format" where an import reads it as the card.
+    assert CARD.validate_python("８８００００００１２３４５") == "8800000012345"
+    assert CARD.validate_python("ｑａ１２Ｂ３４") == "QA12B34"
+
+
+@pytest.mark.parametrize("typed", ["ab1", "qa-12b34", "卡12345", "x" * 33, "８８０\u3000０１２３", "٨٨٠٠١٢٣٤"])
 def test_what_is_no_card_number_is_still_refused(typed: str) -> None:
     with pytest.raises(ValidationError):
         CARD.validate_python(typed)

@@ -174,8 +174,9 @@ async def test_a_bulk_bonus_by_card_numbers_is_the_job_of_their_members(pts, env
     by_ids = {"member_ids": ["c1", "c2"], "points": 100, "reason": "门店店庆"}
     again = await pts.client.post("/v1/bulk-bonuses", json=by_ids, headers={**admin, "Idempotency-Key": "cards-0001"})
     assert again.status_code == 200 and again.json()["job_id"] == started.json()["job_id"]
-    # In another order too: the members are a set.
-    for body in ({**by_ids, "member_ids": ["c2", "c1"]}, {**by_cards, "card_nos": ["8800000000022", "8800000000011"]}):
+    # In another order too: the members are a set; and the cards pasted in full-width digits are the same cards.
+    for body in ({**by_ids, "member_ids": ["c2", "c1"]}, {**by_cards, "card_nos": ["8800000000022", "8800000000011"]},
+                 {**by_cards, "card_nos": ["８８０００００００００２２", "８８０００００００００１１"]}):
         again = await pts.client.post("/v1/bulk-bonuses", json=body, headers={**admin, "Idempotency-Key": "cards-0001"})
         assert again.status_code == 200 and again.json()["job_id"] == started.json()["job_id"], again.text
     await eventually(lambda: _done(pts, admin, started.json()["job_id"]), timeout=20, what="bulk bonus finished")

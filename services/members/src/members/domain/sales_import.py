@@ -31,7 +31,7 @@ from shared.events.contracts.pos import within_the_total
 from shared.identifiers import StoreId, TxnId
 from shared.money import Money
 from shared.phones import Phone
-from shared.text import Text
+from shared.text import Text, half_width
 from shared.zones import in_zone
 
 # A local time as Chinese systems export it and spreadsheets save it: 2019/3/1 10:15,
@@ -41,10 +41,8 @@ LOCAL_TIME = re.compile(r"(?P<year>[0-9]{4})(?P<sep>[/-])(?P<month>[0-9]{1,2})(?
 LOCAL_TIME_PARTS = ("year", "month", "day", "hour", "minute", "second")
 TIME_FORMS = ("2019-03-01T10:15:00+08:00, or without the offset (in --local-time-zone) 2019-03-01 10:15:00, "
               "2019-3-1 10:15 or 2019/3/1 10:15")
-# What a Chinese input method left in full-width mode types (２０２１／３／５　１４：０２, ￥ aside): the
-# same characters in ASCII. Folded in the fields that are codes, numbers and times; names, categories
-# and the payment keep what they were written with.
-FULL_WIDTH = {0xFF01 + i: 0x21 + i for i in range(0x5E)} | {0x3000: 0x20}
+# Folded to ASCII (`shared.text.half_width`) in the fields that are codes, numbers and times; names,
+# categories and the payment keep what they were written with.
 HALF_WIDTH_FIELDS = ("store_id", "pos_txn_id", "occurred_at", "card_no", "total", "discount")  # a phone folds its own digits
 HALF_WIDTH_LINE_FIELDS = ("sku", "qty", "unit_price", "amount")
 # Per request: about the most a body of CRM_MAX_BODY_BYTES carries of sales of a few lines.
@@ -202,11 +200,6 @@ def sale_time(value: str) -> datetime:
     or ISO 8601 as pydantic reads it. A ValueError (pydantic's ValidationError is one) when it is
     neither."""
     return local if (local := local_time(value)) is not None else _MOMENT.validate_python(value)
-
-
-def half_width(value: Any) -> Any:
-    """Text typed in full-width mode in ASCII (`FULL_WIDTH`); anything else as it is."""
-    return value.translate(FULL_WIDTH) if isinstance(value, str) else value
 
 
 def fingerprint(sale: ImportedSale) -> int:
