@@ -38,7 +38,6 @@ async def test_a_lost_card_is_replaced_by_the_card_handed_over_and_the_old_one_m
     assert r.status_code == 201, r.text
     assert r.json()["card_no"] == NEW
     assert (await members.get("/v1/members", params={"card_no": NEW}, headers=desk(env))).json()["total"] == 1
-    assert (await members.get("/v1/members", params={"card_no": OLD}, headers=desk(env))).json()["total"] == 0
 
     found_later = datetime.now(UTC)  # after the replacement
     on_new, on_old = await deliver_sale(members, card_no=NEW), await deliver_sale(members, card_no=OLD, occurred_at=found_later)
@@ -53,6 +52,53 @@ async def test_a_lost_card_is_replaced_by_the_card_handed_over_and_the_old_one_m
     [event] = [json.loads(e.envelope) for e in await outbox(members, PROFILE_CHANGED)]
     assert event["data"]["member_id"] == m["id"] and event["data"]["card_no"] == NEW
     assert set(event["data"]) <= {"member_id", "changed_at", "home_store_id", "channel", "community_id", "card_no"}
+
+
+async def test_the_desk_finds_the_customer_by_the_card_they_lost_and_is_told_it_was_replaced(members, env) -> None:
+    """The customer found their lost card again and hands it over: the search finds them, saying
+    the card was replaced and their card now; within the caller's scope, as a card now is."""
+    m = await register(members, env, card_no=OLD)
+    assert (await replace(members, desk(env), m["id"], replaces=OLD, reason="lost", card_no=NEW)).status_code == 201
+    by_old = (await members.get("/v1/members", params={"card_no": OLD}, headers=desk(env))).json()
+    assert by_old["total"] == 1 and [(i["id"], i["card_no"], i["replaced_card"]) for i in by_old["items"]] == [(m["id"], NEW, OLD)]
+    # Typed in full-width digits, it is the same card (shared.text).
+    full_width = "".join(chr(ord(d) + 0xFEE0) for d in OLD)
+    assert (await members.get("/v1/members", params={"card_no": full_width}, headers=desk(env))).json()["items"][0]["id"] == m["id"]
+    by_new = (await members.get("/v1/members", params={"card_no": NEW}, headers=desk(env))).json()
+    assert [(i["id"], i["replaced_card"]) for i in by_new["items"]] == [(m["id"], None)]
+    # A card replaced twice still leads to the member, on the card they hold now.
+    third = (await replace(members, desk(env), m["id"], replaces=NEW, reason="damaged")).json()["card_no"]
+    for card in (OLD, NEW):
+        found = (await members.get("/v1/members", params={"card_no": card}, headers=desk(env))).json()["items"]
+        assert [(i["id"], i["card_no"], i["replaced_card"]) for i in found] == [(m["id"], third, card)], card
+    # The caller's scope, as for the card now: another store's manager finds this customer of S001
+    # by neither card, nor does an account manager they are not assigned to; S001's manager, any
+    # store's desk (desks serve every customer) and an admin find them by both.
+    scopes = {"S002 manager": (env.auth(Role.STORE_MANAGER, store_id="S002"), 0),
+              "account manager": (env.auth(Role.ACCOUNT_MANAGER, store_id="S001"), 0),
+              "S001 manager": (env.auth(Role.STORE_MANAGER, store_id="S001"), 1),
+              "S002 desk": (env.auth(Role.SERVICE_DESK, store_id="S002"), 1), "admin": (env.auth(Role.ADMIN), 1)}
+    for who, (headers, total) in scopes.items():
+        for card in (OLD, third):
+            r = await members.get("/v1/members", params={"card_no": card}, headers=headers)
+            assert r.status_code == 200 and r.json()["total"] == total == len(r.json()["items"]), (who, card, r.text)
+    # Only the card searched for says so: a search by name names no replaced card.
+    by_name = (await members.get("/v1/members", params={"name": m["name"]}, headers=desk(env))).json()["items"]
+    assert [i["replaced_card"] for i in by_name if i["id"] == m["id"]] == [None]
+
+
+async def test_an_erased_members_old_cards_find_nobody(members, env) -> None:
+    """Erasure retires the card they hold and takes their id off the cards replaced before: none
+    leads back to them, for the desk or for an admin."""
+    m = await register(members, env, card_no=OLD)
+    assert (await replace(members, desk(env), m["id"], replaces=OLD, reason="lost", card_no=NEW)).status_code == 201
+    assert (await members.get("/v1/members", params={"card_no": OLD}, headers=desk(env))).json()["total"] == 1
+    r = await members.post(f"/v1/members/{m['id']}/erasure", headers=env.auth(Role.ADMIN))
+    assert r.status_code in (200, 201), r.text
+    for card in (OLD, NEW):
+        for headers in (desk(env), env.auth(Role.ADMIN)):
+            found = (await members.get("/v1/members", params={"card_no": card}, headers=headers)).json()
+            assert found["total"] == 0 and found["items"] == [], (card, found)
 
 
 async def test_the_form_sent_twice_replaces_once_and_a_stale_card_is_refused(members, env) -> None:

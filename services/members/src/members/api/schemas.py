@@ -20,6 +20,7 @@ __all__ = [
     "Consents",
     "ConsentsInForce",
     "MemberCreate",
+    "MemberFound",
     "MemberPage",
     "MemberPublic",
     "MemberUpdate",
@@ -121,8 +122,16 @@ class MemberOverview(BaseModel):
     recent_purchases: list[PurchaseWithReturns] = Field(description="Newest first")
 
 
+class MemberFound(MemberPublic):
+    """A member a search found."""
+
+    replaced_card: str | None = Field(default=None, description=(
+        "The card searched for (`card_no`) when it is one replaced at the desk (lost or damaged) and "
+        "this member is whom it was taken from: their card now is `card_no`, to hand over at the desk"))
+
+
 class MemberPage(BaseModel):
-    items: list[MemberPublic]
+    items: list[MemberFound]
     total: int
     limit: int
     offset: int

@@ -209,8 +209,9 @@ RETIRED = RetiredCardRow.__table__  # type: ignore[attr-defined]
 
 async def holders_of_replaced(session: AsyncSession, cards: Collection[str]) -> dict[str, tuple[str, datetime]]:
     """The cards among `cards` replaced at the desk, each with the member it was taken from and
-    when: it names them still for the sales made on it before (`domain.cards.still_theirs`). An
-    erased member's cards lead back to nobody and are not among them."""
+    when: it names them still for the sales made on it before (`domain.cards.still_theirs`), and the
+    desk's search by card finds them by it. An erased member's cards lead back to nobody and are
+    not among them."""
     if not cards:
         return {}
     found = await session.exec(select(RETIRED.c.card_no, RETIRED.c.member_id, RETIRED.c.retired_at).where(

@@ -15,6 +15,7 @@ from members.api.presenters import present_member, present_members
 from members.api.schemas import (
     CardReplacement,
     MemberCreate,
+    MemberFound,
     MemberOverview,
     MemberPage,
     MemberPublic,
@@ -29,6 +30,7 @@ from members.service_layer.privacy import phone_search_allowed, record_phone_sea
 from members.service_layer.profile import SELF_SERVICE_FIELDS, update_profile
 from members.service_layer.receipts import receipts
 from members.service_layer.registration import register_member, register_once
+from members.service_layer.sales import holders_of_replaced
 from shared.authorize import Allowed
 from shared.cards import CardNumber
 from shared.deps import ReadUowDep, UowDep
@@ -108,8 +110,16 @@ async def find_members(
     # An erased member's placeholder is nobody: never a hit of any search, nor counted in a list
     # (the community's member_count leaves them out too). Their profile stays readable by id.
     query = select(MemberRow).where(*member_scope(grant), col(MemberRow.erased_at).is_(None))
+    replaced = None
     if card_no:
-        query = query.where(MemberRow.card_no == card_no)
+        # A card replaced at the desk is no one's card now, but still finds the member it was taken
+        # from (a customer handing over the card they lost and found again), who is told their card
+        # now; an erased member's cards lead back to nobody. The caller's scope applies as above.
+        held = (await holders_of_replaced(uow.session, [card_no])).get(card_no)
+        if held is None:
+            query = query.where(MemberRow.card_no == card_no)
+        else:
+            query, replaced = query.where(MemberRow.id == held[0]), card_no
     if phone:
         # Whoever finds a customer by phone learns whose number it is: only roles that see contact
         # details, within a rate that makes guessing the digits behind a masked number hopeless.
@@ -132,7 +142,7 @@ async def find_members(
     items = await present_members(uow, rows, grant, "members.search")
     if phone:
         record_phone_search(uow.session, grant.principal, [row.id for row in rows], now=uow.now())
-    return MemberPage(items=items, total=total, limit=limit, offset=offset)
+    return MemberPage(items=[MemberFound(**dict(item), replaced_card=replaced) for item in items], total=total, limit=limit, offset=offset)
 
 
 @router.get("/{member_id}")
