@@ -1,5 +1,6 @@
 """The desk's search: a card scanned with its holder at the desk opens that customer's page; a
-phone, which a household may share, and a search finding none or several stay a list."""
+phone, which a household may share, and a search finding none or several stay a list. A card
+replaced at the desk finds its customer, and the desk and the customer search say it was replaced."""
 
 from dataclasses import replace
 
@@ -56,3 +57,36 @@ async def test_a_phone_or_a_card_matching_none_or_several_stays_a_list(gateway, 
     if not found:
         assert "没有匹配的客户。" in results
     assert searched == [{**params, "limit": "10"}]
+
+
+# Members' answer for a card replaced at the desk: the customer, on the card they hold now.
+ZHAO_BY_LOST_CARD = {**ZHAO, "card_no": "8800000003", "replaced_card": "8800000001"}
+
+
+async def test_a_card_replaced_at_the_desk_stays_a_list_saying_so(gateway) -> None:
+    searched: list[dict[str, str]] = []
+    gateway.app.state.downstream = replace(gateway.app.state.downstream, members=members_finding([ZHAO_BY_LOST_CARD], searched))
+    r = await gateway.get("/console/desk", params={"card_no": "8800000001"})
+    assert r.status_code == 200, r.text  # not opened straight away: the clerk is to see the note
+    results = r.text.split('<table id="desk-results">')[1].split("</table>")[0]
+    row = results.split("<tbody>")[1].split("</tr>")[0]
+    assert 'href="/console/desk/members/m-1"' in row
+    assert '<td>8800000003<br><small class="status-warn replaced-card">卡号 8800000001 已换卡</small></td>' in row, row
+    assert searched == [{"card_no": "8800000001", "limit": "10"}]
+
+
+@pytest.mark.parametrize(("language", "note"), [("zh-CN", "卡号 8800000001 已换卡"), ("en", "Card 8800000001 replaced")])
+async def test_the_customer_search_says_the_card_searched_for_was_replaced(gateway, language, note) -> None:
+    found = {**ZHAO_BY_LOST_CARD, "phone": None, "tier": "regular", "home_store_id": "S001", "lifetime_spend": "0.00"}
+    other = {**QIAN, "phone": None, "tier": "regular", "home_store_id": "S001", "lifetime_spend": "0.00", "replaced_card": None}
+    gateway.cookies.set("crm_console_lang", language)
+    for items in ([found], [other]):
+        gateway.app.state.downstream = replace(gateway.app.state.downstream, members=members_finding(items, []))
+        r = await gateway.get("/console/customers", params={"card_no": items[0]["card_no"]})
+        assert r.status_code == 200, r.text
+        results = r.text.split('<table id="results">')[1].split("</table>")[0]
+        card_cell = results.split("<tbody>")[1].split("</td><td>")[1]
+        if items == [found]:
+            assert card_cell == f'8800000003<br><small class="status-warn replaced-card">{note}</small>', card_cell
+        else:  # a card held now says nothing more
+            assert card_cell == "8800000002" and "replaced-card" not in results, card_cell

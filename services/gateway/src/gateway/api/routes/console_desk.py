@@ -107,8 +107,9 @@ async def desk(request: Request, user: Annotated[ConsoleUser, Console("gateway.c
         found = await read(request.app.state.downstream.members, "members", "/v1/members", user.bearer(), {**params, "limit": "10"})
         # A card is scanned with its holder at the desk, and names one customer: the scan opens
         # their page, not a list of one. A phone is typed and a household may share it: a list,
-        # so the clerk sees who else it finds.
-        if card and found["total"] == 1 and len(found["items"]) == 1:
+        # so the clerk sees who else it finds. A card replaced at the desk (lost, then found again)
+        # stays a list too, saying so, for the clerk to tell the customer the card they hold now.
+        if card and found["total"] == 1 and len(found["items"]) == 1 and not found["items"][0].get("replaced_card"):
             return go(request, f"/console/desk/members/{quote(found['items'][0]['id'], safe='')}")
     return page(request, "staff/desk.html", user, found=found, **shown)
 
