@@ -904,3 +904,42 @@ async def test_no_staff_id_reaches_the_customer_in_any_answer_of_the_app(app_api
     assert (reserved["gift_id"], reserved["status"], reserved["handed_over_at"]) == ("rice-cooker", "handed_over", "2026-11-29T10:00:00+08:00")
     assert answers[10].json() == [{"kind": "leftover_material", "granted": 3, "used": 1, "remaining": 2, "uses": [
         {"id": 4, "kind": "leftover_material", "used_on": "2026-11-20", "store_id": "S001", "booked_at": "2026-11-20T10:00:00+08:00"}]}]
+
+
+async def test_each_reservation_names_its_gift_from_the_members_catalogue_read_once_per_answer(app_api) -> None:
+    client, services, member, _ = app_api
+    other = {**RESERVATION, "redemption_id": "r0", "gift_id": "retired-kettle", "status": "cancelled"}
+    services["points"].answers.update({
+        f"/v1/members/{ME}/redemptions": lambda request: (200, [RESERVATION, other]) if request.method == "GET" else (201, RESERVATION),
+        f"/v1/members/{ME}/redemptions/r1/cancel": (200, {**RESERVATION, "status": "cancelled"}),
+        f"/v1/members/{ME}/gifts": (200, {"member_id": ME, "gifts": [
+            {"gift_id": "rice-cooker", "name_zh": "电饭锅", "name_en": "Rice cooker"},
+            {"gift_id": "umbrella", "name_zh": "雨伞", "name_en": "Umbrella"}]}),
+    })
+    catalogue_reads = lambda: sum(r.url.path == f"/v1/members/{ME}/gifts" for r in services["points"].requests)  # noqa: E731
+    page = await client.get("/app/v1/gifts/reservations", headers=member)
+    assert page.status_code == 200, page.text
+    # A gift no longer on offer has no names in the catalogue: null, its id kept.
+    assert [(r["gift_id"], r["gift_name_zh"], r["gift_name_en"]) for r in page.json()["items"]] == [
+        ("rice-cooker", "电饭锅", "Rice cooker"), ("retired-kettle", None, None)]
+    assert catalogue_reads() == 1
+    reserved = await client.post("/app/v1/gifts/reservations", json={"gift_id": "rice-cooker"}, headers=keyed(member))
+    cancelled = await client.post("/app/v1/gifts/reservations/r1/cancel", headers=member)
+    assert (reserved.status_code, cancelled.status_code) == (201, 200)
+    for answer in (reserved, cancelled):
+        assert (answer.json()["gift_name_zh"], answer.json()["gift_name_en"]) == ("电饭锅", "Rice cooker")
+    assert catalogue_reads() == 3
+
+
+async def test_reservations_are_answered_with_their_gifts_unnamed_when_the_catalogue_cannot_be_read(app_api) -> None:
+    client, services, member, _ = app_api
+    services["points"].answers.update({
+        f"/v1/members/{ME}/redemptions": (200, [RESERVATION]),
+        f"/v1/members/{ME}/redemptions/r1/cancel": (200, RESERVATION),
+        f"/v1/members/{ME}/gifts": (500, {"detail": "catalogue unavailable"}),
+    })
+    page = await client.get("/app/v1/gifts/reservations", headers=member)
+    cancelled = await client.post("/app/v1/gifts/reservations/r1/cancel", headers=member)
+    assert (page.status_code, cancelled.status_code) == (200, 200), (page.text, cancelled.text)
+    for shown in (page.json()["items"][0], cancelled.json()):
+        assert (shown["gift_id"], shown["gift_name_zh"], shown["gift_name_en"]) == ("rice-cooker", None, None)

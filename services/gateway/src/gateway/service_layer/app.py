@@ -49,8 +49,12 @@ COMPLAINT_FIELDS = ("id", "store_id", "channel", "category", "severity", "status
 # `assigned`, `taken`, `escalated`), each said as done by the customer or by the store's staff.
 COMPLAINT_STEPS = ("filed", "acknowledge", "start", "resolve", "close", "reopen", "rated")
 HISTORY_FIELDS = ("action", "from_status", "to_status", "note", "at")
-RESERVATION_FIELDS = ("redemption_id", "gift_id", "kind", "coupon_template_id", "store_id", "channel", "points",
-                      "points_kept", "status", "redeemed_at", "handed_over_at", "cancelled_at", "cancel_reason")
+# A reservation's gift by its names too (`gift_name_zh`, `gift_name_en`, from the member's catalogue:
+# null for a gift no longer on offer, or while the catalogue cannot be read), so the app need not
+# join the catalogue to show what was reserved.
+RESERVATION_FIELDS = ("redemption_id", "gift_id", "gift_name_zh", "gift_name_en", "kind", "coupon_template_id", "store_id",
+                      "channel", "points", "points_kept", "status", "redeemed_at", "handed_over_at", "cancelled_at",
+                      "cancel_reason")
 ENTITLEMENT_FIELDS = ("kind", "granted", "used", "remaining")
 VISIT_FIELDS = ("id", "kind", "used_on", "store_id", "booked_at")
 
@@ -80,9 +84,16 @@ def _step(entry: dict[str, Any], member_id: str) -> dict[str, Any]:
     return step
 
 
-def reservation(record: dict[str, Any]) -> dict[str, Any]:
-    """A gift reservation as the app shows it: without who reserved, handed over or cancelled it."""
-    return _kept(record, RESERVATION_FIELDS)
+def reservation(record: dict[str, Any], gift_names: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """A gift reservation as the app shows it, its gift named (`gift_names`, by `_gift_names`):
+    without who reserved, handed over or cancelled it."""
+    zh, en = gift_names.get(record.get("gift_id", ""), (None, None))
+    return _kept({**record, "gift_name_zh": zh, "gift_name_en": en}, RESERVATION_FIELDS)
+
+
+async def reservation_named(calls: MemberCalls, member_id: str, record: dict[str, Any]) -> dict[str, Any]:
+    """A reservation points answered (made or cancelled) as the app shows it, its gift named."""
+    return reservation(record, await _gift_names(calls, member_id))
 
 
 def entitlements(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -175,12 +186,13 @@ async def _store_names(commands: Commands, store_ids: set[str]) -> dict[str, str
 
 
 async def _gift_names(calls: MemberCalls, member_id: str) -> dict[str, tuple[str, str]]:
-    """The gifts' names from the member's catalogue. A gift no longer on offer is named by its id, and
-    so is every gift when the catalogue cannot be read: the ledger is answered either way."""
+    """The gifts' names (Chinese, English) from the member's catalogue, the one the app's gift list
+    reads. A gift no longer on offer has none, and neither has any gift when the catalogue cannot be
+    read: the ledger (naming it by its id) and the reservations (names null) are answered either way."""
     try:
         catalogue = await points_account(calls, f"/v1/members/{segment(member_id)}/gifts")
     except ServiceError as refusal:
-        log.warning("gift names for the ledger unavailable (%s); gifts named by id", refusal)
+        log.warning("gift names unavailable (%s); gifts named by id", refusal)
         return {}
     return {g["gift_id"]: (g["name_zh"], g["name_en"]) for g in (catalogue or {}).get("gifts", [])}
 
@@ -252,7 +264,8 @@ async def messages(calls: MemberCalls, member_id: str, limit: int, cursor: str |
 
 async def reservations(calls: MemberCalls, member_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
     page = await _paged_by_id(calls, "points", f"/v1/members/{segment(member_id)}/redemptions", limit, cursor, "redemption_id")
-    return {**page, "items": [reservation(r) for r in page["items"]]}
+    names = await _gift_names(calls, member_id) if page["items"] else {}  # one read for the page; none for an empty one
+    return {**page, "items": [reservation(r, names) for r in page["items"]]}
 
 
 async def _paged_by_id(calls: MemberCalls, service: str, path: str, limit: int, cursor: str | None, key: str) -> dict[str, Any]:

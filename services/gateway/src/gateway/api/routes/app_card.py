@@ -42,7 +42,7 @@ async def reserve(
 ) -> Response:
     answer = await calls.send("POST", "points", f"/v1/members/{segment(mine(grant))}/redemptions",
                               json=body.model_dump(), idempotency_key=idempotency_key)
-    return JSONResponse(views.reservation(answer.body), status_code=answer.status)
+    return JSONResponse(await views.reservation_named(calls, mine(grant), answer.body), status_code=answer.status)
 
 
 @router.get("/gifts/reservations", summary="My gift reservations and redemptions, newest first")
@@ -53,7 +53,7 @@ async def reservations(grant: AppGrant, calls: Calls, limit: Limit = 20, cursor:
 @router.post("/gifts/reservations/{redemption_id}/cancel", summary="Cancel my reserved gift; the points come back")
 async def cancel(redemption_id: str, grant: AppGrant, calls: Calls) -> dict[str, Any]:
     path = f"/v1/members/{segment(mine(grant))}/redemptions/{segment(redemption_id)}/cancel"
-    return views.reservation((await calls.send("POST", "points", path)).body)
+    return await views.reservation_named(calls, mine(grant), (await calls.send("POST", "points", path)).body)
 
 
 @router.get("/entitlements", summary="My service entitlements (leftover-material visits): granted, used, left")
