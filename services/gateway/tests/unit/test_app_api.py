@@ -943,3 +943,30 @@ async def test_reservations_are_answered_with_their_gifts_unnamed_when_the_catal
     assert (page.status_code, cancelled.status_code) == (200, 200), (page.text, cancelled.text)
     for shown in (page.json()["items"][0], cancelled.json()):
         assert (shown["gift_id"], shown["gift_name_zh"], shown["gift_name_en"]) == ("rice-cooker", None, None)
+
+
+SURVEY_FORM = {"template": {"id": "tpl-1", "name": "购物满意度", "dimensions": ["product_quality", "service", "price",
+                                                                          "store_environment", "after_sales"],
+                            "ask_nps": True, "ask_comment": False, "is_default": True, "created_at": "2026-11-01T00:00:00Z"},
+               "store_id": "S001", "expires_at": "2026-12-08T16:00:00Z"}
+
+
+async def test_a_surveys_questions_are_each_labelled_in_chinese_and_english(app_api) -> None:
+    client, services, member, _ = app_api
+    services["feedback"].answers["/v1/surveys/answers/t1"] = (200, SURVEY_FORM)
+    zh = await client.get("/app/v1/surveys/t1", headers=member)
+    assert zh.status_code == 200, zh.text
+    assert {k: zh.json()[k] for k in SURVEY_FORM} == SURVEY_FORM  # feedback's form kept as it is
+    assert [(q["field"], q["label"], q["label_zh"], q["label_en"]) for q in zh.json()["questions"]] == [
+        ("ratings.product_quality", "商品质量评分", "商品质量评分", "product quality rating"),
+        ("ratings.service", "服务评分", "服务评分", "service rating"),
+        ("ratings.price", "价格评分", "价格评分", "price rating"),
+        ("ratings.store_environment", "门店环境评分", "门店环境评分", "store environment rating"),
+        ("ratings.after_sales", "售后服务评分", "售后服务评分", "after-sales service rating"),
+        ("nps", "推荐意愿评分", "推荐意愿评分", "likelihood to recommend")]  # no comment asked, none labelled
+    # The words a refusal of the answer names each field by: one table for both.
+    assert all((q["label_zh"], q["label_en"]) == field_label(q["field"]) for q in zh.json()["questions"])
+    services["feedback"].answers["/v1/surveys/answers/t1"] = (200, {**SURVEY_FORM, "template": {
+        **SURVEY_FORM["template"], "dimensions": ["service"], "ask_nps": False, "ask_comment": True}})
+    en = await client.get("/app/v1/surveys/t1", headers={**member, "Accept-Language": "en"})
+    assert [(q["field"], q["label"]) for q in en.json()["questions"]] == [("ratings.service", "service rating"), ("comment", "comment")]

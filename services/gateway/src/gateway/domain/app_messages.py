@@ -86,7 +86,8 @@ NAMED = 5  # the most fields a message names
 # place). The app's own words: the console's `LABELS` are its forms' boxes, worded through its
 # gettext catalogue for staff. Every field of the app's bodies, queries and headers has one
 # (tests/unit/test_app_messages.py walks the routes); a part not listed is named by the field it is
-# a part of (`purposes.bogus` by `purposes`), and a field unknown to the app by its code.
+# a part of (`purposes.bogus` by `purposes`), and a field unknown to the app by its code. A survey's
+# questions are labelled by the same words (`ratings.<dimension>`, `nps`, `comment`; `service_layer.app.survey`).
 FIELDS: dict[str, tuple[str, str]] = {
     # PATCH /app/v1/me
     "email": ("电子邮箱", "e-mail address"),

@@ -23,7 +23,7 @@ from gateway.adapters.member_revocations import RevokedMembers
 from gateway.adapters.tables import StoreRow
 from gateway.domain import ledger_wording as wording
 from gateway.domain.app_cursors import GONE, after, cursor_of, entry_position, next_page, position
-from gateway.domain.app_messages import preferred_language
+from gateway.domain.app_messages import field_label, preferred_language
 from gateway.service_layer import member_sign_in
 from gateway.service_layer.app_calls import MemberCalls, Relayed
 from shared.commands import Commands
@@ -94,6 +94,22 @@ def reservation(record: dict[str, Any], gift_names: dict[str, tuple[str, str]]) 
 async def reservation_named(calls: MemberCalls, member_id: str, record: dict[str, Any]) -> dict[str, Any]:
     """A reservation points answered (made or cancelled) as the app shows it, its gift named."""
     return reservation(record, await _gift_names(calls, member_id))
+
+
+def survey(form: dict[str, Any], accept_language: str | None) -> dict[str, Any]:
+    """A survey's form as feedback answers it, with its `questions` in the order asked, each the
+    field of the answer it is (`ratings.<dimension>`, `nps`, `comment`, as a refusal names it) and
+    its `label` in the language the member prefers, with `label_zh` and `label_en`: the words the
+    app's refusals name that field by (`domain.app_messages.FIELDS`), so every app asks them alike."""
+    english = preferred_language(accept_language) == "en"
+    template = form.get("template") or {}
+    fields = [f"ratings.{d}" for d in template.get("dimensions", [])]
+    fields += [field for field, asked in (("nps", template.get("ask_nps")), ("comment", template.get("ask_comment"))) if asked]
+    questions = []
+    for field in fields:
+        zh, en = field_label(field)
+        questions.append({"field": field, "label": en if english else zh, "label_zh": zh, "label_en": en})
+    return {**form, "questions": questions}
 
 
 def entitlements(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

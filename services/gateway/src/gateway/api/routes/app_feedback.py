@@ -66,9 +66,9 @@ async def surveys(grant: AppGrant, calls: Calls) -> list[dict[str, Any]]:
     return await calls.get("feedback", "/v1/surveys/invitations", {"member_id": mine(grant)})
 
 
-@router.get("/surveys/{token}", summary="The questions of one of my surveys")
+@router.get("/surveys/{token}", summary="The questions of one of my surveys, each labelled in Chinese and English")
 async def survey(token: str, grant: AppGrant, calls: Calls) -> dict[str, Any]:
-    return await calls.get("feedback", f"/v1/surveys/answers/{segment(token)}")
+    return views.survey(await calls.get("feedback", f"/v1/surveys/answers/{segment(token)}"), calls.accept_language)
 
 
 @router.post("/surveys/{token}", status_code=status.HTTP_201_CREATED, summary="Answer one of my surveys")
