@@ -312,6 +312,12 @@ class Unavailable(Exception):
     """A readiness probe's own verdict, in words for the operator: reported as it is worded."""
 
 
+# How a readiness check reports a failure, and what it says of a relay holding no connection to the
+# broker: the operators' console words both in the person's language (gateway.domain.platform_health).
+FAILED = "failed: "
+NOT_CONNECTED = "not connected to the broker"
+
+
 def _consumer_state(consumer: EventConsumer) -> str:
     """`assigned`, `no partitions assigned` (a standby replica, or a rebalance), or, while the
     consumer is between two attempts to reconnect, what made it fail: without it a consumer whose
@@ -327,7 +333,7 @@ async def _broker_metadata(relay: OutboxRelay) -> None:
     if relay.producer is None:
         # The relay closes its connection after any failure, its database's too: say which it was.
         why = f" (the outbox relay's last failure: {relay.failure})" if relay.failure else ""
-        raise Unavailable(f"not connected to the broker{why}")
+        raise Unavailable(f"{NOT_CONNECTED}{why}")
     try:
         await relay.producer.client.fetch_all_metadata()
     except Exception as exc:
@@ -340,8 +346,8 @@ async def _check(probe: Awaitable[None], timeout: float = PROBE_TIMEOUT_S) -> st
             await probe
         return "ok"
     except TimeoutError:
-        return f"failed: no answer within {timeout:g}s"
+        return f"{FAILED}no answer within {timeout:g}s"
     except Unavailable as exc:
-        return f"failed: {exc}"[:300]
+        return f"{FAILED}{exc}"[:300]
     except Exception as exc:  # any failure is reported in the health body, not raised
-        return f"failed: {failure_reason(exc)}"[:300]
+        return f"{FAILED}{failure_reason(exc)}"[:300]

@@ -1,5 +1,6 @@
 """The operators' health page speaks the person's language for what each service's consumer said."""
 
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -69,3 +70,22 @@ def test_why_a_service_gave_no_report_is_worded_with_the_technical_error_in_smal
     page = render(language, ServiceHealth(name="points", live=False, ready=False, problems=(problem,)))
     assert f'<span class="unanswered">{shown}' in page, page
     assert "unreachable" not in page.replace("RemoteProtocolError", "")
+
+
+@pytest.mark.parametrize(("language", "database_said", "broker_said", "shown"), [
+    ("zh-CN", "ok", "failed: not connected to the broker", ['正常', '未连接到消息代理']),
+    ("en", "ok", "failed: not connected to the broker", ['ok', 'not connected to the broker']),
+    ("zh-CN", "failed: OperationalError: unable to open database file",
+     "failed: not connected to the broker (the outbox relay's last failure: OperationalError: unable to open database file)",
+     ['失败<br><small>OperationalError: unable to open database file</small>',
+      "未连接到消息代理<br><small>the outbox relay&#39;s last failure: OperationalError: unable to open database file</small>"]),
+    ("en", "failed: no answer within 2s", "failed: the broker at kafka:9092 does not answer: KafkaTimeoutError",
+     ['Failed<br><small>no answer within 2s</small>',
+      'Failed<br><small>the broker at kafka:9092 does not answer: KafkaTimeoutError</small>']),
+])
+def test_a_database_or_broker_check_is_worded_with_what_failed_in_small_print(
+        language: str, database_said: str, broker_said: str, shown: list[str]) -> None:
+    page = render(language, ServiceHealth(name="gateway", live=True, ready=False, database=database_said, broker=broker_said,
+                                          consumer="assigned"))
+    cells = re.findall(r'<td class="status-(?:ok|bad)">(.*?)</td>', page, re.S)[1:]  # after the status cell
+    assert cells == shown, page

@@ -4,6 +4,8 @@ answered: up or not, and each part (database, broker, consumer, outbox) with a p
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.service import FAILED, NOT_CONNECTED
+
 # An outbox this far behind is worth a look even while everything answers "ok".
 OUTBOX_WARNING = 1000
 
@@ -37,6 +39,26 @@ def merged(found: list[Unanswered | None]) -> tuple[Unanswered, ...]:
 
 
 @dataclass(frozen=True, slots=True)
+class Check:
+    """What a readiness check (database, broker) said, for the page to word by `kind`: `ok`,
+    `unknown` (the service gave no report), `not_connected` (its outbox relay holds no connection to
+    the broker) or `failed`; `detail`, what failed as the service wrote it, for the operators."""
+
+    kind: str
+    detail: str = ""
+
+
+def check(said: str) -> Check:
+    """A check's report (`shared.service`'s readiness: "ok", or "failed: " and why), or "unknown"."""
+    if said in ("ok", "unknown"):
+        return Check(said)
+    reason = said.removeprefix(FAILED)
+    if reason.startswith(NOT_CONNECTED):  # "... (the outbox relay's last failure: ...)", if it failed
+        return Check("not_connected", reason.removeprefix(NOT_CONNECTED).strip().removeprefix("(").removesuffix(")"))
+    return Check("failed", reason)
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceHealth:
     name: str
     live: bool
@@ -54,6 +76,14 @@ class ServiceHealth:
     @property
     def healthy(self) -> bool:
         return self.live and self.ready
+
+    @property
+    def database_check(self) -> Check:
+        return check(self.database)
+
+    @property
+    def broker_check(self) -> Check:
+        return check(self.broker)
 
     @property
     def outbox_warning(self) -> bool:
