@@ -86,3 +86,19 @@ async def test_the_information_base_asks_members_for_the_workbook_and_passes_it_
     assert received[-1].url.params["format"] == "xlsx" and received[-1].url.params["store_id"] == "S001"
     sheet = load_workbook(io.BytesIO(r.content)).active
     assert sheet is not None and (sheet["A2"].value, sheet["A2"].data_type) == (CARD, "s")
+
+
+async def test_a_download_of_a_level_without_its_community_or_customer_names_what_it_lacks_in_words(gateway, env) -> None:
+    def members(request: httpx.Request) -> httpx.Response:
+        raise AssertionError(f"nothing is asked of members: {request.url}")
+
+    await logged_in(gateway, env, "wang.sm", "store_manager", store_id="S001")
+    async with answering(gateway, "members", members):
+        for language, level, shown in (("zh-CN", "customers", "小区：此级别必须填写"), ("zh-CN", "purchases", "客户：此级别必须填写"),
+                                       ("en", "customers", "Community: required for this level"),
+                                       ("en", "purchases", "Customer: required for this level")):
+            gateway.cookies.set("crm_console_lang", language)
+            r = await gateway.get("/console/infobase/export", params={"level": level})
+            assert r.status_code == 422 and shown in r.text, r.text
+            assert "id：" not in r.text and "id: " not in r.text
+    gateway.cookies.delete("crm_console_lang")

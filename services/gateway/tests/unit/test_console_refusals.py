@@ -90,7 +90,9 @@ def test_a_list_flattened_into_a_string_is_read_back_from_pydantic_s_english() -
     ("an ended campaign cannot resume", "该活动当前为“已结束”：现在不能执行此操作。"),
     ("amount: more off than the threshold to reach", "减免金额（元）：优惠金额不能超过使用门槛"),
     ("budget: the template allows 10 coupons, the campaign would issue 30", "budget：将发放 30 张优惠券，超过上限 10 张：请提高上限或缩小客群"),
-    ("id: required for this level", "id：此级别必须填写"),
+    # the information base's download of a community's customers or a customer's purchases, named by what it lacks
+    ("community_id: required for this level", "小区：此级别必须填写"),
+    ("member_id: required for this level", "客户：此级别必须填写"),
     # campaigns' checks of a template and a campaign as a whole, each field of the form by its label
     ([{"loc": ["body"], "msg": "Value error, threshold does not apply to a amount_off coupon", "type": "value_error"}],
      "此类优惠券不使用“满（元）”：请留空。"),

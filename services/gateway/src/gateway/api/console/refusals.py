@@ -28,7 +28,7 @@ Gettext = Callable[[str], str]
 
 # A field as the services name it (dotted below the body) -> the label of the console's form field.
 LABELS = {
-    "name": N_("Name"), "phone": N_("Phone"), "community": N_("Community"), "address": N_("Address"),
+    "name": N_("Name"), "phone": N_("Phone"), "community": N_("Community"), "community_id": N_("Community"), "address": N_("Address"),
     "card_no": N_("Card"), "replaces": N_("Card to replace"), "birthday": N_("Birthday"), "consents.sms": N_("Agrees to marketing SMS"),
     "store_id": N_("Store"), "home_store_id": N_("Store"), "gift_id": N_("Gift"), "used_on": N_("Date of the visit"),
     "tracked_on": N_("Date"), "date": N_("Date"), "member_id": N_("Customer"), "contact": N_("Contact (who was reached)"),

@@ -28,6 +28,8 @@ router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False,
 FILTERS = ("store_id", "from", "to", "sort")
 LEVELS = {"communities": "/v1/infobase/communities", "customers": "/v1/infobase/communities/{id}/customers",
           "purchases": "/v1/infobase/members/{id}/purchases"}
+# What a level's `id` is, the name a refusal of it goes by (the console's LABELS: 小区, 客户).
+LEVEL_IDS = {"customers": "community_id", "purchases": "member_id"}
 METHODS = ("phone", "sms", "wechat", "home_visit", "in_store")
 
 
@@ -88,7 +90,7 @@ async def export(request: Request, user: Annotated[ConsoleUser, Console("gateway
         raise NotOneOf("level", LEVELS)
     ident = request.query_params.get("id", "")
     if level != "communities" and not ident:
-        raise Invalid("id", "required for this level")
+        raise Invalid(LEVEL_IDS[level], "required for this level")
     path = LEVELS[level].format(id=segment(ident))
     answer = await call(_members(request), "members", "GET", path, user.bearer(),
                         params={**await _filters(request), "format": fmt.value, "limit": "5000"})
