@@ -96,7 +96,7 @@ async def test_a_store_manager_chooses_an_account_managers_report_and_the_choice
     staff = [r for r in members if r.url.path == "/v1/staff"]
     assert staff and staff[-1].url.params["role"] == "account_manager"
     # On paper, whose report it is.
-    assert re.search(r'class="print-only">门店: S001 · 客户经理: 刘建国<', report.text)
+    assert re.search(r'class="print-only">门店：S001 · 客户经理：刘建国<', report.text)
 
 
 async def test_an_account_managers_report_is_their_own_without_a_choice(
