@@ -1,7 +1,7 @@
 """The gateway as its identity tests drive it: on a clock the test moves, with two active stores
 (tills and desks are bound to one), and an admin who enrolls clients and manages staff."""
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -36,6 +36,19 @@ async def gateway_with_stores(env: TestEnv, database_url: str, clock: MovableClo
             r = await client.put(f"/api/v1/stores/{store}", json={"name": f"store {store}"}, headers=env.auth(Role.ADMIN))
             assert r.status_code == 200, r.text
         yield client
+
+
+@asynccontextmanager
+async def gateway_with_members(env: TestEnv, database_factory: Callable[[str], Awaitable[str]]) -> AsyncIterator[httpx.AsyncClient]:
+    """`gateway_with_stores`, with the real members service behind it (what it shows, what it answers)."""
+    from members.config import Settings as MembersSettings
+    from members.main import create_app as members_app
+
+    async with gateway_with_stores(env, await database_factory("gateway"), MovableClock()) as client, \
+            service(members_app(env.settings(MembersSettings, await database_factory("members")))) as members:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=members.app), base_url="http://members") as behind:  # type: ignore[attr-defined]
+            client.app.state.downstream = replace(client.app.state.downstream, members=behind)  # type: ignore[attr-defined]
+            yield client
 
 
 @asynccontextmanager

@@ -3,30 +3,24 @@ and a reason members refuses (a form tampered with) is told under that box's own
 in the same words: not as the dead-letter form's reason for discarding, nor a churn risk's 'lost'.
 Members is the real service; points answers as it does for a customer with a balance."""
 
-from dataclasses import replace
 
 import httpx
 import pytest
 
 from gateway.api.console.i18n import translations
-from members.config import Settings as MembersSettings
-from members.main import create_app as members_app
 from shared.auth import Role
 from tests.support.console import csrf_of, logged_in
 from tests.support.factories import member_body
-from tests.support.identity import MovableClock, answering, gateway_with_stores
-from tests.support.platform import TestEnv, service
+from tests.support.identity import answering, gateway_with_members
+from tests.support.platform import TestEnv
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 async def gateway(env: TestEnv, database_factory):
-    async with gateway_with_stores(env, await database_factory("gateway"), MovableClock()) as client, \
-            service(members_app(env.settings(MembersSettings, await database_factory("members")))) as members:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=members.app), base_url="http://members") as behind:  # type: ignore[attr-defined]
-            client.app.state.downstream = replace(client.app.state.downstream, members=behind)  # type: ignore[attr-defined]
-            yield client
+    async with gateway_with_members(env, database_factory) as client:
+        yield client
 
 
 def points(request: httpx.Request) -> httpx.Response:

@@ -3,19 +3,16 @@ desk's actions, and a form sent for them anyway (a page opened before the erasur
 services' refusal of an erased customer. Members is the real service (what it shows of an erased
 customer, what it answers); points and feedback answer as they do."""
 
-from dataclasses import replace
 from typing import Any
 
 import httpx
 import pytest
 
-from members.config import Settings as MembersSettings
-from members.main import create_app as members_app
 from shared.auth import Role
 from tests.support.console import csrf_of, logged_in
 from tests.support.factories import member_body
-from tests.support.identity import MovableClock, answering, gateway_with_stores
-from tests.support.platform import TestEnv, service
+from tests.support.identity import answering, gateway_with_members
+from tests.support.platform import TestEnv
 
 pytestmark = pytest.mark.integration
 
@@ -29,11 +26,8 @@ VISITS = {"kind": "leftover_collection_visit", "granted": 2, "used": 0, "remaini
 async def gateway(env: TestEnv, database_factory):
     """The gateway with the real members service behind it, and points as it answers for a customer
     with a balance, a gift waiting to be handed over and visits left."""
-    async with gateway_with_stores(env, await database_factory("gateway"), MovableClock()) as client, \
-            service(members_app(env.settings(MembersSettings, await database_factory("members")))) as members:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=members.app), base_url="http://members") as behind:  # type: ignore[attr-defined]
-            client.app.state.downstream = replace(client.app.state.downstream, members=behind)  # type: ignore[attr-defined]
-            yield client
+    async with gateway_with_members(env, database_factory) as client:
+        yield client
 
 
 def points(request: httpx.Request) -> httpx.Response:
